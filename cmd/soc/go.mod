@@ -1,0 +1,3 @@
+module github.com/socplatform/soc/cmd/soc
+
+go 1.26.8

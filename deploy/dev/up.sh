@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Start every real server the tests use, then print their addresses as `export` lines:
+#   eval "$(deploy/dev/up.sh)"
+# The same lines go to $SOC_DEV_HOME/env for the Makefile. Progress goes to stderr.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+"$DEV_DIR/postgres.sh" up
+"$DEV_DIR/kafka.sh" up
+
+env_lines="export SOC_TEST_POSTGRES_URL='$("$DEV_DIR/postgres.sh" url soc_test)'
+export SOC_TEST_KAFKA_BROKERS='$("$DEV_DIR/kafka.sh" brokers)'"
+mkdir -p "$SOC_DEV_HOME"
+echo "$env_lines" >"$SOC_DEV_HOME/env"
+echo "$env_lines"

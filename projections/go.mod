@@ -1,0 +1,3 @@
+module github.com/socplatform/soc/projections
+
+go 1.26.8
