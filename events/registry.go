@@ -199,6 +199,10 @@ func (r *Registry) Validate(index int, typ string, schemaVersion int, data json.
 	if err != nil {
 		return 0, &SchemaViolationError{Index: index, Type: typ, SchemaVersion: schemaVersion, Reason: "data is not valid JSON: " + err.Error()}
 	}
+	if ptr, ok := checkNumbers(inst, ""); !ok {
+		return 0, &SchemaViolationError{Index: index, Type: typ, SchemaVersion: schemaVersion, Pointer: ptr,
+			Reason: "number out of the range of a 64-bit float"}
+	}
 	if err := sch.Validate(inst); err != nil {
 		ve, ok := err.(*jsonschema.ValidationError)
 		if !ok {
@@ -208,6 +212,34 @@ func (r *Registry) Validate(index int, typ string, schemaVersion int, data json.
 		return 0, &SchemaViolationError{Index: index, Type: typ, SchemaVersion: schemaVersion, Pointer: ptr, Reason: reason}
 	}
 	return schemaVersion, nil
+}
+
+// checkNumbers refuses numbers that no consumer could decode (1e400): the store must not accept
+// an event that every reader would then fail on.
+func checkNumbers(v any, ptr string) (string, bool) {
+	switch x := v.(type) {
+	case json.Number:
+		if _, err := x.Float64(); err != nil {
+			return ptr, false
+		}
+	case map[string]any:
+		for k, e := range x {
+			if p, ok := checkNumbers(e, ptr+"/"+escapePointer(k)); !ok {
+				return p, false
+			}
+		}
+	case []any:
+		for i, e := range x {
+			if p, ok := checkNumbers(e, ptr+"/"+strconv.Itoa(i)); !ok {
+				return p, false
+			}
+		}
+	}
+	return "", true
+}
+
+func escapePointer(tok string) string {
+	return strings.ReplaceAll(strings.ReplaceAll(tok, "~", "~0"), "/", "~1")
 }
 
 // leafCause picks the first most specific failure, so the error names one field a person can fix.
@@ -229,7 +261,7 @@ func leafCause(ve *jsonschema.ValidationError) (string, string) {
 	var sb strings.Builder
 	for _, tok := range loc {
 		sb.WriteByte('/')
-		sb.WriteString(strings.ReplaceAll(strings.ReplaceAll(tok, "~", "~0"), "/", "~1"))
+		sb.WriteString(escapePointer(tok))
 	}
 	return sb.String(), ve.ErrorKind.LocalizedString(printer)
 }

@@ -79,7 +79,7 @@ format_storage() {
 # Our broker is alive: the pid file names a live java running kafka.Kafka on our config.
 running() {
   local pid; pid="$(cat "$PIDF" 2>/dev/null)" || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF "kafka.Kafka $CONF"
+  tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF "kafka.Kafka $CONF"
 }
 
 # Serving, not just listening: the admin client must get metadata back.
@@ -91,6 +91,7 @@ up() {
   mkdir -p "$DATA"
   write_conf
   format_storage
+  reserve_port "$PORT"; reserve_port "$CPORT"
   if running; then
     log "already running (pid $(cat "$PIDF"))"
   else
@@ -107,7 +108,7 @@ up() {
   fi
   local deadline=$((SECONDS + 90))
   until serving; do
-    running || { show_tail "$KLOG"; die "Kafka exited during startup"; }
+    running || { show_tail "$KLOG"; grep -E '^\[.*\] (ERROR|FATAL) ' "$KLOG" | head -5 >&2; die "Kafka exited during startup (first errors just above)"; }
     [ $SECONDS -lt $deadline ] || { show_tail "$KLOG"; die "Kafka did not serve metadata on $(brokers) within 90 s"; }
     sleep 1
   done

@@ -23,3 +23,19 @@ port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # Print the last lines of a log file to stderr (used on every failed start).
 show_tail() { log "last 50 lines of $1:"; tail -n 50 "$1" >&2 2>/dev/null || true; }
+
+# Our default ports lie in Linux's ephemeral range (32768-60999): any client connection (psql, a
+# test) can get one as its local port, and while that socket sits in TIME_WAIT the server's bind
+# fails with "Address already in use" (seen here). Reserved ports are never handed out as ephemeral.
+reserve_port() {
+  local f=/proc/sys/net/ipv4/ip_local_reserved_ports lo hi r rs
+  read -r lo hi </proc/sys/net/ipv4/ip_local_port_range
+  { [ "$1" -ge "$lo" ] && [ "$1" -le "$hi" ]; } || return 0
+  IFS=, read -ra rs <<<"$(cat "$f")"
+  for r in "${rs[@]}"; do [ "$1" -ge "${r%-*}" ] && [ "$1" -le "${r#*-}" ] && return 0; done
+  if [ "$(id -u)" = 0 ] && echo "$(cat "$f")${rs[*]:+,}$1" >"$f" 2>/dev/null; then
+    log "reserved port $1 (net.ipv4.ip_local_reserved_ports) so clients never take it as a local port"
+  else
+    log "WARNING: port $1 is in the ephemeral range $lo-$hi and could not be reserved; a start may fail with 'Address already in use'"
+  fi
+}

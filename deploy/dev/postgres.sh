@@ -18,6 +18,7 @@ find_bin() {
   for d in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V -r); do
     [ -x "$d/initdb" ] && [ -x "$d/postgres" ] && { echo "$d"; return; }
   done
+  return 0   # none: empty answer, install_server takes over
 }
 PGBIN="$(find_bin)"
 
@@ -49,7 +50,7 @@ init_cluster() {
   fi
   if [ -f "$DATA/PG_VERSION" ]; then
     local have; have="$(cat "$DATA/PG_VERSION")"
-    [ "$have" = "$("$PGBIN/postgres" -V | sed -E 's/.* ([0-9]+).*/\1/')" ] \
+    [ "$have" = "$(basename "$(dirname "$PGBIN")")" ] \
       || die "$DATA was made by PostgreSQL $have but the server is $("$PGBIN/postgres" -V); remove $DATA to start over"
     return
   fi
@@ -96,6 +97,7 @@ up() {
   install_server
   init_cluster
   write_conf
+  reserve_port "$PORT"
   ready || clear_stale_server
   if ready; then
     log "already running on 127.0.0.1:$PORT"

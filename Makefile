@@ -1,0 +1,65 @@
+# SOC Platform — `make run` starts the platform on its embedded default; `make test` runs every test,
+# starting the real servers (PostgreSQL, Kafka) through deploy/dev when they are not running.
+SHELL      := /bin/bash
+.DEFAULT_GOAL := help
+GO         ?= go
+PKGS       := github.com/socplatform/soc/...
+SOC_DEV_HOME ?= $(HOME)/.cache/soc-dev
+BIN        := bin/soc
+VERSION    ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS    := -X main.version=$(VERSION)
+# Loads the addresses written by deploy/dev/up.sh; set SOC_TEST_* yourself to use other servers.
+# (assigned before eval: a failure inside eval "$$(…)" would be swallowed)
+WITH_DEPS  := if [ -z "$${SOC_TEST_POSTGRES_URL:-}" ] || [ -z "$${SOC_TEST_KAFKA_BROKERS:-}" ]; then \
+                deps_env="$$(deploy/dev/up.sh)" || exit 1; eval "$$deps_env"; fi;
+export SOC_DEV_HOME
+
+.PHONY: help
+help: ## list the targets
+	@grep -hE '^[a-z][a-z-]*:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+.PHONY: build
+build: ## build bin/soc
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/soc
+
+.PHONY: run
+run: build ## start the platform on the embedded default (SQLite in ./data) at :8080
+	./$(BIN) serve
+
+.PHONY: test
+test: ## all tests with -race, against real PostgreSQL and Kafka (started if missing)
+	@$(WITH_DEPS) set -x; $(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+.PHONY: test-unit
+test-unit: ## tests that need no server (integration tests skip)
+	SOC_TEST_POSTGRES_URL= SOC_TEST_KAFKA_BROKERS= $(GO) test -race -count=1 $(PKGS)
+
+.PHONY: bench
+bench: ## benchmarks, each beside its raw baseline in the same run (starts the servers)
+	@$(WITH_DEPS) $(GO) run ./cmd/soc/internal/benchreport
+
+.PHONY: lint
+lint: ## gofmt and go vet
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+
+.PHONY: fuzz
+fuzz: ## run each fuzz target for FUZZTIME (default 30s)
+	$(GO) test ./events -run '^$$' -fuzz FuzzValidate -fuzztime $${FUZZTIME:-30s}
+
+.PHONY: deps-up
+deps-up: ## start PostgreSQL and Kafka for tests (prints their addresses)
+	deploy/dev/up.sh
+
+.PHONY: deps-down
+deps-down: ## stop them
+	deploy/dev/down.sh
+
+.PHONY: schemas-lock
+schemas-lock: ## pin the digests of new event schemas (a pinned schema must never change)
+	cd schemas && for f in $$(find events -name '*.json' | LC_ALL=C sort); do \
+	  grep -q "  $$f$$" events.lock || sha256sum "$$f" >> events.lock; done
+
+.PHONY: clean
+clean: ## remove build outputs and the local data directory
+	rm -rf bin data

@@ -1,0 +1,301 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// These tests run the real binary as an operator would: start it, probe it over HTTP, stop it
+// with SIGTERM, start it again, and read the log with `soc events tail`.
+
+var socBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "soc-e2e")
+	if err != nil {
+		panic(err)
+	}
+	socBin = filepath.Join(dir, "soc")
+	build := exec.Command("go", "build", "-race", "-o", socBin, ".")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building soc:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// requireServer returns the value of an integration-test variable, skipping when it is unset
+// unless SOC_REQUIRE_SERVERS=1 (CI), where a missing server is a failure.
+func requireServer(t *testing.T, name string) string {
+	t.Helper()
+	v := os.Getenv(name)
+	if v == "" {
+		if os.Getenv("SOC_REQUIRE_SERVERS") == "1" {
+			t.Fatalf("%s is not set but SOC_REQUIRE_SERVERS=1", name)
+		}
+		t.Skipf("%s not set: start the servers with `make deps-up` (make test does)", name)
+	}
+	return v
+}
+
+type node struct {
+	cmd    *exec.Cmd
+	addr   string
+	stderr *bytes.Buffer
+	done   chan error
+}
+
+func startNode(t *testing.T, env []string, args ...string) *node {
+	t.Helper()
+	cmd := exec.Command(socBin, append([]string{"serve", "--http", "127.0.0.1:0"}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
+	pr, pw := io.Pipe()
+	n := &node{cmd: cmd, stderr: &bytes.Buffer{}, done: make(chan error, 1)}
+	cmd.Stderr = pw
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(pr)
+		for sc.Scan() {
+			line := sc.Bytes()
+			n.stderr.Write(append(line, '\n'))
+			var rec struct {
+				Msg  string `json:"msg"`
+				HTTP string `json:"http"`
+			}
+			if json.Unmarshal(line, &rec) == nil && rec.Msg == "soc serving" {
+				addr <- rec.HTTP
+			}
+		}
+	}()
+	go func() { n.done <- cmd.Wait(); pw.Close() }()
+	select {
+	case n.addr = <-addr:
+	case err := <-n.done:
+		t.Fatalf("soc serve exited before serving: %v\n%s", err, n.stderr)
+	case <-time.After(60 * time.Second):
+		_ = cmd.Process.Kill()
+		t.Fatalf("soc serve did not start within 60s\n%s", n.stderr)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	return n
+}
+
+func (n *node) stop(t *testing.T) {
+	t.Helper()
+	if err := n.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-n.done:
+		if err != nil {
+			t.Fatalf("soc serve exited with %v after SIGTERM\n%s", err, n.stderr)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatalf("soc serve did not stop within 60s of SIGTERM\n%s", n.stderr)
+	}
+}
+
+func get(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func socCmd(t *testing.T, env []string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(socBin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), errb.String(), code
+}
+
+type tailed struct {
+	Type           string          `json:"type"`
+	StreamID       string          `json:"stream_id"`
+	Version        int64           `json:"version"`
+	GlobalPosition int64           `json:"global_position"`
+	Data           json.RawMessage `json:"data"`
+}
+
+func tail(t *testing.T, env []string, args ...string) ([]tailed, []string) {
+	t.Helper()
+	out, errOut, code := socCmd(t, env, append([]string{"events", "tail"}, args...)...)
+	if code != 0 {
+		t.Fatalf("soc events tail exited %d: %s", code, errOut)
+	}
+	var evs []tailed
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	for _, l := range lines {
+		if l == "" {
+			continue
+		}
+		var e tailed
+		if err := json.Unmarshal([]byte(l), &e); err != nil {
+			t.Fatalf("tail printed a line that is not JSON: %q", l)
+		}
+		evs = append(evs, e)
+	}
+	return evs, lines
+}
+
+// lifecycle checks one backend: serve, probe, SIGTERM, serve again, and the log keeps everything.
+func lifecycle(t *testing.T, env []string, args []string, tailArgs []string) []tailed {
+	before, _ := tail(t, env, tailArgs...)
+
+	n := startNode(t, env, args...)
+	if code, body := get(t, "http://"+n.addr+"/healthz"); code != 200 || !strings.Contains(body, `"ok"`) {
+		t.Fatalf("/healthz: %d %s", code, body)
+	}
+	if code, body := get(t, "http://"+n.addr+"/readyz"); code != 200 || !strings.Contains(body, "head_position") {
+		t.Fatalf("/readyz: %d %s", code, body)
+	}
+	if code, body := get(t, "http://"+n.addr+"/metrics"); code != 200 || !strings.Contains(body, "soc_event_store_head_position") {
+		t.Fatalf("/metrics: %d, missing the store gauge", code)
+	}
+	if code, body := get(t, "http://"+n.addr+"/v1/nothing-here"); code != 404 || !strings.Contains(body, `"status":404`) {
+		t.Fatalf("unknown route: %d %s, want a problem+json 404", code, body)
+	}
+	n.stop(t)
+	first, firstLines := tail(t, env, tailArgs...)
+	if len(first) != len(before)+2 || first[len(first)-2].Type != "NodeStarted" || first[len(first)-1].Type != "NodeStopped" {
+		t.Fatalf("after one run the log holds %d events (had %d), want NodeStarted and NodeStopped appended: %+v", len(first), len(before), first)
+	}
+
+	n2 := startNode(t, env, args...)
+	n2.stop(t)
+	second, secondLines := tail(t, env, tailArgs...)
+	if len(second) != len(first)+2 {
+		t.Fatalf("after a restart the log holds %d events, want %d", len(second), len(first)+2)
+	}
+	for i := range firstLines {
+		if firstLines[i] != secondLines[i] {
+			t.Fatalf("event %d changed across a restart:\n before %s\n after  %s", i, firstLines[i], secondLines[i])
+		}
+	}
+	// `soc events stream` shows the node's own stream.
+	out, errOut, code := socCmd(t, env, append([]string{"events", "stream", second[len(second)-1].StreamID}, tailArgs...)...)
+	if code != 0 || strings.Count(out, "\n") != 2 || !strings.Contains(out, "NodeStopped") {
+		t.Fatalf("soc events stream: exit %d, %q %s", code, out, errOut)
+	}
+	return second[len(before):]
+}
+
+func TestServeEmbeddedSurvivesRestart(t *testing.T) {
+	data := t.TempDir()
+	lifecycle(t, nil, []string{"--data", data}, []string{"--data", data})
+}
+
+func TestServePostgresAndKafka(t *testing.T) {
+	pgURL := requireServer(t, "SOC_TEST_POSTGRES_URL")
+	brokers := requireServer(t, "SOC_TEST_KAFKA_BROKERS")
+	suffix := randomSuffix()
+	schema, prefix := "e2e_"+suffix, "e2e"+suffix
+	env := []string{"SOC_POSTGRES_URL=" + pgURL, "SOC_POSTGRES_SCHEMA=" + schema,
+		"SOC_KAFKA_BROKERS=" + brokers, "SOC_KAFKA_TOPIC_PREFIX=" + prefix}
+	t.Cleanup(func() { dropSchema(t, pgURL, schema) })
+	evs := lifecycle(t, env, nil, nil)
+
+	// Graceful shutdown drains the relay: all four node events, NodeStopped included, are in Kafka.
+	cl, err := kgo.NewClient(kgo.SeedBrokers(strings.Split(brokers, ",")...),
+		kgo.ConsumeTopics(prefix+".monitoring.events"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	got := map[string]bool{}
+	for len(got) < len(evs) && ctx.Err() == nil {
+		fetches := cl.PollFetches(ctx)
+		fetches.EachRecord(func(r *kgo.Record) {
+			for _, h := range r.Headers {
+				if h.Key == "global_position" {
+					got[string(h.Value)] = true
+				}
+			}
+		})
+	}
+	for _, e := range evs {
+		if !got[fmt.Sprint(e.GlobalPosition)] {
+			t.Errorf("event %s at position %d was not relayed to Kafka before shutdown", e.Type, e.GlobalPosition)
+		}
+	}
+}
+
+func TestInvalidConfigurationIsReportedAtOnce(t *testing.T) {
+	_, errOut, code := socCmd(t, []string{"SOC_KAFKA_BROKERS="}, "serve", "--http", "nonsense", "--target", "relay,bogus", "--log-level", "loud", "--postgres-url", "mysql://x")
+	if code != 2 {
+		t.Fatalf("exit code %d, want 2", code)
+	}
+	for _, want := range []string{"--http", "unknown target \"bogus\"", "target \"relay\" needs", "--log-level", "--postgres-url"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("configuration error does not mention %s:\n%s", want, errOut)
+		}
+	}
+	if strings.Contains(errOut, "mysql://x") {
+		t.Error("the error echoes the database URL (it may carry a password)")
+	}
+}
+
+func TestListTargets(t *testing.T) {
+	out, _, code := socCmd(t, nil, "serve", "--list-targets")
+	if code != 0 || !strings.Contains(out, "all") || !strings.Contains(out, "relay") {
+		t.Fatalf("--list-targets: %d %q", code, out)
+	}
+}
+
+func randomSuffix() string {
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func dropSchema(t *testing.T, url, schema string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Logf("dropping schema %s: %v", schema, err)
+		return
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
+		t.Logf("dropping schema %s: %v", schema, err)
+	}
+}

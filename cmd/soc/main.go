@@ -1,0 +1,46 @@
+// Command soc is the SOC Platform's single binary: `soc serve` runs every part of the platform
+// in one process (or a subset with --target), and the other sub-commands are operator tools.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+const usage = `soc — the SOC Platform
+
+Usage:
+  soc serve [flags]                      run the platform (see soc serve -h, soc serve --list-targets)
+  soc events tail [--from POS] [--follow] print the event log as JSON lines, in global order
+  soc events stream STREAM_ID [flags]    print one stream's events as JSON lines
+  soc version                            print the version
+
+Every flag has a SOC_* environment variable of the same meaning (flags win).
+`
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		return runServe(args[1:], stdout, stderr)
+	case "events":
+		return runEvents(args[1:], stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, version)
+		return 0
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "soc: unknown command %q\n\n%s", args[0], usage)
+	return 2
+}

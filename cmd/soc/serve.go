@@ -1,0 +1,272 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/events/kafkalog"
+)
+
+// target is one part of the platform that `soc serve --target=…` can run (as Loki's targets).
+// Every process also serves /healthz, /readyz and /metrics on --http.
+type target struct {
+	describe   string
+	needsKafka bool
+	// start launches the target's workers; it returns a readiness check (or nil).
+	start func(ctx context.Context, a *app) (readiness, error)
+}
+
+// readiness reports a target's state for /readyz: detail for humans, ok for the status code.
+type readiness func(ctx context.Context) (detail any, ok bool)
+
+var targets = map[string]target{
+	"relay": {
+		describe:   "publishes the event store to Kafka topics soc.<context>.events in global order (needs SOC_KAFKA_BROKERS; with the embedded log the store itself is the log)",
+		needsKafka: true,
+		start:      startRelay,
+	},
+}
+
+// app is what the targets share.
+type app struct {
+	cfg     *Config
+	log     *slog.Logger
+	store   *events.Guarded
+	backend backend
+	kind    string
+	metrics *prometheus.Registry
+	wg      sync.WaitGroup
+
+	// drains are called, in order, after the node's last event is appended and before the
+	// workers are cancelled, so that the shutdown event itself reaches Kafka.
+	drains []func(ctx context.Context, upTo int64)
+}
+
+func runServe(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var cfg Config
+	bindFlags(fs, &cfg, true)
+	list := fs.Bool("list-targets", false, "print the targets and exit")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *list {
+		fmt.Fprintf(stdout, "%-8s %s\n", "all", "every target below (default)")
+		for _, n := range targetNames() {
+			fmt.Fprintf(stdout, "%-8s %s\n", n, targets[n].describe)
+		}
+		return 0
+	}
+	if err := cfg.Validate(true); err != nil {
+		fmt.Fprintf(stderr, "soc serve: invalid configuration:\n%s\n", indent(err.Error()))
+		return 2
+	}
+	log := newLogger(stderr, cfg.LogLevel)
+	if err := serve(context.Background(), &cfg, log, nil); err != nil {
+		log.Error("soc serve failed", "err", err)
+		return 1
+	}
+	return 0
+}
+
+// serve runs until SIGTERM/SIGINT (or ctx ends), then shuts down gracefully. ready, when not nil,
+// receives the bound HTTP address once the node is serving (tests use it).
+func serve(ctx context.Context, cfg *Config, log *slog.Logger, ready chan<- string) error {
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	started := time.Now()
+
+	store, b, kind, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	a := &app{cfg: cfg, log: log, store: store, backend: b, kind: kind, metrics: newMetrics(store)}
+	log.Info("event store open", "backend", kind, "data_dir", cfg.DataDir, "postgres", cfg.redactedPostgresURL())
+
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", cfg.HTTPAddr, err)
+	}
+	var shuttingDown atomic.Bool
+	checks := map[string]readiness{"event_store": storeReadiness(store)}
+	srv := &http.Server{
+		Handler:           newRouter(a, checks, &shuttingDown),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	httpErr := make(chan error, 1)
+	go func() { httpErr <- srv.Serve(ln) }()
+
+	// The node's own lifecycle is an audited fact, like everything else.
+	node := events.NewStreamID("monitoring", "node")
+	running := cfg.Targets
+	if len(running) == 1 && running[0] == "all" {
+		running = []string{"all"}
+	}
+	logKind := "store"
+	if len(cfg.KafkaBrokers) > 0 {
+		logKind = "kafka"
+	}
+	host, _ := os.Hostname()
+	startedData, _ := json.Marshal(map[string]any{"node_id": node, "version": version, "targets": running,
+		"hostname": host, "pid": os.Getpid(), "event_store": kind, "log": logKind})
+	if _, err := store.Append(ctx, node, events.NoStream, []events.Envelope{{Type: "NodeStarted", Data: startedData, Actor: "system:soc"}}); err != nil {
+		_ = srv.Close()
+		return fmt.Errorf("recording NodeStarted: %w", err)
+	}
+
+	workers, cancelWorkers := context.WithCancel(context.Background())
+	defer cancelWorkers()
+	for _, name := range targetNames() {
+		if !cfg.enabled(name) {
+			continue
+		}
+		t := targets[name]
+		if t.needsKafka && len(cfg.KafkaBrokers) == 0 {
+			log.Info("target idle: the embedded log needs no relay", "target", name)
+			continue
+		}
+		check, err := t.start(workers, a)
+		if err != nil {
+			_ = srv.Close()
+			return fmt.Errorf("starting target %s: %w", name, err)
+		}
+		if check != nil {
+			checks[name] = check
+		}
+		log.Info("target started", "target", name)
+	}
+	addr := ln.Addr().String()
+	log.Info("soc serving", "http", addr, "targets", strings.Join(cfg.Targets, ","), "node", node, "version", version)
+	if ready != nil {
+		ready <- addr
+	}
+
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down", "reason", "signal")
+	case err := <-httpErr:
+		log.Error("HTTP server stopped", "err", err)
+	}
+	stop() // a second signal now kills the process the default way
+
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	shuttingDown.Store(true) // /readyz answers 503 so balancers stop sending traffic
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		log.Warn("HTTP shutdown incomplete", "err", err)
+	}
+	stoppedData, _ := json.Marshal(map[string]any{"node_id": node, "reason": "graceful shutdown", "uptime_seconds": time.Since(started).Seconds()})
+	res, err := store.Append(shutdownCtx, node, events.StreamExists, []events.Envelope{{Type: "NodeStopped", Data: stoppedData, Actor: "system:soc"}})
+	if err != nil {
+		log.Error("recording NodeStopped", "err", err)
+	}
+	for _, drain := range a.drains {
+		drain(shutdownCtx, res.LastPosition)
+	}
+	cancelWorkers()
+	done := make(chan struct{})
+	go func() { a.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-shutdownCtx.Done():
+		log.Warn("workers did not stop within the shutdown timeout; un-checkpointed work is redone on the next start")
+	}
+	log.Info("stopped", "uptime", time.Since(started).Round(time.Millisecond).String())
+	return nil
+}
+
+// supervise runs fn until ctx ends, restarting it with capped exponential backoff when it fails,
+// so a broker outage degrades readiness instead of killing the node.
+func (a *app) supervise(ctx context.Context, name string, lastErr *atomic.Value, fn func(context.Context) error) {
+	a.wg.Add(1)
+	go func() {
+		defer a.wg.Done()
+		backoff := time.Second
+		for {
+			err := fn(ctx)
+			if ctx.Err() != nil {
+				return
+			}
+			if err == nil {
+				err = errors.New("stopped unexpectedly")
+			}
+			lastErr.Store(err.Error())
+			a.log.Error("target failed; restarting", "target", name, "err", err, "backoff", backoff.String())
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(backoff):
+			}
+			backoff = min(backoff*2, 30*time.Second)
+		}
+	}()
+}
+
+func startRelay(ctx context.Context, a *app) (readiness, error) {
+	relay, err := kafkalog.NewRelay(kafkalog.RelayConfig{Brokers: a.cfg.KafkaBrokers, TopicPrefix: a.cfg.KafkaTopicPrefix}, a.store, a.backend)
+	if err != nil {
+		return nil, err
+	}
+	registerRelayMetrics(a.metrics, relay.Metrics())
+	var lastErr atomic.Value
+	lastErr.Store("")
+	a.supervise(ctx, "relay", &lastErr, relay.Run)
+	a.drains = append(a.drains, func(ctx context.Context, upTo int64) {
+		// Wait (bounded by the shutdown timeout) until Kafka has acknowledged everything
+		// appended so far, including NodeStopped.
+		for relay.Metrics().LastRelayed.Load() < upTo && ctx.Err() == nil {
+			time.Sleep(20 * time.Millisecond)
+		}
+	})
+	return func(context.Context) (any, bool) {
+		m := relay.Metrics()
+		detail := map[string]any{"last_relayed": m.LastRelayed.Load(), "checkpoint": m.Checkpoint.Load(), "lag": m.Lag()}
+		if e := lastErr.Load().(string); e != "" {
+			detail["last_error"] = e
+		}
+		return detail, true // a lagging relay does not make the API unready: writes still land in the store
+	}, nil
+}
+
+func storeReadiness(s events.EventStore) readiness {
+	return func(ctx context.Context) (any, bool) {
+		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		head, err := s.HeadPosition(ctx)
+		if err != nil {
+			return map[string]any{"error": "event store unreachable"}, false
+		}
+		return map[string]any{"head_position": head}, true
+	}
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	_ = l.UnmarshalText([]byte(level))
+	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+}
+
+func indent(s string) string { return "  " + strings.ReplaceAll(s, "\n", "\n  ") }

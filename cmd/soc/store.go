@@ -1,0 +1,54 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/events/adapters/postgres"
+	"github.com/socplatform/soc/events/adapters/sqlite"
+	"github.com/socplatform/soc/schemas"
+)
+
+// backend is an opened event store with the checkpoints kept beside it.
+type backend interface {
+	events.EventStore
+	LoadCheckpoint(ctx context.Context, name string) (int64, error)
+	SaveCheckpoint(ctx context.Context, name string, pos int64) error
+}
+
+// openStore opens the configured event store and guards it with the schema registry.
+// It returns the guarded store, the raw backend (for checkpoints) and the backend's name.
+func openStore(ctx context.Context, c *Config) (*events.Guarded, backend, string, error) {
+	reg, err := events.LoadRegistry(schemas.EventsFS(), "events")
+	if err != nil {
+		return nil, nil, "", fmt.Errorf("loading event schemas: %w", err)
+	}
+	if err := reg.CheckComplete(); err != nil {
+		return nil, nil, "", err
+	}
+	var (
+		b    backend
+		kind string
+	)
+	if c.PostgresURL != "" {
+		kind = "postgres"
+		b, err = postgres.Open(ctx, postgres.Config{URL: c.PostgresURL, Schema: c.PostgresSchema})
+		if err != nil {
+			return nil, nil, "", fmt.Errorf("opening the PostgreSQL event store at %s: %w", c.redactedPostgresURL(), err)
+		}
+	} else {
+		kind = "sqlite"
+		if err := os.MkdirAll(c.DataDir, 0o750); err != nil {
+			return nil, nil, "", fmt.Errorf("creating data directory: %w", err)
+		}
+		path := filepath.Join(c.DataDir, "events.db")
+		b, err = sqlite.Open(ctx, sqlite.Config{Path: path, Synchronous: c.SQLiteSync})
+		if err != nil {
+			return nil, nil, "", fmt.Errorf("opening the SQLite event store at %s: %w", path, err)
+		}
+	}
+	return events.Guard(b, reg, events.Limits{}), b, kind, nil
+}

@@ -1,0 +1,97 @@
+// Package problem renders RFC 9457 problem details and holds the one mapping from the
+// platform's typed errors to HTTP status codes, so every endpoint answers the same way.
+package problem
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/socplatform/soc/events"
+)
+
+// Details is an RFC 9457 problem document. Field is the JSON pointer of the input that failed
+// (an extension member), so a client can show the error beside the right field.
+type Details struct {
+	Type     string `json:"type"`
+	Title    string `json:"title"`
+	Status   int    `json:"status"`
+	Detail   string `json:"detail,omitempty"`
+	Instance string `json:"instance,omitempty"`
+	Field    string `json:"field,omitempty"`
+}
+
+// ContentType is the media type of problem documents.
+const ContentType = "application/problem+json"
+
+const typeBase = "https://soc-platform.dev/problems/"
+
+// From maps an error to its problem document. Unknown errors become a 500 whose detail does
+// not leak internals (the caller logs the error itself).
+func From(err error) Details {
+	var (
+		vc *events.VersionConflictError
+		sd *events.StreamDeletedError
+		tl *events.BatchTooLargeError
+		ut *events.UnknownEventTypeError
+		sv *events.SchemaViolationError
+		ie *events.InvalidEventError
+		de *events.DuplicateEventError
+		fe events.FieldError
+	)
+	d := Details{}
+	switch {
+	case errors.As(err, &vc):
+		d = Details{Type: typeBase + "version-conflict", Title: "Version conflict", Status: http.StatusConflict}
+	case errors.As(err, &sd):
+		d = Details{Type: typeBase + "stream-deleted", Title: "Stream deleted", Status: http.StatusGone}
+	case errors.Is(err, events.ErrStreamNotFound):
+		d = Details{Type: typeBase + "not-found", Title: "Not found", Status: http.StatusNotFound}
+	case errors.As(err, &tl):
+		d = Details{Type: typeBase + "too-large", Title: "Request too large", Status: http.StatusRequestEntityTooLarge}
+	case errors.As(err, &ut):
+		d = Details{Type: typeBase + "unknown-event-type", Title: "Unknown event type", Status: http.StatusUnprocessableEntity}
+	case errors.As(err, &sv):
+		d = Details{Type: typeBase + "schema-violation", Title: "Schema violation", Status: http.StatusUnprocessableEntity}
+	case errors.As(err, &ie):
+		d = Details{Type: typeBase + "invalid-input", Title: "Invalid input", Status: http.StatusBadRequest}
+	case errors.As(err, &de):
+		d = Details{Type: typeBase + "duplicate-event", Title: "Duplicate event", Status: http.StatusConflict}
+	case errors.Is(err, events.ErrClosed):
+		d = Details{Type: typeBase + "unavailable", Title: "Service unavailable", Status: http.StatusServiceUnavailable}
+	default:
+		return Details{Type: typeBase + "internal", Title: "Internal error", Status: http.StatusInternalServerError,
+			Detail: "the server failed to handle the request; see its logs"}
+	}
+	d.Detail = err.Error()
+	if errors.As(err, &fe) {
+		d.Field = fe.Field()
+	}
+	return d
+}
+
+// Write sends a problem document.
+func Write(w http.ResponseWriter, r *http.Request, d Details) {
+	if d.Instance == "" && r != nil {
+		d.Instance = r.URL.Path
+	}
+	w.Header().Set("Content-Type", ContentType)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(d.Status)
+	_ = json.NewEncoder(w).Encode(d)
+}
+
+// Error maps err and writes it; server errors are logged (client errors are the client's business).
+func Error(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	d := From(err)
+	if d.Status >= 500 && log != nil {
+		log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	Write(w, r, d)
+}
+
+// New builds a problem for a condition that is not a typed error (404 on a route, 405, 413 on a body).
+func New(status int, slug, title, detail string) Details {
+	return Details{Type: typeBase + slug, Title: title, Status: status, Detail: detail}
+}
