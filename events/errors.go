@@ -122,3 +122,23 @@ type DuplicateEventError struct {
 func (e *DuplicateEventError) Error() string {
 	return fmt.Sprintf("event %s: %s", e.EventID, e.Reason)
 }
+
+// Kind classifies errors raised outside this package (domain rules, command validation) so that
+// the HTTP layer maps them once without knowing every type: an error with a Kind() method is
+// answered with that kind's status, and with its Field() when it also implements FieldError.
+type Kind int
+
+const (
+	KindInvalid     Kind = iota + 1 // the input is malformed (400)
+	KindRejected                    // well-formed, but the rules refuse it (422)
+	KindNotFound                    // 404
+	KindConflict                    // the current state does not allow it (409)
+	KindTooLarge                    // 413
+	KindUnavailable                 // try again later (503)
+)
+
+// KindError is an error that says which Kind it is.
+type KindError interface {
+	error
+	Kind() Kind
+}

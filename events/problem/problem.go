@@ -39,6 +39,7 @@ func From(err error) Details {
 		ie *events.InvalidEventError
 		de *events.DuplicateEventError
 		fe events.FieldError
+		ke events.KindError
 	)
 	d := Details{}
 	switch {
@@ -58,6 +59,8 @@ func From(err error) Details {
 		d = Details{Type: typeBase + "invalid-input", Title: "Invalid input", Status: http.StatusBadRequest}
 	case errors.As(err, &de):
 		d = Details{Type: typeBase + "duplicate-event", Title: "Duplicate event", Status: http.StatusConflict}
+	case errors.As(err, &ke):
+		d = byKind(ke.Kind())
 	case errors.Is(err, events.ErrClosed):
 		d = Details{Type: typeBase + "unavailable", Title: "Service unavailable", Status: http.StatusServiceUnavailable}
 	default:
@@ -69,6 +72,24 @@ func From(err error) Details {
 		d.Field = fe.Field()
 	}
 	return d
+}
+
+func byKind(k events.Kind) Details {
+	switch k {
+	case events.KindInvalid:
+		return Details{Type: typeBase + "invalid-input", Title: "Invalid input", Status: http.StatusBadRequest}
+	case events.KindRejected:
+		return Details{Type: typeBase + "rejected", Title: "Rejected", Status: http.StatusUnprocessableEntity}
+	case events.KindNotFound:
+		return Details{Type: typeBase + "not-found", Title: "Not found", Status: http.StatusNotFound}
+	case events.KindConflict:
+		return Details{Type: typeBase + "conflict", Title: "Conflict", Status: http.StatusConflict}
+	case events.KindTooLarge:
+		return Details{Type: typeBase + "too-large", Title: "Request too large", Status: http.StatusRequestEntityTooLarge}
+	case events.KindUnavailable:
+		return Details{Type: typeBase + "unavailable", Title: "Service unavailable", Status: http.StatusServiceUnavailable}
+	}
+	return Details{Type: typeBase + "internal", Title: "Internal error", Status: http.StatusInternalServerError}
 }
 
 // Write sends a problem document.

@@ -44,3 +44,16 @@ func TestMapping(t *testing.T) {
 		}
 	}
 }
+
+type transitionError struct{ from, to string }
+
+func (e *transitionError) Error() string     { return "cannot go from " + e.from + " to " + e.to }
+func (e *transitionError) Kind() events.Kind { return events.KindConflict }
+func (e *transitionError) Field() string     { return "/status" }
+
+func TestKindErrorsMapByKind(t *testing.T) {
+	d := From(fmt.Errorf("command: %w", &transitionError{"closed", "triaged"}))
+	if d.Status != 409 || d.Field != "/status" || d.Detail != "command: cannot go from closed to triaged" {
+		t.Fatalf("%+v", d)
+	}
+}

@@ -360,6 +360,12 @@ func testIdempotent(t *testing.T, newStore NewStore) {
 	if e.head() != h || len(e.readStream(s, events.ReadStreamOptions{})) != 3 {
 		t.Fatal("an idempotent re-append wrote events")
 	}
+	// The stream moves on; re-sending the original batch still answers with the original positions.
+	e.append(s, events.Exact(3), Thing("later", 4))
+	h = e.head()
+	if again, err := e.store.Append(e.ctx, s, events.Exact(0), batch); err != nil || !again.Duplicate || again.LastPosition != first.LastPosition {
+		t.Fatalf("re-append after the stream moved on: %+v, %v", again, err)
+	}
 	// A batch that mixes stored and new events is ambiguous: refused, nothing written.
 	mixed := []events.Envelope{batch[2], Thing("d", 4)}
 	if _, err := e.store.Append(e.ctx, s, events.Any, mixed); err == nil {
@@ -450,6 +456,15 @@ func testBadInput(t *testing.T, newStore NewStore) {
 	if got := versions(e.readStream(s, events.ReadStreamOptions{})); !reflect.DeepEqual(got, []int64{1}) {
 		t.Fatalf("refused batches changed the stream: %v", got)
 	}
+}
+
+func containsStream(evs []events.Envelope, stream string) bool {
+	for _, e := range evs {
+		if e.StreamID == stream {
+			return true
+		}
+	}
+	return false
 }
 
 func fieldOf(err error) string {
@@ -655,6 +670,10 @@ func testSoftDelete(t *testing.T, newStore NewStore) {
 	if err := e.store.DeleteStream(e.ctx, s, events.Exact(2)); err != nil {
 		t.Fatalf("delete: %v", err)
 	}
+	// A soft-deleted stream has no live events: a conflict reports version 0, not the old one.
+	if _, err := e.store.Append(e.ctx, s, events.StreamExists, []events.Envelope{Thing("x", 0)}); !errors.As(err, &vc) || vc.Actual != 0 || vc.Exists {
+		t.Fatalf("StreamExists on a soft-deleted stream: %v, want a conflict at version 0", err)
+	}
 	if _, err := e.store.ReadStream(e.ctx, s, events.ReadStreamOptions{}); !errors.Is(err, events.ErrStreamNotFound) {
 		t.Fatalf("read after soft delete: %v, want ErrStreamNotFound", err)
 	}
@@ -708,6 +727,10 @@ func testTombstone(t *testing.T, newStore NewStore) {
 	info, err := e.store.StreamInfo(e.ctx, s)
 	if err != nil || !info.Tombstoned || info.Exists {
 		t.Fatalf("info of a tombstoned stream: %+v, %v", info, err)
+	}
+	// $all keeps a tombstoned stream's events: the store is the audit trail.
+	if all, err := e.store.ReadAll(e.ctx, 0, events.MaxReadLimit); err != nil || !containsStream(all, s) {
+		t.Fatalf("$all lost the tombstoned stream's events: %v", err)
 	}
 	// Tombstoning a stream that never existed reserves its id for good.
 	s2 := StreamID()

@@ -56,11 +56,12 @@ CREATE TABLE IF NOT EXISTS {S}.events (
     trace_parent    text,
     data            jsonb       NOT NULL,
     metadata        jsonb,
-    CONSTRAINT events_stream_version_key UNIQUE (stream_id, version)
+    -- Also the index for reading a stream as of a time: recorded_at is carried in the index
+    -- (INCLUDE), so "which versions existed at T" is an index-only scan, at the cost of 8 bytes per
+    -- entry instead of a fourth index to maintain on every insert (inserts run under the position
+    -- lock, so every index costs throughput).
+    CONSTRAINT events_stream_version_key UNIQUE (stream_id, version) INCLUDE (recorded_at)
 );
--- Reading a stream as of a time: within a stream recorded_at grows with version, so this index
--- finds whether (and up to which version) a stream existed at a given time without a heap visit.
-CREATE INDEX IF NOT EXISTS events_stream_recorded_idx ON {S}.events (stream_id, recorded_at) INCLUDE (version);
 
 CREATE TABLE IF NOT EXISTS {S}.checkpoints (
     name       text        PRIMARY KEY,
@@ -106,6 +107,7 @@ DECLARE
     s_deleted boolean;
     s_tomb    boolean;
     live      boolean;
+    ok        boolean;
     d_stream  text;
     d_version bigint;
     d_count   integer;
@@ -151,12 +153,13 @@ BEGIN
         -- 3. Expected version: the same rule as events.ExpectedVersion.Check. A soft-deleted stream
         -- has no live events (live version 0) but keeps numbering from its last version.
         live := NOT s_deleted AND s_version > 0 AND s_version >= s_trunc;
-        IF NOT CASE p_expected
-                   WHEN -2 THEN true         -- Any
-                   WHEN -1 THEN NOT live     -- NoStream
-                   WHEN -4 THEN live         -- StreamExists
-                   ELSE CASE WHEN live THEN p_expected = s_version ELSE p_expected = 0 END
-               END THEN
+        ok := CASE p_expected
+                  WHEN -2 THEN true         -- Any
+                  WHEN -1 THEN NOT live     -- NoStream
+                  WHEN -4 THEN live         -- StreamExists
+                  ELSE CASE WHEN live THEN p_expected = s_version ELSE p_expected = 0 END
+              END;
+        IF NOT ok THEN
             o_status := 2;
             o_version := CASE WHEN live THEN s_version ELSE 0 END;
             o_exists := live;
@@ -188,7 +191,7 @@ BEGIN
                             occurred_at, recorded_at, correlation_id, causation_id, actor, tenant, trace_parent,
                             data, metadata)
     SELECT o_first + u.ord - 1, u.id, p_stream_id, s_type, s_version + u.ord, u.typ, u.sv,
-           u.occ, o_recorded, NULLIF(u.corr, ''), NULLIF(u.caus, ''), NULLIF(u.act, ''), NULLIF(u.ten, ''),
+           coalesce(u.occ, o_recorded), o_recorded, NULLIF(u.corr, ''), NULLIF(u.caus, ''), NULLIF(u.act, ''), NULLIF(u.ten, ''),
            NULLIF(u.tp, ''), u.dat, u.meta
       FROM unnest(p_event_ids, p_types, p_schema_vers, p_occurred_at, p_correlation, p_causation,
                   p_actors, p_tenants, p_traces, p_data, p_metadata)

@@ -16,7 +16,7 @@ import (
 	"github.com/socplatform/soc/events/storetest"
 )
 
-// Benchmarks come in pairs: Benchmark<Name> measures the store, Benchmark<Name>Raw writes the
+// Benchmarks come in pairs: Benchmark<Name> measures the store, BenchmarkRaw… writes the
 // same rows into an equivalent table (same columns and unique indexes, same file settings, one
 // write connection) with plain INSERTs and no store logic. `make bench` prints them side by side.
 
@@ -129,7 +129,7 @@ func rawDB(b *testing.B) *sql.DB {
 const rawInsert = `INSERT INTO events (event_id, stream_id, version, type, schema_version, occurred_at, recorded_at, data)
 	VALUES (?, ?, ?, ?, ?, ?, ?, ?)`
 
-func BenchmarkAppendSingleRaw(b *testing.B) {
+func BenchmarkRawInsertSingle(b *testing.B) {
 	db := rawDB(b)
 	stream := storetest.StreamID()
 	lat := make([]time.Duration, 0, b.N)
@@ -147,7 +147,7 @@ func BenchmarkAppendSingleRaw(b *testing.B) {
 	reportLatency(b, lat)
 }
 
-func BenchmarkAppendBatch8x100Raw(b *testing.B) {
+func BenchmarkRawInsertBatch8x100(b *testing.B) {
 	db := rawDB(b)
 	runBatches(b, func(w, i int, batch []events.Envelope, stream string) error {
 		tx, err := db.Begin()

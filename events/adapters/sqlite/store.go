@@ -260,11 +260,10 @@ func (s *Store) Append(ctx context.Context, streamID string, expected events.Exp
 	return events.AppendResult{NextExpectedVersion: next, FirstPosition: head + 1, LastPosition: head + int64(len(evs))}, nil
 }
 
-// liveVersion is the version an expected-version check compares against: a soft-deleted stream
-// counts as empty for NoStream/StreamExists, but Exact still compares with its last version so
-// that versions keep increasing after a revival.
+// liveVersion is the version reported in a conflict: 0 when the stream has no live events
+// (never written, or soft-deleted), as the port says.
 func liveVersion(st streamRow) int64 {
-	if !st.found {
+	if !st.exists() {
 		return 0
 	}
 	return st.version
