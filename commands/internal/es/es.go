@@ -1,0 +1,115 @@
+// Package es loads event-sourced aggregates from the event store and appends what their
+// commands decided. Aggregates stay free of I/O: they apply events and return changes.
+package es
+
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/socplatform/soc/events"
+)
+
+// Store is the part of the event store a command handler uses.
+type Store interface {
+	ReadStream(ctx context.Context, streamID string, opts events.ReadStreamOptions) ([]events.Envelope, error)
+	Append(ctx context.Context, streamID string, expected events.ExpectedVersion, evs []events.Envelope) (events.AppendResult, error)
+}
+
+// Aggregate is rebuilt by applying its stream's events in order.
+type Aggregate interface {
+	Apply(e *events.Envelope) error
+}
+
+// Load applies every event of streamID to agg and returns the stream's version (0 when the
+// stream does not exist yet).
+func Load(ctx context.Context, s Store, streamID string, agg Aggregate) (int64, error) {
+	var version int64
+	from := int64(1)
+	for {
+		evs, err := s.ReadStream(ctx, streamID, events.ReadStreamOptions{From: from})
+		if errors.Is(err, events.ErrStreamNotFound) {
+			return version, nil
+		}
+		if err != nil {
+			return 0, err
+		}
+		for i := range evs {
+			if err := agg.Apply(&evs[i]); err != nil {
+				return 0, fmt.Errorf("applying %s v%d of %s: %w", evs[i].Type, evs[i].Version, streamID, err)
+			}
+			version = evs[i].Version
+		}
+		if len(evs) < events.MaxReadLimit {
+			return version, nil
+		}
+		from = version + 1
+	}
+}
+
+// Change is one event a command decided on, before it has an envelope.
+type Change struct {
+	Type string
+	Data any
+}
+
+// Meta is who asked and why; it is copied onto every event a command appends.
+type Meta struct {
+	Actor         string
+	Tenant        string
+	CorrelationID string
+	CausationID   string
+	TraceParent   string
+	// IdempotencyKey, when set, makes the event ids deterministic, so a retried request appends
+	// the same ids and the store answers with the original positions instead of writing twice.
+	IdempotencyKey string
+}
+
+var idNamespace = uuid.MustParse("6f6c8a5e-3b0e-4c59-9a7e-5f1d2d8b0c11")
+
+// Envelopes turns changes into envelopes for streamID.
+func Envelopes(meta Meta, streamID string, changes []Change) ([]events.Envelope, error) {
+	out := make([]events.Envelope, len(changes))
+	for i, c := range changes {
+		data, err := json.Marshal(c.Data)
+		if err != nil {
+			return nil, fmt.Errorf("encoding %s: %w", c.Type, err)
+		}
+		id := events.NewEventID()
+		if meta.IdempotencyKey != "" {
+			id = deterministicID(meta.IdempotencyKey, streamID, i)
+		}
+		out[i] = events.Envelope{EventID: id, Type: c.Type, Data: data, Actor: meta.Actor, Tenant: meta.Tenant,
+			CorrelationID: meta.CorrelationID, CausationID: meta.CausationID, TraceParent: meta.TraceParent}
+	}
+	return out, nil
+}
+
+// DeterministicID derives an event id from a key, so the same intent always has the same id.
+func deterministicID(key, streamID string, i int) string {
+	return uuid.NewHash(sha1.New(), idNamespace, []byte(fmt.Sprintf("%s\x00%s\x00%d", key, streamID, i)), 5).String()
+}
+
+// DeterministicID is exported for callers (imports, sagas) that derive ids from their own keys.
+func DeterministicID(key, streamID string, i int) string { return deterministicID(key, streamID, i) }
+
+// Save appends changes to streamID at the expected version.
+func Save(ctx context.Context, s Store, streamID string, expected events.ExpectedVersion, meta Meta, changes []Change) (events.AppendResult, error) {
+	if len(changes) == 0 {
+		return events.AppendResult{NextExpectedVersion: int64(expected)}, nil
+	}
+	evs, err := Envelopes(meta, streamID, changes)
+	if err != nil {
+		return events.AppendResult{}, err
+	}
+	return s.Append(ctx, streamID, expected, evs)
+}
+
+// StreamIDFor derives a stable stream id "<context>-<aggregate>-<uuidv5>" from a natural key,
+// so that the same real-world thing (a finding's identity) always maps to the same stream.
+func StreamIDFor(context, aggregate, naturalKey string) string {
+	return context + "-" + aggregate + "-" + uuid.NewHash(sha1.New(), idNamespace, []byte(context+"\x00"+aggregate+"\x00"+naturalKey), 5).String()
+}

@@ -1,0 +1,333 @@
+// Package domain holds the vulnerability-management rules: the Finding aggregate, its lifecycle
+// state machine and the SLA policy. No I/O: the application layer loads a Finding from its
+// events, calls a method, and appends the changes the method returns.
+package domain
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/socplatform/soc/commands/internal/es"
+	"github.com/socplatform/soc/events"
+)
+
+// Status is a finding's lifecycle state.
+type Status string
+
+const (
+	StatusOpen          Status = "open"
+	StatusTriaged       Status = "triaged"
+	StatusInRemediation Status = "in_remediation"
+	StatusResolved      Status = "resolved"
+	StatusClosed        Status = "closed"
+	StatusFalsePositive Status = "false_positive"
+	StatusDuplicate     Status = "duplicate"
+	StatusRiskAccepted  Status = "risk_accepted"
+	StatusReopened      Status = "reopened"
+)
+
+// transitions is the lifecycle: from → the states a command may move a finding to.
+// resolved → closed happens when a later scan verifies the fix (not seen again);
+// every "terminal-ish" state can be reopened, by a person or by a scan that sees it again.
+var transitions = map[Status][]Status{
+	StatusOpen:          {StatusTriaged, StatusInRemediation, StatusResolved, StatusFalsePositive, StatusDuplicate, StatusRiskAccepted},
+	StatusReopened:      {StatusTriaged, StatusInRemediation, StatusResolved, StatusFalsePositive, StatusDuplicate, StatusRiskAccepted},
+	StatusTriaged:       {StatusInRemediation, StatusResolved, StatusFalsePositive, StatusDuplicate, StatusRiskAccepted},
+	StatusInRemediation: {StatusResolved, StatusFalsePositive, StatusDuplicate, StatusRiskAccepted},
+	StatusResolved:      {StatusClosed, StatusReopened},
+	StatusClosed:        {StatusReopened},
+	StatusFalsePositive: {StatusReopened},
+	StatusDuplicate:     {StatusReopened},
+	StatusRiskAccepted:  {StatusReopened},
+}
+
+// CanTransition reports whether the lifecycle allows from → to.
+func CanTransition(from, to Status) bool {
+	for _, s := range transitions[from] {
+		if s == to {
+			return true
+		}
+	}
+	return false
+}
+
+// TransitionError refuses a lifecycle move that the current state does not allow.
+type TransitionError struct {
+	FindingID string
+	From, To  Status
+}
+
+func (e *TransitionError) Error() string {
+	allowed := make([]string, 0, len(transitions[e.From]))
+	for _, s := range transitions[e.From] {
+		allowed = append(allowed, string(s))
+	}
+	return fmt.Sprintf("finding %s is %s and cannot become %s (allowed from %s: %s)", e.FindingID, e.From, e.To, e.From, strings.Join(allowed, ", "))
+}
+func (e *TransitionError) Kind() events.Kind { return events.KindConflict }
+func (e *TransitionError) Field() string     { return "/status" }
+
+// RuleError is a command refused by a rule other than the lifecycle (missing justification, …).
+type RuleError struct {
+	Path   string // JSON pointer of the offending command field
+	Reason string
+}
+
+func (e *RuleError) Error() string     { return e.Reason }
+func (e *RuleError) Kind() events.Kind { return events.KindRejected }
+func (e *RuleError) Field() string     { return e.Path }
+func rule(path, format string, a ...any) *RuleError {
+	return &RuleError{Path: path, Reason: fmt.Sprintf(format, a...)}
+}
+
+// Severity of a finding, normalised.
+type Severity string
+
+const (
+	Critical Severity = "critical"
+	High     Severity = "high"
+	Medium   Severity = "medium"
+	Low      Severity = "low"
+	Info     Severity = "info"
+)
+
+// Finding is the aggregate. Its identity is (asset, vulnerability or rule id, component+version or
+// location): the stream id is derived from that key, so the same finding reported twice lands on
+// the same stream.
+type Finding struct {
+	ID              string
+	AssetID         string
+	Status          Status
+	Severity        Severity
+	Owner           string
+	DueAt           time.Time
+	FirstSeen       time.Time
+	LastSeen        time.Time
+	LastScanID      string
+	RiskAcceptedTil time.Time
+	KEV             bool
+	EPSS            float64
+	opened          bool
+}
+
+// Event types of the vulns context.
+const (
+	EvFindingOpened                = "FindingOpened"
+	EvFindingSeen                  = "FindingSeen"
+	EvFindingTriaged               = "FindingTriaged"
+	EvFindingRemediationStarted    = "FindingRemediationStarted"
+	EvFindingResolved              = "FindingResolved"
+	EvFindingClosed                = "FindingClosed"
+	EvFindingReopened              = "FindingReopened"
+	EvFindingMarkedFalsePositive   = "FindingMarkedFalsePositive"
+	EvFindingMarkedDuplicate       = "FindingMarkedDuplicate"
+	EvFindingRiskAccepted          = "FindingRiskAccepted"
+	EvFindingAssigned              = "FindingAssigned"
+	EvFindingCommented             = "FindingCommented"
+	EvFindingDueDateSet            = "FindingDueDateSet"
+	EvFindingExploitabilityChanged = "FindingExploitabilityChanged"
+)
+
+// statusAfter is the state each lifecycle event leads to.
+var statusAfter = map[string]Status{
+	EvFindingOpened:              StatusOpen,
+	EvFindingTriaged:             StatusTriaged,
+	EvFindingRemediationStarted:  StatusInRemediation,
+	EvFindingResolved:            StatusResolved,
+	EvFindingClosed:              StatusClosed,
+	EvFindingReopened:            StatusReopened,
+	EvFindingMarkedFalsePositive: StatusFalsePositive,
+	EvFindingMarkedDuplicate:     StatusDuplicate,
+	EvFindingRiskAccepted:        StatusRiskAccepted,
+}
+
+// Apply implements es.Aggregate.
+func (f *Finding) Apply(e *events.Envelope) error {
+	if s, ok := statusAfter[e.Type]; ok {
+		f.Status = s
+	}
+	var d struct {
+		AssetID   string    `json:"asset_id"`
+		Severity  Severity  `json:"severity"`
+		Owner     string    `json:"owner"`
+		DueAt     time.Time `json:"due_at"`
+		SeenAt    time.Time `json:"seen_at"`
+		ScanID    string    `json:"scan_id"`
+		ExpiresAt time.Time `json:"expires_at"`
+		KEV       *bool     `json:"kev"`
+		EPSS      *float64  `json:"epss"`
+	}
+	if err := json.Unmarshal(e.Data, &d); err != nil {
+		return err
+	}
+	switch e.Type {
+	case EvFindingOpened:
+		f.ID, f.AssetID, f.Severity, f.opened = e.StreamID, d.AssetID, d.Severity, true
+		f.FirstSeen, f.LastSeen, f.LastScanID = d.SeenAt, d.SeenAt, d.ScanID
+	case EvFindingSeen:
+		f.LastSeen, f.LastScanID = d.SeenAt, d.ScanID
+		if d.Severity != "" {
+			f.Severity = d.Severity
+		}
+	case EvFindingReopened:
+		if !d.SeenAt.IsZero() {
+			f.LastSeen, f.LastScanID = d.SeenAt, d.ScanID
+		}
+		f.RiskAcceptedTil = time.Time{}
+	case EvFindingAssigned:
+		f.Owner = d.Owner
+	case EvFindingDueDateSet:
+		f.DueAt = d.DueAt
+	case EvFindingRiskAccepted:
+		f.RiskAcceptedTil = d.ExpiresAt
+	case EvFindingExploitabilityChanged:
+		if d.KEV != nil {
+			f.KEV = *d.KEV
+		}
+		if d.EPSS != nil {
+			f.EPSS = *d.EPSS
+		}
+	}
+	return nil
+}
+
+var _ es.Aggregate = (*Finding)(nil)
+
+// Exists reports whether the finding has been opened.
+func (f *Finding) Exists() bool { return f.opened }
+
+func (f *Finding) move(to Status, typ string, data map[string]any) ([]es.Change, error) {
+	if !f.opened {
+		return nil, &events.InvalidEventError{Index: -1, Name: "finding_id", Reason: "no such finding"}
+	}
+	if !CanTransition(f.Status, to) {
+		return nil, &TransitionError{FindingID: f.ID, From: f.Status, To: to}
+	}
+	return []es.Change{{Type: typ, Data: data}}, nil
+}
+
+// Triage confirms the finding needs work.
+func (f *Finding) Triage(note string) ([]es.Change, error) {
+	return f.move(StatusTriaged, EvFindingTriaged, map[string]any{"note": note})
+}
+
+// StartRemediation records that someone works on a fix.
+func (f *Finding) StartRemediation(note string) ([]es.Change, error) {
+	return f.move(StatusInRemediation, EvFindingRemediationStarted, map[string]any{"note": note})
+}
+
+// Resolve marks the finding fixed (by a person, or by a scan that no longer sees it).
+func (f *Finding) Resolve(reason, scanID string, at time.Time) ([]es.Change, error) {
+	if strings.TrimSpace(reason) == "" {
+		return nil, rule("/reason", "a resolution needs a reason")
+	}
+	d := map[string]any{"reason": reason, "resolved_at": at.UTC()}
+	if scanID != "" {
+		d["scan_id"] = scanID
+	}
+	return f.move(StatusResolved, EvFindingResolved, d)
+}
+
+// Close verifies a resolved finding: a later scan of the same scope did not see it.
+func (f *Finding) Close(scanID string, at time.Time) ([]es.Change, error) {
+	return f.move(StatusClosed, EvFindingClosed, map[string]any{"scan_id": scanID, "closed_at": at.UTC()})
+}
+
+// Reopen brings a finding back: seen again by a scan, a risk acceptance expired, or a person.
+func (f *Finding) Reopen(reason, scanID string, at time.Time) ([]es.Change, error) {
+	if strings.TrimSpace(reason) == "" {
+		return nil, rule("/reason", "reopening needs a reason")
+	}
+	d := map[string]any{"reason": reason}
+	if scanID != "" {
+		d["scan_id"], d["seen_at"] = scanID, at.UTC()
+	}
+	return f.move(StatusReopened, EvFindingReopened, d)
+}
+
+// MarkFalsePositive records that the finding is not real. Imports never resolve or reopen it.
+func (f *Finding) MarkFalsePositive(justification string) ([]es.Change, error) {
+	if strings.TrimSpace(justification) == "" {
+		return nil, rule("/justification", "a false positive needs a justification")
+	}
+	return f.move(StatusFalsePositive, EvFindingMarkedFalsePositive, map[string]any{"justification": justification})
+}
+
+// MarkDuplicate records that another finding covers this one.
+func (f *Finding) MarkDuplicate(of string) ([]es.Change, error) {
+	if of == "" || of == f.ID {
+		return nil, rule("/duplicate_of", "duplicate_of must name another finding")
+	}
+	return f.move(StatusDuplicate, EvFindingMarkedDuplicate, map[string]any{"duplicate_of": of})
+}
+
+// AcceptRisk accepts the finding until expiresAt, when it reopens by itself.
+func (f *Finding) AcceptRisk(approver, justification string, expiresAt, now time.Time) ([]es.Change, error) {
+	switch {
+	case strings.TrimSpace(approver) == "":
+		return nil, rule("/approver", "a risk acceptance needs an approver")
+	case strings.TrimSpace(justification) == "":
+		return nil, rule("/justification", "a risk acceptance needs a justification")
+	case !expiresAt.After(now):
+		return nil, rule("/expires_at", "a risk acceptance must expire in the future")
+	}
+	return f.move(StatusRiskAccepted, EvFindingRiskAccepted, map[string]any{"approver": approver, "justification": justification, "expires_at": expiresAt.UTC()})
+}
+
+// ExpireRiskAcceptance reopens a finding whose acceptance has run out (called by the SLA saga).
+func (f *Finding) ExpireRiskAcceptance(now time.Time) ([]es.Change, error) {
+	if f.Status != StatusRiskAccepted {
+		return nil, &TransitionError{FindingID: f.ID, From: f.Status, To: StatusReopened}
+	}
+	if now.Before(f.RiskAcceptedTil) {
+		return nil, rule("/expires_at", "the risk acceptance runs until %s", f.RiskAcceptedTil.Format(time.RFC3339))
+	}
+	return f.Reopen("risk acceptance expired", "", now)
+}
+
+// Assign sets the owner.
+func (f *Finding) Assign(owner string) ([]es.Change, error) {
+	if !f.opened {
+		return nil, &events.InvalidEventError{Index: -1, Name: "finding_id", Reason: "no such finding"}
+	}
+	if strings.TrimSpace(owner) == "" {
+		return nil, rule("/owner", "owner is required")
+	}
+	if owner == f.Owner {
+		return nil, nil // already so: nothing to record
+	}
+	return []es.Change{{Type: EvFindingAssigned, Data: map[string]any{"owner": owner}}}, nil
+}
+
+// Comment adds a note.
+func (f *Finding) Comment(text string) ([]es.Change, error) {
+	if !f.opened {
+		return nil, &events.InvalidEventError{Index: -1, Name: "finding_id", Reason: "no such finding"}
+	}
+	if strings.TrimSpace(text) == "" {
+		return nil, rule("/comment", "comment is empty")
+	}
+	return []es.Change{{Type: EvFindingCommented, Data: map[string]any{"comment": text}}}, nil
+}
+
+// SetDueDate sets the remediation deadline by hand (the SLA policy sets it on open).
+func (f *Finding) SetDueDate(due time.Time, reason string) ([]es.Change, error) {
+	if !f.opened {
+		return nil, &events.InvalidEventError{Index: -1, Name: "finding_id", Reason: "no such finding"}
+	}
+	if due.IsZero() {
+		return nil, rule("/due_at", "due_at is required")
+	}
+	return []es.Change{{Type: EvFindingDueDateSet, Data: map[string]any{"due_at": due.UTC(), "reason": reason}}}, nil
+}
+
+// Active reports whether the finding still needs attention (counts toward SLAs and risk).
+func (f *Finding) Active() bool {
+	switch f.Status {
+	case StatusOpen, StatusReopened, StatusTriaged, StatusInRemediation:
+		return true
+	}
+	return false
+}
