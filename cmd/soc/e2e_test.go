@@ -299,3 +299,28 @@ func dropSchema(t *testing.T, url, schema string) {
 		t.Logf("dropping schema %s: %v", schema, err)
 	}
 }
+
+func TestCVSSCommand(t *testing.T) {
+	out, errOut, code := socCmd(t, nil, "cvss", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H/E:U", "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("want one JSON object per vector, got %q", out)
+	}
+	var v31, v40 map[string]any
+	if json.Unmarshal([]byte(lines[0]), &v31) != nil || json.Unmarshal([]byte(lines[1]), &v40) != nil {
+		t.Fatalf("not JSON: %q", out)
+	}
+	if v31["base_score"] != 9.8 || v31["severity"] != "Critical" || v31["temporal_score"] != 9.0 || v31["version"] != "3.1" {
+		t.Errorf("v3.1 result %v", v31)
+	}
+	if v40["base_score"] != 9.3 || v40["severity"] != "Critical" || v40["nomenclature"] != "CVSS-B" {
+		t.Errorf("v4.0 result %v", v40)
+	}
+	_, errOut, code = socCmd(t, nil, "cvss", "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:X")
+	if code != 2 || !strings.Contains(errOut, "metric A") {
+		t.Fatalf("invalid vector: exit %d, %q; want 2 naming metric A", code, errOut)
+	}
+}

@@ -36,12 +36,14 @@ require (
 )
 
 require (
+	github.com/socplatform/soc/commands v0.0.0
 	github.com/socplatform/soc/events v0.0.0
 	github.com/socplatform/soc/schemas v0.0.0
 )
 
 // The workspace modules are versioned together; replace keeps `go mod tidy` working per module.
 replace (
+	github.com/socplatform/soc/commands => ../../commands
 	github.com/socplatform/soc/events => ../../events
 	github.com/socplatform/soc/schemas => ../../schemas
 )

@@ -17,6 +17,7 @@ Usage:
   soc serve [flags]                      run the platform (see soc serve -h, soc serve --list-targets)
   soc events tail [--from POS] [--follow] print the event log as JSON lines, in global order
   soc events stream STREAM_ID [flags]    print one stream's events as JSON lines
+  soc cvss VECTOR…                       score CVSS v3.0/v3.1/v4.0 vectors, one JSON object per line
   soc version                            print the version
 
 Every flag has a SOC_* environment variable of the same meaning (flags win).
@@ -34,6 +35,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runServe(args[1:], stdout, stderr)
 	case "events":
 		return runEvents(args[1:], stdout, stderr)
+	case "cvss":
+		return runCVSS(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, version)
 		return 0

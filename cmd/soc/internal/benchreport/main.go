@@ -1,0 +1,124 @@
+// Command benchreport runs the platform's Go benchmarks and prints each figure beside the raw
+// baseline measured in the same run, with the ratio (`make bench`). Benchmarks are never timed
+// tests: this program only reports, it does not pass or fail on a number.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// pair is one line of the report: a measured benchmark and its baseline.
+type pair struct {
+	what      string
+	pkg       string // package path relative to the repository root
+	bench     string
+	baseline  string
+	metric    string // the figure compared; higher is better
+	latencies bool   // also print p50/p99
+}
+
+var pairs = []pair{
+	{"SQLite: 1 writer, single-event appends", "./events/adapters/sqlite", "AppendSingle", "RawInsertSingle", "events/s", true},
+	{"SQLite: 8 writers, batches of 100", "./events/adapters/sqlite", "AppendBatch8x100", "RawInsertBatch8x100", "events/s", false},
+	{"PostgreSQL: 1 writer, single-event appends", "./events/adapters/postgres", "AppendSingle", "RawInsertSingle", "events/s", true},
+	{"PostgreSQL: 8 writers, batches of 100", "./events/adapters/postgres", "AppendBatch8x100", "RawCopyBatch8x100", "events/s", false},
+	{"Kafka: relay from the store vs raw franz-go produce", "./events/kafkalog", "Relay", "RawProduce", "events/s", false},
+}
+
+var lineRe = regexp.MustCompile(`^Benchmark([A-Za-z0-9_]+)(?:-\d+)?\s+\d+\s+(.*)$`)
+
+func main() {
+	benchtime := envOr("BENCHTIME", "3s")
+	results := map[string]map[string]float64{} // pkg/bench → metric → value
+	pkgs := []string{}
+	seen := map[string]bool{}
+	for _, p := range pairs {
+		if !seen[p.pkg] {
+			seen[p.pkg] = true
+			pkgs = append(pkgs, p.pkg)
+		}
+	}
+	for _, pkg := range pkgs {
+		fmt.Fprintf(os.Stderr, "== go test -bench . -benchtime %s %s\n", benchtime, pkg)
+		cmd := exec.Command("go", "test", "-run", "^$", "-bench", ".", "-benchtime", benchtime, "-count", "1", pkg)
+		var out bytes.Buffer
+		cmd.Stdout = io.MultiWriter(&out, os.Stderr)
+		cmd.Stderr = os.Stderr
+		if err := cmd.Run(); err != nil {
+			fmt.Fprintf(os.Stderr, "benchmarks of %s failed: %v\n", pkg, err)
+			os.Exit(1)
+		}
+		sc := bufio.NewScanner(&out)
+		for sc.Scan() {
+			m := lineRe.FindStringSubmatch(strings.TrimSpace(sc.Text()))
+			if m == nil {
+				continue
+			}
+			vals := map[string]float64{}
+			f := strings.Fields(m[2])
+			for i := 0; i+1 < len(f); i += 2 {
+				if v, err := strconv.ParseFloat(f[i], 64); err == nil {
+					vals[f[i+1]] = v
+				}
+			}
+			results[pkg+"/"+m[1]] = vals
+		}
+	}
+
+	host, _ := os.Hostname()
+	fmt.Printf("\nSOC Platform benchmarks — %s — %s, %d cores (%s/%s), %s, benchtime %s\n\n",
+		time.Now().UTC().Format("2006-01-02"), host, runtime.NumCPU(), runtime.GOOS, runtime.GOARCH, cpuModel(), benchtime)
+	fmt.Printf("| %-52s | %16s | %16s | %7s | %s\n", "benchmark", "platform", "raw baseline", "ratio", "latency p50 / p99 (platform; baseline)")
+	fmt.Printf("|%s|%s|%s|%s|%s\n", strings.Repeat("-", 54), strings.Repeat("-", 18), strings.Repeat("-", 18), strings.Repeat("-", 9), strings.Repeat("-", 10))
+	for _, p := range pairs {
+		a, okA := results[p.pkg+"/"+p.bench]
+		b, okB := results[p.pkg+"/"+p.baseline]
+		if !okA || !okB {
+			fmt.Printf("| %-52s | %16s | %16s | %7s |\n", p.what, "skipped", "skipped", "—")
+			continue
+		}
+		ratio := "—"
+		if b[p.metric] > 0 {
+			ratio = fmt.Sprintf("%.0f%%", 100*a[p.metric]/b[p.metric])
+		}
+		lat := ""
+		if p.latencies {
+			lat = fmt.Sprintf("%.2f / %.2f ms; %.2f / %.2f ms", a["p50-ms"], a["p99-ms"], b["p50-ms"], b["p99-ms"])
+		}
+		fmt.Printf("| %-52s | %12.0f %s | %12.0f %s | %7s | %s\n", p.what, a[p.metric], unit(p.metric), b[p.metric], unit(p.metric), ratio, lat)
+	}
+}
+
+func unit(m string) string { return strings.TrimPrefix(m, "events") }
+
+func envOr(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+func cpuModel() string {
+	b, err := os.ReadFile("/proc/cpuinfo")
+	if err != nil {
+		return "unknown CPU"
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "model name") {
+			if i := strings.IndexByte(l, ':'); i >= 0 {
+				return strings.TrimSpace(l[i+1:])
+			}
+		}
+	}
+	return "unknown CPU"
+}
