@@ -125,6 +125,12 @@ func (s *Store) Append(ctx context.Context, streamID string, expected events.Exp
 	if streamType == "" {
 		streamType = events.StreamTypeOf(streamID)
 	}
+	return s.submit(ctx, &appendReq{ctx: ctx, streamID: streamID, streamType: streamType, expected: expected, b: b})
+}
+
+// appendSolo is one append in its own transaction, with the classification and retry of an
+// event-id unique violation.
+func (s *Store) appendSolo(ctx context.Context, streamID, streamType string, expected events.ExpectedVersion, b *batch) (events.AppendResult, error) {
 	for attempt := 1; ; attempt++ {
 		res, err := s.appendOnce(ctx, streamID, streamType, expected, b)
 		if err == nil || !isUniqueViolation(err, "events_event_id_key") {
@@ -157,18 +163,9 @@ func mixedReason(sameStream bool) string {
 }
 
 func (s *Store) appendOnce(ctx context.Context, streamID, streamType string, expected events.ExpectedVersion, b *batch) (events.AppendResult, error) {
-	var (
-		status      int32
-		version     pgtype.Int8
-		exists      pgtype.Bool
-		first, last pgtype.Int8
-		recorded    pgtype.Timestamptz // the batch's recorded_at: events.AppendResult has no field for it (yet)
-	)
-	err := s.pool.QueryRow(ctx, s.q.append,
-		streamID, streamType, int64(expected),
-		b.ids, b.types, b.schemaVers, b.occurred, b.correlation, b.causation, b.actors, b.tenants, b.tp,
-		b.data, b.metadata,
-	).Scan(&status, &version, &exists, &first, &last, &recorded)
+	var o outcome
+	err := s.pool.QueryRow(ctx, s.q.append, appendArgs(streamID, streamType, expected, b)...).
+		Scan(&o.status, &o.version, &o.exists, &o.first, &o.last, &o.recorded)
 	if err != nil {
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && len(pgErr.Code) == 5 && pgErr.Code[:2] == "22" { // data exception
@@ -179,16 +176,35 @@ func (s *Store) appendOnce(ctx context.Context, streamID, streamType string, exp
 		}
 		return events.AppendResult{}, s.wrap("append", err)
 	}
-	switch status {
+	return o.result(streamID, expected, b)
+}
+
+func appendArgs(streamID, streamType string, expected events.ExpectedVersion, b *batch) []any {
+	return []any{streamID, streamType, int64(expected),
+		b.ids, b.types, b.schemaVers, b.occurred, b.correlation, b.causation, b.actors, b.tenants, b.tp,
+		b.data, b.metadata}
+}
+
+// outcome is the row append_events returns.
+type outcome struct {
+	status      int32
+	version     pgtype.Int8
+	exists      pgtype.Bool
+	first, last pgtype.Int8
+	recorded    pgtype.Timestamptz // the batch's recorded_at: events.AppendResult has no field for it (yet)
+}
+
+func (o *outcome) result(streamID string, expected events.ExpectedVersion, b *batch) (events.AppendResult, error) {
+	switch o.status {
 	case statusAppended, statusDuplicate:
 		return events.AppendResult{
-			NextExpectedVersion: version.Int64,
-			FirstPosition:       first.Int64,
-			LastPosition:        last.Int64,
-			Duplicate:           status == statusDuplicate,
+			NextExpectedVersion: o.version.Int64,
+			FirstPosition:       o.first.Int64,
+			LastPosition:        o.last.Int64,
+			Duplicate:           o.status == statusDuplicate,
 		}, nil
 	case statusConflict:
-		return events.AppendResult{}, &events.VersionConflictError{StreamID: streamID, Expected: expected, Actual: version.Int64, Exists: exists.Bool}
+		return events.AppendResult{}, &events.VersionConflictError{StreamID: streamID, Expected: expected, Actual: o.version.Int64, Exists: o.exists.Bool}
 	case statusTombstoned:
 		return events.AppendResult{}, &events.StreamDeletedError{StreamID: streamID}
 	case statusIDElsewhere:
@@ -197,7 +213,7 @@ func (s *Store) appendOnce(ctx context.Context, streamID, streamType string, exp
 		return events.AppendResult{}, &events.DuplicateEventError{EventID: b.idText[0],
 			Reason: "already stored, but the batch differs from the stored one: a batch must not mix stored and new events (re-send the original batch unchanged)"}
 	}
-	return events.AppendResult{}, fmt.Errorf("postgres: append: unknown outcome %d", status)
+	return events.AppendResult{}, fmt.Errorf("postgres: append: unknown outcome %d", o.status)
 }
 
 func isUniqueViolation(err error, constraint string) bool {

@@ -142,6 +142,9 @@ type Store struct {
 	listenWG sync.WaitGroup
 	stopLsn  context.CancelFunc
 	wake     notifier
+
+	reqs          chan *appendReq // to the committer (group.go)
+	committerDone chan struct{}
 }
 
 var _ events.EventStore = (*Store)(nil)
@@ -184,6 +187,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		done:    make(chan struct{}),
 	}
 	s.wake.init()
+	s.startCommitter()
 	return s, nil
 }
 
@@ -202,6 +206,7 @@ func (s *Store) Close() error {
 		return nil
 	}
 	close(s.done)
+	<-s.committerDone // the transaction in flight finishes and is answered before the pool closes
 	s.listenMu.Lock()
 	if s.stopLsn != nil {
 		s.stopLsn()
