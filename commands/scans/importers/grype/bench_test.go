@@ -1,0 +1,62 @@
+package grype
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// largestFile is the biggest file of the format's shared test data.
+func largestFile(b *testing.B) string {
+	files, err := filepath.Glob(filepath.Join(sharedTestdata(b), formatName, "*"))
+	if err != nil || len(files) == 0 {
+		b.Skip("no test data")
+	}
+	best, size := "", int64(-1)
+	for _, f := range files {
+		if st, err := os.Stat(f); err == nil && st.Size() > size {
+			best, size = f, st.Size()
+		}
+	}
+	return best
+}
+
+// BenchmarkParseLargest parses the largest Grype test file (grype_rhel87_image_35matches.json,
+// 212 KB, 35 findings) and reports findings per second beside MB/s.
+func BenchmarkParseLargest(b *testing.B) {
+	data, err := os.ReadFile(largestFile(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	findings := 0
+	for b.Loop() {
+		rep, err := New().Parse(context.Background(), bytes.NewReader(data))
+		if err != nil {
+			b.Fatal(err)
+		}
+		findings += len(rep.Findings)
+	}
+	b.ReportMetric(float64(findings)/b.Elapsed().Seconds(), "findings/s")
+}
+
+// BenchmarkBaselineUnmarshal is the floor the parser is measured against: encoding/json
+// unmarshalling the same file into an untyped value, with no checks and no normalisation.
+func BenchmarkBaselineUnmarshal(b *testing.B) {
+	data, err := os.ReadFile(largestFile(b))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		var v any
+		if err := json.Unmarshal(data, &v); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

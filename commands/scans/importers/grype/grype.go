@@ -1,0 +1,502 @@
+// Package grype parses Grype JSON reports (`grype -o json`) into the normalised importers.Report.
+//
+// # What is read
+//
+// One asset per report, from source: an image source (source.type "image") gives a
+// container_image asset named after target.userInput, with the manifest digest of the scanned
+// repository from target.repoDigests (else target.manifestDigest, else target.imageID) and the
+// distro as OS; a directory or file source gives a repository asset named after the path; any
+// other source gives a repository asset named after what is known of it.
+//
+// Every element of matches[] becomes a finding: vulnerability.id is the RuleID; CVEs and GHSAs
+// are gathered from vulnerability.id and relatedVulnerabilities[].id; CVSS ratings from
+// vulnerability.cvss and relatedVulnerabilities[].cvss (version, vector, baseScore, source;
+// duplicates dropped); the component from artifact (name, version, purl, type from the PURL else
+// artifact.type, first location path, fix.versions as FixedVersion); references from dataSource,
+// urls, advisories and the related records; the match details as evidence.
+//
+// Severity: Critical, High, Medium, Low map to the same importers severity, Negligible to info;
+// Unknown, null or anything else is derived from the highest CVSS score given (v4, else v3, else
+// v2; >=9 critical, >=7 high, >=4 medium, >0 low), else info. ScannerSeverity keeps Grype's
+// word. EPSS values (vulnerability.epss), risk and KEV data are not kept: the model has no field.
+//
+// # Fingerprints
+//
+// A fingerprint is the lower-case hex SHA-256 of the JSON encoding of the array of strings
+//
+//	["grype/v1", asset, vulnerability.id, artifact.type, artifact.name, artifact.version, locations]
+//
+// where asset is the asset identity (the asset Key: "image:"+userInput for images, else
+// source.type+":"+path, e.g. "directory:/src") and locations the artifact's location paths, sorted, de-duplicated and joined
+// with "\n" (layer ids are left out: they change on every rebuild). The same report imported
+// twice gives the same fingerprints; the same CVE in two packages, two versions of a package or
+// one package at two paths gives two. Grype reports a CVE and the GHSA that aliases it as two
+// matches when both databases match; they stay two findings (their ids differ).
+//
+// # Limits
+//
+// Parse reads at most Parser.MaxBytes (DefaultMaxBytes) and refuses nesting deeper than
+// Parser.MaxDepth (DefaultMaxDepth) and invalid UTF-8 before decoding. Malformed input gives a
+// *importers.ParseError with line, column (bytes, 1-based) and byte offset; a cancelled context
+// gives ctx.Err() unwrapped.
+package grype
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/socplatform/soc/commands/scans/importers"
+)
+
+const formatName = "grype"
+
+// Parser parses Grype JSON reports. The zero value uses the default limits.
+type Parser struct {
+	// MaxBytes is the largest report accepted; 0 means DefaultMaxBytes.
+	MaxBytes int64
+	// MaxDepth is the deepest nesting of JSON arrays and objects accepted; 0 means DefaultMaxDepth.
+	MaxDepth int
+}
+
+// New returns a Grype parser with the default limits.
+func New() importers.Parser { return &Parser{} }
+
+var _ importers.Parser = (*Parser)(nil)
+
+// Format implements importers.Parser.
+func (*Parser) Format() string { return formatName }
+
+// Detect reports whether head is the start of a Grype JSON report: an object whose matches
+// member is an array of objects with vulnerability and artifact members, or an empty matches
+// array next to a grype descriptor or a source.
+func (*Parser) Detect(head []byte) bool {
+	p := headPaths(head)
+	if p[""] != "{" || p["/matches"] != "[" {
+		return false
+	}
+	for _, other := range []string{"/bomFormat", "/runs", "/SchemaVersion"} {
+		if _, ok := p[other]; ok {
+			return false
+		}
+	}
+	if p["/matches/0"] == "{" {
+		_, v := p["/matches/0/vulnerability"]
+		_, a := p["/matches/0/artifact"]
+		return v || a
+	}
+	if _, ok := p["/matches/0"]; ok {
+		return false // the first match is not an object
+	}
+	_, src := p["/source"]
+	return strings.EqualFold(p["/descriptor/name"], "grype") || src
+}
+
+// Wire types: only the fields used.
+
+type gCVSS struct {
+	Source  string `json:"source"`
+	Type    string `json:"type"`
+	Version string `json:"version"`
+	Vector  string `json:"vector"`
+	Metrics struct {
+		BaseScore score `json:"baseScore"`
+	} `json:"metrics"`
+}
+
+type gVuln struct {
+	ID          string   `json:"id"`
+	DataSource  string   `json:"dataSource"`
+	Namespace   string   `json:"namespace"`
+	Severity    *string  `json:"severity"`
+	URLs        []string `json:"urls"`
+	Description string   `json:"description"`
+	CVSS        []gCVSS  `json:"cvss"`
+	Fix         struct {
+		Versions []string `json:"versions"`
+		State    string   `json:"state"`
+	} `json:"fix"`
+	Advisories []struct {
+		ID   string `json:"id"`
+		Link string `json:"link"`
+	} `json:"advisories"`
+}
+
+type gRelated struct {
+	ID          string   `json:"id"`
+	DataSource  string   `json:"dataSource"`
+	Namespace   string   `json:"namespace"`
+	Severity    *string  `json:"severity"`
+	URLs        []string `json:"urls"`
+	Description string   `json:"description"`
+	CVSS        []gCVSS  `json:"cvss"`
+}
+
+type gMatchDetail struct {
+	Type    string `json:"type"`
+	Matcher string `json:"matcher"`
+	Found   struct {
+		VersionConstraint string `json:"versionConstraint"`
+	} `json:"found"`
+}
+
+type gMatch struct {
+	Vulnerability          gVuln          `json:"vulnerability"`
+	RelatedVulnerabilities []gRelated     `json:"relatedVulnerabilities"`
+	MatchDetails           []gMatchDetail `json:"matchDetails"`
+	Artifact               struct {
+		ID        string `json:"id"`
+		Name      string `json:"name"`
+		Version   string `json:"version"`
+		Type      string `json:"type"`
+		Language  string `json:"language"`
+		PURL      string `json:"purl"`
+		Locations []struct {
+			Path string `json:"path"`
+		} `json:"locations"`
+	} `json:"artifact"`
+}
+
+type gImageTarget struct {
+	UserInput      string   `json:"userInput"`
+	ImageID        string   `json:"imageID"`
+	ManifestDigest string   `json:"manifestDigest"`
+	RepoDigests    []string `json:"repoDigests"`
+	Tags           []string `json:"tags"`
+}
+
+type gSource struct {
+	Type   string          `json:"type"`
+	Target json.RawMessage `json:"target"`
+}
+
+type gReport struct {
+	Matches []gMatch
+	Source  *gSource
+	Distro  struct {
+		Name    string `json:"name"`
+		Version string `json:"version"`
+	}
+	Descriptor struct {
+		Name      string `json:"name"`
+		Version   string `json:"version"`
+		Timestamp string `json:"timestamp"`
+	}
+	sourceOff int64
+}
+
+// Parse implements importers.Parser.
+func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error) {
+	maxBytes, maxDepth := limits(p.MaxBytes, p.MaxDepth)
+	data, err := load(ctx, formatName, r, maxBytes, maxDepth)
+	if err != nil {
+		return nil, err
+	}
+	w := newWalker(ctx, formatName, data)
+	var rep gReport
+	sawMatches := false
+	err = w.object("report", func(key string) error {
+		switch key {
+		case "matches":
+			sawMatches = true
+			return w.array("matches", func(int) error {
+				var m gMatch
+				_, err := w.decode(&m)
+				rep.Matches = append(rep.Matches, m)
+				return err
+			})
+		case "source":
+			off, err := w.decode(&rep.Source)
+			rep.sourceOff = off
+			return err
+		case "distro":
+			_, err := w.decode(&rep.Distro)
+			return err
+		case "descriptor":
+			_, err := w.decode(&rep.Descriptor)
+			return err
+		}
+		return w.skip()
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := w.end(); err != nil {
+		return nil, err
+	}
+	if !sawMatches {
+		return nil, w.errAt(0, "not a Grype JSON report: no matches array")
+	}
+	return build(ctx, w, &rep)
+}
+
+func build(ctx context.Context, w *walker, rep *gReport) (*importers.Report, error) {
+	out := &importers.Report{
+		Format:         formatName,
+		ScannerName:    rep.Descriptor.Name,
+		ScannerVersion: rep.Descriptor.Version,
+		Assets:         []importers.Asset{},
+		Findings:       []importers.Finding{},
+	}
+	if out.ScannerName == "" {
+		out.ScannerName = "grype"
+	}
+	if t, err := time.Parse(time.RFC3339Nano, rep.Descriptor.Timestamp); err == nil {
+		out.StartedAt = t
+	}
+	asset, err := buildAsset(w, rep)
+	if err != nil {
+		return nil, err
+	}
+	out.Assets = append(out.Assets, asset)
+	image := ""
+	if asset.Kind == importers.ContainerImage {
+		image = asset.ImageName
+	}
+	for i := range rep.Matches {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		out.Findings = append(out.Findings, finding(asset.Key, image, &rep.Matches[i]))
+	}
+	return out, nil
+}
+
+func buildAsset(w *walker, rep *gReport) (importers.Asset, error) {
+	a := importers.Asset{Kind: importers.Repository}
+	if rep.Distro.Name != "" {
+		a.OS = strings.TrimSpace(rep.Distro.Name + " " + rep.Distro.Version)
+	}
+	src := rep.Source
+	if src == nil {
+		a.Name, a.Key = "unknown", "unknown:"
+		return a, nil
+	}
+	typ := strings.ToLower(src.Type)
+	switch typ {
+	case "image":
+		var t gImageTarget
+		if err := json.Unmarshal(src.Target, &t); err != nil {
+			return a, w.errAt(rep.sourceOff, "source.target: not an image target: "+err.Error())
+		}
+		a.Kind = importers.ContainerImage
+		a.Name = t.UserInput
+		if a.Name == "" && len(t.Tags) > 0 {
+			a.Name = t.Tags[0]
+		}
+		a.ImageName = a.Name
+		a.ImageDigest = imageDigest(a.Name, &t)
+		a.Key = "image:" + a.Name
+		return a, nil
+	}
+	// directory, file, sbom, purl-file…: the target is a path string or an object with a name.
+	var name string
+	if err := json.Unmarshal(src.Target, &name); err != nil {
+		var obj struct {
+			UserInput string `json:"userInput"`
+			Name      string `json:"name"`
+			Path      string `json:"path"`
+		}
+		if err := json.Unmarshal(src.Target, &obj); err == nil {
+			name = firstNonEmpty(obj.UserInput, obj.Path, obj.Name)
+		}
+	}
+	if typ == "" {
+		typ = "source"
+	}
+	a.Name = name
+	a.Key = typ + ":" + name
+	return a, nil
+}
+
+func firstNonEmpty(s ...string) string {
+	for _, v := range s {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// imageDigest picks the manifest digest of the scanned repository from repoDigests
+// ("repo@sha256:…"), else the first repo digest, else manifestDigest, else imageID.
+func imageDigest(name string, t *gImageTarget) string {
+	repo := name
+	if i := strings.IndexByte(repo, '@'); i >= 0 {
+		repo = repo[:i]
+	}
+	if i := strings.LastIndexByte(repo, ':'); i >= 0 && !strings.Contains(repo[i:], "/") {
+		repo = repo[:i]
+	}
+	var first string
+	for _, d := range t.RepoDigests {
+		at := strings.LastIndexByte(d, '@')
+		if at < 0 {
+			continue
+		}
+		if first == "" {
+			first = d[at+1:]
+		}
+		if d[:at] == repo || strings.HasSuffix(repo, "/"+d[:at]) {
+			return d[at+1:]
+		}
+	}
+	return firstNonEmpty(first, t.ManifestDigest, t.ImageID)
+}
+
+func normSeverity(raw *string, ratings []importers.CVSS) importers.Severity {
+	if raw != nil {
+		switch strings.ToLower(strings.TrimSpace(*raw)) {
+		case "critical":
+			return importers.Critical
+		case "high":
+			return importers.High
+		case "medium":
+			return importers.Medium
+		case "low":
+			return importers.Low
+		case "negligible":
+			return importers.Info
+		}
+	}
+	if s, ok := maxScore(ratings); ok {
+		return severityFromScore(s)
+	}
+	return importers.Info
+}
+
+// grypeTypes maps artifact.type to a package type when the PURL gives none.
+var grypeTypes = map[string]string{
+	"apk": "apk", "deb": "deb", "rpm": "rpm", "java-archive": "maven", "jenkins-plugin": "maven",
+	"npm": "npm", "python": "pypi", "go-module": "golang", "gem": "gem", "rust-crate": "cargo",
+	"php-composer": "composer", "dotnet": "nuget", "hex": "hex", "pub": "pub", "conan": "conan",
+	"binary": "generic", "alpm": "alpm", "portage": "ebuild", "cocoapods": "cocoapods",
+	"swift": "swift", "hackage": "hackage", "nix": "nix",
+}
+
+func componentType(purl, typ string) string {
+	if t := purlType(purl); t != "" {
+		return t
+	}
+	if t, ok := grypeTypes[strings.ToLower(typ)]; ok {
+		return t
+	}
+	return strings.ToLower(typ)
+}
+
+func addRatings(out []importers.CVSS, list []gCVSS, fallbackSource string) []importers.CVSS {
+	for _, c := range list {
+		src := c.Source
+		if src == "" {
+			src = fallbackSource
+		}
+		version := c.Version
+		if version == "" {
+			for _, v := range []string{"3.0", "3.1", "4.0"} {
+				if strings.HasPrefix(c.Vector, "CVSS:"+v+"/") {
+					version = v
+				}
+			}
+		}
+		r := importers.CVSS{Version: version, Vector: c.Vector, Score: c.Metrics.BaseScore.ptr(), Source: src}
+		dup := false
+		for _, o := range out {
+			if o.Version == r.Version && o.Vector == r.Vector && o.Source == r.Source {
+				dup = true
+				break
+			}
+		}
+		if !dup && (r.Vector != "" || r.Score != nil) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func finding(assetKey, image string, m *gMatch) importers.Finding {
+	v := &m.Vulnerability
+	art := &m.Artifact
+	f := importers.Finding{
+		AssetKey:    assetKey,
+		RuleID:      v.ID,
+		Description: v.Description,
+	}
+	if v.Severity != nil {
+		f.ScannerSeverity = *v.Severity
+	}
+	f.CVSS = addRatings(nil, v.CVSS, v.Namespace)
+	for i := range m.RelatedVulnerabilities {
+		rv := &m.RelatedVulnerabilities[i]
+		f.CVSS = addRatings(f.CVSS, rv.CVSS, rv.Namespace)
+		if f.Description == "" {
+			f.Description = rv.Description
+		}
+	}
+	f.Severity = normSeverity(v.Severity, f.CVSS)
+	ids := []string{v.ID}
+	for _, rv := range m.RelatedVulnerabilities {
+		ids = append(ids, rv.ID)
+	}
+	for _, id := range ids {
+		if c, ok := normCVE(id); ok {
+			f.CVEs = addUniq(f.CVEs, c)
+		} else if g, ok := normGHSA(id); ok {
+			f.GHSAs = addUniq(f.GHSAs, g)
+		}
+	}
+	f.References = addUniq(f.References, v.DataSource)
+	f.References = addUniq(f.References, v.URLs...)
+	for _, adv := range v.Advisories {
+		f.References = addUniq(f.References, adv.Link)
+	}
+	for _, rv := range m.RelatedVulnerabilities {
+		f.References = addUniq(f.References, rv.DataSource)
+		f.References = addUniq(f.References, rv.URLs...)
+	}
+
+	var paths []string
+	for _, l := range art.Locations {
+		paths = addUniq(paths, l.Path)
+	}
+	firstPath := ""
+	if len(paths) > 0 {
+		firstPath = paths[0]
+	}
+	sort.Strings(paths)
+	f.Component = &importers.Component{
+		PURL:         art.PURL,
+		Name:         art.Name,
+		Version:      art.Version,
+		FixedVersion: strings.Join(v.Fix.Versions, ", "),
+		Type:         componentType(art.PURL, art.Type),
+		Path:         firstPath,
+	}
+	f.Location = importers.Location{File: firstPath, Image: image}
+	f.Title = v.ID + " in " + strings.TrimSpace(art.Name+" "+art.Version)
+	switch strings.ToLower(v.Fix.State) {
+	case "fixed":
+		if len(v.Fix.Versions) > 0 {
+			f.Remediation = "Upgrade " + art.Name + " to " + strings.Join(v.Fix.Versions, " or ") + "."
+		}
+	case "wont-fix":
+		f.Remediation = "The vendor will not fix this vulnerability in " + art.Name + "."
+	case "not-fixed":
+		f.Remediation = "No fix is available yet for " + art.Name + "."
+	}
+	var ev []string
+	for _, d := range m.MatchDetails {
+		s := strings.TrimSpace(d.Matcher + " " + d.Type)
+		if d.Found.VersionConstraint != "" {
+			s += ", constraint " + d.Found.VersionConstraint
+		}
+		ev = addUniq(ev, s)
+	}
+	if len(ev) > 0 {
+		f.Evidence = "Matched by " + strings.Join(ev, "; ")
+	}
+	f.Fingerprint = fingerprint("grype/v1", assetKey, v.ID, art.Type, art.Name, art.Version, strings.Join(paths, "\n"))
+	return f
+}

@@ -1,0 +1,548 @@
+package nmap
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/socplatform/soc/commands/scans/importers"
+)
+
+// sharedTestdata finds ../shared/testdata next to the directory holding go.work, walking up from
+// the package directory; it skips the test when there is none.
+func sharedTestdata(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
+			td := filepath.Join(filepath.Dir(dir), "shared", "testdata")
+			if st, err := os.Stat(td); err == nil && st.IsDir() {
+				return td
+			}
+			t.Skipf("shared test data not found at %s", td)
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Skip("no go.work above the package directory: shared test data not available")
+		}
+		dir = parent
+	}
+}
+
+func parseFile(t testing.TB, path string) *importers.Report {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rep, err := New().Parse(context.Background(), f)
+	if err != nil {
+		t.Fatalf("%s: %v", filepath.Base(path), err)
+	}
+	return rep
+}
+
+func parseString(s string) (*importers.Report, error) {
+	return New().Parse(context.Background(), strings.NewReader(s))
+}
+
+var reHex64 = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// checkInvariants holds for every report a parser returns.
+func checkInvariants(t testing.TB, rep *importers.Report) {
+	t.Helper()
+	if rep.Format != formatName {
+		t.Errorf("Format = %q", rep.Format)
+	}
+	keys := map[string]bool{}
+	for _, a := range rep.Assets {
+		if a.Key == "" || keys[a.Key] || a.Kind != importers.Host {
+			t.Errorf("asset %q: key empty or repeated, or kind %q", a.Key, a.Kind)
+		}
+		keys[a.Key] = true
+		for _, m := range a.MACs {
+			if m != strings.ToUpper(m) {
+				t.Errorf("MAC %q not upper-case", m)
+			}
+		}
+	}
+	seen := map[string]bool{}
+	for i, f := range rep.Findings {
+		if !keys[f.AssetKey] {
+			t.Errorf("finding %d: asset key %q not among the assets", i, f.AssetKey)
+		}
+		if !reHex64.MatchString(f.Fingerprint) || seen[f.Fingerprint] {
+			t.Errorf("finding %d: fingerprint %q is not sha256 hex or repeated", i, f.Fingerprint)
+		}
+		seen[f.Fingerprint] = true
+		switch f.Severity {
+		case importers.Critical, importers.High, importers.Medium, importers.Low, importers.Info:
+		default:
+			t.Errorf("finding %d: severity %q", i, f.Severity)
+		}
+	}
+}
+
+// Expected counts were computed independently of the parser with xmllint over the shared test
+// data:
+//
+//	assets:   xmllint --xpath 'count(/nmaprun/host[status/@state="up"])'
+//	services: xmllint --xpath 'count(/nmaprun/host[status/@state="up"]/ports/port)'
+//	vulners:  xmllint --xpath 'count(/nmaprun/host[status/@state="up"]//script[@id="vulners"]/table/table[elem[@key="id"][starts-with(., "CVE-")]])'
+//	vulnlib:  xmllint --xpath 'count(/nmaprun/host[status/@state="up"]//script/table[elem[@key="state"][starts-with(.,"VULNERABLE") or starts-with(.,"LIKELY VULNERABLE")]])'
+//	scores:   xmllint --xpath '/nmaprun/host[status/@state="up"]//script[@id="vulners"]/table/table[elem[@key="id"][starts-with(., "CVE-")]]/elem[@key="cvss"]/text()'
+//
+// dionaea: vulners scores 7.5 7.5 6.8 5.0 5.0 (2 high, 3 medium) plus smb-double-pulsar-backdoor
+// (CVSSv2 10.0: critical) and smb-vuln-ms17-010 (no score, "Risk factor: HIGH": high); vulners
+// file: 5.8 5.0 5.0 5.0 4.3 4.0 4.0 2.6 (7 medium, 1 low).
+var testdataFiles = []struct {
+	file                                 string
+	hosts, allHosts, services            int
+	vulners, vulnlib                     int
+	critical, high, medium, lo, findings int
+}{
+	{"nmap_A_subnet_256hosts.xml", 4, 256, 12, 0, 0, 0, 0, 0, 0, 0},
+	{"nmap_Pn_2hosts_multihostname.xml", 2, 2, 7, 0, 0, 0, 0, 0, 0, 0},
+	{"nmap_sV_O_scripts_dionaea.xml", 1, 1, 16, 5, 2, 1, 3, 3, 0, 7},
+	{"nmap_sV_vulners_1host_25ports.xml", 1, 1, 25, 8, 0, 0, 0, 7, 1, 8},
+}
+
+func TestParseTestdata(t *testing.T) {
+	td := filepath.Join(sharedTestdata(t), "nmap")
+	for _, tc := range testdataFiles {
+		t.Run(tc.file, func(t *testing.T) {
+			rep := parseFile(t, filepath.Join(td, tc.file))
+			checkInvariants(t, rep)
+			if len(rep.Assets) != tc.hosts {
+				t.Errorf("assets = %d, want %d (of %d hosts)", len(rep.Assets), tc.hosts, tc.allHosts)
+			}
+			services := 0
+			for _, a := range rep.Assets {
+				services += len(a.Services)
+			}
+			if services != tc.services {
+				t.Errorf("services = %d, want %d", services, tc.services)
+			}
+			if len(rep.Findings) != tc.vulners+tc.vulnlib || len(rep.Findings) != tc.findings {
+				t.Errorf("findings = %d, want %d", len(rep.Findings), tc.vulners+tc.vulnlib)
+			}
+			vulners := 0
+			sev := map[importers.Severity]int{}
+			for _, f := range rep.Findings {
+				sev[f.Severity]++
+				if f.RuleID == "vulners" {
+					vulners++
+				}
+			}
+			if vulners != tc.vulners {
+				t.Errorf("vulners findings = %d, want %d", vulners, tc.vulners)
+			}
+			want := map[importers.Severity]int{importers.Critical: tc.critical, importers.High: tc.high, importers.Medium: tc.medium, importers.Low: tc.lo}
+			for s, n := range want {
+				if sev[s] != n {
+					t.Errorf("%s findings = %d, want %d", s, sev[s], n)
+				}
+			}
+			if rep.ScannerName != "nmap" || rep.ScannerVersion == "" || rep.StartedAt.IsZero() || rep.FinishedAt.Before(rep.StartedAt) {
+				t.Errorf("scanner %q %q %v %v", rep.ScannerName, rep.ScannerVersion, rep.StartedAt, rep.FinishedAt)
+			}
+		})
+	}
+}
+
+func asset(rep *importers.Report, key string) *importers.Asset {
+	for i := range rep.Assets {
+		if rep.Assets[i].Key == key {
+			return &rep.Assets[i]
+		}
+	}
+	return nil
+}
+
+func TestFieldsSubnet(t *testing.T) {
+	rep := parseFile(t, filepath.Join(sharedTestdata(t), "nmap", "nmap_A_subnet_256hosts.xml"))
+	// xmllint --xpath '/nmaprun/host[address/@addr="192.168.1.1"]/address/@addr | …/os/osmatch/@name'
+	a := asset(rep, "ip:192.168.1.1")
+	if a == nil {
+		t.Fatal("no asset for 192.168.1.1")
+	}
+	if strings.Join(a.MACs, ",") != "6C:2E:85:19:AF:00" || a.OS != "Linux 2.6.13 (embedded)" || a.Name != "192.168.1.1" {
+		t.Errorf("asset = %+v", a)
+	}
+	if asset(rep, "ip:192.168.1.4") != nil {
+		t.Error("a down host became an asset")
+	}
+	macs := 0
+	for _, a := range rep.Assets {
+		macs += len(a.MACs)
+	}
+	// xmllint --xpath 'count(/nmaprun/host[status/@state="up"]/address[@addrtype="mac"])' → 3
+	if macs != 3 {
+		t.Errorf("MACs = %d, want 3", macs)
+	}
+}
+
+func TestFieldsHostnames(t *testing.T) {
+	rep := parseFile(t, filepath.Join(sharedTestdata(t), "nmap", "nmap_Pn_2hosts_multihostname.xml"))
+	a := asset(rep, "ip:172.217.18.238")
+	if a == nil || strings.Join(a.Hostnames, ",") != "google.com,par10s10-in-f238.1e100.net,lalala" || a.Name != "google.com" {
+		t.Errorf("asset = %+v", a)
+	}
+}
+
+func TestFieldsVulners(t *testing.T) {
+	rep := parseFile(t, filepath.Join(sharedTestdata(t), "nmap", "nmap_sV_vulners_1host_25ports.xml"))
+	a := asset(rep, "ip:10.250.195.71")
+	if a == nil {
+		t.Fatal("no asset")
+	}
+	var ssh *importers.Service
+	for i := range a.Services {
+		if a.Services[i].Port == 22 {
+			ssh = &a.Services[i]
+		}
+	}
+	// xmllint --xpath '/nmaprun/host/ports/port[@portid="22"]/service/@* | …/cpe/text()'
+	if ssh == nil || ssh.Protocol != "tcp" || ssh.State != "open" || ssh.Name != "ssh" || ssh.Product != "OpenSSH" ||
+		ssh.Version != "7.4" || strings.Join(ssh.CPEs, ",") != "cpe:/a:openbsd:openssh:7.4" {
+		t.Errorf("ssh = %+v", ssh)
+	}
+	var f *importers.Finding
+	for i := range rep.Findings {
+		if strings.Join(rep.Findings[i].CVEs, ",") == "CVE-2019-6111" {
+			f = &rep.Findings[i]
+		}
+	}
+	if f == nil {
+		t.Fatal("no CVE-2019-6111 finding")
+	}
+	if f.Location.Host != "10.250.195.71" || f.Location.Port != 22 || f.Location.Protocol != "tcp" ||
+		f.Severity != importers.Medium || f.ScannerSeverity != "5.8" || *f.CVSS[0].Score != 5.8 ||
+		f.Component == nil || f.Component.Name != "OpenSSH" || f.Component.Version != "7.4" {
+		t.Errorf("finding = %+v", f)
+	}
+	// 18 exploit entries name CVE-2019-6111 (MSF:ILITIES/…-CVE-2019-6111/): references besides the CVE page.
+	if f.References[0] != "https://vulners.com/cve/CVE-2019-6111" || len(f.References) != 19 {
+		t.Errorf("references (%d): %v", len(f.References), f.References[:1])
+	}
+}
+
+func TestFieldsVulnsLibrary(t *testing.T) {
+	rep := parseFile(t, filepath.Join(sharedTestdata(t), "nmap", "nmap_sV_O_scripts_dionaea.xml"))
+	var ms17, dp *importers.Finding
+	for i := range rep.Findings {
+		switch rep.Findings[i].RuleID {
+		case "smb-vuln-ms17-010":
+			ms17 = &rep.Findings[i]
+		case "smb-double-pulsar-backdoor":
+			dp = &rep.Findings[i]
+		}
+	}
+	if ms17 == nil || dp == nil {
+		t.Fatal("missing vulns-library findings")
+	}
+	if strings.Join(ms17.CVEs, ",") != "CVE-2017-0143" || ms17.Severity != importers.High || ms17.ScannerSeverity != "HIGH" ||
+		ms17.Location.Host != "172.28.1.3" || ms17.Location.Port != 0 || len(ms17.References) != 3 ||
+		!strings.HasPrefix(ms17.Title, "Remote Code Execution vulnerability in Microsoft SMBv1") {
+		t.Errorf("ms17-010 = %+v", ms17)
+	}
+	if dp.Severity != importers.Critical || len(dp.CVSS) != 1 || dp.CVSS[0].Vector != "AV:N/AC:L/Au:N/C:C/I:C/A:C" || dp.CVSS[0].Version != "2.0" {
+		t.Errorf("double pulsar = %+v", dp)
+	}
+}
+
+func TestDeterminism(t *testing.T) {
+	td := filepath.Join(sharedTestdata(t), "nmap")
+	for _, tc := range testdataFiles {
+		a := parseFile(t, filepath.Join(td, tc.file))
+		b := parseFile(t, filepath.Join(td, tc.file))
+		for i := range a.Findings {
+			if a.Findings[i].Fingerprint != b.Findings[i].Fingerprint {
+				t.Errorf("%s: finding %d fingerprint differs between two parses", tc.file, i)
+			}
+		}
+	}
+}
+
+const small = `<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE nmaprun>
+<nmaprun scanner="nmap" version="7.94" start="1700000000">
+<host><status state="up"/><address addr="10.0.0.1" addrtype="ipv4"/><address addr="aa:bb:cc:dd:ee:ff" addrtype="mac"/>
+<ports>
+<port protocol="tcp" portid="80"><state state="open"/><service name="http" product="nginx" version="1.0"/>
+<script id="vulners" output="&#xa;  cpe:/a:nginx:nginx:1.0: &#xa;    &#x9;CVE-2021-23017&#x9;7.5&#x9;https://vulners.com/cve/CVE-2021-23017&#xa;    &#x9;EDB-ID:50973&#x9;7.5&#x9;https://vulners.com/exploitdb/EDB-ID:50973&#x9;*EXPLOIT*&#xa;    &#x9;PACKETSTORM:1-CVE-2021-23017&#x9;7.5&#x9;https://vulners.com/packetstorm/PACKETSTORM:1-CVE-2021-23017&#x9;*EXPLOIT*&#xa;"/>
+</port>
+<port protocol="tcp" portid="443"><state state="open"/><service name="https" product="nginx" version="1.0"/>
+<script id="vulners" output="&#xa;  cpe:/a:nginx:nginx:1.0: &#xa;    &#x9;CVE-2021-23017&#x9;7.5&#x9;https://vulners.com/cve/CVE-2021-23017&#xa;"/>
+<script id="ssl-heartbleed" output="&#xa;  VULNERABLE:&#xa;  The Heartbleed Bug is a serious vulnerability in the popular OpenSSL cryptographic software library.&#xa;    State: VULNERABLE&#xa;    Risk factor: High&#xa;    IDs:  CVE:CVE-2014-0160&#xa;    References:&#xa;      https://heartbleed.com/&#xa;"/>
+<script id="http-vuln-cve2011-3192" output="&#xa;  NOT VULNERABLE:&#xa;  Apache byterange filter DoS&#xa;    State: NOT VULNERABLE&#xa;"/>
+</port>
+</ports></host>
+<host><status state="down"/><address addr="10.0.0.2" addrtype="ipv4"/></host>
+<host><status state="up"/><address addr="10.0.0.1" addrtype="ipv4"/><hostnames><hostname name="one.example"/></hostnames>
+<ports><port protocol="udp" portid="53"><state state="open|filtered"/></port></ports></host>
+<runstats><finished time="1700000100"/></runstats>
+</nmaprun>`
+
+func TestTextOutputAndMerging(t *testing.T) {
+	rep, err := parseString(small)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkInvariants(t, rep)
+	if len(rep.Assets) != 1 {
+		t.Fatalf("assets = %+v, want the two 10.0.0.1 hosts merged", rep.Assets)
+	}
+	a := rep.Assets[0]
+	if len(a.Services) != 3 || strings.Join(a.Hostnames, ",") != "one.example" || strings.Join(a.MACs, ",") != "AA:BB:CC:DD:EE:FF" {
+		t.Errorf("asset = %+v", a)
+	}
+	if len(rep.Findings) != 3 {
+		t.Fatalf("findings = %d, want 3 (CVE-2021-23017 on 80 and 443, heartbleed)", len(rep.Findings))
+	}
+	f80, f443, hb := rep.Findings[0], rep.Findings[1], rep.Findings[2]
+	if f80.Fingerprint == f443.Fingerprint || f80.Location.Port != 80 || f443.Location.Port != 443 {
+		t.Error("the same CVE on two ports is not two findings")
+	}
+	if len(f80.References) != 2 || f80.References[1] != "https://vulners.com/packetstorm/PACKETSTORM:1-CVE-2021-23017" {
+		t.Errorf("references %v", f80.References)
+	}
+	if strings.Join(hb.CVEs, ",") != "CVE-2014-0160" || hb.Severity != importers.High || hb.RuleID != "ssl-heartbleed" ||
+		len(hb.References) != 1 || !strings.HasPrefix(hb.Title, "The Heartbleed Bug") {
+		t.Errorf("heartbleed = %+v", hb)
+	}
+	if rep.FinishedAt.Sub(rep.StartedAt).Seconds() != 100 {
+		t.Errorf("times %v %v", rep.StartedAt, rep.FinishedAt)
+	}
+}
+
+func TestFingerprintAcrossHosts(t *testing.T) {
+	one, err := parseString(small)
+	if err != nil {
+		t.Fatal(err)
+	}
+	two, err := parseString(strings.ReplaceAll(small, "10.0.0.1", "10.0.0.9"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if one.Findings[0].Fingerprint == two.Findings[0].Fingerprint {
+		t.Error("the same finding on two hosts: same fingerprint")
+	}
+}
+
+func TestDetectAcrossFormats(t *testing.T) {
+	td := sharedTestdata(t)
+	p := New()
+	claimed := 0
+	for _, format := range []string{"nmap", "trivy", "grype", "sarif", "nessus", "openvas", "zap", "cyclonedx"} {
+		files, err := filepath.Glob(filepath.Join(td, format, "*"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(files) == 0 {
+			t.Errorf("no %s test data", format)
+		}
+		for _, path := range files {
+			head := readHead(t, path)
+			if got, want := p.Detect(head), format == formatName; got != want {
+				t.Errorf("Detect(%s/%s) = %v, want %v", format, filepath.Base(path), got, want)
+			}
+			if format == formatName {
+				claimed++
+			}
+		}
+	}
+	if claimed != len(testdataFiles) {
+		t.Errorf("%d nmap files, want %d", claimed, len(testdataFiles))
+	}
+}
+
+func readHead(t testing.TB, path string) []byte {
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	head := make([]byte, 64<<10)
+	n, err := io.ReadFull(f, head)
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		t.Fatal(err)
+	}
+	return head[:n]
+}
+
+func TestDetectSmall(t *testing.T) {
+	p := New()
+	for _, tc := range []struct {
+		in   string
+		want bool
+	}{
+		{`<nmaprun scanner="nmap">`, true},
+		{"\xEF\xBB\xBF\n<?xml version=\"1.0\"?>\n<!DOCTYPE nmaprun>\n<!-- c -->\n<nmaprun", true},
+		{`<?xml version="1.0"?><NessusClientData_v2>`, false},
+		{`<?xml version="1.0"?><report id="x"><nmaprun/></report>`, false},
+		{`{"nmaprun": 1}`, false},
+		{`text <nmaprun>`, false},
+		{`<nmaprunner>`, false},
+		{"<!-- c --><nmaprun", true},
+		{``, false},
+	} {
+		if got := p.Detect([]byte(tc.in)); got != tc.want {
+			t.Errorf("Detect(%.40q) = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+}
+
+func wantParseError(t *testing.T, name string, err error) *importers.ParseError {
+	t.Helper()
+	var pe *importers.ParseError
+	if !errors.As(err, &pe) {
+		t.Fatalf("%s: error %v (%T), want *importers.ParseError", name, err, err)
+	}
+	if pe.Format != formatName || pe.Offset < 0 || pe.Line < 1 || pe.Column < 1 || pe.Msg == "" {
+		t.Errorf("%s: ParseError without a position: %+v", name, pe)
+	}
+	return pe
+}
+
+func TestHostileInput(t *testing.T) {
+	const head = "<?xml version=\"1.0\"?>\n<nmaprun>\n"
+	cases := []struct {
+		name, in, msg string
+		line          int
+	}{
+		{"empty", ``, "no <nmaprun>", 1},
+		{"other root", "<?xml version=\"1.0\"?>\n<report/>", "not an Nmap", 2},
+		{"truncated", head + "<host><status state=\"up\"/>", "unexpected EOF", 3},
+		{"mismatched", head + "<host></hosts>", "element <host> closed by </hosts>", 3},
+		{"invalid UTF-8", head + "<host><hostnames><hostname name=\"\xff\"/></hostnames></host></nmaprun>", "UTF-8", 3},
+		{"port out of range", head + "<host><ports>\n<port protocol=\"tcp\" portid=\"70000\"/></ports></host></nmaprun>", "portid", 4},
+		{"port not a number", head + "<host><ports>\n<port protocol=\"tcp\" portid=\"1e3\"/></ports></host></nmaprun>", "portid", 4},
+		{"accuracy", head + "<host><os>\n<osmatch name=\"x\" accuracy=\"101\"/></os></host></nmaprun>", "accuracy", 4},
+		{"start", "<nmaprun start=\"99999999999999999999999\">", "start", 1},
+		{"vulners score", head + "<host><ports><port protocol=\"tcp\" portid=\"1\"><script id=\"vulners\"><table key=\"c\"><table><elem key=\"id\">CVE-2020-1234</elem><elem key=\"cvss\">11.5</elem></table></table></script></port></ports></host>\n</nmaprun>", "[0, 10]", 3},
+		{"entity declaration", "<?xml version=\"1.0\"?>\n<!DOCTYPE nmaprun [\n<!ENTITY a \"aaaaaaaaaa\">\n<!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;\">\n]>\n<nmaprun>&b;</nmaprun>", "entity", 5},
+		{"external entity", "<?xml version=\"1.0\"?>\n<!DOCTYPE nmaprun [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]>\n<nmaprun><host><hostnames><hostname name=\"&xxe;\"/></hostnames></host></nmaprun>", "entity", 2},
+		{"undefined entity", head + "<host><hostnames><hostname name=\"&xxe;\"/></hostnames></host></nmaprun>", "entity", 3},
+		{"encoding", "<?xml version=\"1.0\" encoding=\"EBCDIC\"?><nmaprun/>", "EBCDIC", 1},
+		{"second root", "<nmaprun></nmaprun>\n<nmaprun>", "after </nmaprun>", 2},
+		{"text after root", "<nmaprun></nmaprun>\nxx", "outside the root", 2},
+	}
+	for _, tc := range cases {
+		_, err := parseString(tc.in)
+		pe := wantParseError(t, tc.name, err)
+		t.Logf("%s: %v", tc.name, pe)
+		if !strings.Contains(pe.Msg, tc.msg) || pe.Line != tc.line {
+			t.Errorf("%s: %v, want line %d and %q", tc.name, pe, tc.line, tc.msg)
+		}
+	}
+}
+
+func TestLatin1(t *testing.T) {
+	rep, err := parseString("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><nmaprun><host><address addr=\"10.0.0.1\" addrtype=\"ipv4\"/><os><osmatch name=\"caf\xe9\" accuracy=\"90\"/></os></host></nmaprun>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Assets[0].OS != "café" {
+		t.Errorf("OS %q", rep.Assets[0].OS)
+	}
+}
+
+// repeatReader yields its pattern forever and counts what was read.
+type repeatReader struct {
+	pattern string
+	pos     int
+	n       int64
+}
+
+func (r *repeatReader) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = r.pattern[r.pos]
+		r.pos = (r.pos + 1) % len(r.pattern)
+	}
+	r.n += int64(len(p))
+	return len(p), nil
+}
+
+// TestDeepNesting feeds 50 MB of "<a><a><a>…", at the top and inside a host (where DecodeElement
+// reads): the parser must stop at the depth limit after reading little, with a positioned error.
+func TestDeepNesting(t *testing.T) {
+	for _, prefix := range []string{"<nmaprun>", "<nmaprun><host><ports><port portid=\"1\"><script id=\"x\">"} {
+		rr := &repeatReader{pattern: "<a>"}
+		in := io.MultiReader(strings.NewReader(prefix), io.LimitReader(rr, 50<<20))
+		_, err := New().Parse(context.Background(), in)
+		pe := wantParseError(t, "deep", err)
+		if !strings.Contains(pe.Msg, "nested deeper") || pe.Offset > 1000 {
+			t.Errorf("deep: %v", pe)
+		}
+		if rr.n > 1<<20 {
+			t.Errorf("deep: read %d bytes before refusing", rr.n)
+		}
+	}
+}
+
+func TestSizeLimit(t *testing.T) {
+	p := &Parser{MaxBytes: 1000}
+	_, err := p.Parse(context.Background(), strings.NewReader(`<nmaprun args="`+strings.Repeat("a", 200000)+`"/>`))
+	var pe *importers.ParseError
+	if !errors.As(err, &pe) || !strings.Contains(pe.Msg, "limit") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestTruncatedTestdata(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(sharedTestdata(t), "nmap", "nmap_Pn_2hosts_multihostname.xml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	trimmed := bytes.TrimRight(data, " \n\r\t")
+	for cut := 0; cut < len(trimmed); cut += 97 {
+		_, err := New().Parse(context.Background(), bytes.NewReader(trimmed[:cut]))
+		wantParseError(t, "cut", err)
+	}
+}
+
+// cancelAfter cancels its context after n bytes have been read.
+type cancelAfter struct {
+	r      io.Reader
+	n      int
+	cancel context.CancelFunc
+}
+
+func (c *cancelAfter) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n -= n
+	if c.n <= 0 {
+		c.cancel()
+	}
+	return n, err
+}
+
+func TestContextCancellation(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := New().Parse(ctx, strings.NewReader(small)); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled before: %v", err)
+	}
+	var b strings.Builder
+	b.WriteString("<nmaprun>")
+	for i := 0; i < 20000; i++ {
+		b.WriteString(`<host><status state="up"/><address addr="10.0.0.1" addrtype="ipv4"/></host>`)
+	}
+	b.WriteString("</nmaprun>")
+	ctx, cancel = context.WithCancel(context.Background())
+	defer cancel()
+	if _, err := New().Parse(ctx, &cancelAfter{r: strings.NewReader(b.String()), n: 100000, cancel: cancel}); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled while decoding: %v", err)
+	}
+}

@@ -1,0 +1,570 @@
+package sarif
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/socplatform/soc/commands/scans/importers"
+)
+
+// sharedTestdata finds ../shared/testdata next to the directory holding go.work, walking up from
+// the package directory; it skips the test when there is none.
+func sharedTestdata(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
+			td := filepath.Join(filepath.Dir(dir), "shared", "testdata")
+			if st, err := os.Stat(td); err == nil && st.IsDir() {
+				return td
+			}
+			t.Skipf("shared test data not found at %s", td)
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Skip("no go.work above the package directory: shared test data not available")
+		}
+		dir = parent
+	}
+}
+
+func parseFile(t testing.TB, path string) *importers.Report {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rep, err := New().Parse(context.Background(), f)
+	if err != nil {
+		t.Fatalf("%s: %v", filepath.Base(path), err)
+	}
+	return rep
+}
+
+func parseString(s string) (*importers.Report, error) {
+	return New().Parse(context.Background(), strings.NewReader(s))
+}
+
+var reHex64 = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// checkInvariants holds for every report a parser returns.
+func checkInvariants(t testing.TB, rep *importers.Report) {
+	t.Helper()
+	if rep.Format != formatName {
+		t.Errorf("Format = %q", rep.Format)
+	}
+	keys := map[string]bool{}
+	for _, a := range rep.Assets {
+		if a.Key == "" || keys[a.Key] {
+			t.Errorf("asset key %q empty or repeated", a.Key)
+		}
+		keys[a.Key] = true
+	}
+	seen := map[string]bool{}
+	for i, f := range rep.Findings {
+		if !keys[f.AssetKey] {
+			t.Errorf("finding %d: asset key %q not among the assets", i, f.AssetKey)
+		}
+		if !reHex64.MatchString(f.Fingerprint) {
+			t.Errorf("finding %d: fingerprint %q is not sha256 hex", i, f.Fingerprint)
+		}
+		if seen[f.Fingerprint] {
+			t.Errorf("finding %d: fingerprint repeated", i)
+		}
+		seen[f.Fingerprint] = true
+		switch f.Severity {
+		case importers.Critical, importers.High, importers.Medium, importers.Low, importers.Info:
+		default:
+			t.Errorf("finding %d: severity %q", i, f.Severity)
+		}
+	}
+}
+
+// Expected counts were computed independently of the parser with jq over the shared test data:
+//
+//	results:  jq '[.runs[].results[]?] | length'
+//	findings: jq '[.runs[].results[]? | select((.kind // "fail") as $k | $k != "pass" and $k != "notApplicable")
+//	              | select(.baselineState != "absent")] | length'
+//	severity: jq -c '[.runs[] | .tool.driver.rules as $r | .results[]?
+//	              | select((.kind // "fail") as $k | $k != "pass" and $k != "notApplicable") | . as $res
+//	              | (($r | map(select(.id == $res.ruleId)) | .[0]) // null) as $rule
+//	              | (($res.properties."security-severity" // $rule.properties."security-severity") // null) as $ss
+//	              | if $ss != null then ("ss:" + ($ss|tostring)) else ($res.level
+//	                  // (if ($res.kind // "fail") != "fail" then "none" else null end)
+//	                  // $rule.defaultConfiguration.level // "warning") end]
+//	              | group_by(.) | map({(.[0]): length}) | add'
+//
+// giving codeql {error: 11, note: 57, warning: 4}, flawfinder {error: 2, note: 50, warning: 1}
+// (one of its 54 results has kind "pass"), gitleaks {warning: 8}, trivy {"ss:5.3": 4}; error →
+// high, warning → medium, note → low, security-severity 5.3 → medium.
+var testdataFiles = []struct {
+	file                       string
+	results, findings          int
+	critical, high, medium, lo int
+	tool, version              string
+}{
+	{"codeql_2.5.4_python.sarif", 72, 72, 0, 11, 4, 57, "CodeQL", "2.5.4"},
+	{"flawfinder_2.0.19.sarif", 54, 53, 0, 2, 1, 50, "Flawfinder", "2.0.19"},
+	{"gitleaks_7.4.0.sarif", 8, 8, 0, 0, 8, 0, "Gitleaks", "v7.4.0"},
+	{"trivy_alpine-310.sarif", 4, 4, 0, 0, 4, 0, "Trivy", "dev"},
+}
+
+func TestParseTestdata(t *testing.T) {
+	td := filepath.Join(sharedTestdata(t), "sarif")
+	for _, tc := range testdataFiles {
+		t.Run(tc.file, func(t *testing.T) {
+			rep := parseFile(t, filepath.Join(td, tc.file))
+			checkInvariants(t, rep)
+			if len(rep.Findings) != tc.findings {
+				t.Errorf("findings = %d, want %d", len(rep.Findings), tc.findings)
+			}
+			if rep.ScannerName != tc.tool || rep.ScannerVersion != tc.version {
+				t.Errorf("scanner %q %q", rep.ScannerName, rep.ScannerVersion)
+			}
+			// None of the four logs has versionControlProvenance: jq '[.runs[].versionControlProvenance] | map(select(.)) | length' → 0
+			if len(rep.Assets) != 1 || rep.Assets[0].Key != "sarif:"+tc.tool || rep.Assets[0].Kind != importers.Repository {
+				t.Errorf("assets = %+v", rep.Assets)
+			}
+			sev := map[importers.Severity]int{}
+			for _, f := range rep.Findings {
+				sev[f.Severity]++
+				if f.Location.File == "" || f.Location.Line == 0 {
+					t.Errorf("finding %q has no file:line", f.Title)
+				}
+			}
+			want := map[importers.Severity]int{importers.Critical: tc.critical, importers.High: tc.high, importers.Medium: tc.medium, importers.Low: tc.lo}
+			for s, n := range want {
+				if sev[s] != n {
+					t.Errorf("%s findings = %d, want %d", s, sev[s], n)
+				}
+			}
+		})
+	}
+}
+
+func findingBy(rep *importers.Report, pred func(*importers.Finding) bool) []*importers.Finding {
+	var out []*importers.Finding
+	for i := range rep.Findings {
+		if pred(&rep.Findings[i]) {
+			out = append(out, &rep.Findings[i])
+		}
+	}
+	return out
+}
+
+func TestFieldsCodeQL(t *testing.T) {
+	rep := parseFile(t, filepath.Join(sharedTestdata(t), "sarif", "codeql_2.5.4_python.sarif"))
+	// jq '.runs[0].results[] | select(.ruleId=="py/sql-injection") | .locations[0].physicalLocation'
+	sql := findingBy(rep, func(f *importers.Finding) bool { return f.RuleID == "py/sql-injection" })
+	if len(sql) != 2 {
+		t.Fatalf("py/sql-injection: %d findings", len(sql))
+	}
+	f := sql[0]
+	if l := f.Location; l.File != "bad/libuser.py" || l.Line != 12 || l.Column != 22 {
+		t.Errorf("location %+v", l)
+	}
+	// rule tags: "security", "external/cwe/cwe-089", "external/owasp/owasp-a1"; defaultConfiguration.level error
+	if strings.Join(f.CWEs, ",") != "CWE-89" || f.Severity != importers.High || f.ScannerSeverity != "error" {
+		t.Errorf("CWEs %v severity %s/%s", f.CWEs, f.Severity, f.ScannerSeverity)
+	}
+	if f.Title != "SQL query built from user-controlled sources" || !strings.HasPrefix(f.Description, "This SQL query depends on") {
+		t.Errorf("title %q description %.40q", f.Title, f.Description)
+	}
+	xss := findingBy(rep, func(f *importers.Finding) bool { return f.RuleID == "py/reflective-xss" })
+	if len(xss) != 2 || strings.Join(xss[0].CWEs, ",") != "CWE-79,CWE-116" || xss[0].Location.File != "bad/mod_user.py" || xss[0].Location.Line != 33 {
+		t.Errorf("py/reflective-xss = %+v", xss)
+	}
+	path := findingBy(rep, func(f *importers.Finding) bool { return f.RuleID == "py/path-injection" })
+	if len(path) != 1 || strings.Join(path[0].CWEs, ",") != "CWE-22,CWE-23,CWE-36,CWE-73,CWE-99" {
+		t.Errorf("py/path-injection = %+v", path)
+	}
+}
+
+func TestFieldsFlawfinder(t *testing.T) {
+	rep := parseFile(t, filepath.Join(sharedTestdata(t), "sarif", "flawfinder_2.0.19.sarif"))
+	// jq '.runs[0].results[] | select(.ruleId=="FF1048")': lines 29 (kind fail, no level → rule's
+	// "error") and 75 (level warning), both with the same contextHash/v1.
+	ff := findingBy(rep, func(f *importers.Finding) bool { return f.RuleID == "FF1048" })
+	if len(ff) != 2 {
+		t.Fatalf("FF1048: %d findings", len(ff))
+	}
+	if ff[0].Location.File != "src/tree/param.cc" || ff[0].Location.Line != 29 || ff[0].Severity != importers.High ||
+		ff[1].Location.Line != 75 || ff[1].Severity != importers.Medium {
+		t.Errorf("FF1048 = %+v / %+v", ff[0].Location, ff[1].Location)
+	}
+	if strings.Join(ff[0].CWEs, ",") != "CWE-327" || ff[0].Fingerprint == ff[1].Fingerprint {
+		t.Errorf("CWEs %v, fingerprints equal: %v", ff[0].CWEs, ff[0].Fingerprint == ff[1].Fingerprint)
+	}
+	if ff[0].Evidence != "      is.setstate(std::ios::failbit);" {
+		t.Errorf("evidence %q", ff[0].Evidence)
+	}
+	// The "pass" result (FF1013) is not a finding.
+	for _, f := range rep.Findings {
+		if f.RuleID == "FF1013" && f.ScannerSeverity == "note" && f.Location.File == "" {
+			t.Error("pass result imported")
+		}
+	}
+}
+
+func TestFieldsGitleaksRedacted(t *testing.T) {
+	path := filepath.Join(sharedTestdata(t), "sarif", "gitleaks_7.4.0.sarif")
+	rep := parseFile(t, path)
+	for _, f := range rep.Findings {
+		all := f.Title + f.Description + f.Evidence + strings.Join(f.References, " ")
+		if strings.Contains(all, "AKIAIOSFODNN7EXAMPLE") || strings.Contains(all, "PRIVATE KEY") {
+			t.Errorf("secret value copied into %q: %q", f.Title, f.Evidence)
+		}
+		if !strings.Contains(f.Evidence, "redacted") {
+			t.Errorf("evidence %q", f.Evidence)
+		}
+	}
+	first := rep.Findings[0]
+	if first.Title != "AWS Access Key secret detected" || first.Location.Line != 13 ||
+		first.Location.File != "dojo/unittests/scans/gitlab_secret_detection_report/gitlab_secret_detection_report_1_vuln.json" {
+		t.Errorf("first = %+v", first)
+	}
+}
+
+func TestFieldsTrivySARIF(t *testing.T) {
+	rep := parseFile(t, filepath.Join(sharedTestdata(t), "sarif", "trivy_alpine-310.sarif"))
+	fs := findingBy(rep, func(f *importers.Finding) bool { return f.RuleID == "CVE-2019-1549" })
+	if len(fs) != 2 {
+		t.Fatalf("CVE-2019-1549: %d findings (libcrypto1.1 and libssl1.1)", len(fs))
+	}
+	f := fs[0]
+	if strings.Join(f.CVEs, ",") != "CVE-2019-1549" || f.Severity != importers.Medium || f.ScannerSeverity != "5.3" {
+		t.Errorf("finding = %+v", f)
+	}
+	if len(f.CVSS) != 2 || f.CVSS[0].Vector != "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:L/I:N/A:N" || *f.CVSS[0].Score != 5.3 || f.CVSS[1].Version != "2.0" {
+		t.Errorf("CVSS = %+v", f.CVSS)
+	}
+	if !strings.Contains(fs[0].Description, "libcrypto1.1") || !strings.Contains(fs[1].Description, "libssl1.1") || fs[0].Fingerprint == fs[1].Fingerprint {
+		t.Error("the two packages are not told apart")
+	}
+}
+
+func TestDeterminism(t *testing.T) {
+	td := filepath.Join(sharedTestdata(t), "sarif")
+	for _, tc := range testdataFiles {
+		a := parseFile(t, filepath.Join(td, tc.file))
+		b := parseFile(t, filepath.Join(td, tc.file))
+		for i := range a.Findings {
+			if a.Findings[i].Fingerprint != b.Findings[i].Fingerprint {
+				t.Errorf("%s: finding %d fingerprint differs between two parses", tc.file, i)
+			}
+		}
+	}
+}
+
+// shift adds n to every startLine of a SARIF log.
+func shift(doc string, n int) string {
+	re := regexp.MustCompile(`"startLine"\s*:\s*(\d+)`)
+	return re.ReplaceAllStringFunc(doc, func(m string) string {
+		v, _ := strconv.Atoi(re.FindStringSubmatch(m)[1])
+		return `"startLine": ` + strconv.Itoa(v+n)
+	})
+}
+
+func fingerprints(t *testing.T, doc string) []string {
+	t.Helper()
+	rep, err := parseString(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkInvariants(t, rep)
+	var out []string
+	for _, f := range rep.Findings {
+		out = append(out, f.Fingerprint)
+	}
+	return out
+}
+
+func TestFingerprintLineDrift(t *testing.T) {
+	td := filepath.Join(sharedTestdata(t), "sarif")
+	for _, tc := range testdataFiles {
+		data, err := os.ReadFile(filepath.Join(td, tc.file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := fingerprints(t, string(data))
+		after := fingerprints(t, shift(string(data), 7))
+		if strings.Join(before, ",") != strings.Join(after, ",") {
+			t.Errorf("%s: fingerprints change when every line moves down by 7", tc.file)
+		}
+	}
+	// Content-only fingerprints, with the line number in the message.
+	const doc = `{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"t","rules":[{"id":"R1"}]}},"results":[
+	{"ruleId":"R1","message":{"text":"x assigned on line 10 is unused"},"locations":[{"physicalLocation":{"artifactLocation":{"uri":"a.c"},"region":{"startLine":10,"snippet":{"text":"int x = 1;"}}}}]},
+	{"ruleId":"R1","message":{"text":"x assigned on line 20 is unused"},"locations":[{"physicalLocation":{"artifactLocation":{"uri":"a.c"},"region":{"startLine":20,"snippet":{"text":"int x = 1;"}}}}]},
+	{"ruleId":"R1","message":{"text":"y assigned on line 30 is unused"},"locations":[{"physicalLocation":{"artifactLocation":{"uri":"b.c"},"region":{"startLine":30,"snippet":{"text":"int y = 1;"}}}}]}]}]}`
+	moved := strings.NewReplacer(`line 10`, `line 15`, `"startLine":10`, `"startLine":15`, `line 20`, `line 26`, `"startLine":20`, `"startLine":26`,
+		`line 30`, `line 31`, `"startLine":30`, `"startLine":31`).Replace(doc)
+	a, b := fingerprints(t, doc), fingerprints(t, moved)
+	if strings.Join(a, ",") != strings.Join(b, ",") {
+		t.Errorf("content fingerprints change with line numbers:\n%v\n%v", a, b)
+	}
+	if a[0] == a[1] {
+		t.Error("two identical findings at two places share a fingerprint")
+	}
+	changed := strings.Replace(doc, `"int y = 1;"`, `"int y = 2;"`, 1)
+	if c := fingerprints(t, changed); c[2] == a[2] {
+		t.Error("a different snippet gives the same fingerprint")
+	}
+}
+
+func TestRulesAssetsAndLevels(t *testing.T) {
+	const doc = `{"version":"2.1.0","runs":[
+	{"tool":{"driver":{"name":"semgrep","version":"1.0"},"extensions":[{"name":"pack","rules":[
+		{"id":"X1","shortDescription":{"text":"Short X1"},"messageStrings":{"m":{"text":"found {0} in {1}"}},
+		 "properties":{"security-severity":"9.1","tags":["CWE-79: Improper Neutralization","GHSA-abcd-efgh-ijkl"]},"defaultConfiguration":{"level":"note"}}]}]},
+	 "versionControlProvenance":[{"repositoryUri":"https://github.com/o/r"}],
+	 "invocations":[{"startTimeUtc":"2024-01-02T03:04:05Z","endTimeUtc":"2024-01-02T03:05:05Z"}],
+	 "artifacts":[{"location":{"uri":"src/a%20b.js"}}],
+	 "results":[
+		{"rule":{"id":"X1","index":0,"toolComponent":{"index":0}},"message":{"id":"m","arguments":["eval","f()"]},"locations":[{"physicalLocation":{"artifactLocation":{"index":0},"region":{"startLine":3}}}]},
+		{"ruleId":"X2","level":"none","message":{"text":"info"},"properties":{"security-severity":"high"}},
+		{"ruleId":"X3","kind":"review","message":{"text":"review me"}},
+		{"ruleId":"X4","kind":"pass","message":{"text":"fine"}},
+		{"ruleId":"X5","baselineState":"absent","message":{"text":"gone"}}]},
+	{"tool":{"driver":{"name":"semgrep"}},"versionControlProvenance":[{"repositoryUri":"https://github.com/o/r"}],
+	 "results":[{"ruleId":"X6","level":"error","message":{"text":"e"},"properties":{"security-severity":3.5}}]},
+	{"tool":{"driver":{"name":"other"}},"results":[{"ruleId":"X6","level":"error","message":{"text":"e"}}]}]}`
+	rep, err := parseString(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkInvariants(t, rep)
+	if len(rep.Assets) != 2 || rep.Assets[0].RepoURL != "https://github.com/o/r" || rep.Assets[1].Key != "sarif:other" {
+		t.Errorf("assets = %+v", rep.Assets)
+	}
+	if rep.StartedAt.IsZero() || rep.FinishedAt.Sub(rep.StartedAt).Seconds() != 60 || rep.ScannerVersion != "1.0" {
+		t.Errorf("times %v %v", rep.StartedAt, rep.FinishedAt)
+	}
+	if len(rep.Findings) != 5 {
+		t.Fatalf("findings = %d, want 5", len(rep.Findings))
+	}
+	x1 := rep.Findings[0]
+	if x1.RuleID != "X1" || x1.Title != "Short X1" || x1.Description != "found eval in f()" || x1.Severity != importers.Critical ||
+		x1.ScannerSeverity != "9.1" || strings.Join(x1.CWEs, ",") != "CWE-79" || strings.Join(x1.GHSAs, ",") != "GHSA-abcd-efgh-ijkl" ||
+		x1.Location.File != "src/a b.js" || x1.Location.Line != 3 {
+		t.Errorf("X1 = %+v", x1)
+	}
+	if f := rep.Findings[1]; f.Severity != importers.Info || f.ScannerSeverity != "none" {
+		t.Errorf("X2 = %s/%s", f.Severity, f.ScannerSeverity)
+	}
+	if f := rep.Findings[2]; f.Severity != importers.Info || f.ScannerSeverity != "none" {
+		t.Errorf("X3 (kind review) = %s/%s", f.Severity, f.ScannerSeverity)
+	}
+	if f := rep.Findings[3]; f.Severity != importers.Low || f.AssetKey != "repo:https://github.com/o/r" {
+		t.Errorf("X6 = %+v", f)
+	}
+	if rep.Findings[3].Fingerprint == rep.Findings[4].Fingerprint {
+		t.Error("same result on two assets: same fingerprint")
+	}
+}
+
+func TestDetectAcrossFormats(t *testing.T) {
+	td := sharedTestdata(t)
+	p := New()
+	claimed := 0
+	for _, format := range []string{"nmap", "trivy", "grype", "sarif", "nessus", "openvas", "zap", "cyclonedx"} {
+		files, err := filepath.Glob(filepath.Join(td, format, "*"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(files) == 0 {
+			t.Errorf("no %s test data", format)
+		}
+		for _, path := range files {
+			head := readHead(t, path)
+			if got, want := p.Detect(head), format == formatName; got != want {
+				t.Errorf("Detect(%s/%s) = %v, want %v", format, filepath.Base(path), got, want)
+			}
+			if format == formatName {
+				claimed++
+			}
+		}
+	}
+	if claimed != len(testdataFiles) {
+		t.Errorf("%d sarif files, want %d", claimed, len(testdataFiles))
+	}
+}
+
+func readHead(t testing.TB, path string) []byte {
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	head := make([]byte, 64<<10)
+	n, err := io.ReadFull(f, head)
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		t.Fatal(err)
+	}
+	return head[:n]
+}
+
+func TestDetectSmall(t *testing.T) {
+	p := New()
+	for _, tc := range []struct {
+		in   string
+		want bool
+	}{
+		{`{"version": "2.1.0", "runs": []}`, true},
+		{`{"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "runs": [`, true},
+		{`{"runs": [{"tool": {"driver": {"name": "x", "rules": [`, true},
+		{`{"runs": [{"results": []}]}`, false},
+		{`{"version": "2.1.0", "runs": 5}`, false},
+		{`{"SchemaVersion": 2, "ArtifactName": "x"}`, false},
+		{`{"bomFormat": "CycloneDX", "specVersion": "1.5"}`, false},
+		{`[]`, false},
+	} {
+		if got := p.Detect([]byte(tc.in)); got != tc.want {
+			t.Errorf("Detect(%.40q) = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+}
+
+func wantParseError(t *testing.T, name string, err error) *importers.ParseError {
+	t.Helper()
+	var pe *importers.ParseError
+	if !errors.As(err, &pe) {
+		t.Fatalf("%s: error %v (%T), want *importers.ParseError", name, err, err)
+	}
+	if pe.Format != formatName || pe.Offset < 0 || pe.Line < 1 || pe.Column < 1 || pe.Msg == "" {
+		t.Errorf("%s: ParseError without a position: %+v", name, pe)
+	}
+	return pe
+}
+
+func TestHostileInput(t *testing.T) {
+	cases := []struct {
+		name, in, msg string
+		line          int
+	}{
+		{"empty", ``, "end of input", 1},
+		{"not an object", `42`, "expected an object", 1},
+		{"no runs", `{"version": "2.1.0"}`, "no runs", 1},
+		{"version 1", "{\n\"version\": \"1.0.0\", \"runs\": []}", "not supported", 2},
+		{"runs not an array", `{"runs": {}}`, "expected an array", 1},
+		{"truncated", "{\"runs\": [{\"results\": [\n{\"ruleId\": \"x\", \"message\": {\"text\": \"abc", "end of input", 2},
+		{"syntax", "{\"runs\": [\n{\"results\": [}]}", "invalid character", 2},
+		{"invalid UTF-8", "{\"runs\": [{\"results\": [\n{\"message\": {\"text\": \"a\xed\xa0\x80\"}}]}]}", "UTF-8", 2},
+		{"negative line", "{\"runs\": [{\"results\": [\n{\"locations\": [{\"physicalLocation\": {\"region\": {\"startLine\": -3}}}]}]}]}", "line/column", 2},
+		{"huge line", "{\"runs\": [{\"results\": [\n{\"locations\": [{\"physicalLocation\": {\"region\": {\"startLine\": 1e30}}}]}]}]}", "line/column", 2},
+		{"index overflow", "{\"runs\": [{\"results\": [\n{\"ruleIndex\": 1e300}]}]}", "ruleIndex", 2},
+		{"wrong type", "{\"runs\": [{\"results\": [\n{\"ruleId\": {}}]}]}", "ruleId", 2},
+		{"trailing data", "{\"runs\": []} x", "after the report", 1},
+	}
+	for _, tc := range cases {
+		_, err := parseString(tc.in)
+		pe := wantParseError(t, tc.name, err)
+		t.Logf("%s: %v", tc.name, pe)
+		if !strings.Contains(pe.Msg, tc.msg) || pe.Line != tc.line {
+			t.Errorf("%s: %v, want line %d and %q", tc.name, pe, tc.line, tc.msg)
+		}
+	}
+}
+
+// repeatReader yields its pattern forever and counts what was read.
+type repeatReader struct {
+	pattern string
+	pos     int
+	n       int64
+}
+
+func (r *repeatReader) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = r.pattern[r.pos]
+		r.pos = (r.pos + 1) % len(r.pattern)
+	}
+	r.n += int64(len(p))
+	return len(p), nil
+}
+
+// TestDeepNesting feeds 50 MB of "[[[[…" and of "{"a":{"a":…": the parser must stop at the depth
+// limit, after reading the first chunk only (no 50 MB buffer), with a positioned error.
+func TestDeepNesting(t *testing.T) {
+	for _, open := range []string{"[", `{"a":`} {
+		rr := &repeatReader{pattern: open}
+		in := io.MultiReader(strings.NewReader(`{"runs": [{"properties": `), io.LimitReader(rr, 50<<20))
+		_, err := New().Parse(context.Background(), in)
+		pe := wantParseError(t, "deep "+open, err)
+		if !strings.Contains(pe.Msg, "nesting") || pe.Offset > 1000 {
+			t.Errorf("deep %s: %v", open, pe)
+		}
+		if rr.n > 1<<20 {
+			t.Errorf("deep %s: read %d bytes before refusing", open, rr.n)
+		}
+	}
+}
+
+func TestSizeLimit(t *testing.T) {
+	p := &Parser{MaxBytes: 1000}
+	_, err := p.Parse(context.Background(), strings.NewReader(`{"runs": [], "x": "`+strings.Repeat("a", 2000)+`"}`))
+	var pe *importers.ParseError
+	if !errors.As(err, &pe) || !strings.Contains(pe.Msg, "limit") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestTruncatedTestdata(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(sharedTestdata(t), "sarif", "trivy_alpine-310.sarif"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	trimmed := bytes.TrimRight(data, " \n\r\t")
+	for cut := 0; cut < len(trimmed); cut += 97 {
+		_, err := New().Parse(context.Background(), bytes.NewReader(trimmed[:cut]))
+		wantParseError(t, "cut", err)
+	}
+}
+
+// cancelAtEOF cancels its context when the report has been read, so cancellation is seen while
+// decoding.
+type cancelAtEOF struct {
+	r      io.Reader
+	cancel context.CancelFunc
+}
+
+func (c *cancelAtEOF) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if err == io.EOF {
+		c.cancel()
+	}
+	return n, err
+}
+
+func TestContextCancellation(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := New().Parse(ctx, strings.NewReader(`{"runs": []}`)); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled before: %v", err)
+	}
+	var b strings.Builder
+	b.WriteString(`{"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "t"}}, "results": [`)
+	for i := 0; i < 20000; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`{"ruleId": "R", "message": {"text": "m"}, "locations": [{"physicalLocation": {"artifactLocation": {"uri": "a"}, "region": {"startLine": 1}}}]}`)
+	}
+	b.WriteString(`]}]}`)
+	ctx, cancel = context.WithCancel(context.Background())
+	defer cancel()
+	if _, err := New().Parse(ctx, &cancelAtEOF{r: strings.NewReader(b.String()), cancel: cancel}); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled while decoding: %v", err)
+	}
+}

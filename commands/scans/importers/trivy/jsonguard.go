@@ -1,0 +1,598 @@
+package trivy
+
+// This file is shared, byte for byte apart from the package clause, by the trivy, grype and sarif
+// parsers (jsonguard.go in each). It holds the defences every JSON report parser needs: a bounded,
+// cancellable read that refuses over-deep nesting as the bytes arrive and invalid UTF-8 before any
+// decoder sees the input; a streaming walker over json.Decoder that checks the context between
+// elements; errors as *importers.ParseError with line, column and byte offset; the fingerprint
+// hash; and the tolerant look at the head of a file that Detect uses. Keep the copies in step: the
+// parsers may only add files under their own folders, so a shared importers/internal package (the
+// better home) is left to whoever owns importers/.
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/socplatform/soc/commands/scans/importers"
+)
+
+const (
+	// DefaultMaxBytes is the largest report Parse accepts when Parser.MaxBytes is zero.
+	DefaultMaxBytes = 512 << 20
+	// DefaultMaxDepth is the deepest nesting of arrays and objects Parse accepts when
+	// Parser.MaxDepth is zero. Real reports nest less than 20 levels.
+	DefaultMaxDepth = 128
+)
+
+func limits(maxBytes int64, maxDepth int) (int64, int) {
+	if maxBytes <= 0 {
+		maxBytes = DefaultMaxBytes
+	}
+	if maxDepth <= 0 {
+		maxDepth = DefaultMaxDepth
+	}
+	return maxBytes, maxDepth
+}
+
+// isCtxErr reports whether err is the context's own error, which Parse returns unwrapped.
+func isCtxErr(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+// load reads the whole report, at most maxBytes, checking ctx between chunks, and refuses, as the
+// bytes arrive, nesting of arrays and objects deeper than maxDepth (so a hostile input is dropped
+// after its first chunk, before any decoder allocates for it); at the end it refuses invalid
+// UTF-8. A UTF-8 byte order mark is blanked (replaced by spaces) so that offsets match the input.
+func load(ctx context.Context, format string, r io.Reader, maxBytes int64, maxDepth int) ([]byte, error) {
+	var buf bytes.Buffer
+	var sc depthScanner
+	chunk := make([]byte, 256<<10)
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		n, err := r.Read(chunk)
+		if n > 0 {
+			if int64(buf.Len())+int64(n) > maxBytes {
+				return nil, posErr(format, buf.Bytes(), int64(buf.Len()),
+					fmt.Sprintf("report is larger than the %d-byte limit", maxBytes))
+			}
+			start := buf.Len()
+			buf.Write(chunk[:n])
+			if off, deep := sc.feed(buf.Bytes(), start, maxDepth); deep {
+				return nil, posErr(format, buf.Bytes(), int64(off), fmt.Sprintf("nesting deeper than %d levels", maxDepth))
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			if isCtxErr(err) {
+				return nil, err
+			}
+			return nil, fmt.Errorf("%s report: read: %w", format, err)
+		}
+	}
+	data := buf.Bytes()
+	if bytes.HasPrefix(data, []byte("\xEF\xBB\xBF")) {
+		copy(data, "   ")
+	}
+	if !utf8.Valid(data) {
+		for i := 0; i < len(data); {
+			r, n := utf8.DecodeRune(data[i:])
+			if r == utf8.RuneError && n == 1 {
+				return nil, posErr(format, data, int64(i), "invalid UTF-8")
+			}
+			i += n
+		}
+	}
+	return data, nil
+}
+
+// depthScanner follows the nesting of arrays and objects across chunks, skipping strings.
+type depthScanner struct {
+	depth int
+	inStr bool
+	esc   bool
+}
+
+// feed scans data[from:]; it reports the offset of the first bracket deeper than maxDepth.
+func (s *depthScanner) feed(data []byte, from, maxDepth int) (int, bool) {
+	for i := from; i < len(data); {
+		if s.inStr {
+			if s.esc {
+				s.esc = false
+				i++
+				continue
+			}
+			rest := data[i:]
+			q := bytes.IndexByte(rest, '"')
+			seg := rest
+			if q >= 0 {
+				seg = rest[:q]
+			}
+			if b := bytes.IndexByte(seg, '\\'); b >= 0 {
+				i += b + 1
+				s.esc = true
+				continue
+			}
+			if q < 0 {
+				return 0, false
+			}
+			i += q + 1
+			s.inStr = false
+			continue
+		}
+		switch data[i] {
+		case '"':
+			s.inStr = true
+		case '[', '{':
+			s.depth++
+			if s.depth > maxDepth {
+				return i, true
+			}
+		case ']', '}':
+			s.depth--
+		}
+		i++
+	}
+	return 0, false
+}
+
+// posErr is a ParseError at byte offset off of data, with its 1-based line and byte column.
+func posErr(format string, data []byte, off int64, msg string) *importers.ParseError {
+	if off < 0 {
+		off = 0
+	}
+	if off > int64(len(data)) {
+		off = int64(len(data))
+	}
+	before := data[:off]
+	line := bytes.Count(before, []byte{'\n'}) + 1
+	col := int(off) - bytes.LastIndexByte(before, '\n')
+	return &importers.ParseError{Format: format, Offset: off, Line: line, Column: col, Msg: msg}
+}
+
+// noop accepts any JSON value without keeping it; json.Unmarshal into it only validates syntax.
+type noop struct{}
+
+func (*noop) UnmarshalJSON([]byte) error { return nil }
+
+// walker streams a JSON document: objects and arrays of interest are walked token by token and
+// their elements decoded one at a time, so the context is checked between elements and errors
+// carry the element's position.
+type walker struct {
+	ctx    context.Context
+	format string
+	data   []byte
+	dec    *json.Decoder
+}
+
+func newWalker(ctx context.Context, format string, data []byte) *walker {
+	return &walker{ctx: ctx, format: format, data: data, dec: json.NewDecoder(bytes.NewReader(data))}
+}
+
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// base is where json.Decoder starts the next value it decodes: after the ',' or ':' that precedes
+// it. Offsets in *json.UnmarshalTypeError are relative to it.
+func (w *walker) base() int64 {
+	in := w.dec.InputOffset()
+	off := in
+	for off < int64(len(w.data)) && isSpace(w.data[off]) {
+		off++
+	}
+	if off < int64(len(w.data)) && (w.data[off] == ',' || w.data[off] == ':') {
+		return off + 1
+	}
+	return in
+}
+
+// start is the offset of the first byte of the next value.
+func (w *walker) start() int64 {
+	off := w.base()
+	for off < int64(len(w.data)) && isSpace(w.data[off]) {
+		off++
+	}
+	return off
+}
+
+func (w *walker) errAt(off int64, msg string) error { return posErr(w.format, w.data, off, msg) }
+
+// fail turns a decoder error met while reading the value that starts at start (decoder base
+// base) into a ParseError with the best position known.
+func (w *walker) fail(base, start int64, err error) error {
+	if isCtxErr(err) {
+		return err
+	}
+	var pe *importers.ParseError
+	if errors.As(err, &pe) {
+		return pe
+	}
+	if err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) {
+		return w.errAt(int64(len(w.data)), "unexpected end of input (truncated report?)")
+	}
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		// json.Decoder's syntax error offsets are not reliable once Token has been used;
+		// the whole-document check gives the exact one.
+		if verr := json.Unmarshal(w.data, new(noop)); verr != nil {
+			var vse *json.SyntaxError
+			if errors.As(verr, &vse) {
+				off := vse.Offset
+				if strings.HasPrefix(vse.Error(), "invalid character") && off > 0 {
+					off-- // Offset counts the offending byte
+				}
+				return w.errAt(off, vse.Error())
+			}
+		}
+		return w.errAt(start, se.Error())
+	}
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		msg := fmt.Sprintf("cannot use JSON %s as %s", te.Value, te.Type)
+		if te.Field != "" {
+			msg = te.Field + ": " + msg
+		}
+		return w.errAt(base+te.Offset, msg)
+	}
+	return w.errAt(start, err.Error())
+}
+
+// decode decodes the next value into v and returns the offset it started at.
+func (w *walker) decode(v any) (int64, error) {
+	if err := w.ctx.Err(); err != nil {
+		return 0, err
+	}
+	base, start := w.base(), w.start()
+	if err := w.dec.Decode(v); err != nil {
+		return start, w.fail(base, start, err)
+	}
+	return start, nil
+}
+
+// skip consumes the next value.
+func (w *walker) skip() error {
+	_, err := w.decode(new(noop))
+	return err
+}
+
+// str decodes the next value as a string; null reads as "".
+func (w *walker) str() (string, error) {
+	var s *string
+	if _, err := w.decode(&s); err != nil {
+		return "", err
+	}
+	if s == nil {
+		return "", nil
+	}
+	return *s, nil
+}
+
+// open reads the delimiter that opens an object or array (want '{' or '['). It reports false when
+// the value is null, which callers treat as empty.
+func (w *walker) open(want json.Delim, what string) (bool, error) {
+	if err := w.ctx.Err(); err != nil {
+		return false, err
+	}
+	base, start := w.base(), w.start()
+	tok, err := w.dec.Token()
+	if err != nil {
+		return false, w.fail(base, start, err)
+	}
+	if tok == nil {
+		return false, nil
+	}
+	if d, ok := tok.(json.Delim); !ok || d != want {
+		kind := "an object"
+		if want == '[' {
+			kind = "an array"
+		}
+		return false, w.errAt(start, fmt.Sprintf("%s: expected %s", what, kind))
+	}
+	return true, nil
+}
+
+func (w *walker) close() error {
+	base, start := w.base(), w.start()
+	if _, err := w.dec.Token(); err != nil {
+		return w.fail(base, start, err)
+	}
+	return nil
+}
+
+// object walks an object (null is an empty one); fn is called for each member and must consume its
+// value (decode, skip, str, object or array).
+func (w *walker) object(what string, fn func(key string) error) error {
+	ok, err := w.open('{', what)
+	if err != nil || !ok {
+		return err
+	}
+	for w.dec.More() {
+		if err := w.ctx.Err(); err != nil {
+			return err
+		}
+		base, start := w.base(), w.start()
+		tok, err := w.dec.Token()
+		if err != nil {
+			return w.fail(base, start, err)
+		}
+		key, _ := tok.(string)
+		if err := fn(key); err != nil {
+			return err
+		}
+	}
+	return w.close()
+}
+
+// array walks an array (null is an empty one); fn is called for each element and must consume it.
+func (w *walker) array(what string, fn func(i int) error) error {
+	ok, err := w.open('[', what)
+	if err != nil || !ok {
+		return err
+	}
+	for i := 0; w.dec.More(); i++ {
+		if err := w.ctx.Err(); err != nil {
+			return err
+		}
+		if err := fn(i); err != nil {
+			return err
+		}
+	}
+	return w.close()
+}
+
+// end checks that nothing but white space follows the report.
+func (w *walker) end() error {
+	off := w.start()
+	if off < int64(len(w.data)) {
+		return w.errAt(off, "unexpected data after the report")
+	}
+	return nil
+}
+
+// score is an optional CVSS score in [0, 10], given as a JSON number or a numeric string.
+type score struct {
+	v  float64
+	ok bool
+}
+
+func (s *score) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*s = score{}
+		return nil
+	}
+	txt := string(b)
+	if len(b) > 0 && b[0] == '"' {
+		if err := json.Unmarshal(b, &txt); err != nil {
+			return err
+		}
+		txt = strings.TrimSpace(txt)
+		if txt == "" {
+			*s = score{}
+			return nil
+		}
+	}
+	f, err := strconv.ParseFloat(txt, 64)
+	if err != nil || math.IsNaN(f) || f < 0 || f > 10 {
+		return fmt.Errorf("score %s is not a number in [0, 10]", truncate(string(b), 40))
+	}
+	*s = score{v: f, ok: true}
+	return nil
+}
+
+func (s score) ptr() *float64 {
+	if !s.ok {
+		return nil
+	}
+	v := s.v
+	return &v
+}
+
+// lineNo is a line or column number: an integer in [0, 2^31).
+type lineNo int
+
+func (n *lineNo) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*n = 0
+		return nil
+	}
+	v, err := strconv.ParseInt(string(b), 10, 32)
+	if err != nil || v < 0 {
+		return fmt.Errorf("line/column number %s is not an integer in [0, 2147483647]", truncate(string(b), 40))
+	}
+	*n = lineNo(v)
+	return nil
+}
+
+// fingerprint is the hex SHA-256 of the JSON encoding of parts (a JSON array of strings), which is
+// unambiguous whatever the parts contain.
+func fingerprint(parts ...string) string {
+	b, _ := json.Marshal(parts)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
+// severityFromScore maps a score on the CVSS scale: >=9 critical, >=7 high, >=4 medium, >0 low,
+// else info.
+func severityFromScore(f float64) importers.Severity {
+	switch {
+	case f >= 9:
+		return importers.Critical
+	case f >= 7:
+		return importers.High
+	case f >= 4:
+		return importers.Medium
+	case f > 0:
+		return importers.Low
+	}
+	return importers.Info
+}
+
+// maxScore is the highest v4, else v3, else v2 score among ratings (ok false when none has one).
+func maxScore(ratings []importers.CVSS) (float64, bool) {
+	for _, prefix := range []string{"4", "3", "2"} {
+		best, ok := 0.0, false
+		for _, c := range ratings {
+			if c.Score != nil && strings.HasPrefix(c.Version, prefix) && (!ok || *c.Score > best) {
+				best, ok = *c.Score, true
+			}
+		}
+		if ok {
+			return best, true
+		}
+	}
+	return 0, false
+}
+
+var (
+	reCVE  = regexp.MustCompile(`^(?i)CVE-\d{4}-\d{4,}$`)
+	reGHSA = regexp.MustCompile(`^(?i)GHSA(-[0-9a-z]{4}){3}$`)
+	reCWE  = regexp.MustCompile(`^(?i)(?:external/cwe/)?cwe[-_:/ ]?0*(\d{1,7})(?:$|[^0-9])`)
+)
+
+// normCVE returns id as "CVE-YYYY-NNNN" when it is a CVE id.
+func normCVE(id string) (string, bool) {
+	id = strings.TrimSpace(id)
+	if !reCVE.MatchString(id) {
+		return "", false
+	}
+	return strings.ToUpper(id), true
+}
+
+// normGHSA returns id as "GHSA-xxxx-xxxx-xxxx" when it is a GitHub advisory id.
+func normGHSA(id string) (string, bool) {
+	id = strings.TrimSpace(id)
+	if !reGHSA.MatchString(id) {
+		return "", false
+	}
+	return "GHSA" + strings.ToLower(id[4:]), true
+}
+
+// normCWE returns "CWE-<n>" for "CWE-79", "cwe-079", "external/cwe/cwe-079" or "CWE-79: Improper
+// Neutralization…"; a bare number is not taken for a CWE.
+func normCWE(s string) (string, bool) {
+	m := reCWE.FindStringSubmatch(strings.TrimSpace(s))
+	if m == nil {
+		return "", false
+	}
+	return "CWE-" + m[1], true
+}
+
+// addUniq appends the non-empty values of add to list, keeping the first occurrence of each.
+func addUniq(list []string, add ...string) []string {
+	for _, a := range add {
+		if a == "" {
+			continue
+		}
+		dup := false
+		for _, l := range list {
+			if l == a {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			list = append(list, a)
+		}
+	}
+	return list
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// purlType is the package type of a package URL ("pkg:npm/…" → "npm").
+func purlType(purl string) string {
+	rest, ok := strings.CutPrefix(purl, "pkg:")
+	if !ok {
+		return ""
+	}
+	rest = strings.TrimLeft(rest, "/")
+	if i := strings.IndexByte(rest, '/'); i > 0 {
+		return strings.ToLower(rest[:i])
+	}
+	return ""
+}
+
+// headPaths looks at the start of a JSON document (which may be cut anywhere) and records, for the
+// members it reaches, their path ("/runs/0/tool") and either the scalar value or "{" / "[". Only
+// the first element of arrays and the first four levels are recorded. Detect functions decide on it.
+func headPaths(head []byte) map[string]string {
+	head = bytes.TrimPrefix(head, []byte("\xEF\xBB\xBF"))
+	out := map[string]string{}
+	dec := json.NewDecoder(bytes.NewReader(head))
+	var walk func(path string, depth int, record bool) error
+	walk = func(path string, depth int, record bool) error {
+		if depth > 32 {
+			return errors.New("too deep")
+		}
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		rec := func(v string) {
+			if record && depth <= 4 {
+				if _, seen := out[path]; !seen {
+					out[path] = v
+				}
+			}
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{':
+				rec("{")
+				for dec.More() {
+					k, err := dec.Token()
+					if err != nil {
+						return err
+					}
+					key, _ := k.(string)
+					if err := walk(path+"/"+key, depth+1, record); err != nil {
+						return err
+					}
+				}
+			case '[':
+				rec("[")
+				for i := 0; dec.More(); i++ {
+					if err := walk(path+"/"+strconv.Itoa(i), depth+1, record && i == 0); err != nil {
+						return err
+					}
+				}
+			default:
+				return errors.New("unexpected delimiter")
+			}
+			_, err := dec.Token()
+			return err
+		case string:
+			rec(t)
+		case nil:
+			rec("null")
+		default:
+			rec(fmt.Sprint(t))
+		}
+		return nil
+	}
+	_ = walk("", 0, true) // a cut head ends in an error; what was seen is enough
+	return out
+}

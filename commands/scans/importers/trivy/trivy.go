@@ -1,0 +1,609 @@
+// Package trivy parses Trivy JSON reports (schema version 2: `trivy image|fs|repo|rootfs|vm
+// --format json`) into the normalised importers.Report.
+//
+// # What is read
+//
+// One asset per report, from ArtifactName and ArtifactType: container_image → a container_image
+// asset whose digest is the manifest digest from Metadata.RepoDigests (the one for the scanned
+// repository when there are several), else Metadata.ImageID; repository → a repository asset with
+// RepoURL (Metadata.RepoURL, else ArtifactName); filesystem, rootfs, sbom and anything else → a
+// repository asset named after the scanned path; vm → a host.
+//
+// Every entry of Results[].Vulnerabilities, Results[].Misconfigurations (except Status "PASS")
+// and Results[].Secrets becomes a finding. Vulnerability findings carry the ids (VulnerabilityID
+// and VendorIDs sorted into CVEs and GHSAs; RuleID is VulnerabilityID), the component (PkgName,
+// InstalledVersion, FixedVersion, PkgIdentifier.PURL, type from the PURL or the result Type,
+// PkgPath or, for language packages, the result Target as path), the severity, every CVSS
+// rating of the CVSS map (one per source and version, sources sorted), CweIDs, References and
+// PrimaryURL. Misconfigurations carry ID (else AVDID) as rule, the Target file and
+// CauseMetadata.StartLine. Secrets carry RuleID, Target and StartLine; the matched text (Match,
+// Code) is never copied: the evidence names the rule and says the value was redacted.
+//
+// Severity: CRITICAL, HIGH, MEDIUM, LOW map to the same importers severity; UNKNOWN (or
+// anything else) is derived from the highest CVSS score given (v4, else v3, else v2; >=9
+// critical, >=7 high, >=4 medium, >0 low), else info. ScannerSeverity keeps Trivy's word.
+//
+// # Fingerprints
+//
+// A fingerprint is the lower-case hex SHA-256 of the JSON encoding of an array of strings:
+//
+//	vulnerability:    ["trivy/v1", asset, "vuln",    where, pkgPath, pkgName, installedVersion, vulnerabilityID]
+//	misconfiguration: ["trivy/v1", asset, "misconf", target, id, causeResource, startLine]
+//	secret:           ["trivy/v1", asset, "secret",  target, ruleID, startLine]
+//
+// asset is the asset identity: "image:"+ArtifactName, "repo:"+repository URL, "fs:"+ArtifactName
+// or "host:"+ArtifactName. where is the result Target, except for OS packages (Class "os-pkgs"),
+// where it is "os-pkgs" because the Target embeds the OS release ("img (alpine 3.11.12)") and the
+// package name identifies the package. Line numbers are decimal ("0" when absent). The same report
+// imported twice gives the same fingerprints; the same CVE in two packages, or in one package
+// installed at two paths, gives two. Trivy's own per-vulnerability Fingerprint field (newer
+// versions) is not used, because older reports lack it.
+//
+// # Limits
+//
+// Parse reads at most Parser.MaxBytes (DefaultMaxBytes) and refuses nesting deeper than
+// Parser.MaxDepth (DefaultMaxDepth) and invalid UTF-8 before decoding. Malformed input gives a
+// *importers.ParseError with line, column (bytes, 1-based) and byte offset; a cancelled context
+// gives ctx.Err() unwrapped.
+//
+// Schema version 1 reports (a bare array of results, Trivy < 0.20) are not supported.
+package trivy
+
+import (
+	"context"
+	"io"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/socplatform/soc/commands/scans/importers"
+)
+
+const formatName = "trivy"
+
+// Parser parses Trivy JSON reports. The zero value uses the default limits.
+type Parser struct {
+	// MaxBytes is the largest report accepted; 0 means DefaultMaxBytes.
+	MaxBytes int64
+	// MaxDepth is the deepest nesting of JSON arrays and objects accepted; 0 means DefaultMaxDepth.
+	MaxDepth int
+}
+
+// New returns a Trivy parser with the default limits.
+func New() importers.Parser { return &Parser{} }
+
+var _ importers.Parser = (*Parser)(nil)
+
+// Format implements importers.Parser.
+func (*Parser) Format() string { return formatName }
+
+// Detect reports whether head is the start of a Trivy JSON report: an object with SchemaVersion
+// and ArtifactName, ArtifactType or Results, and none of the top-level members of CycloneDX
+// (bomFormat), SARIF (runs) or Grype (matches) documents, which Trivy can also write.
+func (*Parser) Detect(head []byte) bool {
+	p := headPaths(head)
+	if p[""] != "{" {
+		return false
+	}
+	if _, ok := p["/SchemaVersion"]; !ok {
+		return false
+	}
+	for _, other := range []string{"/bomFormat", "/runs", "/matches", "/spdxVersion"} {
+		if _, ok := p[other]; ok {
+			return false
+		}
+	}
+	for _, k := range []string{"/ArtifactName", "/ArtifactType", "/Results"} {
+		if _, ok := p[k]; ok {
+			return true
+		}
+	}
+	return false
+}
+
+// Wire types: only the fields used.
+
+type tOS struct {
+	Family string `json:"Family"`
+	Name   string `json:"Name"`
+}
+
+type tMetadata struct {
+	OS          *tOS     `json:"OS"`
+	ImageID     string   `json:"ImageID"`
+	RepoDigests []string `json:"RepoDigests"`
+	RepoTags    []string `json:"RepoTags"`
+	RepoURL     string   `json:"RepoURL"`
+	Branch      string   `json:"Branch"`
+	Commit      string   `json:"Commit"`
+}
+
+type tCVSS struct {
+	V2Vector  string `json:"V2Vector"`
+	V3Vector  string `json:"V3Vector"`
+	V40Vector string `json:"V40Vector"`
+	V2Score   score  `json:"V2Score"`
+	V3Score   score  `json:"V3Score"`
+	V40Score  score  `json:"V40Score"`
+}
+
+type tVuln struct {
+	VulnerabilityID string   `json:"VulnerabilityID"`
+	VendorIDs       []string `json:"VendorIDs"`
+	PkgID           string   `json:"PkgID"`
+	PkgName         string   `json:"PkgName"`
+	PkgPath         string   `json:"PkgPath"`
+	PkgIdentifier   struct {
+		PURL string `json:"PURL"`
+	} `json:"PkgIdentifier"`
+	InstalledVersion string           `json:"InstalledVersion"`
+	FixedVersion     string           `json:"FixedVersion"`
+	Status           string           `json:"Status"`
+	SeveritySource   string           `json:"SeveritySource"`
+	PrimaryURL       string           `json:"PrimaryURL"`
+	Title            string           `json:"Title"`
+	Description      string           `json:"Description"`
+	Severity         string           `json:"Severity"`
+	CweIDs           []string         `json:"CweIDs"`
+	CVSS             map[string]tCVSS `json:"CVSS"`
+	References       []string         `json:"References"`
+}
+
+type tCodeLine struct {
+	Number  lineNo `json:"Number"`
+	Content string `json:"Content"`
+	IsCause bool   `json:"IsCause"`
+}
+
+type tMisconf struct {
+	Type          string   `json:"Type"`
+	ID            string   `json:"ID"`
+	AVDID         string   `json:"AVDID"`
+	Title         string   `json:"Title"`
+	Description   string   `json:"Description"`
+	Message       string   `json:"Message"`
+	Resolution    string   `json:"Resolution"`
+	Severity      string   `json:"Severity"`
+	PrimaryURL    string   `json:"PrimaryURL"`
+	References    []string `json:"References"`
+	Status        string   `json:"Status"`
+	CauseMetadata struct {
+		Resource  string `json:"Resource"`
+		Provider  string `json:"Provider"`
+		Service   string `json:"Service"`
+		StartLine lineNo `json:"StartLine"`
+		EndLine   lineNo `json:"EndLine"`
+	} `json:"CauseMetadata"`
+}
+
+type tSecret struct {
+	RuleID    string `json:"RuleID"`
+	Category  string `json:"Category"`
+	Severity  string `json:"Severity"`
+	Title     string `json:"Title"`
+	StartLine lineNo `json:"StartLine"`
+	EndLine   lineNo `json:"EndLine"`
+	// Match and Code are deliberately not decoded: they hold the secret.
+}
+
+type tResult struct {
+	Target   string
+	Class    string
+	Type     string
+	Vulns    []tVuln
+	Misconfs []tMisconf
+	Secrets  []tSecret
+}
+
+type tReport struct {
+	SchemaVersion int
+	CreatedAt     string
+	ArtifactName  string
+	ArtifactType  string
+	TrivyVersion  string
+	Metadata      tMetadata
+	Results       []tResult
+}
+
+// Parse implements importers.Parser.
+func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error) {
+	maxBytes, maxDepth := limits(p.MaxBytes, p.MaxDepth)
+	data, err := load(ctx, formatName, r, maxBytes, maxDepth)
+	if err != nil {
+		return nil, err
+	}
+	w := newWalker(ctx, formatName, data)
+	var rep tReport
+	sawSchema := false
+	err = w.object("report", func(key string) error {
+		switch key {
+		case "SchemaVersion":
+			off := w.start()
+			var v int
+			if _, err := w.decode(&v); err != nil {
+				return err
+			}
+			if v != 2 {
+				return w.errAt(off, "SchemaVersion "+strconv.Itoa(v)+" is not supported (want 2)")
+			}
+			rep.SchemaVersion, sawSchema = v, true
+			return nil
+		case "CreatedAt":
+			s, err := w.str()
+			rep.CreatedAt = s
+			return err
+		case "ArtifactName":
+			s, err := w.str()
+			rep.ArtifactName = s
+			return err
+		case "ArtifactType":
+			s, err := w.str()
+			rep.ArtifactType = s
+			return err
+		case "Trivy":
+			var t struct {
+				Version string `json:"Version"`
+			}
+			_, err := w.decode(&t)
+			rep.TrivyVersion = t.Version
+			return err
+		case "Metadata":
+			_, err := w.decode(&rep.Metadata)
+			return err
+		case "Results":
+			return w.array("Results", func(int) error {
+				res, err := p.result(w)
+				if err == nil {
+					rep.Results = append(rep.Results, res)
+				}
+				return err
+			})
+		}
+		return w.skip()
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := w.end(); err != nil {
+		return nil, err
+	}
+	if !sawSchema {
+		return nil, w.errAt(0, "not a Trivy JSON report: no SchemaVersion")
+	}
+	return build(ctx, &rep)
+}
+
+func (p *Parser) result(w *walker) (tResult, error) {
+	var res tResult
+	err := w.object("Results[]", func(key string) error {
+		var err error
+		switch key {
+		case "Target":
+			res.Target, err = w.str()
+		case "Class":
+			res.Class, err = w.str()
+		case "Type":
+			res.Type, err = w.str()
+		case "Vulnerabilities":
+			err = w.array("Vulnerabilities", func(int) error {
+				var v tVuln
+				_, err := w.decode(&v)
+				res.Vulns = append(res.Vulns, v)
+				return err
+			})
+		case "Misconfigurations":
+			err = w.array("Misconfigurations", func(int) error {
+				var m tMisconf
+				_, err := w.decode(&m)
+				res.Misconfs = append(res.Misconfs, m)
+				return err
+			})
+		case "Secrets":
+			err = w.array("Secrets", func(int) error {
+				var s tSecret
+				_, err := w.decode(&s)
+				res.Secrets = append(res.Secrets, s)
+				return err
+			})
+		default:
+			err = w.skip()
+		}
+		return err
+	})
+	return res, err
+}
+
+func build(ctx context.Context, rep *tReport) (*importers.Report, error) {
+	out := &importers.Report{
+		Format:         formatName,
+		ScannerName:    "trivy",
+		ScannerVersion: rep.TrivyVersion,
+		Assets:         []importers.Asset{},
+		Findings:       []importers.Finding{},
+	}
+	if t, err := time.Parse(time.RFC3339Nano, rep.CreatedAt); err == nil {
+		out.StartedAt = t
+	}
+	asset, identity := buildAsset(rep)
+	out.Assets = append(out.Assets, asset)
+	image := ""
+	if asset.Kind == importers.ContainerImage {
+		image = asset.ImageName
+	}
+	for i := range rep.Results {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		res := &rep.Results[i]
+		for j := range res.Vulns {
+			out.Findings = append(out.Findings, vulnFinding(asset.Key, identity, image, res, &res.Vulns[j]))
+		}
+		for j := range res.Misconfs {
+			m := &res.Misconfs[j]
+			if strings.EqualFold(m.Status, "PASS") {
+				continue
+			}
+			out.Findings = append(out.Findings, misconfFinding(asset.Key, identity, image, res, m))
+		}
+		for j := range res.Secrets {
+			out.Findings = append(out.Findings, secretFinding(asset.Key, identity, image, res, &res.Secrets[j]))
+		}
+	}
+	return out, nil
+}
+
+func buildAsset(rep *tReport) (importers.Asset, string) {
+	name := rep.ArtifactName
+	md := &rep.Metadata
+	a := importers.Asset{Name: name}
+	if md.OS != nil && md.OS.Family != "" {
+		a.OS = strings.TrimSpace(md.OS.Family + " " + md.OS.Name)
+	}
+	var identity string
+	switch strings.ToLower(rep.ArtifactType) {
+	case "container_image", "container-image", "image":
+		a.Kind = importers.ContainerImage
+		a.ImageName = name
+		a.ImageDigest = imageDigest(name, md)
+		identity = "image:" + name
+	case "repository", "repo":
+		a.Kind = importers.Repository
+		a.RepoURL = md.RepoURL
+		if a.RepoURL == "" && looksLikeURL(name) {
+			a.RepoURL = name
+		}
+		if a.RepoURL != "" {
+			identity = "repo:" + a.RepoURL
+		} else {
+			identity = "fs:" + name
+		}
+	case "vm":
+		a.Kind = importers.Host
+		identity = "host:" + name
+	default: // filesystem, rootfs, cyclonedx, spdx, …
+		a.Kind = importers.Repository
+		a.RepoURL = md.RepoURL
+		identity = "fs:" + name
+	}
+	a.Key = identity
+	return a, identity
+}
+
+func looksLikeURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && u.Scheme != "" && u.Host != ""
+}
+
+// imageDigest picks the manifest digest of the scanned repository from RepoDigests
+// ("repo@sha256:…"), else the first repo digest, else the image ID.
+func imageDigest(name string, md *tMetadata) string {
+	repo := name
+	if i := strings.IndexByte(repo, '@'); i >= 0 {
+		repo = repo[:i]
+	}
+	if i := strings.LastIndexByte(repo, ':'); i >= 0 && !strings.Contains(repo[i:], "/") {
+		repo = repo[:i]
+	}
+	var first string
+	for _, d := range md.RepoDigests {
+		at := strings.LastIndexByte(d, '@')
+		if at < 0 {
+			continue
+		}
+		if first == "" {
+			first = d[at+1:]
+		}
+		if d[:at] == repo {
+			return d[at+1:]
+		}
+	}
+	if first != "" {
+		return first
+	}
+	return md.ImageID
+}
+
+func normSeverity(raw string, ratings []importers.CVSS) importers.Severity {
+	switch strings.ToUpper(strings.TrimSpace(raw)) {
+	case "CRITICAL":
+		return importers.Critical
+	case "HIGH":
+		return importers.High
+	case "MEDIUM":
+		return importers.Medium
+	case "LOW":
+		return importers.Low
+	}
+	if s, ok := maxScore(ratings); ok {
+		return severityFromScore(s)
+	}
+	return importers.Info
+}
+
+// ecosystem maps a Trivy result Type to a package type when the PURL gives none.
+var ecosystem = map[string]string{
+	"alpine": "apk", "wolfi": "apk", "chainguard": "apk",
+	"debian": "deb", "ubuntu": "deb",
+	"redhat": "rpm", "centos": "rpm", "rocky": "rpm", "alma": "rpm", "oracle": "rpm", "amazon": "rpm",
+	"fedora": "rpm", "opensuse": "rpm", "opensuse.leap": "rpm", "opensuse.tumbleweed": "rpm",
+	"suse linux enterprise server": "rpm", "photon": "rpm", "cbl-mariner": "rpm", "azurelinux": "rpm",
+	"npm": "npm", "node-pkg": "npm", "yarn": "npm", "pnpm": "npm", "bun": "npm",
+	"jar": "maven", "pom": "maven", "gradle": "maven", "sbt": "maven",
+	"pip": "pypi", "pipenv": "pypi", "poetry": "pypi", "uv": "pypi", "python-pkg": "pypi",
+	"gomod": "golang", "gobinary": "golang",
+	"bundler": "gem", "gemspec": "gem",
+	"cargo": "cargo", "rustbinary": "cargo",
+	"composer": "composer", "composer-vendor": "composer",
+	"nuget": "nuget", "dotnet-core": "nuget", "packages-props": "nuget",
+	"conan": "conan", "hex": "hex", "pub": "pub", "swift": "swift", "cocoapods": "cocoapods",
+}
+
+func componentType(purl, resultType string) string {
+	if t := purlType(purl); t != "" {
+		return t
+	}
+	if t, ok := ecosystem[strings.ToLower(resultType)]; ok {
+		return t
+	}
+	return strings.ToLower(resultType)
+}
+
+func cvssVersion(vector, fallback string) string {
+	for _, v := range []string{"3.0", "3.1", "4.0"} {
+		if strings.HasPrefix(vector, "CVSS:"+v+"/") {
+			return v
+		}
+	}
+	return fallback
+}
+
+func ratings(m map[string]tCVSS) []importers.CVSS {
+	sources := make([]string, 0, len(m))
+	for s := range m {
+		sources = append(sources, s)
+	}
+	sort.Strings(sources)
+	var out []importers.CVSS
+	for _, src := range sources {
+		c := m[src]
+		if c.V40Vector != "" || c.V40Score.ok {
+			out = append(out, importers.CVSS{Version: "4.0", Vector: c.V40Vector, Score: c.V40Score.ptr(), Source: src})
+		}
+		if c.V3Vector != "" || c.V3Score.ok {
+			// A score without a vector does not say 3.0 or 3.1; Trivy's feeds are 3.1 today.
+			out = append(out, importers.CVSS{Version: cvssVersion(c.V3Vector, "3.1"), Vector: c.V3Vector, Score: c.V3Score.ptr(), Source: src})
+		}
+		if c.V2Vector != "" || c.V2Score.ok {
+			out = append(out, importers.CVSS{Version: "2.0", Vector: c.V2Vector, Score: c.V2Score.ptr(), Source: src})
+		}
+	}
+	return out
+}
+
+func vulnFinding(assetKey, identity, image string, res *tResult, v *tVuln) importers.Finding {
+	f := importers.Finding{
+		AssetKey:        assetKey,
+		Title:           v.Title,
+		ScannerSeverity: v.Severity,
+		RuleID:          v.VulnerabilityID,
+		Description:     v.Description,
+		CVSS:            ratings(v.CVSS),
+	}
+	if f.Title == "" {
+		f.Title = v.VulnerabilityID
+	}
+	f.Severity = normSeverity(v.Severity, f.CVSS)
+	for _, id := range append([]string{v.VulnerabilityID}, v.VendorIDs...) {
+		if c, ok := normCVE(id); ok {
+			f.CVEs = addUniq(f.CVEs, c)
+		} else if g, ok := normGHSA(id); ok {
+			f.GHSAs = addUniq(f.GHSAs, g)
+		}
+	}
+	for _, c := range v.CweIDs {
+		if n, ok := normCWE(c); ok {
+			f.CWEs = addUniq(f.CWEs, n)
+		}
+	}
+	f.References = addUniq(f.References, v.PrimaryURL)
+	f.References = addUniq(f.References, v.References...)
+	path := v.PkgPath
+	if path == "" && res.Class != "os-pkgs" {
+		path = res.Target
+	}
+	f.Component = &importers.Component{
+		PURL:         v.PkgIdentifier.PURL,
+		Name:         v.PkgName,
+		Version:      v.InstalledVersion,
+		FixedVersion: v.FixedVersion,
+		Type:         componentType(v.PkgIdentifier.PURL, res.Type),
+		Path:         path,
+	}
+	f.Location = importers.Location{File: path, Image: image}
+	if v.FixedVersion != "" {
+		f.Remediation = "Upgrade " + v.PkgName + " to " + v.FixedVersion + "."
+	}
+	if v.Status != "" {
+		f.Evidence = "Installed " + v.PkgName + " " + v.InstalledVersion + "; Trivy status: " + v.Status
+	}
+	where := res.Target
+	if res.Class == "os-pkgs" {
+		where = "os-pkgs"
+	}
+	f.Fingerprint = fingerprint("trivy/v1", identity, "vuln", where, v.PkgPath, v.PkgName, v.InstalledVersion, v.VulnerabilityID)
+	return f
+}
+
+func misconfFinding(assetKey, identity, image string, res *tResult, m *tMisconf) importers.Finding {
+	rule := m.ID
+	if rule == "" {
+		rule = m.AVDID
+	}
+	f := importers.Finding{
+		AssetKey:        assetKey,
+		Title:           m.Title,
+		ScannerSeverity: m.Severity,
+		Severity:        normSeverity(m.Severity, nil),
+		RuleID:          rule,
+		Description:     m.Description,
+		Remediation:     m.Resolution,
+		Evidence:        m.Message,
+		Location:        importers.Location{File: res.Target, Line: int(m.CauseMetadata.StartLine), Image: image},
+	}
+	if f.Title == "" {
+		f.Title = rule
+	}
+	f.References = addUniq(f.References, m.PrimaryURL)
+	f.References = addUniq(f.References, m.References...)
+	f.Fingerprint = fingerprint("trivy/v1", identity, "misconf", res.Target, rule, m.CauseMetadata.Resource,
+		strconv.Itoa(int(m.CauseMetadata.StartLine)))
+	return f
+}
+
+func secretFinding(assetKey, identity, image string, res *tResult, s *tSecret) importers.Finding {
+	f := importers.Finding{
+		AssetKey:        assetKey,
+		Title:           s.Title,
+		ScannerSeverity: s.Severity,
+		Severity:        normSeverity(s.Severity, nil),
+		RuleID:          s.RuleID,
+		Location:        importers.Location{File: res.Target, Line: int(s.StartLine), Image: image},
+	}
+	if f.Title == "" {
+		f.Title = "Secret: " + s.RuleID
+	}
+	where := res.Target
+	if s.StartLine > 0 {
+		where += ":" + strconv.Itoa(int(s.StartLine))
+	}
+	f.Evidence = "Secret matched by rule " + s.RuleID
+	if s.Category != "" {
+		f.Evidence += " (" + s.Category + ")"
+	}
+	f.Evidence += " at " + where + "; the matched value is redacted."
+	f.Remediation = "Remove the secret from " + res.Target + " and rotate it."
+	f.Fingerprint = fingerprint("trivy/v1", identity, "secret", res.Target, s.RuleID, strconv.Itoa(int(s.StartLine)))
+	return f
+}

@@ -1,0 +1,534 @@
+package trivy
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/socplatform/soc/commands/scans/importers"
+)
+
+// sharedTestdata finds ../shared/testdata next to the directory holding go.work, walking up from
+// the package directory; it skips the test when there is none.
+func sharedTestdata(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
+			td := filepath.Join(filepath.Dir(dir), "shared", "testdata")
+			if st, err := os.Stat(td); err == nil && st.IsDir() {
+				return td
+			}
+			t.Skipf("shared test data not found at %s", td)
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Skip("no go.work above the package directory: shared test data not available")
+		}
+		dir = parent
+	}
+}
+
+func parseFile(t testing.TB, path string) *importers.Report {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	rep, err := New().Parse(context.Background(), f)
+	if err != nil {
+		t.Fatalf("%s: %v", filepath.Base(path), err)
+	}
+	return rep
+}
+
+func parseString(s string) (*importers.Report, error) {
+	return New().Parse(context.Background(), strings.NewReader(s))
+}
+
+var reHex64 = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// checkInvariants holds for every report a parser returns.
+func checkInvariants(t testing.TB, rep *importers.Report) {
+	t.Helper()
+	if rep.Format != formatName {
+		t.Errorf("Format = %q", rep.Format)
+	}
+	keys := map[string]bool{}
+	for _, a := range rep.Assets {
+		if a.Key == "" || keys[a.Key] {
+			t.Errorf("asset key %q empty or repeated", a.Key)
+		}
+		keys[a.Key] = true
+	}
+	for i, f := range rep.Findings {
+		if !keys[f.AssetKey] {
+			t.Errorf("finding %d: asset key %q not among the assets", i, f.AssetKey)
+		}
+		if !reHex64.MatchString(f.Fingerprint) {
+			t.Errorf("finding %d: fingerprint %q is not sha256 hex", i, f.Fingerprint)
+		}
+		switch f.Severity {
+		case importers.Critical, importers.High, importers.Medium, importers.Low, importers.Info:
+		default:
+			t.Errorf("finding %d: severity %q", i, f.Severity)
+		}
+	}
+}
+
+// Expected counts were computed independently of the parser with jq over the shared test data:
+//
+//	vulns:    jq '[.Results[]? | ((.Vulnerabilities // []) | length)] | add'
+//	misconfs: jq '[.Results[]? | (.Misconfigurations // [])[] | select(.Status != "PASS")] | length'
+//	secrets:  jq '[.Results[]? | (.Secrets // [])[]] | length'
+//	severity: jq -c '[.Results[]? | ((.Vulnerabilities // [])[] | .Severity),
+//	            ((.Misconfigurations // [])[] | select(.Status != "PASS") | .Severity),
+//	            ((.Secrets // [])[] | .Severity)] | group_by(.) | map({(.[0]): length}) | add'
+var testdataFiles = []struct {
+	file                       string
+	vulns, misconfs, secrets   int
+	critical, high, medium, lo int
+	kind                       importers.AssetKind
+}{
+	{"trivy_fs_cvssv4_catalina.json", 3, 0, 0, 0, 0, 1, 2, importers.Repository},
+	{"trivy_fs_vulns_misconfig_secrets.json", 2, 1, 2, 2, 2, 1, 0, importers.Repository},
+	{"trivy_image_juice-shop-v12.10.2.json", 182, 0, 3, 28, 102, 49, 6, importers.ContainerImage},
+	{"trivy_repo_securecodebox.json", 42, 0, 1, 5, 16, 21, 1, importers.Repository},
+}
+
+func TestParseTestdata(t *testing.T) {
+	td := filepath.Join(sharedTestdata(t), "trivy")
+	for _, tc := range testdataFiles {
+		t.Run(tc.file, func(t *testing.T) {
+			rep := parseFile(t, filepath.Join(td, tc.file))
+			checkInvariants(t, rep)
+			if len(rep.Assets) != 1 || rep.Assets[0].Kind != tc.kind {
+				t.Fatalf("assets = %+v, want one %s", rep.Assets, tc.kind)
+			}
+			var vulns, misconfs, secrets int
+			sev := map[importers.Severity]int{}
+			for _, f := range rep.Findings {
+				sev[f.Severity]++
+				switch {
+				case f.Component != nil:
+					vulns++
+				case strings.Contains(f.Evidence, "redacted"):
+					secrets++
+				default:
+					misconfs++
+				}
+			}
+			if vulns != tc.vulns || misconfs != tc.misconfs || secrets != tc.secrets {
+				t.Errorf("vulns/misconfs/secrets = %d/%d/%d, want %d/%d/%d", vulns, misconfs, secrets, tc.vulns, tc.misconfs, tc.secrets)
+			}
+			want := map[importers.Severity]int{importers.Critical: tc.critical, importers.High: tc.high, importers.Medium: tc.medium, importers.Low: tc.lo}
+			for s, n := range want {
+				if sev[s] != n {
+					t.Errorf("%s findings = %d, want %d", s, sev[s], n)
+				}
+			}
+			if sev[importers.Info] != 0 {
+				t.Errorf("info findings = %d, want 0", sev[importers.Info])
+			}
+		})
+	}
+}
+
+func findingBy(rep *importers.Report, pred func(*importers.Finding) bool) []*importers.Finding {
+	var out []*importers.Finding
+	for i := range rep.Findings {
+		if pred(&rep.Findings[i]) {
+			out = append(out, &rep.Findings[i])
+		}
+	}
+	return out
+}
+
+func TestFieldsCatalina(t *testing.T) {
+	rep := parseFile(t, filepath.Join(sharedTestdata(t), "trivy", "trivy_fs_cvssv4_catalina.json"))
+	if rep.ScannerVersion != "0.69.1" || rep.StartedAt.IsZero() {
+		t.Errorf("scanner version %q, started %v", rep.ScannerVersion, rep.StartedAt)
+	}
+	fs := findingBy(rep, func(f *importers.Finding) bool { return f.RuleID == "CVE-2025-66614" })
+	if len(fs) != 1 {
+		t.Fatalf("CVE-2025-66614: %d findings", len(fs))
+	}
+	f := fs[0]
+	c := f.Component
+	if c.Name != "org.apache.tomcat:tomcat-catalina" || c.Version != "9.0.109" || c.FixedVersion != "11.0.14, 10.1.49, 9.0.112" ||
+		c.PURL != "pkg:maven/org.apache.tomcat/tomcat-catalina@9.0.109" || c.Type != "maven" || c.Path != "catalina.jar" {
+		t.Errorf("component = %+v", c)
+	}
+	if f.Severity != importers.Medium || f.ScannerSeverity != "MEDIUM" {
+		t.Errorf("severity %s / %s", f.Severity, f.ScannerSeverity)
+	}
+	if strings.Join(f.CVEs, ",") != "CVE-2025-66614" || strings.Join(f.GHSAs, ",") != "GHSA-fpj8-gq4v-p354" {
+		t.Errorf("ids %v %v", f.CVEs, f.GHSAs)
+	}
+	if strings.Join(f.CWEs, ",") != "CWE-20" {
+		t.Errorf("CWEs %v", f.CWEs)
+	}
+	// jq '.Results[0].Vulnerabilities[0].CVSS': ghsa v4.0 6.3, redhat v3.1 5.3.
+	if len(f.CVSS) != 2 {
+		t.Fatalf("CVSS = %+v", f.CVSS)
+	}
+	g, r := f.CVSS[0], f.CVSS[1]
+	if g.Source != "ghsa" || g.Version != "4.0" || g.Vector != "CVSS:4.0/AV:N/AC:L/AT:P/PR:N/UI:N/VC:L/VI:L/VA:N/SC:N/SI:N/SA:N" || g.Score == nil || *g.Score != 6.3 {
+		t.Errorf("ghsa CVSS = %+v", g)
+	}
+	if r.Source != "redhat" || r.Version != "3.1" || r.Score == nil || *r.Score != 5.3 {
+		t.Errorf("redhat CVSS = %+v", r)
+	}
+	if f.References[0] != "https://avd.aquasec.com/nvd/cve-2025-66614" || len(f.References) != 15 {
+		t.Errorf("references (%d) %v", len(f.References), f.References[:1])
+	}
+}
+
+func TestFieldsJuiceShop(t *testing.T) {
+	rep := parseFile(t, filepath.Join(sharedTestdata(t), "trivy", "trivy_image_juice-shop-v12.10.2.json"))
+	a := rep.Assets[0]
+	// jq '.Metadata.RepoDigests, .Metadata.OS'
+	if a.ImageName != "bkimminich/juice-shop:v12.10.2" ||
+		a.ImageDigest != "sha256:33238f8c6291415c499265629b1b82ef791f5a33dff09f25c07264204a26f89b" || a.OS != "alpine 3.11.12" {
+		t.Errorf("asset = %+v", a)
+	}
+	// jq '.Results[0].Vulnerabilities[] | select(.VulnerabilityID=="CVE-2021-42378")': busybox 1.31.1-r10 → 1.31.1-r11
+	fs := findingBy(rep, func(f *importers.Finding) bool {
+		return f.RuleID == "CVE-2021-42378" && f.Component.Name == "busybox"
+	})
+	if len(fs) != 1 {
+		t.Fatalf("busybox CVE-2021-42378: %d findings", len(fs))
+	}
+	if c := fs[0].Component; c.Version != "1.31.1-r10" || c.FixedVersion != "1.31.1-r11" || c.Type != "apk" || c.Path != "" {
+		t.Errorf("component = %+v", c)
+	}
+	if fs[0].Location.Image != a.ImageName || fs[0].Severity != importers.High {
+		t.Errorf("location %+v severity %s", fs[0].Location, fs[0].Severity)
+	}
+	// The same package version at two paths is two findings:
+	// jq '[.Results[1].Vulnerabilities[] | select(.PkgName=="ansi-regex" and .InstalledVersion=="3.0.0")] | length' → 2
+	ar := findingBy(rep, func(f *importers.Finding) bool {
+		return f.Component != nil && f.Component.Name == "ansi-regex" && f.Component.Version == "3.0.0"
+	})
+	if len(ar) != 2 || ar[0].Fingerprint == ar[1].Fingerprint || ar[0].Component.Path == ar[1].Component.Path {
+		t.Errorf("ansi-regex 3.0.0: %d findings, want 2 with distinct paths and fingerprints", len(ar))
+	}
+	for _, f := range rep.Findings {
+		if strings.Contains(f.Evidence, "PRIVATE KEY") || strings.Contains(f.Description, "PRIVATE KEY-----") {
+			t.Errorf("secret text leaked into finding %q", f.Title)
+		}
+	}
+}
+
+func TestFieldsMisconfigAndSecrets(t *testing.T) {
+	rep := parseFile(t, filepath.Join(sharedTestdata(t), "trivy", "trivy_fs_vulns_misconfig_secrets.json"))
+	ds := findingBy(rep, func(f *importers.Finding) bool { return f.RuleID == "DS002" })
+	if len(ds) != 1 || ds[0].Location.File != "Dockerfile" || ds[0].Severity != importers.High ||
+		!strings.Contains(ds[0].Remediation, "USER") {
+		t.Fatalf("DS002 = %+v", ds)
+	}
+	secrets := findingBy(rep, func(f *importers.Finding) bool { return f.RuleID == "github-pat" })
+	if len(secrets) != 2 {
+		t.Fatalf("github-pat: %d findings", len(secrets))
+	}
+	if l := secrets[0].Location; l.File != "Dockerfile" || l.Line != 24 {
+		t.Errorf("secret location %+v", l)
+	}
+	for _, s := range secrets {
+		if strings.Contains(s.Evidence, "GITHUB_PAT") || strings.Contains(s.Evidence, "*****") || s.Severity != importers.Critical {
+			t.Errorf("secret finding %+v", s)
+		}
+	}
+	u := findingBy(rep, func(f *importers.Finding) bool { return f.RuleID == "CVE-2021-33503" })
+	if len(u) != 1 || u[0].Component.Type != "pypi" || u[0].Component.Path != "requirements.txt" || u[0].Component.FixedVersion != "1.26.5" {
+		t.Errorf("urllib3 = %+v", u)
+	}
+}
+
+func TestRepositoryAsset(t *testing.T) {
+	rep := parseFile(t, filepath.Join(sharedTestdata(t), "trivy", "trivy_repo_securecodebox.json"))
+	a := rep.Assets[0]
+	if a.RepoURL != "https://github.com/secureCodeBox/secureCodeBox" || a.Key != "repo:https://github.com/secureCodeBox/secureCodeBox" {
+		t.Errorf("asset = %+v", a)
+	}
+}
+
+func TestDeterminismAndUniqueness(t *testing.T) {
+	td := filepath.Join(sharedTestdata(t), "trivy")
+	for _, tc := range testdataFiles {
+		a := parseFile(t, filepath.Join(td, tc.file))
+		b := parseFile(t, filepath.Join(td, tc.file))
+		seen := map[string]bool{}
+		for i := range a.Findings {
+			if a.Findings[i].Fingerprint != b.Findings[i].Fingerprint {
+				t.Errorf("%s: finding %d fingerprint differs between two parses", tc.file, i)
+			}
+			if seen[a.Findings[i].Fingerprint] {
+				t.Errorf("%s: fingerprint of finding %d (%s) repeated", tc.file, i, a.Findings[i].RuleID)
+			}
+			seen[a.Findings[i].Fingerprint] = true
+		}
+	}
+}
+
+func TestFingerprintIdentity(t *testing.T) {
+	const doc = `{"SchemaVersion":2,"ArtifactName":%q,"ArtifactType":"container_image","Results":[{"Target":"x (debian 12)","Class":"os-pkgs","Type":"debian",
+	"Vulnerabilities":[{"VulnerabilityID":"CVE-2024-0001","PkgName":"a","InstalledVersion":"1","Severity":"HIGH"},
+	{"VulnerabilityID":"CVE-2024-0001","PkgName":"b","InstalledVersion":"1","Severity":"HIGH"}]}]}`
+	one, err := parseString(strings.Replace(doc, "%q", `"img:1"`, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	two, err := parseString(strings.Replace(doc, "%q", `"img:2"`, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if one.Findings[0].Fingerprint == one.Findings[1].Fingerprint {
+		t.Error("same CVE on two packages: same fingerprint")
+	}
+	if one.Findings[0].Fingerprint == two.Findings[0].Fingerprint {
+		t.Error("same finding on two assets: same fingerprint")
+	}
+	if one.Findings[0].Component.Type != "deb" {
+		t.Errorf("type %q", one.Findings[0].Component.Type)
+	}
+}
+
+func TestUnknownSeverityFromCVSS(t *testing.T) {
+	rep, err := parseString(`{"SchemaVersion":2,"ArtifactName":".","ArtifactType":"filesystem","Results":[{"Target":"go.mod","Class":"lang-pkgs","Type":"gomod",
+	"Vulnerabilities":[{"VulnerabilityID":"GO-1","PkgName":"m","Severity":"UNKNOWN","CVSS":{"nvd":{"V3Vector":"CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H","V3Score":9.8}}},
+	{"VulnerabilityID":"GO-2","PkgName":"m","Severity":"UNKNOWN"}]}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := rep.Findings[0]; f.Severity != importers.Critical || f.ScannerSeverity != "UNKNOWN" || f.CVSS[0].Version != "3.0" || f.Component.Type != "golang" {
+		t.Errorf("GO-1 = %+v", f)
+	}
+	if rep.Findings[1].Severity != importers.Info {
+		t.Errorf("GO-2 severity %s", rep.Findings[1].Severity)
+	}
+}
+
+func TestDetectAcrossFormats(t *testing.T) {
+	td := sharedTestdata(t)
+	p := New()
+	claimed := 0
+	for _, format := range []string{"nmap", "trivy", "grype", "sarif", "nessus", "openvas", "zap", "cyclonedx"} {
+		files, err := filepath.Glob(filepath.Join(td, format, "*"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(files) == 0 {
+			t.Errorf("no %s test data", format)
+		}
+		for _, path := range files {
+			head := readHead(t, path)
+			if got, want := p.Detect(head), format == formatName; got != want {
+				t.Errorf("Detect(%s/%s) = %v, want %v", format, filepath.Base(path), got, want)
+			}
+			if format == formatName {
+				claimed++
+			}
+		}
+	}
+	if claimed != len(testdataFiles) {
+		t.Errorf("%d trivy files, want %d", claimed, len(testdataFiles))
+	}
+}
+
+func readHead(t testing.TB, path string) []byte {
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	head := make([]byte, 64<<10)
+	n, err := io.ReadFull(f, head)
+	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
+		t.Fatal(err)
+	}
+	return head[:n]
+}
+
+func TestDetectSmall(t *testing.T) {
+	p := New()
+	for _, tc := range []struct {
+		in   string
+		want bool
+	}{
+		{`{"SchemaVersion": 2, "ArtifactName": "x", "Results": []}`, true},
+		{"\xEF\xBB\xBF" + `{"SchemaVersion": 2, "ArtifactName": "x"`, true}, // cut, with a BOM
+		{`{"SchemaVersion": 2, "bomFormat": "CycloneDX", "ArtifactName": "x"}`, false},
+		{`{"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0", "runs": []}`, false},
+		{`{"matches": [], "source": {}}`, false},
+		{`[{"Target": "x", "Vulnerabilities": []}]`, false},
+		{``, false},
+		{`<?xml version="1.0"?><nmaprun/>`, false},
+	} {
+		if got := p.Detect([]byte(tc.in)); got != tc.want {
+			t.Errorf("Detect(%.40q) = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+}
+
+func wantParseError(t *testing.T, name string, err error) *importers.ParseError {
+	t.Helper()
+	var pe *importers.ParseError
+	if !errors.As(err, &pe) {
+		t.Fatalf("%s: error %v (%T), want *importers.ParseError", name, err, err)
+	}
+	if pe.Format != formatName || pe.Offset < 0 || pe.Line < 1 || pe.Column < 1 || pe.Msg == "" {
+		t.Errorf("%s: ParseError without a position: %+v", name, pe)
+	}
+	return pe
+}
+
+func TestHostileInput(t *testing.T) {
+	cases := []struct {
+		name, in, msg string
+		line          int
+	}{
+		{"empty", ``, "end of input", 1},
+		{"not an object", `[]`, "expected an object", 1},
+		{"no schema", `{"Results": []}`, "SchemaVersion", 1},
+		{"schema 1", `{"SchemaVersion": 1}`, "not supported", 1},
+		{"truncated", "{\"SchemaVersion\": 2,\n \"Results\": [{\"Target\": \"x\", \"Vulnerabilities\": [{\"VulnerabilityID\"", "end of input", 2},
+		{"syntax", "{\"SchemaVersion\": 2,\n\n  \"Results\" [] }", "invalid character", 3},
+		{"invalid UTF-8", "{\"SchemaVersion\": 2,\n \"ArtifactName\": \"\xff\xfe\"}", "UTF-8", 2},
+		{"score out of range", "{\"SchemaVersion\": 2, \"Results\": [{\"Vulnerabilities\": [\n{\"VulnerabilityID\": \"x\", \"CVSS\": {\"nvd\": {\"V3Score\": 11}}}]}]}", "[0, 10]", 2},
+		{"score overflow", "{\"SchemaVersion\": 2, \"Results\": [{\"Vulnerabilities\": [\n{\"CVSS\": {\"nvd\": {\"V3Score\": 1e400}}}]}]}", "[0, 10]", 2},
+		{"line out of range", "{\"SchemaVersion\": 2, \"Results\": [{\"Secrets\": [\n{\"RuleID\": \"x\", \"StartLine\": 99999999999}]}]}", "line/column", 2},
+		{"negative line", "{\"SchemaVersion\": 2, \"Results\": [{\"Secrets\": [\n{\"RuleID\": \"x\", \"StartLine\": -1}]}]}", "line/column", 2},
+		{"schema overflow", "{\"SchemaVersion\": 1e99}", "cannot use", 1},
+		{"wrong type", "{\"SchemaVersion\": 2, \"Results\": [{\"Vulnerabilities\": [\n{\"PkgName\": 5}]}]}", "PkgName", 2},
+		{"trailing data", "{\"SchemaVersion\": 2}\n{}", "after the report", 2},
+	}
+	for _, tc := range cases {
+		_, err := parseString(tc.in)
+		pe := wantParseError(t, tc.name, err)
+		t.Logf("%s: %v", tc.name, pe)
+		if !strings.Contains(pe.Msg, tc.msg) || pe.Line != tc.line {
+			t.Errorf("%s: %v, want line %d and %q", tc.name, pe, tc.line, tc.msg)
+		}
+	}
+}
+
+// repeatReader yields its pattern forever and counts what was read.
+type repeatReader struct {
+	pattern string
+	pos     int
+	n       int64
+}
+
+func (r *repeatReader) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = r.pattern[r.pos]
+		r.pos = (r.pos + 1) % len(r.pattern)
+	}
+	r.n += int64(len(p))
+	return len(p), nil
+}
+
+// TestDeepNesting feeds 50 MB of "[[[[…" and of "{"a":{"a":…": the parser must stop at the depth
+// limit, after reading the first chunk only (no 50 MB buffer), with a positioned error.
+func TestDeepNesting(t *testing.T) {
+	for _, open := range []string{"[", `{"a":`} {
+		rr := &repeatReader{pattern: open}
+		in := io.MultiReader(strings.NewReader(`{"SchemaVersion": 2, "Metadata": `), io.LimitReader(rr, 50<<20))
+		_, err := New().Parse(context.Background(), in)
+		pe := wantParseError(t, "deep "+open, err)
+		if !strings.Contains(pe.Msg, "nesting") || pe.Offset > 1000 {
+			t.Errorf("deep %s: %v", open, pe)
+		}
+		if rr.n > 1<<20 {
+			t.Errorf("deep %s: read %d bytes before refusing", open, rr.n)
+		}
+	}
+}
+
+func TestSizeLimit(t *testing.T) {
+	p := &Parser{MaxBytes: 1000}
+	_, err := p.Parse(context.Background(), strings.NewReader(`{"SchemaVersion": 2, "ArtifactName": "`+strings.Repeat("a", 2000)+`"}`))
+	var pe *importers.ParseError
+	if !errors.As(err, &pe) || !strings.Contains(pe.Msg, "limit") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestTruncatedTestdata(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(sharedTestdata(t), "trivy", "trivy_fs_vulns_misconfig_secrets.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	trimmed := bytes.TrimRight(data, " \n\r\t")
+	for cut := 0; cut < len(trimmed); cut += 97 {
+		_, err := New().Parse(context.Background(), bytes.NewReader(trimmed[:cut]))
+		wantParseError(t, "cut", err)
+	}
+}
+
+// cancelAtEOF cancels its context when the report has been read, so cancellation is seen while
+// decoding.
+type cancelAtEOF struct {
+	r      io.Reader
+	cancel context.CancelFunc
+}
+
+func (c *cancelAtEOF) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if err == io.EOF {
+		c.cancel()
+	}
+	return n, err
+}
+
+func TestContextCancellation(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := New().Parse(ctx, strings.NewReader(`{"SchemaVersion": 2}`)); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled before: %v", err)
+	}
+	var b strings.Builder
+	b.WriteString(`{"SchemaVersion": 2, "ArtifactName": "x", "ArtifactType": "filesystem", "Results": [{"Target": "t", "Vulnerabilities": [`)
+	for i := 0; i < 20000; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`{"VulnerabilityID": "CVE-2024-0001", "PkgName": "p", "InstalledVersion": "1", "Severity": "LOW"}`)
+	}
+	b.WriteString(`]}]}`)
+	ctx, cancel = context.WithCancel(context.Background())
+	defer cancel()
+	if _, err := New().Parse(ctx, &cancelAtEOF{r: strings.NewReader(b.String()), cancel: cancel}); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled while decoding: %v", err)
+	}
+}
+
+// TestJSONGuardCopiesInStep checks that the grype and sarif copies of jsonguard.go match this one
+// apart from the package clause.
+func TestJSONGuardCopiesInStep(t *testing.T) {
+	body := func(path string) string {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Skipf("cannot read %s: %v", path, err)
+		}
+		_, rest, _ := strings.Cut(string(data), "\n")
+		return rest
+	}
+	mine := body("jsonguard.go")
+	for _, other := range []string{"../grype/jsonguard.go", "../sarif/jsonguard.go"} {
+		if body(other) != mine {
+			t.Errorf("%s differs from trivy/jsonguard.go", other)
+		}
+	}
+}
