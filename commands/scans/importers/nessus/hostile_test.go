@@ -1,0 +1,211 @@
+package nessus
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func doc(hostProps, items string) string {
+	return `<?xml version="1.0" ?><NessusClientData_v2><Policy><policyName>p</policyName></Policy>` +
+		`<Report name="r" xmlns:cm="http://www.nessus.org/cm"><ReportHost name="10.0.0.1"><HostProperties>` + hostProps +
+		`</HostProperties>` + items + `</ReportHost></Report></NessusClientData_v2>`
+}
+
+const okItem = `<ReportItem port="443" svc_name="www" protocol="tcp" severity="3" pluginID="1" pluginName="p">` +
+	`<cvss3_vector>AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H</cvss3_vector><cvss3_base_score>9.8</cvss3_base_score>` +
+	`<cvss4_vector>AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N</cvss4_vector><cvss4_base_score>9.3</cvss4_base_score>` +
+	`<cvss_vector>CVSS2#AV:N/AC:L/Au:N/C:C/I:C/A:C</cvss_vector><cvss_base_score>10.0</cvss_base_score>` +
+	`<cwe>79</cwe><xref>CWE:89</xref><cve>cve-2024-0001</cve><see_also>https://a.example/1
+	https://a.example/2</see_also><solution>n/a</solution><synopsis>syn</synopsis></ReportItem>`
+
+func TestHandmade(t *testing.T) {
+	rep, err := parseString(doc(`<tag name="host-ip">10.0.0.1</tag><tag name="mac-address">00:50:56:81:01:e3
+00-50-56-81-01-E4
+nonsense</tag><tag name="operating-system">Linux 5
+Linux 6</tag><tag name="netbios-name">WS1</tag>`, okItem+
+		`<ReportItem port="0" protocol="tcp" severity="0" pluginID="21156" pluginName="Windows Compliance Checks">`+
+		`<cm:compliance-check-name>1.1 Password history</cm:compliance-check-name><cm:compliance-check-id>abc</cm:compliance-check-id>`+
+		`<cm:compliance-result>FAILED</cm:compliance-result></ReportItem>`+
+		`<ReportItem port="0" protocol="tcp" severity="0" pluginID="21156" pluginName="Windows Compliance Checks">`+
+		`<cm:compliance-check-name>1.2 Lockout</cm:compliance-check-name><cm:compliance-check-id>def</cm:compliance-check-id></ReportItem>`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkInvariants(t, rep)
+	a := rep.Assets[0]
+	if strings.Join(a.MACs, ",") != "00:50:56:81:01:E3,00:50:56:81:01:E4" || a.OS != "Linux 5; Linux 6" || a.Name != "WS1" {
+		t.Errorf("asset = %+v", a)
+	}
+	if len(rep.Findings) != 3 {
+		t.Fatalf("findings = %d, want 3 (two compliance checks stay apart)", len(rep.Findings))
+	}
+	f := rep.Findings[0]
+	if f.Severity != "high" || f.ScannerSeverity != "3" || f.Remediation != "" || f.Description != "syn" ||
+		strings.Join(f.CWEs, ",") != "CWE-79,CWE-89" || strings.Join(f.CVEs, ",") != "CVE-2024-0001" || len(f.References) != 2 {
+		t.Errorf("finding = %+v", f)
+	}
+	want := map[string]string{"4.0": "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N", "3.0": "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "2.0": "AV:N/AC:L/Au:N/C:C/I:C/A:C"}
+	for _, c := range f.CVSS {
+		if want[c.Version] != c.Vector || c.Source != "nessus" {
+			t.Errorf("CVSS %+v", c)
+		}
+		delete(want, c.Version)
+	}
+	if len(want) != 0 {
+		t.Errorf("missing CVSS %v", want)
+	}
+	if c := rep.Findings[1]; c.Title != "1.1 Password history" || !strings.HasPrefix(c.Evidence, "Result: FAILED") {
+		t.Errorf("compliance finding = %+v", c)
+	}
+	// Fingerprint rule, as documented.
+	if f.Fingerprint != fingerprint("nessus/v1", "10.0.0.1", "1", "443", "tcp") {
+		t.Errorf("fingerprint does not follow the documented rule")
+	}
+	if canonical("a|b", `c\`) != `a\|b|c\\` {
+		t.Errorf("canonical escaping: %q", canonical("a|b", `c\`))
+	}
+}
+
+func TestFieldBounds(t *testing.T) {
+	big := strings.Repeat("é", 300<<10) // 600 KiB of two-byte runes
+	huge := strings.Repeat("x", 3<<20)
+	rep, err := parseString(doc("", `<ReportItem port="1" protocol="tcp" severity="1" pluginID="9">`+
+		`<plugin_output>`+big+`</plugin_output><description>`+huge+`</description></ReportItem>`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := rep.Findings[0]
+	if len(f.Evidence) > maxEvidence || !strings.HasSuffix(f.Evidence, truncMark) || !utf8Valid(f.Evidence) {
+		t.Errorf("evidence: %d bytes, marked %v", len(f.Evidence), strings.HasSuffix(f.Evidence, truncMark))
+	}
+	if len(f.Description) > maxField || !strings.HasSuffix(f.Description, truncMark) {
+		t.Errorf("description: %d bytes", len(f.Description))
+	}
+}
+
+func utf8Valid(s string) bool { return strings.ToValidUTF8(s, "\uFFFD") == s }
+
+func TestHostile(t *testing.T) {
+	for name, tc := range map[string]struct{ in, msg string }{
+		"empty":                {"", "no root element"},
+		"json":                 {`{"a":1}`, "text before the root"},
+		"other root":           {`<nmaprun/>`, "not <NessusClientData_v2>"},
+		"truncated":            {doc("", okItem)[:200], "unexpected EOF"},
+		"mismatched tags":      {`<NessusClientData_v2><Report></ReportX></NessusClientData_v2>`, "malformed XML"},
+		"entity":               {`<!DOCTYPE NessusClientData_v2 [<!ENTITY x "y">]><NessusClientData_v2>&x;</NessusClientData_v2>`, "entity"},
+		"billion laughs":       {`<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]><NessusClientData_v2>&lol2;</NessusClientData_v2>`, "entity"},
+		"external entity":      {`<!DOCTYPE r [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><NessusClientData_v2>&xxe;</NessusClientData_v2>`, "entity"},
+		"undefined entity":     {`<NessusClientData_v2>&xxe;</NessusClientData_v2>`, "malformed XML"},
+		"invalid utf-8":        {doc("", `<ReportItem pluginID="1" severity="0"><description>a`+"\xff\xfe"+`b</description></ReportItem>`), "UTF-8"},
+		"port range":           {doc("", `<ReportItem pluginID="1" port="70000" severity="0"/>`), "port"},
+		"port junk":            {doc("", `<ReportItem pluginID="1" port="-1" severity="0"/>`), "port"},
+		"severity range":       {doc("", `<ReportItem pluginID="1" port="1" severity="5"/>`), "severity"},
+		"severity overflow":    {doc("", `<ReportItem pluginID="1" port="1" severity="99999999999999999999999"/>`), "severity"},
+		"score overflow":       {doc("", `<ReportItem pluginID="1" severity="1"><cvss3_base_score>1e400</cvss3_base_score></ReportItem>`), "cvss3_base_score"},
+		"score NaN":            {doc("", `<ReportItem pluginID="1" severity="1"><cvss_base_score>NaN</cvss_base_score></ReportItem>`), "cvss_base_score"},
+		"score 11":             {doc("", `<ReportItem pluginID="1" severity="1"><cvss4_base_score>11</cvss4_base_score></ReportItem>`), "cvss4_base_score"},
+		"no pluginID":          {doc("", `<ReportItem port="1" severity="1"/>`), "pluginID"},
+		"no host name":         {`<NessusClientData_v2><Report><ReportHost/></Report></NessusClientData_v2>`, "name"},
+		"second root":          {`<NessusClientData_v2/><NessusClientData_v2/>`, "second root"},
+		"unsupported encoding": {`<?xml version="1.0" encoding="EBCDIC"?><NessusClientData_v2/>`, "encoding"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			rep, err := parseString(tc.in)
+			if err == nil {
+				t.Fatalf("no error; report %+v", rep)
+			}
+			wantParseError(t, err, tc.msg)
+		})
+	}
+}
+
+func TestLatin1(t *testing.T) {
+	in := "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>" + doc("", `<ReportItem pluginID="1" port="1" severity="1"><description>caf`+"\xe9"+`</description></ReportItem>`)[len(`<?xml version="1.0" ?>`):]
+	rep, err := parseString(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Findings[0].Description != "café" {
+		t.Errorf("description = %q", rep.Findings[0].Description)
+	}
+}
+
+func TestTruncatedTestdata(t *testing.T) {
+	td := sharedTestdata(t)
+	files, _ := filepath.Glob(filepath.Join(td, format, "*"))
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, frac := range []float64{0.01, 0.33, 0.5, 0.9, 0.9999} {
+			cut := data[:int(float64(len(data))*frac)]
+			_, err := New().Parse(context.Background(), bytes.NewReader(cut))
+			if err == nil {
+				t.Errorf("%s cut at %d bytes: no error", filepath.Base(file), len(cut))
+				continue
+			}
+			wantParseError(t, err, "")
+		}
+	}
+}
+
+// TestDeepNesting feeds 50 MB of "<a>" after the root: refused at depth 256, having read and
+// allocated little.
+func TestDeepNesting(t *testing.T) {
+	for name, prefix := range map[string]string{"under root": "<NessusClientData_v2>", "bare": ""} {
+		t.Run(name, func(t *testing.T) {
+			var err error
+			alloc := allocated(func() {
+				_, err = New().Parse(context.Background(), &patternReader{prefix: []byte(prefix), pattern: []byte("<a>"), n: 50 << 20})
+			})
+			pe := wantParseError(t, err, "")
+			t.Logf("%v; allocated %.1f MiB", pe, float64(alloc)/(1<<20))
+			if alloc > 16<<20 {
+				t.Errorf("allocated %d bytes for a refused input", alloc)
+			}
+		})
+	}
+}
+
+// TestHugeText feeds a 50 MB text node: refused once a single token passes 16 MiB.
+func TestHugeText(t *testing.T) {
+	var err error
+	alloc := allocated(func() {
+		_, err = New().Parse(context.Background(), &patternReader{
+			prefix:  []byte(`<NessusClientData_v2><Report><ReportHost name="h"><ReportItem pluginID="1"><plugin_output>`),
+			pattern: []byte("0123456789abcdef"), n: 50 << 20,
+			suffix: []byte(`</plugin_output></ReportItem></ReportHost></Report></NessusClientData_v2>`),
+		})
+	})
+	pe := wantParseError(t, err, "without a '<'")
+	t.Logf("%v; allocated %.1f MiB", pe, float64(alloc)/(1<<20))
+	if pe.Offset < maxTokenBytes || pe.Offset > maxTokenBytes+1024 {
+		t.Errorf("offset %d, want about %d", pe.Offset, maxTokenBytes)
+	}
+	if alloc > 160<<20 {
+		t.Errorf("allocated %d bytes", alloc)
+	}
+}
+
+func TestCancel(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := New().Parse(ctx, strings.NewReader(doc("", okItem))); !errors.Is(err, context.Canceled) {
+		t.Errorf("pre-cancelled: err = %v", err)
+	}
+	// Cancelled mid-stream: an endless stream of items stops.
+	ctx, cancel = context.WithCancel(context.Background())
+	r := &patternReader{prefix: []byte(`<NessusClientData_v2><Report><ReportHost name="h">`), pattern: []byte(`<ReportItem pluginID="1" severity="0"/>`), n: 1 << 40}
+	done := make(chan error, 1)
+	go func() { _, err := New().Parse(ctx, r); done <- err }()
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("mid-stream: err = %v", err)
+	}
+}

@@ -1,0 +1,582 @@
+// Package nessus reads Nessus v2 reports (.nessus files, document element <NessusClientData_v2>).
+//
+// The file is read with a streaming encoding/xml token loop; no tree of the document is built and
+// the <Policy> section (plugin sets, preferences) is skipped unread.
+//
+// Mapping:
+//   - each <ReportHost> is one host asset. Key "host:" + the name attribute (lower-cased); IPs from
+//     the host-ip tag (and the name when it is an address), hostnames from host-fqdn, hostname,
+//     netbios-name and host-rdns, MACs from mac-address (several may be given, one per line),
+//     OS from operating-system (several candidate lines are joined with "; "), services from the
+//     ports of the host's report items. HOST_START/HOST_END give the report's start and end.
+//   - each <ReportItem> is one finding: pluginID is the rule id, pluginName the title, the
+//     severity attribute 0..4 gives info/low/medium/high/critical (risk_factor when the attribute is
+//     missing); ScannerSeverity is risk_factor as written (the attribute when there is none).
+//     port/protocol give the location, <cve> the CVEs, <cwe> and CWE xrefs the CWEs,
+//     cvss3_vector/cvss3_base_score, cvss_vector/cvss_base_score and cvss4_vector/cvss4_base_score the
+//     CVSS ratings (source "nessus"), description (synopsis when empty), solution, see_also (one
+//     reference per line) and plugin_output as evidence (cut at 64 KiB).
+//   - CVSS vectors: a v3 vector without prefix (pyTenable's example writes "AV:L/AC:H/…") gets
+//     "CVSS:3.0/", the version Nessus reports; a prefixed one ("CVSS:3.0/…", "CVSS:3.1/…") is kept as
+//     written and its prefix gives the version. A v2 vector loses Nessus' "CVSS2#" prefix so that it is
+//     the plain NVD form "AV:N/AC:L/Au:N/C:P/I:P/A:P". A v4 vector gets "CVSS:4.0/" when it lacks it.
+//   - compliance items (cm:compliance-* elements, audit scans) take their title from
+//     compliance-check-name and add compliance-check-id to the fingerprint, since one plugin reports
+//     many checks on the same port.
+//
+// Informational plugins (severity 0, risk factor None) are kept, as Info findings: they carry the
+// host's inventory (open ports, OS, software, scan information) and a product shows them filtered
+// rather than losing them at import.
+//
+// Fingerprint: lower-case hex SHA-256 of the canonical string
+//
+//	nessus/v1|<host>|<pluginID>|<port>|<protocol>[|<compliance-check-id>]
+//
+// where host is the ReportHost name attribute trimmed and lower-cased, port the decimal port
+// attribute, protocol the protocol attribute lower-cased, and '|' or '\' inside a field is escaped
+// with '\'. Importing the same report twice gives the same fingerprints; the same plugin on two ports
+// or two hosts gives two findings. A report may repeat a plugin on the same host, port and protocol
+// (dd_basic_network_cvssv3.nessus reports plugin 58987 twice on 80/tcp, once per PHP install): that
+// is one finding; the plugin output of the repeat is appended to its evidence (and lists unioned),
+// so fingerprints are unique within a Report.
+//
+// Limits: nesting deeper than 256 elements, a single text run or tag over 16 MiB, DTDs declaring
+// entities, ports outside 0..65535, severities outside 0..4 and CVSS scores outside 0..10 are refused
+// with a *importers.ParseError giving line and column (or byte offset). Text fields are cut at 1 MiB.
+// Cancelling ctx stops the parse; the context's error is returned as is.
+package nessus
+
+import (
+	"context"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"math"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/socplatform/soc/commands/scans/importers"
+)
+
+const format = "nessus"
+
+type parser struct{}
+
+// New returns the Nessus v2 parser.
+func New() importers.Parser { return parser{} }
+
+func (parser) Format() string { return format }
+
+// Detect reports whether head starts an XML document whose element is <NessusClientData_v2>.
+func (parser) Detect(head []byte) bool {
+	se, ok := rootElement(head)
+	return ok && se.Name.Local == "NessusClientData_v2"
+}
+
+func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error) {
+	s := newScanner(ctx, r, format)
+	root, err := s.root()
+	if err != nil {
+		return nil, err
+	}
+	if root.Name.Local != "NessusClientData_v2" {
+		return nil, s.errorf("document element is <%s>, not <NessusClientData_v2>", root.Name.Local)
+	}
+	b := &builder{}
+	err = s.children(func(se xml.StartElement) error {
+		if se.Name.Local != "Report" {
+			return s.skip()
+		}
+		return s.children(func(se xml.StartElement) error {
+			if se.Name.Local != "ReportHost" {
+				return s.skip()
+			}
+			return b.host(s, se)
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := s.trailing(); err != nil {
+		return nil, err
+	}
+	return b.report(), nil
+}
+
+type builder struct {
+	assets     []importers.Asset
+	assetIdx   map[string]int
+	fs         findingSet
+	start, end time.Time
+	version    string
+}
+
+func (b *builder) report() *importers.Report {
+	assets := b.assets
+	if assets == nil {
+		assets = []importers.Asset{}
+	}
+	return &importers.Report{
+		Format:         format,
+		ScannerName:    "Nessus",
+		ScannerVersion: b.version,
+		StartedAt:      b.start,
+		FinishedAt:     b.end,
+		Assets:         assets,
+		Findings:       b.fs.findings(),
+	}
+}
+
+// hostTags are the HostProperties tags kept; the others (often large) are skipped.
+var hostTags = map[string]bool{
+	"host-ip": true, "host-fqdn": true, "hostname": true, "netbios-name": true, "host-rdns": true,
+	"mac-address": true, "operating-system": true,
+	"HOST_START": true, "HOST_END": true, "HOST_START_TIMESTAMP": true, "HOST_END_TIMESTAMP": true,
+}
+
+type item struct {
+	f       importers.Finding
+	svc     string
+	complID string
+}
+
+func (b *builder) host(s *scanner, se xml.StartElement) error {
+	name := strings.TrimSpace(attr(se, "name"))
+	if name == "" {
+		return s.errorf("<ReportHost> without a name attribute")
+	}
+	name = truncate(name, maxShort)
+	tags := map[string]string{}
+	var items []item
+	err := s.children(func(c xml.StartElement) error {
+		switch c.Name.Local {
+		case "HostProperties":
+			return s.children(func(t xml.StartElement) error {
+				n := attr(t, "name")
+				if t.Name.Local != "tag" || !hostTags[n] {
+					return s.skip()
+				}
+				v, err := s.text(maxShort)
+				if _, dup := tags[n]; !dup {
+					tags[n] = v
+				}
+				return err
+			})
+		case "ReportItem":
+			it, err := b.item(s, c)
+			if err != nil {
+				return err
+			}
+			items = append(items, it)
+			return nil
+		}
+		return s.skip()
+	})
+	if err != nil {
+		return err
+	}
+	b.times(tags)
+
+	key := "host:" + strings.ToLower(name)
+	a := importers.Asset{Key: key, Kind: importers.Host}
+	ip := ""
+	if addr, err := netip.ParseAddr(tags["host-ip"]); err == nil {
+		ip = addr.String()
+		a.IPs = addUnique(a.IPs, ip)
+	}
+	if addr, err := netip.ParseAddr(name); err == nil {
+		a.IPs = addUnique(a.IPs, addr.String())
+		if ip == "" {
+			ip = addr.String()
+		}
+	}
+	for _, h := range []string{tags["host-fqdn"], tags["hostname"], tags["netbios-name"], tags["host-rdns"], name} {
+		if _, err := netip.ParseAddr(h); err == nil || h == "" {
+			continue
+		}
+		a.Hostnames = addHostname(a.Hostnames, h)
+	}
+	a.Name = firstNonEmpty(tags["host-fqdn"], tags["hostname"], tags["netbios-name"], name)
+	a.MACs = addUnique(a.MACs, parseMACs(tags["mac-address"])...)
+	a.OS = joinLines(tags["operating-system"])
+	for _, it := range items {
+		if it.f.Location.Port > 0 {
+			a.Services = addService(a.Services, it.f.Location.Port, it.f.Location.Protocol, it.svc)
+		}
+	}
+	b.addAsset(a)
+
+	locHost := firstNonEmpty(ip, name)
+	for _, it := range items {
+		f := it.f
+		f.AssetKey = key
+		f.Location.Host = locHost
+		parts := []string{"nessus/v1", strings.ToLower(name), f.RuleID, strconv.Itoa(f.Location.Port), f.Location.Protocol}
+		if it.complID != "" {
+			parts = append(parts, it.complID)
+		}
+		f.Fingerprint = fingerprint(parts...)
+		b.fs.add(f)
+	}
+	return nil
+}
+
+func (b *builder) addAsset(a importers.Asset) {
+	i, ok := b.assetIdx[a.Key]
+	if !ok {
+		if b.assetIdx == nil {
+			b.assetIdx = map[string]int{}
+		}
+		b.assetIdx[a.Key] = len(b.assets)
+		b.assets = append(b.assets, a)
+		return
+	}
+	have := &b.assets[i]
+	have.IPs = addUnique(have.IPs, a.IPs...)
+	for _, h := range a.Hostnames {
+		have.Hostnames = addHostname(have.Hostnames, h)
+	}
+	have.MACs = addUnique(have.MACs, a.MACs...)
+	if have.OS == "" {
+		have.OS = a.OS
+	}
+	for _, sv := range a.Services {
+		have.Services = addService(have.Services, sv.Port, sv.Protocol, sv.Name)
+	}
+}
+
+func (b *builder) times(tags map[string]string) {
+	parse := func(unix, text string) time.Time {
+		if n, err := strconv.ParseInt(strings.TrimSpace(unix), 10, 64); err == nil && n > 0 && n < 1<<40 {
+			return time.Unix(n, 0).UTC()
+		}
+		if t, err := time.Parse(time.ANSIC, strings.TrimSpace(text)); err == nil {
+			return t.UTC()
+		}
+		return time.Time{}
+	}
+	if t := parse(tags["HOST_START_TIMESTAMP"], tags["HOST_START"]); !t.IsZero() && (b.start.IsZero() || t.Before(b.start)) {
+		b.start = t
+	}
+	if t := parse(tags["HOST_END_TIMESTAMP"], tags["HOST_END"]); !t.IsZero() && t.After(b.end) {
+		b.end = t
+	}
+}
+
+func (b *builder) item(s *scanner, se xml.StartElement) (item, error) {
+	line, col, off := s.pos()
+	fail := func(format string, args ...any) error {
+		return &importers.ParseError{Format: s.format, Offset: off, Line: line, Column: col, Msg: fmt.Sprintf(format, args...)}
+	}
+	it := item{}
+	f := &it.f
+	f.RuleID = truncate(strings.TrimSpace(attr(se, "pluginID")), maxShort)
+	if f.RuleID == "" {
+		return it, fail("<ReportItem> without a pluginID attribute")
+	}
+	if p := strings.TrimSpace(attr(se, "port")); p != "" {
+		port, err := strconv.Atoi(p)
+		if err != nil || port < 0 || port > 65535 {
+			return it, fail("<ReportItem pluginID=%q>: port %q is not a number in 0..65535", f.RuleID, truncate(p, 64))
+		}
+		f.Location.Port = port
+	}
+	f.Location.Protocol = strings.ToLower(strings.TrimSpace(truncate(attr(se, "protocol"), maxShort)))
+	it.svc = strings.TrimSuffix(strings.TrimSpace(truncate(attr(se, "svc_name"), maxShort)), "?")
+	f.Title = strings.TrimSpace(truncate(attr(se, "pluginName"), maxShort))
+	sevAttr := strings.TrimSpace(attr(se, "severity"))
+
+	var riskFactor, synopsis, pluginName, output string
+	var v3vec, v3score, v2vec, v2score, v4vec, v4score string
+	var complName, complResult, complActual, complInfo, complSolution string
+	err := s.children(func(c xml.StartElement) error {
+		var err error
+		short := func(dst *string) error { *dst, err = s.text(maxShort); return err }
+		long := func(dst *string) error { *dst, err = s.text(maxField); return err }
+		switch c.Name.Local {
+		case "cve":
+			var v string
+			if err := short(&v); err != nil {
+				return err
+			}
+			f.CVEs = addUnique(f.CVEs, strings.ToUpper(v))
+			return nil
+		case "cwe":
+			var v string
+			if err := short(&v); err != nil {
+				return err
+			}
+			f.CWEs = addUnique(f.CWEs, cwe(v))
+			return nil
+		case "xref":
+			var v string
+			if err := short(&v); err != nil {
+				return err
+			}
+			if k, id, ok := strings.Cut(v, ":"); ok && strings.EqualFold(strings.TrimSpace(k), "CWE") {
+				f.CWEs = addUnique(f.CWEs, cwe(id))
+			}
+			return nil
+		case "cvss3_vector":
+			return short(&v3vec)
+		case "cvss3_base_score":
+			return short(&v3score)
+		case "cvss_vector":
+			return short(&v2vec)
+		case "cvss_base_score":
+			return short(&v2score)
+		case "cvss4_vector":
+			return short(&v4vec)
+		case "cvss4_base_score":
+			return short(&v4score)
+		case "risk_factor":
+			return short(&riskFactor)
+		case "plugin_name":
+			return short(&pluginName)
+		case "description":
+			return long(&f.Description)
+		case "synopsis":
+			return long(&synopsis)
+		case "solution":
+			return long(&f.Remediation)
+		case "see_also":
+			var v string
+			if err := long(&v); err != nil {
+				return err
+			}
+			for _, ref := range strings.Fields(v) {
+				f.References = addUnique(f.References, truncate(ref, maxShort))
+			}
+			return nil
+		case "plugin_output":
+			return s.textInto(&output, maxEvidence)
+		case "compliance-check-name":
+			return short(&complName)
+		case "compliance-check-id":
+			return short(&it.complID)
+		case "compliance-result":
+			return short(&complResult)
+		case "compliance-actual-value":
+			return long(&complActual)
+		case "compliance-info":
+			return long(&complInfo)
+		case "compliance-solution":
+			return long(&complSolution)
+		}
+		return s.skip()
+	})
+	if err != nil {
+		return it, err
+	}
+
+	switch {
+	case sevAttr != "":
+		n, err := strconv.Atoi(sevAttr)
+		if err != nil || n < 0 || n > 4 {
+			return it, fail("<ReportItem pluginID=%q>: severity %q is not a number in 0..4", f.RuleID, truncate(sevAttr, 64))
+		}
+		f.Severity = []importers.Severity{importers.Info, importers.Low, importers.Medium, importers.High, importers.Critical}[n]
+	default:
+		f.Severity = fromRiskFactor(riskFactor)
+	}
+	f.ScannerSeverity = firstNonEmpty(riskFactor, sevAttr)
+
+	for _, c := range []struct{ version, vec, score, name string }{
+		{"4.0", v4vec, v4score, "cvss4_base_score"},
+		{"3.0", v3vec, v3score, "cvss3_base_score"},
+		{"2.0", v2vec, v2score, "cvss_base_score"},
+	} {
+		if c.vec == "" && c.score == "" {
+			continue
+		}
+		score, err := parseScore(c.score)
+		if err != nil {
+			return it, fail("<ReportItem pluginID=%q>: %s %q: %v", f.RuleID, c.name, truncate(c.score, 64), err)
+		}
+		rating := importers.CVSS{Version: c.version, Score: score, Source: "nessus"}
+		rating.Version, rating.Vector = normVector(c.version, c.vec)
+		f.CVSS = addCVSS(f.CVSS, rating)
+	}
+
+	if f.Title == "" {
+		f.Title = pluginName
+	}
+	if complName != "" {
+		f.Title = truncate(complName, maxShort)
+	}
+	if f.Description == "" {
+		f.Description = firstNonEmpty(synopsis, complInfo)
+	}
+	if strings.EqualFold(f.Remediation, "n/a") {
+		f.Remediation = ""
+	}
+	if f.Remediation == "" {
+		f.Remediation = complSolution
+	}
+	if complResult != "" || complActual != "" {
+		var e strings.Builder
+		if complResult != "" {
+			e.WriteString("Result: " + complResult + "\n")
+		}
+		if complActual != "" {
+			e.WriteString("Actual value: " + complActual + "\n")
+		}
+		output = strings.TrimSpace(e.String() + output)
+	}
+	f.Evidence = truncate(output, maxEvidence)
+	if f.RuleID == "19506" && b.version == "" {
+		b.version = scanInfoVersion(output)
+	}
+	return it, nil
+}
+
+// textInto is text() for fields kept bounded below maxField (plugin output).
+func (s *scanner) textInto(dst *string, max int) error {
+	v, err := s.text(max)
+	*dst = v
+	return err
+}
+
+func fromRiskFactor(rf string) importers.Severity {
+	switch strings.ToLower(strings.TrimSpace(rf)) {
+	case "critical":
+		return importers.Critical
+	case "high":
+		return importers.High
+	case "medium":
+		return importers.Medium
+	case "low":
+		return importers.Low
+	}
+	return importers.Info
+}
+
+// parseScore reads a CVSS score: empty is none; it must be a finite number in 0..10.
+func parseScore(v string) (*float64, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return nil, nil
+	}
+	x, err := strconv.ParseFloat(v, 64)
+	if err != nil || math.IsNaN(x) || math.IsInf(x, 0) || x < 0 || x > 10 {
+		return nil, fmt.Errorf("not a score in 0..10")
+	}
+	return &x, nil
+}
+
+// normVector returns the CVSS version and vector in the form the vulns context reads (see the
+// package doc).
+func normVector(version, vec string) (string, string) {
+	vec = strings.TrimSpace(vec)
+	switch version {
+	case "2.0":
+		vec = strings.TrimPrefix(vec, "CVSS2#")
+		vec = strings.TrimSuffix(strings.TrimPrefix(vec, "("), ")")
+		return "2.0", vec
+	case "3.0":
+		switch {
+		case vec == "":
+			return "3.0", ""
+		case strings.HasPrefix(vec, "CVSS:3.1/"):
+			return "3.1", vec
+		case strings.HasPrefix(vec, "CVSS:3.0/"):
+			return "3.0", vec
+		}
+		return "3.0", "CVSS:3.0/" + vec
+	case "4.0":
+		if vec != "" && !strings.HasPrefix(vec, "CVSS:4.0/") {
+			vec = "CVSS:4.0/" + vec
+		}
+		return "4.0", vec
+	}
+	return version, vec
+}
+
+func cwe(v string) string {
+	v = strings.TrimSpace(v)
+	v = strings.TrimPrefix(strings.TrimPrefix(v, "CWE-"), "CWE:")
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n <= 0 || n >= 1_000_000 {
+		return ""
+	}
+	return "CWE-" + strconv.Itoa(n)
+}
+
+func scanInfoVersion(out string) string {
+	for _, line := range strings.Split(out, "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if ok && strings.EqualFold(strings.TrimSpace(k), "Nessus version") {
+			return truncate(strings.TrimSpace(v), 64)
+		}
+	}
+	return ""
+}
+
+// parseMACs reads one or more MAC addresses (newline, comma or space separated; ':', '-' or '.'
+// grouped) into upper-case colon-separated form, dropping what is not a 48-bit MAC.
+func parseMACs(v string) []string {
+	var out []string
+	for _, f := range strings.FieldsFunc(v, func(r rune) bool { return r == '\n' || r == '\r' || r == ',' || r == ' ' || r == '\t' || r == ';' }) {
+		hex := strings.NewReplacer(":", "", "-", "", ".", "").Replace(f)
+		if len(hex) != 12 {
+			continue
+		}
+		if _, err := strconv.ParseUint(hex, 16, 64); err != nil {
+			continue
+		}
+		hex = strings.ToUpper(hex)
+		out = append(out, hex[0:2]+":"+hex[2:4]+":"+hex[4:6]+":"+hex[6:8]+":"+hex[8:10]+":"+hex[10:12])
+	}
+	return out
+}
+
+// addHostname adds h unless a case-insensitive equal name is present.
+func addHostname(list []string, h string) []string {
+	h = strings.TrimSpace(h)
+	if h == "" || len(list) >= maxList {
+		return list
+	}
+	for _, have := range list {
+		if strings.EqualFold(have, h) {
+			return list
+		}
+	}
+	return append(list, h)
+}
+
+func addService(list []importers.Service, port int, proto, name string) []importers.Service {
+	for i := range list {
+		if list[i].Port == port && list[i].Protocol == proto {
+			if (list[i].Name == "" || list[i].Name == "general" || list[i].Name == "unknown") && name != "" {
+				list[i].Name = name
+			}
+			return list
+		}
+	}
+	if len(list) >= maxList {
+		return list
+	}
+	return append(list, importers.Service{Port: port, Protocol: proto, State: "open", Name: name})
+}
+
+func firstNonEmpty(v ...string) string {
+	for _, s := range v {
+		if s = strings.TrimSpace(s); s != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+// joinLines joins the non-blank lines of v with "; ".
+func joinLines(v string) string {
+	var out []string
+	for _, l := range strings.Split(v, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "; ")
+}

@@ -1,0 +1,231 @@
+package nessus
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/socplatform/soc/commands/scans/importers"
+)
+
+// Expected counts, computed with xmllint independently of this parser (FILE is the report):
+//
+//	assets:   xmllint --xpath 'count(//ReportHost)' FILE
+//	items:    xmllint --xpath 'count(//ReportItem)' FILE
+//	findings: distinct (host, pluginID, port, protocol) over the items:
+//	          n=$(xmllint --xpath 'count(//ReportItem)' FILE); for i in $(seq 1 $n); do
+//	            xmllint --xpath "concat((//ReportItem)[$i]/../@name,'|',(//ReportItem)[$i]/@pluginID,'|',
+//	              (//ReportItem)[$i]/@port,'|',(//ReportItem)[$i]/@protocol)" FILE; echo; done | grep . | sort -u | wc -l
+//	severity: xmllint --xpath 'count(//ReportItem[@severity=N])' FILE for N = 0..4, less the repeated
+//	          item (dd_basic_network_cvssv3.nessus repeats plugin 58987, severity 4, on 80/tcp).
+var testdataCounts = []struct {
+	file                string
+	assets, items, uniq int
+	sev                 map[importers.Severity]int
+}{
+	{"dd_basic_network_cvssv3.nessus", 1, 49, 48, map[importers.Severity]int{"info": 23, "low": 1, "medium": 13, "high": 10, "critical": 1}},
+	{"dd_internal_network_7hosts.nessus", 7, 296, 296, map[importers.Severity]int{"info": 266, "low": 7, "medium": 23}},
+	{"pytenable_example.nessus", 1, 230, 230, map[importers.Severity]int{"info": 135, "low": 2, "medium": 9, "high": 77, "critical": 7}},
+}
+
+func TestTestdataCounts(t *testing.T) {
+	td := sharedTestdata(t)
+	files, _ := filepath.Glob(filepath.Join(td, format, "*"))
+	if len(files) != len(testdataCounts) {
+		t.Errorf("%d files under testdata/%s, the table knows %d: add the new ones", len(files), format, len(testdataCounts))
+	}
+	for _, tc := range testdataCounts {
+		t.Run(tc.file, func(t *testing.T) {
+			rep := parseFile(t, filepath.Join(td, format, tc.file))
+			checkInvariants(t, rep)
+			if len(rep.Assets) != tc.assets {
+				t.Errorf("assets = %d, want %d", len(rep.Assets), tc.assets)
+			}
+			if len(rep.Findings) != tc.uniq {
+				t.Errorf("findings = %d, want %d (%d items, repeats merged)", len(rep.Findings), tc.uniq, tc.items)
+			}
+			got := map[importers.Severity]int{}
+			for _, f := range rep.Findings {
+				got[f.Severity]++
+			}
+			for _, s := range []importers.Severity{"info", "low", "medium", "high", "critical"} {
+				if got[s] != tc.sev[s] {
+					t.Errorf("%s findings = %d, want %d", s, got[s], tc.sev[s])
+				}
+			}
+			if rep.ScannerName != "Nessus" || rep.ScannerVersion == "" || rep.StartedAt.IsZero() || rep.FinishedAt.Before(rep.StartedAt) {
+				t.Errorf("scanner %q %q, times %v..%v", rep.ScannerName, rep.ScannerVersion, rep.StartedAt, rep.FinishedAt)
+			}
+		})
+	}
+}
+
+func find(rep *importers.Report, rule string, port int) *importers.Finding {
+	for i := range rep.Findings {
+		if rep.Findings[i].RuleID == rule && rep.Findings[i].Location.Port == port {
+			return &rep.Findings[i]
+		}
+	}
+	return nil
+}
+
+func TestKnownFields(t *testing.T) {
+	td := sharedTestdata(t)
+
+	t.Run("dd_basic_network_cvssv3", func(t *testing.T) {
+		rep := parseFile(t, filepath.Join(td, format, "dd_basic_network_cvssv3.nessus"))
+		a := rep.Assets[0]
+		if a.Key != "host:testphp.vulnweb.com" || a.Kind != importers.Host || a.Name != "testphp.vulnweb.com" ||
+			strings.Join(a.IPs, ",") != "44.228.249.3" || a.OS != "Linux Kernel 2.6" ||
+			strings.Join(a.Hostnames, ",") != "testphp.vulnweb.com,ec2-44-228-249-3.us-west-2.compute.amazonaws.com" {
+			t.Errorf("asset = %+v", a)
+		}
+		if len(a.Services) != 1 || !reflect.DeepEqual(a.Services[0], importers.Service{Port: 80, Protocol: "tcp", State: "open", Name: "www"}) {
+			t.Errorf("services = %+v", a.Services)
+		}
+		// xmllint --xpath '//ReportItem[@pluginID="58988"]/@port' → 80; .../cve → CVE-2012-1823
+		f := find(rep, "58988", 80)
+		if f == nil {
+			t.Fatal("plugin 58988 on port 80 missing")
+		}
+		if f.Title != "PHP < 5.3.12 / 5.4.2 CGI Query String Code Execution" || f.Severity != importers.High ||
+			f.ScannerSeverity != "High" || f.Location != (importers.Location{Host: "44.228.249.3", Port: 80, Protocol: "tcp"}) ||
+			strings.Join(f.CVEs, ",") != "CVE-2012-1823" || len(f.References) != 5 ||
+			f.References[1] != "https://bugs.php.net/bug.php?id=61910" || !strings.HasPrefix(f.Remediation, "Upgrade to PHP version 5.3.12") {
+			t.Errorf("58988 = %+v", f)
+		}
+		if len(f.CVSS) != 1 || f.CVSS[0].Version != "2.0" || f.CVSS[0].Vector != "AV:N/AC:L/Au:N/C:P/I:P/A:P" || *f.CVSS[0].Score != 7.5 {
+			t.Errorf("58988 CVSS = %+v", f.CVSS)
+		}
+		// The repeated plugin: one finding, both outputs in the evidence, v3 vector kept as written.
+		f = find(rep, "58987", 80)
+		if f == nil || !strings.Contains(f.Evidence, "Installed version : 5.6.40") || !strings.Contains(f.Evidence, "Installed version : 5.1.6") {
+			t.Fatalf("58987 evidence = %q", f.Evidence)
+		}
+		if f.Severity != importers.Critical || f.CVSS[0].Version != "3.0" || f.CVSS[0].Vector != "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H" || *f.CVSS[0].Score != 10 {
+			t.Errorf("58987 = %+v %+v", f, f.CVSS)
+		}
+		// CWE from <cwe> and xref "CWE:n".
+		withCWE := 0
+		for _, f := range rep.Findings {
+			if len(f.CWEs) > 0 {
+				withCWE++
+			}
+		}
+		if withCWE == 0 {
+			t.Error("no finding has a CWE")
+		}
+	})
+
+	t.Run("dd_internal_network_7hosts", func(t *testing.T) {
+		rep := parseFile(t, filepath.Join(td, format, "dd_internal_network_7hosts.nessus"))
+		a := rep.Assets[0]
+		// HostProperties of qa3app09: host-ip 10.31.112.29, mac-address 00:50:56:81:01:e3, netbios-name QA3APP09.
+		if a.Key != "host:qa3app09" || strings.Join(a.IPs, ",") != "10.31.112.29" || strings.Join(a.MACs, ",") != "00:50:56:81:01:E3" ||
+			strings.Join(a.Hostnames, ",") != "qa3app09" || a.OS != "Microsoft Windows Server 2008 R2 Standard Service Pack 1" {
+			t.Errorf("asset = %+v", a)
+		}
+		// xmllint --xpath '//ReportHost[@name="qa3app09"]/ReportItem[@pluginID="58453"]/@port' → 3389
+		f := find(rep, "58453", 3389)
+		if f == nil || f.AssetKey != "host:qa3app09" || f.Severity != importers.Medium || f.CVSS[0].Vector != "AV:N/AC:M/Au:N/C:P/I:N/A:N" {
+			t.Errorf("58453 = %+v", f)
+		}
+		// The same plugin on seven hosts (xmllint --xpath 'count(//ReportItem[@pluginID="57608"])' → 7):
+		// seven findings, seven assets, seven fingerprints.
+		hosts := map[string]bool{}
+		for _, f := range rep.Findings {
+			if f.RuleID == "57608" {
+				hosts[f.AssetKey] = true
+			}
+		}
+		if len(hosts) != 7 {
+			t.Errorf("plugin 57608 on %d hosts, want 7", len(hosts))
+		}
+	})
+
+	t.Run("pytenable_example", func(t *testing.T) {
+		rep := parseFile(t, filepath.Join(td, format, "pytenable_example.nessus"))
+		a := rep.Assets[0]
+		if a.Name != "adam.ad.demo.io" || strings.Join(a.MACs, ",") != "00:50:56:A6:60:BC" || a.OS != "Microsoft Windows 10 Pro" {
+			t.Errorf("asset = %+v", a)
+		}
+		// <cvss3_vector>AV:L/AC:H/PR:L/UI:N/S:C/C:H/I:L/A:N</cvss3_vector> on plugin 112116, port 445: no prefix.
+		f := find(rep, "112116", 445)
+		if f == nil {
+			t.Fatal("plugin 112116 missing")
+		}
+		var v3 *importers.CVSS
+		for i := range f.CVSS {
+			if f.CVSS[i].Version == "3.0" {
+				v3 = &f.CVSS[i]
+			}
+		}
+		if v3 == nil || v3.Vector != "CVSS:3.0/AV:L/AC:H/PR:L/UI:N/S:C/C:H/I:L/A:N" || *v3.Score != 6.4 {
+			t.Errorf("112116 CVSS = %+v", f.CVSS)
+		}
+		if !contains(f.CVEs, "CVE-2018-3620") || f.Location.Protocol != "tcp" {
+			t.Errorf("112116 = %+v", f)
+		}
+	})
+}
+
+func contains(list []string, v string) bool {
+	for _, s := range list {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+func TestDeterministic(t *testing.T) {
+	td := sharedTestdata(t)
+	files, _ := filepath.Glob(filepath.Join(td, format, "*"))
+	for _, file := range files {
+		a, _ := json.Marshal(parseFile(t, file))
+		b, _ := json.Marshal(parseFile(t, file))
+		if string(a) != string(b) {
+			t.Errorf("%s: two parses differ", filepath.Base(file))
+		}
+	}
+}
+
+// TestDetectCrossFormat runs Detect over every file of every scanner format in the shared
+// testdata: the parser must claim its own files and no other.
+func TestDetectCrossFormat(t *testing.T) {
+	p := New()
+	for dir, files := range allTestdataFiles(t) {
+		for _, file := range files {
+			if got, want := p.Detect(head(t, file)), dir == format; got != want {
+				t.Errorf("Detect(%s/%s) = %v, want %v", dir, filepath.Base(file), got, want)
+			}
+		}
+	}
+}
+
+func TestDetectHandmade(t *testing.T) {
+	for in, want := range map[string]bool{
+		`<?xml version="1.0" ?><NessusClientData_v2><Policy>`:      true,
+		"\xEF\xBB\xBF\n<!-- x -->\n<NessusClientData_v2>":          true,
+		`<NessusClientData_v2`:                                     false, // cut inside the tag
+		`<NessusClientData>`:                                       false, // v1
+		`{"NessusClientData_v2": 1}`:                               false,
+		`<nmaprun scanner="nmap"><NessusClientData_v2/></nmaprun>`: false,
+		`text <NessusClientData_v2>`:                               false,
+		``:                                                         false,
+		`<!DOCTYPE x [<!ENTITY a "b">]><NessusClientData_v2>&a;</NessusClientData_v2>`: true,
+	} {
+		if got := New().Detect([]byte(in)); got != want {
+			t.Errorf("Detect(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
+
+func TestFormat(t *testing.T) {
+	var p importers.Parser = New()
+	if p.Format() != "nessus" {
+		t.Errorf("Format() = %q", p.Format())
+	}
+}

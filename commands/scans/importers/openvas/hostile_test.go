@@ -1,0 +1,192 @@
+package openvas
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func doc(results, hosts string) string {
+	return `<report id="o" format_id="a994b278-1f62-11e1-96ac-406186ea4fc5"><report id="i"><gmp><version>22.4</version></gmp>` +
+		`<ports><port>general/tcp<host>10.0.0.9</host></port></ports>` +
+		`<results>` + results + `</results>` + hosts + `<scan_start>2025-01-02T03:04:05Z</scan_start></report></report>`
+}
+
+func result(host, port, oid, severity, threat, extra string) string {
+	return `<result id="r"><name>n</name><host>` + host + `<asset asset_id=""/><hostname>h.example</hostname></host><port>` + port +
+		`</port><nvt oid="` + oid + `"><name>NVT ` + oid + `</name><cvss_base>5.0</cvss_base><tags>cvss_base_vector=AV:N/AC:L/Au:N/C:P/I:N/A:N|summary=S|insight=I|solution=Fix it|solution_type=VendorFix</tags>` +
+		`<refs><ref type="cve" id="CVE-2020-0001"/><ref type="url" id="https://x.example"/><ref type="cwe" id="CWE-79"/></refs>` + extra + `</nvt>` +
+		`<threat>` + threat + `</threat><severity>` + severity + `</severity><description>D ` + oid + `</description></result>`
+}
+
+func TestHandmade(t *testing.T) {
+	in := doc(
+		result("10.0.0.1", "443/tcp", "1.2", "5.0", "Medium", "")+
+			result("10.0.0.1", "443/tcp", "1.2", "5.0", "Medium", "")+ // repeat: merged
+			result("10.0.0.1", "general/tcp", "1.3", "0.0", "Log", "")+
+			result("10.0.0.2", "80/tcp", "1.2", "-1", "False Positive", "")+
+			result("10.0.0.2", "22/tcp", "1.4", "", "High", ""),
+		`<host><ip>10.0.0.1</ip><detail><name>best_os_txt</name><value>Debian 12</value></detail>`+
+			`<detail><name>MAC</name><value>00:11:22:aa:bb:cc</value></detail><detail><name>hostname</name><value>one.example</value></detail></host>`)
+	rep, err := parseString(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkInvariants(t, rep)
+	if len(rep.Assets) != 2 || len(rep.Findings) != 4 {
+		t.Fatalf("assets %d, findings %d", len(rep.Assets), len(rep.Findings))
+	}
+	a := rep.Assets[0]
+	if a.OS != "Debian 12" || strings.Join(a.MACs, ",") != "00:11:22:AA:BB:CC" || strings.Join(a.Hostnames, ",") != "h.example,one.example" || a.Name != "h.example" {
+		t.Errorf("asset = %+v", a)
+	}
+	f := rep.Findings[0]
+	if f.Severity != "medium" || f.ScannerSeverity != "Medium (5.0)" || f.Remediation != "Fix it" || f.Description != "S\n\nInsight: I" ||
+		strings.Join(f.CWEs, ",") != "CWE-79" || strings.Join(f.References, ",") != "https://x.example" || f.Evidence != "D 1.2" ||
+		len(f.CVSS) != 1 || f.CVSS[0].Version != "2.0" || f.CVSS[0].Vector != "AV:N/AC:L/Au:N/C:P/I:N/A:N" || *f.CVSS[0].Score != 5 {
+		t.Errorf("finding = %+v", f)
+	}
+	if f.Fingerprint != fingerprint("openvas/v1", "10.0.0.1", "1.2", "443/tcp") {
+		t.Error("fingerprint does not follow the documented rule")
+	}
+	if g := rep.Findings[1]; g.Severity != "info" || g.Location.Port != 0 || g.Location.Protocol != "tcp" {
+		t.Errorf("log result = %+v", g)
+	}
+	if g := rep.Findings[2]; g.VEXState != "false_positive" || g.Severity != "info" || g.AssetKey != "host:10.0.0.2" {
+		t.Errorf("false positive = %+v", g)
+	}
+	if g := rep.Findings[3]; g.Severity != "high" || g.ScannerSeverity != "High" {
+		t.Errorf("threat only = %+v", g)
+	}
+	if rep.StartedAt.Format("2006-01-02T15:04:05Z") != "2025-01-02T03:04:05Z" {
+		t.Errorf("StartedAt = %v", rep.StartedAt)
+	}
+
+	// get_reports_response wrapper, and OMP 6 era <cve>/<xref>/<cert>.
+	old := `<get_reports_response status="200"><report id="x"><report id="x"><omp><version>6.0</version></omp><results><result>` +
+		`<host>10.1.1.1</host><port>21/tcp</port><nvt oid="1.5"><name>Old</name><cvss_base>7.5</cvss_base><cve>CVE-2011-0001, CVE-2011-0002</cve>` +
+		`<xref>URL:http://a.example, URL:http://b.example</xref><cert><cert_ref id="CB-K15/0001" type="CERT-Bund"/></cert>` +
+		`<tags>cvss_base_vector=AV:N/AC:L/Au:N/C:P/I:P/A:P|summary=old</tags></nvt><threat>High</threat><severity>7.5</severity></result></results></report></report></get_reports_response>`
+	rep, err = parseString(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f = rep.Findings[0]
+	if strings.Join(f.CVEs, ",") != "CVE-2011-0001,CVE-2011-0002" || strings.Join(f.References, ",") != "http://a.example,http://b.example,CB-K15/0001" || f.Severity != "high" {
+		t.Errorf("old finding = %+v", f)
+	}
+}
+
+func TestHostile(t *testing.T) {
+	for name, tc := range map[string]struct{ in, msg string }{
+		"empty":            {"", "no root element"},
+		"json":             {`{"a":1}`, "text before the root"},
+		"other root":       {`<OWASPZAPReport/>`, "not <report>"},
+		"truncated":        {doc(result("10.0.0.1", "1/tcp", "1", "1", "Low", ""), "")[:300], "unexpected EOF"},
+		"entity":           {`<!DOCTYPE report [<!ENTITY x "y">]><report>&x;</report>`, "entity"},
+		"billion laughs":   {`<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]><report>&lol2;</report>`, "entity"},
+		"undefined entity": {`<report>&xxe;</report>`, "malformed XML"},
+		"invalid utf-8":    {doc(result("10.0.0.1", "1/tcp", "1", "1", "Low", "\xff"), ""), "UTF-8"},
+		"port range":       {doc(result("10.0.0.1", "70000/tcp", "1", "1", "Low", ""), ""), "port"},
+		"port junk":        {doc(result("10.0.0.1", "x1/tcp", "1", "1", "Low", ""), ""), "port"},
+		"severity range":   {doc(result("10.0.0.1", "1/tcp", "1", "11", "High", ""), ""), "severity"},
+		"severity huge":    {doc(result("10.0.0.1", "1/tcp", "1", "1e400", "High", ""), ""), "severity"},
+		"severity NaN":     {doc(result("10.0.0.1", "1/tcp", "1", "NaN", "High", ""), ""), "severity"},
+		"cvss out of range": {doc(strings.Replace(result("10.0.0.1", "1/tcp", "1", "1", "Low", ""), "<cvss_base>5.0", "<cvss_base>99", 1), ""),
+			"CVSS score"},
+		"no host":     {doc(`<result><port>1/tcp</port><nvt oid="1"/></result>`, ""), "without a host"},
+		"no oid":      {doc(`<result><host>10.0.0.1</host><port>1/tcp</port><nvt/></result>`, ""), "NVT oid"},
+		"second root": {`<report/><report/>`, "second root"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			rep, err := parseString(tc.in)
+			if err == nil {
+				t.Fatalf("no error; report %+v", rep)
+			}
+			wantParseError(t, err, tc.msg)
+		})
+	}
+}
+
+func TestFieldBounds(t *testing.T) {
+	big := strings.Repeat("ü", 100<<10)
+	rep, err := parseString(doc(`<result><host>10.0.0.1</host><port>1/tcp</port><nvt oid="1"><tags>summary=`+strings.Repeat("y", 3<<20)+`</tags></nvt><description>`+big+`</description></result>`, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := rep.Findings[0]
+	if len(f.Evidence) > maxEvidence || !strings.HasSuffix(f.Evidence, truncMark) || len(f.Description) > maxField || !strings.HasSuffix(f.Description, truncMark) {
+		t.Errorf("evidence %d bytes, description %d bytes", len(f.Evidence), len(f.Description))
+	}
+}
+
+func TestTruncatedTestdata(t *testing.T) {
+	td := sharedTestdata(t)
+	files, _ := filepath.Glob(filepath.Join(td, format, "*"))
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, frac := range []float64{0.01, 0.33, 0.5, 0.9, 0.999} {
+			cut := data[:int(float64(len(data))*frac)]
+			if _, err := New().Parse(context.Background(), bytes.NewReader(cut)); err == nil {
+				t.Errorf("%s cut at %d bytes: no error", filepath.Base(file), len(cut))
+			} else {
+				wantParseError(t, err, "")
+			}
+		}
+	}
+}
+
+func TestDeepNesting(t *testing.T) {
+	for name, prefix := range map[string]string{"under root": `<report format_id="x"><report>`, "bare": ""} {
+		t.Run(name, func(t *testing.T) {
+			var err error
+			alloc := allocated(func() {
+				_, err = New().Parse(context.Background(), &patternReader{prefix: []byte(prefix), pattern: []byte("<report>"), n: 50 << 20})
+			})
+			pe := wantParseError(t, err, "")
+			t.Logf("%v; allocated %.1f MiB", pe, float64(alloc)/(1<<20))
+			if alloc > 16<<20 {
+				t.Errorf("allocated %d bytes for a refused input", alloc)
+			}
+		})
+	}
+}
+
+func TestHugeText(t *testing.T) {
+	var err error
+	alloc := allocated(func() {
+		_, err = New().Parse(context.Background(), &patternReader{
+			prefix:  []byte(`<report><results><result><host>10.0.0.1</host><description>`),
+			pattern: []byte("0123456789abcdef"), n: 50 << 20,
+			suffix: []byte(`</description></result></results></report>`),
+		})
+	})
+	pe := wantParseError(t, err, "without a '<'")
+	t.Logf("%v; allocated %.1f MiB", pe, float64(alloc)/(1<<20))
+	if alloc > 160<<20 {
+		t.Errorf("allocated %d bytes", alloc)
+	}
+}
+
+func TestCancel(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := New().Parse(ctx, strings.NewReader(doc("", ""))); !errors.Is(err, context.Canceled) {
+		t.Errorf("pre-cancelled: err = %v", err)
+	}
+	ctx, cancel = context.WithCancel(context.Background())
+	r := &patternReader{prefix: []byte(`<report><results>`), pattern: []byte(result("10.0.0.1", "1/tcp", "1", "1", "Low", "")), n: 1 << 40}
+	done := make(chan error, 1)
+	go func() { _, err := New().Parse(ctx, r); done <- err }()
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Errorf("mid-stream: err = %v", err)
+	}
+}

@@ -1,0 +1,665 @@
+// Package openvas reads OpenVAS / Greenbone (GVM) XML reports: the <report> document exported by
+// GSA or gvm-cli (a <report> wrapping the inner <report>), a bare inner <report>, or a whole
+// <get_reports_response>. It is read with a streaming encoding/xml token loop.
+//
+// Mapping:
+//   - each distinct result host is one host asset, key "host:" + the host text (the IP); the
+//     <hostname> child and the report-level <host> detail blocks (<detail> hostname, best_os_txt or
+//     OS, MAC) add hostnames, OS and MACs; result ports add services. A host that does not parse as
+//     an IP address is kept as a hostname.
+//   - each <result> (under <results>) is one finding: the NVT oid is the rule id; the NVT name the
+//     title (the result name when the NVT has none); <port> ("80/tcp", "general/tcp") gives port and
+//     protocol; CVEs, URLs and CERT advisories come from <refs><ref type id> (and from the older
+//     <cve>, <xref>, <cert> elements); the NVT tags (a|b=c|… list) give description (summary,
+//     insight, impact, affected, vuldetect), remediation (the <solution> element, else the solution
+//     tag) and the CVSS vector (cvss_base_vector, plus <severities><severity><value>); the result's
+//     <description> is the evidence (cut at 64 KiB).
+//   - severity: the numeric <severity> of the result on the CVSS rating scale (>= 9.0 critical,
+//     >= 7.0 high, >= 4.0 medium, > 0 low, 0 info: the scale GVM uses since 22.4); the <threat>
+//     label (High, Medium, Low, Log) when there is no score. ScannerSeverity is "<threat> (<score>)".
+//     A negative severity (-1 false positive, -2 debug, -3 error) is info; a false positive (threat
+//     "False Positive" or severity -1) also sets VEXState "false_positive".
+//   - a v2 vector (no prefix) is kept as GVM writes it, "AV:N/AC:L/Au:N/C:P/I:P/A:P"; a v3/v4 vector
+//     keeps its "CVSS:3.x/" / "CVSS:4.0/" prefix, which gives the version.
+//
+// Fingerprint: lower-case hex SHA-256 of the canonical string
+//
+//	openvas/v1|<host>|<nvt oid>|<port>
+//
+// where host is the result's host text (trimmed), port the <port> text trimmed and lower-cased
+// ("80/tcp", "general/tcp"), and '|' or '\' inside a field is escaped with '\'. The result id is not
+// used: GVM issues new result ids on every scan (and the metasploitable2 sample anonymised all of
+// them to one value). Results with the same host, NVT and port (several virtual hosts of one IP, or
+// a repeated detection) are one finding: the description of the repeat is appended to its evidence.
+//
+// Limits: nesting deeper than 256 elements, a single text run or tag over 16 MiB, DTDs declaring
+// entities, ports outside 0..65535 and scores outside -3..10 are refused with a
+// *importers.ParseError giving line and column (or byte offset). Text fields are cut at 1 MiB.
+// Cancelling ctx stops the parse; the context's error is returned as is.
+package openvas
+
+import (
+	"bytes"
+	"context"
+	"encoding/xml"
+	"fmt"
+	"io"
+	"math"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/socplatform/soc/commands/scans/importers"
+)
+
+const format = "openvas"
+
+type parser struct{}
+
+// New returns the OpenVAS / GVM XML report parser.
+func New() importers.Parser { return parser{} }
+
+func (parser) Format() string { return format }
+
+// Detect reports whether head is a GVM report: a <get_reports_response> document, or a <report>
+// document that carries GVM's format_id attribute or GVM-only elements (<gmp>, <omp>, <nvt oid=,
+// <scan_run_status>) in its first bytes.
+func (parser) Detect(head []byte) bool {
+	se, ok := rootElement(head)
+	if !ok {
+		return false
+	}
+	switch se.Name.Local {
+	case "get_reports_response":
+		return true
+	case "report":
+		if attr(se, "format_id") != "" {
+			return true
+		}
+		for _, m := range []string{"<gmp>", "<omp>", "<nvt oid=", "<scan_run_status>"} {
+			if bytes.Contains(head, []byte(m)) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error) {
+	s := newScanner(ctx, r, format)
+	root, err := s.root()
+	if err != nil {
+		return nil, err
+	}
+	b := &builder{}
+	switch root.Name.Local {
+	case "report":
+		err = b.report(s)
+	case "get_reports_response":
+		err = s.children(func(se xml.StartElement) error {
+			if se.Name.Local == "report" {
+				return b.report(s)
+			}
+			return s.skip()
+		})
+	default:
+		return nil, s.errorf("document element is <%s>, not <report> or <get_reports_response>", root.Name.Local)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.trailing(); err != nil {
+		return nil, err
+	}
+	return b.result(), nil
+}
+
+type builder struct {
+	assets     []importers.Asset
+	assetIdx   map[string]int
+	fs         findingSet
+	start, end time.Time
+}
+
+func (b *builder) result() *importers.Report {
+	assets := b.assets
+	if assets == nil {
+		assets = []importers.Asset{}
+	}
+	return &importers.Report{
+		Format:      format,
+		ScannerName: "OpenVAS",
+		StartedAt:   b.start,
+		FinishedAt:  b.end,
+		Assets:      assets,
+		Findings:    b.fs.findings(),
+	}
+}
+
+// report reads the children of a <report> element (outer or inner).
+func (b *builder) report(s *scanner) error {
+	return s.children(func(se xml.StartElement) error {
+		switch se.Name.Local {
+		case "report":
+			return b.report(s)
+		case "results":
+			return s.children(func(se xml.StartElement) error {
+				if se.Name.Local != "result" {
+					return s.skip()
+				}
+				return b.resultElem(s)
+			})
+		case "host":
+			return b.hostDetail(s)
+		case "scan_start", "scan_end":
+			v, err := s.text(maxShort)
+			if t, perr := time.Parse(time.RFC3339Nano, v); perr == nil {
+				if se.Name.Local == "scan_start" {
+					b.start = t.UTC()
+				} else {
+					b.end = t.UTC()
+				}
+			}
+			return err
+		}
+		return s.skip()
+	})
+}
+
+func (b *builder) asset(key string) *importers.Asset {
+	if i, ok := b.assetIdx[key]; ok {
+		return &b.assets[i]
+	}
+	if b.assetIdx == nil {
+		b.assetIdx = map[string]int{}
+	}
+	host := strings.TrimPrefix(key, "host:")
+	a := importers.Asset{Key: key, Kind: importers.Host, Name: host}
+	if addr, err := netip.ParseAddr(host); err == nil {
+		a.IPs = []string{addr.String()}
+	} else {
+		a.Hostnames = []string{host}
+	}
+	b.assetIdx[key] = len(b.assets)
+	b.assets = append(b.assets, a)
+	return &b.assets[len(b.assets)-1]
+}
+
+// hostDetail reads a report-level <host> block: <ip>, <start>, <end>, <detail><name/><value/>.
+func (b *builder) hostDetail(s *scanner) error {
+	var ip, hostname, bestOS, os string
+	var macs []string
+	err := s.children(func(se xml.StartElement) error {
+		switch se.Name.Local {
+		case "ip":
+			v, err := s.text(maxShort)
+			ip = v
+			return err
+		case "detail":
+			var name, value string
+			err := s.children(func(se xml.StartElement) error {
+				switch se.Name.Local {
+				case "name":
+					v, err := s.text(maxShort)
+					name = v
+					return err
+				case "value":
+					v, err := s.text(maxShort)
+					value = v
+					return err
+				}
+				return s.skip()
+			})
+			switch name {
+			case "hostname":
+				if hostname == "" {
+					hostname = value
+				}
+			case "best_os_txt":
+				bestOS = value
+			case "OS":
+				if os == "" {
+					os = value
+				}
+			case "MAC":
+				macs = append(macs, parseMACs(value)...)
+			}
+			return err
+		}
+		return s.skip()
+	})
+	if err != nil || ip == "" {
+		return err
+	}
+	a := b.asset("host:" + ip)
+	if hostname != "" {
+		a.Hostnames = addHostname(a.Hostnames, hostname)
+		if a.Name == ip {
+			a.Name = hostname
+		}
+	}
+	if a.OS == "" {
+		a.OS = firstNonEmpty(bestOS, os)
+	}
+	a.MACs = addUnique(a.MACs, macs...)
+	return nil
+}
+
+type nvtInfo struct {
+	oid, name, cvssBase, sevScore, tags, solution string
+	vectors                                       []struct{ vector, score, origin string }
+	cves, refs                                    []string
+}
+
+func (b *builder) resultElem(s *scanner) error {
+	line, col, off := s.pos()
+	fail := func(format string, args ...any) error {
+		return &importers.ParseError{Format: s.format, Offset: off, Line: line, Column: col, Msg: fmt.Sprintf(format, args...)}
+	}
+	var name, host, hostname, port, threat, severity, description string
+	var nvt nvtInfo
+	err := s.children(func(se xml.StartElement) error {
+		var err error
+		switch se.Name.Local {
+		case "name":
+			name, err = s.text(maxShort)
+		case "host":
+			host, hostname, err = readHost(s)
+		case "port":
+			port, err = s.text(maxShort)
+		case "threat":
+			threat, err = s.text(maxShort)
+		case "severity":
+			severity, err = s.text(maxShort)
+		case "description":
+			description, err = s.text(maxEvidence)
+		case "nvt":
+			nvt.oid = strings.TrimSpace(attr(se, "oid"))
+			err = readNVT(s, &nvt)
+		default:
+			err = s.skip()
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if host == "" {
+		return fail("<result> without a host")
+	}
+	host = truncate(host, maxShort)
+
+	f := importers.Finding{
+		AssetKey: "host:" + host,
+		RuleID:   truncate(nvt.oid, maxShort),
+		Title:    firstNonEmpty(nvt.name, name),
+		Evidence: description,
+		CVEs:     nvt.cves,
+	}
+	if f.RuleID == "" {
+		f.RuleID = truncate(name, maxShort)
+	}
+	if f.RuleID == "" {
+		return fail("<result> without an NVT oid or a name")
+	}
+	f.Location.Host = host
+	portKey := strings.ToLower(strings.TrimSpace(port))
+	if num, proto, ok := strings.Cut(portKey, "/"); ok {
+		f.Location.Protocol = proto
+		if num != "general" && num != "" {
+			n, err := strconv.Atoi(num)
+			if err != nil || n < 0 || n > 65535 {
+				return fail("<result>: port %q is not a number in 0..65535", truncate(port, 64))
+			}
+			f.Location.Port = n
+		}
+	} else if portKey != "" && portKey != "general" && portKey != "package" {
+		if n, err := strconv.Atoi(portKey); err == nil && n >= 0 && n <= 65535 {
+			f.Location.Port = n
+		}
+	}
+
+	// Severity.
+	score, err := parseNum(severity, -3, 10)
+	if err != nil {
+		return fail("<result>: severity %q: %v", truncate(severity, 64), err)
+	}
+	threat = strings.TrimSpace(threat)
+	switch {
+	case score != nil:
+		f.Severity = fromScore(*score)
+		if threat != "" {
+			f.ScannerSeverity = threat + " (" + strings.TrimSpace(severity) + ")"
+		} else {
+			f.ScannerSeverity = strings.TrimSpace(severity)
+		}
+	default:
+		f.Severity = fromThreat(threat)
+		f.ScannerSeverity = threat
+	}
+	if strings.EqualFold(threat, "False Positive") || (score != nil && *score == -1) {
+		f.VEXState = "false_positive"
+	}
+
+	// NVT tags: a|b=c|… list.
+	tags := parseTags(nvt.tags)
+	var desc strings.Builder
+	add := func(label, v string) {
+		if v = strings.TrimSpace(v); v == "" {
+			return
+		}
+		if desc.Len() > 0 {
+			desc.WriteString("\n\n")
+		}
+		if label != "" {
+			desc.WriteString(label + ": ")
+		}
+		desc.WriteString(v)
+	}
+	add("", tags["summary"])
+	add("Insight", tags["insight"])
+	add("Impact", tags["impact"])
+	add("Affected", tags["affected"])
+	add("Detection", tags["vuldetect"])
+	f.Description = truncate(desc.String(), maxField)
+	f.Remediation = firstNonEmpty(nvt.solution, tags["solution"])
+
+	// CVSS.
+	baseScore, err := parseNum(firstNonEmpty(nvt.sevScore, nvt.cvssBase), 0, 10)
+	if err != nil {
+		return fail("<nvt oid=%q>: CVSS score: %v", truncate(nvt.oid, 64), err)
+	}
+	if v := strings.TrimSpace(tags["cvss_base_vector"]); v != "" {
+		f.CVSS = addCVSS(f.CVSS, importers.CVSS{Version: vectorVersion(v), Vector: v, Score: baseScore, Source: "openvas"})
+	}
+	for _, sv := range nvt.vectors {
+		sc, err := parseNum(sv.score, 0, 10)
+		if err != nil {
+			return fail("<nvt oid=%q>: severity score: %v", truncate(nvt.oid, 64), err)
+		}
+		v := strings.TrimSpace(sv.vector)
+		if v == "" || hasVector(f.CVSS, v) {
+			continue
+		}
+		f.CVSS = addCVSS(f.CVSS, importers.CVSS{Version: vectorVersion(v), Vector: v, Score: sc, Source: firstNonEmpty(strings.ToLower(sv.origin), "openvas")})
+	}
+	for _, ref := range nvt.refs {
+		if strings.HasPrefix(strings.ToUpper(ref), "CWE-") {
+			f.CWEs = addUnique(f.CWEs, cwe(ref))
+			continue
+		}
+		f.References = addUnique(f.References, ref)
+	}
+
+	parts := []string{"openvas/v1", host, f.RuleID, portKey}
+	f.Fingerprint = fingerprint(parts...)
+
+	a := b.asset(f.AssetKey)
+	if hostname != "" {
+		a.Hostnames = addHostname(a.Hostnames, hostname)
+		if a.Name == host {
+			a.Name = hostname
+		}
+	}
+	if f.Location.Port > 0 {
+		a.Services = addService(a.Services, f.Location.Port, f.Location.Protocol)
+	}
+	b.fs.add(f)
+	return nil
+}
+
+// readHost reads <host>10.0.0.1<asset/><hostname>x</hostname></host>.
+func readHost(s *scanner) (host, hostname string, err error) {
+	var text strings.Builder
+	depth := 1
+	for depth > 0 {
+		tok, err := s.next()
+		if err == io.EOF {
+			return "", "", s.wrap(io.ErrUnexpectedEOF)
+		}
+		if err != nil {
+			return "", "", err
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if depth == 1 && t.Name.Local == "hostname" {
+				if hostname, err = s.text(maxShort); err != nil {
+					return "", "", err
+				}
+				continue
+			}
+			depth++
+		case xml.EndElement:
+			depth--
+		case xml.CharData:
+			if depth == 1 && text.Len() <= maxShort {
+				text.Write(t[:min(len(t), maxShort+1-text.Len())])
+			}
+		}
+	}
+	return truncate(strings.TrimSpace(text.String()), maxShort), hostname, nil
+}
+
+func readNVT(s *scanner, nvt *nvtInfo) error {
+	return s.children(func(se xml.StartElement) error {
+		var err error
+		switch se.Name.Local {
+		case "name":
+			nvt.name, err = s.text(maxShort)
+		case "cvss_base":
+			nvt.cvssBase, err = s.text(maxShort)
+		case "tags":
+			nvt.tags, err = s.text(maxField)
+		case "solution":
+			nvt.solution, err = s.text(maxField)
+		case "severities":
+			nvt.sevScore = attr(se, "score")
+			err = s.children(func(se xml.StartElement) error {
+				if se.Name.Local != "severity" {
+					return s.skip()
+				}
+				var v struct{ vector, score, origin string }
+				err := s.children(func(c xml.StartElement) error {
+					var err error
+					switch c.Name.Local {
+					case "value":
+						v.vector, err = s.text(maxShort)
+					case "score":
+						v.score, err = s.text(maxShort)
+					case "origin":
+						v.origin, err = s.text(maxShort)
+					default:
+						err = s.skip()
+					}
+					return err
+				})
+				if len(nvt.vectors) < maxList {
+					nvt.vectors = append(nvt.vectors, v)
+				}
+				return err
+			})
+		case "refs":
+			err = s.children(func(se xml.StartElement) error {
+				if se.Name.Local == "ref" {
+					nvt.addRef(attr(se, "type"), attr(se, "id"))
+				}
+				return s.skip()
+			})
+		case "cve": // OMP 6 and older: "CVE-2014-0160, CVE-…" or "NOCVE"
+			var v string
+			v, err = s.text(maxField)
+			for _, c := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' }) {
+				nvt.addRef("cve", c)
+			}
+		case "xref": // OMP 6: "URL:http://…, URL:http://…" or "NOXREF"
+			var v string
+			v, err = s.text(maxField)
+			for _, x := range strings.Split(v, ",") {
+				if k, id, ok := strings.Cut(strings.TrimSpace(x), ":"); ok && strings.EqualFold(k, "URL") {
+					nvt.addRef("url", id)
+				}
+			}
+		case "cert": // OMP 6: <cert><cert_ref id type/></cert>
+			err = s.children(func(se xml.StartElement) error {
+				if se.Name.Local == "cert_ref" {
+					nvt.addRef(attr(se, "type"), attr(se, "id"))
+				}
+				return s.skip()
+			})
+		default:
+			err = s.skip()
+		}
+		return err
+	})
+}
+
+func (n *nvtInfo) addRef(typ, id string) {
+	id = truncate(strings.TrimSpace(id), maxShort)
+	typ = strings.ToLower(strings.TrimSpace(typ))
+	switch {
+	case id == "" || strings.EqualFold(id, "NOCVE"):
+	case typ == "cve":
+		n.cves = addUnique(n.cves, strings.ToUpper(id))
+	case typ == "url":
+		n.refs = addUnique(n.refs, id)
+	case typ == "cwe":
+		n.refs = addUnique(n.refs, "CWE-"+strings.TrimPrefix(strings.ToUpper(id), "CWE-"))
+	case typ == "cert-bund" || typ == "dfn-cert":
+		n.refs = addUnique(n.refs, id) // WID-SEC-…, CB-K…, DFN-CERT-… carry their issuer
+	default:
+		n.refs = addUnique(n.refs, truncate(typ+":"+id, maxShort))
+	}
+}
+
+// parseTags splits GVM's "key=value|key=value" tag list.
+func parseTags(v string) map[string]string {
+	out := map[string]string{}
+	for _, kv := range strings.Split(v, "|") {
+		if k, val, ok := strings.Cut(kv, "="); ok {
+			out[strings.TrimSpace(k)] = strings.TrimSpace(val)
+		}
+	}
+	return out
+}
+
+func vectorVersion(v string) string {
+	switch {
+	case strings.HasPrefix(v, "CVSS:4.0/"):
+		return "4.0"
+	case strings.HasPrefix(v, "CVSS:3.1/"):
+		return "3.1"
+	case strings.HasPrefix(v, "CVSS:3.0/"):
+		return "3.0"
+	}
+	return "2.0"
+}
+
+func hasVector(list []importers.CVSS, v string) bool {
+	for _, c := range list {
+		if c.Vector == v {
+			return true
+		}
+	}
+	return false
+}
+
+// parseNum reads a decimal number in lo..hi; empty is none.
+func parseNum(v string, lo, hi float64) (*float64, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return nil, nil
+	}
+	x, err := strconv.ParseFloat(v, 64)
+	if err != nil || math.IsNaN(x) || math.IsInf(x, 0) || x < lo || x > hi {
+		return nil, fmt.Errorf("not a number in %g..%g", lo, hi)
+	}
+	return &x, nil
+}
+
+func fromScore(x float64) importers.Severity {
+	switch {
+	case x >= 9.0:
+		return importers.Critical
+	case x >= 7.0:
+		return importers.High
+	case x >= 4.0:
+		return importers.Medium
+	case x > 0:
+		return importers.Low
+	}
+	return importers.Info
+}
+
+func fromThreat(t string) importers.Severity {
+	switch strings.ToLower(t) {
+	case "critical":
+		return importers.Critical
+	case "high":
+		return importers.High
+	case "medium":
+		return importers.Medium
+	case "low":
+		return importers.Low
+	}
+	return importers.Info
+}
+
+func cwe(v string) string {
+	v = strings.TrimPrefix(strings.ToUpper(strings.TrimSpace(v)), "CWE-")
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 || n >= 1_000_000 {
+		return ""
+	}
+	return "CWE-" + strconv.Itoa(n)
+}
+
+func parseMACs(v string) []string {
+	var out []string
+	for _, f := range strings.FieldsFunc(v, func(r rune) bool { return r == '\n' || r == '\r' || r == ',' || r == ' ' || r == '\t' || r == ';' }) {
+		hex := strings.NewReplacer(":", "", "-", "", ".", "").Replace(f)
+		if len(hex) != 12 {
+			continue
+		}
+		if _, err := strconv.ParseUint(hex, 16, 64); err != nil {
+			continue
+		}
+		hex = strings.ToUpper(hex)
+		out = append(out, hex[0:2]+":"+hex[2:4]+":"+hex[4:6]+":"+hex[6:8]+":"+hex[8:10]+":"+hex[10:12])
+	}
+	return out
+}
+
+func addHostname(list []string, h string) []string {
+	h = strings.TrimSpace(h)
+	if h == "" || len(list) >= maxList {
+		return list
+	}
+	for _, have := range list {
+		if strings.EqualFold(have, h) {
+			return list
+		}
+	}
+	return append(list, h)
+}
+
+func addService(list []importers.Service, port int, proto string) []importers.Service {
+	for _, sv := range list {
+		if sv.Port == port && sv.Protocol == proto {
+			return list
+		}
+	}
+	if len(list) >= maxList {
+		return list
+	}
+	return append(list, importers.Service{Port: port, Protocol: proto, State: "open"})
+}
+
+func firstNonEmpty(v ...string) string {
+	for _, s := range v {
+		if s = strings.TrimSpace(s); s != "" {
+			return s
+		}
+	}
+	return ""
+}

@@ -1,0 +1,735 @@
+// Package zap reads OWASP ZAP reports: the "traditional" JSON report (ZAP 2.8/2.9 and the newer
+// traditional-json / traditional-json-plus templates: an object with site[] → alerts[] →
+// instances[]) and the XML report (<OWASPZAPReport> → <site> → <alerts> → <alertitem> →
+// <instances> → <instance>; ZAP before 2.7 put uri/param/attack/evidence directly in the
+// alertitem, which is read as one instance). Both are read in a streaming token loop; no value
+// larger than 16 MiB is buffered.
+//
+// Mapping:
+//   - each <site> / site[] entry is a web_application asset: key "site:" + the site name (its base
+//     URL, e.g. "https://example.com"), BaseURL the name, the host attribute as hostname (or IP),
+//     the port as a tcp service named http or https after the ssl attribute.
+//   - each alert instance is a finding: RuleID is alertRef when given (it tells apart alerts one
+//     plugin raises, "10020-1"), else pluginid; title the alert name; riskcode 0..3 gives
+//     info/low/medium/high (ZAP has no critical); ScannerSeverity is riskdesc as written, e.g.
+//     "Low (Medium)", which keeps the confidence; confidence 0 (ZAP's "false positive") sets
+//     VEXState "false_positive". cweid > 0 gives "CWE-n"; wascid > 0 is kept as the reference
+//     "WASC-n"; reference (HTML <p> list or one URL per line) gives the references; desc and solution
+//     lose their HTML tags (entities decoded) and become description and remediation; the location is
+//     the instance's uri, method and param, with the site's host and port; evidence is the
+//     instance's evidence, then "Attack: …" and "Other info: …" (instance otherinfo, else the
+//     alert's), cut at 64 KiB. Request and response dumps are not kept.
+//
+// Fingerprint: lower-case hex SHA-256 of the canonical string
+//
+//	zap/v1|<site name>|<alertRef, else pluginid>|<METHOD>|<uri>|<param>
+//
+// with the method upper-cased, uri and param as written, and '|' or '\' inside a field escaped with
+// '\'. Evidence and attack are left out: they vary between runs (a timestamp, a payload) while the
+// weakness stays the same. ZAP reports may list the same alert twice for the same uri, method and
+// param with different evidence (zap_2.8.0_juice-shop.json: Timestamp Disclosure twice on
+// vendor-es2015.js): that is one finding, the evidence of the repeat appended, so fingerprints are
+// unique within a Report.
+//
+// Limits: nesting deeper than 256, a single token over 16 MiB, invalid UTF-8, DTDs declaring
+// entities, riskcode outside 0..3, confidence outside 0..4, ports outside 0..65535 and CWE/WASC ids
+// that are not small positive integers are refused with a *importers.ParseError (line and column for
+// XML, byte offset for JSON). Text fields are cut at 1 MiB. Cancelling ctx stops the parse; the
+// context's error is returned as is.
+package zap
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"encoding/xml"
+	"fmt"
+	"html"
+	"io"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/socplatform/soc/commands/scans/importers"
+)
+
+const format = "zap"
+
+type parser struct{}
+
+// New returns the ZAP (JSON and XML) report parser.
+func New() importers.Parser { return parser{} }
+
+func (parser) Format() string { return format }
+
+// Detect reports whether head is a ZAP XML report (document element <OWASPZAPReport>) or a ZAP JSON
+// report (a top-level "@programName" naming ZAP, or a top-level "site" array whose first entry has
+// "@name", "@host" or "alerts").
+func (parser) Detect(head []byte) bool {
+	h := bytes.TrimLeft(trimBOM(head), " \t\r\n")
+	if len(h) == 0 {
+		return false
+	}
+	if h[0] == '<' {
+		se, ok := rootElement(head)
+		return ok && se.Name.Local == "OWASPZAPReport"
+	}
+	found := false
+	topKeys(h, func(key string, dec *json.Decoder) (bool, bool) {
+		switch key {
+		case "@programName":
+			var v string
+			if dec.Decode(&v) == nil && strings.Contains(strings.ToUpper(v), "ZAP") {
+				found = true
+			}
+			return found, true
+		case "site":
+			found = siteHead(dec)
+			return true, true
+		}
+		return false, false
+	})
+	return found
+}
+
+// siteHead reports whether the value at dec is [ { "@name"|"@host"|"alerts": … or { "@name"….
+func siteHead(dec *json.Decoder) bool {
+	tok, err := dec.Token()
+	if err != nil {
+		return false
+	}
+	if d, ok := tok.(json.Delim); ok && d == '[' {
+		if tok, err = dec.Token(); err != nil {
+			return false
+		}
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return false
+	}
+	tok, err = dec.Token()
+	if err != nil {
+		return false
+	}
+	k, _ := tok.(string)
+	return k == "@name" || k == "@host" || k == "@port" || k == "alerts"
+}
+
+type site struct{ name, host, port, ssl string }
+
+type alert struct {
+	pluginID, alertRef, name, riskcode, confidence, riskdesc string
+	desc, solution, otherinfo, reference, cweid, wascid      string
+	instances                                                []instance
+	flat                                                     instance // pre-2.7 XML: fields directly in the alertitem
+}
+
+type instance struct{ uri, method, param, attack, evidence, otherinfo string }
+
+type builder struct {
+	assets   []importers.Asset
+	assetIdx map[string]int
+	fs       findingSet
+	name     string
+	version  string
+	finished time.Time
+}
+
+func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	br := skipBOM(r)
+	var first byte
+	for {
+		c, err := br.ReadByte()
+		if err != nil {
+			return nil, &importers.ParseError{Format: format, Offset: 0, Msg: "empty input: not a ZAP report"}
+		}
+		if c != ' ' && c != '\t' && c != '\r' && c != '\n' {
+			first = c
+			_ = br.UnreadByte()
+			break
+		}
+	}
+	b := &builder{name: "ZAP"}
+	var err error
+	switch first {
+	case '{':
+		err = b.parseJSON(ctx, br)
+	case '<':
+		err = b.parseXML(ctx, br)
+	default:
+		return nil, &importers.ParseError{Format: format, Offset: 0, Msg: "not a ZAP report: expected a JSON object or an XML document"}
+	}
+	if err != nil {
+		return nil, err
+	}
+	assets := b.assets
+	if assets == nil {
+		assets = []importers.Asset{}
+	}
+	return &importers.Report{
+		Format:         format,
+		ScannerName:    b.name,
+		ScannerVersion: b.version,
+		FinishedAt:     b.finished,
+		Assets:         assets,
+		Findings:       b.fs.findings(),
+	}, nil
+}
+
+// ---- JSON ----
+
+func (b *builder) parseJSON(ctx context.Context, r io.Reader) error {
+	w := newWalker(ctx, r, format)
+	sawSite := false
+	err := w.object(func(key string) error {
+		switch key {
+		case "@programName":
+			var v scalar
+			if err := w.decode(&v); err != nil {
+				return err
+			}
+			if v != "" {
+				b.name = truncate(string(v), maxShort)
+			}
+			return nil
+		case "@version":
+			var v scalar
+			err := w.decode(&v)
+			b.version = truncate(string(v), maxShort)
+			return err
+		case "@generated":
+			var v scalar
+			err := w.decode(&v)
+			if t, ok := parseGenerated(string(v)); ok {
+				b.finished = t
+			}
+			return err
+		case "site":
+			sawSite = true
+			tok, err := w.token()
+			if err != nil {
+				return err
+			}
+			switch d, _ := tok.(json.Delim); {
+			case tok == nil:
+				return nil
+			case d == '[':
+				return w.elements(func() error { return b.jsonSite(w, nil) })
+			case d == '{':
+				return b.jsonSite(w, &d)
+			}
+			return w.errorf("\"site\" is %s, want an array or object", describe(tok))
+		}
+		return w.skip()
+	})
+	if err != nil {
+		return err
+	}
+	if err := w.end(); err != nil {
+		return err
+	}
+	if !sawSite {
+		return &importers.ParseError{Format: format, Offset: w.dec.InputOffset(), Msg: "not a ZAP JSON report: no \"site\" member"}
+	}
+	return nil
+}
+
+// jsonSite reads one site object; open is non-nil when its '{' was already read.
+func (b *builder) jsonSite(w *walker, open *json.Delim) error {
+	var st site
+	var alerts []alert
+	fn := func(key string) error {
+		var v scalar
+		switch key {
+		case "@name", "@host", "@port", "@ssl":
+			if err := w.decode(&v); err != nil {
+				return err
+			}
+			s := truncate(strings.TrimSpace(string(v)), maxShort)
+			switch key {
+			case "@name":
+				st.name = s
+			case "@host":
+				st.host = s
+			case "@port":
+				st.port = s
+			case "@ssl":
+				st.ssl = s
+			}
+			return nil
+		case "alerts":
+			return w.array(func() error {
+				a, err := b.jsonAlert(w)
+				alerts = append(alerts, a)
+				return err
+			})
+		}
+		return w.skip()
+	}
+	start := w.dec.InputOffset()
+	var err error
+	if open != nil {
+		err = w.members(fn)
+	} else {
+		err = w.object(fn)
+	}
+	if err != nil {
+		return err
+	}
+	return b.site(st, alerts, func(msg string) error {
+		return &importers.ParseError{Format: format, Offset: start, Msg: msg}
+	})
+}
+
+func (b *builder) jsonAlert(w *walker) (alert, error) {
+	var a alert
+	fields := map[string]*string{
+		"pluginid": &a.pluginID, "alertRef": &a.alertRef, "alert": &a.name, "riskcode": &a.riskcode,
+		"confidence": &a.confidence, "riskdesc": &a.riskdesc, "cweid": &a.cweid, "wascid": &a.wascid,
+	}
+	long := map[string]*string{"desc": &a.desc, "solution": &a.solution, "otherinfo": &a.otherinfo, "reference": &a.reference}
+	var name string
+	err := w.object(func(key string) error {
+		if dst, ok := fields[key]; ok {
+			var v scalar
+			err := w.decode(&v)
+			*dst = truncate(strings.TrimSpace(string(v)), maxShort)
+			return err
+		}
+		if dst, ok := long[key]; ok {
+			var v scalar
+			err := w.decode(&v)
+			*dst = truncate(string(v), maxField)
+			return err
+		}
+		switch key {
+		case "name":
+			var v scalar
+			err := w.decode(&v)
+			name = truncate(strings.TrimSpace(string(v)), maxShort)
+			return err
+		case "instances":
+			return w.array(func() error {
+				in, err := jsonInstance(w)
+				a.instances = append(a.instances, in)
+				return err
+			})
+		}
+		return w.skip()
+	})
+	if a.name == "" {
+		a.name = name
+	}
+	return a, err
+}
+
+func jsonInstance(w *walker) (instance, error) {
+	var in instance
+	err := w.object(func(key string) error {
+		var dst *string
+		max := maxShort
+		switch key {
+		case "uri":
+			dst, max = &in.uri, maxField
+		case "method":
+			dst = &in.method
+		case "param":
+			dst = &in.param
+		case "attack":
+			dst, max = &in.attack, maxEvidence
+		case "evidence":
+			dst, max = &in.evidence, maxEvidence
+		case "otherinfo":
+			dst, max = &in.otherinfo, maxEvidence
+		default:
+			return w.skip()
+		}
+		var v scalar
+		err := w.decode(&v)
+		*dst = truncate(string(v), max)
+		return err
+	})
+	return in, err
+}
+
+// ---- XML ----
+
+func (b *builder) parseXML(ctx context.Context, r io.Reader) error {
+	s := newScanner(ctx, r, format)
+	root, err := s.root()
+	if err != nil {
+		return err
+	}
+	if root.Name.Local != "OWASPZAPReport" {
+		return s.errorf("document element is <%s>, not <OWASPZAPReport>", root.Name.Local)
+	}
+	if v := attr(root, "programName"); v != "" {
+		b.name = truncate(v, maxShort)
+	}
+	b.version = truncate(attr(root, "version"), maxShort)
+	if t, ok := parseGenerated(attr(root, "generated")); ok {
+		b.finished = t
+	}
+	err = s.children(func(se xml.StartElement) error {
+		if se.Name.Local != "site" {
+			return s.skip()
+		}
+		line, col, off := s.pos()
+		st := site{
+			name: truncate(strings.TrimSpace(attr(se, "name")), maxShort),
+			host: truncate(strings.TrimSpace(attr(se, "host")), maxShort),
+			port: truncate(strings.TrimSpace(attr(se, "port")), maxShort),
+			ssl:  truncate(strings.TrimSpace(attr(se, "ssl")), maxShort),
+		}
+		var alerts []alert
+		err := s.children(func(se xml.StartElement) error {
+			if se.Name.Local != "alerts" {
+				return s.skip()
+			}
+			return s.children(func(se xml.StartElement) error {
+				if se.Name.Local != "alertitem" {
+					return s.skip()
+				}
+				a, err := xmlAlert(s)
+				alerts = append(alerts, a)
+				return err
+			})
+		})
+		if err != nil {
+			return err
+		}
+		return b.site(st, alerts, func(msg string) error {
+			return &importers.ParseError{Format: format, Offset: off, Line: line, Column: col, Msg: msg}
+		})
+	})
+	if err != nil {
+		return err
+	}
+	return s.trailing()
+}
+
+func xmlAlert(s *scanner) (alert, error) {
+	var a alert
+	var name string
+	err := s.children(func(se xml.StartElement) error {
+		var err error
+		switch se.Name.Local {
+		case "pluginid":
+			a.pluginID, err = s.text(maxShort)
+		case "alertRef":
+			a.alertRef, err = s.text(maxShort)
+		case "alert":
+			a.name, err = s.text(maxShort)
+		case "name":
+			name, err = s.text(maxShort)
+		case "riskcode":
+			a.riskcode, err = s.text(maxShort)
+		case "confidence":
+			a.confidence, err = s.text(maxShort)
+		case "riskdesc":
+			a.riskdesc, err = s.text(maxShort)
+		case "desc":
+			a.desc, err = s.text(maxField)
+		case "solution":
+			a.solution, err = s.text(maxField)
+		case "otherinfo":
+			a.otherinfo, err = s.text(maxField)
+		case "reference":
+			a.reference, err = s.text(maxField)
+		case "cweid":
+			a.cweid, err = s.text(maxShort)
+		case "wascid":
+			a.wascid, err = s.text(maxShort)
+		case "uri":
+			a.flat.uri, err = s.text(maxField)
+		case "method":
+			a.flat.method, err = s.text(maxShort)
+		case "param":
+			a.flat.param, err = s.text(maxShort)
+		case "attack":
+			a.flat.attack, err = s.text(maxEvidence)
+		case "evidence":
+			a.flat.evidence, err = s.text(maxEvidence)
+		case "instances":
+			err = s.children(func(se xml.StartElement) error {
+				if se.Name.Local != "instance" {
+					return s.skip()
+				}
+				var in instance
+				err := s.children(func(se xml.StartElement) error {
+					var err error
+					switch se.Name.Local {
+					case "uri":
+						in.uri, err = s.text(maxField)
+					case "method":
+						in.method, err = s.text(maxShort)
+					case "param":
+						in.param, err = s.text(maxShort)
+					case "attack":
+						in.attack, err = s.text(maxEvidence)
+					case "evidence":
+						in.evidence, err = s.text(maxEvidence)
+					case "otherinfo":
+						in.otherinfo, err = s.text(maxEvidence)
+					default:
+						err = s.skip()
+					}
+					return err
+				})
+				a.instances = append(a.instances, in)
+				return err
+			})
+		default:
+			err = s.skip()
+		}
+		return err
+	})
+	if a.name == "" {
+		a.name = name
+	}
+	return a, err
+}
+
+// ---- common ----
+
+func (b *builder) site(st site, alerts []alert, fail func(string) error) error {
+	port := 0
+	if st.port != "" {
+		n, err := strconv.Atoi(st.port)
+		if err != nil || n < 0 || n > 65535 {
+			return fail(fmt.Sprintf("site %q: port %q is not a number in 0..65535", st.name, truncate(st.port, 64)))
+		}
+		port = n
+	}
+	ssl := strings.EqualFold(st.ssl, "true")
+	if st.name == "" {
+		if st.host == "" {
+			return fail("site without a name or host")
+		}
+		scheme := "http"
+		if ssl {
+			scheme = "https"
+		}
+		st.name = scheme + "://" + st.host
+		if port != 0 {
+			st.name += ":" + strconv.Itoa(port)
+		}
+	}
+	key := "site:" + st.name
+	b.addAsset(st, key, port, ssl)
+
+	for _, a := range alerts {
+		risk, err := smallInt(a.riskcode, 0, 3, true)
+		if err != nil {
+			return fail(fmt.Sprintf("alert %q: riskcode %q is not a number in 0..3", a.pluginID, truncate(a.riskcode, 64)))
+		}
+		conf, err := smallInt(a.confidence, 0, 4, false)
+		if err != nil {
+			return fail(fmt.Sprintf("alert %q: confidence %q is not a number in 0..4", a.pluginID, truncate(a.confidence, 64)))
+		}
+		cweID, err := smallInt(a.cweid, -1, 999_999, false)
+		if err != nil {
+			return fail(fmt.Sprintf("alert %q: cweid %q is not a CWE number", a.pluginID, truncate(a.cweid, 64)))
+		}
+		wascID, err := smallInt(a.wascid, -1, 999_999, false)
+		if err != nil {
+			return fail(fmt.Sprintf("alert %q: wascid %q is not a WASC number", a.pluginID, truncate(a.wascid, 64)))
+		}
+		rule := firstNonEmpty(a.alertRef, a.pluginID)
+		if rule == "" {
+			return fail(fmt.Sprintf("alert %q without a pluginid", a.name))
+		}
+		tmpl := importers.Finding{
+			AssetKey:        key,
+			RuleID:          rule,
+			Title:           firstNonEmpty(a.name, "ZAP alert "+rule),
+			Severity:        []importers.Severity{importers.Info, importers.Low, importers.Medium, importers.High}[risk],
+			ScannerSeverity: firstNonEmpty(a.riskdesc, a.riskcode),
+			Description:     truncate(plainText(a.desc), maxField),
+			Remediation:     truncate(plainText(a.solution), maxField),
+			References:      splitRefs(a.reference),
+		}
+		if conf == 0 && strings.TrimSpace(a.confidence) != "" {
+			tmpl.VEXState = "false_positive"
+		}
+		if cweID > 0 {
+			tmpl.CWEs = []string{"CWE-" + strconv.Itoa(cweID)}
+		}
+		if wascID > 0 {
+			tmpl.References = addUnique(tmpl.References, "WASC-"+strconv.Itoa(wascID))
+		}
+		alertOther := truncate(plainText(a.otherinfo), maxEvidence)
+		instances := a.instances
+		if len(instances) == 0 {
+			instances = []instance{a.flat}
+		}
+		for _, in := range instances {
+			f := tmpl
+			f.CWEs = append([]string(nil), tmpl.CWEs...)
+			f.References = append([]string(nil), tmpl.References...)
+			method := strings.ToUpper(strings.TrimSpace(in.method))
+			uri := strings.TrimSpace(in.uri)
+			param := strings.TrimSpace(in.param)
+			f.Location = importers.Location{Host: st.host, Port: port, URL: uri, Method: method, Param: param}
+			f.Evidence = evidence(in, alertOther)
+			f.Fingerprint = fingerprint("zap/v1", st.name, rule, method, uri, param)
+			b.fs.add(f)
+		}
+	}
+	return nil
+}
+
+func (b *builder) addAsset(st site, key string, port int, ssl bool) {
+	if b.assetIdx == nil {
+		b.assetIdx = map[string]int{}
+	}
+	if _, ok := b.assetIdx[key]; ok {
+		return
+	}
+	a := importers.Asset{Key: key, Kind: importers.WebApplication, Name: st.name, BaseURL: st.name}
+	if st.host != "" {
+		if addr, err := netip.ParseAddr(strings.Trim(st.host, "[]")); err == nil {
+			a.IPs = []string{addr.String()}
+		} else {
+			a.Hostnames = []string{st.host}
+		}
+	}
+	if port > 0 {
+		name := "http"
+		if ssl {
+			name = "https"
+		}
+		a.Services = []importers.Service{{Port: port, Protocol: "tcp", State: "open", Name: name}}
+	}
+	b.assetIdx[key] = len(b.assets)
+	b.assets = append(b.assets, a)
+}
+
+func evidence(in instance, alertOther string) string {
+	var e strings.Builder
+	e.WriteString(strings.TrimSpace(in.evidence))
+	line := func(label, v string) {
+		if v = strings.TrimSpace(v); v == "" {
+			return
+		}
+		if e.Len() > 0 {
+			e.WriteString("\n")
+		}
+		e.WriteString(label + v)
+	}
+	line("Attack: ", in.attack)
+	other := alertOther
+	if strings.TrimSpace(in.otherinfo) != "" {
+		other = truncate(plainText(in.otherinfo), maxEvidence)
+	}
+	line("Other info: ", other)
+	return truncate(e.String(), maxEvidence)
+}
+
+// smallInt parses an integer in lo..hi; empty (or, when !required, absent) is 0 for riskcode
+// and -1 (none) otherwise.
+func smallInt(v string, lo, hi int, required bool) (int, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		if required {
+			return 0, nil
+		}
+		return -1, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return 0, fmt.Errorf("out of range")
+	}
+	return n, nil
+}
+
+// plainText drops HTML tags (block tags become line breaks), decodes entities, trims lines and
+// keeps at most one blank line in a row. It is linear in the input.
+func plainText(v string) string {
+	if strings.IndexByte(v, '<') >= 0 {
+		var b strings.Builder
+		b.Grow(len(v))
+		for i := 0; i < len(v); {
+			if v[i] == '<' && i+1 < len(v) && (isLetter(v[i+1]) || v[i+1] == '/' || v[i+1] == '!') {
+				if end := strings.IndexAny(v[i+1:], "<>"); end >= 0 && v[i+1+end] == '>' {
+					if isBlockTag(v[i+1 : i+1+end]) {
+						b.WriteByte('\n')
+					}
+					i += end + 2
+					continue
+				}
+			}
+			b.WriteByte(v[i])
+			i++
+		}
+		v = b.String()
+	}
+	if strings.IndexByte(v, '&') >= 0 {
+		v = html.UnescapeString(v)
+	}
+	var out strings.Builder
+	blank := 0
+	for _, line := range strings.Split(v, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			blank++
+			continue
+		}
+		if out.Len() > 0 {
+			out.WriteString("\n")
+			if blank > 0 {
+				out.WriteString("\n")
+			}
+		}
+		blank = 0
+		out.WriteString(line)
+	}
+	return out.String()
+}
+
+func isLetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
+
+// isBlockTag reports whether the inside of a tag ("p", "/p", "br/", "li class=x") is a block tag.
+func isBlockTag(t string) bool {
+	t = strings.TrimPrefix(t, "/")
+	n := 0
+	for n < len(t) && (isLetter(t[n]) || (n > 0 && t[n] >= '0' && t[n] <= '9')) {
+		n++
+	}
+	switch strings.ToLower(t[:n]) {
+	case "p", "br", "li", "ul", "ol", "div", "tr", "h1", "h2", "h3", "h4", "h5", "h6":
+		return true
+	}
+	return false
+}
+
+// splitRefs reads ZAP's reference field: "<p>url</p><p>url</p>" or one URL per line.
+func splitRefs(v string) []string {
+	var out []string
+	for _, f := range strings.Fields(plainText(v)) {
+		out = addUnique(out, truncate(f, maxShort))
+	}
+	return out
+}
+
+func parseGenerated(v string) (time.Time, bool) {
+	v = strings.TrimSpace(v)
+	for _, layout := range []string{"Mon, 2 Jan 2006 15:04:05", time.RFC3339Nano, time.RFC1123Z, time.RFC1123} {
+		if t, err := time.Parse(layout, v); err == nil {
+			return t.UTC(), true
+		}
+	}
+	return time.Time{}, false
+}
+
+func firstNonEmpty(v ...string) string {
+	for _, s := range v {
+		if s = strings.TrimSpace(s); s != "" {
+			return s
+		}
+	}
+	return ""
+}

@@ -1,0 +1,218 @@
+package zap
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/socplatform/soc/commands/scans/importers"
+)
+
+// Expected counts, computed with jq (JSON) and xmllint (XML) independently of this parser.
+//
+// JSON:
+//
+//	sites:     jq '[.site[]]|length' FILE
+//	instances: jq '[.site[].alerts[].instances[]]|length' FILE
+//	findings (distinct site, alertRef//pluginid, METHOD, uri, param) and their riskcodes:
+//	  jq -r '.site[] as $s|$s.alerts[] as $a|$a.instances[]|[$s["@name"],($a.alertRef//$a.pluginid),
+//	    (.method|ascii_upcase),.uri,(.param//""),$a.riskcode]|@json' FILE | sort -u |
+//	    jq -s -c 'map(.[5])|group_by(.)|map({(.[0]):length})|add'
+//
+// XML:
+//
+//	sites:     xmllint --xpath 'count(//site)' FILE
+//	instances: xmllint --xpath 'count(//instance)' FILE
+//	findings and their riskcodes:
+//	  n=$(xmllint --xpath 'count(//instance)' FILE); for i in $(seq 1 $n); do xmllint --xpath
+//	    "concat((//instance)[$i]/ancestor::site/@name,'|',(//instance)[$i]/ancestor::alertitem/alertRef,'|',
+//	    (//instance)[$i]/method,'|',(//instance)[$i]/uri,'|',normalize-space((//instance)[$i]/param),'|',
+//	    (//instance)[$i]/ancestor::alertitem/riskcode)" FILE; echo; done | grep . | sort -u |
+//	    awk -F'|' '{c[$NF]++} END {for (k in c) print k, c[k]}'
+var testdataCounts = []struct {
+	file                       string
+	sites, instances, findings int
+	sev                        map[importers.Severity]int // riskcode 0..3 = info, low, medium, high
+}{
+	{"zap_2.10.0_first_scan.xml", 1, 130, 129, map[importers.Severity]int{"info": 46, "low": 48, "medium": 30, "high": 5}},
+	{"zap_2.16.1_with_req_resp.xml", 1, 13, 13, map[importers.Severity]int{"info": 13}},
+	{"zap_2.8.0_juice-shop.json", 1, 86, 71, map[importers.Severity]int{"info": 11, "low": 40, "medium": 20}},
+	{"zap_2.9.0_example.com.json", 1, 43, 24, map[importers.Severity]int{"info": 4, "low": 19, "medium": 1}},
+}
+
+func TestTestdataCounts(t *testing.T) {
+	td := sharedTestdata(t)
+	files, _ := filepath.Glob(filepath.Join(td, format, "*"))
+	if len(files) != len(testdataCounts) {
+		t.Errorf("%d files under testdata/%s, the table knows %d: add the new ones", len(files), format, len(testdataCounts))
+	}
+	for _, tc := range testdataCounts {
+		t.Run(tc.file, func(t *testing.T) {
+			rep := parseFile(t, filepath.Join(td, format, tc.file))
+			checkInvariants(t, rep)
+			if len(rep.Assets) != tc.sites {
+				t.Errorf("assets = %d, want %d", len(rep.Assets), tc.sites)
+			}
+			if len(rep.Findings) != tc.findings {
+				t.Errorf("findings = %d, want %d (%d instances, repeats merged)", len(rep.Findings), tc.findings, tc.instances)
+			}
+			got := map[importers.Severity]int{}
+			for _, f := range rep.Findings {
+				got[f.Severity]++
+			}
+			for _, s := range []importers.Severity{"info", "low", "medium", "high", "critical"} {
+				if got[s] != tc.sev[s] {
+					t.Errorf("%s findings = %d, want %d", s, got[s], tc.sev[s])
+				}
+			}
+			if rep.ScannerVersion == "" || rep.FinishedAt.IsZero() {
+				t.Errorf("scanner %q %q at %v", rep.ScannerName, rep.ScannerVersion, rep.FinishedAt)
+			}
+		})
+	}
+}
+
+func find(rep *importers.Report, rule, url string) *importers.Finding {
+	for i := range rep.Findings {
+		if rep.Findings[i].RuleID == rule && rep.Findings[i].Location.URL == url {
+			return &rep.Findings[i]
+		}
+	}
+	return nil
+}
+
+func TestKnownFields(t *testing.T) {
+	td := sharedTestdata(t)
+
+	t.Run("zap_2.8.0_juice-shop", func(t *testing.T) {
+		rep := parseFile(t, filepath.Join(td, format, "zap_2.8.0_juice-shop.json"))
+		a := rep.Assets[0]
+		if a.Key != "site:http://192.168.1.14:3000" || a.Kind != importers.WebApplication || a.BaseURL != "http://192.168.1.14:3000" ||
+			strings.Join(a.IPs, ",") != "192.168.1.14" || len(a.Services) != 1 || a.Services[0].Port != 3000 || a.Services[0].Name != "http" {
+			t.Errorf("asset = %+v", a)
+		}
+		// jq '.site[0].alerts[0]|{pluginid,cweid,wascid,reference}, .instances[0]'
+		f := find(rep, "10037", "http://192.168.1.14:3000/assets/public/favicon_js.ico")
+		if f == nil {
+			t.Fatal("10037 on favicon_js.ico missing")
+		}
+		if f.Title != `Server Leaks Information via "X-Powered-By" HTTP Response Header Field(s)` || f.Severity != importers.Low ||
+			f.ScannerSeverity != "Low (Medium)" || strings.Join(f.CWEs, ",") != "CWE-200" || f.Evidence != "X-Powered-By: Express" ||
+			f.Location != (importers.Location{Host: "192.168.1.14", Port: 3000, URL: "http://192.168.1.14:3000/assets/public/favicon_js.ico", Method: "GET"}) ||
+			strings.Join(f.References, " ") != "http://blogs.msdn.com/b/varunm/archive/2013/04/23/remove-unwanted-http-response-headers.aspx http://www.troyhunt.com/2012/02/shhh-dont-let-your-response-headers.html WASC-13" ||
+			strings.Contains(f.Description, "<p>") || !strings.HasPrefix(f.Description, "The web/application server is leaking information") {
+			t.Errorf("10037 = %+v", f)
+		}
+		// Timestamp Disclosure is listed twice for vendor-es2015.js (two timestamps): one finding.
+		f = find(rep, "10096", "http://192.168.1.14:3000/vendor-es2015.js")
+		if f == nil || strings.Count(f.Evidence, "\n----\n") < 1 {
+			t.Errorf("10096 on vendor-es2015.js = %+v", f)
+		}
+	})
+
+	t.Run("zap_2.9.0_example.com", func(t *testing.T) {
+		rep := parseFile(t, filepath.Join(td, format, "zap_2.9.0_example.com.json"))
+		// jq '.site[].alerts[]|select(.pluginid=="10055")|{cweid,wascid,riskcode,i:.instances[0]}'
+		f := find(rep, "10055", "https://www.example.com/ui/")
+		if f == nil || f.Severity != importers.Medium || strings.Join(f.CWEs, ",") != "CWE-16" || f.Location.Param != "Content-Security-Policy" ||
+			!strings.HasPrefix(f.Evidence, "default-src 'none'") || !contains(f.References, "WASC-15") || rep.Assets[0].Services[0].Name != "https" {
+			t.Errorf("10055 = %+v", f)
+		}
+		for _, f := range rep.Findings { // pluginid 10109 has "cweid": null
+			if f.RuleID == "10109" && len(f.CWEs) != 0 {
+				t.Errorf("10109 CWEs = %v", f.CWEs)
+			}
+		}
+	})
+
+	t.Run("zap_2.10.0_first_scan", func(t *testing.T) {
+		rep := parseFile(t, filepath.Join(td, format, "zap_2.10.0_first_scan.xml"))
+		// xmllint --xpath '//alertitem[riskcode=3][1]/*[self::alert or self::cweid or self::wascid]' and its instance
+		url := "http://bodgeit.securecodebox-demo.svc:8080/bodgeit/search.jsp?q=%3C%2Ffont%3E%3Cscript%3Ealert%281%29%3B%3C%2Fscript%3E%3Cfont%3E"
+		f := find(rep, "40012", url)
+		if f == nil {
+			t.Fatal("40012 missing")
+		}
+		if f.Title != "Cross Site Scripting (Reflected)" || f.Severity != importers.High || strings.Join(f.CWEs, ",") != "CWE-79" ||
+			f.Location.Param != "q" || f.Location.Method != "GET" ||
+			f.Evidence != "</font><script>alert(1);</script><font>\nAttack: </font><script>alert(1);</script><font>" ||
+			strings.Join(f.References, " ") != "http://projects.webappsec.org/Cross-Site-Scripting http://cwe.mitre.org/data/definitions/79.html WASC-8" {
+			t.Errorf("40012 = %+v", f)
+		}
+	})
+
+	t.Run("zap_2.16.1_with_req_resp", func(t *testing.T) {
+		rep := parseFile(t, filepath.Join(td, format, "zap_2.16.1_with_req_resp.xml"))
+		f := find(rep, "10029", "https://example-domain.com/cpapi/api/redirect/getPrefillOtuTokenData?otuToken=otuToken&clearCache=true")
+		if f == nil || f.Title != "Cookie Poisoning" || strings.Join(f.CWEs, ",") != "CWE-565" || f.Location.Param != "clearCache" ||
+			strings.Join(f.References, " ") != "https://en.wikipedia.org/wiki/HTTP_cookie https://cwe.mitre.org/data/definitions/565.html WASC-20" ||
+			strings.Contains(f.Evidence, "HTTP/1.1") {
+			t.Errorf("10029 = %+v", f)
+		}
+		if rep.ScannerName != "ZAP" || rep.ScannerVersion != "2.16.1" {
+			t.Errorf("scanner %q %q", rep.ScannerName, rep.ScannerVersion)
+		}
+	})
+}
+
+func contains(list []string, v string) bool {
+	for _, s := range list {
+		if s == v {
+			return true
+		}
+	}
+	return false
+}
+
+func TestDeterministic(t *testing.T) {
+	td := sharedTestdata(t)
+	files, _ := filepath.Glob(filepath.Join(td, format, "*"))
+	for _, file := range files {
+		a, _ := json.Marshal(parseFile(t, file))
+		b, _ := json.Marshal(parseFile(t, file))
+		if string(a) != string(b) {
+			t.Errorf("%s: two parses differ", filepath.Base(file))
+		}
+	}
+}
+
+// TestDetectCrossFormat runs Detect over every file of every scanner format in the shared
+// testdata: the parser must claim its own files and no other.
+func TestDetectCrossFormat(t *testing.T) {
+	p := New()
+	for dir, files := range allTestdataFiles(t) {
+		for _, file := range files {
+			if got, want := p.Detect(head(t, file)), dir == format; got != want {
+				t.Errorf("Detect(%s/%s) = %v, want %v", dir, filepath.Base(file), got, want)
+			}
+		}
+	}
+}
+
+func TestDetectHandmade(t *testing.T) {
+	for in, want := range map[string]bool{
+		`<?xml version="1.0"?><OWASPZAPReport version="2.10.0">`:           true,
+		`{"@programName":"ZAP","@version":"2.14.0","site":[`:               true,
+		`{"@version":"2.8.0","@generated":"x","site":[{"@name":"http://a"`: true,
+		`{"site":{"@name":"http://a","alerts":[]}}`:                        true,
+		`{"@version":"2.8.0","site":"x"}`:                                  false,
+		`{"site":[1,2]}`:                                                   false,
+		`{"runs":[{"site":[{"@name":"x"}]}]}`:                              false, // not top level
+		`{"bomFormat":"CycloneDX","site":[]}`:                              false,
+		`<nmaprun/>`:                                                       false,
+		`[[[[[[`:                                                           false,
+		``:                                                                 false,
+	} {
+		if got := New().Detect([]byte(in)); got != want {
+			t.Errorf("Detect(%q) = %v, want %v", in, got, want)
+		}
+	}
+}
+
+func TestFormat(t *testing.T) {
+	var p importers.Parser = New()
+	if p.Format() != "zap" {
+		t.Errorf("Format() = %q", p.Format())
+	}
+}
