@@ -64,6 +64,14 @@ func (s *Store) stream(id string) *stream {
 
 func (st *stream) live() bool { return !st.deleted && !st.tombstoned && st.version > 0 }
 
+// liveVersion is the version a conflict reports: 0 when the stream has no live events.
+func (st *stream) liveVersion() int64 {
+	if st.live() {
+		return st.version
+	}
+	return 0
+}
+
 // Append implements events.EventStore.
 func (s *Store) Append(ctx context.Context, streamID string, expected events.ExpectedVersion, evs []events.Envelope) (events.AppendResult, error) {
 	if err := ctx.Err(); err != nil {
@@ -100,7 +108,7 @@ func (s *Store) Append(ctx context.Context, streamID string, expected events.Exp
 		}
 	}
 	if !expected.Check(st.version, st.live()) {
-		return events.AppendResult{}, &events.VersionConflictError{StreamID: streamID, Expected: expected, Actual: st.version, Exists: st.live()}
+		return events.AppendResult{}, &events.VersionConflictError{StreamID: streamID, Expected: expected, Actual: st.liveVersion(), Exists: st.live()}
 	}
 	for _, e := range evs {
 		if e.EventID != "" {
@@ -182,6 +190,9 @@ func (s *Store) ReadStream(ctx context.Context, streamID string, opts events.Rea
 			}
 		}
 	}
+	if len(out) == 0 && !opts.AsOf.IsZero() {
+		return nil, events.ErrStreamNotFound
+	}
 	return out, nil
 }
 
@@ -260,6 +271,10 @@ func (s *Store) StreamInfo(ctx context.Context, streamID string) (events.StreamI
 func (s *Store) SetStreamMetadata(ctx context.Context, streamID string, metadata json.RawMessage) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(metadata, &m); err != nil || m == nil {
+		return &events.InvalidEventError{Index: -1, Name: "metadata", Reason: "must be a JSON object"}
+	}
 	st := s.stream(streamID)
 	if st.tombstoned {
 		return &events.StreamDeletedError{StreamID: streamID}
@@ -276,8 +291,11 @@ func (s *Store) DeleteStream(ctx context.Context, streamID string, expected even
 	if st.tombstoned {
 		return &events.StreamDeletedError{StreamID: streamID}
 	}
+	if !st.live() {
+		return events.ErrStreamNotFound
+	}
 	if !expected.Check(st.version, st.live()) {
-		return &events.VersionConflictError{StreamID: streamID, Expected: expected, Actual: st.version, Exists: st.live()}
+		return &events.VersionConflictError{StreamID: streamID, Expected: expected, Actual: st.liveVersion(), Exists: st.live()}
 	}
 	st.deleted = true
 	st.truncateBefore = st.version + 1
@@ -293,7 +311,7 @@ func (s *Store) TombstoneStream(ctx context.Context, streamID string, expected e
 		return &events.StreamDeletedError{StreamID: streamID}
 	}
 	if !expected.Check(st.version, st.live()) {
-		return &events.VersionConflictError{StreamID: streamID, Expected: expected, Actual: st.version, Exists: st.live()}
+		return &events.VersionConflictError{StreamID: streamID, Expected: expected, Actual: st.liveVersion(), Exists: st.live()}
 	}
 	st.tombstoned = true
 	return nil
