@@ -66,6 +66,8 @@ import (
 	"time"
 
 	"github.com/socplatform/soc/commands/scans/importers"
+	"github.com/socplatform/soc/commands/scans/importers/internal/jsonwalk"
+	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
 )
 
 const format = "cyclonedx"
@@ -80,7 +82,7 @@ func (parser) Format() string { return format }
 // Detect reports whether head is a JSON object whose top-level bomFormat is "CycloneDX".
 func (parser) Detect(head []byte) bool {
 	found := false
-	topKeys(head, func(key string, dec *json.Decoder) (bool, bool) {
+	jsonwalk.TopKeys(head, func(key string, dec *json.Decoder) (bool, bool) {
 		if key != "bomFormat" {
 			return false, false
 		}
@@ -92,33 +94,33 @@ func (parser) Detect(head []byte) bool {
 }
 
 type cdxComponent struct {
-	BOMRef             scalar         `json:"bom-ref"`
-	Type               scalar         `json:"type"`
-	Name               scalar         `json:"name"`
-	Version            scalar         `json:"version"`
-	PURL               scalar         `json:"purl"`
-	Properties         []cdxProperty  `json:"properties"`
-	ExternalReferences []cdxExtRef    `json:"externalReferences"`
-	Components         []cdxComponent `json:"components"`
+	BOMRef             jsonwalk.Scalar `json:"bom-ref"`
+	Type               jsonwalk.Scalar `json:"type"`
+	Name               jsonwalk.Scalar `json:"name"`
+	Version            jsonwalk.Scalar `json:"version"`
+	PURL               jsonwalk.Scalar `json:"purl"`
+	Properties         []cdxProperty   `json:"properties"`
+	ExternalReferences []cdxExtRef     `json:"externalReferences"`
+	Components         []cdxComponent  `json:"components"`
 }
 
 type cdxProperty struct {
-	Name  scalar `json:"name"`
-	Value scalar `json:"value"`
+	Name  jsonwalk.Scalar `json:"name"`
+	Value jsonwalk.Scalar `json:"value"`
 }
 
 type cdxExtRef struct {
-	Type scalar `json:"type"`
-	URL  scalar `json:"url"`
+	Type jsonwalk.Scalar `json:"type"`
+	URL  jsonwalk.Scalar `json:"url"`
 }
 
 type cdxTool struct {
-	Name    scalar `json:"name"`
-	Version scalar `json:"version"`
+	Name    jsonwalk.Scalar `json:"name"`
+	Version jsonwalk.Scalar `json:"version"`
 }
 
 type cdxMetadata struct {
-	Timestamp scalar          `json:"timestamp"`
+	Timestamp jsonwalk.Scalar `json:"timestamp"`
 	Tools     json.RawMessage `json:"tools"`
 	Component *cdxComponent   `json:"component"`
 }
@@ -182,37 +184,37 @@ func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	w := newWalker(ctx, r, format)
+	w := jsonwalk.New(ctx, r, format)
 	var bomFormat string
 	var meta cdxMetadata
 	index := map[string]compInfo{}
 	var vulns []vulnRec
-	err := w.object(func(key string) error {
+	err := w.Object(func(key string) error {
 		switch key {
 		case "bomFormat":
-			if err := w.decode(&bomFormat); err != nil {
+			if err := w.Decode(&bomFormat); err != nil {
 				return err
 			}
 			if !strings.EqualFold(bomFormat, "CycloneDX") {
-				return w.errorf("bomFormat is %q, not \"CycloneDX\"", truncate(bomFormat, 64))
+				return w.Errorf("bomFormat is %q, not \"CycloneDX\"", parseutil.Truncate(bomFormat, 64))
 			}
 			return nil
 		case "metadata":
-			return w.decode(&meta)
+			return w.Decode(&meta)
 		case "components":
-			return w.array(func() error {
+			return w.Array(func() error {
 				var c cdxComponent
-				if err := w.decode(&c); err != nil {
+				if err := w.Decode(&c); err != nil {
 					return err
 				}
 				indexComponent(index, &c)
 				return nil
 			})
 		case "vulnerabilities":
-			return w.array(func() error {
-				off := w.dec.InputOffset()
+			return w.Array(func() error {
+				off := w.InputOffset()
 				var v cdxVuln
-				if err := w.decode(&v); err != nil {
+				if err := w.Decode(&v); err != nil {
 					return err
 				}
 				bound(&v)
@@ -220,12 +222,12 @@ func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error)
 				return nil
 			})
 		}
-		return w.skip()
+		return w.Skip()
 	})
 	if err != nil {
 		return nil, err
 	}
-	if err := w.end(); err != nil {
+	if err := w.End(); err != nil {
 		return nil, err
 	}
 	if bomFormat == "" {
@@ -237,7 +239,7 @@ func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error)
 		rep.FinishedAt = t.UTC()
 	}
 	if name, version := toolOf(meta.Tools); name != "" {
-		rep.ScannerName, rep.ScannerVersion = truncate(name, maxShort), truncate(version, maxShort)
+		rep.ScannerName, rep.ScannerVersion = parseutil.Truncate(name, parseutil.MaxShort), parseutil.Truncate(version, parseutil.MaxShort)
 	}
 	var metaComp *compInfo
 	if meta.Component != nil {
@@ -248,15 +250,15 @@ func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error)
 	asset := assetOf(meta.Component)
 	rep.Assets = []importers.Asset{asset}
 
-	var fs findingSet
+	var fs parseutil.FindingSet
 	for _, rec := range vulns {
 		tmpl, err := findingOf(&rec.v, asset)
 		if err != nil {
-			return nil, &importers.ParseError{Format: format, Offset: rec.off, Msg: fmt.Sprintf("vulnerability %q: %v", truncate(rec.v.ID, 64), err)}
+			return nil, &importers.ParseError{Format: format, Offset: rec.off, Msg: fmt.Sprintf("vulnerability %q: %v", parseutil.Truncate(rec.v.ID, 64), err)}
 		}
 		refs := []string{}
 		for _, a := range rec.v.Affects {
-			refs = addUnique(refs, truncate(strings.TrimSpace(a.Ref), maxShort))
+			refs = parseutil.AddUnique(refs, parseutil.Truncate(strings.TrimSpace(a.Ref), parseutil.MaxShort))
 		}
 		if len(refs) == 0 {
 			refs = []string{""}
@@ -279,40 +281,40 @@ func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error)
 				ident, path = comp.identity(), comp.path
 				f.Component = &importers.Component{PURL: comp.purl, Name: comp.name, Version: comp.version, Type: comp.typ, Path: comp.path}
 				f.Component.FixedVersion = fixedVersion(&rec.v, ref)
-				f.Title = truncate(strings.TrimSpace(rec.v.ID+" in "+strings.TrimSpace(comp.name+" "+comp.version)), maxShort)
+				f.Title = parseutil.Truncate(strings.TrimSpace(rec.v.ID+" in "+strings.TrimSpace(comp.name+" "+comp.version)), parseutil.MaxShort)
 				f.Location.File = comp.path
 			}
 			if asset.Kind == importers.ContainerImage {
 				f.Location.Image = asset.ImageName
 			}
-			f.Fingerprint = fingerprint("cyclonedx/v1", asset.Key, rec.v.ID, ident, path)
-			fs.add(f)
+			f.Fingerprint = parseutil.FingerprintCanonical("cyclonedx/v1", asset.Key, rec.v.ID, ident, path)
+			fs.Add(f)
 		}
 	}
-	rep.Findings = fs.findings()
+	rep.Findings = fs.Findings()
 	return rep, nil
 }
 
 // bound cuts the text of a decoded vulnerability to the field limits.
 func bound(v *cdxVuln) {
-	v.ID = truncate(strings.TrimSpace(v.ID), maxShort)
-	v.Description = truncate(v.Description, maxField)
-	v.Detail = truncate(v.Detail, maxField)
-	v.Recommendation = truncate(v.Recommendation, maxField)
-	v.Workaround = truncate(v.Workaround, maxField)
+	v.ID = parseutil.Truncate(strings.TrimSpace(v.ID), parseutil.MaxShort)
+	v.Description = parseutil.Truncate(v.Description, parseutil.MaxField)
+	v.Detail = parseutil.Truncate(v.Detail, parseutil.MaxField)
+	v.Recommendation = parseutil.Truncate(v.Recommendation, parseutil.MaxField)
+	v.Workaround = parseutil.Truncate(v.Workaround, parseutil.MaxField)
 	if v.Analysis != nil {
-		v.Analysis.Detail = truncate(v.Analysis.Detail, maxEvidence)
-		v.Analysis.State = truncate(v.Analysis.State, maxShort)
-		v.Analysis.Justification = truncate(v.Analysis.Justification, maxShort)
+		v.Analysis.Detail = parseutil.Truncate(v.Analysis.Detail, parseutil.MaxEvidence)
+		v.Analysis.State = parseutil.Truncate(v.Analysis.State, parseutil.MaxShort)
+		v.Analysis.Justification = parseutil.Truncate(v.Analysis.Justification, parseutil.MaxShort)
 	}
-	if len(v.Affects) > maxList {
-		v.Affects = v.Affects[:maxList]
+	if len(v.Affects) > parseutil.MaxList {
+		v.Affects = v.Affects[:parseutil.MaxList]
 	}
-	if len(v.Advisories) > maxList {
-		v.Advisories = v.Advisories[:maxList]
+	if len(v.Advisories) > parseutil.MaxList {
+		v.Advisories = v.Advisories[:parseutil.MaxList]
 	}
-	if len(v.Ratings) > maxList {
-		v.Ratings = v.Ratings[:maxList]
+	if len(v.Ratings) > parseutil.MaxList {
+		v.Ratings = v.Ratings[:parseutil.MaxList]
 	}
 }
 
@@ -324,32 +326,32 @@ func findingOf(v *cdxVuln, asset importers.Asset) (importers.Finding, error) {
 	srcName := ""
 	if v.Source != nil {
 		srcName = strings.TrimSpace(v.Source.Name)
-		f.References = addUnique(f.References, truncate(strings.TrimSpace(v.Source.URL), maxShort))
+		f.References = parseutil.AddUnique(f.References, parseutil.Truncate(strings.TrimSpace(v.Source.URL), parseutil.MaxShort))
 	}
 	classify := func(id string) {
 		id = strings.TrimSpace(id)
 		switch u := strings.ToUpper(id); {
 		case strings.HasPrefix(u, "CVE-"):
-			f.CVEs = addUnique(f.CVEs, truncate(u, maxShort))
+			f.CVEs = parseutil.AddUnique(f.CVEs, parseutil.Truncate(u, parseutil.MaxShort))
 		case strings.HasPrefix(u, "GHSA-"):
-			f.GHSAs = addUnique(f.GHSAs, truncate("GHSA-"+strings.ToLower(id[5:]), maxShort))
+			f.GHSAs = parseutil.AddUnique(f.GHSAs, parseutil.Truncate("GHSA-"+strings.ToLower(id[5:]), parseutil.MaxShort))
 		}
 	}
 	classify(v.ID)
 	for _, ref := range v.References {
 		classify(ref.ID)
 		if ref.Source != nil {
-			f.References = addUnique(f.References, truncate(strings.TrimSpace(ref.Source.URL), maxShort))
+			f.References = parseutil.AddUnique(f.References, parseutil.Truncate(strings.TrimSpace(ref.Source.URL), parseutil.MaxShort))
 		}
 	}
 	for _, a := range v.Advisories {
-		f.References = addUnique(f.References, truncate(strings.TrimSpace(a.URL), maxShort))
+		f.References = parseutil.AddUnique(f.References, parseutil.Truncate(strings.TrimSpace(a.URL), parseutil.MaxShort))
 	}
 	for _, n := range v.CWEs {
 		if n <= 0 || n >= 1_000_000 {
 			return f, fmt.Errorf("cwe %d is not a CWE number", n)
 		}
-		f.CWEs = addUnique(f.CWEs, "CWE-"+strconv.Itoa(n))
+		f.CWEs = parseutil.AddUnique(f.CWEs, "CWE-"+strconv.Itoa(n))
 	}
 
 	// CVSS ratings.
@@ -370,17 +372,17 @@ func findingOf(v *cdxVuln, asset importers.Asset) (importers.Finding, error) {
 			s := *r.Score
 			score = &s
 		}
-		f.CVSS = addCVSS(f.CVSS, importers.CVSS{Version: version, Vector: truncate(vector, maxShort), Score: score, Source: truncate(src, maxShort)})
+		f.CVSS = parseutil.AddCVSS(f.CVSS, importers.CVSS{Version: version, Vector: parseutil.Truncate(vector, parseutil.MaxShort), Score: score, Source: parseutil.Truncate(src, parseutil.MaxShort)})
 	}
 	f.Severity, f.ScannerSeverity = severityOf(v.Ratings, srcName)
 
 	f.Description = strings.TrimSpace(v.Description)
 	if d := strings.TrimSpace(v.Detail); d != "" && d != f.Description {
-		f.Description = truncate(strings.TrimSpace(f.Description+"\n\n"+d), maxField)
+		f.Description = parseutil.Truncate(strings.TrimSpace(f.Description+"\n\n"+d), parseutil.MaxField)
 	}
 	f.Remediation = strings.TrimSpace(v.Recommendation)
 	if wa := strings.TrimSpace(v.Workaround); wa != "" {
-		f.Remediation = truncate(strings.TrimSpace(f.Remediation+"\n\nWorkaround: "+wa), maxField)
+		f.Remediation = parseutil.Truncate(strings.TrimSpace(f.Remediation+"\n\nWorkaround: "+wa), parseutil.MaxField)
 	}
 	if a := v.Analysis; a != nil {
 		f.VEXState = strings.TrimSpace(a.State)
@@ -396,7 +398,7 @@ func findingOf(v *cdxVuln, asset importers.Asset) (importers.Finding, error) {
 			}
 			e = append(e, "Response: "+strings.Join(resp, ", "))
 		}
-		f.Evidence = truncate(strings.Join(e, "\n"), maxEvidence)
+		f.Evidence = parseutil.Truncate(strings.Join(e, "\n"), parseutil.MaxEvidence)
 	}
 	return f, nil
 }
@@ -500,7 +502,7 @@ func severityOf(ratings []cdxRating, source string) (importers.Severity, string)
 	}
 	best, bestRaw := importers.Severity(""), ""
 	for _, r := range ratings {
-		if s, raw, ok := ratingSeverity(r); ok && (best == "" || sevRank(s) > sevRank(best)) {
+		if s, raw, ok := ratingSeverity(r); ok && (best == "" || parseutil.SeverityRank(s) > parseutil.SeverityRank(best)) {
 			best, bestRaw = s, raw
 		}
 	}
@@ -517,7 +519,7 @@ func fixedVersion(v *cdxVuln, ref string) string {
 		}
 		for _, ver := range a.Versions {
 			if strings.EqualFold(ver.Status, "unaffected") && strings.TrimSpace(ver.Version) != "" {
-				return truncate(strings.TrimSpace(ver.Version), maxShort)
+				return parseutil.Truncate(strings.TrimSpace(ver.Version), parseutil.MaxShort)
 			}
 		}
 	}
@@ -527,7 +529,7 @@ func fixedVersion(v *cdxVuln, ref string) string {
 func indexComponent(index map[string]compInfo, c *cdxComponent) {
 	if ref := strings.TrimSpace(string(c.BOMRef)); ref != "" {
 		if _, dup := index[ref]; !dup {
-			index[truncate(ref, maxShort)] = info(c)
+			index[parseutil.Truncate(ref, parseutil.MaxShort)] = info(c)
 		}
 	}
 	for i := range c.Components {
@@ -537,9 +539,9 @@ func indexComponent(index map[string]compInfo, c *cdxComponent) {
 
 func info(c *cdxComponent) compInfo {
 	ci := compInfo{
-		purl:    truncate(strings.TrimSpace(string(c.PURL)), maxShort),
-		name:    truncate(strings.TrimSpace(string(c.Name)), maxShort),
-		version: truncate(strings.TrimSpace(string(c.Version)), maxShort),
+		purl:    parseutil.Truncate(strings.TrimSpace(string(c.PURL)), parseutil.MaxShort),
+		name:    parseutil.Truncate(strings.TrimSpace(string(c.Name)), parseutil.MaxShort),
+		version: parseutil.Truncate(strings.TrimSpace(string(c.Version)), parseutil.MaxShort),
 	}
 	if p, ok := parsePURL(ci.purl); ok {
 		ci.typ = p.typ
@@ -548,7 +550,7 @@ func info(c *cdxComponent) compInfo {
 		switch p.Name {
 		case "aquasecurity:trivy:FilePath", "syft:location:0:path":
 			if ci.path == "" {
-				ci.path = truncate(strings.TrimSpace(string(p.Value)), maxShort)
+				ci.path = parseutil.Truncate(strings.TrimSpace(string(p.Value)), parseutil.MaxShort)
 			}
 		}
 	}
@@ -662,7 +664,7 @@ func assetOf(c *cdxComponent) importers.Asset {
 			for _, p := range c.Properties {
 				if p.Name == "aquasecurity:trivy:RepoDigest" {
 					if _, d, ok := strings.Cut(string(p.Value), "@"); ok && strings.HasPrefix(d, "sha256:") {
-						a.ImageDigest = truncate(d, maxShort)
+						a.ImageDigest = parseutil.Truncate(d, parseutil.MaxShort)
 						break
 					}
 				}
@@ -682,7 +684,7 @@ func assetOf(c *cdxComponent) importers.Asset {
 	a := importers.Asset{Kind: importers.Repository, Name: ci.name, PURL: ci.purl}
 	for _, r := range c.ExternalReferences {
 		if r.Type == "vcs" && a.RepoURL == "" {
-			a.RepoURL = truncate(strings.TrimSpace(string(r.URL)), maxShort)
+			a.RepoURL = parseutil.Truncate(strings.TrimSpace(string(r.URL)), parseutil.MaxShort)
 		}
 	}
 	switch {

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
 )
 
 const bomDoc = `{"bomFormat":"CycloneDX","specVersion":"1.6","serialNumber":"urn:uuid:1","version":1,` +
@@ -56,7 +58,7 @@ func TestHandmade(t *testing.T) {
 		f.CVSS[1].Vector != "CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:L/I:N/A:N" || f.CVSS[1].Source != "ghsa" {
 		t.Errorf("CVSS = %+v", f.CVSS)
 	}
-	if f.Fingerprint != fingerprint("cyclonedx/v1", "component:shop@3", "GHSA-aaaa-bbbb-cccc", "pkg:npm/%40scope/a@1.0.0?a=2&z=1", "/app/package-lock.json") {
+	if f.Fingerprint != parseutil.FingerprintCanonical("cyclonedx/v1", "component:shop@3", "GHSA-aaaa-bbbb-cccc", "pkg:npm/%40scope/a@1.0.0?a=2&z=1", "/app/package-lock.json") {
 		t.Error("fingerprint does not follow the documented rule")
 	}
 	if g := rep.Findings[1]; g.Component.Name != "urn:cdx:other/1#pkg" {
@@ -136,7 +138,7 @@ func TestFieldBounds(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := rep.Findings[0]
-	if len(f.Description) > maxField || !strings.HasSuffix(f.Description, truncMark) || len(f.Evidence) > maxEvidence || !strings.HasSuffix(f.Evidence, truncMark) {
+	if len(f.Description) > parseutil.MaxField || !strings.HasSuffix(f.Description, parseutil.TruncMark) || len(f.Evidence) > parseutil.MaxEvidence || !strings.HasSuffix(f.Evidence, parseutil.TruncMark) {
 		t.Errorf("description %d bytes, evidence %d bytes", len(f.Description), len(f.Evidence))
 	}
 }

@@ -50,9 +50,19 @@ import (
 	"time"
 
 	"github.com/socplatform/soc/commands/scans/importers"
+	"github.com/socplatform/soc/commands/scans/importers/internal/jsonguard"
+	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
 )
 
 const formatName = "grype"
+
+const (
+	// DefaultMaxBytes is the largest report Parse accepts when Parser.MaxBytes is zero.
+	DefaultMaxBytes = 512 << 20
+	// DefaultMaxDepth is the deepest nesting of arrays and objects Parse accepts when
+	// Parser.MaxDepth is zero. Real reports nest less than 20 levels.
+	DefaultMaxDepth = 128
+)
 
 // Parser parses Grype JSON reports. The zero value uses the default limits.
 type Parser struct {
@@ -74,7 +84,7 @@ func (*Parser) Format() string { return formatName }
 // member is an array of objects with vulnerability and artifact members, or an empty matches
 // array next to a grype descriptor or a source.
 func (*Parser) Detect(head []byte) bool {
-	p := headPaths(head)
+	p := jsonguard.HeadPaths(head)
 	if p[""] != "{" || p["/matches"] != "[" {
 		return false
 	}
@@ -103,7 +113,7 @@ type gCVSS struct {
 	Version string `json:"version"`
 	Vector  string `json:"vector"`
 	Metrics struct {
-		BaseScore score `json:"baseScore"`
+		BaseScore jsonguard.Score `json:"baseScore"`
 	} `json:"metrics"`
 }
 
@@ -190,50 +200,50 @@ type gReport struct {
 
 // Parse implements importers.Parser.
 func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error) {
-	maxBytes, maxDepth := limits(p.MaxBytes, p.MaxDepth)
-	data, err := load(ctx, formatName, r, maxBytes, maxDepth)
+	maxBytes, maxDepth := jsonguard.Limits(p.MaxBytes, p.MaxDepth, DefaultMaxBytes, DefaultMaxDepth)
+	data, err := jsonguard.Load(ctx, formatName, r, maxBytes, maxDepth)
 	if err != nil {
 		return nil, err
 	}
-	w := newWalker(ctx, formatName, data)
+	w := jsonguard.NewWalker(ctx, formatName, data)
 	var rep gReport
 	sawMatches := false
-	err = w.object("report", func(key string) error {
+	err = w.Object("report", func(key string) error {
 		switch key {
 		case "matches":
 			sawMatches = true
-			return w.array("matches", func(int) error {
+			return w.Array("matches", func(int) error {
 				var m gMatch
-				_, err := w.decode(&m)
+				_, err := w.Decode(&m)
 				rep.Matches = append(rep.Matches, m)
 				return err
 			})
 		case "source":
-			off, err := w.decode(&rep.Source)
+			off, err := w.Decode(&rep.Source)
 			rep.sourceOff = off
 			return err
 		case "distro":
-			_, err := w.decode(&rep.Distro)
+			_, err := w.Decode(&rep.Distro)
 			return err
 		case "descriptor":
-			_, err := w.decode(&rep.Descriptor)
+			_, err := w.Decode(&rep.Descriptor)
 			return err
 		}
-		return w.skip()
+		return w.Skip()
 	})
 	if err != nil {
 		return nil, err
 	}
-	if err := w.end(); err != nil {
+	if err := w.End(); err != nil {
 		return nil, err
 	}
 	if !sawMatches {
-		return nil, w.errAt(0, "not a Grype JSON report: no matches array")
+		return nil, w.ErrAt(0, "not a Grype JSON report: no matches array")
 	}
 	return build(ctx, w, &rep)
 }
 
-func build(ctx context.Context, w *walker, rep *gReport) (*importers.Report, error) {
+func build(ctx context.Context, w *jsonguard.Walker, rep *gReport) (*importers.Report, error) {
 	out := &importers.Report{
 		Format:         formatName,
 		ScannerName:    rep.Descriptor.Name,
@@ -265,7 +275,7 @@ func build(ctx context.Context, w *walker, rep *gReport) (*importers.Report, err
 	return out, nil
 }
 
-func buildAsset(w *walker, rep *gReport) (importers.Asset, error) {
+func buildAsset(w *jsonguard.Walker, rep *gReport) (importers.Asset, error) {
 	a := importers.Asset{Kind: importers.Repository}
 	if rep.Distro.Name != "" {
 		a.OS = strings.TrimSpace(rep.Distro.Name + " " + rep.Distro.Version)
@@ -280,7 +290,7 @@ func buildAsset(w *walker, rep *gReport) (importers.Asset, error) {
 	case "image":
 		var t gImageTarget
 		if err := json.Unmarshal(src.Target, &t); err != nil {
-			return a, w.errAt(rep.sourceOff, "source.target: not an image target: "+err.Error())
+			return a, w.ErrAt(rep.sourceOff, "source.target: not an image target: "+err.Error())
 		}
 		a.Kind = importers.ContainerImage
 		a.Name = t.UserInput
@@ -362,8 +372,8 @@ func normSeverity(raw *string, ratings []importers.CVSS) importers.Severity {
 			return importers.Info
 		}
 	}
-	if s, ok := maxScore(ratings); ok {
-		return severityFromScore(s)
+	if s, ok := parseutil.MaxScore(ratings); ok {
+		return parseutil.SeverityFromScore(s)
 	}
 	return importers.Info
 }
@@ -378,7 +388,7 @@ var grypeTypes = map[string]string{
 }
 
 func componentType(purl, typ string) string {
-	if t := purlType(purl); t != "" {
+	if t := parseutil.PurlType(purl); t != "" {
 		return t
 	}
 	if t, ok := grypeTypes[strings.ToLower(typ)]; ok {
@@ -401,7 +411,7 @@ func addRatings(out []importers.CVSS, list []gCVSS, fallbackSource string) []imp
 				}
 			}
 		}
-		r := importers.CVSS{Version: version, Vector: c.Vector, Score: c.Metrics.BaseScore.ptr(), Source: src}
+		r := importers.CVSS{Version: version, Vector: c.Vector, Score: c.Metrics.BaseScore.Ptr(), Source: src}
 		dup := false
 		for _, o := range out {
 			if o.Version == r.Version && o.Vector == r.Vector && o.Source == r.Source {
@@ -441,25 +451,25 @@ func finding(assetKey, image string, m *gMatch) importers.Finding {
 		ids = append(ids, rv.ID)
 	}
 	for _, id := range ids {
-		if c, ok := normCVE(id); ok {
-			f.CVEs = addUniq(f.CVEs, c)
-		} else if g, ok := normGHSA(id); ok {
-			f.GHSAs = addUniq(f.GHSAs, g)
+		if c, ok := parseutil.NormCVE(id); ok {
+			f.CVEs = parseutil.AppendUnique(f.CVEs, c)
+		} else if g, ok := parseutil.NormGHSA(id); ok {
+			f.GHSAs = parseutil.AppendUnique(f.GHSAs, g)
 		}
 	}
-	f.References = addUniq(f.References, v.DataSource)
-	f.References = addUniq(f.References, v.URLs...)
+	f.References = parseutil.AppendUnique(f.References, v.DataSource)
+	f.References = parseutil.AppendUnique(f.References, v.URLs...)
 	for _, adv := range v.Advisories {
-		f.References = addUniq(f.References, adv.Link)
+		f.References = parseutil.AppendUnique(f.References, adv.Link)
 	}
 	for _, rv := range m.RelatedVulnerabilities {
-		f.References = addUniq(f.References, rv.DataSource)
-		f.References = addUniq(f.References, rv.URLs...)
+		f.References = parseutil.AppendUnique(f.References, rv.DataSource)
+		f.References = parseutil.AppendUnique(f.References, rv.URLs...)
 	}
 
 	var paths []string
 	for _, l := range art.Locations {
-		paths = addUniq(paths, l.Path)
+		paths = parseutil.AppendUnique(paths, l.Path)
 	}
 	firstPath := ""
 	if len(paths) > 0 {
@@ -492,11 +502,11 @@ func finding(assetKey, image string, m *gMatch) importers.Finding {
 		if d.Found.VersionConstraint != "" {
 			s += ", constraint " + d.Found.VersionConstraint
 		}
-		ev = addUniq(ev, s)
+		ev = parseutil.AppendUnique(ev, s)
 	}
 	if len(ev) > 0 {
 		f.Evidence = "Matched by " + strings.Join(ev, "; ")
 	}
-	f.Fingerprint = fingerprint("grype/v1", assetKey, v.ID, art.Type, art.Name, art.Version, strings.Join(paths, "\n"))
+	f.Fingerprint = parseutil.FingerprintJSON("grype/v1", assetKey, v.ID, art.Type, art.Name, art.Version, strings.Join(paths, "\n"))
 	return f
 }

@@ -8,6 +8,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
+	"github.com/socplatform/soc/commands/scans/importers/internal/readguard"
 )
 
 func doc(hostProps, items string) string {
@@ -63,11 +66,8 @@ Linux 6</tag><tag name="netbios-name">WS1</tag>`, okItem+
 		t.Errorf("compliance finding = %+v", c)
 	}
 	// Fingerprint rule, as documented.
-	if f.Fingerprint != fingerprint("nessus/v1", "10.0.0.1", "1", "443", "tcp") {
+	if f.Fingerprint != parseutil.FingerprintCanonical("nessus/v1", "10.0.0.1", "1", "443", "tcp") {
 		t.Errorf("fingerprint does not follow the documented rule")
-	}
-	if canonical("a|b", `c\`) != `a\|b|c\\` {
-		t.Errorf("canonical escaping: %q", canonical("a|b", `c\`))
 	}
 }
 
@@ -80,10 +80,10 @@ func TestFieldBounds(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := rep.Findings[0]
-	if len(f.Evidence) > maxEvidence || !strings.HasSuffix(f.Evidence, truncMark) || !utf8Valid(f.Evidence) {
-		t.Errorf("evidence: %d bytes, marked %v", len(f.Evidence), strings.HasSuffix(f.Evidence, truncMark))
+	if len(f.Evidence) > parseutil.MaxEvidence || !strings.HasSuffix(f.Evidence, parseutil.TruncMark) || !utf8Valid(f.Evidence) {
+		t.Errorf("evidence: %d bytes, marked %v", len(f.Evidence), strings.HasSuffix(f.Evidence, parseutil.TruncMark))
 	}
-	if len(f.Description) > maxField || !strings.HasSuffix(f.Description, truncMark) {
+	if len(f.Description) > parseutil.MaxField || !strings.HasSuffix(f.Description, parseutil.TruncMark) {
 		t.Errorf("description: %d bytes", len(f.Description))
 	}
 }
@@ -185,8 +185,8 @@ func TestHugeText(t *testing.T) {
 	})
 	pe := wantParseError(t, err, "without a '<'")
 	t.Logf("%v; allocated %.1f MiB", pe, float64(alloc)/(1<<20))
-	if pe.Offset < maxTokenBytes || pe.Offset > maxTokenBytes+1024 {
-		t.Errorf("offset %d, want about %d", pe.Offset, maxTokenBytes)
+	if pe.Offset < readguard.MaxTokenBytes || pe.Offset > readguard.MaxTokenBytes+1024 {
+		t.Errorf("offset %d, want about %d", pe.Offset, readguard.MaxTokenBytes)
 	}
 	if alloc > 160<<20 {
 		t.Errorf("allocated %d bytes", alloc)

@@ -58,6 +58,8 @@ import (
 	"time"
 
 	"github.com/socplatform/soc/commands/scans/importers"
+	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
+	"github.com/socplatform/soc/commands/scans/importers/internal/xmlscan"
 )
 
 const format = "nessus"
@@ -71,27 +73,27 @@ func (parser) Format() string { return format }
 
 // Detect reports whether head starts an XML document whose element is <NessusClientData_v2>.
 func (parser) Detect(head []byte) bool {
-	se, ok := rootElement(head)
+	se, ok := xmlscan.RootElement(head)
 	return ok && se.Name.Local == "NessusClientData_v2"
 }
 
 func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error) {
-	s := newScanner(ctx, r, format)
-	root, err := s.root()
+	s := xmlscan.New(ctx, r, format)
+	root, err := s.Root()
 	if err != nil {
 		return nil, err
 	}
 	if root.Name.Local != "NessusClientData_v2" {
-		return nil, s.errorf("document element is <%s>, not <NessusClientData_v2>", root.Name.Local)
+		return nil, s.Errorf("document element is <%s>, not <NessusClientData_v2>", root.Name.Local)
 	}
 	b := &builder{}
-	err = s.children(func(se xml.StartElement) error {
+	err = s.Children(func(se xml.StartElement) error {
 		if se.Name.Local != "Report" {
-			return s.skip()
+			return s.Skip()
 		}
-		return s.children(func(se xml.StartElement) error {
+		return s.Children(func(se xml.StartElement) error {
 			if se.Name.Local != "ReportHost" {
-				return s.skip()
+				return s.Skip()
 			}
 			return b.host(s, se)
 		})
@@ -99,7 +101,7 @@ func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.trailing(); err != nil {
+	if err := s.Trailing(); err != nil {
 		return nil, err
 	}
 	return b.report(), nil
@@ -108,7 +110,7 @@ func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error)
 type builder struct {
 	assets     []importers.Asset
 	assetIdx   map[string]int
-	fs         findingSet
+	fs         parseutil.FindingSet
 	start, end time.Time
 	version    string
 }
@@ -125,7 +127,7 @@ func (b *builder) report() *importers.Report {
 		StartedAt:      b.start,
 		FinishedAt:     b.end,
 		Assets:         assets,
-		Findings:       b.fs.findings(),
+		Findings:       b.fs.Findings(),
 	}
 }
 
@@ -142,23 +144,23 @@ type item struct {
 	complID string
 }
 
-func (b *builder) host(s *scanner, se xml.StartElement) error {
-	name := strings.TrimSpace(attr(se, "name"))
+func (b *builder) host(s *xmlscan.Scanner, se xml.StartElement) error {
+	name := strings.TrimSpace(xmlscan.Attr(se, "name"))
 	if name == "" {
-		return s.errorf("<ReportHost> without a name attribute")
+		return s.Errorf("<ReportHost> without a name attribute")
 	}
-	name = truncate(name, maxShort)
+	name = parseutil.Truncate(name, parseutil.MaxShort)
 	tags := map[string]string{}
 	var items []item
-	err := s.children(func(c xml.StartElement) error {
+	err := s.Children(func(c xml.StartElement) error {
 		switch c.Name.Local {
 		case "HostProperties":
-			return s.children(func(t xml.StartElement) error {
-				n := attr(t, "name")
+			return s.Children(func(t xml.StartElement) error {
+				n := xmlscan.Attr(t, "name")
 				if t.Name.Local != "tag" || !hostTags[n] {
-					return s.skip()
+					return s.Skip()
 				}
-				v, err := s.text(maxShort)
+				v, err := s.Text(parseutil.MaxShort)
 				if _, dup := tags[n]; !dup {
 					tags[n] = v
 				}
@@ -172,7 +174,7 @@ func (b *builder) host(s *scanner, se xml.StartElement) error {
 			items = append(items, it)
 			return nil
 		}
-		return s.skip()
+		return s.Skip()
 	})
 	if err != nil {
 		return err
@@ -184,10 +186,10 @@ func (b *builder) host(s *scanner, se xml.StartElement) error {
 	ip := ""
 	if addr, err := netip.ParseAddr(tags["host-ip"]); err == nil {
 		ip = addr.String()
-		a.IPs = addUnique(a.IPs, ip)
+		a.IPs = parseutil.AddUnique(a.IPs, ip)
 	}
 	if addr, err := netip.ParseAddr(name); err == nil {
-		a.IPs = addUnique(a.IPs, addr.String())
+		a.IPs = parseutil.AddUnique(a.IPs, addr.String())
 		if ip == "" {
 			ip = addr.String()
 		}
@@ -199,7 +201,7 @@ func (b *builder) host(s *scanner, se xml.StartElement) error {
 		a.Hostnames = addHostname(a.Hostnames, h)
 	}
 	a.Name = firstNonEmpty(tags["host-fqdn"], tags["hostname"], tags["netbios-name"], name)
-	a.MACs = addUnique(a.MACs, parseMACs(tags["mac-address"])...)
+	a.MACs = parseutil.AddUnique(a.MACs, parseMACs(tags["mac-address"])...)
 	a.OS = joinLines(tags["operating-system"])
 	for _, it := range items {
 		if it.f.Location.Port > 0 {
@@ -217,8 +219,8 @@ func (b *builder) host(s *scanner, se xml.StartElement) error {
 		if it.complID != "" {
 			parts = append(parts, it.complID)
 		}
-		f.Fingerprint = fingerprint(parts...)
-		b.fs.add(f)
+		f.Fingerprint = parseutil.FingerprintCanonical(parts...)
+		b.fs.Add(f)
 	}
 	return nil
 }
@@ -234,11 +236,11 @@ func (b *builder) addAsset(a importers.Asset) {
 		return
 	}
 	have := &b.assets[i]
-	have.IPs = addUnique(have.IPs, a.IPs...)
+	have.IPs = parseutil.AddUnique(have.IPs, a.IPs...)
 	for _, h := range a.Hostnames {
 		have.Hostnames = addHostname(have.Hostnames, h)
 	}
-	have.MACs = addUnique(have.MACs, a.MACs...)
+	have.MACs = parseutil.AddUnique(have.MACs, a.MACs...)
 	if have.OS == "" {
 		have.OS = a.OS
 	}
@@ -265,50 +267,50 @@ func (b *builder) times(tags map[string]string) {
 	}
 }
 
-func (b *builder) item(s *scanner, se xml.StartElement) (item, error) {
-	line, col, off := s.pos()
-	fail := func(format string, args ...any) error {
-		return &importers.ParseError{Format: s.format, Offset: off, Line: line, Column: col, Msg: fmt.Sprintf(format, args...)}
+func (b *builder) item(s *xmlscan.Scanner, se xml.StartElement) (item, error) {
+	line, col, off := s.Pos()
+	fail := func(msg string, args ...any) error {
+		return &importers.ParseError{Format: format, Offset: off, Line: line, Column: col, Msg: fmt.Sprintf(msg, args...)}
 	}
 	it := item{}
 	f := &it.f
-	f.RuleID = truncate(strings.TrimSpace(attr(se, "pluginID")), maxShort)
+	f.RuleID = parseutil.Truncate(strings.TrimSpace(xmlscan.Attr(se, "pluginID")), parseutil.MaxShort)
 	if f.RuleID == "" {
 		return it, fail("<ReportItem> without a pluginID attribute")
 	}
-	if p := strings.TrimSpace(attr(se, "port")); p != "" {
+	if p := strings.TrimSpace(xmlscan.Attr(se, "port")); p != "" {
 		port, err := strconv.Atoi(p)
 		if err != nil || port < 0 || port > 65535 {
-			return it, fail("<ReportItem pluginID=%q>: port %q is not a number in 0..65535", f.RuleID, truncate(p, 64))
+			return it, fail("<ReportItem pluginID=%q>: port %q is not a number in 0..65535", f.RuleID, parseutil.Truncate(p, 64))
 		}
 		f.Location.Port = port
 	}
-	f.Location.Protocol = strings.ToLower(strings.TrimSpace(truncate(attr(se, "protocol"), maxShort)))
-	it.svc = strings.TrimSuffix(strings.TrimSpace(truncate(attr(se, "svc_name"), maxShort)), "?")
-	f.Title = strings.TrimSpace(truncate(attr(se, "pluginName"), maxShort))
-	sevAttr := strings.TrimSpace(attr(se, "severity"))
+	f.Location.Protocol = strings.ToLower(strings.TrimSpace(parseutil.Truncate(xmlscan.Attr(se, "protocol"), parseutil.MaxShort)))
+	it.svc = strings.TrimSuffix(strings.TrimSpace(parseutil.Truncate(xmlscan.Attr(se, "svc_name"), parseutil.MaxShort)), "?")
+	f.Title = strings.TrimSpace(parseutil.Truncate(xmlscan.Attr(se, "pluginName"), parseutil.MaxShort))
+	sevAttr := strings.TrimSpace(xmlscan.Attr(se, "severity"))
 
 	var riskFactor, synopsis, pluginName, output string
 	var v3vec, v3score, v2vec, v2score, v4vec, v4score string
 	var complName, complResult, complActual, complInfo, complSolution string
-	err := s.children(func(c xml.StartElement) error {
+	err := s.Children(func(c xml.StartElement) error {
 		var err error
-		short := func(dst *string) error { *dst, err = s.text(maxShort); return err }
-		long := func(dst *string) error { *dst, err = s.text(maxField); return err }
+		short := func(dst *string) error { *dst, err = s.Text(parseutil.MaxShort); return err }
+		long := func(dst *string) error { *dst, err = s.Text(parseutil.MaxField); return err }
 		switch c.Name.Local {
 		case "cve":
 			var v string
 			if err := short(&v); err != nil {
 				return err
 			}
-			f.CVEs = addUnique(f.CVEs, strings.ToUpper(v))
+			f.CVEs = parseutil.AddUnique(f.CVEs, strings.ToUpper(v))
 			return nil
 		case "cwe":
 			var v string
 			if err := short(&v); err != nil {
 				return err
 			}
-			f.CWEs = addUnique(f.CWEs, cwe(v))
+			f.CWEs = parseutil.AddUnique(f.CWEs, cwe(v))
 			return nil
 		case "xref":
 			var v string
@@ -316,7 +318,7 @@ func (b *builder) item(s *scanner, se xml.StartElement) (item, error) {
 				return err
 			}
 			if k, id, ok := strings.Cut(v, ":"); ok && strings.EqualFold(strings.TrimSpace(k), "CWE") {
-				f.CWEs = addUnique(f.CWEs, cwe(id))
+				f.CWEs = parseutil.AddUnique(f.CWEs, cwe(id))
 			}
 			return nil
 		case "cvss3_vector":
@@ -347,11 +349,11 @@ func (b *builder) item(s *scanner, se xml.StartElement) (item, error) {
 				return err
 			}
 			for _, ref := range strings.Fields(v) {
-				f.References = addUnique(f.References, truncate(ref, maxShort))
+				f.References = parseutil.AddUnique(f.References, parseutil.Truncate(ref, parseutil.MaxShort))
 			}
 			return nil
 		case "plugin_output":
-			return s.textInto(&output, maxEvidence)
+			return textInto(s, &output, parseutil.MaxEvidence)
 		case "compliance-check-name":
 			return short(&complName)
 		case "compliance-check-id":
@@ -365,7 +367,7 @@ func (b *builder) item(s *scanner, se xml.StartElement) (item, error) {
 		case "compliance-solution":
 			return long(&complSolution)
 		}
-		return s.skip()
+		return s.Skip()
 	})
 	if err != nil {
 		return it, err
@@ -375,7 +377,7 @@ func (b *builder) item(s *scanner, se xml.StartElement) (item, error) {
 	case sevAttr != "":
 		n, err := strconv.Atoi(sevAttr)
 		if err != nil || n < 0 || n > 4 {
-			return it, fail("<ReportItem pluginID=%q>: severity %q is not a number in 0..4", f.RuleID, truncate(sevAttr, 64))
+			return it, fail("<ReportItem pluginID=%q>: severity %q is not a number in 0..4", f.RuleID, parseutil.Truncate(sevAttr, 64))
 		}
 		f.Severity = []importers.Severity{importers.Info, importers.Low, importers.Medium, importers.High, importers.Critical}[n]
 	default:
@@ -393,18 +395,18 @@ func (b *builder) item(s *scanner, se xml.StartElement) (item, error) {
 		}
 		score, err := parseScore(c.score)
 		if err != nil {
-			return it, fail("<ReportItem pluginID=%q>: %s %q: %v", f.RuleID, c.name, truncate(c.score, 64), err)
+			return it, fail("<ReportItem pluginID=%q>: %s %q: %v", f.RuleID, c.name, parseutil.Truncate(c.score, 64), err)
 		}
 		rating := importers.CVSS{Version: c.version, Score: score, Source: "nessus"}
 		rating.Version, rating.Vector = normVector(c.version, c.vec)
-		f.CVSS = addCVSS(f.CVSS, rating)
+		f.CVSS = parseutil.AddCVSS(f.CVSS, rating)
 	}
 
 	if f.Title == "" {
 		f.Title = pluginName
 	}
 	if complName != "" {
-		f.Title = truncate(complName, maxShort)
+		f.Title = parseutil.Truncate(complName, parseutil.MaxShort)
 	}
 	if f.Description == "" {
 		f.Description = firstNonEmpty(synopsis, complInfo)
@@ -425,16 +427,16 @@ func (b *builder) item(s *scanner, se xml.StartElement) (item, error) {
 		}
 		output = strings.TrimSpace(e.String() + output)
 	}
-	f.Evidence = truncate(output, maxEvidence)
+	f.Evidence = parseutil.Truncate(output, parseutil.MaxEvidence)
 	if f.RuleID == "19506" && b.version == "" {
 		b.version = scanInfoVersion(output)
 	}
 	return it, nil
 }
 
-// textInto is text() for fields kept bounded below maxField (plugin output).
-func (s *scanner) textInto(dst *string, max int) error {
-	v, err := s.text(max)
+// textInto is Text() for fields kept bounded below parseutil.MaxField (plugin output).
+func textInto(s *xmlscan.Scanner, dst *string, max int) error {
+	v, err := s.Text(max)
 	*dst = v
 	return err
 }
@@ -508,7 +510,7 @@ func scanInfoVersion(out string) string {
 	for _, line := range strings.Split(out, "\n") {
 		k, v, ok := strings.Cut(line, ":")
 		if ok && strings.EqualFold(strings.TrimSpace(k), "Nessus version") {
-			return truncate(strings.TrimSpace(v), 64)
+			return parseutil.Truncate(strings.TrimSpace(v), 64)
 		}
 	}
 	return ""
@@ -535,7 +537,7 @@ func parseMACs(v string) []string {
 // addHostname adds h unless a case-insensitive equal name is present.
 func addHostname(list []string, h string) []string {
 	h = strings.TrimSpace(h)
-	if h == "" || len(list) >= maxList {
+	if h == "" || len(list) >= parseutil.MaxList {
 		return list
 	}
 	for _, have := range list {
@@ -555,7 +557,7 @@ func addService(list []importers.Service, port int, proto, name string) []import
 			return list
 		}
 	}
-	if len(list) >= maxList {
+	if len(list) >= parseutil.MaxList {
 		return list
 	}
 	return append(list, importers.Service{Port: port, Protocol: proto, State: "open", Name: name})

@@ -64,6 +64,7 @@ import (
 	"time"
 
 	"github.com/socplatform/soc/commands/scans/importers"
+	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
 )
 
 const formatName = "nmap"
@@ -95,7 +96,7 @@ type portNum int
 func (p *portNum) UnmarshalXMLAttr(a xml.Attr) error {
 	v, err := strconv.Atoi(strings.TrimSpace(a.Value))
 	if err != nil || v < 0 || v > 65535 {
-		return errors.New("portid " + strconv.Quote(truncate(a.Value, 40)) + " is not a port number (0-65535)")
+		return errors.New("portid " + strconv.Quote(parseutil.TruncateEllipsis(a.Value, 40)) + " is not a port number (0-65535)")
 	}
 	*p = portNum(v)
 	return nil
@@ -107,7 +108,7 @@ type percent int
 func (p *percent) UnmarshalXMLAttr(a xml.Attr) error {
 	v, err := strconv.Atoi(strings.TrimSpace(a.Value))
 	if err != nil || v < 0 || v > 100 {
-		return errors.New("accuracy " + strconv.Quote(truncate(a.Value, 40)) + " is not a percentage")
+		return errors.New("accuracy " + strconv.Quote(parseutil.TruncateEllipsis(a.Value, 40)) + " is not a percentage")
 	}
 	*p = percent(v)
 	return nil
@@ -280,7 +281,7 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 func unixTime(s string) (time.Time, error) {
 	v, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
 	if err != nil || v < 0 || v > 1<<40 {
-		return time.Time{}, errors.New(strconv.Quote(truncate(s, 40)) + " is not a Unix time")
+		return time.Time{}, errors.New(strconv.Quote(parseutil.TruncateEllipsis(s, 40)) + " is not a Unix time")
 	}
 	return time.Unix(v, 0).UTC(), nil
 }
@@ -320,25 +321,6 @@ func canonIP(s string) string {
 	return strings.TrimSpace(s)
 }
 
-func addUniq(list []string, add ...string) []string {
-	for _, a := range add {
-		if a == "" {
-			continue
-		}
-		dup := false
-		for _, l := range list {
-			if l == a {
-				dup = true
-				break
-			}
-		}
-		if !dup {
-			list = append(list, a)
-		}
-	}
-	return list
-}
-
 func (b *builder) host(h *xHost) error {
 	if h.Status != nil && !strings.EqualFold(h.Status.State, "up") {
 		return nil
@@ -348,13 +330,13 @@ func (b *builder) host(h *xHost) error {
 	for _, ad := range h.Addresses {
 		switch strings.ToLower(ad.AddrType) {
 		case "ipv4", "ipv6", "":
-			a.IPs = addUniq(a.IPs, canonIP(ad.Addr))
+			a.IPs = parseutil.AppendUnique(a.IPs, canonIP(ad.Addr))
 		case "mac":
-			a.MACs = addUniq(a.MACs, strings.ToUpper(strings.TrimSpace(ad.Addr)))
+			a.MACs = parseutil.AppendUnique(a.MACs, strings.ToUpper(strings.TrimSpace(ad.Addr)))
 		}
 	}
 	for _, hn := range h.Hostnames {
-		a.Hostnames = addUniq(a.Hostnames, strings.TrimSpace(hn.Name))
+		a.Hostnames = parseutil.AppendUnique(a.Hostnames, strings.TrimSpace(hn.Name))
 	}
 	best := -1
 	for _, m := range h.OSMatches {
@@ -393,7 +375,7 @@ func (b *builder) host(h *xHost) error {
 		if pt.Service != nil {
 			s.Name, s.Product, s.Version = pt.Service.Name, pt.Service.Product, pt.Service.Version
 			for _, c := range pt.Service.CPEs {
-				s.CPEs = addUniq(s.CPEs, strings.TrimSpace(c))
+				s.CPEs = parseutil.AppendUnique(s.CPEs, strings.TrimSpace(c))
 			}
 		}
 		a.Services = append(a.Services, s)
@@ -439,9 +421,9 @@ func (b *builder) host(h *xHost) error {
 }
 
 func mergeAsset(dst, src *importers.Asset) {
-	dst.IPs = addUniq(dst.IPs, src.IPs...)
-	dst.MACs = addUniq(dst.MACs, src.MACs...)
-	dst.Hostnames = addUniq(dst.Hostnames, src.Hostnames...)
+	dst.IPs = parseutil.AppendUnique(dst.IPs, src.IPs...)
+	dst.MACs = parseutil.AppendUnique(dst.MACs, src.MACs...)
+	dst.Hostnames = parseutil.AppendUnique(dst.Hostnames, src.Hostnames...)
 	if dst.OS == "" {
 		dst.OS = src.OS
 	}
@@ -459,25 +441,11 @@ func mergeAsset(dst, src *importers.Asset) {
 	}
 }
 
-func severityFromScore(f float64) importers.Severity {
-	switch {
-	case f >= 9:
-		return importers.Critical
-	case f >= 7:
-		return importers.High
-	case f >= 4:
-		return importers.Medium
-	case f > 0:
-		return importers.Low
-	}
-	return importers.Info
-}
-
 // parseScore reads a CVSS score in [0, 10].
 func parseScore(s string) (float64, error) {
 	f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
 	if err != nil || math.IsNaN(f) || f < 0 || f > 10 {
-		return 0, errors.New("score " + strconv.Quote(truncate(s, 40)) + " is not a number in [0, 10]")
+		return 0, errors.New("score " + strconv.Quote(parseutil.TruncateEllipsis(s, 40)) + " is not a number in [0, 10]")
 	}
 	return f, nil
 }
@@ -584,14 +552,14 @@ func vulnersFindings(s *xScript, host, portKey string, loc importers.Location, s
 			if f.CVSS[0].Score == nil || e.score > *f.CVSS[0].Score {
 				sc := e.score
 				f.CVSS[0].Score = &sc
-				f.Severity, f.ScannerSeverity = severityFromScore(sc), e.raw
+				f.Severity, f.ScannerSeverity = parseutil.SeverityFromScore(sc), e.raw
 			}
 			continue
 		}
 		sc := e.score
 		f := importers.Finding{
-			Fingerprint:     fingerprint("nmap/v1", host, portKey, s.ID, cve),
-			Severity:        severityFromScore(e.score),
+			Fingerprint:     parseutil.FingerprintJSON("nmap/v1", host, portKey, s.ID, cve),
+			Severity:        parseutil.SeverityFromScore(e.score),
 			ScannerSeverity: e.raw,
 			CVSS:            []importers.CVSS{{Version: "2.0", Score: &sc, Source: "vulners"}},
 			CVEs:            []string{cve},
@@ -632,7 +600,7 @@ func vulnersFindings(s *xScript, host, portKey string, loc importers.Location, s
 		}
 		for _, m := range reCVE.FindAllString(e.id, -1) {
 			if j, ok := index[strings.ToUpper(m)]; ok {
-				out[j].References = addUniq(out[j].References, vulnersURL(e))
+				out[j].References = parseutil.AppendUnique(out[j].References, vulnersURL(e))
 				if !strings.Contains(out[j].Evidence, "exploit") {
 					out[j].Evidence += "; a public exploit is listed"
 				}
@@ -676,7 +644,7 @@ func riskSeverity(r string) (importers.Severity, bool) {
 func parseScoreText(key, txt string) (importers.CVSS, error) {
 	m := reScoreVec.FindStringSubmatch(txt)
 	if m == nil {
-		return importers.CVSS{}, errors.New(key + " " + strconv.Quote(truncate(txt, 40)) + " does not start with a score")
+		return importers.CVSS{}, errors.New(key + " " + strconv.Quote(parseutil.TruncateEllipsis(txt, 40)) + " does not start with a score")
 	}
 	f, err := parseScore(m[1])
 	if err != nil {
@@ -711,12 +679,12 @@ func vulnsLibFindings(s *xScript, host, portKey string, loc importers.Location) 
 		v.title = strings.TrimSpace(v.title)
 		if ids := t.table("ids"); ids != nil {
 			for _, e := range ids.Elems {
-				v.ids = addUniq(v.ids, strings.TrimSpace(e.Value))
+				v.ids = parseutil.AppendUnique(v.ids, strings.TrimSpace(e.Value))
 			}
 		}
 		if refs := t.table("refs"); refs != nil {
 			for _, e := range refs.Elems {
-				v.refs = addUniq(v.refs, strings.TrimSpace(e.Value))
+				v.refs = parseutil.AppendUnique(v.refs, strings.TrimSpace(e.Value))
 			}
 		}
 		if d := t.table("description"); d != nil {
@@ -773,15 +741,15 @@ func vulnsLibFindings(s *xScript, host, portKey string, loc importers.Location) 
 			Location:    loc,
 			Description: v.description,
 			References:  v.refs,
-			Evidence:    truncate(strings.TrimSpace(s.Output), 4096),
+			Evidence:    parseutil.TruncateEllipsis(strings.TrimSpace(s.Output), 4096),
 		}
 		for _, id := range v.ids {
 			if m := reCVE.FindString(id); m != "" {
-				f.CVEs = addUniq(f.CVEs, strings.ToUpper(m))
+				f.CVEs = parseutil.AppendUnique(f.CVEs, strings.ToUpper(m))
 			}
 		}
 		if m := reCVEOnly.FindString(v.key); m != "" {
-			f.CVEs = addUniq(f.CVEs, strings.ToUpper(m))
+			f.CVEs = parseutil.AppendUnique(f.CVEs, strings.ToUpper(m))
 		}
 		vulnID := v.key
 		if vulnID == "" && len(v.ids) > 0 {
@@ -802,7 +770,7 @@ func vulnsLibFindings(s *xScript, host, portKey string, loc importers.Location) 
 		sev, hasRisk := riskSeverity(v.risk)
 		switch {
 		case hasScore:
-			f.Severity = severityFromScore(best)
+			f.Severity = parseutil.SeverityFromScore(best)
 		case hasRisk:
 			f.Severity = sev
 		default:
@@ -816,7 +784,7 @@ func vulnsLibFindings(s *xScript, host, portKey string, loc importers.Location) 
 		default:
 			f.ScannerSeverity = v.state
 		}
-		f.Fingerprint = fingerprint("nmap/v1", host, portKey, s.ID, vulnID)
+		f.Fingerprint = parseutil.FingerprintJSON("nmap/v1", host, portKey, s.ID, vulnID)
 		out = append(out, f)
 	}
 	return out, nil
@@ -857,13 +825,13 @@ func textVulns(output string) []vulnInfo {
 			switch {
 			case strings.HasPrefix(n, "IDs:"):
 				for _, id := range strings.Fields(strings.TrimPrefix(n, "IDs:")) {
-					v.ids = addUniq(v.ids, id)
+					v.ids = parseutil.AppendUnique(v.ids, id)
 				}
 				inRefs = false
 			case strings.HasPrefix(n, "References:"):
 				inRefs = true
 			case inRefs && (strings.HasPrefix(n, "http://") || strings.HasPrefix(n, "https://")):
-				v.refs = addUniq(v.refs, n)
+				v.refs = parseutil.AppendUnique(v.refs, n)
 			}
 		}
 		if len(out) > 0 && v.title == out[len(out)-1].title {

@@ -3,17 +3,14 @@ package nmap
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/socplatform/soc/commands/scans/importers"
+	"github.com/socplatform/soc/commands/scans/importers/internal/xmlscan"
 )
 
 const (
@@ -131,52 +128,9 @@ func (g *guardTokens) errAt(msg string) error {
 func charsetReader(label string, in io.Reader) (io.Reader, error) {
 	switch strings.ToLower(strings.TrimSpace(label)) {
 	case "iso-8859-1", "iso8859-1", "latin1", "latin-1", "us-ascii", "ascii":
-		return &latin1Reader{r: in}, nil
+		return xmlscan.NewLatin1Reader(in), nil
 	}
 	return nil, fmt.Errorf("unsupported encoding %q", label)
-}
-
-// latin1Reader converts ISO-8859-1 to UTF-8.
-type latin1Reader struct {
-	r   io.Reader
-	buf []byte
-	out []byte
-}
-
-func (l *latin1Reader) Read(p []byte) (int, error) {
-	for len(l.out) == 0 {
-		if cap(l.buf) == 0 {
-			l.buf = make([]byte, 4096)
-		}
-		n, err := l.r.Read(l.buf[:cap(l.buf)])
-		for _, b := range l.buf[:n] {
-			l.out = utf8.AppendRune(l.out, rune(b))
-		}
-		if n == 0 && err != nil {
-			return 0, err
-		}
-	}
-	n := copy(p, l.out)
-	l.out = l.out[n:]
-	return n, nil
-}
-
-// fingerprint is the hex SHA-256 of the JSON encoding of parts (a JSON array of strings).
-func fingerprint(parts ...string) string {
-	b, _ := json.Marshal(parts)
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
 }
 
 // detectRoot reports whether the first element of head is <nmaprun>.

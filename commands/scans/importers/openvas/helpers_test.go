@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/socplatform/soc/commands/scans/importers"
+	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
 )
 
 // sharedTestdata returns ../shared/testdata next to the directory holding go.work, or skips.
@@ -107,7 +108,7 @@ func checkInvariants(t testing.TB, rep *importers.Report) {
 				t.Errorf("finding %s: vector %q does not match version %s", f.RuleID, c.Vector, c.Version)
 			}
 		}
-		if len(f.Evidence) > maxEvidence || len(f.Description) > maxField || len(f.Remediation) > maxField {
+		if len(f.Evidence) > parseutil.MaxEvidence || len(f.Description) > parseutil.MaxField || len(f.Remediation) > parseutil.MaxField {
 			t.Errorf("finding %s: text over its bound", f.RuleID)
 		}
 	}

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
 )
 
 func doc(results, hosts string) string {
@@ -50,7 +52,7 @@ func TestHandmade(t *testing.T) {
 		len(f.CVSS) != 1 || f.CVSS[0].Version != "2.0" || f.CVSS[0].Vector != "AV:N/AC:L/Au:N/C:P/I:N/A:N" || *f.CVSS[0].Score != 5 {
 		t.Errorf("finding = %+v", f)
 	}
-	if f.Fingerprint != fingerprint("openvas/v1", "10.0.0.1", "1.2", "443/tcp") {
+	if f.Fingerprint != parseutil.FingerprintCanonical("openvas/v1", "10.0.0.1", "1.2", "443/tcp") {
 		t.Error("fingerprint does not follow the documented rule")
 	}
 	if g := rep.Findings[1]; g.Severity != "info" || g.Location.Port != 0 || g.Location.Protocol != "tcp" {
@@ -119,7 +121,7 @@ func TestFieldBounds(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := rep.Findings[0]
-	if len(f.Evidence) > maxEvidence || !strings.HasSuffix(f.Evidence, truncMark) || len(f.Description) > maxField || !strings.HasSuffix(f.Description, truncMark) {
+	if len(f.Evidence) > parseutil.MaxEvidence || !strings.HasSuffix(f.Evidence, parseutil.TruncMark) || len(f.Description) > parseutil.MaxField || !strings.HasSuffix(f.Description, parseutil.TruncMark) {
 		t.Errorf("evidence %d bytes, description %d bytes", len(f.Evidence), len(f.Description))
 	}
 }

@@ -51,6 +51,8 @@ import (
 	"time"
 
 	"github.com/socplatform/soc/commands/scans/importers"
+	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
+	"github.com/socplatform/soc/commands/scans/importers/internal/xmlscan"
 )
 
 const format = "openvas"
@@ -66,7 +68,7 @@ func (parser) Format() string { return format }
 // document that carries GVM's format_id attribute or GVM-only elements (<gmp>, <omp>, <nvt oid=,
 // <scan_run_status>) in its first bytes.
 func (parser) Detect(head []byte) bool {
-	se, ok := rootElement(head)
+	se, ok := xmlscan.RootElement(head)
 	if !ok {
 		return false
 	}
@@ -74,7 +76,7 @@ func (parser) Detect(head []byte) bool {
 	case "get_reports_response":
 		return true
 	case "report":
-		if attr(se, "format_id") != "" {
+		if xmlscan.Attr(se, "format_id") != "" {
 			return true
 		}
 		for _, m := range []string{"<gmp>", "<omp>", "<nvt oid=", "<scan_run_status>"} {
@@ -87,8 +89,8 @@ func (parser) Detect(head []byte) bool {
 }
 
 func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error) {
-	s := newScanner(ctx, r, format)
-	root, err := s.root()
+	s := xmlscan.New(ctx, r, format)
+	root, err := s.Root()
 	if err != nil {
 		return nil, err
 	}
@@ -97,19 +99,19 @@ func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error)
 	case "report":
 		err = b.report(s)
 	case "get_reports_response":
-		err = s.children(func(se xml.StartElement) error {
+		err = s.Children(func(se xml.StartElement) error {
 			if se.Name.Local == "report" {
 				return b.report(s)
 			}
-			return s.skip()
+			return s.Skip()
 		})
 	default:
-		return nil, s.errorf("document element is <%s>, not <report> or <get_reports_response>", root.Name.Local)
+		return nil, s.Errorf("document element is <%s>, not <report> or <get_reports_response>", root.Name.Local)
 	}
 	if err != nil {
 		return nil, err
 	}
-	if err := s.trailing(); err != nil {
+	if err := s.Trailing(); err != nil {
 		return nil, err
 	}
 	return b.result(), nil
@@ -118,7 +120,7 @@ func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error)
 type builder struct {
 	assets     []importers.Asset
 	assetIdx   map[string]int
-	fs         findingSet
+	fs         parseutil.FindingSet
 	start, end time.Time
 }
 
@@ -133,27 +135,27 @@ func (b *builder) result() *importers.Report {
 		StartedAt:   b.start,
 		FinishedAt:  b.end,
 		Assets:      assets,
-		Findings:    b.fs.findings(),
+		Findings:    b.fs.Findings(),
 	}
 }
 
 // report reads the children of a <report> element (outer or inner).
-func (b *builder) report(s *scanner) error {
-	return s.children(func(se xml.StartElement) error {
+func (b *builder) report(s *xmlscan.Scanner) error {
+	return s.Children(func(se xml.StartElement) error {
 		switch se.Name.Local {
 		case "report":
 			return b.report(s)
 		case "results":
-			return s.children(func(se xml.StartElement) error {
+			return s.Children(func(se xml.StartElement) error {
 				if se.Name.Local != "result" {
-					return s.skip()
+					return s.Skip()
 				}
 				return b.resultElem(s)
 			})
 		case "host":
 			return b.hostDetail(s)
 		case "scan_start", "scan_end":
-			v, err := s.text(maxShort)
+			v, err := s.Text(parseutil.MaxShort)
 			if t, perr := time.Parse(time.RFC3339Nano, v); perr == nil {
 				if se.Name.Local == "scan_start" {
 					b.start = t.UTC()
@@ -163,7 +165,7 @@ func (b *builder) report(s *scanner) error {
 			}
 			return err
 		}
-		return s.skip()
+		return s.Skip()
 	})
 }
 
@@ -187,29 +189,29 @@ func (b *builder) asset(key string) *importers.Asset {
 }
 
 // hostDetail reads a report-level <host> block: <ip>, <start>, <end>, <detail><name/><value/>.
-func (b *builder) hostDetail(s *scanner) error {
+func (b *builder) hostDetail(s *xmlscan.Scanner) error {
 	var ip, hostname, bestOS, os string
 	var macs []string
-	err := s.children(func(se xml.StartElement) error {
+	err := s.Children(func(se xml.StartElement) error {
 		switch se.Name.Local {
 		case "ip":
-			v, err := s.text(maxShort)
+			v, err := s.Text(parseutil.MaxShort)
 			ip = v
 			return err
 		case "detail":
 			var name, value string
-			err := s.children(func(se xml.StartElement) error {
+			err := s.Children(func(se xml.StartElement) error {
 				switch se.Name.Local {
 				case "name":
-					v, err := s.text(maxShort)
+					v, err := s.Text(parseutil.MaxShort)
 					name = v
 					return err
 				case "value":
-					v, err := s.text(maxShort)
+					v, err := s.Text(parseutil.MaxShort)
 					value = v
 					return err
 				}
-				return s.skip()
+				return s.Skip()
 			})
 			switch name {
 			case "hostname":
@@ -227,7 +229,7 @@ func (b *builder) hostDetail(s *scanner) error {
 			}
 			return err
 		}
-		return s.skip()
+		return s.Skip()
 	})
 	if err != nil || ip == "" {
 		return err
@@ -242,7 +244,7 @@ func (b *builder) hostDetail(s *scanner) error {
 	if a.OS == "" {
 		a.OS = firstNonEmpty(bestOS, os)
 	}
-	a.MACs = addUnique(a.MACs, macs...)
+	a.MACs = parseutil.AddUnique(a.MACs, macs...)
 	return nil
 }
 
@@ -252,33 +254,33 @@ type nvtInfo struct {
 	cves, refs                                    []string
 }
 
-func (b *builder) resultElem(s *scanner) error {
-	line, col, off := s.pos()
-	fail := func(format string, args ...any) error {
-		return &importers.ParseError{Format: s.format, Offset: off, Line: line, Column: col, Msg: fmt.Sprintf(format, args...)}
+func (b *builder) resultElem(s *xmlscan.Scanner) error {
+	line, col, off := s.Pos()
+	fail := func(msg string, args ...any) error {
+		return &importers.ParseError{Format: format, Offset: off, Line: line, Column: col, Msg: fmt.Sprintf(msg, args...)}
 	}
 	var name, host, hostname, port, threat, severity, description string
 	var nvt nvtInfo
-	err := s.children(func(se xml.StartElement) error {
+	err := s.Children(func(se xml.StartElement) error {
 		var err error
 		switch se.Name.Local {
 		case "name":
-			name, err = s.text(maxShort)
+			name, err = s.Text(parseutil.MaxShort)
 		case "host":
 			host, hostname, err = readHost(s)
 		case "port":
-			port, err = s.text(maxShort)
+			port, err = s.Text(parseutil.MaxShort)
 		case "threat":
-			threat, err = s.text(maxShort)
+			threat, err = s.Text(parseutil.MaxShort)
 		case "severity":
-			severity, err = s.text(maxShort)
+			severity, err = s.Text(parseutil.MaxShort)
 		case "description":
-			description, err = s.text(maxEvidence)
+			description, err = s.Text(parseutil.MaxEvidence)
 		case "nvt":
-			nvt.oid = strings.TrimSpace(attr(se, "oid"))
+			nvt.oid = strings.TrimSpace(xmlscan.Attr(se, "oid"))
 			err = readNVT(s, &nvt)
 		default:
-			err = s.skip()
+			err = s.Skip()
 		}
 		return err
 	})
@@ -288,17 +290,17 @@ func (b *builder) resultElem(s *scanner) error {
 	if host == "" {
 		return fail("<result> without a host")
 	}
-	host = truncate(host, maxShort)
+	host = parseutil.Truncate(host, parseutil.MaxShort)
 
 	f := importers.Finding{
 		AssetKey: "host:" + host,
-		RuleID:   truncate(nvt.oid, maxShort),
+		RuleID:   parseutil.Truncate(nvt.oid, parseutil.MaxShort),
 		Title:    firstNonEmpty(nvt.name, name),
 		Evidence: description,
 		CVEs:     nvt.cves,
 	}
 	if f.RuleID == "" {
-		f.RuleID = truncate(name, maxShort)
+		f.RuleID = parseutil.Truncate(name, parseutil.MaxShort)
 	}
 	if f.RuleID == "" {
 		return fail("<result> without an NVT oid or a name")
@@ -310,7 +312,7 @@ func (b *builder) resultElem(s *scanner) error {
 		if num != "general" && num != "" {
 			n, err := strconv.Atoi(num)
 			if err != nil || n < 0 || n > 65535 {
-				return fail("<result>: port %q is not a number in 0..65535", truncate(port, 64))
+				return fail("<result>: port %q is not a number in 0..65535", parseutil.Truncate(port, 64))
 			}
 			f.Location.Port = n
 		}
@@ -323,7 +325,7 @@ func (b *builder) resultElem(s *scanner) error {
 	// Severity.
 	score, err := parseNum(severity, -3, 10)
 	if err != nil {
-		return fail("<result>: severity %q: %v", truncate(severity, 64), err)
+		return fail("<result>: severity %q: %v", parseutil.Truncate(severity, 64), err)
 	}
 	threat = strings.TrimSpace(threat)
 	switch {
@@ -362,38 +364,38 @@ func (b *builder) resultElem(s *scanner) error {
 	add("Impact", tags["impact"])
 	add("Affected", tags["affected"])
 	add("Detection", tags["vuldetect"])
-	f.Description = truncate(desc.String(), maxField)
+	f.Description = parseutil.Truncate(desc.String(), parseutil.MaxField)
 	f.Remediation = firstNonEmpty(nvt.solution, tags["solution"])
 
 	// CVSS.
 	baseScore, err := parseNum(firstNonEmpty(nvt.sevScore, nvt.cvssBase), 0, 10)
 	if err != nil {
-		return fail("<nvt oid=%q>: CVSS score: %v", truncate(nvt.oid, 64), err)
+		return fail("<nvt oid=%q>: CVSS score: %v", parseutil.Truncate(nvt.oid, 64), err)
 	}
 	if v := strings.TrimSpace(tags["cvss_base_vector"]); v != "" {
-		f.CVSS = addCVSS(f.CVSS, importers.CVSS{Version: vectorVersion(v), Vector: v, Score: baseScore, Source: "openvas"})
+		f.CVSS = parseutil.AddCVSS(f.CVSS, importers.CVSS{Version: vectorVersion(v), Vector: v, Score: baseScore, Source: "openvas"})
 	}
 	for _, sv := range nvt.vectors {
 		sc, err := parseNum(sv.score, 0, 10)
 		if err != nil {
-			return fail("<nvt oid=%q>: severity score: %v", truncate(nvt.oid, 64), err)
+			return fail("<nvt oid=%q>: severity score: %v", parseutil.Truncate(nvt.oid, 64), err)
 		}
 		v := strings.TrimSpace(sv.vector)
 		if v == "" || hasVector(f.CVSS, v) {
 			continue
 		}
-		f.CVSS = addCVSS(f.CVSS, importers.CVSS{Version: vectorVersion(v), Vector: v, Score: sc, Source: firstNonEmpty(strings.ToLower(sv.origin), "openvas")})
+		f.CVSS = parseutil.AddCVSS(f.CVSS, importers.CVSS{Version: vectorVersion(v), Vector: v, Score: sc, Source: firstNonEmpty(strings.ToLower(sv.origin), "openvas")})
 	}
 	for _, ref := range nvt.refs {
 		if strings.HasPrefix(strings.ToUpper(ref), "CWE-") {
-			f.CWEs = addUnique(f.CWEs, cwe(ref))
+			f.CWEs = parseutil.AddUnique(f.CWEs, cwe(ref))
 			continue
 		}
-		f.References = addUnique(f.References, ref)
+		f.References = parseutil.AddUnique(f.References, ref)
 	}
 
 	parts := []string{"openvas/v1", host, f.RuleID, portKey}
-	f.Fingerprint = fingerprint(parts...)
+	f.Fingerprint = parseutil.FingerprintCanonical(parts...)
 
 	a := b.asset(f.AssetKey)
 	if hostname != "" {
@@ -405,18 +407,18 @@ func (b *builder) resultElem(s *scanner) error {
 	if f.Location.Port > 0 {
 		a.Services = addService(a.Services, f.Location.Port, f.Location.Protocol)
 	}
-	b.fs.add(f)
+	b.fs.Add(f)
 	return nil
 }
 
 // readHost reads <host>10.0.0.1<asset/><hostname>x</hostname></host>.
-func readHost(s *scanner) (host, hostname string, err error) {
+func readHost(s *xmlscan.Scanner) (host, hostname string, err error) {
 	var text strings.Builder
 	depth := 1
 	for depth > 0 {
-		tok, err := s.next()
+		tok, err := s.Next()
 		if err == io.EOF {
-			return "", "", s.wrap(io.ErrUnexpectedEOF)
+			return "", "", s.Wrap(io.ErrUnexpectedEOF)
 		}
 		if err != nil {
 			return "", "", err
@@ -424,7 +426,7 @@ func readHost(s *scanner) (host, hostname string, err error) {
 		switch t := tok.(type) {
 		case xml.StartElement:
 			if depth == 1 && t.Name.Local == "hostname" {
-				if hostname, err = s.text(maxShort); err != nil {
+				if hostname, err = s.Text(parseutil.MaxShort); err != nil {
 					return "", "", err
 				}
 				continue
@@ -433,102 +435,102 @@ func readHost(s *scanner) (host, hostname string, err error) {
 		case xml.EndElement:
 			depth--
 		case xml.CharData:
-			if depth == 1 && text.Len() <= maxShort {
-				text.Write(t[:min(len(t), maxShort+1-text.Len())])
+			if depth == 1 && text.Len() <= parseutil.MaxShort {
+				text.Write(t[:min(len(t), parseutil.MaxShort+1-text.Len())])
 			}
 		}
 	}
-	return truncate(strings.TrimSpace(text.String()), maxShort), hostname, nil
+	return parseutil.Truncate(strings.TrimSpace(text.String()), parseutil.MaxShort), hostname, nil
 }
 
-func readNVT(s *scanner, nvt *nvtInfo) error {
-	return s.children(func(se xml.StartElement) error {
+func readNVT(s *xmlscan.Scanner, nvt *nvtInfo) error {
+	return s.Children(func(se xml.StartElement) error {
 		var err error
 		switch se.Name.Local {
 		case "name":
-			nvt.name, err = s.text(maxShort)
+			nvt.name, err = s.Text(parseutil.MaxShort)
 		case "cvss_base":
-			nvt.cvssBase, err = s.text(maxShort)
+			nvt.cvssBase, err = s.Text(parseutil.MaxShort)
 		case "tags":
-			nvt.tags, err = s.text(maxField)
+			nvt.tags, err = s.Text(parseutil.MaxField)
 		case "solution":
-			nvt.solution, err = s.text(maxField)
+			nvt.solution, err = s.Text(parseutil.MaxField)
 		case "severities":
-			nvt.sevScore = attr(se, "score")
-			err = s.children(func(se xml.StartElement) error {
+			nvt.sevScore = xmlscan.Attr(se, "score")
+			err = s.Children(func(se xml.StartElement) error {
 				if se.Name.Local != "severity" {
-					return s.skip()
+					return s.Skip()
 				}
 				var v struct{ vector, score, origin string }
-				err := s.children(func(c xml.StartElement) error {
+				err := s.Children(func(c xml.StartElement) error {
 					var err error
 					switch c.Name.Local {
 					case "value":
-						v.vector, err = s.text(maxShort)
+						v.vector, err = s.Text(parseutil.MaxShort)
 					case "score":
-						v.score, err = s.text(maxShort)
+						v.score, err = s.Text(parseutil.MaxShort)
 					case "origin":
-						v.origin, err = s.text(maxShort)
+						v.origin, err = s.Text(parseutil.MaxShort)
 					default:
-						err = s.skip()
+						err = s.Skip()
 					}
 					return err
 				})
-				if len(nvt.vectors) < maxList {
+				if len(nvt.vectors) < parseutil.MaxList {
 					nvt.vectors = append(nvt.vectors, v)
 				}
 				return err
 			})
 		case "refs":
-			err = s.children(func(se xml.StartElement) error {
+			err = s.Children(func(se xml.StartElement) error {
 				if se.Name.Local == "ref" {
-					nvt.addRef(attr(se, "type"), attr(se, "id"))
+					nvt.addRef(xmlscan.Attr(se, "type"), xmlscan.Attr(se, "id"))
 				}
-				return s.skip()
+				return s.Skip()
 			})
 		case "cve": // OMP 6 and older: "CVE-2014-0160, CVE-…" or "NOCVE"
 			var v string
-			v, err = s.text(maxField)
+			v, err = s.Text(parseutil.MaxField)
 			for _, c := range strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' }) {
 				nvt.addRef("cve", c)
 			}
 		case "xref": // OMP 6: "URL:http://…, URL:http://…" or "NOXREF"
 			var v string
-			v, err = s.text(maxField)
+			v, err = s.Text(parseutil.MaxField)
 			for _, x := range strings.Split(v, ",") {
 				if k, id, ok := strings.Cut(strings.TrimSpace(x), ":"); ok && strings.EqualFold(k, "URL") {
 					nvt.addRef("url", id)
 				}
 			}
 		case "cert": // OMP 6: <cert><cert_ref id type/></cert>
-			err = s.children(func(se xml.StartElement) error {
+			err = s.Children(func(se xml.StartElement) error {
 				if se.Name.Local == "cert_ref" {
-					nvt.addRef(attr(se, "type"), attr(se, "id"))
+					nvt.addRef(xmlscan.Attr(se, "type"), xmlscan.Attr(se, "id"))
 				}
-				return s.skip()
+				return s.Skip()
 			})
 		default:
-			err = s.skip()
+			err = s.Skip()
 		}
 		return err
 	})
 }
 
 func (n *nvtInfo) addRef(typ, id string) {
-	id = truncate(strings.TrimSpace(id), maxShort)
+	id = parseutil.Truncate(strings.TrimSpace(id), parseutil.MaxShort)
 	typ = strings.ToLower(strings.TrimSpace(typ))
 	switch {
 	case id == "" || strings.EqualFold(id, "NOCVE"):
 	case typ == "cve":
-		n.cves = addUnique(n.cves, strings.ToUpper(id))
+		n.cves = parseutil.AddUnique(n.cves, strings.ToUpper(id))
 	case typ == "url":
-		n.refs = addUnique(n.refs, id)
+		n.refs = parseutil.AddUnique(n.refs, id)
 	case typ == "cwe":
-		n.refs = addUnique(n.refs, "CWE-"+strings.TrimPrefix(strings.ToUpper(id), "CWE-"))
+		n.refs = parseutil.AddUnique(n.refs, "CWE-"+strings.TrimPrefix(strings.ToUpper(id), "CWE-"))
 	case typ == "cert-bund" || typ == "dfn-cert":
-		n.refs = addUnique(n.refs, id) // WID-SEC-…, CB-K…, DFN-CERT-… carry their issuer
+		n.refs = parseutil.AddUnique(n.refs, id) // WID-SEC-…, CB-K…, DFN-CERT-… carry their issuer
 	default:
-		n.refs = addUnique(n.refs, truncate(typ+":"+id, maxShort))
+		n.refs = parseutil.AddUnique(n.refs, parseutil.Truncate(typ+":"+id, parseutil.MaxShort))
 	}
 }
 
@@ -632,7 +634,7 @@ func parseMACs(v string) []string {
 
 func addHostname(list []string, h string) []string {
 	h = strings.TrimSpace(h)
-	if h == "" || len(list) >= maxList {
+	if h == "" || len(list) >= parseutil.MaxList {
 		return list
 	}
 	for _, have := range list {
@@ -649,7 +651,7 @@ func addService(list []importers.Service, port int, proto string) []importers.Se
 			return list
 		}
 	}
-	if len(list) >= maxList {
+	if len(list) >= parseutil.MaxList {
 		return list
 	}
 	return append(list, importers.Service{Port: port, Protocol: proto, State: "open"})

@@ -78,9 +78,19 @@ import (
 	"time"
 
 	"github.com/socplatform/soc/commands/scans/importers"
+	"github.com/socplatform/soc/commands/scans/importers/internal/jsonguard"
+	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
 )
 
 const formatName = "sarif"
+
+const (
+	// DefaultMaxBytes is the largest report Parse accepts when Parser.MaxBytes is zero.
+	DefaultMaxBytes = 512 << 20
+	// DefaultMaxDepth is the deepest nesting of arrays and objects Parse accepts when
+	// Parser.MaxDepth is zero. Real reports nest less than 20 levels.
+	DefaultMaxDepth = 128
+)
 
 // Parser parses SARIF 2.1.0 logs. The zero value uses the default limits.
 type Parser struct {
@@ -101,7 +111,7 @@ func (*Parser) Format() string { return formatName }
 // Detect reports whether head is the start of a SARIF 2.x log: an object with a runs array and
 // either a "2.x" version, a $schema naming SARIF, or a first run with a tool.driver.
 func (*Parser) Detect(head []byte) bool {
-	p := headPaths(head)
+	p := jsonguard.HeadPaths(head)
 	if p[""] != "{" {
 		return false
 	}
@@ -172,9 +182,9 @@ type sTool struct {
 }
 
 type sRegion struct {
-	StartLine   lineNo `json:"startLine"`
-	StartColumn lineNo `json:"startColumn"`
-	Snippet     *sText `json:"snippet"`
+	StartLine   jsonguard.LineNo `json:"startLine"`
+	StartColumn jsonguard.LineNo `json:"startColumn"`
+	Snippet     *sText           `json:"snippet"`
 }
 
 type sLocation struct {
@@ -237,29 +247,29 @@ type sRun struct {
 
 // Parse implements importers.Parser.
 func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error) {
-	maxBytes, maxDepth := limits(p.MaxBytes, p.MaxDepth)
-	data, err := load(ctx, formatName, r, maxBytes, maxDepth)
+	maxBytes, maxDepth := jsonguard.Limits(p.MaxBytes, p.MaxDepth, DefaultMaxBytes, DefaultMaxDepth)
+	data, err := jsonguard.Load(ctx, formatName, r, maxBytes, maxDepth)
 	if err != nil {
 		return nil, err
 	}
-	w := newWalker(ctx, formatName, data)
+	w := jsonguard.NewWalker(ctx, formatName, data)
 	var runs []sRun
 	sawRuns := false
-	err = w.object("log", func(key string) error {
+	err = w.Object("log", func(key string) error {
 		switch key {
 		case "version":
-			off := w.start()
-			v, err := w.str()
+			off := w.Start()
+			v, err := w.Str()
 			if err != nil {
 				return err
 			}
 			if !strings.HasPrefix(v, "2.1") {
-				return w.errAt(off, "SARIF version "+strconv.Quote(truncate(v, 40))+" is not supported (want 2.1.0)")
+				return w.ErrAt(off, "SARIF version "+strconv.Quote(parseutil.TruncateEllipsis(v, 40))+" is not supported (want 2.1.0)")
 			}
 			return nil
 		case "runs":
 			sawRuns = true
-			return w.array("runs", func(int) error {
+			return w.Array("runs", func(int) error {
 				run, err := readRun(w)
 				if err == nil {
 					runs = append(runs, run)
@@ -267,42 +277,42 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 				return err
 			})
 		}
-		return w.skip()
+		return w.Skip()
 	})
 	if err != nil {
 		return nil, err
 	}
-	if err := w.end(); err != nil {
+	if err := w.End(); err != nil {
 		return nil, err
 	}
 	if !sawRuns {
-		return nil, w.errAt(0, "not a SARIF log: no runs array")
+		return nil, w.ErrAt(0, "not a SARIF log: no runs array")
 	}
 	return build(ctx, runs)
 }
 
-func readRun(w *walker) (sRun, error) {
+func readRun(w *jsonguard.Walker) (sRun, error) {
 	var run sRun
-	err := w.object("runs[]", func(key string) error {
+	err := w.Object("runs[]", func(key string) error {
 		var err error
 		switch key {
 		case "tool":
-			_, err = w.decode(&run.Tool)
+			_, err = w.Decode(&run.Tool)
 		case "results":
-			err = w.array("results", func(int) error {
+			err = w.Array("results", func(int) error {
 				var res sResult
-				_, err := w.decode(&res)
+				_, err := w.Decode(&res)
 				run.Results = append(run.Results, res)
 				return err
 			})
 		case "versionControlProvenance":
-			_, err = w.decode(&run.VersionControlProvenance)
+			_, err = w.Decode(&run.VersionControlProvenance)
 		case "invocations":
-			_, err = w.decode(&run.Invocations)
+			_, err = w.Decode(&run.Invocations)
 		case "artifacts":
-			_, err = w.decode(&run.Artifacts)
+			_, err = w.Decode(&run.Artifacts)
 		default:
-			err = w.skip()
+			err = w.Skip()
 		}
 		return err
 	})
@@ -567,9 +577,9 @@ func convert(run *sRun, rules *ruleIndex, res *sResult, assetKey, tool string) p
 
 	// Severity.
 	if v, raw, ok := securitySeverity(res.Properties); ok {
-		f.Severity, f.ScannerSeverity = severityFromScore(v), raw
+		f.Severity, f.ScannerSeverity = parseutil.SeverityFromScore(v), raw
 	} else if v, raw, ok := securitySeverity(ruleProps); ok {
-		f.Severity, f.ScannerSeverity = severityFromScore(v), raw
+		f.Severity, f.ScannerSeverity = parseutil.SeverityFromScore(v), raw
 	} else {
 		level := res.Level
 		if level == "" {
@@ -595,7 +605,7 @@ func convert(run *sRun, rules *ruleIndex, res *sResult, assetKey, tool string) p
 		f.Title = ruleID
 	default:
 		first, _, _ := strings.Cut(strings.TrimSpace(msg), "\n")
-		f.Title = truncate(first, 200)
+		f.Title = parseutil.TruncateEllipsis(first, 200)
 	}
 	f.Description = msg
 	if rule != nil && rule.FullDescription != nil && rule.FullDescription.Text != "" &&
@@ -606,24 +616,24 @@ func convert(run *sRun, rules *ruleIndex, res *sResult, assetKey, tool string) p
 		f.Description += rule.FullDescription.Text
 	}
 	if rule != nil {
-		f.References = addUniq(f.References, rule.HelpURI)
+		f.References = parseutil.AppendUnique(f.References, rule.HelpURI)
 	}
 
 	// Taxonomy.
 	tags := append(propTags(ruleProps), propTags(res.Properties)...)
 	for _, t := range tags {
-		if c, ok := normCWE(t); ok {
-			f.CWEs = addUniq(f.CWEs, c)
+		if c, ok := parseutil.NormCWE(t); ok {
+			f.CWEs = parseutil.AppendUnique(f.CWEs, c)
 		}
 	}
 	addTaxon := func(comp, id string) {
 		if !strings.EqualFold(comp, "CWE") {
 			return
 		}
-		if c, ok := normCWE(id); ok {
-			f.CWEs = addUniq(f.CWEs, c)
+		if c, ok := parseutil.NormCWE(id); ok {
+			f.CWEs = parseutil.AppendUnique(f.CWEs, c)
 		} else if n, err := strconv.Atoi(strings.TrimSpace(id)); err == nil && n >= 0 {
-			f.CWEs = addUniq(f.CWEs, "CWE-"+strconv.Itoa(n))
+			f.CWEs = parseutil.AppendUnique(f.CWEs, "CWE-"+strconv.Itoa(n))
 		}
 	}
 	if rule != nil {
@@ -635,10 +645,10 @@ func convert(run *sRun, rules *ruleIndex, res *sResult, assetKey, tool string) p
 		addTaxon(tx.ToolComponent.Name, tx.ID)
 	}
 	for _, id := range append([]string{ruleID}, tags...) {
-		if c, ok := normCVE(id); ok {
-			f.CVEs = addUniq(f.CVEs, c)
-		} else if g, ok := normGHSA(id); ok {
-			f.GHSAs = addUniq(f.GHSAs, g)
+		if c, ok := parseutil.NormCVE(id); ok {
+			f.CVEs = parseutil.AppendUnique(f.CVEs, c)
+		} else if g, ok := parseutil.NormGHSA(id); ok {
+			f.GHSAs = parseutil.AppendUnique(f.GHSAs, g)
 		}
 	}
 	f.CVSS = propRatings(ruleProps, res.Properties, strings.ToLower(tool))
@@ -692,7 +702,7 @@ func convert(run *sRun, rules *ruleIndex, res *sResult, assetKey, tool string) p
 		}
 		f.Evidence = "Secret detected at " + where + "; the matched value is redacted."
 	case snippet != "":
-		f.Evidence = truncate(snippet, 4096)
+		f.Evidence = parseutil.TruncateEllipsis(snippet, 4096)
 	}
 
 	// Fingerprint (first part; the occurrence number is added later).
@@ -792,7 +802,7 @@ func assignFingerprints(all []pending) {
 			if k > 0 {
 				parts = append(append([]string(nil), parts...), "#"+strconv.Itoa(k))
 			}
-			all[i].f.Fingerprint = fingerprint(parts...)
+			all[i].f.Fingerprint = parseutil.FingerprintJSON(parts...)
 		}
 	}
 }

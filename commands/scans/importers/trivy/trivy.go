@@ -59,9 +59,19 @@ import (
 	"time"
 
 	"github.com/socplatform/soc/commands/scans/importers"
+	"github.com/socplatform/soc/commands/scans/importers/internal/jsonguard"
+	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
 )
 
 const formatName = "trivy"
+
+const (
+	// DefaultMaxBytes is the largest report Parse accepts when Parser.MaxBytes is zero.
+	DefaultMaxBytes = 512 << 20
+	// DefaultMaxDepth is the deepest nesting of arrays and objects Parse accepts when
+	// Parser.MaxDepth is zero. Real reports nest less than 20 levels.
+	DefaultMaxDepth = 128
+)
 
 // Parser parses Trivy JSON reports. The zero value uses the default limits.
 type Parser struct {
@@ -83,7 +93,7 @@ func (*Parser) Format() string { return formatName }
 // and ArtifactName, ArtifactType or Results, and none of the top-level members of CycloneDX
 // (bomFormat), SARIF (runs) or Grype (matches) documents, which Trivy can also write.
 func (*Parser) Detect(head []byte) bool {
-	p := headPaths(head)
+	p := jsonguard.HeadPaths(head)
 	if p[""] != "{" {
 		return false
 	}
@@ -121,12 +131,12 @@ type tMetadata struct {
 }
 
 type tCVSS struct {
-	V2Vector  string `json:"V2Vector"`
-	V3Vector  string `json:"V3Vector"`
-	V40Vector string `json:"V40Vector"`
-	V2Score   score  `json:"V2Score"`
-	V3Score   score  `json:"V3Score"`
-	V40Score  score  `json:"V40Score"`
+	V2Vector  string          `json:"V2Vector"`
+	V3Vector  string          `json:"V3Vector"`
+	V40Vector string          `json:"V40Vector"`
+	V2Score   jsonguard.Score `json:"V2Score"`
+	V3Score   jsonguard.Score `json:"V3Score"`
+	V40Score  jsonguard.Score `json:"V40Score"`
 }
 
 type tVuln struct {
@@ -152,9 +162,9 @@ type tVuln struct {
 }
 
 type tCodeLine struct {
-	Number  lineNo `json:"Number"`
-	Content string `json:"Content"`
-	IsCause bool   `json:"IsCause"`
+	Number  jsonguard.LineNo `json:"Number"`
+	Content string           `json:"Content"`
+	IsCause bool             `json:"IsCause"`
 }
 
 type tMisconf struct {
@@ -170,21 +180,21 @@ type tMisconf struct {
 	References    []string `json:"References"`
 	Status        string   `json:"Status"`
 	CauseMetadata struct {
-		Resource  string `json:"Resource"`
-		Provider  string `json:"Provider"`
-		Service   string `json:"Service"`
-		StartLine lineNo `json:"StartLine"`
-		EndLine   lineNo `json:"EndLine"`
+		Resource  string           `json:"Resource"`
+		Provider  string           `json:"Provider"`
+		Service   string           `json:"Service"`
+		StartLine jsonguard.LineNo `json:"StartLine"`
+		EndLine   jsonguard.LineNo `json:"EndLine"`
 	} `json:"CauseMetadata"`
 }
 
 type tSecret struct {
-	RuleID    string `json:"RuleID"`
-	Category  string `json:"Category"`
-	Severity  string `json:"Severity"`
-	Title     string `json:"Title"`
-	StartLine lineNo `json:"StartLine"`
-	EndLine   lineNo `json:"EndLine"`
+	RuleID    string           `json:"RuleID"`
+	Category  string           `json:"Category"`
+	Severity  string           `json:"Severity"`
+	Title     string           `json:"Title"`
+	StartLine jsonguard.LineNo `json:"StartLine"`
+	EndLine   jsonguard.LineNo `json:"EndLine"`
 	// Match and Code are deliberately not decoded: they hold the secret.
 }
 
@@ -209,51 +219,51 @@ type tReport struct {
 
 // Parse implements importers.Parser.
 func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error) {
-	maxBytes, maxDepth := limits(p.MaxBytes, p.MaxDepth)
-	data, err := load(ctx, formatName, r, maxBytes, maxDepth)
+	maxBytes, maxDepth := jsonguard.Limits(p.MaxBytes, p.MaxDepth, DefaultMaxBytes, DefaultMaxDepth)
+	data, err := jsonguard.Load(ctx, formatName, r, maxBytes, maxDepth)
 	if err != nil {
 		return nil, err
 	}
-	w := newWalker(ctx, formatName, data)
+	w := jsonguard.NewWalker(ctx, formatName, data)
 	var rep tReport
 	sawSchema := false
-	err = w.object("report", func(key string) error {
+	err = w.Object("report", func(key string) error {
 		switch key {
 		case "SchemaVersion":
-			off := w.start()
+			off := w.Start()
 			var v int
-			if _, err := w.decode(&v); err != nil {
+			if _, err := w.Decode(&v); err != nil {
 				return err
 			}
 			if v != 2 {
-				return w.errAt(off, "SchemaVersion "+strconv.Itoa(v)+" is not supported (want 2)")
+				return w.ErrAt(off, "SchemaVersion "+strconv.Itoa(v)+" is not supported (want 2)")
 			}
 			rep.SchemaVersion, sawSchema = v, true
 			return nil
 		case "CreatedAt":
-			s, err := w.str()
+			s, err := w.Str()
 			rep.CreatedAt = s
 			return err
 		case "ArtifactName":
-			s, err := w.str()
+			s, err := w.Str()
 			rep.ArtifactName = s
 			return err
 		case "ArtifactType":
-			s, err := w.str()
+			s, err := w.Str()
 			rep.ArtifactType = s
 			return err
 		case "Trivy":
 			var t struct {
 				Version string `json:"Version"`
 			}
-			_, err := w.decode(&t)
+			_, err := w.Decode(&t)
 			rep.TrivyVersion = t.Version
 			return err
 		case "Metadata":
-			_, err := w.decode(&rep.Metadata)
+			_, err := w.Decode(&rep.Metadata)
 			return err
 		case "Results":
-			return w.array("Results", func(int) error {
+			return w.Array("Results", func(int) error {
 				res, err := p.result(w)
 				if err == nil {
 					rep.Results = append(rep.Results, res)
@@ -261,54 +271,54 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 				return err
 			})
 		}
-		return w.skip()
+		return w.Skip()
 	})
 	if err != nil {
 		return nil, err
 	}
-	if err := w.end(); err != nil {
+	if err := w.End(); err != nil {
 		return nil, err
 	}
 	if !sawSchema {
-		return nil, w.errAt(0, "not a Trivy JSON report: no SchemaVersion")
+		return nil, w.ErrAt(0, "not a Trivy JSON report: no SchemaVersion")
 	}
 	return build(ctx, &rep)
 }
 
-func (p *Parser) result(w *walker) (tResult, error) {
+func (p *Parser) result(w *jsonguard.Walker) (tResult, error) {
 	var res tResult
-	err := w.object("Results[]", func(key string) error {
+	err := w.Object("Results[]", func(key string) error {
 		var err error
 		switch key {
 		case "Target":
-			res.Target, err = w.str()
+			res.Target, err = w.Str()
 		case "Class":
-			res.Class, err = w.str()
+			res.Class, err = w.Str()
 		case "Type":
-			res.Type, err = w.str()
+			res.Type, err = w.Str()
 		case "Vulnerabilities":
-			err = w.array("Vulnerabilities", func(int) error {
+			err = w.Array("Vulnerabilities", func(int) error {
 				var v tVuln
-				_, err := w.decode(&v)
+				_, err := w.Decode(&v)
 				res.Vulns = append(res.Vulns, v)
 				return err
 			})
 		case "Misconfigurations":
-			err = w.array("Misconfigurations", func(int) error {
+			err = w.Array("Misconfigurations", func(int) error {
 				var m tMisconf
-				_, err := w.decode(&m)
+				_, err := w.Decode(&m)
 				res.Misconfs = append(res.Misconfs, m)
 				return err
 			})
 		case "Secrets":
-			err = w.array("Secrets", func(int) error {
+			err = w.Array("Secrets", func(int) error {
 				var s tSecret
-				_, err := w.decode(&s)
+				_, err := w.Decode(&s)
 				res.Secrets = append(res.Secrets, s)
 				return err
 			})
 		default:
-			err = w.skip()
+			err = w.Skip()
 		}
 		return err
 	})
@@ -436,8 +446,8 @@ func normSeverity(raw string, ratings []importers.CVSS) importers.Severity {
 	case "LOW":
 		return importers.Low
 	}
-	if s, ok := maxScore(ratings); ok {
-		return severityFromScore(s)
+	if s, ok := parseutil.MaxScore(ratings); ok {
+		return parseutil.SeverityFromScore(s)
 	}
 	return importers.Info
 }
@@ -461,7 +471,7 @@ var ecosystem = map[string]string{
 }
 
 func componentType(purl, resultType string) string {
-	if t := purlType(purl); t != "" {
+	if t := parseutil.PurlType(purl); t != "" {
 		return t
 	}
 	if t, ok := ecosystem[strings.ToLower(resultType)]; ok {
@@ -488,15 +498,15 @@ func ratings(m map[string]tCVSS) []importers.CVSS {
 	var out []importers.CVSS
 	for _, src := range sources {
 		c := m[src]
-		if c.V40Vector != "" || c.V40Score.ok {
-			out = append(out, importers.CVSS{Version: "4.0", Vector: c.V40Vector, Score: c.V40Score.ptr(), Source: src})
+		if c.V40Vector != "" || c.V40Score.OK {
+			out = append(out, importers.CVSS{Version: "4.0", Vector: c.V40Vector, Score: c.V40Score.Ptr(), Source: src})
 		}
-		if c.V3Vector != "" || c.V3Score.ok {
+		if c.V3Vector != "" || c.V3Score.OK {
 			// A score without a vector does not say 3.0 or 3.1; Trivy's feeds are 3.1 today.
-			out = append(out, importers.CVSS{Version: cvssVersion(c.V3Vector, "3.1"), Vector: c.V3Vector, Score: c.V3Score.ptr(), Source: src})
+			out = append(out, importers.CVSS{Version: cvssVersion(c.V3Vector, "3.1"), Vector: c.V3Vector, Score: c.V3Score.Ptr(), Source: src})
 		}
-		if c.V2Vector != "" || c.V2Score.ok {
-			out = append(out, importers.CVSS{Version: "2.0", Vector: c.V2Vector, Score: c.V2Score.ptr(), Source: src})
+		if c.V2Vector != "" || c.V2Score.OK {
+			out = append(out, importers.CVSS{Version: "2.0", Vector: c.V2Vector, Score: c.V2Score.Ptr(), Source: src})
 		}
 	}
 	return out
@@ -516,19 +526,19 @@ func vulnFinding(assetKey, identity, image string, res *tResult, v *tVuln) impor
 	}
 	f.Severity = normSeverity(v.Severity, f.CVSS)
 	for _, id := range append([]string{v.VulnerabilityID}, v.VendorIDs...) {
-		if c, ok := normCVE(id); ok {
-			f.CVEs = addUniq(f.CVEs, c)
-		} else if g, ok := normGHSA(id); ok {
-			f.GHSAs = addUniq(f.GHSAs, g)
+		if c, ok := parseutil.NormCVE(id); ok {
+			f.CVEs = parseutil.AppendUnique(f.CVEs, c)
+		} else if g, ok := parseutil.NormGHSA(id); ok {
+			f.GHSAs = parseutil.AppendUnique(f.GHSAs, g)
 		}
 	}
 	for _, c := range v.CweIDs {
-		if n, ok := normCWE(c); ok {
-			f.CWEs = addUniq(f.CWEs, n)
+		if n, ok := parseutil.NormCWE(c); ok {
+			f.CWEs = parseutil.AppendUnique(f.CWEs, n)
 		}
 	}
-	f.References = addUniq(f.References, v.PrimaryURL)
-	f.References = addUniq(f.References, v.References...)
+	f.References = parseutil.AppendUnique(f.References, v.PrimaryURL)
+	f.References = parseutil.AppendUnique(f.References, v.References...)
 	path := v.PkgPath
 	if path == "" && res.Class != "os-pkgs" {
 		path = res.Target
@@ -552,7 +562,7 @@ func vulnFinding(assetKey, identity, image string, res *tResult, v *tVuln) impor
 	if res.Class == "os-pkgs" {
 		where = "os-pkgs"
 	}
-	f.Fingerprint = fingerprint("trivy/v1", identity, "vuln", where, v.PkgPath, v.PkgName, v.InstalledVersion, v.VulnerabilityID)
+	f.Fingerprint = parseutil.FingerprintJSON("trivy/v1", identity, "vuln", where, v.PkgPath, v.PkgName, v.InstalledVersion, v.VulnerabilityID)
 	return f
 }
 
@@ -575,9 +585,9 @@ func misconfFinding(assetKey, identity, image string, res *tResult, m *tMisconf)
 	if f.Title == "" {
 		f.Title = rule
 	}
-	f.References = addUniq(f.References, m.PrimaryURL)
-	f.References = addUniq(f.References, m.References...)
-	f.Fingerprint = fingerprint("trivy/v1", identity, "misconf", res.Target, rule, m.CauseMetadata.Resource,
+	f.References = parseutil.AppendUnique(f.References, m.PrimaryURL)
+	f.References = parseutil.AppendUnique(f.References, m.References...)
+	f.Fingerprint = parseutil.FingerprintJSON("trivy/v1", identity, "misconf", res.Target, rule, m.CauseMetadata.Resource,
 		strconv.Itoa(int(m.CauseMetadata.StartLine)))
 	return f
 }
@@ -604,6 +614,6 @@ func secretFinding(assetKey, identity, image string, res *tResult, s *tSecret) i
 	}
 	f.Evidence += " at " + where + "; the matched value is redacted."
 	f.Remediation = "Remove the secret from " + res.Target + " and rotate it."
-	f.Fingerprint = fingerprint("trivy/v1", identity, "secret", res.Target, s.RuleID, strconv.Itoa(int(s.StartLine)))
+	f.Fingerprint = parseutil.FingerprintJSON("trivy/v1", identity, "secret", res.Target, s.RuleID, strconv.Itoa(int(s.StartLine)))
 	return f
 }

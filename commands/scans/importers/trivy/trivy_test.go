@@ -513,22 +513,3 @@ func TestContextCancellation(t *testing.T) {
 		t.Errorf("cancelled while decoding: %v", err)
 	}
 }
-
-// TestJSONGuardCopiesInStep checks that the grype and sarif copies of jsonguard.go match this one
-// apart from the package clause.
-func TestJSONGuardCopiesInStep(t *testing.T) {
-	body := func(path string) string {
-		data, err := os.ReadFile(path)
-		if err != nil {
-			t.Skipf("cannot read %s: %v", path, err)
-		}
-		_, rest, _ := strings.Cut(string(data), "\n")
-		return rest
-	}
-	mine := body("jsonguard.go")
-	for _, other := range []string{"../grype/jsonguard.go", "../sarif/jsonguard.go"} {
-		if body(other) != mine {
-			t.Errorf("%s differs from trivy/jsonguard.go", other)
-		}
-	}
-}

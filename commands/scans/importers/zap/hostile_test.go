@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
 )
 
 const jsonDoc = `{"@programName":"ZAP","@version":"2.14.0","@generated":"Mon, 1 Jan 2024 10:00:00","site":[` +
@@ -44,7 +46,7 @@ func TestHandmadeJSON(t *testing.T) {
 		f.Location.Method != "GET" || f.Location.Param != "x-frame-options" || f.Evidence != "Other info: alert level" {
 		t.Errorf("finding = %+v", f)
 	}
-	if f.Fingerprint != fingerprint("zap/v1", "https://a.example", "10020-1", "GET", "https://a.example/", "x-frame-options") {
+	if f.Fingerprint != parseutil.FingerprintCanonical("zap/v1", "https://a.example", "10020-1", "GET", "https://a.example/", "x-frame-options") {
 		t.Error("fingerprint does not follow the documented rule")
 	}
 	// An alert without instances is one finding; confidence 0 is a false positive; cweid -1 is none.
@@ -126,7 +128,7 @@ func TestFieldBounds(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := rep.Findings[0]
-	if len(f.Description) > maxField || !strings.HasSuffix(f.Description, truncMark) || len(f.Evidence) > maxEvidence || !strings.HasSuffix(f.Evidence, truncMark) {
+	if len(f.Description) > parseutil.MaxField || !strings.HasSuffix(f.Description, parseutil.TruncMark) || len(f.Evidence) > parseutil.MaxEvidence || !strings.HasSuffix(f.Evidence, parseutil.TruncMark) {
 		t.Errorf("description %d bytes, evidence %d bytes", len(f.Description), len(f.Evidence))
 	}
 }

@@ -52,6 +52,10 @@ import (
 	"time"
 
 	"github.com/socplatform/soc/commands/scans/importers"
+	"github.com/socplatform/soc/commands/scans/importers/internal/jsonwalk"
+	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
+	"github.com/socplatform/soc/commands/scans/importers/internal/readguard"
+	"github.com/socplatform/soc/commands/scans/importers/internal/xmlscan"
 )
 
 const format = "zap"
@@ -67,16 +71,16 @@ func (parser) Format() string { return format }
 // report (a top-level "@programName" naming ZAP, or a top-level "site" array whose first entry has
 // "@name", "@host" or "alerts").
 func (parser) Detect(head []byte) bool {
-	h := bytes.TrimLeft(trimBOM(head), " \t\r\n")
+	h := bytes.TrimLeft(readguard.TrimBOM(head), " \t\r\n")
 	if len(h) == 0 {
 		return false
 	}
 	if h[0] == '<' {
-		se, ok := rootElement(head)
+		se, ok := xmlscan.RootElement(head)
 		return ok && se.Name.Local == "OWASPZAPReport"
 	}
 	found := false
-	topKeys(h, func(key string, dec *json.Decoder) (bool, bool) {
+	jsonwalk.TopKeys(h, func(key string, dec *json.Decoder) (bool, bool) {
 		switch key {
 		case "@programName":
 			var v string
@@ -129,7 +133,7 @@ type instance struct{ uri, method, param, attack, evidence, otherinfo string }
 type builder struct {
 	assets   []importers.Asset
 	assetIdx map[string]int
-	fs       findingSet
+	fs       parseutil.FindingSet
 	name     string
 	version  string
 	finished time.Time
@@ -139,7 +143,7 @@ func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	br := skipBOM(r)
+	br := readguard.SkipBOM(r)
 	var first byte
 	for {
 		c, err := br.ReadByte()
@@ -175,41 +179,41 @@ func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error)
 		ScannerVersion: b.version,
 		FinishedAt:     b.finished,
 		Assets:         assets,
-		Findings:       b.fs.findings(),
+		Findings:       b.fs.Findings(),
 	}, nil
 }
 
 // ---- JSON ----
 
 func (b *builder) parseJSON(ctx context.Context, r io.Reader) error {
-	w := newWalker(ctx, r, format)
+	w := jsonwalk.New(ctx, r, format)
 	sawSite := false
-	err := w.object(func(key string) error {
+	err := w.Object(func(key string) error {
 		switch key {
 		case "@programName":
-			var v scalar
-			if err := w.decode(&v); err != nil {
+			var v jsonwalk.Scalar
+			if err := w.Decode(&v); err != nil {
 				return err
 			}
 			if v != "" {
-				b.name = truncate(string(v), maxShort)
+				b.name = parseutil.Truncate(string(v), parseutil.MaxShort)
 			}
 			return nil
 		case "@version":
-			var v scalar
-			err := w.decode(&v)
-			b.version = truncate(string(v), maxShort)
+			var v jsonwalk.Scalar
+			err := w.Decode(&v)
+			b.version = parseutil.Truncate(string(v), parseutil.MaxShort)
 			return err
 		case "@generated":
-			var v scalar
-			err := w.decode(&v)
+			var v jsonwalk.Scalar
+			err := w.Decode(&v)
 			if t, ok := parseGenerated(string(v)); ok {
 				b.finished = t
 			}
 			return err
 		case "site":
 			sawSite = true
-			tok, err := w.token()
+			tok, err := w.Token()
 			if err != nil {
 				return err
 			}
@@ -217,38 +221,38 @@ func (b *builder) parseJSON(ctx context.Context, r io.Reader) error {
 			case tok == nil:
 				return nil
 			case d == '[':
-				return w.elements(func() error { return b.jsonSite(w, nil) })
+				return w.Elements(func() error { return b.jsonSite(w, nil) })
 			case d == '{':
 				return b.jsonSite(w, &d)
 			}
-			return w.errorf("\"site\" is %s, want an array or object", describe(tok))
+			return w.Errorf("\"site\" is %s, want an array or object", jsonwalk.Describe(tok))
 		}
-		return w.skip()
+		return w.Skip()
 	})
 	if err != nil {
 		return err
 	}
-	if err := w.end(); err != nil {
+	if err := w.End(); err != nil {
 		return err
 	}
 	if !sawSite {
-		return &importers.ParseError{Format: format, Offset: w.dec.InputOffset(), Msg: "not a ZAP JSON report: no \"site\" member"}
+		return &importers.ParseError{Format: format, Offset: w.InputOffset(), Msg: "not a ZAP JSON report: no \"site\" member"}
 	}
 	return nil
 }
 
 // jsonSite reads one site object; open is non-nil when its '{' was already read.
-func (b *builder) jsonSite(w *walker, open *json.Delim) error {
+func (b *builder) jsonSite(w *jsonwalk.Walker, open *json.Delim) error {
 	var st site
 	var alerts []alert
 	fn := func(key string) error {
-		var v scalar
+		var v jsonwalk.Scalar
 		switch key {
 		case "@name", "@host", "@port", "@ssl":
-			if err := w.decode(&v); err != nil {
+			if err := w.Decode(&v); err != nil {
 				return err
 			}
-			s := truncate(strings.TrimSpace(string(v)), maxShort)
+			s := parseutil.Truncate(strings.TrimSpace(string(v)), parseutil.MaxShort)
 			switch key {
 			case "@name":
 				st.name = s
@@ -261,20 +265,20 @@ func (b *builder) jsonSite(w *walker, open *json.Delim) error {
 			}
 			return nil
 		case "alerts":
-			return w.array(func() error {
+			return w.Array(func() error {
 				a, err := b.jsonAlert(w)
 				alerts = append(alerts, a)
 				return err
 			})
 		}
-		return w.skip()
+		return w.Skip()
 	}
-	start := w.dec.InputOffset()
+	start := w.InputOffset()
 	var err error
 	if open != nil {
-		err = w.members(fn)
+		err = w.Members(fn)
 	} else {
-		err = w.object(fn)
+		err = w.Object(fn)
 	}
 	if err != nil {
 		return err
@@ -284,7 +288,7 @@ func (b *builder) jsonSite(w *walker, open *json.Delim) error {
 	})
 }
 
-func (b *builder) jsonAlert(w *walker) (alert, error) {
+func (b *builder) jsonAlert(w *jsonwalk.Walker) (alert, error) {
 	var a alert
 	fields := map[string]*string{
 		"pluginid": &a.pluginID, "alertRef": &a.alertRef, "alert": &a.name, "riskcode": &a.riskcode,
@@ -292,33 +296,33 @@ func (b *builder) jsonAlert(w *walker) (alert, error) {
 	}
 	long := map[string]*string{"desc": &a.desc, "solution": &a.solution, "otherinfo": &a.otherinfo, "reference": &a.reference}
 	var name string
-	err := w.object(func(key string) error {
+	err := w.Object(func(key string) error {
 		if dst, ok := fields[key]; ok {
-			var v scalar
-			err := w.decode(&v)
-			*dst = truncate(strings.TrimSpace(string(v)), maxShort)
+			var v jsonwalk.Scalar
+			err := w.Decode(&v)
+			*dst = parseutil.Truncate(strings.TrimSpace(string(v)), parseutil.MaxShort)
 			return err
 		}
 		if dst, ok := long[key]; ok {
-			var v scalar
-			err := w.decode(&v)
-			*dst = truncate(string(v), maxField)
+			var v jsonwalk.Scalar
+			err := w.Decode(&v)
+			*dst = parseutil.Truncate(string(v), parseutil.MaxField)
 			return err
 		}
 		switch key {
 		case "name":
-			var v scalar
-			err := w.decode(&v)
-			name = truncate(strings.TrimSpace(string(v)), maxShort)
+			var v jsonwalk.Scalar
+			err := w.Decode(&v)
+			name = parseutil.Truncate(strings.TrimSpace(string(v)), parseutil.MaxShort)
 			return err
 		case "instances":
-			return w.array(func() error {
+			return w.Array(func() error {
 				in, err := jsonInstance(w)
 				a.instances = append(a.instances, in)
 				return err
 			})
 		}
-		return w.skip()
+		return w.Skip()
 	})
 	if a.name == "" {
 		a.name = name
@@ -326,30 +330,30 @@ func (b *builder) jsonAlert(w *walker) (alert, error) {
 	return a, err
 }
 
-func jsonInstance(w *walker) (instance, error) {
+func jsonInstance(w *jsonwalk.Walker) (instance, error) {
 	var in instance
-	err := w.object(func(key string) error {
+	err := w.Object(func(key string) error {
 		var dst *string
-		max := maxShort
+		max := parseutil.MaxShort
 		switch key {
 		case "uri":
-			dst, max = &in.uri, maxField
+			dst, max = &in.uri, parseutil.MaxField
 		case "method":
 			dst = &in.method
 		case "param":
 			dst = &in.param
 		case "attack":
-			dst, max = &in.attack, maxEvidence
+			dst, max = &in.attack, parseutil.MaxEvidence
 		case "evidence":
-			dst, max = &in.evidence, maxEvidence
+			dst, max = &in.evidence, parseutil.MaxEvidence
 		case "otherinfo":
-			dst, max = &in.otherinfo, maxEvidence
+			dst, max = &in.otherinfo, parseutil.MaxEvidence
 		default:
-			return w.skip()
+			return w.Skip()
 		}
-		var v scalar
-		err := w.decode(&v)
-		*dst = truncate(string(v), max)
+		var v jsonwalk.Scalar
+		err := w.Decode(&v)
+		*dst = parseutil.Truncate(string(v), max)
 		return err
 	})
 	return in, err
@@ -358,40 +362,40 @@ func jsonInstance(w *walker) (instance, error) {
 // ---- XML ----
 
 func (b *builder) parseXML(ctx context.Context, r io.Reader) error {
-	s := newScanner(ctx, r, format)
-	root, err := s.root()
+	s := xmlscan.New(ctx, r, format)
+	root, err := s.Root()
 	if err != nil {
 		return err
 	}
 	if root.Name.Local != "OWASPZAPReport" {
-		return s.errorf("document element is <%s>, not <OWASPZAPReport>", root.Name.Local)
+		return s.Errorf("document element is <%s>, not <OWASPZAPReport>", root.Name.Local)
 	}
-	if v := attr(root, "programName"); v != "" {
-		b.name = truncate(v, maxShort)
+	if v := xmlscan.Attr(root, "programName"); v != "" {
+		b.name = parseutil.Truncate(v, parseutil.MaxShort)
 	}
-	b.version = truncate(attr(root, "version"), maxShort)
-	if t, ok := parseGenerated(attr(root, "generated")); ok {
+	b.version = parseutil.Truncate(xmlscan.Attr(root, "version"), parseutil.MaxShort)
+	if t, ok := parseGenerated(xmlscan.Attr(root, "generated")); ok {
 		b.finished = t
 	}
-	err = s.children(func(se xml.StartElement) error {
+	err = s.Children(func(se xml.StartElement) error {
 		if se.Name.Local != "site" {
-			return s.skip()
+			return s.Skip()
 		}
-		line, col, off := s.pos()
+		line, col, off := s.Pos()
 		st := site{
-			name: truncate(strings.TrimSpace(attr(se, "name")), maxShort),
-			host: truncate(strings.TrimSpace(attr(se, "host")), maxShort),
-			port: truncate(strings.TrimSpace(attr(se, "port")), maxShort),
-			ssl:  truncate(strings.TrimSpace(attr(se, "ssl")), maxShort),
+			name: parseutil.Truncate(strings.TrimSpace(xmlscan.Attr(se, "name")), parseutil.MaxShort),
+			host: parseutil.Truncate(strings.TrimSpace(xmlscan.Attr(se, "host")), parseutil.MaxShort),
+			port: parseutil.Truncate(strings.TrimSpace(xmlscan.Attr(se, "port")), parseutil.MaxShort),
+			ssl:  parseutil.Truncate(strings.TrimSpace(xmlscan.Attr(se, "ssl")), parseutil.MaxShort),
 		}
 		var alerts []alert
-		err := s.children(func(se xml.StartElement) error {
+		err := s.Children(func(se xml.StartElement) error {
 			if se.Name.Local != "alerts" {
-				return s.skip()
+				return s.Skip()
 			}
-			return s.children(func(se xml.StartElement) error {
+			return s.Children(func(se xml.StartElement) error {
 				if se.Name.Local != "alertitem" {
-					return s.skip()
+					return s.Skip()
 				}
 				a, err := xmlAlert(s)
 				alerts = append(alerts, a)
@@ -408,74 +412,74 @@ func (b *builder) parseXML(ctx context.Context, r io.Reader) error {
 	if err != nil {
 		return err
 	}
-	return s.trailing()
+	return s.Trailing()
 }
 
-func xmlAlert(s *scanner) (alert, error) {
+func xmlAlert(s *xmlscan.Scanner) (alert, error) {
 	var a alert
 	var name string
-	err := s.children(func(se xml.StartElement) error {
+	err := s.Children(func(se xml.StartElement) error {
 		var err error
 		switch se.Name.Local {
 		case "pluginid":
-			a.pluginID, err = s.text(maxShort)
+			a.pluginID, err = s.Text(parseutil.MaxShort)
 		case "alertRef":
-			a.alertRef, err = s.text(maxShort)
+			a.alertRef, err = s.Text(parseutil.MaxShort)
 		case "alert":
-			a.name, err = s.text(maxShort)
+			a.name, err = s.Text(parseutil.MaxShort)
 		case "name":
-			name, err = s.text(maxShort)
+			name, err = s.Text(parseutil.MaxShort)
 		case "riskcode":
-			a.riskcode, err = s.text(maxShort)
+			a.riskcode, err = s.Text(parseutil.MaxShort)
 		case "confidence":
-			a.confidence, err = s.text(maxShort)
+			a.confidence, err = s.Text(parseutil.MaxShort)
 		case "riskdesc":
-			a.riskdesc, err = s.text(maxShort)
+			a.riskdesc, err = s.Text(parseutil.MaxShort)
 		case "desc":
-			a.desc, err = s.text(maxField)
+			a.desc, err = s.Text(parseutil.MaxField)
 		case "solution":
-			a.solution, err = s.text(maxField)
+			a.solution, err = s.Text(parseutil.MaxField)
 		case "otherinfo":
-			a.otherinfo, err = s.text(maxField)
+			a.otherinfo, err = s.Text(parseutil.MaxField)
 		case "reference":
-			a.reference, err = s.text(maxField)
+			a.reference, err = s.Text(parseutil.MaxField)
 		case "cweid":
-			a.cweid, err = s.text(maxShort)
+			a.cweid, err = s.Text(parseutil.MaxShort)
 		case "wascid":
-			a.wascid, err = s.text(maxShort)
+			a.wascid, err = s.Text(parseutil.MaxShort)
 		case "uri":
-			a.flat.uri, err = s.text(maxField)
+			a.flat.uri, err = s.Text(parseutil.MaxField)
 		case "method":
-			a.flat.method, err = s.text(maxShort)
+			a.flat.method, err = s.Text(parseutil.MaxShort)
 		case "param":
-			a.flat.param, err = s.text(maxShort)
+			a.flat.param, err = s.Text(parseutil.MaxShort)
 		case "attack":
-			a.flat.attack, err = s.text(maxEvidence)
+			a.flat.attack, err = s.Text(parseutil.MaxEvidence)
 		case "evidence":
-			a.flat.evidence, err = s.text(maxEvidence)
+			a.flat.evidence, err = s.Text(parseutil.MaxEvidence)
 		case "instances":
-			err = s.children(func(se xml.StartElement) error {
+			err = s.Children(func(se xml.StartElement) error {
 				if se.Name.Local != "instance" {
-					return s.skip()
+					return s.Skip()
 				}
 				var in instance
-				err := s.children(func(se xml.StartElement) error {
+				err := s.Children(func(se xml.StartElement) error {
 					var err error
 					switch se.Name.Local {
 					case "uri":
-						in.uri, err = s.text(maxField)
+						in.uri, err = s.Text(parseutil.MaxField)
 					case "method":
-						in.method, err = s.text(maxShort)
+						in.method, err = s.Text(parseutil.MaxShort)
 					case "param":
-						in.param, err = s.text(maxShort)
+						in.param, err = s.Text(parseutil.MaxShort)
 					case "attack":
-						in.attack, err = s.text(maxEvidence)
+						in.attack, err = s.Text(parseutil.MaxEvidence)
 					case "evidence":
-						in.evidence, err = s.text(maxEvidence)
+						in.evidence, err = s.Text(parseutil.MaxEvidence)
 					case "otherinfo":
-						in.otherinfo, err = s.text(maxEvidence)
+						in.otherinfo, err = s.Text(parseutil.MaxEvidence)
 					default:
-						err = s.skip()
+						err = s.Skip()
 					}
 					return err
 				})
@@ -483,7 +487,7 @@ func xmlAlert(s *scanner) (alert, error) {
 				return err
 			})
 		default:
-			err = s.skip()
+			err = s.Skip()
 		}
 		return err
 	})
@@ -500,7 +504,7 @@ func (b *builder) site(st site, alerts []alert, fail func(string) error) error {
 	if st.port != "" {
 		n, err := strconv.Atoi(st.port)
 		if err != nil || n < 0 || n > 65535 {
-			return fail(fmt.Sprintf("site %q: port %q is not a number in 0..65535", st.name, truncate(st.port, 64)))
+			return fail(fmt.Sprintf("site %q: port %q is not a number in 0..65535", st.name, parseutil.Truncate(st.port, 64)))
 		}
 		port = n
 	}
@@ -524,19 +528,19 @@ func (b *builder) site(st site, alerts []alert, fail func(string) error) error {
 	for _, a := range alerts {
 		risk, err := smallInt(a.riskcode, 0, 3, true)
 		if err != nil {
-			return fail(fmt.Sprintf("alert %q: riskcode %q is not a number in 0..3", a.pluginID, truncate(a.riskcode, 64)))
+			return fail(fmt.Sprintf("alert %q: riskcode %q is not a number in 0..3", a.pluginID, parseutil.Truncate(a.riskcode, 64)))
 		}
 		conf, err := smallInt(a.confidence, 0, 4, false)
 		if err != nil {
-			return fail(fmt.Sprintf("alert %q: confidence %q is not a number in 0..4", a.pluginID, truncate(a.confidence, 64)))
+			return fail(fmt.Sprintf("alert %q: confidence %q is not a number in 0..4", a.pluginID, parseutil.Truncate(a.confidence, 64)))
 		}
 		cweID, err := smallInt(a.cweid, -1, 999_999, false)
 		if err != nil {
-			return fail(fmt.Sprintf("alert %q: cweid %q is not a CWE number", a.pluginID, truncate(a.cweid, 64)))
+			return fail(fmt.Sprintf("alert %q: cweid %q is not a CWE number", a.pluginID, parseutil.Truncate(a.cweid, 64)))
 		}
 		wascID, err := smallInt(a.wascid, -1, 999_999, false)
 		if err != nil {
-			return fail(fmt.Sprintf("alert %q: wascid %q is not a WASC number", a.pluginID, truncate(a.wascid, 64)))
+			return fail(fmt.Sprintf("alert %q: wascid %q is not a WASC number", a.pluginID, parseutil.Truncate(a.wascid, 64)))
 		}
 		rule := firstNonEmpty(a.alertRef, a.pluginID)
 		if rule == "" {
@@ -548,8 +552,8 @@ func (b *builder) site(st site, alerts []alert, fail func(string) error) error {
 			Title:           firstNonEmpty(a.name, "ZAP alert "+rule),
 			Severity:        []importers.Severity{importers.Info, importers.Low, importers.Medium, importers.High}[risk],
 			ScannerSeverity: firstNonEmpty(a.riskdesc, a.riskcode),
-			Description:     truncate(plainText(a.desc), maxField),
-			Remediation:     truncate(plainText(a.solution), maxField),
+			Description:     parseutil.Truncate(plainText(a.desc), parseutil.MaxField),
+			Remediation:     parseutil.Truncate(plainText(a.solution), parseutil.MaxField),
 			References:      splitRefs(a.reference),
 		}
 		if conf == 0 && strings.TrimSpace(a.confidence) != "" {
@@ -559,9 +563,9 @@ func (b *builder) site(st site, alerts []alert, fail func(string) error) error {
 			tmpl.CWEs = []string{"CWE-" + strconv.Itoa(cweID)}
 		}
 		if wascID > 0 {
-			tmpl.References = addUnique(tmpl.References, "WASC-"+strconv.Itoa(wascID))
+			tmpl.References = parseutil.AddUnique(tmpl.References, "WASC-"+strconv.Itoa(wascID))
 		}
-		alertOther := truncate(plainText(a.otherinfo), maxEvidence)
+		alertOther := parseutil.Truncate(plainText(a.otherinfo), parseutil.MaxEvidence)
 		instances := a.instances
 		if len(instances) == 0 {
 			instances = []instance{a.flat}
@@ -575,8 +579,8 @@ func (b *builder) site(st site, alerts []alert, fail func(string) error) error {
 			param := strings.TrimSpace(in.param)
 			f.Location = importers.Location{Host: st.host, Port: port, URL: uri, Method: method, Param: param}
 			f.Evidence = evidence(in, alertOther)
-			f.Fingerprint = fingerprint("zap/v1", st.name, rule, method, uri, param)
-			b.fs.add(f)
+			f.Fingerprint = parseutil.FingerprintCanonical("zap/v1", st.name, rule, method, uri, param)
+			b.fs.Add(f)
 		}
 	}
 	return nil
@@ -623,10 +627,10 @@ func evidence(in instance, alertOther string) string {
 	line("Attack: ", in.attack)
 	other := alertOther
 	if strings.TrimSpace(in.otherinfo) != "" {
-		other = truncate(plainText(in.otherinfo), maxEvidence)
+		other = parseutil.Truncate(plainText(in.otherinfo), parseutil.MaxEvidence)
 	}
 	line("Other info: ", other)
-	return truncate(e.String(), maxEvidence)
+	return parseutil.Truncate(e.String(), parseutil.MaxEvidence)
 }
 
 // smallInt parses an integer in lo..hi; empty (or, when !required, absent) is 0 for riskcode
@@ -710,7 +714,7 @@ func isBlockTag(t string) bool {
 func splitRefs(v string) []string {
 	var out []string
 	for _, f := range strings.Fields(plainText(v)) {
-		out = addUnique(out, truncate(f, maxShort))
+		out = parseutil.AddUnique(out, parseutil.Truncate(f, parseutil.MaxShort))
 	}
 	return out
 }

@@ -1,4 +1,7 @@
-package zap
+// Package xmlscan is the bounded, cancellable XML token loop shared by the nessus, openvas and zap
+// parsers. (The nmap parser guards encoding/xml its own way, through xml.NewTokenDecoder so that it
+// can use DecodeElement, with configurable limits and different error texts; see nmap/xmlguard.go.)
+package xmlscan
 
 import (
 	"bufio"
@@ -12,39 +15,45 @@ import (
 	"unicode/utf8"
 
 	"github.com/socplatform/soc/commands/scans/importers"
+	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
+	"github.com/socplatform/soc/commands/scans/importers/internal/readguard"
 )
 
-// scanner is a bounded, cancellable token loop over an XML document. It never builds a tree:
+// Scanner is a bounded, cancellable token loop over an XML document. It never builds a tree:
 // callers pull tokens and keep only what they need. It refuses DTDs that declare entities, nesting
-// deeper than maxDepth and single tokens larger than maxTokenBytes; encoding/xml itself never
+// deeper than readguard.MaxDepth and single tokens larger than readguard.MaxTokenBytes; encoding/xml itself never
 // expands entities beyond the five predefined ones and rejects invalid UTF-8 in text.
-type scanner struct {
+type Scanner struct {
 	ctx    context.Context
-	g      *guardReader
+	g      *readguard.Reader
 	d      *xml.Decoder
 	format string
 	depth  int
 	ntok   int
 }
 
-func newScanner(ctx context.Context, r io.Reader, format string) *scanner {
-	g := &guardReader{r: r, maxRun: maxTokenBytes}
-	d := xml.NewDecoder(skipBOM(g))
+// New returns a Scanner over r whose errors name format.
+func New(ctx context.Context, r io.Reader, format string) *Scanner {
+	g := &readguard.Reader{R: r, MaxRun: readguard.MaxTokenBytes}
+	d := xml.NewDecoder(readguard.SkipBOM(g))
 	d.Strict = true
-	d.CharsetReader = charsetReader
-	return &scanner{ctx: ctx, g: g, d: d, format: format}
+	d.CharsetReader = CharsetReader
+	return &Scanner{ctx: ctx, g: g, d: d, format: format}
 }
 
-// charsetReader accepts the encodings old exports declare besides UTF-8.
-func charsetReader(label string, in io.Reader) (io.Reader, error) {
+// CharsetReader accepts the encodings old exports declare besides UTF-8.
+func CharsetReader(label string, in io.Reader) (io.Reader, error) {
 	switch strings.ToLower(strings.TrimSpace(label)) {
 	case "utf-8", "utf8", "us-ascii", "ascii":
 		return in, nil
 	case "iso-8859-1", "iso8859-1", "latin1", "latin-1", "l1":
-		return &latin1Reader{r: bufio.NewReader(in)}, nil
+		return NewLatin1Reader(in), nil
 	}
 	return nil, fmt.Errorf("unsupported encoding %q (UTF-8, US-ASCII and ISO-8859-1 are supported)", label)
 }
+
+// NewLatin1Reader converts ISO-8859-1 read from r to UTF-8.
+func NewLatin1Reader(r io.Reader) io.Reader { return &latin1Reader{r: bufio.NewReader(r)} }
 
 type latin1Reader struct {
 	r   *bufio.Reader
@@ -64,28 +73,31 @@ func (l *latin1Reader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-func (s *scanner) pos() (line, col int, off int64) {
+// Pos is the decoder's line, column and byte offset.
+func (s *Scanner) Pos() (line, col int, off int64) {
 	line, col = s.d.InputPos()
 	return line, col, s.d.InputOffset()
 }
 
-// errorf is a ParseError at the decoder's current position.
-func (s *scanner) errorf(format string, args ...any) error {
-	line, col, off := s.pos()
+// Errorf is a ParseError at the decoder's current position.
+func (s *Scanner) Errorf(format string, args ...any) error {
+	line, col, off := s.Pos()
 	return &importers.ParseError{Format: s.format, Offset: off, Line: line, Column: col, Msg: fmt.Sprintf(format, args...)}
 }
 
-func (s *scanner) wrap(err error) error {
-	var le *limitError
+// Wrap turns an error met while decoding into a ParseError (the context's error is returned as
+// is).
+func (s *Scanner) Wrap(err error) error {
+	var le *readguard.LimitError
 	if errors.As(err, &le) {
-		return &importers.ParseError{Format: s.format, Offset: le.off, Msg: le.msg}
+		return &importers.ParseError{Format: s.format, Offset: le.Off, Msg: le.Msg}
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
 	var se *xml.SyntaxError
 	if errors.As(err, &se) {
-		line, col, off := s.pos()
+		line, col, off := s.Pos()
 		if se.Line != line {
 			line, col = se.Line, 0
 		}
@@ -94,11 +106,11 @@ func (s *scanner) wrap(err error) error {
 	if err == io.EOF {
 		err = io.ErrUnexpectedEOF
 	}
-	return s.errorf("%v", err)
+	return s.Errorf("%v", err)
 }
 
-// next returns the next token. CharData is only valid until the following call.
-func (s *scanner) next() (xml.Token, error) {
+// Next returns the next token. CharData is only valid until the following call.
+func (s *Scanner) Next() (xml.Token, error) {
 	s.ntok++
 	if s.ntok&255 == 0 {
 		if err := s.ctx.Err(); err != nil {
@@ -110,31 +122,31 @@ func (s *scanner) next() (xml.Token, error) {
 		if err == io.EOF {
 			return nil, err
 		}
-		return nil, s.wrap(err)
+		return nil, s.Wrap(err)
 	}
 	switch t := tok.(type) {
 	case xml.StartElement:
 		s.depth++
-		if s.depth > maxDepth {
-			return nil, s.errorf("elements nested deeper than %d", maxDepth)
+		if s.depth > readguard.MaxDepth {
+			return nil, s.Errorf("elements nested deeper than %d", readguard.MaxDepth)
 		}
 	case xml.EndElement:
 		s.depth--
 	case xml.Directive:
 		if bytes.Contains(bytes.ToUpper(t), []byte("<!ENTITY")) || bytes.HasPrefix(bytes.ToUpper(bytes.TrimSpace(t)), []byte("ENTITY")) {
-			return nil, s.errorf("DTD entity declarations are refused")
+			return nil, s.Errorf("DTD entity declarations are refused")
 		}
 	}
 	return tok, nil
 }
 
-// root reads up to and including the document element.
-func (s *scanner) root() (xml.StartElement, error) {
+// Root reads up to and including the document element.
+func (s *Scanner) Root() (xml.StartElement, error) {
 	if err := s.ctx.Err(); err != nil {
 		return xml.StartElement{}, err
 	}
 	for {
-		tok, err := s.next()
+		tok, err := s.Next()
 		if err == io.EOF {
 			return xml.StartElement{}, &importers.ParseError{Format: s.format, Offset: s.d.InputOffset(), Msg: "no root element (empty or not XML)"}
 		}
@@ -146,17 +158,17 @@ func (s *scanner) root() (xml.StartElement, error) {
 			return t.Copy(), nil
 		case xml.CharData:
 			if len(bytes.TrimSpace(t)) > 0 {
-				return xml.StartElement{}, s.errorf("text before the root element (not an XML report)")
+				return xml.StartElement{}, s.Errorf("text before the root element (not an XML report)")
 			}
 		}
 	}
 }
 
-// trailing checks that nothing but whitespace, comments and processing instructions follows the
+// Trailing checks that nothing but whitespace, comments and processing instructions follows the
 // root element.
-func (s *scanner) trailing() error {
+func (s *Scanner) Trailing() error {
 	for {
-		tok, err := s.next()
+		tok, err := s.Next()
 		if err == io.EOF {
 			return nil
 		}
@@ -165,22 +177,22 @@ func (s *scanner) trailing() error {
 		}
 		switch t := tok.(type) {
 		case xml.StartElement:
-			return s.errorf("a second root element <%s>", t.Name.Local)
+			return s.Errorf("a second root element <%s>", t.Name.Local)
 		case xml.CharData:
 			if len(bytes.TrimSpace(t)) > 0 {
-				return s.errorf("text after the root element")
+				return s.Errorf("text after the root element")
 			}
 		}
 	}
 }
 
-// children calls fn for each child element of the element just opened, until its end tag. fn
-// must consume the child (read it, or call skip). Text directly inside the element is ignored.
-func (s *scanner) children(fn func(se xml.StartElement) error) error {
+// Children calls fn for each child element of the element just opened, until its end tag. fn
+// must consume the child (read it, or call Skip). Text directly inside the element is ignored.
+func (s *Scanner) Children(fn func(se xml.StartElement) error) error {
 	for {
-		tok, err := s.next()
+		tok, err := s.Next()
 		if err == io.EOF {
-			return s.wrap(io.ErrUnexpectedEOF)
+			return s.Wrap(io.ErrUnexpectedEOF)
 		}
 		if err != nil {
 			return err
@@ -196,13 +208,13 @@ func (s *scanner) children(fn func(se xml.StartElement) error) error {
 	}
 }
 
-// skip consumes the rest of the element just opened.
-func (s *scanner) skip() error {
+// Skip consumes the rest of the element just opened.
+func (s *Scanner) Skip() error {
 	depth := 1
 	for depth > 0 {
-		tok, err := s.next()
+		tok, err := s.Next()
 		if err == io.EOF {
-			return s.wrap(io.ErrUnexpectedEOF)
+			return s.Wrap(io.ErrUnexpectedEOF)
 		}
 		if err != nil {
 			return err
@@ -217,15 +229,15 @@ func (s *scanner) skip() error {
 	return nil
 }
 
-// text reads the text content of the element just opened (text of nested elements included),
+// Text reads the text content of the element just opened (text of nested elements included),
 // keeping at most max bytes, and consumes its end tag. The result is trimmed.
-func (s *scanner) text(max int) (string, error) {
+func (s *Scanner) Text(max int) (string, error) {
 	var b strings.Builder
 	depth := 1
 	for depth > 0 {
-		tok, err := s.next()
+		tok, err := s.Next()
 		if err == io.EOF {
-			return "", s.wrap(io.ErrUnexpectedEOF)
+			return "", s.Wrap(io.ErrUnexpectedEOF)
 		}
 		if err != nil {
 			return "", err
@@ -242,12 +254,13 @@ func (s *scanner) text(max int) (string, error) {
 		}
 	}
 	if b.Len() > max {
-		return cut(strings.TrimSpace(b.String()), max), nil
+		return parseutil.Cut(strings.TrimSpace(b.String()), max), nil
 	}
 	return strings.TrimSpace(b.String()), nil
 }
 
-func attr(se xml.StartElement, name string) string {
+// Attr is the value of se's attribute with the local name name, or "".
+func Attr(se xml.StartElement, name string) string {
 	for _, a := range se.Attr {
 		if a.Name.Local == name {
 			return a.Value
@@ -256,10 +269,10 @@ func attr(se xml.StartElement, name string) string {
 	return ""
 }
 
-// rootElement returns the document element of an XML head (which may be cut anywhere after it),
+// RootElement returns the document element of an XML head (which may be cut anywhere after it),
 // or false when head does not start as an XML document.
-func rootElement(head []byte) (xml.StartElement, bool) {
-	d := xml.NewDecoder(bytes.NewReader(trimBOM(head)))
+func RootElement(head []byte) (xml.StartElement, bool) {
+	d := xml.NewDecoder(bytes.NewReader(readguard.TrimBOM(head)))
 	d.Strict = true
 	d.CharsetReader = func(_ string, in io.Reader) (io.Reader, error) { return in, nil }
 	for i := 0; i < 256; i++ {

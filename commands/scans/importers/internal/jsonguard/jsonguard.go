@@ -1,60 +1,48 @@
-package sarif
-
-// This file is shared, byte for byte apart from the package clause, by the trivy, grype and sarif
-// parsers (jsonguard.go in each). It holds the defences every JSON report parser needs: a bounded,
-// cancellable read that refuses over-deep nesting as the bytes arrive and invalid UTF-8 before any
-// decoder sees the input; a streaming walker over json.Decoder that checks the context between
-// elements; errors as *importers.ParseError with line, column and byte offset; the fingerprint
-// hash; and the tolerant look at the head of a file that Detect uses. Keep the copies in step: the
-// parsers may only add files under their own folders, so a shared importers/internal package (the
-// better home) is left to whoever owns importers/.
+// Package jsonguard holds the defences the trivy, grype and sarif parsers need on a JSON report: a
+// bounded, cancellable read that refuses over-deep nesting as the bytes arrive and invalid UTF-8
+// before any decoder sees the input; a streaming Walker over json.Decoder that checks the context
+// between elements; errors as *importers.ParseError with line, column and byte offset; the score
+// and line-number types; and the tolerant look at the head of a file that Detect uses.
+package jsonguard
 
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"math"
-	"regexp"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/socplatform/soc/commands/scans/importers"
+	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
 )
 
-const (
-	// DefaultMaxBytes is the largest report Parse accepts when Parser.MaxBytes is zero.
-	DefaultMaxBytes = 512 << 20
-	// DefaultMaxDepth is the deepest nesting of arrays and objects Parse accepts when
-	// Parser.MaxDepth is zero. Real reports nest less than 20 levels.
-	DefaultMaxDepth = 128
-)
-
-func limits(maxBytes int64, maxDepth int) (int64, int) {
+// Limits applies a parser's defaults to its MaxBytes and MaxDepth fields: zero or less means the
+// default.
+func Limits(maxBytes int64, maxDepth int, defaultBytes int64, defaultDepth int) (int64, int) {
 	if maxBytes <= 0 {
-		maxBytes = DefaultMaxBytes
+		maxBytes = defaultBytes
 	}
 	if maxDepth <= 0 {
-		maxDepth = DefaultMaxDepth
+		maxDepth = defaultDepth
 	}
 	return maxBytes, maxDepth
 }
 
-// isCtxErr reports whether err is the context's own error, which Parse returns unwrapped.
-func isCtxErr(err error) bool {
+// IsCtxErr reports whether err is the context's own error, which Parse returns unwrapped.
+func IsCtxErr(err error) bool {
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
-// load reads the whole report, at most maxBytes, checking ctx between chunks, and refuses, as the
+// Load reads the whole report, at most maxBytes, checking ctx between chunks, and refuses, as the
 // bytes arrive, nesting of arrays and objects deeper than maxDepth (so a hostile input is dropped
 // after its first chunk, before any decoder allocates for it); at the end it refuses invalid
 // UTF-8. A UTF-8 byte order mark is blanked (replaced by spaces) so that offsets match the input.
-func load(ctx context.Context, format string, r io.Reader, maxBytes int64, maxDepth int) ([]byte, error) {
+func Load(ctx context.Context, format string, r io.Reader, maxBytes int64, maxDepth int) ([]byte, error) {
 	var buf bytes.Buffer
 	var sc depthScanner
 	chunk := make([]byte, 256<<10)
@@ -65,20 +53,20 @@ func load(ctx context.Context, format string, r io.Reader, maxBytes int64, maxDe
 		n, err := r.Read(chunk)
 		if n > 0 {
 			if int64(buf.Len())+int64(n) > maxBytes {
-				return nil, posErr(format, buf.Bytes(), int64(buf.Len()),
+				return nil, PosErr(format, buf.Bytes(), int64(buf.Len()),
 					fmt.Sprintf("report is larger than the %d-byte limit", maxBytes))
 			}
 			start := buf.Len()
 			buf.Write(chunk[:n])
 			if off, deep := sc.feed(buf.Bytes(), start, maxDepth); deep {
-				return nil, posErr(format, buf.Bytes(), int64(off), fmt.Sprintf("nesting deeper than %d levels", maxDepth))
+				return nil, PosErr(format, buf.Bytes(), int64(off), fmt.Sprintf("nesting deeper than %d levels", maxDepth))
 			}
 		}
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			if isCtxErr(err) {
+			if IsCtxErr(err) {
 				return nil, err
 			}
 			return nil, fmt.Errorf("%s report: read: %w", format, err)
@@ -92,7 +80,7 @@ func load(ctx context.Context, format string, r io.Reader, maxBytes int64, maxDe
 		for i := 0; i < len(data); {
 			r, n := utf8.DecodeRune(data[i:])
 			if r == utf8.RuneError && n == 1 {
-				return nil, posErr(format, data, int64(i), "invalid UTF-8")
+				return nil, PosErr(format, data, int64(i), "invalid UTF-8")
 			}
 			i += n
 		}
@@ -150,8 +138,8 @@ func (s *depthScanner) feed(data []byte, from, maxDepth int) (int, bool) {
 	return 0, false
 }
 
-// posErr is a ParseError at byte offset off of data, with its 1-based line and byte column.
-func posErr(format string, data []byte, off int64, msg string) *importers.ParseError {
+// PosErr is a ParseError at byte offset off of data, with its 1-based line and byte column.
+func PosErr(format string, data []byte, off int64, msg string) *importers.ParseError {
 	if off < 0 {
 		off = 0
 	}
@@ -169,25 +157,26 @@ type noop struct{}
 
 func (*noop) UnmarshalJSON([]byte) error { return nil }
 
-// walker streams a JSON document: objects and arrays of interest are walked token by token and
+// Walker streams a JSON document: objects and arrays of interest are walked token by token and
 // their elements decoded one at a time, so the context is checked between elements and errors
 // carry the element's position.
-type walker struct {
+type Walker struct {
 	ctx    context.Context
 	format string
 	data   []byte
 	dec    *json.Decoder
 }
 
-func newWalker(ctx context.Context, format string, data []byte) *walker {
-	return &walker{ctx: ctx, format: format, data: data, dec: json.NewDecoder(bytes.NewReader(data))}
+// NewWalker returns a Walker over data (as returned by Load) whose errors name format.
+func NewWalker(ctx context.Context, format string, data []byte) *Walker {
+	return &Walker{ctx: ctx, format: format, data: data, dec: json.NewDecoder(bytes.NewReader(data))}
 }
 
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 // base is where json.Decoder starts the next value it decodes: after the ',' or ':' that precedes
 // it. Offsets in *json.UnmarshalTypeError are relative to it.
-func (w *walker) base() int64 {
+func (w *Walker) base() int64 {
 	in := w.dec.InputOffset()
 	off := in
 	for off < int64(len(w.data)) && isSpace(w.data[off]) {
@@ -199,8 +188,8 @@ func (w *walker) base() int64 {
 	return in
 }
 
-// start is the offset of the first byte of the next value.
-func (w *walker) start() int64 {
+// Start is the offset of the first byte of the next value.
+func (w *Walker) Start() int64 {
 	off := w.base()
 	for off < int64(len(w.data)) && isSpace(w.data[off]) {
 		off++
@@ -208,12 +197,13 @@ func (w *walker) start() int64 {
 	return off
 }
 
-func (w *walker) errAt(off int64, msg string) error { return posErr(w.format, w.data, off, msg) }
+// ErrAt is a ParseError at byte offset off of the document.
+func (w *Walker) ErrAt(off int64, msg string) error { return PosErr(w.format, w.data, off, msg) }
 
 // fail turns a decoder error met while reading the value that starts at start (decoder base
 // base) into a ParseError with the best position known.
-func (w *walker) fail(base, start int64, err error) error {
-	if isCtxErr(err) {
+func (w *Walker) fail(base, start int64, err error) error {
+	if IsCtxErr(err) {
 		return err
 	}
 	var pe *importers.ParseError
@@ -221,7 +211,7 @@ func (w *walker) fail(base, start int64, err error) error {
 		return pe
 	}
 	if err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) {
-		return w.errAt(int64(len(w.data)), "unexpected end of input (truncated report?)")
+		return w.ErrAt(int64(len(w.data)), "unexpected end of input (truncated report?)")
 	}
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
@@ -234,10 +224,10 @@ func (w *walker) fail(base, start int64, err error) error {
 				if strings.HasPrefix(vse.Error(), "invalid character") && off > 0 {
 					off-- // Offset counts the offending byte
 				}
-				return w.errAt(off, vse.Error())
+				return w.ErrAt(off, vse.Error())
 			}
 		}
-		return w.errAt(start, se.Error())
+		return w.ErrAt(start, se.Error())
 	}
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
@@ -245,33 +235,33 @@ func (w *walker) fail(base, start int64, err error) error {
 		if te.Field != "" {
 			msg = te.Field + ": " + msg
 		}
-		return w.errAt(base+te.Offset, msg)
+		return w.ErrAt(base+te.Offset, msg)
 	}
-	return w.errAt(start, err.Error())
+	return w.ErrAt(start, err.Error())
 }
 
-// decode decodes the next value into v and returns the offset it started at.
-func (w *walker) decode(v any) (int64, error) {
+// Decode decodes the next value into v and returns the offset it started at.
+func (w *Walker) Decode(v any) (int64, error) {
 	if err := w.ctx.Err(); err != nil {
 		return 0, err
 	}
-	base, start := w.base(), w.start()
+	base, start := w.base(), w.Start()
 	if err := w.dec.Decode(v); err != nil {
 		return start, w.fail(base, start, err)
 	}
 	return start, nil
 }
 
-// skip consumes the next value.
-func (w *walker) skip() error {
-	_, err := w.decode(new(noop))
+// Skip consumes the next value.
+func (w *Walker) Skip() error {
+	_, err := w.Decode(new(noop))
 	return err
 }
 
-// str decodes the next value as a string; null reads as "".
-func (w *walker) str() (string, error) {
+// Str decodes the next value as a string; null reads as "".
+func (w *Walker) Str() (string, error) {
 	var s *string
-	if _, err := w.decode(&s); err != nil {
+	if _, err := w.Decode(&s); err != nil {
 		return "", err
 	}
 	if s == nil {
@@ -282,11 +272,11 @@ func (w *walker) str() (string, error) {
 
 // open reads the delimiter that opens an object or array (want '{' or '['). It reports false when
 // the value is null, which callers treat as empty.
-func (w *walker) open(want json.Delim, what string) (bool, error) {
+func (w *Walker) open(want json.Delim, what string) (bool, error) {
 	if err := w.ctx.Err(); err != nil {
 		return false, err
 	}
-	base, start := w.base(), w.start()
+	base, start := w.base(), w.Start()
 	tok, err := w.dec.Token()
 	if err != nil {
 		return false, w.fail(base, start, err)
@@ -299,22 +289,22 @@ func (w *walker) open(want json.Delim, what string) (bool, error) {
 		if want == '[' {
 			kind = "an array"
 		}
-		return false, w.errAt(start, fmt.Sprintf("%s: expected %s", what, kind))
+		return false, w.ErrAt(start, fmt.Sprintf("%s: expected %s", what, kind))
 	}
 	return true, nil
 }
 
-func (w *walker) close() error {
-	base, start := w.base(), w.start()
+func (w *Walker) close() error {
+	base, start := w.base(), w.Start()
 	if _, err := w.dec.Token(); err != nil {
 		return w.fail(base, start, err)
 	}
 	return nil
 }
 
-// object walks an object (null is an empty one); fn is called for each member and must consume its
-// value (decode, skip, str, object or array).
-func (w *walker) object(what string, fn func(key string) error) error {
+// Object walks an object (null is an empty one); fn is called for each member and must consume its
+// value (Decode, Skip, Str, Object or Array).
+func (w *Walker) Object(what string, fn func(key string) error) error {
 	ok, err := w.open('{', what)
 	if err != nil || !ok {
 		return err
@@ -323,7 +313,7 @@ func (w *walker) object(what string, fn func(key string) error) error {
 		if err := w.ctx.Err(); err != nil {
 			return err
 		}
-		base, start := w.base(), w.start()
+		base, start := w.base(), w.Start()
 		tok, err := w.dec.Token()
 		if err != nil {
 			return w.fail(base, start, err)
@@ -336,8 +326,8 @@ func (w *walker) object(what string, fn func(key string) error) error {
 	return w.close()
 }
 
-// array walks an array (null is an empty one); fn is called for each element and must consume it.
-func (w *walker) array(what string, fn func(i int) error) error {
+// Array walks an array (null is an empty one); fn is called for each element and must consume it.
+func (w *Walker) Array(what string, fn func(i int) error) error {
 	ok, err := w.open('[', what)
 	if err != nil || !ok {
 		return err
@@ -353,24 +343,25 @@ func (w *walker) array(what string, fn func(i int) error) error {
 	return w.close()
 }
 
-// end checks that nothing but white space follows the report.
-func (w *walker) end() error {
-	off := w.start()
+// End checks that nothing but white space follows the report.
+func (w *Walker) End() error {
+	off := w.Start()
 	if off < int64(len(w.data)) {
-		return w.errAt(off, "unexpected data after the report")
+		return w.ErrAt(off, "unexpected data after the report")
 	}
 	return nil
 }
 
-// score is an optional CVSS score in [0, 10], given as a JSON number or a numeric string.
-type score struct {
-	v  float64
-	ok bool
+// Score is an optional CVSS score in [0, 10], given as a JSON number or a numeric string.
+type Score struct {
+	V  float64
+	OK bool // false when the report gave none (absent, null or "")
 }
 
-func (s *score) UnmarshalJSON(b []byte) error {
+// UnmarshalJSON implements json.Unmarshaler.
+func (s *Score) UnmarshalJSON(b []byte) error {
 	if string(b) == "null" {
-		*s = score{}
+		*s = Score{}
 		return nil
 	}
 	txt := string(b)
@@ -380,164 +371,48 @@ func (s *score) UnmarshalJSON(b []byte) error {
 		}
 		txt = strings.TrimSpace(txt)
 		if txt == "" {
-			*s = score{}
+			*s = Score{}
 			return nil
 		}
 	}
 	f, err := strconv.ParseFloat(txt, 64)
 	if err != nil || math.IsNaN(f) || f < 0 || f > 10 {
-		return fmt.Errorf("score %s is not a number in [0, 10]", truncate(string(b), 40))
+		return fmt.Errorf("score %s is not a number in [0, 10]", parseutil.TruncateEllipsis(string(b), 40))
 	}
-	*s = score{v: f, ok: true}
+	*s = Score{V: f, OK: true}
 	return nil
 }
 
-func (s score) ptr() *float64 {
-	if !s.ok {
+// Ptr is the score, or nil when there is none.
+func (s Score) Ptr() *float64 {
+	if !s.OK {
 		return nil
 	}
-	v := s.v
+	v := s.V
 	return &v
 }
 
-// lineNo is a line or column number: an integer in [0, 2^31).
-type lineNo int
+// LineNo is a line or column number: an integer in [0, 2^31).
+type LineNo int
 
-func (n *lineNo) UnmarshalJSON(b []byte) error {
+// UnmarshalJSON implements json.Unmarshaler.
+func (n *LineNo) UnmarshalJSON(b []byte) error {
 	if string(b) == "null" {
 		*n = 0
 		return nil
 	}
 	v, err := strconv.ParseInt(string(b), 10, 32)
 	if err != nil || v < 0 {
-		return fmt.Errorf("line/column number %s is not an integer in [0, 2147483647]", truncate(string(b), 40))
+		return fmt.Errorf("line/column number %s is not an integer in [0, 2147483647]", parseutil.TruncateEllipsis(string(b), 40))
 	}
-	*n = lineNo(v)
+	*n = LineNo(v)
 	return nil
 }
 
-// fingerprint is the hex SHA-256 of the JSON encoding of parts (a JSON array of strings), which is
-// unambiguous whatever the parts contain.
-func fingerprint(parts ...string) string {
-	b, _ := json.Marshal(parts)
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
-}
-
-// severityFromScore maps a score on the CVSS scale: >=9 critical, >=7 high, >=4 medium, >0 low,
-// else info.
-func severityFromScore(f float64) importers.Severity {
-	switch {
-	case f >= 9:
-		return importers.Critical
-	case f >= 7:
-		return importers.High
-	case f >= 4:
-		return importers.Medium
-	case f > 0:
-		return importers.Low
-	}
-	return importers.Info
-}
-
-// maxScore is the highest v4, else v3, else v2 score among ratings (ok false when none has one).
-func maxScore(ratings []importers.CVSS) (float64, bool) {
-	for _, prefix := range []string{"4", "3", "2"} {
-		best, ok := 0.0, false
-		for _, c := range ratings {
-			if c.Score != nil && strings.HasPrefix(c.Version, prefix) && (!ok || *c.Score > best) {
-				best, ok = *c.Score, true
-			}
-		}
-		if ok {
-			return best, true
-		}
-	}
-	return 0, false
-}
-
-var (
-	reCVE  = regexp.MustCompile(`^(?i)CVE-\d{4}-\d{4,}$`)
-	reGHSA = regexp.MustCompile(`^(?i)GHSA(-[0-9a-z]{4}){3}$`)
-	reCWE  = regexp.MustCompile(`^(?i)(?:external/cwe/)?cwe[-_:/ ]?0*(\d{1,7})(?:$|[^0-9])`)
-)
-
-// normCVE returns id as "CVE-YYYY-NNNN" when it is a CVE id.
-func normCVE(id string) (string, bool) {
-	id = strings.TrimSpace(id)
-	if !reCVE.MatchString(id) {
-		return "", false
-	}
-	return strings.ToUpper(id), true
-}
-
-// normGHSA returns id as "GHSA-xxxx-xxxx-xxxx" when it is a GitHub advisory id.
-func normGHSA(id string) (string, bool) {
-	id = strings.TrimSpace(id)
-	if !reGHSA.MatchString(id) {
-		return "", false
-	}
-	return "GHSA" + strings.ToLower(id[4:]), true
-}
-
-// normCWE returns "CWE-<n>" for "CWE-79", "cwe-079", "external/cwe/cwe-079" or "CWE-79: Improper
-// Neutralization…"; a bare number is not taken for a CWE.
-func normCWE(s string) (string, bool) {
-	m := reCWE.FindStringSubmatch(strings.TrimSpace(s))
-	if m == nil {
-		return "", false
-	}
-	return "CWE-" + m[1], true
-}
-
-// addUniq appends the non-empty values of add to list, keeping the first occurrence of each.
-func addUniq(list []string, add ...string) []string {
-	for _, a := range add {
-		if a == "" {
-			continue
-		}
-		dup := false
-		for _, l := range list {
-			if l == a {
-				dup = true
-				break
-			}
-		}
-		if !dup {
-			list = append(list, a)
-		}
-	}
-	return list
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
-
-// purlType is the package type of a package URL ("pkg:npm/…" → "npm").
-func purlType(purl string) string {
-	rest, ok := strings.CutPrefix(purl, "pkg:")
-	if !ok {
-		return ""
-	}
-	rest = strings.TrimLeft(rest, "/")
-	if i := strings.IndexByte(rest, '/'); i > 0 {
-		return strings.ToLower(rest[:i])
-	}
-	return ""
-}
-
-// headPaths looks at the start of a JSON document (which may be cut anywhere) and records, for the
+// HeadPaths looks at the start of a JSON document (which may be cut anywhere) and records, for the
 // members it reaches, their path ("/runs/0/tool") and either the scalar value or "{" / "[". Only
 // the first element of arrays and the first four levels are recorded. Detect functions decide on it.
-func headPaths(head []byte) map[string]string {
+func HeadPaths(head []byte) map[string]string {
 	head = bytes.TrimPrefix(head, []byte("\xEF\xBB\xBF"))
 	out := map[string]string{}
 	dec := json.NewDecoder(bytes.NewReader(head))

@@ -1,4 +1,8 @@
-package cyclonedx
+// Package jsonwalk is the bounded, cancellable streaming JSON walker shared by the zap and
+// cyclonedx parsers: it reads from the caller's reader, never holding the document. (The trivy,
+// grype and sarif parsers load the bounded document first and walk it with internal/jsonguard,
+// which gives line and column in errors.)
+package jsonwalk
 
 import (
 	"bytes"
@@ -9,37 +13,41 @@ import (
 	"io"
 
 	"github.com/socplatform/soc/commands/scans/importers"
+	"github.com/socplatform/soc/commands/scans/importers/internal/readguard"
 )
 
-// walker is a bounded, cancellable pull parser over a JSON document: callers walk objects and
+// Walker is a bounded, cancellable pull parser over a JSON document: callers walk objects and
 // arrays member by member and decode only the small values they keep, so that no single value
-// larger than maxTokenBytes is ever buffered and nesting never goes deeper than maxDepth.
-type walker struct {
+// larger than readguard.MaxTokenBytes is ever buffered and nesting never goes deeper than
+// readguard.MaxDepth.
+type Walker struct {
 	ctx    context.Context
-	g      *guardReader
+	g      *readguard.Reader
 	dec    *json.Decoder
 	format string
 	depth  int
 	ntok   int
 }
 
-func newWalker(ctx context.Context, r io.Reader, format string) *walker {
-	g := &guardReader{r: r, maxSinceMark: maxTokenBytes, checkUTF8: true}
-	dec := json.NewDecoder(skipBOM(g))
-	return &walker{ctx: ctx, g: g, dec: dec, format: format}
+// New returns a Walker over r whose errors name format.
+func New(ctx context.Context, r io.Reader, format string) *Walker {
+	g := &readguard.Reader{R: r, MaxSinceMark: readguard.MaxTokenBytes, CheckUTF8: true}
+	dec := json.NewDecoder(readguard.SkipBOM(g))
+	return &Walker{ctx: ctx, g: g, dec: dec, format: format}
 }
 
-func (w *walker) errorf(format string, args ...any) error {
+// Errorf is a ParseError at the decoder's input offset.
+func (w *Walker) Errorf(format string, args ...any) error {
 	return &importers.ParseError{Format: w.format, Offset: w.dec.InputOffset(), Msg: fmt.Sprintf(format, args...)}
 }
 
-func (w *walker) wrap(err error, start int64) error {
-	var le *limitError
+func (w *Walker) wrap(err error, start int64) error {
+	var le *readguard.LimitError
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &le):
-		return &importers.ParseError{Format: w.format, Offset: le.off, Msg: le.msg}
+		return &importers.ParseError{Format: w.format, Offset: le.Off, Msg: le.Msg}
 	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 		return err
 	case errors.As(err, &se):
@@ -47,24 +55,27 @@ func (w *walker) wrap(err error, start int64) error {
 	case errors.As(err, &te):
 		return &importers.ParseError{Format: w.format, Offset: start + te.Offset, Msg: "unexpected JSON value: " + te.Error()}
 	case err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF):
-		return &importers.ParseError{Format: w.format, Offset: w.g.off, Msg: "unexpected end of input (truncated JSON)"}
+		return &importers.ParseError{Format: w.format, Offset: w.g.Offset(), Msg: "unexpected end of input (truncated JSON)"}
 	}
 	return &importers.ParseError{Format: w.format, Offset: w.dec.InputOffset(), Msg: err.Error()}
 }
 
-func (w *walker) tick() error {
+// InputOffset is the decoder's input offset: the byte after the last token or value read.
+func (w *Walker) InputOffset() int64 { return w.dec.InputOffset() }
+
+func (w *Walker) tick() error {
 	w.ntok++
 	if w.ntok&255 == 0 {
 		if err := w.ctx.Err(); err != nil {
 			return err
 		}
 	}
-	w.g.mark = w.g.off
+	w.g.Mark()
 	return nil
 }
 
-// token returns the next token, tracking depth.
-func (w *walker) token() (json.Token, error) {
+// Token returns the next token, tracking depth.
+func (w *Walker) Token() (json.Token, error) {
 	if err := w.tick(); err != nil {
 		return nil, err
 	}
@@ -77,8 +88,8 @@ func (w *walker) token() (json.Token, error) {
 		switch d {
 		case '{', '[':
 			w.depth++
-			if w.depth > maxDepth {
-				return nil, w.errorf("arrays and objects nested deeper than %d", maxDepth)
+			if w.depth > readguard.MaxDepth {
+				return nil, w.Errorf("arrays and objects nested deeper than %d", readguard.MaxDepth)
 			}
 		default:
 			w.depth--
@@ -87,9 +98,9 @@ func (w *walker) token() (json.Token, error) {
 	return tok, nil
 }
 
-// decode decodes the next value into v. The value is bounded by maxTokenBytes; encoding/json
+// Decode decodes the next value into v. The value is bounded by readguard.MaxTokenBytes; encoding/json
 // bounds its nesting.
-func (w *walker) decode(v any) error {
+func (w *Walker) Decode(v any) error {
 	if err := w.tick(); err != nil {
 		return err
 	}
@@ -100,11 +111,11 @@ func (w *walker) decode(v any) error {
 	return nil
 }
 
-// skip consumes the next value, token by token.
-func (w *walker) skip() error {
+// Skip consumes the next value, token by token.
+func (w *Walker) Skip() error {
 	depth := 0
 	for {
-		tok, err := w.token()
+		tok, err := w.Token()
 		if err != nil {
 			return err
 		}
@@ -121,10 +132,10 @@ func (w *walker) skip() error {
 	}
 }
 
-// object walks the object that is the next value; fn is called for each member name and must
+// Object walks the object that is the next value; fn is called for each member name and must
 // consume the member's value. A null value is an empty object.
-func (w *walker) object(fn func(key string) error) error {
-	tok, err := w.token()
+func (w *Walker) Object(fn func(key string) error) error {
+	tok, err := w.Token()
 	if err != nil {
 		return err
 	}
@@ -132,15 +143,15 @@ func (w *walker) object(fn func(key string) error) error {
 		return nil
 	}
 	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return w.errorf("expected an object, found %s", describe(tok))
+		return w.Errorf("expected an object, found %s", Describe(tok))
 	}
-	return w.members(fn)
+	return w.Members(fn)
 }
 
-// members walks the rest of an object whose '{' has been read.
-func (w *walker) members(fn func(key string) error) error {
+// Members walks the rest of an object whose '{' has been read.
+func (w *Walker) Members(fn func(key string) error) error {
 	for {
-		tok, err := w.token()
+		tok, err := w.Token()
 		if err != nil {
 			return err
 		}
@@ -149,7 +160,7 @@ func (w *walker) members(fn func(key string) error) error {
 		}
 		key, ok := tok.(string)
 		if !ok {
-			return w.errorf("expected a member name, found %s", describe(tok))
+			return w.Errorf("expected a member name, found %s", Describe(tok))
 		}
 		if err := fn(key); err != nil {
 			return err
@@ -157,10 +168,10 @@ func (w *walker) members(fn func(key string) error) error {
 	}
 }
 
-// array walks the array that is the next value, calling fn for each element (fn must consume
+// Array walks the array that is the next value, calling fn for each element (fn must consume
 // it). A null value is an empty array.
-func (w *walker) array(fn func() error) error {
-	tok, err := w.token()
+func (w *Walker) Array(fn func() error) error {
+	tok, err := w.Token()
 	if err != nil {
 		return err
 	}
@@ -168,24 +179,24 @@ func (w *walker) array(fn func() error) error {
 		return nil
 	}
 	if d, ok := tok.(json.Delim); !ok || d != '[' {
-		return w.errorf("expected an array, found %s", describe(tok))
+		return w.Errorf("expected an array, found %s", Describe(tok))
 	}
-	return w.elements(fn)
+	return w.Elements(fn)
 }
 
-// elements walks the rest of an array whose '[' has been read.
-func (w *walker) elements(fn func() error) error {
+// Elements walks the rest of an array whose '[' has been read.
+func (w *Walker) Elements(fn func() error) error {
 	for w.dec.More() {
 		if err := fn(); err != nil {
 			return err
 		}
 	}
-	_, err := w.token() // ']'
+	_, err := w.Token() // ']'
 	return err
 }
 
-// end checks that nothing but white space follows the document.
-func (w *walker) end() error {
+// End checks that nothing but white space follows the document.
+func (w *Walker) End() error {
 	if err := w.tick(); err != nil {
 		return err
 	}
@@ -193,12 +204,13 @@ func (w *walker) end() error {
 		if err != nil {
 			return w.wrap(err, w.dec.InputOffset())
 		}
-		return w.errorf("data after the end of the JSON document")
+		return w.Errorf("data after the end of the JSON document")
 	}
 	return nil
 }
 
-func describe(tok json.Token) string {
+// Describe names the kind of tok for error messages.
+func Describe(tok json.Token) string {
 	switch t := tok.(type) {
 	case json.Delim:
 		return fmt.Sprintf("%q", t.String())
@@ -212,11 +224,13 @@ func describe(tok json.Token) string {
 	return "a number"
 }
 
-// scalar is a JSON string, number, boolean or null read as text (a producer writes a number
-// where the schema says string: the value is not interpreted, so it is not worth refusing the BOM).
-type scalar string
+// Scalar is a JSON string, number, boolean or null read as text: ZAP reports disagree on whether
+// "port" or "riskcode" are strings or numbers, and CycloneDX producers write a number where the
+// schema says string (the value is not interpreted, so it is not worth refusing the BOM).
+type Scalar string
 
-func (s *scalar) UnmarshalJSON(b []byte) error {
+// UnmarshalJSON implements json.Unmarshaler.
+func (s *Scalar) UnmarshalJSON(b []byte) error {
 	b = bytes.TrimSpace(b)
 	switch {
 	case len(b) == 0 || string(b) == "null":
@@ -226,21 +240,21 @@ func (s *scalar) UnmarshalJSON(b []byte) error {
 		if err := json.Unmarshal(b, &v); err != nil {
 			return err
 		}
-		*s = scalar(v)
+		*s = Scalar(v)
 	case b[0] == '{' || b[0] == '[':
 		return errors.New("expected a string or number, found an object or array")
 	default:
-		*s = scalar(b)
+		*s = Scalar(b)
 	}
 	return nil
 }
 
-// topKeys reports, for a JSON head (possibly cut anywhere), the members of the top-level object
+// TopKeys reports, for a JSON head (possibly cut anywhere), the members of the top-level object
 // in order, calling fn with each name; fn may read the member's value through the decoder and
 // return true to stop. Values fn leaves unread are skipped. Returns false if head does not start
 // with an object.
-func topKeys(head []byte, fn func(key string, dec *json.Decoder) (stop, consumed bool)) bool {
-	dec := json.NewDecoder(bytes.NewReader(trimBOM(head)))
+func TopKeys(head []byte, fn func(key string, dec *json.Decoder) (stop, consumed bool)) bool {
+	dec := json.NewDecoder(bytes.NewReader(readguard.TrimBOM(head)))
 	tok, err := dec.Token()
 	if err != nil {
 		return false
@@ -277,7 +291,7 @@ func skipHead(dec *json.Decoder) bool {
 		if d, ok := tok.(json.Delim); ok {
 			if d == '{' || d == '[' {
 				depth++
-				if depth > maxDepth {
+				if depth > readguard.MaxDepth {
 					return false
 				}
 			} else {

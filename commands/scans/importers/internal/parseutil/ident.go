@@ -1,0 +1,53 @@
+package parseutil
+
+import (
+	"regexp"
+	"strings"
+)
+
+var (
+	reCVE  = regexp.MustCompile(`^(?i)CVE-\d{4}-\d{4,}$`)
+	reGHSA = regexp.MustCompile(`^(?i)GHSA(-[0-9a-z]{4}){3}$`)
+	reCWE  = regexp.MustCompile(`^(?i)(?:external/cwe/)?cwe[-_:/ ]?0*(\d{1,7})(?:$|[^0-9])`)
+)
+
+// NormCVE returns id as "CVE-YYYY-NNNN" when it is a CVE id.
+func NormCVE(id string) (string, bool) {
+	id = strings.TrimSpace(id)
+	if !reCVE.MatchString(id) {
+		return "", false
+	}
+	return strings.ToUpper(id), true
+}
+
+// NormGHSA returns id as "GHSA-xxxx-xxxx-xxxx" when it is a GitHub advisory id.
+func NormGHSA(id string) (string, bool) {
+	id = strings.TrimSpace(id)
+	if !reGHSA.MatchString(id) {
+		return "", false
+	}
+	return "GHSA" + strings.ToLower(id[4:]), true
+}
+
+// NormCWE returns "CWE-<n>" for "CWE-79", "cwe-079", "external/cwe/cwe-079" or "CWE-79: Improper
+// Neutralization…"; a bare number is not taken for a CWE.
+func NormCWE(s string) (string, bool) {
+	m := reCWE.FindStringSubmatch(strings.TrimSpace(s))
+	if m == nil {
+		return "", false
+	}
+	return "CWE-" + m[1], true
+}
+
+// PurlType is the package type of a package URL ("pkg:npm/…" → "npm").
+func PurlType(purl string) string {
+	rest, ok := strings.CutPrefix(purl, "pkg:")
+	if !ok {
+		return ""
+	}
+	rest = strings.TrimLeft(rest, "/")
+	if i := strings.IndexByte(rest, '/'); i > 0 {
+		return strings.ToLower(rest[:i])
+	}
+	return ""
+}

@@ -1,0 +1,54 @@
+package parseutil
+
+import (
+	"strings"
+
+	"github.com/socplatform/soc/commands/scans/importers"
+)
+
+// SeverityFromScore maps a score on the CVSS scale: >=9 critical, >=7 high, >=4 medium, >0 low,
+// else info.
+func SeverityFromScore(f float64) importers.Severity {
+	switch {
+	case f >= 9:
+		return importers.Critical
+	case f >= 7:
+		return importers.High
+	case f >= 4:
+		return importers.Medium
+	case f > 0:
+		return importers.Low
+	}
+	return importers.Info
+}
+
+// MaxScore is the highest v4, else v3, else v2 score among ratings (ok false when none has one).
+func MaxScore(ratings []importers.CVSS) (float64, bool) {
+	for _, prefix := range []string{"4", "3", "2"} {
+		best, ok := 0.0, false
+		for _, c := range ratings {
+			if c.Score != nil && strings.HasPrefix(c.Version, prefix) && (!ok || *c.Score > best) {
+				best, ok = *c.Score, true
+			}
+		}
+		if ok {
+			return best, true
+		}
+	}
+	return 0, false
+}
+
+// SeverityRank orders severities: critical 4, high 3, medium 2, low 1, anything else 0.
+func SeverityRank(s importers.Severity) int {
+	switch s {
+	case importers.Critical:
+		return 4
+	case importers.High:
+		return 3
+	case importers.Medium:
+		return 2
+	case importers.Low:
+		return 1
+	}
+	return 0
+}
