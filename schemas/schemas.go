@@ -15,6 +15,11 @@ var events embed.FS
 // EventsFS returns the event schemas rooted at the events directory.
 func EventsFS() embed.FS { return events }
 
+// AsyncAPI describes the Kafka topics the relay writes (AsyncAPI 3.0).
+//
+//go:embed asyncapi.yaml
+var AsyncAPI string
+
 // EventsLock is the digest of every published event schema, one "path sha256" per line.
 //
 //go:embed events.lock
