@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -26,6 +27,7 @@ type Config struct {
 	LogLevel         string        // --log-level, SOC_LOG_LEVEL
 	ShutdownTimeout  time.Duration // --shutdown-timeout, SOC_SHUTDOWN_TIMEOUT
 	SQLiteSync       string        // --sqlite-synchronous, SOC_SQLITE_SYNCHRONOUS
+	MaxImportBytes   int64         // --max-import-bytes, SOC_MAX_IMPORT_BYTES
 }
 
 // bindFlags declares the flags shared by every sub-command that opens the store, with their
@@ -51,6 +53,11 @@ func bindFlags(fs *flag.FlagSet, c *Config, serve bool) {
 	})
 	c.KafkaBrokers = splitList(env("SOC_KAFKA_BROKERS", ""))
 	fs.StringVar(&c.KafkaTopicPrefix, "kafka-topic-prefix", env("SOC_KAFKA_TOPIC_PREFIX", "soc"), "topics are <prefix>.<context>.events (SOC_KAFKA_TOPIC_PREFIX)")
+	maxImport, err := strconv.ParseInt(env("SOC_MAX_IMPORT_BYTES", "268435456"), 10, 64)
+	if err != nil {
+		maxImport = -1 // reported by Validate
+	}
+	fs.Int64Var(&c.MaxImportBytes, "max-import-bytes", maxImport, "largest scanner report accepted, in bytes; larger get 413 (SOC_MAX_IMPORT_BYTES)")
 	d, err := time.ParseDuration(env("SOC_SHUTDOWN_TIMEOUT", "30s"))
 	if err != nil {
 		d = -1 // reported by Validate
@@ -101,6 +108,9 @@ func (c *Config) Validate(serve bool) error {
 	}
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		errs = append(errs, fmt.Errorf("--http/SOC_HTTP_ADDR: %q is not host:port", c.HTTPAddr))
+	}
+	if c.MaxImportBytes <= 0 {
+		errs = append(errs, errors.New("--max-import-bytes/SOC_MAX_IMPORT_BYTES: must be a positive number of bytes"))
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("--shutdown-timeout/SOC_SHUTDOWN_TIMEOUT: must be a positive duration"))

@@ -324,3 +324,75 @@ func TestCVSSCommand(t *testing.T) {
 		t.Fatalf("invalid vector: exit %d, %q; want 2 naming metric A", code, errOut)
 	}
 }
+
+// sharedTestdata finds ../shared/testdata beside the repository (the directory holding go.work).
+func sharedTestdata(t *testing.T) string {
+	t.Helper()
+	dir, _ := os.Getwd()
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
+			td := filepath.Join(filepath.Dir(dir), "shared", "testdata")
+			if _, err := os.Stat(td); err != nil {
+				t.Skipf("shared testdata not found at %s", td)
+			}
+			return td
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Skip("go.work not found above the test directory")
+		}
+		dir = parent
+	}
+}
+
+type importSummary struct {
+	ScanID        string         `json:"scan_id"`
+	Format        string         `json:"format"`
+	FindingsTotal int            `json:"findings_total"`
+	BySeverity    map[string]int `json:"by_severity"`
+	New           int            `json:"new"`
+	Unchanged     int            `json:"unchanged"`
+	Reopened      int            `json:"reopened"`
+	Resolved      int            `json:"resolved"`
+	Assets        int            `json:"assets_discovered"`
+}
+
+// TestImportThroughTheServer: `soc import` uploads a real Trivy report to a running node, waits,
+// and prints the summary; importing it again changes nothing but last-seen times.
+func TestImportThroughTheServer(t *testing.T) {
+	report := filepath.Join(sharedTestdata(t), "trivy", "trivy_image_juice-shop-v12.10.2.json")
+	data := t.TempDir()
+	n := startNode(t, nil, "--data", data)
+	importOnce := func() importSummary {
+		t.Helper()
+		out, errOut, code := socCmd(t, nil, "import", report, "--server", "http://"+n.addr)
+		if code != 0 {
+			t.Fatalf("soc import exited %d: %s\n%s", code, errOut, n.stderr)
+		}
+		var s importSummary
+		if err := json.Unmarshal([]byte(out), &s); err != nil || strings.Count(strings.TrimSpace(out), "\n") != 0 {
+			t.Fatalf("soc import must print one JSON object, got %q", out)
+		}
+		return s
+	}
+	first := importOnce()
+	sev := 0
+	for _, c := range first.BySeverity {
+		sev += c
+	}
+	if first.Format != "trivy" || first.FindingsTotal != 185 || first.New != 185 || sev != 185 || first.Assets != 1 {
+		t.Fatalf("first import: %+v", first)
+	}
+	second := importOnce()
+	if second.New != 0 || second.Unchanged != 185 || second.Resolved != 0 || second.Reopened != 0 || second.ScanID == first.ScanID {
+		t.Fatalf("re-import of the same report: %+v", second)
+	}
+	// A file that is no scanner report is refused with a clear message, and nothing else happens.
+	bogus := filepath.Join(t.TempDir(), "notes.txt")
+	_ = os.WriteFile(bogus, []byte("just some notes"), 0o600)
+	_, errOut, code := socCmd(t, nil, "import", bogus, "--server", "http://"+n.addr)
+	if code == 0 || !strings.Contains(errOut, "failed") {
+		t.Fatalf("importing a non-report: exit %d, %q", code, errOut)
+	}
+	n.stop(t)
+}

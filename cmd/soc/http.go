@@ -67,7 +67,7 @@ func registerRelayMetrics(reg *prometheus.Registry, m *kafkalog.RelayMetrics) {
 }
 
 func newRouter(a *app, checks map[string]readiness, shuttingDown *atomic.Bool) http.Handler {
-	mux := http.NewServeMux()
+	mux := a.mux
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

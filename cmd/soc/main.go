@@ -17,6 +17,7 @@ Usage:
   soc serve [flags]                      run the platform (see soc serve -h, soc serve --list-targets)
   soc events tail [--from POS] [--follow] print the event log as JSON lines, in global order
   soc events stream STREAM_ID [flags]    print one stream's events as JSON lines
+  soc import FILE [--format auto] [--server URL]  upload a scanner report, wait, print the summary
   soc cvss VECTOR…                       score CVSS v3.0/v3.1/v4.0 vectors, one JSON object per line
   soc version                            print the version
 
@@ -35,6 +36,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runServe(args[1:], stdout, stderr)
 	case "events":
 		return runEvents(args[1:], stdout, stderr)
+	case "import":
+		return runImport(args[1:], stdout, stderr)
 	case "cvss":
 		return runCVSS(args[1:], stdout, stderr)
 	case "version", "--version":

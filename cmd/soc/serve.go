@@ -36,6 +36,10 @@ type target struct {
 type readiness func(ctx context.Context) (detail any, ok bool)
 
 var targets = map[string]target{
+	"commands": {
+		describe: "the write API: scanner report imports (POST /v1/scans/imports, GET /v1/scans/{id}/import)",
+		start:    startCommands,
+	},
 	"relay": {
 		describe:   "publishes the event store to Kafka topics soc.<context>.events in global order (needs SOC_KAFKA_BROKERS; with the embedded log the store itself is the log)",
 		needsKafka: true,
@@ -51,6 +55,7 @@ type app struct {
 	backend backend
 	kind    string
 	metrics *prometheus.Registry
+	mux     *http.ServeMux // targets add their routes before the node starts serving
 	wg      sync.WaitGroup
 
 	// drains are called, in order, after the node's last event is appended and before the
@@ -107,6 +112,28 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, ready chan<- stri
 	}
 	var shuttingDown atomic.Bool
 	checks := map[string]readiness{"event_store": storeReadiness(store)}
+	a.mux = http.NewServeMux()
+	workers, cancelWorkers := context.WithCancel(context.Background())
+	defer cancelWorkers()
+	for _, name := range targetNames() {
+		if !cfg.enabled(name) {
+			continue
+		}
+		t := targets[name]
+		if t.needsKafka && len(cfg.KafkaBrokers) == 0 {
+			log.Info("target idle: the embedded log needs no relay", "target", name)
+			continue
+		}
+		check, err := t.start(workers, a)
+		if err != nil {
+			_ = ln.Close()
+			return fmt.Errorf("starting target %s: %w", name, err)
+		}
+		if check != nil {
+			checks[name] = check
+		}
+		log.Info("target started", "target", name)
+	}
 	srv := &http.Server{
 		Handler:           newRouter(a, checks, &shuttingDown),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -137,27 +164,6 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, ready chan<- stri
 		return fmt.Errorf("recording NodeStarted: %w", err)
 	}
 
-	workers, cancelWorkers := context.WithCancel(context.Background())
-	defer cancelWorkers()
-	for _, name := range targetNames() {
-		if !cfg.enabled(name) {
-			continue
-		}
-		t := targets[name]
-		if t.needsKafka && len(cfg.KafkaBrokers) == 0 {
-			log.Info("target idle: the embedded log needs no relay", "target", name)
-			continue
-		}
-		check, err := t.start(workers, a)
-		if err != nil {
-			_ = srv.Close()
-			return fmt.Errorf("starting target %s: %w", name, err)
-		}
-		if check != nil {
-			checks[name] = check
-		}
-		log.Info("target started", "target", name)
-	}
 	addr := ln.Addr().String()
 	log.Info("soc serving", "http", addr, "targets", strings.Join(cfg.Targets, ","), "node", node, "version", version)
 	if ready != nil {

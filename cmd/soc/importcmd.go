@@ -1,0 +1,184 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// runImport uploads a report to a running node, waits for the import, and prints its summary as
+// one JSON object. A progress bar goes to stderr when stderr is a terminal.
+func runImport(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("import", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	format := fs.String("format", "auto", "report format: auto, nmap, trivy, grype, sarif, nessus, openvas, zap, cyclonedx")
+	server := fs.String("server", env("SOC_SERVER", "http://localhost:8080"), "URL of a soc node (SOC_SERVER)")
+	timeout := fs.Duration("timeout", 30*time.Minute, "give up waiting after this long")
+	var path string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		path, args = args[0], args[1:]
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if path == "" && fs.NArg() == 1 {
+		path = fs.Arg(0)
+	} else if path == "" || fs.NArg() > 0 {
+		fmt.Fprintln(stderr, "usage: soc import FILE [--format auto] [--server URL]")
+		return 2
+	}
+	base, err := url.Parse(strings.TrimRight(*server, "/"))
+	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
+		fmt.Fprintf(stderr, "soc import: --server %q is not an http(s) URL\n", *server)
+		return 2
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		fmt.Fprintf(stderr, "soc import: %v\n", err)
+		return 1
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil || st.IsDir() {
+		fmt.Fprintf(stderr, "soc import: %s is not a file\n", path)
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base.String()+"/v1/scans/imports?format="+url.QueryEscape(*format), f)
+	if err != nil {
+		fmt.Fprintf(stderr, "soc import: %v\n", err)
+		return 1
+	}
+	req.ContentLength = st.Size()
+	req.Header.Set("Content-Type", "application/octet-stream")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		fmt.Fprintf(stderr, "soc import: uploading to %s: %v\n", base.Host, err)
+		return 1
+	}
+	var accepted struct {
+		ScanID string `json:"scan_id"`
+	}
+	if code := decodeOrProblem(resp, http.StatusAccepted, &accepted, stderr); code != 0 {
+		return code
+	}
+	bar := progressBar(stderr)
+	for {
+		job, code := importStatus(ctx, base.String(), accepted.ScanID, stderr)
+		if code != 0 {
+			return code
+		}
+		bar(job.Done, job.Total)
+		switch job.State {
+		case "completed":
+			bar(-1, -1)
+			enc := json.NewEncoder(stdout)
+			if err := enc.Encode(job.Summary); err != nil {
+				return 1
+			}
+			return 0
+		case "failed":
+			bar(-1, -1)
+			fmt.Fprintf(stderr, "soc import: scan %s failed: %s\n", accepted.ScanID, job.Error)
+			return 1
+		}
+		select {
+		case <-ctx.Done():
+			fmt.Fprintf(stderr, "soc import: stopped waiting for scan %s: %v (the import goes on on the server)\n", accepted.ScanID, ctx.Err())
+			return 1
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+type importJob struct {
+	State   string          `json:"state"`
+	Done    int             `json:"findings_done"`
+	Total   int             `json:"findings_total"`
+	Summary json.RawMessage `json:"summary"`
+	Error   string          `json:"error"`
+}
+
+func importStatus(ctx context.Context, base, scanID string, stderr io.Writer) (importJob, int) {
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/v1/scans/"+scanID+"/import", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		fmt.Fprintf(stderr, "soc import: %v\n", err)
+		return importJob{}, 1
+	}
+	var job importJob
+	return job, decodeOrProblem(resp, http.StatusOK, &job, stderr)
+}
+
+// decodeOrProblem decodes a successful answer into v, or prints the server's problem document.
+func decodeOrProblem(resp *http.Response, want int, v any, stderr io.Writer) int {
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	if err != nil {
+		fmt.Fprintf(stderr, "soc import: reading the answer: %v\n", err)
+		return 1
+	}
+	if resp.StatusCode != want {
+		var p struct{ Title, Detail, Field string }
+		_ = json.Unmarshal(body, &p)
+		msg := strings.TrimSpace(p.Title + ": " + p.Detail)
+		if p.Title == "" {
+			msg = strings.TrimSpace(string(body))
+		}
+		if p.Field != "" {
+			msg += " (" + p.Field + ")"
+		}
+		fmt.Fprintf(stderr, "soc import: server answered %d: %s\n", resp.StatusCode, msg)
+		if resp.StatusCode >= 400 && resp.StatusCode < 500 {
+			return 2
+		}
+		return 1
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		fmt.Fprintf(stderr, "soc import: the server's answer is not JSON: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// progressBar draws on a terminal and does nothing otherwise (logs and pipes stay clean).
+// bar(-1, -1) ends the line.
+func progressBar(w io.Writer) func(done, total int) {
+	f, ok := w.(*os.File)
+	if !ok {
+		return func(int, int) {}
+	}
+	if fi, err := f.Stat(); err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+		return func(int, int) {}
+	}
+	drawn := false
+	return func(done, total int) {
+		if done < 0 {
+			if drawn {
+				fmt.Fprintln(w)
+			}
+			return
+		}
+		drawn = true
+		if total <= 0 {
+			fmt.Fprintf(w, "\rparsing…")
+			return
+		}
+		const width = 30
+		n := done * width / total
+		fmt.Fprintf(w, "\r[%s%s] %d/%d findings", strings.Repeat("#", n), strings.Repeat(".", width-n), done, total)
+	}
+}

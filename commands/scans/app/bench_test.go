@@ -1,0 +1,113 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+
+	"github.com/socplatform/soc/commands/internal/es"
+	"github.com/socplatform/soc/commands/scans/app"
+	"github.com/socplatform/soc/events"
+)
+
+// benchFindings is the size of the generated report: SOC_BENCH_FINDINGS, default 10000.
+func benchFindings(b *testing.B) int {
+	if v := os.Getenv("SOC_BENCH_FINDINGS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			b.Fatalf("SOC_BENCH_FINDINGS=%q is not a positive number", v)
+		}
+		return n
+	}
+	return 10000
+}
+
+// benchImport measures, on the embedded SQLite store (synchronous NORMAL), parsing alone, a
+// first import (every finding opened) and a reimport (every finding seen), in findings/s, beside a
+// baseline: appending one small event to each of as many new streams through the raw adapter.
+func benchImport(b *testing.B, format string, report []byte) {
+	rep := parse(b, format, report)
+	n := uniqueFindings(rep)
+	ctx := context.Background()
+	perSec := func(b *testing.B) {
+		b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "findings/s")
+	}
+	b.Run("parse", func(b *testing.B) {
+		p := app.DefaultParsers()
+		for _, pp := range p {
+			if pp.Format() != format {
+				continue
+			}
+			for i := 0; i < b.N; i++ {
+				if _, err := pp.Parse(ctx, bytes.NewReader(report)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		perSec(b)
+	})
+	b.Run("baseline-raw-append", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			b.StopTimer()
+			store := openStore(b, "NORMAL")
+			raw := store.Unwrap()
+			b.StartTimer()
+			for j := 0; j < n; j++ {
+				ev := []events.Envelope{{EventID: events.NewEventID(), Type: "FindingSeen", SchemaVersion: 1,
+					Data: []byte(`{"scan_id":"x","seen_at":"2026-01-01T00:00:00Z"}`)}}
+				if _, err := raw.Append(ctx, es.StreamIDFor("vulns", "finding", strconv.Itoa(j)), events.NoStream, ev); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+		perSec(b)
+	})
+	b.Run("import", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			b.StopTimer()
+			im := newImporter(b, openStore(b, "NORMAL"))
+			b.StartTimer()
+			s, err := im.Import(ctx, bytes.NewReader(report), app.Request{Format: format})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if s.New != n {
+				b.Fatalf("%+v", s)
+			}
+		}
+		perSec(b)
+	})
+	b.Run("reimport", func(b *testing.B) {
+		im := newImporter(b, openStore(b, "NORMAL"))
+		if _, err := im.Import(ctx, bytes.NewReader(report), app.Request{Format: format}); err != nil {
+			b.Fatal(err)
+		}
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			s, err := im.Import(ctx, bytes.NewReader(report), app.Request{Format: format})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if s.Unchanged != n {
+				b.Fatalf("%+v", s)
+			}
+		}
+		perSec(b)
+	})
+}
+
+func BenchmarkImportTrivyLargest(b *testing.B) {
+	report := readFile(b, filepath.Join(testdata(b, "trivy"), "trivy_image_juice-shop-v12.10.2.json"))
+	benchImport(b, "trivy", report)
+}
+
+func BenchmarkImportTrivyGenerated(b *testing.B) {
+	n := benchFindings(b)
+	b.Run(fmt.Sprintf("findings=%d", n), func(b *testing.B) {
+		benchImport(b, "trivy", encodeTrivy(generateTrivy(n, "example/bench:1")))
+	})
+}

@@ -1,0 +1,52 @@
+package app
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/socplatform/soc/events"
+)
+
+// FormatError: the report's format could not be told from its first 64 KiB, because no parser
+// claimed it (Candidates empty) or several did (Candidates names them), or Request.Format names
+// no known parser.
+type FormatError struct {
+	Requested  string   // Request.Format when it named an unknown parser
+	Candidates []string // the parsers whose Detect claimed the report
+	Known      []string // every format the importer reads
+}
+
+func (e *FormatError) Error() string {
+	switch {
+	case e.Requested != "":
+		return fmt.Sprintf("unknown report format %q (known: %s)", e.Requested, strings.Join(e.Known, ", "))
+	case len(e.Candidates) == 0:
+		return fmt.Sprintf("report format not recognised (known: %s)", strings.Join(e.Known, ", "))
+	}
+	return fmt.Sprintf("report format is ambiguous: %s all claim it; name one in format", strings.Join(e.Candidates, ", "))
+}
+
+// Kind implements events.KindError: the input is not something the importer can read.
+func (e *FormatError) Kind() events.Kind { return events.KindInvalid }
+
+// Field implements events.FieldError.
+func (e *FormatError) Field() string { return "/format" }
+
+// RequestError: a Request field is malformed.
+type RequestError struct {
+	Path   string
+	Reason string
+}
+
+func (e *RequestError) Error() string     { return e.Path + ": " + e.Reason }
+func (e *RequestError) Kind() events.Kind { return events.KindInvalid }
+func (e *RequestError) Field() string     { return e.Path }
+
+// AlreadyImportedError: the scan id was used by an earlier import (its stream exists).
+type AlreadyImportedError struct{ ScanID string }
+
+func (e *AlreadyImportedError) Error() string {
+	return fmt.Sprintf("scan %s was already imported", e.ScanID)
+}
+func (e *AlreadyImportedError) Kind() events.Kind { return events.KindConflict }
+func (e *AlreadyImportedError) Field() string     { return "/scan_id" }

@@ -1,0 +1,590 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	assets "github.com/socplatform/soc/commands/assets/domain"
+	"github.com/socplatform/soc/commands/internal/es"
+	"github.com/socplatform/soc/commands/scans/importers"
+	vulns "github.com/socplatform/soc/commands/vulns/domain"
+	"github.com/socplatform/soc/events"
+)
+
+// Event types of the scans context (schemas/events/scans).
+const (
+	EvScanImportStarted   = "ScanImportStarted"
+	EvScanImportCompleted = "ScanImportCompleted"
+	EvScanImportFailed    = "ScanImportFailed"
+)
+
+// DetectBytes is how much of a report format detection looks at.
+const DetectBytes = 64 << 10
+
+// Request is one import.
+type Request struct {
+	// Format is "auto" (or empty) to detect the format, else a parser's name ("trivy", …).
+	Format string
+	// ScanID identifies the import: a UUID; a UUIDv7 is generated when empty. The import's events
+	// go to the stream "scans-import-<ScanID>", so a scan id can be imported once.
+	ScanID string
+	// Actor is copied onto every event.
+	Actor string
+	// AssetID, when set, is the known asset ("assets-asset-<uuid>") that the findings of a report
+	// asset belong to when the report does not identify it well enough to match or register it
+	// (a filesystem scan of ".", a SARIF log without version-control provenance). Report assets
+	// that do identify themselves are matched or registered as usual.
+	AssetID string
+	// Progress, when set, is called (from one goroutine at a time) as findings are processed.
+	Progress func(done, total int)
+}
+
+// ImportStreamID is the stream of a scan import's own events.
+func ImportStreamID(scanID string) string { return "scans-import-" + scanID }
+
+// FindingStreamID is the stream of the finding with the given identity key.
+func FindingStreamID(identityKey string) string {
+	return es.StreamIDFor("vulns", "finding", identityKey)
+}
+
+// Import reads one report and records what it means: assets discovered or matched, findings
+// opened, seen, reopened, resolved and closed, and the import's own started/completed events.
+// A report that cannot be read appends only ScanImportFailed and returns the parser's
+// *importers.ParseError (or a *FormatError when the format cannot be told).
+func (im *Importer) Import(ctx context.Context, r io.Reader, req Request) (Summary, error) {
+	scanID, err := im.validate(&req)
+	if err != nil {
+		return Summary{}, err
+	}
+	meta := es.Meta{Actor: req.Actor, CorrelationID: scanID}
+	stream := ImportStreamID(scanID)
+
+	head := make([]byte, DetectBytes)
+	n, err := io.ReadFull(r, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return Summary{}, fmt.Errorf("reading the report: %w", err)
+	}
+	head = head[:n]
+	var parser importers.Parser
+	if req.Format == "" || req.Format == "auto" {
+		var cands []string
+		for _, f := range im.formats {
+			if im.parsers[f].Detect(head) {
+				cands = append(cands, f)
+			}
+		}
+		if len(cands) != 1 {
+			ferr := &FormatError{Candidates: cands, Known: im.Formats()}
+			return Summary{}, im.fail(ctx, stream, meta, scanID, "", "detect", ferr)
+		}
+		parser = im.parsers[cands[0]]
+	} else {
+		parser = im.parsers[req.Format]
+	}
+	rep, err := parser.Parse(ctx, io.MultiReader(bytes.NewReader(head), r))
+	if err != nil {
+		if ctx.Err() != nil {
+			return Summary{}, err
+		}
+		return Summary{}, im.fail(ctx, stream, meta, scanID, parser.Format(), "parse", err)
+	}
+	if rep.Format == "" {
+		rep.Format = parser.Format()
+	}
+
+	if req.AssetID != "" {
+		if err := im.sync(ctx); err != nil {
+			return Summary{}, err
+		}
+		if _, _, retired, ok := im.index.Lookup(req.AssetID); !ok || retired {
+			return Summary{}, &RequestError{Path: "/asset_id", Reason: "no such live asset: " + req.AssetID}
+		}
+	}
+	sum := Summary{ScanID: scanID, Format: rep.Format, FindingsTotal: len(rep.Findings)}
+	for i := range rep.Findings {
+		sum.BySeverity.add(severityOf(rep.Findings[i].Severity))
+	}
+	started := map[string]any{
+		"scan_id": scanID, "format": rep.Format, "scanner_name": clip(rep.ScannerName, MaxShort),
+		"findings_total": len(rep.Findings), "assets_total": len(rep.Assets),
+	}
+	if rep.ScannerVersion != "" {
+		started["scanner_version"] = clip(rep.ScannerVersion, MaxShort)
+	}
+	if !rep.StartedAt.IsZero() {
+		started["report_started_at"] = rep.StartedAt.UTC()
+	}
+	if !rep.FinishedAt.IsZero() {
+		started["report_finished_at"] = rep.FinishedAt.UTC()
+	}
+	if _, err := es.Save(ctx, im.store, stream, events.NoStream, meta, []es.Change{{Type: EvScanImportStarted, Data: started}}); err != nil {
+		var vc *events.VersionConflictError
+		if errors.As(err, &vc) {
+			return Summary{}, &AlreadyImportedError{ScanID: scanID}
+		}
+		return Summary{}, err
+	}
+	if err := im.run(ctx, rep, scanID, req.AssetID, meta, req.Progress, &sum); err != nil {
+		// Record the failure with a context of its own: ctx may be what ended the import.
+		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		_, ferr := es.Save(fctx, im.store, stream, events.Exact(1), meta, []es.Change{{Type: EvScanImportFailed,
+			Data: map[string]any{"scan_id": scanID, "format": rep.Format, "stage": "import", "reason": clip(err.Error(), 4096)}}})
+		if ferr != nil {
+			return sum, fmt.Errorf("%w (recording the failure also failed: %v)", err, ferr)
+		}
+		return sum, err
+	}
+	if _, err := es.Save(ctx, im.store, stream, events.Exact(1), meta, []es.Change{{Type: EvScanImportCompleted, Data: sum}}); err != nil {
+		return sum, err
+	}
+	return sum, nil
+}
+
+func (im *Importer) validate(req *Request) (string, error) {
+	if req.Format != "" && req.Format != "auto" {
+		if _, ok := im.parsers[req.Format]; !ok {
+			return "", &FormatError{Requested: req.Format, Known: im.Formats()}
+		}
+	}
+	if req.AssetID != "" && !assets.IsAssetID(req.AssetID) {
+		return "", &RequestError{Path: "/asset_id", Reason: "must be an asset stream id assets-asset-<uuid>"}
+	}
+	if len(req.Actor) > 256 {
+		return "", &RequestError{Path: "/actor", Reason: "longer than 256 bytes"}
+	}
+	if req.ScanID == "" {
+		return uuid.Must(uuid.NewV7()).String(), nil
+	}
+	u, err := uuid.Parse(req.ScanID)
+	if err != nil || u.String() != req.ScanID {
+		return "", &RequestError{Path: "/scan_id", Reason: "must be a lower-case hyphenated UUID"}
+	}
+	return req.ScanID, nil
+}
+
+// fail records that a report could not be read (ScanImportFailed is the stream's only event) and
+// returns cause.
+func (im *Importer) fail(ctx context.Context, stream string, meta es.Meta, scanID, format, stage string, cause error) error {
+	d := map[string]any{"scan_id": scanID, "stage": stage, "reason": clip(cause.Error(), 4096)}
+	if format != "" {
+		d["format"] = format
+	}
+	if _, err := es.Save(ctx, im.store, stream, events.NoStream, meta, []es.Change{{Type: EvScanImportFailed, Data: d}}); err != nil {
+		var vc *events.VersionConflictError
+		if errors.As(err, &vc) {
+			return errors.Join(cause, &AlreadyImportedError{ScanID: scanID})
+		}
+		return fmt.Errorf("%w (recording the failure also failed: %v)", cause, err)
+	}
+	return cause
+}
+
+// scanTime is when the scan saw its findings: the report's finish (else start) time, unless
+// missing or in the future, then now.
+func (im *Importer) scanTime(rep *importers.Report) time.Time {
+	now := im.now().UTC()
+	for _, t := range []time.Time{rep.FinishedAt, rep.StartedAt} {
+		if !t.IsZero() && !t.After(now) && t.Year() >= 1990 {
+			return t.UTC().Truncate(time.Microsecond)
+		}
+	}
+	return now.Truncate(time.Microsecond)
+}
+
+type outcome int
+
+const (
+	outNone outcome = iota
+	outNew
+	outUnchanged
+	outReopened
+	outResolved
+	outClosed
+)
+
+type counter struct {
+	mu       sync.Mutex
+	sum      *Summary
+	done     int
+	total    int
+	progress func(done, total int)
+}
+
+func (c *counter) add(o outcome, seenPhase bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch o {
+	case outNew:
+		c.sum.New++
+	case outUnchanged:
+		c.sum.Unchanged++
+	case outReopened:
+		c.sum.Reopened++
+	case outResolved:
+		c.sum.Resolved++
+	case outClosed:
+		c.sum.Closed++
+	}
+	if seenPhase {
+		c.done++
+		if c.progress != nil && (c.done == c.total || c.done%100 == 0) {
+			c.progress(c.done, c.total)
+		}
+	}
+}
+
+type job struct {
+	id, assetID, key string
+	f                *importers.Finding // nil: not seen by this scan
+}
+
+func (im *Importer) run(ctx context.Context, rep *importers.Report, scanID, fallback string, meta es.Meta, progress func(int, int), sum *Summary) error {
+	at := im.scanTime(rep)
+
+	// Assets: resolve every report asset to a known or newly registered asset.
+	im.discoverMu.Lock()
+	assetOf, err := im.discover(ctx, rep, scanID, fallback, meta, sum)
+	im.discoverMu.Unlock()
+	if err != nil {
+		return err
+	}
+	scopeSet := map[string]struct{}{}
+	for _, id := range assetOf {
+		scopeSet[ScopeKey(id, rep.Format)] = struct{}{}
+	}
+	scopes := make([]string, 0, len(scopeSet))
+	for s := range scopeSet {
+		scopes = append(scopes, s)
+	}
+	sort.Strings(scopes)
+	unlock := im.lockScopes(scopes)
+	defer unlock()
+	// Another import of these scopes may have finished while we waited, or another service may
+	// have changed a finding: decide on the current state.
+	if err := im.sync(ctx); err != nil {
+		return err
+	}
+
+	var jobs []job
+	seen := map[string]struct{}{}
+	for i := range rep.Findings {
+		f := &rep.Findings[i]
+		assetID, ok := assetOf[f.AssetKey]
+		if !ok {
+			sum.Skipped++
+			sum.warn(fmt.Sprintf("finding %q: its asset %q could not be identified", clip(f.Title, 200), clip(f.AssetKey, 200)))
+			continue
+		}
+		if strings.TrimSpace(f.Fingerprint) == "" {
+			sum.Skipped++
+			sum.warn(fmt.Sprintf("finding %q has no fingerprint", clip(f.Title, 200)))
+			continue
+		}
+		key := IdentityKey(assetID, rep.Format, f.Fingerprint)
+		id := FindingStreamID(key)
+		if _, dup := seen[id]; dup {
+			sum.Skipped++
+			sum.warn(fmt.Sprintf("finding %q is listed twice in the report (fingerprint %s)", clip(f.Title, 200), clip(f.Fingerprint, 200)))
+			continue
+		}
+		seen[id] = struct{}{}
+		jobs = append(jobs, job{id: id, assetID: assetID, key: key, f: f})
+	}
+	c := &counter{sum: sum, total: len(jobs), progress: progress}
+	if err := im.each(ctx, jobs, func(ctx context.Context, j job) error {
+		o, err := im.seenFinding(ctx, j, rep, scanID, meta, at)
+		if err == nil {
+			c.add(o, true)
+		}
+		return err
+	}); err != nil {
+		return err
+	}
+
+	var missing []job
+	for _, s := range scopes {
+		for _, id := range im.scopeMembers(s) {
+			if _, ok := seen[id]; !ok {
+				missing = append(missing, job{id: id})
+			}
+		}
+	}
+	return im.each(ctx, missing, func(ctx context.Context, j job) error {
+		o, err := im.missingFinding(ctx, j.id, scanID, meta, at)
+		if err == nil {
+			c.add(o, false)
+		}
+		return err
+	})
+}
+
+// each runs fn over jobs on im.workers goroutines, stopping at the first error.
+func (im *Importer) each(ctx context.Context, jobs []job, fn func(context.Context, job) error) error {
+	if len(jobs) == 0 {
+		return nil
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ch := make(chan job)
+	var (
+		wg    sync.WaitGroup
+		once  sync.Once
+		first error
+	)
+	for w := 0; w < min(im.workers, len(jobs)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range ch {
+				if err := fn(ctx, j); err != nil {
+					once.Do(func() { first = err; cancel() })
+				}
+			}
+		}()
+	}
+feed:
+	for _, j := range jobs {
+		select {
+		case ch <- j:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(ch)
+	wg.Wait()
+	if first != nil {
+		return first
+	}
+	return ctx.Err()
+}
+
+// discover maps each report asset key to an asset stream id, registering assets the platform
+// does not know and recording identifiers it had not seen on those it does. Callers hold
+// discoverMu.
+func (im *Importer) discover(ctx context.Context, rep *importers.Report, scanID, fallback string, meta es.Meta, sum *Summary) (map[string]string, error) {
+	if err := im.sync(ctx); err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(rep.Assets))
+	for i := range rep.Assets {
+		ra := rep.Assets[i]
+		if _, dup := out[ra.Key]; dup {
+			continue
+		}
+		p := im.index.Plan(ra)
+		if !p.Matched() {
+			var (
+				changes []es.Change
+				a       assets.Asset
+				err     = p.Problem
+			)
+			if err == nil {
+				changes, err = a.Register(assets.RegisterAsset{Kind: p.Kind, Name: p.Name, Identifiers: p.Identifiers, ScanID: scanID})
+			}
+			if err != nil {
+				if fallback != "" {
+					sum.AssetsMatched++
+					out[ra.Key] = fallback
+					continue
+				}
+				sum.warn(fmt.Sprintf("asset %q not registered (pass asset_id to attach its findings to a known asset): %v", clip(ra.Key, 200), err))
+				continue
+			}
+			id := events.NewStreamID("assets", "asset")
+			if err := im.saveAsset(ctx, id, events.NoStream, meta, changes); err != nil {
+				return nil, err
+			}
+			sum.AssetsDiscovered++
+			out[ra.Key] = id
+			continue
+		}
+		sum.AssetsMatched++
+		out[ra.Key] = p.AssetID
+		if p.New.IsEmpty() {
+			continue
+		}
+		var a assets.Asset
+		v, err := es.Load(ctx, im.store, p.AssetID, &a)
+		if err != nil {
+			return nil, err
+		}
+		changes, err := a.ObserveIdentifiers(scanID, p.New)
+		if err != nil {
+			sum.warn(fmt.Sprintf("asset %s: new identifiers not recorded: %v", p.AssetID, err))
+			continue
+		}
+		if err := im.saveAsset(ctx, p.AssetID, events.Exact(v), meta, changes); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (im *Importer) saveAsset(ctx context.Context, id string, expected events.ExpectedVersion, meta es.Meta, changes []es.Change) error {
+	if len(changes) == 0 {
+		return nil
+	}
+	evs, err := es.Envelopes(meta, id, changes)
+	if err != nil {
+		return err
+	}
+	if _, err := im.store.Append(ctx, id, expected, evs); err != nil {
+		return fmt.Errorf("asset %s: %w", id, err)
+	}
+	for i := range evs {
+		evs[i].StreamID = id
+		if err := im.applyAsset(&evs[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// maxAttempts bounds the retries of a finding append that lost a race with another writer.
+const maxAttempts = 4
+
+// seenFinding records that the scan saw a finding: opened, seen again, or reopened.
+func (im *Importer) seenFinding(ctx context.Context, j job, rep *importers.Report, scanID string, meta es.Meta, at time.Time) (outcome, error) {
+	sev := severityOf(j.f.Severity)
+	for attempt := 1; ; attempt++ {
+		agg, version, known := im.finding(j.id)
+		var (
+			changes  []es.Change
+			o        outcome
+			expected = events.Exact(version)
+			err      error
+		)
+		switch {
+		case !known || !agg.Exists():
+			expected = events.NoStream
+			if known {
+				expected = events.Exact(version)
+			}
+			o = outNew
+			changes, err = im.open(j, rep, scanID, at)
+		case agg.Status == vulns.StatusResolved || agg.Status == vulns.StatusClosed:
+			o = outReopened
+			changes, err = agg.Reopen("seen again by scan "+scanID, scanID, at)
+			if err == nil && sev != agg.Severity {
+				changes = append(changes, es.Change{Type: vulns.EvFindingSeen, Data: seenData(agg, sev, scanID, at)})
+			}
+		default:
+			// Active findings are seen again; false positives, risk-accepted findings and duplicates
+			// stay as they are: the scan only records that it saw them.
+			o = outUnchanged
+			changes = []es.Change{{Type: vulns.EvFindingSeen, Data: seenData(agg, sev, scanID, at)}}
+		}
+		if err != nil {
+			return outNone, fmt.Errorf("finding %s: %w", j.id, err)
+		}
+		err = im.appendFinding(ctx, j.id, expected, meta, changes)
+		if retry, err := im.retryable(ctx, err, attempt); !retry {
+			return o, err
+		}
+	}
+}
+
+// missingFinding records that the scan did not see a finding of its scope: active findings are
+// resolved, resolved ones closed (the fix is verified), the others left as they are.
+func (im *Importer) missingFinding(ctx context.Context, id, scanID string, meta es.Meta, at time.Time) (outcome, error) {
+	for attempt := 1; ; attempt++ {
+		agg, version, known := im.finding(id)
+		if !known || !agg.Exists() {
+			return outNone, nil
+		}
+		var (
+			changes []es.Change
+			o       outcome
+			err     error
+		)
+		switch {
+		case agg.Active():
+			o = outResolved
+			changes, err = agg.Resolve("not seen by scan "+scanID, scanID, at)
+		case agg.Status == vulns.StatusResolved:
+			o = outClosed
+			changes, err = agg.Close(scanID, at)
+		default:
+			return outNone, nil
+		}
+		if err != nil {
+			return outNone, fmt.Errorf("finding %s: %w", id, err)
+		}
+		err = im.appendFinding(ctx, id, events.Exact(version), meta, changes)
+		if retry, err := im.retryable(ctx, err, attempt); !retry {
+			return o, err
+		}
+	}
+}
+
+// retryable says whether an append lost a race (a version conflict) and may be decided again
+// after catching up with the store.
+func (im *Importer) retryable(ctx context.Context, err error, attempt int) (bool, error) {
+	var vc *events.VersionConflictError
+	if err == nil || !errors.As(err, &vc) || attempt >= maxAttempts {
+		return false, err
+	}
+	if serr := im.sync(ctx); serr != nil {
+		return false, serr
+	}
+	return true, nil
+}
+
+func seenData(agg vulns.Finding, sev vulns.Severity, scanID string, at time.Time) findingSeenData {
+	d := findingSeenData{ScanID: scanID, SeenAt: at}
+	if sev != agg.Severity {
+		d.Severity, d.PreviousSeverity = sev, agg.Severity
+	}
+	return d
+}
+
+// open builds FindingOpened and, from the SLA policy, FindingDueDateSet.
+func (im *Importer) open(j job, rep *importers.Report, scanID string, at time.Time) ([]es.Change, error) {
+	d := openedData(j.f, j.assetID, ScopeKey(j.assetID, rep.Format), j.key, scanID, rep, at)
+	raw, err := json.Marshal(d)
+	if err != nil {
+		return nil, err
+	}
+	changes := []es.Change{{Type: vulns.EvFindingOpened, Data: json.RawMessage(raw)}}
+	crit := im.assetCriticality(j.assetID)
+	due, ok := im.sla.DueAt(d.Severity, crit, at)
+	if !ok {
+		return changes, nil
+	}
+	var f vulns.Finding
+	if err := f.Apply(&events.Envelope{StreamID: j.id, Type: vulns.EvFindingOpened, Data: raw}); err != nil {
+		return nil, err
+	}
+	reason := "SLA for " + string(d.Severity) + " findings"
+	if crit != "" {
+		reason += " on " + crit + " assets"
+	}
+	dc, err := f.SetDueDate(due, reason)
+	if err != nil {
+		return nil, err
+	}
+	return append(changes, dc...), nil
+}
+
+// appendFinding appends a finding's changes and applies them to the catalogue.
+func (im *Importer) appendFinding(ctx context.Context, id string, expected events.ExpectedVersion, meta es.Meta, changes []es.Change) error {
+	evs, err := es.Envelopes(meta, id, changes)
+	if err != nil {
+		return err
+	}
+	res, err := im.store.Append(ctx, id, expected, evs)
+	if err != nil {
+		return err
+	}
+	return im.applyOwn(id, evs, res)
+}

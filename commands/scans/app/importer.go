@@ -1,0 +1,383 @@
+package app
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	assets "github.com/socplatform/soc/commands/assets/domain"
+	"github.com/socplatform/soc/commands/scans/importers"
+	vulns "github.com/socplatform/soc/commands/vulns/domain"
+	"github.com/socplatform/soc/events"
+)
+
+// Options configures an Importer. Zero fields take the defaults.
+type Options struct {
+	// Parsers are the formats the importer reads (default: DefaultParsers()). Format names must
+	// be unique.
+	Parsers []importers.Parser
+	// SLA sets FindingDueDateSet on open (default: vulns.DefaultSLA()).
+	SLA *vulns.SLAPolicy
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// ReadBatch is the page size when reading $all (default 1000).
+	ReadBatch int
+	// Workers is how many findings are decided and appended at once (default 4). The SQLite
+	// adapter serialises writes, but schema validation and encoding run in parallel.
+	Workers int
+}
+
+// Importer is the application service of a scan import. It keeps two write-side lookups in
+// memory, rebuilt from the store's $all at Load/Start and kept current after every append it
+// makes and by re-reading $all (from where it stopped) at the start of every import:
+//
+//   - the assets Index (from assets events) and each asset's criticality, for discovery and SLAs;
+//   - the findings catalogue: finding stream id → (scope, Finding aggregate, stream version), and
+//     scope → finding stream ids, so an import knows which findings of a scope it did not see.
+//
+// Imports of the same scope (asset + format) are serialised by a per-scope mutex; different
+// scopes run in parallel. The mutexes are in-process only: a multi-node deployment must route
+// all imports of a scope to one node (for example by hashing the asset to a node), otherwise two
+// nodes could decide on the same findings at once. Optimistic concurrency (expected versions on
+// every append) still prevents a lost update — the loser retries from the stream — but two nodes
+// could each register the same new asset. This is a known limitation.
+type Importer struct {
+	store   *events.Guarded
+	parsers map[string]importers.Parser
+	formats []string
+	sla     vulns.SLAPolicy
+	now     func() time.Time
+	batch   int
+	workers int
+
+	index *assets.Index
+
+	// discoverMu serialises asset discovery (resolve + register) across imports, so two imports
+	// never register the same new asset twice.
+	discoverMu sync.Mutex
+
+	syncMu sync.Mutex // one reader of $all at a time
+	cursor int64      // last global position applied (guarded by syncMu)
+
+	mu          sync.RWMutex
+	findings    map[string]*findingState       // finding stream id → state
+	scopes      map[string]map[string]struct{} // scope → finding stream ids
+	criticality map[string]string              // asset stream id → criticality
+
+	locksMu    sync.Mutex
+	scopeLocks map[string]*scopeLock
+
+	followErr  error
+	followDone chan struct{}
+}
+
+type findingState struct {
+	scope   string
+	agg     vulns.Finding
+	version int64
+	pos     int64 // global position of the last event applied
+}
+
+type scopeLock struct {
+	mu   sync.Mutex
+	refs int
+}
+
+// New returns an Importer over store. Call Load or Start before Import.
+func New(store *events.Guarded, opts Options) (*Importer, error) {
+	if store == nil {
+		return nil, errors.New("scans/app: store is required")
+	}
+	im := &Importer{
+		store: store, parsers: map[string]importers.Parser{}, sla: vulns.DefaultSLA(), now: opts.Now,
+		batch: opts.ReadBatch, workers: opts.Workers, index: assets.NewIndex(),
+		findings: map[string]*findingState{}, scopes: map[string]map[string]struct{}{},
+		criticality: map[string]string{}, scopeLocks: map[string]*scopeLock{},
+	}
+	if opts.SLA != nil {
+		if err := opts.SLA.Validate(); err != nil {
+			return nil, err
+		}
+		im.sla = *opts.SLA
+	}
+	if im.now == nil {
+		im.now = time.Now
+	}
+	if im.batch <= 0 || im.batch > events.MaxReadLimit {
+		im.batch = 1000
+	}
+	if im.workers <= 0 {
+		im.workers = 4
+	}
+	ps := opts.Parsers
+	if len(ps) == 0 {
+		ps = DefaultParsers()
+	}
+	for _, p := range ps {
+		if p == nil {
+			return nil, errors.New("scans/app: nil parser")
+		}
+		if _, dup := im.parsers[p.Format()]; dup {
+			return nil, fmt.Errorf("scans/app: two parsers for format %q", p.Format())
+		}
+		im.parsers[p.Format()] = p
+		im.formats = append(im.formats, p.Format())
+	}
+	sort.Strings(im.formats)
+	return im, nil
+}
+
+// Formats lists the formats the importer reads.
+func (im *Importer) Formats() []string { return append([]string(nil), im.formats...) }
+
+// Index returns the assets index the importer matches against (for inspection; do not Apply to it).
+func (im *Importer) Index() *assets.Index { return im.index }
+
+// Load rebuilds the lookups by reading $all from where it last stopped (from 0 the first time)
+// to the head.
+func (im *Importer) Load(ctx context.Context) error { return im.sync(ctx) }
+
+// Start loads, then follows the store live in the background until ctx ends, so the lookups see
+// what other services append (a person marking a finding false positive, an asset retired).
+// Imports re-read $all before deciding anyway; following keeps that read short.
+func (im *Importer) Start(ctx context.Context) error {
+	if err := im.Load(ctx); err != nil {
+		return err
+	}
+	im.followDone = make(chan struct{})
+	go func() {
+		defer close(im.followDone)
+		for ctx.Err() == nil {
+			im.syncMu.Lock()
+			after := im.cursor
+			im.syncMu.Unlock()
+			if err := im.store.WaitForAppend(ctx, after); err != nil && ctx.Err() == nil {
+				im.followErr = err
+				return
+			}
+			if ctx.Err() != nil {
+				return
+			}
+			if err := im.sync(ctx); err != nil && ctx.Err() == nil {
+				im.followErr = err
+				return
+			}
+		}
+	}()
+	return nil
+}
+
+// Wait blocks until the follower started by Start has stopped (its ctx ended) and returns the
+// error that stopped it, if any.
+func (im *Importer) Wait() error {
+	if im.followDone == nil {
+		return nil
+	}
+	<-im.followDone
+	return im.followErr
+}
+
+// sync applies every event after the cursor, up to the head.
+func (im *Importer) sync(ctx context.Context) error {
+	im.syncMu.Lock()
+	defer im.syncMu.Unlock()
+	for {
+		batch, err := im.store.ReadAll(ctx, im.cursor, im.batch)
+		if err != nil {
+			return err
+		}
+		for i := range batch {
+			if err := im.apply(&batch[i]); err != nil {
+				return err
+			}
+		}
+		if len(batch) > 0 {
+			im.cursor = batch[len(batch)-1].GlobalPosition
+		}
+		if len(batch) < im.batch {
+			return nil
+		}
+	}
+}
+
+// apply brings the lookups up to date with one stored event.
+func (im *Importer) apply(e *events.Envelope) error {
+	switch {
+	case strings.HasPrefix(e.StreamID, "assets-asset-"):
+		return im.applyAsset(e)
+	case strings.HasPrefix(e.StreamID, "vulns-finding-"):
+		im.mu.Lock()
+		defer im.mu.Unlock()
+		return im.applyFindingLocked(e.StreamID, e, e.Version, e.GlobalPosition)
+	}
+	return nil
+}
+
+func (im *Importer) applyAsset(e *events.Envelope) error {
+	if err := im.index.Apply(e); err != nil {
+		return err
+	}
+	if e.Type != assets.EvAssetRegistered && e.Type != assets.EvAssetClassified {
+		return nil
+	}
+	var d struct {
+		Criticality string `json:"criticality"`
+	}
+	if err := json.Unmarshal(e.Data, &d); err != nil {
+		return fmt.Errorf("%s %s: %w", e.Type, e.StreamID, err)
+	}
+	if d.Criticality != "" {
+		im.mu.Lock()
+		im.criticality[e.StreamID] = d.Criticality
+		im.mu.Unlock()
+	}
+	return nil
+}
+
+// applyFindingLocked applies one event of a finding stream at (version, pos). Events at or
+// below the position already applied are skipped: the importer applies its own appends at once
+// and meets them again when it re-reads $all. Callers hold im.mu.
+func (im *Importer) applyFindingLocked(id string, e *events.Envelope, version, pos int64) error {
+	st := im.findings[id]
+	if st != nil && pos <= st.pos {
+		return nil
+	}
+	if st == nil {
+		st = &findingState{}
+		im.findings[id] = st
+	}
+	if err := st.agg.Apply(e); err != nil {
+		return fmt.Errorf("%s %s: %w", e.Type, id, err)
+	}
+	st.version, st.pos = version, pos
+	if e.Type == vulns.EvFindingOpened && st.scope == "" {
+		var d struct {
+			Scope string `json:"scope"`
+		}
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			return fmt.Errorf("%s %s: %w", e.Type, id, err)
+		}
+		if d.Scope != "" {
+			st.scope = d.Scope
+			set := im.scopes[d.Scope]
+			if set == nil {
+				set = map[string]struct{}{}
+				im.scopes[d.Scope] = set
+			}
+			set[id] = struct{}{}
+		}
+	}
+	return nil
+}
+
+// applyOwn applies the events the importer itself appended to a finding stream. Positions inside
+// the batch are derived from the append's last position (they only need to order the batch's
+// events among themselves and above every earlier event of the stream).
+func (im *Importer) applyOwn(id string, evs []events.Envelope, res events.AppendResult) error {
+	im.mu.Lock()
+	defer im.mu.Unlock()
+	n := int64(len(evs))
+	for i := range evs {
+		back := n - 1 - int64(i)
+		evs[i].StreamID = id
+		if err := im.applyFindingLocked(id, &evs[i], res.NextExpectedVersion-back, res.LastPosition-back); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// finding returns a copy of a finding's state (ok false when the catalogue does not know it).
+func (im *Importer) finding(id string) (vulns.Finding, int64, bool) {
+	im.mu.RLock()
+	defer im.mu.RUnlock()
+	st := im.findings[id]
+	if st == nil {
+		return vulns.Finding{}, 0, false
+	}
+	return st.agg, st.version, true
+}
+
+// scopeMembers returns the finding ids of a scope, sorted.
+func (im *Importer) scopeMembers(scope string) []string {
+	im.mu.RLock()
+	defer im.mu.RUnlock()
+	out := make([]string, 0, len(im.scopes[scope]))
+	for id := range im.scopes[scope] {
+		out = append(out, id)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func (im *Importer) assetCriticality(id string) string {
+	im.mu.RLock()
+	defer im.mu.RUnlock()
+	return im.criticality[id]
+}
+
+// FindingStatus returns the status the catalogue holds for a finding ("" when unknown).
+func (im *Importer) FindingStatus(id string) vulns.Status {
+	f, _, ok := im.finding(id)
+	if !ok {
+		return ""
+	}
+	return f.Status
+}
+
+// ScopeFindings returns the finding stream ids the catalogue holds for a scope, sorted.
+func (im *Importer) ScopeFindings(scope string) []string { return im.scopeMembers(scope) }
+
+// lockScopes locks the scopes' mutexes in sorted order and returns the unlock function.
+func (im *Importer) lockScopes(scopes []string) func() {
+	sorted := append([]string(nil), scopes...)
+	sort.Strings(sorted)
+	locks := make([]*scopeLock, 0, len(sorted))
+	im.locksMu.Lock()
+	for _, s := range sorted {
+		l := im.scopeLocks[s]
+		if l == nil {
+			l = &scopeLock{}
+			im.scopeLocks[s] = l
+		}
+		l.refs++
+		locks = append(locks, l)
+	}
+	im.locksMu.Unlock()
+	for _, l := range locks {
+		l.mu.Lock()
+	}
+	return func() {
+		for i := len(locks) - 1; i >= 0; i-- {
+			locks[i].mu.Unlock()
+		}
+		im.locksMu.Lock()
+		for i, s := range sorted {
+			if locks[i].refs--; locks[i].refs == 0 {
+				delete(im.scopeLocks, s)
+			}
+		}
+		im.locksMu.Unlock()
+	}
+}
+
+// ScopeKey is the scope of a report's findings on one asset: the asset stream id and the format.
+func ScopeKey(assetID, format string) string { return assetID + "|" + format }
+
+// IdentityKey is a finding's natural key: scope + "|" + the parser's fingerprint. Parsers give
+// SHA-256 hex fingerprints; one longer than 128 bytes is replaced by "sha256:" and its digest, so
+// the key stays bounded.
+func IdentityKey(assetID, format, fingerprint string) string {
+	if len(fingerprint) > 128 {
+		sum := sha256.Sum256([]byte(fingerprint))
+		fingerprint = "sha256:" + hex.EncodeToString(sum[:])
+	}
+	return assetID + "|" + format + "|" + fingerprint
+}

@@ -1,0 +1,277 @@
+// Package ports holds the scans context's HTTP endpoints. Imports run off the request path: the
+// report is spooled to a temporary file (bounded by a configurable size), the request answers 202
+// with the scan id, and a bounded pool of workers imports it while GET reports progress.
+package ports
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"regexp"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/socplatform/soc/events/problem"
+)
+
+// ImportFunc runs one import. progress may be called with (done, total) findings as it goes.
+// The summary is returned as JSON-marshalable data.
+type ImportFunc func(ctx context.Context, r io.Reader, format, scanID, actor string, progress func(done, total int)) (any, error)
+
+// ImportsConfig bounds the endpoint.
+type ImportsConfig struct {
+	MaxBodyBytes int64  // default 256 MiB; larger reports get 413
+	Workers      int    // imports running at once (default 2)
+	QueueLength  int    // imports waiting (default 32); beyond, 503 with Retry-After
+	SpoolDir     string // default os.TempDir()
+	KeepJobs     int    // finished jobs remembered for GET (default 1000)
+}
+
+func (c ImportsConfig) withDefaults() ImportsConfig {
+	if c.MaxBodyBytes <= 0 {
+		c.MaxBodyBytes = 256 << 20
+	}
+	if c.Workers <= 0 {
+		c.Workers = 2
+	}
+	if c.QueueLength <= 0 {
+		c.QueueLength = 32
+	}
+	if c.KeepJobs <= 0 {
+		c.KeepJobs = 1000
+	}
+	return c
+}
+
+// Job is what GET /v1/scans/{id}/import reports.
+type Job struct {
+	ScanID     string     `json:"scan_id"`
+	Format     string     `json:"format"`
+	State      string     `json:"state"` // queued, running, completed, failed
+	Done       int        `json:"findings_done"`
+	Total      int        `json:"findings_total"`
+	Summary    any        `json:"summary,omitempty"`
+	Error      string     `json:"error,omitempty"`
+	AcceptedAt time.Time  `json:"accepted_at"`
+	FinishedAt *time.Time `json:"finished_at,omitempty"`
+	path       string
+	actor      string
+}
+
+// Imports serves the import endpoints.
+type Imports struct {
+	cfg    ImportsConfig
+	run    ImportFunc
+	log    *slog.Logger
+	queue  chan *Job
+	mu     sync.Mutex
+	jobs   map[string]*Job
+	order  []string // finished job ids, oldest first, for eviction
+	wg     sync.WaitGroup
+	cancel context.CancelFunc
+}
+
+// NewImports starts the workers; Close stops them after the running imports finish.
+func NewImports(cfg ImportsConfig, run ImportFunc, log *slog.Logger) *Imports {
+	cfg = cfg.withDefaults()
+	ctx, cancel := context.WithCancel(context.Background())
+	im := &Imports{cfg: cfg, run: run, log: log, queue: make(chan *Job, cfg.QueueLength), jobs: map[string]*Job{}, cancel: cancel}
+	for i := 0; i < cfg.Workers; i++ {
+		im.wg.Add(1)
+		go im.worker(ctx)
+	}
+	return im
+}
+
+// Close stops accepting work and waits for the workers.
+func (im *Imports) Close() {
+	im.cancel()
+	im.wg.Wait()
+}
+
+// Register adds the routes to mux.
+func (im *Imports) Register(mux *http.ServeMux) {
+	mux.HandleFunc("POST /v1/scans/imports", im.post)
+	mux.HandleFunc("GET /v1/scans/{id}/import", im.get)
+}
+
+var formatRe = regexp.MustCompile(`^[a-z][a-z0-9]{1,31}$`)
+
+func (im *Imports) post(w http.ResponseWriter, r *http.Request) {
+	format := r.URL.Query().Get("format")
+	if format == "" {
+		format = "auto"
+	}
+	if !formatRe.MatchString(format) {
+		problem.Write(w, r, problem.Details{Type: "https://soc-platform.dev/problems/invalid-input", Title: "Invalid input",
+			Status: http.StatusBadRequest, Detail: "format must be auto or a parser name", Field: "format"})
+		return
+	}
+	body := http.MaxBytesReader(w, r.Body, im.cfg.MaxBodyBytes)
+	src, err := reportPart(r, body)
+	if err != nil {
+		im.bodyError(w, r, err)
+		return
+	}
+	f, err := os.CreateTemp(im.cfg.SpoolDir, "soc-import-*")
+	if err != nil {
+		problem.Error(w, r, im.log, err)
+		return
+	}
+	n, err := io.Copy(f, src)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		im.bodyError(w, r, err)
+		return
+	}
+	if n == 0 {
+		os.Remove(f.Name())
+		problem.Write(w, r, problem.Details{Type: "https://soc-platform.dev/problems/invalid-input", Title: "Invalid input",
+			Status: http.StatusBadRequest, Detail: "the report is empty", Field: "body"})
+		return
+	}
+	job := &Job{ScanID: uuid.Must(uuid.NewV7()).String(), Format: format, State: "queued", AcceptedAt: time.Now().UTC(), path: f.Name(), actor: actorOf(r)}
+	im.mu.Lock()
+	im.jobs[job.ScanID] = job
+	im.mu.Unlock()
+	select {
+	case im.queue <- job:
+	default:
+		os.Remove(f.Name())
+		im.mu.Lock()
+		delete(im.jobs, job.ScanID)
+		im.mu.Unlock()
+		w.Header().Set("Retry-After", "30")
+		problem.Write(w, r, problem.New(http.StatusServiceUnavailable, "unavailable", "Too many imports", "the import queue is full; retry later"))
+		return
+	}
+	w.Header().Set("Location", "/v1/scans/"+job.ScanID+"/import")
+	writeJSON(w, http.StatusAccepted, map[string]any{"scan_id": job.ScanID, "status": "/v1/scans/" + job.ScanID + "/import", "bytes": n})
+}
+
+// reportPart returns the report: the whole body, or the first file part of a multipart form.
+func reportPart(r *http.Request, body io.Reader) (io.Reader, error) {
+	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/form-data" {
+		return body, nil
+	}
+	mr := multipart.NewReader(body, params["boundary"])
+	for {
+		p, err := mr.NextPart()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return nil, errNoFilePart
+			}
+			return nil, err
+		}
+		if p.FileName() != "" || p.FormName() == "file" {
+			return p, nil
+		}
+	}
+}
+
+var errNoFilePart = errors.New("the multipart form has no file part")
+
+func (im *Imports) bodyError(w http.ResponseWriter, r *http.Request, err error) {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		problem.Write(w, r, problem.Details{Type: "https://soc-platform.dev/problems/too-large", Title: "Request too large",
+			Status: http.StatusRequestEntityTooLarge, Detail: fmt.Sprintf("reports are limited to %d bytes", tooBig.Limit), Field: "body"})
+		return
+	}
+	problem.Write(w, r, problem.Details{Type: "https://soc-platform.dev/problems/invalid-input", Title: "Invalid input",
+		Status: http.StatusBadRequest, Detail: "reading the report: " + err.Error(), Field: "body"})
+}
+
+func (im *Imports) get(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if _, err := uuid.Parse(id); err != nil {
+		problem.Write(w, r, problem.Details{Type: "https://soc-platform.dev/problems/invalid-input", Title: "Invalid input",
+			Status: http.StatusBadRequest, Detail: "the scan id is not a UUID", Field: "id"})
+		return
+	}
+	im.mu.Lock()
+	job, ok := im.jobs[id]
+	var snapshot Job
+	if ok {
+		snapshot = *job
+	}
+	im.mu.Unlock()
+	if !ok {
+		problem.Write(w, r, problem.New(http.StatusNotFound, "not-found", "Not found", "no import with scan id "+id+" on this node"))
+		return
+	}
+	writeJSON(w, http.StatusOK, snapshot)
+}
+
+func (im *Imports) worker(ctx context.Context) {
+	defer im.wg.Done()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case job := <-im.queue:
+			im.runJob(ctx, job)
+		}
+	}
+}
+
+func (im *Imports) runJob(ctx context.Context, job *Job) {
+	defer os.Remove(job.path)
+	im.update(job, func(j *Job) { j.State = "running" })
+	f, err := os.Open(job.path)
+	var summary any
+	if err == nil {
+		summary, err = im.run(ctx, f, job.Format, job.ScanID, job.actor, func(done, total int) {
+			im.update(job, func(j *Job) { j.Done, j.Total = done, total })
+		})
+		f.Close()
+	}
+	now := time.Now().UTC()
+	im.update(job, func(j *Job) {
+		j.FinishedAt = &now
+		if err != nil {
+			j.State, j.Error = "failed", err.Error()
+			return
+		}
+		j.State, j.Summary = "completed", summary
+		j.Done = j.Total
+	})
+	if err != nil && im.log != nil {
+		im.log.Warn("import failed", "scan_id", job.ScanID, "err", err)
+	}
+	im.mu.Lock()
+	im.order = append(im.order, job.ScanID)
+	for len(im.order) > im.cfg.KeepJobs {
+		delete(im.jobs, im.order[0])
+		im.order = im.order[1:]
+	}
+	im.mu.Unlock()
+}
+
+func (im *Imports) update(job *Job, fn func(*Job)) {
+	im.mu.Lock()
+	fn(job)
+	im.mu.Unlock()
+}
+
+// actorOf names who asked. Until identity exists, requests are anonymous.
+func actorOf(r *http.Request) string { return "anonymous" }
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
