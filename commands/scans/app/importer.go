@@ -29,7 +29,8 @@ type Options struct {
 	Now func() time.Time
 	// ReadBatch is the page size when reading $all (default 1000).
 	ReadBatch int
-	// Workers is how many findings are decided and appended at once (default 4). The SQLite
+	// Workers is how many findings are decided and appended at once (default 64, so the store's
+	// group commit has appends to batch). The SQLite
 	// adapter serialises writes, but schema validation and encoding run in parallel.
 	Workers int
 }
@@ -114,7 +115,7 @@ func New(store *events.Guarded, opts Options) (*Importer, error) {
 		im.batch = 1000
 	}
 	if im.workers <= 0 {
-		im.workers = 4
+		im.workers = 64
 	}
 	ps := opts.Parsers
 	if len(ps) == 0 {

@@ -66,6 +66,10 @@ type Store struct {
 	notifyMu sync.Mutex
 	notify   chan struct{} // closed and replaced after every commit
 	closed   chan struct{}
+
+	st            *stmts
+	reqs          chan *appendReq // to the committer (group.go)
+	committerDone chan struct{}
 }
 
 const schema = `
@@ -144,7 +148,15 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	}
 	r.SetMaxOpenConns(cfg.ReadConns)
 	r.SetMaxIdleConns(cfg.ReadConns)
-	return &Store{w: w, r: r, cfg: cfg, notify: make(chan struct{}), closed: make(chan struct{})}, nil
+	st, err := prepare(ctx, w)
+	if err != nil {
+		r.Close()
+		w.Close()
+		return nil, err
+	}
+	s := &Store{w: w, r: r, cfg: cfg, st: st, notify: make(chan struct{}), closed: make(chan struct{})}
+	s.startCommitter()
+	return s, nil
 }
 
 // Close closes the database.
@@ -158,7 +170,8 @@ func (s *Store) Close() error {
 		close(s.closed)
 	}
 	s.notifyMu.Unlock()
-	return errors.Join(s.r.Close(), s.w.Close())
+	<-s.committerDone // the transaction in flight finishes and is answered first
+	return errors.Join(s.st.close(), s.r.Close(), s.w.Close())
 }
 
 func (s *Store) wake() {
@@ -182,11 +195,20 @@ type queryer interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-func loadStream(ctx context.Context, q queryer, id string) (streamRow, error) {
+const loadStreamSQL = `SELECT stream_type, version, truncate_before, deleted, tombstoned, metadata FROM streams WHERE stream_id = ?`
+
+func loadStream(ctx context.Context, q any, id string) (streamRow, error) {
 	var r streamRow
-	err := q.QueryRowContext(ctx,
-		`SELECT stream_type, version, truncate_before, deleted, tombstoned, metadata FROM streams WHERE stream_id = ?`, id).
-		Scan(&r.streamType, &r.version, &r.truncateBefore, &r.deleted, &r.tombstoned, &r.metadata)
+	var row *sql.Row
+	switch q := q.(type) {
+	case *sql.Stmt:
+		row = q.QueryRowContext(ctx, id)
+	case queryer:
+		row = q.QueryRowContext(ctx, loadStreamSQL, id)
+	default:
+		return r, fmt.Errorf("sqlite: loadStream on %T", q)
+	}
+	err := row.Scan(&r.streamType, &r.version, &r.truncateBefore, &r.deleted, &r.tombstoned, &r.metadata)
 	if errors.Is(err, sql.ErrNoRows) {
 		return streamRow{}, nil
 	}
@@ -194,70 +216,55 @@ func loadStream(ctx context.Context, q queryer, id string) (streamRow, error) {
 	return r, err
 }
 
-// Append implements events.EventStore.
+// Append implements events.EventStore. Appends queue for the committer (group.go), which runs
+// the ones that queued together in one transaction.
 func (s *Store) Append(ctx context.Context, streamID string, expected events.ExpectedVersion, evs []events.Envelope) (events.AppendResult, error) {
 	if len(evs) == 0 {
 		return events.AppendResult{}, &events.InvalidEventError{Index: -1, Name: "events", Reason: "batch is empty"}
 	}
-	s.writeMu.Lock()
-	defer s.writeMu.Unlock()
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return events.AppendResult{}, fmt.Errorf("sqlite: begin: %w", err)
-	}
-	defer tx.Rollback() //nolint:errcheck // after Commit this is a no-op
+	return s.submit(ctx, &appendReq{ctx: ctx, streamID: streamID, expected: expected, evs: evs})
+}
 
-	if res, dup, err := checkDuplicates(ctx, tx, streamID, evs); err != nil || dup {
-		return res, err
+// appendInTx runs one append inside the committer's transaction, after head. It returns the
+// result and the new head. On error the caller rolls back to the append's savepoint.
+func (s *Store) appendInTx(ctx context.Context, tx *sql.Tx, st *stmts, head int64, r *appendReq) (events.AppendResult, int64, error) {
+	streamID, evs := r.streamID, r.evs
+	if res, dup, err := s.checkDuplicates(ctx, tx, st, streamID, evs); err != nil || dup {
+		return res, head, err
 	}
-	st, err := loadStream(ctx, tx, streamID)
+	row, err := loadStream(ctx, tx.StmtContext(ctx, st.loadStream), streamID)
 	if err != nil {
-		return events.AppendResult{}, fmt.Errorf("sqlite: load stream: %w", err)
+		return events.AppendResult{}, head, fmt.Errorf("sqlite: load stream: %w", err)
 	}
-	if st.tombstoned {
-		return events.AppendResult{}, &events.StreamDeletedError{StreamID: streamID}
+	if row.tombstoned {
+		return events.AppendResult{}, head, &events.StreamDeletedError{StreamID: streamID}
 	}
-	current := st.version // versions continue after a soft delete
-	if !expected.Check(liveVersion(st), st.exists()) {
-		return events.AppendResult{}, &events.VersionConflictError{StreamID: streamID, Expected: expected, Actual: liveVersion(st), Exists: st.exists()}
+	current := row.version // versions continue after a soft delete
+	if !r.expected.Check(liveVersion(row), row.exists()) {
+		return events.AppendResult{}, head, &events.VersionConflictError{StreamID: streamID, Expected: r.expected, Actual: liveVersion(row), Exists: row.exists()}
 	}
-	var head int64
-	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(global_position), 0) FROM events`).Scan(&head); err != nil {
-		return events.AppendResult{}, fmt.Errorf("sqlite: head: %w", err)
-	}
-	stmt, err := tx.PrepareContext(ctx, `INSERT INTO events (global_position, event_id, stream_id, version, type, schema_version,
-		occurred_at, recorded_at, correlation_id, causation_id, actor, tenant, trace_parent, data, metadata)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return events.AppendResult{}, fmt.Errorf("sqlite: prepare: %w", err)
-	}
-	defer stmt.Close()
+	insert := tx.StmtContext(ctx, st.insert)
 	recorded := time.Now().UTC().Truncate(time.Microsecond).UnixMicro()
 	for i, e := range evs {
 		var meta any
 		if len(e.Metadata) > 0 {
 			meta = string(e.Metadata)
 		}
-		if _, err := stmt.ExecContext(ctx, head+int64(i)+1, e.EventID, streamID, current+int64(i)+1, e.Type, e.SchemaVersion,
+		if _, err := insert.ExecContext(ctx, head+int64(i)+1, e.EventID, streamID, current+int64(i)+1, e.Type, e.SchemaVersion,
 			e.OccurredAt.UnixMicro(), recorded, e.CorrelationID, e.CausationID, e.Actor, e.Tenant, e.TraceParent,
 			string(e.Data), meta); err != nil {
 			if strings.Contains(err.Error(), "UNIQUE constraint failed: events.event_id") {
-				return events.AppendResult{}, &events.DuplicateEventError{EventID: e.EventID, Reason: "already stored"}
+				return events.AppendResult{}, head, &events.DuplicateEventError{EventID: e.EventID, Reason: "already stored"}
 			}
-			return events.AppendResult{}, fmt.Errorf("sqlite: insert event %d: %w", i, err)
+			return events.AppendResult{}, head, fmt.Errorf("sqlite: insert event %d: %w", i, err)
 		}
 	}
 	next := current + int64(len(evs))
-	if _, err := tx.ExecContext(ctx, `INSERT INTO streams (stream_id, stream_type, version) VALUES (?, ?, ?)
-		ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version, deleted = 0`,
-		streamID, events.StreamTypeOf(streamID), next); err != nil {
-		return events.AppendResult{}, fmt.Errorf("sqlite: update stream: %w", err)
+	if _, err := tx.StmtContext(ctx, st.upsertStream).ExecContext(ctx, streamID, events.StreamTypeOf(streamID), next); err != nil {
+		return events.AppendResult{}, head, fmt.Errorf("sqlite: update stream: %w", err)
 	}
-	if err := tx.Commit(); err != nil {
-		return events.AppendResult{}, fmt.Errorf("sqlite: commit: %w", err)
-	}
-	s.wake()
-	return events.AppendResult{NextExpectedVersion: next, FirstPosition: head + 1, LastPosition: head + int64(len(evs))}, nil
+	last := head + int64(len(evs))
+	return events.AppendResult{NextExpectedVersion: next, FirstPosition: head + 1, LastPosition: last}, last, nil
 }
 
 // liveVersion is the version reported in a conflict: 0 when the stream has no live events
@@ -272,7 +279,17 @@ func liveVersion(st streamRow) int64 {
 // checkDuplicates implements idempotent re-append: when every event id of the batch is already
 // stored in this stream at consecutive versions, the original positions are returned. A partial
 // overlap or an id stored elsewhere is refused: silently dropping half a batch would lose intent.
-func checkDuplicates(ctx context.Context, tx *sql.Tx, streamID string, evs []events.Envelope) (events.AppendResult, bool, error) {
+func (s *Store) checkDuplicates(ctx context.Context, tx *sql.Tx, st *stmts, streamID string, evs []events.Envelope) (events.AppendResult, bool, error) {
+	// Fast path: new events almost always are new. Probe the first id; only when it is stored
+	// do the full check. (A later id already stored makes the insert fail on its unique index,
+	// which is reported as a DuplicateEventError: a batch must not mix stored and new events.)
+	var probe int
+	switch err := tx.StmtContext(ctx, st.probeID).QueryRowContext(ctx, evs[0].EventID).Scan(&probe); {
+	case errors.Is(err, sql.ErrNoRows):
+		return events.AppendResult{}, false, nil
+	case err != nil:
+		return events.AppendResult{}, false, fmt.Errorf("sqlite: duplicate probe: %w", err)
+	}
 	ids := make([]any, len(evs))
 	for i, e := range evs {
 		ids[i] = e.EventID

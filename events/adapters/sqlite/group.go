@@ -1,0 +1,202 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/socplatform/soc/events"
+)
+
+// Group commit.
+//
+// SQLite has one writer, so concurrent appends queue anyway. Instead of one transaction (and one
+// fsync) each, a committer goroutine runs the appends that queued together in ONE transaction,
+// each inside its own savepoint: a refused append (version conflict, duplicate id, tombstone)
+// rolls back to its savepoint and writes nothing, its neighbours commit. Statements are prepared
+// once. A lone append runs at once, so single-writer latency does not wait for company.
+
+const maxGroupAppends = 256
+
+type appendReq struct {
+	ctx      context.Context
+	streamID string
+	expected events.ExpectedVersion
+	evs      []events.Envelope
+	done     chan appendResp
+}
+
+type appendResp struct {
+	res events.AppendResult
+	err error
+}
+
+// stmts are the append path's prepared statements (on the single write connection).
+type stmts struct {
+	probeID, loadStream, insert, upsertStream, head *sql.Stmt
+}
+
+func prepare(ctx context.Context, db *sql.DB) (*stmts, error) {
+	var st stmts
+	for _, p := range []struct {
+		dst **sql.Stmt
+		sql string
+	}{
+		{&st.probeID, `SELECT 1 FROM events WHERE event_id = ?`},
+		{&st.loadStream, loadStreamSQL},
+		{&st.insert, `INSERT INTO events (global_position, event_id, stream_id, version, type, schema_version,
+			occurred_at, recorded_at, correlation_id, causation_id, actor, tenant, trace_parent, data, metadata)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+		{&st.upsertStream, `INSERT INTO streams (stream_id, stream_type, version) VALUES (?, ?, ?)
+			ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version, deleted = 0`},
+		{&st.head, `SELECT COALESCE(MAX(global_position), 0) FROM events`},
+	} {
+		stmt, err := db.PrepareContext(ctx, p.sql)
+		if err != nil {
+			st.close()
+			return nil, fmt.Errorf("sqlite: prepare: %w", err)
+		}
+		*p.dst = stmt
+	}
+	return &st, nil
+}
+
+func (st *stmts) close() error {
+	var errs []error
+	for _, s := range []*sql.Stmt{st.probeID, st.loadStream, st.insert, st.upsertStream, st.head} {
+		if s != nil {
+			errs = append(errs, s.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (s *Store) startCommitter() {
+	s.reqs = make(chan *appendReq, maxGroupAppends)
+	s.committerDone = make(chan struct{})
+	go s.commitLoop()
+}
+
+// submit queues an append and waits for its answer. Once taken by the committer, the append is
+// answered even if the caller's context ends: it may already be committed.
+func (s *Store) submit(ctx context.Context, r *appendReq) (events.AppendResult, error) {
+	r.done = make(chan appendResp, 1)
+	select {
+	case s.reqs <- r:
+	case <-ctx.Done():
+		return events.AppendResult{}, ctx.Err()
+	case <-s.closed:
+		return events.AppendResult{}, events.ErrClosed
+	}
+	resp := <-r.done
+	return resp.res, resp.err
+}
+
+func (s *Store) commitLoop() {
+	defer close(s.committerDone)
+	for {
+		var first *appendReq
+		select {
+		case first = <-s.reqs:
+		case <-s.closed:
+			for {
+				select {
+				case r := <-s.reqs:
+					r.done <- appendResp{err: events.ErrClosed}
+				default:
+					return
+				}
+			}
+		}
+		group := []*appendReq{first}
+	drain:
+		for len(group) < maxGroupAppends {
+			select {
+			case r := <-s.reqs:
+				group = append(group, r)
+			default:
+				break drain
+			}
+		}
+		s.commitGroup(group)
+	}
+}
+
+func (s *Store) commitGroup(group []*appendReq) {
+	live := group[:0]
+	for _, r := range group {
+		if err := r.ctx.Err(); err != nil {
+			r.done <- appendResp{err: err} // gave up before its turn: nothing written
+			continue
+		}
+		live = append(live, r)
+	}
+	if len(live) == 0 {
+		return
+	}
+	resps, err := s.runGroup(live)
+	for i, r := range live {
+		if err != nil {
+			r.done <- appendResp{err: err}
+			continue
+		}
+		r.done <- resps[i]
+	}
+	if err == nil {
+		s.wake()
+	}
+}
+
+// runGroup commits the group; an error means nothing of it was committed.
+func (s *Store) runGroup(group []*appendReq) ([]appendResp, error) {
+	// Not tied to one caller: the transaction serves them all.
+	ctx := context.Background()
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: begin: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // after Commit this is a no-op
+	var head int64
+	if err := tx.StmtContext(ctx, s.st.head).QueryRowContext(ctx).Scan(&head); err != nil {
+		return nil, fmt.Errorf("sqlite: head: %w", err)
+	}
+	resps := make([]appendResp, len(group))
+	single := len(group) == 1
+	for i, r := range group {
+		if !single {
+			if _, err := tx.ExecContext(ctx, "SAVEPOINT append"); err != nil {
+				return nil, fmt.Errorf("sqlite: savepoint: %w", err)
+			}
+		}
+		res, next, err := s.appendInTx(ctx, tx, s.st, head, r)
+		resps[i] = appendResp{res, err}
+		switch {
+		case err != nil && single:
+			return resps, nil // the deferred rollback undoes it; the caller gets its own error
+		case err != nil:
+			if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO append"); rerr != nil {
+				return nil, fmt.Errorf("sqlite: rollback to savepoint: %w", rerr)
+			}
+			if _, rerr := tx.ExecContext(ctx, "RELEASE append"); rerr != nil {
+				return nil, fmt.Errorf("sqlite: release savepoint: %w", rerr)
+			}
+		default:
+			head = next
+			if !single {
+				if _, err := tx.ExecContext(ctx, "RELEASE append"); err != nil {
+					return nil, fmt.Errorf("sqlite: release savepoint: %w", err)
+				}
+			}
+		}
+	}
+	if single && resps[0].err != nil {
+		return resps, nil
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("sqlite: commit: %w", err)
+	}
+	return resps, nil
+}
