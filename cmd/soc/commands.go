@@ -4,12 +4,17 @@ import (
 	"context"
 	"io"
 
+	assetports "github.com/socplatform/soc/commands/assets/ports"
 	scanapp "github.com/socplatform/soc/commands/scans/app"
 	"github.com/socplatform/soc/commands/scans/ports"
+	"github.com/socplatform/soc/commands/vulns/catalogue"
+	vulnports "github.com/socplatform/soc/commands/vulns/ports"
+	"github.com/socplatform/soc/schemas"
 )
 
-// startCommands serves the write API. The importer rebuilds its lookups (assets index, findings
-// per scope) from the store before the node answers, then follows the store.
+// startCommands serves the write API: finding and asset commands, and scanner report imports.
+// The importer and the CVE catalogue rebuild their lookups from the store before the node
+// answers; the importer then follows the store.
 func startCommands(ctx context.Context, a *app) (readiness, error) {
 	im, err := scanapp.New(a.store, scanapp.Options{})
 	if err != nil {
@@ -18,10 +23,28 @@ func startCommands(ctx context.Context, a *app) (readiness, error) {
 	if err := im.Start(ctx); err != nil {
 		return nil, err
 	}
+	cat := catalogue.New(a.store, catalogue.Options{})
+	if err := cat.Load(ctx); err != nil {
+		return nil, err
+	}
 	imports := ports.NewImports(ports.ImportsConfig{MaxBodyBytes: a.cfg.MaxImportBytes}, func(ctx context.Context, r io.Reader, format, scanID, actor string, progress func(int, int)) (any, error) {
-		return im.Import(ctx, r, scanapp.Request{Format: format, ScanID: scanID, Actor: actor, Progress: progress})
+		sum, err := im.Import(ctx, r, scanapp.Request{Format: format, ScanID: scanID, Actor: actor, Progress: progress})
+		if err != nil {
+			return nil, err
+		}
+		// Findings opened by this scan get the KEV/EPSS state the catalogue already knows.
+		if _, err := cat.EnrichNew(ctx); err != nil {
+			a.log.Warn("enriching the scan's findings from the CVE catalogue failed; the next import retries", "scan_id", scanID, "err", err)
+		}
+		return sum, nil
 	}, a.log)
 	imports.Register(a.mux)
+	if err := vulnports.Register(a.mux, a.store, vulnports.Config{Schemas: schemas.CommandsFS(), Log: a.log}); err != nil {
+		return nil, err
+	}
+	if err := assetports.Register(a.mux, a.store, im.Index(), assetports.Config{Schemas: schemas.CommandsFS(), Log: a.log}); err != nil {
+		return nil, err
+	}
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()

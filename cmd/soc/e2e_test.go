@@ -387,10 +387,46 @@ func TestImportThroughTheServer(t *testing.T) {
 	if second.New != 0 || second.Unchanged != 185 || second.Resolved != 0 || second.Reopened != 0 || second.ScanID == first.ScanID {
 		t.Fatalf("re-import of the same report: %+v", second)
 	}
+	// A finding command through the API: triage one of the imported findings, then a transition
+	// the lifecycle does not allow is refused with 409 naming /status.
+	evs, _ := tail(t, nil, "--data", data)
+	var finding string
+	for _, e := range evs {
+		if e.Type == "FindingOpened" {
+			finding = e.StreamID
+			break
+		}
+	}
+	if finding == "" {
+		t.Fatal("the import recorded no FindingOpened")
+	}
+	postJSON := func(path, body string) (int, map[string]any) {
+		resp, err := http.Post("http://"+n.addr+path, "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&m)
+		return resp.StatusCode, m
+	}
+	if code, body := postJSON("/v1/findings/"+finding+"/resolve", `{"reason":"patched in 12.10.3"}`); code != 200 || body["version"] == nil {
+		t.Fatalf("resolve: %d %v", code, body)
+	}
+	if code, body := postJSON("/v1/findings/"+finding+"/triage", `{}`); code != 409 || body["field"] != "/status" {
+		t.Fatalf("triage of a resolved finding: %d %v, want 409 naming /status", code, body)
+	}
+	// The CVE catalogue: the KEV feed imports from the CLI while the node runs.
+	kev := filepath.Join(sharedTestdata(t), "kev", "known_exploited_vulnerabilities_2025.08.25.json")
+	out, errOut, code := socCmd(t, nil, "feeds", "--data", data, "import", "kev", kev)
+	var fs map[string]any
+	if code != 0 || json.Unmarshal([]byte(out), &fs) != nil || fs["records"] != 1404.0 {
+		t.Fatalf("soc feeds import kev: exit %d, %q %s", code, out, errOut)
+	}
 	// A file that is no scanner report is refused with a clear message, and nothing else happens.
 	bogus := filepath.Join(t.TempDir(), "notes.txt")
 	_ = os.WriteFile(bogus, []byte("just some notes"), 0o600)
-	_, errOut, code := socCmd(t, nil, "import", bogus, "--server", "http://"+n.addr)
+	_, errOut, code = socCmd(t, nil, "import", bogus, "--server", "http://"+n.addr)
 	if code == 0 || !strings.Contains(errOut, "failed") {
 		t.Fatalf("importing a non-report: exit %d, %q", code, errOut)
 	}

@@ -18,6 +18,7 @@ Usage:
   soc events tail [--from POS] [--follow] print the event log as JSON lines, in global order
   soc events stream STREAM_ID [flags]    print one stream's events as JSON lines
   soc import FILE [--format auto] [--server URL]  upload a scanner report, wait, print the summary
+  soc feeds import nvd|kev|epss FILE     import a CVE feed; findings get KEV/EPSS enrichment events
   soc cvss VECTOR…                       score CVSS v3.0/v3.1/v4.0 vectors, one JSON object per line
   soc version                            print the version
 
@@ -38,6 +39,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runEvents(args[1:], stdout, stderr)
 	case "import":
 		return runImport(args[1:], stdout, stderr)
+	case "feeds":
+		return runFeeds(args[1:], stdout, stderr)
 	case "cvss":
 		return runCVSS(args[1:], stdout, stderr)
 	case "version", "--version":

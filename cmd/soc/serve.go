@@ -37,7 +37,7 @@ type readiness func(ctx context.Context) (detail any, ok bool)
 
 var targets = map[string]target{
 	"commands": {
-		describe: "the write API: scanner report imports (POST /v1/scans/imports, GET /v1/scans/{id}/import)",
+		describe: "the write API: finding and asset commands (POST /v1/findings/{id}/…, /v1/assets…) and scanner report imports (POST /v1/scans/imports)",
 		start:    startCommands,
 	},
 	"relay": {

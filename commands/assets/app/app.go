@@ -1,0 +1,181 @@
+// Package app holds the assets context's command handlers: each loads an Asset from its stream,
+// checks what the aggregate cannot see (uniqueness of strong identifiers, link targets), calls
+// the domain method, and appends what it decided at the loaded version.
+package app
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/socplatform/soc/commands/assets/domain"
+	"github.com/socplatform/soc/commands/internal/es"
+	"github.com/socplatform/soc/commands/internal/httpcmd"
+	"github.com/socplatform/soc/events"
+)
+
+// Claims answers which strong identifiers live assets already hold; *domain.Index implements it
+// (pass the importer's live index, which follows the store).
+type Claims interface {
+	Claimed(kind domain.AssetKind, ids domain.Identifiers, except string) []domain.Claim
+}
+
+var _ Claims = (*domain.Index)(nil)
+
+// Commands, as decoded from their bodies (schemas/commands/assets/<Name>.json).
+type (
+	RegisterAsset = domain.RegisterAsset
+	UpdateAsset   = domain.UpdateAsset
+	ClassifyAsset = domain.ClassifyAsset
+	LinkAsset     struct {
+		Relation      domain.Relation `json:"relation"`
+		TargetAssetID string          `json:"target_asset_id"`
+	}
+	UnlinkAsset = LinkAsset
+	RetireAsset struct {
+		Reason string `json:"reason"`
+	}
+	ReactivateAsset = RetireAsset
+)
+
+// SchemaNames lists the command schemas the handlers need.
+var SchemaNames = []string{"assets/RegisterAsset", "assets/UpdateAsset", "assets/ClassifyAsset", "assets/LinkAsset",
+	"assets/UnlinkAsset", "assets/RetireAsset", "assets/ReactivateAsset"}
+
+// ClaimedError refuses an identifier that another live asset already holds (409).
+type ClaimedError struct{ Claim domain.Claim }
+
+func (e *ClaimedError) Error() string {
+	return fmt.Sprintf("%s %s already belongs to asset %s", e.Claim.Field, e.Claim.Value, e.Claim.AssetID)
+}
+func (e *ClaimedError) Kind() events.Kind { return events.KindConflict }
+func (e *ClaimedError) Field() string     { return "/identifiers/" + e.Claim.Field }
+
+// Service runs the asset commands against the event store.
+type Service struct {
+	store  es.Store
+	claims Claims
+}
+
+// New returns a Service writing to store; claims may be nil (no uniqueness check).
+func New(store es.Store, claims Claims) *Service { return &Service{store: store, claims: claims} }
+
+func (s *Service) claimed(kind domain.AssetKind, ids domain.Identifiers, except string) error {
+	if s.claims == nil {
+		return nil
+	}
+	norm, err := domain.NormalizeIdentifiers(kind, ids)
+	if err != nil {
+		return nil // the domain method reports it, naming the field
+	}
+	if c := s.claims.Claimed(kind, norm, except); len(c) > 0 {
+		return &ClaimedError{Claim: c[0]}
+	}
+	return nil
+}
+
+// Register creates an asset. Without an Idempotency-Key its id is a fresh
+// "assets-asset-<uuidv7>"; with one, the id is derived from the key, so a retried request finds
+// the asset it created and is answered the same (201, same id, version and position).
+func (s *Service) Register(ctx context.Context, cmd RegisterAsset, call httpcmd.Call) (httpcmd.Result, error) {
+	id := events.NewStreamID("assets", "asset")
+	if k := call.Meta.IdempotencyKey; k != "" {
+		id = es.StreamIDFor("assets", "asset", "register\x00"+k)
+	}
+	var a domain.Asset
+	res, err := httpcmd.Exec(ctx, s.store, id, &a, call, func() ([]es.Change, error) {
+		if a.Exists() {
+			return nil, &domain.TransitionError{AssetID: id, From: a.Status, Command: "register"}
+		}
+		if err := s.claimed(cmd.Kind, cmd.Identifiers, ""); err != nil {
+			return nil, err
+		}
+		return a.Register(cmd)
+	})
+	if err != nil {
+		return res, err
+	}
+	if res.Created {
+		res.Location = "/v1/assets/" + id
+	}
+	return res, nil
+}
+
+// run loads asset id and appends what decide returns; an unknown asset is a 404.
+func (s *Service) run(ctx context.Context, id string, call httpcmd.Call, decide func(a *domain.Asset) ([]es.Change, error)) (httpcmd.Result, error) {
+	if !domain.IsAssetID(id) {
+		return httpcmd.Result{}, &httpcmd.NotFoundError{What: "asset", ID: id}
+	}
+	var a domain.Asset
+	return httpcmd.Exec(ctx, s.store, id, &a, call, func() ([]es.Change, error) {
+		if !a.Exists() {
+			return nil, &httpcmd.NotFoundError{What: "asset", ID: id}
+		}
+		return decide(&a)
+	})
+}
+
+// Update changes name, description or identifiers; new identifiers must not be another live
+// asset's.
+func (s *Service) Update(ctx context.Context, id string, cmd UpdateAsset, call httpcmd.Call) (httpcmd.Result, error) {
+	return s.run(ctx, id, call, func(a *domain.Asset) ([]es.Change, error) {
+		changes, err := a.Update(cmd)
+		if err != nil || len(changes) == 0 || cmd.Identifiers == nil {
+			return changes, err
+		}
+		if err := s.claimed(a.Kind, *cmd.Identifiers, id); err != nil {
+			return nil, err
+		}
+		return changes, nil
+	})
+}
+
+// Classify rates the asset.
+func (s *Service) Classify(ctx context.Context, id string, cmd ClassifyAsset, call httpcmd.Call) (httpcmd.Result, error) {
+	return s.run(ctx, id, call, func(a *domain.Asset) ([]es.Change, error) { return a.Classify(cmd) })
+}
+
+// Link records a relation to another asset, which must exist and be live.
+func (s *Service) Link(ctx context.Context, id string, cmd LinkAsset, call httpcmd.Call) (httpcmd.Result, error) {
+	return s.run(ctx, id, call, func(a *domain.Asset) ([]es.Change, error) {
+		changes, err := a.Link(cmd.Relation, cmd.TargetAssetID)
+		if err != nil {
+			return nil, err
+		}
+		var target domain.Asset
+		if _, err := es.Load(ctx, s.store, cmd.TargetAssetID, &target); err != nil {
+			return nil, err
+		}
+		switch {
+		case !target.Exists():
+			return nil, &domain.RuleError{Path: "/target_asset_id", Reason: "no such asset: " + cmd.TargetAssetID}
+		case target.Status == domain.StatusRetired:
+			return nil, &domain.RuleError{Path: "/target_asset_id", Reason: "the target asset is retired"}
+		}
+		return changes, nil
+	})
+}
+
+// Unlink removes a relation.
+func (s *Service) Unlink(ctx context.Context, id string, cmd UnlinkAsset, call httpcmd.Call) (httpcmd.Result, error) {
+	return s.run(ctx, id, call, func(a *domain.Asset) ([]es.Change, error) { return a.Unlink(cmd.Relation, cmd.TargetAssetID) })
+}
+
+// Retire takes the asset out of service.
+func (s *Service) Retire(ctx context.Context, id string, cmd RetireAsset, call httpcmd.Call) (httpcmd.Result, error) {
+	return s.run(ctx, id, call, func(a *domain.Asset) ([]es.Change, error) { return a.Retire(cmd.Reason) })
+}
+
+// Reactivate brings a retired asset back, unless a live asset registered since holds one of
+// its strong identifiers.
+func (s *Service) Reactivate(ctx context.Context, id string, cmd ReactivateAsset, call httpcmd.Call) (httpcmd.Result, error) {
+	return s.run(ctx, id, call, func(a *domain.Asset) ([]es.Change, error) {
+		changes, err := a.Reactivate(cmd.Reason)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.claimed(a.Kind, a.Identifiers, id); err != nil {
+			return nil, err
+		}
+		return changes, nil
+	})
+}

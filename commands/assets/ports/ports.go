@@ -1,0 +1,56 @@
+// Package ports holds the assets context's command endpoints: POST /v1/assets and
+// POST /v1/assets/{id}/<command> (PATCH /v1/assets/{id} updates as well).
+package ports
+
+import (
+	"context"
+	"io/fs"
+	"log/slog"
+	"net/http"
+
+	"github.com/socplatform/soc/commands/assets/app"
+	"github.com/socplatform/soc/commands/internal/es"
+	"github.com/socplatform/soc/commands/internal/httpcmd"
+)
+
+// Config of the endpoints.
+type Config struct {
+	Schemas      fs.FS        // the command schemas, "<context>/<Command>.json" (schemas.CommandsFS())
+	MaxBodyBytes int64        // default 1 MiB
+	Log          *slog.Logger // 5xx are logged here
+}
+
+// Register adds the asset command routes to mux. store is the guarded event store; claims
+// (the importer's live *domain.Index) refuses a second live asset with the same strong
+// identifier, and may be nil.
+func Register(mux *http.ServeMux, store es.Store, claims app.Claims, cfg Config) error {
+	sch, err := httpcmd.LoadSchemas(cfg.Schemas)
+	if err != nil {
+		return err
+	}
+	if err := sch.Require(app.SchemaNames...); err != nil {
+		return err
+	}
+	srv := httpcmd.New(httpcmd.Config{Schemas: sch, MaxBodyBytes: cfg.MaxBodyBytes, Log: cfg.Log})
+	svc := app.New(store, claims)
+	mux.Handle("POST /v1/assets", httpcmd.Handle(srv, "assets/RegisterAsset",
+		func(ctx context.Context, _ *http.Request, cmd app.RegisterAsset, call httpcmd.Call) (httpcmd.Result, error) {
+			return svc.Register(ctx, cmd, call)
+		}))
+	update := httpcmd.Handle(srv, "assets/UpdateAsset", byID(svc.Update))
+	mux.Handle("PATCH /v1/assets/{id}", update)
+	mux.Handle("POST /v1/assets/{id}/update", update)
+	mux.Handle("POST /v1/assets/{id}/classify", httpcmd.Handle(srv, "assets/ClassifyAsset", byID(svc.Classify)))
+	mux.Handle("POST /v1/assets/{id}/link", httpcmd.Handle(srv, "assets/LinkAsset", byID(svc.Link)))
+	mux.Handle("POST /v1/assets/{id}/unlink", httpcmd.Handle(srv, "assets/UnlinkAsset", byID(svc.Unlink)))
+	mux.Handle("POST /v1/assets/{id}/retire", httpcmd.Handle(srv, "assets/RetireAsset", byID(svc.Retire)))
+	mux.Handle("POST /v1/assets/{id}/reactivate", httpcmd.Handle(srv, "assets/ReactivateAsset", byID(svc.Reactivate)))
+	return nil
+}
+
+// byID adapts a service method to an httpcmd.Func, taking the asset id from the path.
+func byID[T any](fn func(ctx context.Context, id string, cmd T, call httpcmd.Call) (httpcmd.Result, error)) httpcmd.Func[T] {
+	return func(ctx context.Context, r *http.Request, cmd T, call httpcmd.Call) (httpcmd.Result, error) {
+		return fn(ctx, r.PathValue("id"), cmd, call)
+	}
+}

@@ -1,0 +1,141 @@
+// Package app holds the vulns context's command handlers: each loads a Finding from its stream,
+// calls the domain method, and appends what it decided at the loaded version.
+package app
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/socplatform/soc/commands/internal/es"
+	"github.com/socplatform/soc/commands/internal/httpcmd"
+	"github.com/socplatform/soc/commands/vulns/domain"
+	"github.com/socplatform/soc/events"
+)
+
+// Commands, as decoded from their bodies (schemas/commands/vulns/<Name>.json).
+type (
+	TriageFinding struct {
+		Note string `json:"note"`
+	}
+	StartRemediation struct {
+		Note string `json:"note"`
+	}
+	ResolveFinding struct {
+		Reason string `json:"reason"`
+		ScanID string `json:"scan_id"`
+	}
+	ReopenFinding struct {
+		Reason string `json:"reason"`
+	}
+	MarkFalsePositive struct {
+		Justification string `json:"justification"`
+	}
+	MarkDuplicate struct {
+		DuplicateOf string `json:"duplicate_of"`
+	}
+	AcceptRisk struct {
+		Approver      string    `json:"approver"`
+		Justification string    `json:"justification"`
+		ExpiresAt     time.Time `json:"expires_at"`
+	}
+	AssignFinding struct {
+		Owner string `json:"owner"`
+	}
+	CommentFinding struct {
+		Comment string `json:"comment"`
+	}
+	SetDueDate struct {
+		DueAt  time.Time `json:"due_at"`
+		Reason string    `json:"reason"`
+	}
+)
+
+// SchemaNames lists the command schemas the handlers need.
+var SchemaNames = []string{"vulns/TriageFinding", "vulns/StartRemediation", "vulns/ResolveFinding", "vulns/ReopenFinding",
+	"vulns/MarkFalsePositive", "vulns/MarkDuplicate", "vulns/AcceptRisk", "vulns/AssignFinding", "vulns/CommentFinding", "vulns/SetDueDate"}
+
+// Service runs the finding commands against the event store.
+type Service struct {
+	store es.Store
+	now   func() time.Time
+}
+
+// New returns a Service writing to store.
+func New(store es.Store) *Service { return &Service{store: store, now: time.Now} }
+
+// SetClock replaces the clock (tests).
+func (s *Service) SetClock(now func() time.Time) { s.now = now }
+
+// IsFindingID reports whether id is a finding stream id, "vulns-finding-<uuid>".
+func IsFindingID(id string) bool {
+	return strings.HasPrefix(id, "vulns-finding-") && events.ValidStreamID(id)
+}
+
+// run loads finding id and appends what decide returns; an unknown finding is a 404.
+func (s *Service) run(ctx context.Context, id string, call httpcmd.Call, decide func(f *domain.Finding) ([]es.Change, error)) (httpcmd.Result, error) {
+	if !IsFindingID(id) {
+		return httpcmd.Result{}, &httpcmd.NotFoundError{What: "finding", ID: id}
+	}
+	var f domain.Finding
+	return httpcmd.Exec(ctx, s.store, id, &f, call, func() ([]es.Change, error) {
+		if !f.Exists() {
+			return nil, &httpcmd.NotFoundError{What: "finding", ID: id}
+		}
+		return decide(&f)
+	})
+}
+
+// Triage confirms the finding needs work.
+func (s *Service) Triage(ctx context.Context, id string, cmd TriageFinding, call httpcmd.Call) (httpcmd.Result, error) {
+	return s.run(ctx, id, call, func(f *domain.Finding) ([]es.Change, error) { return f.Triage(cmd.Note) })
+}
+
+// StartRemediation records that someone works on a fix.
+func (s *Service) StartRemediation(ctx context.Context, id string, cmd StartRemediation, call httpcmd.Call) (httpcmd.Result, error) {
+	return s.run(ctx, id, call, func(f *domain.Finding) ([]es.Change, error) { return f.StartRemediation(cmd.Note) })
+}
+
+// Resolve marks the finding fixed.
+func (s *Service) Resolve(ctx context.Context, id string, cmd ResolveFinding, call httpcmd.Call) (httpcmd.Result, error) {
+	return s.run(ctx, id, call, func(f *domain.Finding) ([]es.Change, error) {
+		return f.Resolve(cmd.Reason, cmd.ScanID, s.now())
+	})
+}
+
+// Reopen brings the finding back.
+func (s *Service) Reopen(ctx context.Context, id string, cmd ReopenFinding, call httpcmd.Call) (httpcmd.Result, error) {
+	return s.run(ctx, id, call, func(f *domain.Finding) ([]es.Change, error) { return f.Reopen(cmd.Reason, "", s.now()) })
+}
+
+// MarkFalsePositive records that the finding is not real.
+func (s *Service) MarkFalsePositive(ctx context.Context, id string, cmd MarkFalsePositive, call httpcmd.Call) (httpcmd.Result, error) {
+	return s.run(ctx, id, call, func(f *domain.Finding) ([]es.Change, error) { return f.MarkFalsePositive(cmd.Justification) })
+}
+
+// MarkDuplicate records that another finding covers this one.
+func (s *Service) MarkDuplicate(ctx context.Context, id string, cmd MarkDuplicate, call httpcmd.Call) (httpcmd.Result, error) {
+	return s.run(ctx, id, call, func(f *domain.Finding) ([]es.Change, error) { return f.MarkDuplicate(cmd.DuplicateOf) })
+}
+
+// AcceptRisk accepts the finding until cmd.ExpiresAt.
+func (s *Service) AcceptRisk(ctx context.Context, id string, cmd AcceptRisk, call httpcmd.Call) (httpcmd.Result, error) {
+	return s.run(ctx, id, call, func(f *domain.Finding) ([]es.Change, error) {
+		return f.AcceptRisk(cmd.Approver, cmd.Justification, cmd.ExpiresAt, s.now())
+	})
+}
+
+// Assign sets the owner; assigning the current owner appends nothing.
+func (s *Service) Assign(ctx context.Context, id string, cmd AssignFinding, call httpcmd.Call) (httpcmd.Result, error) {
+	return s.run(ctx, id, call, func(f *domain.Finding) ([]es.Change, error) { return f.Assign(cmd.Owner) })
+}
+
+// Comment adds a note.
+func (s *Service) Comment(ctx context.Context, id string, cmd CommentFinding, call httpcmd.Call) (httpcmd.Result, error) {
+	return s.run(ctx, id, call, func(f *domain.Finding) ([]es.Change, error) { return f.Comment(cmd.Comment) })
+}
+
+// SetDueDate sets the remediation deadline.
+func (s *Service) SetDueDate(ctx context.Context, id string, cmd SetDueDate, call httpcmd.Call) (httpcmd.Result, error) {
+	return s.run(ctx, id, call, func(f *domain.Finding) ([]es.Change, error) { return f.SetDueDate(cmd.DueAt, cmd.Reason) })
+}

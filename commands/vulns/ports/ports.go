@@ -1,0 +1,51 @@
+// Package ports holds the vulns context's command endpoints: POST /v1/findings/{id}/<command>.
+package ports
+
+import (
+	"context"
+	"io/fs"
+	"log/slog"
+	"net/http"
+
+	"github.com/socplatform/soc/commands/internal/es"
+	"github.com/socplatform/soc/commands/internal/httpcmd"
+	"github.com/socplatform/soc/commands/vulns/app"
+)
+
+// Config of the endpoints.
+type Config struct {
+	Schemas      fs.FS        // the command schemas, "<context>/<Command>.json" (schemas.CommandsFS())
+	MaxBodyBytes int64        // default 1 MiB
+	Log          *slog.Logger // 5xx are logged here
+}
+
+// Register adds the finding command routes to mux. store is the guarded event store.
+func Register(mux *http.ServeMux, store es.Store, cfg Config) error {
+	sch, err := httpcmd.LoadSchemas(cfg.Schemas)
+	if err != nil {
+		return err
+	}
+	if err := sch.Require(app.SchemaNames...); err != nil {
+		return err
+	}
+	srv := httpcmd.New(httpcmd.Config{Schemas: sch, MaxBodyBytes: cfg.MaxBodyBytes, Log: cfg.Log})
+	svc := app.New(store)
+	mux.Handle("POST /v1/findings/{id}/triage", httpcmd.Handle(srv, "vulns/TriageFinding", byID(svc.Triage)))
+	mux.Handle("POST /v1/findings/{id}/start-remediation", httpcmd.Handle(srv, "vulns/StartRemediation", byID(svc.StartRemediation)))
+	mux.Handle("POST /v1/findings/{id}/resolve", httpcmd.Handle(srv, "vulns/ResolveFinding", byID(svc.Resolve)))
+	mux.Handle("POST /v1/findings/{id}/reopen", httpcmd.Handle(srv, "vulns/ReopenFinding", byID(svc.Reopen)))
+	mux.Handle("POST /v1/findings/{id}/false-positive", httpcmd.Handle(srv, "vulns/MarkFalsePositive", byID(svc.MarkFalsePositive)))
+	mux.Handle("POST /v1/findings/{id}/duplicate", httpcmd.Handle(srv, "vulns/MarkDuplicate", byID(svc.MarkDuplicate)))
+	mux.Handle("POST /v1/findings/{id}/accept-risk", httpcmd.Handle(srv, "vulns/AcceptRisk", byID(svc.AcceptRisk)))
+	mux.Handle("POST /v1/findings/{id}/assign", httpcmd.Handle(srv, "vulns/AssignFinding", byID(svc.Assign)))
+	mux.Handle("POST /v1/findings/{id}/comment", httpcmd.Handle(srv, "vulns/CommentFinding", byID(svc.Comment)))
+	mux.Handle("POST /v1/findings/{id}/due-date", httpcmd.Handle(srv, "vulns/SetDueDate", byID(svc.SetDueDate)))
+	return nil
+}
+
+// byID adapts a service method to an httpcmd.Func, taking the finding id from the path.
+func byID[T any](fn func(ctx context.Context, id string, cmd T, call httpcmd.Call) (httpcmd.Result, error)) httpcmd.Func[T] {
+	return func(ctx context.Context, r *http.Request, cmd T, call httpcmd.Call) (httpcmd.Result, error) {
+		return fn(ctx, r.PathValue("id"), cmd, call)
+	}
+}
