@@ -26,7 +26,7 @@ func benchFindings(b *testing.B) int {
 	return 10000
 }
 
-// benchImport measures, on the embedded SQLite store (synchronous NORMAL), parsing alone, a
+// benchImport measures, on the embedded default (SQLite, synchronous FULL), parsing alone, a
 // first import (every finding opened) and a reimport (every finding seen), in findings/s, beside a
 // baseline: appending one small event to each of as many new streams through the raw adapter.
 func benchImport(b *testing.B, format string, report []byte) {
@@ -53,7 +53,7 @@ func benchImport(b *testing.B, format string, report []byte) {
 	b.Run("baseline-raw-append", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			b.StopTimer()
-			store := openStore(b, "NORMAL")
+			store := openStore(b, "FULL")
 			raw := store.Unwrap()
 			b.StartTimer()
 			for j := 0; j < n; j++ {
@@ -69,7 +69,7 @@ func benchImport(b *testing.B, format string, report []byte) {
 	b.Run("import", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			b.StopTimer()
-			im := newImporter(b, openStore(b, "NORMAL"))
+			im := newImporter(b, openStore(b, "FULL"))
 			b.StartTimer()
 			s, err := im.Import(ctx, bytes.NewReader(report), app.Request{Format: format})
 			if err != nil {
@@ -82,7 +82,7 @@ func benchImport(b *testing.B, format string, report []byte) {
 		perSec(b)
 	})
 	b.Run("reimport", func(b *testing.B) {
-		im := newImporter(b, openStore(b, "NORMAL"))
+		im := newImporter(b, openStore(b, "FULL"))
 		if _, err := im.Import(ctx, bytes.NewReader(report), app.Request{Format: format}); err != nil {
 			b.Fatal(err)
 		}
@@ -103,6 +103,16 @@ func benchImport(b *testing.B, format string, report []byte) {
 func BenchmarkImportTrivyLargest(b *testing.B) {
 	report := readFile(b, filepath.Join(testdata(b, "trivy"), "trivy_image_juice-shop-v12.10.2.json"))
 	benchImport(b, "trivy", report)
+}
+
+func BenchmarkImportNessusLargest(b *testing.B) {
+	report := readFile(b, filepath.Join(testdata(b, "nessus"), "dd_basic_network_cvssv3.nessus"))
+	benchImport(b, "nessus", report)
+}
+
+func BenchmarkImportZAPLargest(b *testing.B) {
+	report := readFile(b, filepath.Join(testdata(b, "zap"), "zap_2.8.0_juice-shop.json"))
+	benchImport(b, "zap", report)
 }
 
 func BenchmarkImportTrivyGenerated(b *testing.B) {
