@@ -28,6 +28,8 @@ type Config struct {
 	ShutdownTimeout  time.Duration // --shutdown-timeout, SOC_SHUTDOWN_TIMEOUT
 	SQLiteSync       string        // --sqlite-synchronous, SOC_SQLITE_SYNCHRONOUS
 	MaxImportBytes   int64         // --max-import-bytes, SOC_MAX_IMPORT_BYTES
+	// RiskExpiryInterval is how often expired risk acceptances are looked for.
+	RiskExpiryInterval time.Duration // --risk-expiry-interval, SOC_RISK_EXPIRY_INTERVAL
 }
 
 // bindFlags declares the flags shared by every sub-command that opens the store, with their
@@ -58,6 +60,11 @@ func bindFlags(fs *flag.FlagSet, c *Config, serve bool) {
 		maxImport = -1 // reported by Validate
 	}
 	fs.Int64Var(&c.MaxImportBytes, "max-import-bytes", maxImport, "largest scanner report accepted, in bytes; larger get 413 (SOC_MAX_IMPORT_BYTES)")
+	re, err := time.ParseDuration(env("SOC_RISK_EXPIRY_INTERVAL", "1m"))
+	if err != nil {
+		re = -1 // reported by Validate
+	}
+	fs.DurationVar(&c.RiskExpiryInterval, "risk-expiry-interval", re, "how often expired risk acceptances reopen their findings (SOC_RISK_EXPIRY_INTERVAL)")
 	d, err := time.ParseDuration(env("SOC_SHUTDOWN_TIMEOUT", "30s"))
 	if err != nil {
 		d = -1 // reported by Validate
@@ -111,6 +118,9 @@ func (c *Config) Validate(serve bool) error {
 	}
 	if c.MaxImportBytes <= 0 {
 		errs = append(errs, errors.New("--max-import-bytes/SOC_MAX_IMPORT_BYTES: must be a positive number of bytes"))
+	}
+	if c.RiskExpiryInterval <= 0 {
+		errs = append(errs, errors.New("--risk-expiry-interval/SOC_RISK_EXPIRY_INTERVAL: must be a positive duration"))
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("--shutdown-timeout/SOC_SHUTDOWN_TIMEOUT: must be a positive duration"))

@@ -362,7 +362,7 @@ type importSummary struct {
 func TestImportThroughTheServer(t *testing.T) {
 	report := filepath.Join(sharedTestdata(t), "trivy", "trivy_image_juice-shop-v12.10.2.json")
 	data := t.TempDir()
-	n := startNode(t, nil, "--data", data)
+	n := startNode(t, nil, "--data", data, "--risk-expiry-interval", "100ms")
 	importOnce := func() importSummary {
 		t.Helper()
 		out, errOut, code := socCmd(t, nil, "import", report, "--server", "http://"+n.addr)
@@ -390,16 +390,16 @@ func TestImportThroughTheServer(t *testing.T) {
 	// A finding command through the API: triage one of the imported findings, then a transition
 	// the lifecycle does not allow is refused with 409 naming /status.
 	evs, _ := tail(t, nil, "--data", data)
-	var finding string
+	var opened []string
 	for _, e := range evs {
 		if e.Type == "FindingOpened" {
-			finding = e.StreamID
-			break
+			opened = append(opened, e.StreamID)
 		}
 	}
-	if finding == "" {
-		t.Fatal("the import recorded no FindingOpened")
+	if len(opened) < 2 {
+		t.Fatal("the import recorded fewer than two FindingOpened")
 	}
+	finding := opened[0]
 	postJSON := func(path, body string) (int, map[string]any) {
 		resp, err := http.Post("http://"+n.addr+path, "application/json", strings.NewReader(body))
 		if err != nil {
@@ -415,6 +415,21 @@ func TestImportThroughTheServer(t *testing.T) {
 	}
 	if code, body := postJSON("/v1/findings/"+finding+"/triage", `{}`); code != 409 || body["field"] != "/status" {
 		t.Fatalf("triage of a resolved finding: %d %v, want 409 naming /status", code, body)
+	}
+	// A risk acceptance reopens its finding when it expires.
+	expires := time.Now().Add(1500 * time.Millisecond).UTC().Format(time.RFC3339Nano)
+	if code, body := postJSON("/v1/findings/"+opened[1]+"/accept-risk", `{"approver":"ciso","justification":"WAF rule 942100","expires_at":"`+expires+`"}`); code != 200 {
+		t.Fatalf("accept-risk: %d %v", code, body)
+	}
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		out, _, _ := socCmd(t, nil, "events", "stream", opened[1], "--data", data)
+		if strings.Contains(out, `"FindingReopened"`) && strings.Contains(out, "risk acceptance expired") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the expired risk acceptance did not reopen the finding:\n%s", out)
+		}
+		time.Sleep(200 * time.Millisecond)
 	}
 	// The CVE catalogue: the KEV feed imports from the CLI while the node runs.
 	kev := filepath.Join(sharedTestdata(t), "kev", "known_exploited_vulnerabilities_2025.08.25.json")

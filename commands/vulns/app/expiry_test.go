@@ -1,0 +1,82 @@
+package app_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/socplatform/soc/commands/internal/es"
+	"github.com/socplatform/soc/commands/vulns/app"
+	"github.com/socplatform/soc/commands/vulns/domain"
+	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/events/adapters/sqlite"
+)
+
+func TestExpireRiskAcceptanceReopensOnce(t *testing.T) {
+	store := expiryStore(t)
+	ctx := context.Background()
+	id := events.NewStreamID("vulns", "finding")
+	opened := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	if _, err := es.Save(ctx, store, id, events.NoStream, es.Meta{}, []es.Change{{Type: domain.EvFindingOpened, Data: openedData(opened)}}); err != nil {
+		t.Fatal(err)
+	}
+	var f domain.Finding
+	v, _ := es.Load(ctx, store, id, &f)
+	until := opened.Add(48 * time.Hour)
+	ch, err := f.AcceptRisk("ciso", "compensating WAF rule", until, opened)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := es.Save(ctx, store, id, events.Exact(v), es.Meta{}, ch); err != nil {
+		t.Fatal(err)
+	}
+	if done, err := app.ExpireRiskAcceptance(ctx, store, id, until.Add(-time.Minute)); err != nil || done {
+		t.Fatalf("before expiry: %v %v", done, err)
+	}
+	for i := 0; i < 2; i++ { // a second sweep finds nothing to do
+		done, err := app.ExpireRiskAcceptance(ctx, store, id, until.Add(time.Minute))
+		if err != nil || done != (i == 0) {
+			t.Fatalf("sweep %d: %v %v", i, done, err)
+		}
+	}
+	var after domain.Finding
+	if _, err := es.Load(ctx, store, id, &after); err != nil || after.Status != domain.StatusReopened {
+		t.Fatalf("after expiry: %+v %v", after, err)
+	}
+}
+
+func expiryStore(t *testing.T) *events.Guarded {
+	t.Helper()
+	return openTestStore(t, filepath.Join(t.TempDir(), "events.db"))
+}
+
+func openTestStore(t *testing.T, path string) *events.Guarded {
+	t.Helper()
+	dir, _ := os.Getwd()
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
+			break
+		}
+		if filepath.Dir(dir) == dir {
+			t.Fatal("go.work not found")
+		}
+		dir = filepath.Dir(dir)
+	}
+	reg, err := events.LoadRegistry(os.DirFS(filepath.Join(dir, "schemas", "events")), ".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := sqlite.Open(context.Background(), sqlite.Config{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return events.Guard(s, reg, events.Limits{})
+}
+
+func openedData(at time.Time) map[string]any {
+	return map[string]any{"asset_id": events.NewStreamID("assets", "asset"), "scope": "s", "identity_key": "k", "fingerprint": "fp",
+		"scan_id": "scan-1", "format": "trivy", "title": "CVE-2024-0001 in openssl", "severity": "high", "seen_at": at.Format(time.RFC3339)}
+}
