@@ -1,8 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
+	"os"
 	"time"
 
 	assetports "github.com/socplatform/soc/commands/assets/ports"
@@ -10,6 +14,7 @@ import (
 	"github.com/socplatform/soc/commands/scans/ports"
 	vulnapp "github.com/socplatform/soc/commands/vulns/app"
 	"github.com/socplatform/soc/commands/vulns/catalogue"
+	vulndomain "github.com/socplatform/soc/commands/vulns/domain"
 	vulnports "github.com/socplatform/soc/commands/vulns/ports"
 	"github.com/socplatform/soc/schemas"
 )
@@ -18,7 +23,11 @@ import (
 // The importer and the CVE catalogue rebuild their lookups from the store before the node
 // answers; the importer then follows the store.
 func startCommands(ctx context.Context, a *app) (readiness, error) {
-	im, err := scanapp.New(a.store, scanapp.Options{})
+	sla, err := loadSLAPolicy(a.cfg.SLAPolicyFile)
+	if err != nil {
+		return nil, err
+	}
+	im, err := scanapp.New(a.store, scanapp.Options{SLA: sla})
 	if err != nil {
 		return nil, err
 	}
@@ -78,4 +87,25 @@ func startCommands(ctx context.Context, a *app) (readiness, error) {
 		}
 	}()
 	return nil, nil
+}
+
+// loadSLAPolicy reads the SLA policy file; no file means the default policy.
+func loadSLAPolicy(path string) (*vulndomain.SLAPolicy, error) {
+	if path == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("--sla-policy/SOC_SLA_POLICY: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var p vulndomain.SLAPolicy
+	if err := dec.Decode(&p); err != nil {
+		return nil, fmt.Errorf("--sla-policy/SOC_SLA_POLICY: %s: %w", path, err)
+	}
+	if err := p.Validate(); err != nil {
+		return nil, fmt.Errorf("--sla-policy/SOC_SLA_POLICY: %s: %w", path, err)
+	}
+	return &p, nil
 }

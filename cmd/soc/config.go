@@ -30,6 +30,8 @@ type Config struct {
 	MaxImportBytes   int64         // --max-import-bytes, SOC_MAX_IMPORT_BYTES
 	// RiskExpiryInterval is how often expired risk acceptances are looked for.
 	RiskExpiryInterval time.Duration // --risk-expiry-interval, SOC_RISK_EXPIRY_INTERVAL
+	// SLAPolicyFile is a JSON SLA policy ({"days": {"critical": 7, …}, "by_criticality": {…}}).
+	SLAPolicyFile string // --sla-policy, SOC_SLA_POLICY
 }
 
 // bindFlags declares the flags shared by every sub-command that opens the store, with their
@@ -60,6 +62,7 @@ func bindFlags(fs *flag.FlagSet, c *Config, serve bool) {
 		maxImport = -1 // reported by Validate
 	}
 	fs.Int64Var(&c.MaxImportBytes, "max-import-bytes", maxImport, "largest scanner report accepted, in bytes; larger get 413 (SOC_MAX_IMPORT_BYTES)")
+	fs.StringVar(&c.SLAPolicyFile, "sla-policy", env("SOC_SLA_POLICY", ""), "JSON file with the remediation SLA in days by severity and per asset criticality; default critical 7, high 30, medium 90, low 120 (SOC_SLA_POLICY)")
 	re, err := time.ParseDuration(env("SOC_RISK_EXPIRY_INTERVAL", "1m"))
 	if err != nil {
 		re = -1 // reported by Validate

@@ -9,8 +9,8 @@ import (
 // (a critical production asset may get 3 days for a critical finding where the default is 7).
 // Info findings have no due date.
 type SLAPolicy struct {
-	Days          map[Severity]int
-	ByCriticality map[string]map[Severity]int // asset criticality → overrides
+	Days          map[Severity]int            `json:"days"`
+	ByCriticality map[string]map[Severity]int `json:"by_criticality,omitempty"` // asset criticality → overrides
 }
 
 // DefaultSLA is the policy when none is configured: critical 7, high 30, medium 90, low 120 days.
