@@ -10,8 +10,10 @@ import (
 	"testing"
 
 	"github.com/socplatform/soc/commands/internal/es"
+	"github.com/socplatform/soc/commands/internal/testsupport"
 	"github.com/socplatform/soc/commands/scans/app"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/events/adapters/sqlite"
 )
 
 // benchFindings is the size of the generated report: SOC_BENCH_FINDINGS, default 10000.
@@ -53,7 +55,7 @@ func benchImport(b *testing.B, format string, report []byte) {
 	b.Run("baseline-raw-append", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			b.StopTimer()
-			store := openStore(b, "FULL")
+			store := testsupport.OpenSQLiteStore(b, sqlite.Config{Synchronous: "FULL"})
 			raw := store.Unwrap()
 			b.StartTimer()
 			for j := 0; j < n; j++ {
@@ -69,7 +71,7 @@ func benchImport(b *testing.B, format string, report []byte) {
 	b.Run("import", func(b *testing.B) {
 		for i := 0; i < b.N; i++ {
 			b.StopTimer()
-			im := newImporter(b, openStore(b, "FULL"))
+			im := newImporter(b, testsupport.OpenSQLiteStore(b, sqlite.Config{Synchronous: "FULL"}))
 			b.StartTimer()
 			s, err := im.Import(ctx, bytes.NewReader(report), app.Request{Format: format})
 			if err != nil {
@@ -82,7 +84,7 @@ func benchImport(b *testing.B, format string, report []byte) {
 		perSec(b)
 	})
 	b.Run("reimport", func(b *testing.B) {
-		im := newImporter(b, openStore(b, "FULL"))
+		im := newImporter(b, testsupport.OpenSQLiteStore(b, sqlite.Config{Synchronous: "FULL"}))
 		if _, err := im.Import(ctx, bytes.NewReader(report), app.Request{Format: format}); err != nil {
 			b.Fatal(err)
 		}
@@ -101,17 +103,17 @@ func benchImport(b *testing.B, format string, report []byte) {
 }
 
 func BenchmarkImportTrivyLargest(b *testing.B) {
-	report := readFile(b, filepath.Join(testdata(b, "trivy"), "trivy_image_juice-shop-v12.10.2.json"))
+	report := readFile(b, filepath.Join(testsupport.SharedTestdata(b, "trivy"), "trivy_image_juice-shop-v12.10.2.json"))
 	benchImport(b, "trivy", report)
 }
 
 func BenchmarkImportNessusLargest(b *testing.B) {
-	report := readFile(b, filepath.Join(testdata(b, "nessus"), "dd_basic_network_cvssv3.nessus"))
+	report := readFile(b, filepath.Join(testsupport.SharedTestdata(b, "nessus"), "dd_basic_network_cvssv3.nessus"))
 	benchImport(b, "nessus", report)
 }
 
 func BenchmarkImportZAPLargest(b *testing.B) {
-	report := readFile(b, filepath.Join(testdata(b, "zap"), "zap_2.8.0_juice-shop.json"))
+	report := readFile(b, filepath.Join(testsupport.SharedTestdata(b, "zap"), "zap_2.8.0_juice-shop.json"))
 	benchImport(b, "zap", report)
 }
 

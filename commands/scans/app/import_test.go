@@ -15,10 +15,12 @@ import (
 
 	assets "github.com/socplatform/soc/commands/assets/domain"
 	"github.com/socplatform/soc/commands/internal/es"
+	"github.com/socplatform/soc/commands/internal/testsupport"
 	"github.com/socplatform/soc/commands/scans/app"
 	"github.com/socplatform/soc/commands/scans/importers"
 	vulns "github.com/socplatform/soc/commands/vulns/domain"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/events/adapters/sqlite"
 )
 
 var formats = []string{"nmap", "trivy", "grype", "sarif", "nessus", "openvas", "zap", "cyclonedx"}
@@ -50,7 +52,7 @@ func uniqueFindings(rep *importers.Report) int {
 
 func TestImportEveryTestdataFileTwice(t *testing.T) {
 	for _, format := range formats {
-		dir := testdata(t, format)
+		dir := testsupport.SharedTestdata(t, format)
 		ents, err := os.ReadDir(dir)
 		if err != nil {
 			t.Fatal(err)
@@ -59,7 +61,7 @@ func TestImportEveryTestdataFileTwice(t *testing.T) {
 			t.Run(format+"/"+e.Name(), func(t *testing.T) {
 				b := readFile(t, filepath.Join(dir, e.Name()))
 				rep := parse(t, format, b)
-				store := openStore(t, "NORMAL")
+				store := testsupport.OpenSQLiteStore(t, sqlite.Config{Synchronous: "NORMAL"})
 				fallback := registerAsset(t, store, "fallback")
 				im := newImporter(t, store)
 
@@ -194,7 +196,7 @@ func statusOf(t testing.TB, store *events.Guarded, id string) vulns.Status {
 }
 
 func TestReimportResolvesReopensAndCloses(t *testing.T) {
-	orig := readFile(t, filepath.Join(testdata(t, "trivy"), "trivy_image_juice-shop-v12.10.2.json"))
+	orig := readFile(t, filepath.Join(testsupport.SharedTestdata(t, "trivy"), "trivy_image_juice-shop-v12.10.2.json"))
 	modified := dropEvery(t, orig, 7)
 	repOrig, repMod := parse(t, "trivy", orig), parse(t, "trivy", modified)
 	kept := map[string]bool{}
@@ -213,7 +215,7 @@ func TestReimportResolvesReopensAndCloses(t *testing.T) {
 	}
 	total := uniqueFindings(repOrig)
 
-	store := openStore(t, "NORMAL")
+	store := testsupport.OpenSQLiteStore(t, sqlite.Config{Synchronous: "NORMAL"})
 	im := newImporter(t, store)
 	ctx := context.Background()
 	first := importBytes(t, im, orig, app.Request{})
@@ -335,7 +337,7 @@ func TestReimportResolvesReopensAndCloses(t *testing.T) {
 }
 
 func TestOtherAssetIsItsOwnScope(t *testing.T) {
-	orig := readFile(t, filepath.Join(testdata(t, "trivy"), "trivy_image_juice-shop-v12.10.2.json"))
+	orig := readFile(t, filepath.Join(testsupport.SharedTestdata(t, "trivy"), "trivy_image_juice-shop-v12.10.2.json"))
 	// The same report for another image (another digest and name): another asset, another scope.
 	d := decodeTrivy(t, orig)
 	d["ArtifactName"] = "example/other:1.0"
@@ -344,7 +346,7 @@ func TestOtherAssetIsItsOwnScope(t *testing.T) {
 	md["RepoDigests"] = []any{"example/other@sha256:" + strings.Repeat("cd", 32)}
 	other := dropEvery(t, d.encode(t), 2) // and half the findings
 
-	store := openStore(t, "NORMAL")
+	store := testsupport.OpenSQLiteStore(t, sqlite.Config{Synchronous: "NORMAL"})
 	im := newImporter(t, store)
 	a := importBytes(t, im, orig, app.Request{})
 	b := importBytes(t, im, other, app.Request{})
@@ -387,7 +389,7 @@ func nmapHost(ip, mac, cve string) string {
 }
 
 func TestNmapHostsAreMatchedNotDuplicated(t *testing.T) {
-	store := openStore(t, "NORMAL")
+	store := testsupport.OpenSQLiteStore(t, sqlite.Config{Synchronous: "NORMAL"})
 	im := newImporter(t, store)
 
 	// Same MAC, new IP: the same host; the IP is recorded on it.
@@ -419,7 +421,7 @@ func TestNmapHostsAreMatchedNotDuplicated(t *testing.T) {
 	}
 
 	// The real files: two imports of a 256-host subnet register each host once.
-	dir := testdata(t, "nmap")
+	dir := testsupport.SharedTestdata(t, "nmap")
 	b := readFile(t, filepath.Join(dir, "nmap_A_subnet_256hosts.xml"))
 	s1 := importBytes(t, im, b, app.Request{})
 	s2 := importBytes(t, im, b, app.Request{})
@@ -429,8 +431,8 @@ func TestNmapHostsAreMatchedNotDuplicated(t *testing.T) {
 }
 
 func TestUnreadableReportAppendsOnlyFailure(t *testing.T) {
-	orig := readFile(t, filepath.Join(testdata(t, "trivy"), "trivy_image_juice-shop-v12.10.2.json"))
-	store := openStore(t, "NORMAL")
+	orig := readFile(t, filepath.Join(testsupport.SharedTestdata(t, "trivy"), "trivy_image_juice-shop-v12.10.2.json"))
+	store := testsupport.OpenSQLiteStore(t, sqlite.Config{Synchronous: "NORMAL"})
 	im := newImporter(t, store)
 	ctx := context.Background()
 
@@ -475,10 +477,10 @@ func TestUnreadableReportAppendsOnlyFailure(t *testing.T) {
 }
 
 func TestConcurrentImports(t *testing.T) {
-	orig := readFile(t, filepath.Join(testdata(t, "trivy"), "trivy_image_juice-shop-v12.10.2.json"))
-	other := filepath.Join(testdata(t, "grype"), "grype_rhel87_image_35matches.json")
+	orig := readFile(t, filepath.Join(testsupport.SharedTestdata(t, "trivy"), "trivy_image_juice-shop-v12.10.2.json"))
+	other := filepath.Join(testsupport.SharedTestdata(t, "grype"), "grype_rhel87_image_35matches.json")
 	ob := readFile(t, other)
-	store := openStore(t, "NORMAL")
+	store := testsupport.OpenSQLiteStore(t, sqlite.Config{Synchronous: "NORMAL"})
 	im, err := app.New(store, app.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -524,7 +526,7 @@ func TestConcurrentImports(t *testing.T) {
 }
 
 func TestFindingOpenedData(t *testing.T) {
-	store := openStore(t, "NORMAL")
+	store := testsupport.OpenSQLiteStore(t, sqlite.Config{Synchronous: "NORMAL"})
 	im := newImporter(t, store)
 	rep := generateTrivy(3, "example/gen:1")
 	// An invalid vector is kept with its error; a long description is cut with a marker.

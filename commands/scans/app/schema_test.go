@@ -6,15 +6,17 @@ import (
 	"time"
 
 	"github.com/socplatform/soc/commands/internal/es"
+	"github.com/socplatform/soc/commands/internal/testsupport"
 	"github.com/socplatform/soc/commands/scans/app"
 	vulns "github.com/socplatform/soc/commands/vulns/domain"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/events/adapters/sqlite"
 )
 
 // TestEveryFindingEventMatchesItsSchema drives a finding through every method of the aggregate and
 // appends each change to the guarded store, which validates it against schemas/events/vulns.
 func TestEveryFindingEventMatchesItsSchema(t *testing.T) {
-	store := openStore(t, "NORMAL")
+	store := testsupport.OpenSQLiteStore(t, sqlite.Config{Synchronous: "NORMAL"})
 	im := newImporter(t, store)
 	importBytes(t, im, encodeTrivy(generateTrivy(2, "example/schema:1")), app.Request{})
 	ids := findingIDs(t, store)

@@ -2,16 +2,14 @@ package app_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/socplatform/soc/commands/internal/es"
+	"github.com/socplatform/soc/commands/internal/testsupport"
 	"github.com/socplatform/soc/commands/vulns/app"
 	"github.com/socplatform/soc/commands/vulns/domain"
 	"github.com/socplatform/soc/events"
-	"github.com/socplatform/soc/events/adapters/sqlite"
 )
 
 func TestExpireRiskAcceptanceReopensOnce(t *testing.T) {
@@ -49,31 +47,7 @@ func TestExpireRiskAcceptanceReopensOnce(t *testing.T) {
 
 func expiryStore(t *testing.T) *events.Guarded {
 	t.Helper()
-	return openTestStore(t, filepath.Join(t.TempDir(), "events.db"))
-}
-
-func openTestStore(t *testing.T, path string) *events.Guarded {
-	t.Helper()
-	dir, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
-			break
-		}
-		if filepath.Dir(dir) == dir {
-			t.Fatal("go.work not found")
-		}
-		dir = filepath.Dir(dir)
-	}
-	reg, err := events.LoadRegistry(os.DirFS(filepath.Join(dir, "schemas", "events")), ".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := sqlite.Open(context.Background(), sqlite.Config{Path: path})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return events.Guard(s, reg, events.Limits{})
+	return testsupport.SQLiteStore(t)
 }
 
 func openedData(at time.Time) map[string]any {

@@ -6,7 +6,9 @@ import (
 	"os"
 	"testing"
 
+	"github.com/socplatform/soc/commands/internal/testsupport"
 	"github.com/socplatform/soc/commands/vulns/feeds"
+	"github.com/socplatform/soc/events/adapters/sqlite"
 )
 
 // BenchmarkKEVImport imports the full KEV catalogue (1404 entries, one CVEListedInKEV append per
@@ -18,7 +20,7 @@ func BenchmarkKEVImport(b *testing.B) {
 	records := 0
 	for b.Loop() {
 		b.StopTimer()
-		store := openStore(b)
+		store := testsupport.OpenSQLiteStore(b, sqlite.Config{Synchronous: "NORMAL"})
 		c := loaded(b, store)
 		b.StartTimer()
 		sum, err := c.Import(ctx, "kev", bytes.NewReader(data))

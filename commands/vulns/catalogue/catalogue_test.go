@@ -11,20 +11,22 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/socplatform/soc/commands/internal/testsupport"
 	"github.com/socplatform/soc/commands/vulns/feeds"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/events/adapters/sqlite"
 )
 
 const log4shell = "CVE-2021-44228"
 
 func kevCatalogue(tb testing.TB) string {
-	return filepath.Join(testdata(tb, "kev"), "known_exploited_vulnerabilities_2025.08.25.json")
+	return filepath.Join(testsupport.SharedTestdata(tb, "kev"), "known_exploited_vulnerabilities_2025.08.25.json")
 }
 
 // TestImportSharedTestdata imports every shared NVD, KEV and EPSS file, then again: the second
 // round (by a Catalogue rebuilt from $all) appends nothing.
 func TestImportSharedTestdata(t *testing.T) {
-	store := openStore(t)
+	store := testsupport.OpenSQLiteStore(t, sqlite.Config{Synchronous: "NORMAL"})
 	ctx := context.Background()
 	type result struct {
 		feed, path string
@@ -35,7 +37,7 @@ func TestImportSharedTestdata(t *testing.T) {
 		c := loaded(t, store) // round 2: rebuilt from $all
 		before := head(t, store)
 		for _, feed := range []string{"nvd", "kev", "epss"} {
-			files, err := filepath.Glob(filepath.Join(testdata(t, feed), "*"))
+			files, err := filepath.Glob(filepath.Join(testsupport.SharedTestdata(t, feed), "*"))
 			if err != nil || len(files) == 0 {
 				t.Fatalf("no %s files: %v", feed, err)
 			}
@@ -128,7 +130,7 @@ func TestImportSharedTestdata(t *testing.T) {
 // TestNVDUpdatedOnlyWhenNewer: a record with a newer lastModified appends CVEUpdated; the same or
 // an older one appends nothing.
 func TestNVDUpdatedOnlyWhenNewer(t *testing.T) {
-	store := openStore(t)
+	store := testsupport.OpenSQLiteStore(t, sqlite.Config{Synchronous: "NORMAL"})
 	c := loaded(t, store)
 	rec := func(lastModified, desc string) *strings.Reader {
 		return strings.NewReader(`{"cve":{"id":"CVE-2099-0001","published":"2099-01-01T00:00:00.000",` +
@@ -161,7 +163,7 @@ func TestNVDUpdatedOnlyWhenNewer(t *testing.T) {
 // TestFindingEnrichedByKEVThenEPSS: a finding listing log4shell gets kev=true from the KEV import,
 // then one event per EPSS change, and nothing when the same EPSS file is imported again.
 func TestFindingEnrichedByKEVThenEPSS(t *testing.T) {
-	store := openStore(t)
+	store := testsupport.OpenSQLiteStore(t, sqlite.Config{Synchronous: "NORMAL"})
 	ctx := context.Background()
 	finding := openFinding(t, store, "app1", log4shell)
 	other := openFinding(t, store, "app2", "CVE-2099-9999") // in no feed: never enriched
@@ -233,7 +235,7 @@ func TestFindingEnrichedByKEVThenEPSS(t *testing.T) {
 // TestEnrichNewFindingOpenedAfterImport: a finding opened after the feeds were imported is
 // enriched by EnrichNew, once.
 func TestEnrichNewFindingOpenedAfterImport(t *testing.T) {
-	store := openStore(t)
+	store := testsupport.OpenSQLiteStore(t, sqlite.Config{Synchronous: "NORMAL"})
 	ctx := context.Background()
 	c := loaded(t, store)
 	if _, err := importFile(t, c, "kev", kevCatalogue(t)); err != nil {
@@ -272,7 +274,7 @@ func TestEnrichNewFindingOpenedAfterImport(t *testing.T) {
 // TestMidwayFailureKeepsEarlierRecords: a stream failing at record 2 keeps records 0 and 1;
 // re-running the fixed file appends only the rest.
 func TestMidwayFailureKeepsEarlierRecords(t *testing.T) {
-	store := openStore(t)
+	store := testsupport.OpenSQLiteStore(t, sqlite.Config{Synchronous: "NORMAL"})
 	ctx := context.Background()
 	c := loaded(t, store)
 	bad := "cve,epss,percentile\nCVE-2099-0001,0.1,0.2\nCVE-2099-0002,0.3,0.4\nCVE-2099-0003,1.5,0.5\nCVE-2099-0004,0.1,0.1\n"
@@ -305,7 +307,7 @@ func TestMidwayFailureKeepsEarlierRecords(t *testing.T) {
 // TestRetryIsIdempotentAtTheStore: a Catalogue that did not see an earlier import (as after a lost
 // answer) appends the same event ids at the same versions, which the store answers as duplicates.
 func TestRetryIsIdempotentAtTheStore(t *testing.T) {
-	store := openStore(t)
+	store := testsupport.OpenSQLiteStore(t, sqlite.Config{Synchronous: "NORMAL"})
 	ctx := context.Background()
 	finding := openFinding(t, store, "app", log4shell)
 	stale := loaded(t, store)
@@ -338,7 +340,7 @@ func TestRetryIsIdempotentAtTheStore(t *testing.T) {
 // TestVersionConflictOnFindingIsRetried: a scan import writing to a finding between the
 // catalogue's sync and its append makes it re-read and decide again.
 func TestVersionConflictOnFindingIsRetried(t *testing.T) {
-	store := openStore(t)
+	store := testsupport.OpenSQLiteStore(t, sqlite.Config{Synchronous: "NORMAL"})
 	ctx := context.Background()
 	finding := openFinding(t, store, "app", log4shell)
 	c := loaded(t, store)
@@ -362,7 +364,7 @@ func TestVersionConflictOnFindingIsRetried(t *testing.T) {
 }
 
 func TestRunCLI(t *testing.T) {
-	store := openStore(t)
+	store := testsupport.OpenSQLiteStore(t, sqlite.Config{Synchronous: "NORMAL"})
 	ctx := context.Background()
 	run := func(args ...string) (int, string, string) {
 		var out, errOut bytes.Buffer
@@ -409,7 +411,7 @@ func TestRunCLI(t *testing.T) {
 // TestNVDRecordCutToBounds: lists beyond their maxItems and a long description are cut, with the
 // full counts and a warning.
 func TestNVDRecordCutToBounds(t *testing.T) {
-	store := openStore(t)
+	store := testsupport.OpenSQLiteStore(t, sqlite.Config{Synchronous: "NORMAL"})
 	c := loaded(t, store)
 	var refs []string
 	for i := range 250 {

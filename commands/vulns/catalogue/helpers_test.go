@@ -4,58 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/socplatform/soc/commands/internal/es"
 	"github.com/socplatform/soc/events"
-	"github.com/socplatform/soc/events/adapters/sqlite"
 )
-
-// repoRoot walks up from the working directory to the directory holding go.work.
-func repoRoot(tb testing.TB) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Fatal("go.work not found above the working directory")
-		}
-		dir = parent
-	}
-}
-
-// testdata returns ../shared/testdata/<sub> next to the repository, skipping when absent.
-func testdata(tb testing.TB, sub string) string {
-	tb.Helper()
-	dir := filepath.Join(repoRoot(tb), "..", "shared", "testdata", sub)
-	if _, err := os.Stat(dir); err != nil {
-		tb.Skipf("shared test data %s is absent (%v): skipping", dir, err)
-	}
-	return dir
-}
-
-// openStore opens a real SQLite store in a temporary directory, guarded by the on-disk schemas.
-func openStore(tb testing.TB) *events.Guarded {
-	tb.Helper()
-	reg, err := events.LoadRegistry(os.DirFS(filepath.Join(repoRoot(tb), "schemas", "events")), ".")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	s, err := sqlite.Open(context.Background(), sqlite.Config{Path: filepath.Join(tb.TempDir(), "events.db"), Synchronous: "NORMAL"})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { s.Close() })
-	return events.Guard(s, reg, events.Limits{})
-}
 
 func loaded(tb testing.TB, store *events.Guarded) *Catalogue {
 	tb.Helper()

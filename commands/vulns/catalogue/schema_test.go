@@ -5,13 +5,15 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/socplatform/soc/commands/internal/testsupport"
 )
 
 // The catalogue's event schemas are 2020-12, closed at every object and bound every string and
 // array.
 func TestEventSchemasAreClosedAndBounded(t *testing.T) {
 	for _, typ := range []string{EvCVEPublished, EvCVEUpdated, EvCVEListedInKEV, EvCVEEPSSScored} {
-		path := filepath.Join(repoRoot(t), "schemas", "events", "vulns", typ+".v1.json")
+		path := filepath.Join(testsupport.RepoRoot(t), "schemas", "events", "vulns", typ+".v1.json")
 		b, err := os.ReadFile(path)
 		if err != nil {
 			t.Fatal(err)

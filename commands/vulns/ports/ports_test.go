@@ -7,34 +7,14 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/socplatform/soc/commands/internal/testsupport"
 	"github.com/socplatform/soc/commands/vulns/ports"
 	"github.com/socplatform/soc/events"
-	"github.com/socplatform/soc/events/adapters/sqlite"
 )
-
-func repoRoot(tb testing.TB) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Fatal("go.work not found above the working directory")
-		}
-		dir = parent
-	}
-}
 
 type env struct {
 	t     *testing.T
@@ -44,19 +24,9 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	root := repoRoot(t)
-	reg, err := events.LoadRegistry(os.DirFS(filepath.Join(root, "schemas", "events")), ".")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := sqlite.Open(context.Background(), sqlite.Config{Path: filepath.Join(t.TempDir(), "events.db")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	store := events.Guard(s, reg, events.Limits{})
+	store := testsupport.SQLiteStore(t)
 	mux := http.NewServeMux()
-	if err := ports.Register(mux, store, ports.Config{Schemas: os.DirFS(filepath.Join(root, "schemas", "commands"))}); err != nil {
+	if err := ports.Register(mux, store, ports.Config{Schemas: testsupport.CommandSchemas(t)}); err != nil {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(mux)

@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/socplatform/soc/commands/internal/testsupport"
 )
 
 // benchFile is the largest file of the format in the shared testdata.
@@ -14,7 +16,7 @@ const benchFile = "cdx15_trivy_sbom_102comps_10vulns.json"
 
 // BenchmarkParse parses the largest CycloneDX file of the shared testdata.
 func BenchmarkParse(b *testing.B) {
-	data, err := os.ReadFile(filepath.Join(sharedTestdata(b), format, benchFile))
+	data, err := os.ReadFile(filepath.Join(testsupport.SharedTestdata(b), format, benchFile))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -34,7 +36,7 @@ func BenchmarkParse(b *testing.B) {
 // BenchmarkBaselineJSONUnmarshal is the naive alternative: json.Unmarshal of the whole file into
 // an any tree. BenchmarkParse reads as a ratio of it.
 func BenchmarkBaselineJSONUnmarshal(b *testing.B) {
-	data, err := os.ReadFile(filepath.Join(sharedTestdata(b), format, benchFile))
+	data, err := os.ReadFile(filepath.Join(testsupport.SharedTestdata(b), format, benchFile))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -6,8 +6,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/socplatform/soc/commands/internal/testsupport"
 	"github.com/socplatform/soc/commands/scans/importers"
+	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
 )
+
+// bounds are the parser limits checked by testsupport.CheckReport.
+var bounds = testsupport.Bounds{MaxEvidence: parseutil.MaxEvidence, MaxField: parseutil.MaxField}
 
 // Expected counts, computed with jq independently of this parser (FILE is the BOM):
 //
@@ -33,15 +38,15 @@ var testdataCounts = []struct {
 }
 
 func TestTestdataCounts(t *testing.T) {
-	td := sharedTestdata(t)
+	td := testsupport.SharedTestdata(t)
 	files, _ := filepath.Glob(filepath.Join(td, format, "*"))
 	if len(files) != len(testdataCounts) {
 		t.Errorf("%d files under testdata/%s, the table knows %d: add the new ones", len(files), format, len(testdataCounts))
 	}
 	for _, tc := range testdataCounts {
 		t.Run(tc.file, func(t *testing.T) {
-			rep := parseFile(t, filepath.Join(td, format, tc.file))
-			checkInvariants(t, rep)
+			rep := testsupport.ParseFile(t, New(), filepath.Join(td, format, tc.file))
+			testsupport.CheckReport(t, rep, format, bounds)
 			if len(rep.Assets) != 1 || rep.Assets[0].Kind != tc.kind {
 				t.Errorf("assets = %+v, want one %s", rep.Assets, tc.kind)
 			}
@@ -77,10 +82,10 @@ func find(rep *importers.Report, id, component string) *importers.Finding {
 }
 
 func TestKnownFields(t *testing.T) {
-	td := sharedTestdata(t)
+	td := testsupport.SharedTestdata(t)
 
 	t.Run("cdx14_vex_cisa_case3_mixed_states", func(t *testing.T) {
-		rep := parseFile(t, filepath.Join(td, format, "cdx14_vex_cisa_case3_mixed_states.json"))
+		rep := testsupport.ParseFile(t, New(), filepath.Join(td, format, "cdx14_vex_cisa_case3_mixed_states.json"))
 		a := rep.Assets[0]
 		if a.Key != "component:GHI@17.4" || a.Name != "GHI" {
 			t.Errorf("asset = %+v", a)
@@ -108,7 +113,7 @@ func TestKnownFields(t *testing.T) {
 	})
 
 	t.Run("cdx14_grype_log4j_8vulns", func(t *testing.T) {
-		rep := parseFile(t, filepath.Join(td, format, "cdx14_grype_log4j_8vulns.json"))
+		rep := testsupport.ParseFile(t, New(), filepath.Join(td, format, "cdx14_grype_log4j_8vulns.json"))
 		f := find(rep, "CVE-2021-44228", "log4j-core")
 		if f == nil {
 			t.Fatal("CVE-2021-44228 missing")
@@ -131,7 +136,7 @@ func TestKnownFields(t *testing.T) {
 	})
 
 	t.Run("cdx15_trivy_sbom_102comps_10vulns", func(t *testing.T) {
-		rep := parseFile(t, filepath.Join(td, format, "cdx15_trivy_sbom_102comps_10vulns.json"))
+		rep := testsupport.ParseFile(t, New(), filepath.Join(td, format, "cdx15_trivy_sbom_102comps_10vulns.json"))
 		a := rep.Assets[0]
 		if a.Key != "image:ubuntu:latest" || a.ImageName != "ubuntu:latest" || a.ImageDigest != "sha256:6042500cf4b44023ea1894effe7890666b0c5c7871ed83a97c36c76ae560bb9b" ||
 			!strings.HasPrefix(a.PURL, "pkg:oci/ubuntu@sha256%3A6042") {
@@ -163,7 +168,7 @@ func TestKnownFields(t *testing.T) {
 	})
 
 	t.Run("cdx17_trivy_fluentd_3vulns", func(t *testing.T) {
-		rep := parseFile(t, filepath.Join(td, format, "cdx17_trivy_fluentd_3vulns.json"))
+		rep := testsupport.ParseFile(t, New(), filepath.Join(td, format, "cdx17_trivy_fluentd_3vulns.json"))
 		f := find(rep, "CVE-2020-8165", "activesupport")
 		if f == nil || f.Severity != importers.High || f.ScannerSeverity != "high" || f.Component.Path != "var/lib/gems/2.5.0/specifications/activesupport-6.0.2.1.gemspec" ||
 			f.Location.File != f.Component.Path || f.Remediation != "Upgrade activesupport to version 6.0.3.1, 5.2.4.3" || strings.Join(f.CWEs, ",") != "CWE-502" {
@@ -185,11 +190,11 @@ func hasCVSS(list []importers.CVSS, version, vector, source string) bool {
 }
 
 func TestDeterministic(t *testing.T) {
-	td := sharedTestdata(t)
+	td := testsupport.SharedTestdata(t)
 	files, _ := filepath.Glob(filepath.Join(td, format, "*"))
 	for _, file := range files {
-		a, _ := json.Marshal(parseFile(t, file))
-		b, _ := json.Marshal(parseFile(t, file))
+		a, _ := json.Marshal(testsupport.ParseFile(t, New(), file))
+		b, _ := json.Marshal(testsupport.ParseFile(t, New(), file))
 		if string(a) != string(b) {
 			t.Errorf("%s: two parses differ", filepath.Base(file))
 		}
@@ -201,9 +206,9 @@ func TestDeterministic(t *testing.T) {
 // output is CycloneDX).
 func TestDetectCrossFormat(t *testing.T) {
 	p := New()
-	for dir, files := range allTestdataFiles(t) {
+	for dir, files := range testsupport.AllTestdataFiles(t) {
 		for _, file := range files {
-			if got, want := p.Detect(head(t, file)), dir == format; got != want {
+			if got, want := p.Detect(testsupport.Head(t, file)), dir == format; got != want {
 				t.Errorf("Detect(%s/%s) = %v, want %v", dir, filepath.Base(file), got, want)
 			}
 		}

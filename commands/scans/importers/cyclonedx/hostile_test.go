@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/socplatform/soc/commands/internal/testsupport"
 	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
 )
 
@@ -33,11 +34,11 @@ const bomDoc = `{"bomFormat":"CycloneDX","specVersion":"1.6","serialNumber":"urn
 	`"component":{"type":"application","name":"shop","version":"3","externalReferences":[{"type":"vcs","url":"https://git.example/shop"}]}}}`
 
 func TestHandmade(t *testing.T) {
-	rep, err := parseString(bomDoc)
+	rep, err := testsupport.ParseString(New(), bomDoc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkInvariants(t, rep)
+	testsupport.CheckReport(t, rep, format, bounds)
 	a := rep.Assets[0]
 	if a.Key != "component:shop@3" || a.RepoURL != "https://git.example/shop" || rep.ScannerName != "my-scanner" || rep.ScannerVersion != "1.2" {
 		t.Errorf("asset %+v, scanner %q %q", a, rep.ScannerName, rep.ScannerVersion)
@@ -72,7 +73,7 @@ func TestHandmade(t *testing.T) {
 	}
 
 	// No metadata.component: one "bom" asset.
-	rep, err = parseString(`{"bomFormat":"CycloneDX","vulnerabilities":[{"id":"X-1"}]}`)
+	rep, err = testsupport.ParseString(New(), `{"bomFormat":"CycloneDX","vulnerabilities":[{"id":"X-1"}]}`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +81,7 @@ func TestHandmade(t *testing.T) {
 		t.Errorf("report = %+v", rep)
 	}
 	// A number where the schema says string is read as text.
-	rep, err = parseString(`{"bomFormat":"CycloneDX","components":[{"bom-ref":"x","name":"n","version":1.0}],"vulnerabilities":[{"id":"V","affects":[{"ref":"x"}]}]}`)
+	rep, err = testsupport.ParseString(New(), `{"bomFormat":"CycloneDX","components":[{"bom-ref":"x","name":"n","version":1.0}],"vulnerabilities":[{"id":"V","affects":[{"ref":"x"}]}]}`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +89,7 @@ func TestHandmade(t *testing.T) {
 		t.Errorf("component = %+v", c)
 	}
 	// An SBOM without vulnerabilities: an asset, no findings.
-	rep, err = parseString(`{"bomFormat":"CycloneDX","metadata":{"component":{"type":"container","name":"alpine:3","purl":"pkg:oci/alpine@sha256%3Aabc"}},"components":[]}`)
+	rep, err = testsupport.ParseString(New(), `{"bomFormat":"CycloneDX","metadata":{"component":{"type":"container","name":"alpine:3","purl":"pkg:oci/alpine@sha256%3Aabc"}},"components":[]}`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,11 +122,11 @@ func TestHostile(t *testing.T) {
 		"wrong type":     {`{"bomFormat":"CycloneDX","components":{"a":1}}`, "expected an array"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			rep, err := parseString(tc.in)
+			rep, err := testsupport.ParseString(New(), tc.in)
 			if err == nil {
 				t.Fatalf("no error; report %+v", rep)
 			}
-			wantParseError(t, err, tc.msg)
+			testsupport.WantParseError(t, err, format, tc.msg)
 		})
 	}
 }
@@ -133,7 +134,7 @@ func TestHostile(t *testing.T) {
 func TestFieldBounds(t *testing.T) {
 	in := `{"bomFormat":"CycloneDX","vulnerabilities":[{"id":"CVE-1","description":"` + strings.Repeat("d", 3<<20) +
 		`","analysis":{"state":"in_triage","detail":"` + strings.Repeat("ß", 100<<10) + `"}}]}`
-	rep, err := parseString(in)
+	rep, err := testsupport.ParseString(New(), in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +145,7 @@ func TestFieldBounds(t *testing.T) {
 }
 
 func TestTruncatedTestdata(t *testing.T) {
-	td := sharedTestdata(t)
+	td := testsupport.SharedTestdata(t)
 	files, _ := filepath.Glob(filepath.Join(td, format, "*"))
 	for _, file := range files {
 		data, err := os.ReadFile(file)
@@ -156,7 +157,7 @@ func TestTruncatedTestdata(t *testing.T) {
 			if _, err := New().Parse(context.Background(), bytes.NewReader(cut)); err == nil {
 				t.Errorf("%s cut at %d bytes: no error", filepath.Base(file), len(cut))
 			} else {
-				wantParseError(t, err, "")
+				testsupport.WantParseError(t, err, format, "")
 			}
 		}
 	}
@@ -172,10 +173,10 @@ func TestDeepNesting(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			var err error
-			alloc := allocated(func() {
-				_, err = New().Parse(context.Background(), &patternReader{prefix: []byte(tc.prefix), pattern: []byte(tc.pattern), n: 50 << 20})
+			alloc := testsupport.Allocated(func() {
+				_, err = New().Parse(context.Background(), &testsupport.PatternReader{Prefix: []byte(tc.prefix), Pattern: []byte(tc.pattern), N: 50 << 20})
 			})
-			pe := wantParseError(t, err, "")
+			pe := testsupport.WantParseError(t, err, format, "")
 			t.Logf("%v; allocated %.1f MiB", pe, float64(alloc)/(1<<20))
 			if alloc > 16<<20 {
 				t.Errorf("allocated %d bytes for a refused input", alloc)
@@ -192,10 +193,10 @@ func TestHugeValue(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			var err error
-			alloc := allocated(func() {
-				_, err = New().Parse(context.Background(), &patternReader{prefix: []byte(tc.prefix), pattern: []byte("0123456789abcdef"), n: 50 << 20, suffix: []byte(tc.suffix)})
+			alloc := testsupport.Allocated(func() {
+				_, err = New().Parse(context.Background(), &testsupport.PatternReader{Prefix: []byte(tc.prefix), Pattern: []byte("0123456789abcdef"), N: 50 << 20, Suffix: []byte(tc.suffix)})
 			})
-			pe := wantParseError(t, err, "larger than")
+			pe := testsupport.WantParseError(t, err, format, "larger than")
 			t.Logf("%v; allocated %.1f MiB", pe, float64(alloc)/(1<<20))
 			if alloc > 200<<20 {
 				t.Errorf("allocated %d bytes", alloc)
@@ -211,7 +212,7 @@ func TestCancel(t *testing.T) {
 		t.Errorf("pre-cancelled: err = %v", err)
 	}
 	ctx, cancel = context.WithCancel(context.Background())
-	r := &patternReader{prefix: []byte(`{"bomFormat":"CycloneDX","components":[`), pattern: []byte(`{"bom-ref":"a","name":"a"},`), n: 1 << 40}
+	r := &testsupport.PatternReader{Prefix: []byte(`{"bomFormat":"CycloneDX","components":[`), Pattern: []byte(`{"bom-ref":"a","name":"a"},`), N: 1 << 40}
 	done := make(chan error, 1)
 	go func() { _, err := New().Parse(ctx, r); done <- err }()
 	cancel()

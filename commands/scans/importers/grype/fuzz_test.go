@@ -6,6 +6,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/socplatform/soc/commands/internal/testsupport"
 	"github.com/socplatform/soc/commands/scans/importers"
 )
 
@@ -37,7 +38,7 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
-		checkInvariants(t, rep)
+		testsupport.CheckReportBasic(t, rep, formatName)
 		again, err := p.Parse(context.Background(), bytes.NewReader(data))
 		if err != nil || len(again.Findings) != len(rep.Findings) {
 			t.Fatalf("second parse differs: %v", err)

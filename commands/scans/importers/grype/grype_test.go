@@ -7,84 +7,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/socplatform/soc/commands/internal/testsupport"
 	"github.com/socplatform/soc/commands/scans/importers"
 )
-
-// sharedTestdata finds ../shared/testdata next to the directory holding go.work, walking up from
-// the package directory; it skips the test when there is none.
-func sharedTestdata(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
-			td := filepath.Join(filepath.Dir(dir), "shared", "testdata")
-			if st, err := os.Stat(td); err == nil && st.IsDir() {
-				return td
-			}
-			t.Skipf("shared test data not found at %s", td)
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no go.work above the package directory: shared test data not available")
-		}
-		dir = parent
-	}
-}
-
-func parseFile(t testing.TB, path string) *importers.Report {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rep, err := New().Parse(context.Background(), f)
-	if err != nil {
-		t.Fatalf("%s: %v", filepath.Base(path), err)
-	}
-	return rep
-}
-
-func parseString(s string) (*importers.Report, error) {
-	return New().Parse(context.Background(), strings.NewReader(s))
-}
-
-var reHex64 = regexp.MustCompile(`^[0-9a-f]{64}$`)
-
-// checkInvariants holds for every report a parser returns.
-func checkInvariants(t testing.TB, rep *importers.Report) {
-	t.Helper()
-	if rep.Format != formatName {
-		t.Errorf("Format = %q", rep.Format)
-	}
-	keys := map[string]bool{}
-	for _, a := range rep.Assets {
-		if a.Key == "" || keys[a.Key] {
-			t.Errorf("asset key %q empty or repeated", a.Key)
-		}
-		keys[a.Key] = true
-	}
-	for i, f := range rep.Findings {
-		if !keys[f.AssetKey] {
-			t.Errorf("finding %d: asset key %q not among the assets", i, f.AssetKey)
-		}
-		if !reHex64.MatchString(f.Fingerprint) {
-			t.Errorf("finding %d: fingerprint %q is not sha256 hex", i, f.Fingerprint)
-		}
-		switch f.Severity {
-		case importers.Critical, importers.High, importers.Medium, importers.Low, importers.Info:
-		default:
-			t.Errorf("finding %d: severity %q", i, f.Severity)
-		}
-	}
-}
 
 // Expected counts were computed independently of the parser with jq over the shared test data:
 //
@@ -113,11 +41,11 @@ var testdataFiles = []struct {
 }
 
 func TestParseTestdata(t *testing.T) {
-	td := filepath.Join(sharedTestdata(t), "grype")
+	td := filepath.Join(testsupport.SharedTestdata(t), "grype")
 	for _, tc := range testdataFiles {
 		t.Run(tc.file, func(t *testing.T) {
-			rep := parseFile(t, filepath.Join(td, tc.file))
-			checkInvariants(t, rep)
+			rep := testsupport.ParseFile(t, New(), filepath.Join(td, tc.file))
+			testsupport.CheckReportBasic(t, rep, formatName)
 			if len(rep.Findings) != tc.findings {
 				t.Errorf("findings = %d, want %d", len(rep.Findings), tc.findings)
 			}
@@ -160,7 +88,7 @@ func findingBy(rep *importers.Report, pred func(*importers.Finding) bool) []*imp
 }
 
 func TestFieldsRHEL(t *testing.T) {
-	rep := parseFile(t, filepath.Join(sharedTestdata(t), "grype", "grype_rhel87_image_35matches.json"))
+	rep := testsupport.ParseFile(t, New(), filepath.Join(testsupport.SharedTestdata(t), "grype", "grype_rhel87_image_35matches.json"))
 	if rep.Assets[0].OS != "redhat 8.7" {
 		t.Errorf("OS %q", rep.Assets[0].OS)
 	}
@@ -206,7 +134,7 @@ func TestFieldsRHEL(t *testing.T) {
 }
 
 func TestFieldsChainguard(t *testing.T) {
-	rep := parseFile(t, filepath.Join(sharedTestdata(t), "grype", "grype_chainguard_ruby_wolfi.json"))
+	rep := testsupport.ParseFile(t, New(), filepath.Join(testsupport.SharedTestdata(t), "grype", "grype_chainguard_ruby_wolfi.json"))
 	// jq '.matches[] | select(.vulnerability.id=="GHSA-hv5j-3h9f-99c2")': uri 0.10.1, fix 0.10.2, related CVE-2023-28755
 	fs := findingBy(rep, func(f *importers.Finding) bool { return f.RuleID == "GHSA-hv5j-3h9f-99c2" })
 	if len(fs) != 1 {
@@ -220,10 +148,10 @@ func TestFieldsChainguard(t *testing.T) {
 }
 
 func TestDeterminismAndUniqueness(t *testing.T) {
-	td := filepath.Join(sharedTestdata(t), "grype")
+	td := filepath.Join(testsupport.SharedTestdata(t), "grype")
 	for _, tc := range testdataFiles {
-		a := parseFile(t, filepath.Join(td, tc.file))
-		b := parseFile(t, filepath.Join(td, tc.file))
+		a := testsupport.ParseFile(t, New(), filepath.Join(td, tc.file))
+		b := testsupport.ParseFile(t, New(), filepath.Join(td, tc.file))
 		seen := map[string]bool{}
 		for i := range a.Findings {
 			if a.Findings[i].Fingerprint != b.Findings[i].Fingerprint {
@@ -241,15 +169,15 @@ func TestDirectorySourceAndIdentity(t *testing.T) {
 	const doc = `{"matches":[{"vulnerability":{"id":"CVE-2024-0001","severity":"Negligible"},"artifact":{"name":"a","version":"1","type":"npm","locations":[{"path":"/p/package-lock.json"}]}},
 	{"vulnerability":{"id":"CVE-2024-0001","severity":"Unknown","cvss":[{"version":"3.1","vector":"CVSS:3.1/AV:N","metrics":{"baseScore":4.2}}]},"artifact":{"name":"b","version":"1","type":"npm"}}],
 	"source":{"type":"directory","target":"%s"},"descriptor":{"name":"grype","version":"0.1"}}`
-	one, err := parseString(strings.Replace(doc, "%s", "/src/one", 1))
+	one, err := testsupport.ParseString(New(), strings.Replace(doc, "%s", "/src/one", 1))
 	if err != nil {
 		t.Fatal(err)
 	}
-	two, err := parseString(strings.Replace(doc, "%s", "/src/two", 1))
+	two, err := testsupport.ParseString(New(), strings.Replace(doc, "%s", "/src/two", 1))
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkInvariants(t, one)
+	testsupport.CheckReportBasic(t, one, formatName)
 	if a := one.Assets[0]; a.Kind != importers.Repository || a.Name != "/src/one" || a.Key != "directory:/src/one" {
 		t.Errorf("asset = %+v", a)
 	}
@@ -265,7 +193,7 @@ func TestDirectorySourceAndIdentity(t *testing.T) {
 }
 
 func TestDetectAcrossFormats(t *testing.T) {
-	td := sharedTestdata(t)
+	td := testsupport.SharedTestdata(t)
 	p := New()
 	claimed := 0
 	for _, format := range []string{"nmap", "trivy", "grype", "sarif", "nessus", "openvas", "zap", "cyclonedx"} {
@@ -358,7 +286,7 @@ func TestHostileInput(t *testing.T) {
 		{"trailing data", "{\"matches\": []}\n]", "after the report", 2},
 	}
 	for _, tc := range cases {
-		_, err := parseString(tc.in)
+		_, err := testsupport.ParseString(New(), tc.in)
 		pe := wantParseError(t, tc.name, err)
 		t.Logf("%s: %v", tc.name, pe)
 		if !strings.Contains(pe.Msg, tc.msg) || pe.Line != tc.line {
@@ -410,7 +338,7 @@ func TestSizeLimit(t *testing.T) {
 }
 
 func TestTruncatedTestdata(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join(sharedTestdata(t), "grype", "grype_chainguard_ruby_wolfi.json"))
+	data, err := os.ReadFile(filepath.Join(testsupport.SharedTestdata(t), "grype", "grype_chainguard_ruby_wolfi.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

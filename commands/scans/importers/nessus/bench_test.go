@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/socplatform/soc/commands/internal/testsupport"
 )
 
 // benchFile is the largest file of the format in the shared testdata.
@@ -15,7 +17,7 @@ const benchFile = "dd_basic_network_cvssv3.nessus"
 
 // BenchmarkParse parses the largest Nessus file of the shared testdata.
 func BenchmarkParse(b *testing.B) {
-	data, err := os.ReadFile(filepath.Join(sharedTestdata(b), format, benchFile))
+	data, err := os.ReadFile(filepath.Join(testsupport.SharedTestdata(b), format, benchFile))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -35,7 +37,7 @@ func BenchmarkParse(b *testing.B) {
 // BenchmarkBaselineXMLTokens is the floor: encoding/xml's token loop over the same file, keeping
 // nothing. BenchmarkParse reads as a ratio of it.
 func BenchmarkBaselineXMLTokens(b *testing.B) {
-	data, err := os.ReadFile(filepath.Join(sharedTestdata(b), format, benchFile))
+	data, err := os.ReadFile(filepath.Join(testsupport.SharedTestdata(b), format, benchFile))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/socplatform/soc/commands/internal/testsupport"
 	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
 	"github.com/socplatform/soc/commands/scans/importers/internal/readguard"
 )
@@ -27,7 +28,7 @@ const okItem = `<ReportItem port="443" svc_name="www" protocol="tcp" severity="3
 	https://a.example/2</see_also><solution>n/a</solution><synopsis>syn</synopsis></ReportItem>`
 
 func TestHandmade(t *testing.T) {
-	rep, err := parseString(doc(`<tag name="host-ip">10.0.0.1</tag><tag name="mac-address">00:50:56:81:01:e3
+	rep, err := testsupport.ParseString(New(), doc(`<tag name="host-ip">10.0.0.1</tag><tag name="mac-address">00:50:56:81:01:e3
 00-50-56-81-01-E4
 nonsense</tag><tag name="operating-system">Linux 5
 Linux 6</tag><tag name="netbios-name">WS1</tag>`, okItem+
@@ -39,7 +40,7 @@ Linux 6</tag><tag name="netbios-name">WS1</tag>`, okItem+
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkInvariants(t, rep)
+	testsupport.CheckReport(t, rep, format, bounds)
 	a := rep.Assets[0]
 	if strings.Join(a.MACs, ",") != "00:50:56:81:01:E3,00:50:56:81:01:E4" || a.OS != "Linux 5; Linux 6" || a.Name != "WS1" {
 		t.Errorf("asset = %+v", a)
@@ -74,7 +75,7 @@ Linux 6</tag><tag name="netbios-name">WS1</tag>`, okItem+
 func TestFieldBounds(t *testing.T) {
 	big := strings.Repeat("é", 300<<10) // 600 KiB of two-byte runes
 	huge := strings.Repeat("x", 3<<20)
-	rep, err := parseString(doc("", `<ReportItem port="1" protocol="tcp" severity="1" pluginID="9">`+
+	rep, err := testsupport.ParseString(New(), doc("", `<ReportItem port="1" protocol="tcp" severity="1" pluginID="9">`+
 		`<plugin_output>`+big+`</plugin_output><description>`+huge+`</description></ReportItem>`))
 	if err != nil {
 		t.Fatal(err)
@@ -115,18 +116,18 @@ func TestHostile(t *testing.T) {
 		"unsupported encoding": {`<?xml version="1.0" encoding="EBCDIC"?><NessusClientData_v2/>`, "encoding"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			rep, err := parseString(tc.in)
+			rep, err := testsupport.ParseString(New(), tc.in)
 			if err == nil {
 				t.Fatalf("no error; report %+v", rep)
 			}
-			wantParseError(t, err, tc.msg)
+			testsupport.WantParseError(t, err, format, tc.msg)
 		})
 	}
 }
 
 func TestLatin1(t *testing.T) {
 	in := "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>" + doc("", `<ReportItem pluginID="1" port="1" severity="1"><description>caf`+"\xe9"+`</description></ReportItem>`)[len(`<?xml version="1.0" ?>`):]
-	rep, err := parseString(in)
+	rep, err := testsupport.ParseString(New(), in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +137,7 @@ func TestLatin1(t *testing.T) {
 }
 
 func TestTruncatedTestdata(t *testing.T) {
-	td := sharedTestdata(t)
+	td := testsupport.SharedTestdata(t)
 	files, _ := filepath.Glob(filepath.Join(td, format, "*"))
 	for _, file := range files {
 		data, err := os.ReadFile(file)
@@ -150,7 +151,7 @@ func TestTruncatedTestdata(t *testing.T) {
 				t.Errorf("%s cut at %d bytes: no error", filepath.Base(file), len(cut))
 				continue
 			}
-			wantParseError(t, err, "")
+			testsupport.WantParseError(t, err, format, "")
 		}
 	}
 }
@@ -161,10 +162,10 @@ func TestDeepNesting(t *testing.T) {
 	for name, prefix := range map[string]string{"under root": "<NessusClientData_v2>", "bare": ""} {
 		t.Run(name, func(t *testing.T) {
 			var err error
-			alloc := allocated(func() {
-				_, err = New().Parse(context.Background(), &patternReader{prefix: []byte(prefix), pattern: []byte("<a>"), n: 50 << 20})
+			alloc := testsupport.Allocated(func() {
+				_, err = New().Parse(context.Background(), &testsupport.PatternReader{Prefix: []byte(prefix), Pattern: []byte("<a>"), N: 50 << 20})
 			})
-			pe := wantParseError(t, err, "")
+			pe := testsupport.WantParseError(t, err, format, "")
 			t.Logf("%v; allocated %.1f MiB", pe, float64(alloc)/(1<<20))
 			if alloc > 16<<20 {
 				t.Errorf("allocated %d bytes for a refused input", alloc)
@@ -176,14 +177,14 @@ func TestDeepNesting(t *testing.T) {
 // TestHugeText feeds a 50 MB text node: refused once a single token passes 16 MiB.
 func TestHugeText(t *testing.T) {
 	var err error
-	alloc := allocated(func() {
-		_, err = New().Parse(context.Background(), &patternReader{
-			prefix:  []byte(`<NessusClientData_v2><Report><ReportHost name="h"><ReportItem pluginID="1"><plugin_output>`),
-			pattern: []byte("0123456789abcdef"), n: 50 << 20,
-			suffix: []byte(`</plugin_output></ReportItem></ReportHost></Report></NessusClientData_v2>`),
+	alloc := testsupport.Allocated(func() {
+		_, err = New().Parse(context.Background(), &testsupport.PatternReader{
+			Prefix:  []byte(`<NessusClientData_v2><Report><ReportHost name="h"><ReportItem pluginID="1"><plugin_output>`),
+			Pattern: []byte("0123456789abcdef"), N: 50 << 20,
+			Suffix: []byte(`</plugin_output></ReportItem></ReportHost></Report></NessusClientData_v2>`),
 		})
 	})
-	pe := wantParseError(t, err, "without a '<'")
+	pe := testsupport.WantParseError(t, err, format, "without a '<'")
 	t.Logf("%v; allocated %.1f MiB", pe, float64(alloc)/(1<<20))
 	if pe.Offset < readguard.MaxTokenBytes || pe.Offset > readguard.MaxTokenBytes+1024 {
 		t.Errorf("offset %d, want about %d", pe.Offset, readguard.MaxTokenBytes)
@@ -201,7 +202,7 @@ func TestCancel(t *testing.T) {
 	}
 	// Cancelled mid-stream: an endless stream of items stops.
 	ctx, cancel = context.WithCancel(context.Background())
-	r := &patternReader{prefix: []byte(`<NessusClientData_v2><Report><ReportHost name="h">`), pattern: []byte(`<ReportItem pluginID="1" severity="0"/>`), n: 1 << 40}
+	r := &testsupport.PatternReader{Prefix: []byte(`<NessusClientData_v2><Report><ReportHost name="h">`), Pattern: []byte(`<ReportItem pluginID="1" severity="0"/>`), N: 1 << 40}
 	done := make(chan error, 1)
 	go func() { _, err := New().Parse(ctx, r); done <- err }()
 	cancel()

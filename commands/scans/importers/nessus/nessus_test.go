@@ -7,8 +7,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/socplatform/soc/commands/internal/testsupport"
 	"github.com/socplatform/soc/commands/scans/importers"
+	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
 )
+
+// bounds are the parser limits checked by testsupport.CheckReport.
+var bounds = testsupport.Bounds{MaxEvidence: parseutil.MaxEvidence, MaxField: parseutil.MaxField}
 
 // Expected counts, computed with xmllint independently of this parser (FILE is the report):
 //
@@ -31,15 +36,15 @@ var testdataCounts = []struct {
 }
 
 func TestTestdataCounts(t *testing.T) {
-	td := sharedTestdata(t)
+	td := testsupport.SharedTestdata(t)
 	files, _ := filepath.Glob(filepath.Join(td, format, "*"))
 	if len(files) != len(testdataCounts) {
 		t.Errorf("%d files under testdata/%s, the table knows %d: add the new ones", len(files), format, len(testdataCounts))
 	}
 	for _, tc := range testdataCounts {
 		t.Run(tc.file, func(t *testing.T) {
-			rep := parseFile(t, filepath.Join(td, format, tc.file))
-			checkInvariants(t, rep)
+			rep := testsupport.ParseFile(t, New(), filepath.Join(td, format, tc.file))
+			testsupport.CheckReport(t, rep, format, bounds)
 			if len(rep.Assets) != tc.assets {
 				t.Errorf("assets = %d, want %d", len(rep.Assets), tc.assets)
 			}
@@ -72,10 +77,10 @@ func find(rep *importers.Report, rule string, port int) *importers.Finding {
 }
 
 func TestKnownFields(t *testing.T) {
-	td := sharedTestdata(t)
+	td := testsupport.SharedTestdata(t)
 
 	t.Run("dd_basic_network_cvssv3", func(t *testing.T) {
-		rep := parseFile(t, filepath.Join(td, format, "dd_basic_network_cvssv3.nessus"))
+		rep := testsupport.ParseFile(t, New(), filepath.Join(td, format, "dd_basic_network_cvssv3.nessus"))
 		a := rep.Assets[0]
 		if a.Key != "host:testphp.vulnweb.com" || a.Kind != importers.Host || a.Name != "testphp.vulnweb.com" ||
 			strings.Join(a.IPs, ",") != "44.228.249.3" || a.OS != "Linux Kernel 2.6" ||
@@ -120,7 +125,7 @@ func TestKnownFields(t *testing.T) {
 	})
 
 	t.Run("dd_internal_network_7hosts", func(t *testing.T) {
-		rep := parseFile(t, filepath.Join(td, format, "dd_internal_network_7hosts.nessus"))
+		rep := testsupport.ParseFile(t, New(), filepath.Join(td, format, "dd_internal_network_7hosts.nessus"))
 		a := rep.Assets[0]
 		// HostProperties of qa3app09: host-ip 10.31.112.29, mac-address 00:50:56:81:01:e3, netbios-name QA3APP09.
 		if a.Key != "host:qa3app09" || strings.Join(a.IPs, ",") != "10.31.112.29" || strings.Join(a.MACs, ",") != "00:50:56:81:01:E3" ||
@@ -146,7 +151,7 @@ func TestKnownFields(t *testing.T) {
 	})
 
 	t.Run("pytenable_example", func(t *testing.T) {
-		rep := parseFile(t, filepath.Join(td, format, "pytenable_example.nessus"))
+		rep := testsupport.ParseFile(t, New(), filepath.Join(td, format, "pytenable_example.nessus"))
 		a := rep.Assets[0]
 		if a.Name != "adam.ad.demo.io" || strings.Join(a.MACs, ",") != "00:50:56:A6:60:BC" || a.OS != "Microsoft Windows 10 Pro" {
 			t.Errorf("asset = %+v", a)
@@ -181,11 +186,11 @@ func contains(list []string, v string) bool {
 }
 
 func TestDeterministic(t *testing.T) {
-	td := sharedTestdata(t)
+	td := testsupport.SharedTestdata(t)
 	files, _ := filepath.Glob(filepath.Join(td, format, "*"))
 	for _, file := range files {
-		a, _ := json.Marshal(parseFile(t, file))
-		b, _ := json.Marshal(parseFile(t, file))
+		a, _ := json.Marshal(testsupport.ParseFile(t, New(), file))
+		b, _ := json.Marshal(testsupport.ParseFile(t, New(), file))
 		if string(a) != string(b) {
 			t.Errorf("%s: two parses differ", filepath.Base(file))
 		}
@@ -196,9 +201,9 @@ func TestDeterministic(t *testing.T) {
 // testdata: the parser must claim its own files and no other.
 func TestDetectCrossFormat(t *testing.T) {
 	p := New()
-	for dir, files := range allTestdataFiles(t) {
+	for dir, files := range testsupport.AllTestdataFiles(t) {
 		for _, file := range files {
-			if got, want := p.Detect(head(t, file)), dir == format; got != want {
+			if got, want := p.Detect(testsupport.Head(t, file)), dir == format; got != want {
 				t.Errorf("Detect(%s/%s) = %v, want %v", dir, filepath.Base(file), got, want)
 			}
 		}

@@ -8,11 +8,13 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/socplatform/soc/commands/internal/testsupport"
 )
 
 // largestFile is the biggest file of the format's shared test data.
 func largestFile(b *testing.B) string {
-	files, err := filepath.Glob(filepath.Join(sharedTestdata(b), formatName, "*"))
+	files, err := filepath.Glob(filepath.Join(testsupport.SharedTestdata(b), formatName, "*"))
 	if err != nil || len(files) == 0 {
 		b.Skip("no test data")
 	}
@@ -52,7 +54,7 @@ func BenchmarkParseLargest(b *testing.B) { benchParse(b, largestFile(b)) }
 // BenchmarkParseVulners parses the Nmap test file with the most findings
 // (nmap_sV_vulners_1host_25ports.xml, 41 KB, 8 findings).
 func BenchmarkParseVulners(b *testing.B) {
-	benchParse(b, filepath.Join(sharedTestdata(b), formatName, "nmap_sV_vulners_1host_25ports.xml"))
+	benchParse(b, filepath.Join(testsupport.SharedTestdata(b), formatName, "nmap_sV_vulners_1host_25ports.xml"))
 }
 
 // BenchmarkBaselineTokens is the floor the parser is measured against: encoding/xml reading every

@@ -11,50 +11,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/socplatform/soc/commands/internal/testsupport"
 	"github.com/socplatform/soc/commands/scans/importers"
 )
-
-// sharedTestdata finds ../shared/testdata next to the directory holding go.work, walking up from
-// the package directory; it skips the test when there is none.
-func sharedTestdata(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
-			td := filepath.Join(filepath.Dir(dir), "shared", "testdata")
-			if st, err := os.Stat(td); err == nil && st.IsDir() {
-				return td
-			}
-			t.Skipf("shared test data not found at %s", td)
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no go.work above the package directory: shared test data not available")
-		}
-		dir = parent
-	}
-}
-
-func parseFile(t testing.TB, path string) *importers.Report {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rep, err := New().Parse(context.Background(), f)
-	if err != nil {
-		t.Fatalf("%s: %v", filepath.Base(path), err)
-	}
-	return rep
-}
-
-func parseString(s string) (*importers.Report, error) {
-	return New().Parse(context.Background(), strings.NewReader(s))
-}
 
 var reHex64 = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
@@ -118,10 +77,10 @@ var testdataFiles = []struct {
 }
 
 func TestParseTestdata(t *testing.T) {
-	td := filepath.Join(sharedTestdata(t), "nmap")
+	td := filepath.Join(testsupport.SharedTestdata(t), "nmap")
 	for _, tc := range testdataFiles {
 		t.Run(tc.file, func(t *testing.T) {
-			rep := parseFile(t, filepath.Join(td, tc.file))
+			rep := testsupport.ParseFile(t, New(), filepath.Join(td, tc.file))
 			checkInvariants(t, rep)
 			if len(rep.Assets) != tc.hosts {
 				t.Errorf("assets = %d, want %d (of %d hosts)", len(rep.Assets), tc.hosts, tc.allHosts)
@@ -170,7 +129,7 @@ func asset(rep *importers.Report, key string) *importers.Asset {
 }
 
 func TestFieldsSubnet(t *testing.T) {
-	rep := parseFile(t, filepath.Join(sharedTestdata(t), "nmap", "nmap_A_subnet_256hosts.xml"))
+	rep := testsupport.ParseFile(t, New(), filepath.Join(testsupport.SharedTestdata(t), "nmap", "nmap_A_subnet_256hosts.xml"))
 	// xmllint --xpath '/nmaprun/host[address/@addr="192.168.1.1"]/address/@addr | …/os/osmatch/@name'
 	a := asset(rep, "ip:192.168.1.1")
 	if a == nil {
@@ -193,7 +152,7 @@ func TestFieldsSubnet(t *testing.T) {
 }
 
 func TestFieldsHostnames(t *testing.T) {
-	rep := parseFile(t, filepath.Join(sharedTestdata(t), "nmap", "nmap_Pn_2hosts_multihostname.xml"))
+	rep := testsupport.ParseFile(t, New(), filepath.Join(testsupport.SharedTestdata(t), "nmap", "nmap_Pn_2hosts_multihostname.xml"))
 	a := asset(rep, "ip:172.217.18.238")
 	if a == nil || strings.Join(a.Hostnames, ",") != "google.com,par10s10-in-f238.1e100.net,lalala" || a.Name != "google.com" {
 		t.Errorf("asset = %+v", a)
@@ -201,7 +160,7 @@ func TestFieldsHostnames(t *testing.T) {
 }
 
 func TestFieldsVulners(t *testing.T) {
-	rep := parseFile(t, filepath.Join(sharedTestdata(t), "nmap", "nmap_sV_vulners_1host_25ports.xml"))
+	rep := testsupport.ParseFile(t, New(), filepath.Join(testsupport.SharedTestdata(t), "nmap", "nmap_sV_vulners_1host_25ports.xml"))
 	a := asset(rep, "ip:10.250.195.71")
 	if a == nil {
 		t.Fatal("no asset")
@@ -238,7 +197,7 @@ func TestFieldsVulners(t *testing.T) {
 }
 
 func TestFieldsVulnsLibrary(t *testing.T) {
-	rep := parseFile(t, filepath.Join(sharedTestdata(t), "nmap", "nmap_sV_O_scripts_dionaea.xml"))
+	rep := testsupport.ParseFile(t, New(), filepath.Join(testsupport.SharedTestdata(t), "nmap", "nmap_sV_O_scripts_dionaea.xml"))
 	var ms17, dp *importers.Finding
 	for i := range rep.Findings {
 		switch rep.Findings[i].RuleID {
@@ -262,10 +221,10 @@ func TestFieldsVulnsLibrary(t *testing.T) {
 }
 
 func TestDeterminism(t *testing.T) {
-	td := filepath.Join(sharedTestdata(t), "nmap")
+	td := filepath.Join(testsupport.SharedTestdata(t), "nmap")
 	for _, tc := range testdataFiles {
-		a := parseFile(t, filepath.Join(td, tc.file))
-		b := parseFile(t, filepath.Join(td, tc.file))
+		a := testsupport.ParseFile(t, New(), filepath.Join(td, tc.file))
+		b := testsupport.ParseFile(t, New(), filepath.Join(td, tc.file))
 		for i := range a.Findings {
 			if a.Findings[i].Fingerprint != b.Findings[i].Fingerprint {
 				t.Errorf("%s: finding %d fingerprint differs between two parses", tc.file, i)
@@ -295,7 +254,7 @@ const small = `<?xml version="1.0" encoding="UTF-8"?>
 </nmaprun>`
 
 func TestTextOutputAndMerging(t *testing.T) {
-	rep, err := parseString(small)
+	rep, err := testsupport.ParseString(New(), small)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -327,11 +286,11 @@ func TestTextOutputAndMerging(t *testing.T) {
 }
 
 func TestFingerprintAcrossHosts(t *testing.T) {
-	one, err := parseString(small)
+	one, err := testsupport.ParseString(New(), small)
 	if err != nil {
 		t.Fatal(err)
 	}
-	two, err := parseString(strings.ReplaceAll(small, "10.0.0.1", "10.0.0.9"))
+	two, err := testsupport.ParseString(New(), strings.ReplaceAll(small, "10.0.0.1", "10.0.0.9"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -341,7 +300,7 @@ func TestFingerprintAcrossHosts(t *testing.T) {
 }
 
 func TestDetectAcrossFormats(t *testing.T) {
-	td := sharedTestdata(t)
+	td := testsupport.SharedTestdata(t)
 	p := New()
 	claimed := 0
 	for _, format := range []string{"nmap", "trivy", "grype", "sarif", "nessus", "openvas", "zap", "cyclonedx"} {
@@ -439,7 +398,7 @@ func TestHostileInput(t *testing.T) {
 		{"text after root", "<nmaprun></nmaprun>\nxx", "outside the root", 2},
 	}
 	for _, tc := range cases {
-		_, err := parseString(tc.in)
+		_, err := testsupport.ParseString(New(), tc.in)
 		pe := wantParseError(t, tc.name, err)
 		t.Logf("%s: %v", tc.name, pe)
 		if !strings.Contains(pe.Msg, tc.msg) || pe.Line != tc.line {
@@ -449,7 +408,7 @@ func TestHostileInput(t *testing.T) {
 }
 
 func TestLatin1(t *testing.T) {
-	rep, err := parseString("<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><nmaprun><host><address addr=\"10.0.0.1\" addrtype=\"ipv4\"/><os><osmatch name=\"caf\xe9\" accuracy=\"90\"/></os></host></nmaprun>")
+	rep, err := testsupport.ParseString(New(), "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><nmaprun><host><address addr=\"10.0.0.1\" addrtype=\"ipv4\"/><os><osmatch name=\"caf\xe9\" accuracy=\"90\"/></os></host></nmaprun>")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -501,7 +460,7 @@ func TestSizeLimit(t *testing.T) {
 }
 
 func TestTruncatedTestdata(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join(sharedTestdata(t), "nmap", "nmap_Pn_2hosts_multihostname.xml"))
+	data, err := os.ReadFile(filepath.Join(testsupport.SharedTestdata(t), "nmap", "nmap_Pn_2hosts_multihostname.xml"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/socplatform/soc/commands/internal/testsupport"
 	"github.com/socplatform/soc/commands/scans/importers"
 )
 
@@ -25,7 +26,7 @@ func FuzzParse(f *testing.F) {
 			}
 			return
 		}
-		checkInvariants(t, rep)
+		testsupport.CheckReport(t, rep, format, bounds)
 		again, err := p.Parse(context.Background(), bytes.NewReader(data))
 		if err != nil {
 			t.Fatalf("second parse failed: %v", err)

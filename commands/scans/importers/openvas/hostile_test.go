@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/socplatform/soc/commands/internal/testsupport"
 	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
 )
 
@@ -34,11 +35,11 @@ func TestHandmade(t *testing.T) {
 			result("10.0.0.2", "22/tcp", "1.4", "", "High", ""),
 		`<host><ip>10.0.0.1</ip><detail><name>best_os_txt</name><value>Debian 12</value></detail>`+
 			`<detail><name>MAC</name><value>00:11:22:aa:bb:cc</value></detail><detail><name>hostname</name><value>one.example</value></detail></host>`)
-	rep, err := parseString(in)
+	rep, err := testsupport.ParseString(New(), in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkInvariants(t, rep)
+	testsupport.CheckReport(t, rep, format, bounds)
 	if len(rep.Assets) != 2 || len(rep.Findings) != 4 {
 		t.Fatalf("assets %d, findings %d", len(rep.Assets), len(rep.Findings))
 	}
@@ -73,7 +74,7 @@ func TestHandmade(t *testing.T) {
 		`<host>10.1.1.1</host><port>21/tcp</port><nvt oid="1.5"><name>Old</name><cvss_base>7.5</cvss_base><cve>CVE-2011-0001, CVE-2011-0002</cve>` +
 		`<xref>URL:http://a.example, URL:http://b.example</xref><cert><cert_ref id="CB-K15/0001" type="CERT-Bund"/></cert>` +
 		`<tags>cvss_base_vector=AV:N/AC:L/Au:N/C:P/I:P/A:P|summary=old</tags></nvt><threat>High</threat><severity>7.5</severity></result></results></report></report></get_reports_response>`
-	rep, err = parseString(old)
+	rep, err = testsupport.ParseString(New(), old)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,18 +106,18 @@ func TestHostile(t *testing.T) {
 		"second root": {`<report/><report/>`, "second root"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			rep, err := parseString(tc.in)
+			rep, err := testsupport.ParseString(New(), tc.in)
 			if err == nil {
 				t.Fatalf("no error; report %+v", rep)
 			}
-			wantParseError(t, err, tc.msg)
+			testsupport.WantParseError(t, err, format, tc.msg)
 		})
 	}
 }
 
 func TestFieldBounds(t *testing.T) {
 	big := strings.Repeat("ü", 100<<10)
-	rep, err := parseString(doc(`<result><host>10.0.0.1</host><port>1/tcp</port><nvt oid="1"><tags>summary=`+strings.Repeat("y", 3<<20)+`</tags></nvt><description>`+big+`</description></result>`, ""))
+	rep, err := testsupport.ParseString(New(), doc(`<result><host>10.0.0.1</host><port>1/tcp</port><nvt oid="1"><tags>summary=`+strings.Repeat("y", 3<<20)+`</tags></nvt><description>`+big+`</description></result>`, ""))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +128,7 @@ func TestFieldBounds(t *testing.T) {
 }
 
 func TestTruncatedTestdata(t *testing.T) {
-	td := sharedTestdata(t)
+	td := testsupport.SharedTestdata(t)
 	files, _ := filepath.Glob(filepath.Join(td, format, "*"))
 	for _, file := range files {
 		data, err := os.ReadFile(file)
@@ -139,7 +140,7 @@ func TestTruncatedTestdata(t *testing.T) {
 			if _, err := New().Parse(context.Background(), bytes.NewReader(cut)); err == nil {
 				t.Errorf("%s cut at %d bytes: no error", filepath.Base(file), len(cut))
 			} else {
-				wantParseError(t, err, "")
+				testsupport.WantParseError(t, err, format, "")
 			}
 		}
 	}
@@ -149,10 +150,10 @@ func TestDeepNesting(t *testing.T) {
 	for name, prefix := range map[string]string{"under root": `<report format_id="x"><report>`, "bare": ""} {
 		t.Run(name, func(t *testing.T) {
 			var err error
-			alloc := allocated(func() {
-				_, err = New().Parse(context.Background(), &patternReader{prefix: []byte(prefix), pattern: []byte("<report>"), n: 50 << 20})
+			alloc := testsupport.Allocated(func() {
+				_, err = New().Parse(context.Background(), &testsupport.PatternReader{Prefix: []byte(prefix), Pattern: []byte("<report>"), N: 50 << 20})
 			})
-			pe := wantParseError(t, err, "")
+			pe := testsupport.WantParseError(t, err, format, "")
 			t.Logf("%v; allocated %.1f MiB", pe, float64(alloc)/(1<<20))
 			if alloc > 16<<20 {
 				t.Errorf("allocated %d bytes for a refused input", alloc)
@@ -163,14 +164,14 @@ func TestDeepNesting(t *testing.T) {
 
 func TestHugeText(t *testing.T) {
 	var err error
-	alloc := allocated(func() {
-		_, err = New().Parse(context.Background(), &patternReader{
-			prefix:  []byte(`<report><results><result><host>10.0.0.1</host><description>`),
-			pattern: []byte("0123456789abcdef"), n: 50 << 20,
-			suffix: []byte(`</description></result></results></report>`),
+	alloc := testsupport.Allocated(func() {
+		_, err = New().Parse(context.Background(), &testsupport.PatternReader{
+			Prefix:  []byte(`<report><results><result><host>10.0.0.1</host><description>`),
+			Pattern: []byte("0123456789abcdef"), N: 50 << 20,
+			Suffix: []byte(`</description></result></results></report>`),
 		})
 	})
-	pe := wantParseError(t, err, "without a '<'")
+	pe := testsupport.WantParseError(t, err, format, "without a '<'")
 	t.Logf("%v; allocated %.1f MiB", pe, float64(alloc)/(1<<20))
 	if alloc > 160<<20 {
 		t.Errorf("allocated %d bytes", alloc)
@@ -184,7 +185,7 @@ func TestCancel(t *testing.T) {
 		t.Errorf("pre-cancelled: err = %v", err)
 	}
 	ctx, cancel = context.WithCancel(context.Background())
-	r := &patternReader{prefix: []byte(`<report><results>`), pattern: []byte(result("10.0.0.1", "1/tcp", "1", "1", "Low", "")), n: 1 << 40}
+	r := &testsupport.PatternReader{Prefix: []byte(`<report><results>`), Pattern: []byte(result("10.0.0.1", "1/tcp", "1", "1", "Low", "")), N: 1 << 40}
 	done := make(chan error, 1)
 	go func() { _, err := New().Parse(ctx, r); done <- err }()
 	cancel()

@@ -6,8 +6,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/socplatform/soc/commands/internal/testsupport"
 	"github.com/socplatform/soc/commands/scans/importers"
+	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
 )
+
+// bounds are the parser limits checked by testsupport.CheckReport.
+var bounds = testsupport.Bounds{MaxEvidence: parseutil.MaxEvidence, MaxField: parseutil.MaxField}
 
 // Expected counts, computed with xmllint independently of this parser (FILE is the report):
 //
@@ -30,15 +35,15 @@ var testdataCounts = []struct {
 }
 
 func TestTestdataCounts(t *testing.T) {
-	td := sharedTestdata(t)
+	td := testsupport.SharedTestdata(t)
 	files, _ := filepath.Glob(filepath.Join(td, format, "*"))
 	if len(files) != len(testdataCounts) {
 		t.Errorf("%d files under testdata/%s, the table knows %d: add the new ones", len(files), format, len(testdataCounts))
 	}
 	for _, tc := range testdataCounts {
 		t.Run(tc.file, func(t *testing.T) {
-			rep := parseFile(t, filepath.Join(td, format, tc.file))
-			checkInvariants(t, rep)
+			rep := testsupport.ParseFile(t, New(), filepath.Join(td, format, tc.file))
+			testsupport.CheckReport(t, rep, format, bounds)
 			if len(rep.Assets) != tc.assets {
 				t.Errorf("assets = %d, want %d", len(rep.Assets), tc.assets)
 			}
@@ -71,10 +76,10 @@ func find(rep *importers.Report, oid string) *importers.Finding {
 }
 
 func TestKnownFields(t *testing.T) {
-	td := sharedTestdata(t)
+	td := testsupport.SharedTestdata(t)
 
 	t.Run("gvm22_report_detail_1result", func(t *testing.T) {
-		rep := parseFile(t, filepath.Join(td, format, "gvm22_report_detail_1result.xml"))
+		rep := testsupport.ParseFile(t, New(), filepath.Join(td, format, "gvm22_report_detail_1result.xml"))
 		a := rep.Assets[0]
 		if a.Key != "host:10.99.99.99" || a.Name != "server99" || strings.Join(a.IPs, ",") != "10.99.99.99" ||
 			strings.Join(a.Hostnames, ",") != "server99" || len(a.Services) != 1 || a.Services[0].Port != 42 {
@@ -100,7 +105,7 @@ func TestKnownFields(t *testing.T) {
 	})
 
 	t.Run("openvas_dc01_1result", func(t *testing.T) {
-		rep := parseFile(t, filepath.Join(td, format, "openvas_dc01_1result.xml"))
+		rep := testsupport.ParseFile(t, New(), filepath.Join(td, format, "openvas_dc01_1result.xml"))
 		f := rep.Findings[0]
 		if f.Location != (importers.Location{Host: "10.0.101.2", Protocol: "tcp"}) || len(f.CVEs) != 12 ||
 			f.Severity != importers.Critical || !strings.Contains(f.Evidence, "Fixed version:     117") {
@@ -109,7 +114,7 @@ func TestKnownFields(t *testing.T) {
 	})
 
 	t.Run("openvas_metasploitable2_44results", func(t *testing.T) {
-		rep := parseFile(t, filepath.Join(td, format, "openvas_metasploitable2_44results.xml"))
+		rep := testsupport.ParseFile(t, New(), filepath.Join(td, format, "openvas_metasploitable2_44results.xml"))
 		a := rep.Assets[0]
 		// host 192.168.1.1001 is anonymised (not an IP): kept as a hostname.
 		if a.Key != "host:192.168.1.1001" || len(a.IPs) != 0 || a.Name != "b6b9f466d63" || !contains(a.Hostnames, "192.168.1.1001") {
@@ -149,11 +154,11 @@ func contains(list []string, v string) bool {
 }
 
 func TestDeterministic(t *testing.T) {
-	td := sharedTestdata(t)
+	td := testsupport.SharedTestdata(t)
 	files, _ := filepath.Glob(filepath.Join(td, format, "*"))
 	for _, file := range files {
-		a, _ := json.Marshal(parseFile(t, file))
-		b, _ := json.Marshal(parseFile(t, file))
+		a, _ := json.Marshal(testsupport.ParseFile(t, New(), file))
+		b, _ := json.Marshal(testsupport.ParseFile(t, New(), file))
 		if string(a) != string(b) {
 			t.Errorf("%s: two parses differ", filepath.Base(file))
 		}
@@ -164,9 +169,9 @@ func TestDeterministic(t *testing.T) {
 // testdata: the parser must claim its own files and no other.
 func TestDetectCrossFormat(t *testing.T) {
 	p := New()
-	for dir, files := range allTestdataFiles(t) {
+	for dir, files := range testsupport.AllTestdataFiles(t) {
 		for _, file := range files {
-			if got, want := p.Detect(head(t, file)), dir == format; got != want {
+			if got, want := p.Detect(testsupport.Head(t, file)), dir == format; got != want {
 				t.Errorf("Detect(%s/%s) = %v, want %v", dir, filepath.Base(file), got, want)
 			}
 		}

@@ -7,11 +7,13 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/socplatform/soc/commands/internal/testsupport"
 )
 
 // largestFile is the biggest file of the format's shared test data.
 func largestFile(b *testing.B) string {
-	files, err := filepath.Glob(filepath.Join(sharedTestdata(b), formatName, "*"))
+	files, err := filepath.Glob(filepath.Join(testsupport.SharedTestdata(b), formatName, "*"))
 	if err != nil || len(files) == 0 {
 		b.Skip("no test data")
 	}

@@ -12,83 +12,20 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/socplatform/soc/commands/internal/testsupport"
 	"github.com/socplatform/soc/commands/scans/importers"
 )
 
-// sharedTestdata finds ../shared/testdata next to the directory holding go.work, walking up from
-// the package directory; it skips the test when there is none.
-func sharedTestdata(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
-			td := filepath.Join(filepath.Dir(dir), "shared", "testdata")
-			if st, err := os.Stat(td); err == nil && st.IsDir() {
-				return td
-			}
-			t.Skipf("shared test data not found at %s", td)
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no go.work above the package directory: shared test data not available")
-		}
-		dir = parent
-	}
-}
-
-func parseFile(t testing.TB, path string) *importers.Report {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rep, err := New().Parse(context.Background(), f)
-	if err != nil {
-		t.Fatalf("%s: %v", filepath.Base(path), err)
-	}
-	return rep
-}
-
-func parseString(s string) (*importers.Report, error) {
-	return New().Parse(context.Background(), strings.NewReader(s))
-}
-
-var reHex64 = regexp.MustCompile(`^[0-9a-f]{64}$`)
-
-// checkInvariants holds for every report a parser returns.
+// checkInvariants holds for every report a parser returns; SARIF fingerprints are also unique.
 func checkInvariants(t testing.TB, rep *importers.Report) {
 	t.Helper()
-	if rep.Format != formatName {
-		t.Errorf("Format = %q", rep.Format)
-	}
-	keys := map[string]bool{}
-	for _, a := range rep.Assets {
-		if a.Key == "" || keys[a.Key] {
-			t.Errorf("asset key %q empty or repeated", a.Key)
-		}
-		keys[a.Key] = true
-	}
+	testsupport.CheckReportBasic(t, rep, formatName)
 	seen := map[string]bool{}
 	for i, f := range rep.Findings {
-		if !keys[f.AssetKey] {
-			t.Errorf("finding %d: asset key %q not among the assets", i, f.AssetKey)
-		}
-		if !reHex64.MatchString(f.Fingerprint) {
-			t.Errorf("finding %d: fingerprint %q is not sha256 hex", i, f.Fingerprint)
-		}
 		if seen[f.Fingerprint] {
 			t.Errorf("finding %d: fingerprint repeated", i)
 		}
 		seen[f.Fingerprint] = true
-		switch f.Severity {
-		case importers.Critical, importers.High, importers.Medium, importers.Low, importers.Info:
-		default:
-			t.Errorf("finding %d: severity %q", i, f.Severity)
-		}
 	}
 }
 
@@ -122,10 +59,10 @@ var testdataFiles = []struct {
 }
 
 func TestParseTestdata(t *testing.T) {
-	td := filepath.Join(sharedTestdata(t), "sarif")
+	td := filepath.Join(testsupport.SharedTestdata(t), "sarif")
 	for _, tc := range testdataFiles {
 		t.Run(tc.file, func(t *testing.T) {
-			rep := parseFile(t, filepath.Join(td, tc.file))
+			rep := testsupport.ParseFile(t, New(), filepath.Join(td, tc.file))
 			checkInvariants(t, rep)
 			if len(rep.Findings) != tc.findings {
 				t.Errorf("findings = %d, want %d", len(rep.Findings), tc.findings)
@@ -165,7 +102,7 @@ func findingBy(rep *importers.Report, pred func(*importers.Finding) bool) []*imp
 }
 
 func TestFieldsCodeQL(t *testing.T) {
-	rep := parseFile(t, filepath.Join(sharedTestdata(t), "sarif", "codeql_2.5.4_python.sarif"))
+	rep := testsupport.ParseFile(t, New(), filepath.Join(testsupport.SharedTestdata(t), "sarif", "codeql_2.5.4_python.sarif"))
 	// jq '.runs[0].results[] | select(.ruleId=="py/sql-injection") | .locations[0].physicalLocation'
 	sql := findingBy(rep, func(f *importers.Finding) bool { return f.RuleID == "py/sql-injection" })
 	if len(sql) != 2 {
@@ -193,7 +130,7 @@ func TestFieldsCodeQL(t *testing.T) {
 }
 
 func TestFieldsFlawfinder(t *testing.T) {
-	rep := parseFile(t, filepath.Join(sharedTestdata(t), "sarif", "flawfinder_2.0.19.sarif"))
+	rep := testsupport.ParseFile(t, New(), filepath.Join(testsupport.SharedTestdata(t), "sarif", "flawfinder_2.0.19.sarif"))
 	// jq '.runs[0].results[] | select(.ruleId=="FF1048")': lines 29 (kind fail, no level → rule's
 	// "error") and 75 (level warning), both with the same contextHash/v1.
 	ff := findingBy(rep, func(f *importers.Finding) bool { return f.RuleID == "FF1048" })
@@ -219,8 +156,8 @@ func TestFieldsFlawfinder(t *testing.T) {
 }
 
 func TestFieldsGitleaksRedacted(t *testing.T) {
-	path := filepath.Join(sharedTestdata(t), "sarif", "gitleaks_7.4.0.sarif")
-	rep := parseFile(t, path)
+	path := filepath.Join(testsupport.SharedTestdata(t), "sarif", "gitleaks_7.4.0.sarif")
+	rep := testsupport.ParseFile(t, New(), path)
 	for _, f := range rep.Findings {
 		all := f.Title + f.Description + f.Evidence + strings.Join(f.References, " ")
 		if strings.Contains(all, "AKIAIOSFODNN7EXAMPLE") || strings.Contains(all, "PRIVATE KEY") {
@@ -238,7 +175,7 @@ func TestFieldsGitleaksRedacted(t *testing.T) {
 }
 
 func TestFieldsTrivySARIF(t *testing.T) {
-	rep := parseFile(t, filepath.Join(sharedTestdata(t), "sarif", "trivy_alpine-310.sarif"))
+	rep := testsupport.ParseFile(t, New(), filepath.Join(testsupport.SharedTestdata(t), "sarif", "trivy_alpine-310.sarif"))
 	fs := findingBy(rep, func(f *importers.Finding) bool { return f.RuleID == "CVE-2019-1549" })
 	if len(fs) != 2 {
 		t.Fatalf("CVE-2019-1549: %d findings (libcrypto1.1 and libssl1.1)", len(fs))
@@ -256,10 +193,10 @@ func TestFieldsTrivySARIF(t *testing.T) {
 }
 
 func TestDeterminism(t *testing.T) {
-	td := filepath.Join(sharedTestdata(t), "sarif")
+	td := filepath.Join(testsupport.SharedTestdata(t), "sarif")
 	for _, tc := range testdataFiles {
-		a := parseFile(t, filepath.Join(td, tc.file))
-		b := parseFile(t, filepath.Join(td, tc.file))
+		a := testsupport.ParseFile(t, New(), filepath.Join(td, tc.file))
+		b := testsupport.ParseFile(t, New(), filepath.Join(td, tc.file))
 		for i := range a.Findings {
 			if a.Findings[i].Fingerprint != b.Findings[i].Fingerprint {
 				t.Errorf("%s: finding %d fingerprint differs between two parses", tc.file, i)
@@ -279,7 +216,7 @@ func shift(doc string, n int) string {
 
 func fingerprints(t *testing.T, doc string) []string {
 	t.Helper()
-	rep, err := parseString(doc)
+	rep, err := testsupport.ParseString(New(), doc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -292,7 +229,7 @@ func fingerprints(t *testing.T, doc string) []string {
 }
 
 func TestFingerprintLineDrift(t *testing.T) {
-	td := filepath.Join(sharedTestdata(t), "sarif")
+	td := filepath.Join(testsupport.SharedTestdata(t), "sarif")
 	for _, tc := range testdataFiles {
 		data, err := os.ReadFile(filepath.Join(td, tc.file))
 		if err != nil {
@@ -341,7 +278,7 @@ func TestRulesAssetsAndLevels(t *testing.T) {
 	{"tool":{"driver":{"name":"semgrep"}},"versionControlProvenance":[{"repositoryUri":"https://github.com/o/r"}],
 	 "results":[{"ruleId":"X6","level":"error","message":{"text":"e"},"properties":{"security-severity":3.5}}]},
 	{"tool":{"driver":{"name":"other"}},"results":[{"ruleId":"X6","level":"error","message":{"text":"e"}}]}]}`
-	rep, err := parseString(doc)
+	rep, err := testsupport.ParseString(New(), doc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -376,7 +313,7 @@ func TestRulesAssetsAndLevels(t *testing.T) {
 }
 
 func TestDetectAcrossFormats(t *testing.T) {
-	td := sharedTestdata(t)
+	td := testsupport.SharedTestdata(t)
 	p := New()
 	claimed := 0
 	for _, format := range []string{"nmap", "trivy", "grype", "sarif", "nessus", "openvas", "zap", "cyclonedx"} {
@@ -469,7 +406,7 @@ func TestHostileInput(t *testing.T) {
 		{"trailing data", "{\"runs\": []} x", "after the report", 1},
 	}
 	for _, tc := range cases {
-		_, err := parseString(tc.in)
+		_, err := testsupport.ParseString(New(), tc.in)
 		pe := wantParseError(t, tc.name, err)
 		t.Logf("%s: %v", tc.name, pe)
 		if !strings.Contains(pe.Msg, tc.msg) || pe.Line != tc.line {
@@ -521,7 +458,7 @@ func TestSizeLimit(t *testing.T) {
 }
 
 func TestTruncatedTestdata(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join(sharedTestdata(t), "sarif", "trivy_alpine-310.sarif"))
+	data, err := os.ReadFile(filepath.Join(testsupport.SharedTestdata(t), "sarif", "trivy_alpine-310.sarif"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,84 +7,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/socplatform/soc/commands/internal/testsupport"
 	"github.com/socplatform/soc/commands/scans/importers"
 )
-
-// sharedTestdata finds ../shared/testdata next to the directory holding go.work, walking up from
-// the package directory; it skips the test when there is none.
-func sharedTestdata(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
-			td := filepath.Join(filepath.Dir(dir), "shared", "testdata")
-			if st, err := os.Stat(td); err == nil && st.IsDir() {
-				return td
-			}
-			t.Skipf("shared test data not found at %s", td)
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("no go.work above the package directory: shared test data not available")
-		}
-		dir = parent
-	}
-}
-
-func parseFile(t testing.TB, path string) *importers.Report {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	rep, err := New().Parse(context.Background(), f)
-	if err != nil {
-		t.Fatalf("%s: %v", filepath.Base(path), err)
-	}
-	return rep
-}
-
-func parseString(s string) (*importers.Report, error) {
-	return New().Parse(context.Background(), strings.NewReader(s))
-}
-
-var reHex64 = regexp.MustCompile(`^[0-9a-f]{64}$`)
-
-// checkInvariants holds for every report a parser returns.
-func checkInvariants(t testing.TB, rep *importers.Report) {
-	t.Helper()
-	if rep.Format != formatName {
-		t.Errorf("Format = %q", rep.Format)
-	}
-	keys := map[string]bool{}
-	for _, a := range rep.Assets {
-		if a.Key == "" || keys[a.Key] {
-			t.Errorf("asset key %q empty or repeated", a.Key)
-		}
-		keys[a.Key] = true
-	}
-	for i, f := range rep.Findings {
-		if !keys[f.AssetKey] {
-			t.Errorf("finding %d: asset key %q not among the assets", i, f.AssetKey)
-		}
-		if !reHex64.MatchString(f.Fingerprint) {
-			t.Errorf("finding %d: fingerprint %q is not sha256 hex", i, f.Fingerprint)
-		}
-		switch f.Severity {
-		case importers.Critical, importers.High, importers.Medium, importers.Low, importers.Info:
-		default:
-			t.Errorf("finding %d: severity %q", i, f.Severity)
-		}
-	}
-}
 
 // Expected counts were computed independently of the parser with jq over the shared test data:
 //
@@ -107,11 +35,11 @@ var testdataFiles = []struct {
 }
 
 func TestParseTestdata(t *testing.T) {
-	td := filepath.Join(sharedTestdata(t), "trivy")
+	td := filepath.Join(testsupport.SharedTestdata(t), "trivy")
 	for _, tc := range testdataFiles {
 		t.Run(tc.file, func(t *testing.T) {
-			rep := parseFile(t, filepath.Join(td, tc.file))
-			checkInvariants(t, rep)
+			rep := testsupport.ParseFile(t, New(), filepath.Join(td, tc.file))
+			testsupport.CheckReportBasic(t, rep, formatName)
 			if len(rep.Assets) != 1 || rep.Assets[0].Kind != tc.kind {
 				t.Fatalf("assets = %+v, want one %s", rep.Assets, tc.kind)
 			}
@@ -155,7 +83,7 @@ func findingBy(rep *importers.Report, pred func(*importers.Finding) bool) []*imp
 }
 
 func TestFieldsCatalina(t *testing.T) {
-	rep := parseFile(t, filepath.Join(sharedTestdata(t), "trivy", "trivy_fs_cvssv4_catalina.json"))
+	rep := testsupport.ParseFile(t, New(), filepath.Join(testsupport.SharedTestdata(t), "trivy", "trivy_fs_cvssv4_catalina.json"))
 	if rep.ScannerVersion != "0.69.1" || rep.StartedAt.IsZero() {
 		t.Errorf("scanner version %q, started %v", rep.ScannerVersion, rep.StartedAt)
 	}
@@ -195,7 +123,7 @@ func TestFieldsCatalina(t *testing.T) {
 }
 
 func TestFieldsJuiceShop(t *testing.T) {
-	rep := parseFile(t, filepath.Join(sharedTestdata(t), "trivy", "trivy_image_juice-shop-v12.10.2.json"))
+	rep := testsupport.ParseFile(t, New(), filepath.Join(testsupport.SharedTestdata(t), "trivy", "trivy_image_juice-shop-v12.10.2.json"))
 	a := rep.Assets[0]
 	// jq '.Metadata.RepoDigests, .Metadata.OS'
 	if a.ImageName != "bkimminich/juice-shop:v12.10.2" ||
@@ -231,7 +159,7 @@ func TestFieldsJuiceShop(t *testing.T) {
 }
 
 func TestFieldsMisconfigAndSecrets(t *testing.T) {
-	rep := parseFile(t, filepath.Join(sharedTestdata(t), "trivy", "trivy_fs_vulns_misconfig_secrets.json"))
+	rep := testsupport.ParseFile(t, New(), filepath.Join(testsupport.SharedTestdata(t), "trivy", "trivy_fs_vulns_misconfig_secrets.json"))
 	ds := findingBy(rep, func(f *importers.Finding) bool { return f.RuleID == "DS002" })
 	if len(ds) != 1 || ds[0].Location.File != "Dockerfile" || ds[0].Severity != importers.High ||
 		!strings.Contains(ds[0].Remediation, "USER") {
@@ -256,7 +184,7 @@ func TestFieldsMisconfigAndSecrets(t *testing.T) {
 }
 
 func TestRepositoryAsset(t *testing.T) {
-	rep := parseFile(t, filepath.Join(sharedTestdata(t), "trivy", "trivy_repo_securecodebox.json"))
+	rep := testsupport.ParseFile(t, New(), filepath.Join(testsupport.SharedTestdata(t), "trivy", "trivy_repo_securecodebox.json"))
 	a := rep.Assets[0]
 	if a.RepoURL != "https://github.com/secureCodeBox/secureCodeBox" || a.Key != "repo:https://github.com/secureCodeBox/secureCodeBox" {
 		t.Errorf("asset = %+v", a)
@@ -264,10 +192,10 @@ func TestRepositoryAsset(t *testing.T) {
 }
 
 func TestDeterminismAndUniqueness(t *testing.T) {
-	td := filepath.Join(sharedTestdata(t), "trivy")
+	td := filepath.Join(testsupport.SharedTestdata(t), "trivy")
 	for _, tc := range testdataFiles {
-		a := parseFile(t, filepath.Join(td, tc.file))
-		b := parseFile(t, filepath.Join(td, tc.file))
+		a := testsupport.ParseFile(t, New(), filepath.Join(td, tc.file))
+		b := testsupport.ParseFile(t, New(), filepath.Join(td, tc.file))
 		seen := map[string]bool{}
 		for i := range a.Findings {
 			if a.Findings[i].Fingerprint != b.Findings[i].Fingerprint {
@@ -285,11 +213,11 @@ func TestFingerprintIdentity(t *testing.T) {
 	const doc = `{"SchemaVersion":2,"ArtifactName":%q,"ArtifactType":"container_image","Results":[{"Target":"x (debian 12)","Class":"os-pkgs","Type":"debian",
 	"Vulnerabilities":[{"VulnerabilityID":"CVE-2024-0001","PkgName":"a","InstalledVersion":"1","Severity":"HIGH"},
 	{"VulnerabilityID":"CVE-2024-0001","PkgName":"b","InstalledVersion":"1","Severity":"HIGH"}]}]}`
-	one, err := parseString(strings.Replace(doc, "%q", `"img:1"`, 1))
+	one, err := testsupport.ParseString(New(), strings.Replace(doc, "%q", `"img:1"`, 1))
 	if err != nil {
 		t.Fatal(err)
 	}
-	two, err := parseString(strings.Replace(doc, "%q", `"img:2"`, 1))
+	two, err := testsupport.ParseString(New(), strings.Replace(doc, "%q", `"img:2"`, 1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,7 +233,7 @@ func TestFingerprintIdentity(t *testing.T) {
 }
 
 func TestUnknownSeverityFromCVSS(t *testing.T) {
-	rep, err := parseString(`{"SchemaVersion":2,"ArtifactName":".","ArtifactType":"filesystem","Results":[{"Target":"go.mod","Class":"lang-pkgs","Type":"gomod",
+	rep, err := testsupport.ParseString(New(), `{"SchemaVersion":2,"ArtifactName":".","ArtifactType":"filesystem","Results":[{"Target":"go.mod","Class":"lang-pkgs","Type":"gomod",
 	"Vulnerabilities":[{"VulnerabilityID":"GO-1","PkgName":"m","Severity":"UNKNOWN","CVSS":{"nvd":{"V3Vector":"CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H","V3Score":9.8}}},
 	{"VulnerabilityID":"GO-2","PkgName":"m","Severity":"UNKNOWN"}]}]}`)
 	if err != nil {
@@ -320,7 +248,7 @@ func TestUnknownSeverityFromCVSS(t *testing.T) {
 }
 
 func TestDetectAcrossFormats(t *testing.T) {
-	td := sharedTestdata(t)
+	td := testsupport.SharedTestdata(t)
 	p := New()
 	claimed := 0
 	for _, format := range []string{"nmap", "trivy", "grype", "sarif", "nessus", "openvas", "zap", "cyclonedx"} {
@@ -414,7 +342,7 @@ func TestHostileInput(t *testing.T) {
 		{"trailing data", "{\"SchemaVersion\": 2}\n{}", "after the report", 2},
 	}
 	for _, tc := range cases {
-		_, err := parseString(tc.in)
+		_, err := testsupport.ParseString(New(), tc.in)
 		pe := wantParseError(t, tc.name, err)
 		t.Logf("%s: %v", tc.name, pe)
 		if !strings.Contains(pe.Msg, tc.msg) || pe.Line != tc.line {
@@ -466,7 +394,7 @@ func TestSizeLimit(t *testing.T) {
 }
 
 func TestTruncatedTestdata(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join(sharedTestdata(t), "trivy", "trivy_fs_vulns_misconfig_secrets.json"))
+	data, err := os.ReadFile(filepath.Join(testsupport.SharedTestdata(t), "trivy", "trivy_fs_vulns_misconfig_secrets.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/socplatform/soc/commands/internal/testsupport"
 	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
 )
 
@@ -25,11 +26,11 @@ const jsonDoc = `{"@programName":"ZAP","@version":"2.14.0","@generated":"Mon, 1 
 	`]}],"insights":[{"level":"Info","reason":"x","site":"","key":"k","description":"d","statistic":"1"}]}`
 
 func TestHandmadeJSON(t *testing.T) {
-	rep, err := parseString(jsonDoc)
+	rep, err := testsupport.ParseString(New(), jsonDoc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkInvariants(t, rep)
+	testsupport.CheckReport(t, rep, format, bounds)
 	if rep.ScannerName != "ZAP" || rep.ScannerVersion != "2.14.0" || rep.FinishedAt.Format("2006-01-02 15:04") != "2024-01-01 10:00" {
 		t.Errorf("report = %+v", rep)
 	}
@@ -63,11 +64,11 @@ func TestHandmadeXML(t *testing.T) {
 		`<riskdesc>High (Medium)</riskdesc><desc>&lt;p&gt;SQL&lt;/p&gt;</desc><uri>http://10.0.0.5:8080/a?id=1</uri><param>id</param>` +
 		`<attack>1 OR 1=1</attack><evidence>You have an error</evidence><reference>https://r.example/sqli
 		https://r.example/more</reference><cweid>89</cweid><wascid>19</wascid></alertitem></alerts></site></OWASPZAPReport>`
-	rep, err := parseString(in)
+	rep, err := testsupport.ParseString(New(), in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkInvariants(t, rep)
+	testsupport.CheckReport(t, rep, format, bounds)
 	a := rep.Assets[0]
 	if a.Key != "site:http://10.0.0.5:8080" || strings.Join(a.IPs, ",") != "10.0.0.5" {
 		t.Errorf("asset = %+v", a)
@@ -111,11 +112,11 @@ func TestHostile(t *testing.T) {
 		"text":              {`hello`, "not a ZAP report"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			rep, err := parseString(tc.in)
+			rep, err := testsupport.ParseString(New(), tc.in)
 			if err == nil {
 				t.Fatalf("no error; report %+v", rep)
 			}
-			wantParseError(t, err, tc.msg)
+			testsupport.WantParseError(t, err, format, tc.msg)
 		})
 	}
 }
@@ -123,7 +124,7 @@ func TestHostile(t *testing.T) {
 func TestFieldBounds(t *testing.T) {
 	in := `{"site":[{"@name":"http://a","alerts":[{"pluginid":"1","riskcode":"1","desc":"` + strings.Repeat("d", 3<<20) +
 		`","instances":[{"uri":"http://a/","method":"GET","evidence":"` + strings.Repeat("€", 100<<10) + `"}]}]}]}`
-	rep, err := parseString(in)
+	rep, err := testsupport.ParseString(New(), in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,7 +135,7 @@ func TestFieldBounds(t *testing.T) {
 }
 
 func TestTruncatedTestdata(t *testing.T) {
-	td := sharedTestdata(t)
+	td := testsupport.SharedTestdata(t)
 	files, _ := filepath.Glob(filepath.Join(td, format, "*"))
 	for _, file := range files {
 		data, err := os.ReadFile(file)
@@ -146,7 +147,7 @@ func TestTruncatedTestdata(t *testing.T) {
 			if _, err := New().Parse(context.Background(), bytes.NewReader(cut)); err == nil {
 				t.Errorf("%s cut at %d bytes: no error", filepath.Base(file), len(cut))
 			} else {
-				wantParseError(t, err, "")
+				testsupport.WantParseError(t, err, format, "")
 			}
 		}
 	}
@@ -163,10 +164,10 @@ func TestDeepNesting(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			var err error
-			alloc := allocated(func() {
-				_, err = New().Parse(context.Background(), &patternReader{prefix: []byte(tc.prefix), pattern: []byte(tc.pattern), n: 50 << 20})
+			alloc := testsupport.Allocated(func() {
+				_, err = New().Parse(context.Background(), &testsupport.PatternReader{Prefix: []byte(tc.prefix), Pattern: []byte(tc.pattern), N: 50 << 20})
 			})
-			pe := wantParseError(t, err, "")
+			pe := testsupport.WantParseError(t, err, format, "")
 			t.Logf("%v; allocated %.1f MiB", pe, float64(alloc)/(1<<20))
 			if alloc > 16<<20 {
 				t.Errorf("allocated %d bytes for a refused input", alloc)
@@ -183,10 +184,10 @@ func TestHugeValue(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			var err error
-			alloc := allocated(func() {
-				_, err = New().Parse(context.Background(), &patternReader{prefix: []byte(tc.prefix), pattern: []byte("0123456789abcdef"), n: 50 << 20, suffix: []byte(tc.suffix)})
+			alloc := testsupport.Allocated(func() {
+				_, err = New().Parse(context.Background(), &testsupport.PatternReader{Prefix: []byte(tc.prefix), Pattern: []byte("0123456789abcdef"), N: 50 << 20, Suffix: []byte(tc.suffix)})
 			})
-			pe := wantParseError(t, err, tc.msg)
+			pe := testsupport.WantParseError(t, err, format, tc.msg)
 			t.Logf("%v; allocated %.1f MiB", pe, float64(alloc)/(1<<20))
 			if alloc > 200<<20 {
 				t.Errorf("allocated %d bytes", alloc)
@@ -201,9 +202,9 @@ func TestCancel(t *testing.T) {
 	if _, err := New().Parse(ctx, strings.NewReader(jsonDoc)); !errors.Is(err, context.Canceled) {
 		t.Errorf("pre-cancelled: err = %v", err)
 	}
-	for _, r := range []*patternReader{
-		{prefix: []byte(`{"site":[{"@name":"http://a","alerts":[{"pluginid":"1","instances":[`), pattern: []byte(`{"uri":"http://a/","method":"GET"},`), n: 1 << 40},
-		{prefix: []byte(`<OWASPZAPReport><site name="x"><alerts><alertitem><instances>`), pattern: []byte(`<instance><uri>u</uri></instance>`), n: 1 << 40},
+	for _, r := range []*testsupport.PatternReader{
+		{Prefix: []byte(`{"site":[{"@name":"http://a","alerts":[{"pluginid":"1","instances":[`), Pattern: []byte(`{"uri":"http://a/","method":"GET"},`), N: 1 << 40},
+		{Prefix: []byte(`<OWASPZAPReport><site name="x"><alerts><alertitem><instances>`), Pattern: []byte(`<instance><uri>u</uri></instance>`), N: 1 << 40},
 	} {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)

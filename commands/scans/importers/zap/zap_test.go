@@ -6,8 +6,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/socplatform/soc/commands/internal/testsupport"
 	"github.com/socplatform/soc/commands/scans/importers"
+	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
 )
+
+// bounds are the parser limits checked by testsupport.CheckReport.
+var bounds = testsupport.Bounds{MaxEvidence: parseutil.MaxEvidence, MaxField: parseutil.MaxField}
 
 // Expected counts, computed with jq (JSON) and xmllint (XML) independently of this parser.
 //
@@ -42,15 +47,15 @@ var testdataCounts = []struct {
 }
 
 func TestTestdataCounts(t *testing.T) {
-	td := sharedTestdata(t)
+	td := testsupport.SharedTestdata(t)
 	files, _ := filepath.Glob(filepath.Join(td, format, "*"))
 	if len(files) != len(testdataCounts) {
 		t.Errorf("%d files under testdata/%s, the table knows %d: add the new ones", len(files), format, len(testdataCounts))
 	}
 	for _, tc := range testdataCounts {
 		t.Run(tc.file, func(t *testing.T) {
-			rep := parseFile(t, filepath.Join(td, format, tc.file))
-			checkInvariants(t, rep)
+			rep := testsupport.ParseFile(t, New(), filepath.Join(td, format, tc.file))
+			testsupport.CheckReport(t, rep, format, bounds)
 			if len(rep.Assets) != tc.sites {
 				t.Errorf("assets = %d, want %d", len(rep.Assets), tc.sites)
 			}
@@ -83,10 +88,10 @@ func find(rep *importers.Report, rule, url string) *importers.Finding {
 }
 
 func TestKnownFields(t *testing.T) {
-	td := sharedTestdata(t)
+	td := testsupport.SharedTestdata(t)
 
 	t.Run("zap_2.8.0_juice-shop", func(t *testing.T) {
-		rep := parseFile(t, filepath.Join(td, format, "zap_2.8.0_juice-shop.json"))
+		rep := testsupport.ParseFile(t, New(), filepath.Join(td, format, "zap_2.8.0_juice-shop.json"))
 		a := rep.Assets[0]
 		if a.Key != "site:http://192.168.1.14:3000" || a.Kind != importers.WebApplication || a.BaseURL != "http://192.168.1.14:3000" ||
 			strings.Join(a.IPs, ",") != "192.168.1.14" || len(a.Services) != 1 || a.Services[0].Port != 3000 || a.Services[0].Name != "http" {
@@ -112,7 +117,7 @@ func TestKnownFields(t *testing.T) {
 	})
 
 	t.Run("zap_2.9.0_example.com", func(t *testing.T) {
-		rep := parseFile(t, filepath.Join(td, format, "zap_2.9.0_example.com.json"))
+		rep := testsupport.ParseFile(t, New(), filepath.Join(td, format, "zap_2.9.0_example.com.json"))
 		// jq '.site[].alerts[]|select(.pluginid=="10055")|{cweid,wascid,riskcode,i:.instances[0]}'
 		f := find(rep, "10055", "https://www.example.com/ui/")
 		if f == nil || f.Severity != importers.Medium || strings.Join(f.CWEs, ",") != "CWE-16" || f.Location.Param != "Content-Security-Policy" ||
@@ -127,7 +132,7 @@ func TestKnownFields(t *testing.T) {
 	})
 
 	t.Run("zap_2.10.0_first_scan", func(t *testing.T) {
-		rep := parseFile(t, filepath.Join(td, format, "zap_2.10.0_first_scan.xml"))
+		rep := testsupport.ParseFile(t, New(), filepath.Join(td, format, "zap_2.10.0_first_scan.xml"))
 		// xmllint --xpath '//alertitem[riskcode=3][1]/*[self::alert or self::cweid or self::wascid]' and its instance
 		url := "http://bodgeit.securecodebox-demo.svc:8080/bodgeit/search.jsp?q=%3C%2Ffont%3E%3Cscript%3Ealert%281%29%3B%3C%2Fscript%3E%3Cfont%3E"
 		f := find(rep, "40012", url)
@@ -143,7 +148,7 @@ func TestKnownFields(t *testing.T) {
 	})
 
 	t.Run("zap_2.16.1_with_req_resp", func(t *testing.T) {
-		rep := parseFile(t, filepath.Join(td, format, "zap_2.16.1_with_req_resp.xml"))
+		rep := testsupport.ParseFile(t, New(), filepath.Join(td, format, "zap_2.16.1_with_req_resp.xml"))
 		f := find(rep, "10029", "https://example-domain.com/cpapi/api/redirect/getPrefillOtuTokenData?otuToken=otuToken&clearCache=true")
 		if f == nil || f.Title != "Cookie Poisoning" || strings.Join(f.CWEs, ",") != "CWE-565" || f.Location.Param != "clearCache" ||
 			strings.Join(f.References, " ") != "https://en.wikipedia.org/wiki/HTTP_cookie https://cwe.mitre.org/data/definitions/565.html WASC-20" ||
@@ -166,11 +171,11 @@ func contains(list []string, v string) bool {
 }
 
 func TestDeterministic(t *testing.T) {
-	td := sharedTestdata(t)
+	td := testsupport.SharedTestdata(t)
 	files, _ := filepath.Glob(filepath.Join(td, format, "*"))
 	for _, file := range files {
-		a, _ := json.Marshal(parseFile(t, file))
-		b, _ := json.Marshal(parseFile(t, file))
+		a, _ := json.Marshal(testsupport.ParseFile(t, New(), file))
+		b, _ := json.Marshal(testsupport.ParseFile(t, New(), file))
 		if string(a) != string(b) {
 			t.Errorf("%s: two parses differ", filepath.Base(file))
 		}
@@ -181,9 +186,9 @@ func TestDeterministic(t *testing.T) {
 // testdata: the parser must claim its own files and no other.
 func TestDetectCrossFormat(t *testing.T) {
 	p := New()
-	for dir, files := range allTestdataFiles(t) {
+	for dir, files := range testsupport.AllTestdataFiles(t) {
 		for _, file := range files {
-			if got, want := p.Detect(head(t, file)), dir == format; got != want {
+			if got, want := p.Detect(testsupport.Head(t, file)), dir == format; got != want {
 				t.Errorf("Detect(%s/%s) = %v, want %v", dir, filepath.Base(file), got, want)
 			}
 		}

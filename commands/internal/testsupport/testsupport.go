@@ -1,0 +1,107 @@
+// Package testsupport holds the scaffolding the commands tests share: locating the workspace
+// root and the shared test data beside it, loading the event registry, opening a guarded SQLite
+// store, and the helpers the scanner-format parser tests have in common.
+//
+// It is imported only by _test.go files.
+package testsupport
+
+import (
+	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/events/adapters/sqlite"
+)
+
+// RepoRoot walks up from the working directory to the directory holding go.work; it fails the
+// test when there is none.
+func RepoRoot(tb testing.TB) string {
+	tb.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			tb.Fatal("go.work not found above the working directory")
+		}
+		dir = parent
+	}
+}
+
+// SharedTestdata returns ../shared/testdata/<sub...> beside the directory holding go.work,
+// found by walking up from the working directory. It skips the test when there is no go.work
+// above, or when the shared test data (or the sub-path asked for) is absent.
+func SharedTestdata(tb testing.TB, sub ...string) string {
+	tb.Helper()
+	wd, err := os.Getwd()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	dir := wd
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			tb.Skipf("no go.work above %s, so no ../shared/testdata to read: skipping", wd)
+		}
+		dir = parent
+	}
+	root := filepath.Join(filepath.Dir(dir), "shared", "testdata")
+	if fi, err := os.Stat(root); err != nil || !fi.IsDir() {
+		tb.Skipf("shared test data not found at %s (sibling of the workspace root %s): skipping", root, dir)
+	}
+	p := filepath.Join(append([]string{root}, sub...)...)
+	if _, err := os.Stat(p); err != nil {
+		tb.Skipf("shared test data %s is absent (%v): skipping", p, err)
+	}
+	return p
+}
+
+// Registry loads the event registry from <repo>/schemas/events.
+func Registry(tb testing.TB) *events.Registry {
+	tb.Helper()
+	reg, err := events.LoadRegistry(os.DirFS(filepath.Join(RepoRoot(tb), "schemas", "events")), ".")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return reg
+}
+
+// CommandSchemas returns <repo>/schemas/commands as a file system.
+func CommandSchemas(tb testing.TB) fs.FS {
+	tb.Helper()
+	return os.DirFS(filepath.Join(RepoRoot(tb), "schemas", "commands"))
+}
+
+// SQLiteStore opens a real SQLite store at events.db in tb.TempDir(), guarded by the on-disk
+// event schemas (Registry) with default limits; it is closed when the test ends.
+func SQLiteStore(tb testing.TB) *events.Guarded {
+	tb.Helper()
+	return OpenSQLiteStore(tb, sqlite.Config{})
+}
+
+// OpenSQLiteStore is SQLiteStore with the adapter's configuration given; an empty Path means
+// events.db in tb.TempDir().
+func OpenSQLiteStore(tb testing.TB, cfg sqlite.Config) *events.Guarded {
+	tb.Helper()
+	reg := Registry(tb)
+	if cfg.Path == "" {
+		cfg.Path = filepath.Join(tb.TempDir(), "events.db")
+	}
+	s, err := sqlite.Open(context.Background(), cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return events.Guard(s, reg, events.Limits{})
+}
