@@ -148,16 +148,12 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, ready chan<- stri
 
 	// The node's own lifecycle is an audited fact, like everything else.
 	node := events.NewStreamID("monitoring", "node")
-	running := cfg.Targets
-	if len(running) == 1 && running[0] == "all" {
-		running = []string{"all"}
-	}
 	logKind := "store"
 	if len(cfg.KafkaBrokers) > 0 {
 		logKind = "kafka"
 	}
 	host, _ := os.Hostname()
-	startedData, _ := json.Marshal(map[string]any{"node_id": node, "version": version, "targets": running,
+	startedData, _ := json.Marshal(map[string]any{"node_id": node, "version": version, "targets": cfg.Targets,
 		"hostname": host, "pid": os.Getpid(), "event_store": kind, "log": logKind})
 	if _, err := store.Append(ctx, node, events.NoStream, []events.Envelope{{Type: "NodeStarted", Data: startedData, Actor: "system:soc"}}); err != nil {
 		_ = srv.Close()
