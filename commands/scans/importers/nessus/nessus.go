@@ -198,19 +198,19 @@ func (b *builder) host(s *xmlscan.Scanner, se xml.StartElement) error {
 		if _, err := netip.ParseAddr(h); err == nil || h == "" {
 			continue
 		}
-		a.Hostnames = addHostname(a.Hostnames, h)
+		a.Hostnames = parseutil.AddHostname(a.Hostnames, h)
 	}
-	a.Name = firstNonEmpty(tags["host-fqdn"], tags["hostname"], tags["netbios-name"], name)
-	a.MACs = parseutil.AddUnique(a.MACs, parseMACs(tags["mac-address"])...)
+	a.Name = parseutil.FirstNonEmpty(tags["host-fqdn"], tags["hostname"], tags["netbios-name"], name)
+	a.MACs = parseutil.AddUnique(a.MACs, parseutil.ParseMACs(tags["mac-address"])...)
 	a.OS = joinLines(tags["operating-system"])
 	for _, it := range items {
 		if it.f.Location.Port > 0 {
-			a.Services = addService(a.Services, it.f.Location.Port, it.f.Location.Protocol, it.svc)
+			a.Services = parseutil.AddService(a.Services, it.f.Location.Port, it.f.Location.Protocol, it.svc)
 		}
 	}
 	b.addAsset(a)
 
-	locHost := firstNonEmpty(ip, name)
+	locHost := parseutil.FirstNonEmpty(ip, name)
 	for _, it := range items {
 		f := it.f
 		f.AssetKey = key
@@ -238,14 +238,14 @@ func (b *builder) addAsset(a importers.Asset) {
 	have := &b.assets[i]
 	have.IPs = parseutil.AddUnique(have.IPs, a.IPs...)
 	for _, h := range a.Hostnames {
-		have.Hostnames = addHostname(have.Hostnames, h)
+		have.Hostnames = parseutil.AddHostname(have.Hostnames, h)
 	}
 	have.MACs = parseutil.AddUnique(have.MACs, a.MACs...)
 	if have.OS == "" {
 		have.OS = a.OS
 	}
 	for _, sv := range a.Services {
-		have.Services = addService(have.Services, sv.Port, sv.Protocol, sv.Name)
+		have.Services = parseutil.AddService(have.Services, sv.Port, sv.Protocol, sv.Name)
 	}
 }
 
@@ -383,7 +383,7 @@ func (b *builder) item(s *xmlscan.Scanner, se xml.StartElement) (item, error) {
 	default:
 		f.Severity = fromRiskFactor(riskFactor)
 	}
-	f.ScannerSeverity = firstNonEmpty(riskFactor, sevAttr)
+	f.ScannerSeverity = parseutil.FirstNonEmpty(riskFactor, sevAttr)
 
 	for _, c := range []struct{ version, vec, score, name string }{
 		{"4.0", v4vec, v4score, "cvss4_base_score"},
@@ -409,7 +409,7 @@ func (b *builder) item(s *xmlscan.Scanner, se xml.StartElement) (item, error) {
 		f.Title = parseutil.Truncate(complName, parseutil.MaxShort)
 	}
 	if f.Description == "" {
-		f.Description = firstNonEmpty(synopsis, complInfo)
+		f.Description = parseutil.FirstNonEmpty(synopsis, complInfo)
 	}
 	if strings.EqualFold(f.Remediation, "n/a") {
 		f.Remediation = ""
@@ -511,62 +511,6 @@ func scanInfoVersion(out string) string {
 		k, v, ok := strings.Cut(line, ":")
 		if ok && strings.EqualFold(strings.TrimSpace(k), "Nessus version") {
 			return parseutil.Truncate(strings.TrimSpace(v), 64)
-		}
-	}
-	return ""
-}
-
-// parseMACs reads one or more MAC addresses (newline, comma or space separated; ':', '-' or '.'
-// grouped) into upper-case colon-separated form, dropping what is not a 48-bit MAC.
-func parseMACs(v string) []string {
-	var out []string
-	for _, f := range strings.FieldsFunc(v, func(r rune) bool { return r == '\n' || r == '\r' || r == ',' || r == ' ' || r == '\t' || r == ';' }) {
-		hex := strings.NewReplacer(":", "", "-", "", ".", "").Replace(f)
-		if len(hex) != 12 {
-			continue
-		}
-		if _, err := strconv.ParseUint(hex, 16, 64); err != nil {
-			continue
-		}
-		hex = strings.ToUpper(hex)
-		out = append(out, hex[0:2]+":"+hex[2:4]+":"+hex[4:6]+":"+hex[6:8]+":"+hex[8:10]+":"+hex[10:12])
-	}
-	return out
-}
-
-// addHostname adds h unless a case-insensitive equal name is present.
-func addHostname(list []string, h string) []string {
-	h = strings.TrimSpace(h)
-	if h == "" || len(list) >= parseutil.MaxList {
-		return list
-	}
-	for _, have := range list {
-		if strings.EqualFold(have, h) {
-			return list
-		}
-	}
-	return append(list, h)
-}
-
-func addService(list []importers.Service, port int, proto, name string) []importers.Service {
-	for i := range list {
-		if list[i].Port == port && list[i].Protocol == proto {
-			if (list[i].Name == "" || list[i].Name == "general" || list[i].Name == "unknown") && name != "" {
-				list[i].Name = name
-			}
-			return list
-		}
-	}
-	if len(list) >= parseutil.MaxList {
-		return list
-	}
-	return append(list, importers.Service{Port: port, Protocol: proto, State: "open", Name: name})
-}
-
-func firstNonEmpty(v ...string) string {
-	for _, s := range v {
-		if s = strings.TrimSpace(s); s != "" {
-			return s
 		}
 	}
 	return ""

@@ -225,7 +225,7 @@ func (b *builder) hostDetail(s *xmlscan.Scanner) error {
 					os = value
 				}
 			case "MAC":
-				macs = append(macs, parseMACs(value)...)
+				macs = append(macs, parseutil.ParseMACs(value)...)
 			}
 			return err
 		}
@@ -236,13 +236,13 @@ func (b *builder) hostDetail(s *xmlscan.Scanner) error {
 	}
 	a := b.asset("host:" + ip)
 	if hostname != "" {
-		a.Hostnames = addHostname(a.Hostnames, hostname)
+		a.Hostnames = parseutil.AddHostname(a.Hostnames, hostname)
 		if a.Name == ip {
 			a.Name = hostname
 		}
 	}
 	if a.OS == "" {
-		a.OS = firstNonEmpty(bestOS, os)
+		a.OS = parseutil.FirstNonEmpty(bestOS, os)
 	}
 	a.MACs = parseutil.AddUnique(a.MACs, macs...)
 	return nil
@@ -295,7 +295,7 @@ func (b *builder) resultElem(s *xmlscan.Scanner) error {
 	f := importers.Finding{
 		AssetKey: "host:" + host,
 		RuleID:   parseutil.Truncate(nvt.oid, parseutil.MaxShort),
-		Title:    firstNonEmpty(nvt.name, name),
+		Title:    parseutil.FirstNonEmpty(nvt.name, name),
 		Evidence: description,
 		CVEs:     nvt.cves,
 	}
@@ -365,10 +365,10 @@ func (b *builder) resultElem(s *xmlscan.Scanner) error {
 	add("Affected", tags["affected"])
 	add("Detection", tags["vuldetect"])
 	f.Description = parseutil.Truncate(desc.String(), parseutil.MaxField)
-	f.Remediation = firstNonEmpty(nvt.solution, tags["solution"])
+	f.Remediation = parseutil.FirstNonEmpty(nvt.solution, tags["solution"])
 
 	// CVSS.
-	baseScore, err := parseNum(firstNonEmpty(nvt.sevScore, nvt.cvssBase), 0, 10)
+	baseScore, err := parseNum(parseutil.FirstNonEmpty(nvt.sevScore, nvt.cvssBase), 0, 10)
 	if err != nil {
 		return fail("<nvt oid=%q>: CVSS score: %v", parseutil.Truncate(nvt.oid, 64), err)
 	}
@@ -384,7 +384,7 @@ func (b *builder) resultElem(s *xmlscan.Scanner) error {
 		if v == "" || hasVector(f.CVSS, v) {
 			continue
 		}
-		f.CVSS = parseutil.AddCVSS(f.CVSS, importers.CVSS{Version: vectorVersion(v), Vector: v, Score: sc, Source: firstNonEmpty(strings.ToLower(sv.origin), "openvas")})
+		f.CVSS = parseutil.AddCVSS(f.CVSS, importers.CVSS{Version: vectorVersion(v), Vector: v, Score: sc, Source: parseutil.FirstNonEmpty(strings.ToLower(sv.origin), "openvas")})
 	}
 	for _, ref := range nvt.refs {
 		if strings.HasPrefix(strings.ToUpper(ref), "CWE-") {
@@ -399,13 +399,13 @@ func (b *builder) resultElem(s *xmlscan.Scanner) error {
 
 	a := b.asset(f.AssetKey)
 	if hostname != "" {
-		a.Hostnames = addHostname(a.Hostnames, hostname)
+		a.Hostnames = parseutil.AddHostname(a.Hostnames, hostname)
 		if a.Name == host {
 			a.Name = hostname
 		}
 	}
 	if f.Location.Port > 0 {
-		a.Services = addService(a.Services, f.Location.Port, f.Location.Protocol)
+		a.Services = parseutil.AddService(a.Services, f.Location.Port, f.Location.Protocol, "")
 	}
 	b.fs.Add(f)
 	return nil
@@ -614,54 +614,4 @@ func cwe(v string) string {
 		return ""
 	}
 	return "CWE-" + strconv.Itoa(n)
-}
-
-func parseMACs(v string) []string {
-	var out []string
-	for _, f := range strings.FieldsFunc(v, func(r rune) bool { return r == '\n' || r == '\r' || r == ',' || r == ' ' || r == '\t' || r == ';' }) {
-		hex := strings.NewReplacer(":", "", "-", "", ".", "").Replace(f)
-		if len(hex) != 12 {
-			continue
-		}
-		if _, err := strconv.ParseUint(hex, 16, 64); err != nil {
-			continue
-		}
-		hex = strings.ToUpper(hex)
-		out = append(out, hex[0:2]+":"+hex[2:4]+":"+hex[4:6]+":"+hex[6:8]+":"+hex[8:10]+":"+hex[10:12])
-	}
-	return out
-}
-
-func addHostname(list []string, h string) []string {
-	h = strings.TrimSpace(h)
-	if h == "" || len(list) >= parseutil.MaxList {
-		return list
-	}
-	for _, have := range list {
-		if strings.EqualFold(have, h) {
-			return list
-		}
-	}
-	return append(list, h)
-}
-
-func addService(list []importers.Service, port int, proto string) []importers.Service {
-	for _, sv := range list {
-		if sv.Port == port && sv.Protocol == proto {
-			return list
-		}
-	}
-	if len(list) >= parseutil.MaxList {
-		return list
-	}
-	return append(list, importers.Service{Port: port, Protocol: proto, State: "open"})
-}
-
-func firstNonEmpty(v ...string) string {
-	for _, s := range v {
-		if s = strings.TrimSpace(s); s != "" {
-			return s
-		}
-	}
-	return ""
 }

@@ -115,3 +115,16 @@ func TestFindingSetMerges(t *testing.T) {
 		t.Errorf("merged = %+v", f)
 	}
 }
+
+func TestParseMACs(t *testing.T) {
+	got := ParseMACs("aa-bb-cc-dd-ee-ff\n00:11:22:33:44:55, 0011.2233.4466; nonsense 12:34")
+	want := []string{"AA:BB:CC:DD:EE:FF", "00:11:22:33:44:55", "00:11:22:33:44:66"}
+	if len(got) != len(want) {
+		t.Fatalf("%v", got)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("%v, want %v", got, want)
+		}
+	}
+}
