@@ -226,3 +226,49 @@ func CheckReportBasic(tb testing.TB, rep *importers.Report, format string) {
 		}
 	}
 }
+
+// PositionedParseError asserts that err is a *importers.ParseError of format with a full position
+// (offset, line, column) and a message, and returns it. name labels the case in failures.
+func PositionedParseError(tb testing.TB, format, name string, err error) *importers.ParseError {
+	tb.Helper()
+	var pe *importers.ParseError
+	if !errors.As(err, &pe) {
+		tb.Fatalf("%s: error %v (%T), want *importers.ParseError", name, err, err)
+	}
+	if pe.Format != format || pe.Offset < 0 || pe.Line < 1 || pe.Column < 1 || pe.Msg == "" {
+		tb.Errorf("%s: ParseError without a position: %+v", name, pe)
+	}
+	return pe
+}
+
+// RepeatReader yields Pattern forever and counts the bytes read (N), so a test can assert that a
+// parser refused hostile input after reading only a little of it.
+type RepeatReader struct {
+	Pattern string
+	pos     int
+	N       int64
+}
+
+func (r *RepeatReader) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = r.Pattern[r.pos]
+		r.pos = (r.pos + 1) % len(r.Pattern)
+	}
+	r.N += int64(len(p))
+	return len(p), nil
+}
+
+// CancelAtEOF cancels its context when R is exhausted, so a parser sees the cancellation while
+// it is still decoding what it buffered.
+type CancelAtEOF struct {
+	R      io.Reader
+	Cancel context.CancelFunc
+}
+
+func (c *CancelAtEOF) Read(p []byte) (int, error) {
+	n, err := c.R.Read(p)
+	if err == io.EOF {
+		c.Cancel()
+	}
+	return n, err
+}

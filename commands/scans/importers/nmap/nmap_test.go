@@ -362,18 +362,6 @@ func TestDetectSmall(t *testing.T) {
 	}
 }
 
-func wantParseError(t *testing.T, name string, err error) *importers.ParseError {
-	t.Helper()
-	var pe *importers.ParseError
-	if !errors.As(err, &pe) {
-		t.Fatalf("%s: error %v (%T), want *importers.ParseError", name, err, err)
-	}
-	if pe.Format != formatName || pe.Offset < 0 || pe.Line < 1 || pe.Column < 1 || pe.Msg == "" {
-		t.Errorf("%s: ParseError without a position: %+v", name, pe)
-	}
-	return pe
-}
-
 func TestHostileInput(t *testing.T) {
 	const head = "<?xml version=\"1.0\"?>\n<nmaprun>\n"
 	cases := []struct {
@@ -399,7 +387,7 @@ func TestHostileInput(t *testing.T) {
 	}
 	for _, tc := range cases {
 		_, err := testsupport.ParseString(New(), tc.in)
-		pe := wantParseError(t, tc.name, err)
+		pe := testsupport.PositionedParseError(t, formatName, tc.name, err)
 		t.Logf("%s: %v", tc.name, pe)
 		if !strings.Contains(pe.Msg, tc.msg) || pe.Line != tc.line {
 			t.Errorf("%s: %v, want line %d and %q", tc.name, pe, tc.line, tc.msg)
@@ -417,35 +405,19 @@ func TestLatin1(t *testing.T) {
 	}
 }
 
-// repeatReader yields its pattern forever and counts what was read.
-type repeatReader struct {
-	pattern string
-	pos     int
-	n       int64
-}
-
-func (r *repeatReader) Read(p []byte) (int, error) {
-	for i := range p {
-		p[i] = r.pattern[r.pos]
-		r.pos = (r.pos + 1) % len(r.pattern)
-	}
-	r.n += int64(len(p))
-	return len(p), nil
-}
-
 // TestDeepNesting feeds 50 MB of "<a><a><a>…", at the top and inside a host (where DecodeElement
 // reads): the parser must stop at the depth limit after reading little, with a positioned error.
 func TestDeepNesting(t *testing.T) {
 	for _, prefix := range []string{"<nmaprun>", "<nmaprun><host><ports><port portid=\"1\"><script id=\"x\">"} {
-		rr := &repeatReader{pattern: "<a>"}
+		rr := &testsupport.RepeatReader{Pattern: "<a>"}
 		in := io.MultiReader(strings.NewReader(prefix), io.LimitReader(rr, 50<<20))
 		_, err := New().Parse(context.Background(), in)
-		pe := wantParseError(t, "deep", err)
+		pe := testsupport.PositionedParseError(t, formatName, "deep", err)
 		if !strings.Contains(pe.Msg, "nested deeper") || pe.Offset > 1000 {
 			t.Errorf("deep: %v", pe)
 		}
-		if rr.n > 1<<20 {
-			t.Errorf("deep: read %d bytes before refusing", rr.n)
+		if rr.N > 1<<20 {
+			t.Errorf("deep: read %d bytes before refusing", rr.N)
 		}
 	}
 }
@@ -467,7 +439,7 @@ func TestTruncatedTestdata(t *testing.T) {
 	trimmed := bytes.TrimRight(data, " \n\r\t")
 	for cut := 0; cut < len(trimmed); cut += 97 {
 		_, err := New().Parse(context.Background(), bytes.NewReader(trimmed[:cut]))
-		wantParseError(t, "cut", err)
+		testsupport.PositionedParseError(t, formatName, "cut", err)
 	}
 }
 

@@ -374,18 +374,6 @@ func TestDetectSmall(t *testing.T) {
 	}
 }
 
-func wantParseError(t *testing.T, name string, err error) *importers.ParseError {
-	t.Helper()
-	var pe *importers.ParseError
-	if !errors.As(err, &pe) {
-		t.Fatalf("%s: error %v (%T), want *importers.ParseError", name, err, err)
-	}
-	if pe.Format != formatName || pe.Offset < 0 || pe.Line < 1 || pe.Column < 1 || pe.Msg == "" {
-		t.Errorf("%s: ParseError without a position: %+v", name, pe)
-	}
-	return pe
-}
-
 func TestHostileInput(t *testing.T) {
 	cases := []struct {
 		name, in, msg string
@@ -407,7 +395,7 @@ func TestHostileInput(t *testing.T) {
 	}
 	for _, tc := range cases {
 		_, err := testsupport.ParseString(New(), tc.in)
-		pe := wantParseError(t, tc.name, err)
+		pe := testsupport.PositionedParseError(t, formatName, tc.name, err)
 		t.Logf("%s: %v", tc.name, pe)
 		if !strings.Contains(pe.Msg, tc.msg) || pe.Line != tc.line {
 			t.Errorf("%s: %v, want line %d and %q", tc.name, pe, tc.line, tc.msg)
@@ -415,35 +403,19 @@ func TestHostileInput(t *testing.T) {
 	}
 }
 
-// repeatReader yields its pattern forever and counts what was read.
-type repeatReader struct {
-	pattern string
-	pos     int
-	n       int64
-}
-
-func (r *repeatReader) Read(p []byte) (int, error) {
-	for i := range p {
-		p[i] = r.pattern[r.pos]
-		r.pos = (r.pos + 1) % len(r.pattern)
-	}
-	r.n += int64(len(p))
-	return len(p), nil
-}
-
 // TestDeepNesting feeds 50 MB of "[[[[…" and of "{"a":{"a":…": the parser must stop at the depth
 // limit, after reading the first chunk only (no 50 MB buffer), with a positioned error.
 func TestDeepNesting(t *testing.T) {
 	for _, open := range []string{"[", `{"a":`} {
-		rr := &repeatReader{pattern: open}
+		rr := &testsupport.RepeatReader{Pattern: open}
 		in := io.MultiReader(strings.NewReader(`{"runs": [{"properties": `), io.LimitReader(rr, 50<<20))
 		_, err := New().Parse(context.Background(), in)
-		pe := wantParseError(t, "deep "+open, err)
+		pe := testsupport.PositionedParseError(t, formatName, "deep "+open, err)
 		if !strings.Contains(pe.Msg, "nesting") || pe.Offset > 1000 {
 			t.Errorf("deep %s: %v", open, pe)
 		}
-		if rr.n > 1<<20 {
-			t.Errorf("deep %s: read %d bytes before refusing", open, rr.n)
+		if rr.N > 1<<20 {
+			t.Errorf("deep %s: read %d bytes before refusing", open, rr.N)
 		}
 	}
 }
@@ -465,23 +437,8 @@ func TestTruncatedTestdata(t *testing.T) {
 	trimmed := bytes.TrimRight(data, " \n\r\t")
 	for cut := 0; cut < len(trimmed); cut += 97 {
 		_, err := New().Parse(context.Background(), bytes.NewReader(trimmed[:cut]))
-		wantParseError(t, "cut", err)
+		testsupport.PositionedParseError(t, formatName, "cut", err)
 	}
-}
-
-// cancelAtEOF cancels its context when the report has been read, so cancellation is seen while
-// decoding.
-type cancelAtEOF struct {
-	r      io.Reader
-	cancel context.CancelFunc
-}
-
-func (c *cancelAtEOF) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	if err == io.EOF {
-		c.cancel()
-	}
-	return n, err
 }
 
 func TestContextCancellation(t *testing.T) {
@@ -501,7 +458,7 @@ func TestContextCancellation(t *testing.T) {
 	b.WriteString(`]}]}`)
 	ctx, cancel = context.WithCancel(context.Background())
 	defer cancel()
-	if _, err := New().Parse(ctx, &cancelAtEOF{r: strings.NewReader(b.String()), cancel: cancel}); !errors.Is(err, context.Canceled) {
+	if _, err := New().Parse(ctx, &testsupport.CancelAtEOF{R: strings.NewReader(b.String()), Cancel: cancel}); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled while decoding: %v", err)
 	}
 }
