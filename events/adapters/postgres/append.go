@@ -125,7 +125,7 @@ func (s *Store) Append(ctx context.Context, streamID string, expected events.Exp
 	if streamType == "" {
 		streamType = events.StreamTypeOf(streamID)
 	}
-	return s.submit(ctx, &appendReq{ctx: ctx, streamID: streamID, streamType: streamType, expected: expected, b: b})
+	return s.committer.Submit(ctx, appendReq{streamID: streamID, streamType: streamType, expected: expected, b: b})
 }
 
 // appendSolo is one append in its own transaction, with the classification and retry of an

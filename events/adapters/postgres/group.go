@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/events/internal/groupcommit"
 )
 
 // Group commit.
@@ -38,115 +39,47 @@ const (
 )
 
 type appendReq struct {
-	ctx        context.Context
 	streamID   string
 	streamType string
 	expected   events.ExpectedVersion
 	b          *batch
-	done       chan appendResp
 }
 
-type appendResp struct {
-	res events.AppendResult
-	err error
-}
+type pending = groupcommit.Pending[appendReq, events.AppendResult]
 
 func (s *Store) startCommitter() {
-	s.reqs = make(chan *appendReq, maxGroupAppends)
-	s.committerDone = make(chan struct{})
-	go s.commitLoop()
+	s.committer = groupcommit.Start(groupcommit.Config[appendReq]{
+		MaxCalls: maxGroupAppends, Weight: func(r appendReq) int { return len(r.b.ids) }, MaxWeight: maxGroupEvents,
+	}, s.done, events.ErrClosed, s.commitGroup)
 }
 
-// submit queues an append and waits for its answer. Once the committer has taken the append, the
-// caller waits for the answer even if its context ends: the commit may already have happened.
-func (s *Store) submit(ctx context.Context, r *appendReq) (events.AppendResult, error) {
-	r.done = make(chan appendResp, 1)
-	select {
-	case s.reqs <- r:
-	case <-ctx.Done():
-		return events.AppendResult{}, ctx.Err()
-	case <-s.done:
-		return events.AppendResult{}, events.ErrClosed
-	}
-	resp := <-r.done
-	return resp.res, resp.err
-}
-
-func (s *Store) commitLoop() {
-	defer close(s.committerDone)
-	for {
-		var first *appendReq
-		select {
-		case first = <-s.reqs:
-		case <-s.done:
-			// Answer what is still queued; nothing new can be queued once done is closed, but a
-			// sender may have won the race with it.
-			for {
-				select {
-				case r := <-s.reqs:
-					r.done <- appendResp{err: events.ErrClosed}
-				default:
-					return
-				}
-			}
-		}
-		group := []*appendReq{first}
-		n := len(first.b.ids)
-	drain:
-		for len(group) < maxGroupAppends && n < maxGroupEvents {
-			select {
-			case r := <-s.reqs:
-				group = append(group, r)
-				n += len(r.b.ids)
-			default:
-				break drain
-			}
-		}
-		s.commitGroup(group)
-	}
-}
-
-func (s *Store) commitGroup(group []*appendReq) {
-	live := group[:0]
-	for _, r := range group {
-		if err := r.ctx.Err(); err != nil {
-			r.done <- appendResp{err: err} // gave up before its turn: nothing was written
-			continue
-		}
-		live = append(live, r)
-	}
-	switch len(live) {
-	case 0:
-		return
-	case 1:
-		r := live[0]
-		res, err := s.appendSolo(r.ctx, r.streamID, r.streamType, r.expected, r.b)
-		r.done <- appendResp{res, err}
+func (s *Store) commitGroup(group []*pending) {
+	if len(group) == 1 {
+		p := group[0]
+		p.Reply(s.appendSolo(p.Ctx, p.In.streamID, p.In.streamType, p.In.expected, p.In.b))
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), groupTimeout)
 	defer cancel()
-	outs, err := s.runGroup(ctx, live)
+	outs, err := s.runGroup(ctx, group)
 	if err != nil {
-		for _, r := range live { // some append raised: give each its own transaction
-			res, err := s.appendSolo(r.ctx, r.streamID, r.streamType, r.expected, r.b)
-			r.done <- appendResp{res, err}
+		for _, p := range group { // some append raised: give each its own transaction
+			p.Reply(s.appendSolo(p.Ctx, p.In.streamID, p.In.streamType, p.In.expected, p.In.b))
 		}
 		return
 	}
-	for i, r := range live {
-		res, err := outs[i].result(r.streamID, r.expected, r.b)
-		r.done <- appendResp{res, err}
+	for i, p := range group {
+		p.Reply(outs[i].result(p.In.streamID, p.In.expected, p.In.b))
 	}
 }
 
 // runGroup executes the appends in one implicit transaction (pgx sends a batch as one pipeline
 // ending in one Sync). Outcomes are only trusted once the batch has closed without error, that is
 // once the transaction has committed.
-func (s *Store) runGroup(ctx context.Context, group []*appendReq) ([]outcome, error) {
+func (s *Store) runGroup(ctx context.Context, group []*pending) ([]outcome, error) {
 	var pb pgx.Batch
-	for _, r := range group {
-		pb.Queue(s.q.append, appendArgs(r.streamID, r.streamType, r.expected, r.b)...)
+	for _, p := range group {
+		pb.Queue(s.q.append, appendArgs(p.In.streamID, p.In.streamType, p.In.expected, p.In.b)...)
 	}
 	br := s.pool.SendBatch(ctx, &pb)
 	outs := make([]outcome, len(group))

@@ -7,9 +7,10 @@ import (
 	"testing"
 
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/events/internal/groupcommit"
 )
 
-func groupReq(t *testing.T, stream string, exp events.ExpectedVersion, n int) *appendReq {
+func groupReq(t *testing.T, stream string, exp events.ExpectedVersion, n int) *pending {
 	t.Helper()
 	evs := make([]events.Envelope, n)
 	for i := range evs {
@@ -19,7 +20,8 @@ func groupReq(t *testing.T, stream string, exp events.ExpectedVersion, n int) *a
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &appendReq{ctx: context.Background(), streamID: stream, streamType: events.StreamTypeOf(stream), expected: exp, b: b, done: make(chan appendResp, 1)}
+	return groupcommit.NewPending[appendReq, events.AppendResult](context.Background(),
+		appendReq{streamID: stream, streamType: events.StreamTypeOf(stream), expected: exp, b: b})
 }
 
 // TestGroupCommitKeepsEachAppendsAnswer drives the committer with a group directly: refusals stay
@@ -28,7 +30,7 @@ func groupReq(t *testing.T, stream string, exp events.ExpectedVersion, n int) *a
 func TestGroupCommitKeepsEachAppendsAnswer(t *testing.T) {
 	s := openTest(t, Config{})
 	a, b := events.NewStreamID("suite", "thing"), events.NewStreamID("suite", "thing")
-	group := []*appendReq{
+	group := []*pending{
 		groupReq(t, a, events.NoStream, 2),
 		groupReq(t, b, events.NoStream, 1),
 		groupReq(t, a, events.NoStream, 1), // sees the first append of the same transaction: conflict
@@ -41,7 +43,11 @@ func TestGroupCommitKeepsEachAppendsAnswer(t *testing.T) {
 	}{{2, false}, {1, false}, {0, true}, {4, false}}
 	var prevLast int64
 	for i, r := range group {
-		resp := <-r.done
+		res, err := r.Wait()
+		resp := struct {
+			res events.AppendResult
+			err error
+		}{res, err}
 		var vc *events.VersionConflictError
 		switch {
 		case want[i].conflict:
@@ -61,10 +67,14 @@ func TestGroupCommitKeepsEachAppendsAnswer(t *testing.T) {
 	// A stream id PostgreSQL cannot store (NUL byte) raises inside the group.
 	c := events.NewStreamID("suite", "thing")
 	bad := groupReq(t, "suite-thing-\x00bad", events.Any, 1)
-	group = []*appendReq{groupReq(t, c, events.NoStream, 1), bad, groupReq(t, c, events.Exact(1), 1)}
+	group = []*pending{groupReq(t, c, events.NoStream, 1), bad, groupReq(t, c, events.Exact(1), 1)}
 	s.commitGroup(group)
 	for i, r := range group {
-		resp := <-r.done
+		res, err := r.Wait()
+		resp := struct {
+			res events.AppendResult
+			err error
+		}{res, err}
 		if r == bad {
 			var ie *events.InvalidEventError
 			if !errors.As(resp.err, &ie) {

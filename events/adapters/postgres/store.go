@@ -71,6 +71,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/events/internal/groupcommit"
 )
 
 // Config configures the PostgreSQL event store.
@@ -143,8 +144,7 @@ type Store struct {
 	stopLsn  context.CancelFunc
 	wake     notifier
 
-	reqs          chan *appendReq // to the committer (group.go)
-	committerDone chan struct{}
+	committer *groupcommit.Committer[appendReq, events.AppendResult] // group.go
 }
 
 var _ events.EventStore = (*Store)(nil)
@@ -206,7 +206,7 @@ func (s *Store) Close() error {
 		return nil
 	}
 	close(s.done)
-	<-s.committerDone // the transaction in flight finishes and is answered before the pool closes
+	<-s.committer.Stopped() // the transaction in flight finishes and is answered before the pool closes
 	s.listenMu.Lock()
 	if s.stopLsn != nil {
 		s.stopLsn()

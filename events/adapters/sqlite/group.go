@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/events/internal/groupcommit"
 )
 
 // Group commit.
@@ -20,17 +21,12 @@ import (
 const maxGroupAppends = 256
 
 type appendReq struct {
-	ctx      context.Context
 	streamID string
 	expected events.ExpectedVersion
 	evs      []events.Envelope
-	done     chan appendResp
 }
 
-type appendResp struct {
-	res events.AppendResult
-	err error
-}
+type pending = groupcommit.Pending[appendReq, events.AppendResult]
 
 // stmts are the append path's prepared statements (on the single write connection).
 type stmts struct {
@@ -73,83 +69,30 @@ func (st *stmts) close() error {
 }
 
 func (s *Store) startCommitter() {
-	s.reqs = make(chan *appendReq, maxGroupAppends)
-	s.committerDone = make(chan struct{})
-	go s.commitLoop()
+	s.committer = groupcommit.Start(groupcommit.Config[appendReq]{MaxCalls: maxGroupAppends}, s.closed, events.ErrClosed, s.commitGroup)
 }
 
-// submit queues an append and waits for its answer. Once taken by the committer, the append is
-// answered even if the caller's context ends: it may already be committed.
-func (s *Store) submit(ctx context.Context, r *appendReq) (events.AppendResult, error) {
-	r.done = make(chan appendResp, 1)
-	select {
-	case s.reqs <- r:
-	case <-ctx.Done():
-		return events.AppendResult{}, ctx.Err()
-	case <-s.closed:
-		return events.AppendResult{}, events.ErrClosed
-	}
-	resp := <-r.done
-	return resp.res, resp.err
-}
-
-func (s *Store) commitLoop() {
-	defer close(s.committerDone)
-	for {
-		var first *appendReq
-		select {
-		case first = <-s.reqs:
-		case <-s.closed:
-			for {
-				select {
-				case r := <-s.reqs:
-					r.done <- appendResp{err: events.ErrClosed}
-				default:
-					return
-				}
-			}
-		}
-		group := []*appendReq{first}
-	drain:
-		for len(group) < maxGroupAppends {
-			select {
-			case r := <-s.reqs:
-				group = append(group, r)
-			default:
-				break drain
-			}
-		}
-		s.commitGroup(group)
-	}
-}
-
-func (s *Store) commitGroup(group []*appendReq) {
-	live := group[:0]
-	for _, r := range group {
-		if err := r.ctx.Err(); err != nil {
-			r.done <- appendResp{err: err} // gave up before its turn: nothing written
-			continue
-		}
-		live = append(live, r)
-	}
-	if len(live) == 0 {
-		return
-	}
-	resps, err := s.runGroup(live)
-	for i, r := range live {
+func (s *Store) commitGroup(group []*pending) {
+	resps, err := s.runGroup(group)
+	for i, p := range group {
 		if err != nil {
-			r.done <- appendResp{err: err}
+			p.Reply(events.AppendResult{}, err)
 			continue
 		}
-		r.done <- resps[i]
+		p.Reply(resps[i].res, resps[i].err)
 	}
 	if err == nil {
 		s.wake()
 	}
 }
 
+type appendResp struct {
+	res events.AppendResult
+	err error
+}
+
 // runGroup commits the group; an error means nothing of it was committed.
-func (s *Store) runGroup(group []*appendReq) ([]appendResp, error) {
+func (s *Store) runGroup(group []*pending) ([]appendResp, error) {
 	// Not tied to one caller: the transaction serves them all.
 	ctx := context.Background()
 	s.writeMu.Lock()
@@ -171,7 +114,7 @@ func (s *Store) runGroup(group []*appendReq) ([]appendResp, error) {
 				return nil, fmt.Errorf("sqlite: savepoint: %w", err)
 			}
 		}
-		res, next, err := s.appendInTx(ctx, tx, s.st, head, r)
+		res, next, err := s.appendInTx(ctx, tx, s.st, head, &r.In)
 		resps[i] = appendResp{res, err}
 		switch {
 		case err != nil && single:

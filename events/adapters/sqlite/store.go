@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/events/internal/groupcommit"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
@@ -69,9 +70,8 @@ type Store struct {
 	notify   chan struct{} // closed and replaced after every commit
 	closed   chan struct{}
 
-	st            *stmts
-	reqs          chan *appendReq // to the committer (group.go)
-	committerDone chan struct{}
+	st        *stmts
+	committer *groupcommit.Committer[appendReq, events.AppendResult] // group.go
 }
 
 const schema = `
@@ -172,7 +172,7 @@ func (s *Store) Close() error {
 		close(s.closed)
 	}
 	s.notifyMu.Unlock()
-	<-s.committerDone // the transaction in flight finishes and is answered first
+	<-s.committer.Stopped() // the transaction in flight finishes and is answered first
 	return errors.Join(s.st.close(), s.r.Close(), s.w.Close())
 }
 
@@ -224,7 +224,7 @@ func (s *Store) Append(ctx context.Context, streamID string, expected events.Exp
 	if len(evs) == 0 {
 		return events.AppendResult{}, &events.InvalidEventError{Index: -1, Name: "events", Reason: "batch is empty"}
 	}
-	return s.submit(ctx, &appendReq{ctx: ctx, streamID: streamID, expected: expected, evs: evs})
+	return s.committer.Submit(ctx, appendReq{streamID: streamID, expected: expected, evs: evs})
 }
 
 // appendInTx runs one append inside the committer's transaction, after head. It returns the
