@@ -143,3 +143,37 @@ func TableName(base string, gen int64) string { return base + "_g" + strconv.For
 
 // ErrUnknownProjection is returned for a projection name that is not registered.
 var ErrUnknownProjection = errors.New("unknown projection")
+
+// Begin starts a transaction bound to generation gen. On SQLite it takes the write lock at once
+// (the database is opened with _txlock=immediate).
+func (db *DB) Begin(ctx context.Context, gen int64) (*Tx, error) {
+	tx, err := db.SQL.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	return &Tx{Tx: tx, Dialect: db.Dialect, Generation: gen}, nil
+}
+
+// PointViews (re)creates the view of each of p's tables over the transaction's generation: after
+// the transaction commits, queries read that generation.
+func PointViews(ctx context.Context, tx *Tx, p Projection) error {
+	for _, base := range p.Tables() {
+		if _, err := tx.ExecContext(ctx, "DROP VIEW IF EXISTS "+base); err != nil {
+			return fmt.Errorf("dropping view %s: %w", base, err)
+		}
+		if _, err := tx.ExecContext(ctx, "CREATE VIEW "+base+" AS SELECT * FROM "+tx.Table(base)); err != nil {
+			return fmt.Errorf("creating view %s: %w", base, err)
+		}
+	}
+	return nil
+}
+
+// DropGeneration drops p's tables of generation gen (their indexes go with them).
+func DropGeneration(ctx context.Context, tx *Tx, p Projection, gen int64) error {
+	for _, base := range p.Tables() {
+		if _, err := tx.ExecContext(ctx, "DROP TABLE IF EXISTS "+TableName(base, gen)); err != nil {
+			return fmt.Errorf("dropping %s: %w", TableName(base, gen), err)
+		}
+	}
+	return nil
+}
