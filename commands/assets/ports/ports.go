@@ -20,10 +20,16 @@ type Config struct {
 	Log          *slog.Logger // 5xx are logged here
 }
 
+// Mux is where routes go: an *http.ServeMux, or a wrapper that also records the patterns (the
+// OpenAPI coverage test).
+type Mux interface {
+	Handle(pattern string, handler http.Handler)
+}
+
 // Register adds the asset command routes to mux. store is the guarded event store; claims
 // (the importer's live *domain.Index) refuses a second live asset with the same strong
 // identifier, and may be nil.
-func Register(mux *http.ServeMux, store es.Store, claims app.Claims, cfg Config) error {
+func Register(mux Mux, store es.Store, claims app.Claims, cfg Config) error {
 	sch, err := httpcmd.LoadSchemas(cfg.Schemas)
 	if err != nil {
 		return err

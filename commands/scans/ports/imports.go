@@ -98,10 +98,15 @@ func (im *Imports) Close() {
 	im.wg.Wait()
 }
 
+// Mux is where routes go: an *http.ServeMux, or a wrapper that also records the patterns.
+type Mux interface {
+	Handle(pattern string, handler http.Handler)
+}
+
 // Register adds the routes to mux.
-func (im *Imports) Register(mux *http.ServeMux) {
-	mux.HandleFunc("POST /v1/scans/imports", im.post)
-	mux.HandleFunc("GET /v1/scans/{id}/import", im.get)
+func (im *Imports) Register(mux Mux) {
+	mux.Handle("POST /v1/scans/imports", http.HandlerFunc(im.post))
+	mux.Handle("GET /v1/scans/{id}/import", http.HandlerFunc(im.get))
 }
 
 var formatRe = regexp.MustCompile(`^[a-z][a-z0-9]{1,31}$`)

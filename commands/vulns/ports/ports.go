@@ -19,8 +19,14 @@ type Config struct {
 	Log          *slog.Logger // 5xx are logged here
 }
 
+// Mux is where routes go: an *http.ServeMux, or a wrapper that also records the patterns (the
+// OpenAPI coverage test).
+type Mux interface {
+	Handle(pattern string, handler http.Handler)
+}
+
 // Register adds the finding command routes to mux. store is the guarded event store.
-func Register(mux *http.ServeMux, store es.Store, cfg Config) error {
+func Register(mux Mux, store es.Store, cfg Config) error {
 	sch, err := httpcmd.LoadSchemas(cfg.Schemas)
 	if err != nil {
 		return err
