@@ -7,6 +7,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/socplatform/soc/events"
 )
@@ -20,6 +21,46 @@ type Details struct {
 	Detail   string `json:"detail,omitempty"`
 	Instance string `json:"instance,omitempty"`
 	Field    string `json:"field,omitempty"`
+	// InvalidParams names every request parameter (query string, path segment or header) that
+	// failed, as in RFC 9457's "invalid-params" example; Field is then the first one's name.
+	InvalidParams []InvalidParam `json:"invalid_params,omitempty"`
+}
+
+// InvalidParam is one request parameter that failed and why.
+type InvalidParam struct {
+	Name   string `json:"name"`
+	Reason string `json:"reason"`
+}
+
+// ParamError reports request parameters that are malformed or not allowed (400): a query
+// string filter with a bad value, an unknown parameter, a huge limit. Every failing parameter
+// is listed, so a client fixes them all at once.
+type ParamError struct {
+	Params []InvalidParam
+}
+
+func (e *ParamError) Error() string {
+	var sb strings.Builder
+	for i, p := range e.Params {
+		if i > 0 {
+			sb.WriteString("; ")
+		}
+		sb.WriteString(p.Name)
+		sb.WriteString(": ")
+		sb.WriteString(p.Reason)
+	}
+	return sb.String()
+}
+
+// Kind implements events.KindError.
+func (e *ParamError) Kind() events.Kind { return events.KindInvalid }
+
+// Field implements events.FieldError: the first failing parameter's name.
+func (e *ParamError) Field() string {
+	if len(e.Params) == 0 {
+		return ""
+	}
+	return e.Params[0].Name
 }
 
 // ContentType is the media type of problem documents.
@@ -40,6 +81,7 @@ func From(err error) Details {
 		de *events.DuplicateEventError
 		fe events.FieldError
 		ke events.KindError
+		pe *ParamError
 	)
 	d := Details{}
 	switch {
@@ -70,6 +112,9 @@ func From(err error) Details {
 	d.Detail = err.Error()
 	if errors.As(err, &fe) {
 		d.Field = fe.Field()
+	}
+	if errors.As(err, &pe) {
+		d.InvalidParams = pe.Params
 	}
 	return d
 }

@@ -57,3 +57,14 @@ func TestKindErrorsMapByKind(t *testing.T) {
 		t.Fatalf("%+v", d)
 	}
 }
+
+func TestParamErrorListsEveryParameter(t *testing.T) {
+	err := &ParamError{Params: []InvalidParam{{Name: "limit", Reason: "at most 1000"}, {Name: "sevrity", Reason: "unknown parameter"}}}
+	d := From(fmt.Errorf("query: %w", err))
+	if d.Status != 400 || d.Field != "limit" || len(d.InvalidParams) != 2 || d.InvalidParams[1].Name != "sevrity" {
+		t.Fatalf("%+v", d)
+	}
+	if d.Detail != "query: limit: at most 1000; sevrity: unknown parameter" {
+		t.Fatalf("detail %q", d.Detail)
+	}
+}
