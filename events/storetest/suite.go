@@ -131,6 +131,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("Tombstone", func(t *testing.T) { testTombstone(t, newStore) })
 	t.Run("StreamMetadata", func(t *testing.T) { testMetadata(t, newStore) })
 	t.Run("WaitForAppendWakes", func(t *testing.T) { testWait(t, newStore) })
+	t.Run("QueryEvents", func(t *testing.T) { testQuery(t, newStore) })
 }
 
 func testAppendAndRead(t *testing.T, newStore NewStore) {

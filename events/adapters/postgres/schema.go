@@ -63,6 +63,19 @@ CREATE TABLE IF NOT EXISTS {S}.events (
     CONSTRAINT events_stream_version_key UNIQUE (stream_id, version) INCLUDE (recorded_at)
 );
 
+-- Audit queries (QueryEvents, query.go): each filter in (column, position) order, so a filter and
+-- a position bound read one page in order. Events without a correlation id (NULL) are left out.
+-- recorded_at has no index: it never decreases along positions (append_events), so a time is
+-- found by bisecting the positions, and every index is maintained under the position lock.
+CREATE INDEX IF NOT EXISTS events_type_position_idx ON {S}.events (type, global_position);
+CREATE INDEX IF NOT EXISTS events_actor_position_idx ON {S}.events (actor, global_position);
+CREATE INDEX IF NOT EXISTS events_correlation_position_idx ON {S}.events (correlation_id, global_position)
+    WHERE correlation_id <> '';
+
+-- The recorded_at of the last append, so that recorded_at never decreases along positions even if
+-- the server's clock steps back (append_events); a time window is then a range of positions.
+ALTER TABLE {S}.positions ADD COLUMN IF NOT EXISTS recorded_at timestamptz NOT NULL DEFAULT '-infinity';
+
 CREATE TABLE IF NOT EXISTS {S}.checkpoints (
     name       text        PRIMARY KEY,
     position   bigint      NOT NULL,
@@ -182,11 +195,12 @@ BEGIN
 
     -- 5. Positions, as late as possible: from here to commit this transaction holds the counter's row
     -- lock, so the next append gets its positions only once this one is visible.
-    UPDATE {S}.positions SET last = last + n RETURNING last INTO o_last;
+    -- recorded_at is the database clock read under the counter lock, and never less than the
+    -- previous append's, so it never decreases along global positions (nor along a stream's
+    -- versions), even if the clock steps back.
+    UPDATE {S}.positions SET last = last + n, recorded_at = greatest(recorded_at, clock_timestamp())
+    RETURNING last, recorded_at INTO o_last, o_recorded;
     o_first := o_last - n + 1;
-    -- recorded_at is the database clock read under the counter lock, so it never decreases along
-    -- global positions (nor along a stream's versions).
-    o_recorded := clock_timestamp();
     INSERT INTO {S}.events (global_position, event_id, stream_id, stream_type, version, type, schema_version,
                             occurred_at, recorded_at, correlation_id, causation_id, actor, tenant, trace_parent,
                             data, metadata)

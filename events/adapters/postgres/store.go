@@ -44,8 +44,10 @@
 // recorded_at is the database's clock_timestamp() read while the counter lock is held, the same
 // value for a whole batch. Using the database clock keeps recorded_at comparable across writer
 // processes; reading it under the lock (rather than now(), the transaction start, taken before
-// waiting for the lock) makes it non-decreasing along global positions (unless the server's clock
-// steps back), so "a stream as of time T" is a prefix of the stream.
+// waiting for the lock) makes it non-decreasing along global positions; the counter row also keeps
+// the last recorded_at, and an append never records less (greatest), so that holds even when the
+// server's clock steps back. "A stream as of time T" is a prefix of the stream, and a time window
+// of QueryEvents is a range of positions.
 //
 // # Wake-ups
 //

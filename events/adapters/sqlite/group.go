@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/internal/groupcommit"
@@ -46,7 +47,7 @@ func prepare(ctx context.Context, db *sql.DB) (*stmts, error) {
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
 		{&st.upsertStream, `INSERT INTO streams (stream_id, stream_type, version) VALUES (?, ?, ?)
 			ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version, deleted = 0`},
-		{&st.head, `SELECT COALESCE(MAX(global_position), 0) FROM events`},
+		{&st.head, `SELECT global_position, recorded_at FROM events ORDER BY global_position DESC LIMIT 1`},
 	} {
 		stmt, err := db.PrepareContext(ctx, p.sql)
 		if err != nil {
@@ -102,10 +103,16 @@ func (s *Store) runGroup(group []*pending) ([]appendResp, error) {
 		return nil, fmt.Errorf("sqlite: begin: %w", err)
 	}
 	defer tx.Rollback() //nolint:errcheck // after Commit this is a no-op
-	var head int64
-	if err := tx.StmtContext(ctx, s.st.head).QueryRowContext(ctx).Scan(&head); err != nil {
+	// The head, and the time recorded for it: recorded_at never decreases along positions, even
+	// if the clock steps back or another process with another clock wrote last, so a time window
+	// is a range of positions (QueryEvents relies on it). One recorded_at for the whole group: its
+	// appends commit together.
+	var head, lastRecorded int64
+	err = tx.StmtContext(ctx, s.st.head).QueryRowContext(ctx).Scan(&head, &lastRecorded)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("sqlite: head: %w", err)
 	}
+	recorded := max(time.Now().UTC().Truncate(time.Microsecond).UnixMicro(), lastRecorded)
 	resps := make([]appendResp, len(group))
 	single := len(group) == 1
 	for i, r := range group {
@@ -114,7 +121,7 @@ func (s *Store) runGroup(group []*pending) ([]appendResp, error) {
 				return nil, fmt.Errorf("sqlite: savepoint: %w", err)
 			}
 		}
-		res, next, err := s.appendInTx(ctx, tx, s.st, head, &r.In)
+		res, next, err := s.appendInTx(ctx, tx, s.st, head, recorded, &r.In)
 		resps[i] = appendResp{res, err}
 		switch {
 		case err != nil && single:

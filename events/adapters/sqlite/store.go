@@ -102,6 +102,14 @@ CREATE TABLE IF NOT EXISTS events (
   metadata        TEXT,
   UNIQUE (stream_id, version)
 );
+-- Audit queries (QueryEvents, query.go). global_position is the rowid, which every index of a
+-- rowid table already ends with: (type) is the (type, global_position) order, without storing
+-- the position twice. The correlation index leaves out the events without one. recorded_at has
+-- no index: it never decreases along positions (runGroup), so a time is found by bisecting the
+-- positions, and every index costs appends.
+CREATE INDEX IF NOT EXISTS events_type ON events (type);
+CREATE INDEX IF NOT EXISTS events_actor ON events (actor);
+CREATE INDEX IF NOT EXISTS events_correlation ON events (correlation_id) WHERE correlation_id <> '';
 CREATE TABLE IF NOT EXISTS checkpoints (
   name       TEXT PRIMARY KEY,
   position   INTEGER NOT NULL,
@@ -227,9 +235,10 @@ func (s *Store) Append(ctx context.Context, streamID string, expected events.Exp
 	return s.committer.Submit(ctx, appendReq{streamID: streamID, expected: expected, evs: evs})
 }
 
-// appendInTx runs one append inside the committer's transaction, after head. It returns the
+// appendInTx runs one append inside the committer's transaction, after head, with recorded
+// (Unix microseconds) as its recorded_at. It returns the
 // result and the new head. On error the caller rolls back to the append's savepoint.
-func (s *Store) appendInTx(ctx context.Context, tx *sql.Tx, st *stmts, head int64, r *appendReq) (events.AppendResult, int64, error) {
+func (s *Store) appendInTx(ctx context.Context, tx *sql.Tx, st *stmts, head, recorded int64, r *appendReq) (events.AppendResult, int64, error) {
 	streamID, evs := r.streamID, r.evs
 	if res, dup, err := s.checkDuplicates(ctx, tx, st, streamID, evs); err != nil || dup {
 		return res, head, err
@@ -246,7 +255,6 @@ func (s *Store) appendInTx(ctx context.Context, tx *sql.Tx, st *stmts, head int6
 		return events.AppendResult{}, head, &events.VersionConflictError{StreamID: streamID, Expected: r.expected, Actual: liveVersion(row), Exists: row.exists()}
 	}
 	insert := tx.StmtContext(ctx, st.insert)
-	recorded := time.Now().UTC().Truncate(time.Microsecond).UnixMicro()
 	for i, e := range evs {
 		var meta any
 		if len(e.Metadata) > 0 {
@@ -421,25 +429,38 @@ func (s *Store) ReadStream(ctx context.Context, streamID string, opts events.Rea
 // ReadAll implements events.EventStore.
 func (s *Store) ReadAll(ctx context.Context, after int64, limit int) ([]events.Envelope, error) {
 	limit = events.NormalizeLimit(limit)
-	conn, err := s.r.Conn(ctx)
+	out, err := s.queryRaw(ctx, readAllSQL, []any{after, int64(limit)}, min(limit, 512))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: read all: %w", err)
 	}
+	return out, nil
+}
+
+// queryRaw runs a query of eventColumns. $all is what relays and projections read in bulk: rows
+// are read through the driver directly, skipping database/sql's per-column conversion, which was
+// a third of the relay's CPU. One statement: one snapshot.
+func (s *Store) queryRaw(ctx context.Context, query string, args []any, capHint int) ([]events.Envelope, error) {
+	conn, err := s.r.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
 	defer conn.Close()
+	named := make([]driver.NamedValue, len(args))
+	for i, a := range args {
+		named[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
+	}
 	var out []events.Envelope
-	// $all is what relays and projections read in bulk: rows are read through the driver directly,
-	// skipping database/sql's per-column conversion, which was a third of the relay's CPU.
 	err = conn.Raw(func(dc any) error {
 		q, ok := dc.(driver.QueryerContext)
 		if !ok {
 			return fmt.Errorf("driver %T cannot query", dc)
 		}
-		rows, err := q.QueryContext(ctx, readAllSQL, []driver.NamedValue{{Ordinal: 1, Value: after}, {Ordinal: 2, Value: int64(limit)}})
+		rows, err := q.QueryContext(ctx, query, named)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
-		out = make([]events.Envelope, 0, min(limit, 512))
+		out = make([]events.Envelope, 0, capHint)
 		dest := make([]driver.Value, 15)
 		for {
 			if err := rows.Next(dest); err != nil {
@@ -456,7 +477,7 @@ func (s *Store) ReadAll(ctx context.Context, after int64, limit int) ([]events.E
 		}
 	})
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: read all: %w", err)
+		return nil, err
 	}
 	return out, nil
 }

@@ -3,8 +3,9 @@
 // registered anywhere, and it is not checked by the storetest contract suite. It implements the
 // port faithfully enough for those tests: appends with expected versions (atomic per batch,
 // idempotent re-append of the same event ids), ReadStream, ReadAll in position order, HeadPosition,
-// WaitForAppend woken by a channel, stream metadata, soft delete and tombstone. It also keeps named
-// checkpoints (LoadCheckpoint/SaveCheckpoint), like the real adapters do for the Kafka relay.
+// WaitForAppend woken by a channel, stream metadata, soft delete and tombstone, and QueryEvents
+// (by scanning). It also keeps named checkpoints (LoadCheckpoint/SaveCheckpoint), like the real
+// adapters do for the Kafka relay.
 //
 // Like an adapter it does not validate envelopes: wrap it with events.Guard for that.
 package memstore
@@ -117,7 +118,7 @@ func (s *Store) Append(ctx context.Context, streamID string, expected events.Exp
 			}
 		}
 	}
-	now := s.now().UTC()
+	now := s.now().UTC().Truncate(time.Microsecond) // what the real stores keep
 	var res events.AppendResult
 	for i, e := range evs {
 		st.version++
@@ -338,4 +339,36 @@ func (s *Store) SaveCheckpoint(ctx context.Context, name string, pos int64) erro
 	defer s.mu.Unlock()
 	s.checkpoints[name] = pos
 	return nil
+}
+
+var _ events.EventQuerier = (*Store)(nil)
+
+// QueryEvents implements events.EventQuerier by scanning every event (a test double: no indexes).
+func (s *Store) QueryEvents(ctx context.Context, q events.EventQuery) ([]events.Envelope, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	q, err := q.Normalize()
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, events.ErrClosed
+	}
+	var out []events.Envelope
+	for i := range s.all {
+		j := i
+		if q.Backwards {
+			j = len(s.all) - 1 - i
+		}
+		if q.Matches(&s.all[j]) {
+			out = append(out, s.all[j])
+			if len(out) == q.Limit {
+				break
+			}
+		}
+	}
+	return out, nil
 }
