@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -32,6 +33,13 @@ type Config struct {
 	RiskExpiryInterval time.Duration // --risk-expiry-interval, SOC_RISK_EXPIRY_INTERVAL
 	// SLAPolicyFile is a JSON SLA policy ({"days": {"critical": 7, …}, "by_criticality": {…}}).
 	SLAPolicyFile string // --sla-policy, SOC_SLA_POLICY
+	// ReadSchema is the PostgreSQL schema of the read models (with --postgres-url; the embedded
+	// default keeps them in <data>/readmodel.db).
+	ReadSchema string // --read-schema, SOC_READ_SCHEMA
+	// QueryMaxWait bounds how long a read with min_position waits for the projections.
+	QueryMaxWait time.Duration // --query-max-wait, SOC_QUERY_MAX_WAIT
+	// ProjectionBatch is the most events a projection applies in one transaction.
+	ProjectionBatch int // --projection-batch, SOC_PROJECTION_BATCH
 }
 
 // bindFlags declares the flags shared by every sub-command that opens the store, with their
@@ -42,6 +50,12 @@ func bindFlags(fs *flag.FlagSet, c *Config, serve bool) {
 	fs.StringVar(&c.PostgresSchema, "postgres-schema", env("SOC_POSTGRES_SCHEMA", "soc"), "PostgreSQL schema holding the event store (SOC_POSTGRES_SCHEMA)")
 	fs.StringVar(&c.SQLiteSync, "sqlite-synchronous", env("SOC_SQLITE_SYNCHRONOUS", "FULL"), "SQLite synchronous mode, FULL or NORMAL (SOC_SQLITE_SYNCHRONOUS)")
 	fs.StringVar(&c.LogLevel, "log-level", env("SOC_LOG_LEVEL", "info"), "debug, info, warn or error (SOC_LOG_LEVEL)")
+	fs.StringVar(&c.ReadSchema, "read-schema", env("SOC_READ_SCHEMA", "soc_read"), "PostgreSQL schema holding the read models (SOC_READ_SCHEMA)")
+	pb, err := strconv.Atoi(env("SOC_PROJECTION_BATCH", "1000"))
+	if err != nil {
+		pb = -1 // reported by Validate
+	}
+	fs.IntVar(&c.ProjectionBatch, "projection-batch", pb, "most events a projection applies in one transaction (SOC_PROJECTION_BATCH)")
 	if !serve {
 		return
 	}
@@ -68,12 +82,19 @@ func bindFlags(fs *flag.FlagSet, c *Config, serve bool) {
 		re = -1 // reported by Validate
 	}
 	fs.DurationVar(&c.RiskExpiryInterval, "risk-expiry-interval", re, "how often expired risk acceptances reopen their findings (SOC_RISK_EXPIRY_INTERVAL)")
+	qw, err := time.ParseDuration(env("SOC_QUERY_MAX_WAIT", "5s"))
+	if err != nil {
+		qw = -1 // reported by Validate
+	}
+	fs.DurationVar(&c.QueryMaxWait, "query-max-wait", qw, "longest a read with min_position waits for the read models to catch up before 503 (SOC_QUERY_MAX_WAIT)")
 	d, err := time.ParseDuration(env("SOC_SHUTDOWN_TIMEOUT", "30s"))
 	if err != nil {
 		d = -1 // reported by Validate
 	}
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", d, "how long a graceful shutdown may take (SOC_SHUTDOWN_TIMEOUT)")
 }
+
+var readSchemaRe = regexp.MustCompile(`^[a-z_][a-z0-9_]{0,62}$`)
 
 func env(name, def string) string {
 	if v, ok := os.LookupEnv(name); ok {
@@ -113,8 +134,19 @@ func (c *Config) Validate(serve bool) error {
 	default:
 		errs = append(errs, fmt.Errorf("--log-level/SOC_LOG_LEVEL: %q is not debug, info, warn or error", c.LogLevel))
 	}
+	if !readSchemaRe.MatchString(c.ReadSchema) {
+		errs = append(errs, fmt.Errorf("--read-schema/SOC_READ_SCHEMA: %q is not a lower-case SQL identifier", c.ReadSchema))
+	} else if c.PostgresURL != "" && c.ReadSchema == c.PostgresSchema {
+		errs = append(errs, errors.New("--read-schema/SOC_READ_SCHEMA: must differ from --postgres-schema (read models are rebuilt and swapped; the events are not)"))
+	}
+	if c.ProjectionBatch < 1 || c.ProjectionBatch > 10000 {
+		errs = append(errs, errors.New("--projection-batch/SOC_PROJECTION_BATCH: must be between 1 and 10000"))
+	}
 	if !serve {
 		return errors.Join(errs...)
+	}
+	if c.QueryMaxWait <= 0 || c.QueryMaxWait > time.Minute {
+		errs = append(errs, errors.New("--query-max-wait/SOC_QUERY_MAX_WAIT: must be a positive duration of at most 1m"))
 	}
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		errs = append(errs, fmt.Errorf("--http/SOC_HTTP_ADDR: %q is not host:port", c.HTTPAddr))

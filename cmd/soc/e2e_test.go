@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -28,6 +29,15 @@ import (
 var socBin string
 
 func TestMain(m *testing.M) {
+	flag.Parse()
+	if f := flag.Lookup("test.run"); f != nil && f.Value.String() == "^$" {
+		// Benchmarks only (make bench): they run the node in this process, no binary needed.
+		code := m.Run()
+		if benchSrv != nil {
+			benchSrv.stop()
+		}
+		os.Exit(code)
+	}
 	dir, err := os.MkdirTemp("", "soc-e2e")
 	if err != nil {
 		panic(err)

@@ -36,8 +36,11 @@ require (
 )
 
 require (
+	github.com/gorilla/websocket v1.5.3
 	github.com/socplatform/soc/commands v0.0.0
 	github.com/socplatform/soc/events v0.0.0
+	github.com/socplatform/soc/projections v0.0.0
+	github.com/socplatform/soc/query-api v0.0.0
 	github.com/socplatform/soc/schemas v0.0.0
 )
 
@@ -45,5 +48,7 @@ require (
 replace (
 	github.com/socplatform/soc/commands => ../../commands
 	github.com/socplatform/soc/events => ../../events
+	github.com/socplatform/soc/projections => ../../projections
+	github.com/socplatform/soc/query-api => ../../query-api
 	github.com/socplatform/soc/schemas => ../../schemas
 )

@@ -1,10 +1,14 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
+	"net"
 	"net/http"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -66,6 +70,34 @@ func registerRelayMetrics(reg *prometheus.Registry, m *kafkalog.RelayMetrics) {
 	)
 }
 
+// routes is the node's ServeMux, remembering its patterns: the OpenAPI coverage test compares
+// them with the document.
+type routes struct {
+	*http.ServeMux
+	mu       sync.Mutex
+	patterns []string
+}
+
+func newRoutes() *routes { return &routes{ServeMux: http.NewServeMux()} }
+
+func (r *routes) Handle(pattern string, h http.Handler) {
+	r.mu.Lock()
+	r.patterns = append(r.patterns, pattern)
+	r.mu.Unlock()
+	r.ServeMux.Handle(pattern, h)
+}
+
+func (r *routes) HandleFunc(pattern string, f func(http.ResponseWriter, *http.Request)) {
+	r.Handle(pattern, http.HandlerFunc(f))
+}
+
+// Patterns returns the registered patterns.
+func (r *routes) Patterns() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.patterns...)
+}
+
 func newRouter(a *app, checks map[string]readiness, shuttingDown *atomic.Bool) http.Handler {
 	mux := a.mux
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -94,7 +126,7 @@ func newRouter(a *app, checks map[string]readiness, shuttingDown *atomic.Bool) h
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		problem.Write(w, r, problem.New(http.StatusNotFound, "not-found", "Not found", "no route for "+r.Method+" "+r.URL.Path))
 	})
-	return instrument(mux)
+	return instrument(mux.ServeMux)
 }
 
 // instrument records metrics by route pattern (never by raw path: ids would explode the
@@ -130,6 +162,19 @@ type statusRecorder struct {
 func (s *statusRecorder) WriteHeader(code int) {
 	s.status = code
 	s.ResponseWriter.WriteHeader(code)
+}
+
+// Unwrap lets http.ResponseController reach the connection (flushes, deadlines).
+func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// Hijack hands the connection to a WebSocket upgrade; the request counts as 101.
+func (s *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	h, ok := s.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("the connection cannot be hijacked")
+	}
+	s.status = http.StatusSwitchingProtocols
+	return h.Hijack()
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

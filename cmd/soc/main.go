@@ -19,6 +19,11 @@ Usage:
   soc events stream STREAM_ID [flags]    print one stream's events as JSON lines
   soc import FILE [--format auto] [--server URL]  upload a scanner report, wait, print the summary
   soc feeds import nvd|kev|epss FILE     import a CVE feed; findings get KEV/EPSS enrichment events
+  soc projections status [NAME…] [--json]   read models: generation, position, lag, parked events
+  soc projections retry NAME             retry the event a projection is parked on
+  soc projections skip NAME --event ID --reason TEXT   skip it (an audited ProjectionEventSkipped)
+  soc projections dump [NAME]            print a read model as sorted text (diff a model and a rebuild)
+  soc replay --projection NAME|all       rebuild read models beside the live ones, then swap atomically
   soc cvss VECTOR…                       score CVSS v3.0/v3.1/v4.0 vectors, one JSON object per line
   soc version                            print the version
 
@@ -41,6 +46,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runImport(args[1:], stdout, stderr)
 	case "feeds":
 		return runFeeds(args[1:], stdout, stderr)
+	case "projections":
+		return runProjections(args[1:], stdout, stderr)
+	case "replay":
+		return runReplay(args[1:], stdout, stderr)
 	case "cvss":
 		return runCVSS(args[1:], stdout, stderr)
 	case "version", "--version":

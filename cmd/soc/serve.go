@@ -40,12 +40,23 @@ var targets = map[string]target{
 		describe: "the write API: finding and asset commands (POST /v1/findings/{id}/…, /v1/assets…) and scanner report imports (POST /v1/scans/imports)",
 		start:    startCommands,
 	},
+	"projections": {
+		describe: "projection runners: apply the log to the read models (assets, findings, scans, cves) in <data>/readmodel.db or the --read-schema PostgreSQL schema; from Kafka consumer groups when SOC_KAFKA_BROKERS is set",
+		start:    startProjections,
+	},
+	"query": {
+		describe: "the read API: GET /v1/assets, /v1/findings, /v1/scans, /v1/cves, audit (/v1/streams/{id}/events, /v1/events), /openapi.json and live updates on /ws",
+		start:    startQuery,
+	},
 	"relay": {
 		describe:   "publishes the event store to Kafka topics soc.<context>.events in global order (needs SOC_KAFKA_BROKERS; with the embedded log the store itself is the log)",
 		needsKafka: true,
 		start:      startRelay,
 	},
 }
+
+// onRoutes, when set (tests), receives the node's route patterns once they are all registered.
+var onRoutes func(patterns []string)
 
 // app is what the targets share.
 type app struct {
@@ -55,12 +66,15 @@ type app struct {
 	backend backend
 	kind    string
 	metrics *prometheus.Registry
-	mux     *http.ServeMux // targets add their routes before the node starts serving
+	mux     *routes // targets add their routes before the node starts serving
 	wg      sync.WaitGroup
 
 	// drains are called, in order, after the node's last event is appended and before the
 	// workers are cancelled, so that the shutdown event itself reaches Kafka.
 	drains []func(ctx context.Context, upTo int64)
+	// closers run, in reverse order, once the workers have stopped.
+	closers []func()
+	read    *readSide
 }
 
 func runServe(args []string, stdout, stderr io.Writer) int {
@@ -112,7 +126,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, ready chan<- stri
 	}
 	var shuttingDown atomic.Bool
 	checks := map[string]readiness{"event_store": storeReadiness(store)}
-	a.mux = http.NewServeMux()
+	a.mux = newRoutes()
 	workers, cancelWorkers := context.WithCancel(context.Background())
 	defer cancelWorkers()
 	for _, name := range targetNames() {
@@ -142,6 +156,9 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, ready chan<- stri
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	if onRoutes != nil {
+		onRoutes(a.mux.Patterns())
 	}
 	httpErr := make(chan error, 1)
 	go func() { httpErr <- srv.Serve(ln) }()
@@ -195,6 +212,9 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, ready chan<- stri
 	case <-done:
 	case <-shutdownCtx.Done():
 		log.Warn("workers did not stop within the shutdown timeout; un-checkpointed work is redone on the next start")
+	}
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		a.closers[i]()
 	}
 	log.Info("stopped", "uptime", time.Since(started).Round(time.Millisecond).String())
 	return nil

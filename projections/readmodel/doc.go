@@ -1,5 +1,67 @@
 // Package readmodel holds the read models of the platform's contexts — assets, findings, scans
 // and the CVE catalogue — as projections (projections.Projection) writing SQLite or PostgreSQL
-// tables, the queries the query API runs over them, and pure fold functions that rebuild one
-// asset or finding from its stream (point-in-time reads, as_of).
+// tables, the queries the query API runs over them (Reader), and pure fold functions that
+// rebuild one asset or finding from its stream (FoldAsset, FoldFinding: point-in-time reads,
+// as_of).
+//
+// # Projections and tables
+//
+//	assets    (context assets)  assets          one row per asset stream
+//	findings  (context vulns)   findings        one row per finding stream (Finding* events)
+//	                            finding_cves    (finding_id, cve), finding_cwes (finding_id, cwe)
+//	                            asset_findings  per asset: open findings by severity, KEV count,
+//	                                            risk points (thousandths) by severity
+//	scans     (context scans)   scans           one row per import, keyed by scan id
+//	cves      (context vulns)   cves            one row per CVE, keyed by CVE id (CVE* events)
+//
+// Both dialects share one DDL and one code path: times are BIGINT unix microseconds, booleans
+// INTEGER 0/1, lists and objects JSON TEXT ("" when empty); key and sort text columns compare
+// bytewise on both (COLLATE "C" on PostgreSQL). Columns the lists sort on are NOT NULL so that
+// keyset pagination compares plain values: a finding without a due date stores due_at =
+// MaxInt64 (it sorts after every date and never matches "due before"), a missing CVSS or EPSS
+// score is -1. The tables are this package's; read them through Reader.
+//
+// # Apply: one load, an in-memory fold, multi-row writes
+//
+// Per batch a projection collects the keys its events touch, loads those rows in one
+// SELECT … WHERE id IN (…), folds the events into them in memory with the same pure functions
+// FoldAsset and FoldFinding use (so an as_of read and the table never disagree), and writes the
+// changed rows back with multi-row INSERT … ON CONFLICT (id) DO UPDATE statements cut into
+// chunks of fixed sizes (so the statement texts repeat: pgx's per-connection cache and
+// SQLite's per-batch prepared statements are reused; every statement stays under SQLite's
+// 32766 bind parameters). The findings projection then rewrites finding_cves/finding_cwes only
+// for findings whose lists changed and recomputes asset_findings, with one aggregate statement
+// per batch, for the assets whose open findings or points the batch changed — computed from the
+// findings table, so an incremental model equals a rebuild whatever the batch boundaries.
+//
+// A handled event whose data cannot be decoded, or that comes before its stream's first event
+// (a finding event before FindingOpened, an asset event before AssetRegistered), is a poison
+// event: Apply returns it as a *projections.EventError. Unknown event types are ignored.
+//
+// # Risk score
+//
+// A finding scores points while it is open (open, reopened, triaged, in_remediation):
+//
+//	points = base(severity) × (2 if KEV-listed) × (1 + EPSS)      EPSS 0 when unknown
+//	base   = critical 10, high 5, medium 2, low 0.5, info 0
+//
+// rounded to 0.001 (stored as integer thousandths, so sums are exact). An asset's score is
+//
+//	score = min(100, Σ points of its open findings × criticality factor)
+//	factor = critical 1.5, high 1.2, medium 1.0, low 0.8, not classified 1.0
+//
+// Risk.Components lists the points per severity (critical … info), their sum ("points") and
+// "criticality_factor", so min(100, points × criticality_factor) recomputes Score. The score
+// is computed in SQL from asset_findings and the asset's stored factor, so sorting by risk and
+// the MinRisk filter run in the database and agree with the returned Score.
+//
+// # Queries
+//
+// Reader reads the views (never a generation). Filters are those of FindingQuery, AssetQuery
+// and ScanQuery; every value is a bind parameter and sort columns come from fixed maps. Lists
+// are keyset-paginated: Key.Value is the sort field's value of the last row (RFC 3339 times,
+// numbers as Go formats them, "" for a missing value; the severity sort, which orders by
+// severity then by the earliest due date, uses "<severity>|<due>"), Key.ID breaks ties, Desc
+// reverses both. List.Limit 0 means DefaultLimit. A bad sort field, limit or cursor is a
+// *QueryError naming the parameter ("sort", "limit", "cursor"); a missing row is ErrNotFound.
 package readmodel

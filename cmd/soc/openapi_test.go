@@ -1,0 +1,61 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/socplatform/soc/query-api/openapi"
+)
+
+// TestOpenAPIDescribesEveryRoute starts a node with every target in this process and compares
+// the routes it registered with the operations of /openapi.json, both ways: a route added
+// without documenting it, or a documented operation nobody serves, fails here.
+func TestOpenAPIDescribesEveryRoute(t *testing.T) {
+	got := make(chan []string, 1)
+	onRoutes = func(p []string) { got <- p }
+	t.Cleanup(func() { onRoutes = nil })
+	cfg := &Config{HTTPAddr: "127.0.0.1:0", DataDir: t.TempDir(), Targets: []string{"all"}, SQLiteSync: "NORMAL", LogLevel: "error",
+		MaxImportBytes: 1 << 20, RiskExpiryInterval: time.Hour, ShutdownTimeout: 30 * time.Second, ReadSchema: "soc_read",
+		QueryMaxWait: time.Second, ProjectionBatch: 100}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), nil) }()
+	var patterns []string
+	select {
+	case patterns = <-got:
+	case err := <-done:
+		t.Fatalf("serve stopped: %v", err)
+	case <-time.After(time.Minute):
+		t.Fatal("the node did not register its routes within a minute")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+
+	documented := map[string]bool{}
+	for _, op := range openapi.Operations() {
+		documented[op.MuxPattern()] = true
+	}
+	served := map[string]bool{}
+	for _, p := range patterns {
+		if p == "/" { // the problem+json 404 for everything else
+			continue
+		}
+		served[p] = true
+		if !documented[p] {
+			t.Errorf("route %q is served but missing from the OpenAPI document", p)
+		}
+	}
+	for p := range documented {
+		if !served[p] {
+			t.Errorf("the OpenAPI document describes %q, which no target serves", p)
+		}
+	}
+	if len(served) < 30 || !served["GET /v1/findings"] || !served["GET /ws"] || !served["POST /v1/scans/imports"] {
+		t.Fatalf("suspiciously few routes recorded: %v", patterns)
+	}
+}

@@ -1,0 +1,321 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/socplatform/soc/projections/readmodel"
+)
+
+// The read side's benchmarks run a whole node in this process (no -race), load it with a
+// generated report of SOC_BENCH_FINDINGS findings (default 100,000) through the import API, and
+// measure the query API and read-your-writes visibility, each beside a baseline measured in the
+// same run. They report figures; they never assert a time.
+
+type benchServer struct {
+	base   string
+	cfg    *Config
+	stop   func()
+}
+
+var (
+	benchOnce sync.Once
+	benchSrv  *benchServer
+	benchErr  error
+)
+
+func benchFindings() int {
+	n, err := strconv.Atoi(os.Getenv("SOC_BENCH_FINDINGS"))
+	if err != nil || n <= 0 {
+		return 100000
+	}
+	return n
+}
+
+// loadedServer starts one node for all the read-side benchmarks and imports the report.
+func loadedServer(b *testing.B) *benchServer {
+	b.Helper()
+	benchOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "soc-readbench")
+		if err != nil {
+			benchErr = err
+			return
+		}
+		cfg := &Config{HTTPAddr: "127.0.0.1:0", DataDir: dir, Targets: []string{"all"}, SQLiteSync: "FULL", LogLevel: "error",
+			MaxImportBytes: 1 << 30, RiskExpiryInterval: time.Hour, ShutdownTimeout: time.Minute, ReadSchema: "soc_read",
+			QueryMaxWait: 5 * time.Second, ProjectionBatch: 1000}
+		ctx, cancel := context.WithCancel(context.Background())
+		ready := make(chan string, 1)
+		done := make(chan error, 1)
+		go func() { done <- serve(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), ready) }()
+		var addr string
+		select {
+		case addr = <-ready:
+		case err := <-done:
+			benchErr = fmt.Errorf("serve: %v", err)
+			cancel()
+			return
+		}
+		s := &benchServer{base: "http://" + addr, cfg: cfg, stop: func() { cancel(); <-done; os.RemoveAll(dir) }}
+		n := benchFindings()
+		report := writeTrivy(b, n, "registry.example/bench:1")
+		start := time.Now()
+		if code := runImport([]string{report, "--server", s.base}, io.Discard, os.Stderr); code != 0 {
+			benchErr = fmt.Errorf("import exited %d", code)
+			return
+		}
+		imported := time.Since(start)
+		// Wait until the projections have applied everything the import wrote.
+		for {
+			_, lag, ok := projectionLag(addr)
+			if ok && lag == 0 {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		fmt.Fprintf(os.Stderr, "read-side bench: %d findings imported in %s, projected %s after the import began\n", n, imported.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
+		benchSrv = s
+	})
+	if benchErr != nil {
+		b.Fatal(benchErr)
+	}
+	return benchSrv
+}
+
+// The query a triage screen sends most: open critical and high findings, most severe first, one
+// page of 50; a quarter of the requests follow a cursor to a later page.
+const triageQuery = "/v1/findings?status=open&severity=critical,high&sort=-severity&limit=50"
+
+// load runs fn from `clients` goroutines for d and reports requests/s and latency percentiles.
+func load(b *testing.B, clients int, d time.Duration, fn func(i int) error) {
+	b.Helper()
+	var mu sync.Mutex
+	var lat []time.Duration
+	var firstErr error
+	deadline := time.Now().Add(d)
+	var wg sync.WaitGroup
+	start := time.Now()
+	for c := 0; c < clients; c++ {
+		wg.Add(1)
+		go func(c int) {
+			defer wg.Done()
+			mine := make([]time.Duration, 0, 4096)
+			for i := c; time.Now().Before(deadline); i += clients {
+				t0 := time.Now()
+				if err := fn(i); err != nil {
+					mu.Lock()
+					if firstErr == nil {
+						firstErr = err
+					}
+					mu.Unlock()
+					return
+				}
+				mine = append(mine, time.Since(t0))
+			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			mu.Unlock()
+		}(c)
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	if firstErr != nil {
+		b.Fatal(firstErr)
+	}
+	reportLatencies(b, lat, elapsed, "requests/s")
+}
+
+func reportLatencies(b *testing.B, lat []time.Duration, elapsed time.Duration, rateUnit string) {
+	slices.Sort(lat)
+	pct := func(p float64) float64 {
+		if len(lat) == 0 {
+			return 0
+		}
+		return float64(lat[min(len(lat)-1, int(float64(len(lat))*p))].Microseconds()) / 1000
+	}
+	if rateUnit != "" {
+		b.ReportMetric(float64(len(lat))/elapsed.Seconds(), rateUnit)
+	}
+	b.ReportMetric(pct(0.50), "p50-ms")
+	b.ReportMetric(pct(0.99), "p99-ms")
+	b.ReportMetric(float64(len(lat)), "samples")
+}
+
+func loadSeconds() time.Duration {
+	if s, err := time.ParseDuration(os.Getenv("SOC_BENCH_LOAD")); err == nil && s > 0 {
+		return s
+	}
+	return 10 * time.Second
+}
+
+// BenchmarkQueryFindings: the filtered, paginated GET /v1/findings through the whole HTTP stack
+// (api), beside the same query run directly on the read model (baseline-sql), 16 clients each.
+func BenchmarkQueryFindings(b *testing.B) {
+	s := loadedServer(b)
+	// Cursors of a few later pages, so that part of the load is deep pagination.
+	var cursors []string
+	next := ""
+	for i := 0; i < 20; i++ {
+		resp, err := http.Get(s.base + triageQuery + next)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var p struct {
+			NextCursor string `json:"next_cursor"`
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&p)
+		resp.Body.Close()
+		if p.NextCursor == "" {
+			break
+		}
+		cursors = append(cursors, p.NextCursor)
+		next = "&cursor=" + p.NextCursor
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	b.Run("api", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			load(b, 16, loadSeconds(), func(i int) error {
+				url := s.base + triageQuery
+				if i%4 == 3 && len(cursors) > 0 {
+					url += "&cursor=" + cursors[i%len(cursors)]
+				}
+				resp, err := client.Get(url)
+				if err != nil {
+					return err
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					return fmt.Errorf("GET %s: %d", url, resp.StatusCode)
+				}
+				return nil
+			})
+		}
+	})
+	b.Run("baseline-sql", func(b *testing.B) {
+		db, err := openReadDB(context.Background(), s.cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer db.SQL.Close()
+		r := readmodel.NewReader(db)
+		q := readmodel.FindingQuery{Severity: []string{"critical", "high"}, Status: []string{"open"},
+			List: readmodel.List{Sort: "severity", Desc: true, Limit: 50}}
+		// The keys of the same later pages, taken from the read model itself.
+		var keys []*readmodel.Key
+		qq := q
+		for i := 0; i < 20; i++ {
+			p, err := r.Findings(context.Background(), qq)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if p.Next == nil {
+				break
+			}
+			keys = append(keys, p.Next)
+			qq.After = p.Next
+		}
+		for i := 0; i < b.N; i++ {
+			load(b, 16, loadSeconds(), func(i int) error {
+				qi := q
+				if i%4 == 3 && len(keys) > 0 {
+					qi.After = keys[i%len(keys)]
+				}
+				p, err := r.Findings(context.Background(), qi)
+				if err == nil {
+					_, err = json.Marshal(p.Items)
+				}
+				return err
+			})
+		}
+	})
+}
+
+// BenchmarkVisibility: from a command's response to the change being visible in a query that does
+// not wait (polling every 0.5 ms), beside the latency of the same GET once visible (the floor).
+func BenchmarkVisibility(b *testing.B) {
+	s := loadedServer(b)
+	resp, err := http.Get(s.base + "/v1/findings?status=open&limit=200&sort=id")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var page struct {
+		Items []struct {
+			ID string `json:"id"`
+		} `json:"items"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&page)
+	resp.Body.Close()
+	if len(page.Items) == 0 {
+		b.Fatal("no open findings to change")
+	}
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 8}}
+	getOwner := func(id string) (string, error) {
+		resp, err := client.Get(s.base + "/v1/findings/" + id)
+		if err != nil {
+			return "", err
+		}
+		defer resp.Body.Close()
+		var f struct {
+			Owner string `json:"owner"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&f)
+		return f.Owner, err
+	}
+	samples := 300
+	var vis, floor []time.Duration
+	var seq int
+	b.ResetTimer()
+	for n := 0; n < b.N; n++ {
+		for i := 0; i < samples; i++ {
+			seq++
+			id := page.Items[seq%len(page.Items)].ID
+			owner := fmt.Sprintf("analyst-%d@example.com", seq)
+			resp, err := client.Post(s.base+"/v1/findings/"+id+"/assign", "application/json", strings.NewReader(`{"owner":"`+owner+`"}`))
+			if err != nil {
+				b.Fatal(err)
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				b.Fatalf("assign: %d", resp.StatusCode)
+			}
+			t0 := time.Now()
+			for {
+				got, err := getOwner(id)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if got == owner {
+					break
+				}
+				if time.Since(t0) > 10*time.Second {
+					b.Fatalf("the assignment of %s never became visible", id)
+				}
+				time.Sleep(500 * time.Microsecond)
+			}
+			vis = append(vis, time.Since(t0))
+			t1 := time.Now()
+			if _, err := getOwner(id); err != nil {
+				b.Fatal(err)
+			}
+			floor = append(floor, time.Since(t1))
+		}
+	}
+	b.StopTimer()
+	slices.Sort(floor)
+	b.ReportMetric(float64(floor[len(floor)/2].Microseconds())/1000, "get-p50-ms")
+	b.ReportMetric(float64(floor[len(floor)*99/100].Microseconds())/1000, "get-p99-ms")
+	reportLatencies(b, vis, 0, "")
+}

@@ -1,0 +1,231 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/events/eventlog"
+	"github.com/socplatform/soc/events/kafkalog"
+	"github.com/socplatform/soc/projections"
+	"github.com/socplatform/soc/projections/readmodel"
+	"github.com/socplatform/soc/projections/runner"
+	"github.com/socplatform/soc/projections/sqldb"
+	queryapi "github.com/socplatform/soc/query-api"
+	"github.com/socplatform/soc/query-api/ws"
+)
+
+// readModels are the platform's projections, in the order they are started and listed.
+func readModels() []projections.Projection {
+	return []projections.Projection{
+		readmodel.NewAssetsProjection(),
+		readmodel.NewFindingsProjection(),
+		readmodel.NewScansProjection(),
+		readmodel.NewCVEsProjection(),
+	}
+}
+
+// projectionByName returns the named projections ("all" = every one).
+func projectionsNamed(name string) ([]projections.Projection, error) {
+	all := readModels()
+	if name == "all" {
+		return all, nil
+	}
+	for _, p := range all {
+		if p.Name() == name {
+			return []projections.Projection{p}, nil
+		}
+	}
+	names := make([]string, 0, len(all))
+	for _, p := range all {
+		names = append(names, p.Name())
+	}
+	return nil, fmt.Errorf("%w %q (known: all, %v)", projections.ErrUnknownProjection, name, names)
+}
+
+// openReadDB opens the read-model database: <data>/readmodel.db on the embedded default (a file
+// of its own, so projection writes never take the event store's write lock), the --read-schema
+// schema of the PostgreSQL database otherwise.
+func openReadDB(ctx context.Context, c *Config) (*projections.DB, error) {
+	if c.PostgresURL != "" {
+		return sqldb.Open(ctx, sqldb.Config{PostgresURL: c.PostgresURL, Schema: c.ReadSchema})
+	}
+	if err := os.MkdirAll(c.DataDir, 0o750); err != nil {
+		return nil, fmt.Errorf("creating data directory: %w", err)
+	}
+	return sqldb.Open(ctx, sqldb.Config{SQLitePath: filepath.Join(c.DataDir, "readmodel.db")})
+}
+
+// readSide is what the projections and query targets share inside one process.
+type readSide struct {
+	db      *projections.DB
+	runners []*runner.Runner // empty when the projections target runs elsewhere
+	hub     *ws.Hub
+}
+
+// readSideOf opens the read side once per process.
+func (a *app) readSideOf(ctx context.Context) (*readSide, error) {
+	if a.read != nil {
+		return a.read, nil
+	}
+	db, err := openReadDB(ctx, a.cfg)
+	if err != nil {
+		return nil, err
+	}
+	a.closers = append(a.closers, func() { _ = db.SQL.Close() })
+	a.read = &readSide{db: db, hub: ws.NewHub(ws.Config{Log: a.log})}
+	return a.read, nil
+}
+
+// startProjections runs one runner per read model: from the store (embedded default) or from a
+// Kafka consumer group per projection.
+func startProjections(ctx context.Context, a *app) (readiness, error) {
+	rs, err := a.readSideOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range readModels() {
+		var consumer eventlog.Consumer
+		if len(a.cfg.KafkaBrokers) > 0 {
+			consumer, err = kafkalog.NewConsumer(kafkalog.ConsumerConfig{
+				Brokers:     a.cfg.KafkaBrokers,
+				Group:       "soc-projection-" + p.Name(),
+				TopicPrefix: a.cfg.KafkaTopicPrefix,
+				Filter:      eventlog.Filter{Contexts: p.Contexts()},
+			})
+			if err != nil {
+				return nil, err
+			}
+		}
+		r, err := runner.New(runner.Config{
+			DB: rs.db, Projection: p, Store: a.store, Consumer: consumer,
+			BatchSize: a.cfg.ProjectionBatch, OnChange: rs.hub.Publish, Log: a.log,
+		})
+		if err != nil {
+			return nil, err
+		}
+		if err := r.Init(ctx); err != nil {
+			return nil, fmt.Errorf("projection %s: %w", p.Name(), err)
+		}
+		rs.runners = append(rs.runners, r)
+		var lastErr atomic.Value
+		lastErr.Store("")
+		a.supervise(ctx, "projection "+p.Name(), &lastErr, r.Run)
+	}
+	registerProjectionMetrics(a.metrics, rs.runners)
+	return func(ctx context.Context) (any, bool) {
+		detail := map[string]any{}
+		for _, r := range rs.runners {
+			st, err := r.Status(ctx)
+			if err != nil {
+				detail[r.Name()] = map[string]any{"error": err.Error()}
+				continue
+			}
+			detail[st.Name] = st
+		}
+		// A lagging or parked projection makes reads stale, not impossible: the node stays ready
+		// and the lag and park are alerted on through /metrics (soc_projection_*).
+		return detail, true
+	}, nil
+}
+
+func registerProjectionMetrics(reg *prometheus.Registry, runners []*runner.Runner) {
+	lag := prometheus.NewDesc("soc_projection_lag_events", "Events the projection trails the event store head.", []string{"projection"}, nil)
+	lagSec := prometheus.NewDesc("soc_projection_lag_seconds", "How long ago the oldest event the projection has not applied was recorded (0 when caught up).", []string{"projection"}, nil)
+	pos := prometheus.NewDesc("soc_projection_position", "Global position up to which the projection has applied the log.", []string{"projection"}, nil)
+	applied := prometheus.NewDesc("soc_projection_events_applied_total", "Events applied by the live generation of the projection.", []string{"projection"}, nil)
+	parked := prometheus.NewDesc("soc_projection_parked", "1 while the projection is parked on a poison event (alert on it).", []string{"projection"}, nil)
+	gen := prometheus.NewDesc("soc_projection_generation", "Live generation of the projection's tables (a rebuild increments it).", []string{"projection"}, nil)
+	reg.MustRegister(collectorFunc{
+		descs: []*prometheus.Desc{lag, lagSec, pos, applied, parked, gen},
+		collect: func(ch chan<- prometheus.Metric) {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			for _, r := range runners {
+				st, err := r.Status(ctx)
+				if err != nil {
+					continue
+				}
+				isParked := 0.0
+				if st.Parked != nil {
+					isParked = 1
+				}
+				ch <- prometheus.MustNewConstMetric(lag, prometheus.GaugeValue, float64(st.LagEvents), st.Name)
+				ch <- prometheus.MustNewConstMetric(lagSec, prometheus.GaugeValue, st.LagSeconds, st.Name)
+				ch <- prometheus.MustNewConstMetric(pos, prometheus.GaugeValue, float64(st.Position), st.Name)
+				ch <- prometheus.MustNewConstMetric(applied, prometheus.CounterValue, float64(st.EventsApplied), st.Name)
+				ch <- prometheus.MustNewConstMetric(parked, prometheus.GaugeValue, isParked, st.Name)
+				ch <- prometheus.MustNewConstMetric(gen, prometheus.GaugeValue, float64(st.Generation), st.Name)
+			}
+		},
+	})
+}
+
+// collectorFunc is a Prometheus collector computed on scrape.
+type collectorFunc struct {
+	descs   []*prometheus.Desc
+	collect func(chan<- prometheus.Metric)
+}
+
+func (c collectorFunc) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range c.descs {
+		ch <- d
+	}
+}
+func (c collectorFunc) Collect(ch chan<- prometheus.Metric) { c.collect(ch) }
+
+// startQuery serves the query API, the audit endpoints, /openapi.json and /ws.
+func startQuery(ctx context.Context, a *app) (readiness, error) {
+	rs, err := a.readSideOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var querier events.EventQuerier = a.store
+	api, err := queryapi.New(queryapi.Config{
+		Reader:      readmodel.NewReader(rs.db),
+		Store:       a.store,
+		Querier:     querier,
+		Waiter:      waiter{a: a, rs: rs},
+		FoldAsset:   readmodel.FoldAsset,
+		FoldFinding: readmodel.FoldFinding,
+		MaxWait:     a.cfg.QueryMaxWait,
+		Log:         a.log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	api.Register(a.mux)
+	a.mux.Handle("GET /ws", rs.hub)
+	a.closers = append(a.closers, rs.hub.Close)
+	return nil, nil
+}
+
+// waiter implements read-your-writes over every projection: from the runners of this process when
+// the projections target runs here, else by polling the read-model database's checkpoints.
+type waiter struct {
+	a  *app
+	rs *readSide
+}
+
+func (w waiter) WaitFor(ctx context.Context, pos int64) error {
+	if len(w.rs.runners) > 0 {
+		for _, r := range w.rs.runners {
+			if err := r.WaitFor(ctx, pos); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, p := range readModels() {
+		if err := runner.WaitPosition(ctx, w.rs.db, w.a.store, p.Name(), pos, 20*time.Millisecond); err != nil {
+			return err
+		}
+	}
+	return nil
+}

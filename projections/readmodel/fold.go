@@ -1,0 +1,824 @@
+package readmodel
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/projections"
+)
+
+// Event types the read models handle (schemas/events/<context>/<Type>.v1.json).
+const (
+	evAssetRegistered          = "AssetRegistered"
+	evAssetUpdated             = "AssetUpdated"
+	evAssetClassified          = "AssetClassified"
+	evAssetLinked              = "AssetLinked"
+	evAssetUnlinked            = "AssetUnlinked"
+	evAssetIdentifiersObserved = "AssetIdentifiersObserved"
+	evAssetRetired             = "AssetRetired"
+	evAssetReactivated         = "AssetReactivated"
+
+	evFindingOpened                = "FindingOpened"
+	evFindingSeen                  = "FindingSeen"
+	evFindingTriaged               = "FindingTriaged"
+	evFindingRemediationStarted    = "FindingRemediationStarted"
+	evFindingResolved              = "FindingResolved"
+	evFindingClosed                = "FindingClosed"
+	evFindingReopened              = "FindingReopened"
+	evFindingMarkedFalsePositive   = "FindingMarkedFalsePositive"
+	evFindingMarkedDuplicate       = "FindingMarkedDuplicate"
+	evFindingRiskAccepted          = "FindingRiskAccepted"
+	evFindingAssigned              = "FindingAssigned"
+	evFindingCommented             = "FindingCommented"
+	evFindingDueDateSet            = "FindingDueDateSet"
+	evFindingExploitabilityChanged = "FindingExploitabilityChanged"
+
+	evScanImportStarted   = "ScanImportStarted"
+	evScanImportCompleted = "ScanImportCompleted"
+	evScanImportFailed    = "ScanImportFailed"
+
+	evCVEPublished   = "CVEPublished"
+	evCVEUpdated     = "CVEUpdated"
+	evCVEListedInKEV = "CVEListedInKEV"
+	evCVEEPSSScored  = "CVEEPSSScored"
+)
+
+// Finding statuses (commands/vulns/domain). The first four are "open": they count toward an
+// asset's open findings, its risk and SLAs.
+const (
+	StatusOpen          = "open"
+	StatusReopened      = "reopened"
+	StatusTriaged       = "triaged"
+	StatusInRemediation = "in_remediation"
+	StatusResolved      = "resolved"
+	StatusClosed        = "closed"
+	StatusFalsePositive = "false_positive"
+	StatusDuplicate     = "duplicate"
+	StatusRiskAccepted  = "risk_accepted"
+)
+
+// OpenStatuses are the statuses of a finding that still needs attention.
+var OpenStatuses = []string{StatusOpen, StatusReopened, StatusTriaged, StatusInRemediation}
+
+// IsOpen reports whether a finding in status s still needs attention.
+func IsOpen(s string) bool {
+	switch s {
+	case StatusOpen, StatusReopened, StatusTriaged, StatusInRemediation:
+		return true
+	}
+	return false
+}
+
+// Severities in decreasing order.
+var Severities = []string{"critical", "high", "medium", "low", "info"}
+
+// severityRank orders severities for sorting (info 1 … critical 5; 0 unknown).
+func severityRank(s string) int64 {
+	switch s {
+	case "critical":
+		return 5
+	case "high":
+		return 4
+	case "medium":
+		return 3
+	case "low":
+		return 2
+	case "info":
+		return 1
+	}
+	return 0
+}
+
+var findingStatusAfter = map[string]string{
+	evFindingOpened:              StatusOpen,
+	evFindingTriaged:             StatusTriaged,
+	evFindingRemediationStarted:  StatusInRemediation,
+	evFindingResolved:            StatusResolved,
+	evFindingClosed:              StatusClosed,
+	evFindingReopened:            StatusReopened,
+	evFindingMarkedFalsePositive: StatusFalsePositive,
+	evFindingMarkedDuplicate:     StatusDuplicate,
+	evFindingRiskAccepted:        StatusRiskAccepted,
+}
+
+func isAssetEvent(t string) bool {
+	switch t {
+	case evAssetRegistered, evAssetUpdated, evAssetClassified, evAssetLinked, evAssetUnlinked,
+		evAssetIdentifiersObserved, evAssetRetired, evAssetReactivated:
+		return true
+	}
+	return false
+}
+
+func isFindingEvent(t string) bool {
+	switch t {
+	case evFindingSeen, evFindingAssigned, evFindingCommented, evFindingDueDateSet, evFindingExploitabilityChanged:
+		return true
+	}
+	_, ok := findingStatusAfter[t]
+	return ok
+}
+
+func isScanEvent(t string) bool {
+	return t == evScanImportStarted || t == evScanImportCompleted || t == evScanImportFailed
+}
+
+func isCVEEvent(t string) bool {
+	return t == evCVEPublished || t == evCVEUpdated || t == evCVEListedInKEV || t == evCVEEPSSScored
+}
+
+// ts normalises a time to what the tables store (UTC, microseconds), so that a folded row and a
+// row read back from SQL are equal.
+func ts(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Time{}
+	}
+	return time.UnixMicro(t.UnixMicro()).UTC()
+}
+
+func tsPtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	v := ts(t)
+	return &v
+}
+
+// eventTime is when the event happened (recorded time when the producer left it out).
+func eventTime(e *events.Envelope) time.Time {
+	if !e.OccurredAt.IsZero() {
+		return ts(e.OccurredAt)
+	}
+	return ts(e.RecordedAt)
+}
+
+// ---- assets ----------------------------------------------------------------------------------
+
+// identifiersData is an asset's identifiers as the events carry them.
+type identifiersData struct {
+	IPs         []string `json:"ips,omitempty"`
+	Hostnames   []string `json:"hostnames,omitempty"`
+	MACs        []string `json:"macs,omitempty"`
+	ImageDigest string   `json:"image_digest,omitempty"`
+	PURL        string   `json:"purl,omitempty"`
+	RepoURL     string   `json:"repo_url,omitempty"`
+	BaseURL     string   `json:"base_url,omitempty"`
+	CloudID     string   `json:"cloud_id,omitempty"`
+}
+
+// identifierMap turns identifiers into the read model's map: every kind is a list (a single
+// value is a one-element list), named as in the events.
+func (d identifiersData) identifierMap() map[string][]string {
+	m := map[string][]string{}
+	put := func(k string, v []string) {
+		if len(v) > 0 {
+			m[k] = slices.Clone(v)
+		}
+	}
+	one := func(k, v string) {
+		if v != "" {
+			m[k] = []string{v}
+		}
+	}
+	put("ips", d.IPs)
+	put("hostnames", d.Hostnames)
+	put("macs", d.MACs)
+	one("image_digest", d.ImageDigest)
+	one("purl", d.PURL)
+	one("repo_url", d.RepoURL)
+	one("base_url", d.BaseURL)
+	one("cloud_id", d.CloudID)
+	if len(m) == 0 {
+		return nil
+	}
+	return m
+}
+
+// mergeIdentifiers adds observed identifiers as the assets domain does: lists are unions (IPs in
+// address order, the rest in byte order), a single-valued identifier keeps the value it had.
+func mergeIdentifiers(have map[string][]string, seen map[string][]string) map[string][]string {
+	out := make(map[string][]string, len(have)+len(seen))
+	for k, v := range have {
+		out[k] = slices.Clone(v)
+	}
+	for k, v := range seen {
+		switch k {
+		case "ips", "hostnames", "macs":
+			all := append(slices.Clone(out[k]), v...)
+			if k == "ips" {
+				slices.SortFunc(all, compareIP)
+			} else {
+				slices.Sort(all)
+			}
+			out[k] = slices.Compact(all)
+		default:
+			if len(out[k]) == 0 {
+				out[k] = slices.Clone(v)
+			}
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+func compareIP(x, y string) int {
+	a, errA := netip.ParseAddr(x)
+	b, errB := netip.ParseAddr(y)
+	if errA != nil || errB != nil {
+		return strings.Compare(x, y)
+	}
+	return a.Compare(b)
+}
+
+type assetRegisteredData struct {
+	Kind               string          `json:"kind"`
+	Name               string          `json:"name"`
+	Description        string          `json:"description"`
+	Identifiers        identifiersData `json:"identifiers"`
+	Criticality        string          `json:"criticality"`
+	Environment        string          `json:"environment"`
+	OwnerTeam          string          `json:"owner_team"`
+	DataClassification string          `json:"data_classification"`
+	Tags               []string        `json:"tags"`
+}
+
+type assetUpdatedData struct {
+	Name        *string          `json:"name"`
+	Description *string          `json:"description"`
+	Identifiers *identifiersData `json:"identifiers"`
+}
+
+type assetClassifiedData struct {
+	Criticality        string    `json:"criticality"`
+	Environment        string    `json:"environment"`
+	OwnerTeam          *string   `json:"owner_team"`
+	DataClassification string    `json:"data_classification"`
+	Tags               *[]string `json:"tags"`
+}
+
+type assetLinkData struct {
+	Relation string `json:"relation"`
+	Target   string `json:"target_asset_id"`
+}
+
+type assetObservedData struct {
+	Identifiers identifiersData `json:"identifiers"`
+}
+
+// applyAsset folds one assets event into a (nil before the stream's first event) and returns the
+// new state. It is the only code that turns asset events into a row: Apply and FoldAsset share it.
+func applyAsset(a *Asset, e *events.Envelope) (*Asset, error) {
+	if a == nil && e.Type != evAssetRegistered {
+		return nil, fmt.Errorf("%s before AssetRegistered in stream %s", e.Type, e.StreamID)
+	}
+	if a != nil {
+		c := *a // never change the caller's row in place: Apply compares before and after
+		a = &c
+	}
+	switch e.Type {
+	case evAssetRegistered:
+		var d assetRegisteredData
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			return nil, err
+		}
+		if d.Kind == "" || d.Name == "" {
+			return nil, errors.New("AssetRegistered without kind or name")
+		}
+		a = &Asset{
+			ID: e.StreamID, Kind: d.Kind, Name: d.Name, Description: d.Description,
+			Identifiers: d.Identifiers.identifierMap(), Criticality: d.Criticality, Environment: d.Environment,
+			OwnerTeam: d.OwnerTeam, DataClassification: d.DataClassification, Tags: nonEmpty(d.Tags),
+			Status: "active", CreatedAt: eventTime(e),
+		}
+	case evAssetUpdated:
+		var d assetUpdatedData
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			return nil, err
+		}
+		if d.Name != nil {
+			a.Name = *d.Name
+		}
+		if d.Description != nil {
+			a.Description = *d.Description
+		}
+		if d.Identifiers != nil {
+			a.Identifiers = d.Identifiers.identifierMap() // the complete new set
+		}
+	case evAssetClassified:
+		var d assetClassifiedData
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			return nil, err
+		}
+		if d.Criticality != "" {
+			a.Criticality = d.Criticality
+		}
+		if d.Environment != "" {
+			a.Environment = d.Environment
+		}
+		if d.DataClassification != "" {
+			a.DataClassification = d.DataClassification
+		}
+		if d.OwnerTeam != nil {
+			a.OwnerTeam = *d.OwnerTeam // "" clears it
+		}
+		if d.Tags != nil {
+			a.Tags = nonEmpty(*d.Tags) // the complete set; [] clears it
+		}
+	case evAssetLinked, evAssetUnlinked:
+		var d assetLinkData
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			return nil, err
+		}
+		l := AssetLink{Relation: d.Relation, Target: d.Target}
+		i, found := slices.BinarySearchFunc(a.Links, l, compareLinks)
+		switch {
+		case e.Type == evAssetLinked && !found:
+			a.Links = slices.Insert(slices.Clone(a.Links), i, l)
+		case e.Type == evAssetUnlinked && found:
+			a.Links = slices.Delete(slices.Clone(a.Links), i, i+1)
+			if len(a.Links) == 0 {
+				a.Links = nil
+			}
+		}
+	case evAssetIdentifiersObserved:
+		var d assetObservedData
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			return nil, err
+		}
+		a.Identifiers = mergeIdentifiers(a.Identifiers, d.Identifiers.identifierMap())
+	case evAssetRetired, evAssetReactivated:
+		var d struct {
+			Reason string `json:"reason"`
+		}
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			return nil, err
+		}
+		a.Status = "active"
+		if e.Type == evAssetRetired {
+			a.Status = "retired"
+		}
+	default:
+		return a, nil
+	}
+	a.UpdatedAt, a.Version = eventTime(e), e.Version
+	return a, nil
+}
+
+func compareLinks(x, y AssetLink) int {
+	if c := strings.Compare(x.Relation, y.Relation); c != 0 {
+		return c
+	}
+	return strings.Compare(x.Target, y.Target)
+}
+
+func nonEmpty(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	return slices.Clone(s)
+}
+
+// FoldAsset rebuilds an asset from its stream's events (in version order) with the code the
+// assets projection applies, for point-in-time reads. What other streams contribute cannot be
+// known as of a past time: OpenFindings is all zeros and Risk says so.
+func FoldAsset(evs []events.Envelope) (*Asset, error) {
+	var a *Asset
+	for i := range evs {
+		if !isAssetEvent(evs[i].Type) {
+			continue
+		}
+		next, err := applyAsset(a, &evs[i])
+		if err != nil {
+			return nil, projections.Poison(&evs[i], err)
+		}
+		a = next
+	}
+	if a == nil {
+		return nil, ErrNotFound
+	}
+	a.OpenFindings = zeroCounts()
+	a.Risk = Risk{Formula: "not available as of a past time: open findings and risk depend on other streams (the findings')", Components: []RiskComponent{}}
+	return a, nil
+}
+
+func zeroCounts() map[string]int64 {
+	m := make(map[string]int64, len(Severities))
+	for _, s := range Severities {
+		m[s] = 0
+	}
+	return m
+}
+
+// ---- findings --------------------------------------------------------------------------------
+
+type cvssData struct {
+	Version string   `json:"version"`
+	Vector  string   `json:"vector"`
+	Score   *float64 `json:"score"`
+}
+
+type componentData struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	Path    string `json:"path"`
+}
+
+type locationData struct {
+	Host  string `json:"host"`
+	Port  int    `json:"port"`
+	URL   string `json:"url"`
+	File  string `json:"file"`
+	Line  int    `json:"line"`
+	Image string `json:"image"`
+}
+
+type findingOpenedData struct {
+	AssetID         string         `json:"asset_id"`
+	Fingerprint     string         `json:"fingerprint"`
+	ScanID          string         `json:"scan_id"`
+	Format          string         `json:"format"`
+	Scanner         string         `json:"scanner"`
+	Title           string         `json:"title"`
+	Severity        string         `json:"severity"`
+	ScannerSeverity string         `json:"scanner_severity"`
+	CVSS            []cvssData     `json:"cvss"`
+	CVEs            []string       `json:"cves"`
+	CWEs            []string       `json:"cwes"`
+	RuleID          string         `json:"rule_id"`
+	Component       *componentData `json:"component"`
+	Location        *locationData  `json:"location"`
+	Description     string         `json:"description"`
+	Remediation     string         `json:"remediation"`
+	SeenAt          time.Time      `json:"seen_at"`
+}
+
+// findingEventData is the union of the fields of every other finding event.
+type findingEventData struct {
+	ScanID         string    `json:"scan_id"`
+	SeenAt         time.Time `json:"seen_at"`
+	Severity       string    `json:"severity"`
+	Note           string    `json:"note"`
+	Reason         string    `json:"reason"`
+	ResolvedAt     time.Time `json:"resolved_at"`
+	ClosedAt       time.Time `json:"closed_at"`
+	Justification  string    `json:"justification"`
+	DuplicateOf    string    `json:"duplicate_of"`
+	Approver       string    `json:"approver"`
+	ExpiresAt      time.Time `json:"expires_at"`
+	Owner          string    `json:"owner"`
+	DueAt          time.Time `json:"due_at"`
+	KEV            *bool     `json:"kev"`
+	EPSS           *float64  `json:"epss"`
+	EPSSPercentile *float64  `json:"epss_percentile"`
+}
+
+// componentString is what the list shows of where a finding is: name@version of a component,
+// else its location (URL, file:line, host:port or image).
+func componentString(c *componentData, l *locationData) string {
+	if c != nil && c.Name != "" {
+		if c.Version != "" {
+			return c.Name + "@" + c.Version
+		}
+		return c.Name
+	}
+	if l == nil {
+		return ""
+	}
+	switch {
+	case l.URL != "":
+		return l.URL
+	case l.File != "" && l.Line > 0:
+		return l.File + ":" + strconv.Itoa(l.Line)
+	case l.File != "":
+		return l.File
+	case l.Host != "" && l.Port > 0:
+		return l.Host + ":" + strconv.Itoa(l.Port)
+	case l.Host != "":
+		return l.Host
+	}
+	return l.Image
+}
+
+// applyFinding folds one finding event into f (nil before FindingOpened) and returns the new
+// state. It never modifies f's slices in place (Apply compares old and new CVE/CWE lists).
+func applyFinding(f *Finding, e *events.Envelope) (*Finding, error) {
+	if e.Type == evFindingOpened {
+		var d findingOpenedData
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			return nil, err
+		}
+		if severityRank(d.Severity) == 0 {
+			return nil, fmt.Errorf("FindingOpened: unknown severity %q", d.Severity)
+		}
+		if d.AssetID == "" || d.SeenAt.IsZero() {
+			return nil, errors.New("FindingOpened without asset_id or seen_at")
+		}
+		n := &Finding{
+			ID: e.StreamID, AssetID: d.AssetID, Title: d.Title, Description: d.Description, Remediation: d.Remediation,
+			Severity: d.Severity, ScannerSeverity: d.ScannerSeverity, Status: StatusOpen,
+			CVEs: dedupe(d.CVEs), CWEs: dedupe(d.CWEs), Scanner: d.Scanner, Format: d.Format, RuleID: d.RuleID,
+			Component: componentString(d.Component, d.Location), Fingerprint: d.Fingerprint,
+			FirstScanID: d.ScanID, LastScanID: d.ScanID, FirstSeen: ts(d.SeenAt), LastSeen: ts(d.SeenAt),
+		}
+		for _, c := range d.CVSS {
+			if c.Score != nil && (n.CVSSScore == nil || *c.Score > *n.CVSSScore) {
+				s := *c.Score
+				n.CVSSScore, n.CVSSVector = &s, c.Vector
+			}
+		}
+		n.UpdatedAt, n.Version = eventTime(e), e.Version
+		return n, nil
+	}
+	if f == nil {
+		return nil, fmt.Errorf("%s before FindingOpened in stream %s", e.Type, e.StreamID)
+	}
+	var d findingEventData
+	if err := json.Unmarshal(e.Data, &d); err != nil {
+		return nil, err
+	}
+	n := *f
+	if s, ok := findingStatusAfter[e.Type]; ok {
+		n.Status = s
+	}
+	switch e.Type {
+	case evFindingSeen:
+		n.LastSeen, n.LastScanID = ts(d.SeenAt), d.ScanID
+		if d.Severity != "" {
+			if severityRank(d.Severity) == 0 {
+				return nil, fmt.Errorf("FindingSeen: unknown severity %q", d.Severity)
+			}
+			n.Severity = d.Severity
+		}
+	case evFindingTriaged, evFindingRemediationStarted:
+		n.StatusReason = d.Note
+	case evFindingResolved:
+		n.StatusReason, n.ResolvedAt = d.Reason, tsPtr(d.ResolvedAt)
+	case evFindingClosed:
+		n.StatusReason = "verified fixed: not seen by scan " + d.ScanID
+		if n.ResolvedAt == nil {
+			n.ResolvedAt = tsPtr(d.ClosedAt)
+		}
+	case evFindingReopened:
+		n.StatusReason, n.ResolvedAt = d.Reason, nil
+		if !d.SeenAt.IsZero() {
+			n.LastSeen, n.LastScanID = ts(d.SeenAt), d.ScanID
+		}
+	case evFindingMarkedFalsePositive:
+		n.StatusReason = d.Justification
+	case evFindingMarkedDuplicate:
+		n.StatusReason = "duplicate of " + d.DuplicateOf
+	case evFindingRiskAccepted:
+		n.StatusReason = fmt.Sprintf("%s (accepted by %s until %s)", d.Justification, d.Approver, ts(d.ExpiresAt).Format(time.RFC3339))
+	case evFindingAssigned:
+		n.Owner = d.Owner
+	case evFindingDueDateSet:
+		n.DueAt = tsPtr(d.DueAt)
+	case evFindingExploitabilityChanged:
+		if d.KEV != nil {
+			n.KEV = *d.KEV
+		}
+		if d.EPSS != nil {
+			v := *d.EPSS
+			n.EPSS = &v
+		}
+		if d.EPSSPercentile != nil {
+			v := *d.EPSSPercentile
+			n.EPSSPercentile = &v
+		}
+	case evFindingCommented:
+	default:
+		return f, nil
+	}
+	n.UpdatedAt, n.Version = eventTime(e), e.Version
+	return &n, nil
+}
+
+func dedupe(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	out := make([]string, 0, len(s))
+	for _, v := range s {
+		if !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// FoldFinding rebuilds a finding from its stream's events (in version order) with the code the
+// findings projection applies, for point-in-time reads. AssetName and Overdue are left for the
+// caller (they depend on another stream and on the reading time).
+func FoldFinding(evs []events.Envelope) (*Finding, error) {
+	var f *Finding
+	for i := range evs {
+		if !isFindingEvent(evs[i].Type) {
+			continue
+		}
+		next, err := applyFinding(f, &evs[i])
+		if err != nil {
+			return nil, projections.Poison(&evs[i], err)
+		}
+		f = next
+	}
+	if f == nil {
+		return nil, ErrNotFound
+	}
+	return f, nil
+}
+
+// ---- scans -----------------------------------------------------------------------------------
+
+type scanEventData struct {
+	ScanID           string           `json:"scan_id"`
+	Format           string           `json:"format"`
+	ScannerName      string           `json:"scanner_name"`
+	ScannerVersion   string           `json:"scanner_version"`
+	FindingsTotal    *int64           `json:"findings_total"`
+	AssetsTotal      *int64           `json:"assets_total"`
+	BySeverity       map[string]int64 `json:"by_severity"`
+	New              int64            `json:"new"`
+	Unchanged        int64            `json:"unchanged"`
+	Reopened         int64            `json:"reopened"`
+	Resolved         int64            `json:"resolved"`
+	Closed           int64            `json:"closed"`
+	Skipped          int64            `json:"skipped"`
+	AssetsDiscovered int64            `json:"assets_discovered"`
+	AssetsMatched    int64            `json:"assets_matched"`
+	Warnings         []string         `json:"warnings"`
+	Stage            string           `json:"stage"`
+	Reason           string           `json:"reason"`
+}
+
+func scanIDOf(e *events.Envelope) (string, error) {
+	var d struct {
+		ScanID string `json:"scan_id"`
+	}
+	if err := json.Unmarshal(e.Data, &d); err != nil {
+		return "", err
+	}
+	if d.ScanID == "" {
+		return "", errors.New("scan event without scan_id")
+	}
+	return d.ScanID, nil
+}
+
+// applyScan folds one scans event into s (nil before the stream's first event). A failed import
+// that could not even be read has ScanImportFailed as its only event: it starts the row too.
+func applyScan(s *Scan, e *events.Envelope) (*Scan, error) {
+	var d scanEventData
+	if err := json.Unmarshal(e.Data, &d); err != nil {
+		return nil, err
+	}
+	if d.ScanID == "" {
+		return nil, errors.New("scan event without scan_id")
+	}
+	n := Scan{ID: d.ScanID, StreamID: e.StreamID, Status: "running", Actor: e.Actor, StartedAt: eventTime(e)}
+	if s != nil {
+		n = *s
+	}
+	switch e.Type {
+	case evScanImportStarted:
+		n.Format, n.Scanner, n.ScannerVersion, n.Status = d.Format, d.ScannerName, d.ScannerVersion, "running"
+		n.StartedAt, n.Actor = eventTime(e), e.Actor
+		if d.FindingsTotal != nil {
+			n.FindingsTotal = *d.FindingsTotal
+		}
+		if d.AssetsTotal != nil {
+			n.AssetsTotal = *d.AssetsTotal
+		}
+	case evScanImportCompleted:
+		n.Status, n.FinishedAt = "completed", tsPtr(eventTime(e))
+		if d.Format != "" {
+			n.Format = d.Format
+		}
+		if d.FindingsTotal != nil {
+			n.FindingsTotal = *d.FindingsTotal
+		}
+		n.BySeverity = d.BySeverity
+		n.Outcome = map[string]int64{
+			"new": d.New, "unchanged": d.Unchanged, "reopened": d.Reopened, "resolved": d.Resolved,
+			"closed": d.Closed, "skipped": d.Skipped, "assets_discovered": d.AssetsDiscovered, "assets_matched": d.AssetsMatched,
+		}
+		n.Warnings = nonEmpty(d.Warnings)
+	case evScanImportFailed:
+		n.Status, n.FinishedAt = "failed", tsPtr(eventTime(e))
+		if d.Format != "" {
+			n.Format = d.Format
+		}
+		n.Error = &ScanError{Stage: d.Stage, Reason: d.Reason}
+	default:
+		return s, nil
+	}
+	n.Version = e.Version
+	return &n, nil
+}
+
+// ---- CVEs ------------------------------------------------------------------------------------
+
+type cveRating struct {
+	Version   string  `json:"version"`
+	Vector    string  `json:"vector"`
+	BaseScore float64 `json:"base_score"`
+	Type      string  `json:"type"`
+}
+
+type cveEventData struct {
+	ID             string          `json:"id"`
+	Published      time.Time       `json:"published"`
+	LastModified   time.Time       `json:"last_modified"`
+	Status         string          `json:"status"`
+	Description    string          `json:"description"`
+	Ratings        json.RawMessage `json:"ratings"`
+	CWEs           []string        `json:"cwes"`
+	DateAdded      string          `json:"date_added"`
+	DueDate        string          `json:"due_date"`
+	Ransomware     string          `json:"known_ransomware_campaign_use"`
+	EPSS           *float64        `json:"epss"`
+	EPSSPercentile *float64        `json:"percentile"`
+}
+
+func cveIDOf(e *events.Envelope) (string, error) {
+	var d struct {
+		ID string `json:"id"`
+	}
+	if err := json.Unmarshal(e.Data, &d); err != nil {
+		return "", err
+	}
+	if d.ID == "" {
+		return "", errors.New("CVE event without id")
+	}
+	return d.ID, nil
+}
+
+// applyCVE folds one CVE event into c (nil before the stream's first event: a KEV or EPSS feed
+// may be imported before NVD's record, so any event may start the row).
+func applyCVE(c *CVE, e *events.Envelope) (*CVE, error) {
+	var d cveEventData
+	if err := json.Unmarshal(e.Data, &d); err != nil {
+		return nil, err
+	}
+	if d.ID == "" {
+		return nil, errors.New("CVE event without id")
+	}
+	n := CVE{ID: d.ID, StreamID: e.StreamID}
+	if c != nil {
+		n = *c
+	}
+	switch e.Type {
+	case evCVEPublished, evCVEUpdated:
+		// The record is whole each time (not a diff).
+		n.Published, n.LastModified, n.Status, n.Description = tsPtr(d.Published), tsPtr(d.LastModified), d.Status, d.Description
+		n.CWEs, n.Ratings, n.CVSSScore, n.CVSSVector = nonEmpty(d.CWEs), nil, nil, ""
+		if len(d.Ratings) > 0 && string(d.Ratings) != "null" {
+			var rs []cveRating
+			if err := json.Unmarshal(d.Ratings, &rs); err != nil {
+				return nil, err
+			}
+			if len(rs) > 0 {
+				n.Ratings = slices.Clone(d.Ratings)
+				best := bestRating(rs)
+				score := best.BaseScore
+				n.CVSSScore, n.CVSSVector = &score, best.Vector
+			}
+		}
+	case evCVEListedInKEV:
+		n.KEV, n.KEVDateAdded, n.KEVDueDate, n.KEVRansomware = true, d.DateAdded, d.DueDate, d.Ransomware
+	case evCVEEPSSScored:
+		n.EPSS, n.EPSSPercentile = d.EPSS, d.EPSSPercentile
+	default:
+		return c, nil
+	}
+	n.Version = e.Version
+	return &n, nil
+}
+
+// bestRating picks the CVE's headline CVSS: the newest CVSS version rated, NVD's Primary rating
+// of it when there is one, else its highest score.
+func bestRating(rs []cveRating) cveRating {
+	best := rs[0]
+	better := func(a, b cveRating) bool { // a better than b
+		if a.Version != b.Version {
+			return a.Version > b.Version // "2.0" < "3.0" < "3.1" < "4.0"
+		}
+		if (a.Type == "Primary") != (b.Type == "Primary") {
+			return a.Type == "Primary"
+		}
+		return a.BaseScore > b.BaseScore
+	}
+	for _, r := range rs[1:] {
+		if better(r, best) {
+			best = r
+		}
+	}
+	return best
+}

@@ -1,0 +1,335 @@
+package readmodel
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/socplatform/soc/projections"
+)
+
+// Column types shared by both dialects: times are BIGINT unix microseconds, booleans INTEGER 0/1,
+// lists and objects JSON TEXT.
+const (
+	tText   = "TEXT NOT NULL DEFAULT ''"
+	tInt    = "BIGINT NOT NULL DEFAULT 0"
+	tIntNul = "BIGINT"
+	tReal   = "DOUBLE PRECISION NOT NULL DEFAULT 0"
+	tRealN  = "DOUBLE PRECISION"
+)
+
+// keyText is the type of text columns used as keys or sort columns. On PostgreSQL they compare
+// bytewise (COLLATE "C"), as SQLite's do, so both dialects sort ids and names the same way and
+// keyset pagination never depends on the server's locale.
+func keyText(d projections.Dialect) string {
+	if d == projections.Postgres {
+		return `TEXT COLLATE "C" NOT NULL DEFAULT ''`
+	}
+	return tText
+}
+
+type column struct{ name, typ string }
+
+func colNames(cols []column) []string {
+	out := make([]string, len(cols))
+	for i, c := range cols {
+		out[i] = c.name
+	}
+	return out
+}
+
+// createTable creates base's table for tx's generation; pk lists the primary key's columns.
+func createTable(ctx context.Context, tx *projections.Tx, base string, cols []column, pk ...string) error {
+	var b strings.Builder
+	b.WriteString("CREATE TABLE " + tx.Table(base) + " (")
+	for i, c := range cols {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(c.name + " " + c.typ)
+	}
+	b.WriteString(", PRIMARY KEY (" + strings.Join(pk, ", ") + "))")
+	_, err := tx.ExecContext(ctx, b.String())
+	return err
+}
+
+func createIndex(ctx context.Context, tx *projections.Tx, base, suffix, cols string) error {
+	_, err := tx.ExecContext(ctx, "CREATE INDEX "+tx.Index(base, suffix)+" ON "+tx.Table(base)+" ("+cols+")")
+	return err
+}
+
+// Bind-parameter limits: SQLite's SQLITE_MAX_VARIABLE_NUMBER is 32766, PostgreSQL's wire protocol
+// allows 65535. Statements stay under the smaller.
+const maxParams = 32766
+
+// chunkSizes are the row counts a multi-row statement is built with: a batch of any size is cut
+// into chunks of these sizes and one last chunk of fewer than the smallest, so the SQL texts
+// repeat (PostgreSQL's statement cache — pgx prepares each distinct text once per connection —
+// keeps hitting instead of preparing a new statement for every batch size) while a batch takes
+// few round trips.
+var chunkSizes = []int{128, 32, 8}
+
+// chunks cuts n rows of width params into chunk sizes.
+func chunks(n, width int) []int {
+	limit := maxParams / width
+	var out []int
+	for _, c := range chunkSizes {
+		if c > limit {
+			continue
+		}
+		for n >= c {
+			out = append(out, c)
+			n -= c
+		}
+	}
+	for n > 0 { // fewer than 8 rows (or rows wider than a chunk allows): at most a few statements
+		c := min(n, max(1, limit))
+		out = append(out, c)
+		n -= c
+	}
+	return out
+}
+
+// insertSQL is "INSERT INTO table (cols) VALUES (…), … [suffix]" for rows rows.
+func insertSQL(d projections.Dialect, table string, cols []string, rows int, suffix string) string {
+	var b strings.Builder
+	b.Grow(64 + rows*len(cols)*6)
+	b.WriteString("INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES ")
+	n := 1
+	for r := 0; r < rows; r++ {
+		if r > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(d.Placeholders(n, len(cols)))
+		n += len(cols)
+	}
+	b.WriteString(suffix)
+	return b.String()
+}
+
+// upsertSuffix updates every column but the key on conflict.
+func upsertSuffix(cols []string, key string) string {
+	var b strings.Builder
+	b.WriteString(" ON CONFLICT (" + key + ") DO UPDATE SET ")
+	first := true
+	for _, c := range cols {
+		if c == key {
+			continue
+		}
+		if !first {
+			b.WriteString(", ")
+		}
+		first = false
+		b.WriteString(c + " = excluded." + c)
+	}
+	return b.String()
+}
+
+// sqlCache keeps built statement texts: building a 256-row VALUES list costs more than it should
+// once per batch.
+// A runner may apply two generations of one projection at once (a rebuild beside the live one).
+type sqlCache struct {
+	mu sync.Mutex
+	m  map[string]string
+}
+
+func (c *sqlCache) get(key string, build func() string) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s, ok := c.m[key]; ok {
+		return s
+	}
+	s := build()
+	if c.m == nil {
+		c.m = map[string]string{}
+	}
+	c.m[key] = s
+	return s
+}
+
+// writeRows writes rows (each len(cols) values) with multi-row INSERTs; suffix (ON CONFLICT …)
+// is appended to each. On SQLite, a chunk size used more than once in the call is prepared once
+// (parsing a 128-row statement costs about as much as running it); on PostgreSQL pgx already
+// caches a prepared statement per distinct text and connection, and an explicit Prepare would
+// only add round trips.
+func writeRows(ctx context.Context, tx *projections.Tx, cache *sqlCache, table string, cols []string, suffix string, rows [][]any) error {
+	sizes := chunks(len(rows), len(cols))
+	args := make([]any, 0, min(len(rows), chunkSizes[0])*len(cols))
+	stmts := map[int]*sql.Stmt{}
+	defer func() {
+		for _, st := range stmts {
+			st.Close()
+		}
+	}()
+	i := 0
+	for k, n := range sizes {
+		q := cache.get(table+"|"+suffix+"|"+itoa(n), func() string { return insertSQL(tx.Dialect, table, cols, n, suffix) })
+		args = args[:0]
+		for _, r := range rows[i : i+n] {
+			args = append(args, r...)
+		}
+		i += n
+		st := stmts[n]
+		if st == nil && tx.Dialect == projections.SQLite && k+1 < len(sizes) && sizes[k+1] == n {
+			var err error
+			if st, err = tx.PrepareContext(ctx, q); err != nil {
+				return err
+			}
+			stmts[n] = st
+		}
+		var err error
+		if st != nil {
+			_, err = st.ExecContext(ctx, args...)
+		} else {
+			_, err = tx.ExecContext(ctx, q, args...)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// padded returns ids padded (by repeating the first) to a power of two, so that an IN list has
+// few distinct lengths and its statement is reused (a repeated id changes nothing).
+func padded(ids []string) []any {
+	n := 1
+	for n < len(ids) {
+		n *= 2
+	}
+	out := make([]any, n)
+	for i := range out {
+		if i < len(ids) {
+			out[i] = ids[i]
+		} else {
+			out[i] = ids[0]
+		}
+	}
+	return out
+}
+
+// inChunk bounds an IN list (well under both dialects' parameter limits).
+const inChunk = 1024
+
+// eachIn runs query(prefix + "(…)" + suffix) for ids in chunks, calling fn for each result row
+// (fn nil: Exec).
+func eachIn(ctx context.Context, tx *projections.Tx, cache *sqlCache, prefix, suffix string, ids []string, fn func(*sql.Rows) error) error {
+	for start := 0; start < len(ids); start += inChunk {
+		args := padded(ids[start:min(len(ids), start+inChunk)])
+		q := cache.get(prefix+"|"+suffix+"|"+itoa(len(args)), func() string {
+			return prefix + tx.Dialect.Placeholders(1, len(args)) + suffix
+		})
+		if fn == nil {
+			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+				return err
+			}
+			continue
+		}
+		rows, err := tx.QueryContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			if err := fn(rows); err != nil {
+				rows.Close()
+				return err
+			}
+		}
+		if err := rows.Close(); err != nil {
+			return err
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func itoa(n int) string {
+	if n < 10 {
+		return string(rune('0' + n))
+	}
+	return itoa(n/10) + string(rune('0'+n%10))
+}
+
+// ---- value encoding --------------------------------------------------------------------------
+
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+func fromMicros(v int64) time.Time { return time.UnixMicro(v).UTC() }
+
+func nullMicros(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return t.UnixMicro()
+}
+
+func fromNullMicros(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := fromMicros(v.Int64)
+	return &t
+}
+
+func nullFloat(f *float64) any {
+	if f == nil {
+		return nil
+	}
+	return *f
+}
+
+func fromNullFloat(v sql.NullFloat64) *float64 {
+	if !v.Valid {
+		return nil
+	}
+	f := v.Float64
+	return &f
+}
+
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// jsonText encodes v as JSON TEXT ("" for an empty value, so that nil and empty read back alike).
+func jsonText(v any) string {
+	switch x := v.(type) {
+	case []string:
+		if len(x) == 0 {
+			return ""
+		}
+	case map[string][]string:
+		if len(x) == 0 {
+			return ""
+		}
+	case map[string]int64:
+		if len(x) == 0 {
+			return ""
+		}
+	case []AssetLink:
+		if len(x) == 0 {
+			return ""
+		}
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // only the types above reach here: they always encode
+	}
+	return string(b)
+}
+
+func fromJSON[T any](s string) (T, error) {
+	var v T
+	if s == "" {
+		return v, nil
+	}
+	err := json.Unmarshal([]byte(s), &v)
+	return v, err
+}

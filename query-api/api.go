@@ -1,0 +1,176 @@
+package queryapi
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/events/problem"
+	"github.com/socplatform/soc/projections/readmodel"
+	"github.com/socplatform/soc/query-api/openapi"
+)
+
+// Reader is what the query API needs from the read models (readmodel's SQL reader implements it).
+// Errors: readmodel.ErrNotFound (404) and *readmodel.QueryError (400 naming its parameter).
+type Reader interface {
+	Asset(ctx context.Context, id string) (*readmodel.Asset, error)
+	Assets(ctx context.Context, q readmodel.AssetQuery) (readmodel.Page[readmodel.Asset], error)
+	Finding(ctx context.Context, id string) (*readmodel.Finding, error)
+	Findings(ctx context.Context, q readmodel.FindingQuery) (readmodel.Page[readmodel.Finding], error)
+	Scan(ctx context.Context, id string) (*readmodel.Scan, error)
+	Scans(ctx context.Context, q readmodel.ScanQuery) (readmodel.Page[readmodel.Scan], error)
+	CVE(ctx context.Context, id string) (*readmodel.CVE, error)
+}
+
+// Waiter reports when the read models have applied every event up to a global position
+// (read-your-writes). WaitFor returns nil once they have — at once, without blocking and even
+// with an expired ctx, when they already have — and ctx's error when ctx ends first.
+type Waiter interface {
+	WaitFor(ctx context.Context, pos int64) error
+}
+
+// DefaultMaxWait bounds how long a read waits for min_position unless Config says otherwise.
+const DefaultMaxWait = 5 * time.Second
+
+// Config of the query API.
+type Config struct {
+	// Reader serves the read-model endpoints (required).
+	Reader Reader
+	// Store serves stream reads and point-in-time reads (required; the guarded store, so events
+	// are upcast).
+	Store events.EventStore
+	// Querier serves the audit trail GET /v1/events; nil answers it 501.
+	Querier events.EventQuerier
+	// Waiter serves min_position; nil means no projection runs on this node and a read that
+	// asks for a position answers 503.
+	Waiter Waiter
+	// FoldAsset and FoldFinding rebuild one asset or finding from its stream for as_of reads;
+	// nil answers as_of with 501.
+	FoldAsset   func([]events.Envelope) (*readmodel.Asset, error)
+	FoldFinding func([]events.Envelope) (*readmodel.Finding, error)
+	// MaxWait caps a min_position wait (default DefaultMaxWait).
+	MaxWait time.Duration
+	// Log receives server errors (5xx); nil discards them.
+	Log *slog.Logger
+	// Now is the clock (default time.Now): overdue findings, the as_of skew check.
+	Now func() time.Time
+}
+
+// Validate reports every problem with the configuration at once.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Reader == nil {
+		errs = append(errs, errors.New("queryapi: Reader is required"))
+	}
+	if c.Store == nil {
+		errs = append(errs, errors.New("queryapi: Store is required"))
+	}
+	if c.MaxWait < 0 {
+		errs = append(errs, errors.New("queryapi: MaxWait must not be negative"))
+	}
+	return errors.Join(errs...)
+}
+
+// API serves the read endpoints.
+type API struct {
+	cfg Config
+	log *slog.Logger
+}
+
+// New checks cfg and returns the API.
+func New(cfg Config) (*API, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.MaxWait == 0 {
+		cfg.MaxWait = DefaultMaxWait
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	log := cfg.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &API{cfg: cfg, log: log}, nil
+}
+
+// Routes are the mux patterns Register adds, in order.
+var Routes = []string{
+	"GET /v1/assets",
+	"GET /v1/assets/{id}",
+	"GET /v1/findings",
+	"GET /v1/findings/{id}",
+	"GET /v1/scans",
+	"GET /v1/scans/{id}",
+	"GET /v1/cves/{id}",
+	"GET /v1/streams/{stream_id}/events",
+	"GET /v1/events",
+	"GET /openapi.json",
+}
+
+// Register adds the read routes (Routes) to mux.
+func (a *API) Register(mux Mux) { a.register(mux) }
+
+// Mux is the part of *http.ServeMux that Register uses (the node and tests record the patterns).
+type Mux interface {
+	HandleFunc(pattern string, handler func(http.ResponseWriter, *http.Request))
+}
+
+func (a *API) register(mux Mux) {
+	handlers := []http.HandlerFunc{
+		a.listAssets, a.getAsset,
+		a.listFindings, a.getFinding,
+		a.listScans, a.getScan,
+		a.getCVE,
+		a.streamEvents,
+		a.auditEvents,
+		serveOpenAPI,
+	}
+	for i, p := range Routes {
+		mux.HandleFunc(p, handlers[i])
+	}
+}
+
+// serveOpenAPI serves the OpenAPI document as application/json: the media type every client,
+// browser and Swagger UI accepts; application/openapi+json is not a registered media type
+// (application/vnd.oai.openapi+json is, but tools rarely ask for it). It is revalidated by ETag.
+func serveOpenAPI(w http.ResponseWriter, r *http.Request) {
+	if err := newParams(r, "GET /openapi.json").err(); err != nil {
+		problem.Error(w, r, nil, err)
+		return
+	}
+	writeBody(w, r, http.StatusOK, "application/json", openapi.Spec())
+}
+
+// fail answers err through the platform's one error mapping, after translating the read
+// models' errors into it.
+func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
+	var qe *readmodel.QueryError
+	switch {
+	case errors.As(err, &qe):
+		err = &problem.ParamError{Params: []problem.InvalidParam{{Name: qe.Param, Reason: qe.Reason}}}
+	case errors.Is(err, readmodel.ErrNotFound):
+		err = &notFoundError{msg: "no such resource: " + r.URL.Path}
+	case errors.Is(err, context.DeadlineExceeded) && r.Context().Err() == nil:
+		err = &unavailableError{msg: "the read model did not answer in time"}
+	}
+	problem.Error(w, r, a.log, err)
+}
+
+type notFoundError struct{ msg string }
+
+func (e *notFoundError) Error() string     { return e.msg }
+func (e *notFoundError) Kind() events.Kind { return events.KindNotFound }
+
+type unavailableError struct{ msg string }
+
+func (e *unavailableError) Error() string     { return e.msg }
+func (e *unavailableError) Kind() events.Kind { return events.KindUnavailable }
+
+func writeNotImplemented(w http.ResponseWriter, r *http.Request, what string) {
+	problem.Write(w, r, problem.New(http.StatusNotImplemented, "not-implemented", "Not implemented", what))
+}

@@ -1,0 +1,402 @@
+package openapi
+
+import (
+	"net/http"
+	"sort"
+	"strconv"
+	"sync"
+
+	"github.com/socplatform/soc/projections/readmodel"
+)
+
+type param struct {
+	name, in string
+	required bool
+	schema   obj
+	desc     string
+}
+
+type response struct {
+	desc        string
+	contentType string // "" for no body
+	schema      obj
+	headers     []string // names from headerDocs
+}
+
+type operation struct {
+	method, path string
+	id, summary  string
+	desc         string
+	tag          string
+	params       []param
+	body         string // command schema (application/json request body)
+	rawBody      obj    // another request body
+	responses    map[int]response
+}
+
+// The content types the platform answers with.
+const (
+	JSON    = "application/json"
+	Problem = "application/problem+json"
+)
+
+var headerDocs = map[string]obj{
+	"ETag":                 {"description": "Strong entity tag: a hash of the body; send it back in If-None-Match.", "schema": str("")},
+	"Cache-Control":        {"description": "no-cache: revalidate before reusing a stored copy.", "schema": str("")},
+	"Retry-After":          {"description": "Seconds to wait before retrying.", "schema": obj{"type": "integer", "minimum": 0}},
+	"Location":             {"description": "The created or polled resource.", "schema": str("")},
+	"Idempotent-Replayed":  {"description": "true when the Idempotency-Key was already used and nothing was appended.", "schema": str("")},
+	"X-As-Of":              {"description": "On a point-in-time view: the as_of time it shows.", "schema": dateTime("")},
+	"CommandETag":          {"description": "The stream version, quoted (\"3\"): the next If-Match.", "schema": str("")},
+	"Preference-Applied":   {"description": "", "schema": str("")},
+	"Sec-WebSocket-Accept": {"description": "The WebSocket handshake answer.", "schema": str("")},
+}
+
+func problemResp(desc string, headers ...string) response {
+	return response{desc: desc, contentType: Problem, schema: ref("Problem"), headers: headers}
+}
+
+var (
+	resp400 = problemResp("A parameter, header or body field is malformed; invalid_params / field name it.")
+	resp404 = problemResp("No such resource.")
+	resp409 = problemResp("Version conflict (If-Match, or a concurrent write) or a state that forbids the command.")
+	resp413 = problemResp("The body is over the size limit.")
+	resp422 = problemResp("Well-formed, but the domain's rules refuse it.")
+	resp500 = problemResp("The server failed; see its logs.")
+	resp501 = problemResp("This node does not serve the feature (no audit index, no point-in-time fold).")
+	resp503 = problemResp("min_position was not reached within the wait (Retry-After and min_position say when and what), or no read model runs here.", "Retry-After")
+	resp304 = response{desc: "Not modified: If-None-Match matched the current ETag.", headers: []string{"ETag", "Cache-Control"}}
+)
+
+func okJSON(schema string, headers ...string) response {
+	return response{desc: "OK", contentType: JSON, schema: ref(schema), headers: append([]string{"ETag", "Cache-Control"}, headers...)}
+}
+
+func qp(name string, schema obj, desc string) param {
+	return param{name: name, in: "query", schema: schema, desc: desc}
+}
+
+func hp(name string, schema obj, desc string) param {
+	return param{name: name, in: "header", schema: schema, desc: desc}
+}
+
+func pp(name string, schema obj, desc string) param {
+	return param{name: name, in: "path", required: true, schema: schema, desc: desc}
+}
+
+func bounded(s obj, max int) obj {
+	s["maxLength"] = max
+	return s
+}
+
+func intRange(lo, hi int64, def int64) obj {
+	s := obj{"type": "integer", "minimum": lo, "maximum": hi}
+	if def > 0 {
+		s["default"] = def
+	}
+	return s
+}
+
+func listParam(values []string) obj {
+	return obj{"type": "array", "maxItems": 32, "items": enum(values, "")}
+}
+
+var (
+	readYourWrites = []param{
+		qp("min_position", intRange(0, 1<<62, 0), "Wait until the read models have applied this global position (a command's global_position)."),
+		qp("wait", intRange(0, 3600, 0), "Seconds to wait for min_position; capped at the server's maximum (5 s by default)."),
+		hp("X-Min-Position", intRange(0, 1<<62, 0), "Header form of min_position."),
+		hp("Prefer", str(""), "wait=<seconds> (RFC 7240), as the wait parameter."),
+	}
+	ifNoneMatch = hp("If-None-Match", str(""), "An ETag from an earlier answer: 304 when unchanged.")
+	asOfParam   = qp("as_of", dateTime(""), "Point-in-time view: the resource as it was at this RFC 3339 time, folded from its event stream (not in the future).")
+	commandHdrs = []param{
+		hp("Idempotency-Key", bounded(str(""), 200), "A retry with the same key appends nothing and answers the first result."),
+		hp("If-Match", str(""), `The stream version the client expects ("3"), or *; another version is a 409.`),
+		hp("X-Correlation-ID", bounded(str(""), 256), "Carried into the events' correlation_id."),
+		hp("traceparent", str(""), "W3C trace context."),
+	}
+)
+
+func paging(resource string) []param {
+	return []param{
+		qp("sort", enum(sortValues(sortParams[resource]), ""), "Sort field; - for descending. Default: -"+sortParams[resource][0]+"."),
+		qp("limit", intRange(1, readmodel.MaxLimit, 50), "Page size."),
+		qp("cursor", bounded(str(""), 2048), "next_cursor of the previous page; only valid with the same filters and sort."),
+	}
+}
+
+func text(desc string) obj { return bounded(str(desc), 256) }
+
+func concat(groups ...[]param) []param {
+	var out []param
+	for _, g := range groups {
+		out = append(out, g...)
+	}
+	return out
+}
+
+var operations = sync.OnceValue(func() []operation {
+	var ops []operation
+	add := func(o operation) { ops = append(ops, o) }
+
+	// Query endpoints.
+	readOK := func(schema string, extra ...int) map[int]response {
+		m := map[int]response{200: okJSON(schema), 304: resp304, 400: resp400, 500: resp500, 503: resp503}
+		for _, s := range extra {
+			switch s {
+			case 404:
+				m[404] = resp404
+			case 501:
+				m[501] = resp501
+			}
+		}
+		return m
+	}
+	timeP := func(name, desc string) param { return qp(name, dateTime(""), desc) }
+	add(operation{method: "GET", path: "/v1/assets", id: "listAssets", tag: "assets", summary: "List assets",
+		params: concat([]param{
+			qp("kind", listParam(AssetKinds), "Any of these kinds (repeat the parameter or separate with commas)."),
+			qp("criticality", listParam(Criticalities), "Any of these criticalities."),
+			qp("environment", enum(Environments, ""), ""),
+			qp("owner_team", text(""), ""),
+			qp("status", enum(AssetStatuses, ""), ""),
+			qp("tag", text(""), "Assets carrying this tag."),
+			qp("q", bounded(str(""), 200), "Case-insensitive substring of the name."),
+			qp("min_risk", obj{"type": "number", "minimum": 0, "maximum": 100}, "Risk score at least this."),
+			qp("has_open", boolean(""), "Has at least one open finding."),
+		}, paging("assets"), readYourWrites, []param{ifNoneMatch}),
+		responses: readOK("AssetList")})
+	add(operation{method: "GET", path: "/v1/assets/{id}", id: "getAsset", tag: "assets", summary: "Get an asset (or as it was at as_of)",
+		params:    concat([]param{pp("id", str("assets-asset-<uuid>"), ""), asOfParam}, readYourWrites, []param{ifNoneMatch}),
+		responses: withHeader(readOK("Asset", 404, 501), 200, "X-As-Of")})
+	add(operation{method: "GET", path: "/v1/findings", id: "listFindings", tag: "findings", summary: "List findings",
+		params: concat([]param{
+			qp("severity", listParam(Severities), "Any of these severities (repeat or comma-separate)."),
+			qp("status", listParam(FindingStatuses), "Any of these statuses."),
+			qp("open", boolean(""), "Open (open, reopened, triaged, in_remediation) or not."),
+			qp("asset_id", str("assets-asset-<uuid>"), ""),
+			qp("cve", str("CVE-YYYY-NNNN"), ""),
+			qp("cwe", str("CWE-N"), ""),
+			qp("kev", boolean(""), "Carries a CVE in CISA's KEV catalogue."),
+			qp("epss_min", obj{"type": "number", "minimum": 0, "maximum": 1}, "EPSS probability at least this."),
+			qp("owner", text(""), "Assignee."),
+			qp("overdue", boolean(""), "Open and past due."),
+			timeP("due_before", ""), timeP("due_after", ""),
+			qp("scanner", text(""), ""),
+			qp("format", str(""), "Report format the finding came from."),
+			qp("scan_id", bounded(str(""), 128), "First or last seen by this scan."),
+			timeP("first_seen_from", "[from, to)"), timeP("first_seen_to", ""),
+			timeP("last_seen_from", "[from, to)"), timeP("last_seen_to", ""),
+			qp("q", bounded(str(""), 200), "Case-insensitive substring of the title."),
+		}, paging("findings"), readYourWrites, []param{ifNoneMatch}),
+		responses: readOK("FindingList")})
+	add(operation{method: "GET", path: "/v1/findings/{id}", id: "getFinding", tag: "findings", summary: "Get a finding (or as it was at as_of)",
+		params:    concat([]param{pp("id", str("vulns-finding-<uuid>"), ""), asOfParam}, readYourWrites, []param{ifNoneMatch}),
+		responses: withHeader(readOK("Finding", 404, 501), 200, "X-As-Of")})
+	add(operation{method: "GET", path: "/v1/scans", id: "listScans", tag: "scans", summary: "List scans",
+		params: concat([]param{
+			qp("format", str(""), ""),
+			qp("status", enum(ScanStatuses, ""), ""),
+			qp("actor", text(""), ""),
+			timeP("from", "Started at or after."), timeP("to", "Started before."),
+		}, paging("scans"), readYourWrites, []param{ifNoneMatch}),
+		responses: readOK("ScanList")})
+	add(operation{method: "GET", path: "/v1/scans/{id}", id: "getScan", tag: "scans", summary: "Get a scan",
+		params:    concat([]param{pp("id", bounded(str(""), 128), "The scan id.")}, readYourWrites, []param{ifNoneMatch}),
+		responses: readOK("Scan", 404)})
+	add(operation{method: "GET", path: "/v1/cves/{id}", id: "getCVE", tag: "vulns", summary: "Get a CVE from the catalogue",
+		params:    concat([]param{pp("id", str("CVE-YYYY-NNNN"), "")}, readYourWrites, []param{ifNoneMatch}),
+		responses: readOK("CVE", 404)})
+	add(operation{method: "GET", path: "/v1/streams/{stream_id}/events", id: "readStream", tag: "audit", summary: "Read a stream's events",
+		desc: "Pages through one stream from the event store (always current: no min_position needed).",
+		params: []param{
+			pp("stream_id", str("<context>-<aggregate>-<uuid>"), ""),
+			qp("from", intRange(1, 1<<62, 0), "First version forwards (default 1), or highest backwards (default the last)."),
+			qp("direction", enum([]string{"forwards", "backwards"}, ""), "Default forwards."),
+			qp("limit", intRange(1, 1000, 100), ""),
+			asOfParam,
+			ifNoneMatch,
+		},
+		responses: map[int]response{200: okJSON("EventPage"), 304: resp304, 400: resp400, 404: resp404,
+			410: problemResp("The stream is tombstoned."), 500: resp500, 503: problemResp("The store is unavailable.")}})
+	add(operation{method: "GET", path: "/v1/events", id: "auditEvents", tag: "audit", summary: "Search the audit trail",
+		desc: "Events of the whole store in global-position order, narrowed by every parameter given.",
+		params: []param{
+			qp("type", obj{"type": "array", "maxItems": 32, "items": str("")}, "Any of these event types (repeat or comma-separate)."),
+			qp("actor", text(""), ""),
+			qp("correlation_id", text(""), ""),
+			qp("stream_id", str(""), ""),
+			timeP("from", "Recorded at or after."), timeP("to", "Recorded before."),
+			qp("after", intRange(0, 1<<62, 0), "Positions above this (the next page's bound going forwards)."),
+			qp("before", intRange(1, 1<<62, 0), "Positions below this (the next page's bound going backwards)."),
+			qp("direction", enum([]string{"forwards", "backwards"}, ""), "Default forwards."),
+			qp("limit", intRange(1, 1000, 100), ""),
+			ifNoneMatch,
+		},
+		responses: map[int]response{200: okJSON("EventPage"), 304: resp304, 400: resp400, 500: resp500, 501: resp501,
+			503: problemResp("The store is unavailable.")}})
+
+	// Command endpoints.
+	cmdResp := func(created bool) map[int]response {
+		m := map[int]response{
+			200: {desc: "Applied (or an idempotent replay, or nothing to change).", contentType: JSON, schema: ref("CommandResult"), headers: []string{"CommandETag", "Idempotent-Replayed"}},
+			400: resp400, 404: resp404, 409: resp409, 413: resp413, 422: resp422, 500: resp500,
+		}
+		if created {
+			m[201] = response{desc: "Created.", contentType: JSON, schema: ref("CommandResult"), headers: []string{"Location", "CommandETag", "Idempotent-Replayed"}}
+			delete(m, 404)
+		}
+		return m
+	}
+	idp := func(what string) param { return pp("id", str(what), "") }
+	add(operation{method: "POST", path: "/v1/assets", id: "registerAsset", tag: "assets", summary: "Register an asset",
+		params: commandHdrs, body: "RegisterAsset", responses: cmdResp(true)})
+	assetCmds := []struct{ m, p, id, schema, sum string }{
+		{"PATCH", "/v1/assets/{id}", "updateAsset", "UpdateAsset", "Update an asset"},
+		{"POST", "/v1/assets/{id}/update", "updateAssetPost", "UpdateAsset", "Update an asset (POST form)"},
+		{"POST", "/v1/assets/{id}/classify", "classifyAsset", "ClassifyAsset", "Classify an asset"},
+		{"POST", "/v1/assets/{id}/link", "linkAsset", "LinkAsset", "Link an asset to another"},
+		{"POST", "/v1/assets/{id}/unlink", "unlinkAsset", "UnlinkAsset", "Remove a link"},
+		{"POST", "/v1/assets/{id}/retire", "retireAsset", "RetireAsset", "Retire an asset"},
+		{"POST", "/v1/assets/{id}/reactivate", "reactivateAsset", "ReactivateAsset", "Reactivate a retired asset"},
+	}
+	for _, c := range assetCmds {
+		add(operation{method: c.m, path: c.p, id: c.id, tag: "assets", summary: c.sum,
+			params: concat([]param{idp("assets-asset-<uuid>")}, commandHdrs), body: c.schema, responses: cmdResp(false)})
+	}
+	findingCmds := []struct{ verb, id, schema, sum string }{
+		{"triage", "triageFinding", "TriageFinding", "Triage a finding"},
+		{"start-remediation", "startRemediation", "StartRemediation", "Start remediating a finding"},
+		{"resolve", "resolveFinding", "ResolveFinding", "Resolve a finding"},
+		{"reopen", "reopenFinding", "ReopenFinding", "Reopen a finding"},
+		{"false-positive", "markFalsePositive", "MarkFalsePositive", "Mark a finding a false positive"},
+		{"duplicate", "markDuplicate", "MarkDuplicate", "Mark a finding a duplicate"},
+		{"accept-risk", "acceptRisk", "AcceptRisk", "Accept a finding's risk"},
+		{"assign", "assignFinding", "AssignFinding", "Assign a finding"},
+		{"comment", "commentFinding", "CommentFinding", "Comment on a finding"},
+		{"due-date", "setDueDate", "SetDueDate", "Set a finding's due date"},
+	}
+	for _, c := range findingCmds {
+		add(operation{method: "POST", path: "/v1/findings/{id}/" + c.verb, id: c.id, tag: "findings", summary: c.sum,
+			params: concat([]param{idp("vulns-finding-<uuid>")}, commandHdrs), body: c.schema, responses: cmdResp(false)})
+	}
+	add(operation{method: "POST", path: "/v1/scans/imports", id: "importScan", tag: "scans", summary: "Import a scanner report",
+		desc:   "The report is the body, or the first file part of a multipart form; the import runs in the background.",
+		params: []param{qp("format", obj{"type": "string", "pattern": "^[a-z][a-z0-9]{1,31}$", "default": "auto"}, "The parser, or auto to detect it.")},
+		rawBody: obj{"required": true, "content": obj{
+			"application/octet-stream": obj{"schema": obj{"type": "string", "contentMediaType": "application/octet-stream"}},
+			"application/json":         obj{"schema": obj{}},
+			"application/xml":          obj{"schema": obj{"type": "string"}},
+			"multipart/form-data":      obj{"schema": obj{"type": "object", "properties": obj{"file": obj{"type": "string", "contentMediaType": "application/octet-stream"}}}},
+		}},
+		responses: map[int]response{
+			202: {desc: "Accepted: poll the Location.", contentType: JSON, schema: ref("ImportAccepted"), headers: []string{"Location"}},
+			400: resp400, 413: resp413, 500: resp500,
+			503: problemResp("The import queue is full.", "Retry-After"),
+		}})
+	add(operation{method: "GET", path: "/v1/scans/{id}/import", id: "getImport", tag: "scans", summary: "Poll an import",
+		params: []param{pp("id", str("The scan id (a UUID)."), "")},
+		responses: map[int]response{200: {desc: "OK", contentType: JSON, schema: ref("ImportJob")}, 400: resp400,
+			404: problemResp("No import with this scan id on this node."), 500: resp500}})
+
+	// Operations of the node.
+	add(operation{method: "GET", path: "/healthz", id: "healthz", tag: "operations", summary: "Liveness",
+		responses: map[int]response{200: {desc: "Alive.", contentType: JSON, schema: ref("Health")}}})
+	add(operation{method: "GET", path: "/readyz", id: "readyz", tag: "operations", summary: "Readiness",
+		responses: map[int]response{
+			200: {desc: "Ready.", contentType: JSON, schema: ref("Ready")},
+			503: {desc: "Not ready (starting, shutting down or a check failing).", contentType: JSON, schema: ref("Ready")},
+		}})
+	add(operation{method: "GET", path: "/metrics", id: "metrics", tag: "operations", summary: "Prometheus metrics",
+		responses: map[int]response{200: {desc: "Prometheus text exposition format.", contentType: "text/plain", schema: str("")}}})
+	add(operation{method: "GET", path: "/ws", id: "websocket", tag: "live", summary: "Live updates over WebSocket",
+		desc: "A GET with Upgrade: websocket (RFC 6455) switches to a WebSocket that pushes read-model changes as JSON messages.",
+		params: []param{
+			hp("Upgrade", enum([]string{"websocket"}, ""), ""),
+			hp("Sec-WebSocket-Key", str(""), ""),
+			hp("Sec-WebSocket-Version", enum([]string{"13"}, ""), ""),
+		},
+		responses: map[int]response{
+			101: {desc: "Switching protocols to WebSocket.", headers: []string{"Sec-WebSocket-Accept"}},
+			400: resp400, 503: problemResp("Too many connections or shutting down.", "Retry-After"),
+		}})
+	add(operation{method: "GET", path: "/openapi.json", id: "openapi", tag: "operations", summary: "This document",
+		desc:      "Served as application/json, which every client and browser accepts (application/openapi+json is not registered).",
+		params:    []param{ifNoneMatch},
+		responses: map[int]response{200: okJSON("Any"), 304: resp304, 400: resp400}})
+	return ops
+})
+
+func withHeader(m map[int]response, status int, h string) map[int]response {
+	r := m[status]
+	r.headers = append(append([]string(nil), r.headers...), h)
+	m[status] = r
+	return m
+}
+
+func (o operation) render() obj {
+	out := obj{"operationId": o.id, "summary": o.summary, "tags": []string{o.tag}}
+	if o.desc != "" {
+		out["description"] = o.desc
+	}
+	var params []any
+	for _, p := range o.params {
+		po := obj{"name": p.name, "in": p.in, "schema": p.schema}
+		if p.required {
+			po["required"] = true
+		}
+		if p.desc != "" {
+			po["description"] = p.desc
+		}
+		if p.in == "query" && p.schema["type"] == "array" {
+			po["style"], po["explode"] = "form", true
+		}
+		params = append(params, po)
+	}
+	if len(params) > 0 {
+		out["parameters"] = params
+	}
+	switch {
+	case o.body != "":
+		out["requestBody"] = obj{"required": false, "description": "An empty body is the empty object.",
+			"content": obj{JSON: obj{"schema": ref(o.body)}}}
+	case o.rawBody != nil:
+		out["requestBody"] = o.rawBody
+	}
+	codes := make([]int, 0, len(o.responses))
+	for c := range o.responses {
+		codes = append(codes, c)
+	}
+	sort.Ints(codes)
+	resps := obj{}
+	for _, c := range codes {
+		r := o.responses[c]
+		desc := r.desc
+		if desc == "" {
+			desc = http.StatusText(c)
+		}
+		ro := obj{"description": desc}
+		if r.contentType != "" {
+			schema := r.schema
+			if s, ok := schema["$ref"].(string); ok && s == "#/components/schemas/Any" {
+				schema = obj{"type": "object"}
+			}
+			ro["content"] = obj{r.contentType: obj{"schema": schema}}
+		}
+		if len(r.headers) > 0 {
+			hs := obj{}
+			for _, h := range r.headers {
+				name := h
+				if h == "CommandETag" {
+					name = "ETag"
+				}
+				hs[name] = headerDocs[h]
+			}
+			ro["headers"] = hs
+		}
+		resps[strconv.Itoa(c)] = ro
+	}
+	out["responses"] = resps
+	return out
+}

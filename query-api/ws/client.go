@@ -1,0 +1,261 @@
+package ws
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// noCloseFrame is the close "code" of a connection that is closed without a close frame: the
+// peer closed first (gorilla has already echoed its close frame), or the socket failed.
+const noCloseFrame = 0
+
+// client is one connection. The reader goroutine owns reads, the writer goroutine owns every
+// data write (gorilla allows one concurrent writer; control frames may be written from anywhere).
+type client struct {
+	hub  *Hub
+	conn *websocket.Conn
+	id   uint64
+
+	matcher atomic.Pointer[matcher] // replaced by subscribe (under hub.pubMu)
+	send    chan []byte             // bounded; full means slow client
+
+	quit        chan struct{} // closed by kick
+	kickOnce    sync.Once
+	closeCode   int // set before quit is closed
+	closeReason string
+	readerDone  chan struct{}
+}
+
+func newClient(h *Hub, conn *websocket.Conn, f Filter) *client {
+	c := &client{
+		hub:        h,
+		conn:       conn,
+		send:       make(chan []byte, h.cfg.SendBuffer),
+		quit:       make(chan struct{}),
+		readerDone: make(chan struct{}),
+	}
+	c.matcher.Store(newMatcher(f))
+	return c
+}
+
+// kick asks the writer to close the connection with code (noCloseFrame: without a close frame).
+// Only the first call counts. It never blocks.
+func (c *client) kick(code int, reason string) {
+	c.kickOnce.Do(func() {
+		c.closeCode, c.closeReason = code, reason
+		close(c.quit)
+	})
+}
+
+func (c *client) closing() bool {
+	select {
+	case <-c.quit:
+		return true
+	default:
+		return false
+	}
+}
+
+// enqueue queues msg without blocking. When the buffer is full it kicks the client as slow and
+// returns false; the caller removes it from the hub.
+func (c *client) enqueue(msg []byte) bool {
+	if c.closing() {
+		return false
+	}
+	select {
+	case c.send <- msg:
+		return true
+	default:
+		c.kick(CloseSlowClient, ReasonSlowClient)
+		c.hub.cfg.Log.Warn("ws: slow client disconnected", "client", c.id, "remote", c.conn.RemoteAddr().String(), "send_buffer", cap(c.send))
+		return false
+	}
+}
+
+// reply queues a response to a client message.
+func (c *client) reply(v any) {
+	msg, err := json.Marshal(v)
+	if err != nil { // cannot happen for the reply types
+		c.hub.cfg.Log.Error("ws: cannot encode reply", "err", err)
+		return
+	}
+	if !c.enqueue(msg) {
+		c.hub.remove(c)
+	}
+}
+
+func (c *client) writeLoop() {
+	cfg := &c.hub.cfg
+	ticker := time.NewTicker(cfg.PingInterval)
+	defer func() {
+		ticker.Stop()
+		_ = c.conn.Close()
+		c.hub.remove(c)
+		c.hub.wg.Done()
+		c.hub.cfg.Log.Debug("ws: client disconnected", "client", c.id, "code", c.closeCode, "reason", c.closeReason)
+	}()
+	for {
+		select {
+		case <-c.quit:
+			c.closeHandshake()
+			return
+		case msg := <-c.send:
+			if c.closing() { // a kick wins over queued messages
+				c.closeHandshake()
+				return
+			}
+			_ = c.conn.SetWriteDeadline(time.Now().Add(cfg.WriteWait))
+			if err := c.conn.WriteMessage(websocket.TextMessage, msg); err != nil {
+				c.kick(noCloseFrame, "write failed: "+err.Error())
+				return
+			}
+		case <-ticker.C:
+			if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(cfg.WriteWait)); err != nil {
+				c.kick(noCloseFrame, "ping failed: "+err.Error())
+				return
+			}
+		}
+	}
+}
+
+// closeHandshake sends the close frame of the kick, if any, and waits (bounded) for the peer's
+// answer, which ends the reader, before the connection is closed.
+func (c *client) closeHandshake() {
+	if c.closeCode == noCloseFrame {
+		return
+	}
+	wait := c.hub.cfg.WriteWait
+	err := c.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(c.closeCode, truncate(c.closeReason, 123)), time.Now().Add(wait))
+	if err != nil && !errors.Is(err, websocket.ErrCloseSent) {
+		return
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-c.readerDone:
+	case <-t.C:
+	}
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
+func (c *client) readLoop() {
+	defer c.hub.wg.Done()
+	defer close(c.readerDone)
+	cfg := &c.hub.cfg
+	c.conn.SetReadLimit(cfg.MaxMessageBytes)
+	extend := func() { _ = c.conn.SetReadDeadline(time.Now().Add(cfg.PongWait)) }
+	extend()
+	c.conn.SetPongHandler(func(string) error { extend(); return nil })
+	for {
+		kind, data, err := c.conn.ReadMessage()
+		if err != nil {
+			c.readFailed(err)
+			return
+		}
+		extend()
+		c.handle(kind, data)
+	}
+}
+
+func (c *client) readFailed(err error) {
+	var ce *websocket.CloseError
+	var ne net.Error
+	switch {
+	case errors.Is(err, websocket.ErrReadLimit):
+		// gorilla has already sent 1009 (without a reason); this is a no-op then.
+		c.kick(CloseTooBig, fmt.Sprintf("message too big: limit %d bytes", c.hub.cfg.MaxMessageBytes))
+	case errors.As(err, &ce):
+		c.kick(noCloseFrame, "client closed: "+ce.Error()) // gorilla has echoed the close frame
+	case errors.As(err, &ne) && ne.Timeout():
+		c.kick(CloseKeepAlive, ReasonKeepAlive)
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, net.ErrClosed), errors.Is(err, io.EOF):
+		c.kick(noCloseFrame, "connection lost")
+	default: // protocol error: gorilla has sent 1002
+		c.kick(noCloseFrame, "read failed: "+err.Error())
+	}
+}
+
+// clientMessage is a message from a client.
+type clientMessage struct {
+	Type   string  `json:"type"`
+	Filter *Filter `json:"filter,omitempty"`
+}
+
+type subscribedMessage struct {
+	Type   string `json:"type"`
+	Filter Filter `json:"filter"`
+}
+
+type errorMessage struct {
+	Type  string `json:"type"`
+	Error string `json:"error"`
+}
+
+type typeMessage struct {
+	Type string `json:"type"`
+}
+
+func (c *client) handle(kind int, data []byte) {
+	if kind != websocket.TextMessage {
+		c.reply(errorMessage{Type: "error", Error: "binary messages are not supported: send JSON text"})
+		return
+	}
+	var m clientMessage
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&m); err != nil {
+		c.reply(errorMessage{Type: "error", Error: "invalid message: " + err.Error()})
+		return
+	}
+	if dec.More() {
+		c.reply(errorMessage{Type: "error", Error: "invalid message: one JSON object per message"})
+		return
+	}
+	switch m.Type {
+	case "subscribe":
+		var f Filter
+		if m.Filter != nil {
+			f = *m.Filter
+		}
+		f, err := f.Normalize()
+		if err != nil {
+			c.reply(errorMessage{Type: "error", Error: err.Error()})
+			return
+		}
+		c.subscribe(f)
+	case "ping":
+		c.reply(typeMessage{Type: "pong"})
+	case "":
+		c.reply(errorMessage{Type: "error", Error: `invalid message: missing "type"`})
+	default:
+		c.reply(errorMessage{Type: "error", Error: fmt.Sprintf("unknown message type %q (want subscribe or ping)", truncate(m.Type, 64))})
+	}
+}
+
+// subscribe replaces the filter and queues the acknowledgement in the same critical section as
+// Publish, so the acknowledgement separates old-filter events from new-filter ones.
+func (c *client) subscribe(f Filter) {
+	msg, _ := json.Marshal(subscribedMessage{Type: "subscribed", Filter: f})
+	c.hub.pubMu.Lock()
+	c.matcher.Store(newMatcher(f))
+	ok := c.enqueue(msg)
+	c.hub.pubMu.Unlock()
+	if !ok {
+		c.hub.remove(c)
+	}
+}

@@ -1,0 +1,75 @@
+// Package ws serves live updates over WebSocket: the projection runner hands every committed
+// batch's changes to (*Hub).Publish, and the hub fans them out to the connected subscribers
+// whose filter they match. Mount the hub at GET /ws.
+//
+// # Connecting
+//
+// A client upgrades with GET /ws (RFC 6455). A request that is not an upgrade gets
+// 426 Upgrade Required, another method 405, a cross-origin upgrade 403 (by default only
+// same-origin browsers may connect, as gorilla/websocket's default; set Config.CheckOrigin to
+// allow others), and a hub that is full (Config.MaxClients) or closed 503 — all as RFC 9457
+// problem+json. An initial filter may be given as query parameters, each a comma-separated list
+// that may be repeated:
+//
+//	GET /ws?types=FindingOpened,FindingReopened&severity=critical,high
+//	GET /ws?streams=assets-asset-0190…&projections=findings
+//
+// An invalid filter in the query is refused with 400 problem+json naming the parameter.
+//
+// # Filters
+//
+// A filter has four lists: types (event type), streams (stream id), severity (the finding's
+// severity, one of critical, high, medium, low, info) and projections (the projection that
+// applied the event). A change matches when every non-empty list contains its value; empty
+// lists match anything, so the empty filter receives everything. Each list holds at most
+// MaxFilterValues (100) values of at most MaxFilterValueLen (200) bytes; values are trimmed,
+// de-duplicated and severities lower-cased.
+//
+// # Messages
+//
+// All messages are JSON text frames. From the client:
+//
+//	{"type":"subscribe","filter":{"types":[…],"streams":[…],"severity":[…],"projections":[…]}}
+//	{"type":"ping"}
+//
+// subscribe replaces the whole filter (a missing filter or missing list means "any") and is
+// acknowledged with the filter now in force, normalized, all lists present:
+//
+//	{"type":"subscribed","filter":{"types":[…],"streams":[],"severity":[…],"projections":[]}}
+//
+// Events are queued in the same order as the acknowledgement: every event before it was
+// selected by the old filter and every event after it by the new one. ping is answered with
+// {"type":"pong"} (browsers cannot send WebSocket pings; a pong also tells the client that
+// everything queued before it has been delivered).
+//
+// From the server, one message per matching change, in the order Publish was called:
+//
+//	{"type":"event","projection":"findings","severity":"high","asset_id":"…","event":{…envelope…}}
+//
+// severity and asset_id are left out when empty; event is the full events.Envelope.
+// A client message the server cannot use — not JSON, a binary frame, an unknown type or field,
+// a filter list that is too long or has too long a value, an unknown severity — is answered
+// with {"type":"error","error":"…"} and the connection stays open with its filter unchanged.
+//
+// # Keep-alive, limits and close codes
+//
+// The server pings every Config.PingInterval; a connection from which nothing (a pong or any
+// other frame) arrives within Config.PongWait is closed. Each connection has one writer
+// goroutine, a send buffer of Config.SendBuffer messages and a read limit of
+// Config.MaxMessageBytes, so its memory is bounded. Publish never blocks on a client: a
+// subscriber whose send buffer is full is removed at once and closed, so it never slows the
+// others. The close codes:
+//
+//	1001 going away        Hub.Close (server shutting down)
+//	1008 policy violation  "slow client: send buffer full" — the client fell behind and
+//	                       missed events: it should reload what it shows from the query API
+//	                       and reconnect; also "keep-alive timeout" when no pong arrived
+//	                       within PongWait
+//	1009 message too big   a client message larger than Config.MaxMessageBytes
+//
+// 1008 rather than 1013 (try again later) is used for a slow client because the cause is the
+// client's consumption rate, not the server's load: reconnecting at once is fine, but only
+// after resynchronising. A connection whose socket does not accept a write within
+// Config.WriteWait is closed without a close frame (none could be delivered); a client sees
+// 1006 abnormal closure.
+package ws
