@@ -28,9 +28,9 @@ func writeTrivy(tb testing.TB, n int, image string) string {
 		}
 	}
 	b, err := json.Marshal(map[string]any{
-		"CreatedAt":     "2024-10-28T15:33:51Z",
-		"ArtifactName":  image,
-		"ArtifactType":  "container_image",
+		"CreatedAt":    "2024-10-28T15:33:51Z",
+		"ArtifactName": image,
+		"ArtifactType": "container_image",
 		"Metadata": map[string]any{
 			"OS":      map[string]any{"Family": "debian", "Name": "12.5"},
 			"ImageID": fmt.Sprintf("sha256:%064x", len(image)*7919+n),

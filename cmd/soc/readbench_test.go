@@ -24,9 +24,9 @@ import (
 // same run. They report figures; they never assert a time.
 
 type benchServer struct {
-	base   string
-	cfg    *Config
-	stop   func()
+	base string
+	cfg  *Config
+	stop func()
 }
 
 var (
