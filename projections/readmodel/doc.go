@@ -30,9 +30,10 @@
 // chunks of fixed sizes (so the statement texts repeat: pgx's per-connection cache and
 // SQLite's per-batch prepared statements are reused; every statement stays under SQLite's
 // 32766 bind parameters). The findings projection then rewrites finding_cves/finding_cwes only
-// for findings whose lists changed and recomputes asset_findings, with one aggregate statement
-// per batch, for the assets whose open findings or points the batch changed — computed from the
-// findings table, so an incremental model equals a rebuild whatever the batch boundaries.
+// for findings whose lists changed and adds the batch's per-asset deltas (before/after each
+// finding it touched, in integer counts and thousandths of points) to asset_findings in one
+// upsert: integer sums do not depend on batch boundaries, so an incremental model equals a
+// rebuild.
 //
 // A handled event whose data cannot be decoded, or that comes before its stream's first event
 // (a finding event before FindingOpened, an asset event before AssetRegistered), is a poison

@@ -230,57 +230,63 @@ func (p *FindingsProjection) writeSide(ctx context.Context, tx *projections.Tx, 
 	return writeRows(ctx, tx, &p.cache, t, []string{"finding_id", col}, " ON CONFLICT DO NOTHING", rows)
 }
 
-// aggregate recomputes asset_findings for the assets whose open findings or points the batch
-// changed: from the findings table, in one statement per chunk of assets, so that the
-// incremental result is by construction what a rebuild computes.
+// aggregate adds the batch's effect to asset_findings: for every finding the batch touched, its
+// contribution before the batch is subtracted and its contribution after the batch added, summed
+// per asset in integers (counts, thousandths of points), and one upsert per chunk adds the sums
+// to the stored rows. Integer addition is associative, so any split of the log into batches ends
+// with the rows a rebuild computes; and every asset that a finding event touched gets a row
+// (zeros included), so which rows exist does not depend on batch boundaries either.
+//
+// It replaced a recomputation from the findings table (DELETE + INSERT … SELECT … GROUP BY for
+// the touched assets), which PostgreSQL planned as a bitmap scan over every open finding and
+// which took about two thirds of a batch's time there.
 func (p *FindingsProjection) aggregate(ctx context.Context, tx *projections.Tx, st *batchState[Finding]) error {
-	seen := map[string]bool{}
-	var assets []string
-	for _, id := range st.order {
-		before, after := st.before[id], st.after[id]
-		if after == nil || !aggregateChanged(before, after) {
-			continue
+	deltas := map[string]*assetFindings{}
+	var order []string
+	add := func(f *Finding, sign int64) {
+		if f == nil || f.AssetID == "" {
+			return
 		}
-		for _, a := range []string{after.AssetID, assetOf(before)} {
-			if a != "" && !seen[a] {
-				seen[a] = true
-				assets = append(assets, a)
-			}
+		d := deltas[f.AssetID]
+		if d == nil {
+			d = &assetFindings{}
+			deltas[f.AssetID] = d
+			order = append(order, f.AssetID)
+		}
+		i := slices.Index(Severities, f.Severity)
+		if !IsOpen(f.Status) || i < 0 {
+			return
+		}
+		pts := findingRiskMilli(f)
+		d.total += sign
+		d.open[i] += sign
+		d.points[i] += sign * pts
+		d.riskMilli += sign * pts
+		if f.KEV {
+			d.kev += sign
 		}
 	}
-	if len(assets) == 0 {
+	for _, id := range st.order {
+		add(st.before[id], -1)
+		add(st.after[id], +1)
+	}
+	if len(order) == 0 {
 		return nil
 	}
+	rows := make([][]any, len(order))
+	for i, a := range order {
+		d := deltas[a]
+		rows[i] = []any{a, d.total, d.open[0], d.open[1], d.open[2], d.open[3], d.open[4], d.kev,
+			d.points[0], d.points[1], d.points[2], d.points[3], d.points[4], d.riskMilli}
+	}
 	af := tx.Table("asset_findings")
-	if err := eachIn(ctx, tx, &p.cache, "DELETE FROM "+af+" WHERE asset_id IN ", "", assets, nil); err != nil {
-		return err
+	var set strings.Builder
+	set.WriteString(" ON CONFLICT (asset_id) DO UPDATE SET ")
+	for i, c := range assetFindingsCols[1:] {
+		if i > 0 {
+			set.WriteString(", ")
+		}
+		set.WriteString(c + " = " + af + "." + c + " + excluded." + c)
 	}
-	var sel strings.Builder
-	sel.WriteString("INSERT INTO " + af + " (" + strings.Join(assetFindingsCols, ", ") + ") SELECT asset_id, COUNT(*)")
-	for r := int64(5); r >= 1; r-- {
-		sel.WriteString(", SUM(CASE WHEN severity_rank = " + itoa(int(r)) + " THEN 1 ELSE 0 END)")
-	}
-	sel.WriteString(", SUM(kev)")
-	for r := int64(5); r >= 1; r-- {
-		sel.WriteString(", SUM(CASE WHEN severity_rank = " + itoa(int(r)) + " THEN risk_milli ELSE 0 END)")
-	}
-	sel.WriteString(", SUM(risk_milli) FROM " + tx.Table("findings") + " WHERE open = 1 AND asset_id IN ")
-	return eachIn(ctx, tx, &p.cache, sel.String(), " GROUP BY asset_id", assets, nil)
-}
-
-func assetOf(f *Finding) string {
-	if f == nil {
-		return ""
-	}
-	return f.AssetID
-}
-
-// aggregateChanged reports whether a finding's contribution to its asset's counts changed.
-func aggregateChanged(before, after *Finding) bool {
-	if before == nil {
-		return IsOpen(after.Status)
-	}
-	return IsOpen(before.Status) != IsOpen(after.Status) ||
-		(IsOpen(after.Status) && (before.Severity != after.Severity || before.KEV != after.KEV ||
-			findingRiskMilli(before) != findingRiskMilli(after) || before.AssetID != after.AssetID))
+	return writeRows(ctx, tx, &p.cache, af, assetFindingsCols, set.String(), rows)
 }

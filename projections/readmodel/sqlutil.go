@@ -52,6 +52,12 @@ func createTable(ctx context.Context, tx *projections.Tx, base string, cols []co
 		b.WriteString(c.name + " " + c.typ)
 	}
 	b.WriteString(", PRIMARY KEY (" + strings.Join(pk, ", ") + "))")
+	if tx.Dialect == projections.Postgres {
+		// Rows are updated far more often than inserted (a finding is seen by every scan). Free
+		// room in each page lets PostgreSQL update a row in place (HOT) when no indexed column
+		// changes, which skips every index write.
+		b.WriteString(" WITH (fillfactor = 70)")
+	}
 	_, err := tx.ExecContext(ctx, b.String())
 	return err
 }

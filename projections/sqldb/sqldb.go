@@ -119,6 +119,10 @@ func openPostgres(ctx context.Context, c Config) (*projections.DB, error) {
 		return nil, fmt.Errorf("read model: creating schema %s: %w", schema, err)
 	}
 	pc.RuntimeParams["search_path"] = schema
+	// A read model commits its position in the same transaction as its rows, and is rebuilt from
+	// the event store anyway: a commit lost in a crash loses both together and is re-applied from
+	// the log. So commits need not wait for the WAL flush (the event store's commits still do).
+	pc.RuntimeParams["synchronous_commit"] = "off"
 	db := stdlib.OpenDB(*pc)
 	db.SetMaxOpenConns(c.MaxConns)
 	db.SetMaxIdleConns(c.MaxConns)
