@@ -55,8 +55,19 @@ type Config struct {
 	MaxWait time.Duration
 	// Log receives server errors (5xx); nil discards them.
 	Log *slog.Logger
-	// Now is the clock (default time.Now): overdue findings, the as_of skew check.
+	// Now is the clock (default time.Now): overdue findings, the as_of skew check, the
+	// response cache's expiry of findings that fall due.
 	Now func() time.Time
+	// Version turns the response cache on (nil: off): a number that increases whenever any
+	// read model the Reader serves has committed a change. It must increase only once the
+	// change is visible to the Reader, and before the Waiter reports the change's position
+	// reached; a read model updated by another process must count too, or be served
+	// without a cache. See cache.go.
+	Version func() int64
+	// CacheBytes bounds the response cache's memory (bodies, keys and tags), evicting the least
+	// recently used answers: 0 is DefaultCacheBytes, negative turns the cache off. Bodies over
+	// MaxCachedBody are never kept.
+	CacheBytes int64
 }
 
 // Validate reports every problem with the configuration at once.
@@ -76,8 +87,9 @@ func (c Config) Validate() error {
 
 // API serves the read endpoints.
 type API struct {
-	cfg Config
-	log *slog.Logger
+	cfg   Config
+	log   *slog.Logger
+	cache *responseCache // nil: off
 }
 
 // New checks cfg and returns the API.
@@ -95,7 +107,14 @@ func New(cfg Config) (*API, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &API{cfg: cfg, log: log}, nil
+	if cfg.Version != nil && cfg.CacheBytes == 0 {
+		cfg.CacheBytes = DefaultCacheBytes
+	}
+	a := &API{cfg: cfg, log: log}
+	if cfg.Version != nil && cfg.CacheBytes > 0 {
+		a.cache = newResponseCache(cfg.CacheBytes)
+	}
+	return a, nil
 }
 
 // Routes are the mux patterns Register adds, in order.

@@ -30,6 +30,9 @@ type params struct {
 	r    *http.Request
 	q    url.Values
 	errs []problem.InvalidParam
+	// volatile marks an answer that moves with the clock rather than with the read models: the
+	// response cache leaves it alone.
+	volatile bool
 }
 
 // newParams parses r's query string and refuses any parameter that the route's operation in

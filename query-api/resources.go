@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"regexp"
 	"strings"
+	"time"
 
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/projections/readmodel"
@@ -71,20 +72,22 @@ func listPage[T any](a *API, w http.ResponseWriter, r *http.Request, p *params, 
 	if !a.await(w, r, c) {
 		return
 	}
-	page, err := read(l)
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	resp := listResponse[T]{Items: page.Items}
-	if resp.Items == nil {
-		resp.Items = []T{}
-	}
-	if page.Next != nil {
-		resp.NextCursor = encodeCursor(cursor{K: *page.Next, S: canon, F: hash})
-		resp.Next = nextURL(r.URL, p.q, map[string]string{"cursor": resp.NextCursor}, "min_position", "wait")
-	}
-	writeJSON(w, r, resp)
+	a.serve(w, r, p, func() ([]byte, time.Time, error) {
+		page, err := read(l)
+		if err != nil {
+			return nil, time.Time{}, err
+		}
+		resp := listResponse[T]{Items: page.Items}
+		if resp.Items == nil {
+			resp.Items = []T{}
+		}
+		if page.Next != nil {
+			resp.NextCursor = encodeCursor(cursor{K: *page.Next, S: canon, F: hash})
+			resp.Next = nextURL(r.URL, p.q, map[string]string{"cursor": resp.NextCursor}, "min_position", "wait")
+		}
+		b, err := marshalBody(resp)
+		return b, expiresAt(resp.Items), err
+	})
 }
 
 func (a *API) listFindings(w http.ResponseWriter, r *http.Request) {
@@ -102,6 +105,7 @@ func (a *API) listFindings(w http.ResponseWriter, r *http.Request) {
 	q.EPSSMin = p.float("epss_min", 0, 1)
 	q.Owner = p.text("owner", maxValueLen)
 	q.Overdue = p.boolean("overdue")
+	p.volatile = q.Overdue != nil // which findings are overdue changes with the clock
 	q.DueBefore = p.timestamp("due_before")
 	q.DueAfter = p.timestamp("due_after")
 	p.timeRange("due_after", q.DueAfter, "due_before", q.DueBefore)
@@ -172,15 +176,17 @@ func getOne[T any](a *API, w http.ResponseWriter, r *http.Request, p *params, re
 	if !a.await(w, r, c) {
 		return
 	}
-	v, err := read()
-	if err == nil && v == nil {
-		err = readmodel.ErrNotFound
-	}
-	if err != nil {
-		a.fail(w, r, err)
-		return
-	}
-	writeJSON(w, r, v)
+	a.serve(w, r, p, func() ([]byte, time.Time, error) {
+		v, err := read()
+		if err == nil && v == nil {
+			err = readmodel.ErrNotFound
+		}
+		if err != nil {
+			return nil, time.Time{}, err
+		}
+		b, err := marshalBody(v)
+		return b, expiresAt(v), err
+	})
 }
 
 func (a *API) getAsset(w http.ResponseWriter, r *http.Request) {

@@ -43,25 +43,38 @@ func noneMatch(r *http.Request, etag string) bool {
 
 // writeJSON marshals v and sends it with its ETag, or 304 when the client holds it.
 func writeJSON(w http.ResponseWriter, r *http.Request, v any) {
-	b, err := json.Marshal(v)
+	b, err := marshalBody(v)
 	if err != nil {
 		http.Error(w, "encoding the response failed", http.StatusInternalServerError)
 		return
 	}
-	writeBody(w, r, http.StatusOK, "application/json", append(b, '\n'))
+	writeBody(w, r, http.StatusOK, "application/json", b)
+}
+
+// marshalBody is the JSON body of v, newline-terminated.
+func marshalBody(v any) ([]byte, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
 }
 
 func writeBody(w http.ResponseWriter, r *http.Request, status int, contentType string, body []byte) {
-	etag := etagOf(body)
+	writeEntity(w, r, status, &entity{body: body, etag: etagOf(body), contentType: contentType})
+}
+
+// writeEntity sends e (whose etag is etagOf(e.body)), or 304 when the client holds it.
+func writeEntity(w http.ResponseWriter, r *http.Request, status int, e *entity) {
 	h := w.Header()
-	h.Set("ETag", etag)
+	h.Set("ETag", e.etag)
 	h.Set("Cache-Control", "no-cache")
-	if status == http.StatusOK && noneMatch(r, etag) {
+	if status == http.StatusOK && noneMatch(r, e.etag) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
-	h.Set("Content-Type", contentType)
+	h.Set("Content-Type", e.contentType)
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
-	_, _ = w.Write(body)
+	_, _ = w.Write(e.body)
 }

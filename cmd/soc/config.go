@@ -40,6 +40,8 @@ type Config struct {
 	QueryMaxWait time.Duration // --query-max-wait, SOC_QUERY_MAX_WAIT
 	// ProjectionBatch is the most events a projection applies in one transaction.
 	ProjectionBatch int // --projection-batch, SOC_PROJECTION_BATCH
+	// QueryCacheBytes bounds the query API's response cache (negative: no cache).
+	QueryCacheBytes int64 // --query-cache-bytes, SOC_QUERY_CACHE_BYTES
 }
 
 // bindFlags declares the flags shared by every sub-command that opens the store, with their
@@ -87,6 +89,11 @@ func bindFlags(fs *flag.FlagSet, c *Config, serve bool) {
 		qw = -1 // reported by Validate
 	}
 	fs.DurationVar(&c.QueryMaxWait, "query-max-wait", qw, "longest a read with min_position waits for the read models to catch up before 503 (SOC_QUERY_MAX_WAIT)")
+	qc, err := strconv.ParseInt(env("SOC_QUERY_CACHE_BYTES", "67108864"), 10, 64)
+	if err != nil {
+		qc = 0 // reported by Validate
+	}
+	fs.Int64Var(&c.QueryCacheBytes, "query-cache-bytes", qc, "memory for cached query responses, kept while the read models do not change; -1 disables (SOC_QUERY_CACHE_BYTES)")
 	d, err := time.ParseDuration(env("SOC_SHUTDOWN_TIMEOUT", "30s"))
 	if err != nil {
 		d = -1 // reported by Validate
@@ -144,6 +151,9 @@ func (c *Config) Validate(serve bool) error {
 	}
 	if !serve {
 		return errors.Join(errs...)
+	}
+	if c.QueryCacheBytes == 0 {
+		errs = append(errs, errors.New("--query-cache-bytes/SOC_QUERY_CACHE_BYTES: a number of bytes, or -1 to disable the cache"))
 	}
 	if c.QueryMaxWait <= 0 || c.QueryMaxWait > time.Minute {
 		errs = append(errs, errors.New("--query-max-wait/SOC_QUERY_MAX_WAIT: must be a positive duration of at most 1m"))

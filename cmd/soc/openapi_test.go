@@ -22,7 +22,8 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 		QueryMaxWait: time.Second, ProjectionBatch: 100}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- serve(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), nil) }()
+	ready := make(chan string, 1)
+	go func() { done <- serve(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), ready) }()
 	var patterns []string
 	select {
 	case patterns = <-got:
@@ -30,6 +31,11 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 		t.Fatalf("serve stopped: %v", err)
 	case <-time.After(time.Minute):
 		t.Fatal("the node did not register its routes within a minute")
+	}
+	select { // stop only once the node has started (it records NodeStarted after registering)
+	case <-ready:
+	case err := <-done:
+		t.Fatalf("serve stopped: %v", err)
 	}
 	cancel()
 	if err := <-done; err != nil {

@@ -187,7 +187,22 @@ func startQuery(ctx context.Context, a *app) (readiness, error) {
 		return nil, err
 	}
 	var querier events.EventQuerier = a.store
+	var version func() int64
+	if len(rs.runners) > 0 {
+		// The response cache is valid while no runner of this process has changed a read model.
+		// Without runners here (projections on other nodes) nothing tells this process of a
+		// change, so it does not cache.
+		version = func() int64 {
+			var v int64
+			for _, r := range rs.runners {
+				v += r.Version()
+			}
+			return v
+		}
+	}
 	api, err := queryapi.New(queryapi.Config{
+		Version:     version,
+		CacheBytes:  a.cfg.QueryCacheBytes,
 		Reader:      readmodel.NewReader(rs.db),
 		Store:       a.store,
 		Querier:     querier,
@@ -201,9 +216,23 @@ func startQuery(ctx context.Context, a *app) (readiness, error) {
 		return nil, err
 	}
 	api.Register(a.mux)
+	registerQueryMetrics(a.metrics, api)
 	a.mux.Handle("GET /ws", rs.hub)
 	a.closers = append(a.closers, rs.hub.Close)
 	return nil, nil
+}
+
+func registerQueryMetrics(reg *prometheus.Registry, api *queryapi.API) {
+	stat := func(name, help string, f func(queryapi.CacheStats) uint64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(f(api.CacheStats())) })
+	}
+	reg.MustRegister(
+		stat("soc_query_cache_hits_total", "Reads answered from the response cache.", func(s queryapi.CacheStats) uint64 { return s.Hits }),
+		stat("soc_query_cache_misses_total", "Reads that ran their query.", func(s queryapi.CacheStats) uint64 { return s.Misses }),
+		stat("soc_query_cache_evictions_total", "Cached responses evicted to stay within the byte bound.", func(s queryapi.CacheStats) uint64 { return s.Evictions }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "soc_query_cache_bytes", Help: "Memory held by cached responses."},
+			func() float64 { return float64(api.CacheStats().Bytes) }),
+	)
 }
 
 // waiter implements read-your-writes over every projection: from the runners of this process when

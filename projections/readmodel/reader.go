@@ -72,7 +72,7 @@ func (r *Reader) queryRow(ctx context.Context, q string, args ...any) *sql.Row {
 	if st := r.stmt(ctx, q); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
-	return r.queryRow(ctx, q, args...)
+	return r.db.SQL.QueryRowContext(ctx, q, args...)
 }
 
 // query builds one parameterised statement.

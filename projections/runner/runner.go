@@ -118,6 +118,8 @@ type Runner struct {
 
 	running atomic.Bool
 	wake    chan struct{} // Retry/Skip in this process: stop waiting while parked
+	// version counts the commits that changed the read model (see Version).
+	version atomic.Int64
 
 	// consumerGen is the generation the embedded consumer started from (consuming goroutine only).
 	consumerGen int64
@@ -126,6 +128,10 @@ type Runner struct {
 	mem     memState
 	changed chan struct{} // closed and replaced after every commit and state change
 }
+
+// Version is a number that increases after every commit of this runner that changed the read
+// model, before WaitFor callers are released: response caches key their entries on it.
+func (r *Runner) Version() int64 { return r.version.Load() }
 
 // memState mirrors the durable state for cheap reads and waits.
 type memState struct {
@@ -360,6 +366,9 @@ func (r *Runner) commit(ctx context.Context, batch []events.Envelope, scanned in
 	}
 	if err = tx.Commit(); err != nil {
 		return err
+	}
+	if len(res.Changes) > 0 {
+		r.version.Add(1) // before waiters are woken: a reader they release sees the new version
 	}
 	r.mu.Lock()
 	r.mem = memState{gen: gen, position: res.Position, applied: res.Total, recorded: res.Recorded, loaded: true}
