@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -218,6 +219,22 @@ func (e *env) waitParked(r *Runner) Status {
 	e.t.Helper()
 	var s Status
 	e.await("the projection to park", func() bool { s = e.status(r); return s.Parked != nil })
+	return s
+}
+
+// waitParkedAlert waits for the park and for its ProjectionParked alert, which the runner appends
+// to the store just after recording the park.
+func (e *env) waitParkedAlert(r *Runner, name string) Status {
+	e.t.Helper()
+	s := e.waitParked(r)
+	e.await("the ProjectionParked alert", func() bool {
+		for _, a := range e.auditEvents(name) {
+			if a.Type == "ProjectionParked" && strings.Contains(string(a.Data), s.Parked.EventID) {
+				return true
+			}
+		}
+		return false
+	})
 	return s
 }
 

@@ -137,7 +137,7 @@ func TestPoisonParksThenRetry(t *testing.T) {
 		poison := evs[2]
 		r := e.newRunner(p, nil, nil)
 		e.start(r)
-		st := e.waitParked(r)
+		st := e.waitParkedAlert(r, p.Name())
 		if st.Parked.EventID != poison.EventID || st.Parked.Position != poison.GlobalPosition || st.Parked.StreamID != s1 ||
 			st.Parked.Type != "ThingCreated" || !strings.Contains(st.Parked.Error, "cannot apply a poison thing") || st.Parked.Since.IsZero() {
 			t.Errorf("parked = %+v", st.Parked)
@@ -192,7 +192,7 @@ func TestPoisonSkip(t *testing.T) {
 		poison := evs[2]
 		r := e.newRunner(p, nil, nil)
 		e.start(r)
-		e.waitParked(r)
+		e.waitParkedAlert(r, p.Name())
 
 		var wrong *WrongEventError
 		if err := r.Skip(e.ctx, evs[3].EventID, "user:bob", "not that one"); !errors.As(err, &wrong) || wrong.Parked != poison.EventID {
