@@ -6,6 +6,7 @@ package domain
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -41,6 +42,16 @@ var transitions = map[Status][]Status{
 	StatusFalsePositive: {StatusReopened},
 	StatusDuplicate:     {StatusReopened},
 	StatusRiskAccepted:  {StatusReopened},
+}
+
+// Statuses returns every status of the lifecycle (for the read side's and the API's checks).
+func Statuses() []Status {
+	out := make([]Status, 0, len(transitions))
+	for s := range transitions {
+		out = append(out, s)
+	}
+	slices.Sort(out)
+	return out
 }
 
 // CanTransition reports whether the lifecycle allows from → to.
