@@ -1,0 +1,238 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/socplatform/soc/commands/notifications/channels"
+	"github.com/socplatform/soc/commands/notifications/domain"
+	"github.com/socplatform/soc/events"
+)
+
+// entry is one live (not yet terminal) notification.
+type entry struct {
+	id          string
+	status      domain.Status
+	due         time.Time // pending, retrying: next attempt
+	attemptedAt time.Time // in_flight: when the attempt was recorded
+	channel     string
+	recipient   channels.Recipient
+	kind        string
+	severity    string
+	subject     string
+	requestedAt time.Time
+}
+
+// bucket is an open digest window: notifications suppressed into a digest not yet requested.
+type bucket struct {
+	id        string // the digest notification's stream id
+	due       time.Time
+	channel   string
+	recipient channels.Recipient
+	items     []domain.DigestItem
+}
+
+// index is the worker's in-memory view of the notifications context, rebuilt from $all on the
+// first sync and caught up on every later one. It keeps only what is still to do: live
+// notifications, open digest windows, and the ids of requested digests (to spot late items).
+type index struct {
+	mu      sync.Mutex
+	pos     int64
+	live    map[string]*entry
+	buckets map[string]*bucket
+	digests map[string]struct{} // digest notifications already requested
+	late    []string            // items suppressed into a digest already requested (logged)
+}
+
+func newIndex() *index {
+	return &index{live: map[string]*entry{}, buckets: map[string]*bucket{}, digests: map[string]struct{}{}}
+}
+
+// sync applies every event after the cursor.
+func (x *index) sync(ctx context.Context, store events.EventStore, batch int) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for {
+		evs, err := store.ReadAll(ctx, x.pos, batch)
+		if err != nil {
+			return err
+		}
+		for i := range evs {
+			if strings.HasPrefix(evs[i].StreamID, domain.StreamPrefix) {
+				if err := x.apply(&evs[i]); err != nil {
+					return fmt.Errorf("notifications: indexing %s v%d of %s: %w", evs[i].Type, evs[i].Version, evs[i].StreamID, err)
+				}
+			}
+			x.pos = evs[i].GlobalPosition
+		}
+		if len(evs) < batch {
+			return nil
+		}
+	}
+}
+
+func (x *index) apply(e *events.Envelope) error {
+	id := e.StreamID
+	switch e.Type {
+	case domain.EvNotificationRequested:
+		var d domain.Requested
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			return err
+		}
+		x.live[id] = &entry{id: id, status: domain.StatusPending, due: d.DueAt, channel: d.Channel, recipient: d.Recipient,
+			kind: d.Kind, severity: d.Severity, subject: d.Subject, requestedAt: d.RequestedAt}
+		if d.Kind == domain.KindDigest {
+			x.digests[id] = struct{}{}
+			delete(x.buckets, id)
+		}
+	case domain.EvNotificationDeferred:
+		var d domain.Deferred
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			return err
+		}
+		if en := x.live[id]; en != nil && d.Until.After(en.due) {
+			en.due = d.Until
+		}
+	case domain.EvNotificationSuppressed:
+		var d domain.Suppressed
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			return err
+		}
+		en := x.live[id]
+		delete(x.live, id)
+		if d.Reason != domain.ReasonDigest || en == nil || d.DigestID == "" {
+			return nil
+		}
+		if _, done := x.digests[d.DigestID]; done {
+			x.late = append(x.late, id)
+			return nil
+		}
+		b := x.buckets[d.DigestID]
+		if b == nil {
+			b = &bucket{id: d.DigestID, due: d.DigestDueAt, channel: en.channel, recipient: en.recipient}
+			x.buckets[d.DigestID] = b
+		}
+		b.items = append(b.items, domain.DigestItem{NotificationID: id, Kind: en.kind, Severity: en.severity,
+			Subject: en.subject, RequestedAt: en.requestedAt})
+	case domain.EvNotificationAttempted:
+		var d domain.Attempted
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			return err
+		}
+		if en := x.live[id]; en != nil {
+			en.status, en.attemptedAt = domain.StatusInFlight, d.AttemptedAt
+		}
+	case domain.EvNotificationFailed:
+		var d domain.Failed
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			return err
+		}
+		if en := x.live[id]; en != nil {
+			en.status, en.due = domain.StatusRetrying, d.NextAttemptAt
+		}
+	case domain.EvNotificationSent, domain.EvNotificationDeadLettered:
+		delete(x.live, id)
+	}
+	return nil
+}
+
+// due returns the live notifications to work on at now, oldest due first: pending or retrying
+// ones that are due, and attempts in flight for longer than lease (orphaned by a stopped
+// worker). Ids in busy (being worked on here) are left out.
+func (x *index) due(now time.Time, lease time.Duration, busy map[string]bool) []*entry {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	var out []*entry
+	for id, en := range x.live {
+		if busy[id] {
+			continue
+		}
+		switch en.status {
+		case domain.StatusPending, domain.StatusRetrying:
+			if !en.due.After(now) {
+				out = append(out, en)
+			}
+		case domain.StatusInFlight:
+			if !en.attemptedAt.Add(lease).After(now) {
+				out = append(out, en)
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].due.Equal(out[j].due) {
+			return out[i].due.Before(out[j].due)
+		}
+		return out[i].id < out[j].id
+	})
+	cp := make([]*entry, len(out))
+	for i, en := range out {
+		c := *en
+		cp[i] = &c
+	}
+	return cp
+}
+
+// dueBuckets returns copies of the digest windows due at now.
+func (x *index) dueBuckets(now time.Time) []bucket {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	var out []bucket
+	for _, b := range x.buckets {
+		if !b.due.After(now) {
+			c := *b
+			c.items = append([]domain.DigestItem(nil), b.items...)
+			out = append(out, c)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].id < out[j].id })
+	return out
+}
+
+// next is the earliest time something falls due (zero when nothing waits).
+func (x *index) next(lease time.Duration) time.Time {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	var t time.Time
+	take := func(at time.Time) {
+		if t.IsZero() || at.Before(t) {
+			t = at
+		}
+	}
+	for _, en := range x.live {
+		switch en.status {
+		case domain.StatusInFlight:
+			take(en.attemptedAt.Add(lease))
+		default:
+			take(en.due)
+		}
+	}
+	for _, b := range x.buckets {
+		take(b.due)
+	}
+	return t
+}
+
+func (x *index) position() int64 {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.pos
+}
+
+func (x *index) counts() (live, buckets int) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return len(x.live), len(x.buckets)
+}
+
+func (x *index) takeLate() []string {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	l := x.late
+	x.late = nil
+	return l
+}
