@@ -166,7 +166,8 @@ func readSideFlow(t *testing.T, env []string, args []string) {
 	}
 
 	// The asset of the report, with its open findings counted by severity and an explained risk.
-	r = c.get("/v1/assets?limit=10")
+	// Each projection consumes at its own pace (with Kafka: its own topics), so the assets model
+	// may trail the findings model by a moment: wait for it rather than read once.
 	var assets struct {
 		Items []struct {
 			ID           string           `json:"id"`
@@ -177,13 +178,22 @@ func readSideFlow(t *testing.T, env []string, args []string) {
 			} `json:"risk"`
 		} `json:"items"`
 	}
-	if err := json.Unmarshal(r.body, &assets); err != nil || r.status != 200 || len(assets.Items) != 1 {
-		t.Fatalf("GET /v1/assets: %d %s", r.status, r.body)
-	}
 	var open int64
-	for _, v := range assets.Items[0].OpenFindings {
-		open += v
-	}
+	eventually(t, "the asset with its 185 open findings in the read model", func() bool {
+		r = c.get("/v1/assets?limit=10")
+		assets.Items = nil
+		if err := json.Unmarshal(r.body, &assets); err != nil || r.status != 200 || len(assets.Items) > 1 {
+			t.Fatalf("GET /v1/assets: %d %s", r.status, r.body)
+		}
+		if len(assets.Items) == 0 {
+			return false
+		}
+		open = 0
+		for _, v := range assets.Items[0].OpenFindings {
+			open += v
+		}
+		return open == 185
+	})
 	if open != 185 || assets.Items[0].Risk.Score <= 0 || len(assets.Items[0].Risk.Components) == 0 {
 		t.Fatalf("asset: %d open findings (want 185), risk %+v", open, assets.Items[0].Risk)
 	}
