@@ -38,6 +38,7 @@ const (
 	evFindingAssigned              = "FindingAssigned"
 	evFindingCommented             = "FindingCommented"
 	evFindingDueDateSet            = "FindingDueDateSet"
+	evSLABreached                  = "SLABreached"
 	evFindingExploitabilityChanged = "FindingExploitabilityChanged"
 
 	evScanImportStarted   = "ScanImportStarted"
@@ -119,7 +120,7 @@ func isAssetEvent(t string) bool {
 
 func isFindingEvent(t string) bool {
 	switch t {
-	case evFindingSeen, evFindingAssigned, evFindingCommented, evFindingDueDateSet, evFindingExploitabilityChanged:
+	case evFindingSeen, evFindingAssigned, evFindingCommented, evFindingDueDateSet, evFindingExploitabilityChanged, evSLABreached:
 		return true
 	}
 	_, ok := findingStatusAfter[t]
@@ -594,7 +595,7 @@ func applyFinding(f *Finding, e *events.Envelope) (*Finding, error) {
 			v := *d.EPSSPercentile
 			n.EPSSPercentile = &v
 		}
-	case evFindingCommented:
+	case evFindingCommented, evSLABreached: // no column: due_at/overdue already tell
 	default:
 		return f, nil
 	}

@@ -118,9 +118,12 @@ type Finding struct {
 	LastSeen        time.Time
 	LastScanID      string
 	RiskAcceptedTil time.Time
-	KEV             bool
-	EPSS            float64
-	opened          bool
+	// SLABreachedFor is the due date whose breach was last recorded (zero: none), so that a
+	// deadline is breached once however often the saga's command is delivered.
+	SLABreachedFor time.Time
+	KEV            bool
+	EPSS           float64
+	opened         bool
 }
 
 // Event types of the vulns context.
@@ -139,6 +142,9 @@ const (
 	EvFindingCommented             = "FindingCommented"
 	EvFindingDueDateSet            = "FindingDueDateSet"
 	EvFindingExploitabilityChanged = "FindingExploitabilityChanged"
+	// EvSLABreached is named as the SLA issue names it (not Finding…): it is the fact the
+	// escalation reacts to, on the finding's stream.
+	EvSLABreached = "SLABreached"
 )
 
 // statusAfter is the state each lifecycle event leads to.
@@ -193,6 +199,8 @@ func (f *Finding) Apply(e *events.Envelope) error {
 		f.DueAt = d.DueAt
 	case EvFindingRiskAccepted:
 		f.RiskAcceptedTil = d.ExpiresAt
+	case EvSLABreached:
+		f.SLABreachedFor = d.DueAt
 	case EvFindingExploitabilityChanged:
 		if d.KEV != nil {
 			f.KEV = *d.KEV
@@ -296,6 +304,30 @@ func (f *Finding) ExpireRiskAcceptance(now time.Time) ([]es.Change, error) {
 		return nil, rule("/expires_at", "the risk acceptance runs until %s", f.RiskAcceptedTil.Format(time.RFC3339))
 	}
 	return f.Reopen("risk acceptance expired", "", now)
+}
+
+// BreachSLA records that the deadline dueAt passed with the finding not remediated. It records
+// nothing (nil, nil) when there is nothing to breach: the finding is remediated or accepted, its
+// due date moved away from dueAt, or that breach is recorded already. now before dueAt is refused.
+func (f *Finding) BreachSLA(dueAt, now time.Time) ([]es.Change, error) {
+	if !f.opened {
+		return nil, &events.InvalidEventError{Index: -1, Name: "finding_id", Reason: "no such finding"}
+	}
+	if now.Before(dueAt) {
+		return nil, rule("/due_at", "the deadline %s has not passed", dueAt.UTC().Format(time.RFC3339))
+	}
+	switch f.Status {
+	case StatusResolved, StatusClosed, StatusFalsePositive, StatusDuplicate, StatusRiskAccepted:
+		return nil, nil
+	}
+	if f.DueAt.IsZero() || !f.DueAt.Equal(dueAt) || f.SLABreachedFor.Equal(dueAt) {
+		return nil, nil
+	}
+	d := map[string]any{"due_at": dueAt.UTC(), "breached_at": now.UTC(), "severity": string(f.Severity), "status": string(f.Status)}
+	if f.Owner != "" {
+		d["owner"] = f.Owner
+	}
+	return []es.Change{{Type: EvSLABreached, Data: d}}, nil
 }
 
 // Assign sets the owner.

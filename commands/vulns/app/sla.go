@@ -1,0 +1,38 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/socplatform/soc/commands/internal/es"
+	"github.com/socplatform/soc/commands/vulns/domain"
+	"github.com/socplatform/soc/events"
+)
+
+// RecordSLABreach appends SLABreached to a finding whose deadline dueAt passed unremediated.
+// It is idempotent: the finding remembers the breached deadline and the idempotency key derives
+// from it, so a redelivered saga command (or two nodes) record the breach once. It reports
+// whether it appended; a finding remediated meanwhile, or whose due date moved, is left alone.
+func RecordSLABreach(ctx context.Context, store es.Store, findingID string, dueAt, now time.Time) (bool, error) {
+	for range 3 { // a concurrent change to the finding: decide again on its new state
+		var f domain.Finding
+		v, err := es.Load(ctx, store, findingID, &f)
+		if err != nil {
+			return false, err
+		}
+		changes, err := f.BreachSLA(dueAt, now)
+		if err != nil || len(changes) == 0 {
+			return false, err
+		}
+		meta := es.Meta{Actor: "system:sla", IdempotencyKey: "sla-breach:" + dueAt.UTC().Format(time.RFC3339Nano)}
+		res, err := es.Save(ctx, store, findingID, events.Exact(v), meta, changes)
+		var vc *events.VersionConflictError
+		if errors.As(err, &vc) {
+			continue
+		}
+		// Duplicate: that deadline's breach was recorded before (its due date moved away and back).
+		return err == nil && !res.Duplicate, err
+	}
+	return false, errors.New("sla breach: the finding kept changing; the saga retries")
+}

@@ -1,0 +1,170 @@
+package app_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/socplatform/soc/commands/internal/es"
+	"github.com/socplatform/soc/commands/vulns/app"
+	"github.com/socplatform/soc/commands/vulns/domain"
+	"github.com/socplatform/soc/events"
+)
+
+func slaFinding(t *testing.T, store es.Store, opened, due time.Time) string {
+	t.Helper()
+	ctx := context.Background()
+	id := events.NewStreamID("vulns", "finding")
+	if _, err := es.Save(ctx, store, id, events.NoStream, es.Meta{}, []es.Change{
+		{Type: domain.EvFindingOpened, Data: openedData(opened)},
+		{Type: domain.EvFindingAssigned, Data: map[string]any{"owner": "alice@example.com"}},
+		{Type: domain.EvFindingDueDateSet, Data: map[string]any{"due_at": due, "reason": "sla policy"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func breaches(t *testing.T, store es.Store, id string) []events.Envelope {
+	t.Helper()
+	evs, err := store.ReadStream(context.Background(), id, events.ReadStreamOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []events.Envelope
+	for _, e := range evs {
+		if e.Type == domain.EvSLABreached {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func TestRecordSLABreachOnce(t *testing.T) {
+	store := expiryStore(t)
+	ctx := context.Background()
+	opened := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	due := opened.Add(7 * 24 * time.Hour)
+	id := slaFinding(t, store, opened, due)
+
+	// Before the deadline: refused, nothing appended.
+	done, err := app.RecordSLABreach(ctx, store, id, due, due.Add(-time.Minute))
+	var re *domain.RuleError
+	if done || !errors.As(err, &re) {
+		t.Fatalf("before the deadline: %v %v", done, err)
+	}
+	for i := range 2 { // the saga's command redelivered
+		done, err := app.RecordSLABreach(ctx, store, id, due, due.Add(time.Duration(i+1)*time.Minute))
+		if err != nil || done != (i == 0) {
+			t.Fatalf("call %d: %v %v", i, done, err)
+		}
+	}
+	got := breaches(t, store, id)
+	if len(got) != 1 {
+		t.Fatalf("%d SLABreached events, want 1", len(got))
+	}
+	want := `{"breached_at":"2026-01-08T00:01:00Z","due_at":"2026-01-08T00:00:00Z","owner":"alice@example.com","severity":"high","status":"open"}`
+	if string(got[0].Data) != want {
+		t.Fatalf("data %s, want %s", got[0].Data, want)
+	}
+	if got[0].Actor != "system:sla" {
+		t.Fatalf("actor %q, want system:sla", got[0].Actor)
+	}
+	var f domain.Finding
+	if _, err := es.Load(ctx, store, id, &f); err != nil || !f.SLABreachedFor.Equal(due) {
+		t.Fatalf("finding after breach: %v %v", f.SLABreachedFor, err)
+	}
+}
+
+func TestRecordSLABreachConcurrentNodes(t *testing.T) {
+	store := expiryStore(t)
+	ctx := context.Background()
+	opened := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	due := opened.Add(7 * 24 * time.Hour)
+	id := slaFinding(t, store, opened, due)
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := app.RecordSLABreach(ctx, store, id, due, due.Add(time.Minute)); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := len(breaches(t, store, id)); n != 1 {
+		t.Fatalf("%d SLABreached events, want 1", n)
+	}
+}
+
+func TestRecordSLABreachNothingToDo(t *testing.T) {
+	store := expiryStore(t)
+	ctx := context.Background()
+	opened := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	due := opened.Add(7 * 24 * time.Hour)
+
+	resolved := slaFinding(t, store, opened, due)
+	if _, err := es.Save(ctx, store, resolved, events.StreamExists, es.Meta{}, []es.Change{{Type: domain.EvFindingResolved,
+		Data: map[string]any{"reason": "patched", "resolved_at": opened.Add(time.Hour)}}}); err != nil {
+		t.Fatal(err)
+	}
+	moved := slaFinding(t, store, opened, due)
+	if _, err := es.Save(ctx, store, moved, events.StreamExists, es.Meta{}, []es.Change{{Type: domain.EvFindingDueDateSet,
+		Data: map[string]any{"due_at": due.Add(48 * time.Hour), "reason": "extended"}}}); err != nil {
+		t.Fatal(err)
+	}
+	for name, id := range map[string]string{"resolved": resolved, "moved": moved} {
+		done, err := app.RecordSLABreach(ctx, store, id, due, due.Add(time.Hour))
+		if err != nil || done {
+			t.Fatalf("%s: %v %v", name, done, err)
+		}
+		if n := len(breaches(t, store, id)); n != 0 {
+			t.Fatalf("%s: %d SLABreached events", name, n)
+		}
+	}
+	// An unknown finding is refused.
+	if done, err := app.RecordSLABreach(ctx, store, events.NewStreamID("vulns", "finding"), due, due.Add(time.Hour)); err == nil || done {
+		t.Fatalf("unknown finding: %v %v", done, err)
+	}
+}
+
+func TestRecordSLABreachDueDateMovedBack(t *testing.T) {
+	// due1 breached, moved to due2 and breached, moved back to due1: due1's breach is recorded
+	// already (same idempotency key), so nothing is appended and RecordSLABreach says so.
+	store := expiryStore(t)
+	ctx := context.Background()
+	opened := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	due1, due2 := opened.Add(24*time.Hour), opened.Add(48*time.Hour)
+	id := slaFinding(t, store, opened, due1)
+	setDue := func(at time.Time) {
+		t.Helper()
+		if _, err := es.Save(ctx, store, id, events.StreamExists, es.Meta{}, []es.Change{{Type: domain.EvFindingDueDateSet,
+			Data: map[string]any{"due_at": at, "reason": "moved"}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, c := range []struct {
+		due, now time.Time
+		move     time.Time
+		want     bool
+		total    int
+	}{
+		{due: due1, now: due1, move: due2, want: true, total: 1},
+		{due: due2, now: due2, move: due1, want: true, total: 2},
+		{due: due1, now: due2.Add(time.Hour), want: false, total: 2},
+	} {
+		done, err := app.RecordSLABreach(ctx, store, id, c.due, c.now)
+		if err != nil || done != c.want {
+			t.Fatalf("step %d: %v %v, want %v", i, done, err, c.want)
+		}
+		if n := len(breaches(t, store, id)); n != c.total {
+			t.Fatalf("step %d: %d SLABreached events, want %d", i, n, c.total)
+		}
+		if !c.move.IsZero() {
+			setDue(c.move)
+		}
+	}
+}
