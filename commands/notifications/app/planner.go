@@ -1,0 +1,509 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	assetdomain "github.com/socplatform/soc/commands/assets/domain"
+	"github.com/socplatform/soc/commands/internal/es"
+	"github.com/socplatform/soc/commands/notifications/channels"
+	"github.com/socplatform/soc/commands/notifications/domain"
+	vulndomain "github.com/socplatform/soc/commands/vulns/domain"
+	"github.com/socplatform/soc/events"
+)
+
+// Commands the flow sagas send to the planner (the sagas module holds the same strings: it may
+// not import this one). Every payload names what the planner reads back from the store, so a
+// message always shows the state at sending time, and the saga's state stays small.
+const (
+	CmdNewFindings           = "notifications.new_findings"            // {scan_id}
+	CmdKEVAlert              = "notifications.kev_alert"               // {finding_id}
+	CmdSLAReminder           = "notifications.sla_reminder"            // {finding_id, due_at}
+	CmdSLABreach             = "notifications.sla_breach"              // {finding_id, due_at}
+	CmdRiskAcceptanceExpired = "notifications.risk_acceptance_expired" // {finding_id, accepted_by, justification, expired_at}
+)
+
+// MaxFindingsPerMessage bounds the findings listed in one new-findings message; the rest are
+// counted (a scan of a fresh network can open thousands).
+const MaxFindingsPerMessage = 200
+
+// eventQuerier finds a scan's findings by the import's correlation id (indexed in the store).
+type eventQuerier interface {
+	QueryEvents(ctx context.Context, q events.EventQuery) ([]events.Envelope, error)
+}
+
+// PlannerConfig configures a Planner.
+type PlannerConfig struct {
+	Store   es.Store
+	Querier eventQuerier
+	Service *Service
+	Dir     *Directory
+	// Channels are the configured channels: requests are recorded for these only (nothing is
+	// queued for a channel nobody configured). ChannelWebSocket is always available.
+	Channels []string
+	// BaseURL, when set, links messages to the finding (BaseURL + /v1/findings/{id}).
+	BaseURL string
+	Log     *slog.Logger
+	Now     func() time.Time
+}
+
+// Planner turns the flow sagas' commands into notification requests: it reads the findings
+// concerned from the store, picks the recipients from the directory and records one request per
+// recipient and personal channel (one per trigger on the shared channels).
+type Planner struct {
+	cfg PlannerConfig
+	log *slog.Logger
+}
+
+// NewPlanner validates cfg.
+func NewPlanner(cfg PlannerConfig) (*Planner, error) {
+	var errs []error
+	if cfg.Store == nil || cfg.Querier == nil || cfg.Service == nil {
+		errs = append(errs, errors.New("notifications planner: store, querier and service are required"))
+	}
+	if cfg.Dir == nil {
+		cfg.Dir, _ = NewDirectory(Directory{})
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if !slices.Contains(cfg.Channels, ChannelWebSocket) {
+		cfg.Channels = append(slices.Clone(cfg.Channels), ChannelWebSocket)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return &Planner{cfg: cfg, log: cfg.Log.With("component", "notifications-planner")}, nil
+}
+
+// CommandError is a command the planner can never carry out (bad payload): retrying is useless.
+type CommandError struct {
+	Type   string
+	Reason string
+}
+
+func (e *CommandError) Error() string { return e.Type + ": " + e.Reason }
+
+// Kind implements the typed-error convention (the saga dispatcher records it as failed).
+func (e *CommandError) Kind() events.Kind { return events.KindRejected }
+
+type plannerPayload struct {
+	ScanID       string    `json:"scan_id"`
+	FindingID    string    `json:"finding_id"`
+	DueAt        time.Time `json:"due_at"`
+	AcceptedBy   string    `json:"accepted_by"`
+	Reason       string    `json:"justification"`
+	ExpiredAt    time.Time `json:"expired_at"`
+	FindingCount int       `json:"finding_count"`
+}
+
+// HandleCommand carries out one saga command; handled is false for types it does not know.
+// id is the command's idempotency key: it is the trigger of the notifications, so a redelivered
+// command records nothing new.
+func (p *Planner) HandleCommand(ctx context.Context, id, typ string, payload json.RawMessage) (handled bool, err error) {
+	var pl plannerPayload
+	switch typ {
+	case CmdNewFindings, CmdKEVAlert, CmdSLAReminder, CmdSLABreach, CmdRiskAcceptanceExpired:
+	default:
+		return false, nil
+	}
+	if err := json.Unmarshal(payload, &pl); err != nil {
+		return true, &CommandError{Type: typ, Reason: "payload: " + err.Error()}
+	}
+	switch typ {
+	case CmdNewFindings:
+		if pl.ScanID == "" {
+			return true, &CommandError{Type: typ, Reason: "scan_id is required"}
+		}
+		return true, p.newFindings(ctx, pl.ScanID)
+	}
+	if pl.FindingID == "" {
+		return true, &CommandError{Type: typ, Reason: "finding_id is required"}
+	}
+	f, err := p.loadFinding(ctx, pl.FindingID)
+	if err != nil {
+		return true, err
+	}
+	if f == nil {
+		return true, &CommandError{Type: typ, Reason: "no such finding: " + pl.FindingID}
+	}
+	trigger := typ + "|" + id
+	switch typ {
+	case CmdKEVAlert:
+		return true, p.kevAlert(ctx, trigger, f)
+	case CmdSLAReminder:
+		if !f.open() || !f.DueAt.Equal(pl.DueAt) {
+			return true, nil // remediated, accepted or rescheduled since the timer was set
+		}
+		data := map[string]any{"Finding": f.view(p.cfg.BaseURL), "DueAt": pl.DueAt.UTC(), "Remaining": roundDuration(pl.DueAt.Sub(p.cfg.Now()))}
+		return true, p.request(ctx, trigger, p.cfg.Dir.Owners(f.Owner, f.team), channels.KindSLAReminder, string(f.Severity), data)
+	case CmdSLABreach:
+		if !f.SLABreachedFor.Equal(pl.DueAt) {
+			return true, nil // no breach recorded for that deadline: nothing to escalate
+		}
+		owner := f.Owner
+		if owner == "" {
+			owner = "team " + f.team
+		}
+		data := map[string]any{"Finding": f.view(p.cfg.BaseURL), "DueAt": pl.DueAt.UTC(), "Owner": owner,
+			"Overdue": roundDuration(p.cfg.Now().Sub(pl.DueAt))}
+		return true, p.request(ctx, trigger, p.cfg.Dir.Leads(f.Owner, f.team), channels.KindSLABreach, string(f.Severity), data)
+	default: // CmdRiskAcceptanceExpired
+		data := map[string]any{"Finding": f.view(p.cfg.BaseURL), "AcceptedBy": pl.AcceptedBy, "Reason": pl.Reason, "ExpiredAt": pl.ExpiredAt.UTC()}
+		return true, p.request(ctx, trigger, p.cfg.Dir.Owners(f.Owner, f.team), channels.KindRiskAcceptanceExpired, string(f.Severity), data)
+	}
+}
+
+// request records one notification per recipient and personal channel, and one per shared
+// channel.
+func (p *Planner) request(ctx context.Context, trigger string, to []*User, kind, severity string, data map[string]any) error {
+	if severity == "" {
+		severity = "info"
+	}
+	meta := es.Meta{Actor: "system:notifications", CorrelationID: trigger}
+	var errs []error
+	for _, u := range to {
+		for _, ch := range u.channelsOf() {
+			if !slices.Contains(p.cfg.Channels, ch) {
+				continue
+			}
+			_, err := p.cfg.Service.Request(ctx, Request{Trigger: trigger, Recipient: u.Recipient(), Channel: ch, Kind: kind,
+				Severity: severity, Data: data, Meta: meta})
+			errs = append(errs, err)
+		}
+	}
+	for _, ch := range p.cfg.Channels {
+		if !SharedChannel(ch) {
+			continue
+		}
+		names := make([]string, 0, len(to))
+		for _, u := range to {
+			names = append(names, cmpOr(u.Name, u.ID))
+		}
+		rcpt := channels.Recipient{Name: cmpOr(strings.Join(names, ", "), "security team")}
+		if len(to) == 1 {
+			rcpt.UserID = to[0].ID
+		}
+		_, err := p.cfg.Service.Request(ctx, Request{Trigger: trigger, Recipient: rcpt, Channel: ch, Kind: kind,
+			Severity: severity, Data: data, Meta: meta})
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// newFindings tells the owners of a scan's new and reopened critical/high findings about them:
+// one message per recipient listing theirs, and one per shared channel listing all.
+func (p *Planner) newFindings(ctx context.Context, scanID string) error {
+	scan, err := p.loadScan(ctx, scanID)
+	if err != nil {
+		return err
+	}
+	ids, err := p.scanFindings(ctx, scanID)
+	if err != nil {
+		return err
+	}
+	type group struct {
+		user  *User
+		items []map[string]any
+		worst string
+	}
+	groups := map[string]*group{}
+	var order []string
+	var all []map[string]any
+	worst := ""
+	for _, id := range ids {
+		f, err := p.loadFinding(ctx, id)
+		if err != nil {
+			return err
+		}
+		if f == nil || !f.open() || (f.Severity != vulndomain.Critical && f.Severity != vulndomain.High) {
+			continue
+		}
+		v := f.view(p.cfg.BaseURL)
+		all = append(all, v)
+		worst = worse(worst, string(f.Severity))
+		for _, u := range p.cfg.Dir.Owners(f.Owner, f.team) {
+			g := groups[u.ID]
+			if g == nil {
+				g = &group{user: u}
+				groups[u.ID] = g
+				order = append(order, u.ID)
+			}
+			g.items = append(g.items, v)
+			g.worst = worse(g.worst, string(f.Severity))
+		}
+	}
+	if len(all) == 0 {
+		return nil
+	}
+	trigger := CmdNewFindings + "|" + scanID
+	meta := es.Meta{Actor: "system:notifications", CorrelationID: scanID}
+	msg := func(items []map[string]any) map[string]any {
+		d := map[string]any{"Scan": scan, "Total": len(items)}
+		if len(items) > MaxFindingsPerMessage {
+			d["Omitted"] = len(items) - MaxFindingsPerMessage
+			items = items[:MaxFindingsPerMessage]
+		}
+		d["Findings"] = items
+		return d
+	}
+	var errs []error
+	for _, uid := range order {
+		g := groups[uid]
+		for _, ch := range g.user.channelsOf() {
+			if !slices.Contains(p.cfg.Channels, ch) {
+				continue
+			}
+			_, err := p.cfg.Service.Request(ctx, Request{Trigger: trigger, Recipient: g.user.Recipient(), Channel: ch,
+				Kind: channels.KindNewFindings, Severity: g.worst, Data: msg(g.items), Meta: meta})
+			errs = append(errs, err)
+		}
+	}
+	for _, ch := range p.cfg.Channels {
+		if SharedChannel(ch) {
+			_, err := p.cfg.Service.Request(ctx, Request{Trigger: trigger, Recipient: channels.Recipient{Name: "security team"},
+				Channel: ch, Kind: channels.KindNewFindings, Severity: worst, Data: msg(all), Meta: meta})
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// kevAlert alerts the owners of an open finding with a KEV-listed CVE on a production asset.
+func (p *Planner) kevAlert(ctx context.Context, trigger string, f *findingState) error {
+	if !f.open() || !f.KEV || f.env != string(assetdomain.Production) {
+		return nil
+	}
+	kev := map[string]any{}
+	for _, cve := range f.cves {
+		evs, err := p.readAll(ctx, es.StreamIDFor("vulns", "cve", cve))
+		if err != nil {
+			return err
+		}
+		for _, e := range evs {
+			if e.Type != "CVEListedInKEV" {
+				continue
+			}
+			var d struct {
+				Name      string `json:"vulnerability_name"`
+				DateAdded string `json:"date_added"`
+				DueDate   string `json:"due_date"`
+				Ransom    string `json:"known_ransomware_campaign_use"`
+			}
+			if json.Unmarshal(e.Data, &d) == nil {
+				kev = map[string]any{"CVE": cve, "VulnerabilityName": d.Name, "DateAdded": d.DateAdded, "DueDate": d.DueDate, "KnownRansomware": cmpOr(d.Ransom, "Unknown")}
+			}
+		}
+		if len(kev) > 0 {
+			break
+		}
+	}
+	v := f.view(p.cfg.BaseURL)
+	if c, ok := kev["CVE"].(string); ok {
+		v["CVE"] = c // the alert names the exploited CVE, not just the first one
+	}
+	data := map[string]any{"Finding": v, "KEV": kev}
+	return p.request(ctx, trigger, p.cfg.Dir.Owners(f.Owner, f.team), channels.KindKEVAlert, "critical", data)
+}
+
+// findingState is a finding as the planner needs it: the aggregate plus what its messages show.
+type findingState struct {
+	vulndomain.Finding
+	title, location string
+	cves            []string
+	assetName, team string
+	env             string
+}
+
+func (f *findingState) open() bool {
+	switch f.Status {
+	case vulndomain.StatusOpen, vulndomain.StatusTriaged, vulndomain.StatusInRemediation, vulndomain.StatusReopened:
+		return true
+	}
+	return false
+}
+
+func (f *findingState) view(baseURL string) map[string]any {
+	v := map[string]any{"ID": f.ID, "Title": f.title, "Severity": string(f.Severity), "Asset": cmpOr(f.assetName, f.AssetID),
+		"AssetID": f.AssetID, "Status": string(f.Status), "Owner": f.Owner}
+	if len(f.cves) > 0 {
+		v["CVE"] = f.cves[0]
+		v["CVEs"] = f.cves
+	}
+	if f.location != "" {
+		v["Location"] = f.location
+	}
+	if !f.DueAt.IsZero() {
+		v["DueAt"] = f.DueAt.UTC()
+	}
+	if baseURL != "" {
+		v["URL"] = strings.TrimRight(baseURL, "/") + "/v1/findings/" + f.ID
+	}
+	return v
+}
+
+// loadFinding folds a finding and its asset from the store (nil when the finding does not exist).
+func (p *Planner) loadFinding(ctx context.Context, id string) (*findingState, error) {
+	evs, err := p.readAll(ctx, id)
+	if err != nil || len(evs) == 0 {
+		return nil, err
+	}
+	f := &findingState{}
+	for i := range evs {
+		if err := f.Apply(&evs[i]); err != nil {
+			return nil, err
+		}
+		if evs[i].Type == vulndomain.EvFindingOpened {
+			var d struct {
+				Title    string          `json:"title"`
+				CVEs     []string        `json:"cves"`
+				Location json.RawMessage `json:"location"`
+			}
+			if err := json.Unmarshal(evs[i].Data, &d); err != nil {
+				return nil, err
+			}
+			f.title, f.cves = d.Title, d.CVEs
+			f.location = locationText(d.Location)
+		}
+	}
+	if !f.Exists() {
+		return nil, nil
+	}
+	if f.AssetID != "" {
+		var a assetdomain.Asset
+		if _, err := es.Load(ctx, p.cfg.Store, f.AssetID, &a); err != nil {
+			return nil, err
+		}
+		f.assetName, f.team, f.env = a.Name, a.OwnerTeam, string(a.Environment)
+	}
+	return f, nil
+}
+
+// locationText renders a finding location ({"host":…, "port":…, "path":…} or a string) briefly.
+func locationText(raw json.RawMessage) string {
+	if len(raw) == 0 {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	var m map[string]any
+	if json.Unmarshal(raw, &m) != nil {
+		return ""
+	}
+	var parts []string
+	for _, k := range []string{"host", "port", "protocol", "path", "url", "file", "package"} {
+		if v, ok := m[k]; ok && v != nil && fmt.Sprint(v) != "" {
+			parts = append(parts, fmt.Sprint(v))
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+func (p *Planner) readAll(ctx context.Context, stream string) ([]events.Envelope, error) {
+	var out []events.Envelope
+	from := int64(1)
+	for {
+		evs, err := p.cfg.Store.ReadStream(ctx, stream, events.ReadStreamOptions{From: from})
+		if errors.Is(err, events.ErrStreamNotFound) {
+			return out, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, evs...)
+		if len(evs) < events.MaxReadLimit {
+			return out, nil
+		}
+		from = evs[len(evs)-1].Version + 1
+	}
+}
+
+// scanFindings lists the findings a scan's import opened or reopened, in order, once each: the
+// import stamps the scan id as the correlation id of every event it appends.
+func (p *Planner) scanFindings(ctx context.Context, scanID string) ([]string, error) {
+	var ids []string
+	seen := map[string]bool{}
+	var after int64
+	for {
+		evs, err := p.cfg.Querier.QueryEvents(ctx, events.EventQuery{CorrelationID: scanID,
+			Types: []string{vulndomain.EvFindingOpened, vulndomain.EvFindingReopened}, After: after, Limit: events.MaxQueryLimit})
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range evs {
+			if !seen[e.StreamID] {
+				seen[e.StreamID] = true
+				ids = append(ids, e.StreamID)
+			}
+			after = e.GlobalPosition
+		}
+		if len(evs) < events.MaxQueryLimit {
+			return ids, nil
+		}
+	}
+}
+
+// loadScan describes a scan from its import stream (scanner, when it completed).
+func (p *Planner) loadScan(ctx context.Context, scanID string) (map[string]any, error) {
+	evs, err := p.readAll(ctx, "scans-import-"+scanID)
+	if err != nil {
+		return nil, err
+	}
+	scan := map[string]any{"ID": scanID, "Name": scanID}
+	for _, e := range evs {
+		switch e.Type {
+		case "ScanImportStarted":
+			var d struct {
+				Scanner string `json:"scanner_name"`
+				Format  string `json:"format"`
+			}
+			if json.Unmarshal(e.Data, &d) == nil {
+				scan["Scanner"] = cmpOr(d.Scanner, d.Format)
+				scan["Name"] = cmpOr(d.Scanner, d.Format) + " " + scanID
+			}
+		case "ScanImportCompleted":
+			scan["CompletedAt"] = e.RecordedAt.UTC()
+		}
+	}
+	return scan, nil
+}
+
+func worse(a, b string) string {
+	if domain.SeverityRank(b) > domain.SeverityRank(a) {
+		return b
+	}
+	return a
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// roundDuration prints a duration for people: "3d 4h", "5h 12m", "42m".
+func roundDuration(d time.Duration) string {
+	if d < 0 {
+		d = -d
+	}
+	switch {
+	case d >= 24*time.Hour:
+		return fmt.Sprintf("%dd %dh", int(d.Hours())/24, int(d.Hours())%24)
+	case d >= time.Hour:
+		return fmt.Sprintf("%dh %dm", int(d.Hours()), int(d.Minutes())%60)
+	default:
+		return fmt.Sprintf("%dm", int(d.Minutes()))
+	}
+}
