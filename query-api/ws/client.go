@@ -24,6 +24,7 @@ type client struct {
 	hub  *Hub
 	conn *websocket.Conn
 	id   uint64
+	user string // the authenticated user (Config.Authenticate), else ""
 
 	matcher atomic.Pointer[matcher] // replaced by subscribe (under hub.pubMu)
 	send    chan []byte             // bounded; full means slow client

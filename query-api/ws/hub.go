@@ -59,6 +59,10 @@ type Config struct {
 	CheckOrigin func(*http.Request) bool
 	// Log receives connection-level events (default slog.Default()).
 	Log *slog.Logger
+	// Authenticate, when set, identifies the user of an upgrade request before it is upgraded; an
+	// error refuses it with 401. The user's sessions are then addressed by SendTo (the
+	// notification channel "websocket"). Nil: anonymous subscribers (the live-updates hub).
+	Authenticate func(*http.Request) (user string, err error)
 }
 
 // Validate reports every problem of c at once (zero values are fine: they take defaults).
@@ -206,6 +210,36 @@ func (h *Hub) Publish(changes []projections.Change) {
 	}
 }
 
+// SendTo queues v (encoded as JSON once) to every open session of user and returns how many
+// sessions it was queued to. Like Publish it never blocks: a session whose buffer is full is
+// closed with 1008.
+func (h *Hub) SendTo(user string, v any) (int, error) {
+	msg, err := json.Marshal(v)
+	if err != nil {
+		return 0, err
+	}
+	h.pubMu.Lock()
+	defer h.pubMu.Unlock()
+	var dropped []*client
+	n := 0
+	h.mu.RLock()
+	for c := range h.clients {
+		if c.user != user || user == "" || c.closing() {
+			continue
+		}
+		if c.enqueue(msg) {
+			n++
+		} else {
+			dropped = append(dropped, c)
+		}
+	}
+	h.mu.RUnlock()
+	for _, c := range dropped {
+		h.remove(c)
+	}
+	return n, nil
+}
+
 func encodeChange(ch *projections.Change) ([]byte, error) {
 	ev, err := json.Marshal(&ch.Event)
 	if err != nil {
@@ -226,6 +260,16 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Connection", "Upgrade")
 		problem.Write(w, r, problem.New(http.StatusUpgradeRequired, "upgrade-required", "Upgrade required", "this endpoint only serves WebSocket upgrades (RFC 6455)"))
 		return
+	}
+	var user string
+	if h.cfg.Authenticate != nil {
+		u, err := h.cfg.Authenticate(r)
+		if err != nil {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="soc"`)
+			problem.Write(w, r, problem.New(http.StatusUnauthorized, "unauthorized", "Unauthorized", err.Error()))
+			return
+		}
+		user = u
 	}
 	filter, err := FilterFromQuery(r.URL.Query())
 	if err != nil {
@@ -262,6 +306,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := newClient(h, conn, filter)
+	c.user = user
 
 	h.mu.Lock()
 	h.reserved--
