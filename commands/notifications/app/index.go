@@ -143,38 +143,68 @@ func (x *index) apply(e *events.Envelope) error {
 
 // due returns the live notifications to work on at now, oldest due first: pending or retrying
 // ones that are due, and attempts in flight for longer than lease (orphaned by a stopped
-// worker). Ids in busy (being worked on here) are left out.
-func (x *index) due(now time.Time, lease time.Duration, busy map[string]bool) []*entry {
+// worker). Ids in busy (being worked on here) are left out. At most free(channel) are returned
+// per channel (negative: no limit): a pass starts only what the channels have room for, so a
+// large backlog costs one scan per pass instead of a sort and copy of all of it.
+func (x *index) due(now time.Time, lease time.Duration, busy map[string]bool, free func(channel string) int) []*entry {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	var out []*entry
+	less := func(a, b *entry) bool {
+		if !a.due.Equal(b.due) {
+			return a.due.Before(b.due)
+		}
+		return a.id < b.id
+	}
+	// Per channel, the best `limit` candidates, kept sorted (limits are small: the concurrency).
+	type pick struct {
+		limit int
+		list  []*entry
+	}
+	picks := map[string]*pick{}
 	for id, en := range x.live {
 		if busy[id] {
 			continue
 		}
 		switch en.status {
 		case domain.StatusPending, domain.StatusRetrying:
-			if !en.due.After(now) {
-				out = append(out, en)
+			if en.due.After(now) {
+				continue
 			}
 		case domain.StatusInFlight:
-			if !en.attemptedAt.Add(lease).After(now) {
-				out = append(out, en)
+			if en.attemptedAt.Add(lease).After(now) {
+				continue
 			}
+		default:
+			continue
+		}
+		p := picks[en.channel]
+		if p == nil {
+			p = &pick{limit: free(en.channel)}
+			picks[en.channel] = p
+		}
+		if p.limit == 0 {
+			continue
+		}
+		if p.limit > 0 && len(p.list) == p.limit {
+			if !less(en, p.list[len(p.list)-1]) {
+				continue
+			}
+			p.list = p.list[:len(p.list)-1]
+		}
+		i := sort.Search(len(p.list), func(i int) bool { return less(en, p.list[i]) })
+		p.list = append(p.list, nil)
+		copy(p.list[i+1:], p.list[i:])
+		p.list[i] = en
+	}
+	var out []*entry
+	for _, p := range picks {
+		for _, en := range p.list {
+			c := *en
+			out = append(out, &c)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if !out[i].due.Equal(out[j].due) {
-			return out[i].due.Before(out[j].due)
-		}
-		return out[i].id < out[j].id
-	})
-	cp := make([]*entry, len(out))
-	for i, en := range out {
-		c := *en
-		cp[i] = &c
-	}
-	return cp
+	sort.Slice(out, func(i, j int) bool { return less(out[i], out[j]) })
+	return out
 }
 
 // dueBuckets returns copies of the digest windows due at now.

@@ -132,7 +132,7 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 	def(&cfg.Lease, cfg.AttemptTimeout+cfg.RecordTimeout)
 	def(&cfg.PollInterval, time.Second)
 	if cfg.DefaultConcurrency == 0 {
-		cfg.DefaultConcurrency = 4
+		cfg.DefaultConcurrency = 16
 	}
 	if cfg.ReadBatch == 0 {
 		cfg.ReadBatch = 1000
@@ -212,7 +212,13 @@ func (w *Worker) DispatchDue(ctx context.Context) (int, error) {
 	}
 	w.mu.Unlock()
 	started := 0
-	for _, en := range w.idx.due(now, w.cfg.Lease, busy) {
+	free := func(ch string) int {
+		if sem := w.sems[ch]; sem != nil {
+			return cap(sem) - len(sem)
+		}
+		return -1
+	}
+	for _, en := range w.idx.due(now, w.cfg.Lease, busy, free) {
 		sem := w.sems[en.channel]
 		if sem != nil {
 			select {

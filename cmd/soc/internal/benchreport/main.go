@@ -52,6 +52,8 @@ var pairs = []pair{
 	{"Query API: GET /v1/findings filtered, 50/page, N findings, vs the same query on the read model", "./cmd/soc", "QueryFindings/api", "QueryFindings/baseline-sql", "requests/s", true, "", [4]string{}},
 	{"Query API, uncached (every request runs the query), vs the same query on the read model", "./cmd/soc", "QueryFindings/api-uncached", "QueryFindings/baseline-sql", "requests/s", true, "", [4]string{}},
 	{"Visibility: command response → visible in a query (p99 ms), vs a plain GET", "./cmd/soc", "Visibility", "", "p99-ms", true, "get-p99-ms", [4]string{"p50-ms", "p99-ms", "get-p50-ms", "get-p99-ms"}},
+	{"Notifications: email via the notifier (recorded, STARTTLS+AUTH), vs the bare go-smtp client", "./commands/notifications/app", "Notify/smtp", "Notify/smtp-bare", "msgs/s", false, "", [4]string{}},
+	{"Notifications: signed webhook via the notifier (recorded), vs a bare HTTP POST", "./commands/notifications/app", "Notify/webhook", "Notify/webhook-bare", "msgs/s", false, "", [4]string{}},
 }
 
 // runs says how each package is benchmarked: the imports are slow and sized by SOC_BENCH_FINDINGS
@@ -62,6 +64,8 @@ var runs = map[string][]string{
 	// The read side's load driver: one node in the test process, loaded with a generated report
 	// of SOC_BENCH_FINDINGS findings; each load runs SOC_BENCH_LOAD (default 10s).
 	"./cmd/soc": {"-benchtime", "1x", "-timeout", "30m"},
+	// Notifications: a fixed batch (SOC_BENCH_NOTIFICATIONS, default 2,000) delivered once.
+	"./commands/notifications/app": {"-bench", "Notify", "-benchtime", "1x"},
 }
 
 var lineRe = regexp.MustCompile(`^Benchmark([A-Za-z0-9_/.=-]+?)(?:-\d+)?\s+\d+\s+(.*)$`)
