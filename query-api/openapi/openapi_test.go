@@ -67,7 +67,10 @@ var commandRoutes = []string{
 	"POST /v1/findings/{id}/reopen", "POST /v1/findings/{id}/false-positive", "POST /v1/findings/{id}/duplicate",
 	"POST /v1/findings/{id}/accept-risk", "POST /v1/findings/{id}/assign", "POST /v1/findings/{id}/comment",
 	"POST /v1/findings/{id}/due-date", "POST /v1/scans/imports", "GET /v1/scans/{id}/import",
-	"GET /healthz", "GET /readyz", "GET /metrics", "GET /ws", "GET /openapi.json",
+	"POST /v1/scan-definitions", "GET /v1/scan-definitions", "GET /v1/scan-definitions/{id}", "PUT /v1/scan-definitions/{id}",
+	"DELETE /v1/scan-definitions/{id}", "POST /v1/scan-definitions/{id}/runs", "POST /v1/scan-definitions/{id}/reports",
+	"GET /v1/scan-runs/{id}", "POST /v1/scan-runs/{id}/cancel",
+	"GET /healthz", "GET /readyz", "GET /metrics", "GET /ws", "GET /v1/notifications/ws", "GET /openapi.json",
 }
 
 func TestCommandRoutesDocumented(t *testing.T) {

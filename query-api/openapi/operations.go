@@ -45,6 +45,7 @@ var headerDocs = map[string]obj{
 	"Cache-Control":        {"description": "no-cache: revalidate before reusing a stored copy.", "schema": str("")},
 	"Retry-After":          {"description": "Seconds to wait before retrying.", "schema": obj{"type": "integer", "minimum": 0}},
 	"Location":             {"description": "The created or polled resource.", "schema": str("")},
+	"WWW-Authenticate":     {"description": "The authentication scheme expected (Bearer).", "schema": str("")},
 	"Idempotent-Replayed":  {"description": "true when the Idempotency-Key was already used and nothing was appended.", "schema": str("")},
 	"X-As-Of":              {"description": "On a point-in-time view: the as_of time it shows.", "schema": dateTime("")},
 	"CommandETag":          {"description": "The stream version, quoted (\"3\"): the next If-Match.", "schema": str("")},
@@ -300,6 +301,59 @@ var operations = sync.OnceValue(func() []operation {
 		responses: map[int]response{200: {desc: "OK", contentType: JSON, schema: ref("ImportJob")}, 400: resp400,
 			404: problemResp("No import with this scan id on this node."), 500: resp500}})
 
+	// Scan orchestration (commands/scans/ports): definitions, runs and pushed reports.
+	scanDefID := pp("id", str("The definition's UUID."), "")
+	scanRunID := pp("id", str("The run's UUID (also the scan id of its import: /v1/scans/{id})."), "")
+	scanWrite := func(status int, desc, schema string, headers ...string) map[int]response {
+		return map[int]response{status: {desc: desc, contentType: JSON, schema: ref(schema), headers: headers},
+			400: resp400, 404: resp404, 409: resp409, 413: resp413, 422: resp422, 500: resp500}
+	}
+	add(operation{method: "POST", path: "/v1/scan-definitions", id: "createScanDefinition", tag: "scans", summary: "Create a scan definition",
+		desc:   "nmap definitions are run by the platform (on their schedule, or on request); external definitions receive reports pushed with the token this answer carries once.",
+		params: commandHdrs, body: "CreateScanDefinition",
+		responses: func() map[int]response {
+			m := scanWrite(201, "Created.", "ScanDefinitionCreatedResult", "Location")
+			m[200] = response{desc: "An idempotent replay (no token: it was returned by the first answer).", contentType: JSON, schema: ref("ScanDefinitionCreatedResult"), headers: []string{"Location", "Idempotent-Replayed"}}
+			delete(m, 404)
+			return m
+		}()})
+	add(operation{method: "GET", path: "/v1/scan-definitions", id: "listScanDefinitions", tag: "scans", summary: "List scan definitions",
+		desc:      "Served from the scan orchestrator's index (never the push token or its hash).",
+		responses: map[int]response{200: {desc: "OK", contentType: JSON, schema: ref("ScanDefinitionList")}, 500: resp500}})
+	add(operation{method: "GET", path: "/v1/scan-definitions/{id}", id: "getScanDefinition", tag: "scans", summary: "Get a scan definition and its recent runs",
+		params:    []param{scanDefID},
+		responses: map[int]response{200: {desc: "OK", contentType: JSON, schema: ref("ScanDefinition")}, 404: resp404, 500: resp500}})
+	add(operation{method: "PUT", path: "/v1/scan-definitions/{id}", id: "updateScanDefinition", tag: "scans", summary: "Replace a scan definition",
+		params: concat([]param{scanDefID}, commandHdrs), body: "UpdateScanDefinition", responses: scanWrite(200, "Updated.", "ScanWriteResult")})
+	add(operation{method: "DELETE", path: "/v1/scan-definitions/{id}", id: "deleteScanDefinition", tag: "scans", summary: "Delete a scan definition",
+		params: concat([]param{scanDefID}, commandHdrs), body: "DeleteScanDefinition", responses: scanWrite(200, "Deleted.", "ScanWriteResult")})
+	add(operation{method: "POST", path: "/v1/scan-definitions/{id}/runs", id: "requestScanRun", tag: "scans", summary: "Run an nmap definition now",
+		desc:   "The run is requested; the scan_run saga executes it. Poll the Location.",
+		params: concat([]param{scanDefID}, commandHdrs), body: "RequestScanRun", responses: scanWrite(202, "Requested.", "ScanRunAccepted", "Location")})
+	add(operation{method: "POST", path: "/v1/scan-definitions/{id}/reports", id: "pushScanReport", tag: "scans", summary: "Push a report of an external scanner",
+		desc: "Authorization: Bearer <the definition's token>. The report is kept as evidence and imported at once under a new run (trigger push); " +
+			"an Idempotency-Key makes a retried push import once.",
+		params: []param{scanDefID,
+			qp("format", obj{"type": "string", "pattern": "^[a-z][a-z0-9]{1,31}$"}, "The report's format; must be the definition's (the default)."),
+			hp("Authorization", str(""), "Bearer <token>."),
+			hp("Idempotency-Key", bounded(str(""), 200), "A retried push with the same key imports nothing again and answers the same run.")},
+		rawBody: obj{"required": true, "content": obj{
+			"application/json":         obj{"schema": obj{}},
+			"application/xml":          obj{"schema": obj{"type": "string"}},
+			"application/octet-stream": obj{"schema": obj{"type": "string", "contentMediaType": "application/octet-stream"}},
+		}},
+		responses: map[int]response{
+			200: {desc: "Imported.", contentType: JSON, schema: ref("ScanPushResult"), headers: []string{"Location"}},
+			400: resp400, 401: problemResp("Missing or wrong token."), 404: resp404, 409: resp409, 413: resp413,
+			422: problemResp("The report could not be imported; the run failed (detail names it)."), 500: resp500,
+		}})
+	add(operation{method: "GET", path: "/v1/scan-runs/{id}", id: "getScanRun", tag: "scans", summary: "Get a scan run",
+		params:    []param{scanRunID},
+		responses: map[int]response{200: {desc: "OK", contentType: JSON, schema: ref("ScanRun")}, 404: resp404, 500: resp500}})
+	add(operation{method: "POST", path: "/v1/scan-runs/{id}/cancel", id: "cancelScanRun", tag: "scans", summary: "Cancel a scan run",
+		desc:   "Kills its scanner process if it runs on this node; a finished run is a 409.",
+		params: concat([]param{scanRunID}, commandHdrs), body: "CancelScanRun", responses: scanWrite(200, "Cancelled.", "ScanWriteResult")})
+
 	// Operations of the node.
 	add(operation{method: "GET", path: "/healthz", id: "healthz", tag: "operations", summary: "Liveness",
 		responses: map[int]response{200: {desc: "Alive.", contentType: JSON, schema: ref("Health")}}})
@@ -320,6 +374,20 @@ var operations = sync.OnceValue(func() []operation {
 		responses: map[int]response{
 			101: {desc: "Switching protocols to WebSocket.", headers: []string{"Sec-WebSocket-Accept"}},
 			400: resp400, 503: problemResp("Too many connections or shutting down.", "Retry-After"),
+		}})
+	add(operation{method: "GET", path: "/v1/notifications/ws", id: "notificationsWebsocket", tag: "live", summary: "The user's notifications over WebSocket",
+		desc: "The WebSocket channel of notifications: a GET with Upgrade: websocket and Authorization: Bearer <the user's token> (whose SHA-256 the notification directory holds) " +
+			"receives every notification addressed to that user while the session is open, as {\"type\":\"notification\",\"id\",\"kind\",\"severity\",\"subject\",\"text\",\"data\"}.",
+		params: []param{
+			hp("Authorization", str(""), ""),
+			hp("Upgrade", enum([]string{"websocket"}, ""), ""),
+			hp("Sec-WebSocket-Key", str(""), ""),
+			hp("Sec-WebSocket-Version", enum([]string{"13"}, ""), ""),
+		},
+		responses: map[int]response{
+			101: {desc: "Switching protocols to WebSocket.", headers: []string{"Sec-WebSocket-Accept"}},
+			400: resp400, 401: problemResp("No bearer token, or an unknown one.", "WWW-Authenticate"),
+			503: problemResp("Too many connections or shutting down.", "Retry-After"),
 		}})
 	add(operation{method: "GET", path: "/openapi.json", id: "openapi", tag: "operations", summary: "This document",
 		desc:      "Served as application/json, which every client and browser accepts (application/openapi+json is not registered).",

@@ -79,4 +79,21 @@
 //
 // Throughput is bound by the store: each finding is its own stream, so an import makes one append
 // (one transaction) per finding. See the package benchmarks.
+//
+// # Scan orchestration
+//
+// The Orchestrator (orchestrator.go) runs scan definitions (commands/scans/domain): the
+// scan_schedule saga (sagas/flows) asks it for a run at each cron time
+// (scans.request_scheduled_run; the run id is a uuidv5 of the definition and the time, so a
+// redelivery requests it once), the scan_run saga asks it to execute each attempt
+// (scans.execute_run) and to time it out (scans.timeout_run). An attempt runs the nmap runner
+// (commands/scans/runner) on targets checked against AllowedTargets, keeps the XML in
+// EvidenceDir/<run id>/attempt-<n>.xml and imports it with the import function of the HTTP
+// import endpoint, under scan id = run id; its outcome is ScanCompleted or ScanAttemptFailed
+// (then a retry after retry_backoff·2^(n-1), or ScanFailed). Reports pushed by external
+// scanners take the same path on the request (one attempt, trigger push).
+//
+// Every decision loads the run from its stream and appends at the loaded version; the
+// orchestrator's in-memory index of definitions and runs only serves reads and the recovery of
+// attempts a dead process left running.
 package app

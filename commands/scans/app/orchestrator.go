@@ -1,0 +1,713 @@
+package app
+
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	assets "github.com/socplatform/soc/commands/assets/domain"
+	"github.com/socplatform/soc/commands/internal/es"
+	"github.com/socplatform/soc/commands/scans/domain"
+	"github.com/socplatform/soc/commands/scans/runner"
+	"github.com/socplatform/soc/events"
+)
+
+// Command types the orchestrator executes for the scan sagas (sagas/flows declares the same
+// strings: the sagas module cannot import this one).
+const (
+	CmdRequestScheduledRun = "scans.request_scheduled_run"
+	CmdExecuteRun          = "scans.execute_run"
+	CmdTimeoutRun          = "scans.timeout_run"
+)
+
+// OrchestratorActor is the actor of the events the orchestrator appends on its own.
+const OrchestratorActor = "system:scan-orchestrator"
+
+// ImportFunc imports one report under scanID (the run id) and returns the import's summary
+// (app.Summary for the Importer). It is the function the HTTP import endpoint uses.
+type ImportFunc func(ctx context.Context, r io.Reader, format, scanID, actor string) (summary any, err error)
+
+type targetAssetKey struct{}
+
+// TargetAssetID returns the asset a run's import belongs to (the definition's target.asset_id),
+// or "" when the definition names none. The orchestrator sets it on the context it passes to
+// ImportFunc, so the ImportFunc can pass it on as Request.AssetID: loopback and other
+// non-identifying addresses never match or register an asset, so without it the findings of
+// such a scan would be skipped.
+func TargetAssetID(ctx context.Context) string {
+	id, _ := ctx.Value(targetAssetKey{}).(string)
+	return id
+}
+
+// RunSpec is one scanner run: checked targets and the definition's nmap options.
+type RunSpec = runner.Spec
+
+// Runner runs a scanner and returns its XML report and the argv it ran.
+type Runner interface {
+	Run(ctx context.Context, spec RunSpec) (xml []byte, argv []string, err error)
+}
+
+// argvBuilder is implemented by the nmap runner: the argv is recorded in ScanStarted before
+// the process starts.
+type argvBuilder interface {
+	Argv(targets []string, o domain.NmapOptions) ([]string, error)
+}
+
+// optionsValidator is implemented by the nmap runner: it knows which scripts exist, so a
+// definition naming a missing script is refused when it is written, not at 3 a.m.
+type optionsValidator interface {
+	ValidateOptions(o domain.NmapOptions) error
+}
+
+// follower is what the orchestrator needs beyond es.Store to keep its index current (the
+// guarded store has it).
+type follower interface {
+	ReadAll(ctx context.Context, after int64, limit int) ([]events.Envelope, error)
+	WaitForAppend(ctx context.Context, after int64) error
+}
+
+// OrchestratorConfig configures an Orchestrator.
+type OrchestratorConfig struct {
+	Store  es.Store // the guarded store; it must also read $all (ReadAll, WaitForAppend)
+	Import ImportFunc
+	Runner Runner // nil: the nmap runner (commands/scans/runner) with defaults
+	// EvidenceDir holds the raw reports: <EvidenceDir>/<run id>/attempt-<n>.<ext>; files 0600,
+	// directories 0700 (reports describe weaknesses: they are sensitive).
+	EvidenceDir string
+	// AllowedTargets bounds what may be scanned (default 127.0.0.0/8 and ::1/128: safe by
+	// default). Hostnames are resolved at run time and every resolved address must be allowed.
+	AllowedTargets []netip.Prefix
+	Concurrency    int // scans run at once on this node (default 2)
+	Log            *slog.Logger
+	Now            func() time.Time
+	// Node names this node in ScanStarted (default the host name). At start the orchestrator
+	// fails the attempts its node left running; another node's are left to their timeout.
+	Node     string
+	Resolver runner.Resolver // default net.DefaultResolver
+}
+
+// Orchestrator runs scan definitions: it executes the commands the scan sagas send, runs the
+// scanner, keeps its report as evidence, imports it and records the run's lifecycle.
+//
+// It keeps an in-memory index of every definition and run, rebuilt from the store at Start and
+// kept current by following $all. Decisions are never taken on the index: every command loads
+// its aggregate from its stream and appends at the loaded version, so two nodes cannot both
+// move a run. The index serves the GET endpoints and the recovery at start.
+type Orchestrator struct {
+	cfg    OrchestratorConfig
+	store  es.Store
+	follow follower
+	runner Runner
+	log    *slog.Logger
+	now    func() time.Time
+	sem    chan struct{}
+
+	syncMu sync.Mutex
+	cursor int64
+
+	mu        sync.RWMutex
+	defs      map[string]*defEntry
+	runs      map[string]*domain.Run
+	runsByDef map[string][]string
+
+	activeMu sync.Mutex
+	active   map[string]*activeAttempt
+	runCtx   context.Context
+
+	scans      sync.WaitGroup
+	followDone chan struct{}
+	followErr  error
+}
+
+type defEntry struct {
+	def     domain.Definition
+	version int64
+}
+
+type activeAttempt struct {
+	attempt int
+	cancel  context.CancelCauseFunc
+}
+
+// NewOrchestrator checks the configuration and returns an orchestrator; call Start.
+func NewOrchestrator(cfg OrchestratorConfig) (*Orchestrator, error) {
+	var problems []string
+	if cfg.Store == nil {
+		problems = append(problems, "Store is required")
+	}
+	f, ok := cfg.Store.(follower)
+	if cfg.Store != nil && !ok {
+		problems = append(problems, "Store must read $all (ReadAll, WaitForAppend): pass the guarded store")
+	}
+	if cfg.Import == nil {
+		problems = append(problems, "Import is required")
+	}
+	if cfg.EvidenceDir == "" {
+		problems = append(problems, "EvidenceDir is required")
+	}
+	if cfg.Concurrency < 0 {
+		problems = append(problems, "Concurrency must not be negative")
+	}
+	if len(problems) > 0 {
+		return nil, errors.New("scans orchestrator: " + strings.Join(problems, "; "))
+	}
+	if cfg.AllowedTargets == nil {
+		cfg.AllowedTargets = runner.DefaultAllowedTargets()
+	}
+	if cfg.Resolver == nil {
+		cfg.Resolver = net.DefaultResolver
+	}
+	if cfg.Runner == nil {
+		cfg.Runner = runner.New(runner.Config{Path: os.Getenv("SOC_NMAP_PATH"), AllowedTargets: cfg.AllowedTargets, Resolver: cfg.Resolver})
+	}
+	if cfg.Concurrency == 0 {
+		cfg.Concurrency = 2
+	}
+	if cfg.Log == nil {
+		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Node == "" {
+		cfg.Node, _ = os.Hostname()
+	}
+	return &Orchestrator{cfg: cfg, store: cfg.Store, follow: f, runner: cfg.Runner, log: cfg.Log, now: cfg.Now,
+		sem: make(chan struct{}, cfg.Concurrency), defs: map[string]*defEntry{}, runs: map[string]*domain.Run{},
+		runsByDef: map[string][]string{}, active: map[string]*activeAttempt{}}, nil
+}
+
+// Start rebuilds the index from the store, fails the attempts this node left running (a
+// process that died mid-scan: the retry policy then applies), and follows the store until ctx
+// ends. Scans started later run under ctx.
+func (o *Orchestrator) Start(ctx context.Context) error {
+	if err := o.sync(ctx); err != nil {
+		return err
+	}
+	o.activeMu.Lock()
+	o.runCtx = ctx
+	o.activeMu.Unlock()
+	o.mu.RLock()
+	var interrupted []*domain.Run
+	for _, r := range o.runs {
+		if r.Status == domain.RunRunning && (r.Node == o.cfg.Node || r.Node == "") {
+			c := *r
+			interrupted = append(interrupted, &c)
+		}
+	}
+	o.mu.RUnlock()
+	for _, r := range interrupted {
+		key := fmt.Sprintf("interrupted|%s|%d", r.ID, r.Attempt)
+		err := o.decideRun(ctx, r.ID, es.Meta{Actor: OrchestratorActor, IdempotencyKey: key}, func(cur *domain.Run) ([]es.Change, error) {
+			if !cur.IsRunning(r.Attempt) {
+				return nil, nil
+			}
+			return cur.FailAttempt(r.Attempt, "interrupted: the node stopped while the attempt ran", false, o.now())
+		})
+		if err != nil {
+			return fmt.Errorf("recovering run %s: %w", r.ID, err)
+		}
+		o.log.Warn("scan attempt interrupted by a restart", "run_id", r.ID, "attempt", r.Attempt)
+	}
+	o.followDone = make(chan struct{})
+	go func() {
+		defer close(o.followDone)
+		for ctx.Err() == nil {
+			o.syncMu.Lock()
+			after := o.cursor
+			o.syncMu.Unlock()
+			if err := o.follow.WaitForAppend(ctx, after); err != nil && ctx.Err() == nil {
+				o.followErr = err
+				return
+			}
+			if ctx.Err() != nil {
+				return
+			}
+			if err := o.sync(ctx); err != nil && ctx.Err() == nil {
+				o.followErr = err
+				return
+			}
+		}
+	}()
+	return nil
+}
+
+// Wait blocks until the follower and every scan running have stopped (Start's ctx ended) and
+// returns the follower's error, if any.
+func (o *Orchestrator) Wait() error {
+	o.scans.Wait()
+	if o.followDone == nil {
+		return nil
+	}
+	<-o.followDone
+	return o.followErr
+}
+
+// sync applies every event after the cursor to the index.
+func (o *Orchestrator) sync(ctx context.Context) error {
+	o.syncMu.Lock()
+	defer o.syncMu.Unlock()
+	const batch = 1000
+	for {
+		evs, err := o.follow.ReadAll(ctx, o.cursor, batch)
+		if err != nil {
+			return err
+		}
+		for i := range evs {
+			if err := o.apply(&evs[i]); err != nil {
+				return err
+			}
+		}
+		if len(evs) > 0 {
+			o.cursor = evs[len(evs)-1].GlobalPosition
+		}
+		if len(evs) < batch {
+			return nil
+		}
+	}
+}
+
+func (o *Orchestrator) apply(e *events.Envelope) error {
+	switch {
+	case strings.HasPrefix(e.StreamID, "scans-definition-"):
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		id := strings.TrimPrefix(e.StreamID, "scans-definition-")
+		d := o.defs[id]
+		if d == nil {
+			d = &defEntry{}
+			o.defs[id] = d
+		}
+		d.version = e.Version
+		return d.def.Apply(e)
+	case strings.HasPrefix(e.StreamID, "scans-run-"):
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		id := strings.TrimPrefix(e.StreamID, "scans-run-")
+		r := o.runs[id]
+		if r == nil {
+			r = &domain.Run{ID: id}
+			o.runs[id] = r
+		}
+		if err := r.Apply(e); err != nil {
+			return err
+		}
+		if e.Type == domain.EvScanRequested {
+			o.runsByDef[r.DefinitionID] = append(o.runsByDef[r.DefinitionID], id)
+		}
+	}
+	return nil
+}
+
+func expected(version int64) events.ExpectedVersion {
+	if version == 0 {
+		return events.NoStream
+	}
+	return events.Exact(version)
+}
+
+// save appends and brings the index up to date, so a read after a write sees it.
+func (o *Orchestrator) save(ctx context.Context, stream string, version int64, meta es.Meta, changes []es.Change) (events.AppendResult, error) {
+	res, err := es.Save(ctx, o.store, stream, expected(version), meta, changes)
+	if err != nil {
+		return res, err
+	}
+	if err := o.sync(ctx); err != nil {
+		o.log.Warn("scans orchestrator: refreshing the index after a write", "err", err)
+	}
+	return res, nil
+}
+
+func (o *Orchestrator) loadRun(ctx context.Context, id string) (*domain.Run, int64, error) {
+	r := &domain.Run{ID: id}
+	v, err := es.Load(ctx, o.store, domain.RunStreamID(id), r)
+	return r, v, err
+}
+
+func (o *Orchestrator) loadDefinition(ctx context.Context, id string) (*domain.Definition, int64, error) {
+	d := &domain.Definition{ID: id}
+	v, err := es.Load(ctx, o.store, domain.DefinitionStreamID(id), d)
+	return d, v, err
+}
+
+// decideRun loads a run, decides and appends; a version conflict (another node or goroutine
+// moved the run meanwhile) reloads and decides again. decide returning no change appends
+// nothing.
+func (o *Orchestrator) decideRun(ctx context.Context, id string, meta es.Meta, decide func(r *domain.Run) ([]es.Change, error)) error {
+	_, err := o.decideRunResult(ctx, id, meta, decide)
+	return err
+}
+
+func (o *Orchestrator) decideRunResult(ctx context.Context, id string, meta es.Meta, decide func(r *domain.Run) ([]es.Change, error)) (events.AppendResult, error) {
+	for try := 0; ; try++ {
+		r, v, err := o.loadRun(ctx, id)
+		if err != nil {
+			return events.AppendResult{}, err
+		}
+		changes, err := decide(r)
+		if err != nil || len(changes) == 0 {
+			return events.AppendResult{NextExpectedVersion: v}, err
+		}
+		res, err := o.save(ctx, domain.RunStreamID(id), v, meta, changes)
+		var vc *events.VersionConflictError
+		if errors.As(err, &vc) && try < 5 {
+			continue
+		}
+		return res, err
+	}
+}
+
+// runIDNamespace derives deterministic run ids.
+var runIDNamespace = uuid.MustParse("3c1f6f0e-5a2b-4f7d-8e9a-2b6c4d1e7f30")
+
+// ScheduledRunID is the run id of a definition's scheduled run at scheduledFor: the same
+// (definition, time) always names the same run, so a redelivered command requests it once.
+func ScheduledRunID(definitionID string, scheduledFor time.Time) string {
+	return uuid.NewHash(sha1.New(), runIDNamespace, []byte(definitionID+"|"+scheduledFor.UTC().Format(time.RFC3339Nano)), 5).String()
+}
+
+func keyedID(parts ...string) string {
+	return uuid.NewHash(sha1.New(), runIDNamespace, []byte(strings.Join(parts, "\x00")), 5).String()
+}
+
+// CommandError is a malformed command payload.
+type CommandError struct {
+	Type   string
+	Reason string
+}
+
+func (e *CommandError) Error() string     { return e.Type + ": " + e.Reason }
+func (e *CommandError) Kind() events.Kind { return events.KindInvalid }
+
+func isUUID(s string) bool {
+	u, err := uuid.Parse(s)
+	return err == nil && u.String() == s
+}
+
+// HandleCommand executes a command sent by a saga through the command bus. handled is false
+// for a type the orchestrator does not know. id is the command's idempotency key: a
+// redelivered command appends nothing twice (the event ids derive from it, and a run that has
+// moved past what the command asks for makes it a no-op).
+func (o *Orchestrator) HandleCommand(ctx context.Context, id, typ string, payload json.RawMessage) (bool, error) {
+	meta := es.Meta{Actor: OrchestratorActor, IdempotencyKey: id, CausationID: id}
+	switch typ {
+	case CmdRequestScheduledRun:
+		var p struct {
+			DefinitionID string    `json:"definition_id"`
+			ScheduledFor time.Time `json:"scheduled_for"`
+		}
+		if err := json.Unmarshal(payload, &p); err != nil || !isUUID(p.DefinitionID) || p.ScheduledFor.IsZero() {
+			return true, &CommandError{Type: typ, Reason: "payload must be {definition_id: uuid, scheduled_for: time}"}
+		}
+		return true, o.requestScheduled(ctx, meta, p.DefinitionID, p.ScheduledFor)
+	case CmdExecuteRun, CmdTimeoutRun:
+		var p struct {
+			RunID   string `json:"run_id"`
+			Attempt int    `json:"attempt"`
+		}
+		if err := json.Unmarshal(payload, &p); err != nil || !isUUID(p.RunID) || p.Attempt < 1 {
+			return true, &CommandError{Type: typ, Reason: "payload must be {run_id: uuid, attempt: n ≥ 1}"}
+		}
+		if typ == CmdExecuteRun {
+			return true, o.execute(ctx, meta, p.RunID, p.Attempt)
+		}
+		return true, o.timeout(ctx, meta, p.RunID, p.Attempt)
+	}
+	return false, nil
+}
+
+func (o *Orchestrator) requestScheduled(ctx context.Context, meta es.Meta, defID string, at time.Time) error {
+	def, _, err := o.loadDefinition(ctx, defID)
+	if err != nil {
+		return err
+	}
+	if !def.Exists() || def.Deleted || def.Spec.Scanner != domain.ScannerNmap {
+		// The schedule outlived its definition (the saga completes on deletion): nothing to run.
+		return nil
+	}
+	at = at.UTC()
+	runID := ScheduledRunID(defID, at)
+	meta.CorrelationID = runID
+	return o.decideRun(ctx, runID, meta, func(r *domain.Run) ([]es.Change, error) {
+		if r.Exists() {
+			return nil, nil // requested already: a redelivery
+		}
+		return r.Request(domain.RequestedData{DefinitionID: defID, Trigger: domain.TriggerSchedule, ScheduledFor: &at, Policy: policyOf(def.Spec)})
+	})
+}
+
+func policyOf(s domain.Spec) domain.Policy {
+	return domain.Policy{TimeoutSeconds: s.TimeoutSeconds, MaxAttempts: s.MaxAttempts, RetryBackoffSeconds: s.RetryBackoffSeconds}
+}
+
+// execute starts attempt n of a run: ScanStarted is stored before the command returns; the
+// scanner runs in the background (bounded by Concurrency) and its outcome is appended later.
+func (o *Orchestrator) execute(ctx context.Context, meta es.Meta, runID string, attempt int) error {
+	o.activeMu.Lock()
+	runCtx := o.runCtx
+	o.activeMu.Unlock()
+	if runCtx == nil {
+		return errors.New("scans orchestrator: not started")
+	}
+	r, _, err := o.loadRun(ctx, runID)
+	if err != nil {
+		return err
+	}
+	if !r.IsNextAttempt(attempt) {
+		return nil // stale: started already, overtaken, cancelled or finished
+	}
+	meta.CorrelationID = runID
+	def, _, err := o.loadDefinition(ctx, r.DefinitionID)
+	if err != nil {
+		return err
+	}
+	if !def.Exists() || def.Deleted {
+		return o.decideRun(ctx, runID, meta, func(cur *domain.Run) ([]es.Change, error) {
+			if !cur.IsNextAttempt(attempt) {
+				return nil, nil
+			}
+			return cur.Abort("the scan definition was deleted")
+		})
+	}
+	spec, argv, prepErr := o.prepare(ctx, def.Spec, runID, attempt)
+	if prepErr != nil {
+		argv = []string{}
+	}
+	started := false
+	err = o.decideRun(ctx, runID, meta, func(cur *domain.Run) ([]es.Change, error) {
+		if !cur.IsNextAttempt(attempt) {
+			return nil, nil
+		}
+		started = true
+		return cur.Start(attempt, argv, o.cfg.Node)
+	})
+	if err != nil || !started {
+		return err
+	}
+	if prepErr != nil {
+		// Refused targets or options cannot get better by retrying: fail the run now.
+		o.finishAttempt(runID, attempt, func(cur *domain.Run) ([]es.Change, error) {
+			return cur.FailAttempt(attempt, prepErr.Error(), runner.Permanent(prepErr), o.now())
+		})
+		return nil
+	}
+	actx, cancel := context.WithCancelCause(runCtx)
+	o.activeMu.Lock()
+	if old := o.active[runID]; old != nil {
+		old.cancel(errors.New("superseded by a later attempt"))
+	}
+	a := &activeAttempt{attempt: attempt, cancel: cancel}
+	o.active[runID] = a
+	o.activeMu.Unlock()
+	o.scans.Add(1)
+	go func() {
+		defer o.scans.Done()
+		defer func() {
+			cancel(nil)
+			o.activeMu.Lock()
+			if o.active[runID] == a {
+				delete(o.active, runID)
+			}
+			o.activeMu.Unlock()
+		}()
+		select {
+		case o.sem <- struct{}{}:
+			defer func() { <-o.sem }()
+		case <-actx.Done():
+			return // cancelled or timed out while queued: whoever did it recorded it
+		}
+		o.attempt(actx, runCtx, runID, attempt, spec)
+	}()
+	return nil
+}
+
+// prepare resolves the definition's targets against the allowlist and builds the argv.
+func (o *Orchestrator) prepare(ctx context.Context, s domain.Spec, runID string, attempt int) (RunSpec, []string, error) {
+	spec := RunSpec{RunID: runID, Attempt: attempt, AssetID: s.Target.AssetID}
+	if s.Options != nil {
+		spec.Options = *s.Options
+	}
+	targets := append([]string(nil), s.Target.Addresses...)
+	if s.Target.AssetID != "" {
+		var a assets.Asset
+		if _, err := es.Load(ctx, o.store, s.Target.AssetID, &a); err != nil {
+			return spec, nil, err
+		}
+		if a.Status != assets.StatusActive {
+			return spec, nil, &runner.TargetError{Target: s.Target.AssetID, Reason: "no such active asset"}
+		}
+		targets = append(targets, a.Identifiers.IPs...)
+		targets = append(targets, a.Identifiers.Hostnames...)
+	}
+	checked, err := runner.CheckTargets(ctx, o.cfg.Resolver, targets, o.cfg.AllowedTargets)
+	if err != nil {
+		return spec, nil, err
+	}
+	spec.Targets = checked
+	if b, ok := o.runner.(argvBuilder); ok {
+		argv, err := b.Argv(checked, spec.Options)
+		return spec, argv, err
+	}
+	return spec, append([]string{fmt.Sprintf("%T", o.runner)}, checked...), nil
+}
+
+// attempt runs the scanner, keeps the evidence, imports it and records the outcome. The import
+// runs under the orchestrator's context, not the attempt's: once the scanner has finished, a
+// cancel or timeout stops nothing half-way through recording findings.
+func (o *Orchestrator) attempt(actx, runCtx context.Context, runID string, attempt int, spec RunSpec) {
+	fail := func(err error, permanent bool) {
+		o.finishAttempt(runID, attempt, func(cur *domain.Run) ([]es.Change, error) {
+			return cur.FailAttempt(attempt, err.Error(), permanent, o.now())
+		})
+	}
+	xml, _, err := o.runner.Run(actx, spec)
+	if actx.Err() != nil {
+		return // cancelled or timed out: recorded by whoever stopped it
+	}
+	if err != nil {
+		fail(err, runner.Permanent(err))
+		return
+	}
+	ev, err := o.writeEvidence(runID, fmt.Sprintf("attempt-%d.xml", attempt), strings.NewReader(string(xml)))
+	if err != nil {
+		fail(fmt.Errorf("keeping the evidence: %w", err), false)
+		return
+	}
+	ictx := runCtx
+	if spec.AssetID != "" {
+		ictx = context.WithValue(runCtx, targetAssetKey{}, spec.AssetID)
+	}
+	sum, err, permanent := o.importEvidence(ictx, ev, "nmap", runID, OrchestratorActor)
+	if err != nil {
+		fail(fmt.Errorf("import: %w", err), permanent)
+		return
+	}
+	o.finishAttempt(runID, attempt, func(cur *domain.Run) ([]es.Change, error) {
+		return cur.Complete(attempt, ev, sum)
+	})
+}
+
+// finishAttempt records an attempt's outcome unless the attempt is not running any more (a
+// timeout or a cancel decided first).
+func (o *Orchestrator) finishAttempt(runID string, attempt int, decide func(cur *domain.Run) ([]es.Change, error)) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	meta := es.Meta{Actor: OrchestratorActor, CorrelationID: runID, IdempotencyKey: fmt.Sprintf("finish|%s|%d", runID, attempt)}
+	err := o.decideRun(ctx, runID, meta, func(cur *domain.Run) ([]es.Change, error) {
+		if !cur.IsRunning(attempt) {
+			return nil, nil
+		}
+		return decide(cur)
+	})
+	if err != nil {
+		o.log.Error("recording a scan attempt's outcome", "run_id", runID, "attempt", attempt, "err", err)
+	}
+}
+
+// importEvidence imports the evidence file. A scan id can be imported once: when an earlier
+// attempt's import of this run completed (a crash between the import and ScanCompleted, or a
+// timeout that overtook it), its summary is reused; a failed earlier import cannot be redone
+// under the same scan id, so that is a permanent failure.
+func (o *Orchestrator) importEvidence(ctx context.Context, ev domain.Evidence, format, runID, actor string) (domain.ImportSummary, error, bool) {
+	f, err := os.Open(o.evidencePath(ev.Path))
+	if err != nil {
+		return domain.ImportSummary{}, err, false
+	}
+	defer f.Close()
+	res, err := o.cfg.Import(ctx, f, format, runID, actor)
+	var already *AlreadyImportedError
+	if errors.As(err, &already) {
+		evs, rerr := o.store.ReadStream(ctx, ImportStreamID(runID), events.ReadStreamOptions{})
+		if rerr == nil && len(evs) > 0 && evs[len(evs)-1].Type == EvScanImportCompleted {
+			var sum domain.ImportSummary
+			if jerr := json.Unmarshal(evs[len(evs)-1].Data, &sum); jerr == nil {
+				return sum, nil, false
+			}
+		}
+		return domain.ImportSummary{}, err, true
+	}
+	if err != nil {
+		var ke events.KindError
+		return domain.ImportSummary{}, err, errors.As(err, &ke) && ke.Kind() == events.KindInvalid
+	}
+	b, err := json.Marshal(res)
+	if err != nil {
+		return domain.ImportSummary{}, err, false
+	}
+	var sum domain.ImportSummary
+	if err := json.Unmarshal(b, &sum); err != nil {
+		return domain.ImportSummary{}, fmt.Errorf("reading the import summary: %w", err), false
+	}
+	return sum, nil, false
+}
+
+func (o *Orchestrator) evidencePath(rel string) string {
+	return o.cfg.EvidenceDir + string(os.PathSeparator) + rel
+}
+
+// writeEvidence stores a report as <run id>/<name> under EvidenceDir and hashes it.
+func (o *Orchestrator) writeEvidence(runID, name string, r io.Reader) (domain.Evidence, error) {
+	dir := o.evidencePath(runID)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return domain.Evidence{}, err
+	}
+	rel := runID + "/" + name
+	f, err := os.OpenFile(o.evidencePath(rel), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return domain.Evidence{}, err
+	}
+	h := newHasher()
+	n, err := io.Copy(io.MultiWriter(f, h), r)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(o.evidencePath(rel))
+		return domain.Evidence{}, err
+	}
+	return domain.Evidence{Path: rel, SHA256: h.hex(), Bytes: n}, nil
+}
+
+// timeout fails attempt n if it still runs and stops its process.
+func (o *Orchestrator) timeout(ctx context.Context, meta es.Meta, runID string, attempt int) error {
+	var limit int
+	timedOut := false
+	meta.CorrelationID = runID
+	err := o.decideRun(ctx, runID, meta, func(cur *domain.Run) ([]es.Change, error) {
+		if !cur.IsRunning(attempt) {
+			return nil, nil // finished, cancelled or a later attempt: stale
+		}
+		limit, timedOut = cur.Policy.TimeoutSeconds, true
+		return cur.FailAttempt(attempt, fmt.Sprintf("timed out after %s", time.Duration(limit)*time.Second), false, o.now())
+	})
+	if err != nil || !timedOut {
+		return err
+	}
+	o.stop(runID, attempt, fmt.Errorf("timed out after %ds", limit))
+	return nil
+}
+
+// stop kills the process of a run's attempt if it runs on this node. It is called after the
+// event that ends the attempt is stored, so the attempt's own outcome finds it not running.
+func (o *Orchestrator) stop(runID string, attempt int, cause error) {
+	o.activeMu.Lock()
+	defer o.activeMu.Unlock()
+	if a := o.active[runID]; a != nil && (attempt == 0 || a.attempt == attempt) {
+		a.cancel(cause)
+	}
+}

@@ -1,0 +1,288 @@
+package domain
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/socplatform/soc/commands/internal/es"
+	"github.com/socplatform/soc/events"
+)
+
+// RunStatus is a run's lifecycle state.
+type RunStatus string
+
+const (
+	RunRequested RunStatus = "requested"
+	RunRunning   RunStatus = "running"
+	RunCompleted RunStatus = "completed"
+	RunFailed    RunStatus = "failed"
+	RunCancelled RunStatus = "cancelled"
+)
+
+// Terminal reports whether no command changes the run any more.
+func (s RunStatus) Terminal() bool {
+	return s == RunCompleted || s == RunFailed || s == RunCancelled
+}
+
+// Triggers of a run.
+const (
+	TriggerSchedule = "schedule"
+	TriggerManual   = "manual"
+	TriggerPush     = "push"
+)
+
+// Policy is the timeout and retry policy a run copies from its definition when it is
+// requested, so the run stream alone drives its saga and later edits of the definition do not
+// change a run under way.
+type Policy struct {
+	TimeoutSeconds      int `json:"timeout_seconds"`
+	MaxAttempts         int `json:"max_attempts"`
+	RetryBackoffSeconds int `json:"retry_backoff_seconds"`
+}
+
+// Backoff is the wait before the attempt after attempt n: retry_backoff·2^(n-1), capped at a day.
+func (p Policy) Backoff(n int) time.Duration {
+	d := time.Duration(p.RetryBackoffSeconds) * time.Second
+	for i := 1; i < n && d < 24*time.Hour; i++ {
+		d *= 2
+	}
+	return min(d, 24*time.Hour)
+}
+
+// Data of the run events.
+type (
+	RequestedData struct {
+		DefinitionID string     `json:"definition_id"`
+		Trigger      string     `json:"trigger"`
+		ScheduledFor *time.Time `json:"scheduled_for,omitempty"`
+		RequestedBy  string     `json:"requested_by,omitempty"`
+		Policy
+	}
+	StartedData struct {
+		Attempt int      `json:"attempt"`
+		Command []string `json:"command"`
+		Node    string   `json:"node,omitempty"`
+	}
+	AttemptFailedData struct {
+		Attempt       int        `json:"attempt"`
+		Error         string     `json:"error"`
+		WillRetry     bool       `json:"will_retry"`
+		NextAttemptAt *time.Time `json:"next_attempt_at,omitempty"`
+	}
+	Evidence struct {
+		Path   string `json:"path"`
+		SHA256 string `json:"sha256"`
+		Bytes  int64  `json:"bytes"`
+	}
+	// ImportSummary is what the import reported (app.Summary without ids and warnings).
+	ImportSummary struct {
+		FindingsTotal    int            `json:"findings_total"`
+		New              int            `json:"new"`
+		Unchanged        int            `json:"unchanged"`
+		Reopened         int            `json:"reopened"`
+		Resolved         int            `json:"resolved"`
+		Closed           int            `json:"closed"`
+		Skipped          int            `json:"skipped"`
+		AssetsDiscovered int            `json:"assets_discovered"`
+		AssetsMatched    int            `json:"assets_matched"`
+		BySeverity       map[string]int `json:"by_severity,omitempty"`
+	}
+	CompletedData struct {
+		Attempt  int           `json:"attempt"`
+		Evidence Evidence      `json:"evidence"`
+		Import   ImportSummary `json:"import"`
+	}
+	FailedData struct {
+		Attempts int    `json:"attempts"`
+		Error    string `json:"error"`
+	}
+	CancelledData struct {
+		Reason string `json:"reason"`
+		By     string `json:"by"`
+	}
+)
+
+// MaxErrorLen bounds the error texts recorded in events.
+const MaxErrorLen = 4096
+
+// Run is the aggregate of one scan run.
+type Run struct {
+	ID            string // the uuid (also the import's scan_id)
+	DefinitionID  string
+	Trigger       string
+	ScheduledFor  *time.Time
+	RequestedBy   string
+	Policy        Policy
+	Status        RunStatus
+	Attempt       int // the last attempt started (0 before the first)
+	Node          string
+	Command       []string
+	LastError     string
+	NextAttemptAt *time.Time
+	Evidence      *Evidence
+	Import        *ImportSummary
+	RequestedAt   time.Time
+	StartedAt     time.Time
+	FinishedAt    time.Time
+	CancelReason  string
+}
+
+var _ es.Aggregate = (*Run)(nil)
+
+// Exists reports whether the run was requested.
+func (r *Run) Exists() bool { return r.Status != "" }
+
+// Apply implements es.Aggregate.
+func (r *Run) Apply(e *events.Envelope) error {
+	at := e.RecordedAt
+	if at.IsZero() {
+		at = e.OccurredAt
+	}
+	switch e.Type {
+	case EvScanRequested:
+		var x RequestedData
+		if err := json.Unmarshal(e.Data, &x); err != nil {
+			return err
+		}
+		r.ID = strings.TrimPrefix(e.StreamID, "scans-run-")
+		r.DefinitionID, r.Trigger, r.ScheduledFor, r.RequestedBy, r.Policy = x.DefinitionID, x.Trigger, x.ScheduledFor, x.RequestedBy, x.Policy
+		r.Status, r.RequestedAt = RunRequested, at
+	case EvScanStarted:
+		var x StartedData
+		if err := json.Unmarshal(e.Data, &x); err != nil {
+			return err
+		}
+		r.Status, r.Attempt, r.Command, r.Node, r.NextAttemptAt = RunRunning, x.Attempt, x.Command, x.Node, nil
+		r.StartedAt = at
+	case EvScanAttemptFailed:
+		var x AttemptFailedData
+		if err := json.Unmarshal(e.Data, &x); err != nil {
+			return err
+		}
+		r.LastError = x.Error
+		if x.WillRetry {
+			r.Status, r.NextAttemptAt = RunRequested, x.NextAttemptAt
+		}
+	case EvScanCompleted:
+		var x CompletedData
+		if err := json.Unmarshal(e.Data, &x); err != nil {
+			return err
+		}
+		r.Status, r.Evidence, r.Import, r.FinishedAt = RunCompleted, &x.Evidence, &x.Import, at
+	case EvScanFailed:
+		var x FailedData
+		if err := json.Unmarshal(e.Data, &x); err != nil {
+			return err
+		}
+		r.Status, r.LastError, r.FinishedAt = RunFailed, x.Error, at
+	case EvScanCancelled:
+		var x CancelledData
+		if err := json.Unmarshal(e.Data, &x); err != nil {
+			return err
+		}
+		r.Status, r.CancelReason, r.FinishedAt = RunCancelled, x.Reason, at
+	}
+	return nil
+}
+
+func (r *Run) refuse(action string) error {
+	if !r.Exists() {
+		return &NotFoundError{What: "scan run", ID: r.ID}
+	}
+	return &StateError{What: "scan run", ID: r.ID, State: string(r.Status), Action: action}
+}
+
+// Request decides ScanRequested for a new run.
+func (r *Run) Request(d RequestedData) ([]es.Change, error) {
+	if r.Exists() {
+		return nil, &StateError{What: "scan run", ID: r.ID, State: string(r.Status), Action: "request it again"}
+	}
+	switch d.Trigger {
+	case TriggerSchedule, TriggerManual, TriggerPush:
+	default:
+		return nil, invalid("/trigger", "must be schedule, manual or push")
+	}
+	if d.MaxAttempts < 1 || d.TimeoutSeconds < 1 {
+		return nil, invalid("/max_attempts", "a run needs max_attempts and timeout_seconds of at least 1")
+	}
+	return []es.Change{{Type: EvScanRequested, Data: d}}, nil
+}
+
+// IsNextAttempt reports whether attempt is the one the run waits for: a command for any other
+// attempt is stale (redelivered, or overtaken by a timeout or a cancel).
+func (r *Run) IsNextAttempt(attempt int) bool {
+	return r.Status == RunRequested && attempt == r.Attempt+1
+}
+
+// IsRunning reports whether attempt is the one running now.
+func (r *Run) IsRunning(attempt int) bool { return r.Status == RunRunning && attempt == r.Attempt }
+
+// Start decides ScanStarted for the next attempt.
+func (r *Run) Start(attempt int, argv []string, node string) ([]es.Change, error) {
+	if !r.IsNextAttempt(attempt) {
+		return nil, r.refuse(fmt.Sprintf("start attempt %d", attempt))
+	}
+	if attempt > r.Policy.MaxAttempts {
+		return nil, r.refuse(fmt.Sprintf("start attempt %d of %d", attempt, r.Policy.MaxAttempts))
+	}
+	return []es.Change{{Type: EvScanStarted, Data: StartedData{Attempt: attempt, Command: argv, Node: node}}}, nil
+}
+
+// FailAttempt decides ScanAttemptFailed for the running attempt, and ScanFailed when the policy
+// allows no further attempt (or permanent is set: retrying cannot help).
+func (r *Run) FailAttempt(attempt int, cause string, permanent bool, now time.Time) ([]es.Change, error) {
+	if !r.IsRunning(attempt) {
+		return nil, r.refuse(fmt.Sprintf("fail attempt %d", attempt))
+	}
+	cause = Clip(cause, MaxErrorLen)
+	d := AttemptFailedData{Attempt: attempt, Error: cause}
+	if !permanent && attempt < r.Policy.MaxAttempts {
+		next := now.UTC().Add(r.Policy.Backoff(attempt)).Truncate(time.Millisecond)
+		d.WillRetry, d.NextAttemptAt = true, &next
+		return []es.Change{{Type: EvScanAttemptFailed, Data: d}}, nil
+	}
+	return []es.Change{{Type: EvScanAttemptFailed, Data: d}, {Type: EvScanFailed, Data: FailedData{Attempts: attempt, Error: cause}}}, nil
+}
+
+// Abort decides ScanFailed for a run waiting for an attempt that cannot start (its definition
+// was deleted).
+func (r *Run) Abort(cause string) ([]es.Change, error) {
+	if r.Status != RunRequested {
+		return nil, r.refuse("abort it")
+	}
+	return []es.Change{{Type: EvScanFailed, Data: FailedData{Attempts: r.Attempt, Error: Clip(cause, MaxErrorLen)}}}, nil
+}
+
+// Complete decides ScanCompleted for the running attempt.
+func (r *Run) Complete(attempt int, ev Evidence, sum ImportSummary) ([]es.Change, error) {
+	if !r.IsRunning(attempt) {
+		return nil, r.refuse(fmt.Sprintf("complete attempt %d", attempt))
+	}
+	return []es.Change{{Type: EvScanCompleted, Data: CompletedData{Attempt: attempt, Evidence: ev, Import: sum}}}, nil
+}
+
+// Cancel decides ScanCancelled; a finished run cannot be cancelled.
+func (r *Run) Cancel(reason, by string) ([]es.Change, error) {
+	if !r.Exists() || r.Status.Terminal() {
+		return nil, r.refuse("cancel it")
+	}
+	if reason == "" {
+		reason = "cancelled"
+	}
+	return []es.Change{{Type: EvScanCancelled, Data: CancelledData{Reason: Clip(reason, 1024), By: Clip(by, 256)}}}, nil
+}
+
+// Clip cuts s to at most n bytes on a rune boundary.
+func Clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }

@@ -1,0 +1,278 @@
+package ports
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/socplatform/soc/commands/internal/httpcmd"
+	"github.com/socplatform/soc/commands/scans/app"
+	"github.com/socplatform/soc/commands/scans/domain"
+	"github.com/socplatform/soc/events/problem"
+)
+
+// Config of the scan orchestration endpoints.
+type Config struct {
+	Schemas fs.FS // the command schemas (schemas.CommandsFS())
+	// MaxBodyBytes bounds a pushed report (default 256 MiB); definition bodies are bounded by
+	// httpcmd.DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+	Log          *slog.Logger
+}
+
+// SchemaNames lists the command schemas the endpoints need.
+var SchemaNames = []string{"scans/CreateScanDefinition", "scans/UpdateScanDefinition", "scans/DeleteScanDefinition",
+	"scans/RequestScanRun", "scans/CancelScanRun"}
+
+// DefinitionBody is the body of POST and PUT /v1/scan-definitions (schemas/commands/scans).
+type DefinitionBody struct {
+	Name                string              `json:"name"`
+	Scanner             string              `json:"scanner"`
+	Target              domain.Target       `json:"target"`
+	Options             *domain.NmapOptions `json:"options"`
+	Schedule            string              `json:"schedule"`
+	TimeoutSeconds      int                 `json:"timeout_seconds"`
+	MaxAttempts         int                 `json:"max_attempts"`
+	RetryBackoffSeconds int                 `json:"retry_backoff_seconds"`
+	Format              string              `json:"format"`
+}
+
+func (b DefinitionBody) spec() domain.Spec {
+	return domain.Spec{Name: b.Name, Scanner: b.Scanner, Target: b.Target, Options: b.Options, Schedule: b.Schedule,
+		TimeoutSeconds: b.TimeoutSeconds, MaxAttempts: b.MaxAttempts, RetryBackoffSeconds: b.RetryBackoffSeconds, Format: b.Format}
+}
+
+type reasonBody struct {
+	Reason string `json:"reason"`
+}
+
+type definitions struct {
+	orch *app.Orchestrator
+	srv  *httpcmd.Schemas
+	max  int64
+	log  *slog.Logger
+}
+
+// Register adds the scan definition and run routes to mux.
+//
+// The GET routes are served from the orchestrator's in-memory index rather than a projection:
+// definitions and runs are small data the orchestrator keeps anyway (it follows the store to
+// recover interrupted runs), and the run's import is in the scans read model (/v1/scans/{id},
+// id = run id).
+func Register(mux Mux, orch *app.Orchestrator, cfg Config) error {
+	if orch == nil {
+		return errors.New("scans ports: orchestrator is required")
+	}
+	sch, err := httpcmd.LoadSchemas(cfg.Schemas)
+	if err != nil {
+		return err
+	}
+	if err := sch.Require(SchemaNames...); err != nil {
+		return err
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 256 << 20
+	}
+	d := &definitions{orch: orch, srv: sch, max: cfg.MaxBodyBytes, log: cfg.Log}
+	mux.Handle("POST /v1/scan-definitions", http.HandlerFunc(d.create))
+	mux.Handle("GET /v1/scan-definitions", http.HandlerFunc(d.list))
+	mux.Handle("GET /v1/scan-definitions/{id}", http.HandlerFunc(d.get))
+	mux.Handle("PUT /v1/scan-definitions/{id}", http.HandlerFunc(d.update))
+	mux.Handle("DELETE /v1/scan-definitions/{id}", http.HandlerFunc(d.delete))
+	mux.Handle("POST /v1/scan-definitions/{id}/runs", http.HandlerFunc(d.run))
+	mux.Handle("POST /v1/scan-definitions/{id}/reports", http.HandlerFunc(d.push))
+	mux.Handle("GET /v1/scan-runs/{id}", http.HandlerFunc(d.getRun))
+	mux.Handle("POST /v1/scan-runs/{id}/cancel", http.HandlerFunc(d.cancel))
+	return nil
+}
+
+// decode reads a bounded command body and validates it against its schema.
+func (d *definitions) decode(w http.ResponseWriter, r *http.Request, schema string, v any) (httpcmd.Call, bool) {
+	call, err := httpcmd.ParseCall(r)
+	if err != nil {
+		problem.Error(w, r, d.log, err)
+		return call, false
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, httpcmd.DefaultMaxBodyBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			problem.Error(w, r, d.log, &httpcmd.TooLargeError{Limit: mbe.Limit})
+		} else {
+			problem.Error(w, r, d.log, &httpcmd.InputError{Pointer: "body", Reason: "reading the body: " + err.Error()})
+		}
+		return call, false
+	}
+	if err := httpcmd.Decode(d.srv.Lookup(schema), body, v); err != nil {
+		problem.Error(w, r, d.log, err)
+		return call, false
+	}
+	return call, true
+}
+
+func ifMatch(call httpcmd.Call) *int64 {
+	if !call.HasIfMatch {
+		return nil
+	}
+	v := call.IfMatch
+	return &v
+}
+
+func (d *definitions) create(w http.ResponseWriter, r *http.Request) {
+	var body DefinitionBody
+	call, ok := d.decode(w, r, "scans/CreateScanDefinition", &body)
+	if !ok {
+		return
+	}
+	res, err := d.orch.CreateDefinition(r.Context(), body.spec(), call.Meta)
+	if err != nil {
+		problem.Error(w, r, d.log, err)
+		return
+	}
+	w.Header().Set("Location", "/v1/scan-definitions/"+res.ID)
+	status := http.StatusCreated
+	if res.Replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
+		status = http.StatusOK
+	}
+	writeJSON(w, status, res)
+}
+
+func (d *definitions) update(w http.ResponseWriter, r *http.Request) {
+	var body DefinitionBody
+	call, ok := d.decode(w, r, "scans/UpdateScanDefinition", &body)
+	if !ok {
+		return
+	}
+	res, err := d.orch.UpdateDefinition(r.Context(), r.PathValue("id"), body.spec(), ifMatch(call), call.Meta)
+	d.answer(w, r, http.StatusOK, res, err)
+}
+
+func (d *definitions) delete(w http.ResponseWriter, r *http.Request) {
+	var body reasonBody
+	call, ok := d.decode(w, r, "scans/DeleteScanDefinition", &body)
+	if !ok {
+		return
+	}
+	res, err := d.orch.DeleteDefinition(r.Context(), r.PathValue("id"), body.Reason, ifMatch(call), call.Meta)
+	d.answer(w, r, http.StatusOK, res, err)
+}
+
+func (d *definitions) run(w http.ResponseWriter, r *http.Request) {
+	var body struct{}
+	call, ok := d.decode(w, r, "scans/RequestScanRun", &body)
+	if !ok {
+		return
+	}
+	res, err := d.orch.RequestRun(r.Context(), r.PathValue("id"), call.Meta)
+	if err != nil {
+		problem.Error(w, r, d.log, err)
+		return
+	}
+	w.Header().Set("Location", "/v1/scan-runs/"+res.ID)
+	writeJSON(w, http.StatusAccepted, map[string]any{"run_id": res.ID, "position": res.Position})
+}
+
+func (d *definitions) cancel(w http.ResponseWriter, r *http.Request) {
+	var body reasonBody
+	call, ok := d.decode(w, r, "scans/CancelScanRun", &body)
+	if !ok {
+		return
+	}
+	res, err := d.orch.CancelRun(r.Context(), r.PathValue("id"), body.Reason, call.Meta)
+	d.answer(w, r, http.StatusOK, res, err)
+}
+
+func (d *definitions) answer(w http.ResponseWriter, r *http.Request, status int, v any, err error) {
+	if err != nil {
+		problem.Error(w, r, d.log, err)
+		return
+	}
+	writeJSON(w, status, v)
+}
+
+func (d *definitions) list(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"items": d.orch.Definitions()})
+}
+
+func (d *definitions) get(w http.ResponseWriter, r *http.Request) {
+	v, ok := d.orch.Definition(r.PathValue("id"))
+	if !ok {
+		problem.Error(w, r, d.log, &domain.NotFoundError{What: "scan definition", ID: r.PathValue("id")})
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+func (d *definitions) getRun(w http.ResponseWriter, r *http.Request) {
+	v, ok := d.orch.Run(r.PathValue("id"))
+	if !ok {
+		problem.Error(w, r, d.log, &domain.NotFoundError{What: "scan run", ID: r.PathValue("id")})
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+// push imports a report an external scanner sends with its definition's token. The token is
+// compared as a SHA-256 in constant time; it is never logged.
+func (d *definitions) push(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	format := r.URL.Query().Get("format")
+	if format != "" && !formatRe.MatchString(format) {
+		problem.Write(w, r, problem.Details{Type: "https://soc-platform.dev/problems/invalid-input", Title: "Invalid input",
+			Status: http.StatusBadRequest, Detail: "format must be a parser name", Field: "format"})
+		return
+	}
+	call, err := httpcmd.ParseCall(r)
+	if err != nil {
+		problem.Error(w, r, d.log, err)
+		return
+	}
+	// The scheme is case-insensitive (RFC 9110 §11.1).
+	var token string
+	if scheme, cred, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
+		token = strings.TrimSpace(cred)
+	}
+	spec, err := d.orch.AuthorizePush(r.Context(), id, token)
+	var te *app.TokenError
+	if errors.As(err, &te) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="scan-reports"`)
+		problem.Write(w, r, problem.Details{Type: "https://soc-platform.dev/problems/unauthorized", Title: "Unauthorized",
+			Status: http.StatusUnauthorized, Detail: te.Error(), Field: "Authorization"})
+		return
+	}
+	if err != nil {
+		problem.Error(w, r, d.log, err)
+		return
+	}
+	if r.ContentLength > d.max {
+		problem.Error(w, r, d.log, &httpcmd.TooLargeError{Limit: d.max})
+		return
+	}
+	call.Meta.Actor = "scanner:definition-" + id
+	res, err := d.orch.PushReport(r.Context(), id, spec, format, http.MaxBytesReader(w, r.Body, d.max), call.Meta)
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		problem.Error(w, r, d.log, &httpcmd.TooLargeError{Limit: d.max})
+		return
+	case err != nil && res.RunID != "":
+		// The run exists and failed: the problem names it, so the CI job can show it.
+		det := problem.From(err)
+		if det.Status >= 500 {
+			det = problem.New(http.StatusUnprocessableEntity, "import-failed", "Import failed", "")
+		}
+		det.Detail = fmt.Sprintf("run %s failed: %v", res.RunID, err)
+		problem.Write(w, r, det)
+		return
+	case err != nil:
+		problem.Error(w, r, d.log, err)
+		return
+	}
+	w.Header().Set("Location", "/v1/scan-runs/"+res.RunID)
+	writeJSON(w, http.StatusOK, res)
+}

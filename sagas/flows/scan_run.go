@@ -1,0 +1,132 @@
+package flows
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/sagas"
+)
+
+// ScanRun is the saga "scan_run", one instance per run: it asks the orchestrator to execute
+// each attempt, arms the attempt's timeout, waits out the retry backoff, and completes with the
+// run. Everything it needs is on the run's stream (ScanRequested carries the definition's
+// timeout), so it reads no other stream.
+//
+//	ScanRequested (schedule, manual)   → scans.execute_run {attempt 1}
+//	ScanStarted {n}                    → timer "timeout" at now + timeout_seconds
+//	ScanAttemptFailed, will_retry      → cancel "timeout"; timer "retry" at next_attempt_at
+//	"retry" fires                      → scans.execute_run {attempt n+1}
+//	"timeout" fires                    → scans.timeout_run {attempt n}
+//	ScanCompleted | ScanFailed | ScanCancelled → done
+//
+// Pushed runs (trigger push) are imported on the request path; the saga ignores them.
+type ScanRun struct{}
+
+type scanRunState struct {
+	RunID          string `json:"run_id"`
+	TimeoutSeconds int    `json:"timeout_seconds"`
+	Attempt        int    `json:"attempt"`
+}
+
+var _ sagas.Saga = ScanRun{}
+
+// Name implements sagas.Saga.
+func (ScanRun) Name() string { return "scan_run" }
+
+// Contexts implements sagas.Saga.
+func (ScanRun) Contexts() []string { return []string{"scans"} }
+
+// Correlate implements sagas.Saga: a run's events, keyed by its uuid.
+func (ScanRun) Correlate(e *events.Envelope) (string, bool) {
+	if !strings.HasPrefix(e.StreamID, scanRunPrefix) {
+		return "", false
+	}
+	return strings.TrimPrefix(e.StreamID, scanRunPrefix), true
+}
+
+type attemptPayload struct {
+	Attempt int `json:"attempt"`
+}
+
+// Handle implements sagas.Saga.
+func (ScanRun) Handle(_ context.Context, raw json.RawMessage, e events.Envelope, now time.Time) (sagas.Decision, error) {
+	var st *scanRunState
+	if raw != nil {
+		if err := json.Unmarshal(raw, &st); err != nil {
+			return sagas.Decision{}, err
+		}
+	}
+	execute := func(runID string, attempt int) sagas.CommandRequest {
+		return sagas.CommandRequest{Type: CmdScanExecuteRun, Payload: map[string]any{"run_id": runID, "attempt": attempt}}
+	}
+	switch e.Type {
+	case evScanRequested:
+		var d struct {
+			Trigger        string `json:"trigger"`
+			TimeoutSeconds int    `json:"timeout_seconds"`
+		}
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			return sagas.Decision{}, err
+		}
+		if st != nil || d.Trigger == "push" {
+			return sagas.Decision{}, nil
+		}
+		runID := strings.TrimPrefix(e.StreamID, scanRunPrefix)
+		state, _ := json.Marshal(scanRunState{RunID: runID, TimeoutSeconds: d.TimeoutSeconds})
+		return sagas.Decision{State: state, Commands: []sagas.CommandRequest{execute(runID, 1)}}, nil
+	case evScanStarted:
+		if st == nil {
+			return sagas.Decision{}, nil
+		}
+		var d attemptPayload
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			return sagas.Decision{}, err
+		}
+		st.Attempt = d.Attempt
+		state, _ := json.Marshal(st)
+		return sagas.Decision{State: state, Schedule: []sagas.TimerRequest{{Name: "timeout",
+			DueAt: now.Add(time.Duration(st.TimeoutSeconds) * time.Second), Payload: d}}}, nil
+	case evScanAttemptFailed:
+		if st == nil {
+			return sagas.Decision{}, nil
+		}
+		var d struct {
+			Attempt       int        `json:"attempt"`
+			WillRetry     bool       `json:"will_retry"`
+			NextAttemptAt *time.Time `json:"next_attempt_at"`
+		}
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			return sagas.Decision{}, err
+		}
+		dec := sagas.Decision{Cancel: []string{"timeout"}}
+		if d.WillRetry && d.NextAttemptAt != nil {
+			dec.Schedule = []sagas.TimerRequest{{Name: "retry", DueAt: *d.NextAttemptAt, Payload: attemptPayload{Attempt: d.Attempt + 1}}}
+		}
+		return dec, nil
+	case evScanCompleted, evScanFailed, evScanCancelled:
+		if st == nil {
+			return sagas.Decision{}, nil
+		}
+		return sagas.Decision{Done: true}, nil
+	case sagas.TimerFiredType:
+		t, ok := sagas.TimerOf(&e)
+		if !ok || st == nil {
+			return sagas.Decision{}, nil
+		}
+		var p attemptPayload
+		if err := json.Unmarshal(t.Payload, &p); err != nil || p.Attempt < 1 {
+			return sagas.Decision{}, nil
+		}
+		switch t.Name {
+		case "retry":
+			return sagas.Decision{Commands: []sagas.CommandRequest{execute(st.RunID, p.Attempt)}}, nil
+		case "timeout":
+			return sagas.Decision{Commands: []sagas.CommandRequest{{Type: CmdScanTimeoutRun,
+				Payload: map[string]any{"run_id": st.RunID, "attempt": p.Attempt}}}}, nil
+		}
+	}
+	return sagas.Decision{}, nil
+}

@@ -1,0 +1,145 @@
+package flows
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/sagas"
+)
+
+// Command types of the scans context, executed by the scan orchestrator
+// (commands/scans/app declares the same strings; this module cannot import commands).
+const (
+	CmdScanRequestScheduledRun = "scans.request_scheduled_run"
+	CmdScanExecuteRun          = "scans.execute_run"
+	CmdScanTimeoutRun          = "scans.timeout_run"
+)
+
+// Scan event types these sagas react to (schemas/events/scans).
+const (
+	evScanDefinitionCreated = "ScanDefinitionCreated"
+	evScanDefinitionUpdated = "ScanDefinitionUpdated"
+	evScanDefinitionDeleted = "ScanDefinitionDeleted"
+	evScanRequested         = "ScanRequested"
+	evScanStarted           = "ScanStarted"
+	evScanAttemptFailed     = "ScanAttemptFailed"
+	evScanCompleted         = "ScanCompleted"
+	evScanFailed            = "ScanFailed"
+	evScanCancelled         = "ScanCancelled"
+)
+
+const (
+	scanDefinitionPrefix = "scans-definition-"
+	scanRunPrefix        = "scans-run-"
+)
+
+// ParseScanSchedule parses a definition's schedule the way the scans domain does: 5-field
+// cron or a descriptor, in UTC unless it starts with CRON_TZ=/TZ=. Reading it in the process's
+// local zone would make the saga's decision depend on the machine it runs on.
+func ParseScanSchedule(expr string) (cron.Schedule, error) {
+	if !strings.HasPrefix(expr, "CRON_TZ=") && !strings.HasPrefix(expr, "TZ=") {
+		expr = "CRON_TZ=UTC " + expr
+	}
+	return cron.ParseStandard(expr)
+}
+
+// ScanSchedule is the saga "scan_schedule", one instance per scan definition: it keeps one
+// durable timer "next" at the definition's next cron time and, when it fires, asks the
+// orchestrator for that run (scans.request_scheduled_run, idempotent on definition and time).
+//
+// The next timer is due at the cron's next time after max(due, now): after an outage the
+// missed times are caught up by ONE run (the one for the first missed time), not a burst.
+type ScanSchedule struct{}
+
+type scanScheduleState struct {
+	DefinitionID string `json:"definition_id"`
+	Schedule     string `json:"schedule,omitempty"`
+}
+
+var _ sagas.Saga = ScanSchedule{}
+
+// Name implements sagas.Saga.
+func (ScanSchedule) Name() string { return "scan_schedule" }
+
+// Contexts implements sagas.Saga.
+func (ScanSchedule) Contexts() []string { return []string{"scans"} }
+
+// Correlate implements sagas.Saga: the definition's events, keyed by its uuid.
+func (ScanSchedule) Correlate(e *events.Envelope) (string, bool) {
+	if !strings.HasPrefix(e.StreamID, scanDefinitionPrefix) {
+		return "", false
+	}
+	switch e.Type {
+	case evScanDefinitionCreated, evScanDefinitionUpdated, evScanDefinitionDeleted:
+		return strings.TrimPrefix(e.StreamID, scanDefinitionPrefix), true
+	}
+	return "", false
+}
+
+// Handle implements sagas.Saga.
+func (ScanSchedule) Handle(_ context.Context, raw json.RawMessage, e events.Envelope, now time.Time) (sagas.Decision, error) {
+	var st *scanScheduleState
+	if raw != nil {
+		if err := json.Unmarshal(raw, &st); err != nil {
+			return sagas.Decision{}, err
+		}
+	}
+	switch e.Type {
+	case evScanDefinitionCreated, evScanDefinitionUpdated:
+		var d struct {
+			Scanner  string `json:"scanner"`
+			Schedule string `json:"schedule"`
+		}
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			return sagas.Decision{}, err
+		}
+		if d.Scanner != "nmap" {
+			d.Schedule = "" // external scanners push; nothing to schedule
+		}
+		if d.Schedule == "" {
+			if st == nil {
+				return sagas.Decision{}, nil // no instance for an unscheduled definition
+			}
+			state, _ := json.Marshal(scanScheduleState{DefinitionID: st.DefinitionID})
+			return sagas.Decision{State: state, Cancel: []string{"next"}}, nil
+		}
+		sch, err := ParseScanSchedule(d.Schedule)
+		if err != nil {
+			// The domain validated it: an unparseable schedule is a bug, not something to retry.
+			return sagas.Decision{}, fmt.Errorf("schedule %q of %s: %w", d.Schedule, e.StreamID, err)
+		}
+		state, _ := json.Marshal(scanScheduleState{DefinitionID: strings.TrimPrefix(e.StreamID, scanDefinitionPrefix), Schedule: d.Schedule})
+		// Scheduling "next" again replaces the pending timer.
+		return sagas.Decision{State: state, Schedule: []sagas.TimerRequest{{Name: "next", DueAt: sch.Next(now).UTC()}}}, nil
+	case evScanDefinitionDeleted:
+		if st == nil {
+			return sagas.Decision{}, nil
+		}
+		return sagas.Decision{Done: true}, nil
+	case sagas.TimerFiredType:
+		t, ok := sagas.TimerOf(&e)
+		if !ok || st == nil || t.Name != "next" || st.Schedule == "" {
+			return sagas.Decision{}, nil
+		}
+		sch, err := ParseScanSchedule(st.Schedule)
+		if err != nil {
+			return sagas.Decision{}, err
+		}
+		from := t.DueAt
+		if now.After(from) {
+			from = now
+		}
+		return sagas.Decision{
+			Commands: []sagas.CommandRequest{{Type: CmdScanRequestScheduledRun,
+				Payload: map[string]any{"definition_id": st.DefinitionID, "scheduled_for": t.DueAt.UTC()}}},
+			Schedule: []sagas.TimerRequest{{Name: "next", DueAt: sch.Next(from).UTC()}},
+		}, nil
+	}
+	return sagas.Decision{}, nil
+}
