@@ -6,12 +6,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
+	"path/filepath"
 	"time"
 
 	assetports "github.com/socplatform/soc/commands/assets/ports"
 	scanapp "github.com/socplatform/soc/commands/scans/app"
 	"github.com/socplatform/soc/commands/scans/ports"
+	"github.com/socplatform/soc/commands/scans/runner"
 	vulnapp "github.com/socplatform/soc/commands/vulns/app"
 	"github.com/socplatform/soc/commands/vulns/catalogue"
 	vulndomain "github.com/socplatform/soc/commands/vulns/domain"
@@ -38,8 +41,10 @@ func startCommands(ctx context.Context, a *app) (readiness, error) {
 	if err := cat.Load(ctx); err != nil {
 		return nil, err
 	}
-	imports := ports.NewImports(ports.ImportsConfig{MaxBodyBytes: a.cfg.MaxImportBytes}, func(ctx context.Context, r io.Reader, format, scanID, actor string, progress func(int, int)) (any, error) {
-		sum, err := im.Import(ctx, r, scanapp.Request{Format: format, ScanID: scanID, Actor: actor, Progress: progress})
+	// importReport is the one import path: HTTP uploads, orchestrated scans and pushed reports.
+	importReport := func(ctx context.Context, r io.Reader, format, scanID, actor string, progress func(int, int)) (any, error) {
+		sum, err := im.Import(ctx, r, scanapp.Request{Format: format, ScanID: scanID, Actor: actor, Progress: progress,
+			AssetID: scanapp.TargetAssetID(ctx)})
 		if err != nil {
 			return nil, err
 		}
@@ -48,8 +53,31 @@ func startCommands(ctx context.Context, a *app) (readiness, error) {
 			a.log.Warn("enriching the scan's findings from the CVE catalogue failed; the next import retries", "scan_id", scanID, "err", err)
 		}
 		return sum, nil
-	}, a.log)
+	}
+	imports := ports.NewImports(ports.ImportsConfig{MaxBodyBytes: a.cfg.MaxImportBytes}, importReport, a.log)
 	imports.Register(a.mux)
+	// Scan definitions, scheduled and manual runs (nmap), and reports pushed by external
+	// scanners; the sagas target drives runs through HandleCommand.
+	allowed := make([]netip.Prefix, 0, len(a.cfg.ScanAllowedTargets))
+	for _, p := range a.cfg.ScanAllowedTargets {
+		allowed = append(allowed, netip.MustParsePrefix(p)) // validated with the configuration
+	}
+	orch, err := scanapp.NewOrchestrator(scanapp.OrchestratorConfig{Store: a.store, Log: a.log, AllowedTargets: allowed,
+		Concurrency: a.cfg.ScanConcurrency, EvidenceDir: filepath.Join(a.cfg.DataDir, "evidence", "scans"),
+		Runner: runner.New(runner.Config{Path: a.cfg.NmapPath, AllowedTargets: allowed}),
+		Import: func(ctx context.Context, r io.Reader, format, scanID, actor string) (any, error) {
+			return importReport(ctx, r, format, scanID, actor, nil)
+		}})
+	if err != nil {
+		return nil, err
+	}
+	if err := orch.Start(ctx); err != nil {
+		return nil, err
+	}
+	a.scans = orch
+	if err := ports.Register(a.mux, orch, ports.Config{Schemas: schemas.CommandsFS(), MaxBodyBytes: a.cfg.MaxImportBytes, Log: a.log}); err != nil {
+		return nil, err
+	}
 	if err := vulnports.Register(a.mux, a.store, vulnports.Config{Schemas: schemas.CommandsFS(), Log: a.log}); err != nil {
 		return nil, err
 	}
@@ -82,6 +110,9 @@ func startCommands(ctx context.Context, a *app) (readiness, error) {
 		defer a.wg.Done()
 		<-ctx.Done()
 		imports.Close()
+		if err := orch.Wait(); err != nil {
+			a.log.Error("scan orchestrator stopped", "err", err)
+		}
 		if err := im.Wait(); err != nil {
 			a.log.Error("importer stopped following the store", "err", err)
 		}

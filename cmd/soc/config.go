@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"regexp"
@@ -42,6 +43,23 @@ type Config struct {
 	ProjectionBatch int // --projection-batch, SOC_PROJECTION_BATCH
 	// QueryCacheBytes bounds the query API's response cache (negative: no cache).
 	QueryCacheBytes int64 // --query-cache-bytes, SOC_QUERY_CACHE_BYTES
+
+	// Notifications (the channels themselves are configured by SOC_SMTP_*, SOC_SLACK_*,
+	// SOC_TEAMS_*, SOC_WEBHOOK_*, SOC_SMS_*: nothing is sent anywhere unless configured).
+	NotifyDirectory   string        // --notify-directory, SOC_NOTIFY_DIRECTORY
+	NotifyTemplates   string        // --notify-templates, SOC_NOTIFY_TEMPLATES
+	PublicURL         string        // --public-url, SOC_PUBLIC_URL
+	NotifyMaxAttempts int           // --notify-max-attempts, SOC_NOTIFY_MAX_ATTEMPTS
+	NotifyBackoff     time.Duration // --notify-backoff, SOC_NOTIFY_BACKOFF
+	NotifyMaxBackoff  time.Duration // --notify-max-backoff, SOC_NOTIFY_MAX_BACKOFF
+	// NotifyAttemptTimeout bounds one delivery attempt; an attempt left without outcome by a
+	// crashed process is retried (same message id) once it and the record timeout have passed.
+	NotifyAttemptTimeout time.Duration // --notify-attempt-timeout, SOC_NOTIFY_ATTEMPT_TIMEOUT
+	SLAReminderBefore    time.Duration // --sla-reminder-before, SOC_SLA_REMINDER_BEFORE
+	// Scans.
+	ScanAllowedTargets []string // --scan-allowed-targets, SOC_SCAN_ALLOWED_TARGETS (CIDRs)
+	NmapPath           string   // --nmap-path, SOC_NMAP_PATH
+	ScanConcurrency    int      // --scan-concurrency, SOC_SCAN_CONCURRENCY
 }
 
 // bindFlags declares the flags shared by every sub-command that opens the store, with their
@@ -94,6 +112,21 @@ func bindFlags(fs *flag.FlagSet, c *Config, serve bool) {
 		qc = 0 // reported by Validate
 	}
 	fs.Int64Var(&c.QueryCacheBytes, "query-cache-bytes", qc, "memory for cached query responses, kept while the read models do not change; -1 disables (SOC_QUERY_CACHE_BYTES)")
+	fs.StringVar(&c.NotifyDirectory, "notify-directory", env("SOC_NOTIFY_DIRECTORY", ""), "JSON file of the people and teams notified (users with email/phone/lead/channels/preferences, teams with members and lead, fallback); empty: nobody (SOC_NOTIFY_DIRECTORY)")
+	fs.StringVar(&c.NotifyTemplates, "notify-templates", env("SOC_NOTIFY_TEMPLATES", ""), "directory of <kind>/<part>.tmpl files overriding the default notification templates (SOC_NOTIFY_TEMPLATES)")
+	fs.StringVar(&c.PublicURL, "public-url", env("SOC_PUBLIC_URL", ""), "base URL of this platform, for links in notifications (SOC_PUBLIC_URL)")
+	fs.IntVar(&c.NotifyMaxAttempts, "notify-max-attempts", envInt("SOC_NOTIFY_MAX_ATTEMPTS", 8), "delivery attempts of a notification before it is dead-lettered (SOC_NOTIFY_MAX_ATTEMPTS)")
+	fs.DurationVar(&c.NotifyBackoff, "notify-backoff", envDuration("SOC_NOTIFY_BACKOFF", "30s"), "wait after a failed delivery, doubling per attempt (SOC_NOTIFY_BACKOFF)")
+	fs.DurationVar(&c.NotifyMaxBackoff, "notify-max-backoff", envDuration("SOC_NOTIFY_MAX_BACKOFF", "1h"), "longest wait between delivery attempts (SOC_NOTIFY_MAX_BACKOFF)")
+	fs.DurationVar(&c.NotifyAttemptTimeout, "notify-attempt-timeout", envDuration("SOC_NOTIFY_ATTEMPT_TIMEOUT", "30s"), "longest one delivery attempt may take; an attempt a crash interrupted is retried with the same message id after this plus 10s (SOC_NOTIFY_ATTEMPT_TIMEOUT)")
+	fs.DurationVar(&c.SLAReminderBefore, "sla-reminder-before", envDuration("SOC_SLA_REMINDER_BEFORE", "72h"), "how long before a finding's due date its owners are reminded (SOC_SLA_REMINDER_BEFORE)")
+	fs.Func("scan-allowed-targets", "comma-separated CIDRs scans may reach (SOC_SCAN_ALLOWED_TARGETS; default loopback only)", func(s string) error {
+		c.ScanAllowedTargets = splitList(s)
+		return nil
+	})
+	c.ScanAllowedTargets = splitList(env("SOC_SCAN_ALLOWED_TARGETS", "127.0.0.0/8,::1/128"))
+	fs.StringVar(&c.NmapPath, "nmap-path", env("SOC_NMAP_PATH", "nmap"), "the nmap binary (SOC_NMAP_PATH)")
+	fs.IntVar(&c.ScanConcurrency, "scan-concurrency", envInt("SOC_SCAN_CONCURRENCY", 2), "scans run at once on this node (SOC_SCAN_CONCURRENCY)")
 	d, err := time.ParseDuration(env("SOC_SHUTDOWN_TIMEOUT", "30s"))
 	if err != nil {
 		d = -1 // reported by Validate
@@ -108,6 +141,28 @@ func env(name, def string) string {
 		return v
 	}
 	return def
+}
+
+// envInt reads an integer variable; an unparsable value becomes -1, which Validate reports.
+func envInt(name string, def int) int {
+	v, ok := os.LookupEnv(name)
+	if !ok {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return -1
+	}
+	return n
+}
+
+// envDuration reads a duration variable; an unparsable value becomes -1, which Validate reports.
+func envDuration(name, def string) time.Duration {
+	d, err := time.ParseDuration(env(name, def))
+	if err != nil {
+		return -1
+	}
+	return d
 }
 
 func splitList(s string) []string {
@@ -173,6 +228,31 @@ func (c *Config) Validate(serve bool) error {
 	for _, b := range c.KafkaBrokers {
 		if _, _, err := net.SplitHostPort(b); err != nil {
 			errs = append(errs, fmt.Errorf("--kafka-brokers/SOC_KAFKA_BROKERS: %q is not host:port", b))
+		}
+	}
+	if c.NotifyMaxAttempts < 1 || c.NotifyMaxAttempts > 100 {
+		errs = append(errs, errors.New("--notify-max-attempts/SOC_NOTIFY_MAX_ATTEMPTS: want 1 to 100"))
+	}
+	if c.NotifyBackoff <= 0 || c.NotifyMaxBackoff <= 0 || c.NotifyBackoff > c.NotifyMaxBackoff {
+		errs = append(errs, errors.New("--notify-backoff/SOC_NOTIFY_BACKOFF and --notify-max-backoff/SOC_NOTIFY_MAX_BACKOFF: positive durations, backoff <= max"))
+	}
+	if c.NotifyAttemptTimeout <= 0 || c.NotifyAttemptTimeout > 10*time.Minute {
+		errs = append(errs, errors.New("--notify-attempt-timeout/SOC_NOTIFY_ATTEMPT_TIMEOUT: a positive duration of at most 10m"))
+	}
+	if c.SLAReminderBefore <= 0 {
+		errs = append(errs, errors.New("--sla-reminder-before/SOC_SLA_REMINDER_BEFORE: must be a positive duration"))
+	}
+	if c.ScanConcurrency < 1 || c.ScanConcurrency > 64 {
+		errs = append(errs, errors.New("--scan-concurrency/SOC_SCAN_CONCURRENCY: want 1 to 64"))
+	}
+	for _, p := range c.ScanAllowedTargets {
+		if _, err := netip.ParsePrefix(p); err != nil {
+			errs = append(errs, fmt.Errorf("--scan-allowed-targets/SOC_SCAN_ALLOWED_TARGETS: %q is not a CIDR prefix", p))
+		}
+	}
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("--public-url/SOC_PUBLIC_URL: %q is not an http(s) URL", c.PublicURL))
 		}
 	}
 	if len(c.Targets) == 0 {

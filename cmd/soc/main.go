@@ -24,6 +24,8 @@ Usage:
   soc projections skip NAME --event ID --reason TEXT   skip it (an audited ProjectionEventSkipped)
   soc projections dump [NAME]            print a read model as sorted text (diff a model and a rebuild)
   soc replay --projection NAME|all       rebuild read models beside the live ones, then swap atomically
+  soc sagas list [--saga NAME] [--json] saga instances: state, pending timers and commands
+  soc sagas show ID | SAGA KEY           one instance as JSON: state, timers, commands, history
   soc cvss VECTOR…                       score CVSS v3.0/v3.1/v4.0 vectors, one JSON object per line
   soc version                            print the version
 
@@ -52,6 +54,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runReplay(args[1:], stdout, stderr)
 	case "cvss":
 		return runCVSS(args[1:], stdout, stderr)
+	case "sagas":
+		return runSagas(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, version)
 		return 0

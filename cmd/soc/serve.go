@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	notifyapp "github.com/socplatform/soc/commands/notifications/app"
+	scanapp "github.com/socplatform/soc/commands/scans/app"
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/kafkalog"
 )
@@ -48,6 +50,14 @@ var targets = map[string]target{
 		describe: "the read API: GET /v1/assets, /v1/findings, /v1/scans, /v1/cves, audit (/v1/streams/{id}/events, /v1/events), /openapi.json and live updates on /ws",
 		start:    startQuery,
 	},
+	"notifier": {
+		describe: "delivers notifications on the configured channels (SOC_SMTP_*, SOC_SLACK_WEBHOOK_URL, SOC_TEAMS_WEBHOOK_URL, SOC_WEBHOOK_URL, SOC_SMS_*) with retries, backoff and dead letters; users' WebSocket sessions on /v1/notifications/ws",
+		start:    startNotifier,
+	},
+	"sagas": {
+		describe: "process managers: scan schedules and runs, new-findings notifications per scan, KEV alerts, SLA reminders/breaches/escalations and risk-acceptance expiry, with durable timers (run it beside commands: scan commands execute in-process)",
+		start:    startSagas,
+	},
 	"relay": {
 		describe:   "publishes the event store to Kafka topics soc.<context>.events in global order (needs SOC_KAFKA_BROKERS; with the embedded log the store itself is the log)",
 		needsKafka: true,
@@ -75,6 +85,8 @@ type app struct {
 	// closers run, in reverse order, once the workers have stopped.
 	closers []func()
 	read    *readSide
+	dir     *notifyapp.Directory
+	scans   *scanapp.Orchestrator
 }
 
 func runServe(args []string, stdout, stderr io.Writer) int {

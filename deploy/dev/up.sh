@@ -7,6 +7,7 @@ set -euo pipefail
 
 "$DEV_DIR/postgres.sh" up
 "$DEV_DIR/kafka.sh" up
+"$DEV_DIR/nmap.sh" up
 
 env_lines="export SOC_TEST_POSTGRES_URL='$("$DEV_DIR/postgres.sh" url soc_test)'
 export SOC_TEST_KAFKA_BROKERS='$("$DEV_DIR/kafka.sh" brokers)'"

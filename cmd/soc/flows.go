@@ -1,0 +1,302 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	notifyapp "github.com/socplatform/soc/commands/notifications/app"
+	"github.com/socplatform/soc/commands/notifications/channels"
+	vulnapp "github.com/socplatform/soc/commands/vulns/app"
+	"github.com/socplatform/soc/query-api/ws"
+	"github.com/socplatform/soc/sagas"
+	"github.com/socplatform/soc/sagas/flows"
+)
+
+// notificationChannels builds the senders of the channels configured in the environment
+// (SOC_SMTP_*, SOC_SLACK_WEBHOOK_URL, SOC_TEAMS_WEBHOOK_URL, SOC_WEBHOOK_URL/SECRET, SOC_SMS_*).
+// A channel whose variables are unset is absent: nothing is sent anywhere unless configured. A
+// channel set but invalid stops the node with every problem listed.
+func notificationChannels(tmpl *channels.Templates) (map[string]channels.Sender, error) {
+	out := map[string]channels.Sender{}
+	var errs []error
+	if c := channels.SMTPConfigFromEnv(); c.Configured() {
+		c.Templates = tmpl
+		if ca := os.Getenv("SOC_SMTP_CA_FILE"); ca != "" {
+			// A private CA for the mail relay's STARTTLS certificate (system roots otherwise).
+			pem, err := os.ReadFile(ca)
+			pool := x509.NewCertPool()
+			if err != nil || !pool.AppendCertsFromPEM(pem) {
+				errs = append(errs, fmt.Errorf("SOC_SMTP_CA_FILE: %s: no PEM certificate could be read (%v)", ca, err))
+			}
+			c.TLSConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+		}
+		s, err := channels.NewSMTP(c)
+		errs = append(errs, err)
+		out[channels.ChannelEmail] = s
+	}
+	if c := channels.SlackConfigFromEnv(); c.Configured() {
+		c.Templates = tmpl
+		s, err := channels.NewSlack(c)
+		errs = append(errs, err)
+		out[channels.ChannelSlack] = s
+	}
+	if c := channels.TeamsConfigFromEnv(); c.Configured() {
+		c.Templates = tmpl
+		s, err := channels.NewTeams(c)
+		errs = append(errs, err)
+		out[channels.ChannelTeams] = s
+	}
+	if c := channels.WebhookConfigFromEnv(); c.Configured() {
+		c.Templates = tmpl
+		s, err := channels.NewWebhook(c)
+		errs = append(errs, err)
+		out[channels.ChannelWebhook] = s
+	}
+	if c := channels.SMSConfigFromEnv(); c.Configured() {
+		c.Templates = tmpl
+		s, err := channels.NewSMS(c)
+		errs = append(errs, err)
+		out[channels.ChannelSMS] = s
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// configuredChannels lists the channels the environment configures, plus the WebSocket push.
+func configuredChannels() []string {
+	var out []string
+	if channels.SMTPConfigFromEnv().Configured() {
+		out = append(out, channels.ChannelEmail)
+	}
+	if channels.SlackConfigFromEnv().Configured() {
+		out = append(out, channels.ChannelSlack)
+	}
+	if channels.TeamsConfigFromEnv().Configured() {
+		out = append(out, channels.ChannelTeams)
+	}
+	if channels.WebhookConfigFromEnv().Configured() {
+		out = append(out, channels.ChannelWebhook)
+	}
+	if channels.SMSConfigFromEnv().Configured() {
+		out = append(out, channels.ChannelSMS)
+	}
+	return append(out, notifyapp.ChannelWebSocket)
+}
+
+func (a *app) notifyTemplates() (*channels.Templates, error) {
+	if a.cfg.NotifyTemplates == "" {
+		return channels.DefaultTemplates(), nil
+	}
+	t, err := channels.LoadTemplates(a.cfg.NotifyTemplates)
+	if err != nil {
+		return nil, fmt.Errorf("--notify-templates/SOC_NOTIFY_TEMPLATES: %w", err)
+	}
+	return t, nil
+}
+
+// wsSender is the "websocket" channel: it pushes the rendered notification to every open
+// session of the recipient on /v1/notifications/ws. A user with no open session has nothing to
+// push to; the notification counts as delivered (it stays readable in the store), which is why
+// this channel never retries.
+type wsSender struct {
+	hub  *ws.Hub
+	tmpl *channels.Templates
+}
+
+func (s wsSender) Send(_ context.Context, m channels.Message) error {
+	if m.To.UserID == "" {
+		return &channels.PermanentError{Channel: notifyapp.ChannelWebSocket, Err: errors.New("the recipient has no user id")}
+	}
+	subject, text := m.Subject, m.Text
+	if text == "" && m.Kind != "" && s.tmpl != nil {
+		r, err := s.tmpl.Render(channels.ChannelWebhook, m)
+		if err != nil {
+			return &channels.PermanentError{Channel: notifyapp.ChannelWebSocket, Err: err}
+		}
+		subject, text = r.Subject, r.Text
+	}
+	_, err := s.hub.SendTo(m.To.UserID, map[string]any{"type": "notification", "id": m.ID, "kind": m.Kind,
+		"severity": m.Severity, "subject": subject, "text": text, "data": m.Data})
+	return err
+}
+
+// bearerUser authenticates a notification WebSocket session by the user's token
+// (Authorization: Bearer …), whose SHA-256 the directory holds.
+func bearerUser(dir *notifyapp.Directory) func(*http.Request) (string, error) {
+	return func(r *http.Request) (string, error) {
+		h := r.Header.Get("Authorization")
+		token, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok || token == "" {
+			return "", errors.New("a bearer token (Authorization: Bearer …) is required")
+		}
+		u := dir.UserByToken(strings.TrimSpace(token))
+		if u == nil {
+			return "", errors.New("unknown token")
+		}
+		return u.ID, nil
+	}
+}
+
+// directory loads the notification directory once per process.
+func (a *app) directory() (*notifyapp.Directory, error) {
+	if a.dir != nil {
+		return a.dir, nil
+	}
+	d, err := notifyapp.LoadDirectory(a.cfg.NotifyDirectory)
+	if err != nil {
+		return nil, err
+	}
+	a.dir = d
+	return d, nil
+}
+
+// startNotifier delivers notifications: the worker follows the store, sends what is due on
+// each configured channel with retries and backoff, and dead-letters what keeps failing. The
+// users' WebSocket sessions connect to /v1/notifications/ws.
+func startNotifier(ctx context.Context, a *app) (readiness, error) {
+	dir, err := a.directory()
+	if err != nil {
+		return nil, err
+	}
+	tmpl, err := a.notifyTemplates()
+	if err != nil {
+		return nil, err
+	}
+	senders, err := notificationChannels(tmpl)
+	if err != nil {
+		return nil, err
+	}
+	hub := ws.NewHub(ws.Config{Log: a.log, Authenticate: bearerUser(dir)})
+	senders[notifyapp.ChannelWebSocket] = wsSender{hub: hub, tmpl: tmpl}
+	a.mux.Handle("GET /v1/notifications/ws", hub)
+	a.closers = append(a.closers, hub.Close)
+	w, err := notifyapp.NewWorker(notifyapp.WorkerConfig{Store: a.store, Senders: senders, Preferences: dir, Logger: a.log,
+		MaxAttempts: a.cfg.NotifyMaxAttempts, BaseBackoff: a.cfg.NotifyBackoff, MaxBackoff: a.cfg.NotifyMaxBackoff, Jitter: 0.2, AttemptTimeout: a.cfg.NotifyAttemptTimeout})
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(senders))
+	for n := range senders {
+		names = append(names, n)
+	}
+	a.log.Info("notification channels", "configured", strings.Join(names, ","))
+	var lastErr atomic.Value
+	a.supervise(ctx, "notifier", &lastErr, w.Run)
+	a.wg.Add(1)
+	go func() { defer a.wg.Done(); <-ctx.Done(); w.Wait() }()
+	return func(context.Context) (any, bool) {
+		pending, digests := w.Pending()
+		d := map[string]any{"pending": pending, "digests": digests, "channels": names, "sessions": hub.Clients()}
+		if e, ok := lastErr.Load().(string); ok {
+			d["last_error"] = e
+		}
+		return d, true
+	}, nil
+}
+
+// commandBus hands the sagas' commands to the handlers in this process. Every handler is
+// idempotent on the command (its id is the notifications' trigger, the vulns handlers decide on
+// the finding's state), which the at-least-once dispatcher requires.
+type commandBus struct {
+	a       *app
+	planner *notifyapp.Planner
+}
+
+func (b *commandBus) Dispatch(ctx context.Context, cmd sagas.Command) error {
+	var p struct {
+		FindingID string    `json:"finding_id"`
+		DueAt     time.Time `json:"due_at"`
+	}
+	switch {
+	case strings.HasPrefix(cmd.Type, "notifications."):
+		handled, err := b.planner.HandleCommand(ctx, cmd.ID, cmd.Type, cmd.Payload)
+		if !handled {
+			break
+		}
+		return err
+	case cmd.Type == flows.CmdRecordSLABreach:
+		if err := json.Unmarshal(cmd.Payload, &p); err != nil || p.FindingID == "" {
+			return fmt.Errorf("%s: bad payload %s", cmd.Type, cmd.Payload)
+		}
+		_, err := vulnapp.RecordSLABreach(ctx, b.a.store, p.FindingID, p.DueAt, time.Now())
+		return err
+	case cmd.Type == flows.CmdExpireRiskAcceptance:
+		if err := json.Unmarshal(cmd.Payload, &p); err != nil || p.FindingID == "" {
+			return fmt.Errorf("%s: bad payload %s", cmd.Type, cmd.Payload)
+		}
+		_, err := vulnapp.ExpireRiskAcceptance(ctx, b.a.store, p.FindingID, time.Now())
+		return err
+	case strings.HasPrefix(cmd.Type, "scans."):
+		if b.a.scans == nil {
+			return fmt.Errorf("%s: the commands target (which runs scans) is not running in this process", cmd.Type)
+		}
+		handled, err := b.a.scans.HandleCommand(ctx, cmd.ID, cmd.Type, cmd.Payload)
+		if !handled {
+			break
+		}
+		return err
+	}
+	return fmt.Errorf("no handler for command type %q", cmd.Type)
+}
+
+// startSagas runs the process managers: the runtime follows the store (in both modes: the
+// store is the source of truth and orders events globally), the dispatcher sends their commands
+// to the handlers, the timer service fires their durable timers.
+func startSagas(ctx context.Context, a *app) (readiness, error) {
+	dir, err := a.directory()
+	if err != nil {
+		return nil, err
+	}
+	planner, err := notifyapp.NewPlanner(notifyapp.PlannerConfig{Store: a.store, Querier: a.store,
+		Service: notifyapp.NewService(a.store, dir, nil), Dir: dir, Channels: configuredChannels(), BaseURL: a.cfg.PublicURL, Log: a.log})
+	if err != nil {
+		return nil, err
+	}
+	rt, err := sagas.New(sagas.Config{Store: a.store, Checkpoints: a.backend, Log: a.log, Sagas: platformSagas(a.cfg)})
+	if err != nil {
+		return nil, err
+	}
+	d, err := sagas.NewDispatcher(sagas.DispatcherConfig{Runtime: rt, Bus: &commandBus{a: a, planner: planner}})
+	if err != nil {
+		return nil, err
+	}
+	ts := sagas.NewTimerService(rt, 0)
+	errs := map[string]*atomic.Value{"runtime": {}, "dispatcher": {}, "timers": {}}
+	a.supervise(ctx, "sagas", errs["runtime"], rt.Run)
+	a.supervise(ctx, "saga-dispatcher", errs["dispatcher"], d.Run)
+	a.supervise(ctx, "saga-timers", errs["timers"], ts.Run)
+	return func(context.Context) (any, bool) {
+		det := map[string]any{"pending_commands": d.Pending(), "pending_timers": ts.Pending()}
+		if next, ok := ts.Next(); ok {
+			det["next_timer"] = next.UTC()
+		}
+		for n, v := range errs {
+			if e, ok := v.Load().(string); ok {
+				det[n+"_last_error"] = e
+			}
+		}
+		return det, true
+	}, nil
+}
+
+// platformSagas are the sagas a node runs.
+func platformSagas(cfg *Config) []sagas.Saga {
+	return []sagas.Saga{
+		flows.NewFindings{},
+		flows.KEVAlert{},
+		flows.FindingDeadlines{ReminderBefore: cfg.SLAReminderBefore},
+		flows.ScanSchedule{},
+		flows.ScanRun{},
+	}
+}
