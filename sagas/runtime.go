@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/socplatform/soc/events"
@@ -34,6 +36,9 @@ type Config struct {
 	MinBackoff, MaxBackoff time.Duration
 	// BatchSize bounds one batch of the embedded consumer (default 500).
 	BatchSize int
+	// Parallelism is how many instances of a batch are handled at once (default 8; 1: one after
+	// the other). An instance's own events are always handled in order.
+	Parallelism int
 }
 
 // Validate reports every problem at once.
@@ -66,6 +71,9 @@ func (c Config) Validate() error {
 	}
 	if c.MinBackoff < 0 || c.MaxBackoff < 0 || (c.MaxBackoff > 0 && c.MinBackoff > c.MaxBackoff) {
 		errs = append(errs, errors.New("sagas: backoffs must be non-negative and min <= max"))
+	}
+	if c.Parallelism < 0 || c.Parallelism > 256 {
+		errs = append(errs, fmt.Errorf("sagas: parallelism %d: want 0 (default) to 256", c.Parallelism))
 	}
 	if c.BatchSize < 0 || c.BatchSize > events.MaxReadLimit {
 		errs = append(errs, fmt.Errorf("sagas: batch size %d: want 0 (default) to %d", c.BatchSize, events.MaxReadLimit))
@@ -107,6 +115,9 @@ func New(cfg Config) (*Runtime, error) {
 	}
 	if cfg.BatchSize == 0 {
 		cfg.BatchSize = 500
+	}
+	if cfg.Parallelism == 0 {
+		cfg.Parallelism = 8
 	}
 	r := &Runtime{cfg: cfg, store: cfg.Store, clock: cfg.Clock, log: cfg.Log.With("component", "sagas"), sagas: map[string]Saga{}}
 	for _, s := range cfg.Sagas {
@@ -212,13 +223,76 @@ func (r *Runtime) Drain(ctx context.Context) (int, error) {
 // HandleBatch is the eventlog.Handler of the runtime: every saga whose contexts include an
 // event's context correlates it and, for a key, handles it on that instance. Events already
 // handled by an instance (a redelivery) are skipped. It saves no checkpoint.
+//
+// Instances are independent, so the batch is split into lanes by instance stream (Parallelism of
+// them): each lane handles its events in log order, the lanes run concurrently, and their appends
+// share the store's group commits. An instance's events always fall in the same lane, so it sees
+// them in order. On an error the whole batch is delivered again; what was handled is skipped.
 func (r *Runtime) HandleBatch(ctx context.Context, batch []events.Envelope) error {
+	type job struct {
+		s   Saga
+		key string
+		e   *events.Envelope
+	}
+	lanes := make([][]job, r.cfg.Parallelism)
 	for i := range batch {
-		if err := r.HandleEvent(ctx, batch[i]); err != nil {
-			return err
+		e := &batch[i]
+		if _, own := SagaOfStream(e.StreamID); own {
+			continue // never react to saga bookkeeping of an instance stream (including one's own)
+		}
+		for _, s := range r.order {
+			if !slices.Contains(s.Contexts(), e.Context()) {
+				continue
+			}
+			key, ok := s.Correlate(e)
+			if !ok {
+				continue
+			}
+			if key == "" || len(key) > 1024 {
+				return fmt.Errorf("sagas: %s: correlation key of event %s must be 1 to 1024 bytes", s.Name(), e.EventID)
+			}
+			h := fnv.New32a()
+			_, _ = h.Write([]byte(StreamID(s.Name(), key)))
+			l := int(h.Sum32() % uint32(len(lanes)))
+			lanes[l] = append(lanes[l], job{s, key, e})
 		}
 	}
-	return nil
+	run := func(jobs []job) error {
+		for _, j := range jobs {
+			if err := r.handleOn(ctx, j.s, j.key, *j.e); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	busy := 0
+	for _, l := range lanes {
+		if len(l) > 0 {
+			busy++
+		}
+	}
+	if busy <= 1 {
+		for _, l := range lanes {
+			if err := run(l); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	errs := make([]error, len(lanes))
+	var wg sync.WaitGroup
+	for i, l := range lanes {
+		if len(l) == 0 {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = run(l)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // HandleEvent handles one event.
@@ -238,18 +312,26 @@ func (r *Runtime) HandleEvent(ctx context.Context, e events.Envelope) error {
 		if key == "" || len(key) > 1024 {
 			return fmt.Errorf("sagas: %s: correlation key of event %s must be 1 to 1024 bytes", s.Name(), e.EventID)
 		}
-		streamID := StreamID(s.Name(), key)
-		_, err := r.execute(ctx, s, key, streamID, func(in *Instance) (*trigger, error) {
-			if in.Done || in.Handled(&e) {
-				return nil, nil
-			}
-			return &trigger{env: e, decide: func(ctx context.Context, state json.RawMessage, now time.Time) (Decision, error) {
-				return s.Handle(ctx, state, e, now)
-			}}, nil
-		})
-		if err != nil {
-			return fmt.Errorf("sagas: %s handling %s %s: %w", s.Name(), e.Type, e.EventID, err)
+		if err := r.handleOn(ctx, s, key, e); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// handleOn handles e on the instance of s with key.
+func (r *Runtime) handleOn(ctx context.Context, s Saga, key string, e events.Envelope) error {
+	streamID := StreamID(s.Name(), key)
+	_, err := r.execute(ctx, s, key, streamID, func(in *Instance) (*trigger, error) {
+		if in.Done || in.Handled(&e) {
+			return nil, nil
+		}
+		return &trigger{env: e, decide: func(ctx context.Context, state json.RawMessage, now time.Time) (Decision, error) {
+			return s.Handle(ctx, state, e, now)
+		}}, nil
+	})
+	if err != nil {
+		return fmt.Errorf("sagas: %s handling %s %s: %w", s.Name(), e.Type, e.EventID, err)
 	}
 	return nil
 }

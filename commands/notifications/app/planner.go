@@ -61,6 +61,9 @@ type Planner struct {
 	log *slog.Logger
 }
 
+// assetInfo is what messages show of a finding's asset.
+type assetInfo struct{ name, team, env string }
+
 // NewPlanner validates cfg.
 func NewPlanner(cfg PlannerConfig) (*Planner, error) {
 	var errs []error
@@ -220,8 +223,9 @@ func (p *Planner) newFindings(ctx context.Context, scanID string) error {
 	var order []string
 	var all []map[string]any
 	worst := ""
+	assets := map[string]assetInfo{}
 	for _, id := range ids {
-		f, err := p.loadFinding(ctx, id)
+		f, err := p.loadFindingCached(ctx, id, assets)
 		if err != nil {
 			return err
 		}
@@ -353,6 +357,12 @@ func (f *findingState) view(baseURL string) map[string]any {
 
 // loadFinding folds a finding and its asset from the store (nil when the finding does not exist).
 func (p *Planner) loadFinding(ctx context.Context, id string) (*findingState, error) {
+	return p.loadFindingCached(ctx, id, nil)
+}
+
+// loadFindingCached is loadFinding with a cache of assets for commands that load many findings
+// of the same few assets.
+func (p *Planner) loadFindingCached(ctx context.Context, id string, assets map[string]assetInfo) (*findingState, error) {
 	evs, err := p.readAll(ctx, id)
 	if err != nil || len(evs) == 0 {
 		return nil, err
@@ -379,11 +389,18 @@ func (p *Planner) loadFinding(ctx context.Context, id string) (*findingState, er
 		return nil, nil
 	}
 	if f.AssetID != "" {
-		var a assetdomain.Asset
-		if _, err := es.Load(ctx, p.cfg.Store, f.AssetID, &a); err != nil {
-			return nil, err
+		ai, ok := assets[f.AssetID]
+		if !ok {
+			var a assetdomain.Asset
+			if _, err := es.Load(ctx, p.cfg.Store, f.AssetID, &a); err != nil {
+				return nil, err
+			}
+			ai = assetInfo{name: a.Name, team: a.OwnerTeam, env: string(a.Environment)}
+			if assets != nil {
+				assets[f.AssetID] = ai
+			}
 		}
-		f.assetName, f.team, f.env = a.Name, a.OwnerTeam, string(a.Environment)
+		f.assetName, f.team, f.env = ai.name, ai.team, ai.env
 	}
 	return f, nil
 }
@@ -430,7 +447,8 @@ func (p *Planner) readAll(ctx context.Context, stream string) ([]events.Envelope
 }
 
 // scanFindings lists the findings a scan's import opened or reopened, in order, once each: the
-// import stamps the scan id as the correlation id of every event it appends.
+// import stamps the scan id as the correlation id of every event it appends. Findings the scan
+// opened below high severity are left out without loading them (most of a large scan).
 func (p *Planner) scanFindings(ctx context.Context, scanID string) ([]string, error) {
 	var ids []string
 	seen := map[string]bool{}
@@ -442,11 +460,20 @@ func (p *Planner) scanFindings(ctx context.Context, scanID string) ([]string, er
 			return nil, err
 		}
 		for _, e := range evs {
-			if !seen[e.StreamID] {
-				seen[e.StreamID] = true
-				ids = append(ids, e.StreamID)
-			}
 			after = e.GlobalPosition
+			if seen[e.StreamID] {
+				continue
+			}
+			seen[e.StreamID] = true
+			if e.Type == vulndomain.EvFindingOpened {
+				var d struct {
+					Severity string `json:"severity"`
+				}
+				if json.Unmarshal(e.Data, &d) == nil && d.Severity != string(vulndomain.Critical) && d.Severity != string(vulndomain.High) {
+					continue
+				}
+			}
+			ids = append(ids, e.StreamID)
 		}
 		if len(evs) < events.MaxQueryLimit {
 			return ids, nil

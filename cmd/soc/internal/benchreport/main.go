@@ -52,6 +52,9 @@ var pairs = []pair{
 	{"Query API: GET /v1/findings filtered, 50/page, N findings, vs the same query on the read model", "./cmd/soc", "QueryFindings/api", "QueryFindings/baseline-sql", "requests/s", true, "", [4]string{}},
 	{"Query API, uncached (every request runs the query), vs the same query on the read model", "./cmd/soc", "QueryFindings/api-uncached", "QueryFindings/baseline-sql", "requests/s", true, "", [4]string{}},
 	{"Visibility: command response → visible in a query (p99 ms), vs a plain GET", "./cmd/soc", "Visibility", "", "p99-ms", true, "get-p99-ms", [4]string{"p50-ms", "p99-ms", "get-p50-ms", "get-p99-ms"}},
+	// The saga flow: one import of SOC_BENCH_SAGA_FINDINGS findings (default 10,000; the "N" is
+	// not substituted) drained by the node's sagas, their commands dispatched to the planner.
+	{"Sagas: scan → finding → notify flow over a N-finding import (runtime + dispatcher + planner), vs reading and decoding the same events", "./cmd/soc", "SagaFlow/flow", "SagaFlow/baseline", "events/s", false, "", [4]string{}},
 	{"Notifications: email via the notifier (recorded, STARTTLS+AUTH), vs the bare go-smtp client", "./commands/notifications/app", "Notify/smtp", "Notify/smtp-bare", "msgs/s", false, "", [4]string{}},
 	{"Notifications: signed webhook via the notifier (recorded), vs a bare HTTP POST", "./commands/notifications/app", "Notify/webhook", "Notify/webhook-bare", "msgs/s", false, "", [4]string{}},
 }
