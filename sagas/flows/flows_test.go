@@ -51,13 +51,19 @@ type env struct {
 	rt    *sagas.Runtime
 	ts    *sagas.TimerService
 	disp  *sagas.Dispatcher
+	sagas []sagas.Saga
 }
 
+// newEnv runs the notification flows' sagas.
 func newEnv(t *testing.T) *env {
+	return newEnvWith(t, t0, flows.NewFindings{}, flows.KEVAlert{}, flows.FindingDeadlines{})
+}
+
+func newEnvWith(t *testing.T, start time.Time, ss ...sagas.Saga) *env {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	t.Cleanup(cancel)
-	e := &env{t: t, ctx: ctx, path: t.TempDir() + "/e.db", clock: sagas.NewManualClock(t0), bus: &recBus{}}
+	e := &env{t: t, ctx: ctx, path: t.TempDir() + "/e.db", clock: sagas.NewManualClock(start), bus: &recBus{}, sagas: ss}
 	e.open()
 	t.Cleanup(func() { e.raw.Close() })
 	return e
@@ -77,8 +83,7 @@ func (e *env) open() {
 	}
 	e.raw = raw
 	e.store = events.Guard(raw, reg, events.Limits{})
-	rt, err := sagas.New(sagas.Config{Store: e.store, Checkpoints: raw, Clock: e.clock,
-		Sagas: []sagas.Saga{flows.NewFindings{}, flows.KEVAlert{}, flows.FindingDeadlines{}}})
+	rt, err := sagas.New(sagas.Config{Store: e.store, Checkpoints: raw, Clock: e.clock, Sagas: e.sagas})
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -1,124 +1,21 @@
 package flows_test
 
 import (
-	"context"
 	"encoding/json"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/socplatform/soc/events"
-	"github.com/socplatform/soc/events/adapters/sqlite"
 	"github.com/socplatform/soc/sagas"
 	"github.com/socplatform/soc/sagas/flows"
-	"github.com/socplatform/soc/schemas"
 )
-
-// scanBus records the commands the scan sagas send.
-type scanBus struct {
-	mu  sync.Mutex
-	got []sagas.Command
-}
-
-func (b *scanBus) Dispatch(_ context.Context, c sagas.Command) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.got = append(b.got, c)
-	return nil
-}
-
-func (b *scanBus) take() []sagas.Command {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	out := b.got
-	b.got = nil
-	return out
-}
-
-// scanEnv runs the two scan sagas on a real SQLite store with a manual clock; reopen is a
-// process restart (a new runtime, timer service and dispatcher rebuilt from the store).
-type scanEnv struct {
-	t     *testing.T
-	ctx   context.Context
-	path  string
-	raw   *sqlite.Store
-	store events.EventStore
-	clock *sagas.ManualClock
-	bus   *scanBus
-	rt    *sagas.Runtime
-	ts    *sagas.TimerService
-	disp  *sagas.Dispatcher
-}
 
 var scanT0 = time.Date(2025, 3, 1, 9, 7, 0, 0, time.UTC)
 
-func newScanEnv(t *testing.T) *scanEnv {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	t.Cleanup(cancel)
-	e := &scanEnv{t: t, ctx: ctx, path: t.TempDir() + "/e.db", clock: sagas.NewManualClock(scanT0), bus: &scanBus{}}
-	e.open()
-	t.Cleanup(func() { e.raw.Close() })
-	return e
-}
-
-func (e *scanEnv) open() {
-	e.t.Helper()
-	raw, err := sqlite.Open(e.ctx, sqlite.Config{Path: e.path})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	reg, err := events.LoadRegistry(schemas.EventsFS(), "events")
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	e.raw, e.store = raw, events.Guard(raw, reg, events.Limits{})
-	rt, err := sagas.New(sagas.Config{Store: e.store, Checkpoints: raw, Clock: e.clock, Sagas: []sagas.Saga{flows.ScanSchedule{}, flows.ScanRun{}}})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	e.rt, e.ts = rt, sagas.NewTimerService(rt, 0)
-	if e.disp, err = sagas.NewDispatcher(sagas.DispatcherConfig{Runtime: rt, Bus: e.bus, MaxAttempts: 3, MinBackoff: time.Second, MaxBackoff: 4 * time.Second}); err != nil {
-		e.t.Fatal(err)
-	}
-}
-
-func (e *scanEnv) reopen() {
-	e.t.Helper()
-	if err := e.raw.Close(); err != nil {
-		e.t.Fatal(err)
-	}
-	e.open()
-}
-
-func (e *scanEnv) step() []sagas.Command {
-	e.t.Helper()
-	for _, f := range []func(context.Context) error{
-		func(ctx context.Context) error { _, err := e.rt.Drain(ctx); return err },
-		e.ts.Sync,
-		func(ctx context.Context) error { _, err := e.ts.FireDue(ctx); return err },
-		e.disp.Sync,
-		func(ctx context.Context) error { _, err := e.disp.DispatchDue(ctx); return err },
-	} {
-		if err := f(e.ctx); err != nil {
-			e.t.Fatal(err)
-		}
-	}
-	return e.bus.take()
-}
-
-func (e *scanEnv) at(t time.Time) []sagas.Command {
-	e.clock.Set(t)
-	return e.step()
-}
-
-func (e *scanEnv) append(stream, typ string, data any) {
-	e.t.Helper()
-	b, _ := json.Marshal(data)
-	if _, err := e.store.Append(e.ctx, stream, events.Any, []events.Envelope{{Type: typ, Data: b}}); err != nil {
-		e.t.Fatal(err)
-	}
+// newScanEnv runs the two scan sagas on a real SQLite store with a manual clock; restart is a
+// process restart (a new runtime, timer service and dispatcher rebuilt from the store).
+func newScanEnv(t *testing.T) *env {
+	return newEnvWith(t, scanT0, flows.ScanSchedule{}, flows.ScanRun{})
 }
 
 func one(t *testing.T, when string, cmds []sagas.Command, typ string) map[string]any {
@@ -161,13 +58,13 @@ func TestScanScheduleFiresAtCronTimesOnce(t *testing.T) {
 	none(t, "before the first time", e.at(time.Date(2025, 3, 1, 9, 14, 59, 0, time.UTC)))
 
 	// A restart between scheduling and the deadline loses nothing and fires once.
-	e.reopen()
+	e.restart()
 	p := one(t, "09:15", e.at(time.Date(2025, 3, 1, 9, 15, 0, 0, time.UTC)), flows.CmdScanRequestScheduledRun)
 	if p["definition_id"] != id || p["scheduled_for"] != "2025-03-01T09:15:00Z" {
 		t.Fatalf("payload %v", p)
 	}
 	none(t, "09:15 again", e.step())
-	e.reopen()
+	e.restart()
 	none(t, "09:15 after a restart", e.step())
 	p = one(t, "09:30", e.at(time.Date(2025, 3, 1, 9, 30, 0, 0, time.UTC)), flows.CmdScanRequestScheduledRun)
 	if p["scheduled_for"] != "2025-03-01T09:30:00Z" {
@@ -175,7 +72,7 @@ func TestScanScheduleFiresAtCronTimesOnce(t *testing.T) {
 	}
 
 	// A long outage (09:45 … 11:45 missed) is caught up by one run, then the cron resumes.
-	e.reopen()
+	e.restart()
 	p = one(t, "after the outage", e.at(time.Date(2025, 3, 1, 12, 1, 0, 0, time.UTC)), flows.CmdScanRequestScheduledRun)
 	if p["scheduled_for"] != "2025-03-01T09:45:00Z" {
 		t.Fatalf("catch-up payload %v", p)
@@ -236,7 +133,7 @@ func TestScanRunRetryAndTimeout(t *testing.T) {
 	e.append(stream, "ScanAttemptFailed", map[string]any{"attempt": 1, "error": "boom", "will_retry": true, "next_attempt_at": next})
 	none(t, "failed", e.step())
 	// The timeout of attempt 1 was cancelled: nothing at +60 s but the retry at +10 s.
-	e.reopen()
+	e.restart()
 	p = one(t, "retry", e.at(next), flows.CmdScanExecuteRun)
 	if p["attempt"] != float64(2) {
 		t.Fatalf("retry payload %v", p)
