@@ -54,7 +54,7 @@ var pairs = []pair{
 	{"Visibility: command response → visible in a query (p99 ms), vs a plain GET", "./cmd/soc", "Visibility", "", "p99-ms", true, "get-p99-ms", [4]string{"p50-ms", "p99-ms", "get-p50-ms", "get-p99-ms"}},
 	// The saga flow: one import of SOC_BENCH_SAGA_FINDINGS findings (default 10,000; the "N" is
 	// not substituted) drained by the node's sagas, their commands dispatched to the planner.
-	{"Sagas: scan → finding → notify flow over a N-finding import (runtime + dispatcher + planner), vs reading and decoding the same events", "./cmd/soc", "SagaFlow/flow", "SagaFlow/baseline", "events/s", false, "", [4]string{}},
+	{"Sagas: scan → finding → notify, 10k-finding import, vs decoding the events", "./cmd/soc", "SagaFlow/flow", "SagaFlow/baseline", "events/s", false, "", [4]string{}},
 	{"Notifications: email via the notifier (recorded, STARTTLS+AUTH), vs the bare go-smtp client", "./commands/notifications/app", "Notify/smtp", "Notify/smtp-bare", "msgs/s", false, "", [4]string{}},
 	{"Notifications: signed webhook via the notifier (recorded), vs a bare HTTP POST", "./commands/notifications/app", "Notify/webhook", "Notify/webhook-bare", "msgs/s", false, "", [4]string{}},
 }
