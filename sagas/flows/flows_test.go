@@ -3,6 +3,7 @@ package flows_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"slices"
 	"sync"
 	"testing"
@@ -20,14 +21,18 @@ var t0 = time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
 
 // recBus records the commands it is sent.
 type recBus struct {
-	mu  sync.Mutex
-	got []sagas.Command
+	mu   sync.Mutex
+	got  []sagas.Command
+	fail map[string]bool // command types the bus refuses (recorded all the same)
 }
 
 func (b *recBus) Dispatch(_ context.Context, c sagas.Command) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.got = append(b.got, c)
+	if b.fail[c.Type] {
+		return errors.New("no handler reachable")
+	}
 	return nil
 }
 

@@ -3,6 +3,7 @@ package flows
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 
@@ -23,7 +24,24 @@ import (
 //	ScanCompleted | ScanFailed | ScanCancelled → done
 //
 // Pushed runs (trigger push) are imported on the request path; the saga ignores them.
+//
+// Compensation: when scans.execute_run or scans.timeout_run cannot be delivered after every
+// retry (the orchestrator is not running anywhere, say), the run would wait forever; the saga
+// then asks for scans.abort_run, which fails the run with the reason.
 type ScanRun struct{}
+
+var _ sagas.Compensator = ScanRun{}
+
+// Compensate implements sagas.Compensator.
+func (ScanRun) Compensate(_ context.Context, raw json.RawMessage, f sagas.FailedCommand, _ time.Time) (sagas.Decision, error) {
+	var st scanRunState
+	if err := json.Unmarshal(raw, &st); err != nil || st.RunID == "" || f.Command.Type == CmdScanAbortRun {
+		return sagas.Decision{}, err // nothing to abort, or the abort itself is dead: left to an operator
+	}
+	reason := fmt.Sprintf("%s failed %d times: %s", f.Command.Type, f.Attempts, f.Error)
+	return sagas.Decision{Commands: []sagas.CommandRequest{{Type: CmdScanAbortRun,
+		Payload: map[string]any{"run_id": st.RunID, "reason": reason}}}}, nil
+}
 
 type scanRunState struct {
 	RunID          string `json:"run_id"`

@@ -19,6 +19,7 @@ const (
 	CmdScanRequestScheduledRun = "scans.request_scheduled_run"
 	CmdScanExecuteRun          = "scans.execute_run"
 	CmdScanTimeoutRun          = "scans.timeout_run"
+	CmdScanAbortRun            = "scans.abort_run" // {run_id, reason}: ScanRun's compensation
 )
 
 // Scan event types these sagas react to (schemas/events/scans).

@@ -2,6 +2,9 @@ package flows_test
 
 import (
 	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -175,5 +178,33 @@ func TestScanRunCompletesAndIgnoresPushes(t *testing.T) {
 	none(t, "push", e.step())
 	if e.ts.Pending() != 0 {
 		t.Fatalf("%d timers for a push", e.ts.Pending())
+	}
+}
+
+// A run whose execute command is dead (every dispatch failed) is aborted by the compensation,
+// once, with the reason; a dead abort is not compensated again.
+func TestScanRunCompensatesADeadCommand(t *testing.T) {
+	e := newScanEnv(t)
+	e.bus.fail = map[string]bool{flows.CmdScanExecuteRun: true, flows.CmdScanAbortRun: true}
+	run := uuid.NewString()
+	e.append("scans-run-"+run, "ScanRequested", map[string]any{"definition_id": uuid.NewString(), "trigger": "manual",
+		"timeout_seconds": 60, "max_attempts": 1, "retry_backoff_seconds": 0})
+	var sent []string
+	for i, at := 0, scanT0; i < 12; i, at = i+1, at.Add(time.Minute) { // past every dispatch backoff (max 4s)
+		for _, c := range e.at(at) {
+			sent = append(sent, c.Type)
+			if c.Type == flows.CmdScanAbortRun {
+				var p map[string]any
+				_ = json.Unmarshal(c.Payload, &p)
+				if p["run_id"] != run || !strings.Contains(fmt.Sprint(p["reason"]), "scans.execute_run failed 3 times") {
+					t.Fatalf("abort payload %v", p)
+				}
+			}
+		}
+	}
+	want := []string{flows.CmdScanExecuteRun, flows.CmdScanExecuteRun, flows.CmdScanExecuteRun,
+		flows.CmdScanAbortRun, flows.CmdScanAbortRun, flows.CmdScanAbortRun}
+	if !slices.Equal(sent, want) {
+		t.Fatalf("commands sent %v, want %v", sent, want)
 	}
 }

@@ -30,6 +30,9 @@ const (
 	CmdRequestScheduledRun = "scans.request_scheduled_run"
 	CmdExecuteRun          = "scans.execute_run"
 	CmdTimeoutRun          = "scans.timeout_run"
+	// CmdAbortRun {run_id, reason} is the scan_run saga's compensation: one of its commands could
+	// not be delivered after every retry, so the run would otherwise wait forever.
+	CmdAbortRun = "scans.abort_run"
 )
 
 // OrchestratorActor is the actor of the events the orchestrator appends on its own.
@@ -424,8 +427,39 @@ func (o *Orchestrator) HandleCommand(ctx context.Context, id, typ string, payloa
 			return true, o.execute(ctx, meta, p.RunID, p.Attempt)
 		}
 		return true, o.timeout(ctx, meta, p.RunID, p.Attempt)
+	case CmdAbortRun:
+		var p struct {
+			RunID  string `json:"run_id"`
+			Reason string `json:"reason"`
+		}
+		if err := json.Unmarshal(payload, &p); err != nil || !isUUID(p.RunID) || p.Reason == "" {
+			return true, &CommandError{Type: typ, Reason: "payload must be {run_id: uuid, reason: text}"}
+		}
+		return true, o.abort(ctx, meta, p.RunID, p.Reason)
 	}
 	return false, nil
+}
+
+// abort fails a run that is not finished: the attempt in progress fails for good (its process
+// is stopped if it runs here), a run waiting for an attempt fails. A finished run is left alone.
+func (o *Orchestrator) abort(ctx context.Context, meta es.Meta, runID, reason string) error {
+	meta.CorrelationID = runID
+	running := 0
+	err := o.decideRun(ctx, runID, meta, func(cur *domain.Run) ([]es.Change, error) {
+		switch {
+		case !cur.Exists() || cur.Status.Terminal():
+			return nil, nil
+		case cur.IsRunning(cur.Attempt):
+			running = cur.Attempt
+			return cur.FailAttempt(cur.Attempt, "aborted: "+reason, true, o.now())
+		default:
+			return cur.Abort("aborted: " + reason)
+		}
+	})
+	if err == nil && running > 0 {
+		o.stop(runID, running, errors.New("aborted: "+reason))
+	}
+	return err
 }
 
 func (o *Orchestrator) requestScheduled(ctx context.Context, meta es.Meta, defID string, at time.Time) error {

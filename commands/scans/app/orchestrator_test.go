@@ -413,3 +413,36 @@ func TestOrchestratorScansAnAssetAndAttachesItsFindings(t *testing.T) {
 		t.Fatalf("import %+v", r.Import)
 	}
 }
+
+// The scan_run saga's compensation: a waiting run fails, a running attempt fails for good and
+// its process stops, a finished run is left alone; a redelivered abort appends nothing.
+func TestOrchestratorAbort(t *testing.T) {
+	e := newOrchEnv(t, "block")
+	def := e.define(nmapSpec(3, 1))
+	waiting := e.manualRun(def)
+	e.command("a1", app.CmdAbortRun, map[string]any{"run_id": waiting, "reason": "scans.execute_run failed 8 times"})
+	e.command("a1", app.CmdAbortRun, map[string]any{"run_id": waiting, "reason": "scans.execute_run failed 8 times"})
+	if got := e.types(waiting); !slices.Equal(got, []string{domain.EvScanRequested, domain.EvScanFailed}) {
+		t.Fatalf("waiting run: %v", got)
+	}
+	if r := e.loadRun(waiting); r.Status != domain.RunFailed || !strings.Contains(r.LastError, "aborted: scans.execute_run failed 8 times") {
+		t.Fatalf("waiting run %+v", r)
+	}
+
+	running := e.manualRun(def)
+	e.command("c1", app.CmdExecuteRun, map[string]any{"run_id": running, "attempt": 1})
+	<-e.run.started
+	e.command("a2", app.CmdAbortRun, map[string]any{"run_id": running, "reason": "scans.timeout_run failed 8 times"})
+	<-e.run.returned // the blocked scan was stopped
+	want := []string{domain.EvScanRequested, domain.EvScanStarted, domain.EvScanAttemptFailed, domain.EvScanFailed}
+	if got := e.types(running); !slices.Equal(got, want) {
+		t.Fatalf("running run: %v, want %v (no retry after an abort)", got, want)
+	}
+	e.command("a3", app.CmdAbortRun, map[string]any{"run_id": running, "reason": "again"})
+	if got := e.types(running); len(got) != len(want) {
+		t.Fatalf("a finished run was aborted again: %v", got)
+	}
+	if handled, err := e.orch.HandleCommand(e.ctx, "a4", app.CmdAbortRun, []byte(`{"run_id":"nope"}`)); !handled || err == nil {
+		t.Fatalf("bad abort payload: handled=%v err=%v", handled, err)
+	}
+}
