@@ -136,11 +136,16 @@ func (s wsSender) Send(_ context.Context, m channels.Message) error {
 func bearerUser(dir *notifyapp.Directory) func(*http.Request) (string, error) {
 	return func(r *http.Request) (string, error) {
 		h := r.Header.Get("Authorization")
-		token, ok := strings.CutPrefix(h, "Bearer ")
+		// The scheme is case-insensitive (RFC 9110 §11.1).
+		ok := len(h) > 7 && strings.EqualFold(h[:7], "Bearer ")
+		token := ""
+		if ok {
+			token = strings.TrimSpace(h[7:])
+		}
 		if !ok || token == "" {
 			return "", errors.New("a bearer token (Authorization: Bearer …) is required")
 		}
-		u := dir.UserByToken(strings.TrimSpace(token))
+		u := dir.UserByToken(token)
 		if u == nil {
 			return "", errors.New("unknown token")
 		}
