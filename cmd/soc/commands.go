@@ -37,6 +37,7 @@ func startCommands(ctx context.Context, a *app) (readiness, error) {
 	if err := im.Start(ctx); err != nil {
 		return nil, err
 	}
+	a.imports = im
 	cat := catalogue.New(a.store, catalogue.Options{})
 	if err := cat.Load(ctx); err != nil {
 		return nil, err

@@ -263,8 +263,12 @@ func startSagas(ctx context.Context, a *app) (readiness, error) {
 	if err != nil {
 		return nil, err
 	}
-	planner, err := notifyapp.NewPlanner(notifyapp.PlannerConfig{Store: a.store, Querier: a.store,
-		Service: notifyapp.NewService(a.store, dir, nil), Dir: dir, Channels: configuredChannels(), BaseURL: a.cfg.PublicURL, Log: a.log})
+	pc := notifyapp.PlannerConfig{Store: a.store, Querier: a.store,
+		Service: notifyapp.NewService(a.store, dir, nil), Dir: dir, Channels: configuredChannels(), BaseURL: a.cfg.PublicURL, Log: a.log}
+	if a.imports != nil {
+		pc.AssetFindings = a.imports
+	}
+	planner, err := notifyapp.NewPlanner(pc)
 	if err != nil {
 		return nil, err
 	}

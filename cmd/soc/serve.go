@@ -87,6 +87,7 @@ type app struct {
 	read    *readSide
 	dir     *notifyapp.Directory
 	scans   *scanapp.Orchestrator
+	imports *scanapp.Importer // the commands target's importer (its finding index answers the sagas)
 }
 
 func runServe(args []string, stdout, stderr io.Writer) int {

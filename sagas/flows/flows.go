@@ -20,6 +20,7 @@ import (
 const (
 	CmdNotifyNewFindings           = "notifications.new_findings"            // {scan_id}
 	CmdNotifyKEVAlert              = "notifications.kev_alert"               // {finding_id}
+	CmdNotifyKEVAlertsForAsset     = "notifications.kev_alerts_for_asset"    // {asset_id}
 	CmdNotifySLAReminder           = "notifications.sla_reminder"            // {finding_id, due_at}
 	CmdNotifySLABreach             = "notifications.sla_breach"              // {finding_id, due_at}
 	CmdNotifyRiskAcceptanceExpired = "notifications.risk_acceptance_expired" // {finding_id, accepted_by, justification, expired_at}

@@ -632,3 +632,36 @@ func TestKEVAlert(t *testing.T) {
 		t.Fatalf("instances %+v, want one", l)
 	}
 }
+
+// An asset that becomes a production asset asks for the KEV alerts of its open findings once
+// per transition; assets never in production get no instance.
+func TestKEVAlertOnAssetBecomingProduction(t *testing.T) {
+	e := newEnv(t)
+	staging := events.NewStreamID("assets", "asset")
+	e.append(staging, "AssetRegistered", map[string]any{"kind": "host", "name": "stage-1", "identifiers": map[string]any{"ips": []string{"10.0.0.9"}}, "environment": "staging"})
+	e.append(staging, "AssetClassified", map[string]any{"criticality": "high"})
+	none(t, "staging asset", e.step())
+	if got := e.list("kev_alert"); len(got) != 0 {
+		t.Fatalf("instances for a staging asset: %+v", got)
+	}
+
+	born := events.NewStreamID("assets", "asset")
+	e.append(born, "AssetRegistered", map[string]any{"kind": "host", "name": "prod-1", "identifiers": map[string]any{"ips": []string{"10.0.0.10"}}, "environment": "production"})
+	none(t, "registered in production (no findings yet)", e.step())
+	e.append(born, "AssetClassified", map[string]any{"environment": "production", "criticality": "critical"})
+	none(t, "still in production", e.step())
+
+	moved := events.NewStreamID("assets", "asset")
+	e.append(moved, "AssetRegistered", map[string]any{"kind": "host", "name": "web-1", "identifiers": map[string]any{"ips": []string{"10.0.0.11"}}})
+	e.append(moved, "AssetClassified", map[string]any{"environment": "production"})
+	p := one(t, "moved to production", e.step(), flows.CmdNotifyKEVAlertsForAsset)
+	if p["asset_id"] != moved {
+		t.Fatalf("payload %v", p)
+	}
+	e.append(moved, "AssetClassified", map[string]any{"environment": "production", "tags": []string{"pci"}})
+	none(t, "classified again, still production", e.step())
+	e.append(moved, "AssetClassified", map[string]any{"environment": "staging"})
+	none(t, "out of production", e.step())
+	e.append(moved, "AssetClassified", map[string]any{"environment": "production"})
+	one(t, "back in production", e.step(), flows.CmdNotifyKEVAlertsForAsset)
+}

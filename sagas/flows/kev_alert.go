@@ -9,17 +9,22 @@ import (
 	"github.com/socplatform/soc/sagas"
 )
 
-// KEVAlert raises an immediate critical alert when a finding becomes known-exploited: the CVE
-// catalogue marks a finding KEV (FindingExploitabilityChanged kev=true) right after the import
-// that opened it, or when CISA lists its CVE later. The planner sends it only if the finding is
-// still open and its asset is in production (read at sending time).
+// KEVAlert raises an immediate critical alert when a finding with a KEV-listed CVE sits on a
+// production asset, whichever comes last:
+//   - the CVE catalogue marks a finding KEV (FindingExploitabilityChanged kev=true) right after
+//     the import that opened it, or when CISA lists its CVE later: one instance per finding,
+//     notifications.kev_alert; the planner sends it only if the finding is still open and its
+//     asset is in production (read at sending time);
+//   - an asset becomes a production asset (AssetClassified environment=production, when it was
+//     not): one instance per asset ("asset|<id>", created only for production assets),
+//     notifications.kev_alerts_for_asset, which alerts for its open KEV findings.
 type KEVAlert struct{}
 
 // Name implements sagas.Saga.
 func (KEVAlert) Name() string { return "kev_alert" }
 
 // Contexts implements sagas.Saga.
-func (KEVAlert) Contexts() []string { return []string{"vulns"} }
+func (KEVAlert) Contexts() []string { return []string{"vulns", "assets"} }
 
 type exploitability struct {
 	KEV *bool `json:"kev"`
@@ -28,6 +33,12 @@ type exploitability struct {
 // Correlate implements sagas.Saga: only a KEV listing starts or moves an instance (EPSS updates
 // are frequent and must not create one per finding).
 func (KEVAlert) Correlate(e *events.Envelope) (string, bool) {
+	if e.Type == "AssetRegistered" || e.Type == "AssetClassified" {
+		if d, err := decode[assetEnvironment](e.Data); err == nil && d.Environment != "" {
+			return "asset|" + e.StreamID, true
+		}
+		return "", false
+	}
 	if e.Type != "FindingExploitabilityChanged" || !isFinding(e) {
 		return "", false
 	}
@@ -39,7 +50,12 @@ func (KEVAlert) Correlate(e *events.Envelope) (string, bool) {
 }
 
 type kevState struct {
-	Alerts int `json:"alerts"`
+	Alerts     int  `json:"alerts"`
+	Production bool `json:"production,omitempty"` // asset instances: the asset is in production
+}
+
+type assetEnvironment struct {
+	Environment string `json:"environment"`
 }
 
 // Handle implements sagas.Saga.
@@ -47,6 +63,28 @@ func (KEVAlert) Handle(_ context.Context, raw json.RawMessage, e events.Envelope
 	st, err := decode[kevState](raw)
 	if err != nil {
 		return sagas.Decision{}, err
+	}
+	if e.Type == "AssetRegistered" || e.Type == "AssetClassified" {
+		d, err := decode[assetEnvironment](e.Data)
+		if err != nil {
+			return sagas.Decision{}, err
+		}
+		prod := d.Environment == "production"
+		switch {
+		case raw == nil && !prod:
+			return sagas.Decision{}, nil // no instance for assets that were never in production
+		case prod == st.Production:
+			return sagas.Decision{}, nil
+		}
+		st.Production = prod
+		dec := sagas.Decision{State: state(st)}
+		// A registered asset has no findings yet; a classified one may have KEV findings already.
+		if prod && e.Type == "AssetClassified" {
+			st.Alerts++
+			dec.State = state(st)
+			dec.Commands = []sagas.CommandRequest{{Type: CmdNotifyKEVAlertsForAsset, Payload: map[string]string{"asset_id": e.StreamID}}}
+		}
+		return dec, nil
 	}
 	st.Alerts++
 	return sagas.Decision{

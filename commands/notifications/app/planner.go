@@ -27,11 +27,17 @@ const (
 	CmdSLAReminder           = "notifications.sla_reminder"            // {finding_id, due_at}
 	CmdSLABreach             = "notifications.sla_breach"              // {finding_id, due_at}
 	CmdRiskAcceptanceExpired = "notifications.risk_acceptance_expired" // {finding_id, accepted_by, justification, expired_at}
+	CmdKEVAlertsForAsset     = "notifications.kev_alerts_for_asset"    // {asset_id}: the asset became a production asset
 )
 
 // MaxFindingsPerMessage bounds the findings listed in one new-findings message; the rest are
 // counted (a scan of a fresh network can open thousands).
 const MaxFindingsPerMessage = 200
+
+// assetFindings lists an asset's open KEV-listed findings (the scan importer's index holds them).
+type assetFindings interface {
+	OpenKEVFindings(assetID string) []string
+}
 
 // eventQuerier finds a scan's findings by the import's correlation id (indexed in the store).
 type eventQuerier interface {
@@ -49,8 +55,11 @@ type PlannerConfig struct {
 	Channels []string
 	// BaseURL, when set, links messages to the finding (BaseURL + /v1/findings/{id}).
 	BaseURL string
-	Log     *slog.Logger
-	Now     func() time.Time
+	// AssetFindings answers CmdKEVAlertsForAsset; nil: that command fails (it needs the process
+	// that imports scans).
+	AssetFindings assetFindings
+	Log           *slog.Logger
+	Now           func() time.Time
 }
 
 // Planner turns the flow sagas' commands into notification requests: it reads the findings
@@ -101,6 +110,7 @@ func (e *CommandError) Kind() events.Kind { return events.KindRejected }
 
 type plannerPayload struct {
 	ScanID       string    `json:"scan_id"`
+	AssetID      string    `json:"asset_id"`
 	FindingID    string    `json:"finding_id"`
 	DueAt        time.Time `json:"due_at"`
 	AcceptedBy   string    `json:"accepted_by"`
@@ -115,7 +125,7 @@ type plannerPayload struct {
 func (p *Planner) HandleCommand(ctx context.Context, id, typ string, payload json.RawMessage) (handled bool, err error) {
 	var pl plannerPayload
 	switch typ {
-	case CmdNewFindings, CmdKEVAlert, CmdSLAReminder, CmdSLABreach, CmdRiskAcceptanceExpired:
+	case CmdNewFindings, CmdKEVAlert, CmdSLAReminder, CmdSLABreach, CmdRiskAcceptanceExpired, CmdKEVAlertsForAsset:
 	default:
 		return false, nil
 	}
@@ -128,6 +138,24 @@ func (p *Planner) HandleCommand(ctx context.Context, id, typ string, payload jso
 			return true, &CommandError{Type: typ, Reason: "scan_id is required"}
 		}
 		return true, p.newFindings(ctx, pl.ScanID)
+	case CmdKEVAlertsForAsset:
+		if pl.AssetID == "" {
+			return true, &CommandError{Type: typ, Reason: "asset_id is required"}
+		}
+		if p.cfg.AssetFindings == nil {
+			return true, errors.New(typ + ": this process does not import scans (run the commands target beside the sagas)")
+		}
+		var errs []error
+		for _, fid := range p.cfg.AssetFindings.OpenKEVFindings(pl.AssetID) {
+			f, err := p.loadFinding(ctx, fid)
+			if err != nil || f == nil {
+				errs = append(errs, err)
+				continue
+			}
+			// One trigger per finding of this command: a redelivery records nothing new.
+			errs = append(errs, p.kevAlert(ctx, typ+"|"+id+"|"+fid, f))
+		}
+		return true, errors.Join(errs...)
 	}
 	if pl.FindingID == "" {
 		return true, &CommandError{Type: typ, Reason: "finding_id is required"}

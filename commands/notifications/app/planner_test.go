@@ -501,3 +501,33 @@ func TestPlannerBadCommands(t *testing.T) {
 		t.Fatal("NewPlanner without store/querier/service: no error")
 	}
 }
+
+// fakeAssetFindings stands in for the importer's index.
+type fakeAssetFindings map[string][]string
+
+func (f fakeAssetFindings) OpenKEVFindings(assetID string) []string { return f[assetID] }
+
+// An asset moved to production: its open KEV findings are alerted, once per command.
+func TestPlannerKEVAlertsForAsset(t *testing.T) {
+	e := newPlannerEnv(t)
+	s := e.importScenario()
+	e.add(s.crit, "FindingExploitabilityChanged", "", map[string]any{"kev": true, "source": "cisa"})
+	e.requests()
+	// Without the importer's index in this process the command fails (and is retried elsewhere).
+	if handled, err := e.planner.HandleCommand(context.Background(), "a-0", CmdKEVAlertsForAsset, []byte(`{"asset_id":"`+s.prod+`"}`)); !handled || err == nil {
+		t.Fatalf("without an index: handled=%v err=%v", handled, err)
+	}
+	e.planner.cfg.AssetFindings = fakeAssetFindings{s.prod: {s.crit, s.elsewhere}} // elsewhere: not KEV → no alert
+	e.mustHandle("a-1", CmdKEVAlertsForAsset, map[string]string{"asset_id": s.prod})
+	got := wantWhos(t, "asset moved to production", e.requests(), "alice/email", "alice/websocket", "alice/slack", "alice/teams")
+	if r := got["alice/email"]; r.Kind != channels.KindKEVAlert || r.Severity != "critical" {
+		t.Fatalf("request %+v", r)
+	}
+	e.mustHandle("a-1", CmdKEVAlertsForAsset, map[string]string{"asset_id": s.prod})
+	if again := e.requests(); len(again) != 0 {
+		t.Fatalf("redelivered: %v", whos(again))
+	}
+	if handled, err := e.planner.HandleCommand(context.Background(), "a-2", CmdKEVAlertsForAsset, []byte(`{}`)); !handled || err == nil {
+		t.Fatalf("no asset id: handled=%v err=%v", handled, err)
+	}
+}

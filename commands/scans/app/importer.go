@@ -383,6 +383,26 @@ func IdentityKey(assetID, format, fingerprint string) string {
 	return assetID + "|" + format + "|" + fingerprint
 }
 
+// OpenKEVFindings lists the findings of an asset that are KEV-listed and not remediated (open,
+// triaged, in remediation or reopened), sorted: what a KEV alert is due for when the asset
+// becomes a production asset.
+func (im *Importer) OpenKEVFindings(assetID string) []string {
+	im.mu.RLock()
+	defer im.mu.RUnlock()
+	var out []string
+	for id, st := range im.findings {
+		if st.agg.AssetID != assetID || !st.agg.KEV {
+			continue
+		}
+		switch st.agg.Status {
+		case vulns.StatusOpen, vulns.StatusTriaged, vulns.StatusInRemediation, vulns.StatusReopened:
+			out = append(out, id)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
 // RiskAcceptancesExpiredAt lists the findings whose risk acceptance has run out at now, sorted.
 // The catalogue follows the store, so a finding accepted through the API is seen here too.
 func (im *Importer) RiskAcceptancesExpiredAt(now time.Time) []string {
