@@ -9,13 +9,11 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"time"
 
 	assetports "github.com/socplatform/soc/commands/assets/ports"
 	scanapp "github.com/socplatform/soc/commands/scans/app"
 	"github.com/socplatform/soc/commands/scans/ports"
 	"github.com/socplatform/soc/commands/scans/runner"
-	vulnapp "github.com/socplatform/soc/commands/vulns/app"
 	"github.com/socplatform/soc/commands/vulns/catalogue"
 	vulndomain "github.com/socplatform/soc/commands/vulns/domain"
 	vulnports "github.com/socplatform/soc/commands/vulns/ports"
@@ -85,27 +83,8 @@ func startCommands(ctx context.Context, a *app) (readiness, error) {
 	if err := assetports.Register(a.mux, a.store, im.Index(), assetports.Config{Schemas: schemas.CommandsFS(), Log: a.log}); err != nil {
 		return nil, err
 	}
-	// Risk acceptances reopen their findings when they expire. The sweep is idempotent, so every
-	// node may run it. (A durable timer per acceptance belongs to the sagas; this bounds the delay
-	// to the interval.)
-	a.wg.Add(1)
-	go func() {
-		defer a.wg.Done()
-		t := time.NewTicker(a.cfg.RiskExpiryInterval)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case now := <-t.C:
-				for _, id := range im.RiskAcceptancesExpiredAt(now) {
-					if _, err := vulnapp.ExpireRiskAcceptance(ctx, a.store, id, now); err != nil && ctx.Err() == nil {
-						a.log.Error("expiring a risk acceptance", "finding", id, "err", err)
-					}
-				}
-			}
-		}
-	}()
+	// Risk acceptances reopen their findings when they expire: a durable timer of the
+	// finding_deadlines saga (sagas target) per acceptance, which also notifies the owners.
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()

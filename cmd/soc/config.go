@@ -30,8 +30,6 @@ type Config struct {
 	ShutdownTimeout  time.Duration // --shutdown-timeout, SOC_SHUTDOWN_TIMEOUT
 	SQLiteSync       string        // --sqlite-synchronous, SOC_SQLITE_SYNCHRONOUS
 	MaxImportBytes   int64         // --max-import-bytes, SOC_MAX_IMPORT_BYTES
-	// RiskExpiryInterval is how often expired risk acceptances are looked for.
-	RiskExpiryInterval time.Duration // --risk-expiry-interval, SOC_RISK_EXPIRY_INTERVAL
 	// SLAPolicyFile is a JSON SLA policy ({"days": {"critical": 7, …}, "by_criticality": {…}}).
 	SLAPolicyFile string // --sla-policy, SOC_SLA_POLICY
 	// ReadSchema is the PostgreSQL schema of the read models (with --postgres-url; the embedded
@@ -97,11 +95,6 @@ func bindFlags(fs *flag.FlagSet, c *Config, serve bool) {
 	}
 	fs.Int64Var(&c.MaxImportBytes, "max-import-bytes", maxImport, "largest scanner report accepted, in bytes; larger get 413 (SOC_MAX_IMPORT_BYTES)")
 	fs.StringVar(&c.SLAPolicyFile, "sla-policy", env("SOC_SLA_POLICY", ""), "JSON file with the remediation SLA in days by severity and per asset criticality; default critical 7, high 30, medium 90, low 120 (SOC_SLA_POLICY)")
-	re, err := time.ParseDuration(env("SOC_RISK_EXPIRY_INTERVAL", "1m"))
-	if err != nil {
-		re = -1 // reported by Validate
-	}
-	fs.DurationVar(&c.RiskExpiryInterval, "risk-expiry-interval", re, "how often expired risk acceptances reopen their findings (SOC_RISK_EXPIRY_INTERVAL)")
 	qw, err := time.ParseDuration(env("SOC_QUERY_MAX_WAIT", "5s"))
 	if err != nil {
 		qw = -1 // reported by Validate
@@ -218,9 +211,6 @@ func (c *Config) Validate(serve bool) error {
 	}
 	if c.MaxImportBytes <= 0 {
 		errs = append(errs, errors.New("--max-import-bytes/SOC_MAX_IMPORT_BYTES: must be a positive number of bytes"))
-	}
-	if c.RiskExpiryInterval <= 0 {
-		errs = append(errs, errors.New("--risk-expiry-interval/SOC_RISK_EXPIRY_INTERVAL: must be a positive duration"))
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, errors.New("--shutdown-timeout/SOC_SHUTDOWN_TIMEOUT: must be a positive duration"))

@@ -391,7 +391,7 @@ type importSummary struct {
 func TestImportThroughTheServer(t *testing.T) {
 	report := filepath.Join(sharedTestdata(t), "trivy", "trivy_image_juice-shop-v12.10.2.json")
 	data := t.TempDir()
-	n := startNode(t, nil, "--data", data, "--risk-expiry-interval", "100ms")
+	n := startNode(t, nil, "--data", data)
 	importOnce := func() importSummary {
 		t.Helper()
 		out, errOut, code := socCmd(t, nil, "import", report, "--server", "http://"+n.addr)
@@ -445,7 +445,7 @@ func TestImportThroughTheServer(t *testing.T) {
 	if code, body := postJSON("/v1/findings/"+finding+"/triage", `{}`); code != 409 || body["field"] != "/status" {
 		t.Fatalf("triage of a resolved finding: %d %v, want 409 naming /status", code, body)
 	}
-	// A risk acceptance reopens its finding when it expires.
+	// A risk acceptance reopens its finding when it expires (the finding_deadlines saga's timer).
 	expires := time.Now().Add(1500 * time.Millisecond).UTC().Format(time.RFC3339Nano)
 	if code, body := postJSON("/v1/findings/"+opened[1]+"/accept-risk", `{"approver":"ciso","justification":"WAF rule 942100","expires_at":"`+expires+`"}`); code != 200 {
 		t.Fatalf("accept-risk: %d %v", code, body)

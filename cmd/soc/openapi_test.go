@@ -18,7 +18,7 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	onRoutes = func(p []string) { got <- p }
 	t.Cleanup(func() { onRoutes = nil })
 	cfg := &Config{HTTPAddr: "127.0.0.1:0", DataDir: t.TempDir(), Targets: []string{"all"}, SQLiteSync: "NORMAL", LogLevel: "error",
-		MaxImportBytes: 1 << 20, RiskExpiryInterval: time.Hour, ShutdownTimeout: 30 * time.Second, ReadSchema: "soc_read",
+		MaxImportBytes: 1 << 20, ShutdownTimeout: 30 * time.Second, ReadSchema: "soc_read",
 		QueryMaxWait: time.Second, ProjectionBatch: 100}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)

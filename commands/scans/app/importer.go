@@ -402,18 +402,3 @@ func (im *Importer) OpenKEVFindings(assetID string) []string {
 	sort.Strings(out)
 	return out
 }
-
-// RiskAcceptancesExpiredAt lists the findings whose risk acceptance has run out at now, sorted.
-// The catalogue follows the store, so a finding accepted through the API is seen here too.
-func (im *Importer) RiskAcceptancesExpiredAt(now time.Time) []string {
-	im.mu.RLock()
-	defer im.mu.RUnlock()
-	var out []string
-	for id, st := range im.findings {
-		if st.agg.Status == vulns.StatusRiskAccepted && !st.agg.RiskAcceptedTil.IsZero() && !now.Before(st.agg.RiskAcceptedTil) {
-			out = append(out, id)
-		}
-	}
-	sort.Strings(out)
-	return out
-}
