@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"sort"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -73,25 +74,20 @@ func notificationChannels(tmpl *channels.Templates) (map[string]channels.Sender,
 	return out, nil
 }
 
-// configuredChannels lists the channels the environment configures, plus the WebSocket push.
-func configuredChannels() []string {
-	var out []string
-	if channels.SMTPConfigFromEnv().Configured() {
-		out = append(out, channels.ChannelEmail)
+// configuredChannels lists the channels the environment configures, plus the WebSocket push:
+// the planner records requests for these only. It builds the same senders as the notifier, so
+// both agree on what "configured" means (and a bad configuration is refused here too).
+func configuredChannels() ([]string, error) {
+	senders, err := notificationChannels(channels.DefaultTemplates())
+	if err != nil {
+		return nil, err
 	}
-	if channels.SlackConfigFromEnv().Configured() {
-		out = append(out, channels.ChannelSlack)
+	out := make([]string, 0, len(senders)+1)
+	for name := range senders {
+		out = append(out, name)
 	}
-	if channels.TeamsConfigFromEnv().Configured() {
-		out = append(out, channels.ChannelTeams)
-	}
-	if channels.WebhookConfigFromEnv().Configured() {
-		out = append(out, channels.ChannelWebhook)
-	}
-	if channels.SMSConfigFromEnv().Configured() {
-		out = append(out, channels.ChannelSMS)
-	}
-	return append(out, notifyapp.ChannelWebSocket)
+	sort.Strings(out)
+	return append(out, notifyapp.ChannelWebSocket), nil
 }
 
 func (a *app) notifyTemplates() (*channels.Templates, error) {
@@ -263,8 +259,12 @@ func startSagas(ctx context.Context, a *app) (readiness, error) {
 	if err != nil {
 		return nil, err
 	}
+	chans, err := configuredChannels()
+	if err != nil {
+		return nil, err
+	}
 	pc := notifyapp.PlannerConfig{Store: a.store, Querier: a.store,
-		Service: notifyapp.NewService(a.store, dir, nil), Dir: dir, Channels: configuredChannels(), BaseURL: a.cfg.PublicURL, Log: a.log}
+		Service: notifyapp.NewService(a.store, dir, nil), Dir: dir, Channels: chans, BaseURL: a.cfg.PublicURL, Log: a.log}
 	if a.imports != nil {
 		pc.AssetFindings = a.imports
 	}
