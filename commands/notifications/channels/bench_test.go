@@ -64,7 +64,7 @@ func BenchmarkSMTPChannel(b *testing.B) {
 			}{{"template", benchMessage}, {"prerendered", prerendered}} {
 				b.Run(content.name, func(b *testing.B) {
 					m := content.msg(0)
-					start := be.count.Load()
+					start := be.Count()
 					i := 0
 					for b.Loop() {
 						m.ID = "bench-" + strconv.Itoa(i)
@@ -74,7 +74,7 @@ func BenchmarkSMTPChannel(b *testing.B) {
 						i++
 					}
 					b.ReportMetric(float64(i)/b.Elapsed().Seconds(), "msgs/s")
-					if got := be.count.Load() - start; got != int64(i) {
+					if got := be.Count() - start; got != int64(i) {
 						b.Fatalf("server counted %d, sent %d", got, i)
 					}
 				})

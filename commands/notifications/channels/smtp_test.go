@@ -194,7 +194,7 @@ func TestSMTPRefusesCredentialsOverPlaintext(t *testing.T) {
 	if !IsPermanent(err) || !strings.Contains(err.Error(), "STARTTLS") {
 		t.Fatalf("err = %v, want permanent STARTTLS failure", err)
 	}
-	if n := be.authAttempts.Load(); n != 0 {
+	if n := be.AuthAttempts(); n != 0 {
 		t.Fatalf("server saw %d AUTH attempts", n)
 	}
 

@@ -32,6 +32,12 @@ type Options struct {
 	Username, Password string // when set, AUTH PLAIN is offered and required before MAIL
 	// Discard keeps counts only (benchmarks).
 	Discard bool
+	// AllowInsecureAuth offers AUTH without TLS (to test that a client refuses to use it).
+	AllowInsecureAuth bool
+	// NoSMTPUTF8 does not announce SMTPUTF8.
+	NoSMTPUTF8 bool
+	// OnRcpt, when set, answers each RCPT TO: a non-nil error refuses that recipient.
+	OnRcpt func(to string) error
 	// OnData, when set, is called with each message after it is read and before the server
 	// answers DATA; a non-nil error is the answer (e.g. a *smtp.SMTPError). It may block: the
 	// client then waits for the reply, as with a slow relay.
@@ -59,6 +65,7 @@ type Server struct {
 	mu    sync.Mutex
 	mails []Mail
 	count atomic.Int64
+	auths atomic.Int64
 }
 
 // Start listens on 127.0.0.1 on a free port and serves until Close.
@@ -68,7 +75,8 @@ func Start(o Options) (*Server, error) {
 	s.srv.Domain = "localhost"
 	s.srv.ReadTimeout, s.srv.WriteTimeout = 30*time.Second, 30*time.Second
 	s.srv.MaxMessageBytes = 32 << 20
-	s.srv.EnableSMTPUTF8 = true
+	s.srv.EnableSMTPUTF8 = !o.NoSMTPUTF8
+	s.srv.AllowInsecureAuth = o.AllowInsecureAuth
 	s.srv.ErrorLog = discard{}
 	if o.TLS {
 		cert, caPEM, err := selfSigned()
@@ -95,6 +103,9 @@ func (s *Server) CAPEM() []byte { return s.caPEM }
 
 // Count is the number of messages accepted.
 func (s *Server) Count() int64 { return s.count.Load() }
+
+// AuthAttempts is the number of AUTH commands received.
+func (s *Server) AuthAttempts() int64 { return s.auths.Load() }
 
 // Mails returns the recorded messages (none with Discard).
 func (s *Server) Mails() []Mail {
@@ -129,6 +140,7 @@ func (ss *session) AuthMechanisms() []string {
 }
 
 func (ss *session) Auth(string) (sasl.Server, error) {
+	ss.s.auths.Add(1)
 	return sasl.NewPlainServer(func(_, username, password string) error {
 		if username != ss.s.opts.Username || password != ss.s.opts.Password {
 			return smtp.ErrAuthFailed
@@ -147,6 +159,11 @@ func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
 }
 
 func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	if ss.s.opts.OnRcpt != nil {
+		if err := ss.s.opts.OnRcpt(to); err != nil {
+			return err
+		}
+	}
 	ss.to = append(ss.to, to)
 	return nil
 }
