@@ -295,28 +295,9 @@ func (r *Runtime) HandleBatch(ctx context.Context, batch []events.Envelope) erro
 	return errors.Join(errs...)
 }
 
-// HandleEvent handles one event.
+// HandleEvent handles one event (a batch of one).
 func (r *Runtime) HandleEvent(ctx context.Context, e events.Envelope) error {
-	for _, s := range r.order {
-		if !slices.Contains(s.Contexts(), e.Context()) {
-			continue
-		}
-		if _, own := SagaOfStream(e.StreamID); own {
-			// never react to saga bookkeeping of an instance stream (including one's own)
-			continue
-		}
-		key, ok := s.Correlate(&e)
-		if !ok {
-			continue
-		}
-		if key == "" || len(key) > 1024 {
-			return fmt.Errorf("sagas: %s: correlation key of event %s must be 1 to 1024 bytes", s.Name(), e.EventID)
-		}
-		if err := r.handleOn(ctx, s, key, e); err != nil {
-			return err
-		}
-	}
-	return nil
+	return r.HandleBatch(ctx, []events.Envelope{e})
 }
 
 // handleOn handles e on the instance of s with key.
