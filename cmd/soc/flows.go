@@ -255,28 +255,11 @@ func (b *commandBus) Dispatch(ctx context.Context, cmd sagas.Command) error {
 // store is the source of truth and orders events globally), the dispatcher sends their commands
 // to the handlers, the timer service fires their durable timers.
 func startSagas(ctx context.Context, a *app) (readiness, error) {
-	dir, err := a.directory()
-	if err != nil {
-		return nil, err
-	}
 	chans, err := configuredChannels()
 	if err != nil {
 		return nil, err
 	}
-	pc := notifyapp.PlannerConfig{Store: a.store, Querier: a.store,
-		Service: notifyapp.NewService(a.store, dir, nil), Dir: dir, Channels: chans, BaseURL: a.cfg.PublicURL, Log: a.log}
-	if a.imports != nil {
-		pc.AssetFindings = a.imports
-	}
-	planner, err := notifyapp.NewPlanner(pc)
-	if err != nil {
-		return nil, err
-	}
-	rt, err := sagas.New(sagas.Config{Store: a.store, Checkpoints: a.backend, Log: a.log, Sagas: platformSagas(a.cfg)})
-	if err != nil {
-		return nil, err
-	}
-	d, err := sagas.NewDispatcher(sagas.DispatcherConfig{Runtime: rt, Bus: &commandBus{a: a, planner: planner}})
+	rt, d, err := newSagaStack(a, chans)
 	if err != nil {
 		return nil, err
 	}
@@ -297,6 +280,33 @@ func startSagas(ctx context.Context, a *app) (readiness, error) {
 		}
 		return det, true
 	}, nil
+}
+
+// newSagaStack builds the runtime of the platform's sagas and the dispatcher of their commands
+// onto this process's handlers; the planner records requests for the channels chans.
+func newSagaStack(a *app, chans []string) (*sagas.Runtime, *sagas.Dispatcher, error) {
+	dir, err := a.directory()
+	if err != nil {
+		return nil, nil, err
+	}
+	pc := notifyapp.PlannerConfig{Store: a.store, Querier: a.store,
+		Service: notifyapp.NewService(a.store, dir, nil), Dir: dir, Channels: chans, BaseURL: a.cfg.PublicURL, Log: a.log}
+	if a.imports != nil {
+		pc.AssetFindings = a.imports
+	}
+	planner, err := notifyapp.NewPlanner(pc)
+	if err != nil {
+		return nil, nil, err
+	}
+	rt, err := sagas.New(sagas.Config{Store: a.store, Checkpoints: a.backend, Log: a.log, Sagas: platformSagas(a.cfg)})
+	if err != nil {
+		return nil, nil, err
+	}
+	d, err := sagas.NewDispatcher(sagas.DispatcherConfig{Runtime: rt, Bus: &commandBus{a: a, planner: planner}})
+	if err != nil {
+		return nil, nil, err
+	}
+	return rt, d, nil
 }
 
 // platformSagas are the sagas a node runs.

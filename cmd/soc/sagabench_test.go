@@ -150,17 +150,9 @@ func BenchmarkSagaFlow(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			planner, err := notifyapp.NewPlanner(notifyapp.PlannerConfig{Store: s.store, Querier: s.store,
-				Service: notifyapp.NewService(s.store, dir, nil), Dir: dir, Channels: []string{"email", "webhook"}, Log: quiet})
-			if err != nil {
-				b.Fatal(err)
-			}
-			rt, err := sagas.New(sagas.Config{Store: s.store, Checkpoints: s.backend, Log: quiet, Sagas: platformSagas(s.cfg)})
-			if err != nil {
-				b.Fatal(err)
-			}
+			// The node's own wiring (startSagas), minus the supervised loops.
 			a := &app{cfg: s.cfg, log: quiet, store: s.store, backend: s.backend, kind: "sqlite", dir: dir}
-			d, err := sagas.NewDispatcher(sagas.DispatcherConfig{Runtime: rt, Bus: &commandBus{a: a, planner: planner}})
+			rt, d, err := newSagaStack(a, []string{"email", "webhook"})
 			if err != nil {
 				b.Fatal(err)
 			}
