@@ -44,6 +44,13 @@ require (
 	github.com/socplatform/soc/schemas v0.0.0
 )
 
+require (
+	github.com/mitchellh/colorstring v0.0.0-20190213212951-d06e56a500db // indirect
+	github.com/rivo/uniseg v0.4.7 // indirect
+	github.com/schollz/progressbar/v3 v3.19.1
+	golang.org/x/term v0.44.0 // indirect
+)
+
 // The workspace modules are versioned together; replace keeps `go mod tidy` working per module.
 replace (
 	github.com/socplatform/soc/commands => ../../commands

@@ -75,7 +75,7 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 	if code := decodeOrProblem(resp, http.StatusAccepted, &accepted, stderr); code != 0 {
 		return code
 	}
-	bar := progressBar(stderr)
+	bar := importBar(stderr)
 	for {
 		job, code := importStatus(ctx, base.String(), accepted.ScanID, stderr)
 		if code != 0 {
@@ -152,33 +152,4 @@ func decodeOrProblem(resp *http.Response, want int, v any, stderr io.Writer) int
 		return 1
 	}
 	return 0
-}
-
-// progressBar draws on a terminal and does nothing otherwise (logs and pipes stay clean).
-// bar(-1, -1) ends the line.
-func progressBar(w io.Writer) func(done, total int) {
-	f, ok := w.(*os.File)
-	if !ok {
-		return func(int, int) {}
-	}
-	if fi, err := f.Stat(); err != nil || fi.Mode()&os.ModeCharDevice == 0 {
-		return func(int, int) {}
-	}
-	drawn := false
-	return func(done, total int) {
-		if done < 0 {
-			if drawn {
-				fmt.Fprintln(w)
-			}
-			return
-		}
-		drawn = true
-		if total <= 0 {
-			fmt.Fprintf(w, "\rparsing…")
-			return
-		}
-		const width = 30
-		n := done * width / total
-		fmt.Fprintf(w, "\r[%s%s] %d/%d findings", strings.Repeat("#", n), strings.Repeat(".", width-n), done, total)
-	}
 }

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"os/signal"
 	"os/user"
 	"strings"
@@ -294,40 +293,4 @@ func runReplay(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, string(b))
 	}
 	return 0
-}
-
-// replayBar draws progress on a terminal, and a line every few seconds otherwise (logs).
-func replayBar(w io.Writer, name string) func(runner.Progress) {
-	tty := false
-	if f, ok := w.(*os.File); ok {
-		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
-			tty = true
-		}
-	}
-	var last time.Time
-	drawn := false
-	return func(p runner.Progress) {
-		if p.Done < 0 {
-			if drawn && tty {
-				fmt.Fprintln(w)
-			}
-			return
-		}
-		if !tty && time.Since(last) < 2*time.Second {
-			return
-		}
-		last, drawn = time.Now(), true
-		const width = 30
-		n := 0
-		if p.Head > 0 {
-			n = int(min(p.Position, p.Head) * width / p.Head)
-		}
-		line := fmt.Sprintf("%s [%s%s] position %d/%d  %.0f events/s  ETA %s", name,
-			strings.Repeat("#", n), strings.Repeat(".", width-n), p.Position, p.Head, p.Rate, p.ETA.Round(time.Second))
-		if tty {
-			fmt.Fprintf(w, "\r%s", line)
-		} else {
-			fmt.Fprintln(w, line)
-		}
-	}
 }
