@@ -359,16 +359,11 @@ func imageDigest(name string, t *gImageTarget) string {
 
 func normSeverity(raw *string, ratings []importers.CVSS) importers.Severity {
 	if raw != nil {
-		switch strings.ToLower(strings.TrimSpace(*raw)) {
-		case "critical":
-			return importers.Critical
-		case "high":
-			return importers.High
-		case "medium":
-			return importers.Medium
-		case "low":
-			return importers.Low
-		case "negligible":
+		word := strings.ToLower(strings.TrimSpace(*raw))
+		if s, ok := parseutil.SeverityWord(word); ok {
+			return s
+		}
+		if word == "negligible" {
 			return importers.Info
 		}
 	}
