@@ -46,6 +46,9 @@ lint: ## gofmt and go vet
 .PHONY: fuzz
 fuzz: ## run each fuzz target for FUZZTIME (default 30s)
 	$(GO) test ./events -run '^$$' -fuzz FuzzValidate -fuzztime $${FUZZTIME:-30s}
+	for p in nmap trivy grype sarif nessus openvas zap cyclonedx; do \
+		$(GO) test ./commands/scans/importers/$$p -run '^$$' -fuzz FuzzParse -fuzztime $${FUZZTIME:-30s} || exit 1; \
+	done
 
 .PHONY: deps-up
 deps-up: ## start PostgreSQL and Kafka for tests (prints their addresses)

@@ -442,33 +442,17 @@ func cvssOf(method, vector string) (string, string, bool) {
 }
 
 func sevWord(s string) (importers.Severity, bool) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "critical":
-		return importers.Critical, true
-	case "high":
-		return importers.High, true
-	case "medium", "moderate":
+	word := strings.ToLower(strings.TrimSpace(s))
+	if sev, ok := parseutil.SeverityWord(word); ok {
+		return sev, true
+	}
+	switch word {
+	case "moderate":
 		return importers.Medium, true
-	case "low":
-		return importers.Low, true
 	case "info", "informational", "none", "negligible":
 		return importers.Info, true
 	}
 	return "", false
-}
-
-func fromScore(x float64) importers.Severity {
-	switch {
-	case x >= 9.0:
-		return importers.Critical
-	case x >= 7.0:
-		return importers.High
-	case x >= 4.0:
-		return importers.Medium
-	case x > 0:
-		return importers.Low
-	}
-	return importers.Info
 }
 
 // ratingSeverity is the severity a rating gives: its severity word, else (for CVSS ratings) its
@@ -478,7 +462,7 @@ func ratingSeverity(r cdxRating) (importers.Severity, string, bool) {
 		return s, strings.TrimSpace(r.Severity), true
 	}
 	if _, _, isCVSS := cvssOf(r.Method, r.Vector); isCVSS && r.Score != nil {
-		return fromScore(*r.Score), strconv.FormatFloat(*r.Score, 'f', -1, 64), true
+		return parseutil.SeverityFromScore(*r.Score), strconv.FormatFloat(*r.Score, 'f', -1, 64), true
 	}
 	return "", "", false
 }

@@ -1,18 +1,13 @@
 package cyclonedx
 
 import (
-	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/socplatform/soc/commands/internal/testsupport"
 	"github.com/socplatform/soc/commands/scans/importers"
-	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
+	"github.com/socplatform/soc/commands/scans/importers/importertest"
 )
-
-// bounds are the parser limits checked by testsupport.CheckReport.
-var bounds = testsupport.Bounds{MaxEvidence: parseutil.MaxEvidence, MaxField: parseutil.MaxField}
 
 // Expected counts, computed with jq independently of this parser (FILE is the BOM):
 //
@@ -37,16 +32,11 @@ var testdataCounts = []struct {
 	{"cdx17_trivy_fluentd_3vulns.json", 3, 3, map[importers.Severity]int{"high": 1, "medium": 1, "low": 1}, importers.ContainerImage},
 }
 
-func TestTestdataCounts(t *testing.T) {
-	td := testsupport.SharedTestdata(t)
-	files, _ := filepath.Glob(filepath.Join(td, format, "*"))
-	if len(files) != len(testdataCounts) {
-		t.Errorf("%d files under testdata/%s, the table knows %d: add the new ones", len(files), format, len(testdataCounts))
-	}
+// goldenCounts are the suite's expectations of each testdata file, from testdataCounts.
+func goldenCounts() map[string]func(*testing.T, *importers.Report) {
+	m := map[string]func(*testing.T, *importers.Report){}
 	for _, tc := range testdataCounts {
-		t.Run(tc.file, func(t *testing.T) {
-			rep := testsupport.ParseFile(t, New(), filepath.Join(td, format, tc.file))
-			testsupport.CheckReport(t, rep, format, bounds)
+		m[tc.file] = func(t *testing.T, rep *importers.Report) {
 			if len(rep.Assets) != 1 || rep.Assets[0].Kind != tc.kind {
 				t.Errorf("assets = %+v, want one %s", rep.Assets, tc.kind)
 			}
@@ -68,8 +58,9 @@ func TestTestdataCounts(t *testing.T) {
 			if rep.FinishedAt.IsZero() {
 				t.Error("no timestamp")
 			}
-		})
+		}
 	}
+	return m
 }
 
 func find(rep *importers.Report, id, component string) *importers.Finding {
@@ -82,10 +73,10 @@ func find(rep *importers.Report, id, component string) *importers.Finding {
 }
 
 func TestKnownFields(t *testing.T) {
-	td := testsupport.SharedTestdata(t)
+	td := importertest.Testdata(t)
 
 	t.Run("cdx14_vex_cisa_case3_mixed_states", func(t *testing.T) {
-		rep := testsupport.ParseFile(t, New(), filepath.Join(td, format, "cdx14_vex_cisa_case3_mixed_states.json"))
+		rep := importertest.ParseFile(t, New(), filepath.Join(td, format, "cdx14_vex_cisa_case3_mixed_states.json"))
 		a := rep.Assets[0]
 		if a.Key != "component:GHI@17.4" || a.Name != "GHI" {
 			t.Errorf("asset = %+v", a)
@@ -113,7 +104,7 @@ func TestKnownFields(t *testing.T) {
 	})
 
 	t.Run("cdx14_grype_log4j_8vulns", func(t *testing.T) {
-		rep := testsupport.ParseFile(t, New(), filepath.Join(td, format, "cdx14_grype_log4j_8vulns.json"))
+		rep := importertest.ParseFile(t, New(), filepath.Join(td, format, "cdx14_grype_log4j_8vulns.json"))
 		f := find(rep, "CVE-2021-44228", "log4j-core")
 		if f == nil {
 			t.Fatal("CVE-2021-44228 missing")
@@ -136,7 +127,7 @@ func TestKnownFields(t *testing.T) {
 	})
 
 	t.Run("cdx15_trivy_sbom_102comps_10vulns", func(t *testing.T) {
-		rep := testsupport.ParseFile(t, New(), filepath.Join(td, format, "cdx15_trivy_sbom_102comps_10vulns.json"))
+		rep := importertest.ParseFile(t, New(), filepath.Join(td, format, "cdx15_trivy_sbom_102comps_10vulns.json"))
 		a := rep.Assets[0]
 		if a.Key != "image:ubuntu:latest" || a.ImageName != "ubuntu:latest" || a.ImageDigest != "sha256:6042500cf4b44023ea1894effe7890666b0c5c7871ed83a97c36c76ae560bb9b" ||
 			!strings.HasPrefix(a.PURL, "pkg:oci/ubuntu@sha256%3A6042") {
@@ -168,7 +159,7 @@ func TestKnownFields(t *testing.T) {
 	})
 
 	t.Run("cdx17_trivy_fluentd_3vulns", func(t *testing.T) {
-		rep := testsupport.ParseFile(t, New(), filepath.Join(td, format, "cdx17_trivy_fluentd_3vulns.json"))
+		rep := importertest.ParseFile(t, New(), filepath.Join(td, format, "cdx17_trivy_fluentd_3vulns.json"))
 		f := find(rep, "CVE-2020-8165", "activesupport")
 		if f == nil || f.Severity != importers.High || f.ScannerSeverity != "high" || f.Component.Path != "var/lib/gems/2.5.0/specifications/activesupport-6.0.2.1.gemspec" ||
 			f.Location.File != f.Component.Path || f.Remediation != "Upgrade activesupport to version 6.0.3.1, 5.2.4.3" || strings.Join(f.CWEs, ",") != "CWE-502" {
@@ -187,56 +178,4 @@ func hasCVSS(list []importers.CVSS, version, vector, source string) bool {
 		}
 	}
 	return false
-}
-
-func TestDeterministic(t *testing.T) {
-	td := testsupport.SharedTestdata(t)
-	files, _ := filepath.Glob(filepath.Join(td, format, "*"))
-	for _, file := range files {
-		a, _ := json.Marshal(testsupport.ParseFile(t, New(), file))
-		b, _ := json.Marshal(testsupport.ParseFile(t, New(), file))
-		if string(a) != string(b) {
-			t.Errorf("%s: two parses differ", filepath.Base(file))
-		}
-	}
-}
-
-// TestDetectCrossFormat runs Detect over every file of every scanner format in the shared
-// testdata: the parser must claim its own files and no other (Trivy's and Grype's CycloneDX
-// output is CycloneDX).
-func TestDetectCrossFormat(t *testing.T) {
-	p := New()
-	for dir, files := range testsupport.AllTestdataFiles(t) {
-		for _, file := range files {
-			if got, want := p.Detect(testsupport.Head(t, file)), dir == format; got != want {
-				t.Errorf("Detect(%s/%s) = %v, want %v", dir, filepath.Base(file), got, want)
-			}
-		}
-	}
-}
-
-func TestDetectHandmade(t *testing.T) {
-	for in, want := range map[string]bool{
-		`{"bomFormat":"CycloneDX","specVersion":"1.6"`:                                         true,
-		`{"$schema":"http://cyclonedx.org/schema/bom-1.5.schema.json","bomFormat":"CycloneDX"`: true,
-		"\xEF\xBB\xBF {\"bomFormat\": \"CycloneDX\"}":                                          true,
-		`{"metadata":{"bomFormat":"CycloneDX"},"x":1}`:                                         false, // not top level
-		`{"bomFormat":"SPDX"}`:                                                                 false,
-		`{"SchemaVersion":2,"ArtifactName":"x","Results":[]}`:                                  false,
-		`<bom xmlns="http://cyclonedx.org/schema/bom/1.5">`:                                    false, // XML is not read
-		`[{"bomFormat":"CycloneDX"}]`:                                                          false,
-		`{"bomFormat":`:                                                                        false,
-		``:                                                                                     false,
-	} {
-		if got := New().Detect([]byte(in)); got != want {
-			t.Errorf("Detect(%q) = %v, want %v", in, got, want)
-		}
-	}
-}
-
-func TestFormat(t *testing.T) {
-	var p importers.Parser = New()
-	if p.Format() != "cyclonedx" {
-		t.Errorf("Format() = %q", p.Format())
-	}
 }

@@ -1,15 +1,10 @@
 package cyclonedx
 
 import (
-	"bytes"
-	"context"
-	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/socplatform/soc/commands/internal/testsupport"
+	"github.com/socplatform/soc/commands/scans/importers/importertest"
 	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
 )
 
@@ -34,11 +29,11 @@ const bomDoc = `{"bomFormat":"CycloneDX","specVersion":"1.6","serialNumber":"urn
 	`"component":{"type":"application","name":"shop","version":"3","externalReferences":[{"type":"vcs","url":"https://git.example/shop"}]}}}`
 
 func TestHandmade(t *testing.T) {
-	rep, err := testsupport.ParseString(New(), bomDoc)
+	rep, err := importertest.ParseString(New(), bomDoc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	testsupport.CheckReport(t, rep, format, bounds)
+	check(t, rep)
 	a := rep.Assets[0]
 	if a.Key != "component:shop@3" || a.RepoURL != "https://git.example/shop" || rep.ScannerName != "my-scanner" || rep.ScannerVersion != "1.2" {
 		t.Errorf("asset %+v, scanner %q %q", a, rep.ScannerName, rep.ScannerVersion)
@@ -73,7 +68,7 @@ func TestHandmade(t *testing.T) {
 	}
 
 	// No metadata.component: one "bom" asset.
-	rep, err = testsupport.ParseString(New(), `{"bomFormat":"CycloneDX","vulnerabilities":[{"id":"X-1"}]}`)
+	rep, err = importertest.ParseString(New(), `{"bomFormat":"CycloneDX","vulnerabilities":[{"id":"X-1"}]}`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +76,7 @@ func TestHandmade(t *testing.T) {
 		t.Errorf("report = %+v", rep)
 	}
 	// A number where the schema says string is read as text.
-	rep, err = testsupport.ParseString(New(), `{"bomFormat":"CycloneDX","components":[{"bom-ref":"x","name":"n","version":1.0}],"vulnerabilities":[{"id":"V","affects":[{"ref":"x"}]}]}`)
+	rep, err = importertest.ParseString(New(), `{"bomFormat":"CycloneDX","components":[{"bom-ref":"x","name":"n","version":1.0}],"vulnerabilities":[{"id":"V","affects":[{"ref":"x"}]}]}`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +84,7 @@ func TestHandmade(t *testing.T) {
 		t.Errorf("component = %+v", c)
 	}
 	// An SBOM without vulnerabilities: an asset, no findings.
-	rep, err = testsupport.ParseString(New(), `{"bomFormat":"CycloneDX","metadata":{"component":{"type":"container","name":"alpine:3","purl":"pkg:oci/alpine@sha256%3Aabc"}},"components":[]}`)
+	rep, err = importertest.ParseString(New(), `{"bomFormat":"CycloneDX","metadata":{"component":{"type":"container","name":"alpine:3","purl":"pkg:oci/alpine@sha256%3Aabc"}},"components":[]}`)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,125 +93,15 @@ func TestHandmade(t *testing.T) {
 	}
 }
 
-func TestHostile(t *testing.T) {
-	vuln := func(body string) string {
-		return `{"bomFormat":"CycloneDX","vulnerabilities":[{"id":"CVE-1",` + body + `}]}`
-	}
-	for name, tc := range map[string]struct{ in, msg string }{
-		"empty":          {"", "truncated"},
-		"array":          {`[{"bomFormat":"CycloneDX"}]`, "expected an object"},
-		"not cyclonedx":  {`{"bomFormat":"SPDX"}`, "not \"CycloneDX\""},
-		"no bomFormat":   {`{"components":[]}`, "no bomFormat"},
-		"bomFormat type": {`{"bomFormat":1}`, "unexpected JSON value"},
-		"truncated":      {bomDoc[:len(bomDoc)/2], "truncated"},
-		"trailing":       {`{"bomFormat":"CycloneDX"}x`, "malformed JSON"},
-		"trailing value": {`{"bomFormat":"CycloneDX"}{}`, "after the end"},
-		"syntax":         {`{"bomFormat":"CycloneDX",}`, "malformed JSON"},
-		"invalid utf-8":  {vuln(`"description":"` + "\xed\xa0\x80" + `"`), "UTF-8"},
-		"score overflow": {vuln(`"ratings":[{"score":1e999,"method":"CVSSv31"}]`), "unexpected JSON value"},
-		"score range":    {vuln(`"ratings":[{"score":11,"method":"CVSSv31"}]`), "score"},
-		"cwe negative":   {vuln(`"cwes":[-1]`), "cwe"},
-		"cwe float":      {vuln(`"cwes":[1.5]`), "unexpected JSON value"},
-		"cwe overflow":   {vuln(`"cwes":[99999999999999999999]`), "unexpected JSON value"},
-		"no id":          {`{"bomFormat":"CycloneDX","vulnerabilities":[{"affects":[{"ref":"a"}]}]}`, "no id"},
-		"wrong type":     {`{"bomFormat":"CycloneDX","components":{"a":1}}`, "expected an array"},
-	} {
-		t.Run(name, func(t *testing.T) {
-			rep, err := testsupport.ParseString(New(), tc.in)
-			if err == nil {
-				t.Fatalf("no error; report %+v", rep)
-			}
-			testsupport.WantParseError(t, err, format, tc.msg)
-		})
-	}
-}
-
 func TestFieldBounds(t *testing.T) {
 	in := `{"bomFormat":"CycloneDX","vulnerabilities":[{"id":"CVE-1","description":"` + strings.Repeat("d", 3<<20) +
 		`","analysis":{"state":"in_triage","detail":"` + strings.Repeat("ß", 100<<10) + `"}}]}`
-	rep, err := testsupport.ParseString(New(), in)
+	rep, err := importertest.ParseString(New(), in)
 	if err != nil {
 		t.Fatal(err)
 	}
 	f := rep.Findings[0]
 	if len(f.Description) > parseutil.MaxField || !strings.HasSuffix(f.Description, parseutil.TruncMark) || len(f.Evidence) > parseutil.MaxEvidence || !strings.HasSuffix(f.Evidence, parseutil.TruncMark) {
 		t.Errorf("description %d bytes, evidence %d bytes", len(f.Description), len(f.Evidence))
-	}
-}
-
-func TestTruncatedTestdata(t *testing.T) {
-	td := testsupport.SharedTestdata(t)
-	files, _ := filepath.Glob(filepath.Join(td, format, "*"))
-	for _, file := range files {
-		data, err := os.ReadFile(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, frac := range []float64{0.01, 0.33, 0.5, 0.9, 0.9999} {
-			cut := data[:int(float64(len(data))*frac)]
-			if _, err := New().Parse(context.Background(), bytes.NewReader(cut)); err == nil {
-				t.Errorf("%s cut at %d bytes: no error", filepath.Base(file), len(cut))
-			} else {
-				testsupport.WantParseError(t, err, format, "")
-			}
-		}
-	}
-}
-
-func TestDeepNesting(t *testing.T) {
-	for name, tc := range map[string]struct{ prefix, pattern string }{
-		"bare":                {"", "["},
-		"skipped member":      {`{"bomFormat":"CycloneDX","dependencies":`, "["},
-		"in a vulnerability":  {`{"bomFormat":"CycloneDX","vulnerabilities":[{"id":"x","ratings":`, "["},
-		"nested components":   {`{"bomFormat":"CycloneDX","components":[`, `{"components":[`},
-		"objects in metadata": {`{"bomFormat":"CycloneDX","metadata":`, `{"a":`},
-	} {
-		t.Run(name, func(t *testing.T) {
-			var err error
-			alloc := testsupport.Allocated(func() {
-				_, err = New().Parse(context.Background(), &testsupport.PatternReader{Prefix: []byte(tc.prefix), Pattern: []byte(tc.pattern), N: 50 << 20})
-			})
-			pe := testsupport.WantParseError(t, err, format, "")
-			t.Logf("%v; allocated %.1f MiB", pe, float64(alloc)/(1<<20))
-			if alloc > 16<<20 {
-				t.Errorf("allocated %d bytes for a refused input", alloc)
-			}
-		})
-	}
-}
-
-func TestHugeValue(t *testing.T) {
-	for name, tc := range map[string]struct{ prefix, suffix string }{
-		"string in a vulnerability": {`{"bomFormat":"CycloneDX","vulnerabilities":[{"id":"x","description":"`, `"}]}`},
-		"skipped string":            {`{"bomFormat":"CycloneDX","signature":"`, `"}`},
-		"component":                 {`{"bomFormat":"CycloneDX","components":[{"name":"`, `"}]}`},
-	} {
-		t.Run(name, func(t *testing.T) {
-			var err error
-			alloc := testsupport.Allocated(func() {
-				_, err = New().Parse(context.Background(), &testsupport.PatternReader{Prefix: []byte(tc.prefix), Pattern: []byte("0123456789abcdef"), N: 50 << 20, Suffix: []byte(tc.suffix)})
-			})
-			pe := testsupport.WantParseError(t, err, format, "larger than")
-			t.Logf("%v; allocated %.1f MiB", pe, float64(alloc)/(1<<20))
-			if alloc > 200<<20 {
-				t.Errorf("allocated %d bytes", alloc)
-			}
-		})
-	}
-}
-
-func TestCancel(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if _, err := New().Parse(ctx, strings.NewReader(bomDoc)); !errors.Is(err, context.Canceled) {
-		t.Errorf("pre-cancelled: err = %v", err)
-	}
-	ctx, cancel = context.WithCancel(context.Background())
-	r := &testsupport.PatternReader{Prefix: []byte(`{"bomFormat":"CycloneDX","components":[`), Pattern: []byte(`{"bom-ref":"a","name":"a"},`), N: 1 << 40}
-	done := make(chan error, 1)
-	go func() { _, err := New().Parse(ctx, r); done <- err }()
-	cancel()
-	if err := <-done; !errors.Is(err, context.Canceled) {
-		t.Errorf("mid-stream: err = %v", err)
 	}
 }

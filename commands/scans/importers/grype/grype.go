@@ -56,12 +56,11 @@ import (
 
 const formatName = "grype"
 
+// DefaultMaxBytes and DefaultMaxDepth are the limits Parse applies when the Parser's are zero:
+// those of every JSON parser.
 const (
-	// DefaultMaxBytes is the largest report Parse accepts when Parser.MaxBytes is zero.
-	DefaultMaxBytes = 512 << 20
-	// DefaultMaxDepth is the deepest nesting of arrays and objects Parse accepts when
-	// Parser.MaxDepth is zero. Real reports nest less than 20 levels.
-	DefaultMaxDepth = 128
+	DefaultMaxBytes = jsonguard.DefaultMaxBytes
+	DefaultMaxDepth = jsonguard.DefaultMaxDepth
 )
 
 // Parser parses Grype JSON reports. The zero value uses the default limits.
@@ -200,12 +199,10 @@ type gReport struct {
 
 // Parse implements importers.Parser.
 func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error) {
-	maxBytes, maxDepth := jsonguard.Limits(p.MaxBytes, p.MaxDepth, DefaultMaxBytes, DefaultMaxDepth)
-	data, err := jsonguard.Load(ctx, formatName, r, maxBytes, maxDepth)
+	w, err := jsonguard.Open(ctx, formatName, r, p.MaxBytes, p.MaxDepth)
 	if err != nil {
 		return nil, err
 	}
-	w := jsonguard.NewWalker(ctx, formatName, data)
 	var rep gReport
 	sawMatches := false
 	err = w.Object("report", func(key string) error {
@@ -359,16 +356,11 @@ func imageDigest(name string, t *gImageTarget) string {
 
 func normSeverity(raw *string, ratings []importers.CVSS) importers.Severity {
 	if raw != nil {
-		switch strings.ToLower(strings.TrimSpace(*raw)) {
-		case "critical":
-			return importers.Critical
-		case "high":
-			return importers.High
-		case "medium":
-			return importers.Medium
-		case "low":
-			return importers.Low
-		case "negligible":
+		word := strings.ToLower(strings.TrimSpace(*raw))
+		if s, ok := parseutil.SeverityWord(word); ok {
+			return s
+		}
+		if word == "negligible" {
 			return importers.Info
 		}
 	}

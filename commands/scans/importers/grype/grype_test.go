@@ -1,17 +1,12 @@
 package grype
 
 import (
-	"bytes"
-	"context"
-	"errors"
-	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/socplatform/soc/commands/internal/testsupport"
 	"github.com/socplatform/soc/commands/scans/importers"
+	"github.com/socplatform/soc/commands/scans/importers/importertest"
 )
 
 // Expected counts were computed independently of the parser with jq over the shared test data:
@@ -40,12 +35,11 @@ var testdataFiles = []struct {
 		"sha256:97e6d5aeed19f627205b218f45b284cd01ff658dd181416ab1d3e21aeb28d68e"},
 }
 
-func TestParseTestdata(t *testing.T) {
-	td := filepath.Join(testsupport.SharedTestdata(t), "grype")
+// goldenCounts are the suite's expectations of each testdata file, from testdataFiles.
+func goldenCounts() map[string]func(*testing.T, *importers.Report) {
+	m := map[string]func(*testing.T, *importers.Report){}
 	for _, tc := range testdataFiles {
-		t.Run(tc.file, func(t *testing.T) {
-			rep := testsupport.ParseFile(t, New(), filepath.Join(td, tc.file))
-			testsupport.CheckReportBasic(t, rep, formatName)
+		m[tc.file] = func(t *testing.T, rep *importers.Report) {
 			if len(rep.Findings) != tc.findings {
 				t.Errorf("findings = %d, want %d", len(rep.Findings), tc.findings)
 			}
@@ -73,8 +67,9 @@ func TestParseTestdata(t *testing.T) {
 			if rep.ScannerName != "grype" || rep.ScannerVersion == "" || rep.StartedAt.IsZero() {
 				t.Errorf("scanner %q %q %v", rep.ScannerName, rep.ScannerVersion, rep.StartedAt)
 			}
-		})
+		}
 	}
+	return m
 }
 
 func findingBy(rep *importers.Report, pred func(*importers.Finding) bool) []*importers.Finding {
@@ -88,7 +83,7 @@ func findingBy(rep *importers.Report, pred func(*importers.Finding) bool) []*imp
 }
 
 func TestFieldsRHEL(t *testing.T) {
-	rep := testsupport.ParseFile(t, New(), filepath.Join(testsupport.SharedTestdata(t), "grype", "grype_rhel87_image_35matches.json"))
+	rep := importertest.ParseFile(t, New(), filepath.Join(importertest.Testdata(t), "grype", "grype_rhel87_image_35matches.json"))
 	if rep.Assets[0].OS != "redhat 8.7" {
 		t.Errorf("OS %q", rep.Assets[0].OS)
 	}
@@ -134,7 +129,7 @@ func TestFieldsRHEL(t *testing.T) {
 }
 
 func TestFieldsChainguard(t *testing.T) {
-	rep := testsupport.ParseFile(t, New(), filepath.Join(testsupport.SharedTestdata(t), "grype", "grype_chainguard_ruby_wolfi.json"))
+	rep := importertest.ParseFile(t, New(), filepath.Join(importertest.Testdata(t), "grype", "grype_chainguard_ruby_wolfi.json"))
 	// jq '.matches[] | select(.vulnerability.id=="GHSA-hv5j-3h9f-99c2")': uri 0.10.1, fix 0.10.2, related CVE-2023-28755
 	fs := findingBy(rep, func(f *importers.Finding) bool { return f.RuleID == "GHSA-hv5j-3h9f-99c2" })
 	if len(fs) != 1 {
@@ -147,37 +142,19 @@ func TestFieldsChainguard(t *testing.T) {
 	}
 }
 
-func TestDeterminismAndUniqueness(t *testing.T) {
-	td := filepath.Join(testsupport.SharedTestdata(t), "grype")
-	for _, tc := range testdataFiles {
-		a := testsupport.ParseFile(t, New(), filepath.Join(td, tc.file))
-		b := testsupport.ParseFile(t, New(), filepath.Join(td, tc.file))
-		seen := map[string]bool{}
-		for i := range a.Findings {
-			if a.Findings[i].Fingerprint != b.Findings[i].Fingerprint {
-				t.Errorf("%s: finding %d fingerprint differs between two parses", tc.file, i)
-			}
-			if seen[a.Findings[i].Fingerprint] {
-				t.Errorf("%s: fingerprint of finding %d (%s) repeated", tc.file, i, a.Findings[i].RuleID)
-			}
-			seen[a.Findings[i].Fingerprint] = true
-		}
-	}
-}
-
 func TestDirectorySourceAndIdentity(t *testing.T) {
 	const doc = `{"matches":[{"vulnerability":{"id":"CVE-2024-0001","severity":"Negligible"},"artifact":{"name":"a","version":"1","type":"npm","locations":[{"path":"/p/package-lock.json"}]}},
 	{"vulnerability":{"id":"CVE-2024-0001","severity":"Unknown","cvss":[{"version":"3.1","vector":"CVSS:3.1/AV:N","metrics":{"baseScore":4.2}}]},"artifact":{"name":"b","version":"1","type":"npm"}}],
 	"source":{"type":"directory","target":"%s"},"descriptor":{"name":"grype","version":"0.1"}}`
-	one, err := testsupport.ParseString(New(), strings.Replace(doc, "%s", "/src/one", 1))
+	one, err := importertest.ParseString(New(), strings.Replace(doc, "%s", "/src/one", 1))
 	if err != nil {
 		t.Fatal(err)
 	}
-	two, err := testsupport.ParseString(New(), strings.Replace(doc, "%s", "/src/two", 1))
+	two, err := importertest.ParseString(New(), strings.Replace(doc, "%s", "/src/two", 1))
 	if err != nil {
 		t.Fatal(err)
 	}
-	testsupport.CheckReportBasic(t, one, formatName)
+	importertest.CheckReportBasic(t, one, formatName)
 	if a := one.Assets[0]; a.Kind != importers.Repository || a.Name != "/src/one" || a.Key != "directory:/src/one" {
 		t.Errorf("asset = %+v", a)
 	}
@@ -189,156 +166,5 @@ func TestDirectorySourceAndIdentity(t *testing.T) {
 	}
 	if one.Findings[0].Severity != importers.Info || one.Findings[1].Severity != importers.Medium {
 		t.Errorf("severities %s %s", one.Findings[0].Severity, one.Findings[1].Severity)
-	}
-}
-
-func TestDetectAcrossFormats(t *testing.T) {
-	td := testsupport.SharedTestdata(t)
-	p := New()
-	claimed := 0
-	for _, format := range []string{"nmap", "trivy", "grype", "sarif", "nessus", "openvas", "zap", "cyclonedx"} {
-		files, err := filepath.Glob(filepath.Join(td, format, "*"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(files) == 0 {
-			t.Errorf("no %s test data", format)
-		}
-		for _, path := range files {
-			head := readHead(t, path)
-			if got, want := p.Detect(head), format == formatName; got != want {
-				t.Errorf("Detect(%s/%s) = %v, want %v", format, filepath.Base(path), got, want)
-			}
-			if format == formatName {
-				claimed++
-			}
-		}
-	}
-	if claimed != len(testdataFiles) {
-		t.Errorf("%d grype files, want %d", claimed, len(testdataFiles))
-	}
-}
-
-func readHead(t testing.TB, path string) []byte {
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	head := make([]byte, 64<<10)
-	n, err := io.ReadFull(f, head)
-	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
-		t.Fatal(err)
-	}
-	return head[:n]
-}
-
-func TestDetectSmall(t *testing.T) {
-	p := New()
-	for _, tc := range []struct {
-		in   string
-		want bool
-	}{
-		{`{"matches": [{"vulnerability": {"id": "CVE-1"}, "artifact": {}}]}`, true},
-		{`{"matches": [{"vulnerability": {"id": "CVE-1", "description": "cut here`, true},
-		{`{"matches": [], "source": {"type": "image"}}`, true},
-		{`{"matches": [], "descriptor": {"name": "grype"}}`, true},
-		{`{"matches": []}`, false},
-		{`{"matches": [1, 2]}`, false},
-		{`{"matches": [{"x": 1}]}`, false},
-		{`{"bomFormat": "CycloneDX", "matches": [{"vulnerability": {}}]}`, false},
-		{`{"SchemaVersion": 2, "Results": []}`, false},
-		{`not json`, false},
-	} {
-		if got := p.Detect([]byte(tc.in)); got != tc.want {
-			t.Errorf("Detect(%.40q) = %v, want %v", tc.in, got, tc.want)
-		}
-	}
-}
-
-func TestHostileInput(t *testing.T) {
-	cases := []struct {
-		name, in, msg string
-		line          int
-	}{
-		{"empty", ``, "end of input", 1},
-		{"not an object", `"x"`, "expected an object", 1},
-		{"no matches", `{"source": {}}`, "no matches", 1},
-		{"truncated", "{\"matches\": [\n{\"vulnerability\": {\"id\": \"CVE-1\"", "end of input", 2},
-		{"syntax", "{\"matches\": [\n\n{\"vulnerability\" {}}]}", "invalid character", 3},
-		{"invalid UTF-8", "{\"matches\": [],\n \"source\": {\"type\": \"directory\", \"target\": \"\xc3\x28\"}}", "UTF-8", 2},
-		{"score out of range", "{\"matches\": [\n{\"vulnerability\": {\"cvss\": [{\"metrics\": {\"baseScore\": -1}}]}}]}", "[0, 10]", 2},
-		{"score overflow", "{\"matches\": [\n{\"vulnerability\": {\"cvss\": [{\"metrics\": {\"baseScore\": 1e400}}]}}]}", "[0, 10]", 2},
-		{"wrong type", "{\"matches\": [\n{\"artifact\": {\"name\": [1]}}]}", "artifact.name", 2},
-		{"bad image target", "{\"matches\": [],\n\"source\": {\"type\": \"image\", \"target\": \"x\"}}", "image target", 2},
-		{"trailing data", "{\"matches\": []}\n]", "after the report", 2},
-	}
-	for _, tc := range cases {
-		_, err := testsupport.ParseString(New(), tc.in)
-		pe := testsupport.PositionedParseError(t, formatName, tc.name, err)
-		t.Logf("%s: %v", tc.name, pe)
-		if !strings.Contains(pe.Msg, tc.msg) || pe.Line != tc.line {
-			t.Errorf("%s: %v, want line %d and %q", tc.name, pe, tc.line, tc.msg)
-		}
-	}
-}
-
-// TestDeepNesting feeds 50 MB of "[[[[…" and of "{"a":{"a":…": the parser must stop at the depth
-// limit, after reading the first chunk only (no 50 MB buffer), with a positioned error.
-func TestDeepNesting(t *testing.T) {
-	for _, open := range []string{"[", `{"a":`} {
-		rr := &testsupport.RepeatReader{Pattern: open}
-		in := io.MultiReader(strings.NewReader(`{"matches": [{"vulnerability": `), io.LimitReader(rr, 50<<20))
-		_, err := New().Parse(context.Background(), in)
-		pe := testsupport.PositionedParseError(t, formatName, "deep "+open, err)
-		if !strings.Contains(pe.Msg, "nesting") || pe.Offset > 1000 {
-			t.Errorf("deep %s: %v", open, pe)
-		}
-		if rr.N > 1<<20 {
-			t.Errorf("deep %s: read %d bytes before refusing", open, rr.N)
-		}
-	}
-}
-
-func TestSizeLimit(t *testing.T) {
-	p := &Parser{MaxBytes: 1000}
-	_, err := p.Parse(context.Background(), strings.NewReader(`{"matches": [], "x": "`+strings.Repeat("a", 2000)+`"}`))
-	var pe *importers.ParseError
-	if !errors.As(err, &pe) || !strings.Contains(pe.Msg, "limit") {
-		t.Errorf("err = %v", err)
-	}
-}
-
-func TestTruncatedTestdata(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join(testsupport.SharedTestdata(t), "grype", "grype_chainguard_ruby_wolfi.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	trimmed := bytes.TrimRight(data, " \n\r\t")
-	for cut := 0; cut < len(trimmed); cut += 97 {
-		_, err := New().Parse(context.Background(), bytes.NewReader(trimmed[:cut]))
-		testsupport.PositionedParseError(t, formatName, "cut", err)
-	}
-}
-
-func TestContextCancellation(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if _, err := New().Parse(ctx, strings.NewReader(`{"matches": []}`)); !errors.Is(err, context.Canceled) {
-		t.Errorf("cancelled before: %v", err)
-	}
-	var b strings.Builder
-	b.WriteString(`{"matches": [`)
-	for i := 0; i < 20000; i++ {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(`{"vulnerability": {"id": "CVE-2024-0001", "severity": "Low"}, "artifact": {"name": "p", "version": "1"}}`)
-	}
-	b.WriteString(`]}`)
-	ctx, cancel = context.WithCancel(context.Background())
-	defer cancel()
-	if _, err := New().Parse(ctx, &testsupport.CancelAtEOF{R: strings.NewReader(b.String()), Cancel: cancel}); !errors.Is(err, context.Canceled) {
-		t.Errorf("cancelled while decoding: %v", err)
 	}
 }

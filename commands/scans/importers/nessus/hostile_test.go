@@ -1,17 +1,11 @@
 package nessus
 
 import (
-	"bytes"
-	"context"
-	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/socplatform/soc/commands/internal/testsupport"
+	"github.com/socplatform/soc/commands/scans/importers/importertest"
 	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
-	"github.com/socplatform/soc/commands/scans/importers/internal/readguard"
 )
 
 func doc(hostProps, items string) string {
@@ -28,7 +22,7 @@ const okItem = `<ReportItem port="443" svc_name="www" protocol="tcp" severity="3
 	https://a.example/2</see_also><solution>n/a</solution><synopsis>syn</synopsis></ReportItem>`
 
 func TestHandmade(t *testing.T) {
-	rep, err := testsupport.ParseString(New(), doc(`<tag name="host-ip">10.0.0.1</tag><tag name="mac-address">00:50:56:81:01:e3
+	rep, err := importertest.ParseString(New(), doc(`<tag name="host-ip">10.0.0.1</tag><tag name="mac-address">00:50:56:81:01:e3
 00-50-56-81-01-E4
 nonsense</tag><tag name="operating-system">Linux 5
 Linux 6</tag><tag name="netbios-name">WS1</tag>`, okItem+
@@ -40,7 +34,7 @@ Linux 6</tag><tag name="netbios-name">WS1</tag>`, okItem+
 	if err != nil {
 		t.Fatal(err)
 	}
-	testsupport.CheckReport(t, rep, format, bounds)
+	check(t, rep)
 	a := rep.Assets[0]
 	if strings.Join(a.MACs, ",") != "00:50:56:81:01:E3,00:50:56:81:01:E4" || a.OS != "Linux 5; Linux 6" || a.Name != "WS1" {
 		t.Errorf("asset = %+v", a)
@@ -75,7 +69,7 @@ Linux 6</tag><tag name="netbios-name">WS1</tag>`, okItem+
 func TestFieldBounds(t *testing.T) {
 	big := strings.Repeat("é", 300<<10) // 600 KiB of two-byte runes
 	huge := strings.Repeat("x", 3<<20)
-	rep, err := testsupport.ParseString(New(), doc("", `<ReportItem port="1" protocol="tcp" severity="1" pluginID="9">`+
+	rep, err := importertest.ParseString(New(), doc("", `<ReportItem port="1" protocol="tcp" severity="1" pluginID="9">`+
 		`<plugin_output>`+big+`</plugin_output><description>`+huge+`</description></ReportItem>`))
 	if err != nil {
 		t.Fatal(err)
@@ -91,122 +85,13 @@ func TestFieldBounds(t *testing.T) {
 
 func utf8Valid(s string) bool { return strings.ToValidUTF8(s, "\uFFFD") == s }
 
-func TestHostile(t *testing.T) {
-	for name, tc := range map[string]struct{ in, msg string }{
-		"empty":                {"", "no root element"},
-		"json":                 {`{"a":1}`, "text before the root"},
-		"other root":           {`<nmaprun/>`, "not <NessusClientData_v2>"},
-		"truncated":            {doc("", okItem)[:200], "unexpected EOF"},
-		"mismatched tags":      {`<NessusClientData_v2><Report></ReportX></NessusClientData_v2>`, "malformed XML"},
-		"entity":               {`<!DOCTYPE NessusClientData_v2 [<!ENTITY x "y">]><NessusClientData_v2>&x;</NessusClientData_v2>`, "entity"},
-		"billion laughs":       {`<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;">]><NessusClientData_v2>&lol2;</NessusClientData_v2>`, "entity"},
-		"external entity":      {`<!DOCTYPE r [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><NessusClientData_v2>&xxe;</NessusClientData_v2>`, "entity"},
-		"undefined entity":     {`<NessusClientData_v2>&xxe;</NessusClientData_v2>`, "malformed XML"},
-		"invalid utf-8":        {doc("", `<ReportItem pluginID="1" severity="0"><description>a`+"\xff\xfe"+`b</description></ReportItem>`), "UTF-8"},
-		"port range":           {doc("", `<ReportItem pluginID="1" port="70000" severity="0"/>`), "port"},
-		"port junk":            {doc("", `<ReportItem pluginID="1" port="-1" severity="0"/>`), "port"},
-		"severity range":       {doc("", `<ReportItem pluginID="1" port="1" severity="5"/>`), "severity"},
-		"severity overflow":    {doc("", `<ReportItem pluginID="1" port="1" severity="99999999999999999999999"/>`), "severity"},
-		"score overflow":       {doc("", `<ReportItem pluginID="1" severity="1"><cvss3_base_score>1e400</cvss3_base_score></ReportItem>`), "cvss3_base_score"},
-		"score NaN":            {doc("", `<ReportItem pluginID="1" severity="1"><cvss_base_score>NaN</cvss_base_score></ReportItem>`), "cvss_base_score"},
-		"score 11":             {doc("", `<ReportItem pluginID="1" severity="1"><cvss4_base_score>11</cvss4_base_score></ReportItem>`), "cvss4_base_score"},
-		"no pluginID":          {doc("", `<ReportItem port="1" severity="1"/>`), "pluginID"},
-		"no host name":         {`<NessusClientData_v2><Report><ReportHost/></Report></NessusClientData_v2>`, "name"},
-		"second root":          {`<NessusClientData_v2/><NessusClientData_v2/>`, "second root"},
-		"unsupported encoding": {`<?xml version="1.0" encoding="EBCDIC"?><NessusClientData_v2/>`, "encoding"},
-	} {
-		t.Run(name, func(t *testing.T) {
-			rep, err := testsupport.ParseString(New(), tc.in)
-			if err == nil {
-				t.Fatalf("no error; report %+v", rep)
-			}
-			testsupport.WantParseError(t, err, format, tc.msg)
-		})
-	}
-}
-
 func TestLatin1(t *testing.T) {
 	in := "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>" + doc("", `<ReportItem pluginID="1" port="1" severity="1"><description>caf`+"\xe9"+`</description></ReportItem>`)[len(`<?xml version="1.0" ?>`):]
-	rep, err := testsupport.ParseString(New(), in)
+	rep, err := importertest.ParseString(New(), in)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if rep.Findings[0].Description != "café" {
 		t.Errorf("description = %q", rep.Findings[0].Description)
-	}
-}
-
-func TestTruncatedTestdata(t *testing.T) {
-	td := testsupport.SharedTestdata(t)
-	files, _ := filepath.Glob(filepath.Join(td, format, "*"))
-	for _, file := range files {
-		data, err := os.ReadFile(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, frac := range []float64{0.01, 0.33, 0.5, 0.9, 0.9999} {
-			cut := data[:int(float64(len(data))*frac)]
-			_, err := New().Parse(context.Background(), bytes.NewReader(cut))
-			if err == nil {
-				t.Errorf("%s cut at %d bytes: no error", filepath.Base(file), len(cut))
-				continue
-			}
-			testsupport.WantParseError(t, err, format, "")
-		}
-	}
-}
-
-// TestDeepNesting feeds 50 MB of "<a>" after the root: refused at depth 256, having read and
-// allocated little.
-func TestDeepNesting(t *testing.T) {
-	for name, prefix := range map[string]string{"under root": "<NessusClientData_v2>", "bare": ""} {
-		t.Run(name, func(t *testing.T) {
-			var err error
-			alloc := testsupport.Allocated(func() {
-				_, err = New().Parse(context.Background(), &testsupport.PatternReader{Prefix: []byte(prefix), Pattern: []byte("<a>"), N: 50 << 20})
-			})
-			pe := testsupport.WantParseError(t, err, format, "")
-			t.Logf("%v; allocated %.1f MiB", pe, float64(alloc)/(1<<20))
-			if alloc > 16<<20 {
-				t.Errorf("allocated %d bytes for a refused input", alloc)
-			}
-		})
-	}
-}
-
-// TestHugeText feeds a 50 MB text node: refused once a single token passes 16 MiB.
-func TestHugeText(t *testing.T) {
-	var err error
-	alloc := testsupport.Allocated(func() {
-		_, err = New().Parse(context.Background(), &testsupport.PatternReader{
-			Prefix:  []byte(`<NessusClientData_v2><Report><ReportHost name="h"><ReportItem pluginID="1"><plugin_output>`),
-			Pattern: []byte("0123456789abcdef"), N: 50 << 20,
-			Suffix: []byte(`</plugin_output></ReportItem></ReportHost></Report></NessusClientData_v2>`),
-		})
-	})
-	pe := testsupport.WantParseError(t, err, format, "without a '<'")
-	t.Logf("%v; allocated %.1f MiB", pe, float64(alloc)/(1<<20))
-	if pe.Offset < readguard.MaxTokenBytes || pe.Offset > readguard.MaxTokenBytes+1024 {
-		t.Errorf("offset %d, want about %d", pe.Offset, readguard.MaxTokenBytes)
-	}
-	if alloc > 160<<20 {
-		t.Errorf("allocated %d bytes", alloc)
-	}
-}
-
-func TestCancel(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if _, err := New().Parse(ctx, strings.NewReader(doc("", okItem))); !errors.Is(err, context.Canceled) {
-		t.Errorf("pre-cancelled: err = %v", err)
-	}
-	// Cancelled mid-stream: an endless stream of items stops.
-	ctx, cancel = context.WithCancel(context.Background())
-	r := &testsupport.PatternReader{Prefix: []byte(`<NessusClientData_v2><Report><ReportHost name="h">`), Pattern: []byte(`<ReportItem pluginID="1" severity="0"/>`), N: 1 << 40}
-	done := make(chan error, 1)
-	go func() { _, err := New().Parse(ctx, r); done <- err }()
-	cancel()
-	if err := <-done; !errors.Is(err, context.Canceled) {
-		t.Errorf("mid-stream: err = %v", err)
 	}
 }

@@ -442,15 +442,8 @@ func textInto(s *xmlscan.Scanner, dst *string, max int) error {
 }
 
 func fromRiskFactor(rf string) importers.Severity {
-	switch strings.ToLower(strings.TrimSpace(rf)) {
-	case "critical":
-		return importers.Critical
-	case "high":
-		return importers.High
-	case "medium":
-		return importers.Medium
-	case "low":
-		return importers.Low
+	if s, ok := parseutil.SeverityWord(strings.ToLower(strings.TrimSpace(rf))); ok {
+		return s
 	}
 	return importers.Info
 }

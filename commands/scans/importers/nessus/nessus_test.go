@@ -1,19 +1,14 @@
 package nessus
 
 import (
-	"encoding/json"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 
-	"github.com/socplatform/soc/commands/internal/testsupport"
 	"github.com/socplatform/soc/commands/scans/importers"
-	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
+	"github.com/socplatform/soc/commands/scans/importers/importertest"
 )
-
-// bounds are the parser limits checked by testsupport.CheckReport.
-var bounds = testsupport.Bounds{MaxEvidence: parseutil.MaxEvidence, MaxField: parseutil.MaxField}
 
 // Expected counts, computed with xmllint independently of this parser (FILE is the report):
 //
@@ -35,16 +30,11 @@ var testdataCounts = []struct {
 	{"pytenable_example.nessus", 1, 230, 230, map[importers.Severity]int{"info": 135, "low": 2, "medium": 9, "high": 77, "critical": 7}},
 }
 
-func TestTestdataCounts(t *testing.T) {
-	td := testsupport.SharedTestdata(t)
-	files, _ := filepath.Glob(filepath.Join(td, format, "*"))
-	if len(files) != len(testdataCounts) {
-		t.Errorf("%d files under testdata/%s, the table knows %d: add the new ones", len(files), format, len(testdataCounts))
-	}
+// goldenCounts are the suite's expectations of each testdata file, from testdataCounts.
+func goldenCounts() map[string]func(*testing.T, *importers.Report) {
+	m := map[string]func(*testing.T, *importers.Report){}
 	for _, tc := range testdataCounts {
-		t.Run(tc.file, func(t *testing.T) {
-			rep := testsupport.ParseFile(t, New(), filepath.Join(td, format, tc.file))
-			testsupport.CheckReport(t, rep, format, bounds)
+		m[tc.file] = func(t *testing.T, rep *importers.Report) {
 			if len(rep.Assets) != tc.assets {
 				t.Errorf("assets = %d, want %d", len(rep.Assets), tc.assets)
 			}
@@ -63,8 +53,9 @@ func TestTestdataCounts(t *testing.T) {
 			if rep.ScannerName != "Nessus" || rep.ScannerVersion == "" || rep.StartedAt.IsZero() || rep.FinishedAt.Before(rep.StartedAt) {
 				t.Errorf("scanner %q %q, times %v..%v", rep.ScannerName, rep.ScannerVersion, rep.StartedAt, rep.FinishedAt)
 			}
-		})
+		}
 	}
+	return m
 }
 
 func find(rep *importers.Report, rule string, port int) *importers.Finding {
@@ -77,10 +68,10 @@ func find(rep *importers.Report, rule string, port int) *importers.Finding {
 }
 
 func TestKnownFields(t *testing.T) {
-	td := testsupport.SharedTestdata(t)
+	td := importertest.Testdata(t)
 
 	t.Run("dd_basic_network_cvssv3", func(t *testing.T) {
-		rep := testsupport.ParseFile(t, New(), filepath.Join(td, format, "dd_basic_network_cvssv3.nessus"))
+		rep := importertest.ParseFile(t, New(), filepath.Join(td, format, "dd_basic_network_cvssv3.nessus"))
 		a := rep.Assets[0]
 		if a.Key != "host:testphp.vulnweb.com" || a.Kind != importers.Host || a.Name != "testphp.vulnweb.com" ||
 			strings.Join(a.IPs, ",") != "44.228.249.3" || a.OS != "Linux Kernel 2.6" ||
@@ -125,7 +116,7 @@ func TestKnownFields(t *testing.T) {
 	})
 
 	t.Run("dd_internal_network_7hosts", func(t *testing.T) {
-		rep := testsupport.ParseFile(t, New(), filepath.Join(td, format, "dd_internal_network_7hosts.nessus"))
+		rep := importertest.ParseFile(t, New(), filepath.Join(td, format, "dd_internal_network_7hosts.nessus"))
 		a := rep.Assets[0]
 		// HostProperties of qa3app09: host-ip 10.31.112.29, mac-address 00:50:56:81:01:e3, netbios-name QA3APP09.
 		if a.Key != "host:qa3app09" || strings.Join(a.IPs, ",") != "10.31.112.29" || strings.Join(a.MACs, ",") != "00:50:56:81:01:E3" ||
@@ -151,7 +142,7 @@ func TestKnownFields(t *testing.T) {
 	})
 
 	t.Run("pytenable_example", func(t *testing.T) {
-		rep := testsupport.ParseFile(t, New(), filepath.Join(td, format, "pytenable_example.nessus"))
+		rep := importertest.ParseFile(t, New(), filepath.Join(td, format, "pytenable_example.nessus"))
 		a := rep.Assets[0]
 		if a.Name != "adam.ad.demo.io" || strings.Join(a.MACs, ",") != "00:50:56:A6:60:BC" || a.OS != "Microsoft Windows 10 Pro" {
 			t.Errorf("asset = %+v", a)
@@ -183,54 +174,4 @@ func contains(list []string, v string) bool {
 		}
 	}
 	return false
-}
-
-func TestDeterministic(t *testing.T) {
-	td := testsupport.SharedTestdata(t)
-	files, _ := filepath.Glob(filepath.Join(td, format, "*"))
-	for _, file := range files {
-		a, _ := json.Marshal(testsupport.ParseFile(t, New(), file))
-		b, _ := json.Marshal(testsupport.ParseFile(t, New(), file))
-		if string(a) != string(b) {
-			t.Errorf("%s: two parses differ", filepath.Base(file))
-		}
-	}
-}
-
-// TestDetectCrossFormat runs Detect over every file of every scanner format in the shared
-// testdata: the parser must claim its own files and no other.
-func TestDetectCrossFormat(t *testing.T) {
-	p := New()
-	for dir, files := range testsupport.AllTestdataFiles(t) {
-		for _, file := range files {
-			if got, want := p.Detect(testsupport.Head(t, file)), dir == format; got != want {
-				t.Errorf("Detect(%s/%s) = %v, want %v", dir, filepath.Base(file), got, want)
-			}
-		}
-	}
-}
-
-func TestDetectHandmade(t *testing.T) {
-	for in, want := range map[string]bool{
-		`<?xml version="1.0" ?><NessusClientData_v2><Policy>`:      true,
-		"\xEF\xBB\xBF\n<!-- x -->\n<NessusClientData_v2>":          true,
-		`<NessusClientData_v2`:                                     false, // cut inside the tag
-		`<NessusClientData>`:                                       false, // v1
-		`{"NessusClientData_v2": 1}`:                               false,
-		`<nmaprun scanner="nmap"><NessusClientData_v2/></nmaprun>`: false,
-		`text <NessusClientData_v2>`:                               false,
-		``:                                                         false,
-		`<!DOCTYPE x [<!ENTITY a "b">]><NessusClientData_v2>&a;</NessusClientData_v2>`: true,
-	} {
-		if got := New().Detect([]byte(in)); got != want {
-			t.Errorf("Detect(%q) = %v, want %v", in, got, want)
-		}
-	}
-}
-
-func TestFormat(t *testing.T) {
-	var p importers.Parser = New()
-	if p.Format() != "nessus" {
-		t.Errorf("Format() = %q", p.Format())
-	}
 }

@@ -1,56 +1,13 @@
 package nmap
 
 import (
-	"bytes"
-	"context"
-	"errors"
-	"io"
-	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
-	"github.com/socplatform/soc/commands/internal/testsupport"
 	"github.com/socplatform/soc/commands/scans/importers"
+	"github.com/socplatform/soc/commands/scans/importers/importertest"
 )
-
-var reHex64 = regexp.MustCompile(`^[0-9a-f]{64}$`)
-
-// checkInvariants holds for every report a parser returns.
-func checkInvariants(t testing.TB, rep *importers.Report) {
-	t.Helper()
-	if rep.Format != formatName {
-		t.Errorf("Format = %q", rep.Format)
-	}
-	keys := map[string]bool{}
-	for _, a := range rep.Assets {
-		if a.Key == "" || keys[a.Key] || a.Kind != importers.Host {
-			t.Errorf("asset %q: key empty or repeated, or kind %q", a.Key, a.Kind)
-		}
-		keys[a.Key] = true
-		for _, m := range a.MACs {
-			if m != strings.ToUpper(m) {
-				t.Errorf("MAC %q not upper-case", m)
-			}
-		}
-	}
-	seen := map[string]bool{}
-	for i, f := range rep.Findings {
-		if !keys[f.AssetKey] {
-			t.Errorf("finding %d: asset key %q not among the assets", i, f.AssetKey)
-		}
-		if !reHex64.MatchString(f.Fingerprint) || seen[f.Fingerprint] {
-			t.Errorf("finding %d: fingerprint %q is not sha256 hex or repeated", i, f.Fingerprint)
-		}
-		seen[f.Fingerprint] = true
-		switch f.Severity {
-		case importers.Critical, importers.High, importers.Medium, importers.Low, importers.Info:
-		default:
-			t.Errorf("finding %d: severity %q", i, f.Severity)
-		}
-	}
-}
 
 // Expected counts were computed independently of the parser with xmllint over the shared test
 // data:
@@ -76,12 +33,11 @@ var testdataFiles = []struct {
 	{"nmap_sV_vulners_1host_25ports.xml", 1, 1, 25, 8, 0, 0, 0, 7, 1, 8},
 }
 
-func TestParseTestdata(t *testing.T) {
-	td := filepath.Join(testsupport.SharedTestdata(t), "nmap")
+// goldenCounts are the suite's expectations of each testdata file, from testdataFiles.
+func goldenCounts() map[string]func(*testing.T, *importers.Report) {
+	m := map[string]func(*testing.T, *importers.Report){}
 	for _, tc := range testdataFiles {
-		t.Run(tc.file, func(t *testing.T) {
-			rep := testsupport.ParseFile(t, New(), filepath.Join(td, tc.file))
-			checkInvariants(t, rep)
+		m[tc.file] = func(t *testing.T, rep *importers.Report) {
 			if len(rep.Assets) != tc.hosts {
 				t.Errorf("assets = %d, want %d (of %d hosts)", len(rep.Assets), tc.hosts, tc.allHosts)
 			}
@@ -115,8 +71,9 @@ func TestParseTestdata(t *testing.T) {
 			if rep.ScannerName != "nmap" || rep.ScannerVersion == "" || rep.StartedAt.IsZero() || rep.FinishedAt.Before(rep.StartedAt) {
 				t.Errorf("scanner %q %q %v %v", rep.ScannerName, rep.ScannerVersion, rep.StartedAt, rep.FinishedAt)
 			}
-		})
+		}
 	}
+	return m
 }
 
 func asset(rep *importers.Report, key string) *importers.Asset {
@@ -129,7 +86,7 @@ func asset(rep *importers.Report, key string) *importers.Asset {
 }
 
 func TestFieldsSubnet(t *testing.T) {
-	rep := testsupport.ParseFile(t, New(), filepath.Join(testsupport.SharedTestdata(t), "nmap", "nmap_A_subnet_256hosts.xml"))
+	rep := importertest.ParseFile(t, New(), filepath.Join(importertest.Testdata(t), "nmap", "nmap_A_subnet_256hosts.xml"))
 	// xmllint --xpath '/nmaprun/host[address/@addr="192.168.1.1"]/address/@addr | …/os/osmatch/@name'
 	a := asset(rep, "ip:192.168.1.1")
 	if a == nil {
@@ -152,7 +109,7 @@ func TestFieldsSubnet(t *testing.T) {
 }
 
 func TestFieldsHostnames(t *testing.T) {
-	rep := testsupport.ParseFile(t, New(), filepath.Join(testsupport.SharedTestdata(t), "nmap", "nmap_Pn_2hosts_multihostname.xml"))
+	rep := importertest.ParseFile(t, New(), filepath.Join(importertest.Testdata(t), "nmap", "nmap_Pn_2hosts_multihostname.xml"))
 	a := asset(rep, "ip:172.217.18.238")
 	if a == nil || strings.Join(a.Hostnames, ",") != "google.com,par10s10-in-f238.1e100.net,lalala" || a.Name != "google.com" {
 		t.Errorf("asset = %+v", a)
@@ -160,7 +117,7 @@ func TestFieldsHostnames(t *testing.T) {
 }
 
 func TestFieldsVulners(t *testing.T) {
-	rep := testsupport.ParseFile(t, New(), filepath.Join(testsupport.SharedTestdata(t), "nmap", "nmap_sV_vulners_1host_25ports.xml"))
+	rep := importertest.ParseFile(t, New(), filepath.Join(importertest.Testdata(t), "nmap", "nmap_sV_vulners_1host_25ports.xml"))
 	a := asset(rep, "ip:10.250.195.71")
 	if a == nil {
 		t.Fatal("no asset")
@@ -197,7 +154,7 @@ func TestFieldsVulners(t *testing.T) {
 }
 
 func TestFieldsVulnsLibrary(t *testing.T) {
-	rep := testsupport.ParseFile(t, New(), filepath.Join(testsupport.SharedTestdata(t), "nmap", "nmap_sV_O_scripts_dionaea.xml"))
+	rep := importertest.ParseFile(t, New(), filepath.Join(importertest.Testdata(t), "nmap", "nmap_sV_O_scripts_dionaea.xml"))
 	var ms17, dp *importers.Finding
 	for i := range rep.Findings {
 		switch rep.Findings[i].RuleID {
@@ -217,19 +174,6 @@ func TestFieldsVulnsLibrary(t *testing.T) {
 	}
 	if dp.Severity != importers.Critical || len(dp.CVSS) != 1 || dp.CVSS[0].Vector != "AV:N/AC:L/Au:N/C:C/I:C/A:C" || dp.CVSS[0].Version != "2.0" {
 		t.Errorf("double pulsar = %+v", dp)
-	}
-}
-
-func TestDeterminism(t *testing.T) {
-	td := filepath.Join(testsupport.SharedTestdata(t), "nmap")
-	for _, tc := range testdataFiles {
-		a := testsupport.ParseFile(t, New(), filepath.Join(td, tc.file))
-		b := testsupport.ParseFile(t, New(), filepath.Join(td, tc.file))
-		for i := range a.Findings {
-			if a.Findings[i].Fingerprint != b.Findings[i].Fingerprint {
-				t.Errorf("%s: finding %d fingerprint differs between two parses", tc.file, i)
-			}
-		}
 	}
 }
 
@@ -254,11 +198,11 @@ const small = `<?xml version="1.0" encoding="UTF-8"?>
 </nmaprun>`
 
 func TestTextOutputAndMerging(t *testing.T) {
-	rep, err := testsupport.ParseString(New(), small)
+	rep, err := importertest.ParseString(New(), small)
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkInvariants(t, rep)
+	check(t, rep)
 	if len(rep.Assets) != 1 {
 		t.Fatalf("assets = %+v, want the two 10.0.0.1 hosts merged", rep.Assets)
 	}
@@ -286,11 +230,11 @@ func TestTextOutputAndMerging(t *testing.T) {
 }
 
 func TestFingerprintAcrossHosts(t *testing.T) {
-	one, err := testsupport.ParseString(New(), small)
+	one, err := importertest.ParseString(New(), small)
 	if err != nil {
 		t.Fatal(err)
 	}
-	two, err := testsupport.ParseString(New(), strings.ReplaceAll(small, "10.0.0.1", "10.0.0.9"))
+	two, err := importertest.ParseString(New(), strings.ReplaceAll(small, "10.0.0.1", "10.0.0.9"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -299,181 +243,12 @@ func TestFingerprintAcrossHosts(t *testing.T) {
 	}
 }
 
-func TestDetectAcrossFormats(t *testing.T) {
-	td := testsupport.SharedTestdata(t)
-	p := New()
-	claimed := 0
-	for _, format := range []string{"nmap", "trivy", "grype", "sarif", "nessus", "openvas", "zap", "cyclonedx"} {
-		files, err := filepath.Glob(filepath.Join(td, format, "*"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(files) == 0 {
-			t.Errorf("no %s test data", format)
-		}
-		for _, path := range files {
-			head := readHead(t, path)
-			if got, want := p.Detect(head), format == formatName; got != want {
-				t.Errorf("Detect(%s/%s) = %v, want %v", format, filepath.Base(path), got, want)
-			}
-			if format == formatName {
-				claimed++
-			}
-		}
-	}
-	if claimed != len(testdataFiles) {
-		t.Errorf("%d nmap files, want %d", claimed, len(testdataFiles))
-	}
-}
-
-func readHead(t testing.TB, path string) []byte {
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	head := make([]byte, 64<<10)
-	n, err := io.ReadFull(f, head)
-	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
-		t.Fatal(err)
-	}
-	return head[:n]
-}
-
-func TestDetectSmall(t *testing.T) {
-	p := New()
-	for _, tc := range []struct {
-		in   string
-		want bool
-	}{
-		{`<nmaprun scanner="nmap">`, true},
-		{"\xEF\xBB\xBF\n<?xml version=\"1.0\"?>\n<!DOCTYPE nmaprun>\n<!-- c -->\n<nmaprun", true},
-		{`<?xml version="1.0"?><NessusClientData_v2>`, false},
-		{`<?xml version="1.0"?><report id="x"><nmaprun/></report>`, false},
-		{`{"nmaprun": 1}`, false},
-		{`text <nmaprun>`, false},
-		{`<nmaprunner>`, false},
-		{"<!-- c --><nmaprun", true},
-		{``, false},
-	} {
-		if got := p.Detect([]byte(tc.in)); got != tc.want {
-			t.Errorf("Detect(%.40q) = %v, want %v", tc.in, got, tc.want)
-		}
-	}
-}
-
-func TestHostileInput(t *testing.T) {
-	const head = "<?xml version=\"1.0\"?>\n<nmaprun>\n"
-	cases := []struct {
-		name, in, msg string
-		line          int
-	}{
-		{"empty", ``, "no <nmaprun>", 1},
-		{"other root", "<?xml version=\"1.0\"?>\n<report/>", "not an Nmap", 2},
-		{"truncated", head + "<host><status state=\"up\"/>", "unexpected EOF", 3},
-		{"mismatched", head + "<host></hosts>", "element <host> closed by </hosts>", 3},
-		{"invalid UTF-8", head + "<host><hostnames><hostname name=\"\xff\"/></hostnames></host></nmaprun>", "UTF-8", 3},
-		{"port out of range", head + "<host><ports>\n<port protocol=\"tcp\" portid=\"70000\"/></ports></host></nmaprun>", "portid", 4},
-		{"port not a number", head + "<host><ports>\n<port protocol=\"tcp\" portid=\"1e3\"/></ports></host></nmaprun>", "portid", 4},
-		{"accuracy", head + "<host><os>\n<osmatch name=\"x\" accuracy=\"101\"/></os></host></nmaprun>", "accuracy", 4},
-		{"start", "<nmaprun start=\"99999999999999999999999\">", "start", 1},
-		{"vulners score", head + "<host><ports><port protocol=\"tcp\" portid=\"1\"><script id=\"vulners\"><table key=\"c\"><table><elem key=\"id\">CVE-2020-1234</elem><elem key=\"cvss\">11.5</elem></table></table></script></port></ports></host>\n</nmaprun>", "[0, 10]", 3},
-		{"entity declaration", "<?xml version=\"1.0\"?>\n<!DOCTYPE nmaprun [\n<!ENTITY a \"aaaaaaaaaa\">\n<!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;\">\n]>\n<nmaprun>&b;</nmaprun>", "entity", 5},
-		{"external entity", "<?xml version=\"1.0\"?>\n<!DOCTYPE nmaprun [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]>\n<nmaprun><host><hostnames><hostname name=\"&xxe;\"/></hostnames></host></nmaprun>", "entity", 2},
-		{"undefined entity", head + "<host><hostnames><hostname name=\"&xxe;\"/></hostnames></host></nmaprun>", "entity", 3},
-		{"encoding", "<?xml version=\"1.0\" encoding=\"EBCDIC\"?><nmaprun/>", "EBCDIC", 1},
-		{"second root", "<nmaprun></nmaprun>\n<nmaprun>", "after </nmaprun>", 2},
-		{"text after root", "<nmaprun></nmaprun>\nxx", "outside the root", 2},
-	}
-	for _, tc := range cases {
-		_, err := testsupport.ParseString(New(), tc.in)
-		pe := testsupport.PositionedParseError(t, formatName, tc.name, err)
-		t.Logf("%s: %v", tc.name, pe)
-		if !strings.Contains(pe.Msg, tc.msg) || pe.Line != tc.line {
-			t.Errorf("%s: %v, want line %d and %q", tc.name, pe, tc.line, tc.msg)
-		}
-	}
-}
-
 func TestLatin1(t *testing.T) {
-	rep, err := testsupport.ParseString(New(), "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><nmaprun><host><address addr=\"10.0.0.1\" addrtype=\"ipv4\"/><os><osmatch name=\"caf\xe9\" accuracy=\"90\"/></os></host></nmaprun>")
+	rep, err := importertest.ParseString(New(), "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><nmaprun><host><address addr=\"10.0.0.1\" addrtype=\"ipv4\"/><os><osmatch name=\"caf\xe9\" accuracy=\"90\"/></os></host></nmaprun>")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if rep.Assets[0].OS != "café" {
 		t.Errorf("OS %q", rep.Assets[0].OS)
-	}
-}
-
-// TestDeepNesting feeds 50 MB of "<a><a><a>…", at the top and inside a host (where DecodeElement
-// reads): the parser must stop at the depth limit after reading little, with a positioned error.
-func TestDeepNesting(t *testing.T) {
-	for _, prefix := range []string{"<nmaprun>", "<nmaprun><host><ports><port portid=\"1\"><script id=\"x\">"} {
-		rr := &testsupport.RepeatReader{Pattern: "<a>"}
-		in := io.MultiReader(strings.NewReader(prefix), io.LimitReader(rr, 50<<20))
-		_, err := New().Parse(context.Background(), in)
-		pe := testsupport.PositionedParseError(t, formatName, "deep", err)
-		if !strings.Contains(pe.Msg, "nested deeper") || pe.Offset > 1000 {
-			t.Errorf("deep: %v", pe)
-		}
-		if rr.N > 1<<20 {
-			t.Errorf("deep: read %d bytes before refusing", rr.N)
-		}
-	}
-}
-
-func TestSizeLimit(t *testing.T) {
-	p := &Parser{MaxBytes: 1000}
-	_, err := p.Parse(context.Background(), strings.NewReader(`<nmaprun args="`+strings.Repeat("a", 200000)+`"/>`))
-	var pe *importers.ParseError
-	if !errors.As(err, &pe) || !strings.Contains(pe.Msg, "limit") {
-		t.Errorf("err = %v", err)
-	}
-}
-
-func TestTruncatedTestdata(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join(testsupport.SharedTestdata(t), "nmap", "nmap_Pn_2hosts_multihostname.xml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	trimmed := bytes.TrimRight(data, " \n\r\t")
-	for cut := 0; cut < len(trimmed); cut += 97 {
-		_, err := New().Parse(context.Background(), bytes.NewReader(trimmed[:cut]))
-		testsupport.PositionedParseError(t, formatName, "cut", err)
-	}
-}
-
-// cancelAfter cancels its context after n bytes have been read.
-type cancelAfter struct {
-	r      io.Reader
-	n      int
-	cancel context.CancelFunc
-}
-
-func (c *cancelAfter) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n -= n
-	if c.n <= 0 {
-		c.cancel()
-	}
-	return n, err
-}
-
-func TestContextCancellation(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if _, err := New().Parse(ctx, strings.NewReader(small)); !errors.Is(err, context.Canceled) {
-		t.Errorf("cancelled before: %v", err)
-	}
-	var b strings.Builder
-	b.WriteString("<nmaprun>")
-	for i := 0; i < 20000; i++ {
-		b.WriteString(`<host><status state="up"/><address addr="10.0.0.1" addrtype="ipv4"/></host>`)
-	}
-	b.WriteString("</nmaprun>")
-	ctx, cancel = context.WithCancel(context.Background())
-	defer cancel()
-	if _, err := New().Parse(ctx, &cancelAfter{r: strings.NewReader(b.String()), n: 100000, cancel: cancel}); !errors.Is(err, context.Canceled) {
-		t.Errorf("cancelled while decoding: %v", err)
 	}
 }

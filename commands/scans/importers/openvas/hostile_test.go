@@ -1,15 +1,10 @@
 package openvas
 
 import (
-	"bytes"
-	"context"
-	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/socplatform/soc/commands/internal/testsupport"
+	"github.com/socplatform/soc/commands/scans/importers/importertest"
 	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
 )
 
@@ -35,11 +30,11 @@ func TestHandmade(t *testing.T) {
 			result("10.0.0.2", "22/tcp", "1.4", "", "High", ""),
 		`<host><ip>10.0.0.1</ip><detail><name>best_os_txt</name><value>Debian 12</value></detail>`+
 			`<detail><name>MAC</name><value>00:11:22:aa:bb:cc</value></detail><detail><name>hostname</name><value>one.example</value></detail></host>`)
-	rep, err := testsupport.ParseString(New(), in)
+	rep, err := importertest.ParseString(New(), in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	testsupport.CheckReport(t, rep, format, bounds)
+	check(t, rep)
 	if len(rep.Assets) != 2 || len(rep.Findings) != 4 {
 		t.Fatalf("assets %d, findings %d", len(rep.Assets), len(rep.Findings))
 	}
@@ -74,7 +69,7 @@ func TestHandmade(t *testing.T) {
 		`<host>10.1.1.1</host><port>21/tcp</port><nvt oid="1.5"><name>Old</name><cvss_base>7.5</cvss_base><cve>CVE-2011-0001, CVE-2011-0002</cve>` +
 		`<xref>URL:http://a.example, URL:http://b.example</xref><cert><cert_ref id="CB-K15/0001" type="CERT-Bund"/></cert>` +
 		`<tags>cvss_base_vector=AV:N/AC:L/Au:N/C:P/I:P/A:P|summary=old</tags></nvt><threat>High</threat><severity>7.5</severity></result></results></report></report></get_reports_response>`
-	rep, err = testsupport.ParseString(New(), old)
+	rep, err = importertest.ParseString(New(), old)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,112 +79,14 @@ func TestHandmade(t *testing.T) {
 	}
 }
 
-func TestHostile(t *testing.T) {
-	for name, tc := range map[string]struct{ in, msg string }{
-		"empty":            {"", "no root element"},
-		"json":             {`{"a":1}`, "text before the root"},
-		"other root":       {`<OWASPZAPReport/>`, "not <report>"},
-		"truncated":        {doc(result("10.0.0.1", "1/tcp", "1", "1", "Low", ""), "")[:300], "unexpected EOF"},
-		"entity":           {`<!DOCTYPE report [<!ENTITY x "y">]><report>&x;</report>`, "entity"},
-		"billion laughs":   {`<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]><report>&lol2;</report>`, "entity"},
-		"undefined entity": {`<report>&xxe;</report>`, "malformed XML"},
-		"invalid utf-8":    {doc(result("10.0.0.1", "1/tcp", "1", "1", "Low", "\xff"), ""), "UTF-8"},
-		"port range":       {doc(result("10.0.0.1", "70000/tcp", "1", "1", "Low", ""), ""), "port"},
-		"port junk":        {doc(result("10.0.0.1", "x1/tcp", "1", "1", "Low", ""), ""), "port"},
-		"severity range":   {doc(result("10.0.0.1", "1/tcp", "1", "11", "High", ""), ""), "severity"},
-		"severity huge":    {doc(result("10.0.0.1", "1/tcp", "1", "1e400", "High", ""), ""), "severity"},
-		"severity NaN":     {doc(result("10.0.0.1", "1/tcp", "1", "NaN", "High", ""), ""), "severity"},
-		"cvss out of range": {doc(strings.Replace(result("10.0.0.1", "1/tcp", "1", "1", "Low", ""), "<cvss_base>5.0", "<cvss_base>99", 1), ""),
-			"CVSS score"},
-		"no host":     {doc(`<result><port>1/tcp</port><nvt oid="1"/></result>`, ""), "without a host"},
-		"no oid":      {doc(`<result><host>10.0.0.1</host><port>1/tcp</port><nvt/></result>`, ""), "NVT oid"},
-		"second root": {`<report/><report/>`, "second root"},
-	} {
-		t.Run(name, func(t *testing.T) {
-			rep, err := testsupport.ParseString(New(), tc.in)
-			if err == nil {
-				t.Fatalf("no error; report %+v", rep)
-			}
-			testsupport.WantParseError(t, err, format, tc.msg)
-		})
-	}
-}
-
 func TestFieldBounds(t *testing.T) {
 	big := strings.Repeat("ü", 100<<10)
-	rep, err := testsupport.ParseString(New(), doc(`<result><host>10.0.0.1</host><port>1/tcp</port><nvt oid="1"><tags>summary=`+strings.Repeat("y", 3<<20)+`</tags></nvt><description>`+big+`</description></result>`, ""))
+	rep, err := importertest.ParseString(New(), doc(`<result><host>10.0.0.1</host><port>1/tcp</port><nvt oid="1"><tags>summary=`+strings.Repeat("y", 3<<20)+`</tags></nvt><description>`+big+`</description></result>`, ""))
 	if err != nil {
 		t.Fatal(err)
 	}
 	f := rep.Findings[0]
 	if len(f.Evidence) > parseutil.MaxEvidence || !strings.HasSuffix(f.Evidence, parseutil.TruncMark) || len(f.Description) > parseutil.MaxField || !strings.HasSuffix(f.Description, parseutil.TruncMark) {
 		t.Errorf("evidence %d bytes, description %d bytes", len(f.Evidence), len(f.Description))
-	}
-}
-
-func TestTruncatedTestdata(t *testing.T) {
-	td := testsupport.SharedTestdata(t)
-	files, _ := filepath.Glob(filepath.Join(td, format, "*"))
-	for _, file := range files {
-		data, err := os.ReadFile(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, frac := range []float64{0.01, 0.33, 0.5, 0.9, 0.999} {
-			cut := data[:int(float64(len(data))*frac)]
-			if _, err := New().Parse(context.Background(), bytes.NewReader(cut)); err == nil {
-				t.Errorf("%s cut at %d bytes: no error", filepath.Base(file), len(cut))
-			} else {
-				testsupport.WantParseError(t, err, format, "")
-			}
-		}
-	}
-}
-
-func TestDeepNesting(t *testing.T) {
-	for name, prefix := range map[string]string{"under root": `<report format_id="x"><report>`, "bare": ""} {
-		t.Run(name, func(t *testing.T) {
-			var err error
-			alloc := testsupport.Allocated(func() {
-				_, err = New().Parse(context.Background(), &testsupport.PatternReader{Prefix: []byte(prefix), Pattern: []byte("<report>"), N: 50 << 20})
-			})
-			pe := testsupport.WantParseError(t, err, format, "")
-			t.Logf("%v; allocated %.1f MiB", pe, float64(alloc)/(1<<20))
-			if alloc > 16<<20 {
-				t.Errorf("allocated %d bytes for a refused input", alloc)
-			}
-		})
-	}
-}
-
-func TestHugeText(t *testing.T) {
-	var err error
-	alloc := testsupport.Allocated(func() {
-		_, err = New().Parse(context.Background(), &testsupport.PatternReader{
-			Prefix:  []byte(`<report><results><result><host>10.0.0.1</host><description>`),
-			Pattern: []byte("0123456789abcdef"), N: 50 << 20,
-			Suffix: []byte(`</description></result></results></report>`),
-		})
-	})
-	pe := testsupport.WantParseError(t, err, format, "without a '<'")
-	t.Logf("%v; allocated %.1f MiB", pe, float64(alloc)/(1<<20))
-	if alloc > 160<<20 {
-		t.Errorf("allocated %d bytes", alloc)
-	}
-}
-
-func TestCancel(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if _, err := New().Parse(ctx, strings.NewReader(doc("", ""))); !errors.Is(err, context.Canceled) {
-		t.Errorf("pre-cancelled: err = %v", err)
-	}
-	ctx, cancel = context.WithCancel(context.Background())
-	r := &testsupport.PatternReader{Prefix: []byte(`<report><results>`), Pattern: []byte(result("10.0.0.1", "1/tcp", "1", "1", "Low", "")), N: 1 << 40}
-	done := make(chan error, 1)
-	go func() { _, err := New().Parse(ctx, r); done <- err }()
-	cancel()
-	if err := <-done; !errors.Is(err, context.Canceled) {
-		t.Errorf("mid-stream: err = %v", err)
 	}
 }

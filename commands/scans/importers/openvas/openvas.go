@@ -330,7 +330,7 @@ func (b *builder) resultElem(s *xmlscan.Scanner) error {
 	threat = strings.TrimSpace(threat)
 	switch {
 	case score != nil:
-		f.Severity = fromScore(*score)
+		f.Severity = parseutil.SeverityFromScore(*score)
 		if threat != "" {
 			f.ScannerSeverity = threat + " (" + strings.TrimSpace(severity) + ")"
 		} else {
@@ -579,30 +579,9 @@ func parseNum(v string, lo, hi float64) (*float64, error) {
 	return &x, nil
 }
 
-func fromScore(x float64) importers.Severity {
-	switch {
-	case x >= 9.0:
-		return importers.Critical
-	case x >= 7.0:
-		return importers.High
-	case x >= 4.0:
-		return importers.Medium
-	case x > 0:
-		return importers.Low
-	}
-	return importers.Info
-}
-
 func fromThreat(t string) importers.Severity {
-	switch strings.ToLower(t) {
-	case "critical":
-		return importers.Critical
-	case "high":
-		return importers.High
-	case "medium":
-		return importers.Medium
-	case "low":
-		return importers.Low
+	if s, ok := parseutil.SeverityWord(strings.ToLower(t)); ok {
+		return s
 	}
 	return importers.Info
 }

@@ -1,18 +1,13 @@
 package openvas
 
 import (
-	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/socplatform/soc/commands/internal/testsupport"
 	"github.com/socplatform/soc/commands/scans/importers"
-	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
+	"github.com/socplatform/soc/commands/scans/importers/importertest"
 )
-
-// bounds are the parser limits checked by testsupport.CheckReport.
-var bounds = testsupport.Bounds{MaxEvidence: parseutil.MaxEvidence, MaxField: parseutil.MaxField}
 
 // Expected counts, computed with xmllint independently of this parser (FILE is the report):
 //
@@ -34,16 +29,11 @@ var testdataCounts = []struct {
 	{"openvas_metasploitable2_44results.xml", 1, 44, 44, map[importers.Severity]int{"critical": 8, "high": 11, "medium": 25}},
 }
 
-func TestTestdataCounts(t *testing.T) {
-	td := testsupport.SharedTestdata(t)
-	files, _ := filepath.Glob(filepath.Join(td, format, "*"))
-	if len(files) != len(testdataCounts) {
-		t.Errorf("%d files under testdata/%s, the table knows %d: add the new ones", len(files), format, len(testdataCounts))
-	}
+// goldenCounts are the suite's expectations of each testdata file, from testdataCounts.
+func goldenCounts() map[string]func(*testing.T, *importers.Report) {
+	m := map[string]func(*testing.T, *importers.Report){}
 	for _, tc := range testdataCounts {
-		t.Run(tc.file, func(t *testing.T) {
-			rep := testsupport.ParseFile(t, New(), filepath.Join(td, format, tc.file))
-			testsupport.CheckReport(t, rep, format, bounds)
+		m[tc.file] = func(t *testing.T, rep *importers.Report) {
 			if len(rep.Assets) != tc.assets {
 				t.Errorf("assets = %d, want %d", len(rep.Assets), tc.assets)
 			}
@@ -62,8 +52,9 @@ func TestTestdataCounts(t *testing.T) {
 			if rep.StartedAt.IsZero() || rep.FinishedAt.Before(rep.StartedAt) {
 				t.Errorf("times %v..%v", rep.StartedAt, rep.FinishedAt)
 			}
-		})
+		}
 	}
+	return m
 }
 
 func find(rep *importers.Report, oid string) *importers.Finding {
@@ -76,10 +67,10 @@ func find(rep *importers.Report, oid string) *importers.Finding {
 }
 
 func TestKnownFields(t *testing.T) {
-	td := testsupport.SharedTestdata(t)
+	td := importertest.Testdata(t)
 
 	t.Run("gvm22_report_detail_1result", func(t *testing.T) {
-		rep := testsupport.ParseFile(t, New(), filepath.Join(td, format, "gvm22_report_detail_1result.xml"))
+		rep := importertest.ParseFile(t, New(), filepath.Join(td, format, "gvm22_report_detail_1result.xml"))
 		a := rep.Assets[0]
 		if a.Key != "host:10.99.99.99" || a.Name != "server99" || strings.Join(a.IPs, ",") != "10.99.99.99" ||
 			strings.Join(a.Hostnames, ",") != "server99" || len(a.Services) != 1 || a.Services[0].Port != 42 {
@@ -105,7 +96,7 @@ func TestKnownFields(t *testing.T) {
 	})
 
 	t.Run("openvas_dc01_1result", func(t *testing.T) {
-		rep := testsupport.ParseFile(t, New(), filepath.Join(td, format, "openvas_dc01_1result.xml"))
+		rep := importertest.ParseFile(t, New(), filepath.Join(td, format, "openvas_dc01_1result.xml"))
 		f := rep.Findings[0]
 		if f.Location != (importers.Location{Host: "10.0.101.2", Protocol: "tcp"}) || len(f.CVEs) != 12 ||
 			f.Severity != importers.Critical || !strings.Contains(f.Evidence, "Fixed version:     117") {
@@ -114,7 +105,7 @@ func TestKnownFields(t *testing.T) {
 	})
 
 	t.Run("openvas_metasploitable2_44results", func(t *testing.T) {
-		rep := testsupport.ParseFile(t, New(), filepath.Join(td, format, "openvas_metasploitable2_44results.xml"))
+		rep := importertest.ParseFile(t, New(), filepath.Join(td, format, "openvas_metasploitable2_44results.xml"))
 		a := rep.Assets[0]
 		// host 192.168.1.1001 is anonymised (not an IP): kept as a hostname.
 		if a.Key != "host:192.168.1.1001" || len(a.IPs) != 0 || a.Name != "b6b9f466d63" || !contains(a.Hostnames, "192.168.1.1001") {
@@ -151,55 +142,4 @@ func contains(list []string, v string) bool {
 		}
 	}
 	return false
-}
-
-func TestDeterministic(t *testing.T) {
-	td := testsupport.SharedTestdata(t)
-	files, _ := filepath.Glob(filepath.Join(td, format, "*"))
-	for _, file := range files {
-		a, _ := json.Marshal(testsupport.ParseFile(t, New(), file))
-		b, _ := json.Marshal(testsupport.ParseFile(t, New(), file))
-		if string(a) != string(b) {
-			t.Errorf("%s: two parses differ", filepath.Base(file))
-		}
-	}
-}
-
-// TestDetectCrossFormat runs Detect over every file of every scanner format in the shared
-// testdata: the parser must claim its own files and no other.
-func TestDetectCrossFormat(t *testing.T) {
-	p := New()
-	for dir, files := range testsupport.AllTestdataFiles(t) {
-		for _, file := range files {
-			if got, want := p.Detect(testsupport.Head(t, file)), dir == format; got != want {
-				t.Errorf("Detect(%s/%s) = %v, want %v", dir, filepath.Base(file), got, want)
-			}
-		}
-	}
-}
-
-func TestDetectHandmade(t *testing.T) {
-	for in, want := range map[string]bool{
-		`<get_reports_response status="200"><report`:                       true,
-		`<report id="x" format_id="a994b278-1f62-11e1-96ac-406186ea4fc5">`: true,
-		`<report id="x"><gmp><version>22.4</version></gmp>`:                true,
-		`<report id="x"><omp><version>7.0</version></omp>`:                 true,
-		`<report><results><result><nvt oid="1.3.6.1.4.1.25623.1.0.1">`:     true,
-		`<report><title>Some other tool</title><results/></report>`:        false,
-		`<OWASPZAPReport version="2.10.0">`:                                false,
-		`{"report": {"results": []}}`:                                      false,
-		`<reports format_id="x">`:                                          false,
-		``:                                                                 false,
-	} {
-		if got := New().Detect([]byte(in)); got != want {
-			t.Errorf("Detect(%q) = %v, want %v", in, got, want)
-		}
-	}
-}
-
-func TestFormat(t *testing.T) {
-	var p importers.Parser = New()
-	if p.Format() != "openvas" {
-		t.Errorf("Format() = %q", p.Format())
-	}
 }

@@ -1,10 +1,6 @@
 package sarif
 
 import (
-	"bytes"
-	"context"
-	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -12,22 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/socplatform/soc/commands/internal/testsupport"
 	"github.com/socplatform/soc/commands/scans/importers"
+	"github.com/socplatform/soc/commands/scans/importers/importertest"
 )
-
-// checkInvariants holds for every report a parser returns; SARIF fingerprints are also unique.
-func checkInvariants(t testing.TB, rep *importers.Report) {
-	t.Helper()
-	testsupport.CheckReportBasic(t, rep, formatName)
-	seen := map[string]bool{}
-	for i, f := range rep.Findings {
-		if seen[f.Fingerprint] {
-			t.Errorf("finding %d: fingerprint repeated", i)
-		}
-		seen[f.Fingerprint] = true
-	}
-}
 
 // Expected counts were computed independently of the parser with jq over the shared test data:
 //
@@ -58,12 +41,11 @@ var testdataFiles = []struct {
 	{"trivy_alpine-310.sarif", 4, 4, 0, 0, 4, 0, "Trivy", "dev"},
 }
 
-func TestParseTestdata(t *testing.T) {
-	td := filepath.Join(testsupport.SharedTestdata(t), "sarif")
+// goldenCounts are the suite's expectations of each testdata file, from testdataFiles.
+func goldenCounts() map[string]func(*testing.T, *importers.Report) {
+	m := map[string]func(*testing.T, *importers.Report){}
 	for _, tc := range testdataFiles {
-		t.Run(tc.file, func(t *testing.T) {
-			rep := testsupport.ParseFile(t, New(), filepath.Join(td, tc.file))
-			checkInvariants(t, rep)
+		m[tc.file] = func(t *testing.T, rep *importers.Report) {
 			if len(rep.Findings) != tc.findings {
 				t.Errorf("findings = %d, want %d", len(rep.Findings), tc.findings)
 			}
@@ -87,8 +69,9 @@ func TestParseTestdata(t *testing.T) {
 					t.Errorf("%s findings = %d, want %d", s, sev[s], n)
 				}
 			}
-		})
+		}
 	}
+	return m
 }
 
 func findingBy(rep *importers.Report, pred func(*importers.Finding) bool) []*importers.Finding {
@@ -102,7 +85,7 @@ func findingBy(rep *importers.Report, pred func(*importers.Finding) bool) []*imp
 }
 
 func TestFieldsCodeQL(t *testing.T) {
-	rep := testsupport.ParseFile(t, New(), filepath.Join(testsupport.SharedTestdata(t), "sarif", "codeql_2.5.4_python.sarif"))
+	rep := importertest.ParseFile(t, New(), filepath.Join(importertest.Testdata(t), "sarif", "codeql_2.5.4_python.sarif"))
 	// jq '.runs[0].results[] | select(.ruleId=="py/sql-injection") | .locations[0].physicalLocation'
 	sql := findingBy(rep, func(f *importers.Finding) bool { return f.RuleID == "py/sql-injection" })
 	if len(sql) != 2 {
@@ -130,7 +113,7 @@ func TestFieldsCodeQL(t *testing.T) {
 }
 
 func TestFieldsFlawfinder(t *testing.T) {
-	rep := testsupport.ParseFile(t, New(), filepath.Join(testsupport.SharedTestdata(t), "sarif", "flawfinder_2.0.19.sarif"))
+	rep := importertest.ParseFile(t, New(), filepath.Join(importertest.Testdata(t), "sarif", "flawfinder_2.0.19.sarif"))
 	// jq '.runs[0].results[] | select(.ruleId=="FF1048")': lines 29 (kind fail, no level → rule's
 	// "error") and 75 (level warning), both with the same contextHash/v1.
 	ff := findingBy(rep, func(f *importers.Finding) bool { return f.RuleID == "FF1048" })
@@ -156,8 +139,8 @@ func TestFieldsFlawfinder(t *testing.T) {
 }
 
 func TestFieldsGitleaksRedacted(t *testing.T) {
-	path := filepath.Join(testsupport.SharedTestdata(t), "sarif", "gitleaks_7.4.0.sarif")
-	rep := testsupport.ParseFile(t, New(), path)
+	path := filepath.Join(importertest.Testdata(t), "sarif", "gitleaks_7.4.0.sarif")
+	rep := importertest.ParseFile(t, New(), path)
 	for _, f := range rep.Findings {
 		all := f.Title + f.Description + f.Evidence + strings.Join(f.References, " ")
 		if strings.Contains(all, "AKIAIOSFODNN7EXAMPLE") || strings.Contains(all, "PRIVATE KEY") {
@@ -175,7 +158,7 @@ func TestFieldsGitleaksRedacted(t *testing.T) {
 }
 
 func TestFieldsTrivySARIF(t *testing.T) {
-	rep := testsupport.ParseFile(t, New(), filepath.Join(testsupport.SharedTestdata(t), "sarif", "trivy_alpine-310.sarif"))
+	rep := importertest.ParseFile(t, New(), filepath.Join(importertest.Testdata(t), "sarif", "trivy_alpine-310.sarif"))
 	fs := findingBy(rep, func(f *importers.Finding) bool { return f.RuleID == "CVE-2019-1549" })
 	if len(fs) != 2 {
 		t.Fatalf("CVE-2019-1549: %d findings (libcrypto1.1 and libssl1.1)", len(fs))
@@ -192,19 +175,6 @@ func TestFieldsTrivySARIF(t *testing.T) {
 	}
 }
 
-func TestDeterminism(t *testing.T) {
-	td := filepath.Join(testsupport.SharedTestdata(t), "sarif")
-	for _, tc := range testdataFiles {
-		a := testsupport.ParseFile(t, New(), filepath.Join(td, tc.file))
-		b := testsupport.ParseFile(t, New(), filepath.Join(td, tc.file))
-		for i := range a.Findings {
-			if a.Findings[i].Fingerprint != b.Findings[i].Fingerprint {
-				t.Errorf("%s: finding %d fingerprint differs between two parses", tc.file, i)
-			}
-		}
-	}
-}
-
 // shift adds n to every startLine of a SARIF log.
 func shift(doc string, n int) string {
 	re := regexp.MustCompile(`"startLine"\s*:\s*(\d+)`)
@@ -216,11 +186,11 @@ func shift(doc string, n int) string {
 
 func fingerprints(t *testing.T, doc string) []string {
 	t.Helper()
-	rep, err := testsupport.ParseString(New(), doc)
+	rep, err := importertest.ParseString(New(), doc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkInvariants(t, rep)
+	check(t, rep)
 	var out []string
 	for _, f := range rep.Findings {
 		out = append(out, f.Fingerprint)
@@ -229,7 +199,7 @@ func fingerprints(t *testing.T, doc string) []string {
 }
 
 func TestFingerprintLineDrift(t *testing.T) {
-	td := filepath.Join(testsupport.SharedTestdata(t), "sarif")
+	td := filepath.Join(importertest.Testdata(t), "sarif")
 	for _, tc := range testdataFiles {
 		data, err := os.ReadFile(filepath.Join(td, tc.file))
 		if err != nil {
@@ -278,11 +248,11 @@ func TestRulesAssetsAndLevels(t *testing.T) {
 	{"tool":{"driver":{"name":"semgrep"}},"versionControlProvenance":[{"repositoryUri":"https://github.com/o/r"}],
 	 "results":[{"ruleId":"X6","level":"error","message":{"text":"e"},"properties":{"security-severity":3.5}}]},
 	{"tool":{"driver":{"name":"other"}},"results":[{"ruleId":"X6","level":"error","message":{"text":"e"}}]}]}`
-	rep, err := testsupport.ParseString(New(), doc)
+	rep, err := importertest.ParseString(New(), doc)
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkInvariants(t, rep)
+	check(t, rep)
 	if len(rep.Assets) != 2 || rep.Assets[0].RepoURL != "https://github.com/o/r" || rep.Assets[1].Key != "sarif:other" {
 		t.Errorf("assets = %+v", rep.Assets)
 	}
@@ -309,156 +279,5 @@ func TestRulesAssetsAndLevels(t *testing.T) {
 	}
 	if rep.Findings[3].Fingerprint == rep.Findings[4].Fingerprint {
 		t.Error("same result on two assets: same fingerprint")
-	}
-}
-
-func TestDetectAcrossFormats(t *testing.T) {
-	td := testsupport.SharedTestdata(t)
-	p := New()
-	claimed := 0
-	for _, format := range []string{"nmap", "trivy", "grype", "sarif", "nessus", "openvas", "zap", "cyclonedx"} {
-		files, err := filepath.Glob(filepath.Join(td, format, "*"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(files) == 0 {
-			t.Errorf("no %s test data", format)
-		}
-		for _, path := range files {
-			head := readHead(t, path)
-			if got, want := p.Detect(head), format == formatName; got != want {
-				t.Errorf("Detect(%s/%s) = %v, want %v", format, filepath.Base(path), got, want)
-			}
-			if format == formatName {
-				claimed++
-			}
-		}
-	}
-	if claimed != len(testdataFiles) {
-		t.Errorf("%d sarif files, want %d", claimed, len(testdataFiles))
-	}
-}
-
-func readHead(t testing.TB, path string) []byte {
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	head := make([]byte, 64<<10)
-	n, err := io.ReadFull(f, head)
-	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
-		t.Fatal(err)
-	}
-	return head[:n]
-}
-
-func TestDetectSmall(t *testing.T) {
-	p := New()
-	for _, tc := range []struct {
-		in   string
-		want bool
-	}{
-		{`{"version": "2.1.0", "runs": []}`, true},
-		{`{"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "runs": [`, true},
-		{`{"runs": [{"tool": {"driver": {"name": "x", "rules": [`, true},
-		{`{"runs": [{"results": []}]}`, false},
-		{`{"version": "2.1.0", "runs": 5}`, false},
-		{`{"SchemaVersion": 2, "ArtifactName": "x"}`, false},
-		{`{"bomFormat": "CycloneDX", "specVersion": "1.5"}`, false},
-		{`[]`, false},
-	} {
-		if got := p.Detect([]byte(tc.in)); got != tc.want {
-			t.Errorf("Detect(%.40q) = %v, want %v", tc.in, got, tc.want)
-		}
-	}
-}
-
-func TestHostileInput(t *testing.T) {
-	cases := []struct {
-		name, in, msg string
-		line          int
-	}{
-		{"empty", ``, "end of input", 1},
-		{"not an object", `42`, "expected an object", 1},
-		{"no runs", `{"version": "2.1.0"}`, "no runs", 1},
-		{"version 1", "{\n\"version\": \"1.0.0\", \"runs\": []}", "not supported", 2},
-		{"runs not an array", `{"runs": {}}`, "expected an array", 1},
-		{"truncated", "{\"runs\": [{\"results\": [\n{\"ruleId\": \"x\", \"message\": {\"text\": \"abc", "end of input", 2},
-		{"syntax", "{\"runs\": [\n{\"results\": [}]}", "invalid character", 2},
-		{"invalid UTF-8", "{\"runs\": [{\"results\": [\n{\"message\": {\"text\": \"a\xed\xa0\x80\"}}]}]}", "UTF-8", 2},
-		{"negative line", "{\"runs\": [{\"results\": [\n{\"locations\": [{\"physicalLocation\": {\"region\": {\"startLine\": -3}}}]}]}]}", "line/column", 2},
-		{"huge line", "{\"runs\": [{\"results\": [\n{\"locations\": [{\"physicalLocation\": {\"region\": {\"startLine\": 1e30}}}]}]}]}", "line/column", 2},
-		{"index overflow", "{\"runs\": [{\"results\": [\n{\"ruleIndex\": 1e300}]}]}", "ruleIndex", 2},
-		{"wrong type", "{\"runs\": [{\"results\": [\n{\"ruleId\": {}}]}]}", "ruleId", 2},
-		{"trailing data", "{\"runs\": []} x", "after the report", 1},
-	}
-	for _, tc := range cases {
-		_, err := testsupport.ParseString(New(), tc.in)
-		pe := testsupport.PositionedParseError(t, formatName, tc.name, err)
-		t.Logf("%s: %v", tc.name, pe)
-		if !strings.Contains(pe.Msg, tc.msg) || pe.Line != tc.line {
-			t.Errorf("%s: %v, want line %d and %q", tc.name, pe, tc.line, tc.msg)
-		}
-	}
-}
-
-// TestDeepNesting feeds 50 MB of "[[[[…" and of "{"a":{"a":…": the parser must stop at the depth
-// limit, after reading the first chunk only (no 50 MB buffer), with a positioned error.
-func TestDeepNesting(t *testing.T) {
-	for _, open := range []string{"[", `{"a":`} {
-		rr := &testsupport.RepeatReader{Pattern: open}
-		in := io.MultiReader(strings.NewReader(`{"runs": [{"properties": `), io.LimitReader(rr, 50<<20))
-		_, err := New().Parse(context.Background(), in)
-		pe := testsupport.PositionedParseError(t, formatName, "deep "+open, err)
-		if !strings.Contains(pe.Msg, "nesting") || pe.Offset > 1000 {
-			t.Errorf("deep %s: %v", open, pe)
-		}
-		if rr.N > 1<<20 {
-			t.Errorf("deep %s: read %d bytes before refusing", open, rr.N)
-		}
-	}
-}
-
-func TestSizeLimit(t *testing.T) {
-	p := &Parser{MaxBytes: 1000}
-	_, err := p.Parse(context.Background(), strings.NewReader(`{"runs": [], "x": "`+strings.Repeat("a", 2000)+`"}`))
-	var pe *importers.ParseError
-	if !errors.As(err, &pe) || !strings.Contains(pe.Msg, "limit") {
-		t.Errorf("err = %v", err)
-	}
-}
-
-func TestTruncatedTestdata(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join(testsupport.SharedTestdata(t), "sarif", "trivy_alpine-310.sarif"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	trimmed := bytes.TrimRight(data, " \n\r\t")
-	for cut := 0; cut < len(trimmed); cut += 97 {
-		_, err := New().Parse(context.Background(), bytes.NewReader(trimmed[:cut]))
-		testsupport.PositionedParseError(t, formatName, "cut", err)
-	}
-}
-
-func TestContextCancellation(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if _, err := New().Parse(ctx, strings.NewReader(`{"runs": []}`)); !errors.Is(err, context.Canceled) {
-		t.Errorf("cancelled before: %v", err)
-	}
-	var b strings.Builder
-	b.WriteString(`{"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "t"}}, "results": [`)
-	for i := 0; i < 20000; i++ {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(`{"ruleId": "R", "message": {"text": "m"}, "locations": [{"physicalLocation": {"artifactLocation": {"uri": "a"}, "region": {"startLine": 1}}}]}`)
-	}
-	b.WriteString(`]}]}`)
-	ctx, cancel = context.WithCancel(context.Background())
-	defer cancel()
-	if _, err := New().Parse(ctx, &testsupport.CancelAtEOF{R: strings.NewReader(b.String()), Cancel: cancel}); !errors.Is(err, context.Canceled) {
-		t.Errorf("cancelled while decoding: %v", err)
 	}
 }

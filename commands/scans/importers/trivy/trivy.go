@@ -65,12 +65,11 @@ import (
 
 const formatName = "trivy"
 
+// DefaultMaxBytes and DefaultMaxDepth are the limits Parse applies when the Parser's are zero:
+// those of every JSON parser.
 const (
-	// DefaultMaxBytes is the largest report Parse accepts when Parser.MaxBytes is zero.
-	DefaultMaxBytes = 512 << 20
-	// DefaultMaxDepth is the deepest nesting of arrays and objects Parse accepts when
-	// Parser.MaxDepth is zero. Real reports nest less than 20 levels.
-	DefaultMaxDepth = 128
+	DefaultMaxBytes = jsonguard.DefaultMaxBytes
+	DefaultMaxDepth = jsonguard.DefaultMaxDepth
 )
 
 // Parser parses Trivy JSON reports. The zero value uses the default limits.
@@ -219,12 +218,10 @@ type tReport struct {
 
 // Parse implements importers.Parser.
 func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error) {
-	maxBytes, maxDepth := jsonguard.Limits(p.MaxBytes, p.MaxDepth, DefaultMaxBytes, DefaultMaxDepth)
-	data, err := jsonguard.Load(ctx, formatName, r, maxBytes, maxDepth)
+	w, err := jsonguard.Open(ctx, formatName, r, p.MaxBytes, p.MaxDepth)
 	if err != nil {
 		return nil, err
 	}
-	w := jsonguard.NewWalker(ctx, formatName, data)
 	var rep tReport
 	sawSchema := false
 	err = w.Object("report", func(key string) error {

@@ -1,17 +1,12 @@
 package trivy
 
 import (
-	"bytes"
-	"context"
-	"errors"
-	"io"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/socplatform/soc/commands/internal/testsupport"
 	"github.com/socplatform/soc/commands/scans/importers"
+	"github.com/socplatform/soc/commands/scans/importers/importertest"
 )
 
 // Expected counts were computed independently of the parser with jq over the shared test data:
@@ -34,12 +29,11 @@ var testdataFiles = []struct {
 	{"trivy_repo_securecodebox.json", 42, 0, 1, 5, 16, 21, 1, importers.Repository},
 }
 
-func TestParseTestdata(t *testing.T) {
-	td := filepath.Join(testsupport.SharedTestdata(t), "trivy")
+// goldenCounts are the suite's expectations of each testdata file, from testdataFiles.
+func goldenCounts() map[string]func(*testing.T, *importers.Report) {
+	m := map[string]func(*testing.T, *importers.Report){}
 	for _, tc := range testdataFiles {
-		t.Run(tc.file, func(t *testing.T) {
-			rep := testsupport.ParseFile(t, New(), filepath.Join(td, tc.file))
-			testsupport.CheckReportBasic(t, rep, formatName)
+		m[tc.file] = func(t *testing.T, rep *importers.Report) {
 			if len(rep.Assets) != 1 || rep.Assets[0].Kind != tc.kind {
 				t.Fatalf("assets = %+v, want one %s", rep.Assets, tc.kind)
 			}
@@ -68,8 +62,9 @@ func TestParseTestdata(t *testing.T) {
 			if sev[importers.Info] != 0 {
 				t.Errorf("info findings = %d, want 0", sev[importers.Info])
 			}
-		})
+		}
 	}
+	return m
 }
 
 func findingBy(rep *importers.Report, pred func(*importers.Finding) bool) []*importers.Finding {
@@ -83,7 +78,7 @@ func findingBy(rep *importers.Report, pred func(*importers.Finding) bool) []*imp
 }
 
 func TestFieldsCatalina(t *testing.T) {
-	rep := testsupport.ParseFile(t, New(), filepath.Join(testsupport.SharedTestdata(t), "trivy", "trivy_fs_cvssv4_catalina.json"))
+	rep := importertest.ParseFile(t, New(), filepath.Join(importertest.Testdata(t), "trivy", "trivy_fs_cvssv4_catalina.json"))
 	if rep.ScannerVersion != "0.69.1" || rep.StartedAt.IsZero() {
 		t.Errorf("scanner version %q, started %v", rep.ScannerVersion, rep.StartedAt)
 	}
@@ -123,7 +118,7 @@ func TestFieldsCatalina(t *testing.T) {
 }
 
 func TestFieldsJuiceShop(t *testing.T) {
-	rep := testsupport.ParseFile(t, New(), filepath.Join(testsupport.SharedTestdata(t), "trivy", "trivy_image_juice-shop-v12.10.2.json"))
+	rep := importertest.ParseFile(t, New(), filepath.Join(importertest.Testdata(t), "trivy", "trivy_image_juice-shop-v12.10.2.json"))
 	a := rep.Assets[0]
 	// jq '.Metadata.RepoDigests, .Metadata.OS'
 	if a.ImageName != "bkimminich/juice-shop:v12.10.2" ||
@@ -159,7 +154,7 @@ func TestFieldsJuiceShop(t *testing.T) {
 }
 
 func TestFieldsMisconfigAndSecrets(t *testing.T) {
-	rep := testsupport.ParseFile(t, New(), filepath.Join(testsupport.SharedTestdata(t), "trivy", "trivy_fs_vulns_misconfig_secrets.json"))
+	rep := importertest.ParseFile(t, New(), filepath.Join(importertest.Testdata(t), "trivy", "trivy_fs_vulns_misconfig_secrets.json"))
 	ds := findingBy(rep, func(f *importers.Finding) bool { return f.RuleID == "DS002" })
 	if len(ds) != 1 || ds[0].Location.File != "Dockerfile" || ds[0].Severity != importers.High ||
 		!strings.Contains(ds[0].Remediation, "USER") {
@@ -184,28 +179,10 @@ func TestFieldsMisconfigAndSecrets(t *testing.T) {
 }
 
 func TestRepositoryAsset(t *testing.T) {
-	rep := testsupport.ParseFile(t, New(), filepath.Join(testsupport.SharedTestdata(t), "trivy", "trivy_repo_securecodebox.json"))
+	rep := importertest.ParseFile(t, New(), filepath.Join(importertest.Testdata(t), "trivy", "trivy_repo_securecodebox.json"))
 	a := rep.Assets[0]
 	if a.RepoURL != "https://github.com/secureCodeBox/secureCodeBox" || a.Key != "repo:https://github.com/secureCodeBox/secureCodeBox" {
 		t.Errorf("asset = %+v", a)
-	}
-}
-
-func TestDeterminismAndUniqueness(t *testing.T) {
-	td := filepath.Join(testsupport.SharedTestdata(t), "trivy")
-	for _, tc := range testdataFiles {
-		a := testsupport.ParseFile(t, New(), filepath.Join(td, tc.file))
-		b := testsupport.ParseFile(t, New(), filepath.Join(td, tc.file))
-		seen := map[string]bool{}
-		for i := range a.Findings {
-			if a.Findings[i].Fingerprint != b.Findings[i].Fingerprint {
-				t.Errorf("%s: finding %d fingerprint differs between two parses", tc.file, i)
-			}
-			if seen[a.Findings[i].Fingerprint] {
-				t.Errorf("%s: fingerprint of finding %d (%s) repeated", tc.file, i, a.Findings[i].RuleID)
-			}
-			seen[a.Findings[i].Fingerprint] = true
-		}
 	}
 }
 
@@ -213,11 +190,11 @@ func TestFingerprintIdentity(t *testing.T) {
 	const doc = `{"SchemaVersion":2,"ArtifactName":%q,"ArtifactType":"container_image","Results":[{"Target":"x (debian 12)","Class":"os-pkgs","Type":"debian",
 	"Vulnerabilities":[{"VulnerabilityID":"CVE-2024-0001","PkgName":"a","InstalledVersion":"1","Severity":"HIGH"},
 	{"VulnerabilityID":"CVE-2024-0001","PkgName":"b","InstalledVersion":"1","Severity":"HIGH"}]}]}`
-	one, err := testsupport.ParseString(New(), strings.Replace(doc, "%q", `"img:1"`, 1))
+	one, err := importertest.ParseString(New(), strings.Replace(doc, "%q", `"img:1"`, 1))
 	if err != nil {
 		t.Fatal(err)
 	}
-	two, err := testsupport.ParseString(New(), strings.Replace(doc, "%q", `"img:2"`, 1))
+	two, err := importertest.ParseString(New(), strings.Replace(doc, "%q", `"img:2"`, 1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,7 +210,7 @@ func TestFingerprintIdentity(t *testing.T) {
 }
 
 func TestUnknownSeverityFromCVSS(t *testing.T) {
-	rep, err := testsupport.ParseString(New(), `{"SchemaVersion":2,"ArtifactName":".","ArtifactType":"filesystem","Results":[{"Target":"go.mod","Class":"lang-pkgs","Type":"gomod",
+	rep, err := importertest.ParseString(New(), `{"SchemaVersion":2,"ArtifactName":".","ArtifactType":"filesystem","Results":[{"Target":"go.mod","Class":"lang-pkgs","Type":"gomod",
 	"Vulnerabilities":[{"VulnerabilityID":"GO-1","PkgName":"m","Severity":"UNKNOWN","CVSS":{"nvd":{"V3Vector":"CVSS:3.0/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H","V3Score":9.8}}},
 	{"VulnerabilityID":"GO-2","PkgName":"m","Severity":"UNKNOWN"}]}]}`)
 	if err != nil {
@@ -244,157 +221,5 @@ func TestUnknownSeverityFromCVSS(t *testing.T) {
 	}
 	if rep.Findings[1].Severity != importers.Info {
 		t.Errorf("GO-2 severity %s", rep.Findings[1].Severity)
-	}
-}
-
-func TestDetectAcrossFormats(t *testing.T) {
-	td := testsupport.SharedTestdata(t)
-	p := New()
-	claimed := 0
-	for _, format := range []string{"nmap", "trivy", "grype", "sarif", "nessus", "openvas", "zap", "cyclonedx"} {
-		files, err := filepath.Glob(filepath.Join(td, format, "*"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(files) == 0 {
-			t.Errorf("no %s test data", format)
-		}
-		for _, path := range files {
-			head := readHead(t, path)
-			if got, want := p.Detect(head), format == formatName; got != want {
-				t.Errorf("Detect(%s/%s) = %v, want %v", format, filepath.Base(path), got, want)
-			}
-			if format == formatName {
-				claimed++
-			}
-		}
-	}
-	if claimed != len(testdataFiles) {
-		t.Errorf("%d trivy files, want %d", claimed, len(testdataFiles))
-	}
-}
-
-func readHead(t testing.TB, path string) []byte {
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	head := make([]byte, 64<<10)
-	n, err := io.ReadFull(f, head)
-	if err != nil && err != io.ErrUnexpectedEOF && err != io.EOF {
-		t.Fatal(err)
-	}
-	return head[:n]
-}
-
-func TestDetectSmall(t *testing.T) {
-	p := New()
-	for _, tc := range []struct {
-		in   string
-		want bool
-	}{
-		{`{"SchemaVersion": 2, "ArtifactName": "x", "Results": []}`, true},
-		{"\xEF\xBB\xBF" + `{"SchemaVersion": 2, "ArtifactName": "x"`, true}, // cut, with a BOM
-		{`{"SchemaVersion": 2, "bomFormat": "CycloneDX", "ArtifactName": "x"}`, false},
-		{`{"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0", "runs": []}`, false},
-		{`{"matches": [], "source": {}}`, false},
-		{`[{"Target": "x", "Vulnerabilities": []}]`, false},
-		{``, false},
-		{`<?xml version="1.0"?><nmaprun/>`, false},
-	} {
-		if got := p.Detect([]byte(tc.in)); got != tc.want {
-			t.Errorf("Detect(%.40q) = %v, want %v", tc.in, got, tc.want)
-		}
-	}
-}
-
-func TestHostileInput(t *testing.T) {
-	cases := []struct {
-		name, in, msg string
-		line          int
-	}{
-		{"empty", ``, "end of input", 1},
-		{"not an object", `[]`, "expected an object", 1},
-		{"no schema", `{"Results": []}`, "SchemaVersion", 1},
-		{"schema 1", `{"SchemaVersion": 1}`, "not supported", 1},
-		{"truncated", "{\"SchemaVersion\": 2,\n \"Results\": [{\"Target\": \"x\", \"Vulnerabilities\": [{\"VulnerabilityID\"", "end of input", 2},
-		{"syntax", "{\"SchemaVersion\": 2,\n\n  \"Results\" [] }", "invalid character", 3},
-		{"invalid UTF-8", "{\"SchemaVersion\": 2,\n \"ArtifactName\": \"\xff\xfe\"}", "UTF-8", 2},
-		{"score out of range", "{\"SchemaVersion\": 2, \"Results\": [{\"Vulnerabilities\": [\n{\"VulnerabilityID\": \"x\", \"CVSS\": {\"nvd\": {\"V3Score\": 11}}}]}]}", "[0, 10]", 2},
-		{"score overflow", "{\"SchemaVersion\": 2, \"Results\": [{\"Vulnerabilities\": [\n{\"CVSS\": {\"nvd\": {\"V3Score\": 1e400}}}]}]}", "[0, 10]", 2},
-		{"line out of range", "{\"SchemaVersion\": 2, \"Results\": [{\"Secrets\": [\n{\"RuleID\": \"x\", \"StartLine\": 99999999999}]}]}", "line/column", 2},
-		{"negative line", "{\"SchemaVersion\": 2, \"Results\": [{\"Secrets\": [\n{\"RuleID\": \"x\", \"StartLine\": -1}]}]}", "line/column", 2},
-		{"schema overflow", "{\"SchemaVersion\": 1e99}", "cannot use", 1},
-		{"wrong type", "{\"SchemaVersion\": 2, \"Results\": [{\"Vulnerabilities\": [\n{\"PkgName\": 5}]}]}", "PkgName", 2},
-		{"trailing data", "{\"SchemaVersion\": 2}\n{}", "after the report", 2},
-	}
-	for _, tc := range cases {
-		_, err := testsupport.ParseString(New(), tc.in)
-		pe := testsupport.PositionedParseError(t, formatName, tc.name, err)
-		t.Logf("%s: %v", tc.name, pe)
-		if !strings.Contains(pe.Msg, tc.msg) || pe.Line != tc.line {
-			t.Errorf("%s: %v, want line %d and %q", tc.name, pe, tc.line, tc.msg)
-		}
-	}
-}
-
-// TestDeepNesting feeds 50 MB of "[[[[…" and of "{"a":{"a":…": the parser must stop at the depth
-// limit, after reading the first chunk only (no 50 MB buffer), with a positioned error.
-func TestDeepNesting(t *testing.T) {
-	for _, open := range []string{"[", `{"a":`} {
-		rr := &testsupport.RepeatReader{Pattern: open}
-		in := io.MultiReader(strings.NewReader(`{"SchemaVersion": 2, "Metadata": `), io.LimitReader(rr, 50<<20))
-		_, err := New().Parse(context.Background(), in)
-		pe := testsupport.PositionedParseError(t, formatName, "deep "+open, err)
-		if !strings.Contains(pe.Msg, "nesting") || pe.Offset > 1000 {
-			t.Errorf("deep %s: %v", open, pe)
-		}
-		if rr.N > 1<<20 {
-			t.Errorf("deep %s: read %d bytes before refusing", open, rr.N)
-		}
-	}
-}
-
-func TestSizeLimit(t *testing.T) {
-	p := &Parser{MaxBytes: 1000}
-	_, err := p.Parse(context.Background(), strings.NewReader(`{"SchemaVersion": 2, "ArtifactName": "`+strings.Repeat("a", 2000)+`"}`))
-	var pe *importers.ParseError
-	if !errors.As(err, &pe) || !strings.Contains(pe.Msg, "limit") {
-		t.Errorf("err = %v", err)
-	}
-}
-
-func TestTruncatedTestdata(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join(testsupport.SharedTestdata(t), "trivy", "trivy_fs_vulns_misconfig_secrets.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	trimmed := bytes.TrimRight(data, " \n\r\t")
-	for cut := 0; cut < len(trimmed); cut += 97 {
-		_, err := New().Parse(context.Background(), bytes.NewReader(trimmed[:cut]))
-		testsupport.PositionedParseError(t, formatName, "cut", err)
-	}
-}
-
-func TestContextCancellation(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if _, err := New().Parse(ctx, strings.NewReader(`{"SchemaVersion": 2}`)); !errors.Is(err, context.Canceled) {
-		t.Errorf("cancelled before: %v", err)
-	}
-	var b strings.Builder
-	b.WriteString(`{"SchemaVersion": 2, "ArtifactName": "x", "ArtifactType": "filesystem", "Results": [{"Target": "t", "Vulnerabilities": [`)
-	for i := 0; i < 20000; i++ {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(`{"VulnerabilityID": "CVE-2024-0001", "PkgName": "p", "InstalledVersion": "1", "Severity": "LOW"}`)
-	}
-	b.WriteString(`]}]}`)
-	ctx, cancel = context.WithCancel(context.Background())
-	defer cancel()
-	if _, err := New().Parse(ctx, &testsupport.CancelAtEOF{R: strings.NewReader(b.String()), Cancel: cancel}); !errors.Is(err, context.Canceled) {
-		t.Errorf("cancelled while decoding: %v", err)
 	}
 }

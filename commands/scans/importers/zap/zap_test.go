@@ -1,18 +1,13 @@
 package zap
 
 import (
-	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/socplatform/soc/commands/internal/testsupport"
 	"github.com/socplatform/soc/commands/scans/importers"
-	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
+	"github.com/socplatform/soc/commands/scans/importers/importertest"
 )
-
-// bounds are the parser limits checked by testsupport.CheckReport.
-var bounds = testsupport.Bounds{MaxEvidence: parseutil.MaxEvidence, MaxField: parseutil.MaxField}
 
 // Expected counts, computed with jq (JSON) and xmllint (XML) independently of this parser.
 //
@@ -46,16 +41,11 @@ var testdataCounts = []struct {
 	{"zap_2.9.0_example.com.json", 1, 43, 24, map[importers.Severity]int{"info": 4, "low": 19, "medium": 1}},
 }
 
-func TestTestdataCounts(t *testing.T) {
-	td := testsupport.SharedTestdata(t)
-	files, _ := filepath.Glob(filepath.Join(td, format, "*"))
-	if len(files) != len(testdataCounts) {
-		t.Errorf("%d files under testdata/%s, the table knows %d: add the new ones", len(files), format, len(testdataCounts))
-	}
+// goldenCounts are the suite's expectations of each testdata file, from testdataCounts.
+func goldenCounts() map[string]func(*testing.T, *importers.Report) {
+	m := map[string]func(*testing.T, *importers.Report){}
 	for _, tc := range testdataCounts {
-		t.Run(tc.file, func(t *testing.T) {
-			rep := testsupport.ParseFile(t, New(), filepath.Join(td, format, tc.file))
-			testsupport.CheckReport(t, rep, format, bounds)
+		m[tc.file] = func(t *testing.T, rep *importers.Report) {
 			if len(rep.Assets) != tc.sites {
 				t.Errorf("assets = %d, want %d", len(rep.Assets), tc.sites)
 			}
@@ -74,8 +64,9 @@ func TestTestdataCounts(t *testing.T) {
 			if rep.ScannerVersion == "" || rep.FinishedAt.IsZero() {
 				t.Errorf("scanner %q %q at %v", rep.ScannerName, rep.ScannerVersion, rep.FinishedAt)
 			}
-		})
+		}
 	}
+	return m
 }
 
 func find(rep *importers.Report, rule, url string) *importers.Finding {
@@ -88,10 +79,10 @@ func find(rep *importers.Report, rule, url string) *importers.Finding {
 }
 
 func TestKnownFields(t *testing.T) {
-	td := testsupport.SharedTestdata(t)
+	td := importertest.Testdata(t)
 
 	t.Run("zap_2.8.0_juice-shop", func(t *testing.T) {
-		rep := testsupport.ParseFile(t, New(), filepath.Join(td, format, "zap_2.8.0_juice-shop.json"))
+		rep := importertest.ParseFile(t, New(), filepath.Join(td, format, "zap_2.8.0_juice-shop.json"))
 		a := rep.Assets[0]
 		if a.Key != "site:http://192.168.1.14:3000" || a.Kind != importers.WebApplication || a.BaseURL != "http://192.168.1.14:3000" ||
 			strings.Join(a.IPs, ",") != "192.168.1.14" || len(a.Services) != 1 || a.Services[0].Port != 3000 || a.Services[0].Name != "http" {
@@ -117,7 +108,7 @@ func TestKnownFields(t *testing.T) {
 	})
 
 	t.Run("zap_2.9.0_example.com", func(t *testing.T) {
-		rep := testsupport.ParseFile(t, New(), filepath.Join(td, format, "zap_2.9.0_example.com.json"))
+		rep := importertest.ParseFile(t, New(), filepath.Join(td, format, "zap_2.9.0_example.com.json"))
 		// jq '.site[].alerts[]|select(.pluginid=="10055")|{cweid,wascid,riskcode,i:.instances[0]}'
 		f := find(rep, "10055", "https://www.example.com/ui/")
 		if f == nil || f.Severity != importers.Medium || strings.Join(f.CWEs, ",") != "CWE-16" || f.Location.Param != "Content-Security-Policy" ||
@@ -132,7 +123,7 @@ func TestKnownFields(t *testing.T) {
 	})
 
 	t.Run("zap_2.10.0_first_scan", func(t *testing.T) {
-		rep := testsupport.ParseFile(t, New(), filepath.Join(td, format, "zap_2.10.0_first_scan.xml"))
+		rep := importertest.ParseFile(t, New(), filepath.Join(td, format, "zap_2.10.0_first_scan.xml"))
 		// xmllint --xpath '//alertitem[riskcode=3][1]/*[self::alert or self::cweid or self::wascid]' and its instance
 		url := "http://bodgeit.securecodebox-demo.svc:8080/bodgeit/search.jsp?q=%3C%2Ffont%3E%3Cscript%3Ealert%281%29%3B%3C%2Fscript%3E%3Cfont%3E"
 		f := find(rep, "40012", url)
@@ -148,7 +139,7 @@ func TestKnownFields(t *testing.T) {
 	})
 
 	t.Run("zap_2.16.1_with_req_resp", func(t *testing.T) {
-		rep := testsupport.ParseFile(t, New(), filepath.Join(td, format, "zap_2.16.1_with_req_resp.xml"))
+		rep := importertest.ParseFile(t, New(), filepath.Join(td, format, "zap_2.16.1_with_req_resp.xml"))
 		f := find(rep, "10029", "https://example-domain.com/cpapi/api/redirect/getPrefillOtuTokenData?otuToken=otuToken&clearCache=true")
 		if f == nil || f.Title != "Cookie Poisoning" || strings.Join(f.CWEs, ",") != "CWE-565" || f.Location.Param != "clearCache" ||
 			strings.Join(f.References, " ") != "https://en.wikipedia.org/wiki/HTTP_cookie https://cwe.mitre.org/data/definitions/565.html WASC-20" ||
@@ -168,56 +159,4 @@ func contains(list []string, v string) bool {
 		}
 	}
 	return false
-}
-
-func TestDeterministic(t *testing.T) {
-	td := testsupport.SharedTestdata(t)
-	files, _ := filepath.Glob(filepath.Join(td, format, "*"))
-	for _, file := range files {
-		a, _ := json.Marshal(testsupport.ParseFile(t, New(), file))
-		b, _ := json.Marshal(testsupport.ParseFile(t, New(), file))
-		if string(a) != string(b) {
-			t.Errorf("%s: two parses differ", filepath.Base(file))
-		}
-	}
-}
-
-// TestDetectCrossFormat runs Detect over every file of every scanner format in the shared
-// testdata: the parser must claim its own files and no other.
-func TestDetectCrossFormat(t *testing.T) {
-	p := New()
-	for dir, files := range testsupport.AllTestdataFiles(t) {
-		for _, file := range files {
-			if got, want := p.Detect(testsupport.Head(t, file)), dir == format; got != want {
-				t.Errorf("Detect(%s/%s) = %v, want %v", dir, filepath.Base(file), got, want)
-			}
-		}
-	}
-}
-
-func TestDetectHandmade(t *testing.T) {
-	for in, want := range map[string]bool{
-		`<?xml version="1.0"?><OWASPZAPReport version="2.10.0">`:           true,
-		`{"@programName":"ZAP","@version":"2.14.0","site":[`:               true,
-		`{"@version":"2.8.0","@generated":"x","site":[{"@name":"http://a"`: true,
-		`{"site":{"@name":"http://a","alerts":[]}}`:                        true,
-		`{"@version":"2.8.0","site":"x"}`:                                  false,
-		`{"site":[1,2]}`:                                                   false,
-		`{"runs":[{"site":[{"@name":"x"}]}]}`:                              false, // not top level
-		`{"bomFormat":"CycloneDX","site":[]}`:                              false,
-		`<nmaprun/>`:                                                       false,
-		`[[[[[[`:                                                           false,
-		``:                                                                 false,
-	} {
-		if got := New().Detect([]byte(in)); got != want {
-			t.Errorf("Detect(%q) = %v, want %v", in, got, want)
-		}
-	}
-}
-
-func TestFormat(t *testing.T) {
-	var p importers.Parser = New()
-	if p.Format() != "zap" {
-		t.Errorf("Format() = %q", p.Format())
-	}
 }

@@ -21,6 +21,24 @@ import (
 	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
 )
 
+// DefaultMaxBytes and DefaultMaxDepth are the limits of the JSON parsers whose own are zero.
+// Real reports nest less than 20 levels.
+const (
+	DefaultMaxBytes = 512 << 20
+	DefaultMaxDepth = 128
+)
+
+// Open is how each JSON parser starts: it applies the defaults to the parser's limits, loads the
+// report (see Load) and returns a Walker over it.
+func Open(ctx context.Context, format string, r io.Reader, maxBytes int64, maxDepth int) (*Walker, error) {
+	maxBytes, maxDepth = Limits(maxBytes, maxDepth, DefaultMaxBytes, DefaultMaxDepth)
+	data, err := Load(ctx, format, r, maxBytes, maxDepth)
+	if err != nil {
+		return nil, err
+	}
+	return NewWalker(ctx, format, data), nil
+}
+
 // Limits applies a parser's defaults to its MaxBytes and MaxDepth fields: zero or less means the
 // default.
 func Limits(maxBytes int64, maxDepth int, defaultBytes int64, defaultDepth int) (int64, int) {

@@ -95,6 +95,16 @@ func TestSeverity(t *testing.T) {
 	if SeverityRank(importers.Critical) <= SeverityRank(importers.High) || SeverityRank(importers.Info) != 0 {
 		t.Error("SeverityRank")
 	}
+	for word, want := range map[string]importers.Severity{"critical": importers.Critical, "high": importers.High, "medium": importers.Medium, "low": importers.Low} {
+		if got, ok := SeverityWord(word); !ok || got != want {
+			t.Errorf("SeverityWord(%q) = %s %v, want %s", word, got, ok, want)
+		}
+	}
+	for _, word := range []string{"High", " high", "moderate", "info", ""} {
+		if got, ok := SeverityWord(word); ok {
+			t.Errorf("SeverityWord(%q) = %s: the callers normalise and map their own synonyms", word, got)
+		}
+	}
 }
 
 func TestFindingSetMerges(t *testing.T) {

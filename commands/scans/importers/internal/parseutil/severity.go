@@ -22,6 +22,23 @@ func SeverityFromScore(f float64) importers.Severity {
 	return importers.Info
 }
 
+// SeverityWord maps the four severity words every scanner uses, already lower-cased (and
+// trimmed where the format allows spaces): critical, high, medium and low. Each parser adds its
+// own synonyms and its fallback, which differ.
+func SeverityWord(word string) (importers.Severity, bool) {
+	switch word {
+	case "critical":
+		return importers.Critical, true
+	case "high":
+		return importers.High, true
+	case "medium":
+		return importers.Medium, true
+	case "low":
+		return importers.Low, true
+	}
+	return "", false
+}
+
 // MaxScore is the highest v4, else v3, else v2 score among ratings (ok false when none has one).
 func MaxScore(ratings []importers.CVSS) (float64, bool) {
 	for _, prefix := range []string{"4", "3", "2"} {

@@ -1,0 +1,92 @@
+package grype
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/socplatform/soc/commands/scans/importers"
+	"github.com/socplatform/soc/commands/scans/importers/importertest"
+)
+
+// spec is what the contract suite checks of the Grype parser.
+var spec = importertest.Spec{
+	Format:     formatName,
+	Check:      func(tb testing.TB, rep *importers.Report) { importertest.CheckReportBasic(tb, rep, formatName) },
+	Positioned: true,
+	Golden:     goldenCounts(),
+	Detect: map[string]bool{
+		`{"matches": [{"vulnerability": {"id": "CVE-1"}, "artifact": {}}]}`:       true,
+		`{"matches": [{"vulnerability": {"id": "CVE-1", "description": "cut here`: true,
+		`{"matches": [], "source": {"type": "image"}}`:                            true,
+		`{"matches": [], "descriptor": {"name": "grype"}}`:                        true,
+		`{"matches": []}`:         false,
+		`{"matches": [1, 2]}`:     false,
+		`{"matches": [{"x": 1}]}`: false,
+		`{"bomFormat": "CycloneDX", "matches": [{"vulnerability": {}}]}`: false,
+		`{"SchemaVersion": 2, "Results": []}`:                            false,
+		`not json`:                                                       false,
+	},
+	Hostile: []importertest.Hostile{
+		{Name: "empty", In: ``, Msg: "end of input", Line: 1},
+		{Name: "not an object", In: `"x"`, Msg: "expected an object", Line: 1},
+		{Name: "no matches", In: `{"source": {}}`, Msg: "no matches", Line: 1},
+		{Name: "truncated", In: "{\"matches\": [\n{\"vulnerability\": {\"id\": \"CVE-1\"", Msg: "end of input", Line: 2},
+		{Name: "syntax", In: "{\"matches\": [\n\n{\"vulnerability\" {}}]}", Msg: "invalid character", Line: 3},
+		{Name: "invalid UTF-8", In: "{\"matches\": [],\n \"source\": {\"type\": \"directory\", \"target\": \"\xc3\x28\"}}", Msg: "UTF-8", Line: 2},
+		{Name: "score out of range", In: "{\"matches\": [\n{\"vulnerability\": {\"cvss\": [{\"metrics\": {\"baseScore\": -1}}]}}]}", Msg: "[0, 10]", Line: 2},
+		{Name: "score overflow", In: "{\"matches\": [\n{\"vulnerability\": {\"cvss\": [{\"metrics\": {\"baseScore\": 1e400}}]}}]}", Msg: "[0, 10]", Line: 2},
+		{Name: "wrong type", In: "{\"matches\": [\n{\"artifact\": {\"name\": [1]}}]}", Msg: "artifact.name", Line: 2},
+		{Name: "bad image target", In: "{\"matches\": [],\n\"source\": {\"type\": \"image\", \"target\": \"x\"}}", Msg: "image target", Line: 2},
+		{Name: "trailing data", In: "{\"matches\": []}\n]", Msg: "after the report", Line: 2},
+	},
+	TruncateFile:  "grype_chainguard_ruby_wolfi.json",
+	TruncateEvery: 97,
+	// 50 MB of ever deeper nesting: the parser must stop at the depth limit, after reading the
+	// first chunk only (no 50 MB buffer), with a positioned error.
+	Nesting: []importertest.Stream{
+		{Name: "deep [", Prefix: `{"matches": [{"vulnerability": `, Pattern: "[", Msg: "nesting", MaxRead: 1 << 20, MaxOffset: 1000},
+		{Name: "deep {\"a\":", Prefix: `{"matches": [{"vulnerability": `, Pattern: `{"a":`, Msg: "nesting", MaxRead: 1 << 20, MaxOffset: 1000},
+	},
+	Limited:   &Parser{MaxBytes: 1000},
+	OverLimit: `{"matches": [], "x": "` + strings.Repeat("a", 2000) + `"}`,
+	Cancelled: `{"matches": []}`,
+	CancelStreams: []importertest.Stream{{ // cancelled when the stream ends
+		Name:    "while decoding",
+		Prefix:  `{"matches": [` + grypeMatch,
+		Pattern: "," + grypeMatch,
+		Size:    19999 * int64(len(","+grypeMatch)),
+		Suffix:  `]}`,
+	}},
+}
+
+func TestContract(t *testing.T) { importertest.Run(t, New, spec) }
+
+// fuzzParser has small limits, so that the fuzzer reaches them.
+func fuzzParser() importers.Parser { return &Parser{MaxBytes: 1 << 20, MaxDepth: 32} }
+
+// FuzzParse runs the suite's fuzz property; more seeds are in testdata/fuzz/FuzzParse.
+func FuzzParse(f *testing.F) {
+	importertest.Fuzz(f, fuzzParser, spec,
+		`{"matches":[{"vulnerability":{"id":"CVE-2024-0001","severity":"High","cvss":[{"version":"3.1","vector":"CVSS:3.1/AV:N","metrics":{"baseScore":7.5}}],"fix":{"versions":["2"],"state":"fixed"}},"relatedVulnerabilities":[{"id":"GHSA-aaaa-bbbb-cccc","cvss":[]}],"artifact":{"name":"p","version":"1","type":"npm","purl":"pkg:npm/p@1","locations":[{"path":"/a"}]}}],"source":{"type":"image","target":{"userInput":"x:1","repoDigests":["x@sha256:00"]}},"distro":{"name":"alpine","version":"3"},"descriptor":{"name":"grype","version":"0.1"}}`,
+		`{"matches":[],"source":{"type":"directory","target":"/src"}}`,
+		`{"matches":[{"vulnerability":{"severity":null}}],"source":{"type":"image","target":"oops"}}`,
+		`{"matches":null}`,
+		`{{{{{{`,
+		"{\"matches\":[],\"x\":\"\xc0\"}",
+	)
+}
+
+// grypeMatch is one match of a generated report.
+const grypeMatch = `{"vulnerability": {"id": "CVE-2024-0001", "severity": "Low"}, "artifact": {"name": "p", "version": "1"}}`
+
+// BenchmarkParseLargest parses the largest Grype test file (grype_rhel87_image_35matches.json,
+// 212 KB, 35 findings) and reports findings per second beside MB/s.
+func BenchmarkParseLargest(b *testing.B) {
+	importertest.Bench(b, New, importertest.Largest(b, formatName))
+}
+
+// BenchmarkBaselineUnmarshal is the floor the parser is measured against: encoding/json
+// unmarshalling the same file into an untyped value, with no checks and no normalisation.
+func BenchmarkBaselineUnmarshal(b *testing.B) {
+	importertest.BenchJSONBaseline(b, importertest.Largest(b, formatName))
+}

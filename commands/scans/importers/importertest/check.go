@@ -1,0 +1,126 @@
+package importertest
+
+import (
+	"errors"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/socplatform/soc/commands/scans/importers"
+	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
+)
+
+// Hex64 matches a lower-case sha256 hex digest.
+var Hex64 = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+var reMAC = regexp.MustCompile(`^([0-9A-F]{2}:){5}[0-9A-F]{2}$`)
+
+// CheckReportBasic verifies what every parser's report satisfies: the format, unique non-empty
+// asset keys, findings on known assets with sha256 fingerprints and known severities.
+func CheckReportBasic(tb testing.TB, rep *importers.Report, format string) {
+	tb.Helper()
+	if rep.Format != format {
+		tb.Errorf("Format = %q", rep.Format)
+	}
+	keys := map[string]bool{}
+	for _, a := range rep.Assets {
+		if a.Key == "" || keys[a.Key] {
+			tb.Errorf("asset key %q empty or repeated", a.Key)
+		}
+		keys[a.Key] = true
+	}
+	for i, f := range rep.Findings {
+		if !keys[f.AssetKey] {
+			tb.Errorf("finding %d (%s): asset key %q not among the assets", i, f.RuleID, f.AssetKey)
+		}
+		if !Hex64.MatchString(f.Fingerprint) {
+			tb.Errorf("finding %d (%s): fingerprint %q is not sha256 hex", i, f.RuleID, f.Fingerprint)
+		}
+		switch f.Severity {
+		case importers.Critical, importers.High, importers.Medium, importers.Low, importers.Info:
+		default:
+			tb.Errorf("finding %d (%s): severity %q", i, f.RuleID, f.Severity)
+		}
+	}
+}
+
+// UniqueFingerprints verifies that no two findings of rep share a fingerprint: the import
+// service keys findings by it, so a repeat would merge two findings into one.
+func UniqueFingerprints(tb testing.TB, rep *importers.Report) {
+	tb.Helper()
+	seen := map[string]bool{}
+	for i, f := range rep.Findings {
+		if seen[f.Fingerprint] {
+			tb.Errorf("finding %d (%s): fingerprint %s repeated", i, f.RuleID, f.Fingerprint)
+		}
+		seen[f.Fingerprint] = true
+	}
+}
+
+// CheckReport is CheckReportBasic and UniqueFingerprints plus what the parsers built on parseutil
+// guarantee: non-nil slices, normalised MACs, consistent CVSS versions and text within
+// parseutil's bounds.
+func CheckReport(tb testing.TB, rep *importers.Report, format string) {
+	tb.Helper()
+	CheckReportBasic(tb, rep, format)
+	UniqueFingerprints(tb, rep)
+	if rep.Assets == nil || rep.Findings == nil {
+		tb.Errorf("nil Assets or Findings slice")
+	}
+	for _, a := range rep.Assets {
+		for _, m := range a.MACs {
+			if !reMAC.MatchString(m) {
+				tb.Errorf("asset %s: MAC %q not normalised", a.Key, m)
+			}
+		}
+	}
+	for _, f := range rep.Findings {
+		for _, c := range f.CVSS {
+			switch c.Version {
+			case "2.0", "3.0", "3.1", "4.0":
+			default:
+				tb.Errorf("finding %s: CVSS version %q", f.RuleID, c.Version)
+			}
+			if c.Version != "2.0" && c.Vector != "" && !strings.HasPrefix(c.Vector, "CVSS:"+c.Version+"/") {
+				tb.Errorf("finding %s: vector %q does not match version %s", f.RuleID, c.Vector, c.Version)
+			}
+		}
+		if len(f.Evidence) > parseutil.MaxEvidence || len(f.Description) > parseutil.MaxField || len(f.Remediation) > parseutil.MaxField {
+			tb.Errorf("finding %s: text over its bound", f.RuleID)
+		}
+	}
+}
+
+// WantParseError asserts err is a *importers.ParseError of the parser named format that names a
+// position (a line or an offset) and, unless contains is empty, whose message mentions contains.
+func WantParseError(tb testing.TB, err error, format, contains string) *importers.ParseError {
+	tb.Helper()
+	var pe *importers.ParseError
+	if !errors.As(err, &pe) {
+		tb.Fatalf("error %v (%T) is not a *importers.ParseError", err, err)
+	}
+	if pe.Format != format {
+		tb.Errorf("ParseError.Format = %q", pe.Format)
+	}
+	if pe.Line <= 0 && pe.Offset < 0 {
+		tb.Errorf("ParseError names no position: %v", pe)
+	}
+	if contains != "" && !strings.Contains(pe.Error(), contains) {
+		tb.Errorf("error %q does not mention %q", pe.Error(), contains)
+	}
+	return pe
+}
+
+// PositionedParseError asserts that err is a *importers.ParseError of format with a full position
+// (offset, line and column) and a message, and returns it. name labels the case in failures.
+func PositionedParseError(tb testing.TB, format, name string, err error) *importers.ParseError {
+	tb.Helper()
+	var pe *importers.ParseError
+	if !errors.As(err, &pe) {
+		tb.Fatalf("%s: error %v (%T), want *importers.ParseError", name, err, err)
+	}
+	if pe.Format != format || pe.Offset < 0 || pe.Line < 1 || pe.Column < 1 || pe.Msg == "" {
+		tb.Errorf("%s: ParseError without a position: %+v", name, pe)
+	}
+	return pe
+}

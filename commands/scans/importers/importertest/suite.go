@@ -1,0 +1,277 @@
+package importertest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/socplatform/soc/commands/scans/importers"
+)
+
+// Spec describes one parser to the contract suite. Only Format and Check are required; every
+// other part is checked when given.
+type Spec struct {
+	// Format is the parser's Format() and the directory of its shared testdata.
+	Format string
+	// Check verifies the invariants of every report the parser returns (golden files, fuzz
+	// inputs), e.g. CheckReport.
+	Check func(tb testing.TB, rep *importers.Report)
+	// Positioned: every ParseError carries an offset inside the input, a line and a column (the
+	// streaming JSON and nmap parsers), not just one of them.
+	Positioned bool
+
+	// Golden names every file of the format's shared testdata; a file the list lacks is a
+	// failure, so a new file gets its expectations. Each is parsed, checked with Check and
+	// Golden's func, and parsed again to the same report with unique fingerprints.
+	Golden map[string]func(t *testing.T, rep *importers.Report)
+	// Detect are inputs with the answer Detect must give, beside the suite's own check that the
+	// parser claims its own testdata files and no other format's.
+	Detect map[string]bool
+	// Hostile inputs must each fail with a ParseError.
+	Hostile []Hostile
+	// TruncateEvery, when set, also cuts the golden file TruncateFile every TruncateEvery bytes
+	// (beside the suite's cuts of every golden file at a few fractions of its length).
+	TruncateFile  string
+	TruncateEvery int
+	// Nesting are 50 MiB streams of ever deeper nesting: each must be refused, allocating at
+	// most 16 MiB unless the Stream says otherwise.
+	Nesting []Stream
+	// Huge are 50 MiB streams of one ever longer value: each must be refused, allocating at most
+	// 200 MiB unless the Stream says otherwise.
+	Huge []Stream
+	// Limited is a parser with a small MaxBytes and OverLimit an input over it: refused with an
+	// error that mentions the limit.
+	Limited   importers.Parser
+	OverLimit string
+	// Cancelled is a valid report: parsing it with a context cancelled beforehand returns
+	// context.Canceled. CancelStreams are cancelled while they are being read (see
+	// Stream.CancelAfter) and must return context.Canceled too.
+	Cancelled     string
+	CancelStreams []Stream
+}
+
+// Hostile is an input the parser must refuse.
+type Hostile struct {
+	Name, In string
+	// Msg is part of the ParseError's message.
+	Msg string
+	// Line, when not 0, is the line the ParseError must name.
+	Line int
+}
+
+// Stream is an input built on the fly: Prefix, Pattern repeated to Size bytes (0 means 50 MiB),
+// then Suffix.
+type Stream struct {
+	Name                    string
+	Prefix, Pattern, Suffix string
+	Size                    int64
+	// Msg, when set, is part of the ParseError's message.
+	Msg string
+	// MaxAlloc, when set, replaces the suite's allocation bound for the case.
+	MaxAlloc uint64
+	// MaxRead, when set, is the most the parser may read before refusing the input.
+	MaxRead int64
+	// MinOffset and MaxOffset, when set, bound the offset the ParseError names.
+	MinOffset, MaxOffset int64
+	// CancelAfter (CancelStreams only) cancels the context once that many bytes are read; 0
+	// cancels at the end of the stream.
+	CancelAfter int64
+}
+
+func (s Stream) reader() *PatternReader {
+	n := s.Size
+	if n == 0 {
+		n = 50 << 20
+	}
+	return &PatternReader{Prefix: []byte(s.Prefix), Pattern: []byte(s.Pattern), Suffix: []byte(s.Suffix), N: n}
+}
+
+// Run runs the contract suite against the parsers newParser returns.
+func Run(t *testing.T, newParser func() importers.Parser, s Spec) {
+	t.Run("Format", func(t *testing.T) {
+		if got := newParser().Format(); got != s.Format {
+			t.Errorf("Format() = %q, want %q", got, s.Format)
+		}
+	})
+	t.Run("Golden", func(t *testing.T) { s.golden(t, newParser) })
+	t.Run("Detect", func(t *testing.T) { s.detect(t, newParser()) })
+	if len(s.Hostile) > 0 {
+		t.Run("Hostile", func(t *testing.T) { s.hostile(t, newParser) })
+	}
+	t.Run("Truncated", func(t *testing.T) { s.truncated(t, newParser) })
+	if len(s.Nesting) > 0 {
+		t.Run("Nesting", func(t *testing.T) { s.streams(t, newParser, s.Nesting, 16<<20) })
+	}
+	if len(s.Huge) > 0 {
+		t.Run("Huge", func(t *testing.T) { s.streams(t, newParser, s.Huge, 200<<20) })
+	}
+	if s.Limited != nil {
+		t.Run("MaxBytes", func(t *testing.T) {
+			_, err := ParseString(s.Limited, s.OverLimit)
+			var pe *importers.ParseError
+			if !errors.As(err, &pe) || !strings.Contains(pe.Msg, "limit") {
+				t.Errorf("err = %v", err)
+			}
+		})
+	}
+	if s.Cancelled != "" || len(s.CancelStreams) > 0 {
+		t.Run("Cancel", func(t *testing.T) { s.cancel(t, newParser) })
+	}
+	t.Run("FuzzSeeds", func(t *testing.T) { s.seeds(t, newParser) })
+}
+
+func (s Spec) hostile(t *testing.T, newParser func() importers.Parser) {
+	for _, h := range s.Hostile {
+		t.Run(h.Name, func(t *testing.T) {
+			rep, err := ParseString(newParser(), h.In)
+			if err == nil {
+				t.Fatalf("no error; report %+v", rep)
+			}
+			pe := s.parseError(t, h.Name, err, h.Msg)
+			if h.Line != 0 && pe.Line != h.Line {
+				t.Errorf("%v: want line %d", pe, h.Line)
+			}
+		})
+	}
+}
+
+// parseError asserts err is the parser's ParseError, positioned as the Spec says, and that its
+// message mentions msg.
+func (s Spec) parseError(tb testing.TB, name string, err error, msg string) *importers.ParseError {
+	tb.Helper()
+	var pe *importers.ParseError
+	if s.Positioned {
+		pe = PositionedParseError(tb, s.Format, name, err)
+	} else {
+		pe = WantParseError(tb, err, s.Format, "")
+	}
+	if !strings.Contains(pe.Msg, msg) {
+		tb.Errorf("%s: %v does not mention %q", name, pe, msg)
+	}
+	return pe
+}
+
+func (s Spec) golden(t *testing.T, newParser func() importers.Parser) {
+	files := Files(t, s.Format)
+	for _, path := range files {
+		if _, ok := s.Golden[filepath.Base(path)]; !ok {
+			t.Errorf("testdata/%s/%s has no expectations in the Spec: add them", s.Format, filepath.Base(path))
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(s.Golden)) {
+		t.Run(name, func(t *testing.T) {
+			path := Testdata(t, s.Format, name)
+			rep := ParseFile(t, newParser(), path)
+			s.Check(t, rep)
+			UniqueFingerprints(t, rep)
+			s.Golden[name](t, rep)
+			a, _ := json.Marshal(rep)
+			b, _ := json.Marshal(ParseFile(t, newParser(), path))
+			if !bytes.Equal(a, b) {
+				t.Errorf("two parses differ")
+			}
+		})
+	}
+}
+
+func (s Spec) detect(t *testing.T, p importers.Parser) {
+	for format, files := range AllFiles(t) {
+		for _, file := range files {
+			if got, want := p.Detect(Head(t, file)), format == s.Format; got != want {
+				t.Errorf("Detect(%s/%s) = %v, want %v", format, filepath.Base(file), got, want)
+			}
+		}
+	}
+	for in, want := range s.Detect {
+		if got := p.Detect([]byte(in)); got != want {
+			t.Errorf("Detect(%.40q) = %v, want %v", in, got, want)
+		}
+	}
+}
+
+// truncated cuts golden files short: every strict prefix of a report must be refused. Trailing
+// white space is trimmed first, since a report without its final newline is still whole.
+func (s Spec) truncated(t *testing.T, newParser func() importers.Parser) {
+	cut := func(file string, data []byte, n int) {
+		t.Helper()
+		_, err := newParser().Parse(context.Background(), bytes.NewReader(data[:n]))
+		if err == nil {
+			t.Errorf("%s cut at %d bytes: no error", file, n)
+			return
+		}
+		s.parseError(t, file+" cut at "+strconv.Itoa(n), err, "")
+	}
+	for _, path := range Files(t, s.Format) {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data = bytes.TrimRight(data, " \n\r\t")
+		file := filepath.Base(path)
+		for _, frac := range []float64{0.01, 0.33, 0.5, 0.9, 0.9999} {
+			cut(file, data, int(float64(len(data))*frac))
+		}
+		if file == s.TruncateFile {
+			for n := 0; n < len(data); n += s.TruncateEvery {
+				cut(file, data, n)
+			}
+		}
+	}
+}
+
+// streams feeds inputs too large to hold and checks they are refused within their bounds.
+func (s Spec) streams(t *testing.T, newParser func() importers.Parser, streams []Stream, maxAlloc uint64) {
+	for _, st := range streams {
+		t.Run(st.Name, func(t *testing.T) {
+			r := st.reader()
+			var err error
+			alloc := Allocated(func() { _, err = newParser().Parse(context.Background(), r) })
+			pe := s.parseError(t, st.Name, err, st.Msg)
+			t.Logf("%v; read %.1f MiB, allocated %.1f MiB", pe, float64(r.Consumed())/(1<<20), float64(alloc)/(1<<20))
+			if limit := cmp(st.MaxAlloc, maxAlloc); alloc > limit {
+				t.Errorf("allocated %d bytes, over %d", alloc, limit)
+			}
+			if st.MaxRead > 0 && r.Consumed() > st.MaxRead {
+				t.Errorf("read %d bytes before refusing, over %d", r.Consumed(), st.MaxRead)
+			}
+			if (st.MinOffset > 0 && pe.Offset < st.MinOffset) || (st.MaxOffset > 0 && pe.Offset > st.MaxOffset) {
+				t.Errorf("offset %d, want within [%d, %d]", pe.Offset, st.MinOffset, st.MaxOffset)
+			}
+		})
+	}
+}
+
+// cmp is v, or def when v is zero.
+func cmp[T comparable](v, def T) T {
+	var zero T
+	if v == zero {
+		return def
+	}
+	return v
+}
+
+func (s Spec) cancel(t *testing.T, newParser func() importers.Parser) {
+	if s.Cancelled != "" {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		if _, err := newParser().Parse(ctx, strings.NewReader(s.Cancelled)); !errors.Is(err, context.Canceled) {
+			t.Errorf("cancelled before: err = %v", err)
+		}
+	}
+	for _, st := range s.CancelStreams {
+		ctx, cancel := context.WithCancel(context.Background())
+		_, err := newParser().Parse(ctx, &cancelAfter{r: st.reader(), n: st.CancelAfter, cancel: cancel})
+		cancel()
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("%s: cancelled while reading: err = %v", st.Name, err)
+		}
+	}
+}
