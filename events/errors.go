@@ -1,25 +1,29 @@
 package events
 
 import (
-	"errors"
 	"fmt"
+
+	"github.com/socplatform/soc/schemas/problem"
 )
 
-// The store's errors are typed so that the HTTP layer maps each kind to a status once
-// (conflict → 409, validation → 400/422, too large → 413) and can name the failing field.
+// The store's errors are typed and implement the problem package's interfaces (Kind, Field,
+// ProblemType), so that the HTTP layer maps each to a status once (conflict → 409, validation →
+// 400/422, too large → 413) and names the failing field, without knowing these types.
 
 // ErrStreamNotFound is returned when reading a stream that has no live events.
-var ErrStreamNotFound = errors.New("stream not found")
+var ErrStreamNotFound error = &kindError{"stream not found", problem.KindNotFound}
 
 // ErrClosed is returned by a store used after Close.
-var ErrClosed = errors.New("event store closed")
+var ErrClosed error = &kindError{"event store closed", problem.KindUnavailable}
 
-// FieldError is implemented by errors that can name the input field that failed,
-// as a JSON pointer into the appended batch ("/events/2/data/severity").
-type FieldError interface {
-	error
-	Field() string
+// kindError is a sentinel error of a kind.
+type kindError struct {
+	msg  string
+	kind problem.Kind
 }
+
+func (e *kindError) Error() string      { return e.msg }
+func (e *kindError) Kind() problem.Kind { return e.kind }
 
 // VersionConflictError: the stream's version did not satisfy the expected version. Nothing was appended.
 type VersionConflictError struct {
@@ -32,12 +36,20 @@ type VersionConflictError struct {
 func (e *VersionConflictError) Error() string {
 	return fmt.Sprintf("version conflict on %s: expected %s, stream is at version %d", e.StreamID, e.Expected, e.Actual)
 }
+func (e *VersionConflictError) Kind() problem.Kind { return problem.KindConflict }
+func (e *VersionConflictError) ProblemType() (string, string) {
+	return "version-conflict", "Version conflict"
+}
 
 // StreamDeletedError: the stream was tombstoned and can never be read or written again.
 type StreamDeletedError struct{ StreamID string }
 
 func (e *StreamDeletedError) Error() string {
 	return fmt.Sprintf("stream %s is tombstoned", e.StreamID)
+}
+func (e *StreamDeletedError) Kind() problem.Kind { return problem.KindGone }
+func (e *StreamDeletedError) ProblemType() (string, string) {
+	return "stream-deleted", "Stream deleted"
 }
 
 // UnknownEventTypeError: an appended event's type is not registered.
@@ -49,7 +61,11 @@ type UnknownEventTypeError struct {
 func (e *UnknownEventTypeError) Error() string {
 	return fmt.Sprintf("events[%d]: unknown event type %q", e.Index, e.Type)
 }
-func (e *UnknownEventTypeError) Field() string { return fmt.Sprintf("/events/%d/type", e.Index) }
+func (e *UnknownEventTypeError) Field() string      { return fmt.Sprintf("/events/%d/type", e.Index) }
+func (e *UnknownEventTypeError) Kind() problem.Kind { return problem.KindRejected }
+func (e *UnknownEventTypeError) ProblemType() (string, string) {
+	return "unknown-event-type", "Unknown event type"
+}
 
 // SchemaViolationError: an event's data does not match its type's schema.
 type SchemaViolationError struct {
@@ -69,6 +85,10 @@ func (e *SchemaViolationError) Error() string {
 }
 func (e *SchemaViolationError) Field() string {
 	return fmt.Sprintf("/events/%d/data%s", e.Index, e.Pointer)
+}
+func (e *SchemaViolationError) Kind() problem.Kind { return problem.KindRejected }
+func (e *SchemaViolationError) ProblemType() (string, string) {
+	return "schema-violation", "Schema violation"
 }
 
 // InvalidEventError: an envelope field is malformed (bad stream id, event id, metadata, …).
@@ -90,6 +110,7 @@ func (e *InvalidEventError) Field() string {
 	}
 	return fmt.Sprintf("/events/%d/%s", e.Index, e.Name)
 }
+func (e *InvalidEventError) Kind() problem.Kind { return problem.KindInvalid }
 
 // BatchTooLargeError: the batch exceeds a configured limit (event count or bytes).
 type BatchTooLargeError struct {
@@ -111,6 +132,7 @@ func (e *BatchTooLargeError) Field() string {
 	}
 	return "/events"
 }
+func (e *BatchTooLargeError) Kind() problem.Kind { return problem.KindTooLarge }
 
 // DuplicateEventError: an event id is already stored for a different stream or position,
 // or a batch mixes new events with already-stored ones. Re-sending a whole batch is fine.
@@ -122,23 +144,7 @@ type DuplicateEventError struct {
 func (e *DuplicateEventError) Error() string {
 	return fmt.Sprintf("event %s: %s", e.EventID, e.Reason)
 }
-
-// Kind classifies errors raised outside this package (domain rules, command validation) so that
-// the HTTP layer maps them once without knowing every type: an error with a Kind() method is
-// answered with that kind's status, and with its Field() when it also implements FieldError.
-type Kind int
-
-const (
-	KindInvalid     Kind = iota + 1 // the input is malformed (400)
-	KindRejected                    // well-formed, but the rules refuse it (422)
-	KindNotFound                    // 404
-	KindConflict                    // the current state does not allow it (409)
-	KindTooLarge                    // 413
-	KindUnavailable                 // try again later (503)
-)
-
-// KindError is an error that says which Kind it is.
-type KindError interface {
-	error
-	Kind() Kind
+func (e *DuplicateEventError) Kind() problem.Kind { return problem.KindConflict }
+func (e *DuplicateEventError) ProblemType() (string, string) {
+	return "duplicate-event", "Duplicate event"
 }

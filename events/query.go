@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/socplatform/soc/schemas/problem"
 )
 
 // EventQuery selects events of the whole store for the audit trail (GET /v1/events). Every set
@@ -41,14 +43,14 @@ type EventQuerier interface {
 }
 
 // ErrQueryUnsupported is returned (wrapped, naming the store) by Guarded.QueryEvents when the
-// wrapped store does not implement EventQuerier. Its Kind is KindUnavailable: the deployment
+// wrapped store does not implement EventQuerier. Its Kind is problem.KindUnavailable: the deployment
 // cannot answer audit queries, whatever the request.
 var ErrQueryUnsupported error = &unsupportedError{"the event store cannot query events"}
 
 type unsupportedError struct{ msg string }
 
-func (e *unsupportedError) Error() string { return e.msg }
-func (e *unsupportedError) Kind() Kind    { return KindUnavailable }
+func (e *unsupportedError) Error() string      { return e.msg }
+func (e *unsupportedError) Kind() problem.Kind { return problem.KindUnavailable }
 
 // Normalize validates q and returns it with its defaults applied: Limit within 1..MaxQueryLimit,
 // Types without duplicates or empty names, and From and To rounded up to the microsecond (the

@@ -12,9 +12,8 @@ import (
 	"sync"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
-	"github.com/santhosh-tekuri/jsonschema/v6/kind"
-	"golang.org/x/text/language"
-	"golang.org/x/text/message"
+
+	"github.com/socplatform/soc/schemas"
 )
 
 // Upcaster turns the data of one schema version into the next (v → v+1). Upcasters run on read,
@@ -49,7 +48,6 @@ type Registry struct {
 
 var (
 	schemaFileRe = regexp.MustCompile(`^([a-z][a-z0-9]*)/([A-Z][A-Za-z0-9]*)\.v([1-9][0-9]*)\.json$`)
-	printer      = message.NewPrinter(language.English)
 )
 
 // NewRegistry returns an empty registry.
@@ -204,11 +202,10 @@ func (r *Registry) Validate(index int, typ string, schemaVersion int, data json.
 			Reason: "number out of the range of a 64-bit float"}
 	}
 	if err := sch.Validate(inst); err != nil {
-		ve, ok := err.(*jsonschema.ValidationError)
+		ptr, reason, ok := schemas.Violation(err)
 		if !ok {
 			return 0, &SchemaViolationError{Index: index, Type: typ, SchemaVersion: schemaVersion, Reason: err.Error()}
 		}
-		ptr, reason := leafCause(ve)
 		return 0, &SchemaViolationError{Index: index, Type: typ, SchemaVersion: schemaVersion, Pointer: ptr, Reason: reason}
 	}
 	return schemaVersion, nil
@@ -224,7 +221,7 @@ func checkNumbers(v any, ptr string) (string, bool) {
 		}
 	case map[string]any:
 		for k, e := range x {
-			if p, ok := checkNumbers(e, ptr+"/"+escapePointer(k)); !ok {
+			if p, ok := checkNumbers(e, ptr+"/"+schemas.EscapePointer(k)); !ok {
 				return p, false
 			}
 		}
@@ -236,34 +233,6 @@ func checkNumbers(v any, ptr string) (string, bool) {
 		}
 	}
 	return "", true
-}
-
-func escapePointer(tok string) string {
-	return strings.ReplaceAll(strings.ReplaceAll(tok, "~", "~0"), "/", "~1")
-}
-
-// leafCause picks the first most specific failure, so the error names one field a person can fix.
-func leafCause(ve *jsonschema.ValidationError) (string, string) {
-	for len(ve.Causes) > 0 {
-		ve = ve.Causes[0]
-	}
-	loc := append([]string(nil), ve.InstanceLocation...)
-	switch k := ve.ErrorKind.(type) {
-	case *kind.Required:
-		if len(k.Missing) > 0 {
-			loc = append(loc, k.Missing[0])
-		}
-	case *kind.AdditionalProperties:
-		if len(k.Properties) > 0 {
-			loc = append(loc, k.Properties[0])
-		}
-	}
-	var sb strings.Builder
-	for _, tok := range loc {
-		sb.WriteByte('/')
-		sb.WriteString(escapePointer(tok))
-	}
-	return sb.String(), ve.ErrorKind.LocalizedString(printer)
 }
 
 // Upcast brings an event read from the store to its type's latest schema version.

@@ -8,9 +8,9 @@ import (
 	"time"
 
 	"github.com/socplatform/soc/events"
-	"github.com/socplatform/soc/events/problem"
 	"github.com/socplatform/soc/projections/readmodel"
 	"github.com/socplatform/soc/query-api/openapi"
+	"github.com/socplatform/soc/schemas/problem"
 )
 
 // Reader is what the query API needs from the read models (readmodel's SQL reader implements it).
@@ -173,23 +173,9 @@ func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
 	case errors.As(err, &qe):
 		err = &problem.ParamError{Params: []problem.InvalidParam{{Name: qe.Param, Reason: qe.Reason}}}
 	case errors.Is(err, readmodel.ErrNotFound):
-		err = &notFoundError{msg: "no such resource: " + r.URL.Path}
+		err = problem.NotFound("no such resource: %s", r.URL.Path)
 	case errors.Is(err, context.DeadlineExceeded) && r.Context().Err() == nil:
-		err = &unavailableError{msg: "the read model did not answer in time"}
+		err = problem.Unavailable(0, "the read model did not answer in time")
 	}
 	problem.Error(w, r, a.log, err)
-}
-
-type notFoundError struct{ msg string }
-
-func (e *notFoundError) Error() string     { return e.msg }
-func (e *notFoundError) Kind() events.Kind { return events.KindNotFound }
-
-type unavailableError struct{ msg string }
-
-func (e *unavailableError) Error() string     { return e.msg }
-func (e *unavailableError) Kind() events.Kind { return events.KindUnavailable }
-
-func writeNotImplemented(w http.ResponseWriter, r *http.Request, what string) {
-	problem.Write(w, r, problem.New(http.StatusNotImplemented, "not-implemented", "Not implemented", what))
 }

@@ -14,10 +14,10 @@ import (
 
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/adapters/sqlite"
-	"github.com/socplatform/soc/events/problem"
 	"github.com/socplatform/soc/projections/readmodel"
 	"github.com/socplatform/soc/query-api/openapi"
 	"github.com/socplatform/soc/schemas"
+	"github.com/socplatform/soc/schemas/problem"
 )
 
 // fakeReader stands in for the SQL reader (being written in projections/readmodel): it serves

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/socplatform/soc/events/problem"
+	"github.com/socplatform/soc/schemas/problem"
 )
 
 // Read-your-writes. A command answers with the global_position of its last event; a client
@@ -69,12 +69,6 @@ func (p *params) consistency(maxWait time.Duration) consistency {
 	return c
 }
 
-// positionNotReached is the 503 answer to a min_position the read models did not reach.
-type positionNotReached struct {
-	problem.Details
-	MinPosition int64 `json:"min_position"`
-}
-
 // await blocks until the read models reach c.pos; when they do not in time it answers 503 and
 // returns false.
 func (a *API) await(w http.ResponseWriter, r *http.Request, c consistency) bool {
@@ -94,8 +88,7 @@ func (a *API) await(w http.ResponseWriter, r *http.Request, c consistency) bool 
 	case r.Context().Err() != nil:
 		return false // the client went away
 	case errors.Is(err, context.DeadlineExceeded):
-		retry := int64(math.Ceil(max(c.wait, time.Second).Seconds()))
-		a.unreached(w, r, c.pos, retry, fmt.Sprintf("the read models have not reached global position %d within %s", c.pos, c.wait))
+		a.unreached(w, r, c.pos, max(c.wait, time.Second), fmt.Sprintf("the read models have not reached global position %d within %s", c.pos, c.wait))
 		return false
 	default:
 		a.fail(w, r, err)
@@ -103,14 +96,9 @@ func (a *API) await(w http.ResponseWriter, r *http.Request, c consistency) bool 
 	}
 }
 
-func (a *API) unreached(w http.ResponseWriter, r *http.Request, pos, retryAfter int64, detail string) {
-	d := problem.New(http.StatusServiceUnavailable, "position-not-reached", "Position not reached", detail)
-	d.Instance = r.URL.Path
-	if retryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.FormatInt(retryAfter, 10))
-	}
-	w.Header().Set("Content-Type", problem.ContentType)
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(http.StatusServiceUnavailable)
-	_ = jsonEncode(w, positionNotReached{Details: d, MinPosition: pos})
+// unreached answers 503 position-not-reached with the position asked (min_position) and, when
+// waiting again can help, Retry-After.
+func (a *API) unreached(w http.ResponseWriter, r *http.Request, pos int64, retryAfter time.Duration, detail string) {
+	a.fail(w, r, problem.Unavailable(retryAfter, "%s", detail).
+		Typed("position-not-reached", "Position not reached").With("min_position", pos))
 }

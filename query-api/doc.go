@@ -2,7 +2,7 @@
 // read models with filters, sorting and cursor pagination; point-in-time views folded from
 // the event store (as_of); paged stream reads and the audit trail over the store; and the
 // OpenAPI document (package openapi). Every error is RFC 9457 problem+json through
-// events/problem, naming the parameter that failed.
+// schemas/problem, naming the parameter that failed.
 //
 // Conventions every read follows:
 //

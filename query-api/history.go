@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/problem"
 )
 
 // AsOfHeader is set on point-in-time answers: the as_of time the view was folded at.
@@ -44,7 +45,7 @@ func pointInTime[T any](a *API, w http.ResponseWriter, r *http.Request, p *param
 		return
 	}
 	if fold == nil {
-		writeNotImplemented(w, r, "point-in-time reads (as_of) are not configured on this node")
+		a.fail(w, r, problem.NotImplemented("point-in-time reads (as_of) are not configured on this node"))
 		return
 	}
 	var evs []events.Envelope
@@ -53,7 +54,7 @@ func pointInTime[T any](a *API, w http.ResponseWriter, r *http.Request, p *param
 		page, err := a.cfg.Store.ReadStream(r.Context(), id, events.ReadStreamOptions{From: from, Limit: events.MaxReadLimit, AsOf: at})
 		if err != nil {
 			if errors.Is(err, events.ErrStreamNotFound) {
-				err = &notFoundError{msg: fmt.Sprintf("%s had no events at %s", id, at.Format(time.RFC3339Nano))}
+				err = problem.NotFound("%s had no events at %s", id, at.Format(time.RFC3339Nano))
 			}
 			a.fail(w, r, err)
 			return
@@ -65,12 +66,12 @@ func pointInTime[T any](a *API, w http.ResponseWriter, r *http.Request, p *param
 		from = page[len(page)-1].Version + 1
 	}
 	if len(evs) == 0 {
-		a.fail(w, r, &notFoundError{msg: fmt.Sprintf("%s had no events at %s", id, at.Format(time.RFC3339Nano))})
+		a.fail(w, r, problem.NotFound("%s had no events at %s", id, at.Format(time.RFC3339Nano)))
 		return
 	}
 	v, err := fold(evs)
 	if err == nil && v == nil {
-		err = &notFoundError{msg: fmt.Sprintf("%s did not exist at %s", id, at.Format(time.RFC3339Nano))}
+		err = problem.NotFound("%s did not exist at %s", id, at.Format(time.RFC3339Nano))
 	}
 	if err != nil {
 		a.fail(w, r, err)
@@ -170,7 +171,7 @@ func (a *API) auditEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if a.cfg.Querier == nil {
-		writeNotImplemented(w, r, "the audit trail is not available: this node's event store cannot search its events")
+		a.fail(w, r, problem.NotImplemented("the audit trail is not available: this node's event store cannot search its events"))
 		return
 	}
 	evs, err := a.cfg.Querier.QueryEvents(r.Context(), q)

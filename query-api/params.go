@@ -10,8 +10,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/socplatform/soc/events/problem"
 	"github.com/socplatform/soc/query-api/openapi"
+	"github.com/socplatform/soc/schemas/problem"
 )
 
 // Bounds on what a client controls.

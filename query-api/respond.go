@@ -4,12 +4,12 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"io"
+	"fmt"
 	"net/http"
 	"strings"
-)
 
-func jsonEncode(w io.Writer, v any) error { return json.NewEncoder(w).Encode(v) }
+	"github.com/socplatform/soc/schemas/problem"
+)
 
 // ETags are strong and derived from the response body: the SHA-256 of the exact bytes sent,
 // truncated to 128 bits and base64url-encoded. Two responses share an ETag exactly when their
@@ -45,7 +45,7 @@ func noneMatch(r *http.Request, etag string) bool {
 func writeJSON(w http.ResponseWriter, r *http.Request, v any) {
 	b, err := marshalBody(v)
 	if err != nil {
-		http.Error(w, "encoding the response failed", http.StatusInternalServerError)
+		problem.Error(w, r, nil, fmt.Errorf("encoding the response: %w", err))
 		return
 	}
 	writeBody(w, r, http.StatusOK, "application/json", b)

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
@@ -17,7 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/kafkalog"
-	"github.com/socplatform/soc/events/problem"
+	"github.com/socplatform/soc/schemas/problem"
 )
 
 var (
@@ -124,14 +126,14 @@ func newRouter(a *app, checks map[string]readiness, shuttingDown *atomic.Bool) h
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(a.metrics, promhttp.HandlerOpts{}))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		problem.Write(w, r, problem.New(http.StatusNotFound, "not-found", "Not found", "no route for "+r.Method+" "+r.URL.Path))
+		problem.Error(w, r, a.log, problem.NotFound("no route for %s %s", r.Method, r.URL.Path))
 	})
-	return instrument(mux.ServeMux)
+	return instrument(mux.ServeMux, a.log)
 }
 
 // instrument records metrics by route pattern (never by raw path: ids would explode the
 // label set) and keeps a panic in one handler from taking the node down.
-func instrument(mux *http.ServeMux) http.Handler {
+func instrument(mux *http.ServeMux, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		_, pattern := mux.Handler(r)
@@ -144,7 +146,8 @@ func instrument(mux *http.ServeMux) http.Handler {
 				if p == http.ErrAbortHandler {
 					panic(p)
 				}
-				problem.Write(rec, r, problem.New(http.StatusInternalServerError, "internal", "Internal error", "the server failed to handle the request; see its logs"))
+				// Untyped, so the client sees a 500 that says nothing of the cause; the log has it.
+				problem.Error(rec, r, log, fmt.Errorf("panic: %v", p))
 			}
 			httpRequests.WithLabelValues(pattern, strconv.Itoa(rec.status)).Inc()
 			httpDuration.WithLabelValues(pattern).Observe(time.Since(start).Seconds())

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/problem"
 )
 
 // testQuery checks events.EventQuerier. A store without the capability must be reported clearly by
@@ -41,8 +42,8 @@ func testQueryUnsupported(t *testing.T, newStore NewStore) {
 	if !errors.Is(err, events.ErrQueryUnsupported) {
 		t.Fatalf("querying a store without EventQuerier: %v, want ErrQueryUnsupported", err)
 	}
-	var ke events.KindError
-	if !errors.As(err, &ke) || ke.Kind() != events.KindUnavailable {
+	var ke problem.KindError
+	if !errors.As(err, &ke) || ke.Kind() != problem.KindUnavailable {
 		t.Fatalf("ErrQueryUnsupported is not a KindUnavailable error: %v", err)
 	}
 	if !strings.Contains(err.Error(), "storetest.hidden") {

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/problem"
 )
 
 // NewStore returns a fresh, empty store. The suite closes it.
@@ -419,7 +420,7 @@ func testBadInput(t *testing.T, newStore NewStore) {
 			t.Fatalf("%s: got %v (%T)", name, err, err)
 		}
 		if wantField != "" {
-			var fe events.FieldError
+			var fe problem.FieldError
 			if !errors.As(err, &fe) || fe.Field() != wantField {
 				t.Fatalf("%s: field %q, want %q (%v)", name, fieldOf(err), wantField, err)
 			}
@@ -469,7 +470,7 @@ func containsStream(evs []events.Envelope, stream string) bool {
 }
 
 func fieldOf(err error) string {
-	var fe events.FieldError
+	var fe problem.FieldError
 	if errors.As(err, &fe) {
 		return fe.Field()
 	}

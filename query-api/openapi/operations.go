@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/socplatform/soc/projections/readmodel"
+	"github.com/socplatform/soc/schemas/problem"
 )
 
 type param struct {
@@ -37,7 +38,7 @@ type operation struct {
 // The content types the platform answers with.
 const (
 	JSON    = "application/json"
-	Problem = "application/problem+json"
+	Problem = problem.ContentType
 )
 
 var headerDocs = map[string]obj{

@@ -11,8 +11,8 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/socplatform/soc/events/problem"
 	"github.com/socplatform/soc/projections"
+	"github.com/socplatform/soc/schemas/problem"
 )
 
 // Defaults of Config.
@@ -252,13 +252,13 @@ func encodeChange(ch *projections.Change) ([]byte, error) {
 func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet {
 		w.Header().Set("Allow", http.MethodGet)
-		problem.Write(w, r, problem.New(http.StatusMethodNotAllowed, "method-not-allowed", "Method not allowed", "use GET to open a WebSocket"))
+		problem.Error(w, r, h.cfg.Log, problem.MethodNotAllowed("use GET to open a WebSocket"))
 		return
 	}
 	if !websocket.IsWebSocketUpgrade(r) {
 		w.Header().Set("Upgrade", "websocket")
 		w.Header().Set("Connection", "Upgrade")
-		problem.Write(w, r, problem.New(http.StatusUpgradeRequired, "upgrade-required", "Upgrade required", "this endpoint only serves WebSocket upgrades (RFC 6455)"))
+		problem.Error(w, r, h.cfg.Log, problem.UpgradeRequired("this endpoint only serves WebSocket upgrades (RFC 6455)"))
 		return
 	}
 	var user string
@@ -266,19 +266,19 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		u, err := h.cfg.Authenticate(r)
 		if err != nil {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="soc"`)
-			problem.Write(w, r, problem.New(http.StatusUnauthorized, "unauthorized", "Unauthorized", err.Error()))
+			problem.Error(w, r, h.cfg.Log, problem.Unauthorized("%s", err.Error()))
 			return
 		}
 		user = u
 	}
 	filter, err := FilterFromQuery(r.URL.Query())
 	if err != nil {
-		d := problem.New(http.StatusBadRequest, "invalid-input", "Invalid input", err.Error())
+		var field string
 		var fe *FilterError
 		if errors.As(err, &fe) {
-			d.Field = fe.Field
+			field = fe.Field
 		}
-		problem.Write(w, r, d)
+		problem.Error(w, r, h.cfg.Log, problem.Invalid(field, "%s", err.Error()))
 		return
 	}
 
@@ -286,13 +286,12 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case h.closed:
 		h.mu.Unlock()
-		problem.Write(w, r, problem.New(http.StatusServiceUnavailable, "unavailable", "Service unavailable", "the live-updates hub is shutting down"))
+		problem.Error(w, r, h.cfg.Log, problem.Unavailable(0, "the live-updates hub is shutting down"))
 		return
 	case len(h.clients)+h.reserved >= h.cfg.MaxClients:
 		h.mu.Unlock()
-		w.Header().Set("Retry-After", "5")
-		problem.Write(w, r, problem.New(http.StatusServiceUnavailable, "unavailable", "Service unavailable",
-			fmt.Sprintf("too many live-update connections (limit %d); retry later", h.cfg.MaxClients)))
+		problem.Error(w, r, h.cfg.Log, problem.Unavailable(5*time.Second,
+			"too many live-update connections (limit %d); retry later", h.cfg.MaxClients))
 		return
 	}
 	h.reserved++
@@ -327,19 +326,20 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	go c.writeLoop()
 }
 
-// handshakeError answers a failed upgrade with problem+json.
+// handshakeError answers a failed upgrade with problem+json: the upgrader's status becomes
+// the typed error of that kind (a server-side failure stays untyped: logged, not shown).
 func (h *Hub) handshakeError(w http.ResponseWriter, r *http.Request, status int, reason error) {
-	slug, title := "invalid-input", "Invalid input"
+	err := fmt.Errorf("ws: upgrade failed: %w", reason)
 	switch status {
 	case http.StatusForbidden:
-		slug, title = "forbidden", "Forbidden"
+		err = problem.Forbidden("%s", reason.Error())
 	case http.StatusMethodNotAllowed:
-		slug, title = "method-not-allowed", "Method not allowed"
+		err = problem.MethodNotAllowed("%s", reason.Error())
 	case http.StatusInternalServerError:
-		slug, title = "internal", "Internal error"
-		h.cfg.Log.Error("ws: upgrade failed", "remote", r.RemoteAddr, "err", reason)
+	default:
+		err = problem.Invalid("", "%s", reason.Error())
 	}
-	problem.Write(w, r, problem.New(status, slug, title, reason.Error()))
+	problem.Error(w, r, h.cfg.Log, err)
 }
 
 func (h *Hub) remove(c *client) {

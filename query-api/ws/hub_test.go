@@ -18,9 +18,9 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/socplatform/soc/events"
-	"github.com/socplatform/soc/events/problem"
 	"github.com/socplatform/soc/projections"
 	"github.com/socplatform/soc/query-api/ws"
+	"github.com/socplatform/soc/schemas/problem"
 )
 
 // guard bounds every wait of these tests; it is a failure guard, never a timing assertion.

@@ -11,6 +11,7 @@ import (
 	"github.com/socplatform/soc/commands/internal/es"
 	"github.com/socplatform/soc/commands/internal/httpcmd"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/problem"
 )
 
 // Claims answers which strong identifiers live assets already hold; *domain.Index implements it
@@ -47,8 +48,8 @@ type ClaimedError struct{ Claim domain.Claim }
 func (e *ClaimedError) Error() string {
 	return fmt.Sprintf("%s %s already belongs to asset %s", e.Claim.Field, e.Claim.Value, e.Claim.AssetID)
 }
-func (e *ClaimedError) Kind() events.Kind { return events.KindConflict }
-func (e *ClaimedError) Field() string     { return "/identifiers/" + e.Claim.Field }
+func (e *ClaimedError) Kind() problem.Kind { return problem.KindConflict }
+func (e *ClaimedError) Field() string      { return "/identifiers/" + e.Claim.Field }
 
 // Service runs the asset commands against the event store.
 type Service struct {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/socplatform/soc/commands/internal/es"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/problem"
 )
 
 // Status is an asset's lifecycle state.
@@ -38,8 +39,8 @@ func (e *TransitionError) Error() string {
 	}
 	return fmt.Sprintf("asset %s is %s and cannot %s", e.AssetID, e.From, e.Command)
 }
-func (e *TransitionError) Kind() events.Kind { return events.KindConflict }
-func (e *TransitionError) Field() string     { return "/status" }
+func (e *TransitionError) Kind() problem.Kind { return problem.KindConflict }
+func (e *TransitionError) Field() string      { return "/status" }
 
 // NotFoundError: the command names an asset that was never registered.
 type NotFoundError struct{ AssetID string }
@@ -50,8 +51,8 @@ func (e *NotFoundError) Error() string {
 	}
 	return fmt.Sprintf("no such asset: %s", e.AssetID)
 }
-func (e *NotFoundError) Kind() events.Kind { return events.KindNotFound }
-func (e *NotFoundError) Field() string     { return "/asset_id" }
+func (e *NotFoundError) Kind() problem.Kind { return problem.KindNotFound }
+func (e *NotFoundError) Field() string      { return "/asset_id" }
 
 // RuleError is a command refused by a rule (an invalid identifier, a duplicate link, …).
 type RuleError struct {
@@ -65,8 +66,8 @@ func (e *RuleError) Error() string {
 	}
 	return e.Path + ": " + e.Reason
 }
-func (e *RuleError) Kind() events.Kind { return events.KindRejected }
-func (e *RuleError) Field() string     { return e.Path }
+func (e *RuleError) Kind() problem.Kind { return problem.KindRejected }
+func (e *RuleError) Field() string      { return e.Path }
 func rule(path, format string, a ...any) *RuleError {
 	return &RuleError{Path: path, Reason: fmt.Sprintf(format, a...)}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/socplatform/soc/commands/internal/es"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/problem"
 )
 
 const (
@@ -28,7 +29,7 @@ func hostAsset(t *testing.T) *Asset { return registered(t, assetID(1), aHost()) 
 func wantRule(t *testing.T, name string, err error, field string) {
 	t.Helper()
 	var re *RuleError
-	if !errors.As(err, &re) || re.Field() != field || re.Kind() != events.KindRejected {
+	if !errors.As(err, &re) || re.Field() != field || re.Kind() != problem.KindRejected {
 		t.Errorf("%s: got %v, want a RuleError on %s", name, err, field)
 	}
 }
@@ -177,7 +178,7 @@ func TestRegisterTwiceIsAConflict(t *testing.T) {
 	a := hostAsset(t)
 	ch, err := a.Register(aHost())
 	var te *TransitionError
-	if !errors.As(err, &te) || te.Kind() != events.KindConflict || len(ch) != 0 {
+	if !errors.As(err, &te) || te.Kind() != problem.KindConflict || len(ch) != 0 {
 		t.Fatalf("registered twice: %v", err)
 	}
 }
@@ -420,7 +421,7 @@ func TestRetiredAssetRefusesEverythingButReactivate(t *testing.T) {
 	for name, cmd := range commands {
 		ch, err := cmd()
 		var te *TransitionError
-		if !errors.As(err, &te) || te.Kind() != events.KindConflict || te.From != StatusRetired || te.Field() != "/status" || len(ch) != 0 {
+		if !errors.As(err, &te) || te.Kind() != problem.KindConflict || te.From != StatusRetired || te.Field() != "/status" || len(ch) != 0 {
 			t.Errorf("%s on a retired asset: got %v, want a TransitionError", name, err)
 		}
 	}
@@ -434,7 +435,7 @@ func TestRetiredAssetRefusesEverythingButReactivate(t *testing.T) {
 		t.Fatalf("state %+v", a)
 	}
 	var te *TransitionError
-	if err := second(a.Reactivate("again")); !errors.As(err, &te) || te.Kind() != events.KindConflict {
+	if err := second(a.Reactivate("again")); !errors.As(err, &te) || te.Kind() != problem.KindConflict {
 		t.Fatalf("reactivating an active asset: %v", err)
 	}
 	must(t)(a.Update(UpdateAsset{Name: ptr("usable again")}))
@@ -452,7 +453,7 @@ func TestCommandsOnAnUnregisteredAsset(t *testing.T) {
 		"reactivate": second(a.Reactivate("x")),
 	} {
 		var nf *NotFoundError
-		if !errors.As(err, &nf) || nf.Kind() != events.KindNotFound || nf.Field() != "/asset_id" {
+		if !errors.As(err, &nf) || nf.Kind() != problem.KindNotFound || nf.Field() != "/asset_id" {
 			t.Errorf("%s on an unregistered asset: %v", name, err)
 		}
 	}

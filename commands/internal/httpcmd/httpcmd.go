@@ -14,13 +14,10 @@ import (
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
-	"github.com/santhosh-tekuri/jsonschema/v6/kind"
-	"golang.org/x/text/language"
-	"golang.org/x/text/message"
 
 	"github.com/socplatform/soc/commands/internal/es"
-	"github.com/socplatform/soc/events"
-	"github.com/socplatform/soc/events/problem"
+	"github.com/socplatform/soc/schemas"
+	"github.com/socplatform/soc/schemas/problem"
 )
 
 // DefaultMaxBodyBytes bounds a command body unless Config says otherwise.
@@ -144,8 +141,8 @@ func (e *InputError) Error() string {
 	}
 	return e.Pointer + ": " + e.Reason
 }
-func (e *InputError) Kind() events.Kind { return events.KindInvalid }
-func (e *InputError) Field() string     { return e.Pointer }
+func (e *InputError) Kind() problem.Kind { return problem.KindInvalid }
+func (e *InputError) Field() string      { return e.Pointer }
 
 // TooLargeError is a body over the limit.
 type TooLargeError struct{ Limit int64 }
@@ -153,8 +150,8 @@ type TooLargeError struct{ Limit int64 }
 func (e *TooLargeError) Error() string {
 	return fmt.Sprintf("the request body is over the limit of %d bytes", e.Limit)
 }
-func (e *TooLargeError) Kind() events.Kind { return events.KindTooLarge }
-func (e *TooLargeError) Field() string     { return "body" }
+func (e *TooLargeError) Kind() problem.Kind { return problem.KindTooLarge }
+func (e *TooLargeError) Field() string      { return "body" }
 
 // NotFoundError: the command names an aggregate that does not exist.
 type NotFoundError struct {
@@ -162,8 +159,8 @@ type NotFoundError struct {
 	ID   string
 }
 
-func (e *NotFoundError) Error() string     { return fmt.Sprintf("no such %s: %s", e.What, e.ID) }
-func (e *NotFoundError) Kind() events.Kind { return events.KindNotFound }
+func (e *NotFoundError) Error() string      { return fmt.Sprintf("no such %s: %s", e.What, e.ID) }
+func (e *NotFoundError) Kind() problem.Kind { return problem.KindNotFound }
 
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	if r.ContentLength > s.max {
@@ -180,8 +177,6 @@ func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error
 	return b, nil
 }
 
-var printer = message.NewPrinter(language.English)
-
 // Decode validates body against sch and decodes it into v. An empty body is the empty object.
 // Errors are *InputError naming the failing field as a JSON pointer ("/note", "/bogus").
 func Decode(sch *jsonschema.Schema, body []byte, v any) error {
@@ -193,11 +188,13 @@ func Decode(sch *jsonschema.Schema, body []byte, v any) error {
 		return &InputError{Reason: "the body is not valid JSON: " + err.Error()}
 	}
 	if err := sch.Validate(inst); err != nil {
-		var ve *jsonschema.ValidationError
-		if !errors.As(err, &ve) {
+		ptr, reason, ok := schemas.Violation(err)
+		if !ok {
 			return &InputError{Reason: err.Error()}
 		}
-		ptr, reason := leafCause(ve)
+		if ptr == "" {
+			ptr = "/" // the body itself: a client still gets a field to show the error beside
+		}
 		return &InputError{Pointer: ptr, Reason: reason}
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
@@ -209,34 +206,6 @@ func Decode(sch *jsonschema.Schema, body []byte, v any) error {
 		return &InputError{Reason: "the body holds more than one JSON value"}
 	}
 	return nil
-}
-
-// leafCause picks the first most specific failure, so the error names one field a person can fix.
-func leafCause(ve *jsonschema.ValidationError) (string, string) {
-	for len(ve.Causes) > 0 {
-		ve = ve.Causes[0]
-	}
-	loc := append([]string(nil), ve.InstanceLocation...)
-	switch k := ve.ErrorKind.(type) {
-	case *kind.Required:
-		if len(k.Missing) > 0 {
-			loc = append(loc, k.Missing[0])
-		}
-	case *kind.AdditionalProperties:
-		if len(k.Properties) > 0 {
-			loc = append(loc, k.Properties[0])
-		}
-	}
-	var sb strings.Builder
-	for _, tok := range loc {
-		sb.WriteByte('/')
-		sb.WriteString(strings.ReplaceAll(strings.ReplaceAll(tok, "~", "~0"), "/", "~1"))
-	}
-	ptr := sb.String()
-	if ptr == "" {
-		ptr = "/"
-	}
-	return ptr, ve.ErrorKind.LocalizedString(printer)
 }
 
 var (

@@ -1,7 +1,7 @@
 // Package httpcmd serves command endpoints: a bounded JSON body validated against the command's
 // JSON Schema, the Idempotency-Key and If-Match headers, and a load → decide → append cycle that
 // answers with the stream's new version and global position. Every error is problem+json through
-// events/problem, so a command endpoint answers like every other endpoint.
+// schemas/problem, so a command endpoint answers like every other endpoint.
 package httpcmd
 
 import (

@@ -16,6 +16,7 @@ import (
 	"github.com/socplatform/soc/commands/notifications/domain"
 	vulndomain "github.com/socplatform/soc/commands/vulns/domain"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/problem"
 )
 
 // Commands the flow sagas send to the planner (the sagas module holds the same strings: it may
@@ -106,7 +107,7 @@ type CommandError struct {
 func (e *CommandError) Error() string { return e.Type + ": " + e.Reason }
 
 // Kind implements the typed-error convention (the saga dispatcher records it as failed).
-func (e *CommandError) Kind() events.Kind { return events.KindRejected }
+func (e *CommandError) Kind() problem.Kind { return problem.KindRejected }
 
 type plannerPayload struct {
 	ScanID       string    `json:"scan_id"`

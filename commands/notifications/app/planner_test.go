@@ -17,6 +17,7 @@ import (
 	"github.com/socplatform/soc/commands/notifications/channels"
 	"github.com/socplatform/soc/commands/notifications/domain"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/problem"
 )
 
 // plannerEnv is a guarded SQLite store holding a realistic import, a directory and a planner.
@@ -486,7 +487,7 @@ func TestPlannerBadCommands(t *testing.T) {
 	} {
 		handled, err := e.planner.HandleCommand(context.Background(), "id", c.typ, json.RawMessage(c.payload))
 		var ce *CommandError
-		if !handled || !errors.As(err, &ce) || ce.Type != c.typ || !strings.Contains(ce.Reason, c.reason) || ce.Kind() != events.KindRejected {
+		if !handled || !errors.As(err, &ce) || ce.Type != c.typ || !strings.Contains(ce.Reason, c.reason) || ce.Kind() != problem.KindRejected {
 			t.Fatalf("%s %s: handled=%v err=%v, want a CommandError about %q", c.typ, c.payload, handled, err, c.reason)
 		}
 	}

@@ -28,6 +28,7 @@ import (
 	"github.com/socplatform/soc/commands/internal/es"
 	"github.com/socplatform/soc/commands/notifications/channels"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/problem"
 )
 
 // Stream naming.
@@ -286,8 +287,8 @@ func (e *StateError) Error() string {
 	}
 	return fmt.Sprintf("notification %s is %s: cannot %s", e.NotificationID, e.Status, e.Op)
 }
-func (e *StateError) Kind() events.Kind { return events.KindConflict }
-func (e *StateError) Field() string     { return "/status" }
+func (e *StateError) Kind() problem.Kind { return problem.KindConflict }
+func (e *StateError) Field() string      { return "/status" }
 
 // RuleError is a request refused by a rule (missing recipient, unknown severity, …).
 type RuleError struct {
@@ -295,9 +296,9 @@ type RuleError struct {
 	Reason string
 }
 
-func (e *RuleError) Error() string     { return e.Reason }
-func (e *RuleError) Kind() events.Kind { return events.KindRejected }
-func (e *RuleError) Field() string     { return e.Path }
+func (e *RuleError) Error() string      { return e.Reason }
+func (e *RuleError) Kind() problem.Kind { return problem.KindRejected }
+func (e *RuleError) Field() string      { return e.Path }
 
 func rule(path, format string, a ...any) *RuleError {
 	return &RuleError{Path: path, Reason: fmt.Sprintf(format, a...)}

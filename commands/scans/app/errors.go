@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/problem"
 )
 
 // FormatError: the report's format could not be told from its first 64 KiB, because no parser
@@ -26,10 +26,10 @@ func (e *FormatError) Error() string {
 	return fmt.Sprintf("report format is ambiguous: %s all claim it; name one in format", strings.Join(e.Candidates, ", "))
 }
 
-// Kind implements events.KindError: the input is not something the importer can read.
-func (e *FormatError) Kind() events.Kind { return events.KindInvalid }
+// Kind implements problem.KindError: the input is not something the importer can read.
+func (e *FormatError) Kind() problem.Kind { return problem.KindInvalid }
 
-// Field implements events.FieldError.
+// Field implements problem.FieldError.
 func (e *FormatError) Field() string { return "/format" }
 
 // RequestError: a Request field is malformed.
@@ -38,9 +38,9 @@ type RequestError struct {
 	Reason string
 }
 
-func (e *RequestError) Error() string     { return e.Path + ": " + e.Reason }
-func (e *RequestError) Kind() events.Kind { return events.KindInvalid }
-func (e *RequestError) Field() string     { return e.Path }
+func (e *RequestError) Error() string      { return e.Path + ": " + e.Reason }
+func (e *RequestError) Kind() problem.Kind { return problem.KindInvalid }
+func (e *RequestError) Field() string      { return e.Path }
 
 // AlreadyImportedError: the scan id was used by an earlier import (its stream exists).
 type AlreadyImportedError struct{ ScanID string }
@@ -48,5 +48,5 @@ type AlreadyImportedError struct{ ScanID string }
 func (e *AlreadyImportedError) Error() string {
 	return fmt.Sprintf("scan %s was already imported", e.ScanID)
 }
-func (e *AlreadyImportedError) Kind() events.Kind { return events.KindConflict }
-func (e *AlreadyImportedError) Field() string     { return "/scan_id" }
+func (e *AlreadyImportedError) Kind() problem.Kind { return problem.KindConflict }
+func (e *AlreadyImportedError) Field() string      { return "/scan_id" }

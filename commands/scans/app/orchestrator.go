@@ -22,6 +22,7 @@ import (
 	"github.com/socplatform/soc/commands/scans/domain"
 	"github.com/socplatform/soc/commands/scans/runner"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/problem"
 )
 
 // Command types the orchestrator executes for the scan sagas (sagas/flows declares the same
@@ -391,8 +392,8 @@ type CommandError struct {
 	Reason string
 }
 
-func (e *CommandError) Error() string     { return e.Type + ": " + e.Reason }
-func (e *CommandError) Kind() events.Kind { return events.KindInvalid }
+func (e *CommandError) Error() string      { return e.Type + ": " + e.Reason }
+func (e *CommandError) Kind() problem.Kind { return problem.KindInvalid }
 
 func isUUID(s string) bool {
 	u, err := uuid.Parse(s)
@@ -673,8 +674,8 @@ func (o *Orchestrator) importEvidence(ctx context.Context, ev domain.Evidence, f
 		return domain.ImportSummary{}, err, true
 	}
 	if err != nil {
-		var ke events.KindError
-		return domain.ImportSummary{}, err, errors.As(err, &ke) && ke.Kind() == events.KindInvalid
+		var ke problem.KindError
+		return domain.ImportSummary{}, err, errors.As(err, &ke) && ke.Kind() == problem.KindInvalid
 	}
 	b, err := json.Marshal(res)
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/socplatform/soc/commands/internal/es"
 	"github.com/socplatform/soc/commands/scans/domain"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/problem"
 )
 
 // DefinitionCreated answers CreateDefinition. Token is the push token of an external
@@ -49,8 +50,8 @@ type PushFormatError struct{ Want, Got string }
 func (e *PushFormatError) Error() string {
 	return fmt.Sprintf("this definition receives %s reports, not %s", e.Want, e.Got)
 }
-func (e *PushFormatError) Kind() events.Kind { return events.KindInvalid }
-func (e *PushFormatError) Field() string     { return "format" }
+func (e *PushFormatError) Kind() problem.Kind { return problem.KindInvalid }
+func (e *PushFormatError) Field() string      { return "format" }
 
 func idempotentID(kind, key string) string {
 	if key == "" {

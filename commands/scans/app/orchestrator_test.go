@@ -20,6 +20,7 @@ import (
 	"github.com/socplatform/soc/commands/scans/app"
 	"github.com/socplatform/soc/commands/scans/domain"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/problem"
 )
 
 // fakeRunner stands in for nmap (the runner package tests the real one): each call takes the
@@ -235,7 +236,7 @@ func TestOrchestratorLifecycleAndEvidence(t *testing.T) {
 	// Cancelling a completed run is a conflict.
 	_, err = e.orch.CancelRun(e.ctx, runID, "too late", es.Meta{Actor: "bob"})
 	var se *domain.StateError
-	if !errors.As(err, &se) || se.Kind() != events.KindConflict {
+	if !errors.As(err, &se) || se.Kind() != problem.KindConflict {
 		t.Fatalf("cancel of a completed run: %v", err)
 	}
 	// The index serves it.

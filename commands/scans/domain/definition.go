@@ -12,6 +12,7 @@ import (
 
 	"github.com/socplatform/soc/commands/internal/es"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/problem"
 )
 
 // Event types of the scan orchestration (schemas/events/scans).
@@ -102,9 +103,9 @@ type ValidationError struct {
 	Reason string
 }
 
-func (e *ValidationError) Error() string     { return e.Path + ": " + e.Reason }
-func (e *ValidationError) Kind() events.Kind { return events.KindInvalid }
-func (e *ValidationError) Field() string     { return e.Path }
+func (e *ValidationError) Error() string      { return e.Path + ": " + e.Reason }
+func (e *ValidationError) Kind() problem.Kind { return problem.KindInvalid }
+func (e *ValidationError) Field() string      { return e.Path }
 
 func invalid(path, format string, a ...any) *ValidationError {
 	return &ValidationError{Path: path, Reason: fmt.Sprintf(format, a...)}
@@ -121,8 +122,8 @@ type StateError struct {
 func (e *StateError) Error() string {
 	return fmt.Sprintf("%s %s is %s: cannot %s", e.What, e.ID, e.State, e.Action)
 }
-func (e *StateError) Kind() events.Kind { return events.KindConflict }
-func (e *StateError) Field() string     { return "/status" }
+func (e *StateError) Kind() problem.Kind { return problem.KindConflict }
+func (e *StateError) Field() string      { return "/status" }
 
 var (
 	nameRe     = regexp.MustCompile(`^\S(.{0,126}\S)?$`)
@@ -368,5 +369,5 @@ func (d *Definition) live(action string) error {
 // NotFoundError: no such definition or run.
 type NotFoundError struct{ What, ID string }
 
-func (e *NotFoundError) Error() string     { return fmt.Sprintf("no such %s: %s", e.What, e.ID) }
-func (e *NotFoundError) Kind() events.Kind { return events.KindNotFound }
+func (e *NotFoundError) Error() string      { return fmt.Sprintf("no such %s: %s", e.What, e.ID) }
+func (e *NotFoundError) Kind() problem.Kind { return problem.KindNotFound }

@@ -9,6 +9,7 @@ import (
 	"github.com/socplatform/soc/commands/internal/es"
 	"github.com/socplatform/soc/commands/scans/domain"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/problem"
 )
 
 // apply feeds changes back into the aggregate, as loading them from the store would.
@@ -28,7 +29,7 @@ func apply(t *testing.T, agg es.Aggregate, stream string, changes []es.Change, e
 func conflict(t *testing.T, what string, err error) {
 	t.Helper()
 	var se *domain.StateError
-	if !errors.As(err, &se) || se.Kind() != events.KindConflict {
+	if !errors.As(err, &se) || se.Kind() != problem.KindConflict {
 		t.Fatalf("%s: %v, want a conflict", what, err)
 	}
 }

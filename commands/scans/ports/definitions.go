@@ -12,7 +12,7 @@ import (
 	"github.com/socplatform/soc/commands/internal/httpcmd"
 	"github.com/socplatform/soc/commands/scans/app"
 	"github.com/socplatform/soc/commands/scans/domain"
-	"github.com/socplatform/soc/events/problem"
+	"github.com/socplatform/soc/schemas/problem"
 )
 
 // Config of the scan orchestration endpoints.
@@ -223,8 +223,7 @@ func (d *definitions) push(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	format := r.URL.Query().Get("format")
 	if format != "" && !formatRe.MatchString(format) {
-		problem.Write(w, r, problem.Details{Type: "https://soc-platform.dev/problems/invalid-input", Title: "Invalid input",
-			Status: http.StatusBadRequest, Detail: "format must be a parser name", Field: "format"})
+		problem.Error(w, r, d.log, problem.Invalid("format", "format must be a parser name"))
 		return
 	}
 	call, err := httpcmd.ParseCall(r)
@@ -241,8 +240,7 @@ func (d *definitions) push(w http.ResponseWriter, r *http.Request) {
 	var te *app.TokenError
 	if errors.As(err, &te) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="scan-reports"`)
-		problem.Write(w, r, problem.Details{Type: "https://soc-platform.dev/problems/unauthorized", Title: "Unauthorized",
-			Status: http.StatusUnauthorized, Detail: te.Error(), Field: "Authorization"})
+		problem.Error(w, r, d.log, problem.Unauthorized("%s", te.Error()).OnField("Authorization"))
 		return
 	}
 	if err != nil {
@@ -261,13 +259,7 @@ func (d *definitions) push(w http.ResponseWriter, r *http.Request) {
 		problem.Error(w, r, d.log, &httpcmd.TooLargeError{Limit: d.max})
 		return
 	case err != nil && res.RunID != "":
-		// The run exists and failed: the problem names it, so the CI job can show it.
-		det := problem.From(err)
-		if det.Status >= 500 {
-			det = problem.New(http.StatusUnprocessableEntity, "import-failed", "Import failed", "")
-		}
-		det.Detail = fmt.Sprintf("run %s failed: %v", res.RunID, err)
-		problem.Write(w, r, det)
+		problem.Error(w, r, d.log, &runFailedError{runID: res.RunID, err: err})
 		return
 	case err != nil:
 		problem.Error(w, r, d.log, err)
@@ -276,3 +268,32 @@ func (d *definitions) push(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Location", "/v1/scan-runs/"+res.RunID)
 	writeJSON(w, http.StatusOK, res)
 }
+
+// runFailedError: a pushed report's run exists and failed. The problem names the run, so the
+// CI job that pushed can show it; the cause's kind stands when it is the client's (a bad
+// report, a conflict), and a failure on the server's side is still this run's failure to the
+// client: 422 import-failed, with the cause in the detail.
+type runFailedError struct {
+	runID string
+	err   error
+}
+
+func (e *runFailedError) Error() string { return fmt.Sprintf("run %s failed: %v", e.runID, e.err) }
+func (e *runFailedError) Unwrap() error { return e.err }
+
+// Kind is the zero Kind (defer to the cause) unless the cause is a server error.
+func (e *runFailedError) Kind() problem.Kind {
+	if e.causeIsClients() {
+		return 0
+	}
+	return problem.KindRejected
+}
+
+func (e *runFailedError) ProblemType() (string, string) {
+	if e.causeIsClients() {
+		return "", ""
+	}
+	return "import-failed", "Import failed"
+}
+
+func (e *runFailedError) causeIsClients() bool { return problem.From(e.err).Status < 500 }

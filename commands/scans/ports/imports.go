@@ -7,7 +7,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"mime"
@@ -20,7 +19,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/socplatform/soc/events/problem"
+	"github.com/socplatform/soc/schemas/problem"
 )
 
 // ImportFunc runs one import. progress may be called with (done, total) findings as it goes.
@@ -117,8 +116,7 @@ func (im *Imports) post(w http.ResponseWriter, r *http.Request) {
 		format = "auto"
 	}
 	if !formatRe.MatchString(format) {
-		problem.Write(w, r, problem.Details{Type: "https://soc-platform.dev/problems/invalid-input", Title: "Invalid input",
-			Status: http.StatusBadRequest, Detail: "format must be auto or a parser name", Field: "format"})
+		problem.Error(w, r, im.log, problem.Invalid("format", "format must be auto or a parser name"))
 		return
 	}
 	body := http.MaxBytesReader(w, r.Body, im.cfg.MaxBodyBytes)
@@ -143,8 +141,7 @@ func (im *Imports) post(w http.ResponseWriter, r *http.Request) {
 	}
 	if n == 0 {
 		os.Remove(f.Name())
-		problem.Write(w, r, problem.Details{Type: "https://soc-platform.dev/problems/invalid-input", Title: "Invalid input",
-			Status: http.StatusBadRequest, Detail: "the report is empty", Field: "body"})
+		problem.Error(w, r, im.log, problem.Invalid("body", "the report is empty"))
 		return
 	}
 	job := &Job{ScanID: uuid.Must(uuid.NewV7()).String(), Format: format, State: "queued", AcceptedAt: time.Now().UTC(), path: f.Name(), actor: actorOf(r)}
@@ -158,8 +155,7 @@ func (im *Imports) post(w http.ResponseWriter, r *http.Request) {
 		im.mu.Lock()
 		delete(im.jobs, job.ScanID)
 		im.mu.Unlock()
-		w.Header().Set("Retry-After", "30")
-		problem.Write(w, r, problem.New(http.StatusServiceUnavailable, "unavailable", "Too many imports", "the import queue is full; retry later"))
+		problem.Error(w, r, im.log, problem.Unavailable(30*time.Second, "the import queue is full; retry later").Typed("unavailable", "Too many imports"))
 		return
 	}
 	w.Header().Set("Location", "/v1/scans/"+job.ScanID+"/import")
@@ -192,19 +188,16 @@ var errNoFilePart = errors.New("the multipart form has no file part")
 func (im *Imports) bodyError(w http.ResponseWriter, r *http.Request, err error) {
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
-		problem.Write(w, r, problem.Details{Type: "https://soc-platform.dev/problems/too-large", Title: "Request too large",
-			Status: http.StatusRequestEntityTooLarge, Detail: fmt.Sprintf("reports are limited to %d bytes", tooBig.Limit), Field: "body"})
+		problem.Error(w, r, im.log, problem.TooLarge("body", "reports are limited to %d bytes", tooBig.Limit))
 		return
 	}
-	problem.Write(w, r, problem.Details{Type: "https://soc-platform.dev/problems/invalid-input", Title: "Invalid input",
-		Status: http.StatusBadRequest, Detail: "reading the report: " + err.Error(), Field: "body"})
+	problem.Error(w, r, im.log, problem.Invalid("body", "reading the report: %v", err))
 }
 
 func (im *Imports) get(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	if _, err := uuid.Parse(id); err != nil {
-		problem.Write(w, r, problem.Details{Type: "https://soc-platform.dev/problems/invalid-input", Title: "Invalid input",
-			Status: http.StatusBadRequest, Detail: "the scan id is not a UUID", Field: "id"})
+		problem.Error(w, r, im.log, problem.Invalid("id", "the scan id is not a UUID"))
 		return
 	}
 	im.mu.Lock()
@@ -215,7 +208,7 @@ func (im *Imports) get(w http.ResponseWriter, r *http.Request) {
 	}
 	im.mu.Unlock()
 	if !ok {
-		problem.Write(w, r, problem.New(http.StatusNotFound, "not-found", "Not found", "no import with scan id "+id+" on this node"))
+		problem.Error(w, r, im.log, problem.NotFound("no import with scan id %s on this node", id))
 		return
 	}
 	writeJSON(w, http.StatusOK, snapshot)

@@ -26,7 +26,7 @@ import (
 	"time"
 
 	"github.com/socplatform/soc/commands/scans/domain"
-	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/problem"
 )
 
 // Spec is one nmap run: already validated targets and the definition's options.
@@ -109,9 +109,9 @@ type OptionError struct {
 	Reason string
 }
 
-func (e *OptionError) Error() string     { return e.Path + ": " + e.Reason }
-func (e *OptionError) Kind() events.Kind { return events.KindInvalid }
-func (e *OptionError) Field() string     { return e.Path }
+func (e *OptionError) Error() string      { return e.Path + ": " + e.Reason }
+func (e *OptionError) Kind() problem.Kind { return problem.KindInvalid }
+func (e *OptionError) Field() string      { return e.Path }
 
 // TargetError is a target that is malformed or outside the allowlist.
 type TargetError struct {
@@ -119,9 +119,9 @@ type TargetError struct {
 	Reason string
 }
 
-func (e *TargetError) Error() string     { return fmt.Sprintf("target %q: %s", e.Target, e.Reason) }
-func (e *TargetError) Kind() events.Kind { return events.KindRejected }
-func (e *TargetError) Field() string     { return "/target/addresses" }
+func (e *TargetError) Error() string      { return fmt.Sprintf("target %q: %s", e.Target, e.Reason) }
+func (e *TargetError) Kind() problem.Kind { return problem.KindRejected }
+func (e *TargetError) Field() string      { return "/target/addresses" }
 
 // Permanent reports whether err cannot go away by retrying (a refused target or option).
 func Permanent(err error) bool {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/problem"
 )
 
 func TestBreachSLA(t *testing.T) {
@@ -90,7 +91,7 @@ func TestBreachSLA(t *testing.T) {
 				if len(ch) != 0 {
 					t.Fatalf("changes %v with an error", ch)
 				}
-				if re, ok := err.(*RuleError); ok && (re.Field() != "/due_at" || re.Kind() != events.KindRejected) {
+				if re, ok := err.(*RuleError); ok && (re.Field() != "/due_at" || re.Kind() != problem.KindRejected) {
 					t.Fatalf("rule error %+v", re)
 				}
 				return

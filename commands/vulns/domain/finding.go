@@ -12,6 +12,7 @@ import (
 
 	"github.com/socplatform/soc/commands/internal/es"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/problem"
 )
 
 // Status is a finding's lifecycle state.
@@ -77,8 +78,8 @@ func (e *TransitionError) Error() string {
 	}
 	return fmt.Sprintf("finding %s is %s and cannot become %s (allowed from %s: %s)", e.FindingID, e.From, e.To, e.From, strings.Join(allowed, ", "))
 }
-func (e *TransitionError) Kind() events.Kind { return events.KindConflict }
-func (e *TransitionError) Field() string     { return "/status" }
+func (e *TransitionError) Kind() problem.Kind { return problem.KindConflict }
+func (e *TransitionError) Field() string      { return "/status" }
 
 // RuleError is a command refused by a rule other than the lifecycle (missing justification, …).
 type RuleError struct {
@@ -86,9 +87,9 @@ type RuleError struct {
 	Reason string
 }
 
-func (e *RuleError) Error() string     { return e.Reason }
-func (e *RuleError) Kind() events.Kind { return events.KindRejected }
-func (e *RuleError) Field() string     { return e.Path }
+func (e *RuleError) Error() string      { return e.Reason }
+func (e *RuleError) Kind() problem.Kind { return problem.KindRejected }
+func (e *RuleError) Field() string      { return e.Path }
 func rule(path, format string, a ...any) *RuleError {
 	return &RuleError{Path: path, Reason: fmt.Sprintf(format, a...)}
 }

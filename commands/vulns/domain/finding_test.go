@@ -8,6 +8,7 @@ import (
 
 	"github.com/socplatform/soc/commands/internal/es"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/problem"
 )
 
 // replay applies changes as if they had been stored, so tests drive the aggregate the way the
@@ -126,7 +127,7 @@ func TestRulesNameTheField(t *testing.T) {
 	}
 	for _, c := range cases {
 		var re *RuleError
-		if !errors.As(c.err, &re) || re.Field() != c.field || re.Kind() != events.KindRejected {
+		if !errors.As(c.err, &re) || re.Field() != c.field || re.Kind() != problem.KindRejected {
 			t.Errorf("%s: %v, want a RuleError on %s", c.name, c.err, c.field)
 		}
 	}
