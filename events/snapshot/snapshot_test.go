@@ -88,7 +88,9 @@ func TestUntrustedSnapshotsAreIgnored(t *testing.T) {
 			return log3, 1
 		},
 		"other format": func(t *testing.T, d snapshot.Dir, path string) (snapshot.Reader, int) {
-			edit(t, path, func(b []byte) []byte { return bytes.Replace(b, []byte(snapshot.Format), []byte("soc-lookup-snapshot/0"), 1) })
+			edit(t, path, func(b []byte) []byte {
+				return bytes.Replace(b, []byte(snapshot.Format), []byte("soc-lookup-snapshot/0"), 1)
+			})
 			return log3, 1
 		},
 		"other state version": func(t *testing.T, d snapshot.Dir, path string) (snapshot.Reader, int) {

@@ -162,6 +162,7 @@ type Catalogue struct {
 	cursor    snapshot.Mark // last event of $all applied
 	restored  bool          // Load has tried the snapshot
 	snapTrack snapshot.Tracker
+
 	cves     map[string]*cveState
 	findings map[string]*findingState
 	byCVE    map[string]map[string]struct{} // CVE id → finding stream ids
