@@ -64,7 +64,7 @@ func startCommands(ctx context.Context, a *app) (readiness, error) {
 		allowed = append(allowed, netip.MustParsePrefix(p)) // validated with the configuration
 	}
 	orch, err := scanapp.NewOrchestrator(scanapp.OrchestratorConfig{Store: a.store, Log: a.log, AllowedTargets: allowed,
-		Concurrency: a.cfg.ScanConcurrency, EvidenceDir: filepath.Join(a.cfg.DataDir, "evidence", "scans"),
+		Concurrency: a.cfg.ScanConcurrency, EvidenceDir: filepath.Join(a.cfg.DataDir, "evidence", "scans"), Snapshots: snaps,
 		Runner: runner.New(runner.Config{Path: a.cfg.NmapPath, AllowedTargets: allowed}),
 		Import: func(ctx context.Context, r io.Reader, format, scanID, actor string) (any, error) {
 			return importReport(ctx, r, format, scanID, actor, nil)

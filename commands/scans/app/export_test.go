@@ -40,3 +40,26 @@ func (im *Importer) LookupsDump() string {
 	sort.Strings(lines)
 	return strings.Join(lines, "\n")
 }
+
+// IndexDump renders the orchestrator's index as sorted text, so tests can compare an index
+// restored from a snapshot with one that replayed $all.
+func (o *Orchestrator) IndexDump() string {
+	o.syncMu.Lock()
+	defer o.syncMu.Unlock()
+	o.mu.RLock()
+	defer o.mu.RUnlock()
+	lines := []string{fmt.Sprintf("cursor %d", o.cursor.Position)}
+	for id, d := range o.defs {
+		b, _ := json.Marshal(d.def)
+		lines = append(lines, fmt.Sprintf("def %s v%d exists=%v %s", id, d.version, d.def.Exists(), b))
+	}
+	for id, r := range o.runs {
+		b, _ := json.Marshal(r)
+		lines = append(lines, fmt.Sprintf("run %s v%d %s", id, o.runVersions[id], b))
+	}
+	for def, ids := range o.runsByDef {
+		lines = append(lines, fmt.Sprintf("runs-of %s %v", def, ids))
+	}
+	sort.Strings(lines)
+	return strings.Join(lines, "\n")
+}

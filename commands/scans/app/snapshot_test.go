@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/socplatform/soc/commands/internal/es"
 	"github.com/socplatform/soc/commands/internal/testsupport"
 	"github.com/socplatform/soc/commands/scans/app"
 	"github.com/socplatform/soc/events"
@@ -159,5 +160,74 @@ func TestImporterSnapshotAheadOfCursor(t *testing.T) {
 	want := newImporter(t, store).LookupsDump()
 	if got := loadedWith(t, store, dir).LookupsDump(); got != want {
 		t.Fatalf("restored lookups differ from a full replay:\n got: %s\nwant: %s", got, want)
+	}
+}
+
+// The orchestrator's index after a restart from its snapshot equals a full replay's, and the
+// restart reads from $all only the events after the snapshot; a corrupt snapshot means a full
+// replay with the same index.
+func TestOrchestratorSnapshotRestart(t *testing.T) {
+	e := newOrchEnv(t, "ok", "ok")
+	e.stop()
+	e.snaps = snapshot.Dir{Path: t.TempDir()}
+	e.start()
+	def := e.define(nmapSpec(1, 0))
+	other := e.define(nmapSpec(2, 5))
+	run := e.manualRun(def)
+	e.command("c1", app.CmdExecuteRun, map[string]any{"run_id": run, "attempt": 1})
+	e.waitFor(run, 3)
+	cancelled := e.manualRun(other)
+	if _, err := e.orch.CancelRun(e.ctx, cancelled, "not now", es.Meta{Actor: "bob"}); err != nil {
+		t.Fatal(err)
+	}
+	e.stop() // writes the snapshot
+	path := filepath.Join(e.snaps.Path, "scans-orchestrator.snap")
+	snapped := snapshotPosition(t, path)
+
+	// While the node is down another one defines and runs more.
+	snaps := e.snaps
+	e.snaps = snapshot.Dir{}
+	e.start()
+	third := e.define(nmapSpec(1, 0))
+	later := e.manualRun(third)
+	e.command("c2", app.CmdExecuteRun, map[string]any{"run_id": later, "attempt": 1})
+	e.waitFor(later, 3)
+	e.manualRun(def)
+	e.stop()
+
+	e.start() // a full replay
+	want := e.orch.IndexDump()
+	e.stop()
+	total := head(t, e.store)
+
+	cs, count := counted(e.store)
+	e.orchStore, e.snaps = cs, snaps
+	e.start()
+	if got := e.orch.IndexDump(); got != want {
+		t.Fatalf("snapshot + catch-up differs from a full replay:\n got: %s\nwant: %s", got, want)
+	}
+	e.stop()
+	// One event to check the snapshot, then those after it (the follower may find no more).
+	if n := count.read.Load(); n != total-snapped+1 {
+		t.Errorf("the restart read %d events of $all; want %d (after the snapshot at %d of %d) + 1", n, total-snapped+1, snapped, total)
+	}
+
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b[len(b)-4] ^= 0xff
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cs, count = counted(e.store)
+	e.orchStore = cs
+	e.start()
+	if got := e.orch.IndexDump(); got != want {
+		t.Fatalf("after a corrupt snapshot the index differs from a full replay:\n got: %s\nwant: %s", got, want)
+	}
+	e.stop()
+	if n := count.read.Load(); n != total {
+		t.Errorf("after a corrupt snapshot the restart read %d events, want all %d", n, total)
 	}
 }
