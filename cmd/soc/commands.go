@@ -17,18 +17,20 @@ import (
 	"github.com/socplatform/soc/commands/vulns/catalogue"
 	vulndomain "github.com/socplatform/soc/commands/vulns/domain"
 	vulnports "github.com/socplatform/soc/commands/vulns/ports"
+	"github.com/socplatform/soc/events/snapshot"
 	"github.com/socplatform/soc/schemas"
 )
 
 // startCommands serves the write API: finding and asset commands, and scanner report imports.
-// The importer and the CVE catalogue rebuild their lookups from the store before the node
-// answers; the importer then follows the store.
+// The importer and the CVE catalogue restore their lookups (snapshot, then the events after it)
+// before the node answers; the importer then follows the store.
 func startCommands(ctx context.Context, a *app) (readiness, error) {
 	sla, err := loadSLAPolicy(a.cfg.SLAPolicyFile)
 	if err != nil {
 		return nil, err
 	}
-	im, err := scanapp.New(a.store, scanapp.Options{SLA: sla})
+	snaps := snapshotDir(a)
+	im, err := scanapp.New(a.store, scanapp.Options{SLA: sla, Snapshots: snaps})
 	if err != nil {
 		return nil, err
 	}
@@ -36,7 +38,7 @@ func startCommands(ctx context.Context, a *app) (readiness, error) {
 		return nil, err
 	}
 	a.imports = im
-	cat := catalogue.New(a.store, catalogue.Options{})
+	cat := catalogue.New(a.store, catalogue.Options{Snapshots: snaps})
 	if err := cat.Load(ctx); err != nil {
 		return nil, err
 	}
@@ -62,7 +64,7 @@ func startCommands(ctx context.Context, a *app) (readiness, error) {
 		allowed = append(allowed, netip.MustParsePrefix(p)) // validated with the configuration
 	}
 	orch, err := scanapp.NewOrchestrator(scanapp.OrchestratorConfig{Store: a.store, Log: a.log, AllowedTargets: allowed,
-		Concurrency: a.cfg.ScanConcurrency, EvidenceDir: filepath.Join(a.cfg.DataDir, "evidence", "scans"),
+		Concurrency: a.cfg.ScanConcurrency, EvidenceDir: filepath.Join(a.cfg.DataDir, "evidence", "scans"), Snapshots: snaps,
 		Runner: runner.New(runner.Config{Path: a.cfg.NmapPath, AllowedTargets: allowed}),
 		Import: func(ctx context.Context, r io.Reader, format, scanID, actor string) (any, error) {
 			return importReport(ctx, r, format, scanID, actor, nil)
@@ -96,8 +98,25 @@ func startCommands(ctx context.Context, a *app) (readiness, error) {
 		if err := im.Wait(); err != nil {
 			a.log.Error("importer stopped following the store", "err", err)
 		}
+		if err := cat.SaveSnapshot(); err != nil {
+			a.log.Warn("the CVE catalogue's snapshot could not be written; the next start replays more", "err", err)
+		}
 	}()
 	return nil, nil
+}
+
+// snapshotDir is where the lookups keep their snapshots: a directory per node (they are caches
+// of this process's memory, whichever store backend holds the events).
+func snapshotDir(a *app) snapshot.Dir {
+	switch dir := a.cfg.SnapshotDir; {
+	case dir == "off":
+		return snapshot.Dir{}
+	case dir != "":
+		return snapshot.Dir{Path: dir, Log: a.log}
+	case a.cfg.DataDir != "":
+		return snapshot.Dir{Path: filepath.Join(a.cfg.DataDir, "snapshots"), Log: a.log}
+	}
+	return snapshot.Dir{}
 }
 
 // loadSLAPolicy reads the SLA policy file; no file means the default policy.

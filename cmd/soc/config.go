@@ -58,6 +58,8 @@ type Config struct {
 	ScanAllowedTargets []string // --scan-allowed-targets, SOC_SCAN_ALLOWED_TARGETS (CIDRs)
 	NmapPath           string   // --nmap-path, SOC_NMAP_PATH
 	ScanConcurrency    int      // --scan-concurrency, SOC_SCAN_CONCURRENCY
+	// SnapshotDir holds this node's lookup snapshots ("": <data>/snapshots; "off": none).
+	SnapshotDir string // --snapshot-dir, SOC_SNAPSHOT_DIR
 }
 
 // bindFlags declares the flags shared by every sub-command that opens the store, with their
@@ -94,6 +96,7 @@ func bindFlags(fs *flag.FlagSet, c *Config, serve bool) {
 		maxImport = -1 // reported by Validate
 	}
 	fs.Int64Var(&c.MaxImportBytes, "max-import-bytes", maxImport, "largest scanner report accepted, in bytes; larger get 413 (SOC_MAX_IMPORT_BYTES)")
+	fs.StringVar(&c.SnapshotDir, "snapshot-dir", env("SOC_SNAPSHOT_DIR", ""), "directory of this node's snapshots of the lookups of the importer, the CVE catalogue and the scan orchestrator, so a restart reads only the events after them; empty: <data>/snapshots; off: none, every start replays the whole log (SOC_SNAPSHOT_DIR)")
 	fs.StringVar(&c.SLAPolicyFile, "sla-policy", env("SOC_SLA_POLICY", ""), "JSON file with the remediation SLA in days by severity and per asset criticality; default critical 7, high 30, medium 90, low 120 (SOC_SLA_POLICY)")
 	qw, err := time.ParseDuration(env("SOC_QUERY_MAX_WAIT", "5s"))
 	if err != nil {

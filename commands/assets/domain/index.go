@@ -130,6 +130,39 @@ func (x *Index) Apply(e *events.Envelope) error {
 	return nil
 }
 
+// IndexEntry is one asset as the index holds it: what Entries exports and Restore loads, so a
+// lookup can snapshot the index instead of replaying every asset event at start.
+type IndexEntry struct {
+	ID          string
+	Kind        AssetKind
+	Identifiers Identifiers
+	Retired     bool
+}
+
+// Entries lists every asset the index knows, sorted by id.
+func (x *Index) Entries() []IndexEntry {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	out := make([]IndexEntry, 0, len(x.assets))
+	for id, e := range x.assets {
+		out = append(out, IndexEntry{ID: id, Kind: e.kind, Identifiers: e.ids, Retired: e.retired})
+	}
+	slices.SortFunc(out, func(a, b IndexEntry) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}
+
+// Restore replaces what the index knows with entries (as Entries returned them). Identifiers are
+// taken as they are: they were normalised when first indexed.
+func (x *Index) Restore(entries []IndexEntry) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	x.assets = make(map[string]*entry, len(entries))
+	x.keys = map[key]map[string]struct{}{}
+	for _, e := range entries {
+		x.set(e.ID, e.Kind, e.Identifiers, e.Retired)
+	}
+}
+
 // Observe sets what the index knows of one asset (its kind, all its identifiers, whether it is
 // retired), replacing what it knew. Identifiers are normalised leniently: invalid values and
 // placeholders are left out.

@@ -438,11 +438,13 @@ func (im *Importer) saveAsset(ctx context.Context, id string, expected events.Ex
 	if err != nil {
 		return err
 	}
-	if _, err := im.store.Append(ctx, id, expected, evs); err != nil {
+	res, err := im.store.Append(ctx, id, expected, evs)
+	if err != nil {
 		return fmt.Errorf("asset %s: %w", id, err)
 	}
 	for i := range evs {
 		evs[i].StreamID = id
+		evs[i].Version = res.NextExpectedVersion - int64(len(evs)-1-i)
 		if err := im.applyAsset(&evs[i]); err != nil {
 			return err
 		}

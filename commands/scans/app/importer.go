@@ -16,6 +16,8 @@ import (
 	"github.com/socplatform/soc/commands/scans/importers"
 	vulns "github.com/socplatform/soc/commands/vulns/domain"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/events/eventlog"
+	"github.com/socplatform/soc/events/snapshot"
 )
 
 // Options configures an Importer. Zero fields take the defaults.
@@ -33,11 +35,18 @@ type Options struct {
 	// group commit has appends to batch). The SQLite
 	// adapter serialises writes, but schema validation and encoding run in parallel.
 	Workers int
+	// Snapshots is where the lookups are snapshotted (zero: no snapshots, every start replays
+	// $all). Load restores the snapshot and reads only the events after it.
+	Snapshots snapshot.Dir
+	// SnapshotPolicy says how often the follower started by Start writes a snapshot; it also
+	// writes one when it stops.
+	SnapshotPolicy snapshot.Policy
 }
 
 // Importer is the application service of a scan import. It keeps two write-side lookups in
-// memory, rebuilt from the store's $all at Load/Start and kept current after every append it
-// makes and by re-reading $all (from where it stopped) at the start of every import:
+// memory, restored at Load/Start from its snapshot (Options.Snapshots) and the events of $all
+// after it (all of $all without one), and kept current after every append it makes and by
+// re-reading $all (from where it stopped) at the start of every import:
 //
 //   - the assets Index (from assets events) and each asset's criticality, for discovery and SLAs;
 //   - the findings catalogue: finding stream id → (scope, Finding aggregate, stream version), and
@@ -60,12 +69,22 @@ type Importer struct {
 
 	index *assets.Index
 
+	// assetMu makes an asset event's effect on the index, its criticality and assetVersions one
+	// step, so a snapshot never holds an index ahead of the versions it records.
+	assetMu       sync.Mutex
+	assetVersions map[string]int64 // asset stream id → last version applied (guarded by assetMu)
+
+	snaps     snapshot.Dir
+	snapMu    sync.Mutex // one snapshot written at a time
+	snapTrack snapshot.Tracker
+	restored  bool // Load has tried the snapshot (guarded by syncMu)
+
 	// discoverMu serialises asset discovery (resolve + register) across imports, so two imports
 	// never register the same new asset twice.
 	discoverMu sync.Mutex
 
-	syncMu sync.Mutex // one reader of $all at a time
-	cursor int64      // last global position applied (guarded by syncMu)
+	syncMu sync.Mutex    // one reader of $all at a time
+	cursor snapshot.Mark // last event applied from $all (guarded by syncMu)
 
 	mu          sync.RWMutex
 	findings    map[string]*findingState       // finding stream id → state
@@ -100,7 +119,8 @@ func New(store *events.Guarded, opts Options) (*Importer, error) {
 		store: store, parsers: map[string]importers.Parser{}, sla: vulns.DefaultSLA(), now: opts.Now,
 		batch: opts.ReadBatch, workers: opts.Workers, index: assets.NewIndex(),
 		findings: map[string]*findingState{}, scopes: map[string]map[string]struct{}{},
-		criticality: map[string]string{}, scopeLocks: map[string]*scopeLock{},
+		criticality: map[string]string{}, scopeLocks: map[string]*scopeLock{}, assetVersions: map[string]int64{},
+		snaps: opts.Snapshots, snapTrack: snapshot.Tracker{Policy: opts.SnapshotPolicy},
 	}
 	if opts.SLA != nil {
 		if err := opts.SLA.Validate(); err != nil {
@@ -141,13 +161,20 @@ func (im *Importer) Formats() []string { return append([]string(nil), im.formats
 // Index returns the assets index the importer matches against (for inspection; do not Apply to it).
 func (im *Importer) Index() *assets.Index { return im.index }
 
-// Load rebuilds the lookups by reading $all from where it last stopped (from 0 the first time)
-// to the head.
-func (im *Importer) Load(ctx context.Context) error { return im.sync(ctx) }
+// Load restores the lookups from their snapshot, if there is a usable one, then reads $all
+// from where it last stopped (from the snapshot, or from 0) to the head.
+func (im *Importer) Load(ctx context.Context) error {
+	if err := im.restore(ctx); err != nil {
+		return err
+	}
+	return im.sync(ctx)
+}
 
 // Start loads, then follows the store live in the background until ctx ends, so the lookups see
 // what other services append (a person marking a finding false positive, an asset retired).
-// Imports re-read $all before deciding anyway; following keeps that read short.
+// Imports re-read $all before deciding anyway; following keeps that read short. The follower
+// reads through the eventlog consumer port, snapshots the lookups by Options.SnapshotPolicy and
+// once more when it stops.
 func (im *Importer) Start(ctx context.Context) error {
 	if err := im.Load(ctx); err != nil {
 		return err
@@ -155,21 +182,17 @@ func (im *Importer) Start(ctx context.Context) error {
 	im.followDone = make(chan struct{})
 	go func() {
 		defer close(im.followDone)
-		for ctx.Err() == nil {
+		c := &eventlog.StoreConsumer{Store: im.store, BatchSize: im.batch, StartFrom: func(context.Context) (int64, error) {
 			im.syncMu.Lock()
-			after := im.cursor
-			im.syncMu.Unlock()
-			if err := im.store.WaitForAppend(ctx, after); err != nil && ctx.Err() == nil {
-				im.followErr = err
-				return
-			}
-			if ctx.Err() != nil {
-				return
-			}
-			if err := im.sync(ctx); err != nil && ctx.Err() == nil {
-				im.followErr = err
-				return
-			}
+			defer im.syncMu.Unlock()
+			return im.cursor.Position, nil
+		}}
+		if err := c.Run(ctx, im.follow); err != nil && ctx.Err() == nil {
+			im.followErr = err
+		}
+		// The next start reads only what comes after this snapshot.
+		if err := im.saveSnapshot(func(s *snapshot.Tracker, pos int64) bool { return s.Changed(pos) }); err != nil && im.followErr == nil {
+			im.followErr = err
 		}
 	}()
 	return nil
@@ -185,12 +208,34 @@ func (im *Importer) Wait() error {
 	return im.followErr
 }
 
+// follow applies a batch delivered by the consumer. Events at or below the cursor were applied
+// already (an import's sync read them first, or the batch is redelivered) and are skipped.
+func (im *Importer) follow(_ context.Context, batch []events.Envelope) error {
+	im.syncMu.Lock()
+	for i := range batch {
+		if batch[i].GlobalPosition <= im.cursor.Position {
+			continue
+		}
+		if err := im.apply(&batch[i]); err != nil {
+			im.syncMu.Unlock()
+			return err
+		}
+		im.cursor = snapshot.Mark{Position: batch[i].GlobalPosition, EventID: batch[i].EventID}
+	}
+	im.syncMu.Unlock()
+	// A snapshot that cannot be written is only a slower next start: the follower goes on.
+	if err := im.saveSnapshot(func(t *snapshot.Tracker, pos int64) bool { return t.Due(pos, time.Now()) }); err != nil {
+		im.snaps.Logger().Warn("the importer's lookup snapshot could not be written", "err", err)
+	}
+	return nil
+}
+
 // sync applies every event after the cursor, up to the head.
 func (im *Importer) sync(ctx context.Context) error {
 	im.syncMu.Lock()
 	defer im.syncMu.Unlock()
 	for {
-		batch, err := im.store.ReadAll(ctx, im.cursor, im.batch)
+		batch, err := im.store.ReadAll(ctx, im.cursor.Position, im.batch)
 		if err != nil {
 			return err
 		}
@@ -200,7 +245,8 @@ func (im *Importer) sync(ctx context.Context) error {
 			}
 		}
 		if len(batch) > 0 {
-			im.cursor = batch[len(batch)-1].GlobalPosition
+			last := &batch[len(batch)-1]
+			im.cursor = snapshot.Mark{Position: last.GlobalPosition, EventID: last.EventID}
 		}
 		if len(batch) < im.batch {
 			return nil
@@ -221,10 +267,19 @@ func (im *Importer) apply(e *events.Envelope) error {
 	return nil
 }
 
+// applyAsset applies one event of an asset stream. Events at or below the version already
+// applied are skipped: the importer applies its own appends at once and meets them again in
+// $all, and a snapshot may hold events beyond the position it was taken at.
 func (im *Importer) applyAsset(e *events.Envelope) error {
+	im.assetMu.Lock()
+	defer im.assetMu.Unlock()
+	if e.Version <= im.assetVersions[e.StreamID] {
+		return nil
+	}
 	if err := im.index.Apply(e); err != nil {
 		return err
 	}
+	im.assetVersions[e.StreamID] = e.Version
 	if e.Type != assets.EvAssetRegistered && e.Type != assets.EvAssetClassified {
 		return nil
 	}

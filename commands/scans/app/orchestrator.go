@@ -22,6 +22,7 @@ import (
 	"github.com/socplatform/soc/commands/scans/domain"
 	"github.com/socplatform/soc/commands/scans/runner"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/events/snapshot"
 	"github.com/socplatform/soc/schemas/problem"
 )
 
@@ -100,6 +101,11 @@ type OrchestratorConfig struct {
 	// fails the attempts its node left running; another node's are left to their timeout.
 	Node     string
 	Resolver runner.Resolver // default net.DefaultResolver
+	// Snapshots is where the index is snapshotted (zero: none; Start replays all of $all).
+	Snapshots snapshot.Dir
+	// SnapshotPolicy says how often the follower writes a snapshot; it also writes one when it
+	// stops.
+	SnapshotPolicy snapshot.Policy
 }
 
 // Orchestrator runs scan definitions: it executes the commands the scan sagas send, runs the
@@ -118,13 +124,18 @@ type Orchestrator struct {
 	now    func() time.Time
 	sem    chan struct{}
 
-	syncMu sync.Mutex
-	cursor int64
+	syncMu   sync.Mutex
+	cursor   snapshot.Mark // last event of $all applied (guarded by syncMu)
+	restored bool          // Start has tried the snapshot (guarded by syncMu)
 
-	mu        sync.RWMutex
-	defs      map[string]*defEntry
-	runs      map[string]*domain.Run
-	runsByDef map[string][]string
+	snapMu    sync.Mutex // one snapshot written at a time
+	snapTrack snapshot.Tracker
+
+	mu          sync.RWMutex
+	defs        map[string]*defEntry
+	runs        map[string]*domain.Run
+	runVersions map[string]int64 // run id → version of the last event applied
+	runsByDef   map[string][]string
 
 	activeMu sync.Mutex
 	active   map[string]*activeAttempt
@@ -190,13 +201,18 @@ func NewOrchestrator(cfg OrchestratorConfig) (*Orchestrator, error) {
 	}
 	return &Orchestrator{cfg: cfg, store: cfg.Store, follow: f, runner: cfg.Runner, log: cfg.Log, now: cfg.Now,
 		sem: make(chan struct{}, cfg.Concurrency), defs: map[string]*defEntry{}, runs: map[string]*domain.Run{},
-		runsByDef: map[string][]string{}, active: map[string]*activeAttempt{}}, nil
+		runsByDef: map[string][]string{}, active: map[string]*activeAttempt{}, runVersions: map[string]int64{},
+		snapTrack: snapshot.Tracker{Policy: cfg.SnapshotPolicy}}, nil
 }
 
-// Start rebuilds the index from the store, fails the attempts this node left running (a
-// process that died mid-scan: the retry policy then applies), and follows the store until ctx
-// ends. Scans started later run under ctx.
+// Start rebuilds the index from the store (from its snapshot and the events after it, when
+// there is a usable one), fails the attempts this node left running (a process that died
+// mid-scan: the retry policy then applies), and follows the store until ctx ends, writing
+// snapshots by the policy and when it stops. Scans started later run under ctx.
 func (o *Orchestrator) Start(ctx context.Context) error {
+	if err := o.restore(ctx); err != nil {
+		return err
+	}
 	if err := o.sync(ctx); err != nil {
 		return err
 	}
@@ -228,9 +244,15 @@ func (o *Orchestrator) Start(ctx context.Context) error {
 	o.followDone = make(chan struct{})
 	go func() {
 		defer close(o.followDone)
+		// The next start reads only what comes after this snapshot.
+		defer func() {
+			if err := o.saveSnapshot(func(t *snapshot.Tracker, pos int64) bool { return t.Changed(pos) }); err != nil {
+				o.log.Warn("scans orchestrator: writing the index snapshot", "err", err)
+			}
+		}()
 		for ctx.Err() == nil {
 			o.syncMu.Lock()
-			after := o.cursor
+			after := o.cursor.Position
 			o.syncMu.Unlock()
 			if err := o.follow.WaitForAppend(ctx, after); err != nil && ctx.Err() == nil {
 				o.followErr = err
@@ -242,6 +264,9 @@ func (o *Orchestrator) Start(ctx context.Context) error {
 			if err := o.sync(ctx); err != nil && ctx.Err() == nil {
 				o.followErr = err
 				return
+			}
+			if err := o.saveSnapshot(func(t *snapshot.Tracker, pos int64) bool { return t.Due(pos, time.Now()) }); err != nil {
+				o.log.Warn("scans orchestrator: writing the index snapshot", "err", err)
 			}
 		}
 	}()
@@ -265,7 +290,7 @@ func (o *Orchestrator) sync(ctx context.Context) error {
 	defer o.syncMu.Unlock()
 	const batch = 1000
 	for {
-		evs, err := o.follow.ReadAll(ctx, o.cursor, batch)
+		evs, err := o.follow.ReadAll(ctx, o.cursor.Position, batch)
 		if err != nil {
 			return err
 		}
@@ -275,7 +300,8 @@ func (o *Orchestrator) sync(ctx context.Context) error {
 			}
 		}
 		if len(evs) > 0 {
-			o.cursor = evs[len(evs)-1].GlobalPosition
+			last := &evs[len(evs)-1]
+			o.cursor = snapshot.Mark{Position: last.GlobalPosition, EventID: last.EventID}
 		}
 		if len(evs) < batch {
 			return nil
@@ -308,6 +334,7 @@ func (o *Orchestrator) apply(e *events.Envelope) error {
 		if err := r.Apply(e); err != nil {
 			return err
 		}
+		o.runVersions[id] = e.Version
 		if e.Type == domain.EvScanRequested {
 			o.runsByDef[r.DefinitionID] = append(o.runsByDef[r.DefinitionID], id)
 		}

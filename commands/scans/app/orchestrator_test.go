@@ -20,6 +20,7 @@ import (
 	"github.com/socplatform/soc/commands/scans/app"
 	"github.com/socplatform/soc/commands/scans/domain"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/events/snapshot"
 	"github.com/socplatform/soc/schemas/problem"
 )
 
@@ -68,6 +69,9 @@ type orchEnv struct {
 	orch   *app.Orchestrator
 	dir    string
 	node   string
+	snaps  snapshot.Dir // where start's orchestrator keeps its snapshot (zero: none)
+	// orchStore, when set, is the store start gives the orchestrator (the importer keeps store).
+	orchStore *events.Guarded
 }
 
 func newOrchEnv(t *testing.T, script ...string) *orchEnv {
@@ -83,8 +87,12 @@ func (e *orchEnv) start() {
 	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	im := newImporter(e.t, e.store)
-	orch, err := app.NewOrchestrator(app.OrchestratorConfig{Store: e.store, Runner: e.run, EvidenceDir: e.dir, Node: e.node,
-		Now: func() time.Time { return t0 },
+	orchStore := e.store
+	if e.orchStore != nil {
+		orchStore = e.orchStore
+	}
+	orch, err := app.NewOrchestrator(app.OrchestratorConfig{Store: orchStore, Runner: e.run, EvidenceDir: e.dir, Node: e.node,
+		Now: func() time.Time { return t0 }, Snapshots: e.snaps,
 		Import: func(ctx context.Context, r io.Reader, format, scanID, actor string) (any, error) {
 			return im.Import(ctx, r, app.Request{Format: format, ScanID: scanID, Actor: actor, AssetID: app.TargetAssetID(ctx)})
 		}})

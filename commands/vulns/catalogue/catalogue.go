@@ -69,6 +69,7 @@ import (
 	"github.com/socplatform/soc/commands/internal/es"
 	"github.com/socplatform/soc/commands/vulns/feeds"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/events/snapshot"
 )
 
 // Event types of the CVE catalogue.
@@ -112,6 +113,11 @@ type Options struct {
 	ReadBatch int
 	// Parse bounds the feed parsers (feeds.Options{} by default).
 	Parse feeds.Options
+	// Snapshots is where the lookup is snapshotted (zero: none; Load replays all of $all).
+	Snapshots snapshot.Dir
+	// SnapshotPolicy says how often a catch-up writes a snapshot; SaveSnapshot writes one at once
+	// (at shutdown).
+	SnapshotPolicy snapshot.Policy
 }
 
 // Summary is what one Import did.
@@ -152,8 +158,11 @@ type Catalogue struct {
 	store *events.Guarded
 	opts  Options
 
-	mu       sync.Mutex
-	cursor   int64
+	mu        sync.Mutex
+	cursor    snapshot.Mark // last event of $all applied
+	restored  bool          // Load has tried the snapshot
+	snapTrack snapshot.Tracker
+
 	cves     map[string]*cveState
 	findings map[string]*findingState
 	byCVE    map[string]map[string]struct{} // CVE id → finding stream ids
@@ -170,20 +179,25 @@ func New(store *events.Guarded, opts Options) *Catalogue {
 	}
 	return &Catalogue{store: store, opts: opts,
 		cves: map[string]*cveState{}, findings: map[string]*findingState{},
-		byCVE: map[string]map[string]struct{}{}, pending: map[string]struct{}{}}
+		byCVE: map[string]map[string]struct{}{}, pending: map[string]struct{}{},
+		snapTrack: snapshot.Tracker{Policy: opts.SnapshotPolicy}}
 }
 
-// Load rebuilds the lookup from $all (and later calls catch up from where it stopped).
+// Load rebuilds the lookup from its snapshot (Options.Snapshots) and the events of $all after it,
+// or from all of $all without a usable one; later calls catch up from where it stopped.
 func (c *Catalogue) Load(ctx context.Context) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if err := c.restore(ctx); err != nil {
+		return err
+	}
 	return c.sync(ctx)
 }
 
 // sync applies every event after the cursor. Callers hold c.mu.
 func (c *Catalogue) sync(ctx context.Context) error {
 	for {
-		batch, err := c.store.ReadAll(ctx, c.cursor, c.opts.ReadBatch)
+		batch, err := c.store.ReadAll(ctx, c.cursor.Position, c.opts.ReadBatch)
 		if err != nil {
 			return err
 		}
@@ -193,9 +207,11 @@ func (c *Catalogue) sync(ctx context.Context) error {
 			}
 		}
 		if len(batch) > 0 {
-			c.cursor = batch[len(batch)-1].GlobalPosition
+			last := &batch[len(batch)-1]
+			c.cursor = snapshot.Mark{Position: last.GlobalPosition, EventID: last.EventID}
 		}
 		if len(batch) < c.opts.ReadBatch {
+			c.snapshotIfDue()
 			return nil
 		}
 	}

@@ -55,6 +55,11 @@ var pairs = []pair{
 	// The saga flow: one import of SOC_BENCH_SAGA_FINDINGS findings (default 10,000; the "N" is
 	// not substituted) drained by the node's sagas, their commands dispatched to the planner.
 	{"Sagas: scan → finding → notify, 10k-finding import, vs decoding the events", "./cmd/soc", "SagaFlow/flow", "SagaFlow/baseline", "events/s", false, "", [4]string{}},
+	// Restart of a node (commands target) over a store of N findings, exec to /readyz 200 and
+	// peak RSS: its lookups restored from snapshots, beside the full replay of $all every start
+	// did before them (--snapshot-dir off). Lower is better here: the ratio is after/before.
+	{"Restart to ready, N findings: lookups from snapshots vs full replay", "./cmd/soc", "Restart", "", "ready-ms", false, "replay-ready-ms", [4]string{}},
+	{"Restart peak RSS, N findings: lookups from snapshots vs full replay", "./cmd/soc", "Restart", "", "peak-rss-MB", false, "replay-peak-rss-MB", [4]string{}},
 	{"Notifications: email via the notifier (recorded, STARTTLS+AUTH), vs the bare go-smtp client", "./commands/notifications/app", "Notify/smtp", "Notify/smtp-bare", "msgs/s", false, "", [4]string{}},
 	{"Notifications: signed webhook via the notifier (recorded), vs a bare HTTP POST", "./commands/notifications/app", "Notify/webhook", "Notify/webhook-bare", "msgs/s", false, "", [4]string{}},
 }
