@@ -12,43 +12,7 @@ import (
 
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/projections"
-)
-
-// Event types the read models handle (schemas/events/<context>/<Type>.v1.json).
-const (
-	evAssetRegistered          = "AssetRegistered"
-	evAssetUpdated             = "AssetUpdated"
-	evAssetClassified          = "AssetClassified"
-	evAssetLinked              = "AssetLinked"
-	evAssetUnlinked            = "AssetUnlinked"
-	evAssetIdentifiersObserved = "AssetIdentifiersObserved"
-	evAssetRetired             = "AssetRetired"
-	evAssetReactivated         = "AssetReactivated"
-
-	evFindingOpened                = "FindingOpened"
-	evFindingSeen                  = "FindingSeen"
-	evFindingTriaged               = "FindingTriaged"
-	evFindingRemediationStarted    = "FindingRemediationStarted"
-	evFindingResolved              = "FindingResolved"
-	evFindingClosed                = "FindingClosed"
-	evFindingReopened              = "FindingReopened"
-	evFindingMarkedFalsePositive   = "FindingMarkedFalsePositive"
-	evFindingMarkedDuplicate       = "FindingMarkedDuplicate"
-	evFindingRiskAccepted          = "FindingRiskAccepted"
-	evFindingAssigned              = "FindingAssigned"
-	evFindingCommented             = "FindingCommented"
-	evFindingDueDateSet            = "FindingDueDateSet"
-	evSLABreached                  = "SLABreached"
-	evFindingExploitabilityChanged = "FindingExploitabilityChanged"
-
-	evScanImportStarted   = "ScanImportStarted"
-	evScanImportCompleted = "ScanImportCompleted"
-	evScanImportFailed    = "ScanImportFailed"
-
-	evCVEPublished   = "CVEPublished"
-	evCVEUpdated     = "CVEUpdated"
-	evCVEListedInKEV = "CVEListedInKEV"
-	evCVEEPSSScored  = "CVEEPSSScored"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 // Finding statuses (commands/vulns/domain). The first four are "open": they count toward an
@@ -98,21 +62,21 @@ func severityRank(s string) int64 {
 }
 
 var findingStatusAfter = map[string]string{
-	evFindingOpened:              StatusOpen,
-	evFindingTriaged:             StatusTriaged,
-	evFindingRemediationStarted:  StatusInRemediation,
-	evFindingResolved:            StatusResolved,
-	evFindingClosed:              StatusClosed,
-	evFindingReopened:            StatusReopened,
-	evFindingMarkedFalsePositive: StatusFalsePositive,
-	evFindingMarkedDuplicate:     StatusDuplicate,
-	evFindingRiskAccepted:        StatusRiskAccepted,
+	contracts.TypeFindingOpened:              StatusOpen,
+	contracts.TypeFindingTriaged:             StatusTriaged,
+	contracts.TypeFindingRemediationStarted:  StatusInRemediation,
+	contracts.TypeFindingResolved:            StatusResolved,
+	contracts.TypeFindingClosed:              StatusClosed,
+	contracts.TypeFindingReopened:            StatusReopened,
+	contracts.TypeFindingMarkedFalsePositive: StatusFalsePositive,
+	contracts.TypeFindingMarkedDuplicate:     StatusDuplicate,
+	contracts.TypeFindingRiskAccepted:        StatusRiskAccepted,
 }
 
 func isAssetEvent(t string) bool {
 	switch t {
-	case evAssetRegistered, evAssetUpdated, evAssetClassified, evAssetLinked, evAssetUnlinked,
-		evAssetIdentifiersObserved, evAssetRetired, evAssetReactivated:
+	case contracts.TypeAssetRegistered, contracts.TypeAssetUpdated, contracts.TypeAssetClassified, contracts.TypeAssetLinked, contracts.TypeAssetUnlinked,
+		contracts.TypeAssetIdentifiersObserved, contracts.TypeAssetRetired, contracts.TypeAssetReactivated:
 		return true
 	}
 	return false
@@ -120,7 +84,7 @@ func isAssetEvent(t string) bool {
 
 func isFindingEvent(t string) bool {
 	switch t {
-	case evFindingSeen, evFindingAssigned, evFindingCommented, evFindingDueDateSet, evFindingExploitabilityChanged, evSLABreached:
+	case contracts.TypeFindingSeen, contracts.TypeFindingAssigned, contracts.TypeFindingCommented, contracts.TypeFindingDueDateSet, contracts.TypeFindingExploitabilityChanged, contracts.TypeSLABreached:
 		return true
 	}
 	_, ok := findingStatusAfter[t]
@@ -128,11 +92,11 @@ func isFindingEvent(t string) bool {
 }
 
 func isScanEvent(t string) bool {
-	return t == evScanImportStarted || t == evScanImportCompleted || t == evScanImportFailed
+	return t == contracts.TypeScanImportStarted || t == contracts.TypeScanImportCompleted || t == contracts.TypeScanImportFailed
 }
 
 func isCVEEvent(t string) bool {
-	return t == evCVEPublished || t == evCVEUpdated || t == evCVEListedInKEV || t == evCVEEPSSScored
+	return t == contracts.TypeCVEPublished || t == contracts.TypeCVEUpdated || t == contracts.TypeCVEListedInKEV || t == contracts.TypeCVEEPSSScored
 }
 
 // ts normalises a time to what the tables store (UTC, microseconds), so that a folded row and a
@@ -278,7 +242,7 @@ type assetObservedData struct {
 // applyAsset folds one assets event into a (nil before the stream's first event) and returns the
 // new state. It is the only code that turns asset events into a row: Apply and FoldAsset share it.
 func applyAsset(a *Asset, e *events.Envelope) (*Asset, error) {
-	if a == nil && e.Type != evAssetRegistered {
+	if a == nil && e.Type != contracts.TypeAssetRegistered {
 		return nil, fmt.Errorf("%s before AssetRegistered in stream %s", e.Type, e.StreamID)
 	}
 	if a != nil {
@@ -286,7 +250,7 @@ func applyAsset(a *Asset, e *events.Envelope) (*Asset, error) {
 		a = &c
 	}
 	switch e.Type {
-	case evAssetRegistered:
+	case contracts.TypeAssetRegistered:
 		var d assetRegisteredData
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return nil, err
@@ -300,7 +264,7 @@ func applyAsset(a *Asset, e *events.Envelope) (*Asset, error) {
 			OwnerTeam: d.OwnerTeam, DataClassification: d.DataClassification, Tags: nonEmpty(d.Tags),
 			Status: "active", CreatedAt: eventTime(e),
 		}
-	case evAssetUpdated:
+	case contracts.TypeAssetUpdated:
 		var d assetUpdatedData
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return nil, err
@@ -314,7 +278,7 @@ func applyAsset(a *Asset, e *events.Envelope) (*Asset, error) {
 		if d.Identifiers != nil {
 			a.Identifiers = d.Identifiers.identifierMap() // the complete new set
 		}
-	case evAssetClassified:
+	case contracts.TypeAssetClassified:
 		var d assetClassifiedData
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return nil, err
@@ -334,7 +298,7 @@ func applyAsset(a *Asset, e *events.Envelope) (*Asset, error) {
 		if d.Tags != nil {
 			a.Tags = nonEmpty(*d.Tags) // the complete set; [] clears it
 		}
-	case evAssetLinked, evAssetUnlinked:
+	case contracts.TypeAssetLinked, contracts.TypeAssetUnlinked:
 		var d assetLinkData
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return nil, err
@@ -342,21 +306,21 @@ func applyAsset(a *Asset, e *events.Envelope) (*Asset, error) {
 		l := AssetLink{Relation: d.Relation, Target: d.Target}
 		i, found := slices.BinarySearchFunc(a.Links, l, compareLinks)
 		switch {
-		case e.Type == evAssetLinked && !found:
+		case e.Type == contracts.TypeAssetLinked && !found:
 			a.Links = slices.Insert(slices.Clone(a.Links), i, l)
-		case e.Type == evAssetUnlinked && found:
+		case e.Type == contracts.TypeAssetUnlinked && found:
 			a.Links = slices.Delete(slices.Clone(a.Links), i, i+1)
 			if len(a.Links) == 0 {
 				a.Links = nil
 			}
 		}
-	case evAssetIdentifiersObserved:
+	case contracts.TypeAssetIdentifiersObserved:
 		var d assetObservedData
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return nil, err
 		}
 		a.Identifiers = mergeIdentifiers(a.Identifiers, d.Identifiers.identifierMap())
-	case evAssetRetired, evAssetReactivated:
+	case contracts.TypeAssetRetired, contracts.TypeAssetReactivated:
 		var d struct {
 			Reason string `json:"reason"`
 		}
@@ -364,7 +328,7 @@ func applyAsset(a *Asset, e *events.Envelope) (*Asset, error) {
 			return nil, err
 		}
 		a.Status = "active"
-		if e.Type == evAssetRetired {
+		if e.Type == contracts.TypeAssetRetired {
 			a.Status = "retired"
 		}
 	default:
@@ -512,7 +476,7 @@ func componentString(c *componentData, l *locationData) string {
 // applyFinding folds one finding event into f (nil before FindingOpened) and returns the new
 // state. It never modifies f's slices in place (Apply compares old and new CVE/CWE lists).
 func applyFinding(f *Finding, e *events.Envelope) (*Finding, error) {
-	if e.Type == evFindingOpened {
+	if e.Type == contracts.TypeFindingOpened {
 		var d findingOpenedData
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return nil, err
@@ -551,7 +515,7 @@ func applyFinding(f *Finding, e *events.Envelope) (*Finding, error) {
 		n.Status = s
 	}
 	switch e.Type {
-	case evFindingSeen:
+	case contracts.TypeFindingSeen:
 		n.LastSeen, n.LastScanID = ts(d.SeenAt), d.ScanID
 		if d.Severity != "" {
 			if severityRank(d.Severity) == 0 {
@@ -559,31 +523,31 @@ func applyFinding(f *Finding, e *events.Envelope) (*Finding, error) {
 			}
 			n.Severity = d.Severity
 		}
-	case evFindingTriaged, evFindingRemediationStarted:
+	case contracts.TypeFindingTriaged, contracts.TypeFindingRemediationStarted:
 		n.StatusReason = d.Note
-	case evFindingResolved:
+	case contracts.TypeFindingResolved:
 		n.StatusReason, n.ResolvedAt = d.Reason, tsPtr(d.ResolvedAt)
-	case evFindingClosed:
+	case contracts.TypeFindingClosed:
 		n.StatusReason = "verified fixed: not seen by scan " + d.ScanID
 		if n.ResolvedAt == nil {
 			n.ResolvedAt = tsPtr(d.ClosedAt)
 		}
-	case evFindingReopened:
+	case contracts.TypeFindingReopened:
 		n.StatusReason, n.ResolvedAt = d.Reason, nil
 		if !d.SeenAt.IsZero() {
 			n.LastSeen, n.LastScanID = ts(d.SeenAt), d.ScanID
 		}
-	case evFindingMarkedFalsePositive:
+	case contracts.TypeFindingMarkedFalsePositive:
 		n.StatusReason = d.Justification
-	case evFindingMarkedDuplicate:
+	case contracts.TypeFindingMarkedDuplicate:
 		n.StatusReason = "duplicate of " + d.DuplicateOf
-	case evFindingRiskAccepted:
+	case contracts.TypeFindingRiskAccepted:
 		n.StatusReason = fmt.Sprintf("%s (accepted by %s until %s)", d.Justification, d.Approver, ts(d.ExpiresAt).Format(time.RFC3339))
-	case evFindingAssigned:
+	case contracts.TypeFindingAssigned:
 		n.Owner = d.Owner
-	case evFindingDueDateSet:
+	case contracts.TypeFindingDueDateSet:
 		n.DueAt = tsPtr(d.DueAt)
-	case evFindingExploitabilityChanged:
+	case contracts.TypeFindingExploitabilityChanged:
 		if d.KEV != nil {
 			n.KEV = *d.KEV
 		}
@@ -595,7 +559,7 @@ func applyFinding(f *Finding, e *events.Envelope) (*Finding, error) {
 			v := *d.EPSSPercentile
 			n.EPSSPercentile = &v
 		}
-	case evFindingCommented, evSLABreached: // no column: due_at/overdue already tell
+	case contracts.TypeFindingCommented, contracts.TypeSLABreached: // no column: due_at/overdue already tell
 	default:
 		return f, nil
 	}
@@ -688,7 +652,7 @@ func applyScan(s *Scan, e *events.Envelope) (*Scan, error) {
 		n = *s
 	}
 	switch e.Type {
-	case evScanImportStarted:
+	case contracts.TypeScanImportStarted:
 		n.Format, n.Scanner, n.ScannerVersion, n.Status = d.Format, d.ScannerName, d.ScannerVersion, "running"
 		n.StartedAt, n.Actor = eventTime(e), e.Actor
 		if d.FindingsTotal != nil {
@@ -697,7 +661,7 @@ func applyScan(s *Scan, e *events.Envelope) (*Scan, error) {
 		if d.AssetsTotal != nil {
 			n.AssetsTotal = *d.AssetsTotal
 		}
-	case evScanImportCompleted:
+	case contracts.TypeScanImportCompleted:
 		n.Status, n.FinishedAt = "completed", tsPtr(eventTime(e))
 		if d.Format != "" {
 			n.Format = d.Format
@@ -711,7 +675,7 @@ func applyScan(s *Scan, e *events.Envelope) (*Scan, error) {
 			"closed": d.Closed, "skipped": d.Skipped, "assets_discovered": d.AssetsDiscovered, "assets_matched": d.AssetsMatched,
 		}
 		n.Warnings = nonEmpty(d.Warnings)
-	case evScanImportFailed:
+	case contracts.TypeScanImportFailed:
 		n.Status, n.FinishedAt = "failed", tsPtr(eventTime(e))
 		if d.Format != "" {
 			n.Format = d.Format
@@ -776,7 +740,7 @@ func applyCVE(c *CVE, e *events.Envelope) (*CVE, error) {
 		n = *c
 	}
 	switch e.Type {
-	case evCVEPublished, evCVEUpdated:
+	case contracts.TypeCVEPublished, contracts.TypeCVEUpdated:
 		// The record is whole each time (not a diff).
 		n.Published, n.LastModified, n.Status, n.Description = tsPtr(d.Published), tsPtr(d.LastModified), d.Status, d.Description
 		n.CWEs, n.Ratings, n.CVSSScore, n.CVSSVector = nonEmpty(d.CWEs), nil, nil, ""
@@ -792,9 +756,9 @@ func applyCVE(c *CVE, e *events.Envelope) (*CVE, error) {
 				n.CVSSScore, n.CVSSVector = &score, best.Vector
 			}
 		}
-	case evCVEListedInKEV:
+	case contracts.TypeCVEListedInKEV:
 		n.KEV, n.KEVDateAdded, n.KEVDueDate, n.KEVRansomware = true, d.DateAdded, d.DueDate, d.Ransomware
-	case evCVEEPSSScored:
+	case contracts.TypeCVEEPSSScored:
 		n.EPSS, n.EPSSPercentile = d.EPSS, d.EPSSPercentile
 	default:
 		return c, nil

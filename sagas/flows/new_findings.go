@@ -7,6 +7,7 @@ import (
 
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/sagas"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 // NewFindings tells owners about a scan's new critical and high findings, grouped: when a
@@ -29,7 +30,7 @@ type importCompleted struct {
 
 // Correlate implements sagas.Saga.
 func (NewFindings) Correlate(e *events.Envelope) (string, bool) {
-	if e.Type != "ScanImportCompleted" {
+	if e.Type != contracts.TypeScanImportCompleted {
 		return "", false
 	}
 	d, err := decode[importCompleted](e.Data)

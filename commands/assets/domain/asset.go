@@ -10,6 +10,7 @@ import (
 
 	"github.com/socplatform/soc/commands/internal/es"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 // Status is an asset's lifecycle state.
@@ -145,21 +146,9 @@ type Link struct {
 	TargetAssetID string   `json:"target_asset_id"`
 }
 
-// Event types of the assets context.
-const (
-	EvAssetRegistered          = "AssetRegistered"
-	EvAssetUpdated             = "AssetUpdated"
-	EvAssetClassified          = "AssetClassified"
-	EvAssetLinked              = "AssetLinked"
-	EvAssetUnlinked            = "AssetUnlinked"
-	EvAssetIdentifiersObserved = "AssetIdentifiersObserved"
-	EvAssetRetired             = "AssetRetired"
-	EvAssetReactivated         = "AssetReactivated"
-)
-
 // EventTypes lists every event type of the context (each has a schema in schemas/events/assets).
-var EventTypes = []string{EvAssetRegistered, EvAssetUpdated, EvAssetClassified, EvAssetLinked, EvAssetUnlinked,
-	EvAssetIdentifiersObserved, EvAssetRetired, EvAssetReactivated}
+var EventTypes = []string{contracts.TypeAssetRegistered, contracts.TypeAssetUpdated, contracts.TypeAssetClassified, contracts.TypeAssetLinked, contracts.TypeAssetUnlinked,
+	contracts.TypeAssetIdentifiersObserved, contracts.TypeAssetRetired, contracts.TypeAssetReactivated}
 
 // AssetRegisteredData is the data of AssetRegistered.
 type AssetRegisteredData struct {
@@ -230,14 +219,14 @@ var _ es.Aggregate = (*Asset)(nil)
 // Apply implements es.Aggregate.
 func (a *Asset) Apply(e *events.Envelope) error {
 	switch e.Type {
-	case EvAssetRegistered:
+	case contracts.TypeAssetRegistered:
 		var d AssetRegisteredData
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return err
 		}
 		a.ID, a.Kind, a.Name, a.Description, a.Identifiers = e.StreamID, d.Kind, d.Name, d.Description, d.Identifiers
 		a.Classification, a.Status, a.registered = d.Classification, StatusActive, true
-	case EvAssetUpdated:
+	case contracts.TypeAssetUpdated:
 		var d AssetUpdatedData
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return err
@@ -251,7 +240,7 @@ func (a *Asset) Apply(e *events.Envelope) error {
 		if d.Identifiers != nil {
 			a.Identifiers = *d.Identifiers
 		}
-	case EvAssetClassified:
+	case contracts.TypeAssetClassified:
 		var d AssetClassifiedData
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return err
@@ -274,7 +263,7 @@ func (a *Asset) Apply(e *events.Envelope) error {
 				a.Tags = nil
 			}
 		}
-	case EvAssetLinked, EvAssetUnlinked:
+	case contracts.TypeAssetLinked, contracts.TypeAssetUnlinked:
 		var d Link
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return err
@@ -282,24 +271,24 @@ func (a *Asset) Apply(e *events.Envelope) error {
 		if a.links == nil {
 			a.links = map[Link]struct{}{}
 		}
-		if e.Type == EvAssetLinked {
+		if e.Type == contracts.TypeAssetLinked {
 			a.links[d] = struct{}{}
 		} else {
 			delete(a.links, d)
 		}
-	case EvAssetIdentifiersObserved:
+	case contracts.TypeAssetIdentifiersObserved:
 		var d AssetIdentifiersObservedData
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return err
 		}
 		a.Identifiers = merge(a.Identifiers, d.Identifiers)
-	case EvAssetRetired:
+	case contracts.TypeAssetRetired:
 		var d AssetRetiredData
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return err
 		}
 		a.Status, a.RetiredReason = StatusRetired, d.Reason
-	case EvAssetReactivated:
+	case contracts.TypeAssetReactivated:
 		a.Status, a.RetiredReason = StatusActive, ""
 	}
 	return nil
@@ -362,7 +351,7 @@ func (a *Asset) Register(cmd RegisterAsset) ([]es.Change, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []es.Change{{Type: EvAssetRegistered, Data: d}}, nil
+	return []es.Change{{Type: contracts.TypeAssetRegistered, Data: d}}, nil
 }
 
 func validateRegistration(cmd RegisterAsset) (AssetRegisteredData, error) {
@@ -453,7 +442,7 @@ func (a *Asset) Update(cmd UpdateAsset) ([]es.Change, error) {
 	if d.Name == nil && d.Description == nil && d.Identifiers == nil {
 		return nil, nil
 	}
-	return []es.Change{{Type: EvAssetUpdated, Data: d}}, nil
+	return []es.Change{{Type: contracts.TypeAssetUpdated, Data: d}}, nil
 }
 
 // ClassifyAsset rates an asset. Empty enum fields and a nil OwnerTeam or Tags leave the current
@@ -519,7 +508,7 @@ func (a *Asset) Classify(cmd ClassifyAsset) ([]es.Change, error) {
 	if !changed {
 		return nil, nil
 	}
-	return []es.Change{{Type: EvAssetClassified, Data: d}}, nil
+	return []es.Change{{Type: contracts.TypeAssetClassified, Data: d}}, nil
 }
 
 // Link records a directed relation to another asset. The target must be an asset stream id other
@@ -539,7 +528,7 @@ func (a *Asset) Link(relation Relation, target string) ([]es.Change, error) {
 	if len(a.links) >= MaxLinks {
 		return nil, rule("/target_asset_id", "an asset has at most %d links", MaxLinks)
 	}
-	return []es.Change{{Type: EvAssetLinked, Data: l}}, nil
+	return []es.Change{{Type: contracts.TypeAssetLinked, Data: l}}, nil
 }
 
 // Unlink removes a relation; removing one that does not exist is refused.
@@ -554,7 +543,7 @@ func (a *Asset) Unlink(relation Relation, target string) ([]es.Change, error) {
 	if !a.HasLink(l.Relation, l.TargetAssetID) {
 		return nil, rule("/target_asset_id", "asset has no %s link to %s", relation, target)
 	}
-	return []es.Change{{Type: EvAssetUnlinked, Data: l}}, nil
+	return []es.Change{{Type: contracts.TypeAssetUnlinked, Data: l}}, nil
 }
 
 func (a *Asset) link(relation Relation, target string) (Link, error) {
@@ -628,7 +617,7 @@ func (a *Asset) ObserveIdentifiers(scan string, ids Identifiers) ([]es.Change, e
 			return nil, rule("/identifiers/"+b.name, "an asset has at most %d %s (this would make %d)", b.max, b.name, b.n)
 		}
 	}
-	return []es.Change{{Type: EvAssetIdentifiersObserved, Data: AssetIdentifiersObservedData{ScanID: sid, Identifiers: fresh}}}, nil
+	return []es.Change{{Type: contracts.TypeAssetIdentifiersObserved, Data: AssetIdentifiersObservedData{ScanID: sid, Identifiers: fresh}}}, nil
 }
 
 // missing returns the values of in (sorted) that have does not hold.
@@ -652,7 +641,7 @@ func (a *Asset) Retire(reason string) ([]es.Change, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []es.Change{{Type: EvAssetRetired, Data: AssetRetiredData{Reason: r}}}, nil
+	return []es.Change{{Type: contracts.TypeAssetRetired, Data: AssetRetiredData{Reason: r}}}, nil
 }
 
 // Reactivate brings a retired asset back (it was retired by mistake, or the machine returned).
@@ -669,7 +658,7 @@ func (a *Asset) Reactivate(reason string) ([]es.Change, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []es.Change{{Type: EvAssetReactivated, Data: AssetReactivatedData{Reason: r}}}, nil
+	return []es.Change{{Type: contracts.TypeAssetReactivated, Data: AssetReactivatedData{Reason: r}}}, nil
 }
 
 // NormalizeTags lower-cases, trims, deduplicates and sorts tags. A tag is 1–64 letters, digits

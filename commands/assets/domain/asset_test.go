@@ -9,6 +9,7 @@ import (
 
 	"github.com/socplatform/soc/commands/internal/es"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 const (
@@ -76,7 +77,7 @@ func TestRegisterNormalisesEachKind(t *testing.T) {
 	for _, c := range cases {
 		a := &Asset{}
 		ch := must(t)(a.Register(c.cmd))
-		if len(ch) != 1 || ch[0].Type != EvAssetRegistered || !reflect.DeepEqual(ch[0].Data, c.want) {
+		if len(ch) != 1 || ch[0].Type != contracts.TypeAssetRegistered || !reflect.DeepEqual(ch[0].Data, c.want) {
 			t.Errorf("%s:\n got %+v\nwant %+v", c.name, ch, c.want)
 			continue
 		}
@@ -205,7 +206,7 @@ func TestUpdate(t *testing.T) {
 		switch {
 		case c.want == nil && len(ch) != 0:
 			t.Errorf("%s: a no-op update returned %+v", c.name, ch)
-		case c.want != nil && (len(ch) != 1 || ch[0].Type != EvAssetUpdated || !reflect.DeepEqual(ch[0].Data, *c.want)):
+		case c.want != nil && (len(ch) != 1 || ch[0].Type != contracts.TypeAssetUpdated || !reflect.DeepEqual(ch[0].Data, *c.want)):
 			t.Errorf("%s: got %+v, want %+v", c.name, ch, *c.want)
 		}
 		replay(t, a, assetID(1), ch)
@@ -272,7 +273,7 @@ func TestClassify(t *testing.T) {
 		case c.want == nil && len(ch) != 0:
 			t.Errorf("%s: a no-op classification returned %+v", c.name, ch)
 			continue
-		case c.want != nil && (len(ch) != 1 || ch[0].Type != EvAssetClassified || !reflect.DeepEqual(ch[0].Data, *c.want)):
+		case c.want != nil && (len(ch) != 1 || ch[0].Type != contracts.TypeAssetClassified || !reflect.DeepEqual(ch[0].Data, *c.want)):
 			t.Errorf("%s: got %+v, want %+v", c.name, ch, *c.want)
 			continue
 		}
@@ -317,7 +318,7 @@ func TestLinks(t *testing.T) {
 	a := hostAsset(t)
 	other, third := assetID(2), assetID(3)
 	ch := must(t)(a.Link(RunsOn, other))
-	if len(ch) != 1 || ch[0].Type != EvAssetLinked || ch[0].Data != (Link{RunsOn, other}) {
+	if len(ch) != 1 || ch[0].Type != contracts.TypeAssetLinked || ch[0].Data != (Link{RunsOn, other}) {
 		t.Fatalf("link: %+v", ch)
 	}
 	replay(t, a, assetID(1), ch)
@@ -343,7 +344,7 @@ func TestLinks(t *testing.T) {
 		wantRule(t, c.name, c.err, c.field)
 	}
 	ch = must(t)(a.Unlink(RunsOn, other))
-	if len(ch) != 1 || ch[0].Type != EvAssetUnlinked || ch[0].Data != (Link{RunsOn, other}) {
+	if len(ch) != 1 || ch[0].Type != contracts.TypeAssetUnlinked || ch[0].Data != (Link{RunsOn, other}) {
 		t.Fatalf("unlink: %+v", ch)
 	}
 	replay(t, a, assetID(1), ch)
@@ -358,7 +359,7 @@ func TestObserveIdentifiers(t *testing.T) {
 	a := hostAsset(t)
 	ch := must(t)(a.ObserveIdentifiers(scan, Identifiers{IPs: []string{"10.0.0.1", "10.0.0.8"}, MACs: []string{"aa:bb:cc:00:00:01"}, Hostnames: []string{"Web01.Example.com"}}))
 	want := AssetIdentifiersObservedData{ScanID: scan, Identifiers: Identifiers{IPs: []string{"10.0.0.8"}, Hostnames: []string{"web01.example.com"}}}
-	if len(ch) != 1 || ch[0].Type != EvAssetIdentifiersObserved || !reflect.DeepEqual(ch[0].Data, want) {
+	if len(ch) != 1 || ch[0].Type != contracts.TypeAssetIdentifiersObserved || !reflect.DeepEqual(ch[0].Data, want) {
 		t.Fatalf("got %+v, want %+v", ch, want)
 	}
 	replay(t, a, assetID(1), ch)
@@ -426,7 +427,7 @@ func TestRetiredAssetRefusesEverythingButReactivate(t *testing.T) {
 	}
 	wantRule(t, "reactivate without reason", second(a.Reactivate("")), "/reason")
 	ch = must(t)(a.Reactivate("back in service"))
-	if len(ch) != 1 || ch[0].Type != EvAssetReactivated {
+	if len(ch) != 1 || ch[0].Type != contracts.TypeAssetReactivated {
 		t.Fatalf("reactivate: %+v", ch)
 	}
 	replay(t, a, assetID(1), ch)
@@ -463,7 +464,7 @@ func TestApplyIgnoresUnknownEventTypes(t *testing.T) {
 	if err := a.Apply(&events.Envelope{StreamID: assetID(1), Type: "AssetTeleported", Data: []byte(`{"x":1}`)}); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.Apply(&events.Envelope{StreamID: assetID(1), Type: EvAssetUpdated, Data: []byte(`{"name":`)}); err == nil {
+	if err := a.Apply(&events.Envelope{StreamID: assetID(1), Type: contracts.TypeAssetUpdated, Data: []byte(`{"name":`)}); err == nil {
 		t.Fatal("broken data applied")
 	}
 }

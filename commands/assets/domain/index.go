@@ -11,6 +11,7 @@ import (
 
 	"github.com/socplatform/soc/commands/scans/importers"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 // MatchRule names the rule by which a discovered asset matched a known one (see the package doc).
@@ -100,13 +101,13 @@ func (x *Index) Apply(e *events.Envelope) error {
 	defer x.mu.Unlock()
 	cur := x.assets[e.StreamID]
 	switch e.Type {
-	case EvAssetRegistered:
+	case contracts.TypeAssetRegistered:
 		var d AssetRegisteredData
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return fmt.Errorf("%s %s: %w", e.Type, e.StreamID, err)
 		}
 		x.set(e.StreamID, d.Kind, d.Identifiers, false)
-	case EvAssetUpdated:
+	case contracts.TypeAssetUpdated:
 		var d AssetUpdatedData
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return fmt.Errorf("%s %s: %w", e.Type, e.StreamID, err)
@@ -114,7 +115,7 @@ func (x *Index) Apply(e *events.Envelope) error {
 		if cur != nil && d.Identifiers != nil {
 			x.set(e.StreamID, cur.kind, *d.Identifiers, cur.retired)
 		}
-	case EvAssetIdentifiersObserved:
+	case contracts.TypeAssetIdentifiersObserved:
 		var d AssetIdentifiersObservedData
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return fmt.Errorf("%s %s: %w", e.Type, e.StreamID, err)
@@ -122,9 +123,9 @@ func (x *Index) Apply(e *events.Envelope) error {
 		if cur != nil {
 			x.set(e.StreamID, cur.kind, merge(cur.ids, d.Identifiers), cur.retired)
 		}
-	case EvAssetRetired, EvAssetReactivated:
+	case contracts.TypeAssetRetired, contracts.TypeAssetReactivated:
 		if cur != nil {
-			x.set(e.StreamID, cur.kind, cur.ids, e.Type == EvAssetRetired)
+			x.set(e.StreamID, cur.kind, cur.ids, e.Type == contracts.TypeAssetRetired)
 		}
 	}
 	return nil

@@ -28,6 +28,7 @@ import (
 	"github.com/socplatform/soc/commands/internal/es"
 	"github.com/socplatform/soc/commands/notifications/channels"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 // Stream naming.
@@ -38,20 +39,9 @@ const (
 	StreamPrefix = Context + "-" + Aggregate + "-"
 )
 
-// Event types of the notifications context.
-const (
-	EvNotificationRequested    = "NotificationRequested"
-	EvNotificationDeferred     = "NotificationDeferred"
-	EvNotificationSuppressed   = "NotificationSuppressed"
-	EvNotificationAttempted    = "NotificationAttempted"
-	EvNotificationSent         = "NotificationSent"
-	EvNotificationFailed       = "NotificationFailed"
-	EvNotificationDeadLettered = "NotificationDeadLettered"
-)
-
 // EventTypes lists every event type of the context.
-var EventTypes = []string{EvNotificationRequested, EvNotificationDeferred, EvNotificationSuppressed,
-	EvNotificationAttempted, EvNotificationSent, EvNotificationFailed, EvNotificationDeadLettered}
+var EventTypes = []string{contracts.TypeNotificationRequested, contracts.TypeNotificationDeferred, contracts.TypeNotificationSuppressed,
+	contracts.TypeNotificationAttempted, contracts.TypeNotificationSent, contracts.TypeNotificationFailed, contracts.TypeNotificationDeadLettered}
 
 // Status is a notification's delivery state.
 type Status string
@@ -225,13 +215,13 @@ var _ es.Aggregate = (*Notification)(nil)
 // Apply implements es.Aggregate.
 func (n *Notification) Apply(e *events.Envelope) error {
 	switch e.Type {
-	case EvNotificationRequested:
+	case contracts.TypeNotificationRequested:
 		var d Requested
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return err
 		}
 		n.ID, n.Request, n.Status, n.DueAt = e.StreamID, d, StatusPending, d.DueAt
-	case EvNotificationDeferred:
+	case contracts.TypeNotificationDeferred:
 		var d Deferred
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return err
@@ -240,28 +230,28 @@ func (n *Notification) Apply(e *events.Envelope) error {
 		if d.Until.After(n.DueAt) {
 			n.DueAt = d.Until
 		}
-	case EvNotificationSuppressed:
+	case contracts.TypeNotificationSuppressed:
 		var d Suppressed
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return err
 		}
 		n.Suppressed, n.Status = &d, StatusSuppressed
-	case EvNotificationAttempted:
+	case contracts.TypeNotificationAttempted:
 		var d Attempted
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return err
 		}
 		n.Status, n.InFlight, n.Attempts, n.LastAttemptAt = StatusInFlight, d.Attempt, d.Attempt, d.AttemptedAt
-	case EvNotificationSent:
+	case contracts.TypeNotificationSent:
 		n.Status, n.InFlight = StatusSent, 0
-	case EvNotificationFailed:
+	case contracts.TypeNotificationFailed:
 		var d Failed
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return err
 		}
 		n.Status, n.InFlight, n.LastError = StatusRetrying, 0, d.Error
 		n.DueAt = d.NextAttemptAt
-	case EvNotificationDeadLettered:
+	case contracts.TypeNotificationDeadLettered:
 		n.Status, n.InFlight = StatusDeadLettered, 0
 	}
 	return nil
@@ -350,18 +340,18 @@ func (n *Notification) Decide(id string, r Requested, d Decision, now time.Time)
 	}
 	now = now.UTC()
 	r.MessageID, r.RequestedAt, r.DueAt = MessageIDOf(id), now, now
-	changes := []es.Change{{Type: EvNotificationRequested, Data: r}}
+	changes := []es.Change{{Type: contracts.TypeNotificationRequested, Data: r}}
 	switch d.Outcome {
 	case OutcomeDeliver:
 	case OutcomeDefer:
-		changes = append(changes, es.Change{Type: EvNotificationDeferred, Data: Deferred{Reason: d.Reason, Until: d.Until.UTC()}})
+		changes = append(changes, es.Change{Type: contracts.TypeNotificationDeferred, Data: Deferred{Reason: d.Reason, Until: d.Until.UTC()}})
 	case OutcomeSuppress:
-		changes = append(changes, es.Change{Type: EvNotificationSuppressed, Data: Suppressed{Reason: d.Reason, Detail: d.Detail}})
+		changes = append(changes, es.Change{Type: contracts.TypeNotificationSuppressed, Data: Suppressed{Reason: d.Reason, Detail: d.Detail}})
 	case OutcomeDigest:
 		if !IsNotificationID(d.DigestID) {
 			return nil, rule("/digest_id", "%q is not a notification stream id", d.DigestID)
 		}
-		changes = append(changes, es.Change{Type: EvNotificationSuppressed, Data: Suppressed{Reason: ReasonDigest, Detail: d.Detail,
+		changes = append(changes, es.Change{Type: contracts.TypeNotificationSuppressed, Data: Suppressed{Reason: ReasonDigest, Detail: d.Detail,
 			DigestID: d.DigestID, DigestDueAt: d.DigestDueAt.UTC()}})
 	default:
 		return nil, fmt.Errorf("notifications: unknown decision outcome %q", d.Outcome)
@@ -379,7 +369,7 @@ func (n *Notification) Attempt(now time.Time) ([]es.Change, int, error) {
 		return nil, 0, rule("/due_at", "notification %s is not due before %s", n.ID, n.DueAt.Format(time.RFC3339))
 	}
 	a := n.Attempts + 1
-	return []es.Change{{Type: EvNotificationAttempted, Data: Attempted{Attempt: a, MessageID: n.MessageID(), AttemptedAt: now.UTC()}}}, a, nil
+	return []es.Change{{Type: contracts.TypeNotificationAttempted, Data: Attempted{Attempt: a, MessageID: n.MessageID(), AttemptedAt: now.UTC()}}}, a, nil
 }
 
 func (n *Notification) checkInFlight(attempt int, op string) error {
@@ -397,7 +387,7 @@ func (n *Notification) RecordSent(attempt int, providerID string, now time.Time)
 	if err := n.checkInFlight(attempt, "record a send"); err != nil {
 		return nil, err
 	}
-	return []es.Change{{Type: EvNotificationSent, Data: Sent{Attempt: attempt, MessageID: n.MessageID(), SentAt: now.UTC(), ProviderID: providerID}}}, nil
+	return []es.Change{{Type: contracts.TypeNotificationSent, Data: Sent{Attempt: attempt, MessageID: n.MessageID(), SentAt: now.UTC(), ProviderID: providerID}}}, nil
 }
 
 // RecordFailure records that attempt failed. A permanent failure, or a failure of attempt
@@ -432,13 +422,13 @@ func (n *Notification) fail(attempt int, cause string, retryable, interrupted bo
 		}
 		f.NextAttemptAt = next.UTC()
 	}
-	changes := []es.Change{{Type: EvNotificationFailed, Data: f}}
+	changes := []es.Change{{Type: contracts.TypeNotificationFailed, Data: f}}
 	if final {
 		reason := cause
 		if retryable {
 			reason = clip(fmt.Sprintf("gave up after %d attempts: %s", attempt, cause))
 		}
-		changes = append(changes, es.Change{Type: EvNotificationDeadLettered, Data: DeadLettered{Attempts: attempt, Reason: reason, DeadLetteredAt: now}})
+		changes = append(changes, es.Change{Type: contracts.TypeNotificationDeadLettered, Data: DeadLettered{Attempts: attempt, Reason: reason, DeadLetteredAt: now}})
 	}
 	return changes
 }
@@ -451,7 +441,7 @@ func (n *Notification) DeadLetter(reason string, now time.Time) ([]es.Change, er
 	if strings.TrimSpace(reason) == "" {
 		return nil, rule("/reason", "dead-lettering needs a reason")
 	}
-	return []es.Change{{Type: EvNotificationDeadLettered, Data: DeadLettered{Attempts: n.Attempts, Reason: clip(reason), DeadLetteredAt: now.UTC()}}}, nil
+	return []es.Change{{Type: contracts.TypeNotificationDeadLettered, Data: DeadLettered{Attempts: n.Attempts, Reason: clip(reason), DeadLetteredAt: now.UTC()}}}, nil
 }
 
 // Message is the channel message of the notification; every attempt sends the same id.

@@ -10,6 +10,7 @@ import (
 	"github.com/socplatform/soc/commands/internal/es"
 	"github.com/socplatform/soc/commands/notifications/channels"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 var t0 = time.Date(2026, 5, 4, 10, 0, 0, 0, time.UTC)
@@ -104,7 +105,7 @@ func TestLifecycleRetryThenDead(t *testing.T) {
 			if _, _, err := n.Attempt(now); err == nil {
 				t.Fatal("attempt before the backoff ended was allowed")
 			}
-		} else if len(ch) != 2 || ch[1].Type != EvNotificationDeadLettered {
+		} else if len(ch) != 2 || ch[1].Type != contracts.TypeNotificationDeadLettered {
 			t.Fatalf("last failure: %+v", ch)
 		}
 	}

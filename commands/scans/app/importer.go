@@ -16,6 +16,7 @@ import (
 	"github.com/socplatform/soc/commands/scans/importers"
 	vulns "github.com/socplatform/soc/commands/vulns/domain"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 // Options configures an Importer. Zero fields take the defaults.
@@ -225,7 +226,7 @@ func (im *Importer) applyAsset(e *events.Envelope) error {
 	if err := im.index.Apply(e); err != nil {
 		return err
 	}
-	if e.Type != assets.EvAssetRegistered && e.Type != assets.EvAssetClassified {
+	if e.Type != contracts.TypeAssetRegistered && e.Type != contracts.TypeAssetClassified {
 		return nil
 	}
 	var d struct {
@@ -258,7 +259,7 @@ func (im *Importer) applyFindingLocked(id string, e *events.Envelope, version, p
 		return fmt.Errorf("%s %s: %w", e.Type, id, err)
 	}
 	st.version, st.pos = version, pos
-	if e.Type == vulns.EvFindingOpened && st.scope == "" {
+	if e.Type == contracts.TypeFindingOpened && st.scope == "" {
 		var d struct {
 			Scope string `json:"scope"`
 		}

@@ -22,6 +22,7 @@ import (
 	"github.com/socplatform/soc/commands/scans/domain"
 	"github.com/socplatform/soc/commands/scans/runner"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 // Command types the orchestrator executes for the scan sagas (sagas/flows declares the same
@@ -307,7 +308,7 @@ func (o *Orchestrator) apply(e *events.Envelope) error {
 		if err := r.Apply(e); err != nil {
 			return err
 		}
-		if e.Type == domain.EvScanRequested {
+		if e.Type == contracts.TypeScanRequested {
 			o.runsByDef[r.DefinitionID] = append(o.runsByDef[r.DefinitionID], id)
 		}
 	}
@@ -664,7 +665,7 @@ func (o *Orchestrator) importEvidence(ctx context.Context, ev domain.Evidence, f
 	var already *AlreadyImportedError
 	if errors.As(err, &already) {
 		evs, rerr := o.store.ReadStream(ctx, ImportStreamID(runID), events.ReadStreamOptions{})
-		if rerr == nil && len(evs) > 0 && evs[len(evs)-1].Type == EvScanImportCompleted {
+		if rerr == nil && len(evs) > 0 && evs[len(evs)-1].Type == contracts.TypeScanImportCompleted {
 			var sum domain.ImportSummary
 			if jerr := json.Unmarshal(evs[len(evs)-1].Data, &sum); jerr == nil {
 				return sum, nil, false

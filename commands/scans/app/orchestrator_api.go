@@ -19,6 +19,7 @@ import (
 	"github.com/socplatform/soc/commands/internal/es"
 	"github.com/socplatform/soc/commands/scans/domain"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 // DefinitionCreated answers CreateDefinition. Token is the push token of an external
@@ -271,7 +272,7 @@ func (o *Orchestrator) PushReport(ctx context.Context, definitionID string, spec
 	}
 	// The run's first events are decided on a run that does not exist yet; their data is
 	// fixed, so they are appended as one batch at NoStream.
-	changes = append(changes, es.Change{Type: domain.EvScanStarted, Data: domain.StartedData{Attempt: 1, Command: []string{}, Node: o.cfg.Node}})
+	changes = append(changes, es.Change{Type: contracts.TypeScanStarted, Data: domain.StartedData{Attempt: 1, Command: []string{}, Node: o.cfg.Node}})
 	if _, err := o.save(ctx, domain.RunStreamID(runID), 0, meta, changes); err != nil {
 		os.RemoveAll(o.evidencePath(runID))
 		return PushResult{}, err

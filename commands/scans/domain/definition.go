@@ -12,19 +12,7 @@ import (
 
 	"github.com/socplatform/soc/commands/internal/es"
 	"github.com/socplatform/soc/events"
-)
-
-// Event types of the scan orchestration (schemas/events/scans).
-const (
-	EvScanDefinitionCreated = "ScanDefinitionCreated"
-	EvScanDefinitionUpdated = "ScanDefinitionUpdated"
-	EvScanDefinitionDeleted = "ScanDefinitionDeleted"
-	EvScanRequested         = "ScanRequested"
-	EvScanStarted           = "ScanStarted"
-	EvScanAttemptFailed     = "ScanAttemptFailed"
-	EvScanCompleted         = "ScanCompleted"
-	EvScanFailed            = "ScanFailed"
-	EvScanCancelled         = "ScanCancelled"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 // Scanners.
@@ -298,20 +286,20 @@ func (d *Definition) Exists() bool { return d.created }
 // Apply implements es.Aggregate.
 func (d *Definition) Apply(e *events.Envelope) error {
 	switch e.Type {
-	case EvScanDefinitionCreated:
+	case contracts.TypeScanDefinitionCreated:
 		var x DefinitionCreatedData
 		if err := json.Unmarshal(e.Data, &x); err != nil {
 			return err
 		}
 		d.ID = strings.TrimPrefix(e.StreamID, "scans-definition-")
 		d.Spec, d.TokenSHA256, d.created = x.Spec, x.TokenSHA256, true
-	case EvScanDefinitionUpdated:
+	case contracts.TypeScanDefinitionUpdated:
 		var x Spec
 		if err := json.Unmarshal(e.Data, &x); err != nil {
 			return err
 		}
 		d.Spec = x
-	case EvScanDefinitionDeleted:
+	case contracts.TypeScanDefinitionDeleted:
 		d.Deleted = true
 	}
 	return nil
@@ -329,7 +317,7 @@ func (d *Definition) Create(spec Spec, tokenSHA256 string) ([]es.Change, error) 
 	if (spec.Scanner == ScannerExternal) != (tokenSHA256 != "") {
 		return nil, invalid("/token_sha256", "external definitions (only) carry a token hash")
 	}
-	return []es.Change{{Type: EvScanDefinitionCreated, Data: DefinitionCreatedData{Spec: spec, TokenSHA256: tokenSHA256}}}, nil
+	return []es.Change{{Type: contracts.TypeScanDefinitionCreated, Data: DefinitionCreatedData{Spec: spec, TokenSHA256: tokenSHA256}}}, nil
 }
 
 // Update decides ScanDefinitionUpdated with the full new spec. The scanner cannot change: an
@@ -344,7 +332,7 @@ func (d *Definition) Update(spec Spec) ([]es.Change, error) {
 	if spec.Scanner != d.Spec.Scanner {
 		return nil, invalid("/scanner", "the scanner of a definition cannot change (was %s)", d.Spec.Scanner)
 	}
-	return []es.Change{{Type: EvScanDefinitionUpdated, Data: spec}}, nil
+	return []es.Change{{Type: contracts.TypeScanDefinitionUpdated, Data: spec}}, nil
 }
 
 // Delete decides ScanDefinitionDeleted.
@@ -352,7 +340,7 @@ func (d *Definition) Delete(reason string) ([]es.Change, error) {
 	if err := d.live("delete it"); err != nil {
 		return nil, err
 	}
-	return []es.Change{{Type: EvScanDefinitionDeleted, Data: DefinitionDeletedData{Reason: reason}}}, nil
+	return []es.Change{{Type: contracts.TypeScanDefinitionDeleted, Data: DefinitionDeletedData{Reason: reason}}}, nil
 }
 
 func (d *Definition) live(action string) error {

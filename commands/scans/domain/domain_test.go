@@ -9,6 +9,7 @@ import (
 	"github.com/socplatform/soc/commands/internal/es"
 	"github.com/socplatform/soc/commands/scans/domain"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 // apply feeds changes back into the aggregate, as loading them from the store would.
@@ -65,7 +66,7 @@ func TestRunLifecycle(t *testing.T) {
 	ch, err = r.Start(3, []string{"nmap"}, "n")
 	apply(t, r, "scans-run-r", ch, err)
 	ch, err = r.FailAttempt(3, "boom", false, now)
-	if len(ch) != 2 || ch[1].Type != domain.EvScanFailed {
+	if len(ch) != 2 || ch[1].Type != contracts.TypeScanFailed {
 		t.Fatalf("last attempt %+v", ch)
 	}
 	apply(t, r, "scans-run-r", ch, err)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/socplatform/soc/commands/internal/es"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 // RunStatus is a run's lifecycle state.
@@ -141,7 +142,7 @@ func (r *Run) Apply(e *events.Envelope) error {
 		at = e.OccurredAt
 	}
 	switch e.Type {
-	case EvScanRequested:
+	case contracts.TypeScanRequested:
 		var x RequestedData
 		if err := json.Unmarshal(e.Data, &x); err != nil {
 			return err
@@ -149,14 +150,14 @@ func (r *Run) Apply(e *events.Envelope) error {
 		r.ID = strings.TrimPrefix(e.StreamID, "scans-run-")
 		r.DefinitionID, r.Trigger, r.ScheduledFor, r.RequestedBy, r.Policy = x.DefinitionID, x.Trigger, x.ScheduledFor, x.RequestedBy, x.Policy
 		r.Status, r.RequestedAt = RunRequested, at
-	case EvScanStarted:
+	case contracts.TypeScanStarted:
 		var x StartedData
 		if err := json.Unmarshal(e.Data, &x); err != nil {
 			return err
 		}
 		r.Status, r.Attempt, r.Command, r.Node, r.NextAttemptAt = RunRunning, x.Attempt, x.Command, x.Node, nil
 		r.StartedAt = at
-	case EvScanAttemptFailed:
+	case contracts.TypeScanAttemptFailed:
 		var x AttemptFailedData
 		if err := json.Unmarshal(e.Data, &x); err != nil {
 			return err
@@ -165,19 +166,19 @@ func (r *Run) Apply(e *events.Envelope) error {
 		if x.WillRetry {
 			r.Status, r.NextAttemptAt = RunRequested, x.NextAttemptAt
 		}
-	case EvScanCompleted:
+	case contracts.TypeScanCompleted:
 		var x CompletedData
 		if err := json.Unmarshal(e.Data, &x); err != nil {
 			return err
 		}
 		r.Status, r.Evidence, r.Import, r.FinishedAt = RunCompleted, &x.Evidence, &x.Import, at
-	case EvScanFailed:
+	case contracts.TypeScanFailed:
 		var x FailedData
 		if err := json.Unmarshal(e.Data, &x); err != nil {
 			return err
 		}
 		r.Status, r.LastError, r.FinishedAt = RunFailed, x.Error, at
-	case EvScanCancelled:
+	case contracts.TypeScanCancelled:
 		var x CancelledData
 		if err := json.Unmarshal(e.Data, &x); err != nil {
 			return err
@@ -207,7 +208,7 @@ func (r *Run) Request(d RequestedData) ([]es.Change, error) {
 	if d.MaxAttempts < 1 || d.TimeoutSeconds < 1 {
 		return nil, invalid("/max_attempts", "a run needs max_attempts and timeout_seconds of at least 1")
 	}
-	return []es.Change{{Type: EvScanRequested, Data: d}}, nil
+	return []es.Change{{Type: contracts.TypeScanRequested, Data: d}}, nil
 }
 
 // IsNextAttempt reports whether attempt is the one the run waits for: a command for any other
@@ -227,7 +228,7 @@ func (r *Run) Start(attempt int, argv []string, node string) ([]es.Change, error
 	if attempt > r.Policy.MaxAttempts {
 		return nil, r.refuse(fmt.Sprintf("start attempt %d of %d", attempt, r.Policy.MaxAttempts))
 	}
-	return []es.Change{{Type: EvScanStarted, Data: StartedData{Attempt: attempt, Command: argv, Node: node}}}, nil
+	return []es.Change{{Type: contracts.TypeScanStarted, Data: StartedData{Attempt: attempt, Command: argv, Node: node}}}, nil
 }
 
 // FailAttempt decides ScanAttemptFailed for the running attempt, and ScanFailed when the policy
@@ -241,9 +242,9 @@ func (r *Run) FailAttempt(attempt int, cause string, permanent bool, now time.Ti
 	if !permanent && attempt < r.Policy.MaxAttempts {
 		next := now.UTC().Add(r.Policy.Backoff(attempt)).Truncate(time.Millisecond)
 		d.WillRetry, d.NextAttemptAt = true, &next
-		return []es.Change{{Type: EvScanAttemptFailed, Data: d}}, nil
+		return []es.Change{{Type: contracts.TypeScanAttemptFailed, Data: d}}, nil
 	}
-	return []es.Change{{Type: EvScanAttemptFailed, Data: d}, {Type: EvScanFailed, Data: FailedData{Attempts: attempt, Error: cause}}}, nil
+	return []es.Change{{Type: contracts.TypeScanAttemptFailed, Data: d}, {Type: contracts.TypeScanFailed, Data: FailedData{Attempts: attempt, Error: cause}}}, nil
 }
 
 // Abort decides ScanFailed for a run waiting for an attempt that cannot start (its definition
@@ -252,7 +253,7 @@ func (r *Run) Abort(cause string) ([]es.Change, error) {
 	if r.Status != RunRequested {
 		return nil, r.refuse("abort it")
 	}
-	return []es.Change{{Type: EvScanFailed, Data: FailedData{Attempts: r.Attempt, Error: Clip(cause, MaxErrorLen)}}}, nil
+	return []es.Change{{Type: contracts.TypeScanFailed, Data: FailedData{Attempts: r.Attempt, Error: Clip(cause, MaxErrorLen)}}}, nil
 }
 
 // Complete decides ScanCompleted for the running attempt.
@@ -260,7 +261,7 @@ func (r *Run) Complete(attempt int, ev Evidence, sum ImportSummary) ([]es.Change
 	if !r.IsRunning(attempt) {
 		return nil, r.refuse(fmt.Sprintf("complete attempt %d", attempt))
 	}
-	return []es.Change{{Type: EvScanCompleted, Data: CompletedData{Attempt: attempt, Evidence: ev, Import: sum}}}, nil
+	return []es.Change{{Type: contracts.TypeScanCompleted, Data: CompletedData{Attempt: attempt, Evidence: ev, Import: sum}}}, nil
 }
 
 // Cancel decides ScanCancelled; a finished run cannot be cancelled.
@@ -271,7 +272,7 @@ func (r *Run) Cancel(reason, by string) ([]es.Change, error) {
 	if reason == "" {
 		reason = "cancelled"
 	}
-	return []es.Change{{Type: EvScanCancelled, Data: CancelledData{Reason: Clip(reason, 1024), By: Clip(by, 256)}}}, nil
+	return []es.Change{{Type: contracts.TypeScanCancelled, Data: CancelledData{Reason: Clip(reason, 1024), By: Clip(by, 256)}}}, nil
 }
 
 // Clip cuts s to at most n bytes on a rune boundary.

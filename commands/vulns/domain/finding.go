@@ -12,6 +12,7 @@ import (
 
 	"github.com/socplatform/soc/commands/internal/es"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 // Status is a finding's lifecycle state.
@@ -126,38 +127,17 @@ type Finding struct {
 	opened         bool
 }
 
-// Event types of the vulns context.
-const (
-	EvFindingOpened                = "FindingOpened"
-	EvFindingSeen                  = "FindingSeen"
-	EvFindingTriaged               = "FindingTriaged"
-	EvFindingRemediationStarted    = "FindingRemediationStarted"
-	EvFindingResolved              = "FindingResolved"
-	EvFindingClosed                = "FindingClosed"
-	EvFindingReopened              = "FindingReopened"
-	EvFindingMarkedFalsePositive   = "FindingMarkedFalsePositive"
-	EvFindingMarkedDuplicate       = "FindingMarkedDuplicate"
-	EvFindingRiskAccepted          = "FindingRiskAccepted"
-	EvFindingAssigned              = "FindingAssigned"
-	EvFindingCommented             = "FindingCommented"
-	EvFindingDueDateSet            = "FindingDueDateSet"
-	EvFindingExploitabilityChanged = "FindingExploitabilityChanged"
-	// EvSLABreached is named as the SLA issue names it (not Finding…): it is the fact the
-	// escalation reacts to, on the finding's stream.
-	EvSLABreached = "SLABreached"
-)
-
 // statusAfter is the state each lifecycle event leads to.
 var statusAfter = map[string]Status{
-	EvFindingOpened:              StatusOpen,
-	EvFindingTriaged:             StatusTriaged,
-	EvFindingRemediationStarted:  StatusInRemediation,
-	EvFindingResolved:            StatusResolved,
-	EvFindingClosed:              StatusClosed,
-	EvFindingReopened:            StatusReopened,
-	EvFindingMarkedFalsePositive: StatusFalsePositive,
-	EvFindingMarkedDuplicate:     StatusDuplicate,
-	EvFindingRiskAccepted:        StatusRiskAccepted,
+	contracts.TypeFindingOpened:              StatusOpen,
+	contracts.TypeFindingTriaged:             StatusTriaged,
+	contracts.TypeFindingRemediationStarted:  StatusInRemediation,
+	contracts.TypeFindingResolved:            StatusResolved,
+	contracts.TypeFindingClosed:              StatusClosed,
+	contracts.TypeFindingReopened:            StatusReopened,
+	contracts.TypeFindingMarkedFalsePositive: StatusFalsePositive,
+	contracts.TypeFindingMarkedDuplicate:     StatusDuplicate,
+	contracts.TypeFindingRiskAccepted:        StatusRiskAccepted,
 }
 
 // Apply implements es.Aggregate.
@@ -180,28 +160,28 @@ func (f *Finding) Apply(e *events.Envelope) error {
 		return err
 	}
 	switch e.Type {
-	case EvFindingOpened:
+	case contracts.TypeFindingOpened:
 		f.ID, f.AssetID, f.Severity, f.opened = e.StreamID, d.AssetID, d.Severity, true
 		f.FirstSeen, f.LastSeen, f.LastScanID = d.SeenAt, d.SeenAt, d.ScanID
-	case EvFindingSeen:
+	case contracts.TypeFindingSeen:
 		f.LastSeen, f.LastScanID = d.SeenAt, d.ScanID
 		if d.Severity != "" {
 			f.Severity = d.Severity
 		}
-	case EvFindingReopened:
+	case contracts.TypeFindingReopened:
 		if !d.SeenAt.IsZero() {
 			f.LastSeen, f.LastScanID = d.SeenAt, d.ScanID
 		}
 		f.RiskAcceptedTil = time.Time{}
-	case EvFindingAssigned:
+	case contracts.TypeFindingAssigned:
 		f.Owner = d.Owner
-	case EvFindingDueDateSet:
+	case contracts.TypeFindingDueDateSet:
 		f.DueAt = d.DueAt
-	case EvFindingRiskAccepted:
+	case contracts.TypeFindingRiskAccepted:
 		f.RiskAcceptedTil = d.ExpiresAt
-	case EvSLABreached:
+	case contracts.TypeSLABreached:
 		f.SLABreachedFor = d.DueAt
-	case EvFindingExploitabilityChanged:
+	case contracts.TypeFindingExploitabilityChanged:
 		if d.KEV != nil {
 			f.KEV = *d.KEV
 		}
@@ -229,12 +209,12 @@ func (f *Finding) move(to Status, typ string, data map[string]any) ([]es.Change,
 
 // Triage confirms the finding needs work.
 func (f *Finding) Triage(note string) ([]es.Change, error) {
-	return f.move(StatusTriaged, EvFindingTriaged, map[string]any{"note": note})
+	return f.move(StatusTriaged, contracts.TypeFindingTriaged, map[string]any{"note": note})
 }
 
 // StartRemediation records that someone works on a fix.
 func (f *Finding) StartRemediation(note string) ([]es.Change, error) {
-	return f.move(StatusInRemediation, EvFindingRemediationStarted, map[string]any{"note": note})
+	return f.move(StatusInRemediation, contracts.TypeFindingRemediationStarted, map[string]any{"note": note})
 }
 
 // Resolve marks the finding fixed (by a person, or by a scan that no longer sees it).
@@ -246,12 +226,12 @@ func (f *Finding) Resolve(reason, scanID string, at time.Time) ([]es.Change, err
 	if scanID != "" {
 		d["scan_id"] = scanID
 	}
-	return f.move(StatusResolved, EvFindingResolved, d)
+	return f.move(StatusResolved, contracts.TypeFindingResolved, d)
 }
 
 // Close verifies a resolved finding: a later scan of the same scope did not see it.
 func (f *Finding) Close(scanID string, at time.Time) ([]es.Change, error) {
-	return f.move(StatusClosed, EvFindingClosed, map[string]any{"scan_id": scanID, "closed_at": at.UTC()})
+	return f.move(StatusClosed, contracts.TypeFindingClosed, map[string]any{"scan_id": scanID, "closed_at": at.UTC()})
 }
 
 // Reopen brings a finding back: seen again by a scan, a risk acceptance expired, or a person.
@@ -263,7 +243,7 @@ func (f *Finding) Reopen(reason, scanID string, at time.Time) ([]es.Change, erro
 	if scanID != "" {
 		d["scan_id"], d["seen_at"] = scanID, at.UTC()
 	}
-	return f.move(StatusReopened, EvFindingReopened, d)
+	return f.move(StatusReopened, contracts.TypeFindingReopened, d)
 }
 
 // MarkFalsePositive records that the finding is not real. Imports never resolve or reopen it.
@@ -271,7 +251,7 @@ func (f *Finding) MarkFalsePositive(justification string) ([]es.Change, error) {
 	if strings.TrimSpace(justification) == "" {
 		return nil, rule("/justification", "a false positive needs a justification")
 	}
-	return f.move(StatusFalsePositive, EvFindingMarkedFalsePositive, map[string]any{"justification": justification})
+	return f.move(StatusFalsePositive, contracts.TypeFindingMarkedFalsePositive, map[string]any{"justification": justification})
 }
 
 // MarkDuplicate records that another finding covers this one.
@@ -279,7 +259,7 @@ func (f *Finding) MarkDuplicate(of string) ([]es.Change, error) {
 	if of == "" || of == f.ID {
 		return nil, rule("/duplicate_of", "duplicate_of must name another finding")
 	}
-	return f.move(StatusDuplicate, EvFindingMarkedDuplicate, map[string]any{"duplicate_of": of})
+	return f.move(StatusDuplicate, contracts.TypeFindingMarkedDuplicate, map[string]any{"duplicate_of": of})
 }
 
 // AcceptRisk accepts the finding until expiresAt, when it reopens by itself.
@@ -292,7 +272,7 @@ func (f *Finding) AcceptRisk(approver, justification string, expiresAt, now time
 	case !expiresAt.After(now):
 		return nil, rule("/expires_at", "a risk acceptance must expire in the future")
 	}
-	return f.move(StatusRiskAccepted, EvFindingRiskAccepted, map[string]any{"approver": approver, "justification": justification, "expires_at": expiresAt.UTC()})
+	return f.move(StatusRiskAccepted, contracts.TypeFindingRiskAccepted, map[string]any{"approver": approver, "justification": justification, "expires_at": expiresAt.UTC()})
 }
 
 // ExpireRiskAcceptance reopens a finding whose acceptance has run out (called by the SLA saga).
@@ -327,7 +307,7 @@ func (f *Finding) BreachSLA(dueAt, now time.Time) ([]es.Change, error) {
 	if f.Owner != "" {
 		d["owner"] = f.Owner
 	}
-	return []es.Change{{Type: EvSLABreached, Data: d}}, nil
+	return []es.Change{{Type: contracts.TypeSLABreached, Data: d}}, nil
 }
 
 // Assign sets the owner.
@@ -341,7 +321,7 @@ func (f *Finding) Assign(owner string) ([]es.Change, error) {
 	if owner == f.Owner {
 		return nil, nil // already so: nothing to record
 	}
-	return []es.Change{{Type: EvFindingAssigned, Data: map[string]any{"owner": owner}}}, nil
+	return []es.Change{{Type: contracts.TypeFindingAssigned, Data: map[string]any{"owner": owner}}}, nil
 }
 
 // Comment adds a note.
@@ -352,7 +332,7 @@ func (f *Finding) Comment(text string) ([]es.Change, error) {
 	if strings.TrimSpace(text) == "" {
 		return nil, rule("/comment", "comment is empty")
 	}
-	return []es.Change{{Type: EvFindingCommented, Data: map[string]any{"comment": text}}}, nil
+	return []es.Change{{Type: contracts.TypeFindingCommented, Data: map[string]any{"comment": text}}}, nil
 }
 
 // SetDueDate sets the remediation deadline by hand (the SLA policy sets it on open).
@@ -363,7 +343,7 @@ func (f *Finding) SetDueDate(due time.Time, reason string) ([]es.Change, error) 
 	if due.IsZero() {
 		return nil, rule("/due_at", "due_at is required")
 	}
-	return []es.Change{{Type: EvFindingDueDateSet, Data: map[string]any{"due_at": due.UTC(), "reason": reason}}}, nil
+	return []es.Change{{Type: contracts.TypeFindingDueDateSet, Data: map[string]any{"due_at": due.UTC(), "reason": reason}}}, nil
 }
 
 // Active reports whether the finding still needs attention (counts toward SLAs and risk).
