@@ -15,19 +15,20 @@ import (
 	"github.com/socplatform/soc/schemas/contracts"
 )
 
-// Status is a finding's lifecycle state.
-type Status string
+// Status is a finding's lifecycle state; its vocabulary is schemas/enums/FindingStatus.json.
+type Status = contracts.FindingStatus
 
+// The lifecycle's states, named as the domain speaks of them.
 const (
-	StatusOpen          Status = "open"
-	StatusTriaged       Status = "triaged"
-	StatusInRemediation Status = "in_remediation"
-	StatusResolved      Status = "resolved"
-	StatusClosed        Status = "closed"
-	StatusFalsePositive Status = "false_positive"
-	StatusDuplicate     Status = "duplicate"
-	StatusRiskAccepted  Status = "risk_accepted"
-	StatusReopened      Status = "reopened"
+	StatusOpen          = contracts.FindingStatusOpen
+	StatusTriaged       = contracts.FindingStatusTriaged
+	StatusInRemediation = contracts.FindingStatusInRemediation
+	StatusResolved      = contracts.FindingStatusResolved
+	StatusClosed        = contracts.FindingStatusClosed
+	StatusFalsePositive = contracts.FindingStatusFalsePositive
+	StatusDuplicate     = contracts.FindingStatusDuplicate
+	StatusRiskAccepted  = contracts.FindingStatusRiskAccepted
+	StatusReopened      = contracts.FindingStatusReopened
 )
 
 // transitions is the lifecycle: from → the states a command may move a finding to.
@@ -94,15 +95,16 @@ func rule(path, format string, a ...any) *RuleError {
 	return &RuleError{Path: path, Reason: fmt.Sprintf(format, a...)}
 }
 
-// Severity of a finding, normalised.
-type Severity string
+// Severity of a finding, normalised (the event schemas' vocabulary).
+type Severity = contracts.Severity
 
+// The severities, named as the domain speaks of them.
 const (
-	Critical Severity = "critical"
-	High     Severity = "high"
-	Medium   Severity = "medium"
-	Low      Severity = "low"
-	Info     Severity = "info"
+	Critical = contracts.SeverityCritical
+	High     = contracts.SeverityHigh
+	Medium   = contracts.SeverityMedium
+	Low      = contracts.SeverityLow
+	Info     = contracts.SeverityInfo
 )
 
 // Finding is the aggregate. Its identity is (asset, vulnerability or rule id, component+version or
@@ -140,48 +142,66 @@ var statusAfter = map[string]Status{
 	contracts.TypeFindingRiskAccepted:        StatusRiskAccepted,
 }
 
-// Apply implements es.Aggregate.
+// Apply implements es.Aggregate. Only the events that change the aggregate's state are decoded.
 func (f *Finding) Apply(e *events.Envelope) error {
 	if s, ok := statusAfter[e.Type]; ok {
 		f.Status = s
 	}
-	var d struct {
-		AssetID   string    `json:"asset_id"`
-		Severity  Severity  `json:"severity"`
-		Owner     string    `json:"owner"`
-		DueAt     time.Time `json:"due_at"`
-		SeenAt    time.Time `json:"seen_at"`
-		ScanID    string    `json:"scan_id"`
-		ExpiresAt time.Time `json:"expires_at"`
-		KEV       *bool     `json:"kev"`
-		EPSS      *float64  `json:"epss"`
-	}
-	if err := json.Unmarshal(e.Data, &d); err != nil {
-		return err
-	}
 	switch e.Type {
 	case contracts.TypeFindingOpened:
+		var d contracts.FindingOpened
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			return err
+		}
 		f.ID, f.AssetID, f.Severity, f.opened = e.StreamID, d.AssetID, d.Severity, true
 		f.FirstSeen, f.LastSeen, f.LastScanID = d.SeenAt, d.SeenAt, d.ScanID
 	case contracts.TypeFindingSeen:
+		var d contracts.FindingSeen
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			return err
+		}
 		f.LastSeen, f.LastScanID = d.SeenAt, d.ScanID
 		if d.Severity != "" {
 			f.Severity = d.Severity
 		}
 	case contracts.TypeFindingReopened:
+		var d contracts.FindingReopened
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			return err
+		}
 		if !d.SeenAt.IsZero() {
 			f.LastSeen, f.LastScanID = d.SeenAt, d.ScanID
 		}
 		f.RiskAcceptedTil = time.Time{}
 	case contracts.TypeFindingAssigned:
+		var d contracts.FindingAssigned
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			return err
+		}
 		f.Owner = d.Owner
 	case contracts.TypeFindingDueDateSet:
+		var d contracts.FindingDueDateSet
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			return err
+		}
 		f.DueAt = d.DueAt
 	case contracts.TypeFindingRiskAccepted:
+		var d contracts.FindingRiskAccepted
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			return err
+		}
 		f.RiskAcceptedTil = d.ExpiresAt
 	case contracts.TypeSLABreached:
+		var d contracts.SLABreached
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			return err
+		}
 		f.SLABreachedFor = d.DueAt
 	case contracts.TypeFindingExploitabilityChanged:
+		var d contracts.FindingExploitabilityChanged
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			return err
+		}
 		if d.KEV != nil {
 			f.KEV = *d.KEV
 		}
@@ -197,7 +217,7 @@ var _ es.Aggregate = (*Finding)(nil)
 // Exists reports whether the finding has been opened.
 func (f *Finding) Exists() bool { return f.opened }
 
-func (f *Finding) move(to Status, typ string, data map[string]any) ([]es.Change, error) {
+func (f *Finding) move(to Status, typ string, data any) ([]es.Change, error) {
 	if !f.opened {
 		return nil, &events.InvalidEventError{Index: -1, Name: "finding_id", Reason: "no such finding"}
 	}
@@ -209,12 +229,12 @@ func (f *Finding) move(to Status, typ string, data map[string]any) ([]es.Change,
 
 // Triage confirms the finding needs work.
 func (f *Finding) Triage(note string) ([]es.Change, error) {
-	return f.move(StatusTriaged, contracts.TypeFindingTriaged, map[string]any{"note": note})
+	return f.move(StatusTriaged, contracts.TypeFindingTriaged, contracts.FindingTriaged{Note: note})
 }
 
 // StartRemediation records that someone works on a fix.
 func (f *Finding) StartRemediation(note string) ([]es.Change, error) {
-	return f.move(StatusInRemediation, contracts.TypeFindingRemediationStarted, map[string]any{"note": note})
+	return f.move(StatusInRemediation, contracts.TypeFindingRemediationStarted, contracts.FindingRemediationStarted{Note: note})
 }
 
 // Resolve marks the finding fixed (by a person, or by a scan that no longer sees it).
@@ -222,16 +242,12 @@ func (f *Finding) Resolve(reason, scanID string, at time.Time) ([]es.Change, err
 	if strings.TrimSpace(reason) == "" {
 		return nil, rule("/reason", "a resolution needs a reason")
 	}
-	d := map[string]any{"reason": reason, "resolved_at": at.UTC()}
-	if scanID != "" {
-		d["scan_id"] = scanID
-	}
-	return f.move(StatusResolved, contracts.TypeFindingResolved, d)
+	return f.move(StatusResolved, contracts.TypeFindingResolved, contracts.FindingResolved{Reason: reason, ResolvedAt: at.UTC(), ScanID: scanID})
 }
 
 // Close verifies a resolved finding: a later scan of the same scope did not see it.
 func (f *Finding) Close(scanID string, at time.Time) ([]es.Change, error) {
-	return f.move(StatusClosed, contracts.TypeFindingClosed, map[string]any{"scan_id": scanID, "closed_at": at.UTC()})
+	return f.move(StatusClosed, contracts.TypeFindingClosed, contracts.FindingClosed{ScanID: scanID, ClosedAt: at.UTC()})
 }
 
 // Reopen brings a finding back: seen again by a scan, a risk acceptance expired, or a person.
@@ -239,9 +255,9 @@ func (f *Finding) Reopen(reason, scanID string, at time.Time) ([]es.Change, erro
 	if strings.TrimSpace(reason) == "" {
 		return nil, rule("/reason", "reopening needs a reason")
 	}
-	d := map[string]any{"reason": reason}
+	d := contracts.FindingReopened{Reason: reason}
 	if scanID != "" {
-		d["scan_id"], d["seen_at"] = scanID, at.UTC()
+		d.ScanID, d.SeenAt = scanID, at.UTC()
 	}
 	return f.move(StatusReopened, contracts.TypeFindingReopened, d)
 }
@@ -251,7 +267,7 @@ func (f *Finding) MarkFalsePositive(justification string) ([]es.Change, error) {
 	if strings.TrimSpace(justification) == "" {
 		return nil, rule("/justification", "a false positive needs a justification")
 	}
-	return f.move(StatusFalsePositive, contracts.TypeFindingMarkedFalsePositive, map[string]any{"justification": justification})
+	return f.move(StatusFalsePositive, contracts.TypeFindingMarkedFalsePositive, contracts.FindingMarkedFalsePositive{Justification: justification})
 }
 
 // MarkDuplicate records that another finding covers this one.
@@ -259,7 +275,7 @@ func (f *Finding) MarkDuplicate(of string) ([]es.Change, error) {
 	if of == "" || of == f.ID {
 		return nil, rule("/duplicate_of", "duplicate_of must name another finding")
 	}
-	return f.move(StatusDuplicate, contracts.TypeFindingMarkedDuplicate, map[string]any{"duplicate_of": of})
+	return f.move(StatusDuplicate, contracts.TypeFindingMarkedDuplicate, contracts.FindingMarkedDuplicate{DuplicateOf: of})
 }
 
 // AcceptRisk accepts the finding until expiresAt, when it reopens by itself.
@@ -272,7 +288,7 @@ func (f *Finding) AcceptRisk(approver, justification string, expiresAt, now time
 	case !expiresAt.After(now):
 		return nil, rule("/expires_at", "a risk acceptance must expire in the future")
 	}
-	return f.move(StatusRiskAccepted, contracts.TypeFindingRiskAccepted, map[string]any{"approver": approver, "justification": justification, "expires_at": expiresAt.UTC()})
+	return f.move(StatusRiskAccepted, contracts.TypeFindingRiskAccepted, contracts.FindingRiskAccepted{Approver: approver, Justification: justification, ExpiresAt: expiresAt.UTC()})
 }
 
 // ExpireRiskAcceptance reopens a finding whose acceptance has run out (called by the SLA saga).
@@ -303,10 +319,7 @@ func (f *Finding) BreachSLA(dueAt, now time.Time) ([]es.Change, error) {
 	if f.DueAt.IsZero() || !f.DueAt.Equal(dueAt) || f.SLABreachedFor.Equal(dueAt) {
 		return nil, nil
 	}
-	d := map[string]any{"due_at": dueAt.UTC(), "breached_at": now.UTC(), "severity": string(f.Severity), "status": string(f.Status)}
-	if f.Owner != "" {
-		d["owner"] = f.Owner
-	}
+	d := contracts.SLABreached{DueAt: dueAt.UTC(), BreachedAt: now.UTC(), Severity: f.Severity, Status: string(f.Status), Owner: f.Owner}
 	return []es.Change{{Type: contracts.TypeSLABreached, Data: d}}, nil
 }
 
@@ -321,7 +334,7 @@ func (f *Finding) Assign(owner string) ([]es.Change, error) {
 	if owner == f.Owner {
 		return nil, nil // already so: nothing to record
 	}
-	return []es.Change{{Type: contracts.TypeFindingAssigned, Data: map[string]any{"owner": owner}}}, nil
+	return []es.Change{{Type: contracts.TypeFindingAssigned, Data: contracts.FindingAssigned{Owner: owner}}}, nil
 }
 
 // Comment adds a note.
@@ -332,7 +345,7 @@ func (f *Finding) Comment(text string) ([]es.Change, error) {
 	if strings.TrimSpace(text) == "" {
 		return nil, rule("/comment", "comment is empty")
 	}
-	return []es.Change{{Type: contracts.TypeFindingCommented, Data: map[string]any{"comment": text}}}, nil
+	return []es.Change{{Type: contracts.TypeFindingCommented, Data: contracts.FindingCommented{Comment: text}}}, nil
 }
 
 // SetDueDate sets the remediation deadline by hand (the SLA policy sets it on open).
@@ -343,6 +356,8 @@ func (f *Finding) SetDueDate(due time.Time, reason string) ([]es.Change, error) 
 	if due.IsZero() {
 		return nil, rule("/due_at", "due_at is required")
 	}
+	// A map, not contracts.FindingDueDateSet: the events recorded so far carry "reason" even
+	// when it is empty, and the struct would leave it out (reason is optional, so omitempty).
 	return []es.Change{{Type: contracts.TypeFindingDueDateSet, Data: map[string]any{"due_at": due.UTC(), "reason": reason}}}, nil
 }
 
