@@ -19,9 +19,9 @@ const (
 // tags.
 type ClassifyAsset struct {
 	Criticality        Criticality        `json:"criticality,omitempty"`
-	DataClassification DataClassification `json:"data_classification,omitempty"`
 	Environment        Environment        `json:"environment,omitempty"`
 	OwnerTeam          string             `json:"owner_team,omitempty"`
+	DataClassification DataClassification `json:"data_classification,omitempty"`
 	Tags               []string           `json:"tags,omitempty"`
 }
 
@@ -38,35 +38,35 @@ type ReactivateAsset struct {
 	Reason string `json:"reason,omitempty"`
 }
 
-// RegisterAssetIdentifiers is RegisterAsset/identifiers of commands/assets/RegisterAsset.json. An
+// AssetIdentifiersInput is RegisterAsset/identifiers of commands/assets/RegisterAsset.json. An
 // asset's identifiers; normalised by the server. Which a kind carries and needs is a rule (422).
-type RegisterAssetIdentifiers struct {
-	BaseURL     string   `json:"base_url,omitempty"`
-	CloudID     string   `json:"cloud_id,omitempty"`
-	Hostnames   []string `json:"hostnames,omitempty"`
-	ImageDigest string   `json:"image_digest,omitempty"`
+type AssetIdentifiersInput struct {
 	IPs         []string `json:"ips,omitempty"`
+	Hostnames   []string `json:"hostnames,omitempty"`
 	MACs        []string `json:"macs,omitempty"`
+	ImageDigest string   `json:"image_digest,omitempty"`
 	Purl        string   `json:"purl,omitempty"`
 	RepoURL     string   `json:"repo_url,omitempty"`
+	BaseURL     string   `json:"base_url,omitempty"`
+	CloudID     string   `json:"cloud_id,omitempty"`
 }
 
 // RegisterAsset is the payload of RegisterAsset (commands/assets/RegisterAsset.json). POST
 // /v1/assets: register an asset (201, Location /v1/assets/{id}). kind, name and identifiers are
 // required (422 when missing); strong identifiers held by another live asset are a 409.
 type RegisterAsset struct {
-	Criticality        Criticality        `json:"criticality,omitempty"`
-	DataClassification DataClassification `json:"data_classification,omitempty"`
-	Description        string             `json:"description,omitempty"`
-	Environment        Environment        `json:"environment,omitempty"`
+	Kind        string `json:"kind,omitempty"`
+	Name        string `json:"name,omitempty"`
+	Description string `json:"description,omitempty"`
 	// An asset's identifiers; normalised by the server. Which a kind carries and needs is a rule
 	// (422).
-	Identifiers *RegisterAssetIdentifiers `json:"identifiers,omitempty"`
-	Kind        string                    `json:"kind,omitempty"`
-	Name        string                    `json:"name,omitempty"`
-	OwnerTeam   string                    `json:"owner_team,omitempty"`
-	ScanID      string                    `json:"scan_id,omitempty"`
-	Tags        []string                  `json:"tags,omitempty"`
+	Identifiers        *AssetIdentifiersInput `json:"identifiers,omitempty"`
+	Criticality        Criticality            `json:"criticality,omitempty"`
+	Environment        Environment            `json:"environment,omitempty"`
+	OwnerTeam          string                 `json:"owner_team,omitempty"`
+	DataClassification DataClassification     `json:"data_classification,omitempty"`
+	Tags               []string               `json:"tags,omitempty"`
+	ScanID             string                 `json:"scan_id,omitempty"`
 }
 
 // RetireAsset is the payload of RetireAsset (commands/assets/RetireAsset.json). POST
@@ -82,69 +82,56 @@ type UnlinkAsset struct {
 	TargetAssetID string `json:"target_asset_id,omitempty"`
 }
 
-// UpdateAssetIdentifiers is UpdateAsset/identifiers of commands/assets/UpdateAsset.json. An
-// asset's identifiers; normalised by the server. Which a kind carries and needs is a rule (422).
-type UpdateAssetIdentifiers struct {
-	BaseURL     string   `json:"base_url,omitempty"`
-	CloudID     string   `json:"cloud_id,omitempty"`
-	Hostnames   []string `json:"hostnames,omitempty"`
-	ImageDigest string   `json:"image_digest,omitempty"`
-	IPs         []string `json:"ips,omitempty"`
-	MACs        []string `json:"macs,omitempty"`
-	Purl        string   `json:"purl,omitempty"`
-	RepoURL     string   `json:"repo_url,omitempty"`
-}
-
 // UpdateAsset is the payload of UpdateAsset (commands/assets/UpdateAsset.json). PATCH
 // /v1/assets/{id} or POST /v1/assets/{id}/update: change name, description or identifiers (the
 // complete new set); absent fields stay.
 type UpdateAsset struct {
+	Name        string `json:"name,omitempty"`
 	Description string `json:"description,omitempty"`
 	// An asset's identifiers; normalised by the server. Which a kind carries and needs is a rule
 	// (422).
-	Identifiers *UpdateAssetIdentifiers `json:"identifiers,omitempty"`
-	Name        string                  `json:"name,omitempty"`
+	Identifiers *AssetIdentifiersInput `json:"identifiers,omitempty"`
 }
 
 // AssetClassified is the payload of AssetClassified (events/assets/AssetClassified.v1.json). An
 // asset's classification changed; only what changed is present. An empty owner_team clears the
 // owner; tags is the complete new set ([] clears it).
 type AssetClassified struct {
-	Criticality        Criticality        `json:"criticality,omitempty"`
-	DataClassification DataClassification `json:"data_classification,omitempty"`
-	Environment        Environment        `json:"environment,omitempty"`
-	OwnerTeam          string             `json:"owner_team,omitempty"`
+	Criticality        *Criticality        `json:"criticality,omitempty"`
+	Environment        *Environment        `json:"environment,omitempty"`
+	OwnerTeam          *string             `json:"owner_team,omitempty"`
+	DataClassification *DataClassification `json:"data_classification,omitempty"`
 	// Lower-case, deduplicated, sorted.
-	Tags []string `json:"tags,omitempty"`
+	Tags *[]string `json:"tags,omitempty"`
 }
 
-// AssetIdentifiersObservedIdentifiers is AssetIdentifiersObserved/identifiers of
+// AssetIdentifiers is AssetIdentifiersObserved/identifiers of
 // events/assets/AssetIdentifiersObserved.v1.json. An asset's identifiers, normalised: lists
 // deduplicated and sorted; a host carries ips/hostnames/macs (and optionally cloud_id), a
 // container_image image_digest and/or purl, a repository repo_url, a web_application base_url, a
 // cloud_resource cloud_id.
-type AssetIdentifiersObservedIdentifiers struct {
-	// scheme://host[:port], lower-case, default port dropped, no path.
-	BaseURL     string   `json:"base_url,omitempty"`
-	CloudID     string   `json:"cloud_id,omitempty"`
-	Hostnames   []string `json:"hostnames,omitempty"`
-	ImageDigest string   `json:"image_digest,omitempty"`
+type AssetIdentifiers struct {
 	IPs         []string `json:"ips,omitempty"`
+	Hostnames   []string `json:"hostnames,omitempty"`
 	MACs        []string `json:"macs,omitempty"`
+	ImageDigest string   `json:"image_digest,omitempty"`
 	Purl        string   `json:"purl,omitempty"`
 	// Canonical identity https://<host>/<path>, whatever form was given.
 	RepoURL string `json:"repo_url,omitempty"`
+	// scheme://host[:port], lower-case, default port dropped, no path.
+	BaseURL string `json:"base_url,omitempty"`
+	CloudID string `json:"cloud_id,omitempty"`
 }
 
 // AssetIdentifiersObserved is the payload of AssetIdentifiersObserved
 // (events/assets/AssetIdentifiersObserved.v1.json). A scan saw identifiers on the asset that it
 // did not have yet (only the new ones are present).
 type AssetIdentifiersObserved struct {
+	ScanID string `json:"scan_id"`
 	// An asset's identifiers, normalised: lists deduplicated and sorted; a host carries
 	// ips/hostnames/macs (and optionally cloud_id), a container_image image_digest and/or purl, a
 	// repository repo_url, a web_application base_url, a cloud_resource cloud_id.
-	Identifiers AssetIdentifiersObservedIdentifiers `json:"identifiers"`
-	ScanID      string                              `json:"scan_id"`
+	Identifiers AssetIdentifiers `json:"identifiers"`
 }
 
 // AssetLinked is the payload of AssetLinked (events/assets/AssetLinked.v1.json). A directed
@@ -161,42 +148,24 @@ type AssetReactivated struct {
 	Reason string `json:"reason"`
 }
 
-// AssetRegisteredIdentifiers is AssetRegistered/identifiers of
-// events/assets/AssetRegistered.v1.json. An asset's identifiers, normalised: lists deduplicated
-// and sorted; a host carries ips/hostnames/macs (and optionally cloud_id), a container_image
-// image_digest and/or purl, a repository repo_url, a web_application base_url, a cloud_resource
-// cloud_id.
-type AssetRegisteredIdentifiers struct {
-	// scheme://host[:port], lower-case, default port dropped, no path.
-	BaseURL     string   `json:"base_url,omitempty"`
-	CloudID     string   `json:"cloud_id,omitempty"`
-	Hostnames   []string `json:"hostnames,omitempty"`
-	ImageDigest string   `json:"image_digest,omitempty"`
-	IPs         []string `json:"ips,omitempty"`
-	MACs        []string `json:"macs,omitempty"`
-	Purl        string   `json:"purl,omitempty"`
-	// Canonical identity https://<host>/<path>, whatever form was given.
-	RepoURL string `json:"repo_url,omitempty"`
-}
-
 // AssetRegistered is the payload of AssetRegistered (events/assets/AssetRegistered.v1.json). An
 // asset was registered, by a person or by discovery (scan_id set). The stream id is a random
 // assets-asset-<uuidv7>.
 type AssetRegistered struct {
-	Criticality        Criticality        `json:"criticality,omitempty"`
-	DataClassification DataClassification `json:"data_classification,omitempty"`
-	Description        string             `json:"description,omitempty"`
-	Environment        Environment        `json:"environment,omitempty"`
+	Kind        AssetKind `json:"kind"`
+	Name        string    `json:"name"`
+	Description string    `json:"description,omitempty"`
 	// An asset's identifiers, normalised: lists deduplicated and sorted; a host carries
 	// ips/hostnames/macs (and optionally cloud_id), a container_image image_digest and/or purl, a
 	// repository repo_url, a web_application base_url, a cloud_resource cloud_id.
-	Identifiers AssetRegisteredIdentifiers `json:"identifiers"`
-	Kind        AssetKind                  `json:"kind"`
-	Name        string                     `json:"name"`
-	OwnerTeam   string                     `json:"owner_team,omitempty"`
-	ScanID      string                     `json:"scan_id,omitempty"`
+	Identifiers        AssetIdentifiers   `json:"identifiers"`
+	Criticality        Criticality        `json:"criticality,omitempty"`
+	Environment        Environment        `json:"environment,omitempty"`
+	OwnerTeam          string             `json:"owner_team,omitempty"`
+	DataClassification DataClassification `json:"data_classification,omitempty"`
 	// Lower-case, deduplicated, sorted.
-	Tags []string `json:"tags,omitempty"`
+	Tags   []string `json:"tags,omitempty"`
+	ScanID string   `json:"scan_id,omitempty"`
 }
 
 // AssetRetired is the payload of AssetRetired (events/assets/AssetRetired.v1.json). The asset was
@@ -213,31 +182,14 @@ type AssetUnlinked struct {
 	TargetAssetID string        `json:"target_asset_id"`
 }
 
-// AssetUpdatedIdentifiers is AssetUpdated/identifiers of events/assets/AssetUpdated.v1.json. An
-// asset's identifiers, normalised: lists deduplicated and sorted; a host carries
-// ips/hostnames/macs (and optionally cloud_id), a container_image image_digest and/or purl, a
-// repository repo_url, a web_application base_url, a cloud_resource cloud_id.
-type AssetUpdatedIdentifiers struct {
-	// scheme://host[:port], lower-case, default port dropped, no path.
-	BaseURL     string   `json:"base_url,omitempty"`
-	CloudID     string   `json:"cloud_id,omitempty"`
-	Hostnames   []string `json:"hostnames,omitempty"`
-	ImageDigest string   `json:"image_digest,omitempty"`
-	IPs         []string `json:"ips,omitempty"`
-	MACs        []string `json:"macs,omitempty"`
-	Purl        string   `json:"purl,omitempty"`
-	// Canonical identity https://<host>/<path>, whatever form was given.
-	RepoURL string `json:"repo_url,omitempty"`
-}
-
 // AssetUpdated is the payload of AssetUpdated (events/assets/AssetUpdated.v1.json). An asset's
 // name, description or identifiers changed; only what changed is present. identifiers is the
 // complete new set; an empty description clears it.
 type AssetUpdated struct {
-	Description string `json:"description,omitempty"`
+	Name        *string `json:"name,omitempty"`
+	Description *string `json:"description,omitempty"`
 	// An asset's identifiers, normalised: lists deduplicated and sorted; a host carries
 	// ips/hostnames/macs (and optionally cloud_id), a container_image image_digest and/or purl, a
 	// repository repo_url, a web_application base_url, a cloud_resource cloud_id.
-	Identifiers *AssetUpdatedIdentifiers `json:"identifiers,omitempty"`
-	Name        string                   `json:"name,omitempty"`
+	Identifiers *AssetIdentifiers `json:"identifiers,omitempty"`
 }

@@ -238,7 +238,7 @@ func ScannerValues() []string {
 	return []string{"nmap", "external"}
 }
 
-// Severity is the vocabulary of NotificationRequested/digest_items/severity
+// Severity is the vocabulary of NotificationRequested/severity
 // (events/notifications/NotificationRequested.v1.json), first declared there.
 type Severity string
 

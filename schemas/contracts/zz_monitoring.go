@@ -14,13 +14,13 @@ const (
 // NodeStarted is the payload of NodeStarted (events/monitoring/NodeStarted.v1.json). A soc process
 // started serving. Recorded so operators can audit which version ran which targets, and when.
 type NodeStarted struct {
-	EventStore EventStoreBackend `json:"event_store,omitempty"`
-	Hostname   string            `json:"hostname"`
-	Log        LogBackend        `json:"log,omitempty"`
 	NodeID     string            `json:"node_id"`
-	Pid        int               `json:"pid"`
-	Targets    []string          `json:"targets"`
 	Version    string            `json:"version"`
+	Targets    []string          `json:"targets"`
+	Hostname   string            `json:"hostname"`
+	Pid        int               `json:"pid"`
+	EventStore EventStoreBackend `json:"event_store,omitempty"`
+	Log        LogBackend        `json:"log,omitempty"`
 }
 
 // NodeStopped is the payload of NodeStopped (events/monitoring/NodeStopped.v1.json). A soc process
@@ -36,14 +36,14 @@ type NodeStopped struct {
 // applies one parked event; the read model continues after it. The operator is the envelope's
 // actor.
 type ProjectionEventSkipped struct {
-	Error      string `json:"error,omitempty"`
-	EventID    string `json:"event_id"`
-	Generation int    `json:"generation"`
-	Position   int    `json:"position"`
 	Projection string `json:"projection"`
-	Reason     string `json:"reason"`
+	Generation int    `json:"generation"`
+	EventID    string `json:"event_id"`
+	Position   int    `json:"position"`
 	StreamID   string `json:"stream_id"`
 	Type       string `json:"type"`
+	Error      string `json:"error,omitempty"`
+	Reason     string `json:"reason"`
 }
 
 // ProjectionParked is the payload of ProjectionParked
@@ -51,24 +51,24 @@ type ProjectionEventSkipped struct {
 // (a poison event) and waits for an operator to retry or skip it. Recorded as an alert and for
 // audit.
 type ProjectionParked struct {
-	Error      string `json:"error"`
-	EventID    string `json:"event_id"`
-	Generation int    `json:"generation"`
-	Position   int    `json:"position"`
 	Projection string `json:"projection"`
+	Generation int    `json:"generation"`
+	EventID    string `json:"event_id"`
+	Position   int    `json:"position"`
 	StreamID   string `json:"stream_id"`
 	Type       string `json:"type"`
+	Error      string `json:"error"`
 }
 
 // ProjectionRetried is the payload of ProjectionRetried
 // (events/monitoring/ProjectionRetried.v1.json). An operator cleared a parked projection so that
 // it applies the parked event again. The operator is the envelope's actor.
 type ProjectionRetried struct {
-	Error      string `json:"error,omitempty"`
-	EventID    string `json:"event_id"`
-	Generation int    `json:"generation"`
-	Position   int    `json:"position"`
 	Projection string `json:"projection"`
+	Generation int    `json:"generation"`
+	EventID    string `json:"event_id"`
+	Position   int    `json:"position"`
 	StreamID   string `json:"stream_id"`
 	Type       string `json:"type"`
+	Error      string `json:"error,omitempty"`
 }

@@ -24,8 +24,8 @@ const (
 // the worker resends it once with the same message_id.
 type NotificationAttempted struct {
 	Attempt     int       `json:"attempt"`
-	AttemptedAt time.Time `json:"attempted_at"`
 	MessageID   string    `json:"message_id"`
+	AttemptedAt time.Time `json:"attempted_at"`
 }
 
 // NotificationDeadLettered is the payload of NotificationDeadLettered
@@ -34,8 +34,8 @@ type NotificationAttempted struct {
 // attempts made. Terminal.
 type NotificationDeadLettered struct {
 	Attempts       int       `json:"attempts"`
-	DeadLetteredAt time.Time `json:"dead_lettered_at"`
 	Reason         string    `json:"reason"`
+	DeadLetteredAt time.Time `json:"dead_lettered_at"`
 }
 
 // NotificationDeferred is the payload of NotificationDeferred
@@ -54,29 +54,29 @@ type NotificationDeferred struct {
 type NotificationFailed struct {
 	Attempt       int       `json:"attempt"`
 	Error         string    `json:"error"`
-	FailedAt      time.Time `json:"failed_at"`
+	Retryable     bool      `json:"retryable"`
 	Interrupted   *bool     `json:"interrupted,omitempty"`
 	NextAttemptAt time.Time `json:"next_attempt_at,omitzero"`
-	Retryable     bool      `json:"retryable"`
-}
-
-// NotificationRequestedDigestItem is NotificationRequested/digest_items of
-// events/notifications/NotificationRequested.v1.json.
-type NotificationRequestedDigestItem struct {
-	Kind           string    `json:"kind,omitempty"`
-	NotificationID string    `json:"notification_id"`
-	RequestedAt    time.Time `json:"requested_at,omitzero"`
-	Severity       Severity  `json:"severity,omitempty"`
-	Subject        string    `json:"subject,omitempty"`
+	FailedAt      time.Time `json:"failed_at"`
 }
 
 // NotificationRequestedRecipient is NotificationRequested/recipient of
 // events/notifications/NotificationRequested.v1.json.
 type NotificationRequestedRecipient struct {
-	Email  string `json:"email,omitempty"`
-	Name   string `json:"name,omitempty"`
-	Phone  string `json:"phone,omitempty"`
 	UserID string `json:"user_id,omitempty"`
+	Name   string `json:"name,omitempty"`
+	Email  string `json:"email,omitempty"`
+	Phone  string `json:"phone,omitempty"`
+}
+
+// NotificationRequestedDigestItem is NotificationRequested/digest_items of
+// events/notifications/NotificationRequested.v1.json.
+type NotificationRequestedDigestItem struct {
+	NotificationID string    `json:"notification_id"`
+	Kind           string    `json:"kind,omitempty"`
+	Severity       Severity  `json:"severity,omitempty"`
+	Subject        string    `json:"subject,omitempty"`
+	RequestedAt    time.Time `json:"requested_at,omitzero"`
 }
 
 // NotificationRequested is the payload of NotificationRequested
@@ -89,22 +89,22 @@ type NotificationRequestedRecipient struct {
 // time. due_at is when the first attempt may start. digest_items is set on a digest: the
 // notifications it groups.
 type NotificationRequested struct {
-	Channel string `json:"channel"`
+	DedupKey  string                         `json:"dedup_key"`
+	Recipient NotificationRequestedRecipient `json:"recipient"`
+	Channel   string                         `json:"channel"`
+	Kind      string                         `json:"kind"`
+	Severity  Severity                       `json:"severity"`
+	Subject   string                         `json:"subject,omitempty"`
+	Text      string                         `json:"text,omitempty"`
+	Html      string                         `json:"html,omitempty"`
 	// Template data for kind (see channels.SampleData for the shape of the built-in kinds).
 	Data        map[string]any                    `json:"data,omitempty"`
-	DedupKey    string                            `json:"dedup_key"`
+	MessageID   string                            `json:"message_id"`
+	RequestedAt time.Time                         `json:"requested_at"`
+	DueAt       time.Time                         `json:"due_at"`
 	DigestItems []NotificationRequestedDigestItem `json:"digest_items,omitempty"`
 	// Notifications of the digest window left out of digest_items (over its limit).
-	DigestOmitted *int                           `json:"digest_omitted,omitempty"`
-	DueAt         time.Time                      `json:"due_at"`
-	Html          string                         `json:"html,omitempty"`
-	Kind          string                         `json:"kind"`
-	MessageID     string                         `json:"message_id"`
-	Recipient     NotificationRequestedRecipient `json:"recipient"`
-	RequestedAt   time.Time                      `json:"requested_at"`
-	Severity      Severity                       `json:"severity"`
-	Subject       string                         `json:"subject,omitempty"`
-	Text          string                         `json:"text,omitempty"`
+	DigestOmitted *int `json:"digest_omitted,omitempty"`
 }
 
 // NotificationSent is the payload of NotificationSent
@@ -113,8 +113,8 @@ type NotificationRequested struct {
 type NotificationSent struct {
 	Attempt    int       `json:"attempt"`
 	MessageID  string    `json:"message_id"`
-	ProviderID string    `json:"provider_id,omitempty"`
 	SentAt     time.Time `json:"sent_at"`
+	ProviderID string    `json:"provider_id,omitempty"`
 }
 
 // NotificationSuppressed is the payload of NotificationSuppressed
@@ -123,8 +123,8 @@ type NotificationSent struct {
 // arrived in quiet hours configured to drop; digest: it is grouped into the digest notification
 // digest_id, requested at digest_due_at. Terminal.
 type NotificationSuppressed struct {
-	Detail      string            `json:"detail,omitempty"`
-	DigestDueAt time.Time         `json:"digest_due_at,omitzero"`
-	DigestID    string            `json:"digest_id,omitempty"`
 	Reason      SuppressionReason `json:"reason"`
+	Detail      string            `json:"detail,omitempty"`
+	DigestID    string            `json:"digest_id,omitempty"`
+	DigestDueAt time.Time         `json:"digest_due_at,omitzero"`
 }

@@ -23,8 +23,8 @@ const (
 // (events/sagas/SagaCommandDispatched.v1.json). The command bus accepted a command a saga issued,
 // at the given attempt (1-based).
 type SagaCommandDispatched struct {
-	Attempt      int       `json:"attempt"`
 	CommandID    string    `json:"command_id"`
+	Attempt      int       `json:"attempt"`
 	DispatchedAt time.Time `json:"dispatched_at"`
 }
 
@@ -33,8 +33,8 @@ type SagaCommandDispatched struct {
 // exponential backoff); with final true it is dead: no more attempts, and the saga's compensation
 // (if any) ran in the same batch.
 type SagaCommandFailed struct {
-	Attempt       int       `json:"attempt"`
 	CommandID     string    `json:"command_id"`
+	Attempt       int       `json:"attempt"`
 	Error         string    `json:"error"`
 	Final         bool      `json:"final"`
 	NextAttemptAt time.Time `json:"next_attempt_at,omitzero"`
@@ -45,21 +45,21 @@ type SagaCommandFailed struct {
 // saga, key, trigger event id and index) and is the idempotency key the command bus receives; the
 // dispatcher sends it after this event is stored, at least once.
 type SagaCommandIssued struct {
-	CausationID   string `json:"causation_id,omitempty"`
-	CommandID     string `json:"command_id"`
-	CommandType   string `json:"command_type"`
-	CorrelationID string `json:"correlation_id,omitempty"`
+	Saga        string `json:"saga"`
+	CommandID   string `json:"command_id"`
+	CommandType string `json:"command_type"`
 	// The command's body (JSON).
-	Payload json.RawMessage `json:"payload"`
-	Saga    string          `json:"saga"`
+	Payload       json.RawMessage `json:"payload"`
+	CausationID   string          `json:"causation_id,omitempty"`
+	CorrelationID string          `json:"correlation_id,omitempty"`
 }
 
 // SagaCompleted is the payload of SagaCompleted (events/sagas/SagaCompleted.v1.json). A saga
 // instance finished: later triggers are ignored; its pending timers were cancelled in the same
 // batch; commands already issued are still dispatched.
 type SagaCompleted struct {
-	Key  string `json:"key"`
 	Saga string `json:"saga"`
+	Key  string `json:"key"`
 }
 
 // SagaEventHandled is the payload of SagaEventHandled (events/sagas/SagaEventHandled.v1.json). A
@@ -68,15 +68,15 @@ type SagaCompleted struct {
 // when present, replaces the instance's state. The trigger fields make redeliveries detectable
 // (per source stream, the last handled version).
 type SagaEventHandled struct {
-	Key  string `json:"key"`
-	Saga string `json:"saga"`
+	Saga            string `json:"saga"`
+	Key             string `json:"key"`
+	TriggerEventID  string `json:"trigger_event_id"`
+	TriggerStreamID string `json:"trigger_stream_id"`
+	TriggerVersion  int    `json:"trigger_version"`
+	TriggerPosition int    `json:"trigger_position"`
+	TriggerType     string `json:"trigger_type"`
 	// The instance's new state (any JSON value); absent when unchanged.
-	State           json.RawMessage `json:"state,omitempty"`
-	TriggerEventID  string          `json:"trigger_event_id"`
-	TriggerPosition int             `json:"trigger_position"`
-	TriggerStreamID string          `json:"trigger_stream_id"`
-	TriggerType     string          `json:"trigger_type"`
-	TriggerVersion  int             `json:"trigger_version"`
+	State json.RawMessage `json:"state,omitempty"`
 }
 
 // SagaTimerCancelled is the payload of SagaTimerCancelled
@@ -84,18 +84,18 @@ type SagaEventHandled struct {
 // the saga, by rescheduling a timer of the same name, or because the instance completed). It never
 // fires.
 type SagaTimerCancelled struct {
-	Reason  string `json:"reason,omitempty"`
 	TimerID string `json:"timer_id"`
+	Reason  string `json:"reason,omitempty"`
 }
 
 // SagaTimerFired is the payload of SagaTimerFired (events/sagas/SagaTimerFired.v1.json). A saga's
 // durable timer fired. Its event id is deterministic (uuidv5 of timer_id), so a timer fires once
 // across restarts; the saga's reaction is in the same batch.
 type SagaTimerFired struct {
+	TimerID string    `json:"timer_id"`
+	Name    string    `json:"name"`
 	DueAt   time.Time `json:"due_at"`
 	FiredAt time.Time `json:"fired_at"`
-	Name    string    `json:"name"`
-	TimerID string    `json:"timer_id"`
 }
 
 // SagaTimerScheduled is the payload of SagaTimerScheduled
@@ -103,9 +103,9 @@ type SagaTimerFired struct {
 // once at or after due_at (SagaTimerFired) unless cancelled (SagaTimerCancelled) first. timer_id
 // is this event's id.
 type SagaTimerScheduled struct {
-	DueAt time.Time `json:"due_at"`
-	Name  string    `json:"name"`
+	TimerID string    `json:"timer_id"`
+	Name    string    `json:"name"`
+	DueAt   time.Time `json:"due_at"`
 	// Given back to the saga when the timer fires.
 	Payload json.RawMessage `json:"payload,omitempty"`
-	TimerID string          `json:"timer_id"`
 }

@@ -29,12 +29,19 @@ type CancelScanRun struct {
 	Reason string `json:"reason,omitempty"`
 }
 
-// CreateScanDefinitionOptions is CreateScanDefinition/options of
-// commands/scans/CreateScanDefinition.json. nmap options (nmap definitions only). They are the
-// only input to nmap's command line.
-type CreateScanDefinitionOptions struct {
-	// Give up on a host after this long (0: never).
-	HostTimeoutSeconds *int `json:"host_timeout_seconds,omitempty"`
+// ScanTargetInput is CreateScanDefinition/target of commands/scans/CreateScanDefinition.json. What
+// to scan: a known asset (its IPs and hostnames) and/or addresses. nmap definitions need one.
+type ScanTargetInput struct {
+	// The asset whose IPs and hostnames are scanned.
+	AssetID string `json:"asset_id,omitempty"`
+	// IP addresses, CIDR prefixes or hostnames; each must be within the node's allowed targets when
+	// the scan runs.
+	Addresses []string `json:"addresses,omitempty"`
+}
+
+// ScanOptionsInput is CreateScanDefinition/options of commands/scans/CreateScanDefinition.json.
+// nmap options (nmap definitions only). They are the only input to nmap's command line.
+type ScanOptionsInput struct {
 	// nmap -p port specification (1..65535).
 	Ports string `json:"ports,omitempty"`
 	// NSE scripts installed with nmap, or the categories default, safe, vuln, discovery, version.
@@ -43,43 +50,34 @@ type CreateScanDefinitionOptions struct {
 	ServiceDetection *bool `json:"service_detection,omitempty"`
 	// Timing template (-T0 … -T5).
 	Timing *int `json:"timing,omitempty"`
-}
-
-// CreateScanDefinitionTarget is CreateScanDefinition/target of
-// commands/scans/CreateScanDefinition.json. What to scan: a known asset (its IPs and hostnames)
-// and/or addresses. nmap definitions need one.
-type CreateScanDefinitionTarget struct {
-	// IP addresses, CIDR prefixes or hostnames; each must be within the node's allowed targets when
-	// the scan runs.
-	Addresses []string `json:"addresses,omitempty"`
-	// The asset whose IPs and hostnames are scanned.
-	AssetID string `json:"asset_id,omitempty"`
+	// Give up on a host after this long (0: never).
+	HostTimeoutSeconds *int `json:"host_timeout_seconds,omitempty"`
 }
 
 // CreateScanDefinition is the payload of CreateScanDefinition
 // (commands/scans/CreateScanDefinition.json). POST /v1/scan-definitions: a scan definition. For
 // scanner external the answer carries the push token once.
 type CreateScanDefinition struct {
-	// external: the format of the pushed reports (trivy, grype, sarif, …); nmap: nmap (the default).
-	Format string `json:"format,omitempty"`
-	// Attempts per run (default 1).
-	MaxAttempts *int `json:"max_attempts,omitempty"`
 	// A name for people.
 	Name string `json:"name"`
-	// nmap options (nmap definitions only). They are the only input to nmap's command line.
-	Options *CreateScanDefinitionOptions `json:"options,omitempty"`
-	// Wait before attempt n+1: this times 2^(n-1) (default 0).
-	RetryBackoffSeconds *int `json:"retry_backoff_seconds,omitempty"`
 	// nmap: run by the platform; external: a CI job pushes reports to
 	// /v1/scan-definitions/{id}/reports with the token returned at creation.
 	Scanner Scanner `json:"scanner"`
+	// What to scan: a known asset (its IPs and hostnames) and/or addresses. nmap definitions need one.
+	Target *ScanTargetInput `json:"target,omitempty"`
+	// nmap options (nmap definitions only). They are the only input to nmap's command line.
+	Options *ScanOptionsInput `json:"options,omitempty"`
 	// Cron expression (5 fields, or @hourly, @daily, @every 1h…), UTC unless prefixed
 	// CRON_TZ=<zone>. Absent: manual runs only.
 	Schedule string `json:"schedule,omitempty"`
-	// What to scan: a known asset (its IPs and hostnames) and/or addresses. nmap definitions need one.
-	Target *CreateScanDefinitionTarget `json:"target,omitempty"`
 	// Time allowed to each attempt (default 3600).
 	TimeoutSeconds *int `json:"timeout_seconds,omitempty"`
+	// Attempts per run (default 1).
+	MaxAttempts *int `json:"max_attempts,omitempty"`
+	// Wait before attempt n+1: this times 2^(n-1) (default 0).
+	RetryBackoffSeconds *int `json:"retry_backoff_seconds,omitempty"`
+	// external: the format of the pushed reports (trivy, grype, sarif, …); nmap: nmap (the default).
+	Format string `json:"format,omitempty"`
 }
 
 // DeleteScanDefinition is the payload of DeleteScanDefinition
@@ -95,57 +93,30 @@ type DeleteScanDefinition struct {
 type RequestScanRun struct {
 }
 
-// UpdateScanDefinitionOptions is UpdateScanDefinition/options of
-// commands/scans/UpdateScanDefinition.json. nmap options (nmap definitions only). They are the
-// only input to nmap's command line.
-type UpdateScanDefinitionOptions struct {
-	// Give up on a host after this long (0: never).
-	HostTimeoutSeconds *int `json:"host_timeout_seconds,omitempty"`
-	// nmap -p port specification (1..65535).
-	Ports string `json:"ports,omitempty"`
-	// NSE scripts installed with nmap, or the categories default, safe, vuln, discovery, version.
-	Scripts []string `json:"scripts,omitempty"`
-	// Detect service versions (-sV --version-light).
-	ServiceDetection *bool `json:"service_detection,omitempty"`
-	// Timing template (-T0 … -T5).
-	Timing *int `json:"timing,omitempty"`
-}
-
-// UpdateScanDefinitionTarget is UpdateScanDefinition/target of
-// commands/scans/UpdateScanDefinition.json. What to scan: a known asset (its IPs and hostnames)
-// and/or addresses. nmap definitions need one.
-type UpdateScanDefinitionTarget struct {
-	// IP addresses, CIDR prefixes or hostnames; each must be within the node's allowed targets when
-	// the scan runs.
-	Addresses []string `json:"addresses,omitempty"`
-	// The asset whose IPs and hostnames are scanned.
-	AssetID string `json:"asset_id,omitempty"`
-}
-
 // UpdateScanDefinition is the payload of UpdateScanDefinition
 // (commands/scans/UpdateScanDefinition.json). PUT /v1/scan-definitions/{id}: the full new
 // definition (the scanner cannot change; the push token stays).
 type UpdateScanDefinition struct {
-	// external: the format of the pushed reports (trivy, grype, sarif, …); nmap: nmap (the default).
-	Format string `json:"format,omitempty"`
-	// Attempts per run (default 1).
-	MaxAttempts *int `json:"max_attempts,omitempty"`
 	// A name for people.
 	Name string `json:"name"`
-	// nmap options (nmap definitions only). They are the only input to nmap's command line.
-	Options *UpdateScanDefinitionOptions `json:"options,omitempty"`
-	// Wait before attempt n+1: this times 2^(n-1) (default 0).
-	RetryBackoffSeconds *int `json:"retry_backoff_seconds,omitempty"`
 	// nmap: run by the platform; external: a CI job pushes reports to
 	// /v1/scan-definitions/{id}/reports with the token returned at creation.
 	Scanner Scanner `json:"scanner"`
+	// What to scan: a known asset (its IPs and hostnames) and/or addresses. nmap definitions need one.
+	Target *ScanTargetInput `json:"target,omitempty"`
+	// nmap options (nmap definitions only). They are the only input to nmap's command line.
+	Options *ScanOptionsInput `json:"options,omitempty"`
 	// Cron expression (5 fields, or @hourly, @daily, @every 1h…), UTC unless prefixed
 	// CRON_TZ=<zone>. Absent: manual runs only.
 	Schedule string `json:"schedule,omitempty"`
-	// What to scan: a known asset (its IPs and hostnames) and/or addresses. nmap definitions need one.
-	Target *UpdateScanDefinitionTarget `json:"target,omitempty"`
 	// Time allowed to each attempt (default 3600).
 	TimeoutSeconds *int `json:"timeout_seconds,omitempty"`
+	// Attempts per run (default 1).
+	MaxAttempts *int `json:"max_attempts,omitempty"`
+	// Wait before attempt n+1: this times 2^(n-1) (default 0).
+	RetryBackoffSeconds *int `json:"retry_backoff_seconds,omitempty"`
+	// external: the format of the pushed reports (trivy, grype, sarif, …); nmap: nmap (the default).
+	Format string `json:"format,omitempty"`
 }
 
 // ScanAttemptFailed is the payload of ScanAttemptFailed (events/scans/ScanAttemptFailed.v1.json).
@@ -155,55 +126,55 @@ type ScanAttemptFailed struct {
 	Attempt int `json:"attempt"`
 	// Why.
 	Error string `json:"error"`
-	// When the next attempt starts (will_retry only).
-	NextAttemptAt time.Time `json:"next_attempt_at,omitzero"`
 	// Another attempt follows at next_attempt_at; when false, ScanFailed follows.
 	WillRetry bool `json:"will_retry"`
+	// When the next attempt starts (will_retry only).
+	NextAttemptAt time.Time `json:"next_attempt_at,omitzero"`
 }
 
 // ScanCancelled is the payload of ScanCancelled (events/scans/ScanCancelled.v1.json). The run was
 // cancelled (its process, if running, was killed).
 type ScanCancelled struct {
-	// Who cancelled it.
-	By string `json:"by"`
 	// Why.
 	Reason string `json:"reason"`
+	// Who cancelled it.
+	By string `json:"by"`
 }
 
 // ScanCompletedEvidence is ScanCompleted/evidence of events/scans/ScanCompleted.v1.json. The raw
 // report, as kept.
 type ScanCompletedEvidence struct {
-	// Its size.
-	Bytes int `json:"bytes"`
 	// Path relative to the node's evidence directory (<run id>/attempt-<n>.<ext>).
 	Path string `json:"path"`
 	// Hex SHA-256 of the file.
 	Sha256 string `json:"sha256"`
+	// Its size.
+	Bytes int `json:"bytes"`
 }
 
 // ScanCompletedImport is ScanCompleted/import of events/scans/ScanCompleted.v1.json. The import's
 // summary (scan id = the run id).
 type ScanCompletedImport struct {
+	// Findings in the report.
+	FindingsTotal int `json:"findings_total"`
+	// Findings opened.
+	New int `json:"new"`
+	// Findings seen again.
+	Unchanged *int `json:"unchanged,omitempty"`
+	// Findings reopened.
+	Reopened int `json:"reopened"`
+	// Findings resolved (not seen).
+	Resolved int `json:"resolved"`
+	// Findings closed (fix verified).
+	Closed *int `json:"closed,omitempty"`
+	// Findings recorded nowhere.
+	Skipped *int `json:"skipped,omitempty"`
 	// Assets registered.
 	AssetsDiscovered *int `json:"assets_discovered,omitempty"`
 	// Known assets matched.
 	AssetsMatched *int `json:"assets_matched,omitempty"`
 	// Findings by severity.
 	BySeverity map[string]int `json:"by_severity,omitempty"`
-	// Findings closed (fix verified).
-	Closed *int `json:"closed,omitempty"`
-	// Findings in the report.
-	FindingsTotal int `json:"findings_total"`
-	// Findings opened.
-	New int `json:"new"`
-	// Findings reopened.
-	Reopened int `json:"reopened"`
-	// Findings resolved (not seen).
-	Resolved int `json:"resolved"`
-	// Findings recorded nowhere.
-	Skipped *int `json:"skipped,omitempty"`
-	// Findings seen again.
-	Unchanged *int `json:"unchanged,omitempty"`
 }
 
 // ScanCompleted is the payload of ScanCompleted (events/scans/ScanCompleted.v1.json). The
@@ -217,12 +188,18 @@ type ScanCompleted struct {
 	Import ScanCompletedImport `json:"import"`
 }
 
-// ScanDefinitionCreatedOptions is ScanDefinitionCreated/options of
-// events/scans/ScanDefinitionCreated.v1.json. nmap options (nmap definitions only); the command
-// line is built from these alone.
-type ScanDefinitionCreatedOptions struct {
-	// nmap --host-timeout; 0 or absent: none.
-	HostTimeoutSeconds *int `json:"host_timeout_seconds,omitempty"`
+// ScanTarget is ScanDefinitionCreated/target of events/scans/ScanDefinitionCreated.v1.json. What
+// the definition scans: a known asset (its IPs and hostnames at run time) and/or addresses.
+type ScanTarget struct {
+	// The asset whose IPs and hostnames are scanned.
+	AssetID string `json:"asset_id,omitempty"`
+	// IP addresses, CIDR prefixes or hostnames.
+	Addresses []string `json:"addresses,omitempty"`
+}
+
+// ScanOptions is ScanDefinitionCreated/options of events/scans/ScanDefinitionCreated.v1.json. nmap
+// options (nmap definitions only); the command line is built from these alone.
+type ScanOptions struct {
 	// nmap -p port specification; numbers within 1..65535.
 	Ports string `json:"ports,omitempty"`
 	// NSE script names or the categories default, safe, vuln, discovery, version.
@@ -231,41 +208,33 @@ type ScanDefinitionCreatedOptions struct {
 	ServiceDetection *bool `json:"service_detection,omitempty"`
 	// nmap -T timing template.
 	Timing *int `json:"timing,omitempty"`
-}
-
-// ScanDefinitionCreatedTarget is ScanDefinitionCreated/target of
-// events/scans/ScanDefinitionCreated.v1.json. What the definition scans: a known asset (its IPs
-// and hostnames at run time) and/or addresses.
-type ScanDefinitionCreatedTarget struct {
-	// IP addresses, CIDR prefixes or hostnames.
-	Addresses []string `json:"addresses,omitempty"`
-	// The asset whose IPs and hostnames are scanned.
-	AssetID string `json:"asset_id,omitempty"`
+	// nmap --host-timeout; 0 or absent: none.
+	HostTimeoutSeconds *int `json:"host_timeout_seconds,omitempty"`
 }
 
 // ScanDefinitionCreated is the payload of ScanDefinitionCreated
 // (events/scans/ScanDefinitionCreated.v1.json). A scan definition was created (stream
 // scans-definition-<uuid>).
 type ScanDefinitionCreated struct {
-	// The report format: nmap for nmap, the pushes' format (trivy, sarif, …) for external.
-	Format string `json:"format"`
-	// Attempts of a run before it fails.
-	MaxAttempts int `json:"max_attempts"`
 	// A person's name for the definition.
 	Name string `json:"name"`
-	// nmap options (nmap definitions only); the command line is built from these alone.
-	Options *ScanDefinitionCreatedOptions `json:"options,omitempty"`
-	// Wait before attempt n+1: this times 2^(n-1).
-	RetryBackoffSeconds int `json:"retry_backoff_seconds"`
 	// nmap: run by the orchestrator; external: reports pushed by an external scanner.
 	Scanner Scanner `json:"scanner"`
+	// What the definition scans: a known asset (its IPs and hostnames at run time) and/or addresses.
+	Target ScanTarget `json:"target"`
+	// nmap options (nmap definitions only); the command line is built from these alone.
+	Options *ScanOptions `json:"options,omitempty"`
 	// Cron expression (5 fields or a descriptor such as @hourly, @every 1m), UTC unless prefixed
 	// CRON_TZ=; absent: manual runs only.
 	Schedule string `json:"schedule,omitempty"`
-	// What the definition scans: a known asset (its IPs and hostnames at run time) and/or addresses.
-	Target ScanDefinitionCreatedTarget `json:"target"`
 	// How long an attempt may run before it is timed out.
 	TimeoutSeconds int `json:"timeout_seconds"`
+	// Attempts of a run before it fails.
+	MaxAttempts int `json:"max_attempts"`
+	// Wait before attempt n+1: this times 2^(n-1).
+	RetryBackoffSeconds int `json:"retry_backoff_seconds"`
+	// The report format: nmap for nmap, the pushes' format (trivy, sarif, …) for external.
+	Format string `json:"format"`
 	// External definitions only: hex SHA-256 of the push API token (the token itself is never stored).
 	TokenSha256 string `json:"token_sha256,omitempty"`
 }
@@ -278,55 +247,29 @@ type ScanDefinitionDeleted struct {
 	Reason string `json:"reason,omitempty"`
 }
 
-// ScanDefinitionUpdatedOptions is ScanDefinitionUpdated/options of
-// events/scans/ScanDefinitionUpdated.v1.json. nmap options (nmap definitions only); the command
-// line is built from these alone.
-type ScanDefinitionUpdatedOptions struct {
-	// nmap --host-timeout; 0 or absent: none.
-	HostTimeoutSeconds *int `json:"host_timeout_seconds,omitempty"`
-	// nmap -p port specification; numbers within 1..65535.
-	Ports string `json:"ports,omitempty"`
-	// NSE script names or the categories default, safe, vuln, discovery, version.
-	Scripts []string `json:"scripts,omitempty"`
-	// Run -sV --version-light.
-	ServiceDetection *bool `json:"service_detection,omitempty"`
-	// nmap -T timing template.
-	Timing *int `json:"timing,omitempty"`
-}
-
-// ScanDefinitionUpdatedTarget is ScanDefinitionUpdated/target of
-// events/scans/ScanDefinitionUpdated.v1.json. What the definition scans: a known asset (its IPs
-// and hostnames at run time) and/or addresses.
-type ScanDefinitionUpdatedTarget struct {
-	// IP addresses, CIDR prefixes or hostnames.
-	Addresses []string `json:"addresses,omitempty"`
-	// The asset whose IPs and hostnames are scanned.
-	AssetID string `json:"asset_id,omitempty"`
-}
-
 // ScanDefinitionUpdated is the payload of ScanDefinitionUpdated
 // (events/scans/ScanDefinitionUpdated.v1.json). A scan definition was replaced by this full new
 // definition (the push token, if any, stays).
 type ScanDefinitionUpdated struct {
-	// The report format: nmap for nmap, the pushes' format (trivy, sarif, …) for external.
-	Format string `json:"format"`
-	// Attempts of a run before it fails.
-	MaxAttempts int `json:"max_attempts"`
 	// A person's name for the definition.
 	Name string `json:"name"`
-	// nmap options (nmap definitions only); the command line is built from these alone.
-	Options *ScanDefinitionUpdatedOptions `json:"options,omitempty"`
-	// Wait before attempt n+1: this times 2^(n-1).
-	RetryBackoffSeconds int `json:"retry_backoff_seconds"`
 	// nmap: run by the orchestrator; external: reports pushed by an external scanner.
 	Scanner Scanner `json:"scanner"`
+	// What the definition scans: a known asset (its IPs and hostnames at run time) and/or addresses.
+	Target ScanTarget `json:"target"`
+	// nmap options (nmap definitions only); the command line is built from these alone.
+	Options *ScanOptions `json:"options,omitempty"`
 	// Cron expression (5 fields or a descriptor such as @hourly, @every 1m), UTC unless prefixed
 	// CRON_TZ=; absent: manual runs only.
 	Schedule string `json:"schedule,omitempty"`
-	// What the definition scans: a known asset (its IPs and hostnames at run time) and/or addresses.
-	Target ScanDefinitionUpdatedTarget `json:"target"`
 	// How long an attempt may run before it is timed out.
 	TimeoutSeconds int `json:"timeout_seconds"`
+	// Attempts of a run before it fails.
+	MaxAttempts int `json:"max_attempts"`
+	// Wait before attempt n+1: this times 2^(n-1).
+	RetryBackoffSeconds int `json:"retry_backoff_seconds"`
+	// The report format: nmap for nmap, the pushes' format (trivy, sarif, …) for external.
+	Format string `json:"format"`
 }
 
 // ScanFailed is the payload of ScanFailed (events/scans/ScanFailed.v1.json). The run failed for
@@ -343,27 +286,27 @@ type ScanFailed struct {
 type ScanImportCompletedBySeverity struct {
 	Critical int `json:"critical"`
 	High     int `json:"high"`
-	Info     int `json:"info"`
-	Low      int `json:"low"`
 	Medium   int `json:"medium"`
+	Low      int `json:"low"`
+	Info     int `json:"info"`
 }
 
 // ScanImportCompleted is the payload of ScanImportCompleted
 // (events/scans/ScanImportCompleted.v1.json). The import finished; the counts summarise the
 // finding and asset events it appended.
 type ScanImportCompleted struct {
-	AssetsDiscovered int                           `json:"assets_discovered"`
-	AssetsMatched    int                           `json:"assets_matched"`
-	BySeverity       ScanImportCompletedBySeverity `json:"by_severity"`
-	Closed           int                           `json:"closed"`
-	FindingsTotal    int                           `json:"findings_total"`
+	ScanID           string                        `json:"scan_id"`
 	Format           string                        `json:"format"`
+	FindingsTotal    int                           `json:"findings_total"`
+	BySeverity       ScanImportCompletedBySeverity `json:"by_severity"`
 	New              int                           `json:"new"`
+	Unchanged        int                           `json:"unchanged"`
 	Reopened         int                           `json:"reopened"`
 	Resolved         int                           `json:"resolved"`
-	ScanID           string                        `json:"scan_id"`
+	Closed           int                           `json:"closed"`
 	Skipped          int                           `json:"skipped"`
-	Unchanged        int                           `json:"unchanged"`
+	AssetsDiscovered int                           `json:"assets_discovered"`
+	AssetsMatched    int                           `json:"assets_matched"`
 	Warnings         []string                      `json:"warnings,omitempty"`
 }
 
@@ -371,23 +314,23 @@ type ScanImportCompleted struct {
 // import failed: the report could not be recognised (stage detect) or read (stage parse) — then
 // this is the stream's only event — or recording it failed part-way (stage import).
 type ScanImportFailed struct {
-	Format string      `json:"format,omitempty"`
-	Reason string      `json:"reason"`
 	ScanID string      `json:"scan_id"`
+	Format string      `json:"format,omitempty"`
 	Stage  ImportStage `json:"stage"`
+	Reason string      `json:"reason"`
 }
 
 // ScanImportStarted is the payload of ScanImportStarted (events/scans/ScanImportStarted.v1.json).
 // A scanner report was read and its import began. Stream scans-import-<scan_id>.
 type ScanImportStarted struct {
-	AssetsTotal      int       `json:"assets_total"`
-	FindingsTotal    int       `json:"findings_total"`
-	Format           string    `json:"format"`
-	ReportFinishedAt time.Time `json:"report_finished_at,omitzero"`
-	ReportStartedAt  time.Time `json:"report_started_at,omitzero"`
 	ScanID           string    `json:"scan_id"`
+	Format           string    `json:"format"`
 	ScannerName      string    `json:"scanner_name"`
 	ScannerVersion   string    `json:"scanner_version,omitempty"`
+	FindingsTotal    int       `json:"findings_total"`
+	AssetsTotal      int       `json:"assets_total"`
+	ReportStartedAt  time.Time `json:"report_started_at,omitzero"`
+	ReportFinishedAt time.Time `json:"report_finished_at,omitzero"`
 }
 
 // ScanRequested is the payload of ScanRequested (events/scans/ScanRequested.v1.json). A run of a
@@ -396,18 +339,18 @@ type ScanImportStarted struct {
 type ScanRequested struct {
 	// The definition's uuid.
 	DefinitionID string `json:"definition_id"`
-	// Attempts before the run fails.
-	MaxAttempts int `json:"max_attempts"`
-	// Who asked (manual and push runs).
-	RequestedBy string `json:"requested_by,omitempty"`
-	// Wait before attempt n+1: this times 2^(n-1).
-	RetryBackoffSeconds int `json:"retry_backoff_seconds"`
-	// Schedule runs: the cron time this run is for.
-	ScheduledFor time.Time `json:"scheduled_for,omitzero"`
-	// Time allowed to each attempt.
-	TimeoutSeconds int `json:"timeout_seconds"`
 	// What requested the run.
 	Trigger ScanTrigger `json:"trigger"`
+	// Schedule runs: the cron time this run is for.
+	ScheduledFor time.Time `json:"scheduled_for,omitzero"`
+	// Who asked (manual and push runs).
+	RequestedBy string `json:"requested_by,omitempty"`
+	// Time allowed to each attempt.
+	TimeoutSeconds int `json:"timeout_seconds"`
+	// Attempts before the run fails.
+	MaxAttempts int `json:"max_attempts"`
+	// Wait before attempt n+1: this times 2^(n-1).
+	RetryBackoffSeconds int `json:"retry_backoff_seconds"`
 }
 
 // ScanStarted is the payload of ScanStarted (events/scans/ScanStarted.v1.json). An attempt of the

@@ -35,8 +35,8 @@ const (
 // schema checks shape and bounds (400).
 type AcceptRisk struct {
 	Approver      string    `json:"approver,omitempty"`
-	ExpiresAt     time.Time `json:"expires_at,omitzero"`
 	Justification string    `json:"justification,omitempty"`
+	ExpiresAt     time.Time `json:"expires_at,omitzero"`
 }
 
 // AssignFinding is the payload of AssignFinding (commands/vulns/AssignFinding.json). POST
@@ -110,10 +110,10 @@ type TriageFinding struct {
 // FIRST EPSS score or percentile changed from the last one stored (or it was scored for the first
 // time).
 type CVEEPSSScored struct {
-	EPSS         float64   `json:"epss"`
 	ID           string    `json:"id"`
-	ModelVersion string    `json:"model_version,omitempty"`
+	EPSS         float64   `json:"epss"`
 	Percentile   float64   `json:"percentile"`
+	ModelVersion string    `json:"model_version,omitempty"`
 	ScoreDate    time.Time `json:"score_date,omitzero"`
 }
 
@@ -121,25 +121,25 @@ type CVEEPSSScored struct {
 // was found in CISA's Known Exploited Vulnerabilities catalogue (source kev), or NVD's copy of it
 // (source nvd, cisaExploitAdd …), for the first time.
 type CVEListedInKEV struct {
+	ID                         string    `json:"id"`
 	DateAdded                  string    `json:"date_added"`
 	DueDate                    string    `json:"due_date,omitempty"`
-	ID                         string    `json:"id"`
-	KnownRansomwareCampaignUse string    `json:"known_ransomware_campaign_use,omitempty"`
-	Product                    string    `json:"product,omitempty"`
-	RequiredAction             string    `json:"required_action,omitempty"`
-	Source                     KEVSource `json:"source"`
-	VendorProject              string    `json:"vendor_project,omitempty"`
 	VulnerabilityName          string    `json:"vulnerability_name,omitempty"`
+	RequiredAction             string    `json:"required_action,omitempty"`
+	KnownRansomwareCampaignUse string    `json:"known_ransomware_campaign_use,omitempty"`
+	VendorProject              string    `json:"vendor_project,omitempty"`
+	Product                    string    `json:"product,omitempty"`
+	Source                     KEVSource `json:"source"`
 }
 
-// CVEPublishedRating is CVEPublished/ratings of events/vulns/CVEPublished.v1.json.
-type CVEPublishedRating struct {
+// CVERating is CVEPublished/ratings of events/vulns/CVEPublished.v1.json.
+type CVERating struct {
+	Version   CVSSVersion `json:"version"`
+	Vector    string      `json:"vector"`
 	BaseScore float64     `json:"base_score"`
 	Severity  string      `json:"severity,omitempty"`
 	Source    string      `json:"source,omitempty"`
 	Type      string      `json:"type,omitempty"`
-	Vector    string      `json:"vector"`
-	Version   CVSSVersion `json:"version"`
 }
 
 // CVEPublished is the payload of CVEPublished (events/vulns/CVEPublished.v1.json). The NVD record
@@ -149,28 +149,18 @@ type CVEPublishedRating struct {
 // 32768 bytes with a trailing '…[truncated]'; list items longer than their maxLength are
 // dropped.
 type CVEPublished struct {
-	CPEs             []string             `json:"cpes,omitempty"`
-	CPEsTotal        *int                 `json:"cpes_total,omitempty"`
-	CWEs             []string             `json:"cwes,omitempty"`
-	Description      string               `json:"description,omitempty"`
-	ID               string               `json:"id"`
-	LastModified     time.Time            `json:"last_modified"`
-	Published        time.Time            `json:"published,omitzero"`
-	Ratings          []CVEPublishedRating `json:"ratings,omitempty"`
-	References       []string             `json:"references,omitempty"`
-	ReferencesTotal  *int                 `json:"references_total,omitempty"`
-	SourceIdentifier string               `json:"source_identifier,omitempty"`
-	Status           string               `json:"status,omitempty"`
-}
-
-// CVEUpdatedRating is CVEUpdated/ratings of events/vulns/CVEUpdated.v1.json.
-type CVEUpdatedRating struct {
-	BaseScore float64     `json:"base_score"`
-	Severity  string      `json:"severity,omitempty"`
-	Source    string      `json:"source,omitempty"`
-	Type      string      `json:"type,omitempty"`
-	Vector    string      `json:"vector"`
-	Version   CVSSVersion `json:"version"`
+	ID               string      `json:"id"`
+	Published        time.Time   `json:"published,omitzero"`
+	LastModified     time.Time   `json:"last_modified"`
+	Status           string      `json:"status,omitempty"`
+	SourceIdentifier string      `json:"source_identifier,omitempty"`
+	Description      string      `json:"description,omitempty"`
+	Ratings          []CVERating `json:"ratings,omitempty"`
+	CWEs             []string    `json:"cwes,omitempty"`
+	References       []string    `json:"references,omitempty"`
+	ReferencesTotal  *int        `json:"references_total,omitempty"`
+	CPEs             []string    `json:"cpes,omitempty"`
+	CPEsTotal        *int        `json:"cpes_total,omitempty"`
 }
 
 // CVEUpdated is the payload of CVEUpdated (events/vulns/CVEUpdated.v1.json). An NVD record of a
@@ -180,18 +170,18 @@ type CVEUpdatedRating struct {
 // record's full counts); the description is cut at 32768 bytes with a trailing '…[truncated]';
 // list items longer than their maxLength are dropped.
 type CVEUpdated struct {
-	CPEs             []string           `json:"cpes,omitempty"`
-	CPEsTotal        *int               `json:"cpes_total,omitempty"`
-	CWEs             []string           `json:"cwes,omitempty"`
-	Description      string             `json:"description,omitempty"`
-	ID               string             `json:"id"`
-	LastModified     time.Time          `json:"last_modified"`
-	Published        time.Time          `json:"published,omitzero"`
-	Ratings          []CVEUpdatedRating `json:"ratings,omitempty"`
-	References       []string           `json:"references,omitempty"`
-	ReferencesTotal  *int               `json:"references_total,omitempty"`
-	SourceIdentifier string             `json:"source_identifier,omitempty"`
-	Status           string             `json:"status,omitempty"`
+	ID               string      `json:"id"`
+	Published        time.Time   `json:"published,omitzero"`
+	LastModified     time.Time   `json:"last_modified"`
+	Status           string      `json:"status,omitempty"`
+	SourceIdentifier string      `json:"source_identifier,omitempty"`
+	Description      string      `json:"description,omitempty"`
+	Ratings          []CVERating `json:"ratings,omitempty"`
+	CWEs             []string    `json:"cwes,omitempty"`
+	References       []string    `json:"references,omitempty"`
+	ReferencesTotal  *int        `json:"references_total,omitempty"`
+	CPEs             []string    `json:"cpes,omitempty"`
+	CPEsTotal        *int        `json:"cpes_total,omitempty"`
 }
 
 // FindingAssigned is the payload of FindingAssigned (events/vulns/FindingAssigned.v1.json). The
@@ -203,8 +193,8 @@ type FindingAssigned struct {
 // FindingClosed is the payload of FindingClosed (events/vulns/FindingClosed.v1.json). A resolved
 // finding was verified fixed: a later scan of its scope did not see it either.
 type FindingClosed struct {
-	ClosedAt time.Time `json:"closed_at"`
 	ScanID   string    `json:"scan_id"`
+	ClosedAt time.Time `json:"closed_at"`
 }
 
 // FindingCommented is the payload of FindingCommented (events/vulns/FindingCommented.v1.json). A
@@ -224,10 +214,10 @@ type FindingDueDateSet struct {
 // (events/vulns/FindingExploitabilityChanged.v1.json). What is known of the finding's
 // exploitability changed (CISA KEV listing, EPSS probability).
 type FindingExploitabilityChanged struct {
+	KEV            *bool    `json:"kev,omitempty"`
 	EPSS           *float64 `json:"epss,omitempty"`
 	EPSSPercentile *float64 `json:"epss_percentile,omitempty"`
-	KEV            *bool    `json:"kev,omitempty"`
-	Source         string   `json:"source,omitempty"`
+	Source         *string  `json:"source,omitempty"`
 }
 
 // FindingMarkedDuplicate is the payload of FindingMarkedDuplicate
@@ -243,41 +233,41 @@ type FindingMarkedFalsePositive struct {
 	Justification string `json:"justification"`
 }
 
-// FindingOpenedComponent is FindingOpened/component of events/vulns/FindingOpened.v1.json.
-type FindingOpenedComponent struct {
-	FixedVersion string `json:"fixed_version,omitempty"`
-	Name         string `json:"name"`
-	Path         string `json:"path,omitempty"`
-	Purl         string `json:"purl,omitempty"`
-	Type         string `json:"type,omitempty"`
-	Version      string `json:"version,omitempty"`
-}
-
 // FindingOpenedCVSSItem is FindingOpened/cvss of events/vulns/FindingOpened.v1.json. One CVSS
 // rating the scanner gave: score is recomputed from the vector (v3.0, v3.1, v4.0), scanner_score
 // is the scanner's own; error says why the vector could not be scored.
 type FindingOpenedCVSSItem struct {
-	Error        string       `json:"error,omitempty"`
-	ScannerScore *float64     `json:"scanner_score,omitempty"`
-	Score        *float64     `json:"score,omitempty"`
-	Severity     CVSSSeverity `json:"severity,omitempty"`
-	Source       string       `json:"source,omitempty"`
-	Vector       string       `json:"vector,omitempty"`
 	Version      string       `json:"version"`
+	Vector       string       `json:"vector,omitempty"`
+	Score        *float64     `json:"score,omitempty"`
+	ScannerScore *float64     `json:"scanner_score,omitempty"`
+	Source       string       `json:"source,omitempty"`
+	Severity     CVSSSeverity `json:"severity,omitempty"`
+	Error        string       `json:"error,omitempty"`
+}
+
+// FindingOpenedComponent is FindingOpened/component of events/vulns/FindingOpened.v1.json.
+type FindingOpenedComponent struct {
+	Purl         string `json:"purl,omitempty"`
+	Name         string `json:"name"`
+	Version      string `json:"version,omitempty"`
+	FixedVersion string `json:"fixed_version,omitempty"`
+	Type         string `json:"type,omitempty"`
+	Path         string `json:"path,omitempty"`
 }
 
 // FindingOpenedLocation is FindingOpened/location of events/vulns/FindingOpened.v1.json.
 type FindingOpenedLocation struct {
-	Column   *int   `json:"column,omitempty"`
-	File     string `json:"file,omitempty"`
 	Host     string `json:"host,omitempty"`
-	Image    string `json:"image,omitempty"`
-	Line     *int   `json:"line,omitempty"`
-	Method   string `json:"method,omitempty"`
-	Param    string `json:"param,omitempty"`
 	Port     *int   `json:"port,omitempty"`
 	Protocol string `json:"protocol,omitempty"`
 	URL      string `json:"url,omitempty"`
+	Method   string `json:"method,omitempty"`
+	Param    string `json:"param,omitempty"`
+	File     string `json:"file,omitempty"`
+	Line     *int   `json:"line,omitempty"`
+	Column   *int   `json:"column,omitempty"`
+	Image    string `json:"image,omitempty"`
 }
 
 // FindingOpened is the payload of FindingOpened (events/vulns/FindingOpened.v1.json). A finding
@@ -286,29 +276,29 @@ type FindingOpenedLocation struct {
 // Long texts are cut with a trailing '…[truncated]'.
 type FindingOpened struct {
 	AssetID          string                  `json:"asset_id"`
-	Component        *FindingOpenedComponent `json:"component,omitempty"`
-	CVEs             []string                `json:"cves,omitempty"`
-	CVSS             []FindingOpenedCVSSItem `json:"cvss,omitempty"`
-	CWEs             []string                `json:"cwes,omitempty"`
-	Description      string                  `json:"description,omitempty"`
-	Evidence         string                  `json:"evidence,omitempty"`
-	Fingerprint      string                  `json:"fingerprint"`
-	Format           string                  `json:"format"`
-	GHSAs            []string                `json:"ghsas,omitempty"`
-	IdentityKey      string                  `json:"identity_key"`
-	Location         *FindingOpenedLocation  `json:"location,omitempty"`
-	References       []string                `json:"references,omitempty"`
-	Remediation      string                  `json:"remediation,omitempty"`
-	RuleID           string                  `json:"rule_id,omitempty"`
-	ScanID           string                  `json:"scan_id"`
-	Scanner          string                  `json:"scanner,omitempty"`
-	ScannerSeverity  string                  `json:"scanner_severity,omitempty"`
 	Scope            string                  `json:"scope"`
-	SeenAt           time.Time               `json:"seen_at"`
-	Severity         Severity                `json:"severity"`
+	IdentityKey      string                  `json:"identity_key"`
+	Fingerprint      string                  `json:"fingerprint"`
+	ScanID           string                  `json:"scan_id"`
+	Format           string                  `json:"format"`
+	Scanner          string                  `json:"scanner,omitempty"`
 	Title            string                  `json:"title"`
-	VEXJustification string                  `json:"vex_justification,omitempty"`
+	Severity         Severity                `json:"severity"`
+	ScannerSeverity  string                  `json:"scanner_severity,omitempty"`
+	CVSS             []FindingOpenedCVSSItem `json:"cvss,omitempty"`
+	CVEs             []string                `json:"cves,omitempty"`
+	GHSAs            []string                `json:"ghsas,omitempty"`
+	CWEs             []string                `json:"cwes,omitempty"`
+	RuleID           string                  `json:"rule_id,omitempty"`
+	Component        *FindingOpenedComponent `json:"component,omitempty"`
+	Location         *FindingOpenedLocation  `json:"location,omitempty"`
+	Description      string                  `json:"description,omitempty"`
+	Remediation      string                  `json:"remediation,omitempty"`
+	References       []string                `json:"references,omitempty"`
+	Evidence         string                  `json:"evidence,omitempty"`
 	VEXState         string                  `json:"vex_state,omitempty"`
+	VEXJustification string                  `json:"vex_justification,omitempty"`
+	SeenAt           time.Time               `json:"seen_at"`
 }
 
 // FindingRemediationStarted is the payload of FindingRemediationStarted
@@ -340,18 +330,18 @@ type FindingResolved struct {
 // finding reopens.
 type FindingRiskAccepted struct {
 	Approver      string    `json:"approver"`
-	ExpiresAt     time.Time `json:"expires_at"`
 	Justification string    `json:"justification"`
+	ExpiresAt     time.Time `json:"expires_at"`
 }
 
 // FindingSeen is the payload of FindingSeen (events/vulns/FindingSeen.v1.json). A scan saw the
 // finding again (its status does not change). severity is present only when the scan rates it
 // differently, with previous_severity.
 type FindingSeen struct {
-	PreviousSeverity Severity  `json:"previous_severity,omitempty"`
 	ScanID           string    `json:"scan_id"`
 	SeenAt           time.Time `json:"seen_at"`
 	Severity         Severity  `json:"severity,omitempty"`
+	PreviousSeverity Severity  `json:"previous_severity,omitempty"`
 }
 
 // FindingTriaged is the payload of FindingTriaged (events/vulns/FindingTriaged.v1.json). Someone
@@ -364,14 +354,14 @@ type FindingTriaged struct {
 // still not remediated when its remediation deadline passed. Recorded once per deadline by the SLA
 // saga's timer; the escalation to the owner's lead follows it.
 type SLABreached struct {
-	// When the breach was recorded (at or after due_at).
-	BreachedAt time.Time `json:"breached_at"`
 	// The deadline that was breached (the finding's due date at that time).
 	DueAt time.Time `json:"due_at"`
-	// The finding's owner when its deadline passed, if any.
-	Owner string `json:"owner,omitempty"`
+	// When the breach was recorded (at or after due_at).
+	BreachedAt time.Time `json:"breached_at"`
 	// The finding's severity when its deadline passed.
 	Severity Severity `json:"severity"`
 	// The finding's lifecycle status when its deadline passed.
 	Status string `json:"status"`
+	// The finding's owner when its deadline passed, if any.
+	Owner string `json:"owner,omitempty"`
 }

@@ -247,7 +247,9 @@ func (f *Finding) Resolve(reason, scanID string, at time.Time) ([]es.Change, err
 
 // Close verifies a resolved finding: a later scan of the same scope did not see it.
 func (f *Finding) Close(scanID string, at time.Time) ([]es.Change, error) {
-	return f.move(StatusClosed, contracts.TypeFindingClosed, contracts.FindingClosed{ScanID: scanID, ClosedAt: at.UTC()})
+	// A map, not the generated struct: encoding/json sorts a map's keys, the order the events
+	// recorded so far have; the struct follows the schema's order.
+	return f.move(StatusClosed, contracts.TypeFindingClosed, map[string]any{"scan_id": scanID, "closed_at": at.UTC()})
 }
 
 // Reopen brings a finding back: seen again by a scan, a risk acceptance expired, or a person.
@@ -288,7 +290,9 @@ func (f *Finding) AcceptRisk(approver, justification string, expiresAt, now time
 	case !expiresAt.After(now):
 		return nil, rule("/expires_at", "a risk acceptance must expire in the future")
 	}
-	return f.move(StatusRiskAccepted, contracts.TypeFindingRiskAccepted, contracts.FindingRiskAccepted{Approver: approver, Justification: justification, ExpiresAt: expiresAt.UTC()})
+	// A map, not the generated struct: encoding/json sorts a map's keys, the order the events
+	// recorded so far have; the struct follows the schema's order.
+	return f.move(StatusRiskAccepted, contracts.TypeFindingRiskAccepted, map[string]any{"approver": approver, "justification": justification, "expires_at": expiresAt.UTC()})
 }
 
 // ExpireRiskAcceptance reopens a finding whose acceptance has run out (called by the SLA saga).
@@ -319,7 +323,12 @@ func (f *Finding) BreachSLA(dueAt, now time.Time) ([]es.Change, error) {
 	if f.DueAt.IsZero() || !f.DueAt.Equal(dueAt) || f.SLABreachedFor.Equal(dueAt) {
 		return nil, nil
 	}
-	d := contracts.SLABreached{DueAt: dueAt.UTC(), BreachedAt: now.UTC(), Severity: f.Severity, Status: string(f.Status), Owner: f.Owner}
+	// A map, not the generated struct: encoding/json sorts a map's keys, the order the events
+	// recorded so far have; the struct follows the schema's order.
+	d := map[string]any{"due_at": dueAt.UTC(), "breached_at": now.UTC(), "severity": string(f.Severity), "status": string(f.Status)}
+	if f.Owner != "" {
+		d["owner"] = f.Owner
+	}
 	return []es.Change{{Type: contracts.TypeSLABreached, Data: d}}, nil
 }
 
@@ -357,7 +366,7 @@ func (f *Finding) SetDueDate(due time.Time, reason string) ([]es.Change, error) 
 		return nil, rule("/due_at", "due_at is required")
 	}
 	// A map, not contracts.FindingDueDateSet: the events recorded so far carry "reason" even
-	// when it is empty, and the struct would leave it out (reason is optional, so omitempty).
+	// when it is empty, which the struct leaves out (reason is optional: omitempty).
 	return []es.Change{{Type: contracts.TypeFindingDueDateSet, Data: map[string]any{"due_at": due.UTC(), "reason": reason}}}, nil
 }
 

@@ -16,15 +16,66 @@ import (
 // schema is the part of a JSON Schema the generator reads; validation keywords (bounds,
 // patterns, formats other than date-time) stay the validator's business.
 type schema struct {
-	Title                string             `json:"title"`
-	Description          string             `json:"description"`
-	Type                 any                `json:"type"`
-	Format               string             `json:"format"`
-	Enum                 []string           `json:"enum"`
-	Required             []string           `json:"required"`
-	Properties           map[string]*schema `json:"properties"`
-	Items                *schema            `json:"items"`
-	AdditionalProperties any                `json:"additionalProperties"`
+	Title                string     `json:"title"`
+	Description          string     `json:"description"`
+	Type                 any        `json:"type"`
+	Format               string     `json:"format"`
+	Enum                 []string   `json:"enum"`
+	Required             []string   `json:"required"`
+	Properties           properties `json:"properties"`
+	Items                *schema    `json:"items"`
+	AdditionalProperties any        `json:"additionalProperties"`
+	MinProperties        int        `json:"minProperties"`
+}
+
+// properties keeps the order in which a schema lists its properties: the generated fields
+// follow it, as the hand-written payload structs did, so their events' bytes do not change.
+type properties struct {
+	names  []string
+	byName map[string]*schema
+}
+
+func (p *properties) UnmarshalJSON(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if _, err := dec.Token(); err != nil { // {
+		return err
+	}
+	p.byName = map[string]*schema{}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		var sub schema
+		if err := dec.Decode(&sub); err != nil {
+			return err
+		}
+		name := t.(string)
+		p.names = append(p.names, name)
+		p.byName[name] = &sub
+	}
+	return nil
+}
+
+// MarshalJSON writes the properties back in their order (the canonical form objectNames compares).
+func (p properties) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, n := range p.names {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, _ := json.Marshal(n)
+		v, err := json.Marshal(p.byName[n])
+		if err != nil {
+			return nil, err
+		}
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
 }
 
 func (s *schema) typ() string {
@@ -58,6 +109,26 @@ var enumNames = map[string]string{
 	"NotificationRequested/digest_items/severity": "Severity",
 }
 
+// objectNames names the nested objects that several schemas declare alike, keyed like
+// enumNames: they share one Go type, and differing schemas under one name fail the generation.
+var objectNames = map[string]string{
+	"AssetRegistered/identifiers":          "AssetIdentifiers",
+	"AssetUpdated/identifiers":             "AssetIdentifiers",
+	"AssetIdentifiersObserved/identifiers": "AssetIdentifiers",
+	"RegisterAsset/identifiers":            "AssetIdentifiersInput",
+	"UpdateAsset/identifiers":              "AssetIdentifiersInput",
+	"ScanDefinitionCreated/target":         "ScanTarget",
+	"ScanDefinitionUpdated/target":         "ScanTarget",
+	"ScanDefinitionCreated/options":        "ScanOptions",
+	"ScanDefinitionUpdated/options":        "ScanOptions",
+	"CreateScanDefinition/target":          "ScanTargetInput",
+	"UpdateScanDefinition/target":          "ScanTargetInput",
+	"CreateScanDefinition/options":         "ScanOptionsInput",
+	"UpdateScanDefinition/options":         "ScanOptionsInput",
+	"CVEPublished/ratings":                 "CVERating",
+	"CVEUpdated/ratings":                   "CVERating",
+}
+
 type enumDecl struct {
 	name, desc string
 	values     []string
@@ -83,9 +154,10 @@ type fileDecls struct {
 }
 
 type generator struct {
-	enums map[string]*enumDecl
-	files map[string]*fileDecls // by context
-	names map[string]string     // Go type name → the schema that declared it
+	enums  map[string]*enumDecl
+	files  map[string]*fileDecls // by context
+	names  map[string]string     // Go type name → the schema that declared it
+	shared map[string]string     // objectNames' type → the canonical JSON of its schema
 }
 
 var eventFile = regexp.MustCompile(`^events/([a-z]+)/([A-Z][A-Za-z0-9]*)\.v([0-9]+)\.json$`)
@@ -94,7 +166,7 @@ var enumFile = regexp.MustCompile(`^enums/([A-Z][A-Za-z0-9]*)\.json$`)
 
 // generate returns the generated package's files by name.
 func generate(fsys fs.FS) (map[string][]byte, error) {
-	g := &generator{enums: map[string]*enumDecl{}, files: map[string]*fileDecls{}, names: map[string]string{}}
+	g := &generator{enums: map[string]*enumDecl{}, files: map[string]*fileDecls{}, names: map[string]string{}, shared: map[string]string{}}
 	var paths []string
 	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -197,15 +269,11 @@ func (g *generator) object(ctx, goName, title, propPath string, s *schema, file 
 		intro = fmt.Sprintf("is %s/%s of %s.", title, propPath, file)
 	}
 	sd := structDecl{name: goName, desc: intro + " " + s.Description}
-	props := make([]string, 0, len(s.Properties))
-	for k := range s.Properties {
-		props = append(props, k)
-	}
-	// encoding/json writes a map's keys sorted; declaring the fields in that order keeps the
-	// bytes of an event the same whether a handler marshals a map or this struct.
-	slices.Sort(props)
-	for _, k := range props {
-		p := s.Properties[k]
+	// A payload that requires nothing but at least one property is a change set: which fields
+	// are present is what it says ("owner_team": "" clears the owner), so every field is a pointer.
+	patch := propPath == "" && len(s.Required) == 0 && s.MinProperties > 0
+	for _, k := range s.Properties.names {
+		p := s.Properties.byName[k]
 		required := slices.Contains(s.Required, k)
 		sub := k
 		if propPath != "" {
@@ -218,9 +286,12 @@ func (g *generator) object(ctx, goName, title, propPath string, s *schema, file 
 		tag := k
 		switch {
 		case required:
+		case patch:
+			t = "*" + t
+			tag += ",omitempty"
 		case p.typ() == "string" && p.Format == "date-time":
 			tag += ",omitzero"
-		case p.typ() == "boolean" || p.typ() == "number" || p.typ() == "integer" || p.typ() == "object" && len(p.Properties) > 0:
+		case p.typ() == "boolean" || p.typ() == "number" || p.typ() == "integer" || p.typ() == "object" && len(p.Properties.names) > 0:
 			t = "*" + t
 			tag += ",omitempty"
 		default:
@@ -262,15 +333,30 @@ func (g *generator) goType(ctx, nested, title, propPath string, p *schema, file 
 		}
 		return "[]" + t, nil
 	case "object":
-		if len(p.Properties) > 0 {
-			return nested, g.object(ctx, nested, title, propPath, p, file)
+		if len(p.Properties.names) > 0 {
+			name := objectNames[title+"/"+propPath]
+			if name == "" {
+				return nested, g.object(ctx, nested, title, propPath, p, file)
+			}
+			canon, err := json.Marshal(p) // a struct's fields and maps' sorted keys: canonical
+			if err != nil {
+				return "", err
+			}
+			if prev, ok := g.shared[name]; ok {
+				if prev != string(canon) {
+					return "", fmt.Errorf("%s: %s/%s differs from the other schemas of %s", file, title, propPath, name)
+				}
+				return name, nil
+			}
+			g.shared[name] = string(canon)
+			return name, g.object(ctx, name, title, propPath, p, file)
 		}
 		if a, ok := p.AdditionalProperties.(map[string]any); ok && a["type"] == "integer" {
 			return "map[string]int", nil
 		}
 		return "map[string]any", nil
 	case "":
-		if p.Properties == nil && p.Items == nil {
+		if p.Properties.names == nil && p.Items == nil {
 			return "json.RawMessage", nil // any JSON value, kept as written
 		}
 	}

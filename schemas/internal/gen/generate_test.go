@@ -54,7 +54,7 @@ func firstDiff(a, b []byte) int {
 
 // TestEnumClashNeedsAName: two value lists under one Go name are refused, not merged.
 func TestEnumClashNeedsAName(t *testing.T) {
-	g := &generator{enums: map[string]*enumDecl{}, files: map[string]*fileDecls{}, names: map[string]string{}}
+	g := &generator{enums: map[string]*enumDecl{}, files: map[string]*fileDecls{}, names: map[string]string{}, shared: map[string]string{}}
 	if _, err := g.enum("Reason", "", []string{"a"}, "x.json"); err != nil {
 		t.Fatal(err)
 	}
