@@ -45,7 +45,7 @@ type AssetIdentifiersInput struct {
 	Hostnames   []string `json:"hostnames,omitempty"`
 	MACs        []string `json:"macs,omitempty"`
 	ImageDigest string   `json:"image_digest,omitempty"`
-	Purl        string   `json:"purl,omitempty"`
+	PURL        string   `json:"purl,omitempty"`
 	RepoURL     string   `json:"repo_url,omitempty"`
 	BaseURL     string   `json:"base_url,omitempty"`
 	CloudID     string   `json:"cloud_id,omitempty"`
@@ -115,7 +115,7 @@ type AssetIdentifiers struct {
 	Hostnames   []string `json:"hostnames,omitempty"`
 	MACs        []string `json:"macs,omitempty"`
 	ImageDigest string   `json:"image_digest,omitempty"`
-	Purl        string   `json:"purl,omitempty"`
+	PURL        string   `json:"purl,omitempty"`
 	// Canonical identity https://<host>/<path>, whatever form was given.
 	RepoURL string `json:"repo_url,omitempty"`
 	// scheme://host[:port], lower-case, default port dropped, no path.

@@ -248,7 +248,7 @@ type FindingOpenedCVSSItem struct {
 
 // FindingOpenedComponent is FindingOpened/component of events/vulns/FindingOpened.v1.json.
 type FindingOpenedComponent struct {
-	Purl         string `json:"purl,omitempty"`
+	PURL         string `json:"purl,omitempty"`
 	Name         string `json:"name"`
 	Version      string `json:"version,omitempty"`
 	FixedVersion string `json:"fixed_version,omitempty"`

@@ -73,43 +73,47 @@ func rule(path, format string, a ...any) *RuleError {
 }
 
 // Criticality is how much the business depends on the asset.
-type Criticality string
+type Criticality = contracts.Criticality
 
+// The criticalities, named as the domain speaks of them.
 const (
-	CriticalityCritical Criticality = "critical"
-	CriticalityHigh     Criticality = "high"
-	CriticalityMedium   Criticality = "medium"
-	CriticalityLow      Criticality = "low"
+	CriticalityCritical = contracts.CriticalityCritical
+	CriticalityHigh     = contracts.CriticalityHigh
+	CriticalityMedium   = contracts.CriticalityMedium
+	CriticalityLow      = contracts.CriticalityLow
 )
 
 // Environment is the deployment stage the asset belongs to.
-type Environment string
+type Environment = contracts.Environment
 
+// The environments, named as the domain speaks of them.
 const (
-	Production  Environment = "production"
-	Staging     Environment = "staging"
-	Development Environment = "development"
-	Test        Environment = "test"
+	Production  = contracts.EnvironmentProduction
+	Staging     = contracts.EnvironmentStaging
+	Development = contracts.EnvironmentDevelopment
+	Test        = contracts.EnvironmentTest
 )
 
 // DataClassification is the most sensitive class of data the asset holds or processes.
-type DataClassification string
+type DataClassification = contracts.DataClassification
 
+// The data classes, named as the domain speaks of them.
 const (
-	Public       DataClassification = "public"
-	Internal     DataClassification = "internal"
-	Confidential DataClassification = "confidential"
-	Restricted   DataClassification = "restricted"
+	Public       = contracts.DataClassificationPublic
+	Internal     = contracts.DataClassificationInternal
+	Confidential = contracts.DataClassificationConfidential
+	Restricted   = contracts.DataClassificationRestricted
 )
 
 // Relation is the kind of a directed link from one asset to another.
-type Relation string
+type Relation = contracts.AssetRelation
 
+// The relations, named as the domain speaks of them.
 const (
-	RunsOn    Relation = "runs_on"    // a container image or web application runs on a host
-	DependsOn Relation = "depends_on" // needs the target to work
-	Exposes   Relation = "exposes"    // a host or load balancer exposes the target (a web application)
-	Contains  Relation = "contains"   // an image contains a component, a cloud account a resource
+	RunsOn    = contracts.AssetRelationRunsOn    // a container image or web application runs on a host
+	DependsOn = contracts.AssetRelationDependsOn // needs the target to work
+	Exposes   = contracts.AssetRelationExposes   // a host or load balancer exposes the target (a web application)
+	Contains  = contracts.AssetRelationContains  // an image contains a component, a cloud account a resource
 )
 
 var (
@@ -140,63 +144,13 @@ type Classification struct {
 	Tags               []string           `json:"tags,omitempty"` // normalised: lower-case, deduplicated, sorted
 }
 
-// Link is a directed relation from the asset to another asset.
-type Link struct {
-	Relation      Relation `json:"relation"`
-	TargetAssetID string   `json:"target_asset_id"`
-}
+// Link is a directed relation from the asset to another asset: the payload of AssetLinked, and
+// of AssetUnlinked, whose fields are the same.
+type Link = contracts.AssetLinked
 
 // EventTypes lists every event type of the context (each has a schema in schemas/events/assets).
 var EventTypes = []string{contracts.TypeAssetRegistered, contracts.TypeAssetUpdated, contracts.TypeAssetClassified, contracts.TypeAssetLinked, contracts.TypeAssetUnlinked,
 	contracts.TypeAssetIdentifiersObserved, contracts.TypeAssetRetired, contracts.TypeAssetReactivated}
-
-// AssetRegisteredData is the data of AssetRegistered.
-type AssetRegisteredData struct {
-	Kind        AssetKind   `json:"kind"`
-	Name        string      `json:"name"`
-	Description string      `json:"description,omitempty"`
-	Identifiers Identifiers `json:"identifiers"`
-	Classification
-	ScanID string `json:"scan_id,omitempty"` // set when discovery registered the asset
-}
-
-// AssetUpdatedData is the data of AssetUpdated: only what changed. Identifiers, when present,
-// is the asset's complete new set (it replaces the old one).
-type AssetUpdatedData struct {
-	Name        *string      `json:"name,omitempty"`
-	Description *string      `json:"description,omitempty"`
-	Identifiers *Identifiers `json:"identifiers,omitempty"`
-}
-
-// AssetClassifiedData is the data of AssetClassified: only what changed. An empty owner_team
-// clears the owner; an empty tags list clears the tags; tags, when present, is the complete set.
-type AssetClassifiedData struct {
-	Criticality        Criticality        `json:"criticality,omitempty"`
-	Environment        Environment        `json:"environment,omitempty"`
-	OwnerTeam          *string            `json:"owner_team,omitempty"`
-	DataClassification DataClassification `json:"data_classification,omitempty"`
-	Tags               *[]string          `json:"tags,omitempty"`
-}
-
-// AssetLinkedData is the data of AssetLinked and AssetUnlinked.
-type AssetLinkedData = Link
-
-// AssetIdentifiersObservedData is the data of AssetIdentifiersObserved: identifiers a scan saw
-// on the asset that it did not have yet (only the new ones).
-type AssetIdentifiersObservedData struct {
-	ScanID      string      `json:"scan_id"`
-	Identifiers Identifiers `json:"identifiers"`
-}
-
-// AssetRetiredData is the data of AssetRetired.
-type AssetRetiredData struct {
-	Reason string `json:"reason"`
-}
-
-// AssetReactivatedData is the data of AssetReactivated.
-type AssetReactivatedData struct {
-	Reason string `json:"reason"`
-}
 
 // Asset is the aggregate: one thing the organisation owns and scans. Its stream id is a random
 // "assets-asset-<uuidv7>" chosen at registration (events.NewStreamID("assets", "asset")): an asset
@@ -220,14 +174,16 @@ var _ es.Aggregate = (*Asset)(nil)
 func (a *Asset) Apply(e *events.Envelope) error {
 	switch e.Type {
 	case contracts.TypeAssetRegistered:
-		var d AssetRegisteredData
+		var d contracts.AssetRegistered
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return err
 		}
-		a.ID, a.Kind, a.Name, a.Description, a.Identifiers = e.StreamID, d.Kind, d.Name, d.Description, d.Identifiers
-		a.Classification, a.Status, a.registered = d.Classification, StatusActive, true
+		a.ID, a.Kind, a.Name, a.Description, a.Identifiers = e.StreamID, d.Kind, d.Name, d.Description, Identifiers(d.Identifiers)
+		a.Classification = Classification{Criticality: d.Criticality, Environment: d.Environment, OwnerTeam: d.OwnerTeam,
+			DataClassification: d.DataClassification, Tags: d.Tags}
+		a.Status, a.registered = StatusActive, true
 	case contracts.TypeAssetUpdated:
-		var d AssetUpdatedData
+		var d contracts.AssetUpdated
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return err
 		}
@@ -238,21 +194,21 @@ func (a *Asset) Apply(e *events.Envelope) error {
 			a.Description = *d.Description
 		}
 		if d.Identifiers != nil {
-			a.Identifiers = *d.Identifiers
+			a.Identifiers = Identifiers(*d.Identifiers)
 		}
 	case contracts.TypeAssetClassified:
-		var d AssetClassifiedData
+		var d contracts.AssetClassified
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return err
 		}
-		if d.Criticality != "" {
-			a.Criticality = d.Criticality
+		if d.Criticality != nil && *d.Criticality != "" {
+			a.Criticality = *d.Criticality
 		}
-		if d.Environment != "" {
-			a.Environment = d.Environment
+		if d.Environment != nil && *d.Environment != "" {
+			a.Environment = *d.Environment
 		}
-		if d.DataClassification != "" {
-			a.DataClassification = d.DataClassification
+		if d.DataClassification != nil && *d.DataClassification != "" {
+			a.DataClassification = *d.DataClassification
 		}
 		if d.OwnerTeam != nil {
 			a.OwnerTeam = *d.OwnerTeam
@@ -277,13 +233,13 @@ func (a *Asset) Apply(e *events.Envelope) error {
 			delete(a.links, d)
 		}
 	case contracts.TypeAssetIdentifiersObserved:
-		var d AssetIdentifiersObservedData
+		var d contracts.AssetIdentifiersObserved
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return err
 		}
-		a.Identifiers = merge(a.Identifiers, d.Identifiers)
+		a.Identifiers = merge(a.Identifiers, Identifiers(d.Identifiers))
 	case contracts.TypeAssetRetired:
-		var d AssetRetiredData
+		var d contracts.AssetRetired
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return err
 		}
@@ -314,7 +270,7 @@ func (a *Asset) Links() []Link {
 
 // HasLink reports whether the asset links to target by relation.
 func (a *Asset) HasLink(relation Relation, target string) bool {
-	_, ok := a.links[Link{relation, target}]
+	_, ok := a.links[Link{Relation: relation, TargetAssetID: target}]
 	return ok
 }
 
@@ -354,45 +310,45 @@ func (a *Asset) Register(cmd RegisterAsset) ([]es.Change, error) {
 	return []es.Change{{Type: contracts.TypeAssetRegistered, Data: d}}, nil
 }
 
-func validateRegistration(cmd RegisterAsset) (AssetRegisteredData, error) {
-	if !cmd.Kind.Valid() {
-		return AssetRegisteredData{}, rule("/kind", "kind must be one of %s", joinKinds())
+func validateRegistration(cmd RegisterAsset) (contracts.AssetRegistered, error) {
+	if !validKind(cmd.Kind) {
+		return contracts.AssetRegistered{}, rule("/kind", "kind must be one of %s", joinKinds())
 	}
 	name, err := line(cmd.Name, "/name", MaxNameLen, true)
 	if err != nil {
-		return AssetRegisteredData{}, err
+		return contracts.AssetRegistered{}, err
 	}
 	desc, err := para(cmd.Description, "/description", MaxDescriptionLen, false)
 	if err != nil {
-		return AssetRegisteredData{}, err
+		return contracts.AssetRegistered{}, err
 	}
 	ids, rerr := normalizeIdentifiers(cmd.Kind, cmd.Identifiers, "/identifiers", true)
 	if rerr != nil {
-		return AssetRegisteredData{}, rerr
+		return contracts.AssetRegistered{}, rerr
 	}
-	d := AssetRegisteredData{Kind: cmd.Kind, Name: name, Description: desc, Identifiers: ids}
+	d := contracts.AssetRegistered{Kind: cmd.Kind, Name: name, Description: desc, Identifiers: contracts.AssetIdentifiers(ids)}
 	if cmd.Criticality != "" && !slices.Contains(criticalities, cmd.Criticality) {
-		return AssetRegisteredData{}, enumErr("/criticality", criticalities)
+		return contracts.AssetRegistered{}, enumErr("/criticality", criticalities)
 	}
 	if cmd.Environment != "" && !slices.Contains(environments, cmd.Environment) {
-		return AssetRegisteredData{}, enumErr("/environment", environments)
+		return contracts.AssetRegistered{}, enumErr("/environment", environments)
 	}
 	if cmd.DataClassification != "" && !slices.Contains(dataClassifications, cmd.DataClassification) {
-		return AssetRegisteredData{}, enumErr("/data_classification", dataClassifications)
+		return contracts.AssetRegistered{}, enumErr("/data_classification", dataClassifications)
 	}
 	d.Criticality, d.Environment, d.DataClassification = cmd.Criticality, cmd.Environment, cmd.DataClassification
 	if d.OwnerTeam, err = line(cmd.OwnerTeam, "/owner_team", MaxOwnerTeamLen, false); err != nil {
-		return AssetRegisteredData{}, err
+		return contracts.AssetRegistered{}, err
 	}
 	if d.Tags, err = NormalizeTags(cmd.Tags); err != nil {
-		return AssetRegisteredData{}, err
+		return contracts.AssetRegistered{}, err
 	}
 	if len(d.Tags) == 0 {
 		d.Tags = nil
 	}
 	if cmd.ScanID != "" {
 		if d.ScanID, err = scanID(cmd.ScanID); err != nil {
-			return AssetRegisteredData{}, err
+			return contracts.AssetRegistered{}, err
 		}
 	}
 	return d, nil
@@ -411,7 +367,7 @@ func (a *Asset) Update(cmd UpdateAsset) ([]es.Change, error) {
 	if err := a.live("update"); err != nil {
 		return nil, err
 	}
-	var d AssetUpdatedData
+	var d contracts.AssetUpdated
 	if cmd.Name != nil {
 		name, err := line(*cmd.Name, "/name", MaxNameLen, true)
 		if err != nil {
@@ -436,7 +392,7 @@ func (a *Asset) Update(cmd UpdateAsset) ([]es.Change, error) {
 			return nil, err
 		}
 		if !ids.Equal(a.Identifiers) {
-			d.Identifiers = &ids
+			d.Identifiers = (*contracts.AssetIdentifiers)(&ids)
 		}
 	}
 	if d.Name == nil && d.Description == nil && d.Identifiers == nil {
@@ -461,14 +417,14 @@ func (a *Asset) Classify(cmd ClassifyAsset) ([]es.Change, error) {
 	if err := a.live("classify"); err != nil {
 		return nil, err
 	}
-	var d AssetClassifiedData
+	var d contracts.AssetClassified
 	changed := false
 	if cmd.Criticality != "" {
 		if !slices.Contains(criticalities, cmd.Criticality) {
 			return nil, enumErr("/criticality", criticalities)
 		}
 		if cmd.Criticality != a.Criticality {
-			d.Criticality, changed = cmd.Criticality, true
+			d.Criticality, changed = &cmd.Criticality, true
 		}
 	}
 	if cmd.Environment != "" {
@@ -476,7 +432,7 @@ func (a *Asset) Classify(cmd ClassifyAsset) ([]es.Change, error) {
 			return nil, enumErr("/environment", environments)
 		}
 		if cmd.Environment != a.Environment {
-			d.Environment, changed = cmd.Environment, true
+			d.Environment, changed = &cmd.Environment, true
 		}
 	}
 	if cmd.DataClassification != "" {
@@ -484,7 +440,7 @@ func (a *Asset) Classify(cmd ClassifyAsset) ([]es.Change, error) {
 			return nil, enumErr("/data_classification", dataClassifications)
 		}
 		if cmd.DataClassification != a.DataClassification {
-			d.DataClassification, changed = cmd.DataClassification, true
+			d.DataClassification, changed = &cmd.DataClassification, true
 		}
 	}
 	if cmd.OwnerTeam != nil {
@@ -617,7 +573,7 @@ func (a *Asset) ObserveIdentifiers(scan string, ids Identifiers) ([]es.Change, e
 			return nil, rule("/identifiers/"+b.name, "an asset has at most %d %s (this would make %d)", b.max, b.name, b.n)
 		}
 	}
-	return []es.Change{{Type: contracts.TypeAssetIdentifiersObserved, Data: AssetIdentifiersObservedData{ScanID: sid, Identifiers: fresh}}}, nil
+	return []es.Change{{Type: contracts.TypeAssetIdentifiersObserved, Data: contracts.AssetIdentifiersObserved{ScanID: sid, Identifiers: contracts.AssetIdentifiers(fresh)}}}, nil
 }
 
 // missing returns the values of in (sorted) that have does not hold.
@@ -641,7 +597,7 @@ func (a *Asset) Retire(reason string) ([]es.Change, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []es.Change{{Type: contracts.TypeAssetRetired, Data: AssetRetiredData{Reason: r}}}, nil
+	return []es.Change{{Type: contracts.TypeAssetRetired, Data: contracts.AssetRetired{Reason: r}}}, nil
 }
 
 // Reactivate brings a retired asset back (it was retired by mistake, or the machine returned).
@@ -658,7 +614,7 @@ func (a *Asset) Reactivate(reason string) ([]es.Change, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []es.Change{{Type: contracts.TypeAssetReactivated, Data: AssetReactivatedData{Reason: r}}}, nil
+	return []es.Change{{Type: contracts.TypeAssetReactivated, Data: contracts.AssetReactivated{Reason: r}}}, nil
 }
 
 // NormalizeTags lower-cases, trims, deduplicates and sorts tags. A tag is 1–64 letters, digits
