@@ -147,7 +147,7 @@ type ScanCompletedEvidence struct {
 	// Path relative to the node's evidence directory (<run id>/attempt-<n>.<ext>).
 	Path string `json:"path"`
 	// Hex SHA-256 of the file.
-	Sha256 string `json:"sha256"`
+	SHA256 string `json:"sha256"`
 	// Its size.
 	Bytes int `json:"bytes"`
 }
@@ -236,7 +236,7 @@ type ScanDefinitionCreated struct {
 	// The report format: nmap for nmap, the pushes' format (trivy, sarif, …) for external.
 	Format string `json:"format"`
 	// External definitions only: hex SHA-256 of the push API token (the token itself is never stored).
-	TokenSha256 string `json:"token_sha256,omitempty"`
+	TokenSHA256 string `json:"token_sha256,omitempty"`
 }
 
 // ScanDefinitionDeleted is the payload of ScanDefinitionDeleted

@@ -479,7 +479,7 @@ func (o *Orchestrator) requestScheduled(ctx context.Context, meta es.Meta, defID
 		if r.Exists() {
 			return nil, nil // requested already: a redelivery
 		}
-		return r.Request(domain.RequestedData{DefinitionID: defID, Trigger: domain.TriggerSchedule, ScheduledFor: &at, Policy: policyOf(def.Spec)})
+		return r.Request(domain.RunRequest{DefinitionID: defID, Trigger: domain.TriggerSchedule, ScheduledFor: &at, Policy: policyOf(def.Spec)})
 	})
 }
 

@@ -36,7 +36,7 @@ func conflict(t *testing.T, what string, err error) {
 
 func newRun(t *testing.T, attempts int) *domain.Run {
 	r := &domain.Run{ID: "r"}
-	ch, err := r.Request(domain.RequestedData{DefinitionID: "d", Trigger: domain.TriggerManual,
+	ch, err := r.Request(domain.RunRequest{DefinitionID: "d", Trigger: domain.TriggerManual,
 		Policy: domain.Policy{TimeoutSeconds: 60, MaxAttempts: attempts, RetryBackoffSeconds: 10}})
 	apply(t, r, "scans-run-r", ch, err)
 	return r
@@ -85,7 +85,7 @@ func TestRunCancelAndComplete(t *testing.T) {
 	apply(t, r, "scans-run-r", ch, err)
 	_, err = r.Cancel("too late", "bob")
 	conflict(t, "cancel a completed run", err)
-	_, err = r.Request(domain.RequestedData{Trigger: domain.TriggerManual, Policy: domain.Policy{TimeoutSeconds: 1, MaxAttempts: 1}})
+	_, err = r.Request(domain.RunRequest{Trigger: domain.TriggerManual, Policy: domain.Policy{TimeoutSeconds: 1, MaxAttempts: 1}})
 	conflict(t, "request twice", err)
 
 	c := newRun(t, 2)
