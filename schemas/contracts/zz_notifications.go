@@ -96,7 +96,7 @@ type NotificationRequested struct {
 	Severity  Severity                       `json:"severity"`
 	Subject   string                         `json:"subject,omitempty"`
 	Text      string                         `json:"text,omitempty"`
-	Html      string                         `json:"html,omitempty"`
+	HTML      string                         `json:"html,omitempty"`
 	// Template data for kind (see channels.SampleData for the shape of the built-in kinds).
 	Data        map[string]any                    `json:"data,omitempty"`
 	MessageID   string                            `json:"message_id"`

@@ -85,8 +85,8 @@ func (x *index) apply(e *events.Envelope) error {
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return err
 		}
-		x.live[id] = &entry{id: id, status: domain.StatusPending, due: d.DueAt, channel: d.Channel, recipient: d.Recipient,
-			kind: d.Kind, severity: d.Severity, subject: d.Subject, requestedAt: d.RequestedAt}
+		x.live[id] = &entry{id: id, status: domain.StatusPending, due: d.DueAt, channel: d.Channel, recipient: domain.RecipientOf(&d),
+			kind: d.Kind, severity: string(d.Severity), subject: d.Subject, requestedAt: d.RequestedAt}
 		if d.Kind == domain.KindDigest {
 			x.digests[id] = struct{}{}
 			delete(x.buckets, id)
@@ -118,7 +118,7 @@ func (x *index) apply(e *events.Envelope) error {
 			b = &bucket{id: d.DigestID, due: d.DigestDueAt, channel: en.channel, recipient: en.recipient}
 			x.buckets[d.DigestID] = b
 		}
-		b.items = append(b.items, domain.DigestItem{NotificationID: id, Kind: en.kind, Severity: en.severity,
+		b.items = append(b.items, domain.DigestItem{NotificationID: id, Kind: en.kind, Severity: contracts.Severity(en.severity),
 			Subject: en.subject, RequestedAt: en.requestedAt})
 	case contracts.TypeNotificationAttempted:
 		var d domain.Attempted

@@ -87,77 +87,25 @@ func SeverityRank(s string) int {
 // ValidSeverity reports whether s is a known severity.
 func ValidSeverity(s string) bool { return SeverityRank(s) > 0 }
 
-// DigestItem is one notification grouped into a digest.
-type DigestItem struct {
-	NotificationID string    `json:"notification_id"`
-	Kind           string    `json:"kind,omitempty"`
-	Severity       string    `json:"severity,omitempty"`
-	Subject        string    `json:"subject,omitempty"`
-	RequestedAt    time.Time `json:"requested_at,omitzero"`
-}
+// The payloads of the context's events, named as the domain speaks of them. Requested is also
+// the request a caller builds (Recipient converts from and to channels.Recipient, the same fields).
+type (
+	Requested    = contracts.NotificationRequested
+	DigestItem   = contracts.NotificationRequestedDigestItem
+	Deferred     = contracts.NotificationDeferred
+	Suppressed   = contracts.NotificationSuppressed
+	Attempted    = contracts.NotificationAttempted
+	Sent         = contracts.NotificationSent
+	Failed       = contracts.NotificationFailed
+	DeadLettered = contracts.NotificationDeadLettered
+)
 
-// Requested is the data of NotificationRequested.
-type Requested struct {
-	DedupKey      string             `json:"dedup_key"`
-	Recipient     channels.Recipient `json:"recipient"`
-	Channel       string             `json:"channel"`
-	Kind          string             `json:"kind"`
-	Severity      string             `json:"severity"`
-	Subject       string             `json:"subject,omitempty"`
-	Text          string             `json:"text,omitempty"`
-	HTML          string             `json:"html,omitempty"`
-	Data          map[string]any     `json:"data,omitempty"`
-	MessageID     string             `json:"message_id"`
-	RequestedAt   time.Time          `json:"requested_at"`
-	DueAt         time.Time          `json:"due_at"`
-	DigestItems   []DigestItem       `json:"digest_items,omitempty"`
-	DigestOmitted int                `json:"digest_omitted,omitempty"`
-}
+// RecipientOf is a request's recipient as the channels address it.
+func RecipientOf(r *Requested) channels.Recipient { return channels.Recipient(r.Recipient) }
 
-// Deferred is the data of NotificationDeferred.
-type Deferred struct {
-	Reason string    `json:"reason"`
-	Until  time.Time `json:"until"`
-}
-
-// Suppressed is the data of NotificationSuppressed.
-type Suppressed struct {
-	Reason      string    `json:"reason"`
-	Detail      string    `json:"detail,omitempty"`
-	DigestID    string    `json:"digest_id,omitempty"`
-	DigestDueAt time.Time `json:"digest_due_at,omitzero"`
-}
-
-// Attempted is the data of NotificationAttempted.
-type Attempted struct {
-	Attempt     int       `json:"attempt"`
-	MessageID   string    `json:"message_id"`
-	AttemptedAt time.Time `json:"attempted_at"`
-}
-
-// Sent is the data of NotificationSent.
-type Sent struct {
-	Attempt    int       `json:"attempt"`
-	MessageID  string    `json:"message_id"`
-	SentAt     time.Time `json:"sent_at"`
-	ProviderID string    `json:"provider_id,omitempty"`
-}
-
-// Failed is the data of NotificationFailed.
-type Failed struct {
-	Attempt       int       `json:"attempt"`
-	Error         string    `json:"error"`
-	Retryable     bool      `json:"retryable"`
-	Interrupted   bool      `json:"interrupted,omitempty"`
-	NextAttemptAt time.Time `json:"next_attempt_at,omitzero"`
-	FailedAt      time.Time `json:"failed_at"`
-}
-
-// DeadLettered is the data of NotificationDeadLettered.
-type DeadLettered struct {
-	Attempts       int       `json:"attempts"`
-	Reason         string    `json:"reason"`
-	DeadLetteredAt time.Time `json:"dead_lettered_at"`
+// ToRecipient is a channel recipient as a request records it.
+func ToRecipient(r channels.Recipient) contracts.NotificationRequestedRecipient {
+	return contracts.NotificationRequestedRecipient(r)
 }
 
 // StreamID returns the notification stream for a dedup key.
@@ -307,8 +255,8 @@ func clip(s string) string {
 	return s[:cut] + "…"
 }
 
-// Validate checks a request before it is recorded.
-func (r *Requested) Validate() error {
+// ValidateRequest checks a request before it is recorded.
+func ValidateRequest(r *Requested) error {
 	switch {
 	case strings.TrimSpace(r.DedupKey) == "":
 		return rule("/dedup_key", "a notification needs a dedup key")
@@ -316,9 +264,9 @@ func (r *Requested) Validate() error {
 		return rule("/channel", "a notification needs a channel")
 	case r.Kind == "":
 		return rule("/kind", "a notification needs a kind")
-	case !ValidSeverity(r.Severity):
+	case !ValidSeverity(string(r.Severity)):
 		return rule("/severity", "severity %q is not one of critical, high, medium, low, info", r.Severity)
-	case r.Recipient == (channels.Recipient{}):
+	case r.Recipient == (contracts.NotificationRequestedRecipient{}):
 		return rule("/recipient", "a notification needs a recipient")
 	case r.Text == "" && r.HTML == "" && r.Data == nil && len(r.DigestItems) == 0:
 		return rule("/text", "a notification needs a rendered text or template data")
@@ -335,7 +283,7 @@ func (n *Notification) Decide(id string, r Requested, d Decision, now time.Time)
 	if !IsNotificationID(id) {
 		return nil, rule("/notification_id", "%q is not a notification stream id", id)
 	}
-	if err := r.Validate(); err != nil {
+	if err := ValidateRequest(&r); err != nil {
 		return nil, err
 	}
 	now = now.UTC()
@@ -344,9 +292,9 @@ func (n *Notification) Decide(id string, r Requested, d Decision, now time.Time)
 	switch d.Outcome {
 	case OutcomeDeliver:
 	case OutcomeDefer:
-		changes = append(changes, es.Change{Type: contracts.TypeNotificationDeferred, Data: Deferred{Reason: d.Reason, Until: d.Until.UTC()}})
+		changes = append(changes, es.Change{Type: contracts.TypeNotificationDeferred, Data: Deferred{Reason: contracts.DeferralReason(d.Reason), Until: d.Until.UTC()}})
 	case OutcomeSuppress:
-		changes = append(changes, es.Change{Type: contracts.TypeNotificationSuppressed, Data: Suppressed{Reason: d.Reason, Detail: d.Detail}})
+		changes = append(changes, es.Change{Type: contracts.TypeNotificationSuppressed, Data: Suppressed{Reason: contracts.SuppressionReason(d.Reason), Detail: d.Detail}})
 	case OutcomeDigest:
 		if !IsNotificationID(d.DigestID) {
 			return nil, rule("/digest_id", "%q is not a notification stream id", d.DigestID)
@@ -414,7 +362,10 @@ func (n *Notification) Interrupt(maxAttempts int, now time.Time) ([]es.Change, e
 func (n *Notification) fail(attempt int, cause string, retryable, interrupted bool, next time.Time, maxAttempts int, now time.Time) []es.Change {
 	now = now.UTC()
 	cause = clip(cause)
-	f := Failed{Attempt: attempt, Error: cause, Retryable: retryable, Interrupted: interrupted, FailedAt: now}
+	f := Failed{Attempt: attempt, Error: cause, Retryable: retryable, FailedAt: now}
+	if interrupted { // written only when set, as the hand-written payload did (omitempty)
+		f.Interrupted = &interrupted
+	}
 	final := !retryable || (maxAttempts > 0 && attempt >= maxAttempts)
 	if !final {
 		if next.Before(now) {
@@ -447,6 +398,6 @@ func (n *Notification) DeadLetter(reason string, now time.Time) ([]es.Change, er
 // Message is the channel message of the notification; every attempt sends the same id.
 func (n *Notification) Message() channels.Message {
 	r := n.Request
-	return channels.Message{ID: r.MessageID, To: r.Recipient, Subject: r.Subject, Text: r.Text, HTML: r.HTML,
-		Severity: r.Severity, Kind: r.Kind, Data: r.Data}
+	return channels.Message{ID: r.MessageID, To: RecipientOf(&r), Subject: r.Subject, Text: r.Text, HTML: r.HTML,
+		Severity: string(r.Severity), Kind: r.Kind, Data: r.Data}
 }

@@ -483,7 +483,7 @@ var initialisms = map[string]string{
 	"cwes": "CWEs", "ghsa": "GHSA", "ghsas": "GHSAs", "ip": "IP", "ips": "IPs", "kev": "KEV", "epss": "EPSS",
 	"cvss": "CVSS", "sla": "SLA", "mac": "MAC", "macs": "MACs", "vex": "VEX", "http": "HTTP", "api": "API",
 	"uuid": "UUID", "json": "JSON", "ttl": "TTL", "nvd": "NVD", "tls": "TLS", "smtp": "SMTP", "sms": "SMS",
-	"os": "OS", "purl": "PURL", "sha256": "SHA256", "cpe": "CPE", "cpes": "CPEs", "utc": "UTC", "uri": "URI",
+	"os": "OS", "html": "HTML", "purl": "PURL", "sha256": "SHA256", "cpe": "CPE", "cpes": "CPEs", "utc": "UTC", "uri": "URI",
 }
 
 // pascal turns a JSON name or an enum value into a Go identifier part: "in_remediation" →
