@@ -15,18 +15,18 @@ import (
 	"github.com/socplatform/soc/schemas/contracts"
 )
 
-// Finding statuses (commands/vulns/domain). The first four are "open": they count toward an
-// asset's open findings, its risk and SLAs.
+// Finding statuses (the schemas' vocabulary, schemas/enums/FindingStatus.json). The first four
+// are "open": they count toward an asset's open findings, its risk and SLAs.
 const (
-	StatusOpen          = "open"
-	StatusReopened      = "reopened"
-	StatusTriaged       = "triaged"
-	StatusInRemediation = "in_remediation"
-	StatusResolved      = "resolved"
-	StatusClosed        = "closed"
-	StatusFalsePositive = "false_positive"
-	StatusDuplicate     = "duplicate"
-	StatusRiskAccepted  = "risk_accepted"
+	StatusOpen          = string(contracts.FindingStatusOpen)
+	StatusReopened      = string(contracts.FindingStatusReopened)
+	StatusTriaged       = string(contracts.FindingStatusTriaged)
+	StatusInRemediation = string(contracts.FindingStatusInRemediation)
+	StatusResolved      = string(contracts.FindingStatusResolved)
+	StatusClosed        = string(contracts.FindingStatusClosed)
+	StatusFalsePositive = string(contracts.FindingStatusFalsePositive)
+	StatusDuplicate     = string(contracts.FindingStatusDuplicate)
+	StatusRiskAccepted  = string(contracts.FindingStatusRiskAccepted)
 )
 
 // OpenStatuses are the statuses of a finding that still needs attention.
@@ -41,8 +41,8 @@ func IsOpen(s string) bool {
 	return false
 }
 
-// Severities in decreasing order.
-var Severities = []string{"critical", "high", "medium", "low", "info"}
+// Severities in decreasing order (the schemas' order).
+var Severities = contracts.SeverityValues()
 
 // severityRank orders severities for sorting (info 1 … critical 5; 0 unknown).
 func severityRank(s string) int64 {
