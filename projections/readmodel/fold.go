@@ -126,20 +126,10 @@ func eventTime(e *events.Envelope) time.Time {
 
 // ---- assets ----------------------------------------------------------------------------------
 
-// identifiersData is an asset's identifiers as the events carry them.
-type identifiersData struct {
-	IPs         []string `json:"ips,omitempty"`
-	Hostnames   []string `json:"hostnames,omitempty"`
-	MACs        []string `json:"macs,omitempty"`
-	ImageDigest string   `json:"image_digest,omitempty"`
-	PURL        string   `json:"purl,omitempty"`
-	RepoURL     string   `json:"repo_url,omitempty"`
-	BaseURL     string   `json:"base_url,omitempty"`
-	CloudID     string   `json:"cloud_id,omitempty"`
-}
+// identifiersData is an asset's identifiers as the events carry them (the generated type, plus
+// the read model's view of it).
+type identifiersData contracts.AssetIdentifiers
 
-// identifierMap turns identifiers into the read model's map: every kind is a list (a single
-// value is a one-element list), named as in the events.
 func (d identifiersData) identifierMap() map[string][]string {
 	m := map[string][]string{}
 	put := func(k string, v []string) {
@@ -204,41 +194,6 @@ func compareIP(x, y string) int {
 	return a.Compare(b)
 }
 
-type assetRegisteredData struct {
-	Kind               string          `json:"kind"`
-	Name               string          `json:"name"`
-	Description        string          `json:"description"`
-	Identifiers        identifiersData `json:"identifiers"`
-	Criticality        string          `json:"criticality"`
-	Environment        string          `json:"environment"`
-	OwnerTeam          string          `json:"owner_team"`
-	DataClassification string          `json:"data_classification"`
-	Tags               []string        `json:"tags"`
-}
-
-type assetUpdatedData struct {
-	Name        *string          `json:"name"`
-	Description *string          `json:"description"`
-	Identifiers *identifiersData `json:"identifiers"`
-}
-
-type assetClassifiedData struct {
-	Criticality        string    `json:"criticality"`
-	Environment        string    `json:"environment"`
-	OwnerTeam          *string   `json:"owner_team"`
-	DataClassification string    `json:"data_classification"`
-	Tags               *[]string `json:"tags"`
-}
-
-type assetLinkData struct {
-	Relation string `json:"relation"`
-	Target   string `json:"target_asset_id"`
-}
-
-type assetObservedData struct {
-	Identifiers identifiersData `json:"identifiers"`
-}
-
 // applyAsset folds one assets event into a (nil before the stream's first event) and returns the
 // new state. It is the only code that turns asset events into a row: Apply and FoldAsset share it.
 func applyAsset(a *Asset, e *events.Envelope) (*Asset, error) {
@@ -251,21 +206,21 @@ func applyAsset(a *Asset, e *events.Envelope) (*Asset, error) {
 	}
 	switch e.Type {
 	case contracts.TypeAssetRegistered:
-		var d assetRegisteredData
+		var d contracts.AssetRegistered
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return nil, err
 		}
 		if d.Kind == "" || d.Name == "" {
-			return nil, errors.New("AssetRegistered without kind or name")
+			return nil, errors.New(contracts.TypeAssetRegistered + " without kind or name")
 		}
 		a = &Asset{
-			ID: e.StreamID, Kind: d.Kind, Name: d.Name, Description: d.Description,
-			Identifiers: d.Identifiers.identifierMap(), Criticality: d.Criticality, Environment: d.Environment,
-			OwnerTeam: d.OwnerTeam, DataClassification: d.DataClassification, Tags: nonEmpty(d.Tags),
+			ID: e.StreamID, Kind: string(d.Kind), Name: d.Name, Description: d.Description,
+			Identifiers: identifiersData(d.Identifiers).identifierMap(), Criticality: string(d.Criticality), Environment: string(d.Environment),
+			OwnerTeam: d.OwnerTeam, DataClassification: string(d.DataClassification), Tags: nonEmpty(d.Tags),
 			Status: "active", CreatedAt: eventTime(e),
 		}
 	case contracts.TypeAssetUpdated:
-		var d assetUpdatedData
+		var d contracts.AssetUpdated
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return nil, err
 		}
@@ -276,21 +231,21 @@ func applyAsset(a *Asset, e *events.Envelope) (*Asset, error) {
 			a.Description = *d.Description
 		}
 		if d.Identifiers != nil {
-			a.Identifiers = d.Identifiers.identifierMap() // the complete new set
+			a.Identifiers = identifiersData(*d.Identifiers).identifierMap() // the complete new set
 		}
 	case contracts.TypeAssetClassified:
-		var d assetClassifiedData
+		var d contracts.AssetClassified
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return nil, err
 		}
-		if d.Criticality != "" {
-			a.Criticality = d.Criticality
+		if d.Criticality != nil && *d.Criticality != "" {
+			a.Criticality = string(*d.Criticality)
 		}
-		if d.Environment != "" {
-			a.Environment = d.Environment
+		if d.Environment != nil && *d.Environment != "" {
+			a.Environment = string(*d.Environment)
 		}
-		if d.DataClassification != "" {
-			a.DataClassification = d.DataClassification
+		if d.DataClassification != nil && *d.DataClassification != "" {
+			a.DataClassification = string(*d.DataClassification)
 		}
 		if d.OwnerTeam != nil {
 			a.OwnerTeam = *d.OwnerTeam // "" clears it
@@ -299,11 +254,11 @@ func applyAsset(a *Asset, e *events.Envelope) (*Asset, error) {
 			a.Tags = nonEmpty(*d.Tags) // the complete set; [] clears it
 		}
 	case contracts.TypeAssetLinked, contracts.TypeAssetUnlinked:
-		var d assetLinkData
+		var d contracts.AssetLinked // AssetUnlinked has the same fields
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return nil, err
 		}
-		l := AssetLink{Relation: d.Relation, Target: d.Target}
+		l := AssetLink{Relation: string(d.Relation), Target: d.TargetAssetID}
 		i, found := slices.BinarySearchFunc(a.Links, l, compareLinks)
 		switch {
 		case e.Type == contracts.TypeAssetLinked && !found:
@@ -315,11 +270,11 @@ func applyAsset(a *Asset, e *events.Envelope) (*Asset, error) {
 			}
 		}
 	case contracts.TypeAssetIdentifiersObserved:
-		var d assetObservedData
+		var d contracts.AssetIdentifiersObserved
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return nil, err
 		}
-		a.Identifiers = mergeIdentifiers(a.Identifiers, d.Identifiers.identifierMap())
+		a.Identifiers = mergeIdentifiers(a.Identifiers, identifiersData(d.Identifiers).identifierMap())
 	case contracts.TypeAssetRetired, contracts.TypeAssetReactivated:
 		var d struct {
 			Reason string `json:"reason"`
