@@ -340,47 +340,6 @@ func zeroCounts() map[string]int64 {
 
 // ---- findings --------------------------------------------------------------------------------
 
-type cvssData struct {
-	Version string   `json:"version"`
-	Vector  string   `json:"vector"`
-	Score   *float64 `json:"score"`
-}
-
-type componentData struct {
-	Name    string `json:"name"`
-	Version string `json:"version"`
-	Path    string `json:"path"`
-}
-
-type locationData struct {
-	Host  string `json:"host"`
-	Port  int    `json:"port"`
-	URL   string `json:"url"`
-	File  string `json:"file"`
-	Line  int    `json:"line"`
-	Image string `json:"image"`
-}
-
-type findingOpenedData struct {
-	AssetID         string         `json:"asset_id"`
-	Fingerprint     string         `json:"fingerprint"`
-	ScanID          string         `json:"scan_id"`
-	Format          string         `json:"format"`
-	Scanner         string         `json:"scanner"`
-	Title           string         `json:"title"`
-	Severity        string         `json:"severity"`
-	ScannerSeverity string         `json:"scanner_severity"`
-	CVSS            []cvssData     `json:"cvss"`
-	CVEs            []string       `json:"cves"`
-	CWEs            []string       `json:"cwes"`
-	RuleID          string         `json:"rule_id"`
-	Component       *componentData `json:"component"`
-	Location        *locationData  `json:"location"`
-	Description     string         `json:"description"`
-	Remediation     string         `json:"remediation"`
-	SeenAt          time.Time      `json:"seen_at"`
-}
-
 // findingEventData is the union of the fields of every other finding event.
 type findingEventData struct {
 	ScanID         string    `json:"scan_id"`
@@ -403,7 +362,7 @@ type findingEventData struct {
 
 // componentString is what the list shows of where a finding is: name@version of a component,
 // else its location (URL, file:line, host:port or image).
-func componentString(c *componentData, l *locationData) string {
+func componentString(c *contracts.FindingOpenedComponent, l *contracts.FindingOpenedLocation) string {
 	if c != nil && c.Name != "" {
 		if c.Version != "" {
 			return c.Name + "@" + c.Version
@@ -416,12 +375,12 @@ func componentString(c *componentData, l *locationData) string {
 	switch {
 	case l.URL != "":
 		return l.URL
-	case l.File != "" && l.Line > 0:
-		return l.File + ":" + strconv.Itoa(l.Line)
+	case l.File != "" && l.Line != nil && *l.Line > 0:
+		return l.File + ":" + strconv.Itoa(*l.Line)
 	case l.File != "":
 		return l.File
-	case l.Host != "" && l.Port > 0:
-		return l.Host + ":" + strconv.Itoa(l.Port)
+	case l.Host != "" && l.Port != nil && *l.Port > 0:
+		return l.Host + ":" + strconv.Itoa(*l.Port)
 	case l.Host != "":
 		return l.Host
 	}
@@ -432,11 +391,11 @@ func componentString(c *componentData, l *locationData) string {
 // state. It never modifies f's slices in place (Apply compares old and new CVE/CWE lists).
 func applyFinding(f *Finding, e *events.Envelope) (*Finding, error) {
 	if e.Type == contracts.TypeFindingOpened {
-		var d findingOpenedData
+		var d contracts.FindingOpened
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return nil, err
 		}
-		if severityRank(d.Severity) == 0 {
+		if severityRank(string(d.Severity)) == 0 {
 			return nil, fmt.Errorf("FindingOpened: unknown severity %q", d.Severity)
 		}
 		if d.AssetID == "" || d.SeenAt.IsZero() {
@@ -444,7 +403,7 @@ func applyFinding(f *Finding, e *events.Envelope) (*Finding, error) {
 		}
 		n := &Finding{
 			ID: e.StreamID, AssetID: d.AssetID, Title: d.Title, Description: d.Description, Remediation: d.Remediation,
-			Severity: d.Severity, ScannerSeverity: d.ScannerSeverity, Status: StatusOpen,
+			Severity: string(d.Severity), ScannerSeverity: d.ScannerSeverity, Status: StatusOpen,
 			CVEs: dedupe(d.CVEs), CWEs: dedupe(d.CWEs), Scanner: d.Scanner, Format: d.Format, RuleID: d.RuleID,
 			Component: componentString(d.Component, d.Location), Fingerprint: d.Fingerprint,
 			FirstScanID: d.ScanID, LastScanID: d.ScanID, FirstSeen: ts(d.SeenAt), LastSeen: ts(d.SeenAt),
