@@ -58,6 +58,10 @@ deps-up: ## start PostgreSQL and Kafka for tests (prints their addresses)
 deps-down: ## stop them
 	deploy/dev/down.sh
 
+.PHONY: generate
+generate: ## regenerate the Go types of schemas/ (package schemas/contracts) from the JSON Schemas
+	$(GO) run ./schemas/internal/gen -schemas schemas -out schemas/contracts
+
 .PHONY: schemas-lock
 schemas-lock: ## pin the digests of new event schemas (a pinned schema must never change)
 	cd schemas && for f in $$(find events -name '*.json' | LC_ALL=C sort); do \

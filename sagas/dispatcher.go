@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 // DispatcherConfig configures a Dispatcher.
@@ -72,12 +73,12 @@ func NewDispatcher(cfg DispatcherConfig) (*Dispatcher, error) {
 
 func indexCommand(q *dueQueue, e *events.Envelope) {
 	switch e.Type {
-	case CommandIssuedType:
+	case contracts.TypeSagaCommandIssued:
 		var d CommandIssued
 		if json.Unmarshal(e.Data, &d) == nil {
 			q.upsert(d.CommandID, e.StreamID, time.Time{}) // due at once
 		}
-	case CommandFailedType:
+	case contracts.TypeSagaCommandFailed:
 		var d CommandFailed
 		if json.Unmarshal(e.Data, &d) == nil {
 			if d.Final || d.NextAttemptAt == nil {
@@ -86,7 +87,7 @@ func indexCommand(q *dueQueue, e *events.Envelope) {
 				q.upsert(d.CommandID, e.StreamID, *d.NextAttemptAt)
 			}
 		}
-	case CommandDispatchedType:
+	case contracts.TypeSagaCommandDispatched:
 		var d CommandDispatched
 		if json.Unmarshal(e.Data, &d) == nil {
 			q.remove(d.CommandID)
@@ -161,7 +162,7 @@ func (d *Dispatcher) dispatch(ctx context.Context, it dueItem) (bool, error) {
 			if !stillOpen(in) {
 				return nil, nil
 			}
-			return &trigger{lead: []events.Envelope{lead(dispatchedEventID(cmd.ID), CommandDispatchedType, cmd.ID,
+			return &trigger{lead: []events.Envelope{lead(dispatchedEventID(cmd.ID), contracts.TypeSagaCommandDispatched, cmd.ID,
 				CommandDispatched{CommandID: cmd.ID, Attempt: attempt, DispatchedAt: now})}, env: events.Envelope{EventID: dispatchedEventID(cmd.ID)}}, nil
 		})
 		if err != nil {
@@ -187,9 +188,9 @@ func (d *Dispatcher) dispatch(ctx context.Context, it dueItem) (bool, error) {
 		if !stillOpen(in) {
 			return nil, nil
 		}
-		tr := &trigger{lead: []events.Envelope{lead(id, CommandFailedType, cmd.ID, failed)}}
+		tr := &trigger{lead: []events.Envelope{lead(id, contracts.TypeSagaCommandFailed, cmd.ID, failed)}}
 		tr.env = events.Envelope{EventID: id, StreamID: in.StreamID, StreamType: events.StreamTypeOf(in.StreamID),
-			Version: in.Version + 1, Type: CommandFailedType, SchemaVersion: 1, OccurredAt: now, RecordedAt: now, Data: tr.lead[0].Data}
+			Version: in.Version + 1, Type: contracts.TypeSagaCommandFailed, SchemaVersion: 1, OccurredAt: now, RecordedAt: now, Data: tr.lead[0].Data}
 		if comp, ok := s.(Compensator); ok && final {
 			fc := FailedCommand{Command: cmd, Attempts: attempt, Error: msg}
 			tr.decide = func(ctx context.Context, state json.RawMessage, now time.Time) (Decision, error) {

@@ -37,7 +37,7 @@
 // and kept current by following the store. A due timer fires by appending, to the instance
 // stream at its expected version, SagaTimerFired (event id uuidv5 of the timer id) followed by
 // the saga's reaction in the same batch: Handle is called with a synthetic envelope of type
-// TimerFiredType whose data is a TimerFired. Since the fired event's id is deterministic and the
+// contracts.TypeSagaTimerFired whose data is a TimerFired. Since the fired event's id is deterministic and the
 // instance is reloaded before firing, a timer fires exactly once across restarts and replicas;
 // cancelled timers, and timers of completed instances, never fire. Time comes from a Clock, so
 // tests drive timers with ManualClock.

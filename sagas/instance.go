@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 // Status values of timers (pending, fired, cancelled) and commands (pending, retrying,
@@ -159,7 +160,7 @@ func (in *Instance) Apply(e *events.Envelope) error {
 		return nil
 	}
 	switch e.Type {
-	case EventHandledType:
+	case contracts.TypeSagaEventHandled:
 		var d EventHandled
 		if err := decode(&d); err != nil {
 			return err
@@ -171,7 +172,7 @@ func (in *Instance) Apply(e *events.Envelope) error {
 		if d.TriggerStreamID != in.StreamID && d.TriggerVersion > in.handled[d.TriggerStreamID] {
 			in.handled[d.TriggerStreamID] = d.TriggerVersion
 		}
-	case CommandIssuedType:
+	case contracts.TypeSagaCommandIssued:
 		var d CommandIssued
 		if err := decode(&d); err != nil {
 			return err
@@ -181,7 +182,7 @@ func (in *Instance) Apply(e *events.Envelope) error {
 				CausationID: d.CausationID, CorrelationID: d.CorrelationID},
 			Status: StatusPending, IssuedAt: e.RecordedAt,
 		})
-	case CommandDispatchedType:
+	case contracts.TypeSagaCommandDispatched:
 		var d CommandDispatched
 		if err := decode(&d); err != nil {
 			return err
@@ -189,7 +190,7 @@ func (in *Instance) Apply(e *events.Envelope) error {
 		if c := in.CommandByID(d.CommandID); c != nil {
 			c.Status, c.Attempts, c.NextAttemptAt = StatusDispatched, d.Attempt, time.Time{}
 		}
-	case CommandFailedType:
+	case contracts.TypeSagaCommandFailed:
 		var d CommandFailed
 		if err := decode(&d); err != nil {
 			return err
@@ -203,13 +204,13 @@ func (in *Instance) Apply(e *events.Envelope) error {
 				c.NextAttemptAt = *d.NextAttemptAt
 			}
 		}
-	case TimerScheduledType:
+	case contracts.TypeSagaTimerScheduled:
 		var d TimerScheduled
 		if err := decode(&d); err != nil {
 			return err
 		}
 		in.Timers = append(in.Timers, Timer{ID: d.TimerID, Name: d.Name, DueAt: d.DueAt, Payload: d.Payload, Status: StatusPending})
-	case TimerCancelledType:
+	case contracts.TypeSagaTimerCancelled:
 		var d TimerCancelled
 		if err := decode(&d); err != nil {
 			return err
@@ -217,7 +218,7 @@ func (in *Instance) Apply(e *events.Envelope) error {
 		if t := in.Timer(d.TimerID); t != nil && t.Status == StatusPending {
 			t.Status = StatusCancelled
 		}
-	case TimerFiredType:
+	case contracts.TypeSagaTimerFired:
 		var d TimerFiredData
 		if err := decode(&d); err != nil {
 			return err
@@ -225,7 +226,7 @@ func (in *Instance) Apply(e *events.Envelope) error {
 		if t := in.Timer(d.TimerID); t != nil {
 			t.Status, t.FiredAt = StatusFired, d.FiredAt
 		}
-	case CompletedType:
+	case contracts.TypeSagaCompleted:
 		var d Completed
 		if err := decode(&d); err != nil {
 			return err

@@ -13,6 +13,7 @@ import (
 
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/eventlog"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 // Config configures a Runtime.
@@ -400,7 +401,7 @@ func (r *Runtime) build(ctx context.Context, s Saga, key string, in *Instance, t
 		}
 		h := EventHandled{Saga: name, Key: key, TriggerEventID: trigID, TriggerStreamID: tr.env.StreamID,
 			TriggerVersion: trigVersion, TriggerPosition: tr.env.GlobalPosition, TriggerType: tr.env.Type, State: d.State}
-		if err := add(EventHandledType, h); err != nil {
+		if err := add(contracts.TypeSagaEventHandled, h); err != nil {
 			return nil, err
 		}
 		for i, c := range d.Commands {
@@ -411,7 +412,7 @@ func (r *Runtime) build(ctx context.Context, s Saga, key string, in *Instance, t
 			if err != nil {
 				return nil, fmt.Errorf("encoding command %d (%s): %w", i, c.Type, err)
 			}
-			if err := add(CommandIssuedType, CommandIssued{Saga: name, CommandID: CommandID(name, key, trigID, i), CommandType: c.Type,
+			if err := add(contracts.TypeSagaCommandIssued, CommandIssued{Saga: name, CommandID: CommandID(name, key, trigID, i), CommandType: c.Type,
 				Payload: p, CausationID: trigID, CorrelationID: corr}); err != nil {
 				return nil, err
 			}
@@ -434,7 +435,7 @@ func (r *Runtime) build(ctx context.Context, s Saga, key string, in *Instance, t
 				reason, ok = "saga completed", true
 			}
 			if ok {
-				if err := add(TimerCancelledType, TimerCancelled{TimerID: t.ID, Reason: reason}); err != nil {
+				if err := add(contracts.TypeSagaTimerCancelled, TimerCancelled{TimerID: t.ID, Reason: reason}); err != nil {
 					return nil, err
 				}
 			}
@@ -451,12 +452,12 @@ func (r *Runtime) build(ctx context.Context, s Saga, key string, in *Instance, t
 				}
 			}
 			id := eventID(name, key, trigID, len(batch))
-			if err := add(TimerScheduledType, TimerScheduled{TimerID: id, Name: t.Name, DueAt: t.DueAt.UTC().Truncate(time.Microsecond), Payload: p}); err != nil {
+			if err := add(contracts.TypeSagaTimerScheduled, TimerScheduled{TimerID: id, Name: t.Name, DueAt: t.DueAt.UTC().Truncate(time.Microsecond), Payload: p}); err != nil {
 				return nil, err
 			}
 		}
 		if d.Done {
-			if err := add(CompletedType, Completed{Saga: name, Key: key}); err != nil {
+			if err := add(contracts.TypeSagaCompleted, Completed{Saga: name, Key: key}); err != nil {
 				return nil, err
 			}
 		}

@@ -11,22 +11,11 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 // Context is the bounded context of saga instance streams and of the events in this package.
 const Context = "sagas"
-
-// Event types the runtime appends (schemas in schemas/events/sagas).
-const (
-	EventHandledType      = "SagaEventHandled"
-	CommandIssuedType     = "SagaCommandIssued"
-	CommandDispatchedType = "SagaCommandDispatched"
-	CommandFailedType     = "SagaCommandFailed"
-	TimerScheduledType    = "SagaTimerScheduled"
-	TimerCancelledType    = "SagaTimerCancelled"
-	TimerFiredType        = "SagaTimerFired"
-	CompletedType         = "SagaCompleted"
-)
 
 // Saga is a process manager. Its methods must be deterministic functions of their inputs (no
 // clock, no I/O besides reading ctx): the runtime may call Handle again for the same trigger
@@ -41,7 +30,7 @@ type Saga interface {
 	// Handle decides what the instance does about e. state is the instance's current state
 	// (nil for an instance that has not started). now is the runtime clock's time.
 	//
-	// Timer firings arrive here too, as a synthetic envelope of type TimerFiredType on the
+	// Timer firings arrive here too, as a synthetic envelope of type contracts.TypeSagaTimerFired on the
 	// instance stream whose Data is a TimerFired (see TimerOf).
 	//
 	// An instance starts when Handle first returns a non-empty Decision; an empty Decision for an
@@ -97,7 +86,7 @@ type TimerRequest struct {
 	Payload any // optional; encoded with encoding/json and given back in TimerFired
 }
 
-// TimerFired is the Data of the synthetic TimerFiredType envelope that Handle receives.
+// TimerFired is the Data of the synthetic contracts.TypeSagaTimerFired envelope that Handle receives.
 type TimerFired struct {
 	TimerID string          `json:"timer_id"`
 	Name    string          `json:"name"`
@@ -108,7 +97,7 @@ type TimerFired struct {
 
 // TimerOf decodes a timer firing; ok is false when e is not one.
 func TimerOf(e *events.Envelope) (TimerFired, bool) {
-	if e.Type != TimerFiredType || events.StreamContext(e.StreamID) != Context {
+	if e.Type != contracts.TypeSagaTimerFired || events.StreamContext(e.StreamID) != Context {
 		return TimerFired{}, false
 	}
 	var t TimerFired

@@ -14,6 +14,7 @@ import (
 	"github.com/socplatform/soc/events/adapters/sqlite"
 	"github.com/socplatform/soc/sagas"
 	"github.com/socplatform/soc/schemas"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 // findingAlert is the toy saga: a critical finding notifies its owner and gets a reminder 24h
@@ -63,7 +64,7 @@ func (findingAlert) Handle(_ context.Context, raw json.RawMessage, e events.Enve
 			return sagas.Decision{}, nil
 		}
 		return sagas.Decision{Cancel: []string{"reminder"}, Done: true}, nil
-	case sagas.TimerFiredType:
+	case contracts.TypeSagaTimerFired:
 		t, ok := sagas.TimerOf(&e)
 		if !ok || st == nil {
 			return sagas.Decision{}, fmt.Errorf("unexpected timer envelope %s", e.Data)
@@ -278,10 +279,10 @@ func TestRedeliveredTriggerIssuesCommandOnce(t *testing.T) {
 	wg.Wait()
 
 	in := e.show(f)
-	if got := countType(in, sagas.CommandIssuedType); got != 1 {
+	if got := countType(in, contracts.TypeSagaCommandIssued); got != 1 {
 		t.Fatalf("SagaCommandIssued %d times, want 1", got)
 	}
-	if got := countType(in, sagas.EventHandledType); got != 1 {
+	if got := countType(in, contracts.TypeSagaEventHandled); got != 1 {
 		t.Fatalf("SagaEventHandled %d times, want 1", got)
 	}
 	wantID := sagas.CommandID("finding_alert", f, opened[0].EventID, 0)
@@ -494,7 +495,7 @@ func TestTimerFiresOnceAcrossRestart(t *testing.T) {
 	mustN(t, "fired by a third service", n, err, 0)
 
 	in := e.show(f)
-	if got := countType(in, sagas.TimerFiredType); got != 1 {
+	if got := countType(in, contracts.TypeSagaTimerFired); got != 1 {
 		t.Fatalf("SagaTimerFired %d times", got)
 	}
 	if tm := in.Timers[0]; tm.Status != sagas.StatusFired || !tm.FiredAt.Equal(t0.Add(25*time.Hour)) {
@@ -537,7 +538,7 @@ func TestStaleTimerIndexDoesNotFireTwice(t *testing.T) {
 	if fired[0]+fired[1] != 1 {
 		t.Fatalf("fired %v, want once in all", fired)
 	}
-	if got := countType(e.show(f), sagas.TimerFiredType); got != 1 {
+	if got := countType(e.show(f), contracts.TypeSagaTimerFired); got != 1 {
 		t.Fatalf("SagaTimerFired %d times", got)
 	}
 }
@@ -552,7 +553,7 @@ func TestCancelledTimerNeverFires(t *testing.T) {
 	e.resolve(f)
 	e.drain()
 	in := e.show(f)
-	if !in.Done || in.Timers[0].Status != sagas.StatusCancelled || countType(in, sagas.CompletedType) != 1 {
+	if !in.Done || in.Timers[0].Status != sagas.StatusCancelled || countType(in, contracts.TypeSagaCompleted) != 1 {
 		t.Fatalf("after resolution: done=%v timers=%+v", in.Done, in.Timers)
 	}
 	e.clock.Advance(48 * time.Hour)
@@ -565,7 +566,7 @@ func TestCancelledTimerNeverFires(t *testing.T) {
 	}
 	n, err = ts.FireDue(e.ctx)
 	mustN(t, "fired", n, err, 0)
-	if got := countType(e.show(f), sagas.TimerFiredType); got != 0 {
+	if got := countType(e.show(f), contracts.TypeSagaTimerFired); got != 0 {
 		t.Fatalf("SagaTimerFired %d times", got)
 	}
 	// A completed instance ignores later (and redelivered) events.
@@ -622,7 +623,7 @@ func TestListAndShow(t *testing.T) {
 	for _, h := range in.History {
 		types = append(types, h.Type)
 	}
-	if want := []string{sagas.EventHandledType, sagas.CommandIssuedType, sagas.TimerScheduledType}; !slices.Equal(types, want) {
+	if want := []string{contracts.TypeSagaEventHandled, contracts.TypeSagaCommandIssued, contracts.TypeSagaTimerScheduled}; !slices.Equal(types, want) {
 		t.Fatalf("history %v, want %v", types, want)
 	}
 	if len(in.PendingTimers()) != 1 || in.PendingTimers()[0].Name != "reminder" {

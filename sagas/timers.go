@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 // TimerService fires the durable timers of the runtime's sagas. See the package documentation.
@@ -29,12 +30,12 @@ func NewTimerService(rt *Runtime, retry time.Duration) *TimerService {
 
 func indexTimer(q *dueQueue, e *events.Envelope) {
 	switch e.Type {
-	case TimerScheduledType:
+	case contracts.TypeSagaTimerScheduled:
 		var d TimerScheduled
 		if json.Unmarshal(e.Data, &d) == nil {
 			q.upsert(d.TimerID, e.StreamID, d.DueAt)
 		}
-	case TimerFiredType, TimerCancelledType:
+	case contracts.TypeSagaTimerFired, contracts.TypeSagaTimerCancelled:
 		var d struct {
 			TimerID string `json:"timer_id"`
 		}
@@ -85,9 +86,9 @@ func (t *TimerService) fire(ctx context.Context, it dueItem) (bool, error) {
 		if err != nil {
 			return nil, err
 		}
-		lead := events.Envelope{EventID: firedID, Type: TimerFiredType, Data: data, CausationID: tm.ID}
+		lead := events.Envelope{EventID: firedID, Type: contracts.TypeSagaTimerFired, Data: data, CausationID: tm.ID}
 		env := events.Envelope{EventID: firedID, StreamID: in.StreamID, StreamType: events.StreamTypeOf(in.StreamID),
-			Version: in.Version + 1, Type: TimerFiredType, SchemaVersion: 1, OccurredAt: now, RecordedAt: now, Data: seen}
+			Version: in.Version + 1, Type: contracts.TypeSagaTimerFired, SchemaVersion: 1, OccurredAt: now, RecordedAt: now, Data: seen}
 		return &trigger{lead: []events.Envelope{lead}, env: env, firedTimer: tm.ID,
 			decide: func(ctx context.Context, state json.RawMessage, now time.Time) (Decision, error) {
 				return s.Handle(ctx, state, env, now)

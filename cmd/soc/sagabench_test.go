@@ -13,11 +13,11 @@ import (
 	"time"
 
 	notifyapp "github.com/socplatform/soc/commands/notifications/app"
-	notifydomain "github.com/socplatform/soc/commands/notifications/domain"
 	scanapp "github.com/socplatform/soc/commands/scans/app"
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/eventlog"
 	"github.com/socplatform/soc/sagas"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 // The saga benchmark measures the scan → finding → notify flow in this process: a store holding
@@ -266,13 +266,13 @@ func sagaBenchOutcome(b *testing.B, s *sagaBenchStore) (sagaEvents, notification
 			if _, ok := sagas.SagaOfStream(e.StreamID); ok {
 				sagaEvents++
 				switch e.Type {
-				case sagas.CommandIssuedType:
+				case contracts.TypeSagaCommandIssued:
 					commands++
-				case sagas.CommandFailedType:
+				case contracts.TypeSagaCommandFailed:
 					failed++
 				}
 			}
-			if e.Type == notifydomain.EvNotificationRequested {
+			if e.Type == contracts.TypeNotificationRequested {
 				notifications++
 			}
 		}

@@ -23,6 +23,7 @@ import (
 	scanapp "github.com/socplatform/soc/commands/scans/app"
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/kafkalog"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 // target is one part of the platform that `soc serve --target=…` can run (as Loki's targets).
@@ -185,7 +186,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, ready chan<- stri
 	host, _ := os.Hostname()
 	startedData, _ := json.Marshal(map[string]any{"node_id": node, "version": version, "targets": cfg.Targets,
 		"hostname": host, "pid": os.Getpid(), "event_store": kind, "log": logKind})
-	if _, err := store.Append(ctx, node, events.NoStream, []events.Envelope{{Type: "NodeStarted", Data: startedData, Actor: "system:soc"}}); err != nil {
+	if _, err := store.Append(ctx, node, events.NoStream, []events.Envelope{{Type: contracts.TypeNodeStarted, Data: startedData, Actor: "system:soc"}}); err != nil {
 		_ = srv.Close()
 		return fmt.Errorf("recording NodeStarted: %w", err)
 	}
@@ -211,7 +212,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, ready chan<- stri
 		log.Warn("HTTP shutdown incomplete", "err", err)
 	}
 	stoppedData, _ := json.Marshal(map[string]any{"node_id": node, "reason": "graceful shutdown", "uptime_seconds": time.Since(started).Seconds()})
-	res, err := store.Append(shutdownCtx, node, events.StreamExists, []events.Envelope{{Type: "NodeStopped", Data: stoppedData, Actor: "system:soc"}})
+	res, err := store.Append(shutdownCtx, node, events.StreamExists, []events.Envelope{{Type: contracts.TypeNodeStopped, Data: stoppedData, Actor: "system:soc"}})
 	if err != nil {
 		log.Error("recording NodeStopped", "err", err)
 	}

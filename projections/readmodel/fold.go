@@ -12,57 +12,21 @@ import (
 
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/projections"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
-// Event types the read models handle (schemas/events/<context>/<Type>.v1.json).
+// Finding statuses (the schemas' vocabulary, schemas/enums/FindingStatus.json). The first four
+// are "open": they count toward an asset's open findings, its risk and SLAs.
 const (
-	evAssetRegistered          = "AssetRegistered"
-	evAssetUpdated             = "AssetUpdated"
-	evAssetClassified          = "AssetClassified"
-	evAssetLinked              = "AssetLinked"
-	evAssetUnlinked            = "AssetUnlinked"
-	evAssetIdentifiersObserved = "AssetIdentifiersObserved"
-	evAssetRetired             = "AssetRetired"
-	evAssetReactivated         = "AssetReactivated"
-
-	evFindingOpened                = "FindingOpened"
-	evFindingSeen                  = "FindingSeen"
-	evFindingTriaged               = "FindingTriaged"
-	evFindingRemediationStarted    = "FindingRemediationStarted"
-	evFindingResolved              = "FindingResolved"
-	evFindingClosed                = "FindingClosed"
-	evFindingReopened              = "FindingReopened"
-	evFindingMarkedFalsePositive   = "FindingMarkedFalsePositive"
-	evFindingMarkedDuplicate       = "FindingMarkedDuplicate"
-	evFindingRiskAccepted          = "FindingRiskAccepted"
-	evFindingAssigned              = "FindingAssigned"
-	evFindingCommented             = "FindingCommented"
-	evFindingDueDateSet            = "FindingDueDateSet"
-	evSLABreached                  = "SLABreached"
-	evFindingExploitabilityChanged = "FindingExploitabilityChanged"
-
-	evScanImportStarted   = "ScanImportStarted"
-	evScanImportCompleted = "ScanImportCompleted"
-	evScanImportFailed    = "ScanImportFailed"
-
-	evCVEPublished   = "CVEPublished"
-	evCVEUpdated     = "CVEUpdated"
-	evCVEListedInKEV = "CVEListedInKEV"
-	evCVEEPSSScored  = "CVEEPSSScored"
-)
-
-// Finding statuses (commands/vulns/domain). The first four are "open": they count toward an
-// asset's open findings, its risk and SLAs.
-const (
-	StatusOpen          = "open"
-	StatusReopened      = "reopened"
-	StatusTriaged       = "triaged"
-	StatusInRemediation = "in_remediation"
-	StatusResolved      = "resolved"
-	StatusClosed        = "closed"
-	StatusFalsePositive = "false_positive"
-	StatusDuplicate     = "duplicate"
-	StatusRiskAccepted  = "risk_accepted"
+	StatusOpen          = string(contracts.FindingStatusOpen)
+	StatusReopened      = string(contracts.FindingStatusReopened)
+	StatusTriaged       = string(contracts.FindingStatusTriaged)
+	StatusInRemediation = string(contracts.FindingStatusInRemediation)
+	StatusResolved      = string(contracts.FindingStatusResolved)
+	StatusClosed        = string(contracts.FindingStatusClosed)
+	StatusFalsePositive = string(contracts.FindingStatusFalsePositive)
+	StatusDuplicate     = string(contracts.FindingStatusDuplicate)
+	StatusRiskAccepted  = string(contracts.FindingStatusRiskAccepted)
 )
 
 // OpenStatuses are the statuses of a finding that still needs attention.
@@ -77,8 +41,8 @@ func IsOpen(s string) bool {
 	return false
 }
 
-// Severities in decreasing order.
-var Severities = []string{"critical", "high", "medium", "low", "info"}
+// Severities in decreasing order (the schemas' order).
+var Severities = contracts.SeverityValues()
 
 // severityRank orders severities for sorting (info 1 … critical 5; 0 unknown).
 func severityRank(s string) int64 {
@@ -98,21 +62,21 @@ func severityRank(s string) int64 {
 }
 
 var findingStatusAfter = map[string]string{
-	evFindingOpened:              StatusOpen,
-	evFindingTriaged:             StatusTriaged,
-	evFindingRemediationStarted:  StatusInRemediation,
-	evFindingResolved:            StatusResolved,
-	evFindingClosed:              StatusClosed,
-	evFindingReopened:            StatusReopened,
-	evFindingMarkedFalsePositive: StatusFalsePositive,
-	evFindingMarkedDuplicate:     StatusDuplicate,
-	evFindingRiskAccepted:        StatusRiskAccepted,
+	contracts.TypeFindingOpened:              StatusOpen,
+	contracts.TypeFindingTriaged:             StatusTriaged,
+	contracts.TypeFindingRemediationStarted:  StatusInRemediation,
+	contracts.TypeFindingResolved:            StatusResolved,
+	contracts.TypeFindingClosed:              StatusClosed,
+	contracts.TypeFindingReopened:            StatusReopened,
+	contracts.TypeFindingMarkedFalsePositive: StatusFalsePositive,
+	contracts.TypeFindingMarkedDuplicate:     StatusDuplicate,
+	contracts.TypeFindingRiskAccepted:        StatusRiskAccepted,
 }
 
 func isAssetEvent(t string) bool {
 	switch t {
-	case evAssetRegistered, evAssetUpdated, evAssetClassified, evAssetLinked, evAssetUnlinked,
-		evAssetIdentifiersObserved, evAssetRetired, evAssetReactivated:
+	case contracts.TypeAssetRegistered, contracts.TypeAssetUpdated, contracts.TypeAssetClassified, contracts.TypeAssetLinked, contracts.TypeAssetUnlinked,
+		contracts.TypeAssetIdentifiersObserved, contracts.TypeAssetRetired, contracts.TypeAssetReactivated:
 		return true
 	}
 	return false
@@ -120,7 +84,7 @@ func isAssetEvent(t string) bool {
 
 func isFindingEvent(t string) bool {
 	switch t {
-	case evFindingSeen, evFindingAssigned, evFindingCommented, evFindingDueDateSet, evFindingExploitabilityChanged, evSLABreached:
+	case contracts.TypeFindingSeen, contracts.TypeFindingAssigned, contracts.TypeFindingCommented, contracts.TypeFindingDueDateSet, contracts.TypeFindingExploitabilityChanged, contracts.TypeSLABreached:
 		return true
 	}
 	_, ok := findingStatusAfter[t]
@@ -128,11 +92,11 @@ func isFindingEvent(t string) bool {
 }
 
 func isScanEvent(t string) bool {
-	return t == evScanImportStarted || t == evScanImportCompleted || t == evScanImportFailed
+	return t == contracts.TypeScanImportStarted || t == contracts.TypeScanImportCompleted || t == contracts.TypeScanImportFailed
 }
 
 func isCVEEvent(t string) bool {
-	return t == evCVEPublished || t == evCVEUpdated || t == evCVEListedInKEV || t == evCVEEPSSScored
+	return t == contracts.TypeCVEPublished || t == contracts.TypeCVEUpdated || t == contracts.TypeCVEListedInKEV || t == contracts.TypeCVEEPSSScored
 }
 
 // ts normalises a time to what the tables store (UTC, microseconds), so that a folded row and a
@@ -162,20 +126,10 @@ func eventTime(e *events.Envelope) time.Time {
 
 // ---- assets ----------------------------------------------------------------------------------
 
-// identifiersData is an asset's identifiers as the events carry them.
-type identifiersData struct {
-	IPs         []string `json:"ips,omitempty"`
-	Hostnames   []string `json:"hostnames,omitempty"`
-	MACs        []string `json:"macs,omitempty"`
-	ImageDigest string   `json:"image_digest,omitempty"`
-	PURL        string   `json:"purl,omitempty"`
-	RepoURL     string   `json:"repo_url,omitempty"`
-	BaseURL     string   `json:"base_url,omitempty"`
-	CloudID     string   `json:"cloud_id,omitempty"`
-}
+// identifiersData is an asset's identifiers as the events carry them (the generated type, plus
+// the read model's view of it).
+type identifiersData contracts.AssetIdentifiers
 
-// identifierMap turns identifiers into the read model's map: every kind is a list (a single
-// value is a one-element list), named as in the events.
 func (d identifiersData) identifierMap() map[string][]string {
 	m := map[string][]string{}
 	put := func(k string, v []string) {
@@ -240,45 +194,10 @@ func compareIP(x, y string) int {
 	return a.Compare(b)
 }
 
-type assetRegisteredData struct {
-	Kind               string          `json:"kind"`
-	Name               string          `json:"name"`
-	Description        string          `json:"description"`
-	Identifiers        identifiersData `json:"identifiers"`
-	Criticality        string          `json:"criticality"`
-	Environment        string          `json:"environment"`
-	OwnerTeam          string          `json:"owner_team"`
-	DataClassification string          `json:"data_classification"`
-	Tags               []string        `json:"tags"`
-}
-
-type assetUpdatedData struct {
-	Name        *string          `json:"name"`
-	Description *string          `json:"description"`
-	Identifiers *identifiersData `json:"identifiers"`
-}
-
-type assetClassifiedData struct {
-	Criticality        string    `json:"criticality"`
-	Environment        string    `json:"environment"`
-	OwnerTeam          *string   `json:"owner_team"`
-	DataClassification string    `json:"data_classification"`
-	Tags               *[]string `json:"tags"`
-}
-
-type assetLinkData struct {
-	Relation string `json:"relation"`
-	Target   string `json:"target_asset_id"`
-}
-
-type assetObservedData struct {
-	Identifiers identifiersData `json:"identifiers"`
-}
-
 // applyAsset folds one assets event into a (nil before the stream's first event) and returns the
 // new state. It is the only code that turns asset events into a row: Apply and FoldAsset share it.
 func applyAsset(a *Asset, e *events.Envelope) (*Asset, error) {
-	if a == nil && e.Type != evAssetRegistered {
+	if a == nil && e.Type != contracts.TypeAssetRegistered {
 		return nil, fmt.Errorf("%s before AssetRegistered in stream %s", e.Type, e.StreamID)
 	}
 	if a != nil {
@@ -286,22 +205,22 @@ func applyAsset(a *Asset, e *events.Envelope) (*Asset, error) {
 		a = &c
 	}
 	switch e.Type {
-	case evAssetRegistered:
-		var d assetRegisteredData
+	case contracts.TypeAssetRegistered:
+		var d contracts.AssetRegistered
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return nil, err
 		}
 		if d.Kind == "" || d.Name == "" {
-			return nil, errors.New("AssetRegistered without kind or name")
+			return nil, errors.New(contracts.TypeAssetRegistered + " without kind or name")
 		}
 		a = &Asset{
-			ID: e.StreamID, Kind: d.Kind, Name: d.Name, Description: d.Description,
-			Identifiers: d.Identifiers.identifierMap(), Criticality: d.Criticality, Environment: d.Environment,
-			OwnerTeam: d.OwnerTeam, DataClassification: d.DataClassification, Tags: nonEmpty(d.Tags),
+			ID: e.StreamID, Kind: string(d.Kind), Name: d.Name, Description: d.Description,
+			Identifiers: identifiersData(d.Identifiers).identifierMap(), Criticality: string(d.Criticality), Environment: string(d.Environment),
+			OwnerTeam: d.OwnerTeam, DataClassification: string(d.DataClassification), Tags: nonEmpty(d.Tags),
 			Status: "active", CreatedAt: eventTime(e),
 		}
-	case evAssetUpdated:
-		var d assetUpdatedData
+	case contracts.TypeAssetUpdated:
+		var d contracts.AssetUpdated
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return nil, err
 		}
@@ -312,21 +231,21 @@ func applyAsset(a *Asset, e *events.Envelope) (*Asset, error) {
 			a.Description = *d.Description
 		}
 		if d.Identifiers != nil {
-			a.Identifiers = d.Identifiers.identifierMap() // the complete new set
+			a.Identifiers = identifiersData(*d.Identifiers).identifierMap() // the complete new set
 		}
-	case evAssetClassified:
-		var d assetClassifiedData
+	case contracts.TypeAssetClassified:
+		var d contracts.AssetClassified
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return nil, err
 		}
-		if d.Criticality != "" {
-			a.Criticality = d.Criticality
+		if d.Criticality != nil && *d.Criticality != "" {
+			a.Criticality = string(*d.Criticality)
 		}
-		if d.Environment != "" {
-			a.Environment = d.Environment
+		if d.Environment != nil && *d.Environment != "" {
+			a.Environment = string(*d.Environment)
 		}
-		if d.DataClassification != "" {
-			a.DataClassification = d.DataClassification
+		if d.DataClassification != nil && *d.DataClassification != "" {
+			a.DataClassification = string(*d.DataClassification)
 		}
 		if d.OwnerTeam != nil {
 			a.OwnerTeam = *d.OwnerTeam // "" clears it
@@ -334,29 +253,29 @@ func applyAsset(a *Asset, e *events.Envelope) (*Asset, error) {
 		if d.Tags != nil {
 			a.Tags = nonEmpty(*d.Tags) // the complete set; [] clears it
 		}
-	case evAssetLinked, evAssetUnlinked:
-		var d assetLinkData
+	case contracts.TypeAssetLinked, contracts.TypeAssetUnlinked:
+		var d contracts.AssetLinked // AssetUnlinked has the same fields
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return nil, err
 		}
-		l := AssetLink{Relation: d.Relation, Target: d.Target}
+		l := AssetLink{Relation: string(d.Relation), Target: d.TargetAssetID}
 		i, found := slices.BinarySearchFunc(a.Links, l, compareLinks)
 		switch {
-		case e.Type == evAssetLinked && !found:
+		case e.Type == contracts.TypeAssetLinked && !found:
 			a.Links = slices.Insert(slices.Clone(a.Links), i, l)
-		case e.Type == evAssetUnlinked && found:
+		case e.Type == contracts.TypeAssetUnlinked && found:
 			a.Links = slices.Delete(slices.Clone(a.Links), i, i+1)
 			if len(a.Links) == 0 {
 				a.Links = nil
 			}
 		}
-	case evAssetIdentifiersObserved:
-		var d assetObservedData
+	case contracts.TypeAssetIdentifiersObserved:
+		var d contracts.AssetIdentifiersObserved
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return nil, err
 		}
-		a.Identifiers = mergeIdentifiers(a.Identifiers, d.Identifiers.identifierMap())
-	case evAssetRetired, evAssetReactivated:
+		a.Identifiers = mergeIdentifiers(a.Identifiers, identifiersData(d.Identifiers).identifierMap())
+	case contracts.TypeAssetRetired, contracts.TypeAssetReactivated:
 		var d struct {
 			Reason string `json:"reason"`
 		}
@@ -364,7 +283,7 @@ func applyAsset(a *Asset, e *events.Envelope) (*Asset, error) {
 			return nil, err
 		}
 		a.Status = "active"
-		if e.Type == evAssetRetired {
+		if e.Type == contracts.TypeAssetRetired {
 			a.Status = "retired"
 		}
 	default:
@@ -421,47 +340,6 @@ func zeroCounts() map[string]int64 {
 
 // ---- findings --------------------------------------------------------------------------------
 
-type cvssData struct {
-	Version string   `json:"version"`
-	Vector  string   `json:"vector"`
-	Score   *float64 `json:"score"`
-}
-
-type componentData struct {
-	Name    string `json:"name"`
-	Version string `json:"version"`
-	Path    string `json:"path"`
-}
-
-type locationData struct {
-	Host  string `json:"host"`
-	Port  int    `json:"port"`
-	URL   string `json:"url"`
-	File  string `json:"file"`
-	Line  int    `json:"line"`
-	Image string `json:"image"`
-}
-
-type findingOpenedData struct {
-	AssetID         string         `json:"asset_id"`
-	Fingerprint     string         `json:"fingerprint"`
-	ScanID          string         `json:"scan_id"`
-	Format          string         `json:"format"`
-	Scanner         string         `json:"scanner"`
-	Title           string         `json:"title"`
-	Severity        string         `json:"severity"`
-	ScannerSeverity string         `json:"scanner_severity"`
-	CVSS            []cvssData     `json:"cvss"`
-	CVEs            []string       `json:"cves"`
-	CWEs            []string       `json:"cwes"`
-	RuleID          string         `json:"rule_id"`
-	Component       *componentData `json:"component"`
-	Location        *locationData  `json:"location"`
-	Description     string         `json:"description"`
-	Remediation     string         `json:"remediation"`
-	SeenAt          time.Time      `json:"seen_at"`
-}
-
 // findingEventData is the union of the fields of every other finding event.
 type findingEventData struct {
 	ScanID         string    `json:"scan_id"`
@@ -484,7 +362,7 @@ type findingEventData struct {
 
 // componentString is what the list shows of where a finding is: name@version of a component,
 // else its location (URL, file:line, host:port or image).
-func componentString(c *componentData, l *locationData) string {
+func componentString(c *contracts.FindingOpenedComponent, l *contracts.FindingOpenedLocation) string {
 	if c != nil && c.Name != "" {
 		if c.Version != "" {
 			return c.Name + "@" + c.Version
@@ -497,12 +375,12 @@ func componentString(c *componentData, l *locationData) string {
 	switch {
 	case l.URL != "":
 		return l.URL
-	case l.File != "" && l.Line > 0:
-		return l.File + ":" + strconv.Itoa(l.Line)
+	case l.File != "" && l.Line != nil && *l.Line > 0:
+		return l.File + ":" + strconv.Itoa(*l.Line)
 	case l.File != "":
 		return l.File
-	case l.Host != "" && l.Port > 0:
-		return l.Host + ":" + strconv.Itoa(l.Port)
+	case l.Host != "" && l.Port != nil && *l.Port > 0:
+		return l.Host + ":" + strconv.Itoa(*l.Port)
 	case l.Host != "":
 		return l.Host
 	}
@@ -512,12 +390,12 @@ func componentString(c *componentData, l *locationData) string {
 // applyFinding folds one finding event into f (nil before FindingOpened) and returns the new
 // state. It never modifies f's slices in place (Apply compares old and new CVE/CWE lists).
 func applyFinding(f *Finding, e *events.Envelope) (*Finding, error) {
-	if e.Type == evFindingOpened {
-		var d findingOpenedData
+	if e.Type == contracts.TypeFindingOpened {
+		var d contracts.FindingOpened
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return nil, err
 		}
-		if severityRank(d.Severity) == 0 {
+		if severityRank(string(d.Severity)) == 0 {
 			return nil, fmt.Errorf("FindingOpened: unknown severity %q", d.Severity)
 		}
 		if d.AssetID == "" || d.SeenAt.IsZero() {
@@ -525,7 +403,7 @@ func applyFinding(f *Finding, e *events.Envelope) (*Finding, error) {
 		}
 		n := &Finding{
 			ID: e.StreamID, AssetID: d.AssetID, Title: d.Title, Description: d.Description, Remediation: d.Remediation,
-			Severity: d.Severity, ScannerSeverity: d.ScannerSeverity, Status: StatusOpen,
+			Severity: string(d.Severity), ScannerSeverity: d.ScannerSeverity, Status: StatusOpen,
 			CVEs: dedupe(d.CVEs), CWEs: dedupe(d.CWEs), Scanner: d.Scanner, Format: d.Format, RuleID: d.RuleID,
 			Component: componentString(d.Component, d.Location), Fingerprint: d.Fingerprint,
 			FirstScanID: d.ScanID, LastScanID: d.ScanID, FirstSeen: ts(d.SeenAt), LastSeen: ts(d.SeenAt),
@@ -551,7 +429,7 @@ func applyFinding(f *Finding, e *events.Envelope) (*Finding, error) {
 		n.Status = s
 	}
 	switch e.Type {
-	case evFindingSeen:
+	case contracts.TypeFindingSeen:
 		n.LastSeen, n.LastScanID = ts(d.SeenAt), d.ScanID
 		if d.Severity != "" {
 			if severityRank(d.Severity) == 0 {
@@ -559,31 +437,31 @@ func applyFinding(f *Finding, e *events.Envelope) (*Finding, error) {
 			}
 			n.Severity = d.Severity
 		}
-	case evFindingTriaged, evFindingRemediationStarted:
+	case contracts.TypeFindingTriaged, contracts.TypeFindingRemediationStarted:
 		n.StatusReason = d.Note
-	case evFindingResolved:
+	case contracts.TypeFindingResolved:
 		n.StatusReason, n.ResolvedAt = d.Reason, tsPtr(d.ResolvedAt)
-	case evFindingClosed:
+	case contracts.TypeFindingClosed:
 		n.StatusReason = "verified fixed: not seen by scan " + d.ScanID
 		if n.ResolvedAt == nil {
 			n.ResolvedAt = tsPtr(d.ClosedAt)
 		}
-	case evFindingReopened:
+	case contracts.TypeFindingReopened:
 		n.StatusReason, n.ResolvedAt = d.Reason, nil
 		if !d.SeenAt.IsZero() {
 			n.LastSeen, n.LastScanID = ts(d.SeenAt), d.ScanID
 		}
-	case evFindingMarkedFalsePositive:
+	case contracts.TypeFindingMarkedFalsePositive:
 		n.StatusReason = d.Justification
-	case evFindingMarkedDuplicate:
+	case contracts.TypeFindingMarkedDuplicate:
 		n.StatusReason = "duplicate of " + d.DuplicateOf
-	case evFindingRiskAccepted:
+	case contracts.TypeFindingRiskAccepted:
 		n.StatusReason = fmt.Sprintf("%s (accepted by %s until %s)", d.Justification, d.Approver, ts(d.ExpiresAt).Format(time.RFC3339))
-	case evFindingAssigned:
+	case contracts.TypeFindingAssigned:
 		n.Owner = d.Owner
-	case evFindingDueDateSet:
+	case contracts.TypeFindingDueDateSet:
 		n.DueAt = tsPtr(d.DueAt)
-	case evFindingExploitabilityChanged:
+	case contracts.TypeFindingExploitabilityChanged:
 		if d.KEV != nil {
 			n.KEV = *d.KEV
 		}
@@ -595,7 +473,7 @@ func applyFinding(f *Finding, e *events.Envelope) (*Finding, error) {
 			v := *d.EPSSPercentile
 			n.EPSSPercentile = &v
 		}
-	case evFindingCommented, evSLABreached: // no column: due_at/overdue already tell
+	case contracts.TypeFindingCommented, contracts.TypeSLABreached: // no column: due_at/overdue already tell
 	default:
 		return f, nil
 	}
@@ -688,7 +566,7 @@ func applyScan(s *Scan, e *events.Envelope) (*Scan, error) {
 		n = *s
 	}
 	switch e.Type {
-	case evScanImportStarted:
+	case contracts.TypeScanImportStarted:
 		n.Format, n.Scanner, n.ScannerVersion, n.Status = d.Format, d.ScannerName, d.ScannerVersion, "running"
 		n.StartedAt, n.Actor = eventTime(e), e.Actor
 		if d.FindingsTotal != nil {
@@ -697,7 +575,7 @@ func applyScan(s *Scan, e *events.Envelope) (*Scan, error) {
 		if d.AssetsTotal != nil {
 			n.AssetsTotal = *d.AssetsTotal
 		}
-	case evScanImportCompleted:
+	case contracts.TypeScanImportCompleted:
 		n.Status, n.FinishedAt = "completed", tsPtr(eventTime(e))
 		if d.Format != "" {
 			n.Format = d.Format
@@ -711,7 +589,7 @@ func applyScan(s *Scan, e *events.Envelope) (*Scan, error) {
 			"closed": d.Closed, "skipped": d.Skipped, "assets_discovered": d.AssetsDiscovered, "assets_matched": d.AssetsMatched,
 		}
 		n.Warnings = nonEmpty(d.Warnings)
-	case evScanImportFailed:
+	case contracts.TypeScanImportFailed:
 		n.Status, n.FinishedAt = "failed", tsPtr(eventTime(e))
 		if d.Format != "" {
 			n.Format = d.Format
@@ -776,7 +654,7 @@ func applyCVE(c *CVE, e *events.Envelope) (*CVE, error) {
 		n = *c
 	}
 	switch e.Type {
-	case evCVEPublished, evCVEUpdated:
+	case contracts.TypeCVEPublished, contracts.TypeCVEUpdated:
 		// The record is whole each time (not a diff).
 		n.Published, n.LastModified, n.Status, n.Description = tsPtr(d.Published), tsPtr(d.LastModified), d.Status, d.Description
 		n.CWEs, n.Ratings, n.CVSSScore, n.CVSSVector = nonEmpty(d.CWEs), nil, nil, ""
@@ -792,9 +670,9 @@ func applyCVE(c *CVE, e *events.Envelope) (*CVE, error) {
 				n.CVSSScore, n.CVSSVector = &score, best.Vector
 			}
 		}
-	case evCVEListedInKEV:
+	case contracts.TypeCVEListedInKEV:
 		n.KEV, n.KEVDateAdded, n.KEVDueDate, n.KEVRansomware = true, d.DateAdded, d.DueDate, d.Ransomware
-	case evCVEEPSSScored:
+	case contracts.TypeCVEEPSSScored:
 		n.EPSS, n.EPSSPercentile = d.EPSS, d.EPSSPercentile
 	default:
 		return c, nil

@@ -12,6 +12,7 @@ import (
 
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/projections"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 var (
@@ -147,7 +148,7 @@ func Retry(ctx context.Context, db *projections.DB, store events.EventStore, nam
 	if st.Parked == nil {
 		return fmt.Errorf("%w: %s", ErrNotParked, name)
 	}
-	if err := appendAudit(ctx, store, "ProjectionRetried", actor, auditData(name, st.Generation, st.Parked, st.Parked.Error, "")); err != nil {
+	if err := appendAudit(ctx, store, contracts.TypeProjectionRetried, actor, auditData(name, st.Generation, st.Parked, st.Parked.Error, "")); err != nil {
 		return fmt.Errorf("recording ProjectionRetried: %w", err)
 	}
 	q := newQuery(db.Dialect)
@@ -177,7 +178,7 @@ func Skip(ctx context.Context, db *projections.DB, store events.EventStore, name
 		return &WrongEventError{Projection: name, Parked: st.Parked.EventID, Given: eventID}
 	}
 	pk := st.Parked
-	if err := appendAudit(ctx, store, "ProjectionEventSkipped", actor, auditData(name, st.Generation, pk, pk.Error, reason)); err != nil {
+	if err := appendAudit(ctx, store, contracts.TypeProjectionEventSkipped, actor, auditData(name, st.Generation, pk, pk.Error, reason)); err != nil {
 		return fmt.Errorf("recording ProjectionEventSkipped: %w", err)
 	}
 	tx, err := db.Begin(ctx, st.Generation)

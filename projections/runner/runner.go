@@ -23,6 +23,7 @@ import (
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/eventlog"
 	"github.com/socplatform/soc/projections"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 // Config configures a Runner.
@@ -401,7 +402,7 @@ func (r *Runner) park(ctx context.Context, e events.Envelope, cause error) error
 		"generation", gen, "event_id", e.EventID, "position", e.GlobalPosition, "stream_id", e.StreamID,
 		"type", e.Type, "version", e.Version, "error", cause)
 	// The park is durable already; a failed alert is logged, not retried forever.
-	if err := appendAudit(ctx, r.cfg.Store, "ProjectionParked", "system:projections", auditData(r.name, gen, pr, cause.Error(), "")); err != nil {
+	if err := appendAudit(ctx, r.cfg.Store, contracts.TypeProjectionParked, "system:projections", auditData(r.name, gen, pr, cause.Error(), "")); err != nil {
 		r.log.Error("recording ProjectionParked failed", "error", err)
 	}
 	st, err := readLive(ctx, r.cfg.DB, r.name)

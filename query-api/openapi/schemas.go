@@ -4,17 +4,18 @@ import (
 	"slices"
 
 	"github.com/socplatform/soc/projections/readmodel"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
-// Enumerations the query API checks its filters against. They mirror the command side's
-// domain (commands/vulns/domain/finding.go, commands/assets/domain) and the read model
-// (projections/readmodel), which the query API may not import.
+// Enumerations the query API checks its filters against: the schemas' vocabularies (package
+// contracts, generated from schemas/), so they cannot drift from the command side. Asset and scan
+// statuses are the read model's own states, declared by no schema.
 var (
-	Severities      = []string{"critical", "high", "medium", "low", "info"}
-	FindingStatuses = []string{"open", "triaged", "in_remediation", "resolved", "closed", "false_positive", "duplicate", "risk_accepted", "reopened"}
-	AssetKinds      = []string{"host", "container_image", "repository", "web_application", "cloud_resource"}
-	Criticalities   = []string{"critical", "high", "medium", "low"}
-	Environments    = []string{"production", "staging", "development", "test"}
+	Severities      = contracts.SeverityValues()
+	FindingStatuses = contracts.FindingStatusValues()
+	AssetKinds      = contracts.AssetKindValues()
+	Criticalities   = contracts.CriticalityValues()
+	Environments    = contracts.EnvironmentValues()
 	AssetStatuses   = []string{"active", "retired"}
 	ScanStatuses    = []string{"running", "completed", "failed"}
 )
@@ -298,7 +299,7 @@ func componentSchemas() obj {
 		"ScanDefinition": object([]string{"id", "name", "scanner", "target", "timeout_seconds", "max_attempts", "retry_backoff_seconds", "format", "deleted", "version"}, obj{
 			"id":                    str(""),
 			"name":                  str(""),
-			"scanner":               enum([]string{"nmap", "external"}, ""),
+			"scanner":               enum(contracts.ScannerValues(), ""),
 			"target":                ref("ScanTarget"),
 			"options":               ref("ScanOptions"),
 			"schedule":              str("Cron expression (UTC unless CRON_TZ=)."),
@@ -324,7 +325,7 @@ func componentSchemas() obj {
 		"ScanRun": object([]string{"id", "definition_id", "trigger", "status", "attempt", "max_attempts", "requested_at"}, obj{
 			"id":              str("Also the scan id of its import."),
 			"definition_id":   str(""),
-			"trigger":         enum([]string{"schedule", "manual", "push"}, ""),
+			"trigger":         enum(contracts.ScanTriggerValues(), ""),
 			"status":          enum([]string{"requested", "running", "completed", "failed", "cancelled"}, "requested again while it waits for a retry (next_attempt_at)."),
 			"attempt":         integer("The last attempt started."),
 			"max_attempts":    integer(""),

@@ -7,6 +7,7 @@ import (
 
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/sagas"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 // Timer names of FindingDeadlines.
@@ -46,8 +47,8 @@ func (FindingDeadlines) Correlate(e *events.Envelope) (string, bool) {
 		return "", false
 	}
 	switch e.Type {
-	case "FindingDueDateSet", "FindingResolved", "FindingClosed", "FindingMarkedFalsePositive",
-		"FindingMarkedDuplicate", "FindingRiskAccepted", "FindingReopened", "SLABreached":
+	case contracts.TypeFindingDueDateSet, contracts.TypeFindingResolved, contracts.TypeFindingClosed, contracts.TypeFindingMarkedFalsePositive,
+		contracts.TypeFindingMarkedDuplicate, contracts.TypeFindingRiskAccepted, contracts.TypeFindingReopened, contracts.TypeSLABreached:
 		return e.StreamID, true
 	}
 	return "", false
@@ -106,7 +107,7 @@ func (s FindingDeadlines) Handle(_ context.Context, raw json.RawMessage, e event
 	}
 	var dec sagas.Decision
 	switch e.Type {
-	case "FindingDueDateSet":
+	case contracts.TypeFindingDueDateSet:
 		st.DueAt = d.DueAt.UTC()
 		if !st.Remediated {
 			dec.Schedule = s.slaTimers(finding, st.DueAt, now)
@@ -114,17 +115,17 @@ func (s FindingDeadlines) Handle(_ context.Context, raw json.RawMessage, e event
 				dec.Cancel = []string{TimerSLAReminder} // a moved deadline: the old reminder is void
 			}
 		}
-	case "FindingResolved", "FindingClosed", "FindingMarkedFalsePositive", "FindingMarkedDuplicate":
+	case contracts.TypeFindingResolved, contracts.TypeFindingClosed, contracts.TypeFindingMarkedFalsePositive, contracts.TypeFindingMarkedDuplicate:
 		if !existed {
 			return sagas.Decision{}, nil // nothing armed for this finding (info, no SLA)
 		}
 		st.Remediated = true
 		dec.Cancel = []string{TimerSLAReminder, TimerSLADue, TimerRiskExpiry}
-	case "FindingRiskAccepted":
+	case contracts.TypeFindingRiskAccepted:
 		st.Remediated, st.AcceptedBy, st.Acceptance, st.ExpiresAt = true, d.Approver, d.Justification, d.ExpiresAt.UTC()
 		dec.Cancel = []string{TimerSLAReminder, TimerSLADue}
 		dec.Schedule = []sagas.TimerRequest{{Name: TimerRiskExpiry, DueAt: st.ExpiresAt, Payload: payload(finding, st.ExpiresAt)}}
-	case "FindingReopened":
+	case contracts.TypeFindingReopened:
 		if !existed {
 			return sagas.Decision{}, nil
 		}
@@ -137,7 +138,7 @@ func (s FindingDeadlines) Handle(_ context.Context, raw json.RawMessage, e event
 		if !st.DueAt.IsZero() {
 			dec.Schedule = s.slaTimers(finding, st.DueAt, now)
 		}
-	case "SLABreached":
+	case contracts.TypeSLABreached:
 		st.Breaches++
 		st.Escalations++
 		dec.Commands = []sagas.CommandRequest{{Type: CmdNotifySLABreach, Payload: map[string]any{"finding_id": finding, "due_at": d.DueAt.UTC()}}}

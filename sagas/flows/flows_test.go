@@ -15,6 +15,7 @@ import (
 	"github.com/socplatform/soc/sagas"
 	"github.com/socplatform/soc/sagas/flows"
 	"github.com/socplatform/soc/schemas"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 var t0 = time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
@@ -543,7 +544,7 @@ func TestTimerSurvivesRestartAndFiresOnce(t *testing.T) {
 	in := e.show("finding_deadlines", f)
 	n := 0
 	for _, h := range in.History {
-		if h.Type == sagas.TimerFiredType {
+		if h.Type == contracts.TypeSagaTimerFired {
 			n++
 		}
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/sagas"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 // KEVAlert raises an immediate critical alert when a finding with a KEV-listed CVE sits on a
@@ -33,13 +34,13 @@ type exploitability struct {
 // Correlate implements sagas.Saga: only a KEV listing starts or moves an instance (EPSS updates
 // are frequent and must not create one per finding).
 func (KEVAlert) Correlate(e *events.Envelope) (string, bool) {
-	if e.Type == "AssetRegistered" || e.Type == "AssetClassified" {
+	if e.Type == contracts.TypeAssetRegistered || e.Type == contracts.TypeAssetClassified {
 		if d, err := decode[assetEnvironment](e.Data); err == nil && d.Environment != "" {
 			return "asset|" + e.StreamID, true
 		}
 		return "", false
 	}
-	if e.Type != "FindingExploitabilityChanged" || !isFinding(e) {
+	if e.Type != contracts.TypeFindingExploitabilityChanged || !isFinding(e) {
 		return "", false
 	}
 	d, err := decode[exploitability](e.Data)
@@ -64,7 +65,7 @@ func (KEVAlert) Handle(_ context.Context, raw json.RawMessage, e events.Envelope
 	if err != nil {
 		return sagas.Decision{}, err
 	}
-	if e.Type == "AssetRegistered" || e.Type == "AssetClassified" {
+	if e.Type == contracts.TypeAssetRegistered || e.Type == contracts.TypeAssetClassified {
 		d, err := decode[assetEnvironment](e.Data)
 		if err != nil {
 			return sagas.Decision{}, err
@@ -79,7 +80,7 @@ func (KEVAlert) Handle(_ context.Context, raw json.RawMessage, e events.Envelope
 		st.Production = prod
 		dec := sagas.Decision{State: state(st)}
 		// A registered asset has no findings yet; a classified one may have KEV findings already.
-		if prod && e.Type == "AssetClassified" {
+		if prod && e.Type == contracts.TypeAssetClassified {
 			st.Alerts++
 			dec.State = state(st)
 			dec.Commands = []sagas.CommandRequest{{Type: CmdNotifyKEVAlertsForAsset, Payload: map[string]string{"asset_id": e.StreamID}}}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/sagas"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 // NewFindings tells owners about a scan's new critical and high findings, grouped: when a
@@ -21,18 +22,12 @@ func (NewFindings) Name() string { return "new_findings" }
 // Contexts implements sagas.Saga.
 func (NewFindings) Contexts() []string { return []string{"scans"} }
 
-type importCompleted struct {
-	ScanID   string `json:"scan_id"`
-	New      int    `json:"new"`
-	Reopened int    `json:"reopened"`
-}
-
 // Correlate implements sagas.Saga.
 func (NewFindings) Correlate(e *events.Envelope) (string, bool) {
-	if e.Type != "ScanImportCompleted" {
+	if e.Type != contracts.TypeScanImportCompleted {
 		return "", false
 	}
-	d, err := decode[importCompleted](e.Data)
+	d, err := decode[contracts.ScanImportCompleted](e.Data)
 	if err != nil || d.ScanID == "" {
 		return "", false
 	}
@@ -47,7 +42,7 @@ type newFindingsState struct {
 
 // Handle implements sagas.Saga.
 func (NewFindings) Handle(_ context.Context, _ json.RawMessage, e events.Envelope, _ time.Time) (sagas.Decision, error) {
-	d, err := decode[importCompleted](e.Data)
+	d, err := decode[contracts.ScanImportCompleted](e.Data)
 	if err != nil {
 		return sagas.Decision{}, err
 	}
@@ -55,7 +50,7 @@ func (NewFindings) Handle(_ context.Context, _ json.RawMessage, e events.Envelop
 		return sagas.Decision{}, nil // nothing new: no instance at all
 	}
 	return sagas.Decision{
-		State:    state(newFindingsState(d)),
+		State:    state(newFindingsState{ScanID: d.ScanID, New: d.New, Reopened: d.Reopened}),
 		Commands: []sagas.CommandRequest{{Type: CmdNotifyNewFindings, Payload: map[string]string{"scan_id": d.ScanID}}},
 		Done:     true,
 	}, nil

@@ -9,6 +9,7 @@ import (
 
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/sagas"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 // ScanRun is the saga "scan_run", one instance per run: it asks the orchestrator to execute
@@ -81,7 +82,7 @@ func (ScanRun) Handle(_ context.Context, raw json.RawMessage, e events.Envelope,
 		return sagas.CommandRequest{Type: CmdScanExecuteRun, Payload: map[string]any{"run_id": runID, "attempt": attempt}}
 	}
 	switch e.Type {
-	case evScanRequested:
+	case contracts.TypeScanRequested:
 		var d struct {
 			Trigger        string `json:"trigger"`
 			TimeoutSeconds int    `json:"timeout_seconds"`
@@ -95,7 +96,7 @@ func (ScanRun) Handle(_ context.Context, raw json.RawMessage, e events.Envelope,
 		runID := strings.TrimPrefix(e.StreamID, scanRunPrefix)
 		state, _ := json.Marshal(scanRunState{RunID: runID, TimeoutSeconds: d.TimeoutSeconds})
 		return sagas.Decision{State: state, Commands: []sagas.CommandRequest{execute(runID, 1)}}, nil
-	case evScanStarted:
+	case contracts.TypeScanStarted:
 		if st == nil {
 			return sagas.Decision{}, nil
 		}
@@ -107,7 +108,7 @@ func (ScanRun) Handle(_ context.Context, raw json.RawMessage, e events.Envelope,
 		state, _ := json.Marshal(st)
 		return sagas.Decision{State: state, Schedule: []sagas.TimerRequest{{Name: "timeout",
 			DueAt: now.Add(time.Duration(st.TimeoutSeconds) * time.Second), Payload: d}}}, nil
-	case evScanAttemptFailed:
+	case contracts.TypeScanAttemptFailed:
 		if st == nil {
 			return sagas.Decision{}, nil
 		}
@@ -124,12 +125,12 @@ func (ScanRun) Handle(_ context.Context, raw json.RawMessage, e events.Envelope,
 			dec.Schedule = []sagas.TimerRequest{{Name: "retry", DueAt: *d.NextAttemptAt, Payload: attemptPayload{Attempt: d.Attempt + 1}}}
 		}
 		return dec, nil
-	case evScanCompleted, evScanFailed, evScanCancelled:
+	case contracts.TypeScanCompleted, contracts.TypeScanFailed, contracts.TypeScanCancelled:
 		if st == nil {
 			return sagas.Decision{}, nil
 		}
 		return sagas.Decision{Done: true}, nil
-	case sagas.TimerFiredType:
+	case contracts.TypeSagaTimerFired:
 		t, ok := sagas.TimerOf(&e)
 		if !ok || st == nil {
 			return sagas.Decision{}, nil

@@ -11,6 +11,7 @@ import (
 
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/sagas"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 // Command types of the scans context, executed by the scan orchestrator
@@ -20,19 +21,6 @@ const (
 	CmdScanExecuteRun          = "scans.execute_run"
 	CmdScanTimeoutRun          = "scans.timeout_run"
 	CmdScanAbortRun            = "scans.abort_run" // {run_id, reason}: ScanRun's compensation
-)
-
-// Scan event types these sagas react to (schemas/events/scans).
-const (
-	evScanDefinitionCreated = "ScanDefinitionCreated"
-	evScanDefinitionUpdated = "ScanDefinitionUpdated"
-	evScanDefinitionDeleted = "ScanDefinitionDeleted"
-	evScanRequested         = "ScanRequested"
-	evScanStarted           = "ScanStarted"
-	evScanAttemptFailed     = "ScanAttemptFailed"
-	evScanCompleted         = "ScanCompleted"
-	evScanFailed            = "ScanFailed"
-	evScanCancelled         = "ScanCancelled"
 )
 
 const (
@@ -77,7 +65,7 @@ func (ScanSchedule) Correlate(e *events.Envelope) (string, bool) {
 		return "", false
 	}
 	switch e.Type {
-	case evScanDefinitionCreated, evScanDefinitionUpdated, evScanDefinitionDeleted:
+	case contracts.TypeScanDefinitionCreated, contracts.TypeScanDefinitionUpdated, contracts.TypeScanDefinitionDeleted:
 		return strings.TrimPrefix(e.StreamID, scanDefinitionPrefix), true
 	}
 	return "", false
@@ -92,7 +80,7 @@ func (ScanSchedule) Handle(_ context.Context, raw json.RawMessage, e events.Enve
 		}
 	}
 	switch e.Type {
-	case evScanDefinitionCreated, evScanDefinitionUpdated:
+	case contracts.TypeScanDefinitionCreated, contracts.TypeScanDefinitionUpdated:
 		var d struct {
 			Scanner  string `json:"scanner"`
 			Schedule string `json:"schedule"`
@@ -118,12 +106,12 @@ func (ScanSchedule) Handle(_ context.Context, raw json.RawMessage, e events.Enve
 		state, _ := json.Marshal(scanScheduleState{DefinitionID: strings.TrimPrefix(e.StreamID, scanDefinitionPrefix), Schedule: d.Schedule})
 		// Scheduling "next" again replaces the pending timer.
 		return sagas.Decision{State: state, Schedule: []sagas.TimerRequest{{Name: "next", DueAt: sch.Next(now).UTC()}}}, nil
-	case evScanDefinitionDeleted:
+	case contracts.TypeScanDefinitionDeleted:
 		if st == nil {
 			return sagas.Decision{}, nil
 		}
 		return sagas.Decision{Done: true}, nil
-	case sagas.TimerFiredType:
+	case contracts.TypeSagaTimerFired:
 		t, ok := sagas.TimerOf(&e)
 		if !ok || st == nil || t.Name != "next" || st.Schedule == "" {
 			return sagas.Decision{}, nil

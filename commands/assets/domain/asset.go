@@ -10,6 +10,7 @@ import (
 
 	"github.com/socplatform/soc/commands/internal/es"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/contracts"
 	"github.com/socplatform/soc/schemas/problem"
 )
 
@@ -73,43 +74,47 @@ func rule(path, format string, a ...any) *RuleError {
 }
 
 // Criticality is how much the business depends on the asset.
-type Criticality string
+type Criticality = contracts.Criticality
 
+// The criticalities, named as the domain speaks of them.
 const (
-	CriticalityCritical Criticality = "critical"
-	CriticalityHigh     Criticality = "high"
-	CriticalityMedium   Criticality = "medium"
-	CriticalityLow      Criticality = "low"
+	CriticalityCritical = contracts.CriticalityCritical
+	CriticalityHigh     = contracts.CriticalityHigh
+	CriticalityMedium   = contracts.CriticalityMedium
+	CriticalityLow      = contracts.CriticalityLow
 )
 
 // Environment is the deployment stage the asset belongs to.
-type Environment string
+type Environment = contracts.Environment
 
+// The environments, named as the domain speaks of them.
 const (
-	Production  Environment = "production"
-	Staging     Environment = "staging"
-	Development Environment = "development"
-	Test        Environment = "test"
+	Production  = contracts.EnvironmentProduction
+	Staging     = contracts.EnvironmentStaging
+	Development = contracts.EnvironmentDevelopment
+	Test        = contracts.EnvironmentTest
 )
 
 // DataClassification is the most sensitive class of data the asset holds or processes.
-type DataClassification string
+type DataClassification = contracts.DataClassification
 
+// The data classes, named as the domain speaks of them.
 const (
-	Public       DataClassification = "public"
-	Internal     DataClassification = "internal"
-	Confidential DataClassification = "confidential"
-	Restricted   DataClassification = "restricted"
+	Public       = contracts.DataClassificationPublic
+	Internal     = contracts.DataClassificationInternal
+	Confidential = contracts.DataClassificationConfidential
+	Restricted   = contracts.DataClassificationRestricted
 )
 
 // Relation is the kind of a directed link from one asset to another.
-type Relation string
+type Relation = contracts.AssetRelation
 
+// The relations, named as the domain speaks of them.
 const (
-	RunsOn    Relation = "runs_on"    // a container image or web application runs on a host
-	DependsOn Relation = "depends_on" // needs the target to work
-	Exposes   Relation = "exposes"    // a host or load balancer exposes the target (a web application)
-	Contains  Relation = "contains"   // an image contains a component, a cloud account a resource
+	RunsOn    = contracts.AssetRelationRunsOn    // a container image or web application runs on a host
+	DependsOn = contracts.AssetRelationDependsOn // needs the target to work
+	Exposes   = contracts.AssetRelationExposes   // a host or load balancer exposes the target (a web application)
+	Contains  = contracts.AssetRelationContains  // an image contains a component, a cloud account a resource
 )
 
 var (
@@ -140,75 +145,13 @@ type Classification struct {
 	Tags               []string           `json:"tags,omitempty"` // normalised: lower-case, deduplicated, sorted
 }
 
-// Link is a directed relation from the asset to another asset.
-type Link struct {
-	Relation      Relation `json:"relation"`
-	TargetAssetID string   `json:"target_asset_id"`
-}
-
-// Event types of the assets context.
-const (
-	EvAssetRegistered          = "AssetRegistered"
-	EvAssetUpdated             = "AssetUpdated"
-	EvAssetClassified          = "AssetClassified"
-	EvAssetLinked              = "AssetLinked"
-	EvAssetUnlinked            = "AssetUnlinked"
-	EvAssetIdentifiersObserved = "AssetIdentifiersObserved"
-	EvAssetRetired             = "AssetRetired"
-	EvAssetReactivated         = "AssetReactivated"
-)
+// Link is a directed relation from the asset to another asset: the payload of AssetLinked, and
+// of AssetUnlinked, whose fields are the same.
+type Link = contracts.AssetLinked
 
 // EventTypes lists every event type of the context (each has a schema in schemas/events/assets).
-var EventTypes = []string{EvAssetRegistered, EvAssetUpdated, EvAssetClassified, EvAssetLinked, EvAssetUnlinked,
-	EvAssetIdentifiersObserved, EvAssetRetired, EvAssetReactivated}
-
-// AssetRegisteredData is the data of AssetRegistered.
-type AssetRegisteredData struct {
-	Kind        AssetKind   `json:"kind"`
-	Name        string      `json:"name"`
-	Description string      `json:"description,omitempty"`
-	Identifiers Identifiers `json:"identifiers"`
-	Classification
-	ScanID string `json:"scan_id,omitempty"` // set when discovery registered the asset
-}
-
-// AssetUpdatedData is the data of AssetUpdated: only what changed. Identifiers, when present,
-// is the asset's complete new set (it replaces the old one).
-type AssetUpdatedData struct {
-	Name        *string      `json:"name,omitempty"`
-	Description *string      `json:"description,omitempty"`
-	Identifiers *Identifiers `json:"identifiers,omitempty"`
-}
-
-// AssetClassifiedData is the data of AssetClassified: only what changed. An empty owner_team
-// clears the owner; an empty tags list clears the tags; tags, when present, is the complete set.
-type AssetClassifiedData struct {
-	Criticality        Criticality        `json:"criticality,omitempty"`
-	Environment        Environment        `json:"environment,omitempty"`
-	OwnerTeam          *string            `json:"owner_team,omitempty"`
-	DataClassification DataClassification `json:"data_classification,omitempty"`
-	Tags               *[]string          `json:"tags,omitempty"`
-}
-
-// AssetLinkedData is the data of AssetLinked and AssetUnlinked.
-type AssetLinkedData = Link
-
-// AssetIdentifiersObservedData is the data of AssetIdentifiersObserved: identifiers a scan saw
-// on the asset that it did not have yet (only the new ones).
-type AssetIdentifiersObservedData struct {
-	ScanID      string      `json:"scan_id"`
-	Identifiers Identifiers `json:"identifiers"`
-}
-
-// AssetRetiredData is the data of AssetRetired.
-type AssetRetiredData struct {
-	Reason string `json:"reason"`
-}
-
-// AssetReactivatedData is the data of AssetReactivated.
-type AssetReactivatedData struct {
-	Reason string `json:"reason"`
-}
+var EventTypes = []string{contracts.TypeAssetRegistered, contracts.TypeAssetUpdated, contracts.TypeAssetClassified, contracts.TypeAssetLinked, contracts.TypeAssetUnlinked,
+	contracts.TypeAssetIdentifiersObserved, contracts.TypeAssetRetired, contracts.TypeAssetReactivated}
 
 // Asset is the aggregate: one thing the organisation owns and scans. Its stream id is a random
 // "assets-asset-<uuidv7>" chosen at registration (events.NewStreamID("assets", "asset")): an asset
@@ -231,15 +174,17 @@ var _ es.Aggregate = (*Asset)(nil)
 // Apply implements es.Aggregate.
 func (a *Asset) Apply(e *events.Envelope) error {
 	switch e.Type {
-	case EvAssetRegistered:
-		var d AssetRegisteredData
+	case contracts.TypeAssetRegistered:
+		var d contracts.AssetRegistered
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return err
 		}
-		a.ID, a.Kind, a.Name, a.Description, a.Identifiers = e.StreamID, d.Kind, d.Name, d.Description, d.Identifiers
-		a.Classification, a.Status, a.registered = d.Classification, StatusActive, true
-	case EvAssetUpdated:
-		var d AssetUpdatedData
+		a.ID, a.Kind, a.Name, a.Description, a.Identifiers = e.StreamID, d.Kind, d.Name, d.Description, Identifiers(d.Identifiers)
+		a.Classification = Classification{Criticality: d.Criticality, Environment: d.Environment, OwnerTeam: d.OwnerTeam,
+			DataClassification: d.DataClassification, Tags: d.Tags}
+		a.Status, a.registered = StatusActive, true
+	case contracts.TypeAssetUpdated:
+		var d contracts.AssetUpdated
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return err
 		}
@@ -250,21 +195,21 @@ func (a *Asset) Apply(e *events.Envelope) error {
 			a.Description = *d.Description
 		}
 		if d.Identifiers != nil {
-			a.Identifiers = *d.Identifiers
+			a.Identifiers = Identifiers(*d.Identifiers)
 		}
-	case EvAssetClassified:
-		var d AssetClassifiedData
+	case contracts.TypeAssetClassified:
+		var d contracts.AssetClassified
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return err
 		}
-		if d.Criticality != "" {
-			a.Criticality = d.Criticality
+		if d.Criticality != nil && *d.Criticality != "" {
+			a.Criticality = *d.Criticality
 		}
-		if d.Environment != "" {
-			a.Environment = d.Environment
+		if d.Environment != nil && *d.Environment != "" {
+			a.Environment = *d.Environment
 		}
-		if d.DataClassification != "" {
-			a.DataClassification = d.DataClassification
+		if d.DataClassification != nil && *d.DataClassification != "" {
+			a.DataClassification = *d.DataClassification
 		}
 		if d.OwnerTeam != nil {
 			a.OwnerTeam = *d.OwnerTeam
@@ -275,7 +220,7 @@ func (a *Asset) Apply(e *events.Envelope) error {
 				a.Tags = nil
 			}
 		}
-	case EvAssetLinked, EvAssetUnlinked:
+	case contracts.TypeAssetLinked, contracts.TypeAssetUnlinked:
 		var d Link
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return err
@@ -283,24 +228,24 @@ func (a *Asset) Apply(e *events.Envelope) error {
 		if a.links == nil {
 			a.links = map[Link]struct{}{}
 		}
-		if e.Type == EvAssetLinked {
+		if e.Type == contracts.TypeAssetLinked {
 			a.links[d] = struct{}{}
 		} else {
 			delete(a.links, d)
 		}
-	case EvAssetIdentifiersObserved:
-		var d AssetIdentifiersObservedData
+	case contracts.TypeAssetIdentifiersObserved:
+		var d contracts.AssetIdentifiersObserved
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return err
 		}
-		a.Identifiers = merge(a.Identifiers, d.Identifiers)
-	case EvAssetRetired:
-		var d AssetRetiredData
+		a.Identifiers = merge(a.Identifiers, Identifiers(d.Identifiers))
+	case contracts.TypeAssetRetired:
+		var d contracts.AssetRetired
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return err
 		}
 		a.Status, a.RetiredReason = StatusRetired, d.Reason
-	case EvAssetReactivated:
+	case contracts.TypeAssetReactivated:
 		a.Status, a.RetiredReason = StatusActive, ""
 	}
 	return nil
@@ -326,7 +271,7 @@ func (a *Asset) Links() []Link {
 
 // HasLink reports whether the asset links to target by relation.
 func (a *Asset) HasLink(relation Relation, target string) bool {
-	_, ok := a.links[Link{relation, target}]
+	_, ok := a.links[Link{Relation: relation, TargetAssetID: target}]
 	return ok
 }
 
@@ -363,48 +308,48 @@ func (a *Asset) Register(cmd RegisterAsset) ([]es.Change, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []es.Change{{Type: EvAssetRegistered, Data: d}}, nil
+	return []es.Change{{Type: contracts.TypeAssetRegistered, Data: d}}, nil
 }
 
-func validateRegistration(cmd RegisterAsset) (AssetRegisteredData, error) {
-	if !cmd.Kind.Valid() {
-		return AssetRegisteredData{}, rule("/kind", "kind must be one of %s", joinKinds())
+func validateRegistration(cmd RegisterAsset) (contracts.AssetRegistered, error) {
+	if !validKind(cmd.Kind) {
+		return contracts.AssetRegistered{}, rule("/kind", "kind must be one of %s", joinKinds())
 	}
 	name, err := line(cmd.Name, "/name", MaxNameLen, true)
 	if err != nil {
-		return AssetRegisteredData{}, err
+		return contracts.AssetRegistered{}, err
 	}
 	desc, err := para(cmd.Description, "/description", MaxDescriptionLen, false)
 	if err != nil {
-		return AssetRegisteredData{}, err
+		return contracts.AssetRegistered{}, err
 	}
 	ids, rerr := normalizeIdentifiers(cmd.Kind, cmd.Identifiers, "/identifiers", true)
 	if rerr != nil {
-		return AssetRegisteredData{}, rerr
+		return contracts.AssetRegistered{}, rerr
 	}
-	d := AssetRegisteredData{Kind: cmd.Kind, Name: name, Description: desc, Identifiers: ids}
+	d := contracts.AssetRegistered{Kind: cmd.Kind, Name: name, Description: desc, Identifiers: contracts.AssetIdentifiers(ids)}
 	if cmd.Criticality != "" && !slices.Contains(criticalities, cmd.Criticality) {
-		return AssetRegisteredData{}, enumErr("/criticality", criticalities)
+		return contracts.AssetRegistered{}, enumErr("/criticality", criticalities)
 	}
 	if cmd.Environment != "" && !slices.Contains(environments, cmd.Environment) {
-		return AssetRegisteredData{}, enumErr("/environment", environments)
+		return contracts.AssetRegistered{}, enumErr("/environment", environments)
 	}
 	if cmd.DataClassification != "" && !slices.Contains(dataClassifications, cmd.DataClassification) {
-		return AssetRegisteredData{}, enumErr("/data_classification", dataClassifications)
+		return contracts.AssetRegistered{}, enumErr("/data_classification", dataClassifications)
 	}
 	d.Criticality, d.Environment, d.DataClassification = cmd.Criticality, cmd.Environment, cmd.DataClassification
 	if d.OwnerTeam, err = line(cmd.OwnerTeam, "/owner_team", MaxOwnerTeamLen, false); err != nil {
-		return AssetRegisteredData{}, err
+		return contracts.AssetRegistered{}, err
 	}
 	if d.Tags, err = NormalizeTags(cmd.Tags); err != nil {
-		return AssetRegisteredData{}, err
+		return contracts.AssetRegistered{}, err
 	}
 	if len(d.Tags) == 0 {
 		d.Tags = nil
 	}
 	if cmd.ScanID != "" {
 		if d.ScanID, err = scanID(cmd.ScanID); err != nil {
-			return AssetRegisteredData{}, err
+			return contracts.AssetRegistered{}, err
 		}
 	}
 	return d, nil
@@ -423,7 +368,7 @@ func (a *Asset) Update(cmd UpdateAsset) ([]es.Change, error) {
 	if err := a.live("update"); err != nil {
 		return nil, err
 	}
-	var d AssetUpdatedData
+	var d contracts.AssetUpdated
 	if cmd.Name != nil {
 		name, err := line(*cmd.Name, "/name", MaxNameLen, true)
 		if err != nil {
@@ -448,13 +393,13 @@ func (a *Asset) Update(cmd UpdateAsset) ([]es.Change, error) {
 			return nil, err
 		}
 		if !ids.Equal(a.Identifiers) {
-			d.Identifiers = &ids
+			d.Identifiers = (*contracts.AssetIdentifiers)(&ids)
 		}
 	}
 	if d.Name == nil && d.Description == nil && d.Identifiers == nil {
 		return nil, nil
 	}
-	return []es.Change{{Type: EvAssetUpdated, Data: d}}, nil
+	return []es.Change{{Type: contracts.TypeAssetUpdated, Data: d}}, nil
 }
 
 // ClassifyAsset rates an asset. Empty enum fields and a nil OwnerTeam or Tags leave the current
@@ -473,14 +418,14 @@ func (a *Asset) Classify(cmd ClassifyAsset) ([]es.Change, error) {
 	if err := a.live("classify"); err != nil {
 		return nil, err
 	}
-	var d AssetClassifiedData
+	var d contracts.AssetClassified
 	changed := false
 	if cmd.Criticality != "" {
 		if !slices.Contains(criticalities, cmd.Criticality) {
 			return nil, enumErr("/criticality", criticalities)
 		}
 		if cmd.Criticality != a.Criticality {
-			d.Criticality, changed = cmd.Criticality, true
+			d.Criticality, changed = &cmd.Criticality, true
 		}
 	}
 	if cmd.Environment != "" {
@@ -488,7 +433,7 @@ func (a *Asset) Classify(cmd ClassifyAsset) ([]es.Change, error) {
 			return nil, enumErr("/environment", environments)
 		}
 		if cmd.Environment != a.Environment {
-			d.Environment, changed = cmd.Environment, true
+			d.Environment, changed = &cmd.Environment, true
 		}
 	}
 	if cmd.DataClassification != "" {
@@ -496,7 +441,7 @@ func (a *Asset) Classify(cmd ClassifyAsset) ([]es.Change, error) {
 			return nil, enumErr("/data_classification", dataClassifications)
 		}
 		if cmd.DataClassification != a.DataClassification {
-			d.DataClassification, changed = cmd.DataClassification, true
+			d.DataClassification, changed = &cmd.DataClassification, true
 		}
 	}
 	if cmd.OwnerTeam != nil {
@@ -520,7 +465,7 @@ func (a *Asset) Classify(cmd ClassifyAsset) ([]es.Change, error) {
 	if !changed {
 		return nil, nil
 	}
-	return []es.Change{{Type: EvAssetClassified, Data: d}}, nil
+	return []es.Change{{Type: contracts.TypeAssetClassified, Data: d}}, nil
 }
 
 // Link records a directed relation to another asset. The target must be an asset stream id other
@@ -540,7 +485,7 @@ func (a *Asset) Link(relation Relation, target string) ([]es.Change, error) {
 	if len(a.links) >= MaxLinks {
 		return nil, rule("/target_asset_id", "an asset has at most %d links", MaxLinks)
 	}
-	return []es.Change{{Type: EvAssetLinked, Data: l}}, nil
+	return []es.Change{{Type: contracts.TypeAssetLinked, Data: l}}, nil
 }
 
 // Unlink removes a relation; removing one that does not exist is refused.
@@ -555,7 +500,7 @@ func (a *Asset) Unlink(relation Relation, target string) ([]es.Change, error) {
 	if !a.HasLink(l.Relation, l.TargetAssetID) {
 		return nil, rule("/target_asset_id", "asset has no %s link to %s", relation, target)
 	}
-	return []es.Change{{Type: EvAssetUnlinked, Data: l}}, nil
+	return []es.Change{{Type: contracts.TypeAssetUnlinked, Data: l}}, nil
 }
 
 func (a *Asset) link(relation Relation, target string) (Link, error) {
@@ -629,7 +574,7 @@ func (a *Asset) ObserveIdentifiers(scan string, ids Identifiers) ([]es.Change, e
 			return nil, rule("/identifiers/"+b.name, "an asset has at most %d %s (this would make %d)", b.max, b.name, b.n)
 		}
 	}
-	return []es.Change{{Type: EvAssetIdentifiersObserved, Data: AssetIdentifiersObservedData{ScanID: sid, Identifiers: fresh}}}, nil
+	return []es.Change{{Type: contracts.TypeAssetIdentifiersObserved, Data: contracts.AssetIdentifiersObserved{ScanID: sid, Identifiers: contracts.AssetIdentifiers(fresh)}}}, nil
 }
 
 // missing returns the values of in (sorted) that have does not hold.
@@ -653,7 +598,7 @@ func (a *Asset) Retire(reason string) ([]es.Change, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []es.Change{{Type: EvAssetRetired, Data: AssetRetiredData{Reason: r}}}, nil
+	return []es.Change{{Type: contracts.TypeAssetRetired, Data: contracts.AssetRetired{Reason: r}}}, nil
 }
 
 // Reactivate brings a retired asset back (it was retired by mistake, or the machine returned).
@@ -670,7 +615,7 @@ func (a *Asset) Reactivate(reason string) ([]es.Change, error) {
 	if err != nil {
 		return nil, err
 	}
-	return []es.Change{{Type: EvAssetReactivated, Data: AssetReactivatedData{Reason: r}}}, nil
+	return []es.Change{{Type: contracts.TypeAssetReactivated, Data: contracts.AssetReactivated{Reason: r}}}, nil
 }
 
 // NormalizeTags lower-cases, trims, deduplicates and sorts tags. A tag is 1–64 letters, digits

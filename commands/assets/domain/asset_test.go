@@ -9,6 +9,7 @@ import (
 
 	"github.com/socplatform/soc/commands/internal/es"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/contracts"
 	"github.com/socplatform/soc/schemas/problem"
 )
 
@@ -38,14 +39,14 @@ func TestRegisterNormalisesEachKind(t *testing.T) {
 	cases := []struct {
 		name string
 		cmd  RegisterAsset
-		want AssetRegisteredData
+		want contracts.AssetRegistered
 	}{
 		{"host with messy identifiers", RegisterAsset{Kind: Host, Name: "  web01 ", Identifiers: Identifiers{
 			IPs:       []string{"10.0.0.2", " ::ffff:10.0.0.1", "10.0.0.2", "2001:DB8::1"},
 			Hostnames: []string{"Web01.Corp.Example.", "web01"},
 			MACs:      []string{"aa-bb-cc-dd-ee-ff", "AA:BB:CC:DD:EE:FF", "0011.2233.4455"},
 			CloudID:   arn1,
-		}}, AssetRegisteredData{Kind: Host, Name: "web01", Identifiers: Identifiers{
+		}}, contracts.AssetRegistered{Kind: Host, Name: "web01", Identifiers: contracts.AssetIdentifiers{
 			IPs:       []string{"10.0.0.1", "10.0.0.2", "2001:db8::1"},
 			Hostnames: []string{"web01", "web01.corp.example"},
 			MACs:      []string{"00:11:22:33:44:55", "AA:BB:CC:DD:EE:FF"},
@@ -53,37 +54,38 @@ func TestRegisterNormalisesEachKind(t *testing.T) {
 		}}},
 		{"container image by digest and purl", RegisterAsset{Kind: ContainerImage, Name: "registry.example.com/app:1.2",
 			Identifiers: Identifiers{ImageDigest: strings.ToUpper(digest1), PURL: "PKG:OCI/app@" + digest1 + "?tag=1.2&arch=amd64"}},
-			AssetRegisteredData{Kind: ContainerImage, Name: "registry.example.com/app:1.2",
-				Identifiers: Identifiers{ImageDigest: digest1, PURL: "pkg:oci/app@" + digest1 + "?arch=amd64&tag=1.2"}}},
+			contracts.AssetRegistered{Kind: ContainerImage, Name: "registry.example.com/app:1.2",
+				Identifiers: contracts.AssetIdentifiers{ImageDigest: digest1, PURL: "pkg:oci/app@" + digest1 + "?arch=amd64&tag=1.2"}}},
 		{"container image by purl only", RegisterAsset{Kind: ContainerImage, Name: "redis",
 			Identifiers: Identifiers{PURL: "pkg:docker/library/redis@7"}},
-			AssetRegisteredData{Kind: ContainerImage, Name: "redis", Identifiers: Identifiers{PURL: "pkg:docker/library/redis@7"}}},
+			contracts.AssetRegistered{Kind: ContainerImage, Name: "redis", Identifiers: contracts.AssetIdentifiers{PURL: "pkg:docker/library/redis@7"}}},
 		{"repository", RegisterAsset{Kind: Repository, Name: "org/repo", Identifiers: Identifiers{RepoURL: "git@GitHub.com:Org/Repo.git"}},
-			AssetRegisteredData{Kind: Repository, Name: "org/repo", Identifiers: Identifiers{RepoURL: "https://github.com/org/repo"}}},
+			contracts.AssetRegistered{Kind: Repository, Name: "org/repo", Identifiers: contracts.AssetIdentifiers{RepoURL: "https://github.com/org/repo"}}},
 		{"web application", RegisterAsset{Kind: WebApplication, Name: "shop", Description: " the shop ",
 			Identifiers: Identifiers{BaseURL: "HTTPS://Shop.Example.com:443/"}},
-			AssetRegisteredData{Kind: WebApplication, Name: "shop", Description: "the shop", Identifiers: Identifiers{BaseURL: "https://shop.example.com"}}},
+			contracts.AssetRegistered{Kind: WebApplication, Name: "shop", Description: "the shop", Identifiers: contracts.AssetIdentifiers{BaseURL: "https://shop.example.com"}}},
 		{"cloud resource, classified, from a scan", RegisterAsset{Kind: CloudResource, Name: "bucket",
 			Identifiers: Identifiers{CloudID: " /SUBSCRIPTIONS/0000/resourceGroups/RG/providers/Microsoft.Storage/storageAccounts/Acct "},
 			Classification: Classification{Criticality: CriticalityHigh, Environment: Production, OwnerTeam: " payments ",
 				DataClassification: Confidential, Tags: []string{"PCI", " internet-facing", "pci"}},
 			ScanID: "scans-scan-0190a000-0000-7000-8000-000000000009"},
-			AssetRegisteredData{Kind: CloudResource, Name: "bucket",
-				Identifiers: Identifiers{CloudID: "/subscriptions/0000/resourcegroups/rg/providers/microsoft.storage/storageaccounts/acct"},
-				Classification: Classification{Criticality: CriticalityHigh, Environment: Production, OwnerTeam: "payments",
-					DataClassification: Confidential, Tags: []string{"internet-facing", "pci"}},
+			contracts.AssetRegistered{Kind: CloudResource, Name: "bucket",
+				Identifiers: contracts.AssetIdentifiers{CloudID: "/subscriptions/0000/resourcegroups/rg/providers/microsoft.storage/storageaccounts/acct"},
+				Criticality: CriticalityHigh, Environment: Production, OwnerTeam: "payments",
+				DataClassification: Confidential, Tags: []string{"internet-facing", "pci"},
 				ScanID: "scans-scan-0190a000-0000-7000-8000-000000000009"}},
 	}
 	for _, c := range cases {
 		a := &Asset{}
 		ch := must(t)(a.Register(c.cmd))
-		if len(ch) != 1 || ch[0].Type != EvAssetRegistered || !reflect.DeepEqual(ch[0].Data, c.want) {
+		if len(ch) != 1 || ch[0].Type != contracts.TypeAssetRegistered || !reflect.DeepEqual(ch[0].Data, c.want) {
 			t.Errorf("%s:\n got %+v\nwant %+v", c.name, ch, c.want)
 			continue
 		}
 		replay(t, a, assetID(1), ch)
 		if !a.Exists() || a.Status != StatusActive || a.ID != assetID(1) || a.Kind != c.cmd.Kind ||
-			!a.Identifiers.Equal(c.want.Identifiers) || !reflect.DeepEqual(a.Classification, c.want.Classification) {
+			!a.Identifiers.Equal(Identifiers(c.want.Identifiers)) || !reflect.DeepEqual(a.Classification, Classification{Criticality: c.want.Criticality,
+			Environment: c.want.Environment, OwnerTeam: c.want.OwnerTeam, DataClassification: c.want.DataClassification, Tags: c.want.Tags}) {
 			t.Errorf("%s: state after replay %+v", c.name, a)
 		}
 	}
@@ -169,7 +171,7 @@ func TestTagsAtTheBoundAreAccepted(t *testing.T) {
 	cmd := aHost()
 	cmd.Tags = tags
 	ch := must(t)((&Asset{}).Register(cmd))
-	if got := ch[0].Data.(AssetRegisteredData).Tags; len(got) != MaxTags {
+	if got := ch[0].Data.(contracts.AssetRegistered).Tags; len(got) != MaxTags {
 		t.Fatalf("%d tags", len(got))
 	}
 }
@@ -189,16 +191,16 @@ func TestUpdate(t *testing.T) {
 	cases := []struct {
 		name string
 		cmd  UpdateAsset
-		want *AssetUpdatedData // nil: no change
+		want *contracts.AssetUpdated // nil: no change
 	}{
 		{"nothing", UpdateAsset{}, nil},
 		{"same name", UpdateAsset{Name: ptr(" web01 ")}, nil},
 		{"same identifiers, other spelling", UpdateAsset{Identifiers: &sameIDs}, nil},
 		{"no description stays none", UpdateAsset{Description: ptr("  ")}, nil},
-		{"new name", UpdateAsset{Name: ptr("web01-new"), Identifiers: &sameIDs}, &AssetUpdatedData{Name: ptr("web01-new")}},
-		{"description", UpdateAsset{Description: ptr("front door\nsecond line")}, &AssetUpdatedData{Description: ptr("front door\nsecond line")}},
+		{"new name", UpdateAsset{Name: ptr("web01-new"), Identifiers: &sameIDs}, &contracts.AssetUpdated{Name: ptr("web01-new")}},
+		{"description", UpdateAsset{Description: ptr("front door\nsecond line")}, &contracts.AssetUpdated{Description: ptr("front door\nsecond line")}},
 		{"identifiers are replaced in full", UpdateAsset{Identifiers: &newIDs},
-			&AssetUpdatedData{Identifiers: &Identifiers{IPs: []string{"10.0.0.7"}, Hostnames: []string{"web01.example.com"}}}},
+			&contracts.AssetUpdated{Identifiers: &contracts.AssetIdentifiers{IPs: []string{"10.0.0.7"}, Hostnames: []string{"web01.example.com"}}}},
 	}
 	for _, c := range cases {
 		a := hostAsset(t)
@@ -206,7 +208,7 @@ func TestUpdate(t *testing.T) {
 		switch {
 		case c.want == nil && len(ch) != 0:
 			t.Errorf("%s: a no-op update returned %+v", c.name, ch)
-		case c.want != nil && (len(ch) != 1 || ch[0].Type != EvAssetUpdated || !reflect.DeepEqual(ch[0].Data, *c.want)):
+		case c.want != nil && (len(ch) != 1 || ch[0].Type != contracts.TypeAssetUpdated || !reflect.DeepEqual(ch[0].Data, *c.want)):
 			t.Errorf("%s: got %+v, want %+v", c.name, ch, *c.want)
 		}
 		replay(t, a, assetID(1), ch)
@@ -218,7 +220,7 @@ func TestUpdate(t *testing.T) {
 	a := hostAsset(t)
 	replay(t, a, assetID(1), must(t)(a.Update(UpdateAsset{Description: ptr("x")})))
 	ch := must(t)(a.Update(UpdateAsset{Description: ptr("")}))
-	if len(ch) != 1 || *ch[0].Data.(AssetUpdatedData).Description != "" {
+	if len(ch) != 1 || *ch[0].Data.(contracts.AssetUpdated).Description != "" {
 		t.Fatalf("clearing the description: %+v", ch)
 	}
 	replay(t, a, assetID(1), ch)
@@ -252,19 +254,19 @@ func TestClassify(t *testing.T) {
 	cases := []struct {
 		name string
 		cmd  ClassifyAsset
-		want *AssetClassifiedData
+		want *contracts.AssetClassified
 	}{
 		{"nothing", ClassifyAsset{}, nil},
 		{"same values", ClassifyAsset{Criticality: CriticalityHigh, Environment: Staging, OwnerTeam: ptr(" platform "),
 			DataClassification: Internal, Tags: []string{"DMZ", "linux", "linux"}}, nil},
-		{"criticality only", ClassifyAsset{Criticality: CriticalityCritical, Environment: Staging}, &AssetClassifiedData{Criticality: CriticalityCritical}},
-		{"environment", ClassifyAsset{Environment: Production}, &AssetClassifiedData{Environment: Production}},
-		{"data classification", ClassifyAsset{DataClassification: Restricted}, &AssetClassifiedData{DataClassification: Restricted}},
-		{"owner", ClassifyAsset{OwnerTeam: ptr("payments")}, &AssetClassifiedData{OwnerTeam: ptr("payments")}},
-		{"clear owner", ClassifyAsset{OwnerTeam: ptr("")}, &AssetClassifiedData{OwnerTeam: ptr("")}},
+		{"criticality only", ClassifyAsset{Criticality: CriticalityCritical, Environment: Staging}, &contracts.AssetClassified{Criticality: ptr(CriticalityCritical)}},
+		{"environment", ClassifyAsset{Environment: Production}, &contracts.AssetClassified{Environment: ptr(Production)}},
+		{"data classification", ClassifyAsset{DataClassification: Restricted}, &contracts.AssetClassified{DataClassification: ptr(Restricted)}},
+		{"owner", ClassifyAsset{OwnerTeam: ptr("payments")}, &contracts.AssetClassified{OwnerTeam: ptr("payments")}},
+		{"clear owner", ClassifyAsset{OwnerTeam: ptr("")}, &contracts.AssetClassified{OwnerTeam: ptr("")}},
 		{"tags normalised", ClassifyAsset{Tags: []string{" PCI", "pci", "Internet-Facing", "team:payments"}},
-			&AssetClassifiedData{Tags: &[]string{"internet-facing", "pci", "team:payments"}}},
-		{"clear tags", ClassifyAsset{Tags: []string{}}, &AssetClassifiedData{Tags: &[]string{}}},
+			&contracts.AssetClassified{Tags: &[]string{"internet-facing", "pci", "team:payments"}}},
+		{"clear tags", ClassifyAsset{Tags: []string{}}, &contracts.AssetClassified{Tags: &[]string{}}},
 	}
 	for _, c := range cases {
 		a := base(t)
@@ -273,7 +275,7 @@ func TestClassify(t *testing.T) {
 		case c.want == nil && len(ch) != 0:
 			t.Errorf("%s: a no-op classification returned %+v", c.name, ch)
 			continue
-		case c.want != nil && (len(ch) != 1 || ch[0].Type != EvAssetClassified || !reflect.DeepEqual(ch[0].Data, *c.want)):
+		case c.want != nil && (len(ch) != 1 || ch[0].Type != contracts.TypeAssetClassified || !reflect.DeepEqual(ch[0].Data, *c.want)):
 			t.Errorf("%s: got %+v, want %+v", c.name, ch, *c.want)
 			continue
 		}
@@ -287,7 +289,7 @@ func TestClassify(t *testing.T) {
 		if c.want.OwnerTeam != nil && a.OwnerTeam != *c.want.OwnerTeam {
 			t.Errorf("%s: owner after replay %q", c.name, a.OwnerTeam)
 		}
-		if c.want.Criticality != "" && a.Criticality != c.want.Criticality {
+		if c.want.Criticality != nil && a.Criticality != *c.want.Criticality {
 			t.Errorf("%s: criticality after replay %q", c.name, a.Criticality)
 		}
 	}
@@ -318,13 +320,13 @@ func TestLinks(t *testing.T) {
 	a := hostAsset(t)
 	other, third := assetID(2), assetID(3)
 	ch := must(t)(a.Link(RunsOn, other))
-	if len(ch) != 1 || ch[0].Type != EvAssetLinked || ch[0].Data != (Link{RunsOn, other}) {
+	if len(ch) != 1 || ch[0].Type != contracts.TypeAssetLinked || ch[0].Data != (Link{Relation: RunsOn, TargetAssetID: other}) {
 		t.Fatalf("link: %+v", ch)
 	}
 	replay(t, a, assetID(1), ch)
 	replay(t, a, assetID(1), must(t)(a.Link(DependsOn, other))) // another relation to the same asset
 	replay(t, a, assetID(1), must(t)(a.Link(Contains, third)))
-	if got := a.Links(); !reflect.DeepEqual(got, []Link{{Contains, third}, {DependsOn, other}, {RunsOn, other}}) {
+	if got := a.Links(); !reflect.DeepEqual(got, []Link{{Relation: Contains, TargetAssetID: third}, {Relation: DependsOn, TargetAssetID: other}, {Relation: RunsOn, TargetAssetID: other}}) {
 		t.Fatalf("links %+v", got)
 	}
 	errs := []struct {
@@ -344,7 +346,7 @@ func TestLinks(t *testing.T) {
 		wantRule(t, c.name, c.err, c.field)
 	}
 	ch = must(t)(a.Unlink(RunsOn, other))
-	if len(ch) != 1 || ch[0].Type != EvAssetUnlinked || ch[0].Data != (Link{RunsOn, other}) {
+	if len(ch) != 1 || ch[0].Type != contracts.TypeAssetUnlinked || ch[0].Data != (Link{Relation: RunsOn, TargetAssetID: other}) {
 		t.Fatalf("unlink: %+v", ch)
 	}
 	replay(t, a, assetID(1), ch)
@@ -358,8 +360,8 @@ func TestObserveIdentifiers(t *testing.T) {
 	scan := "scans-scan-0190a000-0000-7000-8000-000000000005"
 	a := hostAsset(t)
 	ch := must(t)(a.ObserveIdentifiers(scan, Identifiers{IPs: []string{"10.0.0.1", "10.0.0.8"}, MACs: []string{"aa:bb:cc:00:00:01"}, Hostnames: []string{"Web01.Example.com"}}))
-	want := AssetIdentifiersObservedData{ScanID: scan, Identifiers: Identifiers{IPs: []string{"10.0.0.8"}, Hostnames: []string{"web01.example.com"}}}
-	if len(ch) != 1 || ch[0].Type != EvAssetIdentifiersObserved || !reflect.DeepEqual(ch[0].Data, want) {
+	want := contracts.AssetIdentifiersObserved{ScanID: scan, Identifiers: contracts.AssetIdentifiers{IPs: []string{"10.0.0.8"}, Hostnames: []string{"web01.example.com"}}}
+	if len(ch) != 1 || ch[0].Type != contracts.TypeAssetIdentifiersObserved || !reflect.DeepEqual(ch[0].Data, want) {
 		t.Fatalf("got %+v, want %+v", ch, want)
 	}
 	replay(t, a, assetID(1), ch)
@@ -401,7 +403,7 @@ func TestRetiredAssetRefusesEverythingButReactivate(t *testing.T) {
 	wantRule(t, "retire without reason", second(a.Retire(" ")), "/reason")
 	wantRule(t, "retire with a long reason", second(a.Retire(strings.Repeat("r", MaxReasonLen+1))), "/reason")
 	ch := must(t)(a.Retire("decommissioned"))
-	if len(ch) != 1 || ch[0].Data != (AssetRetiredData{Reason: "decommissioned"}) {
+	if len(ch) != 1 || ch[0].Data != (contracts.AssetRetired{Reason: "decommissioned"}) {
 		t.Fatalf("retire: %+v", ch)
 	}
 	replay(t, a, assetID(1), ch)
@@ -427,7 +429,7 @@ func TestRetiredAssetRefusesEverythingButReactivate(t *testing.T) {
 	}
 	wantRule(t, "reactivate without reason", second(a.Reactivate("")), "/reason")
 	ch = must(t)(a.Reactivate("back in service"))
-	if len(ch) != 1 || ch[0].Type != EvAssetReactivated {
+	if len(ch) != 1 || ch[0].Type != contracts.TypeAssetReactivated {
 		t.Fatalf("reactivate: %+v", ch)
 	}
 	replay(t, a, assetID(1), ch)
@@ -464,7 +466,7 @@ func TestApplyIgnoresUnknownEventTypes(t *testing.T) {
 	if err := a.Apply(&events.Envelope{StreamID: assetID(1), Type: "AssetTeleported", Data: []byte(`{"x":1}`)}); err != nil {
 		t.Fatal(err)
 	}
-	if err := a.Apply(&events.Envelope{StreamID: assetID(1), Type: EvAssetUpdated, Data: []byte(`{"name":`)}); err == nil {
+	if err := a.Apply(&events.Envelope{StreamID: assetID(1), Type: contracts.TypeAssetUpdated, Data: []byte(`{"name":`)}); err == nil {
 		t.Fatal("broken data applied")
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/socplatform/soc/commands/internal/es"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 // The event schemas live in schemas/events/assets beside the Go code. Every change a command
@@ -230,17 +231,17 @@ func TestSchemasRefuseWhatTheDomainNeverEmits(t *testing.T) {
 	cases := []struct {
 		typ, data, pointer string
 	}{
-		{EvAssetRegistered, `{"kind":"host","name":"a","identifiers":{"macs":["aa:bb:cc:dd:ee:ff"]}}`, "/identifiers/macs/0"},
-		{EvAssetRegistered, `{"kind":"host","name":"a","identifiers":{"ips":["10.0.0.1"]},"extra":1}`, "/extra"},
-		{EvAssetRegistered, `{"kind":"printer","name":"a","identifiers":{"ips":["10.0.0.1"]}}`, "/kind"},
-		{EvAssetRegistered, `{"kind":"host","name":"a","identifiers":{}}`, "/identifiers"},
-		{EvAssetRegistered, `{"kind":"repository","name":"a","identifiers":{"repo_url":"git@github.com:o/r.git"}}`, "/identifiers/repo_url"},
-		{EvAssetRegistered, `{"kind":"web_application","name":"a","identifiers":{"base_url":"https://example.com/app"}}`, "/identifiers/base_url"},
-		{EvAssetUpdated, `{}`, ""},
-		{EvAssetClassified, `{"tags":["PCI"]}`, "/tags/0"},
-		{EvAssetLinked, `{"relation":"runs_on","target_asset_id":"vulns-finding-0190a000-0000-7000-8000-000000000001"}`, "/target_asset_id"},
-		{EvAssetIdentifiersObserved, `{"identifiers":{"ips":["10.0.0.1"]}}`, "/scan_id"},
-		{EvAssetRetired, `{"reason":""}`, "/reason"},
+		{contracts.TypeAssetRegistered, `{"kind":"host","name":"a","identifiers":{"macs":["aa:bb:cc:dd:ee:ff"]}}`, "/identifiers/macs/0"},
+		{contracts.TypeAssetRegistered, `{"kind":"host","name":"a","identifiers":{"ips":["10.0.0.1"]},"extra":1}`, "/extra"},
+		{contracts.TypeAssetRegistered, `{"kind":"printer","name":"a","identifiers":{"ips":["10.0.0.1"]}}`, "/kind"},
+		{contracts.TypeAssetRegistered, `{"kind":"host","name":"a","identifiers":{}}`, "/identifiers"},
+		{contracts.TypeAssetRegistered, `{"kind":"repository","name":"a","identifiers":{"repo_url":"git@github.com:o/r.git"}}`, "/identifiers/repo_url"},
+		{contracts.TypeAssetRegistered, `{"kind":"web_application","name":"a","identifiers":{"base_url":"https://example.com/app"}}`, "/identifiers/base_url"},
+		{contracts.TypeAssetUpdated, `{}`, ""},
+		{contracts.TypeAssetClassified, `{"tags":["PCI"]}`, "/tags/0"},
+		{contracts.TypeAssetLinked, `{"relation":"runs_on","target_asset_id":"vulns-finding-0190a000-0000-7000-8000-000000000001"}`, "/target_asset_id"},
+		{contracts.TypeAssetIdentifiersObserved, `{"identifiers":{"ips":["10.0.0.1"]}}`, "/scan_id"},
+		{contracts.TypeAssetRetired, `{"reason":""}`, "/reason"},
 	}
 	for _, c := range cases {
 		_, err := reg.Validate(0, c.typ, 0, json.RawMessage(c.data))

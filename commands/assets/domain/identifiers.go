@@ -10,25 +10,28 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
-// AssetKind is what an asset is. The values are those of importers.AssetKind, so a discovered
-// asset's kind converts directly.
-type AssetKind string
+// AssetKind is what an asset is (the schemas' vocabulary). The values are those of
+// importers.AssetKind, so a discovered asset's kind converts directly.
+type AssetKind = contracts.AssetKind
 
+// The kinds, named as the domain speaks of them.
 const (
-	Host           AssetKind = "host"
-	ContainerImage AssetKind = "container_image"
-	Repository     AssetKind = "repository"
-	WebApplication AssetKind = "web_application"
-	CloudResource  AssetKind = "cloud_resource"
+	Host           = contracts.AssetKindHost
+	ContainerImage = contracts.AssetKindContainerImage
+	Repository     = contracts.AssetKindRepository
+	WebApplication = contracts.AssetKindWebApplication
+	CloudResource  = contracts.AssetKindCloudResource
 )
 
 // Kinds lists every asset kind.
 var Kinds = []AssetKind{Host, ContainerImage, Repository, WebApplication, CloudResource}
 
-// Valid reports whether k is a known kind.
-func (k AssetKind) Valid() bool { return slices.Contains(Kinds, k) }
+// validKind reports whether k is a known kind.
+func validKind(k AssetKind) bool { return slices.Contains(Kinds, k) }
 
 // Bounds of an asset's identifiers. They are part of the event schemas: change both together.
 const (
@@ -51,16 +54,9 @@ const (
 //
 // Stored identifiers are always normalised: lists deduplicated and sorted, every value in the
 // canonical form its Normalize* function returns, so equal things compare equal as strings.
-type Identifiers struct {
-	IPs         []string `json:"ips,omitempty"`
-	Hostnames   []string `json:"hostnames,omitempty"`
-	MACs        []string `json:"macs,omitempty"`
-	ImageDigest string   `json:"image_digest,omitempty"`
-	PURL        string   `json:"purl,omitempty"`
-	RepoURL     string   `json:"repo_url,omitempty"`
-	BaseURL     string   `json:"base_url,omitempty"`
-	CloudID     string   `json:"cloud_id,omitempty"`
-}
+//
+// The fields are the event schemas' (contracts.AssetIdentifiers); this type adds the rules.
+type Identifiers contracts.AssetIdentifiers
 
 // IsEmpty reports whether ids carries no identifier at all.
 func (ids Identifiers) IsEmpty() bool {
@@ -165,7 +161,7 @@ func NormalizeIdentifiers(k AssetKind, ids Identifiers) (Identifiers, error) {
 // normalizeIdentifiers is NormalizeIdentifiers with the pointer prefix and whether the set must
 // be sufficient on its own (a registration) or may be a partial addition (an observation).
 func normalizeIdentifiers(k AssetKind, ids Identifiers, prefix string, sufficient bool) (Identifiers, *RuleError) {
-	if !k.Valid() {
+	if !validKind(k) {
 		return Identifiers{}, rule("/kind", "kind must be one of %s", joinKinds())
 	}
 	for _, f := range ids.present() {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/socplatform/soc/commands/scans/importers"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 // MatchRule names the rule by which a discovered asset matched a known one (see the package doc).
@@ -100,31 +101,31 @@ func (x *Index) Apply(e *events.Envelope) error {
 	defer x.mu.Unlock()
 	cur := x.assets[e.StreamID]
 	switch e.Type {
-	case EvAssetRegistered:
-		var d AssetRegisteredData
+	case contracts.TypeAssetRegistered:
+		var d contracts.AssetRegistered
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return fmt.Errorf("%s %s: %w", e.Type, e.StreamID, err)
 		}
-		x.set(e.StreamID, d.Kind, d.Identifiers, false)
-	case EvAssetUpdated:
-		var d AssetUpdatedData
+		x.set(e.StreamID, d.Kind, Identifiers(d.Identifiers), false)
+	case contracts.TypeAssetUpdated:
+		var d contracts.AssetUpdated
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return fmt.Errorf("%s %s: %w", e.Type, e.StreamID, err)
 		}
 		if cur != nil && d.Identifiers != nil {
-			x.set(e.StreamID, cur.kind, *d.Identifiers, cur.retired)
+			x.set(e.StreamID, cur.kind, Identifiers(*d.Identifiers), cur.retired)
 		}
-	case EvAssetIdentifiersObserved:
-		var d AssetIdentifiersObservedData
+	case contracts.TypeAssetIdentifiersObserved:
+		var d contracts.AssetIdentifiersObserved
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return fmt.Errorf("%s %s: %w", e.Type, e.StreamID, err)
 		}
 		if cur != nil {
-			x.set(e.StreamID, cur.kind, merge(cur.ids, d.Identifiers), cur.retired)
+			x.set(e.StreamID, cur.kind, merge(cur.ids, Identifiers(d.Identifiers)), cur.retired)
 		}
-	case EvAssetRetired, EvAssetReactivated:
+	case contracts.TypeAssetRetired, contracts.TypeAssetReactivated:
 		if cur != nil {
-			x.set(e.StreamID, cur.kind, cur.ids, e.Type == EvAssetRetired)
+			x.set(e.StreamID, cur.kind, cur.ids, e.Type == contracts.TypeAssetRetired)
 		}
 	}
 	return nil
@@ -274,7 +275,7 @@ func (x *Index) Resolve(a importers.Asset) Resolution {
 // resolve applies the matching rules in order. Callers hold a read lock; ids are normalised.
 func (x *Index) resolve(kind AssetKind, ids Identifiers) Resolution {
 	var r Resolution
-	if !kind.Valid() {
+	if !validKind(kind) {
 		r.Reasons = []string{ReasonUnknownKind}
 		return r
 	}
@@ -515,7 +516,7 @@ func lenient(kind AssetKind, ids Identifiers) (Identifiers, []Dropped) {
 	drop := func(field, value, reason string) {
 		dropped = append(dropped, Dropped{Field: field, Value: clip(value), Reason: reason})
 	}
-	allowed := func(f string) bool { return kind.Valid() && slices.Contains(applicable[kind], f) }
+	allowed := func(f string) bool { return validKind(kind) && slices.Contains(applicable[kind], f) }
 	list := func(f string, in []string, max int, norm func(string) (string, error), placeholder func(string) bool, cmp func(x, y string) int) []string {
 		var res []string
 		for i, v := range in {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/socplatform/soc/commands/scans/importers"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 const (
@@ -320,9 +321,9 @@ func TestIndexFollowsTheAssetsEvents(t *testing.T) {
 	n := idx.Len()
 	for _, e := range []events.Envelope{
 		{StreamID: "vulns-finding-0190a000-0000-7000-8000-000000000001", Type: "FindingOpened", Data: []byte(`{}`)},
-		{StreamID: assetID(3), Type: EvAssetLinked, Data: []byte(`{"relation":"runs_on","target_asset_id":"` + assetID(1) + `"}`)},
-		{StreamID: assetID(99), Type: EvAssetIdentifiersObserved, Data: []byte(`{"scan_id":"s","identifiers":{"ips":["10.7.7.7"]}}`)},
-		{StreamID: assetID(99), Type: EvAssetRetired, Data: []byte(`{"reason":"x"}`)},
+		{StreamID: assetID(3), Type: contracts.TypeAssetLinked, Data: []byte(`{"relation":"runs_on","target_asset_id":"` + assetID(1) + `"}`)},
+		{StreamID: assetID(99), Type: contracts.TypeAssetIdentifiersObserved, Data: []byte(`{"scan_id":"s","identifiers":{"ips":["10.7.7.7"]}}`)},
+		{StreamID: assetID(99), Type: contracts.TypeAssetRetired, Data: []byte(`{"reason":"x"}`)},
 	} {
 		if err := idx.Apply(&e); err != nil {
 			t.Fatal(err)
@@ -331,7 +332,7 @@ func TestIndexFollowsTheAssetsEvents(t *testing.T) {
 	if idx.Len() != n || byIP("10.7.7.7") != "" {
 		t.Fatal("the index learnt from an event it should ignore")
 	}
-	if err := idx.Apply(&events.Envelope{StreamID: assetID(3), Type: EvAssetRegistered, Data: []byte(`{`)}); err == nil {
+	if err := idx.Apply(&events.Envelope{StreamID: assetID(3), Type: contracts.TypeAssetRegistered, Data: []byte(`{`)}); err == nil {
 		t.Fatal("broken data accepted")
 	}
 	// Observe replaces what the index knows, normalising leniently.

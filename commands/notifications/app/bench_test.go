@@ -23,9 +23,9 @@ import (
 	"github.com/socplatform/soc/commands/internal/testsupport"
 	"github.com/socplatform/soc/commands/notifications/channels"
 	"github.com/socplatform/soc/commands/notifications/channels/smtptest"
-	"github.com/socplatform/soc/commands/notifications/domain"
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/adapters/sqlite"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 // Notification throughput (`make bench`): a fixed batch of recorded notifications drained by the
@@ -244,7 +244,7 @@ func benchWorker(b *testing.B, channel string, sender channels.Sender, served fu
 		if got := served() - base; got != int64(n) {
 			b.Fatalf("server counted %d messages, want %d", got, n)
 		}
-		if sent := countEvents(b, store, domain.EvNotificationSent); sent != n {
+		if sent := countEvents(b, store, contracts.TypeNotificationSent); sent != n {
 			b.Fatalf("%d NotificationSent recorded, want %d", sent, n)
 		}
 		b.StartTimer()

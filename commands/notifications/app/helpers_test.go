@@ -17,6 +17,7 @@ import (
 	"github.com/socplatform/soc/commands/notifications/domain"
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/adapters/sqlite"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 // fakeClock is a clock that moves only when told to.
@@ -215,13 +216,13 @@ func eventually(t *testing.T, what string, cond func() bool) {
 }
 
 const (
-	req   = domain.EvNotificationRequested
-	def   = domain.EvNotificationDeferred
-	sup   = domain.EvNotificationSuppressed
-	att   = domain.EvNotificationAttempted
-	sent  = domain.EvNotificationSent
-	fail  = domain.EvNotificationFailed
-	dead  = domain.EvNotificationDeadLettered
+	req   = contracts.TypeNotificationRequested
+	def   = contracts.TypeNotificationDeferred
+	sup   = contracts.TypeNotificationSuppressed
+	att   = contracts.TypeNotificationAttempted
+	sent  = contracts.TypeNotificationSent
+	fail  = contracts.TypeNotificationFailed
+	dead  = contracts.TypeNotificationDeadLettered
 	email = channels.ChannelEmail
 	slack = channels.ChannelSlack
 )

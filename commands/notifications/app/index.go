@@ -12,6 +12,7 @@ import (
 	"github.com/socplatform/soc/commands/notifications/channels"
 	"github.com/socplatform/soc/commands/notifications/domain"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 // entry is one live (not yet terminal) notification.
@@ -79,18 +80,18 @@ func (x *index) sync(ctx context.Context, store events.EventStore, batch int) er
 func (x *index) apply(e *events.Envelope) error {
 	id := e.StreamID
 	switch e.Type {
-	case domain.EvNotificationRequested:
+	case contracts.TypeNotificationRequested:
 		var d domain.Requested
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return err
 		}
-		x.live[id] = &entry{id: id, status: domain.StatusPending, due: d.DueAt, channel: d.Channel, recipient: d.Recipient,
-			kind: d.Kind, severity: d.Severity, subject: d.Subject, requestedAt: d.RequestedAt}
+		x.live[id] = &entry{id: id, status: domain.StatusPending, due: d.DueAt, channel: d.Channel, recipient: domain.RecipientOf(&d),
+			kind: d.Kind, severity: string(d.Severity), subject: d.Subject, requestedAt: d.RequestedAt}
 		if d.Kind == domain.KindDigest {
 			x.digests[id] = struct{}{}
 			delete(x.buckets, id)
 		}
-	case domain.EvNotificationDeferred:
+	case contracts.TypeNotificationDeferred:
 		var d domain.Deferred
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return err
@@ -98,7 +99,7 @@ func (x *index) apply(e *events.Envelope) error {
 		if en := x.live[id]; en != nil && d.Until.After(en.due) {
 			en.due = d.Until
 		}
-	case domain.EvNotificationSuppressed:
+	case contracts.TypeNotificationSuppressed:
 		var d domain.Suppressed
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return err
@@ -117,9 +118,9 @@ func (x *index) apply(e *events.Envelope) error {
 			b = &bucket{id: d.DigestID, due: d.DigestDueAt, channel: en.channel, recipient: en.recipient}
 			x.buckets[d.DigestID] = b
 		}
-		b.items = append(b.items, domain.DigestItem{NotificationID: id, Kind: en.kind, Severity: en.severity,
+		b.items = append(b.items, domain.DigestItem{NotificationID: id, Kind: en.kind, Severity: contracts.Severity(en.severity),
 			Subject: en.subject, RequestedAt: en.requestedAt})
-	case domain.EvNotificationAttempted:
+	case contracts.TypeNotificationAttempted:
 		var d domain.Attempted
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return err
@@ -127,7 +128,7 @@ func (x *index) apply(e *events.Envelope) error {
 		if en := x.live[id]; en != nil {
 			en.status, en.attemptedAt = domain.StatusInFlight, d.AttemptedAt
 		}
-	case domain.EvNotificationFailed:
+	case contracts.TypeNotificationFailed:
 		var d domain.Failed
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return err
@@ -135,7 +136,7 @@ func (x *index) apply(e *events.Envelope) error {
 		if en := x.live[id]; en != nil {
 			en.status, en.due = domain.StatusRetrying, d.NextAttemptAt
 		}
-	case domain.EvNotificationSent, domain.EvNotificationDeadLettered:
+	case contracts.TypeNotificationSent, contracts.TypeNotificationDeadLettered:
 		delete(x.live, id)
 	}
 	return nil

@@ -16,6 +16,7 @@ import (
 	"github.com/socplatform/soc/commands/notifications/domain"
 	vulndomain "github.com/socplatform/soc/commands/vulns/domain"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/contracts"
 	"github.com/socplatform/soc/schemas/problem"
 )
 
@@ -323,7 +324,7 @@ func (p *Planner) kevAlert(ctx context.Context, trigger string, f *findingState)
 			return err
 		}
 		for _, e := range evs {
-			if e.Type != "CVEListedInKEV" {
+			if e.Type != contracts.TypeCVEListedInKEV {
 				continue
 			}
 			var d struct {
@@ -401,7 +402,7 @@ func (p *Planner) loadFindingCached(ctx context.Context, id string, assets map[s
 		if err := f.Apply(&evs[i]); err != nil {
 			return nil, err
 		}
-		if evs[i].Type == vulndomain.EvFindingOpened {
+		if evs[i].Type == contracts.TypeFindingOpened {
 			var d struct {
 				Title    string          `json:"title"`
 				CVEs     []string        `json:"cves"`
@@ -484,7 +485,7 @@ func (p *Planner) scanFindings(ctx context.Context, scanID string) ([]string, er
 	var after int64
 	for {
 		evs, err := p.cfg.Querier.QueryEvents(ctx, events.EventQuery{CorrelationID: scanID,
-			Types: []string{vulndomain.EvFindingOpened, vulndomain.EvFindingReopened}, After: after, Limit: events.MaxQueryLimit})
+			Types: []string{contracts.TypeFindingOpened, contracts.TypeFindingReopened}, After: after, Limit: events.MaxQueryLimit})
 		if err != nil {
 			return nil, err
 		}
@@ -494,7 +495,7 @@ func (p *Planner) scanFindings(ctx context.Context, scanID string) ([]string, er
 				continue
 			}
 			seen[e.StreamID] = true
-			if e.Type == vulndomain.EvFindingOpened {
+			if e.Type == contracts.TypeFindingOpened {
 				var d struct {
 					Severity string `json:"severity"`
 				}
@@ -519,7 +520,7 @@ func (p *Planner) loadScan(ctx context.Context, scanID string) (map[string]any, 
 	scan := map[string]any{"ID": scanID, "Name": scanID}
 	for _, e := range evs {
 		switch e.Type {
-		case "ScanImportStarted":
+		case contracts.TypeScanImportStarted:
 			var d struct {
 				Scanner string `json:"scanner_name"`
 				Format  string `json:"format"`
@@ -528,7 +529,7 @@ func (p *Planner) loadScan(ctx context.Context, scanID string) (map[string]any, 
 				scan["Scanner"] = cmpOr(d.Scanner, d.Format)
 				scan["Name"] = cmpOr(d.Scanner, d.Format) + " " + scanID
 			}
-		case "ScanImportCompleted":
+		case contracts.TypeScanImportCompleted:
 			scan["CompletedAt"] = e.RecordedAt.UTC()
 		}
 	}

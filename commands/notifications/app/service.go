@@ -12,6 +12,7 @@ import (
 	"github.com/socplatform/soc/commands/notifications/channels"
 	"github.com/socplatform/soc/commands/notifications/domain"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 // PreferenceSource returns a user's preferences; a user without any gets the zero value
@@ -97,9 +98,9 @@ func (s *Service) Request(ctx context.Context, r Request) (Result, error) {
 	if r.Trigger == "" {
 		key = ""
 	}
-	req := domain.Requested{DedupKey: key, Recipient: r.Recipient, Channel: r.Channel, Kind: r.Kind, Severity: r.Severity,
+	req := domain.Requested{DedupKey: key, Recipient: domain.ToRecipient(r.Recipient), Channel: r.Channel, Kind: r.Kind, Severity: contracts.Severity(r.Severity),
 		Subject: r.Subject, Text: r.Text, HTML: r.HTML, Data: r.Data}
-	if err := req.Validate(); err != nil {
+	if err := domain.ValidateRequest(&req); err != nil {
 		return Result{}, err
 	}
 	if r.Data != nil { // keep what the store will give back: JSON types
@@ -133,7 +134,7 @@ func (s *Service) record(ctx context.Context, id string, req domain.Requested, m
 		}
 	}
 	now := s.now().UTC()
-	d := domain.Decide(prefs, domain.Candidate{Channel: req.Channel, Kind: req.Kind, Severity: req.Severity}, now)
+	d := domain.Decide(prefs, domain.Candidate{Channel: req.Channel, Kind: req.Kind, Severity: string(req.Severity)}, now)
 	if d.Outcome == domain.OutcomeDigest {
 		if err := s.pickDigest(ctx, &d, req); err != nil {
 			return res, err
@@ -166,7 +167,7 @@ func (s *Service) record(ctx context.Context, id string, req domain.Requested, m
 func (s *Service) pickDigest(ctx context.Context, d *domain.Decision, req domain.Requested) error {
 	interval := d.DigestDueAt.Sub(d.DigestStart)
 	for range 8 {
-		id := domain.StreamID(domain.DigestKey(req.Recipient, req.Channel, d.DigestDueAt))
+		id := domain.StreamID(domain.DigestKey(domain.RecipientOf(&req), req.Channel, d.DigestDueAt))
 		_, err := s.store.ReadStream(ctx, id, events.ReadStreamOptions{Limit: 1})
 		if errors.Is(err, events.ErrStreamNotFound) {
 			d.DigestID = id
@@ -177,5 +178,5 @@ func (s *Service) pickDigest(ctx context.Context, d *domain.Decision, req domain
 		}
 		d.DigestStart, d.DigestDueAt = d.DigestDueAt, d.DigestDueAt.Add(interval)
 	}
-	return fmt.Errorf("notifications: no open digest window for %s on %s", domain.RecipientKey(req.Recipient), req.Channel)
+	return fmt.Errorf("notifications: no open digest window for %s on %s", domain.RecipientKey(domain.RecipientOf(&req)), req.Channel)
 }

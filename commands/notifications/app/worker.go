@@ -17,6 +17,7 @@ import (
 	"github.com/socplatform/soc/commands/notifications/channels"
 	"github.com/socplatform/soc/commands/notifications/domain"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 // WorkerConfig configures a Worker. Zero fields take the defaults.
@@ -433,8 +434,8 @@ func (w *Worker) requestDigest(ctx context.Context, b bucket) error {
 	}
 	top := "info"
 	for _, it := range b.items {
-		if domain.SeverityRank(it.Severity) > domain.SeverityRank(top) {
-			top = it.Severity
+		if domain.SeverityRank(string(it.Severity)) > domain.SeverityRank(top) {
+			top = string(it.Severity)
 		}
 	}
 	total := len(items) + omitted
@@ -446,7 +447,7 @@ func (w *Worker) requestDigest(ctx context.Context, b bucket) error {
 		if title == "" {
 			title = it.Kind
 		}
-		fmt.Fprintf(&text, "- [%s] %s (%s, %s)\n", strings.ToUpper(it.Severity), title, it.Kind, it.RequestedAt.UTC().Format("2006-01-02 15:04 MST"))
+		fmt.Fprintf(&text, "- [%s] %s (%s, %s)\n", strings.ToUpper(string(it.Severity)), title, it.Kind, it.RequestedAt.UTC().Format("2006-01-02 15:04 MST"))
 	}
 	if omitted > 0 {
 		fmt.Fprintf(&text, "… and %d more\n", omitted)
@@ -455,8 +456,11 @@ func (w *Worker) requestDigest(ctx context.Context, b bucket) error {
 	if id := domain.StreamID(key); id != b.id {
 		return fmt.Errorf("notifications: digest %s does not match its key %q", b.id, key)
 	}
-	req := domain.Requested{DedupKey: key, Recipient: b.recipient, Channel: b.channel, Kind: domain.KindDigest, Severity: top,
-		Subject: subject, Text: text.String(), DigestItems: items, DigestOmitted: omitted}
+	req := domain.Requested{DedupKey: key, Recipient: domain.ToRecipient(b.recipient), Channel: b.channel, Kind: domain.KindDigest,
+		Severity: contracts.Severity(top), Subject: subject, Text: text.String(), DigestItems: items}
+	if omitted > 0 { // written only when some were left out, as before (omitempty)
+		req.DigestOmitted = &omitted
+	}
 	_, err := w.svc.record(ctx, b.id, req, es.Meta{Actor: "system:notifications-digest"})
 	return err
 }

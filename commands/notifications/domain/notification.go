@@ -28,6 +28,7 @@ import (
 	"github.com/socplatform/soc/commands/internal/es"
 	"github.com/socplatform/soc/commands/notifications/channels"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/contracts"
 	"github.com/socplatform/soc/schemas/problem"
 )
 
@@ -39,20 +40,9 @@ const (
 	StreamPrefix = Context + "-" + Aggregate + "-"
 )
 
-// Event types of the notifications context.
-const (
-	EvNotificationRequested    = "NotificationRequested"
-	EvNotificationDeferred     = "NotificationDeferred"
-	EvNotificationSuppressed   = "NotificationSuppressed"
-	EvNotificationAttempted    = "NotificationAttempted"
-	EvNotificationSent         = "NotificationSent"
-	EvNotificationFailed       = "NotificationFailed"
-	EvNotificationDeadLettered = "NotificationDeadLettered"
-)
-
 // EventTypes lists every event type of the context.
-var EventTypes = []string{EvNotificationRequested, EvNotificationDeferred, EvNotificationSuppressed,
-	EvNotificationAttempted, EvNotificationSent, EvNotificationFailed, EvNotificationDeadLettered}
+var EventTypes = []string{contracts.TypeNotificationRequested, contracts.TypeNotificationDeferred, contracts.TypeNotificationSuppressed,
+	contracts.TypeNotificationAttempted, contracts.TypeNotificationSent, contracts.TypeNotificationFailed, contracts.TypeNotificationDeadLettered}
 
 // Status is a notification's delivery state.
 type Status string
@@ -98,77 +88,25 @@ func SeverityRank(s string) int {
 // ValidSeverity reports whether s is a known severity.
 func ValidSeverity(s string) bool { return SeverityRank(s) > 0 }
 
-// DigestItem is one notification grouped into a digest.
-type DigestItem struct {
-	NotificationID string    `json:"notification_id"`
-	Kind           string    `json:"kind,omitempty"`
-	Severity       string    `json:"severity,omitempty"`
-	Subject        string    `json:"subject,omitempty"`
-	RequestedAt    time.Time `json:"requested_at,omitzero"`
-}
+// The payloads of the context's events, named as the domain speaks of them. Requested is also
+// the request a caller builds (Recipient converts from and to channels.Recipient, the same fields).
+type (
+	Requested    = contracts.NotificationRequested
+	DigestItem   = contracts.NotificationRequestedDigestItem
+	Deferred     = contracts.NotificationDeferred
+	Suppressed   = contracts.NotificationSuppressed
+	Attempted    = contracts.NotificationAttempted
+	Sent         = contracts.NotificationSent
+	Failed       = contracts.NotificationFailed
+	DeadLettered = contracts.NotificationDeadLettered
+)
 
-// Requested is the data of NotificationRequested.
-type Requested struct {
-	DedupKey      string             `json:"dedup_key"`
-	Recipient     channels.Recipient `json:"recipient"`
-	Channel       string             `json:"channel"`
-	Kind          string             `json:"kind"`
-	Severity      string             `json:"severity"`
-	Subject       string             `json:"subject,omitempty"`
-	Text          string             `json:"text,omitempty"`
-	HTML          string             `json:"html,omitempty"`
-	Data          map[string]any     `json:"data,omitempty"`
-	MessageID     string             `json:"message_id"`
-	RequestedAt   time.Time          `json:"requested_at"`
-	DueAt         time.Time          `json:"due_at"`
-	DigestItems   []DigestItem       `json:"digest_items,omitempty"`
-	DigestOmitted int                `json:"digest_omitted,omitempty"`
-}
+// RecipientOf is a request's recipient as the channels address it.
+func RecipientOf(r *Requested) channels.Recipient { return channels.Recipient(r.Recipient) }
 
-// Deferred is the data of NotificationDeferred.
-type Deferred struct {
-	Reason string    `json:"reason"`
-	Until  time.Time `json:"until"`
-}
-
-// Suppressed is the data of NotificationSuppressed.
-type Suppressed struct {
-	Reason      string    `json:"reason"`
-	Detail      string    `json:"detail,omitempty"`
-	DigestID    string    `json:"digest_id,omitempty"`
-	DigestDueAt time.Time `json:"digest_due_at,omitzero"`
-}
-
-// Attempted is the data of NotificationAttempted.
-type Attempted struct {
-	Attempt     int       `json:"attempt"`
-	MessageID   string    `json:"message_id"`
-	AttemptedAt time.Time `json:"attempted_at"`
-}
-
-// Sent is the data of NotificationSent.
-type Sent struct {
-	Attempt    int       `json:"attempt"`
-	MessageID  string    `json:"message_id"`
-	SentAt     time.Time `json:"sent_at"`
-	ProviderID string    `json:"provider_id,omitempty"`
-}
-
-// Failed is the data of NotificationFailed.
-type Failed struct {
-	Attempt       int       `json:"attempt"`
-	Error         string    `json:"error"`
-	Retryable     bool      `json:"retryable"`
-	Interrupted   bool      `json:"interrupted,omitempty"`
-	NextAttemptAt time.Time `json:"next_attempt_at,omitzero"`
-	FailedAt      time.Time `json:"failed_at"`
-}
-
-// DeadLettered is the data of NotificationDeadLettered.
-type DeadLettered struct {
-	Attempts       int       `json:"attempts"`
-	Reason         string    `json:"reason"`
-	DeadLetteredAt time.Time `json:"dead_lettered_at"`
+// ToRecipient is a channel recipient as a request records it.
+func ToRecipient(r channels.Recipient) contracts.NotificationRequestedRecipient {
+	return contracts.NotificationRequestedRecipient(r)
 }
 
 // StreamID returns the notification stream for a dedup key.
@@ -226,13 +164,13 @@ var _ es.Aggregate = (*Notification)(nil)
 // Apply implements es.Aggregate.
 func (n *Notification) Apply(e *events.Envelope) error {
 	switch e.Type {
-	case EvNotificationRequested:
+	case contracts.TypeNotificationRequested:
 		var d Requested
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return err
 		}
 		n.ID, n.Request, n.Status, n.DueAt = e.StreamID, d, StatusPending, d.DueAt
-	case EvNotificationDeferred:
+	case contracts.TypeNotificationDeferred:
 		var d Deferred
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return err
@@ -241,28 +179,28 @@ func (n *Notification) Apply(e *events.Envelope) error {
 		if d.Until.After(n.DueAt) {
 			n.DueAt = d.Until
 		}
-	case EvNotificationSuppressed:
+	case contracts.TypeNotificationSuppressed:
 		var d Suppressed
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return err
 		}
 		n.Suppressed, n.Status = &d, StatusSuppressed
-	case EvNotificationAttempted:
+	case contracts.TypeNotificationAttempted:
 		var d Attempted
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return err
 		}
 		n.Status, n.InFlight, n.Attempts, n.LastAttemptAt = StatusInFlight, d.Attempt, d.Attempt, d.AttemptedAt
-	case EvNotificationSent:
+	case contracts.TypeNotificationSent:
 		n.Status, n.InFlight = StatusSent, 0
-	case EvNotificationFailed:
+	case contracts.TypeNotificationFailed:
 		var d Failed
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return err
 		}
 		n.Status, n.InFlight, n.LastError = StatusRetrying, 0, d.Error
 		n.DueAt = d.NextAttemptAt
-	case EvNotificationDeadLettered:
+	case contracts.TypeNotificationDeadLettered:
 		n.Status, n.InFlight = StatusDeadLettered, 0
 	}
 	return nil
@@ -318,8 +256,8 @@ func clip(s string) string {
 	return s[:cut] + "…"
 }
 
-// Validate checks a request before it is recorded.
-func (r *Requested) Validate() error {
+// ValidateRequest checks a request before it is recorded.
+func ValidateRequest(r *Requested) error {
 	switch {
 	case strings.TrimSpace(r.DedupKey) == "":
 		return rule("/dedup_key", "a notification needs a dedup key")
@@ -327,9 +265,9 @@ func (r *Requested) Validate() error {
 		return rule("/channel", "a notification needs a channel")
 	case r.Kind == "":
 		return rule("/kind", "a notification needs a kind")
-	case !ValidSeverity(r.Severity):
+	case !ValidSeverity(string(r.Severity)):
 		return rule("/severity", "severity %q is not one of critical, high, medium, low, info", r.Severity)
-	case r.Recipient == (channels.Recipient{}):
+	case r.Recipient == (contracts.NotificationRequestedRecipient{}):
 		return rule("/recipient", "a notification needs a recipient")
 	case r.Text == "" && r.HTML == "" && r.Data == nil && len(r.DigestItems) == 0:
 		return rule("/text", "a notification needs a rendered text or template data")
@@ -346,23 +284,23 @@ func (n *Notification) Decide(id string, r Requested, d Decision, now time.Time)
 	if !IsNotificationID(id) {
 		return nil, rule("/notification_id", "%q is not a notification stream id", id)
 	}
-	if err := r.Validate(); err != nil {
+	if err := ValidateRequest(&r); err != nil {
 		return nil, err
 	}
 	now = now.UTC()
 	r.MessageID, r.RequestedAt, r.DueAt = MessageIDOf(id), now, now
-	changes := []es.Change{{Type: EvNotificationRequested, Data: r}}
+	changes := []es.Change{{Type: contracts.TypeNotificationRequested, Data: r}}
 	switch d.Outcome {
 	case OutcomeDeliver:
 	case OutcomeDefer:
-		changes = append(changes, es.Change{Type: EvNotificationDeferred, Data: Deferred{Reason: d.Reason, Until: d.Until.UTC()}})
+		changes = append(changes, es.Change{Type: contracts.TypeNotificationDeferred, Data: Deferred{Reason: contracts.DeferralReason(d.Reason), Until: d.Until.UTC()}})
 	case OutcomeSuppress:
-		changes = append(changes, es.Change{Type: EvNotificationSuppressed, Data: Suppressed{Reason: d.Reason, Detail: d.Detail}})
+		changes = append(changes, es.Change{Type: contracts.TypeNotificationSuppressed, Data: Suppressed{Reason: contracts.SuppressionReason(d.Reason), Detail: d.Detail}})
 	case OutcomeDigest:
 		if !IsNotificationID(d.DigestID) {
 			return nil, rule("/digest_id", "%q is not a notification stream id", d.DigestID)
 		}
-		changes = append(changes, es.Change{Type: EvNotificationSuppressed, Data: Suppressed{Reason: ReasonDigest, Detail: d.Detail,
+		changes = append(changes, es.Change{Type: contracts.TypeNotificationSuppressed, Data: Suppressed{Reason: ReasonDigest, Detail: d.Detail,
 			DigestID: d.DigestID, DigestDueAt: d.DigestDueAt.UTC()}})
 	default:
 		return nil, fmt.Errorf("notifications: unknown decision outcome %q", d.Outcome)
@@ -380,7 +318,7 @@ func (n *Notification) Attempt(now time.Time) ([]es.Change, int, error) {
 		return nil, 0, rule("/due_at", "notification %s is not due before %s", n.ID, n.DueAt.Format(time.RFC3339))
 	}
 	a := n.Attempts + 1
-	return []es.Change{{Type: EvNotificationAttempted, Data: Attempted{Attempt: a, MessageID: n.MessageID(), AttemptedAt: now.UTC()}}}, a, nil
+	return []es.Change{{Type: contracts.TypeNotificationAttempted, Data: Attempted{Attempt: a, MessageID: n.MessageID(), AttemptedAt: now.UTC()}}}, a, nil
 }
 
 func (n *Notification) checkInFlight(attempt int, op string) error {
@@ -398,7 +336,7 @@ func (n *Notification) RecordSent(attempt int, providerID string, now time.Time)
 	if err := n.checkInFlight(attempt, "record a send"); err != nil {
 		return nil, err
 	}
-	return []es.Change{{Type: EvNotificationSent, Data: Sent{Attempt: attempt, MessageID: n.MessageID(), SentAt: now.UTC(), ProviderID: providerID}}}, nil
+	return []es.Change{{Type: contracts.TypeNotificationSent, Data: Sent{Attempt: attempt, MessageID: n.MessageID(), SentAt: now.UTC(), ProviderID: providerID}}}, nil
 }
 
 // RecordFailure records that attempt failed. A permanent failure, or a failure of attempt
@@ -425,7 +363,10 @@ func (n *Notification) Interrupt(maxAttempts int, now time.Time) ([]es.Change, e
 func (n *Notification) fail(attempt int, cause string, retryable, interrupted bool, next time.Time, maxAttempts int, now time.Time) []es.Change {
 	now = now.UTC()
 	cause = clip(cause)
-	f := Failed{Attempt: attempt, Error: cause, Retryable: retryable, Interrupted: interrupted, FailedAt: now}
+	f := Failed{Attempt: attempt, Error: cause, Retryable: retryable, FailedAt: now}
+	if interrupted { // written only when set, as the hand-written payload did (omitempty)
+		f.Interrupted = &interrupted
+	}
 	final := !retryable || (maxAttempts > 0 && attempt >= maxAttempts)
 	if !final {
 		if next.Before(now) {
@@ -433,13 +374,13 @@ func (n *Notification) fail(attempt int, cause string, retryable, interrupted bo
 		}
 		f.NextAttemptAt = next.UTC()
 	}
-	changes := []es.Change{{Type: EvNotificationFailed, Data: f}}
+	changes := []es.Change{{Type: contracts.TypeNotificationFailed, Data: f}}
 	if final {
 		reason := cause
 		if retryable {
 			reason = clip(fmt.Sprintf("gave up after %d attempts: %s", attempt, cause))
 		}
-		changes = append(changes, es.Change{Type: EvNotificationDeadLettered, Data: DeadLettered{Attempts: attempt, Reason: reason, DeadLetteredAt: now}})
+		changes = append(changes, es.Change{Type: contracts.TypeNotificationDeadLettered, Data: DeadLettered{Attempts: attempt, Reason: reason, DeadLetteredAt: now}})
 	}
 	return changes
 }
@@ -452,12 +393,12 @@ func (n *Notification) DeadLetter(reason string, now time.Time) ([]es.Change, er
 	if strings.TrimSpace(reason) == "" {
 		return nil, rule("/reason", "dead-lettering needs a reason")
 	}
-	return []es.Change{{Type: EvNotificationDeadLettered, Data: DeadLettered{Attempts: n.Attempts, Reason: clip(reason), DeadLetteredAt: now.UTC()}}}, nil
+	return []es.Change{{Type: contracts.TypeNotificationDeadLettered, Data: DeadLettered{Attempts: n.Attempts, Reason: clip(reason), DeadLetteredAt: now.UTC()}}}, nil
 }
 
 // Message is the channel message of the notification; every attempt sends the same id.
 func (n *Notification) Message() channels.Message {
 	r := n.Request
-	return channels.Message{ID: r.MessageID, To: r.Recipient, Subject: r.Subject, Text: r.Text, HTML: r.HTML,
-		Severity: r.Severity, Kind: r.Kind, Data: r.Data}
+	return channels.Message{ID: r.MessageID, To: RecipientOf(&r), Subject: r.Subject, Text: r.Text, HTML: r.HTML,
+		Severity: string(r.Severity), Kind: r.Kind, Data: r.Data}
 }

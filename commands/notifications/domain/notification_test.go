@@ -10,6 +10,7 @@ import (
 	"github.com/socplatform/soc/commands/internal/es"
 	"github.com/socplatform/soc/commands/notifications/channels"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 var t0 = time.Date(2026, 5, 4, 10, 0, 0, 0, time.UTC)
@@ -34,7 +35,7 @@ func apply(t *testing.T, n *Notification, id string, changes []es.Change, err er
 func requested(t *testing.T, d Decision) (*Notification, string) {
 	t.Helper()
 	req := Requested{DedupKey: DedupKey("scan-1", channels.Recipient{UserID: "u1", Email: "a@example.com"}, "email"),
-		Recipient: channels.Recipient{UserID: "u1", Email: "a@example.com"}, Channel: "email", Kind: "kev_alert", Severity: "critical", Text: "hello"}
+		Recipient: ToRecipient(channels.Recipient{UserID: "u1", Email: "a@example.com"}), Channel: "email", Kind: "kev_alert", Severity: "critical", Text: "hello"}
 	id := StreamID(req.DedupKey)
 	n := &Notification{}
 	ch, err := n.Decide(id, req, d, t0)
@@ -104,7 +105,7 @@ func TestLifecycleRetryThenDead(t *testing.T) {
 			if _, _, err := n.Attempt(now); err == nil {
 				t.Fatal("attempt before the backoff ended was allowed")
 			}
-		} else if len(ch) != 2 || ch[1].Type != EvNotificationDeadLettered {
+		} else if len(ch) != 2 || ch[1].Type != contracts.TypeNotificationDeadLettered {
 			t.Fatalf("last failure: %+v", ch)
 		}
 	}
@@ -138,7 +139,7 @@ func TestInterruptResendsOnceThenCounts(t *testing.T) {
 	ch, err = n.Interrupt(2, t0.Add(time.Minute))
 	apply(t, n, id, ch, err)
 	f := ch[0].Data.(Failed)
-	if n.Status != StatusRetrying || !f.Interrupted || !f.Retryable || !n.DueAt.Equal(t0.Add(time.Minute)) {
+	if n.Status != StatusRetrying || f.Interrupted == nil || !*f.Interrupted || !f.Retryable || !n.DueAt.Equal(t0.Add(time.Minute)) {
 		t.Fatalf("after interrupt: %s %+v", n.Status, f)
 	}
 	ch, a, err := n.Attempt(t0.Add(time.Minute))
@@ -173,7 +174,7 @@ func TestDeferredAndSuppressed(t *testing.T) {
 	_, _, err := s.Attempt(t0)
 	wantState(t, err)
 	n2 := &Notification{}
-	if _, err := n2.Decide(StreamID("k"), Requested{DedupKey: "k", Recipient: channels.Recipient{UserID: "u"}, Channel: "email", Kind: "x", Severity: "high", Text: "t"},
+	if _, err := n2.Decide(StreamID("k"), Requested{DedupKey: "k", Recipient: ToRecipient(channels.Recipient{UserID: "u"}), Channel: "email", Kind: "x", Severity: "high", Text: "t"},
 		Decision{Outcome: OutcomeDigest, DigestID: "nope"}, t0); err == nil {
 		t.Fatal("a digest decision without a digest id was accepted")
 	}
@@ -181,23 +182,23 @@ func TestDeferredAndSuppressed(t *testing.T) {
 
 func TestRequestValidation(t *testing.T) {
 	t.Parallel()
-	ok := Requested{DedupKey: "k", Recipient: channels.Recipient{UserID: "u"}, Channel: "email", Kind: "kev_alert", Severity: "high", Text: "t"}
+	ok := Requested{DedupKey: "k", Recipient: ToRecipient(channels.Recipient{UserID: "u"}), Channel: "email", Kind: "kev_alert", Severity: "high", Text: "t"}
 	for name, mut := range map[string]func(*Requested){
 		"dedup_key": func(r *Requested) { r.DedupKey = " " },
 		"channel":   func(r *Requested) { r.Channel = "" },
 		"kind":      func(r *Requested) { r.Kind = "" },
 		"severity":  func(r *Requested) { r.Severity = "urgent" },
-		"recipient": func(r *Requested) { r.Recipient = channels.Recipient{} },
+		"recipient": func(r *Requested) { r.Recipient = ToRecipient(channels.Recipient{}) },
 		"text":      func(r *Requested) { r.Text = "" },
 	} {
 		r := ok
 		mut(&r)
 		var re *RuleError
-		if err := r.Validate(); !errors.As(err, &re) || re.Path != "/"+name {
+		if err := ValidateRequest(&r); !errors.As(err, &re) || re.Path != "/"+name {
 			t.Errorf("%s: got %v", name, err)
 		}
 	}
-	if err := ok.Validate(); err != nil {
+	if err := ValidateRequest(&ok); err != nil {
 		t.Fatal(err)
 	}
 }

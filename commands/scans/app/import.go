@@ -18,13 +18,7 @@ import (
 	"github.com/socplatform/soc/commands/scans/importers"
 	vulns "github.com/socplatform/soc/commands/vulns/domain"
 	"github.com/socplatform/soc/events"
-)
-
-// Event types of the scans context (schemas/events/scans).
-const (
-	EvScanImportStarted   = "ScanImportStarted"
-	EvScanImportCompleted = "ScanImportCompleted"
-	EvScanImportFailed    = "ScanImportFailed"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 // DetectBytes is how much of a report format detection looks at.
@@ -126,7 +120,7 @@ func (im *Importer) Import(ctx context.Context, r io.Reader, req Request) (Summa
 	if !rep.FinishedAt.IsZero() {
 		started["report_finished_at"] = rep.FinishedAt.UTC()
 	}
-	if _, err := es.Save(ctx, im.store, stream, events.NoStream, meta, []es.Change{{Type: EvScanImportStarted, Data: started}}); err != nil {
+	if _, err := es.Save(ctx, im.store, stream, events.NoStream, meta, []es.Change{{Type: contracts.TypeScanImportStarted, Data: started}}); err != nil {
 		var vc *events.VersionConflictError
 		if errors.As(err, &vc) {
 			return Summary{}, &AlreadyImportedError{ScanID: scanID}
@@ -137,14 +131,14 @@ func (im *Importer) Import(ctx context.Context, r io.Reader, req Request) (Summa
 		// Record the failure with a context of its own: ctx may be what ended the import.
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
-		_, ferr := es.Save(fctx, im.store, stream, events.Exact(1), meta, []es.Change{{Type: EvScanImportFailed,
+		_, ferr := es.Save(fctx, im.store, stream, events.Exact(1), meta, []es.Change{{Type: contracts.TypeScanImportFailed,
 			Data: map[string]any{"scan_id": scanID, "format": rep.Format, "stage": "import", "reason": clip(err.Error(), 4096)}}})
 		if ferr != nil {
 			return sum, fmt.Errorf("%w (recording the failure also failed: %v)", err, ferr)
 		}
 		return sum, err
 	}
-	if _, err := es.Save(ctx, im.store, stream, events.Exact(1), meta, []es.Change{{Type: EvScanImportCompleted, Data: sum}}); err != nil {
+	if _, err := es.Save(ctx, im.store, stream, events.Exact(1), meta, []es.Change{{Type: contracts.TypeScanImportCompleted, Data: sum}}); err != nil {
 		return sum, err
 	}
 	return sum, nil
@@ -179,7 +173,7 @@ func (im *Importer) fail(ctx context.Context, stream string, meta es.Meta, scanI
 	if format != "" {
 		d["format"] = format
 	}
-	if _, err := es.Save(ctx, im.store, stream, events.NoStream, meta, []es.Change{{Type: EvScanImportFailed, Data: d}}); err != nil {
+	if _, err := es.Save(ctx, im.store, stream, events.NoStream, meta, []es.Change{{Type: contracts.TypeScanImportFailed, Data: d}}); err != nil {
 		var vc *events.VersionConflictError
 		if errors.As(err, &vc) {
 			return errors.Join(cause, &AlreadyImportedError{ScanID: scanID})
@@ -478,13 +472,13 @@ func (im *Importer) seenFinding(ctx context.Context, j job, rep *importers.Repor
 			o = outReopened
 			changes, err = agg.Reopen("seen again by scan "+scanID, scanID, at)
 			if err == nil && sev != agg.Severity {
-				changes = append(changes, es.Change{Type: vulns.EvFindingSeen, Data: seenData(agg, sev, scanID, at)})
+				changes = append(changes, es.Change{Type: contracts.TypeFindingSeen, Data: seenData(agg, sev, scanID, at)})
 			}
 		default:
 			// Active findings are seen again; false positives, risk-accepted findings and duplicates
 			// stay as they are: the scan only records that it saw them.
 			o = outUnchanged
-			changes = []es.Change{{Type: vulns.EvFindingSeen, Data: seenData(agg, sev, scanID, at)}}
+			changes = []es.Change{{Type: contracts.TypeFindingSeen, Data: seenData(agg, sev, scanID, at)}}
 		}
 		if err != nil {
 			return outNone, fmt.Errorf("finding %s: %w", j.id, err)
@@ -557,14 +551,14 @@ func (im *Importer) open(j job, rep *importers.Report, scanID string, at time.Ti
 	if err != nil {
 		return nil, err
 	}
-	changes := []es.Change{{Type: vulns.EvFindingOpened, Data: json.RawMessage(raw)}}
+	changes := []es.Change{{Type: contracts.TypeFindingOpened, Data: json.RawMessage(raw)}}
 	crit := im.assetCriticality(j.assetID)
 	due, ok := im.sla.DueAt(d.Severity, crit, at)
 	if !ok {
 		return changes, nil
 	}
 	var f vulns.Finding
-	if err := f.Apply(&events.Envelope{StreamID: j.id, Type: vulns.EvFindingOpened, Data: raw}); err != nil {
+	if err := f.Apply(&events.Envelope{StreamID: j.id, Type: contracts.TypeFindingOpened, Data: raw}); err != nil {
 		return nil, err
 	}
 	reason := "SLA for " + string(d.Severity) + " findings"

@@ -21,6 +21,7 @@ import (
 	vulns "github.com/socplatform/soc/commands/vulns/domain"
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/adapters/sqlite"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 var formats = []string{"nmap", "trivy", "grype", "sarif", "nessus", "openvas", "zap", "cyclonedx"}
@@ -98,18 +99,18 @@ func TestImportEveryTestdataFileTwice(t *testing.T) {
 				}
 				evs := allEvents(t, store)
 				n := countTypes(evs)
-				if n[app.EvScanImportFailed] != 0 || n[app.EvScanImportCompleted] != 2 || n[app.EvScanImportStarted] != 2 {
+				if n[contracts.TypeScanImportFailed] != 0 || n[contracts.TypeScanImportCompleted] != 2 || n[contracts.TypeScanImportStarted] != 2 {
 					t.Fatalf("scan events: %v", n)
 				}
-				if n[vulns.EvFindingOpened] != uniq || n[vulns.EvFindingSeen] != uniq {
+				if n[contracts.TypeFindingOpened] != uniq || n[contracts.TypeFindingSeen] != uniq {
 					t.Fatalf("finding events %v, want %d opened and seen", n, uniq)
 				}
-				if n[assets.EvAssetRegistered] != 1+first.AssetsDiscovered {
-					t.Fatalf("assets registered %d, summary says %d discovered", n[assets.EvAssetRegistered]-1, first.AssetsDiscovered)
+				if n[contracts.TypeAssetRegistered] != 1+first.AssetsDiscovered {
+					t.Fatalf("assets registered %d, summary says %d discovered", n[contracts.TypeAssetRegistered]-1, first.AssetsDiscovered)
 				}
 				// Every Completed event carries the summary.
 				for _, e := range evs {
-					if e.Type == app.EvScanImportCompleted && e.Actor == "test" {
+					if e.Type == contracts.TypeScanImportCompleted && e.Actor == "test" {
 						var got app.Summary
 						if err := json.Unmarshal(e.Data, &got); err != nil {
 							t.Fatal(err)
@@ -167,7 +168,7 @@ func findingIDs(t testing.TB, store events.EventStore) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	for _, e := range allEvents(t, store) {
-		if e.Type == vulns.EvFindingOpened {
+		if e.Type == contracts.TypeFindingOpened {
 			var d struct {
 				Fingerprint string `json:"fingerprint"`
 			}
@@ -275,7 +276,7 @@ func TestReimportResolvesReopensAndCloses(t *testing.T) {
 	}
 	// The resolution says why.
 	for _, e := range allEvents(t, store) {
-		if e.Type == vulns.EvFindingResolved {
+		if e.Type == contracts.TypeFindingResolved {
 			var d struct {
 				Reason string `json:"reason"`
 				ScanID string `json:"scan_id"`
@@ -407,7 +408,7 @@ func TestNmapHostsAreMatchedNotDuplicated(t *testing.T) {
 		t.Fatalf("same IP: %+v", third)
 	}
 	n := countTypes(allEvents(t, store))
-	if n[assets.EvAssetRegistered] != 2 || n[assets.EvAssetIdentifiersObserved] != 1 {
+	if n[contracts.TypeAssetRegistered] != 2 || n[contracts.TypeAssetIdentifiersObserved] != 1 {
 		t.Fatalf("asset events %v", n)
 	}
 	// The nmap fingerprint holds the host's IP, so the first host's finding seen under its new IP
@@ -442,7 +443,7 @@ func TestUnreadableReportAppendsOnlyFailure(t *testing.T) {
 		t.Fatalf("truncated report: %v, want *importers.ParseError", err)
 	}
 	evs := allEvents(t, store)
-	if len(evs) != 1 || evs[0].Type != app.EvScanImportFailed {
+	if len(evs) != 1 || evs[0].Type != contracts.TypeScanImportFailed {
 		t.Fatalf("events after a parse error: %v", countTypes(evs))
 	}
 
@@ -451,7 +452,7 @@ func TestUnreadableReportAppendsOnlyFailure(t *testing.T) {
 	if !errors.As(err, &fe) || len(fe.Candidates) != 0 {
 		t.Fatalf("garbage: %v", err)
 	}
-	if n := countTypes(allEvents(t, store)); n[app.EvScanImportFailed] != 2 || len(n) != 1 {
+	if n := countTypes(allEvents(t, store)); n[contracts.TypeScanImportFailed] != 2 || len(n) != 1 {
 		t.Fatalf("events: %v", n)
 	}
 
@@ -520,8 +521,8 @@ func TestConcurrentImports(t *testing.T) {
 	}
 	want := uniqueFindings(parse(t, "trivy", orig)) + uniqueFindings(parse(t, "grype", ob))
 	n := countTypes(allEvents(t, store))
-	if news != want || n[vulns.EvFindingOpened] != want || n[assets.EvAssetRegistered] != 2 {
-		t.Fatalf("opened %d (summaries say %d), want %d; events %v", n[vulns.EvFindingOpened], news, want, n)
+	if news != want || n[contracts.TypeFindingOpened] != want || n[contracts.TypeAssetRegistered] != 2 {
+		t.Fatalf("opened %d (summaries say %d), want %d; events %v", n[contracts.TypeFindingOpened], news, want, n)
 	}
 }
 
@@ -540,11 +541,11 @@ func TestFindingOpenedData(t *testing.T) {
 		t.Fatalf("%+v", s)
 	}
 	n := countTypes(allEvents(t, store))
-	if n[vulns.EvFindingDueDateSet] != 3 {
+	if n[contracts.TypeFindingDueDateSet] != 3 {
 		t.Fatalf("due dates: %v", n)
 	}
 	for _, e := range allEvents(t, store) {
-		if e.Type != vulns.EvFindingOpened {
+		if e.Type != contracts.TypeFindingOpened {
 			continue
 		}
 		var d struct {

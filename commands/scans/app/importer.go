@@ -18,6 +18,7 @@ import (
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/eventlog"
 	"github.com/socplatform/soc/events/snapshot"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 // Options configures an Importer. Zero fields take the defaults.
@@ -280,7 +281,7 @@ func (im *Importer) applyAsset(e *events.Envelope) error {
 		return err
 	}
 	im.assetVersions[e.StreamID] = e.Version
-	if e.Type != assets.EvAssetRegistered && e.Type != assets.EvAssetClassified {
+	if e.Type != contracts.TypeAssetRegistered && e.Type != contracts.TypeAssetClassified {
 		return nil
 	}
 	var d struct {
@@ -313,7 +314,7 @@ func (im *Importer) applyFindingLocked(id string, e *events.Envelope, version, p
 		return fmt.Errorf("%s %s: %w", e.Type, id, err)
 	}
 	st.version, st.pos = version, pos
-	if e.Type == vulns.EvFindingOpened && st.scope == "" {
+	if e.Type == contracts.TypeFindingOpened && st.scope == "" {
 		var d struct {
 			Scope string `json:"scope"`
 		}

@@ -23,6 +23,7 @@ import (
 	"github.com/socplatform/soc/commands/scans/runner"
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/snapshot"
+	"github.com/socplatform/soc/schemas/contracts"
 	"github.com/socplatform/soc/schemas/problem"
 )
 
@@ -335,7 +336,7 @@ func (o *Orchestrator) apply(e *events.Envelope) error {
 			return err
 		}
 		o.runVersions[id] = e.Version
-		if e.Type == domain.EvScanRequested {
+		if e.Type == contracts.TypeScanRequested {
 			o.runsByDef[r.DefinitionID] = append(o.runsByDef[r.DefinitionID], id)
 		}
 	}
@@ -506,7 +507,7 @@ func (o *Orchestrator) requestScheduled(ctx context.Context, meta es.Meta, defID
 		if r.Exists() {
 			return nil, nil // requested already: a redelivery
 		}
-		return r.Request(domain.RequestedData{DefinitionID: defID, Trigger: domain.TriggerSchedule, ScheduledFor: &at, Policy: policyOf(def.Spec)})
+		return r.Request(domain.RunRequest{DefinitionID: defID, Trigger: domain.TriggerSchedule, ScheduledFor: &at, Policy: policyOf(def.Spec)})
 	})
 }
 
@@ -692,7 +693,7 @@ func (o *Orchestrator) importEvidence(ctx context.Context, ev domain.Evidence, f
 	var already *AlreadyImportedError
 	if errors.As(err, &already) {
 		evs, rerr := o.store.ReadStream(ctx, ImportStreamID(runID), events.ReadStreamOptions{})
-		if rerr == nil && len(evs) > 0 && evs[len(evs)-1].Type == EvScanImportCompleted {
+		if rerr == nil && len(evs) > 0 && evs[len(evs)-1].Type == contracts.TypeScanImportCompleted {
 			var sum domain.ImportSummary
 			if jerr := json.Unmarshal(evs[len(evs)-1].Data, &sum); jerr == nil {
 				return sum, nil, false

@@ -19,6 +19,7 @@ import (
 	"github.com/socplatform/soc/commands/internal/es"
 	"github.com/socplatform/soc/commands/scans/domain"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/contracts"
 	"github.com/socplatform/soc/schemas/problem"
 )
 
@@ -172,7 +173,7 @@ func (o *Orchestrator) RequestRun(ctx context.Context, definitionID string, meta
 		if r.Exists() {
 			return nil, nil // the same idempotency key: already requested
 		}
-		return r.Request(domain.RequestedData{DefinitionID: definitionID, Trigger: domain.TriggerManual, RequestedBy: meta.Actor, Policy: policyOf(def.Spec)})
+		return r.Request(domain.RunRequest{DefinitionID: definitionID, Trigger: domain.TriggerManual, RequestedBy: meta.Actor, Policy: policyOf(def.Spec)})
 	})
 	if err != nil {
 		return WriteResult{}, err
@@ -266,13 +267,13 @@ func (o *Orchestrator) PushReport(ctx context.Context, definitionID string, spec
 	// One push is one attempt: the report cannot be pushed again by us, so no retry.
 	pol := domain.Policy{TimeoutSeconds: spec.TimeoutSeconds, MaxAttempts: 1, RetryBackoffSeconds: 0}
 	r := &domain.Run{ID: runID}
-	changes, err := r.Request(domain.RequestedData{DefinitionID: definitionID, Trigger: domain.TriggerPush, RequestedBy: meta.Actor, Policy: pol})
+	changes, err := r.Request(domain.RunRequest{DefinitionID: definitionID, Trigger: domain.TriggerPush, RequestedBy: meta.Actor, Policy: pol})
 	if err != nil {
 		return PushResult{}, err
 	}
 	// The run's first events are decided on a run that does not exist yet; their data is
 	// fixed, so they are appended as one batch at NoStream.
-	changes = append(changes, es.Change{Type: domain.EvScanStarted, Data: domain.StartedData{Attempt: 1, Command: []string{}, Node: o.cfg.Node}})
+	changes = append(changes, es.Change{Type: contracts.TypeScanStarted, Data: contracts.ScanStarted{Attempt: 1, Command: []string{}, Node: o.cfg.Node}})
 	if _, err := o.save(ctx, domain.RunStreamID(runID), 0, meta, changes); err != nil {
 		os.RemoveAll(o.evidencePath(runID))
 		return PushResult{}, err

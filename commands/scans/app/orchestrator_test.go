@@ -21,6 +21,7 @@ import (
 	"github.com/socplatform/soc/commands/scans/domain"
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/snapshot"
+	"github.com/socplatform/soc/schemas/contracts"
 	"github.com/socplatform/soc/schemas/problem"
 )
 
@@ -195,13 +196,13 @@ func TestOrchestratorLifecycleAndEvidence(t *testing.T) {
 	e.command("cmd-1", app.CmdRequestScheduledRun, req)  // redelivered
 	e.command("cmd-1b", app.CmdRequestScheduledRun, req) // another id, same run: still one
 	runID := app.ScheduledRunID(def, due)
-	if got := e.types(runID); !slices.Equal(got, []string{domain.EvScanRequested}) {
+	if got := e.types(runID); !slices.Equal(got, []string{contracts.TypeScanRequested}) {
 		t.Fatalf("after the requests: %v", got)
 	}
 	e.command("cmd-2", app.CmdExecuteRun, map[string]any{"run_id": runID, "attempt": 1})
 	e.command("cmd-2", app.CmdExecuteRun, map[string]any{"run_id": runID, "attempt": 1}) // redelivered: no-op
 	got := e.waitFor(runID, 3)
-	if !slices.Equal(got, []string{domain.EvScanRequested, domain.EvScanStarted, domain.EvScanCompleted}) {
+	if !slices.Equal(got, []string{contracts.TypeScanRequested, contracts.TypeScanStarted, contracts.TypeScanCompleted}) {
 		t.Fatalf("events %v", got)
 	}
 	r := e.loadRun(runID)
@@ -228,7 +229,7 @@ func TestOrchestratorLifecycleAndEvidence(t *testing.T) {
 	}
 	// The import ran under the run id.
 	imp, err := e.store.ReadStream(e.ctx, app.ImportStreamID(runID), events.ReadStreamOptions{})
-	if err != nil || imp[len(imp)-1].Type != app.EvScanImportCompleted || imp[0].Actor != app.OrchestratorActor {
+	if err != nil || imp[len(imp)-1].Type != contracts.TypeScanImportCompleted || imp[0].Actor != app.OrchestratorActor {
 		t.Fatalf("import stream %v %v", imp, err)
 	}
 	// The runner was given the checked target and the definition's options.
@@ -267,12 +268,12 @@ func TestOrchestratorRetryThenSuccess(t *testing.T) {
 	e.command("c1", app.CmdExecuteRun, map[string]any{"run_id": runID, "attempt": 1})
 	got := e.waitFor(runID, 3)
 	r := e.loadRun(runID)
-	if got[2] != domain.EvScanAttemptFailed || r.Status != domain.RunRequested || r.NextAttemptAt == nil || !r.NextAttemptAt.Equal(t0.Add(10*time.Second)) {
+	if got[2] != contracts.TypeScanAttemptFailed || r.Status != domain.RunRequested || r.NextAttemptAt == nil || !r.NextAttemptAt.Equal(t0.Add(10*time.Second)) {
 		t.Fatalf("after a failed attempt: %v %+v", got, r)
 	}
 	e.command("c2", app.CmdExecuteRun, map[string]any{"run_id": runID, "attempt": 2})
 	got = e.waitFor(runID, 5)
-	if !slices.Equal(got[3:], []string{domain.EvScanStarted, domain.EvScanCompleted}) {
+	if !slices.Equal(got[3:], []string{contracts.TypeScanStarted, contracts.TypeScanCompleted}) {
 		t.Fatalf("events %v", got)
 	}
 	if r := e.loadRun(runID); r.Evidence.Path != runID+"/attempt-2.xml" {
@@ -292,7 +293,7 @@ func TestOrchestratorRetriesExhausted(t *testing.T) {
 	}
 	e.command("c2", app.CmdExecuteRun, map[string]any{"run_id": runID, "attempt": 2})
 	got := e.waitFor(runID, 6)
-	want := []string{domain.EvScanRequested, domain.EvScanStarted, domain.EvScanAttemptFailed, domain.EvScanStarted, domain.EvScanAttemptFailed, domain.EvScanFailed}
+	want := []string{contracts.TypeScanRequested, contracts.TypeScanStarted, contracts.TypeScanAttemptFailed, contracts.TypeScanStarted, contracts.TypeScanAttemptFailed, contracts.TypeScanFailed}
 	if !slices.Equal(got, want) {
 		t.Fatalf("events %v", got)
 	}
@@ -316,11 +317,11 @@ func TestOrchestratorTimeoutKillsAndRetries(t *testing.T) {
 	<-e.run.returned                                                                  // the blocked scan was stopped
 	got := e.types(runID)
 	r := e.loadRun(runID)
-	if len(got) != 3 || got[2] != domain.EvScanAttemptFailed || !strings.Contains(r.LastError, "timed out after 1m0s") || r.Status != domain.RunRequested {
+	if len(got) != 3 || got[2] != contracts.TypeScanAttemptFailed || !strings.Contains(r.LastError, "timed out after 1m0s") || r.Status != domain.RunRequested {
 		t.Fatalf("after the timeout: %v %+v", got, r)
 	}
 	e.command("c2", app.CmdExecuteRun, map[string]any{"run_id": runID, "attempt": 2})
-	if got := e.waitFor(runID, 5); got[4] != domain.EvScanCompleted {
+	if got := e.waitFor(runID, 5); got[4] != contracts.TypeScanCompleted {
 		t.Fatalf("events %v", got)
 	}
 }
@@ -336,7 +337,7 @@ func TestOrchestratorCancel(t *testing.T) {
 	}
 	<-e.run.returned // the process was stopped
 	got := e.types(runID)
-	if !slices.Equal(got, []string{domain.EvScanRequested, domain.EvScanStarted, domain.EvScanCancelled}) {
+	if !slices.Equal(got, []string{contracts.TypeScanRequested, contracts.TypeScanStarted, contracts.TypeScanCancelled}) {
 		t.Fatalf("events %v", got)
 	}
 	if _, err := e.orch.CancelRun(e.ctx, runID, "again", es.Meta{Actor: "bob"}); err == nil {
@@ -356,13 +357,13 @@ func TestOrchestratorRecoversInterruptedRuns(t *testing.T) {
 	<-e.run.started
 	// The process dies: the orchestrator stops without recording the attempt's outcome.
 	e.stop()
-	if got := e.types(runID); got[len(got)-1] != domain.EvScanStarted {
+	if got := e.types(runID); got[len(got)-1] != contracts.TypeScanStarted {
 		t.Fatalf("events %v", got)
 	}
 	e.start()
 	got := e.types(runID)
 	r := e.loadRun(runID)
-	if len(got) != 3 || got[2] != domain.EvScanAttemptFailed || !strings.Contains(r.LastError, "interrupted") || r.Status != domain.RunRequested {
+	if len(got) != 3 || got[2] != contracts.TypeScanAttemptFailed || !strings.Contains(r.LastError, "interrupted") || r.Status != domain.RunRequested {
 		t.Fatalf("after the restart: %v %+v", got, r)
 	}
 	// A second restart does not fail it again.
@@ -381,7 +382,7 @@ func TestOrchestratorRefusesTargetsOutsideTheAllowlist(t *testing.T) {
 	runID := e.manualRun(def)
 	e.command("c1", app.CmdExecuteRun, map[string]any{"run_id": runID, "attempt": 1})
 	got := e.waitFor(runID, 4)
-	if !slices.Equal(got[1:], []string{domain.EvScanStarted, domain.EvScanAttemptFailed, domain.EvScanFailed}) {
+	if !slices.Equal(got[1:], []string{contracts.TypeScanStarted, contracts.TypeScanAttemptFailed, contracts.TypeScanFailed}) {
 		t.Fatalf("events %v", got)
 	}
 	if e.run.calls != 0 {
@@ -412,7 +413,7 @@ func TestOrchestratorScansAnAssetAndAttachesItsFindings(t *testing.T) {
 	def := e.define(spec)
 	runID := e.manualRun(def)
 	e.command("c1", app.CmdExecuteRun, map[string]any{"run_id": runID, "attempt": 1})
-	if got := e.waitFor(runID, 3); got[2] != domain.EvScanCompleted {
+	if got := e.waitFor(runID, 3); got[2] != contracts.TypeScanCompleted {
 		t.Fatalf("events %v", got)
 	}
 	if s := e.run.specs[0]; !slices.Equal(s.Targets, []string{"127.0.0.1"}) || s.AssetID != asset {
@@ -431,7 +432,7 @@ func TestOrchestratorAbort(t *testing.T) {
 	waiting := e.manualRun(def)
 	e.command("a1", app.CmdAbortRun, map[string]any{"run_id": waiting, "reason": "scans.execute_run failed 8 times"})
 	e.command("a1", app.CmdAbortRun, map[string]any{"run_id": waiting, "reason": "scans.execute_run failed 8 times"})
-	if got := e.types(waiting); !slices.Equal(got, []string{domain.EvScanRequested, domain.EvScanFailed}) {
+	if got := e.types(waiting); !slices.Equal(got, []string{contracts.TypeScanRequested, contracts.TypeScanFailed}) {
 		t.Fatalf("waiting run: %v", got)
 	}
 	if r := e.loadRun(waiting); r.Status != domain.RunFailed || !strings.Contains(r.LastError, "aborted: scans.execute_run failed 8 times") {
@@ -443,7 +444,7 @@ func TestOrchestratorAbort(t *testing.T) {
 	<-e.run.started
 	e.command("a2", app.CmdAbortRun, map[string]any{"run_id": running, "reason": "scans.timeout_run failed 8 times"})
 	<-e.run.returned // the blocked scan was stopped
-	want := []string{domain.EvScanRequested, domain.EvScanStarted, domain.EvScanAttemptFailed, domain.EvScanFailed}
+	want := []string{contracts.TypeScanRequested, contracts.TypeScanStarted, contracts.TypeScanAttemptFailed, contracts.TypeScanFailed}
 	if got := e.types(running); !slices.Equal(got, want) {
 		t.Fatalf("running run: %v, want %v (no retry after an abort)", got, want)
 	}

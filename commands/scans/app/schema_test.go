@@ -11,6 +11,7 @@ import (
 	vulns "github.com/socplatform/soc/commands/vulns/domain"
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/adapters/sqlite"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 // TestEveryFindingEventMatchesItsSchema drives a finding through every method of the aggregate and
@@ -45,7 +46,7 @@ func TestEveryFindingEventMatchesItsSchema(t *testing.T) {
 			return f.AcceptRisk("ciso", "compensating control", now.Add(time.Hour), now)
 		},
 		func(f *vulns.Finding) ([]es.Change, error) {
-			return []es.Change{{Type: vulns.EvFindingExploitabilityChanged, Data: map[string]any{"kev": true, "epss": 0.42}}}, nil
+			return []es.Change{{Type: contracts.TypeFindingExploitabilityChanged, Data: map[string]any{"kev": true, "epss": 0.42}}}, nil
 		},
 	}
 	for i, step := range steps {
@@ -59,10 +60,10 @@ func TestEveryFindingEventMatchesItsSchema(t *testing.T) {
 		}
 	}
 	n := countTypes(allEvents(t, store))
-	for _, typ := range []string{vulns.EvFindingOpened, vulns.EvFindingTriaged, vulns.EvFindingRemediationStarted,
-		vulns.EvFindingResolved, vulns.EvFindingClosed, vulns.EvFindingReopened, vulns.EvFindingMarkedDuplicate,
-		vulns.EvFindingRiskAccepted, vulns.EvFindingAssigned, vulns.EvFindingCommented, vulns.EvFindingDueDateSet,
-		vulns.EvFindingExploitabilityChanged} {
+	for _, typ := range []string{contracts.TypeFindingOpened, contracts.TypeFindingTriaged, contracts.TypeFindingRemediationStarted,
+		contracts.TypeFindingResolved, contracts.TypeFindingClosed, contracts.TypeFindingReopened, contracts.TypeFindingMarkedDuplicate,
+		contracts.TypeFindingRiskAccepted, contracts.TypeFindingAssigned, contracts.TypeFindingCommented, contracts.TypeFindingDueDateSet,
+		contracts.TypeFindingExploitabilityChanged} {
 		if n[typ] == 0 {
 			t.Errorf("no %s appended", typ)
 		}
@@ -76,10 +77,10 @@ func TestEveryFindingEventMatchesItsSchema(t *testing.T) {
 		t.Fatalf("risk-accepted finding became %s", f.Status)
 	}
 	// Bad data is refused by the schemas.
-	if _, err := store.Append(ctx, id, events.Any, []events.Envelope{{Type: vulns.EvFindingSeen, Data: []byte(`{"scan_id":"x"}`)}}); err == nil {
+	if _, err := store.Append(ctx, id, events.Any, []events.Envelope{{Type: contracts.TypeFindingSeen, Data: []byte(`{"scan_id":"x"}`)}}); err == nil {
 		t.Fatal("FindingSeen without seen_at accepted")
 	}
-	if _, err := store.Append(ctx, id, events.Any, []events.Envelope{{Type: vulns.EvFindingOpened, Data: []byte(`{"extra":1}`)}}); err == nil {
+	if _, err := store.Append(ctx, id, events.Any, []events.Envelope{{Type: contracts.TypeFindingOpened, Data: []byte(`{"extra":1}`)}}); err == nil {
 		t.Fatal("FindingOpened with an unknown field accepted")
 	}
 }

@@ -12,20 +12,8 @@ import (
 
 	"github.com/socplatform/soc/commands/internal/es"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/contracts"
 	"github.com/socplatform/soc/schemas/problem"
-)
-
-// Event types of the scan orchestration (schemas/events/scans).
-const (
-	EvScanDefinitionCreated = "ScanDefinitionCreated"
-	EvScanDefinitionUpdated = "ScanDefinitionUpdated"
-	EvScanDefinitionDeleted = "ScanDefinitionDeleted"
-	EvScanRequested         = "ScanRequested"
-	EvScanStarted           = "ScanStarted"
-	EvScanAttemptFailed     = "ScanAttemptFailed"
-	EvScanCompleted         = "ScanCompleted"
-	EvScanFailed            = "ScanFailed"
-	EvScanCancelled         = "ScanCancelled"
 )
 
 // Scanners.
@@ -86,15 +74,39 @@ type Spec struct {
 	Format              string       `json:"format"`
 }
 
-// DefinitionCreatedData is the data of ScanDefinitionCreated.
-type DefinitionCreatedData struct {
-	Spec
-	TokenSHA256 string `json:"token_sha256,omitempty"`
+// payload is the spec as ScanDefinitionUpdated records it (and ScanDefinitionCreated, with the
+// token hash). Options keep writing only what is set: false and 0 are left out, as before.
+func (s Spec) payload() contracts.ScanDefinitionUpdated {
+	x := contracts.ScanDefinitionUpdated{Name: s.Name, Scanner: contracts.Scanner(s.Scanner),
+		Target:   contracts.ScanTarget{AssetID: s.Target.AssetID, Addresses: s.Target.Addresses},
+		Schedule: s.Schedule, TimeoutSeconds: s.TimeoutSeconds, MaxAttempts: s.MaxAttempts,
+		RetryBackoffSeconds: s.RetryBackoffSeconds, Format: s.Format}
+	if o := s.Options; o != nil {
+		x.Options = &contracts.ScanOptions{Ports: o.Ports, Scripts: o.Scripts, Timing: o.Timing}
+		if o.ServiceDetection {
+			x.Options.ServiceDetection = &o.ServiceDetection
+		}
+		if o.HostTimeoutSeconds != 0 {
+			x.Options.HostTimeoutSeconds = &o.HostTimeoutSeconds
+		}
+	}
+	return x
 }
 
-// DefinitionDeletedData is the data of ScanDefinitionDeleted.
-type DefinitionDeletedData struct {
-	Reason string `json:"reason,omitempty"`
+func specOf(x contracts.ScanDefinitionUpdated) Spec {
+	s := Spec{Name: x.Name, Scanner: string(x.Scanner), Target: Target{AssetID: x.Target.AssetID, Addresses: x.Target.Addresses},
+		Schedule: x.Schedule, TimeoutSeconds: x.TimeoutSeconds, MaxAttempts: x.MaxAttempts,
+		RetryBackoffSeconds: x.RetryBackoffSeconds, Format: x.Format}
+	if o := x.Options; o != nil {
+		s.Options = &NmapOptions{Ports: o.Ports, Scripts: o.Scripts, Timing: o.Timing}
+		if o.ServiceDetection != nil {
+			s.Options.ServiceDetection = *o.ServiceDetection
+		}
+		if o.HostTimeoutSeconds != nil {
+			s.Options.HostTimeoutSeconds = *o.HostTimeoutSeconds
+		}
+	}
+	return s
 }
 
 // ValidationError is a definition field that breaks a rule. Path is the field's JSON pointer.
@@ -299,20 +311,23 @@ func (d *Definition) Exists() bool { return d.created }
 // Apply implements es.Aggregate.
 func (d *Definition) Apply(e *events.Envelope) error {
 	switch e.Type {
-	case EvScanDefinitionCreated:
-		var x DefinitionCreatedData
+	case contracts.TypeScanDefinitionCreated:
+		var x contracts.ScanDefinitionCreated
 		if err := json.Unmarshal(e.Data, &x); err != nil {
 			return err
 		}
 		d.ID = strings.TrimPrefix(e.StreamID, "scans-definition-")
-		d.Spec, d.TokenSHA256, d.created = x.Spec, x.TokenSHA256, true
-	case EvScanDefinitionUpdated:
-		var x Spec
+		d.Spec = specOf(contracts.ScanDefinitionUpdated{Name: x.Name, Scanner: x.Scanner, Target: x.Target, Options: x.Options,
+			Schedule: x.Schedule, TimeoutSeconds: x.TimeoutSeconds, MaxAttempts: x.MaxAttempts,
+			RetryBackoffSeconds: x.RetryBackoffSeconds, Format: x.Format})
+		d.TokenSHA256, d.created = x.TokenSHA256, true
+	case contracts.TypeScanDefinitionUpdated:
+		var x contracts.ScanDefinitionUpdated
 		if err := json.Unmarshal(e.Data, &x); err != nil {
 			return err
 		}
-		d.Spec = x
-	case EvScanDefinitionDeleted:
+		d.Spec = specOf(x)
+	case contracts.TypeScanDefinitionDeleted:
 		d.Deleted = true
 	}
 	return nil
@@ -330,7 +345,10 @@ func (d *Definition) Create(spec Spec, tokenSHA256 string) ([]es.Change, error) 
 	if (spec.Scanner == ScannerExternal) != (tokenSHA256 != "") {
 		return nil, invalid("/token_sha256", "external definitions (only) carry a token hash")
 	}
-	return []es.Change{{Type: EvScanDefinitionCreated, Data: DefinitionCreatedData{Spec: spec, TokenSHA256: tokenSHA256}}}, nil
+	p := spec.payload()
+	return []es.Change{{Type: contracts.TypeScanDefinitionCreated, Data: contracts.ScanDefinitionCreated{Name: p.Name, Scanner: p.Scanner,
+		Target: p.Target, Options: p.Options, Schedule: p.Schedule, TimeoutSeconds: p.TimeoutSeconds, MaxAttempts: p.MaxAttempts,
+		RetryBackoffSeconds: p.RetryBackoffSeconds, Format: p.Format, TokenSHA256: tokenSHA256}}}, nil
 }
 
 // Update decides ScanDefinitionUpdated with the full new spec. The scanner cannot change: an
@@ -345,7 +363,7 @@ func (d *Definition) Update(spec Spec) ([]es.Change, error) {
 	if spec.Scanner != d.Spec.Scanner {
 		return nil, invalid("/scanner", "the scanner of a definition cannot change (was %s)", d.Spec.Scanner)
 	}
-	return []es.Change{{Type: EvScanDefinitionUpdated, Data: spec}}, nil
+	return []es.Change{{Type: contracts.TypeScanDefinitionUpdated, Data: spec.payload()}}, nil
 }
 
 // Delete decides ScanDefinitionDeleted.
@@ -353,7 +371,7 @@ func (d *Definition) Delete(reason string) ([]es.Change, error) {
 	if err := d.live("delete it"); err != nil {
 		return nil, err
 	}
-	return []es.Change{{Type: EvScanDefinitionDeleted, Data: DefinitionDeletedData{Reason: reason}}}, nil
+	return []es.Change{{Type: contracts.TypeScanDefinitionDeleted, Data: contracts.ScanDefinitionDeleted{Reason: reason}}}, nil
 }
 
 func (d *Definition) live(action string) error {

@@ -9,6 +9,7 @@ import (
 	"github.com/socplatform/soc/commands/internal/es"
 	"github.com/socplatform/soc/commands/scans/domain"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/contracts"
 	"github.com/socplatform/soc/schemas/problem"
 )
 
@@ -36,7 +37,7 @@ func conflict(t *testing.T, what string, err error) {
 
 func newRun(t *testing.T, attempts int) *domain.Run {
 	r := &domain.Run{ID: "r"}
-	ch, err := r.Request(domain.RequestedData{DefinitionID: "d", Trigger: domain.TriggerManual,
+	ch, err := r.Request(domain.RunRequest{DefinitionID: "d", Trigger: domain.TriggerManual,
 		Policy: domain.Policy{TimeoutSeconds: 60, MaxAttempts: attempts, RetryBackoffSeconds: 10}})
 	apply(t, r, "scans-run-r", ch, err)
 	return r
@@ -66,7 +67,7 @@ func TestRunLifecycle(t *testing.T) {
 	ch, err = r.Start(3, []string{"nmap"}, "n")
 	apply(t, r, "scans-run-r", ch, err)
 	ch, err = r.FailAttempt(3, "boom", false, now)
-	if len(ch) != 2 || ch[1].Type != domain.EvScanFailed {
+	if len(ch) != 2 || ch[1].Type != contracts.TypeScanFailed {
 		t.Fatalf("last attempt %+v", ch)
 	}
 	apply(t, r, "scans-run-r", ch, err)
@@ -85,7 +86,7 @@ func TestRunCancelAndComplete(t *testing.T) {
 	apply(t, r, "scans-run-r", ch, err)
 	_, err = r.Cancel("too late", "bob")
 	conflict(t, "cancel a completed run", err)
-	_, err = r.Request(domain.RequestedData{Trigger: domain.TriggerManual, Policy: domain.Policy{TimeoutSeconds: 1, MaxAttempts: 1}})
+	_, err = r.Request(domain.RunRequest{Trigger: domain.TriggerManual, Policy: domain.Policy{TimeoutSeconds: 1, MaxAttempts: 1}})
 	conflict(t, "request twice", err)
 
 	c := newRun(t, 2)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/socplatform/soc/commands/internal/es"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 // RunStatus is a run's lifecycle state.
@@ -51,58 +52,68 @@ func (p Policy) Backoff(n int) time.Duration {
 	return min(d, 24*time.Hour)
 }
 
-// Data of the run events.
-type (
-	RequestedData struct {
-		DefinitionID string     `json:"definition_id"`
-		Trigger      string     `json:"trigger"`
-		ScheduledFor *time.Time `json:"scheduled_for,omitempty"`
-		RequestedBy  string     `json:"requested_by,omitempty"`
-		Policy
+// RunRequest is what a new run is requested with (Request records it as ScanRequested).
+type RunRequest struct {
+	DefinitionID string
+	Trigger      string
+	ScheduledFor *time.Time
+	RequestedBy  string
+	Policy
+}
+
+// Evidence is the stored report of a completed run (ScanCompleted.evidence; also shown by the API).
+type Evidence struct {
+	Path   string `json:"path"`
+	SHA256 string `json:"sha256"`
+	Bytes  int64  `json:"bytes"`
+}
+
+// ImportSummary is what the import reported (app.Summary without ids and warnings), recorded as
+// ScanCompleted.import and shown by the API.
+type ImportSummary struct {
+	FindingsTotal    int            `json:"findings_total"`
+	New              int            `json:"new"`
+	Unchanged        int            `json:"unchanged"`
+	Reopened         int            `json:"reopened"`
+	Resolved         int            `json:"resolved"`
+	Closed           int            `json:"closed"`
+	Skipped          int            `json:"skipped"`
+	AssetsDiscovered int            `json:"assets_discovered"`
+	AssetsMatched    int            `json:"assets_matched"`
+	BySeverity       map[string]int `json:"by_severity,omitempty"`
+}
+
+// completed is the payload of ScanCompleted. Every count is written, zero included, as before
+// the payload was generated (the schema leaves some optional, hence pointers there).
+func completed(attempt int, ev Evidence, sum ImportSummary) contracts.ScanCompleted {
+	return contracts.ScanCompleted{
+		Attempt:  attempt,
+		Evidence: contracts.ScanCompletedEvidence{Path: ev.Path, SHA256: ev.SHA256, Bytes: int(ev.Bytes)},
+		Import: contracts.ScanCompletedImport{FindingsTotal: sum.FindingsTotal, New: sum.New, Unchanged: &sum.Unchanged,
+			Reopened: sum.Reopened, Resolved: sum.Resolved, Closed: &sum.Closed, Skipped: &sum.Skipped,
+			AssetsDiscovered: &sum.AssetsDiscovered, AssetsMatched: &sum.AssetsMatched, BySeverity: sum.BySeverity},
 	}
-	StartedData struct {
-		Attempt int      `json:"attempt"`
-		Command []string `json:"command"`
-		Node    string   `json:"node,omitempty"`
+}
+
+func importSummary(x contracts.ScanCompletedImport) ImportSummary {
+	n := func(p *int) int {
+		if p == nil {
+			return 0
+		}
+		return *p
 	}
-	AttemptFailedData struct {
-		Attempt       int        `json:"attempt"`
-		Error         string     `json:"error"`
-		WillRetry     bool       `json:"will_retry"`
-		NextAttemptAt *time.Time `json:"next_attempt_at,omitempty"`
+	return ImportSummary{FindingsTotal: x.FindingsTotal, New: x.New, Unchanged: n(x.Unchanged), Reopened: x.Reopened,
+		Resolved: x.Resolved, Closed: n(x.Closed), Skipped: n(x.Skipped), AssetsDiscovered: n(x.AssetsDiscovered),
+		AssetsMatched: n(x.AssetsMatched), BySeverity: x.BySeverity}
+}
+
+// timePtr is nil for the zero time (an optional date-time the event left out).
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
 	}
-	Evidence struct {
-		Path   string `json:"path"`
-		SHA256 string `json:"sha256"`
-		Bytes  int64  `json:"bytes"`
-	}
-	// ImportSummary is what the import reported (app.Summary without ids and warnings).
-	ImportSummary struct {
-		FindingsTotal    int            `json:"findings_total"`
-		New              int            `json:"new"`
-		Unchanged        int            `json:"unchanged"`
-		Reopened         int            `json:"reopened"`
-		Resolved         int            `json:"resolved"`
-		Closed           int            `json:"closed"`
-		Skipped          int            `json:"skipped"`
-		AssetsDiscovered int            `json:"assets_discovered"`
-		AssetsMatched    int            `json:"assets_matched"`
-		BySeverity       map[string]int `json:"by_severity,omitempty"`
-	}
-	CompletedData struct {
-		Attempt  int           `json:"attempt"`
-		Evidence Evidence      `json:"evidence"`
-		Import   ImportSummary `json:"import"`
-	}
-	FailedData struct {
-		Attempts int    `json:"attempts"`
-		Error    string `json:"error"`
-	}
-	CancelledData struct {
-		Reason string `json:"reason"`
-		By     string `json:"by"`
-	}
-)
+	return &t
+}
 
 // MaxErrorLen bounds the error texts recorded in events.
 const MaxErrorLen = 4096
@@ -141,44 +152,46 @@ func (r *Run) Apply(e *events.Envelope) error {
 		at = e.OccurredAt
 	}
 	switch e.Type {
-	case EvScanRequested:
-		var x RequestedData
+	case contracts.TypeScanRequested:
+		var x contracts.ScanRequested
 		if err := json.Unmarshal(e.Data, &x); err != nil {
 			return err
 		}
 		r.ID = strings.TrimPrefix(e.StreamID, "scans-run-")
-		r.DefinitionID, r.Trigger, r.ScheduledFor, r.RequestedBy, r.Policy = x.DefinitionID, x.Trigger, x.ScheduledFor, x.RequestedBy, x.Policy
+		r.DefinitionID, r.Trigger, r.ScheduledFor, r.RequestedBy = x.DefinitionID, string(x.Trigger), timePtr(x.ScheduledFor), x.RequestedBy
+		r.Policy = Policy{TimeoutSeconds: x.TimeoutSeconds, MaxAttempts: x.MaxAttempts, RetryBackoffSeconds: x.RetryBackoffSeconds}
 		r.Status, r.RequestedAt = RunRequested, at
-	case EvScanStarted:
-		var x StartedData
+	case contracts.TypeScanStarted:
+		var x contracts.ScanStarted
 		if err := json.Unmarshal(e.Data, &x); err != nil {
 			return err
 		}
 		r.Status, r.Attempt, r.Command, r.Node, r.NextAttemptAt = RunRunning, x.Attempt, x.Command, x.Node, nil
 		r.StartedAt = at
-	case EvScanAttemptFailed:
-		var x AttemptFailedData
+	case contracts.TypeScanAttemptFailed:
+		var x contracts.ScanAttemptFailed
 		if err := json.Unmarshal(e.Data, &x); err != nil {
 			return err
 		}
 		r.LastError = x.Error
 		if x.WillRetry {
-			r.Status, r.NextAttemptAt = RunRequested, x.NextAttemptAt
+			r.Status, r.NextAttemptAt = RunRequested, timePtr(x.NextAttemptAt)
 		}
-	case EvScanCompleted:
-		var x CompletedData
+	case contracts.TypeScanCompleted:
+		var x contracts.ScanCompleted
 		if err := json.Unmarshal(e.Data, &x); err != nil {
 			return err
 		}
-		r.Status, r.Evidence, r.Import, r.FinishedAt = RunCompleted, &x.Evidence, &x.Import, at
-	case EvScanFailed:
-		var x FailedData
+		ev, sum := Evidence{Path: x.Evidence.Path, SHA256: x.Evidence.SHA256, Bytes: int64(x.Evidence.Bytes)}, importSummary(x.Import)
+		r.Status, r.Evidence, r.Import, r.FinishedAt = RunCompleted, &ev, &sum, at
+	case contracts.TypeScanFailed:
+		var x contracts.ScanFailed
 		if err := json.Unmarshal(e.Data, &x); err != nil {
 			return err
 		}
 		r.Status, r.LastError, r.FinishedAt = RunFailed, x.Error, at
-	case EvScanCancelled:
-		var x CancelledData
+	case contracts.TypeScanCancelled:
+		var x contracts.ScanCancelled
 		if err := json.Unmarshal(e.Data, &x); err != nil {
 			return err
 		}
@@ -195,7 +208,7 @@ func (r *Run) refuse(action string) error {
 }
 
 // Request decides ScanRequested for a new run.
-func (r *Run) Request(d RequestedData) ([]es.Change, error) {
+func (r *Run) Request(d RunRequest) ([]es.Change, error) {
 	if r.Exists() {
 		return nil, &StateError{What: "scan run", ID: r.ID, State: string(r.Status), Action: "request it again"}
 	}
@@ -207,7 +220,12 @@ func (r *Run) Request(d RequestedData) ([]es.Change, error) {
 	if d.MaxAttempts < 1 || d.TimeoutSeconds < 1 {
 		return nil, invalid("/max_attempts", "a run needs max_attempts and timeout_seconds of at least 1")
 	}
-	return []es.Change{{Type: EvScanRequested, Data: d}}, nil
+	x := contracts.ScanRequested{DefinitionID: d.DefinitionID, Trigger: contracts.ScanTrigger(d.Trigger), RequestedBy: d.RequestedBy,
+		TimeoutSeconds: d.TimeoutSeconds, MaxAttempts: d.MaxAttempts, RetryBackoffSeconds: d.RetryBackoffSeconds}
+	if d.ScheduledFor != nil {
+		x.ScheduledFor = *d.ScheduledFor
+	}
+	return []es.Change{{Type: contracts.TypeScanRequested, Data: x}}, nil
 }
 
 // IsNextAttempt reports whether attempt is the one the run waits for: a command for any other
@@ -227,7 +245,7 @@ func (r *Run) Start(attempt int, argv []string, node string) ([]es.Change, error
 	if attempt > r.Policy.MaxAttempts {
 		return nil, r.refuse(fmt.Sprintf("start attempt %d of %d", attempt, r.Policy.MaxAttempts))
 	}
-	return []es.Change{{Type: EvScanStarted, Data: StartedData{Attempt: attempt, Command: argv, Node: node}}}, nil
+	return []es.Change{{Type: contracts.TypeScanStarted, Data: contracts.ScanStarted{Attempt: attempt, Command: argv, Node: node}}}, nil
 }
 
 // FailAttempt decides ScanAttemptFailed for the running attempt, and ScanFailed when the policy
@@ -237,13 +255,12 @@ func (r *Run) FailAttempt(attempt int, cause string, permanent bool, now time.Ti
 		return nil, r.refuse(fmt.Sprintf("fail attempt %d", attempt))
 	}
 	cause = Clip(cause, MaxErrorLen)
-	d := AttemptFailedData{Attempt: attempt, Error: cause}
+	d := contracts.ScanAttemptFailed{Attempt: attempt, Error: cause}
 	if !permanent && attempt < r.Policy.MaxAttempts {
-		next := now.UTC().Add(r.Policy.Backoff(attempt)).Truncate(time.Millisecond)
-		d.WillRetry, d.NextAttemptAt = true, &next
-		return []es.Change{{Type: EvScanAttemptFailed, Data: d}}, nil
+		d.WillRetry, d.NextAttemptAt = true, now.UTC().Add(r.Policy.Backoff(attempt)).Truncate(time.Millisecond)
+		return []es.Change{{Type: contracts.TypeScanAttemptFailed, Data: d}}, nil
 	}
-	return []es.Change{{Type: EvScanAttemptFailed, Data: d}, {Type: EvScanFailed, Data: FailedData{Attempts: attempt, Error: cause}}}, nil
+	return []es.Change{{Type: contracts.TypeScanAttemptFailed, Data: d}, {Type: contracts.TypeScanFailed, Data: contracts.ScanFailed{Attempts: attempt, Error: cause}}}, nil
 }
 
 // Abort decides ScanFailed for a run waiting for an attempt that cannot start (its definition
@@ -252,7 +269,7 @@ func (r *Run) Abort(cause string) ([]es.Change, error) {
 	if r.Status != RunRequested {
 		return nil, r.refuse("abort it")
 	}
-	return []es.Change{{Type: EvScanFailed, Data: FailedData{Attempts: r.Attempt, Error: Clip(cause, MaxErrorLen)}}}, nil
+	return []es.Change{{Type: contracts.TypeScanFailed, Data: contracts.ScanFailed{Attempts: r.Attempt, Error: Clip(cause, MaxErrorLen)}}}, nil
 }
 
 // Complete decides ScanCompleted for the running attempt.
@@ -260,7 +277,7 @@ func (r *Run) Complete(attempt int, ev Evidence, sum ImportSummary) ([]es.Change
 	if !r.IsRunning(attempt) {
 		return nil, r.refuse(fmt.Sprintf("complete attempt %d", attempt))
 	}
-	return []es.Change{{Type: EvScanCompleted, Data: CompletedData{Attempt: attempt, Evidence: ev, Import: sum}}}, nil
+	return []es.Change{{Type: contracts.TypeScanCompleted, Data: completed(attempt, ev, sum)}}, nil
 }
 
 // Cancel decides ScanCancelled; a finished run cannot be cancelled.
@@ -271,7 +288,7 @@ func (r *Run) Cancel(reason, by string) ([]es.Change, error) {
 	if reason == "" {
 		reason = "cancelled"
 	}
-	return []es.Change{{Type: EvScanCancelled, Data: CancelledData{Reason: Clip(reason, 1024), By: Clip(by, 256)}}}, nil
+	return []es.Change{{Type: contracts.TypeScanCancelled, Data: contracts.ScanCancelled{Reason: Clip(reason, 1024), By: Clip(by, 256)}}}, nil
 }
 
 // Clip cuts s to at most n bytes on a rune boundary.

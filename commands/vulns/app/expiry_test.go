@@ -10,6 +10,7 @@ import (
 	"github.com/socplatform/soc/commands/vulns/app"
 	"github.com/socplatform/soc/commands/vulns/domain"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 func TestExpireRiskAcceptanceReopensOnce(t *testing.T) {
@@ -17,7 +18,7 @@ func TestExpireRiskAcceptanceReopensOnce(t *testing.T) {
 	ctx := context.Background()
 	id := events.NewStreamID("vulns", "finding")
 	opened := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	if _, err := es.Save(ctx, store, id, events.NoStream, es.Meta{}, []es.Change{{Type: domain.EvFindingOpened, Data: openedData(opened)}}); err != nil {
+	if _, err := es.Save(ctx, store, id, events.NoStream, es.Meta{}, []es.Change{{Type: contracts.TypeFindingOpened, Data: openedData(opened)}}); err != nil {
 		t.Fatal(err)
 	}
 	var f domain.Finding

@@ -11,6 +11,7 @@ import (
 	"github.com/socplatform/soc/commands/vulns/app"
 	"github.com/socplatform/soc/commands/vulns/domain"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 func slaFinding(t *testing.T, store es.Store, opened, due time.Time) string {
@@ -18,9 +19,9 @@ func slaFinding(t *testing.T, store es.Store, opened, due time.Time) string {
 	ctx := context.Background()
 	id := events.NewStreamID("vulns", "finding")
 	if _, err := es.Save(ctx, store, id, events.NoStream, es.Meta{}, []es.Change{
-		{Type: domain.EvFindingOpened, Data: openedData(opened)},
-		{Type: domain.EvFindingAssigned, Data: map[string]any{"owner": "alice@example.com"}},
-		{Type: domain.EvFindingDueDateSet, Data: map[string]any{"due_at": due, "reason": "sla policy"}},
+		{Type: contracts.TypeFindingOpened, Data: openedData(opened)},
+		{Type: contracts.TypeFindingAssigned, Data: map[string]any{"owner": "alice@example.com"}},
+		{Type: contracts.TypeFindingDueDateSet, Data: map[string]any{"due_at": due, "reason": "sla policy"}},
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -35,7 +36,7 @@ func breaches(t *testing.T, store es.Store, id string) []events.Envelope {
 	}
 	var out []events.Envelope
 	for _, e := range evs {
-		if e.Type == domain.EvSLABreached {
+		if e.Type == contracts.TypeSLABreached {
 			out = append(out, e)
 		}
 	}
@@ -107,12 +108,12 @@ func TestRecordSLABreachNothingToDo(t *testing.T) {
 	due := opened.Add(7 * 24 * time.Hour)
 
 	resolved := slaFinding(t, store, opened, due)
-	if _, err := es.Save(ctx, store, resolved, events.StreamExists, es.Meta{}, []es.Change{{Type: domain.EvFindingResolved,
+	if _, err := es.Save(ctx, store, resolved, events.StreamExists, es.Meta{}, []es.Change{{Type: contracts.TypeFindingResolved,
 		Data: map[string]any{"reason": "patched", "resolved_at": opened.Add(time.Hour)}}}); err != nil {
 		t.Fatal(err)
 	}
 	moved := slaFinding(t, store, opened, due)
-	if _, err := es.Save(ctx, store, moved, events.StreamExists, es.Meta{}, []es.Change{{Type: domain.EvFindingDueDateSet,
+	if _, err := es.Save(ctx, store, moved, events.StreamExists, es.Meta{}, []es.Change{{Type: contracts.TypeFindingDueDateSet,
 		Data: map[string]any{"due_at": due.Add(48 * time.Hour), "reason": "extended"}}}); err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +142,7 @@ func TestRecordSLABreachDueDateMovedBack(t *testing.T) {
 	id := slaFinding(t, store, opened, due1)
 	setDue := func(at time.Time) {
 		t.Helper()
-		if _, err := es.Save(ctx, store, id, events.StreamExists, es.Meta{}, []es.Change{{Type: domain.EvFindingDueDateSet,
+		if _, err := es.Save(ctx, store, id, events.StreamExists, es.Meta{}, []es.Change{{Type: contracts.TypeFindingDueDateSet,
 			Data: map[string]any{"due_at": at, "reason": "moved"}}}); err != nil {
 			t.Fatal(err)
 		}

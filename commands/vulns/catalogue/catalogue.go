@@ -70,16 +70,7 @@ import (
 	"github.com/socplatform/soc/commands/vulns/feeds"
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/snapshot"
-)
-
-// Event types of the CVE catalogue.
-const (
-	EvCVEPublished                 = "CVEPublished"
-	EvCVEUpdated                   = "CVEUpdated"
-	EvCVEListedInKEV               = "CVEListedInKEV"
-	EvCVEEPSSScored                = "CVEEPSSScored"
-	EvFindingOpened                = "FindingOpened"
-	EvFindingExploitabilityChanged = "FindingExploitabilityChanged"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 // Bounds of the CVE events (see the schemas).
@@ -253,14 +244,14 @@ func (c *Catalogue) applyCVE(e *events.Envelope) error {
 	}
 	st.version = e.Version
 	switch e.Type {
-	case EvCVEPublished, EvCVEUpdated:
+	case contracts.TypeCVEPublished, contracts.TypeCVEUpdated:
 		st.nvd = true
 		if d.LastModified.After(st.lastModified) {
 			st.lastModified = d.LastModified
 		}
-	case EvCVEListedInKEV:
+	case contracts.TypeCVEListedInKEV:
 		st.kev = true
-	case EvCVEEPSSScored:
+	case contracts.TypeCVEEPSSScored:
 		st.hasEPSS, st.epss, st.pct = true, d.EPSS, d.Percentile
 		if !d.ScoreDate.IsZero() {
 			st.scoreDate = d.ScoreDate
@@ -280,7 +271,7 @@ func (c *Catalogue) applyFinding(e *events.Envelope) error {
 	}
 	st.version = e.Version
 	switch e.Type {
-	case EvFindingOpened:
+	case contracts.TypeFindingOpened:
 		var d struct {
 			CVEs []string `json:"cves"`
 		}
@@ -303,7 +294,7 @@ func (c *Catalogue) applyFinding(e *events.Envelope) error {
 		if len(st.cves) > 0 {
 			c.pending[e.StreamID] = struct{}{}
 		}
-	case EvFindingExploitabilityChanged:
+	case contracts.TypeFindingExploitabilityChanged:
 		var d struct {
 			KEV        *bool    `json:"kev"`
 			EPSS       *float64 `json:"epss"`
@@ -493,7 +484,7 @@ func (c *Catalogue) enrichFinding(ctx context.Context, id, cveID, source string)
 		}
 		key := fmt.Sprintf("catalogue|enrich|%s|%s|kev=%t|epss=%v|pct=%v", cveID, src, kev, epss, pct)
 		err = c.appendApply(ctx, id, f.version, key, meta,
-			[]es.Change{{Type: EvFindingExploitabilityChanged, Data: data}})
+			[]es.Change{{Type: contracts.TypeFindingExploitabilityChanged, Data: data}})
 		var vc *events.VersionConflictError
 		if errors.As(err, &vc) && attempt < maxConflictRetries {
 			if err := c.sync(ctx); err != nil {
@@ -521,10 +512,10 @@ func (c *Catalogue) importNVD(ctx context.Context, cve feeds.CVE, sum *Summary) 
 	newKEV := false
 	switch {
 	case !s.nvd:
-		changes = append(changes, es.Change{Type: EvCVEPublished, Data: nvdData(cve, sum)})
+		changes = append(changes, es.Change{Type: contracts.TypeCVEPublished, Data: nvdData(cve, sum)})
 		sum.CVEsNew++
 	case cve.LastModified.After(s.lastModified):
-		changes = append(changes, es.Change{Type: EvCVEUpdated, Data: nvdData(cve, sum)})
+		changes = append(changes, es.Change{Type: contracts.TypeCVEUpdated, Data: nvdData(cve, sum)})
 		sum.CVEsUpdated++
 	}
 	if cve.KEV != nil && !s.kev {
@@ -534,7 +525,7 @@ func (c *Catalogue) importNVD(ctx context.Context, cve feeds.CVE, sum *Summary) 
 		}
 		putString(d, "vulnerability_name", cve.KEV.VulnerabilityName, 1024)
 		putString(d, "required_action", cve.KEV.RequiredAction, 4096)
-		changes = append(changes, es.Change{Type: EvCVEListedInKEV, Data: d})
+		changes = append(changes, es.Change{Type: contracts.TypeCVEListedInKEV, Data: d})
 		sum.KEVListed++
 		newKEV = true
 	}
@@ -567,7 +558,7 @@ func (c *Catalogue) importKEV(ctx context.Context, e feeds.KEVEntry, sum *Summar
 	putString(d, "product", e.Product, 256)
 	key := fmt.Sprintf("catalogue|kev|%s|%s", e.CVEID, e.DateAdded.Format(time.DateOnly))
 	if err := c.appendApply(ctx, StreamID(e.CVEID), s.version, key, nil,
-		[]es.Change{{Type: EvCVEListedInKEV, Data: d}}); err != nil {
+		[]es.Change{{Type: contracts.TypeCVEListedInKEV, Data: d}}); err != nil {
 		return fmt.Errorf("%s: %w", e.CVEID, err)
 	}
 	sum.KEVListed++
@@ -593,7 +584,7 @@ func (c *Catalogue) importEPSS(ctx context.Context, sc feeds.EPSSScore, sum *Sum
 	key := fmt.Sprintf("catalogue|epss|%s|%s|%s|%v|%v", sc.CVEID, sc.ModelVersion,
 		sc.ScoreDate.Format(time.RFC3339Nano), sc.EPSS, sc.Percentile)
 	if err := c.appendApply(ctx, StreamID(sc.CVEID), s.version, key, nil,
-		[]es.Change{{Type: EvCVEEPSSScored, Data: d}}); err != nil {
+		[]es.Change{{Type: contracts.TypeCVEEPSSScored, Data: d}}); err != nil {
 		return fmt.Errorf("%s: %w", sc.CVEID, err)
 	}
 	sum.EPSSChanged++

@@ -15,6 +15,7 @@ import (
 	"github.com/socplatform/soc/commands/vulns/feeds"
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/adapters/sqlite"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 const log4shell = "CVE-2021-44228"
@@ -99,7 +100,7 @@ func TestImportSharedTestdata(t *testing.T) {
 		}
 	}
 	// A CVE from the NVD page carries its record; CVE-2024-0012 (NVD with cisa* data) is listed once.
-	if got := streamTypes(t, store, StreamID("CVE-2024-0012")); !slices.Equal(got, []string{EvCVEPublished, EvCVEListedInKEV}) {
+	if got := streamTypes(t, store, StreamID("CVE-2024-0012")); !slices.Equal(got, []string{contracts.TypeCVEPublished, contracts.TypeCVEListedInKEV}) {
 		t.Errorf("CVE-2024-0012 stream: %v", got)
 	}
 	evs, err := store.ReadStream(ctx, StreamID("CVE-2024-0012"), events.ReadStreamOptions{})
@@ -122,7 +123,7 @@ func TestImportSharedTestdata(t *testing.T) {
 		t.Errorf("CVEPublished data: %+v", pub)
 	}
 	// The EPSS head100 file rescored the rows of the 5-row file: CVE-1999-0001 has two scores.
-	if got := streamTypes(t, store, StreamID("CVE-1999-0001")); !slices.Equal(got, []string{EvCVEEPSSScored, EvCVEEPSSScored}) {
+	if got := streamTypes(t, store, StreamID("CVE-1999-0001")); !slices.Equal(got, []string{contracts.TypeCVEEPSSScored, contracts.TypeCVEEPSSScored}) {
 		t.Errorf("CVE-1999-0001 stream: %v", got)
 	}
 }
@@ -155,7 +156,7 @@ func TestNVDUpdatedOnlyWhenNewer(t *testing.T) {
 			t.Errorf("step %d: %+v", i, sum)
 		}
 	}
-	if got := streamTypes(t, store, StreamID("CVE-2099-0001")); !slices.Equal(got, []string{EvCVEPublished, EvCVEUpdated}) {
+	if got := streamTypes(t, store, StreamID("CVE-2099-0001")); !slices.Equal(got, []string{contracts.TypeCVEPublished, contracts.TypeCVEUpdated}) {
 		t.Errorf("stream: %v", got)
 	}
 }
@@ -347,7 +348,7 @@ func TestVersionConflictOnFindingIsRetried(t *testing.T) {
 	// Another writer sets exploitability behind the catalogue's back (kev already true).
 	kev := true
 	data, _ := json.Marshal(map[string]any{"kev": kev, "source": "manual"})
-	if _, err := store.Append(ctx, finding, events.Exact(1), []events.Envelope{{Type: EvFindingExploitabilityChanged, Data: data}}); err != nil {
+	if _, err := store.Append(ctx, finding, events.Exact(1), []events.Envelope{{Type: contracts.TypeFindingExploitabilityChanged, Data: data}}); err != nil {
 		t.Fatal(err)
 	}
 	c.mu.Lock()

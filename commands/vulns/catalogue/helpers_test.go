@@ -9,6 +9,7 @@ import (
 
 	"github.com/socplatform/soc/commands/internal/es"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 func loaded(tb testing.TB, store *events.Guarded) *Catalogue {
@@ -52,7 +53,7 @@ func openFinding(tb testing.TB, store *events.Guarded, name string, cves ...stri
 		"seen_at": time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC).Format(time.RFC3339), "cves": cves,
 	}
 	if _, err := es.Save(context.Background(), store, id, events.NoStream, es.Meta{Actor: "test"},
-		[]es.Change{{Type: EvFindingOpened, Data: data}}); err != nil {
+		[]es.Change{{Type: contracts.TypeFindingOpened, Data: data}}); err != nil {
 		tb.Fatal(err)
 	}
 	return id
@@ -76,7 +77,7 @@ func exploitabilityEvents(tb testing.TB, store *events.Guarded, id string) ([]ex
 	var out []exploitability
 	var md []map[string]any
 	for _, e := range evs {
-		if e.Type != EvFindingExploitabilityChanged {
+		if e.Type != contracts.TypeFindingExploitabilityChanged {
 			continue
 		}
 		var d exploitability

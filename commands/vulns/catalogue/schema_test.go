@@ -7,12 +7,13 @@ import (
 	"testing"
 
 	"github.com/socplatform/soc/commands/internal/testsupport"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 // The catalogue's event schemas are 2020-12, closed at every object and bound every string and
 // array.
 func TestEventSchemasAreClosedAndBounded(t *testing.T) {
-	for _, typ := range []string{EvCVEPublished, EvCVEUpdated, EvCVEListedInKEV, EvCVEEPSSScored} {
+	for _, typ := range []string{contracts.TypeCVEPublished, contracts.TypeCVEUpdated, contracts.TypeCVEListedInKEV, contracts.TypeCVEEPSSScored} {
 		path := filepath.Join(testsupport.RepoRoot(t), "schemas", "events", "vulns", typ+".v1.json")
 		b, err := os.ReadFile(path)
 		if err != nil {

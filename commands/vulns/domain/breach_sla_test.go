@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/contracts"
 	"github.com/socplatform/soc/schemas/problem"
 )
 
@@ -105,7 +106,7 @@ func TestBreachSLA(t *testing.T) {
 				}
 				return
 			}
-			if len(ch) != 1 || ch[0].Type != EvSLABreached {
+			if len(ch) != 1 || ch[0].Type != contracts.TypeSLABreached {
 				t.Fatalf("changes %+v, want one SLABreached", ch)
 			}
 			b, _ := json.Marshal(ch[0].Data)

@@ -12,22 +12,24 @@ import (
 
 	"github.com/socplatform/soc/commands/internal/es"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/contracts"
 	"github.com/socplatform/soc/schemas/problem"
 )
 
-// Status is a finding's lifecycle state.
-type Status string
+// Status is a finding's lifecycle state; its vocabulary is schemas/enums/FindingStatus.json.
+type Status = contracts.FindingStatus
 
+// The lifecycle's states, named as the domain speaks of them.
 const (
-	StatusOpen          Status = "open"
-	StatusTriaged       Status = "triaged"
-	StatusInRemediation Status = "in_remediation"
-	StatusResolved      Status = "resolved"
-	StatusClosed        Status = "closed"
-	StatusFalsePositive Status = "false_positive"
-	StatusDuplicate     Status = "duplicate"
-	StatusRiskAccepted  Status = "risk_accepted"
-	StatusReopened      Status = "reopened"
+	StatusOpen          = contracts.FindingStatusOpen
+	StatusTriaged       = contracts.FindingStatusTriaged
+	StatusInRemediation = contracts.FindingStatusInRemediation
+	StatusResolved      = contracts.FindingStatusResolved
+	StatusClosed        = contracts.FindingStatusClosed
+	StatusFalsePositive = contracts.FindingStatusFalsePositive
+	StatusDuplicate     = contracts.FindingStatusDuplicate
+	StatusRiskAccepted  = contracts.FindingStatusRiskAccepted
+	StatusReopened      = contracts.FindingStatusReopened
 )
 
 // transitions is the lifecycle: from → the states a command may move a finding to.
@@ -94,15 +96,16 @@ func rule(path, format string, a ...any) *RuleError {
 	return &RuleError{Path: path, Reason: fmt.Sprintf(format, a...)}
 }
 
-// Severity of a finding, normalised.
-type Severity string
+// Severity of a finding, normalised (the event schemas' vocabulary).
+type Severity = contracts.Severity
 
+// The severities, named as the domain speaks of them.
 const (
-	Critical Severity = "critical"
-	High     Severity = "high"
-	Medium   Severity = "medium"
-	Low      Severity = "low"
-	Info     Severity = "info"
+	Critical = contracts.SeverityCritical
+	High     = contracts.SeverityHigh
+	Medium   = contracts.SeverityMedium
+	Low      = contracts.SeverityLow
+	Info     = contracts.SeverityInfo
 )
 
 // Finding is the aggregate. Its identity is (asset, vulnerability or rule id, component+version or
@@ -127,82 +130,79 @@ type Finding struct {
 	opened         bool
 }
 
-// Event types of the vulns context.
-const (
-	EvFindingOpened                = "FindingOpened"
-	EvFindingSeen                  = "FindingSeen"
-	EvFindingTriaged               = "FindingTriaged"
-	EvFindingRemediationStarted    = "FindingRemediationStarted"
-	EvFindingResolved              = "FindingResolved"
-	EvFindingClosed                = "FindingClosed"
-	EvFindingReopened              = "FindingReopened"
-	EvFindingMarkedFalsePositive   = "FindingMarkedFalsePositive"
-	EvFindingMarkedDuplicate       = "FindingMarkedDuplicate"
-	EvFindingRiskAccepted          = "FindingRiskAccepted"
-	EvFindingAssigned              = "FindingAssigned"
-	EvFindingCommented             = "FindingCommented"
-	EvFindingDueDateSet            = "FindingDueDateSet"
-	EvFindingExploitabilityChanged = "FindingExploitabilityChanged"
-	// EvSLABreached is named as the SLA issue names it (not Finding…): it is the fact the
-	// escalation reacts to, on the finding's stream.
-	EvSLABreached = "SLABreached"
-)
-
 // statusAfter is the state each lifecycle event leads to.
 var statusAfter = map[string]Status{
-	EvFindingOpened:              StatusOpen,
-	EvFindingTriaged:             StatusTriaged,
-	EvFindingRemediationStarted:  StatusInRemediation,
-	EvFindingResolved:            StatusResolved,
-	EvFindingClosed:              StatusClosed,
-	EvFindingReopened:            StatusReopened,
-	EvFindingMarkedFalsePositive: StatusFalsePositive,
-	EvFindingMarkedDuplicate:     StatusDuplicate,
-	EvFindingRiskAccepted:        StatusRiskAccepted,
+	contracts.TypeFindingOpened:              StatusOpen,
+	contracts.TypeFindingTriaged:             StatusTriaged,
+	contracts.TypeFindingRemediationStarted:  StatusInRemediation,
+	contracts.TypeFindingResolved:            StatusResolved,
+	contracts.TypeFindingClosed:              StatusClosed,
+	contracts.TypeFindingReopened:            StatusReopened,
+	contracts.TypeFindingMarkedFalsePositive: StatusFalsePositive,
+	contracts.TypeFindingMarkedDuplicate:     StatusDuplicate,
+	contracts.TypeFindingRiskAccepted:        StatusRiskAccepted,
 }
 
-// Apply implements es.Aggregate.
+// Apply implements es.Aggregate. Only the events that change the aggregate's state are decoded.
 func (f *Finding) Apply(e *events.Envelope) error {
 	if s, ok := statusAfter[e.Type]; ok {
 		f.Status = s
 	}
-	var d struct {
-		AssetID   string    `json:"asset_id"`
-		Severity  Severity  `json:"severity"`
-		Owner     string    `json:"owner"`
-		DueAt     time.Time `json:"due_at"`
-		SeenAt    time.Time `json:"seen_at"`
-		ScanID    string    `json:"scan_id"`
-		ExpiresAt time.Time `json:"expires_at"`
-		KEV       *bool     `json:"kev"`
-		EPSS      *float64  `json:"epss"`
-	}
-	if err := json.Unmarshal(e.Data, &d); err != nil {
-		return err
-	}
 	switch e.Type {
-	case EvFindingOpened:
+	case contracts.TypeFindingOpened:
+		var d contracts.FindingOpened
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			return err
+		}
 		f.ID, f.AssetID, f.Severity, f.opened = e.StreamID, d.AssetID, d.Severity, true
 		f.FirstSeen, f.LastSeen, f.LastScanID = d.SeenAt, d.SeenAt, d.ScanID
-	case EvFindingSeen:
+	case contracts.TypeFindingSeen:
+		var d contracts.FindingSeen
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			return err
+		}
 		f.LastSeen, f.LastScanID = d.SeenAt, d.ScanID
 		if d.Severity != "" {
 			f.Severity = d.Severity
 		}
-	case EvFindingReopened:
+	case contracts.TypeFindingReopened:
+		var d contracts.FindingReopened
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			return err
+		}
 		if !d.SeenAt.IsZero() {
 			f.LastSeen, f.LastScanID = d.SeenAt, d.ScanID
 		}
 		f.RiskAcceptedTil = time.Time{}
-	case EvFindingAssigned:
+	case contracts.TypeFindingAssigned:
+		var d contracts.FindingAssigned
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			return err
+		}
 		f.Owner = d.Owner
-	case EvFindingDueDateSet:
+	case contracts.TypeFindingDueDateSet:
+		var d contracts.FindingDueDateSet
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			return err
+		}
 		f.DueAt = d.DueAt
-	case EvFindingRiskAccepted:
+	case contracts.TypeFindingRiskAccepted:
+		var d contracts.FindingRiskAccepted
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			return err
+		}
 		f.RiskAcceptedTil = d.ExpiresAt
-	case EvSLABreached:
+	case contracts.TypeSLABreached:
+		var d contracts.SLABreached
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			return err
+		}
 		f.SLABreachedFor = d.DueAt
-	case EvFindingExploitabilityChanged:
+	case contracts.TypeFindingExploitabilityChanged:
+		var d contracts.FindingExploitabilityChanged
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			return err
+		}
 		if d.KEV != nil {
 			f.KEV = *d.KEV
 		}
@@ -218,7 +218,7 @@ var _ es.Aggregate = (*Finding)(nil)
 // Exists reports whether the finding has been opened.
 func (f *Finding) Exists() bool { return f.opened }
 
-func (f *Finding) move(to Status, typ string, data map[string]any) ([]es.Change, error) {
+func (f *Finding) move(to Status, typ string, data any) ([]es.Change, error) {
 	if !f.opened {
 		return nil, &events.InvalidEventError{Index: -1, Name: "finding_id", Reason: "no such finding"}
 	}
@@ -230,12 +230,12 @@ func (f *Finding) move(to Status, typ string, data map[string]any) ([]es.Change,
 
 // Triage confirms the finding needs work.
 func (f *Finding) Triage(note string) ([]es.Change, error) {
-	return f.move(StatusTriaged, EvFindingTriaged, map[string]any{"note": note})
+	return f.move(StatusTriaged, contracts.TypeFindingTriaged, contracts.FindingTriaged{Note: note})
 }
 
 // StartRemediation records that someone works on a fix.
 func (f *Finding) StartRemediation(note string) ([]es.Change, error) {
-	return f.move(StatusInRemediation, EvFindingRemediationStarted, map[string]any{"note": note})
+	return f.move(StatusInRemediation, contracts.TypeFindingRemediationStarted, contracts.FindingRemediationStarted{Note: note})
 }
 
 // Resolve marks the finding fixed (by a person, or by a scan that no longer sees it).
@@ -243,16 +243,14 @@ func (f *Finding) Resolve(reason, scanID string, at time.Time) ([]es.Change, err
 	if strings.TrimSpace(reason) == "" {
 		return nil, rule("/reason", "a resolution needs a reason")
 	}
-	d := map[string]any{"reason": reason, "resolved_at": at.UTC()}
-	if scanID != "" {
-		d["scan_id"] = scanID
-	}
-	return f.move(StatusResolved, EvFindingResolved, d)
+	return f.move(StatusResolved, contracts.TypeFindingResolved, contracts.FindingResolved{Reason: reason, ResolvedAt: at.UTC(), ScanID: scanID})
 }
 
 // Close verifies a resolved finding: a later scan of the same scope did not see it.
 func (f *Finding) Close(scanID string, at time.Time) ([]es.Change, error) {
-	return f.move(StatusClosed, EvFindingClosed, map[string]any{"scan_id": scanID, "closed_at": at.UTC()})
+	// A map, not the generated struct: encoding/json sorts a map's keys, the order the events
+	// recorded so far have; the struct follows the schema's order.
+	return f.move(StatusClosed, contracts.TypeFindingClosed, map[string]any{"scan_id": scanID, "closed_at": at.UTC()})
 }
 
 // Reopen brings a finding back: seen again by a scan, a risk acceptance expired, or a person.
@@ -260,11 +258,11 @@ func (f *Finding) Reopen(reason, scanID string, at time.Time) ([]es.Change, erro
 	if strings.TrimSpace(reason) == "" {
 		return nil, rule("/reason", "reopening needs a reason")
 	}
-	d := map[string]any{"reason": reason}
+	d := contracts.FindingReopened{Reason: reason}
 	if scanID != "" {
-		d["scan_id"], d["seen_at"] = scanID, at.UTC()
+		d.ScanID, d.SeenAt = scanID, at.UTC()
 	}
-	return f.move(StatusReopened, EvFindingReopened, d)
+	return f.move(StatusReopened, contracts.TypeFindingReopened, d)
 }
 
 // MarkFalsePositive records that the finding is not real. Imports never resolve or reopen it.
@@ -272,7 +270,7 @@ func (f *Finding) MarkFalsePositive(justification string) ([]es.Change, error) {
 	if strings.TrimSpace(justification) == "" {
 		return nil, rule("/justification", "a false positive needs a justification")
 	}
-	return f.move(StatusFalsePositive, EvFindingMarkedFalsePositive, map[string]any{"justification": justification})
+	return f.move(StatusFalsePositive, contracts.TypeFindingMarkedFalsePositive, contracts.FindingMarkedFalsePositive{Justification: justification})
 }
 
 // MarkDuplicate records that another finding covers this one.
@@ -280,7 +278,7 @@ func (f *Finding) MarkDuplicate(of string) ([]es.Change, error) {
 	if of == "" || of == f.ID {
 		return nil, rule("/duplicate_of", "duplicate_of must name another finding")
 	}
-	return f.move(StatusDuplicate, EvFindingMarkedDuplicate, map[string]any{"duplicate_of": of})
+	return f.move(StatusDuplicate, contracts.TypeFindingMarkedDuplicate, contracts.FindingMarkedDuplicate{DuplicateOf: of})
 }
 
 // AcceptRisk accepts the finding until expiresAt, when it reopens by itself.
@@ -293,7 +291,9 @@ func (f *Finding) AcceptRisk(approver, justification string, expiresAt, now time
 	case !expiresAt.After(now):
 		return nil, rule("/expires_at", "a risk acceptance must expire in the future")
 	}
-	return f.move(StatusRiskAccepted, EvFindingRiskAccepted, map[string]any{"approver": approver, "justification": justification, "expires_at": expiresAt.UTC()})
+	// A map, not the generated struct: encoding/json sorts a map's keys, the order the events
+	// recorded so far have; the struct follows the schema's order.
+	return f.move(StatusRiskAccepted, contracts.TypeFindingRiskAccepted, map[string]any{"approver": approver, "justification": justification, "expires_at": expiresAt.UTC()})
 }
 
 // ExpireRiskAcceptance reopens a finding whose acceptance has run out (called by the SLA saga).
@@ -324,11 +324,13 @@ func (f *Finding) BreachSLA(dueAt, now time.Time) ([]es.Change, error) {
 	if f.DueAt.IsZero() || !f.DueAt.Equal(dueAt) || f.SLABreachedFor.Equal(dueAt) {
 		return nil, nil
 	}
+	// A map, not the generated struct: encoding/json sorts a map's keys, the order the events
+	// recorded so far have; the struct follows the schema's order.
 	d := map[string]any{"due_at": dueAt.UTC(), "breached_at": now.UTC(), "severity": string(f.Severity), "status": string(f.Status)}
 	if f.Owner != "" {
 		d["owner"] = f.Owner
 	}
-	return []es.Change{{Type: EvSLABreached, Data: d}}, nil
+	return []es.Change{{Type: contracts.TypeSLABreached, Data: d}}, nil
 }
 
 // Assign sets the owner.
@@ -342,7 +344,7 @@ func (f *Finding) Assign(owner string) ([]es.Change, error) {
 	if owner == f.Owner {
 		return nil, nil // already so: nothing to record
 	}
-	return []es.Change{{Type: EvFindingAssigned, Data: map[string]any{"owner": owner}}}, nil
+	return []es.Change{{Type: contracts.TypeFindingAssigned, Data: contracts.FindingAssigned{Owner: owner}}}, nil
 }
 
 // Comment adds a note.
@@ -353,7 +355,7 @@ func (f *Finding) Comment(text string) ([]es.Change, error) {
 	if strings.TrimSpace(text) == "" {
 		return nil, rule("/comment", "comment is empty")
 	}
-	return []es.Change{{Type: EvFindingCommented, Data: map[string]any{"comment": text}}}, nil
+	return []es.Change{{Type: contracts.TypeFindingCommented, Data: contracts.FindingCommented{Comment: text}}}, nil
 }
 
 // SetDueDate sets the remediation deadline by hand (the SLA policy sets it on open).
@@ -364,7 +366,9 @@ func (f *Finding) SetDueDate(due time.Time, reason string) ([]es.Change, error) 
 	if due.IsZero() {
 		return nil, rule("/due_at", "due_at is required")
 	}
-	return []es.Change{{Type: EvFindingDueDateSet, Data: map[string]any{"due_at": due.UTC(), "reason": reason}}}, nil
+	// A map, not contracts.FindingDueDateSet: the events recorded so far carry "reason" even
+	// when it is empty, which the struct leaves out (reason is optional: omitempty).
+	return []es.Change{{Type: contracts.TypeFindingDueDateSet, Data: map[string]any{"due_at": due.UTC(), "reason": reason}}}, nil
 }
 
 // Active reports whether the finding still needs attention (counts toward SLAs and risk).

@@ -8,6 +8,7 @@ import (
 
 	"github.com/socplatform/soc/commands/internal/es"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/contracts"
 	"github.com/socplatform/soc/schemas/problem"
 )
 
@@ -29,7 +30,7 @@ func replay(t *testing.T, f *Finding, changes []es.Change) {
 func opened(t *testing.T) *Finding {
 	f := &Finding{}
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	replay(t, f, []es.Change{{Type: EvFindingOpened, Data: map[string]any{"asset_id": "assets-asset-x", "severity": "high", "seen_at": now, "scan_id": "s1"}}})
+	replay(t, f, []es.Change{{Type: contracts.TypeFindingOpened, Data: map[string]any{"asset_id": "assets-asset-x", "severity": "high", "seen_at": now, "scan_id": "s1"}}})
 	return f
 }
 

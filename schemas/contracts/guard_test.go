@@ -1,0 +1,143 @@
+package contracts_test
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"io/fs"
+	"path"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/socplatform/soc/schemas"
+)
+
+// TestOneDeclarationPerEvent walks the repository's Go sources (tests and this package aside)
+// and fails on a second declaration of an event: a string literal spelling an event type (use
+// contracts.Type<Name>), or a type named like an event or its payload (FindingOpened,
+// findingOpenedData, RequestedData for ScanRequested …; use the generated struct). An alias of
+// a generated type is a name, not a declaration, and is allowed.
+//
+// pending lists the copies left when the guard came in, so that it holds every other file from
+// now on; each entry must go (the test fails once a listed type no longer exists, so the list
+// only shrinks).
+var pending = map[string]string{
+	"commands/scans/app/data.go findingOpenedData":             "the importer's FindingOpened writer",
+	"commands/scans/app/data.go findingSeenData":               "the importer's FindingSeen writer",
+	"sagas/saga.go TimerFired":                                 "the saga runtime's own payloads",
+	"sagas/saga.go TimerFiredData":                             "the saga runtime's own payloads",
+	"sagas/saga.go EventHandled":                               "the saga runtime's own payloads",
+	"sagas/saga.go CommandIssued":                              "the saga runtime's own payloads",
+	"sagas/saga.go CommandDispatched":                          "the saga runtime's own payloads",
+	"sagas/saga.go CommandFailed":                              "the saga runtime's own payloads",
+	"sagas/saga.go TimerScheduled":                             "the saga runtime's own payloads",
+	"sagas/saga.go TimerCancelled":                             "the saga runtime's own payloads",
+	"sagas/saga.go Completed":                                  "the saga runtime's own payloads (SagaCompleted)",
+	"projections/runner/operator.go Parked":                    "the runner's parked state, also ProjectionParked's shape",
+	"commands/scans/app/orchestrator_api.go DefinitionCreated": "a result type, not a payload: rename it",
+}
+
+func TestOneDeclarationPerEvent(t *testing.T) {
+	names := eventTypes(t)
+	if len(names) < 50 {
+		t.Fatalf("only %d event types found: the schemas moved?", len(names))
+	}
+	// A payload type's name, lower-cased, without a Data/Payload/Event suffix, spells the event
+	// type or the event type without its aggregate (ScanRequested → requested).
+	forbidden := map[string]string{}
+	lead := regexp.MustCompile(`^(CVE|SLA|[A-Z][a-z]+)`)
+	for n := range names {
+		forbidden[strings.ToLower(n)] = n
+		if rest := lead.ReplaceAllString(n, ""); len(rest) > 0 {
+			forbidden[strings.ToLower(rest)] = n
+		}
+	}
+	root := filepath.Join("..", "..")
+	checked := 0
+	seen := map[string]bool{}
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			switch d.Name() {
+			case ".git", "testdata", "node_modules":
+				return filepath.SkipDir
+			}
+			if filepath.ToSlash(p) == "../../schemas/contracts" {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasSuffix(p, ".go") || strings.HasSuffix(p, "_test.go") {
+			return nil
+		}
+		checked++
+		f, err := parser.ParseFile(token.NewFileSet(), p, nil, parser.SkipObjectResolution)
+		if err != nil {
+			return err
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			switch x := n.(type) {
+			case *ast.BasicLit:
+				if x.Kind != token.STRING {
+					return true
+				}
+				if s, err := strconv.Unquote(x.Value); err == nil && names[s] {
+					t.Errorf("%s: the event type %q spelt out: use contracts.Type%s", p, s, s)
+				}
+			case *ast.TypeSpec:
+				if x.Assign.IsValid() {
+					return true // an alias names a type declared elsewhere
+				}
+				base := strings.ToLower(x.Name.Name)
+				for _, suffix := range []string{"data", "payload", "event"} {
+					base = strings.TrimSuffix(base, suffix)
+				}
+				if ev, ok := forbidden[base]; ok {
+					key := filepath.ToSlash(strings.TrimPrefix(p, root+string(filepath.Separator))) + " " + x.Name.Name
+					if _, ok := pending[key]; ok {
+						seen[key] = true
+						return true
+					}
+					t.Errorf("%s: type %s declares the payload of %s again: use contracts.%s", p, x.Name.Name, ev, ev)
+				}
+			}
+			return true
+		})
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for key, why := range pending {
+		if !seen[key] {
+			t.Errorf("%s is gone (%s): remove it from pending", key, why)
+		}
+	}
+	if checked < 100 {
+		t.Fatalf("only %d Go files checked: the walk missed the repository", checked)
+	}
+}
+
+func eventTypes(t *testing.T) map[string]bool {
+	t.Helper()
+	out := map[string]bool{}
+	err := fs.WalkDir(schemas.EventsFS(), "events", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		name := path.Base(p)
+		if i := strings.Index(name, ".v"); i > 0 {
+			out[name[:i]] = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}

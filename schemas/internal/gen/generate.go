@@ -1,0 +1,517 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"go/format"
+	"io/fs"
+	"path"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// schema is the part of a JSON Schema the generator reads; validation keywords (bounds,
+// patterns, formats other than date-time) stay the validator's business.
+type schema struct {
+	Title                string     `json:"title"`
+	Description          string     `json:"description"`
+	Type                 any        `json:"type"`
+	Format               string     `json:"format"`
+	Enum                 []string   `json:"enum"`
+	Required             []string   `json:"required"`
+	Properties           properties `json:"properties"`
+	Items                *schema    `json:"items"`
+	AdditionalProperties any        `json:"additionalProperties"`
+	MinProperties        int        `json:"minProperties"`
+}
+
+// properties keeps the order in which a schema lists its properties: the generated fields
+// follow it, as the hand-written payload structs did, so their events' bytes do not change.
+type properties struct {
+	names  []string
+	byName map[string]*schema
+}
+
+func (p *properties) UnmarshalJSON(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if _, err := dec.Token(); err != nil { // {
+		return err
+	}
+	p.byName = map[string]*schema{}
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		var sub schema
+		if err := dec.Decode(&sub); err != nil {
+			return err
+		}
+		name := t.(string)
+		p.names = append(p.names, name)
+		p.byName[name] = &sub
+	}
+	return nil
+}
+
+// MarshalJSON writes the properties back in their order (the canonical form objectNames compares).
+func (p properties) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	for i, n := range p.names {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, _ := json.Marshal(n)
+		v, err := json.Marshal(p.byName[n])
+		if err != nil {
+			return nil, err
+		}
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
+
+func (s *schema) typ() string {
+	if t, ok := s.Type.(string); ok {
+		return t
+	}
+	if len(s.Enum) > 0 {
+		return "string" // an enum without a type (SLABreached.severity) lists strings only
+	}
+	return ""
+}
+
+// enumNames names the enumerations whose property name alone would be ambiguous or vague,
+// keyed by "<schema title>/<property path>". Two different value lists under one Go name fail
+// the generation, so a new clash is noticed and named here.
+var enumNames = map[string]string{
+	"FindingOpened/cvss/severity":                 "CVSSSeverity",
+	"CVEPublished/ratings/version":                "CVSSVersion",
+	"CVEUpdated/ratings/version":                  "CVSSVersion",
+	"AssetRegistered/kind":                        "AssetKind",
+	"AssetLinked/relation":                        "AssetRelation",
+	"AssetUnlinked/relation":                      "AssetRelation",
+	"ScanRequested/trigger":                       "ScanTrigger",
+	"ScanImportFailed/stage":                      "ImportStage",
+	"CVEListedInKEV/source":                       "KEVSource",
+	"NodeStarted/event_store":                     "EventStoreBackend",
+	"NodeStarted/log":                             "LogBackend",
+	"NotificationDeferred/reason":                 "DeferralReason",
+	"NotificationSuppressed/reason":               "SuppressionReason",
+	"FindingSeen/previous_severity":               "Severity",
+	"NotificationRequested/digest_items/severity": "Severity",
+}
+
+// objectNames names the nested objects that several schemas declare alike, keyed like
+// enumNames: they share one Go type, and differing schemas under one name fail the generation.
+var objectNames = map[string]string{
+	"AssetRegistered/identifiers":          "AssetIdentifiers",
+	"AssetUpdated/identifiers":             "AssetIdentifiers",
+	"AssetIdentifiersObserved/identifiers": "AssetIdentifiers",
+	"RegisterAsset/identifiers":            "AssetIdentifiersInput",
+	"UpdateAsset/identifiers":              "AssetIdentifiersInput",
+	"ScanDefinitionCreated/target":         "ScanTarget",
+	"ScanDefinitionUpdated/target":         "ScanTarget",
+	"ScanDefinitionCreated/options":        "ScanOptions",
+	"ScanDefinitionUpdated/options":        "ScanOptions",
+	"CreateScanDefinition/target":          "ScanTargetInput",
+	"UpdateScanDefinition/target":          "ScanTargetInput",
+	"CreateScanDefinition/options":         "ScanOptionsInput",
+	"UpdateScanDefinition/options":         "ScanOptionsInput",
+	"CVEPublished/ratings":                 "CVERating",
+	"CVEUpdated/ratings":                   "CVERating",
+}
+
+type enumDecl struct {
+	name, desc string
+	values     []string
+}
+
+type field struct {
+	goName, jsonName, goType, tag, desc string
+}
+
+type structDecl struct {
+	name, desc string
+	fields     []field
+}
+
+type eventDecl struct {
+	typeName, goName string
+	version          int
+}
+
+type fileDecls struct {
+	events  []eventDecl
+	structs []structDecl
+}
+
+type generator struct {
+	enums  map[string]*enumDecl
+	files  map[string]*fileDecls // by context
+	names  map[string]string     // Go type name → the schema that declared it
+	shared map[string]string     // objectNames' type → the canonical JSON of its schema
+}
+
+var eventFile = regexp.MustCompile(`^events/([a-z]+)/([A-Z][A-Za-z0-9]*)\.v([0-9]+)\.json$`)
+var commandFile = regexp.MustCompile(`^commands/([a-z]+)/([A-Z][A-Za-z0-9]*)\.json$`)
+var enumFile = regexp.MustCompile(`^enums/([A-Z][A-Za-z0-9]*)\.json$`)
+
+// generate returns the generated package's files by name.
+func generate(fsys fs.FS) (map[string][]byte, error) {
+	g := &generator{enums: map[string]*enumDecl{}, files: map[string]*fileDecls{}, names: map[string]string{}, shared: map[string]string{}}
+	var paths []string
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() && path.Ext(p) == ".json" {
+			paths = append(paths, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(paths)
+	for _, p := range paths {
+		b, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return nil, err
+		}
+		var s schema
+		if err := json.Unmarshal(b, &s); err != nil {
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		switch {
+		case eventFile.MatchString(p):
+			m := eventFile.FindStringSubmatch(p)
+			v, _ := strconv.Atoi(m[3])
+			if s.Title != m[2] {
+				return nil, fmt.Errorf("%s: title %q is not the file's type name", p, s.Title)
+			}
+			goName := m[2]
+			if v > 1 {
+				goName += "V" + m[3]
+			}
+			fd := g.file(m[1])
+			fd.events = append(fd.events, eventDecl{typeName: m[2], goName: goName, version: v})
+			if err := g.object(m[1], goName, m[2], "", &s, p); err != nil {
+				return nil, err
+			}
+		case commandFile.MatchString(p):
+			m := commandFile.FindStringSubmatch(p)
+			if s.Title != m[2] {
+				return nil, fmt.Errorf("%s: title %q is not the file's command name", p, s.Title)
+			}
+			if err := g.object(m[1], m[2], m[2], "", &s, p); err != nil {
+				return nil, err
+			}
+		case enumFile.MatchString(p):
+			m := enumFile.FindStringSubmatch(p)
+			if s.typ() != "string" || len(s.Enum) == 0 {
+				return nil, fmt.Errorf("%s: an enum file holds a string enum", p)
+			}
+			if _, err := g.enum(m[1], fmt.Sprintf("is declared by %s. %s", p, s.Description), s.Enum, p); err != nil {
+				return nil, err
+			}
+		case path.Base(p) == "asyncapi.json":
+		default:
+			return nil, fmt.Errorf("%s: not where an event, command or enum schema belongs", p)
+		}
+	}
+	return g.render()
+}
+
+func (g *generator) file(ctx string) *fileDecls {
+	if g.files[ctx] == nil {
+		g.files[ctx] = &fileDecls{}
+	}
+	return g.files[ctx]
+}
+
+func (g *generator) claim(name, by string) error {
+	if prev, ok := g.names[name]; ok {
+		return fmt.Errorf("%s: Go type %s is declared by %s already", by, name, prev)
+	}
+	g.names[name] = by
+	return nil
+}
+
+func (g *generator) enum(name, desc string, values []string, by string) (string, error) {
+	if e, ok := g.enums[name]; ok {
+		if !slices.Equal(e.values, values) {
+			return "", fmt.Errorf("%s: enum %s is %v here and %v elsewhere: name it in enumNames", by, name, values, e.values)
+		}
+		return name, nil
+	}
+	if err := g.claim(name, by); err != nil {
+		return "", err
+	}
+	g.enums[name] = &enumDecl{name: name, desc: desc, values: slices.Clone(values)}
+	return name, nil
+}
+
+// object declares the struct goName for s. title and propPath locate s for enumNames.
+func (g *generator) object(ctx, goName, title, propPath string, s *schema, file string) error {
+	if err := g.claim(goName, file); err != nil {
+		return err
+	}
+	intro := fmt.Sprintf("is the payload of %s (%s).", title, file)
+	if propPath != "" {
+		intro = fmt.Sprintf("is %s/%s of %s.", title, propPath, file)
+	}
+	sd := structDecl{name: goName, desc: intro + " " + s.Description}
+	// A payload that requires nothing but at least one property is a change set: which fields
+	// are present is what it says ("owner_team": "" clears the owner), so every field is a pointer.
+	patch := propPath == "" && len(s.Required) == 0 && s.MinProperties > 0
+	for _, k := range s.Properties.names {
+		p := s.Properties.byName[k]
+		required := slices.Contains(s.Required, k)
+		sub := k
+		if propPath != "" {
+			sub = propPath + "/" + k
+		}
+		t, err := g.goType(ctx, goName+pascal(k), title, sub, p, file)
+		if err != nil {
+			return err
+		}
+		tag := k
+		switch {
+		case required:
+		case patch:
+			t = "*" + t
+			tag += ",omitempty"
+		case p.typ() == "string" && p.Format == "date-time":
+			tag += ",omitzero"
+		case p.typ() == "boolean" || p.typ() == "number" || p.typ() == "integer" || p.typ() == "object" && len(p.Properties.names) > 0:
+			t = "*" + t
+			tag += ",omitempty"
+		default:
+			tag += ",omitempty"
+		}
+		sd.fields = append(sd.fields, field{goName: pascal(k), jsonName: k, goType: t, tag: tag, desc: p.Description})
+	}
+	g.file(ctx).structs = append(g.file(ctx).structs, sd)
+	return nil
+}
+
+func (g *generator) goType(ctx, nested, title, propPath string, p *schema, file string) (string, error) {
+	switch p.typ() {
+	case "string":
+		if len(p.Enum) > 0 {
+			name := enumNames[title+"/"+propPath]
+			if name == "" {
+				name = pascal(path.Base(propPath))
+			}
+			return g.enum(name, fmt.Sprintf("is the vocabulary of %s/%s (%s), first declared there.", title, propPath, file), p.Enum, file)
+		}
+		if p.Format == "date-time" {
+			return "time.Time", nil
+		}
+		return "string", nil
+	case "integer":
+		return "int", nil
+	case "number":
+		return "float64", nil
+	case "boolean":
+		return "bool", nil
+	case "array":
+		if p.Items == nil {
+			return "[]any", nil
+		}
+		t, err := g.goType(ctx, singular(nested), title, propPath, p.Items, file)
+		if err != nil {
+			return "", err
+		}
+		return "[]" + t, nil
+	case "object":
+		if len(p.Properties.names) > 0 {
+			name := objectNames[title+"/"+propPath]
+			if name == "" {
+				return nested, g.object(ctx, nested, title, propPath, p, file)
+			}
+			canon, err := json.Marshal(p) // a struct's fields and maps' sorted keys: canonical
+			if err != nil {
+				return "", err
+			}
+			if prev, ok := g.shared[name]; ok {
+				if prev != string(canon) {
+					return "", fmt.Errorf("%s: %s/%s differs from the other schemas of %s", file, title, propPath, name)
+				}
+				return name, nil
+			}
+			g.shared[name] = string(canon)
+			return name, g.object(ctx, name, title, propPath, p, file)
+		}
+		if a, ok := p.AdditionalProperties.(map[string]any); ok && a["type"] == "integer" {
+			return "map[string]int", nil
+		}
+		return "map[string]any", nil
+	case "":
+		if p.Properties.names == nil && p.Items == nil {
+			return "json.RawMessage", nil // any JSON value, kept as written
+		}
+	}
+	return "", fmt.Errorf("%s: %s: no Go type for schema type %v", file, propPath, p.Type)
+}
+
+func (g *generator) render() (map[string][]byte, error) {
+	out := map[string][]byte{}
+	ctxs := make([]string, 0, len(g.files))
+	for c := range g.files {
+		ctxs = append(ctxs, c)
+	}
+	slices.Sort(ctxs)
+	for _, c := range ctxs {
+		fd := g.files[c]
+		var b bytes.Buffer
+		header(&b)
+		if len(fd.events) > 0 {
+			fmt.Fprintf(&b, "// Event types of the %s context, as they appear in an envelope's type.\nconst (\n", c)
+			for _, e := range fd.events {
+				if e.version == 1 {
+					fmt.Fprintf(&b, "Type%s = %q\n", e.typeName, e.typeName)
+				}
+			}
+			b.WriteString(")\n\n")
+		}
+		for _, s := range fd.structs {
+			comment(&b, s.name, s.desc)
+			fmt.Fprintf(&b, "type %s struct {\n", s.name)
+			for _, f := range s.fields {
+				if f.desc != "" {
+					comment(&b, "", f.desc)
+				}
+				fmt.Fprintf(&b, "%s %s `json:%q`\n", f.goName, f.goType, f.tag)
+			}
+			b.WriteString("}\n\n")
+		}
+		src, err := format.Source(b.Bytes())
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w\n%s", c, err, b.Bytes())
+		}
+		var imports []string
+		for _, imp := range []struct{ use, path string }{{"json.RawMessage", "encoding/json"}, {"time.Time", "time"}} {
+			if bytes.Contains(src, []byte(imp.use)) {
+				imports = append(imports, strconv.Quote(imp.path))
+			}
+		}
+		if len(imports) > 0 {
+			decl := "package contracts\n\nimport (\n" + strings.Join(imports, "\n") + "\n)\n"
+			src = bytes.Replace(src, []byte("package contracts\n"), []byte(decl), 1)
+			if src, err = format.Source(src); err != nil {
+				return nil, err
+			}
+		}
+		out["zz_"+c+".go"] = src
+	}
+	names := make([]string, 0, len(g.enums))
+	for n := range g.enums {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	var b bytes.Buffer
+	header(&b)
+	for _, n := range names {
+		e := g.enums[n]
+		comment(&b, n, e.desc)
+		fmt.Fprintf(&b, "type %s string\n\nconst (\n", n)
+		for _, v := range e.values {
+			fmt.Fprintf(&b, "%s%s %s = %q\n", n, pascal(v), n, v)
+		}
+		fmt.Fprintf(&b, ")\n\n// %sValues lists every %s in the schema's order.\nfunc %sValues() []string {\nreturn []string{", n, n, n)
+		for _, v := range e.values {
+			fmt.Fprintf(&b, "%q,", v)
+		}
+		b.WriteString("}\n}\n\n")
+	}
+	src, err := format.Source(b.Bytes())
+	if err != nil {
+		return nil, fmt.Errorf("enums: %w\n%s", err, b.Bytes())
+	}
+	out["zz_enums.go"] = src
+	return out, nil
+}
+
+func header(b *bytes.Buffer) {
+	b.WriteString("// Code generated by schemas/internal/gen from the JSON Schemas under schemas/. DO NOT EDIT.\n\npackage contracts\n\n")
+}
+
+func comment(b *bytes.Buffer, name, text string) {
+	text = strings.TrimSpace(text)
+	if name != "" {
+		text = name + " " + text
+	}
+	if text == "" {
+		return
+	}
+	for _, line := range wrap(text, 96) {
+		fmt.Fprintf(b, "// %s\n", line)
+	}
+}
+
+func wrap(text string, width int) []string {
+	var lines []string
+	cur := ""
+	for _, w := range strings.Fields(text) {
+		if cur != "" && len(cur)+1+len(w) > width {
+			lines = append(lines, cur)
+			cur = ""
+		}
+		if cur != "" {
+			cur += " "
+		}
+		cur += w
+	}
+	if cur != "" {
+		lines = append(lines, cur)
+	}
+	return lines
+}
+
+// initialisms are spelt in capitals in Go names, as Go's style asks.
+var initialisms = map[string]string{
+	"id": "ID", "ids": "IDs", "url": "URL", "urls": "URLs", "cve": "CVE", "cves": "CVEs", "cwe": "CWE",
+	"cwes": "CWEs", "ghsa": "GHSA", "ghsas": "GHSAs", "ip": "IP", "ips": "IPs", "kev": "KEV", "epss": "EPSS",
+	"cvss": "CVSS", "sla": "SLA", "mac": "MAC", "macs": "MACs", "vex": "VEX", "http": "HTTP", "api": "API",
+	"uuid": "UUID", "json": "JSON", "ttl": "TTL", "nvd": "NVD", "tls": "TLS", "smtp": "SMTP", "sms": "SMS",
+	"os": "OS", "html": "HTML", "purl": "PURL", "sha256": "SHA256", "cpe": "CPE", "cpes": "CPEs", "utc": "UTC", "uri": "URI",
+}
+
+// pascal turns a JSON name or an enum value into a Go identifier part: "in_remediation" →
+// "InRemediation", "asset_id" → "AssetID", "3.1" → "3_1".
+func pascal(s string) string {
+	var b strings.Builder
+	parts := strings.FieldsFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.')
+	})
+	for _, p := range parts {
+		p = strings.ReplaceAll(p, ".", "_")
+		if up, ok := initialisms[strings.ToLower(p)]; ok {
+			b.WriteString(up)
+			continue
+		}
+		b.WriteString(strings.ToUpper(p[:1]) + p[1:])
+	}
+	return b.String()
+}
+
+// singular names an array's item type after the array: Ratings → Rating, DigestItems →
+// DigestItem; a name that does not end in a plural s keeps an Item suffix.
+func singular(s string) string {
+	switch {
+	case strings.HasSuffix(s, "ies"):
+		return s[:len(s)-3] + "y"
+	case strings.HasSuffix(s, "s") && !strings.HasSuffix(s, "ss") && !strings.HasSuffix(s, "CVSS") && !strings.HasSuffix(s, "EPSS"):
+		return s[:len(s)-1]
+	}
+	return s + "Item"
+}
