@@ -147,6 +147,12 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, ready chan<- stri
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	started := time.Now()
+	// Validate resolves the same graph; resolving again here refuses, before anything opens,
+	// a caller that skipped it.
+	order, err := platformGraph.Resolve(cfg.Targets)
+	if err != nil {
+		return fmt.Errorf("--target/SOC_TARGET: %w", err)
+	}
 
 	store, b, kind, err := openStore(ctx, cfg)
 	if err != nil {
@@ -165,11 +171,6 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, ready chan<- stri
 	a.mux = newRoutes()
 	workers, cancelWorkers := context.WithCancel(context.Background())
 	defer cancelWorkers()
-	order, err := platformGraph.Resolve(cfg.Targets)
-	if err != nil { // Validate resolves the same graph; this guards callers that skip it
-		_ = ln.Close()
-		return fmt.Errorf("--target/SOC_TARGET: %w", err)
-	}
 	for _, name := range order {
 		m := platformByName[name]
 		if m.needsKafka && len(cfg.KafkaBrokers) == 0 {
