@@ -21,7 +21,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/socplatform/soc/cmd/soc/internal/modules"
 	notifyapp "github.com/socplatform/soc/commands/notifications/app"
-	scanapp "github.com/socplatform/soc/commands/scans/app"
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/kafkalog"
 )
@@ -32,10 +31,20 @@ import (
 type module struct {
 	modules.Module
 	needsKafka bool
-	// start launches the module's workers; it returns a readiness check (or nil). A nil start
-	// is a module the node itself opens before any other (the event store).
-	start func(ctx context.Context, a *app) (readiness, error)
+	// start launches the module's workers. in holds the outputs of the modules it declared
+	// (transitively), nothing else; out is what it offers the modules that depend on it, ready
+	// its readiness check (or nil). A nil start is a module the node itself opens before any
+	// other (the event store).
+	start func(ctx context.Context, a *app, in inputs) (out any, ready readiness, err error)
 }
+
+// inputs are the outputs of a module's dependencies, by module name. Its accessors panic on a
+// dependency the module did not declare: a wiring mistake the every-target test finds.
+type inputs map[string]any
+
+func (in inputs) readSide() *readSide             { return in[modReadDB].(*readSide) }
+func (in inputs) directory() *notifyapp.Directory { return in[modDirectory].(*notifyapp.Directory) }
+func (in inputs) writeSide() *writeSide           { return in["commands"].(*writeSide) }
 
 // readiness reports a target's state for /readyz: detail for humans, ok for the status code.
 type readiness func(ctx context.Context) (detail any, ok bool)
@@ -53,16 +62,22 @@ const (
 var platform = []module{
 	{Module: modules.Module{Name: modStore, Describe: "the event store: SQLite in <data>/events.db, or PostgreSQL with --postgres-url; opened before every other module"}},
 	{Module: modules.Module{Name: modReadDB, Describe: "the read models' database (<data>/readmodel.db or the --read-schema PostgreSQL schema) and the live-update hub", Deps: []string{modStore}},
-		start: func(ctx context.Context, a *app) (readiness, error) { _, err := a.readSideOf(ctx); return nil, err }},
+		start: func(ctx context.Context, a *app, _ inputs) (any, readiness, error) {
+			rs, err := openReadSide(ctx, a)
+			return rs, nil, err
+		}},
 	{Module: modules.Module{Name: modDirectory, Describe: "the notification directory of people and teams (--notify-directory)"},
-		start: func(_ context.Context, a *app) (readiness, error) { _, err := a.directory(); return nil, err }},
+		start: func(_ context.Context, a *app, _ inputs) (any, readiness, error) {
+			d, err := notifyapp.LoadDirectory(a.cfg.NotifyDirectory)
+			return d, nil, err
+		}},
 	{Module: modules.Module{Name: "commands", Target: true, Deps: []string{modStore},
 		Describe: "the write API: finding and asset commands (POST /v1/findings/{id}/…, /v1/assets…), scanner report imports (POST /v1/scans/imports) and the scan orchestrator (nmap)"},
 		start: startCommands},
 	{Module: modules.Module{Name: "projections", Target: true, Deps: []string{modReadDB},
 		Describe: "projection runners: apply the log to the read models (assets, findings, scans, cves) in <data>/readmodel.db or the --read-schema PostgreSQL schema; from Kafka consumer groups when SOC_KAFKA_BROKERS is set"},
 		start: startProjections},
-	{Module: modules.Module{Name: "query", Target: true, Deps: []string{modReadDB},
+	{Module: modules.Module{Name: "query", Target: true, Deps: []string{modReadDB}, After: []string{"projections"},
 		Describe: "the read API: GET /v1/assets, /v1/findings, /v1/scans, /v1/cves, audit (/v1/streams/{id}/events, /v1/events), /openapi.json and live updates on /ws"},
 		start: startQuery},
 	{Module: modules.Module{Name: "notifier", Target: true, Deps: []string{modStore, modDirectory},
@@ -110,10 +125,6 @@ type app struct {
 	drains []func(ctx context.Context, upTo int64)
 	// closers run, in reverse order, once the workers have stopped.
 	closers []func()
-	read    *readSide
-	dir     *notifyapp.Directory
-	scans   *scanapp.Orchestrator
-	imports *scanapp.Importer // the commands target's importer (its finding index answers the sagas)
 }
 
 func runServe(args []string, stdout, stderr io.Writer) int {
@@ -171,6 +182,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, ready chan<- stri
 	a.mux = newRoutes()
 	workers, cancelWorkers := context.WithCancel(context.Background())
 	defer cancelWorkers()
+	outputs := map[string]any{}
 	for _, name := range order {
 		m := platformByName[name]
 		if m.needsKafka && len(cfg.KafkaBrokers) == 0 {
@@ -180,7 +192,11 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, ready chan<- stri
 		if m.start == nil {
 			continue
 		}
-		check, err := m.start(workers, a)
+		in := inputs{}
+		for _, d := range platformGraph.Deps(name) {
+			in[d] = outputs[d]
+		}
+		out, check, err := m.start(workers, a, in)
 		if err != nil {
 			_ = ln.Close()
 			if m.Target {
@@ -188,6 +204,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, ready chan<- stri
 			}
 			return fmt.Errorf("starting module %s: %w", name, err)
 		}
+		outputs[name] = out
 		if check != nil {
 			checks[name] = check
 		}
@@ -296,10 +313,10 @@ func (a *app) supervise(ctx context.Context, name string, lastErr *atomic.Value,
 	}()
 }
 
-func startRelay(ctx context.Context, a *app) (readiness, error) {
+func startRelay(ctx context.Context, a *app, _ inputs) (any, readiness, error) {
 	relay, err := kafkalog.NewRelay(kafkalog.RelayConfig{Brokers: a.cfg.KafkaBrokers, TopicPrefix: a.cfg.KafkaTopicPrefix}, a.store, a.backend)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	registerRelayMetrics(a.metrics, relay.Metrics())
 	var lastErr atomic.Value
@@ -312,7 +329,7 @@ func startRelay(ctx context.Context, a *app) (readiness, error) {
 			time.Sleep(20 * time.Millisecond)
 		}
 	})
-	return func(context.Context) (any, bool) {
+	return nil, func(context.Context) (any, bool) {
 		m := relay.Metrics()
 		detail := map[string]any{"last_relayed": m.LastRelayed.Load(), "checkpoint": m.Checkpoint.Load(), "lag": m.Lag()}
 		if e := lastErr.Load().(string); e != "" {

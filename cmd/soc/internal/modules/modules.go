@@ -22,6 +22,9 @@ type Module struct {
 	// A dependency on a target that was not chosen refuses the start, naming it.
 	Target bool
 	Deps   []string
+	// After orders this module after others when they run in the same process, without pulling
+	// them in (the query API uses the projection runners of its process when there are any).
+	After []string
 }
 
 // Graph is a checked set of modules: every dependency is known and there is no cycle.
@@ -42,7 +45,7 @@ func New(mods ...Module) (*Graph, error) {
 		g.mods[m.Name] = m
 	}
 	for _, n := range g.names() {
-		for _, d := range g.mods[n].Deps {
+		for _, d := range g.edges(n) {
 			if _, ok := g.mods[d]; !ok {
 				return nil, fmt.Errorf("modules: module %q depends on unknown module %q", n, d)
 			}
@@ -62,7 +65,7 @@ func New(mods ...Module) (*Graph, error) {
 		}
 		state[n] = 1
 		path = append(path, n)
-		for _, d := range g.mods[n].Deps {
+		for _, d := range g.edges(n) {
 			if err := visit(d); err != nil {
 				return err
 			}
@@ -98,7 +101,7 @@ func (g *Graph) Targets() []string {
 
 // Deps returns every module name starts after, transitively, in start order.
 func (g *Graph) Deps(name string) []string {
-	order := g.order([]string{name})
+	order := g.order([]string{name}, nil)
 	return order[:len(order)-1]
 }
 
@@ -129,7 +132,12 @@ func (g *Graph) Resolve(targets []string) ([]string, error) {
 		roots = append(roots, n)
 	}
 	sort.Strings(roots)
-	order := g.order(roots)
+	// The After edges order only modules that run anyway: resolve the Deps closure first.
+	running := map[string]bool{}
+	for _, n := range g.order(roots, nil) {
+		running[n] = true
+	}
+	order := g.order(roots, running)
 	var problems []string
 	for _, n := range order {
 		for _, d := range g.mods[n].Deps {
@@ -144,8 +152,9 @@ func (g *Graph) Resolve(targets []string) ([]string, error) {
 	return order, nil
 }
 
-// order is a depth-first post-order from roots: every module after its dependencies, once.
-func (g *Graph) order(roots []string) []string {
+// order is a depth-first post-order from roots: every module after its dependencies, once,
+// and after the modules it runs After that are in running.
+func (g *Graph) order(roots []string, running map[string]bool) []string {
 	seen := map[string]bool{}
 	var out []string
 	var visit func(n string)
@@ -157,12 +166,23 @@ func (g *Graph) order(roots []string) []string {
 		for _, d := range g.mods[n].Deps {
 			visit(d)
 		}
+		for _, d := range g.mods[n].After {
+			if running[d] {
+				visit(d)
+			}
+		}
 		out = append(out, n)
 	}
 	for _, r := range roots {
 		visit(r)
 	}
 	return out
+}
+
+// edges are the modules n may start after: its dependencies and its After modules.
+func (g *Graph) edges(n string) []string {
+	m := g.mods[n]
+	return append(append([]string(nil), m.Deps...), m.After...)
 }
 
 func (g *Graph) names() []string {

@@ -76,3 +76,25 @@ func TestDepsAreTransitive(t *testing.T) {
 		t.Fatalf("Deps(worker) = %v, want %v", got, want)
 	}
 }
+
+func TestAfterOrdersWithoutPullingIn(t *testing.T) {
+	g, err := New(
+		Module{Name: "db"},
+		Module{Name: "api", Target: true, Deps: []string{"db"}, After: []string{"runner"}},
+		Module{Name: "runner", Target: true, Deps: []string{"db"}},
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := g.Resolve([]string{"api"})
+	if err != nil || !reflect.DeepEqual(got, []string{"db", "api"}) {
+		t.Fatalf("api alone: %v, %v; want [db api] (runner not pulled in)", got, err)
+	}
+	got, err = g.Resolve([]string{"api", "runner"})
+	if err != nil || !reflect.DeepEqual(got, []string{"db", "runner", "api"}) {
+		t.Fatalf("api and runner: %v, %v; want the runner first although api sorts before it", got, err)
+	}
+	if _, err := New(Module{Name: "a", After: []string{"b"}}, Module{Name: "b", Deps: []string{"a"}}); err == nil {
+		t.Fatal("a cycle through After was accepted")
+	}
+}
