@@ -21,26 +21,32 @@ import (
 	"github.com/socplatform/soc/schemas"
 )
 
+// writeSide is what the commands target offers the modules beside it: the orchestrator runs the
+// sagas' scan commands, the importer's finding index answers their asset questions.
+type writeSide struct {
+	scans   *scanapp.Orchestrator
+	imports *scanapp.Importer
+}
+
 // startCommands serves the write API: finding and asset commands, and scanner report imports.
 // The importer and the CVE catalogue restore their lookups (snapshot, then the events after it)
 // before the node answers; the importer then follows the store.
-func startCommands(ctx context.Context, a *app) (readiness, error) {
+func startCommands(ctx context.Context, a *app, _ inputs) (any, readiness, error) {
 	sla, err := loadSLAPolicy(a.cfg.SLAPolicyFile)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	snaps := snapshotDir(a)
 	im, err := scanapp.New(a.store, scanapp.Options{SLA: sla, Snapshots: snaps})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := im.Start(ctx); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	a.imports = im
 	cat := catalogue.New(a.store, catalogue.Options{Snapshots: snaps})
 	if err := cat.Load(ctx); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// importReport is the one import path: HTTP uploads, orchestrated scans and pushed reports.
 	importReport := func(ctx context.Context, r io.Reader, format, scanID, actor string, progress func(int, int)) (any, error) {
@@ -70,20 +76,19 @@ func startCommands(ctx context.Context, a *app) (readiness, error) {
 			return importReport(ctx, r, format, scanID, actor, nil)
 		}})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := orch.Start(ctx); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	a.scans = orch
 	if err := ports.Register(a.mux, orch, ports.Config{Schemas: schemas.CommandsFS(), MaxBodyBytes: a.cfg.MaxImportBytes, Log: a.log}); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := vulnports.Register(a.mux, a.store, vulnports.Config{Schemas: schemas.CommandsFS(), Log: a.log}); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := assetports.Register(a.mux, a.store, im.Index(), assetports.Config{Schemas: schemas.CommandsFS(), Log: a.log}); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// Risk acceptances reopen their findings when they expire: a durable timer of the
 	// finding_deadlines saga (sagas target) per acceptance, which also notifies the owners.
@@ -102,7 +107,7 @@ func startCommands(ctx context.Context, a *app) (readiness, error) {
 			a.log.Warn("the CVE catalogue's snapshot could not be written; the next start replays more", "err", err)
 		}
 	}()
-	return nil, nil
+	return &writeSide{scans: orch, imports: im}, nil, nil
 }
 
 // snapshotDir is where the lookups keep their snapshots: a directory per node (they are caches

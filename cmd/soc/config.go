@@ -9,10 +9,11 @@ import (
 	"net/url"
 	"os"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/socplatform/soc/cmd/soc/internal/modules"
 )
 
 // Config is everything `soc` reads from flags and SOC_* environment variables. A flag wins over
@@ -251,27 +252,26 @@ func (c *Config) Validate(serve bool) error {
 	if len(c.Targets) == 0 {
 		errs = append(errs, errors.New("--target/SOC_TARGET: at least one target is required"))
 	}
+	known := true
 	for _, t := range c.Targets {
-		if t == "all" {
+		if t == modules.All {
 			continue
 		}
-		if _, ok := targets[t]; !ok {
+		if m, ok := platformByName[t]; !ok || !m.Target {
+			known = false
 			errs = append(errs, fmt.Errorf("--target/SOC_TARGET: unknown target %q (known: all, %s)", t, strings.Join(targetNames(), ", ")))
-		} else if targets[t].needsKafka && len(c.KafkaBrokers) == 0 {
+		} else if m.needsKafka && len(c.KafkaBrokers) == 0 {
 			errs = append(errs, fmt.Errorf("--target/SOC_TARGET: target %q needs --kafka-brokers/SOC_KAFKA_BROKERS", t))
 		}
 	}
-	return errors.Join(errs...)
-}
-
-// enabled reports whether target t runs in this process.
-func (c *Config) enabled(t string) bool {
-	for _, x := range c.Targets {
-		if x == t || x == "all" {
-			return true
+	// The dependency graph refuses here, at start, a target whose companions are missing (for
+	// example sagas without commands), rather than at the first command dispatched.
+	if known && len(c.Targets) > 0 {
+		if _, err := platformGraph.Resolve(c.Targets); err != nil {
+			errs = append(errs, fmt.Errorf("--target/SOC_TARGET: %w", err))
 		}
 	}
-	return false
+	return errors.Join(errs...)
 }
 
 // redactedPostgresURL is the URL safe to log: no password.
@@ -286,11 +286,4 @@ func (c *Config) redactedPostgresURL() string {
 	return u.Redacted()
 }
 
-func targetNames() []string {
-	names := make([]string, 0, len(targets))
-	for n := range targets {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
+func targetNames() []string { return platformGraph.Targets() }

@@ -16,6 +16,7 @@ import (
 
 	notifyapp "github.com/socplatform/soc/commands/notifications/app"
 	"github.com/socplatform/soc/commands/notifications/channels"
+	scanapp "github.com/socplatform/soc/commands/scans/app"
 	vulnapp "github.com/socplatform/soc/commands/vulns/app"
 	"github.com/socplatform/soc/query-api/ws"
 	"github.com/socplatform/soc/sagas"
@@ -149,34 +150,18 @@ func bearerUser(dir *notifyapp.Directory) func(*http.Request) (string, error) {
 	}
 }
 
-// directory loads the notification directory once per process.
-func (a *app) directory() (*notifyapp.Directory, error) {
-	if a.dir != nil {
-		return a.dir, nil
-	}
-	d, err := notifyapp.LoadDirectory(a.cfg.NotifyDirectory)
-	if err != nil {
-		return nil, err
-	}
-	a.dir = d
-	return d, nil
-}
-
 // startNotifier delivers notifications: the worker follows the store, sends what is due on
 // each configured channel with retries and backoff, and dead-letters what keeps failing. The
 // users' WebSocket sessions connect to /v1/notifications/ws.
-func startNotifier(ctx context.Context, a *app) (readiness, error) {
-	dir, err := a.directory()
-	if err != nil {
-		return nil, err
-	}
+func startNotifier(ctx context.Context, a *app, in inputs) (any, readiness, error) {
+	dir := in.directory()
 	tmpl, err := a.notifyTemplates()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	senders, err := notificationChannels(tmpl)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	hub := ws.NewHub(ws.Config{Log: a.log, Authenticate: bearerUser(dir)})
 	senders[notifyapp.ChannelWebSocket] = wsSender{hub: hub, tmpl: tmpl}
@@ -185,7 +170,7 @@ func startNotifier(ctx context.Context, a *app) (readiness, error) {
 	w, err := notifyapp.NewWorker(notifyapp.WorkerConfig{Store: a.store, Senders: senders, Preferences: dir, Logger: a.log,
 		MaxAttempts: a.cfg.NotifyMaxAttempts, BaseBackoff: a.cfg.NotifyBackoff, MaxBackoff: a.cfg.NotifyMaxBackoff, Jitter: 0.2, AttemptTimeout: a.cfg.NotifyAttemptTimeout})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	names := make([]string, 0, len(senders))
 	for n := range senders {
@@ -196,7 +181,7 @@ func startNotifier(ctx context.Context, a *app) (readiness, error) {
 	a.supervise(ctx, "notifier", &lastErr, w.Run)
 	a.wg.Add(1)
 	go func() { defer a.wg.Done(); <-ctx.Done(); w.Wait() }()
-	return func(context.Context) (any, bool) {
+	return nil, func(context.Context) (any, bool) {
 		pending, digests := w.Pending()
 		d := map[string]any{"pending": pending, "digests": digests, "channels": names, "sessions": hub.Clients()}
 		if e, ok := lastErr.Load().(string); ok {
@@ -212,6 +197,12 @@ func startNotifier(ctx context.Context, a *app) (readiness, error) {
 type commandBus struct {
 	a       *app
 	planner *notifyapp.Planner
+	scans   scanCommands // nil: scan commands fail (no orchestrator in this process)
+}
+
+// scanCommands runs the sagas' scan commands: the commands target's orchestrator.
+type scanCommands interface {
+	HandleCommand(ctx context.Context, id, typ string, payload json.RawMessage) (handled bool, err error)
 }
 
 func (b *commandBus) Dispatch(ctx context.Context, cmd sagas.Command) error {
@@ -239,10 +230,10 @@ func (b *commandBus) Dispatch(ctx context.Context, cmd sagas.Command) error {
 		_, err := vulnapp.ExpireRiskAcceptance(ctx, b.a.store, p.FindingID, time.Now())
 		return err
 	case strings.HasPrefix(cmd.Type, "scans."):
-		if b.a.scans == nil {
+		if b.scans == nil {
 			return fmt.Errorf("%s: the commands target (which runs scans) is not running in this process", cmd.Type)
 		}
-		handled, err := b.a.scans.HandleCommand(ctx, cmd.ID, cmd.Type, cmd.Payload)
+		handled, err := b.scans.HandleCommand(ctx, cmd.ID, cmd.Type, cmd.Payload)
 		if !handled {
 			break
 		}
@@ -254,21 +245,22 @@ func (b *commandBus) Dispatch(ctx context.Context, cmd sagas.Command) error {
 // startSagas runs the process managers: the runtime follows the store (in both modes: the
 // store is the source of truth and orders events globally), the dispatcher sends their commands
 // to the handlers, the timer service fires their durable timers.
-func startSagas(ctx context.Context, a *app) (readiness, error) {
+func startSagas(ctx context.Context, a *app, in inputs) (any, readiness, error) {
 	chans, err := configuredChannels()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	rt, d, err := newSagaStack(a, chans)
+	write := in.writeSide()
+	rt, d, err := newSagaStack(a, in.directory(), write.scans, write.imports, chans)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	ts := sagas.NewTimerService(rt, 0)
 	errs := map[string]*atomic.Value{"runtime": {}, "dispatcher": {}, "timers": {}}
 	a.supervise(ctx, "sagas", errs["runtime"], rt.Run)
 	a.supervise(ctx, "saga-dispatcher", errs["dispatcher"], d.Run)
 	a.supervise(ctx, "saga-timers", errs["timers"], ts.Run)
-	return func(context.Context) (any, bool) {
+	return nil, func(context.Context) (any, bool) {
 		det := map[string]any{"pending_commands": d.Pending(), "pending_timers": ts.Pending()}
 		if next, ok := ts.Next(); ok {
 			det["next_timer"] = next.UTC()
@@ -283,16 +275,13 @@ func startSagas(ctx context.Context, a *app) (readiness, error) {
 }
 
 // newSagaStack builds the runtime of the platform's sagas and the dispatcher of their commands
-// onto this process's handlers; the planner records requests for the channels chans.
-func newSagaStack(a *app, chans []string) (*sagas.Runtime, *sagas.Dispatcher, error) {
-	dir, err := a.directory()
-	if err != nil {
-		return nil, nil, err
-	}
+// onto this process's handlers; the planner records requests for the channels chans. scans and
+// im are the commands target's orchestrator and importer; nil (benchmarks) fails their commands.
+func newSagaStack(a *app, dir *notifyapp.Directory, scans scanCommands, im *scanapp.Importer, chans []string) (*sagas.Runtime, *sagas.Dispatcher, error) {
 	pc := notifyapp.PlannerConfig{Store: a.store, Querier: a.store,
 		Service: notifyapp.NewService(a.store, dir, nil), Dir: dir, Channels: chans, BaseURL: a.cfg.PublicURL, Log: a.log}
-	if a.imports != nil {
-		pc.AssetFindings = a.imports
+	if im != nil { // a nil *Importer in the interface would not read as "no index"
+		pc.AssetFindings = im
 	}
 	planner, err := notifyapp.NewPlanner(pc)
 	if err != nil {
@@ -302,7 +291,7 @@ func newSagaStack(a *app, chans []string) (*sagas.Runtime, *sagas.Dispatcher, er
 	if err != nil {
 		return nil, nil, err
 	}
-	d, err := sagas.NewDispatcher(sagas.DispatcherConfig{Runtime: rt, Bus: &commandBus{a: a, planner: planner}})
+	d, err := sagas.NewDispatcher(sagas.DispatcherConfig{Runtime: rt, Bus: &commandBus{a: a, planner: planner, scans: scans}})
 	if err != nil {
 		return nil, nil, err
 	}

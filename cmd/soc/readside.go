@@ -69,27 +69,21 @@ type readSide struct {
 	hub     *ws.Hub
 }
 
-// readSideOf opens the read side once per process.
-func (a *app) readSideOf(ctx context.Context) (*readSide, error) {
-	if a.read != nil {
-		return a.read, nil
-	}
+// openReadSide opens the read side (the read-db module, once per process).
+func openReadSide(ctx context.Context, a *app) (*readSide, error) {
 	db, err := openReadDB(ctx, a.cfg)
 	if err != nil {
 		return nil, err
 	}
 	a.closers = append(a.closers, func() { _ = db.SQL.Close() })
-	a.read = &readSide{db: db, hub: ws.NewHub(ws.Config{Log: a.log})}
-	return a.read, nil
+	return &readSide{db: db, hub: ws.NewHub(ws.Config{Log: a.log})}, nil
 }
 
 // startProjections runs one runner per read model: from the store (embedded default) or from a
 // Kafka consumer group per projection.
-func startProjections(ctx context.Context, a *app) (readiness, error) {
-	rs, err := a.readSideOf(ctx)
-	if err != nil {
-		return nil, err
-	}
+func startProjections(ctx context.Context, a *app, in inputs) (any, readiness, error) {
+	rs := in.readSide()
+	var err error
 	for _, p := range readModels() {
 		var consumer eventlog.Consumer
 		if len(a.cfg.KafkaBrokers) > 0 {
@@ -100,7 +94,7 @@ func startProjections(ctx context.Context, a *app) (readiness, error) {
 				Filter:      eventlog.Filter{Contexts: p.Contexts()},
 			})
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 		r, err := runner.New(runner.Config{
@@ -108,10 +102,10 @@ func startProjections(ctx context.Context, a *app) (readiness, error) {
 			BatchSize: a.cfg.ProjectionBatch, OnChange: rs.hub.Publish, Log: a.log,
 		})
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if err := r.Init(ctx); err != nil {
-			return nil, fmt.Errorf("projection %s: %w", p.Name(), err)
+			return nil, nil, fmt.Errorf("projection %s: %w", p.Name(), err)
 		}
 		rs.runners = append(rs.runners, r)
 		var lastErr atomic.Value
@@ -119,7 +113,7 @@ func startProjections(ctx context.Context, a *app) (readiness, error) {
 		a.supervise(ctx, "projection "+p.Name(), &lastErr, r.Run)
 	}
 	registerProjectionMetrics(a.metrics, rs.runners)
-	return func(ctx context.Context) (any, bool) {
+	return nil, func(ctx context.Context) (any, bool) {
 		detail := map[string]any{}
 		for _, r := range rs.runners {
 			st, err := r.Status(ctx)
@@ -181,11 +175,9 @@ func (c collectorFunc) Describe(ch chan<- *prometheus.Desc) {
 func (c collectorFunc) Collect(ch chan<- prometheus.Metric) { c.collect(ch) }
 
 // startQuery serves the query API, the audit endpoints, /openapi.json and /ws.
-func startQuery(ctx context.Context, a *app) (readiness, error) {
-	rs, err := a.readSideOf(ctx)
-	if err != nil {
-		return nil, err
-	}
+func startQuery(ctx context.Context, a *app, in inputs) (any, readiness, error) {
+	rs := in.readSide()
+	var err error
 	var querier events.EventQuerier = a.store
 	var version func() int64
 	if len(rs.runners) > 0 {
@@ -213,13 +205,13 @@ func startQuery(ctx context.Context, a *app) (readiness, error) {
 		Log:         a.log,
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	api.Register(a.mux)
 	registerQueryMetrics(a.metrics, api)
 	a.mux.Handle("GET /ws", rs.hub)
 	a.closers = append(a.closers, rs.hub.Close)
-	return nil, nil
+	return nil, nil, nil
 }
 
 func registerQueryMetrics(reg *prometheus.Registry, api *queryapi.API) {

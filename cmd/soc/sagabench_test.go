@@ -151,8 +151,8 @@ func BenchmarkSagaFlow(b *testing.B) {
 				b.Fatal(err)
 			}
 			// The node's own wiring (startSagas), minus the supervised loops.
-			a := &app{cfg: s.cfg, log: quiet, store: s.store, backend: s.backend, kind: "sqlite", dir: dir}
-			rt, d, err := newSagaStack(a, []string{"email", "webhook"})
+			a := &app{cfg: s.cfg, log: quiet, store: s.store, backend: s.backend, kind: "sqlite"}
+			rt, d, err := newSagaStack(a, dir, nil, nil, []string{"email", "webhook"})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -19,52 +19,93 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/socplatform/soc/cmd/soc/internal/modules"
 	notifyapp "github.com/socplatform/soc/commands/notifications/app"
-	scanapp "github.com/socplatform/soc/commands/scans/app"
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/kafkalog"
 	"github.com/socplatform/soc/schemas/contracts"
 )
 
-// target is one part of the platform that `soc serve --target=…` can run (as Loki's targets).
-// Every process also serves /healthz, /readyz and /metrics on --http.
-type target struct {
-	describe   string
+// module is one part of a process: a target that `soc serve --target=…` runs (as Loki's targets)
+// or a shared service the targets declare as a dependency. Every process also serves /healthz,
+// /readyz and /metrics on --http.
+type module struct {
+	modules.Module
 	needsKafka bool
-	// start launches the target's workers; it returns a readiness check (or nil).
-	start func(ctx context.Context, a *app) (readiness, error)
+	// start launches the module's workers. in holds the outputs of the modules it declared
+	// (transitively), nothing else; out is what it offers the modules that depend on it, ready
+	// its readiness check (or nil). A nil start is a module the node itself opens before any
+	// other (the event store).
+	start func(ctx context.Context, a *app, in inputs) (out any, ready readiness, err error)
 }
+
+// inputs are the outputs of a module's dependencies, by module name. Its accessors panic on a
+// dependency the module did not declare: a wiring mistake the every-target test finds.
+type inputs map[string]any
+
+func (in inputs) readSide() *readSide             { return in[modReadDB].(*readSide) }
+func (in inputs) directory() *notifyapp.Directory { return in[modDirectory].(*notifyapp.Directory) }
+func (in inputs) writeSide() *writeSide           { return in["commands"].(*writeSide) }
 
 // readiness reports a target's state for /readyz: detail for humans, ok for the status code.
 type readiness func(ctx context.Context) (detail any, ok bool)
 
-var targets = map[string]target{
-	"commands": {
-		describe: "the write API: finding and asset commands (POST /v1/findings/{id}/…, /v1/assets…) and scanner report imports (POST /v1/scans/imports)",
-		start:    startCommands,
-	},
-	"projections": {
-		describe: "projection runners: apply the log to the read models (assets, findings, scans, cves) in <data>/readmodel.db or the --read-schema PostgreSQL schema; from Kafka consumer groups when SOC_KAFKA_BROKERS is set",
-		start:    startProjections,
-	},
-	"query": {
-		describe: "the read API: GET /v1/assets, /v1/findings, /v1/scans, /v1/cves, audit (/v1/streams/{id}/events, /v1/events), /openapi.json and live updates on /ws",
-		start:    startQuery,
-	},
-	"notifier": {
-		describe: "delivers notifications on the configured channels (SOC_SMTP_*, SOC_SLACK_WEBHOOK_URL, SOC_TEAMS_WEBHOOK_URL, SOC_WEBHOOK_URL, SOC_SMS_*) with retries, backoff and dead letters; users' WebSocket sessions on /v1/notifications/ws",
-		start:    startNotifier,
-	},
-	"sagas": {
-		describe: "process managers: scan schedules and runs, new-findings notifications per scan, KEV alerts, SLA reminders/breaches/escalations and risk-acceptance expiry, with durable timers (run it beside commands: scan commands execute in-process)",
-		start:    startSagas,
-	},
-	"relay": {
-		describe:   "publishes the event store to Kafka topics soc.<context>.events in global order (needs SOC_KAFKA_BROKERS; with the embedded log the store itself is the log)",
-		needsKafka: true,
-		start:      startRelay,
-	},
+// Module names that are shared services rather than targets.
+const (
+	modStore     = "store"
+	modReadDB    = "read-db"
+	modDirectory = "directory"
+)
+
+// platform lists every module of the process with its dependencies. A target is never pulled in
+// by another: sagas need the commands target beside them (scan commands execute in-process on
+// its orchestrator, which runs nmap), so --target=sagas alone refuses at start naming commands.
+var platform = []module{
+	{Module: modules.Module{Name: modStore, Describe: "the event store: SQLite in <data>/events.db, or PostgreSQL with --postgres-url; opened before every other module"}},
+	{Module: modules.Module{Name: modReadDB, Describe: "the read models' database (<data>/readmodel.db or the --read-schema PostgreSQL schema) and the live-update hub", Deps: []string{modStore}},
+		start: func(ctx context.Context, a *app, _ inputs) (any, readiness, error) {
+			rs, err := openReadSide(ctx, a)
+			return rs, nil, err
+		}},
+	{Module: modules.Module{Name: modDirectory, Describe: "the notification directory of people and teams (--notify-directory)"},
+		start: func(_ context.Context, a *app, _ inputs) (any, readiness, error) {
+			d, err := notifyapp.LoadDirectory(a.cfg.NotifyDirectory)
+			return d, nil, err
+		}},
+	{Module: modules.Module{Name: "commands", Target: true, Deps: []string{modStore},
+		Describe: "the write API: finding and asset commands (POST /v1/findings/{id}/…, /v1/assets…), scanner report imports (POST /v1/scans/imports) and the scan orchestrator (nmap)"},
+		start: startCommands},
+	{Module: modules.Module{Name: "projections", Target: true, Deps: []string{modReadDB},
+		Describe: "projection runners: apply the log to the read models (assets, findings, scans, cves) in <data>/readmodel.db or the --read-schema PostgreSQL schema; from Kafka consumer groups when SOC_KAFKA_BROKERS is set"},
+		start: startProjections},
+	{Module: modules.Module{Name: "query", Target: true, Deps: []string{modReadDB}, After: []string{"projections"},
+		Describe: "the read API: GET /v1/assets, /v1/findings, /v1/scans, /v1/cves, audit (/v1/streams/{id}/events, /v1/events), /openapi.json and live updates on /ws"},
+		start: startQuery},
+	{Module: modules.Module{Name: "notifier", Target: true, Deps: []string{modStore, modDirectory},
+		Describe: "delivers notifications on the configured channels (SOC_SMTP_*, SOC_SLACK_WEBHOOK_URL, SOC_TEAMS_WEBHOOK_URL, SOC_WEBHOOK_URL, SOC_SMS_*) with retries, backoff and dead letters; users' WebSocket sessions on /v1/notifications/ws"},
+		start: startNotifier},
+	{Module: modules.Module{Name: "sagas", Target: true, Deps: []string{modStore, modDirectory, "commands"},
+		Describe: "process managers: scan schedules and runs, new-findings notifications per scan, KEV alerts, SLA reminders/breaches/escalations and risk-acceptance expiry, with durable timers (needs the commands target in the same process: scan commands execute in-process)"},
+		start: startSagas},
+	{Module: modules.Module{Name: "relay", Target: true, Deps: []string{modStore},
+		Describe: "publishes the event store to Kafka topics soc.<context>.events in global order (needs SOC_KAFKA_BROKERS; with the embedded log the store itself is the log)"},
+		needsKafka: true, start: startRelay},
 }
+
+// platformGraph is the checked dependency graph of platform; a bad declaration fails every test.
+var platformGraph, platformByName = func() (*modules.Graph, map[string]module) {
+	mods := make([]modules.Module, 0, len(platform))
+	byName := make(map[string]module, len(platform))
+	for _, m := range platform {
+		mods = append(mods, m.Module)
+		byName[m.Name] = m
+	}
+	g, err := modules.New(mods...)
+	if err != nil {
+		panic(err)
+	}
+	return g, byName
+}()
 
 // onRoutes, when set (tests), receives the node's route patterns once they are all registered.
 var onRoutes func(patterns []string)
@@ -85,10 +126,6 @@ type app struct {
 	drains []func(ctx context.Context, upTo int64)
 	// closers run, in reverse order, once the workers have stopped.
 	closers []func()
-	read    *readSide
-	dir     *notifyapp.Directory
-	scans   *scanapp.Orchestrator
-	imports *scanapp.Importer // the commands target's importer (its finding index answers the sagas)
 }
 
 func runServe(args []string, stdout, stderr io.Writer) int {
@@ -101,10 +138,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if *list {
-		fmt.Fprintf(stdout, "%-8s %s\n", "all", "every target below (default)")
-		for _, n := range targetNames() {
-			fmt.Fprintf(stdout, "%-8s %s\n", n, targets[n].describe)
-		}
+		printGraph(stdout)
 		return 0
 	}
 	if err := cfg.Validate(true); err != nil {
@@ -125,6 +159,12 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, ready chan<- stri
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 	started := time.Now()
+	// Validate resolves the same graph; resolving again here refuses, before anything opens,
+	// a caller that skipped it.
+	order, err := platformGraph.Resolve(cfg.Targets)
+	if err != nil {
+		return fmt.Errorf("--target/SOC_TARGET: %w", err)
+	}
 
 	store, b, kind, err := openStore(ctx, cfg)
 	if err != nil {
@@ -143,24 +183,37 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, ready chan<- stri
 	a.mux = newRoutes()
 	workers, cancelWorkers := context.WithCancel(context.Background())
 	defer cancelWorkers()
-	for _, name := range targetNames() {
-		if !cfg.enabled(name) {
-			continue
-		}
-		t := targets[name]
-		if t.needsKafka && len(cfg.KafkaBrokers) == 0 {
+	outputs := map[string]any{}
+	for _, name := range order {
+		m := platformByName[name]
+		if m.needsKafka && len(cfg.KafkaBrokers) == 0 {
 			log.Info("target idle: the embedded log needs no relay", "target", name)
 			continue
 		}
-		check, err := t.start(workers, a)
+		if m.start == nil {
+			continue
+		}
+		in := inputs{}
+		for _, d := range platformGraph.Deps(name) {
+			in[d] = outputs[d]
+		}
+		out, check, err := m.start(workers, a, in)
 		if err != nil {
 			_ = ln.Close()
-			return fmt.Errorf("starting target %s: %w", name, err)
+			if m.Target {
+				return fmt.Errorf("starting target %s: %w", name, err)
+			}
+			return fmt.Errorf("starting module %s: %w", name, err)
 		}
+		outputs[name] = out
 		if check != nil {
 			checks[name] = check
 		}
-		log.Info("target started", "target", name)
+		if m.Target {
+			log.Info("target started", "target", name)
+		} else {
+			log.Debug("module started", "module", name)
+		}
 	}
 	srv := &http.Server{
 		Handler:           newRouter(a, checks, &shuttingDown),
@@ -261,10 +314,10 @@ func (a *app) supervise(ctx context.Context, name string, lastErr *atomic.Value,
 	}()
 }
 
-func startRelay(ctx context.Context, a *app) (readiness, error) {
+func startRelay(ctx context.Context, a *app, _ inputs) (any, readiness, error) {
 	relay, err := kafkalog.NewRelay(kafkalog.RelayConfig{Brokers: a.cfg.KafkaBrokers, TopicPrefix: a.cfg.KafkaTopicPrefix}, a.store, a.backend)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	registerRelayMetrics(a.metrics, relay.Metrics())
 	var lastErr atomic.Value
@@ -277,7 +330,7 @@ func startRelay(ctx context.Context, a *app) (readiness, error) {
 			time.Sleep(20 * time.Millisecond)
 		}
 	})
-	return func(context.Context) (any, bool) {
+	return nil, func(context.Context) (any, bool) {
 		m := relay.Metrics()
 		detail := map[string]any{"last_relayed": m.LastRelayed.Load(), "checkpoint": m.Checkpoint.Load(), "lag": m.Lag()}
 		if e := lastErr.Load().(string); e != "" {
@@ -296,6 +349,28 @@ func storeReadiness(s events.EventStore) readiness {
 			return map[string]any{"error": "event store unreachable"}, false
 		}
 		return map[string]any{"head_position": head}, true
+	}
+}
+
+// printGraph prints every target with its description and the modules it starts after,
+// transitively, then the shared modules (--list-targets).
+func printGraph(w io.Writer) {
+	fmt.Fprintf(w, "%-11s %s\n", modules.All, "every target below (default)")
+	for _, n := range platformGraph.Targets() {
+		m, _ := platformGraph.Module(n)
+		fmt.Fprintf(w, "%-11s %s\n", n, m.Describe)
+		fmt.Fprintf(w, "%-11s   needs: %s\n", "", strings.Join(platformGraph.Deps(n), ", "))
+	}
+	fmt.Fprintln(w, "\nshared modules (started for the targets that need them):")
+	for _, m := range platform {
+		if m.Target {
+			continue
+		}
+		needs := "-"
+		if d := platformGraph.Deps(m.Name); len(d) > 0 {
+			needs = strings.Join(d, ", ")
+		}
+		fmt.Fprintf(w, "%-11s %s\n%-11s   needs: %s\n", m.Name, m.Describe, "", needs)
 	}
 }
 
