@@ -450,7 +450,10 @@ func TestImportThroughTheServer(t *testing.T) {
 	if code, body := postJSON("/v1/findings/"+opened[1]+"/accept-risk", `{"approver":"ciso","justification":"WAF rule 942100","expires_at":"`+expires+`"}`); code != 200 {
 		t.Fatalf("accept-risk: %d %v", code, body)
 	}
-	for deadline := time.Now().Add(20 * time.Second); ; {
+	// The sagas first work through both imports' 185 findings (deadline timers for each); under
+	// -race on a loaded 2-core machine that alone took more than 20 s, so the bound is generous:
+	// the loop ends as soon as the finding is reopened.
+	for deadline := time.Now().Add(2 * time.Minute); ; {
 		out, _, _ := socCmd(t, nil, "events", "stream", opened[1], "--data", data)
 		if strings.Contains(out, `"FindingReopened"`) && strings.Contains(out, "risk acceptance expired") {
 			break
