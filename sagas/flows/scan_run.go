@@ -41,7 +41,7 @@ func (ScanRun) Compensate(_ context.Context, raw json.RawMessage, f sagas.Failed
 	}
 	reason := fmt.Sprintf("%s failed %d times: %s", f.Command.Type, f.Attempts, f.Error)
 	return sagas.Decision{Commands: []sagas.CommandRequest{{Type: CmdScanAbortRun,
-		Payload: map[string]any{"run_id": st.RunID, "reason": reason}}}}, nil
+		Payload: contracts.AbortScanRun{Reason: reason, RunID: st.RunID}}}}, nil
 }
 
 type scanRunState struct {
@@ -79,7 +79,7 @@ func (ScanRun) Handle(_ context.Context, raw json.RawMessage, e events.Envelope,
 		}
 	}
 	execute := func(runID string, attempt int) sagas.CommandRequest {
-		return sagas.CommandRequest{Type: CmdScanExecuteRun, Payload: map[string]any{"run_id": runID, "attempt": attempt}}
+		return sagas.CommandRequest{Type: CmdScanExecuteRun, Payload: contracts.ExecuteScanRun{Attempt: attempt, RunID: runID}}
 	}
 	switch e.Type {
 	case contracts.TypeScanRequested:
@@ -144,7 +144,7 @@ func (ScanRun) Handle(_ context.Context, raw json.RawMessage, e events.Envelope,
 			return sagas.Decision{Commands: []sagas.CommandRequest{execute(st.RunID, p.Attempt)}}, nil
 		case "timeout":
 			return sagas.Decision{Commands: []sagas.CommandRequest{{Type: CmdScanTimeoutRun,
-				Payload: map[string]any{"run_id": st.RunID, "attempt": p.Attempt}}}}, nil
+				Payload: contracts.TimeoutScanRun{Attempt: p.Attempt, RunID: st.RunID}}}}, nil
 		}
 	}
 	return sagas.Decision{}, nil

@@ -14,13 +14,13 @@ import (
 	"github.com/socplatform/soc/schemas/contracts"
 )
 
-// Command types of the scans context, executed by the scan orchestrator
-// (commands/scans/app declares the same strings; this module cannot import commands).
+// Command types of the scans context, executed by the scan orchestrator; their types and
+// payloads are declared by schemas/commands/scans (contracts.Cmd<Name> and contracts.<Name>).
 const (
-	CmdScanRequestScheduledRun = "scans.request_scheduled_run"
-	CmdScanExecuteRun          = "scans.execute_run"
-	CmdScanTimeoutRun          = "scans.timeout_run"
-	CmdScanAbortRun            = "scans.abort_run" // {run_id, reason}: ScanRun's compensation
+	CmdScanRequestScheduledRun = contracts.CmdRequestScheduledScanRun
+	CmdScanExecuteRun          = contracts.CmdExecuteScanRun
+	CmdScanTimeoutRun          = contracts.CmdTimeoutScanRun
+	CmdScanAbortRun            = contracts.CmdAbortScanRun // ScanRun's compensation
 )
 
 const (
@@ -126,7 +126,7 @@ func (ScanSchedule) Handle(_ context.Context, raw json.RawMessage, e events.Enve
 		}
 		return sagas.Decision{
 			Commands: []sagas.CommandRequest{{Type: CmdScanRequestScheduledRun,
-				Payload: map[string]any{"definition_id": st.DefinitionID, "scheduled_for": t.DueAt.UTC()}}},
+				Payload: contracts.RequestScheduledScanRun{DefinitionID: st.DefinitionID, ScheduledFor: t.DueAt.UTC()}}},
 			Schedule: []sagas.TimerRequest{{Name: "next", DueAt: sch.Next(from).UTC()}},
 		}, nil
 	}
