@@ -83,14 +83,11 @@ func (ScanRun) Handle(_ context.Context, raw json.RawMessage, e events.Envelope,
 	}
 	switch e.Type {
 	case contracts.TypeScanRequested:
-		var d struct {
-			Trigger        string `json:"trigger"`
-			TimeoutSeconds int    `json:"timeout_seconds"`
-		}
+		var d contracts.ScanRequested
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return sagas.Decision{}, err
 		}
-		if st != nil || d.Trigger == "push" {
+		if st != nil || d.Trigger == contracts.ScanTriggerPush {
 			return sagas.Decision{}, nil
 		}
 		runID := strings.TrimPrefix(e.StreamID, scanRunPrefix)
@@ -112,17 +109,13 @@ func (ScanRun) Handle(_ context.Context, raw json.RawMessage, e events.Envelope,
 		if st == nil {
 			return sagas.Decision{}, nil
 		}
-		var d struct {
-			Attempt       int        `json:"attempt"`
-			WillRetry     bool       `json:"will_retry"`
-			NextAttemptAt *time.Time `json:"next_attempt_at"`
-		}
+		var d contracts.ScanAttemptFailed
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return sagas.Decision{}, err
 		}
 		dec := sagas.Decision{Cancel: []string{"timeout"}}
-		if d.WillRetry && d.NextAttemptAt != nil {
-			dec.Schedule = []sagas.TimerRequest{{Name: "retry", DueAt: *d.NextAttemptAt, Payload: attemptPayload{Attempt: d.Attempt + 1}}}
+		if d.WillRetry && !d.NextAttemptAt.IsZero() {
+			dec.Schedule = []sagas.TimerRequest{{Name: "retry", DueAt: d.NextAttemptAt, Payload: attemptPayload{Attempt: d.Attempt + 1}}}
 		}
 		return dec, nil
 	case contracts.TypeScanCompleted, contracts.TypeScanFailed, contracts.TypeScanCancelled:
