@@ -139,6 +139,14 @@ var alwaysWritten = map[string]bool{
 	"FindingDueDateSet/reason": true,
 }
 
+// changeSets names the command payloads whose absent fields mean "leave as is" although their
+// schema does not say so with minProperties (an empty body is a valid no-op there): every field
+// is a pointer, so that "owner_team": "" (clear) differs from no owner_team (keep).
+var changeSets = map[string]bool{
+	"UpdateAsset":   true,
+	"ClassifyAsset": true,
+}
+
 type enumDecl struct {
 	name, desc string
 	values     []string
@@ -296,7 +304,7 @@ func (g *generator) object(ctx, goName, title, propPath string, s *schema, file 
 	sd := structDecl{name: goName, desc: intro + " " + s.Description}
 	// A payload that requires nothing but at least one property is a change set: which fields
 	// are present is what it says ("owner_team": "" clears the owner), so every field is a pointer.
-	patch := propPath == "" && len(s.Required) == 0 && s.MinProperties > 0
+	patch := propPath == "" && len(s.Required) == 0 && (s.MinProperties > 0 || changeSets[title])
 	for _, k := range s.Properties.names {
 		p := s.Properties.byName[k]
 		required := slices.Contains(s.Required, k)
