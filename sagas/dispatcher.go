@@ -74,21 +74,21 @@ func NewDispatcher(cfg DispatcherConfig) (*Dispatcher, error) {
 func indexCommand(q *dueQueue, e *events.Envelope) {
 	switch e.Type {
 	case contracts.TypeSagaCommandIssued:
-		var d CommandIssued
+		var d contracts.SagaCommandIssued
 		if json.Unmarshal(e.Data, &d) == nil {
 			q.upsert(d.CommandID, e.StreamID, time.Time{}) // due at once
 		}
 	case contracts.TypeSagaCommandFailed:
-		var d CommandFailed
+		var d contracts.SagaCommandFailed
 		if json.Unmarshal(e.Data, &d) == nil {
-			if d.Final || d.NextAttemptAt == nil {
+			if d.Final || d.NextAttemptAt.IsZero() {
 				q.remove(d.CommandID)
 			} else {
-				q.upsert(d.CommandID, e.StreamID, *d.NextAttemptAt)
+				q.upsert(d.CommandID, e.StreamID, d.NextAttemptAt)
 			}
 		}
 	case contracts.TypeSagaCommandDispatched:
-		var d CommandDispatched
+		var d contracts.SagaCommandDispatched
 		if json.Unmarshal(e.Data, &d) == nil {
 			q.remove(d.CommandID)
 		}
@@ -163,7 +163,7 @@ func (d *Dispatcher) dispatch(ctx context.Context, it dueItem) (bool, error) {
 				return nil, nil
 			}
 			return &trigger{lead: []events.Envelope{lead(dispatchedEventID(cmd.ID), contracts.TypeSagaCommandDispatched, cmd.ID,
-				CommandDispatched{CommandID: cmd.ID, Attempt: attempt, DispatchedAt: now})}, env: events.Envelope{EventID: dispatchedEventID(cmd.ID)}}, nil
+				contracts.SagaCommandDispatched{CommandID: cmd.ID, Attempt: attempt, DispatchedAt: now})}, env: events.Envelope{EventID: dispatchedEventID(cmd.ID)}}, nil
 		})
 		if err != nil {
 			return false, fmt.Errorf("sagas: recording dispatch of %s: %w", cmd.ID, err)
@@ -174,14 +174,14 @@ func (d *Dispatcher) dispatch(ctx context.Context, it dueItem) (bool, error) {
 	if len(msg) > maxErrorLen {
 		msg = msg[:maxErrorLen]
 	}
-	failed := CommandFailed{CommandID: cmd.ID, Attempt: attempt, Error: msg}
+	failed := contracts.SagaCommandFailed{CommandID: cmd.ID, Attempt: attempt, Error: msg}
 	final := attempt >= d.cfg.MaxAttempts
 	var next time.Time
 	if final {
 		failed.Final = true
 	} else {
 		next = now.Add(d.Backoff(attempt)).Truncate(time.Microsecond)
-		failed.NextAttemptAt = &next
+		failed.NextAttemptAt = next
 	}
 	id := failedEventID(cmd.ID, attempt)
 	_, err = d.rt.execute(ctx, s, "", it.stream, func(in *Instance) (*trigger, error) {

@@ -161,7 +161,7 @@ func (in *Instance) Apply(e *events.Envelope) error {
 	}
 	switch e.Type {
 	case contracts.TypeSagaEventHandled:
-		var d EventHandled
+		var d contracts.SagaEventHandled
 		if err := decode(&d); err != nil {
 			return err
 		}
@@ -169,11 +169,11 @@ func (in *Instance) Apply(e *events.Envelope) error {
 		if d.State != nil {
 			in.State = d.State
 		}
-		if d.TriggerStreamID != in.StreamID && d.TriggerVersion > in.handled[d.TriggerStreamID] {
-			in.handled[d.TriggerStreamID] = d.TriggerVersion
+		if d.TriggerStreamID != in.StreamID && int64(d.TriggerVersion) > in.handled[d.TriggerStreamID] {
+			in.handled[d.TriggerStreamID] = int64(d.TriggerVersion)
 		}
 	case contracts.TypeSagaCommandIssued:
-		var d CommandIssued
+		var d contracts.SagaCommandIssued
 		if err := decode(&d); err != nil {
 			return err
 		}
@@ -183,7 +183,7 @@ func (in *Instance) Apply(e *events.Envelope) error {
 			Status: StatusPending, IssuedAt: e.RecordedAt,
 		})
 	case contracts.TypeSagaCommandDispatched:
-		var d CommandDispatched
+		var d contracts.SagaCommandDispatched
 		if err := decode(&d); err != nil {
 			return err
 		}
@@ -191,7 +191,7 @@ func (in *Instance) Apply(e *events.Envelope) error {
 			c.Status, c.Attempts, c.NextAttemptAt = StatusDispatched, d.Attempt, time.Time{}
 		}
 	case contracts.TypeSagaCommandFailed:
-		var d CommandFailed
+		var d contracts.SagaCommandFailed
 		if err := decode(&d); err != nil {
 			return err
 		}
@@ -200,18 +200,18 @@ func (in *Instance) Apply(e *events.Envelope) error {
 			c.Status = StatusRetrying
 			if d.Final {
 				c.Status = StatusDead
-			} else if d.NextAttemptAt != nil {
-				c.NextAttemptAt = *d.NextAttemptAt
+			} else if !d.NextAttemptAt.IsZero() {
+				c.NextAttemptAt = d.NextAttemptAt
 			}
 		}
 	case contracts.TypeSagaTimerScheduled:
-		var d TimerScheduled
+		var d contracts.SagaTimerScheduled
 		if err := decode(&d); err != nil {
 			return err
 		}
 		in.Timers = append(in.Timers, Timer{ID: d.TimerID, Name: d.Name, DueAt: d.DueAt, Payload: d.Payload, Status: StatusPending})
 	case contracts.TypeSagaTimerCancelled:
-		var d TimerCancelled
+		var d contracts.SagaTimerCancelled
 		if err := decode(&d); err != nil {
 			return err
 		}
@@ -219,7 +219,7 @@ func (in *Instance) Apply(e *events.Envelope) error {
 			t.Status = StatusCancelled
 		}
 	case contracts.TypeSagaTimerFired:
-		var d TimerFiredData
+		var d contracts.SagaTimerFired
 		if err := decode(&d); err != nil {
 			return err
 		}
@@ -227,7 +227,7 @@ func (in *Instance) Apply(e *events.Envelope) error {
 			t.Status, t.FiredAt = StatusFired, d.FiredAt
 		}
 	case contracts.TypeSagaCompleted:
-		var d Completed
+		var d contracts.SagaCompleted
 		if err := decode(&d); err != nil {
 			return err
 		}

@@ -399,8 +399,8 @@ func (r *Runtime) build(ctx context.Context, s Saga, key string, in *Instance, t
 		if tr.env.StreamID == in.StreamID {
 			trigVersion = in.Version + int64(len(tr.lead)) // the lead event is the trigger
 		}
-		h := EventHandled{Saga: name, Key: key, TriggerEventID: trigID, TriggerStreamID: tr.env.StreamID,
-			TriggerVersion: trigVersion, TriggerPosition: tr.env.GlobalPosition, TriggerType: tr.env.Type, State: d.State}
+		h := contracts.SagaEventHandled{Saga: name, Key: key, TriggerEventID: trigID, TriggerStreamID: tr.env.StreamID,
+			TriggerVersion: int(trigVersion), TriggerPosition: int(tr.env.GlobalPosition), TriggerType: tr.env.Type, State: d.State}
 		if err := add(contracts.TypeSagaEventHandled, h); err != nil {
 			return nil, err
 		}
@@ -412,7 +412,7 @@ func (r *Runtime) build(ctx context.Context, s Saga, key string, in *Instance, t
 			if err != nil {
 				return nil, fmt.Errorf("encoding command %d (%s): %w", i, c.Type, err)
 			}
-			if err := add(contracts.TypeSagaCommandIssued, CommandIssued{Saga: name, CommandID: CommandID(name, key, trigID, i), CommandType: c.Type,
+			if err := add(contracts.TypeSagaCommandIssued, contracts.SagaCommandIssued{Saga: name, CommandID: CommandID(name, key, trigID, i), CommandType: c.Type,
 				Payload: p, CausationID: trigID, CorrelationID: corr}); err != nil {
 				return nil, err
 			}
@@ -435,7 +435,7 @@ func (r *Runtime) build(ctx context.Context, s Saga, key string, in *Instance, t
 				reason, ok = "saga completed", true
 			}
 			if ok {
-				if err := add(contracts.TypeSagaTimerCancelled, TimerCancelled{TimerID: t.ID, Reason: reason}); err != nil {
+				if err := add(contracts.TypeSagaTimerCancelled, contracts.SagaTimerCancelled{TimerID: t.ID, Reason: reason}); err != nil {
 					return nil, err
 				}
 			}
@@ -452,12 +452,12 @@ func (r *Runtime) build(ctx context.Context, s Saga, key string, in *Instance, t
 				}
 			}
 			id := eventID(name, key, trigID, len(batch))
-			if err := add(contracts.TypeSagaTimerScheduled, TimerScheduled{TimerID: id, Name: t.Name, DueAt: t.DueAt.UTC().Truncate(time.Microsecond), Payload: p}); err != nil {
+			if err := add(contracts.TypeSagaTimerScheduled, contracts.SagaTimerScheduled{TimerID: id, Name: t.Name, DueAt: t.DueAt.UTC().Truncate(time.Microsecond), Payload: p}); err != nil {
 				return nil, err
 			}
 		}
 		if d.Done {
-			if err := add(contracts.TypeSagaCompleted, Completed{Saga: name, Key: key}); err != nil {
+			if err := add(contracts.TypeSagaCompleted, contracts.SagaCompleted{Saga: name, Key: key}); err != nil {
 				return nil, err
 			}
 		}

@@ -83,26 +83,25 @@ type CommandRequest struct {
 type TimerRequest struct {
 	Name    string
 	DueAt   time.Time
-	Payload any // optional; encoded with encoding/json and given back in TimerFired
+	Payload any // optional; encoded with encoding/json and given back in FiredTimer
 }
 
-// TimerFired is the Data of the synthetic contracts.TypeSagaTimerFired envelope that Handle receives.
-type TimerFired struct {
-	TimerID string          `json:"timer_id"`
-	Name    string          `json:"name"`
-	DueAt   time.Time       `json:"due_at"`
-	FiredAt time.Time       `json:"fired_at"`
+// FiredTimer is the Data of the synthetic contracts.TypeSagaTimerFired envelope that Handle
+// receives: the stored SagaTimerFired plus the payload the timer was scheduled with, so a saga
+// need not read its own SagaTimerScheduled back.
+type FiredTimer struct {
+	contracts.SagaTimerFired
 	Payload json.RawMessage `json:"payload,omitempty"`
 }
 
 // TimerOf decodes a timer firing; ok is false when e is not one.
-func TimerOf(e *events.Envelope) (TimerFired, bool) {
+func TimerOf(e *events.Envelope) (FiredTimer, bool) {
 	if e.Type != contracts.TypeSagaTimerFired || events.StreamContext(e.StreamID) != Context {
-		return TimerFired{}, false
+		return FiredTimer{}, false
 	}
-	var t TimerFired
+	var t FiredTimer
 	if err := json.Unmarshal(e.Data, &t); err != nil {
-		return TimerFired{}, false
+		return FiredTimer{}, false
 	}
 	return t, true
 }
@@ -183,60 +182,6 @@ func dispatchedEventID(commandID string) string { return hashID("command-dispatc
 func failedEventID(commandID string, attempt int) string {
 	return hashID("command-failed", commandID, fmt.Sprint(attempt))
 }
-
-// Data of the events this package appends.
-type (
-	EventHandled struct {
-		Saga            string          `json:"saga"`
-		Key             string          `json:"key"`
-		TriggerEventID  string          `json:"trigger_event_id"`
-		TriggerStreamID string          `json:"trigger_stream_id"`
-		TriggerVersion  int64           `json:"trigger_version"`
-		TriggerPosition int64           `json:"trigger_position"`
-		TriggerType     string          `json:"trigger_type"`
-		State           json.RawMessage `json:"state,omitempty"`
-	}
-	CommandIssued struct {
-		Saga          string          `json:"saga"`
-		CommandID     string          `json:"command_id"`
-		CommandType   string          `json:"command_type"`
-		Payload       json.RawMessage `json:"payload"`
-		CausationID   string          `json:"causation_id,omitempty"`
-		CorrelationID string          `json:"correlation_id,omitempty"`
-	}
-	CommandDispatched struct {
-		CommandID    string    `json:"command_id"`
-		Attempt      int       `json:"attempt"`
-		DispatchedAt time.Time `json:"dispatched_at"`
-	}
-	CommandFailed struct {
-		CommandID     string     `json:"command_id"`
-		Attempt       int        `json:"attempt"`
-		Error         string     `json:"error"`
-		Final         bool       `json:"final"`
-		NextAttemptAt *time.Time `json:"next_attempt_at,omitempty"`
-	}
-	TimerScheduled struct {
-		TimerID string          `json:"timer_id"`
-		Name    string          `json:"name"`
-		DueAt   time.Time       `json:"due_at"`
-		Payload json.RawMessage `json:"payload,omitempty"`
-	}
-	TimerCancelled struct {
-		TimerID string `json:"timer_id"`
-		Reason  string `json:"reason,omitempty"`
-	}
-	TimerFiredData struct {
-		TimerID string    `json:"timer_id"`
-		Name    string    `json:"name"`
-		DueAt   time.Time `json:"due_at"`
-		FiredAt time.Time `json:"fired_at"`
-	}
-	Completed struct {
-		Saga string `json:"saga"`
-		Key  string `json:"key"`
-	}
-)
 
 // Clock is the time source of the runtime, the dispatcher and the timer service.
 type Clock interface {

@@ -31,7 +31,7 @@ func NewTimerService(rt *Runtime, retry time.Duration) *TimerService {
 func indexTimer(q *dueQueue, e *events.Envelope) {
 	switch e.Type {
 	case contracts.TypeSagaTimerScheduled:
-		var d TimerScheduled
+		var d contracts.SagaTimerScheduled
 		if json.Unmarshal(e.Data, &d) == nil {
 			q.upsert(d.TimerID, e.StreamID, d.DueAt)
 		}
@@ -78,11 +78,11 @@ func (t *TimerService) fire(ctx context.Context, it dueItem) (bool, error) {
 			return nil, nil
 		}
 		firedID := firedEventID(tm.ID)
-		data, err := json.Marshal(TimerFiredData{TimerID: tm.ID, Name: tm.Name, DueAt: tm.DueAt, FiredAt: now})
+		data, err := json.Marshal(contracts.SagaTimerFired{TimerID: tm.ID, Name: tm.Name, DueAt: tm.DueAt, FiredAt: now})
 		if err != nil {
 			return nil, err
 		}
-		seen, err := json.Marshal(TimerFired{TimerID: tm.ID, Name: tm.Name, DueAt: tm.DueAt, FiredAt: now, Payload: tm.Payload})
+		seen, err := json.Marshal(FiredTimer{SagaTimerFired: contracts.SagaTimerFired{TimerID: tm.ID, Name: tm.Name, DueAt: tm.DueAt, FiredAt: now}, Payload: tm.Payload})
 		if err != nil {
 			return nil, err
 		}

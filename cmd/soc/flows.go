@@ -21,6 +21,7 @@ import (
 	"github.com/socplatform/soc/query-api/ws"
 	"github.com/socplatform/soc/sagas"
 	"github.com/socplatform/soc/sagas/flows"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 // notificationChannels builds the senders of the channels configured in the environment
@@ -206,10 +207,6 @@ type scanCommands interface {
 }
 
 func (b *commandBus) Dispatch(ctx context.Context, cmd sagas.Command) error {
-	var p struct {
-		FindingID string    `json:"finding_id"`
-		DueAt     time.Time `json:"due_at"`
-	}
 	switch {
 	case strings.HasPrefix(cmd.Type, "notifications."):
 		handled, err := b.planner.HandleCommand(ctx, cmd.ID, cmd.Type, cmd.Payload)
@@ -218,12 +215,14 @@ func (b *commandBus) Dispatch(ctx context.Context, cmd sagas.Command) error {
 		}
 		return err
 	case cmd.Type == flows.CmdRecordSLABreach:
+		var p contracts.RecordSLABreach
 		if err := json.Unmarshal(cmd.Payload, &p); err != nil || p.FindingID == "" {
 			return fmt.Errorf("%s: bad payload %s", cmd.Type, cmd.Payload)
 		}
 		_, err := vulnapp.RecordSLABreach(ctx, b.a.store, p.FindingID, p.DueAt, time.Now())
 		return err
 	case cmd.Type == flows.CmdExpireRiskAcceptance:
+		var p contracts.ExpireRiskAcceptance
 		if err := json.Unmarshal(cmd.Payload, &p); err != nil || p.FindingID == "" {
 			return fmt.Errorf("%s: bad payload %s", cmd.Type, cmd.Payload)
 		}

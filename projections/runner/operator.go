@@ -37,8 +37,9 @@ func (e *WrongEventError) Error() string {
 	return fmt.Sprintf("projection %s is parked on event %s, not %s", e.Projection, e.Parked, e.Given)
 }
 
-// Parked describes the event a projection is parked on.
-type Parked struct {
+// ParkedState describes the event a projection is parked on (the operator's view, with the
+// stream version and since when; the ProjectionParked alert is contracts.ProjectionParked).
+type ParkedState struct {
 	EventID  string    `json:"event_id"`
 	Position int64     `json:"position"`
 	StreamID string    `json:"stream_id"`
@@ -65,8 +66,8 @@ type Status struct {
 	LagSeconds    float64 `json:"lag_seconds"`
 	EventsApplied int64   `json:"events_applied"`
 	// LastRecordedAt is the recorded time of the last applied event (zero when none).
-	LastRecordedAt time.Time `json:"last_recorded_at,omitzero"`
-	Parked         *Parked   `json:"parked,omitempty"`
+	LastRecordedAt time.Time    `json:"last_recorded_at,omitzero"`
+	Parked         *ParkedState `json:"parked,omitempty"`
 	// LastError is the last transient failure, cleared by the next successful batch. Only a
 	// Runner knows it; ReadStatus leaves it empty.
 	LastError string `json:"last_error,omitempty"`

@@ -137,7 +137,7 @@ func (r *Runner) Version() int64 { return r.version.Load() }
 // memState mirrors the durable state for cheap reads and waits.
 type memState struct {
 	gen, position, applied, recorded int64
-	parked                           *Parked
+	parked                           *ParkedState
 	lastError                        string
 	loaded                           bool
 }

@@ -254,11 +254,11 @@ type parkedRow struct {
 	At       int64
 }
 
-func (p *parkedRow) public() *Parked {
+func (p *parkedRow) public() *ParkedState {
 	if p == nil {
 		return nil
 	}
-	return &Parked{EventID: p.EventID, Position: p.Position, StreamID: p.StreamID, Version: p.Version, Type: p.Type,
+	return &ParkedState{EventID: p.EventID, Position: p.Position, StreamID: p.StreamID, Version: p.Version, Type: p.Type,
 		Error: p.Error, Since: time.UnixMicro(p.At).UTC()}
 }
 

@@ -110,6 +110,9 @@ func commandSchemas() (obj, error) {
 		if err := json.Unmarshal(b, &s); err != nil {
 			return fmt.Errorf("command schema %s: %w", p, err)
 		}
+		if _, bus := s["x-command-type"]; bus {
+			return nil // a saga's command, sent through the command bus: no endpoint takes it
+		}
 		// Inside an OpenAPI 3.1 document the dialect is the document's (JSON Schema 2020-12).
 		delete(s, "$schema")
 		delete(s, "$id")

@@ -46,6 +46,13 @@ func TestDocumentShape(t *testing.T) {
 			return err
 		}
 		name := strings.TrimSuffix(p[strings.LastIndexByte(p, '/')+1:], ".json")
+		b, err := fs.ReadFile(schemas.CommandsFS(), p)
+		if err != nil {
+			return err
+		}
+		if strings.Contains(string(b), `"x-command-type"`) {
+			return nil // a saga's command (command bus), not an endpoint's
+		}
 		if doc.Components.Schemas[name] == nil {
 			t.Errorf("command schema %s is not a component", name)
 		}

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/socplatform/soc/projections"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 // Bounds of a filter: each list holds at most MaxFilterValues values of at most MaxFilterValueLen
@@ -15,8 +16,8 @@ const (
 	MaxFilterValueLen = 200
 )
 
-// Severities are the severity values a filter accepts (those of findings).
-var Severities = []string{"critical", "high", "medium", "low", "info"}
+// Severities are the severity values a filter accepts: those of findings, in the schemas' order.
+var Severities = contracts.SeverityValues()
 
 // Filter selects the changes a subscriber receives. A change matches when every non-empty list
 // contains its value: Types its event type, Streams its stream id, Severity its severity,

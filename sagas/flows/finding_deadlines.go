@@ -65,14 +65,6 @@ type deadlineState struct {
 	Escalations int       `json:"escalations,omitempty"`
 }
 
-type findingEventData struct {
-	DueAt         time.Time `json:"due_at"`
-	Reason        string    `json:"reason"`
-	Approver      string    `json:"approver"`
-	Justification string    `json:"justification"`
-	ExpiresAt     time.Time `json:"expires_at"`
-}
-
 // Handle implements sagas.Saga.
 func (s FindingDeadlines) Handle(_ context.Context, raw json.RawMessage, e events.Envelope, now time.Time) (sagas.Decision, error) {
 	st, err := decode[deadlineState](raw)
@@ -82,32 +74,32 @@ func (s FindingDeadlines) Handle(_ context.Context, raw json.RawMessage, e event
 	existed := raw != nil
 	finding := e.StreamID
 	if t, ok := sagas.TimerOf(&e); ok {
-		p, err := decode[timerPayload](t.Payload)
+		p, err := decode[deadlineTimer](t.Payload)
 		if err != nil {
 			return sagas.Decision{}, err
 		}
-		finding, _ = decodeFinding(t.Payload)
+		finding = p.FindingID
 		switch t.Name {
 		case TimerSLAReminder:
 			st.Reminders++
 			return sagas.Decision{State: state(st), Commands: []sagas.CommandRequest{{Type: CmdNotifySLAReminder,
-				Payload: map[string]any{"finding_id": finding, "due_at": p.DueAt}}}}, nil
+				Payload: contracts.NotifySLAReminder{DueAt: p.DueAt, FindingID: finding}}}}, nil
 		case TimerSLADue:
 			return sagas.Decision{State: state(st), Commands: []sagas.CommandRequest{{Type: CmdRecordSLABreach,
-				Payload: map[string]any{"finding_id": finding, "due_at": p.DueAt}}}}, nil
+				Payload: contracts.RecordSLABreach{DueAt: p.DueAt, FindingID: finding}}}}, nil
 		case TimerRiskExpiry:
 			return sagas.Decision{State: state(st), Commands: []sagas.CommandRequest{{Type: CmdExpireRiskAcceptance,
-				Payload: map[string]any{"finding_id": finding, "expires_at": p.DueAt}}}}, nil
+				Payload: contracts.ExpireRiskAcceptance{ExpiresAt: p.DueAt, FindingID: finding}}}}, nil
 		}
 		return sagas.Decision{}, nil
-	}
-	d, err := decode[findingEventData](e.Data)
-	if err != nil {
-		return sagas.Decision{}, err
 	}
 	var dec sagas.Decision
 	switch e.Type {
 	case contracts.TypeFindingDueDateSet:
+		d, err := decode[contracts.FindingDueDateSet](e.Data)
+		if err != nil {
+			return sagas.Decision{}, err
+		}
 		st.DueAt = d.DueAt.UTC()
 		if !st.Remediated {
 			dec.Schedule = s.slaTimers(finding, st.DueAt, now)
@@ -122,6 +114,10 @@ func (s FindingDeadlines) Handle(_ context.Context, raw json.RawMessage, e event
 		st.Remediated = true
 		dec.Cancel = []string{TimerSLAReminder, TimerSLADue, TimerRiskExpiry}
 	case contracts.TypeFindingRiskAccepted:
+		d, err := decode[contracts.FindingRiskAccepted](e.Data)
+		if err != nil {
+			return sagas.Decision{}, err
+		}
 		st.Remediated, st.AcceptedBy, st.Acceptance, st.ExpiresAt = true, d.Approver, d.Justification, d.ExpiresAt.UTC()
 		dec.Cancel = []string{TimerSLAReminder, TimerSLADue}
 		dec.Schedule = []sagas.TimerRequest{{Name: TimerRiskExpiry, DueAt: st.ExpiresAt, Payload: payload(finding, st.ExpiresAt)}}
@@ -129,19 +125,27 @@ func (s FindingDeadlines) Handle(_ context.Context, raw json.RawMessage, e event
 		if !existed {
 			return sagas.Decision{}, nil
 		}
+		d, err := decode[contracts.FindingReopened](e.Data)
+		if err != nil {
+			return sagas.Decision{}, err
+		}
 		st.Remediated = false
 		dec.Cancel = []string{TimerRiskExpiry}
 		if d.Reason == RiskAcceptanceExpiredReason {
-			dec.Commands = append(dec.Commands, sagas.CommandRequest{Type: CmdNotifyRiskAcceptanceExpired, Payload: map[string]any{
-				"finding_id": finding, "accepted_by": st.AcceptedBy, "justification": st.Acceptance, "expired_at": st.ExpiresAt}})
+			dec.Commands = append(dec.Commands, sagas.CommandRequest{Type: CmdNotifyRiskAcceptanceExpired, Payload: contracts.NotifyRiskAcceptanceExpired{
+				AcceptedBy: st.AcceptedBy, ExpiredAt: st.ExpiresAt, FindingID: finding, Justification: st.Acceptance}})
 		}
 		if !st.DueAt.IsZero() {
 			dec.Schedule = s.slaTimers(finding, st.DueAt, now)
 		}
 	case contracts.TypeSLABreached:
+		d, err := decode[contracts.SLABreached](e.Data)
+		if err != nil {
+			return sagas.Decision{}, err
+		}
 		st.Breaches++
 		st.Escalations++
-		dec.Commands = []sagas.CommandRequest{{Type: CmdNotifySLABreach, Payload: map[string]any{"finding_id": finding, "due_at": d.DueAt.UTC()}}}
+		dec.Commands = []sagas.CommandRequest{{Type: CmdNotifySLABreach, Payload: contracts.NotifySLABreach{DueAt: d.DueAt.UTC(), FindingID: finding}}}
 	}
 	dec.State = state(st)
 	return dec, nil
@@ -160,13 +164,6 @@ func (s FindingDeadlines) slaTimers(finding string, due, now time.Time) []sagas.
 	return append(out, sagas.TimerRequest{Name: TimerSLADue, DueAt: due, Payload: payload(finding, due)})
 }
 
-func payload(finding string, due time.Time) map[string]any {
-	return map[string]any{"finding_id": finding, "due_at": due.UTC()}
-}
-
-func decodeFinding(raw json.RawMessage) (string, error) {
-	v, err := decode[struct {
-		FindingID string `json:"finding_id"`
-	}](raw)
-	return v.FindingID, err
+func payload(finding string, due time.Time) deadlineTimer {
+	return deadlineTimer{DueAt: due.UTC(), FindingID: finding}
 }

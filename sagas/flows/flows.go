@@ -13,19 +13,21 @@ import (
 	"time"
 
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 // Commands of the notification and finding flows (handlers: commands/notifications/app.Planner
-// and the finding deadlines in commands/vulns/app).
+// and the finding deadlines in commands/vulns/app). Their types and payloads are declared by
+// schemas/commands (contracts.Cmd<Name> and contracts.<Name>).
 const (
-	CmdNotifyNewFindings           = "notifications.new_findings"            // {scan_id}
-	CmdNotifyKEVAlert              = "notifications.kev_alert"               // {finding_id}
-	CmdNotifyKEVAlertsForAsset     = "notifications.kev_alerts_for_asset"    // {asset_id}
-	CmdNotifySLAReminder           = "notifications.sla_reminder"            // {finding_id, due_at}
-	CmdNotifySLABreach             = "notifications.sla_breach"              // {finding_id, due_at}
-	CmdNotifyRiskAcceptanceExpired = "notifications.risk_acceptance_expired" // {finding_id, accepted_by, justification, expired_at}
-	CmdRecordSLABreach             = "vulns.record_sla_breach"               // {finding_id, due_at}
-	CmdExpireRiskAcceptance        = "vulns.expire_risk_acceptance"          // {finding_id, expires_at}
+	CmdNotifyNewFindings           = contracts.CmdNotifyNewFindings
+	CmdNotifyKEVAlert              = contracts.CmdNotifyKEVAlert
+	CmdNotifyKEVAlertsForAsset     = contracts.CmdNotifyKEVAlertsForAsset
+	CmdNotifySLAReminder           = contracts.CmdNotifySLAReminder
+	CmdNotifySLABreach             = contracts.CmdNotifySLABreach
+	CmdNotifyRiskAcceptanceExpired = contracts.CmdNotifyRiskAcceptanceExpired
+	CmdRecordSLABreach             = contracts.CmdRecordSLABreach
+	CmdExpireRiskAcceptance        = contracts.CmdExpireRiskAcceptance
 )
 
 // RiskAcceptanceExpiredReason is the reason FindingReopened carries when an acceptance ran out
@@ -51,7 +53,9 @@ func state(v any) json.RawMessage {
 
 func isFinding(e *events.Envelope) bool { return events.StreamTypeOf(e.StreamID) == "vulns-finding" }
 
-// timerPayload is what the finding timers carry.
-type timerPayload struct {
-	DueAt time.Time `json:"due_at"`
+// deadlineTimer is what the finding timers carry. Its fields are in the order of the map it
+// replaced (sorted), so timers scheduled before read the same.
+type deadlineTimer struct {
+	DueAt     time.Time `json:"due_at"`
+	FindingID string    `json:"finding_id"`
 }

@@ -83,13 +83,13 @@ func (KEVAlert) Handle(_ context.Context, raw json.RawMessage, e events.Envelope
 		if prod && e.Type == contracts.TypeAssetClassified {
 			st.Alerts++
 			dec.State = state(st)
-			dec.Commands = []sagas.CommandRequest{{Type: CmdNotifyKEVAlertsForAsset, Payload: map[string]string{"asset_id": e.StreamID}}}
+			dec.Commands = []sagas.CommandRequest{{Type: CmdNotifyKEVAlertsForAsset, Payload: contracts.NotifyKEVAlertsForAsset{AssetID: e.StreamID}}}
 		}
 		return dec, nil
 	}
 	st.Alerts++
 	return sagas.Decision{
 		State:    state(st),
-		Commands: []sagas.CommandRequest{{Type: CmdNotifyKEVAlert, Payload: map[string]string{"finding_id": e.StreamID}}},
+		Commands: []sagas.CommandRequest{{Type: CmdNotifyKEVAlert, Payload: contracts.NotifyKEVAlert{FindingID: e.StreamID}}},
 	}, nil
 }

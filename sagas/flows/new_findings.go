@@ -51,7 +51,7 @@ func (NewFindings) Handle(_ context.Context, _ json.RawMessage, e events.Envelop
 	}
 	return sagas.Decision{
 		State:    state(newFindingsState{ScanID: d.ScanID, New: d.New, Reopened: d.Reopened}),
-		Commands: []sagas.CommandRequest{{Type: CmdNotifyNewFindings, Payload: map[string]string{"scan_id": d.ScanID}}},
+		Commands: []sagas.CommandRequest{{Type: CmdNotifyNewFindings, Payload: contracts.NotifyNewFindings{ScanID: d.ScanID}}},
 		Done:     true,
 	}, nil
 }

@@ -41,7 +41,7 @@ func (ScanRun) Compensate(_ context.Context, raw json.RawMessage, f sagas.Failed
 	}
 	reason := fmt.Sprintf("%s failed %d times: %s", f.Command.Type, f.Attempts, f.Error)
 	return sagas.Decision{Commands: []sagas.CommandRequest{{Type: CmdScanAbortRun,
-		Payload: map[string]any{"run_id": st.RunID, "reason": reason}}}}, nil
+		Payload: contracts.AbortScanRun{Reason: reason, RunID: st.RunID}}}}, nil
 }
 
 type scanRunState struct {
@@ -79,18 +79,15 @@ func (ScanRun) Handle(_ context.Context, raw json.RawMessage, e events.Envelope,
 		}
 	}
 	execute := func(runID string, attempt int) sagas.CommandRequest {
-		return sagas.CommandRequest{Type: CmdScanExecuteRun, Payload: map[string]any{"run_id": runID, "attempt": attempt}}
+		return sagas.CommandRequest{Type: CmdScanExecuteRun, Payload: contracts.ExecuteScanRun{Attempt: attempt, RunID: runID}}
 	}
 	switch e.Type {
 	case contracts.TypeScanRequested:
-		var d struct {
-			Trigger        string `json:"trigger"`
-			TimeoutSeconds int    `json:"timeout_seconds"`
-		}
+		var d contracts.ScanRequested
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return sagas.Decision{}, err
 		}
-		if st != nil || d.Trigger == "push" {
+		if st != nil || d.Trigger == contracts.ScanTriggerPush {
 			return sagas.Decision{}, nil
 		}
 		runID := strings.TrimPrefix(e.StreamID, scanRunPrefix)
@@ -112,17 +109,13 @@ func (ScanRun) Handle(_ context.Context, raw json.RawMessage, e events.Envelope,
 		if st == nil {
 			return sagas.Decision{}, nil
 		}
-		var d struct {
-			Attempt       int        `json:"attempt"`
-			WillRetry     bool       `json:"will_retry"`
-			NextAttemptAt *time.Time `json:"next_attempt_at"`
-		}
+		var d contracts.ScanAttemptFailed
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return sagas.Decision{}, err
 		}
 		dec := sagas.Decision{Cancel: []string{"timeout"}}
-		if d.WillRetry && d.NextAttemptAt != nil {
-			dec.Schedule = []sagas.TimerRequest{{Name: "retry", DueAt: *d.NextAttemptAt, Payload: attemptPayload{Attempt: d.Attempt + 1}}}
+		if d.WillRetry && !d.NextAttemptAt.IsZero() {
+			dec.Schedule = []sagas.TimerRequest{{Name: "retry", DueAt: d.NextAttemptAt, Payload: attemptPayload{Attempt: d.Attempt + 1}}}
 		}
 		return dec, nil
 	case contracts.TypeScanCompleted, contracts.TypeScanFailed, contracts.TypeScanCancelled:
@@ -144,7 +137,7 @@ func (ScanRun) Handle(_ context.Context, raw json.RawMessage, e events.Envelope,
 			return sagas.Decision{Commands: []sagas.CommandRequest{execute(st.RunID, p.Attempt)}}, nil
 		case "timeout":
 			return sagas.Decision{Commands: []sagas.CommandRequest{{Type: CmdScanTimeoutRun,
-				Payload: map[string]any{"run_id": st.RunID, "attempt": p.Attempt}}}}, nil
+				Payload: contracts.TimeoutScanRun{Attempt: p.Attempt, RunID: st.RunID}}}}, nil
 		}
 	}
 	return sagas.Decision{}, nil

@@ -14,13 +14,13 @@ import (
 	"github.com/socplatform/soc/schemas/contracts"
 )
 
-// Command types of the scans context, executed by the scan orchestrator
-// (commands/scans/app declares the same strings; this module cannot import commands).
+// Command types of the scans context, executed by the scan orchestrator; their types and
+// payloads are declared by schemas/commands/scans (contracts.Cmd<Name> and contracts.<Name>).
 const (
-	CmdScanRequestScheduledRun = "scans.request_scheduled_run"
-	CmdScanExecuteRun          = "scans.execute_run"
-	CmdScanTimeoutRun          = "scans.timeout_run"
-	CmdScanAbortRun            = "scans.abort_run" // {run_id, reason}: ScanRun's compensation
+	CmdScanRequestScheduledRun = contracts.CmdRequestScheduledScanRun
+	CmdScanExecuteRun          = contracts.CmdExecuteScanRun
+	CmdScanTimeoutRun          = contracts.CmdTimeoutScanRun
+	CmdScanAbortRun            = contracts.CmdAbortScanRun // ScanRun's compensation
 )
 
 const (
@@ -81,29 +81,26 @@ func (ScanSchedule) Handle(_ context.Context, raw json.RawMessage, e events.Enve
 	}
 	switch e.Type {
 	case contracts.TypeScanDefinitionCreated, contracts.TypeScanDefinitionUpdated:
-		var d struct {
-			Scanner  string `json:"scanner"`
-			Schedule string `json:"schedule"`
-		}
-		if err := json.Unmarshal(e.Data, &d); err != nil {
+		scanner, schedule, err := scheduleOf(&e)
+		if err != nil {
 			return sagas.Decision{}, err
 		}
-		if d.Scanner != "nmap" {
-			d.Schedule = "" // external scanners push; nothing to schedule
+		if scanner != contracts.ScannerNmap {
+			schedule = "" // external scanners push; nothing to schedule
 		}
-		if d.Schedule == "" {
+		if schedule == "" {
 			if st == nil {
 				return sagas.Decision{}, nil // no instance for an unscheduled definition
 			}
 			state, _ := json.Marshal(scanScheduleState{DefinitionID: st.DefinitionID})
 			return sagas.Decision{State: state, Cancel: []string{"next"}}, nil
 		}
-		sch, err := ParseScanSchedule(d.Schedule)
+		sch, err := ParseScanSchedule(schedule)
 		if err != nil {
 			// The domain validated it: an unparseable schedule is a bug, not something to retry.
-			return sagas.Decision{}, fmt.Errorf("schedule %q of %s: %w", d.Schedule, e.StreamID, err)
+			return sagas.Decision{}, fmt.Errorf("schedule %q of %s: %w", schedule, e.StreamID, err)
 		}
-		state, _ := json.Marshal(scanScheduleState{DefinitionID: strings.TrimPrefix(e.StreamID, scanDefinitionPrefix), Schedule: d.Schedule})
+		state, _ := json.Marshal(scanScheduleState{DefinitionID: strings.TrimPrefix(e.StreamID, scanDefinitionPrefix), Schedule: schedule})
 		// Scheduling "next" again replaces the pending timer.
 		return sagas.Decision{State: state, Schedule: []sagas.TimerRequest{{Name: "next", DueAt: sch.Next(now).UTC()}}}, nil
 	case contracts.TypeScanDefinitionDeleted:
@@ -126,9 +123,21 @@ func (ScanSchedule) Handle(_ context.Context, raw json.RawMessage, e events.Enve
 		}
 		return sagas.Decision{
 			Commands: []sagas.CommandRequest{{Type: CmdScanRequestScheduledRun,
-				Payload: map[string]any{"definition_id": st.DefinitionID, "scheduled_for": t.DueAt.UTC()}}},
+				Payload: contracts.RequestScheduledScanRun{DefinitionID: st.DefinitionID, ScheduledFor: t.DueAt.UTC()}}},
 			Schedule: []sagas.TimerRequest{{Name: "next", DueAt: sch.Next(from).UTC()}},
 		}, nil
 	}
 	return sagas.Decision{}, nil
+}
+
+// scheduleOf reads the scanner and schedule of a ScanDefinitionCreated or ScanDefinitionUpdated.
+func scheduleOf(e *events.Envelope) (contracts.Scanner, string, error) {
+	if e.Type == contracts.TypeScanDefinitionCreated {
+		var d contracts.ScanDefinitionCreated
+		err := json.Unmarshal(e.Data, &d)
+		return d.Scanner, d.Schedule, err
+	}
+	var d contracts.ScanDefinitionUpdated
+	err := json.Unmarshal(e.Data, &d)
+	return d.Scanner, d.Schedule, err
 }

@@ -1,6 +1,8 @@
 package contracts_test
 
 import (
+	"encoding/json"
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -19,31 +21,16 @@ import (
 // and fails on a second declaration of an event: a string literal spelling an event type (use
 // contracts.Type<Name>), or a type named like an event or its payload (FindingOpened,
 // findingOpenedData, RequestedData for ScanRequested …; use the generated struct). An alias of
-// a generated type is a name, not a declaration, and is allowed.
-//
-// pending lists the copies left when the guard came in, so that it holds every other file from
-// now on; each entry must go (the test fails once a listed type no longer exists, so the list
-// only shrinks).
-var pending = map[string]string{
-	"commands/scans/app/data.go findingOpenedData":             "the importer's FindingOpened writer",
-	"commands/scans/app/data.go findingSeenData":               "the importer's FindingSeen writer",
-	"sagas/saga.go TimerFired":                                 "the saga runtime's own payloads",
-	"sagas/saga.go TimerFiredData":                             "the saga runtime's own payloads",
-	"sagas/saga.go EventHandled":                               "the saga runtime's own payloads",
-	"sagas/saga.go CommandIssued":                              "the saga runtime's own payloads",
-	"sagas/saga.go CommandDispatched":                          "the saga runtime's own payloads",
-	"sagas/saga.go CommandFailed":                              "the saga runtime's own payloads",
-	"sagas/saga.go TimerScheduled":                             "the saga runtime's own payloads",
-	"sagas/saga.go TimerCancelled":                             "the saga runtime's own payloads",
-	"sagas/saga.go Completed":                                  "the saga runtime's own payloads (SagaCompleted)",
-	"projections/runner/operator.go Parked":                    "the runner's parked state, also ProjectionParked's shape",
-	"commands/scans/app/orchestrator_api.go DefinitionCreated": "a result type, not a payload: rename it",
-}
-
+// a generated type is a name, not a declaration, and is allowed. A saga command's type string
+// (x-command-type of schemas/commands) spelt out is a copy too: use contracts.Cmd<Name>.
 func TestOneDeclarationPerEvent(t *testing.T) {
 	names := eventTypes(t)
 	if len(names) < 50 {
 		t.Fatalf("only %d event types found: the schemas moved?", len(names))
+	}
+	cmds := busCommandTypes(t)
+	if len(cmds) < 12 {
+		t.Fatalf("only %d saga command types found: the schemas moved?", len(cmds))
 	}
 	// A payload type's name, lower-cased, without a Data/Payload/Event suffix, spells the event
 	// type or the event type without its aggregate (ScanRequested → requested).
@@ -57,7 +44,6 @@ func TestOneDeclarationPerEvent(t *testing.T) {
 	}
 	root := filepath.Join("..", "..")
 	checked := 0
-	seen := map[string]bool{}
 	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -86,8 +72,15 @@ func TestOneDeclarationPerEvent(t *testing.T) {
 				if x.Kind != token.STRING {
 					return true
 				}
-				if s, err := strconv.Unquote(x.Value); err == nil && names[s] {
+				s, err := strconv.Unquote(x.Value)
+				if err != nil {
+					return true
+				}
+				if names[s] {
 					t.Errorf("%s: the event type %q spelt out: use contracts.Type%s", p, s, s)
+				}
+				if c, ok := cmds[s]; ok {
+					t.Errorf("%s: the command type %q spelt out: use contracts.Cmd%s", p, s, c)
 				}
 			case *ast.TypeSpec:
 				if x.Assign.IsValid() {
@@ -98,11 +91,6 @@ func TestOneDeclarationPerEvent(t *testing.T) {
 					base = strings.TrimSuffix(base, suffix)
 				}
 				if ev, ok := forbidden[base]; ok {
-					key := filepath.ToSlash(strings.TrimPrefix(p, root+string(filepath.Separator))) + " " + x.Name.Name
-					if _, ok := pending[key]; ok {
-						seen[key] = true
-						return true
-					}
 					t.Errorf("%s: type %s declares the payload of %s again: use contracts.%s", p, x.Name.Name, ev, ev)
 				}
 			}
@@ -112,11 +100,6 @@ func TestOneDeclarationPerEvent(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
-	}
-	for key, why := range pending {
-		if !seen[key] {
-			t.Errorf("%s is gone (%s): remove it from pending", key, why)
-		}
 	}
 	if checked < 100 {
 		t.Fatalf("only %d Go files checked: the walk missed the repository", checked)
@@ -133,6 +116,38 @@ func eventTypes(t *testing.T) map[string]bool {
 		name := path.Base(p)
 		if i := strings.Index(name, ".v"); i > 0 {
 			out[name[:i]] = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// busCommandTypes maps the type string of every command sent through the command bus to its
+// schema's name.
+func busCommandTypes(t *testing.T) map[string]string {
+	t.Helper()
+	out := map[string]string{}
+	fsys := schemas.CommandsFS()
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(fsys, p)
+		if err != nil {
+			return err
+		}
+		var s struct {
+			Title       string `json:"title"`
+			CommandType string `json:"x-command-type"`
+		}
+		if err := json.Unmarshal(b, &s); err != nil {
+			return fmt.Errorf("%s: %w", p, err)
+		}
+		if s.CommandType != "" {
+			out[s.CommandType] = s.Title
 		}
 		return nil
 	})

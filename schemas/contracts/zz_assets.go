@@ -18,11 +18,11 @@ const (
 // /v1/assets/{id}/classify: absent fields stay; owner_team "" clears the owner, tags [] clears the
 // tags.
 type ClassifyAsset struct {
-	Criticality        Criticality        `json:"criticality,omitempty"`
-	Environment        Environment        `json:"environment,omitempty"`
-	OwnerTeam          string             `json:"owner_team,omitempty"`
-	DataClassification DataClassification `json:"data_classification,omitempty"`
-	Tags               []string           `json:"tags,omitempty"`
+	Criticality        *Criticality        `json:"criticality,omitempty"`
+	Environment        *Environment        `json:"environment,omitempty"`
+	OwnerTeam          *string             `json:"owner_team,omitempty"`
+	DataClassification *DataClassification `json:"data_classification,omitempty"`
+	Tags               *[]string           `json:"tags,omitempty"`
 }
 
 // LinkAsset is the payload of LinkAsset (commands/assets/LinkAsset.json). POST
@@ -86,8 +86,8 @@ type UnlinkAsset struct {
 // /v1/assets/{id} or POST /v1/assets/{id}/update: change name, description or identifiers (the
 // complete new set); absent fields stay.
 type UpdateAsset struct {
-	Name        string `json:"name,omitempty"`
-	Description string `json:"description,omitempty"`
+	Name        *string `json:"name,omitempty"`
+	Description *string `json:"description,omitempty"`
 	// An asset's identifiers; normalised by the server. Which a kind carries and needs is a rule
 	// (422).
 	Identifiers *AssetIdentifiersInput `json:"identifiers,omitempty"`

@@ -17,6 +17,85 @@ const (
 	TypeNotificationSuppressed   = "NotificationSuppressed"
 )
 
+// Command types of the notifications context sent through the command bus (by sagas), as the bus
+// routes them; each one's payload is the struct of the same name without Cmd.
+const (
+	CmdNotifyKEVAlert              = "notifications.kev_alert"
+	CmdNotifyKEVAlertsForAsset     = "notifications.kev_alerts_for_asset"
+	CmdNotifyNewFindings           = "notifications.new_findings"
+	CmdNotifyRiskAcceptanceExpired = "notifications.risk_acceptance_expired"
+	CmdNotifySLABreach             = "notifications.sla_breach"
+	CmdNotifySLAReminder           = "notifications.sla_reminder"
+)
+
+// NotifyKEVAlert is the payload of NotifyKEVAlert (commands/notifications/NotifyKEVAlert.json).
+// Sent by the kev_alert saga when an open finding's CVE is (or becomes) listed in CISA KEV: alert
+// its owners once. Properties are listed in the order a Go map writes them (sorted), so payloads
+// recorded before the schema read the same.
+type NotifyKEVAlert struct {
+	// The finding's stream id (vulns-finding-<uuid>).
+	FindingID string `json:"finding_id"`
+}
+
+// NotifyKEVAlertsForAsset is the payload of NotifyKEVAlertsForAsset
+// (commands/notifications/NotifyKEVAlertsForAsset.json). Sent by the kev_alert saga when an asset
+// becomes more exposed: alert the owners of each of its open KEV-listed findings. Properties are
+// listed in the order a Go map writes them (sorted), so payloads recorded before the schema read
+// the same.
+type NotifyKEVAlertsForAsset struct {
+	// The asset's stream id (assets-asset-<uuid>).
+	AssetID string `json:"asset_id"`
+}
+
+// NotifyNewFindings is the payload of NotifyNewFindings
+// (commands/notifications/NotifyNewFindings.json). Sent by the new_findings saga when a scan
+// import completed with new or reopened findings: tell the owners of its critical and high ones.
+// The planner lists them from the store. Properties are listed in the order a Go map writes them
+// (sorted), so payloads recorded before the schema read the same.
+type NotifyNewFindings struct {
+	// The import's scan id.
+	ScanID string `json:"scan_id"`
+}
+
+// NotifyRiskAcceptanceExpired is the payload of NotifyRiskAcceptanceExpired
+// (commands/notifications/NotifyRiskAcceptanceExpired.json). Sent by the finding_deadlines saga
+// when a risk acceptance ran out and the finding reopened: tell its owners. Properties are listed
+// in the order a Go map writes them (sorted), so payloads recorded before the schema read the
+// same.
+type NotifyRiskAcceptanceExpired struct {
+	// Who approved the acceptance (empty when unknown).
+	AcceptedBy string `json:"accepted_by"`
+	// When the acceptance expired.
+	ExpiredAt time.Time `json:"expired_at"`
+	// The finding's stream id (vulns-finding-<uuid>).
+	FindingID string `json:"finding_id"`
+	// The acceptance's justification (empty when unknown).
+	Justification string `json:"justification"`
+}
+
+// NotifySLABreach is the payload of NotifySLABreach (commands/notifications/NotifySLABreach.json).
+// Sent by the finding_deadlines saga after SLABreached: escalate the breach of due_at to the
+// owner's lead. Nothing is sent unless that breach is recorded. Properties are listed in the order
+// a Go map writes them (sorted), so payloads recorded before the schema read the same.
+type NotifySLABreach struct {
+	// The deadline that was breached.
+	DueAt time.Time `json:"due_at"`
+	// The finding's stream id (vulns-finding-<uuid>).
+	FindingID string `json:"finding_id"`
+}
+
+// NotifySLAReminder is the payload of NotifySLAReminder
+// (commands/notifications/NotifySLAReminder.json). Sent by the finding_deadlines saga's reminder
+// timer: remind the owners that the finding's deadline due_at is near. Nothing is sent when the
+// finding was remediated or its deadline moved meanwhile. Properties are listed in the order a Go
+// map writes them (sorted), so payloads recorded before the schema read the same.
+type NotifySLAReminder struct {
+	// The deadline the reminder was armed for.
+	DueAt time.Time `json:"due_at"`
+	// The finding's stream id (vulns-finding-<uuid>).
+	FindingID string `json:"finding_id"`
+}
+
 // NotificationAttempted is the payload of NotificationAttempted
 // (events/notifications/NotificationAttempted.v1.json). A delivery attempt is about to start
 // (recorded before the channel is called). An attempt without a later NotificationSent or

@@ -22,6 +22,26 @@ const (
 	TypeScanStarted           = "ScanStarted"
 )
 
+// Command types of the scans context sent through the command bus (by sagas), as the bus
+// routes them; each one's payload is the struct of the same name without Cmd.
+const (
+	CmdAbortScanRun            = "scans.abort_run"
+	CmdExecuteScanRun          = "scans.execute_run"
+	CmdRequestScheduledScanRun = "scans.request_scheduled_run"
+	CmdTimeoutScanRun          = "scans.timeout_run"
+)
+
+// AbortScanRun is the payload of AbortScanRun (commands/scans/AbortScanRun.json). The scan_run
+// saga's compensation when one of its commands is dead: fail the run (and its attempt in progress)
+// with reason, unless it finished. Properties are listed in the order a Go map writes them
+// (sorted), so payloads recorded before the schema read the same.
+type AbortScanRun struct {
+	// Why the run is aborted.
+	Reason string `json:"reason"`
+	// The run's id.
+	RunID string `json:"run_id"`
+}
+
 // CancelScanRun is the payload of CancelScanRun (commands/scans/CancelScanRun.json). POST
 // /v1/scan-runs/{id}/cancel: cancel a run that has not finished; its scanner process is killed.
 type CancelScanRun struct {
@@ -88,9 +108,42 @@ type DeleteScanDefinition struct {
 	Reason string `json:"reason,omitempty"`
 }
 
+// ExecuteScanRun is the payload of ExecuteScanRun (commands/scans/ExecuteScanRun.json). Sent by
+// the scan_run saga: start attempt attempt of a requested run. Properties are listed in the order
+// a Go map writes them (sorted), so payloads recorded before the schema read the same.
+type ExecuteScanRun struct {
+	// The attempt to start (1-based).
+	Attempt int `json:"attempt"`
+	// The run's id.
+	RunID string `json:"run_id"`
+}
+
 // RequestScanRun is the payload of RequestScanRun (commands/scans/RequestScanRun.json). POST
 // /v1/scan-definitions/{id}/runs: run an nmap definition now (an empty body is allowed).
 type RequestScanRun struct {
+}
+
+// RequestScheduledScanRun is the payload of RequestScheduledScanRun
+// (commands/scans/RequestScheduledScanRun.json). Sent by the scan_schedule saga's timer: request
+// the run of a scheduled definition for scheduled_for (its run id derives from both, so a
+// redelivery requests nothing twice). Properties are listed in the order a Go map writes them
+// (sorted), so payloads recorded before the schema read the same.
+type RequestScheduledScanRun struct {
+	// The scan definition's id.
+	DefinitionID string `json:"definition_id"`
+	// The schedule's slot this run is for.
+	ScheduledFor time.Time `json:"scheduled_for"`
+}
+
+// TimeoutScanRun is the payload of TimeoutScanRun (commands/scans/TimeoutScanRun.json). Sent by
+// the scan_run saga's timeout timer: fail attempt attempt of a run if it is still running.
+// Properties are listed in the order a Go map writes them (sorted), so payloads recorded before
+// the schema read the same.
+type TimeoutScanRun struct {
+	// The attempt that timed out (1-based).
+	Attempt int `json:"attempt"`
+	// The run's id.
+	RunID string `json:"run_id"`
 }
 
 // UpdateScanDefinition is the payload of UpdateScanDefinition

@@ -29,6 +29,13 @@ const (
 	TypeSLABreached                  = "SLABreached"
 )
 
+// Command types of the vulns context sent through the command bus (by sagas), as the bus
+// routes them; each one's payload is the struct of the same name without Cmd.
+const (
+	CmdExpireRiskAcceptance = "vulns.expire_risk_acceptance"
+	CmdRecordSLABreach      = "vulns.record_sla_breach"
+)
+
 // AcceptRisk is the payload of AcceptRisk (commands/vulns/AcceptRisk.json). POST
 // /v1/findings/{id}/accept-risk: accept the risk until expires_at; approver, justification and a
 // future expires_at are required (422). Missing or blank fields are business rules (422); this
@@ -53,6 +60,18 @@ type CommentFinding struct {
 	Comment string `json:"comment,omitempty"`
 }
 
+// ExpireRiskAcceptance is the payload of ExpireRiskAcceptance
+// (commands/vulns/ExpireRiskAcceptance.json). Sent by the finding_deadlines saga's expiry timer:
+// reopen the risk-accepted finding whose acceptance ran out (refused while it still runs).
+// Properties are listed in the order a Go map writes them (sorted), so payloads recorded before
+// the schema read the same.
+type ExpireRiskAcceptance struct {
+	// When the acceptance was set to expire.
+	ExpiresAt time.Time `json:"expires_at"`
+	// The finding's stream id (vulns-finding-<uuid>).
+	FindingID string `json:"finding_id"`
+}
+
 // MarkDuplicate is the payload of MarkDuplicate (commands/vulns/MarkDuplicate.json). POST
 // /v1/findings/{id}/duplicate: another finding covers this one (422 when missing or the finding
 // itself). Missing or blank fields are business rules (422); this schema checks shape and bounds
@@ -67,6 +86,17 @@ type MarkDuplicate struct {
 // bounds (400).
 type MarkFalsePositive struct {
 	Justification string `json:"justification,omitempty"`
+}
+
+// RecordSLABreach is the payload of RecordSLABreach (commands/vulns/RecordSLABreach.json). Sent by
+// the finding_deadlines saga's due timer: record SLABreached for the deadline due_at unless the
+// finding was remediated, accepted or rescheduled meanwhile. Properties are listed in the order a
+// Go map writes them (sorted), so payloads recorded before the schema read the same.
+type RecordSLABreach struct {
+	// The deadline that passed.
+	DueAt time.Time `json:"due_at"`
+	// The finding's stream id (vulns-finding-<uuid>).
+	FindingID string `json:"finding_id"`
 }
 
 // ReopenFinding is the payload of ReopenFinding (commands/vulns/ReopenFinding.json). POST
@@ -207,7 +237,7 @@ type FindingCommented struct {
 // The remediation deadline was set, by the SLA policy on open or by a person.
 type FindingDueDateSet struct {
 	DueAt  time.Time `json:"due_at"`
-	Reason string    `json:"reason,omitempty"`
+	Reason string    `json:"reason"`
 }
 
 // FindingExploitabilityChanged is the payload of FindingExploitabilityChanged

@@ -11,6 +11,7 @@ import (
 	"github.com/socplatform/soc/commands/internal/es"
 	"github.com/socplatform/soc/commands/internal/httpcmd"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/contracts"
 	"github.com/socplatform/soc/schemas/problem"
 )
 
@@ -22,21 +23,59 @@ type Claims interface {
 
 var _ Claims = (*domain.Index)(nil)
 
-// Commands, as decoded from their bodies (schemas/commands/assets/<Name>.json).
+// Commands, as decoded from their bodies: the types generated from
+// schemas/commands/assets/<Name>.json.
 type (
-	RegisterAsset = domain.RegisterAsset
-	UpdateAsset   = domain.UpdateAsset
-	ClassifyAsset = domain.ClassifyAsset
-	LinkAsset     struct {
-		Relation      domain.Relation `json:"relation"`
-		TargetAssetID string          `json:"target_asset_id"`
-	}
-	UnlinkAsset = LinkAsset
-	RetireAsset struct {
-		Reason string `json:"reason"`
-	}
-	ReactivateAsset = RetireAsset
+	RegisterAsset   = contracts.RegisterAsset
+	UpdateAsset     = contracts.UpdateAsset
+	ClassifyAsset   = contracts.ClassifyAsset
+	LinkAsset       = contracts.LinkAsset
+	UnlinkAsset     = contracts.UnlinkAsset
+	RetireAsset     = contracts.RetireAsset
+	ReactivateAsset = contracts.ReactivateAsset
 )
+
+// identifiersOf is the domain's value of a command's identifiers (none when absent).
+func identifiersOf(in *contracts.AssetIdentifiersInput) domain.Identifiers {
+	if in == nil {
+		return domain.Identifiers{}
+	}
+	return domain.Identifiers(*in)
+}
+
+func registration(cmd RegisterAsset) domain.RegisterAsset {
+	return domain.RegisterAsset{Kind: domain.AssetKind(cmd.Kind), Name: cmd.Name, Description: cmd.Description,
+		Identifiers: identifiersOf(cmd.Identifiers), ScanID: cmd.ScanID,
+		Classification: domain.Classification{Criticality: cmd.Criticality, Environment: cmd.Environment,
+			OwnerTeam: cmd.OwnerTeam, DataClassification: cmd.DataClassification, Tags: cmd.Tags}}
+}
+
+func update(cmd UpdateAsset) domain.UpdateAsset {
+	u := domain.UpdateAsset{Name: cmd.Name, Description: cmd.Description}
+	if cmd.Identifiers != nil {
+		ids := identifiersOf(cmd.Identifiers)
+		u.Identifiers = &ids
+	}
+	return u
+}
+
+// classification keeps what the body leaves out empty (nil tags: keep them; [] clears them).
+func classification(cmd ClassifyAsset) domain.ClassifyAsset {
+	c := domain.ClassifyAsset{OwnerTeam: cmd.OwnerTeam}
+	if cmd.Criticality != nil {
+		c.Criticality = *cmd.Criticality
+	}
+	if cmd.Environment != nil {
+		c.Environment = *cmd.Environment
+	}
+	if cmd.DataClassification != nil {
+		c.DataClassification = *cmd.DataClassification
+	}
+	if cmd.Tags != nil {
+		c.Tags = *cmd.Tags
+	}
+	return c
+}
 
 // SchemaNames lists the command schemas the handlers need.
 var SchemaNames = []string{"assets/RegisterAsset", "assets/UpdateAsset", "assets/ClassifyAsset", "assets/LinkAsset",
@@ -77,7 +116,8 @@ func (s *Service) claimed(kind domain.AssetKind, ids domain.Identifiers, except 
 // Register creates an asset. Without an Idempotency-Key its id is a fresh
 // "assets-asset-<uuidv7>"; with one, the id is derived from the key, so a retried request finds
 // the asset it created and is answered the same (201, same id, version and position).
-func (s *Service) Register(ctx context.Context, cmd RegisterAsset, call httpcmd.Call) (httpcmd.Result, error) {
+func (s *Service) Register(ctx context.Context, body RegisterAsset, call httpcmd.Call) (httpcmd.Result, error) {
+	cmd := registration(body)
 	id := events.NewStreamID("assets", "asset")
 	if k := call.Meta.IdempotencyKey; k != "" {
 		id = es.StreamIDFor("assets", "asset", "register\x00"+k)
@@ -117,7 +157,8 @@ func (s *Service) run(ctx context.Context, id string, call httpcmd.Call, decide 
 
 // Update changes name, description or identifiers; new identifiers must not be another live
 // asset's.
-func (s *Service) Update(ctx context.Context, id string, cmd UpdateAsset, call httpcmd.Call) (httpcmd.Result, error) {
+func (s *Service) Update(ctx context.Context, id string, body UpdateAsset, call httpcmd.Call) (httpcmd.Result, error) {
+	cmd := update(body)
 	return s.run(ctx, id, call, func(a *domain.Asset) ([]es.Change, error) {
 		changes, err := a.Update(cmd)
 		if err != nil || len(changes) == 0 || cmd.Identifiers == nil {
@@ -132,13 +173,13 @@ func (s *Service) Update(ctx context.Context, id string, cmd UpdateAsset, call h
 
 // Classify rates the asset.
 func (s *Service) Classify(ctx context.Context, id string, cmd ClassifyAsset, call httpcmd.Call) (httpcmd.Result, error) {
-	return s.run(ctx, id, call, func(a *domain.Asset) ([]es.Change, error) { return a.Classify(cmd) })
+	return s.run(ctx, id, call, func(a *domain.Asset) ([]es.Change, error) { return a.Classify(classification(cmd)) })
 }
 
 // Link records a relation to another asset, which must exist and be live.
 func (s *Service) Link(ctx context.Context, id string, cmd LinkAsset, call httpcmd.Call) (httpcmd.Result, error) {
 	return s.run(ctx, id, call, func(a *domain.Asset) ([]es.Change, error) {
-		changes, err := a.Link(cmd.Relation, cmd.TargetAssetID)
+		changes, err := a.Link(domain.Relation(cmd.Relation), cmd.TargetAssetID)
 		if err != nil {
 			return nil, err
 		}
@@ -158,7 +199,9 @@ func (s *Service) Link(ctx context.Context, id string, cmd LinkAsset, call httpc
 
 // Unlink removes a relation.
 func (s *Service) Unlink(ctx context.Context, id string, cmd UnlinkAsset, call httpcmd.Call) (httpcmd.Result, error) {
-	return s.run(ctx, id, call, func(a *domain.Asset) ([]es.Change, error) { return a.Unlink(cmd.Relation, cmd.TargetAssetID) })
+	return s.run(ctx, id, call, func(a *domain.Asset) ([]es.Change, error) {
+		return a.Unlink(domain.Relation(cmd.Relation), cmd.TargetAssetID)
+	})
 }
 
 // Retire takes the asset out of service.

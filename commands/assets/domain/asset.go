@@ -286,15 +286,16 @@ func (a *Asset) live(command string) error {
 	return nil
 }
 
-// RegisterAsset is the command that creates an asset. Classification fields are optional.
-// ScanID is set when discovery registers an asset a scan found.
+// RegisterAsset is what Register needs to create an asset: the aggregate's input, not a wire
+// type (the HTTP body is contracts.RegisterAsset; discovery builds this directly).
+// Classification fields are optional. ScanID is set when discovery registers an asset a scan found.
 type RegisterAsset struct {
-	Kind        AssetKind   `json:"kind"`
-	Name        string      `json:"name"`
-	Description string      `json:"description,omitempty"`
-	Identifiers Identifiers `json:"identifiers"`
+	Kind        AssetKind
+	Name        string
+	Description string
+	Identifiers Identifiers
 	Classification
-	ScanID string `json:"scan_id,omitempty"`
+	ScanID string
 }
 
 // Register creates the asset. The caller picks the stream id (events.NewStreamID("assets",
@@ -355,12 +356,13 @@ func validateRegistration(cmd RegisterAsset) (contracts.AssetRegistered, error) 
 	return d, nil
 }
 
-// UpdateAsset changes an asset's name, description or identifiers; nil fields stay as they are.
-// Identifiers, when given, is the complete new set.
+// UpdateAsset is what Update needs (the HTTP body is contracts.UpdateAsset): an asset's new
+// name, description or identifiers; nil fields stay as they are. Identifiers, when given, is the
+// complete new set.
 type UpdateAsset struct {
-	Name        *string      `json:"name,omitempty"`
-	Description *string      `json:"description,omitempty"`
-	Identifiers *Identifiers `json:"identifiers,omitempty"`
+	Name        *string
+	Description *string
+	Identifiers *Identifiers
 }
 
 // Update records what changed; a command that changes nothing returns no changes.
@@ -402,15 +404,15 @@ func (a *Asset) Update(cmd UpdateAsset) ([]es.Change, error) {
 	return []es.Change{{Type: contracts.TypeAssetUpdated, Data: d}}, nil
 }
 
-// ClassifyAsset rates an asset. Empty enum fields and a nil OwnerTeam or Tags leave the current
-// value; OwnerTeam "" clears the owner, an empty non-nil Tags clears the tags. Tags replace the
-// current set.
+// ClassifyAsset is what Classify needs (the HTTP body is contracts.ClassifyAsset). Empty enum
+// fields and a nil OwnerTeam or Tags leave the current value; OwnerTeam "" clears the owner, an
+// empty non-nil Tags clears the tags. Tags replace the current set.
 type ClassifyAsset struct {
-	Criticality        Criticality        `json:"criticality,omitempty"`
-	Environment        Environment        `json:"environment,omitempty"`
-	OwnerTeam          *string            `json:"owner_team,omitempty"`
-	DataClassification DataClassification `json:"data_classification,omitempty"`
-	Tags               []string           `json:"tags,omitempty"`
+	Criticality        Criticality
+	Environment        Environment
+	OwnerTeam          *string
+	DataClassification DataClassification
+	Tags               []string
 }
 
 // Classify records the classification fields that change; none changing records nothing.

@@ -278,3 +278,31 @@ func TestIfMatchStaleIs409(t *testing.T) {
 		t.Fatalf("%d events, want 2", n)
 	}
 }
+
+// An empty value in a classification or update body is a value, not an absent field: owner_team
+// "" clears the owner, tags [] clears the tags, name "" is refused; an absent field stays.
+func TestEmptyValuesAreNotAbsentFields(t *testing.T) {
+	e := newEnv(t)
+	id, _ := e.register(host)
+	for _, s := range []struct{ body, event string }{
+		{`{"owner_team":"web"}`, "AssetClassified"},
+		{`{}`, ""},
+		{`{"owner_team":""}`, "AssetClassified"},
+		{`{"owner_team":""}`, ""},
+		{`{"tags":[]}`, "AssetClassified"},
+		{`{"tags":[]}`, ""},
+	} {
+		before := len(e.types(id))
+		if r := e.post("/v1/assets/"+id+"/classify", s.body); r.Status != http.StatusOK {
+			t.Fatalf("classify %s: %d %v", s.body, r.Status, r.Body)
+		}
+		got := e.types(id)
+		switch {
+		case s.event == "" && len(got) != before:
+			t.Fatalf("classify %s recorded %v", s.body, got[before:])
+		case s.event != "" && (len(got) != before+1 || got[before] != s.event):
+			t.Fatalf("classify %s: stream %v, want one %s more", s.body, got, s.event)
+		}
+	}
+	expectProblem(t, e.do(http.MethodPatch, "/v1/assets/"+id, `{"name":""}`), http.StatusUnprocessableEntity, "/name")
+}

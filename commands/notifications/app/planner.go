@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,16 +21,17 @@ import (
 	"github.com/socplatform/soc/schemas/problem"
 )
 
-// Commands the flow sagas send to the planner (the sagas module holds the same strings: it may
-// not import this one). Every payload names what the planner reads back from the store, so a
-// message always shows the state at sending time, and the saga's state stays small.
+// Commands the flow sagas send to the planner; their payloads are declared by
+// schemas/commands/notifications (contracts.Notify*). Every payload names what the planner reads
+// back from the store, so a message always shows the state at sending time, and the saga's state
+// stays small.
 const (
-	CmdNewFindings           = "notifications.new_findings"            // {scan_id}
-	CmdKEVAlert              = "notifications.kev_alert"               // {finding_id}
-	CmdSLAReminder           = "notifications.sla_reminder"            // {finding_id, due_at}
-	CmdSLABreach             = "notifications.sla_breach"              // {finding_id, due_at}
-	CmdRiskAcceptanceExpired = "notifications.risk_acceptance_expired" // {finding_id, accepted_by, justification, expired_at}
-	CmdKEVAlertsForAsset     = "notifications.kev_alerts_for_asset"    // {asset_id}: the asset became a production asset
+	CmdNewFindings           = contracts.CmdNotifyNewFindings
+	CmdKEVAlert              = contracts.CmdNotifyKEVAlert
+	CmdSLAReminder           = contracts.CmdNotifySLAReminder
+	CmdSLABreach             = contracts.CmdNotifySLABreach
+	CmdRiskAcceptanceExpired = contracts.CmdNotifyRiskAcceptanceExpired
+	CmdKEVAlertsForAsset     = contracts.CmdNotifyKEVAlertsForAsset // the asset became a production asset
 )
 
 // MaxFindingsPerMessage bounds the findings listed in one new-findings message; the rest are
@@ -110,45 +112,47 @@ func (e *CommandError) Error() string { return e.Type + ": " + e.Reason }
 // Kind implements the typed-error convention (the saga dispatcher records it as failed).
 func (e *CommandError) Kind() problem.Kind { return problem.KindRejected }
 
-type plannerPayload struct {
-	ScanID       string    `json:"scan_id"`
-	AssetID      string    `json:"asset_id"`
-	FindingID    string    `json:"finding_id"`
-	DueAt        time.Time `json:"due_at"`
-	AcceptedBy   string    `json:"accepted_by"`
-	Reason       string    `json:"justification"`
-	ExpiredAt    time.Time `json:"expired_at"`
-	FindingCount int       `json:"finding_count"`
+// decodeCommand reads a command's payload; a payload that is not its JSON is a CommandError.
+func decodeCommand[T any](typ string, payload json.RawMessage, v *T) error {
+	if err := json.Unmarshal(payload, v); err != nil {
+		return &CommandError{Type: typ, Reason: "payload: " + err.Error()}
+	}
+	return nil
 }
 
 // HandleCommand carries out one saga command; handled is false for types it does not know.
 // id is the command's idempotency key: it is the trigger of the notifications, so a redelivered
 // command records nothing new.
 func (p *Planner) HandleCommand(ctx context.Context, id, typ string, payload json.RawMessage) (handled bool, err error) {
-	var pl plannerPayload
-	switch typ {
-	case CmdNewFindings, CmdKEVAlert, CmdSLAReminder, CmdSLABreach, CmdRiskAcceptanceExpired, CmdKEVAlertsForAsset:
-	default:
-		return false, nil
-	}
-	if err := json.Unmarshal(payload, &pl); err != nil {
-		return true, &CommandError{Type: typ, Reason: "payload: " + err.Error()}
-	}
+	// The finding commands name a finding; dueAt and expired are what their messages add.
+	var (
+		findingID string
+		dueAt     time.Time
+		expired   contracts.NotifyRiskAcceptanceExpired
+	)
 	switch typ {
 	case CmdNewFindings:
-		if pl.ScanID == "" {
+		var c contracts.NotifyNewFindings
+		if err := decodeCommand(typ, payload, &c); err != nil {
+			return true, err
+		}
+		if c.ScanID == "" {
 			return true, &CommandError{Type: typ, Reason: "scan_id is required"}
 		}
-		return true, p.newFindings(ctx, pl.ScanID)
+		return true, p.newFindings(ctx, c.ScanID)
 	case CmdKEVAlertsForAsset:
-		if pl.AssetID == "" {
+		var c contracts.NotifyKEVAlertsForAsset
+		if err := decodeCommand(typ, payload, &c); err != nil {
+			return true, err
+		}
+		if c.AssetID == "" {
 			return true, &CommandError{Type: typ, Reason: "asset_id is required"}
 		}
 		if p.cfg.AssetFindings == nil {
 			return true, errors.New(typ + ": this process does not import scans (run the commands target beside the sagas)")
 		}
 		var errs []error
-		for _, fid := range p.cfg.AssetFindings.OpenKEVFindings(pl.AssetID) {
+		for _, fid := range p.cfg.AssetFindings.OpenKEVFindings(c.AssetID) {
 			f, err := p.loadFinding(ctx, fid)
 			if err != nil || f == nil {
 				errs = append(errs, err)
@@ -158,40 +162,60 @@ func (p *Planner) HandleCommand(ctx context.Context, id, typ string, payload jso
 			errs = append(errs, p.kevAlert(ctx, typ+"|"+id+"|"+fid, f))
 		}
 		return true, errors.Join(errs...)
+	case CmdKEVAlert:
+		var c contracts.NotifyKEVAlert
+		err = decodeCommand(typ, payload, &c)
+		findingID = c.FindingID
+	case CmdSLAReminder:
+		var c contracts.NotifySLAReminder
+		err = decodeCommand(typ, payload, &c)
+		findingID, dueAt = c.FindingID, c.DueAt
+	case CmdSLABreach:
+		var c contracts.NotifySLABreach
+		err = decodeCommand(typ, payload, &c)
+		findingID, dueAt = c.FindingID, c.DueAt
+	case CmdRiskAcceptanceExpired:
+		err = decodeCommand(typ, payload, &expired)
+		findingID = expired.FindingID
+	default:
+		return false, nil
 	}
-	if pl.FindingID == "" {
+	if err != nil {
+		return true, err
+	}
+	if findingID == "" {
 		return true, &CommandError{Type: typ, Reason: "finding_id is required"}
 	}
-	f, err := p.loadFinding(ctx, pl.FindingID)
+	f, err := p.loadFinding(ctx, findingID)
 	if err != nil {
 		return true, err
 	}
 	if f == nil {
-		return true, &CommandError{Type: typ, Reason: "no such finding: " + pl.FindingID}
+		return true, &CommandError{Type: typ, Reason: "no such finding: " + findingID}
 	}
 	trigger := typ + "|" + id
 	switch typ {
 	case CmdKEVAlert:
 		return true, p.kevAlert(ctx, trigger, f)
 	case CmdSLAReminder:
-		if !f.open() || !f.DueAt.Equal(pl.DueAt) {
+		if !f.open() || !f.DueAt.Equal(dueAt) {
 			return true, nil // remediated, accepted or rescheduled since the timer was set
 		}
-		data := map[string]any{"Finding": f.view(p.cfg.BaseURL), "DueAt": pl.DueAt.UTC(), "Remaining": roundDuration(pl.DueAt.Sub(p.cfg.Now()))}
+		data := map[string]any{"Finding": f.view(p.cfg.BaseURL), "DueAt": dueAt.UTC(), "Remaining": roundDuration(dueAt.Sub(p.cfg.Now()))}
 		return true, p.request(ctx, trigger, p.cfg.Dir.Owners(f.Owner, f.team), channels.KindSLAReminder, string(f.Severity), data)
 	case CmdSLABreach:
-		if !f.SLABreachedFor.Equal(pl.DueAt) {
+		if !f.SLABreachedFor.Equal(dueAt) {
 			return true, nil // no breach recorded for that deadline: nothing to escalate
 		}
 		owner := f.Owner
 		if owner == "" {
 			owner = "team " + f.team
 		}
-		data := map[string]any{"Finding": f.view(p.cfg.BaseURL), "DueAt": pl.DueAt.UTC(), "Owner": owner,
-			"Overdue": roundDuration(p.cfg.Now().Sub(pl.DueAt))}
+		data := map[string]any{"Finding": f.view(p.cfg.BaseURL), "DueAt": dueAt.UTC(), "Owner": owner,
+			"Overdue": roundDuration(p.cfg.Now().Sub(dueAt))}
 		return true, p.request(ctx, trigger, p.cfg.Dir.Leads(f.Owner, f.team), channels.KindSLABreach, string(f.Severity), data)
 	default: // CmdRiskAcceptanceExpired
-		data := map[string]any{"Finding": f.view(p.cfg.BaseURL), "AcceptedBy": pl.AcceptedBy, "Reason": pl.Reason, "ExpiredAt": pl.ExpiredAt.UTC()}
+		data := map[string]any{"Finding": f.view(p.cfg.BaseURL), "AcceptedBy": expired.AcceptedBy, "Reason": expired.Justification, "ExpiredAt": expired.ExpiredAt.UTC()}
 		return true, p.request(ctx, trigger, p.cfg.Dir.Owners(f.Owner, f.team), channels.KindRiskAcceptanceExpired, string(f.Severity), data)
 	}
 }
@@ -327,14 +351,10 @@ func (p *Planner) kevAlert(ctx context.Context, trigger string, f *findingState)
 			if e.Type != contracts.TypeCVEListedInKEV {
 				continue
 			}
-			var d struct {
-				Name      string `json:"vulnerability_name"`
-				DateAdded string `json:"date_added"`
-				DueDate   string `json:"due_date"`
-				Ransom    string `json:"known_ransomware_campaign_use"`
-			}
+			var d contracts.CVEListedInKEV
 			if json.Unmarshal(e.Data, &d) == nil {
-				kev = map[string]any{"CVE": cve, "VulnerabilityName": d.Name, "DateAdded": d.DateAdded, "DueDate": d.DueDate, "KnownRansomware": cmpOr(d.Ransom, "Unknown")}
+				kev = map[string]any{"CVE": cve, "VulnerabilityName": d.VulnerabilityName, "DateAdded": d.DateAdded, "DueDate": d.DueDate,
+					"KnownRansomware": cmpOr(d.KnownRansomwareCampaignUse, "Unknown")}
 			}
 		}
 		if len(kev) > 0 {
@@ -403,11 +423,7 @@ func (p *Planner) loadFindingCached(ctx context.Context, id string, assets map[s
 			return nil, err
 		}
 		if evs[i].Type == contracts.TypeFindingOpened {
-			var d struct {
-				Title    string          `json:"title"`
-				CVEs     []string        `json:"cves"`
-				Location json.RawMessage `json:"location"`
-			}
+			var d contracts.FindingOpened
 			if err := json.Unmarshal(evs[i].Data, &d); err != nil {
 				return nil, err
 			}
@@ -435,25 +451,24 @@ func (p *Planner) loadFindingCached(ctx context.Context, id string, assets map[s
 	return f, nil
 }
 
-// locationText renders a finding location ({"host":…, "port":…, "path":…} or a string) briefly.
-func locationText(raw json.RawMessage) string {
-	if len(raw) == 0 {
-		return ""
-	}
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s
-	}
-	var m map[string]any
-	if json.Unmarshal(raw, &m) != nil {
+// locationText renders a finding's location briefly: host, port, protocol, url and file.
+func locationText(l *contracts.FindingOpenedLocation) string {
+	if l == nil {
 		return ""
 	}
 	var parts []string
-	for _, k := range []string{"host", "port", "protocol", "path", "url", "file", "package"} {
-		if v, ok := m[k]; ok && v != nil && fmt.Sprint(v) != "" {
-			parts = append(parts, fmt.Sprint(v))
+	add := func(v string) {
+		if v != "" {
+			parts = append(parts, v)
 		}
 	}
+	add(l.Host)
+	if l.Port != nil {
+		add(strconv.Itoa(*l.Port))
+	}
+	add(l.Protocol)
+	add(l.URL)
+	add(l.File)
 	return strings.Join(parts, " ")
 }
 
@@ -496,10 +511,8 @@ func (p *Planner) scanFindings(ctx context.Context, scanID string) ([]string, er
 			}
 			seen[e.StreamID] = true
 			if e.Type == contracts.TypeFindingOpened {
-				var d struct {
-					Severity string `json:"severity"`
-				}
-				if json.Unmarshal(e.Data, &d) == nil && d.Severity != string(vulndomain.Critical) && d.Severity != string(vulndomain.High) {
+				var d contracts.FindingOpened
+				if json.Unmarshal(e.Data, &d) == nil && d.Severity != vulndomain.Critical && d.Severity != vulndomain.High {
 					continue
 				}
 			}
@@ -521,13 +534,10 @@ func (p *Planner) loadScan(ctx context.Context, scanID string) (map[string]any, 
 	for _, e := range evs {
 		switch e.Type {
 		case contracts.TypeScanImportStarted:
-			var d struct {
-				Scanner string `json:"scanner_name"`
-				Format  string `json:"format"`
-			}
+			var d contracts.ScanImportStarted
 			if json.Unmarshal(e.Data, &d) == nil {
-				scan["Scanner"] = cmpOr(d.Scanner, d.Format)
-				scan["Name"] = cmpOr(d.Scanner, d.Format) + " " + scanID
+				scan["Scanner"] = cmpOr(d.ScannerName, d.Format)
+				scan["Name"] = cmpOr(d.ScannerName, d.Format) + " " + scanID
 			}
 		case contracts.TypeScanImportCompleted:
 			scan["CompletedAt"] = e.RecordedAt.UTC()

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"math"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -8,6 +9,7 @@ import (
 	"github.com/socplatform/soc/commands/scans/importers"
 	"github.com/socplatform/soc/commands/vulns/cvss"
 	vulns "github.com/socplatform/soc/commands/vulns/domain"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 // Bounds of the FindingOpened data (mirrored by schemas/events/vulns/FindingOpened.v1.json).
@@ -78,28 +80,18 @@ func severityOf(s importers.Severity) vulns.Severity {
 	return vulns.Info
 }
 
-// cvssData is one CVSS rating in FindingOpened: the scanner's score beside the one recomputed from
-// the vector (v3.0, v3.1, v4.0); Error says why a vector could not be scored.
-type cvssData struct {
-	Version      string   `json:"version"`
-	Vector       string   `json:"vector,omitempty"`
-	Score        *float64 `json:"score,omitempty"`
-	ScannerScore *float64 `json:"scanner_score,omitempty"`
-	Source       string   `json:"source,omitempty"`
-	Severity     string   `json:"severity,omitempty"`
-	Error        string   `json:"error,omitempty"`
-}
-
-func cvssOf(in []importers.CVSS) []cvssData {
+// cvssOf keeps a finding's CVSS ratings: the scanner's score beside the one recomputed from the
+// vector (v3.0, v3.1, v4.0); Error says why a vector could not be scored.
+func cvssOf(in []importers.CVSS) []contracts.FindingOpenedCVSSItem {
 	if len(in) == 0 {
 		return nil
 	}
-	out := make([]cvssData, 0, min(len(in), MaxCVSS))
+	out := make([]contracts.FindingOpenedCVSSItem, 0, min(len(in), MaxCVSS))
 	for _, c := range in {
 		if len(out) == MaxCVSS {
 			break
 		}
-		d := cvssData{Version: clip(c.Version, 16), Vector: clip(c.Vector, MaxURL), Source: clip(c.Source, MaxShort)}
+		d := contracts.FindingOpenedCVSSItem{Version: clip(c.Version, 16), Vector: clip(c.Vector, MaxURL), Source: clip(c.Source, MaxShort)}
 		if d.Version == "" {
 			d.Version = "unknown"
 		}
@@ -118,65 +110,16 @@ func cvssOf(in []importers.CVSS) []cvssData {
 				break
 			}
 			s := r.Score
-			d.Score, d.Severity = &s, r.Severity
+			d.Score, d.Severity = &s, contracts.CVSSSeverity(r.Severity)
 		}
 		out = append(out, d)
 	}
 	return out
 }
 
-type componentData struct {
-	PURL         string `json:"purl,omitempty"`
-	Name         string `json:"name"`
-	Version      string `json:"version,omitempty"`
-	FixedVersion string `json:"fixed_version,omitempty"`
-	Type         string `json:"type,omitempty"`
-	Path         string `json:"path,omitempty"`
-}
-
-type locationData struct {
-	Host     string `json:"host,omitempty"`
-	Port     int    `json:"port,omitempty"`
-	Protocol string `json:"protocol,omitempty"`
-	URL      string `json:"url,omitempty"`
-	Method   string `json:"method,omitempty"`
-	Param    string `json:"param,omitempty"`
-	File     string `json:"file,omitempty"`
-	Line     int    `json:"line,omitempty"`
-	Column   int    `json:"column,omitempty"`
-	Image    string `json:"image,omitempty"`
-}
-
-// findingOpenedData is the data of FindingOpened (schemas/events/vulns/FindingOpened.v1.json).
-type findingOpenedData struct {
-	AssetID          string         `json:"asset_id"`
-	Scope            string         `json:"scope"`
-	IdentityKey      string         `json:"identity_key"`
-	Fingerprint      string         `json:"fingerprint"`
-	ScanID           string         `json:"scan_id"`
-	Format           string         `json:"format"`
-	Scanner          string         `json:"scanner,omitempty"`
-	Title            string         `json:"title"`
-	Severity         vulns.Severity `json:"severity"`
-	ScannerSeverity  string         `json:"scanner_severity,omitempty"`
-	CVSS             []cvssData     `json:"cvss,omitempty"`
-	CVEs             []string       `json:"cves,omitempty"`
-	GHSAs            []string       `json:"ghsas,omitempty"`
-	CWEs             []string       `json:"cwes,omitempty"`
-	RuleID           string         `json:"rule_id,omitempty"`
-	Component        *componentData `json:"component,omitempty"`
-	Location         *locationData  `json:"location,omitempty"`
-	Description      string         `json:"description,omitempty"`
-	Remediation      string         `json:"remediation,omitempty"`
-	References       []string       `json:"references,omitempty"`
-	Evidence         string         `json:"evidence,omitempty"`
-	VEXState         string         `json:"vex_state,omitempty"`
-	VEXJustification string         `json:"vex_justification,omitempty"`
-	SeenAt           time.Time      `json:"seen_at"`
-}
-
-func openedData(f *importers.Finding, assetID, scope, key, scanID string, rep *importers.Report, at time.Time) findingOpenedData {
-	d := findingOpenedData{
+// openedData builds FindingOpened from a parsed finding, each field cut to the schema's bounds.
+func openedData(f *importers.Finding, assetID, scope, key, scanID string, rep *importers.Report, at time.Time) contracts.FindingOpened {
+	d := contracts.FindingOpened{
 		AssetID: assetID, Scope: scope, IdentityKey: key, Fingerprint: clip(f.Fingerprint, 512),
 		ScanID: scanID, Format: rep.Format, Scanner: clip(rep.ScannerName, MaxShort),
 		Title: clip(f.Title, MaxTitle), Severity: severityOf(f.Severity), ScannerSeverity: clip(f.ScannerSeverity, MaxShort),
@@ -191,25 +134,25 @@ func openedData(f *importers.Finding, assetID, scope, key, scanID string, rep *i
 		d.Title = clip(d.Title, MaxTitle)
 	}
 	if c := f.Component; c != nil {
-		d.Component = &componentData{PURL: clip(c.PURL, MaxURL), Name: clip(c.Name, 1024), Version: clip(c.Version, MaxShort),
+		d.Component = &contracts.FindingOpenedComponent{PURL: clip(c.PURL, MaxURL), Name: clip(c.Name, 1024), Version: clip(c.Version, MaxShort),
 			FixedVersion: clip(c.FixedVersion, 1024), Type: clip(c.Type, 64), Path: clip(c.Path, MaxURL)}
 	}
 	l := f.Location
 	if l != (importers.Location{}) {
-		d.Location = &locationData{Host: clip(l.Host, 1024), Port: l.Port, Protocol: clip(l.Protocol, 32), URL: clip(l.URL, MaxURL),
-			Method: clip(l.Method, 32), Param: clip(l.Param, 1024), File: clip(l.File, MaxURL), Line: l.Line, Column: l.Column,
+		// Out-of-range numbers are dropped, as zero ones are: the schema bounds them.
+		d.Location = &contracts.FindingOpenedLocation{Host: clip(l.Host, 1024), Port: positive(l.Port, 65535), Protocol: clip(l.Protocol, 32), URL: clip(l.URL, MaxURL),
+			Method: clip(l.Method, 32), Param: clip(l.Param, 1024), File: clip(l.File, MaxURL), Line: positive(l.Line, math.MaxInt), Column: positive(l.Column, math.MaxInt),
 			Image: clip(l.Image, 1024)}
-		if d.Location.Port < 0 || d.Location.Port > 65535 {
-			d.Location.Port = 0
-		}
-		if d.Location.Line < 0 {
-			d.Location.Line = 0
-		}
-		if d.Location.Column < 0 {
-			d.Location.Column = 0
-		}
 	}
 	return d
+}
+
+// positive is n when it is in 1..max, else nil: the optional number left out of the data.
+func positive(n, max int) *int {
+	if n < 1 || n > max {
+		return nil
+	}
+	return &n
 }
 
 func firstNonEmpty(vs ...string) string {
@@ -219,15 +162,6 @@ func firstNonEmpty(vs ...string) string {
 		}
 	}
 	return ""
-}
-
-// findingSeenData is the data of FindingSeen: a scan saw the finding again. Severity is set only
-// when the scan rates it differently from before (PreviousSeverity then says what it was).
-type findingSeenData struct {
-	ScanID           string         `json:"scan_id"`
-	SeenAt           time.Time      `json:"seen_at"`
-	Severity         vulns.Severity `json:"severity,omitempty"`
-	PreviousSeverity vulns.Severity `json:"previous_severity,omitempty"`
 }
 
 // BySeverity counts a report's findings by normalised severity.

@@ -536,8 +536,8 @@ func (im *Importer) retryable(ctx context.Context, err error, attempt int) (bool
 	return true, nil
 }
 
-func seenData(agg vulns.Finding, sev vulns.Severity, scanID string, at time.Time) findingSeenData {
-	d := findingSeenData{ScanID: scanID, SeenAt: at}
+func seenData(agg vulns.Finding, sev vulns.Severity, scanID string, at time.Time) contracts.FindingSeen {
+	d := contracts.FindingSeen{ScanID: scanID, SeenAt: at}
 	if sev != agg.Severity {
 		d.Severity, d.PreviousSeverity = sev, agg.Severity
 	}

@@ -27,15 +27,15 @@ import (
 	"github.com/socplatform/soc/schemas/problem"
 )
 
-// Command types the orchestrator executes for the scan sagas (sagas/flows declares the same
-// strings: the sagas module cannot import this one).
+// Command types the orchestrator executes for the scan sagas; their payloads are declared by
+// schemas/commands/scans (contracts.RequestScheduledScanRun …).
 const (
-	CmdRequestScheduledRun = "scans.request_scheduled_run"
-	CmdExecuteRun          = "scans.execute_run"
-	CmdTimeoutRun          = "scans.timeout_run"
-	// CmdAbortRun {run_id, reason} is the scan_run saga's compensation: one of its commands could
-	// not be delivered after every retry, so the run would otherwise wait forever.
-	CmdAbortRun = "scans.abort_run"
+	CmdRequestScheduledRun = contracts.CmdRequestScheduledScanRun
+	CmdExecuteRun          = contracts.CmdExecuteScanRun
+	CmdTimeoutRun          = contracts.CmdTimeoutScanRun
+	// CmdAbortRun is the scan_run saga's compensation: one of its commands could not be
+	// delivered after every retry, so the run would otherwise wait forever.
+	CmdAbortRun = contracts.CmdAbortScanRun
 )
 
 // OrchestratorActor is the actor of the events the orchestrator appends on its own.
@@ -436,19 +436,14 @@ func (o *Orchestrator) HandleCommand(ctx context.Context, id, typ string, payloa
 	meta := es.Meta{Actor: OrchestratorActor, IdempotencyKey: id, CausationID: id}
 	switch typ {
 	case CmdRequestScheduledRun:
-		var p struct {
-			DefinitionID string    `json:"definition_id"`
-			ScheduledFor time.Time `json:"scheduled_for"`
-		}
+		var p contracts.RequestScheduledScanRun
 		if err := json.Unmarshal(payload, &p); err != nil || !isUUID(p.DefinitionID) || p.ScheduledFor.IsZero() {
 			return true, &CommandError{Type: typ, Reason: "payload must be {definition_id: uuid, scheduled_for: time}"}
 		}
 		return true, o.requestScheduled(ctx, meta, p.DefinitionID, p.ScheduledFor)
 	case CmdExecuteRun, CmdTimeoutRun:
-		var p struct {
-			RunID   string `json:"run_id"`
-			Attempt int    `json:"attempt"`
-		}
+		// ExecuteScanRun and TimeoutScanRun carry the same fields.
+		var p contracts.ExecuteScanRun
 		if err := json.Unmarshal(payload, &p); err != nil || !isUUID(p.RunID) || p.Attempt < 1 {
 			return true, &CommandError{Type: typ, Reason: "payload must be {run_id: uuid, attempt: n ≥ 1}"}
 		}
@@ -457,10 +452,7 @@ func (o *Orchestrator) HandleCommand(ctx context.Context, id, typ string, payloa
 		}
 		return true, o.timeout(ctx, meta, p.RunID, p.Attempt)
 	case CmdAbortRun:
-		var p struct {
-			RunID  string `json:"run_id"`
-			Reason string `json:"reason"`
-		}
+		var p contracts.AbortScanRun
 		if err := json.Unmarshal(payload, &p); err != nil || !isUUID(p.RunID) || p.Reason == "" {
 			return true, &CommandError{Type: typ, Reason: "payload must be {run_id: uuid, reason: text}"}
 		}

@@ -23,9 +23,9 @@ import (
 	"github.com/socplatform/soc/schemas/problem"
 )
 
-// DefinitionCreated answers CreateDefinition. Token is the push token of an external
+// NewDefinition answers CreateDefinition. Token is the push token of an external
 // definition: it is returned once and only its SHA-256 is stored.
-type DefinitionCreated struct {
+type NewDefinition struct {
 	ID       string `json:"id"`
 	Position int64  `json:"position"`
 	Version  int64  `json:"version"`
@@ -64,16 +64,16 @@ func idempotentID(kind, key string) string {
 // CreateDefinition validates spec and appends ScanDefinitionCreated. With an idempotency key
 // the id derives from it, so a retried request creates nothing twice (and answers Replayed,
 // without the token, which only the first answer carries).
-func (o *Orchestrator) CreateDefinition(ctx context.Context, spec domain.Spec, meta es.Meta) (DefinitionCreated, error) {
+func (o *Orchestrator) CreateDefinition(ctx context.Context, spec domain.Spec, meta es.Meta) (NewDefinition, error) {
 	if err := o.checkOptions(&spec); err != nil {
-		return DefinitionCreated{}, err
+		return NewDefinition{}, err
 	}
 	id := idempotentID("definition", meta.IdempotencyKey)
 	var token, tokenHash string
 	if spec.Scanner == domain.ScannerExternal {
 		b := make([]byte, 32)
 		if _, err := rand.Read(b); err != nil {
-			return DefinitionCreated{}, err
+			return NewDefinition{}, err
 		}
 		token = base64.RawURLEncoding.EncodeToString(b)
 		sum := sha256.Sum256([]byte(token))
@@ -81,21 +81,21 @@ func (o *Orchestrator) CreateDefinition(ctx context.Context, spec domain.Spec, m
 	}
 	d, v, err := o.loadDefinition(ctx, id)
 	if err != nil {
-		return DefinitionCreated{}, err
+		return NewDefinition{}, err
 	}
 	if d.Exists() && meta.IdempotencyKey != "" {
-		return DefinitionCreated{ID: id, Version: v, Replayed: true}, nil
+		return NewDefinition{ID: id, Version: v, Replayed: true}, nil
 	}
 	changes, err := d.Create(spec, tokenHash)
 	if err != nil {
-		return DefinitionCreated{}, err
+		return NewDefinition{}, err
 	}
 	meta.CorrelationID = id
 	res, err := o.save(ctx, domain.DefinitionStreamID(id), v, meta, changes)
 	if err != nil {
-		return DefinitionCreated{}, err
+		return NewDefinition{}, err
 	}
-	return DefinitionCreated{ID: id, Position: res.LastPosition, Version: res.NextExpectedVersion, Token: token}, nil
+	return NewDefinition{ID: id, Position: res.LastPosition, Version: res.NextExpectedVersion, Token: token}, nil
 }
 
 // checkOptions validates the spec, and nmap options against the runner (scripts that exist).

@@ -12,6 +12,7 @@ import (
 	"github.com/socplatform/soc/commands/internal/httpcmd"
 	"github.com/socplatform/soc/commands/scans/app"
 	"github.com/socplatform/soc/commands/scans/domain"
+	"github.com/socplatform/soc/schemas/contracts"
 	"github.com/socplatform/soc/schemas/problem"
 )
 
@@ -28,26 +29,26 @@ type Config struct {
 var SchemaNames = []string{"scans/CreateScanDefinition", "scans/UpdateScanDefinition", "scans/DeleteScanDefinition",
 	"scans/RequestScanRun", "scans/CancelScanRun"}
 
-// DefinitionBody is the body of POST and PUT /v1/scan-definitions (schemas/commands/scans).
-type DefinitionBody struct {
-	Name                string              `json:"name"`
-	Scanner             string              `json:"scanner"`
-	Target              domain.Target       `json:"target"`
-	Options             *domain.NmapOptions `json:"options"`
-	Schedule            string              `json:"schedule"`
-	TimeoutSeconds      int                 `json:"timeout_seconds"`
-	MaxAttempts         int                 `json:"max_attempts"`
-	RetryBackoffSeconds int                 `json:"retry_backoff_seconds"`
-	Format              string              `json:"format"`
+// specOf turns the body of POST /v1/scan-definitions (PUT's has the same fields: convert it) into
+// the domain's spec; an absent number is 0, which the domain reads as its default.
+func specOf(b contracts.CreateScanDefinition) domain.Spec {
+	s := domain.Spec{Name: b.Name, Scanner: string(b.Scanner), Schedule: b.Schedule, TimeoutSeconds: intOf(b.TimeoutSeconds),
+		MaxAttempts: intOf(b.MaxAttempts), RetryBackoffSeconds: intOf(b.RetryBackoffSeconds), Format: b.Format}
+	if t := b.Target; t != nil {
+		s.Target = domain.Target{AssetID: t.AssetID, Addresses: t.Addresses}
+	}
+	if o := b.Options; o != nil {
+		s.Options = &domain.NmapOptions{Ports: o.Ports, Scripts: o.Scripts, ServiceDetection: o.ServiceDetection != nil && *o.ServiceDetection,
+			Timing: o.Timing, HostTimeoutSeconds: intOf(o.HostTimeoutSeconds)}
+	}
+	return s
 }
 
-func (b DefinitionBody) spec() domain.Spec {
-	return domain.Spec{Name: b.Name, Scanner: b.Scanner, Target: b.Target, Options: b.Options, Schedule: b.Schedule,
-		TimeoutSeconds: b.TimeoutSeconds, MaxAttempts: b.MaxAttempts, RetryBackoffSeconds: b.RetryBackoffSeconds, Format: b.Format}
-}
-
-type reasonBody struct {
-	Reason string `json:"reason"`
+func intOf(p *int) int {
+	if p == nil {
+		return 0
+	}
+	return *p
 }
 
 type definitions struct {
@@ -123,12 +124,12 @@ func ifMatch(call httpcmd.Call) *int64 {
 }
 
 func (d *definitions) create(w http.ResponseWriter, r *http.Request) {
-	var body DefinitionBody
+	var body contracts.CreateScanDefinition
 	call, ok := d.decode(w, r, "scans/CreateScanDefinition", &body)
 	if !ok {
 		return
 	}
-	res, err := d.orch.CreateDefinition(r.Context(), body.spec(), call.Meta)
+	res, err := d.orch.CreateDefinition(r.Context(), specOf(body), call.Meta)
 	if err != nil {
 		problem.Error(w, r, d.log, err)
 		return
@@ -143,17 +144,17 @@ func (d *definitions) create(w http.ResponseWriter, r *http.Request) {
 }
 
 func (d *definitions) update(w http.ResponseWriter, r *http.Request) {
-	var body DefinitionBody
+	var body contracts.UpdateScanDefinition
 	call, ok := d.decode(w, r, "scans/UpdateScanDefinition", &body)
 	if !ok {
 		return
 	}
-	res, err := d.orch.UpdateDefinition(r.Context(), r.PathValue("id"), body.spec(), ifMatch(call), call.Meta)
+	res, err := d.orch.UpdateDefinition(r.Context(), r.PathValue("id"), specOf(contracts.CreateScanDefinition(body)), ifMatch(call), call.Meta)
 	d.answer(w, r, http.StatusOK, res, err)
 }
 
 func (d *definitions) delete(w http.ResponseWriter, r *http.Request) {
-	var body reasonBody
+	var body contracts.DeleteScanDefinition
 	call, ok := d.decode(w, r, "scans/DeleteScanDefinition", &body)
 	if !ok {
 		return
@@ -163,7 +164,7 @@ func (d *definitions) delete(w http.ResponseWriter, r *http.Request) {
 }
 
 func (d *definitions) run(w http.ResponseWriter, r *http.Request) {
-	var body struct{}
+	var body contracts.RequestScanRun
 	call, ok := d.decode(w, r, "scans/RequestScanRun", &body)
 	if !ok {
 		return
@@ -178,7 +179,7 @@ func (d *definitions) run(w http.ResponseWriter, r *http.Request) {
 }
 
 func (d *definitions) cancel(w http.ResponseWriter, r *http.Request) {
-	var body reasonBody
+	var body contracts.CancelScanRun
 	call, ok := d.decode(w, r, "scans/CancelScanRun", &body)
 	if !ok {
 		return

@@ -11,44 +11,22 @@ import (
 	"github.com/socplatform/soc/commands/internal/httpcmd"
 	"github.com/socplatform/soc/commands/vulns/domain"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
-// Commands, as decoded from their bodies (schemas/commands/vulns/<Name>.json).
+// Commands, as decoded from their bodies: the types generated from
+// schemas/commands/vulns/<Name>.json.
 type (
-	TriageFinding struct {
-		Note string `json:"note"`
-	}
-	StartRemediation struct {
-		Note string `json:"note"`
-	}
-	ResolveFinding struct {
-		Reason string `json:"reason"`
-		ScanID string `json:"scan_id"`
-	}
-	ReopenFinding struct {
-		Reason string `json:"reason"`
-	}
-	MarkFalsePositive struct {
-		Justification string `json:"justification"`
-	}
-	MarkDuplicate struct {
-		DuplicateOf string `json:"duplicate_of"`
-	}
-	AcceptRisk struct {
-		Approver      string    `json:"approver"`
-		Justification string    `json:"justification"`
-		ExpiresAt     time.Time `json:"expires_at"`
-	}
-	AssignFinding struct {
-		Owner string `json:"owner"`
-	}
-	CommentFinding struct {
-		Comment string `json:"comment"`
-	}
-	SetDueDate struct {
-		DueAt  time.Time `json:"due_at"`
-		Reason string    `json:"reason"`
-	}
+	TriageFinding     = contracts.TriageFinding
+	StartRemediation  = contracts.StartRemediation
+	ResolveFinding    = contracts.ResolveFinding
+	ReopenFinding     = contracts.ReopenFinding
+	MarkFalsePositive = contracts.MarkFalsePositive
+	MarkDuplicate     = contracts.MarkDuplicate
+	AcceptRisk        = contracts.AcceptRisk
+	AssignFinding     = contracts.AssignFinding
+	CommentFinding    = contracts.CommentFinding
+	SetDueDate        = contracts.SetDueDate
 )
 
 // SchemaNames lists the command schemas the handlers need.

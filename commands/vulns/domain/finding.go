@@ -248,9 +248,7 @@ func (f *Finding) Resolve(reason, scanID string, at time.Time) ([]es.Change, err
 
 // Close verifies a resolved finding: a later scan of the same scope did not see it.
 func (f *Finding) Close(scanID string, at time.Time) ([]es.Change, error) {
-	// A map, not the generated struct: encoding/json sorts a map's keys, the order the events
-	// recorded so far have; the struct follows the schema's order.
-	return f.move(StatusClosed, contracts.TypeFindingClosed, map[string]any{"scan_id": scanID, "closed_at": at.UTC()})
+	return f.move(StatusClosed, contracts.TypeFindingClosed, contracts.FindingClosed{ScanID: scanID, ClosedAt: at.UTC()})
 }
 
 // Reopen brings a finding back: seen again by a scan, a risk acceptance expired, or a person.
@@ -291,9 +289,8 @@ func (f *Finding) AcceptRisk(approver, justification string, expiresAt, now time
 	case !expiresAt.After(now):
 		return nil, rule("/expires_at", "a risk acceptance must expire in the future")
 	}
-	// A map, not the generated struct: encoding/json sorts a map's keys, the order the events
-	// recorded so far have; the struct follows the schema's order.
-	return f.move(StatusRiskAccepted, contracts.TypeFindingRiskAccepted, map[string]any{"approver": approver, "justification": justification, "expires_at": expiresAt.UTC()})
+	return f.move(StatusRiskAccepted, contracts.TypeFindingRiskAccepted,
+		contracts.FindingRiskAccepted{Approver: approver, Justification: justification, ExpiresAt: expiresAt.UTC()})
 }
 
 // ExpireRiskAcceptance reopens a finding whose acceptance has run out (called by the SLA saga).
@@ -324,12 +321,7 @@ func (f *Finding) BreachSLA(dueAt, now time.Time) ([]es.Change, error) {
 	if f.DueAt.IsZero() || !f.DueAt.Equal(dueAt) || f.SLABreachedFor.Equal(dueAt) {
 		return nil, nil
 	}
-	// A map, not the generated struct: encoding/json sorts a map's keys, the order the events
-	// recorded so far have; the struct follows the schema's order.
-	d := map[string]any{"due_at": dueAt.UTC(), "breached_at": now.UTC(), "severity": string(f.Severity), "status": string(f.Status)}
-	if f.Owner != "" {
-		d["owner"] = f.Owner
-	}
+	d := contracts.SLABreached{DueAt: dueAt.UTC(), BreachedAt: now.UTC(), Severity: f.Severity, Status: string(f.Status), Owner: f.Owner}
 	return []es.Change{{Type: contracts.TypeSLABreached, Data: d}}, nil
 }
 
@@ -366,9 +358,8 @@ func (f *Finding) SetDueDate(due time.Time, reason string) ([]es.Change, error) 
 	if due.IsZero() {
 		return nil, rule("/due_at", "due_at is required")
 	}
-	// A map, not contracts.FindingDueDateSet: the events recorded so far carry "reason" even
-	// when it is empty, which the struct leaves out (reason is optional: omitempty).
-	return []es.Change{{Type: contracts.TypeFindingDueDateSet, Data: map[string]any{"due_at": due.UTC(), "reason": reason}}}, nil
+	// reason is written even when empty, as it always was (the generator's alwaysWritten).
+	return []es.Change{{Type: contracts.TypeFindingDueDateSet, Data: contracts.FindingDueDateSet{DueAt: due.UTC(), Reason: reason}}}, nil
 }
 
 // Active reports whether the finding still needs attention (counts toward SLAs and risk).

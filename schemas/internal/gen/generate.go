@@ -26,6 +26,9 @@ type schema struct {
 	Items                *schema    `json:"items"`
 	AdditionalProperties any        `json:"additionalProperties"`
 	MinProperties        int        `json:"minProperties"`
+	// CommandType marks a command sent through the command bus (by a saga) rather than posted
+	// to an endpoint: the type string the bus routes on.
+	CommandType string `json:"x-command-type"`
 }
 
 // properties keeps the order in which a schema lists its properties: the generated fields
@@ -129,6 +132,21 @@ var objectNames = map[string]string{
 	"CVEUpdated/ratings":                   "CVERating",
 }
 
+// alwaysWritten lists optional properties, keyed like enumNames, whose Go field has no omitempty:
+// the events recorded so far carry them even when empty (FindingDueDateSet's "reason": "" from a
+// hand-set due date), and the generated struct keeps writing what they wrote.
+var alwaysWritten = map[string]bool{
+	"FindingDueDateSet/reason": true,
+}
+
+// changeSets names the command payloads whose absent fields mean "leave as is" although their
+// schema does not say so with minProperties (an empty body is a valid no-op there): every field
+// is a pointer, so that "owner_team": "" (clear) differs from no owner_team (keep).
+var changeSets = map[string]bool{
+	"UpdateAsset":   true,
+	"ClassifyAsset": true,
+}
+
 type enumDecl struct {
 	name, desc string
 	values     []string
@@ -148,9 +166,14 @@ type eventDecl struct {
 	version          int
 }
 
+type busCommandDecl struct {
+	goName, typ string
+}
+
 type fileDecls struct {
-	events  []eventDecl
-	structs []structDecl
+	events   []eventDecl
+	commands []busCommandDecl
+	structs  []structDecl
 }
 
 type generator struct {
@@ -214,6 +237,16 @@ func generate(fsys fs.FS) (map[string][]byte, error) {
 			if err := g.object(m[1], m[2], m[2], "", &s, p); err != nil {
 				return nil, err
 			}
+			if s.CommandType != "" {
+				if !strings.HasPrefix(s.CommandType, m[1]+".") {
+					return nil, fmt.Errorf("%s: command type %q is not of the %s context", p, s.CommandType, m[1])
+				}
+				if err := g.claim("Cmd"+m[2], p); err != nil {
+					return nil, err
+				}
+				fd := g.file(m[1])
+				fd.commands = append(fd.commands, busCommandDecl{goName: "Cmd" + m[2], typ: s.CommandType})
+			}
 		case enumFile.MatchString(p):
 			m := enumFile.FindStringSubmatch(p)
 			if s.typ() != "string" || len(s.Enum) == 0 {
@@ -271,7 +304,7 @@ func (g *generator) object(ctx, goName, title, propPath string, s *schema, file 
 	sd := structDecl{name: goName, desc: intro + " " + s.Description}
 	// A payload that requires nothing but at least one property is a change set: which fields
 	// are present is what it says ("owner_team": "" clears the owner), so every field is a pointer.
-	patch := propPath == "" && len(s.Required) == 0 && s.MinProperties > 0
+	patch := propPath == "" && len(s.Required) == 0 && (s.MinProperties > 0 || changeSets[title])
 	for _, k := range s.Properties.names {
 		p := s.Properties.byName[k]
 		required := slices.Contains(s.Required, k)
@@ -285,7 +318,7 @@ func (g *generator) object(ctx, goName, title, propPath string, s *schema, file 
 		}
 		tag := k
 		switch {
-		case required:
+		case required, alwaysWritten[title+"/"+sub]:
 		case patch:
 			t = "*" + t
 			tag += ",omitempty"
@@ -380,6 +413,13 @@ func (g *generator) render() (map[string][]byte, error) {
 				if e.version == 1 {
 					fmt.Fprintf(&b, "Type%s = %q\n", e.typeName, e.typeName)
 				}
+			}
+			b.WriteString(")\n\n")
+		}
+		if len(fd.commands) > 0 {
+			fmt.Fprintf(&b, "// Command types of the %s context sent through the command bus (by sagas), as the bus\n// routes them; each one's payload is the struct of the same name without Cmd.\nconst (\n", c)
+			for _, cmd := range fd.commands {
+				fmt.Fprintf(&b, "%s = %q\n", cmd.goName, cmd.typ)
 			}
 			b.WriteString(")\n\n")
 		}

@@ -11,7 +11,9 @@
 // Input layout (relative to -schemas):
 //
 //	events/<context>/<Type>.v<N>.json   an event payload (v1 is <Type>, later versions <Type>V<N>)
-//	commands/<context>/<Command>.json   a command payload
+//	commands/<context>/<Command>.json   a command payload; with "x-command-type" (the type string
+//	                                    the command bus routes a saga's command on) also the
+//	                                    constant Cmd<Command>
 //	enums/<Name>.json                   a vocabulary no schema above carries as an enum
 package main
 
