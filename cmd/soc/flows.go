@@ -183,7 +183,8 @@ func startNotifier(ctx context.Context, a *app) (readiness, error) {
 	a.mux.Handle("GET /v1/notifications/ws", hub)
 	a.closers = append(a.closers, hub.Close)
 	w, err := notifyapp.NewWorker(notifyapp.WorkerConfig{Store: a.store, Senders: senders, Preferences: dir, Logger: a.log,
-		MaxAttempts: a.cfg.NotifyMaxAttempts, BaseBackoff: a.cfg.NotifyBackoff, MaxBackoff: a.cfg.NotifyMaxBackoff, Jitter: 0.2, AttemptTimeout: a.cfg.NotifyAttemptTimeout})
+		MaxAttempts: a.cfg.NotifyMaxAttempts, BaseBackoff: a.cfg.NotifyBackoff, MaxBackoff: a.cfg.NotifyMaxBackoff, Jitter: 0.2, AttemptTimeout: a.cfg.NotifyAttemptTimeout,
+		Snapshots: snapshotDir(a)})
 	if err != nil {
 		return nil, err
 	}

@@ -38,12 +38,13 @@ type bucket struct {
 	items     []domain.DigestItem
 }
 
-// index is the worker's in-memory view of the notifications context, rebuilt from $all on the
-// first sync and caught up on every later one. It keeps only what is still to do: live
+// index is the worker's in-memory view of the notifications context, restored from its snapshot
+// (or rebuilt from $all when there is none) on the first sync and caught up on every later one. It keeps only what is still to do: live
 // notifications, open digest windows, and the ids of requested digests (to spot late items).
 type index struct {
 	mu      sync.Mutex
 	pos     int64
+	posID   string // id of the event at pos: what a snapshot of the index is checked against
 	live    map[string]*entry
 	buckets map[string]*bucket
 	digests map[string]struct{} // digest notifications already requested
@@ -69,7 +70,7 @@ func (x *index) sync(ctx context.Context, store events.EventStore, batch int) er
 					return fmt.Errorf("notifications: indexing %s v%d of %s: %w", evs[i].Type, evs[i].Version, evs[i].StreamID, err)
 				}
 			}
-			x.pos = evs[i].GlobalPosition
+			x.pos, x.posID = evs[i].GlobalPosition, evs[i].EventID
 		}
 		if len(evs) < batch {
 			return nil
