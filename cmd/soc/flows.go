@@ -299,7 +299,8 @@ func newSagaStack(a *app, chans []string) (*sagas.Runtime, *sagas.Dispatcher, er
 	if err != nil {
 		return nil, nil, err
 	}
-	rt, err := sagas.New(sagas.Config{Store: a.store, Checkpoints: a.backend, Log: a.log, Sagas: platformSagas(a.cfg)})
+	rt, err := sagas.New(sagas.Config{Store: a.store, Checkpoints: a.backend, Log: a.log, Sagas: platformSagas(a.cfg),
+		Snapshots: snapshotDir(a)})
 	if err != nil {
 		return nil, nil, err
 	}
