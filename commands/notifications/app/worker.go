@@ -17,6 +17,7 @@ import (
 	"github.com/socplatform/soc/commands/notifications/channels"
 	"github.com/socplatform/soc/commands/notifications/domain"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/events/eventlog"
 	"github.com/socplatform/soc/events/snapshot"
 	"github.com/socplatform/soc/schemas/contracts"
 )
@@ -194,6 +195,21 @@ func (w *Worker) Sync(ctx context.Context) error {
 	return nil
 }
 
+// follow applies a batch the eventlog consumer delivered and wakes the dispatch loop.
+func (w *Worker) follow(_ context.Context, batch []events.Envelope) error {
+	if err := w.idx.follow(batch); err != nil {
+		return err
+	}
+	for _, id := range w.idx.takeLate() {
+		w.log.Warn("notifications: a notification joined a digest after the digest was requested; it is not delivered", "notification", id)
+	}
+	if err := w.saveSnapshot(func(t *snapshot.Tracker, pos int64) bool { return t.Due(pos, time.Now()) }); err != nil {
+		w.log.Warn("notifications: the index's snapshot could not be written; the next start replays more", "error", err)
+	}
+	w.poke()
+	return nil
+}
+
 // Pending reports how many notifications are live (not yet sent, dead-lettered or suppressed)
 // and how many digest windows are open, as of the last sync.
 func (w *Worker) Pending() (notifications, digests int) { return w.idx.counts() }
@@ -290,14 +306,21 @@ func (w *Worker) Run(ctx context.Context) error {
 	defer w.wg.Wait()
 	var follow sync.WaitGroup
 	follow.Add(1)
-	go func() { // wake on appends
+	go func() { // keep the index current and wake the loop on appends
 		defer follow.Done()
+		c := &eventlog.StoreConsumer{Store: w.cfg.Store, BatchSize: w.cfg.ReadBatch, StartFrom: func(ctx context.Context) (int64, error) {
+			if err := w.restore(ctx); err != nil {
+				return 0, err
+			}
+			return w.idx.position(), nil
+		}}
 		for ctx.Err() == nil {
-			_ = w.cfg.Store.WaitForAppend(ctx, w.idx.position())
-			w.poke()
+			if err := c.Run(ctx, w.follow); err != nil && ctx.Err() == nil {
+				w.log.Warn("notifications: following the log failed; will retry", "error", err)
+			}
 			select {
 			case <-ctx.Done():
-			case <-time.After(10 * time.Millisecond):
+			case <-time.After(w.cfg.PollInterval):
 			}
 		}
 	}()
