@@ -67,7 +67,7 @@ func NewDispatcher(cfg DispatcherConfig) (*Dispatcher, error) {
 		cfg.AttemptTimeout = 30 * time.Second
 	}
 	d := &Dispatcher{cfg: cfg, rt: cfg.Runtime}
-	d.s = newScheduler(d.rt.store, d.rt.clock, d.rt.log.With("service", "dispatcher"), cfg.MinBackoff, indexCommand)
+	d.s = newScheduler(d.rt, "dispatcher", cfg.MinBackoff, indexCommand)
 	return d, nil
 }
 

@@ -33,8 +33,10 @@
 // # Durable timers
 //
 // A timer is a SagaTimerScheduled event (its id is the timer id). A TimerService keeps a min-heap
-// of pending timers, rebuilt from the store when it starts (scheduled minus fired or cancelled)
-// and kept current by following the store. A due timer fires by appending, to the instance
+// of pending timers (scheduled minus fired or cancelled), restored when it starts from its
+// snapshot (Config.Snapshots) and the events after it, or rebuilt from the whole log without a
+// usable one, and kept current by following the store through the eventlog consumer port; the
+// Dispatcher keeps its queue of commands to send the same way. A due timer fires by appending, to the instance
 // stream at its expected version, SagaTimerFired (event id uuidv5 of the timer id) followed by
 // the saga's reaction in the same batch: Handle is called with a synthetic envelope of type
 // contracts.TypeSagaTimerFired whose data is a TimerFired. Since the fired event's id is deterministic and the

@@ -13,6 +13,7 @@ import (
 
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/eventlog"
+	"github.com/socplatform/soc/events/snapshot"
 	"github.com/socplatform/soc/schemas/contracts"
 )
 
@@ -40,6 +41,13 @@ type Config struct {
 	// Parallelism is how many instances of a batch are handled at once (default 8; 1: one after
 	// the other). An instance's own events are always handled in order.
 	Parallelism int
+	// Snapshots is where the Dispatcher and the TimerService of this runtime snapshot their queues
+	// of pending commands and timers, so that a restart reads only the events after the snapshot
+	// instead of the whole log (zero: no snapshots). The runtime itself resumes from Checkpoints.
+	Snapshots snapshot.Dir
+	// SnapshotPolicy says how often they write a snapshot while following; they also write one
+	// when they stop.
+	SnapshotPolicy snapshot.Policy
 }
 
 // Validate reports every problem at once.

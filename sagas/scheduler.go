@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/events/eventlog"
+	"github.com/socplatform/soc/events/snapshot"
 )
 
 // dueItem is a timer or a command waiting for its time.
@@ -75,6 +77,11 @@ func (q *dueQueue) popDue(now time.Time) (dueItem, bool) {
 
 // scheduler keeps a dueQueue in step with the sagas context of the log and runs due work.
 // Both the TimerService and the Dispatcher are one.
+//
+// It keeps two queues: q, the working queue (items are popped while their work runs and
+// requeued in memory after a failure), and folded, exactly the fold of the log up to pos. Only
+// folded is snapshotted: a snapshot of q taken while an item is being worked on, or waiting for
+// an in-memory retry, would lose it for good after a restart.
 type scheduler struct {
 	store events.EventStore
 	clock Clock
@@ -82,36 +89,132 @@ type scheduler struct {
 	// index applies one event of the sagas context to q (called with mu held).
 	index func(q *dueQueue, e *events.Envelope)
 	retry time.Duration
+	snaps snapshot.Dir
+	name  string // the snapshot's name
 
-	mu   sync.Mutex
-	pos  int64
-	q    dueQueue
-	work sync.Mutex // one due-work pass at a time
-	wake chan struct{}
+	mu       sync.Mutex
+	pos      int64
+	posID    string // id of the event at pos, what a snapshot is checked against
+	restored bool
+	q        dueQueue
+	folded   dueQueue
+	track    snapshot.Tracker
+	snapMu   sync.Mutex // one snapshot write at a time
+	work     sync.Mutex // one due-work pass at a time
+	wake     chan struct{}
 }
 
-func newScheduler(store events.EventStore, clock Clock, log *slog.Logger, retry time.Duration, index func(*dueQueue, *events.Envelope)) *scheduler {
-	return &scheduler{store: store, clock: clock, log: log, retry: retry, index: index, wake: make(chan struct{}, 1)}
+func newScheduler(rt *Runtime, name string, retry time.Duration, index func(*dueQueue, *events.Envelope)) *scheduler {
+	return &scheduler{store: rt.store, clock: rt.clock, log: rt.log.With("service", name), retry: retry, index: index,
+		snaps: rt.cfg.Snapshots, name: rt.cfg.Name + "-" + name, track: snapshot.Tracker{Policy: rt.cfg.SnapshotPolicy},
+		wake: make(chan struct{}, 1)}
 }
 
-// sync reads the log from where the index stopped to the head.
+// schedulerSnapshotVersion is the version of the snapshot's state ([]dueSnap). Bump it when that
+// changes meaning: an old snapshot is then ignored and the queue rebuilt from the whole log.
+const schedulerSnapshotVersion = 1
+
+// dueSnap is one pending item of a snapshot.
+type dueSnap struct {
+	ID, Stream string
+	At         time.Time
+}
+
+// restoreLocked loads the snapshot into the empty queues, once, before the first read of the
+// log. A snapshot that cannot be trusted is ignored (logged): the queues are then rebuilt from
+// position 0. Callers hold mu.
+func (s *scheduler) restoreLocked(ctx context.Context) error {
+	if s.restored {
+		return nil
+	}
+	if s.snaps.Enabled() && s.pos == 0 {
+		var st []dueSnap
+		at, ok, err := s.snaps.Load(ctx, s.store, s.name, schedulerSnapshotVersion, &st)
+		if err != nil {
+			return err // the store could not be read: try again on the next read
+		}
+		if ok {
+			for _, it := range st {
+				s.q.upsert(it.ID, it.Stream, it.At)
+				s.folded.upsert(it.ID, it.Stream, it.At)
+			}
+			s.pos, s.posID = at.Position, at.EventID
+			s.track.Saved(at.Position, time.Now())
+		}
+	}
+	s.restored = true
+	return nil
+}
+
+// applyLocked indexes the events of evs after pos. Callers hold mu.
+func (s *scheduler) applyLocked(evs []events.Envelope) {
+	for i := range evs {
+		e := &evs[i]
+		if e.GlobalPosition <= s.pos {
+			continue // already read by a concurrent Sync
+		}
+		if _, ok := SagaOfStream(e.StreamID); ok {
+			s.index(&s.q, e)
+			s.index(&s.folded, e)
+		}
+		s.pos, s.posID = e.GlobalPosition, e.EventID
+	}
+}
+
+// sync reads the log from where the index stopped to the head (the first call restores the
+// snapshot and reads only what follows it).
 func (s *scheduler) sync(ctx context.Context) error {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	for {
-		evs, err := s.store.ReadAll(ctx, s.pos, events.MaxReadLimit)
-		if err != nil {
-			return err
+	err := s.restoreLocked(ctx)
+	for err == nil {
+		var evs []events.Envelope
+		if evs, err = s.store.ReadAll(ctx, s.pos, events.MaxReadLimit); err != nil {
+			break
 		}
-		for i := range evs {
-			if _, ok := SagaOfStream(evs[i].StreamID); ok {
-				s.index(&s.q, &evs[i])
-			}
-			s.pos = evs[i].GlobalPosition
-		}
+		s.applyLocked(evs)
 		if len(evs) < events.MaxReadLimit {
-			return nil
+			break
 		}
+	}
+	s.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	s.snapshotIfDue()
+	return nil
+}
+
+// saveSnapshot writes the folded queue when due says so for pos. It is copied under mu, so it
+// is exactly the fold at pos, then encoded and written without holding it.
+func (s *scheduler) saveSnapshot(due func(t *snapshot.Tracker, pos int64) bool) error {
+	if !s.snaps.Enabled() {
+		return nil
+	}
+	s.snapMu.Lock()
+	defer s.snapMu.Unlock()
+	s.mu.Lock()
+	if !s.restored || !due(&s.track, s.pos) {
+		s.mu.Unlock()
+		return nil
+	}
+	at := snapshot.Mark{Position: s.pos, EventID: s.posID}
+	st := make([]dueSnap, 0, len(s.folded.h))
+	for _, it := range s.folded.h {
+		st = append(st, dueSnap{ID: it.id, Stream: it.stream, At: it.at})
+	}
+	s.mu.Unlock()
+	if err := s.snaps.Save(s.name, schedulerSnapshotVersion, at, &st); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.track.Saved(at.Position, time.Now())
+	s.mu.Unlock()
+	return nil
+}
+
+func (s *scheduler) snapshotIfDue() {
+	if err := s.saveSnapshot(func(t *snapshot.Tracker, pos int64) bool { return t.Due(pos, time.Now()) }); err != nil {
+		s.log.Warn("sagas: the snapshot could not be written; the next start reads more of the log", "error", err)
 	}
 }
 
@@ -192,30 +295,49 @@ func (s *scheduler) poke() {
 	}
 }
 
-// run follows the log in one goroutine and does due work in this one, until ctx ends.
+// run follows the log through the eventlog consumer port in one goroutine and does due work in
+// this one, until ctx ends; then it writes a snapshot. The consumer is not filtered to the sagas
+// context on purpose: the position then moves with every batch, so a restart after a long
+// stretch without saga events does not read that stretch again.
 func (s *scheduler) run(ctx context.Context, work func(context.Context) (int, error)) error {
+	follow := &eventlog.StoreConsumer{Store: s.store, BatchSize: events.MaxReadLimit,
+		StartFrom: func(ctx context.Context) (int64, error) {
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if err := s.restoreLocked(ctx); err != nil {
+				return 0, err
+			}
+			s.poke() // restored items may be due before any new event arrives
+			return s.pos, nil
+		}}
+	handle := func(ctx context.Context, batch []events.Envelope) error {
+		s.mu.Lock()
+		s.applyLocked(batch)
+		s.mu.Unlock()
+		s.poke()
+		s.snapshotIfDue()
+		return nil
+	}
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		for ctx.Err() == nil {
-			if err := s.sync(ctx); err != nil {
-				if ctx.Err() != nil {
-					return
-				}
+			if err := follow.Run(ctx, handle); err != nil && ctx.Err() == nil {
 				s.log.Warn("sagas: reading the log failed; retrying", "error", err)
-				select {
-				case <-ctx.Done():
-					return
-				case <-s.clock.At(s.clock.Now().Add(s.retry)):
-				}
-				continue
 			}
-			s.poke()
-			_ = s.store.WaitForAppend(ctx, s.position())
+			select {
+			case <-ctx.Done():
+			case <-s.clock.At(s.clock.Now().Add(s.retry)):
+			}
 		}
 	}()
-	defer wg.Wait()
+	defer func() {
+		wg.Wait()
+		if err := s.saveSnapshot(func(t *snapshot.Tracker, pos int64) bool { return t.Changed(pos) }); err != nil {
+			s.log.Warn("sagas: the snapshot could not be written; the next start reads more of the log", "error", err)
+		}
+	}()
 	for {
 		if _, err := work(ctx); err != nil && ctx.Err() == nil {
 			s.log.Warn("sagas: due work failed; will retry", "error", err)

@@ -24,7 +24,7 @@ func NewTimerService(rt *Runtime, retry time.Duration) *TimerService {
 		retry = time.Second
 	}
 	t := &TimerService{rt: rt}
-	t.s = newScheduler(rt.store, rt.clock, rt.log.With("service", "timers"), retry, indexTimer)
+	t.s = newScheduler(rt, "timers", retry, indexTimer)
 	return t
 }
 
@@ -46,7 +46,7 @@ func indexTimer(q *dueQueue, e *events.Envelope) {
 }
 
 // Sync brings the in-memory index of pending timers up to the store's head (the first call
-// rebuilds it from the whole log).
+// restores it from its snapshot, Config.Snapshots, or rebuilds it from the whole log).
 func (t *TimerService) Sync(ctx context.Context) error { return t.s.sync(ctx) }
 
 // Pending is the number of timers in the index.

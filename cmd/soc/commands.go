@@ -30,7 +30,7 @@ type writeSide struct {
 
 // startCommands serves the write API: finding and asset commands, and scanner report imports.
 // The importer and the CVE catalogue restore their lookups (snapshot, then the events after it)
-// before the node answers; the importer then follows the store.
+// before the node answers, then follow the store.
 func startCommands(ctx context.Context, a *app, _ inputs) (any, readiness, error) {
 	sla, err := loadSLAPolicy(a.cfg.SLAPolicyFile)
 	if err != nil {
@@ -45,7 +45,7 @@ func startCommands(ctx context.Context, a *app, _ inputs) (any, readiness, error
 		return nil, nil, err
 	}
 	cat := catalogue.New(a.store, catalogue.Options{Snapshots: snaps})
-	if err := cat.Load(ctx); err != nil {
+	if err := cat.Start(ctx); err != nil {
 		return nil, nil, err
 	}
 	// importReport is the one import path: HTTP uploads, orchestrated scans and pushed reports.
@@ -103,8 +103,8 @@ func startCommands(ctx context.Context, a *app, _ inputs) (any, readiness, error
 		if err := im.Wait(); err != nil {
 			a.log.Error("importer stopped following the store", "err", err)
 		}
-		if err := cat.SaveSnapshot(); err != nil {
-			a.log.Warn("the CVE catalogue's snapshot could not be written; the next start replays more", "err", err)
+		if err := cat.Wait(); err != nil { // it writes the snapshot as it stops
+			a.log.Warn("the CVE catalogue stopped following the store", "err", err)
 		}
 	}()
 	return &writeSide{scans: orch, imports: im}, nil, nil

@@ -97,7 +97,7 @@ func bindFlags(fs *flag.FlagSet, c *Config, serve bool) {
 		maxImport = -1 // reported by Validate
 	}
 	fs.Int64Var(&c.MaxImportBytes, "max-import-bytes", maxImport, "largest scanner report accepted, in bytes; larger get 413 (SOC_MAX_IMPORT_BYTES)")
-	fs.StringVar(&c.SnapshotDir, "snapshot-dir", env("SOC_SNAPSHOT_DIR", ""), "directory of this node's snapshots of the lookups of the importer, the CVE catalogue and the scan orchestrator, so a restart reads only the events after them; empty: <data>/snapshots; off: none, every start replays the whole log (SOC_SNAPSHOT_DIR)")
+	fs.StringVar(&c.SnapshotDir, "snapshot-dir", env("SOC_SNAPSHOT_DIR", ""), "directory of this node's snapshots of the lookups of the importer, the CVE catalogue, the scan orchestrator, the notifier and the sagas' dispatcher and timers, so a restart reads only the events after them; empty: <data>/snapshots; off: none, every start replays the whole log (SOC_SNAPSHOT_DIR)")
 	fs.StringVar(&c.SLAPolicyFile, "sla-policy", env("SOC_SLA_POLICY", ""), "JSON file with the remediation SLA in days by severity and per asset criticality; default critical 7, high 30, medium 90, low 120 (SOC_SLA_POLICY)")
 	qw, err := time.ParseDuration(env("SOC_QUERY_MAX_WAIT", "5s"))
 	if err != nil {

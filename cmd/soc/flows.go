@@ -169,7 +169,8 @@ func startNotifier(ctx context.Context, a *app, in inputs) (any, readiness, erro
 	a.mux.Handle("GET /v1/notifications/ws", hub)
 	a.closers = append(a.closers, hub.Close)
 	w, err := notifyapp.NewWorker(notifyapp.WorkerConfig{Store: a.store, Senders: senders, Preferences: dir, Logger: a.log,
-		MaxAttempts: a.cfg.NotifyMaxAttempts, BaseBackoff: a.cfg.NotifyBackoff, MaxBackoff: a.cfg.NotifyMaxBackoff, Jitter: 0.2, AttemptTimeout: a.cfg.NotifyAttemptTimeout})
+		MaxAttempts: a.cfg.NotifyMaxAttempts, BaseBackoff: a.cfg.NotifyBackoff, MaxBackoff: a.cfg.NotifyMaxBackoff, Jitter: 0.2, AttemptTimeout: a.cfg.NotifyAttemptTimeout,
+		Snapshots: snapshotDir(a)})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -286,7 +287,8 @@ func newSagaStack(a *app, dir *notifyapp.Directory, scans scanCommands, im *scan
 	if err != nil {
 		return nil, nil, err
 	}
-	rt, err := sagas.New(sagas.Config{Store: a.store, Checkpoints: a.backend, Log: a.log, Sagas: platformSagas(a.cfg)})
+	rt, err := sagas.New(sagas.Config{Store: a.store, Checkpoints: a.backend, Log: a.log, Sagas: platformSagas(a.cfg),
+		Snapshots: snapshotDir(a)})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -62,11 +62,12 @@
 //
 // # Limits
 //
-// The worker keeps an in-memory index (as the scans importer and the CVE catalogue do), rebuilt
-// from $all on its first pass and caught up on every later one: the live notifications (not yet
-// sent, dead-lettered or suppressed), the open digest windows and the ids of requested digests.
-// Start-up reads the whole history of $all once; memory grows with live notifications and
-// requested digests, not with sent ones. Run one worker per store: a second one is safe (exact
+// The worker keeps an in-memory index (as the scans importer and the CVE catalogue do), restored
+// on its first pass from its snapshot (WorkerConfig.Snapshots) and the events of $all after it,
+// and kept current by following the log through the eventlog consumer port: the live
+// notifications (not yet sent, dead-lettered or suppressed), the open digest windows and the ids
+// of requested digests. Without a usable snapshot start-up reads the whole history of $all once;
+// memory grows with live notifications and requested digests, not with sent ones. Run one worker per store: a second one is safe (exact
 // versions) but would treat the other's long attempts as interrupted after Lease.
 // A request racing with the digest of its window being requested (both within the same instant)
 // can land in a closed window; the worker logs it and does not deliver it. Preferences come from

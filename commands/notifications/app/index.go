@@ -38,12 +38,13 @@ type bucket struct {
 	items     []domain.DigestItem
 }
 
-// index is the worker's in-memory view of the notifications context, rebuilt from $all on the
-// first sync and caught up on every later one. It keeps only what is still to do: live
+// index is the worker's in-memory view of the notifications context, restored from its snapshot
+// (or rebuilt from $all when there is none) on the first sync and caught up on every later one. It keeps only what is still to do: live
 // notifications, open digest windows, and the ids of requested digests (to spot late items).
 type index struct {
 	mu      sync.Mutex
 	pos     int64
+	posID   string // id of the event at pos: what a snapshot of the index is checked against
 	live    map[string]*entry
 	buckets map[string]*bucket
 	digests map[string]struct{} // digest notifications already requested
@@ -63,18 +64,37 @@ func (x *index) sync(ctx context.Context, store events.EventStore, batch int) er
 		if err != nil {
 			return err
 		}
-		for i := range evs {
-			if strings.HasPrefix(evs[i].StreamID, domain.StreamPrefix) {
-				if err := x.apply(&evs[i]); err != nil {
-					return fmt.Errorf("notifications: indexing %s v%d of %s: %w", evs[i].Type, evs[i].Version, evs[i].StreamID, err)
-				}
-			}
-			x.pos = evs[i].GlobalPosition
+		if err := x.applyLocked(evs); err != nil {
+			return err
 		}
 		if len(evs) < batch {
 			return nil
 		}
 	}
+}
+
+// follow applies a batch delivered by the eventlog consumer. Events at or below the cursor were
+// applied already (a dispatch pass's sync read them first, or the batch is redelivered).
+func (x *index) follow(evs []events.Envelope) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.applyLocked(evs)
+}
+
+// applyLocked applies the events of evs after the cursor. Callers hold mu.
+func (x *index) applyLocked(evs []events.Envelope) error {
+	for i := range evs {
+		if evs[i].GlobalPosition <= x.pos {
+			continue
+		}
+		if strings.HasPrefix(evs[i].StreamID, domain.StreamPrefix) {
+			if err := x.apply(&evs[i]); err != nil {
+				return fmt.Errorf("notifications: indexing %s v%d of %s: %w", evs[i].Type, evs[i].Version, evs[i].StreamID, err)
+			}
+		}
+		x.pos, x.posID = evs[i].GlobalPosition, evs[i].EventID
+	}
+	return nil
 }
 
 func (x *index) apply(e *events.Envelope) error {

@@ -17,6 +17,8 @@ import (
 	"github.com/socplatform/soc/commands/notifications/channels"
 	"github.com/socplatform/soc/commands/notifications/domain"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/events/eventlog"
+	"github.com/socplatform/soc/events/snapshot"
 	"github.com/socplatform/soc/schemas/contracts"
 )
 
@@ -57,6 +59,11 @@ type WorkerConfig struct {
 	ReadBatch int
 	// PollInterval bounds how long Run sleeps when nothing is due (default 1s).
 	PollInterval time.Duration
+	// Snapshots is where the index is snapshotted, so that a restart reads only the events after
+	// the snapshot instead of the whole log (zero: no snapshots, every start replays $all).
+	Snapshots snapshot.Dir
+	// SnapshotPolicy says how often syncs write a snapshot; Run also writes one when it stops.
+	SnapshotPolicy snapshot.Policy
 }
 
 // Validate reports every problem at once.
@@ -102,6 +109,10 @@ type Worker struct {
 	wg   sync.WaitGroup
 	wake chan struct{}
 	pass sync.Mutex // one DispatchDue at a time
+
+	snapMu    sync.Mutex // restore and snapshot writes, one at a time
+	restored  bool
+	snapTrack snapshot.Tracker
 }
 
 // NewWorker validates cfg and returns a worker. Nothing is read until the first DispatchDue or Run.
@@ -140,7 +151,7 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 	}
 	w := &Worker{cfg: cfg, svc: NewService(cfg.Store, cfg.Preferences, cfg.Now), idx: newIndex(),
 		log: cfg.Logger.With("service", "notifications"), sems: map[string]chan struct{}{},
-		busy: map[string]bool{}, wake: make(chan struct{}, 1)}
+		busy: map[string]bool{}, wake: make(chan struct{}, 1), snapTrack: snapshot.Tracker{Policy: cfg.SnapshotPolicy}}
 	for ch := range cfg.Senders {
 		n := cfg.Concurrency[ch]
 		if n == 0 {
@@ -166,14 +177,36 @@ func (w *Worker) Backoff(msgID string, attempt int) time.Duration {
 	return b
 }
 
-// Sync brings the index up to the store's head.
+// Sync brings the index up to the store's head. The first one restores the index from its
+// snapshot (WorkerConfig.Snapshots) and reads only the events after it.
 func (w *Worker) Sync(ctx context.Context) error {
+	if err := w.restore(ctx); err != nil {
+		return err
+	}
 	if err := w.idx.sync(ctx, w.cfg.Store, w.cfg.ReadBatch); err != nil {
 		return err
 	}
 	for _, id := range w.idx.takeLate() {
 		w.log.Warn("notifications: a notification joined a digest after the digest was requested; it is not delivered", "notification", id)
 	}
+	if err := w.saveSnapshot(func(t *snapshot.Tracker, pos int64) bool { return t.Due(pos, time.Now()) }); err != nil {
+		w.log.Warn("notifications: the index's snapshot could not be written; the next start replays more", "error", err)
+	}
+	return nil
+}
+
+// follow applies a batch the eventlog consumer delivered and wakes the dispatch loop.
+func (w *Worker) follow(_ context.Context, batch []events.Envelope) error {
+	if err := w.idx.follow(batch); err != nil {
+		return err
+	}
+	for _, id := range w.idx.takeLate() {
+		w.log.Warn("notifications: a notification joined a digest after the digest was requested; it is not delivered", "notification", id)
+	}
+	if err := w.saveSnapshot(func(t *snapshot.Tracker, pos int64) bool { return t.Due(pos, time.Now()) }); err != nil {
+		w.log.Warn("notifications: the index's snapshot could not be written; the next start replays more", "error", err)
+	}
+	w.poke()
 	return nil
 }
 
@@ -265,17 +298,29 @@ func (w *Worker) poke() {
 // Run delivers notifications as they are requested and fall due, until ctx ends; then it waits
 // for the attempts in flight (their outcome is recorded even while stopping).
 func (w *Worker) Run(ctx context.Context) error {
+	defer func() {
+		if err := w.SaveSnapshot(); err != nil {
+			w.log.Warn("notifications: the index's snapshot could not be written; the next start replays more", "error", err)
+		}
+	}()
 	defer w.wg.Wait()
 	var follow sync.WaitGroup
 	follow.Add(1)
-	go func() { // wake on appends
+	go func() { // keep the index current and wake the loop on appends
 		defer follow.Done()
+		c := &eventlog.StoreConsumer{Store: w.cfg.Store, BatchSize: w.cfg.ReadBatch, StartFrom: func(ctx context.Context) (int64, error) {
+			if err := w.restore(ctx); err != nil {
+				return 0, err
+			}
+			return w.idx.position(), nil
+		}}
 		for ctx.Err() == nil {
-			_ = w.cfg.Store.WaitForAppend(ctx, w.idx.position())
-			w.poke()
+			if err := c.Run(ctx, w.follow); err != nil && ctx.Err() == nil {
+				w.log.Warn("notifications: following the log failed; will retry", "error", err)
+			}
 			select {
 			case <-ctx.Done():
-			case <-time.After(10 * time.Millisecond):
+			case <-time.After(w.cfg.PollInterval):
 			}
 		}
 	}()

@@ -22,6 +22,7 @@ import (
 	"github.com/socplatform/soc/commands/scans/domain"
 	"github.com/socplatform/soc/commands/scans/runner"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/events/eventlog"
 	"github.com/socplatform/soc/events/snapshot"
 	"github.com/socplatform/soc/schemas/contracts"
 	"github.com/socplatform/soc/schemas/problem"
@@ -77,13 +78,6 @@ type optionsValidator interface {
 	ValidateOptions(o domain.NmapOptions) error
 }
 
-// follower is what the orchestrator needs beyond es.Store to keep its index current (the
-// guarded store has it).
-type follower interface {
-	ReadAll(ctx context.Context, after int64, limit int) ([]events.Envelope, error)
-	WaitForAppend(ctx context.Context, after int64) error
-}
-
 // OrchestratorConfig configures an Orchestrator.
 type OrchestratorConfig struct {
 	Store  es.Store // the guarded store; it must also read $all (ReadAll, WaitForAppend)
@@ -119,7 +113,7 @@ type OrchestratorConfig struct {
 type Orchestrator struct {
 	cfg    OrchestratorConfig
 	store  es.Store
-	follow follower
+	follow events.EventStore // cfg.Store read as the log: the eventlog consumer follows it
 	runner Runner
 	log    *slog.Logger
 	now    func() time.Time
@@ -163,9 +157,9 @@ func NewOrchestrator(cfg OrchestratorConfig) (*Orchestrator, error) {
 	if cfg.Store == nil {
 		problems = append(problems, "Store is required")
 	}
-	f, ok := cfg.Store.(follower)
+	f, ok := cfg.Store.(events.EventStore)
 	if cfg.Store != nil && !ok {
-		problems = append(problems, "Store must read $all (ReadAll, WaitForAppend): pass the guarded store")
+		problems = append(problems, "Store must read $all (an events.EventStore): pass the guarded store")
 	}
 	if cfg.Import == nil {
 		problems = append(problems, "Import is required")
@@ -251,26 +245,40 @@ func (o *Orchestrator) Start(ctx context.Context) error {
 				o.log.Warn("scans orchestrator: writing the index snapshot", "err", err)
 			}
 		}()
-		for ctx.Err() == nil {
+		c := &eventlog.StoreConsumer{Store: o.follow, BatchSize: orchestratorBatch, StartFrom: func(context.Context) (int64, error) {
 			o.syncMu.Lock()
-			after := o.cursor.Position
-			o.syncMu.Unlock()
-			if err := o.follow.WaitForAppend(ctx, after); err != nil && ctx.Err() == nil {
-				o.followErr = err
-				return
-			}
-			if ctx.Err() != nil {
-				return
-			}
-			if err := o.sync(ctx); err != nil && ctx.Err() == nil {
-				o.followErr = err
-				return
-			}
-			if err := o.saveSnapshot(func(t *snapshot.Tracker, pos int64) bool { return t.Due(pos, time.Now()) }); err != nil {
-				o.log.Warn("scans orchestrator: writing the index snapshot", "err", err)
-			}
+			defer o.syncMu.Unlock()
+			return o.cursor.Position, nil
+		}}
+		if err := c.Run(ctx, o.followBatch); err != nil && ctx.Err() == nil {
+			o.followErr = err
 		}
 	}()
+	return nil
+}
+
+// orchestratorBatch is the $all page size of the index.
+const orchestratorBatch = 1000
+
+// followBatch applies a batch delivered by the consumer. Events at or below the cursor were
+// applied already (a sync read them first, or the batch is redelivered) and are skipped.
+func (o *Orchestrator) followBatch(_ context.Context, batch []events.Envelope) error {
+	o.syncMu.Lock()
+	for i := range batch {
+		if batch[i].GlobalPosition <= o.cursor.Position {
+			continue
+		}
+		if err := o.apply(&batch[i]); err != nil {
+			o.syncMu.Unlock()
+			return err
+		}
+		o.cursor = snapshot.Mark{Position: batch[i].GlobalPosition, EventID: batch[i].EventID}
+	}
+	o.syncMu.Unlock()
+	// A snapshot that cannot be written is only a slower next start: the follower goes on.
+	if err := o.saveSnapshot(func(t *snapshot.Tracker, pos int64) bool { return t.Due(pos, time.Now()) }); err != nil {
+		o.log.Warn("scans orchestrator: writing the index snapshot", "err", err)
+	}
 	return nil
 }
 
@@ -289,7 +297,7 @@ func (o *Orchestrator) Wait() error {
 func (o *Orchestrator) sync(ctx context.Context) error {
 	o.syncMu.Lock()
 	defer o.syncMu.Unlock()
-	const batch = 1000
+	const batch = orchestratorBatch
 	for {
 		evs, err := o.follow.ReadAll(ctx, o.cursor.Position, batch)
 		if err != nil {

@@ -158,6 +158,9 @@ type Catalogue struct {
 	findings map[string]*findingState
 	byCVE    map[string]map[string]struct{} // CVE id → finding stream ids
 	pending  map[string]struct{}            // findings opened since the last EnrichNew
+
+	followDone chan struct{} // closed when the follower started by Start stops
+	followErr  error
 }
 
 // New returns a Catalogue over store; call Load before use (Import and EnrichNew also catch up).

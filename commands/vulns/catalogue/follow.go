@@ -1,0 +1,72 @@
+package catalogue
+
+import (
+	"context"
+
+	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/events/eventlog"
+	"github.com/socplatform/soc/events/snapshot"
+)
+
+// Start loads the lookup (Load), then follows the store live through the eventlog consumer port
+// until ctx ends, so that the lookup, and the snapshot written by Options.SnapshotPolicy and
+// once more when it stops, keep up with what other services append (findings opened by scan
+// imports, feeds imported by another node). Import and EnrichNew catch up anyway before they
+// decide; following keeps that read short and the shutdown snapshot at the head.
+func (c *Catalogue) Start(ctx context.Context) error {
+	if err := c.Load(ctx); err != nil {
+		return err
+	}
+	c.followDone = make(chan struct{})
+	go func() {
+		defer close(c.followDone)
+		consumer := &eventlog.StoreConsumer{Store: c.store, BatchSize: c.opts.ReadBatch, StartFrom: func(context.Context) (int64, error) {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			return c.cursor.Position, nil
+		}}
+		if err := consumer.Run(ctx, c.follow); err != nil && ctx.Err() == nil {
+			c.followErr = err
+		}
+		// The next start reads only what comes after this snapshot.
+		if err := c.SaveSnapshot(); err != nil && c.followErr == nil {
+			c.followErr = err
+		}
+	}()
+	return nil
+}
+
+// Wait blocks until the follower started by Start has stopped (its ctx ended) and returns the
+// error that stopped it, if any.
+func (c *Catalogue) Wait() error {
+	if c.followDone == nil {
+		return nil
+	}
+	<-c.followDone
+	return c.followErr
+}
+
+// follow applies a batch delivered by the consumer. Events at or below the cursor were applied
+// already (a catch-up of Import or EnrichNew read them first, or the batch is redelivered).
+func (c *Catalogue) follow(_ context.Context, batch []events.Envelope) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := range batch {
+		if batch[i].GlobalPosition <= c.cursor.Position {
+			continue
+		}
+		if err := c.apply(&batch[i]); err != nil {
+			return err
+		}
+		c.cursor = snapshot.Mark{Position: batch[i].GlobalPosition, EventID: batch[i].EventID}
+	}
+	c.snapshotIfDue()
+	return nil
+}
+
+// position is how far the lookup has read $all.
+func (c *Catalogue) position() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.cursor.Position
+}
