@@ -15,8 +15,9 @@ import (
 	"github.com/socplatform/soc/events/kafkalog"
 	"github.com/socplatform/soc/projections"
 	"github.com/socplatform/soc/projections/readmodel"
+	"github.com/socplatform/soc/projections/readstore"
 	"github.com/socplatform/soc/projections/runner"
-	"github.com/socplatform/soc/projections/sqldb"
+	_ "github.com/socplatform/soc/projections/sqldb" // the SQL read stores: "sqlite" and "postgres"
 	queryapi "github.com/socplatform/soc/query-api"
 	"github.com/socplatform/soc/query-api/ws"
 )
@@ -54,12 +55,12 @@ func projectionsNamed(name string) ([]projections.Projection, error) {
 // schema of the PostgreSQL database otherwise.
 func openReadDB(ctx context.Context, c *Config) (*projections.DB, error) {
 	if c.PostgresURL != "" {
-		return sqldb.Open(ctx, sqldb.Config{PostgresURL: c.PostgresURL, Schema: c.ReadSchema})
+		return readstore.Open(ctx, "postgres", readstore.Settings{URL: c.PostgresURL, Schema: c.ReadSchema})
 	}
 	if err := os.MkdirAll(c.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("creating data directory: %w", err)
 	}
-	return sqldb.Open(ctx, sqldb.Config{SQLitePath: filepath.Join(c.DataDir, "readmodel.db")})
+	return readstore.Open(ctx, "sqlite", readstore.Settings{Path: filepath.Join(c.DataDir, "readmodel.db")})
 }
 
 // readSide is what the projections and query targets share inside one process.
