@@ -14,9 +14,9 @@ import (
 
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/adapters/sqlite"
+	"github.com/socplatform/soc/events/eventstest"
 	"github.com/socplatform/soc/projections/readmodel"
 	"github.com/socplatform/soc/query-api/openapi"
-	"github.com/socplatform/soc/schemas"
 	"github.com/socplatform/soc/schemas/problem"
 )
 
@@ -137,17 +137,7 @@ const (
 
 func newHarness(t *testing.T, mut func(*Config)) *harness {
 	t.Helper()
-	ctx := context.Background()
-	reg, err := events.LoadRegistry(schemas.EventsFS(), "events")
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := sqlite.Open(ctx, sqlite.Config{Path: t.TempDir() + "/e.db", Synchronous: "NORMAL"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { raw.Close() })
-	store := events.Guard(raw, reg, events.Limits{})
+	store, _ := eventstest.OpenSQLite(t, sqlite.Config{Path: t.TempDir() + "/e.db", Synchronous: "NORMAL"})
 	h := &harness{t: t, reader: &fakeReader{
 		assets: map[string]*readmodel.Asset{assetID: {ID: assetID, Kind: "host", Name: "web-1", Status: "active",
 			OpenFindings: map[string]int64{"critical": 1, "high": 0, "medium": 0, "low": 0, "info": 0},
