@@ -5,10 +5,11 @@ import (
 
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/projections"
+	"github.com/socplatform/soc/projections/readkit"
 )
 
 // AssetsProjection is the assets read model: one row per asset stream (table assets).
-type AssetsProjection struct{ cache sqlCache }
+type AssetsProjection struct{ cache readkit.SQLCache }
 
 // NewAssetsProjection returns the assets projection.
 func NewAssetsProjection() *AssetsProjection { return &AssetsProjection{} }
@@ -19,24 +20,24 @@ func (*AssetsProjection) Name() string       { return "assets" }
 func (*AssetsProjection) Contexts() []string { return []string{"assets"} }
 func (*AssetsProjection) Tables() []string   { return []string{"assets"} }
 
-var assetTable = &table[Asset]{
-	base: "assets",
-	cols: func(d projections.Dialect) []column {
-		return []column{
-			{"id", keyText(d)}, {"kind", tText}, {"name", keyText(d)}, {"description", tText},
-			{"identifiers", tText}, {"criticality", tText}, {"criticality_rank", tInt}, {"risk_factor", tReal},
-			{"environment", tText}, {"owner_team", tText}, {"data_classification", tText}, {"tags", tText},
-			{"links", tText}, {"status", tText}, {"created_at", tInt}, {"updated_at", tInt}, {"version", tInt},
+var assetTable = &readkit.Table[Asset]{
+	Base: "assets",
+	Cols: func(d projections.Dialect) []readkit.Column {
+		return []readkit.Column{
+			{"id", readkit.KeyText(d)}, {"kind", readkit.TText}, {"name", readkit.KeyText(d)}, {"description", readkit.TText},
+			{"identifiers", readkit.TText}, {"criticality", readkit.TText}, {"criticality_rank", readkit.TInt}, {"risk_factor", readkit.TReal},
+			{"environment", readkit.TText}, {"owner_team", readkit.TText}, {"data_classification", readkit.TText}, {"tags", readkit.TText},
+			{"links", readkit.TText}, {"status", readkit.TText}, {"created_at", readkit.TInt}, {"updated_at", readkit.TInt}, {"version", readkit.TInt},
 		}
 	},
-	values: func(a *Asset) []any {
+	Values: func(a *Asset) []any {
 		return []any{
-			a.ID, a.Kind, a.Name, a.Description, jsonText(a.Identifiers), a.Criticality, criticalityRank(a.Criticality),
-			criticalityFactor(a.Criticality), a.Environment, a.OwnerTeam, a.DataClassification, jsonText(a.Tags),
-			jsonText(a.Links), a.Status, micros(a.CreatedAt), micros(a.UpdatedAt), a.Version,
+			a.ID, a.Kind, a.Name, a.Description, readkit.JSONText(a.Identifiers), a.Criticality, criticalityRank(a.Criticality),
+			criticalityFactor(a.Criticality), a.Environment, a.OwnerTeam, a.DataClassification, readkit.JSONText(a.Tags),
+			readkit.JSONText(a.Links), a.Status, readkit.Micros(a.CreatedAt), readkit.Micros(a.UpdatedAt), a.Version,
 		}
 	},
-	scan: func(s scanner) (*Asset, error) {
+	Scan: func(s readkit.Scanner) (*Asset, error) {
 		var a Asset
 		var ids, tags, links string
 		var rank int64
@@ -52,22 +53,22 @@ var assetTable = &table[Asset]{
 
 func decodeAsset(a *Asset, ids, tags, links string, created, updated int64) (*Asset, error) {
 	var err error
-	if a.Identifiers, err = fromJSON[map[string][]string](ids); err != nil {
+	if a.Identifiers, err = readkit.FromJSON[map[string][]string](ids); err != nil {
 		return nil, err
 	}
-	if a.Tags, err = fromJSON[[]string](tags); err != nil {
+	if a.Tags, err = readkit.FromJSON[[]string](tags); err != nil {
 		return nil, err
 	}
-	if a.Links, err = fromJSON[[]AssetLink](links); err != nil {
+	if a.Links, err = readkit.FromJSON[[]AssetLink](links); err != nil {
 		return nil, err
 	}
-	a.CreatedAt, a.UpdatedAt = fromMicros(created), fromMicros(updated)
+	a.CreatedAt, a.UpdatedAt = readkit.FromMicros(created), readkit.FromMicros(updated)
 	return a, nil
 }
 
 // Create implements projections.Projection.
 func (p *AssetsProjection) Create(ctx context.Context, tx *projections.Tx) error {
-	if err := createTable(ctx, tx, "assets", assetTable.cols(tx.Dialect), "id"); err != nil {
+	if err := readkit.CreateTable(ctx, tx, "assets", assetTable.Cols(tx.Dialect), "id"); err != nil {
 		return err
 	}
 	// The list's default sort is risk, computed from two tables: it cannot be indexed. These serve
@@ -77,7 +78,7 @@ func (p *AssetsProjection) Create(ctx context.Context, tx *projections.Tx) error
 		{"updated", "updated_at, id"},
 		{"crit", "criticality_rank, id"},
 	} {
-		if err := createIndex(ctx, tx, "assets", ix[0], ix[1]); err != nil {
+		if err := readkit.CreateIndex(ctx, tx, "assets", ix[0], ix[1]); err != nil {
 			return err
 		}
 	}
@@ -86,7 +87,7 @@ func (p *AssetsProjection) Create(ctx context.Context, tx *projections.Tx) error
 
 // Apply implements projections.Projection.
 func (p *AssetsProjection) Apply(ctx context.Context, tx *projections.Tx, batch []events.Envelope) ([]projections.Change, error) {
-	_, changes, err := applyKeyed(ctx, tx, &p.cache, assetTable, batch,
+	_, changes, err := readkit.ApplyKeyed(ctx, tx, &p.cache, assetTable, batch,
 		func(e *events.Envelope) (string, bool, error) { return e.StreamID, isAssetEvent(e.Type), nil },
 		applyAsset,
 		func(e *events.Envelope, a *Asset) projections.Change {

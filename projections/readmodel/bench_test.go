@@ -14,6 +14,7 @@ import (
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/projections"
 	"github.com/socplatform/soc/projections/internal/testdb"
+	"github.com/socplatform/soc/projections/readkit"
 )
 
 // workload produces finding events as scan imports and people do: new findings (FindingOpened
@@ -138,8 +139,8 @@ func BenchmarkFindingsBaselineInsert(b *testing.B) {
 		p := NewFindingsProjection()
 		setup(b, db, p)
 		w := newWorkload(b, 2000)
-		cache := &sqlCache{}
-		names := findingTable.names()
+		cache := &readkit.SQLCache{}
+		names := findingTable.Names()
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
 			b.StopTimer()
@@ -147,7 +148,7 @@ func BenchmarkFindingsBaselineInsert(b *testing.B) {
 			touched := w.rows(b, evs)
 			rows := make([][]any, len(touched))
 			for j, f := range touched {
-				rows[j] = findingTable.values(f)
+				rows[j] = findingTable.Values(f)
 				rows[j][0] = fmt.Sprintf("%s-%d", f.ID, i) // a fresh key per batch: plain INSERT
 			}
 			b.StartTimer()
@@ -155,7 +156,7 @@ func BenchmarkFindingsBaselineInsert(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			if err := writeRows(context.Background(), tx, cache, tx.Table("findings"), names, "", rows); err != nil {
+			if err := readkit.WriteRows(context.Background(), tx, cache, tx.Table("findings"), names, "", rows); err != nil {
 				b.Fatal(err)
 			}
 			if err := tx.Commit(); err != nil {

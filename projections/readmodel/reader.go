@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/socplatform/soc/projections"
+	"github.com/socplatform/soc/projections/readkit"
 )
 
 // DefaultLimit is the page size when List.Limit is 0.
@@ -176,7 +177,7 @@ func page[R any](q *query, l List, sorts map[string]sortSpec[R], def, idExpr str
 }
 
 // list runs a page query and builds the Page.
-func list[R any](ctx context.Context, r *Reader, stmt string, args []any, limit int, spec sortSpec[R], scan func(scanner) (*R, error), id func(*R) string) (Page[R], error) {
+func list[R any](ctx context.Context, r *Reader, stmt string, args []any, limit int, spec sortSpec[R], scan func(readkit.Scanner) (*R, error), id func(*R) string) (Page[R], error) {
 	rows, err := r.query(ctx, stmt, args...)
 	if err != nil {
 		return Page[R]{}, err
@@ -308,11 +309,11 @@ var findingSorts = map[string]sortSpec[Finding]{
 }
 
 func (r *Reader) findingSelect() string {
-	return "SELECT " + findingTable.qualified("f") + ", COALESCE(a.name, '') FROM findings f LEFT JOIN assets a ON a.id = f.asset_id"
+	return "SELECT " + findingTable.Qualified("f") + ", COALESCE(a.name, '') FROM findings f LEFT JOIN assets a ON a.id = f.asset_id"
 }
 
-func scanFindingRow(now time.Time) func(scanner) (*Finding, error) {
-	return func(s scanner) (*Finding, error) {
+func scanFindingRow(now time.Time) func(readkit.Scanner) (*Finding, error) {
+	return func(s readkit.Scanner) (*Finding, error) {
 		var name string
 		f, err := scanFinding(s, &name)
 		if err != nil {
@@ -357,7 +358,7 @@ func (r *Reader) Findings(ctx context.Context, fq FindingQuery) (Page[Finding], 
 		q.where = append(q.where, "f.open = 1")
 	}
 	if fq.Open != nil {
-		q.cond("f.open = %s", boolInt(*fq.Open))
+		q.cond("f.open = %s", readkit.BoolInt(*fq.Open))
 	}
 	if fq.AssetID != "" {
 		q.cond("f.asset_id = %s", fq.AssetID)
@@ -369,7 +370,7 @@ func (r *Reader) Findings(ctx context.Context, fq FindingQuery) (Page[Finding], 
 		q.cond("f.id IN (SELECT finding_id FROM finding_cwes WHERE cwe = %s)", fq.CWE)
 	}
 	if fq.KEV != nil {
-		q.cond("f.kev = %s", boolInt(*fq.KEV))
+		q.cond("f.kev = %s", readkit.BoolInt(*fq.KEV))
 	}
 	if fq.EPSSMin != nil {
 		q.cond("f.epss >= %s", *fq.EPSSMin)
@@ -449,11 +450,11 @@ func (r *Reader) assetSelect() string {
 	for _, c := range assetFindingsCols[1:] {
 		af = append(af, "COALESCE(af."+c+", 0)")
 	}
-	return "SELECT " + assetTable.qualified("a") + ", " + strings.Join(af, ", ") + ", " + riskExpr +
+	return "SELECT " + assetTable.Qualified("a") + ", " + strings.Join(af, ", ") + ", " + riskExpr +
 		" FROM assets a LEFT JOIN asset_findings af ON af.asset_id = a.id"
 }
 
-func scanAssetRow(s scanner) (*Asset, error) {
+func scanAssetRow(s readkit.Scanner) (*Asset, error) {
 	var a Asset
 	var ids, tags, links string
 	var rank int64
@@ -533,13 +534,13 @@ var scanSorts = map[string]sortSpec[Scan]{
 	"id": idSort(func(s *Scan) string { return s.ID }),
 }
 
-func scanSelect() string { return "SELECT " + scanTable.qualified("s") + " FROM scans s" }
+func scanSelect() string { return "SELECT " + scanTable.Qualified("s") + " FROM scans s" }
 
 // Scan returns one scan by scan id.
 func (r *Reader) Scan(ctx context.Context, id string) (*Scan, error) {
 	q := &query{d: r.db.Dialect}
 	q.cond("s.id = %s", id)
-	s, err := scanTable.scan(r.queryRow(ctx, scanSelect()+q.whereSQL(), q.args...))
+	s, err := scanTable.Scan(r.queryRow(ctx, scanSelect()+q.whereSQL(), q.args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -563,7 +564,7 @@ func (r *Reader) Scans(ctx context.Context, sq ScanQuery) (Page[Scan], error) {
 	if err != nil {
 		return Page[Scan]{}, err
 	}
-	return list(ctx, r, scanSelect()+q.whereSQL()+tail, q.args, limit, spec, scanTable.scan, func(s *Scan) string { return s.ID })
+	return list(ctx, r, scanSelect()+q.whereSQL()+tail, q.args, limit, spec, scanTable.Scan, func(s *Scan) string { return s.ID })
 }
 
 // ---- CVEs ------------------------------------------------------------------------------------
@@ -572,7 +573,7 @@ func (r *Reader) Scans(ctx context.Context, sq ScanQuery) (Page[Scan], error) {
 func (r *Reader) CVE(ctx context.Context, id string) (*CVE, error) {
 	q := &query{d: r.db.Dialect}
 	q.cond("c.id = %s", id)
-	c, err := cveTable.scan(r.queryRow(ctx, "SELECT "+cveTable.qualified("c")+" FROM cves c"+q.whereSQL(), q.args...))
+	c, err := cveTable.Scan(r.queryRow(ctx, "SELECT "+cveTable.Qualified("c")+" FROM cves c"+q.whereSQL(), q.args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}

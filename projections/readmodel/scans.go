@@ -6,11 +6,12 @@ import (
 
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/projections"
+	"github.com/socplatform/soc/projections/readkit"
 )
 
 // ScansProjection is the scans read model: one row per scan import (table scans), keyed by the
 // scan id.
-type ScansProjection struct{ cache sqlCache }
+type ScansProjection struct{ cache readkit.SQLCache }
 
 // NewScansProjection returns the scans projection.
 func NewScansProjection() *ScansProjection { return &ScansProjection{} }
@@ -21,28 +22,28 @@ func (*ScansProjection) Name() string       { return "scans" }
 func (*ScansProjection) Contexts() []string { return []string{"scans"} }
 func (*ScansProjection) Tables() []string   { return []string{"scans"} }
 
-var scanTable = &table[Scan]{
-	base: "scans",
-	cols: func(d projections.Dialect) []column {
-		return []column{
-			{"id", keyText(d)}, {"stream_id", tText}, {"format", tText}, {"scanner", tText}, {"scanner_version", tText},
-			{"status", tText}, {"actor", tText}, {"started_at", tInt}, {"finished_at", tIntNul},
-			{"findings_total", tInt}, {"assets_total", tInt}, {"by_severity", tText}, {"outcome", tText},
-			{"warnings", tText}, {"error_stage", tText}, {"error_reason", tText}, {"version", tInt},
+var scanTable = &readkit.Table[Scan]{
+	Base: "scans",
+	Cols: func(d projections.Dialect) []readkit.Column {
+		return []readkit.Column{
+			{"id", readkit.KeyText(d)}, {"stream_id", readkit.TText}, {"format", readkit.TText}, {"scanner", readkit.TText}, {"scanner_version", readkit.TText},
+			{"status", readkit.TText}, {"actor", readkit.TText}, {"started_at", readkit.TInt}, {"finished_at", readkit.TIntNul},
+			{"findings_total", readkit.TInt}, {"assets_total", readkit.TInt}, {"by_severity", readkit.TText}, {"outcome", readkit.TText},
+			{"warnings", readkit.TText}, {"error_stage", readkit.TText}, {"error_reason", readkit.TText}, {"version", readkit.TInt},
 		}
 	},
-	values: func(s *Scan) []any {
+	Values: func(s *Scan) []any {
 		var stage, reason string
 		if s.Error != nil {
 			stage, reason = s.Error.Stage, s.Error.Reason
 		}
 		return []any{
-			s.ID, s.StreamID, s.Format, s.Scanner, s.ScannerVersion, s.Status, s.Actor, micros(s.StartedAt),
-			nullMicros(s.FinishedAt), s.FindingsTotal, s.AssetsTotal, jsonText(s.BySeverity), jsonText(s.Outcome),
-			jsonText(s.Warnings), stage, reason, s.Version,
+			s.ID, s.StreamID, s.Format, s.Scanner, s.ScannerVersion, s.Status, s.Actor, readkit.Micros(s.StartedAt),
+			readkit.NullMicros(s.FinishedAt), s.FindingsTotal, s.AssetsTotal, readkit.JSONText(s.BySeverity), readkit.JSONText(s.Outcome),
+			readkit.JSONText(s.Warnings), stage, reason, s.Version,
 		}
 	},
-	scan: func(sc scanner) (*Scan, error) {
+	Scan: func(sc readkit.Scanner) (*Scan, error) {
 		var s Scan
 		var started int64
 		var finished sql.NullInt64
@@ -52,14 +53,14 @@ var scanTable = &table[Scan]{
 			return nil, err
 		}
 		var err error
-		s.StartedAt, s.FinishedAt = fromMicros(started), fromNullMicros(finished)
-		if s.BySeverity, err = fromJSON[map[string]int64](bySev); err != nil {
+		s.StartedAt, s.FinishedAt = readkit.FromMicros(started), readkit.FromNullMicros(finished)
+		if s.BySeverity, err = readkit.FromJSON[map[string]int64](bySev); err != nil {
 			return nil, err
 		}
-		if s.Outcome, err = fromJSON[map[string]int64](outcome); err != nil {
+		if s.Outcome, err = readkit.FromJSON[map[string]int64](outcome); err != nil {
 			return nil, err
 		}
-		if s.Warnings, err = fromJSON[[]string](warnings); err != nil {
+		if s.Warnings, err = readkit.FromJSON[[]string](warnings); err != nil {
 			return nil, err
 		}
 		if stage != "" || reason != "" {
@@ -71,11 +72,11 @@ var scanTable = &table[Scan]{
 
 // Create implements projections.Projection.
 func (p *ScansProjection) Create(ctx context.Context, tx *projections.Tx) error {
-	if err := createTable(ctx, tx, "scans", scanTable.cols(tx.Dialect), "id"); err != nil {
+	if err := readkit.CreateTable(ctx, tx, "scans", scanTable.Cols(tx.Dialect), "id"); err != nil {
 		return err
 	}
 	for _, ix := range [][2]string{{"started", "started_at, id"}, {"total", "findings_total, id"}} {
-		if err := createIndex(ctx, tx, "scans", ix[0], ix[1]); err != nil {
+		if err := readkit.CreateIndex(ctx, tx, "scans", ix[0], ix[1]); err != nil {
 			return err
 		}
 	}
@@ -84,7 +85,7 @@ func (p *ScansProjection) Create(ctx context.Context, tx *projections.Tx) error 
 
 // Apply implements projections.Projection.
 func (p *ScansProjection) Apply(ctx context.Context, tx *projections.Tx, batch []events.Envelope) ([]projections.Change, error) {
-	_, changes, err := applyKeyed(ctx, tx, &p.cache, scanTable, batch,
+	_, changes, err := readkit.ApplyKeyed(ctx, tx, &p.cache, scanTable, batch,
 		func(e *events.Envelope) (string, bool, error) {
 			if !isScanEvent(e.Type) {
 				return "", false, nil
