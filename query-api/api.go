@@ -8,20 +8,21 @@ import (
 	"time"
 
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/projections/readkit"
 	"github.com/socplatform/soc/projections/readmodel"
 	"github.com/socplatform/soc/query-api/openapi"
 	"github.com/socplatform/soc/schemas/problem"
 )
 
 // Reader is what the query API needs from the read models (readmodel's SQL reader implements it).
-// Errors: readmodel.ErrNotFound (404) and *readmodel.QueryError (400 naming its parameter).
+// Errors: readkit.ErrNotFound (404) and *readkit.QueryError (400 naming its parameter).
 type Reader interface {
 	Asset(ctx context.Context, id string) (*readmodel.Asset, error)
-	Assets(ctx context.Context, q readmodel.AssetQuery) (readmodel.Page[readmodel.Asset], error)
+	Assets(ctx context.Context, q readmodel.AssetQuery) (readkit.Page[readmodel.Asset], error)
 	Finding(ctx context.Context, id string) (*readmodel.Finding, error)
-	Findings(ctx context.Context, q readmodel.FindingQuery) (readmodel.Page[readmodel.Finding], error)
+	Findings(ctx context.Context, q readmodel.FindingQuery) (readkit.Page[readmodel.Finding], error)
 	Scan(ctx context.Context, id string) (*readmodel.Scan, error)
-	Scans(ctx context.Context, q readmodel.ScanQuery) (readmodel.Page[readmodel.Scan], error)
+	Scans(ctx context.Context, q readmodel.ScanQuery) (readkit.Page[readmodel.Scan], error)
 	CVE(ctx context.Context, id string) (*readmodel.CVE, error)
 }
 
@@ -168,11 +169,11 @@ func serveOpenAPI(w http.ResponseWriter, r *http.Request) {
 // fail answers err through the platform's one error mapping, after translating the read
 // models' errors into it.
 func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
-	var qe *readmodel.QueryError
+	var qe *readkit.QueryError
 	switch {
 	case errors.As(err, &qe):
 		err = &problem.ParamError{Params: []problem.InvalidParam{{Name: qe.Param, Reason: qe.Reason}}}
-	case errors.Is(err, readmodel.ErrNotFound):
+	case errors.Is(err, readkit.ErrNotFound):
 		err = problem.NotFound("no such resource: %s", r.URL.Path)
 	case errors.Is(err, context.DeadlineExceeded) && r.Context().Err() == nil:
 		err = problem.Unavailable(0, "the read model did not answer in time")

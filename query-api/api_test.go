@@ -15,6 +15,7 @@ import (
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/adapters/sqlite"
 	"github.com/socplatform/soc/events/eventstest"
+	"github.com/socplatform/soc/projections/readkit"
 	"github.com/socplatform/soc/projections/readmodel"
 	"github.com/socplatform/soc/query-api/openapi"
 	"github.com/socplatform/soc/schemas/problem"
@@ -26,7 +27,7 @@ type fakeReader struct {
 	mu       sync.Mutex
 	assets   map[string]*readmodel.Asset
 	findings []readmodel.Finding
-	next     *readmodel.Key
+	next     *readkit.Key
 	cves     map[string]*readmodel.CVE
 	err      error
 	findingQ []readmodel.FindingQuery
@@ -38,10 +39,10 @@ func (f *fakeReader) Asset(_ context.Context, id string) (*readmodel.Asset, erro
 	if a := f.assets[id]; a != nil {
 		return a, nil
 	}
-	return nil, readmodel.ErrNotFound
+	return nil, readkit.ErrNotFound
 }
 
-func (f *fakeReader) Assets(_ context.Context, q readmodel.AssetQuery) (readmodel.Page[readmodel.Asset], error) {
+func (f *fakeReader) Assets(_ context.Context, q readmodel.AssetQuery) (readkit.Page[readmodel.Asset], error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.assetQ = append(f.assetQ, q)
@@ -49,7 +50,7 @@ func (f *fakeReader) Assets(_ context.Context, q readmodel.AssetQuery) (readmode
 	for _, a := range f.assets {
 		out = append(out, *a)
 	}
-	return readmodel.Page[readmodel.Asset]{Items: out}, f.err
+	return readkit.Page[readmodel.Asset]{Items: out}, f.err
 }
 
 func (f *fakeReader) Finding(_ context.Context, id string) (*readmodel.Finding, error) {
@@ -58,17 +59,17 @@ func (f *fakeReader) Finding(_ context.Context, id string) (*readmodel.Finding, 
 			return &f.findings[i], nil
 		}
 	}
-	return nil, readmodel.ErrNotFound
+	return nil, readkit.ErrNotFound
 }
 
-func (f *fakeReader) Findings(_ context.Context, q readmodel.FindingQuery) (readmodel.Page[readmodel.Finding], error) {
+func (f *fakeReader) Findings(_ context.Context, q readmodel.FindingQuery) (readkit.Page[readmodel.Finding], error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.findingQ = append(f.findingQ, q)
 	if f.err != nil {
-		return readmodel.Page[readmodel.Finding]{}, f.err
+		return readkit.Page[readmodel.Finding]{}, f.err
 	}
-	return readmodel.Page[readmodel.Finding]{Items: f.findings, Next: f.next}, nil
+	return readkit.Page[readmodel.Finding]{Items: f.findings, Next: f.next}, nil
 }
 
 func (f *fakeReader) Scan(_ context.Context, id string) (*readmodel.Scan, error) {
@@ -76,14 +77,14 @@ func (f *fakeReader) Scan(_ context.Context, id string) (*readmodel.Scan, error)
 		return &readmodel.Scan{ID: id, StreamID: "scans-scan-0190a0a0-0000-7000-8000-000000000001", Status: "completed",
 			StartedAt: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), BySeverity: map[string]int64{"high": 2}}, nil
 	}
-	return nil, readmodel.ErrNotFound
+	return nil, readkit.ErrNotFound
 }
 
-func (f *fakeReader) Scans(_ context.Context, q readmodel.ScanQuery) (readmodel.Page[readmodel.Scan], error) {
+func (f *fakeReader) Scans(_ context.Context, q readmodel.ScanQuery) (readkit.Page[readmodel.Scan], error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.scanQ = append(f.scanQ, q)
-	return readmodel.Page[readmodel.Scan]{}, nil
+	return readkit.Page[readmodel.Scan]{}, nil
 }
 
 func (f *fakeReader) CVE(_ context.Context, id string) (*readmodel.CVE, error) {
@@ -93,7 +94,7 @@ func (f *fakeReader) CVE(_ context.Context, id string) (*readmodel.CVE, error) {
 		cp := *c
 		return &cp, nil
 	}
-	return nil, readmodel.ErrNotFound
+	return nil, readkit.ErrNotFound
 }
 
 // fakeWaiter has applied everything up to reached; a later position blocks until ctx ends.
@@ -332,7 +333,7 @@ func TestFindingFiltersMapToTheQuery(t *testing.T) {
 
 func TestCursorRoundTripAndTampering(t *testing.T) {
 	h := newHarness(t, nil)
-	h.reader.next = &readmodel.Key{Value: "3", ID: findingID}
+	h.reader.next = &readkit.Key{Value: "3", ID: findingID}
 	var page struct {
 		Items      []readmodel.Finding `json:"items"`
 		NextCursor string              `json:"next_cursor"`
@@ -384,7 +385,7 @@ func TestCursorRoundTripAndTampering(t *testing.T) {
 
 func TestReaderErrorsMapToProblems(t *testing.T) {
 	h := newHarness(t, nil)
-	h.reader.err = &readmodel.QueryError{Param: "sort", Reason: "not supported on this backend"}
+	h.reader.err = &readkit.QueryError{Param: "sort", Reason: "not supported on this backend"}
 	var d problem.Details
 	h.json("/v1/findings", http.StatusBadRequest, &d)
 	if d.Field != "sort" || len(d.InvalidParams) != 1 {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/socplatform/soc/projections/readkit"
 	"github.com/socplatform/soc/projections/readmodel"
 )
 
@@ -29,7 +30,7 @@ func (c *countingReader) Asset(ctx context.Context, id string) (*readmodel.Asset
 	return c.Reader.Asset(ctx, id)
 }
 
-func (c *countingReader) Assets(ctx context.Context, q readmodel.AssetQuery) (readmodel.Page[readmodel.Asset], error) {
+func (c *countingReader) Assets(ctx context.Context, q readmodel.AssetQuery) (readkit.Page[readmodel.Asset], error) {
 	c.calls.Add(1)
 	return c.Reader.Assets(ctx, q)
 }
@@ -39,19 +40,19 @@ func (c *countingReader) Finding(ctx context.Context, id string) (*readmodel.Fin
 	return c.Reader.Finding(ctx, id)
 }
 
-func (c *countingReader) Findings(ctx context.Context, q readmodel.FindingQuery) (readmodel.Page[readmodel.Finding], error) {
+func (c *countingReader) Findings(ctx context.Context, q readmodel.FindingQuery) (readkit.Page[readmodel.Finding], error) {
 	c.calls.Add(1)
 	if c.started != nil {
 		c.started <- struct{}{}
 		<-c.release
 	}
 	if c.failOne.CompareAndSwap(true, false) {
-		return readmodel.Page[readmodel.Finding]{}, errors.New("the database is on fire")
+		return readkit.Page[readmodel.Finding]{}, errors.New("the database is on fire")
 	}
 	return c.Reader.Findings(ctx, q)
 }
 
-func (c *countingReader) Scans(ctx context.Context, q readmodel.ScanQuery) (readmodel.Page[readmodel.Scan], error) {
+func (c *countingReader) Scans(ctx context.Context, q readmodel.ScanQuery) (readkit.Page[readmodel.Scan], error) {
 	c.calls.Add(1)
 	return c.Reader.Scans(ctx, q)
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/projections/readkit"
 	"github.com/socplatform/soc/projections/readmodel"
 	"github.com/socplatform/soc/query-api/openapi"
 )
@@ -57,12 +58,12 @@ func pathID(r *http.Request, p *params, name string, ok func(string) bool, want 
 
 // listPage finishes a list: paging parameters, read-your-writes, the read, the page.
 func listPage[T any](a *API, w http.ResponseWriter, r *http.Request, p *params, resource string, filters any, sorts []string,
-	read func(readmodel.List) (readmodel.Page[T], error)) {
+	read func(readkit.List) (readkit.Page[T], error)) {
 	hash := filterHash(resource, filters)
-	var l readmodel.List
+	var l readkit.List
 	var canon string
 	l.Sort, l.Desc, canon = p.sort(sorts)
-	l.Limit = p.limit(DefaultListLimit, readmodel.MaxLimit)
+	l.Limit = p.limit(DefaultListLimit, readkit.MaxLimit)
 	l.After = p.cursor(canon, hash)
 	c := p.consistency(a.cfg.MaxWait)
 	if err := p.err(); err != nil {
@@ -119,7 +120,7 @@ func (a *API) listFindings(w http.ResponseWriter, r *http.Request) {
 	q.LastSeenTo = p.timestamp("last_seen_to")
 	p.timeRange("last_seen_from", q.LastSeenFrom, "last_seen_to", q.LastSeenTo)
 	q.Q = p.text("q", maxQLen)
-	listPage(a, w, r, p, "findings", q, readmodel.FindingSorts, func(l readmodel.List) (readmodel.Page[readmodel.Finding], error) {
+	listPage(a, w, r, p, "findings", q, readmodel.FindingSorts, func(l readkit.List) (readkit.Page[readmodel.Finding], error) {
 		q.List = l
 		q.Now = a.cfg.Now()
 		return a.cfg.Reader.Findings(r.Context(), q)
@@ -138,7 +139,7 @@ func (a *API) listAssets(w http.ResponseWriter, r *http.Request) {
 	q.Q = p.text("q", maxQLen)
 	q.MinRisk = p.float("min_risk", 0, 100)
 	q.HasOpen = p.boolean("has_open")
-	listPage(a, w, r, p, "assets", q, readmodel.AssetSorts, func(l readmodel.List) (readmodel.Page[readmodel.Asset], error) {
+	listPage(a, w, r, p, "assets", q, readmodel.AssetSorts, func(l readkit.List) (readkit.Page[readmodel.Asset], error) {
 		q.List = l
 		return a.cfg.Reader.Assets(r.Context(), q)
 	})
@@ -153,7 +154,7 @@ func (a *API) listScans(w http.ResponseWriter, r *http.Request) {
 	q.From = p.timestamp("from")
 	q.To = p.timestamp("to")
 	p.timeRange("from", q.From, "to", q.To)
-	listPage(a, w, r, p, "scans", q, readmodel.ScanSorts, func(l readmodel.List) (readmodel.Page[readmodel.Scan], error) {
+	listPage(a, w, r, p, "scans", q, readmodel.ScanSorts, func(l readkit.List) (readkit.Page[readmodel.Scan], error) {
 		q.List = l
 		return a.cfg.Reader.Scans(r.Context(), q)
 	})
@@ -179,7 +180,7 @@ func getOne[T any](a *API, w http.ResponseWriter, r *http.Request, p *params, re
 	a.serve(w, r, p, func() ([]byte, time.Time, error) {
 		v, err := read()
 		if err == nil && v == nil {
-			err = readmodel.ErrNotFound
+			err = readkit.ErrNotFound
 		}
 		if err != nil {
 			return nil, time.Time{}, err

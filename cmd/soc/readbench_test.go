@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/socplatform/soc/projections/readkit"
 	"github.com/socplatform/soc/projections/readmodel"
 )
 
@@ -232,9 +233,9 @@ func BenchmarkQueryFindings(b *testing.B) {
 		defer db.SQL.Close()
 		r := readmodel.NewReader(db)
 		q := readmodel.FindingQuery{Severity: []string{"critical", "high"}, Status: []string{"open"},
-			List: readmodel.List{Sort: "severity", Desc: true, Limit: 50}}
+			List: readkit.List{Sort: "severity", Desc: true, Limit: 50}}
 		// The keys of the same later pages, taken from the read model itself.
-		var keys []*readmodel.Key
+		var keys []*readkit.Key
 		qq := q
 		for i := 0; i < 20; i++ {
 			p, err := r.Findings(context.Background(), qq)

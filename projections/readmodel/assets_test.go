@@ -9,6 +9,7 @@ import (
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/projections"
 	"github.com/socplatform/soc/projections/internal/testdb"
+	"github.com/socplatform/soc/projections/readkit"
 )
 
 // TestAssetEvents applies every assets event, one batch each, and checks what it changed.
@@ -130,7 +131,7 @@ func TestFoldAssetNotAvailable(t *testing.T) {
 	if a.Risk.Score != 0 || a.Risk.Formula == "" || len(a.OpenFindings) != 5 {
 		t.Errorf("risk %+v, open %v", a.Risk, a.OpenFindings)
 	}
-	if _, err := FoldAsset(nil); !errors.Is(err, ErrNotFound) {
+	if _, err := FoldAsset(nil); !errors.Is(err, readkit.ErrNotFound) {
 		t.Errorf("empty stream: %v", err)
 	}
 	var ee *projections.EventError

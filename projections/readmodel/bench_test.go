@@ -213,10 +213,10 @@ func BenchmarkFindingsQuery(b *testing.B) {
 func benchQueries(b *testing.B, db *projections.DB) {
 	r := NewReader(db)
 	ctx := context.Background()
-	q := FindingQuery{Status: []string{"open"}, Severity: []string{"critical", "high"}, List: List{Sort: "severity", Desc: true, Limit: 50}}
+	q := FindingQuery{Status: []string{"open"}, Severity: []string{"critical", "high"}, List: readkit.List{Sort: "severity", Desc: true, Limit: 50}}
 	deep := q
 	deep.Limit = 1000
-	var after *Key
+	var after *readkit.Key
 	for i := 0; i < 5; i++ {
 		deep.After = after
 		p, err := r.Findings(ctx, deep)
@@ -229,7 +229,7 @@ func benchQueries(b *testing.B, db *projections.DB) {
 	for _, c := range []struct {
 		name string
 		q    FindingQuery
-	}{{"page1", q}, {"deep", deep}, {"open_any_sort_due", FindingQuery{Open: ptr(true), List: List{Sort: "due_at", Limit: 50}}}} {
+	}{{"page1", q}, {"deep", deep}, {"open_any_sort_due", FindingQuery{Open: ptr(true), List: readkit.List{Sort: "due_at", Limit: 50}}}} {
 		b.Run(c.name, func(b *testing.B) {
 			durs := make([]time.Duration, 0, b.N)
 			for i := 0; i < b.N; i++ {

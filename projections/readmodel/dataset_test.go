@@ -14,6 +14,7 @@ import (
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/projections"
 	"github.com/socplatform/soc/projections/internal/testdb"
+	"github.com/socplatform/soc/projections/readkit"
 )
 
 // dataset is a small but varied world: assets of every kind and criticality, findings in every
@@ -156,11 +157,11 @@ func loadDataset(t *testing.T, db *projections.DB) *dataset {
 }
 
 // allPages follows Next from the first page to the last, failing on a row seen twice.
-func allPages[T any](t *testing.T, id func(T) string, get func(after *Key) (Page[T], error)) []T {
+func allPages[T any](t *testing.T, id func(T) string, get func(after *readkit.Key) (readkit.Page[T], error)) []T {
 	t.Helper()
 	var out []T
 	seen := map[string]bool{}
-	var after *Key
+	var after *readkit.Key
 	for i := 0; ; i++ {
 		p, err := get(after)
 		if err != nil {
@@ -239,7 +240,7 @@ func TestFindingFilters(t *testing.T) {
 				}
 				q := c.q
 				q.Now, q.Limit = ds.now, 7
-				got := allPages(t, func(f Finding) string { return f.ID }, func(after *Key) (Page[Finding], error) {
+				got := allPages(t, func(f Finding) string { return f.ID }, func(after *readkit.Key) (readkit.Page[Finding], error) {
 					q.After = after
 					return r.Findings(ctx, q)
 				})
@@ -316,8 +317,8 @@ func TestFindingSortsAndPages(t *testing.T) {
 			for _, desc := range []bool{false, true} {
 				for _, limit := range []int{1, 4, 1000} {
 					t.Run(fmt.Sprintf("%s/desc=%v/limit=%d", sort, desc, limit), func(t *testing.T) {
-						got := allPages(t, func(f Finding) string { return f.ID }, func(after *Key) (Page[Finding], error) {
-							return r.Findings(context.Background(), FindingQuery{Now: ds.now, List: List{Sort: sort, Desc: desc, Limit: limit, After: after}})
+						got := allPages(t, func(f Finding) string { return f.ID }, func(after *readkit.Key) (readkit.Page[Finding], error) {
+							return r.Findings(context.Background(), FindingQuery{Now: ds.now, List: readkit.List{Sort: sort, Desc: desc, Limit: limit, After: after}})
 						})
 						if len(got) != len(ds.findings) {
 							t.Fatalf("visited %d rows, want %d", len(got), len(ds.findings))
@@ -328,7 +329,7 @@ func TestFindingSortsAndPages(t *testing.T) {
 			}
 		}
 		// The default is severity, descending: critical first, earliest due date first.
-		p, err := r.Findings(context.Background(), FindingQuery{Now: ds.now, List: List{Limit: 60}})
+		p, err := r.Findings(context.Background(), FindingQuery{Now: ds.now, List: readkit.List{Limit: 60}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -345,8 +346,8 @@ func TestAssetQueries(t *testing.T) {
 		ds := loadDataset(t, db)
 		r := NewReader(db)
 		ctx := context.Background()
-		rows := allPages(t, func(a Asset) string { return a.ID }, func(after *Key) (Page[Asset], error) {
-			return r.Assets(ctx, AssetQuery{List: List{Limit: 3, After: after}})
+		rows := allPages(t, func(a Asset) string { return a.ID }, func(after *readkit.Key) (readkit.Page[Asset], error) {
+			return r.Assets(ctx, AssetQuery{List: readkit.List{Limit: 3, After: after}})
 		})
 		if len(rows) != len(ds.assets) {
 			t.Fatalf("%d assets, want %d", len(rows), len(ds.assets))
@@ -403,7 +404,7 @@ func TestAssetQueries(t *testing.T) {
 				}
 				q := c.q
 				q.Limit = 2
-				got := ids(allPages(t, func(a Asset) string { return a.ID }, func(after *Key) (Page[Asset], error) {
+				got := ids(allPages(t, func(a Asset) string { return a.ID }, func(after *readkit.Key) (readkit.Page[Asset], error) {
 					q.After = after
 					return r.Assets(ctx, q)
 				}), func(a Asset) string { return a.ID })
@@ -432,8 +433,8 @@ func TestAssetQueries(t *testing.T) {
 		for _, sort := range AssetSorts {
 			for _, desc := range []bool{false, true} {
 				t.Run(fmt.Sprintf("sort %s desc=%v", sort, desc), func(t *testing.T) {
-					got := allPages(t, func(a Asset) string { return a.ID }, func(after *Key) (Page[Asset], error) {
-						return r.Assets(ctx, AssetQuery{List: List{Sort: sort, Desc: desc, Limit: 2, After: after}})
+					got := allPages(t, func(a Asset) string { return a.ID }, func(after *readkit.Key) (readkit.Page[Asset], error) {
+						return r.Assets(ctx, AssetQuery{List: readkit.List{Sort: sort, Desc: desc, Limit: 2, After: after}})
 					})
 					if len(got) != len(rows) {
 						t.Fatalf("visited %d, want %d", len(got), len(rows))
@@ -486,7 +487,7 @@ func TestScansAndCVEs(t *testing.T) {
 			for _, sort := range ScanSorts {
 				q := c.q
 				q.Sort, q.Limit = sort, 2
-				got := allPages(t, func(s Scan) string { return s.ID }, func(after *Key) (Page[Scan], error) {
+				got := allPages(t, func(s Scan) string { return s.ID }, func(after *readkit.Key) (readkit.Page[Scan], error) {
 					q.After = after
 					return r.Scans(ctx, q)
 				})
@@ -529,33 +530,36 @@ func TestQueryErrorsAndNotFound(t *testing.T) {
 			param string
 			run   func() error
 		}{
-			{"finding sort", "sort", func() error { _, err := r.Findings(ctx, FindingQuery{List: List{Sort: "title"}}); return err }},
+			{"finding sort", "sort", func() error { _, err := r.Findings(ctx, FindingQuery{List: readkit.List{Sort: "title"}}); return err }},
 			{"asset sort", "sort", func() error {
-				_, err := r.Assets(ctx, AssetQuery{List: List{Sort: "1; DROP TABLE assets"}})
+				_, err := r.Assets(ctx, AssetQuery{List: readkit.List{Sort: "1; DROP TABLE assets"}})
 				return err
 			}},
-			{"scan sort", "sort", func() error { _, err := r.Scans(ctx, ScanQuery{List: List{Sort: "status"}}); return err }},
-			{"limit high", "limit", func() error { _, err := r.Findings(ctx, FindingQuery{List: List{Limit: MaxLimit + 1}}); return err }},
-			{"limit negative", "limit", func() error { _, err := r.Assets(ctx, AssetQuery{List: List{Limit: -1}}); return err }},
+			{"scan sort", "sort", func() error { _, err := r.Scans(ctx, ScanQuery{List: readkit.List{Sort: "status"}}); return err }},
+			{"limit high", "limit", func() error {
+				_, err := r.Findings(ctx, FindingQuery{List: readkit.List{Limit: readkit.MaxLimit + 1}})
+				return err
+			}},
+			{"limit negative", "limit", func() error { _, err := r.Assets(ctx, AssetQuery{List: readkit.List{Limit: -1}}); return err }},
 			{"severity key", "cursor", func() error {
-				_, err := r.Findings(ctx, FindingQuery{List: List{After: &Key{Value: "urgent|", ID: "x"}}})
+				_, err := r.Findings(ctx, FindingQuery{List: readkit.List{After: &readkit.Key{Value: "urgent|", ID: "x"}}})
 				return err
 			}},
 			{"time key", "cursor", func() error {
-				_, err := r.Findings(ctx, FindingQuery{List: List{Sort: "first_seen", After: &Key{Value: "yesterday", ID: "x"}}})
+				_, err := r.Findings(ctx, FindingQuery{List: readkit.List{Sort: "first_seen", After: &readkit.Key{Value: "yesterday", ID: "x"}}})
 				return err
 			}},
 			{"risk key", "cursor", func() error {
-				_, err := r.Assets(ctx, AssetQuery{List: List{After: &Key{Value: "high", ID: "x"}}})
+				_, err := r.Assets(ctx, AssetQuery{List: readkit.List{After: &readkit.Key{Value: "high", ID: "x"}}})
 				return err
 			}},
 			{"key without id", "cursor", func() error {
-				_, err := r.Scans(ctx, ScanQuery{List: List{After: &Key{Value: "2026-01-01T00:00:00Z"}}})
+				_, err := r.Scans(ctx, ScanQuery{List: readkit.List{After: &readkit.Key{Value: "2026-01-01T00:00:00Z"}}})
 				return err
 			}},
 		}
 		for _, c := range bad {
-			var qe *QueryError
+			var qe *readkit.QueryError
 			if err := c.run(); !errors.As(err, &qe) || qe.Param != c.param {
 				t.Errorf("%s: got %v, want a QueryError for %s", c.name, err, c.param)
 			}
@@ -566,7 +570,7 @@ func TestQueryErrorsAndNotFound(t *testing.T) {
 			"scan":    second(r.Scan(ctx, scanUUID(99))),
 			"cve":     second(r.CVE(ctx, "CVE-1999-0001")),
 		} {
-			if !errors.Is(err, ErrNotFound) {
+			if !errors.Is(err, readkit.ErrNotFound) {
 				t.Errorf("%s: %v, want ErrNotFound", name, err)
 			}
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/projections"
 	"github.com/socplatform/soc/projections/internal/testdb"
+	"github.com/socplatform/soc/projections/readkit"
 )
 
 // TestFindingLifecycle applies every finding event, one batch each, and checks the row, the
@@ -219,14 +220,14 @@ func TestRisk(t *testing.T) {
 			t.Errorf("asset without findings: %+v", quiet)
 		}
 		// Sorting by risk (the default) and MinRisk work in SQL.
-		p, err := r.Assets(ctx, AssetQuery{List: List{Limit: 10}})
+		p, err := r.Assets(ctx, AssetQuery{List: readkit.List{Limit: 10}})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(p.Items) != 3 || p.Items[0].ID != assetID(2) || p.Items[1].ID != assetID(1) || p.Items[2].ID != assetID(3) {
 			t.Errorf("risk order: %v", ids(p.Items, func(a Asset) string { return a.Name }))
 		}
-		p, err = r.Assets(ctx, AssetQuery{MinRisk: ptr(63.0), List: List{Sort: "risk"}})
+		p, err = r.Assets(ctx, AssetQuery{MinRisk: ptr(63.0), List: readkit.List{Sort: "risk"}})
 		if err != nil {
 			t.Fatal(err)
 		}

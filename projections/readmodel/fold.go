@@ -12,6 +12,7 @@ import (
 
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/projections"
+	"github.com/socplatform/soc/projections/readkit"
 	"github.com/socplatform/soc/schemas/contracts"
 )
 
@@ -323,7 +324,7 @@ func FoldAsset(evs []events.Envelope) (*Asset, error) {
 		a = next
 	}
 	if a == nil {
-		return nil, ErrNotFound
+		return nil, readkit.ErrNotFound
 	}
 	a.OpenFindings = zeroCounts()
 	a.Risk = Risk{Formula: "not available as of a past time: open findings and risk depend on other streams (the findings')", Components: []RiskComponent{}}
@@ -510,7 +511,7 @@ func FoldFinding(evs []events.Envelope) (*Finding, error) {
 		f = next
 	}
 	if f == nil {
-		return nil, ErrNotFound
+		return nil, readkit.ErrNotFound
 	}
 	return f, nil
 }

@@ -3,6 +3,8 @@ package readmodel
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/socplatform/soc/projections/readkit"
 )
 
 // This file is the contract between the read models (this package) and the query API
@@ -139,34 +141,9 @@ type CVE struct {
 	Version        int64           `json:"version"`
 }
 
-// Key is the keyset position of a row in a sorted list: the sort column's value of the last row
-// returned (formatted by this package, opaque to callers) and its id as the tie-breaker.
-type Key struct {
-	Value string `json:"v"`
-	ID    string `json:"id"`
-}
-
-// Page is one page of a list.
-type Page[T any] struct {
-	Items []T
-	// Next is the key to pass as After for the next page; nil on the last page.
-	Next *Key
-}
-
-// List are the parameters every list query takes.
-type List struct {
-	Sort  string // one of the query's sort fields; "" = the default
-	Desc  bool
-	Limit int // 1..MaxLimit (the query API refuses larger values)
-	After *Key
-}
-
-// MaxLimit bounds one page.
-const MaxLimit = 1000
-
 // FindingQuery filters findings. Zero values mean "no filter"; lists match any of their values.
 type FindingQuery struct {
-	List
+	readkit.List
 	Severity  []string
 	Status    []string
 	Open      *bool // open, reopened, triaged, in_remediation
@@ -194,7 +171,7 @@ var FindingSorts = []string{"severity", "due_at", "first_seen", "last_seen", "ep
 
 // AssetQuery filters assets.
 type AssetQuery struct {
-	List
+	readkit.List
 	Kind        []string
 	Criticality []string
 	Environment string
@@ -211,7 +188,7 @@ var AssetSorts = []string{"risk", "name", "criticality", "open_critical", "updat
 
 // ScanQuery filters scans.
 type ScanQuery struct {
-	List
+	readkit.List
 	Format string
 	Status string
 	Actor  string
