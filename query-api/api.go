@@ -10,20 +10,27 @@ import (
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/projections/readkit"
 	"github.com/socplatform/soc/projections/readmodel"
+	"github.com/socplatform/soc/projections/scans"
 	"github.com/socplatform/soc/query-api/openapi"
 	"github.com/socplatform/soc/schemas/problem"
 )
 
-// Reader is what the query API needs from the read models (readmodel's SQL reader implements it).
+// Reader is what the query API needs from the assets and vulns read models (readmodel's SQL
+// reader implements it).
 // Errors: readkit.ErrNotFound (404) and *readkit.QueryError (400 naming its parameter).
 type Reader interface {
 	Asset(ctx context.Context, id string) (*readmodel.Asset, error)
 	Assets(ctx context.Context, q readmodel.AssetQuery) (readkit.Page[readmodel.Asset], error)
 	Finding(ctx context.Context, id string) (*readmodel.Finding, error)
 	Findings(ctx context.Context, q readmodel.FindingQuery) (readkit.Page[readmodel.Finding], error)
-	Scan(ctx context.Context, id string) (*readmodel.Scan, error)
-	Scans(ctx context.Context, q readmodel.ScanQuery) (readkit.Page[readmodel.Scan], error)
 	CVE(ctx context.Context, id string) (*readmodel.CVE, error)
+}
+
+// ScanReader is what the scan endpoints need from the scans read model (projections/scans'
+// Reader implements it), with the same errors as Reader.
+type ScanReader interface {
+	Scan(ctx context.Context, id string) (*scans.Scan, error)
+	Scans(ctx context.Context, q scans.Query) (readkit.Page[scans.Scan], error)
 }
 
 // Waiter reports when the read models have applied every event up to a global position
@@ -38,8 +45,10 @@ const DefaultMaxWait = 5 * time.Second
 
 // Config of the query API.
 type Config struct {
-	// Reader serves the read-model endpoints (required).
+	// Reader serves the asset, finding and CVE endpoints (required).
 	Reader Reader
+	// Scans serves the scan endpoints (required).
+	Scans ScanReader
 	// Store serves stream reads and point-in-time reads (required; the guarded store, so events
 	// are upcast).
 	Store events.EventStore
@@ -76,6 +85,9 @@ func (c Config) Validate() error {
 	var errs []error
 	if c.Reader == nil {
 		errs = append(errs, errors.New("queryapi: Reader is required"))
+	}
+	if c.Scans == nil {
+		errs = append(errs, errors.New("queryapi: Scans is required"))
 	}
 	if c.Store == nil {
 		errs = append(errs, errors.New("queryapi: Store is required"))

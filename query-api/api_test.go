@@ -17,6 +17,7 @@ import (
 	"github.com/socplatform/soc/events/eventstest"
 	"github.com/socplatform/soc/projections/readkit"
 	"github.com/socplatform/soc/projections/readmodel"
+	"github.com/socplatform/soc/projections/scans"
 	"github.com/socplatform/soc/query-api/openapi"
 	"github.com/socplatform/soc/schemas/problem"
 )
@@ -32,7 +33,7 @@ type fakeReader struct {
 	err      error
 	findingQ []readmodel.FindingQuery
 	assetQ   []readmodel.AssetQuery
-	scanQ    []readmodel.ScanQuery
+	scanQ    []scans.Query
 }
 
 func (f *fakeReader) Asset(_ context.Context, id string) (*readmodel.Asset, error) {
@@ -72,19 +73,19 @@ func (f *fakeReader) Findings(_ context.Context, q readmodel.FindingQuery) (read
 	return readkit.Page[readmodel.Finding]{Items: f.findings, Next: f.next}, nil
 }
 
-func (f *fakeReader) Scan(_ context.Context, id string) (*readmodel.Scan, error) {
+func (f *fakeReader) Scan(_ context.Context, id string) (*scans.Scan, error) {
 	if id == "scan-1" {
-		return &readmodel.Scan{ID: id, StreamID: "scans-scan-0190a0a0-0000-7000-8000-000000000001", Status: "completed",
+		return &scans.Scan{ID: id, StreamID: "scans-scan-0190a0a0-0000-7000-8000-000000000001", Status: "completed",
 			StartedAt: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), BySeverity: map[string]int64{"high": 2}}, nil
 	}
 	return nil, readkit.ErrNotFound
 }
 
-func (f *fakeReader) Scans(_ context.Context, q readmodel.ScanQuery) (readkit.Page[readmodel.Scan], error) {
+func (f *fakeReader) Scans(_ context.Context, q scans.Query) (readkit.Page[scans.Scan], error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.scanQ = append(f.scanQ, q)
-	return readkit.Page[readmodel.Scan]{}, nil
+	return readkit.Page[scans.Scan]{}, nil
 }
 
 func (f *fakeReader) CVE(_ context.Context, id string) (*readmodel.CVE, error) {
@@ -146,7 +147,7 @@ func newHarness(t *testing.T, mut func(*Config)) *harness {
 		findings: []readmodel.Finding{{ID: findingID, AssetID: assetID, Title: "t", Severity: "high", Status: "open", Format: "sarif", Fingerprint: "fp"}},
 		cves:     map[string]*readmodel.CVE{"CVE-2024-3094": {ID: "CVE-2024-3094", StreamID: "vulns-cve-0190a0a0-0000-5000-8000-000000000003", KEV: true, Version: 1}},
 	}, querier: &fakeQuerier{}, store: store, now: time.Now()}
-	cfg := Config{Reader: h.reader, Store: store, Querier: h.querier, Waiter: &fakeWaiter{reached: 10},
+	cfg := Config{Reader: h.reader, Scans: h.reader, Store: store, Querier: h.querier, Waiter: &fakeWaiter{reached: 10},
 		FoldAsset: readmodel.FoldAsset, MaxWait: 150 * time.Millisecond}
 	if mut != nil {
 		mut(&cfg)
@@ -394,7 +395,7 @@ func TestReaderErrorsMapToProblems(t *testing.T) {
 	h.json("/v1/cves/CVE-2024-0001", http.StatusNotFound, &d)
 	h.json("/v1/scans/nope", http.StatusNotFound, &d)
 	h.json("/v1/findings/vulns-finding-0190a0a0-0000-7000-8000-00000000ffff", http.StatusNotFound, &d)
-	var s readmodel.Scan
+	var s scans.Scan
 	h.json("/v1/scans/scan-1", http.StatusOK, &s)
 	var f readmodel.Finding
 	h.json("/v1/findings/"+findingID, http.StatusOK, &f)
@@ -605,7 +606,7 @@ func (m *recordingMux) HandleFunc(p string, fn func(http.ResponseWriter, *http.R
 }
 
 func TestEveryRouteIsDocumented(t *testing.T) {
-	api, err := New(Config{Reader: &fakeReader{}, Store: newHarness(t, nil).store})
+	api, err := New(Config{Reader: &fakeReader{}, Scans: &fakeReader{}, Store: newHarness(t, nil).store})
 	if err != nil {
 		t.Fatal(err)
 	}

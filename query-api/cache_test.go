@@ -13,12 +13,14 @@ import (
 
 	"github.com/socplatform/soc/projections/readkit"
 	"github.com/socplatform/soc/projections/readmodel"
+	"github.com/socplatform/soc/projections/scans"
 )
 
 // countingReader counts the reads that reach the read model, and can hold the findings list
 // until released.
 type countingReader struct {
 	Reader
+	scans   ScanReader
 	calls   atomic.Int64
 	started chan struct{} // receives once per held Findings call (nil: not held)
 	release chan struct{} // closed to let held calls go on
@@ -52,9 +54,14 @@ func (c *countingReader) Findings(ctx context.Context, q readmodel.FindingQuery)
 	return c.Reader.Findings(ctx, q)
 }
 
-func (c *countingReader) Scans(ctx context.Context, q readmodel.ScanQuery) (readkit.Page[readmodel.Scan], error) {
+func (c *countingReader) Scans(ctx context.Context, q scans.Query) (readkit.Page[scans.Scan], error) {
 	c.calls.Add(1)
-	return c.Reader.Scans(ctx, q)
+	return c.scans.Scans(ctx, q)
+}
+
+// Scan passes through uncounted, like every read this type does not override.
+func (c *countingReader) Scan(ctx context.Context, id string) (*scans.Scan, error) {
+	return c.scans.Scan(ctx, id)
 }
 
 func (c *countingReader) CVE(ctx context.Context, id string) (*readmodel.CVE, error) {
@@ -116,8 +123,8 @@ func newCacheHarness(t *testing.T, mut func(*Config)) *cacheHarness {
 	ch := &cacheHarness{}
 	ch.version.Store(1)
 	ch.harness = newHarness(t, func(c *Config) {
-		ch.counter = &countingReader{Reader: c.Reader}
-		c.Reader = ch.counter
+		ch.counter = &countingReader{Reader: c.Reader, scans: c.Scans}
+		c.Reader, c.Scans = ch.counter, ch.counter
 		c.Version = ch.version.Load
 		if mut != nil {
 			mut(c)

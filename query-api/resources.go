@@ -9,6 +9,7 @@ import (
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/projections/readkit"
 	"github.com/socplatform/soc/projections/readmodel"
+	"github.com/socplatform/soc/projections/scans"
 	"github.com/socplatform/soc/query-api/openapi"
 )
 
@@ -147,16 +148,16 @@ func (a *API) listAssets(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) listScans(w http.ResponseWriter, r *http.Request) {
 	p := newParams(r, "GET /v1/scans")
-	var q readmodel.ScanQuery
+	var q scans.Query
 	q.Format = p.match("format", formatRe, "a report format name (lowercase letters and digits)")
 	q.Status = p.enum("status", openapi.ScanStatuses)
 	q.Actor = p.text("actor", maxValueLen)
 	q.From = p.timestamp("from")
 	q.To = p.timestamp("to")
 	p.timeRange("from", q.From, "to", q.To)
-	listPage(a, w, r, p, "scans", q, readmodel.ScanSorts, func(l readkit.List) (readkit.Page[readmodel.Scan], error) {
+	listPage(a, w, r, p, "scans", q, scans.Sorts, func(l readkit.List) (readkit.Page[scans.Scan], error) {
 		q.List = l
-		return a.cfg.Reader.Scans(r.Context(), q)
+		return a.cfg.Scans.Scans(r.Context(), q)
 	})
 }
 
@@ -213,7 +214,7 @@ func (a *API) getFinding(w http.ResponseWriter, r *http.Request) {
 func (a *API) getScan(w http.ResponseWriter, r *http.Request) {
 	p := newParams(r, "GET /v1/scans/{id}")
 	id := pathID(r, p, "id", scanIDRe.MatchString, "a scan id (1–128 visible ASCII characters)")
-	getOne(a, w, r, p, func() (*readmodel.Scan, error) { return a.cfg.Reader.Scan(r.Context(), id) })
+	getOne(a, w, r, p, func() (*scans.Scan, error) { return a.cfg.Scans.Scan(r.Context(), id) })
 }
 
 func (a *API) getCVE(w http.ResponseWriter, r *http.Request) {

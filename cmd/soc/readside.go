@@ -17,6 +17,7 @@ import (
 	"github.com/socplatform/soc/projections/readmodel"
 	"github.com/socplatform/soc/projections/readstore"
 	"github.com/socplatform/soc/projections/runner"
+	"github.com/socplatform/soc/projections/scans"
 	_ "github.com/socplatform/soc/projections/sqldb" // the SQL read stores: "sqlite" and "postgres"
 	queryapi "github.com/socplatform/soc/query-api"
 	"github.com/socplatform/soc/query-api/ws"
@@ -27,7 +28,7 @@ func readModels() []projections.Projection {
 	return []projections.Projection{
 		readmodel.NewAssetsProjection(),
 		readmodel.NewFindingsProjection(),
-		readmodel.NewScansProjection(),
+		scans.NewProjection(),
 		readmodel.NewCVEsProjection(),
 	}
 }
@@ -205,6 +206,7 @@ func startQuery(ctx context.Context, a *app) (readiness, error) {
 		Version:     version,
 		CacheBytes:  a.cfg.QueryCacheBytes,
 		Reader:      readmodel.NewReader(rs.db),
+		Scans:       scans.NewReader(rs.db),
 		Store:       a.store,
 		Querier:     querier,
 		Waiter:      waiter{a: a, rs: rs},

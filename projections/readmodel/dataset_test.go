@@ -15,6 +15,7 @@ import (
 	"github.com/socplatform/soc/projections"
 	"github.com/socplatform/soc/projections/internal/testdb"
 	"github.com/socplatform/soc/projections/readkit"
+	"github.com/socplatform/soc/projections/scans"
 )
 
 // dataset is a small but varied world: assets of every kind and criticality, findings in every
@@ -459,9 +460,9 @@ func TestScansAndCVEs(t *testing.T) {
 	testdb.Dialects(t, func(t *testing.T, open func(testing.TB) *projections.DB) {
 		db := open(t)
 		ds := loadDataset(t, db)
-		r := NewReader(db)
+		r, sr := NewReader(db), scans.NewReader(db)
 		ctx := context.Background()
-		s, err := r.Scan(ctx, scanUUID(3))
+		s, err := sr.Scan(ctx, scanUUID(3))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -470,32 +471,32 @@ func TestScansAndCVEs(t *testing.T) {
 			s.StreamID != "scans-import-"+scanUUID(3) || s.Version != 2 || s.Error != nil {
 			t.Errorf("completed scan %+v", s)
 		}
-		if s, err = r.Scan(ctx, scanUUID(1)); err != nil || s.Status != "failed" || s.Error == nil || s.Error.Stage != "import" || s.FindingsTotal != 10 {
+		if s, err = sr.Scan(ctx, scanUUID(1)); err != nil || s.Status != "failed" || s.Error == nil || s.Error.Stage != "import" || s.FindingsTotal != 10 {
 			t.Errorf("failed scan %+v %v", s, err)
 		}
-		if s, err = r.Scan(ctx, scanUUID(9)); err != nil || s.Status != "failed" || s.Error.Reason != "unknown format" || s.StartedAt.IsZero() {
+		if s, err = sr.Scan(ctx, scanUUID(9)); err != nil || s.Status != "failed" || s.Error.Reason != "unknown format" || s.StartedAt.IsZero() {
 			t.Errorf("scan that failed to start %+v %v", s, err)
 		}
-		if s, err = r.Scan(ctx, scanUUID(2)); err != nil || s.Status != "running" || s.FinishedAt != nil {
+		if s, err = sr.Scan(ctx, scanUUID(2)); err != nil || s.Status != "running" || s.FinishedAt != nil {
 			t.Errorf("running scan %+v %v", s, err)
 		}
 		for _, c := range []struct {
-			q    ScanQuery
+			q    scans.Query
 			want int
-		}{{ScanQuery{}, 7}, {ScanQuery{Status: "failed"}, 3}, {ScanQuery{Format: "grype"}, 3}, {ScanQuery{Actor: "user:alice"}, 7},
-			{ScanQuery{Actor: "nobody"}, 0}, {ScanQuery{From: s.StartedAt}, 6}, {ScanQuery{To: s.StartedAt}, 1}} {
-			for _, sort := range ScanSorts {
+		}{{scans.Query{}, 7}, {scans.Query{Status: "failed"}, 3}, {scans.Query{Format: "grype"}, 3}, {scans.Query{Actor: "user:alice"}, 7},
+			{scans.Query{Actor: "nobody"}, 0}, {scans.Query{From: s.StartedAt}, 6}, {scans.Query{To: s.StartedAt}, 1}} {
+			for _, sort := range scans.Sorts {
 				q := c.q
 				q.Sort, q.Limit = sort, 2
-				got := allPages(t, func(s Scan) string { return s.ID }, func(after *readkit.Key) (readkit.Page[Scan], error) {
+				got := allPages(t, func(s scans.Scan) string { return s.ID }, func(after *readkit.Key) (readkit.Page[scans.Scan], error) {
 					q.After = after
-					return r.Scans(ctx, q)
+					return sr.Scans(ctx, q)
 				})
 				if len(got) != c.want {
 					t.Errorf("%+v: %d scans, want %d", q, len(got), c.want)
 				}
 				if sort == "findings_total" {
-					checkOrder(t, got, func(s *Scan) []float64 { return []float64{float64(s.FindingsTotal)} }, func(s *Scan) string { return s.ID }, false)
+					checkOrder(t, got, func(s *scans.Scan) []float64 { return []float64{float64(s.FindingsTotal)} }, func(s *scans.Scan) string { return s.ID }, false)
 				}
 			}
 		}
@@ -523,7 +524,7 @@ func TestQueryErrorsAndNotFound(t *testing.T) {
 	testdb.Dialects(t, func(t *testing.T, open func(testing.TB) *projections.DB) {
 		db := open(t)
 		loadDataset(t, db)
-		r := NewReader(db)
+		r, sr := NewReader(db), scans.NewReader(db)
 		ctx := context.Background()
 		bad := []struct {
 			name  string
@@ -535,7 +536,7 @@ func TestQueryErrorsAndNotFound(t *testing.T) {
 				_, err := r.Assets(ctx, AssetQuery{List: readkit.List{Sort: "1; DROP TABLE assets"}})
 				return err
 			}},
-			{"scan sort", "sort", func() error { _, err := r.Scans(ctx, ScanQuery{List: readkit.List{Sort: "status"}}); return err }},
+			{"scan sort", "sort", func() error { _, err := sr.Scans(ctx, scans.Query{List: readkit.List{Sort: "status"}}); return err }},
 			{"limit high", "limit", func() error {
 				_, err := r.Findings(ctx, FindingQuery{List: readkit.List{Limit: readkit.MaxLimit + 1}})
 				return err
@@ -554,7 +555,7 @@ func TestQueryErrorsAndNotFound(t *testing.T) {
 				return err
 			}},
 			{"key without id", "cursor", func() error {
-				_, err := r.Scans(ctx, ScanQuery{List: readkit.List{After: &readkit.Key{Value: "2026-01-01T00:00:00Z"}}})
+				_, err := sr.Scans(ctx, scans.Query{List: readkit.List{After: &readkit.Key{Value: "2026-01-01T00:00:00Z"}}})
 				return err
 			}},
 		}
@@ -567,7 +568,7 @@ func TestQueryErrorsAndNotFound(t *testing.T) {
 		for name, err := range map[string]error{
 			"asset":   second(r.Asset(ctx, assetID(99))),
 			"finding": second(r.Finding(ctx, findingID(999))),
-			"scan":    second(r.Scan(ctx, scanUUID(99))),
+			"scan":    second(sr.Scan(ctx, scanUUID(99))),
 			"cve":     second(r.CVE(ctx, "CVE-1999-0001")),
 		} {
 			if !errors.Is(err, readkit.ErrNotFound) {

@@ -1,8 +1,12 @@
-// Package readmodel holds the read models of the platform's contexts — assets, findings, scans
+// Package readmodel holds the read models of the assets and vulns contexts — assets, findings
 // and the CVE catalogue — as projections (projections.Projection) writing SQLite or PostgreSQL
 // tables, the queries the query API runs over them (Reader), and pure fold functions that
 // rebuild one asset or finding from its stream (FoldAsset, FoldFinding: point-in-time reads,
 // as_of).
+//
+// The scans context's read model is projections/scans. Assets and vulns are still together here:
+// their queries join each other's tables (an asset's risk reads asset_findings, a finding shows
+// its asset's name, a CVE counts its open findings).
 //
 // # Projections and tables
 //
@@ -11,7 +15,6 @@
 //	                            finding_cves    (finding_id, cve), finding_cwes (finding_id, cwe)
 //	                            asset_findings  per asset: open findings by severity, KEV count,
 //	                                            risk points (thousandths) by severity
-//	scans     (context scans)   scans           one row per import, keyed by scan id
 //	cves      (context vulns)   cves            one row per CVE, keyed by CVE id (CVE* events)
 //
 // Both dialects share one DDL and one code path: times are BIGINT unix microseconds, booleans
@@ -58,8 +61,7 @@
 //
 // # Queries
 //
-// Reader reads the views (never a generation). Filters are those of FindingQuery, AssetQuery
-// and ScanQuery; every value is a bind parameter and sort columns come from fixed maps. Lists
+// Reader reads the views (never a generation). Filters are those of FindingQuery and AssetQuery; every value is a bind parameter and sort columns come from fixed maps. Lists
 // are keyset-paginated: Key.Value is the sort field's value of the last row (RFC 3339 times,
 // numbers as Go formats them, "" for a missing value; the severity sort, which orders by
 // severity then by the earliest due date, uses "<severity>|<due>"), Key.ID breaks ties, Desc

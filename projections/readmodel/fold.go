@@ -92,37 +92,8 @@ func isFindingEvent(t string) bool {
 	return ok
 }
 
-func isScanEvent(t string) bool {
-	return t == contracts.TypeScanImportStarted || t == contracts.TypeScanImportCompleted || t == contracts.TypeScanImportFailed
-}
-
 func isCVEEvent(t string) bool {
 	return t == contracts.TypeCVEPublished || t == contracts.TypeCVEUpdated || t == contracts.TypeCVEListedInKEV || t == contracts.TypeCVEEPSSScored
-}
-
-// ts normalises a time to what the tables store (UTC, microseconds), so that a folded row and a
-// row read back from SQL are equal.
-func ts(t time.Time) time.Time {
-	if t.IsZero() {
-		return time.Time{}
-	}
-	return time.UnixMicro(t.UnixMicro()).UTC()
-}
-
-func tsPtr(t time.Time) *time.Time {
-	if t.IsZero() {
-		return nil
-	}
-	v := ts(t)
-	return &v
-}
-
-// eventTime is when the event happened (recorded time when the producer left it out).
-func eventTime(e *events.Envelope) time.Time {
-	if !e.OccurredAt.IsZero() {
-		return ts(e.OccurredAt)
-	}
-	return ts(e.RecordedAt)
 }
 
 // ---- assets ----------------------------------------------------------------------------------
@@ -217,8 +188,8 @@ func applyAsset(a *Asset, e *events.Envelope) (*Asset, error) {
 		a = &Asset{
 			ID: e.StreamID, Kind: string(d.Kind), Name: d.Name, Description: d.Description,
 			Identifiers: identifiersData(d.Identifiers).identifierMap(), Criticality: string(d.Criticality), Environment: string(d.Environment),
-			OwnerTeam: d.OwnerTeam, DataClassification: string(d.DataClassification), Tags: nonEmpty(d.Tags),
-			Status: "active", CreatedAt: eventTime(e),
+			OwnerTeam: d.OwnerTeam, DataClassification: string(d.DataClassification), Tags: readkit.NonEmpty(d.Tags),
+			Status: "active", CreatedAt: readkit.EventTime(e),
 		}
 	case contracts.TypeAssetUpdated:
 		var d contracts.AssetUpdated
@@ -252,7 +223,7 @@ func applyAsset(a *Asset, e *events.Envelope) (*Asset, error) {
 			a.OwnerTeam = *d.OwnerTeam // "" clears it
 		}
 		if d.Tags != nil {
-			a.Tags = nonEmpty(*d.Tags) // the complete set; [] clears it
+			a.Tags = readkit.NonEmpty(*d.Tags) // the complete set; [] clears it
 		}
 	case contracts.TypeAssetLinked, contracts.TypeAssetUnlinked:
 		var d contracts.AssetLinked // AssetUnlinked has the same fields
@@ -290,7 +261,7 @@ func applyAsset(a *Asset, e *events.Envelope) (*Asset, error) {
 	default:
 		return a, nil
 	}
-	a.UpdatedAt, a.Version = eventTime(e), e.Version
+	a.UpdatedAt, a.Version = readkit.EventTime(e), e.Version
 	return a, nil
 }
 
@@ -299,13 +270,6 @@ func compareLinks(x, y AssetLink) int {
 		return c
 	}
 	return strings.Compare(x.Target, y.Target)
-}
-
-func nonEmpty(s []string) []string {
-	if len(s) == 0 {
-		return nil
-	}
-	return slices.Clone(s)
 }
 
 // FoldAsset rebuilds an asset from its stream's events (in version order) with the code the
@@ -407,7 +371,7 @@ func applyFinding(f *Finding, e *events.Envelope) (*Finding, error) {
 			Severity: string(d.Severity), ScannerSeverity: d.ScannerSeverity, Status: StatusOpen,
 			CVEs: dedupe(d.CVEs), CWEs: dedupe(d.CWEs), Scanner: d.Scanner, Format: d.Format, RuleID: d.RuleID,
 			Component: componentString(d.Component, d.Location), Fingerprint: d.Fingerprint,
-			FirstScanID: d.ScanID, LastScanID: d.ScanID, FirstSeen: ts(d.SeenAt), LastSeen: ts(d.SeenAt),
+			FirstScanID: d.ScanID, LastScanID: d.ScanID, FirstSeen: readkit.Stored(d.SeenAt), LastSeen: readkit.Stored(d.SeenAt),
 		}
 		for _, c := range d.CVSS {
 			if c.Score != nil && (n.CVSSScore == nil || *c.Score > *n.CVSSScore) {
@@ -415,7 +379,7 @@ func applyFinding(f *Finding, e *events.Envelope) (*Finding, error) {
 				n.CVSSScore, n.CVSSVector = &s, c.Vector
 			}
 		}
-		n.UpdatedAt, n.Version = eventTime(e), e.Version
+		n.UpdatedAt, n.Version = readkit.EventTime(e), e.Version
 		return n, nil
 	}
 	if f == nil {
@@ -431,7 +395,7 @@ func applyFinding(f *Finding, e *events.Envelope) (*Finding, error) {
 	}
 	switch e.Type {
 	case contracts.TypeFindingSeen:
-		n.LastSeen, n.LastScanID = ts(d.SeenAt), d.ScanID
+		n.LastSeen, n.LastScanID = readkit.Stored(d.SeenAt), d.ScanID
 		if d.Severity != "" {
 			if severityRank(d.Severity) == 0 {
 				return nil, fmt.Errorf("FindingSeen: unknown severity %q", d.Severity)
@@ -441,27 +405,27 @@ func applyFinding(f *Finding, e *events.Envelope) (*Finding, error) {
 	case contracts.TypeFindingTriaged, contracts.TypeFindingRemediationStarted:
 		n.StatusReason = d.Note
 	case contracts.TypeFindingResolved:
-		n.StatusReason, n.ResolvedAt = d.Reason, tsPtr(d.ResolvedAt)
+		n.StatusReason, n.ResolvedAt = d.Reason, readkit.StoredPtr(d.ResolvedAt)
 	case contracts.TypeFindingClosed:
 		n.StatusReason = "verified fixed: not seen by scan " + d.ScanID
 		if n.ResolvedAt == nil {
-			n.ResolvedAt = tsPtr(d.ClosedAt)
+			n.ResolvedAt = readkit.StoredPtr(d.ClosedAt)
 		}
 	case contracts.TypeFindingReopened:
 		n.StatusReason, n.ResolvedAt = d.Reason, nil
 		if !d.SeenAt.IsZero() {
-			n.LastSeen, n.LastScanID = ts(d.SeenAt), d.ScanID
+			n.LastSeen, n.LastScanID = readkit.Stored(d.SeenAt), d.ScanID
 		}
 	case contracts.TypeFindingMarkedFalsePositive:
 		n.StatusReason = d.Justification
 	case contracts.TypeFindingMarkedDuplicate:
 		n.StatusReason = "duplicate of " + d.DuplicateOf
 	case contracts.TypeFindingRiskAccepted:
-		n.StatusReason = fmt.Sprintf("%s (accepted by %s until %s)", d.Justification, d.Approver, ts(d.ExpiresAt).Format(time.RFC3339))
+		n.StatusReason = fmt.Sprintf("%s (accepted by %s until %s)", d.Justification, d.Approver, readkit.Stored(d.ExpiresAt).Format(time.RFC3339))
 	case contracts.TypeFindingAssigned:
 		n.Owner = d.Owner
 	case contracts.TypeFindingDueDateSet:
-		n.DueAt = tsPtr(d.DueAt)
+		n.DueAt = readkit.StoredPtr(d.DueAt)
 	case contracts.TypeFindingExploitabilityChanged:
 		if d.KEV != nil {
 			n.KEV = *d.KEV
@@ -478,7 +442,7 @@ func applyFinding(f *Finding, e *events.Envelope) (*Finding, error) {
 	default:
 		return f, nil
 	}
-	n.UpdatedAt, n.Version = eventTime(e), e.Version
+	n.UpdatedAt, n.Version = readkit.EventTime(e), e.Version
 	return &n, nil
 }
 
@@ -514,93 +478,6 @@ func FoldFinding(evs []events.Envelope) (*Finding, error) {
 		return nil, readkit.ErrNotFound
 	}
 	return f, nil
-}
-
-// ---- scans -----------------------------------------------------------------------------------
-
-type scanEventData struct {
-	ScanID           string           `json:"scan_id"`
-	Format           string           `json:"format"`
-	ScannerName      string           `json:"scanner_name"`
-	ScannerVersion   string           `json:"scanner_version"`
-	FindingsTotal    *int64           `json:"findings_total"`
-	AssetsTotal      *int64           `json:"assets_total"`
-	BySeverity       map[string]int64 `json:"by_severity"`
-	New              int64            `json:"new"`
-	Unchanged        int64            `json:"unchanged"`
-	Reopened         int64            `json:"reopened"`
-	Resolved         int64            `json:"resolved"`
-	Closed           int64            `json:"closed"`
-	Skipped          int64            `json:"skipped"`
-	AssetsDiscovered int64            `json:"assets_discovered"`
-	AssetsMatched    int64            `json:"assets_matched"`
-	Warnings         []string         `json:"warnings"`
-	Stage            string           `json:"stage"`
-	Reason           string           `json:"reason"`
-}
-
-func scanIDOf(e *events.Envelope) (string, error) {
-	var d struct {
-		ScanID string `json:"scan_id"`
-	}
-	if err := json.Unmarshal(e.Data, &d); err != nil {
-		return "", err
-	}
-	if d.ScanID == "" {
-		return "", errors.New("scan event without scan_id")
-	}
-	return d.ScanID, nil
-}
-
-// applyScan folds one scans event into s (nil before the stream's first event). A failed import
-// that could not even be read has ScanImportFailed as its only event: it starts the row too.
-func applyScan(s *Scan, e *events.Envelope) (*Scan, error) {
-	var d scanEventData
-	if err := json.Unmarshal(e.Data, &d); err != nil {
-		return nil, err
-	}
-	if d.ScanID == "" {
-		return nil, errors.New("scan event without scan_id")
-	}
-	n := Scan{ID: d.ScanID, StreamID: e.StreamID, Status: "running", Actor: e.Actor, StartedAt: eventTime(e)}
-	if s != nil {
-		n = *s
-	}
-	switch e.Type {
-	case contracts.TypeScanImportStarted:
-		n.Format, n.Scanner, n.ScannerVersion, n.Status = d.Format, d.ScannerName, d.ScannerVersion, "running"
-		n.StartedAt, n.Actor = eventTime(e), e.Actor
-		if d.FindingsTotal != nil {
-			n.FindingsTotal = *d.FindingsTotal
-		}
-		if d.AssetsTotal != nil {
-			n.AssetsTotal = *d.AssetsTotal
-		}
-	case contracts.TypeScanImportCompleted:
-		n.Status, n.FinishedAt = "completed", tsPtr(eventTime(e))
-		if d.Format != "" {
-			n.Format = d.Format
-		}
-		if d.FindingsTotal != nil {
-			n.FindingsTotal = *d.FindingsTotal
-		}
-		n.BySeverity = d.BySeverity
-		n.Outcome = map[string]int64{
-			"new": d.New, "unchanged": d.Unchanged, "reopened": d.Reopened, "resolved": d.Resolved,
-			"closed": d.Closed, "skipped": d.Skipped, "assets_discovered": d.AssetsDiscovered, "assets_matched": d.AssetsMatched,
-		}
-		n.Warnings = nonEmpty(d.Warnings)
-	case contracts.TypeScanImportFailed:
-		n.Status, n.FinishedAt = "failed", tsPtr(eventTime(e))
-		if d.Format != "" {
-			n.Format = d.Format
-		}
-		n.Error = &ScanError{Stage: d.Stage, Reason: d.Reason}
-	default:
-		return s, nil
-	}
-	n.Version = e.Version
-	return &n, nil
 }
 
 // ---- CVEs ------------------------------------------------------------------------------------
@@ -657,8 +534,8 @@ func applyCVE(c *CVE, e *events.Envelope) (*CVE, error) {
 	switch e.Type {
 	case contracts.TypeCVEPublished, contracts.TypeCVEUpdated:
 		// The record is whole each time (not a diff).
-		n.Published, n.LastModified, n.Status, n.Description = tsPtr(d.Published), tsPtr(d.LastModified), d.Status, d.Description
-		n.CWEs, n.Ratings, n.CVSSScore, n.CVSSVector = nonEmpty(d.CWEs), nil, nil, ""
+		n.Published, n.LastModified, n.Status, n.Description = readkit.StoredPtr(d.Published), readkit.StoredPtr(d.LastModified), d.Status, d.Description
+		n.CWEs, n.Ratings, n.CVSSScore, n.CVSSVector = readkit.NonEmpty(d.CWEs), nil, nil, ""
 		if len(d.Ratings) > 0 && string(d.Ratings) != "null" {
 			var rs []cveRating
 			if err := json.Unmarshal(d.Ratings, &rs); err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/eventstest"
 	"github.com/socplatform/soc/projections"
+	"github.com/socplatform/soc/projections/scans"
 )
 
 var (
@@ -210,7 +211,7 @@ func applyBatch(db *projections.DB, gen int64, p projections.Projection, evs []e
 }
 
 func all() []projections.Projection {
-	return []projections.Projection{NewAssetsProjection(), NewFindingsProjection(), NewScansProjection(), NewCVEsProjection()}
+	return []projections.Projection{NewAssetsProjection(), NewFindingsProjection(), scans.NewProjection(), NewCVEsProjection()}
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -91,34 +91,6 @@ type Finding struct {
 	Version         int64      `json:"version"` // stream version (ETag)
 }
 
-// Scan is a scan and its import(s).
-type Scan struct {
-	ID             string           `json:"id"` // scan id as given to the import
-	StreamID       string           `json:"stream_id"`
-	Format         string           `json:"format,omitempty"`
-	Scanner        string           `json:"scanner,omitempty"`
-	ScannerVersion string           `json:"scanner_version,omitempty"`
-	Status         string           `json:"status"` // running | completed | failed
-	Actor          string           `json:"actor,omitempty"`
-	StartedAt      time.Time        `json:"started_at"`
-	FinishedAt     *time.Time       `json:"finished_at,omitempty"`
-	FindingsTotal  int64            `json:"findings_total"`
-	AssetsTotal    int64            `json:"assets_total"`
-	BySeverity     map[string]int64 `json:"by_severity,omitempty"`
-	// Outcome counts of a completed import: new, unchanged, reopened, resolved, closed, skipped,
-	// assets_discovered, assets_matched.
-	Outcome  map[string]int64 `json:"outcome,omitempty"`
-	Warnings []string         `json:"warnings,omitempty"`
-	Error    *ScanError       `json:"error,omitempty"`
-	Version  int64            `json:"version"`
-}
-
-// ScanError is why an import failed.
-type ScanError struct {
-	Stage  string `json:"stage"`
-	Reason string `json:"reason"`
-}
-
 // CVE is a CVE catalogue entry.
 type CVE struct {
 	ID             string          `json:"id"` // CVE-YYYY-NNNN
@@ -185,16 +157,3 @@ type AssetQuery struct {
 
 // AssetSorts are the sort fields of assets; the first is the default (descending).
 var AssetSorts = []string{"risk", "name", "criticality", "open_critical", "updated_at", "id"}
-
-// ScanQuery filters scans.
-type ScanQuery struct {
-	readkit.List
-	Format string
-	Status string
-	Actor  string
-	From   time.Time // started at or after
-	To     time.Time // started before
-}
-
-// ScanSorts are the sort fields of scans; the first is the default (descending).
-var ScanSorts = []string{"started_at", "findings_total", "id"}

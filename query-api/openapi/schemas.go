@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/socplatform/soc/projections/readmodel"
+	"github.com/socplatform/soc/projections/scans"
 	"github.com/socplatform/soc/schemas/contracts"
 )
 
@@ -369,5 +370,5 @@ func listOf(item string) obj {
 var sortParams = map[string][]string{
 	"assets":   readmodel.AssetSorts,
 	"findings": readmodel.FindingSorts,
-	"scans":    readmodel.ScanSorts,
+	"scans":    scans.Sorts,
 }

@@ -1,4 +1,4 @@
-package readmodel
+package scans
 
 import (
 	"context"
@@ -9,18 +9,18 @@ import (
 	"github.com/socplatform/soc/projections/readkit"
 )
 
-// ScansProjection is the scans read model: one row per scan import (table scans), keyed by the
+// Projection is the scans read model: one row per scan import (table scans), keyed by the
 // scan id.
-type ScansProjection struct{ cache readkit.SQLCache }
+type Projection struct{ cache readkit.SQLCache }
 
-// NewScansProjection returns the scans projection.
-func NewScansProjection() *ScansProjection { return &ScansProjection{} }
+// NewProjection returns the scans projection.
+func NewProjection() *Projection { return &Projection{} }
 
-var _ projections.Projection = (*ScansProjection)(nil)
+var _ projections.Projection = (*Projection)(nil)
 
-func (*ScansProjection) Name() string       { return "scans" }
-func (*ScansProjection) Contexts() []string { return []string{"scans"} }
-func (*ScansProjection) Tables() []string   { return []string{"scans"} }
+func (*Projection) Name() string       { return "scans" }
+func (*Projection) Contexts() []string { return []string{"scans"} }
+func (*Projection) Tables() []string   { return []string{"scans"} }
 
 var scanTable = &readkit.Table[Scan]{
 	Base: "scans",
@@ -71,7 +71,7 @@ var scanTable = &readkit.Table[Scan]{
 }
 
 // Create implements projections.Projection.
-func (p *ScansProjection) Create(ctx context.Context, tx *projections.Tx) error {
+func (p *Projection) Create(ctx context.Context, tx *projections.Tx) error {
 	if err := readkit.CreateTable(ctx, tx, "scans", scanTable.Cols(tx.Dialect), "id"); err != nil {
 		return err
 	}
@@ -84,7 +84,7 @@ func (p *ScansProjection) Create(ctx context.Context, tx *projections.Tx) error 
 }
 
 // Apply implements projections.Projection.
-func (p *ScansProjection) Apply(ctx context.Context, tx *projections.Tx, batch []events.Envelope) ([]projections.Change, error) {
+func (p *Projection) Apply(ctx context.Context, tx *projections.Tx, batch []events.Envelope) ([]projections.Change, error) {
 	_, changes, err := readkit.ApplyKeyed(ctx, tx, &p.cache, scanTable, batch,
 		func(e *events.Envelope) (string, bool, error) {
 			if !isScanEvent(e.Type) {
