@@ -8,22 +8,28 @@ import (
 	"time"
 
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/projections/assets"
 	"github.com/socplatform/soc/projections/readkit"
-	"github.com/socplatform/soc/projections/readmodel"
 	"github.com/socplatform/soc/projections/scans"
+	"github.com/socplatform/soc/projections/vulns"
 	"github.com/socplatform/soc/query-api/openapi"
 	"github.com/socplatform/soc/schemas/problem"
 )
 
-// Reader is what the query API needs from the assets and vulns read models (readmodel's SQL
-// reader implements it).
+// Reader is what the finding and CVE endpoints need from the vulns read model
+// (projections/vulns' Reader implements it).
 // Errors: readkit.ErrNotFound (404) and *readkit.QueryError (400 naming its parameter).
 type Reader interface {
-	Asset(ctx context.Context, id string) (*readmodel.Asset, error)
-	Assets(ctx context.Context, q readmodel.AssetQuery) (readkit.Page[readmodel.Asset], error)
-	Finding(ctx context.Context, id string) (*readmodel.Finding, error)
-	Findings(ctx context.Context, q readmodel.FindingQuery) (readkit.Page[readmodel.Finding], error)
-	CVE(ctx context.Context, id string) (*readmodel.CVE, error)
+	Finding(ctx context.Context, id string) (*vulns.Finding, error)
+	Findings(ctx context.Context, q vulns.FindingQuery) (readkit.Page[vulns.Finding], error)
+	CVE(ctx context.Context, id string) (*vulns.CVE, error)
+}
+
+// AssetReader is what the asset endpoints need from the assets read model (projections/assets'
+// Reader implements it), with the same errors as Reader.
+type AssetReader interface {
+	Asset(ctx context.Context, id string) (*assets.Asset, error)
+	Assets(ctx context.Context, q assets.Query) (readkit.Page[assets.Asset], error)
 }
 
 // ScanReader is what the scan endpoints need from the scans read model (projections/scans'
@@ -45,8 +51,10 @@ const DefaultMaxWait = 5 * time.Second
 
 // Config of the query API.
 type Config struct {
-	// Reader serves the asset, finding and CVE endpoints (required).
+	// Reader serves the finding and CVE endpoints (required).
 	Reader Reader
+	// Assets serves the asset endpoints (required).
+	Assets AssetReader
 	// Scans serves the scan endpoints (required).
 	Scans ScanReader
 	// Store serves stream reads and point-in-time reads (required; the guarded store, so events
@@ -59,8 +67,8 @@ type Config struct {
 	Waiter Waiter
 	// FoldAsset and FoldFinding rebuild one asset or finding from its stream for as_of reads;
 	// nil answers as_of with 501.
-	FoldAsset   func([]events.Envelope) (*readmodel.Asset, error)
-	FoldFinding func([]events.Envelope) (*readmodel.Finding, error)
+	FoldAsset   func([]events.Envelope) (*assets.Asset, error)
+	FoldFinding func([]events.Envelope) (*vulns.Finding, error)
 	// MaxWait caps a min_position wait (default DefaultMaxWait).
 	MaxWait time.Duration
 	// Log receives server errors (5xx); nil discards them.
@@ -85,6 +93,9 @@ func (c Config) Validate() error {
 	var errs []error
 	if c.Reader == nil {
 		errs = append(errs, errors.New("queryapi: Reader is required"))
+	}
+	if c.Assets == nil {
+		errs = append(errs, errors.New("queryapi: Assets is required"))
 	}
 	if c.Scans == nil {
 		errs = append(errs, errors.New("queryapi: Scans is required"))

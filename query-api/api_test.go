@@ -15,46 +15,47 @@ import (
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/adapters/sqlite"
 	"github.com/socplatform/soc/events/eventstest"
+	"github.com/socplatform/soc/projections/assets"
 	"github.com/socplatform/soc/projections/readkit"
-	"github.com/socplatform/soc/projections/readmodel"
 	"github.com/socplatform/soc/projections/scans"
+	"github.com/socplatform/soc/projections/vulns"
 	"github.com/socplatform/soc/query-api/openapi"
 	"github.com/socplatform/soc/schemas/problem"
 )
 
-// fakeReader stands in for the SQL reader (being written in projections/readmodel): it serves
+// fakeReader stands in for the SQL readers (projections/vulns, assets and scans): it serves
 // fixed rows and records the queries it is asked.
 type fakeReader struct {
 	mu       sync.Mutex
-	assets   map[string]*readmodel.Asset
-	findings []readmodel.Finding
+	assets   map[string]*assets.Asset
+	findings []vulns.Finding
 	next     *readkit.Key
-	cves     map[string]*readmodel.CVE
+	cves     map[string]*vulns.CVE
 	err      error
-	findingQ []readmodel.FindingQuery
-	assetQ   []readmodel.AssetQuery
+	findingQ []vulns.FindingQuery
+	assetQ   []assets.Query
 	scanQ    []scans.Query
 }
 
-func (f *fakeReader) Asset(_ context.Context, id string) (*readmodel.Asset, error) {
+func (f *fakeReader) Asset(_ context.Context, id string) (*assets.Asset, error) {
 	if a := f.assets[id]; a != nil {
 		return a, nil
 	}
 	return nil, readkit.ErrNotFound
 }
 
-func (f *fakeReader) Assets(_ context.Context, q readmodel.AssetQuery) (readkit.Page[readmodel.Asset], error) {
+func (f *fakeReader) Assets(_ context.Context, q assets.Query) (readkit.Page[assets.Asset], error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.assetQ = append(f.assetQ, q)
-	var out []readmodel.Asset
+	var out []assets.Asset
 	for _, a := range f.assets {
 		out = append(out, *a)
 	}
-	return readkit.Page[readmodel.Asset]{Items: out}, f.err
+	return readkit.Page[assets.Asset]{Items: out}, f.err
 }
 
-func (f *fakeReader) Finding(_ context.Context, id string) (*readmodel.Finding, error) {
+func (f *fakeReader) Finding(_ context.Context, id string) (*vulns.Finding, error) {
 	for i := range f.findings {
 		if f.findings[i].ID == id {
 			return &f.findings[i], nil
@@ -63,14 +64,14 @@ func (f *fakeReader) Finding(_ context.Context, id string) (*readmodel.Finding, 
 	return nil, readkit.ErrNotFound
 }
 
-func (f *fakeReader) Findings(_ context.Context, q readmodel.FindingQuery) (readkit.Page[readmodel.Finding], error) {
+func (f *fakeReader) Findings(_ context.Context, q vulns.FindingQuery) (readkit.Page[vulns.Finding], error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.findingQ = append(f.findingQ, q)
 	if f.err != nil {
-		return readkit.Page[readmodel.Finding]{}, f.err
+		return readkit.Page[vulns.Finding]{}, f.err
 	}
-	return readkit.Page[readmodel.Finding]{Items: f.findings, Next: f.next}, nil
+	return readkit.Page[vulns.Finding]{Items: f.findings, Next: f.next}, nil
 }
 
 func (f *fakeReader) Scan(_ context.Context, id string) (*scans.Scan, error) {
@@ -88,7 +89,7 @@ func (f *fakeReader) Scans(_ context.Context, q scans.Query) (readkit.Page[scans
 	return readkit.Page[scans.Scan]{}, nil
 }
 
-func (f *fakeReader) CVE(_ context.Context, id string) (*readmodel.CVE, error) {
+func (f *fakeReader) CVE(_ context.Context, id string) (*vulns.CVE, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if c := f.cves[id]; c != nil {
@@ -141,14 +142,14 @@ func newHarness(t *testing.T, mut func(*Config)) *harness {
 	t.Helper()
 	store, _ := eventstest.OpenSQLite(t, sqlite.Config{Path: t.TempDir() + "/e.db", Synchronous: "NORMAL"})
 	h := &harness{t: t, reader: &fakeReader{
-		assets: map[string]*readmodel.Asset{assetID: {ID: assetID, Kind: "host", Name: "web-1", Status: "active",
+		assets: map[string]*assets.Asset{assetID: {ID: assetID, Kind: "host", Name: "web-1", Status: "active",
 			OpenFindings: map[string]int64{"critical": 1, "high": 0, "medium": 0, "low": 0, "info": 0},
-			Risk:         readmodel.Risk{Score: 42, Formula: "x", Components: []readmodel.RiskComponent{{Name: "c", Value: 1}}}}},
-		findings: []readmodel.Finding{{ID: findingID, AssetID: assetID, Title: "t", Severity: "high", Status: "open", Format: "sarif", Fingerprint: "fp"}},
-		cves:     map[string]*readmodel.CVE{"CVE-2024-3094": {ID: "CVE-2024-3094", StreamID: "vulns-cve-0190a0a0-0000-5000-8000-000000000003", KEV: true, Version: 1}},
+			Risk:         assets.Risk{Score: 42, Formula: "x", Components: []assets.RiskComponent{{Name: "c", Value: 1}}}}},
+		findings: []vulns.Finding{{ID: findingID, AssetID: assetID, Title: "t", Severity: "high", Status: "open", Format: "sarif", Fingerprint: "fp"}},
+		cves:     map[string]*vulns.CVE{"CVE-2024-3094": {ID: "CVE-2024-3094", StreamID: "vulns-cve-0190a0a0-0000-5000-8000-000000000003", KEV: true, Version: 1}},
 	}, querier: &fakeQuerier{}, store: store, now: time.Now()}
-	cfg := Config{Reader: h.reader, Scans: h.reader, Store: store, Querier: h.querier, Waiter: &fakeWaiter{reached: 10},
-		FoldAsset: readmodel.FoldAsset, MaxWait: 150 * time.Millisecond}
+	cfg := Config{Reader: h.reader, Assets: h.reader, Scans: h.reader, Store: store, Querier: h.querier, Waiter: &fakeWaiter{reached: 10},
+		FoldAsset: assets.FoldAsset, MaxWait: 150 * time.Millisecond}
 	if mut != nil {
 		mut(&cfg)
 	}
@@ -336,9 +337,9 @@ func TestCursorRoundTripAndTampering(t *testing.T) {
 	h := newHarness(t, nil)
 	h.reader.next = &readkit.Key{Value: "3", ID: findingID}
 	var page struct {
-		Items      []readmodel.Finding `json:"items"`
-		NextCursor string              `json:"next_cursor"`
-		Next       string              `json:"next"`
+		Items      []vulns.Finding `json:"items"`
+		NextCursor string          `json:"next_cursor"`
+		Next       string          `json:"next"`
 	}
 	h.json("/v1/findings?severity=high,critical&sort=-due_at&limit=1&min_position=3", http.StatusOK, &page)
 	if page.NextCursor == "" || !strings.HasPrefix(page.Next, "/v1/findings?") || strings.Contains(page.Next, "min_position") {
@@ -397,9 +398,9 @@ func TestReaderErrorsMapToProblems(t *testing.T) {
 	h.json("/v1/findings/vulns-finding-0190a0a0-0000-7000-8000-00000000ffff", http.StatusNotFound, &d)
 	var s scans.Scan
 	h.json("/v1/scans/scan-1", http.StatusOK, &s)
-	var f readmodel.Finding
+	var f vulns.Finding
 	h.json("/v1/findings/"+findingID, http.StatusOK, &f)
-	var a readmodel.Asset
+	var a assets.Asset
 	h.json("/v1/assets/"+assetID, http.StatusOK, &a)
 	if a.Risk.Score != 42 {
 		t.Errorf("%+v", a)
@@ -606,7 +607,7 @@ func (m *recordingMux) HandleFunc(p string, fn func(http.ResponseWriter, *http.R
 }
 
 func TestEveryRouteIsDocumented(t *testing.T) {
-	api, err := New(Config{Reader: &fakeReader{}, Scans: &fakeReader{}, Store: newHarness(t, nil).store})
+	api, err := New(Config{Reader: &fakeReader{}, Assets: &fakeReader{}, Scans: &fakeReader{}, Store: newHarness(t, nil).store})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -630,8 +631,12 @@ func TestEveryRouteIsDocumented(t *testing.T) {
 	}
 }
 
-// The read models' SQL reader is what the API is wired with.
-var _ Reader = (*readmodel.Reader)(nil)
+// The read models' SQL readers are what the API is wired with.
+var (
+	_ Reader      = (*vulns.Reader)(nil)
+	_ AssetReader = (*assets.Reader)(nil)
+	_ ScanReader  = (*scans.Reader)(nil)
+)
 
 func TestConfigValidate(t *testing.T) {
 	if _, err := New(Config{}); err == nil || !strings.Contains(err.Error(), "Reader") || !strings.Contains(err.Error(), "Store") {

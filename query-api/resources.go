@@ -7,9 +7,10 @@ import (
 	"time"
 
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/projections/assets"
 	"github.com/socplatform/soc/projections/readkit"
-	"github.com/socplatform/soc/projections/readmodel"
 	"github.com/socplatform/soc/projections/scans"
+	"github.com/socplatform/soc/projections/vulns"
 	"github.com/socplatform/soc/query-api/openapi"
 )
 
@@ -94,7 +95,7 @@ func listPage[T any](a *API, w http.ResponseWriter, r *http.Request, p *params, 
 
 func (a *API) listFindings(w http.ResponseWriter, r *http.Request) {
 	p := newParams(r, "GET /v1/findings")
-	var q readmodel.FindingQuery
+	var q vulns.FindingQuery
 	q.Severity = p.enumList("severity", openapi.Severities)
 	q.Status = p.enumList("status", openapi.FindingStatuses)
 	q.Open = p.boolean("open")
@@ -121,7 +122,7 @@ func (a *API) listFindings(w http.ResponseWriter, r *http.Request) {
 	q.LastSeenTo = p.timestamp("last_seen_to")
 	p.timeRange("last_seen_from", q.LastSeenFrom, "last_seen_to", q.LastSeenTo)
 	q.Q = p.text("q", maxQLen)
-	listPage(a, w, r, p, "findings", q, readmodel.FindingSorts, func(l readkit.List) (readkit.Page[readmodel.Finding], error) {
+	listPage(a, w, r, p, "findings", q, vulns.FindingSorts, func(l readkit.List) (readkit.Page[vulns.Finding], error) {
 		q.List = l
 		q.Now = a.cfg.Now()
 		return a.cfg.Reader.Findings(r.Context(), q)
@@ -130,7 +131,7 @@ func (a *API) listFindings(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) listAssets(w http.ResponseWriter, r *http.Request) {
 	p := newParams(r, "GET /v1/assets")
-	var q readmodel.AssetQuery
+	var q assets.Query
 	q.Kind = p.enumList("kind", openapi.AssetKinds)
 	q.Criticality = p.enumList("criticality", openapi.Criticalities)
 	q.Environment = p.enum("environment", openapi.Environments)
@@ -140,9 +141,9 @@ func (a *API) listAssets(w http.ResponseWriter, r *http.Request) {
 	q.Q = p.text("q", maxQLen)
 	q.MinRisk = p.float("min_risk", 0, 100)
 	q.HasOpen = p.boolean("has_open")
-	listPage(a, w, r, p, "assets", q, readmodel.AssetSorts, func(l readkit.List) (readkit.Page[readmodel.Asset], error) {
+	listPage(a, w, r, p, "assets", q, assets.Sorts, func(l readkit.List) (readkit.Page[assets.Asset], error) {
 		q.List = l
-		return a.cfg.Reader.Assets(r.Context(), q)
+		return a.cfg.Assets.Assets(r.Context(), q)
 	})
 }
 
@@ -198,7 +199,7 @@ func (a *API) getAsset(w http.ResponseWriter, r *http.Request) {
 		pointInTime(a, w, r, p, id, a.cfg.FoldAsset)
 		return
 	}
-	getOne(a, w, r, p, func() (*readmodel.Asset, error) { return a.cfg.Reader.Asset(r.Context(), id) })
+	getOne(a, w, r, p, func() (*assets.Asset, error) { return a.cfg.Assets.Asset(r.Context(), id) })
 }
 
 func (a *API) getFinding(w http.ResponseWriter, r *http.Request) {
@@ -208,7 +209,7 @@ func (a *API) getFinding(w http.ResponseWriter, r *http.Request) {
 		pointInTime(a, w, r, p, id, a.cfg.FoldFinding)
 		return
 	}
-	getOne(a, w, r, p, func() (*readmodel.Finding, error) { return a.cfg.Reader.Finding(r.Context(), id) })
+	getOne(a, w, r, p, func() (*vulns.Finding, error) { return a.cfg.Reader.Finding(r.Context(), id) })
 }
 
 func (a *API) getScan(w http.ResponseWriter, r *http.Request) {
@@ -220,5 +221,5 @@ func (a *API) getScan(w http.ResponseWriter, r *http.Request) {
 func (a *API) getCVE(w http.ResponseWriter, r *http.Request) {
 	p := newParams(r, "GET /v1/cves/{id}")
 	id := pathID(r, p, "id", cveRe.MatchString, "a CVE id such as CVE-2024-3094")
-	getOne(a, w, r, p, func() (*readmodel.CVE, error) { return a.cfg.Reader.CVE(r.Context(), id) })
+	getOne(a, w, r, p, func() (*vulns.CVE, error) { return a.cfg.Reader.CVE(r.Context(), id) })
 }

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/socplatform/soc/projections/readkit"
-	"github.com/socplatform/soc/projections/readmodel"
+	"github.com/socplatform/soc/projections/vulns"
 )
 
 // The read side's benchmarks run a whole node in this process (no -race), load it with a
@@ -231,8 +231,8 @@ func BenchmarkQueryFindings(b *testing.B) {
 			b.Fatal(err)
 		}
 		defer db.SQL.Close()
-		r := readmodel.NewReader(db)
-		q := readmodel.FindingQuery{Severity: []string{"critical", "high"}, Status: []string{"open"},
+		r := vulns.NewReader(db)
+		q := vulns.FindingQuery{Severity: []string{"critical", "high"}, Status: []string{"open"},
 			List: readkit.List{Sort: "severity", Desc: true, Limit: 50}}
 		// The keys of the same later pages, taken from the read model itself.
 		var keys []*readkit.Key

@@ -14,11 +14,12 @@ import (
 	"github.com/socplatform/soc/events/eventlog"
 	"github.com/socplatform/soc/events/kafkalog"
 	"github.com/socplatform/soc/projections"
-	"github.com/socplatform/soc/projections/readmodel"
+	"github.com/socplatform/soc/projections/assets"
 	"github.com/socplatform/soc/projections/readstore"
 	"github.com/socplatform/soc/projections/runner"
 	"github.com/socplatform/soc/projections/scans"
 	_ "github.com/socplatform/soc/projections/sqldb" // the SQL read stores: "sqlite" and "postgres"
+	"github.com/socplatform/soc/projections/vulns"
 	queryapi "github.com/socplatform/soc/query-api"
 	"github.com/socplatform/soc/query-api/ws"
 )
@@ -26,10 +27,10 @@ import (
 // readModels are the platform's projections, in the order they are started and listed.
 func readModels() []projections.Projection {
 	return []projections.Projection{
-		readmodel.NewAssetsProjection(),
-		readmodel.NewFindingsProjection(),
+		assets.NewProjection(),
+		vulns.NewFindingsProjection(),
 		scans.NewProjection(),
-		readmodel.NewCVEsProjection(),
+		vulns.NewCVEsProjection(),
 	}
 }
 
@@ -205,13 +206,14 @@ func startQuery(ctx context.Context, a *app) (readiness, error) {
 	api, err := queryapi.New(queryapi.Config{
 		Version:     version,
 		CacheBytes:  a.cfg.QueryCacheBytes,
-		Reader:      readmodel.NewReader(rs.db),
+		Reader:      vulns.NewReader(rs.db),
+		Assets:      assets.NewReader(rs.db),
 		Scans:       scans.NewReader(rs.db),
 		Store:       a.store,
 		Querier:     querier,
 		Waiter:      waiter{a: a, rs: rs},
-		FoldAsset:   readmodel.FoldAsset,
-		FoldFinding: readmodel.FoldFinding,
+		FoldAsset:   assets.FoldAsset,
+		FoldFinding: vulns.FoldFinding,
 		MaxWait:     a.cfg.QueryMaxWait,
 		Log:         a.log,
 	})

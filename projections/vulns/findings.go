@@ -1,4 +1,4 @@
-package readmodel
+package vulns
 
 import (
 	"context"
@@ -114,31 +114,34 @@ func scanFinding(s readkit.Scanner, extra ...any) (*Finding, error) {
 	return &f, nil
 }
 
-// assetFindingsCols are asset_findings' columns; the per-severity ones follow Severities' order.
-var assetFindingsCols = []string{
+// AssetFindingsCols are asset_findings' columns; the per-severity ones follow Severities' order.
+var AssetFindingsCols = []string{
 	"asset_id", "open_total",
 	"open_critical", "open_high", "open_medium", "open_low", "open_info", "kev_open",
 	"points_critical", "points_high", "points_medium", "points_low", "points_info", "risk_milli",
 }
 
-// assetFindings is a row of asset_findings (points in thousandths).
-type assetFindings struct {
-	total     int64
-	open      [5]int64
-	kev       int64
-	points    [5]int64
-	riskMilli int64
+// AssetFindings is a row of asset_findings (points in thousandths): what the findings know of
+// one asset, which the assets read model joins for its open findings and risk.
+type AssetFindings struct {
+	Total     int64
+	Open      [5]int64 // by severity, in Severities' order
+	KEV       int64
+	Points    [5]int64 // by severity, in Severities' order
+	RiskMilli int64
 }
 
-func (a *assetFindings) dest() []any {
-	return []any{&a.total, &a.open[0], &a.open[1], &a.open[2], &a.open[3], &a.open[4], &a.kev,
-		&a.points[0], &a.points[1], &a.points[2], &a.points[3], &a.points[4], &a.riskMilli}
+// Dest are the scan destinations of AssetFindingsCols[1:], in order.
+func (a *AssetFindings) Dest() []any {
+	return []any{&a.Total, &a.Open[0], &a.Open[1], &a.Open[2], &a.Open[3], &a.Open[4], &a.KEV,
+		&a.Points[0], &a.Points[1], &a.Points[2], &a.Points[3], &a.Points[4], &a.RiskMilli}
 }
 
-func (a *assetFindings) counts() map[string]int64 {
+// Counts are the open findings by severity.
+func (a *AssetFindings) Counts() map[string]int64 {
 	m := make(map[string]int64, len(Severities))
 	for i, s := range Severities {
-		m[s] = a.open[i]
+		m[s] = a.Open[i]
 	}
 	return m
 }
@@ -174,7 +177,7 @@ func (p *FindingsProjection) Create(ctx context.Context, tx *projections.Tx) err
 		}
 	}
 	afCols := []readkit.Column{{"asset_id", readkit.KeyText(d)}}
-	for _, c := range assetFindingsCols[1:] {
+	for _, c := range AssetFindingsCols[1:] {
 		afCols = append(afCols, readkit.Column{c, readkit.TInt})
 	}
 	return readkit.CreateTable(ctx, tx, "asset_findings", afCols, "asset_id")
@@ -242,7 +245,7 @@ func (p *FindingsProjection) writeSide(ctx context.Context, tx *projections.Tx, 
 // the touched assets), which PostgreSQL planned as a bitmap scan over every open finding and
 // which took about two thirds of a batch's time there.
 func (p *FindingsProjection) aggregate(ctx context.Context, tx *projections.Tx, st *readkit.BatchState[Finding]) error {
-	deltas := map[string]*assetFindings{}
+	deltas := map[string]*AssetFindings{}
 	var order []string
 	add := func(f *Finding, sign int64) {
 		if f == nil || f.AssetID == "" {
@@ -250,7 +253,7 @@ func (p *FindingsProjection) aggregate(ctx context.Context, tx *projections.Tx, 
 		}
 		d := deltas[f.AssetID]
 		if d == nil {
-			d = &assetFindings{}
+			d = &AssetFindings{}
 			deltas[f.AssetID] = d
 			order = append(order, f.AssetID)
 		}
@@ -259,12 +262,12 @@ func (p *FindingsProjection) aggregate(ctx context.Context, tx *projections.Tx, 
 			return
 		}
 		pts := findingRiskMilli(f)
-		d.total += sign
-		d.open[i] += sign
-		d.points[i] += sign * pts
-		d.riskMilli += sign * pts
+		d.Total += sign
+		d.Open[i] += sign
+		d.Points[i] += sign * pts
+		d.RiskMilli += sign * pts
 		if f.KEV {
-			d.kev += sign
+			d.KEV += sign
 		}
 	}
 	for _, id := range st.Order {
@@ -277,17 +280,17 @@ func (p *FindingsProjection) aggregate(ctx context.Context, tx *projections.Tx, 
 	rows := make([][]any, len(order))
 	for i, a := range order {
 		d := deltas[a]
-		rows[i] = []any{a, d.total, d.open[0], d.open[1], d.open[2], d.open[3], d.open[4], d.kev,
-			d.points[0], d.points[1], d.points[2], d.points[3], d.points[4], d.riskMilli}
+		rows[i] = []any{a, d.Total, d.Open[0], d.Open[1], d.Open[2], d.Open[3], d.Open[4], d.KEV,
+			d.Points[0], d.Points[1], d.Points[2], d.Points[3], d.Points[4], d.RiskMilli}
 	}
 	af := tx.Table("asset_findings")
 	var set strings.Builder
 	set.WriteString(" ON CONFLICT (asset_id) DO UPDATE SET ")
-	for i, c := range assetFindingsCols[1:] {
+	for i, c := range AssetFindingsCols[1:] {
 		if i > 0 {
 			set.WriteString(", ")
 		}
 		set.WriteString(c + " = " + af + "." + c + " + excluded." + c)
 	}
-	return readkit.WriteRows(ctx, tx, &p.cache, af, assetFindingsCols, set.String(), rows)
+	return readkit.WriteRows(ctx, tx, &p.cache, af, AssetFindingsCols, set.String(), rows)
 }

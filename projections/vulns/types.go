@@ -1,4 +1,4 @@
-package readmodel
+package vulns
 
 import (
 	"encoding/json"
@@ -10,50 +10,6 @@ import (
 // This file is the contract between the read models (this package) and the query API
 // (query-api): the rows a query returns and the parameters it takes. JSON tags are the API's
 // field names.
-
-// Asset is a row of the assets read model, with what the findings projection knows about it.
-type Asset struct {
-	ID                 string              `json:"id"` // stream id, assets-asset-<uuid>
-	Kind               string              `json:"kind"`
-	Name               string              `json:"name"`
-	Description        string              `json:"description,omitempty"`
-	Identifiers        map[string][]string `json:"identifiers,omitempty"`
-	Criticality        string              `json:"criticality,omitempty"`
-	Environment        string              `json:"environment,omitempty"`
-	OwnerTeam          string              `json:"owner_team,omitempty"`
-	DataClassification string              `json:"data_classification,omitempty"`
-	Tags               []string            `json:"tags,omitempty"`
-	Links              []AssetLink         `json:"links,omitempty"`
-	Status             string              `json:"status"` // active | retired
-	CreatedAt          time.Time           `json:"created_at"`
-	UpdatedAt          time.Time           `json:"updated_at"`
-	Version            int64               `json:"version"` // stream version (ETag)
-	// OpenFindings counts open findings (open, reopened, triaged, in_remediation) by severity:
-	// critical, high, medium, low, info (always all five keys).
-	OpenFindings map[string]int64 `json:"open_findings"`
-	Risk         Risk             `json:"risk"`
-}
-
-// AssetLink is a relation to another asset.
-type AssetLink struct {
-	Relation string `json:"relation"`
-	Target   string `json:"target"`
-}
-
-// Risk is an asset's risk score and how it was computed, so a reader can check it by hand.
-type Risk struct {
-	Score float64 `json:"score"` // 0–100
-	// Formula says, in words, how Score follows from the components.
-	Formula    string          `json:"formula"`
-	Components []RiskComponent `json:"components"`
-}
-
-// RiskComponent is one term of a risk score.
-type RiskComponent struct {
-	Name   string  `json:"name"`
-	Value  float64 `json:"value"`
-	Detail string  `json:"detail,omitempty"`
-}
 
 // Finding is a row of the findings read model: every field a triage screen filters on.
 type Finding struct {
@@ -140,20 +96,3 @@ type FindingQuery struct {
 
 // FindingSorts are the sort fields of findings; the first is the default (descending).
 var FindingSorts = []string{"severity", "due_at", "first_seen", "last_seen", "epss", "cvss", "updated_at", "id"}
-
-// AssetQuery filters assets.
-type AssetQuery struct {
-	readkit.List
-	Kind        []string
-	Criticality []string
-	Environment string
-	OwnerTeam   string
-	Status      string // active | retired
-	Tag         string
-	Q           string // case-insensitive substring of the name
-	MinRisk     *float64
-	HasOpen     *bool // has at least one open finding
-}
-
-// AssetSorts are the sort fields of assets; the first is the default (descending).
-var AssetSorts = []string{"risk", "name", "criticality", "open_critical", "updated_at", "id"}

@@ -1,4 +1,4 @@
-package readmodel
+package assets
 
 import (
 	"context"
@@ -8,17 +8,17 @@ import (
 	"github.com/socplatform/soc/projections/readkit"
 )
 
-// AssetsProjection is the assets read model: one row per asset stream (table assets).
-type AssetsProjection struct{ cache readkit.SQLCache }
+// Projection is the assets read model: one row per asset stream (table assets).
+type Projection struct{ cache readkit.SQLCache }
 
-// NewAssetsProjection returns the assets projection.
-func NewAssetsProjection() *AssetsProjection { return &AssetsProjection{} }
+// NewProjection returns the assets projection.
+func NewProjection() *Projection { return &Projection{} }
 
-var _ projections.Projection = (*AssetsProjection)(nil)
+var _ projections.Projection = (*Projection)(nil)
 
-func (*AssetsProjection) Name() string       { return "assets" }
-func (*AssetsProjection) Contexts() []string { return []string{"assets"} }
-func (*AssetsProjection) Tables() []string   { return []string{"assets"} }
+func (*Projection) Name() string       { return "assets" }
+func (*Projection) Contexts() []string { return []string{"assets"} }
+func (*Projection) Tables() []string   { return []string{"assets"} }
 
 var assetTable = &readkit.Table[Asset]{
 	Base: "assets",
@@ -32,7 +32,7 @@ var assetTable = &readkit.Table[Asset]{
 	},
 	Values: func(a *Asset) []any {
 		return []any{
-			a.ID, a.Kind, a.Name, a.Description, readkit.JSONText(a.Identifiers), a.Criticality, criticalityRank(a.Criticality),
+			a.ID, a.Kind, a.Name, a.Description, readkit.JSONText(a.Identifiers), a.Criticality, CriticalityRank(a.Criticality),
 			criticalityFactor(a.Criticality), a.Environment, a.OwnerTeam, a.DataClassification, readkit.JSONText(a.Tags),
 			readkit.JSONText(a.Links), a.Status, readkit.Micros(a.CreatedAt), readkit.Micros(a.UpdatedAt), a.Version,
 		}
@@ -67,7 +67,7 @@ func decodeAsset(a *Asset, ids, tags, links string, created, updated int64) (*As
 }
 
 // Create implements projections.Projection.
-func (p *AssetsProjection) Create(ctx context.Context, tx *projections.Tx) error {
+func (p *Projection) Create(ctx context.Context, tx *projections.Tx) error {
 	if err := readkit.CreateTable(ctx, tx, "assets", assetTable.Cols(tx.Dialect), "id"); err != nil {
 		return err
 	}
@@ -86,7 +86,7 @@ func (p *AssetsProjection) Create(ctx context.Context, tx *projections.Tx) error
 }
 
 // Apply implements projections.Projection.
-func (p *AssetsProjection) Apply(ctx context.Context, tx *projections.Tx, batch []events.Envelope) ([]projections.Change, error) {
+func (p *Projection) Apply(ctx context.Context, tx *projections.Tx, batch []events.Envelope) ([]projections.Change, error) {
 	_, changes, err := readkit.ApplyKeyed(ctx, tx, &p.cache, assetTable, batch,
 		func(e *events.Envelope) (string, bool, error) { return e.StreamID, isAssetEvent(e.Type), nil },
 		applyAsset,

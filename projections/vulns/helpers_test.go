@@ -1,4 +1,4 @@
-package readmodel
+package vulns_test
 
 import (
 	"context"
@@ -11,7 +11,9 @@ import (
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/eventstest"
 	"github.com/socplatform/soc/projections"
+	"github.com/socplatform/soc/projections/assets"
 	"github.com/socplatform/soc/projections/scans"
+	"github.com/socplatform/soc/projections/vulns"
 )
 
 var (
@@ -211,7 +213,7 @@ func applyBatch(db *projections.DB, gen int64, p projections.Projection, evs []e
 }
 
 func all() []projections.Projection {
-	return []projections.Projection{NewAssetsProjection(), NewFindingsProjection(), scans.NewProjection(), NewCVEsProjection()}
+	return []projections.Projection{assets.NewProjection(), vulns.NewFindingsProjection(), scans.NewProjection(), vulns.NewCVEsProjection()}
 }
 
 func ptr[T any](v T) *T { return &v }
