@@ -4,5 +4,6 @@
 // start time).
 //
 // A failed import that could not even be read has ScanImportFailed as its only event: it starts
-// the row too. The table is this package's; read it through Reader.
+// the row too. The table is this package's; read it through Reader. Its tests run with the other
+// read models' (projections/vulns, vulns_test), on the same generated dataset.
 package scans

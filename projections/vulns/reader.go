@@ -12,8 +12,8 @@ import (
 	"github.com/socplatform/soc/projections/readkit"
 )
 
-// Reader runs the read models' queries over the views (assets, findings, asset_findings,
-// finding_cves, finding_cwes, scans, cves).
+// Reader runs the vulns read models' queries over the views (findings, finding_cves,
+// finding_cwes, cves; a finding's asset name from assets).
 type Reader struct {
 	db *readkit.DB
 }

@@ -7,7 +7,7 @@ import (
 	"github.com/socplatform/soc/projections/readkit"
 )
 
-// This file is the contract between the read models (this package) and the query API
+// This file is the contract between the vulns read models (this package) and the query API
 // (query-api): the rows a query returns and the parameters it takes. JSON tags are the API's
 // field names.
 

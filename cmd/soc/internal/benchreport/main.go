@@ -67,8 +67,8 @@ var pairs = []pair{
 // runs says how each package is benchmarked: the imports are slow and sized by SOC_BENCH_FINDINGS
 // (default 100,000 here, the figure), so they run once.
 var runs = map[string][]string{
-	"./commands/scans/app":    {"-benchtime", "1x", "-timeout", "30m"},
-	"./projections/vulns": {"-bench", "FindingsProjection|FindingsBaselineInsert", "-benchtime", "100x"},
+	"./commands/scans/app": {"-benchtime", "1x", "-timeout", "30m"},
+	"./projections/vulns":  {"-bench", "FindingsProjection|FindingsBaselineInsert", "-benchtime", "100x"},
 	// The read side's load driver: one node in the test process, loaded with a generated report
 	// of SOC_BENCH_FINDINGS findings; each load runs SOC_BENCH_LOAD (default 10s).
 	"./cmd/soc": {"-benchtime", "1x", "-timeout", "30m"},
