@@ -8,21 +8,35 @@ import (
 	"time"
 
 	"github.com/socplatform/soc/events"
-	"github.com/socplatform/soc/projections/readmodel"
+	"github.com/socplatform/soc/projections/assets"
+	"github.com/socplatform/soc/projections/readkit"
+	"github.com/socplatform/soc/projections/scans"
+	"github.com/socplatform/soc/projections/vulns"
 	"github.com/socplatform/soc/query-api/openapi"
 	"github.com/socplatform/soc/schemas/problem"
 )
 
-// Reader is what the query API needs from the read models (readmodel's SQL reader implements it).
-// Errors: readmodel.ErrNotFound (404) and *readmodel.QueryError (400 naming its parameter).
+// Reader is what the finding and CVE endpoints need from the vulns read model
+// (projections/vulns' Reader implements it).
+// Errors: readkit.ErrNotFound (404) and *readkit.QueryError (400 naming its parameter).
 type Reader interface {
-	Asset(ctx context.Context, id string) (*readmodel.Asset, error)
-	Assets(ctx context.Context, q readmodel.AssetQuery) (readmodel.Page[readmodel.Asset], error)
-	Finding(ctx context.Context, id string) (*readmodel.Finding, error)
-	Findings(ctx context.Context, q readmodel.FindingQuery) (readmodel.Page[readmodel.Finding], error)
-	Scan(ctx context.Context, id string) (*readmodel.Scan, error)
-	Scans(ctx context.Context, q readmodel.ScanQuery) (readmodel.Page[readmodel.Scan], error)
-	CVE(ctx context.Context, id string) (*readmodel.CVE, error)
+	Finding(ctx context.Context, id string) (*vulns.Finding, error)
+	Findings(ctx context.Context, q vulns.FindingQuery) (readkit.Page[vulns.Finding], error)
+	CVE(ctx context.Context, id string) (*vulns.CVE, error)
+}
+
+// AssetReader is what the asset endpoints need from the assets read model (projections/assets'
+// Reader implements it), with the same errors as Reader.
+type AssetReader interface {
+	Asset(ctx context.Context, id string) (*assets.Asset, error)
+	Assets(ctx context.Context, q assets.Query) (readkit.Page[assets.Asset], error)
+}
+
+// ScanReader is what the scan endpoints need from the scans read model (projections/scans'
+// Reader implements it), with the same errors as Reader.
+type ScanReader interface {
+	Scan(ctx context.Context, id string) (*scans.Scan, error)
+	Scans(ctx context.Context, q scans.Query) (readkit.Page[scans.Scan], error)
 }
 
 // Waiter reports when the read models have applied every event up to a global position
@@ -37,8 +51,12 @@ const DefaultMaxWait = 5 * time.Second
 
 // Config of the query API.
 type Config struct {
-	// Reader serves the read-model endpoints (required).
+	// Reader serves the finding and CVE endpoints (required).
 	Reader Reader
+	// Assets serves the asset endpoints (required).
+	Assets AssetReader
+	// Scans serves the scan endpoints (required).
+	Scans ScanReader
 	// Store serves stream reads and point-in-time reads (required; the guarded store, so events
 	// are upcast).
 	Store events.EventStore
@@ -49,8 +67,8 @@ type Config struct {
 	Waiter Waiter
 	// FoldAsset and FoldFinding rebuild one asset or finding from its stream for as_of reads;
 	// nil answers as_of with 501.
-	FoldAsset   func([]events.Envelope) (*readmodel.Asset, error)
-	FoldFinding func([]events.Envelope) (*readmodel.Finding, error)
+	FoldAsset   func([]events.Envelope) (*assets.Asset, error)
+	FoldFinding func([]events.Envelope) (*vulns.Finding, error)
 	// MaxWait caps a min_position wait (default DefaultMaxWait).
 	MaxWait time.Duration
 	// Log receives server errors (5xx); nil discards them.
@@ -75,6 +93,12 @@ func (c Config) Validate() error {
 	var errs []error
 	if c.Reader == nil {
 		errs = append(errs, errors.New("queryapi: Reader is required"))
+	}
+	if c.Assets == nil {
+		errs = append(errs, errors.New("queryapi: Assets is required"))
+	}
+	if c.Scans == nil {
+		errs = append(errs, errors.New("queryapi: Scans is required"))
 	}
 	if c.Store == nil {
 		errs = append(errs, errors.New("queryapi: Store is required"))
@@ -168,11 +192,11 @@ func serveOpenAPI(w http.ResponseWriter, r *http.Request) {
 // fail answers err through the platform's one error mapping, after translating the read
 // models' errors into it.
 func (a *API) fail(w http.ResponseWriter, r *http.Request, err error) {
-	var qe *readmodel.QueryError
+	var qe *readkit.QueryError
 	switch {
 	case errors.As(err, &qe):
 		err = &problem.ParamError{Params: []problem.InvalidParam{{Name: qe.Param, Reason: qe.Reason}}}
-	case errors.Is(err, readmodel.ErrNotFound):
+	case errors.Is(err, readkit.ErrNotFound):
 		err = problem.NotFound("no such resource: %s", r.URL.Path)
 	case errors.Is(err, context.DeadlineExceeded) && r.Context().Err() == nil:
 		err = problem.Unavailable(0, "the read model did not answer in time")

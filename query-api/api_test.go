@@ -14,86 +14,89 @@ import (
 
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/adapters/sqlite"
-	"github.com/socplatform/soc/projections/readmodel"
+	"github.com/socplatform/soc/events/eventstest"
+	"github.com/socplatform/soc/projections/assets"
+	"github.com/socplatform/soc/projections/readkit"
+	"github.com/socplatform/soc/projections/scans"
+	"github.com/socplatform/soc/projections/vulns"
 	"github.com/socplatform/soc/query-api/openapi"
-	"github.com/socplatform/soc/schemas"
 	"github.com/socplatform/soc/schemas/problem"
 )
 
-// fakeReader stands in for the SQL reader (being written in projections/readmodel): it serves
+// fakeReader stands in for the SQL readers (projections/vulns, assets and scans): it serves
 // fixed rows and records the queries it is asked.
 type fakeReader struct {
 	mu       sync.Mutex
-	assets   map[string]*readmodel.Asset
-	findings []readmodel.Finding
-	next     *readmodel.Key
-	cves     map[string]*readmodel.CVE
+	assets   map[string]*assets.Asset
+	findings []vulns.Finding
+	next     *readkit.Key
+	cves     map[string]*vulns.CVE
 	err      error
-	findingQ []readmodel.FindingQuery
-	assetQ   []readmodel.AssetQuery
-	scanQ    []readmodel.ScanQuery
+	findingQ []vulns.FindingQuery
+	assetQ   []assets.Query
+	scanQ    []scans.Query
 }
 
-func (f *fakeReader) Asset(_ context.Context, id string) (*readmodel.Asset, error) {
+func (f *fakeReader) Asset(_ context.Context, id string) (*assets.Asset, error) {
 	if a := f.assets[id]; a != nil {
 		return a, nil
 	}
-	return nil, readmodel.ErrNotFound
+	return nil, readkit.ErrNotFound
 }
 
-func (f *fakeReader) Assets(_ context.Context, q readmodel.AssetQuery) (readmodel.Page[readmodel.Asset], error) {
+func (f *fakeReader) Assets(_ context.Context, q assets.Query) (readkit.Page[assets.Asset], error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.assetQ = append(f.assetQ, q)
-	var out []readmodel.Asset
+	var out []assets.Asset
 	for _, a := range f.assets {
 		out = append(out, *a)
 	}
-	return readmodel.Page[readmodel.Asset]{Items: out}, f.err
+	return readkit.Page[assets.Asset]{Items: out}, f.err
 }
 
-func (f *fakeReader) Finding(_ context.Context, id string) (*readmodel.Finding, error) {
+func (f *fakeReader) Finding(_ context.Context, id string) (*vulns.Finding, error) {
 	for i := range f.findings {
 		if f.findings[i].ID == id {
 			return &f.findings[i], nil
 		}
 	}
-	return nil, readmodel.ErrNotFound
+	return nil, readkit.ErrNotFound
 }
 
-func (f *fakeReader) Findings(_ context.Context, q readmodel.FindingQuery) (readmodel.Page[readmodel.Finding], error) {
+func (f *fakeReader) Findings(_ context.Context, q vulns.FindingQuery) (readkit.Page[vulns.Finding], error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.findingQ = append(f.findingQ, q)
 	if f.err != nil {
-		return readmodel.Page[readmodel.Finding]{}, f.err
+		return readkit.Page[vulns.Finding]{}, f.err
 	}
-	return readmodel.Page[readmodel.Finding]{Items: f.findings, Next: f.next}, nil
+	return readkit.Page[vulns.Finding]{Items: f.findings, Next: f.next}, nil
 }
 
-func (f *fakeReader) Scan(_ context.Context, id string) (*readmodel.Scan, error) {
+func (f *fakeReader) Scan(_ context.Context, id string) (*scans.Scan, error) {
 	if id == "scan-1" {
-		return &readmodel.Scan{ID: id, StreamID: "scans-scan-0190a0a0-0000-7000-8000-000000000001", Status: "completed",
+		return &scans.Scan{ID: id, StreamID: "scans-scan-0190a0a0-0000-7000-8000-000000000001", Status: "completed",
 			StartedAt: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), BySeverity: map[string]int64{"high": 2}}, nil
 	}
-	return nil, readmodel.ErrNotFound
+	return nil, readkit.ErrNotFound
 }
 
-func (f *fakeReader) Scans(_ context.Context, q readmodel.ScanQuery) (readmodel.Page[readmodel.Scan], error) {
+func (f *fakeReader) Scans(_ context.Context, q scans.Query) (readkit.Page[scans.Scan], error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.scanQ = append(f.scanQ, q)
-	return readmodel.Page[readmodel.Scan]{}, nil
+	return readkit.Page[scans.Scan]{}, nil
 }
 
-func (f *fakeReader) CVE(_ context.Context, id string) (*readmodel.CVE, error) {
+func (f *fakeReader) CVE(_ context.Context, id string) (*vulns.CVE, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if c := f.cves[id]; c != nil {
 		cp := *c
 		return &cp, nil
 	}
-	return nil, readmodel.ErrNotFound
+	return nil, readkit.ErrNotFound
 }
 
 // fakeWaiter has applied everything up to reached; a later position blocks until ctx ends.
@@ -137,26 +140,16 @@ const (
 
 func newHarness(t *testing.T, mut func(*Config)) *harness {
 	t.Helper()
-	ctx := context.Background()
-	reg, err := events.LoadRegistry(schemas.EventsFS(), "events")
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := sqlite.Open(ctx, sqlite.Config{Path: t.TempDir() + "/e.db", Synchronous: "NORMAL"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { raw.Close() })
-	store := events.Guard(raw, reg, events.Limits{})
+	store, _ := eventstest.OpenSQLite(t, sqlite.Config{Path: t.TempDir() + "/e.db", Synchronous: "NORMAL"})
 	h := &harness{t: t, reader: &fakeReader{
-		assets: map[string]*readmodel.Asset{assetID: {ID: assetID, Kind: "host", Name: "web-1", Status: "active",
+		assets: map[string]*assets.Asset{assetID: {ID: assetID, Kind: "host", Name: "web-1", Status: "active",
 			OpenFindings: map[string]int64{"critical": 1, "high": 0, "medium": 0, "low": 0, "info": 0},
-			Risk:         readmodel.Risk{Score: 42, Formula: "x", Components: []readmodel.RiskComponent{{Name: "c", Value: 1}}}}},
-		findings: []readmodel.Finding{{ID: findingID, AssetID: assetID, Title: "t", Severity: "high", Status: "open", Format: "sarif", Fingerprint: "fp"}},
-		cves:     map[string]*readmodel.CVE{"CVE-2024-3094": {ID: "CVE-2024-3094", StreamID: "vulns-cve-0190a0a0-0000-5000-8000-000000000003", KEV: true, Version: 1}},
+			Risk:         assets.Risk{Score: 42, Formula: "x", Components: []assets.RiskComponent{{Name: "c", Value: 1}}}}},
+		findings: []vulns.Finding{{ID: findingID, AssetID: assetID, Title: "t", Severity: "high", Status: "open", Format: "sarif", Fingerprint: "fp"}},
+		cves:     map[string]*vulns.CVE{"CVE-2024-3094": {ID: "CVE-2024-3094", StreamID: "vulns-cve-0190a0a0-0000-5000-8000-000000000003", KEV: true, Version: 1}},
 	}, querier: &fakeQuerier{}, store: store, now: time.Now()}
-	cfg := Config{Reader: h.reader, Store: store, Querier: h.querier, Waiter: &fakeWaiter{reached: 10},
-		FoldAsset: readmodel.FoldAsset, MaxWait: 150 * time.Millisecond}
+	cfg := Config{Reader: h.reader, Assets: h.reader, Scans: h.reader, Store: store, Querier: h.querier, Waiter: &fakeWaiter{reached: 10},
+		FoldAsset: assets.FoldAsset, MaxWait: 150 * time.Millisecond}
 	if mut != nil {
 		mut(&cfg)
 	}
@@ -342,11 +335,11 @@ func TestFindingFiltersMapToTheQuery(t *testing.T) {
 
 func TestCursorRoundTripAndTampering(t *testing.T) {
 	h := newHarness(t, nil)
-	h.reader.next = &readmodel.Key{Value: "3", ID: findingID}
+	h.reader.next = &readkit.Key{Value: "3", ID: findingID}
 	var page struct {
-		Items      []readmodel.Finding `json:"items"`
-		NextCursor string              `json:"next_cursor"`
-		Next       string              `json:"next"`
+		Items      []vulns.Finding `json:"items"`
+		NextCursor string          `json:"next_cursor"`
+		Next       string          `json:"next"`
 	}
 	h.json("/v1/findings?severity=high,critical&sort=-due_at&limit=1&min_position=3", http.StatusOK, &page)
 	if page.NextCursor == "" || !strings.HasPrefix(page.Next, "/v1/findings?") || strings.Contains(page.Next, "min_position") {
@@ -394,7 +387,7 @@ func TestCursorRoundTripAndTampering(t *testing.T) {
 
 func TestReaderErrorsMapToProblems(t *testing.T) {
 	h := newHarness(t, nil)
-	h.reader.err = &readmodel.QueryError{Param: "sort", Reason: "not supported on this backend"}
+	h.reader.err = &readkit.QueryError{Param: "sort", Reason: "not supported on this backend"}
 	var d problem.Details
 	h.json("/v1/findings", http.StatusBadRequest, &d)
 	if d.Field != "sort" || len(d.InvalidParams) != 1 {
@@ -403,11 +396,11 @@ func TestReaderErrorsMapToProblems(t *testing.T) {
 	h.json("/v1/cves/CVE-2024-0001", http.StatusNotFound, &d)
 	h.json("/v1/scans/nope", http.StatusNotFound, &d)
 	h.json("/v1/findings/vulns-finding-0190a0a0-0000-7000-8000-00000000ffff", http.StatusNotFound, &d)
-	var s readmodel.Scan
+	var s scans.Scan
 	h.json("/v1/scans/scan-1", http.StatusOK, &s)
-	var f readmodel.Finding
+	var f vulns.Finding
 	h.json("/v1/findings/"+findingID, http.StatusOK, &f)
-	var a readmodel.Asset
+	var a assets.Asset
 	h.json("/v1/assets/"+assetID, http.StatusOK, &a)
 	if a.Risk.Score != 42 {
 		t.Errorf("%+v", a)
@@ -614,7 +607,7 @@ func (m *recordingMux) HandleFunc(p string, fn func(http.ResponseWriter, *http.R
 }
 
 func TestEveryRouteIsDocumented(t *testing.T) {
-	api, err := New(Config{Reader: &fakeReader{}, Store: newHarness(t, nil).store})
+	api, err := New(Config{Reader: &fakeReader{}, Assets: &fakeReader{}, Scans: &fakeReader{}, Store: newHarness(t, nil).store})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -638,8 +631,12 @@ func TestEveryRouteIsDocumented(t *testing.T) {
 	}
 }
 
-// The read models' SQL reader is what the API is wired with.
-var _ Reader = (*readmodel.Reader)(nil)
+// The read models' SQL readers are what the API is wired with.
+var (
+	_ Reader      = (*vulns.Reader)(nil)
+	_ AssetReader = (*assets.Reader)(nil)
+	_ ScanReader  = (*scans.Reader)(nil)
+)
 
 func TestConfigValidate(t *testing.T) {
 	if _, err := New(Config{}); err == nil || !strings.Contains(err.Error(), "Reader") || !strings.Contains(err.Error(), "Store") {

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/socplatform/soc/projections/readmodel"
+	"github.com/socplatform/soc/projections/vulns"
 )
 
 // The response cache. The read-model GETs (lists and single rows of assets, findings, scans and
@@ -249,15 +249,15 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, p *params, produce f
 // the earliest due_at of a finding in it that is open and not yet overdue (zero: never).
 func expiresAt(v any) time.Time {
 	var t time.Time
-	flip := func(f *readmodel.Finding) {
-		if readmodel.IsOpen(f.Status) && !f.Overdue && f.DueAt != nil && (t.IsZero() || f.DueAt.Before(t)) {
+	flip := func(f *vulns.Finding) {
+		if vulns.IsOpen(f.Status) && !f.Overdue && f.DueAt != nil && (t.IsZero() || f.DueAt.Before(t)) {
 			t = *f.DueAt
 		}
 	}
 	switch v := v.(type) {
-	case *readmodel.Finding:
+	case *vulns.Finding:
 		flip(v)
-	case []readmodel.Finding:
+	case []vulns.Finding:
 		for i := range v {
 			flip(&v[i])
 		}

@@ -11,52 +11,62 @@ import (
 	"testing"
 	"time"
 
-	"github.com/socplatform/soc/projections/readmodel"
+	"github.com/socplatform/soc/projections/assets"
+	"github.com/socplatform/soc/projections/readkit"
+	"github.com/socplatform/soc/projections/scans"
+	"github.com/socplatform/soc/projections/vulns"
 )
 
 // countingReader counts the reads that reach the read model, and can hold the findings list
 // until released.
 type countingReader struct {
 	Reader
+	assets  AssetReader
+	scans   ScanReader
 	calls   atomic.Int64
 	started chan struct{} // receives once per held Findings call (nil: not held)
 	release chan struct{} // closed to let held calls go on
 	failOne atomic.Bool   // the next Findings call fails
 }
 
-func (c *countingReader) Asset(ctx context.Context, id string) (*readmodel.Asset, error) {
+func (c *countingReader) Asset(ctx context.Context, id string) (*assets.Asset, error) {
 	c.calls.Add(1)
-	return c.Reader.Asset(ctx, id)
+	return c.assets.Asset(ctx, id)
 }
 
-func (c *countingReader) Assets(ctx context.Context, q readmodel.AssetQuery) (readmodel.Page[readmodel.Asset], error) {
+func (c *countingReader) Assets(ctx context.Context, q assets.Query) (readkit.Page[assets.Asset], error) {
 	c.calls.Add(1)
-	return c.Reader.Assets(ctx, q)
+	return c.assets.Assets(ctx, q)
 }
 
-func (c *countingReader) Finding(ctx context.Context, id string) (*readmodel.Finding, error) {
+func (c *countingReader) Finding(ctx context.Context, id string) (*vulns.Finding, error) {
 	c.calls.Add(1)
 	return c.Reader.Finding(ctx, id)
 }
 
-func (c *countingReader) Findings(ctx context.Context, q readmodel.FindingQuery) (readmodel.Page[readmodel.Finding], error) {
+func (c *countingReader) Findings(ctx context.Context, q vulns.FindingQuery) (readkit.Page[vulns.Finding], error) {
 	c.calls.Add(1)
 	if c.started != nil {
 		c.started <- struct{}{}
 		<-c.release
 	}
 	if c.failOne.CompareAndSwap(true, false) {
-		return readmodel.Page[readmodel.Finding]{}, errors.New("the database is on fire")
+		return readkit.Page[vulns.Finding]{}, errors.New("the database is on fire")
 	}
 	return c.Reader.Findings(ctx, q)
 }
 
-func (c *countingReader) Scans(ctx context.Context, q readmodel.ScanQuery) (readmodel.Page[readmodel.Scan], error) {
+func (c *countingReader) Scans(ctx context.Context, q scans.Query) (readkit.Page[scans.Scan], error) {
 	c.calls.Add(1)
-	return c.Reader.Scans(ctx, q)
+	return c.scans.Scans(ctx, q)
 }
 
-func (c *countingReader) CVE(ctx context.Context, id string) (*readmodel.CVE, error) {
+// Scan passes through uncounted, like every read this type does not override.
+func (c *countingReader) Scan(ctx context.Context, id string) (*scans.Scan, error) {
+	return c.scans.Scan(ctx, id)
+}
+
+func (c *countingReader) CVE(ctx context.Context, id string) (*vulns.CVE, error) {
 	c.calls.Add(1)
 	return c.Reader.CVE(ctx, id)
 }
@@ -115,8 +125,8 @@ func newCacheHarness(t *testing.T, mut func(*Config)) *cacheHarness {
 	ch := &cacheHarness{}
 	ch.version.Store(1)
 	ch.harness = newHarness(t, func(c *Config) {
-		ch.counter = &countingReader{Reader: c.Reader}
-		c.Reader = ch.counter
+		ch.counter = &countingReader{Reader: c.Reader, assets: c.Assets, scans: c.Scans}
+		c.Reader, c.Assets, c.Scans = ch.counter, ch.counter, ch.counter
 		c.Version = ch.version.Load
 		if mut != nil {
 			mut(c)
@@ -168,7 +178,7 @@ func TestCacheHitAndVersionChange(t *testing.T) {
 	ch.reader.mu.Lock()
 	ch.reader.cves["CVE-2024-3094"].Version = 7
 	ch.reader.mu.Unlock()
-	var cve readmodel.CVE
+	var cve vulns.CVE
 	ch.json("/v1/cves/CVE-2024-3094", http.StatusOK, &cve)
 	if cve.Version != 1 {
 		t.Fatalf("no commit was announced, yet the cache missed: %+v", cve)
@@ -207,7 +217,7 @@ func TestCacheKeyIgnoresParamOrderAndWaiting(t *testing.T) {
 func TestCacheStillWaitsForMinPosition(t *testing.T) {
 	w := newStepWaiter(10)
 	ch := newCacheHarness(t, func(c *Config) { c.Waiter = w; c.MaxWait = 10 * time.Second })
-	var cve readmodel.CVE
+	var cve vulns.CVE
 	ch.json("/v1/cves/CVE-2024-3094", http.StatusOK, &cve) // cached at version 1
 
 	// A read that asks for position 20 must not be answered from the version-1 entry.
@@ -261,7 +271,7 @@ func TestCacheKeepsNoErrors(t *testing.T) {
 	}
 	// The same version, and the answers are fresh.
 	ch.reader.mu.Lock()
-	ch.reader.cves["CVE-2024-0001"] = &readmodel.CVE{ID: "CVE-2024-0001", StreamID: "vulns-cve-0190a0a0-0000-5000-8000-000000000004", Version: 1}
+	ch.reader.cves["CVE-2024-0001"] = &vulns.CVE{ID: "CVE-2024-0001", StreamID: "vulns-cve-0190a0a0-0000-5000-8000-000000000004", Version: 1}
 	ch.reader.mu.Unlock()
 	ch.json("/v1/cves/CVE-2024-0001", http.StatusOK, nil)
 	ch.json("/v1/findings", http.StatusOK, nil)
@@ -274,7 +284,7 @@ func TestCacheEvictsLeastRecentlyUsed(t *testing.T) {
 		ch.reader.mu.Lock()
 		defer ch.reader.mu.Unlock()
 		for _, id := range ids {
-			ch.reader.cves[id] = &readmodel.CVE{ID: id, StreamID: "vulns-cve-0190a0a0-0000-5000-8000-000000000004", Version: 1}
+			ch.reader.cves[id] = &vulns.CVE{ID: id, StreamID: "vulns-cve-0190a0a0-0000-5000-8000-000000000004", Version: 1}
 		}
 	}
 	probe := newCacheHarness(t, nil)

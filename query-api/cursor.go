@@ -10,12 +10,12 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/socplatform/soc/projections/readmodel"
+	"github.com/socplatform/soc/projections/readkit"
 )
 
 // A cursor is opaque to clients: base64url (no padding) of a small JSON object holding
 //
-//	k  the read model's keyset position (readmodel.Key) after the last row returned,
+//	k  the read model's keyset position (readkit.Key) after the last row returned,
 //	s  the sort it was issued under ("-severity"),
 //	f  a hash of the resource and its parsed filters.
 //
@@ -24,9 +24,9 @@ import (
 // to page. Cursors are not signed: forging one only moves the keyset position of a query the
 // caller could run anyway, and the read model validates the key it is given.
 type cursor struct {
-	K readmodel.Key `json:"k"`
-	S string        `json:"s"`
-	F string        `json:"f"`
+	K readkit.Key `json:"k"`
+	S string      `json:"s"`
+	F string      `json:"f"`
 }
 
 // filterHash hashes what defines a query apart from paging. filters must marshal
@@ -50,7 +50,7 @@ func encodeCursor(c cursor) string {
 }
 
 // cursorParam reads the cursor parameter and checks it belongs to this query.
-func (p *params) cursor(sort, hash string) *readmodel.Key {
+func (p *params) cursor(sort, hash string) *readkit.Key {
 	v, ok := p.q["cursor"]
 	if !ok {
 		return nil

@@ -7,7 +7,10 @@ import (
 	"time"
 
 	"github.com/socplatform/soc/events"
-	"github.com/socplatform/soc/projections/readmodel"
+	"github.com/socplatform/soc/projections/assets"
+	"github.com/socplatform/soc/projections/readkit"
+	"github.com/socplatform/soc/projections/scans"
+	"github.com/socplatform/soc/projections/vulns"
 	"github.com/socplatform/soc/query-api/openapi"
 )
 
@@ -57,12 +60,12 @@ func pathID(r *http.Request, p *params, name string, ok func(string) bool, want 
 
 // listPage finishes a list: paging parameters, read-your-writes, the read, the page.
 func listPage[T any](a *API, w http.ResponseWriter, r *http.Request, p *params, resource string, filters any, sorts []string,
-	read func(readmodel.List) (readmodel.Page[T], error)) {
+	read func(readkit.List) (readkit.Page[T], error)) {
 	hash := filterHash(resource, filters)
-	var l readmodel.List
+	var l readkit.List
 	var canon string
 	l.Sort, l.Desc, canon = p.sort(sorts)
-	l.Limit = p.limit(DefaultListLimit, readmodel.MaxLimit)
+	l.Limit = p.limit(DefaultListLimit, readkit.MaxLimit)
 	l.After = p.cursor(canon, hash)
 	c := p.consistency(a.cfg.MaxWait)
 	if err := p.err(); err != nil {
@@ -92,7 +95,7 @@ func listPage[T any](a *API, w http.ResponseWriter, r *http.Request, p *params, 
 
 func (a *API) listFindings(w http.ResponseWriter, r *http.Request) {
 	p := newParams(r, "GET /v1/findings")
-	var q readmodel.FindingQuery
+	var q vulns.FindingQuery
 	q.Severity = p.enumList("severity", openapi.Severities)
 	q.Status = p.enumList("status", openapi.FindingStatuses)
 	q.Open = p.boolean("open")
@@ -119,7 +122,7 @@ func (a *API) listFindings(w http.ResponseWriter, r *http.Request) {
 	q.LastSeenTo = p.timestamp("last_seen_to")
 	p.timeRange("last_seen_from", q.LastSeenFrom, "last_seen_to", q.LastSeenTo)
 	q.Q = p.text("q", maxQLen)
-	listPage(a, w, r, p, "findings", q, readmodel.FindingSorts, func(l readmodel.List) (readmodel.Page[readmodel.Finding], error) {
+	listPage(a, w, r, p, "findings", q, vulns.FindingSorts, func(l readkit.List) (readkit.Page[vulns.Finding], error) {
 		q.List = l
 		q.Now = a.cfg.Now()
 		return a.cfg.Reader.Findings(r.Context(), q)
@@ -128,7 +131,7 @@ func (a *API) listFindings(w http.ResponseWriter, r *http.Request) {
 
 func (a *API) listAssets(w http.ResponseWriter, r *http.Request) {
 	p := newParams(r, "GET /v1/assets")
-	var q readmodel.AssetQuery
+	var q assets.Query
 	q.Kind = p.enumList("kind", openapi.AssetKinds)
 	q.Criticality = p.enumList("criticality", openapi.Criticalities)
 	q.Environment = p.enum("environment", openapi.Environments)
@@ -138,24 +141,24 @@ func (a *API) listAssets(w http.ResponseWriter, r *http.Request) {
 	q.Q = p.text("q", maxQLen)
 	q.MinRisk = p.float("min_risk", 0, 100)
 	q.HasOpen = p.boolean("has_open")
-	listPage(a, w, r, p, "assets", q, readmodel.AssetSorts, func(l readmodel.List) (readmodel.Page[readmodel.Asset], error) {
+	listPage(a, w, r, p, "assets", q, assets.Sorts, func(l readkit.List) (readkit.Page[assets.Asset], error) {
 		q.List = l
-		return a.cfg.Reader.Assets(r.Context(), q)
+		return a.cfg.Assets.Assets(r.Context(), q)
 	})
 }
 
 func (a *API) listScans(w http.ResponseWriter, r *http.Request) {
 	p := newParams(r, "GET /v1/scans")
-	var q readmodel.ScanQuery
+	var q scans.Query
 	q.Format = p.match("format", formatRe, "a report format name (lowercase letters and digits)")
 	q.Status = p.enum("status", openapi.ScanStatuses)
 	q.Actor = p.text("actor", maxValueLen)
 	q.From = p.timestamp("from")
 	q.To = p.timestamp("to")
 	p.timeRange("from", q.From, "to", q.To)
-	listPage(a, w, r, p, "scans", q, readmodel.ScanSorts, func(l readmodel.List) (readmodel.Page[readmodel.Scan], error) {
+	listPage(a, w, r, p, "scans", q, scans.Sorts, func(l readkit.List) (readkit.Page[scans.Scan], error) {
 		q.List = l
-		return a.cfg.Reader.Scans(r.Context(), q)
+		return a.cfg.Scans.Scans(r.Context(), q)
 	})
 }
 
@@ -179,7 +182,7 @@ func getOne[T any](a *API, w http.ResponseWriter, r *http.Request, p *params, re
 	a.serve(w, r, p, func() ([]byte, time.Time, error) {
 		v, err := read()
 		if err == nil && v == nil {
-			err = readmodel.ErrNotFound
+			err = readkit.ErrNotFound
 		}
 		if err != nil {
 			return nil, time.Time{}, err
@@ -196,7 +199,7 @@ func (a *API) getAsset(w http.ResponseWriter, r *http.Request) {
 		pointInTime(a, w, r, p, id, a.cfg.FoldAsset)
 		return
 	}
-	getOne(a, w, r, p, func() (*readmodel.Asset, error) { return a.cfg.Reader.Asset(r.Context(), id) })
+	getOne(a, w, r, p, func() (*assets.Asset, error) { return a.cfg.Assets.Asset(r.Context(), id) })
 }
 
 func (a *API) getFinding(w http.ResponseWriter, r *http.Request) {
@@ -206,17 +209,17 @@ func (a *API) getFinding(w http.ResponseWriter, r *http.Request) {
 		pointInTime(a, w, r, p, id, a.cfg.FoldFinding)
 		return
 	}
-	getOne(a, w, r, p, func() (*readmodel.Finding, error) { return a.cfg.Reader.Finding(r.Context(), id) })
+	getOne(a, w, r, p, func() (*vulns.Finding, error) { return a.cfg.Reader.Finding(r.Context(), id) })
 }
 
 func (a *API) getScan(w http.ResponseWriter, r *http.Request) {
 	p := newParams(r, "GET /v1/scans/{id}")
 	id := pathID(r, p, "id", scanIDRe.MatchString, "a scan id (1–128 visible ASCII characters)")
-	getOne(a, w, r, p, func() (*readmodel.Scan, error) { return a.cfg.Reader.Scan(r.Context(), id) })
+	getOne(a, w, r, p, func() (*scans.Scan, error) { return a.cfg.Scans.Scan(r.Context(), id) })
 }
 
 func (a *API) getCVE(w http.ResponseWriter, r *http.Request) {
 	p := newParams(r, "GET /v1/cves/{id}")
 	id := pathID(r, p, "id", cveRe.MatchString, "a CVE id such as CVE-2024-3094")
-	getOne(a, w, r, p, func() (*readmodel.CVE, error) { return a.cfg.Reader.CVE(r.Context(), id) })
+	getOne(a, w, r, p, func() (*vulns.CVE, error) { return a.cfg.Reader.CVE(r.Context(), id) })
 }

@@ -12,8 +12,8 @@ import (
 
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/adapters/sqlite"
+	"github.com/socplatform/soc/events/eventstest"
 	"github.com/socplatform/soc/sagas"
-	"github.com/socplatform/soc/schemas"
 	"github.com/socplatform/soc/schemas/contracts"
 )
 
@@ -136,15 +136,6 @@ type env struct {
 	rt    *sagas.Runtime
 }
 
-func registry(t *testing.T) *events.Registry {
-	t.Helper()
-	reg, err := events.LoadRegistry(schemas.EventsFS(), "events")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return reg
-}
-
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -158,13 +149,8 @@ func newEnv(t *testing.T) *env {
 // open (re)opens the store and builds a fresh runtime on it: a process start.
 func (e *env) open() {
 	e.t.Helper()
-	raw, err := sqlite.Open(e.ctx, sqlite.Config{Path: e.path})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	e.raw = raw
-	e.store = events.Guard(raw, registry(e.t), events.Limits{})
-	rt, err := sagas.New(sagas.Config{Store: e.store, Sagas: []sagas.Saga{findingAlert{}}, Checkpoints: raw, Clock: e.clock})
+	e.store, e.raw = eventstest.OpenSQLite(e.t, sqlite.Config{Path: e.path})
+	rt, err := sagas.New(sagas.Config{Store: e.store, Sagas: []sagas.Saga{findingAlert{}}, Checkpoints: e.raw, Clock: e.clock})
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -15,7 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/socplatform/soc/projections/readmodel"
+	"github.com/socplatform/soc/projections/readkit"
+	"github.com/socplatform/soc/projections/vulns"
 )
 
 // The read side's benchmarks run a whole node in this process (no -race), load it with a
@@ -230,11 +231,11 @@ func BenchmarkQueryFindings(b *testing.B) {
 			b.Fatal(err)
 		}
 		defer db.SQL.Close()
-		r := readmodel.NewReader(db)
-		q := readmodel.FindingQuery{Severity: []string{"critical", "high"}, Status: []string{"open"},
-			List: readmodel.List{Sort: "severity", Desc: true, Limit: 50}}
+		r := vulns.NewReader(db)
+		q := vulns.FindingQuery{Severity: []string{"critical", "high"}, Status: []string{"open"},
+			List: readkit.List{Sort: "severity", Desc: true, Limit: 50}}
 		// The keys of the same later pages, taken from the read model itself.
-		var keys []*readmodel.Key
+		var keys []*readkit.Key
 		qq := q
 		for i := 0; i < 20; i++ {
 			p, err := r.Findings(context.Background(), qq)

@@ -14,9 +14,12 @@ import (
 	"github.com/socplatform/soc/events/eventlog"
 	"github.com/socplatform/soc/events/kafkalog"
 	"github.com/socplatform/soc/projections"
-	"github.com/socplatform/soc/projections/readmodel"
+	"github.com/socplatform/soc/projections/assets"
+	"github.com/socplatform/soc/projections/readstore"
 	"github.com/socplatform/soc/projections/runner"
-	"github.com/socplatform/soc/projections/sqldb"
+	"github.com/socplatform/soc/projections/scans"
+	_ "github.com/socplatform/soc/projections/sqldb" // the SQL read stores: "sqlite" and "postgres"
+	"github.com/socplatform/soc/projections/vulns"
 	queryapi "github.com/socplatform/soc/query-api"
 	"github.com/socplatform/soc/query-api/ws"
 )
@@ -24,10 +27,10 @@ import (
 // readModels are the platform's projections, in the order they are started and listed.
 func readModels() []projections.Projection {
 	return []projections.Projection{
-		readmodel.NewAssetsProjection(),
-		readmodel.NewFindingsProjection(),
-		readmodel.NewScansProjection(),
-		readmodel.NewCVEsProjection(),
+		assets.NewProjection(),
+		vulns.NewFindingsProjection(),
+		scans.NewProjection(),
+		vulns.NewCVEsProjection(),
 	}
 }
 
@@ -54,12 +57,12 @@ func projectionsNamed(name string) ([]projections.Projection, error) {
 // schema of the PostgreSQL database otherwise.
 func openReadDB(ctx context.Context, c *Config) (*projections.DB, error) {
 	if c.PostgresURL != "" {
-		return sqldb.Open(ctx, sqldb.Config{PostgresURL: c.PostgresURL, Schema: c.ReadSchema})
+		return readstore.Open(ctx, "postgres", readstore.Settings{URL: c.PostgresURL, Schema: c.ReadSchema})
 	}
 	if err := os.MkdirAll(c.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("creating data directory: %w", err)
 	}
-	return sqldb.Open(ctx, sqldb.Config{SQLitePath: filepath.Join(c.DataDir, "readmodel.db")})
+	return readstore.Open(ctx, "sqlite", readstore.Settings{Path: filepath.Join(c.DataDir, "readmodel.db")})
 }
 
 // readSide is what the projections and query targets share inside one process.
@@ -195,12 +198,14 @@ func startQuery(ctx context.Context, a *app, in inputs) (any, readiness, error) 
 	api, err := queryapi.New(queryapi.Config{
 		Version:     version,
 		CacheBytes:  a.cfg.QueryCacheBytes,
-		Reader:      readmodel.NewReader(rs.db),
+		Reader:      vulns.NewReader(rs.db),
+		Assets:      assets.NewReader(rs.db),
+		Scans:       scans.NewReader(rs.db),
 		Store:       a.store,
 		Querier:     querier,
 		Waiter:      waiter{a: a, rs: rs},
-		FoldAsset:   readmodel.FoldAsset,
-		FoldFinding: readmodel.FoldFinding,
+		FoldAsset:   assets.FoldAsset,
+		FoldFinding: vulns.FoldFinding,
 		MaxWait:     a.cfg.QueryMaxWait,
 		Log:         a.log,
 	})

@@ -7,17 +7,15 @@ import (
 	"path/filepath"
 
 	"github.com/socplatform/soc/events"
-	"github.com/socplatform/soc/events/adapters/postgres"
-	"github.com/socplatform/soc/events/adapters/sqlite"
+	// The event-store backends this binary ships: each registers itself by name.
+	_ "github.com/socplatform/soc/events/adapters/postgres"
+	_ "github.com/socplatform/soc/events/adapters/sqlite"
+	"github.com/socplatform/soc/events/backends"
 	"github.com/socplatform/soc/schemas"
 )
 
 // backend is an opened event store with the checkpoints kept beside it.
-type backend interface {
-	events.EventStore
-	LoadCheckpoint(ctx context.Context, name string) (int64, error)
-	SaveCheckpoint(ctx context.Context, name string, pos int64) error
-}
+type backend = backends.Backend
 
 // openStore opens the configured event store and guards it with the schema registry.
 // It returns the guarded store, the raw backend (for checkpoints) and the backend's name.
@@ -35,7 +33,7 @@ func openStore(ctx context.Context, c *Config) (*events.Guarded, backend, string
 	)
 	if c.PostgresURL != "" {
 		kind = "postgres"
-		b, err = postgres.Open(ctx, postgres.Config{URL: c.PostgresURL, Schema: c.PostgresSchema})
+		b, err = backends.Open(ctx, kind, backends.Settings{URL: c.PostgresURL, Schema: c.PostgresSchema})
 		if err != nil {
 			return nil, nil, "", fmt.Errorf("opening the PostgreSQL event store at %s: %w", c.redactedPostgresURL(), err)
 		}
@@ -45,7 +43,7 @@ func openStore(ctx context.Context, c *Config) (*events.Guarded, backend, string
 			return nil, nil, "", fmt.Errorf("creating data directory: %w", err)
 		}
 		path := filepath.Join(c.DataDir, "events.db")
-		b, err = sqlite.Open(ctx, sqlite.Config{Path: path, Synchronous: c.SQLiteSync})
+		b, err = backends.Open(ctx, kind, backends.Settings{Path: path, Synchronous: c.SQLiteSync})
 		if err != nil {
 			return nil, nil, "", fmt.Errorf("opening the SQLite event store at %s: %w", path, err)
 		}

@@ -15,10 +15,10 @@ import (
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/adapters/sqlite"
 	"github.com/socplatform/soc/events/eventlog"
+	"github.com/socplatform/soc/events/eventstest"
 	"github.com/socplatform/soc/projections"
 	"github.com/socplatform/soc/projections/internal/testdb"
 	"github.com/socplatform/soc/projections/sqldb"
-	"github.com/socplatform/soc/schemas"
 )
 
 const thingSchema = `{
@@ -37,10 +37,7 @@ const thingSchema = `{
 // context "other" (what it ignores).
 func registry(t testing.TB) *events.Registry {
 	t.Helper()
-	reg, err := events.LoadRegistry(schemas.EventsFS(), "events")
-	if err != nil {
-		t.Fatal(err)
-	}
+	reg := eventstest.Registry(t)
 	for _, r := range []struct{ ctx, typ string }{{"suite", "ThingCreated"}, {"other", "OtherHappened"}} {
 		if err := reg.Register(r.ctx, r.typ, 1, []byte(thingSchema)); err != nil {
 			t.Fatal(err)

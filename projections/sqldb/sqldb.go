@@ -1,5 +1,6 @@
 // Package sqldb opens read-model databases: a SQLite file for the embedded default, a PostgreSQL
-// schema in production.
+// schema in production. Both register themselves in the read-store registry (projections/readstore)
+// as "sqlite" and "postgres".
 package sqldb
 
 import (

@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"sync"
 
-	"github.com/socplatform/soc/projections/readmodel"
+	"github.com/socplatform/soc/projections/readkit"
 	"github.com/socplatform/soc/schemas/problem"
 )
 
@@ -123,7 +123,7 @@ var (
 func paging(resource string) []param {
 	return []param{
 		qp("sort", enum(sortValues(sortParams[resource]), ""), "Sort field; - for descending. Default: -"+sortParams[resource][0]+"."),
-		qp("limit", intRange(1, readmodel.MaxLimit, 50), "Page size."),
+		qp("limit", intRange(1, readkit.MaxLimit, 50), "Page size."),
 		qp("cursor", bounded(str(""), 2048), "next_cursor of the previous page; only valid with the same filters and sort."),
 	}
 }

@@ -3,7 +3,9 @@ package openapi
 import (
 	"slices"
 
-	"github.com/socplatform/soc/projections/readmodel"
+	"github.com/socplatform/soc/projections/assets"
+	"github.com/socplatform/soc/projections/scans"
+	"github.com/socplatform/soc/projections/vulns"
 	"github.com/socplatform/soc/schemas/contracts"
 )
 
@@ -367,7 +369,7 @@ func listOf(item string) obj {
 
 // sortParams are the sort fields of each list, for the documentation.
 var sortParams = map[string][]string{
-	"assets":   readmodel.AssetSorts,
-	"findings": readmodel.FindingSorts,
-	"scans":    readmodel.ScanSorts,
+	"assets":   assets.Sorts,
+	"findings": vulns.FindingSorts,
+	"scans":    scans.Sorts,
 }

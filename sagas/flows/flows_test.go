@@ -12,9 +12,9 @@ import (
 	"github.com/google/uuid"
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/adapters/sqlite"
+	"github.com/socplatform/soc/events/eventstest"
 	"github.com/socplatform/soc/sagas"
 	"github.com/socplatform/soc/sagas/flows"
-	"github.com/socplatform/soc/schemas"
 	"github.com/socplatform/soc/schemas/contracts"
 )
 
@@ -79,17 +79,8 @@ func newEnvWith(t *testing.T, start time.Time, ss ...sagas.Saga) *env {
 // service and dispatcher on it: a process start.
 func (e *env) open() {
 	e.t.Helper()
-	raw, err := sqlite.Open(e.ctx, sqlite.Config{Path: e.path})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	reg, err := events.LoadRegistry(schemas.EventsFS(), "events")
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	e.raw = raw
-	e.store = events.Guard(raw, reg, events.Limits{})
-	rt, err := sagas.New(sagas.Config{Store: e.store, Checkpoints: raw, Clock: e.clock, Sagas: e.sagas})
+	e.store, e.raw = eventstest.OpenSQLite(e.t, sqlite.Config{Path: e.path})
+	rt, err := sagas.New(sagas.Config{Store: e.store, Checkpoints: e.raw, Clock: e.clock, Sagas: e.sagas})
 	if err != nil {
 		e.t.Fatal(err)
 	}

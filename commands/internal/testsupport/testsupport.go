@@ -6,7 +6,6 @@
 package testsupport
 
 import (
-	"context"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/adapters/sqlite"
+	"github.com/socplatform/soc/events/eventstest"
 )
 
 // RepoRoot walks up from the working directory to the directory holding go.work; it fails the
@@ -69,14 +69,10 @@ func SharedTestdata(tb testing.TB, sub ...string) string {
 	return p
 }
 
-// Registry loads the event registry from <repo>/schemas/events.
+// Registry is the platform's event registry (eventstest.Registry).
 func Registry(tb testing.TB) *events.Registry {
 	tb.Helper()
-	reg, err := events.LoadRegistry(os.DirFS(filepath.Join(RepoRoot(tb), "schemas", "events")), ".")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return reg
+	return eventstest.Registry(tb)
 }
 
 // CommandSchemas returns <repo>/schemas/commands as a file system.
@@ -96,14 +92,6 @@ func SQLiteStore(tb testing.TB) *events.Guarded {
 // events.db in tb.TempDir().
 func OpenSQLiteStore(tb testing.TB, cfg sqlite.Config) *events.Guarded {
 	tb.Helper()
-	reg := Registry(tb)
-	if cfg.Path == "" {
-		cfg.Path = filepath.Join(tb.TempDir(), "events.db")
-	}
-	s, err := sqlite.Open(context.Background(), cfg)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { s.Close() })
-	return events.Guard(s, reg, events.Limits{})
+	store, _ := eventstest.OpenSQLite(tb, cfg)
+	return store
 }

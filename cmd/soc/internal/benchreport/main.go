@@ -47,8 +47,8 @@ var pairs = []pair{
 	{"Import, generated Trivy report, vs parsing alone", "./commands/scans/app", "ImportTrivyGenerated/findings=N/import", "ImportTrivyGenerated/findings=N/parse", "findings/s", false, "", [4]string{}},
 	{"Re-import, generated Trivy report, vs parsing alone", "./commands/scans/app", "ImportTrivyGenerated/findings=N/reimport", "ImportTrivyGenerated/findings=N/parse", "findings/s", false, "", [4]string{}},
 	{"Import, generated Trivy report, vs one raw append per finding", "./commands/scans/app", "ImportTrivyGenerated/findings=N/import", "ImportTrivyGenerated/findings=N/baseline-raw-append", "findings/s", false, "", [4]string{}},
-	{"Projection: findings on SQLite, vs batched INSERT of the same rows", "./projections/readmodel", "FindingsProjection/sqlite", "FindingsBaselineInsert/sqlite", "events/s", false, "", [4]string{}},
-	{"Projection: findings on PostgreSQL, vs batched INSERT of the same rows", "./projections/readmodel", "FindingsProjection/postgres", "FindingsBaselineInsert/postgres", "events/s", false, "", [4]string{}},
+	{"Projection: findings on SQLite, vs batched INSERT of the same rows", "./projections/vulns", "FindingsProjection/sqlite", "FindingsBaselineInsert/sqlite", "events/s", false, "", [4]string{}},
+	{"Projection: findings on PostgreSQL, vs batched INSERT of the same rows", "./projections/vulns", "FindingsProjection/postgres", "FindingsBaselineInsert/postgres", "events/s", false, "", [4]string{}},
 	{"Query API: GET /v1/findings filtered, 50/page, N findings, vs the same query on the read model", "./cmd/soc", "QueryFindings/api", "QueryFindings/baseline-sql", "requests/s", true, "", [4]string{}},
 	{"Query API, uncached (every request runs the query), vs the same query on the read model", "./cmd/soc", "QueryFindings/api-uncached", "QueryFindings/baseline-sql", "requests/s", true, "", [4]string{}},
 	{"Visibility: command response → visible in a query (p99 ms), vs a plain GET", "./cmd/soc", "Visibility", "", "p99-ms", true, "get-p99-ms", [4]string{"p50-ms", "p99-ms", "get-p50-ms", "get-p99-ms"}},
@@ -67,8 +67,8 @@ var pairs = []pair{
 // runs says how each package is benchmarked: the imports are slow and sized by SOC_BENCH_FINDINGS
 // (default 100,000 here, the figure), so they run once.
 var runs = map[string][]string{
-	"./commands/scans/app":    {"-benchtime", "1x", "-timeout", "30m"},
-	"./projections/readmodel": {"-bench", "FindingsProjection|FindingsBaselineInsert", "-benchtime", "100x"},
+	"./commands/scans/app": {"-benchtime", "1x", "-timeout", "30m"},
+	"./projections/vulns":  {"-bench", "FindingsProjection|FindingsBaselineInsert", "-benchtime", "100x"},
 	// The read side's load driver: one node in the test process, loaded with a generated report
 	// of SOC_BENCH_FINDINGS findings; each load runs SOC_BENCH_LOAD (default 10s).
 	"./cmd/soc": {"-benchtime", "1x", "-timeout", "30m"},

@@ -1,4 +1,4 @@
-package readmodel
+package vulns
 
 import (
 	"context"
@@ -9,12 +9,13 @@ import (
 
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/projections"
+	"github.com/socplatform/soc/projections/readkit"
 )
 
 // FindingsProjection is the findings read model: table findings (one row per finding stream),
 // finding_cves and finding_cwes (one row per CVE / CWE of a finding, for indexed filters) and
 // asset_findings (per asset: open findings by severity, KEV count, risk points).
-type FindingsProjection struct{ cache sqlCache }
+type FindingsProjection struct{ cache readkit.SQLCache }
 
 // NewFindingsProjection returns the findings projection.
 func NewFindingsProjection() *FindingsProjection { return &FindingsProjection{} }
@@ -35,37 +36,37 @@ const (
 	noScore = -1.0
 )
 
-var findingTable = &table[Finding]{
-	base: "findings",
-	cols: func(d projections.Dialect) []column {
-		return []column{
-			{"id", keyText(d)}, {"asset_id", keyText(d)}, {"title", tText}, {"description", tText},
-			{"remediation", tText}, {"severity", tText}, {"severity_rank", tInt}, {"scanner_severity", tText},
-			{"status", tText}, {"open", tInt}, {"cves", tText}, {"cwes", tText}, {"cvss_score", tReal},
-			{"cvss_vector", tText}, {"kev", tInt}, {"epss", tReal}, {"epss_percentile", tReal}, {"owner", tText},
-			{"due_at", tInt}, {"due_urgency", tInt}, {"scanner", tText}, {"format", tText}, {"rule_id", tText},
-			{"component", tText}, {"fingerprint", tText}, {"first_scan_id", tText}, {"last_scan_id", tText},
-			{"first_seen", tInt}, {"last_seen", tInt}, {"resolved_at", tIntNul}, {"status_reason", tText},
-			{"updated_at", tInt}, {"version", tInt}, {"risk_milli", tInt},
+var findingTable = &readkit.Table[Finding]{
+	Base: "findings",
+	Cols: func(d projections.Dialect) []readkit.Column {
+		return []readkit.Column{
+			{"id", readkit.KeyText(d)}, {"asset_id", readkit.KeyText(d)}, {"title", readkit.TText}, {"description", readkit.TText},
+			{"remediation", readkit.TText}, {"severity", readkit.TText}, {"severity_rank", readkit.TInt}, {"scanner_severity", readkit.TText},
+			{"status", readkit.TText}, {"open", readkit.TInt}, {"cves", readkit.TText}, {"cwes", readkit.TText}, {"cvss_score", readkit.TReal},
+			{"cvss_vector", readkit.TText}, {"kev", readkit.TInt}, {"epss", readkit.TReal}, {"epss_percentile", readkit.TReal}, {"owner", readkit.TText},
+			{"due_at", readkit.TInt}, {"due_urgency", readkit.TInt}, {"scanner", readkit.TText}, {"format", readkit.TText}, {"rule_id", readkit.TText},
+			{"component", readkit.TText}, {"fingerprint", readkit.TText}, {"first_scan_id", readkit.TText}, {"last_scan_id", readkit.TText},
+			{"first_seen", readkit.TInt}, {"last_seen", readkit.TInt}, {"resolved_at", readkit.TIntNul}, {"status_reason", readkit.TText},
+			{"updated_at", readkit.TInt}, {"version", readkit.TInt}, {"risk_milli", readkit.TInt},
 		}
 	},
-	values: func(f *Finding) []any {
+	Values: func(f *Finding) []any {
 		due := int64(noDue)
 		if f.DueAt != nil {
-			due = micros(*f.DueAt)
+			due = readkit.Micros(*f.DueAt)
 		}
 		return []any{
 			f.ID, f.AssetID, f.Title, f.Description, f.Remediation, f.Severity, severityRank(f.Severity), f.ScannerSeverity,
-			f.Status, boolInt(IsOpen(f.Status)), jsonText(f.CVEs), jsonText(f.CWEs), scoreOr(f.CVSSScore),
-			f.CVSSVector, boolInt(f.KEV), scoreOr(f.EPSS), scoreOr(f.EPSSPercentile), f.Owner,
+			f.Status, readkit.BoolInt(IsOpen(f.Status)), readkit.JSONText(f.CVEs), readkit.JSONText(f.CWEs), scoreOr(f.CVSSScore),
+			f.CVSSVector, readkit.BoolInt(f.KEV), scoreOr(f.EPSS), scoreOr(f.EPSSPercentile), f.Owner,
 			due, -due, f.Scanner, f.Format, f.RuleID, f.Component, f.Fingerprint, f.FirstScanID, f.LastScanID,
-			micros(f.FirstSeen), micros(f.LastSeen), nullMicros(f.ResolvedAt), f.StatusReason,
-			micros(f.UpdatedAt), f.Version, findingRiskMilli(f),
+			readkit.Micros(f.FirstSeen), readkit.Micros(f.LastSeen), readkit.NullMicros(f.ResolvedAt), f.StatusReason,
+			readkit.Micros(f.UpdatedAt), f.Version, findingRiskMilli(f),
 		}
 	},
-	scan: func(s scanner) (*Finding, error) { return scanFinding(s) },
+	Scan: func(s readkit.Scanner) (*Finding, error) { return scanFinding(s) },
 	// Set by FindingOpened only (see applyFinding).
-	fixed: []string{"asset_id", "title", "description", "remediation", "scanner_severity", "cves", "cwes",
+	Fixed: []string{"asset_id", "title", "description", "remediation", "scanner_severity", "cves", "cwes",
 		"cvss_score", "cvss_vector", "scanner", "format", "rule_id", "component", "fingerprint", "first_scan_id", "first_seen"},
 }
 
@@ -83,7 +84,7 @@ func scoreFrom(v float64) *float64 {
 	return &v
 }
 
-func scanFinding(s scanner, extra ...any) (*Finding, error) {
+func scanFinding(s readkit.Scanner, extra ...any) (*Finding, error) {
 	var f Finding
 	var sevRank, open, kev, due, urgency, first, last, updated, risk int64
 	var cves, cwes string
@@ -97,47 +98,50 @@ func scanFinding(s scanner, extra ...any) (*Finding, error) {
 		return nil, err
 	}
 	var err error
-	if f.CVEs, err = fromJSON[[]string](cves); err != nil {
+	if f.CVEs, err = readkit.FromJSON[[]string](cves); err != nil {
 		return nil, err
 	}
-	if f.CWEs, err = fromJSON[[]string](cwes); err != nil {
+	if f.CWEs, err = readkit.FromJSON[[]string](cwes); err != nil {
 		return nil, err
 	}
 	f.CVSSScore, f.EPSS, f.EPSSPercentile = scoreFrom(cvss), scoreFrom(epss), scoreFrom(pct)
 	f.KEV = kev != 0
 	if due != noDue {
-		t := fromMicros(due)
+		t := readkit.FromMicros(due)
 		f.DueAt = &t
 	}
-	f.FirstSeen, f.LastSeen, f.UpdatedAt, f.ResolvedAt = fromMicros(first), fromMicros(last), fromMicros(updated), fromNullMicros(resolved)
+	f.FirstSeen, f.LastSeen, f.UpdatedAt, f.ResolvedAt = readkit.FromMicros(first), readkit.FromMicros(last), readkit.FromMicros(updated), readkit.FromNullMicros(resolved)
 	return &f, nil
 }
 
-// assetFindingsCols are asset_findings' columns; the per-severity ones follow Severities' order.
-var assetFindingsCols = []string{
+// AssetFindingsCols are asset_findings' columns; the per-severity ones follow Severities' order.
+var AssetFindingsCols = []string{
 	"asset_id", "open_total",
 	"open_critical", "open_high", "open_medium", "open_low", "open_info", "kev_open",
 	"points_critical", "points_high", "points_medium", "points_low", "points_info", "risk_milli",
 }
 
-// assetFindings is a row of asset_findings (points in thousandths).
-type assetFindings struct {
-	total     int64
-	open      [5]int64
-	kev       int64
-	points    [5]int64
-	riskMilli int64
+// AssetFindings is a row of asset_findings (points in thousandths): what the findings know of
+// one asset, which the assets read model joins for its open findings and risk.
+type AssetFindings struct {
+	Total     int64
+	Open      [5]int64 // by severity, in Severities' order
+	KEV       int64
+	Points    [5]int64 // by severity, in Severities' order
+	RiskMilli int64
 }
 
-func (a *assetFindings) dest() []any {
-	return []any{&a.total, &a.open[0], &a.open[1], &a.open[2], &a.open[3], &a.open[4], &a.kev,
-		&a.points[0], &a.points[1], &a.points[2], &a.points[3], &a.points[4], &a.riskMilli}
+// Dest are the scan destinations of AssetFindingsCols[1:], in order.
+func (a *AssetFindings) Dest() []any {
+	return []any{&a.Total, &a.Open[0], &a.Open[1], &a.Open[2], &a.Open[3], &a.Open[4], &a.KEV,
+		&a.Points[0], &a.Points[1], &a.Points[2], &a.Points[3], &a.Points[4], &a.RiskMilli}
 }
 
-func (a *assetFindings) counts() map[string]int64 {
+// Counts are the open findings by severity.
+func (a *AssetFindings) Counts() map[string]int64 {
 	m := make(map[string]int64, len(Severities))
 	for i, s := range Severities {
-		m[s] = a.open[i]
+		m[s] = a.Open[i]
 	}
 	return m
 }
@@ -145,7 +149,7 @@ func (a *assetFindings) counts() map[string]int64 {
 // Create implements projections.Projection.
 func (p *FindingsProjection) Create(ctx context.Context, tx *projections.Tx) error {
 	d := tx.Dialect
-	if err := createTable(ctx, tx, "findings", findingTable.cols(d), "id"); err != nil {
+	if err := readkit.CreateTable(ctx, tx, "findings", findingTable.Cols(d), "id"); err != nil {
 		return err
 	}
 	// Indexes serve the triage list (open or one status, sorted by severity then due date, keyset
@@ -159,35 +163,35 @@ func (p *FindingsProjection) Create(ctx context.Context, tx *projections.Tx) err
 		// Open findings by due date, and the overdue filter (open = 1 AND due_at < now).
 		{"open_due", "open, due_at, id"},
 	} {
-		if err := createIndex(ctx, tx, "findings", ix[0], ix[1]); err != nil {
+		if err := readkit.CreateIndex(ctx, tx, "findings", ix[0], ix[1]); err != nil {
 			return err
 		}
 	}
 	for _, side := range []struct{ base, col string }{{"finding_cves", "cve"}, {"finding_cwes", "cwe"}} {
-		cols := []column{{"finding_id", keyText(d)}, {side.col, keyText(d)}}
-		if err := createTable(ctx, tx, side.base, cols, "finding_id", side.col); err != nil {
+		cols := []readkit.Column{{"finding_id", readkit.KeyText(d)}, {side.col, readkit.KeyText(d)}}
+		if err := readkit.CreateTable(ctx, tx, side.base, cols, "finding_id", side.col); err != nil {
 			return err
 		}
-		if err := createIndex(ctx, tx, side.base, side.col, side.col+", finding_id"); err != nil {
+		if err := readkit.CreateIndex(ctx, tx, side.base, side.col, side.col+", finding_id"); err != nil {
 			return err
 		}
 	}
-	afCols := []column{{"asset_id", keyText(d)}}
-	for _, c := range assetFindingsCols[1:] {
-		afCols = append(afCols, column{c, tInt})
+	afCols := []readkit.Column{{"asset_id", readkit.KeyText(d)}}
+	for _, c := range AssetFindingsCols[1:] {
+		afCols = append(afCols, readkit.Column{c, readkit.TInt})
 	}
-	return createTable(ctx, tx, "asset_findings", afCols, "asset_id")
+	return readkit.CreateTable(ctx, tx, "asset_findings", afCols, "asset_id")
 }
 
 // Apply implements projections.Projection.
 func (p *FindingsProjection) Apply(ctx context.Context, tx *projections.Tx, batch []events.Envelope) ([]projections.Change, error) {
-	st, changes, err := applyKeyed(ctx, tx, &p.cache, findingTable, batch,
+	st, changes, err := readkit.ApplyKeyed(ctx, tx, &p.cache, findingTable, batch,
 		func(e *events.Envelope) (string, bool, error) { return e.StreamID, isFindingEvent(e.Type), nil },
 		applyFinding,
 		func(e *events.Envelope, f *Finding) projections.Change {
 			return projections.Change{Projection: "findings", Event: *e, Severity: f.Severity, AssetID: f.AssetID}
 		})
-	if err != nil || len(st.order) == 0 {
+	if err != nil || len(st.Order) == 0 {
 		return changes, err
 	}
 	if err := p.writeSide(ctx, tx, st, "finding_cves", func(f *Finding) []string { return f.CVEs }); err != nil {
@@ -201,11 +205,11 @@ func (p *FindingsProjection) Apply(ctx context.Context, tx *projections.Tx, batc
 
 // writeSide replaces the side-table rows of the findings whose list changed in the batch (in
 // practice: the findings the batch opened).
-func (p *FindingsProjection) writeSide(ctx context.Context, tx *projections.Tx, st *batchState[Finding], base string, list func(*Finding) []string) error {
+func (p *FindingsProjection) writeSide(ctx context.Context, tx *projections.Tx, st *readkit.BatchState[Finding], base string, list func(*Finding) []string) error {
 	var stale []string
 	var rows [][]any
-	for _, id := range st.order {
-		before, after := st.before[id], st.after[id]
+	for _, id := range st.Order {
+		before, after := st.Before[id], st.After[id]
 		var old []string
 		if before != nil {
 			old = list(before)
@@ -222,12 +226,12 @@ func (p *FindingsProjection) writeSide(ctx context.Context, tx *projections.Tx, 
 	}
 	t := tx.Table(base)
 	if len(stale) > 0 {
-		if err := eachIn(ctx, tx, &p.cache, "DELETE FROM "+t+" WHERE finding_id IN ", "", stale, nil); err != nil {
+		if err := readkit.EachIn(ctx, tx, &p.cache, "DELETE FROM "+t+" WHERE finding_id IN ", "", stale, nil); err != nil {
 			return err
 		}
 	}
 	col := strings.TrimSuffix(strings.TrimPrefix(base, "finding_"), "s")
-	return writeRows(ctx, tx, &p.cache, t, []string{"finding_id", col}, " ON CONFLICT DO NOTHING", rows)
+	return readkit.WriteRows(ctx, tx, &p.cache, t, []string{"finding_id", col}, " ON CONFLICT DO NOTHING", rows)
 }
 
 // aggregate adds the batch's effect to asset_findings: for every finding the batch touched, its
@@ -240,8 +244,8 @@ func (p *FindingsProjection) writeSide(ctx context.Context, tx *projections.Tx, 
 // It replaced a recomputation from the findings table (DELETE + INSERT … SELECT … GROUP BY for
 // the touched assets), which PostgreSQL planned as a bitmap scan over every open finding and
 // which took about two thirds of a batch's time there.
-func (p *FindingsProjection) aggregate(ctx context.Context, tx *projections.Tx, st *batchState[Finding]) error {
-	deltas := map[string]*assetFindings{}
+func (p *FindingsProjection) aggregate(ctx context.Context, tx *projections.Tx, st *readkit.BatchState[Finding]) error {
+	deltas := map[string]*AssetFindings{}
 	var order []string
 	add := func(f *Finding, sign int64) {
 		if f == nil || f.AssetID == "" {
@@ -249,7 +253,7 @@ func (p *FindingsProjection) aggregate(ctx context.Context, tx *projections.Tx, 
 		}
 		d := deltas[f.AssetID]
 		if d == nil {
-			d = &assetFindings{}
+			d = &AssetFindings{}
 			deltas[f.AssetID] = d
 			order = append(order, f.AssetID)
 		}
@@ -258,17 +262,17 @@ func (p *FindingsProjection) aggregate(ctx context.Context, tx *projections.Tx, 
 			return
 		}
 		pts := findingRiskMilli(f)
-		d.total += sign
-		d.open[i] += sign
-		d.points[i] += sign * pts
-		d.riskMilli += sign * pts
+		d.Total += sign
+		d.Open[i] += sign
+		d.Points[i] += sign * pts
+		d.RiskMilli += sign * pts
 		if f.KEV {
-			d.kev += sign
+			d.KEV += sign
 		}
 	}
-	for _, id := range st.order {
-		add(st.before[id], -1)
-		add(st.after[id], +1)
+	for _, id := range st.Order {
+		add(st.Before[id], -1)
+		add(st.After[id], +1)
 	}
 	if len(order) == 0 {
 		return nil
@@ -276,17 +280,17 @@ func (p *FindingsProjection) aggregate(ctx context.Context, tx *projections.Tx, 
 	rows := make([][]any, len(order))
 	for i, a := range order {
 		d := deltas[a]
-		rows[i] = []any{a, d.total, d.open[0], d.open[1], d.open[2], d.open[3], d.open[4], d.kev,
-			d.points[0], d.points[1], d.points[2], d.points[3], d.points[4], d.riskMilli}
+		rows[i] = []any{a, d.Total, d.Open[0], d.Open[1], d.Open[2], d.Open[3], d.Open[4], d.KEV,
+			d.Points[0], d.Points[1], d.Points[2], d.Points[3], d.Points[4], d.RiskMilli}
 	}
 	af := tx.Table("asset_findings")
 	var set strings.Builder
 	set.WriteString(" ON CONFLICT (asset_id) DO UPDATE SET ")
-	for i, c := range assetFindingsCols[1:] {
+	for i, c := range AssetFindingsCols[1:] {
 		if i > 0 {
 			set.WriteString(", ")
 		}
 		set.WriteString(c + " = " + af + "." + c + " + excluded." + c)
 	}
-	return writeRows(ctx, tx, &p.cache, af, assetFindingsCols, set.String(), rows)
+	return readkit.WriteRows(ctx, tx, &p.cache, af, AssetFindingsCols, set.String(), rows)
 }

@@ -1,12 +1,10 @@
-package readmodel
+package assets
 
 import (
 	"fmt"
-	"math"
-)
 
-// severityPoints are the base points of one open finding by severity.
-var severityPoints = map[string]float64{"critical": 10, "high": 5, "medium": 2, "low": 0.5, "info": 0}
+	"github.com/socplatform/soc/projections/vulns"
+)
 
 // criticalityFactor scales an asset's points by how much the organisation cares about it.
 func criticalityFactor(c string) float64 {
@@ -21,8 +19,8 @@ func criticalityFactor(c string) float64 {
 	return 1.0 // medium, or not classified
 }
 
-// criticalityRank orders criticalities for sorting (0 = not classified).
-func criticalityRank(c string) int64 {
+// CriticalityRank orders criticalities for sorting (0 = not classified).
+func CriticalityRank(c string) int64 {
 	switch c {
 	case "critical":
 		return 4
@@ -44,29 +42,15 @@ const RiskFormula = "score = min(100, (critical + high + medium + low + info) ×
 	"each severity term sums its open findings' points: base (critical 10, high 5, medium 2, low 0.5, info 0) " +
 	"× 2 when the finding is KEV-listed × (1 + EPSS), rounded to 0.001 per finding"
 
-// findingRiskMilli is a finding's points in thousandths, as the findings table stores them (it
-// counts toward its asset only while the finding is open). Integers, so that the sum per asset
-// is exact and does not depend on the order SQL adds the rows in.
-func findingRiskMilli(f *Finding) int64 {
-	p := severityPoints[f.Severity]
-	if f.KEV {
-		p *= 2
-	}
-	if f.EPSS != nil {
-		p *= 1 + *f.EPSS
-	}
-	return int64(math.Round(p * 1000))
-}
-
 // riskOf builds an asset's Risk from what asset_findings holds for it.
-func riskOf(score float64, criticality string, af *assetFindings) Risk {
+func riskOf(score float64, criticality string, af *vulns.AssetFindings) Risk {
 	factor := criticalityFactor(criticality)
-	comps := make([]RiskComponent, 0, len(Severities)+2)
-	for i, s := range Severities {
+	comps := make([]RiskComponent, 0, len(vulns.Severities)+2)
+	for i, s := range vulns.Severities {
 		comps = append(comps, RiskComponent{
 			Name:   s,
-			Value:  float64(af.points[i]) / 1000,
-			Detail: fmt.Sprintf("%d open %s finding(s) × %g points (×2 if KEV-listed, ×(1+EPSS))", af.open[i], s, severityPoints[s]),
+			Value:  float64(af.Points[i]) / 1000,
+			Detail: fmt.Sprintf("%d open %s finding(s) × %g points (×2 if KEV-listed, ×(1+EPSS))", af.Open[i], s, vulns.SeverityPoints[s]),
 		})
 	}
 	crit := criticality
@@ -74,7 +58,7 @@ func riskOf(score float64, criticality string, af *assetFindings) Risk {
 		crit = "not classified"
 	}
 	comps = append(comps,
-		RiskComponent{Name: "points", Value: float64(af.riskMilli) / 1000, Detail: fmt.Sprintf("sum of the severity terms; %d open finding(s) KEV-listed", af.kev)},
+		RiskComponent{Name: "points", Value: float64(af.RiskMilli) / 1000, Detail: fmt.Sprintf("sum of the severity terms; %d open finding(s) KEV-listed", af.KEV)},
 		RiskComponent{Name: "criticality_factor", Value: factor, Detail: "asset criticality " + crit + " (critical 1.5, high 1.2, medium 1.0, low 0.8, not classified 1.0)"},
 	)
 	return Risk{Score: score, Formula: RiskFormula, Components: comps}

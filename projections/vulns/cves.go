@@ -1,4 +1,4 @@
-package readmodel
+package vulns
 
 import (
 	"context"
@@ -7,11 +7,12 @@ import (
 
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/projections"
+	"github.com/socplatform/soc/projections/readkit"
 )
 
 // CVEsProjection is the CVE catalogue read model (table cves), keyed by CVE id. OpenFindings is
 // not stored: the Reader counts it from the findings projection's finding_cves.
-type CVEsProjection struct{ cache sqlCache }
+type CVEsProjection struct{ cache readkit.SQLCache }
 
 // NewCVEsProjection returns the CVE catalogue projection.
 func NewCVEsProjection() *CVEsProjection { return &CVEsProjection{} }
@@ -22,24 +23,24 @@ func (*CVEsProjection) Name() string       { return "cves" }
 func (*CVEsProjection) Contexts() []string { return []string{"vulns"} }
 func (*CVEsProjection) Tables() []string   { return []string{"cves"} }
 
-var cveTable = &table[CVE]{
-	base: "cves",
-	cols: func(d projections.Dialect) []column {
-		return []column{
-			{"id", keyText(d)}, {"stream_id", tText}, {"published", tIntNul}, {"last_modified", tIntNul},
-			{"status", tText}, {"description", tText}, {"cvss_score", tRealN}, {"cvss_vector", tText},
-			{"ratings", tText}, {"cwes", tText}, {"kev", tInt}, {"kev_date_added", tText}, {"kev_due_date", tText},
-			{"kev_ransomware", tText}, {"epss", tRealN}, {"epss_percentile", tRealN}, {"version", tInt},
+var cveTable = &readkit.Table[CVE]{
+	Base: "cves",
+	Cols: func(d projections.Dialect) []readkit.Column {
+		return []readkit.Column{
+			{"id", readkit.KeyText(d)}, {"stream_id", readkit.TText}, {"published", readkit.TIntNul}, {"last_modified", readkit.TIntNul},
+			{"status", readkit.TText}, {"description", readkit.TText}, {"cvss_score", readkit.TRealN}, {"cvss_vector", readkit.TText},
+			{"ratings", readkit.TText}, {"cwes", readkit.TText}, {"kev", readkit.TInt}, {"kev_date_added", readkit.TText}, {"kev_due_date", readkit.TText},
+			{"kev_ransomware", readkit.TText}, {"epss", readkit.TRealN}, {"epss_percentile", readkit.TRealN}, {"version", readkit.TInt},
 		}
 	},
-	values: func(c *CVE) []any {
+	Values: func(c *CVE) []any {
 		return []any{
-			c.ID, c.StreamID, nullMicros(c.Published), nullMicros(c.LastModified), c.Status, c.Description,
-			nullFloat(c.CVSSScore), c.CVSSVector, string(c.Ratings), jsonText(c.CWEs), boolInt(c.KEV), c.KEVDateAdded,
-			c.KEVDueDate, c.KEVRansomware, nullFloat(c.EPSS), nullFloat(c.EPSSPercentile), c.Version,
+			c.ID, c.StreamID, readkit.NullMicros(c.Published), readkit.NullMicros(c.LastModified), c.Status, c.Description,
+			readkit.NullFloat(c.CVSSScore), c.CVSSVector, string(c.Ratings), readkit.JSONText(c.CWEs), readkit.BoolInt(c.KEV), c.KEVDateAdded,
+			c.KEVDueDate, c.KEVRansomware, readkit.NullFloat(c.EPSS), readkit.NullFloat(c.EPSSPercentile), c.Version,
 		}
 	},
-	scan: func(s scanner) (*CVE, error) {
+	Scan: func(s readkit.Scanner) (*CVE, error) {
 		var c CVE
 		var pub, mod sql.NullInt64
 		var score, epss, pct sql.NullFloat64
@@ -49,13 +50,13 @@ var cveTable = &table[CVE]{
 			&cwes, &kev, &c.KEVDateAdded, &c.KEVDueDate, &c.KEVRansomware, &epss, &pct, &c.Version); err != nil {
 			return nil, err
 		}
-		c.Published, c.LastModified = fromNullMicros(pub), fromNullMicros(mod)
-		c.CVSSScore, c.EPSS, c.EPSSPercentile = fromNullFloat(score), fromNullFloat(epss), fromNullFloat(pct)
+		c.Published, c.LastModified = readkit.FromNullMicros(pub), readkit.FromNullMicros(mod)
+		c.CVSSScore, c.EPSS, c.EPSSPercentile = readkit.FromNullFloat(score), readkit.FromNullFloat(epss), readkit.FromNullFloat(pct)
 		if ratings != "" {
 			c.Ratings = json.RawMessage(ratings)
 		}
 		var err error
-		if c.CWEs, err = fromJSON[[]string](cwes); err != nil {
+		if c.CWEs, err = readkit.FromJSON[[]string](cwes); err != nil {
 			return nil, err
 		}
 		c.KEV = kev != 0
@@ -65,12 +66,12 @@ var cveTable = &table[CVE]{
 
 // Create implements projections.Projection.
 func (p *CVEsProjection) Create(ctx context.Context, tx *projections.Tx) error {
-	return createTable(ctx, tx, "cves", cveTable.cols(tx.Dialect), "id")
+	return readkit.CreateTable(ctx, tx, "cves", cveTable.Cols(tx.Dialect), "id")
 }
 
 // Apply implements projections.Projection. Finding events are the findings projection's.
 func (p *CVEsProjection) Apply(ctx context.Context, tx *projections.Tx, batch []events.Envelope) ([]projections.Change, error) {
-	_, changes, err := applyKeyed(ctx, tx, &p.cache, cveTable, batch,
+	_, changes, err := readkit.ApplyKeyed(ctx, tx, &p.cache, cveTable, batch,
 		func(e *events.Envelope) (string, bool, error) {
 			if !isCVEEvent(e.Type) {
 				return "", false, nil

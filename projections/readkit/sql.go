@@ -1,9 +1,15 @@
-package readmodel
+// Package readkit holds what the read models of every context share: describing a keyed table
+// once (Table) and applying a batch to it with one load and multi-row upserts (ApplyKeyed), the
+// SQL builders behind that (CreateTable, WriteRows, EachIn, statement caching, chunking under the
+// bind-parameter limits), and the column encodings both dialects agree on (unix microseconds,
+// INTEGER booleans, JSON TEXT).
+package readkit
 
 import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"reflect"
 	"strings"
 	"sync"
 	"time"
@@ -14,42 +20,51 @@ import (
 // Column types shared by both dialects: times are BIGINT unix microseconds, booleans INTEGER 0/1,
 // lists and objects JSON TEXT.
 const (
-	tText   = "TEXT NOT NULL DEFAULT ''"
-	tInt    = "BIGINT NOT NULL DEFAULT 0"
-	tIntNul = "BIGINT"
-	tReal   = "DOUBLE PRECISION NOT NULL DEFAULT 0"
-	tRealN  = "DOUBLE PRECISION"
+	TText   = "TEXT NOT NULL DEFAULT ''"
+	TInt    = "BIGINT NOT NULL DEFAULT 0"
+	TIntNul = "BIGINT"
+	TReal   = "DOUBLE PRECISION NOT NULL DEFAULT 0"
+	TRealN  = "DOUBLE PRECISION"
 )
 
-// keyText is the type of text columns used as keys or sort columns. On PostgreSQL they compare
+// KeyText is the type of text columns used as keys or sort columns. On PostgreSQL they compare
 // bytewise (COLLATE "C"), as SQLite's do, so both dialects sort ids and names the same way and
 // keyset pagination never depends on the server's locale.
-func keyText(d projections.Dialect) string {
+func KeyText(d projections.Dialect) string {
 	if d == projections.Postgres {
 		return `TEXT COLLATE "C" NOT NULL DEFAULT ''`
 	}
-	return tText
+	return TText
 }
 
-type column struct{ name, typ string }
+// Column is one column of a read-model table: {name, SQL type}. An array rather than a struct, so
+// that the long column lists of the read models stay one pair per column.
+type Column [2]string
 
-func colNames(cols []column) []string {
+// Name is the column's name.
+func (c Column) Name() string { return c[0] }
+
+// Type is the column's SQL type.
+func (c Column) Type() string { return c[1] }
+
+// colNames are the names of cols, in order.
+func colNames(cols []Column) []string {
 	out := make([]string, len(cols))
 	for i, c := range cols {
-		out[i] = c.name
+		out[i] = c.Name()
 	}
 	return out
 }
 
-// createTable creates base's table for tx's generation; pk lists the primary key's columns.
-func createTable(ctx context.Context, tx *projections.Tx, base string, cols []column, pk ...string) error {
+// CreateTable creates base's table for tx's generation; pk lists the primary key's columns.
+func CreateTable(ctx context.Context, tx *projections.Tx, base string, cols []Column, pk ...string) error {
 	var b strings.Builder
 	b.WriteString("CREATE TABLE " + tx.Table(base) + " (")
 	for i, c := range cols {
 		if i > 0 {
 			b.WriteString(", ")
 		}
-		b.WriteString(c.name + " " + c.typ)
+		b.WriteString(c.Name() + " " + c.Type())
 	}
 	b.WriteString(", PRIMARY KEY (" + strings.Join(pk, ", ") + "))")
 	if tx.Dialect == projections.Postgres {
@@ -62,7 +77,8 @@ func createTable(ctx context.Context, tx *projections.Tx, base string, cols []co
 	return err
 }
 
-func createIndex(ctx context.Context, tx *projections.Tx, base, suffix, cols string) error {
+// CreateIndex creates the index named by base and suffix on base's table for tx's generation.
+func CreateIndex(ctx context.Context, tx *projections.Tx, base, suffix, cols string) error {
 	_, err := tx.ExecContext(ctx, "CREATE INDEX "+tx.Index(base, suffix)+" ON "+tx.Table(base)+" ("+cols+")")
 	return err
 }
@@ -134,15 +150,15 @@ func upsertSuffix(cols []string, key string) string {
 	return b.String()
 }
 
-// sqlCache keeps built statement texts: building a 256-row VALUES list costs more than it should
+// SQLCache keeps built statement texts: building a 256-row VALUES list costs more than it should
 // once per batch.
 // A runner may apply two generations of one projection at once (a rebuild beside the live one).
-type sqlCache struct {
+type SQLCache struct {
 	mu sync.Mutex
 	m  map[string]string
 }
 
-func (c *sqlCache) get(key string, build func() string) string {
+func (c *SQLCache) Get(key string, build func() string) string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if s, ok := c.m[key]; ok {
@@ -156,12 +172,12 @@ func (c *sqlCache) get(key string, build func() string) string {
 	return s
 }
 
-// writeRows writes rows (each len(cols) values) with multi-row INSERTs; suffix (ON CONFLICT …)
+// WriteRows writes rows (each len(cols) values) with multi-row INSERTs; suffix (ON CONFLICT …)
 // is appended to each. On SQLite, a chunk size used more than once in the call is prepared once
 // (parsing a 128-row statement costs about as much as running it); on PostgreSQL pgx already
 // caches a prepared statement per distinct text and connection, and an explicit Prepare would
 // only add round trips.
-func writeRows(ctx context.Context, tx *projections.Tx, cache *sqlCache, table string, cols []string, suffix string, rows [][]any) error {
+func WriteRows(ctx context.Context, tx *projections.Tx, cache *SQLCache, table string, cols []string, suffix string, rows [][]any) error {
 	sizes := chunks(len(rows), len(cols))
 	args := make([]any, 0, min(len(rows), chunkSizes[0])*len(cols))
 	stmts := map[int]*sql.Stmt{}
@@ -172,7 +188,7 @@ func writeRows(ctx context.Context, tx *projections.Tx, cache *sqlCache, table s
 	}()
 	i := 0
 	for k, n := range sizes {
-		q := cache.get(table+"|"+suffix+"|"+itoa(n), func() string { return insertSQL(tx.Dialect, table, cols, n, suffix) })
+		q := cache.Get(table+"|"+suffix+"|"+itoa(n), func() string { return insertSQL(tx.Dialect, table, cols, n, suffix) })
 		args = args[:0]
 		for _, r := range rows[i : i+n] {
 			args = append(args, r...)
@@ -220,12 +236,12 @@ func padded(ids []string) []any {
 // inChunk bounds an IN list (well under both dialects' parameter limits).
 const inChunk = 1024
 
-// eachIn runs query(prefix + "(…)" + suffix) for ids in chunks, calling fn for each result row
+// EachIn runs query(prefix + "(…)" + suffix) for ids in chunks, calling fn for each result row
 // (fn nil: Exec).
-func eachIn(ctx context.Context, tx *projections.Tx, cache *sqlCache, prefix, suffix string, ids []string, fn func(*sql.Rows) error) error {
+func EachIn(ctx context.Context, tx *projections.Tx, cache *SQLCache, prefix, suffix string, ids []string, fn func(*sql.Rows) error) error {
 	for start := 0; start < len(ids); start += inChunk {
 		args := padded(ids[start:min(len(ids), start+inChunk)])
-		q := cache.get(prefix+"|"+suffix+"|"+itoa(len(args)), func() string {
+		q := cache.Get(prefix+"|"+suffix+"|"+itoa(len(args)), func() string {
 			return prefix + tx.Dialect.Placeholders(1, len(args)) + suffix
 		})
 		if fn == nil {
@@ -254,6 +270,7 @@ func eachIn(ctx context.Context, tx *projections.Tx, cache *sqlCache, prefix, su
 	return nil
 }
 
+// itoa formats a small non-negative count (a chunk size) for a statement-cache key.
 func itoa(n int) string {
 	if n < 10 {
 		return string(rune('0' + n))
@@ -263,33 +280,39 @@ func itoa(n int) string {
 
 // ---- value encoding --------------------------------------------------------------------------
 
-func micros(t time.Time) int64 { return t.UnixMicro() }
+// Micros is t as stored: unix microseconds.
+func Micros(t time.Time) int64 { return t.UnixMicro() }
 
-func fromMicros(v int64) time.Time { return time.UnixMicro(v).UTC() }
+// FromMicros reads a stored time back, in UTC.
+func FromMicros(v int64) time.Time { return time.UnixMicro(v).UTC() }
 
-func nullMicros(t *time.Time) any {
+// NullMicros stores an optional time (NULL when absent).
+func NullMicros(t *time.Time) any {
 	if t == nil {
 		return nil
 	}
 	return t.UnixMicro()
 }
 
-func fromNullMicros(v sql.NullInt64) *time.Time {
+// FromNullMicros reads an optional time back.
+func FromNullMicros(v sql.NullInt64) *time.Time {
 	if !v.Valid {
 		return nil
 	}
-	t := fromMicros(v.Int64)
+	t := FromMicros(v.Int64)
 	return &t
 }
 
-func nullFloat(f *float64) any {
+// NullFloat stores an optional number (NULL when absent).
+func NullFloat(f *float64) any {
 	if f == nil {
 		return nil
 	}
 	return *f
 }
 
-func fromNullFloat(v sql.NullFloat64) *float64 {
+// FromNullFloat reads an optional number back.
+func FromNullFloat(v sql.NullFloat64) *float64 {
 	if !v.Valid {
 		return nil
 	}
@@ -297,15 +320,16 @@ func fromNullFloat(v sql.NullFloat64) *float64 {
 	return &f
 }
 
-func boolInt(b bool) int64 {
+// BoolInt stores a boolean as INTEGER 0/1.
+func BoolInt(b bool) int64 {
 	if b {
 		return 1
 	}
 	return 0
 }
 
-// jsonText encodes v as JSON TEXT ("" for an empty value, so that nil and empty read back alike).
-func jsonText(v any) string {
+// JSONText encodes v as JSON TEXT ("" for an empty value, so that nil and empty read back alike).
+func JSONText(v any) string {
 	switch x := v.(type) {
 	case []string:
 		if len(x) == 0 {
@@ -319,19 +343,22 @@ func jsonText(v any) string {
 		if len(x) == 0 {
 			return ""
 		}
-	case []AssetLink:
-		if len(x) == 0 {
+	default:
+		// Any other list or object (a read model's own element types): the same rule, found by
+		// reflection, off the common path above.
+		if rv := reflect.ValueOf(v); (rv.Kind() == reflect.Slice || rv.Kind() == reflect.Map) && rv.Len() == 0 {
 			return ""
 		}
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
-		panic(err) // only the types above reach here: they always encode
+		panic(err) // read models store lists and objects of plain data: they always encode
 	}
 	return string(b)
 }
 
-func fromJSON[T any](s string) (T, error) {
+// FromJSON reads a JSON TEXT column back ("" is the zero value).
+func FromJSON[T any](s string) (T, error) {
 	var v T
 	if s == "" {
 		return v, nil

@@ -1,17 +1,22 @@
-// Package readmodel holds the read models of the platform's contexts — assets, findings, scans
-// and the CVE catalogue — as projections (projections.Projection) writing SQLite or PostgreSQL
-// tables, the queries the query API runs over them (Reader), and pure fold functions that
-// rebuild one asset or finding from its stream (FoldAsset, FoldFinding: point-in-time reads,
-// as_of).
+// Package vulns is the vulns context's read side: the findings and the CVE catalogue as
+// projections (projections.Projection) writing SQLite or PostgreSQL tables, the queries the query
+// API runs over them (Reader), and a pure fold function that rebuilds one finding from its stream
+// (FoldFinding: point-in-time reads, as_of). The other contexts' read models are
+// projections/assets and projections/scans; what they all share is projections/readkit.
+//
+// The findings projection also keeps asset_findings, what the findings know of each asset (open
+// findings by severity, risk points): the assets read model joins it (AssetFindings) for an
+// asset's open findings and risk, and a finding shows its asset's name from the assets table.
+//
+// The read models' tests live here (vulns_test): they span the assets and vulns read models,
+// and assets imports vulns.
 //
 // # Projections and tables
 //
-//	assets    (context assets)  assets          one row per asset stream
 //	findings  (context vulns)   findings        one row per finding stream (Finding* events)
 //	                            finding_cves    (finding_id, cve), finding_cwes (finding_id, cwe)
 //	                            asset_findings  per asset: open findings by severity, KEV count,
 //	                                            risk points (thousandths) by severity
-//	scans     (context scans)   scans           one row per import, keyed by scan id
 //	cves      (context vulns)   cves            one row per CVE, keyed by CVE id (CVE* events)
 //
 // Both dialects share one DDL and one code path: times are BIGINT unix microseconds, booleans
@@ -25,7 +30,7 @@
 //
 // Per batch a projection collects the keys its events touch, loads those rows in one
 // SELECT … WHERE id IN (…), folds the events into them in memory with the same pure functions
-// FoldAsset and FoldFinding use (so an as_of read and the table never disagree), and writes the
+// FoldFinding uses (so an as_of read and the table never disagree), and writes the
 // changed rows back with multi-row INSERT … ON CONFLICT (id) DO UPDATE statements cut into
 // chunks of fixed sizes (so the statement texts repeat: pgx's per-connection cache and
 // SQLite's per-batch prepared statements are reused; every statement stays under SQLite's
@@ -36,7 +41,7 @@
 // rebuild.
 //
 // A handled event whose data cannot be decoded, or that comes before its stream's first event
-// (a finding event before FindingOpened, an asset event before AssetRegistered), is a poison
+// (a finding event before FindingOpened), is a poison
 // event: Apply returns it as a *projections.EventError. Unknown event types are ignored.
 //
 // # Risk score
@@ -46,7 +51,8 @@
 //	points = base(severity) × (2 if KEV-listed) × (1 + EPSS)      EPSS 0 when unknown
 //	base   = critical 10, high 5, medium 2, low 0.5, info 0
 //
-// rounded to 0.001 (stored as integer thousandths, so sums are exact). An asset's score is
+// rounded to 0.001 (stored as integer thousandths, so sums are exact). An asset's score
+// (projections/assets) is
 //
 //	score = min(100, Σ points of its open findings × criticality factor)
 //	factor = critical 1.5, high 1.2, medium 1.0, low 0.8, not classified 1.0
@@ -58,11 +64,11 @@
 //
 // # Queries
 //
-// Reader reads the views (never a generation). Filters are those of FindingQuery, AssetQuery
-// and ScanQuery; every value is a bind parameter and sort columns come from fixed maps. Lists
-// are keyset-paginated: Key.Value is the sort field's value of the last row (RFC 3339 times,
+// Reader reads the views (never a generation). Filters are those of FindingQuery; every value is
+// a bind parameter and sort columns come from fixed maps. Lists are keyset-paginated (readkit): Key.Value is the sort field's value of the last row (RFC 3339 times,
 // numbers as Go formats them, "" for a missing value; the severity sort, which orders by
 // severity then by the earliest due date, uses "<severity>|<due>"), Key.ID breaks ties, Desc
-// reverses both. List.Limit 0 means DefaultLimit. A bad sort field, limit or cursor is a
-// *QueryError naming the parameter ("sort", "limit", "cursor"); a missing row is ErrNotFound.
-package readmodel
+// reverses both. List.Limit 0 means readkit.DefaultLimit. A bad sort field, limit or cursor is a
+// *readkit.QueryError naming the parameter ("sort", "limit", "cursor"); a missing row is
+// readkit.ErrNotFound.
+package vulns

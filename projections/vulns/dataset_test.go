@@ -1,4 +1,4 @@
-package readmodel
+package vulns_test
 
 import (
 	"context"
@@ -13,7 +13,11 @@ import (
 
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/projections"
+	"github.com/socplatform/soc/projections/assets"
 	"github.com/socplatform/soc/projections/internal/testdb"
+	"github.com/socplatform/soc/projections/readkit"
+	"github.com/socplatform/soc/projections/scans"
+	"github.com/socplatform/soc/projections/vulns"
 )
 
 // dataset is a small but varied world: assets of every kind and criticality, findings in every
@@ -21,8 +25,8 @@ import (
 type dataset struct {
 	evs      []events.Envelope
 	now      time.Time
-	findings map[string]*Finding // folded, with AssetName
-	assets   map[string]*Asset   // folded
+	findings map[string]*vulns.Finding // folded, with AssetName
+	assets   map[string]*assets.Asset  // folded
 }
 
 func newDataset(t testing.TB) *dataset {
@@ -50,7 +54,7 @@ func newDataset(t testing.TB) *dataset {
 	scanners := []string{"Trivy", "Grype"}
 	formats := []string{"trivy", "grype"}
 	for n := 1; n <= 60; n++ {
-		s := findingSpec{n: n, asset: 1 + n%7, severity: Severities[rnd.IntN(5)], scanner: scanners[n%2], format: formats[n%2],
+		s := findingSpec{n: n, asset: 1 + n%7, severity: vulns.Severities[rnd.IntN(5)], scanner: scanners[n%2], format: formats[n%2],
 			scan: scanUUID(n % 4), title: fmt.Sprintf("%s in lib%d", []string{"Heap Overflow", "SQL injection", "XSS"}[n%3], n%4)}
 		if n%3 == 0 {
 			s.cves = []string{fmt.Sprintf("CVE-2024-%04d", n%5), "CVE-2023-9999"}
@@ -124,17 +128,17 @@ func newDataset(t testing.TB) *dataset {
 	for _, e := range ds.evs {
 		byStream[e.StreamID] = append(byStream[e.StreamID], e)
 	}
-	ds.findings, ds.assets = map[string]*Finding{}, map[string]*Asset{}
+	ds.findings, ds.assets = map[string]*vulns.Finding{}, map[string]*assets.Asset{}
 	for id, evs := range byStream {
 		switch {
 		case strings.HasPrefix(id, "assets-"):
-			a, err := FoldAsset(evs)
+			a, err := assets.FoldAsset(evs)
 			if err != nil {
 				t.Fatal(err)
 			}
 			ds.assets[id] = a
 		case strings.HasPrefix(id, "vulns-finding-"):
-			f, err := FoldFinding(evs)
+			f, err := vulns.FoldFinding(evs)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -143,7 +147,7 @@ func newDataset(t testing.TB) *dataset {
 	}
 	for _, f := range ds.findings {
 		f.AssetName = ds.assets[f.AssetID].Name
-		f.Overdue = IsOpen(f.Status) && f.DueAt != nil && f.DueAt.Before(ds.now)
+		f.Overdue = vulns.IsOpen(f.Status) && f.DueAt != nil && f.DueAt.Before(ds.now)
 	}
 	return ds
 }
@@ -156,11 +160,11 @@ func loadDataset(t *testing.T, db *projections.DB) *dataset {
 }
 
 // allPages follows Next from the first page to the last, failing on a row seen twice.
-func allPages[T any](t *testing.T, id func(T) string, get func(after *Key) (Page[T], error)) []T {
+func allPages[T any](t *testing.T, id func(T) string, get func(after *readkit.Key) (readkit.Page[T], error)) []T {
 	t.Helper()
 	var out []T
 	seen := map[string]bool{}
-	var after *Key
+	var after *readkit.Key
 	for i := 0; ; i++ {
 		p, err := get(after)
 		if err != nil {
@@ -187,42 +191,42 @@ func TestFindingFilters(t *testing.T) {
 	testdb.Dialects(t, func(t *testing.T, open func(testing.TB) *projections.DB) {
 		db := open(t)
 		ds := loadDataset(t, db)
-		r := NewReader(db)
+		r := vulns.NewReader(db)
 		ctx := context.Background()
 		yes, no := ptr(true), ptr(false)
 		cases := []struct {
 			name string
-			q    FindingQuery
-			want func(f *Finding) bool
+			q    vulns.FindingQuery
+			want func(f *vulns.Finding) bool
 		}{
-			{"all", FindingQuery{}, func(*Finding) bool { return true }},
-			{"severity", FindingQuery{Severity: []string{"critical", "high"}}, func(f *Finding) bool { return f.Severity == "critical" || f.Severity == "high" }},
-			{"status", FindingQuery{Status: []string{"resolved", "false_positive"}}, func(f *Finding) bool { return f.Status == "resolved" || f.Status == "false_positive" }},
-			{"open", FindingQuery{Open: yes}, func(f *Finding) bool { return IsOpen(f.Status) }},
-			{"not open", FindingQuery{Open: no}, func(f *Finding) bool { return !IsOpen(f.Status) }},
-			{"asset", FindingQuery{AssetID: assetID(3)}, func(f *Finding) bool { return f.AssetID == assetID(3) }},
-			{"cve", FindingQuery{CVE: "CVE-2024-0003"}, func(f *Finding) bool { return slices.Contains(f.CVEs, "CVE-2024-0003") }},
-			{"cwe", FindingQuery{CWE: "CWE-71"}, func(f *Finding) bool { return slices.Contains(f.CWEs, "CWE-71") }},
-			{"kev", FindingQuery{KEV: yes}, func(f *Finding) bool { return f.KEV }},
-			{"not kev", FindingQuery{KEV: no}, func(f *Finding) bool { return !f.KEV }},
-			{"epss min", FindingQuery{EPSSMin: ptr(0.2)}, func(f *Finding) bool { return f.EPSS != nil && *f.EPSS >= 0.2 }},
-			{"owner", FindingQuery{Owner: "owner-1"}, func(f *Finding) bool { return f.Owner == "owner-1" }},
-			{"overdue", FindingQuery{Overdue: yes}, func(f *Finding) bool { return f.Overdue }},
-			{"not overdue", FindingQuery{Overdue: no}, func(f *Finding) bool { return !f.Overdue }},
-			{"due before", FindingQuery{DueBefore: ds.now}, func(f *Finding) bool { return f.DueAt != nil && f.DueAt.Before(ds.now) }},
-			{"due after", FindingQuery{DueAfter: ds.now}, func(f *Finding) bool { return f.DueAt != nil && !f.DueAt.Before(ds.now) }},
-			{"scanner", FindingQuery{Scanner: "Grype"}, func(f *Finding) bool { return f.Scanner == "Grype" }},
-			{"format", FindingQuery{Format: "trivy"}, func(f *Finding) bool { return f.Format == "trivy" }},
-			{"scan", FindingQuery{ScanID: scanUUID(5)}, func(f *Finding) bool { return f.FirstScanID == scanUUID(5) || f.LastScanID == scanUUID(5) }},
-			{"first seen", FindingQuery{FirstSeenFrom: ds.findings[findingID(10)].FirstSeen, FirstSeenTo: ds.findings[findingID(20)].FirstSeen},
-				func(f *Finding) bool {
+			{"all", vulns.FindingQuery{}, func(*vulns.Finding) bool { return true }},
+			{"severity", vulns.FindingQuery{Severity: []string{"critical", "high"}}, func(f *vulns.Finding) bool { return f.Severity == "critical" || f.Severity == "high" }},
+			{"status", vulns.FindingQuery{Status: []string{"resolved", "false_positive"}}, func(f *vulns.Finding) bool { return f.Status == "resolved" || f.Status == "false_positive" }},
+			{"open", vulns.FindingQuery{Open: yes}, func(f *vulns.Finding) bool { return vulns.IsOpen(f.Status) }},
+			{"not open", vulns.FindingQuery{Open: no}, func(f *vulns.Finding) bool { return !vulns.IsOpen(f.Status) }},
+			{"asset", vulns.FindingQuery{AssetID: assetID(3)}, func(f *vulns.Finding) bool { return f.AssetID == assetID(3) }},
+			{"cve", vulns.FindingQuery{CVE: "CVE-2024-0003"}, func(f *vulns.Finding) bool { return slices.Contains(f.CVEs, "CVE-2024-0003") }},
+			{"cwe", vulns.FindingQuery{CWE: "CWE-71"}, func(f *vulns.Finding) bool { return slices.Contains(f.CWEs, "CWE-71") }},
+			{"kev", vulns.FindingQuery{KEV: yes}, func(f *vulns.Finding) bool { return f.KEV }},
+			{"not kev", vulns.FindingQuery{KEV: no}, func(f *vulns.Finding) bool { return !f.KEV }},
+			{"epss min", vulns.FindingQuery{EPSSMin: ptr(0.2)}, func(f *vulns.Finding) bool { return f.EPSS != nil && *f.EPSS >= 0.2 }},
+			{"owner", vulns.FindingQuery{Owner: "owner-1"}, func(f *vulns.Finding) bool { return f.Owner == "owner-1" }},
+			{"overdue", vulns.FindingQuery{Overdue: yes}, func(f *vulns.Finding) bool { return f.Overdue }},
+			{"not overdue", vulns.FindingQuery{Overdue: no}, func(f *vulns.Finding) bool { return !f.Overdue }},
+			{"due before", vulns.FindingQuery{DueBefore: ds.now}, func(f *vulns.Finding) bool { return f.DueAt != nil && f.DueAt.Before(ds.now) }},
+			{"due after", vulns.FindingQuery{DueAfter: ds.now}, func(f *vulns.Finding) bool { return f.DueAt != nil && !f.DueAt.Before(ds.now) }},
+			{"scanner", vulns.FindingQuery{Scanner: "Grype"}, func(f *vulns.Finding) bool { return f.Scanner == "Grype" }},
+			{"format", vulns.FindingQuery{Format: "trivy"}, func(f *vulns.Finding) bool { return f.Format == "trivy" }},
+			{"scan", vulns.FindingQuery{ScanID: scanUUID(5)}, func(f *vulns.Finding) bool { return f.FirstScanID == scanUUID(5) || f.LastScanID == scanUUID(5) }},
+			{"first seen", vulns.FindingQuery{FirstSeenFrom: ds.findings[findingID(10)].FirstSeen, FirstSeenTo: ds.findings[findingID(20)].FirstSeen},
+				func(f *vulns.Finding) bool {
 					return !f.FirstSeen.Before(ds.findings[findingID(10)].FirstSeen) && f.FirstSeen.Before(ds.findings[findingID(20)].FirstSeen)
 				}},
-			{"last seen", FindingQuery{LastSeenFrom: ds.findings[findingID(30)].LastSeen},
-				func(f *Finding) bool { return !f.LastSeen.Before(ds.findings[findingID(30)].LastSeen) }},
-			{"q", FindingQuery{Q: "sql INJ"}, func(f *Finding) bool { return strings.Contains(strings.ToLower(f.Title), "sql inj") }},
-			{"q wildcard", FindingQuery{Q: "%"}, func(f *Finding) bool { return strings.Contains(f.Title, "%") }},
-			{"triage", FindingQuery{Status: []string{"open"}, Severity: []string{"critical", "high"}}, func(f *Finding) bool {
+			{"last seen", vulns.FindingQuery{LastSeenFrom: ds.findings[findingID(30)].LastSeen},
+				func(f *vulns.Finding) bool { return !f.LastSeen.Before(ds.findings[findingID(30)].LastSeen) }},
+			{"q", vulns.FindingQuery{Q: "sql INJ"}, func(f *vulns.Finding) bool { return strings.Contains(strings.ToLower(f.Title), "sql inj") }},
+			{"q wildcard", vulns.FindingQuery{Q: "%"}, func(f *vulns.Finding) bool { return strings.Contains(f.Title, "%") }},
+			{"triage", vulns.FindingQuery{Status: []string{"open"}, Severity: []string{"critical", "high"}}, func(f *vulns.Finding) bool {
 				return f.Status == "open" && (f.Severity == "critical" || f.Severity == "high")
 			}},
 		}
@@ -239,7 +243,7 @@ func TestFindingFilters(t *testing.T) {
 				}
 				q := c.q
 				q.Now, q.Limit = ds.now, 7
-				got := allPages(t, func(f Finding) string { return f.ID }, func(after *Key) (Page[Finding], error) {
+				got := allPages(t, func(f vulns.Finding) string { return f.ID }, func(after *readkit.Key) (readkit.Page[vulns.Finding], error) {
 					q.After = after
 					return r.Findings(ctx, q)
 				})
@@ -248,7 +252,7 @@ func TestFindingFilters(t *testing.T) {
 						t.Errorf("row\n got  %+v\nfold %+v", f, *w)
 					}
 				}
-				gotIDs := ids(got, func(f Finding) string { return f.ID })
+				gotIDs := ids(got, func(f vulns.Finding) string { return f.ID })
 				slices.Sort(gotIDs)
 				slices.Sort(want)
 				if !slices.Equal(gotIDs, want) {
@@ -260,14 +264,14 @@ func TestFindingFilters(t *testing.T) {
 }
 
 // sortKey is a finding's position under a sort field, as the Reader orders it.
-func findingSortKey(sort string, f *Finding) []float64 {
-	due := float64(noDue)
+func findingSortKey(sort string, f *vulns.Finding) []float64 {
+	due := float64(vulns.NoDue)
 	if f.DueAt != nil {
 		due = float64(f.DueAt.UnixMicro())
 	}
 	switch sort {
 	case "severity":
-		return []float64{float64(severityRank(f.Severity)), -due}
+		return []float64{float64(vulns.SeverityRank(f.Severity)), -due}
 	case "due_at":
 		return []float64{due}
 	case "first_seen":
@@ -277,9 +281,9 @@ func findingSortKey(sort string, f *Finding) []float64 {
 	case "updated_at":
 		return []float64{float64(f.UpdatedAt.UnixMicro())}
 	case "epss":
-		return []float64{scoreOr(f.EPSS)}
+		return []float64{vulns.ScoreOr(f.EPSS)}
 	case "cvss":
-		return []float64{scoreOr(f.CVSSScore)}
+		return []float64{vulns.ScoreOr(f.CVSSScore)}
 	}
 	return nil
 }
@@ -311,28 +315,28 @@ func TestFindingSortsAndPages(t *testing.T) {
 	testdb.Dialects(t, func(t *testing.T, open func(testing.TB) *projections.DB) {
 		db := open(t)
 		ds := loadDataset(t, db)
-		r := NewReader(db)
-		for _, sort := range FindingSorts {
+		r := vulns.NewReader(db)
+		for _, sort := range vulns.FindingSorts {
 			for _, desc := range []bool{false, true} {
 				for _, limit := range []int{1, 4, 1000} {
 					t.Run(fmt.Sprintf("%s/desc=%v/limit=%d", sort, desc, limit), func(t *testing.T) {
-						got := allPages(t, func(f Finding) string { return f.ID }, func(after *Key) (Page[Finding], error) {
-							return r.Findings(context.Background(), FindingQuery{Now: ds.now, List: List{Sort: sort, Desc: desc, Limit: limit, After: after}})
+						got := allPages(t, func(f vulns.Finding) string { return f.ID }, func(after *readkit.Key) (readkit.Page[vulns.Finding], error) {
+							return r.Findings(context.Background(), vulns.FindingQuery{Now: ds.now, List: readkit.List{Sort: sort, Desc: desc, Limit: limit, After: after}})
 						})
 						if len(got) != len(ds.findings) {
 							t.Fatalf("visited %d rows, want %d", len(got), len(ds.findings))
 						}
-						checkOrder(t, got, func(f *Finding) []float64 { return findingSortKey(sort, f) }, func(f *Finding) string { return f.ID }, desc)
+						checkOrder(t, got, func(f *vulns.Finding) []float64 { return findingSortKey(sort, f) }, func(f *vulns.Finding) string { return f.ID }, desc)
 					})
 				}
 			}
 		}
 		// The default is severity, descending: critical first, earliest due date first.
-		p, err := r.Findings(context.Background(), FindingQuery{Now: ds.now, List: List{Limit: 60}})
+		p, err := r.Findings(context.Background(), vulns.FindingQuery{Now: ds.now, List: readkit.List{Limit: 60}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		checkOrder(t, p.Items, func(f *Finding) []float64 { return findingSortKey("severity", f) }, func(f *Finding) string { return f.ID }, true)
+		checkOrder(t, p.Items, func(f *vulns.Finding) []float64 { return findingSortKey("severity", f) }, func(f *vulns.Finding) string { return f.ID }, true)
 		if p.Next != nil || p.Items[0].Severity != "critical" {
 			t.Errorf("default sort: next %v, first %s", p.Next, p.Items[0].Severity)
 		}
@@ -343,15 +347,15 @@ func TestAssetQueries(t *testing.T) {
 	testdb.Dialects(t, func(t *testing.T, open func(testing.TB) *projections.DB) {
 		db := open(t)
 		ds := loadDataset(t, db)
-		r := NewReader(db)
+		ar := assets.NewReader(db)
 		ctx := context.Background()
-		rows := allPages(t, func(a Asset) string { return a.ID }, func(after *Key) (Page[Asset], error) {
-			return r.Assets(ctx, AssetQuery{List: List{Limit: 3, After: after}})
+		rows := allPages(t, func(a assets.Asset) string { return a.ID }, func(after *readkit.Key) (readkit.Page[assets.Asset], error) {
+			return ar.Assets(ctx, assets.Query{List: readkit.List{Limit: 3, After: after}})
 		})
 		if len(rows) != len(ds.assets) {
 			t.Fatalf("%d assets, want %d", len(rows), len(ds.assets))
 		}
-		byID := map[string]Asset{}
+		byID := map[string]assets.Asset{}
 		for _, a := range rows {
 			byID[a.ID] = a
 			// The row is the fold of its stream plus what the findings projection adds.
@@ -361,9 +365,9 @@ func TestAssetQueries(t *testing.T) {
 				t.Errorf("row\n got  %+v\nfold %+v", a, f)
 			}
 			// Open counts are those of the folded findings.
-			want := zeroCounts()
+			want := vulns.ZeroCounts()
 			for _, fi := range ds.findings {
-				if fi.AssetID == a.ID && IsOpen(fi.Status) {
+				if fi.AssetID == a.ID && vulns.IsOpen(fi.Status) {
 					want[fi.Severity]++
 				}
 			}
@@ -374,22 +378,22 @@ func TestAssetQueries(t *testing.T) {
 		yes, no := ptr(true), ptr(false)
 		cases := []struct {
 			name string
-			q    AssetQuery
-			want func(a Asset) bool
+			q    assets.Query
+			want func(a assets.Asset) bool
 		}{
-			{"kind", AssetQuery{Kind: []string{"host", "repository"}}, func(a Asset) bool { return a.Kind == "host" || a.Kind == "repository" }},
-			{"criticality", AssetQuery{Criticality: []string{"critical"}}, func(a Asset) bool { return a.Criticality == "critical" }},
-			{"environment", AssetQuery{Environment: "staging"}, func(a Asset) bool { return a.Environment == "staging" }},
-			{"owner", AssetQuery{OwnerTeam: "team-1"}, func(a Asset) bool { return a.OwnerTeam == "team-1" }},
-			{"status", AssetQuery{Status: "retired"}, func(a Asset) bool { return a.Status == "retired" }},
-			{"tag", AssetQuery{Tag: "t_1"}, func(a Asset) bool { return slices.Contains(a.Tags, "t_1") }},
-			{"tag wildcard", AssetQuery{Tag: "t%"}, func(a Asset) bool { return slices.Contains(a.Tags, "t%") }},
-			{"q", AssetQuery{Q: "asset_1%"}, func(a Asset) bool { return strings.Contains(strings.ToLower(a.Name), "asset_1%") }},
-			{"min risk", AssetQuery{MinRisk: ptr(20.0)}, func(a Asset) bool { return a.Risk.Score >= 20 }},
-			{"has open", AssetQuery{HasOpen: yes}, func(a Asset) bool {
+			{"kind", assets.Query{Kind: []string{"host", "repository"}}, func(a assets.Asset) bool { return a.Kind == "host" || a.Kind == "repository" }},
+			{"criticality", assets.Query{Criticality: []string{"critical"}}, func(a assets.Asset) bool { return a.Criticality == "critical" }},
+			{"environment", assets.Query{Environment: "staging"}, func(a assets.Asset) bool { return a.Environment == "staging" }},
+			{"owner", assets.Query{OwnerTeam: "team-1"}, func(a assets.Asset) bool { return a.OwnerTeam == "team-1" }},
+			{"status", assets.Query{Status: "retired"}, func(a assets.Asset) bool { return a.Status == "retired" }},
+			{"tag", assets.Query{Tag: "t_1"}, func(a assets.Asset) bool { return slices.Contains(a.Tags, "t_1") }},
+			{"tag wildcard", assets.Query{Tag: "t%"}, func(a assets.Asset) bool { return slices.Contains(a.Tags, "t%") }},
+			{"q", assets.Query{Q: "asset_1%"}, func(a assets.Asset) bool { return strings.Contains(strings.ToLower(a.Name), "asset_1%") }},
+			{"min risk", assets.Query{MinRisk: ptr(20.0)}, func(a assets.Asset) bool { return a.Risk.Score >= 20 }},
+			{"has open", assets.Query{HasOpen: yes}, func(a assets.Asset) bool {
 				return a.OpenFindings["critical"]+a.OpenFindings["high"]+a.OpenFindings["medium"]+a.OpenFindings["low"]+a.OpenFindings["info"] > 0
 			}},
-			{"no open", AssetQuery{HasOpen: no}, func(a Asset) bool {
+			{"no open", assets.Query{HasOpen: no}, func(a assets.Asset) bool {
 				return a.OpenFindings["critical"]+a.OpenFindings["high"]+a.OpenFindings["medium"]+a.OpenFindings["low"]+a.OpenFindings["info"] == 0
 			}},
 		}
@@ -403,10 +407,10 @@ func TestAssetQueries(t *testing.T) {
 				}
 				q := c.q
 				q.Limit = 2
-				got := ids(allPages(t, func(a Asset) string { return a.ID }, func(after *Key) (Page[Asset], error) {
+				got := ids(allPages(t, func(a assets.Asset) string { return a.ID }, func(after *readkit.Key) (readkit.Page[assets.Asset], error) {
 					q.After = after
-					return r.Assets(ctx, q)
-				}), func(a Asset) string { return a.ID })
+					return ar.Assets(ctx, q)
+				}), func(a assets.Asset) string { return a.ID })
 				slices.Sort(got)
 				slices.Sort(want)
 				if !slices.Equal(got, want) {
@@ -414,13 +418,13 @@ func TestAssetQueries(t *testing.T) {
 				}
 			})
 		}
-		key := func(sort string) func(a *Asset) []float64 {
-			return func(a *Asset) []float64 {
+		key := func(sort string) func(a *assets.Asset) []float64 {
+			return func(a *assets.Asset) []float64 {
 				switch sort {
 				case "risk":
 					return []float64{a.Risk.Score}
 				case "criticality":
-					return []float64{float64(criticalityRank(a.Criticality))}
+					return []float64{float64(assets.CriticalityRank(a.Criticality))}
 				case "open_critical":
 					return []float64{float64(a.OpenFindings["critical"])}
 				case "updated_at":
@@ -429,11 +433,11 @@ func TestAssetQueries(t *testing.T) {
 				return nil
 			}
 		}
-		for _, sort := range AssetSorts {
+		for _, sort := range assets.Sorts {
 			for _, desc := range []bool{false, true} {
 				t.Run(fmt.Sprintf("sort %s desc=%v", sort, desc), func(t *testing.T) {
-					got := allPages(t, func(a Asset) string { return a.ID }, func(after *Key) (Page[Asset], error) {
-						return r.Assets(ctx, AssetQuery{List: List{Sort: sort, Desc: desc, Limit: 2, After: after}})
+					got := allPages(t, func(a assets.Asset) string { return a.ID }, func(after *readkit.Key) (readkit.Page[assets.Asset], error) {
+						return ar.Assets(ctx, assets.Query{List: readkit.List{Sort: sort, Desc: desc, Limit: 2, After: after}})
 					})
 					if len(got) != len(rows) {
 						t.Fatalf("visited %d, want %d", len(got), len(rows))
@@ -447,7 +451,7 @@ func TestAssetQueries(t *testing.T) {
 						}
 						return
 					}
-					checkOrder(t, got, key(sort), func(a *Asset) string { return a.ID }, desc)
+					checkOrder(t, got, key(sort), func(a *assets.Asset) string { return a.ID }, desc)
 				})
 			}
 		}
@@ -458,9 +462,9 @@ func TestScansAndCVEs(t *testing.T) {
 	testdb.Dialects(t, func(t *testing.T, open func(testing.TB) *projections.DB) {
 		db := open(t)
 		ds := loadDataset(t, db)
-		r := NewReader(db)
+		r, sr := vulns.NewReader(db), scans.NewReader(db)
 		ctx := context.Background()
-		s, err := r.Scan(ctx, scanUUID(3))
+		s, err := sr.Scan(ctx, scanUUID(3))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -469,32 +473,32 @@ func TestScansAndCVEs(t *testing.T) {
 			s.StreamID != "scans-import-"+scanUUID(3) || s.Version != 2 || s.Error != nil {
 			t.Errorf("completed scan %+v", s)
 		}
-		if s, err = r.Scan(ctx, scanUUID(1)); err != nil || s.Status != "failed" || s.Error == nil || s.Error.Stage != "import" || s.FindingsTotal != 10 {
+		if s, err = sr.Scan(ctx, scanUUID(1)); err != nil || s.Status != "failed" || s.Error == nil || s.Error.Stage != "import" || s.FindingsTotal != 10 {
 			t.Errorf("failed scan %+v %v", s, err)
 		}
-		if s, err = r.Scan(ctx, scanUUID(9)); err != nil || s.Status != "failed" || s.Error.Reason != "unknown format" || s.StartedAt.IsZero() {
+		if s, err = sr.Scan(ctx, scanUUID(9)); err != nil || s.Status != "failed" || s.Error.Reason != "unknown format" || s.StartedAt.IsZero() {
 			t.Errorf("scan that failed to start %+v %v", s, err)
 		}
-		if s, err = r.Scan(ctx, scanUUID(2)); err != nil || s.Status != "running" || s.FinishedAt != nil {
+		if s, err = sr.Scan(ctx, scanUUID(2)); err != nil || s.Status != "running" || s.FinishedAt != nil {
 			t.Errorf("running scan %+v %v", s, err)
 		}
 		for _, c := range []struct {
-			q    ScanQuery
+			q    scans.Query
 			want int
-		}{{ScanQuery{}, 7}, {ScanQuery{Status: "failed"}, 3}, {ScanQuery{Format: "grype"}, 3}, {ScanQuery{Actor: "user:alice"}, 7},
-			{ScanQuery{Actor: "nobody"}, 0}, {ScanQuery{From: s.StartedAt}, 6}, {ScanQuery{To: s.StartedAt}, 1}} {
-			for _, sort := range ScanSorts {
+		}{{scans.Query{}, 7}, {scans.Query{Status: "failed"}, 3}, {scans.Query{Format: "grype"}, 3}, {scans.Query{Actor: "user:alice"}, 7},
+			{scans.Query{Actor: "nobody"}, 0}, {scans.Query{From: s.StartedAt}, 6}, {scans.Query{To: s.StartedAt}, 1}} {
+			for _, sort := range scans.Sorts {
 				q := c.q
 				q.Sort, q.Limit = sort, 2
-				got := allPages(t, func(s Scan) string { return s.ID }, func(after *Key) (Page[Scan], error) {
+				got := allPages(t, func(s scans.Scan) string { return s.ID }, func(after *readkit.Key) (readkit.Page[scans.Scan], error) {
 					q.After = after
-					return r.Scans(ctx, q)
+					return sr.Scans(ctx, q)
 				})
 				if len(got) != c.want {
 					t.Errorf("%+v: %d scans, want %d", q, len(got), c.want)
 				}
 				if sort == "findings_total" {
-					checkOrder(t, got, func(s *Scan) []float64 { return []float64{float64(s.FindingsTotal)} }, func(s *Scan) string { return s.ID }, false)
+					checkOrder(t, got, func(s *scans.Scan) []float64 { return []float64{float64(s.FindingsTotal)} }, func(s *scans.Scan) string { return s.ID }, false)
 				}
 			}
 		}
@@ -504,7 +508,7 @@ func TestScansAndCVEs(t *testing.T) {
 		}
 		open0 := int64(0)
 		for _, f := range ds.findings {
-			if IsOpen(f.Status) && slices.Contains(f.CVEs, "CVE-2024-0000") {
+			if vulns.IsOpen(f.Status) && slices.Contains(f.CVEs, "CVE-2024-0000") {
 				open0++
 			}
 		}
@@ -522,51 +526,57 @@ func TestQueryErrorsAndNotFound(t *testing.T) {
 	testdb.Dialects(t, func(t *testing.T, open func(testing.TB) *projections.DB) {
 		db := open(t)
 		loadDataset(t, db)
-		r := NewReader(db)
+		r, ar, sr := vulns.NewReader(db), assets.NewReader(db), scans.NewReader(db)
 		ctx := context.Background()
 		bad := []struct {
 			name  string
 			param string
 			run   func() error
 		}{
-			{"finding sort", "sort", func() error { _, err := r.Findings(ctx, FindingQuery{List: List{Sort: "title"}}); return err }},
-			{"asset sort", "sort", func() error {
-				_, err := r.Assets(ctx, AssetQuery{List: List{Sort: "1; DROP TABLE assets"}})
+			{"finding sort", "sort", func() error {
+				_, err := r.Findings(ctx, vulns.FindingQuery{List: readkit.List{Sort: "title"}})
 				return err
 			}},
-			{"scan sort", "sort", func() error { _, err := r.Scans(ctx, ScanQuery{List: List{Sort: "status"}}); return err }},
-			{"limit high", "limit", func() error { _, err := r.Findings(ctx, FindingQuery{List: List{Limit: MaxLimit + 1}}); return err }},
-			{"limit negative", "limit", func() error { _, err := r.Assets(ctx, AssetQuery{List: List{Limit: -1}}); return err }},
+			{"asset sort", "sort", func() error {
+				_, err := ar.Assets(ctx, assets.Query{List: readkit.List{Sort: "1; DROP TABLE assets"}})
+				return err
+			}},
+			{"scan sort", "sort", func() error { _, err := sr.Scans(ctx, scans.Query{List: readkit.List{Sort: "status"}}); return err }},
+			{"limit high", "limit", func() error {
+				_, err := r.Findings(ctx, vulns.FindingQuery{List: readkit.List{Limit: readkit.MaxLimit + 1}})
+				return err
+			}},
+			{"limit negative", "limit", func() error { _, err := ar.Assets(ctx, assets.Query{List: readkit.List{Limit: -1}}); return err }},
 			{"severity key", "cursor", func() error {
-				_, err := r.Findings(ctx, FindingQuery{List: List{After: &Key{Value: "urgent|", ID: "x"}}})
+				_, err := r.Findings(ctx, vulns.FindingQuery{List: readkit.List{After: &readkit.Key{Value: "urgent|", ID: "x"}}})
 				return err
 			}},
 			{"time key", "cursor", func() error {
-				_, err := r.Findings(ctx, FindingQuery{List: List{Sort: "first_seen", After: &Key{Value: "yesterday", ID: "x"}}})
+				_, err := r.Findings(ctx, vulns.FindingQuery{List: readkit.List{Sort: "first_seen", After: &readkit.Key{Value: "yesterday", ID: "x"}}})
 				return err
 			}},
 			{"risk key", "cursor", func() error {
-				_, err := r.Assets(ctx, AssetQuery{List: List{After: &Key{Value: "high", ID: "x"}}})
+				_, err := ar.Assets(ctx, assets.Query{List: readkit.List{After: &readkit.Key{Value: "high", ID: "x"}}})
 				return err
 			}},
 			{"key without id", "cursor", func() error {
-				_, err := r.Scans(ctx, ScanQuery{List: List{After: &Key{Value: "2026-01-01T00:00:00Z"}}})
+				_, err := sr.Scans(ctx, scans.Query{List: readkit.List{After: &readkit.Key{Value: "2026-01-01T00:00:00Z"}}})
 				return err
 			}},
 		}
 		for _, c := range bad {
-			var qe *QueryError
+			var qe *readkit.QueryError
 			if err := c.run(); !errors.As(err, &qe) || qe.Param != c.param {
 				t.Errorf("%s: got %v, want a QueryError for %s", c.name, err, c.param)
 			}
 		}
 		for name, err := range map[string]error{
-			"asset":   second(r.Asset(ctx, assetID(99))),
+			"asset":   second(ar.Asset(ctx, assetID(99))),
 			"finding": second(r.Finding(ctx, findingID(999))),
-			"scan":    second(r.Scan(ctx, scanUUID(99))),
+			"scan":    second(sr.Scan(ctx, scanUUID(99))),
 			"cve":     second(r.CVE(ctx, "CVE-1999-0001")),
 		} {
-			if !errors.Is(err, ErrNotFound) {
+			if !errors.Is(err, readkit.ErrNotFound) {
 				t.Errorf("%s: %v, want ErrNotFound", name, err)
 			}
 		}

@@ -1,4 +1,4 @@
-package readmodel
+package vulns_test
 
 import (
 	"context"
@@ -9,23 +9,26 @@ import (
 	"time"
 
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/events/eventstest"
 	"github.com/socplatform/soc/projections"
-	"github.com/socplatform/soc/schemas"
+	"github.com/socplatform/soc/projections/assets"
+	"github.com/socplatform/soc/projections/scans"
+	"github.com/socplatform/soc/projections/vulns"
 )
 
 var (
 	regOnce sync.Once
 	reg     *events.Registry
-	regErr  error
 )
 
 // registry is the real event registry: every event a test builds is validated against the
 // published schemas, so test data cannot drift from what producers append.
 func registry(tb testing.TB) *events.Registry {
 	tb.Helper()
-	regOnce.Do(func() { reg, regErr = events.LoadRegistry(schemas.EventsFS(), "events") })
-	if regErr != nil {
-		tb.Fatal(regErr)
+	// Loaded once: benchmarks build many generators, and no test here registers types of its own.
+	regOnce.Do(func() { reg = eventstest.Registry(tb) })
+	if reg == nil {
+		tb.Fatal("the event registry failed to load (see the first test that needed it)")
 	}
 	return reg
 }
@@ -210,7 +213,7 @@ func applyBatch(db *projections.DB, gen int64, p projections.Projection, evs []e
 }
 
 func all() []projections.Projection {
-	return []projections.Projection{NewAssetsProjection(), NewFindingsProjection(), NewScansProjection(), NewCVEsProjection()}
+	return []projections.Projection{assets.NewProjection(), vulns.NewFindingsProjection(), scans.NewProjection(), vulns.NewCVEsProjection()}
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -1,4 +1,4 @@
-package readmodel
+package vulns_test
 
 import (
 	"context"
@@ -13,7 +13,10 @@ import (
 
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/projections"
+	"github.com/socplatform/soc/projections/assets"
 	"github.com/socplatform/soc/projections/internal/testdb"
+	"github.com/socplatform/soc/projections/readkit"
+	"github.com/socplatform/soc/projections/vulns"
 )
 
 // workload produces finding events as scan imports and people do: new findings (FindingOpened
@@ -22,14 +25,14 @@ type workload struct {
 	g      *gen
 	rnd    *rand.Rand
 	assets int
-	n      int                 // findings opened so far
-	state  map[string]*Finding // folded, for the baseline's rows
+	n      int                       // findings opened so far
+	state  map[string]*vulns.Finding // folded, for the baseline's rows
 }
 
 func newWorkload(tb testing.TB, assets int) *workload {
 	g := newGen(tb)
 	g.validate = false // the first event of each type is still validated
-	return &workload{g: g, rnd: rand.New(rand.NewPCG(7, 11)), assets: assets, state: map[string]*Finding{}}
+	return &workload{g: g, rnd: rand.New(rand.NewPCG(7, 11)), assets: assets, state: map[string]*vulns.Finding{}}
 }
 
 var lorem = strings.Repeat("A crafted request lets a remote attacker read memory. ", 6)
@@ -42,7 +45,7 @@ func (w *workload) open() []events.Envelope {
 	d := obj{
 		"asset_id": assetID(asset), "scope": assetID(asset) + "|trivy", "identity_key": assetID(asset) + "|trivy|" + fp,
 		"fingerprint": fp, "scan_id": scanUUID(n / 500), "format": "trivy", "scanner": "Trivy",
-		"title": fmt.Sprintf("CVE-2024-%05d in openssl", n%20000), "severity": Severities[w.rnd.IntN(5)],
+		"title": fmt.Sprintf("CVE-2024-%05d in openssl", n%20000), "severity": vulns.Severities[w.rnd.IntN(5)],
 		"scanner_severity": "HIGH", "cves": []string{fmt.Sprintf("CVE-2024-%05d", n%20000)}, "cwes": []string{"CWE-787"},
 		"cvss":        []obj{{"version": "3.1", "vector": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "score": 9.8, "scanner_score": 9.8}},
 		"component":   obj{"name": "openssl", "version": fmt.Sprintf("3.0.%d", n), "fixed_version": "3.0.99", "type": "deb"},
@@ -84,10 +87,10 @@ func (w *workload) batch(size int) []events.Envelope {
 
 // rows folds a batch into the workload's state and returns the rows it touched (what the
 // projection writes for it).
-func (w *workload) rows(tb testing.TB, evs []events.Envelope) []*Finding {
+func (w *workload) rows(tb testing.TB, evs []events.Envelope) []*vulns.Finding {
 	var touched []string
 	for i := range evs {
-		f, err := applyFinding(w.state[evs[i].StreamID], &evs[i])
+		f, err := vulns.ApplyFinding(w.state[evs[i].StreamID], &evs[i])
 		if err != nil {
 			tb.Fatal(err)
 		}
@@ -96,7 +99,7 @@ func (w *workload) rows(tb testing.TB, evs []events.Envelope) []*Finding {
 		}
 		w.state[evs[i].StreamID] = f
 	}
-	out := make([]*Finding, len(touched))
+	out := make([]*vulns.Finding, len(touched))
 	for i, id := range touched {
 		out[i] = w.state[id]
 	}
@@ -114,7 +117,7 @@ const benchBatch = 1000
 // runner feeds it. Compare its events/s with BenchmarkFindingsBaselineInsert's.
 func BenchmarkFindingsProjection(b *testing.B) {
 	benchDialects(b, func(b *testing.B, db *projections.DB) {
-		p := NewFindingsProjection()
+		p := vulns.NewFindingsProjection()
 		setup(b, db, p)
 		w := newWorkload(b, 2000)
 		b.ResetTimer()
@@ -135,11 +138,11 @@ func BenchmarkFindingsProjection(b *testing.B) {
 // side tables, no aggregate): the floor Apply is measured against.
 func BenchmarkFindingsBaselineInsert(b *testing.B) {
 	benchDialects(b, func(b *testing.B, db *projections.DB) {
-		p := NewFindingsProjection()
+		p := vulns.NewFindingsProjection()
 		setup(b, db, p)
 		w := newWorkload(b, 2000)
-		cache := &sqlCache{}
-		names := findingTable.names()
+		cache := &readkit.SQLCache{}
+		names := vulns.FindingTable.Names()
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
 			b.StopTimer()
@@ -147,7 +150,7 @@ func BenchmarkFindingsBaselineInsert(b *testing.B) {
 			touched := w.rows(b, evs)
 			rows := make([][]any, len(touched))
 			for j, f := range touched {
-				rows[j] = findingTable.values(f)
+				rows[j] = vulns.FindingTable.Values(f)
 				rows[j][0] = fmt.Sprintf("%s-%d", f.ID, i) // a fresh key per batch: plain INSERT
 			}
 			b.StartTimer()
@@ -155,7 +158,7 @@ func BenchmarkFindingsBaselineInsert(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			if err := writeRows(context.Background(), tx, cache, tx.Table("findings"), names, "", rows); err != nil {
+			if err := readkit.WriteRows(context.Background(), tx, cache, tx.Table("findings"), names, "", rows); err != nil {
 				b.Fatal(err)
 			}
 			if err := tx.Commit(); err != nil {
@@ -179,7 +182,7 @@ func BenchmarkFindingsQuery(b *testing.B) {
 	}
 	_, statErr := os.Stat(path)
 	db := testdb.SQLitePath(b, path)
-	ps := []projections.Projection{NewAssetsProjection(), NewFindingsProjection()}
+	ps := []projections.Projection{assets.NewProjection(), vulns.NewFindingsProjection()}
 	if statErr == nil {
 		benchQueries(b, db)
 		return
@@ -188,7 +191,7 @@ func BenchmarkFindingsQuery(b *testing.B) {
 	w := newWorkload(b, 2000)
 	var assets []events.Envelope
 	for i := 1; i <= w.assets; i++ {
-		assets = append(assets, w.g.registerAsset(i, fmt.Sprintf("host-%d", i), Severities[i%4]))
+		assets = append(assets, w.g.registerAsset(i, fmt.Sprintf("host-%d", i), vulns.Severities[i%4]))
 	}
 	feed(b, db, 1, benchBatch, assets, ps[0])
 	for w.n < 100_000 {
@@ -210,12 +213,12 @@ func BenchmarkFindingsQuery(b *testing.B) {
 }
 
 func benchQueries(b *testing.B, db *projections.DB) {
-	r := NewReader(db)
+	r := vulns.NewReader(db)
 	ctx := context.Background()
-	q := FindingQuery{Status: []string{"open"}, Severity: []string{"critical", "high"}, List: List{Sort: "severity", Desc: true, Limit: 50}}
+	q := vulns.FindingQuery{Status: []string{"open"}, Severity: []string{"critical", "high"}, List: readkit.List{Sort: "severity", Desc: true, Limit: 50}}
 	deep := q
 	deep.Limit = 1000
-	var after *Key
+	var after *readkit.Key
 	for i := 0; i < 5; i++ {
 		deep.After = after
 		p, err := r.Findings(ctx, deep)
@@ -227,8 +230,8 @@ func benchQueries(b *testing.B, db *projections.DB) {
 	deep.Limit, deep.After = 50, after
 	for _, c := range []struct {
 		name string
-		q    FindingQuery
-	}{{"page1", q}, {"deep", deep}, {"open_any_sort_due", FindingQuery{Open: ptr(true), List: List{Sort: "due_at", Limit: 50}}}} {
+		q    vulns.FindingQuery
+	}{{"page1", q}, {"deep", deep}, {"open_any_sort_due", vulns.FindingQuery{Open: ptr(true), List: readkit.List{Sort: "due_at", Limit: 50}}}} {
 		b.Run(c.name, func(b *testing.B) {
 			durs := make([]time.Duration, 0, b.N)
 			for i := 0; i < b.N; i++ {

@@ -1,0 +1,46 @@
+// Package eventstest is the test kit for code built on the platform's event store: the platform's
+// event registry, and a real SQLite store guarded by it. Tests that append or read platform events
+// open their store here, so every event they write is validated against the published schemas
+// exactly as in production, and there is one place that says how.
+//
+// It is imported only by _test.go files and test helpers.
+package eventstest
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/events/adapters/sqlite"
+	"github.com/socplatform/soc/schemas"
+)
+
+// Registry loads the platform's event registry from the embedded schemas. Each call returns a
+// registry of its own, so a test may register extra types without affecting another.
+func Registry(tb testing.TB) *events.Registry {
+	tb.Helper()
+	reg, err := events.LoadRegistry(schemas.EventsFS(), "events")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return reg
+}
+
+// OpenSQLite opens a real SQLite store with cfg (an empty Path means events.db in tb.TempDir()),
+// guarded by the platform registry with default limits. It returns the guarded store and the raw
+// one (for checkpoints, or to close and reopen it as a restart does); the store is closed when the
+// test ends (closing twice is harmless).
+func OpenSQLite(tb testing.TB, cfg sqlite.Config) (*events.Guarded, *sqlite.Store) {
+	tb.Helper()
+	reg := Registry(tb)
+	if cfg.Path == "" {
+		cfg.Path = filepath.Join(tb.TempDir(), "events.db")
+	}
+	raw, err := sqlite.Open(context.Background(), cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = raw.Close() })
+	return events.Guard(raw, reg, events.Limits{}), raw
+}

@@ -1,0 +1,37 @@
+package eventstest_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/events/adapters/sqlite"
+	"github.com/socplatform/soc/events/eventstest"
+)
+
+func TestRegistryIsThePlatformsAndFreshPerCall(t *testing.T) {
+	a := eventstest.Registry(t)
+	if a.Lookup("AssetClassified") == nil {
+		t.Fatal("the platform registry lacks AssetClassified")
+	}
+	if err := a.Register("suite", "ThingCreated", 1, []byte(`{"type":"object"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if eventstest.Registry(t).Lookup("ThingCreated") != nil {
+		t.Fatal("a type registered on one registry shows up in the next one")
+	}
+}
+
+func TestOpenSQLiteGuardsWithThePlatformRegistry(t *testing.T) {
+	store, raw := eventstest.OpenSQLite(t, sqlite.Config{})
+	ctx := context.Background()
+	ev := events.Envelope{EventID: uuid.NewString(), Type: "NoSuchEvent", SchemaVersion: 1, Data: []byte(`{}`)}
+	if _, err := store.Append(ctx, "assets-asset-"+uuid.NewString(), events.Any, []events.Envelope{ev}); err == nil {
+		t.Fatal("the guarded store appended an unregistered event type")
+	}
+	if head, err := raw.HeadPosition(ctx); err != nil || head != 0 {
+		t.Fatalf("HeadPosition = %d, %v; want an empty store", head, err)
+	}
+}
