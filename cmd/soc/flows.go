@@ -2,13 +2,10 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"sort"
 	"strings"
 	"sync/atomic"
@@ -24,47 +21,39 @@ import (
 	"github.com/socplatform/soc/schemas/contracts"
 )
 
-// notificationChannels builds the senders of the channels configured in the environment
-// (SOC_SMTP_*, SOC_SLACK_WEBHOOK_URL, SOC_TEAMS_WEBHOOK_URL, SOC_WEBHOOK_URL/SECRET, SOC_SMS_*).
-// A channel whose variables are unset is absent: nothing is sent anywhere unless configured. A
-// channel set but invalid stops the node with every problem listed.
-func notificationChannels(tmpl *channels.Templates) (map[string]channels.Sender, error) {
+// notificationChannels builds the senders of the configured channels (--smtp-*,
+// --slack-webhook-url, --teams-webhook-url, --webhook-*, --sms-* and their SOC_* variables).
+// A channel whose settings are unset is absent: nothing is sent anywhere unless configured. A
+// channel set but invalid was already refused by Config.Validate with every other problem; the
+// constructors check again for callers that skip it.
+func notificationChannels(cfg ChannelsConfig, tmpl *channels.Templates) (map[string]channels.Sender, error) {
 	out := map[string]channels.Sender{}
 	var errs []error
-	if c := channels.SMTPConfigFromEnv(); c.Configured() {
+	if c := cfg.SMTP; c.Configured() {
 		c.Templates = tmpl
-		if ca := os.Getenv("SOC_SMTP_CA_FILE"); ca != "" {
-			// A private CA for the mail relay's STARTTLS certificate (system roots otherwise).
-			pem, err := os.ReadFile(ca)
-			pool := x509.NewCertPool()
-			if err != nil || !pool.AppendCertsFromPEM(pem) {
-				errs = append(errs, fmt.Errorf("SOC_SMTP_CA_FILE: %s: no PEM certificate could be read (%v)", ca, err))
-			}
-			c.TLSConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
-		}
 		s, err := channels.NewSMTP(c)
 		errs = append(errs, err)
 		out[channels.ChannelEmail] = s
 	}
-	if c := channels.SlackConfigFromEnv(); c.Configured() {
+	if c := cfg.Slack; c.Configured() {
 		c.Templates = tmpl
 		s, err := channels.NewSlack(c)
 		errs = append(errs, err)
 		out[channels.ChannelSlack] = s
 	}
-	if c := channels.TeamsConfigFromEnv(); c.Configured() {
+	if c := cfg.Teams; c.Configured() {
 		c.Templates = tmpl
 		s, err := channels.NewTeams(c)
 		errs = append(errs, err)
 		out[channels.ChannelTeams] = s
 	}
-	if c := channels.WebhookConfigFromEnv(); c.Configured() {
+	if c := cfg.Webhook; c.Configured() {
 		c.Templates = tmpl
 		s, err := channels.NewWebhook(c)
 		errs = append(errs, err)
 		out[channels.ChannelWebhook] = s
 	}
-	if c := channels.SMSConfigFromEnv(); c.Configured() {
+	if c := cfg.SMS; c.Configured() {
 		c.Templates = tmpl
 		s, err := channels.NewSMS(c)
 		errs = append(errs, err)
@@ -76,11 +65,11 @@ func notificationChannels(tmpl *channels.Templates) (map[string]channels.Sender,
 	return out, nil
 }
 
-// configuredChannels lists the channels the environment configures, plus the WebSocket push:
+// configuredChannels lists the channels the configuration sets up, plus the WebSocket push:
 // the planner records requests for these only. It builds the same senders as the notifier, so
 // both agree on what "configured" means (and a bad configuration is refused here too).
-func configuredChannels() ([]string, error) {
-	senders, err := notificationChannels(channels.DefaultTemplates())
+func configuredChannels(cfg ChannelsConfig) ([]string, error) {
+	senders, err := notificationChannels(cfg, channels.DefaultTemplates())
 	if err != nil {
 		return nil, err
 	}
@@ -160,7 +149,7 @@ func startNotifier(ctx context.Context, a *app, in inputs) (any, readiness, erro
 	if err != nil {
 		return nil, nil, err
 	}
-	senders, err := notificationChannels(tmpl)
+	senders, err := notificationChannels(a.cfg.Channels, tmpl)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -246,7 +235,7 @@ func (b *commandBus) Dispatch(ctx context.Context, cmd sagas.Command) error {
 // store is the source of truth and orders events globally), the dispatcher sends their commands
 // to the handlers, the timer service fires their durable timers.
 func startSagas(ctx context.Context, a *app, in inputs) (any, readiness, error) {
-	chans, err := configuredChannels()
+	chans, err := configuredChannels(a.cfg.Channels)
 	if err != nil {
 		return nil, nil, err
 	}

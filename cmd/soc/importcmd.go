@@ -13,6 +13,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/socplatform/soc/cmd/soc/internal/envflag"
 )
 
 // runImport uploads a report to a running node, waits for the import, and prints its summary as
@@ -21,7 +23,13 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	format := fs.String("format", "auto", "report format: auto, nmap, trivy, grype, sarif, nessus, openvas, zap, cyclonedx")
-	server := fs.String("server", env("SOC_SERVER", "http://localhost:8080"), "URL of a soc node (SOC_SERVER)")
+	var server string
+	if err := envflag.Bind(fs, func(fs *flag.FlagSet) {
+		fs.StringVar(&server, "server", "http://localhost:8080", "URL of a soc node")
+	}, nil); err != nil {
+		fmt.Fprintf(stderr, "soc import: %v\n", err)
+		return 2
+	}
 	timeout := fs.Duration("timeout", 30*time.Minute, "give up waiting after this long")
 	var path string
 	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
@@ -36,9 +44,9 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "usage: soc import FILE [--format auto] [--server URL]")
 		return 2
 	}
-	base, err := url.Parse(strings.TrimRight(*server, "/"))
+	base, err := url.Parse(strings.TrimRight(server, "/"))
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
-		fmt.Fprintf(stderr, "soc import: --server %q is not an http(s) URL\n", *server)
+		fmt.Fprintf(stderr, "soc import: --server %q is not an http(s) URL\n", server)
 		return 2
 	}
 	f, err := os.Open(path)

@@ -17,9 +17,9 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	got := make(chan []string, 1)
 	onRoutes = func(p []string) { got <- p }
 	t.Cleanup(func() { onRoutes = nil })
-	cfg := &Config{HTTPAddr: "127.0.0.1:0", DataDir: t.TempDir(), Targets: []string{"all"}, SQLiteSync: "NORMAL", LogLevel: "error",
-		MaxImportBytes: 1 << 20, ShutdownTimeout: 30 * time.Second, ReadSchema: "soc_read",
-		QueryMaxWait: time.Second, ProjectionBatch: 100}
+	cfg := &Config{HTTPConfig: HTTPConfig{HTTPAddr: "127.0.0.1:0"}, StoreConfig: StoreConfig{DataDir: t.TempDir(), SQLiteSync: "NORMAL"},
+		Targets: []string{"all"}, LogLevel: "error", ImportConfig: ImportConfig{MaxImportBytes: 1 << 20}, ShutdownTimeout: 30 * time.Second,
+		ReadSideConfig: ReadSideConfig{ReadSchema: "soc_read", ProjectionBatch: 100}, QueryConfig: QueryConfig{QueryMaxWait: time.Second}}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	ready := make(chan string, 1)

@@ -55,9 +55,10 @@ func loadedServer(b *testing.B) *benchServer {
 		}
 		// The read side only: the sagas would work through the 100k findings' deadlines during the
 		// query load (their throughput is BenchmarkSagaFlow's).
-		cfg := &Config{HTTPAddr: "127.0.0.1:0", DataDir: dir, Targets: []string{"commands", "projections", "query"}, SQLiteSync: "FULL", LogLevel: "error",
-			MaxImportBytes: 1 << 30, ShutdownTimeout: time.Minute, ReadSchema: "soc_read",
-			QueryMaxWait: 5 * time.Second, ProjectionBatch: 1000}
+		cfg := &Config{HTTPConfig: HTTPConfig{HTTPAddr: "127.0.0.1:0"}, StoreConfig: StoreConfig{DataDir: dir, SQLiteSync: "FULL"},
+			Targets: []string{"commands", "projections", "query"}, LogLevel: "error", ImportConfig: ImportConfig{MaxImportBytes: 1 << 30},
+			ShutdownTimeout: time.Minute, ReadSideConfig: ReadSideConfig{ReadSchema: "soc_read", ProjectionBatch: 1000},
+			QueryConfig: QueryConfig{QueryMaxWait: 5 * time.Second}}
 		ctx, cancel := context.WithCancel(context.Background())
 		ready := make(chan string, 1)
 		done := make(chan error, 1)

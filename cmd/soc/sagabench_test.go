@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -49,7 +50,8 @@ func newSagaBenchStore(b *testing.B, report string) *sagaBenchStore {
 	b.Helper()
 	ctx := context.Background()
 	// FULL, as a node runs by default; SOC_SQLITE_SYNCHRONOUS=NORMAL shows what the fsyncs cost.
-	cfg := &Config{DataDir: b.TempDir(), SQLiteSync: env("SOC_SQLITE_SYNCHRONOUS", "FULL"), SLAReminderBefore: 72 * time.Hour}
+	cfg := &Config{StoreConfig: StoreConfig{DataDir: b.TempDir(), SQLiteSync: cmp.Or(os.Getenv("SOC_SQLITE_SYNCHRONOUS"), "FULL")},
+		SagaConfig: SagaConfig{SLAReminderBefore: 72 * time.Hour}}
 	store, be, _, err := openStore(ctx, cfg)
 	if err != nil {
 		b.Fatal(err)

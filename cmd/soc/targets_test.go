@@ -70,8 +70,9 @@ func TestEveryTargetAloneAndEveryPairStartsOrRefusesAtStart(t *testing.T) {
 // TestServeRefusesAMissingModuleWithoutValidate: the node itself resolves the graph, so a
 // caller that skips Validate still fails at start, not at the first dispatched command.
 func TestServeRefusesAMissingModuleWithoutValidate(t *testing.T) {
-	cfg := &Config{HTTPAddr: "127.0.0.1:0", DataDir: t.TempDir(), Targets: []string{"sagas"}, SQLiteSync: "NORMAL",
-		LogLevel: "error", ShutdownTimeout: 10 * time.Second, ReadSchema: "soc_read", ProjectionBatch: 100}
+	cfg := &Config{HTTPConfig: HTTPConfig{HTTPAddr: "127.0.0.1:0"}, StoreConfig: StoreConfig{DataDir: t.TempDir(), SQLiteSync: "NORMAL"},
+		Targets: []string{"sagas"}, LogLevel: "error", ShutdownTimeout: 10 * time.Second,
+		ReadSideConfig: ReadSideConfig{ReadSchema: "soc_read", ProjectionBatch: 100}}
 	err := serve(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 	if err == nil || !strings.Contains(err.Error(), `"commands"`) {
 		t.Fatalf("serve(sagas alone) = %v, want a refusal naming commands", err)

@@ -199,8 +199,9 @@ func TestHTTPConfigValidation(t *testing.T) {
 	if ok, _ := Retryable(err); !ok || strings.Contains(err.Error(), "SECRETTOKEN") {
 		t.Fatalf("err = %v", err)
 	}
-	t.Setenv("SOC_SLACK_WEBHOOK_URL", "")
-	if SlackConfigFromEnv().Configured() {
+	var unset SlackConfig
+	parseFlags(t, unset.RegisterFlags)
+	if unset.Configured() {
 		t.Fatal("unset must mean not configured")
 	}
 }

@@ -3,9 +3,9 @@ package channels
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 )
@@ -20,9 +20,10 @@ type SlackConfig struct {
 	Templates  *Templates    // optional; default DefaultTemplates()
 }
 
-// SlackConfigFromEnv reads SOC_SLACK_WEBHOOK_URL.
-func SlackConfigFromEnv() SlackConfig {
-	return SlackConfig{WebhookURL: os.Getenv("SOC_SLACK_WEBHOOK_URL")}
+// RegisterFlags declares the Slack channel's setting. The URL is the credential, so it is
+// treated as a secret (never shown, also read from a file).
+func (c *SlackConfig) RegisterFlags(fs *flag.FlagSet) {
+	fs.Var(secretFlag{&c.WebhookURL}, "slack-webhook-url", "Slack channel: incoming-webhook URL; empty: no Slack")
 }
 
 // Configured reports whether the channel should be used at all.

@@ -4,10 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"regexp"
 	"strings"
 	"time"
@@ -36,15 +36,13 @@ type SMSConfig struct {
 	Templates  *Templates    // optional; default DefaultTemplates()
 }
 
-// SMSConfigFromEnv reads SOC_SMS_URL, SOC_SMS_ACCOUNT_SID, SOC_SMS_AUTH_TOKEN
-// and SOC_SMS_FROM.
-func SMSConfigFromEnv() SMSConfig {
-	return SMSConfig{
-		BaseURL:    os.Getenv("SOC_SMS_URL"),
-		AccountSID: os.Getenv("SOC_SMS_ACCOUNT_SID"),
-		AuthToken:  os.Getenv("SOC_SMS_AUTH_TOKEN"),
-		From:       os.Getenv("SOC_SMS_FROM"),
-	}
+// RegisterFlags declares the SMS channel's settings. The channel stays off unless
+// --sms-account-sid is set.
+func (c *SMSConfig) RegisterFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.BaseURL, "sms-url", "", "SMS channel: root of the Twilio-compatible Messages API; empty: "+DefaultTwilioBaseURL)
+	fs.StringVar(&c.AccountSID, "sms-account-sid", "", "SMS channel: account SID; empty: no SMS")
+	fs.Var(secretFlag{&c.AuthToken}, "sms-auth-token", "SMS channel: auth token")
+	fs.StringVar(&c.From, "sms-from", "", "SMS channel: sender number, E.164 (+14155550100)")
 }
 
 // Configured reports whether the channel should be used at all.

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"mime"
@@ -36,6 +38,9 @@ type SMTPConfig struct {
 	Username string // SOC_SMTP_USERNAME; AUTH PLAIN when set
 	Password string // SOC_SMTP_PASSWORD; never printed
 	StartTLS bool   // SOC_SMTP_STARTTLS (default true): require STARTTLS before anything else
+	// CAFile is a PEM file of the private CA that signs the relay's STARTTLS certificate
+	// (SOC_SMTP_CA_FILE); empty: the system roots. Ignored when TLSConfig is set.
+	CAFile string
 
 	// AllowInsecureAuth permits AUTH without TLS, and only to a loopback
 	// address (local test servers). It has no environment variable.
@@ -51,30 +56,17 @@ type SMTPConfig struct {
 	MessageIDDomain string
 	Templates       *Templates       // optional; default DefaultTemplates()
 	Now             func() time.Time // Date header; default time.Now
-
-	envProblems []string
 }
 
-// SMTPConfigFromEnv reads SOC_SMTP_ADDR, SOC_SMTP_FROM, SOC_SMTP_USERNAME,
-// SOC_SMTP_PASSWORD and SOC_SMTP_STARTTLS (a Go bool; unset means true).
-// A malformed value is reported by Validate with the other problems.
-func SMTPConfigFromEnv() SMTPConfig {
-	c := SMTPConfig{
-		Addr:     os.Getenv("SOC_SMTP_ADDR"),
-		From:     os.Getenv("SOC_SMTP_FROM"),
-		Username: os.Getenv("SOC_SMTP_USERNAME"),
-		Password: os.Getenv("SOC_SMTP_PASSWORD"),
-		StartTLS: true,
-	}
-	if v := os.Getenv("SOC_SMTP_STARTTLS"); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			c.envProblems = append(c.envProblems, fmt.Sprintf("SOC_SMTP_STARTTLS: %q is not a boolean", v))
-		} else {
-			c.StartTLS = b
-		}
-	}
-	return c
+// RegisterFlags declares the email channel's settings (--smtp-*). The channel stays off
+// unless --smtp-addr is set.
+func (c *SMTPConfig) RegisterFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.Addr, "smtp-addr", "", "email channel: host:port of the mail relay; empty: no email")
+	fs.StringVar(&c.From, "smtp-from", "", `email channel: sender, "soc@example.com" or "SOC <soc@example.com>"`)
+	fs.StringVar(&c.Username, "smtp-username", "", "email channel: user for AUTH PLAIN; empty: no authentication")
+	fs.Var(secretFlag{&c.Password}, "smtp-password", "email channel: password for AUTH PLAIN")
+	fs.BoolVar(&c.StartTLS, "smtp-starttls", true, "email channel: require STARTTLS before anything else")
+	fs.StringVar(&c.CAFile, "smtp-ca-file", "", "email channel: PEM file of the CA of the relay's certificate; empty: system roots")
 }
 
 // Configured reports whether the channel should be used at all.
@@ -82,7 +74,7 @@ func (c SMTPConfig) Configured() bool { return c.Addr != "" }
 
 // Validate reports every problem at once. The password never appears.
 func (c SMTPConfig) Validate() error {
-	problems := append([]string(nil), c.envProblems...)
+	var problems []string
 	host := ""
 	if c.Addr == "" {
 		problems = append(problems, "SOC_SMTP_ADDR: required (host:port)")
@@ -111,10 +103,25 @@ func (c SMTPConfig) Validate() error {
 			problems = append(problems, "AllowInsecureAuth: only allowed for a loopback SMTP server")
 		}
 	}
+	if c.CAFile != "" && c.TLSConfig == nil {
+		if _, err := c.caPool(); err != nil {
+			problems = append(problems, err.Error())
+		}
+	}
 	if c.MessageIDDomain != "" && !idPattern.MatchString(c.MessageIDDomain) {
 		problems = append(problems, "MessageIDDomain: invalid")
 	}
 	return problemsError("smtp", problems)
+}
+
+// caPool reads CAFile.
+func (c SMTPConfig) caPool() (*x509.CertPool, error) {
+	pem, err := os.ReadFile(c.CAFile)
+	pool := x509.NewCertPool()
+	if err != nil || !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("SOC_SMTP_CA_FILE: %s: no PEM certificate could be read (%v)", c.CAFile, err)
+	}
+	return pool, nil
 }
 
 func (c SMTPConfig) String() string {
@@ -151,6 +158,12 @@ func NewSMTP(cfg SMTPConfig) (*SMTP, error) {
 	tc := &tls.Config{}
 	if cfg.TLSConfig != nil {
 		tc = cfg.TLSConfig.Clone()
+	} else if cfg.CAFile != "" {
+		pool, err := cfg.caPool()
+		if err != nil {
+			return nil, err
+		}
+		tc.RootCAs = pool
 	}
 	if tc.ServerName == "" {
 		tc.ServerName = host

@@ -10,6 +10,7 @@ import (
 	"mime/multipart"
 	"net"
 	"net/mail"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -334,12 +335,9 @@ func TestSMTPContextTimeout(t *testing.T) {
 }
 
 func TestSMTPConfig(t *testing.T) {
-	t.Setenv("SOC_SMTP_ADDR", "mail.example.com:587")
-	t.Setenv("SOC_SMTP_FROM", "SOC <soc@example.com>")
-	t.Setenv("SOC_SMTP_USERNAME", "bot")
-	t.Setenv("SOC_SMTP_PASSWORD", "hunter2-very-secret")
-	t.Setenv("SOC_SMTP_STARTTLS", "")
-	c := SMTPConfigFromEnv()
+	var c SMTPConfig
+	parseFlags(t, c.RegisterFlags, "--smtp-addr", "mail.example.com:587", "--smtp-from", "SOC <soc@example.com>",
+		"--smtp-username", "bot", "--smtp-password", "hunter2-very-secret")
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -352,15 +350,17 @@ func TestSMTPConfig(t *testing.T) {
 		}
 	}
 
-	t.Setenv("SOC_SMTP_ADDR", "nohost")
-	t.Setenv("SOC_SMTP_FROM", "not an address")
-	t.Setenv("SOC_SMTP_USERNAME", "")
-	t.Setenv("SOC_SMTP_STARTTLS", "maybe")
-	err := SMTPConfigFromEnv().Validate()
+	// An unparsable SOC_SMTP_STARTTLS is reported by the command's flag binder, which names
+	// the variable (cmd/soc TestConfigEnvironmentVariables); here the rule behind it: no
+	// credentials without STARTTLS.
+	var bad SMTPConfig
+	parseFlags(t, bad.RegisterFlags, "--smtp-addr", "nohost", "--smtp-from", "not an address",
+		"--smtp-password", "hunter2-very-secret", "--smtp-starttls=false", "--smtp-ca-file", filepath.Join(t.TempDir(), "missing.pem"))
+	err := bad.Validate()
 	if err == nil {
 		t.Fatal("want errors")
 	}
-	for _, want := range []string{"SOC_SMTP_ADDR", "SOC_SMTP_FROM", "SOC_SMTP_USERNAME", "SOC_SMTP_STARTTLS"} {
+	for _, want := range []string{"SOC_SMTP_ADDR", "SOC_SMTP_FROM", "SOC_SMTP_USERNAME", "SOC_SMTP_CA_FILE"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate does not report %s: %v", want, err)
 		}

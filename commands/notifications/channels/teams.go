@@ -3,9 +3,9 @@ package channels
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"net/http"
-	"os"
 	"strings"
 	"time"
 )
@@ -21,9 +21,10 @@ type TeamsConfig struct {
 	Templates  *Templates    // optional; default DefaultTemplates()
 }
 
-// TeamsConfigFromEnv reads SOC_TEAMS_WEBHOOK_URL.
-func TeamsConfigFromEnv() TeamsConfig {
-	return TeamsConfig{WebhookURL: os.Getenv("SOC_TEAMS_WEBHOOK_URL")}
+// RegisterFlags declares the Teams channel's setting. The URL is the credential, so it is
+// treated as a secret (never shown, also read from a file).
+func (c *TeamsConfig) RegisterFlags(fs *flag.FlagSet) {
+	fs.Var(secretFlag{&c.WebhookURL}, "teams-webhook-url", "Teams channel: incoming-webhook URL; empty: no Teams")
 }
 
 // Configured reports whether the channel should be used at all.

@@ -8,9 +8,9 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -41,9 +41,11 @@ type WebhookConfig struct {
 	Now        func() time.Time
 }
 
-// WebhookConfigFromEnv reads SOC_WEBHOOK_URL and SOC_WEBHOOK_SECRET.
-func WebhookConfigFromEnv() WebhookConfig {
-	return WebhookConfig{URL: os.Getenv("SOC_WEBHOOK_URL"), Secret: os.Getenv("SOC_WEBHOOK_SECRET")}
+// RegisterFlags declares the webhook channel's settings. The channel stays off unless
+// --webhook-url is set.
+func (c *WebhookConfig) RegisterFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.URL, "webhook-url", "", "webhook channel: https URL receiving signed JSON notifications; empty: no webhook")
+	fs.Var(secretFlag{&c.Secret}, "webhook-secret", fmt.Sprintf("webhook channel: HMAC-SHA256 signing secret, at least %d bytes", MinWebhookSecretLen))
 }
 
 // Configured reports whether the channel should be used at all.

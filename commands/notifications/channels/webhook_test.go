@@ -186,9 +186,8 @@ func TestWebhookConfig(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "SOC_WEBHOOK_URL") || !strings.Contains(err.Error(), "SOC_WEBHOOK_SECRET") {
 		t.Fatalf("Validate = %v", err)
 	}
-	t.Setenv("SOC_WEBHOOK_URL", "https://hooks.example.com/soc")
-	t.Setenv("SOC_WEBHOOK_SECRET", testSecret)
-	c := WebhookConfigFromEnv()
+	var c WebhookConfig
+	parseFlags(t, c.RegisterFlags, "--webhook-url", "https://hooks.example.com/soc", "--webhook-secret", testSecret)
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
