@@ -97,7 +97,9 @@ func (s *syncBuffer) String() string {
 func startNode(t *testing.T, env []string, args ...string) *node {
 	t.Helper()
 	cmd := exec.Command(socBin, append([]string{"serve", "--http", "127.0.0.1:0"}, args...)...)
-	cmd.Env = append(os.Environ(), env...)
+	// A node always gets a data directory of the test's own (snapshots, evidence) unless the test
+	// names one: with PostgreSQL the default ./data would be written inside the source tree.
+	cmd.Env = append(append(os.Environ(), "SOC_DATA_DIR="+t.TempDir()), env...)
 	pr, pw := io.Pipe()
 	n := &node{cmd: cmd, stderr: &syncBuffer{}, done: make(chan error, 1)}
 	cmd.Stderr = pw
