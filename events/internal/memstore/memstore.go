@@ -65,12 +65,17 @@ func (s *Store) stream(id string) *stream {
 
 func (st *stream) live() bool { return !st.deleted && !st.tombstoned && st.version > 0 }
 
-// liveVersion is the version a conflict reports: 0 when the stream has no live events.
-func (st *stream) liveVersion() int64 {
-	if st.live() {
-		return st.version
+// conflict is the error of a write to st that expects expected: nil when the expectation holds.
+// The version it reports is 0 when the stream has no live events.
+func (st *stream) conflict(expected events.ExpectedVersion) error {
+	if expected.Check(st.version, st.live()) {
+		return nil
 	}
-	return 0
+	actual := int64(0)
+	if st.live() {
+		actual = st.version
+	}
+	return &events.VersionConflictError{StreamID: st.id, Expected: expected, Actual: actual, Exists: st.live()}
 }
 
 // Append implements events.EventStore.
@@ -108,8 +113,8 @@ func (s *Store) Append(ctx context.Context, streamID string, expected events.Exp
 			return res, nil
 		}
 	}
-	if !expected.Check(st.version, st.live()) {
-		return events.AppendResult{}, &events.VersionConflictError{StreamID: streamID, Expected: expected, Actual: st.liveVersion(), Exists: st.live()}
+	if err := st.conflict(expected); err != nil {
+		return events.AppendResult{}, err
 	}
 	for _, e := range evs {
 		if e.EventID != "" {
@@ -295,8 +300,8 @@ func (s *Store) DeleteStream(ctx context.Context, streamID string, expected even
 	if !st.live() {
 		return events.ErrStreamNotFound
 	}
-	if !expected.Check(st.version, st.live()) {
-		return &events.VersionConflictError{StreamID: streamID, Expected: expected, Actual: st.liveVersion(), Exists: st.live()}
+	if err := st.conflict(expected); err != nil {
+		return err
 	}
 	st.deleted = true
 	st.truncateBefore = st.version + 1
@@ -311,8 +316,8 @@ func (s *Store) TombstoneStream(ctx context.Context, streamID string, expected e
 	if st.tombstoned {
 		return &events.StreamDeletedError{StreamID: streamID}
 	}
-	if !expected.Check(st.version, st.live()) {
-		return &events.VersionConflictError{StreamID: streamID, Expected: expected, Actual: st.liveVersion(), Exists: st.live()}
+	if err := st.conflict(expected); err != nil {
+		return err
 	}
 	st.tombstoned = true
 	return nil
