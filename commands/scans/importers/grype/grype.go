@@ -116,15 +116,11 @@ type gCVSS struct {
 	} `json:"metrics"`
 }
 
+// gVuln is a match's vulnerability: a related vulnerability's fields, and the fix and advisories
+// only the match's own carries.
 type gVuln struct {
-	ID          string   `json:"id"`
-	DataSource  string   `json:"dataSource"`
-	Namespace   string   `json:"namespace"`
-	Severity    *string  `json:"severity"`
-	URLs        []string `json:"urls"`
-	Description string   `json:"description"`
-	CVSS        []gCVSS  `json:"cvss"`
-	Fix         struct {
+	gRelated
+	Fix struct {
 		Versions []string `json:"versions"`
 		State    string   `json:"state"`
 	} `json:"fix"`
