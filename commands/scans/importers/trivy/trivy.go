@@ -41,8 +41,8 @@
 //
 // # Limits
 //
-// Parse reads at most Parser.MaxBytes (DefaultMaxBytes) and refuses nesting deeper than
-// Parser.MaxDepth (DefaultMaxDepth) and invalid UTF-8 before decoding. Malformed input gives a
+// Parse reads at most Parser.MaxBytes (512 MiB by default) and refuses nesting deeper than
+// Parser.MaxDepth (128 by default) and invalid UTF-8 before decoding. Malformed input gives a
 // *importers.ParseError with line, column (bytes, 1-based) and byte offset; a cancelled context
 // gives ctx.Err() unwrapped.
 //
@@ -65,25 +65,11 @@ import (
 
 const formatName = "trivy"
 
-// DefaultMaxBytes and DefaultMaxDepth are the limits Parse applies when the Parser's are zero:
-// those of every JSON parser.
-const (
-	DefaultMaxBytes = jsonguard.DefaultMaxBytes
-	DefaultMaxDepth = jsonguard.DefaultMaxDepth
-)
-
 // Parser parses Trivy JSON reports. The zero value uses the default limits.
-type Parser struct {
-	// MaxBytes is the largest report accepted; 0 means DefaultMaxBytes.
-	MaxBytes int64
-	// MaxDepth is the deepest nesting of JSON arrays and objects accepted; 0 means DefaultMaxDepth.
-	MaxDepth int
-}
+type Parser struct{ jsonguard.Limits }
 
 // New returns a Trivy parser with the default limits.
 func New() importers.Parser { return &Parser{} }
-
-var _ importers.Parser = (*Parser)(nil)
 
 // Format implements importers.Parser.
 func (*Parser) Format() string { return formatName }
