@@ -32,11 +32,7 @@ func TestEPSSShared5Rows(t *testing.T) {
 		t.Errorf("last row %+v, want %+v", rows[4], want)
 	}
 	// awk -F, '/^CVE-/{s+=$2} END{print s}' → 0.99
-	var sum float64
-	for _, r := range rows {
-		sum += r.EPSS
-	}
-	if sum < 0.98999 || sum > 0.99001 {
+	if sum := sumEPSS(rows); sum < 0.98999 || sum > 0.99001 {
 		t.Errorf("sum of epss %v, want 0.99", sum)
 	}
 }
@@ -73,12 +69,8 @@ func TestEPSSShared2026Head100(t *testing.T) {
 	if r := rows[99]; r.CVEID != "CVE-1999-0101" || r.EPSS != 0.07837 || r.Percentile != 0.9449 {
 		t.Errorf("last %+v", r)
 	}
-	var sum float64
-	for _, r := range rows {
-		sum += r.EPSS
-	}
 	// awk -F, '/^CVE-/{s+=$2} END{print s}' → 8.54222
-	if sum < 8.542219 || sum > 8.542221 {
+	if sum := sumEPSS(rows); sum < 8.542219 || sum > 8.542221 {
 		t.Errorf("sum %v, want 8.54222", sum)
 	}
 }
@@ -192,4 +184,13 @@ func TestEPSSPositionsWithBOM(t *testing.T) {
 		pe := asParseError(t, err, nil)
 		checkPosition(t, []byte(doc), pe)
 	}
+}
+
+// sumEPSS adds up the rows' probabilities, which the tests compare with awk's sum of the file.
+func sumEPSS(rows []EPSSScore) float64 {
+	var sum float64
+	for _, r := range rows {
+		sum += r.EPSS
+	}
+	return sum
 }

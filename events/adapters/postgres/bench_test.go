@@ -90,6 +90,17 @@ func rawRow(e *events.Envelope, version int64, recorded time.Time) []any {
 		e.CorrelationID, e.CausationID, e.Actor, e.Tenant, e.TraceParent, []byte(e.Data), meta}
 }
 
+// singleEvents returns a new asset stream's id and n events for it, appended one at a time by the
+// single-event benchmarks.
+func singleEvents(n int) (string, []events.Envelope) {
+	stream := events.NewStreamID("assets", "asset")
+	evs := make([]events.Envelope, n)
+	for i := range evs {
+		evs[i] = benchEvent(stream, i)
+	}
+	return stream, evs
+}
+
 // benchSingle times op(i) for i from 0 to b.N-1, one event each, and reports events/s and the
 // latency percentiles.
 func benchSingle(b *testing.B, op func(i int) error) {
@@ -125,11 +136,7 @@ func reportLatency(b *testing.B, lat []time.Duration, elapsed time.Duration) {
 func BenchmarkAppendSingle(b *testing.B) {
 	s := benchStore(b)
 	ctx := context.Background()
-	stream := events.NewStreamID("assets", "asset")
-	evs := make([]events.Envelope, b.N)
-	for i := range evs {
-		evs[i] = benchEvent(stream, i)
-	}
+	stream, evs := singleEvents(b.N)
 	benchSingle(b, func(i int) error {
 		_, err := s.Append(ctx, stream, events.Exact(int64(i)), evs[i:i+1])
 		return err
@@ -140,11 +147,7 @@ func BenchmarkAppendSingle(b *testing.B) {
 func BenchmarkRawInsertSingle(b *testing.B) {
 	s := benchStore(b)
 	ctx := context.Background()
-	stream := events.NewStreamID("assets", "asset")
-	evs := make([]events.Envelope, b.N)
-	for i := range evs {
-		evs[i] = benchEvent(stream, i)
-	}
+	_, evs := singleEvents(b.N)
 	q := `INSERT INTO ` + quoteIdent(s.cfg.Schema) + `.raw_events (` + strings.Join(rawCols, ", ") + `)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`
 	benchSingle(b, func(i int) error {
