@@ -63,6 +63,15 @@ func (s *Store) stream(id string) *stream {
 	return st
 }
 
+// writable returns streamID's stream for a write, or the error of a tombstoned one; s.mu is held.
+func (s *Store) writable(streamID string) (*stream, error) {
+	st := s.stream(streamID)
+	if st.tombstoned {
+		return nil, &events.StreamDeletedError{StreamID: streamID}
+	}
+	return st, nil
+}
+
 func (st *stream) live() bool { return !st.deleted && !st.tombstoned && st.version > 0 }
 
 // conflict is the error of a write to st that expects expected: nil when the expectation holds.
@@ -91,9 +100,9 @@ func (s *Store) Append(ctx context.Context, streamID string, expected events.Exp
 	if s.closed {
 		return events.AppendResult{}, events.ErrClosed
 	}
-	st := s.stream(streamID)
-	if st.tombstoned {
-		return events.AppendResult{}, &events.StreamDeletedError{StreamID: streamID}
+	st, err := s.writable(streamID)
+	if err != nil {
+		return events.AppendResult{}, err
 	}
 	// Idempotent re-append: every id already stored in this stream.
 	if evs[0].EventID != "" {
@@ -281,9 +290,9 @@ func (s *Store) SetStreamMetadata(ctx context.Context, streamID string, metadata
 	if err := json.Unmarshal(metadata, &m); err != nil || m == nil {
 		return &events.InvalidEventError{Index: -1, Name: "metadata", Reason: "must be a JSON object"}
 	}
-	st := s.stream(streamID)
-	if st.tombstoned {
-		return &events.StreamDeletedError{StreamID: streamID}
+	st, err := s.writable(streamID)
+	if err != nil {
+		return err
 	}
 	st.metadata = append(json.RawMessage(nil), metadata...)
 	return nil
@@ -293,9 +302,9 @@ func (s *Store) SetStreamMetadata(ctx context.Context, streamID string, metadata
 func (s *Store) DeleteStream(ctx context.Context, streamID string, expected events.ExpectedVersion) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st := s.stream(streamID)
-	if st.tombstoned {
-		return &events.StreamDeletedError{StreamID: streamID}
+	st, err := s.writable(streamID)
+	if err != nil {
+		return err
 	}
 	if !st.live() {
 		return events.ErrStreamNotFound
@@ -312,9 +321,9 @@ func (s *Store) DeleteStream(ctx context.Context, streamID string, expected even
 func (s *Store) TombstoneStream(ctx context.Context, streamID string, expected events.ExpectedVersion) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st := s.stream(streamID)
-	if st.tombstoned {
-		return &events.StreamDeletedError{StreamID: streamID}
+	st, err := s.writable(streamID)
+	if err != nil {
+		return err
 	}
 	if err := st.conflict(expected); err != nil {
 		return err
