@@ -313,27 +313,7 @@ func firstNonEmpty(s ...string) string {
 // imageDigest picks the manifest digest of the scanned repository from repoDigests
 // ("repo@sha256:…"), else the first repo digest, else manifestDigest, else imageID.
 func imageDigest(name string, t *gImageTarget) string {
-	repo := name
-	if i := strings.IndexByte(repo, '@'); i >= 0 {
-		repo = repo[:i]
-	}
-	if i := strings.LastIndexByte(repo, ':'); i >= 0 && !strings.Contains(repo[i:], "/") {
-		repo = repo[:i]
-	}
-	var first string
-	for _, d := range t.RepoDigests {
-		at := strings.LastIndexByte(d, '@')
-		if at < 0 {
-			continue
-		}
-		if first == "" {
-			first = d[at+1:]
-		}
-		if d[:at] == repo || strings.HasSuffix(repo, "/"+d[:at]) {
-			return d[at+1:]
-		}
-	}
-	return firstNonEmpty(first, t.ManifestDigest, t.ImageID)
+	return firstNonEmpty(parseutil.RepoDigest(name, t.RepoDigests, true), t.ManifestDigest, t.ImageID)
 }
 
 func normSeverity(raw *string, ratings []importers.CVSS) importers.Severity {

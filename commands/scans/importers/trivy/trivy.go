@@ -392,28 +392,8 @@ func looksLikeURL(s string) bool {
 // imageDigest picks the manifest digest of the scanned repository from RepoDigests
 // ("repo@sha256:…"), else the first repo digest, else the image ID.
 func imageDigest(name string, md *tMetadata) string {
-	repo := name
-	if i := strings.IndexByte(repo, '@'); i >= 0 {
-		repo = repo[:i]
-	}
-	if i := strings.LastIndexByte(repo, ':'); i >= 0 && !strings.Contains(repo[i:], "/") {
-		repo = repo[:i]
-	}
-	var first string
-	for _, d := range md.RepoDigests {
-		at := strings.LastIndexByte(d, '@')
-		if at < 0 {
-			continue
-		}
-		if first == "" {
-			first = d[at+1:]
-		}
-		if d[:at] == repo {
-			return d[at+1:]
-		}
-	}
-	if first != "" {
-		return first
+	if d := parseutil.RepoDigest(name, md.RepoDigests, false); d != "" {
+		return d
 	}
 	return md.ImageID
 }
