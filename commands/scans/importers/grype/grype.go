@@ -187,7 +187,7 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 	}
 	var rep gReport
 	sawMatches := false
-	err = w.Object("report", func(key string) error {
+	err = w.Document("report", func(key string) error {
 		switch key {
 		case "matches":
 			sawMatches = true
@@ -211,9 +211,6 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 		return w.Skip()
 	})
 	if err != nil {
-		return nil, err
-	}
-	if err := w.End(); err != nil {
 		return nil, err
 	}
 	if !sawMatches {

@@ -238,7 +238,7 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 	}
 	var runs []sRun
 	sawRuns := false
-	err = w.Object("log", func(key string) error {
+	err = w.Document("log", func(key string) error {
 		switch key {
 		case "version":
 			off := w.Start()
@@ -263,9 +263,6 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 		return w.Skip()
 	})
 	if err != nil {
-		return nil, err
-	}
-	if err := w.End(); err != nil {
 		return nil, err
 	}
 	if !sawRuns {

@@ -210,7 +210,7 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 	}
 	var rep tReport
 	sawSchema := false
-	err = w.Object("report", func(key string) error {
+	err = w.Document("report", func(key string) error {
 		switch key {
 		case "SchemaVersion":
 			off := w.Start()
@@ -257,9 +257,6 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 		return w.Skip()
 	})
 	if err != nil {
-		return nil, err
-	}
-	if err := w.End(); err != nil {
 		return nil, err
 	}
 	if !sawSchema {

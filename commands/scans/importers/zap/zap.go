@@ -183,7 +183,7 @@ func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error)
 func (b *builder) parseJSON(ctx context.Context, r io.Reader) error {
 	w := jsonwalk.New(ctx, r, format)
 	sawSite := false
-	err := w.Object(func(key string) error {
+	err := w.Document(func(key string) error {
 		switch key {
 		case "@programName":
 			var v jsonwalk.Scalar
@@ -225,9 +225,6 @@ func (b *builder) parseJSON(ctx context.Context, r io.Reader) error {
 		return w.Skip()
 	})
 	if err != nil {
-		return err
-	}
-	if err := w.End(); err != nil {
 		return err
 	}
 	if !sawSite {

@@ -371,6 +371,15 @@ func (w *Walker) Array(what string, fn func(i int) error) error {
 	return w.close()
 }
 
+// Document reads a whole report that is one object: its members handed to fn as Object does, then
+// End.
+func (w *Walker) Document(what string, fn func(key string) error) error {
+	if err := w.Object(what, fn); err != nil {
+		return err
+	}
+	return w.End()
+}
+
 // End checks that nothing but white space follows the report.
 func (w *Walker) End() error {
 	off := w.Start()
