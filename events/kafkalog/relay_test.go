@@ -203,21 +203,42 @@ func holdProduce(c *kfake.Cluster) (started <-chan struct{}, release func()) {
 	return st, func() { relOnce.Do(func() { close(rel) }) }
 }
 
+// heldRelay is a relay running over 300 seeded events in batches of 100 whose first produce
+// Kafka holds until release: the shutdown tests cancel it with batches in flight.
+type heldRelay struct {
+	brokers []string
+	store   *memstore.Store
+	cps     *memCheckpoints
+	cfg     RelayConfig
+	release func()
+	cancel  context.CancelFunc
+	done    chan error // Run's result
+}
+
+// startHeldRelay starts the relay (abortOnCancel as given) and returns once its first produce
+// is held.
+func startHeldRelay(t *testing.T, abortOnCancel bool) *heldRelay {
+	t.Helper()
+	c, brokers := fakeKafka(t, kfakeSeed("soc.assets.events", "soc.vulns.events"))
+	h := &heldRelay{brokers: brokers, store: memstore.New(), cps: newCheckpoints(), cfg: relayConfig(brokers, "soc"), done: make(chan error, 1)}
+	seed(t, h.store, []string{"assets", "vulns"}, 5, 30) // 300
+	h.cfg.BatchSize = 100
+	r, _ := NewRelay(h.cfg, h.store, h.cps)
+	r.abortOnCancel = abortOnCancel
+	started, release := holdProduce(c)
+	h.release = release
+	ctx, cancel := context.WithCancel(context.Background())
+	h.cancel = cancel
+	go func() { h.done <- r.Run(ctx) }()
+	<-started
+	return h
+}
+
 // TestRelayDrainsOnShutdown: batches handed to Kafka when ctx is cancelled are awaited and
 // checkpointed before Run returns.
 func TestRelayDrainsOnShutdown(t *testing.T) {
-	c, brokers := fakeKafka(t, kfakeSeed("soc.assets.events", "soc.vulns.events"))
-	store := memstore.New()
-	seed(t, store, []string{"assets", "vulns"}, 5, 30) // 300
-	cps := newCheckpoints()
-	cfg := relayConfig(brokers, "soc")
-	cfg.BatchSize = 100
-	r, _ := NewRelay(cfg, store, cps)
-	started, release := holdProduce(c)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- r.Run(ctx) }()
-	<-started
+	h := startHeldRelay(t, false)
+	brokers, cps, release, cancel, done := h.brokers, h.cps, h.release, h.cancel, h.done
 	time.Sleep(100 * time.Millisecond) // let the reader hand over the remaining batches
 	cancel()
 	select {
@@ -244,20 +265,9 @@ func TestRelayDrainsOnShutdown(t *testing.T) {
 // TestRelayAbortWithoutDrain: the crash hook abandons in-flight batches: no checkpoint for
 // them, and a restart publishes them (again, possibly), losing nothing.
 func TestRelayAbortWithoutDrain(t *testing.T) {
-	c, brokers := fakeKafka(t, kfakeSeed("soc.assets.events", "soc.vulns.events"))
-	store := memstore.New()
-	seed(t, store, []string{"assets", "vulns"}, 5, 30) // 300
-	cps := newCheckpoints()
-	cfg := relayConfig(brokers, "soc")
-	cfg.BatchSize = 100
-	r, _ := NewRelay(cfg, store, cps)
-	r.abortOnCancel = true
-	started, release := holdProduce(c)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- r.Run(ctx) }()
-	<-started
-	cancel()
+	h := startHeldRelay(t, true)
+	brokers, store, cps, cfg, release, done := h.brokers, h.store, h.cps, h.cfg, h.release, h.done
+	h.cancel()
 	var err error
 	select {
 	case err = <-done:

@@ -1,10 +1,7 @@
 package ports_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -68,40 +65,11 @@ func (l *liveIndex) Claimed(kind domain.AssetKind, ids domain.Identifiers, excep
 	return x.Claimed(kind, ids, except)
 }
 
-type reply struct {
-	Status int
-	Header http.Header
-	Body   map[string]any
-}
-
-func (r reply) num(k string) int64 { f, _ := r.Body[k].(float64); return int64(f) }
-func (r reply) str(k string) string {
-	s, _ := r.Body[k].(string)
-	return s
-}
+type reply = testsupport.Reply
 
 func (e *env) do(method, path, body string, headers ...string) reply {
 	e.t.Helper()
-	req, err := http.NewRequest(method, e.srv.URL+path, strings.NewReader(body))
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	r := reply{Status: resp.StatusCode, Header: resp.Header}
-	if len(bytes.TrimSpace(b)) > 0 {
-		if err := json.Unmarshal(b, &r.Body); err != nil {
-			e.t.Fatalf("%s: body is not JSON: %s", path, b)
-		}
-	}
-	return r
+	return testsupport.Do(e.t, method, e.srv.URL+path, body, headers...)
 }
 
 func (e *env) post(path, body string, headers ...string) reply {
@@ -115,8 +83,8 @@ func (e *env) register(body string, headers ...string) (string, reply) {
 	if r.Status != http.StatusCreated {
 		e.t.Fatalf("register: %d %v", r.Status, r.Body)
 	}
-	id := r.str("stream_id")
-	if !domain.IsAssetID(id) || r.Header.Get("Location") != "/v1/assets/"+id || r.num("version") != 1 || r.num("global_position") <= 0 {
+	id := r.Str("stream_id")
+	if !domain.IsAssetID(id) || r.Header.Get("Location") != "/v1/assets/"+id || r.Num("version") != 1 || r.Num("global_position") <= 0 {
 		e.t.Fatalf("register: %v, Location %q", r.Body, r.Header.Get("Location"))
 	}
 	return id, r
@@ -124,29 +92,10 @@ func (e *env) register(body string, headers ...string) (string, reply) {
 
 func (e *env) types(id string) []string {
 	e.t.Helper()
-	evs, err := e.store.ReadStream(context.Background(), id, events.ReadStreamOptions{})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	var out []string
-	for _, ev := range evs {
-		out = append(out, ev.Type)
-	}
-	return out
+	return testsupport.StreamTypes(e.t, e.store, id)
 }
 
-func expectProblem(t *testing.T, r reply, status int, field string) {
-	t.Helper()
-	if r.Status != status {
-		t.Fatalf("status %d, want %d: %v", r.Status, status, r.Body)
-	}
-	if ct := r.Header.Get("Content-Type"); ct != "application/problem+json" {
-		t.Errorf("Content-Type %q, want problem+json", ct)
-	}
-	if got := r.str("field"); got != field {
-		t.Errorf("field %q, want %q (%v)", got, field, r.Body)
-	}
-}
+var expectProblem = testsupport.ExpectProblem
 
 const host = `{"kind":"host","name":"web-1","identifiers":{"ips":["10.0.0.1"],"macs":["3c:22:fb:01:02:03"]},"criticality":"high","tags":["PCI"]}`
 
@@ -166,7 +115,7 @@ func TestEveryCommandHappyPath(t *testing.T) {
 	want := []string{"AssetRegistered"}
 	for i, s := range steps {
 		r := e.do(s.method, "/v1/assets/"+id+s.path, s.body)
-		if r.Status != http.StatusOK || r.str("stream_id") != id || r.num("version") != int64(i+2) {
+		if r.Status != http.StatusOK || r.Str("stream_id") != id || r.Num("version") != int64(i+2) {
 			t.Fatalf("%s %s: %d %v", s.method, s.path, r.Status, r.Body)
 		}
 		want = append(want, s.event)
@@ -176,7 +125,7 @@ func TestEveryCommandHappyPath(t *testing.T) {
 	}
 	// A classification that changes nothing appends nothing and answers the current version.
 	r := e.post("/v1/assets/"+id+"/classify", `{"environment":"production"}`)
-	if r.Status != http.StatusOK || r.num("version") != int64(len(want)) {
+	if r.Status != http.StatusOK || r.Num("version") != int64(len(want)) {
 		t.Fatalf("no-op classify: %d %v", r.Status, r.Body)
 	}
 }
@@ -227,7 +176,7 @@ func TestRegisterIsIdempotent(t *testing.T) {
 	e := newEnv(t)
 	id, first := e.register(host, "Idempotency-Key", "create-web-1")
 	id2, again := e.register(host, "Idempotency-Key", "create-web-1")
-	if id2 != id || again.num("version") != first.num("version") || again.num("global_position") != first.num("global_position") {
+	if id2 != id || again.Num("version") != first.Num("version") || again.Num("global_position") != first.Num("global_position") {
 		t.Fatalf("replay %v, first %v", again.Body, first.Body)
 	}
 	all, err := e.store.ReadAll(context.Background(), 0, 0)
@@ -237,7 +186,7 @@ func TestRegisterIsIdempotent(t *testing.T) {
 	// Same key on a command: answered once.
 	a := e.post("/v1/assets/"+id+"/retire", `{"reason":"x"}`, "Idempotency-Key", "retire-1")
 	b := e.post("/v1/assets/"+id+"/retire", `{"reason":"x"}`, "Idempotency-Key", "retire-1")
-	if a.Status != http.StatusOK || b.Status != http.StatusOK || a.num("global_position") != b.num("global_position") {
+	if a.Status != http.StatusOK || b.Status != http.StatusOK || a.Num("global_position") != b.Num("global_position") {
 		t.Fatalf("retire replay: %d %v / %d %v", a.Status, a.Body, b.Status, b.Body)
 	}
 	if n := len(e.types(id)); n != 2 {
@@ -271,7 +220,7 @@ func TestIfMatchStaleIs409(t *testing.T) {
 	e := newEnv(t)
 	id, _ := e.register(host)
 	expectProblem(t, e.post("/v1/assets/"+id+"/classify", `{"criticality":"low"}`, "If-Match", `"0"`), http.StatusConflict, "")
-	if r := e.post("/v1/assets/"+id+"/classify", `{"criticality":"low"}`, "If-Match", `"1"`); r.Status != http.StatusOK || r.num("version") != 2 {
+	if r := e.post("/v1/assets/"+id+"/classify", `{"criticality":"low"}`, "If-Match", `"1"`); r.Status != http.StatusOK || r.Num("version") != 2 {
 		t.Fatalf("%d %v", r.Status, r.Body)
 	}
 	if n := len(e.types(id)); n != 2 {

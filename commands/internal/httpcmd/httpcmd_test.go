@@ -5,34 +5,16 @@ import (
 	"errors"
 	"io/fs"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-)
 
-func commandSchemas(t *testing.T) fs.FS {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
-			return os.DirFS(filepath.Join(dir, "schemas", "commands"))
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.work not found")
-		}
-		dir = parent
-	}
-}
+	"github.com/socplatform/soc/commands/internal/testsupport"
+)
 
 // Every command schema compiles, is closed (additionalProperties false at every object) and
 // bounds every string (maxLength or enum).
 func TestCommandSchemasAreClosedAndBounded(t *testing.T) {
-	fsys := commandSchemas(t)
+	fsys := testsupport.CommandSchemas(t)
 	s, err := LoadSchemas(fsys)
 	if err != nil {
 		t.Fatal(err)
@@ -52,35 +34,11 @@ func TestCommandSchemasAreClosedAndBounded(t *testing.T) {
 		if err := json.Unmarshal(b, &doc); err != nil {
 			return err
 		}
-		check(t, p, "", doc)
+		testsupport.CheckClosedAndBounded(t, p, doc, false)
 		return nil
 	})
 	if err != nil {
 		t.Fatal(err)
-	}
-}
-
-func check(t *testing.T, file, ptr string, node map[string]any) {
-	switch node["type"] {
-	case "object":
-		if node["additionalProperties"] != false {
-			t.Errorf("%s%s: object without additionalProperties: false", file, ptr)
-		}
-		props, _ := node["properties"].(map[string]any)
-		for k, v := range props {
-			check(t, file, ptr+"/"+k, v.(map[string]any))
-		}
-	case "array":
-		if _, ok := node["maxItems"]; !ok {
-			t.Errorf("%s%s: array without maxItems", file, ptr)
-		}
-		check(t, file, ptr+"/items", node["items"].(map[string]any))
-	case "string":
-		_, max := node["maxLength"]
-		_, enum := node["enum"]
-		if !max && !enum {
-			t.Errorf("%s%s: unbounded string", file, ptr)
-		}
 	}
 }
 
@@ -128,7 +86,7 @@ func TestParseCall(t *testing.T) {
 }
 
 func TestDecodeNamesTheField(t *testing.T) {
-	s, err := LoadSchemas(commandSchemas(t))
+	s, err := LoadSchemas(testsupport.CommandSchemas(t))
 	if err != nil {
 		t.Fatal(err)
 	}

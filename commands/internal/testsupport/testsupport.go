@@ -6,6 +6,7 @@
 package testsupport
 
 import (
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -20,17 +21,26 @@ import (
 // test when there is none.
 func RepoRoot(tb testing.TB) string {
 	tb.Helper()
-	dir, err := os.Getwd()
+	root, err := workspaceRoot()
 	if err != nil {
 		tb.Fatal(err)
 	}
-	for {
+	return root
+}
+
+// workspaceRoot walks up from the working directory to the directory holding go.work.
+func workspaceRoot() (string, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for dir := wd; ; {
 		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
-			return dir
+			return dir, nil
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			tb.Fatal("go.work not found above the working directory")
+			return "", fmt.Errorf("no go.work above %s: run the tests inside the workspace", wd)
 		}
 		dir = parent
 	}
@@ -43,20 +53,9 @@ func RepoRoot(tb testing.TB) string {
 // switch its tests off.
 func SharedTestdata(tb testing.TB, sub ...string) string {
 	tb.Helper()
-	wd, err := os.Getwd()
+	dir, err := workspaceRoot()
 	if err != nil {
 		tb.Fatal(err)
-	}
-	dir := wd
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Fatalf("no go.work above %s: run the tests inside the workspace", wd)
-		}
-		dir = parent
 	}
 	root := filepath.Join(filepath.Dir(dir), "shared", "testdata")
 	if fi, err := os.Stat(root); err != nil || !fi.IsDir() {

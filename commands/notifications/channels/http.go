@@ -74,6 +74,14 @@ func redactURLError(err error) error {
 	return err
 }
 
+// redactSecret is what a config's String prints for a secret: whether it is set, never its value.
+func redactSecret(s string) string {
+	if s == "" {
+		return ""
+	}
+	return "[redacted]"
+}
+
 // redactURL keeps scheme and host; path and query of an incoming webhook URL
 // are its secret.
 func redactURL(raw string) string {

@@ -2,23 +2,15 @@ package channels
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
-	"fmt"
-	"net/http"
 	"strings"
-	"time"
 )
 
 // SlackConfig configures a Slack incoming webhook
-// (https://api.slack.com/messaging/webhooks). The URL itself is the
-// credential: String never prints its path.
-type SlackConfig struct {
-	WebhookURL string        // SOC_SLACK_WEBHOOK_URL
-	Timeout    time.Duration // per attempt; default DefaultHTTPTimeout
-	HTTPClient *http.Client  // optional; overrides Timeout
-	Templates  *Templates    // optional; default DefaultTemplates()
-}
+// (https://api.slack.com/messaging/webhooks); WebhookURL is read from
+// SOC_SLACK_WEBHOOK_URL. The URL itself is the credential: String never
+// prints its path.
+type SlackConfig IncomingWebhookConfig
 
 // RegisterFlags declares the Slack channel's setting. The URL is the credential, so it is
 // treated as a secret (never shown, also read from a file).
@@ -27,30 +19,25 @@ func (c *SlackConfig) RegisterFlags(fs *flag.FlagSet) {
 }
 
 // Configured reports whether the channel should be used at all.
-func (c SlackConfig) Configured() bool { return c.WebhookURL != "" }
+func (c SlackConfig) Configured() bool { return IncomingWebhookConfig(c).configured() }
 
 // Validate reports every problem at once.
 func (c SlackConfig) Validate() error {
-	return problemsError("slack", validateEndpoint("SOC_SLACK_WEBHOOK_URL", c.WebhookURL))
+	return IncomingWebhookConfig(c).validate("slack", "SOC_SLACK_WEBHOOK_URL")
 }
 
-func (c SlackConfig) String() string {
-	return fmt.Sprintf("SlackConfig{WebhookURL:%s Timeout:%s}", redactURL(c.WebhookURL), c.Timeout)
-}
+func (c SlackConfig) String() string { return IncomingWebhookConfig(c).describe("SlackConfig") }
 
 // Slack posts messages to a Slack incoming webhook.
-type Slack struct {
-	url       string
-	client    *http.Client
-	templates *Templates
-}
+type Slack struct{ incomingWebhook }
 
 // NewSlack validates the config and returns the sender.
 func NewSlack(cfg SlackConfig) (*Slack, error) {
-	if err := cfg.Validate(); err != nil {
+	w, err := newIncomingWebhook(IncomingWebhookConfig(cfg), cfg.Validate)
+	if err != nil {
 		return nil, err
 	}
-	return &Slack{url: cfg.WebhookURL, client: newHTTPClient(cfg.HTTPClient, cfg.Timeout), templates: orDefault(cfg.Templates)}, nil
+	return &Slack{w}, nil
 }
 
 // Slack Block Kit limits.
@@ -126,18 +113,7 @@ func (s *Slack) BuildSlackPayload(m Message) (SlackPayload, error) {
 // Send posts m to the webhook. Slack answers 200 "ok"; 4xx bodies name the
 // problem (invalid_payload, channel_not_found, …); 429 carries Retry-After.
 func (s *Slack) Send(ctx context.Context, m Message) error {
-	if err := validateID(ChannelSlack, m.ID); err != nil {
-		return err
-	}
-	p, err := s.BuildSlackPayload(m)
-	if err != nil {
-		return err
-	}
-	body, err := json.Marshal(p)
-	if err != nil {
-		return &PermanentError{Channel: ChannelSlack, Err: err}
-	}
-	_, err = post(ctx, s.client, ChannelSlack, s.url, "application/json", body, nil)
+	_, err := s.send(ctx, ChannelSlack, m, func(m Message) (any, error) { return s.BuildSlackPayload(m) })
 	return err
 }
 

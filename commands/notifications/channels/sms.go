@@ -73,11 +73,7 @@ func (c SMSConfig) Validate() error {
 }
 
 func (c SMSConfig) String() string {
-	token := ""
-	if c.AuthToken != "" {
-		token = "[redacted]"
-	}
-	return fmt.Sprintf("SMSConfig{BaseURL:%s AccountSID:%s AuthToken:%s From:%s Timeout:%s}", c.baseURL(), c.AccountSID, token, c.From, c.Timeout)
+	return fmt.Sprintf("SMSConfig{BaseURL:%s AccountSID:%s AuthToken:%s From:%s Timeout:%s}", c.baseURL(), c.AccountSID, redactSecret(c.AuthToken), c.From, c.Timeout)
 }
 
 // SMS sends text messages through a Twilio-compatible REST API:

@@ -125,12 +125,8 @@ func (c SMTPConfig) caPool() (*x509.CertPool, error) {
 }
 
 func (c SMTPConfig) String() string {
-	pw := ""
-	if c.Password != "" {
-		pw = "[redacted]"
-	}
 	return fmt.Sprintf("SMTPConfig{Addr:%s From:%s Username:%s Password:%s StartTLS:%t AllowInsecureAuth:%t Timeout:%s}",
-		c.Addr, c.From, c.Username, pw, c.StartTLS, c.AllowInsecureAuth, c.Timeout)
+		c.Addr, c.From, c.Username, redactSecret(c.Password), c.StartTLS, c.AllowInsecureAuth, c.Timeout)
 }
 
 // GoString redacts too, so %#v cannot leak the password.

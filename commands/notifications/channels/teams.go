@@ -2,24 +2,18 @@ package channels
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 )
 
 // TeamsConfig configures a Microsoft Teams incoming webhook (an Office 365
 // connector URL or a Workflows "post to a channel when a webhook request is
-// received" URL; both accept the same Adaptive Card message). The URL is the
-// credential: String never prints its path or query.
-type TeamsConfig struct {
-	WebhookURL string        // SOC_TEAMS_WEBHOOK_URL
-	Timeout    time.Duration // per attempt; default DefaultHTTPTimeout
-	HTTPClient *http.Client  // optional; overrides Timeout
-	Templates  *Templates    // optional; default DefaultTemplates()
-}
+// received" URL; both accept the same Adaptive Card message); WebhookURL is
+// read from SOC_TEAMS_WEBHOOK_URL. The URL is the credential: String never
+// prints its path or query.
+type TeamsConfig IncomingWebhookConfig
 
 // RegisterFlags declares the Teams channel's setting. The URL is the credential, so it is
 // treated as a secret (never shown, also read from a file).
@@ -28,30 +22,25 @@ func (c *TeamsConfig) RegisterFlags(fs *flag.FlagSet) {
 }
 
 // Configured reports whether the channel should be used at all.
-func (c TeamsConfig) Configured() bool { return c.WebhookURL != "" }
+func (c TeamsConfig) Configured() bool { return IncomingWebhookConfig(c).configured() }
 
 // Validate reports every problem at once.
 func (c TeamsConfig) Validate() error {
-	return problemsError("teams", validateEndpoint("SOC_TEAMS_WEBHOOK_URL", c.WebhookURL))
+	return IncomingWebhookConfig(c).validate("teams", "SOC_TEAMS_WEBHOOK_URL")
 }
 
-func (c TeamsConfig) String() string {
-	return fmt.Sprintf("TeamsConfig{WebhookURL:%s Timeout:%s}", redactURL(c.WebhookURL), c.Timeout)
-}
+func (c TeamsConfig) String() string { return IncomingWebhookConfig(c).describe("TeamsConfig") }
 
 // Teams posts Adaptive Card messages to a Teams incoming webhook.
-type Teams struct {
-	url       string
-	client    *http.Client
-	templates *Templates
-}
+type Teams struct{ incomingWebhook }
 
 // NewTeams validates the config and returns the sender.
 func NewTeams(cfg TeamsConfig) (*Teams, error) {
-	if err := cfg.Validate(); err != nil {
+	w, err := newIncomingWebhook(IncomingWebhookConfig(cfg), cfg.Validate)
+	if err != nil {
 		return nil, err
 	}
-	return &Teams{url: cfg.WebhookURL, client: newHTTPClient(cfg.HTTPClient, cfg.Timeout), templates: orDefault(cfg.Templates)}, nil
+	return &Teams{w}, nil
 }
 
 // TeamsMessage is the webhook body: a message with one Adaptive Card.
@@ -128,18 +117,7 @@ func (t *Teams) BuildTeamsMessage(m Message) (TeamsMessage, error) {
 // "Microsoft Teams endpoint returned HTTP error 429": that is treated as a
 // transient failure.
 func (t *Teams) Send(ctx context.Context, m Message) error {
-	if err := validateID(ChannelTeams, m.ID); err != nil {
-		return err
-	}
-	msg, err := t.BuildTeamsMessage(m)
-	if err != nil {
-		return err
-	}
-	body, err := json.Marshal(msg)
-	if err != nil {
-		return &PermanentError{Channel: ChannelTeams, Err: err}
-	}
-	resp, err := post(ctx, t.client, ChannelTeams, t.url, "application/json", body, nil)
+	resp, err := t.send(ctx, ChannelTeams, m, func(m Message) (any, error) { return t.BuildTeamsMessage(m) })
 	if err != nil {
 		return err
 	}

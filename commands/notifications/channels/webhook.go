@@ -61,11 +61,7 @@ func (c WebhookConfig) Validate() error {
 }
 
 func (c WebhookConfig) String() string {
-	secret := ""
-	if c.Secret != "" {
-		secret = "[redacted]"
-	}
-	return fmt.Sprintf("WebhookConfig{URL:%s Secret:%s Timeout:%s}", redactURL(c.URL), secret, c.Timeout)
+	return fmt.Sprintf("WebhookConfig{URL:%s Secret:%s Timeout:%s}", redactURL(c.URL), redactSecret(c.Secret), c.Timeout)
 }
 
 // Webhook posts signed JSON payloads.

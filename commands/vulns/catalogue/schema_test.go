@@ -26,36 +26,6 @@ func TestEventSchemasAreClosedAndBounded(t *testing.T) {
 		if doc["$schema"] != "https://json-schema.org/draft/2020-12/schema" || doc["title"] != typ {
 			t.Errorf("%s: $schema %v, title %v", typ, doc["$schema"], doc["title"])
 		}
-		checkBounded(t, typ, "", doc)
-	}
-}
-
-func checkBounded(t *testing.T, file, ptr string, node map[string]any) {
-	switch node["type"] {
-	case "object":
-		if node["additionalProperties"] != false {
-			t.Errorf("%s%s: object without additionalProperties: false", file, ptr)
-		}
-		props, _ := node["properties"].(map[string]any)
-		for k, v := range props {
-			checkBounded(t, file, ptr+"/"+k, v.(map[string]any))
-		}
-	case "array":
-		if _, ok := node["maxItems"]; !ok {
-			t.Errorf("%s%s: array without maxItems", file, ptr)
-		}
-		checkBounded(t, file, ptr+"/items", node["items"].(map[string]any))
-	case "string":
-		_, max := node["maxLength"]
-		_, enum := node["enum"]
-		if !max && !enum {
-			t.Errorf("%s%s: unbounded string", file, ptr)
-		}
-	case "number", "integer":
-		_, lo := node["minimum"]
-		_, hi := node["maximum"]
-		if !lo || !hi {
-			t.Errorf("%s%s: unbounded number", file, ptr)
-		}
+		testsupport.CheckClosedAndBounded(t, typ, doc, true)
 	}
 }

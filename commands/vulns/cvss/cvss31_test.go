@@ -3,9 +3,10 @@ package cvss
 import (
 	"bufio"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/socplatform/soc/commands/internal/testsupport"
 )
 
 // TestCVSS31BaseVectors checks every one of the 2,592 CVSS v3.1 base-metric
@@ -41,7 +42,7 @@ func TestCVSS31BaseVectors(t *testing.T) {
 // environmental scores (with every optional metric Not Defined) must be exact too,
 // which exercises the v3.1 ModifiedImpact for changed scope.
 func TestCVSS31RedHatTuples(t *testing.T) {
-	f, err := os.Open(filepath.Join(sharedCVSSDir(t), "redhat_vectors_simple31.txt"))
+	f, err := os.Open(testsupport.SharedTestdata(t, "cvss", "redhat_vectors_simple31.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}

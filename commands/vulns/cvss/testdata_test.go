@@ -3,40 +3,16 @@ package cvss
 import (
 	"encoding/csv"
 	"os"
-	"path/filepath"
 	"strconv"
 	"testing"
-)
 
-// sharedCVSSDir returns ../shared/testdata/cvss beside the repository root (the
-// directory holding go.work, found by walking up from the package), or skips the
-// test when it is absent.
-func sharedCVSSDir(tb testing.TB) string {
-	tb.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
-			p := filepath.Join(dir, "..", "shared", "testdata", "cvss")
-			if st, err := os.Stat(p); err != nil || !st.IsDir() {
-				tb.Skipf("shared test data not found at %s (expected beside the repository root): skipping", p)
-			}
-			return p
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			tb.Skip("no go.work above the package, so no ../shared/testdata: skipping")
-		}
-		dir = parent
-	}
-}
+	"github.com/socplatform/soc/commands/internal/testsupport"
+)
 
 // csvRows reads a CSV file of the shared CVSS test data as maps keyed by the header.
 func csvRows(tb testing.TB, name string) []map[string]string {
 	tb.Helper()
-	f, err := os.Open(filepath.Join(sharedCVSSDir(tb), name))
+	f, err := os.Open(testsupport.SharedTestdata(tb, "cvss", name))
 	if err != nil {
 		tb.Fatal(err)
 	}

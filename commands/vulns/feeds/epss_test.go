@@ -12,7 +12,7 @@ import (
 
 func TestEPSSShared5Rows(t *testing.T) {
 	data := readShared(t, "epss", "epss_scores_2025-02-20_5rows.csv")
-	rows, st, err := collectEPSS(t, Options{}, data)
+	rows, st, err := collectEPSS(Options{}, data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -32,18 +32,14 @@ func TestEPSSShared5Rows(t *testing.T) {
 		t.Errorf("last row %+v, want %+v", rows[4], want)
 	}
 	// awk -F, '/^CVE-/{s+=$2} END{print s}' → 0.99
-	var sum float64
-	for _, r := range rows {
-		sum += r.EPSS
-	}
-	if sum < 0.98999 || sum > 0.99001 {
+	if sum := sumEPSS(rows); sum < 0.98999 || sum > 0.99001 {
 		t.Errorf("sum of epss %v, want 0.99", sum)
 	}
 }
 
 func TestEPSSShared2026Head100(t *testing.T) {
 	data := readShared(t, "epss", "epss_scores_2026-09-29_head100.csv")
-	rows, st, err := collectEPSS(t, Options{}, data)
+	rows, st, err := collectEPSS(Options{}, data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,12 +69,8 @@ func TestEPSSShared2026Head100(t *testing.T) {
 	if r := rows[99]; r.CVEID != "CVE-1999-0101" || r.EPSS != 0.07837 || r.Percentile != 0.9449 {
 		t.Errorf("last %+v", r)
 	}
-	var sum float64
-	for _, r := range rows {
-		sum += r.EPSS
-	}
 	// awk -F, '/^CVE-/{s+=$2} END{print s}' → 8.54222
-	if sum < 8.542219 || sum > 8.542221 {
+	if sum := sumEPSS(rows); sum < 8.542219 || sum > 8.542221 {
 		t.Errorf("sum %v, want 8.54222", sum)
 	}
 }
@@ -95,7 +87,7 @@ func TestEPSSVariants(t *testing.T) {
 		"gzip":              gz([]byte("cve,epss,percentile\nCVE-2024-0001,0.5,0.9\n")),
 		"bom":               "\uFEFFcve,epss,percentile\nCVE-2024-0001,0.5,0.9\n",
 	} {
-		rows, _, err := collectEPSS(t, Options{}, []byte(doc))
+		rows, _, err := collectEPSS(Options{}, []byte(doc))
 		if err != nil {
 			t.Errorf("%s: %v", name, err)
 			continue
@@ -134,7 +126,7 @@ func TestEPSSErrors(t *testing.T) {
 		{"line too long", head + "CVE-2024-0002," + strings.Repeat("0", 5000) + "\n", ErrTooLarge, 4, 1, "", -1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, st, err := collectEPSS(t, Options{}, []byte(tc.doc))
+			_, st, err := collectEPSS(Options{}, []byte(tc.doc))
 			pe := asParseError(t, err, tc.cause)
 			if pe.Line != tc.line || pe.Column != tc.column || pe.Field != tc.field || pe.Record != tc.record || pe.Feed != FeedEPSS {
 				t.Errorf("got line %d column %d field %q record %d, want %d %d %q %d: %v",
@@ -150,7 +142,7 @@ func TestEPSSErrors(t *testing.T) {
 
 func TestEPSSSkipInvalid(t *testing.T) {
 	doc := "cve,epss,percentile\nCVE-2024-0001,0.1,0.2\nCVE-2024-0002,2,0.2\nCVE-2024-0003,0.3\nCVE-2024-0004,0.4,0.5\n"
-	rows, st, err := collectEPSS(t, Options{SkipInvalid: true}, []byte(doc))
+	rows, st, err := collectEPSS(Options{SkipInvalid: true}, []byte(doc))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,8 +180,17 @@ func TestEPSSContextAndCallback(t *testing.T) {
 
 func TestEPSSPositionsWithBOM(t *testing.T) {
 	for _, doc := range []string{"\uFEFFcve,epss,epss\n", "\uFEFF#x", "\uFEFF#score_date:x\n", "\uFEFF" + strings.Repeat("c", 5000)} {
-		_, _, err := collectEPSS(t, Options{}, []byte(doc))
+		_, _, err := collectEPSS(Options{}, []byte(doc))
 		pe := asParseError(t, err, nil)
 		checkPosition(t, []byte(doc), pe)
 	}
+}
+
+// sumEPSS adds up the rows' probabilities, which the tests compare with awk's sum of the file.
+func sumEPSS(rows []EPSSScore) float64 {
+	var sum float64
+	for _, r := range rows {
+		sum += r.EPSS
+	}
+	return sum
 }

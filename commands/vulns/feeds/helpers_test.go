@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -40,31 +41,23 @@ func readShared(t testing.TB, sub ...string) []byte {
 	return b
 }
 
-func collectNVD(t testing.TB, o Options, data []byte) ([]CVE, Stats, error) {
-	t.Helper()
-	var out []CVE
-	st, err := o.ParseNVD(context.Background(), bytes.NewReader(data), func(c CVE) error {
-		out = append(out, c)
-		return nil
-	})
-	return out, st, err
+func collectNVD(o Options, data []byte) ([]CVE, Stats, error) {
+	return collect(data, o.ParseNVD)
 }
 
-func collectKEV(t testing.TB, o Options, data []byte) ([]KEVEntry, Stats, error) {
-	t.Helper()
-	var out []KEVEntry
-	st, err := o.ParseKEV(context.Background(), bytes.NewReader(data), func(e KEVEntry) error {
-		out = append(out, e)
-		return nil
-	})
-	return out, st, err
+func collectKEV(o Options, data []byte) ([]KEVEntry, Stats, error) {
+	return collect(data, o.ParseKEV)
 }
 
-func collectEPSS(t testing.TB, o Options, data []byte) ([]EPSSScore, Stats, error) {
-	t.Helper()
-	var out []EPSSScore
-	st, err := o.ParseEPSS(context.Background(), bytes.NewReader(data), func(s EPSSScore) error {
-		out = append(out, s)
+func collectEPSS(o Options, data []byte) ([]EPSSScore, Stats, error) {
+	return collect(data, o.ParseEPSS)
+}
+
+// collect runs one of the feed parsers over data and keeps every record it hands over.
+func collect[T any](data []byte, parse func(context.Context, io.Reader, func(T) error) (Stats, error)) ([]T, Stats, error) {
+	var out []T
+	st, err := parse(context.Background(), bytes.NewReader(data), func(r T) error {
+		out = append(out, r)
 		return nil
 	})
 	return out, st, err

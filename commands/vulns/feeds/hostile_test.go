@@ -186,24 +186,24 @@ func TestHostileInvalidUTF8(t *testing.T) {
 		checkPosition(t, []byte(tc.doc), pe)
 	}
 	// Valid multi-byte text passes through unchanged.
-	cves, _, err := collectNVD(t, Options{}, []byte(`{"cve":{"id":"CVE-2024-0001","descriptions":[{"lang":"en","value":"é€𝄞\u00e9"}]}}`))
+	cves, _, err := collectNVD(Options{}, []byte(`{"cve":{"id":"CVE-2024-0001","descriptions":[{"lang":"en","value":"é€𝄞\u00e9"}]}}`))
 	if err != nil || cves[0].Description != "é€𝄞é" {
 		t.Errorf("%v %+v", err, cves)
 	}
 }
 
 func TestHostileOutOfRangeNumbers(t *testing.T) {
-	_, _, err := collectEPSS(t, Options{}, []byte("cve,epss,percentile\nCVE-2024-0001,1e400,0.5\n"))
+	_, _, err := collectEPSS(Options{}, []byte("cve,epss,percentile\nCVE-2024-0001,1e400,0.5\n"))
 	pe := asParseError(t, err, ErrInvalidValue)
 	if pe.Line != 2 || pe.Column != 15 || pe.Field != "epss" || !strings.Contains(pe.Msg, "out of range") {
 		t.Errorf("%v", err)
 	}
-	_, _, err = collectNVD(t, Options{}, []byte(`{"resultsPerPage": 1e400, "vulnerabilities": []}`))
+	_, _, err = collectNVD(Options{}, []byte(`{"resultsPerPage": 1e400, "vulnerabilities": []}`))
 	pe = asParseError(t, err, ErrInvalidValue)
 	if pe.Field != "resultsPerPage" {
 		t.Errorf("%v", err)
 	}
-	_, _, err = collectKEV(t, Options{}, []byte(`{"count": 99999999999999999999, "vulnerabilities": []}`))
+	_, _, err = collectKEV(Options{}, []byte(`{"count": 99999999999999999999, "vulnerabilities": []}`))
 	pe = asParseError(t, err, ErrInvalidValue)
 	if pe.Field != "count" {
 		t.Errorf("%v", err)

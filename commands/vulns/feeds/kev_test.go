@@ -13,7 +13,7 @@ func day(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0,
 
 func TestKEVCatalogue20250825(t *testing.T) {
 	data := readShared(t, "kev", "known_exploited_vulnerabilities_2025.08.25.json")
-	entries, st, err := collectKEV(t, Options{}, data)
+	entries, st, err := collectKEV(Options{}, data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,7 +89,7 @@ func TestKEVCatalogue20250825(t *testing.T) {
 
 func TestKEVSubsetDoesNotTrustCount(t *testing.T) {
 	data := readShared(t, "kev", "kev_subset_3entries_2025.02.19.json")
-	entries, st, err := collectKEV(t, Options{}, data)
+	entries, st, err := collectKEV(Options{}, data)
 	// The catalogue says "count": 1273 but holds 3 entries: a warning, not an error.
 	// jq -c '{count, n:(.vulnerabilities|length), ids:[.vulnerabilities[].cveID]}'
 	//   → {"count":1273,"n":3,"ids":["CVE-2025-0108","CVE-2024-53704","CVE-2024-57727"]}
@@ -122,7 +122,7 @@ func TestKEVSubsetDoesNotTrustCount(t *testing.T) {
 
 func TestKEVSchemaIsNotACatalogue(t *testing.T) {
 	data := readShared(t, "kev", "known_exploited_vulnerabilities_schema.json")
-	_, st, err := collectKEV(t, Options{}, data)
+	_, st, err := collectKEV(Options{}, data)
 	pe := asParseError(t, err, ErrUnknownFormat)
 	if pe.Line != 1 || pe.Column != 1 || pe.Offset != 0 || st.Records != 0 {
 		t.Errorf("%v, %+v", pe, st)
@@ -159,7 +159,7 @@ func TestKEVRecordErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			doc := []byte(strings.Replace(kevTwo, tc.old, tc.new, 1))
-			_, _, err := collectKEV(t, Options{}, doc)
+			_, _, err := collectKEV(Options{}, doc)
 			pe := asParseError(t, err, tc.cause)
 			if pe.Field != tc.field || pe.Record != tc.record || pe.Line != tc.line || pe.Feed != FeedKEV {
 				t.Errorf("got field %q record %d line %d, want %q %d %d: %v", pe.Field, pe.Record, pe.Line, tc.field, tc.record, tc.line, err)
@@ -172,7 +172,7 @@ func TestKEVRecordErrors(t *testing.T) {
 func TestKEVWarnings(t *testing.T) {
 	doc := strings.Replace(kevTwo, `"Known"`, `"Suspected"`, 1)
 	doc = strings.Replace(doc, `"count": 2,`, ``, 1)
-	entries, st, err := collectKEV(t, Options{}, []byte(doc))
+	entries, st, err := collectKEV(Options{}, []byte(doc))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -189,7 +189,7 @@ func TestKEVWarnings(t *testing.T) {
 
 	// SkipInvalid: the bad entry is skipped and counted; the count check counts entries, not records.
 	doc = strings.Replace(kevTwo, `"CVE-2025-0001"`, `"CVE-2025-1"`, 1)
-	entries, st, err = collectKEV(t, Options{SkipInvalid: true, MaxWarnings: 1}, []byte(doc))
+	entries, st, err = collectKEV(Options{SkipInvalid: true, MaxWarnings: 1}, []byte(doc))
 	if err != nil || len(entries) != 1 || st.Skipped != 1 || st.Records != 1 {
 		t.Fatalf("%v %+v %+v", err, entries, st)
 	}

@@ -14,7 +14,7 @@ import (
 
 func TestNVDPage38CVEs(t *testing.T) {
 	data := readShared(t, "nvd", "nvd_api2_page_38cves.json")
-	cves, st, err := collectNVD(t, Options{}, data)
+	cves, st, err := collectNVD(Options{}, data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,7 +125,7 @@ func TestNVDPage38CVEs(t *testing.T) {
 func TestNVDCVE20240012V40V31KEV(t *testing.T) {
 	// A bare CVE object (the "cve" member of a vulnerabilities[] item).
 	data := readShared(t, "nvd", "nvd_cve_CVE-2024-0012_v40_v31_kev.json")
-	cves, st, err := collectNVD(t, Options{}, data)
+	cves, st, err := collectNVD(Options{}, data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +181,7 @@ func TestNVDCVE20240012V40V31KEV(t *testing.T) {
 
 func TestNVDSingleCVE20221576Page(t *testing.T) {
 	data := readShared(t, "nvd", "nvd_api2_single_CVE-2022-1576.json")
-	cves, st, err := collectNVD(t, Options{}, data)
+	cves, st, err := collectNVD(Options{}, data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +214,7 @@ func TestNVDSingleCVE20221576Page(t *testing.T) {
 func TestNVDCVE202625076Wrapped(t *testing.T) {
 	// {"cve": {...}} with Anchore-augmented cpeMatch entries (an extra "fix" object).
 	data := readShared(t, "nvd", "nvd_cve_CVE-2026-25076_v40_anchore_augmented.json")
-	cves, st, err := collectNVD(t, Options{}, data)
+	cves, st, err := collectNVD(Options{}, data)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,7 +239,7 @@ func TestNVDCVE202625076Wrapped(t *testing.T) {
 // The three shapes (page, {"cve": …}, bare object) give the same record, whatever the member order.
 func TestNVDShapesAgree(t *testing.T) {
 	bare := readShared(t, "nvd", "nvd_cve_CVE-2024-0012_v40_v31_kev.json")
-	ref, _, err := collectNVD(t, Options{}, bare)
+	ref, _, err := collectNVD(Options{}, bare)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -251,7 +251,7 @@ func TestNVDShapesAgree(t *testing.T) {
 		"gzip":           gz(bare),
 		"bom":            "\uFEFF" + string(bare),
 	} {
-		got, st, err := collectNVD(t, Options{}, []byte(doc))
+		got, st, err := collectNVD(Options{}, []byte(doc))
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -302,7 +302,7 @@ func TestNVDRecordErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			doc := []byte(strings.Replace(nvdTwo, tc.old, tc.new, 1))
-			_, st, err := collectNVD(t, Options{}, doc)
+			_, st, err := collectNVD(Options{}, doc)
 			pe := asParseError(t, err, tc.cause)
 			if pe.Field != tc.field || pe.Record != tc.record || pe.Line != tc.line || pe.Feed != FeedNVD {
 				t.Errorf("got field %q record %d line %d, want %q %d %d: %v", pe.Field, pe.Record, pe.Line, tc.field, tc.record, tc.line, err)
@@ -317,7 +317,7 @@ func TestNVDRecordErrors(t *testing.T) {
 
 func TestNVDSkipInvalid(t *testing.T) {
 	doc := []byte(strings.Replace(nvdTwo, `"CVE-2024-0001"`, `"CVE-1"`, 1))
-	cves, st, err := collectNVD(t, Options{SkipInvalid: true}, doc)
+	cves, st, err := collectNVD(Options{SkipInvalid: true}, doc)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -329,13 +329,13 @@ func TestNVDSkipInvalid(t *testing.T) {
 		t.Errorf("warnings %+v", st.Warnings)
 	}
 	// Structural errors are never skipped.
-	_, _, err = collectNVD(t, Options{SkipInvalid: true}, []byte(strings.Replace(nvdTwo, `"CVE-2024-0002",`, `"CVE-2024-0002" `, 1)))
+	_, _, err = collectNVD(Options{SkipInvalid: true}, []byte(strings.Replace(nvdTwo, `"CVE-2024-0002",`, `"CVE-2024-0002" `, 1)))
 	asParseError(t, err, ErrSyntax)
 }
 
 func TestNVDCountMismatch(t *testing.T) {
 	doc := strings.Replace(nvdTwo, `"resultsPerPage": 2, "startIndex": 0, "totalResults": 2`, `"resultsPerPage": 2000, "startIndex": 0, "totalResults": 5000`, 1)
-	_, st, err := collectNVD(t, Options{}, []byte(doc))
+	_, st, err := collectNVD(Options{}, []byte(doc))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -344,14 +344,14 @@ func TestNVDCountMismatch(t *testing.T) {
 	}
 	// The last page of a query holds fewer than resultsPerPage: consistent, no warning.
 	doc = strings.Replace(nvdTwo, `"resultsPerPage": 2, "startIndex": 0, "totalResults": 2`, `"resultsPerPage": 2000, "startIndex": 4998, "totalResults": 5000`, 1)
-	if _, st, err = collectNVD(t, Options{}, []byte(doc)); err != nil || len(st.Warnings) != 0 {
+	if _, st, err = collectNVD(Options{}, []byte(doc)); err != nil || len(st.Warnings) != 0 {
 		t.Fatalf("last page: %v %+v", err, st.Warnings)
 	}
 }
 
 func TestNVDNotNVD(t *testing.T) {
 	for _, doc := range []string{`{"products": []}`, `[]`, `"x"`, `{}`, ``, `   `} {
-		_, _, err := collectNVD(t, Options{}, []byte(doc))
+		_, _, err := collectNVD(Options{}, []byte(doc))
 		var pe *ParseError
 		if !errors.As(err, &pe) || !(errors.Is(err, ErrUnknownFormat) || errors.Is(err, ErrTruncated)) {
 			t.Errorf("%q: %v", doc, err)
@@ -359,7 +359,7 @@ func TestNVDNotNVD(t *testing.T) {
 	}
 	// A page with no CVEs is fine.
 	for _, doc := range []string{`{"vulnerabilities": []}`, `{"vulnerabilities": null}`} {
-		if _, st, err := collectNVD(t, Options{}, []byte(doc)); err != nil || st.Records != 0 {
+		if _, st, err := collectNVD(Options{}, []byte(doc)); err != nil || st.Records != 0 {
 			t.Errorf("%q: %v %+v", doc, err, st)
 		}
 	}

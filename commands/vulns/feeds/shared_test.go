@@ -53,11 +53,11 @@ func TestSharedFilesAllCovered(t *testing.T) {
 			var st Stats
 			switch dir {
 			case "nvd":
-				_, st, err = collectNVD(t, Options{}, data)
+				_, st, err = collectNVD(Options{}, data)
 			case "kev":
-				_, st, err = collectKEV(t, Options{}, data)
+				_, st, err = collectKEV(Options{}, data)
 			default:
-				_, st, err = collectEPSS(t, Options{}, data)
+				_, st, err = collectEPSS(Options{}, data)
 			}
 			if w.cause != nil {
 				asParseError(t, err, w.cause)

@@ -1,10 +1,8 @@
 package ports_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -49,68 +47,20 @@ func (e *env) open() string {
 	return id
 }
 
-type reply struct {
-	Status int
-	Header http.Header
-	Body   map[string]any
-}
+type reply = testsupport.Reply
 
-func (r reply) num(k string) int64 { f, _ := r.Body[k].(float64); return int64(f) }
-func (r reply) str(k string) string {
-	s, _ := r.Body[k].(string)
-	return s
-}
-
+// post sends a JSON command; headers may override its Content-Type.
 func (e *env) post(path, body string, headers ...string) reply {
 	e.t.Helper()
-	req, err := http.NewRequest(http.MethodPost, e.srv.URL+path, strings.NewReader(body))
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	r := reply{Status: resp.StatusCode, Header: resp.Header}
-	if len(bytes.TrimSpace(b)) > 0 {
-		if err := json.Unmarshal(b, &r.Body); err != nil {
-			e.t.Fatalf("%s: body is not JSON: %s", path, b)
-		}
-	}
-	return r
+	return testsupport.Do(e.t, http.MethodPost, e.srv.URL+path, body, append([]string{"Content-Type", "application/json"}, headers...)...)
 }
 
 func (e *env) types(id string) []string {
 	e.t.Helper()
-	evs, err := e.store.ReadStream(context.Background(), id, events.ReadStreamOptions{})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	var out []string
-	for _, ev := range evs {
-		out = append(out, ev.Type)
-	}
-	return out
+	return testsupport.StreamTypes(e.t, e.store, id)
 }
 
-func expectProblem(t *testing.T, r reply, status int, field string) {
-	t.Helper()
-	if r.Status != status {
-		t.Fatalf("status %d, want %d: %v", r.Status, status, r.Body)
-	}
-	if ct := r.Header.Get("Content-Type"); ct != "application/problem+json" {
-		t.Errorf("Content-Type %q, want problem+json", ct)
-	}
-	if got := r.str("field"); got != field {
-		t.Errorf("field %q, want %q (%v)", got, field, r.Body)
-	}
-}
+var expectProblem = testsupport.ExpectProblem
 
 func TestEveryCommandHappyPath(t *testing.T) {
 	e := newEnv(t)
@@ -137,13 +87,13 @@ func TestEveryCommandHappyPath(t *testing.T) {
 		if r.Status != http.StatusOK {
 			t.Fatalf("%s: status %d: %v", s.cmd, r.Status, r.Body)
 		}
-		if r.str("stream_id") != id || r.num("version") != int64(i+2) || r.num("global_position") <= lastPos {
+		if r.Str("stream_id") != id || r.Num("version") != int64(i+2) || r.Num("global_position") <= lastPos {
 			t.Fatalf("%s: reply %v", s.cmd, r.Body)
 		}
 		if et := r.Header.Get("ETag"); et != `"`+itoa(int64(i+2))+`"` {
 			t.Errorf("%s: ETag %q", s.cmd, et)
 		}
-		lastPos = r.num("global_position")
+		lastPos = r.Num("global_position")
 		want = append(want, s.event)
 	}
 	if got := e.types(id); strings.Join(got, ",") != strings.Join(want, ",") {
@@ -152,7 +102,7 @@ func TestEveryCommandHappyPath(t *testing.T) {
 	// Assigning the current owner changes nothing: 200 at the current version, nothing appended.
 	r := e.post("/v1/findings/"+other+"/assign", `{"owner":"x"}`)
 	r2 := e.post("/v1/findings/"+other+"/assign", `{"owner":"x"}`)
-	if r2.Status != http.StatusOK || r2.num("version") != r.num("version") || r2.num("global_position") != r.num("global_position") {
+	if r2.Status != http.StatusOK || r2.Num("version") != r.Num("version") || r2.Num("global_position") != r.Num("global_position") {
 		t.Fatalf("no-op assign: %v after %v", r2.Body, r.Body)
 	}
 }
@@ -229,7 +179,7 @@ func TestIdempotencyKeyReplaysTheFirstAnswer(t *testing.T) {
 		t.Fatal(r.Body)
 	}
 	again := e.post("/v1/findings/"+id+"/triage", `{"note":"n"}`, "Idempotency-Key", "req-1")
-	if again.Status != http.StatusOK || again.num("version") != first.num("version") || again.num("global_position") != first.num("global_position") {
+	if again.Status != http.StatusOK || again.Num("version") != first.Num("version") || again.Num("global_position") != first.Num("global_position") {
 		t.Fatalf("replay %d %v, first %v", again.Status, again.Body, first.Body)
 	}
 	if again.Header.Get("Idempotent-Replayed") != "true" {
@@ -240,7 +190,7 @@ func TestIdempotencyKeyReplaysTheFirstAnswer(t *testing.T) {
 	}
 	// The same key on another finding is another request.
 	id2 := e.open()
-	if r := e.post("/v1/findings/"+id2+"/triage", `{}`, "Idempotency-Key", "req-1"); r.Status != http.StatusOK || r.num("version") != 2 {
+	if r := e.post("/v1/findings/"+id2+"/triage", `{}`, "Idempotency-Key", "req-1"); r.Status != http.StatusOK || r.Num("version") != 2 {
 		t.Fatalf("%d %v", r.Status, r.Body)
 	}
 }
@@ -253,7 +203,7 @@ func TestIfMatch(t *testing.T) {
 		t.Fatalf("%d events after a stale If-Match, want 1", n)
 	}
 	r := e.post("/v1/findings/"+id+"/comment", `{"comment":"c"}`, "If-Match", `"1"`)
-	if r.Status != http.StatusOK || r.num("version") != 2 {
+	if r.Status != http.StatusOK || r.Num("version") != 2 {
 		t.Fatalf("%d %v", r.Status, r.Body)
 	}
 	// The version it answered with is now stale for a second writer that read version 1.

@@ -78,17 +78,7 @@ func TestErrorsDoNotLeakPassword(t *testing.T) {
 func TestCheckpoints(t *testing.T) {
 	s := openTest(t, Config{})
 	ctx := testCtx(t)
-	if p, err := s.LoadCheckpoint(ctx, "relay"); err != nil || p != 0 {
-		t.Fatalf("missing checkpoint: %d, %v", p, err)
-	}
-	for _, p := range []int64{5, 42} {
-		if err := s.SaveCheckpoint(ctx, "relay", p); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if p, err := s.LoadCheckpoint(ctx, "relay"); err != nil || p != 42 {
-		t.Fatalf("checkpoint %d, %v; want 42", p, err)
-	}
+	storetest.Checkpoints(t, ctx, s)
 }
 
 // TestConcurrentOpen: processes starting at once on an empty schema all migrate successfully.

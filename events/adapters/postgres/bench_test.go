@@ -90,6 +90,34 @@ func rawRow(e *events.Envelope, version int64, recorded time.Time) []any {
 		e.CorrelationID, e.CausationID, e.Actor, e.Tenant, e.TraceParent, []byte(e.Data), meta}
 }
 
+// singleEvents returns a new asset stream's id and n events for it, appended one at a time by the
+// single-event benchmarks.
+func singleEvents(n int) (string, []events.Envelope) {
+	stream := events.NewStreamID("assets", "asset")
+	evs := make([]events.Envelope, n)
+	for i := range evs {
+		evs[i] = benchEvent(stream, i)
+	}
+	return stream, evs
+}
+
+// benchSingle times op(i) for i from 0 to b.N-1, one event each, and reports events/s and the
+// latency percentiles.
+func benchSingle(b *testing.B, op func(i int) error) {
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		t0 := time.Now()
+		if err := op(i); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(t0))
+	}
+	b.StopTimer()
+	reportLatency(b, lat, time.Since(start))
+}
+
 // reportLatency reports events/s (one event per operation) and the p50/p99 latency in ms.
 func reportLatency(b *testing.B, lat []time.Duration, elapsed time.Duration) {
 	if len(lat) == 0 {
@@ -108,48 +136,24 @@ func reportLatency(b *testing.B, lat []time.Duration, elapsed time.Duration) {
 func BenchmarkAppendSingle(b *testing.B) {
 	s := benchStore(b)
 	ctx := context.Background()
-	stream := events.NewStreamID("assets", "asset")
-	evs := make([]events.Envelope, b.N)
-	for i := range evs {
-		evs[i] = benchEvent(stream, i)
-	}
-	lat := make([]time.Duration, 0, b.N)
-	b.ResetTimer()
-	start := time.Now()
-	for i := 0; i < b.N; i++ {
-		t0 := time.Now()
-		if _, err := s.Append(ctx, stream, events.Exact(int64(i)), evs[i:i+1]); err != nil {
-			b.Fatal(err)
-		}
-		lat = append(lat, time.Since(t0))
-	}
-	b.StopTimer()
-	reportLatency(b, lat, time.Since(start))
+	stream, evs := singleEvents(b.N)
+	benchSingle(b, func(i int) error {
+		_, err := s.Append(ctx, stream, events.Exact(int64(i)), evs[i:i+1])
+		return err
+	})
 }
 
 // BenchmarkRawInsertSingle: the same events, one autocommit INSERT each, no locking logic.
 func BenchmarkRawInsertSingle(b *testing.B) {
 	s := benchStore(b)
 	ctx := context.Background()
-	stream := events.NewStreamID("assets", "asset")
-	evs := make([]events.Envelope, b.N)
-	for i := range evs {
-		evs[i] = benchEvent(stream, i)
-	}
+	_, evs := singleEvents(b.N)
 	q := `INSERT INTO ` + quoteIdent(s.cfg.Schema) + `.raw_events (` + strings.Join(rawCols, ", ") + `)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`
-	lat := make([]time.Duration, 0, b.N)
-	b.ResetTimer()
-	start := time.Now()
-	for i := 0; i < b.N; i++ {
-		t0 := time.Now()
-		if _, err := s.pool.Exec(ctx, q, rawRow(&evs[i], int64(i+1), time.Now())...); err != nil {
-			b.Fatal(err)
-		}
-		lat = append(lat, time.Since(t0))
-	}
-	b.StopTimer()
-	reportLatency(b, lat, time.Since(start))
+	benchSingle(b, func(i int) error {
+		_, err := s.pool.Exec(ctx, q, rawRow(&evs[i], int64(i+1), time.Now())...)
+		return err
+	})
 }
 
 // runParallelBatches runs b.N batches of benchBatchSize events on benchWriters goroutines and

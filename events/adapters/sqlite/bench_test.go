@@ -34,6 +34,23 @@ func benchStore(b *testing.B) *events.Guarded {
 	return events.Guard(s, storetest.Registry(), events.Limits{})
 }
 
+// benchSingle times op(i) for i from 0 to b.N-1, one event each, and reports events/s and the
+// latency percentiles.
+func benchSingle(b *testing.B, op func(i int) error) {
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		t0 := time.Now()
+		if err := op(i); err != nil {
+			b.Fatal(err)
+		}
+		lat = append(lat, time.Since(t0))
+	}
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
+	reportLatency(b, lat)
+}
+
 func reportLatency(b *testing.B, lat []time.Duration) {
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	if len(lat) == 0 {
@@ -48,18 +65,10 @@ func BenchmarkAppendSingle(b *testing.B) {
 	g := benchStore(b)
 	ctx := context.Background()
 	stream := storetest.StreamID()
-	lat := make([]time.Duration, 0, b.N)
-	b.ResetTimer()
-	start := time.Now()
-	for i := 0; i < b.N; i++ {
-		t0 := time.Now()
-		if _, err := g.Append(ctx, stream, events.Exact(int64(i)), []events.Envelope{{Type: "ThingCreated", Data: benchPayload(i)}}); err != nil {
-			b.Fatal(err)
-		}
-		lat = append(lat, time.Since(t0))
-	}
-	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
-	reportLatency(b, lat)
+	benchSingle(b, func(i int) error {
+		_, err := g.Append(ctx, stream, events.Exact(int64(i)), []events.Envelope{{Type: "ThingCreated", Data: benchPayload(i)}})
+		return err
+	})
 }
 
 func BenchmarkAppendBatch8x100(b *testing.B) {
@@ -132,19 +141,11 @@ const rawInsert = `INSERT INTO events (event_id, stream_id, version, type, schem
 func BenchmarkRawInsertSingle(b *testing.B) {
 	db := rawDB(b)
 	stream := storetest.StreamID()
-	lat := make([]time.Duration, 0, b.N)
-	b.ResetTimer()
-	start := time.Now()
-	for i := 0; i < b.N; i++ {
-		t0 := time.Now()
+	benchSingle(b, func(i int) error {
 		now := time.Now().UnixMicro()
-		if _, err := db.Exec(rawInsert, events.NewEventID(), stream, i+1, "ThingCreated", 1, now, now, string(benchPayload(i))); err != nil {
-			b.Fatal(err)
-		}
-		lat = append(lat, time.Since(t0))
-	}
-	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
-	reportLatency(b, lat)
+		_, err := db.Exec(rawInsert, events.NewEventID(), stream, i+1, "ThingCreated", 1, now, now, string(benchPayload(i)))
+		return err
+	})
 }
 
 func BenchmarkRawInsertBatch8x100(b *testing.B) {

@@ -40,17 +40,7 @@ func TestCheckpoints(t *testing.T) {
 	s := open(t)
 	defer s.Close()
 	ctx := context.Background()
-	if p, err := s.LoadCheckpoint(ctx, "relay"); err != nil || p != 0 {
-		t.Fatalf("missing checkpoint: %d, %v", p, err)
-	}
-	for _, p := range []int64{5, 42} {
-		if err := s.SaveCheckpoint(ctx, "relay", p); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if p, err := s.LoadCheckpoint(ctx, "relay"); err != nil || p != 42 {
-		t.Fatalf("checkpoint %d, %v; want 42", p, err)
-	}
+	storetest.Checkpoints(t, ctx, s)
 }
 
 // TestReopenKeepsEverything: what was acknowledged survives closing and reopening the file.

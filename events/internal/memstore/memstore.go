@@ -63,14 +63,28 @@ func (s *Store) stream(id string) *stream {
 	return st
 }
 
+// writable returns streamID's stream for a write, or the error of a tombstoned one; s.mu is held.
+func (s *Store) writable(streamID string) (*stream, error) {
+	st := s.stream(streamID)
+	if st.tombstoned {
+		return nil, &events.StreamDeletedError{StreamID: streamID}
+	}
+	return st, nil
+}
+
 func (st *stream) live() bool { return !st.deleted && !st.tombstoned && st.version > 0 }
 
-// liveVersion is the version a conflict reports: 0 when the stream has no live events.
-func (st *stream) liveVersion() int64 {
-	if st.live() {
-		return st.version
+// conflict is the error of a write to st that expects expected: nil when the expectation holds.
+// The version it reports is 0 when the stream has no live events.
+func (st *stream) conflict(expected events.ExpectedVersion) error {
+	if expected.Check(st.version, st.live()) {
+		return nil
 	}
-	return 0
+	actual := int64(0)
+	if st.live() {
+		actual = st.version
+	}
+	return &events.VersionConflictError{StreamID: st.id, Expected: expected, Actual: actual, Exists: st.live()}
 }
 
 // Append implements events.EventStore.
@@ -86,9 +100,9 @@ func (s *Store) Append(ctx context.Context, streamID string, expected events.Exp
 	if s.closed {
 		return events.AppendResult{}, events.ErrClosed
 	}
-	st := s.stream(streamID)
-	if st.tombstoned {
-		return events.AppendResult{}, &events.StreamDeletedError{StreamID: streamID}
+	st, err := s.writable(streamID)
+	if err != nil {
+		return events.AppendResult{}, err
 	}
 	// Idempotent re-append: every id already stored in this stream.
 	if evs[0].EventID != "" {
@@ -108,8 +122,8 @@ func (s *Store) Append(ctx context.Context, streamID string, expected events.Exp
 			return res, nil
 		}
 	}
-	if !expected.Check(st.version, st.live()) {
-		return events.AppendResult{}, &events.VersionConflictError{StreamID: streamID, Expected: expected, Actual: st.liveVersion(), Exists: st.live()}
+	if err := st.conflict(expected); err != nil {
+		return events.AppendResult{}, err
 	}
 	for _, e := range evs {
 		if e.EventID != "" {
@@ -276,9 +290,9 @@ func (s *Store) SetStreamMetadata(ctx context.Context, streamID string, metadata
 	if err := json.Unmarshal(metadata, &m); err != nil || m == nil {
 		return &events.InvalidEventError{Index: -1, Name: "metadata", Reason: "must be a JSON object"}
 	}
-	st := s.stream(streamID)
-	if st.tombstoned {
-		return &events.StreamDeletedError{StreamID: streamID}
+	st, err := s.writable(streamID)
+	if err != nil {
+		return err
 	}
 	st.metadata = append(json.RawMessage(nil), metadata...)
 	return nil
@@ -288,15 +302,15 @@ func (s *Store) SetStreamMetadata(ctx context.Context, streamID string, metadata
 func (s *Store) DeleteStream(ctx context.Context, streamID string, expected events.ExpectedVersion) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st := s.stream(streamID)
-	if st.tombstoned {
-		return &events.StreamDeletedError{StreamID: streamID}
+	st, err := s.writable(streamID)
+	if err != nil {
+		return err
 	}
 	if !st.live() {
 		return events.ErrStreamNotFound
 	}
-	if !expected.Check(st.version, st.live()) {
-		return &events.VersionConflictError{StreamID: streamID, Expected: expected, Actual: st.liveVersion(), Exists: st.live()}
+	if err := st.conflict(expected); err != nil {
+		return err
 	}
 	st.deleted = true
 	st.truncateBefore = st.version + 1
@@ -307,12 +321,12 @@ func (s *Store) DeleteStream(ctx context.Context, streamID string, expected even
 func (s *Store) TombstoneStream(ctx context.Context, streamID string, expected events.ExpectedVersion) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	st := s.stream(streamID)
-	if st.tombstoned {
-		return &events.StreamDeletedError{StreamID: streamID}
+	st, err := s.writable(streamID)
+	if err != nil {
+		return err
 	}
-	if !expected.Check(st.version, st.live()) {
-		return &events.VersionConflictError{StreamID: streamID, Expected: expected, Actual: st.liveVersion(), Exists: st.live()}
+	if err := st.conflict(expected); err != nil {
+		return err
 	}
 	st.tombstoned = true
 	return nil

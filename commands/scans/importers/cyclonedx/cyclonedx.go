@@ -189,7 +189,7 @@ func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error)
 	var meta cdxMetadata
 	index := map[string]compInfo{}
 	var vulns []vulnRec
-	err := w.Object(func(key string) error {
+	err := w.Document(func(key string) error {
 		switch key {
 		case "bomFormat":
 			if err := w.Decode(&bomFormat); err != nil {
@@ -225,9 +225,6 @@ func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error)
 		return w.Skip()
 	})
 	if err != nil {
-		return nil, err
-	}
-	if err := w.End(); err != nil {
 		return nil, err
 	}
 	if bomFormat == "" {

@@ -35,8 +35,8 @@
 //
 // # Limits
 //
-// Parse reads at most Parser.MaxBytes (DefaultMaxBytes) and refuses nesting deeper than
-// Parser.MaxDepth (DefaultMaxDepth) and invalid UTF-8 before decoding. Malformed input gives a
+// Parse reads at most Parser.MaxBytes (512 MiB by default) and refuses nesting deeper than
+// Parser.MaxDepth (128 by default) and invalid UTF-8 before decoding. Malformed input gives a
 // *importers.ParseError with line, column (bytes, 1-based) and byte offset; a cancelled context
 // gives ctx.Err() unwrapped.
 package grype
@@ -56,25 +56,11 @@ import (
 
 const formatName = "grype"
 
-// DefaultMaxBytes and DefaultMaxDepth are the limits Parse applies when the Parser's are zero:
-// those of every JSON parser.
-const (
-	DefaultMaxBytes = jsonguard.DefaultMaxBytes
-	DefaultMaxDepth = jsonguard.DefaultMaxDepth
-)
-
 // Parser parses Grype JSON reports. The zero value uses the default limits.
-type Parser struct {
-	// MaxBytes is the largest report accepted; 0 means DefaultMaxBytes.
-	MaxBytes int64
-	// MaxDepth is the deepest nesting of JSON arrays and objects accepted; 0 means DefaultMaxDepth.
-	MaxDepth int
-}
+type Parser struct{ jsonguard.Limits }
 
 // New returns a Grype parser with the default limits.
 func New() importers.Parser { return &Parser{} }
-
-var _ importers.Parser = (*Parser)(nil)
 
 // Format implements importers.Parser.
 func (*Parser) Format() string { return formatName }
@@ -116,15 +102,11 @@ type gCVSS struct {
 	} `json:"metrics"`
 }
 
+// gVuln is a match's vulnerability: a related vulnerability's fields, and the fix and advisories
+// only the match's own carries.
 type gVuln struct {
-	ID          string   `json:"id"`
-	DataSource  string   `json:"dataSource"`
-	Namespace   string   `json:"namespace"`
-	Severity    *string  `json:"severity"`
-	URLs        []string `json:"urls"`
-	Description string   `json:"description"`
-	CVSS        []gCVSS  `json:"cvss"`
-	Fix         struct {
+	gRelated
+	Fix struct {
 		Versions []string `json:"versions"`
 		State    string   `json:"state"`
 	} `json:"fix"`
@@ -205,7 +187,7 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 	}
 	var rep gReport
 	sawMatches := false
-	err = w.Object("report", func(key string) error {
+	err = w.Document("report", func(key string) error {
 		switch key {
 		case "matches":
 			sawMatches = true
@@ -229,9 +211,6 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 		return w.Skip()
 	})
 	if err != nil {
-		return nil, err
-	}
-	if err := w.End(); err != nil {
 		return nil, err
 	}
 	if !sawMatches {
@@ -331,27 +310,7 @@ func firstNonEmpty(s ...string) string {
 // imageDigest picks the manifest digest of the scanned repository from repoDigests
 // ("repo@sha256:…"), else the first repo digest, else manifestDigest, else imageID.
 func imageDigest(name string, t *gImageTarget) string {
-	repo := name
-	if i := strings.IndexByte(repo, '@'); i >= 0 {
-		repo = repo[:i]
-	}
-	if i := strings.LastIndexByte(repo, ':'); i >= 0 && !strings.Contains(repo[i:], "/") {
-		repo = repo[:i]
-	}
-	var first string
-	for _, d := range t.RepoDigests {
-		at := strings.LastIndexByte(d, '@')
-		if at < 0 {
-			continue
-		}
-		if first == "" {
-			first = d[at+1:]
-		}
-		if d[:at] == repo || strings.HasSuffix(repo, "/"+d[:at]) {
-			return d[at+1:]
-		}
-	}
-	return firstNonEmpty(first, t.ManifestDigest, t.ImageID)
+	return firstNonEmpty(parseutil.RepoDigest(name, t.RepoDigests, true), t.ManifestDigest, t.ImageID)
 }
 
 func normSeverity(raw *string, ratings []importers.CVSS) importers.Severity {

@@ -108,25 +108,20 @@ func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error)
 }
 
 type builder struct {
-	assets     []importers.Asset
-	assetIdx   map[string]int
+	assets     parseutil.AssetSet
 	fs         parseutil.FindingSet
 	start, end time.Time
 	version    string
 }
 
 func (b *builder) report() *importers.Report {
-	assets := b.assets
-	if assets == nil {
-		assets = []importers.Asset{}
-	}
 	return &importers.Report{
 		Format:         format,
 		ScannerName:    "Nessus",
 		ScannerVersion: b.version,
 		StartedAt:      b.start,
 		FinishedAt:     b.end,
-		Assets:         assets,
+		Assets:         b.assets.Assets(),
 		Findings:       b.fs.Findings(),
 	}
 }
@@ -226,16 +221,11 @@ func (b *builder) host(s *xmlscan.Scanner, se xml.StartElement) error {
 }
 
 func (b *builder) addAsset(a importers.Asset) {
-	i, ok := b.assetIdx[a.Key]
-	if !ok {
-		if b.assetIdx == nil {
-			b.assetIdx = map[string]int{}
-		}
-		b.assetIdx[a.Key] = len(b.assets)
-		b.assets = append(b.assets, a)
+	have := b.assets.Get(a.Key)
+	if have == nil {
+		b.assets.Add(a)
 		return
 	}
-	have := &b.assets[i]
 	have.IPs = parseutil.AddUnique(have.IPs, a.IPs...)
 	for _, h := range a.Hostnames {
 		have.Hostnames = parseutil.AddHostname(have.Hostnames, h)

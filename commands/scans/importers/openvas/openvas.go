@@ -118,23 +118,18 @@ func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error)
 }
 
 type builder struct {
-	assets     []importers.Asset
-	assetIdx   map[string]int
+	assets     parseutil.AssetSet
 	fs         parseutil.FindingSet
 	start, end time.Time
 }
 
 func (b *builder) result() *importers.Report {
-	assets := b.assets
-	if assets == nil {
-		assets = []importers.Asset{}
-	}
 	return &importers.Report{
 		Format:      format,
 		ScannerName: "OpenVAS",
 		StartedAt:   b.start,
 		FinishedAt:  b.end,
-		Assets:      assets,
+		Assets:      b.assets.Assets(),
 		Findings:    b.fs.Findings(),
 	}
 }
@@ -170,11 +165,8 @@ func (b *builder) report(s *xmlscan.Scanner) error {
 }
 
 func (b *builder) asset(key string) *importers.Asset {
-	if i, ok := b.assetIdx[key]; ok {
-		return &b.assets[i]
-	}
-	if b.assetIdx == nil {
-		b.assetIdx = map[string]int{}
+	if a := b.assets.Get(key); a != nil {
+		return a
 	}
 	host := strings.TrimPrefix(key, "host:")
 	a := importers.Asset{Key: key, Kind: importers.Host, Name: host}
@@ -183,9 +175,7 @@ func (b *builder) asset(key string) *importers.Asset {
 	} else {
 		a.Hostnames = []string{host}
 	}
-	b.assetIdx[key] = len(b.assets)
-	b.assets = append(b.assets, a)
-	return &b.assets[len(b.assets)-1]
+	return b.assets.Add(a)
 }
 
 // hostDetail reads a report-level <host> block: <ip>, <start>, <end>, <detail><name/><value/>.

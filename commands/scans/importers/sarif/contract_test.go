@@ -6,6 +6,7 @@ import (
 
 	"github.com/socplatform/soc/commands/scans/importers"
 	"github.com/socplatform/soc/commands/scans/importers/importertest"
+	"github.com/socplatform/soc/commands/scans/importers/internal/jsonguard"
 )
 
 // check holds for every report; SARIF fingerprints are also unique.
@@ -47,15 +48,10 @@ var spec = importertest.Spec{
 	},
 	TruncateFile:  "trivy_alpine-310.sarif",
 	TruncateEvery: 97,
-	// 50 MB of ever deeper nesting: the parser must stop at the depth limit, after reading the
-	// first chunk only (no 50 MB buffer), with a positioned error.
-	Nesting: []importertest.Stream{
-		{Name: "deep [", Prefix: `{"runs": [{"properties": `, Pattern: "[", Msg: "nesting", MaxRead: 1 << 20, MaxOffset: 1000},
-		{Name: "deep {\"a\":", Prefix: `{"runs": [{"properties": `, Pattern: `{"a":`, Msg: "nesting", MaxRead: 1 << 20, MaxOffset: 1000},
-	},
-	Limited:   &Parser{MaxBytes: 1000},
-	OverLimit: `{"runs": [], "x": "` + strings.Repeat("a", 2000) + `"}`,
-	Cancelled: `{"runs": []}`,
+	Nesting:       importertest.JSONNesting(`{"runs": [{"properties": `),
+	Limited:       &Parser{jsonguard.Limits{MaxBytes: 1000}},
+	OverLimit:     `{"runs": [], "x": "` + strings.Repeat("a", 2000) + `"}`,
+	Cancelled:     `{"runs": []}`,
 	CancelStreams: []importertest.Stream{{ // cancelled when the stream ends
 		Name:    "while decoding",
 		Prefix:  `{"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "t"}}, "results": [` + sarifResult,
@@ -68,7 +64,7 @@ var spec = importertest.Spec{
 func TestContract(t *testing.T) { importertest.Run(t, New, spec) }
 
 // fuzzParser has small limits, so that the fuzzer reaches them.
-func fuzzParser() importers.Parser { return &Parser{MaxBytes: 1 << 20, MaxDepth: 32} }
+func fuzzParser() importers.Parser { return &Parser{jsonguard.Limits{MaxBytes: 1 << 20, MaxDepth: 32}} }
 
 // FuzzParse runs the suite's fuzz property; more seeds are in testdata/fuzz/FuzzParse.
 func FuzzParse(f *testing.F) {

@@ -59,8 +59,8 @@
 //
 // # Limits
 //
-// Parse reads at most Parser.MaxBytes (DefaultMaxBytes) and refuses nesting deeper than
-// Parser.MaxDepth (DefaultMaxDepth) and invalid UTF-8 before decoding. Malformed input gives a
+// Parse reads at most Parser.MaxBytes (512 MiB by default) and refuses nesting deeper than
+// Parser.MaxDepth (128 by default) and invalid UTF-8 before decoding. Malformed input gives a
 // *importers.ParseError with line, column (bytes, 1-based) and byte offset; a cancelled context
 // gives ctx.Err() unwrapped.
 package sarif
@@ -84,25 +84,11 @@ import (
 
 const formatName = "sarif"
 
-// DefaultMaxBytes and DefaultMaxDepth are the limits Parse applies when the Parser's are zero:
-// those of every JSON parser.
-const (
-	DefaultMaxBytes = jsonguard.DefaultMaxBytes
-	DefaultMaxDepth = jsonguard.DefaultMaxDepth
-)
-
 // Parser parses SARIF 2.1.0 logs. The zero value uses the default limits.
-type Parser struct {
-	// MaxBytes is the largest report accepted; 0 means DefaultMaxBytes.
-	MaxBytes int64
-	// MaxDepth is the deepest nesting of JSON arrays and objects accepted; 0 means DefaultMaxDepth.
-	MaxDepth int
-}
+type Parser struct{ jsonguard.Limits }
 
 // New returns a SARIF parser with the default limits.
 func New() importers.Parser { return &Parser{} }
-
-var _ importers.Parser = (*Parser)(nil)
 
 // Format implements importers.Parser.
 func (*Parser) Format() string { return formatName }
@@ -252,7 +238,7 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 	}
 	var runs []sRun
 	sawRuns := false
-	err = w.Object("log", func(key string) error {
+	err = w.Document("log", func(key string) error {
 		switch key {
 		case "version":
 			off := w.Start()
@@ -277,9 +263,6 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 		return w.Skip()
 	})
 	if err != nil {
-		return nil, err
-	}
-	if err := w.End(); err != nil {
 		return nil, err
 	}
 	if !sawRuns {

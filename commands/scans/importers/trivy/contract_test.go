@@ -6,6 +6,7 @@ import (
 
 	"github.com/socplatform/soc/commands/scans/importers"
 	"github.com/socplatform/soc/commands/scans/importers/importertest"
+	"github.com/socplatform/soc/commands/scans/importers/internal/jsonguard"
 )
 
 // spec is what the contract suite checks of the Trivy parser.
@@ -42,15 +43,10 @@ var spec = importertest.Spec{
 	},
 	TruncateFile:  "trivy_fs_vulns_misconfig_secrets.json",
 	TruncateEvery: 97,
-	// 50 MB of ever deeper nesting: the parser must stop at the depth limit, after reading the
-	// first chunk only (no 50 MB buffer), with a positioned error.
-	Nesting: []importertest.Stream{
-		{Name: "deep [", Prefix: `{"SchemaVersion": 2, "Metadata": `, Pattern: "[", Msg: "nesting", MaxRead: 1 << 20, MaxOffset: 1000},
-		{Name: "deep {\"a\":", Prefix: `{"SchemaVersion": 2, "Metadata": `, Pattern: `{"a":`, Msg: "nesting", MaxRead: 1 << 20, MaxOffset: 1000},
-	},
-	Limited:   &Parser{MaxBytes: 1000},
-	OverLimit: `{"SchemaVersion": 2, "ArtifactName": "` + strings.Repeat("a", 2000) + `"}`,
-	Cancelled: `{"SchemaVersion": 2}`,
+	Nesting:       importertest.JSONNesting(`{"SchemaVersion": 2, "Metadata": `),
+	Limited:       &Parser{jsonguard.Limits{MaxBytes: 1000}},
+	OverLimit:     `{"SchemaVersion": 2, "ArtifactName": "` + strings.Repeat("a", 2000) + `"}`,
+	Cancelled:     `{"SchemaVersion": 2}`,
 	CancelStreams: []importertest.Stream{{ // cancelled when the stream ends
 		Name:    "while decoding",
 		Prefix:  `{"SchemaVersion": 2, "ArtifactName": "x", "ArtifactType": "filesystem", "Results": [{"Target": "t", "Vulnerabilities": [` + trivyVuln,
@@ -63,7 +59,7 @@ var spec = importertest.Spec{
 func TestContract(t *testing.T) { importertest.Run(t, New, spec) }
 
 // fuzzParser has small limits, so that the fuzzer reaches them.
-func fuzzParser() importers.Parser { return &Parser{MaxBytes: 1 << 20, MaxDepth: 32} }
+func fuzzParser() importers.Parser { return &Parser{jsonguard.Limits{MaxBytes: 1 << 20, MaxDepth: 32}} }
 
 // FuzzParse runs the suite's fuzz property; more seeds are in testdata/fuzz/FuzzParse.
 func FuzzParse(f *testing.F) {

@@ -41,8 +41,8 @@
 //
 // # Limits
 //
-// Parse reads at most Parser.MaxBytes (DefaultMaxBytes) and refuses nesting deeper than
-// Parser.MaxDepth (DefaultMaxDepth) and invalid UTF-8 before decoding. Malformed input gives a
+// Parse reads at most Parser.MaxBytes (512 MiB by default) and refuses nesting deeper than
+// Parser.MaxDepth (128 by default) and invalid UTF-8 before decoding. Malformed input gives a
 // *importers.ParseError with line, column (bytes, 1-based) and byte offset; a cancelled context
 // gives ctx.Err() unwrapped.
 //
@@ -65,25 +65,11 @@ import (
 
 const formatName = "trivy"
 
-// DefaultMaxBytes and DefaultMaxDepth are the limits Parse applies when the Parser's are zero:
-// those of every JSON parser.
-const (
-	DefaultMaxBytes = jsonguard.DefaultMaxBytes
-	DefaultMaxDepth = jsonguard.DefaultMaxDepth
-)
-
 // Parser parses Trivy JSON reports. The zero value uses the default limits.
-type Parser struct {
-	// MaxBytes is the largest report accepted; 0 means DefaultMaxBytes.
-	MaxBytes int64
-	// MaxDepth is the deepest nesting of JSON arrays and objects accepted; 0 means DefaultMaxDepth.
-	MaxDepth int
-}
+type Parser struct{ jsonguard.Limits }
 
 // New returns a Trivy parser with the default limits.
 func New() importers.Parser { return &Parser{} }
-
-var _ importers.Parser = (*Parser)(nil)
 
 // Format implements importers.Parser.
 func (*Parser) Format() string { return formatName }
@@ -224,7 +210,7 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 	}
 	var rep tReport
 	sawSchema := false
-	err = w.Object("report", func(key string) error {
+	err = w.Document("report", func(key string) error {
 		switch key {
 		case "SchemaVersion":
 			off := w.Start()
@@ -271,9 +257,6 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 		return w.Skip()
 	})
 	if err != nil {
-		return nil, err
-	}
-	if err := w.End(); err != nil {
 		return nil, err
 	}
 	if !sawSchema {
@@ -406,28 +389,8 @@ func looksLikeURL(s string) bool {
 // imageDigest picks the manifest digest of the scanned repository from RepoDigests
 // ("repo@sha256:…"), else the first repo digest, else the image ID.
 func imageDigest(name string, md *tMetadata) string {
-	repo := name
-	if i := strings.IndexByte(repo, '@'); i >= 0 {
-		repo = repo[:i]
-	}
-	if i := strings.LastIndexByte(repo, ':'); i >= 0 && !strings.Contains(repo[i:], "/") {
-		repo = repo[:i]
-	}
-	var first string
-	for _, d := range md.RepoDigests {
-		at := strings.LastIndexByte(d, '@')
-		if at < 0 {
-			continue
-		}
-		if first == "" {
-			first = d[at+1:]
-		}
-		if d[:at] == repo {
-			return d[at+1:]
-		}
-	}
-	if first != "" {
-		return first
+	if d := parseutil.RepoDigest(name, md.RepoDigests, false); d != "" {
+		return d
 	}
 	return md.ImageID
 }

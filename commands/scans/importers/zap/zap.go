@@ -131,8 +131,7 @@ type alert struct {
 type instance struct{ uri, method, param, attack, evidence, otherinfo string }
 
 type builder struct {
-	assets   []importers.Asset
-	assetIdx map[string]int
+	assets   parseutil.AssetSet
 	fs       parseutil.FindingSet
 	name     string
 	version  string
@@ -169,16 +168,12 @@ func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error)
 	if err != nil {
 		return nil, err
 	}
-	assets := b.assets
-	if assets == nil {
-		assets = []importers.Asset{}
-	}
 	return &importers.Report{
 		Format:         format,
 		ScannerName:    b.name,
 		ScannerVersion: b.version,
 		FinishedAt:     b.finished,
-		Assets:         assets,
+		Assets:         b.assets.Assets(),
 		Findings:       b.fs.Findings(),
 	}, nil
 }
@@ -188,7 +183,7 @@ func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error)
 func (b *builder) parseJSON(ctx context.Context, r io.Reader) error {
 	w := jsonwalk.New(ctx, r, format)
 	sawSite := false
-	err := w.Object(func(key string) error {
+	err := w.Document(func(key string) error {
 		switch key {
 		case "@programName":
 			var v jsonwalk.Scalar
@@ -230,9 +225,6 @@ func (b *builder) parseJSON(ctx context.Context, r io.Reader) error {
 		return w.Skip()
 	})
 	if err != nil {
-		return err
-	}
-	if err := w.End(); err != nil {
 		return err
 	}
 	if !sawSite {
@@ -587,10 +579,7 @@ func (b *builder) site(st site, alerts []alert, fail func(string) error) error {
 }
 
 func (b *builder) addAsset(st site, key string, port int, ssl bool) {
-	if b.assetIdx == nil {
-		b.assetIdx = map[string]int{}
-	}
-	if _, ok := b.assetIdx[key]; ok {
+	if b.assets.Get(key) != nil {
 		return
 	}
 	a := importers.Asset{Key: key, Kind: importers.WebApplication, Name: st.name, BaseURL: st.name}
@@ -608,8 +597,7 @@ func (b *builder) addAsset(st site, key string, port int, ssl bool) {
 		}
 		a.Services = []importers.Service{{Port: port, Protocol: "tcp", State: "open", Name: name}}
 	}
-	b.assetIdx[key] = len(b.assets)
-	b.assets = append(b.assets, a)
+	b.assets.Add(a)
 }
 
 func evidence(in instance, alertOther string) string {

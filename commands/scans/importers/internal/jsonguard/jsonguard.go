@@ -28,10 +28,20 @@ const (
 	DefaultMaxDepth = 128
 )
 
+// Limits is what the JSON parsers' Parser types embed: the bounds their users may set, whose
+// zero values mean the defaults (Open applies them).
+type Limits struct {
+	// MaxBytes is the largest report accepted; 0 means DefaultMaxBytes (512 MiB).
+	MaxBytes int64
+	// MaxDepth is the deepest nesting of JSON arrays and objects accepted; 0 means
+	// DefaultMaxDepth (128).
+	MaxDepth int
+}
+
 // Open is how each JSON parser starts: it applies the defaults to the parser's limits, loads the
 // report (see Load) and returns a Walker over it.
 func Open(ctx context.Context, format string, r io.Reader, maxBytes int64, maxDepth int) (*Walker, error) {
-	maxBytes, maxDepth = Limits(maxBytes, maxDepth, DefaultMaxBytes, DefaultMaxDepth)
+	maxBytes, maxDepth = withDefaults(maxBytes, maxDepth, DefaultMaxBytes, DefaultMaxDepth)
 	data, err := Load(ctx, format, r, maxBytes, maxDepth)
 	if err != nil {
 		return nil, err
@@ -39,9 +49,9 @@ func Open(ctx context.Context, format string, r io.Reader, maxBytes int64, maxDe
 	return NewWalker(ctx, format, data), nil
 }
 
-// Limits applies a parser's defaults to its MaxBytes and MaxDepth fields: zero or less means the
-// default.
-func Limits(maxBytes int64, maxDepth int, defaultBytes int64, defaultDepth int) (int64, int) {
+// withDefaults applies a parser's defaults to its MaxBytes and MaxDepth fields: zero or less
+// means the default.
+func withDefaults(maxBytes int64, maxDepth int, defaultBytes int64, defaultDepth int) (int64, int) {
 	if maxBytes <= 0 {
 		maxBytes = defaultBytes
 	}
@@ -359,6 +369,15 @@ func (w *Walker) Array(what string, fn func(i int) error) error {
 		}
 	}
 	return w.close()
+}
+
+// Document reads a whole report that is one object: its members handed to fn as Object does, then
+// End.
+func (w *Walker) Document(what string, fn func(key string) error) error {
+	if err := w.Object(what, fn); err != nil {
+		return err
+	}
+	return w.End()
 }
 
 // End checks that nothing but white space follows the report.

@@ -195,6 +195,15 @@ func (w *Walker) Elements(fn func() error) error {
 	return err
 }
 
+// Document reads a whole document that is one object: its members handed to fn as Object does,
+// then End.
+func (w *Walker) Document(fn func(key string) error) error {
+	if err := w.Object(fn); err != nil {
+		return err
+	}
+	return w.End()
+}
+
 // End checks that nothing but white space follows the document.
 func (w *Walker) End() error {
 	if err := w.tick(); err != nil {

@@ -51,3 +51,32 @@ func PurlType(purl string) string {
 	}
 	return ""
 }
+
+// RepoDigest picks, from a container image's repo digests ("repo@sha256:…"), the digest of the
+// repository that name (an image reference, its tag or digest ignored) refers to, else the first
+// digest; "" when there is none. With pathSuffix, a digest whose repository is a trailing path
+// of name's ("library/x" of "docker.io/library/x") is the repository's too (the grype parser
+// asks for it, the trivy parser does not).
+func RepoDigest(name string, repoDigests []string, pathSuffix bool) string {
+	repo := name
+	if i := strings.IndexByte(repo, '@'); i >= 0 {
+		repo = repo[:i]
+	}
+	if i := strings.LastIndexByte(repo, ':'); i >= 0 && !strings.Contains(repo[i:], "/") {
+		repo = repo[:i]
+	}
+	var first string
+	for _, d := range repoDigests {
+		at := strings.LastIndexByte(d, '@')
+		if at < 0 {
+			continue
+		}
+		if first == "" {
+			first = d[at+1:]
+		}
+		if d[:at] == repo || pathSuffix && strings.HasSuffix(repo, "/"+d[:at]) {
+			return d[at+1:]
+		}
+	}
+	return first
+}
