@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/problem"
 )
 
 // Reply is an HTTP command endpoint's answer, its body decoded as a JSON object (nil when empty).
@@ -61,7 +62,7 @@ func ExpectProblem(tb testing.TB, r Reply, status int, field string) {
 	if r.Status != status {
 		tb.Fatalf("status %d, want %d: %v", r.Status, status, r.Body)
 	}
-	if ct := r.Header.Get("Content-Type"); ct != "application/problem+json" {
+	if ct := r.Header.Get("Content-Type"); ct != problem.ContentType {
 		tb.Errorf("Content-Type %q, want problem+json", ct)
 	}
 	if got := r.Str("field"); got != field {
