@@ -6,9 +6,6 @@ package backends
 
 import (
 	"context"
-	"fmt"
-	"slices"
-	"sync"
 
 	"github.com/socplatform/soc/events"
 )
@@ -37,44 +34,25 @@ type Settings struct {
 // OpenFunc opens (creating if needed) one backend's store.
 type OpenFunc func(ctx context.Context, s Settings) (Backend, error)
 
-var (
-	mu       sync.RWMutex
-	registry = map[string]OpenFunc{}
-)
+var stores = NewRegistry[OpenFunc]("event-store")
 
 // Register makes a backend available by name. It panics on an empty name, a nil open function or a
 // name registered twice: all are programming errors found at start-up.
 func Register(name string, open OpenFunc) {
-	if name == "" || open == nil {
+	if open == nil {
 		panic("event-store backends: Register needs a name and an open function")
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if _, dup := registry[name]; dup {
-		panic(fmt.Sprintf("event-store backends: %q registered twice", name))
-	}
-	registry[name] = open
+	stores.Register(name, open)
 }
 
 // Open opens the backend registered under name.
 func Open(ctx context.Context, name string, s Settings) (Backend, error) {
-	mu.RLock()
-	open, ok := registry[name]
-	mu.RUnlock()
-	if !ok {
-		return nil, fmt.Errorf("event-store backend %q is not registered (known: %v)", name, Names())
+	open, err := stores.Lookup(name)
+	if err != nil {
+		return nil, err
 	}
 	return open(ctx, s)
 }
 
 // Names lists the registered backends, sorted.
-func Names() []string {
-	mu.RLock()
-	defer mu.RUnlock()
-	names := make([]string, 0, len(registry))
-	for n := range registry {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return names
-}
+func Names() []string { return stores.Names() }

@@ -7,10 +7,8 @@ package readstore
 
 import (
 	"context"
-	"fmt"
-	"slices"
-	"sync"
 
+	"github.com/socplatform/soc/events/backends"
 	"github.com/socplatform/soc/projections"
 )
 
@@ -32,44 +30,25 @@ type Settings struct {
 // OpenFunc opens (creating if needed) one backend's read-model database.
 type OpenFunc func(ctx context.Context, s Settings) (*projections.DB, error)
 
-var (
-	mu       sync.RWMutex
-	registry = map[string]OpenFunc{}
-)
+var stores = backends.NewRegistry[OpenFunc]("read-store")
 
 // Register makes a read-store backend available by name. It panics on an empty name, a nil open
 // function or a name registered twice: all are programming errors found at start-up.
 func Register(name string, open OpenFunc) {
-	if name == "" || open == nil {
+	if open == nil {
 		panic("read-store backends: Register needs a name and an open function")
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if _, dup := registry[name]; dup {
-		panic(fmt.Sprintf("read-store backends: %q registered twice", name))
-	}
-	registry[name] = open
+	stores.Register(name, open)
 }
 
 // Open opens the read store registered under name.
 func Open(ctx context.Context, name string, s Settings) (*projections.DB, error) {
-	mu.RLock()
-	open, ok := registry[name]
-	mu.RUnlock()
-	if !ok {
-		return nil, fmt.Errorf("read-store backend %q is not registered (known: %v)", name, Names())
+	open, err := stores.Lookup(name)
+	if err != nil {
+		return nil, err
 	}
 	return open(ctx, s)
 }
 
 // Names lists the registered read-store backends, sorted.
-func Names() []string {
-	mu.RLock()
-	defer mu.RUnlock()
-	names := make([]string, 0, len(registry))
-	for n := range registry {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return names
-}
+func Names() []string { return stores.Names() }
