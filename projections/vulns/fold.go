@@ -60,24 +60,12 @@ func severityRank(s string) int64 {
 	return 0
 }
 
-var findingStatusAfter = map[string]string{
-	contracts.TypeFindingOpened:              StatusOpen,
-	contracts.TypeFindingTriaged:             StatusTriaged,
-	contracts.TypeFindingRemediationStarted:  StatusInRemediation,
-	contracts.TypeFindingResolved:            StatusResolved,
-	contracts.TypeFindingClosed:              StatusClosed,
-	contracts.TypeFindingReopened:            StatusReopened,
-	contracts.TypeFindingMarkedFalsePositive: StatusFalsePositive,
-	contracts.TypeFindingMarkedDuplicate:     StatusDuplicate,
-	contracts.TypeFindingRiskAccepted:        StatusRiskAccepted,
-}
-
 func isFindingEvent(t string) bool {
 	switch t {
 	case contracts.TypeFindingSeen, contracts.TypeFindingAssigned, contracts.TypeFindingCommented, contracts.TypeFindingDueDateSet, contracts.TypeFindingExploitabilityChanged, contracts.TypeSLABreached:
 		return true
 	}
-	_, ok := findingStatusAfter[t]
+	_, ok := contracts.FindingStatusAfter[t]
 	return ok
 }
 
@@ -181,8 +169,8 @@ func applyFinding(f *Finding, e *events.Envelope) (*Finding, error) {
 		return nil, err
 	}
 	n := *f
-	if s, ok := findingStatusAfter[e.Type]; ok {
-		n.Status = s
+	if s, ok := contracts.FindingStatusAfter[e.Type]; ok {
+		n.Status = string(s)
 	}
 	switch e.Type {
 	case contracts.TypeFindingSeen:

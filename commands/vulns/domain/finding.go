@@ -130,22 +130,9 @@ type Finding struct {
 	opened         bool
 }
 
-// statusAfter is the state each lifecycle event leads to.
-var statusAfter = map[string]Status{
-	contracts.TypeFindingOpened:              StatusOpen,
-	contracts.TypeFindingTriaged:             StatusTriaged,
-	contracts.TypeFindingRemediationStarted:  StatusInRemediation,
-	contracts.TypeFindingResolved:            StatusResolved,
-	contracts.TypeFindingClosed:              StatusClosed,
-	contracts.TypeFindingReopened:            StatusReopened,
-	contracts.TypeFindingMarkedFalsePositive: StatusFalsePositive,
-	contracts.TypeFindingMarkedDuplicate:     StatusDuplicate,
-	contracts.TypeFindingRiskAccepted:        StatusRiskAccepted,
-}
-
 // Apply implements es.Aggregate. Only the events that change the aggregate's state are decoded.
 func (f *Finding) Apply(e *events.Envelope) error {
-	if s, ok := statusAfter[e.Type]; ok {
+	if s, ok := contracts.FindingStatusAfter[e.Type]; ok {
 		f.Status = s
 	}
 	switch e.Type {
