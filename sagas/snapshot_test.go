@@ -6,26 +6,14 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/events/eventstest"
 	"github.com/socplatform/soc/events/snapshot"
 	"github.com/socplatform/soc/sagas"
 )
-
-// readCounter counts the events ReadAll returns: what a start reads of the log.
-type readCounter struct {
-	events.EventStore
-	read atomic.Int64
-}
-
-func (c *readCounter) ReadAll(ctx context.Context, after int64, limit int) ([]events.Envelope, error) {
-	evs, err := c.EventStore.ReadAll(ctx, after, limit)
-	c.read.Add(int64(len(evs)))
-	return evs, err
-}
 
 // everySync writes a snapshot on every sync that moved; atStopOnly never before Run stops.
 var (
@@ -113,7 +101,7 @@ func TestSchedulerSnapshotRestart(t *testing.T) {
 
 	restart := func(name string) int64 {
 		t.Helper()
-		c := &readCounter{EventStore: e.store}
+		c := &eventstest.ReadCounter{EventStore: e.store}
 		ts, d := e.services(c, dir, everySync)
 		mustN(t, name+": sync timers", 0, ts.Sync(e.ctx), 0)
 		mustN(t, name+": sync dispatcher", 0, d.Sync(e.ctx), 0)
@@ -129,7 +117,7 @@ func TestSchedulerSnapshotRestart(t *testing.T) {
 				t.Fatalf("%s: %s at %d differ from the full replay's at %d:\n%v\n%v\nwant %v", name, what, pos, head, working, folded, want)
 			}
 		}
-		return c.read.Load()
+		return c.Read()
 	}
 	// Each of the two snapshots is checked by reading the one event at its position.
 	if got, max := restart("after the snapshots"), 2*(head-snapPos+1); got > max {
@@ -164,7 +152,7 @@ func TestRestoredTimerFiresUnderRun(t *testing.T) {
 	mustN(t, "sync", 0, ts1.Sync(e.ctx), 0)
 	snapPos := e.head()
 
-	c := &readCounter{EventStore: e.store}
+	c := &eventstest.ReadCounter{EventStore: e.store}
 	ts, _ := e.services(c, dir, atStopOnly)
 	ctx, cancel := context.WithCancel(e.ctx)
 	done := make(chan error, 1)
@@ -183,14 +171,14 @@ func TestRestoredTimerFiresUnderRun(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if got, max := c.read.Load(), 1+e.head()-snapPos; got > max { // the snapshot's check, then what firing appended
+	if got, max := c.Read(), 1+e.head()-snapPos; got > max { // the snapshot's check, then what firing appended
 		t.Fatalf("Run read %d events of the log, want at most %d: the snapshot's check and what followed it", got, max)
 	}
 	// The snapshot Run wrote covers the head: the next start reads only the one event it checks.
-	c = &readCounter{EventStore: e.store}
+	c = &eventstest.ReadCounter{EventStore: e.store}
 	next, _ := e.services(c, dir, everySync)
 	mustN(t, "sync", 0, next.Sync(e.ctx), 0)
-	if pos, _, folded := sagas.TimerQueues(next); pos != e.head() || len(folded) != 0 || c.read.Load() != 1 {
-		t.Fatalf("after Run's snapshot: at %d (head %d), %d pending, %d events read", pos, e.head(), len(folded), c.read.Load())
+	if pos, _, folded := sagas.TimerQueues(next); pos != e.head() || len(folded) != 0 || c.Read() != 1 {
+		t.Fatalf("after Run's snapshot: at %d (head %d), %d pending, %d events read", pos, e.head(), len(folded), c.Read())
 	}
 }

@@ -9,6 +9,7 @@ package eventstest
 import (
 	"context"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 
 	"github.com/socplatform/soc/events"
@@ -44,3 +45,20 @@ func OpenSQLite(tb testing.TB, cfg sqlite.Config) (*events.Guarded, *sqlite.Stor
 	tb.Cleanup(func() { _ = raw.Close() })
 	return events.Guard(raw, reg, events.Limits{}), raw
 }
+
+// ReadCounter wraps a store and counts the events ReadAll returns: what a start or a restart
+// reads of the log (the snapshot tests assert a restart reads only what follows the snapshot).
+type ReadCounter struct {
+	events.EventStore
+	read atomic.Int64
+}
+
+// ReadAll reads through to the store and counts what it returns.
+func (c *ReadCounter) ReadAll(ctx context.Context, after int64, limit int) ([]events.Envelope, error) {
+	evs, err := c.EventStore.ReadAll(ctx, after, limit)
+	c.read.Add(int64(len(evs)))
+	return evs, err
+}
+
+// Read is how many events ReadAll has returned so far.
+func (c *ReadCounter) Read() int64 { return c.read.Load() }

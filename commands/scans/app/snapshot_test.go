@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"sync/atomic"
 	"testing"
 
 	"github.com/socplatform/soc/commands/internal/es"
@@ -14,23 +13,12 @@ import (
 	"github.com/socplatform/soc/commands/scans/app"
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/adapters/sqlite"
+	"github.com/socplatform/soc/events/eventstest"
 	"github.com/socplatform/soc/events/snapshot"
 )
 
-// countingStore counts the events ReadAll returns: what a restart reads from the store.
-type countingStore struct {
-	events.EventStore
-	read atomic.Int64
-}
-
-func (s *countingStore) ReadAll(ctx context.Context, after int64, limit int) ([]events.Envelope, error) {
-	evs, err := s.EventStore.ReadAll(ctx, after, limit)
-	s.read.Add(int64(len(evs)))
-	return evs, err
-}
-
-func counted(store *events.Guarded) (*events.Guarded, *countingStore) {
-	c := &countingStore{EventStore: store.Unwrap()}
+func counted(store *events.Guarded) (*events.Guarded, *eventstest.ReadCounter) {
+	c := &eventstest.ReadCounter{EventStore: store.Unwrap()}
 	return events.Guard(c, store.Registry(), events.Limits{}), c
 }
 
@@ -116,7 +104,7 @@ func TestImporterSnapshotRestart(t *testing.T) {
 		t.Fatalf("snapshot + catch-up differs from a full replay:\n got: %s\nwant: %s", got, want)
 	}
 	// One event read to check the snapshot against the store, then only those after it.
-	if n := count.read.Load(); n != total-snapped+1 {
+	if n := count.Read(); n != total-snapped+1 {
 		t.Errorf("the restart read %d events; want %d (after the snapshot at %d of %d) + 1", n, total-snapped+1, snapped, total)
 	}
 	// The restored importer keeps working: a re-import of the last report changes nothing.
@@ -140,7 +128,7 @@ func TestImporterSnapshotRestart(t *testing.T) {
 	if got := loadedWith(t, cs, dir).LookupsDump(); got != want {
 		t.Fatalf("after a corrupt snapshot the lookups differ from a full replay:\n got: %s\nwant: %s", got, want)
 	}
-	if n, h := count.read.Load(), head(t, store); n != h {
+	if n, h := count.Read(), head(t, store); n != h {
 		t.Errorf("after a corrupt snapshot the restart read %d events, want all %d", n, h)
 	}
 }
@@ -208,7 +196,7 @@ func TestOrchestratorSnapshotRestart(t *testing.T) {
 	}
 	e.stop()
 	// One event to check the snapshot, then those after it (the follower may find no more).
-	if n := count.read.Load(); n != total-snapped+1 {
+	if n := count.Read(); n != total-snapped+1 {
 		t.Errorf("the restart read %d events of $all; want %d (after the snapshot at %d of %d) + 1", n, total-snapped+1, snapped, total)
 	}
 
@@ -227,7 +215,7 @@ func TestOrchestratorSnapshotRestart(t *testing.T) {
 		t.Fatalf("after a corrupt snapshot the index differs from a full replay:\n got: %s\nwant: %s", got, want)
 	}
 	e.stop()
-	if n := count.read.Load(); n != total {
+	if n := count.Read(); n != total {
 		t.Errorf("after a corrupt snapshot the restart read %d events, want all %d", n, total)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/socplatform/soc/commands/internal/testsupport"
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/adapters/sqlite"
+	"github.com/socplatform/soc/events/eventstest"
 	"github.com/socplatform/soc/events/snapshot"
 )
 
@@ -46,12 +47,12 @@ func TestStartFollowsAndSnapshotsAtStop(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	cs := &countingStore{EventStore: store.Unwrap()}
+	cs := &eventstest.ReadCounter{EventStore: store.Unwrap()}
 	restarted := New(events.Guard(cs, store.Registry(), events.Limits{}), Options{Snapshots: dir})
 	if err := restarted.Load(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if n := cs.read.Load(); n != 1 {
+	if n := cs.Read(); n != 1 {
 		t.Errorf("the restart read %d events, want 1 (the snapshot written at the stop covers the head %d)", n, total)
 	}
 }

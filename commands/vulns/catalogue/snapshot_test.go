@@ -9,26 +9,14 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/socplatform/soc/commands/internal/testsupport"
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/adapters/sqlite"
+	"github.com/socplatform/soc/events/eventstest"
 	"github.com/socplatform/soc/events/snapshot"
 )
-
-// countingStore counts the events ReadAll returns: what a restart reads from the store.
-type countingStore struct {
-	events.EventStore
-	read atomic.Int64
-}
-
-func (s *countingStore) ReadAll(ctx context.Context, after int64, limit int) ([]events.Envelope, error) {
-	evs, err := s.EventStore.ReadAll(ctx, after, limit)
-	s.read.Add(int64(len(evs)))
-	return evs, err
-}
 
 // dump renders the whole lookup as sorted text.
 func (c *Catalogue) dump() string {
@@ -91,7 +79,7 @@ func TestSnapshotRestart(t *testing.T) {
 	total := head(t, store)
 
 	want := loaded(t, store).dump()
-	cs := &countingStore{EventStore: store.Unwrap()}
+	cs := &eventstest.ReadCounter{EventStore: store.Unwrap()}
 	restarted := New(events.Guard(cs, store.Registry(), events.Limits{}), Options{Snapshots: dir})
 	if err := restarted.Load(ctx); err != nil {
 		t.Fatal(err)
@@ -99,7 +87,7 @@ func TestSnapshotRestart(t *testing.T) {
 	if got := restarted.dump(); got != want {
 		t.Fatalf("snapshot + catch-up differs from a full replay:\n got: %s\nwant: %s", got, want)
 	}
-	if n := cs.read.Load(); n != total-snapped+1 {
+	if n := cs.Read(); n != total-snapped+1 {
 		t.Errorf("the restart read %d events; want %d (after the snapshot at %d of %d) + 1", n, total-snapped+1, snapped, total)
 	}
 	// It enriches what a full replay would: app4's finding.
@@ -124,7 +112,7 @@ func TestSnapshotRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	want = loaded(t, store).dump()
-	cs = &countingStore{EventStore: store.Unwrap()}
+	cs = &eventstest.ReadCounter{EventStore: store.Unwrap()}
 	again := New(events.Guard(cs, store.Registry(), events.Limits{}), Options{Snapshots: dir})
 	if err := again.Load(ctx); err != nil {
 		t.Fatal(err)
@@ -132,7 +120,7 @@ func TestSnapshotRestart(t *testing.T) {
 	if got := again.dump(); got != want {
 		t.Fatalf("after a corrupt snapshot the lookup differs from a full replay:\n got: %s\nwant: %s", got, want)
 	}
-	if n, h := cs.read.Load(), head(t, store); n != h {
+	if n, h := cs.Read(), head(t, store); n != h {
 		t.Errorf("after a corrupt snapshot the restart read %d events, want all %d", n, h)
 	}
 }
