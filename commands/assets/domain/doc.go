@@ -54,8 +54,9 @@
 //
 // # Matching discovered assets (Index.Match, Index.Plan)
 //
-// A scan reports assets as importers.Asset. The Index answers "which known asset is this?" by
-// these rules, tried in order; the first that matches decides:
+// A scan reports assets as Sightings (the scans context translates its report assets into them).
+// The Index answers "which known asset is this?" by these rules, tried in order; the first that
+// matches decides:
 //
 //  1. cloud_id — an asset of the same kind with the same cloud id.
 //  2. image_digest — a container image with the same digest.

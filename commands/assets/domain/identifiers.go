@@ -14,8 +14,8 @@ import (
 	"github.com/socplatform/soc/schemas/contracts"
 )
 
-// AssetKind is what an asset is (the schemas' vocabulary). The values are those of
-// importers.AssetKind, so a discovered asset's kind converts directly.
+// AssetKind is what an asset is (the schemas' vocabulary). The scans context's report asset kinds
+// use the same values, so a sighted asset's kind converts directly.
 type AssetKind = contracts.AssetKind
 
 // The kinds, named as the domain speaks of them.
@@ -107,7 +107,7 @@ func compareIP(x, y string) int {
 	return a.Compare(b)
 }
 
-// field names, as in the JSON of Identifiers (and of importers.Asset).
+// field names, as in the JSON of Identifiers.
 const (
 	fIPs         = "ips"
 	fHostnames   = "hostnames"

@@ -9,7 +9,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/socplatform/soc/commands/scans/importers"
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/schemas/contracts"
 )
@@ -256,7 +255,7 @@ type Resolution struct {
 func (r Resolution) Matched() bool { return r.AssetID != "" }
 
 // Match returns the known live asset that a discovered asset is, and the rule that said so.
-func (x *Index) Match(a importers.Asset) (assetID string, rule string, ok bool) {
+func (x *Index) Match(a Sighting) (assetID string, rule string, ok bool) {
 	d := FromDiscovery(a)
 	x.mu.RLock()
 	defer x.mu.RUnlock()
@@ -265,7 +264,7 @@ func (x *Index) Match(a importers.Asset) (assetID string, rule string, ok bool) 
 }
 
 // Resolve is Match with the explanation: conflicts and the reasons weaker rules declined.
-func (x *Index) Resolve(a importers.Asset) Resolution {
+func (x *Index) Resolve(a Sighting) Resolution {
 	d := FromDiscovery(a)
 	x.mu.RLock()
 	defer x.mu.RUnlock()
@@ -452,7 +451,7 @@ func (x *Index) Claimed(kind AssetKind, ids Identifiers, except string) []Claim 
 }
 
 // Dropped is an identifier of a discovered asset that was left out, with why. Field is a JSON
-// pointer into the importers.Asset ("/ips/2", "/image_digest").
+// pointer into the Sighting's identifiers ("/ips/2", "/image_digest").
 type Dropped struct {
 	Field  string `json:"field"`
 	Value  string `json:"value"`
@@ -467,11 +466,29 @@ type Discovered struct {
 	Dropped     []Dropped   `json:"dropped,omitempty"`
 }
 
+// Sighting is what a scan reports about an asset, in this context's words: the scans context
+// translates its parsers' report assets into it, so this domain depends on no scanner format.
+// The identifiers are as reported (not yet normalised); the field names are those of
+// Identifiers, which Dropped pointers name.
+type Sighting struct {
+	Kind        AssetKind
+	Name        string
+	ImageName   string // a container image's name, used when Name is empty
+	IPs         []string
+	Hostnames   []string
+	MACs        []string
+	ImageDigest string
+	PURL        string
+	RepoURL     string
+	BaseURL     string
+	CloudID     string
+}
+
 // FromDiscovery normalises what a scanner reported about an asset, leniently: invalid
 // identifiers, identifiers the kind does not carry, and placeholders are dropped (and listed),
 // a base URL with a path is reduced to its origin, lists beyond their bound are cut.
-func FromDiscovery(a importers.Asset) Discovered {
-	kind := AssetKind(a.Kind)
+func FromDiscovery(a Sighting) Discovered {
+	kind := a.Kind
 	ids, dropped := lenient(kind, Identifiers{
 		IPs: a.IPs, Hostnames: a.Hostnames, MACs: a.MACs, ImageDigest: a.ImageDigest, PURL: a.PURL,
 		RepoURL: a.RepoURL, BaseURL: a.BaseURL, CloudID: a.CloudID,
@@ -509,7 +526,7 @@ func cleanName(s string) string {
 }
 
 // lenient normalises ids for kind, dropping instead of refusing. Pointers in Dropped have no
-// prefix ("/ips/2"), matching the field names of importers.Asset.
+// prefix ("/ips/2"), matching the field names of Identifiers.
 func lenient(kind AssetKind, ids Identifiers) (Identifiers, []Dropped) {
 	var out Identifiers
 	var dropped []Dropped
@@ -586,7 +603,7 @@ type Plan struct {
 
 // Plan matches a discovered asset and says what to record: for a match, the new identifiers; for
 // no match, the asset to register (or the Problem that prevents it).
-func (x *Index) Plan(a importers.Asset) Plan {
+func (x *Index) Plan(a Sighting) Plan {
 	p := Plan{Discovered: FromDiscovery(a)}
 	x.mu.RLock()
 	defer x.mu.RUnlock()

@@ -8,7 +8,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/socplatform/soc/commands/scans/importers"
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/schemas/contracts"
 )
@@ -67,75 +66,75 @@ func fixture(t *testing.T) *Index {
 
 func TestMatchingRules(t *testing.T) {
 	idx := fixture(t)
-	h := func(a importers.Asset) importers.Asset { a.Kind = importers.Host; return a }
-	img := func(a importers.Asset) importers.Asset { a.Kind = importers.ContainerImage; return a }
+	h := func(a Sighting) Sighting { a.Kind = Host; return a }
+	img := func(a Sighting) Sighting { a.Kind = ContainerImage; return a }
 	cases := []struct {
 		name      string
-		in        importers.Asset
+		in        Sighting
 		want      int // asset number; 0: no match
 		rule      MatchRule
 		reasons   []string
 		conflicts []int
 	}{
 		// Rule 1: cloud id, kind agreeing.
-		{"1 cloud id", importers.Asset{Kind: importers.CloudResource, CloudID: arn1}, 7, RuleCloudID, nil, nil},
-		{"1 cloud id of a host matches the host, not the cloud resource", h(importers.Asset{CloudID: " " + arn1, IPs: []string{"10.0.0.99"}}), 6, RuleCloudID, nil, nil},
-		{"1 cloud id beats a MAC (which is reported as a conflict)", h(importers.Asset{CloudID: arn1, MACs: []string{macA}}), 6, RuleCloudID, nil, []int{1}},
+		{"1 cloud id", Sighting{Kind: CloudResource, CloudID: arn1}, 7, RuleCloudID, nil, nil},
+		{"1 cloud id of a host matches the host, not the cloud resource", h(Sighting{CloudID: " " + arn1, IPs: []string{"10.0.0.99"}}), 6, RuleCloudID, nil, nil},
+		{"1 cloud id beats a MAC (which is reported as a conflict)", h(Sighting{CloudID: arn1, MACs: []string{macA}}), 6, RuleCloudID, nil, []int{1}},
 		// Rule 2: image digest.
-		{"2 image digest, upper-case", img(importers.Asset{ImageDigest: strings.ToUpper(digest1)}), 8, RuleImageDigest, nil, nil},
-		{"2 image digest beats a purl", img(importers.Asset{ImageDigest: digest1, PURL: "pkg:docker/library/redis@7?arch=amd64&os=linux"}), 8, RuleImageDigest, nil, nil},
+		{"2 image digest, upper-case", img(Sighting{ImageDigest: strings.ToUpper(digest1)}), 8, RuleImageDigest, nil, nil},
+		{"2 image digest beats a purl", img(Sighting{ImageDigest: digest1, PURL: "pkg:docker/library/redis@7?arch=amd64&os=linux"}), 8, RuleImageDigest, nil, nil},
 		// Rule 3: repo URL, normalised.
-		{"3 repo URL https with .git and slash", importers.Asset{Kind: importers.Repository, RepoURL: "https://GitHub.com/org/repo.git/"}, 11, RuleRepoURL, nil, nil},
-		{"3 repo URL scp-like", importers.Asset{Kind: importers.Repository, RepoURL: "git@github.com:org/repo.git"}, 11, RuleRepoURL, nil, nil},
-		{"3 repo URL held twice: the oldest wins", importers.Asset{Kind: importers.Repository, RepoURL: "https://gitlab.com/g/p"}, 16, RuleRepoURL, nil, []int{17}},
+		{"3 repo URL https with .git and slash", Sighting{Kind: Repository, RepoURL: "https://GitHub.com/org/repo.git/"}, 11, RuleRepoURL, nil, nil},
+		{"3 repo URL scp-like", Sighting{Kind: Repository, RepoURL: "git@github.com:org/repo.git"}, 11, RuleRepoURL, nil, nil},
+		{"3 repo URL held twice: the oldest wins", Sighting{Kind: Repository, RepoURL: "https://gitlab.com/g/p"}, 16, RuleRepoURL, nil, []int{17}},
 		// Rule 4: base URL, normalised.
-		{"4 base URL with scheme case and default port", importers.Asset{Kind: importers.WebApplication, BaseURL: "HTTPS://Example.com:443/"}, 12, RuleBaseURL, nil, nil},
-		{"4 base URL with a path, from a scanner", importers.Asset{Kind: importers.WebApplication, BaseURL: "https://example.com/login?next=/"}, 12, RuleBaseURL, nil, nil},
-		{"4 other port is another application", importers.Asset{Kind: importers.WebApplication, BaseURL: "https://example.com:8443"}, 0, "", nil, nil},
+		{"4 base URL with scheme case and default port", Sighting{Kind: WebApplication, BaseURL: "HTTPS://Example.com:443/"}, 12, RuleBaseURL, nil, nil},
+		{"4 base URL with a path, from a scanner", Sighting{Kind: WebApplication, BaseURL: "https://example.com/login?next=/"}, 12, RuleBaseURL, nil, nil},
+		{"4 other port is another application", Sighting{Kind: WebApplication, BaseURL: "https://example.com:8443"}, 0, "", nil, nil},
 		// Rule 5: MAC.
-		{"5 MAC in dash form", h(importers.Asset{MACs: []string{"aa-bb-cc-00-00-01"}}), 1, RuleMAC, nil, nil},
-		{"5 MAC beats another asset's IP", h(importers.Asset{MACs: []string{macA}, IPs: []string{"10.0.0.2"}}), 1, RuleMAC, nil, nil},
-		{"5 MAC beats another asset's hostname", h(importers.Asset{MACs: []string{macB}, Hostnames: []string{"a.corp.example"}}), 2, RuleMAC, nil, nil},
-		{"5 MACs of two assets: the oldest wins, the other is a conflict", h(importers.Asset{MACs: []string{macB, macA}}), 1, RuleMAC, nil, []int{2}},
-		{"5 zero MAC is ignored", h(importers.Asset{MACs: []string{"00:00:00:00:00:00"}, IPs: []string{"10.0.0.3"}}), 3, RuleIP, nil, nil},
-		{"5 broadcast MAC is ignored and vetoes nothing", h(importers.Asset{MACs: []string{"ff:ff:ff:ff:ff:ff"}, IPs: []string{"10.0.0.1"}}), 1, RuleIP, nil, nil},
-		{"5 VRRP MAC is ignored and vetoes nothing", h(importers.Asset{MACs: []string{"00:00:5E:00:01:07"}, IPs: []string{"10.0.0.1"}}), 1, RuleIP, nil, nil},
+		{"5 MAC in dash form", h(Sighting{MACs: []string{"aa-bb-cc-00-00-01"}}), 1, RuleMAC, nil, nil},
+		{"5 MAC beats another asset's IP", h(Sighting{MACs: []string{macA}, IPs: []string{"10.0.0.2"}}), 1, RuleMAC, nil, nil},
+		{"5 MAC beats another asset's hostname", h(Sighting{MACs: []string{macB}, Hostnames: []string{"a.corp.example"}}), 2, RuleMAC, nil, nil},
+		{"5 MACs of two assets: the oldest wins, the other is a conflict", h(Sighting{MACs: []string{macB, macA}}), 1, RuleMAC, nil, []int{2}},
+		{"5 zero MAC is ignored", h(Sighting{MACs: []string{"00:00:00:00:00:00"}, IPs: []string{"10.0.0.3"}}), 3, RuleIP, nil, nil},
+		{"5 broadcast MAC is ignored and vetoes nothing", h(Sighting{MACs: []string{"ff:ff:ff:ff:ff:ff"}, IPs: []string{"10.0.0.1"}}), 1, RuleIP, nil, nil},
+		{"5 VRRP MAC is ignored and vetoes nothing", h(Sighting{MACs: []string{"00:00:5E:00:01:07"}, IPs: []string{"10.0.0.1"}}), 1, RuleIP, nil, nil},
 		// Rule 6: purl.
-		{"6 purl", img(importers.Asset{PURL: "pkg:docker/library/nginx@1.25"}), 9, RulePURL, nil, nil},
-		{"6 purl with qualifiers in another order", img(importers.Asset{PURL: "PKG:docker/library/redis@7?os=linux&arch=amd64"}), 10, RulePURL, nil, nil},
-		{"6 purl of an image without digest, incoming with one", img(importers.Asset{PURL: "pkg:docker/library/redis@7?arch=amd64&os=linux", ImageDigest: digest3}), 10, RulePURL, nil, nil},
-		{"6 purl contradicted by another digest: the tag moved", img(importers.Asset{PURL: "pkg:docker/library/nginx@1.25", ImageDigest: digest3}), 0, "", []string{ReasonPURLContradictedByDigest}, nil},
+		{"6 purl", img(Sighting{PURL: "pkg:docker/library/nginx@1.25"}), 9, RulePURL, nil, nil},
+		{"6 purl with qualifiers in another order", img(Sighting{PURL: "PKG:docker/library/redis@7?os=linux&arch=amd64"}), 10, RulePURL, nil, nil},
+		{"6 purl of an image without digest, incoming with one", img(Sighting{PURL: "pkg:docker/library/redis@7?arch=amd64&os=linux", ImageDigest: digest3}), 10, RulePURL, nil, nil},
+		{"6 purl contradicted by another digest: the tag moved", img(Sighting{PURL: "pkg:docker/library/nginx@1.25", ImageDigest: digest3}), 0, "", []string{ReasonPURLContradictedByDigest}, nil},
 		// Rule 7: hostname.
-		{"7 hostname, any case, trailing dot", h(importers.Asset{Hostnames: []string{"A.CORP.EXAMPLE."}}), 1, RuleHostname, nil, nil},
-		{"7 hostname with an unknown MAC still matches", h(importers.Asset{Hostnames: []string{"a.corp.example"}, MACs: []string{"AA:BB:CC:00:00:99"}}), 1, RuleHostname, nil, nil},
-		{"7 hostname beats another asset's IP", h(importers.Asset{Hostnames: []string{"c.corp.example"}, IPs: []string{"10.0.0.1"}}), 3, RuleHostname, nil, nil},
-		{"7 shared hostname is ambiguous", h(importers.Asset{Hostnames: []string{"shared.corp.example"}}), 0, "", []string{ReasonHostnameAmbiguous}, nil},
-		{"7 ambiguous hostname falls through to the IP", h(importers.Asset{Hostnames: []string{"shared.corp.example"}, IPs: []string{"10.0.0.3"}}), 3, RuleIP, []string{ReasonHostnameAmbiguous}, nil},
-		{"7 hostnames of two hosts are ambiguous", h(importers.Asset{Hostnames: []string{"a.corp.example", "c.corp.example"}}), 0, "", []string{ReasonHostnameAmbiguous}, nil},
-		{"7 a short name is not the FQDN", h(importers.Asset{Hostnames: []string{"a"}}), 0, "", nil, nil},
-		{"7 localhost is ignored", h(importers.Asset{Hostnames: []string{"localhost"}, IPs: []string{"10.0.0.3"}}), 3, RuleIP, nil, nil},
+		{"7 hostname, any case, trailing dot", h(Sighting{Hostnames: []string{"A.CORP.EXAMPLE."}}), 1, RuleHostname, nil, nil},
+		{"7 hostname with an unknown MAC still matches", h(Sighting{Hostnames: []string{"a.corp.example"}, MACs: []string{"AA:BB:CC:00:00:99"}}), 1, RuleHostname, nil, nil},
+		{"7 hostname beats another asset's IP", h(Sighting{Hostnames: []string{"c.corp.example"}, IPs: []string{"10.0.0.1"}}), 3, RuleHostname, nil, nil},
+		{"7 shared hostname is ambiguous", h(Sighting{Hostnames: []string{"shared.corp.example"}}), 0, "", []string{ReasonHostnameAmbiguous}, nil},
+		{"7 ambiguous hostname falls through to the IP", h(Sighting{Hostnames: []string{"shared.corp.example"}, IPs: []string{"10.0.0.3"}}), 3, RuleIP, []string{ReasonHostnameAmbiguous}, nil},
+		{"7 hostnames of two hosts are ambiguous", h(Sighting{Hostnames: []string{"a.corp.example", "c.corp.example"}}), 0, "", []string{ReasonHostnameAmbiguous}, nil},
+		{"7 a short name is not the FQDN", h(Sighting{Hostnames: []string{"a"}}), 0, "", nil, nil},
+		{"7 localhost is ignored", h(Sighting{Hostnames: []string{"localhost"}, IPs: []string{"10.0.0.3"}}), 3, RuleIP, nil, nil},
 		// Rule 8: IP.
-		{"8 IP", h(importers.Asset{IPs: []string{"10.0.0.3"}}), 3, RuleIP, nil, nil},
-		{"8 IPv4-mapped IPv6", h(importers.Asset{IPs: []string{"::ffff:10.0.0.3"}}), 3, RuleIP, nil, nil},
-		{"8 IP reused by DHCP: unknown MAC, the holder has another", h(importers.Asset{IPs: []string{"10.0.0.1"}, MACs: []string{"AA:BB:CC:00:00:99"}}), 0, "", []string{ReasonIPContradictedByMAC}, nil},
-		{"8 retired asset's MAC on a live asset's IP: a new asset", h(importers.Asset{IPs: []string{"10.0.0.1"}, MACs: []string{macRetired}}), 0, "", []string{ReasonIPContradictedByMAC}, nil},
-		{"8 unknown MAC on an IP whose holder has no MAC", h(importers.Asset{IPs: []string{"10.0.0.3"}, MACs: []string{"AA:BB:CC:00:00:33"}}), 3, RuleIP, nil, nil},
-		{"8 IP held by two hosts is ambiguous", h(importers.Asset{IPs: []string{"10.0.0.9"}}), 0, "", []string{ReasonIPAmbiguous}, nil},
-		{"8 IPs of two hosts are ambiguous", h(importers.Asset{IPs: []string{"10.0.0.1", "10.0.0.2"}}), 0, "", []string{ReasonIPAmbiguous}, nil},
-		{"8 an ambiguous IP does not vote", h(importers.Asset{IPs: []string{"10.0.0.9", "10.0.0.3"}}), 3, RuleIP, nil, nil},
-		{"8 IP contradicted by another cloud id", h(importers.Asset{IPs: []string{"10.0.0.6"}, CloudID: arn2}), 0, "", []string{ReasonIPContradictedByCloudID}, nil},
-		{"8 loopback identifies nothing", h(importers.Asset{IPs: []string{"127.0.0.1"}}), 0, "", []string{ReasonNoUsableIdentifiers}, nil},
-		{"8 link-local IPs never match", h(importers.Asset{IPs: []string{"169.254.7.7"}}), 0, "", nil, nil},
+		{"8 IP", h(Sighting{IPs: []string{"10.0.0.3"}}), 3, RuleIP, nil, nil},
+		{"8 IPv4-mapped IPv6", h(Sighting{IPs: []string{"::ffff:10.0.0.3"}}), 3, RuleIP, nil, nil},
+		{"8 IP reused by DHCP: unknown MAC, the holder has another", h(Sighting{IPs: []string{"10.0.0.1"}, MACs: []string{"AA:BB:CC:00:00:99"}}), 0, "", []string{ReasonIPContradictedByMAC}, nil},
+		{"8 retired asset's MAC on a live asset's IP: a new asset", h(Sighting{IPs: []string{"10.0.0.1"}, MACs: []string{macRetired}}), 0, "", []string{ReasonIPContradictedByMAC}, nil},
+		{"8 unknown MAC on an IP whose holder has no MAC", h(Sighting{IPs: []string{"10.0.0.3"}, MACs: []string{"AA:BB:CC:00:00:33"}}), 3, RuleIP, nil, nil},
+		{"8 IP held by two hosts is ambiguous", h(Sighting{IPs: []string{"10.0.0.9"}}), 0, "", []string{ReasonIPAmbiguous}, nil},
+		{"8 IPs of two hosts are ambiguous", h(Sighting{IPs: []string{"10.0.0.1", "10.0.0.2"}}), 0, "", []string{ReasonIPAmbiguous}, nil},
+		{"8 an ambiguous IP does not vote", h(Sighting{IPs: []string{"10.0.0.9", "10.0.0.3"}}), 3, RuleIP, nil, nil},
+		{"8 IP contradicted by another cloud id", h(Sighting{IPs: []string{"10.0.0.6"}, CloudID: arn2}), 0, "", []string{ReasonIPContradictedByCloudID}, nil},
+		{"8 loopback identifies nothing", h(Sighting{IPs: []string{"127.0.0.1"}}), 0, "", []string{ReasonNoUsableIdentifiers}, nil},
+		{"8 link-local IPs never match", h(Sighting{IPs: []string{"169.254.7.7"}}), 0, "", nil, nil},
 		// Retired assets never match.
-		{"retired asset's MAC", h(importers.Asset{MACs: []string{macRetired}}), 0, "", nil, nil},
-		{"retired asset's IP", h(importers.Asset{IPs: []string{"10.0.0.50"}}), 0, "", nil, nil},
-		{"retired asset's hostname", h(importers.Asset{Hostnames: []string{"old.corp.example"}}), 0, "", nil, nil},
+		{"retired asset's MAC", h(Sighting{MACs: []string{macRetired}}), 0, "", nil, nil},
+		{"retired asset's IP", h(Sighting{IPs: []string{"10.0.0.50"}}), 0, "", nil, nil},
+		{"retired asset's hostname", h(Sighting{Hostnames: []string{"old.corp.example"}}), 0, "", nil, nil},
 		// Kinds must agree.
-		{"a host never matches an image by digest", h(importers.Asset{ImageDigest: digest1}), 0, "", []string{ReasonNoUsableIdentifiers}, nil},
-		{"an image never matches a host by IP", img(importers.Asset{IPs: []string{"10.0.0.3"}, PURL: "pkg:oci/unknown"}), 0, "", nil, nil},
-		{"a web application never matches a repository", importers.Asset{Kind: importers.WebApplication, BaseURL: "https://github.com/org/repo"}, 0, "", nil, nil},
-		{"unknown kind", importers.Asset{Kind: "printer", IPs: []string{"10.0.0.3"}}, 0, "", []string{ReasonUnknownKind}, nil},
-		{"nothing known", h(importers.Asset{IPs: []string{"10.0.0.200"}, MACs: []string{"AA:BB:CC:00:00:77"}, Hostnames: []string{"new.corp.example"}}), 0, "", nil, nil},
+		{"a host never matches an image by digest", h(Sighting{ImageDigest: digest1}), 0, "", []string{ReasonNoUsableIdentifiers}, nil},
+		{"an image never matches a host by IP", img(Sighting{IPs: []string{"10.0.0.3"}, PURL: "pkg:oci/unknown"}), 0, "", nil, nil},
+		{"a web application never matches a repository", Sighting{Kind: WebApplication, BaseURL: "https://github.com/org/repo"}, 0, "", nil, nil},
+		{"unknown kind", Sighting{Kind: "printer", IPs: []string{"10.0.0.3"}}, 0, "", []string{ReasonUnknownKind}, nil},
+		{"nothing known", h(Sighting{IPs: []string{"10.0.0.200"}, MACs: []string{"AA:BB:CC:00:00:77"}, Hostnames: []string{"new.corp.example"}}), 0, "", nil, nil},
 	}
 	for _, c := range cases {
 		r := idx.Resolve(c.in)
@@ -159,7 +158,7 @@ func TestMatchingRules(t *testing.T) {
 func TestPlan(t *testing.T) {
 	idx := fixture(t)
 	t.Run("match by MAC: new IP and hostname, placeholder dropped", func(t *testing.T) {
-		p := idx.Plan(importers.Asset{Kind: importers.Host, MACs: []string{"aa:bb:cc:00:00:01", "00:00:00:00:00:00"},
+		p := idx.Plan(Sighting{Kind: Host, MACs: []string{"aa:bb:cc:00:00:01", "00:00:00:00:00:00"},
 			IPs: []string{"10.0.0.1", "10.0.0.77"}, Hostnames: []string{"A2.corp.example"}})
 		if p.AssetID != assetID(1) || p.Rule != RuleMAC || p.Problem != nil {
 			t.Fatalf("%+v", p)
@@ -173,13 +172,13 @@ func TestPlan(t *testing.T) {
 		}
 	})
 	t.Run("match by IP: the new MAC is recorded", func(t *testing.T) {
-		p := idx.Plan(importers.Asset{Kind: importers.Host, IPs: []string{"10.0.0.3"}, MACs: []string{"aa:bb:cc:00:00:33"}})
+		p := idx.Plan(Sighting{Kind: Host, IPs: []string{"10.0.0.3"}, MACs: []string{"aa:bb:cc:00:00:33"}})
 		if p.AssetID != assetID(3) || !p.New.Equal(Identifiers{MACs: []string{"AA:BB:CC:00:00:33"}}) {
 			t.Fatalf("%+v", p)
 		}
 	})
 	t.Run("another asset's MAC is not moved over", func(t *testing.T) {
-		p := idx.Plan(importers.Asset{Kind: importers.Host, CloudID: arn1, MACs: []string{macA}})
+		p := idx.Plan(Sighting{Kind: Host, CloudID: arn1, MACs: []string{macA}})
 		if p.AssetID != assetID(6) || !p.New.IsEmpty() || !slices.Equal(p.Conflicts, []string{assetID(1)}) {
 			t.Fatalf("%+v", p)
 		}
@@ -188,25 +187,25 @@ func TestPlan(t *testing.T) {
 		}
 	})
 	t.Run("nothing new", func(t *testing.T) {
-		p := idx.Plan(importers.Asset{Kind: importers.Host, IPs: []string{"10.0.0.1"}, MACs: []string{macA}, Hostnames: []string{"a.corp.example"}})
+		p := idx.Plan(Sighting{Kind: Host, IPs: []string{"10.0.0.1"}, MACs: []string{macA}, Hostnames: []string{"a.corp.example"}})
 		if p.AssetID != assetID(1) || !p.New.IsEmpty() || len(p.Dropped) != 0 {
 			t.Fatalf("%+v", p)
 		}
 	})
 	t.Run("an image without digest gets one", func(t *testing.T) {
-		p := idx.Plan(importers.Asset{Kind: importers.ContainerImage, PURL: "pkg:docker/library/redis@7?arch=amd64&os=linux", ImageDigest: digest3})
+		p := idx.Plan(Sighting{Kind: ContainerImage, PURL: "pkg:docker/library/redis@7?arch=amd64&os=linux", ImageDigest: digest3})
 		if p.AssetID != assetID(10) || !p.New.Equal(Identifiers{ImageDigest: digest3}) {
 			t.Fatalf("%+v", p)
 		}
 	})
 	t.Run("a different single-valued identifier is not proposed", func(t *testing.T) {
-		p := idx.Plan(importers.Asset{Kind: importers.ContainerImage, ImageDigest: digest1, PURL: "pkg:oci/app@" + digest1 + "?tag=2"})
+		p := idx.Plan(Sighting{Kind: ContainerImage, ImageDigest: digest1, PURL: "pkg:oci/app@" + digest1 + "?tag=2"})
 		if p.AssetID != assetID(8) || !p.New.IsEmpty() || len(p.Dropped) != 1 || p.Dropped[0].Field != "/purl" {
 			t.Fatalf("%+v", p)
 		}
 	})
 	t.Run("no match: the asset to register", func(t *testing.T) {
-		p := idx.Plan(importers.Asset{Kind: importers.Host, IPs: []string{"10.0.0.200", "127.0.0.1"}, Hostnames: []string{"New.Corp.Example"}, OS: "Linux"})
+		p := idx.Plan(Sighting{Kind: Host, IPs: []string{"10.0.0.200", "127.0.0.1"}, Hostnames: []string{"New.Corp.Example"}})
 		if p.Matched() || p.Problem != nil || p.Name != "new.corp.example" ||
 			!p.Identifiers.Equal(Identifiers{IPs: []string{"10.0.0.200"}, Hostnames: []string{"new.corp.example"}}) {
 			t.Fatalf("%+v", p)
@@ -215,19 +214,19 @@ func TestPlan(t *testing.T) {
 		if a.Name != "new.corp.example" {
 			t.Fatal(a.Name)
 		}
-		if id, rule, ok := idx.Match(importers.Asset{Kind: importers.Host, IPs: []string{"10.0.0.200"}}); !ok || id != assetID(30) || rule != "ip" {
+		if id, rule, ok := idx.Match(Sighting{Kind: Host, IPs: []string{"10.0.0.200"}}); !ok || id != assetID(30) || rule != "ip" {
 			t.Fatalf("the registered asset does not match: %q %q", id, rule)
 		}
 	})
 	t.Run("no match and not identifiable", func(t *testing.T) {
 		for _, c := range []struct {
-			in    importers.Asset
+			in    Sighting
 			field string
 		}{
-			{importers.Asset{Kind: importers.Repository, Name: "src", PURL: "pkg:generic/src"}, "/identifiers/repo_url"},
-			{importers.Asset{Kind: importers.Host, IPs: []string{"127.0.0.1"}, Hostnames: []string{"localhost"}}, "/identifiers"},
-			{importers.Asset{Kind: importers.WebApplication, Name: "x", BaseURL: "not a url"}, "/identifiers/base_url"},
-			{importers.Asset{Kind: "printer", Name: "x"}, "/kind"},
+			{Sighting{Kind: Repository, Name: "src", PURL: "pkg:generic/src"}, "/identifiers/repo_url"},
+			{Sighting{Kind: Host, IPs: []string{"127.0.0.1"}, Hostnames: []string{"localhost"}}, "/identifiers"},
+			{Sighting{Kind: WebApplication, Name: "x", BaseURL: "not a url"}, "/identifiers/base_url"},
+			{Sighting{Kind: "printer", Name: "x"}, "/kind"},
 		} {
 			p := idx.Plan(c.in)
 			var re *RuleError
@@ -237,7 +236,7 @@ func TestPlan(t *testing.T) {
 		}
 	})
 	t.Run("observed identifiers reach the index", func(t *testing.T) {
-		p := idx.Plan(importers.Asset{Kind: importers.Host, MACs: []string{macB}, IPs: []string{"10.0.0.88"}})
+		p := idx.Plan(Sighting{Kind: Host, MACs: []string{macB}, IPs: []string{"10.0.0.88"}})
 		a := &Asset{}
 		for _, e := range indexEvents(t, idx, assetID(2)) {
 			if err := a.Apply(&e); err != nil {
@@ -245,7 +244,7 @@ func TestPlan(t *testing.T) {
 			}
 		}
 		replay(t, a, assetID(2), must(t)(a.ObserveIdentifiers(scanID1, p.New)), idx)
-		if id, rule, ok := idx.Match(importers.Asset{Kind: importers.Host, IPs: []string{"10.0.0.88"}}); !ok || id != assetID(2) || rule != "ip" {
+		if id, rule, ok := idx.Match(Sighting{Kind: Host, IPs: []string{"10.0.0.88"}}); !ok || id != assetID(2) || rule != "ip" {
 			t.Fatalf("observed IP does not match: %q %q", id, rule)
 		}
 	})
@@ -262,10 +261,10 @@ func indexEvents(t *testing.T, idx *Index, id string) []events.Envelope {
 
 func TestOneReportNeverRegistersTheSameAssetTwice(t *testing.T) {
 	idx := NewIndex()
-	report := []importers.Asset{
-		{Key: "ip:10.1.0.1", Kind: importers.Host, IPs: []string{"10.1.0.1"}, MACs: []string{"AA:BB:CC:10:00:01"}},
-		{Key: "ip:fd00::1", Kind: importers.Host, IPs: []string{"fd00::1"}, MACs: []string{"aa-bb-cc-10-00-01"}},
-		{Key: "ip:10.1.0.2", Kind: importers.Host, IPs: []string{"10.1.0.2"}},
+	report := []Sighting{
+		{Kind: Host, IPs: []string{"10.1.0.1"}, MACs: []string{"AA:BB:CC:10:00:01"}},
+		{Kind: Host, IPs: []string{"fd00::1"}, MACs: []string{"aa-bb-cc-10-00-01"}},
+		{Kind: Host, IPs: []string{"10.1.0.2"}},
 	}
 	var ids []string
 	for i, in := range report {
@@ -293,8 +292,8 @@ func TestOneReportNeverRegistersTheSameAssetTwice(t *testing.T) {
 
 func TestIndexFollowsTheAssetsEvents(t *testing.T) {
 	idx := fixture(t)
-	match := func(in importers.Asset) string { id, _, _ := idx.Match(in); return id }
-	byIP := func(ip string) string { return match(importers.Asset{Kind: importers.Host, IPs: []string{ip}}) }
+	match := func(in Sighting) string { id, _, _ := idx.Match(in); return id }
+	byIP := func(ip string) string { return match(Sighting{Kind: Host, IPs: []string{ip}}) }
 
 	// An identifier update replaces the old identifiers.
 	c := &Asset{}
@@ -337,7 +336,7 @@ func TestIndexFollowsTheAssetsEvents(t *testing.T) {
 	}
 	// Observe replaces what the index knows, normalising leniently.
 	idx.Observe(assetID(40), Host, Identifiers{IPs: []string{"10.4.0.1", "bogus", "127.0.0.1"}, MACs: []string{"aa-bb-cc-40-00-01"}}, false)
-	if byIP("10.4.0.1") != assetID(40) || match(importers.Asset{Kind: importers.Host, MACs: []string{"AA:BB:CC:40:00:01"}}) != assetID(40) {
+	if byIP("10.4.0.1") != assetID(40) || match(Sighting{Kind: Host, MACs: []string{"AA:BB:CC:40:00:01"}}) != assetID(40) {
 		t.Fatal("observed asset does not match")
 	}
 	idx.Observe(assetID(40), Host, Identifiers{IPs: []string{"10.4.0.2"}}, false)
@@ -369,7 +368,7 @@ func TestClaimed(t *testing.T) {
 }
 
 func TestFromDiscovery(t *testing.T) {
-	d := FromDiscovery(importers.Asset{Kind: importers.WebApplication, Name: "", BaseURL: "http://Shop.example.com:80/cart",
+	d := FromDiscovery(Sighting{Kind: WebApplication, Name: "", BaseURL: "http://Shop.example.com:80/cart",
 		IPs: []string{"10.0.0.5"}, Hostnames: []string{"shop.example.com"}})
 	if d.Name != "http://shop.example.com" || d.Identifiers.BaseURL != "http://shop.example.com" || len(d.Identifiers.IPs) != 0 {
 		t.Fatalf("%+v", d)
@@ -377,7 +376,7 @@ func TestFromDiscovery(t *testing.T) {
 	if len(d.Dropped) != 2 || d.Dropped[0].Field != "/ips/0" || d.Dropped[1].Field != "/hostnames/0" {
 		t.Fatalf("dropped %+v", d.Dropped)
 	}
-	d = FromDiscovery(importers.Asset{Kind: importers.ContainerImage, ImageName: "nginx:1.25\x00", ImageDigest: "sha256:short"})
+	d = FromDiscovery(Sighting{Kind: ContainerImage, ImageName: "nginx:1.25\x00", ImageDigest: "sha256:short"})
 	if d.Name != "nginx:1.25" || !d.Identifiers.IsEmpty() || len(d.Dropped) != 1 || d.Dropped[0].Field != "/image_digest" {
 		t.Fatalf("%+v", d)
 	}
@@ -385,7 +384,7 @@ func TestFromDiscovery(t *testing.T) {
 	for i := range ips {
 		ips[i] = "10.2." + itoa(i/256) + "." + itoa(i%256)
 	}
-	d = FromDiscovery(importers.Asset{Kind: importers.Host, Name: strings.Repeat("n", MaxNameLen+10), IPs: ips})
+	d = FromDiscovery(Sighting{Kind: Host, Name: strings.Repeat("n", MaxNameLen+10), IPs: ips})
 	if len(d.Identifiers.IPs) != MaxIPs || len(d.Dropped) != 2 || len([]rune(d.Name)) != MaxNameLen {
 		t.Fatalf("bounds: %d IPs, %d dropped, name %d", len(d.Identifiers.IPs), len(d.Dropped), len(d.Name))
 	}
@@ -399,8 +398,8 @@ func TestIndexIsSafeForConcurrentUse(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; i < 200; i++ {
-				idx.Match(importers.Asset{Kind: importers.Host, IPs: []string{"10.0.0.3"}, MACs: []string{macA}})
-				idx.Plan(importers.Asset{Kind: importers.Host, IPs: []string{"10.0.0.1", "10.0.0.200"}})
+				idx.Match(Sighting{Kind: Host, IPs: []string{"10.0.0.3"}, MACs: []string{macA}})
+				idx.Plan(Sighting{Kind: Host, IPs: []string{"10.0.0.1", "10.0.0.200"}})
 			}
 		}()
 		go func(g int) {

@@ -375,7 +375,7 @@ func (im *Importer) discover(ctx context.Context, rep *importers.Report, scanID,
 		if _, dup := out[ra.Key]; dup {
 			continue
 		}
-		p := im.index.Plan(ra)
+		p := im.index.Plan(sighting(ra))
 		if !p.Matched() {
 			var (
 				changes []es.Change
@@ -422,6 +422,13 @@ func (im *Importer) discover(ctx context.Context, rep *importers.Report, scanID,
 		}
 	}
 	return out, nil
+}
+
+// sighting is a report asset in the assets context's words.
+func sighting(ra importers.Asset) assets.Sighting {
+	return assets.Sighting{Kind: assets.AssetKind(ra.Kind), Name: ra.Name, ImageName: ra.ImageName, IPs: ra.IPs,
+		Hostnames: ra.Hostnames, MACs: ra.MACs, ImageDigest: ra.ImageDigest, PURL: ra.PURL, RepoURL: ra.RepoURL,
+		BaseURL: ra.BaseURL, CloudID: ra.CloudID}
 }
 
 func (im *Importer) saveAsset(ctx context.Context, id string, expected events.ExpectedVersion, meta es.Meta, changes []es.Change) error {
