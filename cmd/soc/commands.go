@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -49,15 +48,14 @@ func startCommands(ctx context.Context, a *app, _ inputs) (any, readiness, error
 		return nil, nil, err
 	}
 	// importReport is the one import path: HTTP uploads, orchestrated scans and pushed reports.
-	importReport := func(ctx context.Context, r io.Reader, format, scanID, actor string, progress func(int, int)) (any, error) {
-		sum, err := im.Import(ctx, r, scanapp.Request{Format: format, ScanID: scanID, Actor: actor, Progress: progress,
-			AssetID: scanapp.TargetAssetID(ctx)})
+	importReport := func(ctx context.Context, cmd scanapp.ImportScanReport) (scanapp.Summary, error) {
+		sum, err := im.Import(ctx, cmd)
 		if err != nil {
-			return nil, err
+			return sum, err
 		}
 		// Findings opened by this scan get the KEV/EPSS state the catalogue already knows.
 		if _, err := cat.EnrichNew(ctx); err != nil {
-			a.log.Warn("enriching the scan's findings from the CVE catalogue failed; the next import retries", "scan_id", scanID, "err", err)
+			a.log.Warn("enriching the scan's findings from the CVE catalogue failed; the next import retries", "scan_id", sum.ScanID, "err", err)
 		}
 		return sum, nil
 	}
@@ -72,9 +70,7 @@ func startCommands(ctx context.Context, a *app, _ inputs) (any, readiness, error
 	orch, err := scanapp.NewOrchestrator(scanapp.OrchestratorConfig{Store: a.store, Log: a.log, AllowedTargets: allowed,
 		Concurrency: a.cfg.ScanConcurrency, EvidenceDir: filepath.Join(a.cfg.DataDir, "evidence", "scans"), Snapshots: snaps,
 		Runner: runner.New(runner.Config{Path: a.cfg.NmapPath, AllowedTargets: allowed}),
-		Import: func(ctx context.Context, r io.Reader, format, scanID, actor string) (any, error) {
-			return importReport(ctx, r, format, scanID, actor, nil)
-		}})
+		Import: importReport})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -69,7 +69,7 @@ func newSagaBenchStore(b *testing.B, report string) *sagaBenchStore {
 		b.Fatal(err)
 	}
 	defer f.Close()
-	if _, err := im.Import(ctx, f, scanapp.Request{Format: "auto", Actor: "bench"}); err != nil {
+	if _, err := im.Import(ctx, scanapp.ImportScanReport{Report: f, Format: "auto", Actor: "bench"}); err != nil {
 		b.Fatal(err)
 	}
 	s := &sagaBenchStore{store: store, backend: be, cfg: cfg}

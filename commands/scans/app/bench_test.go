@@ -73,7 +73,7 @@ func benchImport(b *testing.B, format string, report []byte) {
 			b.StopTimer()
 			im := newImporter(b, testsupport.OpenSQLiteStore(b, sqlite.Config{Synchronous: "FULL"}))
 			b.StartTimer()
-			s, err := im.Import(ctx, bytes.NewReader(report), app.Request{Format: format})
+			s, err := im.Import(ctx, app.ImportScanReport{Report: bytes.NewReader(report), Format: format})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -85,12 +85,12 @@ func benchImport(b *testing.B, format string, report []byte) {
 	})
 	b.Run("reimport", func(b *testing.B) {
 		im := newImporter(b, testsupport.OpenSQLiteStore(b, sqlite.Config{Synchronous: "FULL"}))
-		if _, err := im.Import(ctx, bytes.NewReader(report), app.Request{Format: format}); err != nil {
+		if _, err := im.Import(ctx, app.ImportScanReport{Report: bytes.NewReader(report), Format: format}); err != nil {
 			b.Fatal(err)
 		}
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
-			s, err := im.Import(ctx, bytes.NewReader(report), app.Request{Format: format})
+			s, err := im.Import(ctx, app.ImportScanReport{Report: bytes.NewReader(report), Format: format})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -6,6 +6,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/socplatform/soc/commands/scans/domain"
 	"github.com/socplatform/soc/commands/scans/importers"
 	"github.com/socplatform/soc/commands/vulns/cvss"
 	vulns "github.com/socplatform/soc/commands/vulns/domain"
@@ -210,6 +211,15 @@ type Summary struct {
 	AssetsMatched    int `json:"assets_matched"`
 	// Warnings say what was skipped and why (at most MaxWarnings).
 	Warnings []string `json:"warnings,omitempty"`
+}
+
+// runSummary is what a scan run records of its import (ScanCompleted.import): the counts, with
+// every severity named, zero included.
+func (s Summary) runSummary() domain.ImportSummary {
+	b := s.BySeverity
+	return domain.ImportSummary{FindingsTotal: s.FindingsTotal, New: s.New, Unchanged: s.Unchanged, Reopened: s.Reopened,
+		Resolved: s.Resolved, Closed: s.Closed, Skipped: s.Skipped, AssetsDiscovered: s.AssetsDiscovered, AssetsMatched: s.AssetsMatched,
+		BySeverity: map[string]int{"critical": b.Critical, "high": b.High, "medium": b.Medium, "low": b.Low, "info": b.Info}}
 }
 
 // MaxWarnings bounds Summary.Warnings.

@@ -73,9 +73,10 @@ func countTypes(evs []events.Envelope) map[string]int {
 	return m
 }
 
-func importBytes(tb testing.TB, im *app.Importer, b []byte, req app.Request) app.Summary {
+func importBytes(tb testing.TB, im *app.Importer, b []byte, req app.ImportScanReport) app.Summary {
 	tb.Helper()
-	sum, err := im.Import(context.Background(), bytes.NewReader(b), req)
+	req.Report = bytes.NewReader(b)
+	sum, err := im.Import(context.Background(), req)
 	if err != nil {
 		tb.Fatalf("import: %v", err)
 	}

@@ -24,8 +24,11 @@ import (
 // DetectBytes is how much of a report format detection looks at.
 const DetectBytes = 64 << 10
 
-// Request is one import.
-type Request struct {
+// ImportScanReport is the command to import one scanner report; Importer.Import handles it and
+// answers a Summary.
+type ImportScanReport struct {
+	// Report is the report's bytes (an upload's spool file, a run's evidence file).
+	Report io.Reader
 	// Format is "auto" (or empty) to detect the format, else a parser's name ("trivy", …).
 	Format string
 	// ScanID identifies the import: a UUID; a UUIDv7 is generated when empty. The import's events
@@ -54,7 +57,8 @@ func FindingStreamID(identityKey string) string {
 // opened, seen, reopened, resolved and closed, and the import's own started/completed events.
 // A report that cannot be read appends only ScanImportFailed and returns the parser's
 // *importers.ParseError (or a *FormatError when the format cannot be told).
-func (im *Importer) Import(ctx context.Context, r io.Reader, req Request) (Summary, error) {
+func (im *Importer) Import(ctx context.Context, req ImportScanReport) (Summary, error) {
+	r := req.Report
 	scanID, err := im.validate(&req)
 	if err != nil {
 		return Summary{}, err
@@ -144,7 +148,10 @@ func (im *Importer) Import(ctx context.Context, r io.Reader, req Request) (Summa
 	return sum, nil
 }
 
-func (im *Importer) validate(req *Request) (string, error) {
+func (im *Importer) validate(req *ImportScanReport) (string, error) {
+	if req.Report == nil {
+		return "", &RequestError{Path: "/report", Reason: "no report to read"}
+	}
 	if req.Format != "" && req.Format != "auto" {
 		if _, ok := im.parsers[req.Format]; !ok {
 			return "", &FormatError{Requested: req.Format, Known: im.Formats()}

@@ -67,7 +67,7 @@ func TestImportEveryTestdataFileTwice(t *testing.T) {
 				im := newImporter(t, store)
 
 				var progressed int
-				first := importBytes(t, im, b, app.Request{Format: "auto", AssetID: fallback, Actor: "test",
+				first := importBytes(t, im, b, app.ImportScanReport{Format: "auto", AssetID: fallback, Actor: "test",
 					Progress: func(done, total int) { progressed = done }})
 				if first.Format != format {
 					t.Fatalf("detected %s, want %s", first.Format, format)
@@ -90,7 +90,7 @@ func TestImportEveryTestdataFileTwice(t *testing.T) {
 					t.Errorf("no asset discovered or matched: %+v", first)
 				}
 
-				second := importBytes(t, im, b, app.Request{AssetID: fallback})
+				second := importBytes(t, im, b, app.ImportScanReport{AssetID: fallback})
 				if second.New != 0 || second.Unchanged != uniq || second.Resolved != 0 || second.Reopened != 0 || second.Closed != 0 {
 					t.Fatalf("second import: %+v, want unchanged=%d only", second, uniq)
 				}
@@ -219,7 +219,7 @@ func TestReimportResolvesReopensAndCloses(t *testing.T) {
 	store := testsupport.OpenSQLiteStore(t, sqlite.Config{Synchronous: "NORMAL"})
 	im := newImporter(t, store)
 	ctx := context.Background()
-	first := importBytes(t, im, orig, app.Request{})
+	first := importBytes(t, im, orig, app.ImportScanReport{})
 	if first.New != total {
 		t.Fatalf("first: %+v", first)
 	}
@@ -256,7 +256,7 @@ func TestReimportResolvesReopensAndCloses(t *testing.T) {
 	}
 	active := len(dropped) - 2 // the dropped ones that are still open
 
-	s := importBytes(t, im, modified, app.Request{})
+	s := importBytes(t, im, modified, app.ImportScanReport{})
 	if s.Resolved != active || s.New != 0 || s.Reopened != 0 || s.Closed != 0 || s.Unchanged != total-len(dropped) {
 		t.Fatalf("modified report: %+v, want resolved=%d unchanged=%d", s, active, total-len(dropped))
 	}
@@ -289,7 +289,7 @@ func TestReimportResolvesReopensAndCloses(t *testing.T) {
 	}
 
 	// The original again: the resolved ones come back, the false positive stays.
-	s = importBytes(t, im, orig, app.Request{})
+	s = importBytes(t, im, orig, app.ImportScanReport{})
 	if s.Reopened != active || s.Unchanged != total-active || s.New != 0 || s.Resolved != 0 {
 		t.Fatalf("original again: %+v, want reopened=%d", s, active)
 	}
@@ -303,11 +303,11 @@ func TestReimportResolvesReopensAndCloses(t *testing.T) {
 	}
 
 	// Modified twice: resolved, then closed (the fix is verified by the later scan).
-	s = importBytes(t, im, modified, app.Request{})
+	s = importBytes(t, im, modified, app.ImportScanReport{})
 	if s.Resolved != active {
 		t.Fatalf("modified again: %+v", s)
 	}
-	s = importBytes(t, im, modified, app.Request{})
+	s = importBytes(t, im, modified, app.ImportScanReport{})
 	if s.Closed != active || s.Resolved != 0 || s.Unchanged != total-len(dropped) {
 		t.Fatalf("modified a third time: %+v, want closed=%d", s, active)
 	}
@@ -317,18 +317,18 @@ func TestReimportResolvesReopensAndCloses(t *testing.T) {
 		}
 	}
 	// Closed findings stay closed when still not seen, and reopen when seen.
-	s = importBytes(t, im, modified, app.Request{})
+	s = importBytes(t, im, modified, app.ImportScanReport{})
 	if s.Closed != 0 || s.Resolved != 0 {
 		t.Fatalf("modified a fourth time: %+v", s)
 	}
-	s = importBytes(t, im, orig, app.Request{})
+	s = importBytes(t, im, orig, app.ImportScanReport{})
 	if s.Reopened != active {
 		t.Fatalf("original after closing: %+v", s)
 	}
 
 	// A fresh importer rebuilds the same catalogue from the store.
 	im2 := newImporter(t, store)
-	s = importBytes(t, im2, orig, app.Request{})
+	s = importBytes(t, im2, orig, app.ImportScanReport{})
 	if s.New != 0 || s.Unchanged != total || s.Resolved != 0 {
 		t.Fatalf("after rebuild: %+v", s)
 	}
@@ -349,12 +349,12 @@ func TestOtherAssetIsItsOwnScope(t *testing.T) {
 
 	store := testsupport.OpenSQLiteStore(t, sqlite.Config{Synchronous: "NORMAL"})
 	im := newImporter(t, store)
-	a := importBytes(t, im, orig, app.Request{})
-	b := importBytes(t, im, other, app.Request{})
+	a := importBytes(t, im, orig, app.ImportScanReport{})
+	b := importBytes(t, im, other, app.ImportScanReport{})
 	if b.AssetsDiscovered != 1 || b.AssetsMatched != 0 || b.New != uniqueFindings(parse(t, "trivy", other)) || b.Resolved != 0 {
 		t.Fatalf("other image: %+v", b)
 	}
-	a2 := importBytes(t, im, orig, app.Request{})
+	a2 := importBytes(t, im, orig, app.ImportScanReport{})
 	if a2.Unchanged != a.New || a2.Resolved != 0 || a2.AssetsMatched != 1 {
 		t.Fatalf("first image again: %+v", a2)
 	}
@@ -394,16 +394,16 @@ func TestNmapHostsAreMatchedNotDuplicated(t *testing.T) {
 	im := newImporter(t, store)
 
 	// Same MAC, new IP: the same host; the IP is recorded on it.
-	first := importBytes(t, im, nmapDoc(nmapHost("10.1.0.5", "00:1A:2B:3C:4D:5E", "CVE-2023-38408"), nmapHost("10.1.0.6", "", "CVE-2023-38408")), app.Request{})
+	first := importBytes(t, im, nmapDoc(nmapHost("10.1.0.5", "00:1A:2B:3C:4D:5E", "CVE-2023-38408"), nmapHost("10.1.0.6", "", "CVE-2023-38408")), app.ImportScanReport{})
 	if first.AssetsDiscovered != 2 || first.New != 2 {
 		t.Fatalf("first: %+v", first)
 	}
-	second := importBytes(t, im, nmapDoc(nmapHost("10.1.0.99", "00:1a:2b:3c:4d:5e", "CVE-2023-38408")), app.Request{})
+	second := importBytes(t, im, nmapDoc(nmapHost("10.1.0.99", "00:1a:2b:3c:4d:5e", "CVE-2023-38408")), app.ImportScanReport{})
 	if second.AssetsDiscovered != 0 || second.AssetsMatched != 1 {
 		t.Fatalf("same MAC: %+v", second)
 	}
 	// Same IP, no MAC: matched too.
-	third := importBytes(t, im, nmapDoc(nmapHost("10.1.0.6", "", "CVE-2023-38408")), app.Request{})
+	third := importBytes(t, im, nmapDoc(nmapHost("10.1.0.6", "", "CVE-2023-38408")), app.ImportScanReport{})
 	if third.AssetsDiscovered != 0 || third.AssetsMatched != 1 {
 		t.Fatalf("same IP: %+v", third)
 	}
@@ -424,8 +424,8 @@ func TestNmapHostsAreMatchedNotDuplicated(t *testing.T) {
 	// The real files: two imports of a 256-host subnet register each host once.
 	dir := testsupport.SharedTestdata(t, "nmap")
 	b := readFile(t, filepath.Join(dir, "nmap_A_subnet_256hosts.xml"))
-	s1 := importBytes(t, im, b, app.Request{})
-	s2 := importBytes(t, im, b, app.Request{})
+	s1 := importBytes(t, im, b, app.ImportScanReport{})
+	s2 := importBytes(t, im, b, app.ImportScanReport{})
 	if s1.AssetsDiscovered == 0 || s2.AssetsDiscovered != 0 || s2.AssetsMatched != s1.AssetsDiscovered+s1.AssetsMatched {
 		t.Fatalf("subnet twice: %+v then %+v", s1, s2)
 	}
@@ -437,7 +437,7 @@ func TestUnreadableReportAppendsOnlyFailure(t *testing.T) {
 	im := newImporter(t, store)
 	ctx := context.Background()
 
-	_, err := im.Import(ctx, bytes.NewReader(orig[:len(orig)/2]), app.Request{Format: "auto"})
+	_, err := im.Import(ctx, app.ImportScanReport{Report: bytes.NewReader(orig[:len(orig)/2]), Format: "auto"})
 	var pe *importers.ParseError
 	if !errors.As(err, &pe) {
 		t.Fatalf("truncated report: %v, want *importers.ParseError", err)
@@ -447,7 +447,7 @@ func TestUnreadableReportAppendsOnlyFailure(t *testing.T) {
 		t.Fatalf("events after a parse error: %v", countTypes(evs))
 	}
 
-	_, err = im.Import(ctx, strings.NewReader("hello, this is no report"), app.Request{})
+	_, err = im.Import(ctx, app.ImportScanReport{Report: strings.NewReader("hello, this is no report")})
 	var fe *app.FormatError
 	if !errors.As(err, &fe) || len(fe.Candidates) != 0 {
 		t.Fatalf("garbage: %v", err)
@@ -457,9 +457,10 @@ func TestUnreadableReportAppendsOnlyFailure(t *testing.T) {
 	}
 
 	// Request errors append nothing.
-	for _, req := range []app.Request{{Format: "nope"}, {ScanID: "not-a-uuid"}, {AssetID: "assets-asset-x"},
+	for _, req := range []app.ImportScanReport{{Format: "nope"}, {ScanID: "not-a-uuid"}, {AssetID: "assets-asset-x"},
 		{AssetID: events.NewStreamID("assets", "asset")}} {
-		if _, err := im.Import(ctx, bytes.NewReader(orig), req); err == nil {
+		req.Report = bytes.NewReader(orig)
+		if _, err := im.Import(ctx, req); err == nil {
 			t.Fatalf("%+v accepted", req)
 		}
 	}
@@ -469,8 +470,8 @@ func TestUnreadableReportAppendsOnlyFailure(t *testing.T) {
 
 	// A scan id imports once.
 	id := "0190f5a8-0000-7000-8000-000000000001"
-	importBytes(t, im, orig, app.Request{ScanID: id})
-	_, err = im.Import(ctx, bytes.NewReader(orig), app.Request{ScanID: id})
+	importBytes(t, im, orig, app.ImportScanReport{ScanID: id})
+	_, err = im.Import(ctx, app.ImportScanReport{Report: bytes.NewReader(orig), ScanID: id})
 	var ae *app.AlreadyImportedError
 	if !errors.As(err, &ae) {
 		t.Fatalf("second import of a scan id: %v", err)
@@ -500,7 +501,7 @@ func TestConcurrentImports(t *testing.T) {
 			if i%2 == 1 {
 				b = ob
 			}
-			s, err := im.Import(ctx, bytes.NewReader(b), app.Request{})
+			s, err := im.Import(ctx, app.ImportScanReport{Report: bytes.NewReader(b)})
 			if err != nil {
 				t.Error(err)
 			}
@@ -536,7 +537,7 @@ func TestFindingOpenedData(t *testing.T) {
 	v0["CVSS"] = map[string]any{"nvd": map[string]any{"V3Vector": "CVSS:3.1/AV:X/AC:L", "V3Score": 9.8},
 		"ghsa": map[string]any{"V3Vector": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "V3Score": 9.0}}
 	v0["Description"] = strings.Repeat("é", 70000)
-	s := importBytes(t, im, encodeTrivy(rep), app.Request{})
+	s := importBytes(t, im, encodeTrivy(rep), app.ImportScanReport{})
 	if s.New != 3 {
 		t.Fatalf("%+v", s)
 	}

@@ -42,21 +42,11 @@ const (
 // OrchestratorActor is the actor of the events the orchestrator appends on its own.
 const OrchestratorActor = "system:scan-orchestrator"
 
-// ImportFunc imports one report under scanID (the run id) and returns the import's summary
-// (app.Summary for the Importer). It is the function the HTTP import endpoint uses.
-type ImportFunc func(ctx context.Context, r io.Reader, format, scanID, actor string) (summary any, err error)
-
-type targetAssetKey struct{}
-
-// TargetAssetID returns the asset a run's import belongs to (the definition's target.asset_id),
-// or "" when the definition names none. The orchestrator sets it on the context it passes to
-// ImportFunc, so the ImportFunc can pass it on as Request.AssetID: loopback and other
-// non-identifying addresses never match or register an asset, so without it the findings of
-// such a scan would be skipped.
-func TargetAssetID(ctx context.Context) string {
-	id, _ := ctx.Value(targetAssetKey{}).(string)
-	return id
-}
+// ImportFunc handles an ImportScanReport (the Importer's Import, with whatever the binary adds
+// after it). The orchestrator imports each run's report under the run id, naming the
+// definition's target.asset_id as AssetID: loopback and other non-identifying addresses never
+// match or register an asset, so without it the findings of such a scan would be skipped.
+type ImportFunc func(ctx context.Context, cmd ImportScanReport) (Summary, error)
 
 // RunSpec is one scanner run: checked targets and the definition's nmap options.
 type RunSpec = runner.Spec
@@ -648,11 +638,7 @@ func (o *Orchestrator) attempt(actx, runCtx context.Context, runID string, attem
 		fail(fmt.Errorf("keeping the evidence: %w", err), false)
 		return
 	}
-	ictx := runCtx
-	if spec.AssetID != "" {
-		ictx = context.WithValue(runCtx, targetAssetKey{}, spec.AssetID)
-	}
-	sum, err, permanent := o.importEvidence(ictx, ev, "nmap", runID, OrchestratorActor)
+	sum, err, permanent := o.importEvidence(runCtx, ev, ImportScanReport{Format: "nmap", ScanID: runID, Actor: OrchestratorActor, AssetID: spec.AssetID})
 	if err != nil {
 		fail(fmt.Errorf("import: %w", err), permanent)
 		return
@@ -683,13 +669,15 @@ func (o *Orchestrator) finishAttempt(runID string, attempt int, decide func(cur 
 // attempt's import of this run completed (a crash between the import and ScanCompleted, or a
 // timeout that overtook it), its summary is reused; a failed earlier import cannot be redone
 // under the same scan id, so that is a permanent failure.
-func (o *Orchestrator) importEvidence(ctx context.Context, ev domain.Evidence, format, runID, actor string) (domain.ImportSummary, error, bool) {
+func (o *Orchestrator) importEvidence(ctx context.Context, ev domain.Evidence, cmd ImportScanReport) (domain.ImportSummary, error, bool) {
 	f, err := os.Open(o.evidencePath(ev.Path))
 	if err != nil {
 		return domain.ImportSummary{}, err, false
 	}
 	defer f.Close()
-	res, err := o.cfg.Import(ctx, f, format, runID, actor)
+	cmd.Report = f
+	res, err := o.cfg.Import(ctx, cmd)
+	runID := cmd.ScanID
 	var already *AlreadyImportedError
 	if errors.As(err, &already) {
 		evs, rerr := o.store.ReadStream(ctx, ImportStreamID(runID), events.ReadStreamOptions{})
@@ -705,15 +693,7 @@ func (o *Orchestrator) importEvidence(ctx context.Context, ev domain.Evidence, f
 		var ke problem.KindError
 		return domain.ImportSummary{}, err, errors.As(err, &ke) && ke.Kind() == problem.KindInvalid
 	}
-	b, err := json.Marshal(res)
-	if err != nil {
-		return domain.ImportSummary{}, err, false
-	}
-	var sum domain.ImportSummary
-	if err := json.Unmarshal(b, &sum); err != nil {
-		return domain.ImportSummary{}, fmt.Errorf("reading the import summary: %w", err), false
-	}
-	return sum, nil, false
+	return res.runSummary(), nil, false
 }
 
 func (o *Orchestrator) evidencePath(rel string) string {

@@ -278,11 +278,7 @@ func (o *Orchestrator) PushReport(ctx context.Context, definitionID string, spec
 		os.RemoveAll(o.evidencePath(runID))
 		return PushResult{}, err
 	}
-	ictx := ctx
-	if spec.Target.AssetID != "" {
-		ictx = context.WithValue(ctx, targetAssetKey{}, spec.Target.AssetID)
-	}
-	sum, ierr, _ := o.importEvidence(ictx, ev, format, runID, meta.Actor)
+	sum, ierr, _ := o.importEvidence(ctx, ev, ImportScanReport{Format: format, ScanID: runID, Actor: meta.Actor, AssetID: spec.Target.AssetID})
 	fmeta := meta
 	fmeta.IdempotencyKey = ""
 	res, err := o.decideRunResult(context.WithoutCancel(ctx), runID, fmeta, func(cur *domain.Run) ([]es.Change, error) {

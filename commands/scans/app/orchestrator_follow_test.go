@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -23,7 +22,7 @@ func TestOrchestratorFollowsOtherNodes(t *testing.T) {
 	defer cancel()
 	other, err := app.NewOrchestrator(app.OrchestratorConfig{Store: e.store, Runner: e.run, EvidenceDir: t.TempDir(), Node: "node-b",
 		Now: func() time.Time { return t0 }, Snapshots: dir, SnapshotPolicy: snapshot.Policy{Events: 1, Interval: -1},
-		Import: func(context.Context, io.Reader, string, string, string) (any, error) { return nil, nil }})
+		Import: func(context.Context, app.ImportScanReport) (app.Summary, error) { return app.Summary{}, nil }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,7 +3,6 @@ package app_test
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -52,9 +51,7 @@ func TestOrchestratorRunsTheRealNmap(t *testing.T) {
 	defer cancel()
 	im := newImporter(t, store)
 	orch, err := app.NewOrchestrator(app.OrchestratorConfig{Store: store, EvidenceDir: t.TempDir(),
-		Import: func(ctx context.Context, r io.Reader, format, scanID, actor string) (any, error) {
-			return im.Import(ctx, r, app.Request{Format: format, ScanID: scanID, Actor: actor, AssetID: app.TargetAssetID(ctx)})
-		}})
+		Import: im.Import})
 	if err != nil {
 		t.Fatal(err)
 	}

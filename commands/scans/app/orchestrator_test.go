@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -94,9 +93,7 @@ func (e *orchEnv) start() {
 	}
 	orch, err := app.NewOrchestrator(app.OrchestratorConfig{Store: orchStore, Runner: e.run, EvidenceDir: e.dir, Node: e.node,
 		Now: func() time.Time { return t0 }, Snapshots: e.snaps,
-		Import: func(ctx context.Context, r io.Reader, format, scanID, actor string) (any, error) {
-			return im.Import(ctx, r, app.Request{Format: format, ScanID: scanID, Actor: actor, AssetID: app.TargetAssetID(ctx)})
-		}})
+		Import: im.Import})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -463,7 +460,7 @@ func TestImporterOpenKEVFindings(t *testing.T) {
 	store := testsupport.SQLiteStore(t)
 	im := newImporter(t, store)
 	report := filepath.Join(testsupport.SharedTestdata(t, "trivy"), "trivy_image_juice-shop-v12.10.2.json")
-	importBytes(t, im, readFile(t, report), app.Request{Format: "trivy", ScanID: "0b6c2a8e-6a3c-4a43-9d1e-2f5e0c6e7d11", Actor: "t"})
+	importBytes(t, im, readFile(t, report), app.ImportScanReport{Format: "trivy", ScanID: "0b6c2a8e-6a3c-4a43-9d1e-2f5e0c6e7d11", Actor: "t"})
 	evs := allEvents(t, store)
 	var finding, asset string
 	for _, e := range evs {

@@ -19,7 +19,7 @@ import (
 func TestEveryFindingEventMatchesItsSchema(t *testing.T) {
 	store := testsupport.OpenSQLiteStore(t, sqlite.Config{Synchronous: "NORMAL"})
 	im := newImporter(t, store)
-	importBytes(t, im, encodeTrivy(generateTrivy(2, "example/schema:1")), app.Request{})
+	importBytes(t, im, encodeTrivy(generateTrivy(2, "example/schema:1")), app.ImportScanReport{})
 	ids := findingIDs(t, store)
 	var id, other string
 	for _, v := range ids {
@@ -69,7 +69,7 @@ func TestEveryFindingEventMatchesItsSchema(t *testing.T) {
 		}
 	}
 	// A risk-accepted finding seen again stays risk-accepted.
-	s := importBytes(t, im, encodeTrivy(generateTrivy(2, "example/schema:1")), app.Request{})
+	s := importBytes(t, im, encodeTrivy(generateTrivy(2, "example/schema:1")), app.ImportScanReport{})
 	if s.Unchanged != 2 || s.Reopened != 0 {
 		t.Fatalf("%+v", s)
 	}

@@ -76,8 +76,8 @@ func TestImporterSnapshotRestart(t *testing.T) {
 	if err := first.Start(runCtx); err != nil {
 		t.Fatal(err)
 	}
-	importBytes(t, first, encodeTrivy(generateTrivy(60, "registry.example.com/shop/api:1.0")), app.Request{Format: "trivy"})
-	importBytes(t, first, encodeTrivy(generateTrivy(40, "registry.example.com/shop/api:1.0")), app.Request{Format: "trivy"})
+	importBytes(t, first, encodeTrivy(generateTrivy(60, "registry.example.com/shop/api:1.0")), app.ImportScanReport{Format: "trivy"})
+	importBytes(t, first, encodeTrivy(generateTrivy(40, "registry.example.com/shop/api:1.0")), app.ImportScanReport{Format: "trivy"})
 	stop()
 	if err := first.Wait(); err != nil {
 		t.Fatal(err)
@@ -89,8 +89,8 @@ func TestImporterSnapshotRestart(t *testing.T) {
 
 	// Another writer appends while the node is down.
 	other := newImporter(t, store)
-	importBytes(t, other, encodeTrivy(generateTrivy(30, "registry.example.com/shop/web:2.0")), app.Request{Format: "trivy"})
-	importBytes(t, other, encodeTrivy(generateTrivy(10, "registry.example.com/shop/api:1.0")), app.Request{Format: "trivy"})
+	importBytes(t, other, encodeTrivy(generateTrivy(30, "registry.example.com/shop/web:2.0")), app.ImportScanReport{Format: "trivy"})
+	importBytes(t, other, encodeTrivy(generateTrivy(10, "registry.example.com/shop/api:1.0")), app.ImportScanReport{Format: "trivy"})
 	total := head(t, store)
 	if total <= snapped {
 		t.Fatalf("nothing appended after the snapshot (head %d)", total)
@@ -108,7 +108,7 @@ func TestImporterSnapshotRestart(t *testing.T) {
 		t.Errorf("the restart read %d events; want %d (after the snapshot at %d of %d) + 1", n, total-snapped+1, snapped, total)
 	}
 	// The restored importer keeps working: a re-import of the last report changes nothing.
-	sum := importBytes(t, restarted, encodeTrivy(generateTrivy(10, "registry.example.com/shop/api:1.0")), app.Request{Format: "trivy"})
+	sum := importBytes(t, restarted, encodeTrivy(generateTrivy(10, "registry.example.com/shop/api:1.0")), app.ImportScanReport{Format: "trivy"})
 	if sum.New != 0 || sum.Unchanged != 10 {
 		t.Errorf("re-import after the restore: %+v", sum)
 	}
@@ -139,7 +139,7 @@ func TestImporterSnapshotAheadOfCursor(t *testing.T) {
 	store := testsupport.OpenSQLiteStore(t, sqlite.Config{Synchronous: "NORMAL"})
 	dir := snapshot.Dir{Path: t.TempDir()}
 	im := loadedWith(t, store, dir)
-	importBytes(t, im, encodeTrivy(generateTrivy(20, "registry.example.com/a/b:1")), app.Request{Format: "trivy"})
+	importBytes(t, im, encodeTrivy(generateTrivy(20, "registry.example.com/a/b:1")), app.ImportScanReport{Format: "trivy"})
 	// The import's own appends are applied, but its final events were not read back from $all
 	// yet: the cursor is behind them.
 	if err := im.SaveSnapshot(); err != nil {

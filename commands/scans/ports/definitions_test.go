@@ -46,9 +46,7 @@ func newAPI(t *testing.T, maxBody int64) *api {
 	}
 	dir := t.TempDir()
 	orch, err := app.NewOrchestrator(app.OrchestratorConfig{Store: store, Runner: noRunner{runner.New(runner.Config{})}, EvidenceDir: dir,
-		Import: func(ctx context.Context, r io.Reader, format, scanID, actor string) (any, error) {
-			return im.Import(ctx, r, app.Request{Format: format, ScanID: scanID, Actor: actor})
-		}})
+		Import: im.Import})
 	if err != nil {
 		t.Fatal(err)
 	}

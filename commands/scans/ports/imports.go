@@ -19,12 +19,14 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/socplatform/soc/commands/scans/app"
 	"github.com/socplatform/soc/schemas/problem"
 )
 
-// ImportFunc runs one import. progress may be called with (done, total) findings as it goes.
-// The summary is returned as JSON-marshalable data.
-type ImportFunc func(ctx context.Context, r io.Reader, format, scanID, actor string, progress func(done, total int)) (any, error)
+// ImportFunc handles one ImportScanReport (the importer's Import, with whatever the binary adds
+// after it); the endpoint fills in the spooled report, format, scan id, actor and a Progress
+// that GET reports.
+type ImportFunc func(ctx context.Context, cmd app.ImportScanReport) (app.Summary, error)
 
 // ImportsConfig bounds the endpoint.
 type ImportsConfig struct {
@@ -53,15 +55,15 @@ func (c ImportsConfig) withDefaults() ImportsConfig {
 
 // Job is what GET /v1/scans/{id}/import reports.
 type Job struct {
-	ScanID     string     `json:"scan_id"`
-	Format     string     `json:"format"`
-	State      string     `json:"state"` // queued, running, completed, failed
-	Done       int        `json:"findings_done"`
-	Total      int        `json:"findings_total"`
-	Summary    any        `json:"summary,omitempty"`
-	Error      string     `json:"error,omitempty"`
-	AcceptedAt time.Time  `json:"accepted_at"`
-	FinishedAt *time.Time `json:"finished_at,omitempty"`
+	ScanID     string       `json:"scan_id"`
+	Format     string       `json:"format"`
+	State      string       `json:"state"` // queued, running, completed, failed
+	Done       int          `json:"findings_done"`
+	Total      int          `json:"findings_total"`
+	Summary    *app.Summary `json:"summary,omitempty"`
+	Error      string       `json:"error,omitempty"`
+	AcceptedAt time.Time    `json:"accepted_at"`
+	FinishedAt *time.Time   `json:"finished_at,omitempty"`
 	path       string
 	actor      string
 }
@@ -230,11 +232,12 @@ func (im *Imports) runJob(ctx context.Context, job *Job) {
 	defer os.Remove(job.path)
 	im.update(job, func(j *Job) { j.State = "running" })
 	f, err := os.Open(job.path)
-	var summary any
+	var summary app.Summary
 	if err == nil {
-		summary, err = im.run(ctx, f, job.Format, job.ScanID, job.actor, func(done, total int) {
-			im.update(job, func(j *Job) { j.Done, j.Total = done, total })
-		})
+		summary, err = im.run(ctx, app.ImportScanReport{Report: f, Format: job.Format, ScanID: job.ScanID, Actor: job.actor,
+			Progress: func(done, total int) {
+				im.update(job, func(j *Job) { j.Done, j.Total = done, total })
+			}})
 		f.Close()
 	}
 	now := time.Now().UTC()
@@ -244,7 +247,7 @@ func (im *Imports) runJob(ctx context.Context, job *Job) {
 			j.State, j.Error = "failed", err.Error()
 			return
 		}
-		j.State, j.Summary = "completed", summary
+		j.State, j.Summary = "completed", &summary
 		j.Done = j.Total
 	})
 	if err != nil && im.log != nil {

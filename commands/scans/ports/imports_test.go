@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/socplatform/soc/commands/scans/app"
 )
 
 // The import function here is the test's own: these tests are about the HTTP contract (202,
@@ -61,11 +63,11 @@ func post(t *testing.T, srv *httptest.Server, query, contentType string, body io
 func TestImportRunsOffTheRequestPath(t *testing.T) {
 	release := make(chan struct{})
 	var got []byte
-	srv := server(t, ImportsConfig{}, func(ctx context.Context, r io.Reader, format, scanID, actor string, progress func(int, int)) (any, error) {
-		got, _ = io.ReadAll(r)
-		progress(1, 2)
+	srv := server(t, ImportsConfig{}, func(ctx context.Context, cmd app.ImportScanReport) (app.Summary, error) {
+		got, _ = io.ReadAll(cmd.Report)
+		cmd.Progress(1, 2)
 		<-release
-		return map[string]any{"scan_id": scanID, "format": "trivy", "new": 2}, nil
+		return app.Summary{ScanID: cmd.ScanID, Format: "trivy", New: 2}, nil
 	})
 	code, body := post(t, srv, "?format=auto", "application/json", strings.NewReader(`{"report":true}`))
 	if code != http.StatusAccepted || body["scan_id"] == nil {
@@ -88,15 +90,15 @@ func TestImportRunsOffTheRequestPath(t *testing.T) {
 	}
 	close(release)
 	j := waitJob(t, srv, id)
-	if j.State != "completed" || j.Summary.(map[string]any)["new"] != 2.0 || string(got) != `{"report":true}` {
+	if j.State != "completed" || j.Summary == nil || j.Summary.New != 2 || j.Summary.ScanID != id || string(got) != `{"report":true}` {
 		t.Fatalf("job %+v, report %q", j, got)
 	}
 }
 
 func TestImportAcceptsMultipart(t *testing.T) {
-	srv := server(t, ImportsConfig{}, func(ctx context.Context, r io.Reader, format, scanID, actor string, progress func(int, int)) (any, error) {
-		b, _ := io.ReadAll(r)
-		return map[string]any{"bytes": len(b), "format": format}, nil
+	srv := server(t, ImportsConfig{}, func(ctx context.Context, cmd app.ImportScanReport) (app.Summary, error) {
+		b, _ := io.ReadAll(cmd.Report)
+		return app.Summary{FindingsTotal: len(b), Format: cmd.Format}, nil
 	})
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
@@ -109,14 +111,14 @@ func TestImportAcceptsMultipart(t *testing.T) {
 		t.Fatalf("POST multipart: %d %v", code, body)
 	}
 	j := waitJob(t, srv, body["scan_id"].(string))
-	if s := j.Summary.(map[string]any); s["bytes"] != 10.0 || s["format"] != "trivy" {
+	if s := j.Summary; s == nil || s.FindingsTotal != 10 || s.Format != "trivy" {
 		t.Fatalf("multipart report: %+v", j.Summary)
 	}
 }
 
 func TestImportBadInput(t *testing.T) {
-	srv := server(t, ImportsConfig{MaxBodyBytes: 100}, func(ctx context.Context, r io.Reader, format, scanID, actor string, progress func(int, int)) (any, error) {
-		return nil, errors.New("report line 3: unexpected EOF")
+	srv := server(t, ImportsConfig{MaxBodyBytes: 100}, func(ctx context.Context, cmd app.ImportScanReport) (app.Summary, error) {
+		return app.Summary{}, errors.New("report line 3: unexpected EOF")
 	})
 	cases := []struct {
 		name, query string
@@ -157,9 +159,9 @@ func TestImportBadInput(t *testing.T) {
 func TestImportQueueFullAnswers503(t *testing.T) {
 	block := make(chan struct{})
 	defer close(block)
-	srv := server(t, ImportsConfig{Workers: 1, QueueLength: 1}, func(ctx context.Context, r io.Reader, format, scanID, actor string, progress func(int, int)) (any, error) {
+	srv := server(t, ImportsConfig{Workers: 1, QueueLength: 1}, func(ctx context.Context, cmd app.ImportScanReport) (app.Summary, error) {
 		<-block
-		return nil, nil
+		return app.Summary{}, nil
 	})
 	var codes []int
 	for i := 0; i < 4; i++ {
