@@ -48,31 +48,47 @@ func TestCrossContextFindsForeignPackages(t *testing.T) {
 	}
 }
 
+// goList runs go list with args and returns the words it prints (package paths).
+func goList(t *testing.T, args ...string) []string {
+	t.Helper()
+	out, err := exec.Command("go", append([]string{"list"}, args...)...).Output()
+	if err != nil {
+		t.Fatalf("go list %v: %v", args, err)
+	}
+	return strings.Fields(string(out))
+}
+
+// layer lists this module's packages named for a layer ("domain", "app"); a test of the layer
+// fails when there are fewer than min, so a layout change cannot make it pass by finding none.
+func layer(t *testing.T, name string, min int) []string {
+	var out []string
+	for _, p := range goList(t, module+"...") {
+		if strings.HasSuffix(p, "/"+name) {
+			out = append(out, p)
+		}
+	}
+	if len(out) < min {
+		t.Fatalf("found only the %s packages %v", name, out)
+	}
+	return out
+}
+
 // TestDomainsImportNoOtherContext walks the dependencies (transitive, as go list -deps reports
 // them) of every commands/<context>/domain package.
 func TestDomainsImportNoOtherContext(t *testing.T) {
-	if _, err := exec.LookPath("go"); err != nil {
-		t.Fatalf("the go tool is needed to list the imports: %v", err)
-	}
-	list := func(args ...string) []string {
-		out, err := exec.Command("go", append([]string{"list"}, args...)...).Output()
-		if err != nil {
-			t.Fatalf("go list %v: %v", args, err)
-		}
-		return strings.Fields(string(out))
-	}
-	var domains []string
-	for _, p := range list(module + "...") {
-		if strings.HasSuffix(p, "/domain") {
-			domains = append(domains, p)
-		}
-	}
-	if len(domains) < 4 {
-		t.Fatalf("found only the domain packages %v", domains)
-	}
-	for _, d := range domains {
-		if bad := crossContext(d, list("-deps", d)); len(bad) > 0 {
+	for _, d := range layer(t, "domain", 4) {
+		if bad := crossContext(d, goList(t, "-deps", d)); len(bad) > 0 {
 			t.Errorf("%s depends on other contexts' packages: %v", d, bad)
+		}
+	}
+}
+
+// TestAppLayersTakeNoHTTPTypes: command handlers take typed commands and an es.Invocation; the
+// ports translate requests (httpcmd) into them.
+func TestAppLayersTakeNoHTTPTypes(t *testing.T) {
+	for _, a := range layer(t, "app", 4) {
+		if slices.Contains(goList(t, "-deps", a), module+"internal/httpcmd") {
+			t.Errorf("%s depends on %sinternal/httpcmd", a, module)
 		}
 	}
 }

@@ -9,7 +9,6 @@ import (
 
 	"github.com/socplatform/soc/commands/assets/domain"
 	"github.com/socplatform/soc/commands/internal/es"
-	"github.com/socplatform/soc/commands/internal/httpcmd"
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/schemas/contracts"
 	"github.com/socplatform/soc/schemas/problem"
@@ -115,15 +114,15 @@ func (s *Service) claimed(kind domain.AssetKind, ids domain.Identifiers, except 
 
 // Register creates an asset. Without an Idempotency-Key its id is a fresh
 // "assets-asset-<uuidv7>"; with one, the id is derived from the key, so a retried request finds
-// the asset it created and is answered the same (201, same id, version and position).
-func (s *Service) Register(ctx context.Context, body RegisterAsset, call httpcmd.Call) (httpcmd.Result, error) {
+// the asset it created and is answered the same (created, same id, version and position).
+func (s *Service) Register(ctx context.Context, body RegisterAsset, inv es.Invocation) (es.Outcome, error) {
 	cmd := registration(body)
 	id := events.NewStreamID("assets", "asset")
-	if k := call.Meta.IdempotencyKey; k != "" {
+	if k := inv.Meta.IdempotencyKey; k != "" {
 		id = es.StreamIDFor("assets", "asset", "register\x00"+k)
 	}
 	var a domain.Asset
-	res, err := httpcmd.Exec(ctx, s.store, id, &a, call, func() ([]es.Change, error) {
+	res, err := es.Exec(ctx, s.store, id, &a, inv, func() ([]es.Change, error) {
 		if a.Exists() {
 			return nil, &domain.TransitionError{AssetID: id, From: a.Status, Command: "register"}
 		}
@@ -132,34 +131,19 @@ func (s *Service) Register(ctx context.Context, body RegisterAsset, call httpcmd
 		}
 		return a.Register(cmd)
 	})
-	if err != nil {
-		return res, err
-	}
-	if res.Created {
-		res.Location = "/v1/assets/" + id
-	}
-	return res, nil
+	return res, err
 }
 
 // run loads asset id and appends what decide returns; an unknown asset is a 404.
-func (s *Service) run(ctx context.Context, id string, call httpcmd.Call, decide func(a *domain.Asset) ([]es.Change, error)) (httpcmd.Result, error) {
-	if !domain.IsAssetID(id) {
-		return httpcmd.Result{}, &httpcmd.NotFoundError{What: "asset", ID: id}
-	}
-	var a domain.Asset
-	return httpcmd.Exec(ctx, s.store, id, &a, call, func() ([]es.Change, error) {
-		if !a.Exists() {
-			return nil, &httpcmd.NotFoundError{What: "asset", ID: id}
-		}
-		return decide(&a)
-	})
+func (s *Service) run(ctx context.Context, id string, inv es.Invocation, decide func(a *domain.Asset) ([]es.Change, error)) (es.Outcome, error) {
+	return es.ExecExisting(ctx, s.store, "asset", id, domain.IsAssetID, inv, decide)
 }
 
 // Update changes name, description or identifiers; new identifiers must not be another live
 // asset's.
-func (s *Service) Update(ctx context.Context, id string, body UpdateAsset, call httpcmd.Call) (httpcmd.Result, error) {
+func (s *Service) Update(ctx context.Context, id string, body UpdateAsset, inv es.Invocation) (es.Outcome, error) {
 	cmd := update(body)
-	return s.run(ctx, id, call, func(a *domain.Asset) ([]es.Change, error) {
+	return s.run(ctx, id, inv, func(a *domain.Asset) ([]es.Change, error) {
 		changes, err := a.Update(cmd)
 		if err != nil || len(changes) == 0 || cmd.Identifiers == nil {
 			return changes, err
@@ -172,13 +156,13 @@ func (s *Service) Update(ctx context.Context, id string, body UpdateAsset, call 
 }
 
 // Classify rates the asset.
-func (s *Service) Classify(ctx context.Context, id string, cmd ClassifyAsset, call httpcmd.Call) (httpcmd.Result, error) {
-	return s.run(ctx, id, call, func(a *domain.Asset) ([]es.Change, error) { return a.Classify(classification(cmd)) })
+func (s *Service) Classify(ctx context.Context, id string, cmd ClassifyAsset, inv es.Invocation) (es.Outcome, error) {
+	return s.run(ctx, id, inv, func(a *domain.Asset) ([]es.Change, error) { return a.Classify(classification(cmd)) })
 }
 
 // Link records a relation to another asset, which must exist and be live.
-func (s *Service) Link(ctx context.Context, id string, cmd LinkAsset, call httpcmd.Call) (httpcmd.Result, error) {
-	return s.run(ctx, id, call, func(a *domain.Asset) ([]es.Change, error) {
+func (s *Service) Link(ctx context.Context, id string, cmd LinkAsset, inv es.Invocation) (es.Outcome, error) {
+	return s.run(ctx, id, inv, func(a *domain.Asset) ([]es.Change, error) {
 		changes, err := a.Link(domain.Relation(cmd.Relation), cmd.TargetAssetID)
 		if err != nil {
 			return nil, err
@@ -198,21 +182,21 @@ func (s *Service) Link(ctx context.Context, id string, cmd LinkAsset, call httpc
 }
 
 // Unlink removes a relation.
-func (s *Service) Unlink(ctx context.Context, id string, cmd UnlinkAsset, call httpcmd.Call) (httpcmd.Result, error) {
-	return s.run(ctx, id, call, func(a *domain.Asset) ([]es.Change, error) {
+func (s *Service) Unlink(ctx context.Context, id string, cmd UnlinkAsset, inv es.Invocation) (es.Outcome, error) {
+	return s.run(ctx, id, inv, func(a *domain.Asset) ([]es.Change, error) {
 		return a.Unlink(domain.Relation(cmd.Relation), cmd.TargetAssetID)
 	})
 }
 
 // Retire takes the asset out of service.
-func (s *Service) Retire(ctx context.Context, id string, cmd RetireAsset, call httpcmd.Call) (httpcmd.Result, error) {
-	return s.run(ctx, id, call, func(a *domain.Asset) ([]es.Change, error) { return a.Retire(cmd.Reason) })
+func (s *Service) Retire(ctx context.Context, id string, cmd RetireAsset, inv es.Invocation) (es.Outcome, error) {
+	return s.run(ctx, id, inv, func(a *domain.Asset) ([]es.Change, error) { return a.Retire(cmd.Reason) })
 }
 
 // Reactivate brings a retired asset back, unless a live asset registered since holds one of
 // its strong identifiers.
-func (s *Service) Reactivate(ctx context.Context, id string, cmd ReactivateAsset, call httpcmd.Call) (httpcmd.Result, error) {
-	return s.run(ctx, id, call, func(a *domain.Asset) ([]es.Change, error) {
+func (s *Service) Reactivate(ctx context.Context, id string, cmd ReactivateAsset, inv es.Invocation) (es.Outcome, error) {
+	return s.run(ctx, id, inv, func(a *domain.Asset) ([]es.Change, error) {
 		changes, err := a.Reactivate(cmd.Reason)
 		if err != nil {
 			return nil, err

@@ -40,23 +40,17 @@ func Register(mux Mux, store es.Store, claims app.Claims, cfg Config) error {
 	srv := httpcmd.New(httpcmd.Config{Schemas: sch, MaxBodyBytes: cfg.MaxBodyBytes, Log: cfg.Log})
 	svc := app.New(store, claims)
 	mux.Handle("POST /v1/assets", httpcmd.Handle(srv, "assets/RegisterAsset",
-		func(ctx context.Context, _ *http.Request, cmd app.RegisterAsset, call httpcmd.Call) (httpcmd.Result, error) {
-			return svc.Register(ctx, cmd, call)
+		func(ctx context.Context, _ *http.Request, cmd app.RegisterAsset, inv es.Invocation) (httpcmd.Result, error) {
+			out, err := svc.Register(ctx, cmd, inv)
+			return httpcmd.Result{Outcome: out, Location: "/v1/assets/" + out.StreamID}, err
 		}))
-	update := httpcmd.Handle(srv, "assets/UpdateAsset", byID(svc.Update))
+	update := httpcmd.Handle(srv, "assets/UpdateAsset", httpcmd.ByID(svc.Update))
 	mux.Handle("PATCH /v1/assets/{id}", update)
 	mux.Handle("POST /v1/assets/{id}/update", update)
-	mux.Handle("POST /v1/assets/{id}/classify", httpcmd.Handle(srv, "assets/ClassifyAsset", byID(svc.Classify)))
-	mux.Handle("POST /v1/assets/{id}/link", httpcmd.Handle(srv, "assets/LinkAsset", byID(svc.Link)))
-	mux.Handle("POST /v1/assets/{id}/unlink", httpcmd.Handle(srv, "assets/UnlinkAsset", byID(svc.Unlink)))
-	mux.Handle("POST /v1/assets/{id}/retire", httpcmd.Handle(srv, "assets/RetireAsset", byID(svc.Retire)))
-	mux.Handle("POST /v1/assets/{id}/reactivate", httpcmd.Handle(srv, "assets/ReactivateAsset", byID(svc.Reactivate)))
+	mux.Handle("POST /v1/assets/{id}/classify", httpcmd.Handle(srv, "assets/ClassifyAsset", httpcmd.ByID(svc.Classify)))
+	mux.Handle("POST /v1/assets/{id}/link", httpcmd.Handle(srv, "assets/LinkAsset", httpcmd.ByID(svc.Link)))
+	mux.Handle("POST /v1/assets/{id}/unlink", httpcmd.Handle(srv, "assets/UnlinkAsset", httpcmd.ByID(svc.Unlink)))
+	mux.Handle("POST /v1/assets/{id}/retire", httpcmd.Handle(srv, "assets/RetireAsset", httpcmd.ByID(svc.Retire)))
+	mux.Handle("POST /v1/assets/{id}/reactivate", httpcmd.Handle(srv, "assets/ReactivateAsset", httpcmd.ByID(svc.Reactivate)))
 	return nil
-}
-
-// byID adapts a service method to an httpcmd.Func, taking the asset id from the path.
-func byID[T any](fn func(ctx context.Context, id string, cmd T, call httpcmd.Call) (httpcmd.Result, error)) httpcmd.Func[T] {
-	return func(ctx context.Context, r *http.Request, cmd T, call httpcmd.Call) (httpcmd.Result, error) {
-		return fn(ctx, r.PathValue("id"), cmd, call)
-	}
 }

@@ -51,29 +51,24 @@ func New(cfg Config) *Server {
 	return &Server{schemas: cfg.Schemas, max: cfg.MaxBodyBytes, log: cfg.Log}
 }
 
-// Call is what the request's headers say about a command: who asks, its idempotency key, and the
-// stream version the client expects (If-Match).
-type Call struct {
-	Meta es.Meta
-	// IfMatch is the exact version the stream must be at; meaningful only when HasIfMatch.
-	IfMatch    int64
-	HasIfMatch bool
-}
-
-// Result is the answer to a command: the stream it wrote and where it now stands.
+// Result is the HTTP answer to a command: its outcome and, for a creation, where the created
+// aggregate is (the Location header of the 201).
 type Result struct {
-	StreamID       string `json:"stream_id"`
-	Version        int64  `json:"version"`
-	GlobalPosition int64  `json:"global_position"`
-	// Created: the command started the stream (answered 201, with Location when set).
-	Created  bool   `json:"-"`
-	Location string `json:"-"`
-	// Replayed: the Idempotency-Key was already used on this stream; nothing was appended.
-	Replayed bool `json:"-"`
+	es.Outcome
+	Location string
 }
 
-// Func runs one command decoded into T.
-type Func[T any] func(ctx context.Context, r *http.Request, cmd T, call Call) (Result, error)
+// Func runs one command decoded into T: the port's adapter from the request to the command
+// handler, which takes the typed command and the Invocation the headers gave.
+type Func[T any] func(ctx context.Context, r *http.Request, cmd T, inv es.Invocation) (Result, error)
+
+// ByID adapts the handler of a command on an existing aggregate, named by the path's {id}.
+func ByID[T any](fn func(ctx context.Context, id string, cmd T, inv es.Invocation) (es.Outcome, error)) Func[T] {
+	return func(ctx context.Context, r *http.Request, cmd T, inv es.Invocation) (Result, error) {
+		out, err := fn(ctx, r.PathValue("id"), cmd, inv)
+		return Result{Outcome: out}, err
+	}
+}
 
 // Handle returns the handler of a command whose body is validated against the schema named
 // "<context>/<Command>" and then decoded into T. It panics when the schema is unknown: schemas
@@ -84,28 +79,42 @@ func Handle[T any](s *Server, schema string, fn Func[T]) http.HandlerFunc {
 		panic(fmt.Sprintf("httpcmd: no command schema %q", schema))
 	}
 	return func(w http.ResponseWriter, r *http.Request) {
-		call, err := ParseCall(r)
-		if err != nil {
-			problem.Error(w, r, s.log, err)
-			return
-		}
-		body, err := s.readBody(w, r)
-		if err != nil {
-			problem.Error(w, r, s.log, err)
-			return
-		}
 		var cmd T
-		if err := Decode(sch, body, &cmd); err != nil {
+		inv, err := s.decode(w, r, sch, &cmd)
+		if err != nil {
 			problem.Error(w, r, s.log, err)
 			return
 		}
-		res, err := fn(r.Context(), r, cmd, call)
+		res, err := fn(r.Context(), r, cmd, inv)
 		if err != nil {
 			problem.Error(w, r, s.log, err)
 			return
 		}
 		Write(w, res)
 	}
+}
+
+// Command reads a command request: its headers (ParseCall), then its bounded body, validated
+// against the schema named "<context>/<Command>" and decoded into v. Errors are typed (400, 413)
+// for problem.Error.
+func (s *Server) Command(w http.ResponseWriter, r *http.Request, schema string, v any) (es.Invocation, error) {
+	sch := s.schemas.Lookup(schema)
+	if sch == nil {
+		return es.Invocation{}, fmt.Errorf("httpcmd: no command schema %q", schema)
+	}
+	return s.decode(w, r, sch, v)
+}
+
+func (s *Server) decode(w http.ResponseWriter, r *http.Request, sch *jsonschema.Schema, v any) (es.Invocation, error) {
+	inv, err := ParseCall(r)
+	if err != nil {
+		return inv, err
+	}
+	body, err := s.readBody(w, r)
+	if err != nil {
+		return inv, err
+	}
+	return inv, Decode(sch, body, v)
 }
 
 // Write sends a command result: 201 with Location for a creation, 200 otherwise, and the stream
@@ -125,7 +134,11 @@ func Write(w http.ResponseWriter, res Result) {
 		}
 	}
 	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(res)
+	_ = json.NewEncoder(w).Encode(struct {
+		StreamID       string `json:"stream_id"`
+		Version        int64  `json:"version"`
+		GlobalPosition int64  `json:"global_position"`
+	}{res.StreamID, res.Version, res.GlobalPosition})
 }
 
 // InputError is a malformed request: a body that does not match the command's schema, a bad
@@ -152,15 +165,6 @@ func (e *TooLargeError) Error() string {
 }
 func (e *TooLargeError) Kind() problem.Kind { return problem.KindTooLarge }
 func (e *TooLargeError) Field() string      { return "body" }
-
-// NotFoundError: the command names an aggregate that does not exist.
-type NotFoundError struct {
-	What string // "finding", "asset"
-	ID   string
-}
-
-func (e *NotFoundError) Error() string      { return fmt.Sprintf("no such %s: %s", e.What, e.ID) }
-func (e *NotFoundError) Kind() problem.Kind { return problem.KindNotFound }
 
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	if r.ContentLength > s.max {
@@ -213,10 +217,11 @@ var (
 	ifMatchRe     = regexp.MustCompile(`^"([0-9]{1,18})"$`)
 )
 
-// ParseCall reads the command headers: Idempotency-Key (at most 200 printable ASCII characters),
-// If-Match ("<version>", or * for any), traceparent and X-Correlation-ID (kept when well-formed).
-func ParseCall(r *http.Request) (Call, error) {
-	var c Call
+// ParseCall translates the command headers into the command's Invocation: Idempotency-Key (at
+// most 200 printable ASCII characters), If-Match ("<version>", the expected version, or * for
+// any), traceparent and X-Correlation-ID (kept when well-formed).
+func ParseCall(r *http.Request) (es.Invocation, error) {
+	var c es.Invocation
 	c.Meta.Actor = ActorOf(r)
 	if vals := r.Header.Values("Idempotency-Key"); len(vals) > 0 {
 		if len(vals) > 1 {
@@ -237,7 +242,7 @@ func ParseCall(r *http.Request) (Call, error) {
 		case v == "*":
 		case m != nil:
 			n, _ := strconv.ParseInt(m[1], 10, 64)
-			c.IfMatch, c.HasIfMatch = n, true
+			c.Expected = &n
 		default:
 			return c, &InputError{Pointer: "If-Match", Reason: `If-Match must be the stream version in quotes ("3") or *`}
 		}

@@ -79,7 +79,7 @@ func TestParseCall(t *testing.T) {
 			t.Errorf("%s: %v", tc.name, err)
 			continue
 		}
-		if c.Meta.IdempotencyKey != tc.key || c.HasIfMatch != tc.has || c.IfMatch != tc.want {
+		if c.Meta.IdempotencyKey != tc.key || (c.Expected != nil) != tc.has || (tc.has && *c.Expected != tc.want) {
 			t.Errorf("%s: %+v", tc.name, c)
 		}
 	}

@@ -3,12 +3,12 @@ package ports
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
 	"strings"
 
+	"github.com/socplatform/soc/commands/internal/es"
 	"github.com/socplatform/soc/commands/internal/httpcmd"
 	"github.com/socplatform/soc/commands/scans/app"
 	"github.com/socplatform/soc/commands/scans/domain"
@@ -53,7 +53,7 @@ func intOf(p *int) int {
 
 type definitions struct {
 	orch *app.Orchestrator
-	srv  *httpcmd.Schemas
+	cmds *httpcmd.Server // definition and run command bodies: httpcmd.DefaultMaxBodyBytes
 	max  int64
 	log  *slog.Logger
 }
@@ -78,7 +78,7 @@ func Register(mux Mux, orch *app.Orchestrator, cfg Config) error {
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 256 << 20
 	}
-	d := &definitions{orch: orch, srv: sch, max: cfg.MaxBodyBytes, log: cfg.Log}
+	d := &definitions{orch: orch, cmds: httpcmd.New(httpcmd.Config{Schemas: sch, Log: cfg.Log}), max: cfg.MaxBodyBytes, log: cfg.Log}
 	mux.Handle("POST /v1/scan-definitions", http.HandlerFunc(d.create))
 	mux.Handle("GET /v1/scan-definitions", http.HandlerFunc(d.list))
 	mux.Handle("GET /v1/scan-definitions/{id}", http.HandlerFunc(d.get))
@@ -91,36 +91,15 @@ func Register(mux Mux, orch *app.Orchestrator, cfg Config) error {
 	return nil
 }
 
-// decode reads a bounded command body and validates it against its schema.
-func (d *definitions) decode(w http.ResponseWriter, r *http.Request, schema string, v any) (httpcmd.Call, bool) {
-	call, err := httpcmd.ParseCall(r)
+// decode reads a bounded command body and validates it against its schema; on an error it has
+// answered the request.
+func (d *definitions) decode(w http.ResponseWriter, r *http.Request, schema string, v any) (es.Invocation, bool) {
+	inv, err := d.cmds.Command(w, r, schema, v)
 	if err != nil {
 		problem.Error(w, r, d.log, err)
-		return call, false
+		return inv, false
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, httpcmd.DefaultMaxBodyBytes))
-	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			problem.Error(w, r, d.log, &httpcmd.TooLargeError{Limit: mbe.Limit})
-		} else {
-			problem.Error(w, r, d.log, &httpcmd.InputError{Pointer: "body", Reason: "reading the body: " + err.Error()})
-		}
-		return call, false
-	}
-	if err := httpcmd.Decode(d.srv.Lookup(schema), body, v); err != nil {
-		problem.Error(w, r, d.log, err)
-		return call, false
-	}
-	return call, true
-}
-
-func ifMatch(call httpcmd.Call) *int64 {
-	if !call.HasIfMatch {
-		return nil
-	}
-	v := call.IfMatch
-	return &v
+	return inv, true
 }
 
 func (d *definitions) create(w http.ResponseWriter, r *http.Request) {
@@ -149,7 +128,7 @@ func (d *definitions) update(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	res, err := d.orch.UpdateDefinition(r.Context(), r.PathValue("id"), specOf(contracts.CreateScanDefinition(body)), ifMatch(call), call.Meta)
+	res, err := d.orch.UpdateDefinition(r.Context(), r.PathValue("id"), specOf(contracts.CreateScanDefinition(body)), call.Expected, call.Meta)
 	d.answer(w, r, http.StatusOK, res, err)
 }
 
@@ -159,7 +138,7 @@ func (d *definitions) delete(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	res, err := d.orch.DeleteDefinition(r.Context(), r.PathValue("id"), body.Reason, ifMatch(call), call.Meta)
+	res, err := d.orch.DeleteDefinition(r.Context(), r.PathValue("id"), body.Reason, call.Expected, call.Meta)
 	d.answer(w, r, http.StatusOK, res, err)
 }
 

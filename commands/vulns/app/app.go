@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/socplatform/soc/commands/internal/es"
-	"github.com/socplatform/soc/commands/internal/httpcmd"
 	"github.com/socplatform/soc/commands/vulns/domain"
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/schemas/contracts"
@@ -51,69 +50,60 @@ func IsFindingID(id string) bool {
 }
 
 // run loads finding id and appends what decide returns; an unknown finding is a 404.
-func (s *Service) run(ctx context.Context, id string, call httpcmd.Call, decide func(f *domain.Finding) ([]es.Change, error)) (httpcmd.Result, error) {
-	if !IsFindingID(id) {
-		return httpcmd.Result{}, &httpcmd.NotFoundError{What: "finding", ID: id}
-	}
-	var f domain.Finding
-	return httpcmd.Exec(ctx, s.store, id, &f, call, func() ([]es.Change, error) {
-		if !f.Exists() {
-			return nil, &httpcmd.NotFoundError{What: "finding", ID: id}
-		}
-		return decide(&f)
-	})
+func (s *Service) run(ctx context.Context, id string, inv es.Invocation, decide func(f *domain.Finding) ([]es.Change, error)) (es.Outcome, error) {
+	return es.ExecExisting(ctx, s.store, "finding", id, IsFindingID, inv, decide)
 }
 
 // Triage confirms the finding needs work.
-func (s *Service) Triage(ctx context.Context, id string, cmd TriageFinding, call httpcmd.Call) (httpcmd.Result, error) {
-	return s.run(ctx, id, call, func(f *domain.Finding) ([]es.Change, error) { return f.Triage(cmd.Note) })
+func (s *Service) Triage(ctx context.Context, id string, cmd TriageFinding, inv es.Invocation) (es.Outcome, error) {
+	return s.run(ctx, id, inv, func(f *domain.Finding) ([]es.Change, error) { return f.Triage(cmd.Note) })
 }
 
 // StartRemediation records that someone works on a fix.
-func (s *Service) StartRemediation(ctx context.Context, id string, cmd StartRemediation, call httpcmd.Call) (httpcmd.Result, error) {
-	return s.run(ctx, id, call, func(f *domain.Finding) ([]es.Change, error) { return f.StartRemediation(cmd.Note) })
+func (s *Service) StartRemediation(ctx context.Context, id string, cmd StartRemediation, inv es.Invocation) (es.Outcome, error) {
+	return s.run(ctx, id, inv, func(f *domain.Finding) ([]es.Change, error) { return f.StartRemediation(cmd.Note) })
 }
 
 // Resolve marks the finding fixed.
-func (s *Service) Resolve(ctx context.Context, id string, cmd ResolveFinding, call httpcmd.Call) (httpcmd.Result, error) {
-	return s.run(ctx, id, call, func(f *domain.Finding) ([]es.Change, error) {
+func (s *Service) Resolve(ctx context.Context, id string, cmd ResolveFinding, inv es.Invocation) (es.Outcome, error) {
+	return s.run(ctx, id, inv, func(f *domain.Finding) ([]es.Change, error) {
 		return f.Resolve(cmd.Reason, cmd.ScanID, s.now())
 	})
 }
 
 // Reopen brings the finding back.
-func (s *Service) Reopen(ctx context.Context, id string, cmd ReopenFinding, call httpcmd.Call) (httpcmd.Result, error) {
-	return s.run(ctx, id, call, func(f *domain.Finding) ([]es.Change, error) { return f.Reopen(cmd.Reason, "", s.now()) })
+func (s *Service) Reopen(ctx context.Context, id string, cmd ReopenFinding, inv es.Invocation) (es.Outcome, error) {
+	return s.run(ctx, id, inv, func(f *domain.Finding) ([]es.Change, error) { return f.Reopen(cmd.Reason, "", s.now()) })
 }
 
 // MarkFalsePositive records that the finding is not real.
-func (s *Service) MarkFalsePositive(ctx context.Context, id string, cmd MarkFalsePositive, call httpcmd.Call) (httpcmd.Result, error) {
-	return s.run(ctx, id, call, func(f *domain.Finding) ([]es.Change, error) { return f.MarkFalsePositive(cmd.Justification) })
+func (s *Service) MarkFalsePositive(ctx context.Context, id string, cmd MarkFalsePositive, inv es.Invocation) (es.Outcome, error) {
+	return s.run(ctx, id, inv, func(f *domain.Finding) ([]es.Change, error) { return f.MarkFalsePositive(cmd.Justification) })
 }
 
 // MarkDuplicate records that another finding covers this one.
-func (s *Service) MarkDuplicate(ctx context.Context, id string, cmd MarkDuplicate, call httpcmd.Call) (httpcmd.Result, error) {
-	return s.run(ctx, id, call, func(f *domain.Finding) ([]es.Change, error) { return f.MarkDuplicate(cmd.DuplicateOf) })
+func (s *Service) MarkDuplicate(ctx context.Context, id string, cmd MarkDuplicate, inv es.Invocation) (es.Outcome, error) {
+	return s.run(ctx, id, inv, func(f *domain.Finding) ([]es.Change, error) { return f.MarkDuplicate(cmd.DuplicateOf) })
 }
 
 // AcceptRisk accepts the finding until cmd.ExpiresAt.
-func (s *Service) AcceptRisk(ctx context.Context, id string, cmd AcceptRisk, call httpcmd.Call) (httpcmd.Result, error) {
-	return s.run(ctx, id, call, func(f *domain.Finding) ([]es.Change, error) {
+func (s *Service) AcceptRisk(ctx context.Context, id string, cmd AcceptRisk, inv es.Invocation) (es.Outcome, error) {
+	return s.run(ctx, id, inv, func(f *domain.Finding) ([]es.Change, error) {
 		return f.AcceptRisk(cmd.Approver, cmd.Justification, cmd.ExpiresAt, s.now())
 	})
 }
 
 // Assign sets the owner; assigning the current owner appends nothing.
-func (s *Service) Assign(ctx context.Context, id string, cmd AssignFinding, call httpcmd.Call) (httpcmd.Result, error) {
-	return s.run(ctx, id, call, func(f *domain.Finding) ([]es.Change, error) { return f.Assign(cmd.Owner) })
+func (s *Service) Assign(ctx context.Context, id string, cmd AssignFinding, inv es.Invocation) (es.Outcome, error) {
+	return s.run(ctx, id, inv, func(f *domain.Finding) ([]es.Change, error) { return f.Assign(cmd.Owner) })
 }
 
 // Comment adds a note.
-func (s *Service) Comment(ctx context.Context, id string, cmd CommentFinding, call httpcmd.Call) (httpcmd.Result, error) {
-	return s.run(ctx, id, call, func(f *domain.Finding) ([]es.Change, error) { return f.Comment(cmd.Comment) })
+func (s *Service) Comment(ctx context.Context, id string, cmd CommentFinding, inv es.Invocation) (es.Outcome, error) {
+	return s.run(ctx, id, inv, func(f *domain.Finding) ([]es.Change, error) { return f.Comment(cmd.Comment) })
 }
 
 // SetDueDate sets the remediation deadline.
-func (s *Service) SetDueDate(ctx context.Context, id string, cmd SetDueDate, call httpcmd.Call) (httpcmd.Result, error) {
-	return s.run(ctx, id, call, func(f *domain.Finding) ([]es.Change, error) { return f.SetDueDate(cmd.DueAt, cmd.Reason) })
+func (s *Service) SetDueDate(ctx context.Context, id string, cmd SetDueDate, inv es.Invocation) (es.Outcome, error) {
+	return s.run(ctx, id, inv, func(f *domain.Finding) ([]es.Change, error) { return f.SetDueDate(cmd.DueAt, cmd.Reason) })
 }

@@ -2,7 +2,6 @@
 package ports
 
 import (
-	"context"
 	"io/fs"
 	"log/slog"
 	"net/http"
@@ -36,22 +35,15 @@ func Register(mux Mux, store es.Store, cfg Config) error {
 	}
 	srv := httpcmd.New(httpcmd.Config{Schemas: sch, MaxBodyBytes: cfg.MaxBodyBytes, Log: cfg.Log})
 	svc := app.New(store)
-	mux.Handle("POST /v1/findings/{id}/triage", httpcmd.Handle(srv, "vulns/TriageFinding", byID(svc.Triage)))
-	mux.Handle("POST /v1/findings/{id}/start-remediation", httpcmd.Handle(srv, "vulns/StartRemediation", byID(svc.StartRemediation)))
-	mux.Handle("POST /v1/findings/{id}/resolve", httpcmd.Handle(srv, "vulns/ResolveFinding", byID(svc.Resolve)))
-	mux.Handle("POST /v1/findings/{id}/reopen", httpcmd.Handle(srv, "vulns/ReopenFinding", byID(svc.Reopen)))
-	mux.Handle("POST /v1/findings/{id}/false-positive", httpcmd.Handle(srv, "vulns/MarkFalsePositive", byID(svc.MarkFalsePositive)))
-	mux.Handle("POST /v1/findings/{id}/duplicate", httpcmd.Handle(srv, "vulns/MarkDuplicate", byID(svc.MarkDuplicate)))
-	mux.Handle("POST /v1/findings/{id}/accept-risk", httpcmd.Handle(srv, "vulns/AcceptRisk", byID(svc.AcceptRisk)))
-	mux.Handle("POST /v1/findings/{id}/assign", httpcmd.Handle(srv, "vulns/AssignFinding", byID(svc.Assign)))
-	mux.Handle("POST /v1/findings/{id}/comment", httpcmd.Handle(srv, "vulns/CommentFinding", byID(svc.Comment)))
-	mux.Handle("POST /v1/findings/{id}/due-date", httpcmd.Handle(srv, "vulns/SetDueDate", byID(svc.SetDueDate)))
+	mux.Handle("POST /v1/findings/{id}/triage", httpcmd.Handle(srv, "vulns/TriageFinding", httpcmd.ByID(svc.Triage)))
+	mux.Handle("POST /v1/findings/{id}/start-remediation", httpcmd.Handle(srv, "vulns/StartRemediation", httpcmd.ByID(svc.StartRemediation)))
+	mux.Handle("POST /v1/findings/{id}/resolve", httpcmd.Handle(srv, "vulns/ResolveFinding", httpcmd.ByID(svc.Resolve)))
+	mux.Handle("POST /v1/findings/{id}/reopen", httpcmd.Handle(srv, "vulns/ReopenFinding", httpcmd.ByID(svc.Reopen)))
+	mux.Handle("POST /v1/findings/{id}/false-positive", httpcmd.Handle(srv, "vulns/MarkFalsePositive", httpcmd.ByID(svc.MarkFalsePositive)))
+	mux.Handle("POST /v1/findings/{id}/duplicate", httpcmd.Handle(srv, "vulns/MarkDuplicate", httpcmd.ByID(svc.MarkDuplicate)))
+	mux.Handle("POST /v1/findings/{id}/accept-risk", httpcmd.Handle(srv, "vulns/AcceptRisk", httpcmd.ByID(svc.AcceptRisk)))
+	mux.Handle("POST /v1/findings/{id}/assign", httpcmd.Handle(srv, "vulns/AssignFinding", httpcmd.ByID(svc.Assign)))
+	mux.Handle("POST /v1/findings/{id}/comment", httpcmd.Handle(srv, "vulns/CommentFinding", httpcmd.ByID(svc.Comment)))
+	mux.Handle("POST /v1/findings/{id}/due-date", httpcmd.Handle(srv, "vulns/SetDueDate", httpcmd.ByID(svc.SetDueDate)))
 	return nil
-}
-
-// byID adapts a service method to an httpcmd.Func, taking the finding id from the path.
-func byID[T any](fn func(ctx context.Context, id string, cmd T, call httpcmd.Call) (httpcmd.Result, error)) httpcmd.Func[T] {
-	return func(ctx context.Context, r *http.Request, cmd T, call httpcmd.Call) (httpcmd.Result, error) {
-		return fn(ctx, r.PathValue("id"), cmd, call)
-	}
 }
