@@ -3,7 +3,6 @@ package app
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -13,10 +12,11 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	assetapp "github.com/socplatform/soc/commands/assets/app"
 	assets "github.com/socplatform/soc/commands/assets/domain"
 	"github.com/socplatform/soc/commands/internal/es"
 	"github.com/socplatform/soc/commands/scans/importers"
-	vulns "github.com/socplatform/soc/commands/vulns/domain"
+	vulnapp "github.com/socplatform/soc/commands/vulns/app"
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/schemas/contracts"
 )
@@ -202,17 +202,6 @@ func (im *Importer) scanTime(rep *importers.Report) time.Time {
 	return now.Truncate(time.Microsecond)
 }
 
-type outcome int
-
-const (
-	outNone outcome = iota
-	outNew
-	outUnchanged
-	outReopened
-	outResolved
-	outClosed
-)
-
 type counter struct {
 	mu       sync.Mutex
 	sum      *Summary
@@ -221,19 +210,19 @@ type counter struct {
 	progress func(done, total int)
 }
 
-func (c *counter) add(o outcome, seenPhase bool) {
+func (c *counter) add(o vulnapp.ScanOutcome, seenPhase bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	switch o {
-	case outNew:
+	case vulnapp.ScanOpened:
 		c.sum.New++
-	case outUnchanged:
+	case vulnapp.ScanSeen:
 		c.sum.Unchanged++
-	case outReopened:
+	case vulnapp.ScanReopened:
 		c.sum.Reopened++
-	case outResolved:
+	case vulnapp.ScanResolved:
 		c.sum.Resolved++
-	case outClosed:
+	case vulnapp.ScanClosed:
 		c.sum.Closed++
 	}
 	if seenPhase {
@@ -242,11 +231,6 @@ func (c *counter) add(o outcome, seenPhase bool) {
 			c.progress(c.done, c.total)
 		}
 	}
-}
-
-type job struct {
-	id, assetID, key string
-	f                *importers.Finding // nil: not seen by this scan
 }
 
 func (im *Importer) run(ctx context.Context, rep *importers.Report, scanID, fallback string, meta es.Meta, progress func(int, int), sum *Summary) error {
@@ -276,7 +260,7 @@ func (im *Importer) run(ctx context.Context, rep *importers.Report, scanID, fall
 		return err
 	}
 
-	var jobs []job
+	var found []vulnapp.ScanFinding
 	seen := map[string]struct{}{}
 	for i := range rep.Findings {
 		f := &rep.Findings[i]
@@ -299,74 +283,25 @@ func (im *Importer) run(ctx context.Context, rep *importers.Report, scanID, fall
 			continue
 		}
 		seen[id] = struct{}{}
-		jobs = append(jobs, job{id: id, assetID: assetID, key: key, f: f})
+		found = append(found, vulnapp.ScanFinding{ID: id, Severity: severityOf(f.Severity), Criticality: im.assetCriticality(assetID),
+			Opened: func() contracts.FindingOpened {
+				return openedData(f, assetID, ScopeKey(assetID, rep.Format), key, scanID, rep, at)
+			}})
 	}
-	c := &counter{sum: sum, total: len(jobs), progress: progress}
-	if err := im.each(ctx, jobs, func(ctx context.Context, j job) error {
-		o, err := im.seenFinding(ctx, j, rep, scanID, meta, at)
-		if err == nil {
-			c.add(o, true)
-		}
-		return err
-	}); err != nil {
+	c := &counter{sum: sum, total: len(found), progress: progress}
+	if err := im.findingRec.Seen(ctx, meta, scanID, at, found, func(o vulnapp.ScanOutcome) { c.add(o, true) }); err != nil {
 		return err
 	}
 
-	var missing []job
+	var missing []string
 	for _, s := range scopes {
 		for _, id := range im.scopeMembers(s) {
 			if _, ok := seen[id]; !ok {
-				missing = append(missing, job{id: id})
+				missing = append(missing, id)
 			}
 		}
 	}
-	return im.each(ctx, missing, func(ctx context.Context, j job) error {
-		o, err := im.missingFinding(ctx, j.id, scanID, meta, at)
-		if err == nil {
-			c.add(o, false)
-		}
-		return err
-	})
-}
-
-// each runs fn over jobs on im.workers goroutines, stopping at the first error.
-func (im *Importer) each(ctx context.Context, jobs []job, fn func(context.Context, job) error) error {
-	if len(jobs) == 0 {
-		return nil
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	ch := make(chan job)
-	var (
-		wg    sync.WaitGroup
-		once  sync.Once
-		first error
-	)
-	for w := 0; w < min(im.workers, len(jobs)); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for j := range ch {
-				if err := fn(ctx, j); err != nil {
-					once.Do(func() { first = err; cancel() })
-				}
-			}
-		}()
-	}
-feed:
-	for _, j := range jobs {
-		select {
-		case ch <- j:
-		case <-ctx.Done():
-			break feed
-		}
-	}
-	close(ch)
-	wg.Wait()
-	if first != nil {
-		return first
-	}
-	return ctx.Err()
+	return im.findingRec.Missed(ctx, meta, scanID, at, missing, func(o vulnapp.ScanOutcome) { c.add(o, false) })
 }
 
 // discover maps each report asset key to an asset stream id, registering assets the platform
@@ -384,15 +319,12 @@ func (im *Importer) discover(ctx context.Context, rep *importers.Report, scanID,
 		}
 		p := im.index.Plan(sighting(ra))
 		if !p.Matched() {
-			var (
-				changes []es.Change
-				a       assets.Asset
-				err     = p.Problem
-			)
+			id, evs, err := "", []events.Envelope(nil), p.Problem
 			if err == nil {
-				changes, err = a.Register(assets.RegisterAsset{Kind: p.Kind, Name: p.Name, Identifiers: p.Identifiers, ScanID: scanID})
+				id, evs, err = im.assetReg.RegisterDiscovered(ctx, meta, assets.RegisterAsset{Kind: p.Kind, Name: p.Name, Identifiers: p.Identifiers, ScanID: scanID})
 			}
-			if err != nil {
+			var refused *assetapp.RefusedError
+			if err != nil && (p.Problem != nil || errors.As(err, &refused)) {
 				if fallback != "" {
 					sum.AssetsMatched++
 					out[ra.Key] = fallback
@@ -401,8 +333,10 @@ func (im *Importer) discover(ctx context.Context, rep *importers.Report, scanID,
 				sum.warn(fmt.Sprintf("asset %q not registered (pass asset_id to attach its findings to a known asset): %v", clip(ra.Key, 200), err))
 				continue
 			}
-			id := events.NewStreamID("assets", "asset")
-			if err := im.saveAsset(ctx, id, events.NoStream, meta, changes); err != nil {
+			if err != nil {
+				return nil, err
+			}
+			if err := im.applyAssets(evs); err != nil {
 				return nil, err
 			}
 			sum.AssetsDiscovered++
@@ -414,17 +348,16 @@ func (im *Importer) discover(ctx context.Context, rep *importers.Report, scanID,
 		if p.New.IsEmpty() {
 			continue
 		}
-		var a assets.Asset
-		v, err := es.Load(ctx, im.store, p.AssetID, &a)
-		if err != nil {
-			return nil, err
-		}
-		changes, err := a.ObserveIdentifiers(scanID, p.New)
-		if err != nil {
+		evs, err := im.assetReg.ObserveIdentifiers(ctx, meta, p.AssetID, scanID, p.New)
+		var refused *assetapp.RefusedError
+		if errors.As(err, &refused) {
 			sum.warn(fmt.Sprintf("asset %s: new identifiers not recorded: %v", p.AssetID, err))
 			continue
 		}
-		if err := im.saveAsset(ctx, p.AssetID, events.Exact(v), meta, changes); err != nil {
+		if err != nil {
+			return nil, err
+		}
+		if err := im.applyAssets(evs); err != nil {
 			return nil, err
 		}
 	}
@@ -438,163 +371,12 @@ func sighting(ra importers.Asset) assets.Sighting {
 		BaseURL: ra.BaseURL, CloudID: ra.CloudID}
 }
 
-func (im *Importer) saveAsset(ctx context.Context, id string, expected events.ExpectedVersion, meta es.Meta, changes []es.Change) error {
-	if len(changes) == 0 {
-		return nil
-	}
-	evs, err := es.Envelopes(meta, id, changes)
-	if err != nil {
-		return err
-	}
-	res, err := im.store.Append(ctx, id, expected, evs)
-	if err != nil {
-		return fmt.Errorf("asset %s: %w", id, err)
-	}
+// applyAssets applies to the lookups the asset events the registry has just appended.
+func (im *Importer) applyAssets(evs []events.Envelope) error {
 	for i := range evs {
-		evs[i].StreamID = id
-		evs[i].Version = res.NextExpectedVersion - int64(len(evs)-1-i)
 		if err := im.applyAsset(&evs[i]); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// maxAttempts bounds the retries of a finding append that lost a race with another writer.
-const maxAttempts = 4
-
-// seenFinding records that the scan saw a finding: opened, seen again, or reopened.
-func (im *Importer) seenFinding(ctx context.Context, j job, rep *importers.Report, scanID string, meta es.Meta, at time.Time) (outcome, error) {
-	sev := severityOf(j.f.Severity)
-	for attempt := 1; ; attempt++ {
-		agg, version, known := im.finding(j.id)
-		var (
-			changes  []es.Change
-			o        outcome
-			expected = events.Exact(version)
-			err      error
-		)
-		switch {
-		case !known || !agg.Exists():
-			expected = events.NoStream
-			if known {
-				expected = events.Exact(version)
-			}
-			o = outNew
-			changes, err = im.open(j, rep, scanID, at)
-		case agg.Status == vulns.StatusResolved || agg.Status == vulns.StatusClosed:
-			o = outReopened
-			changes, err = agg.Reopen("seen again by scan "+scanID, scanID, at)
-			if err == nil && sev != agg.Severity {
-				changes = append(changes, es.Change{Type: contracts.TypeFindingSeen, Data: seenData(agg, sev, scanID, at)})
-			}
-		default:
-			// Active findings are seen again; false positives, risk-accepted findings and duplicates
-			// stay as they are: the scan only records that it saw them.
-			o = outUnchanged
-			changes = []es.Change{{Type: contracts.TypeFindingSeen, Data: seenData(agg, sev, scanID, at)}}
-		}
-		if err != nil {
-			return outNone, fmt.Errorf("finding %s: %w", j.id, err)
-		}
-		err = im.appendFinding(ctx, j.id, expected, meta, changes)
-		if retry, err := im.retryable(ctx, err, attempt); !retry {
-			return o, err
-		}
-	}
-}
-
-// missingFinding records that the scan did not see a finding of its scope: active findings are
-// resolved, resolved ones closed (the fix is verified), the others left as they are.
-func (im *Importer) missingFinding(ctx context.Context, id, scanID string, meta es.Meta, at time.Time) (outcome, error) {
-	for attempt := 1; ; attempt++ {
-		agg, version, known := im.finding(id)
-		if !known || !agg.Exists() {
-			return outNone, nil
-		}
-		var (
-			changes []es.Change
-			o       outcome
-			err     error
-		)
-		switch {
-		case agg.Active():
-			o = outResolved
-			changes, err = agg.Resolve("not seen by scan "+scanID, scanID, at)
-		case agg.Status == vulns.StatusResolved:
-			o = outClosed
-			changes, err = agg.Close(scanID, at)
-		default:
-			return outNone, nil
-		}
-		if err != nil {
-			return outNone, fmt.Errorf("finding %s: %w", id, err)
-		}
-		err = im.appendFinding(ctx, id, events.Exact(version), meta, changes)
-		if retry, err := im.retryable(ctx, err, attempt); !retry {
-			return o, err
-		}
-	}
-}
-
-// retryable says whether an append lost a race (a version conflict) and may be decided again
-// after catching up with the store.
-func (im *Importer) retryable(ctx context.Context, err error, attempt int) (bool, error) {
-	var vc *events.VersionConflictError
-	if err == nil || !errors.As(err, &vc) || attempt >= maxAttempts {
-		return false, err
-	}
-	if serr := im.sync(ctx); serr != nil {
-		return false, serr
-	}
-	return true, nil
-}
-
-func seenData(agg vulns.Finding, sev vulns.Severity, scanID string, at time.Time) contracts.FindingSeen {
-	d := contracts.FindingSeen{ScanID: scanID, SeenAt: at}
-	if sev != agg.Severity {
-		d.Severity, d.PreviousSeverity = sev, agg.Severity
-	}
-	return d
-}
-
-// open builds FindingOpened and, from the SLA policy, FindingDueDateSet.
-func (im *Importer) open(j job, rep *importers.Report, scanID string, at time.Time) ([]es.Change, error) {
-	d := openedData(j.f, j.assetID, ScopeKey(j.assetID, rep.Format), j.key, scanID, rep, at)
-	raw, err := json.Marshal(d)
-	if err != nil {
-		return nil, err
-	}
-	changes := []es.Change{{Type: contracts.TypeFindingOpened, Data: json.RawMessage(raw)}}
-	crit := im.assetCriticality(j.assetID)
-	due, ok := im.sla.DueAt(d.Severity, crit, at)
-	if !ok {
-		return changes, nil
-	}
-	var f vulns.Finding
-	if err := f.Apply(&events.Envelope{StreamID: j.id, Type: contracts.TypeFindingOpened, Data: raw}); err != nil {
-		return nil, err
-	}
-	reason := "SLA for " + string(d.Severity) + " findings"
-	if crit != "" {
-		reason += " on " + crit + " assets"
-	}
-	dc, err := f.SetDueDate(due, reason)
-	if err != nil {
-		return nil, err
-	}
-	return append(changes, dc...), nil
-}
-
-// appendFinding appends a finding's changes and applies them to the catalogue.
-func (im *Importer) appendFinding(ctx context.Context, id string, expected events.ExpectedVersion, meta es.Meta, changes []es.Change) error {
-	evs, err := es.Envelopes(meta, id, changes)
-	if err != nil {
-		return err
-	}
-	res, err := im.store.Append(ctx, id, expected, evs)
-	if err != nil {
-		return err
-	}
-	return im.applyOwn(id, evs, res)
 }

@@ -12,8 +12,10 @@ import (
 	"sync"
 	"time"
 
+	assetapp "github.com/socplatform/soc/commands/assets/app"
 	assets "github.com/socplatform/soc/commands/assets/domain"
 	"github.com/socplatform/soc/commands/scans/importers"
+	vulnapp "github.com/socplatform/soc/commands/vulns/app"
 	vulns "github.com/socplatform/soc/commands/vulns/domain"
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/eventlog"
@@ -69,6 +71,9 @@ type Importer struct {
 	workers int
 
 	index *assets.Index
+
+	assetReg   AssetRegistry
+	findingRec FindingRecorder
 
 	// assetMu makes an asset event's effect on the index, its criticality and assetVersions one
 	// step, so a snapshot never holds an index ahead of the versions it records.
@@ -138,6 +143,8 @@ func New(store *events.Guarded, opts Options) (*Importer, error) {
 	if im.workers <= 0 {
 		im.workers = 64
 	}
+	im.assetReg = assetapp.NewDiscoveries(store)
+	im.findingRec = vulnapp.NewScanRecorder(store, im.sla, catalogue{im}, im.workers)
 	ps := opts.Parsers
 	if len(ps) == 0 {
 		ps = DefaultParsers()
