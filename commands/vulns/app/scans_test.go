@@ -1,0 +1,137 @@
+package app_test
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/socplatform/soc/commands/internal/es"
+	"github.com/socplatform/soc/commands/vulns/app"
+	"github.com/socplatform/soc/commands/vulns/domain"
+	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/contracts"
+)
+
+// memCatalogue is a Catalogue over the store: Recorded applies the recorder's appends, CatchUp
+// reloads every stream it knows (what the importer's $all follower does).
+type memCatalogue struct {
+	store    es.Store
+	mu       sync.Mutex
+	findings map[string]*domain.Finding
+	versions map[string]int64
+	catchUps int
+}
+
+func (c *memCatalogue) Finding(id string) (domain.Finding, int64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f, ok := c.findings[id]
+	if !ok {
+		return domain.Finding{}, 0, false
+	}
+	return *f, c.versions[id], true
+}
+
+func (c *memCatalogue) Recorded(id string, evs []events.Envelope, res events.AppendResult) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	f := c.findings[id]
+	if f == nil {
+		f = &domain.Finding{}
+		c.findings[id] = f
+	}
+	for i := range evs {
+		evs[i].StreamID = id
+		if err := f.Apply(&evs[i]); err != nil {
+			return err
+		}
+	}
+	c.versions[id] = res.NextExpectedVersion
+	return nil
+}
+
+func (c *memCatalogue) CatchUp(ctx context.Context) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.catchUps++
+	for id := range c.findings {
+		var f domain.Finding
+		v, err := es.Load(ctx, c.store, id, &f)
+		if err != nil {
+			return err
+		}
+		c.findings[id], c.versions[id] = &f, v
+	}
+	return nil
+}
+
+func TestScanRecorderFindingLifecycle(t *testing.T) {
+	ctx := context.Background()
+	store := expiryStore(t)
+	cat := &memCatalogue{store: store, findings: map[string]*domain.Finding{}, versions: map[string]int64{}}
+	rec := app.NewScanRecorder(store, domain.DefaultSLA(), cat, 4)
+	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	asset := events.NewStreamID("assets", "asset")
+	finding := func(key string) app.ScanFinding {
+		return app.ScanFinding{ID: es.StreamIDFor("vulns", "finding", key), Severity: domain.High, Criticality: "high",
+			Opened: func() contracts.FindingOpened {
+				return contracts.FindingOpened{AssetID: asset, Scope: asset + "|trivy", IdentityKey: key, Fingerprint: "fp-" + key,
+					ScanID: "scan-1", Format: "trivy", Title: "CVE-2024-0001 in " + key, Severity: domain.High, SeenAt: at}
+			}}
+	}
+	a, b := finding("a"), finding("b")
+	var (
+		mu  sync.Mutex
+		got []app.ScanOutcome
+	)
+	done := func(o app.ScanOutcome) { mu.Lock(); got = append(got, o); mu.Unlock() }
+	step := func(name string, want []app.ScanOutcome, run func() error) {
+		t.Helper()
+		got = nil
+		if err := run(); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, want) {
+			t.Fatalf("%s: outcomes %v, want %v", name, got, want)
+		}
+	}
+	meta := es.Meta{Actor: "test"}
+	step("first scan", []app.ScanOutcome{app.ScanOpened, app.ScanOpened}, func() error {
+		return rec.Seen(ctx, meta, "scan-1", at, []app.ScanFinding{a, b}, done)
+	})
+	evs, err := store.ReadStream(ctx, a.ID, events.ReadStreamOptions{})
+	if err != nil || len(evs) != 2 || evs[0].Type != contracts.TypeFindingOpened || evs[1].Type != contracts.TypeFindingDueDateSet {
+		t.Fatalf("opened stream: %v %+v", err, evs)
+	}
+	step("second scan sees a only", []app.ScanOutcome{app.ScanSeen}, func() error {
+		return rec.Seen(ctx, meta, "scan-2", at.Add(time.Hour), []app.ScanFinding{a}, done)
+	})
+	step("b missed", []app.ScanOutcome{app.ScanResolved}, func() error {
+		return rec.Missed(ctx, meta, "scan-2", at.Add(time.Hour), []string{b.ID}, done)
+	})
+	step("b missed again", []app.ScanOutcome{app.ScanClosed}, func() error {
+		return rec.Missed(ctx, meta, "scan-3", at.Add(2*time.Hour), []string{b.ID}, done)
+	})
+	step("b back", []app.ScanOutcome{app.ScanReopened}, func() error {
+		return rec.Seen(ctx, meta, "scan-4", at.Add(3*time.Hour), []app.ScanFinding{b}, done)
+	})
+
+	// Another writer changes a behind the catalogue's back: the recorder loses the race, catches
+	// up and decides again on what the other writer did.
+	if _, err := es.Save(ctx, store, a.ID, events.Exact(3), es.Meta{Actor: "someone"}, []es.Change{
+		{Type: contracts.TypeFindingMarkedFalsePositive, Data: contracts.FindingMarkedFalsePositive{Justification: "test fixture"}}}); err != nil {
+		t.Fatal(err)
+	}
+	step("missed after a race", []app.ScanOutcome{app.ScanNone}, func() error {
+		return rec.Missed(ctx, meta, "scan-5", at.Add(4*time.Hour), []string{a.ID}, done)
+	})
+	if cat.catchUps != 1 {
+		t.Fatalf("catch-ups %d, want 1", cat.catchUps)
+	}
+	if f, _, _ := cat.Finding(a.ID); f.Status != domain.StatusFalsePositive {
+		t.Fatalf("a is %s after the race", f.Status)
+	}
+}
