@@ -1,6 +1,7 @@
-// Package httpcmd serves command endpoints: a bounded JSON body validated against the command's
-// JSON Schema, the Idempotency-Key and If-Match headers, and a load → decide → append cycle that
-// answers with the stream's new version and global position. Every error is problem+json through
+// Package httpcmd serves command endpoints: it translates a request into a typed command (a
+// bounded JSON body validated against the command's JSON Schema) and an es.Invocation (the
+// Idempotency-Key and If-Match headers), and the handler's es.Outcome into the answer (the
+// stream's new version as ETag, and its global position). Every error is problem+json through
 // schemas/problem, so a command endpoint answers like every other endpoint.
 package httpcmd
 

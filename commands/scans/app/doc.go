@@ -1,7 +1,9 @@
-// Package app is the application service of a scan import (the scans bounded context): it reads
-// a scanner report with one of the importers' parsers, matches or registers the assets the report
-// is about, and records what the report means for every finding as events, through the guarded
-// event store (every append is validated against schemas/events).
+// Package app is the application service of a scan import (the scans bounded context): the
+// handler of ImportScanReport reads a scanner report with one of the importers' parsers, matches
+// the assets the report is about and has the assets context register the new ones
+// (AssetRegistry), and has the vulns context record what the report means for every finding
+// (FindingRecorder, in batches); each context appends to its own streams through the guarded
+// event store (every append is validated against schemas/events). The import answers a Summary.
 //
 // # Reimport done right
 //
@@ -53,7 +55,7 @@
 // matches (assets.Index.Plan), AssetIdentifiersObserved for identifiers a matched asset did not
 // have. A report asset that carries no usable identifier (a filesystem scan of ".", a SARIF log
 // without version-control provenance) cannot be registered: its findings are attached to
-// Request.AssetID when given, else skipped and named in Summary.Warnings.
+// ImportScanReport.AssetID when given, else skipped and named in Summary.Warnings.
 //
 // Findings (context vulns): see schemas/events/vulns/<Type>.v1.json. FindingOpened carries
 // asset_id, scope, identity_key, fingerprint, scan_id, format, scanner, title, severity,

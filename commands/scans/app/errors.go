@@ -8,10 +8,10 @@ import (
 )
 
 // FormatError: the report's format could not be told from its first 64 KiB, because no parser
-// claimed it (Candidates empty) or several did (Candidates names them), or Request.Format names
+// claimed it (Candidates empty) or several did (Candidates names them), or ImportScanReport.Format names
 // no known parser.
 type FormatError struct {
-	Requested  string   // Request.Format when it named an unknown parser
+	Requested  string   // ImportScanReport.Format when it named an unknown parser
 	Candidates []string // the parsers whose Detect claimed the report
 	Known      []string // every format the importer reads
 }
@@ -32,7 +32,7 @@ func (e *FormatError) Kind() problem.Kind { return problem.KindInvalid }
 // Field implements problem.FieldError.
 func (e *FormatError) Field() string { return "/format" }
 
-// RequestError: a Request field is malformed.
+// RequestError: a field of the ImportScanReport command is malformed.
 type RequestError struct {
 	Path   string
 	Reason string
