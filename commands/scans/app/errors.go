@@ -8,8 +8,8 @@ import (
 )
 
 // FormatError: the report's format could not be told from its first 64 KiB, because no parser
-// claimed it (Candidates empty) or several did (Candidates names them), or ImportScanReport.Format names
-// no known parser.
+// claimed it (Candidates empty) or several did (Candidates names them), or
+// ImportScanReport.Format names no known parser.
 type FormatError struct {
 	Requested  string   // ImportScanReport.Format when it named an unknown parser
 	Candidates []string // the parsers whose Detect claimed the report
