@@ -1,0 +1,21 @@
+package querykit
+
+import "testing"
+
+func TestCacheSize(t *testing.T) {
+	version := func() int64 { return 1 }
+	for name, cfg := range map[string]Config{
+		"no Version":          {CacheBytes: 1 << 10},
+		"negative CacheBytes": {Version: version, CacheBytes: -1},
+	} {
+		if New(cfg).cache != nil {
+			t.Errorf("%s: the cache is on", name)
+		}
+	}
+	if k := New(Config{Version: version}); k.cache == nil || k.cache.max != DefaultCacheBytes {
+		t.Fatal("CacheBytes 0 with a Version is the default size")
+	}
+	if k := New(Config{Version: version, CacheBytes: 1 << 10}); k.cache == nil || k.cache.max != 1<<10 {
+		t.Fatal("CacheBytes bounds the cache")
+	}
+}
