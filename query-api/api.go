@@ -131,9 +131,7 @@ func (a *API) Register(mux querykit.Mux) {
 	a.assets.Register(mux)
 	a.vulns.Register(mux)
 	a.scans.Register(mux)
-	for i, h := range []http.HandlerFunc{a.streamEvents, a.auditEvents, serveOpenAPI} {
-		mux.HandleFunc(storeRoutes[i], h)
-	}
+	querykit.Handle(mux, storeRoutes, a.streamEvents, a.auditEvents, serveOpenAPI)
 }
 
 // CacheStats reports the response cache's counters (cmd/soc exports them as metrics).

@@ -49,24 +49,15 @@ func (a *API) streamEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	evs, err := a.cfg.Store.ReadStream(r.Context(), id, events.ReadStreamOptions{From: from, Backwards: backwards, Limit: limit, AsOf: at})
-	if err != nil {
-		a.kit.Fail(w, r, err)
-		return
-	}
-	resp := streamPage{Items: evs}
-	if resp.Items == nil {
-		resp.Items = []events.Envelope{}
-	}
-	if n := len(evs); n == limit {
-		last := evs[n-1].Version
+	a.writeEvents(w, r, p, evs, err, limit, func(last events.Envelope) (string, int64) {
 		switch {
 		case !backwards:
-			resp.Next = p.NextURL(map[string]string{"from": strconv.FormatInt(last+1, 10)})
-		case last > 1:
-			resp.Next = p.NextURL(map[string]string{"from": strconv.FormatInt(last-1, 10)})
+			return "from", last.Version + 1
+		case last.Version > 1:
+			return "from", last.Version - 1
 		}
-	}
-	querykit.WriteJSON(w, r, resp)
+		return "", 0
+	})
 }
 
 // auditEvents answers GET /v1/events: the audit trail over the whole store.
@@ -105,6 +96,22 @@ func (a *API) auditEvents(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	evs, err := a.cfg.Querier.QueryEvents(r.Context(), q)
+	a.writeEvents(w, r, p, evs, err, q.Limit, func(last events.Envelope) (string, int64) {
+		switch {
+		case !q.Backwards:
+			return "after", last.GlobalPosition
+		case last.GlobalPosition > 1:
+			return "before", last.GlobalPosition
+		}
+		return "", 0
+	})
+}
+
+// writeEvents answers a page of events, or err when reading it failed. A full page (limit
+// events) links the next one: next names the parameter that moves past last, and its value
+// ("": the page reached the start, there is none).
+func (a *API) writeEvents(w http.ResponseWriter, r *http.Request, p *querykit.Params, evs []events.Envelope, err error,
+	limit int, next func(last events.Envelope) (string, int64)) {
 	if err != nil {
 		a.kit.Fail(w, r, err)
 		return
@@ -113,14 +120,9 @@ func (a *API) auditEvents(w http.ResponseWriter, r *http.Request) {
 	if resp.Items == nil {
 		resp.Items = []events.Envelope{}
 	}
-	if n := len(evs); n == q.Limit {
-		last := evs[n-1].GlobalPosition
-		if q.Backwards {
-			if last > 1 {
-				resp.Next = p.NextURL(map[string]string{"before": strconv.FormatInt(last, 10)})
-			}
-		} else {
-			resp.Next = p.NextURL(map[string]string{"after": strconv.FormatInt(last, 10)})
+	if n := len(evs); n == limit {
+		if name, v := next(evs[n-1]); name != "" {
+			resp.Next = p.NextURL(map[string]string{name: strconv.FormatInt(v, 10)})
 		}
 	}
 	querykit.WriteJSON(w, r, resp)

@@ -42,9 +42,7 @@ func New(kit *querykit.Kit, reader Reader, fold func([]events.Envelope) (*model.
 
 // Register adds Routes to mux.
 func (a *API) Register(mux querykit.Mux) {
-	for i, h := range []http.HandlerFunc{a.list, a.get} {
-		mux.HandleFunc(Routes[i], h)
-	}
+	querykit.Handle(mux, Routes, a.list, a.get)
 }
 
 var resource = querykit.Resource[model.Asset]{Name: "assets", Sorts: model.Sorts}

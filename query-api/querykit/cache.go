@@ -189,16 +189,19 @@ func (k *Kit) serve(w http.ResponseWriter, r *http.Request, p *Params, produce f
 		}
 		return &entity{body: body, etag: etagOf(body), contentType: "application/json", expires: expires}, nil
 	}
-	c := k.cache
-	// A request with Cache-Control: no-cache asks for the answer from the read model itself
-	// (RFC 9111 §5.2.1.4): it bypasses the cache (and leaves it as it is).
-	if c == nil || p.Volatile || noCacheRequested(r) {
+	uncached := func() {
 		e, err := render()
 		if err != nil {
 			k.Fail(w, r, err)
 			return
 		}
 		writeEntity(w, r, http.StatusOK, e)
+	}
+	c := k.cache
+	// A request with Cache-Control: no-cache asks for the answer from the read model itself
+	// (RFC 9111 §5.2.1.4): it bypasses the cache (and leaves it as it is).
+	if c == nil || p.Volatile || noCacheRequested(r) {
+		uncached()
 		return
 	}
 	key := cacheKey(r, p)
@@ -221,12 +224,7 @@ func (k *Kit) serve(w http.ResponseWriter, r *http.Request, p *Params, produce f
 		}
 		// The leader failed (perhaps its client went away): read for ourselves.
 		c.bump(&c.stats.Misses)
-		e, err := render()
-		if err != nil {
-			k.Fail(w, r, err)
-			return
-		}
-		writeEntity(w, r, http.StatusOK, e)
+		uncached()
 		return
 	}
 	finished := false

@@ -143,12 +143,7 @@ func ListPage[T any](k *Kit, w http.ResponseWriter, r *http.Request, p *Params, 
 	l.Sort, l.Desc, canon = p.sort(res.Sorts)
 	l.Limit = p.Limit(DefaultListLimit, readkit.MaxLimit)
 	l.After = p.cursor(canon, hash)
-	c := p.consistency(k.cfg.MaxWait)
-	if err := p.Err(); err != nil {
-		k.Fail(w, r, err)
-		return
-	}
-	if !k.await(w, r, c) {
+	if !k.ready(w, r, p) {
 		return
 	}
 	k.serve(w, r, p, func() ([]byte, time.Time, error) {
@@ -176,12 +171,7 @@ func ListPage[T any](k *Kit, w http.ResponseWriter, r *http.Request, p *Params, 
 // Get finishes a single-row read whose parameters p has parsed: read-your-writes, the read,
 // the answer (404 when read finds nothing).
 func Get[T any](k *Kit, w http.ResponseWriter, r *http.Request, p *Params, res Resource[T], read func() (*T, error)) {
-	c := p.consistency(k.cfg.MaxWait)
-	if err := p.Err(); err != nil {
-		k.Fail(w, r, err)
-		return
-	}
-	if !k.await(w, r, c) {
+	if !k.ready(w, r, p) {
 		return
 	}
 	k.serve(w, r, p, func() ([]byte, time.Time, error) {
@@ -195,4 +185,25 @@ func Get[T any](k *Kit, w http.ResponseWriter, r *http.Request, p *Params, res R
 		b, err := marshalBody(v)
 		return b, res.expires(v), err
 	})
+}
+
+// ready checks the parameters p has parsed, with the read-your-writes ones, and waits for the
+// position they ask; false when it has answered instead (400, 503).
+func (k *Kit) ready(w http.ResponseWriter, r *http.Request, p *Params) bool {
+	c := p.consistency(k.cfg.MaxWait)
+	if err := p.Err(); err != nil {
+		k.Fail(w, r, err)
+		return false
+	}
+	return k.await(w, r, c)
+}
+
+// Handle adds routes[i] → handlers[i] to mux: the contexts' Register.
+func Handle(mux Mux, routes []string, handlers ...http.HandlerFunc) {
+	if len(routes) != len(handlers) {
+		panic("querykit.Handle: the routes and their handlers differ in number")
+	}
+	for i, h := range handlers {
+		mux.HandleFunc(routes[i], h)
+	}
 }

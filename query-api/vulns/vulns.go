@@ -47,9 +47,7 @@ func New(kit *querykit.Kit, reader Reader, fold func([]events.Envelope) (*model.
 
 // Register adds Routes to mux.
 func (a *API) Register(mux querykit.Mux) {
-	for i, h := range []http.HandlerFunc{a.listFindings, a.getFinding, a.getCVE} {
-		mux.HandleFunc(Routes[i], h)
-	}
+	querykit.Handle(mux, Routes, a.listFindings, a.getFinding, a.getCVE)
 }
 
 var (
