@@ -86,11 +86,8 @@ func (c Config) Validate() error {
 
 // API serves the read endpoints: each context's, mounted together, and the event store's.
 type API struct {
-	cfg    Config
-	kit    *querykit.Kit
-	assets *assetsapi.API
-	vulns  *vulnsapi.API
-	scans  *scansapi.API
+	cfg Config
+	kit *querykit.Kit
 }
 
 // New checks cfg and returns the API.
@@ -98,7 +95,7 @@ func New(cfg Config) (*API, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	kit := querykit.New(querykit.Config{
+	return &API{cfg: cfg, kit: querykit.New(querykit.Config{
 		Store:      cfg.Store,
 		Waiter:     cfg.Waiter,
 		MaxWait:    cfg.MaxWait,
@@ -106,14 +103,7 @@ func New(cfg Config) (*API, error) {
 		Now:        cfg.Now,
 		Version:    cfg.Version,
 		CacheBytes: cfg.CacheBytes,
-	})
-	return &API{
-		cfg:    cfg,
-		kit:    kit,
-		assets: assetsapi.New(kit, cfg.Assets, cfg.FoldAsset),
-		vulns:  vulnsapi.New(kit, cfg.Reader, cfg.FoldFinding),
-		scans:  scansapi.New(kit, cfg.Scans),
-	}, nil
+	})}, nil
 }
 
 // storeRoutes are the routes this package serves itself: the event store's and the document.
@@ -128,9 +118,9 @@ var Routes = slices.Concat(assetsapi.Routes, vulnsapi.Routes, scansapi.Routes, s
 
 // Register adds the read routes (Routes) to mux.
 func (a *API) Register(mux querykit.Mux) {
-	a.assets.Register(mux)
-	a.vulns.Register(mux)
-	a.scans.Register(mux)
+	assetsapi.Register(mux, a.kit, a.cfg.Assets, a.cfg.FoldAsset)
+	vulnsapi.Register(mux, a.kit, a.cfg.Reader, a.cfg.FoldFinding)
+	scansapi.Register(mux, a.kit, a.cfg.Scans)
 	querykit.Handle(mux, storeRoutes, a.streamEvents, a.auditEvents, serveOpenAPI)
 }
 

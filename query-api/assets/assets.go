@@ -27,27 +27,22 @@ var Routes = []string{
 	"GET /v1/assets/{id}",
 }
 
-// API serves the asset endpoints.
-type API struct {
+// Register adds Routes to mux, served by kit from reader. fold rebuilds one asset from its
+// stream for as_of reads; nil answers as_of with 501.
+func Register(mux querykit.Mux, kit *querykit.Kit, reader Reader, fold func([]events.Envelope) (*model.Asset, error)) {
+	a := &api{kit: kit, reader: reader, fold: fold}
+	querykit.Handle(mux, Routes, a.list, a.get)
+}
+
+type api struct {
 	kit    *querykit.Kit
 	reader Reader
 	fold   func([]events.Envelope) (*model.Asset, error)
 }
 
-// New returns the asset endpoints over reader. fold rebuilds one asset from its stream for
-// as_of reads; nil answers as_of with 501.
-func New(kit *querykit.Kit, reader Reader, fold func([]events.Envelope) (*model.Asset, error)) *API {
-	return &API{kit: kit, reader: reader, fold: fold}
-}
-
-// Register adds Routes to mux.
-func (a *API) Register(mux querykit.Mux) {
-	querykit.Handle(mux, Routes, a.list, a.get)
-}
-
 var resource = querykit.Resource[model.Asset]{Name: "assets", Sorts: model.Sorts}
 
-func (a *API) list(w http.ResponseWriter, r *http.Request) {
+func (a *api) list(w http.ResponseWriter, r *http.Request) {
 	p := querykit.NewParams(r, Routes[0])
 	var q model.Query
 	q.Kind = p.EnumList("kind", openapi.AssetKinds)
@@ -65,14 +60,10 @@ func (a *API) list(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func (a *API) get(w http.ResponseWriter, r *http.Request) {
+func (a *api) get(w http.ResponseWriter, r *http.Request) {
 	p := querykit.NewParams(r, Routes[1])
 	id := p.PathID("id", isAssetID, "an asset id assets-asset-<uuid>")
-	if p.Has("as_of") {
-		querykit.PointInTime(a.kit, w, r, p, id, a.fold)
-		return
-	}
-	querykit.Get(a.kit, w, r, p, resource, func() (*model.Asset, error) { return a.reader.Asset(r.Context(), id) })
+	querykit.GetAt(a.kit, w, r, p, resource, id, a.fold, func() (*model.Asset, error) { return a.reader.Asset(r.Context(), id) })
 }
 
 func isAssetID(v string) bool { return querykit.IsStreamID(v, "assets-asset-") }

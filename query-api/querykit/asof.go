@@ -16,6 +16,17 @@ const AsOfHeader = "X-As-Of"
 // asOfSkew tolerates clocks a little ahead of the server's.
 const asOfSkew = 5 * time.Second
 
+// GetAt is Get for a row folded from one stream (id): asked for as_of, it folds the stream as
+// it was then with fold instead of reading the read model.
+func GetAt[T any](k *Kit, w http.ResponseWriter, r *http.Request, p *Params, res Resource[T], id string,
+	fold func([]events.Envelope) (*T, error), read func() (*T, error)) {
+	if p.Has("as_of") {
+		pointInTime(k, w, r, p, id, fold)
+		return
+	}
+	Get(k, w, r, p, res, read)
+}
+
 // AsOf parses the as_of parameter: RFC 3339, not in the future.
 func (p *Params) AsOf(now time.Time) time.Time {
 	t := p.Timestamp("as_of")
@@ -26,11 +37,11 @@ func (p *Params) AsOf(now time.Time) time.Time {
 	return t
 }
 
-// PointInTime answers GET /v1/assets/{id}?as_of= and GET /v1/findings/{id}?as_of=: the stream
+// pointInTime answers GET /v1/assets/{id}?as_of= and GET /v1/findings/{id}?as_of=: the stream
 // as it was at as_of, folded into the read model's row by fold (nil: 501, not configured). The
 // event store is ahead of every read model, so a min_position is satisfied by definition (it
 // is still parsed, for its errors).
-func PointInTime[T any](k *Kit, w http.ResponseWriter, r *http.Request, p *Params, id string, fold func([]events.Envelope) (*T, error)) {
+func pointInTime[T any](k *Kit, w http.ResponseWriter, r *http.Request, p *Params, id string, fold func([]events.Envelope) (*T, error)) {
 	at := p.AsOf(k.cfg.Now())
 	_ = p.consistency(k.cfg.MaxWait)
 	if err := p.Err(); err != nil {

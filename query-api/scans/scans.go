@@ -26,25 +26,20 @@ var Routes = []string{
 	"GET /v1/scans/{id}",
 }
 
-// API serves the scan endpoints.
-type API struct {
+// Register adds Routes to mux, served by kit from reader.
+func Register(mux querykit.Mux, kit *querykit.Kit, reader Reader) {
+	a := &api{kit: kit, reader: reader}
+	querykit.Handle(mux, Routes, a.list, a.get)
+}
+
+type api struct {
 	kit    *querykit.Kit
 	reader Reader
 }
 
-// New returns the scan endpoints over reader.
-func New(kit *querykit.Kit, reader Reader) *API {
-	return &API{kit: kit, reader: reader}
-}
-
-// Register adds Routes to mux.
-func (a *API) Register(mux querykit.Mux) {
-	querykit.Handle(mux, Routes, a.list, a.get)
-}
-
 var resource = querykit.Resource[model.Scan]{Name: "scans", Sorts: model.Sorts}
 
-func (a *API) list(w http.ResponseWriter, r *http.Request) {
+func (a *api) list(w http.ResponseWriter, r *http.Request) {
 	p := querykit.NewParams(r, Routes[0])
 	var q model.Query
 	q.Format = p.Match("format", querykit.ReportFormat, querykit.ReportFormatWant)
@@ -59,7 +54,7 @@ func (a *API) list(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func (a *API) get(w http.ResponseWriter, r *http.Request) {
+func (a *api) get(w http.ResponseWriter, r *http.Request) {
 	p := querykit.NewParams(r, Routes[1])
 	id := p.PathID("id", querykit.ScanID.MatchString, querykit.ScanIDWant)
 	querykit.Get(a.kit, w, r, p, resource, func() (*model.Scan, error) { return a.reader.Scan(r.Context(), id) })

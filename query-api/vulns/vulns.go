@@ -32,22 +32,17 @@ var Routes = []string{
 	"GET /v1/cves/{id}",
 }
 
-// API serves the finding and CVE endpoints.
-type API struct {
+// Register adds Routes to mux, served by kit from reader. fold rebuilds one finding from its
+// stream for as_of reads; nil answers as_of with 501.
+func Register(mux querykit.Mux, kit *querykit.Kit, reader Reader, fold func([]events.Envelope) (*model.Finding, error)) {
+	a := &api{kit: kit, reader: reader, fold: fold}
+	querykit.Handle(mux, Routes, a.listFindings, a.getFinding, a.getCVE)
+}
+
+type api struct {
 	kit    *querykit.Kit
 	reader Reader
 	fold   func([]events.Envelope) (*model.Finding, error)
-}
-
-// New returns the finding and CVE endpoints over reader. fold rebuilds one finding from its
-// stream for as_of reads; nil answers as_of with 501.
-func New(kit *querykit.Kit, reader Reader, fold func([]events.Envelope) (*model.Finding, error)) *API {
-	return &API{kit: kit, reader: reader, fold: fold}
-}
-
-// Register adds Routes to mux.
-func (a *API) Register(mux querykit.Mux) {
-	querykit.Handle(mux, Routes, a.listFindings, a.getFinding, a.getCVE)
 }
 
 var (
@@ -71,7 +66,7 @@ func fallsDue(f *model.Finding) time.Time {
 	return time.Time{}
 }
 
-func (a *API) listFindings(w http.ResponseWriter, r *http.Request) {
+func (a *api) listFindings(w http.ResponseWriter, r *http.Request) {
 	p := querykit.NewParams(r, Routes[0])
 	var q model.FindingQuery
 	q.Severity = p.EnumList("severity", openapi.Severities)
@@ -107,17 +102,13 @@ func (a *API) listFindings(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-func (a *API) getFinding(w http.ResponseWriter, r *http.Request) {
+func (a *api) getFinding(w http.ResponseWriter, r *http.Request) {
 	p := querykit.NewParams(r, Routes[1])
 	id := p.PathID("id", isFindingID, "a finding id vulns-finding-<uuid>")
-	if p.Has("as_of") {
-		querykit.PointInTime(a.kit, w, r, p, id, a.fold)
-		return
-	}
-	querykit.Get(a.kit, w, r, p, findings, func() (*model.Finding, error) { return a.reader.Finding(r.Context(), id) })
+	querykit.GetAt(a.kit, w, r, p, findings, id, a.fold, func() (*model.Finding, error) { return a.reader.Finding(r.Context(), id) })
 }
 
-func (a *API) getCVE(w http.ResponseWriter, r *http.Request) {
+func (a *api) getCVE(w http.ResponseWriter, r *http.Request) {
 	p := querykit.NewParams(r, Routes[2])
 	id := p.PathID("id", cveRe.MatchString, cveWant)
 	querykit.Get(a.kit, w, r, p, cves, func() (*model.CVE, error) { return a.reader.CVE(r.Context(), id) })
