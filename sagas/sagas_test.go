@@ -417,6 +417,44 @@ func TestDispatchRetriedThenDeadAndCompensated(t *testing.T) {
 	}
 }
 
+// permanentErr is a failure no retry can cure (the command bus's invalid payload).
+type permanentErr struct{ msg string }
+
+func (e *permanentErr) Error() string   { return e.msg }
+func (e *permanentErr) Permanent() bool { return true }
+
+// A permanent failure is final at its first attempt: no retry, and the saga compensates.
+func TestDispatchPermanentFailureIsFinalAtOnce(t *testing.T) {
+	e := newEnv(t)
+	e.bus.fail = func(c sagas.Command) error {
+		if c.Type == "NotifyOwner" {
+			return fmt.Errorf("wrapped: %w", &permanentErr{msg: "NotifyOwner: invalid payload: /finding: required"})
+		}
+		return nil
+	}
+	f := e.finding("critical")
+	e.drain()
+	d := e.dispatcher(8)
+	mustN(t, "sync", 0, d.Sync(e.ctx), 0)
+	n, err := d.DispatchDue(e.ctx)
+	mustN(t, "attempt 1", n, err, 1)
+	in := e.show(f)
+	if rec := in.Commands[0]; rec.Status != sagas.StatusDead || rec.Attempts != 1 {
+		t.Fatalf("after a permanent failure: %+v", rec)
+	}
+	if len(in.Commands) != 2 || in.Commands[1].Command.Type != "PageOnCall" {
+		t.Fatalf("not compensated: commands %+v", in.Commands)
+	}
+	e.clock.Advance(time.Hour)
+	mustN(t, "sync", 0, d.Sync(e.ctx), 0)
+	if _, err := d.DispatchDue(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(e.bus.calls("NotifyOwner")); got != 1 {
+		t.Fatalf("NotifyOwner sent %d times, want 1 (no retry)", got)
+	}
+}
+
 func TestDispatchSucceedsAfterTransientFailure(t *testing.T) {
 	e := newEnv(t)
 	failures := 1
