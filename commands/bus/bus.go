@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
 	"slices"
 	"strings"
@@ -113,25 +114,13 @@ func (b *Bus) Dispatch(ctx context.Context, id, typ string, payload json.RawMess
 }
 
 // Types lists the command types that can be sent through the bus (those with a schema), sorted.
-func (b *Bus) Types() []string {
-	out := make([]string, 0, len(b.schemas))
-	for t := range b.schemas {
-		out = append(out, t)
-	}
-	slices.Sort(out)
-	return out
-}
+func (b *Bus) Types() []string { return slices.Sorted(maps.Keys(b.schemas)) }
 
 // Handled lists the command types that have a handler, sorted.
 func (b *Bus) Handled() []string {
 	b.mu.RLock()
 	defer b.mu.RUnlock()
-	out := make([]string, 0, len(b.handlers))
-	for t := range b.handlers {
-		out = append(out, t)
-	}
-	slices.Sort(out)
-	return out
+	return slices.Sorted(maps.Keys(b.handlers))
 }
 
 // UnknownCommandError is a command whose type has no handler in this process. It is not
