@@ -14,6 +14,7 @@ import (
 	"github.com/socplatform/soc/events/adapters/sqlite"
 	"github.com/socplatform/soc/events/eventstest"
 	"github.com/socplatform/soc/sagas"
+	"github.com/socplatform/soc/sagas/sagastest"
 	"github.com/socplatform/soc/schemas/contracts"
 )
 
@@ -545,21 +546,7 @@ func TestStaleTimerIndexDoesNotFireTwice(t *testing.T) {
 	mustN(t, "sync a", 0, a.Sync(e.ctx), 0)
 	mustN(t, "sync b", 0, b.Sync(e.ctx), 0)
 	e.clock.Advance(25 * time.Hour)
-	var wg sync.WaitGroup
-	var fired [2]int
-	for i, ts := range []*sagas.TimerService{a, b} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			n, err := ts.FireDue(e.ctx)
-			if err != nil {
-				t.Error(err)
-			}
-			fired[i] = n
-		}()
-	}
-	wg.Wait()
-	if fired[0]+fired[1] != 1 {
+	if fired := sagastest.FireConcurrently(e.ctx, t, a, b); fired[0]+fired[1] != 1 {
 		t.Fatalf("fired %v, want once in all", fired)
 	}
 	if got := countType(e.show(f), contracts.TypeSagaTimerFired); got != 1 {
