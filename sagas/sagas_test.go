@@ -12,7 +12,6 @@ import (
 
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/adapters/sqlite"
-	"github.com/socplatform/soc/events/eventstest"
 	"github.com/socplatform/soc/sagas"
 	"github.com/socplatform/soc/sagas/sagastest"
 	"github.com/socplatform/soc/schemas/contracts"
@@ -150,12 +149,7 @@ func newEnv(t *testing.T) *env {
 // open (re)opens the store and builds a fresh runtime on it: a process start.
 func (e *env) open() {
 	e.t.Helper()
-	e.store, e.raw = eventstest.OpenSQLite(e.t, sqlite.Config{Path: e.path})
-	rt, err := sagas.New(sagas.Config{Store: e.store, Sagas: []sagas.Saga{findingAlert{}}, Checkpoints: e.raw, Clock: e.clock})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	e.rt = rt
+	e.store, e.raw, e.rt = sagastest.OpenRuntime(e.t, e.path, e.clock, findingAlert{})
 }
 
 // restart closes the store and opens it again with a new runtime.

@@ -12,7 +12,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/adapters/sqlite"
-	"github.com/socplatform/soc/events/eventstest"
 	"github.com/socplatform/soc/sagas"
 	"github.com/socplatform/soc/sagas/flows"
 	"github.com/socplatform/soc/sagas/sagastest"
@@ -80,14 +79,9 @@ func newEnvWith(t *testing.T, start time.Time, ss ...sagas.Saga) *env {
 // service and dispatcher on it: a process start.
 func (e *env) open() {
 	e.t.Helper()
-	e.store, e.raw = eventstest.OpenSQLite(e.t, sqlite.Config{Path: e.path})
-	rt, err := sagas.New(sagas.Config{Store: e.store, Checkpoints: e.raw, Clock: e.clock, Sagas: e.sagas})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	e.rt = rt
-	e.ts = sagas.NewTimerService(rt, 0)
-	d, err := sagas.NewDispatcher(sagas.DispatcherConfig{Runtime: rt, Bus: e.bus, MaxAttempts: 3,
+	e.store, e.raw, e.rt = sagastest.OpenRuntime(e.t, e.path, e.clock, e.sagas...)
+	e.ts = sagas.NewTimerService(e.rt, 0)
+	d, err := sagas.NewDispatcher(sagas.DispatcherConfig{Runtime: e.rt, Bus: e.bus, MaxAttempts: 3,
 		MinBackoff: time.Second, MaxBackoff: 4 * time.Second})
 	if err != nil {
 		e.t.Fatal(err)
