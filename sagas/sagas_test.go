@@ -220,6 +220,20 @@ func countType(in *sagas.Instance, typ string) int {
 	return n
 }
 
+// firstAttempt opens a critical finding, lets the saga issue its command and makes the first
+// attempt to dispatch it, with a dispatcher of maxAttempts; it returns the dispatcher and the
+// finding.
+func (e *env) firstAttempt(maxAttempts int) (*sagas.Dispatcher, string) {
+	e.t.Helper()
+	f := e.finding("critical")
+	e.drain()
+	d := e.dispatcher(maxAttempts)
+	mustN(e.t, "sync", 0, d.Sync(e.ctx), 0)
+	n, err := d.DispatchDue(e.ctx)
+	mustN(e.t, "attempt 1", n, err, 1)
+	return d, f
+}
+
 func mustN(t *testing.T, what string, n int, err error, want int) {
 	t.Helper()
 	if err != nil {
@@ -339,18 +353,12 @@ func TestDispatchRetriedThenDeadAndCompensated(t *testing.T) {
 		}
 		return nil
 	}
-	f := e.finding("critical")
-	e.drain()
-	d := e.dispatcher(3)
-	mustN(t, "sync", 0, d.Sync(e.ctx), 0)
-
-	n, err := d.DispatchDue(e.ctx)
-	mustN(t, "attempt 1", n, err, 1)
+	d, f := e.firstAttempt(3)
 	next, ok := d.Next()
 	if !ok || !next.Equal(t0.Add(time.Second)) {
 		t.Fatalf("next attempt at %v (%v), want %v", next, ok, t0.Add(time.Second))
 	}
-	n, err = d.DispatchDue(e.ctx) // not due yet
+	n, err := d.DispatchDue(e.ctx) // not due yet
 	mustN(t, "before backoff", n, err, 0)
 	rec := e.show(f).Commands[0]
 	if rec.Status != sagas.StatusRetrying || rec.Attempts != 1 || rec.LastError != "smtp: 421 service not available" {
@@ -427,12 +435,7 @@ func TestDispatchPermanentFailureIsFinalAtOnce(t *testing.T) {
 		}
 		return nil
 	}
-	f := e.finding("critical")
-	e.drain()
-	d := e.dispatcher(8)
-	mustN(t, "sync", 0, d.Sync(e.ctx), 0)
-	n, err := d.DispatchDue(e.ctx)
-	mustN(t, "attempt 1", n, err, 1)
+	d, f := e.firstAttempt(8)
 	in := e.show(f)
 	if rec := in.Commands[0]; rec.Status != sagas.StatusDead || rec.Attempts != 1 {
 		t.Fatalf("after a permanent failure: %+v", rec)
@@ -460,14 +463,9 @@ func TestDispatchSucceedsAfterTransientFailure(t *testing.T) {
 		}
 		return nil
 	}
-	f := e.finding("critical")
-	e.drain()
-	d := e.dispatcher(5)
-	mustN(t, "sync", 0, d.Sync(e.ctx), 0)
-	n, err := d.DispatchDue(e.ctx)
-	mustN(t, "attempt 1", n, err, 1)
+	d, f := e.firstAttempt(5)
 	e.clock.Advance(time.Second)
-	n, err = d.DispatchDue(e.ctx)
+	n, err := d.DispatchDue(e.ctx)
 	mustN(t, "attempt 2", n, err, 1)
 	rec := e.show(f).Commands[0]
 	if rec.Status != sagas.StatusDispatched || rec.Attempts != 2 || rec.LastError != "bus: 503" {
