@@ -32,6 +32,15 @@ func slaFinding(t *testing.T, store es.Store, opened, due time.Time) string {
 	return id
 }
 
+// weekSLAFinding is a finding opened on 1 January 2026 and due a week later, in a fresh store.
+func weekSLAFinding(t *testing.T) (store *events.Guarded, id string, due time.Time) {
+	t.Helper()
+	store = expiryStore(t)
+	opened := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	due = opened.Add(7 * 24 * time.Hour)
+	return store, slaFinding(t, store, opened, due), due
+}
+
 func breaches(t *testing.T, store es.Store, id string) []events.Envelope {
 	t.Helper()
 	evs, err := store.ReadStream(context.Background(), id, events.ReadStreamOptions{})
@@ -48,11 +57,8 @@ func breaches(t *testing.T, store es.Store, id string) []events.Envelope {
 }
 
 func TestRecordSLABreachOnce(t *testing.T) {
-	store := expiryStore(t)
+	store, id, due := weekSLAFinding(t)
 	ctx := context.Background()
-	opened := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	due := opened.Add(7 * 24 * time.Hour)
-	id := slaFinding(t, store, opened, due)
 
 	// Before the deadline: refused, nothing appended.
 	done, err := app.RecordSLABreach(ctx, store, id, due, due.Add(-time.Minute))
@@ -93,11 +99,8 @@ func TestRecordSLABreachOnce(t *testing.T) {
 }
 
 func TestRecordSLABreachConcurrentNodes(t *testing.T) {
-	store := expiryStore(t)
+	store, id, due := weekSLAFinding(t)
 	ctx := context.Background()
-	opened := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	due := opened.Add(7 * 24 * time.Hour)
-	id := slaFinding(t, store, opened, due)
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Add(1)
@@ -186,11 +189,8 @@ func TestRecordSLABreachDueDateMovedBack(t *testing.T) {
 // The saga commands reach the deadline handlers through the bus, typed, and decide at the
 // bus's clock.
 func TestDeadlineCommandsThroughTheBus(t *testing.T) {
-	store := expiryStore(t)
+	store, id, due := weekSLAFinding(t)
 	ctx := context.Background()
-	opened := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	due := opened.Add(7 * 24 * time.Hour)
-	id := slaFinding(t, store, opened, due)
 	b, err := bus.New(testsupport.CommandSchemas(t))
 	if err != nil {
 		t.Fatal(err)
@@ -212,20 +212,13 @@ func TestDeadlineCommandsThroughTheBus(t *testing.T) {
 		t.Fatalf("%d SLABreached, want 1", len(got))
 	}
 	// The handler decides at the bus's clock: an acceptance running past it is not expired.
-	var f domain.Finding
-	v, _ := es.Load(ctx, store, id, &f)
 	until := now.Add(time.Hour)
-	ch, err := f.AcceptRisk("ciso", "compensating WAF rule", until, now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := es.Save(ctx, store, id, events.Exact(v), es.Meta{}, ch); err != nil {
-		t.Fatal(err)
-	}
+	acceptRisk(t, store, id, until, now)
 	expire, _ := json.Marshal(contracts.ExpireRiskAcceptance{FindingID: id, ExpiresAt: until})
 	if err := b.Dispatch(ctx, "c-2", contracts.CmdExpireRiskAcceptance, expire); err != nil {
 		t.Fatal(err)
 	}
+	var f domain.Finding
 	if _, err := es.Load(ctx, store, id, &f); err != nil || f.Status != domain.StatusRiskAccepted {
 		t.Fatalf("before expiry: %s %v", f.Status, err)
 	}
