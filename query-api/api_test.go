@@ -20,6 +20,7 @@ import (
 	"github.com/socplatform/soc/projections/scans"
 	"github.com/socplatform/soc/projections/vulns"
 	"github.com/socplatform/soc/query-api/openapi"
+	"github.com/socplatform/soc/query-api/querykit"
 	"github.com/socplatform/soc/schemas/problem"
 )
 
@@ -312,7 +313,7 @@ func TestFindingFiltersMapToTheQuery(t *testing.T) {
 	}
 	h.json("/v1/findings", http.StatusOK, nil)
 	q = h.reader.findingQ[1]
-	if q.Sort != "severity" || !q.Desc || q.Limit != DefaultListLimit {
+	if q.Sort != "severity" || !q.Desc || q.Limit != querykit.DefaultListLimit {
 		t.Fatalf("defaults: %+v", q.List)
 	}
 	h.json("/v1/assets?kind=host&criticality=high,low&environment=production&owner_team=sec&status=active&tag=pci&q=web&min_risk=50&has_open=true&sort=-name", http.StatusOK, nil)
@@ -612,7 +613,7 @@ func TestEveryRouteIsDocumented(t *testing.T) {
 		t.Fatal(err)
 	}
 	m := &recordingMux{ServeMux: http.NewServeMux()}
-	api.register(m)
+	api.Register(m)
 	documented := map[openapi.Operation]bool{}
 	for _, op := range openapi.Operations() {
 		documented[op] = true
@@ -630,13 +631,6 @@ func TestEveryRouteIsDocumented(t *testing.T) {
 		}
 	}
 }
-
-// The read models' SQL readers are what the API is wired with.
-var (
-	_ Reader      = (*vulns.Reader)(nil)
-	_ AssetReader = (*assets.Reader)(nil)
-	_ ScanReader  = (*scans.Reader)(nil)
-)
 
 func TestConfigValidate(t *testing.T) {
 	if _, err := New(Config{}); err == nil || !strings.Contains(err.Error(), "Reader") || !strings.Contains(err.Error(), "Store") {

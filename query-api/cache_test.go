@@ -15,14 +15,18 @@ import (
 	"github.com/socplatform/soc/projections/readkit"
 	"github.com/socplatform/soc/projections/scans"
 	"github.com/socplatform/soc/projections/vulns"
+	assetsapi "github.com/socplatform/soc/query-api/assets"
+	"github.com/socplatform/soc/query-api/querykit"
+	scansapi "github.com/socplatform/soc/query-api/scans"
+	vulnsapi "github.com/socplatform/soc/query-api/vulns"
 )
 
 // countingReader counts the reads that reach the read model, and can hold the findings list
 // until released.
 type countingReader struct {
-	Reader
-	assets  AssetReader
-	scans   ScanReader
+	vulnsapi.Reader
+	assets  assetsapi.Reader
+	scans   scansapi.Reader
 	calls   atomic.Int64
 	started chan struct{} // receives once per held Findings call (nil: not held)
 	release chan struct{} // closed to let held calls go on
@@ -313,12 +317,12 @@ func TestCacheEvictsLeastRecentlyUsed(t *testing.T) {
 func TestCacheSkipsHugeBodies(t *testing.T) {
 	ch := newCacheHarness(t, nil)
 	ch.reader.mu.Lock()
-	ch.reader.findings[0].Description = strings.Repeat("x", MaxCachedBody)
+	ch.reader.findings[0].Description = strings.Repeat("x", querykit.MaxCachedBody)
 	ch.reader.mu.Unlock()
 	for range 2 {
 		rec := httptest.NewRecorder()
 		ch.mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/v1/findings", nil))
-		if rec.Code != http.StatusOK || rec.Body.Len() <= MaxCachedBody {
+		if rec.Code != http.StatusOK || rec.Body.Len() <= querykit.MaxCachedBody {
 			t.Fatalf("%d, %d bytes", rec.Code, rec.Body.Len())
 		}
 	}
@@ -342,6 +346,8 @@ func TestCacheHitRevalidates(t *testing.T) {
 	ch.stats(t, CacheStats{Hits: 2, Misses: 1})
 }
 
+// TestCacheOff: reads go to the read model every time (querykit's TestCacheSize checks that no
+// cache is kept, and the default size when one is).
 func TestCacheOff(t *testing.T) {
 	for name, mut := range map[string]func(*Config){
 		"no Version":         func(c *Config) { c.Version = nil },
@@ -354,14 +360,10 @@ func TestCacheOff(t *testing.T) {
 			if rec := ch.do("/v1/findings", "If-None-Match", etag); rec.Code != http.StatusNotModified {
 				t.Errorf("%d", rec.Code)
 			}
-			if ch.reads() != 3 || ch.api.cache != nil || ch.api.CacheStats() != (CacheStats{}) {
+			if ch.reads() != 3 || ch.api.CacheStats() != (CacheStats{}) {
 				t.Errorf("%d reads, %+v", ch.reads(), ch.api.CacheStats())
 			}
 		})
-	}
-	ch := newCacheHarness(t, nil)
-	if ch.api.cache == nil || ch.api.cache.max != DefaultCacheBytes {
-		t.Fatal("CacheBytes 0 with a Version is the default size")
 	}
 }
 

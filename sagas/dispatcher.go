@@ -175,7 +175,7 @@ func (d *Dispatcher) dispatch(ctx context.Context, it dueItem) (bool, error) {
 		msg = msg[:maxErrorLen]
 	}
 	failed := contracts.SagaCommandFailed{CommandID: cmd.ID, Attempt: attempt, Error: msg}
-	final := attempt >= d.cfg.MaxAttempts
+	final := attempt >= d.cfg.MaxAttempts || isPermanent(derr)
 	var next time.Time
 	if final {
 		failed.Final = true
@@ -206,6 +206,18 @@ func (d *Dispatcher) dispatch(ctx context.Context, it dueItem) (bool, error) {
 		d.s.requeue(it, next)
 	}
 	return true, nil
+}
+
+// permanent is implemented by an error no retry can cure (a payload its schema refuses): the
+// command fails for good at once instead of after MaxAttempts, and its saga compensates.
+type permanent interface {
+	error
+	Permanent() bool
+}
+
+func isPermanent(err error) bool {
+	p, ok := errors.AsType[permanent](err)
+	return ok && p.Permanent()
 }
 
 // lead builds a bookkeeping event caused by the command cause.

@@ -122,7 +122,8 @@ type Command struct {
 // CommandBus is the port through which sagas send commands. Delivery is at least once:
 // Dispatch may be called again with the same Command.ID (after a crash between the bus accepting
 // the command and the runtime recording it), so the receiver must deduplicate on ID.
-// A returned error is retried with backoff until the dispatcher's MaxAttempts.
+// A returned error is retried with backoff until the dispatcher's MaxAttempts, unless it has a
+// method Permanent() bool that returns true: that command fails for good at once.
 type CommandBus interface {
 	Dispatch(ctx context.Context, cmd Command) error
 }

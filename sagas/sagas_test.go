@@ -12,8 +12,8 @@ import (
 
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/adapters/sqlite"
-	"github.com/socplatform/soc/events/eventstest"
 	"github.com/socplatform/soc/sagas"
+	"github.com/socplatform/soc/sagas/sagastest"
 	"github.com/socplatform/soc/schemas/contracts"
 )
 
@@ -149,12 +149,7 @@ func newEnv(t *testing.T) *env {
 // open (re)opens the store and builds a fresh runtime on it: a process start.
 func (e *env) open() {
 	e.t.Helper()
-	e.store, e.raw = eventstest.OpenSQLite(e.t, sqlite.Config{Path: e.path})
-	rt, err := sagas.New(sagas.Config{Store: e.store, Sagas: []sagas.Saga{findingAlert{}}, Checkpoints: e.raw, Clock: e.clock})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	e.rt = rt
+	e.store, e.raw, e.rt = sagastest.OpenRuntime(e.t, e.path, e.clock, findingAlert{})
 }
 
 // restart closes the store and opens it again with a new runtime.
@@ -223,6 +218,20 @@ func countType(in *sagas.Instance, typ string) int {
 		}
 	}
 	return n
+}
+
+// firstAttempt opens a critical finding, lets the saga issue its command and makes the first
+// attempt to dispatch it, with a dispatcher of maxAttempts; it returns the dispatcher and the
+// finding.
+func (e *env) firstAttempt(maxAttempts int) (*sagas.Dispatcher, string) {
+	e.t.Helper()
+	f := e.finding("critical")
+	e.drain()
+	d := e.dispatcher(maxAttempts)
+	mustN(e.t, "sync", 0, d.Sync(e.ctx), 0)
+	n, err := d.DispatchDue(e.ctx)
+	mustN(e.t, "attempt 1", n, err, 1)
+	return d, f
 }
 
 func mustN(t *testing.T, what string, n int, err error, want int) {
@@ -344,18 +353,12 @@ func TestDispatchRetriedThenDeadAndCompensated(t *testing.T) {
 		}
 		return nil
 	}
-	f := e.finding("critical")
-	e.drain()
-	d := e.dispatcher(3)
-	mustN(t, "sync", 0, d.Sync(e.ctx), 0)
-
-	n, err := d.DispatchDue(e.ctx)
-	mustN(t, "attempt 1", n, err, 1)
+	d, f := e.firstAttempt(3)
 	next, ok := d.Next()
 	if !ok || !next.Equal(t0.Add(time.Second)) {
 		t.Fatalf("next attempt at %v (%v), want %v", next, ok, t0.Add(time.Second))
 	}
-	n, err = d.DispatchDue(e.ctx) // not due yet
+	n, err := d.DispatchDue(e.ctx) // not due yet
 	mustN(t, "before backoff", n, err, 0)
 	rec := e.show(f).Commands[0]
 	if rec.Status != sagas.StatusRetrying || rec.Attempts != 1 || rec.LastError != "smtp: 421 service not available" {
@@ -417,6 +420,39 @@ func TestDispatchRetriedThenDeadAndCompensated(t *testing.T) {
 	}
 }
 
+// permanentErr is a failure no retry can cure (the command bus's invalid payload).
+type permanentErr struct{ msg string }
+
+func (e *permanentErr) Error() string   { return e.msg }
+func (e *permanentErr) Permanent() bool { return true }
+
+// A permanent failure is final at its first attempt: no retry, and the saga compensates.
+func TestDispatchPermanentFailureIsFinalAtOnce(t *testing.T) {
+	e := newEnv(t)
+	e.bus.fail = func(c sagas.Command) error {
+		if c.Type == "NotifyOwner" {
+			return fmt.Errorf("wrapped: %w", &permanentErr{msg: "NotifyOwner: invalid payload: /finding: required"})
+		}
+		return nil
+	}
+	d, f := e.firstAttempt(8)
+	in := e.show(f)
+	if rec := in.Commands[0]; rec.Status != sagas.StatusDead || rec.Attempts != 1 {
+		t.Fatalf("after a permanent failure: %+v", rec)
+	}
+	if len(in.Commands) != 2 || in.Commands[1].Command.Type != "PageOnCall" {
+		t.Fatalf("not compensated: commands %+v", in.Commands)
+	}
+	e.clock.Advance(time.Hour)
+	mustN(t, "sync", 0, d.Sync(e.ctx), 0)
+	if _, err := d.DispatchDue(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(e.bus.calls("NotifyOwner")); got != 1 {
+		t.Fatalf("NotifyOwner sent %d times, want 1 (no retry)", got)
+	}
+}
+
 func TestDispatchSucceedsAfterTransientFailure(t *testing.T) {
 	e := newEnv(t)
 	failures := 1
@@ -427,14 +463,9 @@ func TestDispatchSucceedsAfterTransientFailure(t *testing.T) {
 		}
 		return nil
 	}
-	f := e.finding("critical")
-	e.drain()
-	d := e.dispatcher(5)
-	mustN(t, "sync", 0, d.Sync(e.ctx), 0)
-	n, err := d.DispatchDue(e.ctx)
-	mustN(t, "attempt 1", n, err, 1)
+	d, f := e.firstAttempt(5)
 	e.clock.Advance(time.Second)
-	n, err = d.DispatchDue(e.ctx)
+	n, err := d.DispatchDue(e.ctx)
 	mustN(t, "attempt 2", n, err, 1)
 	rec := e.show(f).Commands[0]
 	if rec.Status != sagas.StatusDispatched || rec.Attempts != 2 || rec.LastError != "bus: 503" {
@@ -507,21 +538,7 @@ func TestStaleTimerIndexDoesNotFireTwice(t *testing.T) {
 	mustN(t, "sync a", 0, a.Sync(e.ctx), 0)
 	mustN(t, "sync b", 0, b.Sync(e.ctx), 0)
 	e.clock.Advance(25 * time.Hour)
-	var wg sync.WaitGroup
-	var fired [2]int
-	for i, ts := range []*sagas.TimerService{a, b} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			n, err := ts.FireDue(e.ctx)
-			if err != nil {
-				t.Error(err)
-			}
-			fired[i] = n
-		}()
-	}
-	wg.Wait()
-	if fired[0]+fired[1] != 1 {
+	if fired := sagastest.FireConcurrently(e.ctx, t, a, b); fired[0]+fired[1] != 1 {
 		t.Fatalf("fired %v, want once in all", fired)
 	}
 	if got := countType(e.show(f), contracts.TypeSagaTimerFired); got != 1 {

@@ -62,7 +62,7 @@ func startCommands(ctx context.Context, a *app, _ inputs) (any, readiness, error
 	imports := ports.NewImports(ports.ImportsConfig{MaxBodyBytes: a.cfg.MaxImportBytes}, importReport, a.log)
 	imports.Register(a.mux)
 	// Scan definitions, scheduled and manual runs (nmap), and reports pushed by external
-	// scanners; the sagas target drives runs through HandleCommand.
+	// scanners; the sagas target drives runs through the command bus.
 	allowed := make([]netip.Prefix, 0, len(a.cfg.ScanAllowedTargets))
 	for _, p := range a.cfg.ScanAllowedTargets {
 		allowed = append(allowed, netip.MustParsePrefix(p)) // validated with the configuration

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -11,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/socplatform/soc/commands/bus"
 	notifyapp "github.com/socplatform/soc/commands/notifications/app"
 	"github.com/socplatform/soc/commands/notifications/channels"
 	scanapp "github.com/socplatform/soc/commands/scans/app"
@@ -18,7 +18,7 @@ import (
 	"github.com/socplatform/soc/query-api/ws"
 	"github.com/socplatform/soc/sagas"
 	"github.com/socplatform/soc/sagas/flows"
-	"github.com/socplatform/soc/schemas/contracts"
+	"github.com/socplatform/soc/schemas"
 )
 
 // notificationChannels builds the senders of the configured channels (--smtp-*,
@@ -182,53 +182,25 @@ func startNotifier(ctx context.Context, a *app, in inputs) (any, readiness, erro
 	}, nil
 }
 
-// commandBus hands the sagas' commands to the handlers in this process. Every handler is
-// idempotent on the command (its id is the notifications' trigger, the vulns handlers decide on
-// the finding's state), which the at-least-once dispatcher requires.
-type commandBus struct {
-	a       *app
-	planner *notifyapp.Planner
-	scans   scanCommands // nil: scan commands fail (no orchestrator in this process)
-}
-
-// scanCommands runs the sagas' scan commands: the commands target's orchestrator.
-type scanCommands interface {
-	HandleCommand(ctx context.Context, id, typ string, payload json.RawMessage) (handled bool, err error)
-}
-
-func (b *commandBus) Dispatch(ctx context.Context, cmd sagas.Command) error {
-	switch {
-	case strings.HasPrefix(cmd.Type, "notifications."):
-		handled, err := b.planner.HandleCommand(ctx, cmd.ID, cmd.Type, cmd.Payload)
-		if !handled {
-			break
-		}
-		return err
-	case cmd.Type == flows.CmdRecordSLABreach:
-		var p contracts.RecordSLABreach
-		if err := json.Unmarshal(cmd.Payload, &p); err != nil || p.FindingID == "" {
-			return fmt.Errorf("%s: bad payload %s", cmd.Type, cmd.Payload)
-		}
-		_, err := vulnapp.RecordSLABreach(ctx, b.a.store, p.FindingID, p.DueAt, time.Now())
-		return err
-	case cmd.Type == flows.CmdExpireRiskAcceptance:
-		var p contracts.ExpireRiskAcceptance
-		if err := json.Unmarshal(cmd.Payload, &p); err != nil || p.FindingID == "" {
-			return fmt.Errorf("%s: bad payload %s", cmd.Type, cmd.Payload)
-		}
-		_, err := vulnapp.ExpireRiskAcceptance(ctx, b.a.store, p.FindingID, time.Now())
-		return err
-	case strings.HasPrefix(cmd.Type, "scans."):
-		if b.scans == nil {
-			return fmt.Errorf("%s: the commands target (which runs scans) is not running in this process", cmd.Type)
-		}
-		handled, err := b.scans.HandleCommand(ctx, cmd.ID, cmd.Type, cmd.Payload)
-		if !handled {
-			break
-		}
-		return err
+// commandBus builds the bus that carries the sagas' commands to the handlers in this process:
+// each context registers its own, typed by the command's schema. Every handler is idempotent on
+// the command (its id is the notifications' trigger and the scan events' idempotency key, the
+// vulns handlers decide on the finding's state), which the at-least-once dispatcher requires.
+// scans nil (no commands target in this process) registers the scan commands failing with that
+// reason.
+func commandBus(a *app, planner *notifyapp.Planner, scans *scanapp.Orchestrator) (*bus.Bus, error) {
+	b, err := bus.New(schemas.CommandsFS())
+	if err != nil {
+		return nil, err
 	}
-	return fmt.Errorf("no handler for command type %q", cmd.Type)
+	if err := errors.Join(
+		notifyapp.RegisterCommands(b, planner),
+		scanapp.RegisterCommands(b, scans),
+		vulnapp.RegisterCommands(b, a.store, time.Now),
+	); err != nil {
+		return nil, err
+	}
+	return b, nil
 }
 
 // startSagas runs the process managers: the runtime follows the store (in both modes: the
@@ -266,7 +238,7 @@ func startSagas(ctx context.Context, a *app, in inputs) (any, readiness, error) 
 // newSagaStack builds the runtime of the platform's sagas and the dispatcher of their commands
 // onto this process's handlers; the planner records requests for the channels chans. scans and
 // im are the commands target's orchestrator and importer; nil (benchmarks) fails their commands.
-func newSagaStack(a *app, dir *notifyapp.Directory, scans scanCommands, im *scanapp.Importer, chans []string) (*sagas.Runtime, *sagas.Dispatcher, error) {
+func newSagaStack(a *app, dir *notifyapp.Directory, scans *scanapp.Orchestrator, im *scanapp.Importer, chans []string) (*sagas.Runtime, *sagas.Dispatcher, error) {
 	pc := notifyapp.PlannerConfig{Store: a.store, Querier: a.store,
 		Service: notifyapp.NewService(a.store, dir, nil), Dir: dir, Channels: chans, BaseURL: a.cfg.PublicURL, Log: a.log}
 	if im != nil { // a nil *Importer in the interface would not read as "no index"
@@ -281,7 +253,13 @@ func newSagaStack(a *app, dir *notifyapp.Directory, scans scanCommands, im *scan
 	if err != nil {
 		return nil, nil, err
 	}
-	d, err := sagas.NewDispatcher(sagas.DispatcherConfig{Runtime: rt, Bus: &commandBus{a: a, planner: planner, scans: scans}})
+	b, err := commandBus(a, planner, scans)
+	if err != nil {
+		return nil, nil, err
+	}
+	d, err := sagas.NewDispatcher(sagas.DispatcherConfig{Runtime: rt, Bus: sagas.CommandBusFunc(func(ctx context.Context, c sagas.Command) error {
+		return b.Dispatch(ctx, c.ID, c.Type, c.Payload)
+	})})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/socplatform/soc/events"
-	"github.com/socplatform/soc/projections"
 	"github.com/socplatform/soc/projections/readkit"
 	"github.com/socplatform/soc/projections/vulns"
 	"github.com/socplatform/soc/schemas/contracts"
@@ -202,19 +201,9 @@ func compareLinks(x, y AssetLink) int {
 // assets projection applies, for point-in-time reads. What other streams contribute cannot be
 // known as of a past time: OpenFindings is all zeros and Risk says so.
 func FoldAsset(evs []events.Envelope) (*Asset, error) {
-	var a *Asset
-	for i := range evs {
-		if !isAssetEvent(evs[i].Type) {
-			continue
-		}
-		next, err := applyAsset(a, &evs[i])
-		if err != nil {
-			return nil, projections.Poison(&evs[i], err)
-		}
-		a = next
-	}
-	if a == nil {
-		return nil, readkit.ErrNotFound
+	a, err := readkit.Fold(evs, isAssetEvent, applyAsset)
+	if err != nil {
+		return nil, err
 	}
 	a.OpenFindings = vulns.ZeroCounts()
 	a.Risk = Risk{Formula: "not available as of a past time: open findings and risk depend on other streams (the findings')", Components: []RiskComponent{}}

@@ -68,21 +68,13 @@ func decodeAsset(a *Asset, ids, tags, links string, created, updated int64) (*As
 
 // Create implements projections.Projection.
 func (p *Projection) Create(ctx context.Context, tx *projections.Tx) error {
-	if err := readkit.CreateTable(ctx, tx, "assets", assetTable.Cols(tx.Dialect), "id"); err != nil {
-		return err
-	}
 	// The list's default sort is risk, computed from two tables: it cannot be indexed. These serve
 	// the other sorts and the common filters.
-	for _, ix := range [][2]string{
-		{"name", "name, id"},
-		{"updated", "updated_at, id"},
-		{"crit", "criticality_rank, id"},
-	} {
-		if err := readkit.CreateIndex(ctx, tx, "assets", ix[0], ix[1]); err != nil {
-			return err
-		}
-	}
-	return nil
+	return assetTable.Create(ctx, tx,
+		[2]string{"name", "name, id"},
+		[2]string{"updated", "updated_at, id"},
+		[2]string{"crit", "criticality_rank, id"},
+	)
 }
 
 // Apply implements projections.Projection.

@@ -2,7 +2,6 @@ package assets
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"strconv"
 	"strings"
@@ -78,13 +77,7 @@ func scanAssetRow(s readkit.Scanner) (*Asset, error) {
 
 // Asset returns one asset by stream id, with its open findings and risk.
 func (r *Reader) Asset(ctx context.Context, id string) (*Asset, error) {
-	q := readkit.NewQuery(r.db.Dialect)
-	q.Cond("a.id = %s", id)
-	a, err := scanAssetRow(r.db.QueryRow(ctx, r.assetSelect()+q.WhereSQL(), q.Args...))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, readkit.ErrNotFound
-	}
-	return a, err
+	return readkit.Get(ctx, r.db, r.assetSelect(), "a.id", id, scanAssetRow)
 }
 
 // Assets lists assets.

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/projections"
 )
 
 // Stored normalises a time to what the tables store (UTC, microseconds), so that a folded row and
@@ -39,4 +40,26 @@ func NonEmpty(s []string) []string {
 		return nil
 	}
 	return slices.Clone(s)
+}
+
+// Fold rebuilds one row from its stream's events (in version order) with the code its
+// projection applies, for point-in-time reads: events handles refuses are skipped, one apply
+// fails on is a poison event (projections.Poison), and a stream that never started the row is
+// ErrNotFound.
+func Fold[R any](evs []events.Envelope, handles func(eventType string) bool, apply func(*R, *events.Envelope) (*R, error)) (*R, error) {
+	var row *R
+	for i := range evs {
+		if !handles(evs[i].Type) {
+			continue
+		}
+		next, err := apply(row, &evs[i])
+		if err != nil {
+			return nil, projections.Poison(&evs[i], err)
+		}
+		row = next
+	}
+	if row == nil {
+		return nil, ErrNotFound
+	}
+	return row, nil
 }

@@ -39,6 +39,21 @@ func (t *Table[R]) Qualified(alias string) string {
 	return strings.Join(names, ", ")
 }
 
+// Create creates the table for tx's generation, keyed by its first column, with an index per
+// {name suffix, columns} pair.
+func (t *Table[R]) Create(ctx context.Context, tx *projections.Tx, indexes ...[2]string) error {
+	cols := t.Cols(tx.Dialect)
+	if err := CreateTable(ctx, tx, t.Base, cols, cols[0].Name()); err != nil {
+		return err
+	}
+	for _, ix := range indexes {
+		if err := CreateIndex(ctx, tx, t.Base, ix[0], ix[1]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // BatchState is what one Apply call knows of the rows its batch touches.
 type BatchState[R any] struct {
 	Before map[string]*R // as loaded (absent: the row did not exist)

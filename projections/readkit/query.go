@@ -252,6 +252,18 @@ func ListPage[R any](ctx context.Context, r *DB, stmt string, args []any, limit 
 
 // ---- key values ------------------------------------------------------------------------------
 
+// Get reads the one row of stmt (a SELECT without WHERE) whose column idCol is id, with scan;
+// ErrNotFound when there is none.
+func Get[R any](ctx context.Context, r *DB, stmt, idCol, id string, scan func(Scanner) (*R, error)) (*R, error) {
+	q := NewQuery(r.Dialect)
+	q.Cond(idCol+" = %s", id)
+	v, err := scan(r.QueryRow(ctx, stmt+q.WhereSQL(), q.Args...))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, ErrNotFound
+	}
+	return v, err
+}
+
 // FmtTime is a time as a key value.
 func FmtTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 

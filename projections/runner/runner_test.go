@@ -119,9 +119,9 @@ func TestGapParks(t *testing.T) {
 	})
 }
 
-// poisonSetup appends a, b, poison, c (c in another stream after the poison) and returns the
+// poisonEvents appends a, b, poison, c (c in another stream after the poison) and returns the
 // events in order.
-func poisonSetup(e *env) (s1, s2 string, evs []events.Envelope) {
+func poisonEvents(e *env) (s1, s2 string, evs []events.Envelope) {
 	s1, s2 = events.NewStreamID("suite", "thing"), events.NewStreamID("suite", "thing")
 	e.appendEvents(s1, thing("ThingCreated", "a"), thing("ThingCreated", "b"))
 	e.appendEvents(s1, thing("ThingCreated", "poison"))
@@ -129,13 +129,19 @@ func poisonSetup(e *env) (s1, s2 string, evs []events.Envelope) {
 	return s1, s2, e.readAll()
 }
 
+// poisonSetup appends poisonEvents and returns them with a counts projection that cannot apply
+// the poison and its runner (not started).
+func poisonSetup(e *env) (p *countProj, r *Runner, s1, s2 string, evs []events.Envelope) {
+	p = newCountProj()
+	p.Poison.Store(true)
+	s1, s2, evs = poisonEvents(e)
+	return p, e.newRunner(p, nil, nil), s1, s2, evs
+}
+
 func TestPoisonParksThenRetry(t *testing.T) {
 	dialects(t, func(t *testing.T, e *env) {
-		p := newCountProj()
-		p.Poison.Store(true)
-		s1, s2, evs := poisonSetup(e)
+		p, r, s1, s2, evs := poisonSetup(e)
 		poison := evs[2]
-		r := e.newRunner(p, nil, nil)
 		e.start(r)
 		st := e.waitParkedAlert(r, p.Name())
 		if st.Parked.EventID != poison.EventID || st.Parked.Position != poison.GlobalPosition || st.Parked.StreamID != s1 ||
@@ -186,11 +192,8 @@ func TestPoisonParksThenRetry(t *testing.T) {
 
 func TestPoisonSkip(t *testing.T) {
 	dialects(t, func(t *testing.T, e *env) {
-		p := newCountProj()
-		p.Poison.Store(true)
-		s1, s2, evs := poisonSetup(e)
+		p, r, s1, s2, evs := poisonSetup(e)
 		poison := evs[2]
-		r := e.newRunner(p, nil, nil)
 		e.start(r)
 		e.waitParkedAlert(r, p.Name())
 
@@ -242,11 +245,8 @@ func TestPoisonSkip(t *testing.T) {
 
 func TestParkedSurvivesRestartAndAnotherProcessSkips(t *testing.T) {
 	dialects(t, func(t *testing.T, e *env) {
-		p := newCountProj()
-		p.Poison.Store(true)
-		_, s2, evs := poisonSetup(e)
+		p, r, _, s2, evs := poisonSetup(e)
 		poison := evs[2]
-		r := e.newRunner(p, nil, nil)
 		stop := e.start(r)
 		e.waitParked(r)
 		if err := stop(); err != nil {
@@ -511,7 +511,7 @@ func TestRebuildEqualsIncremental(t *testing.T) {
 func TestRebuildFailureLeavesLiveUntouched(t *testing.T) {
 	dialects(t, func(t *testing.T, e *env) {
 		p := newCountProj()
-		_, _, evs := poisonSetup(e)
+		_, _, evs := poisonEvents(e)
 		r := e.newRunner(p, nil, nil)
 		stop := e.start(r)
 		e.waitFor(r, evs[3].GlobalPosition)
@@ -551,7 +551,7 @@ func TestRebuildHonoursSkips(t *testing.T) {
 	dialects(t, func(t *testing.T, e *env) {
 		p := newCountProj()
 		p.Poison.Store(true)
-		_, _, evs := poisonSetup(e)
+		_, _, evs := poisonEvents(e)
 		r := e.newRunner(p, nil, nil)
 		stop := e.start(r)
 		e.waitParked(r)

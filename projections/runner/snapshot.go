@@ -18,39 +18,10 @@ import (
 func Snapshot(ctx context.Context, db *projections.DB, p projections.Projection) (string, error) {
 	var b strings.Builder
 	for _, base := range p.Tables() {
-		rows, err := db.SQL.QueryContext(ctx, "SELECT * FROM "+base)
+		cols, lines, err := TableRows(ctx, db, base)
 		if err != nil {
-			return "", fmt.Errorf("snapshot of %s: %w", base, err)
-		}
-		cols, err := rows.Columns()
-		if err != nil {
-			rows.Close()
 			return "", err
 		}
-		var lines [][]string
-		for rows.Next() {
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			if err := rows.Scan(ptrs...); err != nil {
-				rows.Close()
-				return "", err
-			}
-			line := make([]string, len(cols))
-			for i, v := range vals {
-				line[i] = formatValue(v)
-			}
-			lines = append(lines, line)
-		}
-		if err := rows.Close(); err != nil {
-			return "", err
-		}
-		if err := rows.Err(); err != nil {
-			return "", err
-		}
-		slices.SortFunc(lines, func(a, b []string) int { return slices.Compare(a, b) })
 		fmt.Fprintf(&b, "== %s (%s) %d rows\n", base, strings.Join(cols, ", "), len(lines))
 		for _, l := range lines {
 			b.WriteString(strings.Join(l, " | "))
@@ -58,6 +29,42 @@ func Snapshot(ctx context.Context, db *projections.DB, p projections.Projection)
 		}
 	}
 	return b.String(), nil
+}
+
+// TableRows reads a table or view whole, as Snapshot shows it: its column names, and every row
+// with each value as deterministic text, the rows sorted by all columns.
+func TableRows(ctx context.Context, db *projections.DB, table string) (cols []string, lines [][]string, err error) {
+	rows, err := db.SQL.QueryContext(ctx, "SELECT * FROM "+table)
+	if err != nil {
+		return nil, nil, fmt.Errorf("snapshot of %s: %w", table, err)
+	}
+	defer rows.Close()
+	if cols, err = rows.Columns(); err != nil {
+		return nil, nil, err
+	}
+	for rows.Next() {
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, nil, err
+		}
+		line := make([]string, len(cols))
+		for i, v := range vals {
+			line[i] = formatValue(v)
+		}
+		lines = append(lines, line)
+	}
+	if err := rows.Close(); err != nil {
+		return nil, nil, err
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+	slices.SortFunc(lines, func(a, b []string) int { return slices.Compare(a, b) })
+	return cols, lines, nil
 }
 
 func formatValue(v any) string {

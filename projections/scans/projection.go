@@ -72,15 +72,7 @@ var scanTable = &readkit.Table[Scan]{
 
 // Create implements projections.Projection.
 func (p *Projection) Create(ctx context.Context, tx *projections.Tx) error {
-	if err := readkit.CreateTable(ctx, tx, "scans", scanTable.Cols(tx.Dialect), "id"); err != nil {
-		return err
-	}
-	for _, ix := range [][2]string{{"started", "started_at, id"}, {"total", "findings_total, id"}} {
-		if err := readkit.CreateIndex(ctx, tx, "scans", ix[0], ix[1]); err != nil {
-			return err
-		}
-	}
-	return nil
+	return scanTable.Create(ctx, tx, [2]string{"started", "started_at, id"}, [2]string{"total", "findings_total, id"})
 }
 
 // Apply implements projections.Projection.

@@ -2,8 +2,6 @@ package scans
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"strconv"
 	"time"
 
@@ -32,13 +30,7 @@ func scanSelect() string { return "SELECT " + scanTable.Qualified("s") + " FROM 
 
 // Scan returns one scan by scan id.
 func (r *Reader) Scan(ctx context.Context, id string) (*Scan, error) {
-	q := readkit.NewQuery(r.db.Dialect)
-	q.Cond("s.id = %s", id)
-	s, err := scanTable.Scan(r.db.QueryRow(ctx, scanSelect()+q.WhereSQL(), q.Args...))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, readkit.ErrNotFound
-	}
-	return s, err
+	return readkit.Get(ctx, r.db, scanSelect(), "s.id", id, scanTable.Scan)
 }
 
 // Scans lists scans.

@@ -66,7 +66,7 @@ var cveTable = &readkit.Table[CVE]{
 
 // Create implements projections.Projection.
 func (p *CVEsProjection) Create(ctx context.Context, tx *projections.Tx) error {
-	return readkit.CreateTable(ctx, tx, "cves", cveTable.Cols(tx.Dialect), "id")
+	return cveTable.Create(ctx, tx)
 }
 
 // Apply implements projections.Projection. Finding events are the findings projection's.

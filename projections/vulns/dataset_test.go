@@ -16,6 +16,7 @@ import (
 	"github.com/socplatform/soc/projections/assets"
 	"github.com/socplatform/soc/projections/internal/testdb"
 	"github.com/socplatform/soc/projections/readkit"
+	"github.com/socplatform/soc/projections/runner"
 	"github.com/socplatform/soc/projections/scans"
 	"github.com/socplatform/soc/projections/vulns"
 )
@@ -613,33 +614,12 @@ func TestIncrementalEqualsRebuild(t *testing.T) {
 	})
 }
 
-func dump(t *testing.T, db *projections.DB, table string) [][]any {
+// dump is every row of table, as runner.Snapshot shows it.
+func dump(t *testing.T, db *projections.DB, table string) [][]string {
 	t.Helper()
-	rows, err := db.SQL.Query("SELECT * FROM " + table + " ORDER BY 1, 2")
+	_, rows, err := runner.TableRows(context.Background(), db, table)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rows.Close()
-	cols, _ := rows.Columns()
-	var out [][]any
-	for rows.Next() {
-		vals := make([]any, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			t.Fatal(err)
-		}
-		for i, v := range vals {
-			if b, ok := v.([]byte); ok {
-				vals[i] = string(b)
-			}
-		}
-		out = append(out, vals)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
+	return rows
 }

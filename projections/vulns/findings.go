@@ -149,23 +149,18 @@ func (a *AssetFindings) Counts() map[string]int64 {
 // Create implements projections.Projection.
 func (p *FindingsProjection) Create(ctx context.Context, tx *projections.Tx) error {
 	d := tx.Dialect
-	if err := readkit.CreateTable(ctx, tx, "findings", findingTable.Cols(d), "id"); err != nil {
-		return err
-	}
 	// Indexes serve the triage list (open or one status, sorted by severity then due date, keyset
 	// on the same columns), an asset's findings and the per-asset aggregate, and the due-date
 	// sort/overdue filter. Each one costs every write: keep the set small.
-	for _, ix := range [][2]string{
+	if err := findingTable.Create(ctx, tx,
 		// Covers the per-asset aggregate, which then never reads the table.
-		{"asset", "asset_id, open, severity_rank, kev, risk_milli"},
+		[2]string{"asset", "asset_id, open, severity_rank, kev, risk_milli"},
 		// The triage list; a status filter of open statuses uses it too (the Reader adds open = 1).
-		{"open_sev", "open, severity_rank, due_urgency, id"},
+		[2]string{"open_sev", "open, severity_rank, due_urgency, id"},
 		// Open findings by due date, and the overdue filter (open = 1 AND due_at < now).
-		{"open_due", "open, due_at, id"},
-	} {
-		if err := readkit.CreateIndex(ctx, tx, "findings", ix[0], ix[1]); err != nil {
-			return err
-		}
+		[2]string{"open_due", "open, due_at, id"},
+	); err != nil {
+		return err
 	}
 	for _, side := range []struct{ base, col string }{{"finding_cves", "cve"}, {"finding_cwes", "cwe"}} {
 		cols := []readkit.Column{{"finding_id", readkit.KeyText(d)}, {side.col, readkit.KeyText(d)}}

@@ -149,14 +149,9 @@ func TestFindingLifecycle(t *testing.T) {
 				}
 				// FoldFinding over the same events is the row.
 				evs = append(evs, s.ev)
-				folded, err := vulns.FoldFinding(evs)
-				if err != nil {
-					t.Fatal(err)
-				}
-				folded.AssetName, folded.Overdue = f.AssetName, f.Overdue
-				if !reflect.DeepEqual(folded, f) {
-					t.Errorf("FoldFinding\n got %+v\nrow  %+v", folded, f)
-				}
+				foldIsRow(t, vulns.FoldFinding, evs, f, func(folded *vulns.Finding) {
+					folded.AssetName, folded.Overdue = f.AssetName, f.Overdue
+				})
 			})
 		}
 	})

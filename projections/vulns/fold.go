@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/socplatform/soc/events"
-	"github.com/socplatform/soc/projections"
 	"github.com/socplatform/soc/projections/readkit"
 	"github.com/socplatform/soc/schemas/contracts"
 )
@@ -242,21 +241,7 @@ func dedupe(s []string) []string {
 // findings projection applies, for point-in-time reads. AssetName and Overdue are left for the
 // caller (they depend on another stream and on the reading time).
 func FoldFinding(evs []events.Envelope) (*Finding, error) {
-	var f *Finding
-	for i := range evs {
-		if !isFindingEvent(evs[i].Type) {
-			continue
-		}
-		next, err := applyFinding(f, &evs[i])
-		if err != nil {
-			return nil, projections.Poison(&evs[i], err)
-		}
-		f = next
-	}
-	if f == nil {
-		return nil, readkit.ErrNotFound
-	}
-	return f, nil
+	return readkit.Fold(evs, isFindingEvent, applyFinding)
 }
 
 // ---- CVEs ------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"sync"
 	"testing"
 	"time"
@@ -217,3 +218,17 @@ func all() []projections.Projection {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// foldIsRow checks that the point-in-time fold of evs is row, once align has made the two agree
+// on what the fold cannot know (what other streams and the reading time add).
+func foldIsRow[R any](t *testing.T, fold func([]events.Envelope) (*R, error), evs []events.Envelope, row *R, align func(folded *R)) {
+	t.Helper()
+	folded, err := fold(evs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	align(folded)
+	if !reflect.DeepEqual(folded, row) {
+		t.Errorf("the fold is not the row\n got %+v\nrow  %+v", folded, row)
+	}
+}

@@ -2,7 +2,6 @@ package vulns
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"slices"
 	"strings"
@@ -106,14 +105,7 @@ func scanFindingRow(now time.Time) func(readkit.Scanner) (*Finding, error) {
 
 // Finding returns one finding by stream id.
 func (r *Reader) Finding(ctx context.Context, id string) (*Finding, error) {
-	q := readkit.NewQuery(r.db.Dialect)
-	q.Cond("f.id = %s", id)
-	row := r.db.QueryRow(ctx, r.findingSelect()+q.WhereSQL(), q.Args...)
-	f, err := scanFindingRow(time.Now())(row)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, readkit.ErrNotFound
-	}
-	return f, err
+	return readkit.Get(ctx, r.db, r.findingSelect(), "f.id", id, scanFindingRow(time.Now()))
 }
 
 // Findings lists findings.
@@ -195,16 +187,11 @@ func (r *Reader) Findings(ctx context.Context, fq FindingQuery) (readkit.Page[Fi
 
 // CVE returns one catalogue entry by CVE id, with the number of open findings that carry it.
 func (r *Reader) CVE(ctx context.Context, id string) (*CVE, error) {
-	q := readkit.NewQuery(r.db.Dialect)
-	q.Cond("c.id = %s", id)
-	c, err := cveTable.Scan(r.db.QueryRow(ctx, "SELECT "+cveTable.Qualified("c")+" FROM cves c"+q.WhereSQL(), q.Args...))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, readkit.ErrNotFound
-	}
+	c, err := readkit.Get(ctx, r.db, "SELECT "+cveTable.Qualified("c")+" FROM cves c", "c.id", id, cveTable.Scan)
 	if err != nil {
 		return nil, err
 	}
-	q = readkit.NewQuery(r.db.Dialect)
+	q := readkit.NewQuery(r.db.Dialect)
 	q.Cond("fc.cve = %s", id)
 	err = r.db.QueryRow(ctx, "SELECT COUNT(*) FROM finding_cves fc JOIN findings f ON f.id = fc.finding_id"+q.WhereSQL()+" AND f.open = 1", q.Args...).Scan(&c.OpenFindings)
 	return c, err

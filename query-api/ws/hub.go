@@ -67,24 +67,13 @@ type Config struct {
 
 // Validate reports every problem of c at once (zero values are fine: they take defaults).
 func (c Config) Validate() error {
-	var errs []error
-	if c.MaxClients < 0 {
-		errs = append(errs, fmt.Errorf("ws: MaxClients %d is negative", c.MaxClients))
-	}
-	if c.SendBuffer < 0 {
-		errs = append(errs, fmt.Errorf("ws: SendBuffer %d is negative", c.SendBuffer))
-	}
-	if c.PingInterval < 0 {
-		errs = append(errs, fmt.Errorf("ws: PingInterval %s is negative", c.PingInterval))
-	}
-	if c.PongWait < 0 {
-		errs = append(errs, fmt.Errorf("ws: PongWait %s is negative", c.PongWait))
-	}
-	if c.WriteWait < 0 {
-		errs = append(errs, fmt.Errorf("ws: WriteWait %s is negative", c.WriteWait))
-	}
-	if c.MaxMessageBytes < 0 {
-		errs = append(errs, fmt.Errorf("ws: MaxMessageBytes %d is negative", c.MaxMessageBytes))
+	errs := []error{ // errors.Join drops the nils
+		negative("MaxClients", c.MaxClients),
+		negative("SendBuffer", c.SendBuffer),
+		negative("PingInterval", c.PingInterval),
+		negative("PongWait", c.PongWait),
+		negative("WriteWait", c.WriteWait),
+		negative("MaxMessageBytes", c.MaxMessageBytes),
 	}
 	if d := c.withDefaults(); d.PingInterval >= d.PongWait && c.PingInterval >= 0 && c.PongWait >= 0 {
 		errs = append(errs, fmt.Errorf("ws: PingInterval %s must be below PongWait %s", d.PingInterval, d.PongWait))
@@ -93,28 +82,31 @@ func (c Config) Validate() error {
 }
 
 func (c Config) withDefaults() Config {
-	if c.MaxClients <= 0 {
-		c.MaxClients = DefaultMaxClients
-	}
-	if c.SendBuffer <= 0 {
-		c.SendBuffer = DefaultSendBuffer
-	}
-	if c.PingInterval <= 0 {
-		c.PingInterval = DefaultPingInterval
-	}
-	if c.PongWait <= 0 {
-		c.PongWait = DefaultPongWait
-	}
-	if c.WriteWait <= 0 {
-		c.WriteWait = DefaultWriteWait
-	}
-	if c.MaxMessageBytes <= 0 {
-		c.MaxMessageBytes = DefaultMaxMessageBytes
-	}
+	orDefault(&c.MaxClients, DefaultMaxClients)
+	orDefault(&c.SendBuffer, DefaultSendBuffer)
+	orDefault(&c.PingInterval, DefaultPingInterval)
+	orDefault(&c.PongWait, DefaultPongWait)
+	orDefault(&c.WriteWait, DefaultWriteWait)
+	orDefault(&c.MaxMessageBytes, DefaultMaxMessageBytes)
 	if c.Log == nil {
 		c.Log = slog.Default()
 	}
 	return c
+}
+
+// negative is the error of a setting below zero, nil otherwise.
+func negative[T int | int64 | time.Duration](name string, v T) error {
+	if v < 0 {
+		return fmt.Errorf("ws: %s %v is negative", name, v)
+	}
+	return nil
+}
+
+// orDefault sets *v to def when it is zero or negative (unset).
+func orDefault[T int | int64 | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
 }
 
 // Hub holds the live subscribers and fans changes out to them. It is an http.Handler for the

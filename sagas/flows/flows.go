@@ -4,8 +4,9 @@
 // Sagas decide WHEN something must happen; the command handlers they address decide, on the
 // current state read from the store, WHAT happens (a finding resolved meanwhile is not
 // escalated). That keeps instance state small (a few fields, copied into every
-// SagaEventHandled) and correct when projections lag. The command type strings are the
-// contract with the handlers in commands/…, which this module may not import.
+// SagaEventHandled) and correct when projections lag. The command types (x-command-type of
+// schemas/commands, contracts.Cmd…) and their payloads (contracts.<Name>) are the contract with
+// the handlers, which each context registers on commands/bus; this module may not import them.
 package flows
 
 import (

@@ -12,9 +12,9 @@ import (
 	"github.com/google/uuid"
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/adapters/sqlite"
-	"github.com/socplatform/soc/events/eventstest"
 	"github.com/socplatform/soc/sagas"
 	"github.com/socplatform/soc/sagas/flows"
+	"github.com/socplatform/soc/sagas/sagastest"
 	"github.com/socplatform/soc/schemas/contracts"
 )
 
@@ -79,14 +79,9 @@ func newEnvWith(t *testing.T, start time.Time, ss ...sagas.Saga) *env {
 // service and dispatcher on it: a process start.
 func (e *env) open() {
 	e.t.Helper()
-	e.store, e.raw = eventstest.OpenSQLite(e.t, sqlite.Config{Path: e.path})
-	rt, err := sagas.New(sagas.Config{Store: e.store, Checkpoints: e.raw, Clock: e.clock, Sagas: e.sagas})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	e.rt = rt
-	e.ts = sagas.NewTimerService(rt, 0)
-	d, err := sagas.NewDispatcher(sagas.DispatcherConfig{Runtime: rt, Bus: e.bus, MaxAttempts: 3,
+	e.store, e.raw, e.rt = sagastest.OpenRuntime(e.t, e.path, e.clock, e.sagas...)
+	e.ts = sagas.NewTimerService(e.rt, 0)
+	d, err := sagas.NewDispatcher(sagas.DispatcherConfig{Runtime: e.rt, Bus: e.bus, MaxAttempts: 3,
 		MinBackoff: time.Second, MaxBackoff: 4 * time.Second})
 	if err != nil {
 		e.t.Fatal(err)
@@ -245,6 +240,19 @@ func types(cmds []sagas.Command) []string {
 
 func ts(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
+// wantPending fails unless the instance's pending timers are want ("name@due").
+func wantPending(t *testing.T, in *sagas.Instance, want ...string) {
+	t.Helper()
+	if got := pendingNames(in); !slices.Equal(got, want) {
+		t.Fatalf("pending timers %v, want %v", got, want)
+	}
+}
+
+// slaTimers are the timers a due date arms: the breach at due, the reminder before it.
+func slaTimers(due time.Time) []string {
+	return []string{flows.TimerSLADue + "@" + ts(due), flows.TimerSLAReminder + "@" + ts(due.Add(-flows.DefaultReminderBefore))}
+}
+
 func pendingNames(in *sagas.Instance) []string {
 	var out []string
 	for _, tm := range in.PendingTimers() {
@@ -262,10 +270,7 @@ func TestSLAReminderThenBreachThenEscalation(t *testing.T) {
 	expectNone(t, "after due date set", e.step())
 
 	in := e.show("finding_deadlines", f)
-	want := []string{flows.TimerSLADue + "@" + ts(due), flows.TimerSLAReminder + "@" + ts(due.Add(-flows.DefaultReminderBefore))}
-	if got := pendingNames(in); !slices.Equal(got, want) {
-		t.Fatalf("pending timers %v, want %v", got, want)
-	}
+	wantPending(t, in, slaTimers(due)...)
 
 	remindAt := due.Add(-flows.DefaultReminderBefore)
 	expectNone(t, "just before the reminder", e.at(remindAt.Add(-time.Second)))
@@ -368,10 +373,7 @@ func TestMovedDueDateReplacesTimers(t *testing.T) {
 	e.setDue(f, due2)
 	expectNone(t, "moved", e.step())
 	in := e.show("finding_deadlines", f)
-	want := []string{flows.TimerSLADue + "@" + ts(due2), flows.TimerSLAReminder + "@" + ts(due2.Add(-flows.DefaultReminderBefore))}
-	if got := pendingNames(in); !slices.Equal(got, want) {
-		t.Fatalf("pending timers %v, want %v", got, want)
-	}
+	wantPending(t, in, slaTimers(due2)...)
 	expectNone(t, "past the old reminder", e.at(due1.Add(-flows.DefaultReminderBefore)))
 	expectNone(t, "past the old due date", e.at(due1.Add(time.Hour)))
 	expect(t, "new reminder", e.at(due2.Add(-flows.DefaultReminderBefore)), flows.CmdNotifySLAReminder, map[string]any{"finding_id": f, "due_at": ts(due2)})
@@ -389,9 +391,7 @@ func TestDueDateMovedInsideReminderWindowCancelsReminder(t *testing.T) {
 	e.setDue(f, due2)
 	expectNone(t, "moved", e.step())
 	in := e.show("finding_deadlines", f)
-	if got, want := pendingNames(in), []string{flows.TimerSLADue + "@" + ts(due2)}; !slices.Equal(got, want) {
-		t.Fatalf("pending timers %v, want %v", got, want)
-	}
+	wantPending(t, in, flows.TimerSLADue+"@"+ts(due2))
 	expect(t, "due", e.at(due2), flows.CmdRecordSLABreach, map[string]any{"finding_id": f, "due_at": ts(due2)})
 	expectNone(t, "past the old dates", e.at(due1.Add(time.Hour)))
 }
@@ -409,10 +409,7 @@ func TestReopenRearmsTimers(t *testing.T) {
 	e.reopen(f, "seen again by scan")
 	expectNone(t, "reopened", e.step())
 	in := e.show("finding_deadlines", f)
-	want := []string{flows.TimerSLADue + "@" + ts(due), flows.TimerSLAReminder + "@" + ts(due.Add(-flows.DefaultReminderBefore))}
-	if got := pendingNames(in); !slices.Equal(got, want) {
-		t.Fatalf("pending timers %v, want %v", got, want)
-	}
+	wantPending(t, in, slaTimers(due)...)
 	expect(t, "reminder", e.at(due.Add(-flows.DefaultReminderBefore)), flows.CmdNotifySLAReminder, map[string]any{"finding_id": f, "due_at": ts(due)})
 	expect(t, "due", e.at(due), flows.CmdRecordSLABreach, map[string]any{"finding_id": f, "due_at": ts(due)})
 }
@@ -453,9 +450,7 @@ func TestRiskAcceptanceExpiry(t *testing.T) {
 	e.append(f, "FindingRiskAccepted", map[string]any{"approver": "ciso@example.com", "justification": "compensating control", "expires_at": ts(expires)})
 	expectNone(t, "accepted", e.step())
 	in := e.show("finding_deadlines", f)
-	if got, want := pendingNames(in), []string{flows.TimerRiskExpiry + "@" + ts(expires)}; !slices.Equal(got, want) {
-		t.Fatalf("pending timers %v, want %v", got, want)
-	}
+	wantPending(t, in, flows.TimerRiskExpiry+"@"+ts(expires))
 	expectNone(t, "past the SLA while accepted", e.at(due.Add(time.Hour)))
 	expectNone(t, "before expiry", e.at(expires.Add(-time.Second)))
 	expect(t, "expiry", e.at(expires), flows.CmdExpireRiskAcceptance, map[string]any{"finding_id": f, "expires_at": ts(expires)})
@@ -508,21 +503,7 @@ func TestTimerSurvivesRestartAndFiresOnce(t *testing.T) {
 	if err := other.Sync(e.ctx); err != nil {
 		t.Fatal(err)
 	}
-	var wg sync.WaitGroup
-	fired := make([]int, 2)
-	for i, s := range []*sagas.TimerService{e.ts, other} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			n, err := s.FireDue(e.ctx)
-			if err != nil {
-				t.Error(err)
-			}
-			fired[i] = n
-		}()
-	}
-	wg.Wait()
-	if fired[0]+fired[1] != 1 {
+	if fired := sagastest.FireConcurrently(e.ctx, t, e.ts, other); fired[0]+fired[1] != 1 {
 		t.Fatalf("fired %v, want exactly one firing", fired)
 	}
 	expect(t, "after restart", e.step(), flows.CmdRecordSLABreach, map[string]any{"finding_id": f, "due_at": ts(due)})

@@ -72,11 +72,9 @@ type attemptPayload struct {
 
 // Handle implements sagas.Saga.
 func (ScanRun) Handle(_ context.Context, raw json.RawMessage, e events.Envelope, now time.Time) (sagas.Decision, error) {
-	var st *scanRunState
-	if raw != nil {
-		if err := json.Unmarshal(raw, &st); err != nil {
-			return sagas.Decision{}, err
-		}
+	st, err := decode[*scanRunState](raw) // nil: no instance yet
+	if err != nil {
+		return sagas.Decision{}, err
 	}
 	execute := func(runID string, attempt int) sagas.CommandRequest {
 		return sagas.CommandRequest{Type: CmdScanExecuteRun, Payload: contracts.ExecuteScanRun{Attempt: attempt, RunID: runID}}
@@ -91,8 +89,7 @@ func (ScanRun) Handle(_ context.Context, raw json.RawMessage, e events.Envelope,
 			return sagas.Decision{}, nil
 		}
 		runID := strings.TrimPrefix(e.StreamID, scanRunPrefix)
-		state, _ := json.Marshal(scanRunState{RunID: runID, TimeoutSeconds: d.TimeoutSeconds})
-		return sagas.Decision{State: state, Commands: []sagas.CommandRequest{execute(runID, 1)}}, nil
+		return sagas.Decision{State: state(scanRunState{RunID: runID, TimeoutSeconds: d.TimeoutSeconds}), Commands: []sagas.CommandRequest{execute(runID, 1)}}, nil
 	case contracts.TypeScanStarted:
 		if st == nil {
 			return sagas.Decision{}, nil
@@ -102,8 +99,7 @@ func (ScanRun) Handle(_ context.Context, raw json.RawMessage, e events.Envelope,
 			return sagas.Decision{}, err
 		}
 		st.Attempt = d.Attempt
-		state, _ := json.Marshal(st)
-		return sagas.Decision{State: state, Schedule: []sagas.TimerRequest{{Name: "timeout",
+		return sagas.Decision{State: state(st), Schedule: []sagas.TimerRequest{{Name: "timeout",
 			DueAt: now.Add(time.Duration(st.TimeoutSeconds) * time.Second), Payload: d}}}, nil
 	case contracts.TypeScanAttemptFailed:
 		if st == nil {

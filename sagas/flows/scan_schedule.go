@@ -73,11 +73,9 @@ func (ScanSchedule) Correlate(e *events.Envelope) (string, bool) {
 
 // Handle implements sagas.Saga.
 func (ScanSchedule) Handle(_ context.Context, raw json.RawMessage, e events.Envelope, now time.Time) (sagas.Decision, error) {
-	var st *scanScheduleState
-	if raw != nil {
-		if err := json.Unmarshal(raw, &st); err != nil {
-			return sagas.Decision{}, err
-		}
+	st, err := decode[*scanScheduleState](raw) // nil: no instance yet
+	if err != nil {
+		return sagas.Decision{}, err
 	}
 	switch e.Type {
 	case contracts.TypeScanDefinitionCreated, contracts.TypeScanDefinitionUpdated:
@@ -92,8 +90,7 @@ func (ScanSchedule) Handle(_ context.Context, raw json.RawMessage, e events.Enve
 			if st == nil {
 				return sagas.Decision{}, nil // no instance for an unscheduled definition
 			}
-			state, _ := json.Marshal(scanScheduleState{DefinitionID: st.DefinitionID})
-			return sagas.Decision{State: state, Cancel: []string{"next"}}, nil
+			return sagas.Decision{State: state(scanScheduleState{DefinitionID: st.DefinitionID}), Cancel: []string{"next"}}, nil
 		}
 		sch, err := ParseScanSchedule(schedule)
 		if err != nil {

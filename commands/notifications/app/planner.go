@@ -12,6 +12,7 @@ import (
 	"time"
 
 	assetdomain "github.com/socplatform/soc/commands/assets/domain"
+	"github.com/socplatform/soc/commands/bus"
 	"github.com/socplatform/soc/commands/internal/es"
 	"github.com/socplatform/soc/commands/notifications/channels"
 	"github.com/socplatform/soc/commands/notifications/domain"
@@ -101,7 +102,8 @@ func NewPlanner(cfg PlannerConfig) (*Planner, error) {
 	return &Planner{cfg: cfg, log: cfg.Log.With("component", "notifications-planner")}, nil
 }
 
-// CommandError is a command the planner can never carry out (bad payload): retrying is useless.
+// CommandError is a command the planner can never carry out (it names no finding): retrying is
+// useless. (A payload its schema refuses never reaches the planner: the bus refuses it.)
 type CommandError struct {
 	Type   string
 	Reason string
@@ -112,112 +114,98 @@ func (e *CommandError) Error() string { return e.Type + ": " + e.Reason }
 // Kind implements the typed-error convention (the saga dispatcher records it as failed).
 func (e *CommandError) Kind() problem.Kind { return problem.KindRejected }
 
-// decodeCommand reads a command's payload; a payload that is not its JSON is a CommandError.
-func decodeCommand[T any](typ string, payload json.RawMessage, v *T) error {
-	if err := json.Unmarshal(payload, v); err != nil {
-		return &CommandError{Type: typ, Reason: "payload: " + err.Error()}
-	}
-	return nil
+// RegisterCommands registers the planner's handlers of the notifications commands on b. Every
+// handler takes the command's id as its idempotency key: it is the trigger of the notifications,
+// so a redelivered command records nothing new.
+func RegisterCommands(b *bus.Bus, p *Planner) error {
+	return errors.Join(
+		bus.Register(b, CmdNewFindings, p.notifyNewFindings),
+		bus.Register(b, CmdKEVAlertsForAsset, p.notifyKEVAlertsForAsset),
+		bus.Register(b, CmdKEVAlert, p.notifyKEVAlert),
+		bus.Register(b, CmdSLAReminder, p.notifySLAReminder),
+		bus.Register(b, CmdSLABreach, p.notifySLABreach),
+		bus.Register(b, CmdRiskAcceptanceExpired, p.notifyRiskAcceptanceExpired),
+	)
 }
 
-// HandleCommand carries out one saga command; handled is false for types it does not know.
-// id is the command's idempotency key: it is the trigger of the notifications, so a redelivered
-// command records nothing new.
-func (p *Planner) HandleCommand(ctx context.Context, id, typ string, payload json.RawMessage) (handled bool, err error) {
-	// The finding commands name a finding; dueAt and expired are what their messages add.
-	var (
-		findingID string
-		dueAt     time.Time
-		expired   contracts.NotifyRiskAcceptanceExpired
-	)
-	switch typ {
-	case CmdNewFindings:
-		var c contracts.NotifyNewFindings
-		if err := decodeCommand(typ, payload, &c); err != nil {
-			return true, err
-		}
-		if c.ScanID == "" {
-			return true, &CommandError{Type: typ, Reason: "scan_id is required"}
-		}
-		return true, p.newFindings(ctx, c.ScanID)
-	case CmdKEVAlertsForAsset:
-		var c contracts.NotifyKEVAlertsForAsset
-		if err := decodeCommand(typ, payload, &c); err != nil {
-			return true, err
-		}
-		if c.AssetID == "" {
-			return true, &CommandError{Type: typ, Reason: "asset_id is required"}
-		}
-		if p.cfg.AssetFindings == nil {
-			return true, errors.New(typ + ": this process does not import scans (run the commands target beside the sagas)")
-		}
-		var errs []error
-		for _, fid := range p.cfg.AssetFindings.OpenKEVFindings(c.AssetID) {
-			f, err := p.loadFinding(ctx, fid)
-			if err != nil || f == nil {
-				errs = append(errs, err)
-				continue
-			}
-			// One trigger per finding of this command: a redelivery records nothing new.
-			errs = append(errs, p.kevAlert(ctx, typ+"|"+id+"|"+fid, f))
-		}
-		return true, errors.Join(errs...)
-	case CmdKEVAlert:
-		var c contracts.NotifyKEVAlert
-		err = decodeCommand(typ, payload, &c)
-		findingID = c.FindingID
-	case CmdSLAReminder:
-		var c contracts.NotifySLAReminder
-		err = decodeCommand(typ, payload, &c)
-		findingID, dueAt = c.FindingID, c.DueAt
-	case CmdSLABreach:
-		var c contracts.NotifySLABreach
-		err = decodeCommand(typ, payload, &c)
-		findingID, dueAt = c.FindingID, c.DueAt
-	case CmdRiskAcceptanceExpired:
-		err = decodeCommand(typ, payload, &expired)
-		findingID = expired.FindingID
-	default:
-		return false, nil
+func (p *Planner) notifyNewFindings(ctx context.Context, _ string, c contracts.NotifyNewFindings) error {
+	return p.newFindings(ctx, c.ScanID)
+}
+
+func (p *Planner) notifyKEVAlertsForAsset(ctx context.Context, id string, c contracts.NotifyKEVAlertsForAsset) error {
+	if p.cfg.AssetFindings == nil {
+		return errors.New(CmdKEVAlertsForAsset + ": this process does not import scans (run the commands target beside the sagas)")
 	}
+	var errs []error
+	for _, fid := range p.cfg.AssetFindings.OpenKEVFindings(c.AssetID) {
+		f, err := p.loadFinding(ctx, fid)
+		if err != nil || f == nil {
+			errs = append(errs, err)
+			continue
+		}
+		// One trigger per finding of this command: a redelivery records nothing new.
+		errs = append(errs, p.kevAlert(ctx, CmdKEVAlertsForAsset+"|"+id+"|"+fid, f))
+	}
+	return errors.Join(errs...)
+}
+
+func (p *Planner) notifyKEVAlert(ctx context.Context, id string, c contracts.NotifyKEVAlert) error {
+	f, err := p.commandFinding(ctx, CmdKEVAlert, c.FindingID)
 	if err != nil {
-		return true, err
+		return err
 	}
-	if findingID == "" {
-		return true, &CommandError{Type: typ, Reason: "finding_id is required"}
+	return p.kevAlert(ctx, CmdKEVAlert+"|"+id, f)
+}
+
+func (p *Planner) notifySLAReminder(ctx context.Context, id string, c contracts.NotifySLAReminder) error {
+	f, err := p.commandFinding(ctx, CmdSLAReminder, c.FindingID)
+	if err != nil {
+		return err
 	}
+	if !f.open() || !f.DueAt.Equal(c.DueAt) {
+		return nil // remediated, accepted or rescheduled since the timer was set
+	}
+	data := map[string]any{"Finding": f.view(p.cfg.BaseURL), "DueAt": c.DueAt.UTC(), "Remaining": roundDuration(c.DueAt.Sub(p.cfg.Now()))}
+	return p.request(ctx, CmdSLAReminder+"|"+id, p.cfg.Dir.Owners(f.Owner, f.team), channels.KindSLAReminder, string(f.Severity), data)
+}
+
+func (p *Planner) notifySLABreach(ctx context.Context, id string, c contracts.NotifySLABreach) error {
+	f, err := p.commandFinding(ctx, CmdSLABreach, c.FindingID)
+	if err != nil {
+		return err
+	}
+	if !f.SLABreachedFor.Equal(c.DueAt) {
+		return nil // no breach recorded for that deadline: nothing to escalate
+	}
+	owner := f.Owner
+	if owner == "" {
+		owner = "team " + f.team
+	}
+	data := map[string]any{"Finding": f.view(p.cfg.BaseURL), "DueAt": c.DueAt.UTC(), "Owner": owner,
+		"Overdue": roundDuration(p.cfg.Now().Sub(c.DueAt))}
+	return p.request(ctx, CmdSLABreach+"|"+id, p.cfg.Dir.Leads(f.Owner, f.team), channels.KindSLABreach, string(f.Severity), data)
+}
+
+func (p *Planner) notifyRiskAcceptanceExpired(ctx context.Context, id string, c contracts.NotifyRiskAcceptanceExpired) error {
+	f, err := p.commandFinding(ctx, CmdRiskAcceptanceExpired, c.FindingID)
+	if err != nil {
+		return err
+	}
+	data := map[string]any{"Finding": f.view(p.cfg.BaseURL), "AcceptedBy": c.AcceptedBy, "Reason": c.Justification, "ExpiredAt": c.ExpiredAt.UTC()}
+	return p.request(ctx, CmdRiskAcceptanceExpired+"|"+id, p.cfg.Dir.Owners(f.Owner, f.team), channels.KindRiskAcceptanceExpired, string(f.Severity), data)
+}
+
+// commandFinding loads the finding a command of type typ names; one that does not exist is a
+// CommandError.
+func (p *Planner) commandFinding(ctx context.Context, typ, findingID string) (*findingState, error) {
 	f, err := p.loadFinding(ctx, findingID)
 	if err != nil {
-		return true, err
+		return nil, err
 	}
 	if f == nil {
-		return true, &CommandError{Type: typ, Reason: "no such finding: " + findingID}
+		return nil, &CommandError{Type: typ, Reason: "no such finding: " + findingID}
 	}
-	trigger := typ + "|" + id
-	switch typ {
-	case CmdKEVAlert:
-		return true, p.kevAlert(ctx, trigger, f)
-	case CmdSLAReminder:
-		if !f.open() || !f.DueAt.Equal(dueAt) {
-			return true, nil // remediated, accepted or rescheduled since the timer was set
-		}
-		data := map[string]any{"Finding": f.view(p.cfg.BaseURL), "DueAt": dueAt.UTC(), "Remaining": roundDuration(dueAt.Sub(p.cfg.Now()))}
-		return true, p.request(ctx, trigger, p.cfg.Dir.Owners(f.Owner, f.team), channels.KindSLAReminder, string(f.Severity), data)
-	case CmdSLABreach:
-		if !f.SLABreachedFor.Equal(dueAt) {
-			return true, nil // no breach recorded for that deadline: nothing to escalate
-		}
-		owner := f.Owner
-		if owner == "" {
-			owner = "team " + f.team
-		}
-		data := map[string]any{"Finding": f.view(p.cfg.BaseURL), "DueAt": dueAt.UTC(), "Owner": owner,
-			"Overdue": roundDuration(p.cfg.Now().Sub(dueAt))}
-		return true, p.request(ctx, trigger, p.cfg.Dir.Leads(f.Owner, f.team), channels.KindSLABreach, string(f.Severity), data)
-	default: // CmdRiskAcceptanceExpired
-		data := map[string]any{"Finding": f.view(p.cfg.BaseURL), "AcceptedBy": expired.AcceptedBy, "Reason": expired.Justification, "ExpiredAt": expired.ExpiredAt.UTC()}
-		return true, p.request(ctx, trigger, p.cfg.Dir.Owners(f.Owner, f.team), channels.KindRiskAcceptanceExpired, string(f.Severity), data)
-	}
+	return f, nil
 }
 
 // request records one notification per recipient and personal channel, and one per shared

@@ -13,7 +13,9 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/socplatform/soc/commands/bus"
 	"github.com/socplatform/soc/commands/internal/es"
+	"github.com/socplatform/soc/commands/internal/testsupport"
 	"github.com/socplatform/soc/commands/notifications/channels"
 	"github.com/socplatform/soc/commands/notifications/domain"
 	"github.com/socplatform/soc/events"
@@ -25,7 +27,8 @@ type plannerEnv struct {
 	*env
 	dir     *Directory
 	planner *Planner
-	seen    int64 // global position up to which requests were taken
+	bus     *bus.Bus // the planner's commands registered
+	seen    int64    // global position up to which requests were taken
 }
 
 const (
@@ -66,7 +69,18 @@ func newPlannerEnv(t *testing.T, chans ...string) *plannerEnv {
 		t.Fatal(err)
 	}
 	e.planner = p
+	if e.bus, err = bus.New(testsupport.CommandSchemas(t)); err != nil {
+		t.Fatal(err)
+	}
+	if err := RegisterCommands(e.bus, p); err != nil {
+		t.Fatal(err)
+	}
 	return e
+}
+
+// dispatch sends a raw command through the bus to the planner.
+func (e *plannerEnv) dispatch(id, typ, payload string) error {
+	return e.bus.Dispatch(context.Background(), id, typ, json.RawMessage(payload))
 }
 
 func (e *plannerEnv) add(stream, typ, corr string, data any) {
@@ -151,11 +165,7 @@ func (e *plannerEnv) handle(id, typ string, payload any) error {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	handled, err := e.planner.HandleCommand(context.Background(), id, typ, b)
-	if !handled {
-		e.t.Fatalf("%s not handled", typ)
-	}
-	return err
+	return e.dispatch(id, typ, string(b))
 }
 
 func (e *plannerEnv) mustHandle(id, typ string, payload any) {
@@ -462,7 +472,8 @@ func TestPlannerRiskAcceptanceExpiredGoesToOwners(t *testing.T) {
 		r.Data["ExpiredAt"] != exp.Format(time.RFC3339) {
 		t.Fatalf("expired request %+v", r)
 	}
-	e.mustHandle("x-2", CmdRiskAcceptanceExpired, map[string]any{"finding_id": s.crit, "expired_at": exp})
+	e.mustHandle("x-2", CmdRiskAcceptanceExpired, map[string]any{"finding_id": s.crit, "accepted_by": "ciso@example.com",
+		"justification": "WAF rule", "expired_at": exp})
 	if again := e.requests(); len(again) != 0 {
 		t.Fatalf("redelivered: %v", whos(again))
 	}
@@ -472,28 +483,40 @@ func TestPlannerBadCommands(t *testing.T) {
 	e := newPlannerEnv(t)
 	e.requests()
 	missing := events.NewStreamID("vulns", "finding")
+	// A payload its schema refuses never reaches the planner: the bus refuses it for good.
 	for _, c := range []struct {
 		typ     string
 		payload string
-		reason  string
+		pointer string
 	}{
-		{CmdNewFindings, `not json`, "payload"},
-		{CmdNewFindings, `{}`, "scan_id is required"},
-		{CmdKEVAlert, `{"finding_id": 42}`, "payload"},
-		{CmdKEVAlert, `{}`, "finding_id is required"},
-		{CmdSLABreach, `{"finding_id":"x","due_at":"yesterday"}`, "payload"},
-		{CmdSLAReminder, `{"due_at":"2026-01-01T00:00:00Z"}`, "finding_id is required"},
-		{CmdRiskAcceptanceExpired, fmt.Sprintf(`{"finding_id":%q}`, missing), "no such finding"},
+		{CmdNewFindings, `not json`, ""},
+		{CmdNewFindings, `{}`, "/scan_id"},
+		{CmdKEVAlert, `{"finding_id": 42}`, "/finding_id"},
+		{CmdKEVAlert, `{}`, "/finding_id"},
+		{CmdSLABreach, `{"finding_id":"x","due_at":"yesterday"}`, "/due_at"},
+		{CmdSLAReminder, `{"due_at":"2026-01-01T00:00:00Z"}`, "/finding_id"},
+		{CmdKEVAlertsForAsset, `{}`, "/asset_id"},
 	} {
-		handled, err := e.planner.HandleCommand(context.Background(), "id", c.typ, json.RawMessage(c.payload))
-		var ce *CommandError
-		if !handled || !errors.As(err, &ce) || ce.Type != c.typ || !strings.Contains(ce.Reason, c.reason) || ce.Kind() != problem.KindRejected {
-			t.Fatalf("%s %s: handled=%v err=%v, want a CommandError about %q", c.typ, c.payload, handled, err, c.reason)
+		err := e.dispatch("id", c.typ, c.payload)
+		pe, ok := errors.AsType[*bus.PayloadError](err)
+		if !ok || pe.Type != c.typ || pe.Pointer != c.pointer || !pe.Permanent() {
+			t.Fatalf("%s %s: err=%v, want a permanent PayloadError at %q", c.typ, c.payload, err, c.pointer)
 		}
 	}
-	handled, err := e.planner.HandleCommand(context.Background(), "id", "vulns.record_sla_breach", json.RawMessage(`{}`))
-	if handled || err != nil {
-		t.Fatalf("foreign command: handled=%v err=%v", handled, err)
+	// A finding that does not exist: the planner's own refusal.
+	err := e.dispatch("id", CmdRiskAcceptanceExpired, fmt.Sprintf(`{"finding_id":%q,"accepted_by":"bob","justification":"j","expired_at":"2026-01-01T00:00:00Z"}`, missing))
+	var ce *CommandError
+	if !errors.As(err, &ce) || ce.Type != CmdRiskAcceptanceExpired || !strings.Contains(ce.Reason, "no such finding") || ce.Kind() != problem.KindRejected {
+		t.Fatalf("missing finding: err=%v, want a CommandError about it", err)
+	}
+	// The planner handles the notifications commands, and only those.
+	want := []string{CmdKEVAlert, CmdKEVAlertsForAsset, CmdNewFindings, CmdRiskAcceptanceExpired, CmdSLABreach, CmdSLAReminder}
+	slices.Sort(want)
+	if got := e.bus.Handled(); !slices.Equal(got, want) {
+		t.Fatalf("planner registered %v, want %v", got, want)
+	}
+	if _, ok := errors.AsType[*bus.UnknownCommandError](e.dispatch("id", "vulns.record_sla_breach", `{}`)); !ok {
+		t.Fatal("a foreign command reached the planner")
 	}
 	if got := e.requests(); len(got) != 0 {
 		t.Fatalf("bad commands recorded %v", whos(got))
@@ -515,8 +538,8 @@ func TestPlannerKEVAlertsForAsset(t *testing.T) {
 	e.add(s.crit, "FindingExploitabilityChanged", "", map[string]any{"kev": true, "source": "cisa"})
 	e.requests()
 	// Without the importer's index in this process the command fails (and is retried elsewhere).
-	if handled, err := e.planner.HandleCommand(context.Background(), "a-0", CmdKEVAlertsForAsset, []byte(`{"asset_id":"`+s.prod+`"}`)); !handled || err == nil {
-		t.Fatalf("without an index: handled=%v err=%v", handled, err)
+	if err := e.dispatch("a-0", CmdKEVAlertsForAsset, `{"asset_id":"`+s.prod+`"}`); err == nil {
+		t.Fatal("without an index: no error")
 	}
 	e.planner.cfg.AssetFindings = fakeAssetFindings{s.prod: {s.crit, s.elsewhere}} // elsewhere: not KEV → no alert
 	e.mustHandle("a-1", CmdKEVAlertsForAsset, map[string]string{"asset_id": s.prod})
@@ -528,7 +551,7 @@ func TestPlannerKEVAlertsForAsset(t *testing.T) {
 	if again := e.requests(); len(again) != 0 {
 		t.Fatalf("redelivered: %v", whos(again))
 	}
-	if handled, err := e.planner.HandleCommand(context.Background(), "a-2", CmdKEVAlertsForAsset, []byte(`{}`)); !handled || err == nil {
-		t.Fatalf("no asset id: handled=%v err=%v", handled, err)
+	if err := e.dispatch("a-2", CmdKEVAlertsForAsset, `{}`); err == nil {
+		t.Fatal("no asset id: no error")
 	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/google/uuid"
 
 	assets "github.com/socplatform/soc/commands/assets/domain"
+	"github.com/socplatform/soc/commands/bus"
 	"github.com/socplatform/soc/commands/internal/es"
 	"github.com/socplatform/soc/commands/scans/domain"
 	"github.com/socplatform/soc/commands/scans/runner"
@@ -426,37 +427,67 @@ func isUUID(s string) bool {
 	return err == nil && u.String() == s
 }
 
-// HandleCommand executes a command sent by a saga through the command bus. handled is false
-// for a type the orchestrator does not know. id is the command's idempotency key: a
-// redelivered command appends nothing twice (the event ids derive from it, and a run that has
-// moved past what the command asks for makes it a no-op).
-func (o *Orchestrator) HandleCommand(ctx context.Context, id, typ string, payload json.RawMessage) (bool, error) {
-	meta := es.Meta{Actor: OrchestratorActor, IdempotencyKey: id, CausationID: id}
-	switch typ {
-	case CmdRequestScheduledRun:
-		var p contracts.RequestScheduledScanRun
-		if err := json.Unmarshal(payload, &p); err != nil || !isUUID(p.DefinitionID) || p.ScheduledFor.IsZero() {
-			return true, &CommandError{Type: typ, Reason: "payload must be {definition_id: uuid, scheduled_for: time}"}
+// RegisterCommands registers the handlers of the scan sagas' commands on b. o nil (a process
+// without the orchestrator: no commands target) registers them failing with that reason, so the
+// dispatcher records why and retries. The command's id is the idempotency key: a redelivered
+// command appends nothing twice (the event ids derive from it, and a run that has moved past
+// what the command asks for makes it a no-op).
+func RegisterCommands(b *bus.Bus, o *Orchestrator) error {
+	return errors.Join(
+		registerCommand(b, o, CmdRequestScheduledRun, (*Orchestrator).requestScheduledCommand),
+		registerCommand(b, o, CmdExecuteRun, (*Orchestrator).executeCommand),
+		registerCommand(b, o, CmdTimeoutRun, (*Orchestrator).timeoutCommand),
+		registerCommand(b, o, CmdAbortRun, (*Orchestrator).abortCommand),
+	)
+}
+
+// registerCommand registers h for typ, called with the orchestrator and the metadata of the
+// events the command appends.
+func registerCommand[C any](b *bus.Bus, o *Orchestrator, typ string, h func(*Orchestrator, context.Context, es.Meta, C) error) error {
+	return bus.Register(b, typ, func(ctx context.Context, id string, c C) error {
+		if o == nil {
+			return fmt.Errorf("%s: the commands target (which runs scans) is not running in this process", typ)
 		}
-		return true, o.requestScheduled(ctx, meta, p.DefinitionID, p.ScheduledFor)
-	case CmdExecuteRun, CmdTimeoutRun:
-		// ExecuteScanRun and TimeoutScanRun carry the same fields.
-		var p contracts.ExecuteScanRun
-		if err := json.Unmarshal(payload, &p); err != nil || !isUUID(p.RunID) || p.Attempt < 1 {
-			return true, &CommandError{Type: typ, Reason: "payload must be {run_id: uuid, attempt: n ≥ 1}"}
-		}
-		if typ == CmdExecuteRun {
-			return true, o.execute(ctx, meta, p.RunID, p.Attempt)
-		}
-		return true, o.timeout(ctx, meta, p.RunID, p.Attempt)
-	case CmdAbortRun:
-		var p contracts.AbortScanRun
-		if err := json.Unmarshal(payload, &p); err != nil || !isUUID(p.RunID) || p.Reason == "" {
-			return true, &CommandError{Type: typ, Reason: "payload must be {run_id: uuid, reason: text}"}
-		}
-		return true, o.abort(ctx, meta, p.RunID, p.Reason)
+		return h(o, ctx, es.Meta{Actor: OrchestratorActor, IdempotencyKey: id, CausationID: id}, c)
+	})
+}
+
+// The schemas check the payloads' shape; the handlers check what a schema cannot say: a
+// canonical, lower-case uuid (stream ids are built from it).
+
+func (o *Orchestrator) requestScheduledCommand(ctx context.Context, meta es.Meta, p contracts.RequestScheduledScanRun) error {
+	if !isUUID(p.DefinitionID) || p.ScheduledFor.IsZero() {
+		return &CommandError{Type: CmdRequestScheduledRun, Reason: "payload must be {definition_id: uuid, scheduled_for: time}"}
 	}
-	return false, nil
+	return o.requestScheduled(ctx, meta, p.DefinitionID, p.ScheduledFor)
+}
+
+func (o *Orchestrator) executeCommand(ctx context.Context, meta es.Meta, p contracts.ExecuteScanRun) error {
+	if err := checkRunAttempt(CmdExecuteRun, p.RunID, p.Attempt); err != nil {
+		return err
+	}
+	return o.execute(ctx, meta, p.RunID, p.Attempt)
+}
+
+func (o *Orchestrator) timeoutCommand(ctx context.Context, meta es.Meta, p contracts.TimeoutScanRun) error {
+	if err := checkRunAttempt(CmdTimeoutRun, p.RunID, p.Attempt); err != nil {
+		return err
+	}
+	return o.timeout(ctx, meta, p.RunID, p.Attempt)
+}
+
+func (o *Orchestrator) abortCommand(ctx context.Context, meta es.Meta, p contracts.AbortScanRun) error {
+	if !isUUID(p.RunID) || p.Reason == "" {
+		return &CommandError{Type: CmdAbortRun, Reason: "payload must be {run_id: uuid, reason: text}"}
+	}
+	return o.abort(ctx, meta, p.RunID, p.Reason)
+}
+
+func checkRunAttempt(typ, runID string, attempt int) error {
+	if !isUUID(runID) || attempt < 1 {
+		return &CommandError{Type: typ, Reason: "payload must be {run_id: uuid, attempt: n ≥ 1}"}
+	}
+	return nil
 }
 
 // abort fails a run that is not finished: the attempt in progress fails for good (its process

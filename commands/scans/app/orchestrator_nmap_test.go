@@ -74,7 +74,7 @@ func TestOrchestratorRunsTheRealNmap(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, _ := json.Marshal(map[string]any{"run_id": run.ID, "attempt": 1})
-	if _, err := orch.HandleCommand(ctx, "exec-1", app.CmdExecuteRun, b); err != nil {
+	if err := commandBus(t, orch).Dispatch(ctx, "exec-1", app.CmdExecuteRun, b); err != nil {
 		t.Fatal(err)
 	}
 	var r *domain.Run

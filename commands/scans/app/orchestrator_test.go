@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/socplatform/soc/commands/bus"
 	"github.com/socplatform/soc/commands/internal/es"
 	"github.com/socplatform/soc/commands/internal/testsupport"
 	"github.com/socplatform/soc/commands/scans/app"
@@ -67,6 +68,7 @@ type orchEnv struct {
 	store  *events.Guarded
 	run    *fakeRunner
 	orch   *app.Orchestrator
+	bus    *bus.Bus // the orchestrator's commands registered
 	dir    string
 	node   string
 	snaps  snapshot.Dir // where start's orchestrator keeps its snapshot (zero: none)
@@ -100,8 +102,21 @@ func (e *orchEnv) start() {
 	if err := orch.Start(ctx); err != nil {
 		e.t.Fatal(err)
 	}
-	e.ctx, e.cancel, e.orch = ctx, cancel, orch
+	e.ctx, e.cancel, e.orch, e.bus = ctx, cancel, orch, commandBus(e.t, orch)
 	e.t.Cleanup(func() { e.stop() })
+}
+
+// commandBus is a command bus with o's handlers registered (o nil: a process without it).
+func commandBus(t *testing.T, o *app.Orchestrator) *bus.Bus {
+	t.Helper()
+	b, err := bus.New(testsupport.CommandSchemas(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := app.RegisterCommands(b, o); err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 func (e *orchEnv) stop() {
@@ -129,9 +144,8 @@ func nmapSpec(attempts, backoff int) domain.Spec {
 func (e *orchEnv) command(id, typ string, payload any) {
 	e.t.Helper()
 	b, _ := json.Marshal(payload)
-	handled, err := e.orch.HandleCommand(e.ctx, id, typ, b)
-	if err != nil || !handled {
-		e.t.Fatalf("%s: handled=%v err=%v", typ, handled, err)
+	if err := e.bus.Dispatch(e.ctx, id, typ, b); err != nil {
+		e.t.Fatalf("%s: %v", typ, err)
 	}
 }
 
@@ -253,8 +267,10 @@ func TestOrchestratorLifecycleAndEvidence(t *testing.T) {
 	if !ok || len(v.Runs) != 1 || v.Runs[0].Status != domain.RunCompleted {
 		t.Fatalf("definition view %+v", v)
 	}
-	if handled, _ := e.orch.HandleCommand(e.ctx, "x", "vulns.other", nil); handled {
-		t.Fatal("an unknown command type was handled")
+	want := []string{app.CmdAbortRun, app.CmdExecuteRun, app.CmdRequestScheduledRun, app.CmdTimeoutRun}
+	slices.Sort(want)
+	if got := e.bus.Handled(); !slices.Equal(got, want) {
+		t.Fatalf("the orchestrator registered %v, want %v", got, want)
 	}
 }
 
@@ -449,8 +465,14 @@ func TestOrchestratorAbort(t *testing.T) {
 	if got := e.types(running); len(got) != len(want) {
 		t.Fatalf("a finished run was aborted again: %v", got)
 	}
-	if handled, err := e.orch.HandleCommand(e.ctx, "a4", app.CmdAbortRun, []byte(`{"run_id":"nope"}`)); !handled || err == nil {
-		t.Fatalf("bad abort payload: handled=%v err=%v", handled, err)
+	err := e.bus.Dispatch(e.ctx, "a4", app.CmdAbortRun, []byte(`{"run_id":"nope"}`))
+	if pe, ok := errors.AsType[*bus.PayloadError](err); !ok || !pe.Permanent() {
+		t.Fatalf("bad abort payload: %v, want a permanent PayloadError", err)
+	}
+	// What the schema cannot say: a run id in canonical (lower-case) form.
+	err = e.bus.Dispatch(e.ctx, "a5", app.CmdAbortRun, []byte(`{"run_id":"`+strings.ToUpper(running)+`","reason":"x"}`))
+	if ce, ok := errors.AsType[*app.CommandError](err); !ok || ce.Type != app.CmdAbortRun {
+		t.Fatalf("upper-case run id: %v, want a CommandError", err)
 	}
 }
 
@@ -500,5 +522,19 @@ func TestImporterOpenKEVFindings(t *testing.T) {
 	appendTo("FindingResolved", map[string]any{"reason": "patched", "resolved_at": t0.Format(time.RFC3339)})
 	if got := im.OpenKEVFindings(asset); len(got) != 0 {
 		t.Fatalf("resolved: %v", got)
+	}
+}
+
+// In a process without the orchestrator the scan commands fail with the reason, and stay
+// retryable (the dispatcher records why).
+func TestScanCommandsWithoutOrchestrator(t *testing.T) {
+	b := commandBus(t, nil)
+	payload := []byte(`{"run_id":"0190a8a4-6f2a-7c3e-8a4b-1c2d3e4f5a6b","attempt":1}`)
+	err := b.Dispatch(context.Background(), "x", app.CmdExecuteRun, payload)
+	if err == nil || err.Error() != app.CmdExecuteRun+": the commands target (which runs scans) is not running in this process" {
+		t.Fatalf("without an orchestrator: %v", err)
+	}
+	if _, ok := err.(interface{ Permanent() bool }); ok {
+		t.Fatal("a missing orchestrator must stay retryable")
 	}
 }

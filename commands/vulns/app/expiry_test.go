@@ -21,16 +21,8 @@ func TestExpireRiskAcceptanceReopensOnce(t *testing.T) {
 	if _, err := es.Save(ctx, store, id, events.NoStream, es.Meta{}, []es.Change{{Type: contracts.TypeFindingOpened, Data: openedData(opened)}}); err != nil {
 		t.Fatal(err)
 	}
-	var f domain.Finding
-	v, _ := es.Load(ctx, store, id, &f)
 	until := opened.Add(48 * time.Hour)
-	ch, err := f.AcceptRisk("ciso", "compensating WAF rule", until, opened)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := es.Save(ctx, store, id, events.Exact(v), es.Meta{}, ch); err != nil {
-		t.Fatal(err)
-	}
+	acceptRisk(t, store, id, until, opened)
 	if done, err := app.ExpireRiskAcceptance(ctx, store, id, until.Add(-time.Minute)); err != nil || done {
 		t.Fatalf("before expiry: %v %v", done, err)
 	}
@@ -43,6 +35,24 @@ func TestExpireRiskAcceptanceReopensOnce(t *testing.T) {
 	var after domain.Finding
 	if _, err := es.Load(ctx, store, id, &after); err != nil || after.Status != domain.StatusReopened {
 		t.Fatalf("after expiry: %+v %v", after, err)
+	}
+}
+
+// acceptRisk accepts the finding's risk at at, until until.
+func acceptRisk(t *testing.T, store es.Store, id string, until, at time.Time) {
+	t.Helper()
+	ctx := context.Background()
+	var f domain.Finding
+	v, err := es.Load(ctx, store, id, &f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := f.AcceptRisk("ciso", "compensating WAF rule", until, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := es.Save(ctx, store, id, events.Exact(v), es.Meta{}, ch); err != nil {
+		t.Fatal(err)
 	}
 }
 

@@ -5,10 +5,29 @@ import (
 	"errors"
 	"time"
 
+	"github.com/socplatform/soc/commands/bus"
 	"github.com/socplatform/soc/commands/internal/es"
 	"github.com/socplatform/soc/commands/vulns/domain"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/contracts"
 )
+
+// RegisterCommands registers the handlers of the finding deadline commands the sagas send (the
+// SLA breach and the risk acceptance's expiry) on b. They decide on the finding's state in store
+// at now(), so a redelivered command, or one overtaken by a change to the finding, appends
+// nothing.
+func RegisterCommands(b *bus.Bus, store es.Store, now func() time.Time) error {
+	return errors.Join(
+		bus.Register(b, contracts.CmdRecordSLABreach, func(ctx context.Context, _ string, c contracts.RecordSLABreach) error {
+			_, err := RecordSLABreach(ctx, store, c.FindingID, c.DueAt, now())
+			return err
+		}),
+		bus.Register(b, contracts.CmdExpireRiskAcceptance, func(ctx context.Context, _ string, c contracts.ExpireRiskAcceptance) error {
+			_, err := ExpireRiskAcceptance(ctx, store, c.FindingID, now())
+			return err
+		}),
+	)
+}
 
 // RecordSLABreach appends SLABreached to a finding whose deadline dueAt passed unremediated.
 // It is idempotent: the finding remembers the breached deadline and the idempotency key derives

@@ -9,7 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/socplatform/soc/commands/bus"
 	"github.com/socplatform/soc/commands/internal/es"
+	"github.com/socplatform/soc/commands/internal/testsupport"
 	"github.com/socplatform/soc/commands/vulns/app"
 	"github.com/socplatform/soc/commands/vulns/domain"
 	"github.com/socplatform/soc/events"
@@ -30,6 +32,15 @@ func slaFinding(t *testing.T, store es.Store, opened, due time.Time) string {
 	return id
 }
 
+// weekSLAFinding is a finding opened on 1 January 2026 and due a week later, in a fresh store.
+func weekSLAFinding(t *testing.T) (store *events.Guarded, id string, due time.Time) {
+	t.Helper()
+	store = expiryStore(t)
+	opened := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	due = opened.Add(7 * 24 * time.Hour)
+	return store, slaFinding(t, store, opened, due), due
+}
+
 func breaches(t *testing.T, store es.Store, id string) []events.Envelope {
 	t.Helper()
 	evs, err := store.ReadStream(context.Background(), id, events.ReadStreamOptions{})
@@ -46,11 +57,8 @@ func breaches(t *testing.T, store es.Store, id string) []events.Envelope {
 }
 
 func TestRecordSLABreachOnce(t *testing.T) {
-	store := expiryStore(t)
+	store, id, due := weekSLAFinding(t)
 	ctx := context.Background()
-	opened := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	due := opened.Add(7 * 24 * time.Hour)
-	id := slaFinding(t, store, opened, due)
 
 	// Before the deadline: refused, nothing appended.
 	done, err := app.RecordSLABreach(ctx, store, id, due, due.Add(-time.Minute))
@@ -91,11 +99,8 @@ func TestRecordSLABreachOnce(t *testing.T) {
 }
 
 func TestRecordSLABreachConcurrentNodes(t *testing.T) {
-	store := expiryStore(t)
+	store, id, due := weekSLAFinding(t)
 	ctx := context.Background()
-	opened := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	due := opened.Add(7 * 24 * time.Hour)
-	id := slaFinding(t, store, opened, due)
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Add(1)
@@ -178,5 +183,51 @@ func TestRecordSLABreachDueDateMovedBack(t *testing.T) {
 		if !c.move.IsZero() {
 			setDue(c.move)
 		}
+	}
+}
+
+// The saga commands reach the deadline handlers through the bus, typed, and decide at the
+// bus's clock.
+func TestDeadlineCommandsThroughTheBus(t *testing.T) {
+	store, id, due := weekSLAFinding(t)
+	ctx := context.Background()
+	b, err := bus.New(testsupport.CommandSchemas(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := due.Add(time.Hour)
+	if err := app.RegisterCommands(b, store, func() time.Time { return now }); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := b.Handled(), []string{contracts.CmdExpireRiskAcceptance, contracts.CmdRecordSLABreach}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("registered %v, want %v", got, want)
+	}
+	payload, _ := json.Marshal(contracts.RecordSLABreach{FindingID: id, DueAt: due})
+	for range 2 { // a redelivery records nothing new
+		if err := b.Dispatch(ctx, "c-1", contracts.CmdRecordSLABreach, payload); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := breaches(t, store, id); len(got) != 1 {
+		t.Fatalf("%d SLABreached, want 1", len(got))
+	}
+	// The handler decides at the bus's clock: an acceptance running past it is not expired.
+	until := now.Add(time.Hour)
+	acceptRisk(t, store, id, until, now)
+	expire, _ := json.Marshal(contracts.ExpireRiskAcceptance{FindingID: id, ExpiresAt: until})
+	if err := b.Dispatch(ctx, "c-2", contracts.CmdExpireRiskAcceptance, expire); err != nil {
+		t.Fatal(err)
+	}
+	var f domain.Finding
+	if _, err := es.Load(ctx, store, id, &f); err != nil || f.Status != domain.StatusRiskAccepted {
+		t.Fatalf("before expiry: %s %v", f.Status, err)
+	}
+	now = until.Add(time.Minute)
+	if err := b.Dispatch(ctx, "c-3", contracts.CmdExpireRiskAcceptance, expire); err != nil {
+		t.Fatal(err)
+	}
+	var after domain.Finding
+	if _, err := es.Load(ctx, store, id, &after); err != nil || after.Status != domain.StatusReopened {
+		t.Fatalf("after expiry: %s %v", after.Status, err)
 	}
 }

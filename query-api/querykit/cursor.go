@@ -1,4 +1,4 @@
-package queryapi
+package querykit
 
 import (
 	"bytes"
@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
-	"strconv"
 
 	"github.com/socplatform/soc/projections/readkit"
 )
@@ -50,33 +49,33 @@ func encodeCursor(c cursor) string {
 }
 
 // cursorParam reads the cursor parameter and checks it belongs to this query.
-func (p *params) cursor(sort, hash string) *readkit.Key {
+func (p *Params) cursor(sort, hash string) *readkit.Key {
 	v, ok := p.q["cursor"]
 	if !ok {
 		return nil
 	}
 	if len(v) != 1 || v[0] == "" || len(v[0]) > maxCursorLen {
-		p.add("cursor", "must be given once, as returned in next_cursor")
+		p.Add("cursor", "must be given once, as returned in next_cursor")
 		return nil
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(v[0])
 	if err != nil {
-		p.add("cursor", "is malformed; pass next_cursor back unchanged")
+		p.Add("cursor", "is malformed; pass next_cursor back unchanged")
 		return nil
 	}
 	var c cursor
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil || c.K.ID == "" || c.F == "" || dec.More() {
-		p.add("cursor", "is malformed; pass next_cursor back unchanged")
+		p.Add("cursor", "is malformed; pass next_cursor back unchanged")
 		return nil
 	}
 	if c.S != sort {
-		p.add("cursor", fmt.Sprintf("was issued for sort %s, not %s; start again without a cursor", c.S, sort))
+		p.Add("cursor", fmt.Sprintf("was issued for sort %s, not %s; start again without a cursor", c.S, sort))
 		return nil
 	}
 	if c.F != hash {
-		p.add("cursor", "was issued for other filters; start again without a cursor")
+		p.Add("cursor", "was issued for other filters; start again without a cursor")
 		return nil
 	}
 	return &c.K
@@ -84,15 +83,15 @@ func (p *params) cursor(sort, hash string) *readkit.Key {
 
 // sortParam returns the sort field and direction: "field" ascending, "-field" descending,
 // the first of allowed descending when absent. canon is the "-field"/"field" form.
-func (p *params) sort(allowed []string) (field string, desc bool, canon string) {
+func (p *Params) sort(allowed []string) (field string, desc bool, canon string) {
 	field, desc = allowed[0], true
-	if v, ok := p.one("sort"); ok {
+	if v, ok := p.One("sort"); ok {
 		f, d := v, false
 		if f[0] == '-' {
 			f, d = f[1:], true
 		}
 		if !slices.Contains(allowed, f) {
-			p.add("sort", fmt.Sprintf("%q is not a sort field; use one of %v, with - for descending", f, allowed))
+			p.Add("sort", fmt.Sprintf("%q is not a sort field; use one of %v, with - for descending", f, allowed))
 		} else {
 			field, desc = f, d
 		}
@@ -104,11 +103,12 @@ func (p *params) sort(allowed []string) (field string, desc bool, canon string) 
 	return field, desc, canon
 }
 
-// nextURL is the request's path and query with cursor set to next, and the read-your-writes
-// parameters dropped (the position they asked for is reached by now).
-func nextURL(u *url.URL, q url.Values, set map[string]string, drop ...string) string {
+// NextURL is the request's path and query with the parameters in set set (the next page's
+// cursor or position), and those in drop dropped (for a list, the read-your-writes parameters:
+// the position they asked for is reached by now).
+func (p *Params) NextURL(set map[string]string, drop ...string) string {
 	out := url.Values{}
-	for k, v := range q {
+	for k, v := range p.q {
 		out[k] = v
 	}
 	for _, k := range drop {
@@ -117,7 +117,5 @@ func nextURL(u *url.URL, q url.Values, set map[string]string, drop ...string) st
 	for k, v := range set {
 		out.Set(k, v)
 	}
-	return u.Path + "?" + out.Encode()
+	return p.r.URL.Path + "?" + out.Encode()
 }
-
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }

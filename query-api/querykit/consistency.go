@@ -1,4 +1,4 @@
-package queryapi
+package querykit
 
 import (
 	"context"
@@ -30,25 +30,25 @@ type consistency struct {
 }
 
 // consistencyParams parses min_position, wait and their header forms.
-func (p *params) consistency(maxWait time.Duration) consistency {
+func (p *Params) consistency(maxWait time.Duration) consistency {
 	c := consistency{pos: -1, wait: maxWait}
-	if n, ok := p.integer("min_position", 0, math.MaxInt64); ok {
+	if n, ok := p.Integer("min_position", 0, math.MaxInt64); ok {
 		c.pos = n
 	}
 	if hs := p.r.Header.Values(MinPositionHeader); len(hs) > 0 {
 		n, err := strconv.ParseInt(strings.TrimSpace(hs[0]), 10, 64)
 		switch {
 		case len(hs) > 1:
-			p.add(MinPositionHeader, "given more than once")
+			p.Add(MinPositionHeader, "given more than once")
 		case err != nil || n < 0:
-			p.add(MinPositionHeader, "must be a non-negative integer (a global_position)")
+			p.Add(MinPositionHeader, "must be a non-negative integer (a global_position)")
 		case c.pos >= 0 && c.pos != n:
-			p.add(MinPositionHeader, "differs from the min_position parameter")
+			p.Add(MinPositionHeader, "differs from the min_position parameter")
 		default:
 			c.pos = n
 		}
 	}
-	if n, ok := p.integer("wait", 0, maxWaitParam); ok {
+	if n, ok := p.Integer("wait", 0, maxWaitParam); ok {
 		c.wait = min(time.Duration(n)*time.Second, maxWait)
 	} else if !p.failed("wait") {
 		for _, h := range p.r.Header.Values("Prefer") {
@@ -59,7 +59,7 @@ func (p *params) consistency(maxWait time.Duration) consistency {
 				}
 				n, err := strconv.ParseInt(strings.Trim(strings.TrimSpace(v), `"`), 10, 64)
 				if err != nil || n < 0 || n > maxWaitParam {
-					p.add("Prefer", fmt.Sprintf("wait must be 0 to %d seconds", maxWaitParam))
+					p.Add("Prefer", fmt.Sprintf("wait must be 0 to %d seconds", maxWaitParam))
 					continue
 				}
 				c.wait = min(time.Duration(n)*time.Second, maxWait)
@@ -71,34 +71,34 @@ func (p *params) consistency(maxWait time.Duration) consistency {
 
 // await blocks until the read models reach c.pos; when they do not in time it answers 503 and
 // returns false.
-func (a *API) await(w http.ResponseWriter, r *http.Request, c consistency) bool {
+func (k *Kit) await(w http.ResponseWriter, r *http.Request, c consistency) bool {
 	if c.pos < 0 {
 		return true
 	}
-	if a.cfg.Waiter == nil {
-		a.unreached(w, r, c.pos, 0, "no read model runs on this node, so it cannot wait for a position")
+	if k.cfg.Waiter == nil {
+		k.unreached(w, r, c.pos, 0, "no read model runs on this node, so it cannot wait for a position")
 		return false
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), c.wait)
 	defer cancel()
-	err := a.cfg.Waiter.WaitFor(ctx, c.pos)
+	err := k.cfg.Waiter.WaitFor(ctx, c.pos)
 	switch {
 	case err == nil:
 		return true
 	case r.Context().Err() != nil:
 		return false // the client went away
 	case errors.Is(err, context.DeadlineExceeded):
-		a.unreached(w, r, c.pos, max(c.wait, time.Second), fmt.Sprintf("the read models have not reached global position %d within %s", c.pos, c.wait))
+		k.unreached(w, r, c.pos, max(c.wait, time.Second), fmt.Sprintf("the read models have not reached global position %d within %s", c.pos, c.wait))
 		return false
 	default:
-		a.fail(w, r, err)
+		k.Fail(w, r, err)
 		return false
 	}
 }
 
 // unreached answers 503 position-not-reached with the position asked (min_position) and, when
 // waiting again can help, Retry-After.
-func (a *API) unreached(w http.ResponseWriter, r *http.Request, pos int64, retryAfter time.Duration, detail string) {
-	a.fail(w, r, problem.Unavailable(retryAfter, "%s", detail).
+func (k *Kit) unreached(w http.ResponseWriter, r *http.Request, pos int64, retryAfter time.Duration, detail string) {
+	k.Fail(w, r, problem.Unavailable(retryAfter, "%s", detail).
 		Typed("position-not-reached", "Position not reached").With("min_position", pos))
 }

@@ -1,4 +1,4 @@
-package queryapi
+package querykit
 
 import (
 	"container/list"
@@ -7,8 +7,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/socplatform/soc/projections/vulns"
 )
 
 // The response cache. The read-model GETs (lists and single rows of assets, findings, scans and
@@ -24,9 +22,10 @@ import (
 // If-None-Match only turns a 200 into a 304, and every body is application/json.
 //
 // Not cached: errors, point-in-time reads (as_of), stream and audit reads, /openapi.json, and
-// findings lists filtered by overdue (the set moves with the clock, not with the read model).
-// Overdue is also a flag on every finding, computed at query time: an entry holding an open
-// finding that is not yet overdue expires at that finding's due_at.
+// answers marked Params.Volatile (findings lists filtered by overdue: the set moves with the
+// clock, not with the read model). An answer can also expire on its own: Resource.Expires says
+// when a row stops being true (an open finding that is not yet overdue, at its due_at, since
+// overdue is computed at query time).
 //
 // Concurrent identical misses at the same version are collapsed: one request queries, the
 // others wait for its body (or, when it fails, query for themselves).
@@ -48,11 +47,11 @@ type CacheStats struct {
 }
 
 // CacheStats reports the response cache's counters (cmd/soc exports them as metrics).
-func (a *API) CacheStats() CacheStats {
-	if a.cache == nil {
+func (k *Kit) CacheStats() CacheStats {
+	if k.cache == nil {
 		return CacheStats{}
 	}
-	c := a.cache
+	c := k.cache
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	s := c.stats
@@ -168,7 +167,7 @@ func (c *responseCache) bump(counter *uint64) {
 }
 
 // cacheKey is the cache key of a checked read-model GET.
-func cacheKey(r *http.Request, p *params) string {
+func cacheKey(r *http.Request, p *Params) string {
 	q := make(map[string][]string, len(p.q))
 	for k, v := range p.q {
 		if k != "min_position" && k != "wait" {
@@ -180,8 +179,9 @@ func cacheKey(r *http.Request, p *params) string {
 
 // serve answers a read-model GET whose parameters are checked and whose min_position is
 // reached: from the cache when it holds the answer at the current version, else from produce,
-// whose 200 body it then keeps. produce answers a JSON body, or an error for a.fail.
-func (a *API) serve(w http.ResponseWriter, r *http.Request, p *params, produce func() ([]byte, time.Time, error)) {
+// whose 200 body it then keeps. produce answers a JSON body and when it expires (zero: only a
+// read-model change ends it), or an error for Fail.
+func (k *Kit) serve(w http.ResponseWriter, r *http.Request, p *Params, produce func() ([]byte, time.Time, error)) {
 	render := func() (*entity, error) {
 		body, expires, err := produce()
 		if err != nil {
@@ -189,21 +189,24 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, p *params, produce f
 		}
 		return &entity{body: body, etag: etagOf(body), contentType: "application/json", expires: expires}, nil
 	}
-	c := a.cache
-	// A request with Cache-Control: no-cache asks for the answer from the read model itself
-	// (RFC 9111 §5.2.1.4): it bypasses the cache (and leaves it as it is).
-	if c == nil || p.volatile || noCacheRequested(r) {
+	uncached := func() {
 		e, err := render()
 		if err != nil {
-			a.fail(w, r, err)
+			k.Fail(w, r, err)
 			return
 		}
 		writeEntity(w, r, http.StatusOK, e)
+	}
+	c := k.cache
+	// A request with Cache-Control: no-cache asks for the answer from the read model itself
+	// (RFC 9111 §5.2.1.4): it bypasses the cache (and leaves it as it is).
+	if c == nil || p.Volatile || noCacheRequested(r) {
+		uncached()
 		return
 	}
 	key := cacheKey(r, p)
-	version := a.cfg.Version()
-	e, f, lead := c.lookup(key, version, a.cfg.Now())
+	version := k.cfg.Version()
+	e, f, lead := c.lookup(key, version, k.cfg.Now())
 	switch {
 	case e != nil:
 		writeEntity(w, r, http.StatusOK, e)
@@ -221,12 +224,7 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, p *params, produce f
 		}
 		// The leader failed (perhaps its client went away): read for ourselves.
 		c.bump(&c.stats.Misses)
-		e, err := render()
-		if err != nil {
-			a.fail(w, r, err)
-			return
-		}
-		writeEntity(w, r, http.StatusOK, e)
+		uncached()
 		return
 	}
 	finished := false
@@ -239,30 +237,10 @@ func (a *API) serve(w http.ResponseWriter, r *http.Request, p *params, produce f
 	finished = true
 	c.finish(key, f, e)
 	if err != nil {
-		a.fail(w, r, err)
+		k.Fail(w, r, err)
 		return
 	}
 	writeEntity(w, r, http.StatusOK, e)
-}
-
-// expiresAt is when an answer holding v stops being true without the read model changing:
-// the earliest due_at of a finding in it that is open and not yet overdue (zero: never).
-func expiresAt(v any) time.Time {
-	var t time.Time
-	flip := func(f *vulns.Finding) {
-		if vulns.IsOpen(f.Status) && !f.Overdue && f.DueAt != nil && (t.IsZero() || f.DueAt.Before(t)) {
-			t = *f.DueAt
-		}
-	}
-	switch v := v.(type) {
-	case *vulns.Finding:
-		flip(v)
-	case []vulns.Finding:
-		for i := range v {
-			flip(&v[i])
-		}
-	}
-	return t
 }
 
 // noCacheRequested reports whether the request's Cache-Control carries no-cache.

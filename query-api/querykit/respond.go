@@ -1,4 +1,4 @@
-package queryapi
+package querykit
 
 import (
 	"crypto/sha256"
@@ -41,14 +41,14 @@ func noneMatch(r *http.Request, etag string) bool {
 	return false
 }
 
-// writeJSON marshals v and sends it with its ETag, or 304 when the client holds it.
-func writeJSON(w http.ResponseWriter, r *http.Request, v any) {
+// WriteJSON marshals v and sends it with its ETag, or 304 when the client holds it.
+func WriteJSON(w http.ResponseWriter, r *http.Request, v any) {
 	b, err := marshalBody(v)
 	if err != nil {
 		problem.Error(w, r, nil, fmt.Errorf("encoding the response: %w", err))
 		return
 	}
-	writeBody(w, r, http.StatusOK, "application/json", b)
+	WriteBody(w, r, http.StatusOK, "application/json", b)
 }
 
 // marshalBody is the JSON body of v, newline-terminated.
@@ -60,7 +60,8 @@ func marshalBody(v any) ([]byte, error) {
 	return append(b, '\n'), nil
 }
 
-func writeBody(w http.ResponseWriter, r *http.Request, status int, contentType string, body []byte) {
+// WriteBody sends body with its ETag, or 304 when the client holds it.
+func WriteBody(w http.ResponseWriter, r *http.Request, status int, contentType string, body []byte) {
 	writeEntity(w, r, status, &entity{body: body, etag: etagOf(body), contentType: contentType})
 }
 

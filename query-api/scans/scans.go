@@ -1,0 +1,61 @@
+// Package scans serves the scans context's read endpoints: the scan imports read model
+// (projections/scans) listed with filters and read one by one.
+package scans
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/socplatform/soc/projections/readkit"
+	model "github.com/socplatform/soc/projections/scans"
+	"github.com/socplatform/soc/query-api/openapi"
+	"github.com/socplatform/soc/query-api/querykit"
+)
+
+// Reader is what the scan endpoints need from the scans read model (projections/scans' Reader
+// implements it). Errors: readkit.ErrNotFound (404) and *readkit.QueryError (400 naming its
+// parameter).
+type Reader interface {
+	Scan(ctx context.Context, id string) (*model.Scan, error)
+	Scans(ctx context.Context, q model.Query) (readkit.Page[model.Scan], error)
+}
+
+// Routes are the mux patterns Register adds, in order.
+var Routes = []string{
+	"GET /v1/scans",
+	"GET /v1/scans/{id}",
+}
+
+// Register adds Routes to mux, served by kit from reader.
+func Register(mux querykit.Mux, kit *querykit.Kit, reader Reader) {
+	a := &api{kit: kit, reader: reader}
+	querykit.Handle(mux, Routes, a.list, a.get)
+}
+
+type api struct {
+	kit    *querykit.Kit
+	reader Reader
+}
+
+var resource = querykit.Resource[model.Scan]{Name: "scans", Sorts: model.Sorts}
+
+func (a *api) list(w http.ResponseWriter, r *http.Request) {
+	p := querykit.NewParams(r, Routes[0])
+	var q model.Query
+	q.Format = p.Match("format", querykit.ReportFormat, querykit.ReportFormatWant)
+	q.Status = p.Enum("status", openapi.ScanStatuses)
+	q.Actor = p.Text("actor", querykit.MaxValueLen)
+	q.From = p.Timestamp("from")
+	q.To = p.Timestamp("to")
+	p.TimeRange("from", q.From, "to", q.To)
+	querykit.ListPage(a.kit, w, r, p, resource, q, func(l readkit.List) (readkit.Page[model.Scan], error) {
+		q.List = l
+		return a.reader.Scans(r.Context(), q)
+	})
+}
+
+func (a *api) get(w http.ResponseWriter, r *http.Request) {
+	p := querykit.NewParams(r, Routes[1])
+	id := p.PathID("id", querykit.ScanID.MatchString, querykit.ScanIDWant)
+	querykit.Get(a.kit, w, r, p, resource, func() (*model.Scan, error) { return a.reader.Scan(r.Context(), id) })
+}
