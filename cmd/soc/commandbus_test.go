@@ -42,7 +42,9 @@ func busNode(t *testing.T) (*app, *notifyapp.Planner) {
 func TestCommandBusHandlesEverySagaCommand(t *testing.T) {
 	a, planner := busNode(t)
 	orch, err := scanapp.NewOrchestrator(scanapp.OrchestratorConfig{Store: a.store, EvidenceDir: t.TempDir(),
-		Import: func(context.Context, scanapp.ImportScanReport) (scanapp.Summary, error) { return scanapp.Summary{}, nil }})
+		Import: func(context.Context, scanapp.ImportScanReport) (scanapp.Summary, error) {
+			return scanapp.Summary{}, nil
+		}})
 	if err != nil {
 		t.Fatal(err)
 	}
