@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"path"
 	"regexp"
 	"sort"
 	"strconv"
@@ -44,6 +45,9 @@ func (t *TypeInfo) Versions() []int {
 type Registry struct {
 	mu    sync.RWMutex
 	types map[string]*TypeInfo
+	// refs is the schema tree ("<context>/<file>") whose defs.json files the schemas' $refs
+	// name; nil for a registry filled by Register alone, whose schemas refer to nothing.
+	refs fs.FS
 }
 
 var (
@@ -55,10 +59,16 @@ func NewRegistry() *Registry { return &Registry{types: map[string]*TypeInfo{}} }
 
 // LoadRegistry registers every schema under fsys, laid out as "<context>/<Type>.v<N>.json"
 // (root may be "." or a sub-directory such as "events").
+// A <context>/defs.json holds shapes that the context's schemas share by $ref; it is no event type.
 func LoadRegistry(fsys fs.FS, root string) (*Registry, error) {
 	r := NewRegistry()
-	err := fs.WalkDir(fsys, root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
+	refs, err := fs.Sub(fsys, root)
+	if err != nil {
+		return nil, err
+	}
+	r.refs = refs
+	err = fs.WalkDir(fsys, root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || path.Base(p) == schemas.DefsFile {
 			return err
 		}
 		rel := strings.TrimPrefix(strings.TrimPrefix(p, root), "/")
@@ -88,9 +98,7 @@ func (r *Registry) Register(context, typ string, v int, schema []byte) error {
 	if err != nil {
 		return fmt.Errorf("event type %s v%d: schema is not JSON: %w", typ, v, err)
 	}
-	c := jsonschema.NewCompiler()
-	c.DefaultDraft(jsonschema.Draft2020)
-	c.AssertFormat()
+	c := schemas.NewCompiler(r.refs, "events")
 	url := fmt.Sprintf("soc:///events/%s/%s.v%d.json", context, typ, v)
 	if err := c.AddResource(url, doc); err != nil {
 		return fmt.Errorf("event type %s v%d: %w", typ, v, err)
