@@ -17,16 +17,7 @@ const (
 // AssetIdentifiersInput is the shared definition
 // commands/assets/defs.json#/$defs/AssetIdentifiersInput. An asset's identifiers; normalised by
 // the server. Which a kind carries and needs is a rule (422).
-type AssetIdentifiersInput struct {
-	IPs         []string `json:"ips,omitempty"`
-	Hostnames   []string `json:"hostnames,omitempty"`
-	MACs        []string `json:"macs,omitempty"`
-	ImageDigest string   `json:"image_digest,omitempty"`
-	PURL        string   `json:"purl,omitempty"`
-	RepoURL     string   `json:"repo_url,omitempty"`
-	BaseURL     string   `json:"base_url,omitempty"`
-	CloudID     string   `json:"cloud_id,omitempty"`
-}
+type AssetIdentifiersInput = AssetIdentifiers
 
 // AssetLinkInput is the shared definition commands/assets/defs.json#/$defs/AssetLinkInput. A
 // relation from this asset to a target asset, as a command names it.

@@ -59,28 +59,11 @@ type ScanDefinitionInput struct {
 
 // ScanOptionsInput is the shared definition commands/scans/defs.json#/$defs/ScanOptionsInput. nmap
 // options (nmap definitions only). They are the only input to nmap's command line.
-type ScanOptionsInput struct {
-	// nmap -p port specification (1..65535).
-	Ports string `json:"ports,omitempty"`
-	// NSE scripts installed with nmap, or the categories default, safe, vuln, discovery, version.
-	Scripts []string `json:"scripts,omitempty"`
-	// Detect service versions (-sV --version-light).
-	ServiceDetection *bool `json:"service_detection,omitempty"`
-	// Timing template (-T0 … -T5).
-	Timing *int `json:"timing,omitempty"`
-	// Give up on a host after this long (0: never).
-	HostTimeoutSeconds *int `json:"host_timeout_seconds,omitempty"`
-}
+type ScanOptionsInput = ScanOptions
 
 // ScanTargetInput is the shared definition commands/scans/defs.json#/$defs/ScanTargetInput. What
 // to scan: a known asset (its IPs and hostnames) and/or addresses. nmap definitions need one.
-type ScanTargetInput struct {
-	// The asset whose IPs and hostnames are scanned.
-	AssetID string `json:"asset_id,omitempty"`
-	// IP addresses, CIDR prefixes or hostnames; each must be within the node's allowed targets when
-	// the scan runs.
-	Addresses []string `json:"addresses,omitempty"`
-}
+type ScanTargetInput = ScanTarget
 
 // ScanOptions is the shared definition events/scans/defs.json#/$defs/ScanOptions. nmap options
 // (nmap definitions only); the command line is built from these alone.

@@ -31,6 +31,10 @@ type schema struct {
 	Ref string `json:"$ref"`
 	// Defs are a defs.json file's shared definitions, each one Go type named after its key.
 	Defs map[string]*schema `json:"$defs"`
+	// GoType names the Go type a definition's data decodes into when another schema declares the
+	// same data under other validation (a command's input checked more strictly than the event
+	// recording it): the definition's fields must be exactly that type's, and its name an alias.
+	GoType string `json:"x-go-type"`
 	// CommandType marks a command sent through the command bus (by a saga) rather than posted
 	// to an endpoint: the type string the bus routes on.
 	CommandType string `json:"x-command-type"`
@@ -145,6 +149,9 @@ type structDecl struct {
 	// underlying, when set, makes the declaration "type <name> <underlying>": a payload whose
 	// whole schema is a shared definition has that definition's fields under its own name.
 	underlying string
+	// alias, when set, makes the declaration "type <name> = <alias>" (x-go-type); fields are
+	// then what the alias must hold, checked by sameFields.
+	alias string
 }
 
 type eventDecl struct {
@@ -284,6 +291,9 @@ func generate(fsys fs.FS) (map[string][]byte, error) {
 			return nil, fmt.Errorf("%s: not where an event, command or enum schema belongs", p)
 		}
 	}
+	if err := g.sameFields(); err != nil {
+		return nil, err
+	}
 	return g.render()
 }
 
@@ -374,7 +384,38 @@ func (g *generator) object(ctx, goName, intro, title, propPath string, s *schema
 		}
 		sd.fields = append(sd.fields, field{goName: pascal(k), jsonName: k, goType: t, tag: tag, desc: p.Description})
 	}
+	sd.alias = s.GoType
 	g.file(ctx).structs = append(g.file(ctx).structs, sd)
+	return nil
+}
+
+// sameFields fails unless every x-go-type alias names a generated struct with exactly the fields
+// (names, types, JSON tags) its own schema would have given it: the data is the same, or the
+// alias would decode it wrongly.
+func (g *generator) sameFields() error {
+	structs := map[string]structDecl{}
+	for _, fd := range g.files {
+		for _, sd := range fd.structs {
+			structs[sd.name] = sd
+		}
+	}
+	for _, fd := range g.files {
+		for _, sd := range fd.structs {
+			if sd.alias == "" {
+				continue
+			}
+			to, ok := structs[sd.alias]
+			if !ok || to.alias != "" || to.underlying != "" {
+				return fmt.Errorf("%s: x-go-type %s is no generated struct", sd.name, sd.alias)
+			}
+			same := slices.EqualFunc(sd.fields, to.fields, func(a, b field) bool {
+				return a.goName == b.goName && a.goType == b.goType && a.tag == b.tag
+			})
+			if !same {
+				return fmt.Errorf("%s: x-go-type %s: the fields differ", sd.name, sd.alias)
+			}
+		}
+	}
 	return nil
 }
 
@@ -472,6 +513,10 @@ func (g *generator) render() (map[string][]byte, error) {
 			comment(&b, s.name, s.desc)
 			if s.underlying != "" {
 				fmt.Fprintf(&b, "type %s %s\n\n", s.name, s.underlying)
+				continue
+			}
+			if s.alias != "" {
+				fmt.Fprintf(&b, "type %s = %s\n\n", s.name, s.alias)
 				continue
 			}
 			fmt.Fprintf(&b, "type %s struct {\n", s.name)

@@ -122,3 +122,24 @@ func TestUnknownDefinitionFails(t *testing.T) {
 		t.Fatalf("got %v, want a no-such-definition error", err)
 	}
 }
+
+// TestGoTypeAliasesOnlyTheSameFields: a command definition with x-go-type is an alias of the
+// event type when their fields agree, and fails the generation when they do not.
+func TestGoTypeAliasesOnlyTheSameFields(t *testing.T) {
+	fsys := func(input string) fstest.MapFS {
+		return fstest.MapFS{
+			"events/things/defs.json":   {Data: []byte(`{"$defs": {"Thing": {"type": "object", "properties": {"name": {"type": "string"}}}}}`)},
+			"commands/things/defs.json": {Data: []byte(`{"$defs": {"ThingInput": ` + input + `}}`)},
+		}
+	}
+	files, err := generate(fsys(`{"x-go-type": "Thing", "type": "object", "properties": {"name": {"type": "string", "maxLength": 8}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if src := string(files["zz_things.go"]); !strings.Contains(src, "type ThingInput = Thing\n") || strings.Count(src, "Name string") != 1 {
+		t.Errorf("ThingInput is not an alias of Thing:\n%s", src)
+	}
+	if _, err := generate(fsys(`{"x-go-type": "Thing", "type": "object", "properties": {"name": {"type": "integer"}}}`)); err == nil {
+		t.Error("an alias of a type with other fields was accepted")
+	}
+}
