@@ -5,9 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"maps"
 	"path"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,12 +33,7 @@ type TypeInfo struct {
 
 // Versions returns the type's schema versions in ascending order.
 func (t *TypeInfo) Versions() []int {
-	vs := make([]int, 0, len(t.schemas))
-	for v := range t.schemas {
-		vs = append(vs, v)
-	}
-	sort.Ints(vs)
-	return vs
+	return slices.Sorted(maps.Keys(t.schemas))
 }
 
 // Registry knows every event type, its JSON Schema per version and its upcasters.
@@ -156,12 +152,7 @@ func (r *Registry) Lookup(typ string) *TypeInfo {
 func (r *Registry) Types() []string {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	out := make([]string, 0, len(r.types))
-	for n := range r.types {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(r.types))
 }
 
 // CheckComplete reports every type whose versions have a gap without an upcaster:
@@ -180,7 +171,7 @@ func (r *Registry) CheckComplete() error {
 		}
 	}
 	if len(problems) > 0 {
-		sort.Strings(problems)
+		slices.Sort(problems)
 		return fmt.Errorf("event registry incomplete:\n  %s", strings.Join(problems, "\n  "))
 	}
 	return nil
