@@ -61,11 +61,7 @@ func (e *env) query(q events.EventQuery) []events.Envelope {
 }
 
 func ids(evs []events.Envelope) []string {
-	out := make([]string, len(evs))
-	for i, ev := range evs {
-		out[i] = fmt.Sprintf("%d:%s", ev.GlobalPosition, ev.EventID)
-	}
-	return out
+	return each(evs, func(e events.Envelope) string { return fmt.Sprintf("%d:%s", e.GlobalPosition, e.EventID) })
 }
 
 // expect is the reference answer: the events of all (in position order) that q matches.

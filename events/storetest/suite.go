@@ -98,12 +98,17 @@ func (e *env) readStream(stream string, opts events.ReadStreamOptions) []events.
 	return evs
 }
 
-func versions(evs []events.Envelope) []int64 {
-	out := make([]int64, len(evs))
+// each maps every event through f: the part of a read that a check compares.
+func each[T any](evs []events.Envelope, f func(events.Envelope) T) []T {
+	out := make([]T, len(evs))
 	for i, e := range evs {
-		out[i] = e.Version
+		out[i] = f(e)
 	}
 	return out
+}
+
+func versions(evs []events.Envelope) []int64 {
+	return each(evs, func(e events.Envelope) int64 { return e.Version })
 }
 
 func jsonEqual(a, b json.RawMessage) bool {
