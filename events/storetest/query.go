@@ -313,9 +313,7 @@ func testQueryVisibility(t *testing.T, newStore NewStore) {
 	var wg sync.WaitGroup
 	errc := make(chan error, writers)
 	for w := 0; w < writers; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
+		wg.Go(func() {
 			s := StreamID()
 			for i := 0; i < appends; i++ {
 				batch := []events.Envelope{Thing("v", i), Thing("v", i)}
@@ -324,7 +322,7 @@ func testQueryVisibility(t *testing.T, newStore NewStore) {
 					return
 				}
 			}
-		}(w)
+		})
 	}
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()

@@ -135,9 +135,7 @@ func runParallelBatches(b *testing.B, do func(batch []events.Envelope) error) {
 	b.ResetTimer()
 	start := time.Now()
 	for w := 0; w < benchWriters; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for {
 				i := next.Add(1) - 1
 				if i >= int64(len(batches)) {
@@ -148,7 +146,7 @@ func runParallelBatches(b *testing.B, do func(batch []events.Envelope) error) {
 					return
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
