@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"go/format"
 	"io/fs"
+	"maps"
 	"path"
 	"regexp"
 	"slices"
@@ -217,25 +218,23 @@ func generate(fsys fs.FS) (map[string][]byte, error) {
 			g.defs[p+"#/$defs/"+name] = d
 		}
 	}
-	// The shared definitions first, so that the payloads referring to them find their types.
+	// Each shared definition is one type, declared ahead of the payloads of its context.
 	for _, p := range paths {
 		m := defsFile.FindStringSubmatch(p)
 		if m == nil {
 			continue
 		}
-		names := make([]string, 0, len(parsed[p].Defs))
-		for n := range parsed[p].Defs {
-			names = append(names, n)
-		}
-		slices.Sort(names)
-		for _, n := range names {
+		for _, n := range slices.Sorted(maps.Keys(parsed[p].Defs)) {
 			d := parsed[p].Defs[n]
 			intro := fmt.Sprintf("is the shared definition %s#/$defs/%s.", p, n)
-			if d.typ() == "string" && len(d.Enum) > 0 {
+			switch {
+			case d.typ() == "string" && len(d.Enum) > 0:
 				if _, err := g.enum(n, intro+" "+d.Description, d.Enum, p); err != nil {
 					return nil, err
 				}
 				continue
+			case d.typ() != "object" || len(d.Properties.names) == 0:
+				return nil, fmt.Errorf("%s: $defs/%s: a shared definition is an object with properties or a string enum", p, n)
 			}
 			if err := g.object(m[1], n, intro, n, "", d, p); err != nil {
 				return nil, err

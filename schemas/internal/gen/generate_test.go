@@ -121,6 +121,12 @@ func TestUnknownDefinitionFails(t *testing.T) {
 	if _, err := generate(fsys); err == nil || !strings.Contains(err.Error(), "no such definition") {
 		t.Fatalf("got %v, want a no-such-definition error", err)
 	}
+	// A definition that would be no struct and no enum (a bare string) is refused, not emitted
+	// as an empty struct.
+	fsys["events/things/defs.json"] = &fstest.MapFile{Data: []byte(`{"$defs": {"Thing": {"type": "string"}}}`)}
+	if _, err := generate(fsys); err == nil || !strings.Contains(err.Error(), "a shared definition is") {
+		t.Fatalf("got %v, want a refusal of the bare string definition", err)
+	}
 }
 
 // TestGoTypeAliasesOnlyTheSameFields: a command definition with x-go-type is an alias of the
