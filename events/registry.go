@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"maps"
+	"path"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,12 +33,7 @@ type TypeInfo struct {
 
 // Versions returns the type's schema versions in ascending order.
 func (t *TypeInfo) Versions() []int {
-	vs := make([]int, 0, len(t.schemas))
-	for v := range t.schemas {
-		vs = append(vs, v)
-	}
-	sort.Ints(vs)
-	return vs
+	return slices.Sorted(maps.Keys(t.schemas))
 }
 
 // Registry knows every event type, its JSON Schema per version and its upcasters.
@@ -44,6 +41,9 @@ func (t *TypeInfo) Versions() []int {
 type Registry struct {
 	mu    sync.RWMutex
 	types map[string]*TypeInfo
+	// refs is the schema tree ("<context>/<file>") whose defs.json files the schemas' $refs
+	// name; nil for a registry filled by Register alone, whose schemas refer to nothing.
+	refs fs.FS
 }
 
 var (
@@ -55,10 +55,16 @@ func NewRegistry() *Registry { return &Registry{types: map[string]*TypeInfo{}} }
 
 // LoadRegistry registers every schema under fsys, laid out as "<context>/<Type>.v<N>.json"
 // (root may be "." or a sub-directory such as "events").
+// A <context>/defs.json holds shapes that the context's schemas share by $ref; it is no event type.
 func LoadRegistry(fsys fs.FS, root string) (*Registry, error) {
 	r := NewRegistry()
-	err := fs.WalkDir(fsys, root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
+	refs, err := fs.Sub(fsys, root)
+	if err != nil {
+		return nil, err
+	}
+	r.refs = refs
+	err = fs.WalkDir(fsys, root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || path.Base(p) == schemas.DefsFile {
 			return err
 		}
 		rel := strings.TrimPrefix(strings.TrimPrefix(p, root), "/")
@@ -88,9 +94,7 @@ func (r *Registry) Register(context, typ string, v int, schema []byte) error {
 	if err != nil {
 		return fmt.Errorf("event type %s v%d: schema is not JSON: %w", typ, v, err)
 	}
-	c := jsonschema.NewCompiler()
-	c.DefaultDraft(jsonschema.Draft2020)
-	c.AssertFormat()
+	c := schemas.NewCompiler(r.refs, "events")
 	url := fmt.Sprintf("soc:///events/%s/%s.v%d.json", context, typ, v)
 	if err := c.AddResource(url, doc); err != nil {
 		return fmt.Errorf("event type %s v%d: %w", typ, v, err)
@@ -148,12 +152,7 @@ func (r *Registry) Lookup(typ string) *TypeInfo {
 func (r *Registry) Types() []string {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	out := make([]string, 0, len(r.types))
-	for n := range r.types {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
+	return slices.Sorted(maps.Keys(r.types))
 }
 
 // CheckComplete reports every type whose versions have a gap without an upcaster:
@@ -172,7 +171,7 @@ func (r *Registry) CheckComplete() error {
 		}
 	}
 	if len(problems) > 0 {
-		sort.Strings(problems)
+		slices.Sort(problems)
 		return fmt.Errorf("event registry incomplete:\n  %s", strings.Join(problems, "\n  "))
 	}
 	return nil

@@ -64,6 +64,37 @@ func TestLoadRegistryFromFiles(t *testing.T) {
 	}
 }
 
+// TestLoadRegistryResolvesSharedDefinitions: a schema's $ref to its context's defs.json is
+// resolved from the same tree, its definition validates the data, and defs.json is no event type.
+func TestLoadRegistryResolvesSharedDefinitions(t *testing.T) {
+	fsys := fstest.MapFS{
+		"events/assets/defs.json":           {Data: []byte(`{"$defs":{"Named":` + v1 + `}}`)},
+		"events/assets/AssetNamed.v1.json":  {Data: []byte(`{"$ref":"defs.json#/$defs/Named"}`)},
+		"events/assets/AssetMoved.v1.json":  {Data: []byte(`{"type":"object","properties":{"to":{"$ref":"defs.json#/$defs/Named"}}}`)},
+		"events/assets/AssetBroken.v1.json": {Data: []byte(`{"$ref":"defs.json#/$defs/Missing"}`)},
+	}
+	if _, err := events.LoadRegistry(fsys, "events"); err == nil {
+		t.Fatal("a $ref to a definition that does not exist was accepted")
+	}
+	delete(fsys, "events/assets/AssetBroken.v1.json")
+	r, err := events.LoadRegistry(fsys, "events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(r.Types(), ","); got != "AssetMoved,AssetNamed" {
+		t.Fatalf("types %s", got)
+	}
+	if _, err := r.Validate(0, "AssetNamed", 0, json.RawMessage(`{"name":"a"}`)); err != nil {
+		t.Fatalf("valid data: %v", err)
+	}
+	for typ, data := range map[string]string{"AssetNamed": `{"name":1}`, "AssetMoved": `{"to":{"name":"a","x":1}}`} {
+		var sv *events.SchemaViolationError
+		if _, err := r.Validate(0, typ, 0, json.RawMessage(data)); !errors.As(err, &sv) {
+			t.Errorf("%s %s: got %v, want the shared definition's violation", typ, data, err)
+		}
+	}
+}
+
 func TestLoadRegistryRejectsBadFiles(t *testing.T) {
 	for name, fsys := range map[string]fstest.MapFS{
 		"bad name":       {"events/assets/asset_registered.json": {Data: []byte(v1)}},

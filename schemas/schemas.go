@@ -1,8 +1,9 @@
 // Package schemas holds the JSON Schemas (draft 2020-12) of every command and event the
 // platform knows, embedded so that the binary validates exactly what the repository declares.
 //
-// Layout: events/<context>/<EventType>.v<N>.json. A published file never changes (the lock file
-// events.lock pins its digest); a breaking change is a new version with an upcaster.
+// Layout: events/<context>/<EventType>.v<N>.json, and events/<context>/defs.json for the shapes
+// the context's events share by $ref. A published file never changes (the lock file events.lock
+// pins its digest, the defs.json files' too); a breaking change is a new version with an upcaster.
 package schemas
 
 import "embed"

@@ -2,6 +2,7 @@ package backends
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 )
@@ -50,10 +51,5 @@ func (r *Registry[F]) Lookup(name string) (F, error) {
 func (r *Registry[F]) Names() []string {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	names := make([]string, 0, len(r.open))
-	for n := range r.open {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return names
+	return slices.Sorted(maps.Keys(r.open))
 }

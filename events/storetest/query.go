@@ -61,11 +61,7 @@ func (e *env) query(q events.EventQuery) []events.Envelope {
 }
 
 func ids(evs []events.Envelope) []string {
-	out := make([]string, len(evs))
-	for i, ev := range evs {
-		out[i] = fmt.Sprintf("%d:%s", ev.GlobalPosition, ev.EventID)
-	}
-	return out
+	return each(evs, func(e events.Envelope) string { return fmt.Sprintf("%d:%s", e.GlobalPosition, e.EventID) })
 }
 
 // expect is the reference answer: the events of all (in position order) that q matches.
@@ -317,9 +313,7 @@ func testQueryVisibility(t *testing.T, newStore NewStore) {
 	var wg sync.WaitGroup
 	errc := make(chan error, writers)
 	for w := 0; w < writers; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
+		wg.Go(func() {
 			s := StreamID()
 			for i := 0; i < appends; i++ {
 				batch := []events.Envelope{Thing("v", i), Thing("v", i)}
@@ -328,7 +322,7 @@ func testQueryVisibility(t *testing.T, newStore NewStore) {
 					return
 				}
 			}
-		}(w)
+		})
 	}
 	done := make(chan struct{})
 	go func() { wg.Wait(); close(done) }()

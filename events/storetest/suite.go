@@ -98,12 +98,17 @@ func (e *env) readStream(stream string, opts events.ReadStreamOptions) []events.
 	return evs
 }
 
-func versions(evs []events.Envelope) []int64 {
-	out := make([]int64, len(evs))
+// each maps every event through f: the part of a read that a check compares.
+func each[T any](evs []events.Envelope, f func(events.Envelope) T) []T {
+	out := make([]T, len(evs))
 	for i, e := range evs {
-		out[i] = e.Version
+		out[i] = f(e)
 	}
 	return out
+}
+
+func versions(evs []events.Envelope) []int64 {
+	return each(evs, func(e events.Envelope) int64 { return e.Version })
 }
 
 func jsonEqual(a, b json.RawMessage) bool {
@@ -276,9 +281,7 @@ func testConcurrentSameStream(t *testing.T, newStore NewStore) {
 	)
 	start := make(chan struct{})
 	for w := 0; w < writers; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
+		wg.Go(func() {
 			<-start
 			for i := 0; ; i++ {
 				info, err := e.store.StreamInfo(e.ctx, s)
@@ -316,7 +319,7 @@ func testConcurrentSameStream(t *testing.T, newStore NewStore) {
 					return
 				}
 			}
-		}(w)
+		})
 	}
 	close(start)
 	wg.Wait()
@@ -388,11 +391,9 @@ func testIdempotent(t *testing.T, newStore NewStore) {
 	results := make([]events.AppendResult, 8)
 	errs := make([]error, 8)
 	for i := range results {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
+		wg.Go(func() {
 			results[i], errs[i] = e.store.Append(e.ctx, s2, events.Any, retry)
-		}(i)
+		})
 	}
 	wg.Wait()
 	for i, err := range errs {
@@ -567,9 +568,7 @@ func testCatchUpConcurrent(t *testing.T, newStore NewStore) {
 	appended := make(chan string, total)
 	errc := make(chan error, writers)
 	for w := 0; w < writers; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
+		wg.Go(func() {
 			s := StreamID()
 			for i := 0; i < perWriter; {
 				n := 1 + (i+w)%3 // batches of 1–3 so commit sizes differ
@@ -590,7 +589,7 @@ func testCatchUpConcurrent(t *testing.T, newStore NewStore) {
 				}
 				i += n
 			}
-		}(w)
+		})
 	}
 	wg.Wait()
 	close(errc)

@@ -110,6 +110,18 @@ func commandSchemas() (obj, error) {
 		if err := json.Unmarshal(b, &s); err != nil {
 			return fmt.Errorf("command schema %s: %w", p, err)
 		}
+		s = componentRefs(s).(obj)
+		if path.Base(p) == schemas.DefsFile {
+			// A context's shared shapes: each one a component, where the commands' $refs now point.
+			defs, _ := s["$defs"].(obj)
+			for name, d := range defs {
+				if _, dup := out[name]; dup {
+					return fmt.Errorf("command schema %s: definition %s is declared twice", p, name)
+				}
+				out[name] = d
+			}
+			return nil
+		}
 		if _, bus := s["x-command-type"]; bus {
 			return nil // a saga's command, sent through the command bus: no endpoint takes it
 		}
@@ -120,6 +132,28 @@ func commandSchemas() (obj, error) {
 		return nil
 	})
 	return out, err
+}
+
+// componentRefs rewrites a command schema's "$ref": "defs.json#/$defs/<Name>" to the component
+// "#/components/schemas/<Name>": inside the document, a schema has no file beside it to refer to.
+func componentRefs(v any) any {
+	switch x := v.(type) {
+	case obj:
+		for k, e := range x {
+			if ref, ok := e.(string); ok && k == "$ref" {
+				if name, ok := strings.CutPrefix(ref, schemas.DefsFile+"#/$defs/"); ok {
+					x[k] = "#/components/schemas/" + name
+				}
+				continue
+			}
+			x[k] = componentRefs(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = componentRefs(e)
+		}
+	}
+	return v
 }
 
 func document() (obj, error) {

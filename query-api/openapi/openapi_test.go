@@ -42,8 +42,8 @@ func TestDocumentShape(t *testing.T) {
 	// Every command schema is a component, and every command is a request body somewhere.
 	used := string(Spec())
 	err := fs.WalkDir(schemas.CommandsFS(), ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
+		if err != nil || d.IsDir() || strings.HasSuffix(p, "/"+schemas.DefsFile) {
+			return err // a context's shared shapes, no command's body
 		}
 		name := strings.TrimSuffix(p[strings.LastIndexByte(p, '/')+1:], ".json")
 		b, err := fs.ReadFile(schemas.CommandsFS(), p)

@@ -14,6 +14,43 @@ const (
 	TypeAssetUpdated             = "AssetUpdated"
 )
 
+// AssetIdentifiersInput is the shared definition
+// commands/assets/defs.json#/$defs/AssetIdentifiersInput. An asset's identifiers; normalised by
+// the server. Which a kind carries and needs is a rule (422).
+type AssetIdentifiersInput = AssetIdentifiers
+
+// AssetLinkInput is the shared definition commands/assets/defs.json#/$defs/AssetLinkInput. A
+// relation from this asset to a target asset, as a command names it.
+type AssetLinkInput struct {
+	Relation      string `json:"relation,omitempty"`
+	TargetAssetID string `json:"target_asset_id,omitempty"`
+}
+
+// AssetIdentifiers is the shared definition events/assets/defs.json#/$defs/AssetIdentifiers. An
+// asset's identifiers, normalised: lists deduplicated and sorted; a host carries
+// ips/hostnames/macs (and optionally cloud_id), a container_image image_digest and/or purl, a
+// repository repo_url, a web_application base_url, a cloud_resource cloud_id.
+type AssetIdentifiers struct {
+	IPs         []string `json:"ips,omitempty"`
+	Hostnames   []string `json:"hostnames,omitempty"`
+	MACs        []string `json:"macs,omitempty"`
+	ImageDigest string   `json:"image_digest,omitempty"`
+	PURL        string   `json:"purl,omitempty"`
+	// Canonical identity https://<host>/<path>, whatever form was given.
+	RepoURL string `json:"repo_url,omitempty"`
+	// scheme://host[:port], lower-case, default port dropped, no path.
+	BaseURL string `json:"base_url,omitempty"`
+	CloudID string `json:"cloud_id,omitempty"`
+}
+
+// AssetLink is the shared definition events/assets/defs.json#/$defs/AssetLink. A directed relation
+// from one asset to another.
+type AssetLink struct {
+	// Directed: this asset <relation> the target (a container image runs_on a host).
+	Relation      AssetRelation `json:"relation"`
+	TargetAssetID string        `json:"target_asset_id"`
+}
+
 // ClassifyAsset is the payload of ClassifyAsset (commands/assets/ClassifyAsset.json). POST
 // /v1/assets/{id}/classify: absent fields stay; owner_team "" clears the owner, tags [] clears the
 // tags.
@@ -27,28 +64,12 @@ type ClassifyAsset struct {
 
 // LinkAsset is the payload of LinkAsset (commands/assets/LinkAsset.json). POST
 // /v1/assets/{id}/link: this asset <relation> the target asset.
-type LinkAsset struct {
-	Relation      string `json:"relation,omitempty"`
-	TargetAssetID string `json:"target_asset_id,omitempty"`
-}
+type LinkAsset AssetLinkInput
 
 // ReactivateAsset is the payload of ReactivateAsset (commands/assets/ReactivateAsset.json). POST
 // /v1/assets/{id}/reactivate: bring a retired asset back; reason required (422).
 type ReactivateAsset struct {
 	Reason string `json:"reason,omitempty"`
-}
-
-// AssetIdentifiersInput is RegisterAsset/identifiers of commands/assets/RegisterAsset.json. An
-// asset's identifiers; normalised by the server. Which a kind carries and needs is a rule (422).
-type AssetIdentifiersInput struct {
-	IPs         []string `json:"ips,omitempty"`
-	Hostnames   []string `json:"hostnames,omitempty"`
-	MACs        []string `json:"macs,omitempty"`
-	ImageDigest string   `json:"image_digest,omitempty"`
-	PURL        string   `json:"purl,omitempty"`
-	RepoURL     string   `json:"repo_url,omitempty"`
-	BaseURL     string   `json:"base_url,omitempty"`
-	CloudID     string   `json:"cloud_id,omitempty"`
 }
 
 // RegisterAsset is the payload of RegisterAsset (commands/assets/RegisterAsset.json). POST
@@ -77,10 +98,7 @@ type RetireAsset struct {
 
 // UnlinkAsset is the payload of UnlinkAsset (commands/assets/UnlinkAsset.json). POST
 // /v1/assets/{id}/unlink: remove a link.
-type UnlinkAsset struct {
-	Relation      string `json:"relation,omitempty"`
-	TargetAssetID string `json:"target_asset_id,omitempty"`
-}
+type UnlinkAsset AssetLinkInput
 
 // UpdateAsset is the payload of UpdateAsset (commands/assets/UpdateAsset.json). PATCH
 // /v1/assets/{id} or POST /v1/assets/{id}/update: change name, description or identifiers (the
@@ -105,24 +123,6 @@ type AssetClassified struct {
 	Tags *[]string `json:"tags,omitempty"`
 }
 
-// AssetIdentifiers is AssetIdentifiersObserved/identifiers of
-// events/assets/AssetIdentifiersObserved.v1.json. An asset's identifiers, normalised: lists
-// deduplicated and sorted; a host carries ips/hostnames/macs (and optionally cloud_id), a
-// container_image image_digest and/or purl, a repository repo_url, a web_application base_url, a
-// cloud_resource cloud_id.
-type AssetIdentifiers struct {
-	IPs         []string `json:"ips,omitempty"`
-	Hostnames   []string `json:"hostnames,omitempty"`
-	MACs        []string `json:"macs,omitempty"`
-	ImageDigest string   `json:"image_digest,omitempty"`
-	PURL        string   `json:"purl,omitempty"`
-	// Canonical identity https://<host>/<path>, whatever form was given.
-	RepoURL string `json:"repo_url,omitempty"`
-	// scheme://host[:port], lower-case, default port dropped, no path.
-	BaseURL string `json:"base_url,omitempty"`
-	CloudID string `json:"cloud_id,omitempty"`
-}
-
 // AssetIdentifiersObserved is the payload of AssetIdentifiersObserved
 // (events/assets/AssetIdentifiersObserved.v1.json). A scan saw identifiers on the asset that it
 // did not have yet (only the new ones are present).
@@ -136,11 +136,7 @@ type AssetIdentifiersObserved struct {
 
 // AssetLinked is the payload of AssetLinked (events/assets/AssetLinked.v1.json). A directed
 // relation from this asset to another was recorded.
-type AssetLinked struct {
-	// Directed: this asset <relation> the target (a container image runs_on a host).
-	Relation      AssetRelation `json:"relation"`
-	TargetAssetID string        `json:"target_asset_id"`
-}
+type AssetLinked AssetLink
 
 // AssetReactivated is the payload of AssetReactivated (events/assets/AssetReactivated.v1.json). A
 // retired asset was brought back into service.
@@ -176,11 +172,7 @@ type AssetRetired struct {
 
 // AssetUnlinked is the payload of AssetUnlinked (events/assets/AssetUnlinked.v1.json). A directed
 // relation from this asset to another was removed.
-type AssetUnlinked struct {
-	// Directed: this asset <relation> the target (a container image runs_on a host).
-	Relation      AssetRelation `json:"relation"`
-	TargetAssetID string        `json:"target_asset_id"`
-}
+type AssetUnlinked AssetLink
 
 // AssetUpdated is the payload of AssetUpdated (events/assets/AssetUpdated.v1.json). An asset's
 // name, description or identifiers changed; only what changed is present. identifiers is the

@@ -19,8 +19,8 @@ func AssetKindValues() []string {
 	return []string{"host", "container_image", "repository", "web_application", "cloud_resource"}
 }
 
-// AssetRelation is the vocabulary of AssetLinked/relation (events/assets/AssetLinked.v1.json),
-// first declared there.
+// AssetRelation is the vocabulary of AssetLink/relation (events/assets/defs.json), first declared
+// there.
 type AssetRelation string
 
 const (
@@ -52,8 +52,8 @@ func CVSSSeverityValues() []string {
 	return []string{"None", "Low", "Medium", "High", "Critical"}
 }
 
-// CVSSVersion is the vocabulary of CVEPublished/ratings/version
-// (events/vulns/CVEPublished.v1.json), first declared there.
+// CVSSVersion is the vocabulary of CVERating/version (events/vulns/defs.json), first declared
+// there.
 type CVSSVersion string
 
 const (
@@ -224,8 +224,8 @@ func ScanTriggerValues() []string {
 	return []string{"schedule", "manual", "push"}
 }
 
-// Scanner is the vocabulary of CreateScanDefinition/scanner
-// (commands/scans/CreateScanDefinition.json), first declared there.
+// Scanner is the vocabulary of ScanDefinitionInput/scanner (commands/scans/defs.json), first
+// declared there.
 type Scanner string
 
 const (

@@ -31,53 +31,10 @@ const (
 	CmdTimeoutScanRun          = "scans.timeout_run"
 )
 
-// AbortScanRun is the payload of AbortScanRun (commands/scans/AbortScanRun.json). The scan_run
-// saga's compensation when one of its commands is dead: fail the run (and its attempt in progress)
-// with reason, unless it finished. Properties are listed in the order a Go map writes them
-// (sorted), so payloads recorded before the schema read the same.
-type AbortScanRun struct {
-	// Why the run is aborted.
-	Reason string `json:"reason"`
-	// The run's id.
-	RunID string `json:"run_id"`
-}
-
-// CancelScanRun is the payload of CancelScanRun (commands/scans/CancelScanRun.json). POST
-// /v1/scan-runs/{id}/cancel: cancel a run that has not finished; its scanner process is killed.
-type CancelScanRun struct {
-	// Why (default: cancelled).
-	Reason string `json:"reason,omitempty"`
-}
-
-// ScanTargetInput is CreateScanDefinition/target of commands/scans/CreateScanDefinition.json. What
-// to scan: a known asset (its IPs and hostnames) and/or addresses. nmap definitions need one.
-type ScanTargetInput struct {
-	// The asset whose IPs and hostnames are scanned.
-	AssetID string `json:"asset_id,omitempty"`
-	// IP addresses, CIDR prefixes or hostnames; each must be within the node's allowed targets when
-	// the scan runs.
-	Addresses []string `json:"addresses,omitempty"`
-}
-
-// ScanOptionsInput is CreateScanDefinition/options of commands/scans/CreateScanDefinition.json.
-// nmap options (nmap definitions only). They are the only input to nmap's command line.
-type ScanOptionsInput struct {
-	// nmap -p port specification (1..65535).
-	Ports string `json:"ports,omitempty"`
-	// NSE scripts installed with nmap, or the categories default, safe, vuln, discovery, version.
-	Scripts []string `json:"scripts,omitempty"`
-	// Detect service versions (-sV --version-light).
-	ServiceDetection *bool `json:"service_detection,omitempty"`
-	// Timing template (-T0 … -T5).
-	Timing *int `json:"timing,omitempty"`
-	// Give up on a host after this long (0: never).
-	HostTimeoutSeconds *int `json:"host_timeout_seconds,omitempty"`
-}
-
-// CreateScanDefinition is the payload of CreateScanDefinition
-// (commands/scans/CreateScanDefinition.json). POST /v1/scan-definitions: a scan definition. For
-// scanner external the answer carries the push token once.
-type CreateScanDefinition struct {
+// ScanDefinitionInput is the shared definition
+// commands/scans/defs.json#/$defs/ScanDefinitionInput. A scan definition in full, as created or
+// replaced.
+type ScanDefinitionInput struct {
 	// A name for people.
 	Name string `json:"name"`
 	// nmap: run by the platform; external: a CI job pushes reports to
@@ -99,6 +56,61 @@ type CreateScanDefinition struct {
 	// external: the format of the pushed reports (trivy, grype, sarif, …); nmap: nmap (the default).
 	Format string `json:"format,omitempty"`
 }
+
+// ScanOptionsInput is the shared definition commands/scans/defs.json#/$defs/ScanOptionsInput. nmap
+// options (nmap definitions only). They are the only input to nmap's command line.
+type ScanOptionsInput = ScanOptions
+
+// ScanTargetInput is the shared definition commands/scans/defs.json#/$defs/ScanTargetInput. What
+// to scan: a known asset (its IPs and hostnames) and/or addresses. nmap definitions need one.
+type ScanTargetInput = ScanTarget
+
+// ScanOptions is the shared definition events/scans/defs.json#/$defs/ScanOptions. nmap options
+// (nmap definitions only); the command line is built from these alone.
+type ScanOptions struct {
+	// nmap -p port specification; numbers within 1..65535.
+	Ports string `json:"ports,omitempty"`
+	// NSE script names or the categories default, safe, vuln, discovery, version.
+	Scripts []string `json:"scripts,omitempty"`
+	// Run -sV --version-light.
+	ServiceDetection *bool `json:"service_detection,omitempty"`
+	// nmap -T timing template.
+	Timing *int `json:"timing,omitempty"`
+	// nmap --host-timeout; 0 or absent: none.
+	HostTimeoutSeconds *int `json:"host_timeout_seconds,omitempty"`
+}
+
+// ScanTarget is the shared definition events/scans/defs.json#/$defs/ScanTarget. What the
+// definition scans: a known asset (its IPs and hostnames at run time) and/or addresses.
+type ScanTarget struct {
+	// The asset whose IPs and hostnames are scanned.
+	AssetID string `json:"asset_id,omitempty"`
+	// IP addresses, CIDR prefixes or hostnames.
+	Addresses []string `json:"addresses,omitempty"`
+}
+
+// AbortScanRun is the payload of AbortScanRun (commands/scans/AbortScanRun.json). The scan_run
+// saga's compensation when one of its commands is dead: fail the run (and its attempt in progress)
+// with reason, unless it finished. Properties are listed in the order a Go map writes them
+// (sorted), so payloads recorded before the schema read the same.
+type AbortScanRun struct {
+	// Why the run is aborted.
+	Reason string `json:"reason"`
+	// The run's id.
+	RunID string `json:"run_id"`
+}
+
+// CancelScanRun is the payload of CancelScanRun (commands/scans/CancelScanRun.json). POST
+// /v1/scan-runs/{id}/cancel: cancel a run that has not finished; its scanner process is killed.
+type CancelScanRun struct {
+	// Why (default: cancelled).
+	Reason string `json:"reason,omitempty"`
+}
+
+// CreateScanDefinition is the payload of CreateScanDefinition
+// (commands/scans/CreateScanDefinition.json). POST /v1/scan-definitions: a scan definition. For
+// scanner external the answer carries the push token once.
+type CreateScanDefinition ScanDefinitionInput
 
 // DeleteScanDefinition is the payload of DeleteScanDefinition
 // (commands/scans/DeleteScanDefinition.json). DELETE /v1/scan-definitions/{id}: stops its schedule
@@ -149,28 +161,7 @@ type TimeoutScanRun struct {
 // UpdateScanDefinition is the payload of UpdateScanDefinition
 // (commands/scans/UpdateScanDefinition.json). PUT /v1/scan-definitions/{id}: the full new
 // definition (the scanner cannot change; the push token stays).
-type UpdateScanDefinition struct {
-	// A name for people.
-	Name string `json:"name"`
-	// nmap: run by the platform; external: a CI job pushes reports to
-	// /v1/scan-definitions/{id}/reports with the token returned at creation.
-	Scanner Scanner `json:"scanner"`
-	// What to scan: a known asset (its IPs and hostnames) and/or addresses. nmap definitions need one.
-	Target *ScanTargetInput `json:"target,omitempty"`
-	// nmap options (nmap definitions only). They are the only input to nmap's command line.
-	Options *ScanOptionsInput `json:"options,omitempty"`
-	// Cron expression (5 fields, or @hourly, @daily, @every 1h…), UTC unless prefixed
-	// CRON_TZ=<zone>. Absent: manual runs only.
-	Schedule string `json:"schedule,omitempty"`
-	// Time allowed to each attempt (default 3600).
-	TimeoutSeconds *int `json:"timeout_seconds,omitempty"`
-	// Attempts per run (default 1).
-	MaxAttempts *int `json:"max_attempts,omitempty"`
-	// Wait before attempt n+1: this times 2^(n-1) (default 0).
-	RetryBackoffSeconds *int `json:"retry_backoff_seconds,omitempty"`
-	// external: the format of the pushed reports (trivy, grype, sarif, …); nmap: nmap (the default).
-	Format string `json:"format,omitempty"`
-}
+type UpdateScanDefinition ScanDefinitionInput
 
 // ScanAttemptFailed is the payload of ScanAttemptFailed (events/scans/ScanAttemptFailed.v1.json).
 // An attempt failed (scanner error, import error, timeout, interruption).
@@ -239,30 +230,6 @@ type ScanCompleted struct {
 	Evidence ScanCompletedEvidence `json:"evidence"`
 	// The import's summary (scan id = the run id).
 	Import ScanCompletedImport `json:"import"`
-}
-
-// ScanTarget is ScanDefinitionCreated/target of events/scans/ScanDefinitionCreated.v1.json. What
-// the definition scans: a known asset (its IPs and hostnames at run time) and/or addresses.
-type ScanTarget struct {
-	// The asset whose IPs and hostnames are scanned.
-	AssetID string `json:"asset_id,omitempty"`
-	// IP addresses, CIDR prefixes or hostnames.
-	Addresses []string `json:"addresses,omitempty"`
-}
-
-// ScanOptions is ScanDefinitionCreated/options of events/scans/ScanDefinitionCreated.v1.json. nmap
-// options (nmap definitions only); the command line is built from these alone.
-type ScanOptions struct {
-	// nmap -p port specification; numbers within 1..65535.
-	Ports string `json:"ports,omitempty"`
-	// NSE script names or the categories default, safe, vuln, discovery, version.
-	Scripts []string `json:"scripts,omitempty"`
-	// Run -sV --version-light.
-	ServiceDetection *bool `json:"service_detection,omitempty"`
-	// nmap -T timing template.
-	Timing *int `json:"timing,omitempty"`
-	// nmap --host-timeout; 0 or absent: none.
-	HostTimeoutSeconds *int `json:"host_timeout_seconds,omitempty"`
 }
 
 // ScanDefinitionCreated is the payload of ScanDefinitionCreated

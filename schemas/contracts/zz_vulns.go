@@ -36,6 +36,33 @@ const (
 	CmdRecordSLABreach      = "vulns.record_sla_breach"
 )
 
+// CVERating is the shared definition events/vulns/defs.json#/$defs/CVERating.
+type CVERating struct {
+	Version   CVSSVersion `json:"version"`
+	Vector    string      `json:"vector"`
+	BaseScore float64     `json:"base_score"`
+	Severity  string      `json:"severity,omitempty"`
+	Source    string      `json:"source,omitempty"`
+	Type      string      `json:"type,omitempty"`
+}
+
+// CVERecord is the shared definition events/vulns/defs.json#/$defs/CVERecord. The NVD record of a
+// CVE (CVE API 2.0), as CVEPublished and CVEUpdated carry it.
+type CVERecord struct {
+	ID               string      `json:"id"`
+	Published        time.Time   `json:"published,omitzero"`
+	LastModified     time.Time   `json:"last_modified"`
+	Status           string      `json:"status,omitempty"`
+	SourceIdentifier string      `json:"source_identifier,omitempty"`
+	Description      string      `json:"description,omitempty"`
+	Ratings          []CVERating `json:"ratings,omitempty"`
+	CWEs             []string    `json:"cwes,omitempty"`
+	References       []string    `json:"references,omitempty"`
+	ReferencesTotal  *int        `json:"references_total,omitempty"`
+	CPEs             []string    `json:"cpes,omitempty"`
+	CPEsTotal        *int        `json:"cpes_total,omitempty"`
+}
+
 // AcceptRisk is the payload of AcceptRisk (commands/vulns/AcceptRisk.json). POST
 // /v1/findings/{id}/accept-risk: accept the risk until expires_at; approver, justification and a
 // future expires_at are required (422). Missing or blank fields are business rules (422); this
@@ -162,36 +189,13 @@ type CVEListedInKEV struct {
 	Source                     KEVSource `json:"source"`
 }
 
-// CVERating is CVEPublished/ratings of events/vulns/CVEPublished.v1.json.
-type CVERating struct {
-	Version   CVSSVersion `json:"version"`
-	Vector    string      `json:"vector"`
-	BaseScore float64     `json:"base_score"`
-	Severity  string      `json:"severity,omitempty"`
-	Source    string      `json:"source,omitempty"`
-	Type      string      `json:"type,omitempty"`
-}
-
 // CVEPublished is the payload of CVEPublished (events/vulns/CVEPublished.v1.json). The NVD record
 // of a CVE (CVE API 2.0) was imported for the first time. The stream id is vulns-cve-<uuidv5 of
 // the CVE id> (es.StreamIDFor("vulns", "cve", id)). Lists are cut at their maxItems
 // (references_total and cpes_total then give the record's full counts); the description is cut at
 // 32768 bytes with a trailing '…[truncated]'; list items longer than their maxLength are
 // dropped.
-type CVEPublished struct {
-	ID               string      `json:"id"`
-	Published        time.Time   `json:"published,omitzero"`
-	LastModified     time.Time   `json:"last_modified"`
-	Status           string      `json:"status,omitempty"`
-	SourceIdentifier string      `json:"source_identifier,omitempty"`
-	Description      string      `json:"description,omitempty"`
-	Ratings          []CVERating `json:"ratings,omitempty"`
-	CWEs             []string    `json:"cwes,omitempty"`
-	References       []string    `json:"references,omitempty"`
-	ReferencesTotal  *int        `json:"references_total,omitempty"`
-	CPEs             []string    `json:"cpes,omitempty"`
-	CPEsTotal        *int        `json:"cpes_total,omitempty"`
-}
+type CVEPublished CVERecord
 
 // CVEUpdated is the payload of CVEUpdated (events/vulns/CVEUpdated.v1.json). An NVD record of a
 // CVE with a newer lastModified than the one stored was imported; it carries the whole record
@@ -199,20 +203,7 @@ type CVEPublished struct {
 // "cve", id)). Lists are cut at their maxItems (references_total and cpes_total then give the
 // record's full counts); the description is cut at 32768 bytes with a trailing '…[truncated]';
 // list items longer than their maxLength are dropped.
-type CVEUpdated struct {
-	ID               string      `json:"id"`
-	Published        time.Time   `json:"published,omitzero"`
-	LastModified     time.Time   `json:"last_modified"`
-	Status           string      `json:"status,omitempty"`
-	SourceIdentifier string      `json:"source_identifier,omitempty"`
-	Description      string      `json:"description,omitempty"`
-	Ratings          []CVERating `json:"ratings,omitempty"`
-	CWEs             []string    `json:"cwes,omitempty"`
-	References       []string    `json:"references,omitempty"`
-	ReferencesTotal  *int        `json:"references_total,omitempty"`
-	CPEs             []string    `json:"cpes,omitempty"`
-	CPEsTotal        *int        `json:"cpes_total,omitempty"`
-}
+type CVEUpdated CVERecord
 
 // FindingAssigned is the payload of FindingAssigned (events/vulns/FindingAssigned.v1.json). The
 // finding's owner was set.

@@ -117,13 +117,6 @@ const (
 	Contains  = contracts.AssetRelationContains  // an image contains a component, a cloud account a resource
 )
 
-var (
-	criticalities       = []Criticality{CriticalityCritical, CriticalityHigh, CriticalityMedium, CriticalityLow}
-	environments        = []Environment{Production, Staging, Development, Test}
-	dataClassifications = []DataClassification{Public, Internal, Confidential, Restricted}
-	relations           = []Relation{RunsOn, DependsOn, Exposes, Contains}
-)
-
 // Bounds of an asset's other fields (mirrored by the event schemas).
 const (
 	MaxNameLen        = 256
@@ -313,8 +306,8 @@ func (a *Asset) Register(cmd RegisterAsset) ([]es.Change, error) {
 }
 
 func validateRegistration(cmd RegisterAsset) (contracts.AssetRegistered, error) {
-	if !validKind(cmd.Kind) {
-		return contracts.AssetRegistered{}, rule("/kind", "kind must be one of %s", joinKinds())
+	if err := oneOf("/kind", cmd.Kind, contracts.AssetKindValues()); err != nil {
+		return contracts.AssetRegistered{}, err
 	}
 	name, err := line(cmd.Name, "/name", MaxNameLen, true)
 	if err != nil {
@@ -329,14 +322,8 @@ func validateRegistration(cmd RegisterAsset) (contracts.AssetRegistered, error) 
 		return contracts.AssetRegistered{}, rerr
 	}
 	d := contracts.AssetRegistered{Kind: cmd.Kind, Name: name, Description: desc, Identifiers: contracts.AssetIdentifiers(ids)}
-	if cmd.Criticality != "" && !slices.Contains(criticalities, cmd.Criticality) {
-		return contracts.AssetRegistered{}, enumErr("/criticality", criticalities)
-	}
-	if cmd.Environment != "" && !slices.Contains(environments, cmd.Environment) {
-		return contracts.AssetRegistered{}, enumErr("/environment", environments)
-	}
-	if cmd.DataClassification != "" && !slices.Contains(dataClassifications, cmd.DataClassification) {
-		return contracts.AssetRegistered{}, enumErr("/data_classification", dataClassifications)
+	if err := classification(cmd.Criticality, cmd.Environment, cmd.DataClassification); err != nil {
+		return contracts.AssetRegistered{}, err
 	}
 	d.Criticality, d.Environment, d.DataClassification = cmd.Criticality, cmd.Environment, cmd.DataClassification
 	if d.OwnerTeam, err = line(cmd.OwnerTeam, "/owner_team", MaxOwnerTeamLen, false); err != nil {
@@ -420,31 +407,19 @@ func (a *Asset) Classify(cmd ClassifyAsset) ([]es.Change, error) {
 	if err := a.live("classify"); err != nil {
 		return nil, err
 	}
+	if err := classification(cmd.Criticality, cmd.Environment, cmd.DataClassification); err != nil {
+		return nil, err
+	}
 	var d contracts.AssetClassified
 	changed := false
-	if cmd.Criticality != "" {
-		if !slices.Contains(criticalities, cmd.Criticality) {
-			return nil, enumErr("/criticality", criticalities)
-		}
-		if cmd.Criticality != a.Criticality {
-			d.Criticality, changed = &cmd.Criticality, true
-		}
+	if cmd.Criticality != "" && cmd.Criticality != a.Criticality {
+		d.Criticality, changed = &cmd.Criticality, true
 	}
-	if cmd.Environment != "" {
-		if !slices.Contains(environments, cmd.Environment) {
-			return nil, enumErr("/environment", environments)
-		}
-		if cmd.Environment != a.Environment {
-			d.Environment, changed = &cmd.Environment, true
-		}
+	if cmd.Environment != "" && cmd.Environment != a.Environment {
+		d.Environment, changed = &cmd.Environment, true
 	}
-	if cmd.DataClassification != "" {
-		if !slices.Contains(dataClassifications, cmd.DataClassification) {
-			return nil, enumErr("/data_classification", dataClassifications)
-		}
-		if cmd.DataClassification != a.DataClassification {
-			d.DataClassification, changed = &cmd.DataClassification, true
-		}
+	if cmd.DataClassification != "" && cmd.DataClassification != a.DataClassification {
+		d.DataClassification, changed = &cmd.DataClassification, true
 	}
 	if cmd.OwnerTeam != nil {
 		owner, err := line(*cmd.OwnerTeam, "/owner_team", MaxOwnerTeamLen, false)
@@ -506,8 +481,8 @@ func (a *Asset) Unlink(relation Relation, target string) ([]es.Change, error) {
 }
 
 func (a *Asset) link(relation Relation, target string) (Link, error) {
-	if !slices.Contains(relations, relation) {
-		return Link{}, enumErr("/relation", relations)
+	if err := oneOf("/relation", relation, contracts.AssetRelationValues()); err != nil {
+		return Link{}, err
 	}
 	if !IsAssetID(target) {
 		return Link{}, rule("/target_asset_id", "target_asset_id must be an asset id (assets-asset-<uuid>)")
@@ -699,10 +674,32 @@ func scanID(s string) (string, error) {
 	return s, nil
 }
 
-func enumErr[T ~string](path string, values []T) *RuleError {
-	s := make([]string, len(values))
-	for i, v := range values {
-		s[i] = string(v)
+// oneOf refuses v unless it is one of values, the schema's vocabulary (contracts.<Enum>Values()).
+func oneOf[T ~string](path string, v T, values []string) *RuleError {
+	if slices.Contains(values, string(v)) {
+		return nil
 	}
-	return rule(path, "%s must be one of %s", strings.TrimPrefix(path, "/"), strings.Join(s, ", "))
+	return rule(path, "%s must be one of %s", strings.TrimPrefix(path, "/"), strings.Join(values, ", "))
+}
+
+// classification refuses a criticality, environment or data class outside the schema's
+// vocabulary (an empty one is absent), checked in that order by Register and Classify alike.
+func classification(c Criticality, e Environment, dc DataClassification) error {
+	checks := []struct {
+		path, v string
+		values  []string
+	}{
+		{"/criticality", string(c), contracts.CriticalityValues()},
+		{"/environment", string(e), contracts.EnvironmentValues()},
+		{"/data_classification", string(dc), contracts.DataClassificationValues()},
+	}
+	for _, f := range checks {
+		if f.v == "" {
+			continue
+		}
+		if err := oneOf(f.path, f.v, f.values); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -6,19 +6,17 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
-	"regexp"
 	"slices"
-	"strconv"
 	"sync"
 	"testing"
 
 	"github.com/socplatform/soc/commands/internal/es"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas"
 	"github.com/socplatform/soc/schemas/contracts"
 )
 
-// The event schemas live in schemas/events/assets beside the Go code. Every change a command
+// The event schemas live in schemas/events/assets. Every change a command
 // returns in these tests is validated against them (check), so schema and domain cannot drift;
 // TestMain fails the run if some event type was never exercised.
 
@@ -31,78 +29,13 @@ var (
 	seen   = map[string]int{} // event type → changes validated
 )
 
-// repoRoot walks up from the package directory to the folder holding go.work.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no go.work above the package directory")
-		}
-		dir = parent
-	}
-}
-
-var schemaFileRe = regexp.MustCompile(`^([A-Z][A-Za-z0-9]*)\.v([1-9][0-9]*)\.json$`)
-
-// schemaFiles returns the schema files of the assets context: type → version → path.
-func schemaFiles() (map[string]map[int]string, error) {
-	root, err := repoRoot()
-	if err != nil {
-		return nil, err
-	}
-	dir := filepath.Join(root, "schemas", "events", "assets")
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]map[int]string{}
-	for _, e := range entries {
-		m := schemaFileRe.FindStringSubmatch(e.Name())
-		if m == nil {
-			return nil, fmt.Errorf("%s: schema files are named <Type>.v<N>.json", e.Name())
-		}
-		v, _ := strconv.Atoi(m[2])
-		if out[m[1]] == nil {
-			out[m[1]] = map[int]string{}
-		}
-		out[m[1]][v] = filepath.Join(dir, e.Name())
-	}
-	return out, nil
-}
-
+// registry is the platform's event registry, loaded once from the embedded schemas (the
+// assets events' $refs resolve there as in production).
 func registry(tb testing.TB) *events.Registry {
 	tb.Helper()
-	schemaOnce.Do(func() {
-		files, err := schemaFiles()
-		if err != nil {
-			schemaErr = err
-			return
-		}
-		reg := events.NewRegistry()
-		for typ, versions := range files {
-			for v, path := range versions {
-				b, err := os.ReadFile(path)
-				if err != nil {
-					schemaErr = err
-					return
-				}
-				if err := reg.Register("assets", typ, v, b); err != nil {
-					schemaErr = err
-					return
-				}
-			}
-		}
-		schemaReg = reg
-	})
+	schemaOnce.Do(func() { schemaReg, schemaErr = events.LoadRegistry(schemas.EventsFS(), "events") })
 	if schemaErr != nil {
-		tb.Fatalf("loading the assets event schemas: %v", schemaErr)
+		tb.Fatalf("loading the event schemas: %v", schemaErr)
 	}
 	return schemaReg
 }
@@ -206,21 +139,18 @@ func TestMain(m *testing.M) {
 }
 
 func TestEverySchemaHasAnEventTypeAndBack(t *testing.T) {
-	files, err := schemaFiles()
-	if err != nil {
-		t.Fatal(err)
-	}
+	reg := registry(t)
 	for _, typ := range EventTypes {
-		if files[typ][1] == "" {
+		if ti := reg.Lookup(typ); ti == nil || ti.Context != "assets" || !slices.Contains(ti.Versions(), 1) {
 			t.Errorf("%s has no schemas/events/assets/%s.v1.json", typ, typ)
 		}
 	}
-	for typ := range files {
-		if !slices.Contains(EventTypes, typ) {
+	for _, typ := range reg.Types() {
+		if reg.Lookup(typ).Context == "assets" && !slices.Contains(EventTypes, typ) {
 			t.Errorf("schemas/events/assets/%s has no event type in the domain", typ)
 		}
 	}
-	if err := registry(t).CheckComplete(); err != nil {
+	if err := reg.CheckComplete(); err != nil {
 		t.Error(err)
 	}
 }

@@ -161,8 +161,8 @@ func NormalizeIdentifiers(k AssetKind, ids Identifiers) (Identifiers, error) {
 // normalizeIdentifiers is NormalizeIdentifiers with the pointer prefix and whether the set must
 // be sufficient on its own (a registration) or may be a partial addition (an observation).
 func normalizeIdentifiers(k AssetKind, ids Identifiers, prefix string, sufficient bool) (Identifiers, *RuleError) {
-	if !validKind(k) {
-		return Identifiers{}, rule("/kind", "kind must be one of %s", joinKinds())
+	if err := oneOf("/kind", k, contracts.AssetKindValues()); err != nil {
+		return Identifiers{}, err
 	}
 	for _, f := range ids.present() {
 		if !slices.Contains(applicable[k], f) {
@@ -254,14 +254,6 @@ func normalizeList(in []string, path string, max int, norm func(string) (string,
 		return nil, rule(path, "at most %d distinct values (got %d)", max, len(out))
 	}
 	return out, nil
-}
-
-func joinKinds() string {
-	s := make([]string, len(Kinds))
-	for i, k := range Kinds {
-		s[i] = string(k)
-	}
-	return strings.Join(s, ", ")
 }
 
 // NormalizeIP parses an IPv4 or IPv6 address (net/netip) and returns its canonical text:

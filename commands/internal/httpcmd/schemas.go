@@ -9,10 +9,13 @@ import (
 	"bytes"
 	"fmt"
 	"io/fs"
+	"path"
 	"regexp"
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/socplatform/soc/schemas"
 )
 
 // Schemas holds the compiled command schemas, keyed "<context>/<Command>".
@@ -22,11 +25,12 @@ type Schemas struct {
 
 var commandFileRe = regexp.MustCompile(`^([a-z][a-z0-9]*)/([A-Z][A-Za-z0-9]*)\.json$`)
 
-// LoadSchemas compiles every "<context>/<Command>.json" under fsys (draft 2020-12, formats asserted).
+// LoadSchemas compiles every "<context>/<Command>.json" under fsys (draft 2020-12, formats asserted,
+// $refs to a context's defs.json resolved from fsys).
 func LoadSchemas(fsys fs.FS) (*Schemas, error) {
 	s := &Schemas{byName: map[string]*jsonschema.Schema{}}
 	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
+		if err != nil || d.IsDir() || path.Base(p) == schemas.DefsFile {
 			return err
 		}
 		m := commandFileRe.FindStringSubmatch(p)
@@ -41,9 +45,7 @@ func LoadSchemas(fsys fs.FS) (*Schemas, error) {
 		if err != nil {
 			return fmt.Errorf("command schema %s: not JSON: %w", p, err)
 		}
-		c := jsonschema.NewCompiler()
-		c.DefaultDraft(jsonschema.Draft2020)
-		c.AssertFormat()
+		c := schemas.NewCompiler(fsys, "commands")
 		url := "soc:///commands/" + p
 		if err := c.AddResource(url, doc); err != nil {
 			return fmt.Errorf("command schema %s: %w", p, err)

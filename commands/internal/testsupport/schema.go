@@ -14,6 +14,12 @@ func CheckClosedAndBounded(tb testing.TB, file string, node map[string]any, boun
 
 func checkClosedAndBounded(tb testing.TB, file, ptr string, node map[string]any, boundNumbers bool) {
 	tb.Helper()
+	// A defs.json's shared definitions are checked where they are declared: the schemas that
+	// $ref them are closed and bounded through them.
+	defs, _ := node["$defs"].(map[string]any)
+	for k, v := range defs {
+		checkClosedAndBounded(tb, file, ptr+"/$defs/"+k, v.(map[string]any), boundNumbers)
+	}
 	switch node["type"] {
 	case "object":
 		if node["additionalProperties"] != false {

@@ -266,9 +266,7 @@ func benchBare(b *testing.B, channel string, send func(i int) error, served func
 		errs := make(chan error, conc)
 		t0 := time.Now()
 		for range conc {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
+			wg.Go(func() {
 				for {
 					i := int(next.Add(1)) - 1
 					if i >= n {
@@ -279,7 +277,7 @@ func benchBare(b *testing.B, channel string, send func(i int) error, served func
 						return
 					}
 				}
-			}()
+			})
 		}
 		wg.Wait()
 		timed += time.Since(t0)

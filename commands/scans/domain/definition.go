@@ -44,11 +44,9 @@ func DefinitionStreamID(id string) string { return "scans-definition-" + id }
 // RunStreamID is the stream of run id (a UUID).
 func RunStreamID(id string) string { return "scans-run-" + id }
 
-// Target is what a definition scans: a known asset (its IPs and hostnames) and/or addresses.
-type Target struct {
-	AssetID   string   `json:"asset_id,omitempty"`
-	Addresses []string `json:"addresses,omitempty"`
-}
+// Target is what a definition scans: a known asset (its IPs and hostnames) and/or addresses
+// (the events' shape, so a spec's target is recorded as it is).
+type Target = contracts.ScanTarget
 
 // NmapOptions are the structured options of an nmap scan. They are the only input to the
 // command line: there is no free-form argument.
@@ -78,7 +76,7 @@ type Spec struct {
 // token hash). Options keep writing only what is set: false and 0 are left out, as before.
 func (s Spec) payload() contracts.ScanDefinitionUpdated {
 	x := contracts.ScanDefinitionUpdated{Name: s.Name, Scanner: contracts.Scanner(s.Scanner),
-		Target:   contracts.ScanTarget{AssetID: s.Target.AssetID, Addresses: s.Target.Addresses},
+		Target:   s.Target,
 		Schedule: s.Schedule, TimeoutSeconds: s.TimeoutSeconds, MaxAttempts: s.MaxAttempts,
 		RetryBackoffSeconds: s.RetryBackoffSeconds, Format: s.Format}
 	if o := s.Options; o != nil {
@@ -94,7 +92,7 @@ func (s Spec) payload() contracts.ScanDefinitionUpdated {
 }
 
 func specOf(x contracts.ScanDefinitionUpdated) Spec {
-	s := Spec{Name: x.Name, Scanner: string(x.Scanner), Target: Target{AssetID: x.Target.AssetID, Addresses: x.Target.Addresses},
+	s := Spec{Name: x.Name, Scanner: string(x.Scanner), Target: x.Target,
 		Schedule: x.Schedule, TimeoutSeconds: x.TimeoutSeconds, MaxAttempts: x.MaxAttempts,
 		RetryBackoffSeconds: x.RetryBackoffSeconds, Format: x.Format}
 	if o := x.Options; o != nil {

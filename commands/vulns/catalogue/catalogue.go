@@ -60,6 +60,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -716,10 +717,5 @@ func (c *Catalogue) Finding(id string) (FindingExploitability, bool) {
 func (c *Catalogue) CVEs() []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	ids := make([]string, 0, len(c.cves))
-	for id := range c.cves {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	return ids
+	return slices.Sorted(maps.Keys(c.cves))
 }

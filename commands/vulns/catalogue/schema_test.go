@@ -28,4 +28,17 @@ func TestEventSchemasAreClosedAndBounded(t *testing.T) {
 		}
 		testsupport.CheckClosedAndBounded(t, typ, doc, true)
 	}
+	// CVEPublished and CVEUpdated are the CVERecord of the shared definitions.
+	b, err := os.ReadFile(filepath.Join(testsupport.RepoRoot(t), "schemas", "events", "vulns", "defs.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var defs map[string]any
+	if err := json.Unmarshal(b, &defs); err != nil {
+		t.Fatal(err)
+	}
+	if defs["$defs"].(map[string]any)["CVERecord"] == nil {
+		t.Fatal("events/vulns/defs.json declares no CVERecord")
+	}
+	testsupport.CheckClosedAndBounded(t, "events/vulns/defs.json", defs, true)
 }

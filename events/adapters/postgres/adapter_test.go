@@ -89,16 +89,14 @@ func TestConcurrentOpen(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make([]error, 6)
 	for i := range errs {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
+		wg.Go(func() {
 			s, err := Open(ctx, Config{URL: url, Schema: schema, MaxConns: 2})
 			if err == nil {
 				_, err = s.HeadPosition(ctx)
 				s.Close()
 			}
 			errs[i] = err
-		}(i)
+		})
 	}
 	wg.Wait()
 	for i, err := range errs {
@@ -186,9 +184,7 @@ func TestConcurrentWritersSameStream(t *testing.T) {
 	)
 	start := make(chan struct{})
 	for w := 0; w < writers; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
+		wg.Go(func() {
 			<-start
 			for {
 				info, err := s.StreamInfo(ctx, stream)
@@ -222,7 +218,7 @@ func TestConcurrentWritersSameStream(t *testing.T) {
 					return
 				}
 			}
-		}(w)
+		})
 	}
 	close(start)
 	wg.Wait()
@@ -297,9 +293,7 @@ func followAll(t *testing.T, s *Store) {
 	var wg sync.WaitGroup
 	errc := make(chan error, writers)
 	for w := 0; w < writers; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
+		wg.Go(func() {
 			stream := storetest.StreamID()
 			for i := 0; i < perWriter; {
 				n := min(1+(i+w)%4, perWriter-i)
@@ -313,7 +307,7 @@ func followAll(t *testing.T, s *Store) {
 				}
 				i += n
 			}
-		}(w)
+		})
 	}
 	wg.Wait()
 	close(errc)
@@ -389,16 +383,14 @@ func TestIdempotency(t *testing.T) {
 		errs := make([]error, 8)
 		start := make(chan struct{})
 		for i := range res {
-			wg.Add(1)
-			go func(i int) {
-				defer wg.Done()
+			wg.Go(func() {
 				st := shared
 				if !sameStream {
 					st = storetest.StreamID()
 				}
 				<-start
 				res[i], errs[i] = s.Append(ctx, st, events.Any, b)
-			}(i)
+			})
 		}
 		close(start)
 		wg.Wait()
@@ -515,13 +507,11 @@ func TestWaitForAppendUsesNotifications(t *testing.T) {
 	head, _ := s.HeadPosition(ctx)
 	var wg sync.WaitGroup
 	for i := 0; i < 50; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			if err := s.WaitForAppend(ctx, head); err != nil {
 				t.Error(err)
 			}
-		}()
+		})
 	}
 	time.Sleep(50 * time.Millisecond)
 	if _, err := s.Append(ctx, storetest.StreamID(), events.Any, []events.Envelope{thing("wake all")}); err != nil {

@@ -14,7 +14,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -26,6 +25,7 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/events/storetest"
 )
 
 const (
@@ -101,43 +101,12 @@ func singleEvents(n int) (string, []events.Envelope) {
 	return stream, evs
 }
 
-// benchSingle times op(i) for i from 0 to b.N-1, one event each, and reports events/s and the
-// latency percentiles.
-func benchSingle(b *testing.B, op func(i int) error) {
-	lat := make([]time.Duration, 0, b.N)
-	b.ResetTimer()
-	start := time.Now()
-	for i := 0; i < b.N; i++ {
-		t0 := time.Now()
-		if err := op(i); err != nil {
-			b.Fatal(err)
-		}
-		lat = append(lat, time.Since(t0))
-	}
-	b.StopTimer()
-	reportLatency(b, lat, time.Since(start))
-}
-
-// reportLatency reports events/s (one event per operation) and the p50/p99 latency in ms.
-func reportLatency(b *testing.B, lat []time.Duration, elapsed time.Duration) {
-	if len(lat) == 0 {
-		return
-	}
-	b.ReportMetric(float64(len(lat))/elapsed.Seconds(), "events/s")
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	q := func(p float64) float64 {
-		return float64(lat[min(len(lat)-1, int(p*float64(len(lat))))].Microseconds()) / 1000
-	}
-	b.ReportMetric(q(0.50), "p50-ms")
-	b.ReportMetric(q(0.99), "p99-ms")
-}
-
 // BenchmarkAppendSingle: one writer, one event per append, to one stream with exact expected versions.
 func BenchmarkAppendSingle(b *testing.B) {
 	s := benchStore(b)
 	ctx := context.Background()
 	stream, evs := singleEvents(b.N)
-	benchSingle(b, func(i int) error {
+	storetest.BenchSingle(b, func(i int) error {
 		_, err := s.Append(ctx, stream, events.Exact(int64(i)), evs[i:i+1])
 		return err
 	})
@@ -150,7 +119,7 @@ func BenchmarkRawInsertSingle(b *testing.B) {
 	_, evs := singleEvents(b.N)
 	q := `INSERT INTO ` + quoteIdent(s.cfg.Schema) + `.raw_events (` + strings.Join(rawCols, ", ") + `)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`
-	benchSingle(b, func(i int) error {
+	storetest.BenchSingle(b, func(i int) error {
 		_, err := s.pool.Exec(ctx, q, rawRow(&evs[i], int64(i+1), time.Now())...)
 		return err
 	})
@@ -166,9 +135,7 @@ func runParallelBatches(b *testing.B, do func(batch []events.Envelope) error) {
 	b.ResetTimer()
 	start := time.Now()
 	for w := 0; w < benchWriters; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for {
 				i := next.Add(1) - 1
 				if i >= int64(len(batches)) {
@@ -179,7 +146,7 @@ func runParallelBatches(b *testing.B, do func(batch []events.Envelope) error) {
 					return
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	elapsed := time.Since(start)

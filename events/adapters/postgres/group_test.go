@@ -44,20 +44,16 @@ func TestGroupCommitKeepsEachAppendsAnswer(t *testing.T) {
 	var prevLast int64
 	for i, r := range group {
 		res, err := r.Wait()
-		resp := struct {
-			res events.AppendResult
-			err error
-		}{res, err}
 		var vc *events.VersionConflictError
 		switch {
 		case want[i].conflict:
-			if !errors.As(resp.err, &vc) || vc.Actual != 2 {
-				t.Fatalf("append %d: %v, want a conflict at version 2", i, resp.err)
+			if !errors.As(err, &vc) || vc.Actual != 2 {
+				t.Fatalf("append %d: %v, want a conflict at version 2", i, err)
 			}
-		case resp.err != nil || resp.res.NextExpectedVersion != want[i].version || resp.res.FirstPosition <= prevLast:
-			t.Fatalf("append %d: %+v %v, want version %d after position %d", i, resp.res, resp.err, want[i].version, prevLast)
+		case err != nil || res.NextExpectedVersion != want[i].version || res.FirstPosition <= prevLast:
+			t.Fatalf("append %d: %+v %v, want version %d after position %d", i, res, err, want[i].version, prevLast)
 		default:
-			prevLast = resp.res.LastPosition
+			prevLast = res.LastPosition
 		}
 	}
 	if h, _ := s.HeadPosition(context.Background()); h != 6 {
@@ -70,20 +66,16 @@ func TestGroupCommitKeepsEachAppendsAnswer(t *testing.T) {
 	group = []*pending{groupReq(t, c, events.NoStream, 1), bad, groupReq(t, c, events.Exact(1), 1)}
 	s.commitGroup(group)
 	for i, r := range group {
-		res, err := r.Wait()
-		resp := struct {
-			res events.AppendResult
-			err error
-		}{res, err}
+		_, err := r.Wait()
 		if r == bad {
 			var ie *events.InvalidEventError
-			if !errors.As(resp.err, &ie) {
-				t.Fatalf("the raising append got %v, want an InvalidEventError", resp.err)
+			if !errors.As(err, &ie) {
+				t.Fatalf("the raising append got %v, want an InvalidEventError", err)
 			}
 			continue
 		}
-		if resp.err != nil {
-			t.Fatalf("append %d next to a raising one failed: %v", i, resp.err)
+		if err != nil {
+			t.Fatalf("append %d next to a raising one failed: %v", i, err)
 		}
 	}
 	evs, err := s.ReadStream(context.Background(), c, events.ReadStreamOptions{})

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
-	"sort"
 	"sync"
 	"testing"
 	"time"
@@ -34,38 +33,11 @@ func benchStore(b *testing.B) *events.Guarded {
 	return events.Guard(s, storetest.Registry(), events.Limits{})
 }
 
-// benchSingle times op(i) for i from 0 to b.N-1, one event each, and reports events/s and the
-// latency percentiles.
-func benchSingle(b *testing.B, op func(i int) error) {
-	lat := make([]time.Duration, 0, b.N)
-	b.ResetTimer()
-	start := time.Now()
-	for i := 0; i < b.N; i++ {
-		t0 := time.Now()
-		if err := op(i); err != nil {
-			b.Fatal(err)
-		}
-		lat = append(lat, time.Since(t0))
-	}
-	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "events/s")
-	reportLatency(b, lat)
-}
-
-func reportLatency(b *testing.B, lat []time.Duration) {
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	if len(lat) == 0 {
-		return
-	}
-	pct := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) / 1000 }
-	b.ReportMetric(pct(0.50), "p50-ms")
-	b.ReportMetric(pct(0.99), "p99-ms")
-}
-
 func BenchmarkAppendSingle(b *testing.B) {
 	g := benchStore(b)
 	ctx := context.Background()
 	stream := storetest.StreamID()
-	benchSingle(b, func(i int) error {
+	storetest.BenchSingle(b, func(i int) error {
 		_, err := g.Append(ctx, stream, events.Exact(int64(i)), []events.Envelope{{Type: "ThingCreated", Data: benchPayload(i)}})
 		return err
 	})
@@ -141,7 +113,7 @@ const rawInsert = `INSERT INTO events (event_id, stream_id, version, type, schem
 func BenchmarkRawInsertSingle(b *testing.B) {
 	db := rawDB(b)
 	stream := storetest.StreamID()
-	benchSingle(b, func(i int) error {
+	storetest.BenchSingle(b, func(i int) error {
 		now := time.Now().UnixMicro()
 		_, err := db.Exec(rawInsert, events.NewEventID(), stream, i+1, "ThingCreated", 1, now, now, string(benchPayload(i)))
 		return err

@@ -2,10 +2,12 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"go/format"
 	"io/fs"
+	"maps"
 	"path"
 	"regexp"
 	"slices"
@@ -26,6 +28,14 @@ type schema struct {
 	Items                *schema    `json:"items"`
 	AdditionalProperties any        `json:"additionalProperties"`
 	MinProperties        int        `json:"minProperties"`
+	// Ref points at a shared definition: "defs.json#/$defs/<Name>", relative to the schema's file.
+	Ref string `json:"$ref"`
+	// Defs are a defs.json file's shared definitions, each one Go type named after its key.
+	Defs map[string]*schema `json:"$defs"`
+	// GoType names the Go type a definition's data decodes into when another schema declares the
+	// same data under other validation (a command's input checked more strictly than the event
+	// recording it): the definition's fields must be exactly that type's, and its name an alias.
+	GoType string `json:"x-go-type"`
 	// CommandType marks a command sent through the command bus (by a saga) rather than posted
 	// to an endpoint: the type string the bus routes on.
 	CommandType string `json:"x-command-type"`
@@ -96,11 +106,9 @@ func (s *schema) typ() string {
 // the generation, so a new clash is noticed and named here.
 var enumNames = map[string]string{
 	"FindingOpened/cvss/severity":                 "CVSSSeverity",
-	"CVEPublished/ratings/version":                "CVSSVersion",
-	"CVEUpdated/ratings/version":                  "CVSSVersion",
+	"CVERating/version":                           "CVSSVersion",
 	"AssetRegistered/kind":                        "AssetKind",
-	"AssetLinked/relation":                        "AssetRelation",
-	"AssetUnlinked/relation":                      "AssetRelation",
+	"AssetLink/relation":                          "AssetRelation",
 	"ScanRequested/trigger":                       "ScanTrigger",
 	"ScanImportFailed/stage":                      "ImportStage",
 	"CVEListedInKEV/source":                       "KEVSource",
@@ -110,26 +118,6 @@ var enumNames = map[string]string{
 	"NotificationSuppressed/reason":               "SuppressionReason",
 	"FindingSeen/previous_severity":               "Severity",
 	"NotificationRequested/digest_items/severity": "Severity",
-}
-
-// objectNames names the nested objects that several schemas declare alike, keyed like
-// enumNames: they share one Go type, and differing schemas under one name fail the generation.
-var objectNames = map[string]string{
-	"AssetRegistered/identifiers":          "AssetIdentifiers",
-	"AssetUpdated/identifiers":             "AssetIdentifiers",
-	"AssetIdentifiersObserved/identifiers": "AssetIdentifiers",
-	"RegisterAsset/identifiers":            "AssetIdentifiersInput",
-	"UpdateAsset/identifiers":              "AssetIdentifiersInput",
-	"ScanDefinitionCreated/target":         "ScanTarget",
-	"ScanDefinitionUpdated/target":         "ScanTarget",
-	"ScanDefinitionCreated/options":        "ScanOptions",
-	"ScanDefinitionUpdated/options":        "ScanOptions",
-	"CreateScanDefinition/target":          "ScanTargetInput",
-	"UpdateScanDefinition/target":          "ScanTargetInput",
-	"CreateScanDefinition/options":         "ScanOptionsInput",
-	"UpdateScanDefinition/options":         "ScanOptionsInput",
-	"CVEPublished/ratings":                 "CVERating",
-	"CVEUpdated/ratings":                   "CVERating",
 }
 
 // alwaysWritten lists optional properties, keyed like enumNames, whose Go field has no omitempty:
@@ -159,6 +147,12 @@ type field struct {
 type structDecl struct {
 	name, desc string
 	fields     []field
+	// underlying, when set, makes the declaration "type <name> <underlying>": a payload whose
+	// whole schema is a shared definition has that definition's fields under its own name.
+	underlying string
+	// alias, when set, makes the declaration "type <name> = <alias>" (x-go-type); fields are
+	// then what the alias must hold, checked by sameFields.
+	alias string
 }
 
 type eventDecl struct {
@@ -177,19 +171,24 @@ type fileDecls struct {
 }
 
 type generator struct {
-	enums  map[string]*enumDecl
-	files  map[string]*fileDecls // by context
-	names  map[string]string     // Go type name → the schema that declared it
-	shared map[string]string     // objectNames' type → the canonical JSON of its schema
+	enums map[string]*enumDecl
+	files map[string]*fileDecls // by context
+	names map[string]string     // Go type name → the schema that declared it
+	defs  map[string]*schema    // "<dir>/defs.json#/$defs/<Name>" → the shared definition
+}
+
+func newGenerator() *generator {
+	return &generator{enums: map[string]*enumDecl{}, files: map[string]*fileDecls{}, names: map[string]string{}, defs: map[string]*schema{}}
 }
 
 var eventFile = regexp.MustCompile(`^events/([a-z]+)/([A-Z][A-Za-z0-9]*)\.v([0-9]+)\.json$`)
 var commandFile = regexp.MustCompile(`^commands/([a-z]+)/([A-Z][A-Za-z0-9]*)\.json$`)
 var enumFile = regexp.MustCompile(`^enums/([A-Z][A-Za-z0-9]*)\.json$`)
+var defsFile = regexp.MustCompile(`^(?:events|commands)/([a-z]+)/defs\.json$`)
 
 // generate returns the generated package's files by name.
 func generate(fsys fs.FS) (map[string][]byte, error) {
-	g := &generator{enums: map[string]*enumDecl{}, files: map[string]*fileDecls{}, names: map[string]string{}, shared: map[string]string{}}
+	g := newGenerator()
 	var paths []string
 	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -204,6 +203,7 @@ func generate(fsys fs.FS) (map[string][]byte, error) {
 		return nil, err
 	}
 	slices.Sort(paths)
+	parsed := map[string]*schema{}
 	for _, p := range paths {
 		b, err := fs.ReadFile(fsys, p)
 		if err != nil {
@@ -213,6 +213,36 @@ func generate(fsys fs.FS) (map[string][]byte, error) {
 		if err := json.Unmarshal(b, &s); err != nil {
 			return nil, fmt.Errorf("%s: %w", p, err)
 		}
+		parsed[p] = &s
+		for name, d := range s.Defs {
+			g.defs[p+"#/$defs/"+name] = d
+		}
+	}
+	// Each shared definition is one type, declared ahead of the payloads of its context.
+	for _, p := range paths {
+		m := defsFile.FindStringSubmatch(p)
+		if m == nil {
+			continue
+		}
+		for _, n := range slices.Sorted(maps.Keys(parsed[p].Defs)) {
+			d := parsed[p].Defs[n]
+			intro := fmt.Sprintf("is the shared definition %s#/$defs/%s.", p, n)
+			switch {
+			case d.typ() == "string" && len(d.Enum) > 0:
+				if _, err := g.enum(n, intro+" "+d.Description, d.Enum, p); err != nil {
+					return nil, err
+				}
+				continue
+			case d.typ() != "object" || len(d.Properties.names) == 0:
+				return nil, fmt.Errorf("%s: $defs/%s: a shared definition is an object with properties or a string enum", p, n)
+			}
+			if err := g.object(m[1], n, intro, n, "", d, p); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, p := range paths {
+		s := *parsed[p]
 		switch {
 		case eventFile.MatchString(p):
 			m := eventFile.FindStringSubmatch(p)
@@ -226,7 +256,7 @@ func generate(fsys fs.FS) (map[string][]byte, error) {
 			}
 			fd := g.file(m[1])
 			fd.events = append(fd.events, eventDecl{typeName: m[2], goName: goName, version: v})
-			if err := g.object(m[1], goName, m[2], "", &s, p); err != nil {
+			if err := g.object(m[1], goName, fmt.Sprintf("is the payload of %s (%s).", m[2], p), m[2], "", &s, p); err != nil {
 				return nil, err
 			}
 		case commandFile.MatchString(p):
@@ -234,7 +264,7 @@ func generate(fsys fs.FS) (map[string][]byte, error) {
 			if s.Title != m[2] {
 				return nil, fmt.Errorf("%s: title %q is not the file's command name", p, s.Title)
 			}
-			if err := g.object(m[1], m[2], m[2], "", &s, p); err != nil {
+			if err := g.object(m[1], m[2], fmt.Sprintf("is the payload of %s (%s).", m[2], p), m[2], "", &s, p); err != nil {
 				return nil, err
 			}
 			if s.CommandType != "" {
@@ -255,10 +285,13 @@ func generate(fsys fs.FS) (map[string][]byte, error) {
 			if _, err := g.enum(m[1], fmt.Sprintf("is declared by %s. %s", p, s.Description), s.Enum, p); err != nil {
 				return nil, err
 			}
-		case path.Base(p) == "asyncapi.json":
+		case defsFile.MatchString(p), path.Base(p) == "asyncapi.json":
 		default:
 			return nil, fmt.Errorf("%s: not where an event, command or enum schema belongs", p)
 		}
+	}
+	if err := g.sameFields(); err != nil {
+		return nil, err
 	}
 	return g.render()
 }
@@ -292,21 +325,39 @@ func (g *generator) enum(name, desc string, values []string, by string) (string,
 	return name, nil
 }
 
-// object declares the struct goName for s. title and propPath locate s for enumNames.
-func (g *generator) object(ctx, goName, title, propPath string, s *schema, file string) error {
+// object declares the struct goName for s, introduced by intro. title and propPath locate s
+// for enumNames.
+func (g *generator) object(ctx, goName, intro, title, propPath string, s *schema, file string) error {
 	if err := g.claim(goName, file); err != nil {
 		return err
 	}
-	intro := fmt.Sprintf("is the payload of %s (%s).", title, file)
-	if propPath != "" {
-		intro = fmt.Sprintf("is %s/%s of %s.", title, propPath, file)
-	}
 	sd := structDecl{name: goName, desc: intro + " " + s.Description}
+	if s.Ref != "" {
+		if len(s.Properties.names) > 0 {
+			return fmt.Errorf("%s: %s has both $ref and properties", file, title)
+		}
+		name, _, err := g.ref(file, s.Ref)
+		if err != nil {
+			return err
+		}
+		sd.underlying = name
+		g.file(ctx).structs = append(g.file(ctx).structs, sd)
+		return nil
+	}
 	// A payload that requires nothing but at least one property is a change set: which fields
 	// are present is what it says ("owner_team": "" clears the owner), so every field is a pointer.
-	patch := propPath == "" && len(s.Required) == 0 && (s.MinProperties > 0 || changeSets[title])
+	// A shared definition is a part of payloads, never a payload itself.
+	patch := propPath == "" && !defsFile.MatchString(file) && len(s.Required) == 0 && (s.MinProperties > 0 || changeSets[title])
 	for _, k := range s.Properties.names {
 		p := s.Properties.byName[k]
+		if p.Ref != "" {
+			// A shared definition decides the field's kind (pointer or not) as if written here.
+			_, def, err := g.ref(file, p.Ref)
+			if err != nil {
+				return err
+			}
+			p = &schema{Type: def.Type, Enum: def.Enum, Format: def.Format, Properties: def.Properties, Ref: p.Ref, Description: cmp.Or(p.Description, def.Description)}
+		}
 		required := slices.Contains(s.Required, k)
 		sub := k
 		if propPath != "" {
@@ -332,11 +383,60 @@ func (g *generator) object(ctx, goName, title, propPath string, s *schema, file 
 		}
 		sd.fields = append(sd.fields, field{goName: pascal(k), jsonName: k, goType: t, tag: tag, desc: p.Description})
 	}
+	sd.alias = s.GoType
 	g.file(ctx).structs = append(g.file(ctx).structs, sd)
 	return nil
 }
 
+// sameFields fails unless every x-go-type alias names a generated struct with exactly the fields
+// (names, types, JSON tags) its own schema would have given it: the data is the same, or the
+// alias would decode it wrongly.
+func (g *generator) sameFields() error {
+	structs := map[string]structDecl{}
+	for _, fd := range g.files {
+		for _, sd := range fd.structs {
+			structs[sd.name] = sd
+		}
+	}
+	for _, fd := range g.files {
+		for _, sd := range fd.structs {
+			if sd.alias == "" {
+				continue
+			}
+			to, ok := structs[sd.alias]
+			if !ok || to.alias != "" || to.underlying != "" {
+				return fmt.Errorf("%s: x-go-type %s is no generated struct", sd.name, sd.alias)
+			}
+			same := slices.EqualFunc(sd.fields, to.fields, func(a, b field) bool {
+				return a.goName == b.goName && a.goType == b.goType && a.tag == b.tag
+			})
+			if !same {
+				return fmt.Errorf("%s: x-go-type %s: the fields differ", sd.name, sd.alias)
+			}
+		}
+	}
+	return nil
+}
+
+// ref returns the Go type name and the schema of the shared definition ref (relative to file).
+func (g *generator) ref(file, ref string) (string, *schema, error) {
+	doc, frag, _ := strings.Cut(ref, "#")
+	name, ok := strings.CutPrefix(frag, "/$defs/")
+	if path.Base(doc) != "defs.json" || !ok {
+		return "", nil, fmt.Errorf("%s: $ref %q: only a defs.json's $defs can be referred to", file, ref)
+	}
+	d := g.defs[path.Join(path.Dir(file), doc)+"#"+frag]
+	if d == nil {
+		return "", nil, fmt.Errorf("%s: $ref %q: no such definition", file, ref)
+	}
+	return name, d, nil
+}
+
 func (g *generator) goType(ctx, nested, title, propPath string, p *schema, file string) (string, error) {
+	if p.Ref != "" {
+		name, _, err := g.ref(file, p.Ref)
+		return name, err
+	}
 	switch p.typ() {
 	case "string":
 		if len(p.Enum) > 0 {
@@ -367,22 +467,7 @@ func (g *generator) goType(ctx, nested, title, propPath string, p *schema, file 
 		return "[]" + t, nil
 	case "object":
 		if len(p.Properties.names) > 0 {
-			name := objectNames[title+"/"+propPath]
-			if name == "" {
-				return nested, g.object(ctx, nested, title, propPath, p, file)
-			}
-			canon, err := json.Marshal(p) // a struct's fields and maps' sorted keys: canonical
-			if err != nil {
-				return "", err
-			}
-			if prev, ok := g.shared[name]; ok {
-				if prev != string(canon) {
-					return "", fmt.Errorf("%s: %s/%s differs from the other schemas of %s", file, title, propPath, name)
-				}
-				return name, nil
-			}
-			g.shared[name] = string(canon)
-			return name, g.object(ctx, name, title, propPath, p, file)
+			return nested, g.object(ctx, nested, fmt.Sprintf("is %s/%s of %s.", title, propPath, file), title, propPath, p, file)
 		}
 		if a, ok := p.AdditionalProperties.(map[string]any); ok && a["type"] == "integer" {
 			return "map[string]int", nil
@@ -425,6 +510,14 @@ func (g *generator) render() (map[string][]byte, error) {
 		}
 		for _, s := range fd.structs {
 			comment(&b, s.name, s.desc)
+			if s.underlying != "" {
+				fmt.Fprintf(&b, "type %s %s\n\n", s.name, s.underlying)
+				continue
+			}
+			if s.alias != "" {
+				fmt.Fprintf(&b, "type %s = %s\n\n", s.name, s.alias)
+				continue
+			}
 			fmt.Fprintf(&b, "type %s struct {\n", s.name)
 			for _, f := range s.fields {
 				if f.desc != "" {

@@ -5,7 +5,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
+	"testing/fstest"
 )
 
 // TestCommittedOutputIsCurrent regenerates package contracts and fails when the committed
@@ -54,7 +56,7 @@ func firstDiff(a, b []byte) int {
 
 // TestEnumClashNeedsAName: two value lists under one Go name are refused, not merged.
 func TestEnumClashNeedsAName(t *testing.T) {
-	g := &generator{enums: map[string]*enumDecl{}, files: map[string]*fileDecls{}, names: map[string]string{}, shared: map[string]string{}}
+	g := newGenerator()
 	if _, err := g.enum("Reason", "", []string{"a"}, "x.json"); err != nil {
 		t.Fatal(err)
 	}
@@ -71,5 +73,79 @@ func TestPascal(t *testing.T) {
 		if got := pascal(in); got != want {
 			t.Errorf("pascal(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestSharedDefinitionsAreOneType: a defs.json definition becomes one Go type, a property that
+// refers to it is a field of that type (a pointer when optional, as an inline object would be),
+// and a payload that is the definition as a whole is a type of its own with its fields.
+func TestSharedDefinitionsAreOneType(t *testing.T) {
+	fsys := fstest.MapFS{
+		"events/things/defs.json": {Data: []byte(`{"$defs": {
+			"Thing": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}},
+			"Colour": {"type": "string", "enum": ["red", "blue"]}}}`)},
+		"events/things/ThingMade.v1.json": {Data: []byte(`{"title": "ThingMade", "type": "object",
+			"required": ["colour"], "properties": {"thing": {"$ref": "defs.json#/$defs/Thing"}, "colour": {"$ref": "defs.json#/$defs/Colour"}}}`)},
+		"events/things/ThingRemade.v1.json": {Data: []byte(`{"title": "ThingRemade", "$ref": "defs.json#/$defs/Thing"}`)},
+	}
+	files, err := generate(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := string(files["zz_things.go"])
+	for _, want := range []string{
+		"type Thing struct {\n\tName string `json:\"name\"`\n}",
+		"Thing  *Thing `json:\"thing,omitempty\"`",
+		"Colour Colour `json:\"colour\"`",
+		"type ThingRemade Thing\n",
+	} {
+		if !strings.Contains(src, want) {
+			t.Errorf("generated code lacks %q:\n%s", want, src)
+		}
+	}
+	if strings.Count(src, "Name string") != 1 {
+		t.Errorf("the shared fields are declared more than once:\n%s", src)
+	}
+	if !strings.Contains(string(files["zz_enums.go"]), "type Colour string") {
+		t.Errorf("the shared enum is not declared:\n%s", files["zz_enums.go"])
+	}
+}
+
+// TestUnknownDefinitionFails: a $ref to a definition that no defs.json declares fails the
+// generation instead of producing a type nobody declared.
+func TestUnknownDefinitionFails(t *testing.T) {
+	fsys := fstest.MapFS{
+		"events/things/defs.json":         {Data: []byte(`{"$defs": {}}`)},
+		"events/things/ThingMade.v1.json": {Data: []byte(`{"title": "ThingMade", "type": "object", "properties": {"thing": {"$ref": "defs.json#/$defs/Thing"}}}`)},
+	}
+	if _, err := generate(fsys); err == nil || !strings.Contains(err.Error(), "no such definition") {
+		t.Fatalf("got %v, want a no-such-definition error", err)
+	}
+	// A definition that would be no struct and no enum (a bare string) is refused, not emitted
+	// as an empty struct.
+	fsys["events/things/defs.json"] = &fstest.MapFile{Data: []byte(`{"$defs": {"Thing": {"type": "string"}}}`)}
+	if _, err := generate(fsys); err == nil || !strings.Contains(err.Error(), "a shared definition is") {
+		t.Fatalf("got %v, want a refusal of the bare string definition", err)
+	}
+}
+
+// TestGoTypeAliasesOnlyTheSameFields: a command definition with x-go-type is an alias of the
+// event type when their fields agree, and fails the generation when they do not.
+func TestGoTypeAliasesOnlyTheSameFields(t *testing.T) {
+	fsys := func(input string) fstest.MapFS {
+		return fstest.MapFS{
+			"events/things/defs.json":   {Data: []byte(`{"$defs": {"Thing": {"type": "object", "properties": {"name": {"type": "string"}}}}}`)},
+			"commands/things/defs.json": {Data: []byte(`{"$defs": {"ThingInput": ` + input + `}}`)},
+		}
+	}
+	files, err := generate(fsys(`{"x-go-type": "Thing", "type": "object", "properties": {"name": {"type": "string", "maxLength": 8}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if src := string(files["zz_things.go"]); !strings.Contains(src, "type ThingInput = Thing\n") || strings.Count(src, "Name string") != 1 {
+		t.Errorf("ThingInput is not an alias of Thing:\n%s", src)
+	}
+	if _, err := generate(fsys(`{"x-go-type": "Thing", "type": "object", "properties": {"name": {"type": "integer"}}}`)); err == nil {
+		t.Error("an alias of a type with other fields was accepted")
 	}
 }

@@ -15,6 +15,9 @@
 //	                                    the command bus routes a saga's command on) also the
 //	                                    constant Cmd<Command>
 //	enums/<Name>.json                   a vocabulary no schema above carries as an enum
+//	events/<context>/defs.json,         shapes several schemas of the context share: each of
+//	commands/<context>/defs.json        their $defs is one Go type named after its key, and a
+//	                                    "$ref": "defs.json#/$defs/<Name>" is that type
 package main
 
 import (
