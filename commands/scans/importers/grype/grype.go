@@ -13,7 +13,10 @@
 // vulnerability.cvss and relatedVulnerabilities[].cvss (version, vector, baseScore, source;
 // duplicates dropped); the component from artifact (name, version, purl, type from the PURL else
 // artifact.type, first location path, fix.versions as FixedVersion); references from dataSource,
-// urls, advisories and the related records; the match details as evidence.
+// urls, advisories and the related records; the match details as evidence (an array, or the one
+// object Grype wrote before 0.12; any other shape is ignored with a warning). A fix.state of
+// "wont-fix" marks the finding Suppressed (accepted). Target is the asset name (the source's
+// user input or path).
 //
 // Severity: Critical, High, Medium, Low map to the same importers severity, Negligible to info;
 // Unknown, null or anything else is derived from the highest CVSS score given (v4, else v3, else
@@ -44,6 +47,7 @@ package grype
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"sort"
 	"strings"
@@ -132,12 +136,40 @@ type gMatchDetail struct {
 	Found   struct {
 		VersionConstraint string `json:"versionConstraint"`
 	} `json:"found"`
+	// MatchedOn is where Grype before 0.12 (2021, one match detail as an object) put the
+	// constraint.
+	MatchedOn struct {
+		Constraint string `json:"constraint"`
+	} `json:"matchedOn"`
+}
+
+// gMatchDetails are a match's details: an array since Grype 0.12, one object before. Any other
+// shape is kept as Odd, for a warning: the details are only evidence.
+type gMatchDetails struct {
+	List []gMatchDetail
+	Odd  bool
+}
+
+func (d *gMatchDetails) UnmarshalJSON(b []byte) error {
+	switch jsonguard.Kind(b) {
+	case '[':
+		return json.Unmarshal(b, &d.List)
+	case '{':
+		var one gMatchDetail
+		err := json.Unmarshal(b, &one)
+		d.List = []gMatchDetail{one}
+		return err
+	case 'n':
+		return nil
+	}
+	d.Odd = true
+	return nil
 }
 
 type gMatch struct {
 	Vulnerability          gVuln          `json:"vulnerability"`
 	RelatedVulnerabilities []gRelated     `json:"relatedVulnerabilities"`
-	MatchDetails           []gMatchDetail `json:"matchDetails"`
+	MatchDetails           gMatchDetails  `json:"matchDetails"`
 	Artifact               struct {
 		ID        string `json:"id"`
 		Name      string `json:"name"`
@@ -247,6 +279,12 @@ func build(ctx context.Context, w *jsonguard.Walker, rep *gReport) (*importers.R
 			return nil, err
 		}
 		out.Findings = append(out.Findings, finding(asset.Key, image, &rep.Matches[i]))
+		if rep.Matches[i].MatchDetails.Odd {
+			out.Warnings = append(out.Warnings, fmt.Sprintf("matches[%d].matchDetails is neither an array nor an object: ignored", i))
+		}
+	}
+	if asset.Name != "" {
+		out.Target = &importers.Target{Name: asset.Name, Hint: "artifact"}
 	}
 	return out, nil
 }
@@ -444,14 +482,15 @@ func finding(assetKey, image string, m *gMatch) importers.Finding {
 		}
 	case "wont-fix":
 		f.Remediation = "The vendor will not fix this vulnerability in " + art.Name + "."
+		f.Suppressed = &importers.Suppression{Kind: importers.SuppressedAccepted, Reason: "wont-fix", Source: "grype fix.state"}
 	case "not-fixed":
 		f.Remediation = "No fix is available yet for " + art.Name + "."
 	}
 	var ev []string
-	for _, d := range m.MatchDetails {
+	for _, d := range m.MatchDetails.List {
 		s := strings.TrimSpace(d.Matcher + " " + d.Type)
-		if d.Found.VersionConstraint != "" {
-			s += ", constraint " + d.Found.VersionConstraint
+		if c := firstNonEmpty(d.Found.VersionConstraint, d.MatchedOn.Constraint); c != "" {
+			s += ", constraint " + c
 		}
 		ev = parseutil.AppendUnique(ev, s)
 	}

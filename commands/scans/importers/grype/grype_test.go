@@ -1,6 +1,7 @@
 package grype
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -69,7 +70,83 @@ func goldenCounts() map[string]func(*testing.T, *importers.Report) {
 			}
 		}
 	}
+	for file, want := range legacyFiles {
+		m[file] = func(t *testing.T, rep *importers.Report) { checkLegacy(t, rep, want) }
+	}
 	return m
+}
+
+// legacyFiles are the variants written before Grype 0.12, with matchDetails as one object, and
+// the asset each names (jq '.source'). Each has 3 matches: Low, Critical, High
+// (jq '[.matches[].vulnerability.severity]'), matched on the constraints below
+// (jq '[.matches[].matchDetails.matchedOn.constraint]').
+var legacyFiles = map[string]importers.Asset{
+	"grype_legacy_matchdetails_object_dir.json":   {Key: "directory:/some/path", Kind: importers.Repository, Name: "/some/path"},
+	"grype_legacy_matchdetails_object_image.json": {Key: "image:user-input", Kind: importers.ContainerImage, Name: "user-input"},
+}
+
+func checkLegacy(t *testing.T, rep *importers.Report, want importers.Asset) {
+	t.Helper()
+	if len(rep.Assets) != 1 || rep.Assets[0].Key != want.Key || rep.Assets[0].Kind != want.Kind || rep.Assets[0].Name != want.Name {
+		t.Errorf("assets = %+v, want %+v", rep.Assets, want)
+	}
+	if rep.Target == nil || rep.Target.Name != want.Name || rep.Target.Hint != "artifact" {
+		t.Errorf("target = %+v", rep.Target)
+	}
+	var sev []importers.Severity
+	var ev []string
+	for _, f := range rep.Findings {
+		sev = append(sev, f.Severity)
+		ev = append(ev, f.Evidence)
+	}
+	if fmt.Sprint(sev) != "[low critical high]" {
+		t.Errorf("severities = %v", sev)
+	}
+	for i, c := range []string{">= 20", "somecpe", "< 2.0.0"} {
+		if i >= len(ev) || !strings.Contains(ev[i], "constraint "+c) || !strings.Contains(ev[i], "matcher") {
+			t.Errorf("evidence = %q, want the constraint %q", ev, c)
+		}
+	}
+	if len(rep.Warnings) != 0 {
+		t.Errorf("warnings = %q", rep.Warnings)
+	}
+}
+
+// TestMatchDetailsShapes: matchDetails as an array, one object, null or an unexpected scalar:
+// none refuses the report; the scalar is ignored with a warning naming the match.
+func TestMatchDetailsShapes(t *testing.T) {
+	for details, want := range map[string]string{
+		`[{"matcher": "apk-matcher", "type": "exact-direct-match", "found": {"versionConstraint": "< 2"}}]`: "Matched by apk-matcher exact-direct-match, constraint < 2",
+		`{"matcher": "dpkg-matcher", "matchedOn": {"constraint": ">= 20"}}`:                                  "Matched by dpkg-matcher, constraint >= 20",
+		`null`: "",
+		`"x"`:  "",
+	} {
+		rep, err := importertest.ParseString(New(), `{"matches": [{"vulnerability": {"id": "CVE-1"}, "artifact": {"name": "p"}, "matchDetails": `+details+`}]}`)
+		if err != nil {
+			t.Fatalf("%s: %v", details, err)
+		}
+		if got := rep.Findings[0].Evidence; got != want {
+			t.Errorf("%s: evidence %q, want %q", details, got, want)
+		}
+		if odd := details == `"x"`; odd != (len(rep.Warnings) == 1 && strings.Contains(rep.Warnings[0], "matches[0].matchDetails")) {
+			t.Errorf("%s: warnings %q", details, rep.Warnings)
+		}
+	}
+}
+
+// TestWontFix: a fix the vendor will not ship marks the finding accepted, not open.
+func TestWontFix(t *testing.T) {
+	rep, err := importertest.ParseString(New(), `{"matches": [{"vulnerability": {"id": "CVE-1", "fix": {"state": "wont-fix"}}, "artifact": {"name": "p"}},
+		{"vulnerability": {"id": "CVE-2", "fix": {"state": "fixed", "versions": ["2"]}}, "artifact": {"name": "p"}}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := rep.Findings[0].Suppressed; s == nil || s.Kind != importers.SuppressedAccepted || s.Source != "grype fix.state" {
+		t.Errorf("wont-fix: suppressed = %+v", s)
+	}
+	if s := rep.Findings[1].Suppressed; s != nil {
+		t.Errorf("fixed upstream, still present here: suppressed = %+v", s)
+	}
 }
 
 func findingBy(rep *importers.Report, pred func(*importers.Finding) bool) []*importers.Finding {

@@ -389,6 +389,17 @@ func (w *Walker) End() error {
 	return nil
 }
 
+// Kind is the first byte of the JSON value b, white space skipped: '{', '[', '"', 'n' (null),
+// 't' or 'f', a digit or '-'; 0 when b is empty. The custom UnmarshalJSON methods of fields that
+// changed shape between scanner versions switch on it.
+func Kind(b []byte) byte {
+	b = bytes.TrimLeft(b, " \t\r\n")
+	if len(b) == 0 {
+		return 0
+	}
+	return b[0]
+}
+
 // Score is an optional CVSS score in [0, 10], given as a JSON number or a numeric string.
 type Score struct {
 	V  float64
