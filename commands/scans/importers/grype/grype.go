@@ -167,9 +167,9 @@ func (d *gMatchDetails) UnmarshalJSON(b []byte) error {
 }
 
 type gMatch struct {
-	Vulnerability          gVuln          `json:"vulnerability"`
-	RelatedVulnerabilities []gRelated     `json:"relatedVulnerabilities"`
-	MatchDetails           gMatchDetails  `json:"matchDetails"`
+	Vulnerability          gVuln         `json:"vulnerability"`
+	RelatedVulnerabilities []gRelated    `json:"relatedVulnerabilities"`
+	MatchDetails           gMatchDetails `json:"matchDetails"`
 	Artifact               struct {
 		ID        string `json:"id"`
 		Name      string `json:"name"`
@@ -325,7 +325,7 @@ func buildAsset(w *jsonguard.Walker, rep *gReport) (importers.Asset, error) {
 			Path      string `json:"path"`
 		}
 		if err := json.Unmarshal(src.Target, &obj); err == nil {
-			name = firstNonEmpty(obj.UserInput, obj.Path, obj.Name)
+			name = parseutil.FirstNonEmpty(obj.UserInput, obj.Path, obj.Name)
 		}
 	}
 	if typ == "" {
@@ -336,19 +336,10 @@ func buildAsset(w *jsonguard.Walker, rep *gReport) (importers.Asset, error) {
 	return a, nil
 }
 
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
 // imageDigest picks the manifest digest of the scanned repository from repoDigests
 // ("repo@sha256:…"), else the first repo digest, else manifestDigest, else imageID.
 func imageDigest(name string, t *gImageTarget) string {
-	return firstNonEmpty(parseutil.RepoDigest(name, t.RepoDigests, true), t.ManifestDigest, t.ImageID)
+	return parseutil.FirstNonEmpty(parseutil.RepoDigest(name, t.RepoDigests, true), t.ManifestDigest, t.ImageID)
 }
 
 func normSeverity(raw *string, ratings []importers.CVSS) importers.Severity {
@@ -489,7 +480,7 @@ func finding(assetKey, image string, m *gMatch) importers.Finding {
 	var ev []string
 	for _, d := range m.MatchDetails.List {
 		s := strings.TrimSpace(d.Matcher + " " + d.Type)
-		if c := firstNonEmpty(d.Found.VersionConstraint, d.MatchedOn.Constraint); c != "" {
+		if c := parseutil.FirstNonEmpty(d.Found.VersionConstraint, d.MatchedOn.Constraint); c != "" {
 			s += ", constraint " + c
 		}
 		ev = parseutil.AppendUnique(ev, s)

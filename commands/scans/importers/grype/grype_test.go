@@ -117,7 +117,7 @@ func checkLegacy(t *testing.T, rep *importers.Report, want importers.Asset) {
 func TestMatchDetailsShapes(t *testing.T) {
 	for details, want := range map[string]string{
 		`[{"matcher": "apk-matcher", "type": "exact-direct-match", "found": {"versionConstraint": "< 2"}}]`: "Matched by apk-matcher exact-direct-match, constraint < 2",
-		`{"matcher": "dpkg-matcher", "matchedOn": {"constraint": ">= 20"}}`:                                  "Matched by dpkg-matcher, constraint >= 20",
+		`{"matcher": "dpkg-matcher", "matchedOn": {"constraint": ">= 20"}}`:                                 "Matched by dpkg-matcher, constraint >= 20",
 		`null`: "",
 		`"x"`:  "",
 	} {

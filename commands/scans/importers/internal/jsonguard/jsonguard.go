@@ -225,6 +225,15 @@ func (w *Walker) Start() int64 {
 	return off
 }
 
+// Next is the first byte of the next value ('{', '[', '"', …), 0 at the end of the input: a
+// parser whose format changed its top-level shape chooses how to walk on it.
+func (w *Walker) Next() byte {
+	if off := w.Start(); off < int64(len(w.data)) {
+		return w.data[off]
+	}
+	return 0
+}
+
 // ErrAt is a ParseError at byte offset off of the document.
 func (w *Walker) ErrAt(off int64, msg string) error { return PosErr(w.format, w.data, off, msg) }
 
