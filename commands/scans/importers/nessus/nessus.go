@@ -1,4 +1,5 @@
-// Package nessus reads Nessus v2 reports (.nessus files, document element <NessusClientData_v2>).
+// Package nessus reads Nessus v2 reports (.nessus files, document element <NessusClientData_v2>)
+// and Nessus CSV exports (csv.go), which map to the same findings.
 //
 // The file is read with a streaming encoding/xml token loop; no tree of the document is built and
 // the <Policy> section (plugin sets, preferences) is skipped unread.
@@ -59,6 +60,7 @@ import (
 
 	"github.com/socplatform/soc/commands/scans/importers"
 	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
+	"github.com/socplatform/soc/commands/scans/importers/internal/readguard"
 	"github.com/socplatform/soc/commands/scans/importers/internal/xmlscan"
 )
 
@@ -71,14 +73,21 @@ func New() importers.Parser { return parser{} }
 
 func (parser) Format() string { return format }
 
-// Detect reports whether head starts an XML document whose element is <NessusClientData_v2>.
+// Detect reports whether head starts an XML document whose element is <NessusClientData_v2>, or
+// is a Nessus CSV export (see csv.go).
 func (parser) Detect(head []byte) bool {
 	se, ok := xmlscan.RootElement(head)
-	return ok && se.Name.Local == "NessusClientData_v2"
+	return ok && se.Name.Local == "NessusClientData_v2" || detectCSV(head)
 }
 
+// Parse reads a .nessus file, or a CSV export when the file starts with neither '<' nor a JSON
+// bracket (those get the XML reader's "not an XML report").
 func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error) {
-	s := xmlscan.New(ctx, r, format)
+	br, first := readguard.Sniff(r)
+	if !strings.ContainsRune("<{[\x00", rune(first)) {
+		return parseCSV(ctx, br)
+	}
+	s := xmlscan.New(ctx, br, format)
 	root, err := s.Root()
 	if err != nil {
 		return nil, err
@@ -90,6 +99,9 @@ func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error)
 	err = s.Children(func(se xml.StartElement) error {
 		if se.Name.Local != "Report" {
 			return s.Skip()
+		}
+		if b.scan == "" {
+			b.scan = parseutil.Truncate(strings.TrimSpace(xmlscan.Attr(se, "name")), parseutil.MaxShort)
 		}
 		return s.Children(func(se xml.StartElement) error {
 			if se.Name.Local != "ReportHost" {
@@ -112,10 +124,16 @@ type builder struct {
 	fs         parseutil.FindingSet
 	start, end time.Time
 	version    string
+	scan       string // the <Report name>: the scan's name
 }
 
 func (b *builder) report() *importers.Report {
+	var target *importers.Target
+	if b.scan != "" {
+		target = &importers.Target{Name: b.scan, Hint: "scan"}
+	}
 	return &importers.Report{
+		Target:         target,
 		Format:         format,
 		ScannerName:    "Nessus",
 		ScannerVersion: b.version,
