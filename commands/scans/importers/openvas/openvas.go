@@ -1,6 +1,7 @@
 // Package openvas reads OpenVAS / Greenbone (GVM) XML reports: the <report> document exported by
 // GSA or gvm-cli (a <report> wrapping the inner <report>), a bare inner <report>, or a whole
-// <get_reports_response>. It is read with a streaming encoding/xml token loop.
+// <get_reports_response>. It is read with a streaming encoding/xml token loop. GVM's CSV Results
+// export maps to the same findings (csv.go).
 //
 // Mapping:
 //   - each distinct result host is one host asset, key "host:" + the host text (the IP); the
@@ -52,6 +53,7 @@ import (
 
 	"github.com/socplatform/soc/commands/scans/importers"
 	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
+	"github.com/socplatform/soc/commands/scans/importers/internal/readguard"
 	"github.com/socplatform/soc/commands/scans/importers/internal/xmlscan"
 )
 
@@ -66,11 +68,11 @@ func (parser) Format() string { return format }
 
 // Detect reports whether head is a GVM report: a <get_reports_response> document, or a <report>
 // document that carries GVM's format_id attribute or GVM-only elements (<gmp>, <omp>, <nvt oid=,
-// <scan_run_status>) in its first bytes.
+// <scan_run_status>) in its first bytes; or a CSV Results export.
 func (parser) Detect(head []byte) bool {
 	se, ok := xmlscan.RootElement(head)
 	if !ok {
-		return false
+		return detectCSV(head)
 	}
 	switch se.Name.Local {
 	case "get_reports_response":
@@ -88,8 +90,14 @@ func (parser) Detect(head []byte) bool {
 	return false
 }
 
+// Parse reads an XML report, or a CSV Results export (csv.go) when the file starts with neither
+// '<' nor a JSON bracket (those get the XML reader's "not an XML report").
 func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error) {
-	s := xmlscan.New(ctx, r, format)
+	br, first := readguard.Sniff(r)
+	if !strings.ContainsRune("<{[\x00", rune(first)) {
+		return parseCSV(ctx, br)
+	}
+	s := xmlscan.New(ctx, br, format)
 	root, err := s.Root()
 	if err != nil {
 		return nil, err
@@ -242,6 +250,14 @@ type nvtInfo struct {
 	oid, name, cvssBase, sevScore, tags, solution string
 	vectors                                       []struct{ vector, score, origin string }
 	cves, refs                                    []string
+	// tagMap, when set, holds the tags already split (the CSV's columns); else tags is parsed.
+	tagMap map[string]string
+}
+
+// rawResult is one result as either encoding gives it, before mapping.
+type rawResult struct {
+	name, host, hostname, port, threat, severity, description string
+	nvt                                                       nvtInfo
 }
 
 func (b *builder) resultElem(s *xmlscan.Scanner) error {
@@ -277,6 +293,12 @@ func (b *builder) resultElem(s *xmlscan.Scanner) error {
 	if err != nil {
 		return err
 	}
+	return b.add(rawResult{name, host, hostname, port, threat, severity, description, nvt}, fail)
+}
+
+// add maps one result; fail positions an error at it.
+func (b *builder) add(r rawResult, fail func(msg string, args ...any) error) error {
+	name, host, hostname, port, threat, severity, description, nvt := r.name, r.host, r.hostname, r.port, r.threat, r.severity, r.description, &r.nvt
 	if host == "" {
 		return fail("<result> without a host")
 	}
@@ -332,10 +354,14 @@ func (b *builder) resultElem(s *xmlscan.Scanner) error {
 	}
 	if strings.EqualFold(threat, "False Positive") || (score != nil && *score == -1) {
 		f.VEXState = "false_positive"
+		f.Suppressed = &importers.Suppression{Kind: importers.SuppressedFalsePositive, Reason: "override: False Positive", Source: "openvas threat"}
 	}
 
 	// NVT tags: a|b=c|… list.
-	tags := parseTags(nvt.tags)
+	tags := nvt.tagMap
+	if tags == nil {
+		tags = parseTags(nvt.tags)
+	}
 	var desc strings.Builder
 	add := func(label, v string) {
 		if v = strings.TrimSpace(v); v == "" {
