@@ -358,3 +358,18 @@ func TestLegacySameFingerprints(t *testing.T) {
 		t.Errorf("schema 1 %s %s, schema 2 %s %s", v1.Assets[0].Key, v1.Findings[0].Fingerprint, v2.Assets[0].Key, v2.Findings[0].Fingerprint)
 	}
 }
+
+// TestOlderShapesTolerated: numbers written as strings, null where an array is expected and
+// missing optional objects do not refuse a report.
+func TestOlderShapesTolerated(t *testing.T) {
+	rep, err := importertest.ParseString(New(), "\xEF\xBB\xBF{\"SchemaVersion\": 2, \"ArtifactName\": \"x\", \"Metadata\": null, \"Results\": [\r\n"+
+		`{"Target": "t", "Vulnerabilities": null, "Secrets": [{"RuleID": "r", "StartLine": "12", "EndLine": ""}],`+
+		` "Misconfigurations": [{"ID": "M", "Status": "FAIL", "CauseMetadata": {"StartLine": null}}]},`+
+		`{"Target": "u", "Vulnerabilities": [{"VulnerabilityID": "CVE-1", "PkgName": "p", "CVSS": {"nvd": {"V3Score": "7.5"}}, "CweIDs": null}]}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Findings) != 3 || rep.Findings[1].Location.Line != 12 || rep.Findings[2].Severity != importers.High {
+		t.Errorf("findings = %+v", rep.Findings)
+	}
+}

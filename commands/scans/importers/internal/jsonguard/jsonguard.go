@@ -449,16 +449,24 @@ func (s Score) Ptr() *float64 {
 	return &v
 }
 
-// LineNo is a line or column number: an integer in [0, 2^31).
+// LineNo is a line or column number: an integer in [0, 2^31), given as a JSON number or, as
+// some converters write it, a numeric string ("" and null are 0).
 type LineNo int
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (n *LineNo) UnmarshalJSON(b []byte) error {
-	if string(b) == "null" {
+	txt := string(b)
+	if len(b) > 0 && b[0] == '"' {
+		if err := json.Unmarshal(b, &txt); err != nil {
+			return err
+		}
+		txt = strings.TrimSpace(txt)
+	}
+	if txt == "null" || txt == "" {
 		*n = 0
 		return nil
 	}
-	v, err := strconv.ParseInt(string(b), 10, 32)
+	v, err := strconv.ParseInt(txt, 10, 32)
 	if err != nil || v < 0 {
 		return fmt.Errorf("line/column number %s is not an integer in [0, 2147483647]", parseutil.TruncateEllipsis(string(b), 40))
 	}
