@@ -91,7 +91,10 @@ func xmlBOM(body string) string {
 func TestContract(t *testing.T) { importertest.Run(t, New, spec) }
 
 // FuzzParse runs the suite's fuzz property; more seeds are in testdata/fuzz/FuzzParse.
-func FuzzParse(f *testing.F) { importertest.Fuzz(f, New, spec, bomDoc) }
+func FuzzParse(f *testing.F) {
+	importertest.Fuzz(f, New, spec, bomDoc,
+		xmlBOM(`<id>CVE-1</id><ratings><rating><score>7.5</score><method>CVSSv31</method></rating></ratings><analysis><state>not_affected</state></analysis><affects><target><ref>r</ref></target></affects>`))
+}
 
 // BenchmarkParse parses the largest CycloneDX file of the shared testdata.
 func BenchmarkParse(b *testing.B) {

@@ -67,31 +67,15 @@ func readXML(ctx context.Context, r io.Reader) (*bom, error) {
 			doc.toolName, doc.toolVer = xmlTool(n.Kid("tools"))
 			return nil
 		case "components":
-			return s.Children(func(se xml.StartElement) error {
-				if se.Name.Local != "component" {
-					return s.Skip()
-				}
-				n, err := s.Tree(se, parseutil.MaxShort)
-				if err != nil {
-					return err
-				}
+			return eachTree(s, "component", parseutil.MaxShort, func(n *xmlscan.Node) {
 				c := xmlComponent(n)
 				indexComponent(doc.index, &c)
-				return nil
 			})
 		case "vulnerabilities":
-			return s.Children(func(se xml.StartElement) error {
-				if se.Name.Local != "vulnerability" {
-					return s.Skip()
-				}
-				n, err := s.Tree(se, parseutil.MaxField)
-				if err != nil {
-					return err
-				}
+			return eachTree(s, "vulnerability", parseutil.MaxField, func(n *xmlscan.Node) {
 				v := xmlVuln(n, &doc.warnings)
 				bound(&v)
 				doc.vulns = append(doc.vulns, vulnRec{v, n.Start})
-				return nil
 			})
 		}
 		return s.Skip()
@@ -103,6 +87,21 @@ func readXML(ctx context.Context, r io.Reader) (*bom, error) {
 		return nil, err
 	}
 	return doc, nil
+}
+
+// eachTree reads each child element named name of the element just opened as a tree (others
+// are skipped) and hands it to fn.
+func eachTree(s *xmlscan.Scanner, name string, maxText int, fn func(*xmlscan.Node)) error {
+	return s.Children(func(se xml.StartElement) error {
+		if se.Name.Local != name {
+			return s.Skip()
+		}
+		n, err := s.Tree(se, maxText)
+		if err == nil {
+			fn(n)
+		}
+		return err
+	})
 }
 
 func xmlComponent(n *xmlscan.Node) cdxComponent {

@@ -223,12 +223,7 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 		switch key {
 		case "matches":
 			sawMatches = true
-			return w.Array("matches", func(int) error {
-				var m gMatch
-				_, err := w.Decode(&m)
-				rep.Matches = append(rep.Matches, m)
-				return err
-			})
+			return jsonguard.Elements(w, "matches", &rep.Matches)
 		case "source":
 			off, err := w.Decode(&rep.Source)
 			rep.sourceOff = off

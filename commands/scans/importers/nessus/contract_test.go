@@ -93,7 +93,8 @@ func TestContract(t *testing.T) { importertest.Run(t, New, spec) }
 
 // FuzzParse runs the suite's fuzz property; more seeds are in testdata/fuzz/FuzzParse.
 func FuzzParse(f *testing.F) {
-	importertest.Fuzz(f, New, spec, doc(`<tag name="host-ip">10.0.0.1</tag>`, okItem))
+	importertest.Fuzz(f, New, spec, doc(`<tag name="host-ip">10.0.0.1</tag>`, okItem),
+		"Plugin ID,CVE,CVSS v2.0 Base Score,Risk,Host,Protocol,Port,Name,Plugin Output\r\n1,CVE-2024-1,5.0,Medium,h,tcp,80,n,\"a\nb\"\r\n1,CVE-2024-2,5.0,Medium,h,tcp,80,n,\"a\nb\"\r\n")
 }
 
 // BenchmarkParse parses the largest Nessus file of the shared testdata.

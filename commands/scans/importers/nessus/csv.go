@@ -51,17 +51,10 @@ func parseCSV(ctx context.Context, r io.Reader) (*importers.Report, error) {
 	}
 	b := &builder{}
 	var warnings []string
-	for {
-		row, err := c.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
+	err = c.Each(func(row csvscan.Row) error {
 		f, err := csvFinding(c, row, &warnings)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		host := row.Get("Host")
 		a := importers.Asset{Key: "host:" + strings.ToLower(host), Kind: importers.Host, Name: host}
@@ -81,6 +74,10 @@ func parseCSV(ctx context.Context, r io.Reader) (*importers.Report, error) {
 			b.version = scanInfoVersion(f.Evidence)
 		}
 		b.fs.Add(f)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	rep := b.report()
 	rep.Warnings = warnings
@@ -95,11 +92,6 @@ func csvFinding(c *csvscan.Reader, row csvscan.Row, warnings *[]string) (importe
 		Description: parseutil.Truncate(parseutil.FirstNonEmpty(row.Get("Description"), row.Get("Synopsis")), parseutil.MaxField),
 		Remediation: parseutil.Truncate(row.Get("Solution"), parseutil.MaxField),
 		Evidence:    parseutil.Truncate(row.Get("Plugin Output"), parseutil.MaxEvidence),
-	}
-	for _, col := range csvRequired[:2] {
-		if row.Get(col) == "" {
-			return f, c.Errorf(row, col, "empty")
-		}
 	}
 	if strings.EqualFold(f.Remediation, "n/a") {
 		f.Remediation = ""

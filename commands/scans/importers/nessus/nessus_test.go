@@ -41,15 +41,7 @@ func goldenCounts() map[string]func(*testing.T, *importers.Report) {
 			if len(rep.Findings) != tc.uniq {
 				t.Errorf("findings = %d, want %d (%d items, repeats merged)", len(rep.Findings), tc.uniq, tc.items)
 			}
-			got := map[importers.Severity]int{}
-			for _, f := range rep.Findings {
-				got[f.Severity]++
-			}
-			for _, s := range []importers.Severity{"info", "low", "medium", "high", "critical"} {
-				if got[s] != tc.sev[s] {
-					t.Errorf("%s findings = %d, want %d", s, got[s], tc.sev[s])
-				}
-			}
+			importertest.Severities(t, rep, tc.sev)
 			if rep.ScannerName != "Nessus" || rep.ScannerVersion == "" || rep.StartedAt.IsZero() || rep.FinishedAt.Before(rep.StartedAt) {
 				t.Errorf("scanner %q %q, times %v..%v", rep.ScannerName, rep.ScannerVersion, rep.StartedAt, rep.FinishedAt)
 			}
@@ -85,15 +77,7 @@ func checkCSV(t *testing.T, rep *importers.Report, tc struct {
 	if len(rep.Assets) != tc.hosts || len(rep.Findings) != tc.findings {
 		t.Errorf("assets/findings = %d/%d, want %d/%d (%d rows)", len(rep.Assets), len(rep.Findings), tc.hosts, tc.findings, tc.rows)
 	}
-	got := map[importers.Severity]int{}
-	for _, f := range rep.Findings {
-		got[f.Severity]++
-	}
-	for _, s := range []importers.Severity{"info", "low", "medium", "high", "critical"} {
-		if got[s] != tc.sev[s] {
-			t.Errorf("%s findings = %d, want %d", s, got[s], tc.sev[s])
-		}
-	}
+	importertest.Severities(t, rep, tc.sev)
 	if rep.ScannerName != "Nessus" || rep.ScannerVersion != tc.version || len(rep.Warnings) != 0 {
 		t.Errorf("scanner %q %q, warnings %q", rep.ScannerName, rep.ScannerVersion, rep.Warnings)
 	}

@@ -77,7 +77,8 @@ func TestContract(t *testing.T) { importertest.Run(t, New, spec) }
 
 // FuzzParse runs the suite's fuzz property; more seeds are in testdata/fuzz/FuzzParse.
 func FuzzParse(f *testing.F) {
-	importertest.Fuzz(f, New, spec, doc(result("10.0.0.1", "443/tcp", "1.2", "5.0", "Medium", ""), ""))
+	importertest.Fuzz(f, New, spec, doc(result("10.0.0.1", "443/tcp", "1.2", "5.0", "Medium", ""), ""),
+		"IP,Hostname,Port,Port Protocol,CVSS,Severity,NVT Name,NVT OID,CVEs\n10.0.0.1,h,general,tcp,5.0,Medium,n,1.2,\"CVE-1,CVE-2\"\n")
 }
 
 // BenchmarkParse parses the largest OpenVAS file of the shared testdata.

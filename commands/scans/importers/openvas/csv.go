@@ -49,24 +49,12 @@ func parseCSV(ctx context.Context, r io.Reader) (*importers.Report, error) {
 	b := &builder{}
 	var warnings []string
 	task := ""
-	for {
-		row, err := c.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		for _, col := range csvRequired {
-			if row.Get(col) == "" {
-				return nil, c.Errorf(row, col, "empty")
-			}
-		}
+	err = c.Each(func(row csvscan.Row) error {
 		port := strings.ToLower(row.Get("Port"))
 		proto := strings.ToLower(row.Get("Port Protocol"))
 		if port != "" && port != "general" && port != "package" {
 			if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
-				return nil, c.Errorf(row, "Port", "%q is not a number in 0..65535", parseutil.Truncate(port, 64))
+				return c.Errorf(row, "Port", "%q is not a number in 0..65535", parseutil.Truncate(port, 64))
 			}
 		}
 		switch {
@@ -115,7 +103,7 @@ func parseCSV(ctx context.Context, r io.Reader) (*importers.Report, error) {
 			return c.Errorf(row, "NVT OID", msg, args...)
 		}
 		if err := b.add(res, fail); err != nil {
-			return nil, err
+			return err
 		}
 		if t, err := time.Parse(time.RFC3339, row.Get("Timestamp")); err == nil {
 			if t = t.UTC(); b.start.IsZero() || t.Before(b.start) {
@@ -128,6 +116,10 @@ func parseCSV(ctx context.Context, r io.Reader) (*importers.Report, error) {
 		if task == "" {
 			task = parseutil.Truncate(row.Get("Task Name"), parseutil.MaxShort)
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	rep := b.result()
 	rep.Warnings = warnings

@@ -40,15 +40,7 @@ func goldenCounts() map[string]func(*testing.T, *importers.Report) {
 			if len(rep.Findings) != tc.findg {
 				t.Errorf("findings = %d, want %d", len(rep.Findings), tc.findg)
 			}
-			got := map[importers.Severity]int{}
-			for _, f := range rep.Findings {
-				got[f.Severity]++
-			}
-			for _, s := range []importers.Severity{"info", "low", "medium", "high", "critical"} {
-				if got[s] != tc.sev[s] {
-					t.Errorf("%s findings = %d, want %d", s, got[s], tc.sev[s])
-				}
-			}
+			importertest.Severities(t, rep, tc.sev)
 			if rep.StartedAt.IsZero() || rep.FinishedAt.Before(rep.StartedAt) {
 				t.Errorf("times %v..%v", rep.StartedAt, rep.FinishedAt)
 			}
@@ -83,15 +75,7 @@ func checkCSV(t *testing.T, rep *importers.Report, tc struct {
 	if len(rep.Assets) != tc.hosts || len(rep.Findings) != tc.findings {
 		t.Errorf("assets/findings = %d/%d, want %d/%d (%d rows)", len(rep.Assets), len(rep.Findings), tc.hosts, tc.findings, tc.rows)
 	}
-	got := map[importers.Severity]int{}
-	for _, f := range rep.Findings {
-		got[f.Severity]++
-	}
-	for _, s := range []importers.Severity{"info", "low", "medium", "high", "critical"} {
-		if got[s] != tc.sev[s] {
-			t.Errorf("%s findings = %d, want %d", s, got[s], tc.sev[s])
-		}
-	}
+	importertest.Severities(t, rep, tc.sev)
 	if rep.Target == nil || rep.Target.Name != tc.task || rep.StartedAt.IsZero() || rep.FinishedAt.Before(rep.StartedAt) || len(rep.Warnings) != 0 {
 		t.Errorf("target %+v, times %v..%v, warnings %q", rep.Target, rep.StartedAt, rep.FinishedAt, rep.Warnings)
 	}

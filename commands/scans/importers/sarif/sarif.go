@@ -329,12 +329,7 @@ func readRun(w *jsonguard.Walker) (sRun, error) {
 		case "tool":
 			_, err = w.Decode(&run.Tool)
 		case "results":
-			err = w.Array("results", func(int) error {
-				var res sResult
-				_, err := w.Decode(&res)
-				run.Results = append(run.Results, res)
-				return err
-			})
+			err = jsonguard.Elements(w, "results", &run.Results)
 		case "versionControlProvenance":
 			_, err = w.Decode(&run.VersionControlProvenance)
 		case "invocations":

@@ -76,6 +76,8 @@ func FuzzParse(f *testing.F) {
 		`{"SchemaVersion":2,"ArtifactName":"a:1","ArtifactType":"container_image","Metadata":{"RepoDigests":["a@sha256:00"]},"Results":[{"Target":"t","Class":"os-pkgs","Type":"alpine","Vulnerabilities":[{"VulnerabilityID":"CVE-2024-0001","VendorIDs":["GHSA-aaaa-bbbb-cccc"],"PkgName":"p","InstalledVersion":"1","FixedVersion":"2","Severity":"HIGH","CweIDs":["CWE-79"],"CVSS":{"nvd":{"V3Vector":"CVSS:3.1/AV:N","V3Score":7.5,"V2Score":5}}}]}]}`,
 		`{"SchemaVersion":2,"ArtifactName":".","ArtifactType":"filesystem","Results":[{"Target":"Dockerfile","Class":"config","Misconfigurations":[{"ID":"DS002","Status":"FAIL","Severity":"HIGH","CauseMetadata":{"StartLine":3}}]},{"Target":"s","Class":"secret","Secrets":[{"RuleID":"r","StartLine":1,"Match":"x=****"}]}]}`,
 		`{"SchemaVersion":2,"Results":null}`,
+		`[{"Target":"img (alpine 3.10.2)","Vulnerabilities":[{"VulnerabilityID":"CVE-1","PkgName":"p","InstalledVersion":"1","Status":"will_not_fix"}]}]`,
+		`{"ClusterName":"c","Resources":[{"Namespace":"n","Kind":"Pod","Name":"p","Results":[{"Target":"t","Class":"license","Licenses":[{"Name":"GPL-2.0","PkgName":"x"}]}]}]}`,
 		`{"SchemaVersion":2,"Results":[{"Vulnerabilities":[{"CVSS":{"x":{"V3Score":"7"}}}]}]}`,
 		`[[[[[[`,
 		"{\"SchemaVersion\":2,\"ArtifactName\":\"\xff\"}",

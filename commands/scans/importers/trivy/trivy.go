@@ -397,33 +397,13 @@ func (p *Parser) result(w *jsonguard.Walker) (tResult, error) {
 		case "Type":
 			res.Type, err = w.Str()
 		case "Vulnerabilities":
-			err = w.Array("Vulnerabilities", func(int) error {
-				var v tVuln
-				_, err := w.Decode(&v)
-				res.Vulns = append(res.Vulns, v)
-				return err
-			})
+			err = jsonguard.Elements(w, "Vulnerabilities", &res.Vulns)
 		case "Misconfigurations":
-			err = w.Array("Misconfigurations", func(int) error {
-				var m tMisconf
-				_, err := w.Decode(&m)
-				res.Misconfs = append(res.Misconfs, m)
-				return err
-			})
+			err = jsonguard.Elements(w, "Misconfigurations", &res.Misconfs)
 		case "Secrets":
-			err = w.Array("Secrets", func(int) error {
-				var s tSecret
-				_, err := w.Decode(&s)
-				res.Secrets = append(res.Secrets, s)
-				return err
-			})
+			err = jsonguard.Elements(w, "Secrets", &res.Secrets)
 		case "Licenses":
-			err = w.Array("Licenses", func(int) error {
-				var l tLicense
-				_, err := w.Decode(&l)
-				res.Licenses = append(res.Licenses, l)
-				return err
-			})
+			err = jsonguard.Elements(w, "Licenses", &res.Licenses)
 		default:
 			err = w.Skip()
 		}

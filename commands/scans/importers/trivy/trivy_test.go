@@ -115,16 +115,7 @@ func checkVariant(t *testing.T, rep *importers.Report, tc struct {
 	if len(rep.Findings) != tc.findings {
 		t.Errorf("findings = %d, want %d", len(rep.Findings), tc.findings)
 	}
-	sev := map[importers.Severity]int{}
-	for _, f := range rep.Findings {
-		sev[f.Severity]++
-	}
-	want := map[importers.Severity]int{importers.Critical: tc.critical, importers.High: tc.high, importers.Medium: tc.medium, importers.Low: tc.lo, importers.Info: tc.info}
-	for s, n := range want {
-		if sev[s] != n {
-			t.Errorf("%s findings = %d, want %d", s, sev[s], n)
-		}
-	}
+	importertest.Severities(t, rep, map[importers.Severity]int{importers.Critical: tc.critical, importers.High: tc.high, importers.Medium: tc.medium, importers.Low: tc.lo, importers.Info: tc.info})
 }
 
 func findingBy(rep *importers.Report, pred func(*importers.Finding) bool) []*importers.Finding {

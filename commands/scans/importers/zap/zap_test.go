@@ -52,15 +52,7 @@ func goldenCounts() map[string]func(*testing.T, *importers.Report) {
 			if len(rep.Findings) != tc.findings {
 				t.Errorf("findings = %d, want %d (%d instances, repeats merged)", len(rep.Findings), tc.findings, tc.instances)
 			}
-			got := map[importers.Severity]int{}
-			for _, f := range rep.Findings {
-				got[f.Severity]++
-			}
-			for _, s := range []importers.Severity{"info", "low", "medium", "high", "critical"} {
-				if got[s] != tc.sev[s] {
-					t.Errorf("%s findings = %d, want %d", s, got[s], tc.sev[s])
-				}
-			}
+			importertest.Severities(t, rep, tc.sev)
 			if rep.ScannerVersion == "" || rep.FinishedAt.IsZero() {
 				t.Errorf("scanner %q %q at %v", rep.ScannerName, rep.ScannerVersion, rep.FinishedAt)
 			}

@@ -21,17 +21,19 @@ import (
 
 // Reader reads the records of a CSV export after its header.
 type Reader struct {
-	ctx    context.Context
-	format string
-	g      *readguard.Reader
-	r      *csv.Reader
-	cols   map[string]int
-	header []string
-	n      int
+	ctx      context.Context
+	format   string
+	g        *readguard.Reader
+	r        *csv.Reader
+	cols     map[string]int
+	header   []string
+	required []string
+	n        int
 }
 
 // Open reads the header row of r and checks that it names every column of required (compared
-// case-insensitively, surrounding white space ignored).
+// case-insensitively, surrounding white space ignored); Next refuses a record where one of them
+// is empty.
 func Open(ctx context.Context, r io.Reader, format string, required ...string) (*Reader, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -39,7 +41,7 @@ func Open(ctx context.Context, r io.Reader, format string, required ...string) (
 	g := &readguard.Reader{R: r, MaxSinceMark: readguard.MaxTokenBytes, CheckUTF8: true}
 	cr := csv.NewReader(readguard.SkipBOM(g))
 	cr.ReuseRecord = false
-	c := &Reader{ctx: ctx, format: format, g: g, r: cr, cols: map[string]int{}}
+	c := &Reader{ctx: ctx, format: format, g: g, r: cr, cols: map[string]int{}, required: required}
 	g.Mark()
 	header, err := cr.Read()
 	if err == io.EOF {
@@ -106,7 +108,29 @@ func (c *Reader) Next() (Row, error) {
 		return Row{}, c.wrap(err)
 	}
 	line, _ := c.r.FieldPos(0)
-	return Row{rec: rec, cols: c.cols, Line: line}, nil
+	row := Row{rec: rec, cols: c.cols, Line: line}
+	for _, col := range c.required {
+		if row.Get(col) == "" {
+			return Row{}, c.Errorf(row, col, "empty")
+		}
+	}
+	return row, nil
+}
+
+// Each calls fn with each record, until the end of the file or an error.
+func (c *Reader) Each(fn func(Row) error) error {
+	for {
+		row, err := c.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if err := fn(row); err != nil {
+			return err
+		}
+	}
 }
 
 // Get is the value of the first of names the header has, white space trimmed; "" when none.

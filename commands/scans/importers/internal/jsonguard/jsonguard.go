@@ -380,6 +380,17 @@ func (w *Walker) Array(what string, fn func(i int) error) error {
 	return w.close()
 }
 
+// Elements decodes each element of the array (or null) that comes next into a T appended to
+// list, one at a time, so errors name the element.
+func Elements[T any](w *Walker, what string, list *[]T) error {
+	return w.Array(what, func(int) error {
+		var v T
+		_, err := w.Decode(&v)
+		*list = append(*list, v)
+		return err
+	})
+}
+
 // Document reads a whole report that is one object: its members handed to fn as Object does, then
 // End.
 func (w *Walker) Document(what string, fn func(key string) error) error {
