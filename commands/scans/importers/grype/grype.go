@@ -218,12 +218,14 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 		return nil, err
 	}
 	var rep gReport
+	var warnings []string
+	tolerant := jsonguard.Tolerant{Required: matchRequired, Warn: func(m string) { warnings = append(warnings, m) }}
 	sawMatches := false
 	err = w.Document("report", func(key string) error {
 		switch key {
 		case "matches":
 			sawMatches = true
-			return jsonguard.Elements(w, "matches", &rep.Matches)
+			return jsonguard.Elements(w, "matches", &rep.Matches, tolerant)
 		case "source":
 			off, err := w.Decode(&rep.Source)
 			rep.sourceOff = off
@@ -243,8 +245,16 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 	if !sawMatches {
 		return nil, w.ErrAt(0, "not a Grype JSON report: no matches array")
 	}
-	return build(ctx, w, &rep)
+	out, err := build(ctx, w, &rep)
+	if out != nil && len(warnings) > 0 {
+		out.Warnings = append(warnings, out.Warnings...)
+	}
+	return out, err
 }
+
+// matchRequired are the members of a match its fingerprint is made of; any other member of an
+// unexpected JSON type is left out with a warning.
+var matchRequired = []string{"vulnerability.id", "artifact.name", "artifact.version", "artifact.type", "artifact.locations"}
 
 func build(ctx context.Context, w *jsonguard.Walker, rep *gReport) (*importers.Report, error) {
 	out := &importers.Report{

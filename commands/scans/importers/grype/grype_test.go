@@ -245,3 +245,26 @@ func TestDirectorySourceAndIdentity(t *testing.T) {
 		t.Errorf("severities %s %s", one.Findings[0].Severity, one.Findings[1].Severity)
 	}
 }
+
+// TestUnexpectedMemberTolerated: optional members of an unexpected JSON type are left out with a
+// warning; nested ones (inside the vulnerability) only lose themselves.
+func TestUnexpectedMemberTolerated(t *testing.T) {
+	rep, err := importertest.ParseString(New(), `{"matches": [{"vulnerability": {"id": "CVE-1", "severity": "High", "cvss": {"x": 1}, "urls": "https://a.example"},
+		"artifact": {"name": "p", "version": "1", "licenses": "MIT"}}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Findings) != 1 || rep.Findings[0].RuleID != "CVE-1" || rep.Findings[0].Severity != importers.High || len(rep.Warnings) != 2 ||
+		!strings.HasPrefix(rep.Warnings[0], "matches[0].vulnerability.") {
+		t.Errorf("findings %+v, warnings %q", rep.Findings, rep.Warnings)
+	}
+	// A fingerprint part is required: its wrong type refuses the report, inside the embedded
+	// related-vulnerability fields too.
+	for _, in := range []string{`{"matches": [{"vulnerability": {"id": 5}, "artifact": {"name": "p"}}]}`,
+		`{"matches": [{"vulnerability": {"id": "CVE-1"}, "artifact": {"name": "p", "locations": [{"path": 1}]}}]}`,
+		`{"matches": [{"vulnerability": "CVE-1", "artifact": {"name": "p"}}]}`} {
+		if _, err := importertest.ParseString(New(), in); err == nil {
+			t.Errorf("%s: no error", in)
+		}
+	}
+}

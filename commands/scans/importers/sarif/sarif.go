@@ -287,6 +287,8 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 		return nil, err
 	}
 	var runs []sRun
+	var warnings []string
+	tolerant := jsonguard.Tolerant{Required: resultRequired, Warn: func(m string) { warnings = append(warnings, m) }}
 	sawRuns := false
 	err = w.Document("log", func(key string) error {
 		switch key {
@@ -303,7 +305,7 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 		case "runs":
 			sawRuns = true
 			return w.Array("runs", func(int) error {
-				run, err := readRun(w)
+				run, err := readRun(w, tolerant)
 				if err == nil {
 					runs = append(runs, run)
 				}
@@ -318,10 +320,19 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 	if !sawRuns {
 		return nil, w.ErrAt(0, "not a SARIF log: no runs array")
 	}
-	return build(ctx, runs)
+	rep, err := build(ctx, runs)
+	if rep != nil {
+		rep.Warnings = warnings
+	}
+	return rep, err
 }
 
-func readRun(w *jsonguard.Walker) (sRun, error) {
+// resultRequired are the members of a result its fingerprint and rule are found from; any other
+// member of an unexpected JSON type is left out with a warning.
+var resultRequired = []string{"ruleId", "ruleIndex", "rule", "message.text", "fingerprints", "partialFingerprints",
+	"locations.physicalLocation.artifactLocation", "locations.physicalLocation.region.snippet.text"}
+
+func readRun(w *jsonguard.Walker, tolerant jsonguard.Tolerant) (sRun, error) {
 	var run sRun
 	err := w.Object("runs[]", func(key string) error {
 		var err error
@@ -329,7 +340,7 @@ func readRun(w *jsonguard.Walker) (sRun, error) {
 		case "tool":
 			_, err = w.Decode(&run.Tool)
 		case "results":
-			err = jsonguard.Elements(w, "results", &run.Results)
+			err = jsonguard.Elements(w, "results", &run.Results, tolerant)
 		case "versionControlProvenance":
 			_, err = w.Decode(&run.VersionControlProvenance)
 		case "invocations":

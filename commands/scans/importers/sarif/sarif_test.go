@@ -392,3 +392,18 @@ func TestRulesAssetsAndLevels(t *testing.T) {
 		t.Error("same result on two assets: same fingerprint")
 	}
 }
+
+// TestUnexpectedMemberTolerated: optional members of an unexpected JSON type, inside arrays
+// too (a logical location that is an object where an array is expected), are left out with a
+// warning.
+func TestUnexpectedMemberTolerated(t *testing.T) {
+	rep, err := importertest.ParseString(New(), `{"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "t"}}, "results": [
+		{"ruleId": "R", "level": 3, "message": {"text": "m"}, "properties": [], "taxa": {},
+		 "locations": [{"physicalLocation": {"artifactLocation": {"uri": "a.c"}}, "logicalLocations": {"name": "f"}}]}]}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Findings) != 1 || rep.Findings[0].Location.File != "a.c" || rep.Findings[0].Severity != importers.Medium || len(rep.Warnings) != 4 {
+		t.Errorf("findings %+v, warnings %q", rep.Findings, rep.Warnings)
+	}
+}

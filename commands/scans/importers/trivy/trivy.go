@@ -265,8 +265,9 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 		return nil, err
 	}
 	var rep tReport
+	rd := &reader{w: w}
 	if w.Next() == '[' {
-		return p.parseLegacy(ctx, w)
+		return rd.parseLegacy(ctx)
 	}
 	sawSchema, sawK8s := false, false
 	err = w.Document("report", func(key string) error {
@@ -278,7 +279,7 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 		case "Resources":
 			sawK8s = true
 			return w.Array("Resources", func(int) error {
-				res, err := p.resource(w)
+				res, err := rd.resource()
 				rep.Resources = append(rep.Resources, res)
 				return err
 			})
@@ -317,7 +318,7 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 			return err
 		case "Results":
 			return w.Array("Results", func(int) error {
-				res, err := p.result(w)
+				res, err := rd.result()
 				if err == nil {
 					rep.Results = append(rep.Results, res)
 				}
@@ -335,15 +336,43 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 	if !sawSchema && !sawK8s {
 		return nil, w.ErrAt(0, "not a Trivy JSON report: no SchemaVersion (nor ClusterName and Resources of a trivy k8s report)")
 	}
-	return build(ctx, &rep)
+	return rd.finish(build(ctx, &rep))
+}
+
+// reader walks one report, collecting the warnings of what it tolerated.
+type reader struct {
+	w        *jsonguard.Walker
+	warnings []string
+}
+
+// Required members: the parts of each kind's fingerprint. Any other member of an unexpected
+// JSON type is left out with a warning.
+var (
+	vulnRequired    = []string{"VulnerabilityID", "PkgName", "InstalledVersion", "PkgPath"}
+	misconfRequired = []string{"ID", "AVDID", "CauseMetadata.Resource", "CauseMetadata.StartLine"}
+	secretRequired  = []string{"RuleID", "StartLine"}
+	licenseRequired = []string{"Name", "PkgName", "FilePath"}
+)
+
+func (rd *reader) tolerant(required []string) jsonguard.Tolerant {
+	return jsonguard.Tolerant{Required: required, Warn: func(m string) { rd.warnings = append(rd.warnings, m) }}
+}
+
+// finish adds the warnings to a built report.
+func (rd *reader) finish(rep *importers.Report, err error) (*importers.Report, error) {
+	if rep != nil {
+		rep.Warnings = rd.warnings
+	}
+	return rep, err
 }
 
 // parseLegacy reads a schema 1 report: the Results array alone, which must hold at least one
 // result naming its Target (an empty array says nothing of being a Trivy report).
-func (p *Parser) parseLegacy(ctx context.Context, w *jsonguard.Walker) (*importers.Report, error) {
+func (rd *reader) parseLegacy(ctx context.Context) (*importers.Report, error) {
+	w := rd.w
 	rep := tReport{Legacy: true}
 	err := w.Array("report", func(i int) error {
-		res, err := p.result(w)
+		res, err := rd.result()
 		rep.Results = append(rep.Results, res)
 		return err
 	})
@@ -356,11 +385,12 @@ func (p *Parser) parseLegacy(ctx context.Context, w *jsonguard.Walker) (*importe
 	if len(rep.Results) == 0 || rep.Results[0].Target == "" {
 		return nil, w.ErrAt(0, "not a Trivy JSON report: expected an object (schema 2) or an array of results with a Target (schema 1)")
 	}
-	return build(ctx, &rep)
+	return rd.finish(build(ctx, &rep))
 }
 
 // resource reads one element of a `trivy k8s` report's Resources.
-func (p *Parser) resource(w *jsonguard.Walker) (tResource, error) {
+func (rd *reader) resource() (tResource, error) {
+	w := rd.w
 	var r tResource
 	err := w.Object("Resources[]", func(key string) error {
 		var err error
@@ -373,7 +403,7 @@ func (p *Parser) resource(w *jsonguard.Walker) (tResource, error) {
 			r.Name, err = w.Str()
 		case "Results":
 			err = w.Array("Results", func(int) error {
-				res, err := p.result(w)
+				res, err := rd.result()
 				r.Results = append(r.Results, res)
 				return err
 			})
@@ -385,7 +415,8 @@ func (p *Parser) resource(w *jsonguard.Walker) (tResource, error) {
 	return r, err
 }
 
-func (p *Parser) result(w *jsonguard.Walker) (tResult, error) {
+func (rd *reader) result() (tResult, error) {
+	w := rd.w
 	var res tResult
 	err := w.Object("Results[]", func(key string) error {
 		var err error
@@ -397,13 +428,13 @@ func (p *Parser) result(w *jsonguard.Walker) (tResult, error) {
 		case "Type":
 			res.Type, err = w.Str()
 		case "Vulnerabilities":
-			err = jsonguard.Elements(w, "Vulnerabilities", &res.Vulns)
+			err = jsonguard.Elements(w, "Vulnerabilities", &res.Vulns, rd.tolerant(vulnRequired))
 		case "Misconfigurations":
-			err = jsonguard.Elements(w, "Misconfigurations", &res.Misconfs)
+			err = jsonguard.Elements(w, "Misconfigurations", &res.Misconfs, rd.tolerant(misconfRequired))
 		case "Secrets":
-			err = jsonguard.Elements(w, "Secrets", &res.Secrets)
+			err = jsonguard.Elements(w, "Secrets", &res.Secrets, rd.tolerant(secretRequired))
 		case "Licenses":
-			err = jsonguard.Elements(w, "Licenses", &res.Licenses)
+			err = jsonguard.Elements(w, "Licenses", &res.Licenses, rd.tolerant(licenseRequired))
 		default:
 			err = w.Skip()
 		}

@@ -364,3 +364,23 @@ func TestOlderShapesTolerated(t *testing.T) {
 		t.Errorf("findings = %+v", rep.Findings)
 	}
 }
+
+// TestUnexpectedMemberTolerated: an optional member of an unexpected JSON type is left out with
+// a warning naming it; the finding and the report stay. (A wrong type in a fingerprint part still
+// refuses the report: see the "wrong type" hostile input.)
+func TestUnexpectedMemberTolerated(t *testing.T) {
+	rep, err := importertest.ParseString(New(), `{"SchemaVersion": 2, "ArtifactName": "x", "Results": [{"Target": "t", "Vulnerabilities": [
+		{"VulnerabilityID": "CVE-2024-0001", "PkgName": "p", "InstalledVersion": "1", "References": "https://a.example", "CVSS": [], "Severity": "HIGH"},
+		{"VulnerabilityID": "CVE-2024-0002", "PkgName": "p", "InstalledVersion": "1", "CweIDs": ["CWE-79"]}]}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Findings) != 2 || rep.Findings[0].Severity != importers.High || rep.Findings[1].CWEs[0] != "CWE-79" {
+		t.Errorf("findings = %+v", rep.Findings)
+	}
+	want := []string{"Vulnerabilities[0].References: JSON string where an array was expected: left out",
+		"Vulnerabilities[0].CVSS: JSON array where an object was expected: left out"}
+	if strings.Join(rep.Warnings, "\n") != strings.Join(want, "\n") {
+		t.Errorf("warnings = %q", rep.Warnings)
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"reflect"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -289,6 +290,131 @@ func (w *Walker) Decode(v any) (int64, error) {
 	return start, nil
 }
 
+// Tolerant is how DecodeTolerant treats a member whose JSON type is not the one expected.
+type Tolerant struct {
+	// Required are the dotted member paths ("artifact.name", "VulnerabilityID") a report cannot
+	// do without (the fingerprint's parts): a wrong type there, or on an object holding one,
+	// still refuses the report.
+	Required []string
+	// Warn receives one sentence per member left out.
+	Warn func(msg string)
+}
+
+// DecodeTolerant decodes the next value into v like Decode, except that a member of an
+// unexpected JSON type (a string where an array is expected, an object where a string is,
+// which older and newer scanner versions write) is left out with a warning naming it, instead
+// of refusing the report. Errors other than type errors (syntax, a score out of range) refuse
+// it as Decode does. what names the value in warnings ("matches[3]").
+func (w *Walker) DecodeTolerant(v any, what string, t Tolerant) (int64, error) {
+	if err := w.ctx.Err(); err != nil {
+		return 0, err
+	}
+	base, start := w.base(), w.Start()
+	err := w.dec.Decode(v)
+	if err == nil {
+		return start, nil
+	}
+	// json.Decoder reads the whole value before it unmarshals, so after a type error the value
+	// is data[start:InputOffset()] and can be decoded again without the offending member.
+	var te *json.UnmarshalTypeError
+	end := w.dec.InputOffset()
+	if !errors.As(err, &te) || end <= start || end > int64(len(w.data)) {
+		return start, w.fail(base, start, err)
+	}
+	raw := w.data[start:end]
+	for tries := 0; tries < 16; tries++ {
+		if !errors.As(err, &te) || te.Field == "" {
+			break
+		}
+		trimmed, dropped, ok := dropMember(raw, strings.Split(te.Field, "."))
+		if !ok || t.required(dropped) {
+			break
+		}
+		if t.Warn != nil {
+			t.Warn(fmt.Sprintf("%s.%s: JSON %s where %s was expected: left out", what, dropped, te.Value, jsonKind(te.Type.Kind().String())))
+		}
+		raw = trimmed
+		reflect.ValueOf(v).Elem().SetZero()
+		if err = json.Unmarshal(raw, v); err == nil {
+			return start, nil
+		}
+	}
+	return start, w.fail(base, start, err)
+}
+
+// jsonKind names a Go kind as the JSON the report should have had.
+func jsonKind(k string) string {
+	switch k {
+	case "slice", "array":
+		return "an array"
+	case "struct", "map":
+		return "an object"
+	case "string":
+		return "a string"
+	case "bool":
+		return "a boolean"
+	}
+	return "a number"
+}
+
+// required reports whether the member at the JSON path field is, holds or is inside a required
+// member.
+func (t Tolerant) required(field string) bool {
+	field = strings.ToLower(field)
+	for _, r := range t.Required {
+		r = strings.ToLower(r)
+		if r == field || strings.HasPrefix(r, field+".") || strings.HasPrefix(field, r+".") {
+			return true
+		}
+	}
+	return false
+}
+
+// dropMember removes the member at path (object keys, matched as encoding/json does, without
+// case; arrays on the way are entered element by element; a segment that is no key, the name
+// of an embedded Go struct, is passed over) from the JSON value raw. dropped is the JSON path
+// of what it removed.
+func dropMember(raw []byte, path []string) (out []byte, dropped string, ok bool) {
+	if Kind(raw) == '[' {
+		var list []json.RawMessage
+		if json.Unmarshal(raw, &list) != nil {
+			return nil, "", false
+		}
+		for i := range list {
+			if o, d, ok := dropMember(list[i], path); ok {
+				list[i], dropped = o, d
+			}
+		}
+		out, err := json.Marshal(list)
+		return out, dropped, dropped != "" && err == nil
+	}
+	var obj map[string]json.RawMessage
+	if Kind(raw) != '{' || json.Unmarshal(raw, &obj) != nil {
+		return nil, "", false
+	}
+	for k, val := range obj {
+		if !strings.EqualFold(k, path[0]) {
+			continue
+		}
+		if len(path) == 1 {
+			delete(obj, k)
+			dropped = k
+		} else {
+			inner, d, ok := dropMember(val, path[1:])
+			if !ok {
+				return nil, "", false
+			}
+			obj[k], dropped = inner, k+"."+d
+		}
+		out, err := json.Marshal(obj)
+		return out, dropped, err == nil
+	}
+	if len(path) > 1 {
+		return dropMember(raw, path[1:])
+	}
+	return nil, "", false
+}
+
 // Skip consumes the next value.
 func (w *Walker) Skip() error {
 	_, err := w.Decode(new(noop))
@@ -381,11 +507,12 @@ func (w *Walker) Array(what string, fn func(i int) error) error {
 }
 
 // Elements decodes each element of the array (or null) that comes next into a T appended to
-// list, one at a time, so errors name the element.
-func Elements[T any](w *Walker, what string, list *[]T) error {
-	return w.Array(what, func(int) error {
+// list, one at a time, so errors name the element; members of an unexpected type are left out
+// as t says (see DecodeTolerant).
+func Elements[T any](w *Walker, what string, list *[]T, t Tolerant) error {
+	return w.Array(what, func(i int) error {
 		var v T
-		_, err := w.Decode(&v)
+		_, err := w.DecodeTolerant(&v, what+"["+strconv.Itoa(i)+"]", t)
 		*list = append(*list, v)
 		return err
 	})
