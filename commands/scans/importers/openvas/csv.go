@@ -48,7 +48,6 @@ func parseCSV(ctx context.Context, r io.Reader) (*importers.Report, error) {
 	}
 	b := &builder{}
 	var warnings []string
-	task := ""
 	err = c.Each(func(row csvscan.Row) error {
 		port := strings.ToLower(row.Get("Port"))
 		proto := strings.ToLower(row.Get("Port Protocol"))
@@ -113,8 +112,8 @@ func parseCSV(ctx context.Context, r io.Reader) (*importers.Report, error) {
 				b.end = t
 			}
 		}
-		if task == "" {
-			task = parseutil.Truncate(row.Get("Task Name"), parseutil.MaxShort)
+		if b.task == "" {
+			b.task = parseutil.Truncate(row.Get("Task Name"), parseutil.MaxShort)
 		}
 		return nil
 	})
@@ -123,9 +122,6 @@ func parseCSV(ctx context.Context, r io.Reader) (*importers.Report, error) {
 	}
 	rep := b.result()
 	rep.Warnings = warnings
-	if task != "" {
-		rep.Target = &importers.Target{Name: task, Hint: "scan"}
-	}
 	return rep, nil
 }
 

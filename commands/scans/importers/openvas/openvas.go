@@ -23,6 +23,8 @@
 //   - a v2 vector (no prefix) is kept as GVM writes it, "AV:N/AC:L/Au:N/C:P/I:P/A:P"; a v3/v4 vector
 //     keeps its "CVSS:3.x/" / "CVSS:4.0/" prefix, which gives the version.
 //
+// Target is the task's name (hint "scan"); a false positive also carries a Suppressed hint.
+//
 // Fingerprint: lower-case hex SHA-256 of the canonical string
 //
 //	openvas/v1|<host>|<nvt oid>|<port>
@@ -129,10 +131,16 @@ type builder struct {
 	assets     parseutil.AssetSet
 	fs         parseutil.FindingSet
 	start, end time.Time
+	task       string // the task's name: what users call the scan
 }
 
 func (b *builder) result() *importers.Report {
+	var target *importers.Target
+	if b.task != "" {
+		target = &importers.Target{Name: b.task, Hint: "scan"}
+	}
 	return &importers.Report{
+		Target:      target,
 		Format:      format,
 		ScannerName: "OpenVAS",
 		StartedAt:   b.start,
@@ -157,6 +165,15 @@ func (b *builder) report(s *xmlscan.Scanner) error {
 			})
 		case "host":
 			return b.hostDetail(s)
+		case "task":
+			return s.Children(func(se xml.StartElement) error {
+				if se.Name.Local != "name" || b.task != "" {
+					return s.Skip()
+				}
+				var err error
+				b.task, err = s.Text(parseutil.MaxShort)
+				return err
+			})
 		case "scan_start", "scan_end":
 			v, err := s.Text(parseutil.MaxShort)
 			if t, perr := time.Parse(time.RFC3339Nano, v); perr == nil {

@@ -229,3 +229,17 @@ func contains(list []string, v string) bool {
 	}
 	return false
 }
+
+// TestTarget: the report's target is its task's name.
+func TestTarget(t *testing.T) {
+	for file, want := range map[string]string{
+		"openvas_metasploitable2_44results.xml": "metasploitable2-scan",
+		"openvas_dc01_1result.xml":              "dc01-testlab-scan",
+		"gvm22_report_detail_1result.xml":       "Report",
+	} {
+		rep := importertest.ParseFile(t, New(), importertest.File(t, format, file))
+		if rep.Target == nil || rep.Target.Name != want || rep.Target.Hint != "scan" {
+			t.Errorf("%s: target %+v, want %q", file, rep.Target, want)
+		}
+	}
+}

@@ -152,3 +152,16 @@ func contains(list []string, v string) bool {
 	}
 	return false
 }
+
+// TestTarget: the report's target is the first site's base URL.
+func TestTarget(t *testing.T) {
+	for file, want := range map[string]string{
+		"zap_2.9.0_example.com.json":   "https://www.example.com",
+		"zap_2.16.1_with_req_resp.xml": "https://example-domain.com",
+	} {
+		rep := importertest.ParseFile(t, New(), importertest.File(t, format, file))
+		if rep.Target == nil || rep.Target.Name != want || rep.Target.Hint != "base_url" {
+			t.Errorf("%s: target %+v, want %q", file, rep.Target, want)
+		}
+	}
+}
