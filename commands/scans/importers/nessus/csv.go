@@ -109,7 +109,7 @@ func csvFinding(c *csvscan.Reader, row csvscan.Row, warnings *[]string) (importe
 	}
 	for _, x := range strings.FieldsFunc(row.Get("XREF"), func(r rune) bool { return r == ',' || r == '\n' || r == '\r' }) {
 		if k, id, ok := strings.Cut(x, ":"); ok && strings.EqualFold(strings.TrimSpace(k), "CWE") {
-			f.CWEs = parseutil.AddUnique(f.CWEs, cwe(id))
+			f.CWEs = parseutil.AddUnique(f.CWEs, parseutil.CWENumber(id))
 		}
 	}
 	for _, ref := range strings.Fields(row.Get("See Also")) {
@@ -119,7 +119,7 @@ func csvFinding(c *csvscan.Reader, row csvscan.Row, warnings *[]string) (importe
 		{"4.0", "CVSS v4.0 Base Score"}, {"3.0", "CVSS v3.0 Base Score"}, {"2.0", "CVSS v2.0 Base Score"}, {"2.0", "CVSS"},
 	} {
 		txt := row.Get(sc.column)
-		score, err := parseScore(txt)
+		score, err := parseutil.Number(txt, 0, 10)
 		if err != nil {
 			*warnings = append(*warnings, fmt.Sprintf("line %d, column %q: %q is not a score in 0..10: ignored", row.Line, sc.column, parseutil.TruncateEllipsis(txt, 40)))
 			continue

@@ -52,7 +52,6 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
-	"math"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -318,7 +317,7 @@ func (b *builder) item(s *xmlscan.Scanner, se xml.StartElement) (item, error) {
 			if err := short(&v); err != nil {
 				return err
 			}
-			f.CWEs = parseutil.AddUnique(f.CWEs, cwe(v))
+			f.CWEs = parseutil.AddUnique(f.CWEs, parseutil.CWENumber(v))
 			return nil
 		case "xref":
 			var v string
@@ -326,7 +325,7 @@ func (b *builder) item(s *xmlscan.Scanner, se xml.StartElement) (item, error) {
 				return err
 			}
 			if k, id, ok := strings.Cut(v, ":"); ok && strings.EqualFold(strings.TrimSpace(k), "CWE") {
-				f.CWEs = parseutil.AddUnique(f.CWEs, cwe(id))
+				f.CWEs = parseutil.AddUnique(f.CWEs, parseutil.CWENumber(id))
 			}
 			return nil
 		case "cvss3_vector":
@@ -389,7 +388,7 @@ func (b *builder) item(s *xmlscan.Scanner, se xml.StartElement) (item, error) {
 		}
 		f.Severity = []importers.Severity{importers.Info, importers.Low, importers.Medium, importers.High, importers.Critical}[n]
 	default:
-		f.Severity = fromRiskFactor(riskFactor)
+		f.Severity = parseutil.SeverityWordOrInfo(riskFactor)
 	}
 	f.ScannerSeverity = parseutil.FirstNonEmpty(riskFactor, sevAttr)
 
@@ -401,7 +400,7 @@ func (b *builder) item(s *xmlscan.Scanner, se xml.StartElement) (item, error) {
 		if c.vec == "" && c.score == "" {
 			continue
 		}
-		score, err := parseScore(c.score)
+		score, err := parseutil.Number(c.score, 0, 10)
 		if err != nil {
 			return it, fail("<ReportItem pluginID=%q>: %s %q: %v", f.RuleID, c.name, parseutil.Truncate(c.score, 64), err)
 		}
@@ -449,26 +448,6 @@ func textInto(s *xmlscan.Scanner, dst *string, max int) error {
 	return err
 }
 
-func fromRiskFactor(rf string) importers.Severity {
-	if s, ok := parseutil.SeverityWord(strings.ToLower(strings.TrimSpace(rf))); ok {
-		return s
-	}
-	return importers.Info
-}
-
-// parseScore reads a CVSS score: empty is none; it must be a finite number in 0..10.
-func parseScore(v string) (*float64, error) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return nil, nil
-	}
-	x, err := strconv.ParseFloat(v, 64)
-	if err != nil || math.IsNaN(x) || math.IsInf(x, 0) || x < 0 || x > 10 {
-		return nil, fmt.Errorf("not a score in 0..10")
-	}
-	return &x, nil
-}
-
 // normVector returns the CVSS version and vector in the form the vulns context reads (see the
 // package doc).
 func normVector(version, vec string) (string, string) {
@@ -495,16 +474,6 @@ func normVector(version, vec string) (string, string) {
 		return "4.0", vec
 	}
 	return version, vec
-}
-
-func cwe(v string) string {
-	v = strings.TrimSpace(v)
-	v = strings.TrimPrefix(strings.TrimPrefix(v, "CWE-"), "CWE:")
-	n, err := strconv.Atoi(strings.TrimSpace(v))
-	if err != nil || n <= 0 || n >= 1_000_000 {
-		return ""
-	}
-	return "CWE-" + strconv.Itoa(n)
 }
 
 func scanInfoVersion(out string) string {

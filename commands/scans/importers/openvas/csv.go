@@ -64,7 +64,7 @@ func parseCSV(ctx context.Context, r io.Reader) (*importers.Report, error) {
 			port += "/" + proto
 		}
 		severity := row.Get("CVSS")
-		if _, err := parseNum(severity, -3, 10); err != nil {
+		if _, err := parseutil.Number(severity, -3, 10); err != nil {
 			warnings = append(warnings, fmt.Sprintf("line %d, column \"CVSS\": %q is not a number in -3..10: ignored", row.Line, parseutil.TruncateEllipsis(severity, 40)))
 			severity = ""
 		}

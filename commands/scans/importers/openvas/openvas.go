@@ -47,7 +47,6 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
-	"math"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -352,7 +351,7 @@ func (b *builder) add(r rawResult, fail func(msg string, args ...any) error) err
 	}
 
 	// Severity.
-	score, err := parseNum(severity, -3, 10)
+	score, err := parseutil.Number(severity, -3, 10)
 	if err != nil {
 		return fail("<result>: severity %q: %v", parseutil.Truncate(severity, 64), err)
 	}
@@ -366,7 +365,7 @@ func (b *builder) add(r rawResult, fail func(msg string, args ...any) error) err
 			f.ScannerSeverity = strings.TrimSpace(severity)
 		}
 	default:
-		f.Severity = fromThreat(threat)
+		f.Severity = parseutil.SeverityWordOrInfo(threat)
 		f.ScannerSeverity = threat
 	}
 	if strings.EqualFold(threat, "False Positive") || (score != nil && *score == -1) {
@@ -401,7 +400,7 @@ func (b *builder) add(r rawResult, fail func(msg string, args ...any) error) err
 	f.Remediation = parseutil.FirstNonEmpty(nvt.solution, tags["solution"])
 
 	// CVSS.
-	baseScore, err := parseNum(parseutil.FirstNonEmpty(nvt.sevScore, nvt.cvssBase), 0, 10)
+	baseScore, err := parseutil.Number(parseutil.FirstNonEmpty(nvt.sevScore, nvt.cvssBase), 0, 10)
 	if err != nil {
 		return fail("<nvt oid=%q>: CVSS score: %v", parseutil.Truncate(nvt.oid, 64), err)
 	}
@@ -409,7 +408,7 @@ func (b *builder) add(r rawResult, fail func(msg string, args ...any) error) err
 		f.CVSS = parseutil.AddCVSS(f.CVSS, importers.CVSS{Version: vectorVersion(v), Vector: v, Score: baseScore, Source: "openvas"})
 	}
 	for _, sv := range nvt.vectors {
-		sc, err := parseNum(sv.score, 0, 10)
+		sc, err := parseutil.Number(sv.score, 0, 10)
 		if err != nil {
 			return fail("<nvt oid=%q>: severity score: %v", parseutil.Truncate(nvt.oid, 64), err)
 		}
@@ -421,7 +420,7 @@ func (b *builder) add(r rawResult, fail func(msg string, args ...any) error) err
 	}
 	for _, ref := range nvt.refs {
 		if strings.HasPrefix(strings.ToUpper(ref), "CWE-") {
-			f.CWEs = parseutil.AddUnique(f.CWEs, cwe(ref))
+			f.CWEs = parseutil.AddUnique(f.CWEs, parseutil.CWENumber(ref))
 			continue
 		}
 		f.References = parseutil.AddUnique(f.References, ref)
@@ -597,33 +596,4 @@ func hasVector(list []importers.CVSS, v string) bool {
 		}
 	}
 	return false
-}
-
-// parseNum reads a decimal number in lo..hi; empty is none.
-func parseNum(v string, lo, hi float64) (*float64, error) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return nil, nil
-	}
-	x, err := strconv.ParseFloat(v, 64)
-	if err != nil || math.IsNaN(x) || math.IsInf(x, 0) || x < lo || x > hi {
-		return nil, fmt.Errorf("not a number in %g..%g", lo, hi)
-	}
-	return &x, nil
-}
-
-func fromThreat(t string) importers.Severity {
-	if s, ok := parseutil.SeverityWord(strings.ToLower(t)); ok {
-		return s
-	}
-	return importers.Info
-}
-
-func cwe(v string) string {
-	v = strings.TrimPrefix(strings.ToUpper(strings.TrimSpace(v)), "CWE-")
-	n, err := strconv.Atoi(v)
-	if err != nil || n <= 0 || n >= 1_000_000 {
-		return ""
-	}
-	return "CWE-" + strconv.Itoa(n)
 }
