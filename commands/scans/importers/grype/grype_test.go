@@ -149,23 +149,13 @@ func TestWontFix(t *testing.T) {
 	}
 }
 
-func findingBy(rep *importers.Report, pred func(*importers.Finding) bool) []*importers.Finding {
-	var out []*importers.Finding
-	for i := range rep.Findings {
-		if pred(&rep.Findings[i]) {
-			out = append(out, &rep.Findings[i])
-		}
-	}
-	return out
-}
-
 func TestFieldsRHEL(t *testing.T) {
 	rep := importertest.ParseFile(t, New(), filepath.Join(importertest.Testdata(t), "grype", "grype_rhel87_image_35matches.json"))
 	if rep.Assets[0].OS != "redhat 8.7" {
 		t.Errorf("OS %q", rep.Assets[0].OS)
 	}
 	// jq '.matches[] | select(.vulnerability.id=="CVE-2023-38473")'
-	fs := findingBy(rep, func(f *importers.Finding) bool { return f.RuleID == "CVE-2023-38473" })
+	fs := importertest.Where(rep, func(f *importers.Finding) bool { return f.RuleID == "CVE-2023-38473" })
 	if len(fs) != 1 {
 		t.Fatalf("CVE-2023-38473: %d findings", len(fs))
 	}
@@ -186,7 +176,7 @@ func TestFieldsRHEL(t *testing.T) {
 		t.Errorf("references %v", f.References)
 	}
 	// The same CVE on two versions of avro is two findings.
-	avro := findingBy(rep, func(f *importers.Finding) bool { return f.RuleID == "CVE-2023-39410" })
+	avro := importertest.Where(rep, func(f *importers.Finding) bool { return f.RuleID == "CVE-2023-39410" })
 	if len(avro) != 2 || avro[0].Fingerprint == avro[1].Fingerprint {
 		t.Fatalf("avro: %d findings", len(avro))
 	}
@@ -195,11 +185,11 @@ func TestFieldsRHEL(t *testing.T) {
 		t.Errorf("avro[0] = %+v %v", avro[0].Component, avro[0].GHSAs)
 	}
 	// The same CVE on the bind-libs, bind-libs-lite, bind-license and bind-utils packages: four findings.
-	if n := len(findingBy(rep, func(f *importers.Finding) bool { return f.RuleID == "CVE-2023-50868" })); n != 4 {
+	if n := len(importertest.Where(rep, func(f *importers.Finding) bool { return f.RuleID == "CVE-2023-50868" })); n != 4 {
 		t.Errorf("CVE-2023-50868: %d findings, want 4", n)
 	}
 	// Null severity: from the CVSS score.
-	null := findingBy(rep, func(f *importers.Finding) bool { return f.RuleID == "CVE-2024-26308" })
+	null := importertest.Where(rep, func(f *importers.Finding) bool { return f.RuleID == "CVE-2024-26308" })
 	if len(null) != 1 || null[0].Severity != importers.High || null[0].ScannerSeverity != "" {
 		t.Errorf("null severity: %+v", null)
 	}
@@ -208,7 +198,7 @@ func TestFieldsRHEL(t *testing.T) {
 func TestFieldsChainguard(t *testing.T) {
 	rep := importertest.ParseFile(t, New(), filepath.Join(importertest.Testdata(t), "grype", "grype_chainguard_ruby_wolfi.json"))
 	// jq '.matches[] | select(.vulnerability.id=="GHSA-hv5j-3h9f-99c2")': uri 0.10.1, fix 0.10.2, related CVE-2023-28755
-	fs := findingBy(rep, func(f *importers.Finding) bool { return f.RuleID == "GHSA-hv5j-3h9f-99c2" })
+	fs := importertest.Where(rep, func(f *importers.Finding) bool { return f.RuleID == "GHSA-hv5j-3h9f-99c2" })
 	if len(fs) != 1 {
 		t.Fatalf("%d findings", len(fs))
 	}

@@ -139,3 +139,14 @@ func Severities(tb testing.TB, rep *importers.Report, want map[importers.Severit
 		}
 	}
 }
+
+// Where returns the findings of rep that pred holds for, in report order.
+func Where(rep *importers.Report, pred func(*importers.Finding) bool) []*importers.Finding {
+	var out []*importers.Finding
+	for i := range rep.Findings {
+		if pred(&rep.Findings[i]) {
+			out = append(out, &rep.Findings[i])
+		}
+	}
+	return out
+}

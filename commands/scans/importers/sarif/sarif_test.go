@@ -185,20 +185,10 @@ func TestSrcRootTarget(t *testing.T) {
 	}
 }
 
-func findingBy(rep *importers.Report, pred func(*importers.Finding) bool) []*importers.Finding {
-	var out []*importers.Finding
-	for i := range rep.Findings {
-		if pred(&rep.Findings[i]) {
-			out = append(out, &rep.Findings[i])
-		}
-	}
-	return out
-}
-
 func TestFieldsCodeQL(t *testing.T) {
 	rep := importertest.ParseFile(t, New(), filepath.Join(importertest.Testdata(t), "sarif", "codeql_2.5.4_python.sarif"))
 	// jq '.runs[0].results[] | select(.ruleId=="py/sql-injection") | .locations[0].physicalLocation'
-	sql := findingBy(rep, func(f *importers.Finding) bool { return f.RuleID == "py/sql-injection" })
+	sql := importertest.Where(rep, func(f *importers.Finding) bool { return f.RuleID == "py/sql-injection" })
 	if len(sql) != 2 {
 		t.Fatalf("py/sql-injection: %d findings", len(sql))
 	}
@@ -213,11 +203,11 @@ func TestFieldsCodeQL(t *testing.T) {
 	if f.Title != "SQL query built from user-controlled sources" || !strings.HasPrefix(f.Description, "This SQL query depends on") {
 		t.Errorf("title %q description %.40q", f.Title, f.Description)
 	}
-	xss := findingBy(rep, func(f *importers.Finding) bool { return f.RuleID == "py/reflective-xss" })
+	xss := importertest.Where(rep, func(f *importers.Finding) bool { return f.RuleID == "py/reflective-xss" })
 	if len(xss) != 2 || strings.Join(xss[0].CWEs, ",") != "CWE-79,CWE-116" || xss[0].Location.File != "bad/mod_user.py" || xss[0].Location.Line != 33 {
 		t.Errorf("py/reflective-xss = %+v", xss)
 	}
-	path := findingBy(rep, func(f *importers.Finding) bool { return f.RuleID == "py/path-injection" })
+	path := importertest.Where(rep, func(f *importers.Finding) bool { return f.RuleID == "py/path-injection" })
 	if len(path) != 1 || strings.Join(path[0].CWEs, ",") != "CWE-22,CWE-23,CWE-36,CWE-73,CWE-99" {
 		t.Errorf("py/path-injection = %+v", path)
 	}
@@ -227,7 +217,7 @@ func TestFieldsFlawfinder(t *testing.T) {
 	rep := importertest.ParseFile(t, New(), filepath.Join(importertest.Testdata(t), "sarif", "flawfinder_2.0.19.sarif"))
 	// jq '.runs[0].results[] | select(.ruleId=="FF1048")': lines 29 (kind fail, no level → rule's
 	// "error") and 75 (level warning), both with the same contextHash/v1.
-	ff := findingBy(rep, func(f *importers.Finding) bool { return f.RuleID == "FF1048" })
+	ff := importertest.Where(rep, func(f *importers.Finding) bool { return f.RuleID == "FF1048" })
 	if len(ff) != 2 {
 		t.Fatalf("FF1048: %d findings", len(ff))
 	}
@@ -270,7 +260,7 @@ func TestFieldsGitleaksRedacted(t *testing.T) {
 
 func TestFieldsTrivySARIF(t *testing.T) {
 	rep := importertest.ParseFile(t, New(), filepath.Join(importertest.Testdata(t), "sarif", "trivy_alpine-310.sarif"))
-	fs := findingBy(rep, func(f *importers.Finding) bool { return f.RuleID == "CVE-2019-1549" })
+	fs := importertest.Where(rep, func(f *importers.Finding) bool { return f.RuleID == "CVE-2019-1549" })
 	if len(fs) != 2 {
 		t.Fatalf("CVE-2019-1549: %d findings (libcrypto1.1 and libssl1.1)", len(fs))
 	}

@@ -118,22 +118,12 @@ func checkVariant(t *testing.T, rep *importers.Report, tc struct {
 	importertest.Severities(t, rep, map[importers.Severity]int{importers.Critical: tc.critical, importers.High: tc.high, importers.Medium: tc.medium, importers.Low: tc.lo, importers.Info: tc.info})
 }
 
-func findingBy(rep *importers.Report, pred func(*importers.Finding) bool) []*importers.Finding {
-	var out []*importers.Finding
-	for i := range rep.Findings {
-		if pred(&rep.Findings[i]) {
-			out = append(out, &rep.Findings[i])
-		}
-	}
-	return out
-}
-
 func TestFieldsCatalina(t *testing.T) {
 	rep := importertest.ParseFile(t, New(), filepath.Join(importertest.Testdata(t), "trivy", "trivy_fs_cvssv4_catalina.json"))
 	if rep.ScannerVersion != "0.69.1" || rep.StartedAt.IsZero() {
 		t.Errorf("scanner version %q, started %v", rep.ScannerVersion, rep.StartedAt)
 	}
-	fs := findingBy(rep, func(f *importers.Finding) bool { return f.RuleID == "CVE-2025-66614" })
+	fs := importertest.Where(rep, func(f *importers.Finding) bool { return f.RuleID == "CVE-2025-66614" })
 	if len(fs) != 1 {
 		t.Fatalf("CVE-2025-66614: %d findings", len(fs))
 	}
@@ -177,7 +167,7 @@ func TestFieldsJuiceShop(t *testing.T) {
 		t.Errorf("asset = %+v", a)
 	}
 	// jq '.Results[0].Vulnerabilities[] | select(.VulnerabilityID=="CVE-2021-42378")': busybox 1.31.1-r10 → 1.31.1-r11
-	fs := findingBy(rep, func(f *importers.Finding) bool {
+	fs := importertest.Where(rep, func(f *importers.Finding) bool {
 		return f.RuleID == "CVE-2021-42378" && f.Component.Name == "busybox"
 	})
 	if len(fs) != 1 {
@@ -191,7 +181,7 @@ func TestFieldsJuiceShop(t *testing.T) {
 	}
 	// The same package version at two paths is two findings:
 	// jq '[.Results[1].Vulnerabilities[] | select(.PkgName=="ansi-regex" and .InstalledVersion=="3.0.0")] | length' → 2
-	ar := findingBy(rep, func(f *importers.Finding) bool {
+	ar := importertest.Where(rep, func(f *importers.Finding) bool {
 		return f.Component != nil && f.Component.Name == "ansi-regex" && f.Component.Version == "3.0.0"
 	})
 	if len(ar) != 2 || ar[0].Fingerprint == ar[1].Fingerprint || ar[0].Component.Path == ar[1].Component.Path {
@@ -206,12 +196,12 @@ func TestFieldsJuiceShop(t *testing.T) {
 
 func TestFieldsMisconfigAndSecrets(t *testing.T) {
 	rep := importertest.ParseFile(t, New(), filepath.Join(importertest.Testdata(t), "trivy", "trivy_fs_vulns_misconfig_secrets.json"))
-	ds := findingBy(rep, func(f *importers.Finding) bool { return f.RuleID == "DS002" })
+	ds := importertest.Where(rep, func(f *importers.Finding) bool { return f.RuleID == "DS002" })
 	if len(ds) != 1 || ds[0].Location.File != "Dockerfile" || ds[0].Severity != importers.High ||
 		!strings.Contains(ds[0].Remediation, "USER") {
 		t.Fatalf("DS002 = %+v", ds)
 	}
-	secrets := findingBy(rep, func(f *importers.Finding) bool { return f.RuleID == "github-pat" })
+	secrets := importertest.Where(rep, func(f *importers.Finding) bool { return f.RuleID == "github-pat" })
 	if len(secrets) != 2 {
 		t.Fatalf("github-pat: %d findings", len(secrets))
 	}
@@ -223,7 +213,7 @@ func TestFieldsMisconfigAndSecrets(t *testing.T) {
 			t.Errorf("secret finding %+v", s)
 		}
 	}
-	u := findingBy(rep, func(f *importers.Finding) bool { return f.RuleID == "CVE-2021-33503" })
+	u := importertest.Where(rep, func(f *importers.Finding) bool { return f.RuleID == "CVE-2021-33503" })
 	if len(u) != 1 || u[0].Component.Type != "pypi" || u[0].Component.Path != "requirements.txt" || u[0].Component.FixedVersion != "1.26.5" {
 		t.Errorf("urllib3 = %+v", u)
 	}
