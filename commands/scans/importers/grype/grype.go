@@ -16,7 +16,8 @@
 // urls, advisories and the related records; the match details as evidence (an array, or the one
 // object Grype wrote before 0.12; any other shape is ignored with a warning). A fix.state of
 // "wont-fix" marks the finding Suppressed (accepted). Target is the asset name (the source's
-// user input or path).
+// user input or path). ignoredMatches (set aside by ignore rules or VEX) are counted in a
+// warning, not imported.
 //
 // Severity: Critical, High, Medium, Low map to the same importers severity, Negligible to info;
 // Unknown, null or anything else is derived from the highest CVSS score given (v4, else v3, else
@@ -235,6 +236,15 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 			return err
 		case "descriptor":
 			_, err := w.Decode(&rep.Descriptor)
+			return err
+		case "ignoredMatches":
+			// Matches the user's ignore rules (or a VEX document given to grype) set aside. They
+			// are not imported: until the import service applies Suppressed hints they would
+			// open as new findings. They are counted, so that the user knows.
+			n, err := w.Count("ignoredMatches")
+			if n > 0 {
+				warnings = append(warnings, fmt.Sprintf("%d ignored matches (grype ignore rules or VEX) not imported", n))
+			}
 			return err
 		}
 		return w.Skip()

@@ -258,3 +258,17 @@ func TestUnexpectedMemberTolerated(t *testing.T) {
 		}
 	}
 }
+
+// TestIgnoredMatchesCounted: matches grype's ignore rules set aside are not imported, but the
+// report says how many there were.
+func TestIgnoredMatchesCounted(t *testing.T) {
+	rep, err := importertest.ParseString(New(), `{"matches": [{"vulnerability": {"id": "CVE-1"}, "artifact": {"name": "p"}}],
+		"ignoredMatches": [{"vulnerability": {"id": "CVE-2"}, "artifact": {"name": "p"}, "appliedIgnoreRules": [{"vex-status": "not_affected"}]},
+		{"vulnerability": {"id": "CVE-3"}, "artifact": {"name": "q"}}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Findings) != 1 || strings.Join(rep.Warnings, ";") != "2 ignored matches (grype ignore rules or VEX) not imported" {
+		t.Errorf("findings %d, warnings %q", len(rep.Findings), rep.Warnings)
+	}
+}

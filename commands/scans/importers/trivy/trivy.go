@@ -62,11 +62,15 @@
 // does not: Trivy writes it when a fixed version exists, the installed package still being
 // vulnerable. License results (Results[].Licenses) are findings of Kind "license", RuleID the
 // license name, fingerprint ["trivy/v1", asset, "license", target, pkgName, filePath, name].
-// Target is the ArtifactName (the ClusterName of a k8s report).
+// Target is the ArtifactName (the ClusterName of a k8s report). ModifiedFindings (what
+// --show-suppressed lists: set aside by .trivyignore or VEX) are counted in a warning, not
+// imported; a member of an unexpected JSON type outside the fingerprint's parts is left out
+// with a warning.
 package trivy
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/url"
 	"regexp"
@@ -435,6 +439,15 @@ func (rd *reader) result() (tResult, error) {
 			err = jsonguard.Elements(w, "Secrets", &res.Secrets, rd.tolerant(secretRequired))
 		case "Licenses":
 			err = jsonguard.Elements(w, "Licenses", &res.Licenses, rd.tolerant(licenseRequired))
+		case "ModifiedFindings", "ExperimentalModifiedFindings":
+			// What --show-suppressed lists: findings a .trivyignore or VEX statement set aside.
+			// Not imported (they would open as new findings until the import service applies
+			// Suppressed hints), but counted, so that the user knows.
+			var n int
+			n, err = w.Count(key)
+			if n > 0 {
+				rd.warnings = append(rd.warnings, fmt.Sprintf("%d findings Trivy suppressed (.trivyignore or VEX) not imported", n))
+			}
 		default:
 			err = w.Skip()
 		}

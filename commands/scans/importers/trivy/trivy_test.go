@@ -374,3 +374,17 @@ func TestUnexpectedMemberTolerated(t *testing.T) {
 		t.Errorf("warnings = %q", rep.Warnings)
 	}
 }
+
+// TestSuppressedCounted: the findings --show-suppressed lists (set aside by .trivyignore or VEX)
+// are not imported, but the report says how many there were.
+func TestSuppressedCounted(t *testing.T) {
+	rep, err := importertest.ParseString(New(), `{"SchemaVersion": 2, "ArtifactName": "x", "Results": [{"Target": "t",
+		"Vulnerabilities": [{"VulnerabilityID": "CVE-1", "PkgName": "p", "InstalledVersion": "1"}],
+		"ModifiedFindings": [{"Type": "vulnerability", "Status": "not_affected", "Statement": "vulnerable_code_not_in_execute_path", "Source": "OpenVEX", "Finding": {"VulnerabilityID": "CVE-2"}}]}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Findings) != 1 || strings.Join(rep.Warnings, ";") != "1 findings Trivy suppressed (.trivyignore or VEX) not imported" {
+		t.Errorf("findings %d, warnings %q", len(rep.Findings), rep.Warnings)
+	}
+}

@@ -518,6 +518,16 @@ func Elements[T any](w *Walker, what string, list *[]T, t Tolerant) error {
 	})
 }
 
+// Count skips the array (or null) that comes next and returns how many elements it had.
+func (w *Walker) Count(what string) (int, error) {
+	n := 0
+	err := w.Array(what, func(int) error {
+		n++
+		return w.Skip()
+	})
+	return n, err
+}
+
 // Document reads a whole report that is one object: its members handed to fn as Object does, then
 // End.
 func (w *Walker) Document(what string, fn func(key string) error) error {
