@@ -121,15 +121,22 @@ func (c *client) next() ([]byte, bool) {
 	return c.queue[0], true
 }
 
-// sent drops the oldest message, which the socket has taken, and wakes the waiting deliver calls.
+// sent drops the oldest message, which the socket has taken. It wakes the waiting deliver calls
+// when the queue empties or falls to half the bound, rather than at every message, so a batch
+// is paged in chunks of half a queue.
 func (c *client) sent() {
+	half := c.hub.cfg.QueueBytes / 2
 	c.mu.Lock()
+	before := c.queued
 	c.queued -= int64(len(c.queue[0]))
 	c.queue[0] = nil
 	c.queue = c.queue[1:]
 	c.progress = time.Now()
+	wake := c.queued == 0 || (before > half && c.queued <= half)
 	c.mu.Unlock()
-	c.hub.roomFreed()
+	if wake {
+		c.hub.roomFreed()
+	}
 }
 
 // reply queues a response to a client message; while the queue is full the client's messages
