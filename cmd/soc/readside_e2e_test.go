@@ -108,6 +108,13 @@ func readSideFlow(t *testing.T, env []string, args []string) {
 	n := startNode(t, append(env, targets), args...)
 	c := apiClient{t: t, base: "http://" + n.addr}
 
+	// A WebSocket subscriber of the findings the import opens, connected before it.
+	opened, _, err := websocket.DefaultDialer.Dial("ws://"+n.addr+"/ws?types=FindingOpened&projections=findings", http.Header{"Origin": {c.base}})
+	if err != nil {
+		t.Fatalf("dialing /ws: %v", err)
+	}
+	defer opened.Close()
+
 	if out, errOut, code := socCmd(t, env, "import", report, "--server", c.base); code != 0 {
 		t.Fatalf("soc import: %d %s %s", code, out, errOut)
 	}
@@ -138,6 +145,24 @@ func readSideFlow(t *testing.T, env []string, args []string) {
 			t.Fatalf("pagination returned finding %s twice", f.ID)
 		}
 		seen[f.ID] = true
+	}
+	// The subscriber received every one of them, once (it was not reading during the import).
+	_ = opened.SetReadDeadline(time.Now().Add(30 * time.Second))
+	for got := map[string]bool{}; len(got) < len(all); {
+		var msg struct {
+			Type  string `json:"type"`
+			Event struct {
+				Type     string `json:"type"`
+				StreamID string `json:"stream_id"`
+			} `json:"event"`
+		}
+		if err := opened.ReadJSON(&msg); err != nil {
+			t.Fatalf("WebSocket: %d of the %d FindingOpened events: %v", len(got), len(all), err)
+		}
+		if msg.Type != "event" || msg.Event.Type != "FindingOpened" || !seen[msg.Event.StreamID] || got[msg.Event.StreamID] {
+			t.Fatalf("WebSocket message %+v: want each imported finding's FindingOpened once", msg)
+		}
+		got[msg.Event.StreamID] = true
 	}
 
 	// A filtered list holds exactly the findings the full list has with that severity.
@@ -285,6 +310,34 @@ func readSideFlow(t *testing.T, env []string, args []string) {
 	}
 	if r := c.get("/openapi.json"); r.status != 200 || !strings.Contains(string(r.body), `"openapi"`) {
 		t.Fatalf("/openapi.json: %d", r.status)
+	}
+
+	// Live updates under load: an import of several projection batches reaches a subscriber
+	// whole, though it reads nothing until the import is done.
+	const loadFindings = 3000
+	load, _, err := websocket.DefaultDialer.Dial("ws://"+n.addr+"/ws?types=FindingOpened&projections=findings", http.Header{"Origin": {c.base}})
+	if err != nil {
+		t.Fatalf("dialing /ws: %v", err)
+	}
+	defer load.Close()
+	if out, errOut, code := socCmd(t, env, "import", writeTrivy(t, loadFindings, "registry.example/ws-load:1"), "--server", c.base); code != 0 {
+		t.Fatalf("soc import of %d findings: %d %s %s", loadFindings, code, out, errOut)
+	}
+	_ = load.SetReadDeadline(time.Now().Add(time.Minute))
+	for got := map[string]bool{}; len(got) < loadFindings; {
+		var msg struct {
+			Event struct {
+				Type     string `json:"type"`
+				StreamID string `json:"stream_id"`
+			} `json:"event"`
+		}
+		if err := load.ReadJSON(&msg); err != nil {
+			t.Fatalf("WebSocket under load: %d of the %d FindingOpened events: %v", len(got), loadFindings, err)
+		}
+		if msg.Event.Type != "FindingOpened" || got[msg.Event.StreamID] {
+			t.Fatalf("WebSocket under load: %+v after %d events, want each new finding's FindingOpened once", msg, len(got))
+		}
+		got[msg.Event.StreamID] = true
 	}
 	n.stop(t)
 }
