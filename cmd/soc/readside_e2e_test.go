@@ -109,11 +109,7 @@ func readSideFlow(t *testing.T, env []string, args []string) {
 	c := apiClient{t: t, base: "http://" + n.addr}
 
 	// A WebSocket subscriber of the findings the import opens, connected before it.
-	opened, _, err := websocket.DefaultDialer.Dial("ws://"+n.addr+"/ws?types=FindingOpened&projections=findings", http.Header{"Origin": {c.base}})
-	if err != nil {
-		t.Fatalf("dialing /ws: %v", err)
-	}
-	defer opened.Close()
+	opened := dialLive(t, n.addr, c.base, "types=FindingOpened&projections=findings")
 
 	if out, errOut, code := socCmd(t, env, "import", report, "--server", c.base); code != 0 {
 		t.Fatalf("soc import: %d %s %s", code, out, errOut)
@@ -147,22 +143,10 @@ func readSideFlow(t *testing.T, env []string, args []string) {
 		seen[f.ID] = true
 	}
 	// The subscriber received every one of them, once (it was not reading during the import).
-	_ = opened.SetReadDeadline(time.Now().Add(30 * time.Second))
-	for got := map[string]bool{}; len(got) < len(all); {
-		var msg struct {
-			Type  string `json:"type"`
-			Event struct {
-				Type     string `json:"type"`
-				StreamID string `json:"stream_id"`
-			} `json:"event"`
+	for id := range readOpened(t, opened, len(all)) {
+		if !seen[id] {
+			t.Fatalf("WebSocket: FindingOpened of %s, not a finding of the import", id)
 		}
-		if err := opened.ReadJSON(&msg); err != nil {
-			t.Fatalf("WebSocket: %d of the %d FindingOpened events: %v", len(got), len(all), err)
-		}
-		if msg.Type != "event" || msg.Event.Type != "FindingOpened" || !seen[msg.Event.StreamID] || got[msg.Event.StreamID] {
-			t.Fatalf("WebSocket message %+v: want each imported finding's FindingOpened once", msg)
-		}
-		got[msg.Event.StreamID] = true
 	}
 
 	// A filtered list holds exactly the findings the full list has with that severity.
@@ -234,11 +218,7 @@ func readSideFlow(t *testing.T, env []string, args []string) {
 	}
 
 	// A WebSocket subscriber of triage events.
-	ws, _, err := websocket.DefaultDialer.Dial("ws://"+n.addr+"/ws", http.Header{"Origin": {c.base}})
-	if err != nil {
-		t.Fatalf("dialing /ws: %v", err)
-	}
-	defer ws.Close()
+	ws := dialLive(t, n.addr, c.base, "")
 	if err := ws.WriteJSON(map[string]any{"type": "subscribe", "filter": map[string]any{"types": []string{"FindingTriaged"}}}); err != nil {
 		t.Fatal(err)
 	}
@@ -264,14 +244,7 @@ func readSideFlow(t *testing.T, env []string, args []string) {
 	}
 	// The subscriber receives the change.
 	for {
-		var msg struct {
-			Type  string `json:"type"`
-			Event struct {
-				Type     string `json:"type"`
-				StreamID string `json:"stream_id"`
-			} `json:"event"`
-			Severity string `json:"severity"`
-		}
+		var msg liveMessage
 		if err := ws.ReadJSON(&msg); err != nil {
 			t.Fatalf("WebSocket: no FindingTriaged for %s: %v", target.ID, err)
 		}
@@ -315,31 +288,53 @@ func readSideFlow(t *testing.T, env []string, args []string) {
 	// Live updates under load: an import of several projection batches reaches a subscriber
 	// whole, though it reads nothing until the import is done.
 	const loadFindings = 3000
-	load, _, err := websocket.DefaultDialer.Dial("ws://"+n.addr+"/ws?types=FindingOpened&projections=findings", http.Header{"Origin": {c.base}})
-	if err != nil {
-		t.Fatalf("dialing /ws: %v", err)
-	}
-	defer load.Close()
+	load := dialLive(t, n.addr, c.base, "types=FindingOpened&projections=findings")
 	if out, errOut, code := socCmd(t, env, "import", writeTrivy(t, loadFindings, "registry.example/ws-load:1"), "--server", c.base); code != 0 {
 		t.Fatalf("soc import of %d findings: %d %s %s", loadFindings, code, out, errOut)
 	}
-	_ = load.SetReadDeadline(time.Now().Add(time.Minute))
-	for got := map[string]bool{}; len(got) < loadFindings; {
-		var msg struct {
-			Event struct {
-				Type     string `json:"type"`
-				StreamID string `json:"stream_id"`
-			} `json:"event"`
+	readOpened(t, load, loadFindings)
+	n.stop(t)
+}
+
+// liveMessage is what the tests read of a /ws message.
+type liveMessage struct {
+	Type  string `json:"type"`
+	Event struct {
+		Type     string `json:"type"`
+		StreamID string `json:"stream_id"`
+	} `json:"event"`
+	Severity string `json:"severity"`
+}
+
+// dialLive subscribes to the node's /ws with the filter of query; the connection is closed
+// when the test ends.
+func dialLive(t *testing.T, addr, origin, query string) *websocket.Conn {
+	t.Helper()
+	c, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/ws?"+query, http.Header{"Origin": {origin}})
+	if err != nil {
+		t.Fatalf("dialing /ws?%s: %v", query, err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// readOpened reads FindingOpened events of want distinct findings from live and returns their
+// stream ids; any other message, or a finding's second, fails the test.
+func readOpened(t *testing.T, live *websocket.Conn, want int) map[string]bool {
+	t.Helper()
+	_ = live.SetReadDeadline(time.Now().Add(time.Minute))
+	got := map[string]bool{}
+	for len(got) < want {
+		var msg liveMessage
+		if err := live.ReadJSON(&msg); err != nil {
+			t.Fatalf("WebSocket: %d of the %d FindingOpened events: %v", len(got), want, err)
 		}
-		if err := load.ReadJSON(&msg); err != nil {
-			t.Fatalf("WebSocket under load: %d of the %d FindingOpened events: %v", len(got), loadFindings, err)
-		}
-		if msg.Event.Type != "FindingOpened" || got[msg.Event.StreamID] {
-			t.Fatalf("WebSocket under load: %+v after %d events, want each new finding's FindingOpened once", msg, len(got))
+		if msg.Type != "event" || msg.Event.Type != "FindingOpened" || got[msg.Event.StreamID] {
+			t.Fatalf("WebSocket: %+v after %d events, want each new finding's FindingOpened once", msg, len(got))
 		}
 		got[msg.Event.StreamID] = true
 	}
-	n.stop(t)
+	return got
 }
 
 func TestReadSideEmbedded(t *testing.T) {
