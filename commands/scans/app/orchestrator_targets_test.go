@@ -34,7 +34,7 @@ func (e *orchEnv) registerAsset(ips ...string) string {
 	e.t.Helper()
 	id := events.NewStreamID("assets", "asset")
 	data, _ := json.Marshal(map[string]any{"kind": "host", "name": "lab", "identifiers": map[string]any{"ips": ips}})
-	if _, err := e.store.Append(e.ctx, id, events.NoStream, []events.Envelope{{Type: "AssetRegistered", Data: data}}); err != nil {
+	if _, err := e.store.Append(e.ctx, id, events.NoStream, []events.Envelope{{Type: contracts.TypeAssetRegistered, Data: data}}); err != nil {
 		e.t.Fatal(err)
 	}
 	return id
@@ -125,7 +125,7 @@ func TestOrchestratorRefusesTargetsOutsideTheAllowlist(t *testing.T) {
 	spec.Target = domain.Target{AssetID: asset, Addresses: []string{"127.0.0.1"}}
 	def := e.define(spec)
 	data, _ := json.Marshal(map[string]any{"identifiers": map[string]any{"ips": []string{"127.0.0.1", "192.0.2.10"}}})
-	if _, err := e.store.Append(e.ctx, asset, events.Exact(1), []events.Envelope{{Type: "AssetUpdated", Data: data}}); err != nil {
+	if _, err := e.store.Append(e.ctx, asset, events.Exact(1), []events.Envelope{{Type: contracts.TypeAssetUpdated, Data: data}}); err != nil {
 		t.Fatal(err)
 	}
 	runID := e.manualRun(def)

@@ -399,11 +399,7 @@ func TestOrchestratorConfigErrors(t *testing.T) {
 // though loopback addresses identify no asset by themselves.
 func TestOrchestratorScansAnAssetAndAttachesItsFindings(t *testing.T) {
 	e := newOrchEnv(t)
-	asset := events.NewStreamID("assets", "asset")
-	data, _ := json.Marshal(map[string]any{"kind": "host", "name": "lab", "identifiers": map[string]any{"ips": []string{"127.0.0.1"}}})
-	if _, err := e.store.Append(e.ctx, asset, events.NoStream, []events.Envelope{{Type: "AssetRegistered", Data: data}}); err != nil {
-		t.Fatal(err)
-	}
+	asset := e.registerAsset("127.0.0.1")
 	spec := nmapSpec(1, 0)
 	spec.Target = domain.Target{AssetID: asset}
 	def := e.define(spec)
