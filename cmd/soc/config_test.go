@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"flag"
 	"io"
 	"os"
 	"path/filepath"
@@ -10,12 +9,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // parseServeConfig binds serve's flags (reading the environment) and parses args.
 func parseServeConfig(t *testing.T, args ...string) *Config {
 	t.Helper()
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var cfg Config
 	bindFlags(fs, &cfg, true)
@@ -33,7 +35,9 @@ func TestServeHelpListsChannelFlags(t *testing.T) {
 	t.Setenv("SOC_WEBHOOK_SECRET", secret)
 	t.Setenv("SOC_POSTGRES_URL", "postgres://soc:"+secret+"@db/soc")
 	var out, errOut bytes.Buffer
-	runServe([]string{"--help"}, &out, &errOut)
+	if code := run([]string{"serve", "--help"}, &out, &errOut); code != 0 {
+		t.Fatalf("soc serve --help exited %d: %s", code, errOut.String())
+	}
 	help := out.String() + errOut.String()
 	for _, want := range []string{
 		"-smtp-addr", "(SOC_SMTP_ADDR)", "-smtp-password", "(SOC_SMTP_PASSWORD or SOC_SMTP_PASSWORD_FILE)",
@@ -177,8 +181,9 @@ func TestConfigEnvironmentVariables(t *testing.T) {
 	// The other sub-commands read the store's and the read side's variables too.
 	t.Setenv("SOC_DATA_DIR", "/var/soc-tools")
 	t.Setenv("SOC_READ_SCHEMA", "tools_read")
-	fs, cfg := toolFlags("events tail", io.Discard)
-	if err := fs.Parse(nil); err != nil || cfg.DataDir != "/var/soc-tools" || cfg.ReadSchema != "tools_read" {
+	cmd := &cobra.Command{}
+	cfg := toolConfig(cmd)
+	if err := cmd.ParseFlags(nil); err != nil || cfg.DataDir != "/var/soc-tools" || cfg.ReadSchema != "tools_read" {
 		t.Fatalf("tool flags: %v %q %q", err, cfg.DataDir, cfg.ReadSchema)
 	}
 }
