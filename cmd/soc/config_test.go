@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"io"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -81,14 +80,7 @@ func TestInvalidChannelIsReportedWithOtherProblems(t *testing.T) {
 }
 
 func TestConfigSecretsFromFile(t *testing.T) {
-	dir := t.TempDir()
-	write := func(name, content string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := tempFiles(t)
 	t.Setenv("SOC_SMTP_PASSWORD_FILE", write("smtp", "mail-pw\n"))
 	t.Setenv("SOC_POSTGRES_URL_FILE", write("pg", "postgres://soc:pg-pw@db/soc\n"))
 	t.Setenv("SOC_SMS_AUTH_TOKEN_FILE", write("sms", "sms-token"))
@@ -100,7 +92,7 @@ func TestConfigSecretsFromFile(t *testing.T) {
 	if cfg := parseServeConfig(t, "--smtp-password", "from-flag"); cfg.Channels.SMTP.Password != "from-flag" {
 		t.Fatalf("flag lost to the file: %q", cfg.Channels.SMTP.Password)
 	}
-	t.Setenv("SOC_SMTP_PASSWORD_FILE", filepath.Join(dir, "missing"))
+	t.Setenv("SOC_SMTP_PASSWORD_FILE", filepath.Join(t.TempDir(), "missing"))
 	err := parseServeConfig(t).Validate(true)
 	if err == nil || !strings.Contains(err.Error(), "SOC_SMTP_PASSWORD_FILE") {
 		t.Fatalf("a missing secret file is not reported: %v", err)
