@@ -57,16 +57,13 @@ func Bind(fs *pflag.FlagSet, register func(*flag.FlagSet), overrides map[string]
 	var errs []error
 	declared.VisitAll(func(f *flag.Flag) {
 		name := VarName(f.Name, overrides)
-		usage := fmt.Sprintf("%s (%s)", f.Usage, name)
-		if IsSecret(f) {
-			usage = fmt.Sprintf("%s (%s or %s_FILE)", f.Usage, name, name)
-		}
+		// Converted before the environment is applied: its default is the component's.
 		pf := pflag.PFlagFromGoFlag(f)
-		pf.Usage = usage
-		if IsSecret(f) { // whatever its Go type is called, help says what it holds
-			pf.Value = secretType{f.Value}
+		pf.Usage = fmt.Sprintf("%s (%s)", f.Usage, name)
+		if IsSecret(f) {
+			pf.Usage = fmt.Sprintf("%s (%s or %s_FILE)", f.Usage, name, name)
+			pf.Value = secretType{f.Value} // whatever its Go type is called, help says what it holds
 		}
-		pf.DefValue = f.DefValue // the component's default, whatever the value is by now
 		fs.AddFlag(pf)
 		if err := setFromEnv(f, name); err != nil {
 			errs = append(errs, err)
