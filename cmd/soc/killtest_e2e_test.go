@@ -74,9 +74,9 @@ func TestProjectionKilledMidBatchEqualsRebuild(t *testing.T) {
 
 	// Restarted, it resumes from its last committed batch and catches up.
 	worker = startNode(t, env, "--target", "projections")
-	eventually(t, "the restarted worker to catch up", func() bool {
-		_, lag, ok := projectionLag(worker.addr)
-		return ok && lag == 0
+	waitProgress(t, "the restarted worker to catch up", func() (bool, int64) {
+		pos, lag, ok := projectionLag(worker.addr)
+		return ok && lag == 0, pos
 	})
 	worker.stop(t)
 	writer.stop(t)
