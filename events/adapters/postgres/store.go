@@ -254,6 +254,7 @@ func safeErr(err error) error {
 type queries struct {
 	append, readAll, head, readFwd, readBack, info, setMeta, lockStream, createStream string
 	softDelete, tombstone, firstStored, loadCkpt, saveCkpt                            string
+	readEvent, loadSnap, saveSnap, deleteSnap                                         string
 }
 
 const eventCols = `e.global_position, e.event_id, e.stream_id, e.stream_type, e.version, e.type, e.schema_version,
@@ -312,7 +313,17 @@ SELECT s.stream_type, s.version, s.truncate_before, s.deleted, s.tombstoned, s.e
 		// The first stored event id of a batch (by batch index, 1-based), after a unique violation.
 		firstStored: `SELECT u.ord, e.stream_id FROM unnest($1::uuid[]) WITH ORDINALITY AS u(id, ord)
 			JOIN ` + s + `.events e ON e.event_id = u.id ORDER BY u.ord LIMIT 1`,
-		loadCkpt: `SELECT position FROM ` + s + `.checkpoints WHERE name = $1`,
+		readEvent: `SELECT ` + eventCols + ` FROM ` + s + `.events e WHERE e.event_id = $1`,
+		loadSnap:  `SELECT version, position, schema_version, data FROM ` + s + `.snapshots WHERE stream_id = $1`,
+		// A snapshot older than the stored one never replaces it: two commands that loaded the
+		// same stream may save out of order.
+		saveSnap: `INSERT INTO ` + s + `.snapshots AS t (stream_id, version, position, schema_version, data)
+			VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (stream_id) DO UPDATE SET version = EXCLUDED.version, position = EXCLUDED.position,
+				schema_version = EXCLUDED.schema_version, data = EXCLUDED.data, saved_at = now()
+			WHERE EXCLUDED.version >= t.version`,
+		deleteSnap: `DELETE FROM ` + s + `.snapshots WHERE stream_id = $1`,
+		loadCkpt:   `SELECT position FROM ` + s + `.checkpoints WHERE name = $1`,
 		saveCkpt: `INSERT INTO ` + s + `.checkpoints (name, position) VALUES ($1, $2)
 			ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, updated_at = now()`,
 	}
