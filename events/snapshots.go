@@ -28,7 +28,8 @@ type SnapshotStore interface {
 	// LoadSnapshot returns the stream's snapshot; found is false when it has none.
 	LoadSnapshot(ctx context.Context, streamID string) (snap Snapshot, found bool, err error)
 	// SaveSnapshot stores snap unless the stream's snapshot is already at a higher version (two
-	// writers racing keep the newest).
+	// writers racing keep the newest), or the stream is not live at snap.Version (deleted, or
+	// deleted since: a command that loaded before a delete saves late). Either is not an error.
 	SaveSnapshot(ctx context.Context, snap Snapshot) error
 }
 

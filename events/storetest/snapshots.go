@@ -92,6 +92,32 @@ func Snapshots(t *testing.T, newStore NewStore) {
 	if snap, found := load(); found {
 		t.Fatalf("snapshot survived a soft delete: %+v", snap)
 	}
+	// A command that loaded before the delete saves late; then the stream is written again.
+	save(3, `{"names":["a","b","c"]}`)
+	if snap, found := load(); found {
+		t.Fatalf("snapshot stored for a deleted stream: %+v", snap)
+	}
+	e.append(s, events.Any, Thing("d", 4))
+	save(3, `{"names":["a","b","c"]}`)
+	if snap, found := load(); found {
+		t.Fatalf("snapshot stored from before the stream's delete: %+v", snap)
+	}
+	if err := e.store.SaveSnapshot(e.ctx, events.Snapshot{StreamID: s, Version: 4, Position: 9, SchemaVersion: 1, Data: json.RawMessage(`{"names":["d"]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if snap, found := load(); !found || snap.Version != 4 {
+		t.Fatalf("snapshot of the revived stream: %+v, %v", snap, found)
+	}
+	// Nor one of a stream that does not exist, or ahead of its stream.
+	for _, snap := range []events.Snapshot{{StreamID: StreamID(), Version: 1}, {StreamID: s, Version: 5}} {
+		snap.Position, snap.SchemaVersion, snap.Data = 1, 1, json.RawMessage(`{}`)
+		if err := e.store.SaveSnapshot(e.ctx, snap); err != nil {
+			t.Fatal(err)
+		}
+		if got, found, err := e.store.LoadSnapshot(e.ctx, snap.StreamID); err != nil || (found && got.Version == 5) || (found && snap.StreamID != s) {
+			t.Fatalf("snapshot %+v stored: %+v, %v", snap, got, err)
+		}
+	}
 	// So does a tombstone.
 	s2 := StreamID()
 	e.append(s2, events.NoStream, Thing("a", 1))

@@ -316,9 +316,16 @@ SELECT s.stream_type, s.version, s.truncate_before, s.deleted, s.tombstoned, s.e
 		readEvent: `SELECT ` + eventCols + ` FROM ` + s + `.events e WHERE e.event_id = $1`,
 		loadSnap:  `SELECT version, position, schema_version, data FROM ` + s + `.snapshots WHERE stream_id = $1`,
 		// A snapshot older than the stored one never replaces it: two commands that loaded the
-		// same stream may save out of order.
-		saveSnap: `INSERT INTO ` + s + `.snapshots AS t (stream_id, version, position, schema_version, data)
-			VALUES ($1, $2, $3, $4, $5)
+		// same stream may save out of order. Nor is one stored for a stream that is deleted, or
+		// was deleted after the snapshot's version (a command that loaded before a delete saves
+		// late). The stream row is share-locked: a delete in flight (which locks it for update
+		// and drops the snapshot) finishes first, and the condition is checked on what it wrote.
+		saveSnap: `WITH live AS (
+				SELECT 1 FROM ` + s + `.streams
+				 WHERE stream_id = $1::text AND NOT deleted AND NOT tombstoned AND truncate_before <= $2::bigint AND version >= $2::bigint
+				   FOR SHARE)
+			INSERT INTO ` + s + `.snapshots AS t (stream_id, version, position, schema_version, data)
+			SELECT $1::text, $2::bigint, $3::bigint, $4::integer, $5::jsonb FROM live
 			ON CONFLICT (stream_id) DO UPDATE SET version = EXCLUDED.version, position = EXCLUDED.position,
 				schema_version = EXCLUDED.schema_version, data = EXCLUDED.data, saved_at = now()
 			WHERE EXCLUDED.version >= t.version`,

@@ -12,11 +12,15 @@ import (
 )
 
 // A snapshot older than the stored one never replaces it: two commands that loaded the same
-// stream may save out of order.
+// stream may save out of order. Nor is one stored for a stream that is deleted, or was deleted
+// after the snapshot's version (a command that loaded before a delete saves late): its state is
+// of events the stream no longer reads. Writes are serialised, so the check and the delete
+// cannot interleave.
 const (
 	loadSnapshotSQL = `SELECT version, position, schema_version, data FROM snapshots WHERE stream_id = ?`
 	saveSnapshotSQL = `INSERT INTO snapshots (stream_id, version, position, schema_version, data, saved_at)
-		VALUES (?, ?, ?, ?, ?, ?)
+		SELECT ?1, ?2, ?3, ?4, ?5, ?6 FROM streams
+		 WHERE stream_id = ?1 AND deleted = 0 AND tombstoned = 0 AND truncate_before <= ?2 AND version >= ?2
 		ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version, position = excluded.position,
 			schema_version = excluded.schema_version, data = excluded.data, saved_at = excluded.saved_at
 		WHERE excluded.version >= snapshots.version`
