@@ -126,4 +126,6 @@ func TestAssetSnapshotPlusTailIsReplay(t *testing.T) {
 	}
 }
 
-func slicesEqualLinks(a, b []Link) bool { return reflect.DeepEqual(a, b) || (len(a) == 0 && len(b) == 0) }
+func slicesEqualLinks(a, b []Link) bool {
+	return reflect.DeepEqual(a, b) || (len(a) == 0 && len(b) == 0)
+}
