@@ -308,33 +308,42 @@ func TestIdempotencyKeyIsBoundToItsRequest(t *testing.T) {
 	}
 }
 
-// Two requests racing with one key and different bodies: one writes, the other is refused; the
-// refused one writes nothing.
-func TestRacingReuseOfAKeyWritesOnce(t *testing.T) {
-	s := newStore(t, 0)
-	id := s.finding(t, 0)
-	var wg sync.WaitGroup
-	errs := make([]error, 8)
-	for i := range errs {
-		wg.Go(func() {
-			_, errs[i] = comment(s, id, es.Invocation{Meta: es.Meta{IdempotencyKey: "k"}, Fingerprint: fmt.Sprint("fp-", i%2)}, fmt.Sprint("body ", i%2))
-		})
-	}
-	wg.Wait()
-	var f domain.Finding
-	v, err := es.Load(ctx, s, id, &f)
-	if err != nil || v != 2 {
-		t.Fatalf("stream at %d, %v: want one comment", v, err)
-	}
-	refused := 0
-	for _, err := range errs {
-		if _, ok := errors.AsType[*es.KeyReusedError](err); ok {
-			refused++
-		} else if err != nil {
-			t.Errorf("unexpected %v", err)
+// Another process appending with the same key between this command's load and append (its
+// ids are the same, so this append is a duplicate): the same request is answered as its replay,
+// another is refused; neither appends.
+func TestKeyRaceWithAnotherProcess(t *testing.T) {
+	for _, c := range []struct {
+		theirs string
+		reused bool
+	}{{"fp-1", false}, {"fp-other", true}} {
+		s := newStore(t, 0)
+		id := s.finding(t, 0)
+		inv := es.Invocation{Meta: es.Meta{Actor: "alice", IdempotencyKey: "k"}, Fingerprint: "fp-1"}
+		var theirs events.AppendResult
+		var once sync.Once
+		s.beforeAppend = func() {
+			once.Do(func() {
+				// The ids of a bound key are scoped to the principal; the request's fingerprint
+				// is in the events' metadata.
+				evs, err := es.Envelopes(es.Meta{IdempotencyKey: "alice\x00k"}, id, []es.Change{{Type: contracts.TypeFindingCommented, Data: contracts.FindingCommented{Comment: "theirs"}}})
+				if err != nil {
+					t.Fatal(err)
+				}
+				evs[0].Metadata = json.RawMessage(`{"request_fingerprint":"` + c.theirs + `"}`)
+				if theirs, err = s.Guarded.Append(ctx, id, events.Exact(1), evs); err != nil {
+					t.Error(err)
+				}
+			})
 		}
-	}
-	if refused != 4 {
-		t.Fatalf("%d refused, want the 4 of the other body", refused)
+		out, err := comment(s, id, inv, "mine")
+		if _, reused := errors.AsType[*es.KeyReusedError](err); reused != c.reused || (!c.reused && err != nil) {
+			t.Fatalf("theirs %s: %v", c.theirs, err)
+		}
+		if !c.reused && (!out.Replayed || out.Version != theirs.NextExpectedVersion || out.GlobalPosition != theirs.LastPosition) {
+			t.Fatalf("theirs %s: %+v, want their write %+v replayed", c.theirs, out, theirs)
+		}
+		if v, err := es.Load(ctx, s, id, &domain.Finding{}); err != nil || v != 2 {
+			t.Fatalf("stream at %d, %v; want only their comment", v, err)
+		}
 	}
 }

@@ -83,7 +83,8 @@ func (e *ContendedError) RetryAfter() time.Duration { return time.Second }
 //     write's version and position and appends nothing (decide is not called: the retried command
 //     would often be refused by the state it already produced) — unless the key was bound to
 //     another request (Invocation.Fingerprint), which is a *KeyReusedError (422);
-//   - it loads streamID into agg (from its snapshot and the events after it, see Load);
+//   - it waits for the other commands of this process on streamID (streamLocks), then loads
+//     streamID into agg (from its snapshot and the events after it, see Load);
 //   - with an expected version, a stream at another version is a *events.VersionConflictError
 //     (409) naming the expected and the current version;
 //   - it calls decide and appends its changes at exactly the loaded version (NoStream when the
@@ -115,6 +116,11 @@ func Exec(ctx context.Context, store Store, streamID string, agg Aggregate, inv 
 }
 
 func execOnce(ctx context.Context, store Store, streamID string, agg Aggregate, inv Invocation, decide func() ([]Change, error)) (Outcome, error) {
+	unlock, err := locks.lock(ctx, streamID)
+	if err != nil {
+		return Outcome{}, err
+	}
+	defer unlock()
 	keyed := inv.Meta.IdempotencyKey != ""
 	if keyed {
 		if out, found, err := replayed(ctx, store, streamID, inv); found || err != nil {
