@@ -3,6 +3,7 @@ package es
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync"
 	"testing"
 )
@@ -27,6 +28,7 @@ func TestStreamLocks(t *testing.T) {
 			running++
 			most = max(most, running)
 			mu.Unlock()
+			runtime.Gosched() // let another command in, were the lock not held
 			mu.Lock()
 			running--
 			mu.Unlock()
