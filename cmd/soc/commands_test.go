@@ -9,14 +9,7 @@ import (
 )
 
 func TestSLAPolicyFile(t *testing.T) {
-	dir := t.TempDir()
-	write := func(name, body string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := tempFiles(t)
 	p, err := loadSLAPolicy(write("ok.json", `{"days":{"critical":5,"high":20},"by_criticality":{"critical":{"critical":2}}}`))
 	if err != nil {
 		t.Fatal(err)
@@ -40,5 +33,19 @@ func TestSLAPolicyFile(t *testing.T) {
 	}
 	if p, err := loadSLAPolicy(""); err != nil || p != nil {
 		t.Fatalf("no file: %v %v", p, err)
+	}
+}
+
+// tempFiles returns a function writing files into a fresh temporary directory; it returns
+// each file's path.
+func tempFiles(t *testing.T) func(name, content string) string {
+	dir := t.TempDir()
+	return func(name, content string) string {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
 	}
 }

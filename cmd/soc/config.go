@@ -14,6 +14,7 @@ import (
 	"github.com/socplatform/soc/cmd/soc/internal/envflag"
 	"github.com/socplatform/soc/cmd/soc/internal/modules"
 	"github.com/socplatform/soc/commands/notifications/channels"
+	"github.com/spf13/pflag"
 )
 
 // Config is everything `soc` reads from flags and SOC_* environment variables. It is composed of
@@ -52,8 +53,9 @@ var envOverrides = map[string]string{
 }
 
 // bindFlags declares the flags of every sub-command that opens the store (serve: all of them),
-// each with its SOC_* variable, and applies the environment; fs.Parse then lets flags win.
-func bindFlags(fs *flag.FlagSet, c *Config, serve bool) {
+// each with its SOC_* variable, and applies the environment; fs.Parse then lets flags win. The
+// components declare standard flags (they need no CLI library); envflag adds them to fs.
+func bindFlags(fs *pflag.FlagSet, c *Config, serve bool) {
 	c.envErr = envflag.Bind(fs, func(fs *flag.FlagSet) { c.RegisterFlags(fs, serve) }, envOverrides)
 }
 

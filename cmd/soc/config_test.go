@@ -2,20 +2,21 @@ package main
 
 import (
 	"bytes"
-	"flag"
 	"io"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // parseServeConfig binds serve's flags (reading the environment) and parses args.
 func parseServeConfig(t *testing.T, args ...string) *Config {
 	t.Helper()
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var cfg Config
 	bindFlags(fs, &cfg, true)
@@ -33,7 +34,9 @@ func TestServeHelpListsChannelFlags(t *testing.T) {
 	t.Setenv("SOC_WEBHOOK_SECRET", secret)
 	t.Setenv("SOC_POSTGRES_URL", "postgres://soc:"+secret+"@db/soc")
 	var out, errOut bytes.Buffer
-	runServe([]string{"--help"}, &out, &errOut)
+	if code := run([]string{"serve", "--help"}, &out, &errOut); code != 0 {
+		t.Fatalf("soc serve --help exited %d: %s", code, errOut.String())
+	}
 	help := out.String() + errOut.String()
 	for _, want := range []string{
 		"-smtp-addr", "(SOC_SMTP_ADDR)", "-smtp-password", "(SOC_SMTP_PASSWORD or SOC_SMTP_PASSWORD_FILE)",
@@ -77,14 +80,7 @@ func TestInvalidChannelIsReportedWithOtherProblems(t *testing.T) {
 }
 
 func TestConfigSecretsFromFile(t *testing.T) {
-	dir := t.TempDir()
-	write := func(name, content string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := tempFiles(t)
 	t.Setenv("SOC_SMTP_PASSWORD_FILE", write("smtp", "mail-pw\n"))
 	t.Setenv("SOC_POSTGRES_URL_FILE", write("pg", "postgres://soc:pg-pw@db/soc\n"))
 	t.Setenv("SOC_SMS_AUTH_TOKEN_FILE", write("sms", "sms-token"))
@@ -96,7 +92,7 @@ func TestConfigSecretsFromFile(t *testing.T) {
 	if cfg := parseServeConfig(t, "--smtp-password", "from-flag"); cfg.Channels.SMTP.Password != "from-flag" {
 		t.Fatalf("flag lost to the file: %q", cfg.Channels.SMTP.Password)
 	}
-	t.Setenv("SOC_SMTP_PASSWORD_FILE", filepath.Join(dir, "missing"))
+	t.Setenv("SOC_SMTP_PASSWORD_FILE", filepath.Join(t.TempDir(), "missing"))
 	err := parseServeConfig(t).Validate(true)
 	if err == nil || !strings.Contains(err.Error(), "SOC_SMTP_PASSWORD_FILE") {
 		t.Fatalf("a missing secret file is not reported: %v", err)
@@ -177,8 +173,9 @@ func TestConfigEnvironmentVariables(t *testing.T) {
 	// The other sub-commands read the store's and the read side's variables too.
 	t.Setenv("SOC_DATA_DIR", "/var/soc-tools")
 	t.Setenv("SOC_READ_SCHEMA", "tools_read")
-	fs, cfg := toolFlags("events tail", io.Discard)
-	if err := fs.Parse(nil); err != nil || cfg.DataDir != "/var/soc-tools" || cfg.ReadSchema != "tools_read" {
+	cmd := &cobra.Command{}
+	cfg := toolConfig(cmd)
+	if err := cmd.ParseFlags(nil); err != nil || cfg.DataDir != "/var/soc-tools" || cfg.ReadSchema != "tools_read" {
 		t.Fatalf("tool flags: %v %q %q", err, cfg.DataDir, cfg.ReadSchema)
 	}
 }

@@ -5,86 +5,64 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
-	"fmt"
-	"io"
-	"os/signal"
-	"syscall"
 	"time"
 
 	"github.com/socplatform/soc/events"
+	"github.com/spf13/cobra"
 )
 
-func runEvents(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, "usage: soc events tail|stream …\n")
-		return 2
-	}
-	switch args[0] {
-	case "tail":
-		return eventsTail(args[1:], stdout, stderr)
-	case "stream":
-		return eventsStream(args[1:], stdout, stderr)
-	}
-	fmt.Fprintf(stderr, "soc events: unknown command %q (tail, stream)\n", args[0])
-	return 2
+func eventsCmd() *cobra.Command {
+	return group(&cobra.Command{Use: "events", Short: "print the event log or one stream as JSON lines"},
+		eventsTailCmd(), eventsStreamCmd())
 }
 
-// eventsTail prints the log after a position. It reads the store directly (SQLite in WAL mode
-// and PostgreSQL both allow this while `soc serve` runs).
-func eventsTail(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("events tail", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var cfg Config
-	bindFlags(fs, &cfg, false)
-	from := fs.Int64("from", 0, "print events after this global position")
-	follow := fs.Bool("follow", false, "keep printing new events until interrupted")
-	limit := fs.Int64("limit", 0, "stop after this many events (0: no limit)")
-	if err := fs.Parse(args); err != nil {
-		return 2
+// eventsTailCmd prints the log after a position, in global order.
+func eventsTailCmd() *cobra.Command {
+	var from, limit int64
+	var follow bool
+	cmd := &cobra.Command{
+		Use:   "tail",
+		Short: "print the event log as JSON lines, in global order",
+		Args:  cobra.NoArgs,
 	}
-	if *from < 0 || *limit < 0 {
-		fmt.Fprintln(stderr, "soc events tail: --from and --limit must not be negative")
-		return 2
-	}
-	if err := cfg.Validate(false); err != nil {
-		fmt.Fprintf(stderr, "soc events tail: invalid configuration:\n%s\n", indent(err.Error()))
-		return 2
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
-	store, b, _, err := openStore(ctx, &cfg)
-	if err != nil {
-		fmt.Fprintf(stderr, "soc events tail: %v\n", err)
-		return 1
-	}
-	defer b.Close()
-	out := bufio.NewWriterSize(stdout, 64<<10)
-	defer out.Flush()
-	enc := json.NewEncoder(out)
-	printed := int64(0)
-	errDone := errors.New("limit reached")
-	handle := func(_ context.Context, batch []events.Envelope) error {
-		for i := range batch {
-			if err := enc.Encode(&batch[i]); err != nil {
-				return err
-			}
-			if printed++; *limit > 0 && printed >= *limit {
-				return errDone
-			}
+	cfg := toolConfig(cmd)
+	cmd.Flags().Int64Var(&from, "from", 0, "print events after this global position")
+	cmd.Flags().BoolVar(&follow, "follow", false, "keep printing new events until interrupted")
+	cmd.Flags().Int64Var(&limit, "limit", 0, "stop after this many events (0: no limit)")
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		if from < 0 || limit < 0 {
+			return fail(cmd, 2, "--from and --limit must not be negative")
 		}
-		return out.Flush()
+		return withStore(cmd, cfg, func(ctx context.Context, store *events.Guarded) error {
+			out := bufio.NewWriterSize(cmd.OutOrStdout(), 64<<10)
+			defer out.Flush()
+			enc := json.NewEncoder(out)
+			printed := int64(0)
+			errDone := errors.New("limit reached")
+			handle := func(_ context.Context, batch []events.Envelope) error {
+				for i := range batch {
+					if err := enc.Encode(&batch[i]); err != nil {
+						return err
+					}
+					if printed++; limit > 0 && printed >= limit {
+						return errDone
+					}
+				}
+				return out.Flush()
+			}
+			var err error
+			if follow {
+				err = events.CatchUp(ctx, store, from, 500, handle)
+			} else {
+				err = readAllOnce(ctx, store, from, handle)
+			}
+			if err != nil && !errors.Is(err, errDone) {
+				return fail(cmd, 1, "%v", err)
+			}
+			return nil
+		})
 	}
-	if *follow {
-		err = events.CatchUp(ctx, store, *from, 500, handle)
-	} else {
-		err = readAllOnce(ctx, store, *from, handle)
-	}
-	if err != nil && !errors.Is(err, errDone) {
-		fmt.Fprintf(stderr, "soc events tail: %v\n", err)
-		return 1
-	}
-	return 0
+	return cmd
 }
 
 func readAllOnce(ctx context.Context, store events.EventStore, after int64, handle events.BatchHandler) error {
@@ -100,74 +78,58 @@ func readAllOnce(ctx context.Context, store events.EventStore, after int64, hand
 	}
 }
 
-func eventsStream(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("events stream", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var cfg Config
-	bindFlags(fs, &cfg, false)
-	from := fs.Int64("from", 0, "first version (going backwards: highest version)")
-	backwards := fs.Bool("backwards", false, "newest first")
-	asOf := fs.String("as-of", "", "the stream as it was at this RFC 3339 time")
-	// Accept "stream STREAM_ID --flags" as well as flags first.
-	var streamID string
-	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
-		streamID, args = args[0], args[1:]
+// eventsStreamCmd prints one stream's events, paging through versions.
+func eventsStreamCmd() *cobra.Command {
+	var from int64
+	var backwards bool
+	var asOf string
+	cmd := &cobra.Command{
+		Use:   "stream STREAM_ID",
+		Short: "print one stream's events as JSON lines",
+		Args:  cobra.ExactArgs(1),
 	}
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if streamID == "" && fs.NArg() == 1 {
-		streamID = fs.Arg(0)
-	} else if fs.NArg() > 0 || streamID == "" {
-		fmt.Fprintln(stderr, "usage: soc events stream STREAM_ID [--from V] [--backwards] [--as-of RFC3339]")
-		return 2
-	}
-	opts := events.ReadStreamOptions{From: *from, Backwards: *backwards}
-	if *asOf != "" {
-		t, err := time.Parse(time.RFC3339Nano, *asOf)
-		if err != nil {
-			fmt.Fprintf(stderr, "soc events stream: --as-of %q is not an RFC 3339 time\n", *asOf)
-			return 2
-		}
-		opts.AsOf = t
-	}
-	if err := cfg.Validate(false); err != nil {
-		fmt.Fprintf(stderr, "soc events stream: invalid configuration:\n%s\n", indent(err.Error()))
-		return 2
-	}
-	ctx := context.Background()
-	store, b, _, err := openStore(ctx, &cfg)
-	if err != nil {
-		fmt.Fprintf(stderr, "soc events stream: %v\n", err)
-		return 1
-	}
-	defer b.Close()
-	enc := json.NewEncoder(stdout)
-	for {
-		evs, err := store.ReadStream(ctx, streamID, opts)
-		if errors.Is(err, events.ErrStreamNotFound) {
-			fmt.Fprintf(stderr, "soc events stream: stream %s not found\n", streamID)
-			return 1
-		}
-		if err != nil {
-			fmt.Fprintf(stderr, "soc events stream: %v\n", err)
-			return 1
-		}
-		for i := range evs {
-			if err := enc.Encode(&evs[i]); err != nil {
-				return 1
+	cfg := toolConfig(cmd)
+	cmd.Flags().Int64Var(&from, "from", 0, "first version (going backwards: highest version)")
+	cmd.Flags().BoolVar(&backwards, "backwards", false, "newest first")
+	cmd.Flags().StringVar(&asOf, "as-of", "", "the stream as it was at this RFC 3339 time")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		streamID := args[0]
+		opts := events.ReadStreamOptions{From: from, Backwards: backwards}
+		if asOf != "" {
+			t, err := time.Parse(time.RFC3339Nano, asOf)
+			if err != nil {
+				return fail(cmd, 2, "--as-of %q is not an RFC 3339 time", asOf)
 			}
+			opts.AsOf = t
 		}
-		if len(evs) < events.MaxReadLimit {
-			return 0
-		}
-		last := evs[len(evs)-1].Version
-		if opts.Backwards {
-			if opts.From = last - 1; opts.From < 1 {
-				return 0
+		return withStore(cmd, cfg, func(ctx context.Context, store *events.Guarded) error {
+			enc := json.NewEncoder(cmd.OutOrStdout())
+			for {
+				evs, err := store.ReadStream(ctx, streamID, opts)
+				if errors.Is(err, events.ErrStreamNotFound) {
+					return fail(cmd, 1, "stream %s not found", streamID)
+				}
+				if err != nil {
+					return fail(cmd, 1, "%v", err)
+				}
+				for i := range evs {
+					if err := enc.Encode(&evs[i]); err != nil {
+						return exitCode(1)
+					}
+				}
+				if len(evs) < events.MaxReadLimit {
+					return nil
+				}
+				last := evs[len(evs)-1].Version
+				if opts.Backwards {
+					if opts.From = last - 1; opts.From < 1 {
+						return nil
+					}
+				} else {
+					opts.From = last + 1
+				}
 			}
-		} else {
-			opts.From = last + 1
-		}
+		})
 	}
+	return cmd
 }

@@ -2,43 +2,30 @@ package main
 
 import (
 	"context"
-	"flag"
-	"fmt"
-	"io"
-	"os/signal"
-	"syscall"
 
 	"github.com/socplatform/soc/commands/vulns/catalogue"
+	"github.com/socplatform/soc/events"
+	"github.com/spf13/cobra"
 )
 
-// runFeeds imports a CVE feed (NVD, KEV, EPSS) straight into the event store, like `soc events`
+// feedsCmd imports a CVE feed (NVD, KEV, EPSS) straight into the event store, like `soc events`
 // reads it: the store allows this while `soc serve` runs, and a running node's importer picks the
 // new catalogue state up when it next enriches findings.
-func runFeeds(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("feeds", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func feedsCmd() *cobra.Command {
+	feeds := &cobra.Command{Use: "feeds", Short: "import CVE feeds (NVD, KEV, EPSS)"}
 	var cfg Config
-	bindFlags(fs, &cfg, false)
-	// Store flags may come first or last: soc feeds [--data D] import kev FILE.
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	rest := fs.Args()
-	if len(rest) == 0 {
-		fmt.Fprintln(stderr, "usage: soc feeds import nvd|kev|epss FILE")
-		return 2
-	}
-	if err := cfg.Validate(false); err != nil {
-		fmt.Fprintf(stderr, "soc feeds: invalid configuration:\n%s\n", indent(err.Error()))
-		return 2
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
-	store, b, _, err := openStore(ctx, &cfg)
-	if err != nil {
-		fmt.Fprintf(stderr, "soc feeds: %v\n", err)
-		return 1
-	}
-	defer b.Close()
-	return catalogue.RunCLI(ctx, rest, stdout, stderr, store)
+	// The store's flags belong to feeds itself, so that they may come first or last:
+	// soc feeds [--data D] import kev FILE.
+	bindFlags(feeds.PersistentFlags(), &cfg, false)
+	return group(feeds, &cobra.Command{
+		Use:       "import nvd|kev|epss FILE",
+		Short:     "import a CVE feed; findings get KEV/EPSS enrichment events",
+		Args:      cobra.ExactArgs(2),
+		ValidArgs: []string{"nvd", "kev", "epss"},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withStore(cmd, &cfg, func(ctx context.Context, store *events.Guarded) error {
+				return exit(catalogue.RunCLI(ctx, append([]string{"import"}, args...), cmd.OutOrStdout(), cmd.ErrOrStderr(), store))
+			})
+		},
+	})
 }

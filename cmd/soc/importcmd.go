@@ -9,41 +9,39 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/socplatform/soc/cmd/soc/internal/envflag"
+	"github.com/spf13/cobra"
 )
 
-// runImport uploads a report to a running node, waits for the import, and prints its summary as
+// importCmd uploads a report to a running node, waits for the import, and prints its summary as
 // one JSON object. A progress bar goes to stderr when stderr is a terminal.
-func runImport(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("import", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	format := fs.String("format", "auto", "report format: auto, nmap, trivy, grype, sarif, nessus, openvas, zap, cyclonedx")
-	var server string
-	if err := envflag.Bind(fs, func(fs *flag.FlagSet) {
+func importCmd() *cobra.Command {
+	var format, server string
+	var timeout time.Duration
+	cmd := &cobra.Command{
+		Use:   "import FILE",
+		Short: "upload a scanner report, wait, print the summary",
+		Args:  cobra.ExactArgs(1),
+	}
+	cmd.Flags().StringVar(&format, "format", "auto", "report format: auto, nmap, trivy, grype, sarif, nessus, openvas, zap, cyclonedx")
+	envErr := envflag.Bind(cmd.Flags(), func(fs *flag.FlagSet) {
 		fs.StringVar(&server, "server", "http://localhost:8080", "URL of a soc node")
-	}, nil); err != nil {
-		fmt.Fprintf(stderr, "soc import: %v\n", err)
-		return 2
+	}, nil)
+	cmd.Flags().DurationVar(&timeout, "timeout", 30*time.Minute, "give up waiting after this long")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if envErr != nil {
+			return fail(cmd, 2, "%v", envErr)
+		}
+		return exit(runImport(cmd.Context(), args[0], format, server, timeout, cmd.OutOrStdout(), cmd.ErrOrStderr()))
 	}
-	timeout := fs.Duration("timeout", 30*time.Minute, "give up waiting after this long")
-	var path string
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		path, args = args[0], args[1:]
-	}
-	if err := fs.Parse(args); err != nil {
-		return 2
-	}
-	if path == "" && fs.NArg() == 1 {
-		path = fs.Arg(0)
-	} else if path == "" || fs.NArg() > 0 {
-		fmt.Fprintln(stderr, "usage: soc import FILE [--format auto] [--server URL]")
-		return 2
-	}
+	return cmd
+}
+
+// runImport uploads path to server and waits for the import; it returns the exit status.
+func runImport(ctx context.Context, path, format, server string, timeout time.Duration, stdout, stderr io.Writer) int {
 	base, err := url.Parse(strings.TrimRight(server, "/"))
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
 		fmt.Fprintf(stderr, "soc import: --server %q is not an http(s) URL\n", server)
@@ -60,12 +58,10 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "soc import: %s is not a file\n", path)
 		return 1
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base.String()+"/v1/scans/imports?format="+url.QueryEscape(*format), f)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base.String()+"/v1/scans/imports?format="+url.QueryEscape(format), f)
 	if err != nil {
 		fmt.Fprintf(stderr, "soc import: %v\n", err)
 		return 1

@@ -3,66 +3,123 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+
+	"github.com/socplatform/soc/events"
+	"github.com/spf13/cobra"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
 var version = "dev"
 
-const usage = `soc — the SOC Platform
-
-Usage:
-  soc serve [flags]                      run the platform (see soc serve -h, soc serve --list-targets)
-  soc events tail [--from POS] [--follow] print the event log as JSON lines, in global order
-  soc events stream STREAM_ID [flags]    print one stream's events as JSON lines
-  soc import FILE [--format auto] [--server URL]  upload a scanner report, wait, print the summary
-  soc feeds import nvd|kev|epss FILE     import a CVE feed; findings get KEV/EPSS enrichment events
-  soc projections status [NAME…] [--json]   read models: generation, position, lag, parked events
-  soc projections retry NAME             retry the event a projection is parked on
-  soc projections skip NAME --event ID --reason TEXT   skip it (an audited ProjectionEventSkipped)
-  soc projections dump [NAME]            print a read model as sorted text (diff a model and a rebuild)
-  soc replay --projection NAME|all       rebuild read models beside the live ones, then swap atomically
-  soc sagas list [--saga NAME] [--json] saga instances: state, pending timers and commands
-  soc sagas show ID | SAGA KEY           one instance as JSON: state, timers, commands, history
-  soc cvss VECTOR…                       score CVSS v3.0/v3.1/v4.0 vectors, one JSON object per line
-  soc version                            print the version
-
-Every flag has a SOC_* environment variable of the same meaning (flags win).
-`
-
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
+// run executes the command line args and returns the process's exit status: 0, 1 when the
+// command failed, 2 for a command line or configuration it refused, 3 for the states some
+// commands report (a parked projection, an unknown saga instance).
 func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return 2
-	}
-	switch args[0] {
-	case "serve":
-		return runServe(args[1:], stdout, stderr)
-	case "events":
-		return runEvents(args[1:], stdout, stderr)
-	case "import":
-		return runImport(args[1:], stdout, stderr)
-	case "feeds":
-		return runFeeds(args[1:], stdout, stderr)
-	case "projections":
-		return runProjections(args[1:], stdout, stderr)
-	case "replay":
-		return runReplay(args[1:], stdout, stderr)
-	case "cvss":
-		return runCVSS(args[1:], stdout, stderr)
-	case "sagas":
-		return runSagas(args[1:], stdout, stderr)
-	case "version", "--version":
-		fmt.Fprintln(stdout, version)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	root := newRootCmd()
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	cmd, err := root.ExecuteContextC(ctx)
+	var code exitCode
+	switch {
+	case err == nil:
 		return 0
-	case "help", "-h", "--help":
-		fmt.Fprint(stdout, usage)
-		return 0
+	case errors.As(err, &code):
+		return int(code)
 	}
-	fmt.Fprintf(stderr, "soc: unknown command %q\n\n%s", args[0], usage)
+	// cobra's own refusals: an unknown command or flag, a wrong number of arguments.
+	fmt.Fprintf(stderr, "%s: %v\nRun '%s --help' for usage.\n", cmd.CommandPath(), err, cmd.CommandPath())
 	return 2
+}
+
+func newRootCmd() *cobra.Command {
+	root := group(&cobra.Command{
+		Use:   "soc",
+		Short: "the SOC Platform",
+		Long: `soc — the SOC Platform: soc serve runs the platform, the other commands are operator tools.
+
+Every flag has a SOC_* environment variable of the same meaning (flags win).`,
+		Version:       version,
+		SilenceErrors: true, // run reports errors, with the exit status they carry
+		SilenceUsage:  true,
+	}, serveCmd(), eventsCmd(), importCmd(), feedsCmd(), projectionsCmd(), replayCmd(), sagasCmd(), cvssCmd(),
+		&cobra.Command{Use: "version", Short: "print the version", Args: cobra.NoArgs,
+			Run: func(cmd *cobra.Command, _ []string) { fmt.Fprintln(cmd.OutOrStdout(), version) }})
+	root.SetVersionTemplate("{{.Version}}\n")
+	return root
+}
+
+// group makes cmd a command that holds sub-commands: alone, it prints its help on stderr and
+// exits 2, as any other incomplete command line.
+func group(cmd *cobra.Command, subs ...*cobra.Command) *cobra.Command {
+	cmd.Args = cobra.NoArgs
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		cmd.SetOut(cmd.ErrOrStderr())
+		_ = cmd.Help()
+		return exitCode(2)
+	}
+	cmd.AddCommand(subs...)
+	return cmd
+}
+
+// exitCode ends a command with a status once it has said why on stderr.
+type exitCode int
+
+func (c exitCode) Error() string { return "exit status " + strconv.Itoa(int(c)) }
+
+// exit is RunE's error for a status: nil for 0.
+func exit(code int) error {
+	if code == 0 {
+		return nil
+	}
+	return exitCode(code)
+}
+
+// fail prints "soc <command>: <message>" on stderr and ends the command with code.
+func fail(cmd *cobra.Command, code int, format string, a ...any) error {
+	fmt.Fprintf(cmd.ErrOrStderr(), "%s: %s\n", cmd.CommandPath(), fmt.Sprintf(format, a...))
+	return exitCode(code)
+}
+
+// checkConfig refuses an invalid configuration with every problem at once, one a line (exit 2).
+func checkConfig(cmd *cobra.Command, cfg *Config, serve bool) error {
+	if err := cfg.Validate(serve); err != nil {
+		return fail(cmd, 2, "invalid configuration:\n%s", indent(err.Error()))
+	}
+	return nil
+}
+
+// toolConfig declares on cmd the flags of an operator tool that opens the store itself: the
+// store's and the read side's, with their SOC_* variables.
+func toolConfig(cmd *cobra.Command) *Config {
+	var cfg Config
+	bindFlags(cmd.Flags(), &cfg, false)
+	return &cfg
+}
+
+// withStore checks an operator tool's configuration, opens the event store and runs f on it.
+// The tools read the store directly: SQLite in WAL mode and PostgreSQL both allow it while
+// `soc serve` runs.
+func withStore(cmd *cobra.Command, cfg *Config, f func(ctx context.Context, store *events.Guarded) error) error {
+	if err := checkConfig(cmd, cfg, false); err != nil {
+		return err
+	}
+	store, b, _, err := openStore(cmd.Context(), cfg)
+	if err != nil {
+		return fail(cmd, 1, "%v", err)
+	}
+	defer b.Close()
+	return f(cmd.Context(), store)
 }

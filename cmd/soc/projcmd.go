@@ -3,41 +3,24 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
-	"io"
-	"os/signal"
 	"os/user"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/projections"
 	"github.com/socplatform/soc/projections/runner"
+	"github.com/spf13/cobra"
 )
 
 // Operator tools on the read side. They open the event store and the read-model database
 // directly, like `soc events`: SQLite in WAL mode and PostgreSQL both allow it while `soc serve`
 // runs, and a running node notices a retry, a skip or a swapped generation by itself.
 
-func runProjections(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, "usage: soc projections status|retry|skip …\n")
-		return 2
-	}
-	switch args[0] {
-	case "status":
-		return projectionsStatus(args[1:], stdout, stderr)
-	case "retry":
-		return projectionsRetry(args[1:], stdout, stderr)
-	case "skip":
-		return projectionsSkip(args[1:], stdout, stderr)
-	case "dump":
-		return projectionsDump(args[1:], stdout, stderr)
-	}
-	fmt.Fprintf(stderr, "soc projections: unknown command %q (status, retry, skip, dump)\n", args[0])
-	return 2
+func projectionsCmd() *cobra.Command {
+	return group(&cobra.Command{Use: "projections", Short: "inspect and repair the read models"},
+		projectionsStatusCmd(), projectionsRetryCmd(), projectionsSkipCmd(), projectionsDumpCmd())
 }
 
 // readTool is what every read-side tool opens.
@@ -60,12 +43,37 @@ func openReadTool(ctx context.Context, cfg *Config) (*readTool, error) {
 	return &readTool{store: store, db: db, close: func() { _ = db.SQL.Close(); _ = b.Close() }}, nil
 }
 
-func toolFlags(name string, stderr io.Writer) (*flag.FlagSet, *Config) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	var cfg Config
-	bindFlags(fs, &cfg, false)
-	return fs, &cfg
+// withReadTool checks a read-side tool's configuration, opens the store and the read models,
+// and runs f on them.
+func withReadTool(cmd *cobra.Command, cfg *Config, f func(ctx context.Context, t *readTool) error) error {
+	if err := checkConfig(cmd, cfg, false); err != nil {
+		return err
+	}
+	t, err := openReadTool(cmd.Context(), cfg)
+	if err != nil {
+		return fail(cmd, 1, "%v", err)
+	}
+	defer t.close()
+	return f(cmd.Context(), t)
+}
+
+// namedProjections resolves a projection name (or all) given on the command line; an unknown
+// one is a usage error.
+func namedProjections(cmd *cobra.Command, name string) ([]projections.Projection, error) {
+	ps, err := projectionsNamed(name)
+	if err != nil {
+		return nil, fail(cmd, 2, "%v", err)
+	}
+	return ps, nil
+}
+
+// completeProjections offers the projection names (and all) to shell completion.
+func completeProjections(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
+	names := []cobra.Completion{"all"}
+	for _, p := range readModels() {
+		names = append(names, p.Name())
+	}
+	return names, cobra.ShellCompDirectiveNoFileComp
 }
 
 func defaultActor() string {
@@ -75,222 +83,191 @@ func defaultActor() string {
 	return "operator"
 }
 
-func projectionsStatus(args []string, stdout, stderr io.Writer) int {
-	fs, cfg := toolFlags("projections status", stderr)
-	asJSON := fs.Bool("json", false, "print one JSON object per projection instead of a table")
-	if err := fs.Parse(args); err != nil {
-		return 2
+func projectionsStatusCmd() *cobra.Command {
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:               "status [NAME…]",
+		Short:             "read models: generation, position, lag, parked events (exit 3 when one is parked)",
+		ValidArgsFunction: completeProjections,
 	}
-	if err := cfg.Validate(false); err != nil {
-		fmt.Fprintf(stderr, "soc projections status: invalid configuration:\n%s\n", indent(err.Error()))
-		return 2
+	cfg := toolConfig(cmd)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per projection instead of a table")
+	cmd.RunE = func(cmd *cobra.Command, names []string) error {
+		return withReadTool(cmd, cfg, func(ctx context.Context, t *readTool) error {
+			if len(names) == 0 {
+				names = []string{"all"}
+			}
+			var ps []projections.Projection
+			for _, n := range names {
+				got, err := namedProjections(cmd, n)
+				if err != nil {
+					return err
+				}
+				ps = append(ps, got...)
+			}
+			stdout := cmd.OutOrStdout()
+			parked := false
+			if !asJSON {
+				fmt.Fprintf(stdout, "%-12s %4s %12s %10s %10s  %s\n", "PROJECTION", "GEN", "POSITION", "LAG", "LAG_S", "STATE")
+			}
+			for _, p := range ps {
+				st, err := runner.ReadStatus(ctx, t.db, t.store, p.Name())
+				if err != nil {
+					return fail(cmd, 1, "%s: %v", p.Name(), err)
+				}
+				if st.Parked != nil {
+					parked = true
+				}
+				if asJSON {
+					b, _ := json.Marshal(st)
+					fmt.Fprintln(stdout, string(b))
+					continue
+				}
+				state := "ok"
+				if st.Parked != nil {
+					state = fmt.Sprintf("PARKED on event %s (%s, position %d) since %s: %s — soc projections retry %s | soc projections skip %s --event %s",
+						st.Parked.EventID, st.Parked.Type, st.Parked.Position, st.Parked.Since.Format(time.RFC3339), st.Parked.Error, p.Name(), p.Name(), st.Parked.EventID)
+				} else if st.Generation == 0 {
+					state = "not initialised (start soc serve with the projections target)"
+				}
+				fmt.Fprintf(stdout, "%-12s %4d %12d %10d %10.1f  %s\n", p.Name(), st.Generation, st.Position, st.LagEvents, st.LagSeconds, state)
+			}
+			if parked {
+				return exitCode(3) // scripts and monitors can tell "parked" from "could not ask"
+			}
+			return nil
+		})
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
-	t, err := openReadTool(ctx, cfg)
-	if err != nil {
-		fmt.Fprintf(stderr, "soc projections status: %v\n", err)
-		return 1
-	}
-	defer t.close()
-	names := fs.Args()
-	if len(names) == 0 {
-		names = []string{"all"}
-	}
-	var ps []projections.Projection
-	for _, n := range names {
-		got, err := projectionsNamed(n)
-		if err != nil {
-			fmt.Fprintf(stderr, "soc projections status: %v\n", err)
-			return 2
-		}
-		ps = append(ps, got...)
-	}
-	parked := false
-	if !*asJSON {
-		fmt.Fprintf(stdout, "%-12s %4s %12s %10s %10s  %s\n", "PROJECTION", "GEN", "POSITION", "LAG", "LAG_S", "STATE")
-	}
-	for _, p := range ps {
-		st, err := runner.ReadStatus(ctx, t.db, t.store, p.Name())
-		if err != nil {
-			fmt.Fprintf(stderr, "soc projections status: %s: %v\n", p.Name(), err)
-			return 1
-		}
-		if st.Parked != nil {
-			parked = true
-		}
-		if *asJSON {
-			b, _ := json.Marshal(st)
-			fmt.Fprintln(stdout, string(b))
-			continue
-		}
-		state := "ok"
-		if st.Parked != nil {
-			state = fmt.Sprintf("PARKED on event %s (%s, position %d) since %s: %s — soc projections retry %s | soc projections skip %s --event %s",
-				st.Parked.EventID, st.Parked.Type, st.Parked.Position, st.Parked.Since.Format(time.RFC3339), st.Parked.Error, p.Name(), p.Name(), st.Parked.EventID)
-		} else if st.Generation == 0 {
-			state = "not initialised (start soc serve with the projections target)"
-		}
-		fmt.Fprintf(stdout, "%-12s %4d %12d %10d %10.1f  %s\n", p.Name(), st.Generation, st.Position, st.LagEvents, st.LagSeconds, state)
-	}
-	if parked {
-		return 3 // scripts and monitors can tell "parked" from "could not ask"
-	}
-	return 0
+	return cmd
 }
 
-func projectionsRetry(args []string, stdout, stderr io.Writer) int {
-	fs, cfg := toolFlags("projections retry", stderr)
-	actor := fs.String("actor", defaultActor(), "who decides (recorded in the ProjectionRetried event)")
-	if err := fs.Parse(args); err != nil {
-		return 2
+func projectionsRetryCmd() *cobra.Command {
+	var actor string
+	cmd := &cobra.Command{
+		Use:               "retry NAME",
+		Short:             "retry the event a projection is parked on",
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeProjections,
 	}
-	if fs.NArg() != 1 {
-		fmt.Fprintln(stderr, "usage: soc projections retry NAME [--actor WHO]")
-		return 2
+	cfg := toolConfig(cmd)
+	cmd.Flags().StringVar(&actor, "actor", defaultActor(), "who decides (recorded in the ProjectionRetried event)")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		return withProjection(cmd, cfg, args[0], func(ctx context.Context, t *readTool, name string) error {
+			if err := runner.Retry(ctx, t.db, t.store, name, actor); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "projection %s: retrying the parked event\n", name)
+			return nil
+		})
 	}
-	return withProjection(cfg, fs.Arg(0), "retry", stderr, func(ctx context.Context, t *readTool, name string) error {
-		if err := runner.Retry(ctx, t.db, t.store, name, *actor); err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "projection %s: retrying the parked event\n", name)
-		return nil
-	})
+	return cmd
 }
 
-func projectionsSkip(args []string, stdout, stderr io.Writer) int {
-	fs, cfg := toolFlags("projections skip", stderr)
-	actor := fs.String("actor", defaultActor(), "who decides (recorded in the ProjectionEventSkipped event)")
-	eventID := fs.String("event", "", "id of the parked event to skip (required: confirms which event you mean)")
-	reason := fs.String("reason", "", "why the event may be skipped (required; kept in the audit trail)")
-	if err := fs.Parse(reorder(args)); err != nil {
-		return 2
+func projectionsSkipCmd() *cobra.Command {
+	var actor, eventID, reason string
+	cmd := &cobra.Command{
+		Use:               "skip NAME --event EVENT_ID --reason TEXT",
+		Short:             "skip the event a projection is parked on (an audited ProjectionEventSkipped)",
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completeProjections,
 	}
-	if fs.NArg() != 1 || *eventID == "" || strings.TrimSpace(*reason) == "" {
-		fmt.Fprintln(stderr, "usage: soc projections skip NAME --event EVENT_ID --reason TEXT [--actor WHO]")
-		return 2
-	}
-	return withProjection(cfg, fs.Arg(0), "skip", stderr, func(ctx context.Context, t *readTool, name string) error {
-		if err := runner.Skip(ctx, t.db, t.store, name, *eventID, *actor, *reason); err != nil {
-			return err
+	cfg := toolConfig(cmd)
+	cmd.Flags().StringVar(&actor, "actor", defaultActor(), "who decides (recorded in the ProjectionEventSkipped event)")
+	cmd.Flags().StringVar(&eventID, "event", "", "id of the parked event to skip (required: confirms which event you mean)")
+	cmd.Flags().StringVar(&reason, "reason", "", "why the event may be skipped (required; kept in the audit trail)")
+	_ = cmd.MarkFlagRequired("event")
+	_ = cmd.MarkFlagRequired("reason")
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if eventID == "" || strings.TrimSpace(reason) == "" {
+			return fail(cmd, 2, "--event and --reason must not be empty")
 		}
-		fmt.Fprintf(stdout, "projection %s: event %s skipped (recorded as ProjectionEventSkipped)\n", name, *eventID)
-		return nil
-	})
+		return withProjection(cmd, cfg, args[0], func(ctx context.Context, t *readTool, name string) error {
+			if err := runner.Skip(ctx, t.db, t.store, name, eventID, actor, reason); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "projection %s: event %s skipped (recorded as ProjectionEventSkipped)\n", name, eventID)
+			return nil
+		})
+	}
+	return cmd
 }
 
-// projectionsDump prints the live read model of each projection as deterministic text (every
+// projectionsDumpCmd prints the live read model of each projection as deterministic text (every
 // row, every column, sorted): diff two dumps to compare a model with a rebuild.
-func projectionsDump(args []string, stdout, stderr io.Writer) int {
-	fs, cfg := toolFlags("projections dump", stderr)
-	if err := fs.Parse(args); err != nil {
-		return 2
+func projectionsDumpCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:               "dump [NAME|all]",
+		Short:             "print a read model as sorted text (diff a model and a rebuild)",
+		Args:              cobra.MaximumNArgs(1),
+		ValidArgsFunction: completeProjections,
 	}
-	name := "all"
-	if fs.NArg() == 1 {
-		name = fs.Arg(0)
-	} else if fs.NArg() > 1 {
-		fmt.Fprintln(stderr, "usage: soc projections dump [NAME|all]")
-		return 2
-	}
-	if err := cfg.Validate(false); err != nil {
-		fmt.Fprintf(stderr, "soc projections dump: invalid configuration:\n%s\n", indent(err.Error()))
-		return 2
-	}
-	ps, err := projectionsNamed(name)
-	if err != nil {
-		fmt.Fprintf(stderr, "soc projections dump: %v\n", err)
-		return 2
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
-	t, err := openReadTool(ctx, cfg)
-	if err != nil {
-		fmt.Fprintf(stderr, "soc projections dump: %v\n", err)
-		return 1
-	}
-	defer t.close()
-	for _, p := range ps {
-		snap, err := runner.Snapshot(ctx, t.db, p)
-		if err != nil {
-			fmt.Fprintf(stderr, "soc projections dump: %s: %v\n", p.Name(), err)
-			return 1
+	cfg := toolConfig(cmd)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		name := "all"
+		if len(args) == 1 {
+			name = args[0]
 		}
-		fmt.Fprintf(stdout, "== %s\n%s", p.Name(), snap)
+		ps, err := namedProjections(cmd, name)
+		if err != nil {
+			return err
+		}
+		return withReadTool(cmd, cfg, func(ctx context.Context, t *readTool) error {
+			for _, p := range ps {
+				snap, err := runner.Snapshot(ctx, t.db, p)
+				if err != nil {
+					return fail(cmd, 1, "%s: %v", p.Name(), err)
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "== %s\n%s", p.Name(), snap)
+			}
+			return nil
+		})
 	}
-	return 0
+	return cmd
 }
 
-// reorder moves the positional NAME after the flags so that `skip NAME --event X` parses.
-func reorder(args []string) []string {
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-		return append(append([]string{}, args[1:]...), args[0])
-	}
-	return args
-}
-
-func withProjection(cfg *Config, name, verb string, stderr io.Writer, f func(ctx context.Context, t *readTool, name string) error) int {
-	if err := cfg.Validate(false); err != nil {
-		fmt.Fprintf(stderr, "soc projections %s: invalid configuration:\n%s\n", verb, indent(err.Error()))
-		return 2
-	}
+// withProjection runs f on the one projection named; f's error is the command's failure.
+func withProjection(cmd *cobra.Command, cfg *Config, name string, f func(ctx context.Context, t *readTool, name string) error) error {
 	if _, err := projectionsNamed(name); err != nil || name == "all" {
-		fmt.Fprintf(stderr, "soc projections %s: name one projection: %v\n", verb, err)
-		return 2
+		return fail(cmd, 2, "name one projection: %v", err)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
-	t, err := openReadTool(ctx, cfg)
-	if err != nil {
-		fmt.Fprintf(stderr, "soc projections %s: %v\n", verb, err)
-		return 1
-	}
-	defer t.close()
-	if err := f(ctx, t, name); err != nil {
-		fmt.Fprintf(stderr, "soc projections %s: %v\n", verb, err)
-		return 1
-	}
-	return 0
+	return withReadTool(cmd, cfg, func(ctx context.Context, t *readTool) error {
+		if err := f(ctx, t, name); err != nil {
+			return fail(cmd, 1, "%v", err)
+		}
+		return nil
+	})
 }
 
-// runReplay rebuilds read models beside the live ones and swaps them in atomically.
-func runReplay(args []string, stdout, stderr io.Writer) int {
-	fs, cfg := toolFlags("replay", stderr)
-	name := fs.String("projection", "", "projection to rebuild, or all (required)")
-	if err := fs.Parse(args); err != nil {
-		return 2
+// replayCmd rebuilds read models beside the live ones and swaps them in atomically.
+func replayCmd() *cobra.Command {
+	var name string
+	cmd := &cobra.Command{
+		Use:   "replay --projection NAME|all",
+		Short: "rebuild read models beside the live ones, then swap atomically",
+		Args:  cobra.NoArgs,
 	}
-	if *name == "" || fs.NArg() != 0 {
-		fmt.Fprintln(stderr, "usage: soc replay --projection NAME|all")
-		return 2
-	}
-	if err := cfg.Validate(false); err != nil {
-		fmt.Fprintf(stderr, "soc replay: invalid configuration:\n%s\n", indent(err.Error()))
-		return 2
-	}
-	ps, err := projectionsNamed(*name)
-	if err != nil {
-		fmt.Fprintf(stderr, "soc replay: %v\n", err)
-		return 2
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
-	t, err := openReadTool(ctx, cfg)
-	if err != nil {
-		fmt.Fprintf(stderr, "soc replay: %v\n", err)
-		return 1
-	}
-	defer t.close()
-	for _, p := range ps {
-		bar := replayBar(stderr, p.Name())
-		res, err := runner.Rebuild(ctx, runner.RebuildConfig{DB: t.db, Projection: p, Store: t.store, BatchSize: cfg.ProjectionBatch, Progress: bar})
-		bar(runner.Progress{Done: -1})
+	cfg := toolConfig(cmd)
+	cmd.Flags().StringVar(&name, "projection", "", "projection to rebuild, or all (required)")
+	_ = cmd.MarkFlagRequired("projection")
+	_ = cmd.RegisterFlagCompletionFunc("projection", completeProjections)
+	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
+		ps, err := namedProjections(cmd, name)
 		if err != nil {
-			fmt.Fprintf(stderr, "soc replay: %s: %v (the live read model is untouched)\n", p.Name(), err)
-			return 1
+			return err
 		}
-		b, _ := json.Marshal(res)
-		fmt.Fprintln(stdout, string(b))
+		return withReadTool(cmd, cfg, func(ctx context.Context, t *readTool) error {
+			for _, p := range ps {
+				bar := replayBar(cmd.ErrOrStderr(), p.Name())
+				res, err := runner.Rebuild(ctx, runner.RebuildConfig{DB: t.db, Projection: p, Store: t.store, BatchSize: cfg.ProjectionBatch, Progress: bar})
+				bar(runner.Progress{Done: -1})
+				if err != nil {
+					return fail(cmd, 1, "%s: %v (the live read model is untouched)", p.Name(), err)
+				}
+				b, _ := json.Marshal(res)
+				fmt.Fprintln(cmd.OutOrStdout(), string(b))
+			}
+			return nil
+		})
 	}
-	return 0
+	return cmd
 }

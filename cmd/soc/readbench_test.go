@@ -75,7 +75,7 @@ func loadedServer(b *testing.B) *benchServer {
 		n := benchFindings()
 		report := writeTrivy(b, n, "registry.example/bench:1")
 		start := time.Now()
-		if code := runImport([]string{report, "--server", s.base}, io.Discard, os.Stderr); code != 0 {
+		if code := run([]string{"import", report, "--server", s.base}, io.Discard, os.Stderr); code != 0 {
 			benchErr = fmt.Errorf("import exited %d", code)
 			return
 		}

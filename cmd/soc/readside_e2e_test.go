@@ -108,6 +108,9 @@ func readSideFlow(t *testing.T, env []string, args []string) {
 	n := startNode(t, append(env, targets), args...)
 	c := apiClient{t: t, base: "http://" + n.addr}
 
+	// A WebSocket subscriber of the findings the import opens, connected before it.
+	opened := dialLive(t, n.addr, c.base, "types=FindingOpened&projections=findings")
+
 	if out, errOut, code := socCmd(t, env, "import", report, "--server", c.base); code != 0 {
 		t.Fatalf("soc import: %d %s %s", code, out, errOut)
 	}
@@ -138,6 +141,12 @@ func readSideFlow(t *testing.T, env []string, args []string) {
 			t.Fatalf("pagination returned finding %s twice", f.ID)
 		}
 		seen[f.ID] = true
+	}
+	// The subscriber received every one of them, once (it was not reading during the import).
+	for id := range readOpened(t, opened, len(all)) {
+		if !seen[id] {
+			t.Fatalf("WebSocket: FindingOpened of %s, not a finding of the import", id)
+		}
 	}
 
 	// A filtered list holds exactly the findings the full list has with that severity.
@@ -209,11 +218,7 @@ func readSideFlow(t *testing.T, env []string, args []string) {
 	}
 
 	// A WebSocket subscriber of triage events.
-	ws, _, err := websocket.DefaultDialer.Dial("ws://"+n.addr+"/ws", http.Header{"Origin": {c.base}})
-	if err != nil {
-		t.Fatalf("dialing /ws: %v", err)
-	}
-	defer ws.Close()
+	ws := dialLive(t, n.addr, c.base, "")
 	if err := ws.WriteJSON(map[string]any{"type": "subscribe", "filter": map[string]any{"types": []string{"FindingTriaged"}}}); err != nil {
 		t.Fatal(err)
 	}
@@ -239,14 +244,7 @@ func readSideFlow(t *testing.T, env []string, args []string) {
 	}
 	// The subscriber receives the change.
 	for {
-		var msg struct {
-			Type  string `json:"type"`
-			Event struct {
-				Type     string `json:"type"`
-				StreamID string `json:"stream_id"`
-			} `json:"event"`
-			Severity string `json:"severity"`
-		}
+		var msg liveMessage
 		if err := ws.ReadJSON(&msg); err != nil {
 			t.Fatalf("WebSocket: no FindingTriaged for %s: %v", target.ID, err)
 		}
@@ -286,7 +284,57 @@ func readSideFlow(t *testing.T, env []string, args []string) {
 	if r := c.get("/openapi.json"); r.status != 200 || !strings.Contains(string(r.body), `"openapi"`) {
 		t.Fatalf("/openapi.json: %d", r.status)
 	}
+
+	// Live updates under load: an import of several projection batches reaches a subscriber
+	// whole, though it reads nothing until the import is done.
+	const loadFindings = 3000
+	load := dialLive(t, n.addr, c.base, "types=FindingOpened&projections=findings")
+	if out, errOut, code := socCmd(t, env, "import", writeTrivy(t, loadFindings, "registry.example/ws-load:1"), "--server", c.base); code != 0 {
+		t.Fatalf("soc import of %d findings: %d %s %s", loadFindings, code, out, errOut)
+	}
+	readOpened(t, load, loadFindings)
 	n.stop(t)
+}
+
+// liveMessage is what the tests read of a /ws message.
+type liveMessage struct {
+	Type  string `json:"type"`
+	Event struct {
+		Type     string `json:"type"`
+		StreamID string `json:"stream_id"`
+	} `json:"event"`
+	Severity string `json:"severity"`
+}
+
+// dialLive subscribes to the node's /ws with the filter of query; the connection is closed
+// when the test ends.
+func dialLive(t *testing.T, addr, origin, query string) *websocket.Conn {
+	t.Helper()
+	c, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/ws?"+query, http.Header{"Origin": {origin}})
+	if err != nil {
+		t.Fatalf("dialing /ws?%s: %v", query, err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+// readOpened reads FindingOpened events of want distinct findings from live and returns their
+// stream ids; any other message, or a finding's second, fails the test.
+func readOpened(t *testing.T, live *websocket.Conn, want int) map[string]bool {
+	t.Helper()
+	_ = live.SetReadDeadline(time.Now().Add(time.Minute))
+	got := map[string]bool{}
+	for len(got) < want {
+		var msg liveMessage
+		if err := live.ReadJSON(&msg); err != nil {
+			t.Fatalf("WebSocket: %d of the %d FindingOpened events: %v", len(got), want, err)
+		}
+		if msg.Type != "event" || msg.Event.Type != "FindingOpened" || got[msg.Event.StreamID] {
+			t.Fatalf("WebSocket: %+v after %d events, want each new finding's FindingOpened once", msg, len(got))
+		}
+		got[msg.Event.StreamID] = true
+	}
+	return got
 }
 
 func TestReadSideEmbedded(t *testing.T) {

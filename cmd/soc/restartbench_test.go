@@ -37,7 +37,7 @@ func BenchmarkRestart(b *testing.B) {
 	first := startRestartNode(b, bin, data, "")
 	report := writeTrivy(b, n, "registry.example/restart:1")
 	start := time.Now()
-	if code := runImport([]string{report, "--server", "http://" + first.addr}, io.Discard, os.Stderr); code != 0 {
+	if code := run([]string{"import", report, "--server", "http://" + first.addr}, io.Discard, os.Stderr); code != 0 {
 		b.Fatalf("import exited %d", code)
 	}
 	fmt.Fprintf(os.Stderr, "restart bench: %d findings imported in %s\n", n, time.Since(start).Round(time.Millisecond))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -24,6 +23,7 @@ import (
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/kafkalog"
 	"github.com/socplatform/soc/schemas/contracts"
+	"github.com/spf13/cobra"
 )
 
 // module is one part of a process: a target that `soc serve --target=…` runs (as Loki's targets)
@@ -128,29 +128,32 @@ type app struct {
 	closers []func()
 }
 
-func runServe(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+func serveCmd() *cobra.Command {
 	var cfg Config
-	bindFlags(fs, &cfg, true)
-	list := fs.Bool("list-targets", false, "print the targets and exit")
-	if err := fs.Parse(args); err != nil {
-		return 2
+	var list bool
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "run the platform (see soc serve --list-targets)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if list {
+				printGraph(cmd.OutOrStdout())
+				return nil
+			}
+			if err := checkConfig(cmd, &cfg, true); err != nil {
+				return err
+			}
+			log := newLogger(cmd.ErrOrStderr(), cfg.LogLevel)
+			if err := serve(context.Background(), &cfg, log, nil); err != nil {
+				log.Error("soc serve failed", "err", err)
+				return exitCode(1)
+			}
+			return nil
+		},
 	}
-	if *list {
-		printGraph(stdout)
-		return 0
-	}
-	if err := cfg.Validate(true); err != nil {
-		fmt.Fprintf(stderr, "soc serve: invalid configuration:\n%s\n", indent(err.Error()))
-		return 2
-	}
-	log := newLogger(stderr, cfg.LogLevel)
-	if err := serve(context.Background(), &cfg, log, nil); err != nil {
-		log.Error("soc serve failed", "err", err)
-		return 1
-	}
-	return 0
+	bindFlags(cmd.Flags(), &cfg, true)
+	cmd.Flags().BoolVar(&list, "list-targets", false, "print the targets and exit")
+	return cmd
 }
 
 // serve runs until SIGTERM/SIGINT (or ctx ends), then shuts down gracefully. ready, when not nil,

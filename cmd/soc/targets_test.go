@@ -2,13 +2,14 @@ package main
 
 import (
 	"context"
-	"flag"
 	"io"
 	"log/slog"
 	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/spf13/pflag"
 )
 
 // TestEveryTargetAloneAndEveryPairStartsOrRefusesAtStart starts a node for each target alone
@@ -38,7 +39,7 @@ func TestEveryTargetAloneAndEveryPairStartsOrRefusesAtStart(t *testing.T) {
 			if has("relay") && kafka == "" {
 				missing = append(missing, "--kafka-brokers")
 			}
-			fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+			fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
 			fs.SetOutput(io.Discard)
 			var cfg Config
 			bindFlags(fs, &cfg, true)

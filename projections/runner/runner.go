@@ -40,7 +40,8 @@ type Config struct {
 	// BatchSize bounds one batch of the embedded consumer (default 1000).
 	BatchSize int
 	// OnChange is called after each commit with what the batch changed. It runs on the
-	// consuming goroutine: it must not block for long.
+	// consuming goroutine, so it paces the runner: it may wait for its readers (the WebSocket
+	// hub's flow control), never indefinitely.
 	OnChange func([]projections.Change)
 	Log      *slog.Logger
 	Now      func() time.Time

@@ -1,8 +1,8 @@
 // Package openapi holds the platform's OpenAPI 3.1 document — every command endpoint, every
 // query endpoint, health, metrics, the WebSocket and the document itself — built in Go from
 // the command JSON Schemas (schemas.CommandsFS) and the query API's parameter tables, and a
-// validator that checks a response against it (tests use it so that handlers and document
-// cannot drift).
+// validator that checks a response against it with kin-openapi (tests use it so that handlers
+// and document cannot drift).
 package openapi
 
 import (

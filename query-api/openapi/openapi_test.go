@@ -1,6 +1,7 @@
 package openapi
 
 import (
+	"context"
 	"encoding/json"
 	"io/fs"
 	"strings"
@@ -140,6 +141,9 @@ func TestValidateCatchesDrift(t *testing.T) {
 	if err := Validate("GET", "/v1/cves/CVE-2024-1", 200, "application/json; charset=utf-8", []byte(`{"id":"CVE-2024-1","stream_id":"s","kev":true,"open_findings":0,"version":1,"published":"2024-01-02T03:04:05Z"}`)); err != nil {
 		t.Errorf("a valid CVE: %v", err)
 	}
+	if err := Validate("GET", "/v1/cves/CVE-2024-1", 200, "application/json", []byte(`{"id":"CVE-2024-1","stream_id":"s","kev":true,"open_findings":0,"version":1,"published":"yesterday"}`)); err == nil {
+		t.Error("a malformed date-time passed")
+	}
 	if err := Validate("GET", "/v1/cves/x", 304, "", []byte("x")); err == nil {
 		t.Error("a 304 with a body passed")
 	}
@@ -169,5 +173,20 @@ func TestQueryParams(t *testing.T) {
 	}
 	if QueryParams("GET", "/nope") != nil {
 		t.Error("unknown operation has parameters")
+	}
+}
+
+// TestDocumentIsValidOpenAPI: kin-openapi, which Validate loads the document with, finds it a
+// valid OpenAPI 3.1 document (every $ref resolves, every schema is well-formed).
+func TestDocumentIsValidOpenAPI(t *testing.T) {
+	doc, err := loaded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !doc.IsOpenAPI31OrLater() || doc.IsOpenAPI32OrLater() {
+		t.Fatalf("the document is OpenAPI %s, want 3.1", doc.OpenAPI)
+	}
+	if err := doc.Validate(context.Background()); err != nil {
+		t.Fatal(err)
 	}
 }

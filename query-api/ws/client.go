@@ -27,7 +27,15 @@ type client struct {
 	user string // the authenticated user (Config.Authenticate), else ""
 
 	matcher atomic.Pointer[matcher] // replaced by subscribe (under hub.pubMu)
-	send    chan []byte             // bounded; full means slow client
+
+	// The send queue, bounded by Config.QueueBytes. A message stays counted until the socket has
+	// taken it; progress is when it last took one (or when the queue became non-empty), which
+	// tells a reading client from a stuck one.
+	mu       sync.Mutex
+	queue    [][]byte
+	queued   int64
+	progress time.Time
+	wake     chan struct{} // capacity 1: the queue has messages for the writer
 
 	quit        chan struct{} // closed by kick
 	kickOnce    sync.Once
@@ -40,7 +48,7 @@ func newClient(h *Hub, conn *websocket.Conn, f Filter) *client {
 	c := &client{
 		hub:        h,
 		conn:       conn,
-		send:       make(chan []byte, h.cfg.SendBuffer),
+		wake:       make(chan struct{}, 1),
 		quit:       make(chan struct{}),
 		readerDone: make(chan struct{}),
 	}
@@ -49,11 +57,14 @@ func newClient(h *Hub, conn *websocket.Conn, f Filter) *client {
 }
 
 // kick asks the writer to close the connection with code (noCloseFrame: without a close frame).
-// Only the first call counts. It never blocks.
+// Only the first call counts. It never blocks: a message write in progress gets WriteWait more
+// to complete, then fails.
 func (c *client) kick(code int, reason string) {
 	c.kickOnce.Do(func() {
 		c.closeCode, c.closeReason = code, reason
 		close(c.quit)
+		_ = c.conn.NetConn().SetWriteDeadline(time.Now().Add(c.hub.cfg.WriteWait))
+		c.hub.roomFreed() // a deliver waiting for this client gives up on it
 	})
 }
 
@@ -66,32 +77,77 @@ func (c *client) closing() bool {
 	}
 }
 
-// enqueue queues msg without blocking. When the buffer is full it kicks the client as slow and
-// returns false; the caller removes it from the hub.
-func (c *client) enqueue(msg []byte) bool {
-	if c.closing() {
-		return false
+// offer queues the longest prefix of msgs that fits and returns its length, and when the client
+// counts as stuck if the socket takes nothing more. A client already stuck at now takes nothing.
+// An empty queue takes a message of any size, so one larger than the bound still gets through.
+func (c *client) offer(msgs [][]byte, now time.Time) (taken int, stuckAt time.Time) {
+	cfg := &c.hub.cfg
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.queued > 0 && !now.Before(c.progress.Add(cfg.StuckTimeout)) {
+		return 0, c.progress.Add(cfg.StuckTimeout)
 	}
-	select {
-	case c.send <- msg:
-		return true
-	default:
-		c.kick(CloseSlowClient, ReasonSlowClient)
-		c.hub.cfg.Log.Warn("ws: slow client disconnected", "client", c.id, "remote", c.conn.RemoteAddr().String(), "send_buffer", cap(c.send))
-		return false
+	if c.closing() {
+		return 0, now
+	}
+	if c.queued == 0 {
+		c.progress = now // the wait for the client starts now
+	}
+	for _, m := range msgs {
+		if c.queued > 0 && c.queued+int64(len(m)) > cfg.QueueBytes {
+			break
+		}
+		c.queue = append(c.queue, m)
+		c.queued += int64(len(m))
+		taken++
+	}
+	if taken > 0 {
+		c.hub.notePeak(c.queued)
+		select {
+		case c.wake <- struct{}{}:
+		default:
+		}
+	}
+	return taken, c.progress.Add(cfg.StuckTimeout)
+}
+
+// next returns the oldest queued message, still counted as queued.
+func (c *client) next() ([]byte, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.queue) == 0 {
+		return nil, false
+	}
+	return c.queue[0], true
+}
+
+// sent drops the oldest message, which the socket has taken. It wakes the waiting deliver calls
+// when the queue empties or falls to half the bound, rather than at every message, so a batch
+// is paged in chunks of half a queue.
+func (c *client) sent() {
+	half := c.hub.cfg.QueueBytes / 2
+	c.mu.Lock()
+	before := c.queued
+	c.queued -= int64(len(c.queue[0]))
+	c.queue[0] = nil
+	c.queue = c.queue[1:]
+	c.progress = time.Now()
+	wake := c.queued == 0 || (before > half && c.queued <= half)
+	c.mu.Unlock()
+	if wake {
+		c.hub.roomFreed()
 	}
 }
 
-// reply queues a response to a client message.
+// reply queues a response to a client message; while the queue is full the client's messages
+// are not read (flow control both ways).
 func (c *client) reply(v any) {
 	msg, err := json.Marshal(v)
 	if err != nil { // cannot happen for the reply types
 		c.hub.cfg.Log.Error("ws: cannot encode reply", "err", err)
 		return
 	}
-	if !c.enqueue(msg) {
-		c.hub.remove(c)
-	}
+	c.hub.deliver([]delivery{{c: c, msgs: [][]byte{msg}}})
 }
 
 func (c *client) writeLoop() {
@@ -109,23 +165,46 @@ func (c *client) writeLoop() {
 		case <-c.quit:
 			c.closeHandshake()
 			return
-		case msg := <-c.send:
-			if c.closing() { // a kick wins over queued messages
-				c.closeHandshake()
-				return
-			}
-			_ = c.conn.SetWriteDeadline(time.Now().Add(cfg.WriteWait))
-			if err := c.conn.WriteMessage(websocket.TextMessage, msg); err != nil {
-				c.kick(noCloseFrame, "write failed: "+err.Error())
-				return
+		case <-c.wake:
+			for {
+				msg, ok := c.next()
+				if !ok {
+					break
+				}
+				if c.closing() { // a kick wins over queued messages
+					c.closeHandshake()
+					return
+				}
+				// The hub closes a client stuck for StuckTimeout; WriteWait more lets it still
+				// take its close frame if it resumes reading.
+				_ = c.conn.SetWriteDeadline(time.Now().Add(cfg.StuckTimeout + cfg.WriteWait))
+				if err := c.conn.WriteMessage(websocket.TextMessage, msg); err != nil {
+					c.kick(noCloseFrame, "write failed: "+err.Error())
+					return
+				}
+				c.sent()
+				select { // keep pinging through a long backlog: the pongs keep the reader alive
+				case <-ticker.C:
+					if !c.ping() {
+						return
+					}
+				default:
+				}
 			}
 		case <-ticker.C:
-			if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(cfg.WriteWait)); err != nil {
-				c.kick(noCloseFrame, "ping failed: "+err.Error())
+			if !c.ping() {
 				return
 			}
 		}
 	}
+}
+
+func (c *client) ping() bool {
+	if err := c.conn.WriteControl(websocket.PingMessage, nil, time.Now().Add(c.hub.cfg.WriteWait)); err != nil {
+		c.kick(noCloseFrame, "ping failed: "+err.Error())
+		return false
+	}
+	return true
 }
 
 // closeHandshake sends the close frame of the kick, if any, and waits (bounded) for the peer's
@@ -253,10 +332,7 @@ func (c *client) handle(kind int, data []byte) {
 func (c *client) subscribe(f Filter) {
 	msg, _ := json.Marshal(subscribedMessage{Type: "subscribed", Filter: f})
 	c.hub.pubMu.Lock()
+	defer c.hub.pubMu.Unlock()
 	c.matcher.Store(newMatcher(f))
-	ok := c.enqueue(msg)
-	c.hub.pubMu.Unlock()
-	if !ok {
-		c.hub.remove(c)
-	}
+	c.hub.deliver([]delivery{{c: c, msgs: [][]byte{msg}}})
 }

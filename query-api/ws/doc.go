@@ -51,25 +51,45 @@
 // a filter list that is too long or has too long a value, an unknown severity — is answered
 // with {"type":"error","error":"…"} and the connection stays open with its filter unchanged.
 //
+// # Flow control
+//
+// Each connection has one writer goroutine and a send queue bounded by Config.QueueBytes
+// (default 8 MiB, room for several projection batches of 1,000 events); queued messages are
+// shared between the connections they go to (each change is encoded once). Publish hands a
+// projection batch to every matching connection at once when it fits; when it does not, the
+// connection gets what fits and the rest page in as its writer empties the queue (the next
+// part when the queue is down to half), while the other connections already have the batch.
+// Publish returns when every connection has the batch queued, so a client that reads never
+// misses an event and is never closed for being slow: a client slower than the projections
+// paces the publishing (the read models are committed before Publish, so queries are not
+// held back, only the next batch). Only a stuck client is closed: one whose queue has had
+// messages that the socket did not take for Config.StuckTimeout (default 30s: it read
+// nothing). Publish waits for a connection at most that long, and a stuck client's backlog is
+// bounded both by QueueBytes and by that time.
+//
 // # Keep-alive, limits and close codes
 //
-// The server pings every Config.PingInterval; a connection from which nothing (a pong or any
-// other frame) arrives within Config.PongWait is closed. Each connection has one writer
-// goroutine, a send buffer of Config.SendBuffer messages and a read limit of
-// Config.MaxMessageBytes, so its memory is bounded. Publish never blocks on a client: a
-// subscriber whose send buffer is full is removed at once and closed, so it never slows the
-// others. The close codes:
+// The server pings every Config.PingInterval, between queued messages too; a connection from
+// which nothing (a pong or any other frame) arrives within Config.PongWait is closed. The
+// read limit is Config.MaxMessageBytes, and a client's replies (pong, error, subscribed) wait
+// for room in its queue like events, so its memory is bounded. The close codes:
 //
 //	1001 going away        Hub.Close (server shutting down)
-//	1008 policy violation  "slow client: send buffer full" — the client fell behind and
-//	                       missed events: it should reload what it shows from the query API
-//	                       and reconnect; also "keep-alive timeout" when no pong arrived
-//	                       within PongWait
+//	1008 policy violation  ReasonStuck "stuck client: nothing read within the stuck timeout;
+//	                       events were missed: reload from the query API and reconnect" —
+//	                       the client read nothing for StuckTimeout while events waited; it
+//	                       missed every event after the last one it received, and the protocol
+//	                       has no resume parameter, so it should reload what it shows from the
+//	                       query API (each event carries its global_position; min_position=P
+//	                       on a query waits for the read models to reach P) and reconnect;
+//	                       also "keep-alive timeout" when no pong arrived within PongWait
 //	1009 message too big   a client message larger than Config.MaxMessageBytes
 //
-// 1008 rather than 1013 (try again later) is used for a slow client because the cause is the
-// client's consumption rate, not the server's load: reconnecting at once is fine, but only
-// after resynchronising. A connection whose socket does not accept a write within
-// Config.WriteWait is closed without a close frame (none could be delivered); a client sees
-// 1006 abnormal closure.
+// 1008 rather than 1013 (try again later) is used for a stuck client because the cause is the
+// client, not the server's load: reconnecting at once is fine, but only after resynchronising.
+// A stuck client whose socket still takes nothing cannot receive the close frame either: its
+// connection is closed without one (1006 abnormal closure) when the message being written
+// has not gone out within Config.WriteWait of the close (StuckTimeout + WriteWait after it
+// began); one that resumes reading within WriteWait receives the events queued before the
+// close, in order, then the close frame.
 package ws

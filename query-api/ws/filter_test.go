@@ -101,8 +101,9 @@ func TestConfigValidate(t *testing.T) {
 	if err := (ws.Config{}).Validate(); err != nil {
 		t.Fatalf("zero config: %v", err)
 	}
-	err := ws.Config{MaxClients: -1, SendBuffer: -1, PingInterval: 2e9, PongWait: 1e9}.Validate()
-	if err == nil || !strings.Contains(err.Error(), "MaxClients") || !strings.Contains(err.Error(), "SendBuffer") || !strings.Contains(err.Error(), "below PongWait") {
+	err := ws.Config{MaxClients: -1, QueueBytes: -1, StuckTimeout: -1, PingInterval: 2e9, PongWait: 1e9}.Validate()
+	if err == nil || !strings.Contains(err.Error(), "MaxClients") || !strings.Contains(err.Error(), "QueueBytes") ||
+		!strings.Contains(err.Error(), "StuckTimeout") || !strings.Contains(err.Error(), "below PongWait") {
 		t.Fatalf("Validate = %v, want every problem", err)
 	}
 }

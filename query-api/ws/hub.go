@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -18,7 +19,8 @@ import (
 // Defaults of Config.
 const (
 	DefaultMaxClients      = 1000
-	DefaultSendBuffer      = 256
+	DefaultQueueBytes      = 8 << 20 // several projection batches of 1,000 events
+	DefaultStuckTimeout    = 30 * time.Second
 	DefaultPingInterval    = 30 * time.Second
 	DefaultPongWait        = 60 * time.Second
 	DefaultWriteWait       = 10 * time.Second
@@ -27,29 +29,38 @@ const (
 
 // Close codes and reasons the hub uses (see the package documentation).
 const (
-	CloseSlowClient = websocket.ClosePolicyViolation // 1008
-	CloseKeepAlive  = websocket.ClosePolicyViolation // 1008
-	CloseTooBig     = websocket.CloseMessageTooBig   // 1009
-	CloseShutdown   = websocket.CloseGoingAway       // 1001
+	CloseStuck     = websocket.ClosePolicyViolation // 1008
+	CloseKeepAlive = websocket.ClosePolicyViolation // 1008
+	CloseTooBig    = websocket.CloseMessageTooBig   // 1009
+	CloseShutdown  = websocket.CloseGoingAway       // 1001
 
-	ReasonSlowClient = "slow client: send buffer full"
-	ReasonKeepAlive  = "keep-alive timeout: no pong"
-	ReasonShutdown   = "server shutting down"
+	ReasonStuck     = "stuck client: nothing read within the stuck timeout; events were missed: reload from the query API and reconnect"
+	ReasonKeepAlive = "keep-alive timeout: no pong"
+	ReasonShutdown  = "server shutting down"
 )
 
 // Config configures a Hub. Zero values take the defaults.
 type Config struct {
 	// MaxClients bounds the connections served at once; more are refused with 503 (default 1000).
 	MaxClients int
-	// SendBuffer is the number of messages queued per connection; a subscriber whose buffer is
-	// full is disconnected (default 256).
-	SendBuffer int
+	// QueueBytes bounds the bytes of the messages queued for one connection (default 8 MiB,
+	// room for several projection batches). When a batch does not fit, Publish waits for the
+	// connection's writer to make room (flow control); a message larger than QueueBytes is
+	// queued alone.
+	QueueBytes int64
+	// StuckTimeout is how long a connection with queued messages may go without the socket
+	// taking any of them (the client reads nothing) before it is closed with 1008 ReasonStuck
+	// (default 30s). It bounds how long Publish waits for a connection and how old its backlog
+	// can get; a client that keeps reading is never closed for being slow.
+	StuckTimeout time.Duration
 	// PingInterval is how often the server pings (default 30s); it must be below PongWait.
 	PingInterval time.Duration
 	// PongWait is how long a connection may stay silent (no pong, no message) before it is
 	// closed (default 60s).
 	PongWait time.Duration
-	// WriteWait bounds each write to a connection (default 10s).
+	// WriteWait bounds each control frame (ping, close) and the handshake, and how long a
+	// message already being written may still take once the connection is closed (default 10s).
+	// A message write is bounded by StuckTimeout + WriteWait.
 	WriteWait time.Duration
 	// MaxMessageBytes bounds a message from a client; a larger one closes the connection with
 	// 1009 (default 16 KiB).
@@ -69,7 +80,8 @@ type Config struct {
 func (c Config) Validate() error {
 	errs := []error{ // errors.Join drops the nils
 		negative("MaxClients", c.MaxClients),
-		negative("SendBuffer", c.SendBuffer),
+		negative("QueueBytes", c.QueueBytes),
+		negative("StuckTimeout", c.StuckTimeout),
 		negative("PingInterval", c.PingInterval),
 		negative("PongWait", c.PongWait),
 		negative("WriteWait", c.WriteWait),
@@ -83,7 +95,8 @@ func (c Config) Validate() error {
 
 func (c Config) withDefaults() Config {
 	orDefault(&c.MaxClients, DefaultMaxClients)
-	orDefault(&c.SendBuffer, DefaultSendBuffer)
+	orDefault(&c.QueueBytes, DefaultQueueBytes)
+	orDefault(&c.StuckTimeout, DefaultStuckTimeout)
 	orDefault(&c.PingInterval, DefaultPingInterval)
 	orDefault(&c.PongWait, DefaultPongWait)
 	orDefault(&c.WriteWait, DefaultWriteWait)
@@ -119,6 +132,15 @@ type Hub struct {
 	// order Publish was called and a subscribe acknowledgement is ordered with the events.
 	pubMu sync.Mutex
 
+	// room is closed (and replaced) when a writer frees queue space or a client is kicked while
+	// someone waits in deliver (waiters > 0): a broadcast, since Publish and a client's own
+	// replies may wait at once.
+	roomMu  sync.Mutex
+	room    chan struct{}
+	waiters atomic.Int32
+
+	peakQueued atomic.Int64 // the most bytes any one connection has had queued
+
 	mu       sync.RWMutex
 	clients  map[*client]struct{}
 	reserved int // upgrades in flight, counted against MaxClients
@@ -135,7 +157,7 @@ func NewHub(cfg Config) *Hub {
 		panic(err)
 	}
 	cfg = cfg.withDefaults()
-	h := &Hub{cfg: cfg, clients: make(map[*client]struct{})}
+	h := &Hub{cfg: cfg, clients: make(map[*client]struct{}), room: make(chan struct{})}
 	h.upgrader = websocket.Upgrader{
 		HandshakeTimeout: cfg.WriteWait,
 		ReadBufferSize:   4096,
@@ -163,9 +185,13 @@ type eventMessage struct {
 	Event      json.RawMessage `json:"event"`
 }
 
-// Publish fans changes out to every subscriber whose filter they match, in order. It never
-// blocks on a client: a subscriber whose send buffer is full is removed and closed with 1008.
-// Each change is encoded once, whatever the number of subscribers.
+// Publish fans changes out to every subscriber whose filter they match, in order, each change
+// encoded once whatever the number of subscribers. It applies flow control rather than
+// dropping: a subscriber whose queue (Config.QueueBytes) cannot take the whole batch gets what
+// fits at once and the rest as its writer makes room, while the others get the batch at once.
+// So Publish returns when every subscriber has the batch queued, and it waits only on a
+// subscriber that is reading: one that took nothing for Config.StuckTimeout is closed with
+// 1008 ReasonStuck and dropped.
 func (h *Hub) Publish(changes []projections.Change) {
 	if len(changes) == 0 {
 		return
@@ -173,38 +199,42 @@ func (h *Hub) Publish(changes []projections.Change) {
 	h.pubMu.Lock()
 	defer h.pubMu.Unlock()
 
-	var dropped []*client
+	// The matchers cannot change meanwhile: subscribe replaces them under pubMu.
 	h.mu.RLock()
-	if len(h.clients) > 0 {
-		for i := range changes {
-			ch := &changes[i]
-			var msg []byte
-			for c := range h.clients {
-				if c.closing() || !c.matcher.Load().match(ch) {
-					continue
-				}
-				if msg == nil {
-					var err error
-					if msg, err = encodeChange(ch); err != nil {
-						h.cfg.Log.Error("ws: cannot encode change; skipped", "event_id", ch.Event.EventID, "type", ch.Event.Type, "err", err)
-						break
-					}
-				}
-				if !c.enqueue(msg) {
-					dropped = append(dropped, c)
-				}
-			}
+	ds := make([]delivery, 0, len(h.clients))
+	for c := range h.clients {
+		if !c.closing() {
+			ds = append(ds, delivery{c: c, m: c.matcher.Load()})
 		}
 	}
 	h.mu.RUnlock()
-	for _, c := range dropped {
-		h.remove(c)
+	if len(ds) == 0 {
+		return
 	}
+	for i := range changes {
+		ch := &changes[i]
+		var msg []byte
+		for j := range ds {
+			d := &ds[j]
+			if !d.m.match(ch) {
+				continue
+			}
+			if msg == nil {
+				var err error
+				if msg, err = encodeChange(ch); err != nil {
+					h.cfg.Log.Error("ws: cannot encode change; skipped", "event_id", ch.Event.EventID, "type", ch.Event.Type, "err", err)
+					break
+				}
+			}
+			d.msgs = append(d.msgs, msg)
+		}
+	}
+	h.deliver(ds)
 }
 
 // SendTo queues v (encoded as JSON once) to every open session of user and returns how many
-// sessions it was queued to. Like Publish it never blocks: a session whose buffer is full is
-// closed with 1008.
+// sessions it was queued to. Like Publish it waits for a full session to make room, and closes
+// one that is stuck.
 func (h *Hub) SendTo(user string, v any) (int, error) {
 	msg, err := json.Marshal(v)
 	if err != nil {
@@ -212,24 +242,107 @@ func (h *Hub) SendTo(user string, v any) (int, error) {
 	}
 	h.pubMu.Lock()
 	defer h.pubMu.Unlock()
-	var dropped []*client
-	n := 0
+	var ds []delivery
 	h.mu.RLock()
 	for c := range h.clients {
-		if c.user != user || user == "" || c.closing() {
-			continue
-		}
-		if c.enqueue(msg) {
-			n++
-		} else {
-			dropped = append(dropped, c)
+		if c.user == user && user != "" && !c.closing() {
+			ds = append(ds, delivery{c: c, msgs: [][]byte{msg}})
 		}
 	}
 	h.mu.RUnlock()
-	for _, c := range dropped {
-		h.remove(c)
+	return h.deliver(ds), nil
+}
+
+// delivery is what one deliver call still has to queue to one client.
+type delivery struct {
+	c    *client
+	m    *matcher
+	msgs [][]byte
+}
+
+// deliver queues each delivery's messages to its client, in order, and returns how many
+// clients received all of theirs. Clients with room take everything at once; deliver then
+// waits for the others' writers to make room, closing (and removing) a client that is stuck —
+// nothing taken for Config.StuckTimeout — or that closes meanwhile.
+func (h *Hub) deliver(ds []delivery) int {
+	h.waiters.Add(1)
+	defer h.waiters.Add(-1)
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	done := 0
+	for {
+		room := h.roomSignal() // before the offers: a room freed after them closes it
+		now := time.Now()
+		var next time.Time
+		pending := ds[:0]
+		for _, d := range ds {
+			if len(d.msgs) == 0 {
+				done++
+				continue
+			}
+			taken, stuckAt := d.c.offer(d.msgs, now)
+			d.msgs = d.msgs[taken:]
+			switch {
+			case len(d.msgs) == 0:
+				done++
+			case d.c.closing():
+				h.remove(d.c)
+			case !now.Before(stuckAt):
+				d.c.kick(CloseStuck, ReasonStuck)
+				h.cfg.Log.Warn("ws: stuck client disconnected", "client", d.c.id, "remote", d.c.conn.RemoteAddr().String(), "stuck_timeout", h.cfg.StuckTimeout)
+				h.remove(d.c)
+			default:
+				pending = append(pending, d)
+				if next.IsZero() || stuckAt.Before(next) {
+					next = stuckAt
+				}
+			}
+		}
+		if len(pending) == 0 {
+			return done
+		}
+		ds = pending
+		if timer == nil {
+			timer = time.NewTimer(next.Sub(now))
+		} else {
+			timer.Reset(next.Sub(now)) // since Go 1.23 a Reset timer never delivers a stale tick
+		}
+		select {
+		case <-room:
+		case <-timer.C:
+		}
 	}
-	return n, nil
+}
+
+func (h *Hub) roomSignal() <-chan struct{} {
+	h.roomMu.Lock()
+	defer h.roomMu.Unlock()
+	return h.room
+}
+
+// roomFreed wakes the goroutines waiting in deliver, if any.
+func (h *Hub) roomFreed() {
+	if h.waiters.Load() == 0 {
+		return
+	}
+	h.roomMu.Lock()
+	close(h.room)
+	h.room = make(chan struct{})
+	h.roomMu.Unlock()
+}
+
+// notePeak records n queued bytes in the high-water mark.
+func (h *Hub) notePeak(n int64) {
+	for {
+		p := h.peakQueued.Load()
+		if n <= p || h.peakQueued.CompareAndSwap(p, n) {
+			return
+		}
+	}
 }
 
 func encodeChange(ch *projections.Change) ([]byte, error) {

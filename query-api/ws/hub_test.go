@@ -283,7 +283,7 @@ func TestSubscribeReplacesFilter(t *testing.T) {
 // While changes are being published, the acknowledgement of a subscribe separates the events of
 // the old filter from those of the new one.
 func TestSubscribeAckIsOrderedWithEvents(t *testing.T) {
-	hub, srv := newHub(t, ws.Config{SendBuffer: 200000})
+	hub, srv := newHub(t, ws.Config{})
 	c := dial(t, srv, "types=A")
 	var acked atomic.Bool
 	stop := make(chan struct{})
@@ -303,7 +303,8 @@ func TestSubscribeAckIsOrderedWithEvents(t *testing.T) {
 			hub.Publish([]projections.Change{change(fmt.Sprintf("a%d", i), "A", "s-a-1", "", "p"), change(fmt.Sprintf("b%d", i), "B", "s-a-1", "", "p")})
 		}
 	}()
-	defer func() { close(stop); <-done }()
+	// Closing the connection ends a Publish waiting for it to make room.
+	defer func() { close(stop); c.Close(); <-done }()
 	// Let some A events through first.
 	if m := read(t, c); m.Type != "event" || m.Event.Type != "A" {
 		t.Fatalf("%+v", m)
@@ -485,27 +486,29 @@ func bigChange(i int) projections.Change {
 	return c
 }
 
-func TestSlowClientIsDisconnectedFastClientKeepsUp(t *testing.T) {
-	hub, srv := newHub(t, ws.Config{SendBuffer: 4, WriteWait: guard})
-	slow := dial(t, srv, "") // never reads after connecting, until it has been dropped
-	fast := dial(t, srv, "")
+// A client that stops reading is closed once it has taken nothing for StuckTimeout; Publish
+// waits for it until then, and a client reading on the same hub gets every event meanwhile.
+func TestStuckClientIsClosedReadingClientKeepsUp(t *testing.T) {
+	hub, srv := newHub(t, ws.Config{QueueBytes: 256 << 10, StuckTimeout: time.Second, WriteWait: guard})
+	stuck := dial(t, srv, "") // never reads after connecting, until it has been dropped
+	reading := dial(t, srv, "")
 
 	n := 0
 	publishAndReceive := func() {
 		t.Helper()
 		ch := bigChange(n)
 		hub.Publish([]projections.Change{ch})
-		m := read(t, fast)
+		m := read(t, reading)
 		if m.Type != "event" || m.Event.EventID != ch.Event.EventID {
-			t.Fatalf("fast client got %s, want %s", m.Event.EventID, ch.Event.EventID)
+			t.Fatalf("reading client got %s, want %s", m.Event.EventID, ch.Event.EventID)
 		}
 		n++
 	}
-	// The socket buffers between the hub and the slow client hold some megabytes; then its send
-	// buffer fills, and it is dropped.
+	// The socket buffers between the hub and the stuck client hold some megabytes, then its
+	// queue; then it takes nothing for StuckTimeout, and it is dropped.
 	for hub.Clients() == 2 {
 		if n == 5000 {
-			t.Fatal("the slow client was never dropped")
+			t.Fatal("the stuck client was never dropped")
 		}
 		publishAndReceive()
 	}
@@ -517,15 +520,15 @@ func TestSlowClientIsDisconnectedFastClientKeepsUp(t *testing.T) {
 		publishAndReceive()
 	}
 
-	// The slow client now reads: a prefix of the events, in order, then the close frame.
-	_ = slow.SetReadDeadline(time.Now().Add(guard))
+	// The stuck client now reads: a prefix of the events, in order, then the close frame.
+	_ = stuck.SetReadDeadline(time.Now().Add(guard))
 	got := 0
 	for {
-		_, data, err := slow.ReadMessage()
+		_, data, err := stuck.ReadMessage()
 		if err != nil {
 			var ce *websocket.CloseError
-			if !errors.As(err, &ce) || ce.Code != ws.CloseSlowClient || ce.Text != ws.ReasonSlowClient {
-				t.Fatalf("slow client ended with %v, want close %d %q", err, ws.CloseSlowClient, ws.ReasonSlowClient)
+			if !errors.As(err, &ce) || ce.Code != ws.CloseStuck || ce.Text != ws.ReasonStuck {
+				t.Fatalf("stuck client ended with %v, want close %d %q", err, ws.CloseStuck, ws.ReasonStuck)
 			}
 			break
 		}
@@ -534,18 +537,19 @@ func TestSlowClientIsDisconnectedFastClientKeepsUp(t *testing.T) {
 			t.Fatal(err)
 		}
 		if want := fmt.Sprintf("big-%06d", got); m.Event == nil || m.Event.EventID != want {
-			t.Fatalf("slow client message %d is %+v, want %s", got, m.Event, want)
+			t.Fatalf("stuck client message %d is %+v, want %s", got, m.Event, want)
 		}
 		got++
 	}
 	if got >= dropped {
-		t.Fatalf("slow client received %d of %d events before it was dropped", got, dropped)
+		t.Fatalf("stuck client received %d of %d events before it was dropped", got, dropped)
 	}
-	t.Logf("slow client dropped after %d publishes, having received %d", dropped, got)
+	t.Logf("stuck client dropped after %d publishes, having received %d", dropped, got)
 }
 
-func TestPublishNeverBlocks(t *testing.T) {
-	hub, srv := newHub(t, ws.Config{SendBuffer: 2, WriteWait: guard})
+// Publish waits for a stuck client only until StuckTimeout, however many publish at once.
+func TestStuckClientsHoldPublishOnlyUntilStuckTimeout(t *testing.T) {
+	hub, srv := newHub(t, ws.Config{QueueBytes: 64 << 10, StuckTimeout: 200 * time.Millisecond, WriteWait: guard})
 	for range 3 {
 		dial(t, srv, "") // stuck: never read
 	}

@@ -184,8 +184,8 @@ func TestSendToWithoutAuthenticateReachesNobody(t *testing.T) {
 	}
 }
 
-func TestSendToFullBufferDisconnectsWithoutBlocking(t *testing.T) {
-	hub, srv := newHub(t, ws.Config{Authenticate: tokenAuth(nil), SendBuffer: 2, WriteWait: guard})
+func TestSendToStuckSessionIsClosedAfterStuckTimeout(t *testing.T) {
+	hub, srv := newHub(t, ws.Config{Authenticate: tokenAuth(nil), QueueBytes: 128 << 10, StuckTimeout: 500 * time.Millisecond, WriteWait: guard})
 	stuck := dialAs(t, srv, "alice-token") // never reads until dropped
 	bob := dialAs(t, srv, "bob-token")
 	pad := strings.Repeat("p", 64<<10)
@@ -215,7 +215,7 @@ func TestSendToFullBufferDisconnectsWithoutBlocking(t *testing.T) {
 	select {
 	case <-done:
 	case <-time.After(guard):
-		t.Fatal("SendTo blocked on a full buffer")
+		t.Fatal("SendTo kept waiting for a stuck session")
 	}
 	if t.Failed() {
 		return
@@ -243,8 +243,8 @@ func TestSendToFullBufferDisconnectsWithoutBlocking(t *testing.T) {
 		_, data, err := stuck.ReadMessage()
 		if err != nil {
 			var ce *websocket.CloseError
-			if !errors.As(err, &ce) || ce.Code != ws.CloseSlowClient || ce.Text != ws.ReasonSlowClient {
-				t.Fatalf("stuck session ended with %v, want close %d %q", err, ws.CloseSlowClient, ws.ReasonSlowClient)
+			if !errors.As(err, &ce) || ce.Code != ws.CloseStuck || ce.Text != ws.ReasonStuck {
+				t.Fatalf("stuck session ended with %v, want close %d %q", err, ws.CloseStuck, ws.ReasonStuck)
 			}
 			break
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/socplatform/soc/commands/internal/es"
+	"github.com/socplatform/soc/commands/internal/jsonbody"
 	"github.com/socplatform/soc/schemas"
 	"github.com/socplatform/soc/schemas/problem"
 )
@@ -171,15 +172,22 @@ func (e *TooLargeError) Error() string {
 func (e *TooLargeError) Kind() problem.Kind { return problem.KindTooLarge }
 func (e *TooLargeError) Field() string      { return "body" }
 
+// readBody reads the bounded body through jsonbody.Read: invalid UTF-8, NUL characters,
+// duplicate member names and unholdable numbers are refused (*jsonbody.Error, 400 naming the
+// value) before the schema sees a body encoding/json would have silently repaired.
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	if r.ContentLength > s.max {
 		return nil, &TooLargeError{Limit: s.max}
 	}
-	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.max))
+	b, err := jsonbody.Read(http.MaxBytesReader(w, r.Body, s.max))
 	if err != nil {
 		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
+		var je *jsonbody.Error
+		switch {
+		case errors.As(err, &mbe):
 			return nil, &TooLargeError{Limit: s.max}
+		case errors.As(err, &je):
+			return nil, je
 		}
 		return nil, &InputError{Pointer: "body", Reason: "reading the body: " + err.Error()}
 	}

@@ -1,13 +1,16 @@
 package httpcmd
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io/fs"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
+	"github.com/socplatform/soc/commands/internal/es"
 	"github.com/socplatform/soc/commands/internal/testsupport"
 )
 
@@ -106,5 +109,41 @@ func TestDecodeNamesTheField(t *testing.T) {
 	}
 	if err := Decode(sch, nil, &v); err != nil {
 		t.Errorf("empty body: %v", err)
+	}
+}
+
+// A command body is read strictly before its schema sees it: invalid UTF-8, NUL characters and
+// duplicate member names are a 400 problem+json naming the value, and the command never runs;
+// a clean body (escapes and non-ASCII included) runs it with the values as sent.
+func TestHandleRefusesBodiesEncodingJSONWouldRepair(t *testing.T) {
+	s, err := LoadSchemas(testsupport.CommandSchemas(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	h := Handle(New(Config{Schemas: s}), "assets/RegisterAsset", func(_ context.Context, _ *http.Request, cmd map[string]any, _ es.Invocation) (Result, error) {
+		got = cmd
+		return Result{Outcome: es.Outcome{StreamID: "assets-asset-1", Version: 1}}, nil
+	})
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	for body, field := range map[string]string{
+		"{\"kind\":\"host\",\"name\":\"web\xc0\xaf\"}":                   "/name",
+		`{"kind":"host","name":"web\ud800"}`:                             "/name",
+		`{"kind":"host","name":"web\u0000"}`:                             "/name",
+		`{"kind":"host","name":"a","name":"b"}`:                          "/name",
+		`{"kind":"host","identifiers":{"ips":["10.0.0.1"],"ips":["x"]}}`: "/identifiers/ips",
+		`{"kind":"host"} {"kind":"x"}`:                                   "/",
+	} {
+		got = nil
+		r := testsupport.Do(t, "POST", srv.URL, body)
+		testsupport.ExpectProblem(t, r, http.StatusBadRequest, field)
+		if got != nil {
+			t.Errorf("%q: the command ran with %v", body, got)
+		}
+	}
+	r := testsupport.Do(t, "POST", srv.URL, `{"kind":"host","name":"caf\u00e9 ☕","identifiers":{"hostnames":["web"]}}`)
+	if r.Status != http.StatusOK || got["name"] != "café ☕" {
+		t.Fatalf("status %d %v, command %v", r.Status, r.Body, got)
 	}
 }

@@ -1,8 +1,8 @@
 // Package httpcmd serves command endpoints: it translates a request into a typed command (a
-// bounded JSON body validated against the command's JSON Schema) and an es.Invocation (the
-// Idempotency-Key and If-Match headers), and the handler's es.Outcome into the answer (the
-// stream's new version as ETag, and its global position). Every error is problem+json through
-// schemas/problem, so a command endpoint answers like every other endpoint.
+// bounded JSON body, read strictly by jsonbody, validated against the command's JSON Schema)
+// and an es.Invocation (the Idempotency-Key and If-Match headers), and the handler's es.Outcome
+// into the answer (the stream's new version as ETag, and its global position). Every error is
+// problem+json through schemas/problem, so a command endpoint answers like every other endpoint.
 package httpcmd
 
 import (

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/socplatform/soc/commands/scans/importers/sniff"
 	"github.com/socplatform/soc/schemas/problem"
 )
 
@@ -14,12 +15,27 @@ type FormatError struct {
 	Requested  string   // ImportScanReport.Format when it named an unknown parser
 	Candidates []string // the parsers whose Detect claimed the report
 	Known      []string // every format the importer reads
+	// Seen says, when no parser claimed the report, what its head looks like (JSON keys, XML
+	// root, CSV columns) and which formats it resembles: a user with a cut or re-exported report
+	// learns what is wrong with it, not only what would have been right.
+	Seen string
+}
+
+// detectError is the FormatError of a report whose head no parser, or more than one, claimed.
+func detectError(head []byte, candidates, known []string) *FormatError {
+	e := &FormatError{Candidates: candidates, Known: known}
+	if len(candidates) == 0 {
+		e.Seen = sniff.Explain(head)
+	}
+	return e
 }
 
 func (e *FormatError) Error() string {
 	switch {
 	case e.Requested != "":
 		return fmt.Sprintf("unknown report format %q (known: %s)", e.Requested, strings.Join(e.Known, ", "))
+	case len(e.Candidates) == 0 && e.Seen != "":
+		return fmt.Sprintf("report format not recognised: %s; known formats: %s", e.Seen, strings.Join(e.Known, ", "))
 	case len(e.Candidates) == 0:
 		return fmt.Sprintf("report format not recognised (known: %s)", strings.Join(e.Known, ", "))
 	}

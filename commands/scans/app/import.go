@@ -81,7 +81,7 @@ func (im *Importer) Import(ctx context.Context, req ImportScanReport) (Summary, 
 			}
 		}
 		if len(cands) != 1 {
-			ferr := &FormatError{Candidates: cands, Known: im.Formats()}
+			ferr := detectError(head, cands, im.Formats())
 			return Summary{}, im.fail(ctx, stream, meta, scanID, "", "detect", ferr)
 		}
 		parser = im.parsers[cands[0]]

@@ -625,15 +625,14 @@ func (o *Orchestrator) prepare(ctx context.Context, s domain.Spec, runID string,
 	}
 	targets := append([]string(nil), s.Target.Addresses...)
 	if s.Target.AssetID != "" {
-		var a assets.Asset
-		if _, err := es.Load(ctx, o.store, s.Target.AssetID, &a); err != nil {
+		ts, active, err := o.assetTargets(ctx, s.Target.AssetID)
+		if err != nil {
 			return spec, nil, err
 		}
-		if a.Status != assets.StatusActive {
+		if !active {
 			return spec, nil, &runner.TargetError{Target: s.Target.AssetID, Reason: "no such active asset"}
 		}
-		targets = append(targets, a.Identifiers.IPs...)
-		targets = append(targets, a.Identifiers.Hostnames...)
+		targets = append(targets, ts...)
 	}
 	checked, err := runner.CheckTargets(ctx, o.cfg.Resolver, targets, o.cfg.AllowedTargets)
 	if err != nil {
@@ -645,6 +644,19 @@ func (o *Orchestrator) prepare(ctx context.Context, s domain.Spec, runID string,
 		return spec, argv, err
 	}
 	return spec, append([]string{fmt.Sprintf("%T", o.runner)}, checked...), nil
+}
+
+// assetTargets are what a definition targeting the asset scans: its IP addresses and host
+// names, as the store has them now. active is false when the asset is not registered or retired.
+func (o *Orchestrator) assetTargets(ctx context.Context, assetID string) (targets []string, active bool, err error) {
+	var a assets.Asset
+	if _, err := es.Load(ctx, o.store, assetID, &a); err != nil {
+		return nil, false, err
+	}
+	if a.Status != assets.StatusActive {
+		return nil, false, nil
+	}
+	return append(append([]string(nil), a.Identifiers.IPs...), a.Identifiers.Hostnames...), true, nil
 }
 
 // attempt runs the scanner, keeps the evidence, imports it and records the outcome. The import

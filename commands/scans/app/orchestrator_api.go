@@ -18,6 +18,7 @@ import (
 
 	"github.com/socplatform/soc/commands/internal/es"
 	"github.com/socplatform/soc/commands/scans/domain"
+	"github.com/socplatform/soc/commands/scans/runner"
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/schemas/contracts"
 	"github.com/socplatform/soc/schemas/problem"
@@ -61,11 +62,79 @@ func idempotentID(kind, key string) string {
 	return keyedID(kind, key)
 }
 
+// TargetNotAllowedError: a definition being written targets what its runs would refuse (an
+// address outside the allowlist, a prefix too large). Pointer names the definition's field:
+// /target/addresses/<i>, or /target/asset_id for an address of the asset it targets.
+type TargetNotAllowedError struct {
+	Pointer string
+	Asset   string // the asset whose address it is, for /target/asset_id
+	Err     *runner.TargetError
+}
+
+func (e *TargetNotAllowedError) Error() string {
+	if e.Asset != "" {
+		return fmt.Sprintf("asset %s: %v", e.Asset, e.Err)
+	}
+	return e.Err.Error()
+}
+func (e *TargetNotAllowedError) Unwrap() error { return e.Err }
+
+// Kind implements problem.KindError: a well-formed target the allowlist refuses is a 422.
+func (e *TargetNotAllowedError) Kind() problem.Kind { return problem.KindRejected }
+
+// Field implements problem.FieldError.
+func (e *TargetNotAllowedError) Field() string { return e.Pointer }
+
+// checkTargets refuses an nmap definition whose runs would be refused by the allowlist, so that
+// it fails when it is written rather than at its first run. Each target goes through the run's
+// own check (runner.CheckTargets): addresses and prefixes, host names resolved now, and the
+// addresses of the targeted asset when it is active now. What cannot be told now is left to
+// the run, which checks everything again: a host name that does not resolve from here, an
+// asset not registered yet, and later changes of an asset's addresses or of DNS. External
+// definitions are not checked: this platform never scans their targets.
+func (o *Orchestrator) checkTargets(ctx context.Context, spec domain.Spec) error {
+	if spec.Scanner != domain.ScannerNmap {
+		return nil
+	}
+	for i, t := range spec.Target.Addresses {
+		if te := o.refusedTarget(ctx, t); te != nil {
+			return &TargetNotAllowedError{Pointer: fmt.Sprintf("/target/addresses/%d", i), Err: te}
+		}
+	}
+	if spec.Target.AssetID == "" {
+		return nil
+	}
+	targets, active, err := o.assetTargets(ctx, spec.Target.AssetID)
+	if err != nil || !active {
+		return err
+	}
+	for _, t := range targets {
+		if te := o.refusedTarget(ctx, t); te != nil {
+			return &TargetNotAllowedError{Pointer: "/target/asset_id", Asset: spec.Target.AssetID, Err: te}
+		}
+	}
+	return nil
+}
+
+// refusedTarget is the run's refusal of target t, or nil when the run would scan it or it cannot
+// be told now (resolving a host name failed).
+func (o *Orchestrator) refusedTarget(ctx context.Context, t string) *runner.TargetError {
+	_, err := runner.CheckTargets(ctx, o.cfg.Resolver, []string{t}, o.cfg.AllowedTargets)
+	var te *runner.TargetError
+	if errors.As(err, &te) {
+		return te
+	}
+	return nil
+}
+
 // CreateDefinition validates spec and appends ScanDefinitionCreated. With an idempotency key
 // the id derives from it, so a retried request creates nothing twice (and answers Replayed,
 // without the token, which only the first answer carries).
 func (o *Orchestrator) CreateDefinition(ctx context.Context, spec domain.Spec, meta es.Meta) (NewDefinition, error) {
 	if err := o.checkOptions(&spec); err != nil {
+		return NewDefinition{}, err
+	}
+	if err := o.checkTargets(ctx, spec); err != nil {
 		return NewDefinition{}, err
 	}
 	id := idempotentID("definition", meta.IdempotencyKey)
@@ -113,6 +182,9 @@ func (o *Orchestrator) checkOptions(spec *domain.Spec) error {
 // caller expects.
 func (o *Orchestrator) UpdateDefinition(ctx context.Context, id string, spec domain.Spec, ifMatch *int64, meta es.Meta) (WriteResult, error) {
 	if err := o.checkOptions(&spec); err != nil {
+		return WriteResult{}, err
+	}
+	if err := o.checkTargets(ctx, spec); err != nil {
 		return WriteResult{}, err
 	}
 	return o.decideDefinition(ctx, id, ifMatch, meta, func(d *domain.Definition) ([]es.Change, error) { return d.Update(spec) })

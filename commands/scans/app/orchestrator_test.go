@@ -19,6 +19,7 @@ import (
 	"github.com/socplatform/soc/commands/internal/testsupport"
 	"github.com/socplatform/soc/commands/scans/app"
 	"github.com/socplatform/soc/commands/scans/domain"
+	"github.com/socplatform/soc/commands/scans/runner"
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/snapshot"
 	"github.com/socplatform/soc/schemas/contracts"
@@ -74,6 +75,7 @@ type orchEnv struct {
 	snaps  snapshot.Dir // where start's orchestrator keeps its snapshot (zero: none)
 	// orchStore, when set, is the store start gives the orchestrator (the importer keeps store).
 	orchStore *events.Guarded
+	resolver  runner.Resolver // nil: the system's
 }
 
 func newOrchEnv(t *testing.T, script ...string) *orchEnv {
@@ -94,7 +96,7 @@ func (e *orchEnv) start() {
 		orchStore = e.orchStore
 	}
 	orch, err := app.NewOrchestrator(app.OrchestratorConfig{Store: orchStore, Runner: e.run, EvidenceDir: e.dir, Node: e.node,
-		Now: func() time.Time { return t0 }, Snapshots: e.snaps,
+		Now: func() time.Time { return t0 }, Snapshots: e.snaps, Resolver: e.resolver,
 		Import: im.Import})
 	if err != nil {
 		e.t.Fatal(err)
@@ -387,25 +389,6 @@ func TestOrchestratorRecoversInterruptedRuns(t *testing.T) {
 	}
 }
 
-func TestOrchestratorRefusesTargetsOutsideTheAllowlist(t *testing.T) {
-	e := newOrchEnv(t)
-	spec := nmapSpec(3, 1)
-	spec.Target.Addresses = []string{"127.0.0.1", "192.0.2.10"}
-	def := e.define(spec)
-	runID := e.manualRun(def)
-	e.command("c1", app.CmdExecuteRun, map[string]any{"run_id": runID, "attempt": 1})
-	got := e.waitFor(runID, 4)
-	if !slices.Equal(got[1:], []string{contracts.TypeScanStarted, contracts.TypeScanAttemptFailed, contracts.TypeScanFailed}) {
-		t.Fatalf("events %v", got)
-	}
-	if e.run.calls != 0 {
-		t.Fatal("the runner was called for a refused target")
-	}
-	if r := e.loadRun(runID); !strings.Contains(r.LastError, "192.0.2.10") {
-		t.Fatalf("error %q", r.LastError)
-	}
-}
-
 func TestOrchestratorConfigErrors(t *testing.T) {
 	if _, err := app.NewOrchestrator(app.OrchestratorConfig{}); err == nil || !strings.Contains(err.Error(), "Store") || !strings.Contains(err.Error(), "EvidenceDir") {
 		t.Fatalf("%v", err)
@@ -416,11 +399,7 @@ func TestOrchestratorConfigErrors(t *testing.T) {
 // though loopback addresses identify no asset by themselves.
 func TestOrchestratorScansAnAssetAndAttachesItsFindings(t *testing.T) {
 	e := newOrchEnv(t)
-	asset := events.NewStreamID("assets", "asset")
-	data, _ := json.Marshal(map[string]any{"kind": "host", "name": "lab", "identifiers": map[string]any{"ips": []string{"127.0.0.1"}}})
-	if _, err := e.store.Append(e.ctx, asset, events.NoStream, []events.Envelope{{Type: "AssetRegistered", Data: data}}); err != nil {
-		t.Fatal(err)
-	}
+	asset := e.registerAsset("127.0.0.1")
 	spec := nmapSpec(1, 0)
 	spec.Target = domain.Target{AssetID: asset}
 	def := e.define(spec)

@@ -42,6 +42,28 @@ type Report struct {
 	FinishedAt     time.Time `json:"finished_at,omitempty"`
 	Assets         []Asset   `json:"assets"`
 	Findings       []Finding `json:"findings"`
+	// Target is what the report names as the thing it scanned, for reports whose assets carry
+	// no stable identifier (no digest, repository URL, IP or cloud id): the import service may
+	// use it as a weak identity. Nil when the report names nothing.
+	Target *Target `json:"target,omitempty"`
+	// Warnings are what the parser tolerated instead of refusing the report: an optional field
+	// of an unexpected shape that was skipped, results of a kind the model does not hold (e.g.
+	// "3 license results ignored"). Each is one sentence naming the field or position; the
+	// import service shows them to the user. Nil when there is nothing to say.
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// Target is the report's own name for what it scanned.
+type Target struct {
+	// Name is the name as the report writes it: an artifact name ("alpine:3.10", "."), a base
+	// URL, a scan root, a task or policy name.
+	Name string `json:"name"`
+	// Hint says what Name is, so that two names are only compared when they mean the same
+	// thing: "artifact" (Trivy ArtifactName, Grype source target), "tool_path" (SARIF: driver
+	// name and the root the URIs are relative to, "tool:root"), "base_url" (ZAP site), "scan"
+	// (Nessus report / policy name, OpenVAS task name, nmap command line), "component"
+	// (CycloneDX metadata.component, "name@version").
+	Hint string `json:"hint"`
 }
 
 // Asset is an asset as the report identifies it. Key links findings to it within the report.
@@ -127,6 +149,54 @@ type Finding struct {
 	// not_affected) when the report carries one.
 	VEXState         string `json:"vex_state,omitempty"`
 	VEXJustification string `json:"vex_justification,omitempty"`
+	// Kind is what the finding is: "" for a vulnerability or weakness (every finding before
+	// Kind existed), KindLicense for a license result (Trivy "Class": "license"), which has no
+	// CVE and no SLA meaning of its own.
+	Kind FindingKind `json:"kind,omitempty"`
+	// Locations holds every place a finding was reported at when there are several (a SARIF
+	// result's locations[]): one finding carries them all, Location being Locations[0]. The
+	// fingerprint is that of the first location, as before Locations existed, so reimports
+	// match. Nil when the finding has one location.
+	Locations []Location `json:"locations,omitempty"`
+	// Suppressed is the report's own verdict that the finding needs no work, as a status hint
+	// for the import service's lifecycle (the parser decides nothing): a SARIF suppression, a
+	// Trivy Status of not_affected / fixed / end_of_life / will_not_fix, a CycloneDX analysis
+	// state. Nil when the report says the finding is open (or says nothing).
+	Suppressed *Suppression `json:"suppressed,omitempty"`
+}
+
+// FindingKind is what a finding is, when it is not a vulnerability or weakness.
+type FindingKind string
+
+// KindLicense is a license finding: a package under a license the scanner's policy flags.
+const KindLicense FindingKind = "license"
+
+// SuppressionKind is the lifecycle state a report's verdict maps to.
+type SuppressionKind string
+
+const (
+	// SuppressedFalsePositive: the finding is wrong (CycloneDX false_positive; a SARIF
+	// suppression, i.e. someone marked the result as not a problem where it is).
+	SuppressedFalsePositive SuppressionKind = "false_positive"
+	// SuppressedNotAffected: the vulnerability is real but does not affect the asset (Trivy and
+	// CycloneDX not_affected).
+	SuppressedNotAffected SuppressionKind = "not_affected"
+	// SuppressedResolved: already fixed (Trivy "fixed", CycloneDX "resolved").
+	SuppressedResolved SuppressionKind = "resolved"
+	// SuppressedAccepted: the risk is accepted, no fix will come (Trivy "will_not_fix" and
+	// "end_of_life": the vendor will ship no fix).
+	SuppressedAccepted SuppressionKind = "accepted"
+)
+
+// Suppression is a report's verdict that a finding needs no work.
+type Suppression struct {
+	Kind SuppressionKind `json:"kind"`
+	// Reason is the report's words: a SARIF suppression's justification, a CycloneDX analysis
+	// justification and detail, the Trivy status itself.
+	Reason string `json:"reason,omitempty"`
+	// Source says where the verdict was read: "sarif suppression (inSource)", "trivy Status",
+	// "cyclonedx analysis".
+	Source string `json:"source"`
 }
 
 // Parser reads one report format.

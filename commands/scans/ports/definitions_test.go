@@ -287,3 +287,41 @@ func TestPushBodyIsBounded(t *testing.T) {
 	a.want(st, 413, m, "")
 	_ = time.Second
 }
+
+// A definition the allowlist (default loopback) would refuse at its run is a 422 naming the
+// address when it is written; a body encoding/json would silently repair is a 400 naming the
+// value. Neither writes anything.
+func TestDefinitionRefusedAtTheDoor(t *testing.T) {
+	a := newAPI(t, 0)
+	def := func(addrs ...string) map[string]any {
+		return map[string]any{"name": "lab", "scanner": "nmap", "target": map[string]any{"addresses": addrs}}
+	}
+	st, m, _ := a.do("POST", "/v1/scan-definitions", def("127.0.0.1", "::1", "192.0.2.10"))
+	a.want(st, 422, m, "/target/addresses/2")
+	if d, _ := m["detail"].(string); !strings.Contains(d, "192.0.2.10") || !strings.Contains(d, "127.0.0.0/8") {
+		t.Fatalf("detail %q: want the address and the allowlist", d)
+	}
+	for body, field := range map[string]string{
+		`{"name":"lab","name":"lab2","scanner":"nmap","target":{"addresses":["127.0.0.1"]}}`:             "/name",
+		`{"name":"lab\u0000","scanner":"nmap","target":{"addresses":["127.0.0.1"]}}`:                     "/name",
+		"{\"name\":\"lab\xff\",\"scanner\":\"nmap\",\"target\":{\"addresses\":[\"127.0.0.1\"]}}":         "/name",
+		`{"name":"lab","scanner":"nmap","target":{"addresses":["127.0.0.1"],"addresses":["192.0.2.1"]}}`: "/target/addresses",
+	} {
+		st, m, _ := a.do("POST", "/v1/scan-definitions", body)
+		a.want(st, 400, m, field)
+	}
+	st, m, _ = a.do("GET", "/v1/scan-definitions", nil)
+	if items, _ := m["items"].([]any); st != 200 || len(items) != 0 {
+		t.Fatalf("refused definitions were written: %v", m)
+	}
+
+	st, m, _ = a.do("POST", "/v1/scan-definitions", def("127.0.0.1"))
+	a.want(st, 201, m, "")
+	id, _ := m["id"].(string)
+	st, m, _ = a.do("PUT", "/v1/scan-definitions/"+id, def("10.1.2.0/24"))
+	a.want(st, 422, m, "/target/addresses/0")
+	st, m, _ = a.do("GET", "/v1/scan-definitions/"+id, nil)
+	if st != 200 || m["version"].(float64) != 1 {
+		t.Fatalf("the refused update changed the definition: %d %v", st, m)
+	}
+}

@@ -1,6 +1,7 @@
 // Package envflag gives every command-line flag an environment variable: --smtp-password is
-// also SOC_SMTP_PASSWORD. Components register ordinary flags on a flag.FlagSet; Bind derives
-// each variable from the flag's name, so a setting cannot exist as a variable without also
+// also SOC_SMTP_PASSWORD. Components register ordinary flags on a standard flag.FlagSet (they
+// need no CLI library); Bind derives each variable from the flag's name and adds the flag to the
+// sub-command's pflag.FlagSet (cobra), so a setting cannot exist as a variable without also
 // being a flag (and therefore in --help), and the names cannot drift apart.
 //
 // A flag given on the command line wins over its variable; the variable wins over the default.
@@ -15,6 +16,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
+
+	"github.com/spf13/pflag"
 )
 
 // Prefix starts every derived variable name.
@@ -48,25 +51,31 @@ func IsSecret(f *flag.Flag) bool {
 // Bind returns every environment value it could not use, naming the variable (and, except for
 // secrets, the value), so that the caller reports them with its other configuration problems.
 // Flags registered on fs directly (a sub-command's own options) get no variable.
-func Bind(fs *flag.FlagSet, register func(*flag.FlagSet), overrides map[string]string) error {
+func Bind(fs *pflag.FlagSet, register func(*flag.FlagSet), overrides map[string]string) error {
 	declared := flag.NewFlagSet(fs.Name(), flag.ContinueOnError)
 	register(declared)
 	var errs []error
 	declared.VisitAll(func(f *flag.Flag) {
 		name := VarName(f.Name, overrides)
-		usage := fmt.Sprintf("%s (%s)", f.Usage, name)
+		// Converted before the environment is applied: its default is the component's.
+		pf := pflag.PFlagFromGoFlag(f)
+		pf.Usage = fmt.Sprintf("%s (%s)", f.Usage, name)
 		if IsSecret(f) {
-			usage = fmt.Sprintf("%s (%s or %s_FILE)", f.Usage, name, name)
+			pf.Usage = fmt.Sprintf("%s (%s or %s_FILE)", f.Usage, name, name)
+			pf.Value = secretType{f.Value} // whatever its Go type is called, help says what it holds
 		}
-		fs.Var(f.Value, f.Name, usage)
-		// fs.Var took the current value as the default; keep the one the component declared.
-		fs.Lookup(f.Name).DefValue = f.DefValue
+		fs.AddFlag(pf)
 		if err := setFromEnv(f, name); err != nil {
 			errs = append(errs, err)
 		}
 	})
 	return errors.Join(errs...)
 }
+
+// secretType names a secret's type "secret" in help.
+type secretType struct{ flag.Value }
+
+func (secretType) Type() string { return "secret" }
 
 func setFromEnv(f *flag.Flag, name string) error {
 	v, ok := os.LookupEnv(name)

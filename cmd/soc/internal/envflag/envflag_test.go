@@ -8,24 +8,28 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/spf13/pflag"
 )
 
 type settings struct {
 	addr     string
 	password string
+	token    vaultToken
 	batch    int
 	wait     time.Duration
 	tls      bool
 	brokers  []string
 }
 
-func bind(t *testing.T, s *settings, args ...string) (*flag.FlagSet, error) {
+func bind(t *testing.T, s *settings, args ...string) (*pflag.FlagSet, error) {
 	t.Helper()
-	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
 	fs.SetOutput(&bytes.Buffer{})
 	envErr := Bind(fs, func(fs *flag.FlagSet) {
 		fs.StringVar(&s.addr, "http", ":8080", "listen address")
 		fs.Var(Secret(&s.password), "smtp-password", "mail password")
+		fs.Var(&s.token, "vault-token", "a component's own secret type")
 		fs.IntVar(&s.batch, "projection-batch", 1000, "batch")
 		fs.DurationVar(&s.wait, "query-max-wait", 5*time.Second, "wait")
 		fs.BoolVar(&s.tls, "smtp-starttls", true, "require STARTTLS")
@@ -123,3 +127,29 @@ func TestHelpShowsBuiltInDefaultsNotEnvironment(t *testing.T) {
 		t.Fatalf("default shown = %q, want :8080", d)
 	}
 }
+
+// TestPFlagTypesAndBooleans: the standard flags keep their behaviour on the pflag set: a boolean
+// needs no value, and help names each value's type (a secret and a list by their own names).
+func TestPFlagTypesAndBooleans(t *testing.T) {
+	t.Setenv("SOC_SMTP_STARTTLS", "false")
+	var s settings
+	fs, err := bind(t, &s, "--smtp-starttls", "--projection-batch=7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !s.tls || s.batch != 7 {
+		t.Fatalf("--smtp-starttls without a value and --projection-batch=7: %+v", s)
+	}
+	for name, want := range map[string]string{"http": "string", "smtp-password": "secret", "vault-token": "secret", "kafka-brokers": "list", "query-max-wait": "duration", "smtp-starttls": "bool"} {
+		if got := fs.Lookup(name).Value.Type(); got != want {
+			t.Errorf("--%s has type %q, want %q", name, got, want)
+		}
+	}
+}
+
+// vaultToken is a secret value of a component's own type, as the notification channels declare.
+type vaultToken string
+
+func (v *vaultToken) Set(s string) error { *v = vaultToken(s); return nil }
+func (v *vaultToken) String() string     { return "" }
+func (v *vaultToken) IsSecret() bool     { return true }

@@ -16,16 +16,20 @@ var spec = importertest.Spec{
 	Check:  check,
 	Golden: goldenCounts(),
 	Detect: map[string]bool{
-		`{"bomFormat":"CycloneDX","specVersion":"1.6"`:                                         true,
-		`{"$schema":"http://cyclonedx.org/schema/bom-1.5.schema.json","bomFormat":"CycloneDX"`: true,
-		"\xEF\xBB\xBF {\"bomFormat\": \"CycloneDX\"}":                                          true,
-		`{"metadata":{"bomFormat":"CycloneDX"},"x":1}`:                                         false, // not top level
-		`{"bomFormat":"SPDX"}`:                                                                 false,
-		`{"SchemaVersion":2,"ArtifactName":"x","Results":[]}`:                                  false,
-		`<bom xmlns="http://cyclonedx.org/schema/bom/1.5">`:                                    false, // XML is not read
-		`[{"bomFormat":"CycloneDX"}]`:                                                          false,
-		`{"bomFormat":`:                                                                        false,
-		``:                                                                                     false,
+		`{"bomFormat":"CycloneDX","specVersion":"1.6"`:                                                       true,
+		`{"$schema":"http://cyclonedx.org/schema/bom-1.5.schema.json","bomFormat":"CycloneDX"`:               true,
+		"\xEF\xBB\xBF {\"bomFormat\": \"CycloneDX\"}":                                                        true,
+		`{"metadata":{"bomFormat":"CycloneDX"},"x":1}`:                                                       false, // not top level
+		`{"bomFormat":"SPDX"}`:                                                                               false,
+		`{"SchemaVersion":2,"ArtifactName":"x","Results":[]}`:                                                false,
+		`<bom xmlns="http://cyclonedx.org/schema/bom/1.5">`:                                                  true, // XML
+		"\xEF\xBB\xBF<?xml version=\"1.0\"?>\r\n<cdx:bom xmlns:cdx=\"http://cyclonedx.org/schema/bom/1.4\">": true,
+		`<bom xmlns="http://example.com/bom">`:                                                               false,
+		`<bom>`:                                                                                              false,
+		`<components xmlns="http://cyclonedx.org/schema/bom/1.5">`:                                           false,
+		`[{"bomFormat":"CycloneDX"}]`:                                                                        false,
+		`{"bomFormat":`:                                                                                      false,
+		``:                                                                                                   false,
 	},
 	Hostile: hostile(),
 	Nesting: []importertest.Stream{
@@ -68,13 +72,29 @@ func hostile() []importertest.Hostile {
 		{Name: "cwe overflow", In: vuln(`"cwes":[99999999999999999999]`), Msg: "unexpected JSON value"},
 		{Name: "no id", In: `{"bomFormat":"CycloneDX","vulnerabilities":[{"affects":[{"ref":"a"}]}]}`, Msg: "no id"},
 		{Name: "wrong type", In: `{"bomFormat":"CycloneDX","components":{"a":1}}`, Msg: "expected an array"},
+		{Name: "xml not a bom", In: `<bom xmlns="http://example.com/bom"/>`, Msg: "not a CycloneDX <bom>"},
+		{Name: "xml truncated", In: xmlBOM(`<id>CVE-1</id>`)[:120], Msg: "EOF"},
+		{Name: "xml malformed", In: xmlBOM(`<id>CVE-1</ids>`), Msg: "malformed XML"},
+		{Name: "xml entity", In: `<!DOCTYPE bom [<!ENTITY x "y">]>` + xmlBOM(`<id>&x;</id>`), Msg: "entity"},
+		{Name: "xml score range", In: xmlBOM(`<id>CVE-1</id><ratings><rating><score>11</score><method>CVSSv31</method></rating></ratings>`), Msg: "score"},
+		{Name: "xml no id", In: xmlBOM(`<affects><target><ref>a</ref></target></affects>`), Msg: "no id"},
+		{Name: "xml second root", In: xmlBOM(`<id>CVE-1</id>`) + `<bom/>`, Msg: "second root"},
 	}
+}
+
+// xmlBOM is an XML BOM with one vulnerability whose body is body.
+func xmlBOM(body string) string {
+	return `<?xml version="1.0"?><bom xmlns="http://cyclonedx.org/schema/bom/1.5" version="1"><vulnerabilities><vulnerability>` +
+		body + `</vulnerability></vulnerabilities></bom>`
 }
 
 func TestContract(t *testing.T) { importertest.Run(t, New, spec) }
 
 // FuzzParse runs the suite's fuzz property; more seeds are in testdata/fuzz/FuzzParse.
-func FuzzParse(f *testing.F) { importertest.Fuzz(f, New, spec, bomDoc) }
+func FuzzParse(f *testing.F) {
+	importertest.Fuzz(f, New, spec, bomDoc,
+		xmlBOM(`<id>CVE-1</id><ratings><rating><score>7.5</score><method>CVSSv31</method></rating></ratings><analysis><state>not_affected</state></analysis><affects><target><ref>r</ref></target></affects>`))
+}
 
 // BenchmarkParse parses the largest CycloneDX file of the shared testdata.
 func BenchmarkParse(b *testing.B) {

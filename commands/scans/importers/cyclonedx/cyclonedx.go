@@ -1,4 +1,5 @@
-// Package cyclonedx reads CycloneDX JSON BOMs (spec 1.4 to 1.7) that carry vulnerabilities —
+// Package cyclonedx reads CycloneDX BOMs, JSON (spec 1.4 to 1.7) or XML (1.4 to 1.6, see
+// xml.go: both encodings map to the same findings and fingerprints), that carry vulnerabilities —
 // the output of `trivy --format cyclonedx`, `grype -o cyclonedx-json`, or a VEX document. Any JSON
 // object whose top-level bomFormat is "CycloneDX" is this format, whichever tool wrote it (Trivy or
 // Grype CycloneDX output is never Trivy or Grype JSON). The document is walked member by member:
@@ -20,7 +21,9 @@
 //     (+ workaround) as remediation; advisories[].url, source.url and references[].source.url as
 //     references; cwes as "CWE-n"; affects[].versions with status "unaffected" give the fixed
 //     version; analysis.state and analysis.justification give VEXState and VEXJustification
-//     (analysis.detail and analysis.response are kept as the evidence).
+//     (analysis.detail and analysis.response are kept as the evidence); the states not_affected,
+//     false_positive, resolved and resolved_with_pedigree also mark the finding Suppressed.
+//   - Target is metadata.component's name (name@version when it has one).
 //   - ratings with method CVSSv2, CVSSv3, CVSSv31, CVSSv4 (or a vector with a CVSS:x.y/ prefix) are
 //     the CVSS ratings (source: the rating's source name, else the vulnerability's). Vectors without
 //     a prefix get the one matching the method ("CVSS:3.0/" for CVSSv3, "CVSS:3.1/" for CVSSv31,
@@ -68,6 +71,7 @@ import (
 	"github.com/socplatform/soc/commands/scans/importers"
 	"github.com/socplatform/soc/commands/scans/importers/internal/jsonwalk"
 	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
+	"github.com/socplatform/soc/commands/scans/importers/internal/readguard"
 )
 
 const format = "cyclonedx"
@@ -79,8 +83,12 @@ func New() importers.Parser { return parser{} }
 
 func (parser) Format() string { return format }
 
-// Detect reports whether head is a JSON object whose top-level bomFormat is "CycloneDX".
+// Detect reports whether head is a JSON object whose top-level bomFormat is "CycloneDX", or an
+// XML document whose root is a <bom> in a CycloneDX namespace.
 func (parser) Detect(head []byte) bool {
+	if detectXML(head) {
+		return true
+	}
 	found := false
 	jsonwalk.TopKeys(head, func(key string, dec *json.Decoder) (bool, bool) {
 		if key != "bomFormat" {
@@ -180,15 +188,39 @@ type compInfo struct {
 	purl, name, version, typ, path string
 }
 
+// bom is what either encoding of a BOM gives the mapping: the metadata, the components by
+// bom-ref and the vulnerabilities in document order.
+type bom struct {
+	meta              cdxMetadata
+	toolName, toolVer string
+	index             map[string]compInfo
+	vulns             []vulnRec
+	warnings          []string
+}
+
 func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	br, first := readguard.Sniff(r)
+	var doc *bom
+	var err error
+	if first == '<' {
+		doc, err = readXML(ctx, br)
+	} else {
+		doc, err = readJSON(ctx, br)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return build(doc)
+}
+
+// readJSON walks a JSON BOM.
+func readJSON(ctx context.Context, r io.Reader) (*bom, error) {
 	w := jsonwalk.New(ctx, r, format)
 	var bomFormat string
-	var meta cdxMetadata
-	index := map[string]compInfo{}
-	var vulns []vulnRec
+	doc := &bom{index: map[string]compInfo{}}
 	err := w.Document(func(key string) error {
 		switch key {
 		case "bomFormat":
@@ -200,14 +232,14 @@ func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error)
 			}
 			return nil
 		case "metadata":
-			return w.Decode(&meta)
+			return w.Decode(&doc.meta)
 		case "components":
 			return w.Array(func() error {
 				var c cdxComponent
 				if err := w.Decode(&c); err != nil {
 					return err
 				}
-				indexComponent(index, &c)
+				indexComponent(doc.index, &c)
 				return nil
 			})
 		case "vulnerabilities":
@@ -218,7 +250,7 @@ func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error)
 					return err
 				}
 				bound(&v)
-				vulns = append(vulns, vulnRec{v, off})
+				doc.vulns = append(doc.vulns, vulnRec{v, off})
 				return nil
 			})
 		}
@@ -230,12 +262,17 @@ func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error)
 	if bomFormat == "" {
 		return nil, &importers.ParseError{Format: format, Offset: 0, Msg: "no bomFormat member: not a CycloneDX BOM"}
 	}
+	doc.toolName, doc.toolVer = toolOf(doc.meta.Tools)
+	return doc, nil
+}
 
-	rep := &importers.Report{Format: format, ScannerName: "CycloneDX", Findings: []importers.Finding{}}
+func build(doc *bom) (*importers.Report, error) {
+	meta, index := &doc.meta, doc.index
+	rep := &importers.Report{Format: format, ScannerName: "CycloneDX", Findings: []importers.Finding{}, Warnings: doc.warnings}
 	if t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(string(meta.Timestamp))); err == nil {
 		rep.FinishedAt = t.UTC()
 	}
-	if name, version := toolOf(meta.Tools); name != "" {
+	if name, version := doc.toolName, doc.toolVer; name != "" {
 		rep.ScannerName, rep.ScannerVersion = parseutil.Truncate(name, parseutil.MaxShort), parseutil.Truncate(version, parseutil.MaxShort)
 	}
 	var metaComp *compInfo
@@ -246,9 +283,15 @@ func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error)
 	}
 	asset := assetOf(meta.Component)
 	rep.Assets = []importers.Asset{asset}
+	if metaComp != nil && metaComp.name != "" {
+		rep.Target = &importers.Target{Name: metaComp.name, Hint: "component"}
+		if metaComp.version != "" {
+			rep.Target.Name = metaComp.name + "@" + metaComp.version
+		}
+	}
 
 	var fs parseutil.FindingSet
-	for _, rec := range vulns {
+	for _, rec := range doc.vulns {
 		tmpl, err := findingOf(&rec.v, asset)
 		if err != nil {
 			return nil, &importers.ParseError{Format: format, Offset: rec.off, Msg: fmt.Sprintf("vulnerability %q: %v", parseutil.Truncate(rec.v.ID, 64), err)}
@@ -384,6 +427,7 @@ func findingOf(v *cdxVuln, asset importers.Asset) (importers.Finding, error) {
 	if a := v.Analysis; a != nil {
 		f.VEXState = strings.TrimSpace(a.State)
 		f.VEXJustification = strings.TrimSpace(a.Justification)
+		f.Suppressed = analysisHint(f.VEXState, f.VEXJustification, strings.TrimSpace(a.Detail))
 		var e []string
 		if d := strings.TrimSpace(a.Detail); d != "" {
 			e = append(e, "Analysis detail: "+d)
@@ -398,6 +442,24 @@ func findingOf(v *cdxVuln, asset importers.Asset) (importers.Finding, error) {
 		f.Evidence = parseutil.Truncate(strings.Join(e, "\n"), parseutil.MaxEvidence)
 	}
 	return f, nil
+}
+
+// analysisHint maps the analysis states that say no work is needed: not_affected,
+// false_positive, resolved and resolved_with_pedigree. exploitable and in_triage leave the
+// finding open. The reason is the justification, else the detail.
+func analysisHint(state, justification, detail string) *importers.Suppression {
+	var kind importers.SuppressionKind
+	switch strings.ToLower(state) {
+	case "not_affected":
+		kind = importers.SuppressedNotAffected
+	case "false_positive":
+		kind = importers.SuppressedFalsePositive
+	case "resolved", "resolved_with_pedigree":
+		kind = importers.SuppressedResolved
+	default:
+		return nil
+	}
+	return &importers.Suppression{Kind: kind, Reason: parseutil.FirstNonEmpty(justification, parseutil.TruncateEllipsis(detail, 200)), Source: "cyclonedx analysis"}
 }
 
 // cvssOf gives the CVSS version and normalised vector of a rating, or false when the rating is

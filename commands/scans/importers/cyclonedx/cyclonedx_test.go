@@ -1,6 +1,7 @@
 package cyclonedx
 
 import (
+	"encoding/json"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -43,24 +44,60 @@ func goldenCounts() map[string]func(*testing.T, *importers.Report) {
 			if len(rep.Findings) != tc.findings {
 				t.Errorf("findings = %d, want %d (%d vulnerabilities)", len(rep.Findings), tc.findings, tc.vulns)
 			}
-			got := map[importers.Severity]int{}
 			for _, f := range rep.Findings {
-				got[f.Severity]++
 				if f.Component == nil || f.Component.Name == "" {
 					t.Errorf("%s: no component", f.RuleID)
 				}
 			}
-			for _, s := range []importers.Severity{"info", "low", "medium", "high", "critical"} {
-				if got[s] != tc.sev[s] {
-					t.Errorf("%s findings = %d, want %d", s, got[s], tc.sev[s])
-				}
-			}
+			importertest.Severities(t, rep, tc.sev)
 			if rep.FinishedAt.IsZero() {
 				t.Error("no timestamp")
 			}
 		}
 	}
+	for file, tc := range xmlFiles {
+		m[file] = func(t *testing.T, rep *importers.Report) { checkXML(t, rep, tc) }
+	}
 	return m
+}
+
+// xmlFiles are the CycloneDX XML variants, one vulnerability on one component each (xmllint
+// --xpath 'count(//*[local-name()="vulnerability"])'). The three specification files carry the
+// same Snyk vulnerability with analysis state not_affected (code_not_reachable) and no
+// metadata component; the Dependency-Track one a critical CVSSv3 10.0 on xmlutil under "Acme
+// example".
+var xmlFiles = map[string]struct {
+	id, component string
+	severity      importers.Severity
+	assetKey      string
+	suppressed    importers.SuppressionKind
+}{
+	"cdx14_spec_valid_vulnerability.xml":     {"SNYK-JAVA-COMFASTERXMLJACKSONCORE-32111", "jackson-databind", importers.Critical, "bom", importers.SuppressedNotAffected},
+	"cdx15_spec_valid_vulnerability.xml":     {"SNYK-JAVA-COMFASTERXMLJACKSONCORE-32111", "jackson-databind", importers.Critical, "bom", importers.SuppressedNotAffected},
+	"cdx16_spec_valid_vulnerability.xml":     {"SNYK-JAVA-COMFASTERXMLJACKSONCORE-32111", "jackson-databind", importers.Critical, "bom", importers.SuppressedNotAffected},
+	"cdx14_dtrack_issue2859_long_author.xml": {"BOMVULN-01", "xmlutil", importers.Critical, "component:Acme example", ""},
+}
+
+func checkXML(t *testing.T, rep *importers.Report, tc struct {
+	id, component string
+	severity      importers.Severity
+	assetKey      string
+	suppressed    importers.SuppressionKind
+}) {
+	t.Helper()
+	if len(rep.Assets) != 1 || rep.Assets[0].Key != tc.assetKey || len(rep.Findings) != 1 {
+		t.Fatalf("assets %+v, %d findings", rep.Assets, len(rep.Findings))
+	}
+	f := rep.Findings[0]
+	if f.RuleID != tc.id || f.Component == nil || f.Component.Name != tc.component || f.Severity != tc.severity {
+		t.Errorf("finding = %+v", f)
+	}
+	if got := f.Suppressed; (tc.suppressed == "") != (got == nil) || (got != nil && (got.Kind != tc.suppressed || got.Reason != "code_not_reachable")) {
+		t.Errorf("suppressed = %+v, want %q", got, tc.suppressed)
+	}
+	if len(rep.Warnings) != 0 {
+		t.Errorf("warnings = %q", rep.Warnings)
+	}
 }
 
 func find(rep *importers.Report, id, component string) *importers.Finding {
@@ -178,4 +215,69 @@ func hasCVSS(list []importers.CVSS, version, vector, source string) bool {
 		}
 	}
 	return false
+}
+
+// TestXMLMatchesJSON: the same BOM in XML and in JSON gives the same report, fingerprints
+// included, so switching a pipeline's output format does not reopen its findings.
+func TestXMLMatchesJSON(t *testing.T) {
+	const js = `{"bomFormat": "CycloneDX", "specVersion": "1.5",
+		"metadata": {"timestamp": "2024-05-06T07:08:09Z", "tools": {"components": [{"name": "trivy", "version": "0.50.0"}]},
+			"component": {"bom-ref": "app", "type": "container", "name": "alpine:3.19", "purl": "pkg:oci/alpine@sha256%3Aabc"}},
+		"components": [{"bom-ref": "p1", "type": "library", "name": "openssl", "version": "3.1.4", "purl": "pkg:apk/alpine/openssl@3.1.4",
+			"properties": [{"name": "aquasecurity:trivy:FilePath", "value": "lib/apk/db/installed"}]}],
+		"vulnerabilities": [{"id": "CVE-2024-0001", "source": {"name": "alpine", "url": "https://secdb.alpinelinux.org/"},
+			"references": [{"id": "GHSA-aaaa-bbbb-cccc", "source": {"name": "ghsa", "url": "https://github.com/advisories/GHSA-aaaa-bbbb-cccc"}}],
+			"ratings": [{"source": {"name": "alpine"}, "severity": "high"}, {"source": {"name": "nvd"}, "score": 7.5, "method": "CVSSv31", "vector": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N"}],
+			"cwes": [79], "description": "d", "recommendation": "r",
+			"advisories": [{"url": "https://example.com/a"}],
+			"analysis": {"state": "false_positive", "justification": "code_not_present", "response": ["update"], "detail": "x"},
+			"affects": [{"ref": "p1", "versions": [{"version": "3.1.5", "status": "unaffected"}]}]}]}`
+	const x = `<?xml version="1.0" encoding="UTF-8"?>
+<bom xmlns="http://cyclonedx.org/schema/bom/1.5" version="1">
+  <metadata><timestamp>2024-05-06T07:08:09Z</timestamp>
+    <tools><components><component type="application"><name>trivy</name><version>0.50.0</version></component></components></tools>
+    <component bom-ref="app" type="container"><name>alpine:3.19</name><purl>pkg:oci/alpine@sha256%3Aabc</purl></component></metadata>
+  <components><component bom-ref="p1" type="library"><name>openssl</name><version>3.1.4</version><purl>pkg:apk/alpine/openssl@3.1.4</purl>
+    <properties><property name="aquasecurity:trivy:FilePath">lib/apk/db/installed</property></properties></component></components>
+  <vulnerabilities><vulnerability bom-ref="v1"><id>CVE-2024-0001</id><source><name>alpine</name><url>https://secdb.alpinelinux.org/</url></source>
+    <references><reference><id>GHSA-aaaa-bbbb-cccc</id><source><name>ghsa</name><url>https://github.com/advisories/GHSA-aaaa-bbbb-cccc</url></source></reference></references>
+    <ratings><rating><source><name>alpine</name></source><severity>high</severity></rating>
+      <rating><source><name>nvd</name></source><score>7.5</score><method>CVSSv31</method><vector>CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:N/A:N</vector></rating></ratings>
+    <cwes><cwe>79</cwe></cwes><description>d</description><recommendation>r</recommendation>
+    <advisories><advisory><url>https://example.com/a</url></advisory></advisories>
+    <analysis><state>false_positive</state><justification>code_not_present</justification><responses><response>update</response></responses><detail>x</detail></analysis>
+    <affects><target><ref>p1</ref><versions><version><version>3.1.5</version><status>unaffected</status></version></versions></target></affects>
+  </vulnerability></vulnerabilities>
+</bom>`
+	a, err := importertest.ParseString(New(), js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := importertest.ParseString(New(), x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ja, _ := json.Marshal(a)
+	jb, _ := json.Marshal(b)
+	if string(ja) != string(jb) {
+		t.Errorf("JSON and XML differ:\n%s\n%s", ja, jb)
+	}
+	f := a.Findings[0]
+	if f.Suppressed == nil || f.Suppressed.Kind != importers.SuppressedFalsePositive || f.Component.FixedVersion != "3.1.5" ||
+		a.ScannerName != "trivy" || a.Target == nil || a.Target.Name != "alpine:3.19" {
+		t.Errorf("report = %s", ja)
+	}
+}
+
+// TestXMLTolerated: a score or CWE that is not a number is left out with a warning, not a
+// refusal; white space around values is trimmed.
+func TestXMLTolerated(t *testing.T) {
+	rep, err := importertest.ParseString(New(), xmlBOM(`<id> CVE-1 </id><ratings><rating><score>n/a</score><severity>high</severity><method>CVSSv31</method></rating></ratings><cwes><cwe>CWE-79</cwe><cwe>x</cwe></cwes>`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := rep.Findings[0]
+	if f.RuleID != "CVE-1" || f.Severity != importers.High || strings.Join(f.CWEs, ",") != "CWE-79" || len(rep.Warnings) != 2 {
+		t.Errorf("finding %+v, warnings %q", f, rep.Warnings)
+	}
 }

@@ -65,6 +65,7 @@ func FuzzParse(f *testing.F) {
 	importertest.Fuzz(f, fuzzParser, spec,
 		`{"matches":[{"vulnerability":{"id":"CVE-2024-0001","severity":"High","cvss":[{"version":"3.1","vector":"CVSS:3.1/AV:N","metrics":{"baseScore":7.5}}],"fix":{"versions":["2"],"state":"fixed"}},"relatedVulnerabilities":[{"id":"GHSA-aaaa-bbbb-cccc","cvss":[]}],"artifact":{"name":"p","version":"1","type":"npm","purl":"pkg:npm/p@1","locations":[{"path":"/a"}]}}],"source":{"type":"image","target":{"userInput":"x:1","repoDigests":["x@sha256:00"]}},"distro":{"name":"alpine","version":"3"},"descriptor":{"name":"grype","version":"0.1"}}`,
 		`{"matches":[],"source":{"type":"directory","target":"/src"}}`,
+		`{"matches":[{"vulnerability":{"id":"CVE-1"},"artifact":{"name":"p"},"matchDetails":{"matcher":"m","matchedOn":{"constraint":"< 2"}}}]}`,
 		`{"matches":[{"vulnerability":{"severity":null}}],"source":{"type":"image","target":"oops"}}`,
 		`{"matches":null}`,
 		`{{{{{{`,

@@ -13,7 +13,11 @@
 // vulnerability.cvss and relatedVulnerabilities[].cvss (version, vector, baseScore, source;
 // duplicates dropped); the component from artifact (name, version, purl, type from the PURL else
 // artifact.type, first location path, fix.versions as FixedVersion); references from dataSource,
-// urls, advisories and the related records; the match details as evidence.
+// urls, advisories and the related records; the match details as evidence (an array, or the one
+// object Grype wrote before 0.12; any other shape is ignored with a warning). A fix.state of
+// "wont-fix" marks the finding Suppressed (accepted). Target is the asset name (the source's
+// user input or path). ignoredMatches (set aside by ignore rules or VEX) are counted in a
+// warning, not imported.
 //
 // Severity: Critical, High, Medium, Low map to the same importers severity, Negligible to info;
 // Unknown, null or anything else is derived from the highest CVSS score given (v4, else v3, else
@@ -44,6 +48,7 @@ package grype
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"sort"
 	"strings"
@@ -132,12 +137,40 @@ type gMatchDetail struct {
 	Found   struct {
 		VersionConstraint string `json:"versionConstraint"`
 	} `json:"found"`
+	// MatchedOn is where Grype before 0.12 (2021, one match detail as an object) put the
+	// constraint.
+	MatchedOn struct {
+		Constraint string `json:"constraint"`
+	} `json:"matchedOn"`
+}
+
+// gMatchDetails are a match's details: an array since Grype 0.12, one object before. Any other
+// shape is kept as Odd, for a warning: the details are only evidence.
+type gMatchDetails struct {
+	List []gMatchDetail
+	Odd  bool
+}
+
+func (d *gMatchDetails) UnmarshalJSON(b []byte) error {
+	switch jsonguard.Kind(b) {
+	case '[':
+		return json.Unmarshal(b, &d.List)
+	case '{':
+		var one gMatchDetail
+		err := json.Unmarshal(b, &one)
+		d.List = []gMatchDetail{one}
+		return err
+	case 'n':
+		return nil
+	}
+	d.Odd = true
+	return nil
 }
 
 type gMatch struct {
-	Vulnerability          gVuln          `json:"vulnerability"`
-	RelatedVulnerabilities []gRelated     `json:"relatedVulnerabilities"`
-	MatchDetails           []gMatchDetail `json:"matchDetails"`
+	Vulnerability          gVuln         `json:"vulnerability"`
+	RelatedVulnerabilities []gRelated    `json:"relatedVulnerabilities"`
+	MatchDetails           gMatchDetails `json:"matchDetails"`
 	Artifact               struct {
 		ID        string `json:"id"`
 		Name      string `json:"name"`
@@ -186,17 +219,14 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 		return nil, err
 	}
 	var rep gReport
+	var warnings []string
+	tolerant := jsonguard.Tolerant{Required: matchRequired, Warn: func(m string) { warnings = append(warnings, m) }}
 	sawMatches := false
 	err = w.Document("report", func(key string) error {
 		switch key {
 		case "matches":
 			sawMatches = true
-			return w.Array("matches", func(int) error {
-				var m gMatch
-				_, err := w.Decode(&m)
-				rep.Matches = append(rep.Matches, m)
-				return err
-			})
+			return jsonguard.Elements(w, "matches", &rep.Matches, tolerant)
 		case "source":
 			off, err := w.Decode(&rep.Source)
 			rep.sourceOff = off
@@ -207,6 +237,15 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 		case "descriptor":
 			_, err := w.Decode(&rep.Descriptor)
 			return err
+		case "ignoredMatches":
+			// Matches the user's ignore rules (or a VEX document given to grype) set aside. They
+			// are not imported: until the import service applies Suppressed hints they would
+			// open as new findings. They are counted, so that the user knows.
+			n, err := w.Count("ignoredMatches")
+			if n > 0 {
+				warnings = append(warnings, fmt.Sprintf("%d ignored matches (grype ignore rules or VEX) not imported", n))
+			}
+			return err
 		}
 		return w.Skip()
 	})
@@ -216,8 +255,16 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 	if !sawMatches {
 		return nil, w.ErrAt(0, "not a Grype JSON report: no matches array")
 	}
-	return build(ctx, w, &rep)
+	out, err := build(ctx, w, &rep)
+	if out != nil && len(warnings) > 0 {
+		out.Warnings = append(warnings, out.Warnings...)
+	}
+	return out, err
 }
+
+// matchRequired are the members of a match its fingerprint is made of; any other member of an
+// unexpected JSON type is left out with a warning.
+var matchRequired = []string{"vulnerability.id", "artifact.name", "artifact.version", "artifact.type", "artifact.locations"}
 
 func build(ctx context.Context, w *jsonguard.Walker, rep *gReport) (*importers.Report, error) {
 	out := &importers.Report{
@@ -247,6 +294,12 @@ func build(ctx context.Context, w *jsonguard.Walker, rep *gReport) (*importers.R
 			return nil, err
 		}
 		out.Findings = append(out.Findings, finding(asset.Key, image, &rep.Matches[i]))
+		if rep.Matches[i].MatchDetails.Odd {
+			out.Warnings = append(out.Warnings, fmt.Sprintf("matches[%d].matchDetails is neither an array nor an object: ignored", i))
+		}
+	}
+	if asset.Name != "" {
+		out.Target = &importers.Target{Name: asset.Name, Hint: "artifact"}
 	}
 	return out, nil
 }
@@ -287,7 +340,7 @@ func buildAsset(w *jsonguard.Walker, rep *gReport) (importers.Asset, error) {
 			Path      string `json:"path"`
 		}
 		if err := json.Unmarshal(src.Target, &obj); err == nil {
-			name = firstNonEmpty(obj.UserInput, obj.Path, obj.Name)
+			name = parseutil.FirstNonEmpty(obj.UserInput, obj.Path, obj.Name)
 		}
 	}
 	if typ == "" {
@@ -298,19 +351,10 @@ func buildAsset(w *jsonguard.Walker, rep *gReport) (importers.Asset, error) {
 	return a, nil
 }
 
-func firstNonEmpty(s ...string) string {
-	for _, v := range s {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
-}
-
 // imageDigest picks the manifest digest of the scanned repository from repoDigests
 // ("repo@sha256:…"), else the first repo digest, else manifestDigest, else imageID.
 func imageDigest(name string, t *gImageTarget) string {
-	return firstNonEmpty(parseutil.RepoDigest(name, t.RepoDigests, true), t.ManifestDigest, t.ImageID)
+	return parseutil.FirstNonEmpty(parseutil.RepoDigest(name, t.RepoDigests, true), t.ManifestDigest, t.ImageID)
 }
 
 func normSeverity(raw *string, ratings []importers.CVSS) importers.Severity {
@@ -444,14 +488,15 @@ func finding(assetKey, image string, m *gMatch) importers.Finding {
 		}
 	case "wont-fix":
 		f.Remediation = "The vendor will not fix this vulnerability in " + art.Name + "."
+		f.Suppressed = &importers.Suppression{Kind: importers.SuppressedAccepted, Reason: "wont-fix", Source: "grype fix.state"}
 	case "not-fixed":
 		f.Remediation = "No fix is available yet for " + art.Name + "."
 	}
 	var ev []string
-	for _, d := range m.MatchDetails {
+	for _, d := range m.MatchDetails.List {
 		s := strings.TrimSpace(d.Matcher + " " + d.Type)
-		if d.Found.VersionConstraint != "" {
-			s += ", constraint " + d.Found.VersionConstraint
+		if c := parseutil.FirstNonEmpty(d.Found.VersionConstraint, d.MatchedOn.Constraint); c != "" {
+			s += ", constraint " + c
 		}
 		ev = parseutil.AppendUnique(ev, s)
 	}

@@ -1,6 +1,7 @@
 package grype
 
 import (
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -69,17 +70,83 @@ func goldenCounts() map[string]func(*testing.T, *importers.Report) {
 			}
 		}
 	}
+	for file, want := range legacyFiles {
+		m[file] = func(t *testing.T, rep *importers.Report) { checkLegacy(t, rep, want) }
+	}
 	return m
 }
 
-func findingBy(rep *importers.Report, pred func(*importers.Finding) bool) []*importers.Finding {
-	var out []*importers.Finding
-	for i := range rep.Findings {
-		if pred(&rep.Findings[i]) {
-			out = append(out, &rep.Findings[i])
+// legacyFiles are the variants written before Grype 0.12, with matchDetails as one object, and
+// the asset each names (jq '.source'). Each has 3 matches: Low, Critical, High
+// (jq '[.matches[].vulnerability.severity]'), matched on the constraints below
+// (jq '[.matches[].matchDetails.matchedOn.constraint]').
+var legacyFiles = map[string]importers.Asset{
+	"grype_legacy_matchdetails_object_dir.json":   {Key: "directory:/some/path", Kind: importers.Repository, Name: "/some/path"},
+	"grype_legacy_matchdetails_object_image.json": {Key: "image:user-input", Kind: importers.ContainerImage, Name: "user-input"},
+}
+
+func checkLegacy(t *testing.T, rep *importers.Report, want importers.Asset) {
+	t.Helper()
+	if len(rep.Assets) != 1 || rep.Assets[0].Key != want.Key || rep.Assets[0].Kind != want.Kind || rep.Assets[0].Name != want.Name {
+		t.Errorf("assets = %+v, want %+v", rep.Assets, want)
+	}
+	if rep.Target == nil || rep.Target.Name != want.Name || rep.Target.Hint != "artifact" {
+		t.Errorf("target = %+v", rep.Target)
+	}
+	var sev []importers.Severity
+	var ev []string
+	for _, f := range rep.Findings {
+		sev = append(sev, f.Severity)
+		ev = append(ev, f.Evidence)
+	}
+	if fmt.Sprint(sev) != "[low critical high]" {
+		t.Errorf("severities = %v", sev)
+	}
+	for i, c := range []string{">= 20", "somecpe", "< 2.0.0"} {
+		if i >= len(ev) || !strings.Contains(ev[i], "constraint "+c) || !strings.Contains(ev[i], "matcher") {
+			t.Errorf("evidence = %q, want the constraint %q", ev, c)
 		}
 	}
-	return out
+	if len(rep.Warnings) != 0 {
+		t.Errorf("warnings = %q", rep.Warnings)
+	}
+}
+
+// TestMatchDetailsShapes: matchDetails as an array, one object, null or an unexpected scalar:
+// none refuses the report; the scalar is ignored with a warning naming the match.
+func TestMatchDetailsShapes(t *testing.T) {
+	for details, want := range map[string]string{
+		`[{"matcher": "apk-matcher", "type": "exact-direct-match", "found": {"versionConstraint": "< 2"}}]`: "Matched by apk-matcher exact-direct-match, constraint < 2",
+		`{"matcher": "dpkg-matcher", "matchedOn": {"constraint": ">= 20"}}`:                                 "Matched by dpkg-matcher, constraint >= 20",
+		`null`: "",
+		`"x"`:  "",
+	} {
+		rep, err := importertest.ParseString(New(), `{"matches": [{"vulnerability": {"id": "CVE-1"}, "artifact": {"name": "p"}, "matchDetails": `+details+`}]}`)
+		if err != nil {
+			t.Fatalf("%s: %v", details, err)
+		}
+		if got := rep.Findings[0].Evidence; got != want {
+			t.Errorf("%s: evidence %q, want %q", details, got, want)
+		}
+		if odd := details == `"x"`; odd != (len(rep.Warnings) == 1 && strings.Contains(rep.Warnings[0], "matches[0].matchDetails")) {
+			t.Errorf("%s: warnings %q", details, rep.Warnings)
+		}
+	}
+}
+
+// TestWontFix: a fix the vendor will not ship marks the finding accepted, not open.
+func TestWontFix(t *testing.T) {
+	rep, err := importertest.ParseString(New(), `{"matches": [{"vulnerability": {"id": "CVE-1", "fix": {"state": "wont-fix"}}, "artifact": {"name": "p"}},
+		{"vulnerability": {"id": "CVE-2", "fix": {"state": "fixed", "versions": ["2"]}}, "artifact": {"name": "p"}}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := rep.Findings[0].Suppressed; s == nil || s.Kind != importers.SuppressedAccepted || s.Source != "grype fix.state" {
+		t.Errorf("wont-fix: suppressed = %+v", s)
+	}
+	if s := rep.Findings[1].Suppressed; s != nil {
+		t.Errorf("fixed upstream, still present here: suppressed = %+v", s)
+	}
 }
 
 func TestFieldsRHEL(t *testing.T) {
@@ -88,7 +155,7 @@ func TestFieldsRHEL(t *testing.T) {
 		t.Errorf("OS %q", rep.Assets[0].OS)
 	}
 	// jq '.matches[] | select(.vulnerability.id=="CVE-2023-38473")'
-	fs := findingBy(rep, func(f *importers.Finding) bool { return f.RuleID == "CVE-2023-38473" })
+	fs := importertest.Where(rep, func(f *importers.Finding) bool { return f.RuleID == "CVE-2023-38473" })
 	if len(fs) != 1 {
 		t.Fatalf("CVE-2023-38473: %d findings", len(fs))
 	}
@@ -109,7 +176,7 @@ func TestFieldsRHEL(t *testing.T) {
 		t.Errorf("references %v", f.References)
 	}
 	// The same CVE on two versions of avro is two findings.
-	avro := findingBy(rep, func(f *importers.Finding) bool { return f.RuleID == "CVE-2023-39410" })
+	avro := importertest.Where(rep, func(f *importers.Finding) bool { return f.RuleID == "CVE-2023-39410" })
 	if len(avro) != 2 || avro[0].Fingerprint == avro[1].Fingerprint {
 		t.Fatalf("avro: %d findings", len(avro))
 	}
@@ -118,11 +185,11 @@ func TestFieldsRHEL(t *testing.T) {
 		t.Errorf("avro[0] = %+v %v", avro[0].Component, avro[0].GHSAs)
 	}
 	// The same CVE on the bind-libs, bind-libs-lite, bind-license and bind-utils packages: four findings.
-	if n := len(findingBy(rep, func(f *importers.Finding) bool { return f.RuleID == "CVE-2023-50868" })); n != 4 {
+	if n := len(importertest.Where(rep, func(f *importers.Finding) bool { return f.RuleID == "CVE-2023-50868" })); n != 4 {
 		t.Errorf("CVE-2023-50868: %d findings, want 4", n)
 	}
 	// Null severity: from the CVSS score.
-	null := findingBy(rep, func(f *importers.Finding) bool { return f.RuleID == "CVE-2024-26308" })
+	null := importertest.Where(rep, func(f *importers.Finding) bool { return f.RuleID == "CVE-2024-26308" })
 	if len(null) != 1 || null[0].Severity != importers.High || null[0].ScannerSeverity != "" {
 		t.Errorf("null severity: %+v", null)
 	}
@@ -131,7 +198,7 @@ func TestFieldsRHEL(t *testing.T) {
 func TestFieldsChainguard(t *testing.T) {
 	rep := importertest.ParseFile(t, New(), filepath.Join(importertest.Testdata(t), "grype", "grype_chainguard_ruby_wolfi.json"))
 	// jq '.matches[] | select(.vulnerability.id=="GHSA-hv5j-3h9f-99c2")': uri 0.10.1, fix 0.10.2, related CVE-2023-28755
-	fs := findingBy(rep, func(f *importers.Finding) bool { return f.RuleID == "GHSA-hv5j-3h9f-99c2" })
+	fs := importertest.Where(rep, func(f *importers.Finding) bool { return f.RuleID == "GHSA-hv5j-3h9f-99c2" })
 	if len(fs) != 1 {
 		t.Fatalf("%d findings", len(fs))
 	}
@@ -166,5 +233,42 @@ func TestDirectorySourceAndIdentity(t *testing.T) {
 	}
 	if one.Findings[0].Severity != importers.Info || one.Findings[1].Severity != importers.Medium {
 		t.Errorf("severities %s %s", one.Findings[0].Severity, one.Findings[1].Severity)
+	}
+}
+
+// TestUnexpectedMemberTolerated: optional members of an unexpected JSON type are left out with a
+// warning; nested ones (inside the vulnerability) only lose themselves.
+func TestUnexpectedMemberTolerated(t *testing.T) {
+	rep, err := importertest.ParseString(New(), `{"matches": [{"vulnerability": {"id": "CVE-1", "severity": "High", "cvss": {"x": 1}, "urls": "https://a.example"},
+		"artifact": {"name": "p", "version": "1", "licenses": "MIT"}}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Findings) != 1 || rep.Findings[0].RuleID != "CVE-1" || rep.Findings[0].Severity != importers.High || len(rep.Warnings) != 2 ||
+		!strings.HasPrefix(rep.Warnings[0], "matches[0].vulnerability.") {
+		t.Errorf("findings %+v, warnings %q", rep.Findings, rep.Warnings)
+	}
+	// A fingerprint part is required: its wrong type refuses the report, inside the embedded
+	// related-vulnerability fields too.
+	for _, in := range []string{`{"matches": [{"vulnerability": {"id": 5}, "artifact": {"name": "p"}}]}`,
+		`{"matches": [{"vulnerability": {"id": "CVE-1"}, "artifact": {"name": "p", "locations": [{"path": 1}]}}]}`,
+		`{"matches": [{"vulnerability": "CVE-1", "artifact": {"name": "p"}}]}`} {
+		if _, err := importertest.ParseString(New(), in); err == nil {
+			t.Errorf("%s: no error", in)
+		}
+	}
+}
+
+// TestIgnoredMatchesCounted: matches grype's ignore rules set aside are not imported, but the
+// report says how many there were.
+func TestIgnoredMatchesCounted(t *testing.T) {
+	rep, err := importertest.ParseString(New(), `{"matches": [{"vulnerability": {"id": "CVE-1"}, "artifact": {"name": "p"}}],
+		"ignoredMatches": [{"vulnerability": {"id": "CVE-2"}, "artifact": {"name": "p"}, "appliedIgnoreRules": [{"vex-status": "not_affected"}]},
+		{"vulnerability": {"id": "CVE-3"}, "artifact": {"name": "q"}}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Findings) != 1 || strings.Join(rep.Warnings, ";") != "2 ignored matches (grype ignore rules or VEX) not imported" {
+		t.Errorf("findings %d, warnings %q", len(rep.Findings), rep.Warnings)
 	}
 }

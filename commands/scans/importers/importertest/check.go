@@ -124,3 +124,29 @@ func PositionedParseError(tb testing.TB, format, name string, err error) *import
 	}
 	return pe
 }
+
+// Severities verifies that rep has, of each severity, the number of findings want gives (none
+// for a severity want lacks).
+func Severities(tb testing.TB, rep *importers.Report, want map[importers.Severity]int) {
+	tb.Helper()
+	got := map[importers.Severity]int{}
+	for _, f := range rep.Findings {
+		got[f.Severity]++
+	}
+	for _, s := range []importers.Severity{importers.Info, importers.Low, importers.Medium, importers.High, importers.Critical} {
+		if got[s] != want[s] {
+			tb.Errorf("%s findings = %d, want %d", s, got[s], want[s])
+		}
+	}
+}
+
+// Where returns the findings of rep that pred holds for, in report order.
+func Where(rep *importers.Report, pred func(*importers.Finding) bool) []*importers.Finding {
+	var out []*importers.Finding
+	for i := range rep.Findings {
+		if pred(&rep.Findings[i]) {
+			out = append(out, &rep.Findings[i])
+		}
+	}
+	return out
+}

@@ -28,7 +28,7 @@ type Spec struct {
 	// streaming JSON and nmap parsers), not just one of them.
 	Positioned bool
 
-	// Golden names every file of the format's shared testdata; a file the list lacks is a
+	// Golden names every file of the format (by base name, see Files); a file the list lacks is a
 	// failure, so a new file gets its expectations. Each is parsed, checked with Check and
 	// Golden's func, and parsed again to the same report with unique fingerprints.
 	Golden map[string]func(t *testing.T, rep *importers.Report)
@@ -41,6 +41,10 @@ type Spec struct {
 	// (beside the suite's cuts of every golden file at a few fractions of its length).
 	TruncateFile  string
 	TruncateEvery int
+	// Unterminated is the extension (".csv") of the format's files that have no end marker: a
+	// cut at a line end is a whole, shorter report. A cut of such a file must fail with a
+	// ParseError or give no more findings than the whole file.
+	Unterminated string
 	// Nesting are 50 MiB streams of ever deeper nesting: each must be refused, allocating at
 	// most 16 MiB unless the Stream says otherwise.
 	Nesting []Stream
@@ -178,7 +182,7 @@ func (s Spec) golden(t *testing.T, newParser func() importers.Parser) {
 	}
 	for _, name := range slices.Sorted(maps.Keys(s.Golden)) {
 		t.Run(name, func(t *testing.T) {
-			path := Testdata(t, s.Format, name)
+			path := File(t, s.Format, name)
 			rep := ParseFile(t, newParser(), path)
 			s.Check(t, rep)
 			UniqueFingerprints(t, rep)
@@ -212,7 +216,14 @@ func (s Spec) detect(t *testing.T, p importers.Parser) {
 func (s Spec) truncated(t *testing.T, newParser func() importers.Parser) {
 	cut := func(file string, data []byte, n int) {
 		t.Helper()
-		_, err := newParser().Parse(context.Background(), bytes.NewReader(data[:n]))
+		rep, err := newParser().Parse(context.Background(), bytes.NewReader(data[:n]))
+		if err == nil && s.Unterminated != "" && strings.HasSuffix(file, s.Unterminated) {
+			whole, werr := newParser().Parse(context.Background(), bytes.NewReader(data))
+			if werr != nil || len(rep.Findings) > len(whole.Findings) {
+				t.Errorf("%s cut at %d bytes: %d findings, the whole file %d (%v)", file, n, len(rep.Findings), len(whole.Findings), werr)
+			}
+			return
+		}
 		if err == nil {
 			t.Errorf("%s cut at %d bytes: no error", file, n)
 			return

@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -30,17 +31,52 @@ func Testdata(tb testing.TB, sub ...string) string {
 	return testsupport.SharedTestdata(tb, sub...)
 }
 
-// Files lists the files of one format's shared testdata; it fails the test when there are none.
+// Files lists the files of one format: its shared testdata folder, the other versions and shapes
+// of the format under the shared variants/<format>/ folder, and the project's own samples under
+// importers/testdata/<format>/ (files no public source offered, e.g. Nessus CSV). It fails the
+// test when there are none, or when two of them share a base name (the Spec names files by it).
 func Files(tb testing.TB, format string) []string {
 	tb.Helper()
-	files, err := filepath.Glob(filepath.Join(Testdata(tb, format), "*"))
-	if err != nil {
-		tb.Fatal(err)
+	var files []string
+	dirs := []string{Testdata(tb, format), filepath.Join(Testdata(tb), "variants", format), Samples(format)}
+	for _, dir := range dirs {
+		found, err := filepath.Glob(filepath.Join(dir, "*"))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		files = append(files, found...)
 	}
 	if len(files) == 0 {
 		tb.Fatalf("no files under testdata/%s", format)
 	}
+	seen := map[string]string{}
+	for _, f := range files {
+		if other, ok := seen[filepath.Base(f)]; ok {
+			tb.Fatalf("%s and %s share a name", other, f)
+		}
+		seen[filepath.Base(f)] = f
+	}
 	return files
+}
+
+// File is the path of the file of format named name (a base name, see Files).
+func File(tb testing.TB, format, name string) string {
+	tb.Helper()
+	for _, f := range Files(tb, format) {
+		if filepath.Base(f) == name {
+			return f
+		}
+	}
+	tb.Fatalf("no file %s of format %s", name, format)
+	return ""
+}
+
+// Samples is the folder of the project's own samples of format, importers/testdata/<format>.
+// Unlike the shared testdata it is part of the repository, so it is found from this source
+// file rather than from the working directory.
+func Samples(format string) string {
+	_, self, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(filepath.Dir(self)), "testdata", format)
 }
 
 // AllFiles lists every file of every scanner format's shared testdata, by format.

@@ -1,4 +1,5 @@
-// Package nessus reads Nessus v2 reports (.nessus files, document element <NessusClientData_v2>).
+// Package nessus reads Nessus v2 reports (.nessus files, document element <NessusClientData_v2>)
+// and Nessus CSV exports (csv.go), which map to the same findings.
 //
 // The file is read with a streaming encoding/xml token loop; no tree of the document is built and
 // the <Policy> section (plugin sets, preferences) is skipped unread.
@@ -51,7 +52,6 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
-	"math"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -59,6 +59,7 @@ import (
 
 	"github.com/socplatform/soc/commands/scans/importers"
 	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
+	"github.com/socplatform/soc/commands/scans/importers/internal/readguard"
 	"github.com/socplatform/soc/commands/scans/importers/internal/xmlscan"
 )
 
@@ -71,14 +72,21 @@ func New() importers.Parser { return parser{} }
 
 func (parser) Format() string { return format }
 
-// Detect reports whether head starts an XML document whose element is <NessusClientData_v2>.
+// Detect reports whether head starts an XML document whose element is <NessusClientData_v2>, or
+// is a Nessus CSV export (see csv.go).
 func (parser) Detect(head []byte) bool {
 	se, ok := xmlscan.RootElement(head)
-	return ok && se.Name.Local == "NessusClientData_v2"
+	return ok && se.Name.Local == "NessusClientData_v2" || detectCSV(head)
 }
 
+// Parse reads a .nessus file, or a CSV export when the file starts with neither '<' nor a JSON
+// bracket (those get the XML reader's "not an XML report").
 func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error) {
-	s := xmlscan.New(ctx, r, format)
+	br, first := readguard.Sniff(r)
+	if !strings.ContainsRune("<{[\x00", rune(first)) {
+		return parseCSV(ctx, br)
+	}
+	s := xmlscan.New(ctx, br, format)
 	root, err := s.Root()
 	if err != nil {
 		return nil, err
@@ -90,6 +98,9 @@ func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error)
 	err = s.Children(func(se xml.StartElement) error {
 		if se.Name.Local != "Report" {
 			return s.Skip()
+		}
+		if b.scan == "" {
+			b.scan = parseutil.Truncate(strings.TrimSpace(xmlscan.Attr(se, "name")), parseutil.MaxShort)
 		}
 		return s.Children(func(se xml.StartElement) error {
 			if se.Name.Local != "ReportHost" {
@@ -112,10 +123,16 @@ type builder struct {
 	fs         parseutil.FindingSet
 	start, end time.Time
 	version    string
+	scan       string // the <Report name>: the scan's name
 }
 
 func (b *builder) report() *importers.Report {
+	var target *importers.Target
+	if b.scan != "" {
+		target = &importers.Target{Name: b.scan, Hint: "scan"}
+	}
 	return &importers.Report{
+		Target:         target,
 		Format:         format,
 		ScannerName:    "Nessus",
 		ScannerVersion: b.version,
@@ -300,7 +317,7 @@ func (b *builder) item(s *xmlscan.Scanner, se xml.StartElement) (item, error) {
 			if err := short(&v); err != nil {
 				return err
 			}
-			f.CWEs = parseutil.AddUnique(f.CWEs, cwe(v))
+			f.CWEs = parseutil.AddUnique(f.CWEs, parseutil.CWENumber(v))
 			return nil
 		case "xref":
 			var v string
@@ -308,7 +325,7 @@ func (b *builder) item(s *xmlscan.Scanner, se xml.StartElement) (item, error) {
 				return err
 			}
 			if k, id, ok := strings.Cut(v, ":"); ok && strings.EqualFold(strings.TrimSpace(k), "CWE") {
-				f.CWEs = parseutil.AddUnique(f.CWEs, cwe(id))
+				f.CWEs = parseutil.AddUnique(f.CWEs, parseutil.CWENumber(id))
 			}
 			return nil
 		case "cvss3_vector":
@@ -371,7 +388,7 @@ func (b *builder) item(s *xmlscan.Scanner, se xml.StartElement) (item, error) {
 		}
 		f.Severity = []importers.Severity{importers.Info, importers.Low, importers.Medium, importers.High, importers.Critical}[n]
 	default:
-		f.Severity = fromRiskFactor(riskFactor)
+		f.Severity = parseutil.SeverityWordOrInfo(riskFactor)
 	}
 	f.ScannerSeverity = parseutil.FirstNonEmpty(riskFactor, sevAttr)
 
@@ -383,7 +400,7 @@ func (b *builder) item(s *xmlscan.Scanner, se xml.StartElement) (item, error) {
 		if c.vec == "" && c.score == "" {
 			continue
 		}
-		score, err := parseScore(c.score)
+		score, err := parseutil.Number(c.score, 0, 10)
 		if err != nil {
 			return it, fail("<ReportItem pluginID=%q>: %s %q: %v", f.RuleID, c.name, parseutil.Truncate(c.score, 64), err)
 		}
@@ -431,26 +448,6 @@ func textInto(s *xmlscan.Scanner, dst *string, max int) error {
 	return err
 }
 
-func fromRiskFactor(rf string) importers.Severity {
-	if s, ok := parseutil.SeverityWord(strings.ToLower(strings.TrimSpace(rf))); ok {
-		return s
-	}
-	return importers.Info
-}
-
-// parseScore reads a CVSS score: empty is none; it must be a finite number in 0..10.
-func parseScore(v string) (*float64, error) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return nil, nil
-	}
-	x, err := strconv.ParseFloat(v, 64)
-	if err != nil || math.IsNaN(x) || math.IsInf(x, 0) || x < 0 || x > 10 {
-		return nil, fmt.Errorf("not a score in 0..10")
-	}
-	return &x, nil
-}
-
 // normVector returns the CVSS version and vector in the form the vulns context reads (see the
 // package doc).
 func normVector(version, vec string) (string, string) {
@@ -477,16 +474,6 @@ func normVector(version, vec string) (string, string) {
 		return "4.0", vec
 	}
 	return version, vec
-}
-
-func cwe(v string) string {
-	v = strings.TrimSpace(v)
-	v = strings.TrimPrefix(strings.TrimPrefix(v, "CWE-"), "CWE:")
-	n, err := strconv.Atoi(strings.TrimSpace(v))
-	if err != nil || n <= 0 || n >= 1_000_000 {
-		return ""
-	}
-	return "CWE-" + strconv.Itoa(n)
 }
 
 func scanInfoVersion(out string) string {

@@ -41,21 +41,118 @@ func goldenCounts() map[string]func(*testing.T, *importers.Report) {
 			if len(rep.Findings) != tc.uniq {
 				t.Errorf("findings = %d, want %d (%d items, repeats merged)", len(rep.Findings), tc.uniq, tc.items)
 			}
-			got := map[importers.Severity]int{}
-			for _, f := range rep.Findings {
-				got[f.Severity]++
-			}
-			for _, s := range []importers.Severity{"info", "low", "medium", "high", "critical"} {
-				if got[s] != tc.sev[s] {
-					t.Errorf("%s findings = %d, want %d", s, got[s], tc.sev[s])
-				}
-			}
+			importertest.Severities(t, rep, tc.sev)
 			if rep.ScannerName != "Nessus" || rep.ScannerVersion == "" || rep.StartedAt.IsZero() || rep.FinishedAt.Before(rep.StartedAt) {
 				t.Errorf("scanner %q %q, times %v..%v", rep.ScannerName, rep.ScannerVersion, rep.StartedAt, rep.FinishedAt)
 			}
 		}
 	}
+	for file, tc := range csvCounts {
+		m[file] = func(t *testing.T, rep *importers.Report) { checkCSV(t, rep, tc) }
+	}
 	return m
+}
+
+// csvCounts are the project's own CSV samples (importers/testdata/nessus; no public export with
+// a clear licence exists), written to the exporter's columns. Counts by the rows written: one
+// finding per (Host, Plugin ID, Port, Protocol), the rows of one result's CVEs merged; severity
+// from Risk.
+var csvCounts = map[string]struct {
+	hosts, rows, findings int
+	sev                   map[importers.Severity]int
+	version               string
+}{
+	// 2 hosts (an IP and a name), 9 rows; plugin 158900 is two rows (CVE-2022-0778, -0779).
+	"nessus_10.7_default_columns_2hosts.csv": {2, 9, 8, map[importers.Severity]int{"info": 4, "medium": 3, "high": 1}, "10.7.2"},
+	// The export with every optional column, a BOM and LF line ends; plugin 97833 is two rows.
+	"nessus_10_all_columns_bom_lf.csv": {1, 4, 3, map[importers.Severity]int{"info": 1, "high": 1, "critical": 1}, ""},
+}
+
+func checkCSV(t *testing.T, rep *importers.Report, tc struct {
+	hosts, rows, findings int
+	sev                   map[importers.Severity]int
+	version               string
+}) {
+	t.Helper()
+	if len(rep.Assets) != tc.hosts || len(rep.Findings) != tc.findings {
+		t.Errorf("assets/findings = %d/%d, want %d/%d (%d rows)", len(rep.Assets), len(rep.Findings), tc.hosts, tc.findings, tc.rows)
+	}
+	importertest.Severities(t, rep, tc.sev)
+	if rep.ScannerName != "Nessus" || rep.ScannerVersion != tc.version || len(rep.Warnings) != 0 {
+		t.Errorf("scanner %q %q, warnings %q", rep.ScannerName, rep.ScannerVersion, rep.Warnings)
+	}
+}
+
+// TestCSVFields: the columns of the full export, the CVE rows merged into one finding.
+func TestCSVFields(t *testing.T) {
+	rep := importertest.ParseFile(t, New(), importertest.File(t, format, "nessus_10_all_columns_bom_lf.csv"))
+	f := find(rep, "97833", 445)
+	if f == nil {
+		t.Fatal("no 97833 on 445")
+	}
+	if strings.Join(f.CVEs, ",") != "CVE-2017-0143,CVE-2017-0144" || strings.Join(f.CWEs, ",") != "CWE-20" ||
+		f.Severity != importers.Critical || f.ScannerSeverity != "Critical" || f.Location.Host != "198.51.100.7" ||
+		f.Location.Protocol != "tcp" || !strings.HasPrefix(f.Evidence, "Sent:\n") || strings.Count(f.Evidence, "Sent:") != 1 ||
+		len(f.References) != 1 || f.Remediation == "" {
+		t.Errorf("97833 = %+v", f)
+	}
+	var versions []string
+	for _, c := range f.CVSS {
+		versions = append(versions, c.Version)
+	}
+	if strings.Join(versions, ",") != "3.0,2.0" || *f.CVSS[0].Score != 8.1 || f.CVSS[0].Vector != "" {
+		t.Errorf("cvss = %+v", f.CVSS)
+	}
+	a := rep.Assets[0]
+	if a.Key != "host:198.51.100.7" || strings.Join(a.IPs, ",") != "198.51.100.7" || len(a.Services) != 2 {
+		t.Errorf("asset = %+v", a)
+	}
+}
+
+// TestCSVMatchesXML: the CSV export and the .nessus of one scan give the same assets keys and
+// fingerprints, so switching exports does not duplicate findings.
+func TestCSVMatchesXML(t *testing.T) {
+	x, err := importertest.ParseString(New(), doc("", okItem))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := importertest.ParseString(New(), "Plugin ID,CVE,CVSS v2.0 Base Score,Risk,Host,Protocol,Port,Name,Synopsis,Description,Solution,See Also,Plugin Output\r\n"+
+		"1,CVE-2024-0001,10.0,High,10.0.0.1,tcp,443,p,syn,,n/a,\"https://a.example/1\nhttps://a.example/2\",\r\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	xf, cf := x.Findings[0], c.Findings[0]
+	if x.Assets[0].Key != c.Assets[0].Key || xf.Fingerprint != cf.Fingerprint || xf.Severity != cf.Severity ||
+		strings.Join(xf.CVEs, ",") != strings.Join(cf.CVEs, ",") || strings.Join(xf.References, ",") != strings.Join(cf.References, ",") ||
+		xf.Description != cf.Description || cf.Remediation != "" {
+		t.Errorf("XML %+v\nCSV %+v", xf, cf)
+	}
+	if x.Target == nil || x.Target.Name != "r" || x.Target.Hint != "scan" {
+		t.Errorf("XML target = %+v", x.Target)
+	}
+}
+
+// TestCSVTolerated: an older export's "CVSS" column, a score that is not a number (kept out,
+// with a warning naming line and column), columns in another order and extra columns.
+func TestCSVTolerated(t *testing.T) {
+	rep, err := importertest.ParseString(New(), "\xEF\xBB\xBF Host ,Name,Plugin ID,Port,Protocol,CVSS,Risk,Custom\n"+
+		"web,x,10,80,TCP,n/a,,1\n\n"+
+		"web,y,11,,,7.5,,2\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Findings) != 2 || len(rep.Warnings) != 1 || !strings.Contains(rep.Warnings[0], `line 2, column "CVSS"`) {
+		t.Fatalf("findings %+v, warnings %q", rep.Findings, rep.Warnings)
+	}
+	if f := rep.Findings[0]; f.Severity != importers.Info || f.Location.Port != 80 || f.Location.Protocol != "tcp" || len(f.CVSS) != 0 {
+		t.Errorf("x = %+v", f)
+	}
+	if f := rep.Findings[1]; f.Severity != importers.High || len(f.CVSS) != 1 || f.CVSS[0].Version != "2.0" {
+		t.Errorf("y (severity from the score) = %+v", f)
+	}
+	if a := rep.Assets[0]; a.Name != "web" || strings.Join(a.Hostnames, ",") != "web" {
+		t.Errorf("asset = %+v", a)
+	}
 }
 
 func find(rep *importers.Report, rule string, port int) *importers.Finding {

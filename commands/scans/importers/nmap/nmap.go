@@ -49,6 +49,8 @@
 // Invalid UTF-8, undefined entities, a truncated document, a port outside 0-65535 or a score
 // outside 0-10 give a *importers.ParseError with line, column and byte offset; a cancelled
 // context gives ctx.Err() unwrapped.
+//
+// Target is the command line (nmaprun args, hint "scan"): it names the scanned targets.
 package nmap
 
 import (
@@ -303,6 +305,12 @@ func (b *builder) root(t xml.StartElement) error {
 			}
 		case "version":
 			b.rep.ScannerVersion = a.Value
+		case "args":
+			// The command line names the scanned targets (hosts have their own identities; this
+			// is what a user recognises the scan by).
+			if args := strings.TrimSpace(a.Value); args != "" {
+				b.rep.Target = &importers.Target{Name: parseutil.Truncate(args, parseutil.MaxShort), Hint: "scan"}
+			}
 		case "start":
 			ts, err := unixTime(a.Value)
 			if err != nil {

@@ -252,3 +252,11 @@ func TestLatin1(t *testing.T) {
 		t.Errorf("OS %q", rep.Assets[0].OS)
 	}
 }
+
+// TestTarget: the report's target is the command line, which names what was scanned.
+func TestTarget(t *testing.T) {
+	rep := importertest.ParseFile(t, New(), importertest.File(t, formatName, "nmap_A_subnet_256hosts.xml"))
+	if rep.Target == nil || rep.Target.Name != "nmap -A -vv -oX full_sudo6.xml 192.168.1.0/24" || rep.Target.Hint != "scan" {
+		t.Errorf("target %+v", rep.Target)
+	}
+}

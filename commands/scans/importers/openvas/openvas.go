@@ -1,6 +1,7 @@
 // Package openvas reads OpenVAS / Greenbone (GVM) XML reports: the <report> document exported by
 // GSA or gvm-cli (a <report> wrapping the inner <report>), a bare inner <report>, or a whole
-// <get_reports_response>. It is read with a streaming encoding/xml token loop.
+// <get_reports_response>. It is read with a streaming encoding/xml token loop. GVM's CSV Results
+// export maps to the same findings (csv.go).
 //
 // Mapping:
 //   - each distinct result host is one host asset, key "host:" + the host text (the IP); the
@@ -21,6 +22,8 @@
 //     "False Positive" or severity -1) also sets VEXState "false_positive".
 //   - a v2 vector (no prefix) is kept as GVM writes it, "AV:N/AC:L/Au:N/C:P/I:P/A:P"; a v3/v4 vector
 //     keeps its "CVSS:3.x/" / "CVSS:4.0/" prefix, which gives the version.
+//
+// Target is the task's name (hint "scan"); a false positive also carries a Suppressed hint.
 //
 // Fingerprint: lower-case hex SHA-256 of the canonical string
 //
@@ -44,7 +47,6 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
-	"math"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -52,6 +54,7 @@ import (
 
 	"github.com/socplatform/soc/commands/scans/importers"
 	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
+	"github.com/socplatform/soc/commands/scans/importers/internal/readguard"
 	"github.com/socplatform/soc/commands/scans/importers/internal/xmlscan"
 )
 
@@ -66,11 +69,11 @@ func (parser) Format() string { return format }
 
 // Detect reports whether head is a GVM report: a <get_reports_response> document, or a <report>
 // document that carries GVM's format_id attribute or GVM-only elements (<gmp>, <omp>, <nvt oid=,
-// <scan_run_status>) in its first bytes.
+// <scan_run_status>) in its first bytes; or a CSV Results export.
 func (parser) Detect(head []byte) bool {
 	se, ok := xmlscan.RootElement(head)
 	if !ok {
-		return false
+		return detectCSV(head)
 	}
 	switch se.Name.Local {
 	case "get_reports_response":
@@ -88,8 +91,14 @@ func (parser) Detect(head []byte) bool {
 	return false
 }
 
+// Parse reads an XML report, or a CSV Results export (csv.go) when the file starts with neither
+// '<' nor a JSON bracket (those get the XML reader's "not an XML report").
 func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error) {
-	s := xmlscan.New(ctx, r, format)
+	br, first := readguard.Sniff(r)
+	if !strings.ContainsRune("<{[\x00", rune(first)) {
+		return parseCSV(ctx, br)
+	}
+	s := xmlscan.New(ctx, br, format)
 	root, err := s.Root()
 	if err != nil {
 		return nil, err
@@ -121,10 +130,16 @@ type builder struct {
 	assets     parseutil.AssetSet
 	fs         parseutil.FindingSet
 	start, end time.Time
+	task       string // the task's name: what users call the scan
 }
 
 func (b *builder) result() *importers.Report {
+	var target *importers.Target
+	if b.task != "" {
+		target = &importers.Target{Name: b.task, Hint: "scan"}
+	}
 	return &importers.Report{
+		Target:      target,
 		Format:      format,
 		ScannerName: "OpenVAS",
 		StartedAt:   b.start,
@@ -149,6 +164,15 @@ func (b *builder) report(s *xmlscan.Scanner) error {
 			})
 		case "host":
 			return b.hostDetail(s)
+		case "task":
+			return s.Children(func(se xml.StartElement) error {
+				if se.Name.Local != "name" || b.task != "" {
+					return s.Skip()
+				}
+				var err error
+				b.task, err = s.Text(parseutil.MaxShort)
+				return err
+			})
 		case "scan_start", "scan_end":
 			v, err := s.Text(parseutil.MaxShort)
 			if t, perr := time.Parse(time.RFC3339Nano, v); perr == nil {
@@ -242,6 +266,14 @@ type nvtInfo struct {
 	oid, name, cvssBase, sevScore, tags, solution string
 	vectors                                       []struct{ vector, score, origin string }
 	cves, refs                                    []string
+	// tagMap, when set, holds the tags already split (the CSV's columns); else tags is parsed.
+	tagMap map[string]string
+}
+
+// rawResult is one result as either encoding gives it, before mapping.
+type rawResult struct {
+	name, host, hostname, port, threat, severity, description string
+	nvt                                                       nvtInfo
 }
 
 func (b *builder) resultElem(s *xmlscan.Scanner) error {
@@ -277,6 +309,12 @@ func (b *builder) resultElem(s *xmlscan.Scanner) error {
 	if err != nil {
 		return err
 	}
+	return b.add(rawResult{name, host, hostname, port, threat, severity, description, nvt}, fail)
+}
+
+// add maps one result; fail positions an error at it.
+func (b *builder) add(r rawResult, fail func(msg string, args ...any) error) error {
+	name, host, hostname, port, threat, severity, description, nvt := r.name, r.host, r.hostname, r.port, r.threat, r.severity, r.description, &r.nvt
 	if host == "" {
 		return fail("<result> without a host")
 	}
@@ -313,7 +351,7 @@ func (b *builder) resultElem(s *xmlscan.Scanner) error {
 	}
 
 	// Severity.
-	score, err := parseNum(severity, -3, 10)
+	score, err := parseutil.Number(severity, -3, 10)
 	if err != nil {
 		return fail("<result>: severity %q: %v", parseutil.Truncate(severity, 64), err)
 	}
@@ -327,15 +365,19 @@ func (b *builder) resultElem(s *xmlscan.Scanner) error {
 			f.ScannerSeverity = strings.TrimSpace(severity)
 		}
 	default:
-		f.Severity = fromThreat(threat)
+		f.Severity = parseutil.SeverityWordOrInfo(threat)
 		f.ScannerSeverity = threat
 	}
 	if strings.EqualFold(threat, "False Positive") || (score != nil && *score == -1) {
 		f.VEXState = "false_positive"
+		f.Suppressed = &importers.Suppression{Kind: importers.SuppressedFalsePositive, Reason: "override: False Positive", Source: "openvas threat"}
 	}
 
 	// NVT tags: a|b=c|… list.
-	tags := parseTags(nvt.tags)
+	tags := nvt.tagMap
+	if tags == nil {
+		tags = parseTags(nvt.tags)
+	}
 	var desc strings.Builder
 	add := func(label, v string) {
 		if v = strings.TrimSpace(v); v == "" {
@@ -358,7 +400,7 @@ func (b *builder) resultElem(s *xmlscan.Scanner) error {
 	f.Remediation = parseutil.FirstNonEmpty(nvt.solution, tags["solution"])
 
 	// CVSS.
-	baseScore, err := parseNum(parseutil.FirstNonEmpty(nvt.sevScore, nvt.cvssBase), 0, 10)
+	baseScore, err := parseutil.Number(parseutil.FirstNonEmpty(nvt.sevScore, nvt.cvssBase), 0, 10)
 	if err != nil {
 		return fail("<nvt oid=%q>: CVSS score: %v", parseutil.Truncate(nvt.oid, 64), err)
 	}
@@ -366,7 +408,7 @@ func (b *builder) resultElem(s *xmlscan.Scanner) error {
 		f.CVSS = parseutil.AddCVSS(f.CVSS, importers.CVSS{Version: vectorVersion(v), Vector: v, Score: baseScore, Source: "openvas"})
 	}
 	for _, sv := range nvt.vectors {
-		sc, err := parseNum(sv.score, 0, 10)
+		sc, err := parseutil.Number(sv.score, 0, 10)
 		if err != nil {
 			return fail("<nvt oid=%q>: severity score: %v", parseutil.Truncate(nvt.oid, 64), err)
 		}
@@ -378,7 +420,7 @@ func (b *builder) resultElem(s *xmlscan.Scanner) error {
 	}
 	for _, ref := range nvt.refs {
 		if strings.HasPrefix(strings.ToUpper(ref), "CWE-") {
-			f.CWEs = parseutil.AddUnique(f.CWEs, cwe(ref))
+			f.CWEs = parseutil.AddUnique(f.CWEs, parseutil.CWENumber(ref))
 			continue
 		}
 		f.References = parseutil.AddUnique(f.References, ref)
@@ -554,33 +596,4 @@ func hasVector(list []importers.CVSS, v string) bool {
 		}
 	}
 	return false
-}
-
-// parseNum reads a decimal number in lo..hi; empty is none.
-func parseNum(v string, lo, hi float64) (*float64, error) {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return nil, nil
-	}
-	x, err := strconv.ParseFloat(v, 64)
-	if err != nil || math.IsNaN(x) || math.IsInf(x, 0) || x < lo || x > hi {
-		return nil, fmt.Errorf("not a number in %g..%g", lo, hi)
-	}
-	return &x, nil
-}
-
-func fromThreat(t string) importers.Severity {
-	if s, ok := parseutil.SeverityWord(strings.ToLower(t)); ok {
-		return s
-	}
-	return importers.Info
-}
-
-func cwe(v string) string {
-	v = strings.TrimPrefix(strings.ToUpper(strings.TrimSpace(v)), "CWE-")
-	n, err := strconv.Atoi(v)
-	if err != nil || n <= 0 || n >= 1_000_000 {
-		return ""
-	}
-	return "CWE-" + strconv.Itoa(n)
 }

@@ -18,7 +18,9 @@
 //     rule's fullDescription; References: the rule's helpUri.
 //   - Location: locations[0].physicalLocation artifactLocation.uri (percent-decoded; resolved
 //     through run.artifacts[index] when only an index is given), region startLine and
-//     startColumn. Evidence: the region snippet, except for secret findings (tool named like a
+//     startColumn. A result with several locations stays one finding (the tool reported one
+//     problem, e.g. a flow or a duplicated block), carrying every location in Locations; its
+//     fingerprint is that of the first location, as before. Evidence: the region snippet, except for secret findings (tool named like a
 //     secret scanner, or a "secret" tag, or an "offender"/"secret"/"match" property), whose
 //     evidence only says a secret was found: the value is never copied.
 //   - CWEs from tags on the rule and the result ("external/cwe/cwe-079", "CWE-79", "CWE-79: …" →
@@ -30,6 +32,11 @@
 //     else the rule's defaultConfiguration.level, else "none" when kind is set and not "fail",
 //     else "warning"): error → high, warning → medium, note → low, none → info. ScannerSeverity
 //     is the security-severity text when it was used, else the level.
+//
+// Suppressed: a result whose suppressions are all accepted (status "accepted" or none; SARIF
+// 2.1.0 §3.34.4) is marked a false positive, the justifications as reason; a suppression under
+// review or rejected leaves it open. Target (for runs without versionControlProvenance) is the
+// first run's tool and source root: "tool:" + originalUriBaseIds %SRCROOT% (hint "tool_path").
 //
 // A property bag value that is not usable (a non-numeric security-severity, tags that are not
 // strings) is ignored, as SARIF allows tools to put anything there.
@@ -46,7 +53,8 @@
 //	none:                                ["sarif/v1", asset, tool, ruleId, uri, "content", message, snippet]
 //
 // asset is the asset Key, tool the driver name, uri the location's file (as in Location.File),
-// k=v pairs sorted by key. In the content form, message is the message text with white space
+// k=v pairs sorted by key (a value that is not a string, as Black Duck writes, counts as its
+// compact JSON text; null values are left out). In the content form, message is the message text with white space
 // runs collapsed to one space and numbers after "line", "lines", "column" or "col" replaced by
 // "#"; snippet is region.snippet.text, white space collapsed. No line or column number is part of
 // a fingerprint, so findings keep their identity when code above them moves.
@@ -66,6 +74,7 @@
 package sarif
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -197,14 +206,19 @@ type sResult struct {
 			Name  string `json:"name"`
 		} `json:"toolComponent"`
 	} `json:"rule"`
-	Kind                string                     `json:"kind"`
-	Level               string                     `json:"level"`
-	Message             sMessage                   `json:"message"`
-	Locations           []sLocation                `json:"locations"`
-	Fingerprints        map[string]string          `json:"fingerprints"`
-	PartialFingerprints map[string]string          `json:"partialFingerprints"`
-	Properties          map[string]json.RawMessage `json:"properties"`
-	Taxa                []struct {
+	Kind                string        `json:"kind"`
+	Level               string        `json:"level"`
+	Message             sMessage      `json:"message"`
+	Locations           []sLocation   `json:"locations"`
+	Fingerprints        sFingerprints `json:"fingerprints"`
+	PartialFingerprints sFingerprints `json:"partialFingerprints"`
+	Suppressions        []struct {
+		Kind          string `json:"kind"`
+		Status        string `json:"status"`
+		Justification string `json:"justification"`
+	} `json:"suppressions"`
+	Properties map[string]json.RawMessage `json:"properties"`
+	Taxa       []struct {
 		ID            string `json:"id"`
 		ToolComponent struct {
 			Name string `json:"name"`
@@ -213,8 +227,44 @@ type sResult struct {
 	BaselineState string `json:"baselineState"`
 }
 
+// sFingerprints is a result's fingerprints or partialFingerprints: SARIF says the values are
+// strings, but some tools (Black Duck) write objects. A value that is not a string is kept as its
+// compact JSON text, so that the fingerprint stays stable across reimports; null is dropped.
+type sFingerprints map[string]string
+
+func (f *sFingerprints) UnmarshalJSON(b []byte) error {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	if raw == nil {
+		*f = nil
+		return nil
+	}
+	*f = make(sFingerprints, len(raw))
+	for k, v := range raw {
+		var s string
+		switch {
+		case jsonguard.Kind(v) == 'n':
+			continue
+		case json.Unmarshal(v, &s) == nil:
+		default:
+			var buf bytes.Buffer
+			if err := json.Compact(&buf, v); err != nil {
+				return err
+			}
+			s = buf.String()
+		}
+		(*f)[k] = s
+	}
+	return nil
+}
+
 type sRun struct {
-	Tool                     sTool
+	Tool               sTool
+	OriginalURIBaseIDs map[string]struct {
+		URI string `json:"uri"`
+	} `json:"originalUriBaseIds"`
 	Results                  []sResult
 	VersionControlProvenance []struct {
 		RepositoryURI string `json:"repositoryUri"`
@@ -237,6 +287,8 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 		return nil, err
 	}
 	var runs []sRun
+	var warnings []string
+	tolerant := jsonguard.Tolerant{Required: resultRequired, Warn: func(m string) { warnings = append(warnings, m) }}
 	sawRuns := false
 	err = w.Document("log", func(key string) error {
 		switch key {
@@ -253,7 +305,7 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 		case "runs":
 			sawRuns = true
 			return w.Array("runs", func(int) error {
-				run, err := readRun(w)
+				run, err := readRun(w, tolerant)
 				if err == nil {
 					runs = append(runs, run)
 				}
@@ -268,10 +320,19 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 	if !sawRuns {
 		return nil, w.ErrAt(0, "not a SARIF log: no runs array")
 	}
-	return build(ctx, runs)
+	rep, err := build(ctx, runs)
+	if rep != nil {
+		rep.Warnings = warnings
+	}
+	return rep, err
 }
 
-func readRun(w *jsonguard.Walker) (sRun, error) {
+// resultRequired are the members of a result its fingerprint and rule are found from; any other
+// member of an unexpected JSON type is left out with a warning.
+var resultRequired = []string{"ruleId", "ruleIndex", "rule", "message.text", "fingerprints", "partialFingerprints",
+	"locations.physicalLocation.artifactLocation", "locations.physicalLocation.region.snippet.text"}
+
+func readRun(w *jsonguard.Walker, tolerant jsonguard.Tolerant) (sRun, error) {
 	var run sRun
 	err := w.Object("runs[]", func(key string) error {
 		var err error
@@ -279,18 +340,15 @@ func readRun(w *jsonguard.Walker) (sRun, error) {
 		case "tool":
 			_, err = w.Decode(&run.Tool)
 		case "results":
-			err = w.Array("results", func(int) error {
-				var res sResult
-				_, err := w.Decode(&res)
-				run.Results = append(run.Results, res)
-				return err
-			})
+			err = jsonguard.Elements(w, "results", &run.Results, tolerant)
 		case "versionControlProvenance":
 			_, err = w.Decode(&run.VersionControlProvenance)
 		case "invocations":
 			_, err = w.Decode(&run.Invocations)
 		case "artifacts":
 			_, err = w.Decode(&run.Artifacts)
+		case "originalUriBaseIds":
+			_, err = w.Decode(&run.OriginalURIBaseIDs)
 		default:
 			err = w.Skip()
 		}
@@ -339,6 +397,9 @@ func build(ctx context.Context, runs []sRun) (*importers.Report, error) {
 			}
 		}
 		asset := runAsset(run, tool)
+		if ri == 0 && asset.RepoURL == "" {
+			out.Target = &importers.Target{Name: strings.TrimSuffix(tool+":"+srcRoot(run), ":"), Hint: "tool_path"}
+		}
 		if !seenAsset[asset.Key] {
 			seenAsset[asset.Key] = true
 			out.Assets = append(out.Assets, asset)
@@ -379,6 +440,23 @@ func runAsset(run *sRun, tool string) importers.Asset {
 	}
 	name := "sarif:" + tool
 	return importers.Asset{Key: name, Kind: importers.Repository, Name: name}
+}
+
+// srcRoot is the root the run's URIs are relative to: the uri of %SRCROOT% (the name the SARIF
+// SDK and CodeQL use), else of the only base id, else "".
+func srcRoot(run *sRun) string {
+	if r, ok := run.OriginalURIBaseIDs["%SRCROOT%"]; ok {
+		return r.URI
+	}
+	if r, ok := run.OriginalURIBaseIDs["SRCROOT"]; ok {
+		return r.URI
+	}
+	if len(run.OriginalURIBaseIDs) == 1 {
+		for _, r := range run.OriginalURIBaseIDs {
+			return r.URI
+		}
+	}
+	return ""
 }
 
 // ruleIndex finds a result's rule.
@@ -633,35 +711,20 @@ func convert(run *sRun, rules *ruleIndex, res *sResult, assetKey, tool string) p
 	}
 	f.CVSS = propRatings(ruleProps, res.Properties, strings.ToLower(tool))
 
-	// Location.
+	// Locations: the first names the finding; all of them are kept when there are several.
 	var uri, snippet string
 	var line, col int
-	if len(res.Locations) > 0 {
-		loc := &res.Locations[0]
-		if pl := loc.PhysicalLocation; pl != nil {
-			uri = pl.ArtifactLocation.URI
-			if uri == "" && pl.ArtifactLocation.Index != nil {
-				if i := *pl.ArtifactLocation.Index; i >= 0 && i < len(run.Artifacts) {
-					uri = run.Artifacts[i].Location.URI
-				}
-			}
-			if u, err := url.PathUnescape(uri); err == nil {
-				uri = u
-			}
-			if pl.Region != nil {
-				line, col = int(pl.Region.StartLine), int(pl.Region.StartColumn)
-				if pl.Region.Snippet != nil {
-					snippet = pl.Region.Snippet.Text
-				}
-			}
-		} else if len(loc.LogicalLocations) > 0 {
-			uri = loc.LogicalLocations[0].FullyQualifiedName
-			if uri == "" {
-				uri = loc.LogicalLocations[0].Name
-			}
+	for i := range res.Locations {
+		u, l, c, snip := location(run, &res.Locations[i])
+		if i == 0 {
+			uri, line, col, snippet = u, l, c, snip
+		}
+		if len(res.Locations) > 1 {
+			f.Locations = append(f.Locations, importers.Location{File: u, Line: l, Column: c})
 		}
 	}
 	f.Location = importers.Location{File: uri, Line: line, Column: col}
+	f.Suppressed = suppression(res)
 
 	secret := reSecret.MatchString(tool)
 	for _, t := range tags {
@@ -698,6 +761,58 @@ func convert(run *sRun, rules *ruleIndex, res *sResult, assetKey, tool string) p
 		base = append(base, "content", normMessage(msg), collapse(snippet))
 	}
 	return pending{f: f, base: base, uri: uri, line: line, col: col}
+}
+
+// location reads one of a result's locations: the file (percent-decoded; through
+// run.artifacts[index] when only an index is given) or, without a physical location, the
+// logical one's name.
+func location(run *sRun, loc *sLocation) (uri string, line, col int, snippet string) {
+	if pl := loc.PhysicalLocation; pl != nil {
+		uri = pl.ArtifactLocation.URI
+		if uri == "" && pl.ArtifactLocation.Index != nil {
+			if i := *pl.ArtifactLocation.Index; i >= 0 && i < len(run.Artifacts) {
+				uri = run.Artifacts[i].Location.URI
+			}
+		}
+		if u, err := url.PathUnescape(uri); err == nil {
+			uri = u
+		}
+		if pl.Region != nil {
+			line, col = int(pl.Region.StartLine), int(pl.Region.StartColumn)
+			if pl.Region.Snippet != nil {
+				snippet = pl.Region.Snippet.Text
+			}
+		}
+	} else if len(loc.LogicalLocations) > 0 {
+		uri = loc.LogicalLocations[0].FullyQualifiedName
+		if uri == "" {
+			uri = loc.LogicalLocations[0].Name
+		}
+	}
+	return uri, line, col, snippet
+}
+
+// suppression is the hint of a suppressed result: one with suppressions, all of them accepted
+// (a missing status means accepted; one under review or rejected leaves the result open, as
+// SARIF 2.1.0 §3.34.4 says). Someone marked the result as not a problem where it is: a false
+// positive, with the justifications as reason.
+func suppression(res *sResult) *importers.Suppression {
+	if len(res.Suppressions) == 0 {
+		return nil
+	}
+	var kinds, reasons []string
+	for _, s := range res.Suppressions {
+		if st := strings.TrimSpace(s.Status); st != "" && !strings.EqualFold(st, "accepted") {
+			return nil
+		}
+		kinds = parseutil.AppendUnique(kinds, s.Kind)
+		reasons = parseutil.AppendUnique(reasons, strings.TrimSpace(s.Justification))
+	}
+	src := "sarif suppression"
+	if len(kinds) > 0 {
+		src += " (" + strings.Join(kinds, ", ") + ")"
+	}
+	return &importers.Suppression{Kind: importers.SuppressedFalsePositive, Reason: strings.Join(reasons, "; "), Source: src}
 }
 
 func sortedPairs(m map[string]string) string {

@@ -71,23 +71,124 @@ func goldenCounts() map[string]func(*testing.T, *importers.Report) {
 			}
 		}
 	}
+	for file, tc := range variantFiles {
+		m[file] = func(t *testing.T, rep *importers.Report) { checkVariant(t, rep, tc) }
+	}
 	return m
 }
 
-func findingBy(rep *importers.Report, pred func(*importers.Finding) bool) []*importers.Finding {
-	var out []*importers.Finding
-	for i := range rep.Findings {
-		if pred(&rep.Findings[i]) {
-			out = append(out, &rep.Findings[i])
+// variantFile is what a SARIF variant must give: counts with jq as above, suppressed results
+// (jq '[.runs[].results[] | select(.suppressions and all(.suppressions[]; (.status // "accepted") == "accepted"))] | length')
+// and results with several locations (jq '[.runs[].results[] | select((.locations // []) | length > 1)] | length').
+type variantFile struct {
+	findings, suppressed, multiLocation int
+	assets                              int
+	target                              string
+	check                               func(t *testing.T, rep *importers.Report)
+}
+
+var variantFiles = map[string]variantFile{
+	"codeql_action_2runs_partialfp_related.sarif": {3, 0, 0, 2, "LGTM.com", nil},
+	// The first result has two locations (artifacts 0 and 2) and TST0002 none.
+	"sarifsdk_2runs_multilocation.sarif": {6, 0, 1, 1, "Sarif Functional Testing", func(t *testing.T, rep *importers.Report) {
+		f := rep.Findings[0]
+		if f.Location.File != "file1" || len(f.Locations) != 2 || f.Locations[0].File != "file1" || f.Locations[1].File != "file3" {
+			t.Errorf("TST0001: location %+v, locations %+v", f.Location, f.Locations)
+		}
+	}},
+	// One suppression, external, accepted, justified "justification".
+	"sarifsdk_patternmatcher_suppression_partialfp.sarif": {5, 1, 0, 1, "Microsoft.CodeAnalysis.Sarif.PatternMatcher", func(t *testing.T, rep *importers.Report) {
+		s := rep.Findings[0].Suppressed
+		if s == nil || s.Kind != importers.SuppressedFalsePositive || s.Reason != "justification" || s.Source != "sarif suppression (external)" {
+			t.Errorf("suppressed = %+v", s)
+		}
+	}},
+	"sarifsdk_suppressions_3of4.sarif": {4, 3, 0, 1, "CodeScanner", func(t *testing.T, rep *importers.Report) {
+		if rep.Findings[3].Suppressed != nil || rep.Findings[3].RuleID != "TST0004" {
+			t.Errorf("TST0004 = %+v", rep.Findings[3])
+		}
+	}},
+}
+
+func checkVariant(t *testing.T, rep *importers.Report, tc variantFile) {
+	t.Helper()
+	check(t, rep)
+	var suppressed, multi int
+	for _, f := range rep.Findings {
+		if f.Suppressed != nil {
+			suppressed++
+		}
+		if len(f.Locations) > 1 {
+			multi++
 		}
 	}
-	return out
+	if len(rep.Findings) != tc.findings || suppressed != tc.suppressed || multi != tc.multiLocation || len(rep.Assets) != tc.assets {
+		t.Errorf("findings/suppressed/multi-location/assets = %d/%d/%d/%d, want %d/%d/%d/%d",
+			len(rep.Findings), suppressed, multi, len(rep.Assets), tc.findings, tc.suppressed, tc.multiLocation, tc.assets)
+	}
+	if rep.Target == nil || rep.Target.Name != tc.target || rep.Target.Hint != "tool_path" {
+		t.Errorf("target = %+v, want %q", rep.Target, tc.target)
+	}
+	if tc.check != nil {
+		tc.check(t, rep)
+	}
+}
+
+// TestSuppressionStatus: only suppressions that are all accepted (or say no status) suppress.
+func TestSuppressionStatus(t *testing.T) {
+	for supp, want := range map[string]string{
+		`[{"kind": "inSource", "justification": "test code"}]`:                                                           "test code",
+		`[{"kind": "inSource", "status": "accepted"}, {"kind": "external", "status": "accepted", "justification": "x"}]`: "x",
+		`[{"kind": "external", "status": "underReview"}]`:                                                                "open",
+		`[{"kind": "external", "status": "accepted"}, {"kind": "external", "status": "rejected"}]`:                       "open",
+		`[]`: "open",
+	} {
+		rep, err := importertest.ParseString(New(), `{"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "t"}}, "results": [{"ruleId": "R", "message": {"text": "m"}, "suppressions": `+supp+`}]}]}`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := "open"
+		if s := rep.Findings[0].Suppressed; s != nil {
+			got = s.Reason
+		}
+		if got != want {
+			t.Errorf("%s: %q, want %q", supp, got, want)
+		}
+	}
+}
+
+// TestObjectFingerprints: fingerprint values that are objects (Black Duck) or numbers do not
+// refuse the log; they count in the fingerprint as their compact JSON, so two results that
+// differ only there stay two findings, and a reimport gives the same fingerprint.
+func TestObjectFingerprints(t *testing.T) {
+	doc := func(v string) string {
+		return `{"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "Black Duck"}}, "results": [
+			{"ruleId": "R", "message": {"text": "m"}, "fingerprints": {"a": ` + v + `, "b": null}, "partialFingerprints": {"c": 1}}]}]}`
+	}
+	a := fingerprints(t, doc(`{"id": 1, "k": "v"}`))
+	b := fingerprints(t, doc(`{ "id" : 1 , "k" : "v" }`))
+	c := fingerprints(t, doc(`{"id": 2, "k": "v"}`))
+	if a[0] != b[0] || a[0] == c[0] {
+		t.Errorf("fingerprints %v %v %v", a, b, c)
+	}
+}
+
+// TestSrcRootTarget: the target is the tool and the root the URIs are relative to.
+func TestSrcRootTarget(t *testing.T) {
+	rep, err := importertest.ParseString(New(), `{"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "t"}},
+		"originalUriBaseIds": {"%SRCROOT%": {"uri": "file:///home/ci/src/"}}, "results": []}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Target == nil || rep.Target.Name != "t:file:///home/ci/src/" {
+		t.Errorf("target = %+v", rep.Target)
+	}
 }
 
 func TestFieldsCodeQL(t *testing.T) {
 	rep := importertest.ParseFile(t, New(), filepath.Join(importertest.Testdata(t), "sarif", "codeql_2.5.4_python.sarif"))
 	// jq '.runs[0].results[] | select(.ruleId=="py/sql-injection") | .locations[0].physicalLocation'
-	sql := findingBy(rep, func(f *importers.Finding) bool { return f.RuleID == "py/sql-injection" })
+	sql := importertest.Where(rep, func(f *importers.Finding) bool { return f.RuleID == "py/sql-injection" })
 	if len(sql) != 2 {
 		t.Fatalf("py/sql-injection: %d findings", len(sql))
 	}
@@ -102,11 +203,11 @@ func TestFieldsCodeQL(t *testing.T) {
 	if f.Title != "SQL query built from user-controlled sources" || !strings.HasPrefix(f.Description, "This SQL query depends on") {
 		t.Errorf("title %q description %.40q", f.Title, f.Description)
 	}
-	xss := findingBy(rep, func(f *importers.Finding) bool { return f.RuleID == "py/reflective-xss" })
+	xss := importertest.Where(rep, func(f *importers.Finding) bool { return f.RuleID == "py/reflective-xss" })
 	if len(xss) != 2 || strings.Join(xss[0].CWEs, ",") != "CWE-79,CWE-116" || xss[0].Location.File != "bad/mod_user.py" || xss[0].Location.Line != 33 {
 		t.Errorf("py/reflective-xss = %+v", xss)
 	}
-	path := findingBy(rep, func(f *importers.Finding) bool { return f.RuleID == "py/path-injection" })
+	path := importertest.Where(rep, func(f *importers.Finding) bool { return f.RuleID == "py/path-injection" })
 	if len(path) != 1 || strings.Join(path[0].CWEs, ",") != "CWE-22,CWE-23,CWE-36,CWE-73,CWE-99" {
 		t.Errorf("py/path-injection = %+v", path)
 	}
@@ -116,7 +217,7 @@ func TestFieldsFlawfinder(t *testing.T) {
 	rep := importertest.ParseFile(t, New(), filepath.Join(importertest.Testdata(t), "sarif", "flawfinder_2.0.19.sarif"))
 	// jq '.runs[0].results[] | select(.ruleId=="FF1048")': lines 29 (kind fail, no level → rule's
 	// "error") and 75 (level warning), both with the same contextHash/v1.
-	ff := findingBy(rep, func(f *importers.Finding) bool { return f.RuleID == "FF1048" })
+	ff := importertest.Where(rep, func(f *importers.Finding) bool { return f.RuleID == "FF1048" })
 	if len(ff) != 2 {
 		t.Fatalf("FF1048: %d findings", len(ff))
 	}
@@ -159,7 +260,7 @@ func TestFieldsGitleaksRedacted(t *testing.T) {
 
 func TestFieldsTrivySARIF(t *testing.T) {
 	rep := importertest.ParseFile(t, New(), filepath.Join(importertest.Testdata(t), "sarif", "trivy_alpine-310.sarif"))
-	fs := findingBy(rep, func(f *importers.Finding) bool { return f.RuleID == "CVE-2019-1549" })
+	fs := importertest.Where(rep, func(f *importers.Finding) bool { return f.RuleID == "CVE-2019-1549" })
 	if len(fs) != 2 {
 		t.Fatalf("CVE-2019-1549: %d findings (libcrypto1.1 and libssl1.1)", len(fs))
 	}
@@ -279,5 +380,20 @@ func TestRulesAssetsAndLevels(t *testing.T) {
 	}
 	if rep.Findings[3].Fingerprint == rep.Findings[4].Fingerprint {
 		t.Error("same result on two assets: same fingerprint")
+	}
+}
+
+// TestUnexpectedMemberTolerated: optional members of an unexpected JSON type, inside arrays
+// too (a logical location that is an object where an array is expected), are left out with a
+// warning.
+func TestUnexpectedMemberTolerated(t *testing.T) {
+	rep, err := importertest.ParseString(New(), `{"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "t"}}, "results": [
+		{"ruleId": "R", "level": 3, "message": {"text": "m"}, "properties": [], "taxa": {},
+		 "locations": [{"physicalLocation": {"artifactLocation": {"uri": "a.c"}}, "logicalLocations": {"name": "f"}}]}]}]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Findings) != 1 || rep.Findings[0].Location.File != "a.c" || rep.Findings[0].Severity != importers.Medium || len(rep.Warnings) != 4 {
+		t.Errorf("findings %+v, warnings %q", rep.Findings, rep.Warnings)
 	}
 }

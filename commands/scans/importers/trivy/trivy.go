@@ -46,13 +46,34 @@
 // *importers.ParseError with line, column (bytes, 1-based) and byte offset; a cancelled context
 // gives ctx.Err() unwrapped.
 //
-// Schema version 1 reports (a bare array of results, Trivy < 0.20) are not supported.
+// # Other shapes
+//
+// Schema version 1 reports (a bare array of results, Trivy < 0.20) are read as schema 2 without
+// the artifact: a result without a Class whose Target ends in "(<os> <release>)" is an OS package
+// result, and the first such Target names the artifact, a container image (else the first
+// result's Target names a filesystem). `trivy k8s` reports (ClusterName, Resources[]) give one
+// cloud_resource asset per resource ("k8s:"+cluster/namespace/kind/name, also its CloudID) with
+// that resource's results.
+//
+// # Statuses and licenses
+//
+// A vulnerability Status of not_affected marks the finding Suppressed (not_affected);
+// will_not_fix and end_of_life mark it Suppressed (accepted: the vendor ships no fix). "fixed"
+// does not: Trivy writes it when a fixed version exists, the installed package still being
+// vulnerable. License results (Results[].Licenses) are findings of Kind "license", RuleID the
+// license name, fingerprint ["trivy/v1", asset, "license", target, pkgName, filePath, name].
+// Target is the ArtifactName (the ClusterName of a k8s report). ModifiedFindings (what
+// --show-suppressed lists: set aside by .trivyignore or VEX) are counted in a warning, not
+// imported; a member of an unexpected JSON type outside the fingerprint's parts is left out
+// with a warning.
 package trivy
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/url"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -76,13 +97,30 @@ func (*Parser) Format() string { return formatName }
 
 // Detect reports whether head is the start of a Trivy JSON report: an object with SchemaVersion
 // and ArtifactName, ArtifactType or Results, and none of the top-level members of CycloneDX
-// (bomFormat), SARIF (runs) or Grype (matches) documents, which Trivy can also write.
+// (bomFormat), SARIF (runs) or Grype (matches) documents, which Trivy can also write; a `trivy
+// k8s` report (an object with ClusterName and Resources); or a schema 1 report, an array whose
+// first element is a result: a Target beside Vulnerabilities, Misconfigurations, Secrets, Class
+// or Type.
 func (*Parser) Detect(head []byte) bool {
 	p := jsonguard.HeadPaths(head)
-	if p[""] != "{" {
+	switch p[""] {
+	case "[":
+		if _, ok := p["/0/Target"]; !ok || p["/0"] != "{" {
+			return false
+		}
+		for _, k := range []string{"/0/Vulnerabilities", "/0/Misconfigurations", "/0/Secrets", "/0/Class", "/0/Type"} {
+			if _, ok := p[k]; ok {
+				return true
+			}
+		}
+		return false
+	case "{":
+	default:
 		return false
 	}
-	if _, ok := p["/SchemaVersion"]; !ok {
+	_, cluster := p["/ClusterName"]
+	_, resources := p["/Resources"]
+	if _, ok := p["/SchemaVersion"]; !ok && !(cluster && resources) {
 		return false
 	}
 	for _, other := range []string{"/bomFormat", "/runs", "/matches", "/spdxVersion"} {
@@ -90,7 +128,7 @@ func (*Parser) Detect(head []byte) bool {
 			return false
 		}
 	}
-	for _, k := range []string{"/ArtifactName", "/ArtifactType", "/Results"} {
+	for _, k := range []string{"/ArtifactName", "/ArtifactType", "/Results", "/Resources"} {
 		if _, ok := p[k]; ok {
 			return true
 		}
@@ -183,6 +221,16 @@ type tSecret struct {
 	// Match and Code are deliberately not decoded: they hold the secret.
 }
 
+// tLicense is a license result (Class "license" or "license-file").
+type tLicense struct {
+	Severity string `json:"Severity"`
+	Category string `json:"Category"`
+	PkgName  string `json:"PkgName"`
+	FilePath string `json:"FilePath"`
+	Name     string `json:"Name"`
+	Link     string `json:"Link"`
+}
+
 type tResult struct {
 	Target   string
 	Class    string
@@ -190,6 +238,13 @@ type tResult struct {
 	Vulns    []tVuln
 	Misconfs []tMisconf
 	Secrets  []tSecret
+	Licenses []tLicense
+}
+
+// tResource is a Kubernetes resource of a `trivy k8s` report: its results belong to it.
+type tResource struct {
+	Namespace, Kind, Name string
+	Results               []tResult
 }
 
 type tReport struct {
@@ -200,6 +255,11 @@ type tReport struct {
 	TrivyVersion  string
 	Metadata      tMetadata
 	Results       []tResult
+	// Legacy: a schema 1 report (a bare array of results, Trivy < 0.20).
+	Legacy bool
+	// ClusterName and Resources: a `trivy k8s` report.
+	ClusterName string
+	Resources   []tResource
 }
 
 // Parse implements importers.Parser.
@@ -209,9 +269,24 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 		return nil, err
 	}
 	var rep tReport
-	sawSchema := false
+	rd := &reader{w: w}
+	if w.Next() == '[' {
+		return rd.parseLegacy(ctx)
+	}
+	sawSchema, sawK8s := false, false
 	err = w.Document("report", func(key string) error {
 		switch key {
+		case "ClusterName":
+			s, err := w.Str()
+			rep.ClusterName, sawK8s = s, true
+			return err
+		case "Resources":
+			sawK8s = true
+			return w.Array("Resources", func(int) error {
+				res, err := rd.resource()
+				rep.Resources = append(rep.Resources, res)
+				return err
+			})
 		case "SchemaVersion":
 			off := w.Start()
 			var v int
@@ -247,7 +322,7 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 			return err
 		case "Results":
 			return w.Array("Results", func(int) error {
-				res, err := p.result(w)
+				res, err := rd.result()
 				if err == nil {
 					rep.Results = append(rep.Results, res)
 				}
@@ -257,15 +332,95 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 		return w.Skip()
 	})
 	if err != nil {
+		if pe, ok := err.(*importers.ParseError); ok && pe.Offset == 0 && strings.HasSuffix(pe.Msg, "expected an object") {
+			pe.Msg += " (Trivy schema 2) or an array of results (schema 1)"
+		}
 		return nil, err
 	}
-	if !sawSchema {
-		return nil, w.ErrAt(0, "not a Trivy JSON report: no SchemaVersion")
+	if !sawSchema && !sawK8s {
+		return nil, w.ErrAt(0, "not a Trivy JSON report: no SchemaVersion (nor ClusterName and Resources of a trivy k8s report)")
 	}
-	return build(ctx, &rep)
+	return rd.finish(build(ctx, &rep))
 }
 
-func (p *Parser) result(w *jsonguard.Walker) (tResult, error) {
+// reader walks one report, collecting the warnings of what it tolerated.
+type reader struct {
+	w        *jsonguard.Walker
+	warnings []string
+}
+
+// Required members: the parts of each kind's fingerprint. Any other member of an unexpected
+// JSON type is left out with a warning.
+var (
+	vulnRequired    = []string{"VulnerabilityID", "PkgName", "InstalledVersion", "PkgPath"}
+	misconfRequired = []string{"ID", "AVDID", "CauseMetadata.Resource", "CauseMetadata.StartLine"}
+	secretRequired  = []string{"RuleID", "StartLine"}
+	licenseRequired = []string{"Name", "PkgName", "FilePath"}
+)
+
+func (rd *reader) tolerant(required []string) jsonguard.Tolerant {
+	return jsonguard.Tolerant{Required: required, Warn: func(m string) { rd.warnings = append(rd.warnings, m) }}
+}
+
+// finish adds the warnings to a built report.
+func (rd *reader) finish(rep *importers.Report, err error) (*importers.Report, error) {
+	if rep != nil {
+		rep.Warnings = rd.warnings
+	}
+	return rep, err
+}
+
+// parseLegacy reads a schema 1 report: the Results array alone, which must hold at least one
+// result naming its Target (an empty array says nothing of being a Trivy report).
+func (rd *reader) parseLegacy(ctx context.Context) (*importers.Report, error) {
+	w := rd.w
+	rep := tReport{Legacy: true}
+	err := w.Array("report", func(i int) error {
+		res, err := rd.result()
+		rep.Results = append(rep.Results, res)
+		return err
+	})
+	if err == nil {
+		err = w.End()
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(rep.Results) == 0 || rep.Results[0].Target == "" {
+		return nil, w.ErrAt(0, "not a Trivy JSON report: expected an object (schema 2) or an array of results with a Target (schema 1)")
+	}
+	return rd.finish(build(ctx, &rep))
+}
+
+// resource reads one element of a `trivy k8s` report's Resources.
+func (rd *reader) resource() (tResource, error) {
+	w := rd.w
+	var r tResource
+	err := w.Object("Resources[]", func(key string) error {
+		var err error
+		switch key {
+		case "Namespace":
+			r.Namespace, err = w.Str()
+		case "Kind":
+			r.Kind, err = w.Str()
+		case "Name":
+			r.Name, err = w.Str()
+		case "Results":
+			err = w.Array("Results", func(int) error {
+				res, err := rd.result()
+				r.Results = append(r.Results, res)
+				return err
+			})
+		default:
+			err = w.Skip()
+		}
+		return err
+	})
+	return r, err
+}
+
+func (rd *reader) result() (tResult, error) {
+	w := rd.w
 	var res tResult
 	err := w.Object("Results[]", func(key string) error {
 		var err error
@@ -277,26 +432,22 @@ func (p *Parser) result(w *jsonguard.Walker) (tResult, error) {
 		case "Type":
 			res.Type, err = w.Str()
 		case "Vulnerabilities":
-			err = w.Array("Vulnerabilities", func(int) error {
-				var v tVuln
-				_, err := w.Decode(&v)
-				res.Vulns = append(res.Vulns, v)
-				return err
-			})
+			err = jsonguard.Elements(w, "Vulnerabilities", &res.Vulns, rd.tolerant(vulnRequired))
 		case "Misconfigurations":
-			err = w.Array("Misconfigurations", func(int) error {
-				var m tMisconf
-				_, err := w.Decode(&m)
-				res.Misconfs = append(res.Misconfs, m)
-				return err
-			})
+			err = jsonguard.Elements(w, "Misconfigurations", &res.Misconfs, rd.tolerant(misconfRequired))
 		case "Secrets":
-			err = w.Array("Secrets", func(int) error {
-				var s tSecret
-				_, err := w.Decode(&s)
-				res.Secrets = append(res.Secrets, s)
-				return err
-			})
+			err = jsonguard.Elements(w, "Secrets", &res.Secrets, rd.tolerant(secretRequired))
+		case "Licenses":
+			err = jsonguard.Elements(w, "Licenses", &res.Licenses, rd.tolerant(licenseRequired))
+		case "ModifiedFindings", "ExperimentalModifiedFindings":
+			// What --show-suppressed lists: findings a .trivyignore or VEX statement set aside.
+			// Not imported (they would open as new findings until the import service applies
+			// Suppressed hints), but counted, so that the user knows.
+			var n int
+			n, err = w.Count(key)
+			if n > 0 {
+				rd.warnings = append(rd.warnings, fmt.Sprintf("%d findings Trivy suppressed (.trivyignore or VEX) not imported", n))
+			}
 		default:
 			err = w.Skip()
 		}
@@ -316,17 +467,48 @@ func build(ctx context.Context, rep *tReport) (*importers.Report, error) {
 	if t, err := time.Parse(time.RFC3339Nano, rep.CreatedAt); err == nil {
 		out.StartedAt = t
 	}
+	if rep.ClusterName != "" || len(rep.Resources) > 0 {
+		if rep.ClusterName != "" {
+			out.Target = &importers.Target{Name: rep.ClusterName, Hint: "artifact"}
+		}
+		seen := map[string]bool{}
+		for i := range rep.Resources {
+			asset := k8sAsset(rep.ClusterName, &rep.Resources[i])
+			if !seen[asset.Key] {
+				seen[asset.Key] = true
+				out.Assets = append(out.Assets, asset)
+			}
+			if err := addFindings(ctx, out, asset, asset.Key, rep.Resources[i].Results); err != nil {
+				return nil, err
+			}
+		}
+		return out, nil
+	}
+	if rep.Legacy {
+		legacyClasses(rep)
+	}
 	asset, identity := buildAsset(rep)
 	out.Assets = append(out.Assets, asset)
+	if asset.Name != "" {
+		out.Target = &importers.Target{Name: asset.Name, Hint: "artifact"}
+	}
+	if err := addFindings(ctx, out, asset, identity, rep.Results); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// addFindings appends the findings of results, which belong to asset.
+func addFindings(ctx context.Context, out *importers.Report, asset importers.Asset, identity string, results []tResult) error {
 	image := ""
 	if asset.Kind == importers.ContainerImage {
 		image = asset.ImageName
 	}
-	for i := range rep.Results {
+	for i := range results {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return err
 		}
-		res := &rep.Results[i]
+		res := &results[i]
 		for j := range res.Vulns {
 			out.Findings = append(out.Findings, vulnFinding(asset.Key, identity, image, res, &res.Vulns[j]))
 		}
@@ -340,8 +522,44 @@ func build(ctx context.Context, rep *tReport) (*importers.Report, error) {
 		for j := range res.Secrets {
 			out.Findings = append(out.Findings, secretFinding(asset.Key, identity, image, res, &res.Secrets[j]))
 		}
+		for j := range res.Licenses {
+			out.Findings = append(out.Findings, licenseFinding(asset.Key, identity, image, res, &res.Licenses[j]))
+		}
 	}
-	return out, nil
+	return nil
+}
+
+// osTarget is the Target of an OS package result: "<artifact> (<os> <release>)".
+var osTarget = regexp.MustCompile(`^(.+) \(([a-z][^()]*)\)$`)
+
+// legacyClasses gives a schema 1 report what schema 2 states and it lacks: results without a
+// Class whose Target names an OS are OS package results, and the artifact (for an image, the
+// Target of its OS result) and its type.
+func legacyClasses(rep *tReport) {
+	for i := range rep.Results {
+		res := &rep.Results[i]
+		m := osTarget.FindStringSubmatch(res.Target)
+		if m == nil || (res.Class != "" && res.Class != "os-pkgs") {
+			continue
+		}
+		res.Class = "os-pkgs"
+		if rep.ArtifactName == "" {
+			rep.ArtifactName, rep.ArtifactType = m[1], "container_image"
+			if rep.Metadata.OS == nil {
+				rep.Metadata.OS = &tOS{Family: m[2]}
+			}
+		}
+	}
+	if rep.ArtifactName == "" {
+		rep.ArtifactName = rep.Results[0].Target
+	}
+}
+
+// k8sAsset is the Kubernetes resource of a `trivy k8s` report, identified by cluster, namespace,
+// kind and name.
+func k8sAsset(cluster string, r *tResource) importers.Asset {
+	id := "k8s:" + cluster + "/" + r.Namespace + "/" + r.Kind + "/" + r.Name
+	return importers.Asset{Key: id, Kind: importers.CloudResource, Name: r.Namespace + "/" + r.Kind + "/" + r.Name, CloudID: id}
 }
 
 func buildAsset(rep *tReport) (importers.Asset, string) {
@@ -518,11 +736,52 @@ func vulnFinding(assetKey, identity, image string, res *tResult, v *tVuln) impor
 	if v.Status != "" {
 		f.Evidence = "Installed " + v.PkgName + " " + v.InstalledVersion + "; Trivy status: " + v.Status
 	}
+	f.Suppressed = statusHint(v.Status)
 	where := res.Target
 	if res.Class == "os-pkgs" {
 		where = "os-pkgs"
 	}
 	f.Fingerprint = parseutil.FingerprintJSON("trivy/v1", identity, "vuln", where, v.PkgPath, v.PkgName, v.InstalledVersion, v.VulnerabilityID)
+	return f
+}
+
+// statusHint maps the vendor statuses that say the installed package needs no work. "fixed"
+// is not one: Trivy writes it when a fixed version exists, while the installed one is still
+// vulnerable (206 of the 227 statuses of the test reports). affected, under_investigation,
+// fix_deferred and unknown leave the finding open.
+func statusHint(status string) *importers.Suppression {
+	var kind importers.SuppressionKind
+	switch strings.ToLower(strings.TrimSpace(status)) {
+	case "not_affected":
+		kind = importers.SuppressedNotAffected
+	case "will_not_fix", "end_of_life":
+		kind = importers.SuppressedAccepted
+	default:
+		return nil
+	}
+	return &importers.Suppression{Kind: kind, Reason: status, Source: "trivy Status"}
+}
+
+// licenseFinding is a license result: a package (or file) under a license Trivy's policy
+// classifies (Category: forbidden, restricted, reciprocal, notice, permissive, unencumbered,
+// unknown).
+func licenseFinding(assetKey, identity, image string, res *tResult, l *tLicense) importers.Finding {
+	subject := parseutil.FirstNonEmpty(l.PkgName, l.FilePath, res.Target)
+	f := importers.Finding{
+		AssetKey:        assetKey,
+		Kind:            importers.KindLicense,
+		Title:           "License " + l.Name + " (" + l.Category + ") in " + subject,
+		ScannerSeverity: l.Severity,
+		Severity:        normSeverity(l.Severity, nil),
+		RuleID:          l.Name,
+		Component:       &importers.Component{Name: l.PkgName, Path: l.FilePath},
+		Location:        importers.Location{File: parseutil.FirstNonEmpty(l.FilePath, res.Target), Image: image},
+	}
+	if l.PkgName == "" {
+		f.Component = nil
+	}
+	f.References = parseutil.AppendUnique(f.References, l.Link)
+	f.Fingerprint = parseutil.FingerprintJSON("trivy/v1", identity, "license", res.Target, l.PkgName, l.FilePath, l.Name)
 	return f
 }
 

@@ -20,6 +20,8 @@
 //     instance's evidence, then "Attack: …" and "Other info: …" (instance otherinfo, else the
 //     alert's), cut at 64 KiB. Request and response dumps are not kept.
 //
+// Target is the first site's base URL (hint "base_url").
+//
 // Fingerprint: lower-case hex SHA-256 of the canonical string
 //
 //	zap/v1|<site name>|<alertRef, else pluginid>|<METHOD>|<uri>|<param>
@@ -168,7 +170,13 @@ func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error)
 	if err != nil {
 		return nil, err
 	}
+	var target *importers.Target
+	if sites := b.assets.Assets(); len(sites) > 0 {
+		// The first site's base URL: what the scan was pointed at.
+		target = &importers.Target{Name: sites[0].BaseURL, Hint: "base_url"}
+	}
 	return &importers.Report{
+		Target:         target,
 		Format:         format,
 		ScannerName:    b.name,
 		ScannerVersion: b.version,

@@ -52,15 +52,7 @@ func goldenCounts() map[string]func(*testing.T, *importers.Report) {
 			if len(rep.Findings) != tc.findings {
 				t.Errorf("findings = %d, want %d (%d instances, repeats merged)", len(rep.Findings), tc.findings, tc.instances)
 			}
-			got := map[importers.Severity]int{}
-			for _, f := range rep.Findings {
-				got[f.Severity]++
-			}
-			for _, s := range []importers.Severity{"info", "low", "medium", "high", "critical"} {
-				if got[s] != tc.sev[s] {
-					t.Errorf("%s findings = %d, want %d", s, got[s], tc.sev[s])
-				}
-			}
+			importertest.Severities(t, rep, tc.sev)
 			if rep.ScannerVersion == "" || rep.FinishedAt.IsZero() {
 				t.Errorf("scanner %q %q at %v", rep.ScannerName, rep.ScannerVersion, rep.FinishedAt)
 			}
@@ -159,4 +151,17 @@ func contains(list []string, v string) bool {
 		}
 	}
 	return false
+}
+
+// TestTarget: the report's target is the first site's base URL.
+func TestTarget(t *testing.T) {
+	for file, want := range map[string]string{
+		"zap_2.9.0_example.com.json":   "https://www.example.com",
+		"zap_2.16.1_with_req_resp.xml": "https://example-domain.com",
+	} {
+		rep := importertest.ParseFile(t, New(), importertest.File(t, format, file))
+		if rep.Target == nil || rep.Target.Name != want || rep.Target.Hint != "base_url" {
+			t.Errorf("%s: target %+v, want %q", file, rep.Target, want)
+		}
+	}
 }

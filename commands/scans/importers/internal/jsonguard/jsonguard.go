@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"reflect"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -225,6 +226,15 @@ func (w *Walker) Start() int64 {
 	return off
 }
 
+// Next is the first byte of the next value ('{', '[', '"', …), 0 at the end of the input: a
+// parser whose format changed its top-level shape chooses how to walk on it.
+func (w *Walker) Next() byte {
+	if off := w.Start(); off < int64(len(w.data)) {
+		return w.data[off]
+	}
+	return 0
+}
+
 // ErrAt is a ParseError at byte offset off of the document.
 func (w *Walker) ErrAt(off int64, msg string) error { return PosErr(w.format, w.data, off, msg) }
 
@@ -278,6 +288,131 @@ func (w *Walker) Decode(v any) (int64, error) {
 		return start, w.fail(base, start, err)
 	}
 	return start, nil
+}
+
+// Tolerant is how DecodeTolerant treats a member whose JSON type is not the one expected.
+type Tolerant struct {
+	// Required are the dotted member paths ("artifact.name", "VulnerabilityID") a report cannot
+	// do without (the fingerprint's parts): a wrong type there, or on an object holding one,
+	// still refuses the report.
+	Required []string
+	// Warn receives one sentence per member left out.
+	Warn func(msg string)
+}
+
+// DecodeTolerant decodes the next value into v like Decode, except that a member of an
+// unexpected JSON type (a string where an array is expected, an object where a string is,
+// which older and newer scanner versions write) is left out with a warning naming it, instead
+// of refusing the report. Errors other than type errors (syntax, a score out of range) refuse
+// it as Decode does. what names the value in warnings ("matches[3]").
+func (w *Walker) DecodeTolerant(v any, what string, t Tolerant) (int64, error) {
+	if err := w.ctx.Err(); err != nil {
+		return 0, err
+	}
+	base, start := w.base(), w.Start()
+	err := w.dec.Decode(v)
+	if err == nil {
+		return start, nil
+	}
+	// json.Decoder reads the whole value before it unmarshals, so after a type error the value
+	// is data[start:InputOffset()] and can be decoded again without the offending member.
+	var te *json.UnmarshalTypeError
+	end := w.dec.InputOffset()
+	if !errors.As(err, &te) || end <= start || end > int64(len(w.data)) {
+		return start, w.fail(base, start, err)
+	}
+	raw := w.data[start:end]
+	for tries := 0; tries < 16; tries++ {
+		if !errors.As(err, &te) || te.Field == "" {
+			break
+		}
+		trimmed, dropped, ok := dropMember(raw, strings.Split(te.Field, "."))
+		if !ok || t.required(dropped) {
+			break
+		}
+		if t.Warn != nil {
+			t.Warn(fmt.Sprintf("%s.%s: JSON %s where %s was expected: left out", what, dropped, te.Value, jsonKind(te.Type.Kind().String())))
+		}
+		raw = trimmed
+		reflect.ValueOf(v).Elem().SetZero()
+		if err = json.Unmarshal(raw, v); err == nil {
+			return start, nil
+		}
+	}
+	return start, w.fail(base, start, err)
+}
+
+// jsonKind names a Go kind as the JSON the report should have had.
+func jsonKind(k string) string {
+	switch k {
+	case "slice", "array":
+		return "an array"
+	case "struct", "map":
+		return "an object"
+	case "string":
+		return "a string"
+	case "bool":
+		return "a boolean"
+	}
+	return "a number"
+}
+
+// required reports whether the member at the JSON path field is, holds or is inside a required
+// member.
+func (t Tolerant) required(field string) bool {
+	field = strings.ToLower(field)
+	for _, r := range t.Required {
+		r = strings.ToLower(r)
+		if r == field || strings.HasPrefix(r, field+".") || strings.HasPrefix(field, r+".") {
+			return true
+		}
+	}
+	return false
+}
+
+// dropMember removes the member at path (object keys, matched as encoding/json does, without
+// case; arrays on the way are entered element by element; a segment that is no key, the name
+// of an embedded Go struct, is passed over) from the JSON value raw. dropped is the JSON path
+// of what it removed.
+func dropMember(raw []byte, path []string) (out []byte, dropped string, ok bool) {
+	if Kind(raw) == '[' {
+		var list []json.RawMessage
+		if json.Unmarshal(raw, &list) != nil {
+			return nil, "", false
+		}
+		for i := range list {
+			if o, d, ok := dropMember(list[i], path); ok {
+				list[i], dropped = o, d
+			}
+		}
+		out, err := json.Marshal(list)
+		return out, dropped, dropped != "" && err == nil
+	}
+	var obj map[string]json.RawMessage
+	if Kind(raw) != '{' || json.Unmarshal(raw, &obj) != nil {
+		return nil, "", false
+	}
+	for k, val := range obj {
+		if !strings.EqualFold(k, path[0]) {
+			continue
+		}
+		if len(path) == 1 {
+			delete(obj, k)
+			dropped = k
+		} else {
+			inner, d, ok := dropMember(val, path[1:])
+			if !ok {
+				return nil, "", false
+			}
+			obj[k], dropped = inner, k+"."+d
+		}
+		out, err := json.Marshal(obj)
+		return out, dropped, err == nil
+	}
+	if len(path) > 1 {
+		return dropMember(raw, path[1:])
+	}
+	return nil, "", false
 }
 
 // Skip consumes the next value.
@@ -371,6 +506,28 @@ func (w *Walker) Array(what string, fn func(i int) error) error {
 	return w.close()
 }
 
+// Elements decodes each element of the array (or null) that comes next into a T appended to
+// list, one at a time, so errors name the element; members of an unexpected type are left out
+// as t says (see DecodeTolerant).
+func Elements[T any](w *Walker, what string, list *[]T, t Tolerant) error {
+	return w.Array(what, func(i int) error {
+		var v T
+		_, err := w.DecodeTolerant(&v, what+"["+strconv.Itoa(i)+"]", t)
+		*list = append(*list, v)
+		return err
+	})
+}
+
+// Count skips the array (or null) that comes next and returns how many elements it had.
+func (w *Walker) Count(what string) (int, error) {
+	n := 0
+	err := w.Array(what, func(int) error {
+		n++
+		return w.Skip()
+	})
+	return n, err
+}
+
 // Document reads a whole report that is one object: its members handed to fn as Object does, then
 // End.
 func (w *Walker) Document(what string, fn func(key string) error) error {
@@ -387,6 +544,17 @@ func (w *Walker) End() error {
 		return w.ErrAt(off, "unexpected data after the report")
 	}
 	return nil
+}
+
+// Kind is the first byte of the JSON value b, white space skipped: '{', '[', '"', 'n' (null),
+// 't' or 'f', a digit or '-'; 0 when b is empty. The custom UnmarshalJSON methods of fields that
+// changed shape between scanner versions switch on it.
+func Kind(b []byte) byte {
+	b = bytes.TrimLeft(b, " \t\r\n")
+	if len(b) == 0 {
+		return 0
+	}
+	return b[0]
 }
 
 // Score is an optional CVSS score in [0, 10], given as a JSON number or a numeric string.
@@ -429,16 +597,24 @@ func (s Score) Ptr() *float64 {
 	return &v
 }
 
-// LineNo is a line or column number: an integer in [0, 2^31).
+// LineNo is a line or column number: an integer in [0, 2^31), given as a JSON number or, as
+// some converters write it, a numeric string ("" and null are 0).
 type LineNo int
 
 // UnmarshalJSON implements json.Unmarshaler.
 func (n *LineNo) UnmarshalJSON(b []byte) error {
-	if string(b) == "null" {
+	txt := string(b)
+	if len(b) > 0 && b[0] == '"' {
+		if err := json.Unmarshal(b, &txt); err != nil {
+			return err
+		}
+		txt = strings.TrimSpace(txt)
+	}
+	if txt == "null" || txt == "" {
 		*n = 0
 		return nil
 	}
-	v, err := strconv.ParseInt(string(b), 10, 32)
+	v, err := strconv.ParseInt(txt, 10, 32)
 	if err != nil || v < 0 {
 		return fmt.Errorf("line/column number %s is not an integer in [0, 2147483647]", parseutil.TruncateEllipsis(string(b), 40))
 	}

@@ -2,6 +2,7 @@ package parseutil
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 )
 
@@ -37,6 +38,18 @@ func NormCWE(s string) (string, bool) {
 		return "", false
 	}
 	return "CWE-" + m[1], true
+}
+
+// CWENumber returns "CWE-<n>" for "79", "CWE-79" or "CWE:79" (Nessus and GVM write the number
+// alone in their CWE elements and columns), "" for anything else or n out of 1..999999.
+func CWENumber(v string) string {
+	v = strings.ToUpper(strings.TrimSpace(v))
+	v = strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(v, "CWE-"), "CWE:"))
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 || n >= 1_000_000 {
+		return ""
+	}
+	return "CWE-" + strconv.Itoa(n)
 }
 
 // PurlType is the package type of a package URL ("pkg:npm/…" → "npm").

@@ -138,3 +138,39 @@ func TestParseMACs(t *testing.T) {
 		}
 	}
 }
+
+func TestCWENumber(t *testing.T) {
+	for in, want := range map[string]string{"79": "CWE-79", " CWE-079 ": "CWE-79", "cwe:20": "CWE-20", "CWE: 89": "CWE-89",
+		"0": "", "-1": "", "1000000": "", "NOCWE": "", "": ""} {
+		if got := CWENumber(in); got != want {
+			t.Errorf("CWENumber(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestNumber(t *testing.T) {
+	for _, tc := range []struct {
+		in     string
+		want   float64
+		none   bool
+		errors bool
+	}{{" 7.5 ", 7.5, false, false}, {"", 0, true, false}, {"-1", -1, false, false}, {"11", 0, false, true}, {"NaN", 0, false, true}, {"1e400", 0, false, true}, {"n/a", 0, false, true}} {
+		got, err := Number(tc.in, -3, 10)
+		switch {
+		case tc.errors != (err != nil):
+			t.Errorf("Number(%q): err %v", tc.in, err)
+		case tc.none != (got == nil && err == nil):
+			t.Errorf("Number(%q) = %v, want none", tc.in, got)
+		case got != nil && *got != tc.want:
+			t.Errorf("Number(%q) = %v, want %v", tc.in, *got, tc.want)
+		}
+	}
+}
+
+func TestSeverityWordOrInfo(t *testing.T) {
+	for in, want := range map[string]importers.Severity{" High ": importers.High, "CRITICAL": importers.Critical, "None": importers.Info, "Log": importers.Info, "": importers.Info} {
+		if got := SeverityWordOrInfo(in); got != want {
+			t.Errorf("SeverityWordOrInfo(%q) = %s, want %s", in, got, want)
+		}
+	}
+}

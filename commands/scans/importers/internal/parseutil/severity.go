@@ -1,6 +1,9 @@
 package parseutil
 
 import (
+	"fmt"
+	"math"
+	"strconv"
 	"strings"
 
 	"github.com/socplatform/soc/commands/scans/importers"
@@ -37,6 +40,28 @@ func SeverityWord(word string) (importers.Severity, bool) {
 		return importers.Low, true
 	}
 	return "", false
+}
+
+// SeverityWordOrInfo is SeverityWord of word lower-cased and trimmed, info when it is none of
+// the four (Nessus' risk factor "None", GVM's threat "Log").
+func SeverityWordOrInfo(word string) importers.Severity {
+	if s, ok := SeverityWord(strings.ToLower(strings.TrimSpace(word))); ok {
+		return s
+	}
+	return importers.Info
+}
+
+// Number reads a decimal number in lo..hi, white space trimmed; empty is none (nil, nil).
+func Number(v string, lo, hi float64) (*float64, error) {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return nil, nil
+	}
+	x, err := strconv.ParseFloat(v, 64)
+	if err != nil || math.IsNaN(x) || math.IsInf(x, 0) || x < lo || x > hi {
+		return nil, fmt.Errorf("not a number in %g..%g", lo, hi)
+	}
+	return &x, nil
 }
 
 // MaxScore is the highest v4, else v3, else v2 score among ratings (ok false when none has one).

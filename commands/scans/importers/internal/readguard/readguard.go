@@ -147,5 +147,19 @@ func SkipBOM(r io.Reader) *bufio.Reader {
 	return br
 }
 
+// Sniff returns a buffered reader over r positioned after a UTF-8 byte-order mark, if any, and
+// the first byte that is not white space (0 when there is none in the first 4 KiB): the parsers
+// that read two encodings of their format (XML and CSV, JSON and XML) choose on it.
+func Sniff(r io.Reader) (*bufio.Reader, byte) {
+	br := SkipBOM(r)
+	head, _ := br.Peek(4 << 10)
+	for _, c := range head {
+		if c != ' ' && c != '\t' && c != '\r' && c != '\n' {
+			return br, c
+		}
+	}
+	return br, 0
+}
+
 // TrimBOM returns b without a leading UTF-8 byte-order mark.
 func TrimBOM(b []byte) []byte { return bytes.TrimPrefix(b, []byte{0xEF, 0xBB, 0xBF}) }

@@ -259,6 +259,110 @@ func (s *Scanner) Text(max int) (string, error) {
 	return strings.TrimSpace(b.String()), nil
 }
 
+// Node is an element read whole by Tree: for formats whose elements are small records of
+// nested elements (CycloneDX XML), a tree is simpler than a token loop per field.
+type Node struct {
+	Name  string // local name
+	Attr  []xml.Attr
+	Text  string // trimmed text directly inside the element, at most the max given to Tree
+	Kids  []*Node
+	Start int64 // byte offset of the element's start tag
+}
+
+// MaxTreeNodes bounds the elements of one Tree: a record with more is not a record.
+const MaxTreeNodes = 1 << 16
+
+// Tree reads the element just opened (se) and everything inside it, keeping at most maxText
+// bytes of text per element, and consumes its end tag.
+func (s *Scanner) Tree(se xml.StartElement, maxText int) (*Node, error) {
+	_, _, off := s.Pos()
+	root := &Node{Name: se.Name.Local, Attr: se.Copy().Attr, Start: off}
+	stack := []*Node{root}
+	text := []*strings.Builder{{}}
+	n := 1
+	for len(stack) > 0 {
+		tok, err := s.Next()
+		if err == io.EOF {
+			return nil, s.Wrap(io.ErrUnexpectedEOF)
+		}
+		if err != nil {
+			return nil, err
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			if n++; n > MaxTreeNodes {
+				return nil, s.Errorf("<%s> holds more than %d elements", root.Name, MaxTreeNodes)
+			}
+			_, _, off := s.Pos()
+			kid := &Node{Name: t.Name.Local, Attr: t.Copy().Attr, Start: off}
+			top := stack[len(stack)-1]
+			top.Kids = append(top.Kids, kid)
+			stack = append(stack, kid)
+			text = append(text, &strings.Builder{})
+		case xml.EndElement:
+			b := text[len(text)-1]
+			stack[len(stack)-1].Text = strings.TrimSpace(b.String())
+			if b.Len() > maxText {
+				stack[len(stack)-1].Text = parseutil.Cut(stack[len(stack)-1].Text, maxText)
+			}
+			stack, text = stack[:len(stack)-1], text[:len(text)-1]
+		case xml.CharData:
+			b := text[len(text)-1]
+			if room := maxText + 1 - b.Len(); room > 0 {
+				b.Write(t[:min(len(t), room)])
+			}
+		}
+	}
+	return root, nil
+}
+
+// Kid is n's first child element named name, or nil (n may be nil).
+func (n *Node) Kid(name string) *Node {
+	if n == nil {
+		return nil
+	}
+	for _, k := range n.Kids {
+		if k.Name == name {
+			return k
+		}
+	}
+	return nil
+}
+
+// All are n's child elements named name, under the wrapper element wrap when it is not "" (e.g.
+// All("ratings", "rating")).
+func (n *Node) All(wrap, name string) []*Node {
+	if wrap != "" {
+		n = n.Kid(wrap)
+	}
+	if n == nil {
+		return nil
+	}
+	var out []*Node
+	for _, k := range n.Kids {
+		if k.Name == name {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// AttrValue is the value of n's attribute with the local name name, or "".
+func (n *Node) AttrValue(name string) string {
+	return Attr(xml.StartElement{Attr: n.Attr}, name)
+}
+
+// Get is the text of the element reached from n by path (child names), or "".
+func (n *Node) Get(path ...string) string {
+	for _, p := range path {
+		n = n.Kid(p)
+	}
+	if n == nil {
+		return ""
+	}
+	return n.Text
+}
+
 // Attr is the value of se's attribute with the local name name, or "".
 func Attr(se xml.StartElement, name string) string {
 	for _, a := range se.Attr {

@@ -74,3 +74,56 @@ func TestRootElement(t *testing.T) {
 		t.Error("JSON taken for XML")
 	}
 }
+
+// TestTree: an element read whole, with its attributes, direct text (trimmed, bounded) and
+// children; the records around it stay readable.
+func TestTree(t *testing.T) {
+	s := New(context.Background(), strings.NewReader(`<r><v id="1"> text <a>x</a><l><i>1</i><i>2</i></l><long>0123456789</long></v><next/></r>`), "test")
+	if _, err := s.Root(); err != nil {
+		t.Fatal(err)
+	}
+	var n *Node
+	var names []string
+	err := s.Children(func(se xml.StartElement) error {
+		names = append(names, se.Name.Local)
+		if se.Name.Local != "v" {
+			return s.Skip()
+		}
+		var err error
+		n, err = s.Tree(se, 8)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(names, ",") != "v,next" || n.Name != "v" || n.AttrValue("id") != "1" || n.Text != "text" || n.Get("a") != "x" {
+		t.Fatalf("tree %+v, names %v", n, names)
+	}
+	var items []string
+	for _, i := range n.All("l", "i") {
+		items = append(items, i.Text)
+	}
+	if strings.Join(items, ",") != "1,2" || n.Get("missing", "x") != "" || n.Kid("missing").All("", "i") != nil {
+		t.Errorf("items %v", items)
+	}
+	if got := n.Get("long"); !strings.HasSuffix(got, "[truncated]") {
+		t.Errorf("long text %q not cut", got)
+	}
+}
+
+// TestTreeBounded: a record with more elements than MaxTreeNodes is refused.
+func TestTreeBounded(t *testing.T) {
+	doc := "<r><v>" + strings.Repeat("<a/>", MaxTreeNodes) + "</v></r>"
+	s := New(context.Background(), strings.NewReader(doc), "test")
+	if _, err := s.Root(); err != nil {
+		t.Fatal(err)
+	}
+	err := s.Children(func(se xml.StartElement) error {
+		_, err := s.Tree(se, 10)
+		return err
+	})
+	var pe *importers.ParseError
+	if !errors.As(err, &pe) || !strings.Contains(pe.Msg, "more than") {
+		t.Errorf("err = %v", err)
+	}
+}

@@ -1,0 +1,235 @@
+// Package sniff says what a file that no parser recognised looks like, so that "report format
+// not recognised" can tell the user what was seen and which supported format it is closest to
+// (a Trivy report cut before its SchemaVersion, a Nessus CSV exported without the Host column, a
+// SARIF 1.0 log, …) instead of listing the formats.
+//
+// The import service calls Explain(head) with the head it gave the parsers' Detect.
+package sniff
+
+import (
+	"bytes"
+	"fmt"
+	"sort"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/socplatform/soc/commands/scans/importers/internal/csvscan"
+	"github.com/socplatform/soc/commands/scans/importers/internal/jsonguard"
+	"github.com/socplatform/soc/commands/scans/importers/internal/readguard"
+	"github.com/socplatform/soc/commands/scans/importers/internal/xmlscan"
+)
+
+// Kind is the syntax a file head is in.
+type Kind string
+
+const (
+	Empty      Kind = "empty"
+	JSONObject Kind = "JSON object"
+	JSONArray  Kind = "JSON array"
+	XML        Kind = "XML document"
+	CSV        Kind = "CSV file"
+	Text       Kind = "text"
+	Binary     Kind = "binary file"
+)
+
+// maxNames bounds the names a Shape lists.
+const maxNames = 20
+
+// Shape is what a file head looks like.
+type Shape struct {
+	Kind Kind
+	// Names identify the content: the top-level keys of a JSON object (of the first element of
+	// a JSON array), the root element of an XML document, the columns of a CSV header. At most
+	// 20, in file order.
+	Names []string
+	// Namespace is the XML root's default namespace, if any.
+	Namespace string
+}
+
+// Describe looks at head (the first bytes of a file, possibly cut anywhere).
+func Describe(head []byte) Shape {
+	head = bytes.TrimSpace(readguard.TrimBOM(head))
+	switch {
+	case len(head) == 0:
+		return Shape{Kind: Empty}
+	case head[0] == '{' || head[0] == '[':
+		paths := jsonguard.HeadPaths(head)
+		s := Shape{Kind: JSONObject}
+		prefix := "/"
+		if head[0] == '[' {
+			s.Kind, prefix = JSONArray, "/0/"
+		}
+		s.Names = jsonKeys(head, paths, prefix)
+		return s
+	case head[0] == '<':
+		if root, ok := xmlscan.RootElement(head); ok {
+			s := Shape{Kind: XML, Names: []string{root.Name.Local}}
+			for _, a := range root.Attr {
+				if a.Name.Space == "" && a.Name.Local == "xmlns" {
+					s.Namespace = a.Value
+				}
+			}
+			return s
+		}
+	}
+	if bytes.IndexByte(head, 0) >= 0 || !utf8.Valid(wholeRunes(head[:min(len(head), 4096)])) {
+		return Shape{Kind: Binary}
+	}
+	if h := csvscan.Header(head, 2); h != nil {
+		s := Shape{Kind: CSV}
+		for _, c := range h {
+			if c = strings.TrimSpace(c); c != "" && len(s.Names) < maxNames {
+				s.Names = append(s.Names, c)
+			}
+		}
+		return s
+	}
+	return Shape{Kind: Text}
+}
+
+// wholeRunes is b without a rune cut at its end.
+func wholeRunes(b []byte) []byte {
+	for i := len(b) - 1; i >= 0 && i >= len(b)-utf8.UTFMax; i-- {
+		if utf8.RuneStart(b[i]) {
+			if !utf8.FullRune(b[i:]) {
+				return b[:i]
+			}
+			break
+		}
+	}
+	return b
+}
+
+// jsonKeys are the keys under prefix ("/" or "/0/") in the order the head has them.
+func jsonKeys(head []byte, paths map[string]string, prefix string) []string {
+	type key struct {
+		name string
+		at   int
+	}
+	var keys []key
+	for p := range paths {
+		name, ok := strings.CutPrefix(p, prefix)
+		if !ok || name == "" || strings.Contains(name, "/") {
+			continue
+		}
+		at := bytes.Index(head, []byte(`"`+name+`"`))
+		keys = append(keys, key{name, at})
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i].at < keys[j].at })
+	var out []string
+	for _, k := range keys {
+		if len(out) < maxNames {
+			out = append(out, k.name)
+		}
+	}
+	return out
+}
+
+// signatures are the names that identify each supported format, in the encodings it comes in:
+// JSON keys, XML root elements, CSV columns.
+var signatures = map[string][]string{
+	"trivy":     {"SchemaVersion", "ArtifactName", "ArtifactType", "Results", "ClusterName", "Resources", "Target", "Vulnerabilities", "Misconfigurations"},
+	"grype":     {"matches", "source", "distro", "descriptor", "ignoredMatches"},
+	"sarif":     {"runs", "$schema", "version", "inlineExternalProperties"},
+	"cyclonedx": {"bomFormat", "specVersion", "serialNumber", "components", "vulnerabilities", "bom", "dependencies"},
+	"nessus": {"NessusClientData_v2", "NessusClientData", "Plugin ID", "CVE", "CVSS v2.0 Base Score", "CVSS", "Risk", "Host",
+		"Protocol", "Port", "Name", "Synopsis", "Plugin Output", "See Also"},
+	"openvas": {"report", "get_reports_response", "IP", "Hostname", "Port Protocol", "QoD", "NVT Name", "NVT OID",
+		"Specific Result", "CVEs", "Task Name"},
+	"zap":  {"OWASPZAPReport", "@version", "@generated", "@programName", "site", "insights"},
+	"nmap": {"nmaprun"},
+}
+
+// Match is a supported format a shape resembles, with the names they share.
+type Match struct {
+	Format string
+	Shared []string
+}
+
+// Resembles are the formats sharing at least one name with s, most shared names first.
+func Resembles(s Shape) []Match {
+	var out []Match
+	for format, sig := range signatures {
+		var shared []string
+		for _, n := range s.Names {
+			for _, want := range sig {
+				if strings.EqualFold(n, want) {
+					shared = append(shared, n)
+				}
+			}
+		}
+		if len(shared) > 0 {
+			out = append(out, Match{format, shared})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if len(out[i].Shared) != len(out[j].Shared) {
+			return len(out[i].Shared) > len(out[j].Shared)
+		}
+		return out[i].Format < out[j].Format
+	})
+	return out
+}
+
+// String says what the shape is: `a JSON object with the keys "a", "b"`.
+func (s Shape) String() string {
+	switch s.Kind {
+	case Empty:
+		return "an empty file"
+	case Text:
+		return "plain text"
+	case Binary:
+		return "a binary file"
+	}
+	var b strings.Builder
+	if s.Kind == XML {
+		b.WriteString("an ")
+	} else {
+		b.WriteString("a ")
+	}
+	b.WriteString(string(s.Kind))
+	switch s.Kind {
+	case JSONObject:
+		b.WriteString(" with the keys ")
+	case JSONArray:
+		b.WriteString(" whose first element has the keys ")
+	case XML:
+		b.WriteString(" with the root element ")
+	case CSV:
+		b.WriteString(" with the columns ")
+	}
+	if len(s.Names) == 0 {
+		b.WriteString("(none)")
+	}
+	for i, n := range s.Names {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		if s.Kind == XML {
+			b.WriteString("<" + n + ">")
+		} else {
+			fmt.Fprintf(&b, "%q", n)
+		}
+	}
+	if s.Namespace != "" {
+		fmt.Fprintf(&b, " (namespace %s)", s.Namespace)
+	}
+	return b.String()
+}
+
+// Explain is the sentence for an unrecognised file: what it is and what it resembles.
+func Explain(head []byte) string {
+	s := Describe(head)
+	m := Resembles(s)
+	if len(m) == 0 {
+		return "the file is " + s.String() + "; it resembles none of the supported formats"
+	}
+	var parts []string
+	for _, x := range m {
+		if len(parts) == 3 {
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%s (shares %s)", x.Format, strings.Join(x.Shared, ", ")))
+	}
+	return "the file is " + s.String() + "; it resembles " + strings.Join(parts, ", ")
+}

@@ -1,0 +1,63 @@
+package sniff
+
+import (
+	"path/filepath"
+
+	"github.com/socplatform/soc/commands/scans/importers/importertest"
+	"strings"
+	"testing"
+)
+
+func TestExplain(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"", "the file is an empty file; it resembles none of the supported formats"},
+		{"\xEF\xBB\xBF  ", "the file is an empty file; it resembles none of the supported formats"},
+		// A Trivy report cut before its SchemaVersion.
+		{`{"ArtifactName": "x", "Results": [{"Target": "t"`,
+			`the file is a JSON object with the keys "ArtifactName", "Results"; it resembles trivy (shares ArtifactName, Results)`},
+		{`[{"Target": "x", "Foo": 1}]`,
+			`the file is a JSON array whose first element has the keys "Target", "Foo"; it resembles trivy (shares Target)`},
+		{`{"a": 1}`, `the file is a JSON object with the keys "a"; it resembles none of the supported formats`},
+		{`<?xml version="1.0"?><spdx xmlns="http://spdx.org/rdf/terms">`,
+			`the file is an XML document with the root element <spdx> (namespace http://spdx.org/rdf/terms); it resembles none of the supported formats`},
+		{`<NessusClientData>`, `the file is an XML document with the root element <NessusClientData>; it resembles nessus (shares NessusClientData)`},
+		// A Nessus CSV exported without the Host and Name columns.
+		{"Plugin ID,CVE,Risk,Protocol,Port\r\n1,,None,tcp,0\r\n",
+			`the file is a CSV file with the columns "Plugin ID", "CVE", "Risk", "Protocol", "Port"; it resembles nessus (shares Plugin ID, CVE, Risk, Protocol, Port)`},
+		{"just some words\nand more", "the file is plain text; it resembles none of the supported formats"},
+		{"PK\x03\x04\x00\x00", "the file is a binary file; it resembles none of the supported formats"},
+	} {
+		if got := Explain([]byte(tc.in)); got != tc.want {
+			t.Errorf("Explain(%.30q)\n got %s\nwant %s", tc.in, got, tc.want)
+		}
+	}
+}
+
+// TestNamesBounded: a head with many keys lists at most maxNames of them.
+func TestNamesBounded(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("{")
+	for i := 0; i < 50; i++ {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		b.WriteString(`"k` + strings.Repeat("x", i) + `": 1`)
+	}
+	b.WriteString("}")
+	if s := Describe([]byte(b.String())); s.Kind != JSONObject || len(s.Names) != maxNames || s.Names[0] != "k" {
+		t.Errorf("shape = %+v", s)
+	}
+}
+
+// TestTestdataResemblesItsFormat: every test file of every format, variants and samples included,
+// resembles its own format best, so that the closest format named for a damaged file is right.
+func TestTestdataResemblesItsFormat(t *testing.T) {
+	for format, files := range importertest.AllFiles(t) {
+		for _, f := range files {
+			m := Resembles(Describe(importertest.Head(t, f)))
+			if len(m) == 0 || m[0].Format != format {
+				t.Errorf("%s/%s: resembles %v", format, filepath.Base(f), m)
+			}
+		}
+	}
+}
