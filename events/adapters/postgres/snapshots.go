@@ -21,7 +21,7 @@ func (s *Store) ReadEvent(ctx context.Context, eventID string) (events.Envelope,
 		return events.Envelope{}, events.ErrEventNotFound
 	}
 	var r eventScan
-	err = s.pool.QueryRow(ctx, s.q.readEvent, id).Scan(r.dest()...)
+	err = s.pool.QueryRow(ctx, s.q.readEvent, [16]byte(id)).Scan(r.dest()...)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return events.Envelope{}, events.ErrEventNotFound
 	}
