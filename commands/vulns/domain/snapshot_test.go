@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/socplatform/soc/commands/internal/es"
+	"github.com/socplatform/soc/commands/internal/testsupport"
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/schemas/contracts"
 )
@@ -97,28 +98,5 @@ func TestFindingSnapshotPlusTailIsReplay(t *testing.T) {
 	if full.Owner == "" || full.DueAt.IsZero() || full.SLABreachedFor.IsZero() || full.EPSS == 0 || full.LastScanID == "" {
 		t.Fatalf("the generated stream leaves fields unset, so it checks less than it should: %+v", full)
 	}
-	for _, at := range []int{1, 2, 17, 500, 1001, len(evs) - 1, len(evs)} {
-		head := &Finding{}
-		for i := range evs[:at] {
-			if err := head.Apply(&evs[i]); err != nil {
-				t.Fatal(err)
-			}
-		}
-		data, err := head.MarshalSnapshot()
-		if err != nil {
-			t.Fatal(err)
-		}
-		restored := &Finding{Owner: "stale"} // restoring replaces the whole state
-		if err := restored.UnmarshalSnapshot(data); err != nil {
-			t.Fatal(err)
-		}
-		for i := range evs[at:] {
-			if err := restored.Apply(&evs[at+i]); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if !reflect.DeepEqual(restored, full) {
-			t.Fatalf("snapshot at %d + tail:\n%+v\nfull replay:\n%+v", at, restored, full)
-		}
-	}
+	testsupport.SnapshotPlusTailIsReplay[Finding](t, evs, 1, 2, 17, 500, 1001, len(evs)-1, len(evs))
 }
