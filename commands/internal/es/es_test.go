@@ -81,6 +81,13 @@ func (s *store) finding(t *testing.T, n int) string {
 	return id
 }
 
+// interlope appends a comment to id behind the commands' back: another process's write.
+func (s *store) interlope(t *testing.T, id string) {
+	if _, err := es.Save(ctx, s.Guarded, id, events.Any, es.Meta{}, []es.Change{{Type: contracts.TypeFindingCommented, Data: contracts.FindingCommented{Comment: "between"}}}); err != nil {
+		t.Error(err)
+	}
+}
+
 func comment(s es.Store, id string, inv es.Invocation, text string) (es.Outcome, error) {
 	return es.ExecExisting(ctx, s, "finding", id, func(string) bool { return true }, inv, func(f *domain.Finding) ([]es.Change, error) {
 		return f.Comment(text)
@@ -224,9 +231,7 @@ func TestConflictRetriedOnlyWithoutExpectedVersion(t *testing.T) {
 	var slipped atomic.Int64
 	s.beforeAppend = func() {
 		if slipped.Add(1) == 1 { // a concurrent writer, once
-			if _, err := es.Save(ctx, s.Guarded, id, events.Any, es.Meta{}, []es.Change{{Type: contracts.TypeFindingCommented, Data: contracts.FindingCommented{Comment: "between"}}}); err != nil {
-				t.Error(err)
-			}
+			s.interlope(t, id)
 		}
 	}
 	out, err := comment(s, id, es.Invocation{}, "mine")
@@ -254,9 +259,7 @@ func TestRetriesAreBounded(t *testing.T) {
 	var attempts atomic.Int64
 	s.beforeAppend = func() {
 		attempts.Add(1)
-		if _, err := es.Save(ctx, s.Guarded, id, events.Any, es.Meta{}, []es.Change{{Type: contracts.TypeFindingCommented, Data: contracts.FindingCommented{Comment: "between"}}}); err != nil {
-			t.Error(err)
-		}
+		s.interlope(t, id)
 	}
 	_, err := comment(s, id, es.Invocation{}, "never")
 	ce, ok := errors.AsType[*es.ContendedError](err)
