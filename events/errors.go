@@ -13,6 +13,9 @@ import (
 // ErrStreamNotFound is returned when reading a stream that has no live events.
 var ErrStreamNotFound error = &kindError{"stream not found", problem.KindNotFound}
 
+// ErrEventNotFound is returned by ReadEvent for an event id the store does not hold.
+var ErrEventNotFound error = &kindError{"event not found", problem.KindNotFound}
+
 // ErrClosed is returned by a store used after Close.
 var ErrClosed error = &kindError{"event store closed", problem.KindUnavailable}
 
@@ -37,6 +40,17 @@ func (e *VersionConflictError) Error() string {
 	return fmt.Sprintf("version conflict on %s: expected %s, stream is at version %d", e.StreamID, e.Expected, e.Actual)
 }
 func (e *VersionConflictError) Kind() problem.Kind { return problem.KindConflict }
+
+// Extensions names both versions in the problem document: the one the caller expected (a number,
+// or "no_stream", "stream_exists") and the one the stream is at, so that a client whose If-Match
+// was stale can tell what it sent from where the stream is now.
+func (e *VersionConflictError) Extensions() map[string]any {
+	var expected any = int64(e.Expected)
+	if e.Expected < 0 {
+		expected = e.Expected.String()
+	}
+	return map[string]any{"expected_version": expected, "current_version": e.Actual}
+}
 func (e *VersionConflictError) ProblemType() (string, string) {
 	return "version-conflict", "Version conflict"
 }

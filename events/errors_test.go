@@ -39,3 +39,16 @@ func TestStoreErrorsMapToProblems(t *testing.T) {
 		t.Error("ErrStreamNotFound is no longer a sentinel")
 	}
 }
+
+// A conflict's problem document names the version the caller expected and the current one.
+func TestVersionConflictNamesBothVersions(t *testing.T) {
+	for _, c := range []struct {
+		expected ExpectedVersion
+		want     any
+	}{{Exact(3), int64(3)}, {NoStream, "no_stream"}} {
+		d := problem.From(fmt.Errorf("saving: %w", &VersionConflictError{StreamID: "s", Expected: c.expected, Actual: 7, Exists: true}))
+		if d.Extensions["expected_version"] != c.want || d.Extensions["current_version"] != int64(7) {
+			t.Errorf("expected %v: extensions %v", c.expected, d.Extensions)
+		}
+	}
+}

@@ -39,11 +39,13 @@ type Guarded struct {
 	reg    *Registry
 	limits Limits
 	now    func() time.Time
+	// snapshotEvery: see SetSnapshotEvery (snapshots.go).
+	snapshotEvery int
 }
 
 // Guard returns store wrapped with validation against reg.
 func Guard(store EventStore, reg *Registry, limits Limits) *Guarded {
-	return &Guarded{EventStore: store, reg: reg, limits: limits.withDefaults(), now: time.Now}
+	return &Guarded{EventStore: store, reg: reg, limits: limits.withDefaults(), now: time.Now, snapshotEvery: DefaultSnapshotEvery}
 }
 
 // Registry returns the registry the store validates against.

@@ -18,6 +18,10 @@ type EventStore interface {
 	Append(ctx context.Context, streamID string, expected ExpectedVersion, evs []Envelope) (AppendResult, error)
 	// ReadStream returns up to opts.Limit live events of a stream. ErrStreamNotFound when it has none.
 	ReadStream(ctx context.Context, streamID string, opts ReadStreamOptions) ([]Envelope, error)
+	// ReadEvent returns the event stored under eventID, ErrEventNotFound when there is none. Like
+	// ReadAll it sees the events of soft-deleted streams: an event id, once stored, is never reused.
+	// (Commands find what an idempotency key already wrote by its deterministic event id.)
+	ReadEvent(ctx context.Context, eventID string) (Envelope, error)
 	// ReadAll returns up to limit events with global_position > after, in position order.
 	ReadAll(ctx context.Context, after int64, limit int) ([]Envelope, error)
 	// HeadPosition is the highest global position that ReadAll may return now.

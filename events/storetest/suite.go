@@ -131,6 +131,7 @@ func Run(t *testing.T, newStore NewStore) {
 	t.Run("IdempotentReappend", func(t *testing.T) { testIdempotent(t, newStore) })
 	t.Run("BadInputAppendsNothing", func(t *testing.T) { testBadInput(t, newStore) })
 	t.Run("ReadAll", func(t *testing.T) { testReadAll(t, newStore) })
+	t.Run("ReadEvent", func(t *testing.T) { testReadEvent(t, newStore) })
 	t.Run("CatchUpNeverSkipsUnderConcurrentWriters", func(t *testing.T) { testCatchUpConcurrent(t, newStore) })
 	t.Run("ReadStreamAsOf", func(t *testing.T) { testAsOf(t, newStore) })
 	t.Run("SoftDelete", func(t *testing.T) { testSoftDelete(t, newStore) })

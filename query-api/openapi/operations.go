@@ -113,8 +113,8 @@ var (
 	ifNoneMatch = hp("If-None-Match", str(""), "An ETag from an earlier answer: 304 when unchanged.")
 	asOfParam   = qp("as_of", dateTime(""), "Point-in-time view: the resource as it was at this RFC 3339 time, folded from its event stream (not in the future).")
 	commandHdrs = []param{
-		hp("Idempotency-Key", bounded(str(""), 200), "A retry with the same key appends nothing and answers the first result."),
-		hp("If-Match", str(""), `The stream version the client expects ("3"), or *; another version is a 409.`),
+		hp("Idempotency-Key", bounded(str(""), 200), "A retry with the same key appends nothing and answers the first result; the same key with another command or body on the same aggregate is a 422 (field idempotency_key)."),
+		hp("If-Match", str(""), `The stream version the client expects ("3"), or *; another version is a 409 naming expected_version and current_version. Without it the server retries a command that lost a race.`),
 		hp("X-Correlation-ID", bounded(str(""), 256), "Carried into the events' correlation_id."),
 		hp("traceparent", str(""), "W3C trace context."),
 	}

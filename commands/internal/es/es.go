@@ -6,16 +6,19 @@ import (
 	"context"
 	"crypto/sha1"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/google/uuid"
 	"github.com/socplatform/soc/events"
 )
 
-// Store is the part of the event store a command handler uses.
+// Store is the part of the event store a command handler uses. A store that also keeps
+// aggregate snapshots (snapshotStore: events.Guarded) makes loading a long stream cost what
+// loading the events since its last snapshot costs.
 type Store interface {
 	ReadStream(ctx context.Context, streamID string, opts events.ReadStreamOptions) ([]events.Envelope, error)
+	// ReadEvent finds what an idempotency key already wrote, by its deterministic event id.
+	ReadEvent(ctx context.Context, eventID string) (events.Envelope, error)
 	Append(ctx context.Context, streamID string, expected events.ExpectedVersion, evs []events.Envelope) (events.AppendResult, error)
 }
 
@@ -24,30 +27,13 @@ type Aggregate interface {
 	Apply(e *events.Envelope) error
 }
 
-// Load applies every event of streamID to agg and returns the stream's version (0 when the
-// stream does not exist yet).
+// Load brings agg to the stream's current state and returns the stream's version (0 when the
+// stream does not exist yet): from the stream's snapshot and the events after it when agg is a
+// Snapshotter and the store keeps snapshots, else from every event. agg must be a pointer to
+// the aggregate's zero value.
 func Load(ctx context.Context, s Store, streamID string, agg Aggregate) (int64, error) {
-	var version int64
-	from := int64(1)
-	for {
-		evs, err := s.ReadStream(ctx, streamID, events.ReadStreamOptions{From: from})
-		if errors.Is(err, events.ErrStreamNotFound) {
-			return version, nil
-		}
-		if err != nil {
-			return 0, err
-		}
-		for i := range evs {
-			if err := agg.Apply(&evs[i]); err != nil {
-				return 0, fmt.Errorf("applying %s v%d of %s: %w", evs[i].Type, evs[i].Version, streamID, err)
-			}
-			version = evs[i].Version
-		}
-		if len(evs) < events.MaxReadLimit {
-			return version, nil
-		}
-		from = version + 1
-	}
+	st, err := load(ctx, s, streamID, agg)
+	return st.version, err
 }
 
 // Change is one event a command decided on, before it has an envelope.
@@ -72,17 +58,22 @@ var idNamespace = uuid.MustParse("6f6c8a5e-3b0e-4c59-9a7e-5f1d2d8b0c11")
 
 // Envelopes turns changes into envelopes for streamID.
 func Envelopes(meta Meta, streamID string, changes []Change) ([]events.Envelope, error) {
+	id := func(int) string { return events.NewEventID() }
+	if meta.IdempotencyKey != "" {
+		id = func(i int) string { return deterministicID(meta.IdempotencyKey, streamID, i) }
+	}
+	return envelopes(meta, changes, id, nil)
+}
+
+// envelopes turns changes into envelopes with the ids id gives and metadata on each.
+func envelopes(meta Meta, changes []Change, id func(i int) string, metadata json.RawMessage) ([]events.Envelope, error) {
 	out := make([]events.Envelope, len(changes))
 	for i, c := range changes {
 		data, err := json.Marshal(c.Data)
 		if err != nil {
 			return nil, fmt.Errorf("encoding %s: %w", c.Type, err)
 		}
-		id := events.NewEventID()
-		if meta.IdempotencyKey != "" {
-			id = deterministicID(meta.IdempotencyKey, streamID, i)
-		}
-		out[i] = events.Envelope{EventID: id, Type: c.Type, Data: data, Actor: meta.Actor, Tenant: meta.Tenant,
+		out[i] = events.Envelope{EventID: id(i), Type: c.Type, Data: data, Metadata: metadata, Actor: meta.Actor, Tenant: meta.Tenant,
 			CorrelationID: meta.CorrelationID, CausationID: meta.CausationID, TraceParent: meta.TraceParent}
 	}
 	return out, nil

@@ -2,7 +2,10 @@ package es
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math/rand/v2"
+	"time"
 
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/schemas/problem"
@@ -16,6 +19,11 @@ type Invocation struct {
 	// Expected, when set, is the exact version the stream must be at (optimistic concurrency:
 	// the client decided on what it read at that version).
 	Expected *int64
+	// Fingerprint binds Meta.IdempotencyKey to the request that first used it (the HTTP ports
+	// hash the command, its route and its canonical body): the key then replays that request's
+	// answer and refuses any other (*KeyReusedError), and is scoped to Meta.Actor. Without it
+	// a key only makes the event ids deterministic.
+	Fingerprint string
 }
 
 // Outcome is what a command did: the stream it wrote and where that stream now stands.
@@ -38,81 +46,137 @@ type NotFoundError struct {
 func (e *NotFoundError) Error() string      { return fmt.Sprintf("no such %s: %s", e.What, e.ID) }
 func (e *NotFoundError) Kind() problem.Kind { return problem.KindNotFound }
 
-// maxReplayBatch is how many events of one command Exec recognises as a replay.
-const maxReplayBatch = 16
+// Retries of a command sent without an expected version: the caller expressed no expectation
+// about the stream, so a write that slipped in between load and append is not its conflict. Each
+// attempt reloads and decides again (decisions are pure). The backoff is exponential with full
+// jitter, so that writers that collided do not collide again in step.
+const (
+	maxAttempts = 12
+	retryBase   = time.Millisecond
+	retryCap    = 100 * time.Millisecond
+)
+
+// ContendedError: the stream changed between load and append on every attempt of a command
+// sent without an expected version. It names the current version, never one the client did not
+// send.
+type ContendedError struct {
+	StreamID string
+	Attempts int
+	Current  int64
+}
+
+func (e *ContendedError) Error() string {
+	return fmt.Sprintf("%s changed under each of %d attempts (it is now at version %d); try again", e.StreamID, e.Attempts, e.Current)
+}
+func (e *ContendedError) Kind() problem.Kind { return problem.KindConflict }
+func (e *ContendedError) ProblemType() (string, string) {
+	return "write-contention", "Write contention"
+}
+func (e *ContendedError) Extensions() map[string]any {
+	return map[string]any{"current_version": e.Current}
+}
+func (e *ContendedError) RetryAfter() time.Duration { return time.Second }
 
 // Exec is the load → decide → append cycle of one command on one stream:
 //
-//   - it loads streamID into agg;
-//   - when the invocation's idempotency key already wrote to this stream, it answers with that write's
-//     version and position and appends nothing (decide is not called: the retried command would
-//     often be refused by the state it already produced);
+//   - when the invocation's idempotency key already wrote to this stream, it answers with that
+//     write's version and position and appends nothing (decide is not called: the retried command
+//     would often be refused by the state it already produced) — unless the key was bound to
+//     another request (Invocation.Fingerprint), which is a *KeyReusedError (422);
+//   - it waits for the other commands of this process on streamID (streamLocks), then loads
+//     streamID into agg (from its snapshot and the events after it, see Load);
 //   - with an expected version, a stream at another version is a *events.VersionConflictError
-//     (409);
+//     (409) naming the expected and the current version;
 //   - it calls decide and appends its changes at exactly the loaded version (NoStream when the
-//     stream did not exist), so a concurrent write is a 409, never a lost update;
-//   - a decision with no changes appends nothing and answers the stream's current version.
+//     stream did not exist), so a concurrent write is never a lost update: with an expected
+//     version it is a 409; without one the command is reloaded, decided and appended again, up
+//     to maxAttempts times, then a *ContendedError (409);
+//   - a decision with no changes appends nothing and answers the stream's current version;
+//   - after an append, when the stream grew by the store's SnapshotEvery since its snapshot, it
+//     saves the loaded state as the new snapshot (best effort).
+//
+// agg must be a pointer to the aggregate's zero value; decide reads it.
 func Exec(ctx context.Context, store Store, streamID string, agg Aggregate, inv Invocation, decide func() ([]Change, error)) (Outcome, error) {
-	rec := &recorder{inner: agg}
-	if key := inv.Meta.IdempotencyKey; key != "" {
-		rec.want = make(map[string]int, maxReplayBatch)
-		for i := 0; i < maxReplayBatch; i++ {
-			rec.want[deterministicID(key, streamID, i)] = i
+	for attempt := 1; ; attempt++ {
+		out, err := execOnce(ctx, store, streamID, agg, inv, decide)
+		conflict, isConflict := errors.AsType[*events.VersionConflictError](err)
+		if !isConflict || inv.Expected != nil {
+			return out, err
+		}
+		if attempt == maxAttempts {
+			return Outcome{}, &ContendedError{StreamID: streamID, Attempts: attempt, Current: conflict.Actual}
+		}
+		if err := reset(agg); err != nil {
+			return Outcome{}, err
+		}
+		if err := backoff(ctx, attempt); err != nil {
+			return Outcome{}, err
 		}
 	}
-	version, err := Load(ctx, store, streamID, rec)
+}
+
+func execOnce(ctx context.Context, store Store, streamID string, agg Aggregate, inv Invocation, decide func() ([]Change, error)) (Outcome, error) {
+	unlock, err := locks.lock(ctx, streamID)
 	if err != nil {
 		return Outcome{}, err
 	}
-	if rec.replayed {
-		return Outcome{StreamID: streamID, Version: rec.replayVersion, GlobalPosition: rec.replayPosition,
-			Created: rec.replayFirst == 1, Replayed: true}, nil
+	defer unlock()
+	keyed := inv.Meta.IdempotencyKey != ""
+	if keyed {
+		if out, found, err := replayed(ctx, store, streamID, inv); found || err != nil {
+			return out, err
+		}
 	}
-	if inv.Expected != nil && *inv.Expected != version {
-		return Outcome{}, &events.VersionConflictError{StreamID: streamID, Expected: events.Exact(*inv.Expected), Actual: version, Exists: version > 0}
+	st, err := load(ctx, store, streamID, agg)
+	if err != nil {
+		return Outcome{}, err
 	}
+	if inv.Expected != nil && *inv.Expected != st.version {
+		return Outcome{}, &events.VersionConflictError{StreamID: streamID, Expected: events.Exact(*inv.Expected), Actual: st.version, Exists: st.version > 0}
+	}
+	snap := snapshotDue(store, streamID, agg, st)
 	changes, err := decide()
 	if err != nil {
 		return Outcome{}, err
 	}
 	if len(changes) == 0 {
-		return Outcome{StreamID: streamID, Version: version, GlobalPosition: rec.lastPosition}, nil
+		return Outcome{StreamID: streamID, Version: st.version, GlobalPosition: st.position}, nil
 	}
-	expected := events.Exact(version)
-	if version == 0 {
+	expected := events.Exact(st.version)
+	if st.version == 0 {
 		expected = events.NoStream
 	}
-	res, err := Save(ctx, store, streamID, expected, inv.Meta, changes)
+	evs, err := envelopes(inv.Meta, changes, eventIDs(inv, streamID), requestMetadata(inv))
 	if err != nil {
 		return Outcome{}, err
 	}
-	// A concurrent retry of the same request may have won the race: the store answers it as a
-	// duplicate with the original positions.
+	res, err := store.Append(ctx, streamID, expected, evs)
+	_, clash := errors.AsType[*events.DuplicateEventError](err)
+	if keyed && (res.Duplicate || clash) {
+		// A concurrent request with the same key appended first: answer as its replay, or
+		// refuse if it was another request.
+		if out, found, err := replayed(ctx, store, streamID, inv); found || err != nil {
+			return out, err
+		}
+	}
+	if err != nil {
+		return Outcome{}, err
+	}
+	saveSnapshot(ctx, store, snap)
 	return Outcome{StreamID: streamID, Version: res.NextExpectedVersion, GlobalPosition: res.LastPosition,
 		Created: res.NextExpectedVersion-int64(len(changes)) == 0, Replayed: res.Duplicate}, nil
 }
 
-// recorder applies events to the aggregate and notes the stream's last position and the events
-// written under the invocation's idempotency key.
-type recorder struct {
-	inner          Aggregate
-	want           map[string]int
-	lastPosition   int64
-	replayed       bool
-	replayFirst    int64 // version of the first replayed event
-	replayVersion  int64 // version of the last replayed event
-	replayPosition int64
-}
-
-func (r *recorder) Apply(e *events.Envelope) error {
-	r.lastPosition = e.GlobalPosition
-	if _, ok := r.want[e.EventID]; ok {
-		if !r.replayed {
-			r.replayed, r.replayFirst = true, e.Version
-		}
-		r.replayVersion, r.replayPosition = e.Version, e.GlobalPosition
+// backoff sleeps before attempt+1: a random duration up to retryBase·2^attempt, capped.
+func backoff(ctx context.Context, attempt int) error {
+	t := time.NewTimer(rand.N(min(retryCap, retryBase<<attempt)) + 1)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
-	return r.inner.Apply(e)
 }
 
 // ExecExisting is Exec for a command on an aggregate that must exist already: an id that valid

@@ -86,6 +86,7 @@ func Handle[T any](s *Server, schema string, fn Func[T]) http.HandlerFunc {
 			problem.Error(w, r, s.log, err)
 			return
 		}
+		bindKey(&inv, r, schema, cmd)
 		res, err := fn(r.Context(), r, cmd, inv)
 		if err != nil {
 			problem.Error(w, r, s.log, err)
@@ -103,7 +104,11 @@ func (s *Server) Command(w http.ResponseWriter, r *http.Request, schema string, 
 	if sch == nil {
 		return es.Invocation{}, fmt.Errorf("httpcmd: no command schema %q", schema)
 	}
-	return s.decode(w, r, sch, v)
+	inv, err := s.decode(w, r, sch, v)
+	if err == nil {
+		bindKey(&inv, r, schema, v)
+	}
+	return inv, err
 }
 
 func (s *Server) decode(w http.ResponseWriter, r *http.Request, sch *jsonschema.Schema, v any) (es.Invocation, error) {

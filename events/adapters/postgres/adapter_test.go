@@ -19,6 +19,10 @@ func TestContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) events.EventStore { return openTest(t, Config{}) })
 }
 
+func TestSnapshots(t *testing.T) {
+	storetest.Snapshots(t, func(t *testing.T) events.EventStore { return openTest(t, Config{}) })
+}
+
 func testCtx(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)

@@ -217,6 +217,16 @@ BEGIN
     o_exists := true;
 END
 $fn$;
+
+-- Aggregate snapshots (snapshots.go): the latest per stream, a cache beside the events.
+CREATE TABLE IF NOT EXISTS {S}.snapshots (
+    stream_id      text        PRIMARY KEY,
+    version        bigint      NOT NULL,
+    position       bigint      NOT NULL,
+    schema_version integer     NOT NULL,
+    data           jsonb       NOT NULL,
+    saved_at       timestamptz NOT NULL DEFAULT now()
+);
 `
 
 // renderDDL substitutes the schema and channel names.

@@ -254,6 +254,7 @@ func safeErr(err error) error {
 type queries struct {
 	append, readAll, head, readFwd, readBack, info, setMeta, lockStream, createStream string
 	softDelete, tombstone, firstStored, loadCkpt, saveCkpt                            string
+	readEvent, loadSnap, saveSnap, deleteSnap                                         string
 }
 
 const eventCols = `e.global_position, e.event_id, e.stream_id, e.stream_type, e.version, e.type, e.schema_version,
@@ -312,7 +313,24 @@ SELECT s.stream_type, s.version, s.truncate_before, s.deleted, s.tombstoned, s.e
 		// The first stored event id of a batch (by batch index, 1-based), after a unique violation.
 		firstStored: `SELECT u.ord, e.stream_id FROM unnest($1::uuid[]) WITH ORDINALITY AS u(id, ord)
 			JOIN ` + s + `.events e ON e.event_id = u.id ORDER BY u.ord LIMIT 1`,
-		loadCkpt: `SELECT position FROM ` + s + `.checkpoints WHERE name = $1`,
+		readEvent: `SELECT ` + eventCols + ` FROM ` + s + `.events e WHERE e.event_id = $1`,
+		loadSnap:  `SELECT version, position, schema_version, data FROM ` + s + `.snapshots WHERE stream_id = $1`,
+		// A snapshot older than the stored one never replaces it: two commands that loaded the
+		// same stream may save out of order. Nor is one stored for a stream that is deleted, or
+		// was deleted after the snapshot's version (a command that loaded before a delete saves
+		// late). The stream row is share-locked: a delete in flight (which locks it for update
+		// and drops the snapshot) finishes first, and the condition is checked on what it wrote.
+		saveSnap: `WITH live AS (
+				SELECT 1 FROM ` + s + `.streams
+				 WHERE stream_id = $1::text AND NOT deleted AND NOT tombstoned AND truncate_before <= $2::bigint AND version >= $2::bigint
+				   FOR SHARE)
+			INSERT INTO ` + s + `.snapshots AS t (stream_id, version, position, schema_version, data)
+			SELECT $1::text, $2::bigint, $3::bigint, $4::integer, $5::jsonb FROM live
+			ON CONFLICT (stream_id) DO UPDATE SET version = EXCLUDED.version, position = EXCLUDED.position,
+				schema_version = EXCLUDED.schema_version, data = EXCLUDED.data, saved_at = now()
+			WHERE EXCLUDED.version >= t.version`,
+		deleteSnap: `DELETE FROM ` + s + `.snapshots WHERE stream_id = $1`,
+		loadCkpt:   `SELECT position FROM ` + s + `.checkpoints WHERE name = $1`,
 		saveCkpt: `INSERT INTO ` + s + `.checkpoints (name, position) VALUES ($1, $2)
 			ON CONFLICT (name) DO UPDATE SET position = EXCLUDED.position, updated_at = now()`,
 	}

@@ -132,5 +132,8 @@ func (s *Store) deleteStream(ctx context.Context, streamID string, expected even
 	if err != nil {
 		return s.wrap(op, err)
 	}
+	if _, err := tx.Exec(ctx, s.q.deleteSnap, streamID); err != nil {
+		return s.wrap(op, err)
+	}
 	return s.wrap(op, tx.Commit(ctx))
 }

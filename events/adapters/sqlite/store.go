@@ -111,6 +111,15 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_type ON events (type);
 CREATE INDEX IF NOT EXISTS events_actor ON events (actor);
 CREATE INDEX IF NOT EXISTS events_correlation ON events (correlation_id) WHERE correlation_id <> '';
+-- Aggregate snapshots (snapshots.go): the latest per stream, a cache beside the events.
+CREATE TABLE IF NOT EXISTS snapshots (
+  stream_id      TEXT PRIMARY KEY,
+  version        INTEGER NOT NULL,
+  position       INTEGER NOT NULL,
+  schema_version INTEGER NOT NULL,
+  data           TEXT NOT NULL,
+  saved_at       INTEGER NOT NULL -- Unix microseconds
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS checkpoints (
   name       TEXT PRIMARY KEY,
   position   INTEGER NOT NULL,
@@ -459,6 +468,20 @@ func (s *Store) ReadStream(ctx context.Context, streamID string, opts events.Rea
 	return scanEvents(rows, min(limit, 64))
 }
 
+// ReadEvent implements events.EventStore.
+func (s *Store) ReadEvent(ctx context.Context, eventID string) (events.Envelope, error) {
+	out, err := s.queryRaw(ctx, readEventSQL, []any{eventID}, 1)
+	if err != nil {
+		return events.Envelope{}, fmt.Errorf("sqlite: read event: %w", err)
+	}
+	if len(out) == 0 {
+		return events.Envelope{}, events.ErrEventNotFound
+	}
+	return out[0], nil
+}
+
+const readEventSQL = `SELECT ` + eventColumns + ` FROM events WHERE event_id = ?`
+
 // ReadAll implements events.EventStore.
 func (s *Store) ReadAll(ctx context.Context, after int64, limit int) ([]events.Envelope, error) {
 	limit = events.NormalizeLimit(limit)
@@ -660,6 +683,9 @@ func (s *Store) delete(ctx context.Context, streamID string, expected events.Exp
 		_, err = tx.ExecContext(ctx, `UPDATE streams SET deleted = 1, truncate_before = version + 1 WHERE stream_id = ?`, streamID)
 	}
 	if err != nil {
+		return fmt.Errorf("sqlite: delete stream: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, deleteSnapshotSQL, streamID); err != nil {
 		return fmt.Errorf("sqlite: delete stream: %w", err)
 	}
 	return tx.Commit()

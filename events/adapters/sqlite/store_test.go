@@ -24,6 +24,10 @@ func TestContract(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) events.EventStore { return open(t) })
 }
 
+func TestSnapshots(t *testing.T) {
+	storetest.Snapshots(t, func(t *testing.T) events.EventStore { return open(t) })
+}
+
 func TestConfigValidateReportsEverything(t *testing.T) {
 	err := sqlite.Config{Synchronous: "OFF", PollInterval: -1}.Validate()
 	if err == nil {

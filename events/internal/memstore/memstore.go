@@ -2,7 +2,7 @@
 // store (eventlog, kafkalog). It is a TEST DOUBLE, not an adapter: nothing is durable, it is not
 // registered anywhere, and it is not checked by the storetest contract suite. It implements the
 // port faithfully enough for those tests: appends with expected versions (atomic per batch,
-// idempotent re-append of the same event ids), ReadStream, ReadAll in position order, HeadPosition,
+// idempotent re-append of the same event ids), ReadStream, ReadEvent, ReadAll in position order, HeadPosition,
 // WaitForAppend woken by a channel, stream metadata, soft delete and tombstone, and QueryEvents
 // (by scanning). It also keeps named checkpoints (LoadCheckpoint/SaveCheckpoint), like the real
 // adapters do for the Kafka relay.
@@ -209,6 +209,23 @@ func (s *Store) ReadStream(ctx context.Context, streamID string, opts events.Rea
 		return nil, events.ErrStreamNotFound
 	}
 	return out, nil
+}
+
+// ReadEvent implements events.EventStore.
+func (s *Store) ReadEvent(ctx context.Context, eventID string) (events.Envelope, error) {
+	if err := ctx.Err(); err != nil {
+		return events.Envelope{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return events.Envelope{}, events.ErrClosed
+	}
+	i, ok := s.byID[eventID]
+	if !ok {
+		return events.Envelope{}, events.ErrEventNotFound
+	}
+	return s.all[i], nil
 }
 
 // ReadAll implements events.EventStore.

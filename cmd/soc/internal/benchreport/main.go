@@ -60,6 +60,13 @@ var pairs = []pair{
 	// did before them (--snapshot-dir off). Lower is better here: the ratio is after/before.
 	{"Restart to ready, N findings: lookups from snapshots vs full replay", "./cmd/soc", "Restart", "", "ready-ms", false, "replay-ready-ms", [4]string{}},
 	{"Restart peak RSS, N findings: lookups from snapshots vs full replay", "./cmd/soc", "Restart", "", "peak-rss-MB", false, "replay-peak-rss-MB", [4]string{}},
+	// A finding command (comment) on streams of 10 / 1,000 / 10,000 events, one client: with
+	// aggregate snapshots (default) vs replaying the whole stream (snapshots off, the baseline),
+	// and a long stream vs a fresh one, both with snapshots. SOC_BENCH_COMMANDS per case.
+	{"Command on a 10-event finding: snapshots vs full replay", "./cmd/soc", "CommandLatency/events=10/snapshots", "CommandLatency/events=10/replay", "commands/s", true, "", [4]string{}},
+	{"Command on a 1,000-event finding: snapshots vs full replay", "./cmd/soc", "CommandLatency/events=1000/snapshots", "CommandLatency/events=1000/replay", "commands/s", true, "", [4]string{}},
+	{"Command on a 10,000-event finding: snapshots vs full replay", "./cmd/soc", "CommandLatency/events=10000/snapshots", "CommandLatency/events=10000/replay", "commands/s", true, "", [4]string{}},
+	{"Command on a 10,000-event finding vs a 10-event one (snapshots)", "./cmd/soc", "CommandLatency/events=10000/snapshots", "CommandLatency/events=10/snapshots", "commands/s", true, "", [4]string{}},
 	{"Notifications: email via the notifier (recorded, STARTTLS+AUTH), vs the bare go-smtp client", "./commands/notifications/app", "Notify/smtp", "Notify/smtp-bare", "msgs/s", false, "", [4]string{}},
 	{"Notifications: signed webhook via the notifier (recorded), vs a bare HTTP POST", "./commands/notifications/app", "Notify/webhook", "Notify/webhook-bare", "msgs/s", false, "", [4]string{}},
 }
