@@ -88,30 +88,14 @@ type V3 struct {
 
 // ParseV3 parses and scores a "CVSS:3.1/..." or "CVSS:3.0/..." vector. Any other
 // prefix is refused with an *Error whose Metric is "".
-func ParseV3(vector string) (*V3, error) {
-	v := new(V3)
-	if err := v.parse(vector); err != nil {
-		return nil, err
-	}
-	return v, nil
-}
+func ParseV3(vector string) (*V3, error) { return parseAs[V3](vector) }
 
 func (v *V3) parse(vector string) *Error {
-	if vector == "" {
-		return &Error{Vector: vector, Reason: ReasonEmptyVector}
-	}
-	prefix, body, hasBody := splitPrefix(vector)
-	switch prefix {
-	case "CVSS:3.1":
-		v.minor = 1
-	case "CVSS:3.0":
-		v.minor = 0
-	default:
-		return &Error{Vector: vector, Value: prefix, Reason: ReasonBadPrefix}
-	}
-	if err := v3Metrics.parse(vector, body, hasBody, v.vals[:]); err != nil {
+	minor, err := v3Metrics.parseVector(vector, v.vals[:], "CVSS:3.0", "CVSS:3.1")
+	if err != nil {
 		return err
 	}
+	v.minor = uint8(minor)
 	v.score()
 	return nil
 }
