@@ -154,9 +154,7 @@ func TestRestoredTimerFiresUnderRun(t *testing.T) {
 
 	c := &eventstest.ReadCounter{EventStore: e.store}
 	ts, _ := e.services(c, dir, atStopOnly)
-	ctx, cancel := context.WithCancel(e.ctx)
-	done := make(chan error, 1)
-	go func() { done <- ts.Run(ctx) }()
+	stop := eventstest.Start(t, e.ctx, ts.Run)
 	e.clock.Advance(25 * time.Hour)
 	caughtUp := func() bool { pos, _, _ := sagas.TimerQueues(ts); return pos == e.head() }
 	for countType(e.show(f), "SagaTimerFired") == 0 || !caughtUp() {
@@ -167,8 +165,7 @@ func TestRestoredTimerFiresUnderRun(t *testing.T) {
 			e.clock.Advance(time.Millisecond) // wakes a wait registered after the first advance
 		}
 	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
 	if got, max := c.Read(), 1+e.head()-snapPos; got > max { // the snapshot's check, then what firing appended

@@ -2,6 +2,7 @@ package eventstest_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/google/uuid"
@@ -33,5 +34,24 @@ func TestOpenSQLiteGuardsWithThePlatformRegistry(t *testing.T) {
 	}
 	if head, err := raw.HeadPosition(ctx); err != nil || head != 0 {
 		t.Fatalf("HeadPosition = %d, %v; want an empty store", head, err)
+	}
+}
+
+func TestStartRunsUntilStopAndReportsRunsError(t *testing.T) {
+	boom := errors.New("boom")
+	started := make(chan struct{})
+	runs := 0
+	stop := eventstest.Start(t, context.Background(), func(ctx context.Context) error {
+		runs++
+		close(started)
+		<-ctx.Done()
+		return boom
+	})
+	<-started
+	if err := stop(); !errors.Is(err, boom) {
+		t.Fatalf("stop = %v, want Run's error", err)
+	}
+	if err := stop(); !errors.Is(err, boom) || runs != 1 {
+		t.Fatalf("second stop = %v after %d runs, want the same error and one run", err, runs)
 	}
 }

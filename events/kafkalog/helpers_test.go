@@ -17,6 +17,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/events/eventstest"
 )
 
 // realBrokers returns the address of the real Kafka broker for integration tests and
@@ -213,24 +214,7 @@ func readTopics(t testing.TB, brokers []string, prefix string) []*kgo.Record {
 // runRelay runs r in the background; stop cancels it and returns Run's result.
 func runRelay(t testing.TB, r *Relay) (stop func() error) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- r.Run(ctx) }()
-	var once sync.Once
-	var err error
-	stop = func() error {
-		once.Do(func() {
-			cancel()
-			select {
-			case err = <-done:
-			case <-time.After(60 * time.Second):
-				err = errors.New("relay did not stop within 60s")
-			}
-		})
-		return err
-	}
-	t.Cleanup(func() { _ = stop() })
-	return stop
+	return eventstest.Start(t, context.Background(), r.Run)
 }
 
 // waitFor polls cond until it holds or the timeout passes.

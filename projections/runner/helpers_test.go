@@ -172,20 +172,7 @@ func (e *env) newRunner(p projections.Projection, db *projections.DB, mod func(*
 
 // start runs r until the returned stop is called (or the test ends); stop reports Run's error.
 func (e *env) start(r *Runner) (stop func() error) {
-	ctx, cancel := context.WithCancel(e.ctx)
-	done := make(chan error, 1)
-	go func() { done <- r.Run(ctx) }()
-	var once sync.Once
-	var err error
-	stop = func() error {
-		once.Do(func() {
-			cancel()
-			err = <-done
-		})
-		return err
-	}
-	e.t.Cleanup(func() { _ = stop() })
-	return stop
+	return eventstest.Start(e.t, e.ctx, r.Run)
 }
 
 // await polls cond until it holds or the test's context ends. For conditions no notification

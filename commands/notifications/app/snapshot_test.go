@@ -7,27 +7,14 @@ import (
 	"path/filepath"
 	"reflect"
 	"sort"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/socplatform/soc/commands/notifications/channels"
 	"github.com/socplatform/soc/commands/notifications/domain"
-	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/events/eventstest"
 	"github.com/socplatform/soc/events/snapshot"
 )
-
-// readCounter counts the events ReadAll returns: what a start reads of the log.
-type readCounter struct {
-	*events.Guarded
-	read atomic.Int64
-}
-
-func (c *readCounter) ReadAll(ctx context.Context, after int64, limit int) ([]events.Envelope, error) {
-	evs, err := c.Guarded.ReadAll(ctx, after, limit)
-	c.read.Add(int64(len(evs)))
-	return evs, err
-}
 
 // indexOf returns the worker's index in a comparable form.
 func indexOf(w *Worker) (snapshot.Mark, indexState) {
@@ -90,9 +77,9 @@ func TestIndexSnapshotRestart(t *testing.T) {
 	}
 	wantAt, want := indexOf(full)
 
-	restart := func(name string) (*readCounter, *Worker) {
+	restart := func(name string) (*eventstest.ReadCounter, *Worker) {
 		t.Helper()
-		c := &readCounter{Guarded: e.reopen()}
+		c := &eventstest.ReadCounter{EventStore: e.reopen()}
 		w := e.worker(c, senders, withSnaps)
 		if err := w.Sync(context.Background()); err != nil {
 			t.Fatal(err)
@@ -104,7 +91,7 @@ func TestIndexSnapshotRestart(t *testing.T) {
 	}
 	c, _ := restart("after the snapshot")
 	// The snapshot is checked by reading the one event at its position, then the rest follows.
-	if got, max := c.read.Load(), head-snapAt.Position+1; got > max {
+	if got, max := c.Read(), head-snapAt.Position+1; got > max {
 		t.Fatalf("the restart read %d events, want at most %d (head %d, snapshot at %d)", got, max, head, snapAt.Position)
 	}
 
@@ -118,8 +105,8 @@ func TestIndexSnapshotRestart(t *testing.T) {
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if c, _ := restart("after a corrupt snapshot"); c.read.Load() < head {
-		t.Fatalf("the rebuild read %d events, want the whole log (%d)", c.read.Load(), head)
+	if c, _ := restart("after a corrupt snapshot"); c.Read() < head {
+		t.Fatalf("the rebuild read %d events, want the whole log (%d)", c.Read(), head)
 	}
 }
 
@@ -130,9 +117,7 @@ func TestRunSnapshotsWhenItStops(t *testing.T) {
 	dir := snapshot.Dir{Path: t.TempDir()}
 	e.request("one", email, "high", "one")
 	w := e.worker(e.store, map[string]channels.Sender{email: &fakeSender{}}, func(c *WorkerConfig) { c.Snapshots = dir })
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
+	stop := eventstest.Start(t, context.Background(), w.Run)
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
 		if live, _ := w.Pending(); live == 0 && w.idx.position() > 1 {
 			break
@@ -141,8 +126,7 @@ func TestRunSnapshotsWhenItStops(t *testing.T) {
 			t.Fatal("the worker did not send the notification")
 		}
 	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
 	var st indexState

@@ -8,6 +8,7 @@ import (
 
 	"github.com/socplatform/soc/commands/notifications/channels"
 	"github.com/socplatform/soc/commands/notifications/domain"
+	"github.com/socplatform/soc/events/eventstest"
 )
 
 func TestSendOnceAndDuplicateRequest(t *testing.T) {
@@ -410,16 +411,13 @@ func TestRunDeliversWithRealClock(t *testing.T) {
 		t.Fatal(err)
 	}
 	svc := NewService(e.store, nil, nil)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
-	r, err := svc.Request(ctx, Request{Trigger: "run", Recipient: alice, Channel: email, Kind: channels.KindKEVAlert, Severity: "high", Text: "hi"})
+	stop := eventstest.Start(t, context.Background(), w.Run)
+	r, err := svc.Request(context.Background(), Request{Trigger: "run", Recipient: alice, Channel: email, Kind: channels.KindKEVAlert, Severity: "high", Text: "hi"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "the Run loop to send", func() bool { _, acc := s.stats(); return len(acc) == 1 })
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
 	e.wantTypes(r.NotificationID, req, att, sent)
