@@ -194,6 +194,14 @@ func (e *env) resolve(stream string) {
 	}
 }
 
+// syncedTimers returns a new timer service over the runtime that has indexed the store.
+func (e *env) syncedTimers() *sagas.TimerService {
+	e.t.Helper()
+	ts := sagas.NewTimerService(e.rt, 0)
+	mustN(e.t, "sync", 0, ts.Sync(e.ctx), 0)
+	return ts
+}
+
 func (e *env) drain() {
 	e.t.Helper()
 	if _, err := e.rt.Drain(e.ctx); err != nil {
@@ -480,8 +488,7 @@ func TestTimerFiresOnceAcrossRestart(t *testing.T) {
 	e := newEnv(t)
 	f := e.finding("critical")
 	e.drain()
-	ts := sagas.NewTimerService(e.rt, 0)
-	mustN(t, "sync", 0, ts.Sync(e.ctx), 0)
+	ts := e.syncedTimers()
 	if due, ok := ts.Next(); !ok || !due.Equal(t0.Add(24*time.Hour)) {
 		t.Fatalf("next timer %v %v", due, ok)
 	}
@@ -491,8 +498,7 @@ func TestTimerFiresOnceAcrossRestart(t *testing.T) {
 
 	// Restart before the deadline: a new runtime and timer service rebuild from the store.
 	e.restart()
-	ts = sagas.NewTimerService(e.rt, 0)
-	mustN(t, "sync", 0, ts.Sync(e.ctx), 0)
+	ts = e.syncedTimers()
 	if ts.Pending() != 1 {
 		t.Fatalf("rebuilt index has %d timers, want 1", ts.Pending())
 	}
@@ -503,8 +509,7 @@ func TestTimerFiresOnceAcrossRestart(t *testing.T) {
 	mustN(t, "fired again", n, err, 0)
 	// Another restart: the fired timer is not pending any more.
 	e.restart()
-	ts3 := sagas.NewTimerService(e.rt, 0)
-	mustN(t, "sync", 0, ts3.Sync(e.ctx), 0)
+	ts3 := e.syncedTimers()
 	if ts3.Pending() != 0 {
 		t.Fatalf("index after firing has %d timers, want 0", ts3.Pending())
 	}
@@ -550,8 +555,7 @@ func TestCancelledTimerNeverFires(t *testing.T) {
 	e := newEnv(t)
 	f := e.finding("critical")
 	e.drain()
-	stale := sagas.NewTimerService(e.rt, 0)
-	mustN(t, "sync", 0, stale.Sync(e.ctx), 0) // indexed while pending
+	stale := e.syncedTimers() // indexed while pending
 	e.clock.Advance(time.Hour)
 	e.resolve(f)
 	e.drain()
@@ -562,8 +566,7 @@ func TestCancelledTimerNeverFires(t *testing.T) {
 	e.clock.Advance(48 * time.Hour)
 	n, err := stale.FireDue(e.ctx) // its index still has the timer: the store says cancelled
 	mustN(t, "stale fired", n, err, 0)
-	ts := sagas.NewTimerService(e.rt, 0)
-	mustN(t, "sync", 0, ts.Sync(e.ctx), 0)
+	ts := e.syncedTimers()
 	if ts.Pending() != 0 {
 		t.Fatalf("%d pending timers", ts.Pending())
 	}
