@@ -3,6 +3,8 @@ package eventstest_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -53,5 +55,35 @@ func TestStartRunsUntilStopAndReportsRunsError(t *testing.T) {
 	}
 	if err := stop(); !errors.Is(err, boom) || runs != 1 {
 		t.Fatalf("second stop = %v after %d runs, want the same error and one run", err, runs)
+	}
+}
+
+// recordingTB records what ServerEnv tells a test instead of stopping it.
+type recordingTB struct {
+	testing.TB
+	fatal, skip string
+}
+
+func (r *recordingTB) Helper()                        {}
+func (r *recordingTB) Fatalf(format string, a ...any) { r.fatal = fmt.Sprintf(format, a...) }
+func (r *recordingTB) Skipf(format string, a ...any)  { r.skip = fmt.Sprintf(format, a...) }
+
+func TestServerEnvSkipsOrFailsWithoutAServer(t *testing.T) {
+	t.Setenv("SOC_TEST_THING", " a:1,b:2 ")
+	if got := eventstest.ServerEnv(t, "SOC_TEST_THING", "start one"); got != "a:1,b:2" {
+		t.Fatalf("ServerEnv = %q, want the trimmed value", got)
+	}
+	t.Setenv("SOC_TEST_THING", "")
+	t.Setenv("SOC_REQUIRE_SERVERS", "")
+	r := &recordingTB{TB: t}
+	eventstest.ServerEnv(r, "SOC_TEST_THING", "start one")
+	if r.fatal != "" || r.skip != "SOC_TEST_THING is not set: start one" {
+		t.Fatalf("unset: fatal %q, skip %q; want a skip naming the variable and the hint", r.fatal, r.skip)
+	}
+	t.Setenv("SOC_REQUIRE_SERVERS", "1")
+	r = &recordingTB{TB: t}
+	eventstest.ServerEnv(r, "SOC_TEST_THING", "start one")
+	if !strings.Contains(r.fatal, "SOC_REQUIRE_SERVERS=1") {
+		t.Fatalf("unset under SOC_REQUIRE_SERVERS=1: fatal %q, want a failure", r.fatal)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -25,14 +24,7 @@ import (
 // SOC_REQUIRE_SERVERS=1 (CI), where a missing server is a failure.
 func realBrokers(tb testing.TB) []string {
 	tb.Helper()
-	v := strings.TrimSpace(os.Getenv("SOC_TEST_KAFKA_BROKERS"))
-	if v == "" {
-		if os.Getenv("SOC_REQUIRE_SERVERS") == "1" {
-			tb.Fatal("SOC_TEST_KAFKA_BROKERS is not set and SOC_REQUIRE_SERVERS=1: start Kafka with deploy/dev/kafka.sh")
-		}
-		tb.Skip("SOC_TEST_KAFKA_BROKERS is not set: skipping the test against a real Kafka broker (deploy/dev/kafka.sh starts one)")
-	}
-	return strings.Split(v, ",")
+	return strings.Split(eventstest.ServerEnv(tb, "SOC_TEST_KAFKA_BROKERS", "deploy/dev/kafka.sh starts one"), ",")
 }
 
 // fakeKafka starts an in-process kfake cluster (unit tests only).

@@ -66,8 +66,8 @@ func dialects(t *testing.T, f func(t *testing.T, e *env)) {
 		f(t, e)
 	})
 	t.Run("postgres", func(t *testing.T) {
-		url := testdb.PostgresURL(t)
-		schema := testdb.FreshSchema(t, url)
+		url := eventstest.PostgresURL(t)
+		schema := eventstest.FreshSchema(t, url, "rm_")
 		e := newEnv(t, "postgres", func() *projections.DB {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
