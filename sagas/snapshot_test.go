@@ -39,11 +39,7 @@ func (e *env) services(store events.EventStore, dir snapshot.Dir, policy snapsho
 
 func (e *env) head() int64 {
 	e.t.Helper()
-	h, err := e.store.HeadPosition(e.ctx)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return h
+	return eventstest.Head(e.t, e.store)
 }
 
 // A restart restores the pending timers and commands from their snapshots and reads only the

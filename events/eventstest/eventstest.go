@@ -62,3 +62,19 @@ func (c *ReadCounter) ReadAll(ctx context.Context, after int64, limit int) ([]ev
 
 // Read is how many events ReadAll has returned so far.
 func (c *ReadCounter) Read() int64 { return c.read.Load() }
+
+// Header is the part of a store Head reads.
+type Header interface {
+	HeadPosition(ctx context.Context) (int64, error)
+}
+
+// Head returns the store's head position (the last event's global position, 0 when empty),
+// failing tb when the store cannot say.
+func Head(tb testing.TB, store Header) int64 {
+	tb.Helper()
+	h, err := store.HeadPosition(context.Background())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return h
+}

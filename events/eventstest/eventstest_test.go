@@ -2,6 +2,7 @@ package eventstest_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -36,6 +37,13 @@ func TestOpenSQLiteGuardsWithThePlatformRegistry(t *testing.T) {
 	}
 	if head, err := raw.HeadPosition(ctx); err != nil || head != 0 {
 		t.Fatalf("HeadPosition = %d, %v; want an empty store", head, err)
+	}
+	d, _ := json.Marshal(map[string]any{"kind": "host", "name": "web-1", "identifiers": map[string]any{"hostnames": []string{"web-1"}}})
+	if _, err := store.Append(ctx, "assets-asset-"+uuid.NewString(), events.NoStream, []events.Envelope{{Type: "AssetRegistered", Data: d}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := eventstest.Head(t, store); got != 1 {
+		t.Fatalf("Head = %d after one event, want 1", got)
 	}
 }
 

@@ -121,11 +121,7 @@ func thing(typ, name string) events.Envelope {
 
 func (e *env) head() int64 {
 	e.t.Helper()
-	h, err := e.store.HeadPosition(e.ctx)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return h
+	return eventstest.Head(e.t, e.store)
 }
 
 func (e *env) readAll() []events.Envelope {

@@ -63,10 +63,7 @@ func TestIndexSnapshotRestart(t *testing.T) {
 	}
 	e.request("digest-2", slack, "high", "into the digest too")
 	e.pass(e.worker(e.store, senders, nil))
-	head, err := e.store.HeadPosition(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	head := eventstest.Head(t, e.store)
 	if snapAt.Position == 0 || head <= snapAt.Position {
 		t.Fatalf("snapshot at %d, head %d", snapAt.Position, head)
 	}

@@ -21,15 +21,6 @@ func loaded(tb testing.TB, store *events.Guarded) *Catalogue {
 	return c
 }
 
-func head(tb testing.TB, store *events.Guarded) int64 {
-	tb.Helper()
-	h, err := store.HeadPosition(context.Background())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return h
-}
-
 func importFile(tb testing.TB, c *Catalogue, feed, path string) (Summary, error) {
 	tb.Helper()
 	f, err := os.Open(path)
