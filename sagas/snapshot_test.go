@@ -3,7 +3,6 @@ package sagas_test
 import (
 	"context"
 	"errors"
-	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -121,15 +120,7 @@ func TestSchedulerSnapshotRestart(t *testing.T) {
 	}
 
 	for _, name := range []string{"sagas-timers", "sagas-dispatcher"} {
-		path := filepath.Join(dir.Path, name+".snap")
-		b, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b[len(b)-1] ^= 0xff
-		if err := os.WriteFile(path, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		eventstest.FlipLastByte(t, filepath.Join(dir.Path, name+".snap"))
 	}
 	if got := restart("after corrupt snapshots"); got < 2*head {
 		t.Fatalf("the rebuild read %d events, want the whole log twice (%d)", got, 2*head)

@@ -8,6 +8,7 @@ package eventstest
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
@@ -77,4 +78,21 @@ func Head(tb testing.TB, store Header) int64 {
 		tb.Fatal(err)
 	}
 	return h
+}
+
+// FlipLastByte corrupts the file at path by inverting its last byte: what a torn or tampered
+// snapshot looks like to its checksum.
+func FlipLastByte(tb testing.TB, path string) {
+	tb.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if len(b) == 0 {
+		tb.Fatalf("%s is empty: nothing to corrupt", path)
+	}
+	b[len(b)-1] ^= 0xff
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		tb.Fatal(err)
+	}
 }

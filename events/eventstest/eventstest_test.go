@@ -1,10 +1,13 @@
 package eventstest_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -93,5 +96,16 @@ func TestServerEnvSkipsOrFailsWithoutAServer(t *testing.T) {
 	eventstest.ServerEnv(r, "SOC_TEST_THING", "start one")
 	if !strings.Contains(r.fatal, "SOC_REQUIRE_SERVERS=1") {
 		t.Fatalf("unset under SOC_REQUIRE_SERVERS=1: fatal %q, want a failure", r.fatal)
+	}
+}
+
+func TestFlipLastByteCorruptsOnlyTheLastByte(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.snap")
+	if err := os.WriteFile(path, []byte("abc"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	eventstest.FlipLastByte(t, path)
+	if b, err := os.ReadFile(path); err != nil || !bytes.Equal(b, []byte{'a', 'b', 'c' ^ 0xff}) {
+		t.Fatalf("after FlipLastByte: %q, %v", b, err)
 	}
 }

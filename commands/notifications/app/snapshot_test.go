@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
@@ -93,15 +92,7 @@ func TestIndexSnapshotRestart(t *testing.T) {
 	}
 
 	// A corrupt snapshot: the body fails its checksum, the index is rebuilt from position 0.
-	path := filepath.Join(dir.Path, indexSnapshotName+".snap")
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b[len(b)-1] ^= 0xff
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	eventstest.FlipLastByte(t, filepath.Join(dir.Path, indexSnapshotName+".snap"))
 	if c, _ := restart("after a corrupt snapshot"); c.Read() < head {
 		t.Fatalf("the rebuild read %d events, want the whole log (%d)", c.Read(), head)
 	}
