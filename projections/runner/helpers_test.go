@@ -18,7 +18,6 @@ import (
 	"github.com/socplatform/soc/events/eventstest"
 	"github.com/socplatform/soc/projections"
 	"github.com/socplatform/soc/projections/internal/testdb"
-	"github.com/socplatform/soc/projections/sqldb"
 )
 
 const thingSchema = `{
@@ -49,40 +48,20 @@ func registry(t testing.TB) *events.Registry {
 // env is one test's world: an event store and a read-model database that can be opened again
 // (a second handle stands for another process on the same database).
 type env struct {
-	t       *testing.T
-	ctx     context.Context
-	store   *events.Guarded
-	db      *projections.DB
-	dialect string
-	reopen  func() *projections.DB
+	t      *testing.T
+	ctx    context.Context
+	store  *events.Guarded
+	db     *projections.DB
+	reopen func() *projections.DB
 }
 
 // dialects runs f against SQLite and PostgreSQL read models (PostgreSQL skips when no server is
 // configured), each with a fresh SQLite event store.
 func dialects(t *testing.T, f func(t *testing.T, e *env)) {
-	t.Run("sqlite", func(t *testing.T) {
-		path := filepath.Join(t.TempDir(), "readmodel.db")
-		e := newEnv(t, "sqlite", func() *projections.DB { return testdb.SQLitePath(t, path) })
-		f(t, e)
-	})
-	t.Run("postgres", func(t *testing.T) {
-		url := eventstest.PostgresURL(t)
-		schema := eventstest.FreshSchema(t, url, "rm_")
-		e := newEnv(t, "postgres", func() *projections.DB {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			db, err := sqldb.Open(ctx, sqldb.Config{PostgresURL: url, Schema: schema})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = db.SQL.Close() })
-			return db
-		})
-		f(t, e)
-	})
+	testdb.Reopenable(t, func(t *testing.T, open func() *projections.DB) { f(t, newEnv(t, open)) })
 }
 
-func newEnv(t *testing.T, dialect string, open func() *projections.DB) *env {
+func newEnv(t *testing.T, open func() *projections.DB) *env {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
@@ -91,7 +70,7 @@ func newEnv(t *testing.T, dialect string, open func() *projections.DB) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = s.Close() })
-	return &env{t: t, ctx: ctx, store: events.Guard(s, registry(t), events.Limits{}), db: open(), dialect: dialect, reopen: open}
+	return &env{t: t, ctx: ctx, store: events.Guard(s, registry(t), events.Limits{}), db: open(), reopen: open}
 }
 
 // appendThings appends n ThingCreated events to stream (names name-1 … name-n) and returns the

@@ -13,12 +13,25 @@ import (
 	"github.com/socplatform/soc/projections/sqldb"
 )
 
-// Dialects runs f once per dialect as a subtest ("sqlite", "postgres"), handing it an opener of
-// fresh databases. The PostgreSQL subtest skips when no server is configured (fails under
+// Dialects runs f once per dialect as a subtest ("sqlite", "postgres") on a fresh database of
+// it. The PostgreSQL subtest skips when no server is configured (fails under
 // SOC_REQUIRE_SERVERS=1).
-func Dialects(t *testing.T, f func(t *testing.T, open func(t testing.TB) *projections.DB)) {
-	t.Run("sqlite", func(t *testing.T) { f(t, SQLite) })
-	t.Run("postgres", func(t *testing.T) { f(t, Postgres) })
+func Dialects(t *testing.T, f func(t *testing.T, db *projections.DB)) {
+	Reopenable(t, func(t *testing.T, open func() *projections.DB) { f(t, open()) })
+}
+
+// Reopenable is Dialects for tests that restart: each call of open opens another handle on the
+// same fresh database, closed when the test ends.
+func Reopenable(t *testing.T, f func(t *testing.T, open func() *projections.DB)) {
+	t.Run("sqlite", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "readmodel.db")
+		f(t, func() *projections.DB { return SQLitePath(t, path) })
+	})
+	t.Run("postgres", func(t *testing.T) {
+		url := eventstest.PostgresURL(t)
+		c := sqldb.Config{PostgresURL: url, Schema: eventstest.FreshSchema(t, url, "rm_")}
+		f(t, func() *projections.DB { return open(t, c) })
+	})
 }
 
 // SQLite opens a fresh read-model file, closed when the test ends.
