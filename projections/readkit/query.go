@@ -138,6 +138,13 @@ func (q *Query) Cond(format string, vals ...any) {
 	q.Where = append(q.Where, fmt.Sprintf(format, ps...))
 }
 
+// Eq adds col = v; nothing when v is empty (the query parameter was not given).
+func (q *Query) Eq(col, v string) {
+	if v != "" {
+		q.Cond(col+" = %s", v)
+	}
+}
+
 // In adds col IN (vals…); nothing when vals is empty.
 func (q *Query) In(col string, vals []string) {
 	if len(vals) == 0 {
