@@ -90,8 +90,7 @@ func (r *Reader) Assets(ctx context.Context, aq Query) (readkit.Page[Asset], err
 	q.Eq("a.status", aq.Status)
 	if aq.Tag != "" {
 		// tags is a JSON array of strings that hold no quote or backslash (the schema's pattern).
-		r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-		q.Where = append(q.Where, "a.tags LIKE "+q.Arg(`%"`+r.Replace(aq.Tag)+`"%`)+` ESCAPE '\'`)
+		q.Where = append(q.Where, "a.tags LIKE "+q.Arg(`%"`+readkit.EscapeLike(aq.Tag)+`"%`)+` ESCAPE '\'`)
 	}
 	if aq.Q != "" {
 		q.Like("a.name", aq.Q)
