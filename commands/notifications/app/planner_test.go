@@ -120,6 +120,22 @@ func (e *plannerEnv) finding(scan, asset, severity, title, owner string, cves ..
 	return id
 }
 
+// newDueScenario is the import scenario with its critical finding due a week after start, the
+// requests so far taken.
+func newDueScenario(t *testing.T) (*plannerEnv, importScenario, time.Time) {
+	e := newPlannerEnv(t)
+	s := e.importScenario()
+	due := start.Add(7 * 24 * time.Hour)
+	e.setDue(s.crit, due)
+	e.requests()
+	return e, s, due
+}
+
+func (e *plannerEnv) setDue(finding string, due time.Time) {
+	e.t.Helper()
+	e.add(finding, "FindingDueDateSet", "", map[string]any{"due_at": due.Format(time.RFC3339)})
+}
+
 func (e *plannerEnv) scanStarted(scan string) {
 	e.t.Helper()
 	e.add("scans-import-"+scan, "ScanImportStarted", scan, map[string]any{"scan_id": scan, "format": "nessus",
@@ -383,11 +399,7 @@ func TestPlannerKEVAlert(t *testing.T) {
 }
 
 func TestPlannerSLABreachEscalatesToLead(t *testing.T) {
-	e := newPlannerEnv(t)
-	s := e.importScenario()
-	due := start.Add(7 * 24 * time.Hour)
-	e.add(s.crit, "FindingDueDateSet", "", map[string]any{"due_at": due.Format(time.RFC3339)})
-	e.requests()
+	e, s, due := newDueScenario(t)
 	e.clock.Set(due.Add(26 * time.Hour))
 
 	// No SLABreached recorded for that deadline: nothing.
@@ -405,7 +417,7 @@ func TestPlannerSLABreachEscalatesToLead(t *testing.T) {
 	e.mustPlanNothing("redelivered", "b-2", CmdSLABreach, map[string]any{"finding_id": s.crit, "due_at": due})
 
 	// An unowned finding escalates to its asset team's lead.
-	e.add(s.high, "FindingDueDateSet", "", map[string]any{"due_at": due.Format(time.RFC3339)})
+	e.setDue(s.high, due)
 	e.add(s.high, "SLABreached", "", map[string]any{"due_at": due.Format(time.RFC3339), "breached_at": due.Format(time.RFC3339),
 		"severity": "high", "status": "open"})
 	e.requests()
@@ -417,11 +429,7 @@ func TestPlannerSLABreachEscalatesToLead(t *testing.T) {
 }
 
 func TestPlannerSLAReminder(t *testing.T) {
-	e := newPlannerEnv(t)
-	s := e.importScenario()
-	due := start.Add(7 * 24 * time.Hour)
-	e.add(s.crit, "FindingDueDateSet", "", map[string]any{"due_at": due.Format(time.RFC3339)})
-	e.requests()
+	e, s, due := newDueScenario(t)
 	e.clock.Set(due.Add(-72 * time.Hour))
 	e.mustHandle("r-1", CmdSLAReminder, map[string]any{"finding_id": s.crit, "due_at": due})
 	got := wantWhos(t, "reminder", e.requests(), "alice/email", "alice/websocket", "alice/slack", "alice/teams")
