@@ -209,6 +209,17 @@ func runRelay(t testing.TB, r *Relay) (stop func() error) {
 	return eventstest.Start(t, context.Background(), r.Run)
 }
 
+// relayUntil runs r until its checkpoint in cps reaches pos (what names the wait), then stops
+// it, failing t when Run fails.
+func relayUntil(t testing.TB, r *Relay, cps *memCheckpoints, pos int64, what string) {
+	t.Helper()
+	stop := runRelay(t, r)
+	waitFor(t, 30*time.Second, what, func() bool { return cps.get("kafka-relay") == pos })
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // waitFor polls cond until it holds or the timeout passes.
 func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
