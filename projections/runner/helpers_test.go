@@ -216,39 +216,33 @@ func (e *env) snapshot(p projections.Projection) string {
 }
 
 // counts reads the counts view: stream → events applied.
-func (e *env) counts() map[string]int64 {
-	e.t.Helper()
-	rows, err := e.db.SQL.QueryContext(e.ctx, "SELECT stream_id, n FROM counts")
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer rows.Close()
-	out := map[string]int64{}
-	for rows.Next() {
-		var s string
-		var n int64
-		if err := rows.Scan(&s, &n); err != nil {
-			e.t.Fatal(err)
-		}
-		out[s] = n
-	}
-	return out
+func (e *env) counts() map[string]int64 { return readMap[int64](e, "SELECT stream_id, n FROM counts") }
+
+// appliedIDs reads the ids of the applied events (the applied view) as a set.
+func (e *env) appliedIDs() map[string]bool {
+	return readMap[bool](e, "SELECT event_id, 1 FROM applied")
 }
 
-func (e *env) appliedIDs() map[string]bool {
+// readMap runs q, whose rows are (key, value), on the read model and returns them as a map,
+// failing the test on any error.
+func readMap[V any](e *env, q string) map[string]V {
 	e.t.Helper()
-	rows, err := e.db.SQL.QueryContext(e.ctx, "SELECT event_id FROM applied")
+	rows, err := e.db.SQL.QueryContext(e.ctx, q)
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	defer rows.Close()
-	out := map[string]bool{}
+	out := map[string]V{}
 	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
+		var k string
+		var v V
+		if err := rows.Scan(&k, &v); err != nil {
 			e.t.Fatal(err)
 		}
-		out[s] = true
+		out[k] = v
+	}
+	if err := rows.Err(); err != nil {
+		e.t.Fatal(err)
 	}
 	return out
 }
