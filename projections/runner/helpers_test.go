@@ -126,6 +126,15 @@ func (e *env) auditEvents(name string) []events.Envelope {
 }
 
 // newRunner returns a runner of p over db (e.db when nil).
+// startOn starts a runner of p that consumes the given batches, in order, instead of the store.
+func (e *env) startOn(p projections.Projection, batches ...[]events.Envelope) (*Runner, *sliceConsumer) {
+	e.t.Helper()
+	c := newSliceConsumer(batches...)
+	r := e.newRunner(p, nil, func(cfg *Config) { cfg.Consumer = c })
+	e.start(r)
+	return r, c
+}
+
 func (e *env) newRunner(p projections.Projection, db *projections.DB, mod func(*Config)) *Runner {
 	e.t.Helper()
 	if db == nil {
