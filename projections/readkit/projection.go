@@ -2,6 +2,8 @@ package readkit
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/projections"
@@ -59,3 +61,19 @@ func (k *Keyed[R]) Apply(ctx context.Context, tx *projections.Tx, batch []events
 
 // StreamKey keys a row by the event's stream: the tables with one row per stream.
 func StreamKey(e *events.Envelope) (string, error) { return e.StreamID, nil }
+
+// DataKey returns a Key that reads the row's key from the event's data: D declares the member
+// that holds it, key picks it from the decoded D, and an event without one is refused with the
+// error missing.
+func DataKey[D any](key func(*D) string, missing string) func(*events.Envelope) (string, error) {
+	return func(e *events.Envelope) (string, error) {
+		var d D
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			return "", err
+		}
+		if k := key(&d); k != "" {
+			return k, nil
+		}
+		return "", errors.New(missing)
+	}
+}
