@@ -70,6 +70,7 @@ import (
 	"github.com/socplatform/soc/commands/internal/es"
 	"github.com/socplatform/soc/commands/vulns/feeds"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/events/eventlog"
 	"github.com/socplatform/soc/events/snapshot"
 	"github.com/socplatform/soc/schemas/contracts"
 )
@@ -191,25 +192,27 @@ func (c *Catalogue) Load(ctx context.Context) error {
 
 // sync applies every event after the cursor. Callers hold c.mu.
 func (c *Catalogue) sync(ctx context.Context) error {
-	for {
-		batch, err := c.store.ReadAll(ctx, c.cursor.Position, c.opts.ReadBatch)
-		if err != nil {
+	if err := eventlog.ReadToHead(ctx, c.store, c.cursor.Position, c.opts.ReadBatch, c.applyBatch); err != nil {
+		return err
+	}
+	c.snapshotIfDue()
+	return nil
+}
+
+// applyBatch applies the events of batch after the cursor and moves the cursor past them. Events
+// at or below it were applied already (a catch-up read them first, or the follower's batch is
+// redelivered). Callers hold c.mu.
+func (c *Catalogue) applyBatch(batch []events.Envelope) error {
+	for i := range batch {
+		if batch[i].GlobalPosition <= c.cursor.Position {
+			continue
+		}
+		if err := c.apply(&batch[i]); err != nil {
 			return err
 		}
-		for i := range batch {
-			if err := c.apply(&batch[i]); err != nil {
-				return err
-			}
-		}
-		if len(batch) > 0 {
-			last := &batch[len(batch)-1]
-			c.cursor = snapshot.Mark{Position: last.GlobalPosition, EventID: last.EventID}
-		}
-		if len(batch) < c.opts.ReadBatch {
-			c.snapshotIfDue()
-			return nil
-		}
+		c.cursor = snapshot.Mark{Position: batch[i].GlobalPosition, EventID: batch[i].EventID}
 	}
+	return nil
 }
 
 // apply brings the lookup up to date with one event. Events at or below a stream's known version
