@@ -145,6 +145,28 @@ type findingState struct {
 	epss, pct float64
 }
 
+func (s *cveState) streamVersion() *int64     { return &s.version }
+func (s *findingState) streamVersion() *int64 { return &s.version }
+
+// advance returns the state of stream key in m, created on first sight, moved to stream version
+// v; nil when v is not past the version it has applied (own appends are applied at once and met
+// again in $all, and a follower's batch may come again).
+func advance[S any, P interface {
+	*S
+	streamVersion() *int64
+}](m map[string]P, key string, v int64) P {
+	st := m[key]
+	if st == nil {
+		st = P(new(S))
+		m[key] = st
+	}
+	if at := st.streamVersion(); v > *at {
+		*at = v
+		return st
+	}
+	return nil
+}
+
 // Catalogue imports feeds and enriches findings. It is safe for concurrent use; its operations
 // are serialised.
 type Catalogue struct {
@@ -241,15 +263,10 @@ func (c *Catalogue) applyCVE(e *events.Envelope) error {
 	if d.ID == "" {
 		return nil
 	}
-	st := c.cves[d.ID]
+	st := advance(c.cves, d.ID, e.Version)
 	if st == nil {
-		st = &cveState{}
-		c.cves[d.ID] = st
-	}
-	if e.Version <= st.version {
 		return nil
 	}
-	st.version = e.Version
 	switch e.Type {
 	case contracts.TypeCVEPublished, contracts.TypeCVEUpdated:
 		st.nvd = true
@@ -268,15 +285,10 @@ func (c *Catalogue) applyCVE(e *events.Envelope) error {
 }
 
 func (c *Catalogue) applyFinding(e *events.Envelope) error {
-	st := c.findings[e.StreamID]
+	st := advance(c.findings, e.StreamID, e.Version)
 	if st == nil {
-		st = &findingState{}
-		c.findings[e.StreamID] = st
-	}
-	if e.Version <= st.version {
 		return nil
 	}
-	st.version = e.Version
 	switch e.Type {
 	case contracts.TypeFindingOpened:
 		var d struct {
