@@ -552,13 +552,11 @@ func (c *Catalogue) importNVD(ctx context.Context, cve feeds.CVE, sum *Summary) 
 		return nil
 	}
 	key := fmt.Sprintf("catalogue|nvd|%s|%s", cve.ID, cve.LastModified.Format(time.RFC3339Nano))
-	if err := c.appendApply(ctx, StreamID(cve.ID), s.version, key, nil, changes); err != nil {
-		return fmt.Errorf("%s: %w", cve.ID, err)
+	if err := c.appendCVE(ctx, cve.ID, s.version, key, changes); err != nil {
+		return err
 	}
 	if newKEV {
-		n, err := c.enrichCVE(ctx, cve.ID, "nvd")
-		sum.FindingsEnriched += n
-		return err
+		return c.enrich(ctx, cve.ID, "nvd", sum)
 	}
 	return nil
 }
@@ -576,14 +574,11 @@ func (c *Catalogue) importKEV(ctx context.Context, e feeds.KEVEntry, sum *Summar
 	putString(d, "vendor_project", e.VendorProject, 256)
 	putString(d, "product", e.Product, 256)
 	key := fmt.Sprintf("catalogue|kev|%s|%s", e.CVEID, e.DateAdded.Format(time.DateOnly))
-	if err := c.appendApply(ctx, StreamID(e.CVEID), s.version, key, nil,
-		[]es.Change{{Type: contracts.TypeCVEListedInKEV, Data: d}}); err != nil {
-		return fmt.Errorf("%s: %w", e.CVEID, err)
+	if err := c.appendCVE(ctx, e.CVEID, s.version, key, []es.Change{{Type: contracts.TypeCVEListedInKEV, Data: d}}); err != nil {
+		return err
 	}
 	sum.KEVListed++
-	n, err := c.enrichCVE(ctx, e.CVEID, "kev")
-	sum.FindingsEnriched += n
-	return err
+	return c.enrich(ctx, e.CVEID, "kev", sum)
 }
 
 func (c *Catalogue) importEPSS(ctx context.Context, sc feeds.EPSSScore, sum *Summary) error {
@@ -602,12 +597,24 @@ func (c *Catalogue) importEPSS(ctx context.Context, sc feeds.EPSSScore, sum *Sum
 	}
 	key := fmt.Sprintf("catalogue|epss|%s|%s|%s|%v|%v", sc.CVEID, sc.ModelVersion,
 		sc.ScoreDate.Format(time.RFC3339Nano), sc.EPSS, sc.Percentile)
-	if err := c.appendApply(ctx, StreamID(sc.CVEID), s.version, key, nil,
-		[]es.Change{{Type: contracts.TypeCVEEPSSScored, Data: d}}); err != nil {
-		return fmt.Errorf("%s: %w", sc.CVEID, err)
+	if err := c.appendCVE(ctx, sc.CVEID, s.version, key, []es.Change{{Type: contracts.TypeCVEEPSSScored, Data: d}}); err != nil {
+		return err
 	}
 	sum.EPSSChanged++
-	n, err := c.enrichCVE(ctx, sc.CVEID, "epss")
+	return c.enrich(ctx, sc.CVEID, "epss", sum)
+}
+
+// appendCVE appends changes to the CVE's stream at its known version, idempotent by key.
+func (c *Catalogue) appendCVE(ctx context.Context, id string, version int64, key string, changes []es.Change) error {
+	if err := c.appendApply(ctx, StreamID(id), version, key, nil, changes); err != nil {
+		return fmt.Errorf("%s: %w", id, err)
+	}
+	return nil
+}
+
+// enrich enriches the findings that carry CVE id after a change from source, counting them.
+func (c *Catalogue) enrich(ctx context.Context, id, source string, sum *Summary) error {
+	n, err := c.enrichCVE(ctx, id, source)
 	sum.FindingsEnriched += n
 	return err
 }
