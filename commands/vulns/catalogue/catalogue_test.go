@@ -101,7 +101,7 @@ func TestImportSharedTestdata(t *testing.T) {
 		}
 	}
 	// A CVE from the NVD page carries its record; CVE-2024-0012 (NVD with cisa* data) is listed once.
-	if got := streamTypes(t, store, StreamID("CVE-2024-0012")); !slices.Equal(got, []string{contracts.TypeCVEPublished, contracts.TypeCVEListedInKEV}) {
+	if got := testsupport.StreamTypes(t, store, StreamID("CVE-2024-0012")); !slices.Equal(got, []string{contracts.TypeCVEPublished, contracts.TypeCVEListedInKEV}) {
 		t.Errorf("CVE-2024-0012 stream: %v", got)
 	}
 	evs, err := store.ReadStream(ctx, StreamID("CVE-2024-0012"), events.ReadStreamOptions{})
@@ -124,7 +124,7 @@ func TestImportSharedTestdata(t *testing.T) {
 		t.Errorf("CVEPublished data: %+v", pub)
 	}
 	// The EPSS head100 file rescored the rows of the 5-row file: CVE-1999-0001 has two scores.
-	if got := streamTypes(t, store, StreamID("CVE-1999-0001")); !slices.Equal(got, []string{contracts.TypeCVEEPSSScored, contracts.TypeCVEEPSSScored}) {
+	if got := testsupport.StreamTypes(t, store, StreamID("CVE-1999-0001")); !slices.Equal(got, []string{contracts.TypeCVEEPSSScored, contracts.TypeCVEEPSSScored}) {
 		t.Errorf("CVE-1999-0001 stream: %v", got)
 	}
 }
@@ -157,7 +157,7 @@ func TestNVDUpdatedOnlyWhenNewer(t *testing.T) {
 			t.Errorf("step %d: %+v", i, sum)
 		}
 	}
-	if got := streamTypes(t, store, StreamID("CVE-2099-0001")); !slices.Equal(got, []string{contracts.TypeCVEPublished, contracts.TypeCVEUpdated}) {
+	if got := testsupport.StreamTypes(t, store, StreamID("CVE-2099-0001")); !slices.Equal(got, []string{contracts.TypeCVEPublished, contracts.TypeCVEUpdated}) {
 		t.Errorf("stream: %v", got)
 	}
 }

@@ -86,16 +86,3 @@ func exploitabilityEvents(tb testing.TB, store *events.Guarded, id string) ([]ex
 	}
 	return out, md
 }
-
-func streamTypes(tb testing.TB, store *events.Guarded, id string) []string {
-	tb.Helper()
-	evs, err := store.ReadStream(context.Background(), id, events.ReadStreamOptions{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var out []string
-	for _, e := range evs {
-		out = append(out, e.Type)
-	}
-	return out
-}
