@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/socplatform/soc/events"
-	"github.com/socplatform/soc/events/adapters/sqlite"
 	"github.com/socplatform/soc/sagas"
 	"github.com/socplatform/soc/sagas/sagastest"
 	"github.com/socplatform/soc/schemas/contracts"
@@ -126,44 +125,19 @@ func (b *recBus) calls(typ string) []sagas.Command {
 var t0 = time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
 
 type env struct {
-	t     *testing.T
-	ctx   context.Context
-	path  string
-	raw   *sqlite.Store
-	store events.EventStore
-	clock *sagas.ManualClock
-	bus   *recBus
-	rt    *sagas.Runtime
+	*sagastest.Process
+	t   *testing.T
+	bus *recBus
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	t.Cleanup(cancel)
-	e := &env{t: t, ctx: ctx, path: t.TempDir() + "/e.db", clock: sagas.NewManualClock(t0), bus: &recBus{}}
-	e.open()
-	t.Cleanup(func() { e.raw.Close() })
-	return e
-}
-
-// open (re)opens the store and builds a fresh runtime on it: a process start.
-func (e *env) open() {
-	e.t.Helper()
-	e.store, e.raw, e.rt = sagastest.OpenRuntime(e.t, e.path, e.clock, findingAlert{})
-}
-
-// restart closes the store and opens it again with a new runtime.
-func (e *env) restart() {
-	e.t.Helper()
-	if err := e.raw.Close(); err != nil {
-		e.t.Fatal(err)
-	}
-	e.open()
+	return &env{Process: sagastest.Start(t, t0, findingAlert{}), t: t, bus: &recBus{}}
 }
 
 func (e *env) dispatcher(maxAttempts int) *sagas.Dispatcher {
 	e.t.Helper()
-	d, err := sagas.NewDispatcher(sagas.DispatcherConfig{Runtime: e.rt, Bus: e.bus, MaxAttempts: maxAttempts,
+	d, err := sagas.NewDispatcher(sagas.DispatcherConfig{Runtime: e.RT, Bus: e.bus, MaxAttempts: maxAttempts,
 		MinBackoff: time.Second, MaxBackoff: 4 * time.Second})
 	if err != nil {
 		e.t.Fatal(err)
@@ -180,7 +154,7 @@ func (e *env) finding(severity string) string {
 		"fingerprint": "fp-" + stream, "scan_id": "scan-1", "format": "nmap", "title": "OpenSSH " + severity,
 		"severity": severity, "seen_at": t0.Format(time.RFC3339),
 	})
-	if _, err := e.store.Append(e.ctx, stream, events.NoStream, []events.Envelope{{Type: "FindingOpened", Data: data}}); err != nil {
+	if _, err := e.Store.Append(e.Ctx, stream, events.NoStream, []events.Envelope{{Type: "FindingOpened", Data: data}}); err != nil {
 		e.t.Fatal(err)
 	}
 	return stream
@@ -188,22 +162,30 @@ func (e *env) finding(severity string) string {
 
 func (e *env) resolve(stream string) {
 	e.t.Helper()
-	data, _ := json.Marshal(map[string]any{"reason": "patched", "resolved_at": e.clock.Now().Format(time.RFC3339)})
-	if _, err := e.store.Append(e.ctx, stream, events.StreamExists, []events.Envelope{{Type: "FindingResolved", Data: data}}); err != nil {
+	data, _ := json.Marshal(map[string]any{"reason": "patched", "resolved_at": e.Clock.Now().Format(time.RFC3339)})
+	if _, err := e.Store.Append(e.Ctx, stream, events.StreamExists, []events.Envelope{{Type: "FindingResolved", Data: data}}); err != nil {
 		e.t.Fatal(err)
 	}
 }
 
+// syncedTimers returns a new timer service over the runtime that has indexed the store.
+func (e *env) syncedTimers() *sagas.TimerService {
+	e.t.Helper()
+	ts := sagas.NewTimerService(e.RT, 0)
+	mustN(e.t, "sync", 0, ts.Sync(e.Ctx), 0)
+	return ts
+}
+
 func (e *env) drain() {
 	e.t.Helper()
-	if _, err := e.rt.Drain(e.ctx); err != nil {
+	if _, err := e.RT.Drain(e.Ctx); err != nil {
 		e.t.Fatal(err)
 	}
 }
 
 func (e *env) show(key string) *sagas.Instance {
 	e.t.Helper()
-	in, err := sagas.Show(e.ctx, e.store, "finding_alert", key)
+	in, err := sagas.Show(e.Ctx, e.Store, "finding_alert", key)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -228,8 +210,8 @@ func (e *env) firstAttempt(maxAttempts int) (*sagas.Dispatcher, string) {
 	f := e.finding("critical")
 	e.drain()
 	d := e.dispatcher(maxAttempts)
-	mustN(e.t, "sync", 0, d.Sync(e.ctx), 0)
-	n, err := d.DispatchDue(e.ctx)
+	mustN(e.t, "sync", 0, d.Sync(e.Ctx), 0)
+	n, err := d.DispatchDue(e.Ctx)
 	mustN(e.t, "attempt 1", n, err, 1)
 	return d, f
 }
@@ -248,15 +230,15 @@ func TestRedeliveredTriggerIssuesCommandOnce(t *testing.T) {
 	e := newEnv(t)
 	f := e.finding("critical")
 	e.drain()
-	opened, err := e.store.ReadStream(e.ctx, f, events.ReadStreamOptions{})
+	opened, err := e.Store.ReadStream(e.Ctx, f, events.ReadStreamOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Redelivery: the same event again, directly and from a lost checkpoint.
-	if err := e.rt.HandleBatch(e.ctx, opened); err != nil {
+	if err := e.RT.HandleBatch(e.Ctx, opened); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.raw.SaveCheckpoint(e.ctx, e.rt.CheckpointName(), 0); err != nil {
+	if err := e.Raw.SaveCheckpoint(e.Ctx, e.RT.CheckpointName(), 0); err != nil {
 		t.Fatal(err)
 	}
 	e.drain()
@@ -266,7 +248,7 @@ func TestRedeliveredTriggerIssuesCommandOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := e.rt.HandleEvent(e.ctx, opened[0]); err != nil {
+			if err := e.RT.HandleEvent(e.Ctx, opened[0]); err != nil {
 				t.Error(err)
 			}
 		}()
@@ -286,17 +268,17 @@ func TestRedeliveredTriggerIssuesCommandOnce(t *testing.T) {
 	}
 
 	d := e.dispatcher(3)
-	mustN(t, "sync", 0, d.Sync(e.ctx), 0)
-	n, err := d.DispatchDue(e.ctx)
+	mustN(t, "sync", 0, d.Sync(e.Ctx), 0)
+	n, err := d.DispatchDue(e.Ctx)
 	mustN(t, "dispatched", n, err, 1)
 	// A restarted dispatcher sends nothing again.
-	e.restart()
+	e.Restart()
 	d2 := e.dispatcher(3)
-	mustN(t, "sync", 0, d2.Sync(e.ctx), 0)
+	mustN(t, "sync", 0, d2.Sync(e.Ctx), 0)
 	if d2.Pending() != 0 {
 		t.Fatalf("restarted dispatcher has %d pending commands, want 0", d2.Pending())
 	}
-	n, err = d2.DispatchDue(e.ctx)
+	n, err = d2.DispatchDue(e.Ctx)
 	mustN(t, "dispatched after restart", n, err, 0)
 
 	got := e.bus.calls("NotifyOwner")
@@ -326,10 +308,10 @@ func TestDeterministicIDsAcrossStores(t *testing.T) {
 		e := newEnv(t)
 		if i == 0 {
 			f := e.finding("critical")
-			evs, _ := e.store.ReadStream(e.ctx, f, events.ReadStreamOptions{})
+			evs, _ := e.Store.ReadStream(e.Ctx, f, events.ReadStreamOptions{})
 			opened = evs[0]
 		} else {
-			if _, err := e.store.Append(e.ctx, opened.StreamID, events.NoStream, []events.Envelope{{EventID: opened.EventID, Type: opened.Type, Data: opened.Data}}); err != nil {
+			if _, err := e.Store.Append(e.Ctx, opened.StreamID, events.NoStream, []events.Envelope{{EventID: opened.EventID, Type: opened.Type, Data: opened.Data}}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -358,7 +340,7 @@ func TestDispatchRetriedThenDeadAndCompensated(t *testing.T) {
 	if !ok || !next.Equal(t0.Add(time.Second)) {
 		t.Fatalf("next attempt at %v (%v), want %v", next, ok, t0.Add(time.Second))
 	}
-	n, err := d.DispatchDue(e.ctx) // not due yet
+	n, err := d.DispatchDue(e.Ctx) // not due yet
 	mustN(t, "before backoff", n, err, 0)
 	rec := e.show(f).Commands[0]
 	if rec.Status != sagas.StatusRetrying || rec.Attempts != 1 || rec.LastError != "smtp: 421 service not available" {
@@ -366,20 +348,20 @@ func TestDispatchRetriedThenDeadAndCompensated(t *testing.T) {
 	}
 
 	// A restart in the middle keeps the attempt count and the next attempt time.
-	e.restart()
+	e.Restart()
 	d = e.dispatcher(3)
-	mustN(t, "sync", 0, d.Sync(e.ctx), 0)
+	mustN(t, "sync", 0, d.Sync(e.Ctx), 0)
 	if next, _ := d.Next(); !next.Equal(t0.Add(time.Second)) {
 		t.Fatalf("restarted: next attempt at %v", next)
 	}
-	e.clock.Advance(time.Second)
-	n, err = d.DispatchDue(e.ctx)
+	e.Clock.Advance(time.Second)
+	n, err = d.DispatchDue(e.Ctx)
 	mustN(t, "attempt 2", n, err, 1)
 	if next, _ := d.Next(); !next.Equal(t0.Add(3 * time.Second)) { // backoff doubled
 		t.Fatalf("next attempt at %v, want %v", next, t0.Add(3*time.Second))
 	}
-	e.clock.Advance(2 * time.Second)
-	n, err = d.DispatchDue(e.ctx)
+	e.Clock.Advance(2 * time.Second)
+	n, err = d.DispatchDue(e.Ctx)
 	mustN(t, "attempt 3", n, err, 1)
 
 	in := e.show(f)
@@ -398,8 +380,8 @@ func TestDispatchRetriedThenDeadAndCompensated(t *testing.T) {
 	if len(in.Commands) != 2 || in.Commands[1].Command.Type != "PageOnCall" {
 		t.Fatalf("commands %+v", in.Commands)
 	}
-	mustN(t, "sync", 0, d.Sync(e.ctx), 0)
-	n, err = d.DispatchDue(e.ctx)
+	mustN(t, "sync", 0, d.Sync(e.Ctx), 0)
+	n, err = d.DispatchDue(e.Ctx)
 	mustN(t, "page on call", n, err, 1)
 	page := e.bus.calls("PageOnCall")
 	if len(page) != 1 {
@@ -411,9 +393,9 @@ func TestDispatchRetriedThenDeadAndCompensated(t *testing.T) {
 		t.Fatalf("PageOnCall payload %s", page[0].Payload)
 	}
 	// Nothing is retried any more, however late it gets.
-	e.clock.Advance(time.Hour)
-	mustN(t, "sync", 0, d.Sync(e.ctx), 0)
-	n, err = d.DispatchDue(e.ctx)
+	e.Clock.Advance(time.Hour)
+	mustN(t, "sync", 0, d.Sync(e.Ctx), 0)
+	n, err = d.DispatchDue(e.Ctx)
 	mustN(t, "after dead", n, err, 0)
 	if got := len(e.bus.calls("NotifyOwner")); got != 3 {
 		t.Fatalf("NotifyOwner sent %d times after dead, want 3", got)
@@ -443,9 +425,9 @@ func TestDispatchPermanentFailureIsFinalAtOnce(t *testing.T) {
 	if len(in.Commands) != 2 || in.Commands[1].Command.Type != "PageOnCall" {
 		t.Fatalf("not compensated: commands %+v", in.Commands)
 	}
-	e.clock.Advance(time.Hour)
-	mustN(t, "sync", 0, d.Sync(e.ctx), 0)
-	if _, err := d.DispatchDue(e.ctx); err != nil {
+	e.Clock.Advance(time.Hour)
+	mustN(t, "sync", 0, d.Sync(e.Ctx), 0)
+	if _, err := d.DispatchDue(e.Ctx); err != nil {
 		t.Fatal(err)
 	}
 	if got := len(e.bus.calls("NotifyOwner")); got != 1 {
@@ -464,8 +446,8 @@ func TestDispatchSucceedsAfterTransientFailure(t *testing.T) {
 		return nil
 	}
 	d, f := e.firstAttempt(5)
-	e.clock.Advance(time.Second)
-	n, err := d.DispatchDue(e.ctx)
+	e.Clock.Advance(time.Second)
+	n, err := d.DispatchDue(e.Ctx)
 	mustN(t, "attempt 2", n, err, 1)
 	rec := e.show(f).Commands[0]
 	if rec.Status != sagas.StatusDispatched || rec.Attempts != 2 || rec.LastError != "bus: 503" {
@@ -480,35 +462,32 @@ func TestTimerFiresOnceAcrossRestart(t *testing.T) {
 	e := newEnv(t)
 	f := e.finding("critical")
 	e.drain()
-	ts := sagas.NewTimerService(e.rt, 0)
-	mustN(t, "sync", 0, ts.Sync(e.ctx), 0)
+	ts := e.syncedTimers()
 	if due, ok := ts.Next(); !ok || !due.Equal(t0.Add(24*time.Hour)) {
 		t.Fatalf("next timer %v %v", due, ok)
 	}
-	e.clock.Advance(23 * time.Hour)
-	n, err := ts.FireDue(e.ctx)
+	e.Clock.Advance(23 * time.Hour)
+	n, err := ts.FireDue(e.Ctx)
 	mustN(t, "fired before the deadline", n, err, 0)
 
 	// Restart before the deadline: a new runtime and timer service rebuild from the store.
-	e.restart()
-	ts = sagas.NewTimerService(e.rt, 0)
-	mustN(t, "sync", 0, ts.Sync(e.ctx), 0)
+	e.Restart()
+	ts = e.syncedTimers()
 	if ts.Pending() != 1 {
 		t.Fatalf("rebuilt index has %d timers, want 1", ts.Pending())
 	}
-	e.clock.Advance(2 * time.Hour)
-	n, err = ts.FireDue(e.ctx)
+	e.Clock.Advance(2 * time.Hour)
+	n, err = ts.FireDue(e.Ctx)
 	mustN(t, "fired after the deadline", n, err, 1)
-	n, err = ts.FireDue(e.ctx)
+	n, err = ts.FireDue(e.Ctx)
 	mustN(t, "fired again", n, err, 0)
 	// Another restart: the fired timer is not pending any more.
-	e.restart()
-	ts3 := sagas.NewTimerService(e.rt, 0)
-	mustN(t, "sync", 0, ts3.Sync(e.ctx), 0)
+	e.Restart()
+	ts3 := e.syncedTimers()
 	if ts3.Pending() != 0 {
 		t.Fatalf("index after firing has %d timers, want 0", ts3.Pending())
 	}
-	n, err = ts3.FireDue(e.ctx)
+	n, err = ts3.FireDue(e.Ctx)
 	mustN(t, "fired by a third service", n, err, 0)
 
 	in := e.show(f)
@@ -533,12 +512,12 @@ func TestStaleTimerIndexDoesNotFireTwice(t *testing.T) {
 	e := newEnv(t)
 	f := e.finding("critical")
 	e.drain()
-	a := sagas.NewTimerService(e.rt, 0)
-	b := sagas.NewTimerService(e.rt, 0) // a second replica with the same index
-	mustN(t, "sync a", 0, a.Sync(e.ctx), 0)
-	mustN(t, "sync b", 0, b.Sync(e.ctx), 0)
-	e.clock.Advance(25 * time.Hour)
-	if fired := sagastest.FireConcurrently(e.ctx, t, a, b); fired[0]+fired[1] != 1 {
+	a := sagas.NewTimerService(e.RT, 0)
+	b := sagas.NewTimerService(e.RT, 0) // a second replica with the same index
+	mustN(t, "sync a", 0, a.Sync(e.Ctx), 0)
+	mustN(t, "sync b", 0, b.Sync(e.Ctx), 0)
+	e.Clock.Advance(25 * time.Hour)
+	if fired := sagastest.FireConcurrently(e.Ctx, t, a, b); fired[0]+fired[1] != 1 {
 		t.Fatalf("fired %v, want once in all", fired)
 	}
 	if got := countType(e.show(f), contracts.TypeSagaTimerFired); got != 1 {
@@ -550,31 +529,29 @@ func TestCancelledTimerNeverFires(t *testing.T) {
 	e := newEnv(t)
 	f := e.finding("critical")
 	e.drain()
-	stale := sagas.NewTimerService(e.rt, 0)
-	mustN(t, "sync", 0, stale.Sync(e.ctx), 0) // indexed while pending
-	e.clock.Advance(time.Hour)
+	stale := e.syncedTimers() // indexed while pending
+	e.Clock.Advance(time.Hour)
 	e.resolve(f)
 	e.drain()
 	in := e.show(f)
 	if !in.Done || in.Timers[0].Status != sagas.StatusCancelled || countType(in, contracts.TypeSagaCompleted) != 1 {
 		t.Fatalf("after resolution: done=%v timers=%+v", in.Done, in.Timers)
 	}
-	e.clock.Advance(48 * time.Hour)
-	n, err := stale.FireDue(e.ctx) // its index still has the timer: the store says cancelled
+	e.Clock.Advance(48 * time.Hour)
+	n, err := stale.FireDue(e.Ctx) // its index still has the timer: the store says cancelled
 	mustN(t, "stale fired", n, err, 0)
-	ts := sagas.NewTimerService(e.rt, 0)
-	mustN(t, "sync", 0, ts.Sync(e.ctx), 0)
+	ts := e.syncedTimers()
 	if ts.Pending() != 0 {
 		t.Fatalf("%d pending timers", ts.Pending())
 	}
-	n, err = ts.FireDue(e.ctx)
+	n, err = ts.FireDue(e.Ctx)
 	mustN(t, "fired", n, err, 0)
 	if got := countType(e.show(f), contracts.TypeSagaTimerFired); got != 0 {
 		t.Fatalf("SagaTimerFired %d times", got)
 	}
 	// A completed instance ignores later (and redelivered) events.
 	before := e.show(f).Version
-	if err := e.raw.SaveCheckpoint(e.ctx, e.rt.CheckpointName(), 0); err != nil {
+	if err := e.Raw.SaveCheckpoint(e.Ctx, e.RT.CheckpointName(), 0); err != nil {
 		t.Fatal(err)
 	}
 	e.drain()
@@ -589,11 +566,11 @@ func TestListAndShow(t *testing.T) {
 	low := e.finding("low")
 	crit2 := e.finding("critical")
 	e.drain()
-	e.clock.Advance(time.Minute)
+	e.Clock.Advance(time.Minute)
 	e.resolve(crit2)
 	e.drain()
 
-	list, err := sagas.List(e.ctx, e.store, "")
+	list, err := sagas.List(e.Ctx, e.Store, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -610,11 +587,11 @@ func TestListAndShow(t *testing.T) {
 	if s := byKey[crit2]; !s.Done || s.PendingTimers != 0 {
 		t.Fatalf("summary of the resolved one: %+v", s)
 	}
-	if l, _ := sagas.List(e.ctx, e.store, "other_saga"); len(l) != 0 {
+	if l, _ := sagas.List(e.Ctx, e.Store, "other_saga"); len(l) != 0 {
 		t.Fatalf("filtered List: %+v", l)
 	}
 
-	byStream, err := sagas.Show(e.ctx, e.store, "", sagas.StreamID("finding_alert", crit))
+	byStream, err := sagas.Show(e.Ctx, e.Store, "", sagas.StreamID("finding_alert", crit))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -635,7 +612,7 @@ func TestListAndShow(t *testing.T) {
 	if _, err := json.Marshal(in); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := sagas.Show(e.ctx, e.store, "finding_alert", low); !errors.Is(err, sagas.ErrInstanceNotFound) {
+	if _, err := sagas.Show(e.Ctx, e.Store, "finding_alert", low); !errors.Is(err, sagas.ErrInstanceNotFound) {
 		t.Fatalf("Show of a finding that started nothing: %v", err)
 	}
 }
@@ -644,11 +621,11 @@ func TestRunEndToEnd(t *testing.T) {
 	// The long-running loops, driven by the store's notifications and the manual clock.
 	e := newEnv(t)
 	e.bus.sent = make(chan sagas.Command, 16)
-	ctx, cancel := context.WithCancel(e.ctx)
+	ctx, cancel := context.WithCancel(e.Ctx)
 	d := e.dispatcher(3)
-	ts := sagas.NewTimerService(e.rt, 0)
+	ts := sagas.NewTimerService(e.RT, 0)
 	var wg sync.WaitGroup
-	for _, run := range []func(context.Context) error{e.rt.Run, d.Run, ts.Run} {
+	for _, run := range []func(context.Context) error{e.RT.Run, d.Run, ts.Run} {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -668,7 +645,7 @@ func TestRunEndToEnd(t *testing.T) {
 				t.Fatalf("bus got %s, want %s", c.Type, typ)
 			}
 			return c
-		case <-e.ctx.Done():
+		case <-e.Ctx.Done():
 			t.Fatalf("timed out waiting for %s", typ)
 		}
 		return sagas.Command{}
@@ -676,7 +653,7 @@ func TestRunEndToEnd(t *testing.T) {
 	wait("NotifyOwner")
 	// The timer service indexes the timer (from the log) before it can fire it; advancing the
 	// clock beyond the deadline fires it whether its loop is already waiting or not.
-	e.clock.Advance(24 * time.Hour)
+	e.Clock.Advance(24 * time.Hour)
 	c := wait("SendReminder")
 	if c.Instance != sagas.StreamID("finding_alert", f) {
 		t.Fatalf("reminder %+v", c)

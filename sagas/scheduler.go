@@ -166,15 +166,11 @@ func (s *scheduler) applyLocked(evs []events.Envelope) {
 func (s *scheduler) sync(ctx context.Context) error {
 	s.mu.Lock()
 	err := s.restoreLocked(ctx)
-	for err == nil {
-		var evs []events.Envelope
-		if evs, err = s.store.ReadAll(ctx, s.pos, events.MaxReadLimit); err != nil {
-			break
-		}
-		s.applyLocked(evs)
-		if len(evs) < events.MaxReadLimit {
-			break
-		}
+	if err == nil {
+		err = eventlog.ReadToHead(ctx, s.store, s.pos, events.MaxReadLimit, func(evs []events.Envelope) error {
+			s.applyLocked(evs)
+			return nil
+		})
 	}
 	s.mu.Unlock()
 	if err != nil {

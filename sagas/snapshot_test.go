@@ -3,7 +3,6 @@ package sagas_test
 import (
 	"context"
 	"errors"
-	"os"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -25,7 +24,7 @@ var (
 // and dispatcher.
 func (e *env) services(store events.EventStore, dir snapshot.Dir, policy snapshot.Policy) (*sagas.TimerService, *sagas.Dispatcher) {
 	e.t.Helper()
-	rt, err := sagas.New(sagas.Config{Store: store, Sagas: []sagas.Saga{findingAlert{}}, Checkpoints: e.raw, Clock: e.clock,
+	rt, err := sagas.New(sagas.Config{Store: store, Sagas: []sagas.Saga{findingAlert{}}, Checkpoints: e.Raw, Clock: e.Clock,
 		Snapshots: dir, SnapshotPolicy: policy})
 	if err != nil {
 		e.t.Fatal(err)
@@ -39,11 +38,7 @@ func (e *env) services(store events.EventStore, dir snapshot.Dir, policy snapsho
 
 func (e *env) head() int64 {
 	e.t.Helper()
-	h, err := e.store.HeadPosition(e.ctx)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return h
+	return eventstest.Head(e.t, e.Store)
 }
 
 // A restart restores the pending timers and commands from their snapshots and reads only the
@@ -60,29 +55,29 @@ func TestSchedulerSnapshotRestart(t *testing.T) {
 		findings = append(findings, e.finding("critical"))
 	}
 	e.drain()
-	ts1, d1 := e.services(e.store, dir, everySync)
-	mustN(t, "sync timers", 0, ts1.Sync(e.ctx), 0)
-	mustN(t, "sync dispatcher", 0, d1.Sync(e.ctx), 0)
-	n, err := d1.DispatchDue(e.ctx)
+	ts1, d1 := e.services(e.Store, dir, everySync)
+	mustN(t, "sync timers", 0, ts1.Sync(e.Ctx), 0)
+	mustN(t, "sync dispatcher", 0, d1.Sync(e.Ctx), 0)
+	n, err := d1.DispatchDue(e.Ctx)
 	mustN(t, "first attempts", n, err, 4)
-	mustN(t, "sync dispatcher", 0, d1.Sync(e.ctx), 0)
-	mustN(t, "sync timers", 0, ts1.Sync(e.ctx), 0)
+	mustN(t, "sync dispatcher", 0, d1.Sync(e.Ctx), 0)
+	mustN(t, "sync timers", 0, ts1.Sync(e.Ctx), 0)
 	snapPos := e.head()
 
 	// After it: a resolved finding (its timer cancelled), new instances, retries, fired timers.
 	e.resolve(findings[0])
 	e.finding("critical")
 	e.drain()
-	e.clock.Advance(25 * time.Hour)
-	other, otherD := e.services(e.store, snapshot.Dir{}, everySync)
-	mustN(t, "sync", 0, other.Sync(e.ctx), 0)
-	if n, err := other.FireDue(e.ctx); err != nil || n != 4 {
+	e.Clock.Advance(25 * time.Hour)
+	other, otherD := e.services(e.Store, snapshot.Dir{}, everySync)
+	mustN(t, "sync", 0, other.Sync(e.Ctx), 0)
+	if n, err := other.FireDue(e.Ctx); err != nil || n != 4 {
 		t.Fatalf("fired %d (%v), want the 4 pending timers", n, err)
 	}
 	e.finding("critical") // its timer stays pending
 	e.drain()
-	mustN(t, "sync", 0, otherD.Sync(e.ctx), 0)
-	if _, err := otherD.DispatchDue(e.ctx); err != nil && !errors.Is(err, context.Canceled) {
+	mustN(t, "sync", 0, otherD.Sync(e.Ctx), 0)
+	if _, err := otherD.DispatchDue(e.Ctx); err != nil && !errors.Is(err, context.Canceled) {
 		t.Log(err) // the bus fails: the attempts are recorded, which is what the test needs
 	}
 	head := e.head()
@@ -90,9 +85,9 @@ func TestSchedulerSnapshotRestart(t *testing.T) {
 		t.Fatalf("nothing after the snapshot (head %d)", head)
 	}
 
-	fullT, fullD := e.services(e.store, snapshot.Dir{}, everySync)
-	mustN(t, "full sync", 0, fullT.Sync(e.ctx), 0)
-	mustN(t, "full sync", 0, fullD.Sync(e.ctx), 0)
+	fullT, fullD := e.services(e.Store, snapshot.Dir{}, everySync)
+	mustN(t, "full sync", 0, fullT.Sync(e.Ctx), 0)
+	mustN(t, "full sync", 0, fullD.Sync(e.Ctx), 0)
 	_, wantT, _ := sagas.TimerQueues(fullT)
 	_, wantD, _ := sagas.DispatcherQueues(fullD)
 	if len(wantT) == 0 || len(wantD) == 0 {
@@ -101,10 +96,10 @@ func TestSchedulerSnapshotRestart(t *testing.T) {
 
 	restart := func(name string) int64 {
 		t.Helper()
-		c := &eventstest.ReadCounter{EventStore: e.store}
+		c := &eventstest.ReadCounter{EventStore: e.Store}
 		ts, d := e.services(c, dir, everySync)
-		mustN(t, name+": sync timers", 0, ts.Sync(e.ctx), 0)
-		mustN(t, name+": sync dispatcher", 0, d.Sync(e.ctx), 0)
+		mustN(t, name+": sync timers", 0, ts.Sync(e.Ctx), 0)
+		mustN(t, name+": sync dispatcher", 0, d.Sync(e.Ctx), 0)
 		for what, q := range map[string]func() (int64, map[string]sagas.QueuedItem, map[string]sagas.QueuedItem){
 			"timers": func() (int64, map[string]sagas.QueuedItem, map[string]sagas.QueuedItem) { return sagas.TimerQueues(ts) },
 			"commands": func() (int64, map[string]sagas.QueuedItem, map[string]sagas.QueuedItem) {
@@ -125,15 +120,7 @@ func TestSchedulerSnapshotRestart(t *testing.T) {
 	}
 
 	for _, name := range []string{"sagas-timers", "sagas-dispatcher"} {
-		path := filepath.Join(dir.Path, name+".snap")
-		b, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b[len(b)-1] ^= 0xff
-		if err := os.WriteFile(path, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		eventstest.FlipLastByte(t, filepath.Join(dir.Path, name+".snap"))
 	}
 	if got := restart("after corrupt snapshots"); got < 2*head {
 		t.Fatalf("the rebuild read %d events, want the whole log twice (%d)", got, 2*head)
@@ -148,36 +135,33 @@ func TestRestoredTimerFiresUnderRun(t *testing.T) {
 	dir := snapshot.Dir{Path: t.TempDir()}
 	f := e.finding("critical")
 	e.drain()
-	ts1, _ := e.services(e.store, dir, everySync)
-	mustN(t, "sync", 0, ts1.Sync(e.ctx), 0)
+	ts1, _ := e.services(e.Store, dir, everySync)
+	mustN(t, "sync", 0, ts1.Sync(e.Ctx), 0)
 	snapPos := e.head()
 
-	c := &eventstest.ReadCounter{EventStore: e.store}
+	c := &eventstest.ReadCounter{EventStore: e.Store}
 	ts, _ := e.services(c, dir, atStopOnly)
-	ctx, cancel := context.WithCancel(e.ctx)
-	done := make(chan error, 1)
-	go func() { done <- ts.Run(ctx) }()
-	e.clock.Advance(25 * time.Hour)
+	stop := eventstest.Start(t, e.Ctx, ts.Run)
+	e.Clock.Advance(25 * time.Hour)
 	caughtUp := func() bool { pos, _, _ := sagas.TimerQueues(ts); return pos == e.head() }
 	for countType(e.show(f), "SagaTimerFired") == 0 || !caughtUp() {
 		select {
-		case <-e.ctx.Done():
+		case <-e.Ctx.Done():
 			t.Fatal("the restored timer did not fire, or the follower did not read what firing appended")
 		case <-time.After(5 * time.Millisecond):
-			e.clock.Advance(time.Millisecond) // wakes a wait registered after the first advance
+			e.Clock.Advance(time.Millisecond) // wakes a wait registered after the first advance
 		}
 	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
 	if got, max := c.Read(), 1+e.head()-snapPos; got > max { // the snapshot's check, then what firing appended
 		t.Fatalf("Run read %d events of the log, want at most %d: the snapshot's check and what followed it", got, max)
 	}
 	// The snapshot Run wrote covers the head: the next start reads only the one event it checks.
-	c = &eventstest.ReadCounter{EventStore: e.store}
+	c = &eventstest.ReadCounter{EventStore: e.Store}
 	next, _ := e.services(c, dir, everySync)
-	mustN(t, "sync", 0, next.Sync(e.ctx), 0)
+	mustN(t, "sync", 0, next.Sync(e.Ctx), 0)
 	if pos, _, folded := sagas.TimerQueues(next); pos != e.head() || len(folded) != 0 || c.Read() != 1 {
 		t.Fatalf("after Run's snapshot: at %d (head %d), %d pending, %d events read", pos, e.head(), len(folded), c.Read())
 	}

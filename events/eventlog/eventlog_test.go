@@ -179,3 +179,25 @@ func TestVersionGuardVersionsError(t *testing.T) {
 		t.Fatal("want error")
 	}
 }
+
+func TestReadToHeadReadsEveryPageAfterThePosition(t *testing.T) {
+	s := memstore.New()
+	appendN(t, s, events.NewStreamID("assets", "asset"), "AssetRegistered", 7)
+	var pages []int
+	last := int64(2)
+	err := eventlog.ReadToHead(context.Background(), s, last, 2, func(evs []events.Envelope) error {
+		if evs[0].GlobalPosition != last+1 {
+			t.Errorf("page starts at %d after %d", evs[0].GlobalPosition, last)
+		}
+		pages = append(pages, len(evs))
+		last = evs[len(evs)-1].GlobalPosition
+		return nil
+	})
+	if err != nil || fmt.Sprint(pages) != "[2 2 1]" || last != 7 {
+		t.Fatalf("pages %v up to %d, %v; want [2 2 1] up to 7", pages, last, err)
+	}
+	boom := errors.New("boom")
+	if err := eventlog.ReadToHead(context.Background(), s, 0, 3, func([]events.Envelope) error { return boom }); !errors.Is(err, boom) {
+		t.Fatalf("apply's error: got %v", err)
+	}
+}

@@ -8,6 +8,7 @@ package eventstest
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"sync/atomic"
 	"testing"
@@ -62,3 +63,36 @@ func (c *ReadCounter) ReadAll(ctx context.Context, after int64, limit int) ([]ev
 
 // Read is how many events ReadAll has returned so far.
 func (c *ReadCounter) Read() int64 { return c.read.Load() }
+
+// Header is the part of a store Head reads.
+type Header interface {
+	HeadPosition(ctx context.Context) (int64, error)
+}
+
+// Head returns the store's head position (the last event's global position, 0 when empty),
+// failing tb when the store cannot say.
+func Head(tb testing.TB, store Header) int64 {
+	tb.Helper()
+	h, err := store.HeadPosition(context.Background())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return h
+}
+
+// FlipLastByte corrupts the file at path by inverting its last byte: what a torn or tampered
+// snapshot looks like to its checksum.
+func FlipLastByte(tb testing.TB, path string) {
+	tb.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if len(b) == 0 {
+		tb.Fatalf("%s is empty: nothing to corrupt", path)
+	}
+	b[len(b)-1] ^= 0xff
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		tb.Fatal(err)
+	}
+}

@@ -1,7 +1,14 @@
 package eventstest_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -33,5 +40,72 @@ func TestOpenSQLiteGuardsWithThePlatformRegistry(t *testing.T) {
 	}
 	if head, err := raw.HeadPosition(ctx); err != nil || head != 0 {
 		t.Fatalf("HeadPosition = %d, %v; want an empty store", head, err)
+	}
+	d, _ := json.Marshal(map[string]any{"kind": "host", "name": "web-1", "identifiers": map[string]any{"hostnames": []string{"web-1"}}})
+	if _, err := store.Append(ctx, "assets-asset-"+uuid.NewString(), events.NoStream, []events.Envelope{{Type: "AssetRegistered", Data: d}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := eventstest.Head(t, store); got != 1 {
+		t.Fatalf("Head = %d after one event, want 1", got)
+	}
+}
+
+func TestStartRunsUntilStopAndReportsRunsError(t *testing.T) {
+	boom := errors.New("boom")
+	started := make(chan struct{})
+	runs := 0
+	stop := eventstest.Start(t, context.Background(), func(ctx context.Context) error {
+		runs++
+		close(started)
+		<-ctx.Done()
+		return boom
+	})
+	<-started
+	if err := stop(); !errors.Is(err, boom) {
+		t.Fatalf("stop = %v, want Run's error", err)
+	}
+	if err := stop(); !errors.Is(err, boom) || runs != 1 {
+		t.Fatalf("second stop = %v after %d runs, want the same error and one run", err, runs)
+	}
+}
+
+// recordingTB records what ServerEnv tells a test instead of stopping it.
+type recordingTB struct {
+	testing.TB
+	fatal, skip string
+}
+
+func (r *recordingTB) Helper()                        {}
+func (r *recordingTB) Fatalf(format string, a ...any) { r.fatal = fmt.Sprintf(format, a...) }
+func (r *recordingTB) Skipf(format string, a ...any)  { r.skip = fmt.Sprintf(format, a...) }
+
+func TestServerEnvSkipsOrFailsWithoutAServer(t *testing.T) {
+	t.Setenv("SOC_TEST_THING", " a:1,b:2 ")
+	if got := eventstest.ServerEnv(t, "SOC_TEST_THING", "start one"); got != "a:1,b:2" {
+		t.Fatalf("ServerEnv = %q, want the trimmed value", got)
+	}
+	t.Setenv("SOC_TEST_THING", "")
+	t.Setenv("SOC_REQUIRE_SERVERS", "")
+	r := &recordingTB{TB: t}
+	eventstest.ServerEnv(r, "SOC_TEST_THING", "start one")
+	if r.fatal != "" || r.skip != "SOC_TEST_THING is not set: start one" {
+		t.Fatalf("unset: fatal %q, skip %q; want a skip naming the variable and the hint", r.fatal, r.skip)
+	}
+	t.Setenv("SOC_REQUIRE_SERVERS", "1")
+	r = &recordingTB{TB: t}
+	eventstest.ServerEnv(r, "SOC_TEST_THING", "start one")
+	if !strings.Contains(r.fatal, "SOC_REQUIRE_SERVERS=1") {
+		t.Fatalf("unset under SOC_REQUIRE_SERVERS=1: fatal %q, want a failure", r.fatal)
+	}
+}
+
+func TestFlipLastByteCorruptsOnlyTheLastByte(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.snap")
+	if err := os.WriteFile(path, []byte("abc"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	eventstest.FlipLastByte(t, path)
+	if b, err := os.ReadFile(path); err != nil || !bytes.Equal(b, []byte{'a', 'b', 'c' ^ 0xff}) {
+		t.Fatalf("after FlipLastByte: %q, %v", b, err)
 	}
 }

@@ -141,14 +141,7 @@ func (c RelayConfig) Validate() error {
 	c = c.WithDefaults()
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("kafka relay: "+format, args...)) }
-	if len(c.Brokers) == 0 {
-		bad("brokers: at least one seed broker is required (SOC_KAFKA_BROKERS)")
-	}
-	for i, b := range c.Brokers {
-		if b == "" {
-			bad("brokers[%d]: empty address", i)
-		}
-	}
+	checkBrokers(c.Brokers, bad)
 	if !topicPrefixRe.MatchString(c.TopicPrefix) {
 		bad("topic_prefix: %q may only hold letters, digits, '.', '_' and '-'", c.TopicPrefix)
 	}
@@ -179,6 +172,19 @@ func (c RelayConfig) Validate() error {
 		bad("metrics_interval: %v, must not be negative", c.MetricsInterval)
 	}
 	return errors.Join(errs...)
+}
+
+// checkBrokers reports, through bad, what is wrong with a list of seed brokers: the relay and
+// the consumers need the same.
+func checkBrokers(brokers []string, bad func(format string, args ...any)) {
+	if len(brokers) == 0 {
+		bad("brokers: at least one seed broker is required (SOC_KAFKA_BROKERS)")
+	}
+	for i, b := range brokers {
+		if b == "" {
+			bad("brokers[%d]: empty address", i)
+		}
+	}
 }
 
 // StartPosition is where a consumer group with no committed offsets starts.
@@ -251,14 +257,7 @@ func (c ConsumerConfig) Validate() error {
 	c = c.WithDefaults()
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("kafka consumer: "+format, args...)) }
-	if len(c.Brokers) == 0 {
-		bad("brokers: at least one seed broker is required (SOC_KAFKA_BROKERS)")
-	}
-	for i, b := range c.Brokers {
-		if b == "" {
-			bad("brokers[%d]: empty address", i)
-		}
-	}
+	checkBrokers(c.Brokers, bad)
 	if c.Group == "" {
 		bad("group: a consumer group id is required")
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -17,6 +16,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/events/eventstest"
 )
 
 // realBrokers returns the address of the real Kafka broker for integration tests and
@@ -24,14 +24,7 @@ import (
 // SOC_REQUIRE_SERVERS=1 (CI), where a missing server is a failure.
 func realBrokers(tb testing.TB) []string {
 	tb.Helper()
-	v := strings.TrimSpace(os.Getenv("SOC_TEST_KAFKA_BROKERS"))
-	if v == "" {
-		if os.Getenv("SOC_REQUIRE_SERVERS") == "1" {
-			tb.Fatal("SOC_TEST_KAFKA_BROKERS is not set and SOC_REQUIRE_SERVERS=1: start Kafka with deploy/dev/kafka.sh")
-		}
-		tb.Skip("SOC_TEST_KAFKA_BROKERS is not set: skipping the test against a real Kafka broker (deploy/dev/kafka.sh starts one)")
-	}
-	return strings.Split(v, ",")
+	return strings.Split(eventstest.ServerEnv(tb, "SOC_TEST_KAFKA_BROKERS", "deploy/dev/kafka.sh starts one"), ",")
 }
 
 // fakeKafka starts an in-process kfake cluster (unit tests only).
@@ -213,24 +206,18 @@ func readTopics(t testing.TB, brokers []string, prefix string) []*kgo.Record {
 // runRelay runs r in the background; stop cancels it and returns Run's result.
 func runRelay(t testing.TB, r *Relay) (stop func() error) {
 	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- r.Run(ctx) }()
-	var once sync.Once
-	var err error
-	stop = func() error {
-		once.Do(func() {
-			cancel()
-			select {
-			case err = <-done:
-			case <-time.After(60 * time.Second):
-				err = errors.New("relay did not stop within 60s")
-			}
-		})
-		return err
+	return eventstest.Start(t, context.Background(), r.Run)
+}
+
+// relayUntil runs r until its checkpoint in cps reaches pos (what names the wait), then stops
+// it, failing t when Run fails.
+func relayUntil(t testing.TB, r *Relay, cps *memCheckpoints, pos int64, what string) {
+	t.Helper()
+	stop := runRelay(t, r)
+	waitFor(t, 30*time.Second, what, func() bool { return cps.get("kafka-relay") == pos })
+	if err := stop(); err != nil {
+		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = stop() })
-	return stop
 }
 
 // waitFor polls cond until it holds or the timeout passes.

@@ -3,8 +3,6 @@ package kafkalog
 import (
 	"context"
 	"errors"
-	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -13,7 +11,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -21,6 +18,7 @@ import (
 	"github.com/socplatform/soc/events/adapters/postgres"
 	"github.com/socplatform/soc/events/adapters/sqlite"
 	"github.com/socplatform/soc/events/eventlog"
+	"github.com/socplatform/soc/events/eventstest"
 )
 
 // openSQLite opens a fresh SQLite store (the embedded adapter, which also keeps checkpoints).
@@ -107,27 +105,8 @@ func TestIntegrationRealKafka(t *testing.T) {
 // openPostgres opens the PostgreSQL adapter on a fresh schema of SOC_TEST_POSTGRES_URL (skipped
 // when unset, unless SOC_REQUIRE_SERVERS=1), dropped when the test ends.
 func openPostgres(t *testing.T) *postgres.Store {
-	url := os.Getenv("SOC_TEST_POSTGRES_URL")
-	if url == "" {
-		if os.Getenv("SOC_REQUIRE_SERVERS") == "1" {
-			t.Fatal("SOC_TEST_POSTGRES_URL is not set and SOC_REQUIRE_SERVERS=1")
-		}
-		t.Skip("SOC_TEST_POSTGRES_URL is not set: skipping the relay from PostgreSQL (deploy/dev/postgres.sh starts one)")
-	}
-	schema := fmt.Sprintf("t_kafkalog_%d", time.Now().UnixNano())
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, url)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+schema+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
+	url := eventstest.PostgresURL(t)
+	schema := eventstest.FreshSchema(t, url, "t_kafkalog_")
 	s, err := postgres.Open(context.Background(), postgres.Config{URL: url, Schema: schema})
 	if err != nil {
 		t.Fatal(err)

@@ -55,11 +55,7 @@ func TestPortSameResultFromStoreAndKafka(t *testing.T) {
 	seed(t, store, []string{"assets", "vulns", "scans"}, 5, 20) // 300
 	cps := newCheckpoints()
 	r, _ := NewRelay(relayConfig(brokers, "soc"), store, cps)
-	stop := runRelay(t, r)
-	waitFor(t, 30*time.Second, "relay", func() bool { return cps.get("kafka-relay") == 300 })
-	if err := stop(); err != nil {
-		t.Fatal(err)
-	}
+	relayUntil(t, r, cps, 300, "relay")
 
 	run := func(c eventlog.Consumer) *projection {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -180,11 +180,7 @@ func TestRelayCrashBetweenProduceAndCheckpoint(t *testing.T) {
 	}
 	cps.failAfter = 0
 	r2, _ := NewRelay(cfg, store, cps)
-	stop := runRelay(t, r2)
-	waitFor(t, 30*time.Second, "catch up after crash", func() bool { return cps.get("kafka-relay") == 400 })
-	if err := stop(); err != nil {
-		t.Fatal(err)
-	}
+	relayUntil(t, r2, cps, 400, "catch up after crash")
 	assertExactlyPositions(t, positions(t, readTopics(t, brokers, "soc")), 400, saved, 400)
 }
 
@@ -282,11 +278,7 @@ func TestRelayAbortWithoutDrain(t *testing.T) {
 		t.Fatalf("aborted relay checkpointed %d", got)
 	}
 	r2, _ := NewRelay(cfg, store, cps)
-	stop := runRelay(t, r2)
-	waitFor(t, 30*time.Second, "catch up after abort", func() bool { return cps.get("kafka-relay") == 300 })
-	if err := stop(); err != nil {
-		t.Fatal(err)
-	}
+	relayUntil(t, r2, cps, 300, "catch up after abort")
 	assertExactlyPositions(t, positions(t, readTopics(t, brokers, "soc")), 300, 0, 300)
 }
 
@@ -340,11 +332,7 @@ func TestRelayCheckpointsInOrder(t *testing.T) {
 	cfg := relayConfig(brokers, "soc")
 	cfg.BatchSize = 100
 	r, _ := NewRelay(cfg, store, cps)
-	stop := runRelay(t, r)
-	waitFor(t, 30*time.Second, "all relayed", func() bool { return cps.get("kafka-relay") == 1000 })
-	if err := stop(); err != nil {
-		t.Fatal(err)
-	}
+	relayUntil(t, r, cps, 1000, "all relayed")
 	cps.mu.Lock()
 	saves := append([]int64(nil), cps.saves...)
 	cps.mu.Unlock()

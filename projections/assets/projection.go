@@ -1,24 +1,30 @@
 package assets
 
 import (
-	"context"
-
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/projections"
 	"github.com/socplatform/soc/projections/readkit"
 )
 
 // Projection is the assets read model: one row per asset stream (table assets).
-type Projection struct{ cache readkit.SQLCache }
+type Projection struct{ readkit.Keyed[Asset] }
 
 // NewProjection returns the assets projection.
-func NewProjection() *Projection { return &Projection{} }
-
-var _ projections.Projection = (*Projection)(nil)
-
-func (*Projection) Name() string       { return "assets" }
-func (*Projection) Contexts() []string { return []string{"assets"} }
-func (*Projection) Tables() []string   { return []string{"assets"} }
+func NewProjection() *Projection {
+	return &Projection{readkit.Keyed[Asset]{
+		Context: "assets",
+		Table:   assetTable,
+		// The list's default sort is risk, computed from two tables: it cannot be indexed.
+		// These serve the other sorts and the common filters.
+		Indexes: [][2]string{{"name", "name, id"}, {"updated", "updated_at, id"}, {"crit", "criticality_rank, id"}},
+		Handles: isAssetEvent,
+		Key:     readkit.StreamKey,
+		Fold:    applyAsset,
+		Change: func(e *events.Envelope, a *Asset) projections.Change {
+			return projections.Change{Projection: "assets", Event: *e, AssetID: a.ID}
+		},
+	}}
+}
 
 var assetTable = &readkit.Table[Asset]{
 	Base: "assets",
@@ -64,26 +70,4 @@ func decodeAsset(a *Asset, ids, tags, links string, created, updated int64) (*As
 	}
 	a.CreatedAt, a.UpdatedAt = readkit.FromMicros(created), readkit.FromMicros(updated)
 	return a, nil
-}
-
-// Create implements projections.Projection.
-func (p *Projection) Create(ctx context.Context, tx *projections.Tx) error {
-	// The list's default sort is risk, computed from two tables: it cannot be indexed. These serve
-	// the other sorts and the common filters.
-	return assetTable.Create(ctx, tx,
-		[2]string{"name", "name, id"},
-		[2]string{"updated", "updated_at, id"},
-		[2]string{"crit", "criticality_rank, id"},
-	)
-}
-
-// Apply implements projections.Projection.
-func (p *Projection) Apply(ctx context.Context, tx *projections.Tx, batch []events.Envelope) ([]projections.Change, error) {
-	_, changes, err := readkit.ApplyKeyed(ctx, tx, &p.cache, assetTable, batch,
-		func(e *events.Envelope) (string, bool, error) { return e.StreamID, isAssetEvent(e.Type), nil },
-		applyAsset,
-		func(e *events.Envelope, a *Asset) projections.Change {
-			return projections.Change{Projection: "assets", Event: *e, AssetID: a.ID}
-		})
-	return changes, err
 }

@@ -85,19 +85,12 @@ func (r *Reader) Assets(ctx context.Context, aq Query) (readkit.Page[Asset], err
 	q := readkit.NewQuery(r.db.Dialect)
 	q.In("a.kind", aq.Kind)
 	q.In("a.criticality", aq.Criticality)
-	if aq.Environment != "" {
-		q.Cond("a.environment = %s", aq.Environment)
-	}
-	if aq.OwnerTeam != "" {
-		q.Cond("a.owner_team = %s", aq.OwnerTeam)
-	}
-	if aq.Status != "" {
-		q.Cond("a.status = %s", aq.Status)
-	}
+	q.Eq("a.environment", aq.Environment)
+	q.Eq("a.owner_team", aq.OwnerTeam)
+	q.Eq("a.status", aq.Status)
 	if aq.Tag != "" {
 		// tags is a JSON array of strings that hold no quote or backslash (the schema's pattern).
-		r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-		q.Where = append(q.Where, "a.tags LIKE "+q.Arg(`%"`+r.Replace(aq.Tag)+`"%`)+` ESCAPE '\'`)
+		q.Where = append(q.Where, "a.tags LIKE "+q.Arg(`%"`+readkit.EscapeLike(aq.Tag)+`"%`)+` ESCAPE '\'`)
 	}
 	if aq.Q != "" {
 		q.Like("a.name", aq.Q)

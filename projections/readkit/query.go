@@ -138,6 +138,13 @@ func (q *Query) Cond(format string, vals ...any) {
 	q.Where = append(q.Where, fmt.Sprintf(format, ps...))
 }
 
+// Eq adds col = v; nothing when v is empty (the query parameter was not given).
+func (q *Query) Eq(col, v string) {
+	if v != "" {
+		q.Cond(col+" = %s", v)
+	}
+}
+
 // In adds col IN (vals…); nothing when vals is empty.
 func (q *Query) In(col string, vals []string) {
 	if len(vals) == 0 {
@@ -152,9 +159,14 @@ func (q *Query) In(col string, vals []string) {
 
 // Like adds a case-insensitive substring match (LIKE wildcards in s match themselves).
 func (q *Query) Like(col, s string) {
-	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	q.Where = append(q.Where, "LOWER("+col+") LIKE "+q.Arg("%"+r.Replace(strings.ToLower(s))+"%")+` ESCAPE '\'`)
+	q.Where = append(q.Where, "LOWER("+col+") LIKE "+q.Arg("%"+EscapeLike(strings.ToLower(s))+"%")+` ESCAPE '\'`)
 }
+
+// EscapeLike escapes LIKE's wildcards (and its escape character, \) in s so that they match
+// themselves in a pattern written with ESCAPE '\'.
+func EscapeLike(s string) string { return likeEscaper.Replace(s) }
+
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 
 // WhereSQL is " WHERE …" ("" without conditions).
 func (q *Query) WhereSQL() string {

@@ -18,7 +18,6 @@ import (
 	"github.com/socplatform/soc/events/eventstest"
 	"github.com/socplatform/soc/projections"
 	"github.com/socplatform/soc/projections/internal/testdb"
-	"github.com/socplatform/soc/projections/sqldb"
 )
 
 const thingSchema = `{
@@ -49,40 +48,20 @@ func registry(t testing.TB) *events.Registry {
 // env is one test's world: an event store and a read-model database that can be opened again
 // (a second handle stands for another process on the same database).
 type env struct {
-	t       *testing.T
-	ctx     context.Context
-	store   *events.Guarded
-	db      *projections.DB
-	dialect string
-	reopen  func() *projections.DB
+	t      *testing.T
+	ctx    context.Context
+	store  *events.Guarded
+	db     *projections.DB
+	reopen func() *projections.DB
 }
 
 // dialects runs f against SQLite and PostgreSQL read models (PostgreSQL skips when no server is
 // configured), each with a fresh SQLite event store.
 func dialects(t *testing.T, f func(t *testing.T, e *env)) {
-	t.Run("sqlite", func(t *testing.T) {
-		path := filepath.Join(t.TempDir(), "readmodel.db")
-		e := newEnv(t, "sqlite", func() *projections.DB { return testdb.SQLitePath(t, path) })
-		f(t, e)
-	})
-	t.Run("postgres", func(t *testing.T) {
-		url := testdb.PostgresURL(t)
-		schema := testdb.FreshSchema(t, url)
-		e := newEnv(t, "postgres", func() *projections.DB {
-			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-			defer cancel()
-			db, err := sqldb.Open(ctx, sqldb.Config{PostgresURL: url, Schema: schema})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { _ = db.SQL.Close() })
-			return db
-		})
-		f(t, e)
-	})
+	testdb.Reopenable(t, func(t *testing.T, open func() *projections.DB) { f(t, newEnv(t, open)) })
 }
 
-func newEnv(t *testing.T, dialect string, open func() *projections.DB) *env {
+func newEnv(t *testing.T, open func() *projections.DB) *env {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
@@ -91,7 +70,7 @@ func newEnv(t *testing.T, dialect string, open func() *projections.DB) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = s.Close() })
-	return &env{t: t, ctx: ctx, store: events.Guard(s, registry(t), events.Limits{}), db: open(), dialect: dialect, reopen: open}
+	return &env{t: t, ctx: ctx, store: events.Guard(s, registry(t), events.Limits{}), db: open(), reopen: open}
 }
 
 // appendThings appends n ThingCreated events to stream (names name-1 … name-n) and returns the
@@ -121,11 +100,7 @@ func thing(typ, name string) events.Envelope {
 
 func (e *env) head() int64 {
 	e.t.Helper()
-	h, err := e.store.HeadPosition(e.ctx)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return h
+	return eventstest.Head(e.t, e.store)
 }
 
 func (e *env) readAll() []events.Envelope {
@@ -151,6 +126,15 @@ func (e *env) auditEvents(name string) []events.Envelope {
 }
 
 // newRunner returns a runner of p over db (e.db when nil).
+// startOn starts a runner of p that consumes the given batches, in order, instead of the store.
+func (e *env) startOn(p projections.Projection, batches ...[]events.Envelope) (*Runner, *sliceConsumer) {
+	e.t.Helper()
+	c := newSliceConsumer(batches...)
+	r := e.newRunner(p, nil, func(cfg *Config) { cfg.Consumer = c })
+	e.start(r)
+	return r, c
+}
+
 func (e *env) newRunner(p projections.Projection, db *projections.DB, mod func(*Config)) *Runner {
 	e.t.Helper()
 	if db == nil {
@@ -172,20 +156,7 @@ func (e *env) newRunner(p projections.Projection, db *projections.DB, mod func(*
 
 // start runs r until the returned stop is called (or the test ends); stop reports Run's error.
 func (e *env) start(r *Runner) (stop func() error) {
-	ctx, cancel := context.WithCancel(e.ctx)
-	done := make(chan error, 1)
-	go func() { done <- r.Run(ctx) }()
-	var once sync.Once
-	var err error
-	stop = func() error {
-		once.Do(func() {
-			cancel()
-			err = <-done
-		})
-		return err
-	}
-	e.t.Cleanup(func() { _ = stop() })
-	return stop
+	return eventstest.Start(e.t, e.ctx, r.Run)
 }
 
 // await polls cond until it holds or the test's context ends. For conditions no notification
@@ -254,39 +225,33 @@ func (e *env) snapshot(p projections.Projection) string {
 }
 
 // counts reads the counts view: stream → events applied.
-func (e *env) counts() map[string]int64 {
-	e.t.Helper()
-	rows, err := e.db.SQL.QueryContext(e.ctx, "SELECT stream_id, n FROM counts")
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer rows.Close()
-	out := map[string]int64{}
-	for rows.Next() {
-		var s string
-		var n int64
-		if err := rows.Scan(&s, &n); err != nil {
-			e.t.Fatal(err)
-		}
-		out[s] = n
-	}
-	return out
+func (e *env) counts() map[string]int64 { return readMap[int64](e, "SELECT stream_id, n FROM counts") }
+
+// appliedIDs reads the ids of the applied events (the applied view) as a set.
+func (e *env) appliedIDs() map[string]bool {
+	return readMap[bool](e, "SELECT event_id, 1 FROM applied")
 }
 
-func (e *env) appliedIDs() map[string]bool {
+// readMap runs q, whose rows are (key, value), on the read model and returns them as a map,
+// failing the test on any error.
+func readMap[V any](e *env, q string) map[string]V {
 	e.t.Helper()
-	rows, err := e.db.SQL.QueryContext(e.ctx, "SELECT event_id FROM applied")
+	rows, err := e.db.SQL.QueryContext(e.ctx, q)
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	defer rows.Close()
-	out := map[string]bool{}
+	out := map[string]V{}
 	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
+		var k string
+		var v V
+		if err := rows.Scan(&k, &v); err != nil {
 			e.t.Fatal(err)
 		}
-		out[s] = true
+		out[k] = v
+	}
+	if err := rows.Err(); err != nil {
+		e.t.Fatal(err)
 	}
 	return out
 }

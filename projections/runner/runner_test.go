@@ -86,9 +86,7 @@ func TestRedeliveryChangesNothing(t *testing.T) {
 		e.appendThings(s, "a", 4)
 		all := e.readAll()
 		// The first two, the same two again, all four (two redelivered), and all four again.
-		c := newSliceConsumer(all[:2], all[:2], all, all)
-		r := e.newRunner(p, nil, func(cfg *Config) { cfg.Consumer = c })
-		e.start(r)
+		r, c := e.startOn(p, all[:2], all[:2], all, all)
 		<-c.delivered
 		if got := e.counts(); got[s] != 4 {
 			t.Fatalf("counts = %v, want 4 for %s", got, s)
@@ -106,9 +104,7 @@ func TestGapParks(t *testing.T) {
 		s := events.NewStreamID("suite", "thing")
 		e.appendThings(s, "a", 3)
 		all := e.readAll()
-		c := newSliceConsumer(all[:1], all[2:3]) // version 2 never arrives
-		r := e.newRunner(p, nil, func(cfg *Config) { cfg.Consumer = c })
-		e.start(r)
+		r, _ := e.startOn(p, all[:1], all[2:3]) // version 2 never arrives
 		st := e.waitParked(r)
 		if st.Parked.EventID != all[2].EventID || !strings.Contains(st.Parked.Error, "gap") {
 			t.Errorf("parked = %+v", st.Parked)
@@ -378,9 +374,7 @@ func TestWaitForPerStreamConsumer(t *testing.T) {
 		e.appendThings(s2, "b", 2)
 		all := e.readAll()
 		// A Kafka-like consumer: s2 (later positions) arrives before s1.
-		c := newSliceConsumer(all[2:4])
-		r := e.newRunner(p, nil, func(cfg *Config) { cfg.Consumer = c })
-		e.start(r)
+		r, c := e.startOn(p, all[2:4])
 		<-c.delivered
 		if ok, err := r.Applied(e.ctx, all[3].GlobalPosition); !ok || err != nil {
 			t.Errorf("Applied(s2's last) = %v, %v", ok, err)

@@ -34,18 +34,12 @@ type scanEventData struct {
 	Reason           string           `json:"reason"`
 }
 
-func scanIDOf(e *events.Envelope) (string, error) {
-	var d struct {
-		ScanID string `json:"scan_id"`
-	}
-	if err := json.Unmarshal(e.Data, &d); err != nil {
-		return "", err
-	}
-	if d.ScanID == "" {
-		return "", errors.New("scan event without scan_id")
-	}
-	return d.ScanID, nil
-}
+// scanIDOf keys a scans row by the scan id every scans event carries.
+var scanIDOf = readkit.DataKey(func(d *struct {
+	ScanID string `json:"scan_id"`
+}) string {
+	return d.ScanID
+}, "scan event without scan_id")
 
 // applyScan folds one scans event into s (nil before the stream's first event). A failed import
 // that could not even be read has ScanImportFailed as its only event: it starts the row too.

@@ -1,26 +1,27 @@
 package scans
 
 import (
-	"context"
 	"database/sql"
 
-	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/projections"
 	"github.com/socplatform/soc/projections/readkit"
 )
 
 // Projection is the scans read model: one row per scan import (table scans), keyed by the
 // scan id.
-type Projection struct{ cache readkit.SQLCache }
+type Projection struct{ readkit.Keyed[Scan] }
 
 // NewProjection returns the scans projection.
-func NewProjection() *Projection { return &Projection{} }
-
-var _ projections.Projection = (*Projection)(nil)
-
-func (*Projection) Name() string       { return "scans" }
-func (*Projection) Contexts() []string { return []string{"scans"} }
-func (*Projection) Tables() []string   { return []string{"scans"} }
+func NewProjection() *Projection {
+	return &Projection{readkit.Keyed[Scan]{
+		Context: "scans",
+		Table:   scanTable,
+		Indexes: [][2]string{{"started", "started_at, id"}, {"total", "findings_total, id"}},
+		Handles: isScanEvent,
+		Key:     scanIDOf,
+		Fold:    applyScan,
+	}}
+}
 
 var scanTable = &readkit.Table[Scan]{
 	Base: "scans",
@@ -68,26 +69,4 @@ var scanTable = &readkit.Table[Scan]{
 		}
 		return &s, nil
 	},
-}
-
-// Create implements projections.Projection.
-func (p *Projection) Create(ctx context.Context, tx *projections.Tx) error {
-	return scanTable.Create(ctx, tx, [2]string{"started", "started_at, id"}, [2]string{"total", "findings_total, id"})
-}
-
-// Apply implements projections.Projection.
-func (p *Projection) Apply(ctx context.Context, tx *projections.Tx, batch []events.Envelope) ([]projections.Change, error) {
-	_, changes, err := readkit.ApplyKeyed(ctx, tx, &p.cache, scanTable, batch,
-		func(e *events.Envelope) (string, bool, error) {
-			if !isScanEvent(e.Type) {
-				return "", false, nil
-			}
-			id, err := scanIDOf(e)
-			return id, true, err
-		},
-		applyScan,
-		func(e *events.Envelope, _ *Scan) projections.Change {
-			return projections.Change{Projection: "scans", Event: *e}
-		})
-	return changes, err
 }

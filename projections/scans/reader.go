@@ -36,15 +36,9 @@ func (r *Reader) Scan(ctx context.Context, id string) (*Scan, error) {
 // Scans lists scans.
 func (r *Reader) Scans(ctx context.Context, sq Query) (readkit.Page[Scan], error) {
 	q := readkit.NewQuery(r.db.Dialect)
-	if sq.Format != "" {
-		q.Cond("s.format = %s", sq.Format)
-	}
-	if sq.Status != "" {
-		q.Cond("s.status = %s", sq.Status)
-	}
-	if sq.Actor != "" {
-		q.Cond("s.actor = %s", sq.Actor)
-	}
+	q.Eq("s.format", sq.Format)
+	q.Eq("s.status", sq.Status)
+	q.Eq("s.actor", sq.Actor)
 	readkit.TimeRange(q, "s.started_at", sq.From, sq.To)
 	spec, tail, limit, err := readkit.Paginate(q, sq.List, scanSorts, Sorts[0], "s.id")
 	if err != nil {

@@ -16,8 +16,7 @@ import (
 
 // TestAssetEvents applies every assets event, one batch each, and checks what it changed.
 func TestAssetEvents(t *testing.T) {
-	testdb.Dialects(t, func(t *testing.T, open func(testing.TB) *projections.DB) {
-		db := open(t)
+	testdb.Dialects(t, func(t *testing.T, db *projections.DB) {
 		p := assets.NewProjection()
 		setup(t, db, p, vulns.NewFindingsProjection())
 		ar := assets.NewReader(db)

@@ -1,27 +1,22 @@
 package vulns
 
 import (
-	"context"
 	"database/sql"
 	"encoding/json"
 
-	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/projections"
 	"github.com/socplatform/soc/projections/readkit"
 )
 
 // CVEsProjection is the CVE catalogue read model (table cves), keyed by CVE id. OpenFindings is
 // not stored: the Reader counts it from the findings projection's finding_cves.
-type CVEsProjection struct{ cache readkit.SQLCache }
+type CVEsProjection struct{ readkit.Keyed[CVE] }
 
-// NewCVEsProjection returns the CVE catalogue projection.
-func NewCVEsProjection() *CVEsProjection { return &CVEsProjection{} }
-
-var _ projections.Projection = (*CVEsProjection)(nil)
-
-func (*CVEsProjection) Name() string       { return "cves" }
-func (*CVEsProjection) Contexts() []string { return []string{"vulns"} }
-func (*CVEsProjection) Tables() []string   { return []string{"cves"} }
+// NewCVEsProjection returns the CVE catalogue projection. Finding events are the findings
+// projection's.
+func NewCVEsProjection() *CVEsProjection {
+	return &CVEsProjection{readkit.Keyed[CVE]{Context: "vulns", Table: cveTable, Handles: isCVEEvent, Key: cveIDOf, Fold: applyCVE}}
+}
 
 var cveTable = &readkit.Table[CVE]{
 	Base: "cves",
@@ -62,26 +57,4 @@ var cveTable = &readkit.Table[CVE]{
 		c.KEV = kev != 0
 		return &c, nil
 	},
-}
-
-// Create implements projections.Projection.
-func (p *CVEsProjection) Create(ctx context.Context, tx *projections.Tx) error {
-	return cveTable.Create(ctx, tx)
-}
-
-// Apply implements projections.Projection. Finding events are the findings projection's.
-func (p *CVEsProjection) Apply(ctx context.Context, tx *projections.Tx, batch []events.Envelope) ([]projections.Change, error) {
-	_, changes, err := readkit.ApplyKeyed(ctx, tx, &p.cache, cveTable, batch,
-		func(e *events.Envelope) (string, bool, error) {
-			if !isCVEEvent(e.Type) {
-				return "", false, nil
-			}
-			id, err := cveIDOf(e)
-			return id, true, err
-		},
-		applyCVE,
-		func(e *events.Envelope, _ *CVE) projections.Change {
-			return projections.Change{Projection: "cves", Event: *e}
-		})
-	return changes, err
 }

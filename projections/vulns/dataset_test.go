@@ -189,8 +189,7 @@ func allPages[T any](t *testing.T, id func(T) string, get func(after *readkit.Ke
 }
 
 func TestFindingFilters(t *testing.T) {
-	testdb.Dialects(t, func(t *testing.T, open func(testing.TB) *projections.DB) {
-		db := open(t)
+	testdb.Dialects(t, func(t *testing.T, db *projections.DB) {
 		ds := loadDataset(t, db)
 		r := vulns.NewReader(db)
 		ctx := context.Background()
@@ -313,8 +312,7 @@ func checkOrder[T any](t *testing.T, items []T, key func(*T) []float64, id func(
 }
 
 func TestFindingSortsAndPages(t *testing.T) {
-	testdb.Dialects(t, func(t *testing.T, open func(testing.TB) *projections.DB) {
-		db := open(t)
+	testdb.Dialects(t, func(t *testing.T, db *projections.DB) {
 		ds := loadDataset(t, db)
 		r := vulns.NewReader(db)
 		for _, sort := range vulns.FindingSorts {
@@ -345,8 +343,7 @@ func TestFindingSortsAndPages(t *testing.T) {
 }
 
 func TestAssetQueries(t *testing.T) {
-	testdb.Dialects(t, func(t *testing.T, open func(testing.TB) *projections.DB) {
-		db := open(t)
+	testdb.Dialects(t, func(t *testing.T, db *projections.DB) {
 		ds := loadDataset(t, db)
 		ar := assets.NewReader(db)
 		ctx := context.Background()
@@ -460,8 +457,7 @@ func TestAssetQueries(t *testing.T) {
 }
 
 func TestScansAndCVEs(t *testing.T) {
-	testdb.Dialects(t, func(t *testing.T, open func(testing.TB) *projections.DB) {
-		db := open(t)
+	testdb.Dialects(t, func(t *testing.T, db *projections.DB) {
 		ds := loadDataset(t, db)
 		r, sr := vulns.NewReader(db), scans.NewReader(db)
 		ctx := context.Background()
@@ -524,8 +520,7 @@ func TestScansAndCVEs(t *testing.T) {
 }
 
 func TestQueryErrorsAndNotFound(t *testing.T) {
-	testdb.Dialects(t, func(t *testing.T, open func(testing.TB) *projections.DB) {
-		db := open(t)
+	testdb.Dialects(t, func(t *testing.T, db *projections.DB) {
 		loadDataset(t, db)
 		r, ar, sr := vulns.NewReader(db), assets.NewReader(db), scans.NewReader(db)
 		ctx := context.Background()
@@ -589,8 +584,7 @@ func second[T any](_ T, err error) error { return err }
 // TestIncrementalEqualsRebuild applies the same events in batches of different sizes (each into
 // its own generation of one database) and compares every table.
 func TestIncrementalEqualsRebuild(t *testing.T) {
-	testdb.Dialects(t, func(t *testing.T, open func(testing.TB) *projections.DB) {
-		db := open(t)
+	testdb.Dialects(t, func(t *testing.T, db *projections.DB) {
 		ds := newDataset(t)
 		sizes := []int{1, 7, 64, len(ds.evs)}
 		for i, size := range sizes {

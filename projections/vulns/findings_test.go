@@ -19,8 +19,7 @@ import (
 // TestFindingLifecycle applies every finding event, one batch each, and checks the row, the
 // asset's open counts and the Change.
 func TestFindingLifecycle(t *testing.T) {
-	testdb.Dialects(t, func(t *testing.T, open func(testing.TB) *projections.DB) {
-		db := open(t)
+	testdb.Dialects(t, func(t *testing.T, db *projections.DB) {
 		ps := all()
 		setup(t, db, ps...)
 		r, ar := vulns.NewReader(db), assets.NewReader(db)
@@ -159,8 +158,7 @@ func TestFindingLifecycle(t *testing.T) {
 
 // TestRisk checks an asset's score and that its components recompute it.
 func TestRisk(t *testing.T) {
-	testdb.Dialects(t, func(t *testing.T, open func(testing.TB) *projections.DB) {
-		db := open(t)
+	testdb.Dialects(t, func(t *testing.T, db *projections.DB) {
 		ps := all()
 		setup(t, db, ps...)
 		ar := assets.NewReader(db)
@@ -265,8 +263,7 @@ func ids[T any](items []T, f func(T) string) []string {
 // TestPoison: undecodable data of a handled type, or an event before its stream's first, is an
 // *EventError naming the event; unknown types are ignored.
 func TestPoison(t *testing.T) {
-	testdb.Dialects(t, func(t *testing.T, open func(testing.TB) *projections.DB) {
-		db := open(t)
+	testdb.Dialects(t, func(t *testing.T, db *projections.DB) {
 		ps := all()
 		setup(t, db, ps...)
 		g := newGen(t)
@@ -311,8 +308,7 @@ func TestPoison(t *testing.T) {
 // only FindingOpened sets; should a stream ever carry a second FindingOpened, the whole row is
 // still written.
 func TestFixedColumnsRewritten(t *testing.T) {
-	testdb.Dialects(t, func(t *testing.T, open func(testing.TB) *projections.DB) {
-		db := open(t)
+	testdb.Dialects(t, func(t *testing.T, db *projections.DB) {
 		ps := all()
 		setup(t, db, ps...)
 		g := newGen(t)
@@ -334,8 +330,7 @@ func TestFixedColumnsRewritten(t *testing.T) {
 
 // TestCVEEvents applies every CVE event, one batch each.
 func TestCVEEvents(t *testing.T) {
-	testdb.Dialects(t, func(t *testing.T, open func(testing.TB) *projections.DB) {
-		db := open(t)
+	testdb.Dialects(t, func(t *testing.T, db *projections.DB) {
 		ps := all()
 		setup(t, db, ps...)
 		r := vulns.NewReader(db)

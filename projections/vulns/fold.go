@@ -268,18 +268,12 @@ type cveEventData struct {
 	EPSSPercentile *float64        `json:"percentile"`
 }
 
-func cveIDOf(e *events.Envelope) (string, error) {
-	var d struct {
-		ID string `json:"id"`
-	}
-	if err := json.Unmarshal(e.Data, &d); err != nil {
-		return "", err
-	}
-	if d.ID == "" {
-		return "", errors.New("CVE event without id")
-	}
-	return d.ID, nil
-}
+// cveIDOf keys a cves row by the CVE id every CVE event carries.
+var cveIDOf = readkit.DataKey(func(d *struct {
+	ID string `json:"id"`
+}) string {
+	return d.ID
+}, "CVE event without id")
 
 // applyCVE folds one CVE event into c (nil before the stream's first event: a KEV or EPSS feed
 // may be imported before NVD's record, so any event may start the row).

@@ -131,9 +131,7 @@ func (r *Reader) Findings(ctx context.Context, fq FindingQuery) (readkit.Page[Fi
 	if fq.Open != nil {
 		q.Cond("f.open = %s", readkit.BoolInt(*fq.Open))
 	}
-	if fq.AssetID != "" {
-		q.Cond("f.asset_id = %s", fq.AssetID)
-	}
+	q.Eq("f.asset_id", fq.AssetID)
 	if fq.CVE != "" {
 		q.Cond("f.id IN (SELECT finding_id FROM finding_cves WHERE cve = %s)", fq.CVE)
 	}
@@ -146,9 +144,7 @@ func (r *Reader) Findings(ctx context.Context, fq FindingQuery) (readkit.Page[Fi
 	if fq.EPSSMin != nil {
 		q.Cond("f.epss >= %s", *fq.EPSSMin)
 	}
-	if fq.Owner != "" {
-		q.Cond("f.owner = %s", fq.Owner)
-	}
+	q.Eq("f.owner", fq.Owner)
 	if fq.Overdue != nil {
 		if *fq.Overdue {
 			q.Cond("(f.open = 1 AND f.due_at < %s)", now.UnixMicro())
@@ -162,12 +158,8 @@ func (r *Reader) Findings(ctx context.Context, fq FindingQuery) (readkit.Page[Fi
 	if !fq.DueAfter.IsZero() {
 		q.Cond("(f.due_at >= %s AND f.due_at <> %s)", fq.DueAfter.UnixMicro(), int64(noDue))
 	}
-	if fq.Scanner != "" {
-		q.Cond("f.scanner = %s", fq.Scanner)
-	}
-	if fq.Format != "" {
-		q.Cond("f.format = %s", fq.Format)
-	}
+	q.Eq("f.scanner", fq.Scanner)
+	q.Eq("f.format", fq.Format)
 	if fq.ScanID != "" {
 		q.Cond("(f.first_scan_id = %s OR f.last_scan_id = %s)", fq.ScanID, fq.ScanID)
 	}

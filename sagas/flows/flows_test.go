@@ -11,7 +11,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/socplatform/soc/events"
-	"github.com/socplatform/soc/events/adapters/sqlite"
 	"github.com/socplatform/soc/sagas"
 	"github.com/socplatform/soc/sagas/flows"
 	"github.com/socplatform/soc/sagas/sagastest"
@@ -47,17 +46,11 @@ func (b *recBus) take() []sagas.Command {
 }
 
 type env struct {
-	t     *testing.T
-	ctx   context.Context
-	path  string
-	raw   *sqlite.Store
-	store events.EventStore
-	clock *sagas.ManualClock
-	bus   *recBus
-	rt    *sagas.Runtime
-	ts    *sagas.TimerService
-	disp  *sagas.Dispatcher
-	sagas []sagas.Saga
+	*sagastest.Process
+	t    *testing.T
+	bus  *recBus
+	ts   *sagas.TimerService
+	disp *sagas.Dispatcher
 }
 
 // newEnv runs the notification flows' sagas.
@@ -67,21 +60,16 @@ func newEnv(t *testing.T) *env {
 
 func newEnvWith(t *testing.T, start time.Time, ss ...sagas.Saga) *env {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	t.Cleanup(cancel)
-	e := &env{t: t, ctx: ctx, path: t.TempDir() + "/e.db", clock: sagas.NewManualClock(start), bus: &recBus{}, sagas: ss}
-	e.open()
-	t.Cleanup(func() { e.raw.Close() })
+	e := &env{Process: sagastest.Start(t, start, ss...), t: t, bus: &recBus{}}
+	e.workers()
 	return e
 }
 
-// open (re)opens the store, guarded by the schema registry, and builds a fresh runtime, timer
-// service and dispatcher on it: a process start.
-func (e *env) open() {
+// workers builds a fresh timer service and dispatcher on the runtime.
+func (e *env) workers() {
 	e.t.Helper()
-	e.store, e.raw, e.rt = sagastest.OpenRuntime(e.t, e.path, e.clock, e.sagas...)
-	e.ts = sagas.NewTimerService(e.rt, 0)
-	d, err := sagas.NewDispatcher(sagas.DispatcherConfig{Runtime: e.rt, Bus: e.bus, MaxAttempts: 3,
+	e.ts = sagas.NewTimerService(e.RT, 0)
+	d, err := sagas.NewDispatcher(sagas.DispatcherConfig{Runtime: e.RT, Bus: e.bus, MaxAttempts: 3,
 		MinBackoff: time.Second, MaxBackoff: 4 * time.Second})
 	if err != nil {
 		e.t.Fatal(err)
@@ -89,31 +77,30 @@ func (e *env) open() {
 	e.disp = d
 }
 
+// restart is a process restart: store, runtime, timer service and dispatcher all new.
 func (e *env) restart() {
 	e.t.Helper()
-	if err := e.raw.Close(); err != nil {
-		e.t.Fatal(err)
-	}
-	e.open()
+	e.Restart()
+	e.workers()
 }
 
 // step runs one round of every worker (runtime, timers, dispatcher) and returns the commands
 // the bus received in it.
 func (e *env) step() []sagas.Command {
 	e.t.Helper()
-	if _, err := e.rt.Drain(e.ctx); err != nil {
+	if _, err := e.RT.Drain(e.Ctx); err != nil {
 		e.t.Fatal(err)
 	}
-	if err := e.ts.Sync(e.ctx); err != nil {
+	if err := e.ts.Sync(e.Ctx); err != nil {
 		e.t.Fatal(err)
 	}
-	if _, err := e.ts.FireDue(e.ctx); err != nil {
+	if _, err := e.ts.FireDue(e.Ctx); err != nil {
 		e.t.Fatal(err)
 	}
-	if err := e.disp.Sync(e.ctx); err != nil {
+	if err := e.disp.Sync(e.Ctx); err != nil {
 		e.t.Fatal(err)
 	}
-	if _, err := e.disp.DispatchDue(e.ctx); err != nil {
+	if _, err := e.disp.DispatchDue(e.Ctx); err != nil {
 		e.t.Fatal(err)
 	}
 	return e.bus.take()
@@ -122,7 +109,7 @@ func (e *env) step() []sagas.Command {
 // at moves the clock to t and steps.
 func (e *env) at(t time.Time) []sagas.Command {
 	e.t.Helper()
-	e.clock.Set(t)
+	e.Clock.Set(t)
 	return e.step()
 }
 
@@ -137,12 +124,12 @@ func (e *env) appendCorr(stream string, typ string, data any, corr string) event
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	res, err := e.store.Append(e.ctx, stream, events.Any, []events.Envelope{{Type: typ, Data: b, CorrelationID: corr}})
+	res, err := e.Store.Append(e.Ctx, stream, events.Any, []events.Envelope{{Type: typ, Data: b, CorrelationID: corr}})
 	if err != nil {
 		e.t.Fatalf("append %s to %s: %v", typ, stream, err)
 	}
 	_ = res
-	evs, err := e.store.ReadStream(e.ctx, stream, events.ReadStreamOptions{})
+	evs, err := e.Store.ReadStream(e.Ctx, stream, events.ReadStreamOptions{})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -169,7 +156,7 @@ func (e *env) setDue(f string, due time.Time) {
 
 func (e *env) resolve(f string) {
 	e.t.Helper()
-	e.append(f, "FindingResolved", map[string]any{"reason": "patched", "resolved_at": e.clock.Now().Format(time.RFC3339)})
+	e.append(f, "FindingResolved", map[string]any{"reason": "patched", "resolved_at": e.Clock.Now().Format(time.RFC3339)})
 }
 
 func (e *env) reopen(f, reason string) {
@@ -179,7 +166,7 @@ func (e *env) reopen(f, reason string) {
 
 func (e *env) show(saga, key string) *sagas.Instance {
 	e.t.Helper()
-	in, err := sagas.Show(e.ctx, e.store, saga, key)
+	in, err := sagas.Show(e.Ctx, e.Store, saga, key)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -188,7 +175,7 @@ func (e *env) show(saga, key string) *sagas.Instance {
 
 func (e *env) list(saga string) []sagas.InstanceSummary {
 	e.t.Helper()
-	l, err := sagas.List(e.ctx, e.store, saga)
+	l, err := sagas.List(e.Ctx, e.Store, saga)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -283,7 +270,7 @@ func TestSLAReminderThenBreachThenEscalation(t *testing.T) {
 	expectNone(t, "long after the due date", e.at(due.Add(30*24*time.Hour)))
 
 	// The handler records SLABreached: the saga escalates.
-	e.append(f, "SLABreached", map[string]any{"due_at": ts(due), "breached_at": ts(e.clock.Now()), "severity": "critical", "status": "open"})
+	e.append(f, "SLABreached", map[string]any{"due_at": ts(due), "breached_at": ts(e.Clock.Now()), "severity": "critical", "status": "open"})
 	expect(t, "after SLABreached", e.step(), flows.CmdNotifySLABreach, map[string]any{"finding_id": f, "due_at": ts(due)})
 	expectNone(t, "nothing more", e.at(due.Add(60*24*time.Hour)))
 
@@ -353,7 +340,7 @@ func minimalData(t *testing.T, e *env, typ, f string) map[string]any {
 	t.Helper()
 	switch typ {
 	case "FindingClosed":
-		return map[string]any{"scan_id": "scan-2", "closed_at": ts(e.clock.Now())}
+		return map[string]any{"scan_id": "scan-2", "closed_at": ts(e.Clock.Now())}
 	case "FindingMarkedFalsePositive":
 		return map[string]any{"justification": "not reachable"}
 	case "FindingMarkedDuplicate":
@@ -402,10 +389,10 @@ func TestReopenRearmsTimers(t *testing.T) {
 	due := t0.Add(10 * 24 * time.Hour)
 	e.setDue(f, due)
 	expectNone(t, "armed", e.step())
-	e.clock.Set(t0.Add(24 * time.Hour))
+	e.Clock.Set(t0.Add(24 * time.Hour))
 	e.resolve(f)
 	expectNone(t, "resolved", e.step())
-	e.clock.Set(t0.Add(2 * 24 * time.Hour))
+	e.Clock.Set(t0.Add(2 * 24 * time.Hour))
 	e.reopen(f, "seen again by scan")
 	expectNone(t, "reopened", e.step())
 	in := e.show("finding_deadlines", f)
@@ -491,19 +478,19 @@ func TestTimerSurvivesRestartAndFiresOnce(t *testing.T) {
 	expectNone(t, "armed", e.step())
 
 	e.restart() // store, runtime, timer service and dispatcher all new
-	e.clock.Set(due.Add(time.Minute))
+	e.Clock.Set(due.Add(time.Minute))
 	// Two replicas fire concurrently from the rebuilt index: one of them fires it.
-	if err := e.ts.Sync(e.ctx); err != nil {
+	if err := e.ts.Sync(e.Ctx); err != nil {
 		t.Fatal(err)
 	}
 	if e.ts.Pending() != 1 {
 		t.Fatalf("rebuilt index has %d timers, want 1", e.ts.Pending())
 	}
-	other := sagas.NewTimerService(e.rt, 0)
-	if err := other.Sync(e.ctx); err != nil {
+	other := sagas.NewTimerService(e.RT, 0)
+	if err := other.Sync(e.Ctx); err != nil {
 		t.Fatal(err)
 	}
-	if fired := sagastest.FireConcurrently(e.ctx, t, e.ts, other); fired[0]+fired[1] != 1 {
+	if fired := sagastest.FireConcurrently(e.Ctx, t, e.ts, other); fired[0]+fired[1] != 1 {
 		t.Fatalf("fired %v, want exactly one firing", fired)
 	}
 	expect(t, "after restart", e.step(), flows.CmdRecordSLABreach, map[string]any{"finding_id": f, "due_at": ts(due)})
@@ -548,15 +535,15 @@ func TestNewFindingsOneCommandPerScan(t *testing.T) {
 	}
 
 	// Redelivery: directly, and from a lost checkpoint.
-	if err := e.rt.HandleEvent(e.ctx, ev); err != nil {
+	if err := e.RT.HandleEvent(e.Ctx, ev); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.raw.SaveCheckpoint(e.ctx, e.rt.CheckpointName(), 0); err != nil {
+	if err := e.Raw.SaveCheckpoint(e.Ctx, e.RT.CheckpointName(), 0); err != nil {
 		t.Fatal(err)
 	}
 	expectNone(t, "redelivered", e.step())
 	e.restart()
-	if err := e.raw.SaveCheckpoint(e.ctx, e.rt.CheckpointName(), 0); err != nil {
+	if err := e.Raw.SaveCheckpoint(e.Ctx, e.RT.CheckpointName(), 0); err != nil {
 		t.Fatal(err)
 	}
 	expectNone(t, "redelivered after restart", e.step())

@@ -100,7 +100,7 @@ func TestScanScheduleFiresAtCronTimesOnce(t *testing.T) {
 	none(t, "unscheduled 15:00", e.at(time.Date(2025, 3, 1, 15, 0, 0, 0, time.UTC)))
 	e.append(stream, "ScanDefinitionDeleted", map[string]any{"reason": "retired"})
 	none(t, "deleted", e.step())
-	in, err := sagas.Show(e.ctx, e.store, "scan_schedule", id)
+	in, err := sagas.Show(e.Ctx, e.Store, "scan_schedule", id)
 	if err != nil || !in.Done || len(in.PendingTimers()) != 0 {
 		t.Fatalf("instance %+v %v", in, err)
 	}
@@ -151,7 +151,7 @@ func TestScanRunRetryAndTimeout(t *testing.T) {
 	e.append(stream, "ScanAttemptFailed", map[string]any{"attempt": 2, "error": "timed out after 1m0s", "will_retry": false})
 	e.append(stream, "ScanFailed", map[string]any{"attempts": 2, "error": "timed out after 1m0s"})
 	none(t, "failed for good", e.step())
-	in, err := sagas.Show(e.ctx, e.store, "scan_run", run)
+	in, err := sagas.Show(e.Ctx, e.Store, "scan_run", run)
 	if err != nil || !in.Done || len(in.PendingTimers()) != 0 {
 		t.Fatalf("instance %+v %v", in, err)
 	}

@@ -90,6 +90,14 @@ func (f *fakeSender) stats() (calls int, accepted []channels.Message) {
 	return f.calls, slices.Clone(f.accepted)
 }
 
+// wantAccepted fails t unless the sender accepted n messages.
+func (f *fakeSender) wantAccepted(t *testing.T, n int) {
+	t.Helper()
+	if _, acc := f.stats(); len(acc) != n {
+		t.Fatalf("accepted %d messages, want %d", len(acc), n)
+	}
+}
+
 // crashingStore appends like the real store, except that the first append of crashType fails
 // as if the process had died just before it.
 type crashingStore struct {

@@ -12,6 +12,7 @@ import (
 	"github.com/socplatform/soc/commands/notifications/channels"
 	"github.com/socplatform/soc/commands/notifications/domain"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/events/eventlog"
 	"github.com/socplatform/soc/schemas/contracts"
 )
 
@@ -59,18 +60,7 @@ func newIndex() *index {
 func (x *index) sync(ctx context.Context, store events.EventStore, batch int) error {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	for {
-		evs, err := store.ReadAll(ctx, x.pos, batch)
-		if err != nil {
-			return err
-		}
-		if err := x.applyLocked(evs); err != nil {
-			return err
-		}
-		if len(evs) < batch {
-			return nil
-		}
-	}
+	return eventlog.ReadToHead(ctx, store, x.pos, batch, x.applyLocked)
 }
 
 // follow applies a batch delivered by the eventlog consumer. Events at or below the cursor were

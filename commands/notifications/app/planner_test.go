@@ -120,6 +120,22 @@ func (e *plannerEnv) finding(scan, asset, severity, title, owner string, cves ..
 	return id
 }
 
+// newDueScenario is the import scenario with its critical finding due a week after start, the
+// requests so far taken.
+func newDueScenario(t *testing.T) (*plannerEnv, importScenario, time.Time) {
+	e := newPlannerEnv(t)
+	s := e.importScenario()
+	due := start.Add(7 * 24 * time.Hour)
+	e.setDue(s.crit, due)
+	e.requests()
+	return e, s, due
+}
+
+func (e *plannerEnv) setDue(finding string, due time.Time) {
+	e.t.Helper()
+	e.add(finding, "FindingDueDateSet", "", map[string]any{"due_at": due.Format(time.RFC3339)})
+}
+
 func (e *plannerEnv) scanStarted(scan string) {
 	e.t.Helper()
 	e.add("scans-import-"+scan, "ScanImportStarted", scan, map[string]any{"scan_id": scan, "format": "nessus",
@@ -172,6 +188,15 @@ func (e *plannerEnv) mustHandle(id, typ string, payload any) {
 	e.t.Helper()
 	if err := e.handle(id, typ, payload); err != nil {
 		e.t.Fatalf("%s: %v", typ, err)
+	}
+}
+
+// mustPlanNothing handles a command that must request no notification; what names the case.
+func (e *plannerEnv) mustPlanNothing(what, id, typ string, payload any) {
+	e.t.Helper()
+	e.mustHandle(id, typ, payload)
+	if got := e.requests(); len(got) != 0 {
+		e.t.Fatalf("%s: %v", what, whos(got))
 	}
 }
 
@@ -307,10 +332,7 @@ func TestPlannerNewFindingsOnePerRecipientAndChannel(t *testing.T) {
 
 	// The same command again (and the same scan under another command id): nothing new.
 	e.mustHandle("cmd-1", CmdNewFindings, map[string]string{"scan_id": s.scan})
-	e.mustHandle("cmd-2", CmdNewFindings, map[string]string{"scan_id": s.scan})
-	if again := e.requests(); len(again) != 0 {
-		t.Fatalf("redelivered command recorded %v", whos(again))
-	}
+	e.mustPlanNothing("redelivered command recorded", "cmd-2", CmdNewFindings, map[string]string{"scan_id": s.scan})
 }
 
 func TestPlannerNewFindingsNothingWorthTelling(t *testing.T) {
@@ -323,15 +345,9 @@ func TestPlannerNewFindingsNothingWorthTelling(t *testing.T) {
 	e.finding(scan, prod, "info", "Open port", "")
 	e.scanCompleted(scan)
 	e.requests()
-	e.mustHandle("cmd-1", CmdNewFindings, map[string]string{"scan_id": scan})
-	if got := e.requests(); len(got) != 0 {
-		t.Fatalf("medium/low/info only: %v", whos(got))
-	}
+	e.mustPlanNothing("medium/low/info only", "cmd-1", CmdNewFindings, map[string]string{"scan_id": scan})
 	// An unknown scan: nothing either.
-	e.mustHandle("cmd-2", CmdNewFindings, map[string]string{"scan_id": uuid.NewString()})
-	if got := e.requests(); len(got) != 0 {
-		t.Fatalf("unknown scan: %v", whos(got))
-	}
+	e.mustPlanNothing("unknown scan", "cmd-2", CmdNewFindings, map[string]string{"scan_id": uuid.NewString()})
 }
 
 func TestPlannerNewFindingsWebhookAndFallback(t *testing.T) {
@@ -371,59 +387,37 @@ func TestPlannerKEVAlert(t *testing.T) {
 		k["VulnerabilityName"] != "Palo Alto Networks PAN-OS Command Injection" || k["DueDate"] != "2024-04-19" {
 		t.Fatalf("kev request %+v", r)
 	}
-	e.mustHandle("kev-1", CmdKEVAlert, map[string]string{"finding_id": s.crit})
-	if again := e.requests(); len(again) != 0 {
-		t.Fatalf("redelivered: %v", whos(again))
-	}
+	e.mustPlanNothing("redelivered", "kev-1", CmdKEVAlert, map[string]string{"finding_id": s.crit})
 
 	for name, f := range map[string]string{"non-production": s.low, "not kev": s.elsewhere} {
-		e.mustHandle("kev-"+name, CmdKEVAlert, map[string]string{"finding_id": f})
-		if got := e.requests(); len(got) != 0 {
-			t.Fatalf("%s: %v", name, whos(got))
-		}
+		e.mustPlanNothing(name, "kev-"+name, CmdKEVAlert, map[string]string{"finding_id": f})
 	}
 	// KEV on production, but resolved by the time the alert is planned.
 	e.add(s.high, "FindingExploitabilityChanged", "", kev)
 	e.add(s.high, "FindingResolved", "", map[string]any{"reason": "patched", "resolved_at": start.Format(time.RFC3339)})
-	e.mustHandle("kev-resolved", CmdKEVAlert, map[string]string{"finding_id": s.high})
-	if got := e.requests(); len(got) != 0 {
-		t.Fatalf("resolved: %v", whos(got))
-	}
+	e.mustPlanNothing("resolved", "kev-resolved", CmdKEVAlert, map[string]string{"finding_id": s.high})
 }
 
 func TestPlannerSLABreachEscalatesToLead(t *testing.T) {
-	e := newPlannerEnv(t)
-	s := e.importScenario()
-	due := start.Add(7 * 24 * time.Hour)
-	e.add(s.crit, "FindingDueDateSet", "", map[string]any{"due_at": due.Format(time.RFC3339)})
-	e.requests()
+	e, s, due := newDueScenario(t)
 	e.clock.Set(due.Add(26 * time.Hour))
 
 	// No SLABreached recorded for that deadline: nothing.
-	e.mustHandle("b-0", CmdSLABreach, map[string]any{"finding_id": s.crit, "due_at": due})
-	if got := e.requests(); len(got) != 0 {
-		t.Fatalf("without SLABreached: %v", whos(got))
-	}
+	e.mustPlanNothing("without SLABreached", "b-0", CmdSLABreach, map[string]any{"finding_id": s.crit, "due_at": due})
 	e.add(s.crit, "SLABreached", "", map[string]any{"due_at": due.Format(time.RFC3339), "breached_at": due.Format(time.RFC3339),
 		"severity": "critical", "status": "open", "owner": "alice@example.com"})
 	// A breach of another deadline: nothing.
-	e.mustHandle("b-1", CmdSLABreach, map[string]any{"finding_id": s.crit, "due_at": due.Add(-24 * time.Hour)})
-	if got := e.requests(); len(got) != 0 {
-		t.Fatalf("other deadline: %v", whos(got))
-	}
+	e.mustPlanNothing("other deadline", "b-1", CmdSLABreach, map[string]any{"finding_id": s.crit, "due_at": due.Add(-24 * time.Hour)})
 	e.mustHandle("b-2", CmdSLABreach, map[string]any{"finding_id": s.crit, "due_at": due})
 	got := wantWhos(t, "breach", e.requests(), "lee/email", "lee/websocket", "lee/slack", "lee/teams")
 	r := got["lee/email"]
 	if r.Kind != channels.KindSLABreach || r.Severity != "critical" || r.Data["Owner"] != "alice@example.com" || r.Data["Overdue"] != "1d 2h" {
 		t.Fatalf("breach request %+v", r)
 	}
-	e.mustHandle("b-2", CmdSLABreach, map[string]any{"finding_id": s.crit, "due_at": due})
-	if again := e.requests(); len(again) != 0 {
-		t.Fatalf("redelivered: %v", whos(again))
-	}
+	e.mustPlanNothing("redelivered", "b-2", CmdSLABreach, map[string]any{"finding_id": s.crit, "due_at": due})
 
 	// An unowned finding escalates to its asset team's lead.
-	e.add(s.high, "FindingDueDateSet", "", map[string]any{"due_at": due.Format(time.RFC3339)})
+	e.setDue(s.high, due)
 	e.add(s.high, "SLABreached", "", map[string]any{"due_at": due.Format(time.RFC3339), "breached_at": due.Format(time.RFC3339),
 		"severity": "high", "status": "open"})
 	e.requests()
@@ -435,11 +429,7 @@ func TestPlannerSLABreachEscalatesToLead(t *testing.T) {
 }
 
 func TestPlannerSLAReminder(t *testing.T) {
-	e := newPlannerEnv(t)
-	s := e.importScenario()
-	due := start.Add(7 * 24 * time.Hour)
-	e.add(s.crit, "FindingDueDateSet", "", map[string]any{"due_at": due.Format(time.RFC3339)})
-	e.requests()
+	e, s, due := newDueScenario(t)
 	e.clock.Set(due.Add(-72 * time.Hour))
 	e.mustHandle("r-1", CmdSLAReminder, map[string]any{"finding_id": s.crit, "due_at": due})
 	got := wantWhos(t, "reminder", e.requests(), "alice/email", "alice/websocket", "alice/slack", "alice/teams")
@@ -447,10 +437,7 @@ func TestPlannerSLAReminder(t *testing.T) {
 		t.Fatalf("reminder %+v", r)
 	}
 	// Rescheduled meanwhile: nothing.
-	e.mustHandle("r-2", CmdSLAReminder, map[string]any{"finding_id": s.crit, "due_at": due.Add(time.Hour)})
-	if got := e.requests(); len(got) != 0 {
-		t.Fatalf("stale reminder: %v", whos(got))
-	}
+	e.mustPlanNothing("stale reminder", "r-2", CmdSLAReminder, map[string]any{"finding_id": s.crit, "due_at": due.Add(time.Hour)})
 }
 
 func TestPlannerRiskAcceptanceExpiredGoesToOwners(t *testing.T) {
@@ -472,11 +459,8 @@ func TestPlannerRiskAcceptanceExpiredGoesToOwners(t *testing.T) {
 		r.Data["ExpiredAt"] != exp.Format(time.RFC3339) {
 		t.Fatalf("expired request %+v", r)
 	}
-	e.mustHandle("x-2", CmdRiskAcceptanceExpired, map[string]any{"finding_id": s.crit, "accepted_by": "ciso@example.com",
+	e.mustPlanNothing("redelivered", "x-2", CmdRiskAcceptanceExpired, map[string]any{"finding_id": s.crit, "accepted_by": "ciso@example.com",
 		"justification": "WAF rule", "expired_at": exp})
-	if again := e.requests(); len(again) != 0 {
-		t.Fatalf("redelivered: %v", whos(again))
-	}
 }
 
 func TestPlannerBadCommands(t *testing.T) {
@@ -547,10 +531,7 @@ func TestPlannerKEVAlertsForAsset(t *testing.T) {
 	if r := got["alice/email"]; r.Kind != channels.KindKEVAlert || r.Severity != "critical" {
 		t.Fatalf("request %+v", r)
 	}
-	e.mustHandle("a-1", CmdKEVAlertsForAsset, map[string]string{"asset_id": s.prod})
-	if again := e.requests(); len(again) != 0 {
-		t.Fatalf("redelivered: %v", whos(again))
-	}
+	e.mustPlanNothing("redelivered", "a-1", CmdKEVAlertsForAsset, map[string]string{"asset_id": s.prod})
 	if err := e.dispatch("a-2", CmdKEVAlertsForAsset, `{}`); err == nil {
 		t.Fatal("no asset id: no error")
 	}

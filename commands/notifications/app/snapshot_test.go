@@ -3,31 +3,17 @@ package app
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/socplatform/soc/commands/notifications/channels"
 	"github.com/socplatform/soc/commands/notifications/domain"
-	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/events/eventstest"
 	"github.com/socplatform/soc/events/snapshot"
 )
-
-// readCounter counts the events ReadAll returns: what a start reads of the log.
-type readCounter struct {
-	*events.Guarded
-	read atomic.Int64
-}
-
-func (c *readCounter) ReadAll(ctx context.Context, after int64, limit int) ([]events.Envelope, error) {
-	evs, err := c.Guarded.ReadAll(ctx, after, limit)
-	c.read.Add(int64(len(evs)))
-	return evs, err
-}
 
 // indexOf returns the worker's index in a comparable form.
 func indexOf(w *Worker) (snapshot.Mark, indexState) {
@@ -76,10 +62,7 @@ func TestIndexSnapshotRestart(t *testing.T) {
 	}
 	e.request("digest-2", slack, "high", "into the digest too")
 	e.pass(e.worker(e.store, senders, nil))
-	head, err := e.store.HeadPosition(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
+	head := eventstest.Head(t, e.store)
 	if snapAt.Position == 0 || head <= snapAt.Position {
 		t.Fatalf("snapshot at %d, head %d", snapAt.Position, head)
 	}
@@ -90,9 +73,9 @@ func TestIndexSnapshotRestart(t *testing.T) {
 	}
 	wantAt, want := indexOf(full)
 
-	restart := func(name string) (*readCounter, *Worker) {
+	restart := func(name string) (*eventstest.ReadCounter, *Worker) {
 		t.Helper()
-		c := &readCounter{Guarded: e.reopen()}
+		c := &eventstest.ReadCounter{EventStore: e.reopen()}
 		w := e.worker(c, senders, withSnaps)
 		if err := w.Sync(context.Background()); err != nil {
 			t.Fatal(err)
@@ -104,22 +87,14 @@ func TestIndexSnapshotRestart(t *testing.T) {
 	}
 	c, _ := restart("after the snapshot")
 	// The snapshot is checked by reading the one event at its position, then the rest follows.
-	if got, max := c.read.Load(), head-snapAt.Position+1; got > max {
+	if got, max := c.Read(), head-snapAt.Position+1; got > max {
 		t.Fatalf("the restart read %d events, want at most %d (head %d, snapshot at %d)", got, max, head, snapAt.Position)
 	}
 
 	// A corrupt snapshot: the body fails its checksum, the index is rebuilt from position 0.
-	path := filepath.Join(dir.Path, indexSnapshotName+".snap")
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b[len(b)-1] ^= 0xff
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if c, _ := restart("after a corrupt snapshot"); c.read.Load() < head {
-		t.Fatalf("the rebuild read %d events, want the whole log (%d)", c.read.Load(), head)
+	eventstest.FlipLastByte(t, filepath.Join(dir.Path, indexSnapshotName+".snap"))
+	if c, _ := restart("after a corrupt snapshot"); c.Read() < head {
+		t.Fatalf("the rebuild read %d events, want the whole log (%d)", c.Read(), head)
 	}
 }
 
@@ -130,9 +105,7 @@ func TestRunSnapshotsWhenItStops(t *testing.T) {
 	dir := snapshot.Dir{Path: t.TempDir()}
 	e.request("one", email, "high", "one")
 	w := e.worker(e.store, map[string]channels.Sender{email: &fakeSender{}}, func(c *WorkerConfig) { c.Snapshots = dir })
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
+	stop := eventstest.Start(t, context.Background(), w.Run)
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
 		if live, _ := w.Pending(); live == 0 && w.idx.position() > 1 {
 			break
@@ -141,8 +114,7 @@ func TestRunSnapshotsWhenItStops(t *testing.T) {
 			t.Fatal("the worker did not send the notification")
 		}
 	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
 	var st indexState

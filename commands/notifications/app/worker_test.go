@@ -8,6 +8,7 @@ import (
 
 	"github.com/socplatform/soc/commands/notifications/channels"
 	"github.com/socplatform/soc/commands/notifications/domain"
+	"github.com/socplatform/soc/events/eventstest"
 )
 
 func TestSendOnceAndDuplicateRequest(t *testing.T) {
@@ -187,9 +188,7 @@ func TestBlockedChannelDoesNotBlockOthers(t *testing.T) {
 	e.pass(w) // the second slack message now gets the slot
 	e.wantTypes(s1.NotificationID, req, att, sent)
 	e.wantTypes(s2.NotificationID, req, att, sent)
-	if _, acc := blocked.stats(); len(acc) != 2 {
-		t.Fatalf("slack accepted %d", len(acc))
-	}
+	blocked.wantAccepted(t, 2)
 }
 
 // A notifier killed after the server accepted the message but before NotificationSent was stored
@@ -203,9 +202,7 @@ func TestCrashAfterAcceptBeforeRecordResendsOnceWithSameID(t *testing.T) {
 	r := e.request("t1", email, "critical", "exactly once-ish")
 	e.pass(w1) // accepted by the server, then "killed" before NotificationSent
 	e.wantTypes(r.NotificationID, req, att)
-	if _, acc := s.stats(); len(acc) != 1 {
-		t.Fatalf("accepted %d", len(acc))
-	}
+	s.wantAccepted(t, 1)
 
 	// Restart: a new worker over a fresh handle on the same database, index rebuilt from $all.
 	store2 := e.reopen()
@@ -232,9 +229,7 @@ func TestCrashAfterAcceptBeforeRecordResendsOnceWithSameID(t *testing.T) {
 	if n := e.pass(w3); n != 0 {
 		t.Fatalf("started %d after the restart", n)
 	}
-	if _, acc := s.stats(); len(acc) != 2 {
-		t.Fatalf("accepted %d", len(acc))
-	}
+	s.wantAccepted(t, 2)
 }
 
 func TestRestartWithNothingInFlightSendsNothing(t *testing.T) {
@@ -288,9 +283,7 @@ func TestPreferenceSuppressionIsRecorded(t *testing.T) {
 	}
 	e.wantTypes(other.NotificationID, req, sup)
 	e.wantTypes(high.NotificationID, req, att, sent)
-	if _, acc := s.stats(); len(acc) != 1 {
-		t.Fatalf("accepted %d", len(acc))
-	}
+	s.wantAccepted(t, 1)
 }
 
 func TestQuietHoursDefer(t *testing.T) {
@@ -410,16 +403,13 @@ func TestRunDeliversWithRealClock(t *testing.T) {
 		t.Fatal(err)
 	}
 	svc := NewService(e.store, nil, nil)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- w.Run(ctx) }()
-	r, err := svc.Request(ctx, Request{Trigger: "run", Recipient: alice, Channel: email, Kind: channels.KindKEVAlert, Severity: "high", Text: "hi"})
+	stop := eventstest.Start(t, context.Background(), w.Run)
+	r, err := svc.Request(context.Background(), Request{Trigger: "run", Recipient: alice, Channel: email, Kind: channels.KindKEVAlert, Severity: "high", Text: "hi"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "the Run loop to send", func() bool { _, acc := s.stats(); return len(acc) == 1 })
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
 	e.wantTypes(r.NotificationID, req, att, sent)

@@ -12,6 +12,7 @@ import (
 	"net/mail"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -215,37 +216,34 @@ func TestSMTPRefusesCredentialsOverPlaintext(t *testing.T) {
 func TestSMTPErrorClassification(t *testing.T) {
 	msg := Message{ID: "m1", To: Recipient{Email: "a@example.com"}, Subject: "s", Text: "t"}
 
-	t.Run("5xx at DATA is permanent", func(t *testing.T) {
-		s, be := tlsSMTP(t)
-		be.dataReply.Store(554)
-		err := s.Send(context.Background(), msg)
-		var pe *PermanentError
-		if !errors.As(err, &pe) || pe.Code != 554 {
-			t.Fatalf("err = %v, want PermanentError 554", err)
-		}
-		if ok, _ := Retryable(err); ok {
-			t.Fatal("554 must not be retryable")
-		}
-	})
-	t.Run("5xx at RCPT is permanent", func(t *testing.T) {
-		s, be := tlsSMTP(t)
-		be.rcptReply.Store(550)
-		if err := s.Send(context.Background(), msg); !IsPermanent(err) {
-			t.Fatalf("err = %v", err)
-		}
-	})
-	t.Run("4xx is transient", func(t *testing.T) {
-		s, be := tlsSMTP(t)
-		be.dataReply.Store(451)
-		err := s.Send(context.Background(), msg)
-		var te *TransientError
-		if !errors.As(err, &te) || te.Code != 451 {
-			t.Fatalf("err = %v, want TransientError 451", err)
-		}
-		if ok, _ := Retryable(err); !ok {
-			t.Fatal("451 must be retryable")
-		}
-	})
+	// The server's reply code decides: 5xx (at DATA or RCPT) is permanent, 4xx transient.
+	for _, c := range []struct {
+		name      string
+		reply     func(*testBackend) *atomic.Int64
+		code      int
+		retryable bool
+	}{
+		{"5xx at DATA is permanent", func(be *testBackend) *atomic.Int64 { return &be.dataReply }, 554, false},
+		{"5xx at RCPT is permanent", func(be *testBackend) *atomic.Int64 { return &be.rcptReply }, 550, false},
+		{"4xx is transient", func(be *testBackend) *atomic.Int64 { return &be.dataReply }, 451, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s, be := tlsSMTP(t)
+			c.reply(be).Store(int64(c.code))
+			err := s.Send(context.Background(), msg)
+			var pe *PermanentError
+			var te *TransientError
+			switch {
+			case c.retryable && (!errors.As(err, &te) || te.Code != c.code):
+				t.Fatalf("err = %v, want TransientError %d", err, c.code)
+			case !c.retryable && (!errors.As(err, &pe) || pe.Code != c.code):
+				t.Fatalf("err = %v, want PermanentError %d", err, c.code)
+			}
+			if ok, _ := Retryable(err); ok != c.retryable {
+				t.Fatalf("%d: retryable %v, want %v", c.code, ok, c.retryable)
+			}
+		})
+	}
 	t.Run("wrong password is permanent and not printed", func(t *testing.T) {
 		be := &testBackend{user: testUser, pass: "another-password"}
 		addr, pool := startSMTP(t, be, serverOpts{tls: true})

@@ -229,18 +229,7 @@ func (e *StateError) Kind() problem.Kind { return problem.KindConflict }
 func (e *StateError) Field() string      { return "/status" }
 
 // RuleError is a request refused by a rule (missing recipient, unknown severity, …).
-type RuleError struct {
-	Path   string
-	Reason string
-}
-
-func (e *RuleError) Error() string      { return e.Reason }
-func (e *RuleError) Kind() problem.Kind { return problem.KindRejected }
-func (e *RuleError) Field() string      { return e.Path }
-
-func rule(path, format string, a ...any) *RuleError {
-	return &RuleError{Path: path, Reason: fmt.Sprintf(format, a...)}
-}
+type RuleError = problem.RuleError
 
 // maxError bounds a recorded error or reason (the schemas' maxLength).
 const maxError = 4096
@@ -260,17 +249,17 @@ func clip(s string) string {
 func ValidateRequest(r *Requested) error {
 	switch {
 	case strings.TrimSpace(r.DedupKey) == "":
-		return rule("/dedup_key", "a notification needs a dedup key")
+		return problem.Rule("/dedup_key", "a notification needs a dedup key")
 	case r.Channel == "":
-		return rule("/channel", "a notification needs a channel")
+		return problem.Rule("/channel", "a notification needs a channel")
 	case r.Kind == "":
-		return rule("/kind", "a notification needs a kind")
+		return problem.Rule("/kind", "a notification needs a kind")
 	case !ValidSeverity(string(r.Severity)):
-		return rule("/severity", "severity %q is not one of critical, high, medium, low, info", r.Severity)
+		return problem.Rule("/severity", "severity %q is not one of critical, high, medium, low, info", r.Severity)
 	case r.Recipient == (contracts.NotificationRequestedRecipient{}):
-		return rule("/recipient", "a notification needs a recipient")
+		return problem.Rule("/recipient", "a notification needs a recipient")
 	case r.Text == "" && r.HTML == "" && r.Data == nil && len(r.DigestItems) == 0:
-		return rule("/text", "a notification needs a rendered text or template data")
+		return problem.Rule("/text", "a notification needs a rendered text or template data")
 	}
 	return nil
 }
@@ -282,7 +271,7 @@ func (n *Notification) Decide(id string, r Requested, d Decision, now time.Time)
 		return nil, &StateError{NotificationID: n.ID, Status: n.Status, Op: "request again"}
 	}
 	if !IsNotificationID(id) {
-		return nil, rule("/notification_id", "%q is not a notification stream id", id)
+		return nil, problem.Rule("/notification_id", "%q is not a notification stream id", id)
 	}
 	if err := ValidateRequest(&r); err != nil {
 		return nil, err
@@ -298,7 +287,7 @@ func (n *Notification) Decide(id string, r Requested, d Decision, now time.Time)
 		changes = append(changes, es.Change{Type: contracts.TypeNotificationSuppressed, Data: Suppressed{Reason: contracts.SuppressionReason(d.Reason), Detail: d.Detail}})
 	case OutcomeDigest:
 		if !IsNotificationID(d.DigestID) {
-			return nil, rule("/digest_id", "%q is not a notification stream id", d.DigestID)
+			return nil, problem.Rule("/digest_id", "%q is not a notification stream id", d.DigestID)
 		}
 		changes = append(changes, es.Change{Type: contracts.TypeNotificationSuppressed, Data: Suppressed{Reason: ReasonDigest, Detail: d.Detail,
 			DigestID: d.DigestID, DigestDueAt: d.DigestDueAt.UTC()}})
@@ -315,7 +304,7 @@ func (n *Notification) Attempt(now time.Time) ([]es.Change, int, error) {
 		return nil, 0, &StateError{NotificationID: n.ID, Status: n.Status, Op: "attempt delivery"}
 	}
 	if now.Before(n.DueAt) {
-		return nil, 0, rule("/due_at", "notification %s is not due before %s", n.ID, n.DueAt.Format(time.RFC3339))
+		return nil, 0, problem.Rule("/due_at", "notification %s is not due before %s", n.ID, n.DueAt.Format(time.RFC3339))
 	}
 	a := n.Attempts + 1
 	return []es.Change{{Type: contracts.TypeNotificationAttempted, Data: Attempted{Attempt: a, MessageID: n.MessageID(), AttemptedAt: now.UTC()}}}, a, nil
@@ -391,7 +380,7 @@ func (n *Notification) DeadLetter(reason string, now time.Time) ([]es.Change, er
 		return nil, &StateError{NotificationID: n.ID, Status: n.Status, Op: "dead-letter"}
 	}
 	if strings.TrimSpace(reason) == "" {
-		return nil, rule("/reason", "dead-lettering needs a reason")
+		return nil, problem.Rule("/reason", "dead-lettering needs a reason")
 	}
 	return []es.Change{{Type: contracts.TypeNotificationDeadLettered, Data: DeadLettered{Attempts: n.Attempts, Reason: clip(reason), DeadLetteredAt: now.UTC()}}}, nil
 }

@@ -70,6 +70,7 @@ import (
 	"github.com/socplatform/soc/commands/internal/es"
 	"github.com/socplatform/soc/commands/vulns/feeds"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/events/eventlog"
 	"github.com/socplatform/soc/events/snapshot"
 	"github.com/socplatform/soc/schemas/contracts"
 )
@@ -144,6 +145,28 @@ type findingState struct {
 	epss, pct float64
 }
 
+func (s *cveState) streamVersion() *int64     { return &s.version }
+func (s *findingState) streamVersion() *int64 { return &s.version }
+
+// advance returns the state of stream key in m, created on first sight, moved to stream version
+// v; nil when v is not past the version it has applied (own appends are applied at once and met
+// again in $all, and a follower's batch may come again).
+func advance[S any, P interface {
+	*S
+	streamVersion() *int64
+}](m map[string]P, key string, v int64) P {
+	st := m[key]
+	if st == nil {
+		st = P(new(S))
+		m[key] = st
+	}
+	if at := st.streamVersion(); v > *at {
+		*at = v
+		return st
+	}
+	return nil
+}
+
 // Catalogue imports feeds and enriches findings. It is safe for concurrent use; its operations
 // are serialised.
 type Catalogue struct {
@@ -191,25 +214,27 @@ func (c *Catalogue) Load(ctx context.Context) error {
 
 // sync applies every event after the cursor. Callers hold c.mu.
 func (c *Catalogue) sync(ctx context.Context) error {
-	for {
-		batch, err := c.store.ReadAll(ctx, c.cursor.Position, c.opts.ReadBatch)
-		if err != nil {
+	if err := eventlog.ReadToHead(ctx, c.store, c.cursor.Position, c.opts.ReadBatch, c.applyBatch); err != nil {
+		return err
+	}
+	c.snapshotIfDue()
+	return nil
+}
+
+// applyBatch applies the events of batch after the cursor and moves the cursor past them. Events
+// at or below it were applied already (a catch-up read them first, or the follower's batch is
+// redelivered). Callers hold c.mu.
+func (c *Catalogue) applyBatch(batch []events.Envelope) error {
+	for i := range batch {
+		if batch[i].GlobalPosition <= c.cursor.Position {
+			continue
+		}
+		if err := c.apply(&batch[i]); err != nil {
 			return err
 		}
-		for i := range batch {
-			if err := c.apply(&batch[i]); err != nil {
-				return err
-			}
-		}
-		if len(batch) > 0 {
-			last := &batch[len(batch)-1]
-			c.cursor = snapshot.Mark{Position: last.GlobalPosition, EventID: last.EventID}
-		}
-		if len(batch) < c.opts.ReadBatch {
-			c.snapshotIfDue()
-			return nil
-		}
+		c.cursor = snapshot.Mark{Position: batch[i].GlobalPosition, EventID: batch[i].EventID}
 	}
+	return nil
 }
 
 // apply brings the lookup up to date with one event. Events at or below a stream's known version
@@ -238,15 +263,10 @@ func (c *Catalogue) applyCVE(e *events.Envelope) error {
 	if d.ID == "" {
 		return nil
 	}
-	st := c.cves[d.ID]
+	st := advance(c.cves, d.ID, e.Version)
 	if st == nil {
-		st = &cveState{}
-		c.cves[d.ID] = st
-	}
-	if e.Version <= st.version {
 		return nil
 	}
-	st.version = e.Version
 	switch e.Type {
 	case contracts.TypeCVEPublished, contracts.TypeCVEUpdated:
 		st.nvd = true
@@ -265,15 +285,10 @@ func (c *Catalogue) applyCVE(e *events.Envelope) error {
 }
 
 func (c *Catalogue) applyFinding(e *events.Envelope) error {
-	st := c.findings[e.StreamID]
+	st := advance(c.findings, e.StreamID, e.Version)
 	if st == nil {
-		st = &findingState{}
-		c.findings[e.StreamID] = st
-	}
-	if e.Version <= st.version {
 		return nil
 	}
-	st.version = e.Version
 	switch e.Type {
 	case contracts.TypeFindingOpened:
 		var d struct {
@@ -537,13 +552,11 @@ func (c *Catalogue) importNVD(ctx context.Context, cve feeds.CVE, sum *Summary) 
 		return nil
 	}
 	key := fmt.Sprintf("catalogue|nvd|%s|%s", cve.ID, cve.LastModified.Format(time.RFC3339Nano))
-	if err := c.appendApply(ctx, StreamID(cve.ID), s.version, key, nil, changes); err != nil {
-		return fmt.Errorf("%s: %w", cve.ID, err)
+	if err := c.appendCVE(ctx, cve.ID, s.version, key, changes); err != nil {
+		return err
 	}
 	if newKEV {
-		n, err := c.enrichCVE(ctx, cve.ID, "nvd")
-		sum.FindingsEnriched += n
-		return err
+		return c.enrich(ctx, cve.ID, "nvd", sum)
 	}
 	return nil
 }
@@ -561,14 +574,11 @@ func (c *Catalogue) importKEV(ctx context.Context, e feeds.KEVEntry, sum *Summar
 	putString(d, "vendor_project", e.VendorProject, 256)
 	putString(d, "product", e.Product, 256)
 	key := fmt.Sprintf("catalogue|kev|%s|%s", e.CVEID, e.DateAdded.Format(time.DateOnly))
-	if err := c.appendApply(ctx, StreamID(e.CVEID), s.version, key, nil,
-		[]es.Change{{Type: contracts.TypeCVEListedInKEV, Data: d}}); err != nil {
-		return fmt.Errorf("%s: %w", e.CVEID, err)
+	if err := c.appendCVE(ctx, e.CVEID, s.version, key, []es.Change{{Type: contracts.TypeCVEListedInKEV, Data: d}}); err != nil {
+		return err
 	}
 	sum.KEVListed++
-	n, err := c.enrichCVE(ctx, e.CVEID, "kev")
-	sum.FindingsEnriched += n
-	return err
+	return c.enrich(ctx, e.CVEID, "kev", sum)
 }
 
 func (c *Catalogue) importEPSS(ctx context.Context, sc feeds.EPSSScore, sum *Summary) error {
@@ -587,12 +597,24 @@ func (c *Catalogue) importEPSS(ctx context.Context, sc feeds.EPSSScore, sum *Sum
 	}
 	key := fmt.Sprintf("catalogue|epss|%s|%s|%s|%v|%v", sc.CVEID, sc.ModelVersion,
 		sc.ScoreDate.Format(time.RFC3339Nano), sc.EPSS, sc.Percentile)
-	if err := c.appendApply(ctx, StreamID(sc.CVEID), s.version, key, nil,
-		[]es.Change{{Type: contracts.TypeCVEEPSSScored, Data: d}}); err != nil {
-		return fmt.Errorf("%s: %w", sc.CVEID, err)
+	if err := c.appendCVE(ctx, sc.CVEID, s.version, key, []es.Change{{Type: contracts.TypeCVEEPSSScored, Data: d}}); err != nil {
+		return err
 	}
 	sum.EPSSChanged++
-	n, err := c.enrichCVE(ctx, sc.CVEID, "epss")
+	return c.enrich(ctx, sc.CVEID, "epss", sum)
+}
+
+// appendCVE appends changes to the CVE's stream at its known version, idempotent by key.
+func (c *Catalogue) appendCVE(ctx context.Context, id string, version int64, key string, changes []es.Change) error {
+	if err := c.appendApply(ctx, StreamID(id), version, key, nil, changes); err != nil {
+		return fmt.Errorf("%s: %w", id, err)
+	}
+	return nil
+}
+
+// enrich enriches the findings that carry CVE id after a change from source, counting them.
+func (c *Catalogue) enrich(ctx context.Context, id, source string, sum *Summary) error {
+	n, err := c.enrichCVE(ctx, id, source)
 	sum.FindingsEnriched += n
 	return err
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/socplatform/soc/commands/vulns/feeds"
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/adapters/sqlite"
+	"github.com/socplatform/soc/events/eventstest"
 	"github.com/socplatform/soc/schemas/contracts"
 )
 
@@ -36,7 +37,7 @@ func TestImportSharedTestdata(t *testing.T) {
 	var results []result
 	for round := 0; round < 2; round++ {
 		c := loaded(t, store) // round 2: rebuilt from $all
-		before := head(t, store)
+		before := eventstest.Head(t, store)
 		for _, feed := range []string{"nvd", "kev", "epss"} {
 			files, err := filepath.Glob(filepath.Join(testsupport.SharedTestdata(t, feed), "*"))
 			if err != nil || len(files) == 0 {
@@ -44,14 +45,14 @@ func TestImportSharedTestdata(t *testing.T) {
 			}
 			slices.Sort(files)
 			for _, path := range files {
-				h := head(t, store)
+				h := eventstest.Head(t, store)
 				sum, err := importFile(t, c, feed, path)
 				if strings.HasSuffix(path, "known_exploited_vulnerabilities_schema.json") {
 					var pe *feeds.ParseError
 					if !errors.As(err, &pe) || !errors.Is(err, feeds.ErrUnknownFormat) {
 						t.Fatalf("%s: want a *feeds.ParseError (unknown format), got %v", path, err)
 					}
-					if got := head(t, store); got != h {
+					if got := eventstest.Head(t, store); got != h {
 						t.Fatalf("%s: a refused file appended %d events", path, got-h)
 					}
 					continue
@@ -76,7 +77,7 @@ func TestImportSharedTestdata(t *testing.T) {
 			}
 		}
 		if round == 1 {
-			if got := head(t, store); got != before {
+			if got := eventstest.Head(t, store); got != before {
 				t.Fatalf("re-importing every file appended %d events", got-before)
 			}
 		}
@@ -100,7 +101,7 @@ func TestImportSharedTestdata(t *testing.T) {
 		}
 	}
 	// A CVE from the NVD page carries its record; CVE-2024-0012 (NVD with cisa* data) is listed once.
-	if got := streamTypes(t, store, StreamID("CVE-2024-0012")); !slices.Equal(got, []string{contracts.TypeCVEPublished, contracts.TypeCVEListedInKEV}) {
+	if got := testsupport.StreamTypes(t, store, StreamID("CVE-2024-0012")); !slices.Equal(got, []string{contracts.TypeCVEPublished, contracts.TypeCVEListedInKEV}) {
 		t.Errorf("CVE-2024-0012 stream: %v", got)
 	}
 	evs, err := store.ReadStream(ctx, StreamID("CVE-2024-0012"), events.ReadStreamOptions{})
@@ -123,7 +124,7 @@ func TestImportSharedTestdata(t *testing.T) {
 		t.Errorf("CVEPublished data: %+v", pub)
 	}
 	// The EPSS head100 file rescored the rows of the 5-row file: CVE-1999-0001 has two scores.
-	if got := streamTypes(t, store, StreamID("CVE-1999-0001")); !slices.Equal(got, []string{contracts.TypeCVEEPSSScored, contracts.TypeCVEEPSSScored}) {
+	if got := testsupport.StreamTypes(t, store, StreamID("CVE-1999-0001")); !slices.Equal(got, []string{contracts.TypeCVEEPSSScored, contracts.TypeCVEEPSSScored}) {
 		t.Errorf("CVE-1999-0001 stream: %v", got)
 	}
 }
@@ -156,7 +157,7 @@ func TestNVDUpdatedOnlyWhenNewer(t *testing.T) {
 			t.Errorf("step %d: %+v", i, sum)
 		}
 	}
-	if got := streamTypes(t, store, StreamID("CVE-2099-0001")); !slices.Equal(got, []string{contracts.TypeCVEPublished, contracts.TypeCVEUpdated}) {
+	if got := testsupport.StreamTypes(t, store, StreamID("CVE-2099-0001")); !slices.Equal(got, []string{contracts.TypeCVEPublished, contracts.TypeCVEUpdated}) {
 		t.Errorf("stream: %v", got)
 	}
 }
@@ -223,12 +224,12 @@ func TestFindingEnrichedByKEVThenEPSS(t *testing.T) {
 		t.Errorf("Finding: %+v", f)
 	}
 	// A Catalogue rebuilt from $all agrees that nothing is left to do.
-	h := head(t, store)
+	h := eventstest.Head(t, store)
 	c2 := loaded(t, store)
 	if n, err := c2.EnrichNew(ctx); err != nil || n != 0 {
 		t.Errorf("EnrichNew after rebuild: %d, %v", n, err)
 	}
-	if head(t, store) != h {
+	if eventstest.Head(t, store) != h {
 		t.Error("rebuilt catalogue appended")
 	}
 }
@@ -284,12 +285,12 @@ func TestMidwayFailureKeepsEarlierRecords(t *testing.T) {
 	if !errors.As(err, &pe) || pe.Line != 4 || pe.Record != 2 || pe.Field != "epss" {
 		t.Fatalf("want a ParseError at line 4, record 2, field epss: %v", err)
 	}
-	if sum.Records != 2 || sum.EPSSChanged != 2 || head(t, store) != 2 {
-		t.Fatalf("kept: %+v, head %d", sum, head(t, store))
+	if sum.Records != 2 || sum.EPSSChanged != 2 || eventstest.Head(t, store) != 2 {
+		t.Fatalf("kept: %+v, head %d", sum, eventstest.Head(t, store))
 	}
 	sum, err = c.Import(ctx, "epss", strings.NewReader(strings.Replace(bad, "1.5", "0.5", 1)))
-	if err != nil || sum.Records != 4 || sum.EPSSChanged != 2 || head(t, store) != 4 {
-		t.Fatalf("re-run: %+v, %v, head %d", sum, err, head(t, store))
+	if err != nil || sum.Records != 4 || sum.EPSSChanged != 2 || eventstest.Head(t, store) != 4 {
+		t.Fatalf("re-run: %+v, %v, head %d", sum, err, eventstest.Head(t, store))
 	}
 	// Nothing at all for a file that fails at its start.
 	for feed, in := range map[string]string{"nvd": `{"format":"OTHER"}`, "kev": `[1,2]`, "epss": "a,b\n"} {
@@ -297,7 +298,7 @@ func TestMidwayFailureKeepsEarlierRecords(t *testing.T) {
 			t.Errorf("%s: want a ParseError, got %v", feed, err)
 		}
 	}
-	if head(t, store) != 4 {
+	if eventstest.Head(t, store) != 4 {
 		t.Error("a file refused at its start appended")
 	}
 	if _, err := c.Import(ctx, "osv", strings.NewReader("")); err == nil {
@@ -317,7 +318,7 @@ func TestRetryIsIdempotentAtTheStore(t *testing.T) {
 	if _, err := fresh.Import(ctx, "epss", strings.NewReader(in)); err != nil {
 		t.Fatal(err)
 	}
-	h := head(t, store)
+	h := eventstest.Head(t, store)
 	// Bypass Import's catch-up: decide on the stale lookup, as a retry after a lost answer would.
 	stale.mu.Lock()
 	var sum Summary
@@ -330,7 +331,7 @@ func TestRetryIsIdempotentAtTheStore(t *testing.T) {
 	if sum.EPSSChanged != 2 || sum.FindingsEnriched != 1 {
 		t.Errorf("stale decisions: %+v", sum)
 	}
-	if got := head(t, store); got != h {
+	if got := eventstest.Head(t, store); got != h {
 		t.Fatalf("retry appended %d events", got-h)
 	}
 	if got, _ := exploitabilityEvents(t, store, finding); len(got) != 1 {

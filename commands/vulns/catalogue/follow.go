@@ -5,7 +5,6 @@ import (
 
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/eventlog"
-	"github.com/socplatform/soc/events/snapshot"
 )
 
 // Start loads the lookup (Load), then follows the store live through the eventlog consumer port
@@ -46,19 +45,12 @@ func (c *Catalogue) Wait() error {
 	return c.followErr
 }
 
-// follow applies a batch delivered by the consumer. Events at or below the cursor were applied
-// already (a catch-up of Import or EnrichNew read them first, or the batch is redelivered).
+// follow applies a batch delivered by the consumer (see applyBatch).
 func (c *Catalogue) follow(_ context.Context, batch []events.Envelope) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for i := range batch {
-		if batch[i].GlobalPosition <= c.cursor.Position {
-			continue
-		}
-		if err := c.apply(&batch[i]); err != nil {
-			return err
-		}
-		c.cursor = snapshot.Mark{Position: batch[i].GlobalPosition, EventID: batch[i].EventID}
+	if err := c.applyBatch(batch); err != nil {
+		return err
 	}
 	c.snapshotIfDue()
 	return nil

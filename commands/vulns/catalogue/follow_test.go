@@ -32,7 +32,7 @@ func TestStartFollowsAndSnapshotsAtStop(t *testing.T) {
 		t.Fatal(err)
 	}
 	openFinding(t, store, "app2", log4shell, "CVE-1999-0001")
-	total := head(t, store)
+	total := eventstest.Head(t, store)
 	for c.position() < total {
 		if ctx.Err() != nil {
 			t.Fatalf("the follower stopped at %d of %d", c.position(), total)

@@ -21,15 +21,6 @@ func loaded(tb testing.TB, store *events.Guarded) *Catalogue {
 	return c
 }
 
-func head(tb testing.TB, store *events.Guarded) int64 {
-	tb.Helper()
-	h, err := store.HeadPosition(context.Background())
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return h
-}
-
 func importFile(tb testing.TB, c *Catalogue, feed, path string) (Summary, error) {
 	tb.Helper()
 	f, err := os.Open(path)
@@ -94,17 +85,4 @@ func exploitabilityEvents(tb testing.TB, store *events.Guarded, id string) ([]ex
 		md = append(md, m)
 	}
 	return out, md
-}
-
-func streamTypes(tb testing.TB, store *events.Guarded, id string) []string {
-	tb.Helper()
-	evs, err := store.ReadStream(context.Background(), id, events.ReadStreamOptions{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	var out []string
-	for _, e := range evs {
-		out = append(out, e.Type)
-	}
-	return out
 }

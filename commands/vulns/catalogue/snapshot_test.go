@@ -76,7 +76,7 @@ func TestSnapshotRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	openFinding(t, store, "app4", "CVE-1999-0001")
-	total := head(t, store)
+	total := eventstest.Head(t, store)
 
 	want := loaded(t, store).dump()
 	cs := &eventstest.ReadCounter{EventStore: store.Unwrap()}
@@ -120,7 +120,7 @@ func TestSnapshotRestart(t *testing.T) {
 	if got := again.dump(); got != want {
 		t.Fatalf("after a corrupt snapshot the lookup differs from a full replay:\n got: %s\nwant: %s", got, want)
 	}
-	if n, h := cs.Read(), head(t, store); n != h {
+	if n, h := cs.Read(), eventstest.Head(t, store); n != h {
 		t.Errorf("after a corrupt snapshot the restart read %d events, want all %d", n, h)
 	}
 }

@@ -88,30 +88,14 @@ type V3 struct {
 
 // ParseV3 parses and scores a "CVSS:3.1/..." or "CVSS:3.0/..." vector. Any other
 // prefix is refused with an *Error whose Metric is "".
-func ParseV3(vector string) (*V3, error) {
-	v := new(V3)
-	if err := v.parse(vector); err != nil {
-		return nil, err
-	}
-	return v, nil
-}
+func ParseV3(vector string) (*V3, error) { return parseAs[V3](vector) }
 
 func (v *V3) parse(vector string) *Error {
-	if vector == "" {
-		return &Error{Vector: vector, Reason: ReasonEmptyVector}
-	}
-	prefix, body, hasBody := splitPrefix(vector)
-	switch prefix {
-	case "CVSS:3.1":
-		v.minor = 1
-	case "CVSS:3.0":
-		v.minor = 0
-	default:
-		return &Error{Vector: vector, Value: prefix, Reason: ReasonBadPrefix}
-	}
-	if err := v3Metrics.parse(vector, body, hasBody, v.vals[:]); err != nil {
+	minor, err := v3Metrics.parseVector(vector, v.vals[:], "CVSS:3.0", "CVSS:3.1")
+	if err != nil {
 		return err
 	}
+	v.minor = uint8(minor)
 	v.score()
 	return nil
 }
@@ -165,19 +149,8 @@ func (v *V3) score() {
 	} else {
 		impact = 6.42 * iss
 	}
-	pr := v3WeightPRUnchg[v.idx(v3PR)]
-	if changed {
-		pr = v3WeightPRChg[v.idx(v3PR)]
-	}
-	expl := 8.22 * v3WeightAV[v.idx(v3AV)] * v3WeightAC[v.idx(v3AC)] * pr * v3WeightUI[v.idx(v3UI)]
-	switch {
-	case impact <= 0:
-		v.base = 0
-	case changed:
-		v.base = roundUp(math.Min(1.08*(impact+expl), 10))
-	default:
-		v.base = roundUp(math.Min(impact+expl, 10))
-	}
+	expl := v3Exploitability(v.idx(v3AV), v.idx(v3AC), v.idx(v3PR), v.idx(v3UI), changed)
+	v.base = v3Total(impact, expl, changed)
 
 	// Temporal (7.2).
 	temporalFactor := v3WeightE[v.idx(v3E)] * v3WeightRL[v.idx(v3RL)] * v3WeightRC[v.idx(v3RC)]
@@ -198,19 +171,32 @@ func (v *V3) score() {
 	} else {
 		mImpact = 6.42 * miss
 	}
-	mpr := v3WeightPRUnchg[v.modified(v3PR, v3MPR)]
-	if mChanged {
-		mpr = v3WeightPRChg[v.modified(v3PR, v3MPR)]
+	mExpl := v3Exploitability(v.modified(v3AV, v3MAV), v.modified(v3AC, v3MAC), v.modified(v3PR, v3MPR), v.modified(v3UI, v3MUI), mChanged)
+	v.environmental = roundUp(float64(v3Total(mImpact, mExpl, mChanged)) / 10 * temporalFactor)
+}
+
+// v3Exploitability is 8.22 × AV × AC × PR × UI over the value indexes of those metrics, PR
+// weighed by whether the scope changed: the base equation's (7.1), which the environmental one
+// (7.3) repeats on the modified metrics.
+func v3Exploitability(av, ac, pr, ui int, changed bool) float64 {
+	prWeight := v3WeightPRUnchg[pr]
+	if changed {
+		prWeight = v3WeightPRChg[pr]
 	}
-	mExpl := 8.22 * v3WeightAV[v.modified(v3AV, v3MAV)] * v3WeightAC[v.modified(v3AC, v3MAC)] *
-		mpr * v3WeightUI[v.modified(v3UI, v3MUI)]
+	return 8.22 * v3WeightAV[av] * v3WeightAC[ac] * prWeight * v3WeightUI[ui]
+}
+
+// v3Total is the last step of the base equation, in tenths, which the environmental one also
+// takes: 0 without impact, else impact plus exploitability (times 1.08 when the scope changed),
+// at most 10, rounded up.
+func v3Total(impact, expl float64, changed bool) int {
 	switch {
-	case mImpact <= 0:
-		v.environmental = 0
-	case mChanged:
-		v.environmental = roundUp(float64(roundUp(math.Min(1.08*(mImpact+mExpl), 10))) / 10 * temporalFactor)
+	case impact <= 0:
+		return 0
+	case changed:
+		return roundUp(math.Min(1.08*(impact+expl), 10))
 	default:
-		v.environmental = roundUp(float64(roundUp(math.Min(mImpact+mExpl, 10))) / 10 * temporalFactor)
+		return roundUp(math.Min(impact+expl, 10))
 	}
 }
 

@@ -12,29 +12,13 @@ import (
 // TestCVSS31BaseVectors checks every one of the 2,592 CVSS v3.1 base-metric
 // combinations (Red Hat's vectors_simple31) for base score and severity.
 func TestCVSS31BaseVectors(t *testing.T) {
-	rows := csvRows(t, "cvss31_base_vectors.csv")
-	if len(rows) != 2592 {
-		t.Fatalf("cvss31_base_vectors.csv: %d rows, want 2592", len(rows))
-	}
-	checked := 0
-	for _, row := range rows {
-		v, err := ParseV3(row["vector"])
-		if err != nil {
-			t.Errorf("%s: %v", row["vector"], err)
-			continue
-		}
-		if got := fmtScore(v.BaseScore()); got != row["expected_base_score"] {
-			t.Errorf("%s: base score %s, want %s", row["vector"], got, row["expected_base_score"])
-		}
-		if got := v.Severity(); got != row["expected_severity"] {
-			t.Errorf("%s: severity %s, want %s", row["vector"], got, row["expected_severity"])
-		}
+	eachVector(t, "cvss31_base_vectors.csv", 2592, ParseV3, func(row map[string]string, v *V3) {
+		wantColumn(t, row, "base score", fmtScore(v.BaseScore()), "expected_base_score")
+		wantColumn(t, row, "severity", v.Severity(), "expected_severity")
 		if v.HasTemporal() || v.HasEnvironmental() {
 			t.Errorf("%s: base-only vector reports temporal/environmental metrics", row["vector"])
 		}
-		checked++
-	}
-	t.Logf("cvss31_base_vectors.csv: %d rows checked", checked)
+	})
 }
 
 // TestCVSS31RedHatTuples checks the (base, temporal, environmental) triple Red Hat
@@ -87,25 +71,12 @@ func TestCVSS31RedHatTuples(t *testing.T) {
 // TestCVSS31GoCVSSBTE checks base, temporal and environmental scores from go-cvss's
 // test table, including a vector with every temporal and environmental metric.
 func TestCVSS31GoCVSSBTE(t *testing.T) {
-	rows := csvRows(t, "cvss31_gocvss_bte.csv")
-	for _, row := range rows {
-		v, err := ParseV3(row["vector"])
-		if err != nil {
-			t.Errorf("%s: %v", row["vector"], err)
-			continue
-		}
-		for _, c := range []struct{ name, got, want string }{
-			{"base", fmtScore(v.BaseScore()), row["expected_base_score"]},
-			{"severity", v.Severity(), row["expected_severity"]},
-			{"temporal", fmtScore(v.TemporalScore()), row["expected_temporal_score"]},
-			{"environmental", fmtScore(v.EnvironmentalScore()), row["expected_environmental_score"]},
-		} {
-			if c.got != c.want {
-				t.Errorf("%s: %s %s, want %s", row["vector"], c.name, c.got, c.want)
-			}
-		}
-	}
-	t.Logf("cvss31_gocvss_bte.csv: %d rows checked", len(rows))
+	eachVector(t, "cvss31_gocvss_bte.csv", 0, ParseV3, func(row map[string]string, v *V3) {
+		wantColumn(t, row, "base", fmtScore(v.BaseScore()), "expected_base_score")
+		wantColumn(t, row, "severity", v.Severity(), "expected_severity")
+		wantColumn(t, row, "temporal", fmtScore(v.TemporalScore()), "expected_temporal_score")
+		wantColumn(t, row, "environmental", fmtScore(v.EnvironmentalScore()), "expected_environmental_score")
+	})
 }
 
 // TestCVSS31Examples checks vectors from the CVSS v3.1 specification's examples

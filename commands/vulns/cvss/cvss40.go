@@ -111,23 +111,10 @@ type V4 struct {
 
 // ParseV4 parses and scores a "CVSS:4.0/..." vector. Any other prefix is refused with
 // an *Error whose Metric is "".
-func ParseV4(vector string) (*V4, error) {
-	v := new(V4)
-	if err := v.parse(vector); err != nil {
-		return nil, err
-	}
-	return v, nil
-}
+func ParseV4(vector string) (*V4, error) { return parseAs[V4](vector) }
 
 func (v *V4) parse(vector string) *Error {
-	if vector == "" {
-		return &Error{Vector: vector, Reason: ReasonEmptyVector}
-	}
-	prefix, body, hasBody := splitPrefix(vector)
-	if prefix != "CVSS:4.0" {
-		return &Error{Vector: vector, Value: prefix, Reason: ReasonBadPrefix}
-	}
-	if err := v4Metrics.parse(vector, body, hasBody, v.vals[:]); err != nil {
+	if _, err := v4Metrics.parseVector(vector, v.vals[:], "CVSS:4.0"); err != nil {
 		return err
 	}
 	full := v.levels(false)

@@ -9,51 +9,22 @@ import (
 // the score of the vector as written (CVSS-B, -BT, -BE or -BTE), which is what
 // BaseScore returns for v4.
 func TestCVSS40Vectors(t *testing.T) {
-	rows := csvRows(t, "cvss40_vectors.csv")
-	if len(rows) != 1694 {
-		t.Fatalf("cvss40_vectors.csv: %d rows, want 1694", len(rows))
-	}
-	checked := 0
-	for _, row := range rows {
-		v, err := ParseV4(row["vector"])
-		if err != nil {
-			t.Errorf("%s: %v", row["vector"], err)
-			continue
-		}
-		if got := fmtScore(v.BaseScore()); got != row["expected_base_score"] {
-			t.Errorf("%s: score %s, want %s", row["vector"], got, row["expected_base_score"])
-		}
+	eachVector(t, "cvss40_vectors.csv", 1694, ParseV4, func(row map[string]string, v *V4) {
+		wantColumn(t, row, "score", fmtScore(v.BaseScore()), "expected_base_score")
 		if v.Score() != v.BaseScore() {
 			t.Errorf("%s: Score %v != BaseScore %v", row["vector"], v.Score(), v.BaseScore())
 		}
-		if got := v.Severity(); got != row["expected_severity"] {
-			t.Errorf("%s: severity %s, want %s", row["vector"], got, row["expected_severity"])
-		}
-		checked++
-	}
-	t.Logf("cvss40_vectors.csv: %d rows checked", checked)
+		wantColumn(t, row, "severity", v.Severity(), "expected_severity")
+	})
 }
 
 // TestCVSS40GoCVSS checks score, severity and nomenclature from go-cvss's table.
 func TestCVSS40GoCVSS(t *testing.T) {
-	rows := csvRows(t, "cvss40_gocvss.csv")
-	for _, row := range rows {
-		v, err := ParseV4(row["vector"])
-		if err != nil {
-			t.Errorf("%s: %v", row["vector"], err)
-			continue
-		}
-		if got := fmtScore(v.Score()); got != row["expected_base_score"] {
-			t.Errorf("%s: score %s, want %s", row["vector"], got, row["expected_base_score"])
-		}
-		if got := v.Severity(); got != row["expected_severity"] {
-			t.Errorf("%s: severity %s, want %s", row["vector"], got, row["expected_severity"])
-		}
-		if got := v.Nomenclature(); got != row["nomenclature"] {
-			t.Errorf("%s: nomenclature %s, want %s", row["vector"], got, row["nomenclature"])
-		}
-	}
-	t.Logf("cvss40_gocvss.csv: %d rows checked", len(rows))
+	eachVector(t, "cvss40_gocvss.csv", 0, ParseV4, func(row map[string]string, v *V4) {
+		wantColumn(t, row, "score", fmtScore(v.Score()), "expected_base_score")
+		wantColumn(t, row, "severity", v.Severity(), "expected_severity")
+		wantColumn(t, row, "nomenclature", v.Nomenclature(), "nomenclature")
+	})
 }
 
 // TestCVSS40RoundingRule_ExactDecimalHalfUp checks the package's rounding rule on the
@@ -62,21 +33,9 @@ func TestCVSS40GoCVSS(t *testing.T) {
 // point (first_calculator_js, and go-cvss on most rows) lands just below x.x5 and
 // rounds down, so those columns must differ from ours.
 func TestCVSS40RoundingRule_ExactDecimalHalfUp(t *testing.T) {
-	rows := csvRows(t, "cvss40_rounding_edge_cases.csv")
-	if len(rows) != 6 {
-		t.Fatalf("cvss40_rounding_edge_cases.csv: %d rows, want 6", len(rows))
-	}
-	for _, row := range rows {
-		v, err := ParseV4(row["vector"])
-		if err != nil {
-			t.Errorf("%s: %v", row["vector"], err)
-			continue
-		}
+	eachVector(t, "cvss40_rounding_edge_cases.csv", 6, ParseV4, func(row map[string]string, v *V4) {
 		got := fmtScore(v.Score())
-		if got != row["redhat_cvss_expected"] {
-			t.Errorf("%s: exact-decimal half-up score %s, want redhat_cvss_expected %s",
-				row["vector"], got, row["redhat_cvss_expected"])
-		}
+		wantColumn(t, row, "exact-decimal half-up score", got, "redhat_cvss_expected")
 		if got == row["first_calculator_js"] {
 			t.Errorf("%s: score %s equals the float-rounded first_calculator_js value; the row is no edge case",
 				row["vector"], got)
@@ -85,8 +44,7 @@ func TestCVSS40RoundingRule_ExactDecimalHalfUp(t *testing.T) {
 		if exact := exactTenthsTimes2(t, row["vector"]); exact%2 == 0 {
 			t.Errorf("%s: exact score is not a tie (2x tenths = %d)", row["vector"], exact)
 		}
-	}
-	t.Logf("cvss40_rounding_edge_cases.csv: %d rows checked against redhat_cvss_expected (rule: exact decimal, round half up)", len(rows))
+	})
 }
 
 // exactTenthsTimes2 returns 2 × the exact score in tenths when that is an integer

@@ -1,6 +1,9 @@
 package cvss
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // metricDef describes one metric of a vector: its abbreviated name, its allowed
 // values and whether the vector must carry it.
@@ -106,6 +109,32 @@ func (s *metricSet) value(vals []uint8, i int) string {
 		return ""
 	}
 	return s.defs[i].values[vals[i]-1]
+}
+
+// parseAs parses and scores a vector of the version V scores: V's parse refuses the others.
+func parseAs[V any, P interface {
+	*V
+	parse(vector string) *Error
+}](vector string) (*V, error) {
+	v := P(new(V))
+	if err := v.parse(vector); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// parseVector reads vector into vals when its "CVSS:x.y" prefix is one of prefixes (the
+// versions the set's metrics belong to), and returns the index of that prefix.
+func (s *metricSet) parseVector(vector string, vals []uint8, prefixes ...string) (int, *Error) {
+	if vector == "" {
+		return 0, &Error{Vector: vector, Reason: ReasonEmptyVector}
+	}
+	prefix, body, hasBody := splitPrefix(vector)
+	version := slices.Index(prefixes, prefix)
+	if version < 0 {
+		return 0, &Error{Vector: vector, Value: prefix, Reason: ReasonBadPrefix}
+	}
+	return version, s.parse(vector, body, hasBody, vals)
 }
 
 // splitPrefix separates "CVSS:x.y" from the rest of the vector.

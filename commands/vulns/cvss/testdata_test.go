@@ -38,3 +38,33 @@ func csvRows(tb testing.TB, name string) []map[string]string {
 
 // fmtScore writes a score as the test files do: one decimal.
 func fmtScore(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) }
+
+// eachVector parses the vector of every row of the shared CSV file name with parse and hands
+// each vector that parses to check with its row; want > 0 is the number of rows the file must
+// hold.
+func eachVector[V any](t *testing.T, name string, want int, parse func(string) (V, error), check func(row map[string]string, v V)) {
+	t.Helper()
+	rows := csvRows(t, name)
+	if want > 0 && len(rows) != want {
+		t.Fatalf("%s: %d rows, want %d", name, len(rows), want)
+	}
+	checked := 0
+	for _, row := range rows {
+		v, err := parse(row["vector"])
+		if err != nil {
+			t.Errorf("%s: %v", row["vector"], err)
+			continue
+		}
+		check(row, v)
+		checked++
+	}
+	t.Logf("%s: %d rows checked", name, checked)
+}
+
+// wantColumn fails t unless got is the value of the row's column col; what names the value.
+func wantColumn(t *testing.T, row map[string]string, what, got, col string) {
+	t.Helper()
+	if got != row[col] {
+		t.Errorf("%s: %s %s, want %s", row["vector"], what, got, row[col])
+	}
+}

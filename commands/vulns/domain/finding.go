@@ -84,17 +84,7 @@ func (e *TransitionError) Kind() problem.Kind { return problem.KindConflict }
 func (e *TransitionError) Field() string      { return "/status" }
 
 // RuleError is a command refused by a rule other than the lifecycle (missing justification, …).
-type RuleError struct {
-	Path   string // JSON pointer of the offending command field
-	Reason string
-}
-
-func (e *RuleError) Error() string      { return e.Reason }
-func (e *RuleError) Kind() problem.Kind { return problem.KindRejected }
-func (e *RuleError) Field() string      { return e.Path }
-func rule(path, format string, a ...any) *RuleError {
-	return &RuleError{Path: path, Reason: fmt.Sprintf(format, a...)}
-}
+type RuleError = problem.RuleError
 
 // Severity of a finding, normalised (the event schemas' vocabulary).
 type Severity = contracts.Severity
@@ -228,7 +218,7 @@ func (f *Finding) StartRemediation(note string) ([]es.Change, error) {
 // Resolve marks the finding fixed (by a person, or by a scan that no longer sees it).
 func (f *Finding) Resolve(reason, scanID string, at time.Time) ([]es.Change, error) {
 	if strings.TrimSpace(reason) == "" {
-		return nil, rule("/reason", "a resolution needs a reason")
+		return nil, problem.Rule("/reason", "a resolution needs a reason")
 	}
 	return f.move(StatusResolved, contracts.TypeFindingResolved, contracts.FindingResolved{Reason: reason, ResolvedAt: at.UTC(), ScanID: scanID})
 }
@@ -241,7 +231,7 @@ func (f *Finding) Close(scanID string, at time.Time) ([]es.Change, error) {
 // Reopen brings a finding back: seen again by a scan, a risk acceptance expired, or a person.
 func (f *Finding) Reopen(reason, scanID string, at time.Time) ([]es.Change, error) {
 	if strings.TrimSpace(reason) == "" {
-		return nil, rule("/reason", "reopening needs a reason")
+		return nil, problem.Rule("/reason", "reopening needs a reason")
 	}
 	d := contracts.FindingReopened{Reason: reason}
 	if scanID != "" {
@@ -253,7 +243,7 @@ func (f *Finding) Reopen(reason, scanID string, at time.Time) ([]es.Change, erro
 // MarkFalsePositive records that the finding is not real. Imports never resolve or reopen it.
 func (f *Finding) MarkFalsePositive(justification string) ([]es.Change, error) {
 	if strings.TrimSpace(justification) == "" {
-		return nil, rule("/justification", "a false positive needs a justification")
+		return nil, problem.Rule("/justification", "a false positive needs a justification")
 	}
 	return f.move(StatusFalsePositive, contracts.TypeFindingMarkedFalsePositive, contracts.FindingMarkedFalsePositive{Justification: justification})
 }
@@ -261,7 +251,7 @@ func (f *Finding) MarkFalsePositive(justification string) ([]es.Change, error) {
 // MarkDuplicate records that another finding covers this one.
 func (f *Finding) MarkDuplicate(of string) ([]es.Change, error) {
 	if of == "" || of == f.ID {
-		return nil, rule("/duplicate_of", "duplicate_of must name another finding")
+		return nil, problem.Rule("/duplicate_of", "duplicate_of must name another finding")
 	}
 	return f.move(StatusDuplicate, contracts.TypeFindingMarkedDuplicate, contracts.FindingMarkedDuplicate{DuplicateOf: of})
 }
@@ -270,11 +260,11 @@ func (f *Finding) MarkDuplicate(of string) ([]es.Change, error) {
 func (f *Finding) AcceptRisk(approver, justification string, expiresAt, now time.Time) ([]es.Change, error) {
 	switch {
 	case strings.TrimSpace(approver) == "":
-		return nil, rule("/approver", "a risk acceptance needs an approver")
+		return nil, problem.Rule("/approver", "a risk acceptance needs an approver")
 	case strings.TrimSpace(justification) == "":
-		return nil, rule("/justification", "a risk acceptance needs a justification")
+		return nil, problem.Rule("/justification", "a risk acceptance needs a justification")
 	case !expiresAt.After(now):
-		return nil, rule("/expires_at", "a risk acceptance must expire in the future")
+		return nil, problem.Rule("/expires_at", "a risk acceptance must expire in the future")
 	}
 	return f.move(StatusRiskAccepted, contracts.TypeFindingRiskAccepted,
 		contracts.FindingRiskAccepted{Approver: approver, Justification: justification, ExpiresAt: expiresAt.UTC()})
@@ -286,7 +276,7 @@ func (f *Finding) ExpireRiskAcceptance(now time.Time) ([]es.Change, error) {
 		return nil, &TransitionError{FindingID: f.ID, From: f.Status, To: StatusReopened}
 	}
 	if now.Before(f.RiskAcceptedTil) {
-		return nil, rule("/expires_at", "the risk acceptance runs until %s", f.RiskAcceptedTil.Format(time.RFC3339))
+		return nil, problem.Rule("/expires_at", "the risk acceptance runs until %s", f.RiskAcceptedTil.Format(time.RFC3339))
 	}
 	return f.Reopen("risk acceptance expired", "", now)
 }
@@ -299,7 +289,7 @@ func (f *Finding) BreachSLA(dueAt, now time.Time) ([]es.Change, error) {
 		return nil, &events.InvalidEventError{Index: -1, Name: "finding_id", Reason: "no such finding"}
 	}
 	if now.Before(dueAt) {
-		return nil, rule("/due_at", "the deadline %s has not passed", dueAt.UTC().Format(time.RFC3339))
+		return nil, problem.Rule("/due_at", "the deadline %s has not passed", dueAt.UTC().Format(time.RFC3339))
 	}
 	switch f.Status {
 	case StatusResolved, StatusClosed, StatusFalsePositive, StatusDuplicate, StatusRiskAccepted:
@@ -318,7 +308,7 @@ func (f *Finding) Assign(owner string) ([]es.Change, error) {
 		return nil, &events.InvalidEventError{Index: -1, Name: "finding_id", Reason: "no such finding"}
 	}
 	if strings.TrimSpace(owner) == "" {
-		return nil, rule("/owner", "owner is required")
+		return nil, problem.Rule("/owner", "owner is required")
 	}
 	if owner == f.Owner {
 		return nil, nil // already so: nothing to record
@@ -332,7 +322,7 @@ func (f *Finding) Comment(text string) ([]es.Change, error) {
 		return nil, &events.InvalidEventError{Index: -1, Name: "finding_id", Reason: "no such finding"}
 	}
 	if strings.TrimSpace(text) == "" {
-		return nil, rule("/comment", "comment is empty")
+		return nil, problem.Rule("/comment", "comment is empty")
 	}
 	return []es.Change{{Type: contracts.TypeFindingCommented, Data: contracts.FindingCommented{Comment: text}}}, nil
 }
@@ -343,7 +333,7 @@ func (f *Finding) SetDueDate(due time.Time, reason string) ([]es.Change, error) 
 		return nil, &events.InvalidEventError{Index: -1, Name: "finding_id", Reason: "no such finding"}
 	}
 	if due.IsZero() {
-		return nil, rule("/due_at", "due_at is required")
+		return nil, problem.Rule("/due_at", "due_at is required")
 	}
 	// reason is written even when empty, as it always was (the generator's alwaysWritten).
 	return []es.Change{{Type: contracts.TypeFindingDueDateSet, Data: contracts.FindingDueDateSet{DueAt: due.UTC(), Reason: reason}}}, nil

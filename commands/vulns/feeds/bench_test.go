@@ -19,20 +19,21 @@ func reportRecords(b *testing.B, perOp int) {
 
 func BenchmarkKEVCatalogue(b *testing.B) {
 	data := readShared(b, "kev", "known_exploited_vulnerabilities_2025.08.25.json")
-	benchFeed(b, data, "ParseKEV", func(r io.Reader) (int, error) {
-		n := 0
-		_, err := ParseKEV(context.Background(), r, func(KEVEntry) error { n++; return nil })
-		return n, err
-	}, unmarshalVulnerabilities[kevEntryJSON])
+	benchFeed(b, data, "ParseKEV", counted(ParseKEV), unmarshalVulnerabilities[kevEntryJSON])
 }
 
 func BenchmarkNVDPage(b *testing.B) {
 	data := readShared(b, "nvd", "nvd_api2_page_38cves.json")
-	benchFeed(b, data, "ParseNVD", func(r io.Reader) (int, error) {
+	benchFeed(b, data, "ParseNVD", counted(ParseNVD), unmarshalVulnerabilities[nvdItemJSON])
+}
+
+// counted adapts a feed parser to benchFeed: it parses r and returns how many records it read.
+func counted[T any](parse func(context.Context, io.Reader, func(T) error) (Stats, error)) func(io.Reader) (int, error) {
+	return func(r io.Reader) (int, error) {
 		n := 0
-		_, err := ParseNVD(context.Background(), r, func(CVE) error { n++; return nil })
+		_, err := parse(context.Background(), r, func(T) error { n++; return nil })
 		return n, err
-	}, unmarshalVulnerabilities[nvdItemJSON])
+	}
 }
 
 // benchFeed runs parse over data as the sub-benchmark name and the baseline beside it; each

@@ -11,11 +11,7 @@ import (
 )
 
 func TestEPSSShared5Rows(t *testing.T) {
-	data := readShared(t, "epss", "epss_scores_2025-02-20_5rows.csv")
-	rows, st, err := collectEPSS(Options{}, data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows, st, data := mustCollect(t, collectEPSS, "epss", "epss_scores_2025-02-20_5rows.csv")
 	// awk -F, '/^CVE-/{n++} END{print n}' epss_scores_2025-02-20_5rows.csv → 5
 	// head -1 → #model_version:v2023.03.01,score_date:2025-02-20T00:00:00+0000
 	scoreDate := time.Date(2025, 2, 20, 0, 0, 0, 0, time.UTC)
@@ -38,11 +34,7 @@ func TestEPSSShared5Rows(t *testing.T) {
 }
 
 func TestEPSSShared2026Head100(t *testing.T) {
-	data := readShared(t, "epss", "epss_scores_2026-09-29_head100.csv")
-	rows, st, err := collectEPSS(Options{}, data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rows, st, _ := mustCollect(t, collectEPSS, "epss", "epss_scores_2026-09-29_head100.csv")
 	// awk 'END{print NR}' → 102 lines (comment, header, 100 rows); awk -F, '/^CVE-/{n++} END{print n}' → 100
 	// head -1 → #model_version:v2026.06.15,score_date:2026-09-29T12:00:22Z
 	if len(rows) != 100 || st.Records != 100 {

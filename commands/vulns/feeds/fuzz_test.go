@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"math"
 	"testing"
 )
@@ -50,78 +51,82 @@ func checkFuzzError(t *testing.T, feed Feed, data []byte, st Stats, n int, err e
 	}
 }
 
+// fuzzParse parses data with each of fuzzOptions through parse (an Options method), hands every
+// record to check, and checks what the parse returned (checkFuzzError); parsed checks the stats
+// of a parse that succeeded.
+func fuzzParse[T any](t *testing.T, feed Feed, data []byte, parse func(Options, context.Context, io.Reader, func(T) error) (Stats, error),
+	check func(T), parsed func(Stats)) {
+	t.Helper()
+	for _, o := range fuzzOptions {
+		n := 0
+		st, err := parse(o, context.Background(), bytes.NewReader(data), func(r T) error {
+			n++
+			check(r)
+			return nil
+		})
+		checkFuzzError(t, feed, data, st, n, err)
+		if err == nil {
+			parsed(st)
+		}
+	}
+}
+
 func FuzzNVD(f *testing.F) {
 	f.Add([]byte(nvdTwo))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		for _, o := range fuzzOptions {
-			n := 0
-			st, err := o.ParseNVD(context.Background(), bytes.NewReader(data), func(c CVE) error {
-				n++
-				if !ValidCVEID(c.ID) {
-					t.Fatalf("invalid id %q accepted", c.ID)
+		fuzzParse(t, FeedNVD, data, Options.ParseNVD, func(c CVE) {
+			if !ValidCVEID(c.ID) {
+				t.Fatalf("invalid id %q accepted", c.ID)
+			}
+			for _, r := range c.CVSS {
+				if _, ok := knownCVSSVersions[r.Version]; !ok || !(r.BaseScore >= 0 && r.BaseScore <= 10) || r.Vector == "" {
+					t.Fatalf("invalid rating accepted: %+v", r)
 				}
-				for _, r := range c.CVSS {
-					if _, ok := knownCVSSVersions[r.Version]; !ok || !(r.BaseScore >= 0 && r.BaseScore <= 10) || r.Vector == "" {
-						t.Fatalf("invalid rating accepted: %+v", r)
-					}
+			}
+			for _, w := range c.CWEs {
+				if !validCWEID(w) {
+					t.Fatalf("invalid CWE %q accepted", w)
 				}
-				for _, w := range c.CWEs {
-					if !validCWEID(w) {
-						t.Fatalf("invalid CWE %q accepted", w)
-					}
-				}
-				if c.KEV != nil && c.KEV.DateAdded.IsZero() {
-					t.Fatalf("KEV info without a date: %+v", c.KEV)
-				}
-				return nil
-			})
-			checkFuzzError(t, FeedNVD, data, st, n, err)
-		}
+			}
+			if c.KEV != nil && c.KEV.DateAdded.IsZero() {
+				t.Fatalf("KEV info without a date: %+v", c.KEV)
+			}
+		}, func(Stats) {})
 	})
 }
 
 func FuzzKEV(f *testing.F) {
 	f.Add([]byte(kevTwo))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		for _, o := range fuzzOptions {
-			n := 0
-			st, err := o.ParseKEV(context.Background(), bytes.NewReader(data), func(e KEVEntry) error {
-				n++
-				if !ValidCVEID(e.CVEID) || e.DateAdded.IsZero() || e.DueDate.IsZero() {
-					t.Fatalf("invalid entry accepted: %+v", e)
+		fuzzParse(t, FeedKEV, data, Options.ParseKEV, func(e KEVEntry) {
+			if !ValidCVEID(e.CVEID) || e.DateAdded.IsZero() || e.DueDate.IsZero() {
+				t.Fatalf("invalid entry accepted: %+v", e)
+			}
+			for _, w := range e.CWEs {
+				if !validCWEID(w) {
+					t.Fatalf("invalid CWE %q accepted", w)
 				}
-				for _, w := range e.CWEs {
-					if !validCWEID(w) {
-						t.Fatalf("invalid CWE %q accepted", w)
-					}
-				}
-				return nil
-			})
-			checkFuzzError(t, FeedKEV, data, st, n, err)
-			if err == nil && st.KEV == nil {
+			}
+		}, func(st Stats) {
+			if st.KEV == nil {
 				t.Fatal("no catalogue metadata after a successful parse")
 			}
-		}
+		})
 	})
 }
 
 func FuzzEPSS(f *testing.F) {
 	f.Add([]byte("cve,epss,percentile\nCVE-2024-0001,0.5,0.9\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		for _, o := range fuzzOptions {
-			n := 0
-			st, err := o.ParseEPSS(context.Background(), bytes.NewReader(data), func(s EPSSScore) error {
-				n++
-				if !ValidCVEID(s.CVEID) || !(s.EPSS >= 0 && s.EPSS <= 1) || !(s.Percentile >= 0 && s.Percentile <= 1) ||
-					math.IsNaN(s.EPSS) {
-					t.Fatalf("invalid score accepted: %+v", s)
-				}
-				return nil
-			})
-			checkFuzzError(t, FeedEPSS, data, st, n, err)
-			if err == nil && st.EPSS == nil {
+		fuzzParse(t, FeedEPSS, data, Options.ParseEPSS, func(s EPSSScore) {
+			if !ValidCVEID(s.CVEID) || !(s.EPSS >= 0 && s.EPSS <= 1) || !(s.Percentile >= 0 && s.Percentile <= 1) ||
+				math.IsNaN(s.EPSS) {
+				t.Fatalf("invalid score accepted: %+v", s)
+			}
+		}, func(st Stats) {
+			if st.EPSS == nil {
 				t.Fatal("no header after a successful parse")
 			}
-		}
+		})
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -41,6 +42,18 @@ func readShared(t testing.TB, sub ...string) []byte {
 	return b
 }
 
+// mustCollect parses the shared test file sub with collect and default options, failing t on
+// an error; it returns the records, the stats and the file's bytes.
+func mustCollect[T any](t testing.TB, collect func(Options, []byte) ([]T, Stats, error), sub ...string) ([]T, Stats, []byte) {
+	t.Helper()
+	data := readShared(t, sub...)
+	recs, st, err := collect(Options{}, data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs, st, data
+}
+
 func collectNVD(o Options, data []byte) ([]CVE, Stats, error) {
 	return collect(data, o.ParseNVD)
 }
@@ -61,6 +74,34 @@ func collect[T any](data []byte, parse func(context.Context, io.Reader, func(T) 
 		return nil
 	})
 	return out, st, err
+}
+
+// recordErrorCase is a document made invalid by replacing old with new, and the *ParseError it
+// must fail with: its cause, field, record (-1: the header) and line.
+type recordErrorCase struct {
+	name, old, new string
+	cause          error
+	field          string
+	record, line   int
+}
+
+// checkRecordErrors parses each case's variant of the valid document doc of feed with collect
+// and checks the error it fails with; the records before a failing second one are accepted.
+func checkRecordErrors[T any](t *testing.T, feed Feed, doc string, collect func(Options, []byte) ([]T, Stats, error), cases []recordErrorCase) {
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			doc := []byte(strings.Replace(doc, tc.old, tc.new, 1))
+			_, st, err := collect(Options{}, doc)
+			pe := asParseError(t, err, tc.cause)
+			if pe.Field != tc.field || pe.Record != tc.record || pe.Line != tc.line || pe.Feed != feed {
+				t.Errorf("got field %q record %d line %d, want %q %d %d: %v", pe.Field, pe.Record, pe.Line, tc.field, tc.record, tc.line, err)
+			}
+			checkPosition(t, doc, pe)
+			if tc.record == 1 && st.Records != 1 {
+				t.Errorf("records before the error: %d", st.Records)
+			}
+		})
+	}
 }
 
 // asParseError fails unless err is a *ParseError wrapping cause.

@@ -105,19 +105,8 @@ func (d *jsonDoc) decode(v any, field string, rec int) (int64, error) {
 	err := d.dec.Decode(v)
 	// The value starts after white space and the ',' or ':' the decoder consumed before it;
 	// encoding/json counts type-error offsets from just after that separator.
-	w := d.g.window(at)
-	i := 0
-	for i < len(w) && isSpace(w[i]) {
-		i++
-	}
-	if i < len(w) && (w[i] == ',' || w[i] == ':') {
-		i++
-	}
-	dataStart := at + int64(i)
-	for i < len(w) && isSpace(w[i]) {
-		i++
-	}
-	start := at + int64(i)
+	afterSep, value := valueStart(d.g.window(at))
+	dataStart, start := at+int64(afterSep), at+int64(value)
 	if err == nil {
 		return start, nil
 	}
@@ -187,6 +176,24 @@ func (d *jsonDoc) fail(err error, at int64, field string, rec int) error {
 	return d.errAt(off, ErrSyntax, field, rec, err.Error())
 }
 
+// valueStart returns the index in w just after white space and one ',' or ':' (where a decoder
+// call that starts at w's beginning counts its type-error offsets from), and the index of the
+// value after more white space.
+func valueStart(w []byte) (afterSep, value int) {
+	i := 0
+	for i < len(w) && isSpace(w[i]) {
+		i++
+	}
+	if i < len(w) && (w[i] == ',' || w[i] == ':') {
+		i++
+	}
+	afterSep = i
+	for i < len(w) && isSpace(w[i]) {
+		i++
+	}
+	return afterSep, i
+}
+
 // locateSyntax finds the offending byte of a syntax error in a decoder call that started at
 // offset at (encoding/json's Decoder reports offsets relative to its own bookkeeping). It
 // re-reads the window: after white space and one ',' or ':', the token or value there is decoded
@@ -194,16 +201,7 @@ func (d *jsonDoc) fail(err error, at int64, field string, rec int) error {
 // negative offset means the input ended.
 func (d *jsonDoc) locateSyntax(at int64) (int64, string) {
 	b := d.g.window(at)
-	i := 0
-	for i < len(b) && isSpace(b[i]) {
-		i++
-	}
-	if i < len(b) && (b[i] == ',' || b[i] == ':') {
-		i++
-		for i < len(b) && isSpace(b[i]) {
-			i++
-		}
-	}
+	_, i := valueStart(b)
 	if i >= len(b) {
 		return -1, ""
 	}

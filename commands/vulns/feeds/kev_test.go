@@ -12,11 +12,7 @@ import (
 func day(y int, m time.Month, d int) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, time.UTC) }
 
 func TestKEVCatalogue20250825(t *testing.T) {
-	data := readShared(t, "kev", "known_exploited_vulnerabilities_2025.08.25.json")
-	entries, st, err := collectKEV(Options{}, data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	entries, st, data := mustCollect(t, collectKEV, "kev", "known_exploited_vulnerabilities_2025.08.25.json")
 	// jq '.vulnerabilities|length' known_exploited_vulnerabilities_2025.08.25.json → 1404
 	// jq -c '{title,catalogVersion,dateReleased,count}' → {"title":"CISA Catalog of Known Exploited
 	//   Vulnerabilities","catalogVersion":"2025.08.25","dateReleased":"2025-08-25T17:04:19.9796Z","count":1404}
@@ -88,14 +84,10 @@ func TestKEVCatalogue20250825(t *testing.T) {
 }
 
 func TestKEVSubsetDoesNotTrustCount(t *testing.T) {
-	data := readShared(t, "kev", "kev_subset_3entries_2025.02.19.json")
-	entries, st, err := collectKEV(Options{}, data)
+	entries, st, _ := mustCollect(t, collectKEV, "kev", "kev_subset_3entries_2025.02.19.json")
 	// The catalogue says "count": 1273 but holds 3 entries: a warning, not an error.
 	// jq -c '{count, n:(.vulnerabilities|length), ids:[.vulnerabilities[].cveID]}'
 	//   → {"count":1273,"n":3,"ids":["CVE-2025-0108","CVE-2024-53704","CVE-2024-57727"]}
-	if err != nil {
-		t.Fatal(err)
-	}
 	if st.Records != 3 || len(entries) != 3 {
 		t.Fatalf("Records %d, want 3", st.Records)
 	}
@@ -140,12 +132,7 @@ const kevTwo = `{
 }`
 
 func TestKEVRecordErrors(t *testing.T) {
-	for _, tc := range []struct {
-		name, old, new string
-		cause          error
-		field          string
-		record, line   int
-	}{
+	checkRecordErrors(t, FeedKEV, kevTwo, collectKEV, []recordErrorCase{
 		{"bad id", `"CVE-2025-0002"`, `"cve-2025-0002"`, ErrInvalidValue, "vulnerabilities[1].cveID", 1, 6},
 		{"bad due date", `"2025-01-22", "knownRansomwareCampaignUse": "Known"`, `"2025-02-30", "knownRansomwareCampaignUse": "Known"`, ErrInvalidValue, "vulnerabilities[1].dueDate", 1, 6},
 		{"missing product", `"product": "P", "vulnerabilityName": "N", "dateAdded": "2025-01-01",
@@ -156,17 +143,7 @@ func TestKEVRecordErrors(t *testing.T) {
 		{"bad release date", `"2025-01-01T00:00:00.000Z"`, `"soon"`, ErrInvalidValue, "dateReleased", -1, 2},
 		{"count not a number", `"count": 2`, `"count": "2"`, ErrInvalidValue, "count", -1, 2},
 		{"element not an object", `{"cveID": "CVE-2025-0001"`, `7, {"cveID": "CVE-2025-0001"`, ErrInvalidValue, "vulnerabilities[0]", 0, 4},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			doc := []byte(strings.Replace(kevTwo, tc.old, tc.new, 1))
-			_, _, err := collectKEV(Options{}, doc)
-			pe := asParseError(t, err, tc.cause)
-			if pe.Field != tc.field || pe.Record != tc.record || pe.Line != tc.line || pe.Feed != FeedKEV {
-				t.Errorf("got field %q record %d line %d, want %q %d %d: %v", pe.Field, pe.Record, pe.Line, tc.field, tc.record, tc.line, err)
-			}
-			checkPosition(t, doc, pe)
-		})
-	}
+	})
 }
 
 func TestKEVWarnings(t *testing.T) {

@@ -13,11 +13,7 @@ import (
 )
 
 func TestNVDPage38CVEs(t *testing.T) {
-	data := readShared(t, "nvd", "nvd_api2_page_38cves.json")
-	cves, st, err := collectNVD(Options{}, data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cves, st, data := mustCollect(t, collectNVD, "nvd", "nvd_api2_page_38cves.json")
 	// jq '.vulnerabilities|length' nvd_api2_page_38cves.json  → 38
 	if len(cves) != 38 || st.Records != 38 {
 		t.Fatalf("got %d CVEs (Records %d), want 38", len(cves), st.Records)
@@ -124,11 +120,7 @@ func TestNVDPage38CVEs(t *testing.T) {
 
 func TestNVDCVE20240012V40V31KEV(t *testing.T) {
 	// A bare CVE object (the "cve" member of a vulnerabilities[] item).
-	data := readShared(t, "nvd", "nvd_cve_CVE-2024-0012_v40_v31_kev.json")
-	cves, st, err := collectNVD(Options{}, data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cves, st, _ := mustCollect(t, collectNVD, "nvd", "nvd_cve_CVE-2024-0012_v40_v31_kev.json")
 	if len(cves) != 1 || st.Records != 1 || st.NVD != nil {
 		t.Fatalf("%d CVEs, stats %+v", len(cves), st)
 	}
@@ -180,11 +172,7 @@ func TestNVDCVE20240012V40V31KEV(t *testing.T) {
 }
 
 func TestNVDSingleCVE20221576Page(t *testing.T) {
-	data := readShared(t, "nvd", "nvd_api2_single_CVE-2022-1576.json")
-	cves, st, err := collectNVD(Options{}, data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cves, st, _ := mustCollect(t, collectNVD, "nvd", "nvd_api2_single_CVE-2022-1576.json")
 	if len(cves) != 1 || st.NVD == nil || st.NVD.ResultsPerPage != 1 || st.NVD.TotalResults != 1 {
 		t.Fatalf("%d CVEs, header %+v", len(cves), st.NVD)
 	}
@@ -213,11 +201,7 @@ func TestNVDSingleCVE20221576Page(t *testing.T) {
 
 func TestNVDCVE202625076Wrapped(t *testing.T) {
 	// {"cve": {...}} with Anchore-augmented cpeMatch entries (an extra "fix" object).
-	data := readShared(t, "nvd", "nvd_cve_CVE-2026-25076_v40_anchore_augmented.json")
-	cves, st, err := collectNVD(Options{}, data)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cves, st, _ := mustCollect(t, collectNVD, "nvd", "nvd_cve_CVE-2026-25076_v40_anchore_augmented.json")
 	if len(cves) != 1 || st.NVD != nil {
 		t.Fatalf("%d CVEs, header %+v", len(cves), st.NVD)
 	}
@@ -282,12 +266,7 @@ const nvdTwo = `{
 }`
 
 func TestNVDRecordErrors(t *testing.T) {
-	for _, tc := range []struct {
-		name, old, new string
-		cause          error
-		field          string
-		record, line   int
-	}{
+	checkRecordErrors(t, FeedNVD, nvdTwo, collectNVD, []recordErrorCase{
 		{"bad id", `"CVE-2024-0002"`, `"CVE-24-2"`, ErrInvalidValue, "vulnerabilities[1].cve.id", 1, 6},
 		{"bad date", `"2024-01-02T00:00:00.000"`, `"yesterday"`, ErrInvalidValue, "vulnerabilities[1].cve.published", 1, 6},
 		{"score out of range", `9.8`, `98`, ErrInvalidValue, "vulnerabilities[0].cve.metrics.cvssMetricV31[0].cvssData.baseScore", 0, 4},
@@ -299,20 +278,7 @@ func TestNVDRecordErrors(t *testing.T) {
 		{"wrong type", `"vulnerabilities": [`, `"vulnerabilities": 7, "x": [`, ErrSyntax, "vulnerabilities", -1, 3},
 		{"wrong format", `"NVD_CVE"`, `"NVD_CPE"`, ErrUnknownFormat, "format", -1, 2},
 		{"header type", `"totalResults": 2`, `"totalResults": "2"`, ErrInvalidValue, "totalResults", -1, 2},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			doc := []byte(strings.Replace(nvdTwo, tc.old, tc.new, 1))
-			_, st, err := collectNVD(Options{}, doc)
-			pe := asParseError(t, err, tc.cause)
-			if pe.Field != tc.field || pe.Record != tc.record || pe.Line != tc.line || pe.Feed != FeedNVD {
-				t.Errorf("got field %q record %d line %d, want %q %d %d: %v", pe.Field, pe.Record, pe.Line, tc.field, tc.record, tc.line, err)
-			}
-			checkPosition(t, doc, pe)
-			if tc.record == 1 && st.Records != 1 {
-				t.Errorf("records before the error: %d", st.Records)
-			}
-		})
-	}
+	})
 }
 
 func TestNVDSkipInvalid(t *testing.T) {

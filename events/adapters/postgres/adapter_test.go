@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/events/eventstest"
 	"github.com/socplatform/soc/events/storetest"
 )
 
@@ -87,8 +88,8 @@ func TestCheckpoints(t *testing.T) {
 
 // TestConcurrentOpen: processes starting at once on an empty schema all migrate successfully.
 func TestConcurrentOpen(t *testing.T) {
-	url := testURL(t)
-	schema := freshSchema(t, url)
+	url := eventstest.PostgresURL(t)
+	schema := eventstest.FreshSchema(t, url, "t_")
 	ctx := testCtx(t)
 	var wg sync.WaitGroup
 	errs := make([]error, 6)

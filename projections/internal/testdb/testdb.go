@@ -4,25 +4,34 @@ package testdb
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
+	"github.com/socplatform/soc/events/eventstest"
 	"github.com/socplatform/soc/projections"
 	"github.com/socplatform/soc/projections/sqldb"
 )
 
-// Dialects runs f once per dialect as a subtest ("sqlite", "postgres"), handing it an opener of
-// fresh databases. The PostgreSQL subtest skips when no server is configured (fails under
+// Dialects runs f once per dialect as a subtest ("sqlite", "postgres") on a fresh database of
+// it. The PostgreSQL subtest skips when no server is configured (fails under
 // SOC_REQUIRE_SERVERS=1).
-func Dialects(t *testing.T, f func(t *testing.T, open func(t testing.TB) *projections.DB)) {
-	t.Run("sqlite", func(t *testing.T) { f(t, SQLite) })
-	t.Run("postgres", func(t *testing.T) { f(t, Postgres) })
+func Dialects(t *testing.T, f func(t *testing.T, db *projections.DB)) {
+	Reopenable(t, func(t *testing.T, open func() *projections.DB) { f(t, open()) })
+}
+
+// Reopenable is Dialects for tests that restart: each call of open opens another handle on the
+// same fresh database, closed when the test ends.
+func Reopenable(t *testing.T, f func(t *testing.T, open func() *projections.DB)) {
+	t.Run("sqlite", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "readmodel.db")
+		f(t, func() *projections.DB { return SQLitePath(t, path) })
+	})
+	t.Run("postgres", func(t *testing.T) {
+		url := eventstest.PostgresURL(t)
+		c := sqldb.Config{PostgresURL: url, Schema: eventstest.FreshSchema(t, url, "rm_")}
+		f(t, func() *projections.DB { return open(t, c) })
+	})
 }
 
 // SQLite opens a fresh read-model file, closed when the test ends.
@@ -37,47 +46,11 @@ func SQLitePath(tb testing.TB, path string) *projections.DB {
 	return open(tb, sqldb.Config{SQLitePath: path})
 }
 
-// PostgresURL returns the test server's URL, skipping (or failing, with SOC_REQUIRE_SERVERS=1)
-// when none is configured.
-func PostgresURL(tb testing.TB) string {
-	tb.Helper()
-	u := os.Getenv("SOC_TEST_POSTGRES_URL")
-	if u == "" {
-		if os.Getenv("SOC_REQUIRE_SERVERS") == "1" {
-			tb.Fatal("SOC_TEST_POSTGRES_URL is not set and SOC_REQUIRE_SERVERS=1")
-		}
-		tb.Skip("SOC_TEST_POSTGRES_URL is not set: run deploy/dev/up.sh and export what it prints")
-	}
-	return u
-}
-
 // Postgres opens a fresh schema on the test server, dropped when the test ends.
 func Postgres(tb testing.TB) *projections.DB {
 	tb.Helper()
-	url := PostgresURL(tb)
-	return open(tb, sqldb.Config{PostgresURL: url, Schema: FreshSchema(tb, url)})
-}
-
-// FreshSchema returns a schema name no other test uses, dropped when the test ends.
-func FreshSchema(tb testing.TB, url string) string {
-	tb.Helper()
-	var b [6]byte
-	_, _ = rand.Read(b[:])
-	schema := "rm_" + hex.EncodeToString(b[:])
-	tb.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, url)
-		if err != nil {
-			tb.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
-			tb.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	return schema
+	url := eventstest.PostgresURL(tb)
+	return open(tb, sqldb.Config{PostgresURL: url, Schema: eventstest.FreshSchema(tb, url, "rm_")})
 }
 
 func open(tb testing.TB, c sqldb.Config) *projections.DB {
