@@ -209,7 +209,7 @@ type gReport struct {
 		Version   string `json:"version"`
 		Timestamp string `json:"timestamp"`
 	}
-	sourceOff int64
+	sourceOff jsonguard.Pos
 }
 
 // Parse implements importers.Parser.
@@ -253,7 +253,7 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 		return nil, err
 	}
 	if !sawMatches {
-		return nil, w.ErrAt(0, "not a Grype JSON report: no matches array")
+		return nil, w.ErrAt(jsonguard.Pos{}, "not a Grype JSON report: no matches array")
 	}
 	out, err := build(ctx, w, &rep)
 	if out != nil && len(warnings) > 0 {

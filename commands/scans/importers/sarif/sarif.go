@@ -318,7 +318,7 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 		return nil, err
 	}
 	if !sawRuns {
-		return nil, w.ErrAt(0, "not a SARIF log: no runs array")
+		return nil, w.ErrAt(jsonguard.Pos{}, "not a SARIF log: no runs array")
 	}
 	rep, err := build(ctx, runs)
 	if rep != nil {

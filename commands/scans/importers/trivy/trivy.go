@@ -338,7 +338,7 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 		return nil, err
 	}
 	if !sawSchema && !sawK8s {
-		return nil, w.ErrAt(0, "not a Trivy JSON report: no SchemaVersion (nor ClusterName and Resources of a trivy k8s report)")
+		return nil, w.ErrAt(jsonguard.Pos{}, "not a Trivy JSON report: no SchemaVersion (nor ClusterName and Resources of a trivy k8s report)")
 	}
 	return rd.finish(build(ctx, &rep))
 }
@@ -387,7 +387,7 @@ func (rd *reader) parseLegacy(ctx context.Context) (*importers.Report, error) {
 		return nil, err
 	}
 	if len(rep.Results) == 0 || rep.Results[0].Target == "" {
-		return nil, w.ErrAt(0, "not a Trivy JSON report: expected an object (schema 2) or an array of results with a Target (schema 1)")
+		return nil, w.ErrAt(jsonguard.Pos{}, "not a Trivy JSON report: expected an object (schema 2) or an array of results with a Target (schema 1)")
 	}
 	return rd.finish(build(ctx, &rep))
 }
