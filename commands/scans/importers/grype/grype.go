@@ -256,10 +256,10 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 		return nil, w.ErrAt(jsonguard.Pos{}, "not a Grype JSON report: no matches array")
 	}
 	out, err := build(ctx, w, &rep)
-	if out != nil && len(warnings) > 0 {
+	if warnings = append(warnings, w.Warnings()...); out != nil && len(warnings) > 0 {
 		out.Warnings = append(warnings, out.Warnings...)
 	}
-	return out, err
+	return importers.Bounded(out, err)
 }
 
 // matchRequired are the members of a match its fingerprint is made of; any other member of an

@@ -322,9 +322,9 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 	}
 	rep, err := build(ctx, runs)
 	if rep != nil {
-		rep.Warnings = warnings
+		rep.Warnings = append(warnings, w.Warnings()...)
 	}
-	return rep, err
+	return importers.Bounded(rep, err)
 }
 
 // resultRequired are the members of a result its fingerprint and rule are found from; any other

@@ -365,9 +365,9 @@ func (rd *reader) tolerant(required []string) jsonguard.Tolerant {
 // finish adds the warnings to a built report.
 func (rd *reader) finish(rep *importers.Report, err error) (*importers.Report, error) {
 	if rep != nil {
-		rep.Warnings = rd.warnings
+		rep.Warnings = append(rd.warnings, rd.w.Warnings()...)
 	}
-	return rep, err
+	return importers.Bounded(rep, err)
 }
 
 // parseLegacy reads a schema 1 report: the Results array alone, which must hold at least one
