@@ -1,6 +1,7 @@
 package importertest
 
 import (
+	"encoding/json"
 	"errors"
 	"regexp"
 	"strings"
@@ -22,6 +23,7 @@ func CheckReportBasic(tb testing.TB, rep *importers.Report, format string) {
 	if rep.Format != format {
 		tb.Errorf("Format = %q", rep.Format)
 	}
+	WithinBounds(tb, rep)
 	keys := map[string]bool{}
 	for _, a := range rep.Assets {
 		if a.Key == "" || keys[a.Key] {
@@ -41,6 +43,23 @@ func CheckReportBasic(tb testing.TB, rep *importers.Report, format string) {
 		default:
 			tb.Errorf("finding %d (%s): severity %q", i, f.RuleID, f.Severity)
 		}
+	}
+}
+
+// WithinBounds verifies that every string and list rep holds is within the model's bounds
+// (importers.Report.Bound has nothing to cut).
+func WithinBounds(tb testing.TB, rep *importers.Report) {
+	tb.Helper()
+	b, err := json.Marshal(rep)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var copied importers.Report
+	if err := json.Unmarshal(b, &copied); err != nil {
+		tb.Fatal(err)
+	}
+	if n := copied.Bound(); n > 0 {
+		tb.Errorf("%d strings or lists over the model's bounds: %q", n, copied.Warnings)
 	}
 }
 

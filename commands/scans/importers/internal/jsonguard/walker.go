@@ -81,13 +81,12 @@ func (w *Walker) capture() error {
 	if err := w.lx.ctx.Err(); err != nil {
 		return err
 	}
+	if cap(w.raw.b) > 1<<20 { // do not keep a large record's buffer for the small ones after it
+		w.raw.b = nil
+	}
 	w.raw.b = w.raw.b[:0]
 	w.raw.start = w.Start()
-	err := w.lx.value(&w.raw)
-	if cap(w.raw.b) > 1<<20 { // do not keep a large record's buffer for the small ones after it
-		defer func() { w.raw.b = nil }()
-	}
-	return err
+	return w.lx.value(&w.raw)
 }
 
 // unmarshalErr turns the error of unmarshalling the captured value into a ParseError.
