@@ -74,6 +74,7 @@ import (
 	"io"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -347,6 +348,23 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 type reader struct {
 	w        *jsonguard.Walker
 	warnings []string
+	text     parseutil.Interner
+}
+
+// share keeps one copy of the text Trivy repeats for every package a vulnerability affects.
+func (rd *reader) share(v *tVuln) {
+	in := &rd.text
+	for _, s := range []*string{&v.VulnerabilityID, &v.PkgName, &v.PkgPath, &v.InstalledVersion, &v.FixedVersion,
+		&v.Status, &v.SeveritySource, &v.PrimaryURL, &v.Title, &v.Description, &v.Severity} {
+		*s = in.Intern(*s)
+	}
+	in.InternAll(v.VendorIDs)
+	in.InternAll(v.CweIDs)
+	in.InternAll(v.References)
+	for k, c := range v.CVSS {
+		c.V2Vector, c.V3Vector, c.V40Vector = in.Intern(c.V2Vector), in.Intern(c.V3Vector), in.Intern(c.V40Vector)
+		v.CVSS[k] = c
+	}
 }
 
 // Required members: the parts of each kind's fingerprint. Any other member of an unexpected
@@ -432,7 +450,10 @@ func (rd *reader) result() (tResult, error) {
 		case "Type":
 			res.Type, err = w.Str()
 		case "Vulnerabilities":
-			err = jsonguard.Elements(w, "Vulnerabilities", &res.Vulns, rd.tolerant(vulnRequired))
+			err = jsonguard.Each(w, "Vulnerabilities", rd.tolerant(vulnRequired), func(v tVuln) {
+				rd.share(&v)
+				res.Vulns = append(res.Vulns, v)
+			})
 		case "Misconfigurations":
 			err = jsonguard.Elements(w, "Misconfigurations", &res.Misconfs, rd.tolerant(misconfRequired))
 		case "Secrets":
@@ -504,6 +525,11 @@ func addFindings(ctx context.Context, out *importers.Report, asset importers.Ass
 	if asset.Kind == importers.ContainerImage {
 		image = asset.ImageName
 	}
+	n := len(out.Findings)
+	for i := range results {
+		n += len(results[i].Vulns) + len(results[i].Misconfs) + len(results[i].Secrets) + len(results[i].Licenses)
+	}
+	out.Findings = slices.Grow(out.Findings, n-len(out.Findings)) // no copies of a growing list
 	for i := range results {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -525,6 +551,8 @@ func addFindings(ctx context.Context, out *importers.Report, asset importers.Ass
 		for j := range res.Licenses {
 			out.Findings = append(out.Findings, licenseFinding(asset.Key, identity, image, res, &res.Licenses[j]))
 		}
+		// What the findings took from the result is theirs now: let the rest go.
+		res.Vulns, res.Misconfs, res.Secrets, res.Licenses = nil, nil, nil, nil
 	}
 	return nil
 }

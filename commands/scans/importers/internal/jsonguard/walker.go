@@ -259,10 +259,16 @@ func (w *Walker) Array(what string, fn func(i int) error) error {
 // list, one at a time, so errors name the element; members of an unexpected type are left out
 // as t says (see DecodeTolerant).
 func Elements[T any](w *Walker, what string, list *[]T, t Tolerant) error {
+	return Each(w, what, t, func(v T) { *list = append(*list, v) })
+}
+
+// Each is Elements handing each element to keep as it is decoded, so that the parser can share
+// its repeated text (parseutil.Interner) before the next one is read.
+func Each[T any](w *Walker, what string, t Tolerant, keep func(v T)) error {
 	return w.Array(what, func(i int) error {
 		var v T
 		_, err := w.DecodeTolerant(&v, what+"["+strconv.Itoa(i)+"]", t)
-		*list = append(*list, v)
+		keep(v)
 		return err
 	})
 }

@@ -65,3 +65,31 @@ func appendUnique(list []string, limit int, values []string) []string {
 	}
 	return list
 }
+
+// Interner keeps one copy of each distinct string a parser keeps. Scanners repeat the text of a
+// vulnerability (title, description, references, vectors) for every package it affects: without
+// it each repeat would stay in the report, in memory, as many times as the report wrote it. The
+// zero Interner is ready to use; it lives as long as one parse.
+type Interner struct{ seen map[string]string }
+
+// Intern returns the kept copy of s.
+func (in *Interner) Intern(s string) string {
+	if s == "" {
+		return s
+	}
+	if kept, ok := in.seen[s]; ok {
+		return kept
+	}
+	if in.seen == nil {
+		in.seen = map[string]string{}
+	}
+	in.seen[s] = s
+	return s
+}
+
+// InternAll replaces each string of list by its kept copy.
+func (in *Interner) InternAll(list []string) {
+	for i, s := range list {
+		list[i] = in.Intern(s)
+	}
+}
