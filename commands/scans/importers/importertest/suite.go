@@ -67,9 +67,9 @@ type Spec struct {
 	CancelStreams []Stream
 }
 
-// JSONNesting are the Nesting streams of the parsers that load a JSON report whole (grype, trivy,
-// sarif): 50 MB of ever deeper arrays, and of objects, after prefix. The parser must stop at the
-// depth limit after reading the first chunk only (no 50 MB buffer), with a positioned error.
+// JSONNesting are the Nesting streams of the jsonguard parsers (grype, trivy, sarif): 50 MB of
+// ever deeper arrays, and of objects, after prefix. The parser must stop at the depth limit
+// after reading the first chunk only (no 50 MB buffer), with a positioned error.
 func JSONNesting(prefix string) []Stream {
 	return []Stream{
 		{Name: "deep [", Prefix: prefix, Pattern: "[", Msg: "nesting", MaxRead: 1 << 20, MaxOffset: 1000},
