@@ -183,6 +183,9 @@ type tVuln struct {
 	CweIDs           []string         `json:"CweIDs"`
 	CVSS             map[string]tCVSS `json:"CVSS"`
 	References       []string         `json:"References"`
+	// ratings are CVSS read as the report's ratings once the vulnerability is decoded (share), so
+	// that the map of each of thousands of vulnerabilities does not wait for the report's end.
+	ratings []importers.CVSS
 }
 
 type tCodeLine struct {
@@ -361,9 +364,11 @@ func (rd *reader) share(v *tVuln) {
 	in.InternAll(v.VendorIDs)
 	in.InternAll(v.CweIDs)
 	in.InternAll(v.References)
-	for k, c := range v.CVSS {
-		c.V2Vector, c.V3Vector, c.V40Vector = in.Intern(c.V2Vector), in.Intern(c.V3Vector), in.Intern(c.V40Vector)
-		v.CVSS[k] = c
+	v.ratings = ratings(v.CVSS)
+	v.CVSS = nil
+	for i := range v.ratings {
+		r := &v.ratings[i]
+		r.Vector, r.Source = in.Intern(r.Vector), in.Intern(r.Source)
 	}
 }
 
@@ -725,7 +730,7 @@ func vulnFinding(assetKey, identity, image string, res *tResult, v *tVuln) impor
 		ScannerSeverity: v.Severity,
 		RuleID:          v.VulnerabilityID,
 		Description:     v.Description,
-		CVSS:            ratings(v.CVSS),
+		CVSS:            v.ratings,
 	}
 	if f.Title == "" {
 		f.Title = v.VulnerabilityID
