@@ -33,7 +33,10 @@ const (
 	CloudResource  AssetKind = "cloud_resource"
 )
 
-// Report is one parsed scanner report.
+// Report is one parsed scanner report. Every string it holds is bounded, whatever the report
+// held: MaxText for descriptions, remediations and suppression reasons, MaxEvidenceText for
+// evidence, MaxShortText for every other string and list entry, MaxListItems entries per list
+// (a cut string ends with TruncMark, and Warnings say what was cut; see Report.Bound).
 type Report struct {
 	Format         string    `json:"format"` // "nmap", "trivy", "grype", "sarif", "nessus", "openvas", "zap", "cyclonedx"
 	ScannerName    string    `json:"scanner_name"`

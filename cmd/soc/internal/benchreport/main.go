@@ -67,6 +67,14 @@ var pairs = []pair{
 	{"Command on a 1,000-event finding: snapshots vs full replay", "./cmd/soc", "CommandLatency/events=1000/snapshots", "CommandLatency/events=1000/replay", "commands/s", true, "", [4]string{}},
 	{"Command on a 10,000-event finding: snapshots vs full replay", "./cmd/soc", "CommandLatency/events=10000/snapshots", "CommandLatency/events=10000/replay", "commands/s", true, "", [4]string{}},
 	{"Command on a 10,000-event finding vs a 10-event one (snapshots)", "./cmd/soc", "CommandLatency/events=10000/snapshots", "CommandLatency/events=10/snapshots", "commands/s", true, "", [4]string{}},
+	// Peak RSS of a child process importing a generated report of SOC_BENCH_REPORT_MB (default
+	// 250) through the scans importer on SQLite, beside the report's size and beside the peak RSS
+	// of encoding/json unmarshalling it whole (what the JSON parsers did before streaming). Lower
+	// is better: the ratio is import/baseline.
+	{"Import peak RSS, R MB Grype report, one huge unknown field, vs its size", "./cmd/soc", "ImportRSS/grype-huge-field", "", "peak-rss-MB", false, "report-MB", [4]string{}},
+	{"Import peak RSS, R MB Grype report, one huge unknown field, vs json.Unmarshal", "./cmd/soc", "ImportRSS/grype-huge-field", "", "peak-rss-MB", false, "unmarshal-peak-rss-MB", [4]string{}},
+	{"Import peak RSS, R MB Trivy report, many vulnerabilities, vs its size", "./cmd/soc", "ImportRSS/trivy-many-vulns", "", "peak-rss-MB", false, "report-MB", [4]string{}},
+	{"Import peak RSS, R MB Trivy report, many vulnerabilities, vs json.Unmarshal", "./cmd/soc", "ImportRSS/trivy-many-vulns", "", "peak-rss-MB", false, "unmarshal-peak-rss-MB", [4]string{}},
 	{"Notifications: email via the notifier (recorded, STARTTLS+AUTH), vs the bare go-smtp client", "./commands/notifications/app", "Notify/smtp", "Notify/smtp-bare", "msgs/s", false, "", [4]string{}},
 	{"Notifications: signed webhook via the notifier (recorded), vs a bare HTTP POST", "./commands/notifications/app", "Notify/webhook", "Notify/webhook-bare", "msgs/s", false, "", [4]string{}},
 }
@@ -88,11 +96,13 @@ var lineRe = regexp.MustCompile(`^Benchmark([A-Za-z0-9_/.=-]+?)(?:-\d+)?\s+\d+\s
 func main() {
 	benchtime := envOr("BENCHTIME", "3s")
 	findings := envOr("SOC_BENCH_FINDINGS", "100000")
+	reportMB := envOr("SOC_BENCH_REPORT_MB", "250")
 	for i := range pairs {
 		pairs[i].bench = strings.ReplaceAll(pairs[i].bench, "findings=N", "findings="+findings)
 		pairs[i].baseline = strings.ReplaceAll(pairs[i].baseline, "findings=N", "findings="+findings)
 		pairs[i].what = strings.ReplaceAll(pairs[i].what, "generated Trivy report", "generated "+findings+"-finding Trivy report")
 		pairs[i].what = strings.ReplaceAll(pairs[i].what, "N findings", findings+" findings")
+		pairs[i].what = strings.ReplaceAll(pairs[i].what, "R MB", reportMB+" MB")
 	}
 	results := map[string]map[string]float64{} // pkg/bench → metric → value
 	pkgs := []string{}
@@ -108,7 +118,7 @@ func main() {
 		args := []string{"test", "-run", "^$", "-bench", ".", "-benchtime", benchtime, "-count", "1"}
 		args = append(append(args, runs[pkg]...), pkg)
 		cmd := exec.Command("go", args...)
-		cmd.Env = append(os.Environ(), "SOC_BENCH_FINDINGS="+findings)
+		cmd.Env = append(os.Environ(), "SOC_BENCH_FINDINGS="+findings, "SOC_BENCH_REPORT_MB="+reportMB)
 		var out bytes.Buffer
 		cmd.Stdout = io.MultiWriter(&out, os.Stderr)
 		cmd.Stderr = os.Stderr

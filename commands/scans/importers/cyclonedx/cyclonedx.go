@@ -213,7 +213,7 @@ func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error)
 	if err != nil {
 		return nil, err
 	}
-	return build(doc)
+	return importers.Bounded(build(doc))
 }
 
 // readJSON walks a JSON BOM.

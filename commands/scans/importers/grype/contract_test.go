@@ -43,9 +43,15 @@ var spec = importertest.Spec{
 	TruncateFile:  "grype_chainguard_ruby_wolfi.json",
 	TruncateEvery: 97,
 	Nesting:       importertest.JSONNesting(`{"matches": [{"vulnerability": `),
-	Limited:       &Parser{jsonguard.Limits{MaxBytes: 1000}},
-	OverLimit:     `{"matches": [], "x": "` + strings.Repeat("a", 2000) + `"}`,
-	Cancelled:     `{"matches": []}`,
+	Bounded: []importertest.Stream{
+		{Name: "unknown string", Prefix: `{"matches": [` + grypeMatch + `], "x": "`, Pattern: "0123456789abcdef", Suffix: `"}`},
+		{Name: "unknown array", Prefix: `{"x": [`, Pattern: `{"a":[1,-2.5e3,"s\u00e9",true]},`, Suffix: `0], "matches": [` + grypeMatch + `]}`},
+		{Name: "unknown member of a match", Prefix: `{"matches": [{"vulnerability": {"id": "CVE-1"}, "artifact": {"name": "p"}, "x": "`, Pattern: "0123456789abcdef", Suffix: `"}]}`},
+		{Name: "description", Prefix: `{"matches": [{"vulnerability": {"id": "CVE-1", "description": "`, Pattern: `0123456789abcd\\`, Suffix: `"}, "artifact": {"name": "p"}}]}`, Msg: "1 strings longer than 1048576 bytes cut"},
+	},
+	Limited:   &Parser{jsonguard.Limits{MaxBytes: 1000}},
+	OverLimit: `{"matches": [], "x": "` + strings.Repeat("a", 2000) + `"}`,
+	Cancelled: `{"matches": []}`,
 	CancelStreams: []importertest.Stream{{ // cancelled when the stream ends
 		Name:    "while decoding",
 		Prefix:  `{"matches": [` + grypeMatch,

@@ -184,6 +184,37 @@ type gMatch struct {
 	} `json:"artifact"`
 }
 
+// share keeps one copy of the text Grype repeats for every artifact a vulnerability affects (its
+// description, URLs, vectors, related vulnerabilities).
+func (m *gMatch) share(in *parseutil.Interner) {
+	m.Vulnerability.gRelated.share(in)
+	for i := range m.RelatedVulnerabilities {
+		m.RelatedVulnerabilities[i].share(in)
+	}
+	in.InternAll(m.Vulnerability.Fix.Versions)
+	m.Vulnerability.Fix.State = in.Intern(m.Vulnerability.Fix.State)
+	a := &m.Artifact
+	for _, s := range []*string{&a.Name, &a.Version, &a.Type, &a.Language, &a.PURL} {
+		*s = in.Intern(*s)
+	}
+	for i := range a.Locations {
+		a.Locations[i].Path = in.Intern(a.Locations[i].Path)
+	}
+}
+
+func (r *gRelated) share(in *parseutil.Interner) {
+	for _, s := range []*string{&r.ID, &r.DataSource, &r.Namespace, &r.Description} {
+		*s = in.Intern(*s)
+	}
+	in.InternAll(r.URLs)
+	for i := range r.CVSS {
+		c := &r.CVSS[i]
+		for _, s := range []*string{&c.Source, &c.Type, &c.Version, &c.Vector} {
+			*s = in.Intern(*s)
+		}
+	}
+}
+
 type gImageTarget struct {
 	UserInput      string   `json:"userInput"`
 	ImageID        string   `json:"imageID"`
@@ -209,7 +240,7 @@ type gReport struct {
 		Version   string `json:"version"`
 		Timestamp string `json:"timestamp"`
 	}
-	sourceOff int64
+	sourceOff jsonguard.Pos
 }
 
 // Parse implements importers.Parser.
@@ -226,7 +257,11 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 		switch key {
 		case "matches":
 			sawMatches = true
-			return jsonguard.Elements(w, "matches", &rep.Matches, tolerant)
+			var text parseutil.Interner
+			return jsonguard.Each(w, "matches", tolerant, func(m gMatch) {
+				m.share(&text)
+				rep.Matches = append(rep.Matches, m)
+			})
 		case "source":
 			off, err := w.Decode(&rep.Source)
 			rep.sourceOff = off
@@ -253,13 +288,13 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 		return nil, err
 	}
 	if !sawMatches {
-		return nil, w.ErrAt(0, "not a Grype JSON report: no matches array")
+		return nil, w.ErrAt(jsonguard.Pos{}, "not a Grype JSON report: no matches array")
 	}
 	out, err := build(ctx, w, &rep)
-	if out != nil && len(warnings) > 0 {
+	if warnings = append(warnings, w.Warnings()...); out != nil && len(warnings) > 0 {
 		out.Warnings = append(warnings, out.Warnings...)
 	}
-	return out, err
+	return importers.Bounded(out, err)
 }
 
 // matchRequired are the members of a match its fingerprint is made of; any other member of an

@@ -1,8 +1,11 @@
 package importertest
 
 import (
+	"context"
+	"encoding/json"
 	"errors"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -22,6 +25,7 @@ func CheckReportBasic(tb testing.TB, rep *importers.Report, format string) {
 	if rep.Format != format {
 		tb.Errorf("Format = %q", rep.Format)
 	}
+	WithinBounds(tb, rep)
 	keys := map[string]bool{}
 	for _, a := range rep.Assets {
 		if a.Key == "" || keys[a.Key] {
@@ -41,6 +45,23 @@ func CheckReportBasic(tb testing.TB, rep *importers.Report, format string) {
 		default:
 			tb.Errorf("finding %d (%s): severity %q", i, f.RuleID, f.Severity)
 		}
+	}
+}
+
+// WithinBounds verifies that every string and list rep holds is within the model's bounds
+// (importers.Report.Bound has nothing to cut).
+func WithinBounds(tb testing.TB, rep *importers.Report) {
+	tb.Helper()
+	b, err := json.Marshal(rep)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var copied importers.Report
+	if err := json.Unmarshal(b, &copied); err != nil {
+		tb.Fatal(err)
+	}
+	if n := copied.Bound(); n > 0 {
+		tb.Errorf("%d strings or lists over the model's bounds: %q", n, copied.Warnings)
 	}
 }
 
@@ -149,4 +170,38 @@ func Where(rep *importers.Report, pred func(*importers.Finding) bool) []*importe
 		}
 	}
 	return out
+}
+
+// RepeatedTextKeptOnce parses a report of 1,000 findings sharing one 16 KiB description (prefix,
+// the elements element writes, comma-separated, then suffix) and fails unless the report keeps
+// the text once: scanners write a vulnerability's text again for every package it affects, and
+// 1,000 copies would be 16 MB.
+func RepeatedTextKeptOnce(t *testing.T, p importers.Parser, prefix string, element func(i int, desc string) string, suffix string) {
+	t.Helper()
+	desc := strings.Repeat("d", 16<<10)
+	var b strings.Builder
+	b.WriteString(prefix)
+	for i := range 1000 {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		b.WriteString(element(i, desc))
+	}
+	b.WriteString(suffix)
+	doc := b.String()
+	var rep *importers.Report
+	kept := Retained(func() any {
+		var err error
+		if rep, err = p.Parse(context.Background(), strings.NewReader(doc)); err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	})
+	runtime.KeepAlive(doc) // the input is not what the report keeps
+	if len(rep.Findings) != 1000 || rep.Findings[999].Description != desc {
+		t.Fatalf("%d findings", len(rep.Findings))
+	}
+	if kept > 4<<20 {
+		t.Errorf("the report retains %d bytes", kept)
+	}
 }

@@ -75,3 +75,20 @@ func (c *cancelAfter) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// Retained returns the heap bytes still in use, after a collection, by what f returns (a
+// report): what a parser keeps, rather than what it allocated on the way. Keep the input alive
+// past the call (runtime.KeepAlive), or its release offsets what the report keeps.
+func Retained(f func() any) uint64 {
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	v := f()
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(v)
+	if after.HeapAlloc < before.HeapAlloc {
+		return 0
+	}
+	return after.HeapAlloc - before.HeapAlloc
+}

@@ -51,6 +51,11 @@ type Spec struct {
 	// Huge are 50 MiB streams of one ever longer value: each must be refused, allocating at most
 	// 200 MiB unless the Stream says otherwise.
 	Huge []Stream
+	// Bounded are 50 MiB streams of one ever longer value that the parser must accept, allocating
+	// at most 32 MiB unless the Stream says otherwise: a value it skips (an unknown member) costs
+	// it nothing, a string it keeps is cut (Msg, when set, is then part of one of the report's
+	// warnings). The streaming JSON parsers, whose reports are often that large.
+	Bounded []Stream
 	// Limited is a parser with a small MaxBytes and OverLimit an input over it: refused with an
 	// error that mentions the limit.
 	Limited   importers.Parser
@@ -62,9 +67,9 @@ type Spec struct {
 	CancelStreams []Stream
 }
 
-// JSONNesting are the Nesting streams of the parsers that load a JSON report whole (grype, trivy,
-// sarif): 50 MB of ever deeper arrays, and of objects, after prefix. The parser must stop at the
-// depth limit after reading the first chunk only (no 50 MB buffer), with a positioned error.
+// JSONNesting are the Nesting streams of the jsonguard parsers (grype, trivy, sarif): 50 MB of
+// ever deeper arrays, and of objects, after prefix. The parser must stop at the depth limit
+// after reading the first chunk only (no 50 MB buffer), with a positioned error.
 func JSONNesting(prefix string) []Stream {
 	return []Stream{
 		{Name: "deep [", Prefix: prefix, Pattern: "[", Msg: "nesting", MaxRead: 1 << 20, MaxOffset: 1000},
@@ -126,6 +131,9 @@ func Run(t *testing.T, newParser func() importers.Parser, s Spec) {
 	}
 	if len(s.Huge) > 0 {
 		t.Run("Huge", func(t *testing.T) { s.streams(t, newParser, s.Huge, 200<<20) })
+	}
+	if len(s.Bounded) > 0 {
+		t.Run("Bounded", func(t *testing.T) { s.bounded(t, newParser) })
 	}
 	if s.Limited != nil {
 		t.Run("MaxBytes", func(t *testing.T) {
@@ -265,6 +273,30 @@ func (s Spec) streams(t *testing.T, newParser func() importers.Parser, streams [
 			}
 			if (st.MinOffset > 0 && pe.Offset < st.MinOffset) || (st.MaxOffset > 0 && pe.Offset > st.MaxOffset) {
 				t.Errorf("offset %d, want within [%d, %d]", pe.Offset, st.MinOffset, st.MaxOffset)
+			}
+		})
+	}
+}
+
+// bounded parses inputs with one huge value: accepted, in bounded memory, with the report's
+// strings within the model's bounds.
+func (s Spec) bounded(t *testing.T, newParser func() importers.Parser) {
+	for _, st := range s.Bounded {
+		t.Run(st.Name, func(t *testing.T) {
+			r := st.reader()
+			var rep *importers.Report
+			var err error
+			alloc := Allocated(func() { rep, err = newParser().Parse(context.Background(), r) })
+			if err != nil {
+				t.Fatalf("refused: %v", err)
+			}
+			t.Logf("read %.1f MiB, allocated %.1f MiB; warnings %q", float64(r.Consumed())/(1<<20), float64(alloc)/(1<<20), rep.Warnings)
+			if limit := cmp(st.MaxAlloc, 32<<20); alloc > limit {
+				t.Errorf("allocated %d bytes, over %d", alloc, limit)
+			}
+			s.Check(t, rep)
+			if st.Msg != "" && !slices.ContainsFunc(rep.Warnings, func(w string) bool { return strings.Contains(w, st.Msg) }) {
+				t.Errorf("no warning mentions %q: %q", st.Msg, rep.Warnings)
 			}
 		})
 	}

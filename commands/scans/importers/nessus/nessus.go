@@ -84,7 +84,7 @@ func (parser) Detect(head []byte) bool {
 func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error) {
 	br, first := readguard.Sniff(r)
 	if !strings.ContainsRune("<{[\x00", rune(first)) {
-		return parseCSV(ctx, br)
+		return importers.Bounded(parseCSV(ctx, br))
 	}
 	s := xmlscan.New(ctx, br, format)
 	root, err := s.Root()
@@ -115,7 +115,7 @@ func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error)
 	if err := s.Trailing(); err != nil {
 		return nil, err
 	}
-	return b.report(), nil
+	return importers.Bounded(b.report(), nil)
 }
 
 type builder struct {

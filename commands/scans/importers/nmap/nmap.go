@@ -277,7 +277,7 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 	if !sawRoot {
 		return nil, g.errAt("not an Nmap XML report: no <nmaprun> element")
 	}
-	return b.rep, nil
+	return importers.Bounded(b.rep, nil)
 }
 
 func unixTime(s string) (time.Time, error) {

@@ -49,9 +49,14 @@ var spec = importertest.Spec{
 	TruncateFile:  "trivy_alpine-310.sarif",
 	TruncateEvery: 97,
 	Nesting:       importertest.JSONNesting(`{"runs": [{"properties": `),
-	Limited:       &Parser{jsonguard.Limits{MaxBytes: 1000}},
-	OverLimit:     `{"runs": [], "x": "` + strings.Repeat("a", 2000) + `"}`,
-	Cancelled:     `{"runs": []}`,
+	Bounded: []importertest.Stream{
+		{Name: "unknown string", Prefix: `{"version": "2.1.0", "x": "`, Pattern: "0123456789abcdef", Suffix: `", "runs": [{"tool": {"driver": {"name": "t"}}, "results": [` + sarifResult + `]}]}`},
+		{Name: "run properties", Prefix: `{"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "t"}}, "properties": {"x": [`, Pattern: `{"k": "0123456789"},`, Suffix: `null]}, "results": [` + sarifResult + `]}]}`},
+		{Name: "message", Prefix: `{"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "t"}}, "results": [{"ruleId": "R", "message": {"text": "`, Pattern: "0123456789abcdef", Suffix: `"}, "locations": [{"physicalLocation": {"artifactLocation": {"uri": "a.go"}}}]}]}]}`, Msg: "cut"},
+	},
+	Limited:   &Parser{jsonguard.Limits{MaxBytes: 1000}},
+	OverLimit: `{"runs": [], "x": "` + strings.Repeat("a", 2000) + `"}`,
+	Cancelled: `{"runs": []}`,
 	CancelStreams: []importertest.Stream{{ // cancelled when the stream ends
 		Name:    "while decoding",
 		Prefix:  `{"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "t"}}, "results": [` + sarifResult,

@@ -227,6 +227,20 @@ type sResult struct {
 	BaselineState string `json:"baselineState"`
 }
 
+// share keeps one copy of the text a tool repeats in every result of a rule (its message, the
+// file's URI, the rule id).
+func (r *sResult) share(in *parseutil.Interner) {
+	for _, s := range []*string{&r.RuleID, &r.Kind, &r.Level, &r.Message.Text, &r.Message.Markdown, &r.Message.ID, &r.BaselineState} {
+		*s = in.Intern(*s)
+	}
+	in.InternAll(r.Message.Arguments)
+	for i := range r.Locations {
+		if p := r.Locations[i].PhysicalLocation; p != nil {
+			p.ArtifactLocation.URI = in.Intern(p.ArtifactLocation.URI)
+		}
+	}
+}
+
 // sFingerprints is a result's fingerprints or partialFingerprints: SARIF says the values are
 // strings, but some tools (Black Duck) write objects. A value that is not a string is kept as its
 // compact JSON text, so that the fingerprint stays stable across reimports; null is dropped.
@@ -318,13 +332,13 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 		return nil, err
 	}
 	if !sawRuns {
-		return nil, w.ErrAt(0, "not a SARIF log: no runs array")
+		return nil, w.ErrAt(jsonguard.Pos{}, "not a SARIF log: no runs array")
 	}
 	rep, err := build(ctx, runs)
 	if rep != nil {
-		rep.Warnings = warnings
+		rep.Warnings = append(warnings, w.Warnings()...)
 	}
-	return rep, err
+	return importers.Bounded(rep, err)
 }
 
 // resultRequired are the members of a result its fingerprint and rule are found from; any other
@@ -340,7 +354,11 @@ func readRun(w *jsonguard.Walker, tolerant jsonguard.Tolerant) (sRun, error) {
 		case "tool":
 			_, err = w.Decode(&run.Tool)
 		case "results":
-			err = jsonguard.Elements(w, "results", &run.Results, tolerant)
+			var text parseutil.Interner
+			err = jsonguard.Each(w, "results", tolerant, func(r sResult) {
+				r.share(&text)
+				run.Results = append(run.Results, r)
+			})
 		case "versionControlProvenance":
 			_, err = w.Decode(&run.VersionControlProvenance)
 		case "invocations":

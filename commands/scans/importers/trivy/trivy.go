@@ -74,6 +74,7 @@ import (
 	"io"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -182,6 +183,9 @@ type tVuln struct {
 	CweIDs           []string         `json:"CweIDs"`
 	CVSS             map[string]tCVSS `json:"CVSS"`
 	References       []string         `json:"References"`
+	// ratings are CVSS read as the report's ratings once the vulnerability is decoded (share), so
+	// that the map of each of thousands of vulnerabilities does not wait for the report's end.
+	ratings []importers.CVSS
 }
 
 type tCodeLine struct {
@@ -338,7 +342,7 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 		return nil, err
 	}
 	if !sawSchema && !sawK8s {
-		return nil, w.ErrAt(0, "not a Trivy JSON report: no SchemaVersion (nor ClusterName and Resources of a trivy k8s report)")
+		return nil, w.ErrAt(jsonguard.Pos{}, "not a Trivy JSON report: no SchemaVersion (nor ClusterName and Resources of a trivy k8s report)")
 	}
 	return rd.finish(build(ctx, &rep))
 }
@@ -347,6 +351,25 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 type reader struct {
 	w        *jsonguard.Walker
 	warnings []string
+	text     parseutil.Interner
+}
+
+// share keeps one copy of the text Trivy repeats for every package a vulnerability affects.
+func (rd *reader) share(v *tVuln) {
+	in := &rd.text
+	for _, s := range []*string{&v.VulnerabilityID, &v.PkgName, &v.PkgPath, &v.InstalledVersion, &v.FixedVersion,
+		&v.Status, &v.SeveritySource, &v.PrimaryURL, &v.Title, &v.Description, &v.Severity} {
+		*s = in.Intern(*s)
+	}
+	in.InternAll(v.VendorIDs)
+	in.InternAll(v.CweIDs)
+	in.InternAll(v.References)
+	v.ratings = ratings(v.CVSS)
+	v.CVSS = nil
+	for i := range v.ratings {
+		r := &v.ratings[i]
+		r.Vector, r.Source = in.Intern(r.Vector), in.Intern(r.Source)
+	}
 }
 
 // Required members: the parts of each kind's fingerprint. Any other member of an unexpected
@@ -365,9 +388,9 @@ func (rd *reader) tolerant(required []string) jsonguard.Tolerant {
 // finish adds the warnings to a built report.
 func (rd *reader) finish(rep *importers.Report, err error) (*importers.Report, error) {
 	if rep != nil {
-		rep.Warnings = rd.warnings
+		rep.Warnings = append(rd.warnings, rd.w.Warnings()...)
 	}
-	return rep, err
+	return importers.Bounded(rep, err)
 }
 
 // parseLegacy reads a schema 1 report: the Results array alone, which must hold at least one
@@ -387,7 +410,7 @@ func (rd *reader) parseLegacy(ctx context.Context) (*importers.Report, error) {
 		return nil, err
 	}
 	if len(rep.Results) == 0 || rep.Results[0].Target == "" {
-		return nil, w.ErrAt(0, "not a Trivy JSON report: expected an object (schema 2) or an array of results with a Target (schema 1)")
+		return nil, w.ErrAt(jsonguard.Pos{}, "not a Trivy JSON report: expected an object (schema 2) or an array of results with a Target (schema 1)")
 	}
 	return rd.finish(build(ctx, &rep))
 }
@@ -432,7 +455,10 @@ func (rd *reader) result() (tResult, error) {
 		case "Type":
 			res.Type, err = w.Str()
 		case "Vulnerabilities":
-			err = jsonguard.Elements(w, "Vulnerabilities", &res.Vulns, rd.tolerant(vulnRequired))
+			err = jsonguard.Each(w, "Vulnerabilities", rd.tolerant(vulnRequired), func(v tVuln) {
+				rd.share(&v)
+				res.Vulns = append(res.Vulns, v)
+			})
 		case "Misconfigurations":
 			err = jsonguard.Elements(w, "Misconfigurations", &res.Misconfs, rd.tolerant(misconfRequired))
 		case "Secrets":
@@ -504,6 +530,11 @@ func addFindings(ctx context.Context, out *importers.Report, asset importers.Ass
 	if asset.Kind == importers.ContainerImage {
 		image = asset.ImageName
 	}
+	n := len(out.Findings)
+	for i := range results {
+		n += len(results[i].Vulns) + len(results[i].Misconfs) + len(results[i].Secrets) + len(results[i].Licenses)
+	}
+	out.Findings = slices.Grow(out.Findings, n-len(out.Findings)) // no copies of a growing list
 	for i := range results {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -525,6 +556,8 @@ func addFindings(ctx context.Context, out *importers.Report, asset importers.Ass
 		for j := range res.Licenses {
 			out.Findings = append(out.Findings, licenseFinding(asset.Key, identity, image, res, &res.Licenses[j]))
 		}
+		// What the findings took from the result is theirs now: let the rest go.
+		res.Vulns, res.Misconfs, res.Secrets, res.Licenses = nil, nil, nil, nil
 	}
 	return nil
 }
@@ -697,7 +730,7 @@ func vulnFinding(assetKey, identity, image string, res *tResult, v *tVuln) impor
 		ScannerSeverity: v.Severity,
 		RuleID:          v.VulnerabilityID,
 		Description:     v.Description,
-		CVSS:            ratings(v.CVSS),
+		CVSS:            v.ratings,
 	}
 	if f.Title == "" {
 		f.Title = v.VulnerabilityID

@@ -175,7 +175,7 @@ func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error)
 		// The first site's base URL: what the scan was pointed at.
 		target = &importers.Target{Name: sites[0].BaseURL, Hint: "base_url"}
 	}
-	return &importers.Report{
+	return importers.Bounded(&importers.Report{
 		Target:         target,
 		Format:         format,
 		ScannerName:    b.name,
@@ -183,7 +183,7 @@ func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error)
 		FinishedAt:     b.finished,
 		Assets:         b.assets.Assets(),
 		Findings:       b.fs.Findings(),
-	}, nil
+	}, nil)
 }
 
 // ---- JSON ----

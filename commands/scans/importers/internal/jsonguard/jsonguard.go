@@ -1,8 +1,10 @@
 // Package jsonguard holds the defences the trivy, grype and sarif parsers need on a JSON report: a
-// bounded, cancellable read that refuses over-deep nesting as the bytes arrive and invalid UTF-8
-// before any decoder sees the input; a streaming Walker over json.Decoder that checks the context
-// between elements; errors as *importers.ParseError with line, column and byte offset; the score
-// and line-number types; and the tolerant look at the head of a file that Detect uses.
+// streaming Walker that reads the report through a fixed window (never holding it: values it
+// skips cost no memory whatever their size, values it decodes are captured one record at a time
+// with their strings bounded), refuses over-deep nesting, invalid UTF-8 and over-large reports as
+// the bytes arrive, checks the context between elements and gives errors as
+// *importers.ParseError with line, column and byte offset; the score and line-number types; and
+// the tolerant look at the head of a file that Detect uses.
 package jsonguard
 
 import (
@@ -11,14 +13,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
-	"reflect"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
-	"github.com/socplatform/soc/commands/scans/importers"
 	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
 )
 
@@ -39,17 +37,6 @@ type Limits struct {
 	MaxDepth int
 }
 
-// Open is how each JSON parser starts: it applies the defaults to the parser's limits, loads the
-// report (see Load) and returns a Walker over it.
-func Open(ctx context.Context, format string, r io.Reader, maxBytes int64, maxDepth int) (*Walker, error) {
-	maxBytes, maxDepth = withDefaults(maxBytes, maxDepth, DefaultMaxBytes, DefaultMaxDepth)
-	data, err := Load(ctx, format, r, maxBytes, maxDepth)
-	if err != nil {
-		return nil, err
-	}
-	return NewWalker(ctx, format, data), nil
-}
-
 // withDefaults applies a parser's defaults to its MaxBytes and MaxDepth fields: zero or less
 // means the default.
 func withDefaults(maxBytes int64, maxDepth int, defaultBytes int64, defaultDepth int) (int64, int) {
@@ -67,229 +54,6 @@ func IsCtxErr(err error) bool {
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
 }
 
-// Load reads the whole report, at most maxBytes, checking ctx between chunks, and refuses, as the
-// bytes arrive, nesting of arrays and objects deeper than maxDepth (so a hostile input is dropped
-// after its first chunk, before any decoder allocates for it); at the end it refuses invalid
-// UTF-8. A UTF-8 byte order mark is blanked (replaced by spaces) so that offsets match the input.
-func Load(ctx context.Context, format string, r io.Reader, maxBytes int64, maxDepth int) ([]byte, error) {
-	var buf bytes.Buffer
-	var sc depthScanner
-	chunk := make([]byte, 256<<10)
-	for {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		n, err := r.Read(chunk)
-		if n > 0 {
-			if int64(buf.Len())+int64(n) > maxBytes {
-				return nil, PosErr(format, buf.Bytes(), int64(buf.Len()),
-					fmt.Sprintf("report is larger than the %d-byte limit", maxBytes))
-			}
-			start := buf.Len()
-			buf.Write(chunk[:n])
-			if off, deep := sc.feed(buf.Bytes(), start, maxDepth); deep {
-				return nil, PosErr(format, buf.Bytes(), int64(off), fmt.Sprintf("nesting deeper than %d levels", maxDepth))
-			}
-		}
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			if IsCtxErr(err) {
-				return nil, err
-			}
-			return nil, fmt.Errorf("%s report: read: %w", format, err)
-		}
-	}
-	data := buf.Bytes()
-	if bytes.HasPrefix(data, []byte("\xEF\xBB\xBF")) {
-		copy(data, "   ")
-	}
-	if !utf8.Valid(data) {
-		for i := 0; i < len(data); {
-			r, n := utf8.DecodeRune(data[i:])
-			if r == utf8.RuneError && n == 1 {
-				return nil, PosErr(format, data, int64(i), "invalid UTF-8")
-			}
-			i += n
-		}
-	}
-	return data, nil
-}
-
-// depthScanner follows the nesting of arrays and objects across chunks, skipping strings.
-type depthScanner struct {
-	depth int
-	inStr bool
-	esc   bool
-}
-
-// feed scans data[from:]; it reports the offset of the first bracket deeper than maxDepth.
-func (s *depthScanner) feed(data []byte, from, maxDepth int) (int, bool) {
-	for i := from; i < len(data); {
-		if s.inStr {
-			if s.esc {
-				s.esc = false
-				i++
-				continue
-			}
-			rest := data[i:]
-			q := bytes.IndexByte(rest, '"')
-			seg := rest
-			if q >= 0 {
-				seg = rest[:q]
-			}
-			if b := bytes.IndexByte(seg, '\\'); b >= 0 {
-				i += b + 1
-				s.esc = true
-				continue
-			}
-			if q < 0 {
-				return 0, false
-			}
-			i += q + 1
-			s.inStr = false
-			continue
-		}
-		switch data[i] {
-		case '"':
-			s.inStr = true
-		case '[', '{':
-			s.depth++
-			if s.depth > maxDepth {
-				return i, true
-			}
-		case ']', '}':
-			s.depth--
-		}
-		i++
-	}
-	return 0, false
-}
-
-// PosErr is a ParseError at byte offset off of data, with its 1-based line and byte column.
-func PosErr(format string, data []byte, off int64, msg string) *importers.ParseError {
-	if off < 0 {
-		off = 0
-	}
-	if off > int64(len(data)) {
-		off = int64(len(data))
-	}
-	before := data[:off]
-	line := bytes.Count(before, []byte{'\n'}) + 1
-	col := int(off) - bytes.LastIndexByte(before, '\n')
-	return &importers.ParseError{Format: format, Offset: off, Line: line, Column: col, Msg: msg}
-}
-
-// noop accepts any JSON value without keeping it; json.Unmarshal into it only validates syntax.
-type noop struct{}
-
-func (*noop) UnmarshalJSON([]byte) error { return nil }
-
-// Walker streams a JSON document: objects and arrays of interest are walked token by token and
-// their elements decoded one at a time, so the context is checked between elements and errors
-// carry the element's position.
-type Walker struct {
-	ctx    context.Context
-	format string
-	data   []byte
-	dec    *json.Decoder
-}
-
-// NewWalker returns a Walker over data (as returned by Load) whose errors name format.
-func NewWalker(ctx context.Context, format string, data []byte) *Walker {
-	return &Walker{ctx: ctx, format: format, data: data, dec: json.NewDecoder(bytes.NewReader(data))}
-}
-
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
-
-// base is where json.Decoder starts the next value it decodes: after the ',' or ':' that precedes
-// it. Offsets in *json.UnmarshalTypeError are relative to it.
-func (w *Walker) base() int64 {
-	in := w.dec.InputOffset()
-	off := in
-	for off < int64(len(w.data)) && isSpace(w.data[off]) {
-		off++
-	}
-	if off < int64(len(w.data)) && (w.data[off] == ',' || w.data[off] == ':') {
-		return off + 1
-	}
-	return in
-}
-
-// Start is the offset of the first byte of the next value.
-func (w *Walker) Start() int64 {
-	off := w.base()
-	for off < int64(len(w.data)) && isSpace(w.data[off]) {
-		off++
-	}
-	return off
-}
-
-// Next is the first byte of the next value ('{', '[', '"', …), 0 at the end of the input: a
-// parser whose format changed its top-level shape chooses how to walk on it.
-func (w *Walker) Next() byte {
-	if off := w.Start(); off < int64(len(w.data)) {
-		return w.data[off]
-	}
-	return 0
-}
-
-// ErrAt is a ParseError at byte offset off of the document.
-func (w *Walker) ErrAt(off int64, msg string) error { return PosErr(w.format, w.data, off, msg) }
-
-// fail turns a decoder error met while reading the value that starts at start (decoder base
-// base) into a ParseError with the best position known.
-func (w *Walker) fail(base, start int64, err error) error {
-	if IsCtxErr(err) {
-		return err
-	}
-	var pe *importers.ParseError
-	if errors.As(err, &pe) {
-		return pe
-	}
-	if err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) {
-		return w.ErrAt(int64(len(w.data)), "unexpected end of input (truncated report?)")
-	}
-	var se *json.SyntaxError
-	if errors.As(err, &se) {
-		// json.Decoder's syntax error offsets are not reliable once Token has been used;
-		// the whole-document check gives the exact one.
-		if verr := json.Unmarshal(w.data, new(noop)); verr != nil {
-			var vse *json.SyntaxError
-			if errors.As(verr, &vse) {
-				off := vse.Offset
-				if strings.HasPrefix(vse.Error(), "invalid character") && off > 0 {
-					off-- // Offset counts the offending byte
-				}
-				return w.ErrAt(off, vse.Error())
-			}
-		}
-		return w.ErrAt(start, se.Error())
-	}
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		msg := fmt.Sprintf("cannot use JSON %s as %s", te.Value, te.Type)
-		if te.Field != "" {
-			msg = te.Field + ": " + msg
-		}
-		return w.ErrAt(base+te.Offset, msg)
-	}
-	return w.ErrAt(start, err.Error())
-}
-
-// Decode decodes the next value into v and returns the offset it started at.
-func (w *Walker) Decode(v any) (int64, error) {
-	if err := w.ctx.Err(); err != nil {
-		return 0, err
-	}
-	base, start := w.base(), w.Start()
-	if err := w.dec.Decode(v); err != nil {
-		return start, w.fail(base, start, err)
-	}
-	return start, nil
-}
-
 // Tolerant is how DecodeTolerant treats a member whose JSON type is not the one expected.
 type Tolerant struct {
 	// Required are the dotted member paths ("artifact.name", "VulnerabilityID") a report cannot
@@ -298,48 +62,6 @@ type Tolerant struct {
 	Required []string
 	// Warn receives one sentence per member left out.
 	Warn func(msg string)
-}
-
-// DecodeTolerant decodes the next value into v like Decode, except that a member of an
-// unexpected JSON type (a string where an array is expected, an object where a string is,
-// which older and newer scanner versions write) is left out with a warning naming it, instead
-// of refusing the report. Errors other than type errors (syntax, a score out of range) refuse
-// it as Decode does. what names the value in warnings ("matches[3]").
-func (w *Walker) DecodeTolerant(v any, what string, t Tolerant) (int64, error) {
-	if err := w.ctx.Err(); err != nil {
-		return 0, err
-	}
-	base, start := w.base(), w.Start()
-	err := w.dec.Decode(v)
-	if err == nil {
-		return start, nil
-	}
-	// json.Decoder reads the whole value before it unmarshals, so after a type error the value
-	// is data[start:InputOffset()] and can be decoded again without the offending member.
-	var te *json.UnmarshalTypeError
-	end := w.dec.InputOffset()
-	if !errors.As(err, &te) || end <= start || end > int64(len(w.data)) {
-		return start, w.fail(base, start, err)
-	}
-	raw := w.data[start:end]
-	for tries := 0; tries < 16; tries++ {
-		if !errors.As(err, &te) || te.Field == "" {
-			break
-		}
-		trimmed, dropped, ok := dropMember(raw, strings.Split(te.Field, "."))
-		if !ok || t.required(dropped) {
-			break
-		}
-		if t.Warn != nil {
-			t.Warn(fmt.Sprintf("%s.%s: JSON %s where %s was expected: left out", what, dropped, te.Value, jsonKind(te.Type.Kind().String())))
-		}
-		raw = trimmed
-		reflect.ValueOf(v).Elem().SetZero()
-		if err = json.Unmarshal(raw, v); err == nil {
-			return start, nil
-		}
-	}
-	return start, w.fail(base, start, err)
 }
 
 // jsonKind names a Go kind as the JSON the report should have had.
@@ -413,137 +135,6 @@ func dropMember(raw []byte, path []string) (out []byte, dropped string, ok bool)
 		return dropMember(raw, path[1:])
 	}
 	return nil, "", false
-}
-
-// Skip consumes the next value.
-func (w *Walker) Skip() error {
-	_, err := w.Decode(new(noop))
-	return err
-}
-
-// Str decodes the next value as a string; null reads as "".
-func (w *Walker) Str() (string, error) {
-	var s *string
-	if _, err := w.Decode(&s); err != nil {
-		return "", err
-	}
-	if s == nil {
-		return "", nil
-	}
-	return *s, nil
-}
-
-// open reads the delimiter that opens an object or array (want '{' or '['). It reports false when
-// the value is null, which callers treat as empty.
-func (w *Walker) open(want json.Delim, what string) (bool, error) {
-	if err := w.ctx.Err(); err != nil {
-		return false, err
-	}
-	base, start := w.base(), w.Start()
-	tok, err := w.dec.Token()
-	if err != nil {
-		return false, w.fail(base, start, err)
-	}
-	if tok == nil {
-		return false, nil
-	}
-	if d, ok := tok.(json.Delim); !ok || d != want {
-		kind := "an object"
-		if want == '[' {
-			kind = "an array"
-		}
-		return false, w.ErrAt(start, fmt.Sprintf("%s: expected %s", what, kind))
-	}
-	return true, nil
-}
-
-func (w *Walker) close() error {
-	base, start := w.base(), w.Start()
-	if _, err := w.dec.Token(); err != nil {
-		return w.fail(base, start, err)
-	}
-	return nil
-}
-
-// Object walks an object (null is an empty one); fn is called for each member and must consume its
-// value (Decode, Skip, Str, Object or Array).
-func (w *Walker) Object(what string, fn func(key string) error) error {
-	ok, err := w.open('{', what)
-	if err != nil || !ok {
-		return err
-	}
-	for w.dec.More() {
-		if err := w.ctx.Err(); err != nil {
-			return err
-		}
-		base, start := w.base(), w.Start()
-		tok, err := w.dec.Token()
-		if err != nil {
-			return w.fail(base, start, err)
-		}
-		key, _ := tok.(string)
-		if err := fn(key); err != nil {
-			return err
-		}
-	}
-	return w.close()
-}
-
-// Array walks an array (null is an empty one); fn is called for each element and must consume it.
-func (w *Walker) Array(what string, fn func(i int) error) error {
-	ok, err := w.open('[', what)
-	if err != nil || !ok {
-		return err
-	}
-	for i := 0; w.dec.More(); i++ {
-		if err := w.ctx.Err(); err != nil {
-			return err
-		}
-		if err := fn(i); err != nil {
-			return err
-		}
-	}
-	return w.close()
-}
-
-// Elements decodes each element of the array (or null) that comes next into a T appended to
-// list, one at a time, so errors name the element; members of an unexpected type are left out
-// as t says (see DecodeTolerant).
-func Elements[T any](w *Walker, what string, list *[]T, t Tolerant) error {
-	return w.Array(what, func(i int) error {
-		var v T
-		_, err := w.DecodeTolerant(&v, what+"["+strconv.Itoa(i)+"]", t)
-		*list = append(*list, v)
-		return err
-	})
-}
-
-// Count skips the array (or null) that comes next and returns how many elements it had.
-func (w *Walker) Count(what string) (int, error) {
-	n := 0
-	err := w.Array(what, func(int) error {
-		n++
-		return w.Skip()
-	})
-	return n, err
-}
-
-// Document reads a whole report that is one object: its members handed to fn as Object does, then
-// End.
-func (w *Walker) Document(what string, fn func(key string) error) error {
-	if err := w.Object(what, fn); err != nil {
-		return err
-	}
-	return w.End()
-}
-
-// End checks that nothing but white space follows the report.
-func (w *Walker) End() error {
-	off := w.Start()
-	if off < int64(len(w.data)) {
-		return w.ErrAt(off, "unexpected data after the report")
-	}
-	return nil
 }
 
 // Kind is the first byte of the JSON value b, white space skipped: '{', '[', '"', 'n' (null),

@@ -28,10 +28,13 @@ type elem struct {
 
 func decode(t *testing.T, doc string, required ...string) ([]elem, []string, error) {
 	t.Helper()
-	w := NewWalker(context.Background(), "test", []byte(doc))
+	w, err := Open(context.Background(), "test", strings.NewReader(doc), 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var out []elem
 	var warnings []string
-	err := Elements(w, "items", &out, Tolerant{Required: required, Warn: func(m string) { warnings = append(warnings, m) }})
+	err = Elements(w, "items", &out, Tolerant{Required: required, Warn: func(m string) { warnings = append(warnings, m) }})
 	return out, warnings, err
 }
 

@@ -1,7 +1,8 @@
 // Package jsonwalk is the bounded, cancellable streaming JSON walker shared by the zap and
-// cyclonedx parsers: it reads from the caller's reader, never holding the document. (The trivy,
-// grype and sarif parsers load the bounded document first and walk it with internal/jsonguard,
-// which gives line and column in errors.)
+// cyclonedx parsers: it reads from the caller's reader, never holding the document, and refuses
+// any value (skipped or not) larger than readguard.MaxTokenBytes. (The trivy, grype and sarif
+// parsers stream with internal/jsonguard, which skips values of any size without keeping them,
+// cuts long strings instead of refusing them and gives line and column in errors.)
 package jsonwalk
 
 import (

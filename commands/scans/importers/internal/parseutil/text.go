@@ -3,48 +3,26 @@ package parseutil
 import (
 	"math"
 	"unicode/utf8"
+
+	"github.com/socplatform/soc/commands/scans/importers"
 )
 
-// Limits on the text the nessus, openvas, zap and cyclonedx parsers keep: text longer than a field
-// limit is kept cut, with TruncMark appended.
+// Limits on the text the nessus, openvas, zap and cyclonedx parsers keep as they read: text
+// longer than a field limit is kept cut, with TruncMark appended. They are the model's bounds
+// (importers.Report.Bound applies them to every report).
 const (
-	MaxField    = 1 << 20  // description, solution, … are cut to this many bytes
-	MaxEvidence = 64 << 10 // evidence (plugin output, ZAP evidence, …) is cut to this many bytes
-	MaxShort    = 4 << 10  // titles, identifiers, URLs, names
-	MaxList     = 4096     // entries kept in one list (CVEs, references, …) of a finding
-	TruncMark   = " …[truncated]"
+	MaxField    = importers.MaxText         // description, solution, … are cut to this many bytes
+	MaxEvidence = importers.MaxEvidenceText // evidence (plugin output, ZAP evidence, …) is cut to this many bytes
+	MaxShort    = importers.MaxShortText    // titles, identifiers, URLs, names
+	MaxList     = importers.MaxListItems    // entries kept in one list (CVEs, references, …) of a finding
+	TruncMark   = importers.TruncMark
 )
 
 // Truncate cuts s to at most max bytes on a rune boundary, marking the cut.
-func Truncate(s string, max int) string {
-	if len(s) <= max {
-		return s
-	}
-	return Cut(s, max)
-}
+func Truncate(s string, max int) string { return importers.Truncate(s, max) }
 
 // Cut always marks s as cut, keeping at most max bytes in all.
-func Cut(s string, max int) string {
-	n := max - len(TruncMark)
-	if n > len(s) {
-		n = len(s)
-	}
-	if n < 0 {
-		n = 0
-	}
-	for n > 0 && n < len(s) && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	s = s[:n]
-	for len(s) > 0 { // drop a rune split by an earlier cut
-		r, size := utf8.DecodeLastRuneInString(s)
-		if r != utf8.RuneError || size != 1 {
-			break
-		}
-		s = s[:len(s)-size]
-	}
-	return s + TruncMark
-}
+func Cut(s string, max int) string { return importers.Cut(s, max) }
 
 // TruncateEllipsis keeps the first n bytes of s (backing off to a rune boundary) and appends "…"
 // when it cut anything; the result may be longer than n.
@@ -86,4 +64,32 @@ func appendUnique(list []string, limit int, values []string) []string {
 		}
 	}
 	return list
+}
+
+// Interner keeps one copy of each distinct string a parser keeps. Scanners repeat the text of a
+// vulnerability (title, description, references, vectors) for every package it affects: without
+// it each repeat would stay in the report, in memory, as many times as the report wrote it. The
+// zero Interner is ready to use; it lives as long as one parse.
+type Interner struct{ seen map[string]string }
+
+// Intern returns the kept copy of s.
+func (in *Interner) Intern(s string) string {
+	if s == "" {
+		return s
+	}
+	if kept, ok := in.seen[s]; ok {
+		return kept
+	}
+	if in.seen == nil {
+		in.seen = map[string]string{}
+	}
+	in.seen[s] = s
+	return s
+}
+
+// InternAll replaces each string of list by its kept copy.
+func (in *Interner) InternAll(list []string) {
+	for i, s := range list {
+		list[i] = in.Intern(s)
+	}
 }
