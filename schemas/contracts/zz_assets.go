@@ -9,6 +9,7 @@ const (
 	TypeAssetLinked              = "AssetLinked"
 	TypeAssetReactivated         = "AssetReactivated"
 	TypeAssetRegistered          = "AssetRegistered"
+	TypeAssetRegisteredWeakly    = "AssetRegisteredWeakly"
 	TypeAssetRetired             = "AssetRetired"
 	TypeAssetUnlinked            = "AssetUnlinked"
 	TypeAssetUpdated             = "AssetUpdated"
@@ -162,6 +163,22 @@ type AssetRegistered struct {
 	// Lower-case, deduplicated, sorted.
 	Tags   []string `json:"tags,omitempty"`
 	ScanID string   `json:"scan_id,omitempty"`
+}
+
+// AssetRegisteredWeakly is the payload of AssetRegisteredWeakly
+// (events/assets/AssetRegisteredWeakly.v1.json). An import registered an asset from what its
+// report names as its target (an artifact name, a tool and scan root, a base URL, a scan name)
+// because the report gives the asset no stable identifier (digest, repository URL, IP, cloud id):
+// the asset is identified weakly, by weak_key alone. A later import whose report names the same
+// target matches it. The stream id is a random assets-asset-<uuidv7>; the asset has no identifiers
+// until a scan or a person records some.
+type AssetRegisteredWeakly struct {
+	Kind AssetKind `json:"kind"`
+	Name string    `json:"name"`
+	// weak:<hint>:<name>, the name trimmed, lower-cased, runs of white space made one space (see
+	// commands/assets/domain WeakKey).
+	WeakKey string `json:"weak_key"`
+	ScanID  string `json:"scan_id"`
 }
 
 // AssetRetired is the payload of AssetRetired (events/assets/AssetRetired.v1.json). The asset was

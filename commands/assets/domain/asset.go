@@ -144,7 +144,7 @@ type Link = contracts.AssetLinked
 
 // EventTypes lists every event type of the context (each has a schema in schemas/events/assets).
 var EventTypes = []string{contracts.TypeAssetRegistered, contracts.TypeAssetUpdated, contracts.TypeAssetClassified, contracts.TypeAssetLinked, contracts.TypeAssetUnlinked,
-	contracts.TypeAssetIdentifiersObserved, contracts.TypeAssetRetired, contracts.TypeAssetReactivated}
+	contracts.TypeAssetIdentifiersObserved, contracts.TypeAssetRetired, contracts.TypeAssetReactivated, contracts.TypeAssetRegisteredWeakly}
 
 // Asset is the aggregate: one thing the organisation owns and scans. Its stream id is a random
 // "assets-asset-<uuidv7>" chosen at registration (events.NewStreamID("assets", "asset")): an asset
@@ -155,6 +155,9 @@ type Asset struct {
 	Name        string
 	Description string
 	Identifiers Identifiers
+	// WeakKey is set on an asset registered from what a report names (RegisterWeakly): it is
+	// identified weakly, by that key alone.
+	WeakKey string
 	Classification
 	Status        Status
 	RetiredReason string
@@ -175,6 +178,13 @@ func (a *Asset) Apply(e *events.Envelope) error {
 		a.ID, a.Kind, a.Name, a.Description, a.Identifiers = e.StreamID, d.Kind, d.Name, d.Description, Identifiers(d.Identifiers)
 		a.Classification = Classification{Criticality: d.Criticality, Environment: d.Environment, OwnerTeam: d.OwnerTeam,
 			DataClassification: d.DataClassification, Tags: d.Tags}
+		a.Status, a.registered = StatusActive, true
+	case contracts.TypeAssetRegisteredWeakly:
+		var d contracts.AssetRegisteredWeakly
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			return err
+		}
+		a.ID, a.Kind, a.Name, a.WeakKey = e.StreamID, d.Kind, d.Name, d.WeakKey
 		a.Status, a.registered = StatusActive, true
 	case contracts.TypeAssetUpdated:
 		var d contracts.AssetUpdated
