@@ -207,6 +207,16 @@ func (im *Importer) scanTime(rep *importers.Report) time.Time {
 	return now.Truncate(time.Microsecond)
 }
 
+// ResolveAsset returns the live asset ref names, by id or exact name, or an
+// *UnknownAssetError: what ImportScanReport.Asset accepts (an endpoint checks it before it
+// accepts a report).
+func (im *Importer) ResolveAsset(ctx context.Context, ref string) (string, error) {
+	if strings.TrimSpace(ref) == "" {
+		return "", &UnknownAssetError{Ref: ref, Reason: "empty"}
+	}
+	return im.resolveAsset(ctx, ref)
+}
+
 // resolveAsset returns the live asset ref names, by id or exact name ("" for none).
 func (im *Importer) resolveAsset(ctx context.Context, ref string) (string, error) {
 	if ref == "" {
