@@ -17,7 +17,8 @@ import (
 func isAssetEvent(t string) bool {
 	switch t {
 	case contracts.TypeAssetRegistered, contracts.TypeAssetUpdated, contracts.TypeAssetClassified, contracts.TypeAssetLinked, contracts.TypeAssetUnlinked,
-		contracts.TypeAssetIdentifiersObserved, contracts.TypeAssetRetired, contracts.TypeAssetReactivated, contracts.TypeAssetRegisteredWeakly:
+		contracts.TypeAssetIdentifiersObserved, contracts.TypeAssetRetired, contracts.TypeAssetReactivated, contracts.TypeAssetRegisteredWeakly,
+		contracts.TypeAssetMergedInto, contracts.TypeAssetMerged:
 		return true
 	}
 	return false
@@ -194,6 +195,12 @@ func applyAsset(a *Asset, e *events.Envelope) (*Asset, error) {
 		if e.Type == contracts.TypeAssetRetired {
 			a.Status = "retired"
 		}
+	case contracts.TypeAssetMergedInto:
+		// Merged into another asset: retired for good (the target's row shows the findings
+		// later scans record; those recorded before keep this asset's id).
+		a.Status = "retired"
+	case contracts.TypeAssetMerged:
+		// Nothing of the row changes but its version.
 	default:
 		return a, nil
 	}

@@ -7,6 +7,8 @@ const (
 	TypeAssetClassified          = "AssetClassified"
 	TypeAssetIdentifiersObserved = "AssetIdentifiersObserved"
 	TypeAssetLinked              = "AssetLinked"
+	TypeAssetMerged              = "AssetMerged"
+	TypeAssetMergedInto          = "AssetMergedInto"
 	TypeAssetReactivated         = "AssetReactivated"
 	TypeAssetRegistered          = "AssetRegistered"
 	TypeAssetRegisteredWeakly    = "AssetRegisteredWeakly"
@@ -66,6 +68,17 @@ type ClassifyAsset struct {
 // LinkAsset is the payload of LinkAsset (commands/assets/LinkAsset.json). POST
 // /v1/assets/{id}/link: this asset <relation> the target asset.
 type LinkAsset AssetLinkInput
+
+// MergeAssets is the payload of MergeAssets (commands/assets/MergeAssets.json). POST
+// /v1/assets/{id}/merge: the asset {id} (the source: a duplicate, often one a scan registered
+// weakly) is merged into the target asset, which must be another live asset. The source is retired
+// for good (AssetMergedInto), the target records it (AssetMerged), and imports attach the source's
+// findings to the target. Repeating a merge changes nothing; merging into a retired or merged
+// asset, or into itself, is refused (422).
+type MergeAssets struct {
+	TargetAssetID string `json:"target_asset_id"`
+	Reason        string `json:"reason,omitempty"`
+}
 
 // ReactivateAsset is the payload of ReactivateAsset (commands/assets/ReactivateAsset.json). POST
 // /v1/assets/{id}/reactivate: bring a retired asset back; reason required (422).
@@ -138,6 +151,24 @@ type AssetIdentifiersObserved struct {
 // AssetLinked is the payload of AssetLinked (events/assets/AssetLinked.v1.json). A directed
 // relation from this asset to another was recorded.
 type AssetLinked AssetLink
+
+// AssetMerged is the payload of AssetMerged (events/assets/AssetMerged.v1.json). The source asset
+// was merged into this one (the source's stream records AssetMergedInto): the source's findings
+// are this asset's now.
+type AssetMerged struct {
+	SourceAssetID string `json:"source_asset_id"`
+	Reason        string `json:"reason"`
+}
+
+// AssetMergedInto is the payload of AssetMergedInto (events/assets/AssetMergedInto.v1.json). This
+// asset (the source) was merged into the target asset: it is retired for good (it refuses every
+// command, reactivation included, and discovery never matches it), and its findings belong to the
+// target (imports treat its id as an alias of the target's). The target's stream records
+// AssetMerged.
+type AssetMergedInto struct {
+	TargetAssetID string `json:"target_asset_id"`
+	Reason        string `json:"reason"`
+}
 
 // AssetReactivated is the payload of AssetReactivated (events/assets/AssetReactivated.v1.json). A
 // retired asset was brought back into service.

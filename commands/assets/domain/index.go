@@ -69,11 +69,12 @@ type Index struct {
 	keys   map[key]map[string]struct{}    // live assets only
 	names  map[string]map[string]struct{} // name → assets (live or retired) of that name
 	weak   map[string]string              // weak key → the live asset registered with it
+	merged map[string]string              // merged asset → the asset it was merged into
 }
 
 // NewIndex returns an empty index.
 func NewIndex() *Index {
-	return &Index{assets: map[string]*entry{}, keys: map[key]map[string]struct{}{}, names: map[string]map[string]struct{}{}, weak: map[string]string{}}
+	return &Index{assets: map[string]*entry{}, keys: map[key]map[string]struct{}{}, names: map[string]map[string]struct{}{}, weak: map[string]string{}, merged: map[string]string{}}
 }
 
 // Len returns how many assets (live or retired) the index knows.
@@ -142,6 +143,15 @@ func (x *Index) Apply(e *events.Envelope) error {
 		if cur != nil {
 			x.set(e.StreamID, cur.kind, cur.ids, e.Type == contracts.TypeAssetRetired)
 		}
+	case contracts.TypeAssetMergedInto:
+		var d contracts.AssetMergedInto
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			return fmt.Errorf("%s %s: %w", e.Type, e.StreamID, err)
+		}
+		if cur != nil {
+			x.set(e.StreamID, cur.kind, cur.ids, true)
+			x.merged[e.StreamID] = d.TargetAssetID
+		}
 	}
 	return nil
 }
@@ -153,6 +163,7 @@ type IndexEntry struct {
 	Kind        AssetKind
 	Name        string
 	WeakKey     string `json:",omitempty"`
+	MergedInto  string `json:",omitempty"`
 	Identifiers Identifiers
 	Retired     bool
 }
@@ -163,7 +174,7 @@ func (x *Index) Entries() []IndexEntry {
 	defer x.mu.RUnlock()
 	out := make([]IndexEntry, 0, len(x.assets))
 	for id, e := range x.assets {
-		out = append(out, IndexEntry{ID: id, Kind: e.kind, Name: e.name, WeakKey: e.weak, Identifiers: e.ids, Retired: e.retired})
+		out = append(out, IndexEntry{ID: id, Kind: e.kind, Name: e.name, WeakKey: e.weak, MergedInto: x.merged[id], Identifiers: e.ids, Retired: e.retired})
 	}
 	slices.SortFunc(out, func(a, b IndexEntry) int { return strings.Compare(a.ID, b.ID) })
 	return out
@@ -178,11 +189,41 @@ func (x *Index) Restore(entries []IndexEntry) {
 	x.keys = map[key]map[string]struct{}{}
 	x.names = map[string]map[string]struct{}{}
 	x.weak = map[string]string{}
+	x.merged = map[string]string{}
 	for _, e := range entries {
 		x.set(e.ID, e.Kind, e.Identifiers, e.Retired)
 		x.rename(e.ID, e.Name)
 		x.setWeak(e.ID, e.WeakKey)
+		if e.MergedInto != "" {
+			x.merged[e.ID] = e.MergedInto
+		}
 	}
+}
+
+// Aliases returns the assets merged into assetID, directly or through others (a merged into b
+// merged into c: both are c's aliases), sorted: their findings are assetID's.
+func (x *Index) Aliases(assetID string) []string {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	var out []string
+	for src := range x.merged {
+		// Follow src's merges to where they end; a merge into a retired asset is refused, so
+		// the chain has no cycle, but it is bounded anyway.
+		at := src
+		for i := 0; i <= len(x.merged); i++ {
+			next, ok := x.merged[at]
+			if !ok {
+				break
+			}
+			at = next
+			if at == assetID {
+				out = append(out, src)
+				break
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Weak returns the live asset registered with the weak key (see WeakKey), if any.

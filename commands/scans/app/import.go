@@ -294,9 +294,18 @@ func (im *Importer) run(ctx context.Context, rep *importers.Report, scanID, fall
 	if err != nil {
 		return err
 	}
+	// The findings of assets merged into a report's asset are its own: their scopes are its too.
 	scopeSet := map[string]struct{}{}
+	aliases := map[string][]string{}
 	for _, id := range assetOf {
 		scopeSet[ScopeKey(id, rep.Format)] = struct{}{}
+		if _, done := aliases[id]; done {
+			continue
+		}
+		aliases[id] = im.index.Aliases(id)
+		for _, a := range aliases[id] {
+			scopeSet[ScopeKey(a, rep.Format)] = struct{}{}
+		}
 	}
 	scopes := make([]string, 0, len(scopeSet))
 	for s := range scopeSet {
@@ -311,7 +320,7 @@ func (im *Importer) run(ctx context.Context, rep *importers.Report, scanID, fall
 		return err
 	}
 
-	found, seen, err := im.attach(rep, assetOf, scanID, at, sum)
+	found, seen, err := im.attach(rep, assetOf, aliases, scanID, at, sum)
 	if err != nil {
 		return err
 	}
@@ -350,7 +359,7 @@ func (im *Importer) run(ctx context.Context, rep *importers.Report, scanID, fall
 // their stream ids. Duplicates and ignored kinds are counted in sum; a finding that cannot be
 // attached (its asset could not be identified, it has no fingerprint) fails the import with an
 // *IncompleteImportError before any finding is recorded.
-func (im *Importer) attach(rep *importers.Report, assetOf map[string]string, scanID string, at time.Time, sum *Summary) ([]vulnapp.ScanFinding, map[string]struct{}, error) {
+func (im *Importer) attach(rep *importers.Report, assetOf map[string]string, aliases map[string][]string, scanID string, at time.Time, sum *Summary) ([]vulnapp.ScanFinding, map[string]struct{}, error) {
 	var (
 		found      []vulnapp.ScanFinding
 		unattached []string
@@ -374,7 +383,7 @@ func (im *Importer) attach(rep *importers.Report, assetOf map[string]string, sca
 			continue
 		}
 		key := IdentityKey(assetID, rep.Format, f.Fingerprint)
-		id := FindingStreamID(key)
+		id := im.findingOf(key, aliases[assetID], rep.Format, f.Fingerprint)
 		if _, dup := seen[id]; dup {
 			sum.Skipped++
 			sum.DuplicateCount++
@@ -399,6 +408,23 @@ func (im *Importer) attach(rep *importers.Report, assetOf map[string]string, sca
 		return nil, nil, im.incomplete(sum, unattached)
 	}
 	return found, seen, nil
+}
+
+// findingOf is the stream of the finding with identity key, or, when the catalogue does not know
+// it but knows the same finding (format and fingerprint) of an asset merged into the key's
+// asset (aliases), that finding's stream: it follows its asset into the merge, history and all.
+func (im *Importer) findingOf(key string, aliases []string, format, fingerprint string) string {
+	id := FindingStreamID(key)
+	if _, _, ok := im.finding(id); ok || len(aliases) == 0 {
+		return id
+	}
+	for _, a := range aliases {
+		alt := FindingStreamID(IdentityKey(a, format, fingerprint))
+		if _, _, ok := im.finding(alt); ok {
+			return alt
+		}
+	}
+	return id
 }
 
 // incomplete is the *IncompleteImportError of sum, with reasons (bounded) also in its warnings.

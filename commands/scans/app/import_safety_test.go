@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"path/filepath"
+	"regexp"
 	"testing"
 	"time"
 
+	assetapp "github.com/socplatform/soc/commands/assets/app"
 	assets "github.com/socplatform/soc/commands/assets/domain"
 	"github.com/socplatform/soc/commands/internal/es"
 	"github.com/socplatform/soc/commands/internal/testsupport"
@@ -305,5 +307,44 @@ func TestReportVerdictsOpenFindingsInTheirState(t *testing.T) {
 	}
 	if moved != 2 {
 		t.Fatalf("%d false positives, want 2", moved)
+	}
+}
+
+// TestMergedAssetsFindingsFollow: after asset a is merged into b, a report attached to b sees
+// a's findings as b's (same streams, seen not opened), and resolves them when they are gone.
+func TestMergedAssetsFindingsFollow(t *testing.T) {
+	store := testsupport.OpenSQLiteStore(t, sqlite.Config{Synchronous: "NORMAL"})
+	a, b := registerAsset(t, store, "dup-a"), registerAsset(t, store, "dup-b")
+	im := newImporter(t, store)
+	ctx := context.Background()
+	// Without its analysis (not_affected), the BOM's finding is open.
+	report := regexp.MustCompile(`(?s)<analysis>.*</analysis>`).ReplaceAll(cdxWithoutTarget(t), nil)
+	first := importBytes(t, im, report, app.ImportScanReport{Asset: a})
+	if first.New != 1 || first.Suppressed != 0 {
+		t.Fatalf("first: %+v", first)
+	}
+	before := findingIDs(t, store)
+	if _, err := assetapp.New(store, nil).Merge(ctx, a, assetapp.MergeAssets{TargetAssetID: b, Reason: "one repository"}, es.Invocation{Meta: es.Meta{Actor: "t"}}); err != nil {
+		t.Fatal(err)
+	}
+	s := importBytes(t, im, report, app.ImportScanReport{Asset: b})
+	if s.New != 0 || s.Unchanged != 1 || !s.AddsUp() {
+		t.Fatalf("after the merge: %+v", s)
+	}
+	after := findingIDs(t, store)
+	if len(after) != len(before) {
+		t.Fatalf("findings %v, then %v: the merged asset's finding was opened again", before, after)
+	}
+	// The merged asset is no asset to attach to any more.
+	var ue *app.UnknownAssetError
+	if _, err := im.Import(ctx, app.ImportScanReport{Report: bytes.NewReader(report), Asset: a}); !errors.As(err, &ue) {
+		t.Fatalf("import to the merged asset: %v", err)
+	}
+	// The finding is b's scope's: gone from a report of b (with close_missing, the report
+	// listing nothing), it is resolved.
+	empty := bytes.Replace(report, []byte("<vulnerabilities>"), []byte("<vulnerabilities_gone>"), 1)
+	empty = bytes.Replace(empty, []byte("</vulnerabilities>"), []byte("</vulnerabilities_gone>"), 1)
+	if s := importBytes(t, im, empty, app.ImportScanReport{Asset: b, Format: "cyclonedx", CloseMissing: true}); s.Resolved != 1 {
+		t.Fatalf("gone from b's report: %+v", s)
 	}
 }
