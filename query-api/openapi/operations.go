@@ -285,7 +285,7 @@ var operations = sync.OnceValue(func() []operation {
 			params: concat([]param{idp("vulns-finding-<uuid>")}, commandHdrs), body: c.schema, responses: cmdResp(false)})
 	}
 	add(operation{method: "POST", path: "/v1/scans/imports", id: "importScan", tag: "scans", summary: "Import a scanner report",
-		desc:   "The report is the body, or the first file part of a multipart form; the import runs in the background.",
+		desc: "The report is the body, or the first file part of a multipart form; the import runs in the background.",
 		params: []param{qp("format", obj{"type": "string", "pattern": "^[a-z][a-z0-9]{1,31}$", "default": "auto"}, "The parser, or auto to detect it."),
 			qp("asset", obj{"type": "string", "maxLength": 256}, "A known live asset, by id or exact name, for the findings of report assets with no usable identifier; unknown: 400."),
 			qp("close_missing", obj{"type": "boolean", "default": false}, "Resolve the scope's findings the report lacks even beyond the configured share, or when it lists none.")},
