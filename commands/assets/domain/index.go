@@ -3,6 +3,7 @@ package domain
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -250,12 +251,7 @@ func (x *Index) setWeak(id, weakKey string) {
 func (x *Index) Named(name string) []string {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	out := make([]string, 0, len(x.names[name]))
-	for id := range x.names[name] {
-		out = append(out, id)
-	}
-	slices.Sort(out)
-	return out
+	return slices.Sorted(maps.Keys(x.names[name]))
 }
 
 // rename records an asset's name. Callers hold the write lock; the asset's entry exists.

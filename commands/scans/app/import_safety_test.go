@@ -138,11 +138,16 @@ func TestWeakIdentityMatchesOnReimport(t *testing.T) {
 	}
 }
 
+// importedJuiceShop is a fresh store with the Trivy juice-shop report imported once.
+func importedJuiceShop(t *testing.T) (orig []byte, store *events.Guarded, im *app.Importer, first app.Summary) {
+	orig = juiceShop(t)
+	store = testsupport.OpenSQLiteStore(t, sqlite.Config{Synchronous: "NORMAL"})
+	im = newImporter(t, store)
+	return orig, store, im, importBytes(t, im, orig, app.ImportScanReport{})
+}
+
 func TestEmptyReportTwiceResolvesNothing(t *testing.T) {
-	orig := juiceShop(t)
-	store := testsupport.OpenSQLiteStore(t, sqlite.Config{Synchronous: "NORMAL"})
-	im := newImporter(t, store)
-	first := importBytes(t, im, orig, app.ImportScanReport{})
+	orig, store, im, first := importedJuiceShop(t)
 	empty := emptied(t, orig)
 	for i := 0; i < 2; i++ {
 		s := importBytes(t, im, empty, app.ImportScanReport{})
@@ -168,10 +173,7 @@ func TestEmptyReportTwiceResolvesNothing(t *testing.T) {
 }
 
 func TestReimportMissingMoreThanTheShareIsHeldBack(t *testing.T) {
-	orig := juiceShop(t)
-	store := testsupport.OpenSQLiteStore(t, sqlite.Config{Synchronous: "NORMAL"})
-	im := newImporter(t, store)
-	first := importBytes(t, im, orig, app.ImportScanReport{})
+	orig, store, im, first := importedJuiceShop(t)
 	// Keep one in three: two thirds of the scope would be resolved.
 	third := dropEvery(t, dropEvery(t, orig, 3), 2)
 	kept := parse(t, "trivy", third)
@@ -191,9 +193,7 @@ func TestReimportMissingMoreThanTheShareIsHeldBack(t *testing.T) {
 	if s := importBytes(t, loose, third, app.ImportScanReport{}); s.Resolved != missing || s.HeldBack != 0 {
 		t.Fatalf("max share 0.9: %+v", s)
 	}
-	store2 := testsupport.OpenSQLiteStore(t, sqlite.Config{Synchronous: "NORMAL"})
-	im2 := newImporter(t, store2)
-	importBytes(t, im2, orig, app.ImportScanReport{})
+	_, _, im2, _ := importedJuiceShop(t)
 	if s := importBytes(t, im2, third, app.ImportScanReport{CloseMissing: true}); s.Resolved != missing || s.HeldBack != 0 {
 		t.Fatalf("close_missing: %+v", s)
 	}
@@ -215,10 +215,7 @@ func (d dropOne) Seen(ctx context.Context, meta es.Meta, scanID string, at time.
 }
 
 func TestRecorderThatLosesAFindingFailsTheImport(t *testing.T) {
-	orig := juiceShop(t)
-	store := testsupport.OpenSQLiteStore(t, sqlite.Config{Synchronous: "NORMAL"})
-	im := newImporter(t, store)
-	first := importBytes(t, im, orig, app.ImportScanReport{})
+	orig, store, im, first := importedJuiceShop(t)
 	im.WrapFindingRecorder(func(r app.FindingRecorder) app.FindingRecorder { return dropOne{r} })
 	sum, err := im.Import(context.Background(), app.ImportScanReport{Report: bytes.NewReader(dropEvery(t, orig, 5))})
 	var inc *app.IncompleteImportError
