@@ -170,6 +170,12 @@ func (r *ScanRecorder) seen(ctx context.Context, meta es.Meta, scanID string, at
 			if err == nil && sf.Severity != agg.Severity {
 				changes = append(changes, es.Change{Type: contracts.TypeFindingSeen, Data: seenData(agg, sf.Severity, scanID, at)})
 			}
+			if err == nil && sf.Suppressed != nil {
+				// Back, but with the report's verdict (false positive, accepted): reopened and
+				// moved into that state at once.
+				more, serr := suppressAfter(agg, changes, sf.ID, sf.Suppressed, scanID, at)
+				changes, err = append(changes, more...), serr
+			}
 		default:
 			// Active findings are seen again; false positives, risk-accepted findings and duplicates
 			// stay as they are: the scan only records that it saw them.
