@@ -68,20 +68,28 @@ func (c *memCatalogue) CatchUp(ctx context.Context) error {
 	return nil
 }
 
-func TestScanRecorderFindingLifecycle(t *testing.T) {
-	ctx := context.Background()
+// newRecorder is a scan recorder with workers over a fresh store and a catalogue of it, and the
+// time its scans run at.
+func newRecorder(t *testing.T, workers int) (context.Context, *events.Guarded, *memCatalogue, *app.ScanRecorder, time.Time) {
 	store := expiryStore(t)
 	cat := &memCatalogue{store: store, findings: map[string]*domain.Finding{}, versions: map[string]int64{}}
-	rec := app.NewScanRecorder(store, domain.DefaultSLA(), cat, 4)
-	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	return context.Background(), store, cat, app.NewScanRecorder(store, domain.DefaultSLA(), cat, workers), time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+}
+
+// scanFinding is a high finding of a high-criticality asset that a Trivy scan reported at at, with
+// the report's verdict s (nil: none).
+func scanFinding(asset, key string, at time.Time, s *app.Suppression) app.ScanFinding {
+	return app.ScanFinding{ID: es.StreamIDFor("vulns", "finding", key), Severity: domain.High, Criticality: "high", Suppressed: s,
+		Opened: func() contracts.FindingOpened {
+			return contracts.FindingOpened{AssetID: asset, Scope: asset + "|trivy", IdentityKey: key, Fingerprint: "fp-" + key,
+				ScanID: "scan-1", Format: "trivy", Title: "CVE-2024-0001 in " + key, Severity: domain.High, SeenAt: at}
+		}}
+}
+
+func TestScanRecorderFindingLifecycle(t *testing.T) {
+	ctx, store, cat, rec, at := newRecorder(t, 4)
 	asset := events.NewStreamID("assets", "asset")
-	finding := func(key string) app.ScanFinding {
-		return app.ScanFinding{ID: es.StreamIDFor("vulns", "finding", key), Severity: domain.High, Criticality: "high",
-			Opened: func() contracts.FindingOpened {
-				return contracts.FindingOpened{AssetID: asset, Scope: asset + "|trivy", IdentityKey: key, Fingerprint: "fp-" + key,
-					ScanID: "scan-1", Format: "trivy", Title: "CVE-2024-0001 in " + key, Severity: domain.High, SeenAt: at}
-			}}
-	}
+	finding := func(key string) app.ScanFinding { return scanFinding(asset, key, at, nil) }
 	a, b := finding("a"), finding("b")
 	var (
 		mu  sync.Mutex
@@ -142,19 +150,9 @@ func TestScanRecorderFindingLifecycle(t *testing.T) {
 // again with it stays resolved; a closed finding seen again with a false-positive verdict is
 // reopened and marked at once.
 func TestScanRecorderReportVerdicts(t *testing.T) {
-	ctx := context.Background()
-	store := expiryStore(t)
-	cat := &memCatalogue{store: store, findings: map[string]*domain.Finding{}, versions: map[string]int64{}}
-	rec := app.NewScanRecorder(store, domain.DefaultSLA(), cat, 2)
-	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	ctx, store, cat, rec, at := newRecorder(t, 2)
 	asset := events.NewStreamID("assets", "asset")
-	finding := func(key string, s *app.Suppression) app.ScanFinding {
-		return app.ScanFinding{ID: es.StreamIDFor("vulns", "finding", key), Severity: domain.High, Suppressed: s,
-			Opened: func() contracts.FindingOpened {
-				return contracts.FindingOpened{AssetID: asset, Scope: asset + "|trivy", IdentityKey: key, Fingerprint: "fp-" + key,
-					ScanID: "scan-1", Format: "trivy", Title: "CVE-2024-0001 in " + key, Severity: domain.High, SeenAt: at}
-			}}
-	}
+	finding := func(key string, s *app.Suppression) app.ScanFinding { return scanFinding(asset, key, at, s) }
 	fp := &app.Suppression{Status: domain.StatusFalsePositive, Reason: "not_affected (trivy Status)"}
 	resolved := &app.Suppression{Status: domain.StatusResolved, Reason: "resolved (cyclonedx analysis)"}
 	accepted := &app.Suppression{Status: domain.StatusRiskAccepted, Reason: "will_not_fix (trivy Status)"}
