@@ -345,3 +345,20 @@ func TestMergedAssetsFindingsFollow(t *testing.T) {
 		t.Fatalf("gone from b's report: %+v", s)
 	}
 }
+
+// TestLicenseResultsAreIgnoredAndCounted: license results are counted as ignored, with the
+// reason, and the summary still adds up.
+func TestLicenseResultsAreIgnoredAndCounted(t *testing.T) {
+	d := decodeTrivy(t, juiceShop(t))
+	d["Results"] = append(d["Results"].([]any), map[string]any{"Target": "OS Packages", "Class": "license", "Licenses": []any{
+		map[string]any{"Severity": "HIGH", "Category": "restricted", "PkgName": "busybox", "FilePath": "", "Name": "GPL-2.0", "Link": ""},
+		map[string]any{"Severity": "LOW", "Category": "notice", "PkgName": "zlib", "FilePath": "", "Name": "Zlib", "Link": ""},
+	}})
+	b := d.encode(t)
+	rep := parse(t, "trivy", b)
+	store := testsupport.OpenSQLiteStore(t, sqlite.Config{Synchronous: "NORMAL"})
+	s := importBytes(t, newImporter(t, store), b, app.ImportScanReport{})
+	if s.Ignored != 2 || s.IgnoredReason == "" || s.Parsed != len(rep.Findings) || !s.AddsUp() || s.Stored != len(rep.Findings)-2-s.DuplicateCount {
+		t.Fatalf("summary %+v (parsed %d)", s, len(rep.Findings))
+	}
+}
