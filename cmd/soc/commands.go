@@ -36,7 +36,7 @@ func startCommands(ctx context.Context, a *app, _ inputs) (any, readiness, error
 		return nil, nil, err
 	}
 	snaps := snapshotDir(a)
-	im, err := scanapp.New(a.store, scanapp.Options{SLA: sla, Snapshots: snaps})
+	im, err := scanapp.New(a.store, scanapp.Options{SLA: sla, Snapshots: snaps, MaxCloseShare: a.cfg.ReimportMaxCloseShare})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -59,7 +59,10 @@ func startCommands(ctx context.Context, a *app, _ inputs) (any, readiness, error
 		}
 		return sum, nil
 	}
-	imports := ports.NewImports(ports.ImportsConfig{MaxBodyBytes: a.cfg.MaxImportBytes}, importReport, a.log)
+	imports := ports.NewImports(ports.ImportsConfig{MaxBodyBytes: a.cfg.MaxImportBytes, CheckAsset: func(ctx context.Context, ref string) error {
+		_, err := im.ResolveAsset(ctx, ref)
+		return err
+	}}, importReport, a.log)
 	imports.Register(a.mux)
 	// Scan definitions, scheduled and manual runs (nmap), and reports pushed by external
 	// scanners; the sagas target drives runs through the command bus.

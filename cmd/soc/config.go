@@ -14,6 +14,7 @@ import (
 	"github.com/socplatform/soc/cmd/soc/internal/envflag"
 	"github.com/socplatform/soc/cmd/soc/internal/modules"
 	"github.com/socplatform/soc/commands/notifications/channels"
+	scanapp "github.com/socplatform/soc/commands/scans/app"
 	"github.com/spf13/pflag"
 )
 
@@ -284,15 +285,23 @@ func (c *QueryConfig) Validate() error {
 // ImportConfig bounds scanner report uploads.
 type ImportConfig struct {
 	MaxImportBytes int64 // --max-import-bytes
+	// ReimportMaxCloseShare is the largest share of a scope's findings an import resolves by
+	// not seeing them, unless the request says close_missing=true.
+	ReimportMaxCloseShare float64 // --reimport-max-close-share
 }
 
 func (c *ImportConfig) RegisterFlags(fs *flag.FlagSet) {
 	fs.Int64Var(&c.MaxImportBytes, "max-import-bytes", 256<<20, "largest scanner report accepted, in bytes; larger get 413")
+	fs.Float64Var(&c.ReimportMaxCloseShare, "reimport-max-close-share", scanapp.DefaultMaxCloseShare,
+		"largest share (0 < share <= 1) of a scope's findings an import resolves by not seeing them; beyond, it resolves none unless the request says close_missing=true")
 }
 
 func (c *ImportConfig) Validate() error {
 	if c.MaxImportBytes <= 0 {
 		return errors.New("--max-import-bytes/SOC_MAX_IMPORT_BYTES: must be a positive number of bytes")
+	}
+	if c.ReimportMaxCloseShare <= 0 || c.ReimportMaxCloseShare > 1 {
+		return errors.New("--reimport-max-close-share/SOC_REIMPORT_MAX_CLOSE_SHARE: must be more than 0 and at most 1")
 	}
 	return nil
 }

@@ -17,9 +17,13 @@ import (
 )
 
 // importCmd uploads a report to a running node, waits for the import, and prints its summary as
-// one JSON object. A progress bar goes to stderr when stderr is a terminal.
+// one JSON object. A progress bar goes to stderr when stderr is a terminal. It exits 0 only when
+// the import completed and its summary accounts for every parsed finding (parsed = stored +
+// duplicates + ignored); 1 when the import failed or the summary does not add up, 2 when the
+// request was refused (an unknown --asset, a bad option).
 func importCmd() *cobra.Command {
-	var format, server string
+	var format, server, asset string
+	var closeMissing bool
 	var timeout time.Duration
 	cmd := &cobra.Command{
 		Use:   "import FILE",
@@ -31,17 +35,38 @@ func importCmd() *cobra.Command {
 		fs.StringVar(&server, "server", "http://localhost:8080", "URL of a soc node")
 	}, nil)
 	cmd.Flags().DurationVar(&timeout, "timeout", 30*time.Minute, "give up waiting after this long")
+	cmd.Flags().StringVar(&asset, "asset", "", "known asset (id or exact name) the findings belong to when the report does not identify its asset")
+	cmd.Flags().BoolVar(&closeMissing, "close-missing", false, "resolve the scope's findings the report does not list even when they are more than the server's --reimport-max-close-share, or the report lists none")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		if envErr != nil {
 			return fail(cmd, 2, "%v", envErr)
 		}
-		return exit(runImport(cmd.Context(), args[0], format, server, timeout, cmd.OutOrStdout(), cmd.ErrOrStderr()))
+		opts := importOptions{format: format, asset: asset, closeMissing: closeMissing}
+		return exit(runImport(cmd.Context(), args[0], opts, server, timeout, cmd.OutOrStdout(), cmd.ErrOrStderr()))
 	}
 	return cmd
 }
 
+// importOptions are the import request's query parameters.
+type importOptions struct {
+	format       string
+	asset        string
+	closeMissing bool
+}
+
+func (o importOptions) query() string {
+	q := url.Values{"format": {o.format}}
+	if o.asset != "" {
+		q.Set("asset", o.asset)
+	}
+	if o.closeMissing {
+		q.Set("close_missing", "true")
+	}
+	return q.Encode()
+}
+
 // runImport uploads path to server and waits for the import; it returns the exit status.
-func runImport(ctx context.Context, path, format, server string, timeout time.Duration, stdout, stderr io.Writer) int {
+func runImport(ctx context.Context, path string, opts importOptions, server string, timeout time.Duration, stdout, stderr io.Writer) int {
 	base, err := url.Parse(strings.TrimRight(server, "/"))
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
 		fmt.Fprintf(stderr, "soc import: --server %q is not an http(s) URL\n", server)
@@ -61,7 +86,7 @@ func runImport(ctx context.Context, path, format, server string, timeout time.Du
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base.String()+"/v1/scans/imports?format="+url.QueryEscape(format), f)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base.String()+"/v1/scans/imports?"+opts.query(), f)
 	if err != nil {
 		fmt.Fprintf(stderr, "soc import: %v\n", err)
 		return 1
@@ -93,7 +118,7 @@ func runImport(ctx context.Context, path, format, server string, timeout time.Du
 			if err := enc.Encode(job.Summary); err != nil {
 				return 1
 			}
-			return 0
+			return checkCounts(job.Summary, accepted.ScanID, stderr)
 		case "failed":
 			bar(-1, -1)
 			fmt.Fprintf(stderr, "soc import: scan %s failed: %s\n", accepted.ScanID, job.Error)
@@ -106,6 +131,28 @@ func runImport(ctx context.Context, path, format, server string, timeout time.Du
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// checkCounts returns 0 when the summary accounts for every parsed finding, else says what is
+// missing and returns 1: a finding parsed and then neither stored, nor a listed duplicate, nor
+// ignored by kind was lost, and a script must not take the import for a success.
+func checkCounts(raw json.RawMessage, scanID string, stderr io.Writer) int {
+	var s struct {
+		Parsed         *int `json:"parsed"`
+		Stored         int  `json:"stored"`
+		DuplicateCount int  `json:"duplicate_count"`
+		Ignored        int  `json:"ignored"`
+	}
+	if err := json.Unmarshal(raw, &s); err != nil || s.Parsed == nil {
+		fmt.Fprintf(stderr, "soc import: scan %s: the summary does not say how many findings were parsed and stored\n", scanID)
+		return 1
+	}
+	if *s.Parsed != s.Stored+s.DuplicateCount+s.Ignored {
+		fmt.Fprintf(stderr, "soc import: scan %s: %d findings parsed, but %d stored + %d duplicates + %d ignored: %d lost\n",
+			scanID, *s.Parsed, s.Stored, s.DuplicateCount, s.Ignored, *s.Parsed-s.Stored-s.DuplicateCount-s.Ignored)
+		return 1
+	}
+	return 0
 }
 
 type importJob struct {

@@ -17,7 +17,8 @@ import (
 func isAssetEvent(t string) bool {
 	switch t {
 	case contracts.TypeAssetRegistered, contracts.TypeAssetUpdated, contracts.TypeAssetClassified, contracts.TypeAssetLinked, contracts.TypeAssetUnlinked,
-		contracts.TypeAssetIdentifiersObserved, contracts.TypeAssetRetired, contracts.TypeAssetReactivated:
+		contracts.TypeAssetIdentifiersObserved, contracts.TypeAssetRetired, contracts.TypeAssetReactivated, contracts.TypeAssetRegisteredWeakly,
+		contracts.TypeAssetMergedInto, contracts.TypeAssetMerged:
 		return true
 	}
 	return false
@@ -94,7 +95,7 @@ func compareIP(x, y string) int {
 // applyAsset folds one assets event into a (nil before the stream's first event) and returns the
 // new state. It is the only code that turns asset events into a row: Apply and FoldAsset share it.
 func applyAsset(a *Asset, e *events.Envelope) (*Asset, error) {
-	if a == nil && e.Type != contracts.TypeAssetRegistered {
+	if a == nil && e.Type != contracts.TypeAssetRegistered && e.Type != contracts.TypeAssetRegisteredWeakly {
 		return nil, fmt.Errorf("%s before AssetRegistered in stream %s", e.Type, e.StreamID)
 	}
 	if a != nil {
@@ -116,6 +117,17 @@ func applyAsset(a *Asset, e *events.Envelope) (*Asset, error) {
 			OwnerTeam: d.OwnerTeam, DataClassification: string(d.DataClassification), Tags: readkit.NonEmpty(d.Tags),
 			Status: "active", CreatedAt: readkit.EventTime(e),
 		}
+	case contracts.TypeAssetRegisteredWeakly:
+		var d contracts.AssetRegisteredWeakly
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			return nil, err
+		}
+		if d.Kind == "" || d.Name == "" || d.WeakKey == "" {
+			return nil, errors.New(contracts.TypeAssetRegisteredWeakly + " without kind, name or weak key")
+		}
+		// A weakly identified asset shows its weak key as its only identifier, "weak".
+		a = &Asset{ID: e.StreamID, Kind: string(d.Kind), Name: d.Name, Identifiers: map[string][]string{WeakIdentifier: {d.WeakKey}},
+			Status: "active", CreatedAt: readkit.EventTime(e)}
 	case contracts.TypeAssetUpdated:
 		var d contracts.AssetUpdated
 		if err := json.Unmarshal(e.Data, &d); err != nil {
@@ -183,6 +195,12 @@ func applyAsset(a *Asset, e *events.Envelope) (*Asset, error) {
 		if e.Type == contracts.TypeAssetRetired {
 			a.Status = "retired"
 		}
+	case contracts.TypeAssetMergedInto:
+		// Merged into another asset: retired for good (the target's row shows the findings
+		// later scans record; those recorded before keep this asset's id).
+		a.Status = "retired"
+	case contracts.TypeAssetMerged:
+		// Nothing of the row changes but its version.
 	default:
 		return a, nil
 	}

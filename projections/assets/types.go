@@ -29,6 +29,10 @@ type Asset struct {
 	Risk         Risk             `json:"risk"`
 }
 
+// WeakIdentifier is the Identifiers key under which an asset registered weakly (from what a
+// report names, AssetRegisteredWeakly) shows its weak key: such an asset is identified weakly.
+const WeakIdentifier = "weak"
+
 // AssetLink is a relation to another asset.
 type AssetLink struct {
 	Relation string `json:"relation"`

@@ -262,6 +262,7 @@ var operations = sync.OnceValue(func() []operation {
 		{"POST", "/v1/assets/{id}/unlink", "unlinkAsset", "UnlinkAsset", "Remove a link"},
 		{"POST", "/v1/assets/{id}/retire", "retireAsset", "RetireAsset", "Retire an asset"},
 		{"POST", "/v1/assets/{id}/reactivate", "reactivateAsset", "ReactivateAsset", "Reactivate a retired asset"},
+		{"POST", "/v1/assets/{id}/merge", "mergeAssets", "MergeAssets", "Merge an asset into another"},
 	}
 	for _, c := range assetCmds {
 		add(operation{method: c.m, path: c.p, id: c.id, tag: "assets", summary: c.sum,
@@ -284,8 +285,10 @@ var operations = sync.OnceValue(func() []operation {
 			params: concat([]param{idp("vulns-finding-<uuid>")}, commandHdrs), body: c.schema, responses: cmdResp(false)})
 	}
 	add(operation{method: "POST", path: "/v1/scans/imports", id: "importScan", tag: "scans", summary: "Import a scanner report",
-		desc:   "The report is the body, or the first file part of a multipart form; the import runs in the background.",
-		params: []param{qp("format", obj{"type": "string", "pattern": "^[a-z][a-z0-9]{1,31}$", "default": "auto"}, "The parser, or auto to detect it.")},
+		desc: "The report is the body, or the first file part of a multipart form; the import runs in the background.",
+		params: []param{qp("format", obj{"type": "string", "pattern": "^[a-z][a-z0-9]{1,31}$", "default": "auto"}, "The parser, or auto to detect it."),
+			qp("asset", obj{"type": "string", "maxLength": 256}, "A known live asset, by id or exact name, for the findings of report assets with no usable identifier; unknown: 400."),
+			qp("close_missing", obj{"type": "boolean", "default": false}, "Resolve the scope's findings the report lacks even beyond the configured share, or when it lists none.")},
 		rawBody: obj{"required": true, "content": obj{
 			"application/octet-stream": obj{"schema": obj{"type": "string", "contentMediaType": "application/octet-stream"}},
 			"application/json":         obj{"schema": obj{}},

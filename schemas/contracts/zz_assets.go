@@ -7,8 +7,11 @@ const (
 	TypeAssetClassified          = "AssetClassified"
 	TypeAssetIdentifiersObserved = "AssetIdentifiersObserved"
 	TypeAssetLinked              = "AssetLinked"
+	TypeAssetMerged              = "AssetMerged"
+	TypeAssetMergedInto          = "AssetMergedInto"
 	TypeAssetReactivated         = "AssetReactivated"
 	TypeAssetRegistered          = "AssetRegistered"
+	TypeAssetRegisteredWeakly    = "AssetRegisteredWeakly"
 	TypeAssetRetired             = "AssetRetired"
 	TypeAssetUnlinked            = "AssetUnlinked"
 	TypeAssetUpdated             = "AssetUpdated"
@@ -65,6 +68,17 @@ type ClassifyAsset struct {
 // LinkAsset is the payload of LinkAsset (commands/assets/LinkAsset.json). POST
 // /v1/assets/{id}/link: this asset <relation> the target asset.
 type LinkAsset AssetLinkInput
+
+// MergeAssets is the payload of MergeAssets (commands/assets/MergeAssets.json). POST
+// /v1/assets/{id}/merge: the asset {id} (the source: a duplicate, often one a scan registered
+// weakly) is merged into the target asset, which must be another live asset. The source is retired
+// for good (AssetMergedInto), the target records it (AssetMerged), and imports attach the source's
+// findings to the target. Repeating a merge changes nothing; merging into a retired or merged
+// asset, or into itself, is refused (422).
+type MergeAssets struct {
+	TargetAssetID string `json:"target_asset_id"`
+	Reason        string `json:"reason,omitempty"`
+}
 
 // ReactivateAsset is the payload of ReactivateAsset (commands/assets/ReactivateAsset.json). POST
 // /v1/assets/{id}/reactivate: bring a retired asset back; reason required (422).
@@ -138,6 +152,24 @@ type AssetIdentifiersObserved struct {
 // relation from this asset to another was recorded.
 type AssetLinked AssetLink
 
+// AssetMerged is the payload of AssetMerged (events/assets/AssetMerged.v1.json). The source asset
+// was merged into this one (the source's stream records AssetMergedInto): the source's findings
+// are this asset's now.
+type AssetMerged struct {
+	SourceAssetID string `json:"source_asset_id"`
+	Reason        string `json:"reason"`
+}
+
+// AssetMergedInto is the payload of AssetMergedInto (events/assets/AssetMergedInto.v1.json). This
+// asset (the source) was merged into the target asset: it is retired for good (it refuses every
+// command, reactivation included, and discovery never matches it), and its findings belong to the
+// target (imports treat its id as an alias of the target's). The target's stream records
+// AssetMerged.
+type AssetMergedInto struct {
+	TargetAssetID string `json:"target_asset_id"`
+	Reason        string `json:"reason"`
+}
+
 // AssetReactivated is the payload of AssetReactivated (events/assets/AssetReactivated.v1.json). A
 // retired asset was brought back into service.
 type AssetReactivated struct {
@@ -162,6 +194,22 @@ type AssetRegistered struct {
 	// Lower-case, deduplicated, sorted.
 	Tags   []string `json:"tags,omitempty"`
 	ScanID string   `json:"scan_id,omitempty"`
+}
+
+// AssetRegisteredWeakly is the payload of AssetRegisteredWeakly
+// (events/assets/AssetRegisteredWeakly.v1.json). An import registered an asset from what its
+// report names as its target (an artifact name, a tool and scan root, a base URL, a scan name)
+// because the report gives the asset no stable identifier (digest, repository URL, IP, cloud id):
+// the asset is identified weakly, by weak_key alone. A later import whose report names the same
+// target matches it. The stream id is a random assets-asset-<uuidv7>; the asset has no identifiers
+// until a scan or a person records some.
+type AssetRegisteredWeakly struct {
+	Kind AssetKind `json:"kind"`
+	Name string    `json:"name"`
+	// weak:<hint>:<name>, the name trimmed, lower-cased, runs of white space made one space (see
+	// commands/assets/domain WeakKey).
+	WeakKey string `json:"weak_key"`
+	ScanID  string `json:"scan_id"`
 }
 
 // AssetRetired is the payload of AssetRetired (events/assets/AssetRetired.v1.json). The asset was

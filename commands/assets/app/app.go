@@ -32,6 +32,7 @@ type (
 	UnlinkAsset     = contracts.UnlinkAsset
 	RetireAsset     = contracts.RetireAsset
 	ReactivateAsset = contracts.ReactivateAsset
+	MergeAssets     = contracts.MergeAssets
 )
 
 // identifiersOf is the domain's value of a command's identifiers (none when absent).
@@ -78,7 +79,7 @@ func classification(cmd ClassifyAsset) domain.ClassifyAsset {
 
 // SchemaNames lists the command schemas the handlers need.
 var SchemaNames = []string{"assets/RegisterAsset", "assets/UpdateAsset", "assets/ClassifyAsset", "assets/LinkAsset",
-	"assets/UnlinkAsset", "assets/RetireAsset", "assets/ReactivateAsset"}
+	"assets/UnlinkAsset", "assets/RetireAsset", "assets/ReactivateAsset", "assets/MergeAssets"}
 
 // ClaimedError refuses an identifier that another live asset already holds (409).
 type ClaimedError struct{ Claim domain.Claim }
@@ -206,4 +207,30 @@ func (s *Service) Reactivate(ctx context.Context, id string, cmd ReactivateAsset
 		}
 		return changes, nil
 	})
+}
+
+// Merge merges the asset id (the source) into cmd.TargetAssetID (see domain.Asset.MergeInto):
+// AssetMergedInto on the source, then AssetMerged on the target. The target is checked first
+// (it must be another live asset); the source's append comes before the target's so that a
+// source is never found live after its target recorded it, and a merge cut between the two is
+// finished by repeating it (each side appends only what it lacks). The outcome is the source's.
+func (s *Service) Merge(ctx context.Context, id string, cmd MergeAssets, inv es.Invocation) (es.Outcome, error) {
+	var target domain.Asset
+	if _, err := es.Load(ctx, s.store, cmd.TargetAssetID, &target); err != nil {
+		return es.Outcome{}, err
+	}
+	if target.ID == "" {
+		target.ID = cmd.TargetAssetID
+	}
+	if _, err := target.TakeMerged(id, cmd.Reason); err != nil {
+		return es.Outcome{}, err
+	}
+	out, err := s.run(ctx, id, inv, func(a *domain.Asset) ([]es.Change, error) { return a.MergeInto(cmd.TargetAssetID, cmd.Reason) })
+	if err != nil {
+		return out, err
+	}
+	_, err = es.ExecExisting(ctx, s.store, "asset", cmd.TargetAssetID, domain.IsAssetID, inv, func(t *domain.Asset) ([]es.Change, error) {
+		return t.TakeMerged(id, cmd.Reason)
+	})
+	return out, err
 }

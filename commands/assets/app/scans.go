@@ -31,8 +31,21 @@ func (e *RefusedError) Unwrap() error { return e.Err }
 func (d *Discoveries) RegisterDiscovered(ctx context.Context, meta es.Meta, reg domain.RegisterAsset) (string, []events.Envelope, error) {
 	var a domain.Asset
 	changes, err := a.Register(reg)
-	if err != nil {
-		return "", nil, &RefusedError{Err: err}
+	return d.create(ctx, meta, changes, err)
+}
+
+// RegisterWeakly registers, under a fresh id, an asset a scan could only identify by what its
+// report names (see domain.WeakKey).
+func (d *Discoveries) RegisterWeakly(ctx context.Context, meta es.Meta, reg domain.RegisterWeak) (string, []events.Envelope, error) {
+	var a domain.Asset
+	changes, err := a.RegisterWeakly(reg)
+	return d.create(ctx, meta, changes, err)
+}
+
+// create appends a new asset's first changes under a fresh id; refused is the domain's refusal.
+func (d *Discoveries) create(ctx context.Context, meta es.Meta, changes []es.Change, refused error) (string, []events.Envelope, error) {
+	if refused != nil {
+		return "", nil, &RefusedError{Err: refused}
 	}
 	id := events.NewStreamID("assets", "asset")
 	evs, err := d.save(ctx, id, events.NoStream, meta, changes)

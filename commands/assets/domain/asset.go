@@ -144,7 +144,8 @@ type Link = contracts.AssetLinked
 
 // EventTypes lists every event type of the context (each has a schema in schemas/events/assets).
 var EventTypes = []string{contracts.TypeAssetRegistered, contracts.TypeAssetUpdated, contracts.TypeAssetClassified, contracts.TypeAssetLinked, contracts.TypeAssetUnlinked,
-	contracts.TypeAssetIdentifiersObserved, contracts.TypeAssetRetired, contracts.TypeAssetReactivated}
+	contracts.TypeAssetIdentifiersObserved, contracts.TypeAssetRetired, contracts.TypeAssetReactivated, contracts.TypeAssetRegisteredWeakly,
+	contracts.TypeAssetMergedInto, contracts.TypeAssetMerged}
 
 // Asset is the aggregate: one thing the organisation owns and scans. Its stream id is a random
 // "assets-asset-<uuidv7>" chosen at registration (events.NewStreamID("assets", "asset")): an asset
@@ -155,6 +156,13 @@ type Asset struct {
 	Name        string
 	Description string
 	Identifiers Identifiers
+	// WeakKey is set on an asset registered from what a report names (RegisterWeakly): it is
+	// identified weakly, by that key alone.
+	WeakKey string
+	// MergedInto is the asset this one was merged into (it is retired for good); Merged the
+	// assets merged into this one.
+	MergedInto string
+	Merged     []string
 	Classification
 	Status        Status
 	RetiredReason string
@@ -175,6 +183,13 @@ func (a *Asset) Apply(e *events.Envelope) error {
 		a.ID, a.Kind, a.Name, a.Description, a.Identifiers = e.StreamID, d.Kind, d.Name, d.Description, Identifiers(d.Identifiers)
 		a.Classification = Classification{Criticality: d.Criticality, Environment: d.Environment, OwnerTeam: d.OwnerTeam,
 			DataClassification: d.DataClassification, Tags: d.Tags}
+		a.Status, a.registered = StatusActive, true
+	case contracts.TypeAssetRegisteredWeakly:
+		var d contracts.AssetRegisteredWeakly
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			return err
+		}
+		a.ID, a.Kind, a.Name, a.WeakKey = e.StreamID, d.Kind, d.Name, d.WeakKey
 		a.Status, a.registered = StatusActive, true
 	case contracts.TypeAssetUpdated:
 		var d contracts.AssetUpdated
@@ -240,6 +255,18 @@ func (a *Asset) Apply(e *events.Envelope) error {
 		a.Status, a.RetiredReason = StatusRetired, d.Reason
 	case contracts.TypeAssetReactivated:
 		a.Status, a.RetiredReason = StatusActive, ""
+	case contracts.TypeAssetMergedInto:
+		var d contracts.AssetMergedInto
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			return err
+		}
+		a.Status, a.RetiredReason, a.MergedInto = StatusRetired, "merged into "+d.TargetAssetID+": "+d.Reason, d.TargetAssetID
+	case contracts.TypeAssetMerged:
+		var d contracts.AssetMerged
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			return err
+		}
+		a.Merged = append(a.Merged, d.SourceAssetID)
 	}
 	return nil
 }
@@ -587,6 +614,9 @@ func (a *Asset) Reactivate(reason string) ([]es.Change, error) {
 	}
 	if a.Status != StatusRetired {
 		return nil, &TransitionError{AssetID: a.ID, From: a.Status, Command: "reactivate"}
+	}
+	if a.MergedInto != "" {
+		return nil, rule("/reason", "asset %s was merged into %s: a merge is final", a.ID, a.MergedInto)
 	}
 	r, err := para(reason, "/reason", MaxReasonLen, true)
 	if err != nil {

@@ -3,6 +3,7 @@ package domain
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -54,6 +55,8 @@ type key struct {
 
 type entry struct {
 	kind    AssetKind
+	name    string
+	weak    string // weak key, for an asset registered weakly
 	ids     Identifiers
 	retired bool
 }
@@ -64,12 +67,15 @@ type entry struct {
 type Index struct {
 	mu     sync.RWMutex
 	assets map[string]*entry
-	keys   map[key]map[string]struct{} // live assets only
+	keys   map[key]map[string]struct{}    // live assets only
+	names  map[string]map[string]struct{} // name → assets (live or retired) of that name
+	weak   map[string]string              // weak key → the live asset registered with it
+	merged map[string]string              // merged asset → the asset it was merged into
 }
 
 // NewIndex returns an empty index.
 func NewIndex() *Index {
-	return &Index{assets: map[string]*entry{}, keys: map[key]map[string]struct{}{}}
+	return &Index{assets: map[string]*entry{}, keys: map[key]map[string]struct{}{}, names: map[string]map[string]struct{}{}, weak: map[string]string{}, merged: map[string]string{}}
 }
 
 // Len returns how many assets (live or retired) the index knows.
@@ -106,6 +112,15 @@ func (x *Index) Apply(e *events.Envelope) error {
 			return fmt.Errorf("%s %s: %w", e.Type, e.StreamID, err)
 		}
 		x.set(e.StreamID, d.Kind, Identifiers(d.Identifiers), false)
+		x.rename(e.StreamID, d.Name)
+	case contracts.TypeAssetRegisteredWeakly:
+		var d contracts.AssetRegisteredWeakly
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			return fmt.Errorf("%s %s: %w", e.Type, e.StreamID, err)
+		}
+		x.set(e.StreamID, d.Kind, Identifiers{}, false)
+		x.rename(e.StreamID, d.Name)
+		x.setWeak(e.StreamID, d.WeakKey)
 	case contracts.TypeAssetUpdated:
 		var d contracts.AssetUpdated
 		if err := json.Unmarshal(e.Data, &d); err != nil {
@@ -113,6 +128,9 @@ func (x *Index) Apply(e *events.Envelope) error {
 		}
 		if cur != nil && d.Identifiers != nil {
 			x.set(e.StreamID, cur.kind, Identifiers(*d.Identifiers), cur.retired)
+		}
+		if cur != nil && d.Name != nil {
+			x.rename(e.StreamID, *d.Name)
 		}
 	case contracts.TypeAssetIdentifiersObserved:
 		var d contracts.AssetIdentifiersObserved
@@ -126,6 +144,15 @@ func (x *Index) Apply(e *events.Envelope) error {
 		if cur != nil {
 			x.set(e.StreamID, cur.kind, cur.ids, e.Type == contracts.TypeAssetRetired)
 		}
+	case contracts.TypeAssetMergedInto:
+		var d contracts.AssetMergedInto
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			return fmt.Errorf("%s %s: %w", e.Type, e.StreamID, err)
+		}
+		if cur != nil {
+			x.set(e.StreamID, cur.kind, cur.ids, true)
+			x.merged[e.StreamID] = d.TargetAssetID
+		}
 	}
 	return nil
 }
@@ -135,6 +162,9 @@ func (x *Index) Apply(e *events.Envelope) error {
 type IndexEntry struct {
 	ID          string
 	Kind        AssetKind
+	Name        string
+	WeakKey     string `json:",omitempty"`
+	MergedInto  string `json:",omitempty"`
 	Identifiers Identifiers
 	Retired     bool
 }
@@ -145,7 +175,7 @@ func (x *Index) Entries() []IndexEntry {
 	defer x.mu.RUnlock()
 	out := make([]IndexEntry, 0, len(x.assets))
 	for id, e := range x.assets {
-		out = append(out, IndexEntry{ID: id, Kind: e.kind, Identifiers: e.ids, Retired: e.retired})
+		out = append(out, IndexEntry{ID: id, Kind: e.kind, Name: e.name, WeakKey: e.weak, MergedInto: x.merged[id], Identifiers: e.ids, Retired: e.retired})
 	}
 	slices.SortFunc(out, func(a, b IndexEntry) int { return strings.Compare(a.ID, b.ID) })
 	return out
@@ -158,9 +188,94 @@ func (x *Index) Restore(entries []IndexEntry) {
 	defer x.mu.Unlock()
 	x.assets = make(map[string]*entry, len(entries))
 	x.keys = map[key]map[string]struct{}{}
+	x.names = map[string]map[string]struct{}{}
+	x.weak = map[string]string{}
+	x.merged = map[string]string{}
 	for _, e := range entries {
 		x.set(e.ID, e.Kind, e.Identifiers, e.Retired)
+		x.rename(e.ID, e.Name)
+		x.setWeak(e.ID, e.WeakKey)
+		if e.MergedInto != "" {
+			x.merged[e.ID] = e.MergedInto
+		}
 	}
+}
+
+// Aliases returns the assets merged into assetID, directly or through others (a merged into b
+// merged into c: both are c's aliases), sorted: their findings are assetID's.
+func (x *Index) Aliases(assetID string) []string {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	var out []string
+	for src := range x.merged {
+		// Follow src's merges to where they end; a merge into a retired asset is refused, so
+		// the chain has no cycle, but it is bounded anyway.
+		at := src
+		for i := 0; i <= len(x.merged); i++ {
+			next, ok := x.merged[at]
+			if !ok {
+				break
+			}
+			at = next
+			if at == assetID {
+				out = append(out, src)
+				break
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Weak returns the live asset registered with the weak key (see WeakKey), if any.
+func (x *Index) Weak(weakKey string) (string, bool) {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	id, ok := x.weak[weakKey]
+	return id, ok
+}
+
+// setWeak records an asset's weak key. Callers hold the write lock; the asset's entry exists.
+func (x *Index) setWeak(id, weakKey string) {
+	e := x.assets[id]
+	if e == nil || weakKey == "" {
+		return
+	}
+	e.weak = weakKey
+	if !e.retired {
+		x.weak[weakKey] = id
+	}
+}
+
+// Named returns the assets (live or retired) whose name is exactly name, sorted.
+func (x *Index) Named(name string) []string {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return slices.Sorted(maps.Keys(x.names[name]))
+}
+
+// rename records an asset's name. Callers hold the write lock; the asset's entry exists.
+func (x *Index) rename(id, name string) {
+	e := x.assets[id]
+	if e == nil || e.name == name {
+		return
+	}
+	if s := x.names[e.name]; s != nil {
+		delete(s, id)
+		if len(s) == 0 {
+			delete(x.names, e.name)
+		}
+	}
+	e.name = name
+	if name == "" {
+		return
+	}
+	s := x.names[name]
+	if s == nil {
+		s = map[string]struct{}{}
+		x.names[name] = s
+	}
+	s[id] = struct{}{}
 }
 
 // Observe sets what the index knows of one asset (its kind, all its identifiers, whether it is
@@ -185,7 +300,19 @@ func (x *Index) set(id string, kind AssetKind, ids Identifiers, retired bool) {
 			}
 		}
 	}
-	x.assets[id] = &entry{kind: kind, ids: ids, retired: retired}
+	var name, weak string
+	if old := x.assets[id]; old != nil {
+		name, weak = old.name, old.weak
+	}
+	x.assets[id] = &entry{kind: kind, name: name, weak: weak, ids: ids, retired: retired}
+	if weak != "" {
+		// A retired weak asset frees its key: the next report naming the target registers anew.
+		if retired && x.weak[weak] == id {
+			delete(x.weak, weak)
+		} else if !retired {
+			x.weak[weak] = id
+		}
+	}
 	if retired {
 		return
 	}

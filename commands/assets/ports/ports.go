@@ -52,5 +52,6 @@ func Register(mux Mux, store es.Store, claims app.Claims, cfg Config) error {
 	mux.Handle("POST /v1/assets/{id}/unlink", httpcmd.Handle(srv, "assets/UnlinkAsset", httpcmd.ByID(svc.Unlink)))
 	mux.Handle("POST /v1/assets/{id}/retire", httpcmd.Handle(srv, "assets/RetireAsset", httpcmd.ByID(svc.Retire)))
 	mux.Handle("POST /v1/assets/{id}/reactivate", httpcmd.Handle(srv, "assets/ReactivateAsset", httpcmd.ByID(svc.Reactivate)))
+	mux.Handle("POST /v1/assets/{id}/merge", httpcmd.Handle(srv, "assets/MergeAssets", httpcmd.ByID(svc.Merge)))
 	return nil
 }

@@ -22,6 +22,7 @@ import (
 // A refusal of the assets domain is an *assetapp.RefusedError (the import warns and goes on).
 type AssetRegistry interface {
 	RegisterDiscovered(ctx context.Context, meta es.Meta, reg assets.RegisterAsset) (id string, appended []events.Envelope, err error)
+	RegisterWeakly(ctx context.Context, meta es.Meta, reg assets.RegisterWeak) (id string, appended []events.Envelope, err error)
 	ObserveIdentifiers(ctx context.Context, meta es.Meta, assetID, scanID string, ids assets.Identifiers) (appended []events.Envelope, err error)
 }
 

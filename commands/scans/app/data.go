@@ -189,7 +189,8 @@ func (b *BySeverity) add(s vulns.Severity) {
 	}
 }
 
-// Summary is what an import did; ScanImportCompleted carries the same numbers.
+// Summary is what an import did; ScanImportCompleted carries the counts its v1 schema names
+// (completed), the API and `soc import` show all of it.
 type Summary struct {
 	ScanID        string     `json:"scan_id"`
 	Format        string     `json:"format"`
@@ -204,13 +205,64 @@ type Summary struct {
 	Reopened  int `json:"reopened"`
 	Resolved  int `json:"resolved"`
 	Closed    int `json:"closed"`
-	// Skipped: findings recorded nowhere, because the report gives their asset no usable
-	// identifier, or because the same finding (same identity) is listed twice in the report.
+	// Skipped: findings of the report recorded as no finding of their own: the duplicates
+	// (Duplicates lists them) and, in a failed import, those that could not be attached.
 	Skipped          int `json:"skipped"`
 	AssetsDiscovered int `json:"assets_discovered"`
 	AssetsMatched    int `json:"assets_matched"`
-	// Warnings say what was skipped and why (at most MaxWarnings).
+	// AssetsWeak: report assets with no stable identifier attached by what the report names as
+	// its target (a weak identity, see assets.WeakKey); each is also counted as discovered (a
+	// new asset registered weakly) or matched (the asset registered with that weak key before).
+	AssetsWeak int `json:"assets_weak"`
+	// Warnings say what was skipped, held back or tolerated and why (at most MaxWarnings); the
+	// parser's own warnings come first.
 	Warnings []string `json:"warnings,omitempty"`
+
+	// Parsed is how many findings the parser read (FindingsTotal). The import holds
+	// Parsed == Stored + DuplicateCount + Ignored, or fails (*IncompleteImportError).
+	Parsed int `json:"parsed"`
+	// Stored: findings recorded on a finding stream (New + Unchanged + Reopened + Suppressed).
+	Stored int `json:"stored"`
+	// Suppressed: new findings the report itself marks as needing no work (importers
+	// Suppression), opened straight into the state it names.
+	Suppressed int `json:"suppressed"`
+	// DuplicateCount: findings that collapsed into another finding of the same identity (same
+	// asset, format and fingerprint); Duplicates lists the identities (at most MaxWarnings).
+	DuplicateCount int         `json:"duplicate_count"`
+	Duplicates     []Duplicate `json:"duplicates,omitempty"`
+	// Ignored: findings of a kind the platform does not track (license results); IgnoredReason
+	// says which.
+	Ignored       int    `json:"ignored"`
+	IgnoredReason string `json:"ignored_reason,omitempty"`
+	// HeldBack: findings not seen by this import that it did not resolve or close, because that
+	// would have resolved more of their scope than the configured share (or the report saw
+	// nothing of it) and the request did not say close_missing; HeldBackReason says which.
+	HeldBack       int    `json:"held_back"`
+	HeldBackReason string `json:"held_back_reason,omitempty"`
+}
+
+// Duplicate is one identity several findings of a report collapsed into.
+type Duplicate struct {
+	Fingerprint string `json:"fingerprint"`
+	Title       string `json:"title"`
+	// Listed is how many times the report lists it (the first is stored, the others counted
+	// in DuplicateCount).
+	Listed int `json:"listed"`
+}
+
+// AddsUp reports whether every parsed finding is accounted for: stored, a listed duplicate, or
+// ignored by kind.
+func (s Summary) AddsUp() bool {
+	return s.Parsed == s.Stored+s.DuplicateCount+s.Ignored
+}
+
+// completed is the ScanImportCompleted (v1) data: the counts the published schema names.
+func (s Summary) completed() contracts.ScanImportCompleted {
+	b := s.BySeverity
+	return contracts.ScanImportCompleted{ScanID: s.ScanID, Format: s.Format, FindingsTotal: s.FindingsTotal,
+		BySeverity: contracts.ScanImportCompletedBySeverity{Critical: b.Critical, High: b.High, Medium: b.Medium, Low: b.Low, Info: b.Info},
+		New:        s.New, Unchanged: s.Unchanged, Reopened: s.Reopened, Resolved: s.Resolved, Closed: s.Closed, Skipped: s.Skipped,
+		AssetsDiscovered: s.AssetsDiscovered, AssetsMatched: s.AssetsMatched, Warnings: s.Warnings}
 }
 
 // runSummary is what a scan run records of its import (ScanCompleted.import): the counts, with

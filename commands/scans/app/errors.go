@@ -66,3 +66,36 @@ func (e *AlreadyImportedError) Error() string {
 }
 func (e *AlreadyImportedError) Kind() problem.Kind { return problem.KindConflict }
 func (e *AlreadyImportedError) Field() string      { return "/scan_id" }
+
+// UnknownAssetError: ImportScanReport.Asset names no live asset, by id or by exact name, or a
+// name several live assets share. Nothing is written.
+type UnknownAssetError struct {
+	Ref    string
+	Reason string
+}
+
+func (e *UnknownAssetError) Error() string      { return fmt.Sprintf("asset %q: %s", e.Ref, e.Reason) }
+func (e *UnknownAssetError) Kind() problem.Kind { return problem.KindInvalid }
+func (e *UnknownAssetError) Field() string      { return "/asset" }
+
+// IncompleteImportError: the import could not account for every parsed finding (Parsed !=
+// Stored + Duplicates + Ignored): findings whose asset could not be identified, findings with no
+// fingerprint, or a recorder that stored fewer than it was given. The import is recorded as
+// ScanImportFailed and resolves nothing.
+type IncompleteImportError struct {
+	Parsed, Stored, Duplicates, Ignored int
+	// Reasons say why findings were not stored (at most MaxWarnings).
+	Reasons []string
+}
+
+func (e *IncompleteImportError) Error() string {
+	msg := fmt.Sprintf("%d findings parsed but %d stored, %d duplicates, %d ignored: %d not accounted for",
+		e.Parsed, e.Stored, e.Duplicates, e.Ignored, e.Parsed-e.Stored-e.Duplicates-e.Ignored)
+	if len(e.Reasons) > 0 {
+		msg += " (" + strings.Join(e.Reasons, "; ") + ")"
+	}
+	return msg
+}
+
+// Kind implements problem.KindError: the report is readable but cannot be recorded whole.
+func (e *IncompleteImportError) Kind() problem.Kind { return problem.KindRejected }

@@ -63,3 +63,9 @@ func (o *Orchestrator) IndexDump() string {
 	sort.Strings(lines)
 	return strings.Join(lines, "\n")
 }
+
+// WrapFindingRecorder replaces the importer's finding recorder with wrap(recorder), so a test can
+// make it misbehave.
+func (im *Importer) WrapFindingRecorder(wrap func(FindingRecorder) FindingRecorder) {
+	im.findingRec = wrap(im.findingRec)
+}

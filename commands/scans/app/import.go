@@ -17,6 +17,7 @@ import (
 	"github.com/socplatform/soc/commands/internal/es"
 	"github.com/socplatform/soc/commands/scans/importers"
 	vulnapp "github.com/socplatform/soc/commands/vulns/app"
+	vulns "github.com/socplatform/soc/commands/vulns/domain"
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/schemas/contracts"
 )
@@ -36,11 +37,16 @@ type ImportScanReport struct {
 	ScanID string
 	// Actor is copied onto every event.
 	Actor string
-	// AssetID, when set, is the known asset ("assets-asset-<uuid>") that the findings of a report
-	// asset belong to when the report does not identify it well enough to match or register it
-	// (a filesystem scan of ".", a SARIF log without version-control provenance). Report assets
-	// that do identify themselves are matched or registered as usual.
-	AssetID string
+	// Asset, when set, is a known live asset, by id ("assets-asset-<uuid>") or exact name, that
+	// the findings of a report asset belong to when the report does not identify it well enough
+	// to match or register it (a filesystem scan of ".", a SARIF log without version-control
+	// provenance). Report assets that do identify themselves are matched or registered as usual.
+	// An asset it does not name is an *UnknownAssetError, before anything is written.
+	Asset string
+	// CloseMissing lets the import resolve the findings of its scopes it did not see even when
+	// they are more than Options.MaxCloseShare of a scope, or the report saw nothing of the scope
+	// (DefectDojo's close_old_findings). Without it those are held back (Summary.HeldBack).
+	CloseMissing bool
 	// Progress, when set, is called (from one goroutine at a time) as findings are processed.
 	Progress func(done, total int)
 }
@@ -60,6 +66,10 @@ func FindingStreamID(identityKey string) string {
 func (im *Importer) Import(ctx context.Context, req ImportScanReport) (Summary, error) {
 	r := req.Report
 	scanID, err := im.validate(&req)
+	if err != nil {
+		return Summary{}, err
+	}
+	fallback, err := im.resolveAsset(ctx, req.Asset)
 	if err != nil {
 		return Summary{}, err
 	}
@@ -99,15 +109,10 @@ func (im *Importer) Import(ctx context.Context, req ImportScanReport) (Summary, 
 		rep.Format = parser.Format()
 	}
 
-	if req.AssetID != "" {
-		if err := im.sync(ctx); err != nil {
-			return Summary{}, err
-		}
-		if _, _, retired, ok := im.index.Lookup(req.AssetID); !ok || retired {
-			return Summary{}, &RequestError{Path: "/asset_id", Reason: "no such live asset: " + req.AssetID}
-		}
+	sum := Summary{ScanID: scanID, Format: rep.Format, FindingsTotal: len(rep.Findings), Parsed: len(rep.Findings)}
+	for _, w := range rep.Warnings {
+		sum.warn(rep.Format + " report: " + w)
 	}
-	sum := Summary{ScanID: scanID, Format: rep.Format, FindingsTotal: len(rep.Findings)}
 	for i := range rep.Findings {
 		sum.BySeverity.add(severityOf(rep.Findings[i].Severity))
 	}
@@ -131,7 +136,7 @@ func (im *Importer) Import(ctx context.Context, req ImportScanReport) (Summary, 
 		}
 		return Summary{}, err
 	}
-	if err := im.run(ctx, rep, scanID, req.AssetID, meta, req.Progress, &sum); err != nil {
+	if err := im.run(ctx, rep, scanID, fallback, req.CloseMissing, meta, req.Progress, &sum); err != nil {
 		// Record the failure with a context of its own: ctx may be what ended the import.
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
@@ -142,7 +147,7 @@ func (im *Importer) Import(ctx context.Context, req ImportScanReport) (Summary, 
 		}
 		return sum, err
 	}
-	if _, err := es.Save(ctx, im.store, stream, events.Exact(1), meta, []es.Change{{Type: contracts.TypeScanImportCompleted, Data: sum}}); err != nil {
+	if _, err := es.Save(ctx, im.store, stream, events.Exact(1), meta, []es.Change{{Type: contracts.TypeScanImportCompleted, Data: sum.completed()}}); err != nil {
 		return sum, err
 	}
 	return sum, nil
@@ -157,8 +162,8 @@ func (im *Importer) validate(req *ImportScanReport) (string, error) {
 			return "", &FormatError{Requested: req.Format, Known: im.Formats()}
 		}
 	}
-	if req.AssetID != "" && !assets.IsAssetID(req.AssetID) {
-		return "", &RequestError{Path: "/asset_id", Reason: "must be an asset stream id assets-asset-<uuid>"}
+	if len(req.Asset) > 256 {
+		return "", &RequestError{Path: "/asset", Reason: "longer than 256 bytes"}
 	}
 	if len(req.Actor) > 256 {
 		return "", &RequestError{Path: "/actor", Reason: "longer than 256 bytes"}
@@ -202,6 +207,45 @@ func (im *Importer) scanTime(rep *importers.Report) time.Time {
 	return now.Truncate(time.Microsecond)
 }
 
+// ResolveAsset returns the live asset ref names, by id or exact name, or an
+// *UnknownAssetError: what ImportScanReport.Asset accepts (an endpoint checks it before it
+// accepts a report).
+func (im *Importer) ResolveAsset(ctx context.Context, ref string) (string, error) {
+	if strings.TrimSpace(ref) == "" {
+		return "", &UnknownAssetError{Ref: ref, Reason: "empty"}
+	}
+	return im.resolveAsset(ctx, ref)
+}
+
+// resolveAsset returns the live asset ref names, by id or exact name ("" for none).
+func (im *Importer) resolveAsset(ctx context.Context, ref string) (string, error) {
+	if ref == "" {
+		return "", nil
+	}
+	if err := im.sync(ctx); err != nil {
+		return "", err
+	}
+	if assets.IsAssetID(ref) {
+		if _, _, retired, ok := im.index.Lookup(ref); !ok || retired {
+			return "", &UnknownAssetError{Ref: ref, Reason: "no live asset has this id"}
+		}
+		return ref, nil
+	}
+	var live []string
+	for _, id := range im.index.Named(ref) {
+		if _, _, retired, ok := im.index.Lookup(id); ok && !retired {
+			live = append(live, id)
+		}
+	}
+	switch len(live) {
+	case 0:
+		return "", &UnknownAssetError{Ref: ref, Reason: "no live asset has this id or name"}
+	case 1:
+		return live[0], nil
+	}
+	return "", &UnknownAssetError{Ref: ref, Reason: fmt.Sprintf("%d live assets have this name (%s); pass the id", len(live), strings.Join(live, ", "))}
+}
+
 type counter struct {
 	mu       sync.Mutex
 	sum      *Summary
@@ -216,8 +260,14 @@ func (c *counter) add(o vulnapp.ScanOutcome, seenPhase bool) {
 	switch o {
 	case vulnapp.ScanOpened:
 		c.sum.New++
+	case vulnapp.ScanSuppressedOpened:
+		c.sum.New++
+		c.sum.Suppressed++
 	case vulnapp.ScanSeen:
 		c.sum.Unchanged++
+	case vulnapp.ScanSuppressedSeen:
+		c.sum.Unchanged++
+		c.sum.Suppressed++
 	case vulnapp.ScanReopened:
 		c.sum.Reopened++
 	case vulnapp.ScanResolved:
@@ -226,6 +276,7 @@ func (c *counter) add(o vulnapp.ScanOutcome, seenPhase bool) {
 		c.sum.Closed++
 	}
 	if seenPhase {
+		c.sum.Stored++
 		c.done++
 		if c.progress != nil && (c.done == c.total || c.done%100 == 0) {
 			c.progress(c.done, c.total)
@@ -233,7 +284,7 @@ func (c *counter) add(o vulnapp.ScanOutcome, seenPhase bool) {
 	}
 }
 
-func (im *Importer) run(ctx context.Context, rep *importers.Report, scanID, fallback string, meta es.Meta, progress func(int, int), sum *Summary) error {
+func (im *Importer) run(ctx context.Context, rep *importers.Report, scanID, fallback string, closeMissing bool, meta es.Meta, progress func(int, int), sum *Summary) error {
 	at := im.scanTime(rep)
 
 	// Assets: resolve every report asset to a known or newly registered asset.
@@ -243,9 +294,18 @@ func (im *Importer) run(ctx context.Context, rep *importers.Report, scanID, fall
 	if err != nil {
 		return err
 	}
+	// The findings of assets merged into a report's asset are its own: their scopes are its too.
 	scopeSet := map[string]struct{}{}
+	aliases := map[string][]string{}
 	for _, id := range assetOf {
 		scopeSet[ScopeKey(id, rep.Format)] = struct{}{}
+		if _, done := aliases[id]; done {
+			continue
+		}
+		aliases[id] = im.index.Aliases(id)
+		for _, a := range aliases[id] {
+			scopeSet[ScopeKey(a, rep.Format)] = struct{}{}
+		}
 	}
 	scopes := make([]string, 0, len(scopeSet))
 	for s := range scopeSet {
@@ -260,48 +320,188 @@ func (im *Importer) run(ctx context.Context, rep *importers.Report, scanID, fall
 		return err
 	}
 
-	var found []vulnapp.ScanFinding
-	seen := map[string]struct{}{}
-	for i := range rep.Findings {
-		f := &rep.Findings[i]
-		assetID, ok := assetOf[f.AssetKey]
-		if !ok {
-			sum.Skipped++
-			sum.warn(fmt.Sprintf("finding %q: its asset %q could not be identified", clip(f.Title, 200), clip(f.AssetKey, 200)))
-			continue
-		}
-		if strings.TrimSpace(f.Fingerprint) == "" {
-			sum.Skipped++
-			sum.warn(fmt.Sprintf("finding %q has no fingerprint", clip(f.Title, 200)))
-			continue
-		}
-		key := IdentityKey(assetID, rep.Format, f.Fingerprint)
-		id := FindingStreamID(key)
-		if _, dup := seen[id]; dup {
-			sum.Skipped++
-			sum.warn(fmt.Sprintf("finding %q is listed twice in the report (fingerprint %s)", clip(f.Title, 200), clip(f.Fingerprint, 200)))
-			continue
-		}
-		seen[id] = struct{}{}
-		found = append(found, vulnapp.ScanFinding{ID: id, Severity: severityOf(f.Severity), Criticality: im.assetCriticality(assetID),
-			Opened: func() contracts.FindingOpened {
-				return openedData(f, assetID, ScopeKey(assetID, rep.Format), key, scanID, rep, at)
-			}})
+	found, seen, err := im.attach(rep, assetOf, aliases, scanID, at, sum)
+	if err != nil {
+		return err
 	}
 	c := &counter{sum: sum, total: len(found), progress: progress}
 	if err := im.findingRec.Seen(ctx, meta, scanID, at, found, func(o vulnapp.ScanOutcome) { c.add(o, true) }); err != nil {
 		return err
 	}
+	// A recorder that stored fewer findings than it was given fails the import before it
+	// resolves anything on the strength of it.
+	if !sum.AddsUp() {
+		return im.incomplete(sum, []string{fmt.Sprintf("the findings recorder stored %d of %d findings", sum.Stored, len(found))})
+	}
 
 	var missing []string
 	for _, s := range scopes {
-		for _, id := range im.scopeMembers(s) {
+		members := im.scopeMembers(s)
+		var gone []string
+		for _, id := range members {
 			if _, ok := seen[id]; !ok {
-				missing = append(missing, id)
+				gone = append(gone, id)
 			}
 		}
+		if n, why := im.holdBack(s, gone, len(members)-len(gone), closeMissing); n > 0 {
+			// Nothing of the scope is resolved or closed: a partial close would be as wrong.
+			sum.HeldBack += n
+			sum.HeldBackReason = why
+			sum.warn(why)
+			continue
+		}
+		missing = append(missing, gone...)
 	}
 	return im.findingRec.Missed(ctx, meta, scanID, at, missing, func(o vulnapp.ScanOutcome) { c.add(o, false) })
+}
+
+// attach maps the report's findings to finding streams: found are the findings to record, seen
+// their stream ids. Duplicates and ignored kinds are counted in sum; a finding that cannot be
+// attached (its asset could not be identified, it has no fingerprint) fails the import with an
+// *IncompleteImportError before any finding is recorded.
+func (im *Importer) attach(rep *importers.Report, assetOf map[string]string, aliases map[string][]string, scanID string, at time.Time, sum *Summary) ([]vulnapp.ScanFinding, map[string]struct{}, error) {
+	var (
+		found      []vulnapp.ScanFinding
+		unattached []string
+		seen       = map[string]struct{}{}
+		dupAt      = map[string]int{} // finding stream id → its index in sum.Duplicates
+	)
+	for i := range rep.Findings {
+		f := &rep.Findings[i]
+		if f.Kind == importers.KindLicense {
+			sum.Ignored++
+			sum.IgnoredReason = "license results: the platform tracks vulnerabilities and weaknesses, not license policy"
+			continue
+		}
+		assetID, ok := assetOf[f.AssetKey]
+		if !ok {
+			unattached = append(unattached, fmt.Sprintf("finding %q: its asset %q could not be identified", clip(f.Title, 200), clip(f.AssetKey, 200)))
+			continue
+		}
+		if strings.TrimSpace(f.Fingerprint) == "" {
+			unattached = append(unattached, fmt.Sprintf("finding %q has no fingerprint", clip(f.Title, 200)))
+			continue
+		}
+		key := IdentityKey(assetID, rep.Format, f.Fingerprint)
+		id := im.findingOf(key, aliases[assetID], rep.Format, f.Fingerprint)
+		if _, dup := seen[id]; dup {
+			sum.Skipped++
+			sum.DuplicateCount++
+			if j, ok := dupAt[id]; ok {
+				sum.Duplicates[j].Listed++
+			} else if len(sum.Duplicates) < MaxWarnings {
+				dupAt[id] = len(sum.Duplicates)
+				sum.Duplicates = append(sum.Duplicates, Duplicate{Fingerprint: clip(f.Fingerprint, 512), Title: clip(f.Title, 200), Listed: 2})
+			}
+			sum.warn(fmt.Sprintf("finding %q is listed twice in the report (fingerprint %s)", clip(f.Title, 200), clip(f.Fingerprint, 200)))
+			continue
+		}
+		seen[id] = struct{}{}
+		found = append(found, vulnapp.ScanFinding{ID: id, Severity: severityOf(f.Severity), Criticality: im.assetCriticality(assetID),
+			Suppressed: suppressionOf(f.Suppressed),
+			Opened: func() contracts.FindingOpened {
+				return openedData(f, assetID, ScopeKey(assetID, rep.Format), key, scanID, rep, at)
+			}})
+	}
+	if len(unattached) > 0 {
+		sum.Skipped += len(unattached)
+		return nil, nil, im.incomplete(sum, unattached)
+	}
+	return found, seen, nil
+}
+
+// findingOf is the stream of the finding with identity key, or, when the catalogue does not know
+// it but knows the same finding (format and fingerprint) of an asset merged into the key's
+// asset (aliases), that finding's stream: it follows its asset into the merge, history and all.
+func (im *Importer) findingOf(key string, aliases []string, format, fingerprint string) string {
+	id := FindingStreamID(key)
+	if _, _, ok := im.finding(id); ok || len(aliases) == 0 {
+		return id
+	}
+	for _, a := range aliases {
+		alt := FindingStreamID(IdentityKey(a, format, fingerprint))
+		if _, _, ok := im.finding(alt); ok {
+			return alt
+		}
+	}
+	return id
+}
+
+// incomplete is the *IncompleteImportError of sum, with reasons (bounded) also in its warnings.
+func (im *Importer) incomplete(sum *Summary, reasons []string) error {
+	e := &IncompleteImportError{Parsed: sum.Parsed, Stored: sum.Stored, Duplicates: sum.DuplicateCount, Ignored: sum.Ignored}
+	for _, r := range reasons {
+		sum.warn(r)
+		if len(e.Reasons) < 10 {
+			e.Reasons = append(e.Reasons, r)
+		}
+	}
+	if n := len(reasons) - len(e.Reasons); n > 0 {
+		e.Reasons = append(e.Reasons, fmt.Sprintf("and %d more", n))
+	}
+	return e
+}
+
+// suppressionOf is a parser's verdict in the lifecycle's words: false_positive and not_affected
+// (the vulnerability does not affect the asset: nothing to fix) are false positives, resolved is
+// resolved, accepted a risk acceptance.
+func suppressionOf(s *importers.Suppression) *vulnapp.Suppression {
+	if s == nil {
+		return nil
+	}
+	var st vulns.Status
+	switch s.Kind {
+	case importers.SuppressedFalsePositive, importers.SuppressedNotAffected:
+		st = vulns.StatusFalsePositive
+	case importers.SuppressedResolved:
+		st = vulns.StatusResolved
+	case importers.SuppressedAccepted:
+		st = vulns.StatusRiskAccepted
+	default:
+		return nil
+	}
+	reason := string(s.Kind)
+	if r := strings.TrimSpace(s.Reason); r != "" {
+		reason += ": " + r
+	}
+	if s.Source != "" {
+		reason += " (" + s.Source + ")"
+	}
+	return &vulnapp.Suppression{Status: st, Reason: clip(reason, 1024)}
+}
+
+// holdBack returns how many of the findings of scope the import did not see (gone; seenHere is
+// how many it did see) it holds back, and why, or 0 and "" when the scan may resolve and close
+// them as usual. Unless closeMissing: a report that saw nothing of the scope changes none of
+// them (neither resolves active ones nor closes resolved ones), and one that would resolve more
+// than MaxCloseShare of the scope's findings (those it saw and those it would resolve) resolves
+// none.
+func (im *Importer) holdBack(scope string, gone []string, seenHere int, closeMissing bool) (int, string) {
+	if closeMissing {
+		return 0, ""
+	}
+	var active, resolved int
+	for _, id := range gone {
+		f, _, ok := im.finding(id)
+		switch {
+		case !ok:
+		case f.Active():
+			active++
+		case f.Status == vulns.StatusResolved:
+			resolved++
+		}
+	}
+	if seenHere == 0 && active+resolved > 0 {
+		return active + resolved, fmt.Sprintf("%d findings of scope %s neither resolved nor closed: the report saw none of the scope's findings (pass close_missing=true to resolve them)", active+resolved, scope)
+	}
+	if active == 0 {
+		return 0, ""
+	}
+	if share := float64(active) / float64(active+seenHere); share > im.maxCloseShare {
+		return active, fmt.Sprintf("%d findings of scope %s not resolved: that would resolve %.0f%% of it, more than the %.0f%% allowed (pass close_missing=true to resolve them)",
+			active, scope, 100*share, 100*im.maxCloseShare)
+	}
+	return 0, ""
 }
 
 // discover maps each report asset key to an asset stream id, registering assets the platform
@@ -330,7 +530,15 @@ func (im *Importer) discover(ctx context.Context, rep *importers.Report, scanID,
 					out[ra.Key] = fallback
 					continue
 				}
-				sum.warn(fmt.Sprintf("asset %q not registered (pass asset_id to attach its findings to a known asset): %v", clip(ra.Key, 200), err))
+				weak, werr := im.weakAsset(ctx, rep, ra, scanID, meta, sum)
+				if werr != nil {
+					return nil, werr
+				}
+				if weak != "" {
+					out[ra.Key] = weak
+					continue
+				}
+				sum.warn(fmt.Sprintf("asset %q not registered (pass asset, ?asset= or soc import --asset, to attach its findings to a known asset): %v", clip(ra.Key, 200), err))
 				continue
 			}
 			if err != nil {
@@ -362,6 +570,42 @@ func (im *Importer) discover(ctx context.Context, rep *importers.Report, scanID,
 		}
 	}
 	return out, nil
+}
+
+// weakAsset is the asset a report asset with no usable identifier is attached to by what the
+// report names as its target (Report.Target, see assets.WeakKey): the live asset registered
+// with that weak key, or a new one registered weakly. "" when the report names nothing or the
+// assets domain refuses the registration (the findings are then not attached). Callers hold
+// discoverMu.
+func (im *Importer) weakAsset(ctx context.Context, rep *importers.Report, ra importers.Asset, scanID string, meta es.Meta, sum *Summary) (string, error) {
+	if rep.Target == nil {
+		return "", nil
+	}
+	key := assets.WeakKey(rep.Target.Hint, rep.Target.Name)
+	if key == "" {
+		return "", nil
+	}
+	sum.AssetsWeak++
+	if id, ok := im.index.Weak(key); ok {
+		sum.AssetsMatched++
+		return id, nil
+	}
+	id, evs, err := im.assetReg.RegisterWeakly(ctx, meta, assets.RegisterWeak{Kind: assets.AssetKind(ra.Kind), Name: rep.Target.Name, WeakKey: key, ScanID: scanID})
+	var refused *assetapp.RefusedError
+	if errors.As(err, &refused) {
+		sum.AssetsWeak--
+		sum.warn(fmt.Sprintf("asset %q: not registered by its report's target %q either: %v", clip(ra.Key, 200), clip(rep.Target.Name, 200), err))
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	if err := im.applyAssets(evs); err != nil {
+		return "", err
+	}
+	sum.AssetsDiscovered++
+	sum.warn(fmt.Sprintf("asset %q has no stable identifier: registered as %s, identified weakly by %s", clip(ra.Key, 200), id, clip(key, 300)))
+	return id, nil
 }
 
 // sighting is a report asset in the assets context's words.

@@ -67,7 +67,7 @@ func TestImportEveryTestdataFileTwice(t *testing.T) {
 				im := newImporter(t, store)
 
 				var progressed int
-				first := importBytes(t, im, b, app.ImportScanReport{Format: "auto", AssetID: fallback, Actor: "test",
+				first := importBytes(t, im, b, app.ImportScanReport{Format: "auto", Asset: fallback, Actor: "test",
 					Progress: func(done, total int) { progressed = done }})
 				if first.Format != format {
 					t.Fatalf("detected %s, want %s", first.Format, format)
@@ -90,7 +90,7 @@ func TestImportEveryTestdataFileTwice(t *testing.T) {
 					t.Errorf("no asset discovered or matched: %+v", first)
 				}
 
-				second := importBytes(t, im, b, app.ImportScanReport{AssetID: fallback})
+				second := importBytes(t, im, b, app.ImportScanReport{Asset: fallback})
 				if second.New != 0 || second.Unchanged != uniq || second.Resolved != 0 || second.Reopened != 0 || second.Closed != 0 {
 					t.Fatalf("second import: %+v, want unchanged=%d only", second, uniq)
 				}
@@ -457,8 +457,8 @@ func TestUnreadableReportAppendsOnlyFailure(t *testing.T) {
 	}
 
 	// Request errors append nothing.
-	for _, req := range []app.ImportScanReport{{Format: "nope"}, {ScanID: "not-a-uuid"}, {AssetID: "assets-asset-x"},
-		{AssetID: events.NewStreamID("assets", "asset")}} {
+	for _, req := range []app.ImportScanReport{{Format: "nope"}, {ScanID: "not-a-uuid"}, {Asset: "assets-asset-x"},
+		{Asset: events.NewStreamID("assets", "asset")}} {
 		req.Report = bytes.NewReader(orig)
 		if _, err := im.Import(ctx, req); err == nil {
 			t.Fatalf("%+v accepted", req)

@@ -44,7 +44,14 @@ type Options struct {
 	// SnapshotPolicy says how often the follower started by Start writes a snapshot; it also
 	// writes one when it stops.
 	SnapshotPolicy snapshot.Policy
+	// MaxCloseShare is the largest share (0 < share <= 1) of a scope's findings a reimport
+	// resolves by not seeing them, unless its request says CloseMissing (default
+	// DefaultMaxCloseShare): a report cut short or scoped differently must not resolve them.
+	MaxCloseShare float64
 }
+
+// DefaultMaxCloseShare is Options.MaxCloseShare's default.
+const DefaultMaxCloseShare = 0.5
 
 // Importer is the application service of a scan import. It keeps two write-side lookups in
 // memory, restored at Load/Start from its snapshot (Options.Snapshots) and the events of $all
@@ -69,6 +76,8 @@ type Importer struct {
 	now     func() time.Time
 	batch   int
 	workers int
+	// maxCloseShare: see Options.MaxCloseShare.
+	maxCloseShare float64
 
 	index *assets.Index
 
@@ -142,6 +151,14 @@ func New(store *events.Guarded, opts Options) (*Importer, error) {
 	}
 	if im.workers <= 0 {
 		im.workers = 64
+	}
+	switch s := opts.MaxCloseShare; {
+	case s == 0:
+		im.maxCloseShare = DefaultMaxCloseShare
+	case s > 0 && s <= 1:
+		im.maxCloseShare = s
+	default:
+		return nil, fmt.Errorf("scans/app: MaxCloseShare %v is not in (0, 1]", s)
 	}
 	im.assetReg = assetapp.NewDiscoveries(store)
 	im.findingRec = vulnapp.NewScanRecorder(store, im.sla, catalogue{im}, im.workers)

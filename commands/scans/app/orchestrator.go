@@ -681,7 +681,7 @@ func (o *Orchestrator) attempt(actx, runCtx context.Context, runID string, attem
 		fail(fmt.Errorf("keeping the evidence: %w", err), false)
 		return
 	}
-	sum, err, permanent := o.importEvidence(runCtx, ev, ImportScanReport{Format: "nmap", ScanID: runID, Actor: OrchestratorActor, AssetID: spec.AssetID})
+	sum, err, permanent := o.importEvidence(runCtx, ev, ImportScanReport{Format: "nmap", ScanID: runID, Actor: OrchestratorActor, Asset: spec.AssetID})
 	if err != nil {
 		fail(fmt.Errorf("import: %w", err), permanent)
 		return

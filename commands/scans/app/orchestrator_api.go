@@ -350,7 +350,7 @@ func (o *Orchestrator) PushReport(ctx context.Context, definitionID string, spec
 		os.RemoveAll(o.evidencePath(runID))
 		return PushResult{}, err
 	}
-	sum, ierr, _ := o.importEvidence(ctx, ev, ImportScanReport{Format: format, ScanID: runID, Actor: meta.Actor, AssetID: spec.Target.AssetID})
+	sum, ierr, _ := o.importEvidence(ctx, ev, ImportScanReport{Format: format, ScanID: runID, Actor: meta.Actor, Asset: spec.Target.AssetID})
 	fmeta := meta
 	fmeta.IdempotencyKey = ""
 	res, err := o.decideRunResult(context.WithoutCancel(ctx), runID, fmeta, func(cur *domain.Run) ([]es.Change, error) {

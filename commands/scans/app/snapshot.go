@@ -10,11 +10,11 @@ import (
 )
 
 // The importer's snapshot: its name in the snapshot directory and the version of importerState.
-// Bump the version whenever importerState or what it holds changes meaning: an old snapshot is
+// Version 2: index entries carry the asset name. Bump the version whenever importerState or what it holds changes meaning: an old snapshot is
 // then ignored and the lookups rebuilt from $all.
 const (
 	snapshotName    = "scans-importer"
-	snapshotVersion = 1
+	snapshotVersion = 2
 )
 
 // importerState is what a snapshot holds: every lookup, and the last version applied of every

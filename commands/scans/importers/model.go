@@ -163,8 +163,8 @@ type Finding struct {
 	Locations []Location `json:"locations,omitempty"`
 	// Suppressed is the report's own verdict that the finding needs no work, as a status hint
 	// for the import service's lifecycle (the parser decides nothing): a SARIF suppression, a
-	// Trivy Status of not_affected / fixed / end_of_life / will_not_fix, a CycloneDX analysis
-	// state. Nil when the report says the finding is open (or says nothing).
+	// Trivy Status of not_affected / end_of_life / will_not_fix (not "fixed": a fixed version
+	// exists, the installed one is still vulnerable), a CycloneDX analysis state. Nil when the report says the finding is open (or says nothing).
 	Suppressed *Suppression `json:"suppressed,omitempty"`
 }
 
@@ -184,7 +184,7 @@ const (
 	// SuppressedNotAffected: the vulnerability is real but does not affect the asset (Trivy and
 	// CycloneDX not_affected).
 	SuppressedNotAffected SuppressionKind = "not_affected"
-	// SuppressedResolved: already fixed (Trivy "fixed", CycloneDX "resolved").
+	// SuppressedResolved: already fixed (CycloneDX "resolved").
 	SuppressedResolved SuppressionKind = "resolved"
 	// SuppressedAccepted: the risk is accepted, no fix will come (Trivy "will_not_fix" and
 	// "end_of_life": the vendor will ship no fix).

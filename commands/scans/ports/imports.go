@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"regexp"
+	"strconv"
 	"sync"
 	"time"
 
@@ -35,6 +36,10 @@ type ImportsConfig struct {
 	QueueLength  int    // imports waiting (default 32); beyond, 503 with Retry-After
 	SpoolDir     string // default os.TempDir()
 	KeepJobs     int    // finished jobs remembered for GET (default 1000)
+	// CheckAsset, when set, checks ?asset= (an asset id or exact name) before the report is
+	// accepted, so an unknown asset is a 400 and nothing is written (the importer's
+	// ResolveAsset).
+	CheckAsset func(ctx context.Context, ref string) error
 }
 
 func (c ImportsConfig) withDefaults() ImportsConfig {
@@ -66,6 +71,9 @@ type Job struct {
 	FinishedAt *time.Time   `json:"finished_at,omitempty"`
 	path       string
 	actor      string
+	// asset and closeMissing are the request's ?asset= and ?close_missing= (ImportScanReport).
+	asset        string
+	closeMissing bool
 }
 
 // Imports serves the import endpoints.
@@ -121,6 +129,10 @@ func (im *Imports) post(w http.ResponseWriter, r *http.Request) {
 		problem.Error(w, r, im.log, problem.Invalid("format", "format must be auto or a parser name"))
 		return
 	}
+	asset, closeMissing, ok := im.importOptions(w, r)
+	if !ok {
+		return
+	}
 	body := http.MaxBytesReader(w, r.Body, im.cfg.MaxBodyBytes)
 	src, err := reportPart(r, body)
 	if err != nil {
@@ -146,7 +158,8 @@ func (im *Imports) post(w http.ResponseWriter, r *http.Request) {
 		problem.Error(w, r, im.log, problem.Invalid("body", "the report is empty"))
 		return
 	}
-	job := &Job{ScanID: uuid.Must(uuid.NewV7()).String(), Format: format, State: "queued", AcceptedAt: time.Now().UTC(), path: f.Name(), actor: actorOf(r)}
+	job := &Job{ScanID: uuid.Must(uuid.NewV7()).String(), Format: format, State: "queued", AcceptedAt: time.Now().UTC(), path: f.Name(), actor: actorOf(r),
+		asset: asset, closeMissing: closeMissing}
 	im.mu.Lock()
 	im.jobs[job.ScanID] = job
 	im.mu.Unlock()
@@ -162,6 +175,28 @@ func (im *Imports) post(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Location", "/v1/scans/"+job.ScanID+"/import")
 	writeJSON(w, http.StatusAccepted, map[string]any{"scan_id": job.ScanID, "status": "/v1/scans/" + job.ScanID + "/import", "bytes": n})
+}
+
+// importOptions reads ?asset= (checked by CheckAsset) and ?close_missing= (a boolean, default
+// false); ok false when it answered the request with a problem.
+func (im *Imports) importOptions(w http.ResponseWriter, r *http.Request) (asset string, closeMissing, ok bool) {
+	q := r.URL.Query()
+	asset = q.Get("asset")
+	if v := q.Get("close_missing"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			problem.Error(w, r, im.log, problem.Invalid("close_missing", "close_missing must be true or false"))
+			return "", false, false
+		}
+		closeMissing = b
+	}
+	if asset != "" && im.cfg.CheckAsset != nil {
+		if err := im.cfg.CheckAsset(r.Context(), asset); err != nil {
+			problem.Error(w, r, im.log, err)
+			return "", false, false
+		}
+	}
+	return asset, closeMissing, true
 }
 
 // reportPart returns the report: the whole body, or the first file part of a multipart form.
@@ -235,6 +270,7 @@ func (im *Imports) runJob(ctx context.Context, job *Job) {
 	var summary app.Summary
 	if err == nil {
 		summary, err = im.run(ctx, app.ImportScanReport{Report: f, Format: job.Format, ScanID: job.ScanID, Actor: job.actor,
+			Asset: job.asset, CloseMissing: job.closeMissing,
 			Progress: func(done, total int) {
 				im.update(job, func(j *Job) { j.Done, j.Total = done, total })
 			}})

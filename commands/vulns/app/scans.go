@@ -25,6 +25,10 @@ const (
 	ScanReopened
 	ScanResolved
 	ScanClosed
+	// ScanSuppressed: opened or seen, and recorded in the state the report's own verdict names
+	// (ScanFinding.Suppressed).
+	ScanSuppressedOpened
+	ScanSuppressedSeen
 )
 
 // Catalogue is the in-memory state the scan recorder decides on, so that an import of thousands
@@ -47,6 +51,38 @@ type ScanFinding struct {
 	Opened func() contracts.FindingOpened
 	// Criticality of the finding's asset: with Severity, it picks the SLA of a new finding.
 	Criticality string
+	// Suppressed, when set, is the report's verdict that the finding needs no work: a new or
+	// active finding is recorded in that state (and gets no SLA due date).
+	Suppressed *Suppression
+}
+
+// Suppression is a report's verdict on a finding, in the lifecycle's words.
+type Suppression struct {
+	// Status is what the finding becomes: StatusFalsePositive, StatusResolved or
+	// StatusRiskAccepted.
+	Status domain.Status
+	// Reason is the justification recorded with it: the report's words and where they were read.
+	Reason string
+}
+
+// ReportAcceptance is how long a risk acceptance read from a report lasts: the SLA saga reopens
+// the finding after it, and the next scan that still carries the verdict accepts it again.
+const ReportAcceptance = 90 * 24 * time.Hour
+
+// ReportApprover is the approver recorded for a risk acceptance read from a report.
+const ReportApprover = "scan report"
+
+// suppress returns the changes that move agg into the state s names.
+func suppress(agg domain.Finding, s *Suppression, scanID string, at time.Time) ([]es.Change, error) {
+	switch s.Status {
+	case domain.StatusFalsePositive:
+		return agg.MarkFalsePositive(s.Reason)
+	case domain.StatusResolved:
+		return agg.Resolve(s.Reason, scanID, at)
+	case domain.StatusRiskAccepted:
+		return agg.AcceptRisk(ReportApprover, s.Reason, at.Add(ReportAcceptance), at)
+	}
+	return nil, fmt.Errorf("suppression to %q: not a state a report can name", s.Status)
 }
 
 // ScanRecorder records what scans saw of findings: it owns the finding streams' appends of an
@@ -114,12 +150,31 @@ func (r *ScanRecorder) seen(ctx context.Context, meta es.Meta, scanID string, at
 				expected = events.Exact(version)
 			}
 			o = ScanOpened
-			changes, err = r.open(sf, at)
+			if sf.Suppressed != nil {
+				o = ScanSuppressedOpened
+			}
+			changes, err = r.open(sf, scanID, at)
+		case sf.Suppressed != nil && sf.Suppressed.Status == domain.StatusResolved &&
+			(agg.Status == domain.StatusResolved || agg.Status == domain.StatusClosed):
+			// The report still says it is fixed: seen, not reopened.
+			o = ScanSeen
+			changes = []es.Change{{Type: contracts.TypeFindingSeen, Data: seenData(agg, sf.Severity, scanID, at)}}
+		case sf.Suppressed != nil && agg.Active():
+			o = ScanSuppressedSeen
+			changes = []es.Change{{Type: contracts.TypeFindingSeen, Data: seenData(agg, sf.Severity, scanID, at)}}
+			more, serr := suppressAfter(agg, changes, sf.ID, sf.Suppressed, scanID, at)
+			changes, err = append(changes, more...), serr
 		case agg.Status == domain.StatusResolved || agg.Status == domain.StatusClosed:
 			o = ScanReopened
 			changes, err = agg.Reopen("seen again by scan "+scanID, scanID, at)
 			if err == nil && sf.Severity != agg.Severity {
 				changes = append(changes, es.Change{Type: contracts.TypeFindingSeen, Data: seenData(agg, sf.Severity, scanID, at)})
+			}
+			if err == nil && sf.Suppressed != nil {
+				// Back, but with the report's verdict (false positive, accepted): reopened and
+				// moved into that state at once.
+				more, serr := suppressAfter(agg, changes, sf.ID, sf.Suppressed, scanID, at)
+				changes, err = append(changes, more...), serr
 			}
 		default:
 			// Active findings are seen again; false positives, risk-accepted findings and duplicates
@@ -189,14 +244,34 @@ func seenData(agg domain.Finding, sev domain.Severity, scanID string, at time.Ti
 	return d
 }
 
-// open builds FindingOpened and, from the SLA policy, FindingDueDateSet.
-func (r *ScanRecorder) open(sf ScanFinding, at time.Time) ([]es.Change, error) {
+// suppressAfter returns the changes that move agg, once changes are applied to it, into the
+// state s names.
+func suppressAfter(agg domain.Finding, changes []es.Change, id string, s *Suppression, scanID string, at time.Time) ([]es.Change, error) {
+	for _, c := range changes {
+		raw, err := json.Marshal(c.Data)
+		if err != nil {
+			return nil, err
+		}
+		if err := agg.Apply(&events.Envelope{StreamID: id, Type: c.Type, Data: raw}); err != nil {
+			return nil, err
+		}
+	}
+	return suppress(agg, s, scanID, at)
+}
+
+// open builds FindingOpened and, from the SLA policy, FindingDueDateSet; a finding the report
+// suppresses is moved into the state it names instead, with no due date.
+func (r *ScanRecorder) open(sf ScanFinding, scanID string, at time.Time) ([]es.Change, error) {
 	d := sf.Opened()
 	raw, err := json.Marshal(d)
 	if err != nil {
 		return nil, err
 	}
 	changes := []es.Change{{Type: contracts.TypeFindingOpened, Data: json.RawMessage(raw)}}
+	if sf.Suppressed != nil {
+		more, err := suppressAfter(domain.Finding{}, changes, sf.ID, sf.Suppressed, scanID, at)
+		return append(changes, more...), err
+	}
 	due, ok := r.sla.DueAt(d.Severity, sf.Criticality, at)
 	if !ok {
 		return changes, nil

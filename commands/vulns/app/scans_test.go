@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/socplatform/soc/commands/internal/es"
+	"github.com/socplatform/soc/commands/internal/testsupport"
 	"github.com/socplatform/soc/commands/vulns/app"
 	"github.com/socplatform/soc/commands/vulns/domain"
 	"github.com/socplatform/soc/events"
@@ -67,20 +68,28 @@ func (c *memCatalogue) CatchUp(ctx context.Context) error {
 	return nil
 }
 
-func TestScanRecorderFindingLifecycle(t *testing.T) {
-	ctx := context.Background()
+// newRecorder is a scan recorder with workers over a fresh store and a catalogue of it, and the
+// time its scans run at.
+func newRecorder(t *testing.T, workers int) (context.Context, *events.Guarded, *memCatalogue, *app.ScanRecorder, time.Time) {
 	store := expiryStore(t)
 	cat := &memCatalogue{store: store, findings: map[string]*domain.Finding{}, versions: map[string]int64{}}
-	rec := app.NewScanRecorder(store, domain.DefaultSLA(), cat, 4)
-	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	return context.Background(), store, cat, app.NewScanRecorder(store, domain.DefaultSLA(), cat, workers), time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+}
+
+// scanFinding is a high finding of a high-criticality asset that a Trivy scan reported at at, with
+// the report's verdict s (nil: none).
+func scanFinding(asset, key string, at time.Time, s *app.Suppression) app.ScanFinding {
+	return app.ScanFinding{ID: es.StreamIDFor("vulns", "finding", key), Severity: domain.High, Criticality: "high", Suppressed: s,
+		Opened: func() contracts.FindingOpened {
+			return contracts.FindingOpened{AssetID: asset, Scope: asset + "|trivy", IdentityKey: key, Fingerprint: "fp-" + key,
+				ScanID: "scan-1", Format: "trivy", Title: "CVE-2024-0001 in " + key, Severity: domain.High, SeenAt: at}
+		}}
+}
+
+func TestScanRecorderFindingLifecycle(t *testing.T) {
+	ctx, store, cat, rec, at := newRecorder(t, 4)
 	asset := events.NewStreamID("assets", "asset")
-	finding := func(key string) app.ScanFinding {
-		return app.ScanFinding{ID: es.StreamIDFor("vulns", "finding", key), Severity: domain.High, Criticality: "high",
-			Opened: func() contracts.FindingOpened {
-				return contracts.FindingOpened{AssetID: asset, Scope: asset + "|trivy", IdentityKey: key, Fingerprint: "fp-" + key,
-					ScanID: "scan-1", Format: "trivy", Title: "CVE-2024-0001 in " + key, Severity: domain.High, SeenAt: at}
-			}}
-	}
+	finding := func(key string) app.ScanFinding { return scanFinding(asset, key, at, nil) }
 	a, b := finding("a"), finding("b")
 	var (
 		mu  sync.Mutex
@@ -133,5 +142,54 @@ func TestScanRecorderFindingLifecycle(t *testing.T) {
 	}
 	if f, _, _ := cat.Finding(a.ID); f.Status != domain.StatusFalsePositive {
 		t.Fatalf("a is %s after the race", f.Status)
+	}
+}
+
+// TestScanRecorderReportVerdicts: a finding with the report's verdict opens in that state with
+// no due date; a verdict on an active finding moves it; a finding resolved by a verdict seen
+// again with it stays resolved; a closed finding seen again with a false-positive verdict is
+// reopened and marked at once.
+func TestScanRecorderReportVerdicts(t *testing.T) {
+	ctx, store, cat, rec, at := newRecorder(t, 2)
+	asset := events.NewStreamID("assets", "asset")
+	finding := func(key string, s *app.Suppression) app.ScanFinding { return scanFinding(asset, key, at, s) }
+	fp := &app.Suppression{Status: domain.StatusFalsePositive, Reason: "not_affected (trivy Status)"}
+	resolved := &app.Suppression{Status: domain.StatusResolved, Reason: "resolved (cyclonedx analysis)"}
+	accepted := &app.Suppression{Status: domain.StatusRiskAccepted, Reason: "will_not_fix (trivy Status)"}
+	meta := es.Meta{Actor: "test"}
+	var outcomes []app.ScanOutcome
+	var mu sync.Mutex
+	done := func(o app.ScanOutcome) { mu.Lock(); outcomes = append(outcomes, o); mu.Unlock() }
+	status := func(key string) domain.Status {
+		f, _, _ := cat.Finding(es.StreamIDFor("vulns", "finding", key))
+		return f.Status
+	}
+	if err := rec.Seen(ctx, meta, "scan-1", at, []app.ScanFinding{finding("fp", fp), finding("res", resolved), finding("acc", accepted), finding("open", nil)}, done); err != nil {
+		t.Fatal(err)
+	}
+	if status("fp") != domain.StatusFalsePositive || status("res") != domain.StatusResolved || status("acc") != domain.StatusRiskAccepted || status("open") != domain.StatusOpen {
+		t.Fatalf("statuses %s %s %s %s", status("fp"), status("res"), status("acc"), status("open"))
+	}
+	for _, key := range []string{"fp", "res", "acc"} {
+		for _, e := range testsupport.StreamTypes(t, store, es.StreamIDFor("vulns", "finding", key)) {
+			if e == contracts.TypeFindingDueDateSet {
+				t.Errorf("%s got a due date", key)
+			}
+		}
+	}
+	outcomes = nil
+	if err := rec.Seen(ctx, meta, "scan-2", at.Add(time.Hour), []app.ScanFinding{finding("open", fp), finding("res", resolved)}, done); err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(outcomes)
+	if !slices.Equal(outcomes, []app.ScanOutcome{app.ScanSeen, app.ScanSuppressedSeen}) || status("open") != domain.StatusFalsePositive || status("res") != domain.StatusResolved {
+		t.Fatalf("second scan: outcomes %v, open %s, res %s", outcomes, status("open"), status("res"))
+	}
+	// res, resolved, seen again with a false-positive verdict: reopened and marked.
+	if err := rec.Seen(ctx, meta, "scan-3", at.Add(2*time.Hour), []app.ScanFinding{finding("res", fp)}, done); err != nil {
+		t.Fatal(err)
+	}
+	if status("res") != domain.StatusFalsePositive {
+		t.Fatalf("res is %s", status("res"))
 	}
 }

@@ -108,6 +108,7 @@ var enumNames = map[string]string{
 	"FindingOpened/cvss/severity":                 "CVSSSeverity",
 	"CVERating/version":                           "CVSSVersion",
 	"AssetRegistered/kind":                        "AssetKind",
+	"AssetRegisteredWeakly/kind":                  "AssetKind",
 	"AssetLink/relation":                          "AssetRelation",
 	"ScanRequested/trigger":                       "ScanTrigger",
 	"ScanImportFailed/stage":                      "ImportStage",
