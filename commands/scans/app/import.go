@@ -65,6 +65,10 @@ func (im *Importer) Import(ctx context.Context, req ImportScanReport) (Summary, 
 	}
 	meta := es.Meta{Actor: req.Actor, CorrelationID: scanID}
 	stream := ImportStreamID(scanID)
+	start, err := im.beginImport(ctx, scanID)
+	if err != nil {
+		return Summary{}, err
+	}
 
 	head := make([]byte, DetectBytes)
 	n, err := io.ReadFull(r, head)
@@ -82,7 +86,7 @@ func (im *Importer) Import(ctx context.Context, req ImportScanReport) (Summary, 
 		}
 		if len(cands) != 1 {
 			ferr := &FormatError{Candidates: cands, Known: im.Formats()}
-			return Summary{}, im.fail(ctx, stream, meta, scanID, "", "detect", ferr)
+			return Summary{}, im.fail(ctx, stream, start.expected, meta, scanID, "", "detect", ferr)
 		}
 		parser = im.parsers[cands[0]]
 	} else {
@@ -93,7 +97,7 @@ func (im *Importer) Import(ctx context.Context, req ImportScanReport) (Summary, 
 		if ctx.Err() != nil {
 			return Summary{}, err
 		}
-		return Summary{}, im.fail(ctx, stream, meta, scanID, parser.Format(), "parse", err)
+		return Summary{}, im.fail(ctx, stream, start.expected, meta, scanID, parser.Format(), "parse", err)
 	}
 	if rep.Format == "" {
 		rep.Format = parser.Format()
@@ -124,25 +128,35 @@ func (im *Importer) Import(ctx context.Context, req ImportScanReport) (Summary, 
 	if !rep.FinishedAt.IsZero() {
 		started["report_finished_at"] = rep.FinishedAt.UTC()
 	}
-	if _, err := es.Save(ctx, im.store, stream, events.NoStream, meta, []es.Change{{Type: contracts.TypeScanImportStarted, Data: started}}); err != nil {
-		var vc *events.VersionConflictError
-		if errors.As(err, &vc) {
-			return Summary{}, &AlreadyImportedError{ScanID: scanID}
+	// A resumed import (a crash interrupted it after ScanImportStarted) does not start twice.
+	ended := events.Exact(start.version)
+	if !start.resume {
+		if _, err := es.Save(ctx, im.store, stream, start.expected, meta, []es.Change{{Type: contracts.TypeScanImportStarted, Data: started}}); err != nil {
+			var vc *events.VersionConflictError
+			if errors.As(err, &vc) {
+				return Summary{}, &AlreadyImportedError{ScanID: scanID}
+			}
+			return Summary{}, err
 		}
-		return Summary{}, err
+		ended = events.Exact(start.version + 1)
 	}
 	if err := im.run(ctx, rep, scanID, req.AssetID, meta, req.Progress, &sum); err != nil {
+		if start.requested && ctx.Err() != nil {
+			// An accepted upload stopped by its node's shutdown: it stays running in the store
+			// and its node resumes it on the next start.
+			return sum, err
+		}
 		// Record the failure with a context of its own: ctx may be what ended the import.
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
-		_, ferr := es.Save(fctx, im.store, stream, events.Exact(1), meta, []es.Change{{Type: contracts.TypeScanImportFailed,
+		_, ferr := es.Save(fctx, im.store, stream, ended, meta, []es.Change{{Type: contracts.TypeScanImportFailed,
 			Data: map[string]any{"scan_id": scanID, "format": rep.Format, "stage": "import", "reason": clip(err.Error(), 4096)}}})
 		if ferr != nil {
 			return sum, fmt.Errorf("%w (recording the failure also failed: %v)", err, ferr)
 		}
 		return sum, err
 	}
-	if _, err := es.Save(ctx, im.store, stream, events.Exact(1), meta, []es.Change{{Type: contracts.TypeScanImportCompleted, Data: sum}}); err != nil {
+	if _, err := es.Save(ctx, im.store, stream, ended, meta, []es.Change{{Type: contracts.TypeScanImportCompleted, Data: sum}}); err != nil {
 		return sum, err
 	}
 	return sum, nil
@@ -173,14 +187,14 @@ func (im *Importer) validate(req *ImportScanReport) (string, error) {
 	return req.ScanID, nil
 }
 
-// fail records that a report could not be read (ScanImportFailed is the stream's only event) and
-// returns cause.
-func (im *Importer) fail(ctx context.Context, stream string, meta es.Meta, scanID, format, stage string, cause error) error {
+// fail records that a report could not be read (ScanImportFailed is the stream's only event, or
+// follows its ScanImportRequested: expected says which) and returns cause.
+func (im *Importer) fail(ctx context.Context, stream string, expected events.ExpectedVersion, meta es.Meta, scanID, format, stage string, cause error) error {
 	d := map[string]any{"scan_id": scanID, "stage": stage, "reason": clip(cause.Error(), 4096)}
 	if format != "" {
 		d["format"] = format
 	}
-	if _, err := es.Save(ctx, im.store, stream, events.NoStream, meta, []es.Change{{Type: contracts.TypeScanImportFailed, Data: d}}); err != nil {
+	if _, err := es.Save(ctx, im.store, stream, expected, meta, []es.Change{{Type: contracts.TypeScanImportFailed, Data: d}}); err != nil {
 		var vc *events.VersionConflictError
 		if errors.As(err, &vc) {
 			return errors.Join(cause, &AlreadyImportedError{ScanID: scanID})
@@ -261,6 +275,7 @@ func (im *Importer) run(ctx context.Context, rep *importers.Report, scanID, fall
 	}
 
 	var found []vulnapp.ScanFinding
+	var already []vulnapp.ScanOutcome // recorded by this scan id's interrupted run
 	seen := map[string]struct{}{}
 	for i := range rep.Findings {
 		f := &rep.Findings[i]
@@ -283,12 +298,19 @@ func (im *Importer) run(ctx context.Context, rep *importers.Report, scanID, fall
 			continue
 		}
 		seen[id] = struct{}{}
+		if o, ok := im.recordedBy(id, scanID); ok {
+			already = append(already, o)
+			continue
+		}
 		found = append(found, vulnapp.ScanFinding{ID: id, Severity: severityOf(f.Severity), Criticality: im.assetCriticality(assetID),
 			Opened: func() contracts.FindingOpened {
 				return openedData(f, assetID, ScopeKey(assetID, rep.Format), key, scanID, rep, at)
 			}})
 	}
-	c := &counter{sum: sum, total: len(found), progress: progress}
+	c := &counter{sum: sum, total: len(found) + len(already), progress: progress}
+	for _, o := range already {
+		c.add(o, true)
+	}
 	if err := im.findingRec.Seen(ctx, meta, scanID, at, found, func(o vulnapp.ScanOutcome) { c.add(o, true) }); err != nil {
 		return err
 	}
@@ -296,9 +318,14 @@ func (im *Importer) run(ctx context.Context, rep *importers.Report, scanID, fall
 	var missing []string
 	for _, s := range scopes {
 		for _, id := range im.scopeMembers(s) {
-			if _, ok := seen[id]; !ok {
-				missing = append(missing, id)
+			if _, ok := seen[id]; ok {
+				continue
 			}
+			if o, ok := im.recordedBy(id, scanID); ok {
+				c.add(o, false)
+				continue
+			}
+			missing = append(missing, id)
 		}
 	}
 	return im.findingRec.Missed(ctx, meta, scanID, at, missing, func(o vulnapp.ScanOutcome) { c.add(o, false) })
