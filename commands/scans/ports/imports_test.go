@@ -14,18 +14,60 @@ import (
 	"time"
 
 	"github.com/socplatform/soc/commands/scans/app"
+	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/events/adapters/sqlite"
+	"github.com/socplatform/soc/events/eventstest"
 )
 
 // The import function here is the test's own: these tests are about the HTTP contract (202,
-// progress, limits, errors); the import itself is tested in the scans application package.
+// progress, limits, errors); the import itself is tested in the scans application package. The
+// ledger is the real one, the scans importer over a real SQLite store.
 func server(t *testing.T, cfg ImportsConfig, run ImportFunc) *httptest.Server {
 	t.Helper()
-	im := NewImports(cfg, run, nil)
+	return newFixture(t, cfg, run).srv
+}
+
+type fixture struct {
+	srv    *httptest.Server
+	im     *Imports
+	ledger *app.Importer
+	store  *events.Guarded
+	spool  string
+}
+
+// newFixture serves imports over a fresh store and spool directory.
+func newFixture(t *testing.T, cfg ImportsConfig, run ImportFunc) *fixture {
+	t.Helper()
+	store, _ := eventstest.OpenSQLite(t, sqlite.Config{})
+	if cfg.SpoolDir == "" {
+		cfg.SpoolDir = t.TempDir()
+	}
+	return restart(t, store, cfg, run)
+}
+
+// restart starts the endpoint the way a node does: a ledger loaded from the store, then the
+// imports over the spool directory (which resume what was accepted).
+func restart(t *testing.T, store *events.Guarded, cfg ImportsConfig, run ImportFunc) *fixture {
+	t.Helper()
+	ledger, err := app.New(store, app.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ledger.Load(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if run == nil {
+		run = ledger.Import
+	}
+	im, err := NewImports(context.Background(), cfg, run, ledger, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	mux := http.NewServeMux()
 	im.Register(mux)
 	srv := httptest.NewServer(mux)
-	t.Cleanup(func() { srv.Close(); im.Close() })
-	return srv
+	t.Cleanup(func() { srv.Close(); im.Close(context.Background()) })
+	return &fixture{srv: srv, im: im, ledger: ledger, store: store, spool: cfg.SpoolDir}
 }
 
 func waitJob(t *testing.T, srv *httptest.Server, id string) Job {
