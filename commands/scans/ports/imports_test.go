@@ -66,7 +66,8 @@ func restart(t *testing.T, store *events.Guarded, cfg ImportsConfig, run ImportF
 	mux := http.NewServeMux()
 	im.Register(mux)
 	srv := httptest.NewServer(mux)
-	t.Cleanup(func() { srv.Close(); im.Close(context.Background()) })
+	// No grace at the end of a test: an import still running is cancelled, as at a deadline.
+	t.Cleanup(func() { srv.Close(); im.Close(canceledContext()) })
 	return &fixture{srv: srv, im: im, ledger: ledger, store: store, spool: cfg.SpoolDir}
 }
 
