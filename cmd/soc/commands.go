@@ -59,10 +59,17 @@ func startCommands(ctx context.Context, a *app, _ inputs) (any, readiness, error
 		}
 		return sum, nil
 	}
-	imports := ports.NewImports(ports.ImportsConfig{MaxBodyBytes: a.cfg.MaxImportBytes, CheckAsset: func(ctx context.Context, ref string) error {
-		_, err := im.ResolveAsset(ctx, ref)
-		return err
-	}}, importReport, a.log)
+	// Uploads: accepted once spooled and recorded; the imports this node accepted before a stop
+	// or a crash resume here (or fail with the reason), before the node answers.
+	imports, err := ports.NewImports(ctx, ports.ImportsConfig{MaxBodyBytes: a.cfg.MaxImportBytes, Workers: a.cfg.ImportWorkers,
+		QueueLength: a.cfg.ImportQueue, UploadsPerClient: a.cfg.ImportUploadsPerClient, SpoolDir: importSpoolDir(a.cfg),
+		CheckAsset: func(ctx context.Context, ref string) error {
+			_, err := im.ResolveAsset(ctx, ref)
+			return err
+		}}, importReport, im, a.log)
+	if err != nil {
+		return nil, nil, err
+	}
 	imports.Register(a.mux)
 	// Scan definitions, scheduled and manual runs (nmap), and reports pushed by external
 	// scanners; the sagas target drives runs through the command bus.
@@ -95,7 +102,11 @@ func startCommands(ctx context.Context, a *app, _ inputs) (any, readiness, error
 	go func() {
 		defer a.wg.Done()
 		<-ctx.Done()
-		imports.Close()
+		// Running imports may finish within the shutdown timeout; queued ones, and those cut
+		// off, stay requested in the store and resume on the next start.
+		grace, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout/2)
+		imports.Close(grace)
+		cancel()
 		if err := orch.Wait(); err != nil {
 			a.log.Error("scan orchestrator stopped", "err", err)
 		}
@@ -121,6 +132,15 @@ func snapshotDir(a *app) snapshot.Dir {
 		return snapshot.Dir{Path: filepath.Join(a.cfg.DataDir, "snapshots"), Log: a.log}
 	}
 	return snapshot.Dir{}
+}
+
+// importSpoolDir is where accepted uploads wait: under the data directory by default, so that
+// they survive a restart (a temporary directory may not).
+func importSpoolDir(cfg *Config) string {
+	if cfg.ImportSpoolDir != "" {
+		return cfg.ImportSpoolDir
+	}
+	return filepath.Join(cfg.DataDir, "spool")
 }
 
 // loadSLAPolicy reads the SLA policy file; no file means the default policy.

@@ -282,9 +282,13 @@ func (c *QueryConfig) Validate() error {
 	return errors.Join(errs...)
 }
 
-// ImportConfig bounds scanner report uploads.
+// ImportConfig bounds scanner report uploads and says where accepted ones wait.
 type ImportConfig struct {
-	MaxImportBytes int64 // --max-import-bytes
+	MaxImportBytes         int64  // --max-import-bytes
+	ImportWorkers          int    // --import-workers
+	ImportQueue            int    // --import-queue
+	ImportUploadsPerClient int    // --import-uploads-per-client
+	ImportSpoolDir         string // --import-spool-dir ("": <data>/spool)
 	// ReimportMaxCloseShare is the largest share of a scope's findings an import resolves by
 	// not seeing them, unless the request says close_missing=true.
 	ReimportMaxCloseShare float64 // --reimport-max-close-share
@@ -294,16 +298,30 @@ func (c *ImportConfig) RegisterFlags(fs *flag.FlagSet) {
 	fs.Int64Var(&c.MaxImportBytes, "max-import-bytes", 256<<20, "largest scanner report accepted, in bytes; larger get 413")
 	fs.Float64Var(&c.ReimportMaxCloseShare, "reimport-max-close-share", scanapp.DefaultMaxCloseShare,
 		"largest share (0 < share <= 1) of a scope's findings an import resolves by not seeing them; beyond, it resolves none unless the request says close_missing=true")
+	fs.IntVar(&c.ImportWorkers, "import-workers", 2, "uploaded reports imported at once")
+	fs.IntVar(&c.ImportQueue, "import-queue", 32, "uploaded reports accepted and waiting for a worker (uploads in progress included); beyond, 503 before the body is read")
+	fs.IntVar(&c.ImportUploadsPerClient, "import-uploads-per-client", 4, "uploads one client (its IP address) may stream at once; beyond, 429")
+	fs.StringVar(&c.ImportSpoolDir, "import-spool-dir", "", "where accepted reports wait for their import (kept across restarts: a restarted node resumes them); empty: <data>/spool")
 }
 
 func (c *ImportConfig) Validate() error {
+	var errs []error
 	if c.MaxImportBytes <= 0 {
-		return errors.New("--max-import-bytes/SOC_MAX_IMPORT_BYTES: must be a positive number of bytes")
+		errs = append(errs, errors.New("--max-import-bytes/SOC_MAX_IMPORT_BYTES: must be a positive number of bytes"))
 	}
 	if c.ReimportMaxCloseShare <= 0 || c.ReimportMaxCloseShare > 1 {
-		return errors.New("--reimport-max-close-share/SOC_REIMPORT_MAX_CLOSE_SHARE: must be more than 0 and at most 1")
+		errs = append(errs, errors.New("--reimport-max-close-share/SOC_REIMPORT_MAX_CLOSE_SHARE: must be more than 0 and at most 1"))
 	}
-	return nil
+	if c.ImportWorkers < 1 || c.ImportWorkers > 64 {
+		errs = append(errs, errors.New("--import-workers/SOC_IMPORT_WORKERS: want 1 to 64"))
+	}
+	if c.ImportQueue < 1 || c.ImportQueue > 100000 {
+		errs = append(errs, errors.New("--import-queue/SOC_IMPORT_QUEUE: want 1 to 100000"))
+	}
+	if c.ImportUploadsPerClient < 1 || c.ImportUploadsPerClient > 1000 {
+		errs = append(errs, errors.New("--import-uploads-per-client/SOC_IMPORT_UPLOADS_PER_CLIENT: want 1 to 1000"))
+	}
+	return errors.Join(errs...)
 }
 
 // SnapshotConfig is where this node keeps the snapshots of its lookups.

@@ -131,6 +131,10 @@ func TestConfigEnvironmentVariables(t *testing.T) {
 		{"SOC_SHUTDOWN_TIMEOUT", "5s", func(c *Config) any { return c.ShutdownTimeout }, 5 * time.Second},
 		{"SOC_SQLITE_SYNCHRONOUS", "NORMAL", func(c *Config) any { return c.SQLiteSync }, "NORMAL"},
 		{"SOC_MAX_IMPORT_BYTES", "1024", func(c *Config) any { return c.MaxImportBytes }, int64(1024)},
+		{"SOC_IMPORT_WORKERS", "3", func(c *Config) any { return c.ImportWorkers }, 3},
+		{"SOC_IMPORT_QUEUE", "7", func(c *Config) any { return c.ImportQueue }, 7},
+		{"SOC_IMPORT_UPLOADS_PER_CLIENT", "2", func(c *Config) any { return c.ImportUploadsPerClient }, 2},
+		{"SOC_IMPORT_SPOOL_DIR", "/var/spool/soc", func(c *Config) any { return c.ImportSpoolDir }, "/var/spool/soc"},
 		{"SOC_SLA_POLICY", "/etc/sla.json", func(c *Config) any { return c.SLAPolicyFile }, "/etc/sla.json"},
 		{"SOC_READ_SCHEMA", "reads", func(c *Config) any { return c.ReadSchema }, "reads"},
 		{"SOC_QUERY_MAX_WAIT", "2s", func(c *Config) any { return c.QueryMaxWait }, 2 * time.Second},
@@ -195,5 +199,17 @@ func TestConfigUnparsableEnvironmentIsNamed(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("the configuration error does not mention %s:\n%v", want, err)
 		}
+	}
+}
+
+func TestImportBoundsAreValidated(t *testing.T) {
+	err := parseServeConfig(t, "--import-workers", "0", "--import-queue", "0", "--import-uploads-per-client", "0").Validate(true)
+	for _, want := range []string{"SOC_IMPORT_WORKERS", "SOC_IMPORT_QUEUE", "SOC_IMPORT_UPLOADS_PER_CLIENT"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("the configuration error does not mention %s:\n%v", want, err)
+		}
+	}
+	if err := parseServeConfig(t).Validate(true); err != nil {
+		t.Fatalf("the default import bounds are refused: %v", err)
 	}
 }

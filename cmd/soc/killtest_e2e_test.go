@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -103,5 +105,203 @@ func TestProjectionKilledMidBatchEqualsRebuild(t *testing.T) {
 			}
 		}
 		t.Fatalf("the read model after SIGKILL and restart differs from a full rebuild: %d vs %d lines", len(a), len(b))
+	}
+}
+
+// uploadReport posts a report file to a node and returns the status and the scan id.
+func uploadReport(t *testing.T, addr, path string) (int, string) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	resp, err := http.Post("http://"+addr+"/v1/scans/imports?format=trivy", "application/json", f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var body struct {
+		ScanID string `json:"scan_id"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&body)
+	return resp.StatusCode, body.ScanID
+}
+
+type importState struct {
+	State string `json:"state"`
+	Done  int    `json:"findings_done"`
+	Error string `json:"error"`
+}
+
+func importStateOf(t *testing.T, addr, scanID string) importState {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/v1/scans/" + scanID + "/import")
+	if err != nil {
+		return importState{}
+	}
+	defer resp.Body.Close()
+	var st importState
+	_ = json.NewDecoder(resp.Body).Decode(&st)
+	return st
+}
+
+// waitImportsEnd waits (generously: race-built binary, busy machine) until every scan id has
+// ended, and requires each completed.
+func waitImportsEnd(t *testing.T, n *node, ids []string) {
+	t.Helper()
+	for _, id := range ids {
+		deadline := time.Now().Add(5 * time.Minute)
+		for {
+			st := importStateOf(t, n.addr, id)
+			if st.State == "completed" {
+				break
+			}
+			if st.State == "failed" {
+				t.Fatalf("accepted import %s failed after the restart: %s", id, st.Error)
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("accepted import %s did not end after the restart (state %q)\n%s", id, st.State, n.stderr)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+}
+
+// requireSpoolEmpty: every import ended, so no spooled report may remain (the directory's id
+// file stays).
+func requireSpoolEmpty(t *testing.T, data string) {
+	t.Helper()
+	entries, err := os.ReadDir(filepath.Join(data, "spool"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if e.Name() != "node-id" {
+			t.Errorf("spool file left behind: %s", e.Name())
+		}
+	}
+}
+
+// requireNoDuplicates reads the store: every finding opened once, each import started and
+// completed once, and no scan saw a finding twice. It returns the findings opened.
+func requireNoDuplicates(t *testing.T, env []string, ids []string) int {
+	t.Helper()
+	evs, _ := tail(t, env)
+	opened := map[string]int{}
+	perScan := map[string]map[string]int{}
+	seen := map[string]int{} // scan id + finding
+	for _, e := range evs {
+		var d struct {
+			ScanID string `json:"scan_id"`
+		}
+		_ = json.Unmarshal(e.Data, &d)
+		switch e.Type {
+		case "FindingOpened":
+			opened[e.StreamID]++
+		case "FindingSeen":
+			seen[d.ScanID+" "+e.StreamID]++
+		case "ScanImportRequested", "ScanImportStarted", "ScanImportCompleted", "ScanImportFailed":
+			if perScan[d.ScanID] == nil {
+				perScan[d.ScanID] = map[string]int{}
+			}
+			perScan[d.ScanID][e.Type]++
+		}
+	}
+	for id, c := range opened {
+		if c != 1 {
+			t.Errorf("finding %s opened %d times", id, c)
+		}
+	}
+	for k, c := range seen {
+		if c != 1 {
+			t.Errorf("scan and finding %s: seen %d times", k, c)
+		}
+	}
+	for _, id := range ids {
+		if c := perScan[id]; c["ScanImportRequested"] != 1 || c["ScanImportStarted"] != 1 || c["ScanImportCompleted"] != 1 || c["ScanImportFailed"] != 0 {
+			t.Errorf("import %s recorded %v", id, c)
+		}
+	}
+	return len(opened)
+}
+
+// TestImportKilledMidImportResumes: SIGKILL while an accepted upload's findings are being
+// recorded; the restarted node resumes it, it completes, the spool is empty and no finding is
+// recorded twice.
+func TestImportKilledMidImportResumes(t *testing.T) {
+	data := t.TempDir()
+	env := []string{"SOC_DATA_DIR=" + data}
+	report := writeTrivy(t, 6000, "registry.example/killed:1.0")
+	n := startNode(t, env, "--target", "commands")
+	code, id := uploadReport(t, n.addr, report)
+	if code != http.StatusAccepted {
+		t.Fatalf("upload: %d", code)
+	}
+	killed := false
+	for deadline := time.Now().Add(2 * time.Minute); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		st := importStateOf(t, n.addr, id)
+		if st.State == "running" && st.Done > 0 {
+			if err := n.cmd.Process.Kill(); err != nil { // SIGKILL: no shutdown, mid-import
+				t.Fatal(err)
+			}
+			<-n.done
+			killed = true
+			t.Logf("killed the node with %d of 6000 findings recorded", st.Done)
+			break
+		}
+		if st.State == "completed" || st.State == "failed" {
+			t.Fatalf("the import ended (%s) before the node could be killed: make the report larger", st.State)
+		}
+	}
+	if !killed {
+		t.Fatalf("the import never reported progress\n%s", n.stderr)
+	}
+
+	n = startNode(t, env, "--target", "commands")
+	waitImportsEnd(t, n, []string{id})
+	n.stop(t)
+	requireSpoolEmpty(t, data)
+	if opened := requireNoDuplicates(t, env, []string{id}); opened != 6000 {
+		t.Fatalf("%d findings opened, want the report's 6000", opened)
+	}
+}
+
+// TestImportsQueuedAtSIGTERMResume: with the one worker busy and the queue full, another upload
+// is refused before it is read (503); SIGTERM then stops the node with every accepted import
+// still to do, and the next start completes them all.
+func TestImportsQueuedAtSIGTERMResume(t *testing.T) {
+	data := t.TempDir()
+	env := []string{"SOC_DATA_DIR=" + data}
+	n := startNode(t, env, "--target", "commands", "--import-workers", "1", "--import-queue", "3", "--shutdown-timeout", "2s")
+	big := writeTrivy(t, 6000, "registry.example/busy:1.0")
+	code, first := uploadReport(t, n.addr, big)
+	if code != http.StatusAccepted {
+		t.Fatalf("upload: %d", code)
+	}
+	eventually(t, "the first import to run", func() bool { return importStateOf(t, n.addr, first).State == "running" })
+	ids := []string{first}
+	for i := 0; i < 3; i++ {
+		code, id := uploadReport(t, n.addr, writeTrivy(t, 300, "registry.example/queued-"+string(rune('a'+i))+":1.0"))
+		if code != http.StatusAccepted {
+			t.Fatalf("upload %d into a queue of 3: %d", i, code)
+		}
+		ids = append(ids, id)
+	}
+	if code, _ := uploadReport(t, n.addr, big); code != http.StatusServiceUnavailable {
+		t.Fatalf("upload beyond the queue: %d, want 503", code)
+	}
+	entries, err := os.ReadDir(filepath.Join(data, "spool"))
+	if err != nil || len(entries) != 1+len(ids) {
+		t.Fatalf("spool after the refused upload: %d entries (%v), want the id file and the %d accepted reports", len(entries), err, len(ids))
+	}
+	n.stop(t) // SIGTERM
+
+	n = startNode(t, env, "--target", "commands")
+	waitImportsEnd(t, n, ids)
+	n.stop(t)
+	requireSpoolEmpty(t, data)
+	if opened := requireNoDuplicates(t, env, ids); opened != 6000+3*300 {
+		t.Fatalf("%d findings opened, want 6000 + 3×300", opened)
 	}
 }

@@ -298,12 +298,13 @@ var operations = sync.OnceValue(func() []operation {
 		responses: map[int]response{
 			202: {desc: "Accepted: poll the Location.", contentType: JSON, schema: ref("ImportAccepted"), headers: []string{"Location"}},
 			400: resp400, 413: resp413, 500: resp500,
-			503: problemResp("The import queue is full.", "Retry-After"),
+			429: problemResp("The client has its limit of uploads in progress.", "Retry-After"),
+			503: problemResp("The import queue is full, or the node is shutting down; nothing was read.", "Retry-After"),
 		}})
 	add(operation{method: "GET", path: "/v1/scans/{id}/import", id: "getImport", tag: "scans", summary: "Poll an import",
 		params: []param{pp("id", str("The scan id (a UUID)."), "")},
 		responses: map[int]response{200: {desc: "OK", contentType: JSON, schema: ref("ImportJob")}, 400: resp400,
-			404: problemResp("No import with this scan id on this node."), 500: resp500}})
+			404: problemResp("No import with this scan id."), 500: resp500}})
 
 	// Scan orchestration (commands/scans/ports): definitions, runs and pushed reports.
 	scanDefID := pp("id", str("The definition's UUID."), "")

@@ -257,9 +257,11 @@ func componentSchemas() obj {
 			"global_position": integer("The position of the command's last event; pass it as min_position to read your write."),
 		}),
 		"ImportAccepted": object([]string{"scan_id", "status", "bytes"}, obj{
-			"scan_id": str(""),
-			"status":  str("The URL to poll: /v1/scans/{id}/import."),
-			"bytes":   integer("The report's size."),
+			"scan_id":  str(""),
+			"status":   str("The URL to poll: /v1/scans/{id}/import."),
+			"bytes":    integer("The report's size."),
+			"sha256":   str("The spooled report's SHA-256 (hex), as ScanImportRequested records it."),
+			"position": integer("Global position of ScanImportRequested: the import is durable from here."),
 		}),
 		"ImportJob": object([]string{"scan_id", "format", "state", "findings_done", "findings_total", "accepted_at"}, obj{
 			"scan_id":        str(""),
@@ -268,6 +270,7 @@ func componentSchemas() obj {
 			"findings_done":  integer(""),
 			"findings_total": integer(""),
 			"summary":        obj{"description": "The import's outcome (any JSON)."},
+			"stage":          str("Of a failure: detect, parse or import."),
 			"error":          str(""),
 			"accepted_at":    dateTime(""),
 			"finished_at":    dateTime(""),

@@ -17,6 +17,7 @@ const (
 	TypeScanFailed            = "ScanFailed"
 	TypeScanImportCompleted   = "ScanImportCompleted"
 	TypeScanImportFailed      = "ScanImportFailed"
+	TypeScanImportRequested   = "ScanImportRequested"
 	TypeScanImportStarted     = "ScanImportStarted"
 	TypeScanRequested         = "ScanRequested"
 	TypeScanStarted           = "ScanStarted"
@@ -338,6 +339,31 @@ type ScanImportFailed struct {
 	Format string      `json:"format,omitempty"`
 	Stage  ImportStage `json:"stage"`
 	Reason string      `json:"reason"`
+}
+
+// ScanImportRequested is the payload of ScanImportRequested
+// (events/scans/ScanImportRequested.v1.json). An uploaded scanner report was accepted: it is on
+// the disk of the node that accepted it (its spool directory, named by node) under spool, with
+// this SHA-256 and size. The node imports it, and on a restart resumes it or records
+// ScanImportFailed with the reason. The first event of stream scans-import-<scan_id> for an
+// upload.
+type ScanImportRequested struct {
+	ScanID string `json:"scan_id"`
+	// auto (detect the format) or the parser named by the upload
+	Format string `json:"format"`
+	// the spool file's name in the node's spool directory
+	Spool  string `json:"spool"`
+	SHA256 string `json:"sha256"`
+	Bytes  int    `json:"bytes"`
+	// the spool directory's id (a UUID kept in the directory), so that the node owning the spool
+	// resumes the import
+	Node string `json:"node"`
+	// the upload's ?asset=: the id or exact name of the asset the report is attached to (absent: the
+	// importer identifies assets from the report)
+	Asset string `json:"asset,omitempty"`
+	// the upload's ?close_missing=true: resolve the scope's findings the report no longer lists even
+	// beyond the reimport share
+	CloseMissing *bool `json:"close_missing,omitempty"`
 }
 
 // ScanImportStarted is the payload of ScanImportStarted (events/scans/ScanImportStarted.v1.json).

@@ -75,6 +75,10 @@ func (im *Importer) Import(ctx context.Context, req ImportScanReport) (Summary, 
 	}
 	meta := es.Meta{Actor: req.Actor, CorrelationID: scanID}
 	stream := ImportStreamID(scanID)
+	start, err := im.beginImport(ctx, scanID)
+	if err != nil {
+		return Summary{}, err
+	}
 
 	head := make([]byte, DetectBytes)
 	n, err := io.ReadFull(r, head)
@@ -92,7 +96,7 @@ func (im *Importer) Import(ctx context.Context, req ImportScanReport) (Summary, 
 		}
 		if len(cands) != 1 {
 			ferr := detectError(head, cands, im.Formats())
-			return Summary{}, im.fail(ctx, stream, meta, scanID, "", "detect", ferr)
+			return Summary{}, im.fail(ctx, stream, start.expected, meta, scanID, "", "detect", ferr)
 		}
 		parser = im.parsers[cands[0]]
 	} else {
@@ -103,7 +107,7 @@ func (im *Importer) Import(ctx context.Context, req ImportScanReport) (Summary, 
 		if ctx.Err() != nil {
 			return Summary{}, err
 		}
-		return Summary{}, im.fail(ctx, stream, meta, scanID, parser.Format(), "parse", err)
+		return Summary{}, im.fail(ctx, stream, start.expected, meta, scanID, parser.Format(), "parse", err)
 	}
 	if rep.Format == "" {
 		rep.Format = parser.Format()
@@ -129,25 +133,35 @@ func (im *Importer) Import(ctx context.Context, req ImportScanReport) (Summary, 
 	if !rep.FinishedAt.IsZero() {
 		started["report_finished_at"] = rep.FinishedAt.UTC()
 	}
-	if _, err := es.Save(ctx, im.store, stream, events.NoStream, meta, []es.Change{{Type: contracts.TypeScanImportStarted, Data: started}}); err != nil {
-		var vc *events.VersionConflictError
-		if errors.As(err, &vc) {
-			return Summary{}, &AlreadyImportedError{ScanID: scanID}
+	// A resumed import (a crash interrupted it after ScanImportStarted) does not start twice.
+	ended := events.Exact(start.version)
+	if !start.resume {
+		if _, err := es.Save(ctx, im.store, stream, start.expected, meta, []es.Change{{Type: contracts.TypeScanImportStarted, Data: started}}); err != nil {
+			var vc *events.VersionConflictError
+			if errors.As(err, &vc) {
+				return Summary{}, &AlreadyImportedError{ScanID: scanID}
+			}
+			return Summary{}, err
 		}
-		return Summary{}, err
+		ended = events.Exact(start.version + 1)
 	}
 	if err := im.run(ctx, rep, scanID, fallback, req.CloseMissing, meta, req.Progress, &sum); err != nil {
+		if start.requested && ctx.Err() != nil {
+			// An accepted upload stopped by its node's shutdown: it stays running in the store
+			// and its node resumes it on the next start.
+			return sum, err
+		}
 		// Record the failure with a context of its own: ctx may be what ended the import.
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
-		_, ferr := es.Save(fctx, im.store, stream, events.Exact(1), meta, []es.Change{{Type: contracts.TypeScanImportFailed,
+		_, ferr := es.Save(fctx, im.store, stream, ended, meta, []es.Change{{Type: contracts.TypeScanImportFailed,
 			Data: map[string]any{"scan_id": scanID, "format": rep.Format, "stage": "import", "reason": clip(err.Error(), 4096)}}})
 		if ferr != nil {
 			return sum, fmt.Errorf("%w (recording the failure also failed: %v)", err, ferr)
 		}
 		return sum, err
 	}
-	if _, err := es.Save(ctx, im.store, stream, events.Exact(1), meta, []es.Change{{Type: contracts.TypeScanImportCompleted, Data: sum.completed()}}); err != nil {
+	if _, err := es.Save(ctx, im.store, stream, ended, meta, []es.Change{{Type: contracts.TypeScanImportCompleted, Data: sum.completed()}}); err != nil {
 		return sum, err
 	}
 	return sum, nil
@@ -178,14 +192,14 @@ func (im *Importer) validate(req *ImportScanReport) (string, error) {
 	return req.ScanID, nil
 }
 
-// fail records that a report could not be read (ScanImportFailed is the stream's only event) and
-// returns cause.
-func (im *Importer) fail(ctx context.Context, stream string, meta es.Meta, scanID, format, stage string, cause error) error {
+// fail records that a report could not be read (ScanImportFailed is the stream's only event, or
+// follows its ScanImportRequested: expected says which) and returns cause.
+func (im *Importer) fail(ctx context.Context, stream string, expected events.ExpectedVersion, meta es.Meta, scanID, format, stage string, cause error) error {
 	d := map[string]any{"scan_id": scanID, "stage": stage, "reason": clip(cause.Error(), 4096)}
 	if format != "" {
 		d["format"] = format
 	}
-	if _, err := es.Save(ctx, im.store, stream, events.NoStream, meta, []es.Change{{Type: contracts.TypeScanImportFailed, Data: d}}); err != nil {
+	if _, err := es.Save(ctx, im.store, stream, expected, meta, []es.Change{{Type: contracts.TypeScanImportFailed, Data: d}}); err != nil {
 		var vc *events.VersionConflictError
 		if errors.As(err, &vc) {
 			return errors.Join(cause, &AlreadyImportedError{ScanID: scanID})
@@ -320,11 +334,14 @@ func (im *Importer) run(ctx context.Context, rep *importers.Report, scanID, fall
 		return err
 	}
 
-	found, seen, err := im.attach(rep, assetOf, aliases, scanID, at, sum)
+	found, already, seen, err := im.attach(rep, assetOf, aliases, scanID, at, sum)
 	if err != nil {
 		return err
 	}
-	c := &counter{sum: sum, total: len(found), progress: progress}
+	c := &counter{sum: sum, total: len(found) + len(already), progress: progress}
+	for _, o := range already {
+		c.add(o, true)
+	}
 	if err := im.findingRec.Seen(ctx, meta, scanID, at, found, func(o vulnapp.ScanOutcome) { c.add(o, true) }); err != nil {
 		return err
 	}
@@ -339,9 +356,14 @@ func (im *Importer) run(ctx context.Context, rep *importers.Report, scanID, fall
 		members := im.scopeMembers(s)
 		var gone []string
 		for _, id := range members {
-			if _, ok := seen[id]; !ok {
-				gone = append(gone, id)
+			if _, ok := seen[id]; ok {
+				continue
 			}
+			if o, ok := im.recordedBy(id, scanID); ok {
+				c.add(o, false)
+				continue
+			}
+			gone = append(gone, id)
 		}
 		if n, why := im.holdBack(s, gone, len(members)-len(gone), closeMissing); n > 0 {
 			// Nothing of the scope is resolved or closed: a partial close would be as wrong.
@@ -356,12 +378,14 @@ func (im *Importer) run(ctx context.Context, rep *importers.Report, scanID, fall
 }
 
 // attach maps the report's findings to finding streams: found are the findings to record, seen
-// their stream ids. Duplicates and ignored kinds are counted in sum; a finding that cannot be
+// their stream ids, already the outcomes of findings this scan id's interrupted run recorded
+// (a resumed import counts them rather than recording them again). Duplicates and ignored kinds are counted in sum; a finding that cannot be
 // attached (its asset could not be identified, it has no fingerprint) fails the import with an
 // *IncompleteImportError before any finding is recorded.
-func (im *Importer) attach(rep *importers.Report, assetOf map[string]string, aliases map[string][]string, scanID string, at time.Time, sum *Summary) ([]vulnapp.ScanFinding, map[string]struct{}, error) {
+func (im *Importer) attach(rep *importers.Report, assetOf map[string]string, aliases map[string][]string, scanID string, at time.Time, sum *Summary) ([]vulnapp.ScanFinding, []vulnapp.ScanOutcome, map[string]struct{}, error) {
 	var (
 		found      []vulnapp.ScanFinding
+		already    []vulnapp.ScanOutcome
 		unattached []string
 		seen       = map[string]struct{}{}
 		dupAt      = map[string]int{} // finding stream id → its index in sum.Duplicates
@@ -397,6 +421,10 @@ func (im *Importer) attach(rep *importers.Report, assetOf map[string]string, ali
 			continue
 		}
 		seen[id] = struct{}{}
+		if o, ok := im.recordedBy(id, scanID); ok {
+			already = append(already, o)
+			continue
+		}
 		found = append(found, vulnapp.ScanFinding{ID: id, Severity: severityOf(f.Severity), Criticality: im.assetCriticality(assetID),
 			Suppressed: suppressionOf(f.Suppressed),
 			Opened: func() contracts.FindingOpened {
@@ -405,9 +433,9 @@ func (im *Importer) attach(rep *importers.Report, assetOf map[string]string, ali
 	}
 	if len(unattached) > 0 {
 		sum.Skipped += len(unattached)
-		return nil, nil, im.incomplete(sum, unattached)
+		return nil, nil, nil, im.incomplete(sum, unattached)
 	}
-	return found, seen, nil
+	return found, already, seen, nil
 }
 
 // findingOf is the stream of the finding with identity key, or, when the catalogue does not know

@@ -105,6 +105,7 @@ type Importer struct {
 	findings    map[string]*findingState       // finding stream id → state
 	scopes      map[string]map[string]struct{} // scope → finding stream ids
 	criticality map[string]string              // asset stream id → criticality
+	pending     map[string]PendingImport       // scan id → requested import not ended
 
 	locksMu    sync.Mutex
 	scopeLocks map[string]*scopeLock
@@ -118,6 +119,10 @@ type findingState struct {
 	agg     vulns.Finding
 	version int64
 	pos     int64 // global position of the last event applied
+	// scan is the scan id of the last scan that recorded something on the finding, outcome
+	// what (see noteScan).
+	scan    string
+	outcome vulnapp.ScanOutcome
 }
 
 type scopeLock struct {
@@ -134,7 +139,7 @@ func New(store *events.Guarded, opts Options) (*Importer, error) {
 		store: store, parsers: map[string]importers.Parser{}, sla: vulns.DefaultSLA(), now: opts.Now,
 		batch: opts.ReadBatch, workers: opts.Workers, index: assets.NewIndex(),
 		findings: map[string]*findingState{}, scopes: map[string]map[string]struct{}{},
-		criticality: map[string]string{}, scopeLocks: map[string]*scopeLock{}, assetVersions: map[string]int64{},
+		criticality: map[string]string{}, pending: map[string]PendingImport{}, scopeLocks: map[string]*scopeLock{}, assetVersions: map[string]int64{},
 		snaps: opts.Snapshots, snapTrack: snapshot.Tracker{Policy: opts.SnapshotPolicy},
 	}
 	if opts.SLA != nil {
@@ -288,6 +293,8 @@ func (im *Importer) apply(e *events.Envelope) error {
 		im.mu.Lock()
 		defer im.mu.Unlock()
 		return im.applyFindingLocked(e.StreamID, e, e.Version, e.GlobalPosition)
+	case strings.HasPrefix(e.StreamID, "scans-import-"):
+		im.applyImport(e)
 	}
 	return nil
 }
@@ -336,6 +343,9 @@ func (im *Importer) applyFindingLocked(id string, e *events.Envelope, version, p
 	}
 	if err := st.agg.Apply(e); err != nil {
 		return fmt.Errorf("%s %s: %w", e.Type, id, err)
+	}
+	if err := st.noteScan(e); err != nil {
+		return err
 	}
 	st.version, st.pos = version, pos
 	if e.Type == contracts.TypeFindingOpened && st.scope == "" {

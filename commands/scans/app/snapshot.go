@@ -5,16 +5,17 @@ import (
 	"time"
 
 	assets "github.com/socplatform/soc/commands/assets/domain"
+	vulnapp "github.com/socplatform/soc/commands/vulns/app"
 	vulns "github.com/socplatform/soc/commands/vulns/domain"
 	"github.com/socplatform/soc/events/snapshot"
 )
 
 // The importer's snapshot: its name in the snapshot directory and the version of importerState.
-// Version 2: index entries carry the asset name. Bump the version whenever importerState or what it holds changes meaning: an old snapshot is
+// Bump the version whenever importerState or what it holds changes meaning: an old snapshot is
 // then ignored and the lookups rebuilt from $all.
 const (
 	snapshotName    = "scans-importer"
-	snapshotVersion = 2
+	snapshotVersion = 3 // 2: index entries carry the asset name (weak keys, merges); 3: findings' last scan and outcome, pending imports
 )
 
 // importerState is what a snapshot holds: every lookup, and the last version applied of every
@@ -26,12 +27,15 @@ type importerState struct {
 	AssetVersions map[string]int64
 	Criticality   map[string]string
 	Findings      []findingSnap
+	Pending       []PendingImport
 }
 
 type findingSnap struct {
 	ID, Scope    string
 	State        vulns.FindingState
 	Version, Pos int64
+	Scan         string
+	Outcome      vulnapp.ScanOutcome
 }
 
 // restore loads the snapshot into empty lookups, once, before the first sync.
@@ -54,7 +58,7 @@ func (im *Importer) restore(ctx context.Context) error {
 	im.assetVersions = nonNil(st.AssetVersions)
 	im.criticality = nonNil(st.Criticality)
 	for _, f := range st.Findings {
-		im.findings[f.ID] = &findingState{scope: f.Scope, agg: f.State.Aggregate(), version: f.Version, pos: f.Pos}
+		im.findings[f.ID] = &findingState{scope: f.Scope, agg: f.State.Aggregate(), version: f.Version, pos: f.Pos, scan: f.Scan, outcome: f.Outcome}
 		if f.Scope != "" {
 			set := im.scopes[f.Scope]
 			if set == nil {
@@ -63,6 +67,9 @@ func (im *Importer) restore(ctx context.Context) error {
 			}
 			set[f.ID] = struct{}{}
 		}
+	}
+	for _, p := range st.Pending {
+		im.pending[p.ScanID] = p
 	}
 	im.mu.Unlock()
 	im.assetMu.Unlock()
@@ -118,7 +125,10 @@ func (im *Importer) capture() importerState {
 	}
 	st.Findings = make([]findingSnap, 0, len(im.findings))
 	for id, f := range im.findings {
-		st.Findings = append(st.Findings, findingSnap{ID: id, Scope: f.scope, State: f.agg.State(), Version: f.version, Pos: f.pos})
+		st.Findings = append(st.Findings, findingSnap{ID: id, Scope: f.scope, State: f.agg.State(), Version: f.version, Pos: f.pos, Scan: f.scan, Outcome: f.outcome})
+	}
+	for _, p := range im.pending {
+		st.Pending = append(st.Pending, p)
 	}
 	return st
 }
