@@ -186,3 +186,25 @@ func TestRequestImportRefusesUnknownFormats(t *testing.T) {
 		t.Fatalf("a refused request appended %d events", n)
 	}
 }
+
+// TestPendingImportKeepsTheUploadsOptions: ?asset= and ?close_missing= are recorded with the
+// request, so the import a restarted node resumes runs with them (from the events, and from a
+// snapshot of the lookups).
+func TestPendingImportKeepsTheUploadsOptions(t *testing.T) {
+	store, _ := eventstest.OpenSQLite(t, sqlite.Config{})
+	im := newImporter(t, store)
+	scanID := uuid.Must(uuid.NewV7()).String()
+	if _, err := im.RequestImport(context.Background(), app.RequestImport{ScanID: scanID, Format: "trivy", Spool: scanID + ".report",
+		SHA256: strings.Repeat("ab", 32), Bytes: 10, Node: testNode, Actor: "tester", Asset: "web-1", CloseMissing: true}); err != nil {
+		t.Fatal(err)
+	}
+	restarted := newImporter(t, store)
+	pending := restarted.PendingImports(testNode)
+	if len(pending) != 1 || pending[0].Asset != "web-1" || !pending[0].CloseMissing {
+		t.Fatalf("pending after a restart: %+v, want asset web-1 and close_missing", pending)
+	}
+	rec, err := restarted.ImportStatus(context.Background(), scanID)
+	if err != nil || rec.Asset != "web-1" || !rec.CloseMissing {
+		t.Fatalf("the import's state: %+v %v", rec, err)
+	}
+}
