@@ -9,7 +9,7 @@ import (
 // assetSnapshotSchema is the version of the Asset snapshot's shape: bump it whenever a field is
 // added to Asset, removed or changes meaning, so that snapshots taken before are ignored (the
 // stream is replayed) instead of restoring a state without it.
-const assetSnapshotSchema = 1
+const assetSnapshotSchema = 2 // 2: WeakKey, MergedInto, Merged
 
 // assetFields is Asset without its methods: its exported fields encode as they are.
 type assetFields Asset
