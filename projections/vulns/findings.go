@@ -47,7 +47,7 @@ var findingTable = &readkit.Table[Finding]{
 			{"due_at", readkit.TInt}, {"due_urgency", readkit.TInt}, {"scanner", readkit.TText}, {"format", readkit.TText}, {"rule_id", readkit.TText},
 			{"component", readkit.TText}, {"fingerprint", readkit.TText}, {"first_scan_id", readkit.TText}, {"last_scan_id", readkit.TText},
 			{"first_seen", readkit.TInt}, {"last_seen", readkit.TInt}, {"resolved_at", readkit.TIntNul}, {"status_reason", readkit.TText},
-			{"updated_at", readkit.TInt}, {"version", readkit.TInt}, {"risk_milli", readkit.TInt},
+			{"updated_at", readkit.TInt}, {"version", readkit.TInt}, {"risk_milli", readkit.TInt}, locationsCol,
 		}
 	},
 	Values: func(f *Finding) []any {
@@ -61,14 +61,18 @@ var findingTable = &readkit.Table[Finding]{
 			f.CVSSVector, readkit.BoolInt(f.KEV), scoreOr(f.EPSS), scoreOr(f.EPSSPercentile), f.Owner,
 			due, -due, f.Scanner, f.Format, f.RuleID, f.Component, f.Fingerprint, f.FirstScanID, f.LastScanID,
 			readkit.Micros(f.FirstSeen), readkit.Micros(f.LastSeen), readkit.NullMicros(f.ResolvedAt), f.StatusReason,
-			readkit.Micros(f.UpdatedAt), f.Version, findingRiskMilli(f),
+			readkit.Micros(f.UpdatedAt), f.Version, findingRiskMilli(f), readkit.JSONText(f.Locations),
 		}
 	},
 	Scan: func(s readkit.Scanner) (*Finding, error) { return scanFinding(s) },
 	// Set by FindingOpened only (see applyFinding).
 	Fixed: []string{"asset_id", "title", "description", "remediation", "scanner_severity", "cves", "cwes",
-		"cvss_score", "cvss_vector", "scanner", "format", "rule_id", "component", "fingerprint", "first_scan_id", "first_seen"},
+		"cvss_score", "cvss_vector", "scanner", "format", "rule_id", "component", "fingerprint", "first_scan_id", "first_seen", "locations"},
 }
+
+// locationsCol holds a finding's locations (JSON); added after the first findings generations,
+// so Upgrade adds it to a live generation that lacks it.
+var locationsCol = readkit.Column{"locations", readkit.TText}
 
 func scoreOr(f *float64) float64 {
 	if f == nil {
@@ -87,13 +91,13 @@ func scoreFrom(v float64) *float64 {
 func scanFinding(s readkit.Scanner, extra ...any) (*Finding, error) {
 	var f Finding
 	var sevRank, open, kev, due, urgency, first, last, updated, risk int64
-	var cves, cwes string
+	var cves, cwes, locations string
 	var cvss, epss, pct float64
 	var resolved sql.NullInt64
 	dest := []any{&f.ID, &f.AssetID, &f.Title, &f.Description, &f.Remediation, &f.Severity, &sevRank, &f.ScannerSeverity,
 		&f.Status, &open, &cves, &cwes, &cvss, &f.CVSSVector, &kev, &epss, &pct, &f.Owner, &due, &urgency,
 		&f.Scanner, &f.Format, &f.RuleID, &f.Component, &f.Fingerprint, &f.FirstScanID, &f.LastScanID,
-		&first, &last, &resolved, &f.StatusReason, &updated, &f.Version, &risk}
+		&first, &last, &resolved, &f.StatusReason, &updated, &f.Version, &risk, &locations}
 	if err := s.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
 	}
@@ -102,6 +106,9 @@ func scanFinding(s readkit.Scanner, extra ...any) (*Finding, error) {
 		return nil, err
 	}
 	if f.CWEs, err = readkit.FromJSON[[]string](cwes); err != nil {
+		return nil, err
+	}
+	if f.Locations, err = readkit.FromJSON[[]Location](locations); err != nil {
 		return nil, err
 	}
 	f.CVSSScore, f.EPSS, f.EPSSPercentile = scoreFrom(cvss), scoreFrom(epss), scoreFrom(pct)
@@ -176,6 +183,12 @@ func (p *FindingsProjection) Create(ctx context.Context, tx *projections.Tx) err
 		afCols = append(afCols, readkit.Column{c, readkit.TInt})
 	}
 	return readkit.CreateTable(ctx, tx, "asset_findings", afCols, "asset_id")
+}
+
+// Upgrade implements projections.Upgrader: findings tables created before locations existed get
+// the column (empty: those findings show their locations after a rebuild).
+func (p *FindingsProjection) Upgrade(ctx context.Context, tx *projections.Tx) error {
+	return readkit.AddColumns(ctx, tx, "findings", locationsCol)
 }
 
 // Apply implements projections.Projection.
