@@ -10,6 +10,7 @@ import (
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/projections"
 	"github.com/socplatform/soc/projections/internal/testdb"
+	"github.com/socplatform/soc/projections/scans"
 	"github.com/socplatform/soc/projections/vulns"
 )
 
@@ -132,4 +133,44 @@ func exec(t *testing.T, db *projections.DB, stmts ...string) {
 			t.Fatalf("%s: %v", s, err)
 		}
 	}
+}
+
+// TestScanImportCounts: a completed import recorded with ScanImportCompleted v2 shows the job
+// summary's accounting in its outcome; one recorded with v1 shows only the v1 counts (the others
+// are unknown, not zero).
+func TestScanImportCounts(t *testing.T) {
+	testdb.Dialects(t, func(t *testing.T, db *projections.DB) {
+		ps := all()
+		setup(t, db, ps...)
+		g := newGen(t)
+		v1 := obj{"format": "sarif", "findings_total": 3, "by_severity": obj{"critical": 0, "high": 3, "medium": 0, "low": 0, "info": 0},
+			"new": 2, "unchanged": 0, "reopened": 0, "resolved": 0, "closed": 0, "skipped": 1, "assets_discovered": 0, "assets_matched": 1}
+		var evs []events.Envelope
+		for i, v2 := range []bool{false, true} {
+			stream := "scans-import-" + scanUUID(i)
+			evs = append(evs, g.ev(stream, "ScanImportStarted", obj{"scan_id": scanUUID(i), "format": "sarif", "scanner_name": "semgrep", "findings_total": 3, "assets_total": 1}))
+			d := maps.Clone(v1)
+			d["scan_id"] = scanUUID(i)
+			e := g.ev(stream, "ScanImportCompleted", d)
+			if v2 {
+				e.SchemaVersion = 2
+				e = withData(t, e, obj{"parsed": 3, "stored": 2, "suppressed": 0, "duplicate_count": 1, "ignored": 0, "held_back": 0, "assets_weak": 0})
+			}
+			evs = append(evs, e)
+		}
+		feed(t, db, 1, 10, evs, ps...)
+		sr := scans.NewReader(db)
+		base := map[string]int64{"new": 2, "unchanged": 0, "reopened": 0, "resolved": 0, "closed": 0, "skipped": 1, "assets_discovered": 0, "assets_matched": 1}
+		withCounts := maps.Clone(base)
+		maps.Copy(withCounts, map[string]int64{"parsed": 3, "stored": 2, "suppressed": 0, "duplicate_count": 1, "ignored": 0, "held_back": 0, "assets_weak": 0})
+		for i, want := range []map[string]int64{base, withCounts} {
+			s, err := sr.Scan(context.Background(), scanUUID(i))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(s.Outcome, want) {
+				t.Errorf("scan %d outcome %v, want %v", i, s.Outcome, want)
+			}
+		}
+	})
 }

@@ -95,6 +95,10 @@ func sortValues(fields []string) []string {
 	return out
 }
 
+// scanOutcome describes Scan.outcome: the counts of ScanImportCompleted, v2's only when the event has them.
+const scanOutcome = "new, unchanged, reopened, resolved, closed, skipped, assets_discovered, assets_matched; " +
+	"for imports recorded since ScanImportCompleted v2 also parsed, stored, suppressed, duplicate_count, ignored, held_back, assets_weak"
+
 // componentSchemas are the shared response schemas. Read-model rows forbid unknown members, so
 // a field added to a row without documenting it fails the handler tests.
 func componentSchemas() obj {
@@ -176,6 +180,7 @@ func componentSchemas() obj {
 			"format":           str(""),
 			"rule_id":          str(""),
 			"component":        str(""),
+			"locations":        arrayOf(ref("FindingLocation")),
 			"fingerprint":      str(""),
 			"first_scan_id":    str(""),
 			"last_scan_id":     str(""),
@@ -186,6 +191,18 @@ func componentSchemas() obj {
 			"updated_at":       dateTime(""),
 			"version":          integer("The finding stream's version."),
 			"as_of":            asOf,
+		}),
+		"FindingLocation": object(nil, obj{
+			"host":     str(""),
+			"port":     integer(""),
+			"protocol": str(""),
+			"url":      str(""),
+			"method":   str(""),
+			"param":    str(""),
+			"file":     str(""),
+			"line":     integer(""),
+			"column":   integer(""),
+			"image":    str(""),
 		}),
 		"ScanError": object([]string{"stage", "reason"}, obj{"stage": str(""), "reason": str("")}),
 		"Scan": object([]string{"id", "stream_id", "status", "started_at", "findings_total", "assets_total", "version"}, obj{
@@ -201,7 +218,7 @@ func componentSchemas() obj {
 			"findings_total":  integer(""),
 			"assets_total":    integer(""),
 			"by_severity":     countsBy(""),
-			"outcome":         countsBy("new, unchanged, reopened, resolved, closed, skipped, assets_discovered, assets_matched"),
+			"outcome":         countsBy(scanOutcome),
 			"warnings":        arrayOf(str("")),
 			"error":           ref("ScanError"),
 			"version":         integer(""),
