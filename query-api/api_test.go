@@ -149,7 +149,7 @@ func newHarness(t *testing.T, mut func(*Config)) *harness {
 			Risk:         assets.Risk{Score: 42, Formula: "x", Components: []assets.RiskComponent{{Name: "c", Value: 1}}}}},
 		findings: []vulns.Finding{{ID: findingID, AssetID: assetID, Title: "t", Severity: "high", Status: "open", Format: "sarif", Fingerprint: "fp",
 			Locations: []vulns.Location{{File: "db/users.go", Line: ptr(12)}, {File: "db/orders.go", Line: ptr(40), Column: ptr(2)}}}},
-		cves:     map[string]*vulns.CVE{"CVE-2024-3094": {ID: "CVE-2024-3094", StreamID: "vulns-cve-0190a0a0-0000-5000-8000-000000000003", KEV: true, Version: 1}},
+		cves: map[string]*vulns.CVE{"CVE-2024-3094": {ID: "CVE-2024-3094", StreamID: "vulns-cve-0190a0a0-0000-5000-8000-000000000003", KEV: true, Version: 1}},
 	}, querier: &fakeQuerier{}, store: store, now: time.Now()}
 	cfg := Config{Reader: h.reader, Assets: h.reader, Scans: h.reader, Store: store, Querier: h.querier, Waiter: &fakeWaiter{reached: 10},
 		FoldAsset: assets.FoldAsset, MaxWait: 150 * time.Millisecond}
