@@ -1,8 +1,11 @@
 package vulns
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
+	"encoding/json"
+	"errors"
 	"math"
 	"slices"
 	"strings"
@@ -10,6 +13,7 @@ import (
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/projections"
 	"github.com/socplatform/soc/projections/readkit"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 // FindingsProjection is the findings read model: table findings (one row per finding stream),
@@ -23,7 +27,7 @@ func NewFindingsProjection() *FindingsProjection { return &FindingsProjection{} 
 var _ projections.Projection = (*FindingsProjection)(nil)
 
 func (*FindingsProjection) Name() string       { return "findings" }
-func (*FindingsProjection) Contexts() []string { return []string{"vulns"} }
+func (*FindingsProjection) Contexts() []string { return []string{"vulns", "assets"} } // assets: AssetMerged
 func (*FindingsProjection) Tables() []string {
 	return []string{"findings", "finding_cves", "finding_cwes", "asset_findings"}
 }
@@ -65,7 +69,7 @@ var findingTable = &readkit.Table[Finding]{
 		}
 	},
 	Scan: func(s readkit.Scanner) (*Finding, error) { return scanFinding(s) },
-	// Set by FindingOpened only (see applyFinding).
+	// Set by FindingOpened only (see applyFinding); asset_id also by AssetMerged (see merge).
 	Fixed: []string{"asset_id", "title", "description", "remediation", "scanner_severity", "cves", "cwes",
 		"cvss_score", "cvss_vector", "scanner", "format", "rule_id", "component", "fingerprint", "first_scan_id", "first_seen", "locations"},
 }
@@ -191,8 +195,73 @@ func (p *FindingsProjection) Upgrade(ctx context.Context, tx *projections.Tx) er
 	return readkit.AddColumns(ctx, tx, "findings", locationsCol)
 }
 
-// Apply implements projections.Projection.
+// Apply implements projections.Projection. An AssetMerged splits the batch: the finding events
+// before it are written, then the merge moves the source's findings, then the rest follow, so
+// the model is the same whatever the batch boundaries (a finding opened on the source after the
+// merge, which the importer's alias prevents, would stay there in a rebuild too).
 func (p *FindingsProjection) Apply(ctx context.Context, tx *projections.Tx, batch []events.Envelope) ([]projections.Change, error) {
+	var changes []projections.Change
+	for len(batch) > 0 {
+		i := slices.IndexFunc(batch, func(e events.Envelope) bool { return e.Type == contracts.TypeAssetMerged })
+		if i < 0 {
+			i = len(batch)
+		}
+		ch, err := p.applyFindings(ctx, tx, batch[:i])
+		if err != nil {
+			return nil, err
+		}
+		changes = append(changes, ch...)
+		if i == len(batch) {
+			break
+		}
+		if err := p.merge(ctx, tx, &batch[i]); err != nil {
+			return nil, err
+		}
+		changes = append(changes, projections.Change{Projection: "findings", Event: batch[i], AssetID: batch[i].StreamID})
+		batch = batch[i+1:]
+	}
+	return changes, nil
+}
+
+// merge applies AssetMerged (on the target's stream): the source's findings are the target's,
+// and so are its open findings and risk points in asset_findings (added to the target's row,
+// subtracted from the source's, which stays at zero).
+func (p *FindingsProjection) merge(ctx context.Context, tx *projections.Tx, e *events.Envelope) error {
+	var d contracts.AssetMerged
+	if err := json.Unmarshal(e.Data, &d); err != nil || d.SourceAssetID == "" {
+		return &projections.EventError{Event: *e, Err: cmp.Or(err, errors.New("AssetMerged without source_asset_id"))}
+	}
+	source, target := d.SourceAssetID, e.StreamID
+	if _, err := tx.ExecContext(ctx, "UPDATE "+tx.Table("findings")+" SET asset_id = "+tx.P(1)+" WHERE asset_id = "+tx.P(2), target, source); err != nil {
+		return err
+	}
+	var moved AssetFindings
+	err := tx.QueryRowContext(ctx, "SELECT "+strings.Join(AssetFindingsCols[1:], ", ")+" FROM "+tx.Table("asset_findings")+
+		" WHERE asset_id = "+tx.P(1), source).Scan(moved.Dest()...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var gone AssetFindings
+	gone.add(&moved, -1)
+	return p.addAssetFindings(ctx, tx, []string{target, source}, map[string]*AssetFindings{target: &moved, source: &gone})
+}
+
+// add adds sign × o to a.
+func (a *AssetFindings) add(o *AssetFindings, sign int64) {
+	a.Total += sign * o.Total
+	a.KEV += sign * o.KEV
+	a.RiskMilli += sign * o.RiskMilli
+	for i := range a.Open {
+		a.Open[i] += sign * o.Open[i]
+		a.Points[i] += sign * o.Points[i]
+	}
+}
+
+// applyFindings applies the finding events of batch (other events are skipped).
+func (p *FindingsProjection) applyFindings(ctx context.Context, tx *projections.Tx, batch []events.Envelope) ([]projections.Change, error) {
 	st, changes, err := readkit.ApplyKeyed(ctx, tx, &p.cache, findingTable, batch,
 		func(e *events.Envelope) (string, bool, error) { return e.StreamID, isFindingEvent(e.Type), nil },
 		applyFinding,
@@ -282,6 +351,12 @@ func (p *FindingsProjection) aggregate(ctx context.Context, tx *projections.Tx, 
 		add(st.Before[id], -1)
 		add(st.After[id], +1)
 	}
+	return p.addAssetFindings(ctx, tx, order, deltas)
+}
+
+// addAssetFindings adds deltas (in order of their assets) to the asset_findings rows, creating
+// those missing.
+func (p *FindingsProjection) addAssetFindings(ctx context.Context, tx *projections.Tx, order []string, deltas map[string]*AssetFindings) error {
 	if len(order) == 0 {
 		return nil
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/projections"
+	"github.com/socplatform/soc/projections/assets"
 	"github.com/socplatform/soc/projections/internal/testdb"
 	"github.com/socplatform/soc/projections/scans"
 	"github.com/socplatform/soc/projections/vulns"
@@ -64,25 +65,27 @@ func TestFindingLocations(t *testing.T) {
 	})
 }
 
-// TestFindingsUpgradeAddsLocations: a findings generation created before the locations column
-// existed gets it from Upgrade (twice is harmless), and then projects locations.
-func TestFindingsUpgradeAddsLocations(t *testing.T) {
+// TestUpgradeAddsColumns: findings and assets generations created before the locations and
+// merged_into columns existed get them from Upgrade (twice is harmless), and then use them.
+func TestUpgradeAddsColumns(t *testing.T) {
 	testdb.Dialects(t, func(t *testing.T, db *projections.DB) {
 		ps := all()
 		setup(t, db, ps...)
 		ctx := context.Background()
-		p := vulns.NewFindingsProjection()
-		exec(t, db, "DROP VIEW findings", "ALTER TABLE findings_g1 DROP COLUMN locations", "CREATE VIEW findings AS SELECT * FROM findings_g1")
+		exec(t, db, "DROP VIEW findings", "ALTER TABLE findings_g1 DROP COLUMN locations", "CREATE VIEW findings AS SELECT * FROM findings_g1",
+			"DROP VIEW assets", "ALTER TABLE assets_g1 DROP COLUMN merged_into", "CREATE VIEW assets AS SELECT * FROM assets_g1")
 		for range 2 {
 			tx, err := db.Begin(ctx, 1)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := p.Upgrade(ctx, tx); err != nil {
-				t.Fatal(err)
-			}
-			if err := projections.PointViews(ctx, tx, p); err != nil {
-				t.Fatal(err)
+			for _, p := range ps[:2] {
+				if err := p.(projections.Upgrader).Upgrade(ctx, tx); err != nil {
+					t.Fatal(err)
+				}
+				if err := projections.PointViews(ctx, tx, p); err != nil {
+					t.Fatal(err)
+				}
 			}
 			if err := tx.Commit(); err != nil {
 				t.Fatal(err)
@@ -90,7 +93,8 @@ func TestFindingsUpgradeAddsLocations(t *testing.T) {
 		}
 		g := newGen(t)
 		opened := withData(t, g.openFinding(findingSpec{n: 1, asset: 1, severity: "high"}), obj{"location": obj{"url": "https://x.example/a"}})
-		feed(t, db, 1, 10, []events.Envelope{g.registerAsset(1, "web-1", ""), opened}, ps...)
+		feed(t, db, 1, 10, []events.Envelope{g.registerAsset(1, "web-1", ""), g.registerAsset(2, "web-2", ""), opened,
+			g.ev(assetID(1), "AssetMergedInto", obj{"target_asset_id": assetID(2), "reason": "same"})}, ps...)
 		f, err := vulns.NewReader(db).Finding(ctx, findingID(1))
 		if err != nil {
 			t.Fatal(err)
@@ -98,41 +102,10 @@ func TestFindingsUpgradeAddsLocations(t *testing.T) {
 		if len(f.Locations) != 1 || f.Locations[0].URL != "https://x.example/a" {
 			t.Fatalf("locations %+v", f.Locations)
 		}
-	})
-}
-
-// withData is e with fields set in its data.
-func withData(t *testing.T, e events.Envelope, fields obj) events.Envelope {
-	t.Helper()
-	var d obj
-	if err := json.Unmarshal(e.Data, &d); err != nil {
-		t.Fatal(err)
-	}
-	maps.Copy(d, fields)
-	b, err := json.Marshal(d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.Data = b
-	validate(t, e)
-	return e
-}
-
-// validate checks e's data against its schema version.
-func validate(t *testing.T, e events.Envelope) {
-	t.Helper()
-	if _, err := registry(t).Validate(0, e.Type, e.SchemaVersion, e.Data); err != nil {
-		t.Fatalf("%s v%d %s: %v", e.Type, e.SchemaVersion, e.Data, err)
-	}
-}
-
-func exec(t *testing.T, db *projections.DB, stmts ...string) {
-	t.Helper()
-	for _, s := range stmts {
-		if _, err := db.SQL.Exec(s); err != nil {
-			t.Fatalf("%s: %v", s, err)
+		if a, err := assets.NewReader(db).Asset(ctx, assetID(1)); err != nil || a.MergedInto != assetID(2) {
+			t.Fatalf("merged asset %+v %v", a, err)
 		}
-	}
+	})
 }
 
 // TestScanImportCounts: a completed import recorded with ScanImportCompleted v2 shows the job
@@ -173,4 +146,32 @@ func TestScanImportCounts(t *testing.T) {
 			}
 		}
 	})
+}
+
+// withData is e with fields set in its data, checked against e's schema version.
+func withData(t *testing.T, e events.Envelope, fields obj) events.Envelope {
+	t.Helper()
+	var d obj
+	if err := json.Unmarshal(e.Data, &d); err != nil {
+		t.Fatal(err)
+	}
+	maps.Copy(d, fields)
+	b, err := json.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Data = b
+	if _, err := registry(t).Validate(0, e.Type, e.SchemaVersion, e.Data); err != nil {
+		t.Fatalf("%s v%d %s: %v", e.Type, e.SchemaVersion, e.Data, err)
+	}
+	return e
+}
+
+func exec(t *testing.T, db *projections.DB, stmts ...string) {
+	t.Helper()
+	for _, s := range stmts {
+		if _, err := db.SQL.Exec(s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
 }

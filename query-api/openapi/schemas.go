@@ -18,7 +18,7 @@ var (
 	AssetKinds      = contracts.AssetKindValues()
 	Criticalities   = contracts.CriticalityValues()
 	Environments    = contracts.EnvironmentValues()
-	AssetStatuses   = []string{"active", "retired"}
+	AssetStatuses   = []string{"active", "retired", "merged"}
 	ScanStatuses    = []string{"running", "completed", "failed"}
 )
 
@@ -149,6 +149,7 @@ func componentSchemas() obj {
 			"tags":                arrayOf(str("")),
 			"links":               arrayOf(ref("AssetLink")),
 			"status":              enum(AssetStatuses, ""),
+			"merged_into":         str("The asset a merged asset went into: its findings are that asset's now."),
 			"created_at":          dateTime(""),
 			"updated_at":          dateTime(""),
 			"version":             integer("The asset stream's version."),
