@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/socplatform/soc/schemas"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 // upcast names one upcaster of the platform's event types: typ's data from version from to from+1.
@@ -18,8 +19,8 @@ type upcast struct {
 // version that only adds optional fields upcasts by keeping the data: every v<N> payload is a
 // valid v<N+1> payload, and the added fields are absent (not zero) in events written before.
 var platformUpcasters = []upcast{
-	{"FindingOpened", 1, addsOptionalFields},       // v2: locations
-	{"ScanImportCompleted", 1, addsOptionalFields}, // v2: parsed, stored, suppressed, … counts
+	{contracts.TypeFindingOpened, 1, addsOptionalFields},       // v2: locations
+	{contracts.TypeScanImportCompleted, 1, addsOptionalFields}, // v2: parsed, stored, suppressed, … counts
 }
 
 // addsOptionalFields is the upcaster of a version that only adds optional fields.
