@@ -49,6 +49,15 @@ type Projection interface {
 	Apply(ctx context.Context, tx *Tx, batch []events.Envelope) ([]Change, error)
 }
 
+// Upgrader is a projection whose tables gained columns after generations of it were created. The
+// runner calls Upgrade on the live generation at start, in the transaction that then re-points the
+// views (a PostgreSQL view's columns are fixed when it is created), so a read model written by an
+// older binary keeps working without a rebuild; rows projected before hold the new columns'
+// defaults until one (soc replay). Upgrade must be idempotent: it runs at every start.
+type Upgrader interface {
+	Upgrade(ctx context.Context, tx *Tx) error
+}
+
 // Change is what a projection tells live subscribers (WebSocket) after a batch commits: the event
 // it applied and what the read model knows about its subject that the event itself may not carry.
 type Change struct {

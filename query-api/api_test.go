@@ -78,7 +78,8 @@ func (f *fakeReader) Findings(_ context.Context, q vulns.FindingQuery) (readkit.
 func (f *fakeReader) Scan(_ context.Context, id string) (*scans.Scan, error) {
 	if id == "scan-1" {
 		return &scans.Scan{ID: id, StreamID: "scans-scan-0190a0a0-0000-7000-8000-000000000001", Status: "completed",
-			StartedAt: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), BySeverity: map[string]int64{"high": 2}}, nil
+			StartedAt: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), BySeverity: map[string]int64{"high": 2},
+			Outcome: map[string]int64{"new": 2, "parsed": 3, "stored": 2, "duplicate_count": 1, "held_back": 0}}, nil
 	}
 	return nil, readkit.ErrNotFound
 }
@@ -146,8 +147,9 @@ func newHarness(t *testing.T, mut func(*Config)) *harness {
 		assets: map[string]*assets.Asset{assetID: {ID: assetID, Kind: "host", Name: "web-1", Status: "active",
 			OpenFindings: map[string]int64{"critical": 1, "high": 0, "medium": 0, "low": 0, "info": 0},
 			Risk:         assets.Risk{Score: 42, Formula: "x", Components: []assets.RiskComponent{{Name: "c", Value: 1}}}}},
-		findings: []vulns.Finding{{ID: findingID, AssetID: assetID, Title: "t", Severity: "high", Status: "open", Format: "sarif", Fingerprint: "fp"}},
-		cves:     map[string]*vulns.CVE{"CVE-2024-3094": {ID: "CVE-2024-3094", StreamID: "vulns-cve-0190a0a0-0000-5000-8000-000000000003", KEV: true, Version: 1}},
+		findings: []vulns.Finding{{ID: findingID, AssetID: assetID, Title: "t", Severity: "high", Status: "open", Format: "sarif", Fingerprint: "fp",
+			Locations: []vulns.Location{{File: "db/users.go", Line: ptr(12)}, {File: "db/orders.go", Line: ptr(40), Column: ptr(2)}}}},
+		cves: map[string]*vulns.CVE{"CVE-2024-3094": {ID: "CVE-2024-3094", StreamID: "vulns-cve-0190a0a0-0000-5000-8000-000000000003", KEV: true, Version: 1}},
 	}, querier: &fakeQuerier{}, store: store, now: time.Now()}
 	cfg := Config{Reader: h.reader, Assets: h.reader, Scans: h.reader, Store: store, Querier: h.querier, Waiter: &fakeWaiter{reached: 10},
 		FoldAsset: assets.FoldAsset, MaxWait: 150 * time.Millisecond}
@@ -637,3 +639,21 @@ func TestConfigValidate(t *testing.T) {
 		t.Fatalf("%v", err)
 	}
 }
+
+// TestFindingLocationsAndImportCountsAreServed: a finding's locations and an import's v2 counts
+// reach the client, as the OpenAPI document describes them.
+func TestFindingLocationsAndImportCountsAreServed(t *testing.T) {
+	h := newHarness(t, nil)
+	var f vulns.Finding
+	h.json("/v1/findings/"+findingID, http.StatusOK, &f)
+	if len(f.Locations) != 2 || f.Locations[1].File != "db/orders.go" || *f.Locations[1].Column != 2 {
+		t.Errorf("locations %+v", f.Locations)
+	}
+	var s scans.Scan
+	h.json("/v1/scans/scan-1", http.StatusOK, &s)
+	if s.Outcome["parsed"] != 3 || s.Outcome["duplicate_count"] != 1 {
+		t.Errorf("outcome %v", s.Outcome)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -301,6 +301,31 @@ func readSideFlow(t *testing.T, env []string, args []string) {
 	if r := c.get("/v1/cves/CVE-1999-0001"); r.status != 404 {
 		t.Fatalf("unknown CVE: %d %s", r.status, r.body)
 	}
+	// The import's scan carries the job summary's accounting (ScanImportCompleted v2).
+	if r := c.get("/v1/scans"); !strings.Contains(string(r.body), `"parsed":`) || !strings.Contains(string(r.body), `"stored":185`) {
+		t.Fatalf("scan outcome without the import's counts: %s", r.body)
+	}
+
+	// A merge through the command endpoint: the report's asset goes into a new one, and its
+	// findings follow on the read side.
+	source := assets.Items[0].ID
+	r = c.do(http.MethodPost, "/v1/assets", `{"kind":"host","name":"juice-shop","identifiers":{"hostnames":["juice-shop.example.com"]}}`)
+	if r.status != http.StatusCreated {
+		t.Fatalf("registering the merge target: %d %s", r.status, r.body)
+	}
+	mergeTarget, _ := r.json(t)["stream_id"].(string)
+	if r = c.do(http.MethodPost, "/v1/assets/"+source+"/merge", fmt.Sprintf(`{"target_asset_id":%q,"reason":"same image"}`, mergeTarget)); r.status != 200 {
+		t.Fatalf("merge: %d %s", r.status, r.body)
+	}
+	eventually(t, "the source's findings under the merge target", func() bool {
+		var p findingsPage
+		r := c.get("/v1/findings?limit=1000&asset_id=" + mergeTarget)
+		return json.Unmarshal(r.body, &p) == nil && r.status == 200 && len(p.Items) == 185
+	})
+	eventually(t, "the source shown merged into the target", func() bool {
+		m := c.get("/v1/assets/" + source).json(t)
+		return m["status"] == "merged" && m["merged_into"] == mergeTarget
+	})
 	if r := c.get("/openapi.json"); r.status != 200 || !strings.Contains(string(r.body), `"openapi"`) {
 		t.Fatalf("/openapi.json: %d", r.status)
 	}

@@ -11,7 +11,6 @@ import (
 	_ "github.com/socplatform/soc/events/adapters/postgres"
 	_ "github.com/socplatform/soc/events/adapters/sqlite"
 	"github.com/socplatform/soc/events/backends"
-	"github.com/socplatform/soc/schemas"
 )
 
 // backend is an opened event store with the checkpoints kept beside it.
@@ -20,11 +19,8 @@ type backend = backends.Backend
 // openStore opens the configured event store and guards it with the schema registry.
 // It returns the guarded store, the raw backend (for checkpoints) and the backend's name.
 func openStore(ctx context.Context, c *Config) (*events.Guarded, backend, string, error) {
-	reg, err := events.LoadRegistry(schemas.EventsFS(), "events")
+	reg, err := events.PlatformRegistry()
 	if err != nil {
-		return nil, nil, "", fmt.Errorf("loading event schemas: %w", err)
-	}
-	if err := reg.CheckComplete(); err != nil {
 		return nil, nil, "", err
 	}
 	var (

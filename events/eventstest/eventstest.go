@@ -15,14 +15,13 @@ import (
 
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/adapters/sqlite"
-	"github.com/socplatform/soc/schemas"
 )
 
 // Registry loads the platform's event registry from the embedded schemas. Each call returns a
 // registry of its own, so a test may register extra types without affecting another.
 func Registry(tb testing.TB) *events.Registry {
 	tb.Helper()
-	reg, err := events.LoadRegistry(schemas.EventsFS(), "events")
+	reg, err := events.PlatformRegistry()
 	if err != nil {
 		tb.Fatal(err)
 	}

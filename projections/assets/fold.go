@@ -196,11 +196,16 @@ func applyAsset(a *Asset, e *events.Envelope) (*Asset, error) {
 			a.Status = "retired"
 		}
 	case contracts.TypeAssetMergedInto:
-		// Merged into another asset: retired for good (the target's row shows the findings
-		// later scans record; those recorded before keep this asset's id).
-		a.Status = "retired"
+		// Merged into another asset, for good: its findings are the target's now (the findings
+		// read model re-points them on the target's AssetMerged, and its totals follow).
+		var d contracts.AssetMergedInto
+		if err := json.Unmarshal(e.Data, &d); err != nil {
+			return nil, err
+		}
+		a.Status, a.MergedInto = "merged", d.TargetAssetID
 	case contracts.TypeAssetMerged:
-		// Nothing of the row changes but its version.
+		// Nothing of the row changes but its version: the findings read model moves the source's
+		// findings and totals here.
 	default:
 		return a, nil
 	}

@@ -20,7 +20,7 @@ func envelope(t *testing.T, version int64, typ string, data any) events.Envelope
 }
 
 // TestWeakAndMergedAssetRows: an asset registered weakly shows its weak key as its only
-// identifier; merged into another, it is retired.
+// identifier; merged into another, it is merged and names the target.
 func TestWeakAndMergedAssetRows(t *testing.T) {
 	evs := []events.Envelope{envelope(t, 1, contracts.TypeAssetRegisteredWeakly,
 		contracts.AssetRegisteredWeakly{Kind: contracts.AssetKindRepository, Name: ".", WeakKey: "weak:artifact:.", ScanID: "s"})}
@@ -33,7 +33,7 @@ func TestWeakAndMergedAssetRows(t *testing.T) {
 	}
 	evs = append(evs, envelope(t, 2, contracts.TypeAssetMergedInto,
 		contracts.AssetMergedInto{TargetAssetID: "assets-asset-0190a000-0000-7000-8000-000000000002", Reason: "same"}))
-	if a, err = FoldAsset(evs); err != nil || a.Status != "retired" || a.Version != 2 {
+	if a, err = FoldAsset(evs); err != nil || a.Status != "merged" || a.MergedInto != "assets-asset-0190a000-0000-7000-8000-000000000002" || a.Version != 2 {
 		t.Fatalf("merged row %+v %v", a, err)
 	}
 	evs = append(evs, envelope(t, 3, contracts.TypeAssetMerged,

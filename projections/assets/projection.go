@@ -1,6 +1,8 @@
 package assets
 
 import (
+	"context"
+
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/projections"
 	"github.com/socplatform/soc/projections/readkit"
@@ -34,13 +36,14 @@ var assetTable = &readkit.Table[Asset]{
 			{"identifiers", readkit.TText}, {"criticality", readkit.TText}, {"criticality_rank", readkit.TInt}, {"risk_factor", readkit.TReal},
 			{"environment", readkit.TText}, {"owner_team", readkit.TText}, {"data_classification", readkit.TText}, {"tags", readkit.TText},
 			{"links", readkit.TText}, {"status", readkit.TText}, {"created_at", readkit.TInt}, {"updated_at", readkit.TInt}, {"version", readkit.TInt},
+			mergedIntoCol,
 		}
 	},
 	Values: func(a *Asset) []any {
 		return []any{
 			a.ID, a.Kind, a.Name, a.Description, readkit.JSONText(a.Identifiers), a.Criticality, CriticalityRank(a.Criticality),
 			criticalityFactor(a.Criticality), a.Environment, a.OwnerTeam, a.DataClassification, readkit.JSONText(a.Tags),
-			readkit.JSONText(a.Links), a.Status, readkit.Micros(a.CreatedAt), readkit.Micros(a.UpdatedAt), a.Version,
+			readkit.JSONText(a.Links), a.Status, readkit.Micros(a.CreatedAt), readkit.Micros(a.UpdatedAt), a.Version, a.MergedInto,
 		}
 	},
 	Scan: func(s readkit.Scanner) (*Asset, error) {
@@ -50,11 +53,21 @@ var assetTable = &readkit.Table[Asset]{
 		var factor float64
 		var created, updated int64
 		if err := s.Scan(&a.ID, &a.Kind, &a.Name, &a.Description, &ids, &a.Criticality, &rank, &factor,
-			&a.Environment, &a.OwnerTeam, &a.DataClassification, &tags, &links, &a.Status, &created, &updated, &a.Version); err != nil {
+			&a.Environment, &a.OwnerTeam, &a.DataClassification, &tags, &links, &a.Status, &created, &updated, &a.Version, &a.MergedInto); err != nil {
 			return nil, err
 		}
 		return decodeAsset(&a, ids, tags, links, created, updated)
 	},
+}
+
+// mergedIntoCol names the asset a merged one went into; added after the first assets
+// generations, so Upgrade adds it to a live generation that lacks it.
+var mergedIntoCol = readkit.Column{"merged_into", readkit.TText}
+
+// Upgrade implements projections.Upgrader: assets tables created before merges existed get
+// merged_into (empty: an asset merged before shows it after a rebuild).
+func (p *Projection) Upgrade(ctx context.Context, tx *projections.Tx) error {
+	return readkit.AddColumns(ctx, tx, "assets", mergedIntoCol)
 }
 
 func decodeAsset(a *Asset, ids, tags, links string, created, updated int64) (*Asset, error) {

@@ -62,7 +62,7 @@ func scanAssetRow(s readkit.Scanner) (*Asset, error) {
 	var created, updated int64
 	var af vulns.AssetFindings
 	dest := append([]any{&a.ID, &a.Kind, &a.Name, &a.Description, &ids, &a.Criticality, &rank, &factor,
-		&a.Environment, &a.OwnerTeam, &a.DataClassification, &tags, &links, &a.Status, &created, &updated, &a.Version},
+		&a.Environment, &a.OwnerTeam, &a.DataClassification, &tags, &links, &a.Status, &created, &updated, &a.Version, &a.MergedInto},
 		af.Dest()...)
 	if err := s.Scan(append(dest, &score)...); err != nil {
 		return nil, err

@@ -19,7 +19,7 @@ type Asset struct {
 	DataClassification string              `json:"data_classification,omitempty"`
 	Tags               []string            `json:"tags,omitempty"`
 	Links              []AssetLink         `json:"links,omitempty"`
-	Status             string              `json:"status"` // active | retired
+	Status             string              `json:"status"` // active | retired | merged
 	CreatedAt          time.Time           `json:"created_at"`
 	UpdatedAt          time.Time           `json:"updated_at"`
 	Version            int64               `json:"version"` // stream version (ETag)
@@ -27,6 +27,8 @@ type Asset struct {
 	// critical, high, medium, low, info (always all five keys).
 	OpenFindings map[string]int64 `json:"open_findings"`
 	Risk         Risk             `json:"risk"`
+	// MergedInto is the asset a merged asset went into (its findings are that asset's now).
+	MergedInto string `json:"merged_into,omitempty"`
 }
 
 // WeakIdentifier is the Identifiers key under which an asset registered weakly (from what a

@@ -9,6 +9,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strings"
 	"sync"
@@ -75,6 +76,28 @@ func CreateTable(ctx context.Context, tx *projections.Tx, base string, cols []Co
 	}
 	_, err := tx.ExecContext(ctx, b.String())
 	return err
+}
+
+// AddColumns adds to base (in tx's generation) those of cols it does not have yet, at the end:
+// the idempotent upgrade of a table created before the columns existed (projections.Upgrader).
+func AddColumns(ctx context.Context, tx *projections.Tx, base string, cols ...Column) error {
+	for _, c := range cols {
+		var n int
+		q := "SELECT COUNT(*) FROM pragma_table_info(?) WHERE name = ?"
+		if tx.Dialect == projections.Postgres {
+			q = "SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1 AND column_name = $2"
+		}
+		if err := tx.QueryRowContext(ctx, q, tx.Table(base), c.Name()).Scan(&n); err != nil {
+			return fmt.Errorf("columns of %s: %w", tx.Table(base), err)
+		}
+		if n > 0 {
+			continue
+		}
+		if _, err := tx.ExecContext(ctx, "ALTER TABLE "+tx.Table(base)+" ADD COLUMN "+c.Name()+" "+c.Type()); err != nil {
+			return fmt.Errorf("adding %s to %s: %w", c.Name(), tx.Table(base), err)
+		}
+	}
+	return nil
 }
 
 // CreateIndex creates the index named by base and suffix on base's table for tx's generation.

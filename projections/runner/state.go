@@ -136,7 +136,7 @@ func initProjection(ctx context.Context, db *projections.DB, p projections.Proje
 		return err
 	}
 	contexts := strings.Join(p.Contexts(), ",")
-	_, err = liveGeneration(ctx, txq{tx}, p.Name(), lockNone)
+	live, err := liveGeneration(ctx, txq{tx}, p.Name(), lockNone)
 	switch {
 	case errors.Is(err, ErrNotInitialized):
 		if err = createGeneration(ctx, tx, p, now); err != nil {
@@ -160,6 +160,15 @@ func initProjection(ctx context.Context, db *projections.DB, p projections.Proje
 			" AND contexts <> "+q.arg(contexts), q.args...)
 		if err != nil {
 			return err
+		}
+		if u, ok := p.(projections.Upgrader); ok {
+			tx.Generation = live
+			if err = u.Upgrade(ctx, tx); err != nil {
+				return fmt.Errorf("upgrading %s generation %d: %w", p.Name(), live, err)
+			}
+			if err = projections.PointViews(ctx, tx, p); err != nil {
+				return err
+			}
 		}
 	}
 	return tx.Commit()

@@ -32,6 +32,15 @@ type scanEventData struct {
 	Warnings         []string         `json:"warnings"`
 	Stage            string           `json:"stage"`
 	Reason           string           `json:"reason"`
+
+	// The accounting ScanImportCompleted v2 adds; nil when the event predates it.
+	Parsed         *int64 `json:"parsed"`
+	Stored         *int64 `json:"stored"`
+	Suppressed     *int64 `json:"suppressed"`
+	DuplicateCount *int64 `json:"duplicate_count"`
+	Ignored        *int64 `json:"ignored"`
+	HeldBack       *int64 `json:"held_back"`
+	AssetsWeak     *int64 `json:"assets_weak"`
 }
 
 // scanIDOf keys a scans row by the scan id every scans event carries.
@@ -77,6 +86,12 @@ func applyScan(s *Scan, e *events.Envelope) (*Scan, error) {
 		n.Outcome = map[string]int64{
 			"new": d.New, "unchanged": d.Unchanged, "reopened": d.Reopened, "resolved": d.Resolved,
 			"closed": d.Closed, "skipped": d.Skipped, "assets_discovered": d.AssetsDiscovered, "assets_matched": d.AssetsMatched,
+		}
+		for k, v := range map[string]*int64{"parsed": d.Parsed, "stored": d.Stored, "suppressed": d.Suppressed,
+			"duplicate_count": d.DuplicateCount, "ignored": d.Ignored, "held_back": d.HeldBack, "assets_weak": d.AssetsWeak} {
+			if v != nil {
+				n.Outcome[k] = *v
+			}
 		}
 		n.Warnings = readkit.NonEmpty(d.Warnings)
 	case contracts.TypeScanImportFailed:

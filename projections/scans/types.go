@@ -21,7 +21,9 @@ type Scan struct {
 	AssetsTotal    int64            `json:"assets_total"`
 	BySeverity     map[string]int64 `json:"by_severity,omitempty"`
 	// Outcome counts of a completed import: new, unchanged, reopened, resolved, closed, skipped,
-	// assets_discovered, assets_matched.
+	// assets_discovered, assets_matched; and, from imports recorded since ScanImportCompleted v2,
+	// the job summary's parsed, stored, suppressed, duplicate_count, ignored, held_back and
+	// assets_weak (absent for older imports: unknown, not zero).
 	Outcome  map[string]int64 `json:"outcome,omitempty"`
 	Warnings []string         `json:"warnings,omitempty"`
 	Error    *ScanError       `json:"error,omitempty"`

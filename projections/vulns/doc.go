@@ -13,11 +13,23 @@
 //
 // # Projections and tables
 //
-//	findings  (context vulns)   findings        one row per finding stream (Finding* events)
+//	findings  (contexts vulns,  findings        one row per finding stream (Finding* events)
+//	          assets)
 //	                            finding_cves    (finding_id, cve), finding_cwes (finding_id, cwe)
 //	                            asset_findings  per asset: open findings by severity, KEV count,
 //	                                            risk points (thousandths) by severity
 //	cves      (context vulns)   cves            one row per CVE, keyed by CVE id (CVE* events)
+//
+// A finding's locations are those of its FindingOpened (v2 lists them all; a finding of one
+// location, or one opened under v1, shows that one); FindingSeen carries none, so a reimport
+// that reports other locations keeps the first import's. The findings projection also reads
+// the assets context for AssetMerged: the source's findings are re-pointed to the target and
+// the source's asset_findings row is added to the target's and zeroed, at the merge's place in
+// the log (the batch is split there), so an incremental model equals a rebuild. FoldFinding
+// (as_of) folds the finding's stream alone: it shows the asset the finding was opened on.
+// Columns added after a model's first generations (findings.locations, assets.merged_into) are
+// added to a live generation at start (projections.Upgrader); rows projected before hold the
+// defaults until a rebuild (soc replay).
 //
 // Both dialects share one DDL and one code path: times are BIGINT unix microseconds, booleans
 // INTEGER 0/1, lists and objects JSON TEXT ("" when empty); key and sort text columns compare

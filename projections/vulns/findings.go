@@ -1,8 +1,11 @@
 package vulns
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
+	"encoding/json"
+	"errors"
 	"math"
 	"slices"
 	"strings"
@@ -10,6 +13,7 @@ import (
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/projections"
 	"github.com/socplatform/soc/projections/readkit"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 // FindingsProjection is the findings read model: table findings (one row per finding stream),
@@ -23,7 +27,7 @@ func NewFindingsProjection() *FindingsProjection { return &FindingsProjection{} 
 var _ projections.Projection = (*FindingsProjection)(nil)
 
 func (*FindingsProjection) Name() string       { return "findings" }
-func (*FindingsProjection) Contexts() []string { return []string{"vulns"} }
+func (*FindingsProjection) Contexts() []string { return []string{"vulns", "assets"} } // assets: AssetMerged
 func (*FindingsProjection) Tables() []string {
 	return []string{"findings", "finding_cves", "finding_cwes", "asset_findings"}
 }
@@ -47,7 +51,7 @@ var findingTable = &readkit.Table[Finding]{
 			{"due_at", readkit.TInt}, {"due_urgency", readkit.TInt}, {"scanner", readkit.TText}, {"format", readkit.TText}, {"rule_id", readkit.TText},
 			{"component", readkit.TText}, {"fingerprint", readkit.TText}, {"first_scan_id", readkit.TText}, {"last_scan_id", readkit.TText},
 			{"first_seen", readkit.TInt}, {"last_seen", readkit.TInt}, {"resolved_at", readkit.TIntNul}, {"status_reason", readkit.TText},
-			{"updated_at", readkit.TInt}, {"version", readkit.TInt}, {"risk_milli", readkit.TInt},
+			{"updated_at", readkit.TInt}, {"version", readkit.TInt}, {"risk_milli", readkit.TInt}, locationsCol,
 		}
 	},
 	Values: func(f *Finding) []any {
@@ -61,14 +65,18 @@ var findingTable = &readkit.Table[Finding]{
 			f.CVSSVector, readkit.BoolInt(f.KEV), scoreOr(f.EPSS), scoreOr(f.EPSSPercentile), f.Owner,
 			due, -due, f.Scanner, f.Format, f.RuleID, f.Component, f.Fingerprint, f.FirstScanID, f.LastScanID,
 			readkit.Micros(f.FirstSeen), readkit.Micros(f.LastSeen), readkit.NullMicros(f.ResolvedAt), f.StatusReason,
-			readkit.Micros(f.UpdatedAt), f.Version, findingRiskMilli(f),
+			readkit.Micros(f.UpdatedAt), f.Version, findingRiskMilli(f), readkit.JSONText(f.Locations),
 		}
 	},
 	Scan: func(s readkit.Scanner) (*Finding, error) { return scanFinding(s) },
-	// Set by FindingOpened only (see applyFinding).
+	// Set by FindingOpened only (see applyFinding); asset_id also by AssetMerged (see merge).
 	Fixed: []string{"asset_id", "title", "description", "remediation", "scanner_severity", "cves", "cwes",
-		"cvss_score", "cvss_vector", "scanner", "format", "rule_id", "component", "fingerprint", "first_scan_id", "first_seen"},
+		"cvss_score", "cvss_vector", "scanner", "format", "rule_id", "component", "fingerprint", "first_scan_id", "first_seen", "locations"},
 }
+
+// locationsCol holds a finding's locations (JSON); added after the first findings generations,
+// so Upgrade adds it to a live generation that lacks it.
+var locationsCol = readkit.Column{"locations", readkit.TText}
 
 func scoreOr(f *float64) float64 {
 	if f == nil {
@@ -87,13 +95,13 @@ func scoreFrom(v float64) *float64 {
 func scanFinding(s readkit.Scanner, extra ...any) (*Finding, error) {
 	var f Finding
 	var sevRank, open, kev, due, urgency, first, last, updated, risk int64
-	var cves, cwes string
+	var cves, cwes, locations string
 	var cvss, epss, pct float64
 	var resolved sql.NullInt64
 	dest := []any{&f.ID, &f.AssetID, &f.Title, &f.Description, &f.Remediation, &f.Severity, &sevRank, &f.ScannerSeverity,
 		&f.Status, &open, &cves, &cwes, &cvss, &f.CVSSVector, &kev, &epss, &pct, &f.Owner, &due, &urgency,
 		&f.Scanner, &f.Format, &f.RuleID, &f.Component, &f.Fingerprint, &f.FirstScanID, &f.LastScanID,
-		&first, &last, &resolved, &f.StatusReason, &updated, &f.Version, &risk}
+		&first, &last, &resolved, &f.StatusReason, &updated, &f.Version, &risk, &locations}
 	if err := s.Scan(append(dest, extra...)...); err != nil {
 		return nil, err
 	}
@@ -102,6 +110,9 @@ func scanFinding(s readkit.Scanner, extra ...any) (*Finding, error) {
 		return nil, err
 	}
 	if f.CWEs, err = readkit.FromJSON[[]string](cwes); err != nil {
+		return nil, err
+	}
+	if f.Locations, err = readkit.FromJSON[[]Location](locations); err != nil {
 		return nil, err
 	}
 	f.CVSSScore, f.EPSS, f.EPSSPercentile = scoreFrom(cvss), scoreFrom(epss), scoreFrom(pct)
@@ -178,8 +189,79 @@ func (p *FindingsProjection) Create(ctx context.Context, tx *projections.Tx) err
 	return readkit.CreateTable(ctx, tx, "asset_findings", afCols, "asset_id")
 }
 
-// Apply implements projections.Projection.
+// Upgrade implements projections.Upgrader: findings tables created before locations existed get
+// the column (empty: those findings show their locations after a rebuild).
+func (p *FindingsProjection) Upgrade(ctx context.Context, tx *projections.Tx) error {
+	return readkit.AddColumns(ctx, tx, "findings", locationsCol)
+}
+
+// Apply implements projections.Projection. An AssetMerged splits the batch: the finding events
+// before it are written, then the merge moves the source's findings, then the rest follow, so
+// the model is the same whatever the batch boundaries (a finding opened on the source after the
+// merge, which the importer's alias prevents, would stay there in a rebuild too).
 func (p *FindingsProjection) Apply(ctx context.Context, tx *projections.Tx, batch []events.Envelope) ([]projections.Change, error) {
+	var changes []projections.Change
+	for len(batch) > 0 {
+		i := slices.IndexFunc(batch, func(e events.Envelope) bool { return e.Type == contracts.TypeAssetMerged })
+		if i < 0 {
+			i = len(batch)
+		}
+		ch, err := p.applyFindings(ctx, tx, batch[:i])
+		if err != nil {
+			return nil, err
+		}
+		changes = append(changes, ch...)
+		if i == len(batch) {
+			break
+		}
+		if err := p.merge(ctx, tx, &batch[i]); err != nil {
+			return nil, err
+		}
+		changes = append(changes, projections.Change{Projection: "findings", Event: batch[i], AssetID: batch[i].StreamID})
+		batch = batch[i+1:]
+	}
+	return changes, nil
+}
+
+// merge applies AssetMerged (on the target's stream): the source's findings are the target's,
+// and so are its open findings and risk points in asset_findings (added to the target's row,
+// subtracted from the source's, which stays at zero).
+func (p *FindingsProjection) merge(ctx context.Context, tx *projections.Tx, e *events.Envelope) error {
+	var d contracts.AssetMerged
+	if err := json.Unmarshal(e.Data, &d); err != nil || d.SourceAssetID == "" {
+		return &projections.EventError{Event: *e, Err: cmp.Or(err, errors.New("AssetMerged without source_asset_id"))}
+	}
+	source, target := d.SourceAssetID, e.StreamID
+	if _, err := tx.ExecContext(ctx, "UPDATE "+tx.Table("findings")+" SET asset_id = "+tx.P(1)+" WHERE asset_id = "+tx.P(2), target, source); err != nil {
+		return err
+	}
+	var moved AssetFindings
+	err := tx.QueryRowContext(ctx, "SELECT "+strings.Join(AssetFindingsCols[1:], ", ")+" FROM "+tx.Table("asset_findings")+
+		" WHERE asset_id = "+tx.P(1), source).Scan(moved.Dest()...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var gone AssetFindings
+	gone.add(&moved, -1)
+	return p.addAssetFindings(ctx, tx, []string{target, source}, map[string]*AssetFindings{target: &moved, source: &gone})
+}
+
+// add adds sign × o to a.
+func (a *AssetFindings) add(o *AssetFindings, sign int64) {
+	a.Total += sign * o.Total
+	a.KEV += sign * o.KEV
+	a.RiskMilli += sign * o.RiskMilli
+	for i := range a.Open {
+		a.Open[i] += sign * o.Open[i]
+		a.Points[i] += sign * o.Points[i]
+	}
+}
+
+// applyFindings applies the finding events of batch (other events are skipped).
+func (p *FindingsProjection) applyFindings(ctx context.Context, tx *projections.Tx, batch []events.Envelope) ([]projections.Change, error) {
 	st, changes, err := readkit.ApplyKeyed(ctx, tx, &p.cache, findingTable, batch,
 		func(e *events.Envelope) (string, bool, error) { return e.StreamID, isFindingEvent(e.Type), nil },
 		applyFinding,
@@ -269,6 +351,12 @@ func (p *FindingsProjection) aggregate(ctx context.Context, tx *projections.Tx, 
 		add(st.Before[id], -1)
 		add(st.After[id], +1)
 	}
+	return p.addAssetFindings(ctx, tx, order, deltas)
+}
+
+// addAssetFindings adds deltas (in order of their assets) to the asset_findings rows, creating
+// those missing.
+func (p *FindingsProjection) addAssetFindings(ctx context.Context, tx *projections.Tx, order []string, deltas map[string]*AssetFindings) error {
 	if len(order) == 0 {
 		return nil
 	}

@@ -134,7 +134,7 @@ func componentString(c *contracts.FindingOpenedComponent, l *contracts.FindingOp
 // state. It never modifies f's slices in place (Apply compares old and new CVE/CWE lists).
 func applyFinding(f *Finding, e *events.Envelope) (*Finding, error) {
 	if e.Type == contracts.TypeFindingOpened {
-		var d contracts.FindingOpened
+		var d contracts.FindingOpenedV2
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return nil, err
 		}
@@ -150,6 +150,11 @@ func applyFinding(f *Finding, e *events.Envelope) (*Finding, error) {
 			CVEs: dedupe(d.CVEs), CWEs: dedupe(d.CWEs), Scanner: d.Scanner, Format: d.Format, RuleID: d.RuleID,
 			Component: componentString(d.Component, d.Location), Fingerprint: d.Fingerprint,
 			FirstScanID: d.ScanID, LastScanID: d.ScanID, FirstSeen: readkit.Stored(d.SeenAt), LastSeen: readkit.Stored(d.SeenAt),
+		}
+		// Every location, the single one too (FindingOpened lists them only when there are several).
+		n.Locations = d.Locations
+		if len(n.Locations) == 0 && d.Location != nil {
+			n.Locations = []Location{*d.Location}
 		}
 		for _, c := range d.CVSS {
 			if c.Score != nil && (n.CVSSScore == nil || *c.Score > *n.CVSSScore) {

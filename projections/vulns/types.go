@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/socplatform/soc/projections/readkit"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 // This file is the contract between the vulns read models (this package) and the query API
@@ -36,6 +37,7 @@ type Finding struct {
 	Format          string     `json:"format"`
 	RuleID          string     `json:"rule_id,omitempty"`
 	Component       string     `json:"component,omitempty"` // name@version or location
+	Locations       []Location `json:"locations,omitempty"` // every place the report named (see Location)
 	Fingerprint     string     `json:"fingerprint"`
 	FirstScanID     string     `json:"first_scan_id,omitempty"`
 	LastScanID      string     `json:"last_scan_id,omitempty"`
@@ -46,6 +48,11 @@ type Finding struct {
 	UpdatedAt       time.Time  `json:"updated_at"`
 	Version         int64      `json:"version"` // stream version (ETag)
 }
+
+// Location is one place a finding was reported at (a host and port, a URL, a file and line, an
+// image). A finding's locations are those of its first import (FindingOpened; a reimport keeps
+// them): one for most findings, several for a SARIF result reported at several places.
+type Location = contracts.FindingOpenedLocation
 
 // CVE is a CVE catalogue entry.
 type CVE struct {

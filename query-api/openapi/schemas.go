@@ -18,7 +18,7 @@ var (
 	AssetKinds      = contracts.AssetKindValues()
 	Criticalities   = contracts.CriticalityValues()
 	Environments    = contracts.EnvironmentValues()
-	AssetStatuses   = []string{"active", "retired"}
+	AssetStatuses   = []string{"active", "retired", "merged"}
 	ScanStatuses    = []string{"running", "completed", "failed"}
 )
 
@@ -95,6 +95,10 @@ func sortValues(fields []string) []string {
 	return out
 }
 
+// scanOutcome describes Scan.outcome: the counts of ScanImportCompleted, v2's only when the event has them.
+const scanOutcome = "new, unchanged, reopened, resolved, closed, skipped, assets_discovered, assets_matched; " +
+	"for imports recorded since ScanImportCompleted v2 also parsed, stored, suppressed, duplicate_count, ignored, held_back, assets_weak"
+
 // componentSchemas are the shared response schemas. Read-model rows forbid unknown members, so
 // a field added to a row without documenting it fails the handler tests.
 func componentSchemas() obj {
@@ -145,6 +149,7 @@ func componentSchemas() obj {
 			"tags":                arrayOf(str("")),
 			"links":               arrayOf(ref("AssetLink")),
 			"status":              enum(AssetStatuses, ""),
+			"merged_into":         str("The asset a merged asset went into: its findings are that asset's now."),
 			"created_at":          dateTime(""),
 			"updated_at":          dateTime(""),
 			"version":             integer("The asset stream's version."),
@@ -176,6 +181,7 @@ func componentSchemas() obj {
 			"format":           str(""),
 			"rule_id":          str(""),
 			"component":        str(""),
+			"locations":        arrayOf(ref("FindingLocation")),
 			"fingerprint":      str(""),
 			"first_scan_id":    str(""),
 			"last_scan_id":     str(""),
@@ -186,6 +192,18 @@ func componentSchemas() obj {
 			"updated_at":       dateTime(""),
 			"version":          integer("The finding stream's version."),
 			"as_of":            asOf,
+		}),
+		"FindingLocation": object(nil, obj{
+			"host":     str(""),
+			"port":     integer(""),
+			"protocol": str(""),
+			"url":      str(""),
+			"method":   str(""),
+			"param":    str(""),
+			"file":     str(""),
+			"line":     integer(""),
+			"column":   integer(""),
+			"image":    str(""),
 		}),
 		"ScanError": object([]string{"stage", "reason"}, obj{"stage": str(""), "reason": str("")}),
 		"Scan": object([]string{"id", "stream_id", "status", "started_at", "findings_total", "assets_total", "version"}, obj{
@@ -201,7 +219,7 @@ func componentSchemas() obj {
 			"findings_total":  integer(""),
 			"assets_total":    integer(""),
 			"by_severity":     countsBy(""),
-			"outcome":         countsBy("new, unchanged, reopened, resolved, closed, skipped, assets_discovered, assets_matched"),
+			"outcome":         countsBy(scanOutcome),
 			"warnings":        arrayOf(str("")),
 			"error":           ref("ScanError"),
 			"version":         integer(""),

@@ -331,6 +331,39 @@ type ScanImportCompleted struct {
 	Warnings         []string                      `json:"warnings,omitempty"`
 }
 
+// ScanImportCompletedV2BySeverity is ScanImportCompleted/by_severity of
+// events/scans/ScanImportCompleted.v2.json.
+type ScanImportCompletedV2BySeverity = ScanImportCompletedBySeverity
+
+// ScanImportCompletedV2 is the payload of ScanImportCompleted
+// (events/scans/ScanImportCompleted.v2.json). The import finished; the counts summarise the
+// finding and asset events it appended. v2 adds the job summary's accounting (optional; absent in
+// events upcast from v1): parsed = stored + duplicate_count + ignored; suppressed findings were
+// stored in the state the report named; held_back findings wait for their asset's identity;
+// assets_weak assets had no stable identifier.
+type ScanImportCompletedV2 struct {
+	ScanID           string                          `json:"scan_id"`
+	Format           string                          `json:"format"`
+	FindingsTotal    int                             `json:"findings_total"`
+	BySeverity       ScanImportCompletedV2BySeverity `json:"by_severity"`
+	New              int                             `json:"new"`
+	Unchanged        int                             `json:"unchanged"`
+	Reopened         int                             `json:"reopened"`
+	Resolved         int                             `json:"resolved"`
+	Closed           int                             `json:"closed"`
+	Skipped          int                             `json:"skipped"`
+	AssetsDiscovered int                             `json:"assets_discovered"`
+	AssetsMatched    int                             `json:"assets_matched"`
+	Warnings         []string                        `json:"warnings,omitempty"`
+	Parsed           *int                            `json:"parsed,omitempty"`
+	Stored           *int                            `json:"stored,omitempty"`
+	Suppressed       *int                            `json:"suppressed,omitempty"`
+	DuplicateCount   *int                            `json:"duplicate_count,omitempty"`
+	Ignored          *int                            `json:"ignored,omitempty"`
+	HeldBack         *int                            `json:"held_back,omitempty"`
+	AssetsWeak       *int                            `json:"assets_weak,omitempty"`
+}
+
 // ScanImportFailed is the payload of ScanImportFailed (events/scans/ScanImportFailed.v1.json). The
 // import failed: the report could not be recognised (stage detect) or read (stage parse) — then
 // this is the stream's only event — or recording it failed part-way (stage import).

@@ -322,6 +322,55 @@ type FindingOpened struct {
 	SeenAt           time.Time               `json:"seen_at"`
 }
 
+// FindingOpenedV2CVSSItem is FindingOpened/cvss of events/vulns/FindingOpened.v2.json. One CVSS
+// rating the scanner gave: score is recomputed from the vector (v3.0, v3.1, v4.0), scanner_score
+// is the scanner's own; error says why the vector could not be scored.
+type FindingOpenedV2CVSSItem = FindingOpenedCVSSItem
+
+// FindingOpenedV2Component is FindingOpened/component of events/vulns/FindingOpened.v2.json.
+type FindingOpenedV2Component = FindingOpenedComponent
+
+// FindingOpenedV2Location is FindingOpened/location of events/vulns/FindingOpened.v2.json.
+type FindingOpenedV2Location = FindingOpenedLocation
+
+// FindingOpenedV2LocationsItem is FindingOpened/locations of events/vulns/FindingOpened.v2.json.
+type FindingOpenedV2LocationsItem = FindingOpenedLocation
+
+// FindingOpenedV2 is the payload of FindingOpened (events/vulns/FindingOpened.v2.json). A finding
+// was seen for the first time. The stream id is vulns-finding-<uuidv5 of identity_key>;
+// identity_key is <asset stream id>|<format>|<fingerprint>, scope is <asset stream id>|<format>.
+// Long texts are cut with a trailing '…[truncated]'. v2 adds locations: every place the report
+// names the finding at (a SARIF result's locations[]), location being the first; left out when
+// there is only one. A reimport keeps the locations of the first report (FindingSeen carries
+// none).
+type FindingOpenedV2 struct {
+	AssetID          string                         `json:"asset_id"`
+	Scope            string                         `json:"scope"`
+	IdentityKey      string                         `json:"identity_key"`
+	Fingerprint      string                         `json:"fingerprint"`
+	ScanID           string                         `json:"scan_id"`
+	Format           string                         `json:"format"`
+	Scanner          string                         `json:"scanner,omitempty"`
+	Title            string                         `json:"title"`
+	Severity         Severity                       `json:"severity"`
+	ScannerSeverity  string                         `json:"scanner_severity,omitempty"`
+	CVSS             []FindingOpenedV2CVSSItem      `json:"cvss,omitempty"`
+	CVEs             []string                       `json:"cves,omitempty"`
+	GHSAs            []string                       `json:"ghsas,omitempty"`
+	CWEs             []string                       `json:"cwes,omitempty"`
+	RuleID           string                         `json:"rule_id,omitempty"`
+	Component        *FindingOpenedV2Component      `json:"component,omitempty"`
+	Location         *FindingOpenedV2Location       `json:"location,omitempty"`
+	Locations        []FindingOpenedV2LocationsItem `json:"locations,omitempty"`
+	Description      string                         `json:"description,omitempty"`
+	Remediation      string                         `json:"remediation,omitempty"`
+	References       []string                       `json:"references,omitempty"`
+	Evidence         string                         `json:"evidence,omitempty"`
+	VEXState         string                         `json:"vex_state,omitempty"`
+	VEXJustification string                         `json:"vex_justification,omitempty"`
+	SeenAt           time.Time                      `json:"seen_at"`
+}
+
 // FindingRemediationStarted is the payload of FindingRemediationStarted
 // (events/vulns/FindingRemediationStarted.v1.json). Someone works on a fix.
 type FindingRemediationStarted struct {

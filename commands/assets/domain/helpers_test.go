@@ -12,7 +12,6 @@ import (
 
 	"github.com/socplatform/soc/commands/internal/es"
 	"github.com/socplatform/soc/events"
-	"github.com/socplatform/soc/schemas"
 	"github.com/socplatform/soc/schemas/contracts"
 )
 
@@ -33,7 +32,7 @@ var (
 // assets events' $refs resolve there as in production).
 func registry(tb testing.TB) *events.Registry {
 	tb.Helper()
-	schemaOnce.Do(func() { schemaReg, schemaErr = events.LoadRegistry(schemas.EventsFS(), "events") })
+	schemaOnce.Do(func() { schemaReg, schemaErr = events.PlatformRegistry() })
 	if schemaErr != nil {
 		tb.Fatalf("loading the event schemas: %v", schemaErr)
 	}

@@ -13,7 +13,7 @@ import (
 	"github.com/socplatform/soc/schemas/contracts"
 )
 
-// Bounds of the FindingOpened data (mirrored by schemas/events/vulns/FindingOpened.v1.json).
+// Bounds of the FindingOpened data (mirrored by schemas/events/vulns/FindingOpened.v2.json).
 // Longer strings are cut with TruncationMarker at the end; longer lists are cut.
 const (
 	MaxTitle         = 1024
@@ -25,6 +25,7 @@ const (
 	MaxIDs           = 256  // cves, ghsas, cwes
 	MaxReferences    = 256
 	MaxCVSS          = 32
+	MaxLocations     = 100 // a finding's locations: the SARIF results seen carry a handful
 	TruncationMarker = "…[truncated]"
 )
 
@@ -119,8 +120,8 @@ func cvssOf(in []importers.CVSS) []contracts.FindingOpenedCVSSItem {
 }
 
 // openedData builds FindingOpened from a parsed finding, each field cut to the schema's bounds.
-func openedData(f *importers.Finding, assetID, scope, key, scanID string, rep *importers.Report, at time.Time) contracts.FindingOpened {
-	d := contracts.FindingOpened{
+func openedData(f *importers.Finding, assetID, scope, key, scanID string, rep *importers.Report, at time.Time) contracts.FindingOpenedV2 {
+	d := contracts.FindingOpenedV2{
 		AssetID: assetID, Scope: scope, IdentityKey: key, Fingerprint: clip(f.Fingerprint, 512),
 		ScanID: scanID, Format: rep.Format, Scanner: clip(rep.ScannerName, MaxShort),
 		Title: clip(f.Title, MaxTitle), Severity: severityOf(f.Severity), ScannerSeverity: clip(f.ScannerSeverity, MaxShort),
@@ -138,14 +139,25 @@ func openedData(f *importers.Finding, assetID, scope, key, scanID string, rep *i
 		d.Component = &contracts.FindingOpenedComponent{PURL: clip(c.PURL, MaxURL), Name: clip(c.Name, 1024), Version: clip(c.Version, MaxShort),
 			FixedVersion: clip(c.FixedVersion, 1024), Type: clip(c.Type, 64), Path: clip(c.Path, MaxURL)}
 	}
-	l := f.Location
-	if l != (importers.Location{}) {
-		// Out-of-range numbers are dropped, as zero ones are: the schema bounds them.
-		d.Location = &contracts.FindingOpenedLocation{Host: clip(l.Host, 1024), Port: positive(l.Port, 65535), Protocol: clip(l.Protocol, 32), URL: clip(l.URL, MaxURL),
-			Method: clip(l.Method, 32), Param: clip(l.Param, 1024), File: clip(l.File, MaxURL), Line: positive(l.Line, math.MaxInt), Column: positive(l.Column, math.MaxInt),
-			Image: clip(l.Image, 1024)}
+	if l := f.Location; l != (importers.Location{}) {
+		loc := locationOf(l)
+		d.Location = &loc
+	}
+	if len(f.Locations) > 1 {
+		d.Locations = make([]contracts.FindingOpenedLocation, 0, min(len(f.Locations), MaxLocations))
+		for _, l := range f.Locations[:min(len(f.Locations), MaxLocations)] {
+			d.Locations = append(d.Locations, locationOf(l))
+		}
 	}
 	return d
+}
+
+// locationOf is one location cut to the schema's bounds.
+func locationOf(l importers.Location) contracts.FindingOpenedLocation {
+	// Out-of-range numbers are dropped, as zero ones are: the schema bounds them.
+	return contracts.FindingOpenedLocation{Host: clip(l.Host, 1024), Port: positive(l.Port, 65535), Protocol: clip(l.Protocol, 32), URL: clip(l.URL, MaxURL),
+		Method: clip(l.Method, 32), Param: clip(l.Param, 1024), File: clip(l.File, MaxURL), Line: positive(l.Line, math.MaxInt), Column: positive(l.Column, math.MaxInt),
+		Image: clip(l.Image, 1024)}
 }
 
 // positive is n when it is in 1..max, else nil: the optional number left out of the data.
@@ -256,13 +268,15 @@ func (s Summary) AddsUp() bool {
 	return s.Parsed == s.Stored+s.DuplicateCount+s.Ignored
 }
 
-// completed is the ScanImportCompleted (v1) data: the counts the published schema names.
-func (s Summary) completed() contracts.ScanImportCompleted {
+// completed is the ScanImportCompleted (v2) data: the v1 counts and the job summary's accounting.
+func (s Summary) completed() contracts.ScanImportCompletedV2 {
 	b := s.BySeverity
-	return contracts.ScanImportCompleted{ScanID: s.ScanID, Format: s.Format, FindingsTotal: s.FindingsTotal,
+	return contracts.ScanImportCompletedV2{ScanID: s.ScanID, Format: s.Format, FindingsTotal: s.FindingsTotal,
 		BySeverity: contracts.ScanImportCompletedBySeverity{Critical: b.Critical, High: b.High, Medium: b.Medium, Low: b.Low, Info: b.Info},
 		New:        s.New, Unchanged: s.Unchanged, Reopened: s.Reopened, Resolved: s.Resolved, Closed: s.Closed, Skipped: s.Skipped,
-		AssetsDiscovered: s.AssetsDiscovered, AssetsMatched: s.AssetsMatched, Warnings: s.Warnings}
+		AssetsDiscovered: s.AssetsDiscovered, AssetsMatched: s.AssetsMatched, Warnings: s.Warnings,
+		Parsed: &s.Parsed, Stored: &s.Stored, Suppressed: &s.Suppressed, DuplicateCount: &s.DuplicateCount,
+		Ignored: &s.Ignored, HeldBack: &s.HeldBack, AssetsWeak: &s.AssetsWeak}
 }
 
 // runSummary is what a scan run records of its import (ScanCompleted.import): the counts, with

@@ -427,7 +427,7 @@ func (im *Importer) attach(rep *importers.Report, assetOf map[string]string, ali
 		}
 		found = append(found, vulnapp.ScanFinding{ID: id, Severity: severityOf(f.Severity), Criticality: im.assetCriticality(assetID),
 			Suppressed: suppressionOf(f.Suppressed),
-			Opened: func() contracts.FindingOpened {
+			Opened: func() contracts.FindingOpenedV2 {
 				return openedData(f, assetID, ScopeKey(assetID, rep.Format), key, scanID, rep, at)
 			}})
 	}

@@ -48,7 +48,7 @@ type ScanFinding struct {
 	ID       string // the finding's stream id
 	Severity domain.Severity
 	// Opened builds the FindingOpened data, called only when the finding is new.
-	Opened func() contracts.FindingOpened
+	Opened func() contracts.FindingOpenedV2
 	// Criticality of the finding's asset: with Severity, it picks the SLA of a new finding.
 	Criticality string
 	// Suppressed, when set, is the report's verdict that the finding needs no work: a new or

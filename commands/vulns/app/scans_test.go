@@ -80,8 +80,8 @@ func newRecorder(t *testing.T, workers int) (context.Context, *events.Guarded, *
 // the report's verdict s (nil: none).
 func scanFinding(asset, key string, at time.Time, s *app.Suppression) app.ScanFinding {
 	return app.ScanFinding{ID: es.StreamIDFor("vulns", "finding", key), Severity: domain.High, Criticality: "high", Suppressed: s,
-		Opened: func() contracts.FindingOpened {
-			return contracts.FindingOpened{AssetID: asset, Scope: asset + "|trivy", IdentityKey: key, Fingerprint: "fp-" + key,
+		Opened: func() contracts.FindingOpenedV2 {
+			return contracts.FindingOpenedV2{AssetID: asset, Scope: asset + "|trivy", IdentityKey: key, Fingerprint: "fp-" + key,
 				ScanID: "scan-1", Format: "trivy", Title: "CVE-2024-0001 in " + key, Severity: domain.High, SeenAt: at}
 		}}
 }

@@ -127,7 +127,7 @@ func (f *Finding) Apply(e *events.Envelope) error {
 	}
 	switch e.Type {
 	case contracts.TypeFindingOpened:
-		var d contracts.FindingOpened
+		var d contracts.FindingOpenedV2
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return err
 		}

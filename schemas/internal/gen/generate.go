@@ -461,7 +461,13 @@ func (g *generator) goType(ctx, nested, title, propPath string, p *schema, file 
 		if p.Items == nil {
 			return "[]any", nil
 		}
-		t, err := g.goType(ctx, singular(nested), title, propPath, p.Items, file)
+		// An array beside an object property of its singular name ("locations" beside
+		// "location", declared first) names its items' type with an Item suffix instead.
+		item := singular(nested)
+		if _, taken := g.names[item]; taken {
+			item = nested + "Item"
+		}
+		t, err := g.goType(ctx, item, title, propPath, p.Items, file)
 		if err != nil {
 			return "", err
 		}
