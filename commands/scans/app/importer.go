@@ -78,6 +78,9 @@ type Importer struct {
 	workers int
 	// maxCloseShare: see Options.MaxCloseShare.
 	maxCloseShare float64
+	// spillAbove and recordBatch bound an import's memory: see defaultSpillAbove and
+	// defaultRecordBatch (tests lower them).
+	spillAbove, recordBatch int
 
 	index *assets.Index
 
@@ -136,6 +139,7 @@ func New(store *events.Guarded, opts Options) (*Importer, error) {
 		findings: map[string]*findingState{}, scopes: map[string]map[string]struct{}{},
 		criticality: map[string]string{}, scopeLocks: map[string]*scopeLock{}, assetVersions: map[string]int64{},
 		snaps: opts.Snapshots, snapTrack: snapshot.Tracker{Policy: opts.SnapshotPolicy},
+		spillAbove: defaultSpillAbove, recordBatch: defaultRecordBatch,
 	}
 	if opts.SLA != nil {
 		if err := opts.SLA.Validate(); err != nil {
