@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unique"
 
 	assetapp "github.com/socplatform/soc/commands/assets/app"
 	assets "github.com/socplatform/soc/commands/assets/domain"
@@ -342,6 +343,9 @@ func (im *Importer) applyFindingLocked(id string, e *events.Envelope, version, p
 		return fmt.Errorf("%s %s: %w", e.Type, id, err)
 	}
 	st.version, st.pos = version, pos
+	// The catalogue holds every finding: the strings many findings share (their asset, scope and
+	// last scan) are kept once, not once per finding as each event's data decodes them.
+	st.agg.AssetID, st.agg.LastScanID = intern(st.agg.AssetID), intern(st.agg.LastScanID)
 	if e.Type == contracts.TypeFindingOpened && st.scope == "" {
 		var d struct {
 			Scope string `json:"scope"`
@@ -350,7 +354,7 @@ func (im *Importer) applyFindingLocked(id string, e *events.Envelope, version, p
 			return fmt.Errorf("%s %s: %w", e.Type, id, err)
 		}
 		if d.Scope != "" {
-			st.scope = d.Scope
+			st.scope = intern(d.Scope)
 			set := im.scopes[d.Scope]
 			if set == nil {
 				set = map[string]struct{}{}
@@ -360,6 +364,14 @@ func (im *Importer) applyFindingLocked(id string, e *events.Envelope, version, p
 		}
 	}
 	return nil
+}
+
+// intern returns the canonical copy of s (unique: dropped once nothing holds it).
+func intern(s string) string {
+	if s == "" {
+		return ""
+	}
+	return unique.Make(s).Value()
 }
 
 // applyOwn applies the events the importer itself appended to a finding stream. Positions inside

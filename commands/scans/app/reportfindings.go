@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 
 	"github.com/socplatform/soc/commands/scans/importers"
 )
@@ -40,13 +41,18 @@ type spilledFinding struct {
 }
 
 // takeFindings moves rep.Findings into a reportFindings: spilled to a temporary file, and
-// rep.Findings dropped, when there are more than spillAbove.
+// rep.Findings cleared as they are written and then dropped, when there are more than
+// spillAbove. A spill that fails leaves rep.Findings cut short: the import fails with it.
 func takeFindings(rep *importers.Report, spillAbove int) (*reportFindings, error) {
 	l := &reportFindings{n: len(rep.Findings)}
 	if l.n <= spillAbove {
 		l.mem = rep.Findings
 		return l, nil
 	}
+	// What the parser decoded on the way (as large as the report) is garbage now, but the
+	// collector's goal was set while it was live: collect it before the spill allocates, so the
+	// spill and the import reuse its memory instead of growing the heap past the parse's peak.
+	runtime.GC()
 	f, err := os.CreateTemp("", "soc-import-findings-*.gob")
 	if err != nil {
 		return nil, fmt.Errorf("spilling the report's findings: %w", err)
@@ -67,6 +73,8 @@ func takeFindings(rep *importers.Report, spillAbove int) (*reportFindings, error
 			l.close()
 			return nil, fmt.Errorf("spilling the report's findings: %w", err)
 		}
+		// Written: its strings may go now, so the spill does not add to the report's memory.
+		rep.Findings[i] = importers.Finding{}
 	}
 	if err := w.Flush(); err != nil {
 		l.close()
