@@ -1,10 +1,7 @@
 package app_test
 
 import (
-	"context"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"reflect"
 	"sort"
 	"testing"
@@ -12,7 +9,6 @@ import (
 
 	"github.com/socplatform/soc/commands/internal/testsupport"
 	"github.com/socplatform/soc/commands/scans/app"
-	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/adapters/sqlite"
 	"github.com/socplatform/soc/schemas/contracts"
 )
@@ -72,38 +68,16 @@ func importTwice(t *testing.T, first, second []byte, batches func(*app.Importer)
 // report does) is imported exactly as one held in memory and recorded at once: same counts,
 // duplicates, suppressed hints, held back or resolved findings, and the same FindingOpened data.
 func TestSpilledBatchedImportMatchesInMemory(t *testing.T) {
-	for _, format := range formats {
-		dir := testsupport.SharedTestdata(t, format)
-		ents, err := os.ReadDir(dir)
-		if err != nil {
-			t.Fatal(err)
+	eachReport(t, func(t *testing.T, format string, b []byte) {
+		second := b
+		if format == "trivy" {
+			// Findings not seen again: resolved or held back, in both ways alike.
+			second = dropEvery(t, b, 3)
 		}
-		for _, e := range ents {
-			t.Run(format+"/"+e.Name(), func(t *testing.T) {
-				b := readFile(t, filepath.Join(dir, e.Name()))
-				second := b
-				if format == "trivy" {
-					// Findings not seen again: resolved or held back, in both ways alike.
-					second = dropEvery(t, b, 3)
-				}
-				want := importTwice(t, b, second, nil)
-				got := importTwice(t, b, second, func(im *app.Importer) { im.SetFindingBatches(0, 3) })
-				if !reflect.DeepEqual(got, want) {
-					t.Fatalf("spilled and batched:\n%+v\nin memory:\n%+v", got.Summaries, want.Summaries)
-				}
-			})
+		want := importTwice(t, b, second, nil)
+		got := importTwice(t, b, second, func(im *app.Importer) { im.SetFindingBatches(0, 3) })
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("spilled and batched:\n%+v\nin memory:\n%+v", got.Summaries, want.Summaries)
 		}
-	}
-}
-
-func newImporterWith(tb testing.TB, store *events.Guarded, opts app.Options) *app.Importer {
-	tb.Helper()
-	im, err := app.New(store, opts)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := im.Load(context.Background()); err != nil {
-		tb.Fatal(err)
-	}
-	return im
+	})
 }
