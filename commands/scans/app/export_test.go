@@ -69,3 +69,10 @@ func (o *Orchestrator) IndexDump() string {
 func (im *Importer) WrapFindingRecorder(wrap func(FindingRecorder) FindingRecorder) {
 	im.findingRec = wrap(im.findingRec)
 }
+
+// SetFindingBatches lowers the bounds an import keeps its memory within: reports of more than
+// spillAbove findings are spilled to a temporary file, and findings are recorded recordBatch at
+// a time, so small test reports take the paths a large report takes.
+func (im *Importer) SetFindingBatches(spillAbove, recordBatch int) {
+	im.spillAbove, im.recordBatch = spillAbove, recordBatch
+}

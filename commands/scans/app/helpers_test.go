@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"path/filepath"
 	"testing"
 
+	"github.com/socplatform/soc/commands/internal/testsupport"
 	"github.com/socplatform/soc/commands/scans/app"
 	"github.com/socplatform/soc/commands/scans/importers"
 	"github.com/socplatform/soc/events"
@@ -13,7 +15,12 @@ import (
 
 func newImporter(tb testing.TB, store *events.Guarded) *app.Importer {
 	tb.Helper()
-	im, err := app.New(store, app.Options{})
+	return newImporterWith(tb, store, app.Options{})
+}
+
+func newImporterWith(tb testing.TB, store *events.Guarded, opts app.Options) *app.Importer {
+	tb.Helper()
+	im, err := app.New(store, opts)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -21,6 +28,23 @@ func newImporter(tb testing.TB, store *events.Guarded) *app.Importer {
 		tb.Fatal(err)
 	}
 	return im
+}
+
+// eachReport runs fn, as a subtest "<format>/<file>", on every shared testdata report of every
+// format the importer reads.
+func eachReport(t *testing.T, fn func(t *testing.T, format string, b []byte)) {
+	for _, format := range formats {
+		dir := testsupport.SharedTestdata(t, format)
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range ents {
+			t.Run(format+"/"+e.Name(), func(t *testing.T) {
+				fn(t, format, readFile(t, filepath.Join(dir, e.Name())))
+			})
+		}
+	}
 }
 
 func readFile(tb testing.TB, path string) []byte {

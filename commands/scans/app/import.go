@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -300,6 +301,11 @@ func (c *counter) add(o vulnapp.ScanOutcome, seenPhase bool) {
 
 func (im *Importer) run(ctx context.Context, rep *importers.Report, scanID, fallback string, closeMissing bool, meta es.Meta, progress func(int, int), sum *Summary) error {
 	at := im.scanTime(rep)
+	list, err := takeFindings(rep, im.spillAbove)
+	if err != nil {
+		return err
+	}
+	defer list.close()
 
 	// Assets: resolve every report asset to a known or newly registered asset.
 	im.discoverMu.Lock()
@@ -334,21 +340,18 @@ func (im *Importer) run(ctx context.Context, rep *importers.Report, scanID, fall
 		return err
 	}
 
-	found, already, seen, err := im.attach(rep, assetOf, aliases, scanID, at, sum)
-	if err != nil {
+	a := &attachment{rep: rep, assetOf: assetOf, aliases: aliases}
+	if err := im.attach(ctx, list, a, sum); err != nil {
 		return err
 	}
-	c := &counter{sum: sum, total: len(found) + len(already), progress: progress}
-	for _, o := range already {
-		c.add(o, true)
-	}
-	if err := im.findingRec.Seen(ctx, meta, scanID, at, found, func(o vulnapp.ScanOutcome) { c.add(o, true) }); err != nil {
+	c := &counter{sum: sum, total: a.found, progress: progress}
+	if err := im.record(ctx, list, a, scanID, at, meta, c); err != nil {
 		return err
 	}
 	// A recorder that stored fewer findings than it was given fails the import before it
 	// resolves anything on the strength of it.
 	if !sum.AddsUp() {
-		return im.incomplete(sum, []string{fmt.Sprintf("the findings recorder stored %d of %d findings", sum.Stored, len(found))})
+		return im.incomplete(sum, []string{fmt.Sprintf("the findings recorder stored %d of %d findings", sum.Stored, a.found)}, 1)
 	}
 
 	var missing []string
@@ -356,7 +359,7 @@ func (im *Importer) run(ctx context.Context, rep *importers.Report, scanID, fall
 		members := im.scopeMembers(s)
 		var gone []string
 		for _, id := range members {
-			if _, ok := seen[id]; ok {
+			if a.saw(id) {
 				continue
 			}
 			if o, ok := im.recordedBy(id, scanID); ok {
@@ -377,65 +380,131 @@ func (im *Importer) run(ctx context.Context, rep *importers.Report, scanID, fall
 	return im.findingRec.Missed(ctx, meta, scanID, at, missing, func(o vulnapp.ScanOutcome) { c.add(o, false) })
 }
 
-// attach maps the report's findings to finding streams: found are the findings to record, seen
-// their stream ids, already the outcomes of findings this scan id's interrupted run recorded
-// (a resumed import counts them rather than recording them again). Duplicates and ignored kinds are counted in sum; a finding that cannot be
-// attached (its asset could not be identified, it has no fingerprint) fails the import with an
-// *IncompleteImportError before any finding is recorded.
-func (im *Importer) attach(rep *importers.Report, assetOf map[string]string, aliases map[string][]string, scanID string, at time.Time, sum *Summary) ([]vulnapp.ScanFinding, []vulnapp.ScanOutcome, map[string]struct{}, error) {
+// attachment is what attach learns of a report's findings, kept compact so that it stays small
+// beside a report of any size: the finding streams the report saw, as SHA-256 digests of their
+// ids, and which findings (by index) are recorded — not duplicates, not ignored.
+type attachment struct {
+	rep     *importers.Report
+	assetOf map[string]string
+	aliases map[string][]string
+
+	seen   map[[32]byte]struct{}
+	record []uint64 // bit i: the report's finding i is recorded
+	found  int      // how many are
+}
+
+// saw reports whether the report saw the finding stream id.
+func (a *attachment) saw(id string) bool {
+	_, ok := a.seen[sha256.Sum256([]byte(id))]
+	return ok
+}
+
+func (a *attachment) recorded(i int) bool { return a.record[i/64]&(1<<(i%64)) != 0 }
+
+// stream returns the asset and finding stream of an attachable finding.
+func (im *Importer) stream(a *attachment, f *importers.Finding) (assetID, key, id string) {
+	assetID = a.assetOf[f.AssetKey]
+	key = IdentityKey(assetID, a.rep.Format, f.Fingerprint)
+	return assetID, key, im.findingOf(key, a.aliases[assetID], a.rep.Format, f.Fingerprint)
+}
+
+// attach maps the report's findings to finding streams, recording nothing: it fills a with the
+// streams seen and the findings to record. Duplicates and ignored kinds are counted in sum; a
+// finding that cannot be attached (its asset could not be identified, it has no fingerprint)
+// fails the import with an *IncompleteImportError before any finding is recorded.
+func (im *Importer) attach(ctx context.Context, list *reportFindings, a *attachment, sum *Summary) error {
 	var (
-		found      []vulnapp.ScanFinding
-		already    []vulnapp.ScanOutcome
-		unattached []string
-		seen       = map[string]struct{}{}
-		dupAt      = map[string]int{} // finding stream id → its index in sum.Duplicates
+		unattached  []string // the first MaxWarnings reasons (no more can be shown)
+		unattachedN int
+		dupAt       = map[[32]byte]int{} // finding stream id's digest → its index in sum.Duplicates
 	)
-	for i := range rep.Findings {
-		f := &rep.Findings[i]
+	a.seen = make(map[[32]byte]struct{}, list.n)
+	a.record = make([]uint64, (list.n+63)/64)
+	err := list.each(ctx, func(i int, f *importers.Finding) error {
 		if f.Kind == importers.KindLicense {
 			sum.Ignored++
 			sum.IgnoredReason = "license results: the platform tracks vulnerabilities and weaknesses, not license policy"
-			continue
+			return nil
 		}
-		assetID, ok := assetOf[f.AssetKey]
-		if !ok {
-			unattached = append(unattached, fmt.Sprintf("finding %q: its asset %q could not be identified", clip(f.Title, 200), clip(f.AssetKey, 200)))
-			continue
+		if _, ok := a.assetOf[f.AssetKey]; !ok {
+			if unattachedN++; len(unattached) < MaxWarnings {
+				unattached = append(unattached, fmt.Sprintf("finding %q: its asset %q could not be identified", clip(f.Title, 200), clip(f.AssetKey, 200)))
+			}
+			return nil
 		}
 		if strings.TrimSpace(f.Fingerprint) == "" {
-			unattached = append(unattached, fmt.Sprintf("finding %q has no fingerprint", clip(f.Title, 200)))
-			continue
+			if unattachedN++; len(unattached) < MaxWarnings {
+				unattached = append(unattached, fmt.Sprintf("finding %q has no fingerprint", clip(f.Title, 200)))
+			}
+			return nil
 		}
-		key := IdentityKey(assetID, rep.Format, f.Fingerprint)
-		id := im.findingOf(key, aliases[assetID], rep.Format, f.Fingerprint)
-		if _, dup := seen[id]; dup {
+		_, _, id := im.stream(a, f)
+		h := sha256.Sum256([]byte(id))
+		if _, dup := a.seen[h]; dup {
 			sum.Skipped++
 			sum.DuplicateCount++
-			if j, ok := dupAt[id]; ok {
+			if j, ok := dupAt[h]; ok {
 				sum.Duplicates[j].Listed++
 			} else if len(sum.Duplicates) < MaxWarnings {
-				dupAt[id] = len(sum.Duplicates)
+				dupAt[h] = len(sum.Duplicates)
 				sum.Duplicates = append(sum.Duplicates, Duplicate{Fingerprint: clip(f.Fingerprint, 512), Title: clip(f.Title, 200), Listed: 2})
 			}
 			sum.warn(fmt.Sprintf("finding %q is listed twice in the report (fingerprint %s)", clip(f.Title, 200), clip(f.Fingerprint, 200)))
-			continue
+			return nil
 		}
-		seen[id] = struct{}{}
+		a.seen[h] = struct{}{}
+		a.record[i/64] |= 1 << (i % 64)
+		a.found++
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if unattachedN > 0 {
+		sum.Skipped += unattachedN
+		return im.incomplete(sum, unattached, unattachedN)
+	}
+	return nil
+}
+
+// record hands the findings attach chose to the recorder, im.recordBatch at a time, so that
+// only one batch of findings and of the events built from them is in memory at once.
+func (im *Importer) record(ctx context.Context, list *reportFindings, a *attachment, scanID string, at time.Time, meta es.Meta, c *counter) error {
+	batch := make([]vulnapp.ScanFinding, 0, min(a.found, im.recordBatch))
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		err := im.findingRec.Seen(ctx, meta, scanID, at, batch, func(o vulnapp.ScanOutcome) { c.add(o, true) })
+		clear(batch) // let the batch's findings go
+		batch = batch[:0]
+		return err
+	}
+	rep := a.rep
+	err := list.each(ctx, func(i int, f *importers.Finding) error {
+		if !a.recorded(i) {
+			return nil
+		}
+		assetID, key, id := im.stream(a, f)
 		if o, ok := im.recordedBy(id, scanID); ok {
-			already = append(already, o)
-			continue
+			// Recorded by this scan id's interrupted run: counted, not recorded again.
+			c.add(o, true)
+			return nil
 		}
-		found = append(found, vulnapp.ScanFinding{ID: id, Severity: severityOf(f.Severity), Criticality: im.assetCriticality(assetID),
+		batch = append(batch, vulnapp.ScanFinding{ID: id, Severity: severityOf(f.Severity), Criticality: im.assetCriticality(assetID),
 			Suppressed: suppressionOf(f.Suppressed),
 			Opened: func() contracts.FindingOpenedV2 {
 				return openedData(f, assetID, ScopeKey(assetID, rep.Format), key, scanID, rep, at)
 			}})
+		if len(batch) == cap(batch) {
+			return flush()
+		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	if len(unattached) > 0 {
-		sum.Skipped += len(unattached)
-		return nil, nil, nil, im.incomplete(sum, unattached)
-	}
-	return found, already, seen, nil
+	return flush()
 }
 
 // findingOf is the stream of the finding with identity key, or, when the catalogue does not know
@@ -455,8 +524,9 @@ func (im *Importer) findingOf(key string, aliases []string, format, fingerprint 
 	return id
 }
 
-// incomplete is the *IncompleteImportError of sum, with reasons (bounded) also in its warnings.
-func (im *Importer) incomplete(sum *Summary, reasons []string) error {
+// incomplete is the *IncompleteImportError of sum, with reasons (bounded) also in its warnings;
+// total is how many reasons there were, reasons being the first of them.
+func (im *Importer) incomplete(sum *Summary, reasons []string, total int) error {
 	e := &IncompleteImportError{Parsed: sum.Parsed, Stored: sum.Stored, Duplicates: sum.DuplicateCount, Ignored: sum.Ignored}
 	for _, r := range reasons {
 		sum.warn(r)
@@ -464,7 +534,7 @@ func (im *Importer) incomplete(sum *Summary, reasons []string) error {
 			e.Reasons = append(e.Reasons, r)
 		}
 	}
-	if n := len(reasons) - len(e.Reasons); n > 0 {
+	if n := total - len(e.Reasons); n > 0 {
 		e.Reasons = append(e.Reasons, fmt.Sprintf("and %d more", n))
 	}
 	return e

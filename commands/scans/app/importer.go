@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unique"
 
 	assetapp "github.com/socplatform/soc/commands/assets/app"
 	assets "github.com/socplatform/soc/commands/assets/domain"
@@ -78,6 +79,9 @@ type Importer struct {
 	workers int
 	// maxCloseShare: see Options.MaxCloseShare.
 	maxCloseShare float64
+	// spillAbove and recordBatch bound an import's memory: see defaultSpillAbove and
+	// defaultRecordBatch (tests lower them).
+	spillAbove, recordBatch int
 
 	index *assets.Index
 
@@ -141,6 +145,7 @@ func New(store *events.Guarded, opts Options) (*Importer, error) {
 		findings: map[string]*findingState{}, scopes: map[string]map[string]struct{}{},
 		criticality: map[string]string{}, pending: map[string]PendingImport{}, scopeLocks: map[string]*scopeLock{}, assetVersions: map[string]int64{},
 		snaps: opts.Snapshots, snapTrack: snapshot.Tracker{Policy: opts.SnapshotPolicy},
+		spillAbove: defaultSpillAbove, recordBatch: defaultRecordBatch,
 	}
 	if opts.SLA != nil {
 		if err := opts.SLA.Validate(); err != nil {
@@ -348,6 +353,9 @@ func (im *Importer) applyFindingLocked(id string, e *events.Envelope, version, p
 		return err
 	}
 	st.version, st.pos = version, pos
+	// The catalogue holds every finding: the strings many findings share (their asset, scope and
+	// last scan) are kept once, not once per finding as each event's data decodes them.
+	st.agg.AssetID, st.agg.LastScanID = intern(st.agg.AssetID), intern(st.agg.LastScanID)
 	if e.Type == contracts.TypeFindingOpened && st.scope == "" {
 		var d struct {
 			Scope string `json:"scope"`
@@ -356,7 +364,7 @@ func (im *Importer) applyFindingLocked(id string, e *events.Envelope, version, p
 			return fmt.Errorf("%s %s: %w", e.Type, id, err)
 		}
 		if d.Scope != "" {
-			st.scope = d.Scope
+			st.scope = intern(d.Scope)
 			set := im.scopes[d.Scope]
 			if set == nil {
 				set = map[string]struct{}{}
@@ -366,6 +374,14 @@ func (im *Importer) applyFindingLocked(id string, e *events.Envelope, version, p
 		}
 	}
 	return nil
+}
+
+// intern returns the canonical copy of s (unique: dropped once nothing holds it).
+func intern(s string) string {
+	if s == "" {
+		return ""
+	}
+	return unique.Make(s).Value()
 }
 
 // applyOwn applies the events the importer itself appended to a finding stream. Positions inside
