@@ -428,7 +428,7 @@ func (im *Importer) attach(ctx context.Context, list *reportFindings, a *attachm
 		}
 		if _, ok := a.assetOf[f.AssetKey]; !ok {
 			if unattachedN++; len(unattached) < MaxWarnings {
-				unattached = append(unattached, fmt.Sprintf("finding %q: its asset %q could not be identified", clip(f.Title, 200), clip(f.AssetKey, 200)))
+				unattached = append(unattached, fmt.Sprintf("finding %q: its asset %q could not be identified (the report names no stable identifier and no target: attach the report to a known asset with ?asset= or soc import --asset)", clip(f.Title, 200), clip(f.AssetKey, 200)))
 			}
 			return nil
 		}
