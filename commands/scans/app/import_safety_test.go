@@ -26,9 +26,35 @@ func juiceShop(t *testing.T) []byte {
 	return readFile(t, filepath.Join(testsupport.SharedTestdata(t, "trivy"), "trivy_image_juice-shop-v12.10.2.json"))
 }
 
-// cdxWithoutTarget is a CycloneDX BOM that names nothing its asset could be known by.
-func cdxWithoutTarget(t *testing.T) []byte {
+// cdxWithSerial is a CycloneDX BOM that names no component, only its serialNumber.
+func cdxWithSerial(t *testing.T) []byte {
 	return readFile(t, filepath.Join(testsupport.SharedTestdata(t, "variants", "cyclonedx"), "cdx15_spec_valid_vulnerability.xml"))
+}
+
+// cdxWithoutTarget is a CycloneDX BOM that names nothing its asset could be known by: the
+// serial-named one without its serialNumber.
+func cdxWithoutTarget(t *testing.T) []byte {
+	b := regexp.MustCompile(` serialNumber="[^"]*"`).ReplaceAll(cdxWithSerial(t), nil)
+	if bytes.Contains(b, []byte("serialNumber")) {
+		t.Fatal("the BOM still has a serialNumber")
+	}
+	return b
+}
+
+// TestBOMNamedBySerialNumber: a BOM that names no component is attached to a weakly identified
+// asset named by its serialNumber (the BOM's identity across its versions), and a reimport of the
+// same BOM finds the same asset and findings.
+func TestBOMNamedBySerialNumber(t *testing.T) {
+	store := testsupport.OpenSQLiteStore(t, sqlite.Config{Synchronous: "NORMAL"})
+	im := newImporter(t, store)
+	first := importBytes(t, im, cdxWithSerial(t), app.ImportScanReport{})
+	if !first.AddsUp() || first.Stored != 1 || first.AssetsWeak != 1 {
+		t.Fatalf("first import: %+v", first)
+	}
+	again := importBytes(t, im, cdxWithSerial(t), app.ImportScanReport{})
+	if !again.AddsUp() || again.Unchanged != 1 || again.New != 0 || again.AssetsMatched != 1 {
+		t.Fatalf("reimport: %+v, want the same asset and finding", again)
+	}
 }
 
 // emptied is the Trivy report with every vulnerability removed: the same scope, no results.

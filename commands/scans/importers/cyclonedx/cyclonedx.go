@@ -23,7 +23,8 @@
 //     version; analysis.state and analysis.justification give VEXState and VEXJustification
 //     (analysis.detail and analysis.response are kept as the evidence); the states not_affected,
 //     false_positive, resolved and resolved_with_pedigree also mark the finding Suppressed.
-//   - Target is metadata.component's name (name@version when it has one).
+//   - Target is metadata.component's name (name@version when it has one); a BOM naming no component
+//     is named by its serialNumber (hint "bom"), which the spec keeps across the BOM's versions.
 //   - ratings with method CVSSv2, CVSSv3, CVSSv31, CVSSv4 (or a vector with a CVSS:x.y/ prefix) are
 //     the CVSS ratings (source: the rating's source name, else the vulnerability's). Vectors without
 //     a prefix get the one matching the method ("CVSS:3.0/" for CVSSv3, "CVSS:3.1/" for CVSSv31,
@@ -43,7 +44,7 @@
 // where component identity is the component's purl with its qualifiers sorted (else name@version,
 // else the ref), component path the file the component was found in (aquasecurity:trivy:FilePath
 // or syft:location:0:path property, else empty), and '|' or '\' inside a field is escaped with '\'.
-// bom-refs and serialNumber are not used: Trivy draws them at random on every run. The same
+// bom-refs and serialNumber are not used in fingerprints: Trivy draws them at random on every run. The same
 // vulnerability on two components, or on one package installed at two paths, gives two findings;
 // a BOM that lists the same vulnerability twice for the same component gives one (merged).
 //
@@ -192,6 +193,7 @@ type compInfo struct {
 // bom-ref and the vulnerabilities in document order.
 type bom struct {
 	meta              cdxMetadata
+	serial            string // serialNumber: the BOM's identity across its versions (the spec's)
 	toolName, toolVer string
 	index             map[string]compInfo
 	vulns             []vulnRec
@@ -233,6 +235,13 @@ func readJSON(ctx context.Context, r io.Reader) (*bom, error) {
 			return nil
 		case "metadata":
 			return w.Decode(&doc.meta)
+		case "serialNumber":
+			var v any // a string by the spec; anything else is not a name to keep
+			if err := w.Decode(&v); err != nil {
+				return err
+			}
+			doc.serial, _ = v.(string)
+			return nil
 		case "components":
 			return w.Array(func() error {
 				var c cdxComponent
@@ -288,6 +297,12 @@ func build(doc *bom) (*importers.Report, error) {
 		if metaComp.version != "" {
 			rep.Target.Name = metaComp.name + "@" + metaComp.version
 		}
+	} else if serial := strings.TrimSpace(doc.serial); serial != "" {
+		// A BOM that names no component is named by its serialNumber, which the spec keeps
+		// across the BOM's versions. (Generators that draw it at random on every run, such as
+		// Trivy, also name their component, so they never get here; one that does not makes each
+		// import its own weakly identified asset, to merge or to attach with ?asset=.)
+		rep.Target = &importers.Target{Name: parseutil.Truncate(serial, parseutil.MaxShort), Hint: "bom"}
 	}
 
 	var fs parseutil.FindingSet

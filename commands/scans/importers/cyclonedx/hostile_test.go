@@ -105,3 +105,28 @@ func TestFieldBounds(t *testing.T) {
 		t.Errorf("description %d bytes, evidence %d bytes", len(f.Description), len(f.Evidence))
 	}
 }
+
+// TestTargetFromSerialNumber: a BOM naming no component is named by its serialNumber, in either
+// encoding; a component's name wins over it.
+func TestTargetFromSerialNumber(t *testing.T) {
+	docs := map[string]string{
+		"json": `{"bomFormat":"CycloneDX","specVersion":"1.5","serialNumber":"urn:uuid:3e671687-395b-41f5-a30f-a58921a69b79","version":1,"vulnerabilities":[]}`,
+		"xml":  `<?xml version="1.0"?><bom serialNumber="urn:uuid:3e671687-395b-41f5-a30f-a58921a69b79" version="1" xmlns="http://cyclonedx.org/schema/bom/1.5"></bom>`,
+	}
+	for name, doc := range docs {
+		rep, err := parser{}.Parse(t.Context(), strings.NewReader(doc))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if rep.Target == nil || rep.Target.Name != "urn:uuid:3e671687-395b-41f5-a30f-a58921a69b79" || rep.Target.Hint != "bom" {
+			t.Errorf("%s: target %+v, want the serialNumber", name, rep.Target)
+		}
+	}
+	rep, err := parser{}.Parse(t.Context(), strings.NewReader(bomDoc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Target == nil || rep.Target.Name != "shop@3" {
+		t.Errorf("target %+v, want the metadata component shop@3", rep.Target)
+	}
+}

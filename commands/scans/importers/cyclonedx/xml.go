@@ -52,6 +52,11 @@ func readXML(ctx context.Context, r io.Reader) (*bom, error) {
 		return nil, s.Errorf("root element <%s> (namespace %q) is not a CycloneDX <bom>", root.Name.Local, root.Name.Space)
 	}
 	doc := &bom{index: map[string]compInfo{}}
+	for _, a := range root.Attr {
+		if a.Name.Space == "" && a.Name.Local == "serialNumber" {
+			doc.serial = a.Value
+		}
+	}
 	err = s.Children(func(se xml.StartElement) error {
 		switch se.Name.Local {
 		case "metadata":
