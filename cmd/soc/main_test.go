@@ -35,7 +35,7 @@ func TestCommandLineExitCodes(t *testing.T) {
 		{[]string{"events", "stream"}, 2, "", "soc events stream: accepts 1 arg(s), received 0"},
 		{[]string{"projections", "skip", "findings", "--event", "e1"}, 2, "", `required flag(s) "reason" not set`},
 		{[]string{"projections", "skip", "findings", "--event", "e1", "--reason", " "}, 2, "", "--event and --reason must not be empty"},
-		{[]string{"projections", "retry", "all"}, 2, "", "soc projections retry: name one projection"},
+		{[]string{"projections", "retry", "all"}, 2, "", "soc projections retry: name one projection, not all"},
 		{[]string{"replay"}, 2, "", `required flag(s) "projection" not set`},
 		{[]string{"replay", "--projection", "nope"}, 2, "", `soc replay: unknown projection "nope"`},
 		{[]string{"sagas", "list", "--saga", "Not A Saga"}, 2, "", `soc sagas list: --saga "Not A Saga" is not a saga name`},

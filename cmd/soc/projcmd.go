@@ -227,7 +227,10 @@ func projectionsDumpCmd() *cobra.Command {
 
 // withProjection runs f on the one projection named; f's error is the command's failure.
 func withProjection(cmd *cobra.Command, cfg *Config, name string, f func(ctx context.Context, t *readTool, name string) error) error {
-	if _, err := projectionsNamed(name); err != nil || name == "all" {
+	if name == "all" {
+		return fail(cmd, 2, "name one projection, not all (one at a time: each is parked on its own event)")
+	}
+	if _, err := projectionsNamed(name); err != nil {
 		return fail(cmd, 2, "name one projection: %v", err)
 	}
 	return withReadTool(cmd, cfg, func(ctx context.Context, t *readTool) error {
