@@ -38,7 +38,7 @@ func direction(p *querykit.Params) bool {
 // streamEvents answers GET /v1/streams/{stream_id}/events: a page of one stream, forwards from
 // a version (default 1) or backwards from one (default the last), optionally as of a time.
 func (a *API) streamEvents(w http.ResponseWriter, r *http.Request) {
-	p := querykit.NewParams(r, "GET /v1/streams/{stream_id}/events")
+	p := querykit.NewParams(r, storeRoutes[0])
 	id := p.StreamID("stream_id", r.PathValue("stream_id"), "")
 	from, _ := p.Integer("from", 1, 1<<62)
 	backwards := direction(p)
@@ -62,7 +62,7 @@ func (a *API) streamEvents(w http.ResponseWriter, r *http.Request) {
 
 // auditEvents answers GET /v1/events: the audit trail over the whole store.
 func (a *API) auditEvents(w http.ResponseWriter, r *http.Request) {
-	p := querykit.NewParams(r, "GET /v1/events")
+	p := querykit.NewParams(r, storeRoutes[1])
 	var q events.EventQuery
 	q.Types = p.List("type", func(v string) string {
 		if !eventTypeRe.MatchString(v) {

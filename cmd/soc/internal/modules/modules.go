@@ -6,6 +6,7 @@ package modules
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -58,7 +59,7 @@ func New(mods ...Module) (*Graph, error) {
 	visit = func(n string) error {
 		switch state[n] {
 		case 1:
-			i := indexOf(path, n)
+			i := slices.Index(path, n)
 			return fmt.Errorf("modules: dependency cycle %s", strings.Join(append(path[i:], n), " -> "))
 		case 2:
 			return nil
@@ -192,13 +193,4 @@ func (g *Graph) names() []string {
 	}
 	sort.Strings(out)
 	return out
-}
-
-func indexOf(s []string, v string) int {
-	for i, x := range s {
-		if x == v {
-			return i
-		}
-	}
-	return -1
 }
