@@ -189,9 +189,7 @@ func (w *Worker) Sync(ctx context.Context) error {
 	for _, id := range w.idx.takeLate() {
 		w.log.Warn("notifications: a notification joined a digest after the digest was requested; it is not delivered", "notification", id)
 	}
-	if err := w.saveSnapshot(func(t *snapshot.Tracker, pos int64) bool { return t.Due(pos, time.Now()) }); err != nil {
-		w.log.Warn("notifications: the index's snapshot could not be written; the next start replays more", "error", err)
-	}
+	w.snapshotIfDue()
 	return nil
 }
 
@@ -203,9 +201,7 @@ func (w *Worker) follow(_ context.Context, batch []events.Envelope) error {
 	for _, id := range w.idx.takeLate() {
 		w.log.Warn("notifications: a notification joined a digest after the digest was requested; it is not delivered", "notification", id)
 	}
-	if err := w.saveSnapshot(func(t *snapshot.Tracker, pos int64) bool { return t.Due(pos, time.Now()) }); err != nil {
-		w.log.Warn("notifications: the index's snapshot could not be written; the next start replays more", "error", err)
-	}
+	w.snapshotIfDue()
 	w.poke()
 	return nil
 }
