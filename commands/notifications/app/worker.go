@@ -186,11 +186,16 @@ func (w *Worker) Sync(ctx context.Context) error {
 	if err := w.idx.sync(ctx, w.cfg.Store, w.cfg.ReadBatch); err != nil {
 		return err
 	}
+	w.warnLate()
+	w.snapshotIfDue()
+	return nil
+}
+
+// warnLate logs the notifications the index found joining a digest already requested.
+func (w *Worker) warnLate() {
 	for _, id := range w.idx.takeLate() {
 		w.log.Warn("notifications: a notification joined a digest after the digest was requested; it is not delivered", "notification", id)
 	}
-	w.snapshotIfDue()
-	return nil
 }
 
 // follow applies a batch the eventlog consumer delivered and wakes the dispatch loop.
@@ -198,9 +203,7 @@ func (w *Worker) follow(_ context.Context, batch []events.Envelope) error {
 	if err := w.idx.follow(batch); err != nil {
 		return err
 	}
-	for _, id := range w.idx.takeLate() {
-		w.log.Warn("notifications: a notification joined a digest after the digest was requested; it is not delivered", "notification", id)
-	}
+	w.warnLate()
 	w.snapshotIfDue()
 	w.poke()
 	return nil
