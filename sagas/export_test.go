@@ -8,7 +8,7 @@ type QueuedItem struct {
 	At         time.Time
 }
 
-// Queues returns a scheduler's position, its working queue and its folded queue, by id.
+// queues returns a scheduler's position, its working queue and its folded queue, by id.
 func queues(s *scheduler) (pos int64, working, folded map[string]QueuedItem) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -97,9 +97,9 @@ func (ScanSchedule) Handle(_ context.Context, raw json.RawMessage, e events.Enve
 			// The domain validated it: an unparseable schedule is a bug, not something to retry.
 			return sagas.Decision{}, fmt.Errorf("schedule %q of %s: %w", schedule, e.StreamID, err)
 		}
-		state, _ := json.Marshal(scanScheduleState{DefinitionID: strings.TrimPrefix(e.StreamID, scanDefinitionPrefix), Schedule: schedule})
+		next := state(scanScheduleState{DefinitionID: strings.TrimPrefix(e.StreamID, scanDefinitionPrefix), Schedule: schedule})
 		// Scheduling "next" again replaces the pending timer.
-		return sagas.Decision{State: state, Schedule: []sagas.TimerRequest{{Name: "next", DueAt: sch.Next(now).UTC()}}}, nil
+		return sagas.Decision{State: next, Schedule: []sagas.TimerRequest{{Name: "next", DueAt: sch.Next(now).UTC()}}}, nil
 	case contracts.TypeScanDefinitionDeleted:
 		if st == nil {
 			return sagas.Decision{}, nil

@@ -56,13 +56,10 @@ type Meta struct {
 
 var idNamespace = uuid.MustParse("6f6c8a5e-3b0e-4c59-9a7e-5f1d2d8b0c11")
 
-// Envelopes turns changes into envelopes for streamID.
+// Envelopes turns changes into envelopes for streamID, their ids derived from
+// meta.IdempotencyKey when there is one (eventIDs of an unbound key), else fresh.
 func Envelopes(meta Meta, streamID string, changes []Change) ([]events.Envelope, error) {
-	id := func(int) string { return events.NewEventID() }
-	if meta.IdempotencyKey != "" {
-		id = func(i int) string { return deterministicID(meta.IdempotencyKey, streamID, i) }
-	}
-	return envelopes(meta, changes, id, nil)
+	return envelopes(meta, changes, eventIDs(Invocation{Meta: meta}, streamID), nil)
 }
 
 // envelopes turns changes into envelopes with the ids id gives and metadata on each.

@@ -109,6 +109,14 @@ func (w *Worker) SaveSnapshot() error {
 	return w.saveSnapshot(func(t *snapshot.Tracker, pos int64) bool { return t.Changed(pos) })
 }
 
+// snapshotIfDue writes a snapshot when the policy says so. A failure is only a slower next
+// start: it is logged.
+func (w *Worker) snapshotIfDue() {
+	if err := w.saveSnapshot(func(t *snapshot.Tracker, pos int64) bool { return t.Due(pos, time.Now()) }); err != nil {
+		w.log.Warn("notifications: the index's snapshot could not be written; the next start replays more", "error", err)
+	}
+}
+
 // saveSnapshot writes a snapshot when due says so for the index's position. Encoding and writing
 // happen outside the index's lock: dispatch passes go on meanwhile.
 func (w *Worker) saveSnapshot(due func(t *snapshot.Tracker, pos int64) bool) error {

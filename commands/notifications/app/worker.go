@@ -186,13 +186,16 @@ func (w *Worker) Sync(ctx context.Context) error {
 	if err := w.idx.sync(ctx, w.cfg.Store, w.cfg.ReadBatch); err != nil {
 		return err
 	}
+	w.warnLate()
+	w.snapshotIfDue()
+	return nil
+}
+
+// warnLate logs the notifications the index found joining a digest already requested.
+func (w *Worker) warnLate() {
 	for _, id := range w.idx.takeLate() {
 		w.log.Warn("notifications: a notification joined a digest after the digest was requested; it is not delivered", "notification", id)
 	}
-	if err := w.saveSnapshot(func(t *snapshot.Tracker, pos int64) bool { return t.Due(pos, time.Now()) }); err != nil {
-		w.log.Warn("notifications: the index's snapshot could not be written; the next start replays more", "error", err)
-	}
-	return nil
 }
 
 // follow applies a batch the eventlog consumer delivered and wakes the dispatch loop.
@@ -200,12 +203,8 @@ func (w *Worker) follow(_ context.Context, batch []events.Envelope) error {
 	if err := w.idx.follow(batch); err != nil {
 		return err
 	}
-	for _, id := range w.idx.takeLate() {
-		w.log.Warn("notifications: a notification joined a digest after the digest was requested; it is not delivered", "notification", id)
-	}
-	if err := w.saveSnapshot(func(t *snapshot.Tracker, pos int64) bool { return t.Due(pos, time.Now()) }); err != nil {
-		w.log.Warn("notifications: the index's snapshot could not be written; the next start replays more", "error", err)
-	}
+	w.warnLate()
+	w.snapshotIfDue()
 	w.poke()
 	return nil
 }

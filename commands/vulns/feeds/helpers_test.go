@@ -6,36 +6,15 @@ import (
 	"errors"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-)
 
-// sharedTestdata returns ../shared/testdata/<sub...> beside the directory holding go.work,
-// found by walking up from the package directory; the test is skipped when it is absent.
-func sharedTestdata(t testing.TB, sub ...string) string {
-	t.Helper()
-	wd, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for dir := wd; ; dir = filepath.Dir(dir) {
-		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
-			root := filepath.Join(filepath.Dir(dir), "shared", "testdata")
-			if fi, err := os.Stat(root); err != nil || !fi.IsDir() {
-				t.Skipf("shared test data not found at %s (sibling of the workspace root %s); CI provides it", root, dir)
-			}
-			return filepath.Join(append([]string{root}, sub...)...)
-		}
-		if filepath.Dir(dir) == dir {
-			t.Skipf("no go.work above %s, so no ../shared/testdata to read", wd)
-		}
-	}
-}
+	"github.com/socplatform/soc/commands/internal/testsupport"
+)
 
 func readShared(t testing.TB, sub ...string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(sharedTestdata(t, sub...))
+	b, err := os.ReadFile(testsupport.SharedTestdata(t, sub...))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/socplatform/soc/commands/internal/testsupport"
 )
 
 // Every file under ../shared/testdata/{nvd,kev,epss} is read here, so a file added there without
@@ -34,7 +36,7 @@ func TestSharedFilesAllCovered(t *testing.T) {
 		"epss/epss_scores_2025-02-20_5rows.csv":                 {5, 0, nil},
 		"epss/epss_scores_2026-09-29_head100.csv":               {100, 0, nil},
 	}
-	root := sharedTestdata(t)
+	root := testsupport.SharedTestdata(t)
 	seen := 0
 	for _, dir := range []string{"nvd", "kev", "epss"} {
 		entries, err := os.ReadDir(filepath.Join(root, dir))
