@@ -31,13 +31,7 @@ const (
 var OpenStatuses = []string{StatusOpen, StatusReopened, StatusTriaged, StatusInRemediation}
 
 // IsOpen reports whether a finding in status s still needs attention.
-func IsOpen(s string) bool {
-	switch s {
-	case StatusOpen, StatusReopened, StatusTriaged, StatusInRemediation:
-		return true
-	}
-	return false
-}
+func IsOpen(s string) bool { return slices.Contains(OpenStatuses, s) }
 
 // Severities in decreasing order (the schemas' order).
 var Severities = contracts.SeverityValues()
