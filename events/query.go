@@ -45,12 +45,7 @@ type EventQuerier interface {
 // ErrQueryUnsupported is returned (wrapped, naming the store) by Guarded.QueryEvents when the
 // wrapped store does not implement EventQuerier. Its Kind is problem.KindUnavailable: the deployment
 // cannot answer audit queries, whatever the request.
-var ErrQueryUnsupported error = &unsupportedError{"the event store cannot query events"}
-
-type unsupportedError struct{ msg string }
-
-func (e *unsupportedError) Error() string      { return e.msg }
-func (e *unsupportedError) Kind() problem.Kind { return problem.KindUnavailable }
+var ErrQueryUnsupported error = &kindError{"the event store cannot query events", problem.KindUnavailable}
 
 // Normalize validates q and returns it with its defaults applied: Limit within 1..MaxQueryLimit,
 // Types without duplicates or empty names, and From and To rounded up to the microsecond (the

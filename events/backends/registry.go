@@ -3,6 +3,7 @@ package backends
 import (
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"sync"
 )
@@ -21,10 +22,10 @@ func NewRegistry[F any](kind string) *Registry[F] {
 	return &Registry[F]{kind: kind, open: map[string]F{}}
 }
 
-// Register makes a backend available by name. It panics on an empty name or a name registered
-// twice: both are programming errors found at start-up. (Callers refuse a nil open function.)
+// Register makes a backend available by name. It panics on an empty name, a nil open function or
+// a name registered twice: all are programming errors found at start-up.
 func (r *Registry[F]) Register(name string, open F) {
-	if name == "" {
+	if v := reflect.ValueOf(open); name == "" || !v.IsValid() || (v.Kind() == reflect.Func && v.IsNil()) {
 		panic(r.kind + " backends: Register needs a name and an open function")
 	}
 	r.mu.Lock()

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -211,7 +212,7 @@ func WriteRows(ctx context.Context, tx *projections.Tx, cache *SQLCache, table s
 	}()
 	i := 0
 	for k, n := range sizes {
-		q := cache.Get(table+"|"+suffix+"|"+itoa(n), func() string { return insertSQL(tx.Dialect, table, cols, n, suffix) })
+		q := cache.Get(table+"|"+suffix+"|"+strconv.Itoa(n), func() string { return insertSQL(tx.Dialect, table, cols, n, suffix) })
 		args = args[:0]
 		for _, r := range rows[i : i+n] {
 			args = append(args, r...)
@@ -264,7 +265,7 @@ const inChunk = 1024
 func EachIn(ctx context.Context, tx *projections.Tx, cache *SQLCache, prefix, suffix string, ids []string, fn func(*sql.Rows) error) error {
 	for start := 0; start < len(ids); start += inChunk {
 		args := padded(ids[start:min(len(ids), start+inChunk)])
-		q := cache.Get(prefix+"|"+suffix+"|"+itoa(len(args)), func() string {
+		q := cache.Get(prefix+"|"+suffix+"|"+strconv.Itoa(len(args)), func() string {
 			return prefix + tx.Dialect.Placeholders(1, len(args)) + suffix
 		})
 		if fn == nil {
@@ -291,14 +292,6 @@ func EachIn(ctx context.Context, tx *projections.Tx, cache *SQLCache, prefix, su
 		}
 	}
 	return nil
-}
-
-// itoa formats a small non-negative count (a chunk size) for a statement-cache key.
-func itoa(n int) string {
-	if n < 10 {
-		return string(rune('0' + n))
-	}
-	return itoa(n/10) + string(rune('0'+n%10))
 }
 
 // ---- value encoding --------------------------------------------------------------------------

@@ -31,13 +31,7 @@ const (
 var OpenStatuses = []string{StatusOpen, StatusReopened, StatusTriaged, StatusInRemediation}
 
 // IsOpen reports whether a finding in status s still needs attention.
-func IsOpen(s string) bool {
-	switch s {
-	case StatusOpen, StatusReopened, StatusTriaged, StatusInRemediation:
-		return true
-	}
-	return false
-}
+func IsOpen(s string) bool { return slices.Contains(OpenStatuses, s) }
 
 // Severities in decreasing order (the schemas' order).
 var Severities = contracts.SeverityValues()
@@ -251,13 +245,6 @@ func FoldFinding(evs []events.Envelope) (*Finding, error) {
 
 // ---- CVEs ------------------------------------------------------------------------------------
 
-type cveRating struct {
-	Version   string  `json:"version"`
-	Vector    string  `json:"vector"`
-	BaseScore float64 `json:"base_score"`
-	Type      string  `json:"type"`
-}
-
 type cveEventData struct {
 	ID             string          `json:"id"`
 	Published      time.Time       `json:"published"`
@@ -300,7 +287,7 @@ func applyCVE(c *CVE, e *events.Envelope) (*CVE, error) {
 		n.Published, n.LastModified, n.Status, n.Description = readkit.StoredPtr(d.Published), readkit.StoredPtr(d.LastModified), d.Status, d.Description
 		n.CWEs, n.Ratings, n.CVSSScore, n.CVSSVector = readkit.NonEmpty(d.CWEs), nil, nil, ""
 		if len(d.Ratings) > 0 && string(d.Ratings) != "null" {
-			var rs []cveRating
+			var rs []contracts.CVERating
 			if err := json.Unmarshal(d.Ratings, &rs); err != nil {
 				return nil, err
 			}
@@ -324,9 +311,9 @@ func applyCVE(c *CVE, e *events.Envelope) (*CVE, error) {
 
 // bestRating picks the CVE's headline CVSS: the newest CVSS version rated, NVD's Primary rating
 // of it when there is one, else its highest score.
-func bestRating(rs []cveRating) cveRating {
+func bestRating(rs []contracts.CVERating) contracts.CVERating {
 	best := rs[0]
-	better := func(a, b cveRating) bool { // a better than b
+	better := func(a, b contracts.CVERating) bool { // a better than b
 		if a.Version != b.Version {
 			return a.Version > b.Version // "2.0" < "3.0" < "3.1" < "4.0"
 		}
