@@ -52,8 +52,11 @@ type ImportScanReport struct {
 	Progress func(done, total int)
 }
 
+// importStreamPrefix begins the id of every scan import's own stream.
+const importStreamPrefix = "scans-import-"
+
 // ImportStreamID is the stream of a scan import's own events.
-func ImportStreamID(scanID string) string { return "scans-import-" + scanID }
+func ImportStreamID(scanID string) string { return importStreamPrefix + scanID }
 
 // FindingStreamID is the stream of the finding with the given identity key.
 func FindingStreamID(identityKey string) string {

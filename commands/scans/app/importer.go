@@ -298,7 +298,7 @@ func (im *Importer) apply(e *events.Envelope) error {
 		im.mu.Lock()
 		defer im.mu.Unlock()
 		return im.applyFindingLocked(e.StreamID, e, e.Version, e.GlobalPosition)
-	case strings.HasPrefix(e.StreamID, "scans-import-"):
+	case strings.HasPrefix(e.StreamID, importStreamPrefix):
 		im.applyImport(e)
 	}
 	return nil

@@ -244,7 +244,7 @@ func (im *Importer) endPending(scanID string) {
 	im.mu.Unlock()
 }
 
-func scanOfImportStream(stream string) string { return stream[len("scans-import-"):] }
+func scanOfImportStream(stream string) string { return stream[len(importStreamPrefix):] }
 
 // importStart is how Import begins on a scan id's stream: the expected version of its first
 // append, and whether a run a crash interrupted is resumed.

@@ -30,6 +30,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/socplatform/soc/commands/internal/httpcmd"
 	"github.com/socplatform/soc/commands/scans/app"
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/schemas/problem"
@@ -395,7 +396,7 @@ func (im *Imports) post(w http.ResponseWriter, r *http.Request) {
 		problem.Error(w, r, im.log, problem.Invalid("body", "the report is empty"))
 		return
 	}
-	actor := actorOf(r)
+	actor := httpcmd.ActorOf(r)
 	res, err := im.ledger.RequestImport(r.Context(), app.RequestImport{ScanID: scanID, Format: format, Spool: spool, SHA256: sum, Bytes: n, Node: im.node, Actor: actor,
 		Asset: asset, CloseMissing: closeMissing})
 	if err != nil {
@@ -733,9 +734,6 @@ func (im *Imports) update(job *Job, fn func(*Job)) {
 	fn(job)
 	im.mu.Unlock()
 }
-
-// actorOf names who asked. Until identity exists, requests are anonymous.
-func actorOf(r *http.Request) string { return "anonymous" }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")

@@ -108,9 +108,7 @@ func csvFinding(c *csvscan.Reader, row csvscan.Row, warnings *[]string) (importe
 		f.CVEs = parseutil.AddUnique(f.CVEs, strings.ToUpper(id))
 	}
 	for _, x := range strings.FieldsFunc(row.Get("XREF"), func(r rune) bool { return r == ',' || r == '\n' || r == '\r' }) {
-		if k, id, ok := strings.Cut(x, ":"); ok && strings.EqualFold(strings.TrimSpace(k), "CWE") {
-			f.CWEs = parseutil.AddUnique(f.CWEs, parseutil.CWENumber(id))
-		}
+		f.CWEs = parseutil.AddUnique(f.CWEs, xrefCWE(x))
 	}
 	for _, ref := range strings.Fields(row.Get("See Also")) {
 		f.References = parseutil.AddUnique(f.References, parseutil.Truncate(ref, parseutil.MaxShort))

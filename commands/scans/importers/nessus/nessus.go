@@ -324,9 +324,7 @@ func (b *builder) item(s *xmlscan.Scanner, se xml.StartElement) (item, error) {
 			if err := short(&v); err != nil {
 				return err
 			}
-			if k, id, ok := strings.Cut(v, ":"); ok && strings.EqualFold(strings.TrimSpace(k), "CWE") {
-				f.CWEs = parseutil.AddUnique(f.CWEs, parseutil.CWENumber(id))
-			}
+			f.CWEs = parseutil.AddUnique(f.CWEs, xrefCWE(v))
 			return nil
 		case "cvss3_vector":
 			return short(&v3vec)
@@ -495,4 +493,13 @@ func joinLines(v string) string {
 		}
 	}
 	return strings.Join(out, "; ")
+}
+
+// xrefCWE is the CWE of a Nessus cross-reference ("CWE:79", in a <xref> element or the CSV XREF
+// column), "" for a reference of another kind.
+func xrefCWE(x string) string {
+	if k, id, ok := strings.Cut(x, ":"); ok && strings.EqualFold(strings.TrimSpace(k), "CWE") {
+		return parseutil.CWENumber(id)
+	}
+	return ""
 }

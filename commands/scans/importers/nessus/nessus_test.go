@@ -53,26 +53,25 @@ func goldenCounts() map[string]func(*testing.T, *importers.Report) {
 	return m
 }
 
+// csvCase is what one CSV sample holds.
+type csvCase struct {
+	hosts, rows, findings int
+	sev                   map[importers.Severity]int
+	version               string
+}
+
 // csvCounts are the project's own CSV samples (importers/testdata/nessus; no public export with
 // a clear licence exists), written to the exporter's columns. Counts by the rows written: one
 // finding per (Host, Plugin ID, Port, Protocol), the rows of one result's CVEs merged; severity
 // from Risk.
-var csvCounts = map[string]struct {
-	hosts, rows, findings int
-	sev                   map[importers.Severity]int
-	version               string
-}{
+var csvCounts = map[string]csvCase{
 	// 2 hosts (an IP and a name), 9 rows; plugin 158900 is two rows (CVE-2022-0778, -0779).
 	"nessus_10.7_default_columns_2hosts.csv": {2, 9, 8, map[importers.Severity]int{"info": 4, "medium": 3, "high": 1}, "10.7.2"},
 	// The export with every optional column, a BOM and LF line ends; plugin 97833 is two rows.
 	"nessus_10_all_columns_bom_lf.csv": {1, 4, 3, map[importers.Severity]int{"info": 1, "high": 1, "critical": 1}, ""},
 }
 
-func checkCSV(t *testing.T, rep *importers.Report, tc struct {
-	hosts, rows, findings int
-	sev                   map[importers.Severity]int
-	version               string
-}) {
+func checkCSV(t *testing.T, rep *importers.Report, tc csvCase) {
 	t.Helper()
 	if len(rep.Assets) != tc.hosts || len(rep.Findings) != tc.findings {
 		t.Errorf("assets/findings = %d/%d, want %d/%d (%d rows)", len(rep.Assets), len(rep.Findings), tc.hosts, tc.findings, tc.rows)

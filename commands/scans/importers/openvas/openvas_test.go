@@ -52,25 +52,24 @@ func goldenCounts() map[string]func(*testing.T, *importers.Report) {
 	return m
 }
 
-// csvCounts are the project's own CSV Results samples (importers/testdata/openvas; no public
-// export with a clear licence exists), written to GVM's columns. Counts by the rows written:
-// findings are distinct (IP, NVT OID, Port/Port Protocol), severity from CVSS.
-var csvCounts = map[string]struct {
+// csvCase is what one CSV sample holds.
+type csvCase struct {
 	hosts, rows, findings int
 	sev                   map[importers.Severity]int
 	task                  string
-}{
+}
+
+// csvCounts are the project's own CSV Results samples (importers/testdata/openvas; no public
+// export with a clear licence exists), written to GVM's columns. Counts by the rows written:
+// findings are distinct (IP, NVT OID, Port/Port Protocol), severity from CVSS.
+var csvCounts = map[string]csvCase{
 	// GVM 22: 26 columns, CRLF; a general/tcp Log result and a result without port.
 	"gvm22_csv_results_3hosts.csv": {3, 5, 5, map[importers.Severity]int{"critical": 1, "medium": 2, "low": 1, "info": 1}, "Weekly internal"},
 	// OpenVAS 9: no QoD column, LF; the VRFY and EXPN rows of NVT 100072 on 25/tcp are one finding.
 	"openvas9_csv_results_noqod_lf.csv": {1, 3, 2, map[importers.Severity]int{"medium": 1, "info": 1}, "Mail relays"},
 }
 
-func checkCSV(t *testing.T, rep *importers.Report, tc struct {
-	hosts, rows, findings int
-	sev                   map[importers.Severity]int
-	task                  string
-}) {
+func checkCSV(t *testing.T, rep *importers.Report, tc csvCase) {
 	t.Helper()
 	if len(rep.Assets) != tc.hosts || len(rep.Findings) != tc.findings {
 		t.Errorf("assets/findings = %d/%d, want %d/%d (%d rows)", len(rep.Assets), len(rep.Findings), tc.hosts, tc.findings, tc.rows)
