@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/socplatform/soc/events/eventstest"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -356,24 +357,10 @@ func TestCVSSCommand(t *testing.T) {
 	}
 }
 
-// sharedTestdata finds ../shared/testdata beside the repository (the directory holding go.work).
+// sharedTestdata is ../shared/testdata beside the repository (eventstest.SharedTestdata).
 func sharedTestdata(t *testing.T) string {
 	t.Helper()
-	dir, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
-			td := filepath.Join(filepath.Dir(dir), "shared", "testdata")
-			if _, err := os.Stat(td); err != nil {
-				t.Skipf("shared testdata not found at %s", td)
-			}
-			return td
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("go.work not found above the test directory")
-		}
-		dir = parent
-	}
+	return eventstest.SharedTestdata(t)
 }
 
 type importSummary struct {

@@ -69,15 +69,24 @@ func TestStartRunsUntilStopAndReportsRunsError(t *testing.T) {
 	}
 }
 
-// recordingTB records what ServerEnv tells a test instead of stopping it.
+// recordingTB records what a helper tells a test instead of stopping it. Only the first stop
+// counts: a real test would not have gone on past it.
 type recordingTB struct {
 	testing.TB
 	fatal, skip string
 }
 
-func (r *recordingTB) Helper()                        {}
-func (r *recordingTB) Fatalf(format string, a ...any) { r.fatal = fmt.Sprintf(format, a...) }
-func (r *recordingTB) Skipf(format string, a ...any)  { r.skip = fmt.Sprintf(format, a...) }
+func (r *recordingTB) Helper() {}
+func (r *recordingTB) Fatalf(format string, a ...any) {
+	if r.fatal == "" && r.skip == "" {
+		r.fatal = fmt.Sprintf(format, a...)
+	}
+}
+func (r *recordingTB) Skipf(format string, a ...any) {
+	if r.fatal == "" && r.skip == "" {
+		r.skip = fmt.Sprintf(format, a...)
+	}
+}
 
 func TestServerEnvSkipsOrFailsWithoutAServer(t *testing.T) {
 	t.Setenv("SOC_TEST_THING", " a:1,b:2 ")
@@ -107,5 +116,30 @@ func TestFlipLastByteCorruptsOnlyTheLastByte(t *testing.T) {
 	eventstest.FlipLastByte(t, path)
 	if b, err := os.ReadFile(path); err != nil || !bytes.Equal(b, []byte{'a', 'b', 'c' ^ 0xff}) {
 		t.Fatalf("after FlipLastByte: %q, %v", b, err)
+	}
+}
+
+func TestSharedTestdataSkipsOrFailsWithoutIt(t *testing.T) {
+	// A workspace with no ../shared beside it.
+	repo := filepath.Join(t.TempDir(), "repo")
+	if err := os.MkdirAll(repo, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(repo, "go.work"), []byte("go 1.26\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Chdir(repo)
+	t.Setenv("SOC_REQUIRE_SERVERS", "")
+	t.Setenv("CI", "")
+	r := &recordingTB{TB: t}
+	eventstest.SharedTestdata(r, "trivy")
+	if r.fatal != "" || !strings.Contains(r.skip, "shared test data not found") {
+		t.Fatalf("without it: fatal %q, skip %q; want a skip", r.fatal, r.skip)
+	}
+	t.Setenv("CI", "true")
+	r = &recordingTB{TB: t}
+	eventstest.SharedTestdata(r, "trivy")
+	if !strings.Contains(r.fatal, "CI=true") {
+		t.Fatalf("without it in CI: fatal %q, want a failure", r.fatal)
 	}
 }

@@ -6,7 +6,6 @@
 package testsupport
 
 import (
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -17,55 +16,17 @@ import (
 	"github.com/socplatform/soc/events/eventstest"
 )
 
-// RepoRoot walks up from the working directory to the directory holding go.work; it fails the
-// test when there is none.
+// RepoRoot is the directory holding go.work (eventstest.RepoRoot).
 func RepoRoot(tb testing.TB) string {
 	tb.Helper()
-	root, err := workspaceRoot()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return root
+	return eventstest.RepoRoot(tb)
 }
 
-// workspaceRoot walks up from the working directory to the directory holding go.work.
-func workspaceRoot() (string, error) {
-	wd, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for dir := wd; ; {
-		if _, err := os.Stat(filepath.Join(dir, "go.work")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("no go.work above %s: run the tests inside the workspace", wd)
-		}
-		dir = parent
-	}
-}
-
-// SharedTestdata returns ../shared/testdata/<sub...> beside the directory holding go.work,
-// found by walking up from the working directory. It skips the test when the shared test data is
-// absent (DESIGN: tests that read it skip without it; CI always has it). A sub-path missing from
-// shared test data that is there is a failure, not a skip: a renamed file must not silently
-// switch its tests off.
+// SharedTestdata is ../shared/testdata/<sub...> (eventstest.SharedTestdata: skipped without it,
+// failed without it in CI).
 func SharedTestdata(tb testing.TB, sub ...string) string {
 	tb.Helper()
-	dir, err := workspaceRoot()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	root := filepath.Join(filepath.Dir(dir), "shared", "testdata")
-	if fi, err := os.Stat(root); err != nil || !fi.IsDir() {
-		tb.Skipf("shared test data not found at %s (sibling of the workspace root %s): skipping", root, dir)
-	}
-	p := filepath.Join(append([]string{root}, sub...)...)
-	if _, err := os.Stat(p); err != nil {
-		tb.Fatalf("shared test data is present but %s is not: %v", p, err)
-	}
-	return p
+	return eventstest.SharedTestdata(tb, sub...)
 }
 
 // Registry is the platform's event registry (eventstest.Registry).

@@ -16,18 +16,11 @@ import (
 // Formats are the scanner formats whose files the shared testdata holds, one directory each.
 var Formats = []string{"nmap", "trivy", "grype", "sarif", "nessus", "openvas", "zap", "cyclonedx"}
 
-// Testdata returns ../shared/testdata/<sub...> beside the workspace root. Without the shared
-// testdata the test is skipped (DESIGN: tests that read it skip with a message) — except where a
-// skip would hide a gap: under SOC_REQUIRE_SERVERS=1 or CI=true it is a failure, as a missing
-// server is for the integration tests.
+// Testdata returns ../shared/testdata/<sub...> beside the workspace root
+// (testsupport.SharedTestdata: skipped without it, failed without it under SOC_REQUIRE_SERVERS=1
+// or CI=true).
 func Testdata(tb testing.TB, sub ...string) string {
 	tb.Helper()
-	if os.Getenv("SOC_REQUIRE_SERVERS") == "1" || os.Getenv("CI") == "true" {
-		root := filepath.Join(filepath.Dir(testsupport.RepoRoot(tb)), "shared", "testdata")
-		if fi, err := os.Stat(root); err != nil || !fi.IsDir() {
-			tb.Fatalf("shared test data not found at %s, and SOC_REQUIRE_SERVERS=1 or CI=true", root)
-		}
-	}
 	return testsupport.SharedTestdata(tb, sub...)
 }
 
