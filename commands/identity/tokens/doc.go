@@ -23,8 +23,8 @@
 //
 // # Keys
 //
-// The keyring keeps its keys in KeyConfig.Dir, one file per key (key-<kid>.json, mode 0600, in
-// a directory of mode 0700; a looser mode is refused, like ssh does). The kid is the key's
+// The keyring keeps its keys in KeyConfig.Dir (created with mode 0700), one file per key
+// (key-<kid>.json, mode 0600; a key file open to other users is refused, like ssh does). The kid is the key's
 // RFC 7638 thumbprint, so it is a function of the key: two nodes can never give one kid to two
 // keys, and a file whose content does not match its name is refused. A key file is written once
 // (to a temporary file, synced, then renamed into place) and never changed, so a reader sees a

@@ -22,7 +22,8 @@ import (
 // KeyConfig configures a Keyring. Dir, Issuer and Audience are required.
 type KeyConfig struct {
 	// Dir holds the key files; created (0700) when missing. Nodes that verify each other's
-	// tokens share it.
+	// tokens share it. An existing directory is taken as it is: the key files themselves are
+	// owner-only, and one open to other users is refused.
 	Dir string
 	// Issuer and Audience are the iss and aud of every token issued, and what Verify expects.
 	Issuer, Audience string
@@ -120,13 +121,6 @@ func OpenKeyring(cfg KeyConfig, now func() time.Time) (*Keyring, error) {
 	if err := os.MkdirAll(cfg.Dir, 0o700); err != nil {
 		return nil, fmt.Errorf("tokens: key directory: %w", err)
 	}
-	fi, err := os.Stat(cfg.Dir)
-	if err != nil {
-		return nil, fmt.Errorf("tokens: key directory: %w", err)
-	}
-	if fi.Mode().Perm()&0o077 != 0 {
-		return nil, fmt.Errorf("tokens: key directory %s is open to other users (mode %o); chmod 700 it", cfg.Dir, fi.Mode().Perm())
-	}
 	k := &Keyring{cfg: cfg, now: now, set: &keySet{}}
 	k.loadMu.Lock()
 	defer k.loadMu.Unlock()
@@ -214,7 +208,13 @@ func (k *Keyring) rotateIfDue(force bool) error {
 	if !force && len(set.keys) > 0 && k.now().Sub(set.active().created) < k.cfg.RotateEvery {
 		return nil
 	}
-	if err := k.writeNewKey(); err != nil {
+	// The new key must sort after the active one even at the same clock reading (or behind a
+	// node whose clock runs ahead): creation order is what makes a key the active one.
+	created := k.now().UTC()
+	if len(set.keys) > 0 && !created.After(set.active().created) {
+		created = set.active().created.Add(time.Nanosecond)
+	}
+	if err := k.writeNewKey(created); err != nil {
 		return err
 	}
 	return k.load()
@@ -360,7 +360,7 @@ func readKeyFile(path, kid string) (*signingKey, error) {
 
 // writeNewKey generates a key and writes its file whole: a temporary file (0600), synced, then
 // renamed to its name, so a reader in another process sees the whole file or none.
-func (k *Keyring) writeNewKey() error {
+func (k *Keyring) writeNewKey(created time.Time) error {
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		return fmt.Errorf("tokens: generating a key: %w", err)
@@ -369,7 +369,7 @@ func (k *Keyring) writeNewKey() error {
 	if err != nil {
 		return err
 	}
-	b, err := json.Marshal(keyFile{KID: kid, Alg: string(jose.EdDSA), Created: k.now().UTC(), Seed: base64.RawURLEncoding.EncodeToString(priv.Seed())})
+	b, err := json.Marshal(keyFile{KID: kid, Alg: string(jose.EdDSA), Created: created, Seed: base64.RawURLEncoding.EncodeToString(priv.Seed())})
 	if err != nil {
 		return fmt.Errorf("tokens: encoding a key: %w", err)
 	}
