@@ -10,16 +10,16 @@ import (
 // tells a refused token from a failure of the keyring itself.
 var ErrInvalidToken = errors.New("invalid token")
 
-// TokenError is why a token was refused. It is a 401 (problem.KindUnauthorized), and its
-// message names the reason only: never the token, its claims or a key.
+// TokenError is why a token was refused. It is a 401 (problem.KindUnauthorized, the same
+// problem type as every other refused credential), and its message names the reason only:
+// never the token, its claims or a key.
 type TokenError struct {
 	Reason string
 }
 
-func (e *TokenError) Error() string                 { return "invalid token: " + e.Reason }
-func (e *TokenError) Unwrap() error                 { return ErrInvalidToken }
-func (e *TokenError) Kind() problem.Kind            { return problem.KindUnauthorized }
-func (e *TokenError) ProblemType() (string, string) { return "invalid-token", "Invalid token" }
+func (e *TokenError) Error() string      { return "invalid token: " + e.Reason }
+func (e *TokenError) Unwrap() error      { return ErrInvalidToken }
+func (e *TokenError) Kind() problem.Kind { return problem.KindUnauthorized }
 
 // The reasons Verify gives; compare with errors.Is. They are values, never built per call, so a
 // caller can also switch on them.

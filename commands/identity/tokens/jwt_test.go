@@ -100,8 +100,8 @@ func expectRefused(t *testing.T, k *Keyring, tok string, want error) {
 		t.Fatalf("%v does not wrap ErrInvalidToken", err)
 	}
 	d := problem.From(err)
-	if d.Status != 401 {
-		t.Fatalf("status %d, want 401", d.Status)
+	if d.Status != 401 || !strings.HasSuffix(d.Type, "/unauthorized") {
+		t.Fatalf("status %d type %s, want 401 unauthorized", d.Status, d.Type)
 	}
 	if len(tok) > 8 && strings.Contains(d.Detail, tok[len(tok)-8:]) {
 		t.Fatalf("the error echoes the token: %q", d.Detail)

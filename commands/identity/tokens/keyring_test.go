@@ -365,3 +365,26 @@ func TestVerifyKeepsTheViewWhenTheDirectoryBreaks(t *testing.T) {
 		t.Fatalf("Issue over a broken directory: %v", err)
 	}
 }
+
+func TestKeysDeletedBehindTheKeyring(t *testing.T) {
+	c := newClock()
+	dir := t.TempDir()
+	k := openRing(t, testConfig(dir), c)
+	old := issue(t, k)
+	for _, f := range keyFiles(t, dir) {
+		if err := os.Remove(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A forged kid makes the keyring reread the changed directory: it finds no key, and the
+	// next Issue writes a new one instead of failing.
+	expectRefused(t, k, sign(t, jose.EdDSA, otherKey(t), "forged", tokenType, validClaims(c.now())), ErrUnknownKey)
+	tok := issue(t, k)
+	if _, err := k.Verify(tok); err != nil {
+		t.Fatal(err)
+	}
+	expectRefused(t, k, old, ErrUnknownKey)
+	if len(keyFiles(t, dir)) != 1 {
+		t.Fatal("no new key file")
+	}
+}
