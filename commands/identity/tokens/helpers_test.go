@@ -49,6 +49,13 @@ func openRing(t *testing.T, cfg KeyConfig, c *clock) *Keyring {
 	return k
 }
 
+// newRing is a keyring over a new directory, with its clock.
+func newRing(t *testing.T) (*Keyring, *clock, string) {
+	t.Helper()
+	c, dir := newClock(), t.TempDir()
+	return openRing(t, testConfig(dir), c), c, dir
+}
+
 func issue(t *testing.T, k *Keyring) string {
 	t.Helper()
 	tok, _, err := k.Issue("u-1", "s-1")

@@ -12,7 +12,7 @@ import (
 )
 
 func TestJWKSDocument(t *testing.T) {
-	k := openRing(t, testConfig(t.TempDir()), newClock())
+	k, _, _ := newRing(t)
 	b, err := k.JWKS()
 	if err != nil {
 		t.Fatal(err)
@@ -60,7 +60,7 @@ func TestJWKSDocument(t *testing.T) {
 }
 
 func TestJWKSHandler(t *testing.T) {
-	k := openRing(t, testConfig(t.TempDir()), newClock())
+	k, _, _ := newRing(t)
 	h := k.JWKSHandler()
 	want, _ := k.JWKS()
 

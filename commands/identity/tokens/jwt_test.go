@@ -14,8 +14,7 @@ import (
 )
 
 func TestIssueVerifyRoundTrip(t *testing.T) {
-	c := newClock()
-	k := openRing(t, testConfig(t.TempDir()), c)
+	k, c, _ := newRing(t)
 	tok, exp, err := k.Issue("u-42", "s-7")
 	if err != nil {
 		t.Fatal(err)
@@ -38,8 +37,7 @@ func TestIssueVerifyRoundTrip(t *testing.T) {
 }
 
 func TestTokenHeaderAndClaims(t *testing.T) {
-	c := newClock()
-	k := openRing(t, testConfig(t.TempDir()), c)
+	k, _, _ := newRing(t)
 	tok := issue(t, k)
 	parts := strings.Split(tok, ".")
 	var header map[string]any
@@ -60,7 +58,7 @@ func TestTokenHeaderAndClaims(t *testing.T) {
 }
 
 func TestIssueNeedsSubjectAndSession(t *testing.T) {
-	k := openRing(t, testConfig(t.TempDir()), newClock())
+	k, _, _ := newRing(t)
 	if _, _, err := k.Issue("", "s"); err == nil {
 		t.Fatal("no subject: issued")
 	}
@@ -112,32 +110,28 @@ func expectRefused(t *testing.T, k *Keyring, tok string, want error) {
 // check that stops it.
 
 func TestAttackAlgNone(t *testing.T) {
-	c := newClock()
-	k := openRing(t, testConfig(t.TempDir()), c)
+	k, c, _ := newRing(t)
 	header := map[string]any{"alg": "none", "typ": "at+jwt", "kid": activeKID(k)}
 	tok := encodeSegment(t, header) + "." + encodeSegment(t, validClaims(c.now())) + "."
 	expectRefused(t, k, tok, ErrAlgorithm)
 }
 
 func TestAttackHS256WithThePublicKeyAsSecret(t *testing.T) {
-	c := newClock()
-	k := openRing(t, testConfig(t.TempDir()), c)
+	k, c, _ := newRing(t)
 	key := activeKey(k)
 	tok := sign(t, jose.HS256, []byte(key.pub), key.kid, tokenType, validClaims(c.now()))
 	expectRefused(t, k, tok, ErrAlgorithm)
 }
 
 func TestAttackOtherKeySameKID(t *testing.T) {
-	c := newClock()
-	k := openRing(t, testConfig(t.TempDir()), c)
+	k, c, _ := newRing(t)
 	tok := sign(t, jose.EdDSA, otherKey(t), activeKID(k), tokenType, validClaims(c.now()))
 	expectRefused(t, k, tok, ErrBadSignature)
 }
 
 func TestAttackEmbeddedJWK(t *testing.T) {
 	// The header carries the attacker's public key: it must never be the key that verifies.
-	c := newClock()
-	k := openRing(t, testConfig(t.TempDir()), c)
+	k, c, _ := newRing(t)
 	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.EdDSA, Key: otherKey(t)},
 		(&jose.SignerOptions{EmbedJWK: true}).WithType(tokenType).WithHeader("kid", activeKID(k)))
 	if err != nil {
@@ -151,8 +145,7 @@ func TestAttackEmbeddedJWK(t *testing.T) {
 }
 
 func TestAttackUnknownKID(t *testing.T) {
-	c := newClock()
-	k := openRing(t, testConfig(t.TempDir()), c)
+	k, c, _ := newRing(t)
 	tok := sign(t, jose.EdDSA, otherKey(t), "not-a-kid-of-ours", tokenType, validClaims(c.now()))
 	expectRefused(t, k, tok, ErrUnknownKey)
 	noKID := sign(t, jose.EdDSA, otherKey(t), "", tokenType, validClaims(c.now()))
@@ -160,8 +153,7 @@ func TestAttackUnknownKID(t *testing.T) {
 }
 
 func TestAttackExpired(t *testing.T) {
-	c := newClock()
-	k := openRing(t, testConfig(t.TempDir()), c)
+	k, c, _ := newRing(t)
 	tok := issue(t, k)
 	c.advance(DefaultAccessTTL + Leeway - time.Second)
 	if _, err := k.Verify(tok); err != nil {
@@ -173,9 +165,7 @@ func TestAttackExpired(t *testing.T) {
 
 func TestAttackNotYetValid(t *testing.T) {
 	// A node whose clock runs ahead issues; this one verifies.
-	c := newClock()
-	dir := t.TempDir()
-	k := openRing(t, testConfig(dir), c)
+	k, c, dir := newRing(t)
 	ahead := &clock{t: c.now().Add(Leeway - time.Second)}
 	k2 := openRing(t, testConfig(dir), ahead)
 	if _, err := k.Verify(issue(t, k2)); err != nil {
@@ -185,27 +175,26 @@ func TestAttackNotYetValid(t *testing.T) {
 	expectRefused(t, k, issue(t, k2), ErrNotYetValid)
 }
 
-func TestAttackWrongAudience(t *testing.T) {
-	c := newClock()
-	dir := t.TempDir()
-	k := openRing(t, testConfig(dir), c)
-	cfg := testConfig(dir)
-	cfg.Audience = "another-api"
-	expectRefused(t, k, issue(t, openRing(t, cfg, c)), ErrWrongAudience)
-}
-
-func TestAttackWrongIssuer(t *testing.T) {
-	c := newClock()
-	dir := t.TempDir()
-	k := openRing(t, testConfig(dir), c)
-	cfg := testConfig(dir)
-	cfg.Issuer = "https://evil.example"
-	expectRefused(t, k, issue(t, openRing(t, cfg, c)), ErrWrongIssuer)
+func TestAttackWrongAudienceOrIssuer(t *testing.T) {
+	// Tokens of a keyring sharing the keys but configured for another API or issuer.
+	for name, c := range map[string]struct {
+		set  func(*KeyConfig)
+		want error
+	}{
+		"audience": {func(cfg *KeyConfig) { cfg.Audience = "another-api" }, ErrWrongAudience},
+		"issuer":   {func(cfg *KeyConfig) { cfg.Issuer = "https://evil.example" }, ErrWrongIssuer},
+	} {
+		t.Run(name, func(t *testing.T) {
+			k, clk, dir := newRing(t)
+			cfg := testConfig(dir)
+			c.set(&cfg)
+			expectRefused(t, k, issue(t, openRing(t, cfg, clk)), c.want)
+		})
+	}
 }
 
 func TestAttackTamperedPayload(t *testing.T) {
-	c := newClock()
-	k := openRing(t, testConfig(t.TempDir()), c)
+	k, _, _ := newRing(t)
 	parts := strings.Split(issue(t, k), ".")
 	var claims map[string]any
 	decodeSegment(t, parts[1], &claims)
@@ -216,8 +205,7 @@ func TestAttackTamperedPayload(t *testing.T) {
 
 func TestAttackWrongType(t *testing.T) {
 	// Signed by our own key, but not as an access token (another JWT kind, or none said).
-	c := newClock()
-	k := openRing(t, testConfig(t.TempDir()), c)
+	k, c, _ := newRing(t)
 	key := activeKey(k)
 	expectRefused(t, k, sign(t, jose.EdDSA, key.priv, key.kid, "JWT", validClaims(c.now())), ErrWrongType)
 	expectRefused(t, k, sign(t, jose.EdDSA, key.priv, key.kid, "", validClaims(c.now())), ErrWrongType)
@@ -226,8 +214,7 @@ func TestAttackWrongType(t *testing.T) {
 func TestAttackMissingClaims(t *testing.T) {
 	// Signed by our own key: a token without exp would never expire, one without sid could not
 	// be revoked with its session.
-	c := newClock()
-	k := openRing(t, testConfig(t.TempDir()), c)
+	k, c, _ := newRing(t)
 	key := activeKey(k)
 	if _, err := k.Verify(sign(t, jose.EdDSA, key.priv, key.kid, tokenType, validClaims(c.now()))); err != nil {
 		t.Fatalf("complete claims: %v", err)
@@ -250,8 +237,7 @@ func TestAttackMissingClaims(t *testing.T) {
 
 func TestAttackOversized(t *testing.T) {
 	// A validly signed token over MaxTokenBytes: refused before any parsing.
-	c := newClock()
-	k := openRing(t, testConfig(t.TempDir()), c)
+	k, c, _ := newRing(t)
 	key := activeKey(k)
 	padded := struct {
 		wireClaims
@@ -262,8 +248,7 @@ func TestAttackOversized(t *testing.T) {
 }
 
 func TestAttackGarbage(t *testing.T) {
-	c := newClock()
-	k := openRing(t, testConfig(t.TempDir()), c)
+	k, _, _ := newRing(t)
 	valid := issue(t, k)
 	parts := strings.Split(valid, ".")
 	// The same token in JWS JSON serialisation: only the compact form is an access token.

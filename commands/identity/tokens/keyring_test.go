@@ -99,9 +99,7 @@ func TestKeyFiles(t *testing.T) {
 }
 
 func TestRestartKeepsTheKey(t *testing.T) {
-	c := newClock()
-	dir := t.TempDir()
-	k := openRing(t, testConfig(dir), c)
+	k, c, dir := newRing(t)
 	tok := issue(t, k)
 	c.advance(time.Minute)
 	k2 := openRing(t, testConfig(dir), c)
@@ -160,9 +158,7 @@ func TestRefusesCorruptOrMisnamedKeyFiles(t *testing.T) {
 }
 
 func TestLazyRotationOnIssue(t *testing.T) {
-	c := newClock()
-	dir := t.TempDir()
-	k := openRing(t, testConfig(dir), c)
+	k, c, dir := newRing(t)
 	first := activeKID(k)
 	c.advance(DefaultRotateEvery - time.Second)
 	before := issue(t, k) // the last token of the first key
@@ -199,8 +195,7 @@ func TestLazyRotationOnIssue(t *testing.T) {
 }
 
 func TestRotateKeepsTheRetiredKeyUntilItsTokensExpire(t *testing.T) {
-	c := newClock()
-	k := openRing(t, testConfig(t.TempDir()), c)
+	k, c, _ := newRing(t)
 	old := issue(t, k)
 	oldKID := activeKID(k)
 	if err := k.Rotate(); err != nil {
@@ -219,9 +214,7 @@ func TestRotateKeepsTheRetiredKeyUntilItsTokensExpire(t *testing.T) {
 }
 
 func TestSecondKeyringVerifiesTheFirstsTokens(t *testing.T) {
-	c := newClock()
-	dir := t.TempDir()
-	a := openRing(t, testConfig(dir), c)
+	a, c, dir := newRing(t)
 	b := openRing(t, testConfig(dir), c)
 	if _, err := b.Verify(issue(t, a)); err != nil {
 		t.Fatal(err)
@@ -247,8 +240,7 @@ func TestSecondKeyringVerifiesTheFirstsTokens(t *testing.T) {
 }
 
 func TestUnknownKIDsRereadTheDirectoryAtMostOncePerInterval(t *testing.T) {
-	c := newClock()
-	k := openRing(t, testConfig(t.TempDir()), c)
+	k, c, _ := newRing(t)
 	reads := func() int {
 		k.mu.RLock()
 		defer k.mu.RUnlock()
@@ -272,9 +264,7 @@ func TestUnknownKIDsRereadTheDirectoryAtMostOncePerInterval(t *testing.T) {
 }
 
 func TestConcurrentRotationByTwoNodes(t *testing.T) {
-	c := newClock()
-	dir := t.TempDir()
-	a := openRing(t, testConfig(dir), c)
+	a, c, dir := newRing(t)
 	b := openRing(t, testConfig(dir), c)
 	old := issue(t, a)
 	var wg sync.WaitGroup
@@ -312,8 +302,7 @@ func TestConcurrentRotationByTwoNodes(t *testing.T) {
 
 func TestConcurrentIssueVerifyRotate(t *testing.T) {
 	// For the race detector: one keyring used from many goroutines while it rotates.
-	c := newClock()
-	k := openRing(t, testConfig(t.TempDir()), c)
+	k, _, _ := newRing(t)
 	var wg sync.WaitGroup
 	failures := make(chan error, 100)
 	for i := range 8 {
@@ -348,9 +337,7 @@ func TestConcurrentIssueVerifyRotate(t *testing.T) {
 }
 
 func TestVerifyKeepsTheViewWhenTheDirectoryBreaks(t *testing.T) {
-	c := newClock()
-	dir := t.TempDir()
-	k := openRing(t, testConfig(dir), c)
+	k, c, dir := newRing(t)
 	tok := issue(t, k)
 	if err := os.WriteFile(filepath.Join(dir, "key-broken.json"), []byte("{"), 0o600); err != nil {
 		t.Fatal(err)
@@ -367,9 +354,7 @@ func TestVerifyKeepsTheViewWhenTheDirectoryBreaks(t *testing.T) {
 }
 
 func TestKeysDeletedBehindTheKeyring(t *testing.T) {
-	c := newClock()
-	dir := t.TempDir()
-	k := openRing(t, testConfig(dir), c)
+	k, c, dir := newRing(t)
 	old := issue(t, k)
 	for _, f := range keyFiles(t, dir) {
 		if err := os.Remove(f); err != nil {
