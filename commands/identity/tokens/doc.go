@@ -18,7 +18,7 @@
 // them: a token without exp would otherwise never expire. Times are checked with a leeway of
 // 30 s (Leeway) for clock skew between the nodes that issue and the nodes that verify; it is
 // small next to the 15 min access-token lifetime. Tokens are bounded to 8 KiB (MaxTokenBytes)
-// before anything is parsed: ours are about 400 bytes, and a bound keeps the base64 and JSON
+// before anything is parsed: ours are about 500 bytes, and a bound keeps the base64 and JSON
 // decoding of hostile input cheap.
 //
 // # Keys

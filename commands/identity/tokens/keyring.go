@@ -27,7 +27,8 @@ type KeyConfig struct {
 	Dir string
 	// Issuer and Audience are the iss and aud of every token issued, and what Verify expects.
 	Issuer, Audience string
-	// AccessTTL is an access token's lifetime (default 15 min).
+	// AccessTTL is an access token's lifetime (default 15 min). Nodes sharing Dir must share it:
+	// each one removes retired keys by its own AccessTTL.
 	AccessTTL time.Duration
 	// RotateEvery is how long a key signs before a new one replaces it (default 24 h).
 	RotateEvery time.Duration
