@@ -248,6 +248,7 @@ func (k *Keyring) load() error {
 		kid := strings.TrimSuffix(strings.TrimPrefix(name, keyFilePrefix), keyFileSuffix)
 		if known := prev.byKID[kid]; known != nil { // files never change: keep what was read
 			c := *known // a copy: a view never changes once published
+			c.removeAt = time.Time{}
 			keys = append(keys, &c)
 			continue
 		}

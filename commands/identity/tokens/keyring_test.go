@@ -373,3 +373,25 @@ func TestKeysDeletedBehindTheKeyring(t *testing.T) {
 		t.Fatal("no new key file")
 	}
 }
+
+func TestRetiredKeyActiveAgainWhenTheNewerOnesAreDeleted(t *testing.T) {
+	// An operator deletes the newer keys (a bad rotation): the one left signs and verifies
+	// again, whatever the previous view said of its retirement.
+	k, c, dir := newRing(t)
+	first := activeKID(k)
+	if err := k.Rotate(); err != nil {
+		t.Fatal(err)
+	}
+	c.advance(time.Minute)
+	if err := os.Remove(filepath.Join(dir, "key-"+activeKID(k)+".json")); err != nil {
+		t.Fatal(err)
+	}
+	c.advance(DefaultAccessTTL + Leeway + ReloadEvery)
+	tok := issue(t, k)
+	if activeKID(k) != first {
+		t.Fatalf("signs with %s, want the remaining %s", activeKID(k), first)
+	}
+	if _, err := k.Verify(tok); err != nil {
+		t.Fatal(err)
+	}
+}
