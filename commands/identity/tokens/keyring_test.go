@@ -395,3 +395,37 @@ func TestRetiredKeyActiveAgainWhenTheNewerOnesAreDeleted(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestReadersNeverSeeAPartialKeyFile(t *testing.T) {
+	// One node rotates over and over while another rereads the directory: every key file it
+	// finds is whole (written to a temporary file, then renamed), so no read fails.
+	a, c, dir := newRing(t)
+	b := openRing(t, testConfig(dir), c)
+	done := make(chan struct{})
+	var rotateErr error
+	go func() {
+		defer close(done)
+		for range 50 {
+			if rotateErr = a.Rotate(); rotateErr != nil {
+				return
+			}
+		}
+	}()
+	for reads := 0; ; reads++ {
+		select {
+		case <-done:
+			if rotateErr != nil {
+				t.Fatal(rotateErr)
+			}
+			t.Logf("%d reads during 50 rotations", reads)
+			return
+		default:
+		}
+		b.loadMu.Lock()
+		err := b.load()
+		b.loadMu.Unlock()
+		if err != nil {
+			t.Fatalf("read %d: %v", reads, err)
+		}
+	}
+}
