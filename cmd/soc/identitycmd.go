@@ -54,6 +54,18 @@ func (f *clientFlags) client(cmd *cobra.Command) (*apiclient.Client, error) {
 	return c, nil
 }
 
+// anonymous returns a client without a credential (signing in and out need none).
+func (f *clientFlags) anonymous(cmd *cobra.Command) (*apiclient.Client, error) {
+	if f.envErr != nil {
+		return nil, fail(cmd, 2, "%v", f.envErr)
+	}
+	c, err := apiclient.New(f.server, "")
+	if err != nil {
+		return nil, fail(cmd, 2, "%v", err)
+	}
+	return c, nil
+}
+
 // apiFail reports a request's error with the exit status it calls for.
 func apiFail(cmd *cobra.Command, err error) error {
 	return fail(cmd, apiclient.ExitCode(err), "%v", err)
@@ -114,12 +126,9 @@ commands use them, refreshing the access token as needed; SOC_TOKEN, when set, w
 	cmd.Flags().StringVar(&email, "email", "", "the account's email (asked when not given)")
 	cmd.Flags().BoolVar(&passwordStdin, "password-stdin", false, "read the password from the first line of stdin")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		if f.envErr != nil {
-			return fail(cmd, 2, "%v", f.envErr)
-		}
-		c, err := apiclient.New(f.server, "")
+		c, err := f.anonymous(cmd)
 		if err != nil {
-			return fail(cmd, 2, "%v", err)
+			return err
 		}
 		in := bufio.NewReader(cmd.InOrStdin())
 		if email == "" {
@@ -182,12 +191,9 @@ func logoutCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "logout", Short: "end the stored session and forget it", Args: cobra.NoArgs}
 	f.register(cmd)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		if f.envErr != nil {
-			return fail(cmd, 2, "%v", f.envErr)
-		}
-		c, err := apiclient.New(f.server, "")
+		c, err := f.anonymous(cmd)
 		if err != nil {
-			return fail(cmd, 2, "%v", err)
+			return err
 		}
 		store, err := apiclient.DefaultStore()
 		if err != nil {
