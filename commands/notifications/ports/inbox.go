@@ -30,12 +30,17 @@ type inbox interface {
 	MarkAllRead(ctx context.Context, userID string, meta es.Meta) error
 }
 
-// Routes registers the inbox routes on mux.
-func Routes(mux *http.ServeMux, in inbox, log *slog.Logger) {
+// Mux is where the routes are registered (an http.ServeMux).
+type Mux interface {
+	Handle(pattern string, h http.Handler)
+}
+
+// Register registers the inbox routes on mux.
+func Register(mux Mux, in inbox, log *slog.Logger) {
 	h := handlers{in: in, log: log}
-	mux.HandleFunc("GET /v1/notifications", h.list)
-	mux.HandleFunc("POST /v1/notifications/{id}/read", h.read)
-	mux.HandleFunc("POST /v1/notifications/read-all", h.readAll)
+	mux.Handle("GET /v1/notifications", http.HandlerFunc(h.list))
+	mux.Handle("POST /v1/notifications/{id}/read", http.HandlerFunc(h.read))
+	mux.Handle("POST /v1/notifications/read-all", http.HandlerFunc(h.readAll))
 }
 
 type handlers struct {
