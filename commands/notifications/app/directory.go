@@ -55,7 +55,7 @@ type User struct {
 	Phone string `json:"phone,omitempty"` // E.164
 	// TimeZone is the person's IANA time zone (empty: UTC).
 	TimeZone string `json:"time_zone,omitempty"`
-	Lead  string `json:"lead,omitempty"`  // user id of the person SLA breaches escalate to
+	Lead     string `json:"lead,omitempty"` // user id of the person SLA breaches escalate to
 	// Channels this person is reached on, among email, sms and websocket. Default: email (when
 	// an address is set) and websocket. SMS costs money per message: only when listed.
 	Channels    []string            `json:"channels,omitempty"`
@@ -225,7 +225,9 @@ func (p directoryPeople) Team(_ context.Context, name string) (Group, bool, erro
 	return Group{Name: t.Name, Members: slices.Clone(t.Members), Lead: t.Lead}, true, nil
 }
 
-func (p directoryPeople) Fallback(context.Context) ([]string, error) { return slices.Clone(p.d.Fallback), nil }
+func (p directoryPeople) Fallback(context.Context) ([]string, error) {
+	return slices.Clone(p.d.Fallback), nil
+}
 
 // Owners returns who is told about a finding (see ownersOf).
 func (d *Directory) Owners(owner, team string) []*User {

@@ -76,7 +76,7 @@ type PlannerConfig struct {
 	// Default DefaultSLADigestWindow; negative: every escalation on its own.
 	SLADigestWindow time.Duration
 	Log             *slog.Logger
-	Now           func() time.Time
+	Now             func() time.Time
 }
 
 // Planner turns the flow sagas' commands into notification requests: it reads the findings
