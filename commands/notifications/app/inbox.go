@@ -221,11 +221,14 @@ func (x *Inbox) apply(e *events.Envelope) error {
 // without any leaves the inbox.
 func (x *Inbox) dropNote(it *inboxItem, note string) {
 	delete(x.byNote, note)
+	delete(x.users[it.user].byMsg, domain.MessageIDOf(note))
 	i := slices.Index(it.notes, note)
 	it.notes = slices.Delete(it.notes, i, i+1)
 	it.Channels = slices.Delete(it.Channels, i, i+1)
 	if len(it.notes) == 0 {
 		x.remove(x.users[it.user], it)
+	} else if it.ID == domain.MessageIDOf(note) { // the item is named by a notification it still has
+		it.ID = domain.MessageIDOf(it.notes[0])
 	}
 }
 
