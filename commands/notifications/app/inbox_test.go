@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"slices"
 	"sync"
@@ -11,6 +12,7 @@ import (
 	"github.com/socplatform/soc/commands/internal/es"
 	"github.com/socplatform/soc/commands/notifications/channels"
 	"github.com/socplatform/soc/commands/notifications/domain"
+	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/schemas/contracts"
 	"github.com/socplatform/soc/schemas/problem"
 )
@@ -230,5 +232,28 @@ func TestWebSocketSenderNeedsAUser(t *testing.T) {
 	}
 	if err := s.Send(context.Background(), channels.Message{ID: "x", To: alice, Text: "t"}); !errors.Is(err, ErrNoSession) {
 		t.Fatalf("offline: %v", err)
+	}
+}
+
+func TestInboxItemRenamedWhenItsFirstChannelIsSuppressed(t *testing.T) {
+	e := newEnv(t)
+	first := e.requestTo(alice, "t1", email, "m")
+	second := e.requestTo(alice, "t1", ws, "m")
+	// A suppression recorded after the second channel's request (the service records one with its
+	// request; this is the inbox's rule on its own).
+	b, _ := json.Marshal(domain.Suppressed{Reason: domain.ReasonPreference})
+	if _, err := e.store.Append(context.Background(), first.NotificationID, events.Any, []events.Envelope{{Type: sup, Data: b}}); err != nil {
+		t.Fatal(err)
+	}
+	in := e.inbox()
+	p := list(t, in, "alice", InboxQuery{})
+	if len(p.Items) != 1 || p.Items[0].ID != second.MessageID || !slices.Equal(p.Items[0].Channels, []string{ws}) {
+		t.Fatalf("items %+v, want one named by the websocket notification", p.Items)
+	}
+	if err := in.MarkRead(context.Background(), "alice", first.MessageID, es.Meta{}); problem.From(err).Status != 404 {
+		t.Fatalf("marking by the suppressed notification's id: %v", err)
+	}
+	if err := in.MarkRead(context.Background(), "alice", second.MessageID, es.Meta{}); err != nil {
+		t.Fatal(err)
 	}
 }
