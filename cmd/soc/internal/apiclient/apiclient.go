@@ -14,6 +14,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/socplatform/soc/schemas/problem"
 )
 
 // maxAnswer bounds what the client reads of one answer.
@@ -61,7 +63,7 @@ func (c *Client) Request(ctx context.Context, method, path string, body io.Reade
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
-	req.Header.Set("Accept", "application/json, application/problem+json")
+	req.Header.Set("Accept", "application/json, "+problem.ContentType)
 	if c.Token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.Token)
 	}
