@@ -213,11 +213,8 @@ func (s *Service) callback(w http.ResponseWriter, r *http.Request) {
 		problem.Error(w, r, s.log, problem.MethodNotAllowed("%s %s: only GET", r.Method, r.URL.Path))
 		return
 	}
-	// The state is spent whatever happens next, so the cookie goes too.
-	http.SetCookie(w, &http.Cookie{Name: stateCookie, Path: cookiePath, MaxAge: -1, HttpOnly: true,
-		Secure: s.secureCookie(r), SameSite: http.SameSiteLaxMode})
 	w.Header().Set("Cache-Control", "no-store")
-	res, err := s.finish(r)
+	res, err := s.finish(w, r)
 	if err != nil {
 		problem.Error(w, r, s.log, err)
 		return
@@ -230,7 +227,7 @@ func (s *Service) callback(w http.ResponseWriter, r *http.Request) {
 
 // finish checks the callback against the sign-in it belongs to, exchanges the code, verifies the
 // ID token, maps the groups and hands over to the identity context.
-func (s *Service) finish(r *http.Request) (any, error) {
+func (s *Service) finish(w http.ResponseWriter, r *http.Request) (any, error) {
 	q := r.URL.Query()
 	state := q.Get("state")
 	if state == "" {
@@ -241,6 +238,10 @@ func (s *Service) finish(r *http.Request) (any, error) {
 	if !ok {
 		return nil, problem.Unauthorized("unknown, used or expired sign-in state; start again at %s", LoginPath)
 	}
+	// This sign-in's state is spent whatever happens next, so its cookie goes too. (A callback
+	// with a state that is not ours leaves the cookie of the sign-in in progress alone.)
+	http.SetCookie(w, &http.Cookie{Name: stateCookie, Path: cookiePath, MaxAge: -1, HttpOnly: true,
+		Secure: s.secureCookie(r), SameSite: http.SameSiteLaxMode})
 	if c, err := r.Cookie(stateCookie); err != nil || subtle.ConstantTimeCompare([]byte(c.Value), []byte(state)) != 1 {
 		return nil, problem.Unauthorized("this sign-in was started by another browser or client")
 	}

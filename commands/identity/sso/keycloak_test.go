@@ -1,0 +1,347 @@
+package sso
+
+import (
+	"context"
+	"encoding/json"
+	"html"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/socplatform/soc/events/eventstest"
+	"github.com/socplatform/soc/schemas/access"
+)
+
+// These tests sign in against the real Keycloak of deploy/dev (realm soc-test,
+// deploy/dev/keycloak/soc-test-realm.json), driving its login form over HTTP as a browser would.
+
+// The realm file's test-only users.
+var testPasswords = map[string]string{
+	"alice": "alice-test-password", // groups /soc-analysts, /team-platform
+	"bob":   "bob-test-password",   // groups /soc-remediators, /team-payments
+	"carol": "carol-test-password", // no groups
+}
+
+const testMapping = `{
+  "/soc-analysts":    {"roles": ["analyst"]},
+  "/soc-remediators": {"roles": ["remediator"]},
+  "/team-platform":   {"teams": ["platform"]},
+  "/team-payments":   {"teams": ["payments"]}
+}`
+
+// fakeProvisioner stands in for the identity context: it records what it was asked and turns the
+// Identity into a principal as the real one would (roles → permissions).
+type fakeProvisioner struct {
+	mu  sync.Mutex
+	ids []Identity
+}
+
+func (f *fakeProvisioner) ProvisionSSO(_ context.Context, id Identity) (access.Principal, error) {
+	f.mu.Lock()
+	f.ids = append(f.ids, id)
+	f.mu.Unlock()
+	var perms []access.Permission
+	for _, r := range id.Roles {
+		p, _ := access.RolePermissions(r)
+		perms = append(perms, p...)
+	}
+	return access.Principal{Kind: access.KindUser, ID: "sso-" + id.Subject, Name: id.Name,
+		Roles: id.Roles, Perms: perms, Teams: id.Teams}, nil
+}
+
+func (f *fakeProvisioner) calls() []Identity {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.ids)
+}
+
+// fakeSessions answers what it was given, so the test sees the callback's JSON end to end.
+type fakeSessions struct{}
+
+type session struct {
+	Actor  string   `json:"actor"`
+	Roles  []string `json:"roles"`
+	Teams  []string `json:"teams"`
+	Source string   `json:"source"`
+}
+
+func (fakeSessions) StartSession(_ context.Context, p access.Principal, source string) (any, error) {
+	return session{Actor: p.Actor(), Roles: p.Roles, Teams: p.Teams, Source: source}, nil
+}
+
+type kcEnv struct {
+	issuer string
+	svc    *Service
+	prov   *fakeProvisioner
+	srv    *httptest.Server
+}
+
+func keycloak(t *testing.T) *kcEnv {
+	t.Helper()
+	issuer := eventstest.ServerEnv(t, "SOC_TEST_OIDC_ISSUER", "run eval \"$(deploy/dev/keycloak.sh up >&2 && deploy/dev/keycloak.sh env)\"")
+	e := &kcEnv{issuer: issuer, prov: &fakeProvisioner{}}
+	mux := http.NewServeMux()
+	e.srv = httptest.NewServer(mux)
+	t.Cleanup(e.srv.Close)
+	cfg := Config{
+		Issuer:       issuer,
+		ClientID:     envOr("SOC_TEST_OIDC_CLIENT_ID", "soc"),
+		ClientSecret: os.Getenv("SOC_TEST_OIDC_CLIENT_SECRET"),
+		RedirectURL:  e.srv.URL + CallbackPath,
+		GroupsClaim:  DefaultGroupsClaim,
+		Mapping:      testMapping,
+	}
+	svc, err := New(cfg, e.prov, fakeSessions{}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.svc = svc
+	mux.Handle("GET "+LoginPath, svc.LoginHandler())
+	mux.Handle("GET "+CallbackPath, svc.CallbackHandler())
+	return e
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// browser is an HTTP client with a cookie jar that stops at the first redirect to stop (the
+// callback, or the CLI's listener), returning that URL instead of following it.
+type browser struct {
+	*http.Client
+}
+
+func newBrowser(t *testing.T, stop func(*url.URL) bool) *browser {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &browser{&http.Client{
+		Jar: loopbackJar{jar},
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
+			if stop(req.URL) {
+				return http.ErrUseLastResponse
+			}
+			return nil
+		},
+	}}
+}
+
+// loopbackJar keeps Keycloak's Secure cookies over plain http to 127.0.0.1, as browsers do
+// (loopback is a secure context); Go's jar would drop them and the login form would fail.
+type loopbackJar struct{ http.CookieJar }
+
+func (j loopbackJar) SetCookies(u *url.URL, cs []*http.Cookie) { j.CookieJar.SetCookies(asHTTPS(u), cs) }
+func (j loopbackJar) Cookies(u *url.URL) []*http.Cookie      { return j.CookieJar.Cookies(asHTTPS(u)) }
+
+func asHTTPS(u *url.URL) *url.URL {
+	c := *u
+	c.Scheme = "https"
+	return &c
+}
+
+var loginFormAction = regexp.MustCompile(`<form[^>]*id="kc-form-login"[^>]*action="([^"]+)"`)
+
+// authorize starts a sign-in at loginURL and fills in Keycloak's login form as user; it returns
+// where Keycloak sends the browser back to (code and state in the query), not yet visited.
+func (b *browser) authorize(t *testing.T, loginURL, user string) *url.URL {
+	t.Helper()
+	res, err := b.Get(loginURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	m := loginFormAction.FindSubmatch(page)
+	if res.StatusCode != http.StatusOK || m == nil {
+		t.Fatalf("GET %s: %s, no Keycloak login form:\n%.2000s", loginURL, res.Status, page)
+	}
+	form := url.Values{"username": {user}, "password": {testPasswords[user]}, "credentialId": {""}}
+	res, err = b.PostForm(html.UnescapeString(string(m[1])), form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ = io.ReadAll(res.Body)
+	res.Body.Close()
+	loc, err := res.Location()
+	if res.StatusCode != http.StatusFound || err != nil {
+		t.Fatalf("login form as %s: %s (want a redirect back):\n%.2000s", user, res.Status, page)
+	}
+	return loc
+}
+
+// get visits u and decodes a JSON answer into v (when not nil); it returns the status.
+func (b *browser) get(t *testing.T, u string, v any) (int, string) {
+	t.Helper()
+	res, err := b.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	if v != nil && res.StatusCode == http.StatusOK {
+		if err := json.Unmarshal(body, v); err != nil {
+			t.Fatalf("GET %s: %v: %s", u, err, body)
+		}
+	}
+	return res.StatusCode, string(body)
+}
+
+func (e *kcEnv) atCallback(u *url.URL) bool { return u.Path == CallbackPath }
+
+// signIn runs a whole browser sign-in as user and returns the callback's status and session.
+func (e *kcEnv) signIn(t *testing.T, user string) (int, session, string) {
+	t.Helper()
+	b := newBrowser(t, e.atCallback)
+	back := b.authorize(t, e.srv.URL+LoginPath, user)
+	var s session
+	status, body := b.get(t, back.String(), &s)
+	return status, s, body
+}
+
+func TestKeycloakGroupsMapToRolesAndTeams(t *testing.T) {
+	e := keycloak(t)
+	for _, tc := range []struct {
+		user, role, team, group string
+	}{
+		{"alice", access.RoleAnalyst, "platform", "/soc-analysts"},
+		{"bob", access.RoleRemediator, "payments", "/soc-remediators"},
+	} {
+		status, s, body := e.signIn(t, tc.user)
+		if status != http.StatusOK {
+			t.Fatalf("%s: callback %d: %s", tc.user, status, body)
+		}
+		if !slices.Equal(s.Roles, []string{tc.role}) || !slices.Equal(s.Teams, []string{tc.team}) || s.Source != SessionSource {
+			t.Errorf("%s: session %+v, want role %s, team %s, source %s", tc.user, s, tc.role, tc.team, SessionSource)
+		}
+		calls := e.prov.calls()
+		id := calls[len(calls)-1]
+		if id.Issuer != e.issuer || id.Subject == "" || s.Actor != "user:sso-"+id.Subject {
+			t.Errorf("%s: identity %+v, actor %s", tc.user, id, s.Actor)
+		}
+		if id.Email != tc.user+"@soc.test" || id.Name == "" || !slices.Contains(id.Groups, tc.group) {
+			t.Errorf("%s: identity %+v: want the verified email, a name and group %s", tc.user, id, tc.group)
+		}
+	}
+}
+
+// Carol belongs to no mapped group: decided, she is refused (403) and not provisioned.
+func TestKeycloakUserWithoutRoleIsRefused(t *testing.T) {
+	e := keycloak(t)
+	status, _, body := e.signIn(t, "carol")
+	if status != http.StatusForbidden || !strings.Contains(body, "grants a role") {
+		t.Fatalf("carol: %d %s, want 403", status, body)
+	}
+	if n := len(e.prov.calls()); n != 0 {
+		t.Fatalf("carol was provisioned (%d calls)", n)
+	}
+}
+
+func TestKeycloakTamperedStateIsRefused(t *testing.T) {
+	e := keycloak(t)
+	b := newBrowser(t, e.atCallback)
+	back := b.authorize(t, e.srv.URL+LoginPath, "alice")
+	q := back.Query()
+	state := q.Get("state")
+	q.Set("state", state[:len(state)-1]+flip(state[len(state)-1]))
+	tampered := *back
+	tampered.RawQuery = q.Encode()
+	if status, body := b.get(t, tampered.String(), nil); status != http.StatusUnauthorized || !strings.Contains(body, "state") {
+		t.Fatalf("tampered state: %d %s, want 401", status, body)
+	}
+	if len(e.prov.calls()) != 0 {
+		t.Fatal("a tampered callback reached the provisioner")
+	}
+	// The untouched callback still completes: the refusal was the state's, not a broken flow.
+	if status, body := b.get(t, back.String(), nil); status != http.StatusOK {
+		t.Fatalf("genuine callback after a tampered one: %d %s", status, body)
+	}
+}
+
+func flip(c byte) string {
+	if c == 'A' {
+		return "B"
+	}
+	return "A"
+}
+
+func TestKeycloakReplayedCallbackIsRefused(t *testing.T) {
+	e := keycloak(t)
+	b := newBrowser(t, e.atCallback)
+	back := b.authorize(t, e.srv.URL+LoginPath, "bob")
+	if status, body := b.get(t, back.String(), nil); status != http.StatusOK {
+		t.Fatalf("first callback: %d %s", status, body)
+	}
+	// The replay even brings back the state cookie the first callback cleared.
+	u, _ := url.Parse(e.srv.URL)
+	b.Jar.SetCookies(u, []*http.Cookie{{Name: stateCookie, Value: back.Query().Get("state"), Path: cookiePath}})
+	if status, body := b.get(t, back.String(), nil); status != http.StatusUnauthorized {
+		t.Fatalf("replayed callback: %d %s, want 401", status, body)
+	}
+	if n := len(e.prov.calls()); n != 1 {
+		t.Fatalf("provisioned %d times, want once", n)
+	}
+}
+
+// A code and state lured out of one browser cannot finish the sign-in in another.
+func TestKeycloakCallbackFromAnotherClientIsRefused(t *testing.T) {
+	e := keycloak(t)
+	back := newBrowser(t, e.atCallback).authorize(t, e.srv.URL+LoginPath, "alice")
+	other := newBrowser(t, e.atCallback)
+	if status, body := other.get(t, back.String(), nil); status != http.StatusUnauthorized || !strings.Contains(body, "another browser") {
+		t.Fatalf("callback without the state cookie: %d %s, want 401", status, body)
+	}
+	if len(e.prov.calls()) != 0 {
+		t.Fatal("provisioned from another client")
+	}
+}
+
+func TestKeycloakNonceMismatchIsRefused(t *testing.T) {
+	e := keycloak(t)
+	b := newBrowser(t, e.atCallback)
+	back := b.authorize(t, e.srv.URL+LoginPath, "alice")
+	state := back.Query().Get("state")
+	e.svc.pending.mu.Lock()
+	p := e.svc.pending.m[state]
+	p.nonce = randomToken() // as if the ID token had been minted for another sign-in
+	e.svc.pending.m[state] = p
+	e.svc.pending.mu.Unlock()
+	if status, body := b.get(t, back.String(), nil); status != http.StatusUnauthorized || !strings.Contains(body, "nonce") {
+		t.Fatalf("nonce mismatch: %d %s, want 401", status, body)
+	}
+	if len(e.prov.calls()) != 0 {
+		t.Fatal("provisioned despite the nonce mismatch")
+	}
+}
+
+// The CLI's flow: the provider sends the browser to the CLI's loopback listener, and the CLI
+// forwards code and state to the callback; the exchange must name the same redirect_uri.
+func TestKeycloakCLILoopbackRedirect(t *testing.T) {
+	e := keycloak(t)
+	cli := httptest.NewServer(http.NotFoundHandler()) // stands for the CLI's listener; never reached
+	defer cli.Close()
+	cliURL, _ := url.Parse(cli.URL)
+	b := newBrowser(t, func(u *url.URL) bool { return u.Host == cliURL.Host })
+	redirect := cli.URL + "/callback"
+	back := b.authorize(t, e.srv.URL+LoginPath+"?redirect_uri="+url.QueryEscape(redirect), "bob")
+	if got := back.Scheme + "://" + back.Host + back.Path; got != redirect {
+		t.Fatalf("Keycloak sent the code to %s, want %s", got, redirect)
+	}
+	var s session
+	fwd := e.srv.URL + CallbackPath + "?" + back.RawQuery
+	if status, body := b.get(t, fwd, &s); status != http.StatusOK || !slices.Equal(s.Roles, []string{access.RoleRemediator}) {
+		t.Fatalf("CLI callback: %d %s", status, body)
+	}
+}
