@@ -143,8 +143,10 @@ func newBrowser(t *testing.T, stop func(*url.URL) bool) *browser {
 // (loopback is a secure context); Go's jar would drop them and the login form would fail.
 type loopbackJar struct{ http.CookieJar }
 
-func (j loopbackJar) SetCookies(u *url.URL, cs []*http.Cookie) { j.CookieJar.SetCookies(asHTTPS(u), cs) }
-func (j loopbackJar) Cookies(u *url.URL) []*http.Cookie      { return j.CookieJar.Cookies(asHTTPS(u)) }
+func (j loopbackJar) SetCookies(u *url.URL, cs []*http.Cookie) {
+	j.CookieJar.SetCookies(asHTTPS(u), cs)
+}
+func (j loopbackJar) Cookies(u *url.URL) []*http.Cookie { return j.CookieJar.Cookies(asHTTPS(u)) }
 
 func asHTTPS(u *url.URL) *url.URL {
 	c := *u
