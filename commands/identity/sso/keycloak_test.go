@@ -2,40 +2,20 @@ package sso
 
 import (
 	"context"
-	"encoding/json"
-	"html"
-	"io"
 	"net/http"
-	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"regexp"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 
-	"github.com/socplatform/soc/events/eventstest"
+	"github.com/socplatform/soc/commands/identity/sso/ssotest"
 	"github.com/socplatform/soc/schemas/access"
 )
 
-// These tests sign in against the real Keycloak of deploy/dev (realm soc-test,
-// deploy/dev/keycloak/soc-test-realm.json), driving its login form over HTTP as a browser would.
-
-// The realm file's test-only users.
-var testPasswords = map[string]string{
-	"alice": "alice-test-password", // groups /soc-analysts, /team-platform
-	"bob":   "bob-test-password",   // groups /soc-remediators, /team-payments
-	"carol": "carol-test-password", // no groups
-}
-
-const testMapping = `{
-  "/soc-analysts":    {"roles": ["analyst"]},
-  "/soc-remediators": {"roles": ["remediator"]},
-  "/team-platform":   {"teams": ["platform"]},
-  "/team-payments":   {"teams": ["payments"]}
-}`
+// These tests sign in against the real Keycloak of deploy/dev (realm soc-test), driving its
+// login form over HTTP as a browser would (ssotest).
 
 // fakeProvisioner stands in for the identity context: it records what it was asked and turns the
 // Identity into a principal as the real one would (roles → permissions).
@@ -86,18 +66,18 @@ type kcEnv struct {
 
 func keycloak(t *testing.T) *kcEnv {
 	t.Helper()
-	issuer := eventstest.ServerEnv(t, "SOC_TEST_OIDC_ISSUER", "run eval \"$(deploy/dev/keycloak.sh up >&2 && deploy/dev/keycloak.sh env)\"")
-	e := &kcEnv{issuer: issuer, prov: &fakeProvisioner{}}
+	realm := ssotest.Keycloak(t)
+	e := &kcEnv{issuer: realm.Issuer, prov: &fakeProvisioner{}}
 	mux := http.NewServeMux()
 	e.srv = httptest.NewServer(mux)
 	t.Cleanup(e.srv.Close)
 	cfg := Config{
-		Issuer:       issuer,
-		ClientID:     envOr("SOC_TEST_OIDC_CLIENT_ID", "soc"),
-		ClientSecret: os.Getenv("SOC_TEST_OIDC_CLIENT_SECRET"),
+		Issuer:       realm.Issuer,
+		ClientID:     realm.ClientID,
+		ClientSecret: realm.ClientSecret,
 		RedirectURL:  e.srv.URL + CallbackPath,
 		GroupsClaim:  DefaultGroupsClaim,
-		Mapping:      testMapping,
+		Mapping:      ssotest.GroupMapping,
 	}
 	svc, err := New(cfg, e.prov, fakeSessions{}, Options{})
 	if err != nil {
@@ -109,107 +89,15 @@ func keycloak(t *testing.T) *kcEnv {
 	return e
 }
 
-func envOr(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
-}
-
-// browser is an HTTP client with a cookie jar that stops at the first redirect to stop (the
-// callback, or the CLI's listener), returning that URL instead of following it.
-type browser struct {
-	*http.Client
-}
-
-func newBrowser(t *testing.T, stop func(*url.URL) bool) *browser {
-	t.Helper()
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &browser{&http.Client{
-		Jar: loopbackJar{jar},
-		CheckRedirect: func(req *http.Request, via []*http.Request) error {
-			if stop(req.URL) {
-				return http.ErrUseLastResponse
-			}
-			return nil
-		},
-	}}
-}
-
-// loopbackJar keeps Keycloak's Secure cookies over plain http to 127.0.0.1, as browsers do
-// (loopback is a secure context); Go's jar would drop them and the login form would fail.
-type loopbackJar struct{ http.CookieJar }
-
-func (j loopbackJar) SetCookies(u *url.URL, cs []*http.Cookie) {
-	j.CookieJar.SetCookies(asHTTPS(u), cs)
-}
-func (j loopbackJar) Cookies(u *url.URL) []*http.Cookie { return j.CookieJar.Cookies(asHTTPS(u)) }
-
-func asHTTPS(u *url.URL) *url.URL {
-	c := *u
-	c.Scheme = "https"
-	return &c
-}
-
-var loginFormAction = regexp.MustCompile(`<form[^>]*id="kc-form-login"[^>]*action="([^"]+)"`)
-
-// authorize starts a sign-in at loginURL and fills in Keycloak's login form as user; it returns
-// where Keycloak sends the browser back to (code and state in the query), not yet visited.
-func (b *browser) authorize(t *testing.T, loginURL, user string) *url.URL {
-	t.Helper()
-	res, err := b.Get(loginURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	page, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	m := loginFormAction.FindSubmatch(page)
-	if res.StatusCode != http.StatusOK || m == nil {
-		t.Fatalf("GET %s: %s, no Keycloak login form:\n%.2000s", loginURL, res.Status, page)
-	}
-	form := url.Values{"username": {user}, "password": {testPasswords[user]}, "credentialId": {""}}
-	res, err = b.PostForm(html.UnescapeString(string(m[1])), form)
-	if err != nil {
-		t.Fatal(err)
-	}
-	page, _ = io.ReadAll(res.Body)
-	res.Body.Close()
-	loc, err := res.Location()
-	if res.StatusCode != http.StatusFound || err != nil {
-		t.Fatalf("login form as %s: %s (want a redirect back):\n%.2000s", user, res.Status, page)
-	}
-	return loc
-}
-
-// get visits u and decodes a JSON answer into v (when not nil); it returns the status.
-func (b *browser) get(t *testing.T, u string, v any) (int, string) {
-	t.Helper()
-	res, err := b.Get(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, _ := io.ReadAll(res.Body)
-	if v != nil && res.StatusCode == http.StatusOK {
-		if err := json.Unmarshal(body, v); err != nil {
-			t.Fatalf("GET %s: %v: %s", u, err, body)
-		}
-	}
-	return res.StatusCode, string(body)
-}
-
 func (e *kcEnv) atCallback(u *url.URL) bool { return u.Path == CallbackPath }
 
 // signIn runs a whole browser sign-in as user and returns the callback's status and session.
 func (e *kcEnv) signIn(t *testing.T, user string) (int, session, string) {
 	t.Helper()
-	b := newBrowser(t, e.atCallback)
-	back := b.authorize(t, e.srv.URL+LoginPath, user)
+	b := ssotest.NewBrowser(t, e.atCallback)
+	back := b.Authorize(t, e.srv.URL+LoginPath, user)
 	var s session
-	status, body := b.get(t, back.String(), &s)
+	status, body := b.GetJSON(t, back.String(), &s)
 	return status, s, body
 }
 
@@ -253,21 +141,21 @@ func TestKeycloakUserWithoutRoleIsRefused(t *testing.T) {
 
 func TestKeycloakTamperedStateIsRefused(t *testing.T) {
 	e := keycloak(t)
-	b := newBrowser(t, e.atCallback)
-	back := b.authorize(t, e.srv.URL+LoginPath, "alice")
+	b := ssotest.NewBrowser(t, e.atCallback)
+	back := b.Authorize(t, e.srv.URL+LoginPath, "alice")
 	q := back.Query()
 	state := q.Get("state")
 	q.Set("state", state[:len(state)-1]+flip(state[len(state)-1]))
 	tampered := *back
 	tampered.RawQuery = q.Encode()
-	if status, body := b.get(t, tampered.String(), nil); status != http.StatusUnauthorized || !strings.Contains(body, "state") {
+	if status, body := b.GetJSON(t, tampered.String(), nil); status != http.StatusUnauthorized || !strings.Contains(body, "state") {
 		t.Fatalf("tampered state: %d %s, want 401", status, body)
 	}
 	if len(e.prov.calls()) != 0 {
 		t.Fatal("a tampered callback reached the provisioner")
 	}
 	// The untouched callback still completes: the refusal was the state's, not a broken flow.
-	if status, body := b.get(t, back.String(), nil); status != http.StatusOK {
+	if status, body := b.GetJSON(t, back.String(), nil); status != http.StatusOK {
 		t.Fatalf("genuine callback after a tampered one: %d %s", status, body)
 	}
 }
@@ -281,15 +169,15 @@ func flip(c byte) string {
 
 func TestKeycloakReplayedCallbackIsRefused(t *testing.T) {
 	e := keycloak(t)
-	b := newBrowser(t, e.atCallback)
-	back := b.authorize(t, e.srv.URL+LoginPath, "bob")
-	if status, body := b.get(t, back.String(), nil); status != http.StatusOK {
+	b := ssotest.NewBrowser(t, e.atCallback)
+	back := b.Authorize(t, e.srv.URL+LoginPath, "bob")
+	if status, body := b.GetJSON(t, back.String(), nil); status != http.StatusOK {
 		t.Fatalf("first callback: %d %s", status, body)
 	}
 	// The replay even brings back the state cookie the first callback cleared.
 	u, _ := url.Parse(e.srv.URL)
 	b.Jar.SetCookies(u, []*http.Cookie{{Name: stateCookie, Value: back.Query().Get("state"), Path: cookiePath}})
-	if status, body := b.get(t, back.String(), nil); status != http.StatusUnauthorized {
+	if status, body := b.GetJSON(t, back.String(), nil); status != http.StatusUnauthorized {
 		t.Fatalf("replayed callback: %d %s, want 401", status, body)
 	}
 	if n := len(e.prov.calls()); n != 1 {
@@ -300,9 +188,9 @@ func TestKeycloakReplayedCallbackIsRefused(t *testing.T) {
 // A code and state lured out of one browser cannot finish the sign-in in another.
 func TestKeycloakCallbackFromAnotherClientIsRefused(t *testing.T) {
 	e := keycloak(t)
-	back := newBrowser(t, e.atCallback).authorize(t, e.srv.URL+LoginPath, "alice")
-	other := newBrowser(t, e.atCallback)
-	if status, body := other.get(t, back.String(), nil); status != http.StatusUnauthorized || !strings.Contains(body, "another browser") {
+	back := ssotest.NewBrowser(t, e.atCallback).Authorize(t, e.srv.URL+LoginPath, "alice")
+	other := ssotest.NewBrowser(t, e.atCallback)
+	if status, body := other.GetJSON(t, back.String(), nil); status != http.StatusUnauthorized || !strings.Contains(body, "another browser") {
 		t.Fatalf("callback without the state cookie: %d %s, want 401", status, body)
 	}
 	if len(e.prov.calls()) != 0 {
@@ -312,15 +200,15 @@ func TestKeycloakCallbackFromAnotherClientIsRefused(t *testing.T) {
 
 func TestKeycloakNonceMismatchIsRefused(t *testing.T) {
 	e := keycloak(t)
-	b := newBrowser(t, e.atCallback)
-	back := b.authorize(t, e.srv.URL+LoginPath, "alice")
+	b := ssotest.NewBrowser(t, e.atCallback)
+	back := b.Authorize(t, e.srv.URL+LoginPath, "alice")
 	state := back.Query().Get("state")
 	e.svc.pending.mu.Lock()
 	p := e.svc.pending.m[state]
 	p.nonce = randomToken() // as if the ID token had been minted for another sign-in
 	e.svc.pending.m[state] = p
 	e.svc.pending.mu.Unlock()
-	if status, body := b.get(t, back.String(), nil); status != http.StatusUnauthorized || !strings.Contains(body, "nonce") {
+	if status, body := b.GetJSON(t, back.String(), nil); status != http.StatusUnauthorized || !strings.Contains(body, "nonce") {
 		t.Fatalf("nonce mismatch: %d %s, want 401", status, body)
 	}
 	if len(e.prov.calls()) != 0 {
@@ -335,15 +223,15 @@ func TestKeycloakCLILoopbackRedirect(t *testing.T) {
 	cli := httptest.NewServer(http.NotFoundHandler()) // stands for the CLI's listener; never reached
 	defer cli.Close()
 	cliURL, _ := url.Parse(cli.URL)
-	b := newBrowser(t, func(u *url.URL) bool { return u.Host == cliURL.Host })
+	b := ssotest.NewBrowser(t, func(u *url.URL) bool { return u.Host == cliURL.Host })
 	redirect := cli.URL + "/callback"
-	back := b.authorize(t, e.srv.URL+LoginPath+"?redirect_uri="+url.QueryEscape(redirect), "bob")
+	back := b.Authorize(t, e.srv.URL+LoginPath+"?redirect_uri="+url.QueryEscape(redirect), "bob")
 	if got := back.Scheme + "://" + back.Host + back.Path; got != redirect {
 		t.Fatalf("Keycloak sent the code to %s, want %s", got, redirect)
 	}
 	var s session
 	fwd := e.srv.URL + CallbackPath + "?" + back.RawQuery
-	if status, body := b.get(t, fwd, &s); status != http.StatusOK || !slices.Equal(s.Roles, []string{access.RoleRemediator}) {
+	if status, body := b.GetJSON(t, fwd, &s); status != http.StatusOK || !slices.Equal(s.Roles, []string{access.RoleRemediator}) {
 		t.Fatalf("CLI callback: %d %s", status, body)
 	}
 }
