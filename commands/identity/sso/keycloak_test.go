@@ -64,7 +64,7 @@ type kcEnv struct {
 	srv    *httptest.Server
 }
 
-func keycloak(t *testing.T) *kcEnv {
+func keycloak(t *testing.T, tweak ...func(*Config)) *kcEnv {
 	t.Helper()
 	realm := ssotest.Keycloak(t)
 	e := &kcEnv{issuer: realm.Issuer, prov: &fakeProvisioner{}}
@@ -78,6 +78,9 @@ func keycloak(t *testing.T) *kcEnv {
 		RedirectURL:  e.srv.URL + CallbackPath,
 		GroupsClaim:  DefaultGroupsClaim,
 		Mapping:      ssotest.GroupMapping,
+	}
+	for _, f := range tweak {
+		f(&cfg)
 	}
 	svc, err := New(cfg, e.prov, fakeSessions{}, Options{})
 	if err != nil {
@@ -233,5 +236,14 @@ func TestKeycloakCLILoopbackRedirect(t *testing.T) {
 	fwd := e.srv.URL + CallbackPath + "?" + back.RawQuery
 	if status, body := b.GetJSON(t, fwd, &s); status != http.StatusOK || !slices.Equal(s.Roles, []string{access.RoleRemediator}) {
 		t.Fatalf("CLI callback: %d %s", status, body)
+	}
+}
+
+// The realm's public client (no secret): PKCE alone binds the code to this sign-in.
+func TestKeycloakPublicClient(t *testing.T) {
+	e := keycloak(t, func(c *Config) { c.ClientID, c.ClientSecret = "soc-cli", "" })
+	status, s, body := e.signIn(t, "alice")
+	if status != http.StatusOK || !slices.Equal(s.Roles, []string{access.RoleAnalyst}) {
+		t.Fatalf("public client: %d %s", status, body)
 	}
 }
