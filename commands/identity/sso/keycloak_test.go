@@ -104,6 +104,18 @@ func (e *kcEnv) signIn(t *testing.T, user string) (int, session, string) {
 	return status, s, body
 }
 
+// refused visits the callback u and expects a 401 that says why, with nobody provisioned by it.
+func (e *kcEnv) refused(t *testing.T, b *ssotest.Browser, u, why string) {
+	t.Helper()
+	before := len(e.prov.calls())
+	if status, body := b.GetJSON(t, u, nil); status != http.StatusUnauthorized || !strings.Contains(body, why) {
+		t.Fatalf("callback: %d %s, want 401 saying %q", status, body, why)
+	}
+	if len(e.prov.calls()) != before {
+		t.Fatal("a refused callback reached the provisioner")
+	}
+}
+
 func TestKeycloakGroupsMapToRolesAndTeams(t *testing.T) {
 	e := keycloak(t)
 	for _, tc := range []struct {
@@ -151,12 +163,7 @@ func TestKeycloakTamperedStateIsRefused(t *testing.T) {
 	q.Set("state", state[:len(state)-1]+flip(state[len(state)-1]))
 	tampered := *back
 	tampered.RawQuery = q.Encode()
-	if status, body := b.GetJSON(t, tampered.String(), nil); status != http.StatusUnauthorized || !strings.Contains(body, "state") {
-		t.Fatalf("tampered state: %d %s, want 401", status, body)
-	}
-	if len(e.prov.calls()) != 0 {
-		t.Fatal("a tampered callback reached the provisioner")
-	}
+	e.refused(t, b, tampered.String(), "unknown, used or expired sign-in state")
 	// The untouched callback still completes: the refusal was the state's, not a broken flow.
 	if status, body := b.GetJSON(t, back.String(), nil); status != http.StatusOK {
 		t.Fatalf("genuine callback after a tampered one: %d %s", status, body)
@@ -180,12 +187,7 @@ func TestKeycloakReplayedCallbackIsRefused(t *testing.T) {
 	// The replay even brings back the state cookie the first callback cleared.
 	u, _ := url.Parse(e.srv.URL)
 	b.Jar.SetCookies(u, []*http.Cookie{{Name: stateCookie, Value: back.Query().Get("state"), Path: cookiePath}})
-	if status, body := b.GetJSON(t, back.String(), nil); status != http.StatusUnauthorized {
-		t.Fatalf("replayed callback: %d %s, want 401", status, body)
-	}
-	if n := len(e.prov.calls()); n != 1 {
-		t.Fatalf("provisioned %d times, want once", n)
-	}
+	e.refused(t, b, back.String(), "unknown, used or expired sign-in state")
 }
 
 // A code and state lured out of one browser cannot finish the sign-in in another.
@@ -193,12 +195,7 @@ func TestKeycloakCallbackFromAnotherClientIsRefused(t *testing.T) {
 	e := keycloak(t)
 	back := ssotest.NewBrowser(t, e.atCallback).Authorize(t, e.srv.URL+LoginPath, "alice")
 	other := ssotest.NewBrowser(t, e.atCallback)
-	if status, body := other.GetJSON(t, back.String(), nil); status != http.StatusUnauthorized || !strings.Contains(body, "another browser") {
-		t.Fatalf("callback without the state cookie: %d %s, want 401", status, body)
-	}
-	if len(e.prov.calls()) != 0 {
-		t.Fatal("provisioned from another client")
-	}
+	e.refused(t, other, back.String(), "started by another browser")
 }
 
 func TestKeycloakNonceMismatchIsRefused(t *testing.T) {
@@ -211,12 +208,7 @@ func TestKeycloakNonceMismatchIsRefused(t *testing.T) {
 	p.nonce = randomToken() // as if the ID token had been minted for another sign-in
 	e.svc.pending.m[state] = p
 	e.svc.pending.mu.Unlock()
-	if status, body := b.GetJSON(t, back.String(), nil); status != http.StatusUnauthorized || !strings.Contains(body, "nonce") {
-		t.Fatalf("nonce mismatch: %d %s, want 401", status, body)
-	}
-	if len(e.prov.calls()) != 0 {
-		t.Fatal("provisioned despite the nonce mismatch")
-	}
+	e.refused(t, b, back.String(), "nonce mismatch")
 }
 
 // The CLI's flow: the provider sends the browser to the CLI's loopback listener, and the CLI
