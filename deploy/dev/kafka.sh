@@ -115,16 +115,8 @@ up() {
   log "ready: $(brokers)"
 }
 
-down() {
-  running || { rm -f "$PIDF"; log "not running"; return; }
-  local pid i; pid="$(cat "$PIDF")"
-  log "stopping (pid $pid)"
-  kill -TERM "$pid"
-  # Controlled shutdown takes a few seconds; past 30 s something is stuck.
-  for i in $(seq 30); do running || break; sleep 1; done
-  if running; then log "still alive after 30 s, killing pid $pid"; kill -KILL "$pid"; sleep 1; fi
-  rm -f "$PIDF"
-}
+# Controlled shutdown takes a few seconds.
+down() { stop_server; }
 
 status() {
   if running && serving; then log "running (pid $(cat "$PIDF")): $(brokers)"; else log "not running"; return 1; fi

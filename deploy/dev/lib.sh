@@ -39,3 +39,15 @@ reserve_port() {
     log "WARNING: port $1 is in the ephemeral range $lo-$hi and could not be reserved; a start may fail with 'Address already in use'"
   fi
 }
+
+# Stop the server whose pid is in $PIDF, as judged by the caller's running(): SIGTERM, up to
+# 30 s for a clean shutdown (past that something is stuck), then SIGKILL.
+stop_server() {
+  running || { rm -f "$PIDF"; log "not running"; return; }
+  local pid i; pid="$(cat "$PIDF")"
+  log "stopping (pid $pid)"
+  kill -TERM "$pid"
+  for i in $(seq 30); do running || break; sleep 1; done
+  if running; then log "still alive after 30 s, killing pid $pid"; kill -KILL "$pid"; sleep 1; fi
+  rm -f "$PIDF"
+}
