@@ -71,7 +71,7 @@ type Query struct {
 	HasOpen     *bool // has at least one open finding
 	// Scope restricts the list to the assets these teams own (nil: every asset); see
 	// projections/ownership.
-	Scope ownership.Scope
+	Scope ownership.Scope `json:",omitempty"` // omitted unscoped: cursors issued before scoping stay valid
 }
 
 // Sorts are the sort fields of assets; the first is the default (descending).

@@ -102,7 +102,7 @@ type FindingQuery struct {
 	Now                        time.Time // for overdue; zero = time.Now()
 	// Scope restricts the list to the findings of the assets these teams own (nil: every
 	// finding); see projections/ownership.
-	Scope ownership.Scope
+	Scope ownership.Scope `json:",omitempty"` // omitted unscoped: cursors issued before scoping stay valid
 }
 
 // FindingSorts are the sort fields of findings; the first is the default (descending).
