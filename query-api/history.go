@@ -171,9 +171,12 @@ func (a *API) auditEvents(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// Bounds of a scoped audit page: it reads the store in chunks of events.MaxQueryLimit and keeps
-// the events of owned streams, for at most maxScopedChunks chunks.
-const maxScopedChunks = 10
+// Bounds of a scoped audit page: it reads the store in chunks of scopedChunk events and keeps
+// the events of owned streams, for at most maxScopedChunks chunks (variables for the tests).
+var (
+	scopedChunk     = events.MaxQueryLimit
+	maxScopedChunks = 10
+)
 
 // scopedEvents runs q for a scoped principal: the events of the streams s owns, up to q.Limit
 // of them. The store cannot join the read models, so it reads chunks of the trail in q's order
@@ -191,7 +194,7 @@ func (a *API) scopedEvents(r *http.Request, q events.EventQuery, s ownership.Sco
 		return evs, fullPage(evs, q.Limit), err
 	}
 	limit := q.Limit
-	q.Limit = events.MaxQueryLimit
+	q.Limit = scopedChunk
 	for range maxScopedChunks {
 		chunk, err := a.cfg.Querier.QueryEvents(r.Context(), q)
 		if err != nil || len(chunk) == 0 {
