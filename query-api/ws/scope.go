@@ -79,7 +79,7 @@ func (h *Hub) ownedAssets(viewers []viewer, changes []projections.Change) map[st
 			continue
 		}
 		out[k] = map[string]bool{}
-		if len(assets) == 0 {
+		if len(assets) == 0 || len(v.scope) == 0 { // a principal of no team owns nothing
 			continue
 		}
 		if h.cfg.Owners == nil {
