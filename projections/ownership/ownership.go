@@ -56,16 +56,25 @@ const maxMergeDepth = 32
 // OwnedAssets returns a subquery (for "col IN (…)") of the ids of the assets that teams own,
 // its arguments added to q. teams must not be empty (Restrict handles that).
 //
-// The base case uses the assets (owner_team) index, the recursive step the (merged_into) one.
+// The assets a team owns directly come from the (owner_team) index. Merged assets are few: the
+// recursion starts from them (a range of the (merged_into) index; "> ''" rather than "<> ''",
+// which no index serves) and follows each one's chain by primary key to its survivor, whose
+// team it takes. Starting from the team's assets instead would look up the assets merged into
+// each of them, which the planner answers by scanning every asset per owned one.
 func OwnedAssets(q *readkit.Query, teams []string) string {
-	ps := make([]string, len(teams))
-	for i, t := range teams {
-		ps[i] = q.Arg(t)
+	in := func() string {
+		ps := make([]string, len(teams))
+		for i, t := range teams {
+			ps[i] = q.Arg(t)
+		}
+		return "(" + strings.Join(ps, ", ") + ")"
 	}
-	return "WITH RECURSIVE owned(id, depth) AS (" +
-		"SELECT id, 0 FROM assets WHERE owner_team IN (" + strings.Join(ps, ", ") + ") AND merged_into = ''" +
-		" UNION ALL SELECT m.id, o.depth + 1 FROM assets m JOIN owned o ON m.merged_into = o.id WHERE o.depth < " + strconv.Itoa(maxMergeDepth) +
-		") SELECT id FROM owned"
+	return "WITH RECURSIVE chain(id, top, depth) AS (" +
+		"SELECT id, merged_into, 0 FROM assets WHERE merged_into > ''" +
+		" UNION ALL SELECT c.id, t.merged_into, c.depth + 1 FROM chain c JOIN assets t ON t.id = c.top" +
+		" WHERE t.merged_into > '' AND c.depth < " + strconv.Itoa(maxMergeDepth) +
+		") SELECT id FROM assets WHERE owner_team IN " + in() + " AND merged_into = ''" +
+		" UNION ALL SELECT c.id FROM chain c JOIN assets s ON s.id = c.top WHERE s.owner_team IN " + in() + " AND s.merged_into = ''"
 }
 
 // Restrict adds to q the condition that assetCol (an asset id column) names an asset that s
