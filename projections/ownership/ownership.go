@@ -57,8 +57,8 @@ const maxMergeDepth = 32
 // its arguments added to q. teams must not be empty (Restrict handles that).
 //
 // The assets a team owns directly come from the (owner_team) index. Merged assets are few: the
-// recursion starts from them (a range of the (merged_into) index; "> ”" rather than "<> ”",
-// which no index serves) and follows each one's chain by primary key to its survivor, whose
+// recursion starts from them (a range of the (merged_into) index: above the empty string, as
+// "not equal to it" is served by no index) and follows each one's chain by primary key to its survivor, whose
 // team it takes. Starting from the team's assets instead would look up the assets merged into
 // each of them, which the planner answers by scanning every asset per owned one.
 func OwnedAssets(q *readkit.Query, teams []string) string {
