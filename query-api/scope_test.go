@@ -3,6 +3,7 @@ package queryapi
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -10,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
 
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/adapters/sqlite"
@@ -20,6 +23,7 @@ import (
 	"github.com/socplatform/soc/projections/sqldb"
 	"github.com/socplatform/soc/projections/vulns"
 	"github.com/socplatform/soc/query-api/openapi"
+	"github.com/socplatform/soc/query-api/ws"
 	"github.com/socplatform/soc/schemas/access"
 )
 
@@ -32,6 +36,8 @@ type scoped struct {
 	ps    []projections.Projection
 	pos   int64
 	mux   *http.ServeMux
+	// changes are what the projections told live subscribers, since the last take.
+	changes []projections.Change
 }
 
 func sid(kind string, n int) string {
@@ -123,9 +129,11 @@ func (s *scoped) append(stream, typ, actor string, data any) {
 		if err != nil {
 			s.t.Fatal(err)
 		}
-		if _, err := p.Apply(context.Background(), tx, mine); err != nil {
+		ch, err := p.Apply(context.Background(), tx, mine)
+		if err != nil {
 			s.t.Fatalf("%s: %v", p.Name(), err)
 		}
+		s.changes = append(s.changes, ch...)
 		if err := tx.Commit(); err != nil {
 			s.t.Fatal(err)
 		}
@@ -385,4 +393,57 @@ func TestAuditActorIsValidated(t *testing.T) {
 	for _, good := range []string{"user:0190a0a0-0000-7000-8000-000000000001", "token:t1", "system:sla", "anonymous", "alice"} {
 		s.json(&auditor, "/v1/events?actor="+url.QueryEscape(good), http.StatusOK, nil)
 	}
+}
+
+// TestLiveUpdatesFollowTheReadModelsOwnership: /ws with the assets read model as its owners:
+// a remediator of alpha receives the changes of alpha's asset and findings, then, once beta's
+// asset is reclassified to alpha, those of that asset's findings too.
+func TestLiveUpdatesFollowTheReadModelsOwnership(t *testing.T) {
+	s := newScoped(t)
+	hub := ws.NewHub(ws.Config{Log: slog.New(slog.DiscardHandler), Owners: assets.NewReader(s.db)})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hub.ServeHTTP(w, r.WithContext(access.With(r.Context(), remediator)))
+	}))
+	t.Cleanup(func() {
+		hub.Close()
+		srv.Close()
+	})
+	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(srv.URL, "http"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	received := func() []string {
+		t.Helper()
+		if err := conn.WriteMessage(websocket.TextMessage, []byte(`{"type":"ping"}`)); err != nil {
+			t.Fatal(err)
+		}
+		var streams []string
+		for {
+			_ = conn.SetReadDeadline(time.Now().Add(20 * time.Second)) // a failure guard
+			var m struct {
+				Type  string          `json:"type"`
+				Event events.Envelope `json:"event"`
+			}
+			if err := conn.ReadJSON(&m); err != nil {
+				t.Fatal(err)
+			}
+			if m.Type == "pong" {
+				slices.Sort(streams)
+				return slices.Compact(streams)
+			}
+			streams = append(streams, m.Event.StreamID)
+		}
+	}
+	received() // registered
+	s.seed()
+	hub.Publish(s.changes)
+	s.changes = nil
+	eq(t, "live changes of alpha's", received(), []string{assetA, findA1, findA2, "vulns-cve-0190a0a0-0000-7000-8000-000000000301", "scans-import-" + scanMine})
+
+	s.append(assetB, "AssetClassified", "user:ana", map[string]any{"owner_team": "alpha"})
+	s.append(findB, "FindingAssigned", "user:ana", map[string]any{"owner": "rem"})
+	s.append(findN, "FindingAssigned", "user:ana", map[string]any{"owner": "rem"})
+	hub.Publish(s.changes)
+	eq(t, "live changes after the reclassification", received(), []string{assetB, findB})
 }
