@@ -18,6 +18,8 @@
 // queries join the assets view (indexed by owner_team and merged_into). A copy would have to be
 // rewritten on every finding of an asset when it is reclassified, and kept in step across two
 // projections that run at their own pace.
+//
+// The tests live with the read models' (projections/vulns, TestTeamScoping), on both dialects.
 package ownership
 
 import (
