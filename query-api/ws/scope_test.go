@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
-	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -60,15 +59,7 @@ func scopedHub(t *testing.T, owners ws.Owners, principals map[string]access.Prin
 
 func dialPrincipal(t *testing.T, srv *httptest.Server, who string) *websocket.Conn {
 	t.Helper()
-	c, resp, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(srv.URL, "http")+"/ws", http.Header{"X-Test-Principal": {who}})
-	if err != nil {
-		t.Fatalf("dial as %s: %v (response %v)", who, err, resp)
-	}
-	t.Cleanup(func() { c.Close() })
-	if got := fence(t, c); len(got) != 0 {
-		t.Fatalf("unexpected messages on connect: %+v", got)
-	}
-	return c
+	return dialWith(t, srv, "", http.Header{"X-Test-Principal": {who}})
 }
 
 func role(name, id string, teams ...string) access.Principal {
