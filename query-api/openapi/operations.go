@@ -402,6 +402,25 @@ var operations = sync.OnceValue(func() []operation {
 			400: resp400, 401: problemResp("No bearer token, or an unknown one.", "WWW-Authenticate"),
 			503: problemResp("Too many connections or shutting down.", "Retry-After"),
 		}})
+	// The caller's in-app inbox (commands/notifications/ports).
+	resp401 := problemResp("No authenticated principal.", "WWW-Authenticate")
+	resp403 := problemResp("The principal is no user (nor a user's API token): it has no inbox.")
+	add(operation{method: "GET", path: "/v1/notifications", id: "listNotifications", tag: "notifications", summary: "The caller's inbox",
+		desc: "Every notification addressed to the caller, once per message whatever its channels, newest first; a WebSocket notification sent while the caller had no open session waits here unread.",
+		params: []param{
+			qp("unread", boolean(""), "true: unread notifications only."),
+			qp("limit", intRange(1, 500, 50), "Page size."),
+			qp("cursor", bounded(str(""), 64), "next_cursor of the previous page."),
+		},
+		responses: map[int]response{200: {desc: "A page of the inbox.", contentType: JSON, schema: ref("NotificationPage"), headers: []string{"Cache-Control"}},
+			400: resp400, 401: resp401, 403: resp403}})
+	add(operation{method: "POST", path: "/v1/notifications/{id}/read", id: "readNotification", tag: "notifications", summary: "Mark one notification read",
+		desc:      "Idempotent: a notification read already stays read. Another user's notification is not found.",
+		params:    []param{pp("id", str("The notification's id (or the id its WebSocket push carried)."), "")},
+		responses: map[int]response{204: {desc: "Read."}, 401: resp401, 403: resp403, 404: resp404}})
+	add(operation{method: "POST", path: "/v1/notifications/read-all", id: "readAllNotifications", tag: "notifications", summary: "Mark the whole inbox read",
+		desc:      "Everything in the caller's inbox so far is read; later notifications are not. Idempotent.",
+		responses: map[int]response{204: {desc: "Read."}, 401: resp401, 403: resp403}})
 	add(operation{method: "GET", path: "/openapi.json", id: "openapi", tag: "operations", summary: "This document",
 		desc:      "Served as application/json, which every client and browser accepts (application/openapi+json is not registered).",
 		params:    []param{ifNoneMatch},
