@@ -48,8 +48,7 @@ func scopedDataset(g *gen) []events.Envelope {
 // scope's teams own; a reclassified asset takes its findings along.
 func TestTeamScoping(t *testing.T) {
 	testdb.Dialects(t, func(t *testing.T, db *projections.DB) {
-		ps := all()
-		setup(t, db, ps...)
+		ps := setupAll(t, db)
 		ctx := context.Background()
 		r, ar := vulns.NewReader(db), assets.NewReader(db)
 		g := newGen(t)
