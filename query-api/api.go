@@ -28,7 +28,8 @@ const DefaultMaxWait = querykit.DefaultMaxWait
 type Config struct {
 	// Reader serves the finding and CVE endpoints (required).
 	Reader vulnsapi.Reader
-	// Assets serves the asset endpoints (required).
+	// Assets serves the asset endpoints (required), and tells who owns a stream for team
+	// scoping (details, as_of, the stream and audit endpoints).
 	Assets assetsapi.Reader
 	// Scans serves the scan endpoints (required).
 	Scans scansapi.Reader
@@ -103,6 +104,7 @@ func New(cfg Config) (*API, error) {
 		Now:        cfg.Now,
 		Version:    cfg.Version,
 		CacheBytes: cfg.CacheBytes,
+		Owners:     cfg.Assets,
 	})}, nil
 }
 

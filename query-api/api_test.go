@@ -16,6 +16,7 @@ import (
 	"github.com/socplatform/soc/events/adapters/sqlite"
 	"github.com/socplatform/soc/events/eventstest"
 	"github.com/socplatform/soc/projections/assets"
+	"github.com/socplatform/soc/projections/ownership"
 	"github.com/socplatform/soc/projections/readkit"
 	"github.com/socplatform/soc/projections/scans"
 	"github.com/socplatform/soc/projections/vulns"
@@ -91,7 +92,15 @@ func (f *fakeReader) Scans(_ context.Context, q scans.Query) (readkit.Page[scans
 	return readkit.Page[scans.Scan]{}, nil
 }
 
-func (f *fakeReader) CVE(_ context.Context, id string) (*vulns.CVE, error) {
+// OwnedStreams: the fake rows belong to no team (the scoping tests use the real read models).
+func (f *fakeReader) OwnedStreams(_ context.Context, s ownership.Scope, ids []string) ([]string, error) {
+	if s == nil {
+		return ids, nil
+	}
+	return nil, nil
+}
+
+func (f *fakeReader) ScopedCVE(_ context.Context, id string, _ ownership.Scope) (*vulns.CVE, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if c := f.cves[id]; c != nil {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/socplatform/soc/projections/assets"
+	"github.com/socplatform/soc/projections/ownership"
 	"github.com/socplatform/soc/projections/readkit"
 	"github.com/socplatform/soc/projections/scans"
 	"github.com/socplatform/soc/projections/vulns"
@@ -70,9 +71,14 @@ func (c *countingReader) Scan(ctx context.Context, id string) (*scans.Scan, erro
 	return c.scans.Scan(ctx, id)
 }
 
-func (c *countingReader) CVE(ctx context.Context, id string) (*vulns.CVE, error) {
+func (c *countingReader) ScopedCVE(ctx context.Context, id string, s ownership.Scope) (*vulns.CVE, error) {
 	c.calls.Add(1)
-	return c.Reader.CVE(ctx, id)
+	return c.Reader.ScopedCVE(ctx, id, s)
+}
+
+// OwnedStreams passes through uncounted.
+func (c *countingReader) OwnedStreams(ctx context.Context, s ownership.Scope, ids []string) ([]string, error) {
+	return c.assets.OwnedStreams(ctx, s, ids)
 }
 
 // stepWaiter has applied everything up to reached; a later position waits for advance.

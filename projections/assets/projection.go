@@ -17,8 +17,8 @@ func NewProjection() *Projection {
 		Context: "assets",
 		Table:   assetTable,
 		// The list's default sort is risk, computed from two tables: it cannot be indexed.
-		// These serve the other sorts and the common filters.
-		Indexes: [][2]string{{"name", "name, id"}, {"updated", "updated_at, id"}, {"crit", "criticality_rank, id"}},
+		// These serve the other sorts and the common filters, and team scoping (ownership).
+		Indexes: append([][2]string{{"name", "name, id"}, {"updated", "updated_at, id"}, {"crit", "criticality_rank, id"}}, scopeIndexes...),
 		Handles: isAssetEvent,
 		Key:     readkit.StreamKey,
 		Fold:    applyAsset,
@@ -64,10 +64,23 @@ var assetTable = &readkit.Table[Asset]{
 // generations, so Upgrade adds it to a live generation that lacks it.
 var mergedIntoCol = readkit.Column{"merged_into", readkit.TText}
 
+// scopeIndexes serve team scoping (projections/ownership): the assets a team owns, and the
+// assets merged into one (the merge chains ownership follows).
+var scopeIndexes = [][2]string{{"owner", "owner_team, id"}, {"merged", "merged_into"}}
+
 // Upgrade implements projections.Upgrader: assets tables created before merges existed get
-// merged_into (empty: an asset merged before shows it after a rebuild).
+// merged_into (empty: an asset merged before shows it after a rebuild), and those created
+// before team scoping its indexes.
 func (p *Projection) Upgrade(ctx context.Context, tx *projections.Tx) error {
-	return readkit.AddColumns(ctx, tx, "assets", mergedIntoCol)
+	if err := readkit.AddColumns(ctx, tx, "assets", mergedIntoCol); err != nil {
+		return err
+	}
+	for _, ix := range scopeIndexes {
+		if err := readkit.EnsureIndex(ctx, tx, "assets", ix[0], ix[1]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func decodeAsset(a *Asset, ids, tags, links string, created, updated int64) (*Asset, error) {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/socplatform/soc/projections"
+	"github.com/socplatform/soc/projections/ownership"
 	"github.com/socplatform/soc/projections/readkit"
 	"github.com/socplatform/soc/projections/vulns"
 )
@@ -88,6 +89,7 @@ func (r *Reader) Assets(ctx context.Context, aq Query) (readkit.Page[Asset], err
 	q.Eq("a.environment", aq.Environment)
 	q.Eq("a.owner_team", aq.OwnerTeam)
 	q.Eq("a.status", aq.Status)
+	ownership.Restrict(q, "a.id", aq.Scope)
 	if aq.Tag != "" {
 		// tags is a JSON array of strings that hold no quote or backslash (the schema's pattern).
 		q.Where = append(q.Where, "a.tags LIKE "+q.Arg(`%"`+readkit.EscapeLike(aq.Tag)+`"%`)+` ESCAPE '\'`)
@@ -110,4 +112,10 @@ func (r *Reader) Assets(ctx context.Context, aq Query) (readkit.Page[Asset], err
 		return readkit.Page[Asset]{}, err
 	}
 	return readkit.ListPage(ctx, r.db, r.assetSelect()+q.WhereSQL()+tail, q.Args, limit, spec, scanAssetRow, func(a *Asset) string { return a.ID })
+}
+
+// OwnedStreams returns those of ids (stream ids) whose asset or finding the teams of s own,
+// in the order given (see projections/ownership); a nil scope owns every one.
+func (r *Reader) OwnedStreams(ctx context.Context, s ownership.Scope, ids []string) ([]string, error) {
+	return ownership.Streams(ctx, r.db, s, ids)
 }

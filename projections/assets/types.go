@@ -3,6 +3,7 @@ package assets
 import (
 	"time"
 
+	"github.com/socplatform/soc/projections/ownership"
 	"github.com/socplatform/soc/projections/readkit"
 )
 
@@ -68,6 +69,9 @@ type Query struct {
 	Q           string // case-insensitive substring of the name
 	MinRisk     *float64
 	HasOpen     *bool // has at least one open finding
+	// Scope restricts the list to the assets these teams own (nil: every asset); see
+	// projections/ownership.
+	Scope ownership.Scope `json:",omitempty"` // omitted unscoped: cursors issued before scoping stay valid
 }
 
 // Sorts are the sort fields of assets; the first is the default (descending).

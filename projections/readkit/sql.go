@@ -107,6 +107,13 @@ func CreateIndex(ctx context.Context, tx *projections.Tx, base, suffix, cols str
 	return err
 }
 
+// EnsureIndex is CreateIndex for an index added after generations of the table were created:
+// it creates it when missing (projections.Upgrader; both dialects know IF NOT EXISTS).
+func EnsureIndex(ctx context.Context, tx *projections.Tx, base, suffix, cols string) error {
+	_, err := tx.ExecContext(ctx, "CREATE INDEX IF NOT EXISTS "+tx.Index(base, suffix)+" ON "+tx.Table(base)+" ("+cols+")")
+	return err
+}
+
 // Bind-parameter limits: SQLite's SQLITE_MAX_VARIABLE_NUMBER is 32766, PostgreSQL's wire protocol
 // allows 65535. Statements stay under the smaller.
 const maxParams = 32766

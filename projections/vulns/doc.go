@@ -80,7 +80,9 @@
 // a bind parameter and sort columns come from fixed maps. Lists are keyset-paginated (readkit): Key.Value is the sort field's value of the last row (RFC 3339 times,
 // numbers as Go formats them, "" for a missing value; the severity sort, which orders by
 // severity then by the earliest due date, uses "<severity>|<due>"), Key.ID breaks ties, Desc
-// reverses both. List.Limit 0 means readkit.DefaultLimit. A bad sort field, limit or cursor is a
+// reverses both. FindingQuery.Scope restricts a list to the findings of the assets some teams
+// own, and ScopedCVE a CVE's count of open findings (projections/ownership, joined on the
+// assets view; nil: every team). List.Limit 0 means readkit.DefaultLimit. A bad sort field, limit or cursor is a
 // *readkit.QueryError naming the parameter ("sort", "limit", "cursor"); a missing row is
 // readkit.ErrNotFound.
 package vulns

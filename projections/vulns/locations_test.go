@@ -65,13 +65,14 @@ func TestFindingLocations(t *testing.T) {
 }
 
 // TestUpgradeAddsColumns: findings and assets generations created before the locations and
-// merged_into columns existed get them from Upgrade (twice is harmless), and then use them.
+// merged_into columns (and the assets' team-scoping indexes) existed get them from Upgrade (twice
+// is harmless), and then use them.
 func TestUpgradeAddsColumns(t *testing.T) {
 	testdb.Dialects(t, func(t *testing.T, db *projections.DB) {
 		ps := setupAll(t, db)
 		ctx := context.Background()
 		exec(t, db, "DROP VIEW findings", "ALTER TABLE findings_g1 DROP COLUMN locations", "CREATE VIEW findings AS SELECT * FROM findings_g1",
-			"DROP VIEW assets", "ALTER TABLE assets_g1 DROP COLUMN merged_into", "CREATE VIEW assets AS SELECT * FROM assets_g1")
+			"DROP VIEW assets", "DROP INDEX assets_g1_owner", "DROP INDEX assets_g1_merged", "ALTER TABLE assets_g1 DROP COLUMN merged_into", "CREATE VIEW assets AS SELECT * FROM assets_g1")
 		for range 2 {
 			tx, err := db.Begin(ctx, 1)
 			if err != nil {
@@ -103,6 +104,7 @@ func TestUpgradeAddsColumns(t *testing.T) {
 		if a, err := assets.NewReader(db).Asset(ctx, assetID(1)); err != nil || a.MergedInto != assetID(2) {
 			t.Fatalf("merged asset %+v %v", a, err)
 		}
+		exec(t, db, "DROP INDEX assets_g1_owner", "DROP INDEX assets_g1_merged") // fails unless Upgrade made them again
 	})
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/socplatform/soc/projections"
+	"github.com/socplatform/soc/projections/ownership"
 	"github.com/socplatform/soc/projections/readkit"
 )
 
@@ -132,6 +133,7 @@ func (r *Reader) Findings(ctx context.Context, fq FindingQuery) (readkit.Page[Fi
 		q.Cond("f.open = %s", readkit.BoolInt(*fq.Open))
 	}
 	q.Eq("f.asset_id", fq.AssetID)
+	ownership.Restrict(q, "f.asset_id", fq.Scope)
 	if fq.CVE != "" {
 		q.Cond("f.id IN (SELECT finding_id FROM finding_cves WHERE cve = %s)", fq.CVE)
 	}
@@ -178,13 +180,19 @@ func (r *Reader) Findings(ctx context.Context, fq FindingQuery) (readkit.Page[Fi
 // ---- CVEs ------------------------------------------------------------------------------------
 
 // CVE returns one catalogue entry by CVE id, with the number of open findings that carry it.
-func (r *Reader) CVE(ctx context.Context, id string) (*CVE, error) {
+func (r *Reader) CVE(ctx context.Context, id string) (*CVE, error) { return r.ScopedCVE(ctx, id, nil) }
+
+// ScopedCVE is CVE with OpenFindings counting only the findings s owns: the catalogue entry
+// is global, what it says of findings is scoped like the findings (projections/ownership).
+func (r *Reader) ScopedCVE(ctx context.Context, id string, s ownership.Scope) (*CVE, error) {
 	c, err := readkit.Get(ctx, r.db, "SELECT "+cveTable.Qualified("c")+" FROM cves c", "c.id", id, cveTable.Scan)
 	if err != nil {
 		return nil, err
 	}
 	q := readkit.NewQuery(r.db.Dialect)
 	q.Cond("fc.cve = %s", id)
-	err = r.db.QueryRow(ctx, "SELECT COUNT(*) FROM finding_cves fc JOIN findings f ON f.id = fc.finding_id"+q.WhereSQL()+" AND f.open = 1", q.Args...).Scan(&c.OpenFindings)
+	q.Where = append(q.Where, "f.open = 1")
+	ownership.Restrict(q, "f.asset_id", s)
+	err = r.db.QueryRow(ctx, "SELECT COUNT(*) FROM finding_cves fc JOIN findings f ON f.id = fc.finding_id"+q.WhereSQL(), q.Args...).Scan(&c.OpenFindings)
 	return c, err
 }

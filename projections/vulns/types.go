@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/socplatform/soc/projections/ownership"
 	"github.com/socplatform/soc/projections/readkit"
 	"github.com/socplatform/soc/schemas/contracts"
 )
@@ -99,6 +100,9 @@ type FindingQuery struct {
 	LastSeenFrom, LastSeenTo   time.Time
 	Q                          string    // case-insensitive substring of the title
 	Now                        time.Time // for overdue; zero = time.Now()
+	// Scope restricts the list to the findings of the assets these teams own (nil: every
+	// finding); see projections/ownership.
+	Scope ownership.Scope `json:",omitempty"` // omitted unscoped: cursors issued before scoping stay valid
 }
 
 // FindingSorts are the sort fields of findings; the first is the default (descending).

@@ -15,10 +15,12 @@ import (
 
 // Reader is what the asset endpoints need from the assets read model (projections/assets'
 // Reader implements it). Errors: readkit.ErrNotFound (404) and *readkit.QueryError (400 naming
-// its parameter).
+// its parameter). Owners scopes single reads to the principal's teams (the query API's kit
+// uses this reader's).
 type Reader interface {
 	Asset(ctx context.Context, id string) (*model.Asset, error)
 	Assets(ctx context.Context, q model.Query) (readkit.Page[model.Asset], error)
+	querykit.Owners
 }
 
 // Routes are the mux patterns Register adds, in order.
@@ -54,6 +56,7 @@ func (a *api) list(w http.ResponseWriter, r *http.Request) {
 	q.Q = p.Text("q", querykit.MaxQLen)
 	q.MinRisk = p.Float("min_risk", 0, 100)
 	q.HasOpen = p.Boolean("has_open")
+	q.Scope = p.Scope()
 	querykit.ListPage(a.kit, w, r, p, resource, q, func(l readkit.List) (readkit.Page[model.Asset], error) {
 		q.List = l
 		return a.reader.Assets(r.Context(), q)

@@ -156,7 +156,10 @@ var operations = sync.OnceValue(func() []operation {
 		return m
 	}
 	timeP := func(name, desc string) param { return qp(name, dateTime(""), desc) }
+	const teamScoped = "Without teams:all the caller sees only what its teams own (an asset by its owner team, a finding by its asset's): " +
+		"the items, the filters and the cursors cover those rows alone; a single one outside them is 404, as a missing one."
 	add(operation{method: "GET", path: "/v1/assets", id: "listAssets", tag: "assets", summary: "List assets",
+		desc: teamScoped,
 		params: concat([]param{
 			qp("kind", listParam(AssetKinds), "Any of these kinds (repeat the parameter or separate with commas)."),
 			qp("criticality", listParam(Criticalities), "Any of these criticalities."),
@@ -173,6 +176,7 @@ var operations = sync.OnceValue(func() []operation {
 		params:    concat([]param{pp("id", str("assets-asset-<uuid>"), ""), asOfParam}, readYourWrites, []param{ifNoneMatch}),
 		responses: withHeader(readOK("Asset", 404, 501), 200, "X-As-Of")})
 	add(operation{method: "GET", path: "/v1/findings", id: "listFindings", tag: "findings", summary: "List findings",
+		desc: teamScoped,
 		params: concat([]param{
 			qp("severity", listParam(Severities), "Any of these severities (repeat or comma-separate)."),
 			qp("status", listParam(FindingStatuses), "Any of these statuses."),
@@ -211,7 +215,8 @@ var operations = sync.OnceValue(func() []operation {
 		params:    concat([]param{pp("id", str("CVE-YYYY-NNNN"), "")}, readYourWrites, []param{ifNoneMatch}),
 		responses: readOK("CVE", 404)})
 	add(operation{method: "GET", path: "/v1/streams/{stream_id}/events", id: "readStream", tag: "audit", summary: "Read a stream's events",
-		desc: "Pages through one stream from the event store (always current: no min_position needed).",
+		desc: "Pages through one stream from the event store (always current: no min_position needed). " +
+			"Without audit:read or teams:all only the streams of assets the caller's teams own and of their findings are readable; any other is 404, as a stream that does not exist.",
 		params: []param{
 			pp("stream_id", str("<context>-<aggregate>-<uuid>"), ""),
 			qp("from", intRange(1, 1<<62, 0), "First version forwards (default 1), or highest backwards (default the last)."),
@@ -223,10 +228,13 @@ var operations = sync.OnceValue(func() []operation {
 		responses: map[int]response{200: okJSON("EventPage"), 304: resp304, 400: resp400, 404: resp404,
 			410: problemResp("The stream is tombstoned."), 500: resp500, 503: problemResp("The store is unavailable.")}})
 	add(operation{method: "GET", path: "/v1/events", id: "auditEvents", tag: "audit", summary: "Search the audit trail",
-		desc: "Events of the whole store in global-position order, narrowed by every parameter given.",
+		desc: "Events of the whole store in global-position order, narrowed by every parameter given. " +
+			"Without audit:read or teams:all only the events of streams of assets the caller's teams own and of their findings are listed; " +
+			"such a page may then hold fewer than limit events and still link the next one (follow next until it is absent).",
 		params: []param{
 			qp("type", obj{"type": "array", "maxItems": 32, "items": str("")}, "Any of these event types (repeat or comma-separate)."),
-			qp("actor", text(""), ""),
+			qp("actor", obj{"type": "string", "minLength": 1, "maxLength": 256, "pattern": `^[^\s]+$`},
+				"Events recorded by this actor, exactly: user:<id>, token:<id>, system:<name> or anonymous (older events and operator commands may hold a plain name)."),
 			qp("correlation_id", text(""), ""),
 			qp("stream_id", str(""), ""),
 			timeP("from", "Recorded at or after."), timeP("to", "Recorded before."),

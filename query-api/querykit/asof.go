@@ -16,15 +16,17 @@ const AsOfHeader = "X-As-Of"
 // asOfSkew tolerates clocks a little ahead of the server's.
 const asOfSkew = 5 * time.Second
 
-// GetAt is Get for a row folded from one stream (id): asked for as_of, it folds the stream as
-// it was then with fold instead of reading the read model.
+// GetAt is Get for a row folded from one stream (id), owned by a team (an asset, a finding):
+// asked for as_of, it folds the stream as it was then with fold instead of reading the read
+// model. Either way a stream the principal's teams do not own (now) is 404, answered as a
+// missing one is.
 func GetAt[T any](k *Kit, w http.ResponseWriter, r *http.Request, p *Params, res Resource[T], id string,
 	fold func([]events.Envelope) (*T, error), read func() (*T, error)) {
 	if p.Has("as_of") {
 		pointInTime(k, w, r, p, id, fold)
 		return
 	}
-	Get(k, w, r, p, res, read)
+	get(k, w, r, p, res, id, read)
 }
 
 // AsOf parses the as_of parameter: RFC 3339, not in the future.
@@ -50,6 +52,11 @@ func pointInTime[T any](k *Kit, w http.ResponseWriter, r *http.Request, p *Param
 	}
 	if fold == nil {
 		k.Fail(w, r, problem.NotImplemented("point-in-time reads (as_of) are not configured on this node"))
+		return
+	}
+	// Ownership now, not as of then (see scope.go); out of scope reads as a stream that had no
+	// events at as_of.
+	if !k.owned(w, r, id, problem.NotFound("%s had no events at %s", id, at.Format(time.RFC3339Nano))) {
 		return
 	}
 	var evs []events.Envelope

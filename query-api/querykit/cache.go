@@ -18,7 +18,8 @@ import (
 //
 // The key is the method, the path and the query string with its parameters sorted and
 // min_position and wait left out (they only decide how long to wait, which happens before the
-// lookup). No request header changes a 200 body: X-Min-Position and Prefer only wait,
+// lookup), and for a scoped principal (scope.go) its actor and teams: its answers are kept for
+// it alone; unscoped principals share them. No request header changes a 200 body: X-Min-Position and Prefer only wait,
 // If-None-Match only turns a 200 into a 304, and every body is application/json.
 //
 // Not cached: errors, point-in-time reads (as_of), stream and audit reads, /openapi.json, and
@@ -174,7 +175,7 @@ func cacheKey(r *http.Request, p *Params) string {
 			q[k] = v
 		}
 	}
-	return r.Method + " " + r.URL.Path + "?" + url.Values(q).Encode() // Encode sorts by name
+	return r.Method + " " + r.URL.Path + "?" + url.Values(q).Encode() + scopeKey(r.Context()) // Encode sorts by name
 }
 
 // serve answers a read-model GET whose parameters are checked and whose min_position is

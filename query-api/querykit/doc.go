@@ -10,5 +10,11 @@
 //   - Read-your-writes: min_position (or the X-Min-Position header) waits, bounded by
 //     Config.MaxWait and the wait parameter or Prefer: wait=N, for the read models to apply
 //     that global position; otherwise 503 with Retry-After.
-//   - Cursors are opaque, bound to the sort and filters they were issued for.
+//   - Cursors are opaque, bound to the sort and filters they were issued for (the team scope
+//     included).
+//   - Team scoping: the principal in the request's context (schemas/access) restricts every
+//     read to what its teams own — lists, counts and cursors over the visible rows only, a
+//     detail or as_of read outside the scope 404 like a missing row (scope.go). A request
+//     whose context carries no principal is served unscoped: the router puts one on every
+//     route that is not public, and no read route is public.
 package querykit

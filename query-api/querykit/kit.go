@@ -50,6 +50,9 @@ type Config struct {
 	// CacheBytes bounds the response cache's memory: 0 is DefaultCacheBytes, negative turns
 	// the cache off.
 	CacheBytes int64
+	// Owners serves team scoping of single reads (GetAt); required as soon as a scoped
+	// principal reads one (see scope.go).
+	Owners Owners
 }
 
 // Kit answers the contexts' reads: parameter errors, read-your-writes waits, the response
@@ -169,9 +172,19 @@ func ListPage[T any](k *Kit, w http.ResponseWriter, r *http.Request, p *Params, 
 }
 
 // Get finishes a single-row read whose parameters p has parsed: read-your-writes, the read,
-// the answer (404 when read finds nothing).
+// the answer (404 when read finds nothing). It does not scope: a row owned by a team is read
+// with GetAt, and read must answer ErrNotFound for a row of another kind the principal may not see.
 func Get[T any](k *Kit, w http.ResponseWriter, r *http.Request, p *Params, res Resource[T], read func() (*T, error)) {
+	get(k, w, r, p, res, "", read)
+}
+
+// get is Get of the row of stream id, 404 when the principal's teams do not own it ("": no
+// ownership).
+func get[T any](k *Kit, w http.ResponseWriter, r *http.Request, p *Params, res Resource[T], id string, read func() (*T, error)) {
 	if !k.ready(w, r, p) {
+		return
+	}
+	if id != "" && !k.owned(w, r, id, readkit.ErrNotFound) {
 		return
 	}
 	k.serve(w, r, p, func() ([]byte, time.Time, error) {

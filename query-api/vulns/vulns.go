@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/projections/ownership"
 	"github.com/socplatform/soc/projections/readkit"
 	model "github.com/socplatform/soc/projections/vulns"
 	"github.com/socplatform/soc/query-api/openapi"
@@ -22,7 +23,8 @@ import (
 type Reader interface {
 	Finding(ctx context.Context, id string) (*model.Finding, error)
 	Findings(ctx context.Context, q model.FindingQuery) (readkit.Page[model.Finding], error)
-	CVE(ctx context.Context, id string) (*model.CVE, error)
+	// ScopedCVE counts a CVE's open findings among those the scope's teams own only.
+	ScopedCVE(ctx context.Context, id string, s ownership.Scope) (*model.CVE, error)
 }
 
 // Routes are the mux patterns Register adds, in order.
@@ -95,6 +97,7 @@ func (a *api) listFindings(w http.ResponseWriter, r *http.Request) {
 	q.LastSeenTo = p.Timestamp("last_seen_to")
 	p.TimeRange("last_seen_from", q.LastSeenFrom, "last_seen_to", q.LastSeenTo)
 	q.Q = p.Text("q", querykit.MaxQLen)
+	q.Scope = p.Scope()
 	querykit.ListPage(a.kit, w, r, p, findings, q, func(l readkit.List) (readkit.Page[model.Finding], error) {
 		q.List = l
 		q.Now = a.kit.Now()
@@ -111,7 +114,7 @@ func (a *api) getFinding(w http.ResponseWriter, r *http.Request) {
 func (a *api) getCVE(w http.ResponseWriter, r *http.Request) {
 	p := querykit.NewParams(r, Routes[2])
 	id := p.PathID("id", cveRe.MatchString, cveWant)
-	querykit.Get(a.kit, w, r, p, cves, func() (*model.CVE, error) { return a.reader.CVE(r.Context(), id) })
+	querykit.Get(a.kit, w, r, p, cves, func() (*model.CVE, error) { return a.reader.ScopedCVE(r.Context(), id, p.Scope()) })
 }
 
 func isFindingID(v string) bool { return querykit.IsStreamID(v, "vulns-finding-") }

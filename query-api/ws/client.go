@@ -25,6 +25,8 @@ type client struct {
 	conn *websocket.Conn
 	id   uint64
 	user string // the authenticated user (Config.Authenticate), else ""
+	// viewer is what the principal of the upgrade request may see (scope.go), fixed at open.
+	viewer viewer
 
 	matcher atomic.Pointer[matcher] // replaced by subscribe (under hub.pubMu)
 

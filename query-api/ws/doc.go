@@ -25,6 +25,15 @@
 // MaxFilterValues (100) values of at most MaxFilterValueLen (200) bytes; values are trimmed,
 // de-duplicated and severities lower-cased.
 //
+// # Team scoping
+//
+// The principal of the upgrade request (schemas/access, put in its context by the router) is
+// captured when the socket opens. A team-scoped principal (a remediator) receives only the
+// changes it could read through the query API — those of assets its teams own and of their
+// findings, the CVE catalogue's, its own scan imports' — decided per connection when each
+// batch is sent, with ownership as the read models hold it then (Config.Owners; see scope.go).
+// Filters narrow within that; they never widen it.
+//
 // # Messages
 //
 // All messages are JSON text frames. From the client:

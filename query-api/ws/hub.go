@@ -70,6 +70,9 @@ type Config struct {
 	CheckOrigin func(*http.Request) bool
 	// Log receives connection-level events (default slog.Default()).
 	Log *slog.Logger
+	// Owners tells which assets a team-scoped subscriber's teams own (scope.go); without it a
+	// scoped subscriber receives no asset or finding changes.
+	Owners Owners
 	// Authenticate, when set, identifies the user of an upgrade request before it is upgraded; an
 	// error refuses it with 401. The user's sessions are then addressed by SendTo (the
 	// notification channel "websocket"). Nil: anonymous subscribers (the live-updates hub).
@@ -202,21 +205,29 @@ func (h *Hub) Publish(changes []projections.Change) {
 	// The matchers cannot change meanwhile: subscribe replaces them under pubMu.
 	h.mu.RLock()
 	ds := make([]delivery, 0, len(h.clients))
+	var scoped []viewer
 	for c := range h.clients {
 		if !c.closing() {
 			ds = append(ds, delivery{c: c, m: c.matcher.Load()})
+			if c.viewer.scope != nil {
+				scoped = append(scoped, c.viewer)
+			}
 		}
 	}
 	h.mu.RUnlock()
 	if len(ds) == 0 {
 		return
 	}
+	var owned map[string]map[string]bool
+	if len(scoped) > 0 {
+		owned = h.ownedAssets(scoped, changes)
+	}
 	for i := range changes {
 		ch := &changes[i]
 		var msg []byte
 		for j := range ds {
 			d := &ds[j]
-			if !d.m.match(ch) {
+			if !d.m.match(ch) || !d.c.viewer.sees(ch, owned[d.c.viewer.key()]) {
 				continue
 			}
 			if msg == nil {
@@ -411,6 +422,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	c := newClient(h, conn, filter)
 	c.user = user
+	c.viewer = viewerOf(r.Context())
 
 	h.mu.Lock()
 	h.reserved--

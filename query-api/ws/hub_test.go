@@ -55,7 +55,13 @@ func wsURL(srv *httptest.Server, query string) string {
 // dial connects and waits until the hub has registered the connection (a ping answered).
 func dial(t *testing.T, srv *httptest.Server, query string) *websocket.Conn {
 	t.Helper()
-	c, resp, err := websocket.DefaultDialer.Dial(wsURL(srv, query), nil)
+	return dialWith(t, srv, query, nil)
+}
+
+// dialWith is dial with the upgrade request's headers.
+func dialWith(t *testing.T, srv *httptest.Server, query string, h http.Header) *websocket.Conn {
+	t.Helper()
+	c, resp, err := websocket.DefaultDialer.Dial(wsURL(srv, query), h)
 	if err != nil {
 		t.Fatalf("dial %q: %v (response %v)", query, err, resp)
 	}
