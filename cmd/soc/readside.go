@@ -79,7 +79,8 @@ func openReadSide(ctx context.Context, a *app) (*readSide, error) {
 		return nil, err
 	}
 	a.closers = append(a.closers, func() { _ = db.SQL.Close() })
-	return &readSide{db: db, hub: ws.NewHub(ws.Config{Log: a.log})}, nil
+	// The hub filters a team-scoped subscriber's updates by the assets read model's ownership.
+	return &readSide{db: db, hub: ws.NewHub(ws.Config{Log: a.log, Owners: assets.NewReader(db)})}, nil
 }
 
 // startProjections runs one runner per read model: from the store (embedded default) or from a
