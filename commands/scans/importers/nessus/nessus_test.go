@@ -20,37 +20,34 @@ import (
 //	              (//ReportItem)[$i]/@port,'|',(//ReportItem)[$i]/@protocol)" FILE; echo; done | grep . | sort -u | wc -l
 //	severity: xmllint --xpath 'count(//ReportItem[@severity=N])' FILE for N = 0..4, less the repeated
 //	          item (dd_basic_network_cvssv3.nessus repeats plugin 58987, severity 4, on 80/tcp).
-var testdataCounts = []struct {
-	file                string
-	assets, items, uniq int
-	sev                 map[importers.Severity]int
-}{
-	{"dd_basic_network_cvssv3.nessus", 1, 49, 48, map[importers.Severity]int{"info": 23, "low": 1, "medium": 13, "high": 10, "critical": 1}},
-	{"dd_internal_network_7hosts.nessus", 7, 296, 296, map[importers.Severity]int{"info": 266, "low": 7, "medium": 23}},
-	{"pytenable_example.nessus", 1, 230, 230, map[importers.Severity]int{"info": 135, "low": 2, "medium": 9, "high": 77, "critical": 7}},
+var testdataCounts = map[string]xmlCase{
+	"dd_basic_network_cvssv3.nessus":    {1, 49, 48, map[importers.Severity]int{"info": 23, "low": 1, "medium": 13, "high": 10, "critical": 1}},
+	"dd_internal_network_7hosts.nessus": {7, 296, 296, map[importers.Severity]int{"info": 266, "low": 7, "medium": 23}},
+	"pytenable_example.nessus":          {1, 230, 230, map[importers.Severity]int{"info": 135, "low": 2, "medium": 9, "high": 77, "critical": 7}},
 }
 
-// goldenCounts are the suite's expectations of each testdata file, from testdataCounts.
+// xmlCase is what one .nessus file holds.
+type xmlCase struct {
+	assets, items, uniq int
+	sev                 map[importers.Severity]int
+}
+
+// goldenCounts are the suite's expectations of each testdata file.
 func goldenCounts() map[string]func(*testing.T, *importers.Report) {
-	m := map[string]func(*testing.T, *importers.Report){}
-	for _, tc := range testdataCounts {
-		m[tc.file] = func(t *testing.T, rep *importers.Report) {
-			if len(rep.Assets) != tc.assets {
-				t.Errorf("assets = %d, want %d", len(rep.Assets), tc.assets)
-			}
-			if len(rep.Findings) != tc.uniq {
-				t.Errorf("findings = %d, want %d (%d items, repeats merged)", len(rep.Findings), tc.uniq, tc.items)
-			}
-			importertest.Severities(t, rep, tc.sev)
-			if rep.ScannerName != "Nessus" || rep.ScannerVersion == "" || rep.StartedAt.IsZero() || rep.FinishedAt.Before(rep.StartedAt) {
-				t.Errorf("scanner %q %q, times %v..%v", rep.ScannerName, rep.ScannerVersion, rep.StartedAt, rep.FinishedAt)
-			}
-		}
+	return importertest.Golden(importertest.Table(testdataCounts, checkXML), importertest.Table(csvCounts, checkCSV))
+}
+
+func checkXML(t *testing.T, rep *importers.Report, tc xmlCase) {
+	if len(rep.Assets) != tc.assets {
+		t.Errorf("assets = %d, want %d", len(rep.Assets), tc.assets)
 	}
-	for file, tc := range csvCounts {
-		m[file] = func(t *testing.T, rep *importers.Report) { checkCSV(t, rep, tc) }
+	if len(rep.Findings) != tc.uniq {
+		t.Errorf("findings = %d, want %d (%d items, repeats merged)", len(rep.Findings), tc.uniq, tc.items)
 	}
-	return m
+	importertest.Severities(t, rep, tc.sev)
+	if rep.ScannerName != "Nessus" || rep.ScannerVersion == "" || rep.StartedAt.IsZero() || rep.FinishedAt.Before(rep.StartedAt) {
+		t.Errorf("scanner %q %q, times %v..%v", rep.ScannerName, rep.ScannerVersion, rep.StartedAt, rep.FinishedAt)
+	}
 }
 
 // csvCase is what one CSV sample holds.

@@ -19,37 +19,34 @@ import (
 //	              (//results/result)[$i]/nvt/@oid,'|',(//results/result)[$i]/port)" FILE; echo; done | grep . | sort -u | wc -l
 //	severity: xmllint --xpath 'count(//results/result[number(severity)>=9])' FILE            (critical)
 //	          … [number(severity)>=7 and number(severity)<9] (high), [>=4 and <7] (medium), [>0 and <4] (low)
-var testdataCounts = []struct {
-	file                   string
-	assets, results, findg int
-	sev                    map[importers.Severity]int
-}{
-	{"gvm22_report_detail_1result.xml", 1, 1, 1, map[importers.Severity]int{"critical": 1}},
-	{"openvas_dc01_1result.xml", 1, 1, 1, map[importers.Severity]int{"critical": 1}},
-	{"openvas_metasploitable2_44results.xml", 1, 44, 44, map[importers.Severity]int{"critical": 8, "high": 11, "medium": 25}},
+var testdataCounts = map[string]xmlCase{
+	"gvm22_report_detail_1result.xml":       {1, 1, 1, map[importers.Severity]int{"critical": 1}},
+	"openvas_dc01_1result.xml":              {1, 1, 1, map[importers.Severity]int{"critical": 1}},
+	"openvas_metasploitable2_44results.xml": {1, 44, 44, map[importers.Severity]int{"critical": 8, "high": 11, "medium": 25}},
 }
 
-// goldenCounts are the suite's expectations of each testdata file, from testdataCounts.
+// xmlCase is what one XML report holds.
+type xmlCase struct {
+	assets, results, findg int
+	sev                    map[importers.Severity]int
+}
+
+// goldenCounts are the suite's expectations of each testdata file.
 func goldenCounts() map[string]func(*testing.T, *importers.Report) {
-	m := map[string]func(*testing.T, *importers.Report){}
-	for _, tc := range testdataCounts {
-		m[tc.file] = func(t *testing.T, rep *importers.Report) {
-			if len(rep.Assets) != tc.assets {
-				t.Errorf("assets = %d, want %d", len(rep.Assets), tc.assets)
-			}
-			if len(rep.Findings) != tc.findg {
-				t.Errorf("findings = %d, want %d", len(rep.Findings), tc.findg)
-			}
-			importertest.Severities(t, rep, tc.sev)
-			if rep.StartedAt.IsZero() || rep.FinishedAt.Before(rep.StartedAt) {
-				t.Errorf("times %v..%v", rep.StartedAt, rep.FinishedAt)
-			}
-		}
+	return importertest.Golden(importertest.Table(testdataCounts, checkXML), importertest.Table(csvCounts, checkCSV))
+}
+
+func checkXML(t *testing.T, rep *importers.Report, tc xmlCase) {
+	if len(rep.Assets) != tc.assets {
+		t.Errorf("assets = %d, want %d", len(rep.Assets), tc.assets)
 	}
-	for file, tc := range csvCounts {
-		m[file] = func(t *testing.T, rep *importers.Report) { checkCSV(t, rep, tc) }
+	if len(rep.Findings) != tc.findg {
+		t.Errorf("findings = %d, want %d", len(rep.Findings), tc.findg)
 	}
-	return m
+	importertest.Severities(t, rep, tc.sev)
+	if rep.StartedAt.IsZero() || rep.FinishedAt.Before(rep.StartedAt) {
+		t.Errorf("times %v..%v", rep.StartedAt, rep.FinishedAt)
+	}
 }
 
 // csvCase is what one CSV sample holds.

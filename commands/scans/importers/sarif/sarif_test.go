@@ -29,52 +29,42 @@ import (
 // giving codeql {error: 11, note: 57, warning: 4}, flawfinder {error: 2, note: 50, warning: 1}
 // (one of its 54 results has kind "pass"), gitleaks {warning: 8}, trivy {"ss:5.3": 4}; error →
 // high, warning → medium, note → low, security-severity 5.3 → medium.
-var testdataFiles = []struct {
-	file                       string
+var testdataFiles = map[string]toolCase{
+	"codeql_2.5.4_python.sarif": {72, 72, 0, 11, 4, 57, "CodeQL", "2.5.4"},
+	"flawfinder_2.0.19.sarif":   {54, 53, 0, 2, 1, 50, "Flawfinder", "2.0.19"},
+	"gitleaks_7.4.0.sarif":      {8, 8, 0, 0, 8, 0, "Gitleaks", "v7.4.0"},
+	"trivy_alpine-310.sarif":    {4, 4, 0, 0, 4, 0, "Trivy", "dev"},
+}
+
+// toolCase is what one tool's log holds.
+type toolCase struct {
 	results, findings          int
 	critical, high, medium, lo int
 	tool, version              string
-}{
-	{"codeql_2.5.4_python.sarif", 72, 72, 0, 11, 4, 57, "CodeQL", "2.5.4"},
-	{"flawfinder_2.0.19.sarif", 54, 53, 0, 2, 1, 50, "Flawfinder", "2.0.19"},
-	{"gitleaks_7.4.0.sarif", 8, 8, 0, 0, 8, 0, "Gitleaks", "v7.4.0"},
-	{"trivy_alpine-310.sarif", 4, 4, 0, 0, 4, 0, "Trivy", "dev"},
 }
 
-// goldenCounts are the suite's expectations of each testdata file, from testdataFiles.
+// goldenCounts are the suite's expectations of each testdata file.
 func goldenCounts() map[string]func(*testing.T, *importers.Report) {
-	m := map[string]func(*testing.T, *importers.Report){}
-	for _, tc := range testdataFiles {
-		m[tc.file] = func(t *testing.T, rep *importers.Report) {
-			if len(rep.Findings) != tc.findings {
-				t.Errorf("findings = %d, want %d", len(rep.Findings), tc.findings)
-			}
-			if rep.ScannerName != tc.tool || rep.ScannerVersion != tc.version {
-				t.Errorf("scanner %q %q", rep.ScannerName, rep.ScannerVersion)
-			}
-			// None of the four logs has versionControlProvenance: jq '[.runs[].versionControlProvenance] | map(select(.)) | length' → 0
-			if len(rep.Assets) != 1 || rep.Assets[0].Key != "sarif:"+tc.tool || rep.Assets[0].Kind != importers.Repository {
-				t.Errorf("assets = %+v", rep.Assets)
-			}
-			sev := map[importers.Severity]int{}
-			for _, f := range rep.Findings {
-				sev[f.Severity]++
-				if f.Location.File == "" || f.Location.Line == 0 {
-					t.Errorf("finding %q has no file:line", f.Title)
-				}
-			}
-			want := map[importers.Severity]int{importers.Critical: tc.critical, importers.High: tc.high, importers.Medium: tc.medium, importers.Low: tc.lo}
-			for s, n := range want {
-				if sev[s] != n {
-					t.Errorf("%s findings = %d, want %d", s, sev[s], n)
-				}
-			}
+	return importertest.Golden(importertest.Table(testdataFiles, checkTool), importertest.Table(variantFiles, checkVariant))
+}
+
+func checkTool(t *testing.T, rep *importers.Report, tc toolCase) {
+	if len(rep.Findings) != tc.findings {
+		t.Errorf("findings = %d, want %d", len(rep.Findings), tc.findings)
+	}
+	if rep.ScannerName != tc.tool || rep.ScannerVersion != tc.version {
+		t.Errorf("scanner %q %q", rep.ScannerName, rep.ScannerVersion)
+	}
+	// None of the four logs has versionControlProvenance: jq '[.runs[].versionControlProvenance] | map(select(.)) | length' → 0
+	if len(rep.Assets) != 1 || rep.Assets[0].Key != "sarif:"+tc.tool || rep.Assets[0].Kind != importers.Repository {
+		t.Errorf("assets = %+v", rep.Assets)
+	}
+	for _, f := range rep.Findings {
+		if f.Location.File == "" || f.Location.Line == 0 {
+			t.Errorf("finding %q has no file:line", f.Title)
 		}
 	}
-	for file, tc := range variantFiles {
-		m[file] = func(t *testing.T, rep *importers.Report) { checkVariant(t, rep, tc) }
-	}
-	return m
+	importertest.Severities(t, rep, map[importers.Severity]int{importers.Critical: tc.critical, importers.High: tc.high, importers.Medium: tc.medium, importers.Low: tc.lo})
 }
 
 // variantFile is what a SARIF variant must give: counts with jq as above, suppressed results
@@ -301,15 +291,15 @@ func fingerprints(t *testing.T, doc string) []string {
 
 func TestFingerprintLineDrift(t *testing.T) {
 	td := filepath.Join(importertest.Testdata(t), "sarif")
-	for _, tc := range testdataFiles {
-		data, err := os.ReadFile(filepath.Join(td, tc.file))
+	for file := range testdataFiles {
+		data, err := os.ReadFile(filepath.Join(td, file))
 		if err != nil {
 			t.Fatal(err)
 		}
 		before := fingerprints(t, string(data))
 		after := fingerprints(t, shift(string(data), 7))
 		if strings.Join(before, ",") != strings.Join(after, ",") {
-			t.Errorf("%s: fingerprints change when every line moves down by 7", tc.file)
+			t.Errorf("%s: fingerprints change when every line moves down by 7", file)
 		}
 	}
 	// Content-only fingerprints, with the line number in the message.

@@ -30,35 +30,35 @@ import (
 //	    (//instance)[$i]/method,'|',(//instance)[$i]/uri,'|',normalize-space((//instance)[$i]/param),'|',
 //	    (//instance)[$i]/ancestor::alertitem/riskcode)" FILE; echo; done | grep . | sort -u |
 //	    awk -F'|' '{c[$NF]++} END {for (k in c) print k, c[k]}'
-var testdataCounts = []struct {
-	file                       string
-	sites, instances, findings int
-	sev                        map[importers.Severity]int // riskcode 0..3 = info, low, medium, high
-}{
-	{"zap_2.10.0_first_scan.xml", 1, 130, 129, map[importers.Severity]int{"info": 46, "low": 48, "medium": 30, "high": 5}},
-	{"zap_2.16.1_with_req_resp.xml", 1, 13, 13, map[importers.Severity]int{"info": 13}},
-	{"zap_2.8.0_juice-shop.json", 1, 86, 71, map[importers.Severity]int{"info": 11, "low": 40, "medium": 20}},
-	{"zap_2.9.0_example.com.json", 1, 43, 24, map[importers.Severity]int{"info": 4, "low": 19, "medium": 1}},
+var testdataCounts = map[string]counts{
+	"zap_2.10.0_first_scan.xml":    {1, 130, 129, map[importers.Severity]int{"info": 46, "low": 48, "medium": 30, "high": 5}},
+	"zap_2.16.1_with_req_resp.xml": {1, 13, 13, map[importers.Severity]int{"info": 13}},
+	"zap_2.8.0_juice-shop.json":    {1, 86, 71, map[importers.Severity]int{"info": 11, "low": 40, "medium": 20}},
+	"zap_2.9.0_example.com.json":   {1, 43, 24, map[importers.Severity]int{"info": 4, "low": 19, "medium": 1}},
 }
 
-// goldenCounts are the suite's expectations of each testdata file, from testdataCounts.
+// counts is what one report holds.
+type counts struct {
+	sites, instances, findings int
+	sev                        map[importers.Severity]int // riskcode 0..3 = info, low, medium, high
+}
+
+// goldenCounts are the suite's expectations of each testdata file.
 func goldenCounts() map[string]func(*testing.T, *importers.Report) {
-	m := map[string]func(*testing.T, *importers.Report){}
-	for _, tc := range testdataCounts {
-		m[tc.file] = func(t *testing.T, rep *importers.Report) {
-			if len(rep.Assets) != tc.sites {
-				t.Errorf("assets = %d, want %d", len(rep.Assets), tc.sites)
-			}
-			if len(rep.Findings) != tc.findings {
-				t.Errorf("findings = %d, want %d (%d instances, repeats merged)", len(rep.Findings), tc.findings, tc.instances)
-			}
-			importertest.Severities(t, rep, tc.sev)
-			if rep.ScannerVersion == "" || rep.FinishedAt.IsZero() {
-				t.Errorf("scanner %q %q at %v", rep.ScannerName, rep.ScannerVersion, rep.FinishedAt)
-			}
-		}
+	return importertest.Golden(importertest.Table(testdataCounts, checkCounts))
+}
+
+func checkCounts(t *testing.T, rep *importers.Report, tc counts) {
+	if len(rep.Assets) != tc.sites {
+		t.Errorf("assets = %d, want %d", len(rep.Assets), tc.sites)
 	}
-	return m
+	if len(rep.Findings) != tc.findings {
+		t.Errorf("findings = %d, want %d (%d instances, repeats merged)", len(rep.Findings), tc.findings, tc.instances)
+	}
+	importertest.Severities(t, rep, tc.sev)
+	if rep.ScannerVersion == "" || rep.FinishedAt.IsZero() {
+		t.Errorf("scanner %q %q at %v", rep.ScannerName, rep.ScannerVersion, rep.FinishedAt)
+	}
 }
 
 func find(rep *importers.Report, rule, url string) *importers.Finding {
