@@ -96,12 +96,9 @@ func checkXML(t *testing.T, rep *importers.Report, tc xmlCase) {
 }
 
 func find(rep *importers.Report, id, component string) *importers.Finding {
-	for i := range rep.Findings {
-		if rep.Findings[i].RuleID == id && (component == "" || rep.Findings[i].Component.Name == component) {
-			return &rep.Findings[i]
-		}
-	}
-	return nil
+	return importertest.First(rep, func(f *importers.Finding) bool {
+		return f.RuleID == id && (component == "" || f.Component.Name == component)
+	})
 }
 
 func TestKnownFields(t *testing.T) {

@@ -172,6 +172,28 @@ func Where(rep *importers.Report, pred func(*importers.Finding) bool) []*importe
 	return out
 }
 
+// First is the first finding of rep that pred holds for, nil if none.
+func First(rep *importers.Report, pred func(*importers.Finding) bool) *importers.Finding {
+	for i := range rep.Findings {
+		if pred(&rep.Findings[i]) {
+			return &rep.Findings[i]
+		}
+	}
+	return nil
+}
+
+// Targets verifies the Target of the report each file of want (a base name in format's
+// testdata) gives: named want[file], with the hint.
+func Targets(t *testing.T, p importers.Parser, format, hint string, want map[string]string) {
+	t.Helper()
+	for file, name := range want {
+		rep := ParseFile(t, p, File(t, format, file))
+		if rep.Target == nil || rep.Target.Name != name || rep.Target.Hint != hint {
+			t.Errorf("%s: target %+v, want %q", file, rep.Target, name)
+		}
+	}
+}
+
 // RepeatedTextKeptOnce parses a report of 1,000 findings sharing one 16 KiB description (prefix,
 // the elements element writes, comma-separated, then suffix) and fails unless the report keeps
 // the text once: scanners write a vulnerability's text again for every package it affects, and

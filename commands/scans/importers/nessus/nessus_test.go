@@ -3,6 +3,7 @@ package nessus
 import (
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -152,12 +153,7 @@ func TestCSVTolerated(t *testing.T) {
 }
 
 func find(rep *importers.Report, rule string, port int) *importers.Finding {
-	for i := range rep.Findings {
-		if rep.Findings[i].RuleID == rule && rep.Findings[i].Location.Port == port {
-			return &rep.Findings[i]
-		}
-	}
-	return nil
+	return importertest.First(rep, func(f *importers.Finding) bool { return f.RuleID == rule && f.Location.Port == port })
 }
 
 func TestKnownFields(t *testing.T) {
@@ -254,17 +250,8 @@ func TestKnownFields(t *testing.T) {
 		if v3 == nil || v3.Vector != "CVSS:3.0/AV:L/AC:H/PR:L/UI:N/S:C/C:H/I:L/A:N" || *v3.Score != 6.4 {
 			t.Errorf("112116 CVSS = %+v", f.CVSS)
 		}
-		if !contains(f.CVEs, "CVE-2018-3620") || f.Location.Protocol != "tcp" {
+		if !slices.Contains(f.CVEs, "CVE-2018-3620") || f.Location.Protocol != "tcp" {
 			t.Errorf("112116 = %+v", f)
 		}
 	})
-}
-
-func contains(list []string, v string) bool {
-	for _, s := range list {
-		if s == v {
-			return true
-		}
-	}
-	return false
 }

@@ -2,6 +2,7 @@ package openvas
 
 import (
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -140,12 +141,7 @@ func TestCSVTolerated(t *testing.T) {
 }
 
 func find(rep *importers.Report, oid string) *importers.Finding {
-	for i := range rep.Findings {
-		if rep.Findings[i].RuleID == oid {
-			return &rep.Findings[i]
-		}
-	}
-	return nil
+	return importertest.First(rep, func(f *importers.Finding) bool { return f.RuleID == oid })
 }
 
 func TestKnownFields(t *testing.T) {
@@ -172,7 +168,7 @@ func TestKnownFields(t *testing.T) {
 			!strings.HasPrefix(f.Remediation, "The vendor has released updates.") || !strings.HasPrefix(f.Evidence, "Vulnerable range:") {
 			t.Errorf("text = %q / %q / %q", f.Description, f.Remediation, f.Evidence)
 		}
-		if !contains(f.References, "https://support.microsoft.com/en-us/help/5062557") || !contains(f.References, "WID-SEC-2025-1850") || !contains(f.References, "DFN-CERT-2025-2181") {
+		if !slices.Contains(f.References, "https://support.microsoft.com/en-us/help/5062557") || !slices.Contains(f.References, "WID-SEC-2025-1850") || !slices.Contains(f.References, "DFN-CERT-2025-2181") {
 			t.Errorf("references = %v", f.References)
 		}
 	})
@@ -190,7 +186,7 @@ func TestKnownFields(t *testing.T) {
 		rep := importertest.ParseFile(t, New(), filepath.Join(td, format, "openvas_metasploitable2_44results.xml"))
 		a := rep.Assets[0]
 		// host 192.168.1.1001 is anonymised (not an IP): kept as a hostname.
-		if a.Key != "host:192.168.1.1001" || len(a.IPs) != 0 || a.Name != "b6b9f466d63" || !contains(a.Hostnames, "192.168.1.1001") {
+		if a.Key != "host:192.168.1.1001" || len(a.IPs) != 0 || a.Name != "b6b9f466d63" || !slices.Contains(a.Hostnames, "192.168.1.1001") {
 			t.Errorf("asset = %+v", a)
 		}
 		// xmllint --xpath '//results/result[nvt/@oid="1.3.6.1.4.1.25623.1.0.100111"]/port/text()' → 512/tcp, ref CVE-1999-0618
@@ -217,25 +213,11 @@ func TestKnownFields(t *testing.T) {
 	})
 }
 
-func contains(list []string, v string) bool {
-	for _, s := range list {
-		if s == v {
-			return true
-		}
-	}
-	return false
-}
-
 // TestTarget: the report's target is its task's name.
 func TestTarget(t *testing.T) {
-	for file, want := range map[string]string{
+	importertest.Targets(t, New(), format, "scan", map[string]string{
 		"openvas_metasploitable2_44results.xml": "metasploitable2-scan",
 		"openvas_dc01_1result.xml":              "dc01-testlab-scan",
 		"gvm22_report_detail_1result.xml":       "Report",
-	} {
-		rep := importertest.ParseFile(t, New(), importertest.File(t, format, file))
-		if rep.Target == nil || rep.Target.Name != want || rep.Target.Hint != "scan" {
-			t.Errorf("%s: target %+v, want %q", file, rep.Target, want)
-		}
-	}
+	})
 }

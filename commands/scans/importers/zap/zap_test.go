@@ -2,6 +2,7 @@ package zap
 
 import (
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -62,12 +63,7 @@ func checkCounts(t *testing.T, rep *importers.Report, tc counts) {
 }
 
 func find(rep *importers.Report, rule, url string) *importers.Finding {
-	for i := range rep.Findings {
-		if rep.Findings[i].RuleID == rule && rep.Findings[i].Location.URL == url {
-			return &rep.Findings[i]
-		}
-	}
-	return nil
+	return importertest.First(rep, func(f *importers.Finding) bool { return f.RuleID == rule && f.Location.URL == url })
 }
 
 func TestKnownFields(t *testing.T) {
@@ -104,7 +100,7 @@ func TestKnownFields(t *testing.T) {
 		// jq '.site[].alerts[]|select(.pluginid=="10055")|{cweid,wascid,riskcode,i:.instances[0]}'
 		f := find(rep, "10055", "https://www.example.com/ui/")
 		if f == nil || f.Severity != importers.Medium || strings.Join(f.CWEs, ",") != "CWE-16" || f.Location.Param != "Content-Security-Policy" ||
-			!strings.HasPrefix(f.Evidence, "default-src 'none'") || !contains(f.References, "WASC-15") || rep.Assets[0].Services[0].Name != "https" {
+			!strings.HasPrefix(f.Evidence, "default-src 'none'") || !slices.Contains(f.References, "WASC-15") || rep.Assets[0].Services[0].Name != "https" {
 			t.Errorf("10055 = %+v", f)
 		}
 		for _, f := range rep.Findings { // pluginid 10109 has "cweid": null
@@ -144,24 +140,10 @@ func TestKnownFields(t *testing.T) {
 	})
 }
 
-func contains(list []string, v string) bool {
-	for _, s := range list {
-		if s == v {
-			return true
-		}
-	}
-	return false
-}
-
 // TestTarget: the report's target is the first site's base URL.
 func TestTarget(t *testing.T) {
-	for file, want := range map[string]string{
+	importertest.Targets(t, New(), format, "base_url", map[string]string{
 		"zap_2.9.0_example.com.json":   "https://www.example.com",
 		"zap_2.16.1_with_req_resp.xml": "https://example-domain.com",
-	} {
-		rep := importertest.ParseFile(t, New(), importertest.File(t, format, file))
-		if rep.Target == nil || rep.Target.Name != want || rep.Target.Hint != "base_url" {
-			t.Errorf("%s: target %+v, want %q", file, rep.Target, want)
-		}
-	}
+	})
 }
