@@ -67,6 +67,7 @@ import (
 
 	"github.com/socplatform/soc/commands/scans/importers"
 	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
+	"github.com/socplatform/soc/commands/scans/importers/internal/xmlscan"
 )
 
 const formatName = "nmap"
@@ -206,7 +207,7 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 	raw := xml.NewDecoder(&guardReader{ctx: ctx, r: r, max: maxBytes})
 	raw.Strict = true
 	raw.CharsetReader = charsetReader
-	g := &guardTokens{ctx: ctx, raw: raw, maxDepth: maxDepth}
+	g := &guardTokens{raw: raw, guard: xmlscan.Guard{Ctx: ctx, MaxDepth: maxDepth}}
 	dec := xml.NewTokenDecoder(g)
 
 	b := &builder{
@@ -228,7 +229,7 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 		switch t := tok.(type) {
 		case xml.StartElement:
 			switch {
-			case g.depth == 1:
+			case g.guard.Depth() == 1:
 				if rootClosed {
 					return nil, g.errAt("unexpected element <" + t.Name.Local + "> after </nmaprun>")
 				}
@@ -239,7 +240,7 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 				if err := b.root(t); err != nil {
 					return nil, err
 				}
-			case g.depth == 2 && t.Name.Local == "host":
+			case g.guard.Depth() == 2 && t.Name.Local == "host":
 				var h xHost
 				if err := dec.DecodeElement(&h, &t); err != nil {
 					return nil, g.fail(err)
@@ -247,7 +248,7 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 				if err := b.host(&h); err != nil {
 					return nil, err
 				}
-			case g.depth == 2 && t.Name.Local == "runstats":
+			case g.guard.Depth() == 2 && t.Name.Local == "runstats":
 				var rs xRunstats
 				if err := dec.DecodeElement(&rs, &t); err != nil {
 					return nil, g.fail(err)
@@ -259,17 +260,17 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 					}
 					b.rep.FinishedAt = ts
 				}
-			case g.depth >= 2:
+			case g.guard.Depth() >= 2:
 				if err := dec.Skip(); err != nil {
 					return nil, g.fail(err)
 				}
 			}
 		case xml.EndElement:
-			if g.depth == 0 {
+			if g.guard.Depth() == 0 {
 				rootClosed = true
 			}
 		case xml.CharData:
-			if g.depth == 0 && len(strings.TrimSpace(string(t))) > 0 {
+			if g.guard.Depth() == 0 && len(strings.TrimSpace(string(t))) > 0 {
 				return nil, g.errAt("text outside the root element")
 			}
 		}

@@ -1,6 +1,6 @@
 // Package xmlscan is the bounded, cancellable XML token loop shared by the nessus, openvas and zap
-// parsers. (The nmap parser guards encoding/xml its own way, through xml.NewTokenDecoder so that it
-// can use DecodeElement, with configurable limits and different error texts; see nmap/xmlguard.go.)
+// parsers. (The nmap parser reads through xml.NewTokenDecoder so that it can use DecodeElement,
+// with configurable limits; its tokens pass the same Guard, see nmap/xmlguard.go.)
 package xmlscan
 
 import (
@@ -28,8 +28,7 @@ type Scanner struct {
 	g      *readguard.Reader
 	d      *xml.Decoder
 	format string
-	depth  int
-	ntok   int
+	guard  Guard
 }
 
 // New returns a Scanner over r whose errors name format.
@@ -38,7 +37,7 @@ func New(ctx context.Context, r io.Reader, format string) *Scanner {
 	d := xml.NewDecoder(readguard.SkipBOM(g))
 	d.Strict = true
 	d.CharsetReader = CharsetReader
-	return &Scanner{ctx: ctx, g: g, d: d, format: format}
+	return &Scanner{ctx: ctx, g: g, d: d, format: format, guard: Guard{Ctx: ctx, MaxDepth: readguard.MaxDepth}}
 }
 
 // CharsetReader accepts the encodings old exports declare besides UTF-8.
@@ -111,11 +110,8 @@ func (s *Scanner) Wrap(err error) error {
 
 // Next returns the next token. CharData is only valid until the following call.
 func (s *Scanner) Next() (xml.Token, error) {
-	s.ntok++
-	if s.ntok&255 == 0 {
-		if err := s.ctx.Err(); err != nil {
-			return nil, err
-		}
+	if err := s.guard.Tick(); err != nil {
+		return nil, err
 	}
 	tok, err := s.d.Token()
 	if err != nil {
@@ -124,18 +120,8 @@ func (s *Scanner) Next() (xml.Token, error) {
 		}
 		return nil, s.Wrap(err)
 	}
-	switch t := tok.(type) {
-	case xml.StartElement:
-		s.depth++
-		if s.depth > readguard.MaxDepth {
-			return nil, s.Errorf("elements nested deeper than %d", readguard.MaxDepth)
-		}
-	case xml.EndElement:
-		s.depth--
-	case xml.Directive:
-		if bytes.Contains(bytes.ToUpper(t), []byte("<!ENTITY")) || bytes.HasPrefix(bytes.ToUpper(bytes.TrimSpace(t)), []byte("ENTITY")) {
-			return nil, s.Errorf("DTD entity declarations are refused")
-		}
+	if err := s.guard.Check(tok); err != nil {
+		return nil, s.Errorf("%v", err)
 	}
 	return tok, nil
 }

@@ -127,3 +127,40 @@ func TestTreeBounded(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+// TestGuard: the checks nmap's token decoder shares with the Scanner, on their own.
+func TestGuard(t *testing.T) {
+	g := Guard{Ctx: context.Background(), MaxDepth: 2}
+	for _, tok := range []xml.Token{xml.StartElement{}, xml.StartElement{}, xml.EndElement{}} {
+		if err := g.Check(tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if g.Depth() != 1 {
+		t.Errorf("depth %d, want 1", g.Depth())
+	}
+	if err := g.Check(xml.StartElement{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Check(xml.StartElement{}); err == nil || !strings.Contains(err.Error(), "nested deeper than 2") {
+		t.Errorf("third level: %v", err)
+	}
+	for _, d := range []string{`DOCTYPE r [<!entity e "x">]`, ` ENTITY e "x"`} {
+		if err := g.Check(xml.Directive(d)); err == nil || !strings.Contains(err.Error(), "entity") {
+			t.Errorf("%q: %v", d, err)
+		}
+	}
+	if err := g.Check(xml.Directive(`DOCTYPE r SYSTEM "r.dtd"`)); err != nil {
+		t.Errorf("DOCTYPE without entities: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	g = Guard{Ctx: ctx}
+	var err error
+	for i := 0; i < 256 && err == nil; i++ {
+		err = g.Tick()
+	}
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("256 ticks after cancel: %v", err)
+	}
+}
