@@ -2,9 +2,7 @@ package openvas
 
 import (
 	"context"
-	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"time"
 
@@ -47,13 +45,12 @@ func parseCSV(ctx context.Context, r io.Reader) (*importers.Report, error) {
 		return nil, err
 	}
 	b := &builder{}
-	var warnings []string
 	err = c.Each(func(row csvscan.Row) error {
 		port := strings.ToLower(row.Get("Port"))
 		proto := strings.ToLower(row.Get("Port Protocol"))
 		if port != "" && port != "general" && port != "package" {
-			if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
-				return c.Errorf(row, "Port", "%q is not a number in 0..65535", parseutil.Truncate(port, 64))
+			if _, err := c.Port(row, "Port", port); err != nil {
+				return err
 			}
 		}
 		switch {
@@ -65,7 +62,7 @@ func parseCSV(ctx context.Context, r io.Reader) (*importers.Report, error) {
 		}
 		severity := row.Get("CVSS")
 		if _, err := parseutil.Number(severity, -3, 10); err != nil {
-			warnings = append(warnings, fmt.Sprintf("line %d, column \"CVSS\": %q is not a number in -3..10: ignored", row.Line, parseutil.TruncateEllipsis(severity, 40)))
+			c.Ignoref(row, "CVSS", "%q is not a number in -3..10", parseutil.TruncateEllipsis(severity, 40))
 			severity = ""
 		}
 		nvt := nvtInfo{
@@ -121,7 +118,7 @@ func parseCSV(ctx context.Context, r io.Reader) (*importers.Report, error) {
 		return nil, err
 	}
 	rep := b.result()
-	rep.Warnings = warnings
+	rep.Warnings = c.Warnings()
 	return rep, nil
 }
 

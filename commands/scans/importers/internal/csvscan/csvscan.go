@@ -13,9 +13,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/socplatform/soc/commands/scans/importers"
+	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
 	"github.com/socplatform/soc/commands/scans/importers/internal/readguard"
 )
 
@@ -29,6 +31,7 @@ type Reader struct {
 	header   []string
 	required []string
 	n        int
+	warnings []string
 }
 
 // Open reads the header row of r and checks that it names every column of required (compared
@@ -152,6 +155,25 @@ func (c *Reader) Errorf(row Row, column, format string, args ...any) error {
 	return &importers.ParseError{Format: c.format, Offset: -1, Line: row.Line, Column: col,
 		Msg: fmt.Sprintf("column %q: ", column) + fmt.Sprintf(format, args...)}
 }
+
+// Port is v, the value of the row's column, as a port number; a value that is not a number in
+// 0..65535 refuses the file, since the port is part of a finding's identity.
+func (c *Reader) Port(row Row, column, v string) (int, error) {
+	port, err := strconv.Atoi(v)
+	if err != nil || port < 0 || port > 65535 {
+		return 0, c.Errorf(row, column, "%q is not a number in 0..65535", parseutil.Truncate(v, 64))
+	}
+	return port, nil
+}
+
+// Ignoref records a warning that the row's column was left out (an optional field the parser
+// could not read: the rest of the row still counts). Warnings returns them.
+func (c *Reader) Ignoref(row Row, column, format string, args ...any) {
+	c.warnings = append(c.warnings, fmt.Sprintf("line %d, column %q: %s: ignored", row.Line, column, fmt.Sprintf(format, args...)))
+}
+
+// Warnings are the warnings Ignoref recorded, in row order.
+func (c *Reader) Warnings() []string { return c.warnings }
 
 func (c *Reader) wrap(err error) error {
 	var le *readguard.LimitError
