@@ -44,12 +44,8 @@ func detectCSV(head []byte) bool {
 }
 
 func parseCSV(ctx context.Context, r io.Reader) (*importers.Report, error) {
-	c, err := csvscan.Open(ctx, r, format, csvRequired...)
-	if err != nil {
-		return nil, err
-	}
 	b := &builder{}
-	err = c.Each(func(row csvscan.Row) error {
+	return csvscan.Parse(ctx, r, format, csvRequired, func(c *csvscan.Reader, row csvscan.Row) error {
 		f, err := csvFinding(c, row)
 		if err != nil {
 			return err
@@ -73,13 +69,7 @@ func parseCSV(ctx context.Context, r io.Reader) (*importers.Report, error) {
 		}
 		b.fs.Add(f)
 		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	rep := b.report()
-	rep.Warnings = c.Warnings()
-	return rep, nil
+	}, b.report)
 }
 
 // csvFinding maps one row; the caller sets the asset, host and fingerprint.

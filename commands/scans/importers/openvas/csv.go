@@ -40,12 +40,8 @@ func detectCSV(head []byte) bool {
 }
 
 func parseCSV(ctx context.Context, r io.Reader) (*importers.Report, error) {
-	c, err := csvscan.Open(ctx, r, format, csvRequired...)
-	if err != nil {
-		return nil, err
-	}
 	b := &builder{}
-	err = c.Each(func(row csvscan.Row) error {
+	return csvscan.Parse(ctx, r, format, csvRequired, func(c *csvscan.Reader, row csvscan.Row) error {
 		port := strings.ToLower(row.Get("Port"))
 		proto := strings.ToLower(row.Get("Port Protocol"))
 		if port != "" && port != "general" && port != "package" {
@@ -113,13 +109,7 @@ func parseCSV(ctx context.Context, r io.Reader) (*importers.Report, error) {
 			b.task = parseutil.Truncate(row.Get("Task Name"), parseutil.MaxShort)
 		}
 		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	rep := b.result()
-	rep.Warnings = c.Warnings()
-	return rep, nil
+	}, b.result)
 }
 
 // splitList splits a comma-separated column ("CVE-2011-3389,CVE-2015-0204"; GVM writes no

@@ -120,6 +120,21 @@ func (c *Reader) Next() (Row, error) {
 	return row, nil
 }
 
+// Parse is a CSV export read whole: Open, then fn with each record, then the report that report
+// builds from what fn kept, with the warnings fn recorded through Ignoref.
+func Parse(ctx context.Context, r io.Reader, format string, required []string, fn func(c *Reader, row Row) error, report func() *importers.Report) (*importers.Report, error) {
+	c, err := Open(ctx, r, format, required...)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Each(func(row Row) error { return fn(c, row) }); err != nil {
+		return nil, err
+	}
+	rep := report()
+	rep.Warnings = c.Warnings()
+	return rep, nil
+}
+
 // Each calls fn with each record, until the end of the file or an error.
 func (c *Reader) Each(fn func(Row) error) error {
 	for {
