@@ -136,15 +136,8 @@ func (w *Walker) Skip() error {
 // Object walks the object that is the next value; fn is called for each member name and must
 // consume the member's value. A null value is an empty object.
 func (w *Walker) Object(fn func(key string) error) error {
-	tok, err := w.Token()
-	if err != nil {
+	if open, err := w.open('{', "an object"); !open {
 		return err
-	}
-	if tok == nil {
-		return nil
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return w.Errorf("expected an object, found %s", Describe(tok))
 	}
 	return w.Members(fn)
 }
@@ -172,17 +165,23 @@ func (w *Walker) Members(fn func(key string) error) error {
 // Array walks the array that is the next value, calling fn for each element (fn must consume
 // it). A null value is an empty array.
 func (w *Walker) Array(fn func() error) error {
-	tok, err := w.Token()
-	if err != nil {
+	if open, err := w.open('[', "an array"); !open {
 		return err
 	}
-	if tok == nil {
-		return nil
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '[' {
-		return w.Errorf("expected an array, found %s", Describe(tok))
-	}
 	return w.Elements(fn)
+}
+
+// open reads the next token, which must be delim (named what in the error) or null: open is
+// false, with a nil error, for null, which Object and Array read as empty.
+func (w *Walker) open(delim json.Delim, what string) (open bool, err error) {
+	tok, err := w.Token()
+	if err != nil || tok == nil {
+		return false, err
+	}
+	if d, ok := tok.(json.Delim); !ok || d != delim {
+		return false, w.Errorf("expected %s, found %s", what, Describe(tok))
+	}
+	return true, nil
 }
 
 // Elements walks the rest of an array whose '[' has been read.
