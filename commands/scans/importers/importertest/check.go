@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/socplatform/soc/commands/scans/importers"
 	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
@@ -190,6 +191,26 @@ func Targets(t *testing.T, p importers.Parser, format, hint string, want map[str
 		rep := ParseFile(t, p, File(t, format, file))
 		if rep.Target == nil || rep.Target.Name != name || rep.Target.Hint != hint {
 			t.Errorf("%s: target %+v, want %q", file, rep.Target, name)
+		}
+	}
+}
+
+// FieldsCut parses in, whose first finding has a description and evidence over the model's
+// bounds, and checks that both were cut to them, marked as cut and still valid UTF-8 (inputs of
+// multi-byte runes show a cut inside one).
+func FieldsCut(t *testing.T, p importers.Parser, in string) {
+	t.Helper()
+	rep, err := ParseString(p, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := rep.Findings[0]
+	for _, field := range []struct {
+		name, v string
+		max     int
+	}{{"description", f.Description, parseutil.MaxField}, {"evidence", f.Evidence, parseutil.MaxEvidence}} {
+		if len(field.v) > field.max || !strings.HasSuffix(field.v, parseutil.TruncMark) || !utf8.ValidString(field.v) {
+			t.Errorf("%s: %d bytes, marked %v", field.name, len(field.v), strings.HasSuffix(field.v, parseutil.TruncMark))
 		}
 	}
 }

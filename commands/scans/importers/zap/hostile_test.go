@@ -79,12 +79,5 @@ func TestHandmadeXML(t *testing.T) {
 func TestFieldBounds(t *testing.T) {
 	in := `{"site":[{"@name":"http://a","alerts":[{"pluginid":"1","riskcode":"1","desc":"` + strings.Repeat("d", 3<<20) +
 		`","instances":[{"uri":"http://a/","method":"GET","evidence":"` + strings.Repeat("€", 100<<10) + `"}]}]}]}`
-	rep, err := importertest.ParseString(New(), in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := rep.Findings[0]
-	if len(f.Description) > parseutil.MaxField || !strings.HasSuffix(f.Description, parseutil.TruncMark) || len(f.Evidence) > parseutil.MaxEvidence || !strings.HasSuffix(f.Evidence, parseutil.TruncMark) {
-		t.Errorf("description %d bytes, evidence %d bytes", len(f.Description), len(f.Evidence))
-	}
+	importertest.FieldsCut(t, New(), in)
 }
