@@ -33,7 +33,7 @@ func TestHandmade(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	check(t, rep)
+	spec.Verify(t, rep)
 	a := rep.Assets[0]
 	if a.Key != "component:shop@3" || a.RepoURL != "https://git.example/shop" || rep.ScannerName != "my-scanner" || rep.ScannerVersion != "1.2" {
 		t.Errorf("asset %+v, scanner %q %q", a, rep.ScannerName, rep.ScannerVersion)

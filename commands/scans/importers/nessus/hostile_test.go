@@ -34,7 +34,7 @@ Linux 6</tag><tag name="netbios-name">WS1</tag>`, okItem+
 	if err != nil {
 		t.Fatal(err)
 	}
-	check(t, rep)
+	spec.Verify(t, rep)
 	a := rep.Assets[0]
 	if strings.Join(a.MACs, ",") != "00:50:56:81:01:E3,00:50:56:81:01:E4" || a.OS != "Linux 5; Linux 6" || a.Name != "WS1" {
 		t.Errorf("asset = %+v", a)

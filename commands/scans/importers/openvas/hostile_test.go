@@ -34,7 +34,7 @@ func TestHandmade(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	check(t, rep)
+	spec.Verify(t, rep)
 	if len(rep.Assets) != 2 || len(rep.Findings) != 4 {
 		t.Fatalf("assets %d, findings %d", len(rep.Assets), len(rep.Findings))
 	}

@@ -25,7 +25,7 @@ func TestHandmadeJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	check(t, rep)
+	spec.Verify(t, rep)
 	if rep.ScannerName != "ZAP" || rep.ScannerVersion != "2.14.0" || rep.FinishedAt.Format("2006-01-02 15:04") != "2024-01-01 10:00" {
 		t.Errorf("report = %+v", rep)
 	}
@@ -63,7 +63,7 @@ func TestHandmadeXML(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	check(t, rep)
+	spec.Verify(t, rep)
 	a := rep.Assets[0]
 	if a.Key != "site:http://10.0.0.5:8080" || strings.Join(a.IPs, ",") != "10.0.0.5" {
 		t.Errorf("asset = %+v", a)
