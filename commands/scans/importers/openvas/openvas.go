@@ -214,19 +214,7 @@ func (b *builder) hostDetail(s *xmlscan.Scanner) error {
 			return err
 		case "detail":
 			var name, value string
-			err := s.Children(func(se xml.StartElement) error {
-				switch se.Name.Local {
-				case "name":
-					v, err := s.Text(parseutil.MaxShort)
-					name = v
-					return err
-				case "value":
-					v, err := s.Text(parseutil.MaxShort)
-					value = v
-					return err
-				}
-				return s.Skip()
-			})
+			err := s.Fields(nil, xmlscan.Text("name", &name, parseutil.MaxShort), xmlscan.Text("value", &value, parseutil.MaxShort))
 			switch name {
 			case "hostname":
 				if hostname == "" {
@@ -283,21 +271,11 @@ func (b *builder) resultElem(s *xmlscan.Scanner) error {
 	}
 	var name, host, hostname, port, threat, severity, description string
 	var nvt nvtInfo
-	err := s.Children(func(se xml.StartElement) error {
+	err := s.Fields(func(se xml.StartElement) error {
 		var err error
 		switch se.Name.Local {
-		case "name":
-			name, err = s.Text(parseutil.MaxShort)
 		case "host":
 			host, hostname, err = readHost(s)
-		case "port":
-			port, err = s.Text(parseutil.MaxShort)
-		case "threat":
-			threat, err = s.Text(parseutil.MaxShort)
-		case "severity":
-			severity, err = s.Text(parseutil.MaxShort)
-		case "description":
-			description, err = s.Text(parseutil.MaxEvidence)
 		case "nvt":
 			nvt.oid = strings.TrimSpace(xmlscan.Attr(se, "oid"))
 			err = readNVT(s, &nvt)
@@ -305,7 +283,12 @@ func (b *builder) resultElem(s *xmlscan.Scanner) error {
 			err = s.Skip()
 		}
 		return err
-	})
+	},
+		xmlscan.Text("name", &name, parseutil.MaxShort),
+		xmlscan.Text("port", &port, parseutil.MaxShort),
+		xmlscan.Text("threat", &threat, parseutil.MaxShort),
+		xmlscan.Text("severity", &severity, parseutil.MaxShort),
+		xmlscan.Text("description", &description, parseutil.MaxEvidence))
 	if err != nil {
 		return err
 	}
@@ -476,17 +459,9 @@ func readHost(s *xmlscan.Scanner) (host, hostname string, err error) {
 }
 
 func readNVT(s *xmlscan.Scanner, nvt *nvtInfo) error {
-	return s.Children(func(se xml.StartElement) error {
+	return s.Fields(func(se xml.StartElement) error {
 		var err error
 		switch se.Name.Local {
-		case "name":
-			nvt.name, err = s.Text(parseutil.MaxShort)
-		case "cvss_base":
-			nvt.cvssBase, err = s.Text(parseutil.MaxShort)
-		case "tags":
-			nvt.tags, err = s.Text(parseutil.MaxField)
-		case "solution":
-			nvt.solution, err = s.Text(parseutil.MaxField)
 		case "severities":
 			nvt.sevScore = xmlscan.Attr(se, "score")
 			err = s.Children(func(se xml.StartElement) error {
@@ -494,20 +469,10 @@ func readNVT(s *xmlscan.Scanner, nvt *nvtInfo) error {
 					return s.Skip()
 				}
 				var v struct{ vector, score, origin string }
-				err := s.Children(func(c xml.StartElement) error {
-					var err error
-					switch c.Name.Local {
-					case "value":
-						v.vector, err = s.Text(parseutil.MaxShort)
-					case "score":
-						v.score, err = s.Text(parseutil.MaxShort)
-					case "origin":
-						v.origin, err = s.Text(parseutil.MaxShort)
-					default:
-						err = s.Skip()
-					}
-					return err
-				})
+				err := s.Fields(nil,
+					xmlscan.Text("value", &v.vector, parseutil.MaxShort),
+					xmlscan.Text("score", &v.score, parseutil.MaxShort),
+					xmlscan.Text("origin", &v.origin, parseutil.MaxShort))
 				if len(nvt.vectors) < parseutil.MaxList {
 					nvt.vectors = append(nvt.vectors, v)
 				}
@@ -545,7 +510,11 @@ func readNVT(s *xmlscan.Scanner, nvt *nvtInfo) error {
 			err = s.Skip()
 		}
 		return err
-	})
+	},
+		xmlscan.Text("name", &nvt.name, parseutil.MaxShort),
+		xmlscan.Text("cvss_base", &nvt.cvssBase, parseutil.MaxShort),
+		xmlscan.Text("tags", &nvt.tags, parseutil.MaxField),
+		xmlscan.Text("solution", &nvt.solution, parseutil.MaxField))
 }
 
 func (n *nvtInfo) addRef(typ, id string) {

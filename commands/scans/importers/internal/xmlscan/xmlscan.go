@@ -194,6 +194,36 @@ func (s *Scanner) Children(fn func(se xml.StartElement) error) error {
 	}
 }
 
+// Field is a child element whose text Fields keeps: at most max bytes of it, in *into.
+type Field struct {
+	name string
+	into *string
+	max  int
+}
+
+// Text is the Field of the child element name: its text, cut at max bytes, goes into *into.
+func Text(name string, into *string, max int) Field { return Field{name, into, max} }
+
+// Fields reads the children of the element just opened, as Children does: the text of each child
+// one of fields names goes where that Field says (a repeated child's last text wins), any other
+// child is handed to other, or skipped when other is nil. Reports' records are mostly such lists
+// of text elements.
+func (s *Scanner) Fields(other func(se xml.StartElement) error, fields ...Field) error {
+	return s.Children(func(se xml.StartElement) error {
+		for _, f := range fields {
+			if f.name == se.Name.Local {
+				v, err := s.Text(f.max)
+				*f.into = v
+				return err
+			}
+		}
+		if other == nil {
+			return s.Skip()
+		}
+		return other(se)
+	})
+}
+
 // Skip consumes the rest of the element just opened.
 func (s *Scanner) Skip() error {
 	depth := 1

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/socplatform/soc/commands/scans/importers"
+	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
 )
 
 func TestLatin1(t *testing.T) {
@@ -162,5 +163,35 @@ func TestGuard(t *testing.T) {
 	}
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("256 ticks after cancel: %v", err)
+	}
+}
+
+// TestFields: named children's texts land in their fields, cut at their bounds; the others go to
+// other, or are skipped without it.
+func TestFields(t *testing.T) {
+	doc := `<r><a>alpha</a><b>bravo</b><x><a>nested</a></x><a>again</a><y/></r>`
+	s := New(context.Background(), strings.NewReader(doc), "test")
+	if _, err := s.Root(); err != nil {
+		t.Fatal(err)
+	}
+	var a, b string
+	var others []string
+	err := s.Fields(func(se xml.StartElement) error {
+		others = append(others, se.Name.Local)
+		return s.Skip()
+	}, Text("a", &a, 100), Text("b", &b, 3))
+	if err != nil || a != "again" || b != parseutil.Cut("bravo", 3) || strings.Join(others, ",") != "x,y" {
+		t.Errorf("a %q, b %q, others %q, err %v", a, b, others, err)
+	}
+	s = New(context.Background(), strings.NewReader(doc), "test")
+	if _, err := s.Root(); err != nil {
+		t.Fatal(err)
+	}
+	a = ""
+	if err := s.Fields(nil, Text("a", &a, 100)); err != nil || a != "again" {
+		t.Errorf("without other: a %q, err %v", a, err)
+	}
+	if err := s.Trailing(); err != nil {
+		t.Error(err)
 	}
 }
