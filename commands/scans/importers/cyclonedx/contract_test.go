@@ -10,7 +10,7 @@ import (
 // output is CycloneDX, so Detect claims those testdata files too.
 var spec = importertest.Spec{
 	Format: format,
-	Golden: goldenCounts(),
+	Golden: importertest.Golden(importertest.Table(testdataCounts, checkJSON), importertest.Table(xmlFiles, checkXML)),
 	Detect: map[string]bool{
 		`{"bomFormat":"CycloneDX","specVersion":"1.6"`:                                                       true,
 		`{"$schema":"http://cyclonedx.org/schema/bom-1.5.schema.json","bomFormat":"CycloneDX"`:               true,

@@ -35,11 +35,6 @@ type jsonCase struct {
 	kind            importers.AssetKind
 }
 
-// goldenCounts are the suite's expectations of each testdata file.
-func goldenCounts() map[string]func(*testing.T, *importers.Report) {
-	return importertest.Golden(importertest.Table(testdataCounts, checkJSON), importertest.Table(xmlFiles, checkXML))
-}
-
 func checkJSON(t *testing.T, rep *importers.Report, tc jsonCase) {
 	if len(rep.Assets) != 1 || rep.Assets[0].Kind != tc.kind {
 		t.Errorf("assets = %+v, want one %s", rep.Assets, tc.kind)

@@ -38,11 +38,6 @@ type imageCase struct {
 	image, digest              string
 }
 
-// goldenCounts are the suite's expectations of each testdata file.
-func goldenCounts() map[string]func(*testing.T, *importers.Report) {
-	return importertest.Golden(importertest.Table(testdataFiles, checkImage), importertest.Table(legacyFiles, checkLegacy))
-}
-
 func checkImage(t *testing.T, rep *importers.Report, tc imageCase) {
 	if len(rep.Findings) != tc.findings {
 		t.Errorf("findings = %d, want %d", len(rep.Findings), tc.findings)

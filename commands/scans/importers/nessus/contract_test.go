@@ -10,7 +10,7 @@ import (
 // spec is what the contract suite checks of the Nessus parser.
 var spec = importertest.Spec{
 	Format: format,
-	Golden: goldenCounts(),
+	Golden: importertest.Golden(importertest.Table(testdataCounts, checkXML), importertest.Table(csvCounts, checkCSV)),
 	Detect: map[string]bool{
 		`<?xml version="1.0" ?><NessusClientData_v2><Policy>`:      true,
 		"\xEF\xBB\xBF\n<!-- x -->\n<NessusClientData_v2>":          true,

@@ -33,11 +33,6 @@ type xmlCase struct {
 	sev                 map[importers.Severity]int
 }
 
-// goldenCounts are the suite's expectations of each testdata file.
-func goldenCounts() map[string]func(*testing.T, *importers.Report) {
-	return importertest.Golden(importertest.Table(testdataCounts, checkXML), importertest.Table(csvCounts, checkCSV))
-}
-
 func checkXML(t *testing.T, rep *importers.Report, tc xmlCase) {
 	if len(rep.Assets) != tc.assets {
 		t.Errorf("assets = %d, want %d", len(rep.Assets), tc.assets)

@@ -35,11 +35,6 @@ type counts struct {
 	critical, high, medium, lo, findings int
 }
 
-// goldenCounts are the suite's expectations of each testdata file.
-func goldenCounts() map[string]func(*testing.T, *importers.Report) {
-	return importertest.Golden(importertest.Table(testdataFiles, checkCounts))
-}
-
 func checkCounts(t *testing.T, rep *importers.Report, tc counts) {
 	if len(rep.Assets) != tc.hosts {
 		t.Errorf("assets = %d, want %d (of %d hosts)", len(rep.Assets), tc.hosts, tc.allHosts)

@@ -10,7 +10,7 @@ import (
 // spec is what the contract suite checks of the OpenVAS/GVM parser.
 var spec = importertest.Spec{
 	Format: format,
-	Golden: goldenCounts(),
+	Golden: importertest.Golden(importertest.Table(testdataCounts, checkXML), importertest.Table(csvCounts, checkCSV)),
 	Detect: map[string]bool{
 		`<get_reports_response status="200"><report`:                                                                  true,
 		`<report id="x" format_id="a994b278-1f62-11e1-96ac-406186ea4fc5">`:                                            true,

@@ -43,11 +43,6 @@ type toolCase struct {
 	tool, version              string
 }
 
-// goldenCounts are the suite's expectations of each testdata file.
-func goldenCounts() map[string]func(*testing.T, *importers.Report) {
-	return importertest.Golden(importertest.Table(testdataFiles, checkTool), importertest.Table(variantFiles, checkVariant))
-}
-
 func checkTool(t *testing.T, rep *importers.Report, tc toolCase) {
 	if len(rep.Findings) != tc.findings {
 		t.Errorf("findings = %d, want %d", len(rep.Findings), tc.findings)

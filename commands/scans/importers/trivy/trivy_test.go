@@ -31,11 +31,6 @@ type counts struct {
 	kind                       importers.AssetKind
 }
 
-// goldenCounts are the suite's expectations of each testdata file.
-func goldenCounts() map[string]func(*testing.T, *importers.Report) {
-	return importertest.Golden(importertest.Table(testdataFiles, checkCounts), importertest.Table(variantFiles, checkVariant))
-}
-
 func checkCounts(t *testing.T, rep *importers.Report, tc counts) {
 	if len(rep.Assets) != 1 || rep.Assets[0].Kind != tc.kind {
 		t.Fatalf("assets = %+v, want one %s", rep.Assets, tc.kind)

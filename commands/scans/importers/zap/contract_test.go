@@ -9,7 +9,7 @@ import (
 // spec is what the contract suite checks of the ZAP parser (JSON and XML reports).
 var spec = importertest.Spec{
 	Format: format,
-	Golden: goldenCounts(),
+	Golden: importertest.Golden(importertest.Table(testdataCounts, checkCounts)),
 	Detect: map[string]bool{
 		`<?xml version="1.0"?><OWASPZAPReport version="2.10.0">`:           true,
 		`{"@programName":"ZAP","@version":"2.14.0","site":[`:               true,

@@ -44,11 +44,6 @@ type counts struct {
 	sev                        map[importers.Severity]int // riskcode 0..3 = info, low, medium, high
 }
 
-// goldenCounts are the suite's expectations of each testdata file.
-func goldenCounts() map[string]func(*testing.T, *importers.Report) {
-	return importertest.Golden(importertest.Table(testdataCounts, checkCounts))
-}
-
 func checkCounts(t *testing.T, rep *importers.Report, tc counts) {
 	if len(rep.Assets) != tc.sites {
 		t.Errorf("assets = %d, want %d", len(rep.Assets), tc.sites)
