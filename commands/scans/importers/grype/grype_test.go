@@ -140,10 +140,7 @@ func TestFieldsRHEL(t *testing.T) {
 		t.Errorf("OS %q", rep.Assets[0].OS)
 	}
 	// jq '.matches[] | select(.vulnerability.id=="CVE-2023-38473")'
-	fs := importertest.Where(rep, func(f *importers.Finding) bool { return f.RuleID == "CVE-2023-38473" })
-	if len(fs) != 1 {
-		t.Fatalf("CVE-2023-38473: %d findings", len(fs))
-	}
+	fs := importertest.RuleFindings(t, rep, "CVE-2023-38473", 1)
 	f := fs[0]
 	c := f.Component
 	if c.Name != "avahi-libs" || c.Version != "0.7-20.el8" || c.FixedVersion != "0:0.7-21.el8_9.1" || c.Type != "rpm" ||
@@ -183,10 +180,7 @@ func TestFieldsRHEL(t *testing.T) {
 func TestFieldsChainguard(t *testing.T) {
 	rep := importertest.ParseFile(t, New(), filepath.Join(importertest.Testdata(t), "grype", "grype_chainguard_ruby_wolfi.json"))
 	// jq '.matches[] | select(.vulnerability.id=="GHSA-hv5j-3h9f-99c2")': uri 0.10.1, fix 0.10.2, related CVE-2023-28755
-	fs := importertest.Where(rep, func(f *importers.Finding) bool { return f.RuleID == "GHSA-hv5j-3h9f-99c2" })
-	if len(fs) != 1 {
-		t.Fatalf("%d findings", len(fs))
-	}
+	fs := importertest.RuleFindings(t, rep, "GHSA-hv5j-3h9f-99c2", 1)
 	f := fs[0]
 	if strings.Join(f.CVEs, ",") != "CVE-2023-28755" || strings.Join(f.GHSAs, ",") != "GHSA-hv5j-3h9f-99c2" ||
 		f.Component.Name != "uri" || f.Component.Type != "gem" || f.Component.FixedVersion != "0.10.2" {

@@ -173,6 +173,17 @@ func Where(rep *importers.Report, pred func(*importers.Finding) bool) []*importe
 	return out
 }
 
+// RuleFindings are the findings of rep with the rule id, in report order; the test stops unless
+// there are n.
+func RuleFindings(t *testing.T, rep *importers.Report, rule string, n int) []*importers.Finding {
+	t.Helper()
+	fs := Where(rep, func(f *importers.Finding) bool { return f.RuleID == rule })
+	if len(fs) != n {
+		t.Fatalf("%s: %d findings, want %d", rule, len(fs), n)
+	}
+	return fs
+}
+
 // First is the first finding of rep that pred holds for, nil if none.
 func First(rep *importers.Report, pred func(*importers.Finding) bool) *importers.Finding {
 	for i := range rep.Findings {

@@ -173,10 +173,7 @@ func TestSrcRootTarget(t *testing.T) {
 func TestFieldsCodeQL(t *testing.T) {
 	rep := importertest.ParseFile(t, New(), filepath.Join(importertest.Testdata(t), "sarif", "codeql_2.5.4_python.sarif"))
 	// jq '.runs[0].results[] | select(.ruleId=="py/sql-injection") | .locations[0].physicalLocation'
-	sql := importertest.Where(rep, func(f *importers.Finding) bool { return f.RuleID == "py/sql-injection" })
-	if len(sql) != 2 {
-		t.Fatalf("py/sql-injection: %d findings", len(sql))
-	}
+	sql := importertest.RuleFindings(t, rep, "py/sql-injection", 2)
 	f := sql[0]
 	if l := f.Location; l.File != "bad/libuser.py" || l.Line != 12 || l.Column != 22 {
 		t.Errorf("location %+v", l)
@@ -202,10 +199,7 @@ func TestFieldsFlawfinder(t *testing.T) {
 	rep := importertest.ParseFile(t, New(), filepath.Join(importertest.Testdata(t), "sarif", "flawfinder_2.0.19.sarif"))
 	// jq '.runs[0].results[] | select(.ruleId=="FF1048")': lines 29 (kind fail, no level → rule's
 	// "error") and 75 (level warning), both with the same contextHash/v1.
-	ff := importertest.Where(rep, func(f *importers.Finding) bool { return f.RuleID == "FF1048" })
-	if len(ff) != 2 {
-		t.Fatalf("FF1048: %d findings", len(ff))
-	}
+	ff := importertest.RuleFindings(t, rep, "FF1048", 2)
 	if ff[0].Location.File != "src/tree/param.cc" || ff[0].Location.Line != 29 || ff[0].Severity != importers.High ||
 		ff[1].Location.Line != 75 || ff[1].Severity != importers.Medium {
 		t.Errorf("FF1048 = %+v / %+v", ff[0].Location, ff[1].Location)
@@ -245,10 +239,7 @@ func TestFieldsGitleaksRedacted(t *testing.T) {
 
 func TestFieldsTrivySARIF(t *testing.T) {
 	rep := importertest.ParseFile(t, New(), filepath.Join(importertest.Testdata(t), "sarif", "trivy_alpine-310.sarif"))
-	fs := importertest.Where(rep, func(f *importers.Finding) bool { return f.RuleID == "CVE-2019-1549" })
-	if len(fs) != 2 {
-		t.Fatalf("CVE-2019-1549: %d findings (libcrypto1.1 and libssl1.1)", len(fs))
-	}
+	fs := importertest.RuleFindings(t, rep, "CVE-2019-1549", 2) // libcrypto1.1 and libssl1.1
 	f := fs[0]
 	if strings.Join(f.CVEs, ",") != "CVE-2019-1549" || f.Severity != importers.Medium || f.ScannerSeverity != "5.3" {
 		t.Errorf("finding = %+v", f)

@@ -104,10 +104,7 @@ func TestFieldsCatalina(t *testing.T) {
 	if rep.ScannerVersion != "0.69.1" || rep.StartedAt.IsZero() {
 		t.Errorf("scanner version %q, started %v", rep.ScannerVersion, rep.StartedAt)
 	}
-	fs := importertest.Where(rep, func(f *importers.Finding) bool { return f.RuleID == "CVE-2025-66614" })
-	if len(fs) != 1 {
-		t.Fatalf("CVE-2025-66614: %d findings", len(fs))
-	}
+	fs := importertest.RuleFindings(t, rep, "CVE-2025-66614", 1)
 	f := fs[0]
 	c := f.Component
 	if c.Name != "org.apache.tomcat:tomcat-catalina" || c.Version != "9.0.109" || c.FixedVersion != "11.0.14, 10.1.49, 9.0.112" ||
@@ -182,10 +179,7 @@ func TestFieldsMisconfigAndSecrets(t *testing.T) {
 		!strings.Contains(ds[0].Remediation, "USER") {
 		t.Fatalf("DS002 = %+v", ds)
 	}
-	secrets := importertest.Where(rep, func(f *importers.Finding) bool { return f.RuleID == "github-pat" })
-	if len(secrets) != 2 {
-		t.Fatalf("github-pat: %d findings", len(secrets))
-	}
+	secrets := importertest.RuleFindings(t, rep, "github-pat", 2)
 	if l := secrets[0].Location; l.File != "Dockerfile" || l.Line != 24 {
 		t.Errorf("secret location %+v", l)
 	}
