@@ -59,7 +59,6 @@ import (
 
 	"github.com/socplatform/soc/commands/scans/importers"
 	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
-	"github.com/socplatform/soc/commands/scans/importers/internal/readguard"
 	"github.com/socplatform/soc/commands/scans/importers/internal/xmlscan"
 )
 
@@ -82,20 +81,15 @@ func (parser) Detect(head []byte) bool {
 // Parse reads a .nessus file, or a CSV export when the file starts with neither '<' nor a JSON
 // bracket (those get the XML reader's "not an XML report").
 func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error) {
-	br, first := readguard.Sniff(r)
-	if !strings.ContainsRune("<{[\x00", rune(first)) {
-		return importers.Bounded(parseCSV(ctx, br))
-	}
-	s := xmlscan.New(ctx, br, format)
-	root, err := s.Root()
-	if err != nil {
-		return nil, err
-	}
+	return xmlscan.Report(ctx, r, format, parseCSV, parseXML)
+}
+
+func parseXML(s *xmlscan.Scanner, root xml.StartElement) (*importers.Report, error) {
 	if root.Name.Local != "NessusClientData_v2" {
 		return nil, s.Errorf("document element is <%s>, not <NessusClientData_v2>", root.Name.Local)
 	}
 	b := &builder{}
-	err = s.Children(func(se xml.StartElement) error {
+	err := s.Children(func(se xml.StartElement) error {
 		if se.Name.Local != "Report" {
 			return s.Skip()
 		}
@@ -112,10 +106,7 @@ func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Trailing(); err != nil {
-		return nil, err
-	}
-	return importers.Bounded(b.report(), nil)
+	return b.report(), nil
 }
 
 type builder struct {

@@ -54,7 +54,6 @@ import (
 
 	"github.com/socplatform/soc/commands/scans/importers"
 	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
-	"github.com/socplatform/soc/commands/scans/importers/internal/readguard"
 	"github.com/socplatform/soc/commands/scans/importers/internal/xmlscan"
 )
 
@@ -94,16 +93,12 @@ func (parser) Detect(head []byte) bool {
 // Parse reads an XML report, or a CSV Results export (csv.go) when the file starts with neither
 // '<' nor a JSON bracket (those get the XML reader's "not an XML report").
 func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error) {
-	br, first := readguard.Sniff(r)
-	if !strings.ContainsRune("<{[\x00", rune(first)) {
-		return importers.Bounded(parseCSV(ctx, br))
-	}
-	s := xmlscan.New(ctx, br, format)
-	root, err := s.Root()
-	if err != nil {
-		return nil, err
-	}
+	return xmlscan.Report(ctx, r, format, parseCSV, parseXML)
+}
+
+func parseXML(s *xmlscan.Scanner, root xml.StartElement) (*importers.Report, error) {
 	b := &builder{}
+	var err error
 	switch root.Name.Local {
 	case "report":
 		err = b.report(s)
@@ -120,10 +115,7 @@ func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Trailing(); err != nil {
-		return nil, err
-	}
-	return importers.Bounded(b.result(), nil)
+	return b.result(), nil
 }
 
 type builder struct {

@@ -40,6 +40,32 @@ func New(ctx context.Context, r io.Reader, format string) *Scanner {
 	return &Scanner{ctx: ctx, g: g, d: d, format: format, guard: Guard{Ctx: ctx, MaxDepth: readguard.MaxDepth}}
 }
 
+// Report reads a report of format that is an XML document or, when its first byte starts neither
+// XML nor JSON ('<', '{', '['; JSON gets the XML reader's "not an XML report"), a CSV export,
+// which csv reads. doc reads the XML document from its root element and returns its report;
+// Report then checks that nothing follows the root. Either report is bounded (importers.Bounded).
+func Report(ctx context.Context, r io.Reader, format string,
+	csv func(context.Context, io.Reader) (*importers.Report, error),
+	doc func(s *Scanner, root xml.StartElement) (*importers.Report, error)) (*importers.Report, error) {
+	br, first := readguard.Sniff(r)
+	if !strings.ContainsRune("<{[\x00", rune(first)) {
+		return importers.Bounded(csv(ctx, br))
+	}
+	s := New(ctx, br, format)
+	root, err := s.Root()
+	if err != nil {
+		return nil, err
+	}
+	rep, err := doc(s, root)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Trailing(); err != nil {
+		return nil, err
+	}
+	return importers.Bounded(rep, nil)
+}
+
 // CharsetReader accepts the encodings old exports declare besides UTF-8.
 func CharsetReader(label string, in io.Reader) (io.Reader, error) {
 	switch strings.ToLower(strings.TrimSpace(label)) {

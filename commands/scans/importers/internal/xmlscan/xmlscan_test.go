@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -193,5 +194,32 @@ func TestFields(t *testing.T) {
 	}
 	if err := s.Trailing(); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestReport: CSV text goes to csv, XML (and JSON, refused as not XML) to doc, and what follows
+// the root is checked.
+func TestReport(t *testing.T) {
+	csv := func(context.Context, io.Reader) (*importers.Report, error) {
+		return &importers.Report{Format: "csv"}, nil
+	}
+	doc := func(s *Scanner, root xml.StartElement) (*importers.Report, error) {
+		return &importers.Report{Format: root.Name.Local}, s.Skip()
+	}
+	for in, want := range map[string]string{
+		"\xEF\xBB\xBF a,b\n1,2\n": "csv",
+		" <r><a/></r>\n":          "r",
+		`<r/><s/>`:                "second root",
+		`{"r": 1}`:                "text before the root",
+	} {
+		rep, err := Report(context.Background(), strings.NewReader(in), "test", csv, doc)
+		if got := fmt.Sprint(err); err == nil {
+			got = rep.Format
+			if got != want {
+				t.Errorf("%q: report %q, want %q", in, got, want)
+			}
+		} else if !strings.Contains(got, want) {
+			t.Errorf("%q: %v, want %q", in, err, want)
+		}
 	}
 }
