@@ -113,16 +113,26 @@ func (w *Walker) Decode(v any) error {
 }
 
 // Skip consumes the next value, token by token.
-func (w *Walker) Skip() error {
+func (w *Walker) Skip() error { return skip(w.Token, 0) }
+
+// errTooDeep is skip's refusal of a value nested deeper than its bound.
+var errTooDeep = errors.New("nested too deep")
+
+// skip consumes one value whose tokens next returns, refusing nesting deeper than maxDepth when it
+// is not 0 (Walker.Token bounds its own).
+func skip(next func() (json.Token, error), maxDepth int) error {
 	depth := 0
 	for {
-		tok, err := w.Token()
+		tok, err := next()
 		if err != nil {
 			return err
 		}
 		if d, ok := tok.(json.Delim); ok {
 			if d == '{' || d == '[' {
 				depth++
+				if maxDepth > 0 && depth > maxDepth {
+					return errTooDeep
+				}
 			} else {
 				depth--
 			}
@@ -284,30 +294,7 @@ func TopKeys(head []byte, fn func(key string, dec *json.Decoder) (stop, consumed
 		if stop {
 			return true
 		}
-		if !consumed && !skipHead(dec) {
-			return true
-		}
-	}
-}
-
-func skipHead(dec *json.Decoder) bool {
-	depth := 0
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			return false
-		}
-		if d, ok := tok.(json.Delim); ok {
-			if d == '{' || d == '[' {
-				depth++
-				if depth > readguard.MaxDepth {
-					return false
-				}
-			} else {
-				depth--
-			}
-		}
-		if depth == 0 {
+		if !consumed && skip(dec.Token, readguard.MaxDepth) != nil {
 			return true
 		}
 	}
