@@ -97,24 +97,27 @@ func (*Parser) Detect(head []byte) bool { return detectRoot(head) }
 type portNum int
 
 func (p *portNum) UnmarshalXMLAttr(a xml.Attr) error {
-	v, err := strconv.Atoi(strings.TrimSpace(a.Value))
-	if err != nil || v < 0 || v > 65535 {
-		return errors.New("portid " + strconv.Quote(parseutil.TruncateEllipsis(a.Value, 40)) + " is not a port number (0-65535)")
-	}
+	v, err := attrInt(a, 65535, "portid", "a port number (0-65535)")
 	*p = portNum(v)
-	return nil
+	return err
 }
 
 // percent is an accuracy attribute: an integer in [0, 100].
 type percent int
 
 func (p *percent) UnmarshalXMLAttr(a xml.Attr) error {
-	v, err := strconv.Atoi(strings.TrimSpace(a.Value))
-	if err != nil || v < 0 || v > 100 {
-		return errors.New("accuracy " + strconv.Quote(parseutil.TruncateEllipsis(a.Value, 40)) + " is not a percentage")
-	}
+	v, err := attrInt(a, 100, "accuracy", "a percentage")
 	*p = percent(v)
-	return nil
+	return err
+}
+
+// attrInt is a's value as an integer in [0, max]; name and want word the error.
+func attrInt(a xml.Attr, max int, name, want string) (int, error) {
+	v, err := strconv.Atoi(strings.TrimSpace(a.Value))
+	if err != nil || v < 0 || v > max {
+		return 0, errors.New(name + " " + strconv.Quote(parseutil.TruncateEllipsis(a.Value, 40)) + " is not " + want)
+	}
+	return v, nil
 }
 
 type xElem struct {
