@@ -89,17 +89,11 @@ func parseXML(s *xmlscan.Scanner, root xml.StartElement) (*importers.Report, err
 		return nil, s.Errorf("document element is <%s>, not <NessusClientData_v2>", root.Name.Local)
 	}
 	b := &builder{}
-	err := s.Children(func(se xml.StartElement) error {
-		if se.Name.Local != "Report" {
-			return s.Skip()
-		}
+	err := s.Each("Report", func(se xml.StartElement) error {
 		if b.scan == "" {
 			b.scan = parseutil.Truncate(strings.TrimSpace(xmlscan.Attr(se, "name")), parseutil.MaxShort)
 		}
-		return s.Children(func(se xml.StartElement) error {
-			if se.Name.Local != "ReportHost" {
-				return s.Skip()
-			}
+		return s.Each("ReportHost", func(se xml.StartElement) error {
 			return b.host(s, se)
 		})
 	})

@@ -148,10 +148,7 @@ func (b *builder) report(s *xmlscan.Scanner) error {
 		case "report":
 			return b.report(s)
 		case "results":
-			return s.Children(func(se xml.StartElement) error {
-				if se.Name.Local != "result" {
-					return s.Skip()
-				}
+			return s.Each("result", func(se xml.StartElement) error {
 				return b.resultElem(s)
 			})
 		case "host":
@@ -456,10 +453,7 @@ func readNVT(s *xmlscan.Scanner, nvt *nvtInfo) error {
 		switch se.Name.Local {
 		case "severities":
 			nvt.sevScore = xmlscan.Attr(se, "score")
-			err = s.Children(func(se xml.StartElement) error {
-				if se.Name.Local != "severity" {
-					return s.Skip()
-				}
+			err = s.Each("severity", func(se xml.StartElement) error {
 				var v struct{ vector, score, origin string }
 				err := s.Fields(nil,
 					xmlscan.Text("value", &v.vector, parseutil.MaxShort),

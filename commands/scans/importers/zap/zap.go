@@ -377,10 +377,7 @@ func (b *builder) parseXML(ctx context.Context, r io.Reader) error {
 	if t, ok := parseGenerated(xmlscan.Attr(root, "generated")); ok {
 		b.finished = t
 	}
-	err = s.Children(func(se xml.StartElement) error {
-		if se.Name.Local != "site" {
-			return s.Skip()
-		}
+	err = s.Each("site", func(se xml.StartElement) error {
 		line, col, off := s.Pos()
 		st := site{
 			name: parseutil.Truncate(strings.TrimSpace(xmlscan.Attr(se, "name")), parseutil.MaxShort),
@@ -389,14 +386,8 @@ func (b *builder) parseXML(ctx context.Context, r io.Reader) error {
 			ssl:  parseutil.Truncate(strings.TrimSpace(xmlscan.Attr(se, "ssl")), parseutil.MaxShort),
 		}
 		var alerts []alert
-		err := s.Children(func(se xml.StartElement) error {
-			if se.Name.Local != "alerts" {
-				return s.Skip()
-			}
-			return s.Children(func(se xml.StartElement) error {
-				if se.Name.Local != "alertitem" {
-					return s.Skip()
-				}
+		err := s.Each("alerts", func(se xml.StartElement) error {
+			return s.Each("alertitem", func(se xml.StartElement) error {
 				a, err := xmlAlert(s)
 				alerts = append(alerts, a)
 				return err
@@ -423,10 +414,7 @@ func xmlAlert(s *xmlscan.Scanner) (alert, error) {
 		if se.Name.Local != "instances" {
 			return s.Skip()
 		}
-		return s.Children(func(se xml.StartElement) error {
-			if se.Name.Local != "instance" {
-				return s.Skip()
-			}
+		return s.Each("instance", func(se xml.StartElement) error {
 			var in instance
 			err := s.Fields(nil,
 				xmlscan.Text("uri", &in.uri, field),

@@ -220,6 +220,17 @@ func (s *Scanner) Children(fn func(se xml.StartElement) error) error {
 	}
 }
 
+// Each calls fn for each child element named name of the element just opened, skipping the other
+// children: the records under a wrapper element.
+func (s *Scanner) Each(name string, fn func(se xml.StartElement) error) error {
+	return s.Children(func(se xml.StartElement) error {
+		if se.Name.Local != name {
+			return s.Skip()
+		}
+		return fn(se)
+	})
+}
+
 // Field is a child element whose text Fields keeps: at most max bytes of it, in *into.
 type Field struct {
 	name string

@@ -217,3 +217,19 @@ func TestReport(t *testing.T) {
 		}
 	}
 }
+
+// TestEach: only the children of the given name reach fn; the others are skipped whole.
+func TestEach(t *testing.T) {
+	s := New(context.Background(), strings.NewReader(`<r><i n="1"/><x><i n="no"/></x><i n="2"/></r>`), "test")
+	if _, err := s.Root(); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	err := s.Each("i", func(se xml.StartElement) error {
+		got = append(got, Attr(se, "n"))
+		return s.Skip()
+	})
+	if err != nil || strings.Join(got, ",") != "1,2" {
+		t.Errorf("%q %v", got, err)
+	}
+}
