@@ -636,20 +636,13 @@ type vulnInfo struct {
 	risk              string
 }
 
+// riskSeverity maps the vulns library's "Risk factor" (upper case): the four severity words, and
+// NONE as info.
 func riskSeverity(r string) (importers.Severity, bool) {
-	switch strings.ToUpper(r) {
-	case "CRITICAL":
-		return importers.Critical, true
-	case "HIGH":
-		return importers.High, true
-	case "MEDIUM":
-		return importers.Medium, true
-	case "LOW":
-		return importers.Low, true
-	case "NONE":
+	if strings.EqualFold(r, "none") {
 		return importers.Info, true
 	}
-	return "", false
+	return parseutil.SeverityWord(strings.ToLower(r))
 }
 
 // parseScoreText reads "10.0 (HIGH) (AV:N/AC:L/Au:N/C:C/I:C/A:C)" as written by the vulns library.
