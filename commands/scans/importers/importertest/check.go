@@ -162,6 +162,17 @@ func Severities(tb testing.TB, rep *importers.Report, want map[importers.Severit
 	}
 }
 
+// Counts verifies that rep has assets assets and findings findings, of the severities sev gives
+// (see Severities); counted, when not empty, says what the findings were counted from ("49
+// items, repeats merged") in a failure.
+func Counts(tb testing.TB, rep *importers.Report, assets, findings int, sev map[importers.Severity]int, counted string) {
+	tb.Helper()
+	if len(rep.Assets) != assets || len(rep.Findings) != findings {
+		tb.Errorf("assets/findings = %d/%d, want %d/%d (%s)", len(rep.Assets), len(rep.Findings), assets, findings, counted)
+	}
+	Severities(tb, rep, sev)
+}
+
 // Where returns the findings of rep that pred holds for, in report order.
 func Where(rep *importers.Report, pred func(*importers.Finding) bool) []*importers.Finding {
 	var out []*importers.Finding

@@ -1,6 +1,7 @@
 package nessus
 
 import (
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"slices"
@@ -34,13 +35,7 @@ type xmlCase struct {
 }
 
 func checkXML(t *testing.T, rep *importers.Report, tc xmlCase) {
-	if len(rep.Assets) != tc.assets {
-		t.Errorf("assets = %d, want %d", len(rep.Assets), tc.assets)
-	}
-	if len(rep.Findings) != tc.uniq {
-		t.Errorf("findings = %d, want %d (%d items, repeats merged)", len(rep.Findings), tc.uniq, tc.items)
-	}
-	importertest.Severities(t, rep, tc.sev)
+	importertest.Counts(t, rep, tc.assets, tc.uniq, tc.sev, fmt.Sprintf("%d items, repeats merged", tc.items))
 	if rep.ScannerName != "Nessus" || rep.ScannerVersion == "" || rep.StartedAt.IsZero() || rep.FinishedAt.Before(rep.StartedAt) {
 		t.Errorf("scanner %q %q, times %v..%v", rep.ScannerName, rep.ScannerVersion, rep.StartedAt, rep.FinishedAt)
 	}
@@ -66,10 +61,7 @@ var csvCounts = map[string]csvCase{
 
 func checkCSV(t *testing.T, rep *importers.Report, tc csvCase) {
 	t.Helper()
-	if len(rep.Assets) != tc.hosts || len(rep.Findings) != tc.findings {
-		t.Errorf("assets/findings = %d/%d, want %d/%d (%d rows)", len(rep.Assets), len(rep.Findings), tc.hosts, tc.findings, tc.rows)
-	}
-	importertest.Severities(t, rep, tc.sev)
+	importertest.Counts(t, rep, tc.hosts, tc.findings, tc.sev, fmt.Sprintf("%d rows", tc.rows))
 	if rep.ScannerName != "Nessus" || rep.ScannerVersion != tc.version || len(rep.Warnings) != 0 {
 		t.Errorf("scanner %q %q, warnings %q", rep.ScannerName, rep.ScannerVersion, rep.Warnings)
 	}

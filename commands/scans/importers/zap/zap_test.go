@@ -1,6 +1,7 @@
 package zap
 
 import (
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -45,13 +46,7 @@ type counts struct {
 }
 
 func checkCounts(t *testing.T, rep *importers.Report, tc counts) {
-	if len(rep.Assets) != tc.sites {
-		t.Errorf("assets = %d, want %d", len(rep.Assets), tc.sites)
-	}
-	if len(rep.Findings) != tc.findings {
-		t.Errorf("findings = %d, want %d (%d instances, repeats merged)", len(rep.Findings), tc.findings, tc.instances)
-	}
-	importertest.Severities(t, rep, tc.sev)
+	importertest.Counts(t, rep, tc.sites, tc.findings, tc.sev, fmt.Sprintf("%d instances, repeats merged", tc.instances))
 	if rep.ScannerVersion == "" || rep.FinishedAt.IsZero() {
 		t.Errorf("scanner %q %q at %v", rep.ScannerName, rep.ScannerVersion, rep.FinishedAt)
 	}
