@@ -3,18 +3,14 @@ package cyclonedx
 import (
 	"testing"
 
-	"github.com/socplatform/soc/commands/scans/importers"
 	"github.com/socplatform/soc/commands/scans/importers/importertest"
 )
-
-func check(tb testing.TB, rep *importers.Report) { importertest.CheckReport(tb, rep, format) }
 
 // spec is what the contract suite checks of the CycloneDX parser. Trivy's and Grype's CycloneDX
 // output is CycloneDX, so Detect claims those testdata files too.
 var spec = importertest.Spec{
 	Format: format,
-	Check:  check,
-	Golden: goldenCounts(),
+	Golden: importertest.Golden(importertest.Table(testdataCounts, checkJSON), importertest.Table(xmlFiles, checkXML)),
 	Detect: map[string]bool{
 		`{"bomFormat":"CycloneDX","specVersion":"1.6"`:                                                       true,
 		`{"$schema":"http://cyclonedx.org/schema/bom-1.5.schema.json","bomFormat":"CycloneDX"`:               true,

@@ -21,44 +21,36 @@ import (
 //	       // [.ratings[]? | select(.score == null and .vector == null) | .severity][0] // "max") as $sev
 //	    | ([.affects[]?.ref]|unique|length) as $n | range($n) | $sev] | group_by(.) | map({(.[0]): length}) | add' FILE
 //	VEX states:      jq -c '[.vulnerabilities[].analysis.state]|group_by(.)|map({(.[0]):length})|add' FILE
-var testdataCounts = []struct {
-	file            string
+var testdataCounts = map[string]jsonCase{
+	"cdx14_grype_log4j_8vulns.json":          {8, 8, map[importers.Severity]int{"critical": 4, "high": 1, "medium": 3}, importers.Repository},
+	"cdx14_vex_cisa_case3_mixed_states.json": {19, 19, map[importers.Severity]int{"critical": 2, "high": 2, "medium": 6, "info": 9}, importers.Repository},
+	"cdx15_trivy_sbom_102comps_10vulns.json": {10, 14, map[importers.Severity]int{"low": 13, "medium": 1}, importers.ContainerImage},
+	"cdx17_trivy_fluentd_3vulns.json":        {3, 3, map[importers.Severity]int{"high": 1, "medium": 1, "low": 1}, importers.ContainerImage},
+}
+
+// jsonCase is what one JSON BOM holds.
+type jsonCase struct {
 	vulns, findings int
 	sev             map[importers.Severity]int
 	kind            importers.AssetKind
-}{
-	{"cdx14_grype_log4j_8vulns.json", 8, 8, map[importers.Severity]int{"critical": 4, "high": 1, "medium": 3}, importers.Repository},
-	{"cdx14_vex_cisa_case3_mixed_states.json", 19, 19, map[importers.Severity]int{"critical": 2, "high": 2, "medium": 6, "info": 9}, importers.Repository},
-	{"cdx15_trivy_sbom_102comps_10vulns.json", 10, 14, map[importers.Severity]int{"low": 13, "medium": 1}, importers.ContainerImage},
-	{"cdx17_trivy_fluentd_3vulns.json", 3, 3, map[importers.Severity]int{"high": 1, "medium": 1, "low": 1}, importers.ContainerImage},
 }
 
-// goldenCounts are the suite's expectations of each testdata file, from testdataCounts.
-func goldenCounts() map[string]func(*testing.T, *importers.Report) {
-	m := map[string]func(*testing.T, *importers.Report){}
-	for _, tc := range testdataCounts {
-		m[tc.file] = func(t *testing.T, rep *importers.Report) {
-			if len(rep.Assets) != 1 || rep.Assets[0].Kind != tc.kind {
-				t.Errorf("assets = %+v, want one %s", rep.Assets, tc.kind)
-			}
-			if len(rep.Findings) != tc.findings {
-				t.Errorf("findings = %d, want %d (%d vulnerabilities)", len(rep.Findings), tc.findings, tc.vulns)
-			}
-			for _, f := range rep.Findings {
-				if f.Component == nil || f.Component.Name == "" {
-					t.Errorf("%s: no component", f.RuleID)
-				}
-			}
-			importertest.Severities(t, rep, tc.sev)
-			if rep.FinishedAt.IsZero() {
-				t.Error("no timestamp")
-			}
+func checkJSON(t *testing.T, rep *importers.Report, tc jsonCase) {
+	if len(rep.Assets) != 1 || rep.Assets[0].Kind != tc.kind {
+		t.Errorf("assets = %+v, want one %s", rep.Assets, tc.kind)
+	}
+	if len(rep.Findings) != tc.findings {
+		t.Errorf("findings = %d, want %d (%d vulnerabilities)", len(rep.Findings), tc.findings, tc.vulns)
+	}
+	for _, f := range rep.Findings {
+		if f.Component == nil || f.Component.Name == "" {
+			t.Errorf("%s: no component", f.RuleID)
 		}
 	}
-	for file, tc := range xmlFiles {
-		m[file] = func(t *testing.T, rep *importers.Report) { checkXML(t, rep, tc) }
+	importertest.Severities(t, rep, tc.sev)
+	if rep.FinishedAt.IsZero() {
+		t.Error("no timestamp")
 	}
-	return m
 }
 
 // xmlFiles are the CycloneDX XML variants, one vulnerability on one component each (xmllint
@@ -66,24 +58,22 @@ func goldenCounts() map[string]func(*testing.T, *importers.Report) {
 // same Snyk vulnerability with analysis state not_affected (code_not_reachable) and no
 // metadata component; the Dependency-Track one a critical CVSSv3 10.0 on xmlutil under "Acme
 // example".
-var xmlFiles = map[string]struct {
-	id, component string
-	severity      importers.Severity
-	assetKey      string
-	suppressed    importers.SuppressionKind
-}{
+var xmlFiles = map[string]xmlCase{
 	"cdx14_spec_valid_vulnerability.xml":     {"SNYK-JAVA-COMFASTERXMLJACKSONCORE-32111", "jackson-databind", importers.Critical, "bom", importers.SuppressedNotAffected},
 	"cdx15_spec_valid_vulnerability.xml":     {"SNYK-JAVA-COMFASTERXMLJACKSONCORE-32111", "jackson-databind", importers.Critical, "bom", importers.SuppressedNotAffected},
 	"cdx16_spec_valid_vulnerability.xml":     {"SNYK-JAVA-COMFASTERXMLJACKSONCORE-32111", "jackson-databind", importers.Critical, "bom", importers.SuppressedNotAffected},
 	"cdx14_dtrack_issue2859_long_author.xml": {"BOMVULN-01", "xmlutil", importers.Critical, "component:Acme example", ""},
 }
 
-func checkXML(t *testing.T, rep *importers.Report, tc struct {
+// xmlCase is what one XML BOM holds.
+type xmlCase struct {
 	id, component string
 	severity      importers.Severity
 	assetKey      string
 	suppressed    importers.SuppressionKind
-}) {
+}
+
+func checkXML(t *testing.T, rep *importers.Report, tc xmlCase) {
 	t.Helper()
 	if len(rep.Assets) != 1 || rep.Assets[0].Key != tc.assetKey || len(rep.Findings) != 1 {
 		t.Fatalf("assets %+v, %d findings", rep.Assets, len(rep.Findings))
@@ -101,12 +91,9 @@ func checkXML(t *testing.T, rep *importers.Report, tc struct {
 }
 
 func find(rep *importers.Report, id, component string) *importers.Finding {
-	for i := range rep.Findings {
-		if rep.Findings[i].RuleID == id && (component == "" || rep.Findings[i].Component.Name == component) {
-			return &rep.Findings[i]
-		}
-	}
-	return nil
+	return importertest.First(rep, func(f *importers.Finding) bool {
+		return f.RuleID == id && (component == "" || f.Component.Name == component)
+	})
 }
 
 func TestKnownFields(t *testing.T) {

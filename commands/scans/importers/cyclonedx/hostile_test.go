@@ -33,7 +33,7 @@ func TestHandmade(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	check(t, rep)
+	spec.Verify(t, rep)
 	a := rep.Assets[0]
 	if a.Key != "component:shop@3" || a.RepoURL != "https://git.example/shop" || rep.ScannerName != "my-scanner" || rep.ScannerVersion != "1.2" {
 		t.Errorf("asset %+v, scanner %q %q", a, rep.ScannerName, rep.ScannerVersion)
@@ -96,14 +96,7 @@ func TestHandmade(t *testing.T) {
 func TestFieldBounds(t *testing.T) {
 	in := `{"bomFormat":"CycloneDX","vulnerabilities":[{"id":"CVE-1","description":"` + strings.Repeat("d", 3<<20) +
 		`","analysis":{"state":"in_triage","detail":"` + strings.Repeat("ß", 100<<10) + `"}}]}`
-	rep, err := importertest.ParseString(New(), in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := rep.Findings[0]
-	if len(f.Description) > parseutil.MaxField || !strings.HasSuffix(f.Description, parseutil.TruncMark) || len(f.Evidence) > parseutil.MaxEvidence || !strings.HasSuffix(f.Evidence, parseutil.TruncMark) {
-		t.Errorf("description %d bytes, evidence %d bytes", len(f.Description), len(f.Evidence))
-	}
+	importertest.FieldsCut(t, New(), in)
 }
 
 // TestTargetFromSerialNumber: a BOM naming no component is named by its serialNumber, in either

@@ -14,7 +14,7 @@ var spec = importertest.Spec{
 	Format:     formatName,
 	Check:      func(tb testing.TB, rep *importers.Report) { importertest.CheckReportBasic(tb, rep, formatName) },
 	Positioned: true,
-	Golden:     goldenCounts(),
+	Golden:     importertest.Golden(importertest.Table(testdataFiles, checkImage), importertest.Table(legacyFiles, checkLegacy)),
 	Detect: map[string]bool{
 		`{"matches": [{"vulnerability": {"id": "CVE-1"}, "artifact": {}}]}`:       true,
 		`{"matches": [{"vulnerability": {"id": "CVE-1", "description": "cut here`: true,

@@ -19,61 +19,46 @@ import (
 // a single CVSS rating, 7.5 — jq '.matches[] | select(.vulnerability.severity == null) |
 // [.vulnerability.cvss[]?, .relatedVulnerabilities[]?.cvss[]? | .metrics.baseScore]' — so it
 // counts as high.
-var testdataFiles = []struct {
-	file                       string
-	findings                   int
-	critical, high, medium, lo int
-	image, digest              string
-}{
-	{"grype_busybox_epss_15matches.json", 15, 1, 10, 2, 2, "busybox:1.32.1",
+var testdataFiles = map[string]imageCase{
+	"grype_busybox_epss_15matches.json": {15, 1, 10, 2, 2, "busybox:1.32.1",
 		"sha256:ae39a6f5c07297d7ab64dbd4f82c77c874cc6a94cea29fdec309d0992574b4f7"},
-	{"grype_chainguard_ruby_wolfi.json", 3, 0, 3, 0, 0, "cgr.dev/chainguard/ruby:latest-3.0",
+	"grype_chainguard_ruby_wolfi.json": {3, 0, 3, 0, 0, "cgr.dev/chainguard/ruby:latest-3.0",
 		"sha256:3c9afb4f188827ea1062ec3b8acea32893236a0d7df31e0498df93486cff0978"},
-	{"grype_keycloak_ubi9.json", 6, 0, 0, 0, 6,
+	"grype_keycloak_ubi9.json": {6, 0, 0, 0, 6,
 		"docker.io/keycloak/keycloak:21.0.2@sha256:347a0d748d05a050dc64b92de2246d2240db6eb38afbc17c3c08d0acb0db1b50",
 		"sha256:347a0d748d05a050dc64b92de2246d2240db6eb38afbc17c3c08d0acb0db1b50"},
-	{"grype_rhel87_image_35matches.json", 35, 1, 19, 13, 2, "quay.io/cloudservices/xjoin-kafka-connect-strimzi:latest",
+	"grype_rhel87_image_35matches.json": {35, 1, 19, 13, 2, "quay.io/cloudservices/xjoin-kafka-connect-strimzi:latest",
 		"sha256:97e6d5aeed19f627205b218f45b284cd01ff658dd181416ab1d3e21aeb28d68e"},
 }
 
-// goldenCounts are the suite's expectations of each testdata file, from testdataFiles.
-func goldenCounts() map[string]func(*testing.T, *importers.Report) {
-	m := map[string]func(*testing.T, *importers.Report){}
-	for _, tc := range testdataFiles {
-		m[tc.file] = func(t *testing.T, rep *importers.Report) {
-			if len(rep.Findings) != tc.findings {
-				t.Errorf("findings = %d, want %d", len(rep.Findings), tc.findings)
-			}
-			// jq '.source.target | .userInput, .repoDigests'
-			if len(rep.Assets) != 1 {
-				t.Fatalf("assets = %d", len(rep.Assets))
-			}
-			a := rep.Assets[0]
-			if a.Kind != importers.ContainerImage || a.ImageName != tc.image || a.ImageDigest != tc.digest {
-				t.Errorf("asset = %+v", a)
-			}
-			sev := map[importers.Severity]int{}
-			for _, f := range rep.Findings {
-				sev[f.Severity]++
-				if f.Component == nil || f.Component.Name == "" || f.RuleID == "" {
-					t.Errorf("finding %q lacks component or rule", f.Title)
-				}
-			}
-			want := map[importers.Severity]int{importers.Critical: tc.critical, importers.High: tc.high, importers.Medium: tc.medium, importers.Low: tc.lo}
-			for s, n := range want {
-				if sev[s] != n {
-					t.Errorf("%s findings = %d, want %d", s, sev[s], n)
-				}
-			}
-			if rep.ScannerName != "grype" || rep.ScannerVersion == "" || rep.StartedAt.IsZero() {
-				t.Errorf("scanner %q %q %v", rep.ScannerName, rep.ScannerVersion, rep.StartedAt)
-			}
+// imageCase is what one report on an image holds.
+type imageCase struct {
+	findings                   int
+	critical, high, medium, lo int
+	image, digest              string
+}
+
+func checkImage(t *testing.T, rep *importers.Report, tc imageCase) {
+	if len(rep.Findings) != tc.findings {
+		t.Errorf("findings = %d, want %d", len(rep.Findings), tc.findings)
+	}
+	// jq '.source.target | .userInput, .repoDigests'
+	if len(rep.Assets) != 1 {
+		t.Fatalf("assets = %d", len(rep.Assets))
+	}
+	a := rep.Assets[0]
+	if a.Kind != importers.ContainerImage || a.ImageName != tc.image || a.ImageDigest != tc.digest {
+		t.Errorf("asset = %+v", a)
+	}
+	for _, f := range rep.Findings {
+		if f.Component == nil || f.Component.Name == "" || f.RuleID == "" {
+			t.Errorf("finding %q lacks component or rule", f.Title)
 		}
 	}
-	for file, want := range legacyFiles {
-		m[file] = func(t *testing.T, rep *importers.Report) { checkLegacy(t, rep, want) }
+	importertest.Severities(t, rep, map[importers.Severity]int{importers.Critical: tc.critical, importers.High: tc.high, importers.Medium: tc.medium, importers.Low: tc.lo})
+	if rep.ScannerName != "grype" || rep.ScannerVersion == "" || rep.StartedAt.IsZero() {
+		t.Errorf("scanner %q %q %v", rep.ScannerName, rep.ScannerVersion, rep.StartedAt)
 	}
-	return m
 }
 
 // legacyFiles are the variants written before Grype 0.12, with matchDetails as one object, and
@@ -155,10 +140,7 @@ func TestFieldsRHEL(t *testing.T) {
 		t.Errorf("OS %q", rep.Assets[0].OS)
 	}
 	// jq '.matches[] | select(.vulnerability.id=="CVE-2023-38473")'
-	fs := importertest.Where(rep, func(f *importers.Finding) bool { return f.RuleID == "CVE-2023-38473" })
-	if len(fs) != 1 {
-		t.Fatalf("CVE-2023-38473: %d findings", len(fs))
-	}
+	fs := importertest.RuleFindings(t, rep, "CVE-2023-38473", 1)
 	f := fs[0]
 	c := f.Component
 	if c.Name != "avahi-libs" || c.Version != "0.7-20.el8" || c.FixedVersion != "0:0.7-21.el8_9.1" || c.Type != "rpm" ||
@@ -198,10 +180,7 @@ func TestFieldsRHEL(t *testing.T) {
 func TestFieldsChainguard(t *testing.T) {
 	rep := importertest.ParseFile(t, New(), filepath.Join(importertest.Testdata(t), "grype", "grype_chainguard_ruby_wolfi.json"))
 	// jq '.matches[] | select(.vulnerability.id=="GHSA-hv5j-3h9f-99c2")': uri 0.10.1, fix 0.10.2, related CVE-2023-28755
-	fs := importertest.Where(rep, func(f *importers.Finding) bool { return f.RuleID == "GHSA-hv5j-3h9f-99c2" })
-	if len(fs) != 1 {
-		t.Fatalf("%d findings", len(fs))
-	}
+	fs := importertest.RuleFindings(t, rep, "GHSA-hv5j-3h9f-99c2", 1)
 	f := fs[0]
 	if strings.Join(f.CVEs, ",") != "CVE-2023-28755" || strings.Join(f.GHSAs, ",") != "GHSA-hv5j-3h9f-99c2" ||
 		f.Component.Name != "uri" || f.Component.Type != "gem" || f.Component.FixedVersion != "0.10.2" {

@@ -8,6 +8,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/socplatform/soc/commands/scans/importers"
 	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
@@ -161,6 +162,17 @@ func Severities(tb testing.TB, rep *importers.Report, want map[importers.Severit
 	}
 }
 
+// Counts verifies that rep has assets assets and findings findings, of the severities sev gives
+// (see Severities); counted, when not empty, says what the findings were counted from ("49
+// items, repeats merged") in a failure.
+func Counts(tb testing.TB, rep *importers.Report, assets, findings int, sev map[importers.Severity]int, counted string) {
+	tb.Helper()
+	if len(rep.Assets) != assets || len(rep.Findings) != findings {
+		tb.Errorf("assets/findings = %d/%d, want %d/%d (%s)", len(rep.Assets), len(rep.Findings), assets, findings, counted)
+	}
+	Severities(tb, rep, sev)
+}
+
 // Where returns the findings of rep that pred holds for, in report order.
 func Where(rep *importers.Report, pred func(*importers.Finding) bool) []*importers.Finding {
 	var out []*importers.Finding
@@ -170,6 +182,59 @@ func Where(rep *importers.Report, pred func(*importers.Finding) bool) []*importe
 		}
 	}
 	return out
+}
+
+// RuleFindings are the findings of rep with the rule id, in report order; the test stops unless
+// there are n.
+func RuleFindings(t *testing.T, rep *importers.Report, rule string, n int) []*importers.Finding {
+	t.Helper()
+	fs := Where(rep, func(f *importers.Finding) bool { return f.RuleID == rule })
+	if len(fs) != n {
+		t.Fatalf("%s: %d findings, want %d", rule, len(fs), n)
+	}
+	return fs
+}
+
+// First is the first finding of rep that pred holds for, nil if none.
+func First(rep *importers.Report, pred func(*importers.Finding) bool) *importers.Finding {
+	for i := range rep.Findings {
+		if pred(&rep.Findings[i]) {
+			return &rep.Findings[i]
+		}
+	}
+	return nil
+}
+
+// Targets verifies the Target of the report each file of want (a base name in format's
+// testdata) gives: named want[file], with the hint.
+func Targets(t *testing.T, p importers.Parser, format, hint string, want map[string]string) {
+	t.Helper()
+	for file, name := range want {
+		rep := ParseFile(t, p, File(t, format, file))
+		if rep.Target == nil || rep.Target.Name != name || rep.Target.Hint != hint {
+			t.Errorf("%s: target %+v, want %q", file, rep.Target, name)
+		}
+	}
+}
+
+// FieldsCut parses in, whose first finding has a description and evidence over the model's
+// bounds, and checks that both were cut to them, marked as cut and still valid UTF-8 (inputs of
+// multi-byte runes show a cut inside one).
+func FieldsCut(t *testing.T, p importers.Parser, in string) {
+	t.Helper()
+	rep, err := ParseString(p, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := rep.Findings[0]
+	for _, field := range []struct {
+		name, v string
+		max     int
+	}{{"description", f.Description, parseutil.MaxField}, {"evidence", f.Evidence, parseutil.MaxEvidence}} {
+		if len(field.v) > field.max || !strings.HasSuffix(field.v, parseutil.TruncMark) || !utf8.ValidString(field.v) {
+			t.Errorf("%s: %d bytes, marked %v", field.name, len(field.v), strings.HasSuffix(field.v, parseutil.TruncMark))
+		}
+	}
 }
 
 // RepeatedTextKeptOnce parses a report of 1,000 findings sharing one 16 KiB description (prefix,

@@ -42,7 +42,7 @@ func (s Spec) fuzzOne(t *testing.T, p importers.Parser, data []byte) {
 		}
 		return
 	}
-	s.Check(t, rep)
+	s.Verify(t, rep)
 	again, err := p.Parse(context.Background(), bytes.NewReader(data))
 	if err != nil {
 		t.Fatalf("second parse failed: %v", err)

@@ -3,18 +3,14 @@ package nessus
 import (
 	"testing"
 
-	"github.com/socplatform/soc/commands/scans/importers"
 	"github.com/socplatform/soc/commands/scans/importers/importertest"
 	"github.com/socplatform/soc/commands/scans/importers/internal/readguard"
 )
 
-func check(tb testing.TB, rep *importers.Report) { importertest.CheckReport(tb, rep, format) }
-
 // spec is what the contract suite checks of the Nessus parser.
 var spec = importertest.Spec{
 	Format: format,
-	Check:  check,
-	Golden: goldenCounts(),
+	Golden: importertest.Golden(importertest.Table(testdataCounts, checkXML), importertest.Table(csvCounts, checkCSV)),
 	Detect: map[string]bool{
 		`<?xml version="1.0" ?><NessusClientData_v2><Policy>`:      true,
 		"\xEF\xBB\xBF\n<!-- x -->\n<NessusClientData_v2>":          true,

@@ -2,7 +2,6 @@ package nessus
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"net/netip"
 	"strconv"
@@ -45,14 +44,9 @@ func detectCSV(head []byte) bool {
 }
 
 func parseCSV(ctx context.Context, r io.Reader) (*importers.Report, error) {
-	c, err := csvscan.Open(ctx, r, format, csvRequired...)
-	if err != nil {
-		return nil, err
-	}
 	b := &builder{}
-	var warnings []string
-	err = c.Each(func(row csvscan.Row) error {
-		f, err := csvFinding(c, row, &warnings)
+	return csvscan.Parse(ctx, r, format, csvRequired, func(c *csvscan.Reader, row csvscan.Row) error {
+		f, err := csvFinding(c, row)
 		if err != nil {
 			return err
 		}
@@ -75,17 +69,11 @@ func parseCSV(ctx context.Context, r io.Reader) (*importers.Report, error) {
 		}
 		b.fs.Add(f)
 		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	rep := b.report()
-	rep.Warnings = warnings
-	return rep, nil
+	}, b.report)
 }
 
 // csvFinding maps one row; the caller sets the asset, host and fingerprint.
-func csvFinding(c *csvscan.Reader, row csvscan.Row, warnings *[]string) (importers.Finding, error) {
+func csvFinding(c *csvscan.Reader, row csvscan.Row) (importers.Finding, error) {
 	f := importers.Finding{
 		RuleID:      parseutil.Truncate(row.Get("Plugin ID"), parseutil.MaxShort),
 		Title:       parseutil.Truncate(row.Get("Name"), parseutil.MaxShort),
@@ -97,9 +85,9 @@ func csvFinding(c *csvscan.Reader, row csvscan.Row, warnings *[]string) (importe
 		f.Remediation = ""
 	}
 	if p := row.Get("Port"); p != "" {
-		port, err := strconv.Atoi(p)
-		if err != nil || port < 0 || port > 65535 {
-			return f, c.Errorf(row, "Port", "%q is not a number in 0..65535", parseutil.Truncate(p, 64))
+		port, err := c.Port(row, "Port", p)
+		if err != nil {
+			return f, err
 		}
 		f.Location.Port = port
 	}
@@ -119,7 +107,7 @@ func csvFinding(c *csvscan.Reader, row csvscan.Row, warnings *[]string) (importe
 		txt := row.Get(sc.column)
 		score, err := parseutil.Number(txt, 0, 10)
 		if err != nil {
-			*warnings = append(*warnings, fmt.Sprintf("line %d, column %q: %q is not a score in 0..10: ignored", row.Line, sc.column, parseutil.TruncateEllipsis(txt, 40)))
+			c.Ignoref(row, sc.column, "%q is not a score in 0..10", parseutil.TruncateEllipsis(txt, 40))
 			continue
 		}
 		f.CVSS = parseutil.AddCVSS(f.CVSS, importers.CVSS{Version: sc.version, Score: score, Source: "nessus"})

@@ -34,7 +34,7 @@ Linux 6</tag><tag name="netbios-name">WS1</tag>`, okItem+
 	if err != nil {
 		t.Fatal(err)
 	}
-	check(t, rep)
+	spec.Verify(t, rep)
 	a := rep.Assets[0]
 	if strings.Join(a.MACs, ",") != "00:50:56:81:01:E3,00:50:56:81:01:E4" || a.OS != "Linux 5; Linux 6" || a.Name != "WS1" {
 		t.Errorf("asset = %+v", a)
@@ -69,21 +69,9 @@ Linux 6</tag><tag name="netbios-name">WS1</tag>`, okItem+
 func TestFieldBounds(t *testing.T) {
 	big := strings.Repeat("é", 300<<10) // 600 KiB of two-byte runes
 	huge := strings.Repeat("x", 3<<20)
-	rep, err := importertest.ParseString(New(), doc("", `<ReportItem port="1" protocol="tcp" severity="1" pluginID="9">`+
+	importertest.FieldsCut(t, New(), doc("", `<ReportItem port="1" protocol="tcp" severity="1" pluginID="9">`+
 		`<plugin_output>`+big+`</plugin_output><description>`+huge+`</description></ReportItem>`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := rep.Findings[0]
-	if len(f.Evidence) > parseutil.MaxEvidence || !strings.HasSuffix(f.Evidence, parseutil.TruncMark) || !utf8Valid(f.Evidence) {
-		t.Errorf("evidence: %d bytes, marked %v", len(f.Evidence), strings.HasSuffix(f.Evidence, parseutil.TruncMark))
-	}
-	if len(f.Description) > parseutil.MaxField || !strings.HasSuffix(f.Description, parseutil.TruncMark) {
-		t.Errorf("description: %d bytes", len(f.Description))
-	}
 }
-
-func utf8Valid(s string) bool { return strings.ToValidUTF8(s, "\uFFFD") == s }
 
 func TestLatin1(t *testing.T) {
 	in := "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>" + doc("", `<ReportItem pluginID="1" port="1" severity="1"><description>caf`+"\xe9"+`</description></ReportItem>`)[len(`<?xml version="1.0" ?>`):]

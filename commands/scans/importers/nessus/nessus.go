@@ -59,7 +59,6 @@ import (
 
 	"github.com/socplatform/soc/commands/scans/importers"
 	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
-	"github.com/socplatform/soc/commands/scans/importers/internal/readguard"
 	"github.com/socplatform/soc/commands/scans/importers/internal/xmlscan"
 )
 
@@ -82,40 +81,26 @@ func (parser) Detect(head []byte) bool {
 // Parse reads a .nessus file, or a CSV export when the file starts with neither '<' nor a JSON
 // bracket (those get the XML reader's "not an XML report").
 func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error) {
-	br, first := readguard.Sniff(r)
-	if !strings.ContainsRune("<{[\x00", rune(first)) {
-		return importers.Bounded(parseCSV(ctx, br))
-	}
-	s := xmlscan.New(ctx, br, format)
-	root, err := s.Root()
-	if err != nil {
-		return nil, err
-	}
+	return xmlscan.Report(ctx, r, format, parseCSV, parseXML)
+}
+
+func parseXML(s *xmlscan.Scanner, root xml.StartElement) (*importers.Report, error) {
 	if root.Name.Local != "NessusClientData_v2" {
 		return nil, s.Errorf("document element is <%s>, not <NessusClientData_v2>", root.Name.Local)
 	}
 	b := &builder{}
-	err = s.Children(func(se xml.StartElement) error {
-		if se.Name.Local != "Report" {
-			return s.Skip()
-		}
+	err := s.Each("Report", func(se xml.StartElement) error {
 		if b.scan == "" {
 			b.scan = parseutil.Truncate(strings.TrimSpace(xmlscan.Attr(se, "name")), parseutil.MaxShort)
 		}
-		return s.Children(func(se xml.StartElement) error {
-			if se.Name.Local != "ReportHost" {
-				return s.Skip()
-			}
+		return s.Each("ReportHost", func(se xml.StartElement) error {
 			return b.host(s, se)
 		})
 	})
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Trailing(); err != nil {
-		return nil, err
-	}
-	return importers.Bounded(b.report(), nil)
+	return b.report(), nil
 }
 
 type builder struct {
@@ -300,80 +285,49 @@ func (b *builder) item(s *xmlscan.Scanner, se xml.StartElement) (item, error) {
 	var riskFactor, synopsis, pluginName, output string
 	var v3vec, v3score, v2vec, v2score, v4vec, v4score string
 	var complName, complResult, complActual, complInfo, complSolution string
-	err := s.Children(func(c xml.StartElement) error {
+	short, long := parseutil.MaxShort, parseutil.MaxField
+	err := s.Fields(func(c xml.StartElement) error {
+		var v string
 		var err error
-		short := func(dst *string) error { *dst, err = s.Text(parseutil.MaxShort); return err }
-		long := func(dst *string) error { *dst, err = s.Text(parseutil.MaxField); return err }
 		switch c.Name.Local {
 		case "cve":
-			var v string
-			if err := short(&v); err != nil {
-				return err
-			}
+			v, err = s.Text(short)
 			f.CVEs = parseutil.AddUnique(f.CVEs, strings.ToUpper(v))
-			return nil
 		case "cwe":
-			var v string
-			if err := short(&v); err != nil {
-				return err
-			}
+			v, err = s.Text(short)
 			f.CWEs = parseutil.AddUnique(f.CWEs, parseutil.CWENumber(v))
-			return nil
 		case "xref":
-			var v string
-			if err := short(&v); err != nil {
-				return err
-			}
+			v, err = s.Text(short)
 			f.CWEs = parseutil.AddUnique(f.CWEs, xrefCWE(v))
-			return nil
-		case "cvss3_vector":
-			return short(&v3vec)
-		case "cvss3_base_score":
-			return short(&v3score)
-		case "cvss_vector":
-			return short(&v2vec)
-		case "cvss_base_score":
-			return short(&v2score)
-		case "cvss4_vector":
-			return short(&v4vec)
-		case "cvss4_base_score":
-			return short(&v4score)
-		case "risk_factor":
-			return short(&riskFactor)
-		case "plugin_name":
-			return short(&pluginName)
-		case "description":
-			return long(&f.Description)
-		case "synopsis":
-			return long(&synopsis)
-		case "solution":
-			return long(&f.Remediation)
 		case "see_also":
-			var v string
-			if err := long(&v); err != nil {
-				return err
-			}
+			v, err = s.Text(long)
 			for _, ref := range strings.Fields(v) {
 				f.References = parseutil.AddUnique(f.References, parseutil.Truncate(ref, parseutil.MaxShort))
 			}
-			return nil
 		case "plugin_output":
-			return textInto(s, &output, parseutil.MaxEvidence)
-		case "compliance-check-name":
-			return short(&complName)
-		case "compliance-check-id":
-			return short(&it.complID)
-		case "compliance-result":
-			return short(&complResult)
-		case "compliance-actual-value":
-			return long(&complActual)
-		case "compliance-info":
-			return long(&complInfo)
-		case "compliance-solution":
-			return long(&complSolution)
+			err = textInto(s, &output, parseutil.MaxEvidence)
+		default:
+			err = s.Skip()
 		}
-		return s.Skip()
-	})
+		return err
+	},
+		xmlscan.Text("cvss3_vector", &v3vec, short),
+		xmlscan.Text("cvss3_base_score", &v3score, short),
+		xmlscan.Text("cvss_vector", &v2vec, short),
+		xmlscan.Text("cvss_base_score", &v2score, short),
+		xmlscan.Text("cvss4_vector", &v4vec, short),
+		xmlscan.Text("cvss4_base_score", &v4score, short),
+		xmlscan.Text("risk_factor", &riskFactor, short),
+		xmlscan.Text("plugin_name", &pluginName, short),
+		xmlscan.Text("description", &f.Description, long),
+		xmlscan.Text("synopsis", &synopsis, long),
+		xmlscan.Text("solution", &f.Remediation, long),
+		xmlscan.Text("compliance-check-name", &complName, short),
+		xmlscan.Text("compliance-check-id", &it.complID, short),
+		xmlscan.Text("compliance-result", &complResult, short),
+		xmlscan.Text("compliance-actual-value", &complActual, long),
+		xmlscan.Text("compliance-info", &complInfo, long),
+		xmlscan.Text("compliance-solution", &complSolution, long))
 	if err != nil {
 		return it, err
 	}

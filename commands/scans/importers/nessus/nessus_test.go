@@ -1,8 +1,10 @@
 package nessus
 
 import (
+	"fmt"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -20,37 +22,23 @@ import (
 //	              (//ReportItem)[$i]/@port,'|',(//ReportItem)[$i]/@protocol)" FILE; echo; done | grep . | sort -u | wc -l
 //	severity: xmllint --xpath 'count(//ReportItem[@severity=N])' FILE for N = 0..4, less the repeated
 //	          item (dd_basic_network_cvssv3.nessus repeats plugin 58987, severity 4, on 80/tcp).
-var testdataCounts = []struct {
-	file                string
-	assets, items, uniq int
-	sev                 map[importers.Severity]int
-}{
-	{"dd_basic_network_cvssv3.nessus", 1, 49, 48, map[importers.Severity]int{"info": 23, "low": 1, "medium": 13, "high": 10, "critical": 1}},
-	{"dd_internal_network_7hosts.nessus", 7, 296, 296, map[importers.Severity]int{"info": 266, "low": 7, "medium": 23}},
-	{"pytenable_example.nessus", 1, 230, 230, map[importers.Severity]int{"info": 135, "low": 2, "medium": 9, "high": 77, "critical": 7}},
+var testdataCounts = map[string]xmlCase{
+	"dd_basic_network_cvssv3.nessus":    {1, 49, 48, map[importers.Severity]int{"info": 23, "low": 1, "medium": 13, "high": 10, "critical": 1}},
+	"dd_internal_network_7hosts.nessus": {7, 296, 296, map[importers.Severity]int{"info": 266, "low": 7, "medium": 23}},
+	"pytenable_example.nessus":          {1, 230, 230, map[importers.Severity]int{"info": 135, "low": 2, "medium": 9, "high": 77, "critical": 7}},
 }
 
-// goldenCounts are the suite's expectations of each testdata file, from testdataCounts.
-func goldenCounts() map[string]func(*testing.T, *importers.Report) {
-	m := map[string]func(*testing.T, *importers.Report){}
-	for _, tc := range testdataCounts {
-		m[tc.file] = func(t *testing.T, rep *importers.Report) {
-			if len(rep.Assets) != tc.assets {
-				t.Errorf("assets = %d, want %d", len(rep.Assets), tc.assets)
-			}
-			if len(rep.Findings) != tc.uniq {
-				t.Errorf("findings = %d, want %d (%d items, repeats merged)", len(rep.Findings), tc.uniq, tc.items)
-			}
-			importertest.Severities(t, rep, tc.sev)
-			if rep.ScannerName != "Nessus" || rep.ScannerVersion == "" || rep.StartedAt.IsZero() || rep.FinishedAt.Before(rep.StartedAt) {
-				t.Errorf("scanner %q %q, times %v..%v", rep.ScannerName, rep.ScannerVersion, rep.StartedAt, rep.FinishedAt)
-			}
-		}
+// xmlCase is what one .nessus file holds.
+type xmlCase struct {
+	assets, items, uniq int
+	sev                 map[importers.Severity]int
+}
+
+func checkXML(t *testing.T, rep *importers.Report, tc xmlCase) {
+	importertest.Counts(t, rep, tc.assets, tc.uniq, tc.sev, fmt.Sprintf("%d items, repeats merged", tc.items))
+	if rep.ScannerName != "Nessus" || rep.ScannerVersion == "" || rep.StartedAt.IsZero() || rep.FinishedAt.Before(rep.StartedAt) {
+		t.Errorf("scanner %q %q, times %v..%v", rep.ScannerName, rep.ScannerVersion, rep.StartedAt, rep.FinishedAt)
 	}
-	for file, tc := range csvCounts {
-		m[file] = func(t *testing.T, rep *importers.Report) { checkCSV(t, rep, tc) }
-	}
-	return m
 }
 
 // csvCase is what one CSV sample holds.
@@ -73,10 +61,7 @@ var csvCounts = map[string]csvCase{
 
 func checkCSV(t *testing.T, rep *importers.Report, tc csvCase) {
 	t.Helper()
-	if len(rep.Assets) != tc.hosts || len(rep.Findings) != tc.findings {
-		t.Errorf("assets/findings = %d/%d, want %d/%d (%d rows)", len(rep.Assets), len(rep.Findings), tc.hosts, tc.findings, tc.rows)
-	}
-	importertest.Severities(t, rep, tc.sev)
+	importertest.Counts(t, rep, tc.hosts, tc.findings, tc.sev, fmt.Sprintf("%d rows", tc.rows))
 	if rep.ScannerName != "Nessus" || rep.ScannerVersion != tc.version || len(rep.Warnings) != 0 {
 		t.Errorf("scanner %q %q, warnings %q", rep.ScannerName, rep.ScannerVersion, rep.Warnings)
 	}
@@ -155,12 +140,7 @@ func TestCSVTolerated(t *testing.T) {
 }
 
 func find(rep *importers.Report, rule string, port int) *importers.Finding {
-	for i := range rep.Findings {
-		if rep.Findings[i].RuleID == rule && rep.Findings[i].Location.Port == port {
-			return &rep.Findings[i]
-		}
-	}
-	return nil
+	return importertest.First(rep, func(f *importers.Finding) bool { return f.RuleID == rule && f.Location.Port == port })
 }
 
 func TestKnownFields(t *testing.T) {
@@ -257,17 +237,8 @@ func TestKnownFields(t *testing.T) {
 		if v3 == nil || v3.Vector != "CVSS:3.0/AV:L/AC:H/PR:L/UI:N/S:C/C:H/I:L/A:N" || *v3.Score != 6.4 {
 			t.Errorf("112116 CVSS = %+v", f.CVSS)
 		}
-		if !contains(f.CVEs, "CVE-2018-3620") || f.Location.Protocol != "tcp" {
+		if !slices.Contains(f.CVEs, "CVE-2018-3620") || f.Location.Protocol != "tcp" {
 			t.Errorf("112116 = %+v", f)
 		}
 	})
-}
-
-func contains(list []string, v string) bool {
-	for _, s := range list {
-		if s == v {
-			return true
-		}
-	}
-	return false
 }

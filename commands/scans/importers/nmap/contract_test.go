@@ -31,7 +31,7 @@ var spec = importertest.Spec{
 	Format:     formatName,
 	Check:      check,
 	Positioned: true,
-	Golden:     goldenCounts(),
+	Golden:     importertest.Golden(importertest.Table(testdataFiles, checkCounts)),
 	Detect: map[string]bool{
 		`<nmaprun scanner="nmap">`: true,
 		"\xEF\xBB\xBF\n<?xml version=\"1.0\"?>\n<!DOCTYPE nmaprun>\n<!-- c -->\n<nmaprun": true,

@@ -67,6 +67,7 @@ import (
 
 	"github.com/socplatform/soc/commands/scans/importers"
 	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
+	"github.com/socplatform/soc/commands/scans/importers/internal/xmlscan"
 )
 
 const formatName = "nmap"
@@ -96,24 +97,27 @@ func (*Parser) Detect(head []byte) bool { return detectRoot(head) }
 type portNum int
 
 func (p *portNum) UnmarshalXMLAttr(a xml.Attr) error {
-	v, err := strconv.Atoi(strings.TrimSpace(a.Value))
-	if err != nil || v < 0 || v > 65535 {
-		return errors.New("portid " + strconv.Quote(parseutil.TruncateEllipsis(a.Value, 40)) + " is not a port number (0-65535)")
-	}
+	v, err := attrInt(a, 65535, "portid", "a port number (0-65535)")
 	*p = portNum(v)
-	return nil
+	return err
 }
 
 // percent is an accuracy attribute: an integer in [0, 100].
 type percent int
 
 func (p *percent) UnmarshalXMLAttr(a xml.Attr) error {
-	v, err := strconv.Atoi(strings.TrimSpace(a.Value))
-	if err != nil || v < 0 || v > 100 {
-		return errors.New("accuracy " + strconv.Quote(parseutil.TruncateEllipsis(a.Value, 40)) + " is not a percentage")
-	}
+	v, err := attrInt(a, 100, "accuracy", "a percentage")
 	*p = percent(v)
-	return nil
+	return err
+}
+
+// attrInt is a's value as an integer in [0, max]; name and want word the error.
+func attrInt(a xml.Attr, max int, name, want string) (int, error) {
+	v, err := strconv.Atoi(strings.TrimSpace(a.Value))
+	if err != nil || v < 0 || v > max {
+		return 0, errors.New(name + " " + strconv.Quote(parseutil.TruncateEllipsis(a.Value, 40)) + " is not " + want)
+	}
+	return v, nil
 }
 
 type xElem struct {
@@ -206,7 +210,7 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 	raw := xml.NewDecoder(&guardReader{ctx: ctx, r: r, max: maxBytes})
 	raw.Strict = true
 	raw.CharsetReader = charsetReader
-	g := &guardTokens{ctx: ctx, raw: raw, maxDepth: maxDepth}
+	g := &guardTokens{raw: raw, guard: xmlscan.Guard{Ctx: ctx, MaxDepth: maxDepth}}
 	dec := xml.NewTokenDecoder(g)
 
 	b := &builder{
@@ -228,7 +232,7 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 		switch t := tok.(type) {
 		case xml.StartElement:
 			switch {
-			case g.depth == 1:
+			case g.guard.Depth() == 1:
 				if rootClosed {
 					return nil, g.errAt("unexpected element <" + t.Name.Local + "> after </nmaprun>")
 				}
@@ -239,7 +243,7 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 				if err := b.root(t); err != nil {
 					return nil, err
 				}
-			case g.depth == 2 && t.Name.Local == "host":
+			case g.guard.Depth() == 2 && t.Name.Local == "host":
 				var h xHost
 				if err := dec.DecodeElement(&h, &t); err != nil {
 					return nil, g.fail(err)
@@ -247,7 +251,7 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 				if err := b.host(&h); err != nil {
 					return nil, err
 				}
-			case g.depth == 2 && t.Name.Local == "runstats":
+			case g.guard.Depth() == 2 && t.Name.Local == "runstats":
 				var rs xRunstats
 				if err := dec.DecodeElement(&rs, &t); err != nil {
 					return nil, g.fail(err)
@@ -259,17 +263,17 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 					}
 					b.rep.FinishedAt = ts
 				}
-			case g.depth >= 2:
+			case g.guard.Depth() >= 2:
 				if err := dec.Skip(); err != nil {
 					return nil, g.fail(err)
 				}
 			}
 		case xml.EndElement:
-			if g.depth == 0 {
+			if g.guard.Depth() == 0 {
 				rootClosed = true
 			}
 		case xml.CharData:
-			if g.depth == 0 && len(strings.TrimSpace(string(t))) > 0 {
+			if g.guard.Depth() == 0 && len(strings.TrimSpace(string(t))) > 0 {
 				return nil, g.errAt("text outside the root element")
 			}
 		}
@@ -632,20 +636,13 @@ type vulnInfo struct {
 	risk              string
 }
 
+// riskSeverity maps the vulns library's "Risk factor" (upper case): the four severity words, and
+// NONE as info.
 func riskSeverity(r string) (importers.Severity, bool) {
-	switch strings.ToUpper(r) {
-	case "CRITICAL":
-		return importers.Critical, true
-	case "HIGH":
-		return importers.High, true
-	case "MEDIUM":
-		return importers.Medium, true
-	case "LOW":
-		return importers.Low, true
-	case "NONE":
+	if strings.EqualFold(r, "none") {
 		return importers.Info, true
 	}
-	return "", false
+	return parseutil.SeverityWord(strings.ToLower(r))
 }
 
 // parseScoreText reads "10.0 (HIGH) (AV:N/AC:L/Au:N/C:C/I:C/A:C)" as written by the vulns library.

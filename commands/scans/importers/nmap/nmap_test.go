@@ -21,59 +21,41 @@ import (
 // dionaea: vulners scores 7.5 7.5 6.8 5.0 5.0 (2 high, 3 medium) plus smb-double-pulsar-backdoor
 // (CVSSv2 10.0: critical) and smb-vuln-ms17-010 (no score, "Risk factor: HIGH": high); vulners
 // file: 5.8 5.0 5.0 5.0 4.3 4.0 4.0 2.6 (7 medium, 1 low).
-var testdataFiles = []struct {
-	file                                 string
+var testdataFiles = map[string]counts{
+	"nmap_A_subnet_256hosts.xml":        {4, 256, 12, 0, 0, 0, 0, 0, 0, 0},
+	"nmap_Pn_2hosts_multihostname.xml":  {2, 2, 7, 0, 0, 0, 0, 0, 0, 0},
+	"nmap_sV_O_scripts_dionaea.xml":     {1, 1, 16, 5, 2, 1, 3, 3, 0, 7},
+	"nmap_sV_vulners_1host_25ports.xml": {1, 1, 25, 8, 0, 0, 0, 7, 1, 8},
+}
+
+// counts is what one report holds.
+type counts struct {
 	hosts, allHosts, services            int
 	vulners, vulnlib                     int
 	critical, high, medium, lo, findings int
-}{
-	{"nmap_A_subnet_256hosts.xml", 4, 256, 12, 0, 0, 0, 0, 0, 0, 0},
-	{"nmap_Pn_2hosts_multihostname.xml", 2, 2, 7, 0, 0, 0, 0, 0, 0, 0},
-	{"nmap_sV_O_scripts_dionaea.xml", 1, 1, 16, 5, 2, 1, 3, 3, 0, 7},
-	{"nmap_sV_vulners_1host_25ports.xml", 1, 1, 25, 8, 0, 0, 0, 7, 1, 8},
 }
 
-// goldenCounts are the suite's expectations of each testdata file, from testdataFiles.
-func goldenCounts() map[string]func(*testing.T, *importers.Report) {
-	m := map[string]func(*testing.T, *importers.Report){}
-	for _, tc := range testdataFiles {
-		m[tc.file] = func(t *testing.T, rep *importers.Report) {
-			if len(rep.Assets) != tc.hosts {
-				t.Errorf("assets = %d, want %d (of %d hosts)", len(rep.Assets), tc.hosts, tc.allHosts)
-			}
-			services := 0
-			for _, a := range rep.Assets {
-				services += len(a.Services)
-			}
-			if services != tc.services {
-				t.Errorf("services = %d, want %d", services, tc.services)
-			}
-			if len(rep.Findings) != tc.vulners+tc.vulnlib || len(rep.Findings) != tc.findings {
-				t.Errorf("findings = %d, want %d", len(rep.Findings), tc.vulners+tc.vulnlib)
-			}
-			vulners := 0
-			sev := map[importers.Severity]int{}
-			for _, f := range rep.Findings {
-				sev[f.Severity]++
-				if f.RuleID == "vulners" {
-					vulners++
-				}
-			}
-			if vulners != tc.vulners {
-				t.Errorf("vulners findings = %d, want %d", vulners, tc.vulners)
-			}
-			want := map[importers.Severity]int{importers.Critical: tc.critical, importers.High: tc.high, importers.Medium: tc.medium, importers.Low: tc.lo}
-			for s, n := range want {
-				if sev[s] != n {
-					t.Errorf("%s findings = %d, want %d", s, sev[s], n)
-				}
-			}
-			if rep.ScannerName != "nmap" || rep.ScannerVersion == "" || rep.StartedAt.IsZero() || rep.FinishedAt.Before(rep.StartedAt) {
-				t.Errorf("scanner %q %q %v %v", rep.ScannerName, rep.ScannerVersion, rep.StartedAt, rep.FinishedAt)
-			}
-		}
+func checkCounts(t *testing.T, rep *importers.Report, tc counts) {
+	if len(rep.Assets) != tc.hosts {
+		t.Errorf("assets = %d, want %d (of %d hosts)", len(rep.Assets), tc.hosts, tc.allHosts)
 	}
-	return m
+	services := 0
+	for _, a := range rep.Assets {
+		services += len(a.Services)
+	}
+	if services != tc.services {
+		t.Errorf("services = %d, want %d", services, tc.services)
+	}
+	if len(rep.Findings) != tc.vulners+tc.vulnlib || len(rep.Findings) != tc.findings {
+		t.Errorf("findings = %d, want %d", len(rep.Findings), tc.vulners+tc.vulnlib)
+	}
+	if vulners := len(importertest.Where(rep, func(f *importers.Finding) bool { return f.RuleID == "vulners" })); vulners != tc.vulners {
+		t.Errorf("vulners findings = %d, want %d", vulners, tc.vulners)
+	}
+	importertest.Severities(t, rep, map[importers.Severity]int{importers.Critical: tc.critical, importers.High: tc.high, importers.Medium: tc.medium, importers.Low: tc.lo})
+	if rep.ScannerName != "nmap" || rep.ScannerVersion == "" || rep.StartedAt.IsZero() || rep.FinishedAt.Before(rep.StartedAt) {
+		t.Errorf("scanner %q %q %v %v", rep.ScannerName, rep.ScannerVersion, rep.StartedAt, rep.FinishedAt)
+	}
 }
 
 func asset(rep *importers.Report, key string) *importers.Asset {

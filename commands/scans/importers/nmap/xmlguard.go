@@ -50,37 +50,20 @@ func (g *guardReader) Read(p []byte) (int, error) {
 // xml.NewTokenDecoder), so that every token, including those consumed inside DecodeElement, is
 // counted: it bounds the element depth, refuses entity declarations and checks the context.
 type guardTokens struct {
-	ctx      context.Context
-	raw      *xml.Decoder
-	depth    int
-	maxDepth int
-	n        int
+	raw   *xml.Decoder
+	guard xmlscan.Guard
 }
 
 func (g *guardTokens) Token() (xml.Token, error) {
-	g.n++
-	if g.n&255 == 0 {
-		if err := g.ctx.Err(); err != nil {
-			return nil, err
-		}
+	if err := g.guard.Tick(); err != nil {
+		return nil, err
 	}
 	tok, err := g.raw.Token()
 	if err != nil {
 		return nil, err
 	}
-	switch t := tok.(type) {
-	case xml.StartElement:
-		g.depth++
-		if g.depth > g.maxDepth {
-			return nil, fmt.Errorf("elements nested deeper than %d levels", g.maxDepth)
-		}
-	case xml.EndElement:
-		g.depth--
-	case xml.Directive:
-		up := bytes.ToUpper(t)
-		if bytes.Contains(up, []byte("<!ENTITY")) || bytes.Contains(up, []byte("ENTITY ")) {
-			return nil, errors.New("DOCTYPE with entity declarations is refused")
-		}
+	if err := g.guard.Check(tok); err != nil {
+		return nil, err
 	}
 	return tok, nil
 }

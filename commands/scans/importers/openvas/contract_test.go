@@ -4,17 +4,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/socplatform/soc/commands/scans/importers"
 	"github.com/socplatform/soc/commands/scans/importers/importertest"
 )
-
-func check(tb testing.TB, rep *importers.Report) { importertest.CheckReport(tb, rep, format) }
 
 // spec is what the contract suite checks of the OpenVAS/GVM parser.
 var spec = importertest.Spec{
 	Format: format,
-	Check:  check,
-	Golden: goldenCounts(),
+	Golden: importertest.Golden(importertest.Table(testdataCounts, checkXML), importertest.Table(csvCounts, checkCSV)),
 	Detect: map[string]bool{
 		`<get_reports_response status="200"><report`:                                                                  true,
 		`<report id="x" format_id="a994b278-1f62-11e1-96ac-406186ea4fc5">`:                                            true,

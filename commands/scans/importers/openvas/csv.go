@@ -2,9 +2,7 @@ package openvas
 
 import (
 	"context"
-	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"time"
 
@@ -42,18 +40,13 @@ func detectCSV(head []byte) bool {
 }
 
 func parseCSV(ctx context.Context, r io.Reader) (*importers.Report, error) {
-	c, err := csvscan.Open(ctx, r, format, csvRequired...)
-	if err != nil {
-		return nil, err
-	}
 	b := &builder{}
-	var warnings []string
-	err = c.Each(func(row csvscan.Row) error {
+	return csvscan.Parse(ctx, r, format, csvRequired, func(c *csvscan.Reader, row csvscan.Row) error {
 		port := strings.ToLower(row.Get("Port"))
 		proto := strings.ToLower(row.Get("Port Protocol"))
 		if port != "" && port != "general" && port != "package" {
-			if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
-				return c.Errorf(row, "Port", "%q is not a number in 0..65535", parseutil.Truncate(port, 64))
+			if _, err := c.Port(row, "Port", port); err != nil {
+				return err
 			}
 		}
 		switch {
@@ -65,7 +58,7 @@ func parseCSV(ctx context.Context, r io.Reader) (*importers.Report, error) {
 		}
 		severity := row.Get("CVSS")
 		if _, err := parseutil.Number(severity, -3, 10); err != nil {
-			warnings = append(warnings, fmt.Sprintf("line %d, column \"CVSS\": %q is not a number in -3..10: ignored", row.Line, parseutil.TruncateEllipsis(severity, 40)))
+			c.Ignoref(row, "CVSS", "%q is not a number in -3..10", parseutil.TruncateEllipsis(severity, 40))
 			severity = ""
 		}
 		nvt := nvtInfo{
@@ -116,13 +109,7 @@ func parseCSV(ctx context.Context, r io.Reader) (*importers.Report, error) {
 			b.task = parseutil.Truncate(row.Get("Task Name"), parseutil.MaxShort)
 		}
 		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	rep := b.result()
-	rep.Warnings = warnings
-	return rep, nil
+	}, b.result)
 }
 
 // splitList splits a comma-separated column ("CVE-2011-3389,CVE-2015-0204"; GVM writes no

@@ -54,7 +54,6 @@ import (
 
 	"github.com/socplatform/soc/commands/scans/importers"
 	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
-	"github.com/socplatform/soc/commands/scans/importers/internal/readguard"
 	"github.com/socplatform/soc/commands/scans/importers/internal/xmlscan"
 )
 
@@ -94,16 +93,12 @@ func (parser) Detect(head []byte) bool {
 // Parse reads an XML report, or a CSV Results export (csv.go) when the file starts with neither
 // '<' nor a JSON bracket (those get the XML reader's "not an XML report").
 func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error) {
-	br, first := readguard.Sniff(r)
-	if !strings.ContainsRune("<{[\x00", rune(first)) {
-		return importers.Bounded(parseCSV(ctx, br))
-	}
-	s := xmlscan.New(ctx, br, format)
-	root, err := s.Root()
-	if err != nil {
-		return nil, err
-	}
+	return xmlscan.Report(ctx, r, format, parseCSV, parseXML)
+}
+
+func parseXML(s *xmlscan.Scanner, root xml.StartElement) (*importers.Report, error) {
 	b := &builder{}
+	var err error
 	switch root.Name.Local {
 	case "report":
 		err = b.report(s)
@@ -120,10 +115,7 @@ func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error)
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Trailing(); err != nil {
-		return nil, err
-	}
-	return importers.Bounded(b.result(), nil)
+	return b.result(), nil
 }
 
 type builder struct {
@@ -156,10 +148,7 @@ func (b *builder) report(s *xmlscan.Scanner) error {
 		case "report":
 			return b.report(s)
 		case "results":
-			return s.Children(func(se xml.StartElement) error {
-				if se.Name.Local != "result" {
-					return s.Skip()
-				}
+			return s.Each("result", func(se xml.StartElement) error {
 				return b.resultElem(s)
 			})
 		case "host":
@@ -214,19 +203,7 @@ func (b *builder) hostDetail(s *xmlscan.Scanner) error {
 			return err
 		case "detail":
 			var name, value string
-			err := s.Children(func(se xml.StartElement) error {
-				switch se.Name.Local {
-				case "name":
-					v, err := s.Text(parseutil.MaxShort)
-					name = v
-					return err
-				case "value":
-					v, err := s.Text(parseutil.MaxShort)
-					value = v
-					return err
-				}
-				return s.Skip()
-			})
+			err := s.Fields(nil, xmlscan.Text("name", &name, parseutil.MaxShort), xmlscan.Text("value", &value, parseutil.MaxShort))
 			switch name {
 			case "hostname":
 				if hostname == "" {
@@ -283,21 +260,11 @@ func (b *builder) resultElem(s *xmlscan.Scanner) error {
 	}
 	var name, host, hostname, port, threat, severity, description string
 	var nvt nvtInfo
-	err := s.Children(func(se xml.StartElement) error {
+	err := s.Fields(func(se xml.StartElement) error {
 		var err error
 		switch se.Name.Local {
-		case "name":
-			name, err = s.Text(parseutil.MaxShort)
 		case "host":
 			host, hostname, err = readHost(s)
-		case "port":
-			port, err = s.Text(parseutil.MaxShort)
-		case "threat":
-			threat, err = s.Text(parseutil.MaxShort)
-		case "severity":
-			severity, err = s.Text(parseutil.MaxShort)
-		case "description":
-			description, err = s.Text(parseutil.MaxEvidence)
 		case "nvt":
 			nvt.oid = strings.TrimSpace(xmlscan.Attr(se, "oid"))
 			err = readNVT(s, &nvt)
@@ -305,7 +272,12 @@ func (b *builder) resultElem(s *xmlscan.Scanner) error {
 			err = s.Skip()
 		}
 		return err
-	})
+	},
+		xmlscan.Text("name", &name, parseutil.MaxShort),
+		xmlscan.Text("port", &port, parseutil.MaxShort),
+		xmlscan.Text("threat", &threat, parseutil.MaxShort),
+		xmlscan.Text("severity", &severity, parseutil.MaxShort),
+		xmlscan.Text("description", &description, parseutil.MaxEvidence))
 	if err != nil {
 		return err
 	}
@@ -476,38 +448,17 @@ func readHost(s *xmlscan.Scanner) (host, hostname string, err error) {
 }
 
 func readNVT(s *xmlscan.Scanner, nvt *nvtInfo) error {
-	return s.Children(func(se xml.StartElement) error {
+	return s.Fields(func(se xml.StartElement) error {
 		var err error
 		switch se.Name.Local {
-		case "name":
-			nvt.name, err = s.Text(parseutil.MaxShort)
-		case "cvss_base":
-			nvt.cvssBase, err = s.Text(parseutil.MaxShort)
-		case "tags":
-			nvt.tags, err = s.Text(parseutil.MaxField)
-		case "solution":
-			nvt.solution, err = s.Text(parseutil.MaxField)
 		case "severities":
 			nvt.sevScore = xmlscan.Attr(se, "score")
-			err = s.Children(func(se xml.StartElement) error {
-				if se.Name.Local != "severity" {
-					return s.Skip()
-				}
+			err = s.Each("severity", func(se xml.StartElement) error {
 				var v struct{ vector, score, origin string }
-				err := s.Children(func(c xml.StartElement) error {
-					var err error
-					switch c.Name.Local {
-					case "value":
-						v.vector, err = s.Text(parseutil.MaxShort)
-					case "score":
-						v.score, err = s.Text(parseutil.MaxShort)
-					case "origin":
-						v.origin, err = s.Text(parseutil.MaxShort)
-					default:
-						err = s.Skip()
-					}
-					return err
-				})
+				err := s.Fields(nil,
+					xmlscan.Text("value", &v.vector, parseutil.MaxShort),
+					xmlscan.Text("score", &v.score, parseutil.MaxShort),
+					xmlscan.Text("origin", &v.origin, parseutil.MaxShort))
 				if len(nvt.vectors) < parseutil.MaxList {
 					nvt.vectors = append(nvt.vectors, v)
 				}
@@ -545,7 +496,11 @@ func readNVT(s *xmlscan.Scanner, nvt *nvtInfo) error {
 			err = s.Skip()
 		}
 		return err
-	})
+	},
+		xmlscan.Text("name", &nvt.name, parseutil.MaxShort),
+		xmlscan.Text("cvss_base", &nvt.cvssBase, parseutil.MaxShort),
+		xmlscan.Text("tags", &nvt.tags, parseutil.MaxField),
+		xmlscan.Text("solution", &nvt.solution, parseutil.MaxField))
 }
 
 func (n *nvtInfo) addRef(typ, id string) {

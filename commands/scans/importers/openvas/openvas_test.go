@@ -1,7 +1,9 @@
 package openvas
 
 import (
+	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -19,37 +21,23 @@ import (
 //	              (//results/result)[$i]/nvt/@oid,'|',(//results/result)[$i]/port)" FILE; echo; done | grep . | sort -u | wc -l
 //	severity: xmllint --xpath 'count(//results/result[number(severity)>=9])' FILE            (critical)
 //	          … [number(severity)>=7 and number(severity)<9] (high), [>=4 and <7] (medium), [>0 and <4] (low)
-var testdataCounts = []struct {
-	file                   string
-	assets, results, findg int
-	sev                    map[importers.Severity]int
-}{
-	{"gvm22_report_detail_1result.xml", 1, 1, 1, map[importers.Severity]int{"critical": 1}},
-	{"openvas_dc01_1result.xml", 1, 1, 1, map[importers.Severity]int{"critical": 1}},
-	{"openvas_metasploitable2_44results.xml", 1, 44, 44, map[importers.Severity]int{"critical": 8, "high": 11, "medium": 25}},
+var testdataCounts = map[string]xmlCase{
+	"gvm22_report_detail_1result.xml":       {1, 1, 1, map[importers.Severity]int{"critical": 1}},
+	"openvas_dc01_1result.xml":              {1, 1, 1, map[importers.Severity]int{"critical": 1}},
+	"openvas_metasploitable2_44results.xml": {1, 44, 44, map[importers.Severity]int{"critical": 8, "high": 11, "medium": 25}},
 }
 
-// goldenCounts are the suite's expectations of each testdata file, from testdataCounts.
-func goldenCounts() map[string]func(*testing.T, *importers.Report) {
-	m := map[string]func(*testing.T, *importers.Report){}
-	for _, tc := range testdataCounts {
-		m[tc.file] = func(t *testing.T, rep *importers.Report) {
-			if len(rep.Assets) != tc.assets {
-				t.Errorf("assets = %d, want %d", len(rep.Assets), tc.assets)
-			}
-			if len(rep.Findings) != tc.findg {
-				t.Errorf("findings = %d, want %d", len(rep.Findings), tc.findg)
-			}
-			importertest.Severities(t, rep, tc.sev)
-			if rep.StartedAt.IsZero() || rep.FinishedAt.Before(rep.StartedAt) {
-				t.Errorf("times %v..%v", rep.StartedAt, rep.FinishedAt)
-			}
-		}
+// xmlCase is what one XML report holds.
+type xmlCase struct {
+	assets, results, findg int
+	sev                    map[importers.Severity]int
+}
+
+func checkXML(t *testing.T, rep *importers.Report, tc xmlCase) {
+	importertest.Counts(t, rep, tc.assets, tc.findg, tc.sev, fmt.Sprintf("%d results", tc.results))
+	if rep.StartedAt.IsZero() || rep.FinishedAt.Before(rep.StartedAt) {
+		t.Errorf("times %v..%v", rep.StartedAt, rep.FinishedAt)
 	}
-	for file, tc := range csvCounts {
-		m[file] = func(t *testing.T, rep *importers.Report) { checkCSV(t, rep, tc) }
-	}
-	return m
 }
 
 // csvCase is what one CSV sample holds.
@@ -71,10 +59,7 @@ var csvCounts = map[string]csvCase{
 
 func checkCSV(t *testing.T, rep *importers.Report, tc csvCase) {
 	t.Helper()
-	if len(rep.Assets) != tc.hosts || len(rep.Findings) != tc.findings {
-		t.Errorf("assets/findings = %d/%d, want %d/%d (%d rows)", len(rep.Assets), len(rep.Findings), tc.hosts, tc.findings, tc.rows)
-	}
-	importertest.Severities(t, rep, tc.sev)
+	importertest.Counts(t, rep, tc.hosts, tc.findings, tc.sev, fmt.Sprintf("%d rows", tc.rows))
 	if rep.Target == nil || rep.Target.Name != tc.task || rep.StartedAt.IsZero() || rep.FinishedAt.Before(rep.StartedAt) || len(rep.Warnings) != 0 {
 		t.Errorf("target %+v, times %v..%v, warnings %q", rep.Target, rep.StartedAt, rep.FinishedAt, rep.Warnings)
 	}
@@ -143,12 +128,7 @@ func TestCSVTolerated(t *testing.T) {
 }
 
 func find(rep *importers.Report, oid string) *importers.Finding {
-	for i := range rep.Findings {
-		if rep.Findings[i].RuleID == oid {
-			return &rep.Findings[i]
-		}
-	}
-	return nil
+	return importertest.First(rep, func(f *importers.Finding) bool { return f.RuleID == oid })
 }
 
 func TestKnownFields(t *testing.T) {
@@ -175,7 +155,7 @@ func TestKnownFields(t *testing.T) {
 			!strings.HasPrefix(f.Remediation, "The vendor has released updates.") || !strings.HasPrefix(f.Evidence, "Vulnerable range:") {
 			t.Errorf("text = %q / %q / %q", f.Description, f.Remediation, f.Evidence)
 		}
-		if !contains(f.References, "https://support.microsoft.com/en-us/help/5062557") || !contains(f.References, "WID-SEC-2025-1850") || !contains(f.References, "DFN-CERT-2025-2181") {
+		if !slices.Contains(f.References, "https://support.microsoft.com/en-us/help/5062557") || !slices.Contains(f.References, "WID-SEC-2025-1850") || !slices.Contains(f.References, "DFN-CERT-2025-2181") {
 			t.Errorf("references = %v", f.References)
 		}
 	})
@@ -193,7 +173,7 @@ func TestKnownFields(t *testing.T) {
 		rep := importertest.ParseFile(t, New(), filepath.Join(td, format, "openvas_metasploitable2_44results.xml"))
 		a := rep.Assets[0]
 		// host 192.168.1.1001 is anonymised (not an IP): kept as a hostname.
-		if a.Key != "host:192.168.1.1001" || len(a.IPs) != 0 || a.Name != "b6b9f466d63" || !contains(a.Hostnames, "192.168.1.1001") {
+		if a.Key != "host:192.168.1.1001" || len(a.IPs) != 0 || a.Name != "b6b9f466d63" || !slices.Contains(a.Hostnames, "192.168.1.1001") {
 			t.Errorf("asset = %+v", a)
 		}
 		// xmllint --xpath '//results/result[nvt/@oid="1.3.6.1.4.1.25623.1.0.100111"]/port/text()' → 512/tcp, ref CVE-1999-0618
@@ -220,25 +200,11 @@ func TestKnownFields(t *testing.T) {
 	})
 }
 
-func contains(list []string, v string) bool {
-	for _, s := range list {
-		if s == v {
-			return true
-		}
-	}
-	return false
-}
-
 // TestTarget: the report's target is its task's name.
 func TestTarget(t *testing.T) {
-	for file, want := range map[string]string{
+	importertest.Targets(t, New(), format, "scan", map[string]string{
 		"openvas_metasploitable2_44results.xml": "metasploitable2-scan",
 		"openvas_dc01_1result.xml":              "dc01-testlab-scan",
 		"gvm22_report_detail_1result.xml":       "Report",
-	} {
-		rep := importertest.ParseFile(t, New(), importertest.File(t, format, file))
-		if rep.Target == nil || rep.Target.Name != want || rep.Target.Hint != "scan" {
-			t.Errorf("%s: target %+v, want %q", file, rep.Target, want)
-		}
-	}
+	})
 }

@@ -20,7 +20,7 @@ var spec = importertest.Spec{
 	Format:     formatName,
 	Check:      check,
 	Positioned: true,
-	Golden:     goldenCounts(),
+	Golden:     importertest.Golden(importertest.Table(testdataFiles, checkTool), importertest.Table(variantFiles, checkVariant)),
 	Detect: map[string]bool{
 		`{"version": "2.1.0", "runs": []}`:                                       true,
 		`{"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "runs": [`: true,

@@ -29,52 +29,37 @@ import (
 // giving codeql {error: 11, note: 57, warning: 4}, flawfinder {error: 2, note: 50, warning: 1}
 // (one of its 54 results has kind "pass"), gitleaks {warning: 8}, trivy {"ss:5.3": 4}; error →
 // high, warning → medium, note → low, security-severity 5.3 → medium.
-var testdataFiles = []struct {
-	file                       string
+var testdataFiles = map[string]toolCase{
+	"codeql_2.5.4_python.sarif": {72, 72, 0, 11, 4, 57, "CodeQL", "2.5.4"},
+	"flawfinder_2.0.19.sarif":   {54, 53, 0, 2, 1, 50, "Flawfinder", "2.0.19"},
+	"gitleaks_7.4.0.sarif":      {8, 8, 0, 0, 8, 0, "Gitleaks", "v7.4.0"},
+	"trivy_alpine-310.sarif":    {4, 4, 0, 0, 4, 0, "Trivy", "dev"},
+}
+
+// toolCase is what one tool's log holds.
+type toolCase struct {
 	results, findings          int
 	critical, high, medium, lo int
 	tool, version              string
-}{
-	{"codeql_2.5.4_python.sarif", 72, 72, 0, 11, 4, 57, "CodeQL", "2.5.4"},
-	{"flawfinder_2.0.19.sarif", 54, 53, 0, 2, 1, 50, "Flawfinder", "2.0.19"},
-	{"gitleaks_7.4.0.sarif", 8, 8, 0, 0, 8, 0, "Gitleaks", "v7.4.0"},
-	{"trivy_alpine-310.sarif", 4, 4, 0, 0, 4, 0, "Trivy", "dev"},
 }
 
-// goldenCounts are the suite's expectations of each testdata file, from testdataFiles.
-func goldenCounts() map[string]func(*testing.T, *importers.Report) {
-	m := map[string]func(*testing.T, *importers.Report){}
-	for _, tc := range testdataFiles {
-		m[tc.file] = func(t *testing.T, rep *importers.Report) {
-			if len(rep.Findings) != tc.findings {
-				t.Errorf("findings = %d, want %d", len(rep.Findings), tc.findings)
-			}
-			if rep.ScannerName != tc.tool || rep.ScannerVersion != tc.version {
-				t.Errorf("scanner %q %q", rep.ScannerName, rep.ScannerVersion)
-			}
-			// None of the four logs has versionControlProvenance: jq '[.runs[].versionControlProvenance] | map(select(.)) | length' → 0
-			if len(rep.Assets) != 1 || rep.Assets[0].Key != "sarif:"+tc.tool || rep.Assets[0].Kind != importers.Repository {
-				t.Errorf("assets = %+v", rep.Assets)
-			}
-			sev := map[importers.Severity]int{}
-			for _, f := range rep.Findings {
-				sev[f.Severity]++
-				if f.Location.File == "" || f.Location.Line == 0 {
-					t.Errorf("finding %q has no file:line", f.Title)
-				}
-			}
-			want := map[importers.Severity]int{importers.Critical: tc.critical, importers.High: tc.high, importers.Medium: tc.medium, importers.Low: tc.lo}
-			for s, n := range want {
-				if sev[s] != n {
-					t.Errorf("%s findings = %d, want %d", s, sev[s], n)
-				}
-			}
+func checkTool(t *testing.T, rep *importers.Report, tc toolCase) {
+	if len(rep.Findings) != tc.findings {
+		t.Errorf("findings = %d, want %d", len(rep.Findings), tc.findings)
+	}
+	if rep.ScannerName != tc.tool || rep.ScannerVersion != tc.version {
+		t.Errorf("scanner %q %q", rep.ScannerName, rep.ScannerVersion)
+	}
+	// None of the four logs has versionControlProvenance: jq '[.runs[].versionControlProvenance] | map(select(.)) | length' → 0
+	if len(rep.Assets) != 1 || rep.Assets[0].Key != "sarif:"+tc.tool || rep.Assets[0].Kind != importers.Repository {
+		t.Errorf("assets = %+v", rep.Assets)
+	}
+	for _, f := range rep.Findings {
+		if f.Location.File == "" || f.Location.Line == 0 {
+			t.Errorf("finding %q has no file:line", f.Title)
 		}
 	}
-	for file, tc := range variantFiles {
-		m[file] = func(t *testing.T, rep *importers.Report) { checkVariant(t, rep, tc) }
-	}
-	return m
+	importertest.Severities(t, rep, map[importers.Severity]int{importers.Critical: tc.critical, importers.High: tc.high, importers.Medium: tc.medium, importers.Low: tc.lo})
 }
 
 // variantFile is what a SARIF variant must give: counts with jq as above, suppressed results
@@ -188,10 +173,7 @@ func TestSrcRootTarget(t *testing.T) {
 func TestFieldsCodeQL(t *testing.T) {
 	rep := importertest.ParseFile(t, New(), filepath.Join(importertest.Testdata(t), "sarif", "codeql_2.5.4_python.sarif"))
 	// jq '.runs[0].results[] | select(.ruleId=="py/sql-injection") | .locations[0].physicalLocation'
-	sql := importertest.Where(rep, func(f *importers.Finding) bool { return f.RuleID == "py/sql-injection" })
-	if len(sql) != 2 {
-		t.Fatalf("py/sql-injection: %d findings", len(sql))
-	}
+	sql := importertest.RuleFindings(t, rep, "py/sql-injection", 2)
 	f := sql[0]
 	if l := f.Location; l.File != "bad/libuser.py" || l.Line != 12 || l.Column != 22 {
 		t.Errorf("location %+v", l)
@@ -217,10 +199,7 @@ func TestFieldsFlawfinder(t *testing.T) {
 	rep := importertest.ParseFile(t, New(), filepath.Join(importertest.Testdata(t), "sarif", "flawfinder_2.0.19.sarif"))
 	// jq '.runs[0].results[] | select(.ruleId=="FF1048")': lines 29 (kind fail, no level → rule's
 	// "error") and 75 (level warning), both with the same contextHash/v1.
-	ff := importertest.Where(rep, func(f *importers.Finding) bool { return f.RuleID == "FF1048" })
-	if len(ff) != 2 {
-		t.Fatalf("FF1048: %d findings", len(ff))
-	}
+	ff := importertest.RuleFindings(t, rep, "FF1048", 2)
 	if ff[0].Location.File != "src/tree/param.cc" || ff[0].Location.Line != 29 || ff[0].Severity != importers.High ||
 		ff[1].Location.Line != 75 || ff[1].Severity != importers.Medium {
 		t.Errorf("FF1048 = %+v / %+v", ff[0].Location, ff[1].Location)
@@ -260,10 +239,7 @@ func TestFieldsGitleaksRedacted(t *testing.T) {
 
 func TestFieldsTrivySARIF(t *testing.T) {
 	rep := importertest.ParseFile(t, New(), filepath.Join(importertest.Testdata(t), "sarif", "trivy_alpine-310.sarif"))
-	fs := importertest.Where(rep, func(f *importers.Finding) bool { return f.RuleID == "CVE-2019-1549" })
-	if len(fs) != 2 {
-		t.Fatalf("CVE-2019-1549: %d findings (libcrypto1.1 and libssl1.1)", len(fs))
-	}
+	fs := importertest.RuleFindings(t, rep, "CVE-2019-1549", 2) // libcrypto1.1 and libssl1.1
 	f := fs[0]
 	if strings.Join(f.CVEs, ",") != "CVE-2019-1549" || f.Severity != importers.Medium || f.ScannerSeverity != "5.3" {
 		t.Errorf("finding = %+v", f)
@@ -301,15 +277,15 @@ func fingerprints(t *testing.T, doc string) []string {
 
 func TestFingerprintLineDrift(t *testing.T) {
 	td := filepath.Join(importertest.Testdata(t), "sarif")
-	for _, tc := range testdataFiles {
-		data, err := os.ReadFile(filepath.Join(td, tc.file))
+	for file := range testdataFiles {
+		data, err := os.ReadFile(filepath.Join(td, file))
 		if err != nil {
 			t.Fatal(err)
 		}
 		before := fingerprints(t, string(data))
 		after := fingerprints(t, shift(string(data), 7))
 		if strings.Join(before, ",") != strings.Join(after, ",") {
-			t.Errorf("%s: fingerprints change when every line moves down by 7", tc.file)
+			t.Errorf("%s: fingerprints change when every line moves down by 7", file)
 		}
 	}
 	// Content-only fingerprints, with the line number in the message.

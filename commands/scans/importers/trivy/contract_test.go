@@ -14,7 +14,7 @@ var spec = importertest.Spec{
 	Format:     formatName,
 	Check:      func(tb testing.TB, rep *importers.Report) { importertest.CheckReportBasic(tb, rep, formatName) },
 	Positioned: true,
-	Golden:     goldenCounts(),
+	Golden:     importertest.Golden(importertest.Table(testdataFiles, checkCounts), importertest.Table(variantFiles, checkVariant)),
 	Detect: map[string]bool{
 		`{"SchemaVersion": 2, "ArtifactName": "x", "Results": []}`:                                     true,
 		"\xEF\xBB\xBF" + `{"SchemaVersion": 2, "ArtifactName": "x"`:                                    true, // cut, with a BOM

@@ -17,69 +17,47 @@ import (
 //	severity: jq -c '[.Results[]? | ((.Vulnerabilities // [])[] | .Severity),
 //	            ((.Misconfigurations // [])[] | select(.Status != "PASS") | .Severity),
 //	            ((.Secrets // [])[] | .Severity)] | group_by(.) | map({(.[0]): length}) | add'
-var testdataFiles = []struct {
-	file                       string
+var testdataFiles = map[string]counts{
+	"trivy_fs_cvssv4_catalina.json":         {3, 0, 0, 0, 0, 1, 2, importers.Repository},
+	"trivy_fs_vulns_misconfig_secrets.json": {2, 1, 2, 2, 2, 1, 0, importers.Repository},
+	"trivy_image_juice-shop-v12.10.2.json":  {182, 0, 3, 28, 102, 49, 6, importers.ContainerImage},
+	"trivy_repo_securecodebox.json":         {42, 0, 1, 5, 16, 21, 1, importers.Repository},
+}
+
+// counts is what one report holds.
+type counts struct {
 	vulns, misconfs, secrets   int
 	critical, high, medium, lo int
 	kind                       importers.AssetKind
-}{
-	{"trivy_fs_cvssv4_catalina.json", 3, 0, 0, 0, 0, 1, 2, importers.Repository},
-	{"trivy_fs_vulns_misconfig_secrets.json", 2, 1, 2, 2, 2, 1, 0, importers.Repository},
-	{"trivy_image_juice-shop-v12.10.2.json", 182, 0, 3, 28, 102, 49, 6, importers.ContainerImage},
-	{"trivy_repo_securecodebox.json", 42, 0, 1, 5, 16, 21, 1, importers.Repository},
 }
 
-// goldenCounts are the suite's expectations of each testdata file, from testdataFiles.
-func goldenCounts() map[string]func(*testing.T, *importers.Report) {
-	m := map[string]func(*testing.T, *importers.Report){}
-	for _, tc := range testdataFiles {
-		m[tc.file] = func(t *testing.T, rep *importers.Report) {
-			if len(rep.Assets) != 1 || rep.Assets[0].Kind != tc.kind {
-				t.Fatalf("assets = %+v, want one %s", rep.Assets, tc.kind)
-			}
-			var vulns, misconfs, secrets int
-			sev := map[importers.Severity]int{}
-			for _, f := range rep.Findings {
-				sev[f.Severity]++
-				switch {
-				case f.Component != nil:
-					vulns++
-				case strings.Contains(f.Evidence, "redacted"):
-					secrets++
-				default:
-					misconfs++
-				}
-			}
-			if vulns != tc.vulns || misconfs != tc.misconfs || secrets != tc.secrets {
-				t.Errorf("vulns/misconfs/secrets = %d/%d/%d, want %d/%d/%d", vulns, misconfs, secrets, tc.vulns, tc.misconfs, tc.secrets)
-			}
-			want := map[importers.Severity]int{importers.Critical: tc.critical, importers.High: tc.high, importers.Medium: tc.medium, importers.Low: tc.lo}
-			for s, n := range want {
-				if sev[s] != n {
-					t.Errorf("%s findings = %d, want %d", s, sev[s], n)
-				}
-			}
-			if sev[importers.Info] != 0 {
-				t.Errorf("info findings = %d, want 0", sev[importers.Info])
-			}
+func checkCounts(t *testing.T, rep *importers.Report, tc counts) {
+	if len(rep.Assets) != 1 || rep.Assets[0].Kind != tc.kind {
+		t.Fatalf("assets = %+v, want one %s", rep.Assets, tc.kind)
+	}
+	var vulns, misconfs, secrets int
+	for _, f := range rep.Findings {
+		switch {
+		case f.Component != nil:
+			vulns++
+		case strings.Contains(f.Evidence, "redacted"):
+			secrets++
+		default:
+			misconfs++
 		}
 	}
-	for file, tc := range variantFiles {
-		m[file] = func(t *testing.T, rep *importers.Report) { checkVariant(t, rep, tc) }
+	if vulns != tc.vulns || misconfs != tc.misconfs || secrets != tc.secrets {
+		t.Errorf("vulns/misconfs/secrets = %d/%d/%d, want %d/%d/%d", vulns, misconfs, secrets, tc.vulns, tc.misconfs, tc.secrets)
 	}
-	return m
+	// No info findings: Severities checks every severity, info among them.
+	importertest.Severities(t, rep, map[importers.Severity]int{importers.Critical: tc.critical, importers.High: tc.high, importers.Medium: tc.medium, importers.Low: tc.lo})
 }
 
 // variantFiles are the other shapes of Trivy's JSON: schema 1 (a bare array of results) and
 // `trivy k8s`. Counts with jq as above, over '.[]' (schema 1) or '.Resources[].Results[]' (k8s).
 // The k8s file's secret entry (secureCodeBox's "unexpected attribute" test) has no RuleID and no
 // Severity: it is kept, as info.
-var variantFiles = map[string]struct {
-	findings                         int
-	critical, high, medium, lo, info int
-	asset                            importers.Asset
-	target                           string
-}{
+var variantFiles = map[string]variantCase{
 	"trivy_k8s_cluster_local-path-provisioner.json": {2, 1, 0, 0, 0, 1, importers.Asset{
 		Key: "k8s:/local-path-storage/Deployment/local-path-provisioner", Kind: importers.CloudResource,
 		Name: "local-path-storage/Deployment/local-path-provisioner"}, ""},
@@ -95,12 +73,15 @@ var variantFiles = map[string]struct {
 		Name: "securecodebox/ssh:unstable", OS: "alpine 3.11.3"}, "securecodebox/ssh:unstable"},
 }
 
-func checkVariant(t *testing.T, rep *importers.Report, tc struct {
+// variantCase is what one variant file holds.
+type variantCase struct {
 	findings                         int
 	critical, high, medium, lo, info int
 	asset                            importers.Asset
 	target                           string
-}) {
+}
+
+func checkVariant(t *testing.T, rep *importers.Report, tc variantCase) {
 	t.Helper()
 	if len(rep.Assets) != 1 {
 		t.Fatalf("assets = %+v", rep.Assets)
@@ -123,10 +104,7 @@ func TestFieldsCatalina(t *testing.T) {
 	if rep.ScannerVersion != "0.69.1" || rep.StartedAt.IsZero() {
 		t.Errorf("scanner version %q, started %v", rep.ScannerVersion, rep.StartedAt)
 	}
-	fs := importertest.Where(rep, func(f *importers.Finding) bool { return f.RuleID == "CVE-2025-66614" })
-	if len(fs) != 1 {
-		t.Fatalf("CVE-2025-66614: %d findings", len(fs))
-	}
+	fs := importertest.RuleFindings(t, rep, "CVE-2025-66614", 1)
 	f := fs[0]
 	c := f.Component
 	if c.Name != "org.apache.tomcat:tomcat-catalina" || c.Version != "9.0.109" || c.FixedVersion != "11.0.14, 10.1.49, 9.0.112" ||
@@ -201,10 +179,7 @@ func TestFieldsMisconfigAndSecrets(t *testing.T) {
 		!strings.Contains(ds[0].Remediation, "USER") {
 		t.Fatalf("DS002 = %+v", ds)
 	}
-	secrets := importertest.Where(rep, func(f *importers.Finding) bool { return f.RuleID == "github-pat" })
-	if len(secrets) != 2 {
-		t.Fatalf("github-pat: %d findings", len(secrets))
-	}
+	secrets := importertest.RuleFindings(t, rep, "github-pat", 2)
 	if l := secrets[0].Location; l.File != "Dockerfile" || l.Line != 24 {
 		t.Errorf("secret location %+v", l)
 	}

@@ -3,17 +3,13 @@ package zap
 import (
 	"testing"
 
-	"github.com/socplatform/soc/commands/scans/importers"
 	"github.com/socplatform/soc/commands/scans/importers/importertest"
 )
-
-func check(tb testing.TB, rep *importers.Report) { importertest.CheckReport(tb, rep, format) }
 
 // spec is what the contract suite checks of the ZAP parser (JSON and XML reports).
 var spec = importertest.Spec{
 	Format: format,
-	Check:  check,
-	Golden: goldenCounts(),
+	Golden: importertest.Golden(importertest.Table(testdataCounts, checkCounts)),
 	Detect: map[string]bool{
 		`<?xml version="1.0"?><OWASPZAPReport version="2.10.0">`:           true,
 		`{"@programName":"ZAP","@version":"2.14.0","site":[`:               true,

@@ -25,7 +25,7 @@ func TestHandmadeJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	check(t, rep)
+	spec.Verify(t, rep)
 	if rep.ScannerName != "ZAP" || rep.ScannerVersion != "2.14.0" || rep.FinishedAt.Format("2006-01-02 15:04") != "2024-01-01 10:00" {
 		t.Errorf("report = %+v", rep)
 	}
@@ -63,7 +63,7 @@ func TestHandmadeXML(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	check(t, rep)
+	spec.Verify(t, rep)
 	a := rep.Assets[0]
 	if a.Key != "site:http://10.0.0.5:8080" || strings.Join(a.IPs, ",") != "10.0.0.5" {
 		t.Errorf("asset = %+v", a)
@@ -79,12 +79,5 @@ func TestHandmadeXML(t *testing.T) {
 func TestFieldBounds(t *testing.T) {
 	in := `{"site":[{"@name":"http://a","alerts":[{"pluginid":"1","riskcode":"1","desc":"` + strings.Repeat("d", 3<<20) +
 		`","instances":[{"uri":"http://a/","method":"GET","evidence":"` + strings.Repeat("€", 100<<10) + `"}]}]}]}`
-	rep, err := importertest.ParseString(New(), in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := rep.Findings[0]
-	if len(f.Description) > parseutil.MaxField || !strings.HasSuffix(f.Description, parseutil.TruncMark) || len(f.Evidence) > parseutil.MaxEvidence || !strings.HasSuffix(f.Evidence, parseutil.TruncMark) {
-		t.Errorf("description %d bytes, evidence %d bytes", len(f.Description), len(f.Evidence))
-	}
+	importertest.FieldsCut(t, New(), in)
 }

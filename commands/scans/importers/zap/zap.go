@@ -377,10 +377,7 @@ func (b *builder) parseXML(ctx context.Context, r io.Reader) error {
 	if t, ok := parseGenerated(xmlscan.Attr(root, "generated")); ok {
 		b.finished = t
 	}
-	err = s.Children(func(se xml.StartElement) error {
-		if se.Name.Local != "site" {
-			return s.Skip()
-		}
+	err = s.Each("site", func(se xml.StartElement) error {
 		line, col, off := s.Pos()
 		st := site{
 			name: parseutil.Truncate(strings.TrimSpace(xmlscan.Attr(se, "name")), parseutil.MaxShort),
@@ -389,14 +386,8 @@ func (b *builder) parseXML(ctx context.Context, r io.Reader) error {
 			ssl:  parseutil.Truncate(strings.TrimSpace(xmlscan.Attr(se, "ssl")), parseutil.MaxShort),
 		}
 		var alerts []alert
-		err := s.Children(func(se xml.StartElement) error {
-			if se.Name.Local != "alerts" {
-				return s.Skip()
-			}
-			return s.Children(func(se xml.StartElement) error {
-				if se.Name.Local != "alertitem" {
-					return s.Skip()
-				}
+		err := s.Each("alerts", func(se xml.StartElement) error {
+			return s.Each("alertitem", func(se xml.StartElement) error {
 				a, err := xmlAlert(s)
 				alerts = append(alerts, a)
 				return err
@@ -418,79 +409,43 @@ func (b *builder) parseXML(ctx context.Context, r io.Reader) error {
 func xmlAlert(s *xmlscan.Scanner) (alert, error) {
 	var a alert
 	var name string
-	err := s.Children(func(se xml.StartElement) error {
-		var err error
-		switch se.Name.Local {
-		case "pluginid":
-			a.pluginID, err = s.Text(parseutil.MaxShort)
-		case "alertRef":
-			a.alertRef, err = s.Text(parseutil.MaxShort)
-		case "alert":
-			a.name, err = s.Text(parseutil.MaxShort)
-		case "name":
-			name, err = s.Text(parseutil.MaxShort)
-		case "riskcode":
-			a.riskcode, err = s.Text(parseutil.MaxShort)
-		case "confidence":
-			a.confidence, err = s.Text(parseutil.MaxShort)
-		case "riskdesc":
-			a.riskdesc, err = s.Text(parseutil.MaxShort)
-		case "desc":
-			a.desc, err = s.Text(parseutil.MaxField)
-		case "solution":
-			a.solution, err = s.Text(parseutil.MaxField)
-		case "otherinfo":
-			a.otherinfo, err = s.Text(parseutil.MaxField)
-		case "reference":
-			a.reference, err = s.Text(parseutil.MaxField)
-		case "cweid":
-			a.cweid, err = s.Text(parseutil.MaxShort)
-		case "wascid":
-			a.wascid, err = s.Text(parseutil.MaxShort)
-		case "uri":
-			a.flat.uri, err = s.Text(parseutil.MaxField)
-		case "method":
-			a.flat.method, err = s.Text(parseutil.MaxShort)
-		case "param":
-			a.flat.param, err = s.Text(parseutil.MaxShort)
-		case "attack":
-			a.flat.attack, err = s.Text(parseutil.MaxEvidence)
-		case "evidence":
-			a.flat.evidence, err = s.Text(parseutil.MaxEvidence)
-		case "instances":
-			err = s.Children(func(se xml.StartElement) error {
-				if se.Name.Local != "instance" {
-					return s.Skip()
-				}
-				var in instance
-				err := s.Children(func(se xml.StartElement) error {
-					var err error
-					switch se.Name.Local {
-					case "uri":
-						in.uri, err = s.Text(parseutil.MaxField)
-					case "method":
-						in.method, err = s.Text(parseutil.MaxShort)
-					case "param":
-						in.param, err = s.Text(parseutil.MaxShort)
-					case "attack":
-						in.attack, err = s.Text(parseutil.MaxEvidence)
-					case "evidence":
-						in.evidence, err = s.Text(parseutil.MaxEvidence)
-					case "otherinfo":
-						in.otherinfo, err = s.Text(parseutil.MaxEvidence)
-					default:
-						err = s.Skip()
-					}
-					return err
-				})
-				a.instances = append(a.instances, in)
-				return err
-			})
-		default:
-			err = s.Skip()
+	short, field, evidence := parseutil.MaxShort, parseutil.MaxField, parseutil.MaxEvidence
+	err := s.Fields(func(se xml.StartElement) error {
+		if se.Name.Local != "instances" {
+			return s.Skip()
 		}
-		return err
-	})
+		return s.Each("instance", func(se xml.StartElement) error {
+			var in instance
+			err := s.Fields(nil,
+				xmlscan.Text("uri", &in.uri, field),
+				xmlscan.Text("method", &in.method, short),
+				xmlscan.Text("param", &in.param, short),
+				xmlscan.Text("attack", &in.attack, evidence),
+				xmlscan.Text("evidence", &in.evidence, evidence),
+				xmlscan.Text("otherinfo", &in.otherinfo, evidence))
+			a.instances = append(a.instances, in)
+			return err
+		})
+	},
+		xmlscan.Text("pluginid", &a.pluginID, short),
+		xmlscan.Text("alertRef", &a.alertRef, short),
+		xmlscan.Text("alert", &a.name, short),
+		xmlscan.Text("name", &name, short),
+		xmlscan.Text("riskcode", &a.riskcode, short),
+		xmlscan.Text("confidence", &a.confidence, short),
+		xmlscan.Text("riskdesc", &a.riskdesc, short),
+		xmlscan.Text("desc", &a.desc, field),
+		xmlscan.Text("solution", &a.solution, field),
+		xmlscan.Text("otherinfo", &a.otherinfo, field),
+		xmlscan.Text("reference", &a.reference, field),
+		xmlscan.Text("cweid", &a.cweid, short),
+		xmlscan.Text("wascid", &a.wascid, short),
+		// Reports before ZAP 2.7 write their one instance's fields on the alert itself.
+		xmlscan.Text("uri", &a.flat.uri, field),
+		xmlscan.Text("method", &a.flat.method, short),
+		xmlscan.Text("param", &a.flat.param, short),
+		xmlscan.Text("attack", &a.flat.attack, evidence),
+		xmlscan.Text("evidence", &a.flat.evidence, evidence))
 	if a.name == "" {
 		a.name = name
 	}

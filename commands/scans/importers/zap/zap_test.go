@@ -1,7 +1,9 @@
 package zap
 
 import (
+	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -30,44 +32,28 @@ import (
 //	    (//instance)[$i]/method,'|',(//instance)[$i]/uri,'|',normalize-space((//instance)[$i]/param),'|',
 //	    (//instance)[$i]/ancestor::alertitem/riskcode)" FILE; echo; done | grep . | sort -u |
 //	    awk -F'|' '{c[$NF]++} END {for (k in c) print k, c[k]}'
-var testdataCounts = []struct {
-	file                       string
-	sites, instances, findings int
-	sev                        map[importers.Severity]int // riskcode 0..3 = info, low, medium, high
-}{
-	{"zap_2.10.0_first_scan.xml", 1, 130, 129, map[importers.Severity]int{"info": 46, "low": 48, "medium": 30, "high": 5}},
-	{"zap_2.16.1_with_req_resp.xml", 1, 13, 13, map[importers.Severity]int{"info": 13}},
-	{"zap_2.8.0_juice-shop.json", 1, 86, 71, map[importers.Severity]int{"info": 11, "low": 40, "medium": 20}},
-	{"zap_2.9.0_example.com.json", 1, 43, 24, map[importers.Severity]int{"info": 4, "low": 19, "medium": 1}},
+var testdataCounts = map[string]counts{
+	"zap_2.10.0_first_scan.xml":    {1, 130, 129, map[importers.Severity]int{"info": 46, "low": 48, "medium": 30, "high": 5}},
+	"zap_2.16.1_with_req_resp.xml": {1, 13, 13, map[importers.Severity]int{"info": 13}},
+	"zap_2.8.0_juice-shop.json":    {1, 86, 71, map[importers.Severity]int{"info": 11, "low": 40, "medium": 20}},
+	"zap_2.9.0_example.com.json":   {1, 43, 24, map[importers.Severity]int{"info": 4, "low": 19, "medium": 1}},
 }
 
-// goldenCounts are the suite's expectations of each testdata file, from testdataCounts.
-func goldenCounts() map[string]func(*testing.T, *importers.Report) {
-	m := map[string]func(*testing.T, *importers.Report){}
-	for _, tc := range testdataCounts {
-		m[tc.file] = func(t *testing.T, rep *importers.Report) {
-			if len(rep.Assets) != tc.sites {
-				t.Errorf("assets = %d, want %d", len(rep.Assets), tc.sites)
-			}
-			if len(rep.Findings) != tc.findings {
-				t.Errorf("findings = %d, want %d (%d instances, repeats merged)", len(rep.Findings), tc.findings, tc.instances)
-			}
-			importertest.Severities(t, rep, tc.sev)
-			if rep.ScannerVersion == "" || rep.FinishedAt.IsZero() {
-				t.Errorf("scanner %q %q at %v", rep.ScannerName, rep.ScannerVersion, rep.FinishedAt)
-			}
-		}
+// counts is what one report holds.
+type counts struct {
+	sites, instances, findings int
+	sev                        map[importers.Severity]int // riskcode 0..3 = info, low, medium, high
+}
+
+func checkCounts(t *testing.T, rep *importers.Report, tc counts) {
+	importertest.Counts(t, rep, tc.sites, tc.findings, tc.sev, fmt.Sprintf("%d instances, repeats merged", tc.instances))
+	if rep.ScannerVersion == "" || rep.FinishedAt.IsZero() {
+		t.Errorf("scanner %q %q at %v", rep.ScannerName, rep.ScannerVersion, rep.FinishedAt)
 	}
-	return m
 }
 
 func find(rep *importers.Report, rule, url string) *importers.Finding {
-	for i := range rep.Findings {
-		if rep.Findings[i].RuleID == rule && rep.Findings[i].Location.URL == url {
-			return &rep.Findings[i]
-		}
-	}
-	return nil
+	return importertest.First(rep, func(f *importers.Finding) bool { return f.RuleID == rule && f.Location.URL == url })
 }
 
 func TestKnownFields(t *testing.T) {
@@ -104,7 +90,7 @@ func TestKnownFields(t *testing.T) {
 		// jq '.site[].alerts[]|select(.pluginid=="10055")|{cweid,wascid,riskcode,i:.instances[0]}'
 		f := find(rep, "10055", "https://www.example.com/ui/")
 		if f == nil || f.Severity != importers.Medium || strings.Join(f.CWEs, ",") != "CWE-16" || f.Location.Param != "Content-Security-Policy" ||
-			!strings.HasPrefix(f.Evidence, "default-src 'none'") || !contains(f.References, "WASC-15") || rep.Assets[0].Services[0].Name != "https" {
+			!strings.HasPrefix(f.Evidence, "default-src 'none'") || !slices.Contains(f.References, "WASC-15") || rep.Assets[0].Services[0].Name != "https" {
 			t.Errorf("10055 = %+v", f)
 		}
 		for _, f := range rep.Findings { // pluginid 10109 has "cweid": null
@@ -144,24 +130,10 @@ func TestKnownFields(t *testing.T) {
 	})
 }
 
-func contains(list []string, v string) bool {
-	for _, s := range list {
-		if s == v {
-			return true
-		}
-	}
-	return false
-}
-
 // TestTarget: the report's target is the first site's base URL.
 func TestTarget(t *testing.T) {
-	for file, want := range map[string]string{
+	importertest.Targets(t, New(), format, "base_url", map[string]string{
 		"zap_2.9.0_example.com.json":   "https://www.example.com",
 		"zap_2.16.1_with_req_resp.xml": "https://example-domain.com",
-	} {
-		rep := importertest.ParseFile(t, New(), importertest.File(t, format, file))
-		if rep.Target == nil || rep.Target.Name != want || rep.Target.Hint != "base_url" {
-			t.Errorf("%s: target %+v, want %q", file, rep.Target, want)
-		}
-	}
+	})
 }

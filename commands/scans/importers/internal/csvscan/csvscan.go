@@ -13,9 +13,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/socplatform/soc/commands/scans/importers"
+	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
 	"github.com/socplatform/soc/commands/scans/importers/internal/readguard"
 )
 
@@ -29,6 +31,7 @@ type Reader struct {
 	header   []string
 	required []string
 	n        int
+	warnings []string
 }
 
 // Open reads the header row of r and checks that it names every column of required (compared
@@ -117,6 +120,21 @@ func (c *Reader) Next() (Row, error) {
 	return row, nil
 }
 
+// Parse is a CSV export read whole: Open, then fn with each record, then the report that report
+// builds from what fn kept, with the warnings fn recorded through Ignoref.
+func Parse(ctx context.Context, r io.Reader, format string, required []string, fn func(c *Reader, row Row) error, report func() *importers.Report) (*importers.Report, error) {
+	c, err := Open(ctx, r, format, required...)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.Each(func(row Row) error { return fn(c, row) }); err != nil {
+		return nil, err
+	}
+	rep := report()
+	rep.Warnings = c.Warnings()
+	return rep, nil
+}
+
 // Each calls fn with each record, until the end of the file or an error.
 func (c *Reader) Each(fn func(Row) error) error {
 	for {
@@ -152,6 +170,25 @@ func (c *Reader) Errorf(row Row, column, format string, args ...any) error {
 	return &importers.ParseError{Format: c.format, Offset: -1, Line: row.Line, Column: col,
 		Msg: fmt.Sprintf("column %q: ", column) + fmt.Sprintf(format, args...)}
 }
+
+// Port is v, the value of the row's column, as a port number; a value that is not a number in
+// 0..65535 refuses the file, since the port is part of a finding's identity.
+func (c *Reader) Port(row Row, column, v string) (int, error) {
+	port, err := strconv.Atoi(v)
+	if err != nil || port < 0 || port > 65535 {
+		return 0, c.Errorf(row, column, "%q is not a number in 0..65535", parseutil.Truncate(v, 64))
+	}
+	return port, nil
+}
+
+// Ignoref records a warning that the row's column was left out (an optional field the parser
+// could not read: the rest of the row still counts). Warnings returns them.
+func (c *Reader) Ignoref(row Row, column, format string, args ...any) {
+	c.warnings = append(c.warnings, fmt.Sprintf("line %d, column %q: %s: ignored", row.Line, column, fmt.Sprintf(format, args...)))
+}
+
+// Warnings are the warnings Ignoref recorded, in row order.
+func (c *Reader) Warnings() []string { return c.warnings }
 
 func (c *Reader) wrap(err error) error {
 	var le *readguard.LimitError

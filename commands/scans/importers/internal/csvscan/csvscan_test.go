@@ -85,3 +85,31 @@ func TestHeader(t *testing.T) {
 		t.Error("HasColumns")
 	}
 }
+
+// TestPortAndIgnoref: a port column refuses the file unless it is a number in 0..65535; an
+// ignored optional field is a warning naming its line and column.
+func TestPortAndIgnoref(t *testing.T) {
+	c, err := Open(context.Background(), strings.NewReader("Host,Port,Score\nh,80,x\nh,65536,1\n"), "test", "Host")
+	if err != nil {
+		t.Fatal(err)
+	}
+	row, err := c.Next()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if port, err := c.Port(row, "Port", row.Get("Port")); err != nil || port != 80 {
+		t.Errorf("port %d, %v", port, err)
+	}
+	c.Ignoref(row, "Score", "%q is not a score", row.Get("Score"))
+	if w := c.Warnings(); len(w) != 1 || w[0] != `line 2, column "Score": "x" is not a score: ignored` {
+		t.Errorf("warnings %q", w)
+	}
+	if row, err = c.Next(); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Port(row, "Port", row.Get("Port"))
+	var pe *importers.ParseError
+	if !errors.As(err, &pe) || pe.Line != 3 || pe.Column != 3 || !strings.Contains(pe.Msg, `column "Port": "65536" is not a number in 0..65535`) {
+		t.Errorf("err %v", err)
+	}
+}

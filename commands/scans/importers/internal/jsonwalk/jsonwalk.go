@@ -113,16 +113,26 @@ func (w *Walker) Decode(v any) error {
 }
 
 // Skip consumes the next value, token by token.
-func (w *Walker) Skip() error {
+func (w *Walker) Skip() error { return skip(w.Token, 0) }
+
+// errTooDeep is skip's refusal of a value nested deeper than its bound.
+var errTooDeep = errors.New("nested too deep")
+
+// skip consumes one value whose tokens next returns, refusing nesting deeper than maxDepth when it
+// is not 0 (Walker.Token bounds its own).
+func skip(next func() (json.Token, error), maxDepth int) error {
 	depth := 0
 	for {
-		tok, err := w.Token()
+		tok, err := next()
 		if err != nil {
 			return err
 		}
 		if d, ok := tok.(json.Delim); ok {
 			if d == '{' || d == '[' {
 				depth++
+				if maxDepth > 0 && depth > maxDepth {
+					return errTooDeep
+				}
 			} else {
 				depth--
 			}
@@ -136,15 +146,8 @@ func (w *Walker) Skip() error {
 // Object walks the object that is the next value; fn is called for each member name and must
 // consume the member's value. A null value is an empty object.
 func (w *Walker) Object(fn func(key string) error) error {
-	tok, err := w.Token()
-	if err != nil {
+	if open, err := w.open('{', "an object"); !open {
 		return err
-	}
-	if tok == nil {
-		return nil
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return w.Errorf("expected an object, found %s", Describe(tok))
 	}
 	return w.Members(fn)
 }
@@ -172,17 +175,23 @@ func (w *Walker) Members(fn func(key string) error) error {
 // Array walks the array that is the next value, calling fn for each element (fn must consume
 // it). A null value is an empty array.
 func (w *Walker) Array(fn func() error) error {
-	tok, err := w.Token()
-	if err != nil {
+	if open, err := w.open('[', "an array"); !open {
 		return err
 	}
-	if tok == nil {
-		return nil
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '[' {
-		return w.Errorf("expected an array, found %s", Describe(tok))
-	}
 	return w.Elements(fn)
+}
+
+// open reads the next token, which must be delim (named what in the error) or null: open is
+// false, with a nil error, for null, which Object and Array read as empty.
+func (w *Walker) open(delim json.Delim, what string) (open bool, err error) {
+	tok, err := w.Token()
+	if err != nil || tok == nil {
+		return false, err
+	}
+	if d, ok := tok.(json.Delim); !ok || d != delim {
+		return false, w.Errorf("expected %s, found %s", what, Describe(tok))
+	}
+	return true, nil
 }
 
 // Elements walks the rest of an array whose '[' has been read.
@@ -285,30 +294,7 @@ func TopKeys(head []byte, fn func(key string, dec *json.Decoder) (stop, consumed
 		if stop {
 			return true
 		}
-		if !consumed && !skipHead(dec) {
-			return true
-		}
-	}
-}
-
-func skipHead(dec *json.Decoder) bool {
-	depth := 0
-	for {
-		tok, err := dec.Token()
-		if err != nil {
-			return false
-		}
-		if d, ok := tok.(json.Delim); ok {
-			if d == '{' || d == '[' {
-				depth++
-				if depth > readguard.MaxDepth {
-					return false
-				}
-			} else {
-				depth--
-			}
-		}
-		if depth == 0 {
+		if !consumed && skip(dec.Token, readguard.MaxDepth) != nil {
 			return true
 		}
 	}

@@ -1,6 +1,6 @@
 // Package xmlscan is the bounded, cancellable XML token loop shared by the nessus, openvas and zap
-// parsers. (The nmap parser guards encoding/xml its own way, through xml.NewTokenDecoder so that it
-// can use DecodeElement, with configurable limits and different error texts; see nmap/xmlguard.go.)
+// parsers. (The nmap parser reads through xml.NewTokenDecoder so that it can use DecodeElement,
+// with configurable limits; its tokens pass the same Guard, see nmap/xmlguard.go.)
 package xmlscan
 
 import (
@@ -28,8 +28,7 @@ type Scanner struct {
 	g      *readguard.Reader
 	d      *xml.Decoder
 	format string
-	depth  int
-	ntok   int
+	guard  Guard
 }
 
 // New returns a Scanner over r whose errors name format.
@@ -38,7 +37,33 @@ func New(ctx context.Context, r io.Reader, format string) *Scanner {
 	d := xml.NewDecoder(readguard.SkipBOM(g))
 	d.Strict = true
 	d.CharsetReader = CharsetReader
-	return &Scanner{ctx: ctx, g: g, d: d, format: format}
+	return &Scanner{ctx: ctx, g: g, d: d, format: format, guard: Guard{Ctx: ctx, MaxDepth: readguard.MaxDepth}}
+}
+
+// Report reads a report of format that is an XML document or, when its first byte starts neither
+// XML nor JSON ('<', '{', '['; JSON gets the XML reader's "not an XML report"), a CSV export,
+// which csv reads. doc reads the XML document from its root element and returns its report;
+// Report then checks that nothing follows the root. Either report is bounded (importers.Bounded).
+func Report(ctx context.Context, r io.Reader, format string,
+	csv func(context.Context, io.Reader) (*importers.Report, error),
+	doc func(s *Scanner, root xml.StartElement) (*importers.Report, error)) (*importers.Report, error) {
+	br, first := readguard.Sniff(r)
+	if !strings.ContainsRune("<{[\x00", rune(first)) {
+		return importers.Bounded(csv(ctx, br))
+	}
+	s := New(ctx, br, format)
+	root, err := s.Root()
+	if err != nil {
+		return nil, err
+	}
+	rep, err := doc(s, root)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Trailing(); err != nil {
+		return nil, err
+	}
+	return importers.Bounded(rep, nil)
 }
 
 // CharsetReader accepts the encodings old exports declare besides UTF-8.
@@ -111,11 +136,8 @@ func (s *Scanner) Wrap(err error) error {
 
 // Next returns the next token. CharData is only valid until the following call.
 func (s *Scanner) Next() (xml.Token, error) {
-	s.ntok++
-	if s.ntok&255 == 0 {
-		if err := s.ctx.Err(); err != nil {
-			return nil, err
-		}
+	if err := s.guard.Tick(); err != nil {
+		return nil, err
 	}
 	tok, err := s.d.Token()
 	if err != nil {
@@ -124,18 +146,8 @@ func (s *Scanner) Next() (xml.Token, error) {
 		}
 		return nil, s.Wrap(err)
 	}
-	switch t := tok.(type) {
-	case xml.StartElement:
-		s.depth++
-		if s.depth > readguard.MaxDepth {
-			return nil, s.Errorf("elements nested deeper than %d", readguard.MaxDepth)
-		}
-	case xml.EndElement:
-		s.depth--
-	case xml.Directive:
-		if bytes.Contains(bytes.ToUpper(t), []byte("<!ENTITY")) || bytes.HasPrefix(bytes.ToUpper(bytes.TrimSpace(t)), []byte("ENTITY")) {
-			return nil, s.Errorf("DTD entity declarations are refused")
-		}
+	if err := s.guard.Check(tok); err != nil {
+		return nil, s.Errorf("%v", err)
 	}
 	return tok, nil
 }
@@ -206,6 +218,47 @@ func (s *Scanner) Children(fn func(se xml.StartElement) error) error {
 			return nil
 		}
 	}
+}
+
+// Each calls fn for each child element named name of the element just opened, skipping the other
+// children: the records under a wrapper element.
+func (s *Scanner) Each(name string, fn func(se xml.StartElement) error) error {
+	return s.Children(func(se xml.StartElement) error {
+		if se.Name.Local != name {
+			return s.Skip()
+		}
+		return fn(se)
+	})
+}
+
+// Field is a child element whose text Fields keeps: at most max bytes of it, in *into.
+type Field struct {
+	name string
+	into *string
+	max  int
+}
+
+// Text is the Field of the child element name: its text, cut at max bytes, goes into *into.
+func Text(name string, into *string, max int) Field { return Field{name, into, max} }
+
+// Fields reads the children of the element just opened, as Children does: the text of each child
+// one of fields names goes where that Field says (a repeated child's last text wins), any other
+// child is handed to other, or skipped when other is nil. Reports' records are mostly such lists
+// of text elements.
+func (s *Scanner) Fields(other func(se xml.StartElement) error, fields ...Field) error {
+	return s.Children(func(se xml.StartElement) error {
+		for _, f := range fields {
+			if f.name == se.Name.Local {
+				v, err := s.Text(f.max)
+				*f.into = v
+				return err
+			}
+		}
+		if other == nil {
+			return s.Skip()
+		}
+		return other(se)
+	})
 }
 
 // Skip consumes the rest of the element just opened.

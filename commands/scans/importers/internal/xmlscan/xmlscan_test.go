@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/socplatform/soc/commands/scans/importers"
+	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
 )
 
 func TestLatin1(t *testing.T) {
@@ -125,5 +126,110 @@ func TestTreeBounded(t *testing.T) {
 	var pe *importers.ParseError
 	if !errors.As(err, &pe) || !strings.Contains(pe.Msg, "more than") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// TestGuard: the checks nmap's token decoder shares with the Scanner, on their own.
+func TestGuard(t *testing.T) {
+	g := Guard{Ctx: context.Background(), MaxDepth: 2}
+	for _, tok := range []xml.Token{xml.StartElement{}, xml.StartElement{}, xml.EndElement{}} {
+		if err := g.Check(tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if g.Depth() != 1 {
+		t.Errorf("depth %d, want 1", g.Depth())
+	}
+	if err := g.Check(xml.StartElement{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Check(xml.StartElement{}); err == nil || !strings.Contains(err.Error(), "nested deeper than 2") {
+		t.Errorf("third level: %v", err)
+	}
+	for _, d := range []string{`DOCTYPE r [<!entity e "x">]`, ` ENTITY e "x"`} {
+		if err := g.Check(xml.Directive(d)); err == nil || !strings.Contains(err.Error(), "entity") {
+			t.Errorf("%q: %v", d, err)
+		}
+	}
+	if err := g.Check(xml.Directive(`DOCTYPE r SYSTEM "r.dtd"`)); err != nil {
+		t.Errorf("DOCTYPE without entities: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	g = Guard{Ctx: ctx}
+	var err error
+	for i := 0; i < 256 && err == nil; i++ {
+		err = g.Tick()
+	}
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("256 ticks after cancel: %v", err)
+	}
+}
+
+// TestFields: named children's texts land in their fields, cut at their bounds; the others go to
+// other, or are skipped without it.
+func TestFields(t *testing.T) {
+	doc := `<r><a>alpha</a><b>bravo</b><x><a>nested</a></x><a>again</a><y/></r>`
+	s := New(context.Background(), strings.NewReader(doc), "test")
+	if _, err := s.Root(); err != nil {
+		t.Fatal(err)
+	}
+	var a, b string
+	var others []string
+	err := s.Fields(func(se xml.StartElement) error {
+		others = append(others, se.Name.Local)
+		return s.Skip()
+	}, Text("a", &a, 100), Text("b", &b, 3))
+	if err != nil || a != "again" || b != parseutil.Cut("bravo", 3) || strings.Join(others, ",") != "x,y" {
+		t.Errorf("a %q, b %q, others %q, err %v", a, b, others, err)
+	}
+	s = New(context.Background(), strings.NewReader(doc), "test")
+	if _, err := s.Root(); err != nil {
+		t.Fatal(err)
+	}
+	a = ""
+	if err := s.Fields(nil, Text("a", &a, 100)); err != nil || a != "again" {
+		t.Errorf("without other: a %q, err %v", a, err)
+	}
+	if err := s.Trailing(); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestReport: CSV text goes to csv, XML (and JSON, refused as not XML) to doc, and what follows
+// the root is checked.
+func TestReport(t *testing.T) {
+	csv := func(context.Context, io.Reader) (*importers.Report, error) {
+		return &importers.Report{Format: "csv"}, nil
+	}
+	doc := func(s *Scanner, root xml.StartElement) (*importers.Report, error) {
+		return &importers.Report{Format: root.Name.Local}, s.Skip()
+	}
+	for in, want := range map[string]string{
+		"\xEF\xBB\xBF a,b\n1,2\n": "csv",
+		" <r><a/></r>\n":          "r",
+		`<r/><s/>`:                "second root",
+		`{"r": 1}`:                "text before the root",
+	} {
+		rep, err := Report(context.Background(), strings.NewReader(in), "test", csv, doc)
+		if err != nil && !strings.Contains(err.Error(), want) || err == nil && rep.Format != want {
+			t.Errorf("%q: report %+v, error %v; want %q", in, rep, err, want)
+		}
+	}
+}
+
+// TestEach: only the children of the given name reach fn; the others are skipped whole.
+func TestEach(t *testing.T) {
+	s := New(context.Background(), strings.NewReader(`<r><i n="1"/><x><i n="no"/></x><i n="2"/></r>`), "test")
+	if _, err := s.Root(); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	err := s.Each("i", func(se xml.StartElement) error {
+		got = append(got, Attr(se, "n"))
+		return s.Skip()
+	})
+	if err != nil || strings.Join(got, ",") != "1,2" {
+		t.Errorf("%q %v", got, err)
 	}
 }
