@@ -251,8 +251,8 @@ func PermissionValues() []string {
 	return []string{"assets:read", "assets:write", "audit:read", "events:read", "feeds:manage", "findings:accept-risk", "findings:read", "findings:triage", "imports:write", "notifications:manage", "notifications:read", "scans:read", "scans:run", "teams:all", "users:admin", "users:read"}
 }
 
-// PreferenceChannel is the vocabulary of NotificationPreferencesSet/channels
-// (events/identity/NotificationPreferencesSet.v1.json), first declared there.
+// PreferenceChannel is the vocabulary of SetNotificationPreferences/channels
+// (commands/identity/SetNotificationPreferences.json), first declared there.
 type PreferenceChannel string
 
 const (

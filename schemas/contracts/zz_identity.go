@@ -30,6 +30,126 @@ const (
 	TypeUserRegistered             = "UserRegistered"
 )
 
+// AcceptInvitation is the payload of AcceptInvitation (commands/identity/AcceptInvitation.json).
+// POST /v1/invitations/accept: register with an invitation secret.
+type AcceptInvitation struct {
+	Token       string `json:"token"`
+	DisplayName string `json:"display_name"`
+	// At least 12 characters.
+	Password string `json:"password"`
+}
+
+// AddTeamMember is the payload of AddTeamMember (commands/identity/AddTeamMember.json). POST
+// /v1/teams/{id}/members: add a user to the team.
+type AddTeamMember struct {
+	UserID string `json:"user_id"`
+	// Make the user the team's lead.
+	Lead *bool `json:"lead,omitempty"`
+}
+
+// CreateTeam is the payload of CreateTeam (commands/identity/CreateTeam.json). POST /v1/teams:
+// create a team; its lead, when given, becomes a member.
+type CreateTeam struct {
+	Name string `json:"name"`
+	Lead string `json:"lead,omitempty"`
+}
+
+// CreateUser is the payload of CreateUser (commands/identity/CreateUser.json). POST /v1/users:
+// register a user (users:admin).
+type CreateUser struct {
+	Email       string `json:"email"`
+	DisplayName string `json:"display_name"`
+	// At least 12 characters.
+	Password string   `json:"password,omitempty"`
+	Phone    string   `json:"phone,omitempty"`
+	TimeZone string   `json:"time_zone,omitempty"`
+	Roles    []string `json:"roles,omitempty"`
+	Teams    []string `json:"teams,omitempty"`
+}
+
+// DefineRole is the payload of DefineRole (commands/identity/DefineRole.json). POST /v1/roles:
+// define (or redefine) a custom role.
+type DefineRole struct {
+	Name        string       `json:"name"`
+	Permissions []Permission `json:"permissions"`
+	Description string       `json:"description,omitempty"`
+}
+
+// DisableUser is the payload of DisableUser (commands/identity/DisableUser.json). POST
+// /v1/users/{id}/disable: the user can no longer sign in; their sessions end.
+type DisableUser struct {
+	Reason string `json:"reason,omitempty"`
+}
+
+// EnableUser is the payload of EnableUser (commands/identity/EnableUser.json). POST
+// /v1/users/{id}/enable.
+type EnableUser struct {
+}
+
+// IssueApiToken is the payload of IssueApiToken (commands/identity/IssueApiToken.json). POST
+// /v1/tokens: issue an API token of the caller's; scopes must be among the caller's permissions.
+// The token is shown once.
+type IssueApiToken struct {
+	Name         string       `json:"name"`
+	Scopes       []Permission `json:"scopes"`
+	Teams        []string     `json:"teams,omitempty"`
+	DefinitionID string       `json:"definition_id,omitempty"`
+	// Lifetime: minutes (30m), hours (12h) or days (90d); at most 365 days.
+	TTL string `json:"ttl"`
+}
+
+// IssueInvitation is the payload of IssueInvitation (commands/identity/IssueInvitation.json). POST
+// /v1/invitations: invite someone by email; the answer holds the invitation secret, once.
+type IssueInvitation struct {
+	Email string   `json:"email"`
+	Roles []string `json:"roles"`
+	Teams []string `json:"teams,omitempty"`
+	// Lifetime: minutes (30m), hours (12h) or days (90d); at most 365 days.
+	TTL string `json:"ttl,omitempty"`
+}
+
+// Login is the payload of Login (commands/identity/Login.json). POST /v1/auth/login: sign in with
+// a password.
+type Login struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+// Logout is the payload of Logout (commands/identity/Logout.json). POST /v1/auth/logout: end the
+// session the refresh token belongs to.
+type Logout struct {
+	RefreshToken string `json:"refresh_token"`
+}
+
+// RefreshSession is the payload of RefreshSession (commands/identity/RefreshSession.json). POST
+// /v1/auth/refresh: trade a refresh token for new tokens (the refresh token is rotated).
+type RefreshSession struct {
+	RefreshToken string `json:"refresh_token"`
+}
+
+// SetNotificationPreferencesQuietHours is SetNotificationPreferences/quiet_hours of
+// commands/identity/SetNotificationPreferences.json.
+type SetNotificationPreferencesQuietHours struct {
+	Start string `json:"start"`
+	End   string `json:"end"`
+}
+
+// SetNotificationPreferences is the payload of SetNotificationPreferences
+// (commands/identity/SetNotificationPreferences.json). PUT /v1/me/preferences: the caller's
+// notification preferences.
+type SetNotificationPreferences struct {
+	Channels   []PreferenceChannel                   `json:"channels"`
+	QuietHours *SetNotificationPreferencesQuietHours `json:"quiet_hours,omitempty"`
+	Digest     *bool                                 `json:"digest,omitempty"`
+	Phone      string                                `json:"phone,omitempty"`
+}
+
+// SetUserRoles is the payload of SetUserRoles (commands/identity/SetUserRoles.json). PUT
+// /v1/users/{id}/roles: the user's roles become exactly these.
+type SetUserRoles struct {
+	Roles []string `json:"roles"`
+}
+
 // ApiTokenIssued is the payload of ApiTokenIssued (events/identity/ApiTokenIssued.v1.json). An API
 // token was issued (stream identity-token-<uuid>); only the secret's hash is kept. Its last use is
 // not an event: it is kept in memory and in the read model.

@@ -124,6 +124,9 @@ var enumNames = map[string]string{
 	"UserPasswordChanged/reason":                  "PasswordChangeReason",
 	"SessionRevoked/reason":                       "SessionRevocationReason",
 	"NotificationPreferencesSet/channels":         "PreferenceChannel",
+	"SetNotificationPreferences/channels":         "PreferenceChannel",
+	"DefineRole/permissions":                      "Permission",
+	"IssueApiToken/scopes":                        "Permission",
 }
 
 // alwaysWritten lists optional properties, keyed like enumNames, whose Go field has no omitempty:
