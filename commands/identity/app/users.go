@@ -1,0 +1,296 @@
+package app
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/socplatform/soc/commands/identity/domain"
+	"github.com/socplatform/soc/commands/internal/es"
+	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/access"
+	"github.com/socplatform/soc/schemas/contracts"
+	"github.com/socplatform/soc/schemas/problem"
+)
+
+// EmailTakenError refuses a second user with an email (compared case-insensitively) (409).
+type EmailTakenError struct{ UserID string }
+
+func (e *EmailTakenError) Error() string      { return "the email belongs to user " + e.UserID }
+func (e *EmailTakenError) Kind() problem.Kind { return problem.KindConflict }
+func (e *EmailTakenError) Field() string      { return "/email" }
+
+// UserView is a user as the API shows it: never a password hash.
+type UserView struct {
+	ID          string              `json:"id"`
+	Email       string              `json:"email"`
+	DisplayName string              `json:"display_name"`
+	Phone       string              `json:"phone,omitempty"`
+	TimeZone    string              `json:"time_zone,omitempty"`
+	Status      string              `json:"status"`
+	Source      string              `json:"source"`
+	Roles       []string            `json:"roles"`
+	Permissions []access.Permission `json:"permissions"`
+	Teams       []string            `json:"teams"`
+	Version     int64               `json:"version"`
+}
+
+// view is u's view. Callers hold dir.mu.
+func (d *directory) view(u *domain.User) UserView {
+	roles := slices.Clone(u.Roles)
+	if roles == nil {
+		roles = []string{}
+	}
+	perms := d.permissions(u.Roles)
+	if perms == nil {
+		perms = []access.Permission{}
+	}
+	return UserView{ID: u.ID, Email: u.Email, DisplayName: u.DisplayName, Phone: u.Phone, TimeZone: u.TimeZone,
+		Status: string(u.Status), Source: string(u.Source), Roles: roles, Permissions: perms, Teams: d.teamsOf(u.ID), Version: u.Version}
+}
+
+// checkRoles refuses an unknown role, naming it. Callers hold dir.mu.
+func (d *directory) checkRoles(field string, roles []string) error {
+	for i, r := range roles {
+		if !d.roleExists(r) {
+			return problem.Rule(field+"/"+strconv.Itoa(i), "no such role: %s", r)
+		}
+	}
+	return nil
+}
+
+// checkTeams refuses an unknown team, naming it. Callers hold dir.mu.
+func (d *directory) checkTeams(field string, teams []string) error {
+	for i, t := range teams {
+		if d.st.Teams[t] == nil {
+			return problem.Rule(field+"/"+strconv.Itoa(i), "no such team: %s", t)
+		}
+	}
+	return nil
+}
+
+// newUser registers a user and adds it to teams: the one path every way of creating a user
+// takes (the API, an invitation, SSO, the bootstrap), so that the email stays unique.
+func (s *Service) newUser(ctx context.Context, reg domain.Registration, teams []string, inv es.Invocation) (string, error) {
+	s.register.Lock()
+	defer s.register.Unlock()
+	if err := s.sync(ctx); err != nil {
+		return "", err
+	}
+	var err error
+	s.read(func(d *directory) {
+		if id, ok := d.byEmail[domain.NormalizeEmail(reg.Email)]; ok {
+			err = &EmailTakenError{UserID: id}
+			return
+		}
+		if err = d.checkRoles("/roles", reg.Roles); err == nil {
+			err = d.checkTeams("/teams", teams)
+		}
+	})
+	if err != nil {
+		return "", err
+	}
+	id := events.NewStreamID("identity", "user")
+	if k := inv.Meta.IdempotencyKey; k != "" {
+		id = es.StreamIDFor("identity", "user", "register\x00"+k)
+	}
+	var u domain.User
+	if _, err := s.exec(ctx, id, &u, inv, func() ([]es.Change, error) { return u.Register(reg) }); err != nil {
+		return "", err
+	}
+	for _, t := range teams {
+		if err := s.addMember(ctx, t, id, false, inv); err != nil {
+			return id, err
+		}
+	}
+	return id, nil
+}
+
+// CreateUser registers a user (users:admin). Without a password the user signs in through SSO
+// or after an admin sets one.
+func (s *Service) CreateUser(ctx context.Context, caller access.Principal, cmd contracts.CreateUser, inv es.Invocation) (UserView, error) {
+	if err := requireAdmin(caller); err != nil {
+		return UserView{}, err
+	}
+	reg := domain.Registration{Email: cmd.Email, DisplayName: cmd.DisplayName, Phone: cmd.Phone, TimeZone: cmd.TimeZone,
+		Source: contracts.UserSourcePassword, Roles: cmd.Roles}
+	if cmd.Password != "" {
+		h, err := s.deps.Passwords.Hash(cmd.Password)
+		if err != nil {
+			return UserView{}, err
+		}
+		reg.PasswordHash = h
+	}
+	id, err := s.newUser(ctx, reg, cmd.Teams, invocation(caller, inv))
+	if err != nil {
+		return UserView{}, err
+	}
+	return s.User(caller, id)
+}
+
+// User is one user's view (users:read, or oneself).
+func (s *Service) User(caller access.Principal, id string) (UserView, error) {
+	if id != caller.ID && id != caller.UserID && !caller.Can(access.UsersRead) && !caller.Can(access.UsersAdmin) {
+		return UserView{}, problem.Forbidden("this needs the %s permission", access.UsersRead)
+	}
+	var v UserView
+	found := false
+	s.read(func(d *directory) {
+		if u := d.st.Users[id]; u != nil {
+			v, found = d.view(u), true
+		}
+	})
+	if !found {
+		return v, notFound("user", id)
+	}
+	return v, nil
+}
+
+// Users lists every user by email (users:read).
+func (s *Service) Users(caller access.Principal) ([]UserView, error) {
+	if !caller.Can(access.UsersRead) && !caller.Can(access.UsersAdmin) {
+		return nil, problem.Forbidden("this needs the %s permission", access.UsersRead)
+	}
+	out := []UserView{}
+	s.read(func(d *directory) {
+		for _, u := range d.st.Users {
+			out = append(out, d.view(u))
+		}
+	})
+	slices.SortFunc(out, func(a, b UserView) int { return strings.Compare(a.Email, b.Email) })
+	return out, nil
+}
+
+// DisableUser stops a user signing in and revokes their live sessions; the last active admin
+// cannot be disabled.
+func (s *Service) DisableUser(ctx context.Context, caller access.Principal, id string, cmd contracts.DisableUser, inv es.Invocation) (es.Outcome, error) {
+	if err := requireAdmin(caller); err != nil {
+		return es.Outcome{}, err
+	}
+	s.register.Lock()
+	defer s.register.Unlock()
+	if err := s.sync(ctx); err != nil {
+		return es.Outcome{}, err
+	}
+	inv = invocation(caller, inv)
+	out, err := s.onUser(ctx, id, inv, func(d *directory, u *domain.User) ([]es.Change, error) {
+		return u.Disable(cmd.Reason, d.lastAdmin(id))
+	})
+	if err != nil {
+		return out, err
+	}
+	return out, s.revokeSessions(ctx, id, contracts.SessionRevocationReasonUserDisabled, inv)
+}
+
+// revokeSessions revokes every live session of user.
+func (s *Service) revokeSessions(ctx context.Context, user string, reason contracts.SessionRevocationReason, inv es.Invocation) error {
+	var ids []string
+	now := s.now()
+	s.read(func(d *directory) {
+		for id, ss := range d.st.Sessions {
+			if ss.User == user && ss.Live(now) {
+				ids = append(ids, id)
+			}
+		}
+	})
+	inv.Meta.IdempotencyKey, inv.Fingerprint, inv.Expected = "", "", nil
+	for _, id := range ids {
+		var ss domain.Session
+		if _, err := s.exec(ctx, id, &ss, inv, func() ([]es.Change, error) { return ss.Revoke(reason), nil }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// EnableUser lets a disabled user sign in again.
+func (s *Service) EnableUser(ctx context.Context, caller access.Principal, id string, _ contracts.EnableUser, inv es.Invocation) (es.Outcome, error) {
+	if err := requireAdmin(caller); err != nil {
+		return es.Outcome{}, err
+	}
+	return s.onUser(ctx, id, invocation(caller, inv), func(_ *directory, u *domain.User) ([]es.Change, error) { return u.Enable() })
+}
+
+// SetRoles makes the user's roles exactly cmd.Roles; each must exist, and the last active
+// admin keeps admin.
+func (s *Service) SetRoles(ctx context.Context, caller access.Principal, id string, cmd contracts.SetUserRoles, inv es.Invocation) (es.Outcome, error) {
+	if err := requireAdmin(caller); err != nil {
+		return es.Outcome{}, err
+	}
+	s.register.Lock()
+	defer s.register.Unlock()
+	if err := s.sync(ctx); err != nil {
+		return es.Outcome{}, err
+	}
+	return s.onUser(ctx, id, invocation(caller, inv), func(d *directory, u *domain.User) ([]es.Change, error) {
+		if err := d.checkRoles("/roles", cmd.Roles); err != nil {
+			return nil, err
+		}
+		return u.SetRoles(cmd.Roles, d.lastAdmin(id))
+	})
+}
+
+// SetPreferences records the caller's own notification preferences.
+func (s *Service) SetPreferences(ctx context.Context, caller access.Principal, cmd contracts.SetNotificationPreferences, inv es.Invocation) (es.Outcome, error) {
+	if caller.Kind != access.KindUser {
+		return es.Outcome{}, problem.Forbidden("preferences are a person's: sign in as the user")
+	}
+	return s.onUser(ctx, caller.ID, invocation(caller, inv), func(_ *directory, u *domain.User) ([]es.Change, error) {
+		return u.SetPreferences(contracts.NotificationPreferencesSet{Channels: cmd.Channels,
+			QuietHours: (*contracts.NotificationPreferencesSetQuietHours)(cmd.QuietHours), Digest: cmd.Digest, Phone: cmd.Phone}), nil
+	})
+}
+
+// onUser runs decide on user id with the directory read-locked (for the checks that span users).
+func (s *Service) onUser(ctx context.Context, id string, inv es.Invocation, decide func(d *directory, u *domain.User) ([]es.Change, error)) (es.Outcome, error) {
+	out, err := es.ExecExisting(ctx, s.deps.Store, "user", id, domain.IsUserID, inv, func(u *domain.User) ([]es.Change, error) {
+		var changes []es.Change
+		var err error
+		s.read(func(d *directory) { changes, err = decide(d, u) })
+		return changes, err
+	})
+	if err != nil {
+		return out, err
+	}
+	return out, s.sync(ctx)
+}
+
+// Me is who the caller is: the principal, and the user it is or acts for.
+type Me struct {
+	Kind        access.Kind                           `json:"kind"`
+	ID          string                                `json:"id"`
+	Name        string                                `json:"name"`
+	SessionID   string                                `json:"session_id,omitempty"`
+	Roles       []string                              `json:"roles"`
+	Permissions []access.Permission                   `json:"permissions"`
+	Teams       []string                              `json:"teams"`
+	User        *UserView                             `json:"user,omitempty"`
+	Preferences *contracts.NotificationPreferencesSet `json:"preferences,omitempty"`
+}
+
+// WhoAmI describes the caller.
+func (s *Service) WhoAmI(caller access.Principal) Me {
+	m := Me{Kind: caller.Kind, ID: caller.ID, Name: caller.Name, SessionID: caller.SessionID,
+		Roles: nonNil(caller.Roles), Permissions: nonNil(caller.Perms), Teams: nonNil(caller.Teams)}
+	user := cmp.Or(caller.UserID, caller.ID)
+	s.read(func(d *directory) {
+		if u := d.st.Users[user]; u != nil {
+			v := d.view(u)
+			m.User = &v
+			if caller.Kind == access.KindUser {
+				p := u.Preferences
+				m.Preferences = &p
+			}
+		}
+	})
+	return m
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
