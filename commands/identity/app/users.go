@@ -71,18 +71,30 @@ func (d *directory) checkTeams(field string, teams []string) error {
 	return nil
 }
 
-// newUser registers a user and adds it to teams: the one path every way of creating a user
-// takes (the API, an invitation, SSO, the bootstrap), so that the email stays unique.
+// newUser registers a user under a new id (derived from the Idempotency-Key when there is one,
+// so that a retried request finds the user it created).
 func (s *Service) newUser(ctx context.Context, reg domain.Registration, teams []string, inv es.Invocation) (string, error) {
+	id := events.NewStreamID("identity", "user")
+	if k := inv.Meta.IdempotencyKey; k != "" {
+		id = es.StreamIDFor("identity", "user", "register\x00"+k)
+	}
+	return id, s.registerAs(ctx, id, reg, teams, inv)
+}
+
+// registerAs registers user id and adds it to teams: the one path every way of creating a user
+// takes (the API, an invitation, SSO, the bootstrap), so that the email stays unique and the
+// roles and teams exist. Registrations of one process are serialised; two nodes registering
+// the same email at the same instant are not (the email index is per node).
+func (s *Service) registerAs(ctx context.Context, id string, reg domain.Registration, teams []string, inv es.Invocation) error {
 	s.register.Lock()
 	defer s.register.Unlock()
 	if err := s.sync(ctx); err != nil {
-		return "", err
+		return err
 	}
 	var err error
 	s.read(func(d *directory) {
-		if id, ok := d.byEmail[domain.NormalizeEmail(reg.Email)]; ok {
-			err = &EmailTakenError{UserID: id}
+		if other, ok := d.byEmail[domain.NormalizeEmail(reg.Email)]; ok && other != id {
+			err = &EmailTakenError{UserID: other}
 			return
 		}
 		if err = d.checkRoles("/roles", reg.Roles); err == nil {
@@ -90,22 +102,18 @@ func (s *Service) newUser(ctx context.Context, reg domain.Registration, teams []
 		}
 	})
 	if err != nil {
-		return "", err
-	}
-	id := events.NewStreamID("identity", "user")
-	if k := inv.Meta.IdempotencyKey; k != "" {
-		id = es.StreamIDFor("identity", "user", "register\x00"+k)
+		return err
 	}
 	var u domain.User
 	if _, err := s.exec(ctx, id, &u, inv, func() ([]es.Change, error) { return u.Register(reg) }); err != nil {
-		return "", err
+		return err
 	}
 	for _, t := range teams {
 		if err := s.addMember(ctx, t, id, false, inv); err != nil {
-			return id, err
+			return err
 		}
 	}
-	return id, nil
+	return nil
 }
 
 // CreateUser registers a user (users:admin). Without a password the user signs in through SSO
