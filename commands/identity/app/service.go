@@ -246,3 +246,9 @@ func requireAdmin(p access.Principal) error {
 
 // notFound is the 404 of an identity aggregate.
 func notFound(what, id string) error { return &es.NotFoundError{What: what, ID: id} }
+
+// SchemaNames lists the command schemas the HTTP ports read bodies with.
+var SchemaNames = []string{"identity/Login", "identity/RefreshSession", "identity/Logout", "identity/CreateUser",
+	"identity/DisableUser", "identity/EnableUser", "identity/SetUserRoles", "identity/CreateTeam", "identity/AddTeamMember",
+	"identity/DefineRole", "identity/IssueInvitation", "identity/AcceptInvitation", "identity/IssueApiToken",
+	"identity/SetNotificationPreferences"}

@@ -264,8 +264,9 @@ func (s *Service) Sessions(caller access.Principal, user string) ([]SessionView,
 	return out, nil
 }
 
-// RevokeSession ends a session: one's own (reason user), or anyone's with users:admin (admin).
-func (s *Service) RevokeSession(ctx context.Context, caller access.Principal, id string, inv es.Invocation) (es.Outcome, error) {
+// RevokeSession ends a session: one's own (reason user), or, unless own is set (the /v1/me
+// route), anyone's with users:admin (reason admin).
+func (s *Service) RevokeSession(ctx context.Context, caller access.Principal, id string, own bool, inv es.Invocation) (es.Outcome, error) {
 	var owner string
 	s.read(func(d *directory) {
 		if ss := d.st.Sessions[id]; ss != nil {
@@ -274,7 +275,7 @@ func (s *Service) RevokeSession(ctx context.Context, caller access.Principal, id
 	})
 	reason := contracts.SessionRevocationReasonUser
 	if owner != caller.ID || caller.Kind != access.KindUser {
-		if !caller.Can(access.UsersAdmin) {
+		if own || !caller.Can(access.UsersAdmin) {
 			return es.Outcome{}, notFound("session", id) // another's session is not theirs to know of
 		}
 		reason = contracts.SessionRevocationReasonAdmin
