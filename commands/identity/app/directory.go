@@ -98,13 +98,7 @@ func (d *directory) applyBatch(batch []events.Envelope) error {
 	return nil
 }
 
-// aggregate is what each identity stream folds into.
-type aggregate interface {
-	Apply(e *events.Envelope) error
-}
-
-// find returns the aggregate of the stream's kind, created when new; nil for streams of other
-// kinds and contexts.
+// find returns m's aggregate under key, created when new.
 func find[A any](m map[string]*A, key string) *A {
 	a := m[key]
 	if a == nil {
@@ -119,53 +113,51 @@ func (d *directory) apply(e *events.Envelope) error {
 	if !strings.HasPrefix(id, "identity-") {
 		return nil
 	}
-	var agg aggregate
-	var version *int64
+	var err error
 	switch {
 	case domain.IsUserID(id):
-		u := find(d.st.Users, id)
-		agg, version = u, &u.Version
+		var u *domain.User
+		if u, err = applyTo(d.st.Users, e); u != nil {
+			d.indexUser(u)
+		}
 	case domain.IsTeamID(id):
-		t := find(d.st.Teams, id)
-		agg, version = t, &t.Version
+		_, err = applyTo(d.st.Teams, e)
 	case domain.IsTokenID(id):
-		t := find(d.st.Tokens, id)
-		agg, version = t, &t.Version
+		var t *domain.APIToken
+		if t, err = applyTo(d.st.Tokens, e); t != nil {
+			d.tokenByHash[t.SecretHash] = t.ID
+		}
 	case domain.IsSessionID(id):
-		s := find(d.st.Sessions, id)
-		agg, version = s, &s.Version
+		var ss *domain.Session
+		if ss, err = applyTo(d.st.Sessions, e); ss != nil {
+			d.indexSession(ss)
+		}
 	case domain.IsInvitationID(id):
-		i := find(d.st.Invitations, id)
-		agg, version = i, &i.Version
+		var i *domain.Invitation
+		if i, err = applyTo(d.st.Invitations, e); i != nil {
+			d.invByHash[i.SecretHash] = i.ID
+		}
 	case strings.HasPrefix(id, "identity-role-"):
 		var r domain.Role
-		if err := r.Apply(e); err != nil {
-			return err
-		}
-		if r.Name != "" {
+		if err = r.Apply(e); err == nil && r.Name != "" {
 			d.st.Roles[r.Name] = &r
 		}
-		return nil
-	default:
-		return nil
 	}
-	if e.Version <= *version {
-		return nil // applied already
+	return err
+}
+
+// applyTo applies e to the aggregate of its stream in m (created when new) and returns it; nil
+// when the aggregate has applied e already (an own append met again in $all).
+func applyTo[T any, P interface {
+	*T
+	Apply(e *events.Envelope) error
+	StreamVersion() int64
+}](m map[string]*T, e *events.Envelope) (P, error) {
+	agg := P(find(m, e.StreamID))
+	if e.Version <= agg.StreamVersion() {
+		return nil, nil
 	}
-	if err := agg.Apply(e); err != nil {
-		return err
-	}
-	switch a := agg.(type) {
-	case *domain.User:
-		d.indexUser(a)
-	case *domain.APIToken:
-		d.tokenByHash[a.SecretHash] = a.ID
-	case *domain.Session:
-		d.indexSession(a)
-	case *domain.Invitation:
-		d.invByHash[a.SecretHash] = a.ID
-	}
-	return nil
+	return agg, agg.Apply(e)
 }
 
 // permissions is the union of roles' permissions, sorted: built-in roles from schemas/access,

@@ -174,14 +174,11 @@ func (s *Service) Users(caller access.Principal) ([]UserView, error) {
 // DisableUser stops a user signing in and revokes their live sessions; the last active admin
 // cannot be disabled.
 func (s *Service) DisableUser(ctx context.Context, caller access.Principal, id string, cmd contracts.DisableUser, inv es.Invocation) (es.Outcome, error) {
-	if err := requireAdmin(caller); err != nil {
+	release, err := s.exclusive(ctx, caller)
+	if err != nil {
 		return es.Outcome{}, err
 	}
-	s.register.Lock()
-	defer s.register.Unlock()
-	if err := s.sync(ctx); err != nil {
-		return es.Outcome{}, err
-	}
+	defer release()
 	inv = invocation(caller, inv)
 	out, err := s.onUser(ctx, id, inv, func(d *directory, u *domain.User) ([]es.Change, error) {
 		return u.Disable(cmd.Reason, d.lastAdmin(id))
@@ -190,6 +187,21 @@ func (s *Service) DisableUser(ctx context.Context, caller access.Principal, id s
 		return out, err
 	}
 	return out, s.revokeSessions(ctx, id, contracts.SessionRevocationReasonUserDisabled, inv)
+}
+
+// exclusive checks that caller administers users, then serialises with the other commands
+// whose invariant spans users (unique email, last active admin) and catches up with the store.
+// release ends the exclusion.
+func (s *Service) exclusive(ctx context.Context, caller access.Principal) (release func(), err error) {
+	if err := requireAdmin(caller); err != nil {
+		return nil, err
+	}
+	s.register.Lock()
+	if err := s.sync(ctx); err != nil {
+		s.register.Unlock()
+		return nil, err
+	}
+	return s.register.Unlock, nil
 }
 
 // revokeSessions revokes every live session of user.
@@ -224,14 +236,11 @@ func (s *Service) EnableUser(ctx context.Context, caller access.Principal, id st
 // SetRoles makes the user's roles exactly cmd.Roles; each must exist, and the last active
 // admin keeps admin.
 func (s *Service) SetRoles(ctx context.Context, caller access.Principal, id string, cmd contracts.SetUserRoles, inv es.Invocation) (es.Outcome, error) {
-	if err := requireAdmin(caller); err != nil {
+	release, err := s.exclusive(ctx, caller)
+	if err != nil {
 		return es.Outcome{}, err
 	}
-	s.register.Lock()
-	defer s.register.Unlock()
-	if err := s.sync(ctx); err != nil {
-		return es.Outcome{}, err
-	}
+	defer release()
 	return s.onUser(ctx, id, invocation(caller, inv), func(d *directory, u *domain.User) ([]es.Change, error) {
 		if err := d.checkRoles("/roles", cmd.Roles); err != nil {
 			return nil, err

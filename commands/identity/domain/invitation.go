@@ -54,6 +54,9 @@ func (i *Invitation) Accept(user string, now time.Time) ([]es.Change, error) {
 	return []es.Change{{Type: contracts.TypeInvitationAccepted, Data: contracts.InvitationAccepted{UserID: user}}}, nil
 }
 
+// StreamVersion is the version of the last event applied.
+func (i *Invitation) StreamVersion() int64 { return i.Version }
+
 // Apply implements es.Aggregate.
 func (i *Invitation) Apply(e *events.Envelope) error {
 	i.Version = e.Version

@@ -53,6 +53,9 @@ func (r *Role) Define(name string, perms []access.Permission, description string
 	return []es.Change{{Type: contracts.TypeRoleDefined, Data: data}}, nil
 }
 
+// StreamVersion is the version of the last event applied.
+func (r *Role) StreamVersion() int64 { return r.Version }
+
 // Apply implements es.Aggregate.
 func (r *Role) Apply(e *events.Envelope) error {
 	r.Version = e.Version

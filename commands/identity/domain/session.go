@@ -80,6 +80,9 @@ func (s *Session) Revoke(reason contracts.SessionRevocationReason) []es.Change {
 	return []es.Change{{Type: contracts.TypeSessionRevoked, Data: contracts.SessionRevoked{Reason: reason}}}
 }
 
+// StreamVersion is the version of the last event applied.
+func (s *Session) StreamVersion() int64 { return s.Version }
+
 // Apply implements es.Aggregate.
 func (s *Session) Apply(e *events.Envelope) error {
 	s.Version = e.Version

@@ -81,6 +81,9 @@ func (t *Team) RemoveMember(user string) ([]es.Change, error) {
 	return []es.Change{{Type: contracts.TypeTeamMemberRemoved, Data: contracts.TeamMemberRemoved{UserID: user}}}, nil
 }
 
+// StreamVersion is the version of the last event applied.
+func (t *Team) StreamVersion() int64 { return t.Version }
+
 // Apply implements es.Aggregate.
 func (t *Team) Apply(e *events.Envelope) error {
 	t.Version = e.Version

@@ -83,6 +83,9 @@ func (t *APIToken) Revoke(reason string) ([]es.Change, error) {
 	return []es.Change{{Type: contracts.TypeApiTokenRevoked, Data: contracts.ApiTokenRevoked{Reason: reason}}}, nil
 }
 
+// StreamVersion is the version of the last event applied.
+func (t *APIToken) StreamVersion() int64 { return t.Version }
+
 // Apply implements es.Aggregate.
 func (t *APIToken) Apply(e *events.Envelope) error {
 	t.Version = e.Version

@@ -164,6 +164,9 @@ func (u *User) SetPreferences(p contracts.NotificationPreferencesSet) []es.Chang
 	return []es.Change{{Type: contracts.TypeNotificationPreferencesSet, Data: p}}
 }
 
+// StreamVersion is the version of the last event applied.
+func (u *User) StreamVersion() int64 { return u.Version }
+
 // Apply implements es.Aggregate.
 func (u *User) Apply(e *events.Envelope) error {
 	u.Version = e.Version

@@ -88,19 +88,12 @@ func Register(mux Mux, svc *app.Service, cfg Config) error {
 		return list(svc.Sessions(p, p.ID))(w)
 	}))
 	mux.Handle("DELETE /v1/me/sessions/{id}", h.authed(h.revokeSession(true)))
-	mux.Handle("PUT /v1/me/preferences", command(h, "identity/SetNotificationPreferences",
-		func(ctx context.Context, _ *http.Request, p access.Principal, cmd contracts.SetNotificationPreferences, inv es.Invocation) (any, int, error) {
-			return outcome(svc.SetPreferences(ctx, p, cmd, inv))
-		}))
+	mux.Handle("PUT /v1/me/preferences", command(h, "identity/SetNotificationPreferences", changed(svc.SetPreferences)))
 
 	mux.Handle("GET /v1/users", h.authed(func(w http.ResponseWriter, _ *http.Request, p access.Principal) error {
 		return list(svc.Users(p))(w)
 	}))
-	mux.Handle("POST /v1/users", command(h, "identity/CreateUser",
-		func(ctx context.Context, _ *http.Request, p access.Principal, cmd contracts.CreateUser, inv es.Invocation) (any, int, error) {
-			v, err := svc.CreateUser(ctx, p, cmd, inv)
-			return v, http.StatusCreated, err
-		}))
+	mux.Handle("POST /v1/users", command(h, "identity/CreateUser", created(svc.CreateUser)))
 	mux.Handle("GET /v1/users/{id}", h.authed(func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
 		v, err := svc.User(p, r.PathValue("id"))
 		if err == nil {
@@ -119,11 +112,7 @@ func Register(mux Mux, svc *app.Service, cfg Config) error {
 	mux.Handle("GET /v1/teams", h.authed(func(w http.ResponseWriter, _ *http.Request, p access.Principal) error {
 		return list(svc.Teams(p))(w)
 	}))
-	mux.Handle("POST /v1/teams", command(h, "identity/CreateTeam",
-		func(ctx context.Context, _ *http.Request, p access.Principal, cmd contracts.CreateTeam, inv es.Invocation) (any, int, error) {
-			v, err := svc.CreateTeam(ctx, p, cmd, inv)
-			return v, http.StatusCreated, err
-		}))
+	mux.Handle("POST /v1/teams", command(h, "identity/CreateTeam", created(svc.CreateTeam)))
 	mux.Handle("POST /v1/teams/{id}/members", command(h, "identity/AddTeamMember", byID(svc.AddMember)))
 	mux.Handle("DELETE /v1/teams/{id}/members/{user_id}", h.authed(func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
 		inv, err := httpcmd.ParseCall(r)
@@ -136,26 +125,15 @@ func Register(mux Mux, svc *app.Service, cfg Config) error {
 	mux.Handle("GET /v1/roles", h.authed(func(w http.ResponseWriter, _ *http.Request, p access.Principal) error {
 		return list(svc.Roles(p))(w)
 	}))
-	mux.Handle("POST /v1/roles", command(h, "identity/DefineRole",
-		func(ctx context.Context, _ *http.Request, p access.Principal, cmd contracts.DefineRole, inv es.Invocation) (any, int, error) {
-			return outcome(svc.DefineRole(ctx, p, cmd, inv))
-		}))
+	mux.Handle("POST /v1/roles", command(h, "identity/DefineRole", changed(svc.DefineRole)))
 
-	mux.Handle("POST /v1/invitations", command(h, "identity/IssueInvitation",
-		func(ctx context.Context, _ *http.Request, p access.Principal, cmd contracts.IssueInvitation, inv es.Invocation) (any, int, error) {
-			v, err := svc.Invite(ctx, p, cmd, inv)
-			return v, http.StatusCreated, err
-		}))
+	mux.Handle("POST /v1/invitations", command(h, "identity/IssueInvitation", created(svc.Invite)))
 
 	mux.Handle("GET /v1/tokens", h.authed(func(w http.ResponseWriter, _ *http.Request, p access.Principal) error {
 		writeJSON(w, http.StatusOK, map[string]any{"items": svc.Tokens(p)})
 		return nil
 	}))
-	mux.Handle("POST /v1/tokens", command(h, "identity/IssueApiToken",
-		func(ctx context.Context, _ *http.Request, p access.Principal, cmd contracts.IssueApiToken, inv es.Invocation) (any, int, error) {
-			v, err := svc.IssueToken(ctx, p, cmd, inv)
-			return v, http.StatusCreated, err
-		}))
+	mux.Handle("POST /v1/tokens", command(h, "identity/IssueApiToken", created(svc.IssueToken)))
 	mux.Handle("DELETE /v1/tokens/{id}", h.authed(func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
 		inv, err := httpcmd.ParseCall(r)
 		if err != nil {
@@ -210,6 +188,21 @@ func command[T any](h *handlers, schema string, fn func(ctx context.Context, r *
 func byID[T any](fn func(ctx context.Context, p access.Principal, id string, cmd T, inv es.Invocation) (es.Outcome, error)) func(context.Context, *http.Request, access.Principal, T, es.Invocation) (any, int, error) {
 	return func(ctx context.Context, r *http.Request, p access.Principal, cmd T, inv es.Invocation) (any, int, error) {
 		return outcome(fn(ctx, p, r.PathValue("id"), cmd, inv))
+	}
+}
+
+// created adapts a command that creates something and answers with its view (201).
+func created[T, V any](fn func(ctx context.Context, p access.Principal, cmd T, inv es.Invocation) (V, error)) func(context.Context, *http.Request, access.Principal, T, es.Invocation) (any, int, error) {
+	return func(ctx context.Context, _ *http.Request, p access.Principal, cmd T, inv es.Invocation) (any, int, error) {
+		v, err := fn(ctx, p, cmd, inv)
+		return v, http.StatusCreated, err
+	}
+}
+
+// changed adapts a command whose path names no aggregate (the caller's own, a role by name).
+func changed[T any](fn func(ctx context.Context, p access.Principal, cmd T, inv es.Invocation) (es.Outcome, error)) func(context.Context, *http.Request, access.Principal, T, es.Invocation) (any, int, error) {
+	return func(ctx context.Context, _ *http.Request, p access.Principal, cmd T, inv es.Invocation) (any, int, error) {
+		return outcome(fn(ctx, p, cmd, inv))
 	}
 }
 
