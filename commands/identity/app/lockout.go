@@ -1,6 +1,7 @@
 package app
 
 import (
+	"slices"
 	"sync"
 	"time"
 )
@@ -49,12 +50,11 @@ func (l *lockout) wait(keys ...string) time.Duration {
 	return w
 }
 
-// fail records a failure on each key and returns the lock it now imposes (0: none yet).
-func (l *lockout) fail(keys ...string) time.Duration {
+// fail records a failure on each key; from the threshold on, the key is locked.
+func (l *lockout) fail(keys ...string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	now := l.now()
-	var w time.Duration
 	for _, k := range keys {
 		s := l.keys[k]
 		if s == nil || now.Sub(s.last) > l.window {
@@ -72,10 +72,8 @@ func (l *lockout) fail(keys ...string) time.Duration {
 				d = l.base << n
 			}
 			s.until = now.Add(d)
-			w = max(w, d)
 		}
 	}
-	return w
 }
 
 // succeed forgets key's failures (the account's, after a correct password; an address keeps its
@@ -86,19 +84,30 @@ func (l *lockout) succeed(key string) {
 	delete(l.keys, key)
 }
 
-// sweep drops forgotten keys, and the oldest half when that is not enough. Callers hold mu.
+// sweep makes room: it drops the forgotten keys, then the keys not locked now (their counts
+// restart), and, when every key is locked, the half whose locks end first. Callers hold mu.
 func (l *lockout) sweep(now time.Time) {
-	for k, s := range l.keys {
-		if now.Sub(s.last) > l.window && !s.until.After(now) {
-			delete(l.keys, k)
+	for _, drop := range []func(s *strikes) bool{
+		func(s *strikes) bool { return now.Sub(s.last) > l.window && !s.until.After(now) },
+		func(s *strikes) bool { return !s.until.After(now) },
+	} {
+		for k, s := range l.keys {
+			if drop(s) {
+				delete(l.keys, k)
+			}
+		}
+		if len(l.keys) < l.maxKeys {
+			return
 		}
 	}
-	if len(l.keys) < l.maxKeys {
-		return
+	ends := make([]time.Time, 0, len(l.keys))
+	for _, s := range l.keys {
+		ends = append(ends, s.until)
 	}
-	cut := now.Add(-l.window / 2)
+	slices.SortFunc(ends, time.Time.Compare)
+	cut := ends[len(ends)/2]
 	for k, s := range l.keys {
-		if s.last.Before(cut) || len(l.keys) >= l.maxKeys {
+		if !s.until.After(cut) {
 			delete(l.keys, k)
 		}
 	}

@@ -49,10 +49,10 @@ func (s *Session) Start(user string, source contracts.SessionSource, refreshHash
 		UserID: user, Source: source, RefreshSHA256: refreshHash, ExpiresAt: expires.UTC()}}}, nil
 }
 
-// ErrRefreshRefused is why a refresh token is refused; the reasons never name the token.
-type ErrRefreshRefused struct{ Reason string }
+// RefreshRefusedError is why a refresh token is refused; the reasons never name the token.
+type RefreshRefusedError struct{ Reason string }
 
-func (e *ErrRefreshRefused) Error() string { return "refresh refused: " + e.Reason }
+func (e *RefreshRefusedError) Error() string { return "refresh refused: " + e.Reason }
 
 // Refresh rotates presented (a hash) to next. A rotated token presented again revokes the
 // session (reason reuse) and is refused: the changes are to be appended, and the error returned
@@ -60,14 +60,14 @@ func (e *ErrRefreshRefused) Error() string { return "refresh refused: " + e.Reas
 func (s *Session) Refresh(presented, next string, now time.Time) ([]es.Change, error) {
 	switch {
 	case s.Revoked != "":
-		return nil, &ErrRefreshRefused{Reason: "the session was revoked"}
+		return nil, &RefreshRefusedError{Reason: "the session was revoked"}
 	case !now.Before(s.ExpiresAt):
-		return nil, &ErrRefreshRefused{Reason: "the session has expired"}
+		return nil, &RefreshRefusedError{Reason: "the session has expired"}
 	case slices.Contains(s.Rotated, presented):
 		return []es.Change{{Type: contracts.TypeSessionRevoked, Data: contracts.SessionRevoked{Reason: contracts.SessionRevocationReasonReuse}}},
-			&ErrRefreshRefused{Reason: "the refresh token was used already; the session is revoked"}
+			&RefreshRefusedError{Reason: "the refresh token was used already; the session is revoked"}
 	case presented != s.RefreshHash:
-		return nil, &ErrRefreshRefused{Reason: "unknown refresh token"}
+		return nil, &RefreshRefusedError{Reason: "unknown refresh token"}
 	}
 	return []es.Change{{Type: contracts.TypeSessionRefreshed, Data: contracts.SessionRefreshed{RefreshSHA256: next, RotatedSHA256: presented}}}, nil
 }
