@@ -39,6 +39,7 @@ func TestLoginIssuesTokensOfALiveSession(t *testing.T) {
 func TestLoginRefusesWrongPasswordUnknownEmailAndDisabledUser(t *testing.T) {
 	f := newFixture(t)
 	u := f.user(t, "ann@example.org", access.RoleAnalyst)
+	before := f.Passwords.Verifies.Load()
 	for name, try := range map[string][2]string{
 		"wrong password": {"ann@example.org", "not it at all"},
 		"unknown email":  {"nobody@example.org", "whatever it is"},
@@ -48,6 +49,10 @@ func TestLoginRefusesWrongPasswordUnknownEmailAndDisabledUser(t *testing.T) {
 		if err.Error() != "invalid email or password" {
 			t.Errorf("%s: %q tells more than that the credentials are wrong", name, err)
 		}
+	}
+	// an unknown email costs a password verification too (against a dummy hash)
+	if n := f.Passwords.Verifies.Load() - before; n != 2 {
+		t.Fatalf("%d verifications for two attempts", n)
 	}
 	if _, err := f.Svc.DisableUser(ctx, f.admin, u.ID, contracts.DisableUser{}, es.Invocation{}); err != nil {
 		t.Fatal(err)

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/socplatform/soc/commands/identity/app"
@@ -86,15 +87,17 @@ func (k *Keyring) Verify(token string) (app.AccessClaims, error) {
 }
 
 // Passwords hashes with salted SHA-256 in an argon2id PHC string's shape; a hash whose m
-// differs from M needs a rehash (as one made with other argon2id parameters does).
+// differs from M needs a rehash (as one made with other argon2id parameters does). Verifies
+// counts the verifications (an unknown email must cost one as well).
 type Passwords struct {
-	M int // the current "memory" parameter; 0 means 1
+	M        int // the current "memory" parameter; 0 means 1
+	Verifies atomic.Int64
 }
 
-func (p Passwords) m() int { return max(p.M, 1) }
+func (p *Passwords) m() int { return max(p.M, 1) }
 
 // Hash implements app.Passwords.
-func (p Passwords) Hash(pw string) (string, error) {
+func (p *Passwords) Hash(pw string) (string, error) {
 	salt := make([]byte, 16)
 	_, _ = rand.Read(salt)
 	return encode(p.m(), salt, pw), nil
@@ -107,7 +110,8 @@ func encode(m int, salt []byte, pw string) string {
 }
 
 // Verify implements app.Passwords.
-func (p Passwords) Verify(pw, encoded string) (ok, needsRehash bool, err error) {
+func (p *Passwords) Verify(pw, encoded string) (ok, needsRehash bool, err error) {
+	p.Verifies.Add(1)
 	parts := strings.Split(encoded, "$")
 	var m int
 	if len(parts) != 6 || parts[1] != "argon2id" {

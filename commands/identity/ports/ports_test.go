@@ -289,3 +289,15 @@ func TestPreferencesEndpoint(t *testing.T) {
 		t.Fatalf("preferences %v", toJSON(me.Body["preferences"]))
 	}
 }
+
+// A retried creation with the same Idempotency-Key finds the user it created.
+func TestCreateUserIsIdempotentWithAKey(t *testing.T) {
+	e := newEnv(t)
+	body := `{"email":"once@example.org","display_name":"Once"}`
+	first := want(t, e.do("POST", "/v1/users", e.admin, body, "Idempotency-Key", "k-1"), 201)
+	again := want(t, e.do("POST", "/v1/users", e.admin, body, "Idempotency-Key", "k-1"), 201)
+	if again.Str("id") != first.Str("id") {
+		t.Fatalf("the retry created %s, then %s", first.Str("id"), again.Str("id"))
+	}
+	testsupport.ExpectProblem(t, e.do("POST", "/v1/users", e.admin, body, "Idempotency-Key", "k-2"), 409, "/email")
+}
