@@ -36,6 +36,19 @@ type Envelope struct {
 // before the first '-' ("assets" for "assets-asset-0190…"). Topics are named after it.
 func (e *Envelope) Context() string { return StreamContext(e.StreamID) }
 
+// OnPayload decodes an event's data (an Envelope's Data) as a T and hands it to fn; data that does
+// not decode is the error and fn is not called. It is how an aggregate's or a fold's apply switch
+// reads the payload of each event type it handles, one line per case instead of the decoding
+// repeated in every one.
+func OnPayload[T any](data json.RawMessage, fn func(T)) error {
+	var d T
+	if err := json.Unmarshal(data, &d); err != nil {
+		return err
+	}
+	fn(d)
+	return nil
+}
+
 // StreamContext returns the bounded-context prefix of a stream id.
 func StreamContext(streamID string) string {
 	if i := strings.IndexByte(streamID, '-'); i > 0 {

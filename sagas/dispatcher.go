@@ -71,27 +71,24 @@ func NewDispatcher(cfg DispatcherConfig) (*Dispatcher, error) {
 	return d, nil
 }
 
+// indexCommand keeps q's pending commands up to date with one event; an event whose payload does
+// not decode changes nothing (the instance's own fold reports it).
 func indexCommand(q *dueQueue, e *events.Envelope) {
 	switch e.Type {
 	case contracts.TypeSagaCommandIssued:
-		var d contracts.SagaCommandIssued
-		if json.Unmarshal(e.Data, &d) == nil {
+		_ = events.OnPayload(e.Data, func(d contracts.SagaCommandIssued) {
 			q.upsert(d.CommandID, e.StreamID, time.Time{}) // due at once
-		}
+		})
 	case contracts.TypeSagaCommandFailed:
-		var d contracts.SagaCommandFailed
-		if json.Unmarshal(e.Data, &d) == nil {
+		_ = events.OnPayload(e.Data, func(d contracts.SagaCommandFailed) {
 			if d.Final || d.NextAttemptAt.IsZero() {
 				q.remove(d.CommandID)
 			} else {
 				q.upsert(d.CommandID, e.StreamID, d.NextAttemptAt)
 			}
-		}
+		})
 	case contracts.TypeSagaCommandDispatched:
-		var d contracts.SagaCommandDispatched
-		if json.Unmarshal(e.Data, &d) == nil {
-			q.remove(d.CommandID)
-		}
+		_ = events.OnPayload(e.Data, func(d contracts.SagaCommandDispatched) { q.remove(d.CommandID) })
 	}
 }
 

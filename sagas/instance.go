@@ -153,85 +153,69 @@ func (in *Instance) Apply(e *events.Envelope) error {
 	in.UpdatedAt = e.RecordedAt
 	in.History = append(in.History, HistoryEntry{Version: e.Version, Position: e.GlobalPosition, EventID: e.EventID,
 		Type: e.Type, RecordedAt: e.RecordedAt, Data: e.Data})
-	decode := func(v any) error {
-		if err := json.Unmarshal(e.Data, v); err != nil {
-			return fmt.Errorf("sagas: %s v%d of %s: %w", e.Type, e.Version, e.StreamID, err)
-		}
-		return nil
+	if err := in.apply(e); err != nil {
+		return fmt.Errorf("sagas: %s v%d of %s: %w", e.Type, e.Version, e.StreamID, err)
 	}
+	return nil
+}
+
+// apply folds what the event of type e.Type says into the instance's sagas, commands and timers.
+func (in *Instance) apply(e *events.Envelope) error {
 	switch e.Type {
 	case contracts.TypeSagaEventHandled:
-		var d contracts.SagaEventHandled
-		if err := decode(&d); err != nil {
-			return err
-		}
-		in.Saga, in.Key = d.Saga, d.Key
-		if d.State != nil {
-			in.State = d.State
-		}
-		if d.TriggerStreamID != in.StreamID && int64(d.TriggerVersion) > in.handled[d.TriggerStreamID] {
-			in.handled[d.TriggerStreamID] = int64(d.TriggerVersion)
-		}
+		return events.OnPayload(e.Data, func(d contracts.SagaEventHandled) {
+			in.Saga, in.Key = d.Saga, d.Key
+			if d.State != nil {
+				in.State = d.State
+			}
+			if d.TriggerStreamID != in.StreamID && int64(d.TriggerVersion) > in.handled[d.TriggerStreamID] {
+				in.handled[d.TriggerStreamID] = int64(d.TriggerVersion)
+			}
+		})
 	case contracts.TypeSagaCommandIssued:
-		var d contracts.SagaCommandIssued
-		if err := decode(&d); err != nil {
-			return err
-		}
-		in.Commands = append(in.Commands, CommandRecord{
-			Command: Command{ID: d.CommandID, Type: d.CommandType, Payload: d.Payload, Saga: d.Saga, Instance: in.StreamID,
-				CausationID: d.CausationID, CorrelationID: d.CorrelationID},
-			Status: StatusPending, IssuedAt: e.RecordedAt,
+		return events.OnPayload(e.Data, func(d contracts.SagaCommandIssued) {
+			in.Commands = append(in.Commands, CommandRecord{
+				Command: Command{ID: d.CommandID, Type: d.CommandType, Payload: d.Payload, Saga: d.Saga, Instance: in.StreamID,
+					CausationID: d.CausationID, CorrelationID: d.CorrelationID},
+				Status: StatusPending, IssuedAt: e.RecordedAt,
+			})
 		})
 	case contracts.TypeSagaCommandDispatched:
-		var d contracts.SagaCommandDispatched
-		if err := decode(&d); err != nil {
-			return err
-		}
-		if c := in.CommandByID(d.CommandID); c != nil {
-			c.Status, c.Attempts, c.NextAttemptAt = StatusDispatched, d.Attempt, time.Time{}
-		}
-	case contracts.TypeSagaCommandFailed:
-		var d contracts.SagaCommandFailed
-		if err := decode(&d); err != nil {
-			return err
-		}
-		if c := in.CommandByID(d.CommandID); c != nil {
-			c.Attempts, c.LastError, c.NextAttemptAt = d.Attempt, d.Error, time.Time{}
-			c.Status = StatusRetrying
-			if d.Final {
-				c.Status = StatusDead
-			} else if !d.NextAttemptAt.IsZero() {
-				c.NextAttemptAt = d.NextAttemptAt
+		return events.OnPayload(e.Data, func(d contracts.SagaCommandDispatched) {
+			if c := in.CommandByID(d.CommandID); c != nil {
+				c.Status, c.Attempts, c.NextAttemptAt = StatusDispatched, d.Attempt, time.Time{}
 			}
-		}
+		})
+	case contracts.TypeSagaCommandFailed:
+		return events.OnPayload(e.Data, func(d contracts.SagaCommandFailed) {
+			if c := in.CommandByID(d.CommandID); c != nil {
+				c.Attempts, c.LastError, c.NextAttemptAt = d.Attempt, d.Error, time.Time{}
+				c.Status = StatusRetrying
+				if d.Final {
+					c.Status = StatusDead
+				} else if !d.NextAttemptAt.IsZero() {
+					c.NextAttemptAt = d.NextAttemptAt
+				}
+			}
+		})
 	case contracts.TypeSagaTimerScheduled:
-		var d contracts.SagaTimerScheduled
-		if err := decode(&d); err != nil {
-			return err
-		}
-		in.Timers = append(in.Timers, Timer{ID: d.TimerID, Name: d.Name, DueAt: d.DueAt, Payload: d.Payload, Status: StatusPending})
+		return events.OnPayload(e.Data, func(d contracts.SagaTimerScheduled) {
+			in.Timers = append(in.Timers, Timer{ID: d.TimerID, Name: d.Name, DueAt: d.DueAt, Payload: d.Payload, Status: StatusPending})
+		})
 	case contracts.TypeSagaTimerCancelled:
-		var d contracts.SagaTimerCancelled
-		if err := decode(&d); err != nil {
-			return err
-		}
-		if t := in.Timer(d.TimerID); t != nil && t.Status == StatusPending {
-			t.Status = StatusCancelled
-		}
+		return events.OnPayload(e.Data, func(d contracts.SagaTimerCancelled) {
+			if t := in.Timer(d.TimerID); t != nil && t.Status == StatusPending {
+				t.Status = StatusCancelled
+			}
+		})
 	case contracts.TypeSagaTimerFired:
-		var d contracts.SagaTimerFired
-		if err := decode(&d); err != nil {
-			return err
-		}
-		if t := in.Timer(d.TimerID); t != nil {
-			t.Status, t.FiredAt = StatusFired, d.FiredAt
-		}
+		return events.OnPayload(e.Data, func(d contracts.SagaTimerFired) {
+			if t := in.Timer(d.TimerID); t != nil {
+				t.Status, t.FiredAt = StatusFired, d.FiredAt
+			}
+		})
 	case contracts.TypeSagaCompleted:
-		var d contracts.SagaCompleted
-		if err := decode(&d); err != nil {
-			return err
-		}
-		in.Saga, in.Key, in.Done = d.Saga, d.Key, true
+		return events.OnPayload(e.Data, func(d contracts.SagaCompleted) { in.Saga, in.Key, in.Done = d.Saga, d.Key, true })
 	}
 	return nil
 }

@@ -28,21 +28,20 @@ func NewTimerService(rt *Runtime, retry time.Duration) *TimerService {
 	return t
 }
 
+// indexTimer keeps q's pending timers up to date with one event; an event whose payload does not
+// decode changes nothing (the instance's own fold reports it).
 func indexTimer(q *dueQueue, e *events.Envelope) {
 	switch e.Type {
 	case contracts.TypeSagaTimerScheduled:
-		var d contracts.SagaTimerScheduled
-		if json.Unmarshal(e.Data, &d) == nil {
-			q.upsert(d.TimerID, e.StreamID, d.DueAt)
-		}
+		_ = events.OnPayload(e.Data, func(d contracts.SagaTimerScheduled) { q.upsert(d.TimerID, e.StreamID, d.DueAt) })
 	case contracts.TypeSagaTimerFired, contracts.TypeSagaTimerCancelled:
-		var d struct {
-			TimerID string `json:"timer_id"`
-		}
-		if json.Unmarshal(e.Data, &d) == nil {
-			q.remove(d.TimerID)
-		}
+		_ = events.OnPayload(e.Data, func(d timerRef) { q.remove(d.TimerID) })
 	}
+}
+
+// timerRef is the part of SagaTimerFired and SagaTimerCancelled that ends a pending timer.
+type timerRef struct {
+	TimerID string `json:"timer_id"`
 }
 
 // Sync brings the in-memory index of pending timers up to the store's head (the first call

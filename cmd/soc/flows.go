@@ -13,6 +13,7 @@ import (
 	"github.com/socplatform/soc/commands/bus"
 	notifyapp "github.com/socplatform/soc/commands/notifications/app"
 	"github.com/socplatform/soc/commands/notifications/channels"
+	notifyports "github.com/socplatform/soc/commands/notifications/ports"
 	scanapp "github.com/socplatform/soc/commands/scans/app"
 	vulnapp "github.com/socplatform/soc/commands/vulns/app"
 	"github.com/socplatform/soc/query-api/ws"
@@ -92,32 +93,6 @@ func (a *app) notifyTemplates() (*channels.Templates, error) {
 	return t, nil
 }
 
-// wsSender is the "websocket" channel: it pushes the rendered notification to every open
-// session of the recipient on /v1/notifications/ws. A user with no open session has nothing to
-// push to; the notification counts as delivered (it stays readable in the store), which is why
-// this channel never retries.
-type wsSender struct {
-	hub  *ws.Hub
-	tmpl *channels.Templates
-}
-
-func (s wsSender) Send(_ context.Context, m channels.Message) error {
-	if m.To.UserID == "" {
-		return &channels.PermanentError{Channel: notifyapp.ChannelWebSocket, Err: errors.New("the recipient has no user id")}
-	}
-	subject, text := m.Subject, m.Text
-	if text == "" && m.Kind != "" && s.tmpl != nil {
-		r, err := s.tmpl.Render(channels.ChannelWebhook, m)
-		if err != nil {
-			return &channels.PermanentError{Channel: notifyapp.ChannelWebSocket, Err: err}
-		}
-		subject, text = r.Subject, r.Text
-	}
-	_, err := s.hub.SendTo(m.To.UserID, map[string]any{"type": "notification", "id": m.ID, "kind": m.Kind,
-		"severity": m.Severity, "subject": subject, "text": text, "data": m.Data})
-	return err
-}
-
 // bearerUser authenticates a notification WebSocket session by the user's token
 // (Authorization: Bearer …), whose SHA-256 the directory holds.
 func bearerUser(dir *notifyapp.Directory) func(*http.Request) (string, error) {
@@ -153,9 +128,14 @@ func startNotifier(ctx context.Context, a *app, in inputs) (any, readiness, erro
 	if err != nil {
 		return nil, nil, err
 	}
-	hub := ws.NewHub(ws.Config{Log: a.log, Authenticate: bearerUser(dir)})
-	senders[notifyapp.ChannelWebSocket] = wsSender{hub: hub, tmpl: tmpl}
+	hub := ws.NewHub(ws.Config{Log: a.log, Authenticate: notifyports.WebSocketUser(bearerUser(dir))})
+	senders[notifyapp.ChannelWebSocket] = notifyapp.NewWebSocketSender(hub, tmpl)
 	a.mux.Handle("GET /v1/notifications/ws", hub)
+	inbox, err := notifyapp.NewInbox(notifyapp.InboxConfig{Store: a.store, Templates: tmpl})
+	if err != nil {
+		return nil, nil, err
+	}
+	notifyports.Register(a.mux, inbox, a.log)
 	a.closers = append(a.closers, hub.Close)
 	w, err := notifyapp.NewWorker(notifyapp.WorkerConfig{Store: a.store, Senders: senders, Preferences: dir, Logger: a.log,
 		MaxAttempts: a.cfg.NotifyMaxAttempts, BaseBackoff: a.cfg.NotifyBackoff, MaxBackoff: a.cfg.NotifyMaxBackoff, Jitter: 0.2, AttemptTimeout: a.cfg.NotifyAttemptTimeout,

@@ -9,9 +9,9 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"strings"
 	"time"
 
+	"github.com/socplatform/soc/cmd/soc/internal/apiclient"
 	"github.com/socplatform/soc/cmd/soc/internal/envflag"
 	"github.com/spf13/cobra"
 )
@@ -65,11 +65,17 @@ func (o importOptions) query() string {
 	return q.Encode()
 }
 
-// runImport uploads path to server and waits for the import; it returns the exit status.
+// runImport uploads path to server and waits for the import; it returns the exit status. The
+// caller's credential is SOC_TOKEN or the session `soc login` stored.
 func runImport(ctx context.Context, path string, opts importOptions, server string, timeout time.Duration, stdout, stderr io.Writer) int {
-	base, err := url.Parse(strings.TrimRight(server, "/"))
-	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" {
-		fmt.Fprintf(stderr, "soc import: --server %q is not an http(s) URL\n", server)
+	store, err := apiclient.DefaultStore()
+	if err != nil {
+		fmt.Fprintf(stderr, "soc import: %v\n", err)
+		return 1
+	}
+	c, err := apiclient.Authenticated(ctx, server, store, time.Now())
+	if err != nil {
+		fmt.Fprintf(stderr, "soc import: %v\n", err)
 		return 2
 	}
 	f, err := os.Open(path)
@@ -86,29 +92,25 @@ func runImport(ctx context.Context, path string, opts importOptions, server stri
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base.String()+"/v1/scans/imports?"+opts.query(), f)
+	// The body is the file itself (its length known), streamed, never read into memory.
+	resp, err := c.Request(ctx, http.MethodPost, "/v1/scans/imports?"+opts.query(), io.NewSectionReader(f, 0, st.Size()), "application/octet-stream")
 	if err != nil {
-		fmt.Fprintf(stderr, "soc import: %v\n", err)
-		return 1
-	}
-	req.ContentLength = st.Size()
-	req.Header.Set("Content-Type", "application/octet-stream")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		fmt.Fprintf(stderr, "soc import: uploading to %s: %v\n", base.Host, err)
+		fmt.Fprintf(stderr, "soc import: uploading to %s: %v\n", c.Server(), err)
 		return 1
 	}
 	var accepted struct {
 		ScanID string `json:"scan_id"`
 	}
-	if code := decodeOrProblem(resp, http.StatusAccepted, &accepted, stderr); code != 0 {
-		return code
+	if err := apiclient.Decode(resp, http.StatusAccepted, &accepted); err != nil {
+		fmt.Fprintf(stderr, "soc import: %v\n", err)
+		return apiclient.ExitCode(err)
 	}
 	bar := importBar(stderr)
 	for {
-		job, code := importStatus(ctx, base.String(), accepted.ScanID, stderr)
-		if code != 0 {
-			return code
+		var job importJob
+		if err := c.Do(ctx, http.MethodGet, "/v1/scans/"+url.PathEscape(accepted.ScanID)+"/import", nil, http.StatusOK, &job); err != nil {
+			fmt.Fprintf(stderr, "soc import: %v\n", err)
+			return apiclient.ExitCode(err)
 		}
 		bar(job.Done, job.Total)
 		switch job.State {
@@ -161,46 +163,4 @@ type importJob struct {
 	Total   int             `json:"findings_total"`
 	Summary json.RawMessage `json:"summary"`
 	Error   string          `json:"error"`
-}
-
-func importStatus(ctx context.Context, base, scanID string, stderr io.Writer) (importJob, int) {
-	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/v1/scans/"+scanID+"/import", nil)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		fmt.Fprintf(stderr, "soc import: %v\n", err)
-		return importJob{}, 1
-	}
-	var job importJob
-	return job, decodeOrProblem(resp, http.StatusOK, &job, stderr)
-}
-
-// decodeOrProblem decodes a successful answer into v, or prints the server's problem document.
-func decodeOrProblem(resp *http.Response, want int, v any, stderr io.Writer) int {
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	if err != nil {
-		fmt.Fprintf(stderr, "soc import: reading the answer: %v\n", err)
-		return 1
-	}
-	if resp.StatusCode != want {
-		var p struct{ Title, Detail, Field string }
-		_ = json.Unmarshal(body, &p)
-		msg := strings.TrimSpace(p.Title + ": " + p.Detail)
-		if p.Title == "" {
-			msg = strings.TrimSpace(string(body))
-		}
-		if p.Field != "" {
-			msg += " (" + p.Field + ")"
-		}
-		fmt.Fprintf(stderr, "soc import: server answered %d: %s\n", resp.StatusCode, msg)
-		if resp.StatusCode >= 400 && resp.StatusCode < 500 {
-			return 2
-		}
-		return 1
-	}
-	if err := json.Unmarshal(body, v); err != nil {
-		fmt.Fprintf(stderr, "soc import: the server's answer is not JSON: %v\n", err)
-		return 1
-	}
-	return 0
 }

@@ -24,7 +24,9 @@ import (
 // NewStore returns a fresh, empty store. The suite closes it.
 type NewStore func(t *testing.T) events.EventStore
 
-const thingSchema = `{
+// ThingSchema is the JSON Schema of the suite's test events (a name and an optional count), for
+// tests elsewhere that register test types of their own.
+const ThingSchema = `{
   "$schema": "https://json-schema.org/draft/2020-12/schema",
   "type": "object",
   "additionalProperties": false,
@@ -40,7 +42,7 @@ const thingSchema = `{
 func Registry() *events.Registry {
 	r := events.NewRegistry()
 	for _, typ := range []string{"ThingCreated", "ThingRenamed"} {
-		if err := r.Register("suite", typ, 1, []byte(thingSchema)); err != nil {
+		if err := r.Register("suite", typ, 1, []byte(ThingSchema)); err != nil {
 			panic(err)
 		}
 	}

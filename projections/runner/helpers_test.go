@@ -16,20 +16,10 @@ import (
 	"github.com/socplatform/soc/events/adapters/sqlite"
 	"github.com/socplatform/soc/events/eventlog"
 	"github.com/socplatform/soc/events/eventstest"
+	"github.com/socplatform/soc/events/storetest"
 	"github.com/socplatform/soc/projections"
 	"github.com/socplatform/soc/projections/internal/testdb"
 )
-
-const thingSchema = `{
-  "$schema": "https://json-schema.org/draft/2020-12/schema",
-  "type": "object",
-  "additionalProperties": false,
-  "required": ["name"],
-  "properties": {
-    "name": {"type": "string", "minLength": 1, "maxLength": 100},
-    "n": {"type": "integer", "minimum": 0}
-  }
-}`
 
 // registry is the platform's registry (for the monitoring audit events) plus test types:
 // ThingCreated in context "suite" (what the test projection reads) and OtherHappened in
@@ -38,7 +28,7 @@ func registry(t testing.TB) *events.Registry {
 	t.Helper()
 	reg := eventstest.Registry(t)
 	for _, r := range []struct{ ctx, typ string }{{"suite", "ThingCreated"}, {"other", "OtherHappened"}} {
-		if err := reg.Register(r.ctx, r.typ, 1, []byte(thingSchema)); err != nil {
+		if err := reg.Register(r.ctx, r.typ, 1, []byte(storetest.ThingSchema)); err != nil {
 			t.Fatal(err)
 		}
 	}

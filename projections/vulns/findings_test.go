@@ -20,8 +20,7 @@ import (
 // asset's open counts and the Change.
 func TestFindingLifecycle(t *testing.T) {
 	testdb.Dialects(t, func(t *testing.T, db *projections.DB) {
-		ps := all()
-		setup(t, db, ps...)
+		ps := setupAll(t, db)
 		r, ar := vulns.NewReader(db), assets.NewReader(db)
 		ctx := context.Background()
 		g := newGen(t)
@@ -159,8 +158,7 @@ func TestFindingLifecycle(t *testing.T) {
 // TestRisk checks an asset's score and that its components recompute it.
 func TestRisk(t *testing.T) {
 	testdb.Dialects(t, func(t *testing.T, db *projections.DB) {
-		ps := all()
-		setup(t, db, ps...)
+		ps := setupAll(t, db)
 		ar := assets.NewReader(db)
 		ctx := context.Background()
 		g := newGen(t)
@@ -264,8 +262,7 @@ func ids[T any](items []T, f func(T) string) []string {
 // *EventError naming the event; unknown types are ignored.
 func TestPoison(t *testing.T) {
 	testdb.Dialects(t, func(t *testing.T, db *projections.DB) {
-		ps := all()
-		setup(t, db, ps...)
+		ps := setupAll(t, db)
 		g := newGen(t)
 		good := []events.Envelope{g.registerAsset(1, "a", ""), g.openFinding(findingSpec{n: 1, asset: 1, severity: "low"})}
 		feed(t, db, 1, 10, good, ps...)
@@ -309,8 +306,7 @@ func TestPoison(t *testing.T) {
 // still written.
 func TestFixedColumnsRewritten(t *testing.T) {
 	testdb.Dialects(t, func(t *testing.T, db *projections.DB) {
-		ps := all()
-		setup(t, db, ps...)
+		ps := setupAll(t, db)
 		g := newGen(t)
 		feed(t, db, 1, 10, []events.Envelope{g.registerAsset(1, "a", ""), g.openFinding(findingSpec{n: 1, asset: 1, severity: "low", title: "old"})}, ps...)
 		feed(t, db, 1, 10, []events.Envelope{g.openFinding(findingSpec{n: 1, asset: 1, severity: "high", title: "new", cves: []string{"CVE-2024-1234"}})}, ps...)
@@ -331,8 +327,7 @@ func TestFixedColumnsRewritten(t *testing.T) {
 // TestCVEEvents applies every CVE event, one batch each.
 func TestCVEEvents(t *testing.T) {
 	testdb.Dialects(t, func(t *testing.T, db *projections.DB) {
-		ps := all()
-		setup(t, db, ps...)
+		ps := setupAll(t, db)
 		r := vulns.NewReader(db)
 		g := newGen(t)
 		s := cveStream(1)

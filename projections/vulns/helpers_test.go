@@ -217,6 +217,14 @@ func all() []projections.Projection {
 	return []projections.Projection{assets.NewProjection(), vulns.NewFindingsProjection(), scans.NewProjection(), vulns.NewCVEsProjection()}
 }
 
+// setupAll sets db up (setup) for all the read side's projections and returns them.
+func setupAll(tb testing.TB, db *projections.DB) []projections.Projection {
+	tb.Helper()
+	ps := all()
+	setup(tb, db, ps...)
+	return ps
+}
+
 func ptr[T any](v T) *T { return &v }
 
 // foldIsRow checks that the point-in-time fold of evs is row, once align has made the two agree

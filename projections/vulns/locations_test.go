@@ -20,8 +20,7 @@ import (
 // locations; the point-in-time fold agrees with the row.
 func TestFindingLocations(t *testing.T) {
 	testdb.Dialects(t, func(t *testing.T, db *projections.DB) {
-		ps := all()
-		setup(t, db, ps...)
+		ps := setupAll(t, db)
 		r := vulns.NewReader(db)
 		g := newGen(t)
 		several := g.openFinding(findingSpec{n: 1, asset: 1, severity: "high", format: "sarif"})
@@ -69,8 +68,7 @@ func TestFindingLocations(t *testing.T) {
 // merged_into columns existed get them from Upgrade (twice is harmless), and then use them.
 func TestUpgradeAddsColumns(t *testing.T) {
 	testdb.Dialects(t, func(t *testing.T, db *projections.DB) {
-		ps := all()
-		setup(t, db, ps...)
+		ps := setupAll(t, db)
 		ctx := context.Background()
 		exec(t, db, "DROP VIEW findings", "ALTER TABLE findings_g1 DROP COLUMN locations", "CREATE VIEW findings AS SELECT * FROM findings_g1",
 			"DROP VIEW assets", "ALTER TABLE assets_g1 DROP COLUMN merged_into", "CREATE VIEW assets AS SELECT * FROM assets_g1")
@@ -113,8 +111,7 @@ func TestUpgradeAddsColumns(t *testing.T) {
 // are unknown, not zero).
 func TestScanImportCounts(t *testing.T) {
 	testdb.Dialects(t, func(t *testing.T, db *projections.DB) {
-		ps := all()
-		setup(t, db, ps...)
+		ps := setupAll(t, db)
 		g := newGen(t)
 		v1 := obj{"format": "sarif", "findings_total": 3, "by_severity": obj{"critical": 0, "high": 3, "medium": 0, "low": 0, "info": 0},
 			"new": 2, "unchanged": 0, "reopened": 0, "resolved": 0, "closed": 0, "skipped": 1, "assets_discovered": 0, "assets_matched": 1}

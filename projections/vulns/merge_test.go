@@ -24,8 +24,7 @@ func TestMergedAssetsFindingsFollow(t *testing.T) {
 
 func mergedAssetsFindingsFollow(t *testing.T, size int) {
 	testdb.Dialects(t, func(t *testing.T, db *projections.DB) {
-		ps := all()
-		setup(t, db, ps...)
+		ps := setupAll(t, db)
 		ctx := context.Background()
 		r, ar := vulns.NewReader(db), assets.NewReader(db)
 		g := newGen(t)

@@ -369,26 +369,26 @@ var operations = sync.OnceValue(func() []operation {
 		}
 		return m
 	}
-	resp401 := problemResp("No credential, or an invalid, expired or revoked one.")
-	resp403 := problemResp("The caller lacks the permission (users:admin).")
-	login := secret(200, "Access and refresh tokens (the refresh token is shown here only).", map[int]response{401: resp401,
+	unauthenticated := problemResp("No credential, or an invalid, expired or revoked one.")
+	notAdmin := problemResp("The caller lacks the permission (users:admin).")
+	login := secret(200, "Access and refresh tokens (the refresh token is shown here only).", map[int]response{401: unauthenticated,
 		429: problemResp("Too many failed logins for this account or address.", "Retry-After")})
 	add(operation{method: "POST", path: "/v1/auth/login", id: "login", tag: "identity", summary: "Sign in with a password", body: "Login", responses: login})
 	add(operation{method: "POST", path: "/v1/auth/refresh", id: "refreshSession", tag: "identity", summary: "Trade a refresh token for new tokens",
 		desc: "The refresh token is rotated; presenting a rotated one again revokes the whole session (401).", body: "RefreshSession",
-		responses: secret(200, "New access and refresh tokens.", map[int]response{401: resp401})})
+		responses: secret(200, "New access and refresh tokens.", map[int]response{401: unauthenticated})})
 	add(operation{method: "POST", path: "/v1/auth/logout", id: "logout", tag: "identity", summary: "End the session of a refresh token", body: "Logout",
-		responses: map[int]response{204: {desc: "Signed out."}, 400: resp400, 401: resp401, 500: resp500}})
+		responses: map[int]response{204: {desc: "Signed out."}, 400: resp400, 401: unauthenticated, 500: resp500}})
 	add(operation{method: "POST", path: "/v1/invitations/accept", id: "acceptInvitation", tag: "identity", summary: "Register with an invitation",
-		body: "AcceptInvitation", responses: secret(201, "Registered and signed in.", map[int]response{401: resp401})})
+		body: "AcceptInvitation", responses: secret(201, "Registered and signed in.", map[int]response{401: unauthenticated})})
 	add(operation{method: "POST", path: "/v1/invitations", id: "issueInvitation", tag: "identity", summary: "Invite someone (the secret is shown once)",
-		params: commandHdrs, body: "IssueInvitation", responses: secret(201, "Issued.", map[int]response{401: resp401, 403: resp403, 409: resp409, 422: resp422})})
+		params: commandHdrs, body: "IssueInvitation", responses: secret(201, "Issued.", map[int]response{401: unauthenticated, 403: notAdmin, 409: resp409, 422: resp422})})
 	add(operation{method: "POST", path: "/v1/tokens", id: "issueApiToken", tag: "identity", summary: "Issue an API token (shown once)",
-		params: commandHdrs, body: "IssueApiToken", responses: secret(201, "Issued: {id, token, expires_at}.", map[int]response{401: resp401, 403: resp403, 422: resp422})})
+		params: commandHdrs, body: "IssueApiToken", responses: secret(201, "Issued: {id, token, expires_at}.", map[int]response{401: unauthenticated, 403: notAdmin, 422: resp422})})
 	add(operation{method: "POST", path: "/v1/users", id: "createUser", tag: "identity", summary: "Create a user",
-		params: commandHdrs, body: "CreateUser", responses: secret(201, "The user.", map[int]response{401: resp401, 403: resp403, 409: resp409, 422: resp422})})
+		params: commandHdrs, body: "CreateUser", responses: secret(201, "The user.", map[int]response{401: unauthenticated, 403: notAdmin, 409: resp409, 422: resp422})})
 	add(operation{method: "POST", path: "/v1/teams", id: "createTeam", tag: "identity", summary: "Create a team",
-		params: commandHdrs, body: "CreateTeam", responses: secret(201, "The team.", map[int]response{401: resp401, 403: resp403, 422: resp422})})
+		params: commandHdrs, body: "CreateTeam", responses: secret(201, "The team.", map[int]response{401: unauthenticated, 403: notAdmin, 422: resp422})})
 	identityCmds := []struct{ m, p, id, schema, sum string }{
 		{"PUT", "/v1/me/preferences", "setPreferences", "SetNotificationPreferences", "Set one's notification preferences"},
 		{"POST", "/v1/users/{id}/disable", "disableUser", "DisableUser", "Disable a user (their sessions end)"},
@@ -403,7 +403,7 @@ var operations = sync.OnceValue(func() []operation {
 			params = concat([]param{pp("id", str(""), "")}, commandHdrs)
 		}
 		responses := cmdResp(c.id == "defineRole") // a role's first definition creates its stream (201)
-		responses[401], responses[403] = resp401, resp403
+		responses[401], responses[403] = unauthenticated, notAdmin
 		add(operation{method: c.m, path: c.p, id: c.id, tag: "identity", summary: c.sum, params: params, body: c.schema, responses: responses})
 	}
 	identityReads := []struct{ m, p, id, sum string }{
@@ -432,7 +432,7 @@ var operations = sync.OnceValue(func() []operation {
 			ok.schema = ref("CommandResult")
 		}
 		add(operation{method: c.m, path: c.p, id: c.id, tag: "identity", summary: c.sum, params: params,
-			responses: map[int]response{200: ok, 401: resp401, 403: resp403, 404: resp404, 409: resp409, 422: resp422, 500: resp500}})
+			responses: map[int]response{200: ok, 401: unauthenticated, 403: notAdmin, 404: resp404, 409: resp409, 422: resp422, 500: resp500}})
 	}
 	add(operation{method: "GET", path: "/.well-known/jwks.json", id: "jwks", tag: "identity", summary: "The access tokens' public keys (JWKS)",
 		responses: map[int]response{200: {desc: "A JSON Web Key Set.", contentType: JSON, schema: ref("Any")}}})
@@ -472,6 +472,25 @@ var operations = sync.OnceValue(func() []operation {
 			400: resp400, 401: problemResp("No bearer token, or an unknown one.", "WWW-Authenticate"),
 			503: problemResp("Too many connections or shutting down.", "Retry-After"),
 		}})
+	// The caller's in-app inbox (commands/notifications/ports).
+	resp401 := problemResp("No authenticated principal.", "WWW-Authenticate")
+	resp403 := problemResp("The principal is no user (nor a user's API token): it has no inbox.")
+	add(operation{method: "GET", path: "/v1/notifications", id: "listNotifications", tag: "notifications", summary: "The caller's inbox",
+		desc: "Every notification addressed to the caller, once per message whatever its channels, newest first; a WebSocket notification sent while the caller had no open session waits here unread.",
+		params: []param{
+			qp("unread", boolean(""), "true: unread notifications only."),
+			qp("limit", intRange(1, 500, 50), "Page size."),
+			qp("cursor", bounded(str(""), 64), "next_cursor of the previous page."),
+		},
+		responses: map[int]response{200: {desc: "A page of the inbox.", contentType: JSON, schema: ref("NotificationPage"), headers: []string{"Cache-Control"}},
+			400: resp400, 401: resp401, 403: resp403}})
+	add(operation{method: "POST", path: "/v1/notifications/{id}/read", id: "readNotification", tag: "notifications", summary: "Mark one notification read",
+		desc:      "Idempotent: a notification read already stays read. Another user's notification is not found.",
+		params:    []param{pp("id", str("The notification's id (or the id its WebSocket push carried)."), "")},
+		responses: map[int]response{204: {desc: "Read."}, 401: resp401, 403: resp403, 404: resp404}})
+	add(operation{method: "POST", path: "/v1/notifications/read-all", id: "readAllNotifications", tag: "notifications", summary: "Mark the whole inbox read",
+		desc:      "Everything in the caller's inbox so far is read; later notifications are not. Idempotent.",
+		responses: map[int]response{204: {desc: "Read."}, 401: resp401, 403: resp403}})
 	add(operation{method: "GET", path: "/openapi.json", id: "openapi", tag: "operations", summary: "This document",
 		desc:      "Served as application/json, which every client and browser accepts (application/openapi+json is not registered).",
 		params:    []param{ifNoneMatch},

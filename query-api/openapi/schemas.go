@@ -372,6 +372,14 @@ func componentSchemas() obj {
 			"summary":  ref("ScanImportSummary"),
 			"error":    str(""),
 		}),
+		"NotificationPage": object([]string{"items", "unread"}, obj{
+			"items": arrayOf(object([]string{"id", "kind", "severity", "channels", "created_at", "read"}, obj{
+				"id": str(""), "kind": str(""), "severity": str(""), "subject": str(""), "text": str(""),
+				"channels": arrayOf(str("")), "created_at": dateTime(""), "read": boolean(""),
+			})),
+			"next_cursor": str("Pass as cursor for the next page; absent on the last."),
+			"unread":      integer("The caller's unread notifications, all pages."),
+		}),
 		"Health": obj{"type": "object", "required": []string{"status"}, "properties": obj{"status": str("")}},
 		"Ready": obj{"type": "object", "required": []string{"status", "checks"}, "properties": obj{
 			"status": enum([]string{"ready", "not ready"}, ""),

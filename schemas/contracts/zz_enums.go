@@ -16,7 +16,7 @@ const (
 
 // AssetKindValues lists every AssetKind in the schema's order.
 func AssetKindValues() []string {
-	return []string{"host", "container_image", "repository", "web_application", "cloud_resource"}
+	return values(AssetKindHost, AssetKindContainerImage, AssetKindRepository, AssetKindWebApplication, AssetKindCloudResource)
 }
 
 // AssetRelation is the vocabulary of AssetLink/relation (events/assets/defs.json), first declared
@@ -32,7 +32,7 @@ const (
 
 // AssetRelationValues lists every AssetRelation in the schema's order.
 func AssetRelationValues() []string {
-	return []string{"runs_on", "depends_on", "exposes", "contains"}
+	return values(AssetRelationRunsOn, AssetRelationDependsOn, AssetRelationExposes, AssetRelationContains)
 }
 
 // CVSSSeverity is the vocabulary of FindingOpened/cvss/severity
@@ -49,7 +49,7 @@ const (
 
 // CVSSSeverityValues lists every CVSSSeverity in the schema's order.
 func CVSSSeverityValues() []string {
-	return []string{"None", "Low", "Medium", "High", "Critical"}
+	return values(CVSSSeverityNone, CVSSSeverityLow, CVSSSeverityMedium, CVSSSeverityHigh, CVSSSeverityCritical)
 }
 
 // CVSSVersion is the vocabulary of CVERating/version (events/vulns/defs.json), first declared
@@ -65,7 +65,7 @@ const (
 
 // CVSSVersionValues lists every CVSSVersion in the schema's order.
 func CVSSVersionValues() []string {
-	return []string{"2.0", "3.0", "3.1", "4.0"}
+	return values(CVSSVersion2_0, CVSSVersion3_0, CVSSVersion3_1, CVSSVersion4_0)
 }
 
 // Criticality is the vocabulary of ClassifyAsset/criticality (commands/assets/ClassifyAsset.json),
@@ -81,7 +81,7 @@ const (
 
 // CriticalityValues lists every Criticality in the schema's order.
 func CriticalityValues() []string {
-	return []string{"critical", "high", "medium", "low"}
+	return values(CriticalityCritical, CriticalityHigh, CriticalityMedium, CriticalityLow)
 }
 
 // DataClassification is the vocabulary of ClassifyAsset/data_classification
@@ -97,7 +97,7 @@ const (
 
 // DataClassificationValues lists every DataClassification in the schema's order.
 func DataClassificationValues() []string {
-	return []string{"public", "internal", "confidential", "restricted"}
+	return values(DataClassificationPublic, DataClassificationInternal, DataClassificationConfidential, DataClassificationRestricted)
 }
 
 // DeferralReason is the vocabulary of NotificationDeferred/reason
@@ -110,7 +110,7 @@ const (
 
 // DeferralReasonValues lists every DeferralReason in the schema's order.
 func DeferralReasonValues() []string {
-	return []string{"quiet_hours"}
+	return values(DeferralReasonQuietHours)
 }
 
 // Environment is the vocabulary of ClassifyAsset/environment (commands/assets/ClassifyAsset.json),
@@ -126,7 +126,7 @@ const (
 
 // EnvironmentValues lists every Environment in the schema's order.
 func EnvironmentValues() []string {
-	return []string{"production", "staging", "development", "test"}
+	return values(EnvironmentProduction, EnvironmentStaging, EnvironmentDevelopment, EnvironmentTest)
 }
 
 // EventStoreBackend is the vocabulary of NodeStarted/event_store
@@ -140,7 +140,7 @@ const (
 
 // EventStoreBackendValues lists every EventStoreBackend in the schema's order.
 func EventStoreBackendValues() []string {
-	return []string{"sqlite", "postgres"}
+	return values(EventStoreBackendSqlite, EventStoreBackendPostgres)
 }
 
 // FindingStatus is declared by enums/FindingStatus.json. A finding's lifecycle state. No event
@@ -163,7 +163,7 @@ const (
 
 // FindingStatusValues lists every FindingStatus in the schema's order.
 func FindingStatusValues() []string {
-	return []string{"open", "triaged", "in_remediation", "resolved", "closed", "false_positive", "duplicate", "risk_accepted", "reopened"}
+	return values(FindingStatusOpen, FindingStatusTriaged, FindingStatusInRemediation, FindingStatusResolved, FindingStatusClosed, FindingStatusFalsePositive, FindingStatusDuplicate, FindingStatusRiskAccepted, FindingStatusReopened)
 }
 
 // ImportStage is the vocabulary of ScanImportFailed/stage (events/scans/ScanImportFailed.v1.json),
@@ -178,7 +178,7 @@ const (
 
 // ImportStageValues lists every ImportStage in the schema's order.
 func ImportStageValues() []string {
-	return []string{"detect", "parse", "import"}
+	return values(ImportStageDetect, ImportStageParse, ImportStageImport)
 }
 
 // KEVSource is the vocabulary of CVEListedInKEV/source (events/vulns/CVEListedInKEV.v1.json),
@@ -192,7 +192,7 @@ const (
 
 // KEVSourceValues lists every KEVSource in the schema's order.
 func KEVSourceValues() []string {
-	return []string{"kev", "nvd"}
+	return values(KEVSourceKEV, KEVSourceNVD)
 }
 
 // LogBackend is the vocabulary of NodeStarted/log (events/monitoring/NodeStarted.v1.json), first
@@ -206,7 +206,7 @@ const (
 
 // LogBackendValues lists every LogBackend in the schema's order.
 func LogBackendValues() []string {
-	return []string{"store", "kafka"}
+	return values(LogBackendStore, LogBackendKafka)
 }
 
 // PasswordChangeReason is the vocabulary of UserPasswordChanged/reason
@@ -220,7 +220,7 @@ const (
 
 // PasswordChangeReasonValues lists every PasswordChangeReason in the schema's order.
 func PasswordChangeReasonValues() []string {
-	return []string{"set", "rehash"}
+	return values(PasswordChangeReasonSet, PasswordChangeReasonRehash)
 }
 
 // Permission is the shared definition events/identity/defs.json#/$defs/Permission. One of
@@ -248,7 +248,7 @@ const (
 
 // PermissionValues lists every Permission in the schema's order.
 func PermissionValues() []string {
-	return []string{"assets:read", "assets:write", "audit:read", "events:read", "feeds:manage", "findings:accept-risk", "findings:read", "findings:triage", "imports:write", "notifications:manage", "notifications:read", "scans:read", "scans:run", "teams:all", "users:admin", "users:read"}
+	return values(PermissionAssetsRead, PermissionAssetsWrite, PermissionAuditRead, PermissionEventsRead, PermissionFeedsManage, PermissionFindingsAcceptRisk, PermissionFindingsRead, PermissionFindingsTriage, PermissionImportsWrite, PermissionNotificationsManage, PermissionNotificationsRead, PermissionScansRead, PermissionScansRun, PermissionTeamsAll, PermissionUsersAdmin, PermissionUsersRead)
 }
 
 // PreferenceChannel is the vocabulary of SetNotificationPreferences/channels
@@ -266,7 +266,7 @@ const (
 
 // PreferenceChannelValues lists every PreferenceChannel in the schema's order.
 func PreferenceChannelValues() []string {
-	return []string{"email", "slack", "teams", "sms", "webhook", "inapp"}
+	return values(PreferenceChannelEmail, PreferenceChannelSlack, PreferenceChannelTeams, PreferenceChannelSMS, PreferenceChannelWebhook, PreferenceChannelInapp)
 }
 
 // ScanTrigger is the vocabulary of ScanRequested/trigger (events/scans/ScanRequested.v1.json),
@@ -281,7 +281,7 @@ const (
 
 // ScanTriggerValues lists every ScanTrigger in the schema's order.
 func ScanTriggerValues() []string {
-	return []string{"schedule", "manual", "push"}
+	return values(ScanTriggerSchedule, ScanTriggerManual, ScanTriggerPush)
 }
 
 // Scanner is the vocabulary of ScanDefinitionInput/scanner (commands/scans/defs.json), first
@@ -295,7 +295,7 @@ const (
 
 // ScannerValues lists every Scanner in the schema's order.
 func ScannerValues() []string {
-	return []string{"nmap", "external"}
+	return values(ScannerNmap, ScannerExternal)
 }
 
 // SessionRevocationReason is the vocabulary of SessionRevoked/reason
@@ -312,7 +312,7 @@ const (
 
 // SessionRevocationReasonValues lists every SessionRevocationReason in the schema's order.
 func SessionRevocationReasonValues() []string {
-	return []string{"logout", "user", "admin", "reuse", "user-disabled"}
+	return values(SessionRevocationReasonLogout, SessionRevocationReasonUser, SessionRevocationReasonAdmin, SessionRevocationReasonReuse, SessionRevocationReasonUserDisabled)
 }
 
 // SessionSource is the vocabulary of SessionStarted/source
@@ -327,7 +327,7 @@ const (
 
 // SessionSourceValues lists every SessionSource in the schema's order.
 func SessionSourceValues() []string {
-	return []string{"password", "sso", "refresh"}
+	return values(SessionSourcePassword, SessionSourceSso, SessionSourceRefresh)
 }
 
 // Severity is the vocabulary of NotificationRequested/severity
@@ -344,7 +344,7 @@ const (
 
 // SeverityValues lists every Severity in the schema's order.
 func SeverityValues() []string {
-	return []string{"critical", "high", "medium", "low", "info"}
+	return values(SeverityCritical, SeverityHigh, SeverityMedium, SeverityLow, SeverityInfo)
 }
 
 // SuppressionReason is the vocabulary of NotificationSuppressed/reason
@@ -359,7 +359,7 @@ const (
 
 // SuppressionReasonValues lists every SuppressionReason in the schema's order.
 func SuppressionReasonValues() []string {
-	return []string{"preference", "quiet_hours", "digest"}
+	return values(SuppressionReasonPreference, SuppressionReasonQuietHours, SuppressionReasonDigest)
 }
 
 // UserSource is the vocabulary of UserRegistered/source (events/identity/UserRegistered.v1.json),
@@ -374,5 +374,5 @@ const (
 
 // UserSourceValues lists every UserSource in the schema's order.
 func UserSourceValues() []string {
-	return []string{"password", "sso", "invitation"}
+	return values(UserSourcePassword, UserSourceSso, UserSourceInvitation)
 }

@@ -8,13 +8,16 @@ import (
 
 // Event types of the notifications context, as they appear in an envelope's type.
 const (
+	TypeInboxMarkedRead          = "InboxMarkedRead"
 	TypeNotificationAttempted    = "NotificationAttempted"
 	TypeNotificationDeadLettered = "NotificationDeadLettered"
 	TypeNotificationDeferred     = "NotificationDeferred"
 	TypeNotificationFailed       = "NotificationFailed"
+	TypeNotificationHeld         = "NotificationHeld"
 	TypeNotificationRequested    = "NotificationRequested"
 	TypeNotificationSent         = "NotificationSent"
 	TypeNotificationSuppressed   = "NotificationSuppressed"
+	TypeNotificationsMarkedRead  = "NotificationsMarkedRead"
 )
 
 // Command types of the notifications context sent through the command bus (by sagas), as the bus
@@ -96,6 +99,16 @@ type NotifySLAReminder struct {
 	FindingID string `json:"finding_id"`
 }
 
+// InboxMarkedRead is the payload of InboxMarkedRead
+// (events/notifications/InboxMarkedRead.v1.json). The user read their whole in-app inbox (POST
+// /v1/notifications/read-all): every notification to them requested at or before global position
+// through_position is read; later ones are not.
+type InboxMarkedRead struct {
+	UserID          string    `json:"user_id"`
+	ThroughPosition int       `json:"through_position"`
+	ReadAt          time.Time `json:"read_at"`
+}
+
 // NotificationAttempted is the payload of NotificationAttempted
 // (events/notifications/NotificationAttempted.v1.json). A delivery attempt is about to start
 // (recorded before the channel is called). An attempt without a later NotificationSent or
@@ -137,6 +150,17 @@ type NotificationFailed struct {
 	Interrupted   *bool     `json:"interrupted,omitempty"`
 	NextAttemptAt time.Time `json:"next_attempt_at,omitzero"`
 	FailedAt      time.Time `json:"failed_at"`
+}
+
+// NotificationHeld is the payload of NotificationHeld
+// (events/notifications/NotificationHeld.v1.json). The channel had nobody to deliver to at this
+// attempt (a WebSocket notification whose recipient has no open session): the notification is not
+// sent; it waits, unread, in the recipient's in-app inbox. Terminal.
+type NotificationHeld struct {
+	Attempt   int       `json:"attempt"`
+	MessageID string    `json:"message_id"`
+	HeldAt    time.Time `json:"held_at"`
+	Reason    string    `json:"reason"`
 }
 
 // NotificationRequestedRecipient is NotificationRequested/recipient of
@@ -206,4 +230,15 @@ type NotificationSuppressed struct {
 	Detail      string            `json:"detail,omitempty"`
 	DigestID    string            `json:"digest_id,omitempty"`
 	DigestDueAt time.Time         `json:"digest_due_at,omitzero"`
+}
+
+// NotificationsMarkedRead is the payload of NotificationsMarkedRead
+// (events/notifications/NotificationsMarkedRead.v1.json). The user read these notifications of
+// their in-app inbox (POST /v1/notifications/{id}/read). Recorded on the user's inbox stream
+// (notifications-inbox-<uuid>); a notification is read once.
+type NotificationsMarkedRead struct {
+	UserID string `json:"user_id"`
+	// The message ids (the uuid of each notification's stream id) of the inbox items read.
+	MessageIDs []string  `json:"message_ids"`
+	ReadAt     time.Time `json:"read_at"`
 }

@@ -1,7 +1,6 @@
 package domain
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -176,99 +175,80 @@ var _ es.Aggregate = (*Asset)(nil)
 func (a *Asset) Apply(e *events.Envelope) error {
 	switch e.Type {
 	case contracts.TypeAssetRegistered:
-		var d contracts.AssetRegistered
-		if err := json.Unmarshal(e.Data, &d); err != nil {
-			return err
-		}
-		a.ID, a.Kind, a.Name, a.Description, a.Identifiers = e.StreamID, d.Kind, d.Name, d.Description, Identifiers(d.Identifiers)
-		a.Classification = Classification{Criticality: d.Criticality, Environment: d.Environment, OwnerTeam: d.OwnerTeam,
-			DataClassification: d.DataClassification, Tags: d.Tags}
-		a.Status, a.registered = StatusActive, true
+		return events.OnPayload(e.Data, func(d contracts.AssetRegistered) {
+			a.ID, a.Kind, a.Name, a.Description, a.Identifiers = e.StreamID, d.Kind, d.Name, d.Description, Identifiers(d.Identifiers)
+			a.Classification = Classification{Criticality: d.Criticality, Environment: d.Environment, OwnerTeam: d.OwnerTeam,
+				DataClassification: d.DataClassification, Tags: d.Tags}
+			a.Status, a.registered = StatusActive, true
+		})
 	case contracts.TypeAssetRegisteredWeakly:
-		var d contracts.AssetRegisteredWeakly
-		if err := json.Unmarshal(e.Data, &d); err != nil {
-			return err
-		}
-		a.ID, a.Kind, a.Name, a.WeakKey = e.StreamID, d.Kind, d.Name, d.WeakKey
-		a.Status, a.registered = StatusActive, true
+		return events.OnPayload(e.Data, func(d contracts.AssetRegisteredWeakly) {
+			a.ID, a.Kind, a.Name, a.WeakKey = e.StreamID, d.Kind, d.Name, d.WeakKey
+			a.Status, a.registered = StatusActive, true
+		})
 	case contracts.TypeAssetUpdated:
-		var d contracts.AssetUpdated
-		if err := json.Unmarshal(e.Data, &d); err != nil {
-			return err
-		}
-		if d.Name != nil {
-			a.Name = *d.Name
-		}
-		if d.Description != nil {
-			a.Description = *d.Description
-		}
-		if d.Identifiers != nil {
-			a.Identifiers = Identifiers(*d.Identifiers)
-		}
-	case contracts.TypeAssetClassified:
-		var d contracts.AssetClassified
-		if err := json.Unmarshal(e.Data, &d); err != nil {
-			return err
-		}
-		if d.Criticality != nil && *d.Criticality != "" {
-			a.Criticality = *d.Criticality
-		}
-		if d.Environment != nil && *d.Environment != "" {
-			a.Environment = *d.Environment
-		}
-		if d.DataClassification != nil && *d.DataClassification != "" {
-			a.DataClassification = *d.DataClassification
-		}
-		if d.OwnerTeam != nil {
-			a.OwnerTeam = *d.OwnerTeam
-		}
-		if d.Tags != nil {
-			a.Tags = *d.Tags
-			if len(a.Tags) == 0 {
-				a.Tags = nil
+		return events.OnPayload(e.Data, func(d contracts.AssetUpdated) {
+			if d.Name != nil {
+				a.Name = *d.Name
 			}
-		}
-	case contracts.TypeAssetLinked, contracts.TypeAssetUnlinked:
-		var d Link
-		if err := json.Unmarshal(e.Data, &d); err != nil {
-			return err
-		}
-		if a.links == nil {
-			a.links = map[Link]struct{}{}
-		}
-		if e.Type == contracts.TypeAssetLinked {
+			if d.Description != nil {
+				a.Description = *d.Description
+			}
+			if d.Identifiers != nil {
+				a.Identifiers = Identifiers(*d.Identifiers)
+			}
+		})
+	case contracts.TypeAssetClassified:
+		return events.OnPayload(e.Data, a.classify)
+	case contracts.TypeAssetLinked:
+		return events.OnPayload(e.Data, func(d Link) {
+			if a.links == nil {
+				a.links = map[Link]struct{}{}
+			}
 			a.links[d] = struct{}{}
-		} else {
-			delete(a.links, d)
-		}
+		})
+	case contracts.TypeAssetUnlinked:
+		return events.OnPayload(e.Data, func(d Link) { delete(a.links, d) })
 	case contracts.TypeAssetIdentifiersObserved:
-		var d contracts.AssetIdentifiersObserved
-		if err := json.Unmarshal(e.Data, &d); err != nil {
-			return err
-		}
-		a.Identifiers = merge(a.Identifiers, Identifiers(d.Identifiers))
+		return events.OnPayload(e.Data, func(d contracts.AssetIdentifiersObserved) {
+			a.Identifiers = merge(a.Identifiers, Identifiers(d.Identifiers))
+		})
 	case contracts.TypeAssetRetired:
-		var d contracts.AssetRetired
-		if err := json.Unmarshal(e.Data, &d); err != nil {
-			return err
-		}
-		a.Status, a.RetiredReason = StatusRetired, d.Reason
+		return events.OnPayload(e.Data, func(d contracts.AssetRetired) { a.Status, a.RetiredReason = StatusRetired, d.Reason })
 	case contracts.TypeAssetReactivated:
 		a.Status, a.RetiredReason = StatusActive, ""
 	case contracts.TypeAssetMergedInto:
-		var d contracts.AssetMergedInto
-		if err := json.Unmarshal(e.Data, &d); err != nil {
-			return err
-		}
-		a.Status, a.RetiredReason, a.MergedInto = StatusRetired, "merged into "+d.TargetAssetID+": "+d.Reason, d.TargetAssetID
+		return events.OnPayload(e.Data, func(d contracts.AssetMergedInto) {
+			a.Status, a.RetiredReason, a.MergedInto = StatusRetired, "merged into "+d.TargetAssetID+": "+d.Reason, d.TargetAssetID
+		})
 	case contracts.TypeAssetMerged:
-		var d contracts.AssetMerged
-		if err := json.Unmarshal(e.Data, &d); err != nil {
-			return err
-		}
-		a.Merged = append(a.Merged, d.SourceAssetID)
+		return events.OnPayload(e.Data, func(d contracts.AssetMerged) { a.Merged = append(a.Merged, d.SourceAssetID) })
 	}
 	return nil
+}
+
+// classify applies AssetClassified: only the properties it carries change, an empty
+// criticality, environment or data classification leaves it as it is, and an empty tag list
+// clears the tags.
+func (a *Asset) classify(d contracts.AssetClassified) {
+	if d.Criticality != nil && *d.Criticality != "" {
+		a.Criticality = *d.Criticality
+	}
+	if d.Environment != nil && *d.Environment != "" {
+		a.Environment = *d.Environment
+	}
+	if d.DataClassification != nil && *d.DataClassification != "" {
+		a.DataClassification = *d.DataClassification
+	}
+	if d.OwnerTeam != nil {
+		a.OwnerTeam = *d.OwnerTeam
+	}
+	if d.Tags != nil {
+		a.Tags = *d.Tags
+		if len(a.Tags) == 0 {
+			a.Tags = nil
+		}
+	}
 }
 
 // Exists reports whether the asset has been registered.

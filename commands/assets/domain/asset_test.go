@@ -205,12 +205,7 @@ func TestUpdate(t *testing.T) {
 	for _, c := range cases {
 		a := hostAsset(t)
 		ch := must(t)(a.Update(c.cmd))
-		switch {
-		case c.want == nil && len(ch) != 0:
-			t.Errorf("%s: a no-op update returned %+v", c.name, ch)
-		case c.want != nil && (len(ch) != 1 || ch[0].Type != contracts.TypeAssetUpdated || !reflect.DeepEqual(ch[0].Data, *c.want)):
-			t.Errorf("%s: got %+v, want %+v", c.name, ch, *c.want)
-		}
+		changeIs(t, c.name, ch, contracts.TypeAssetUpdated, c.want)
 		replay(t, a, assetID(1), ch)
 		if c.cmd.Identifiers == &newIDs && !reflect.DeepEqual(a.Identifiers.IPs, []string{"10.0.0.7"}) {
 			t.Errorf("%s: identifiers after replay %+v", c.name, a.Identifiers)
@@ -271,12 +266,7 @@ func TestClassify(t *testing.T) {
 	for _, c := range cases {
 		a := base(t)
 		ch := must(t)(a.Classify(c.cmd))
-		switch {
-		case c.want == nil && len(ch) != 0:
-			t.Errorf("%s: a no-op classification returned %+v", c.name, ch)
-			continue
-		case c.want != nil && (len(ch) != 1 || ch[0].Type != contracts.TypeAssetClassified || !reflect.DeepEqual(ch[0].Data, *c.want)):
-			t.Errorf("%s: got %+v, want %+v", c.name, ch, *c.want)
+		if !changeIs(t, c.name, ch, contracts.TypeAssetClassified, c.want) {
 			continue
 		}
 		replay(t, a, assetID(1), ch)
@@ -472,3 +462,18 @@ func TestApplyIgnoresUnknownEventTypes(t *testing.T) {
 }
 
 func itoa(i int) string { return strconv.Itoa(i) }
+
+// changeIs checks what a change-set command (Update, Classify) returned: nothing when want is nil
+// (the command changes nothing), else exactly one event of type typ carrying *want.
+func changeIs[T any](t *testing.T, name string, ch []es.Change, typ string, want *T) bool {
+	t.Helper()
+	switch {
+	case want == nil && len(ch) != 0:
+		t.Errorf("%s: a no-op returned %+v", name, ch)
+		return false
+	case want != nil && (len(ch) != 1 || ch[0].Type != typ || !reflect.DeepEqual(ch[0].Data, *want)):
+		t.Errorf("%s: got %+v, want %+v", name, ch, *want)
+		return false
+	}
+	return true
+}

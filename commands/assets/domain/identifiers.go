@@ -354,7 +354,7 @@ func NormalizePURL(s string) (string, error) {
 	if typ != "oci" && typ != "docker" {
 		return "", fmt.Errorf("%q is not an image purl (want pkg:oci/… or pkg:docker/…)", clip(s))
 	}
-	if strings.IndexFunc(rest, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
+	if strings.IndexFunc(rest, spaceOrControl) >= 0 {
 		return "", fmt.Errorf("purl must not contain spaces")
 	}
 	base, sub, hasSub := strings.Cut(rest, "#")
@@ -384,6 +384,23 @@ var caseInsensitiveForges = map[string]bool{"github.com": true, "gitlab.com": tr
 
 var scpLikeRe = regexp.MustCompile(`^(?:[^@/\s]+@)?([^:/\s\[\]]+):([^\s]+)$`)
 
+// urlInput trims s, an identifier given as a URL, and refuses it when empty, longer than
+// MaxURLLen or holding white space or control characters; what names it in the errors.
+func urlInput(s, what string) (string, error) {
+	raw := strings.TrimSpace(s)
+	switch {
+	case raw == "":
+		return "", fmt.Errorf("%s is empty", what)
+	case len(raw) > MaxURLLen:
+		return "", fmt.Errorf("%s is longer than %d characters", what, MaxURLLen)
+	case strings.IndexFunc(raw, spaceOrControl) >= 0:
+		return "", fmt.Errorf("%s must not contain spaces", what)
+	}
+	return raw, nil
+}
+
+func spaceOrControl(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }
+
 // NormalizeRepoURL accepts a repository's https, http, ssh, git or scp-like (git@host:org/repo)
 // URL and returns its identity as https://<host>/<path>: scheme, user and port dropped, host
 // lower-cased, query and fragment dropped, a trailing "/" and ".git" stripped. Paths on
@@ -391,15 +408,9 @@ var scpLikeRe = regexp.MustCompile(`^(?:[^@/\s]+@)?([^:/\s\[\]]+):([^\s]+)$`)
 // So https://GitHub.com/org/repo.git/, git@github.com:org/repo.git and ssh://git@github.com/org/repo
 // are all https://github.com/org/repo.
 func NormalizeRepoURL(s string) (string, error) {
-	raw := strings.TrimSpace(s)
-	if raw == "" {
-		return "", fmt.Errorf("repo URL is empty")
-	}
-	if len(raw) > MaxURLLen {
-		return "", fmt.Errorf("repo URL is longer than %d characters", MaxURLLen)
-	}
-	if strings.IndexFunc(raw, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
-		return "", fmt.Errorf("repo URL must not contain spaces")
+	raw, err := urlInput(s, "repo URL")
+	if err != nil {
+		return "", err
 	}
 	var host, path string
 	if i := strings.Index(raw, "://"); i >= 0 {
@@ -448,15 +459,9 @@ func NormalizeBaseURL(s string) (string, error) { return normalizeBaseURL(s, fal
 // normalizeBaseURL with lenient set reduces a URL with a path to its origin instead of refusing it
 // (discovery: a scanner's "site" may carry a path).
 func normalizeBaseURL(s string, lenient bool) (string, error) {
-	raw := strings.TrimSpace(s)
-	if raw == "" {
-		return "", fmt.Errorf("base URL is empty")
-	}
-	if len(raw) > MaxURLLen {
-		return "", fmt.Errorf("base URL is longer than %d characters", MaxURLLen)
-	}
-	if strings.IndexFunc(raw, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
-		return "", fmt.Errorf("base URL must not contain spaces")
+	raw, err := urlInput(s, "base URL")
+	if err != nil {
+		return "", err
 	}
 	u, err := url.Parse(raw)
 	if err != nil {

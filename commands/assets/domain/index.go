@@ -1,7 +1,6 @@
 package domain
 
 import (
-	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -104,55 +103,52 @@ func (x *Index) Apply(e *events.Envelope) error {
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	cur := x.assets[e.StreamID]
+	if err := x.apply(e, x.assets[e.StreamID]); err != nil {
+		return fmt.Errorf("%s %s: %w", e.Type, e.StreamID, err)
+	}
+	return nil
+}
+
+// apply is Apply under the lock; cur is the asset's entry, nil before its registration.
+func (x *Index) apply(e *events.Envelope, cur *entry) error {
 	switch e.Type {
 	case contracts.TypeAssetRegistered:
-		var d contracts.AssetRegistered
-		if err := json.Unmarshal(e.Data, &d); err != nil {
-			return fmt.Errorf("%s %s: %w", e.Type, e.StreamID, err)
-		}
-		x.set(e.StreamID, d.Kind, Identifiers(d.Identifiers), false)
-		x.rename(e.StreamID, d.Name)
+		return events.OnPayload(e.Data, func(d contracts.AssetRegistered) {
+			x.set(e.StreamID, d.Kind, Identifiers(d.Identifiers), false)
+			x.rename(e.StreamID, d.Name)
+		})
 	case contracts.TypeAssetRegisteredWeakly:
-		var d contracts.AssetRegisteredWeakly
-		if err := json.Unmarshal(e.Data, &d); err != nil {
-			return fmt.Errorf("%s %s: %w", e.Type, e.StreamID, err)
-		}
-		x.set(e.StreamID, d.Kind, Identifiers{}, false)
-		x.rename(e.StreamID, d.Name)
-		x.setWeak(e.StreamID, d.WeakKey)
+		return events.OnPayload(e.Data, func(d contracts.AssetRegisteredWeakly) {
+			x.set(e.StreamID, d.Kind, Identifiers{}, false)
+			x.rename(e.StreamID, d.Name)
+			x.setWeak(e.StreamID, d.WeakKey)
+		})
 	case contracts.TypeAssetUpdated:
-		var d contracts.AssetUpdated
-		if err := json.Unmarshal(e.Data, &d); err != nil {
-			return fmt.Errorf("%s %s: %w", e.Type, e.StreamID, err)
-		}
-		if cur != nil && d.Identifiers != nil {
-			x.set(e.StreamID, cur.kind, Identifiers(*d.Identifiers), cur.retired)
-		}
-		if cur != nil && d.Name != nil {
-			x.rename(e.StreamID, *d.Name)
-		}
+		return events.OnPayload(e.Data, func(d contracts.AssetUpdated) {
+			if cur != nil && d.Identifiers != nil {
+				x.set(e.StreamID, cur.kind, Identifiers(*d.Identifiers), cur.retired)
+			}
+			if cur != nil && d.Name != nil {
+				x.rename(e.StreamID, *d.Name)
+			}
+		})
 	case contracts.TypeAssetIdentifiersObserved:
-		var d contracts.AssetIdentifiersObserved
-		if err := json.Unmarshal(e.Data, &d); err != nil {
-			return fmt.Errorf("%s %s: %w", e.Type, e.StreamID, err)
-		}
-		if cur != nil {
-			x.set(e.StreamID, cur.kind, merge(cur.ids, Identifiers(d.Identifiers)), cur.retired)
-		}
+		return events.OnPayload(e.Data, func(d contracts.AssetIdentifiersObserved) {
+			if cur != nil {
+				x.set(e.StreamID, cur.kind, merge(cur.ids, Identifiers(d.Identifiers)), cur.retired)
+			}
+		})
 	case contracts.TypeAssetRetired, contracts.TypeAssetReactivated:
 		if cur != nil {
 			x.set(e.StreamID, cur.kind, cur.ids, e.Type == contracts.TypeAssetRetired)
 		}
 	case contracts.TypeAssetMergedInto:
-		var d contracts.AssetMergedInto
-		if err := json.Unmarshal(e.Data, &d); err != nil {
-			return fmt.Errorf("%s %s: %w", e.Type, e.StreamID, err)
-		}
-		if cur != nil {
-			x.set(e.StreamID, cur.kind, cur.ids, true)
-			x.merged[e.StreamID] = d.TargetAssetID
-		}
+		return events.OnPayload(e.Data, func(d contracts.AssetMergedInto) {
+			if cur != nil {
+				x.set(e.StreamID, cur.kind, cur.ids, true)
+				x.merged[e.StreamID] = d.TargetAssetID
+			}
+		})
 	}
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/socplatform/soc/commands/notifications/channels"
 	"github.com/socplatform/soc/commands/notifications/domain"
@@ -52,7 +53,9 @@ type User struct {
 	Name  string `json:"name,omitempty"`
 	Email string `json:"email,omitempty"`
 	Phone string `json:"phone,omitempty"` // E.164
-	Lead  string `json:"lead,omitempty"`  // user id of the person SLA breaches escalate to
+	// TimeZone is the person's IANA time zone (empty: UTC).
+	TimeZone string `json:"time_zone,omitempty"`
+	Lead     string `json:"lead,omitempty"` // user id of the person SLA breaches escalate to
 	// Channels this person is reached on, among email, sms and websocket. Default: email (when
 	// an address is set) and websocket. SMS costs money per message: only when listed.
 	Channels    []string            `json:"channels,omitempty"`
@@ -116,6 +119,11 @@ func NewDirectory(d Directory) (*Directory, error) {
 		if u.Email != "" {
 			if a, err := mail.ParseAddress(u.Email); err != nil || a.Address != u.Email {
 				errs = append(errs, fmt.Errorf("%s.email %q: not a bare address", at, u.Email))
+			}
+		}
+		if u.TimeZone != "" {
+			if _, err := time.LoadLocation(u.TimeZone); err != nil {
+				errs = append(errs, fmt.Errorf("%s.time_zone %q: not an IANA time zone", at, u.TimeZone))
 			}
 		}
 		if u.Phone != "" && !phoneRe.MatchString(u.Phone) {
@@ -194,36 +202,49 @@ func (d *Directory) User(idOrEmail string) *User {
 	return nil
 }
 
-// Owners returns who is told about a finding: its owner when known, else the members of its
-// asset's owner team, else the fallback users.
+// People is the directory as the planner's port. (A method of its own would clash with the
+// file's field Fallback.)
+func (d *Directory) People() People { return directoryPeople{d} }
+
+type directoryPeople struct{ d *Directory }
+
+func (p directoryPeople) Person(_ context.Context, idOrEmail string) (Person, bool, error) {
+	u := p.d.User(idOrEmail)
+	if u == nil {
+		return Person{}, false, nil
+	}
+	return Person{ID: u.ID, Name: u.Name, Email: u.Email, Phone: u.Phone, TimeZone: u.TimeZone, Lead: u.Lead,
+		Channels: slices.Clone(u.Channels)}, true, nil
+}
+
+func (p directoryPeople) Team(_ context.Context, name string) (Group, bool, error) {
+	t := p.d.teams[name]
+	if t == nil {
+		return Group{}, false, nil
+	}
+	return Group{Name: t.Name, Members: slices.Clone(t.Members), Lead: t.Lead}, true, nil
+}
+
+func (p directoryPeople) Fallback(context.Context) ([]string, error) {
+	return slices.Clone(p.d.Fallback), nil
+}
+
+// Owners returns who is told about a finding (see ownersOf).
 func (d *Directory) Owners(owner, team string) []*User {
-	if u := d.User(owner); u != nil {
-		return []*User{u}
-	}
-	if t := d.teams[team]; t != nil && len(t.Members) > 0 {
-		return d.list(t.Members)
-	}
-	return d.list(d.Fallback)
+	ps, _ := ownersOf(context.Background(), directoryPeople{d}, owner, team) // the file cannot fail
+	return d.usersOf(ps)
 }
 
-// Leads returns who an SLA breach escalates to: the owner's lead, else the asset team's lead,
-// else the fallback users.
+// Leads returns who an SLA breach escalates to (see leadsOf).
 func (d *Directory) Leads(owner, team string) []*User {
-	if u := d.User(owner); u != nil && u.Lead != "" {
-		return d.list([]string{u.Lead})
-	}
-	if t := d.teams[team]; t != nil && t.Lead != "" {
-		return d.list([]string{t.Lead})
-	}
-	return d.list(d.Fallback)
+	ps, _ := leadsOf(context.Background(), directoryPeople{d}, owner, team)
+	return d.usersOf(ps)
 }
 
-func (d *Directory) list(ids []string) []*User {
-	out := make([]*User, 0, len(ids))
-	for _, id := range ids {
-		if u := d.users[id]; u != nil && !slices.Contains(out, u) {
-			out = append(out, u)
-		}
+func (d *Directory) usersOf(ps []Person) []*User {
+	out := make([]*User, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, d.users[p.ID])
 	}
 	return out
 }
@@ -262,12 +283,4 @@ func (u *User) Recipient() channels.Recipient {
 }
 
 // channelsOf lists the personal channels u is reached on.
-func (u *User) channelsOf() []string {
-	if len(u.Channels) > 0 {
-		return u.Channels
-	}
-	if u.Email != "" {
-		return []string{channels.ChannelEmail, ChannelWebSocket}
-	}
-	return []string{ChannelWebSocket}
-}
+func (u *User) channelsOf() []string { return defaultChannels(u.Channels, u.Email) }

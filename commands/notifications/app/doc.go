@@ -1,7 +1,38 @@
 // Package app is the notification service core: Service records requests (deciding each with
 // the recipient's preferences) and Worker delivers them through the channel clients of
-// notifications/channels, with retries, backoff and a dead-letter state. It is a library: no
-// HTTP endpoint and no `soc serve` target wire it yet.
+// notifications/channels, with retries, backoff and a dead-letter state; Planner turns the flow
+// sagas' commands into requests, reading recipients through the People port (the Directory
+// file, or the identity context's read state); Inbox is every user's in-app inbox, served by
+// notifications/ports.
+//
+// # Recipients
+//
+// People (declared in people.go, where the planner uses it) answers a person by id or e-mail
+// (name, e-mail, phone, time zone, lead, channels), a team by name (members, lead) and the
+// fallback users; preferences come through PreferenceSource. Plain values: an adapter needs no
+// JSON type of this package.
+//
+// # Inbox and WebSocket sessions
+//
+// The inbox is a read model of the notification events, not events of its own: every
+// NotificationRequested to a user on a personal channel is an item, the channels of one message
+// (same trigger and user) one item; what the recipient's preferences suppressed and digest
+// notifications (whose items are listed already) are not items. Reads are events on the user's
+// inbox stream (NotificationsMarkedRead, InboxMarkedRead), so they survive a restart and marking
+// is idempotent. The WebSocket channel (WebSocketSender) answers ErrNoSession for a user with no
+// open session; the worker then records NotificationHeld: not sent, not retried, and unread in
+// the inbox. It is not pushed when the user connects later: clients list their unread items on
+// connecting.
+//
+// # SLA breach digests
+//
+// The planner asks the Service to coalesce SLA breach escalations (Request.Coalesce,
+// PlannerConfig.SLADigestWindow, default one minute): a breach that would be delivered is
+// suppressed into the digest of its recipient, channel and window — the digest machinery below,
+// so a crash mid-window loses nothing (the suppressions are events; the worker's index rebuilds
+// the open windows). When the window closes the worker requests one digest per recipient and
+// channel listing the breaches ("SLA breached: N findings"; at most 1000 listed, the rest
+// counted).
 //
 // # Requests and duplicates
 //
@@ -71,6 +102,8 @@
 // versions) but would treat the other's long attempts as interrupted after Lease.
 // A request racing with the digest of its window being requested (both within the same instant)
 // can land in a closed window; the worker logs it and does not deliver it. Preferences come from
-// a PreferenceSource port (StaticPreferences in memory); they are not event-sourced yet.
+// a PreferenceSource port (StaticPreferences in memory, the Directory); they are not
+// event-sourced here. The inbox keeps the newest InboxConfig.Size items per user in memory and
+// reads the whole history of $all on its first call after a start (no snapshot yet).
 // Sender.Send returns no provider id, so NotificationSent.provider_id stays empty.
 package app

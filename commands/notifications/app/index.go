@@ -146,7 +146,7 @@ func (x *index) apply(e *events.Envelope) error {
 		if en := x.live[id]; en != nil {
 			en.status, en.due = domain.StatusRetrying, d.NextAttemptAt
 		}
-	case contracts.TypeNotificationSent, contracts.TypeNotificationDeadLettered:
+	case contracts.TypeNotificationSent, contracts.TypeNotificationDeadLettered, contracts.TypeNotificationHeld:
 		delete(x.live, id)
 	}
 	return nil

@@ -35,6 +35,10 @@ const (
 	CmdKEVAlertsForAsset     = contracts.CmdNotifyKEVAlertsForAsset // the asset became a production asset
 )
 
+// DefaultSLADigestWindow is PlannerConfig.SLADigestWindow's default: short, so an escalation
+// waits little, and long enough to gather the breaches one import or one timer pass finds.
+const DefaultSLADigestWindow = time.Minute
+
 // MaxFindingsPerMessage bounds the findings listed in one new-findings message; the rest are
 // counted (a scan of a fresh network can open thousands).
 const MaxFindingsPerMessage = 200
@@ -54,7 +58,10 @@ type PlannerConfig struct {
 	Store   es.Store
 	Querier eventQuerier
 	Service *Service
-	Dir     *Directory
+	// People is who is notified (the identity context's users and teams); nil: Dir.
+	People People
+	// Dir is the directory file (--notify-directory), used when People is nil.
+	Dir *Directory
 	// Channels are the configured channels: requests are recorded for these only (nothing is
 	// queued for a channel nobody configured). ChannelWebSocket is always available.
 	Channels []string
@@ -63,8 +70,13 @@ type PlannerConfig struct {
 	// AssetFindings answers CmdKEVAlertsForAsset; nil: that command fails (it needs the process
 	// that imports scans).
 	AssetFindings assetFindings
-	Log           *slog.Logger
-	Now           func() time.Time
+	// SLADigestWindow coalesces SLA breach escalations: the breaches one recipient is told about
+	// within one window (aligned on multiples of it) reach them as one digest listing them, not
+	// one message per finding — a first import of an old backlog breaches hundreds at once.
+	// Default DefaultSLADigestWindow; negative: every escalation on its own.
+	SLADigestWindow time.Duration
+	Log             *slog.Logger
+	Now             func() time.Time
 }
 
 // Planner turns the flow sagas' commands into notification requests: it reads the findings
@@ -86,6 +98,15 @@ func NewPlanner(cfg PlannerConfig) (*Planner, error) {
 	}
 	if cfg.Dir == nil {
 		cfg.Dir, _ = NewDirectory(Directory{})
+	}
+	if cfg.People == nil {
+		cfg.People = cfg.Dir.People()
+	}
+	switch {
+	case cfg.SLADigestWindow == 0:
+		cfg.SLADigestWindow = DefaultSLADigestWindow
+	case cfg.SLADigestWindow < 0:
+		cfg.SLADigestWindow = 0
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
@@ -166,7 +187,11 @@ func (p *Planner) notifySLAReminder(ctx context.Context, id string, c contracts.
 		return nil // remediated, accepted or rescheduled since the timer was set
 	}
 	data := map[string]any{"Finding": f.view(p.cfg.BaseURL), "DueAt": c.DueAt.UTC(), "Remaining": roundDuration(c.DueAt.Sub(p.cfg.Now()))}
-	return p.request(ctx, CmdSLAReminder+"|"+id, p.cfg.Dir.Owners(f.Owner, f.team), channels.KindSLAReminder, string(f.Severity), data)
+	to, err := ownersOf(ctx, p.cfg.People, f.Owner, f.team)
+	if err != nil {
+		return err
+	}
+	return p.request(ctx, CmdSLAReminder+"|"+id, to, message{kind: channels.KindSLAReminder, severity: string(f.Severity), data: data})
 }
 
 func (p *Planner) notifySLABreach(ctx context.Context, id string, c contracts.NotifySLABreach) error {
@@ -183,7 +208,15 @@ func (p *Planner) notifySLABreach(ctx context.Context, id string, c contracts.No
 	}
 	data := map[string]any{"Finding": f.view(p.cfg.BaseURL), "DueAt": c.DueAt.UTC(), "Owner": owner,
 		"Overdue": roundDuration(p.cfg.Now().Sub(c.DueAt))}
-	return p.request(ctx, CmdSLABreach+"|"+id, p.cfg.Dir.Leads(f.Owner, f.team), channels.KindSLABreach, string(f.Severity), data)
+	to, err := leadsOf(ctx, p.cfg.People, f.Owner, f.team)
+	if err != nil {
+		return err
+	}
+	m := message{kind: channels.KindSLABreach, severity: string(f.Severity), data: data, coalesce: p.cfg.SLADigestWindow}
+	if m.coalesce > 0 { // the digest lists its items by subject; alone, the templates' subject is kept
+		m.subject = fmt.Sprintf("SLA breached: %s on %s (owner %s, overdue %s)", cmpOr(f.title, f.ID), cmpOr(f.assetName, f.AssetID), owner, data["Overdue"])
+	}
+	return p.request(ctx, CmdSLABreach+"|"+id, to, m)
 }
 
 func (p *Planner) notifyRiskAcceptanceExpired(ctx context.Context, id string, c contracts.NotifyRiskAcceptanceExpired) error {
@@ -192,7 +225,11 @@ func (p *Planner) notifyRiskAcceptanceExpired(ctx context.Context, id string, c 
 		return err
 	}
 	data := map[string]any{"Finding": f.view(p.cfg.BaseURL), "AcceptedBy": c.AcceptedBy, "Reason": c.Justification, "ExpiredAt": c.ExpiredAt.UTC()}
-	return p.request(ctx, CmdRiskAcceptanceExpired+"|"+id, p.cfg.Dir.Owners(f.Owner, f.team), channels.KindRiskAcceptanceExpired, string(f.Severity), data)
+	to, err := ownersOf(ctx, p.cfg.People, f.Owner, f.team)
+	if err != nil {
+		return err
+	}
+	return p.request(ctx, CmdRiskAcceptanceExpired+"|"+id, to, message{kind: channels.KindRiskAcceptanceExpired, severity: string(f.Severity), data: data})
 }
 
 // commandFinding loads the finding a command of type typ names; one that does not exist is a
@@ -208,9 +245,17 @@ func (p *Planner) commandFinding(ctx context.Context, typ, findingID string) (*f
 	return f, nil
 }
 
+// message is what one planner command tells its recipients.
+type message struct {
+	kind, severity, subject string
+	data                    map[string]any
+	coalesce                time.Duration // Request.Coalesce
+}
+
 // request records one notification per recipient and personal channel, and one per shared
 // channel.
-func (p *Planner) request(ctx context.Context, trigger string, to []*User, kind, severity string, data map[string]any) error {
+func (p *Planner) request(ctx context.Context, trigger string, to []Person, m message) error {
+	kind, severity, data := m.kind, m.severity, m.data
 	if severity == "" {
 		severity = "info"
 	}
@@ -222,7 +267,7 @@ func (p *Planner) request(ctx context.Context, trigger string, to []*User, kind,
 				continue
 			}
 			_, err := p.cfg.Service.Request(ctx, Request{Trigger: trigger, Recipient: u.Recipient(), Channel: ch, Kind: kind,
-				Severity: severity, Data: data, Meta: meta})
+				Severity: severity, Subject: m.subject, Data: data, Coalesce: m.coalesce, Meta: meta})
 			errs = append(errs, err)
 		}
 	}
@@ -239,7 +284,7 @@ func (p *Planner) request(ctx context.Context, trigger string, to []*User, kind,
 			rcpt.UserID = to[0].ID
 		}
 		_, err := p.cfg.Service.Request(ctx, Request{Trigger: trigger, Recipient: rcpt, Channel: ch, Kind: kind,
-			Severity: severity, Data: data, Meta: meta})
+			Severity: severity, Subject: m.subject, Data: data, Coalesce: m.coalesce, Meta: meta})
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
@@ -257,7 +302,7 @@ func (p *Planner) newFindings(ctx context.Context, scanID string) error {
 		return err
 	}
 	type group struct {
-		user  *User
+		user  Person
 		items []map[string]any
 		worst string
 	}
@@ -277,7 +322,11 @@ func (p *Planner) newFindings(ctx context.Context, scanID string) error {
 		v := f.view(p.cfg.BaseURL)
 		all = append(all, v)
 		worst = worse(worst, string(f.Severity))
-		for _, u := range p.cfg.Dir.Owners(f.Owner, f.team) {
+		owners, err := ownersOf(ctx, p.cfg.People, f.Owner, f.team)
+		if err != nil {
+			return err
+		}
+		for _, u := range owners {
 			g := groups[u.ID]
 			if g == nil {
 				g = &group{user: u}
@@ -354,7 +403,11 @@ func (p *Planner) kevAlert(ctx context.Context, trigger string, f *findingState)
 		v["CVE"] = c // the alert names the exploited CVE, not just the first one
 	}
 	data := map[string]any{"Finding": v, "KEV": kev}
-	return p.request(ctx, trigger, p.cfg.Dir.Owners(f.Owner, f.team), channels.KindKEVAlert, "critical", data)
+	to, err := ownersOf(ctx, p.cfg.People, f.Owner, f.team)
+	if err != nil {
+		return err
+	}
+	return p.request(ctx, trigger, to, message{kind: channels.KindKEVAlert, severity: "critical", data: data})
 }
 
 // findingState is a finding as the planner needs it: the aggregate plus what its messages show.

@@ -59,12 +59,22 @@ func plannerDirectory(t *testing.T) *Directory {
 
 func newPlannerEnv(t *testing.T, chans ...string) *plannerEnv {
 	t.Helper()
+	return newPlannerEnvWith(t, nil, chans...)
+}
+
+// newPlannerEnvWith is newPlannerEnv with mod applied to the planner's configuration.
+func newPlannerEnvWith(t *testing.T, mod func(*PlannerConfig), chans ...string) *plannerEnv {
+	t.Helper()
 	e := &plannerEnv{env: newEnv(t), dir: plannerDirectory(t)}
 	if chans == nil {
 		chans = []string{email, sms, slack, teams} // no webhook configured
 	}
-	p, err := NewPlanner(PlannerConfig{Store: e.store, Querier: e.store, Service: e.svc, Dir: e.dir, Channels: chans,
-		BaseURL: "https://soc.example.com/", Now: e.clock.Now, Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	cfg := PlannerConfig{Store: e.store, Querier: e.store, Service: e.svc, Dir: e.dir, Channels: chans,
+		BaseURL: "https://soc.example.com/", Now: e.clock.Now, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if mod != nil {
+		mod(&cfg)
+	}
+	p, err := NewPlanner(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

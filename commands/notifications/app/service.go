@@ -62,7 +62,10 @@ type Request struct {
 	// Content: rendered Subject/Text/HTML, or Data for the channel's templates of Kind.
 	Subject, Text, HTML string
 	Data                map[string]any
-	Meta                es.Meta // actor, correlation and causation ids copied onto the events
+	// Coalesce, when positive, gathers what would be delivered into one digest per recipient and
+	// channel every Coalesce (domain.Coalesce): for messages that come in bursts.
+	Coalesce time.Duration
+	Meta     es.Meta // actor, correlation and causation ids copied onto the events
 }
 
 // Result tells what became of a request.
@@ -113,10 +116,10 @@ func (s *Service) Request(ctx context.Context, r Request) (Result, error) {
 			return Result{}, err
 		}
 	}
-	return s.record(ctx, domain.StreamID(key), req, r.Meta)
+	return s.record(ctx, domain.StreamID(key), req, r.Meta, r.Coalesce)
 }
 
-func (s *Service) record(ctx context.Context, id string, req domain.Requested, meta es.Meta) (Result, error) {
+func (s *Service) record(ctx context.Context, id string, req domain.Requested, meta es.Meta, coalesce time.Duration) (Result, error) {
 	res := Result{NotificationID: id, MessageID: domain.MessageIDOf(id)}
 	var n domain.Notification
 	v, err := es.Load(ctx, s.store, id, &n)
@@ -135,6 +138,7 @@ func (s *Service) record(ctx context.Context, id string, req domain.Requested, m
 	}
 	now := s.now().UTC()
 	d := domain.Decide(prefs, domain.Candidate{Channel: req.Channel, Kind: req.Kind, Severity: string(req.Severity)}, now)
+	d = domain.Coalesce(d, req.Kind, coalesce, now)
 	if d.Outcome == domain.OutcomeDigest {
 		if err := s.pickDigest(ctx, &d, req); err != nil {
 			return res, err

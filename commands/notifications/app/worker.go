@@ -428,6 +428,8 @@ func (w *Worker) process(ctx context.Context, id string) error {
 	done := w.cfg.Now().UTC()
 	if serr == nil {
 		changes, err = n.RecordSent(attempt, "", done)
+	} else if errors.Is(serr, ErrNoSession) {
+		changes, err = n.RecordHeld(attempt, serr.Error(), done)
 	} else {
 		retryable, after := channels.Retryable(serr)
 		if serr != nil && ctx.Err() != nil && actx.Err() != nil {
@@ -484,6 +486,9 @@ func (w *Worker) requestDigest(ctx context.Context, b bucket) error {
 	}
 	total := len(items) + omitted
 	subject := fmt.Sprintf("SOC digest: %d notification%s (highest severity: %s)", total, plural(total), top)
+	if allKind(b.items, channels.KindSLABreach) { // the planner's coalesced escalations
+		subject = fmt.Sprintf("[SOC ESCALATION] SLA breached: %d finding%s (highest severity: %s)", total, plural(total), top)
+	}
 	var text strings.Builder
 	text.WriteString(subject + "\n\n")
 	for _, it := range items {
@@ -505,8 +510,18 @@ func (w *Worker) requestDigest(ctx context.Context, b bucket) error {
 	if omitted > 0 { // written only when some were left out, as before (omitempty)
 		req.DigestOmitted = &omitted
 	}
-	_, err := w.svc.record(ctx, b.id, req, es.Meta{Actor: "system:notifications-digest"})
+	_, err := w.svc.record(ctx, b.id, req, es.Meta{Actor: "system:notifications-digest"}, 0)
 	return err
+}
+
+// allKind reports whether every item is of kind.
+func allKind(items []domain.DigestItem, kind string) bool {
+	for _, it := range items {
+		if it.Kind != kind {
+			return false
+		}
+	}
+	return len(items) > 0
 }
 
 func plural(n int) string {

@@ -11,6 +11,7 @@
 //	in_flight ──Sent──────────────────────────────────────────────────────► sent (terminal)
 //	in_flight ──Failed{retryable}─────────────────────────────────────────► retrying ──Attempted──► in_flight …
 //	in_flight ──Failed{permanent or last attempt} + DeadLettered──────────► dead_lettered (terminal)
+//	in_flight ──Held (nobody to deliver to: no open WebSocket session)─────► held (terminal; unread in the inbox)
 //
 // An attempt is recorded (NotificationAttempted) before the channel is called, so an attempt
 // whose outcome never got recorded (the process died between the server accepting the message
@@ -42,7 +43,8 @@ const (
 
 // EventTypes lists every event type of the context.
 var EventTypes = []string{contracts.TypeNotificationRequested, contracts.TypeNotificationDeferred, contracts.TypeNotificationSuppressed,
-	contracts.TypeNotificationAttempted, contracts.TypeNotificationSent, contracts.TypeNotificationFailed, contracts.TypeNotificationDeadLettered}
+	contracts.TypeNotificationAttempted, contracts.TypeNotificationSent, contracts.TypeNotificationFailed, contracts.TypeNotificationDeadLettered,
+	contracts.TypeNotificationHeld, contracts.TypeNotificationsMarkedRead, contracts.TypeInboxMarkedRead}
 
 // Status is a notification's delivery state.
 type Status string
@@ -55,11 +57,14 @@ const (
 	StatusSent         Status = "sent"          // terminal
 	StatusDeadLettered Status = "dead_lettered" // terminal
 	StatusSuppressed   Status = "suppressed"    // terminal: preferences or digest
+	// StatusHeld is terminal: the channel had nobody to deliver to (a WebSocket notification
+	// whose recipient had no open session); the message waits unread in the recipient's inbox.
+	StatusHeld Status = "held"
 )
 
 // Terminal reports whether nothing more will happen to a notification in this state.
 func (s Status) Terminal() bool {
-	return s == StatusSent || s == StatusDeadLettered || s == StatusSuppressed
+	return s == StatusSent || s == StatusDeadLettered || s == StatusSuppressed || s == StatusHeld
 }
 
 // Suppression reasons.
@@ -99,6 +104,7 @@ type (
 	Sent         = contracts.NotificationSent
 	Failed       = contracts.NotificationFailed
 	DeadLettered = contracts.NotificationDeadLettered
+	Held         = contracts.NotificationHeld
 )
 
 // RecipientOf is a request's recipient as the channels address it.
@@ -202,6 +208,8 @@ func (n *Notification) Apply(e *events.Envelope) error {
 		n.DueAt = d.NextAttemptAt
 	case contracts.TypeNotificationDeadLettered:
 		n.Status, n.InFlight = StatusDeadLettered, 0
+	case contracts.TypeNotificationHeld:
+		n.Status, n.InFlight = StatusHeld, 0
 	}
 	return nil
 }
@@ -234,11 +242,15 @@ type RuleError = problem.RuleError
 // maxError bounds a recorded error or reason (the schemas' maxLength).
 const maxError = 4096
 
-func clip(s string) string {
-	if len(s) <= maxError {
+func clip(s string) string { return Clip(s, maxError) }
+
+// Clip shortens s to at most n bytes, ending it with "…" when cut, without splitting a UTF-8
+// sequence.
+func Clip(s string, n int) string {
+	if len(s) <= n {
 		return s
 	}
-	cut := maxError - len("…")
+	cut := n - len("…")
 	for cut > 0 && (s[cut]&0xC0) == 0x80 { // do not split a UTF-8 sequence
 		cut--
 	}
@@ -326,6 +338,15 @@ func (n *Notification) RecordSent(attempt int, providerID string, now time.Time)
 		return nil, err
 	}
 	return []es.Change{{Type: contracts.TypeNotificationSent, Data: Sent{Attempt: attempt, MessageID: n.MessageID(), SentAt: now.UTC(), ProviderID: providerID}}}, nil
+}
+
+// RecordHeld records that attempt found nobody to deliver to (no open WebSocket session): the
+// notification is not sent and not retried; it waits in the recipient's inbox.
+func (n *Notification) RecordHeld(attempt int, reason string, now time.Time) ([]es.Change, error) {
+	if err := n.checkInFlight(attempt, "record a hold"); err != nil {
+		return nil, err
+	}
+	return []es.Change{{Type: contracts.TypeNotificationHeld, Data: Held{Attempt: attempt, MessageID: n.MessageID(), HeldAt: now.UTC(), Reason: clip(reason)}}}, nil
 }
 
 // RecordFailure records that attempt failed. A permanent failure, or a failure of attempt

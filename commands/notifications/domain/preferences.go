@@ -93,9 +93,7 @@ func Decide(p Preferences, m Candidate, now time.Time) Decision {
 	}
 	if dm, ok := p.Digest[m.Channel]; ok && dm.Interval > 0 && m.Kind != KindDigest &&
 		(dm.ImmediateSeverity == "" || SeverityRank(m.Severity) < SeverityRank(dm.ImmediateSeverity)) {
-		start := now.UTC().Truncate(dm.Interval)
-		return Decision{Outcome: OutcomeDigest, Reason: ReasonDigest, Detail: fmt.Sprintf("%s digest every %s", m.Channel, dm.Interval),
-			DigestStart: start, DigestDueAt: start.Add(dm.Interval)}
+		return digestDecision(fmt.Sprintf("%s digest every %s", m.Channel, dm.Interval), dm.Interval, now)
 	}
 	if q := p.QuietHours; q != nil {
 		in, end, err := q.Active(now)
@@ -108,6 +106,25 @@ func Decide(p Preferences, m Candidate, now time.Time) Decision {
 		}
 	}
 	return Decision{Outcome: OutcomeDeliver}
+}
+
+// digestDecision puts a message into the digest window of length interval that holds now
+// (windows aligned on multiples of interval since the Unix epoch, UTC).
+func digestDecision(detail string, interval time.Duration, now time.Time) Decision {
+	start := now.UTC().Truncate(interval)
+	return Decision{Outcome: OutcomeDigest, Reason: ReasonDigest, Detail: detail, DigestStart: start, DigestDueAt: start.Add(interval)}
+}
+
+// Coalesce turns a decision to deliver (now or after quiet hours) into a digest of the window of
+// length interval that holds now: the platform's own batching of messages that come in bursts
+// (SLA breaches found together), whatever the recipient's digest settings. A suppression or the
+// recipient's own digest is kept; interval <= 0 changes nothing. The digest itself is decided
+// again with the preferences (quiet hours) when its window closes.
+func Coalesce(d Decision, kind string, interval time.Duration, now time.Time) Decision {
+	if interval <= 0 || (d.Outcome != OutcomeDeliver && d.Outcome != OutcomeDefer) {
+		return d
+	}
+	return digestDecision(fmt.Sprintf("%s coalesced into one digest every %s", kind, interval), interval, now)
 }
 
 // rules applies the allowlist; ok false means suppressed (d says why).

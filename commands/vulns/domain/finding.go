@@ -4,7 +4,6 @@
 package domain
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -127,65 +126,41 @@ func (f *Finding) Apply(e *events.Envelope) error {
 	}
 	switch e.Type {
 	case contracts.TypeFindingOpened:
-		var d contracts.FindingOpenedV2
-		if err := json.Unmarshal(e.Data, &d); err != nil {
-			return err
-		}
-		f.ID, f.AssetID, f.Severity, f.opened = e.StreamID, d.AssetID, d.Severity, true
-		f.FirstSeen, f.LastSeen, f.LastScanID = d.SeenAt, d.SeenAt, d.ScanID
+		return events.OnPayload(e.Data, func(d contracts.FindingOpenedV2) {
+			f.ID, f.AssetID, f.Severity, f.opened = e.StreamID, d.AssetID, d.Severity, true
+			f.FirstSeen, f.LastSeen, f.LastScanID = d.SeenAt, d.SeenAt, d.ScanID
+		})
 	case contracts.TypeFindingSeen:
-		var d contracts.FindingSeen
-		if err := json.Unmarshal(e.Data, &d); err != nil {
-			return err
-		}
-		f.LastSeen, f.LastScanID = d.SeenAt, d.ScanID
-		if d.Severity != "" {
-			f.Severity = d.Severity
-		}
-	case contracts.TypeFindingReopened:
-		var d contracts.FindingReopened
-		if err := json.Unmarshal(e.Data, &d); err != nil {
-			return err
-		}
-		if !d.SeenAt.IsZero() {
+		return events.OnPayload(e.Data, func(d contracts.FindingSeen) {
 			f.LastSeen, f.LastScanID = d.SeenAt, d.ScanID
-		}
-		f.RiskAcceptedTil = time.Time{}
+			if d.Severity != "" {
+				f.Severity = d.Severity
+			}
+		})
+	case contracts.TypeFindingReopened:
+		return events.OnPayload(e.Data, func(d contracts.FindingReopened) {
+			if !d.SeenAt.IsZero() {
+				f.LastSeen, f.LastScanID = d.SeenAt, d.ScanID
+			}
+			f.RiskAcceptedTil = time.Time{}
+		})
 	case contracts.TypeFindingAssigned:
-		var d contracts.FindingAssigned
-		if err := json.Unmarshal(e.Data, &d); err != nil {
-			return err
-		}
-		f.Owner = d.Owner
+		return events.OnPayload(e.Data, func(d contracts.FindingAssigned) { f.Owner = d.Owner })
 	case contracts.TypeFindingDueDateSet:
-		var d contracts.FindingDueDateSet
-		if err := json.Unmarshal(e.Data, &d); err != nil {
-			return err
-		}
-		f.DueAt = d.DueAt
+		return events.OnPayload(e.Data, func(d contracts.FindingDueDateSet) { f.DueAt = d.DueAt })
 	case contracts.TypeFindingRiskAccepted:
-		var d contracts.FindingRiskAccepted
-		if err := json.Unmarshal(e.Data, &d); err != nil {
-			return err
-		}
-		f.RiskAcceptedTil = d.ExpiresAt
+		return events.OnPayload(e.Data, func(d contracts.FindingRiskAccepted) { f.RiskAcceptedTil = d.ExpiresAt })
 	case contracts.TypeSLABreached:
-		var d contracts.SLABreached
-		if err := json.Unmarshal(e.Data, &d); err != nil {
-			return err
-		}
-		f.SLABreachedFor = d.DueAt
+		return events.OnPayload(e.Data, func(d contracts.SLABreached) { f.SLABreachedFor = d.DueAt })
 	case contracts.TypeFindingExploitabilityChanged:
-		var d contracts.FindingExploitabilityChanged
-		if err := json.Unmarshal(e.Data, &d); err != nil {
-			return err
-		}
-		if d.KEV != nil {
-			f.KEV = *d.KEV
-		}
-		if d.EPSS != nil {
-			f.EPSS = *d.EPSS
-		}
+		return events.OnPayload(e.Data, func(d contracts.FindingExploitabilityChanged) {
+			if d.KEV != nil {
+				f.KEV = *d.KEV
+			}
+			if d.EPSS != nil {
+				f.EPSS = *d.EPSS
+			}
+		})
 	}
 	return nil
 }

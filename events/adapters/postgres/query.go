@@ -44,21 +44,8 @@ func (s *Store) QueryEvents(ctx context.Context, q events.EventQuery) ([]events.
 	if err != nil {
 		return nil, s.wrap("query events", err)
 	}
-	defer rows.Close()
-	out := make([]events.Envelope, 0, min(q.Limit, 64))
-	var r eventScan
-	dest := r.dest()
-	for rows.Next() {
-		r = eventScan{}
-		if err := rows.Scan(dest...); err != nil {
-			return nil, s.wrap("query events", err)
-		}
-		out = append(out, r.envelope())
-	}
-	if err := rows.Err(); err != nil {
-		return nil, s.wrap("query events", err)
-	}
-	return out, nil
+	out, err := scanEvents(rows, min(q.Limit, 64))
+	return out, s.wrap("query events", err)
 }
 
 // firstRecordedAt is the first position recorded at or after the time parameter p, or the head

@@ -47,19 +47,26 @@ func (s *Store) ReadAll(ctx context.Context, after int64, limit int) ([]events.E
 	if err != nil {
 		return nil, s.wrap("read all", err)
 	}
+	out, err := scanEvents(rows, min(limit, 512))
+	return out, s.wrap("read all", err)
+}
+
+// scanEvents reads every row of rows (of eventCols) as an envelope and closes rows; capacity
+// sizes the result for the rows expected.
+func scanEvents(rows pgx.Rows, capacity int) ([]events.Envelope, error) {
 	defer rows.Close()
-	out := make([]events.Envelope, 0, min(limit, 512))
+	out := make([]events.Envelope, 0, capacity)
 	var r eventScan
 	dest := r.dest()
 	for rows.Next() {
 		r = eventScan{}
 		if err := rows.Scan(dest...); err != nil {
-			return nil, s.wrap("read all", err)
+			return nil, err
 		}
 		out = append(out, r.envelope())
 	}
 	if err := rows.Err(); err != nil {
-		return nil, s.wrap("read all", err)
+		return nil, err
 	}
 	return out, nil
 }

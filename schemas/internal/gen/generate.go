@@ -575,11 +575,16 @@ func (g *generator) render() (map[string][]byte, error) {
 		for _, v := range e.values {
 			fmt.Fprintf(&b, "%s%s %s = %q\n", n, pascal(v), n, v)
 		}
-		fmt.Fprintf(&b, ")\n\n// %sValues lists every %s in the schema's order.\nfunc %sValues() []string {\nreturn []string{", n, n, n)
-		for _, v := range e.values {
-			fmt.Fprintf(&b, "%q,", v)
+		// values is hand-written in package contracts (enums.go): each value stands once, in its
+		// constant, and the list follows the constants.
+		fmt.Fprintf(&b, ")\n\n// %sValues lists every %s in the schema's order.\nfunc %sValues() []string {\nreturn values(", n, n, n)
+		for i, v := range e.values {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(n + pascal(v))
 		}
-		b.WriteString("}\n}\n\n")
+		b.WriteString(")\n}\n\n")
 	}
 	src, err := format.Source(b.Bytes())
 	if err != nil {

@@ -77,6 +77,11 @@ var pairs = []pair{
 	{"Import peak RSS, R MB Trivy report, many vulnerabilities, vs json.Unmarshal", "./cmd/soc", "ImportRSS/trivy-many-vulns", "", "peak-rss-MB", false, "unmarshal-peak-rss-MB", [4]string{}},
 	{"Notifications: email via the notifier (recorded, STARTTLS+AUTH), vs the bare go-smtp client", "./commands/notifications/app", "Notify/smtp", "Notify/smtp-bare", "msgs/s", false, "", [4]string{}},
 	{"Notifications: signed webhook via the notifier (recorded), vs a bare HTTP POST", "./commands/notifications/app", "Notify/webhook", "Notify/webhook-bare", "msgs/s", false, "", [4]string{}},
+	// Identity: access tokens (go-jose, EdDSA) beside bare Ed25519 over a same-size message, and
+	// a login's password check (argon2id, default parameters) beside bare argon2.IDKey.
+	{"Access token: Verify vs bare ed25519.Verify", "./commands/identity/tokens", "Verify", "BareEd25519Verify", "verifies/s", false, "", [4]string{}},
+	{"Access token: Issue vs bare ed25519.Sign", "./commands/identity/tokens", "Issue", "BareEd25519Sign", "tokens/s", false, "", [4]string{}},
+	{"Password check, argon2id t=3 m=64 MiB p=4, vs bare argon2.IDKey", "./commands/identity/tokens", "PasswordHash", "BareArgon2id", "logins/s", false, "", [4]string{}},
 }
 
 // runs says how each package is benchmarked: the imports are slow and sized by SOC_BENCH_FINDINGS

@@ -1,0 +1,143 @@
+// Package apiclient is the HTTP client of soc's client commands (import, login, users, teams,
+// token): one place that resolves the server and the caller's credential, sends JSON, and turns
+// a problem+json answer into a typed error.
+package apiclient
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// maxAnswer bounds what the client reads of one answer.
+const maxAnswer = 16 << 20
+
+// Client talks to one soc node.
+type Client struct {
+	base *url.URL
+	// Token is the bearer sent with every request ("" sends none): an access token or an API
+	// token (soc_pat_…).
+	Token string
+	HTTP  *http.Client
+}
+
+// New returns a client of server, an http(s) URL.
+func New(server, token string) (*Client, error) {
+	u, err := ParseServer(server)
+	if err != nil {
+		return nil, err
+	}
+	return &Client{base: u, Token: token, HTTP: &http.Client{Timeout: 5 * time.Minute}}, nil
+}
+
+// ParseServer checks server is an http(s) URL and returns it without a trailing slash.
+func ParseServer(server string) (*url.URL, error) {
+	u, err := url.Parse(strings.TrimRight(server, "/"))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("--server %q is not an http(s) URL", server)
+	}
+	return u, nil
+}
+
+// Server is the node's base URL.
+func (c *Client) Server() string { return c.base.String() }
+
+// URL is the absolute URL of path (which may carry a query).
+func (c *Client) URL(path string) string { return c.base.String() + path }
+
+// Request sends one request with the client's bearer and returns the raw answer.
+func (c *Client) Request(ctx context.Context, method, path string, body io.Reader, contentType string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, c.URL(path), body)
+	if err != nil {
+		return nil, err
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	req.Header.Set("Accept", "application/json, application/problem+json")
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
+	return c.HTTP.Do(req)
+}
+
+// Do sends in (JSON-encoded, nil for no body) and decodes an answer of status want into out
+// (nil to discard it). Any other status is a *ProblemError.
+func (c *Client) Do(ctx context.Context, method, path string, in any, want int, out any) error {
+	var body io.Reader
+	ct := ""
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body, ct = bytes.NewReader(b), "application/json"
+	}
+	resp, err := c.Request(ctx, method, path, body, ct)
+	if err != nil {
+		return err
+	}
+	return Decode(resp, want, out)
+}
+
+// Decode reads resp: out receives an answer of status want; any other status is returned as
+// a *ProblemError built from the server's problem document.
+func Decode(resp *http.Response, want int, out any) error {
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+	if err != nil {
+		return fmt.Errorf("reading the answer: %w", err)
+	}
+	if resp.StatusCode != want {
+		p := &ProblemError{Status: resp.StatusCode}
+		if json.Unmarshal(b, p) != nil || p.Title == "" {
+			p.Title, p.Detail = http.StatusText(resp.StatusCode), strings.TrimSpace(string(b))
+		}
+		return p
+	}
+	if out == nil || len(b) == 0 {
+		return nil
+	}
+	if err := json.Unmarshal(b, out); err != nil {
+		return fmt.Errorf("the server's answer is not JSON: %w", err)
+	}
+	return nil
+}
+
+// ProblemError is a refusal the server explained with a problem document (RFC 9457).
+type ProblemError struct {
+	Status int    `json:"status"`
+	Title  string `json:"title"`
+	Detail string `json:"detail"`
+	Field  string `json:"field"`
+}
+
+func (p *ProblemError) Error() string {
+	msg := fmt.Sprintf("server answered %d: %s", p.Status, p.Title)
+	if p.Detail != "" {
+		msg += ": " + p.Detail
+	}
+	if p.Field != "" {
+		msg += " (" + p.Field + ")"
+	}
+	if p.Status == http.StatusUnauthorized {
+		msg += " — sign in with `soc login`, or set SOC_TOKEN"
+	}
+	return msg
+}
+
+// ExitCode is the CLI's status for err: 2 for a refusal of the request (4xx), 1 otherwise.
+func ExitCode(err error) int {
+	var p *ProblemError
+	if errors.As(err, &p) && p.Status >= 400 && p.Status < 500 {
+		return 2
+	}
+	return 1
+}
