@@ -159,7 +159,7 @@ func TestBootstrapAdminOnlyOnAnEmptyStore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(generated) < 32 {
+	if len(generated) < 26 {
 		t.Fatalf("generated password %d characters", len(generated))
 	}
 	if _, err := env.Svc.Login(ctx, "root@example.org", generated, "192.0.2.1", es.Invocation{}); err != nil {

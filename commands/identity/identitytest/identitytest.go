@@ -134,6 +134,9 @@ type Secrets struct{}
 
 // New implements app.Secrets.
 func (Secrets) New(prefix string) (plain, hash string, err error) {
+	if prefix == "" {
+		return "", "", errors.New("a secret needs a prefix")
+	}
 	b := make([]byte, 32)
 	if _, err := rand.Read(b); err != nil {
 		return "", "", err
