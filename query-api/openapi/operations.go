@@ -386,7 +386,7 @@ var operations = sync.OnceValue(func() []operation {
 	add(operation{method: "POST", path: "/v1/tokens", id: "issueApiToken", tag: "identity", summary: "Issue an API token (shown once)",
 		params: commandHdrs, body: "IssueApiToken", responses: secret(201, "Issued: {id, token, expires_at}.", map[int]response{401: unauthenticated, 403: notAdmin, 422: resp422})})
 	add(operation{method: "POST", path: "/v1/users", id: "createUser", tag: "identity", summary: "Create a user",
-		params: commandHdrs, body: "CreateUser", responses: secret(201, "The user.", map[int]response{401: unauthenticated, 403: notAdmin, 409: resp409, 422: resp422})})
+		params: commandHdrs, body: "CreateUser", responses: secret(201, "The user (and one_time_password, once, when none was given).", map[int]response{401: unauthenticated, 403: notAdmin, 409: resp409, 422: resp422})})
 	add(operation{method: "POST", path: "/v1/teams", id: "createTeam", tag: "identity", summary: "Create a team",
 		params: commandHdrs, body: "CreateTeam", responses: secret(201, "The team.", map[int]response{401: unauthenticated, 403: notAdmin, 422: resp422})})
 	identityCmds := []struct{ m, p, id, schema, sum string }{
@@ -427,12 +427,12 @@ var operations = sync.OnceValue(func() []operation {
 				params = append(params, pp(name, str(""), ""))
 			}
 		}
-		ok := response{desc: "OK", contentType: JSON, schema: ref("Any")}
+		status, ok := 200, response{desc: "OK", contentType: JSON, schema: ref("Any")}
 		if c.m == "DELETE" {
-			ok.schema = ref("CommandResult")
+			status, ok = 204, response{desc: "Removed (ETag: the stream's version)."}
 		}
 		add(operation{method: c.m, path: c.p, id: c.id, tag: "identity", summary: c.sum, params: params,
-			responses: map[int]response{200: ok, 401: unauthenticated, 403: notAdmin, 404: resp404, 409: resp409, 422: resp422, 500: resp500}})
+			responses: map[int]response{status: ok, 401: unauthenticated, 403: notAdmin, 404: resp404, 409: resp409, 422: resp422, 500: resp500}})
 	}
 	add(operation{method: "GET", path: "/.well-known/jwks.json", id: "jwks", tag: "identity", summary: "The access tokens' public keys (JWKS)",
 		responses: map[int]response{200: {desc: "A JSON Web Key Set.", contentType: JSON, schema: ref("Any")}}})

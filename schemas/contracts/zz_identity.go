@@ -55,10 +55,12 @@ type CreateTeam struct {
 }
 
 // CreateUser is the payload of CreateUser (commands/identity/CreateUser.json). POST /v1/users:
-// register a user (users:admin).
+// register a user (users:admin). Without a password one is generated and answered once
+// (one_time_password).
 type CreateUser struct {
-	Email       string `json:"email"`
-	DisplayName string `json:"display_name"`
+	Email string `json:"email"`
+	// Default: the email.
+	DisplayName string `json:"display_name,omitempty"`
 	// At least 12 characters.
 	Password string   `json:"password,omitempty"`
 	Phone    string   `json:"phone,omitempty"`
@@ -87,15 +89,18 @@ type EnableUser struct {
 }
 
 // IssueApiToken is the payload of IssueApiToken (commands/identity/IssueApiToken.json). POST
-// /v1/tokens: issue an API token of the caller's; scopes must be among the caller's permissions.
-// The token is shown once.
+// /v1/tokens: issue an API token; scopes must be among the owner's permissions (default: all of
+// them, as of now). The token is shown once.
 type IssueApiToken struct {
 	Name         string       `json:"name"`
-	Scopes       []Permission `json:"scopes"`
+	Scopes       []Permission `json:"scopes,omitempty"`
 	Teams        []string     `json:"teams,omitempty"`
 	DefinitionID string       `json:"definition_id,omitempty"`
-	// Lifetime: minutes (30m), hours (12h) or days (90d); at most 365 days.
+	// Lifetime: minutes (30m), hours (12h), days (90d) or a Go duration (2160h0m0s); at most the
+	// server's maximum (default 365 days).
 	TTL string `json:"ttl"`
+	// The token's owner when it is not the caller (users:admin).
+	UserID string `json:"user_id,omitempty"`
 }
 
 // IssueInvitation is the payload of IssueInvitation (commands/identity/IssueInvitation.json). POST

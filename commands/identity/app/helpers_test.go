@@ -60,7 +60,7 @@ func (f *fixture) user(t *testing.T, email string, roles ...string) app.UserView
 	if err != nil {
 		t.Fatal(err)
 	}
-	return v
+	return v.UserView
 }
 
 func (f *fixture) login(t *testing.T, email, password string) app.Tokens {

@@ -16,18 +16,23 @@ import (
 	"github.com/socplatform/soc/schemas/problem"
 )
 
-// parseTTL reads a lifetime "<n>m", "<n>h" or "<n>d" (the schemas' pattern), at most max.
+// parseTTL reads a lifetime: "<n>m", "<n>h", "<n>d" or a Go duration ("2160h0m0s"), positive
+// and at most max.
 func parseTTL(field, ttl string, max time.Duration) (time.Duration, error) {
-	if len(ttl) < 2 {
-		return 0, problem.Invalid(field, "a lifetime is <n>m, <n>h or <n>d")
+	var d time.Duration
+	var err error
+	if n, ok := strings.CutSuffix(ttl, "d"); ok {
+		var days int
+		if days, err = strconv.Atoi(n); err == nil {
+			d = time.Duration(days) * 24 * time.Hour
+		}
+	} else {
+		d, err = time.ParseDuration(ttl)
 	}
-	n, err := strconv.Atoi(ttl[:len(ttl)-1])
-	unit := map[byte]time.Duration{'m': time.Minute, 'h': time.Hour, 'd': 24 * time.Hour}[ttl[len(ttl)-1]]
-	if err != nil || n <= 0 || unit == 0 {
-		return 0, problem.Invalid(field, "a lifetime is <n>m, <n>h or <n>d")
-	}
-	d := time.Duration(n) * unit
-	if d > max {
+	switch {
+	case err != nil || d <= 0:
+		return 0, problem.Invalid(field, "a lifetime is <n>m, <n>h, <n>d or a duration such as 2160h0m0s")
+	case d > max:
 		return 0, problem.Rule(field, "at most %s", max)
 	}
 	return d, nil
@@ -40,9 +45,10 @@ type IssuedToken struct {
 	ExpiresAt time.Time `json:"expires_at"`
 }
 
-// IssueToken issues an API token of the calling user's. Its scopes must be among the caller's
-// permissions, its teams among the caller's (unless the caller sees every team): a token never
-// holds more than whoever made it.
+// IssueToken issues an API token to the calling user, or (users:admin) to the user
+// cmd.UserID names. Its scopes must be among the owner's permissions (default: all of them, as
+// of now), its teams among the owner's (unless the owner sees every team): a token never holds
+// more than its owner. An API token cannot issue tokens.
 func (s *Service) IssueToken(ctx context.Context, caller access.Principal, cmd contracts.IssueApiToken, inv es.Invocation) (IssuedToken, error) {
 	if caller.Kind != access.KindUser {
 		return IssuedToken{}, problem.Forbidden("API tokens are issued by a signed-in user")
@@ -51,10 +57,22 @@ func (s *Service) IssueToken(ctx context.Context, caller access.Principal, cmd c
 	if err != nil {
 		return IssuedToken{}, err
 	}
-	if !caller.AllTeams() {
+	owner := caller
+	if cmd.UserID != "" && cmd.UserID != caller.ID {
+		if err := requireAdmin(caller); err != nil {
+			return IssuedToken{}, err
+		}
+		if err := s.userExists(ctx, "/user_id", cmd.UserID); err != nil {
+			return IssuedToken{}, err
+		}
+		if owner, err = s.principalOf(cmd.UserID); err != nil {
+			return IssuedToken{}, err
+		}
+	}
+	if !owner.AllTeams() {
 		for i, t := range cmd.Teams {
-			if !caller.SeesTeam(t) {
-				return IssuedToken{}, problem.Rule("/teams/"+strconv.Itoa(i), "%s is not one of your teams", t)
+			if !owner.SeesTeam(t) {
+				return IssuedToken{}, problem.Rule("/teams/"+strconv.Itoa(i), "%s is not one of the owner's teams", t)
 			}
 		}
 	}
@@ -66,10 +84,13 @@ func (s *Service) IssueToken(ctx context.Context, caller access.Principal, cmd c
 	if err != nil {
 		return IssuedToken{}, err
 	}
-	in := domain.TokenIssue{Name: cmd.Name, Owner: caller.ID, OwnerPerms: caller.Perms, Teams: cmd.Teams,
+	in := domain.TokenIssue{Name: cmd.Name, Owner: owner.ID, OwnerPerms: owner.Perms, Teams: cmd.Teams,
 		DefinitionID: cmd.DefinitionID, SecretHash: hash, ExpiresAt: s.now().Add(ttl).UTC().Truncate(time.Second)}
 	for _, p := range cmd.Scopes {
 		in.Scopes = append(in.Scopes, access.Permission(p))
+	}
+	if len(cmd.Scopes) == 0 {
+		in.Scopes = slices.Clone(owner.Perms)
 	}
 	id := events.NewStreamID("identity", "token")
 	var t domain.APIToken

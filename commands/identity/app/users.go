@@ -3,6 +3,7 @@ package app
 import (
 	"cmp"
 	"context"
+	"crypto/rand"
 	"slices"
 	"strconv"
 	"strings"
@@ -116,26 +117,37 @@ func (s *Service) registerAs(ctx context.Context, id string, reg domain.Registra
 	return nil
 }
 
-// CreateUser registers a user (users:admin). Without a password the user signs in through SSO
-// or after an admin sets one.
-func (s *Service) CreateUser(ctx context.Context, caller access.Principal, cmd contracts.CreateUser, inv es.Invocation) (UserView, error) {
+// CreatedUser is the answer to creating a user: its view and, when no password was given, the
+// one generated for it, shown here only.
+type CreatedUser struct {
+	UserView
+	OneTimePassword string `json:"one_time_password,omitempty"`
+}
+
+// CreateUser registers a user (users:admin). Without a password one is generated (130 random
+// bits) and answered once; the display name defaults to the email.
+func (s *Service) CreateUser(ctx context.Context, caller access.Principal, cmd contracts.CreateUser, inv es.Invocation) (CreatedUser, error) {
 	if err := requireAdmin(caller); err != nil {
-		return UserView{}, err
+		return CreatedUser{}, err
 	}
-	reg := domain.Registration{Email: cmd.Email, DisplayName: cmd.DisplayName, Phone: cmd.Phone, TimeZone: cmd.TimeZone,
-		Source: contracts.UserSourcePassword, Roles: cmd.Roles}
-	if cmd.Password != "" {
-		h, err := s.deps.Passwords.Hash(cmd.Password)
-		if err != nil {
-			return UserView{}, err
-		}
-		reg.PasswordHash = h
+	var out CreatedUser
+	pw := cmd.Password
+	if pw == "" {
+		pw = rand.Text()
+		out.OneTimePassword = pw
 	}
+	h, err := s.deps.Passwords.Hash(pw)
+	if err != nil {
+		return CreatedUser{}, err
+	}
+	reg := domain.Registration{Email: cmd.Email, DisplayName: cmp.Or(cmd.DisplayName, domain.NormalizeEmail(cmd.Email)), Phone: cmd.Phone,
+		TimeZone: cmd.TimeZone, PasswordHash: h, Source: contracts.UserSourcePassword, Roles: cmd.Roles}
 	id, err := s.newUser(ctx, reg, cmd.Teams, invocation(caller, inv))
 	if err != nil {
-		return UserView{}, err
+		return CreatedUser{}, err
 	}
-	return s.User(caller, id)
+	out.UserView, err = s.User(caller, id)
+	return out, err
 }
 
 // User is one user's view (users:read, or oneself).
@@ -156,13 +168,20 @@ func (s *Service) User(caller access.Principal, id string) (UserView, error) {
 	return v, nil
 }
 
-// Users lists every user by email (users:read).
-func (s *Service) Users(caller access.Principal) ([]UserView, error) {
+// Users lists the users by email (users:read): every user, or the one with email when it is
+// given.
+func (s *Service) Users(caller access.Principal, email string) ([]UserView, error) {
 	if !caller.Can(access.UsersRead) && !caller.Can(access.UsersAdmin) {
 		return nil, problem.Forbidden("this needs the %s permission", access.UsersRead)
 	}
 	out := []UserView{}
 	s.read(func(d *directory) {
+		if email != "" {
+			if u := d.st.Users[d.byEmail[domain.NormalizeEmail(email)]]; u != nil {
+				out = append(out, d.view(u))
+			}
+			return
+		}
 		for _, u := range d.st.Users {
 			out = append(out, d.view(u))
 		}

@@ -195,7 +195,7 @@ func TestBootstrapFromConfig(t *testing.T) {
 	if _, err := env.Svc.Login(ctx, "boot@example.org", "from the file, long enough", "192.0.2.1", es.Invocation{}); err != nil {
 		t.Fatal(err)
 	}
-	users, _ := env.Svc.Users(access.System("test"))
+	users, _ := env.Svc.Users(access.System("test"), "")
 	if len(users) != 1 {
 		t.Fatalf("%d users", len(users))
 	}
@@ -298,4 +298,52 @@ func TestPreferencesAndWhoAmI(t *testing.T) {
 	if me.User == nil || me.Preferences == nil || len(me.Preferences.Channels) != 2 || me.Preferences.QuietHours.Start != "22:00" || me.SessionID == "" {
 		t.Fatalf("me %+v", me)
 	}
+}
+
+func TestCreateUserWithoutAPasswordAnswersAOneTimePassword(t *testing.T) {
+	f := newFixture(t)
+	v, err := f.Svc.CreateUser(ctx, f.admin, contracts.CreateUser{Email: "Otp@example.org"}, es.Invocation{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(v.OneTimePassword) < 26 || v.DisplayName != "otp@example.org" {
+		t.Fatalf("created %+v", v)
+	}
+	f.login(t, "otp@example.org", v.OneTimePassword)
+	with, err := f.Svc.CreateUser(ctx, f.admin, contracts.CreateUser{Email: "chosen@example.org", Password: "a chosen long password"}, es.Invocation{})
+	if err != nil || with.OneTimePassword != "" {
+		t.Fatalf("a chosen password is not answered back: %+v %v", with, err)
+	}
+	users, _ := f.Svc.Users(f.admin, "OTP@example.org")
+	if len(users) != 1 || users[0].ID != v.ID {
+		t.Fatalf("by email: %+v", users)
+	}
+}
+
+// Without scopes a token gets its owner's permissions as of now; an admin may issue one to
+// another user, within that user's permissions; nobody else may.
+func TestTokenDefaultsAndIssuingForAnotherUser(t *testing.T) {
+	f := newFixture(t)
+	u := f.user(t, "svc@example.org", access.RoleScanner)
+	pat, err := f.Svc.IssueToken(ctx, f.admin, contracts.IssueApiToken{Name: "for svc", UserID: u.ID, TTL: "2160h0m0s"}, es.Invocation{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := identitytest.Start.Add(2160 * time.Hour); !pat.ExpiresAt.Equal(want) {
+		t.Fatalf("expires %v, want %v", pat.ExpiresAt, want)
+	}
+	p, err := f.Svc.Authenticate(ctx, pat.Token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.UserID != u.ID || !slices.Equal(p.Perms, []access.Permission{access.ImportsWrite}) {
+		t.Fatalf("principal %+v", p)
+	}
+	_, err = f.Svc.IssueToken(ctx, f.admin, contracts.IssueApiToken{Name: "x", UserID: u.ID, Scopes: []contracts.Permission{"users:admin"}, TTL: "1d"}, es.Invocation{})
+	wantField(t, err, "/scopes/0")
+	svc := f.principal(t, u.ID)
+	_, err = f.Svc.IssueToken(ctx, svc, contracts.IssueApiToken{Name: "x", UserID: f.adminID, TTL: "1d"}, es.Invocation{})
+	wantKind(t, err, problem.KindForbidden)
+	_, err = f.Svc.IssueToken(ctx, f.admin, contracts.IssueApiToken{Name: "x", TTL: "0s"}, es.Invocation{})
+	wantField(t, err, "/ttl")
 }

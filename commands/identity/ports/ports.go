@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 
 	"github.com/socplatform/soc/commands/identity/app"
 	"github.com/socplatform/soc/commands/internal/es"
@@ -90,8 +91,8 @@ func Register(mux Mux, svc *app.Service, cfg Config) error {
 	mux.Handle("DELETE /v1/me/sessions/{id}", h.authed(h.revokeSession(true)))
 	mux.Handle("PUT /v1/me/preferences", command(h, "identity/SetNotificationPreferences", changed(svc.SetPreferences)))
 
-	mux.Handle("GET /v1/users", h.authed(func(w http.ResponseWriter, _ *http.Request, p access.Principal) error {
-		return list(svc.Users(p))(w)
+	mux.Handle("GET /v1/users", h.authed(func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+		return list(svc.Users(p, r.URL.Query().Get("email")))(w)
 	}))
 	mux.Handle("POST /v1/users", command(h, "identity/CreateUser", created(svc.CreateUser)))
 	mux.Handle("GET /v1/users/{id}", h.authed(func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
@@ -119,7 +120,7 @@ func Register(mux Mux, svc *app.Service, cfg Config) error {
 		if err != nil {
 			return err
 		}
-		return writeOutcome(w)(svc.RemoveMember(r.Context(), p, r.PathValue("id"), r.PathValue("user_id"), inv))
+		return noContent(w)(svc.RemoveMember(r.Context(), p, r.PathValue("id"), r.PathValue("user_id"), inv))
 	}))
 
 	mux.Handle("GET /v1/roles", h.authed(func(w http.ResponseWriter, _ *http.Request, p access.Principal) error {
@@ -139,7 +140,7 @@ func Register(mux Mux, svc *app.Service, cfg Config) error {
 		if err != nil {
 			return err
 		}
-		return writeOutcome(w)(svc.RevokeToken(r.Context(), p, r.PathValue("id"), inv))
+		return noContent(w)(svc.RevokeToken(r.Context(), p, r.PathValue("id"), inv))
 	}))
 	return nil
 }
@@ -211,10 +212,12 @@ func outcome(out es.Outcome, err error) (any, int, error) {
 	return httpcmd.Result{Outcome: out}, 0, err
 }
 
-func writeOutcome(w http.ResponseWriter) func(es.Outcome, error) error {
+// noContent answers a removal: 204, its outcome (the stream's version) in the ETag.
+func noContent(w http.ResponseWriter) func(es.Outcome, error) error {
 	return func(out es.Outcome, err error) error {
 		if err == nil {
-			httpcmd.Write(w, httpcmd.Result{Outcome: out})
+			w.Header().Set("ETag", strconv.Quote(strconv.FormatInt(out.Version, 10)))
+			w.WriteHeader(http.StatusNoContent)
 		}
 		return err
 	}
@@ -239,7 +242,7 @@ func (h *handlers) revokeSession(own bool) func(w http.ResponseWriter, r *http.R
 		if err != nil {
 			return err
 		}
-		return writeOutcome(w)(h.svc.RevokeSession(r.Context(), p, r.PathValue("id"), own, inv))
+		return noContent(w)(h.svc.RevokeSession(r.Context(), p, r.PathValue("id"), own, inv))
 	}
 }
 

@@ -189,7 +189,7 @@ func TestUserTeamRoleEndpoints(t *testing.T) {
 	want(t, e.do("POST", "/v1/teams/"+teamID+"/members", e.admin, `{"user_id":"`+other+`","lead":true}`), 200)
 	testsupport.ExpectProblem(t, e.do("POST", "/v1/teams/"+teamID+"/members", e.admin, `{"user_id":"identity-user-0190a5e4-0000-7000-8000-000000000001"}`), 422, "/user_id")
 	testsupport.ExpectProblem(t, e.do("DELETE", "/v1/teams/"+teamID+"/members/"+other, e.admin, ""), 422, "/user_id") // the lead
-	want(t, e.do("DELETE", "/v1/teams/"+teamID+"/members/"+annID, e.admin, ""), 200)
+	want(t, e.do("DELETE", "/v1/teams/"+teamID+"/members/"+annID, e.admin, ""), 204)
 	teams := items(want(t, e.do("GET", "/v1/teams", e.admin, ""), 200))
 	if len(teams) != 1 || teams[0].(map[string]any)["lead"] != other {
 		t.Fatalf("teams %v", teams)
@@ -228,10 +228,10 @@ func TestSessionEndpoints(t *testing.T) {
 	testsupport.ExpectProblem(t, e.do("GET", "/v1/users/"+samID+"/sessions", kim, ""), 403, "")
 	testsupport.ExpectProblem(t, e.do("DELETE", "/v1/sessions/"+a.Str("session_id"), kim, ""), 404, "")
 
-	want(t, e.do("DELETE", "/v1/me/sessions/"+b.Str("session_id"), sam, ""), 200)
+	want(t, e.do("DELETE", "/v1/me/sessions/"+b.Str("session_id"), sam, ""), 204)
 	testsupport.ExpectProblem(t, e.do("GET", "/v1/me", b.Str("access_token"), ""), 401, "")
 	testsupport.ExpectProblem(t, e.do("DELETE", "/v1/me/sessions/identity-session-0190a5e4-0000-7000-8000-000000000001", sam, ""), 404, "")
-	want(t, e.do("DELETE", "/v1/sessions/"+a.Str("session_id"), e.admin, ""), 200)
+	want(t, e.do("DELETE", "/v1/sessions/"+a.Str("session_id"), e.admin, ""), 204)
 	testsupport.ExpectProblem(t, e.do("GET", "/v1/me", sam, ""), 401, "")
 }
 
@@ -257,7 +257,7 @@ func TestTokenEndpoints(t *testing.T) {
 	if len(l) != 1 || strings.Contains(toJSON(l), tok) || l[0].(map[string]any)["last_used_at"] == nil {
 		t.Fatalf("tokens %v", l)
 	}
-	want(t, e.do("DELETE", "/v1/tokens/"+id, e.admin, ""), 200)
+	want(t, e.do("DELETE", "/v1/tokens/"+id, e.admin, ""), 204)
 	testsupport.ExpectProblem(t, e.do("GET", "/v1/me", tok, ""), 401, "")
 	testsupport.ExpectProblem(t, e.do("DELETE", "/v1/tokens/"+id, e.admin, ""), 409, "")
 	testsupport.ExpectProblem(t, e.do("DELETE", "/v1/tokens/identity-token-0190a5e4-0000-7000-8000-000000000001", e.admin, ""), 404, "")
@@ -300,4 +300,25 @@ func TestCreateUserIsIdempotentWithAKey(t *testing.T) {
 		t.Fatalf("the retry created %s, then %s", first.Str("id"), again.Str("id"))
 	}
 	testsupport.ExpectProblem(t, e.do("POST", "/v1/users", e.admin, body, "Idempotency-Key", "k-2"), 409, "/email")
+}
+
+// What `soc users create` and `soc token create` send: empty optional fields, a Go duration,
+// no scopes; and what they read back.
+func TestCLIRequests(t *testing.T) {
+	e := newEnv(t)
+	u := want(t, e.do("POST", "/v1/users", e.admin, `{"email":"cli@example.org","display_name":"","phone":"","time_zone":"","roles":["analyst"]}`), 201)
+	if u.Str("one_time_password") == "" || u.Str("display_name") != "cli@example.org" {
+		t.Fatalf("created %v", u.Body)
+	}
+	cli := e.login("cli@example.org", u.Str("one_time_password")).Str("access_token")
+	if l := items(want(t, e.do("GET", "/v1/users?email=CLI@example.org", cli, ""), 200)); len(l) != 1 {
+		t.Fatalf("by email %v", l)
+	}
+	tok := want(t, e.do("POST", "/v1/tokens", cli, `{"name":"soc-cli","ttl":"2160h0m0s"}`), 201)
+	me := want(t, e.do("GET", "/v1/me", tok.Str("token"), ""), 200)
+	if perms, _ := me.Body["permissions"].([]any); len(perms) < 10 {
+		t.Fatalf("a token without scopes holds %v, want the owner's permissions", me.Body["permissions"])
+	}
+	r := want(t, e.do("POST", "/v1/tokens", e.admin, `{"name":"for cli","user_id":"`+u.Str("id")+`","scopes":["imports:write"],"ttl":"1d"}`), 201)
+	want(t, e.do("DELETE", "/v1/tokens/"+r.Str("id"), e.admin, ""), 204)
 }
