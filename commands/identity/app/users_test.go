@@ -347,3 +347,34 @@ func TestTokenDefaultsAndIssuingForAnotherUser(t *testing.T) {
 	_, err = f.Svc.IssueToken(ctx, f.admin, contracts.IssueApiToken{Name: "x", TTL: "0s"}, es.Invocation{})
 	wantField(t, err, "/ttl")
 }
+
+func TestLookupsForOtherContexts(t *testing.T) {
+	f := newFixture(t)
+	u := f.user(t, "Pat@example.org", access.RoleRemediator)
+	first, _ := f.Svc.CreateTeam(ctx, f.admin, contracts.CreateTeam{Name: "ops", Lead: u.ID}, es.Invocation{})
+	if _, err := f.Svc.CreateTeam(ctx, f.admin, contracts.CreateTeam{Name: "ops"}, es.Invocation{}); err != nil {
+		t.Fatal(err)
+	}
+	if p, ok := f.Svc.Person("PAT@example.org"); !ok || p.ID != u.ID || !slices.Equal(p.Teams, []string{first.ID}) {
+		t.Fatalf("by email %+v %v", p, ok)
+	}
+	if p, ok := f.Svc.Person(u.ID); !ok || p.Email != "pat@example.org" {
+		t.Fatalf("by id %+v %v", p, ok)
+	}
+	if _, ok := f.Svc.Person("nobody@example.org"); ok {
+		t.Fatal("found nobody")
+	}
+	if team, ok := f.Svc.TeamNamed("ops"); !ok || team.ID != first.ID || team.Lead != u.ID {
+		t.Fatalf("team %+v %v", team, ok)
+	}
+	if _, ok := f.Svc.PreferencesOf(u.ID); ok {
+		t.Fatal("preferences before any were set")
+	}
+	pat := f.principal(t, u.ID)
+	if _, err := f.Svc.SetPreferences(ctx, pat, contracts.SetNotificationPreferences{Channels: []contracts.PreferenceChannel{"sms"}, Phone: "+4930123456"}, es.Invocation{}); err != nil {
+		t.Fatal(err)
+	}
+	if p, ok := f.Svc.PreferencesOf(u.ID); !ok || p.Phone != "+4930123456" {
+		t.Fatalf("preferences %+v %v", p, ok)
+	}
+}
