@@ -40,7 +40,7 @@ func userCreateCmd() *cobra.Command {
 		if err != nil {
 			return err
 		}
-		body := map[string]any{"email": email, "display_name": name, "phone": phone, "time_zone": tz, "roles": roles, "teams": teams}
+		body := withoutEmpty(map[string]any{"email": email, "display_name": name, "phone": phone, "time_zone": tz, "roles": roles, "teams": teams})
 		var out map[string]any
 		if err := c.Do(cmd.Context(), http.MethodPost, "/v1/users", body, http.StatusCreated, &out); err != nil {
 			return apiFail(cmd, err)
@@ -211,7 +211,7 @@ func tokenCreateCmd() *cobra.Command {
 		if name == "" {
 			name = "soc-cli"
 		}
-		body := map[string]any{"name": name, "scopes": scopes, "teams": teams, "ttl": ttl.String()}
+		body := withoutEmpty(map[string]any{"name": name, "scopes": scopes, "teams": teams, "ttl": ttl.String()})
 		if user != "" {
 			id, err := findUser(cmd.Context(), c, user)
 			if err != nil {
@@ -253,4 +253,22 @@ func tokenRevokeCmd() *cobra.Command {
 		return nil
 	}
 	return cmd
+}
+
+// withoutEmpty drops the members a flag left empty: the identity API reads bodies strictly,
+// and an absent member (the server's default) is not an empty string or a null list.
+func withoutEmpty(body map[string]any) map[string]any {
+	for k, v := range body {
+		switch x := v.(type) {
+		case string:
+			if x == "" {
+				delete(body, k)
+			}
+		case []string:
+			if len(x) == 0 {
+				delete(body, k)
+			}
+		}
+	}
+	return body
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/socplatform/soc/projections/readkit"
@@ -366,6 +367,83 @@ var operations = sync.OnceValue(func() []operation {
 	add(operation{method: "POST", path: "/v1/scan-runs/{id}/cancel", id: "cancelScanRun", tag: "scans", summary: "Cancel a scan run",
 		desc:   "Kills its scanner process if it runs on this node; a finished run is a 409.",
 		params: concat([]param{scanRunID}, commandHdrs), body: "CancelScanRun", responses: scanWrite(200, "Cancelled.", "ScanWriteResult")})
+
+	// Identity (commands/identity/ports): sign-in, the caller's account, users, teams, roles,
+	// invitations, sessions and API tokens. Answers holding a secret are shown once.
+	secret := func(status int, desc string, extra map[int]response) map[int]response {
+		m := map[int]response{status: {desc: desc, contentType: JSON, schema: ref("Any")}, 400: resp400, 413: resp413, 500: resp500}
+		for c, r := range extra {
+			m[c] = r
+		}
+		return m
+	}
+	unauthenticated := problemResp("No credential, or an invalid, expired or revoked one.")
+	notAdmin := problemResp("The caller lacks the permission (users:admin).")
+	login := secret(200, "Access and refresh tokens (the refresh token is shown here only).", map[int]response{401: unauthenticated,
+		429: problemResp("Too many failed logins for this account or address.", "Retry-After")})
+	add(operation{method: "POST", path: "/v1/auth/login", id: "login", tag: "identity", summary: "Sign in with a password", body: "Login", responses: login})
+	add(operation{method: "POST", path: "/v1/auth/refresh", id: "refreshSession", tag: "identity", summary: "Trade a refresh token for new tokens",
+		desc: "The refresh token is rotated; presenting a rotated one again revokes the whole session (401).", body: "RefreshSession",
+		responses: secret(200, "New access and refresh tokens.", map[int]response{401: unauthenticated})})
+	add(operation{method: "POST", path: "/v1/auth/logout", id: "logout", tag: "identity", summary: "End the session of a refresh token", body: "Logout",
+		responses: map[int]response{204: {desc: "Signed out."}, 400: resp400, 401: unauthenticated, 500: resp500}})
+	add(operation{method: "POST", path: "/v1/invitations/accept", id: "acceptInvitation", tag: "identity", summary: "Register with an invitation",
+		body: "AcceptInvitation", responses: secret(201, "Registered and signed in.", map[int]response{401: unauthenticated})})
+	add(operation{method: "POST", path: "/v1/invitations", id: "issueInvitation", tag: "identity", summary: "Invite someone (the secret is shown once)",
+		params: commandHdrs, body: "IssueInvitation", responses: secret(201, "Issued.", map[int]response{401: unauthenticated, 403: notAdmin, 409: resp409, 422: resp422})})
+	add(operation{method: "POST", path: "/v1/tokens", id: "issueApiToken", tag: "identity", summary: "Issue an API token (shown once)",
+		params: commandHdrs, body: "IssueApiToken", responses: secret(201, "Issued: {id, token, expires_at}.", map[int]response{401: unauthenticated, 403: notAdmin, 422: resp422})})
+	add(operation{method: "POST", path: "/v1/users", id: "createUser", tag: "identity", summary: "Create a user",
+		params: commandHdrs, body: "CreateUser", responses: secret(201, "The user (and one_time_password, once, when none was given).", map[int]response{401: unauthenticated, 403: notAdmin, 409: resp409, 422: resp422})})
+	add(operation{method: "POST", path: "/v1/teams", id: "createTeam", tag: "identity", summary: "Create a team",
+		params: commandHdrs, body: "CreateTeam", responses: secret(201, "The team.", map[int]response{401: unauthenticated, 403: notAdmin, 422: resp422})})
+	identityCmds := []struct{ m, p, id, schema, sum string }{
+		{"PUT", "/v1/me/preferences", "setPreferences", "SetNotificationPreferences", "Set one's notification preferences"},
+		{"POST", "/v1/users/{id}/disable", "disableUser", "DisableUser", "Disable a user (their sessions end)"},
+		{"POST", "/v1/users/{id}/enable", "enableUser", "EnableUser", "Enable a user"},
+		{"PUT", "/v1/users/{id}/roles", "setUserRoles", "SetUserRoles", "Set a user's roles"},
+		{"POST", "/v1/teams/{id}/members", "addTeamMember", "AddTeamMember", "Add a team member"},
+		{"POST", "/v1/roles", "defineRole", "DefineRole", "Define a custom role"},
+	}
+	for _, c := range identityCmds {
+		params := commandHdrs
+		if strings.Contains(c.p, "{id}") {
+			params = concat([]param{pp("id", str(""), "")}, commandHdrs)
+		}
+		responses := cmdResp(c.id == "defineRole") // a role's first definition creates its stream (201)
+		responses[401], responses[403] = unauthenticated, notAdmin
+		add(operation{method: c.m, path: c.p, id: c.id, tag: "identity", summary: c.sum, params: params, body: c.schema, responses: responses})
+	}
+	identityReads := []struct{ m, p, id, sum string }{
+		{"GET", "/v1/me", "getMe", "Who the caller is"},
+		{"GET", "/v1/me/sessions", "listMySessions", "The caller's sessions"},
+		{"DELETE", "/v1/me/sessions/{id}", "revokeMySession", "End one of one's sessions"},
+		{"GET", "/v1/users", "listUsers", "List users"},
+		{"GET", "/v1/users/{id}", "getUser", "Get a user"},
+		{"GET", "/v1/users/{id}/sessions", "listUserSessions", "A user's sessions"},
+		{"DELETE", "/v1/sessions/{id}", "revokeSession", "End a user's session"},
+		{"GET", "/v1/teams", "listTeams", "List teams"},
+		{"DELETE", "/v1/teams/{id}/members/{user_id}", "removeTeamMember", "Remove a team member"},
+		{"GET", "/v1/roles", "listRoles", "List built-in and custom roles"},
+		{"GET", "/v1/tokens", "listApiTokens", "List API tokens (never their secrets)"},
+		{"DELETE", "/v1/tokens/{id}", "revokeApiToken", "Revoke an API token"},
+	}
+	for _, c := range identityReads {
+		var params []param
+		for _, name := range []string{"id", "user_id"} {
+			if strings.Contains(c.p, "{"+name+"}") {
+				params = append(params, pp(name, str(""), ""))
+			}
+		}
+		status, ok := 200, response{desc: "OK", contentType: JSON, schema: ref("Any")}
+		if c.m == "DELETE" {
+			status, ok = 204, response{desc: "Removed (ETag: the stream's version)."}
+		}
+		add(operation{method: c.m, path: c.p, id: c.id, tag: "identity", summary: c.sum, params: params,
+			responses: map[int]response{status: ok, 401: unauthenticated, 403: notAdmin, 404: resp404, 409: resp409, 422: resp422, 500: resp500}})
+	}
+	add(operation{method: "GET", path: "/.well-known/jwks.json", id: "jwks", tag: "identity", summary: "The access tokens' public keys (JWKS)",
+		responses: map[int]response{200: {desc: "A JSON Web Key Set.", contentType: JSON, schema: ref("Any")}}})
 
 	// Operations of the node.
 	add(operation{method: "GET", path: "/healthz", id: "healthz", tag: "operations", summary: "Liveness",

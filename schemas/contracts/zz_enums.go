@@ -209,6 +209,66 @@ func LogBackendValues() []string {
 	return values(LogBackendStore, LogBackendKafka)
 }
 
+// PasswordChangeReason is the vocabulary of UserPasswordChanged/reason
+// (events/identity/UserPasswordChanged.v1.json), first declared there.
+type PasswordChangeReason string
+
+const (
+	PasswordChangeReasonSet    PasswordChangeReason = "set"
+	PasswordChangeReasonRehash PasswordChangeReason = "rehash"
+)
+
+// PasswordChangeReasonValues lists every PasswordChangeReason in the schema's order.
+func PasswordChangeReasonValues() []string {
+	return values(PasswordChangeReasonSet, PasswordChangeReasonRehash)
+}
+
+// Permission is the shared definition events/identity/defs.json#/$defs/Permission. One of
+// schemas/access's permissions.
+type Permission string
+
+const (
+	PermissionAssetsRead          Permission = "assets:read"
+	PermissionAssetsWrite         Permission = "assets:write"
+	PermissionAuditRead           Permission = "audit:read"
+	PermissionEventsRead          Permission = "events:read"
+	PermissionFeedsManage         Permission = "feeds:manage"
+	PermissionFindingsAcceptRisk  Permission = "findings:accept-risk"
+	PermissionFindingsRead        Permission = "findings:read"
+	PermissionFindingsTriage      Permission = "findings:triage"
+	PermissionImportsWrite        Permission = "imports:write"
+	PermissionNotificationsManage Permission = "notifications:manage"
+	PermissionNotificationsRead   Permission = "notifications:read"
+	PermissionScansRead           Permission = "scans:read"
+	PermissionScansRun            Permission = "scans:run"
+	PermissionTeamsAll            Permission = "teams:all"
+	PermissionUsersAdmin          Permission = "users:admin"
+	PermissionUsersRead           Permission = "users:read"
+)
+
+// PermissionValues lists every Permission in the schema's order.
+func PermissionValues() []string {
+	return values(PermissionAssetsRead, PermissionAssetsWrite, PermissionAuditRead, PermissionEventsRead, PermissionFeedsManage, PermissionFindingsAcceptRisk, PermissionFindingsRead, PermissionFindingsTriage, PermissionImportsWrite, PermissionNotificationsManage, PermissionNotificationsRead, PermissionScansRead, PermissionScansRun, PermissionTeamsAll, PermissionUsersAdmin, PermissionUsersRead)
+}
+
+// PreferenceChannel is the vocabulary of SetNotificationPreferences/channels
+// (commands/identity/SetNotificationPreferences.json), first declared there.
+type PreferenceChannel string
+
+const (
+	PreferenceChannelEmail   PreferenceChannel = "email"
+	PreferenceChannelSlack   PreferenceChannel = "slack"
+	PreferenceChannelTeams   PreferenceChannel = "teams"
+	PreferenceChannelSMS     PreferenceChannel = "sms"
+	PreferenceChannelWebhook PreferenceChannel = "webhook"
+	PreferenceChannelInapp   PreferenceChannel = "inapp"
+)
+
+// PreferenceChannelValues lists every PreferenceChannel in the schema's order.
+func PreferenceChannelValues() []string {
+	return values(PreferenceChannelEmail, PreferenceChannelSlack, PreferenceChannelTeams, PreferenceChannelSMS, PreferenceChannelWebhook, PreferenceChannelInapp)
+}
+
 // ScanTrigger is the vocabulary of ScanRequested/trigger (events/scans/ScanRequested.v1.json),
 // first declared there.
 type ScanTrigger string
@@ -236,6 +296,38 @@ const (
 // ScannerValues lists every Scanner in the schema's order.
 func ScannerValues() []string {
 	return values(ScannerNmap, ScannerExternal)
+}
+
+// SessionRevocationReason is the vocabulary of SessionRevoked/reason
+// (events/identity/SessionRevoked.v1.json), first declared there.
+type SessionRevocationReason string
+
+const (
+	SessionRevocationReasonLogout       SessionRevocationReason = "logout"
+	SessionRevocationReasonUser         SessionRevocationReason = "user"
+	SessionRevocationReasonAdmin        SessionRevocationReason = "admin"
+	SessionRevocationReasonReuse        SessionRevocationReason = "reuse"
+	SessionRevocationReasonUserDisabled SessionRevocationReason = "user-disabled"
+)
+
+// SessionRevocationReasonValues lists every SessionRevocationReason in the schema's order.
+func SessionRevocationReasonValues() []string {
+	return values(SessionRevocationReasonLogout, SessionRevocationReasonUser, SessionRevocationReasonAdmin, SessionRevocationReasonReuse, SessionRevocationReasonUserDisabled)
+}
+
+// SessionSource is the vocabulary of SessionStarted/source
+// (events/identity/SessionStarted.v1.json), first declared there.
+type SessionSource string
+
+const (
+	SessionSourcePassword SessionSource = "password"
+	SessionSourceSso      SessionSource = "sso"
+	SessionSourceRefresh  SessionSource = "refresh"
+)
+
+// SessionSourceValues lists every SessionSource in the schema's order.
+func SessionSourceValues() []string {
+	return values(SessionSourcePassword, SessionSourceSso, SessionSourceRefresh)
 }
 
 // Severity is the vocabulary of NotificationRequested/severity
@@ -268,4 +360,19 @@ const (
 // SuppressionReasonValues lists every SuppressionReason in the schema's order.
 func SuppressionReasonValues() []string {
 	return values(SuppressionReasonPreference, SuppressionReasonQuietHours, SuppressionReasonDigest)
+}
+
+// UserSource is the vocabulary of UserRegistered/source (events/identity/UserRegistered.v1.json),
+// first declared there.
+type UserSource string
+
+const (
+	UserSourcePassword   UserSource = "password"
+	UserSourceSso        UserSource = "sso"
+	UserSourceInvitation UserSource = "invitation"
+)
+
+// UserSourceValues lists every UserSource in the schema's order.
+func UserSourceValues() []string {
+	return values(UserSourcePassword, UserSourceSso, UserSourceInvitation)
 }

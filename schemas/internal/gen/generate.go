@@ -119,6 +119,14 @@ var enumNames = map[string]string{
 	"NotificationSuppressed/reason":               "SuppressionReason",
 	"FindingSeen/previous_severity":               "Severity",
 	"NotificationRequested/digest_items/severity": "Severity",
+	"UserRegistered/source":                       "UserSource",
+	"SessionStarted/source":                       "SessionSource",
+	"UserPasswordChanged/reason":                  "PasswordChangeReason",
+	"SessionRevoked/reason":                       "SessionRevocationReason",
+	"NotificationPreferencesSet/channels":         "PreferenceChannel",
+	"SetNotificationPreferences/channels":         "PreferenceChannel",
+	"DefineRole/permissions":                      "Permission",
+	"IssueApiToken/scopes":                        "Permission",
 }
 
 // alwaysWritten lists optional properties, keyed like enumNames, whose Go field has no omitempty:
