@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	assets "github.com/socplatform/soc/commands/assets/domain"
 	vulnapp "github.com/socplatform/soc/commands/vulns/app"
 	vulns "github.com/socplatform/soc/commands/vulns/domain"
 	"github.com/socplatform/soc/events/snapshot"
@@ -15,19 +14,16 @@ import (
 // then ignored and the lookups rebuilt from $all.
 const (
 	snapshotName    = "scans-importer"
-	snapshotVersion = 3 // 2: index entries carry the asset name (weak keys, merges); 3: findings' last scan and outcome, pending imports
+	snapshotVersion = 4 // 2: index entries carry the asset name (weak keys, merges); 3: findings' last scan and outcome, pending imports; 4: no assets (the assets context's lookup holds them)
 )
 
-// importerState is what a snapshot holds: every lookup, and the last version applied of every
-// asset and finding stream. States may include events beyond the snapshot's position (the
-// importer applies its own appends at once); the per-stream versions make replaying those
-// events after a restore a no-op.
+// importerState is what a snapshot holds: the findings catalogue, with the last version and
+// position applied of every finding stream, and the pending imports. States may include events
+// beyond the snapshot's position (the importer applies its own appends at once); the
+// per-stream positions make replaying those events after a restore a no-op.
 type importerState struct {
-	Assets        []assets.IndexEntry
-	AssetVersions map[string]int64
-	Criticality   map[string]string
-	Findings      []findingSnap
-	Pending       []PendingImport
+	Findings []findingSnap
+	Pending  []PendingImport
 }
 
 type findingSnap struct {
@@ -52,11 +48,7 @@ func (im *Importer) restore(ctx context.Context) error {
 	if err != nil || !ok {
 		return err
 	}
-	im.assetMu.Lock()
 	im.mu.Lock()
-	im.index.Restore(st.Assets)
-	im.assetVersions = nonNil(st.AssetVersions)
-	im.criticality = nonNil(st.Criticality)
 	for _, f := range st.Findings {
 		im.findings[f.ID] = &findingState{scope: f.Scope, agg: f.State.Aggregate(), version: f.Version, pos: f.Pos, scan: f.Scan, outcome: f.Outcome}
 		if f.Scope != "" {
@@ -72,7 +64,6 @@ func (im *Importer) restore(ctx context.Context) error {
 		im.pending[p.ScanID] = p
 	}
 	im.mu.Unlock()
-	im.assetMu.Unlock()
 	im.cursor = at
 	im.snapMu.Lock()
 	im.snapTrack.Saved(at.Position, time.Now())
@@ -111,18 +102,9 @@ func (im *Importer) saveSnapshot(due func(t *snapshot.Tracker, pos int64) bool) 
 
 // capture copies the lookups. Callers hold syncMu.
 func (im *Importer) capture() importerState {
-	im.assetMu.Lock()
-	defer im.assetMu.Unlock()
-	st := importerState{Assets: im.index.Entries(), AssetVersions: make(map[string]int64, len(im.assetVersions))}
-	for id, v := range im.assetVersions {
-		st.AssetVersions[id] = v
-	}
 	im.mu.RLock()
 	defer im.mu.RUnlock()
-	st.Criticality = make(map[string]string, len(im.criticality))
-	for id, c := range im.criticality {
-		st.Criticality[id] = c
-	}
+	var st importerState
 	st.Findings = make([]findingSnap, 0, len(im.findings))
 	for id, f := range im.findings {
 		st.Findings = append(st.Findings, findingSnap{ID: id, Scope: f.scope, State: f.agg.State(), Version: f.version, Pos: f.pos, Scan: f.scan, Outcome: f.outcome})
@@ -131,11 +113,4 @@ func (im *Importer) capture() importerState {
 		st.Pending = append(st.Pending, p)
 	}
 	return st
-}
-
-func nonNil[V any](m map[string]V) map[string]V {
-	if m == nil {
-		return map[string]V{}
-	}
-	return m
 }
