@@ -175,7 +175,7 @@ func (l *Lookup) Discover(ctx context.Context, meta es.Meta, scanID string, s Si
 		if err != nil {
 			return Discovery{}, err
 		}
-		return Discovery{AssetID: id, Registered: true}, l.applyAll(evs)
+		return Discovery{AssetID: id, Registered: true}, l.applyOwn(ctx, evs)
 	}
 	d := Discovery{AssetID: p.AssetID}
 	if p.New.IsEmpty() {
@@ -189,7 +189,7 @@ func (l *Lookup) Discover(ctx context.Context, meta es.Meta, scanID string, s Si
 	if err != nil {
 		return Discovery{}, err
 	}
-	return d, l.applyAll(evs)
+	return d, l.applyOwn(ctx, evs)
 }
 
 // WeakSighting is a report's asset that has no usable identifier, named by the report's target
@@ -229,11 +229,23 @@ func (l *Lookup) DiscoverWeak(ctx context.Context, meta es.Meta, scanID string, 
 		return WeakDiscovery{}, err
 	}
 	d.AssetID, d.Registered = id, true
-	return d, l.applyAll(evs)
+	return d, l.applyOwn(ctx, evs)
 }
 
-// applyAll applies events the lookup's discoveries just appended.
-func (l *Lookup) applyAll(evs []events.Envelope) error {
+// applyOwn applies the events a discovery just appended to one stream, at once, so the next
+// discovery sees them. When the stream has events the lookup has not read yet (a person
+// classified the asset since the last catch-up), applying ours would skip those for good: the
+// lookup then catches up with $all instead, which holds ours too.
+func (l *Lookup) applyOwn(ctx context.Context, evs []events.Envelope) error {
+	if len(evs) == 0 {
+		return nil
+	}
+	l.mu.Lock()
+	next := evs[0].Version == l.versions[evs[0].StreamID]+1
+	l.mu.Unlock()
+	if !next {
+		return l.CatchUp(ctx)
+	}
 	for i := range evs {
 		if err := l.apply(&evs[i]); err != nil {
 			return err
