@@ -33,12 +33,6 @@ func loadedLookup(tb testing.TB, store *events.Guarded, dir snapshot.Dir) *app.L
 	return l
 }
 
-// counted wraps store so that what its ReadAll returns is counted.
-func counted(store *events.Guarded) (*events.Guarded, *eventstest.ReadCounter) {
-	c := &eventstest.ReadCounter{EventStore: store.Unwrap()}
-	return events.Guard(c, store.Registry(), events.Limits{}), c
-}
-
 func host(i int) app.Sighting {
 	return app.Sighting{Kind: domain.Host, Name: fmt.Sprintf("web-%d", i), IPs: []string{fmt.Sprintf("10.1.%d.%d", i/200, i%200+1)}}
 }
@@ -125,23 +119,14 @@ func TestLookupSnapshotRestart(t *testing.T) {
 
 	// Another node appends while this one is down.
 	grow(t, store, loadedLookup(t, store, snapshot.Dir{}), 40, 60)
-	total := eventstest.Head(t, store)
-	if total <= snapped {
-		t.Fatalf("nothing appended after the snapshot (head %d)", total)
-	}
-	full := loadedLookup(t, store, snapshot.Dir{})
-	want := full.Dump()
 
-	cs, count := counted(store)
-	restarted := loadedLookup(t, cs, dir)
-	if got := restarted.Dump(); got != want {
-		t.Fatalf("snapshot + catch-up differs from a full replay:\n got: %s\nwant: %s", got, want)
-	}
-	// One event read to check the snapshot against the store, then only those after it.
-	if n := count.Read(); n != total-snapped+1 {
-		t.Errorf("the restart read %d events; want %d (after the snapshot at %d of %d) + 1", n, total-snapped+1, snapped, total)
-	}
+	var restarted *app.Lookup
+	testsupport.RestartReadsOnlyTheTail(t, store, dir, snapped, func(store *events.Guarded, dir snapshot.Dir) string {
+		restarted = loadedLookup(t, store, dir)
+		return restarted.Dump()
+	})
 	// The restored lookup answers as the replayed one: names, criticalities, matches.
+	full := loadedLookup(t, store, snapshot.Dir{})
 	for _, i := range []int{0, 5, 39, 45} {
 		s := host(i)
 		wantID, werr := full.ResolveLive(s.Name)
@@ -157,16 +142,9 @@ func TestLookupSnapshotRestart(t *testing.T) {
 		t.Errorf("a known asset was registered again after the restore: %+v", d)
 	}
 
-	// A corrupt snapshot: the restart replays the whole log and gets the same lookup.
-	eventstest.FlipLastByte(t, path)
-	want = loadedLookup(t, store, snapshot.Dir{}).Dump()
-	cs, count = counted(store)
-	if got := loadedLookup(t, cs, dir).Dump(); got != want {
-		t.Fatalf("after a corrupt snapshot the lookup differs from a full replay:\n got: %s\nwant: %s", got, want)
-	}
-	if n, h := count.Read(), eventstest.Head(t, store); n != h {
-		t.Errorf("after a corrupt snapshot the restart read %d events, want all %d", n, h)
-	}
+	testsupport.CorruptSnapshotReplaysAll(t, store, dir, path, func(store *events.Guarded, dir snapshot.Dir) string {
+		return loadedLookup(t, store, dir).Dump()
+	})
 }
 
 // A snapshot may hold discoveries applied at once, beyond the cursor it was taken at; replaying

@@ -18,7 +18,6 @@ import (
 	vulnapp "github.com/socplatform/soc/commands/vulns/app"
 	vulns "github.com/socplatform/soc/commands/vulns/domain"
 	"github.com/socplatform/soc/events"
-	"github.com/socplatform/soc/events/eventlog"
 	"github.com/socplatform/soc/events/snapshot"
 	"github.com/socplatform/soc/schemas/contracts"
 )
@@ -88,13 +87,9 @@ type Importer struct {
 	assetReg   AssetRegistry
 	findingRec FindingRecorder
 
-	snaps     snapshot.Dir
-	snapMu    sync.Mutex // one snapshot written at a time
-	snapTrack snapshot.Tracker
-	restored  bool // Load has tried the snapshot (guarded by syncMu)
-
-	syncMu sync.Mutex    // one reader of $all at a time
-	cursor snapshot.Mark // last event applied from $all (guarded by syncMu)
+	// follow restores the lookups from their snapshot, catches them up with $all (sync) and
+	// follows the store.
+	follow *snapshot.Follower[importerState]
 
 	mu       sync.RWMutex
 	findings map[string]*findingState       // finding stream id → state
@@ -103,9 +98,6 @@ type Importer struct {
 
 	locksMu    sync.Mutex
 	scopeLocks map[string]*scopeLock
-
-	followErr  error
-	followDone chan struct{}
 }
 
 type findingState struct {
@@ -134,7 +126,6 @@ func New(store *events.Guarded, opts Options) (*Importer, error) {
 		batch: opts.ReadBatch, workers: opts.Workers, assetReg: opts.Assets,
 		findings: map[string]*findingState{}, scopes: map[string]map[string]struct{}{},
 		pending: map[string]PendingImport{}, scopeLocks: map[string]*scopeLock{},
-		snaps: opts.Snapshots, snapTrack: snapshot.Tracker{Policy: opts.SnapshotPolicy},
 		spillAbove: defaultSpillAbove, recordBatch: defaultRecordBatch,
 	}
 	if opts.SLA != nil {
@@ -160,6 +151,8 @@ func New(store *events.Guarded, opts Options) (*Importer, error) {
 	default:
 		return nil, fmt.Errorf("scans/app: MaxCloseShare %v is not in (0, 1]", s)
 	}
+	im.follow = snapshot.NewFollower[importerState](store, importerFold{im}, snapshot.FollowerConfig{Name: snapshotName,
+		Version: snapshotVersion, Dir: opts.Snapshots, Policy: opts.SnapshotPolicy, ReadBatch: im.batch})
 	if im.assetReg == nil {
 		im.assetReg = assetapp.NewLookup(store, assetapp.LookupOptions{ReadBatch: im.batch})
 	}
@@ -187,96 +180,21 @@ func (im *Importer) Formats() []string { return append([]string(nil), im.formats
 
 // Load restores the lookups from their snapshot, if there is a usable one, then reads $all
 // from where it last stopped (from the snapshot, or from 0) to the head.
-func (im *Importer) Load(ctx context.Context) error {
-	if err := im.restore(ctx); err != nil {
-		return err
-	}
-	return im.sync(ctx)
-}
+func (im *Importer) Load(ctx context.Context) error { return im.follow.Load(ctx) }
 
 // Start loads, then follows the store live in the background until ctx ends, so the lookups see
-// what other services append (a person marking a finding false positive, an asset retired).
-// Imports re-read $all before deciding anyway; following keeps that read short. The follower
-// reads through the eventlog consumer port, snapshots the lookups by Options.SnapshotPolicy and
-// once more when it stops.
-func (im *Importer) Start(ctx context.Context) error {
-	if err := im.Load(ctx); err != nil {
-		return err
-	}
-	im.followDone = make(chan struct{})
-	go func() {
-		defer close(im.followDone)
-		c := &eventlog.StoreConsumer{Store: im.store, BatchSize: im.batch, StartFrom: func(context.Context) (int64, error) {
-			im.syncMu.Lock()
-			defer im.syncMu.Unlock()
-			return im.cursor.Position, nil
-		}}
-		if err := c.Run(ctx, im.follow); err != nil && ctx.Err() == nil {
-			im.followErr = err
-		}
-		// The next start reads only what comes after this snapshot.
-		if err := im.saveSnapshot(func(s *snapshot.Tracker, pos int64) bool { return s.Changed(pos) }); err != nil && im.followErr == nil {
-			im.followErr = err
-		}
-	}()
-	return nil
-}
+// what other services append (a person marking a finding false positive). Imports re-read $all
+// before deciding anyway; following keeps that read short. The follower reads through the
+// eventlog consumer port, snapshots the lookups by Options.SnapshotPolicy and once more when it
+// stops.
+func (im *Importer) Start(ctx context.Context) error { return im.follow.Start(ctx) }
 
 // Wait blocks until the follower started by Start has stopped (its ctx ended) and returns the
 // error that stopped it, if any.
-func (im *Importer) Wait() error {
-	if im.followDone == nil {
-		return nil
-	}
-	<-im.followDone
-	return im.followErr
-}
-
-// follow applies a batch delivered by the consumer. Events at or below the cursor were applied
-// already (an import's sync read them first, or the batch is redelivered) and are skipped.
-func (im *Importer) follow(_ context.Context, batch []events.Envelope) error {
-	im.syncMu.Lock()
-	for i := range batch {
-		if batch[i].GlobalPosition <= im.cursor.Position {
-			continue
-		}
-		if err := im.apply(&batch[i]); err != nil {
-			im.syncMu.Unlock()
-			return err
-		}
-		im.cursor = snapshot.Mark{Position: batch[i].GlobalPosition, EventID: batch[i].EventID}
-	}
-	im.syncMu.Unlock()
-	// A snapshot that cannot be written is only a slower next start: the follower goes on.
-	if err := im.saveSnapshot(func(t *snapshot.Tracker, pos int64) bool { return t.Due(pos, time.Now()) }); err != nil {
-		im.snaps.Logger().Warn("the importer's lookup snapshot could not be written", "err", err)
-	}
-	return nil
-}
+func (im *Importer) Wait() error { return im.follow.Wait() }
 
 // sync applies every event after the cursor, up to the head.
-func (im *Importer) sync(ctx context.Context) error {
-	im.syncMu.Lock()
-	defer im.syncMu.Unlock()
-	for {
-		batch, err := im.store.ReadAll(ctx, im.cursor.Position, im.batch)
-		if err != nil {
-			return err
-		}
-		for i := range batch {
-			if err := im.apply(&batch[i]); err != nil {
-				return err
-			}
-		}
-		if len(batch) > 0 {
-			last := &batch[len(batch)-1]
-			im.cursor = snapshot.Mark{Position: last.GlobalPosition, EventID: last.EventID}
-		}
-		if len(batch) < im.batch {
-			return nil
-		}
-	}
-}
+func (im *Importer) sync(ctx context.Context) error { return im.follow.CatchUp(ctx) }
 
 // apply brings the lookups up to date with one stored event.
 func (im *Importer) apply(e *events.Envelope) error {

@@ -1,12 +1,9 @@
 package app
 
 import (
-	"context"
-	"time"
-
 	vulnapp "github.com/socplatform/soc/commands/vulns/app"
 	vulns "github.com/socplatform/soc/commands/vulns/domain"
-	"github.com/socplatform/soc/events/snapshot"
+	"github.com/socplatform/soc/events"
 )
 
 // The importer's snapshot: its name in the snapshot directory and the version of importerState.
@@ -34,21 +31,17 @@ type findingSnap struct {
 	Outcome      vulnapp.ScanOutcome
 }
 
-// restore loads the snapshot into empty lookups, once, before the first sync.
-func (im *Importer) restore(ctx context.Context) error {
-	im.syncMu.Lock()
-	defer im.syncMu.Unlock()
-	if im.restored || im.cursor.Position != 0 || !im.snaps.Enabled() {
-		im.restored = true
-		return nil
-	}
-	im.restored = true
-	var st importerState
-	at, ok, err := im.snaps.Load(ctx, im.store, snapshotName, snapshotVersion, &st)
-	if err != nil || !ok {
-		return err
-	}
+// importerFold is the importer's lookups as their snapshot.Follower sees them.
+type importerFold struct{ im *Importer }
+
+func (f importerFold) Apply(e *events.Envelope) error { return f.im.apply(e) }
+func (f importerFold) Capture() importerState         { return f.im.capture() }
+
+// Restore loads a snapshot into the empty lookups.
+func (f importerFold) Restore(st importerState) {
+	im := f.im
 	im.mu.Lock()
+	defer im.mu.Unlock()
 	for _, f := range st.Findings {
 		im.findings[f.ID] = &findingState{scope: f.Scope, agg: f.State.Aggregate(), version: f.Version, pos: f.Pos, scan: f.Scan, outcome: f.Outcome}
 		if f.Scope != "" {
@@ -63,44 +56,12 @@ func (im *Importer) restore(ctx context.Context) error {
 	for _, p := range st.Pending {
 		im.pending[p.ScanID] = p
 	}
-	im.mu.Unlock()
-	im.cursor = at
-	im.snapMu.Lock()
-	im.snapTrack.Saved(at.Position, time.Now())
-	im.snapMu.Unlock()
-	return nil
 }
 
 // SaveSnapshot writes a snapshot of the lookups now (a no-op without Options.Snapshots).
-func (im *Importer) SaveSnapshot() error {
-	return im.saveSnapshot(func(*snapshot.Tracker, int64) bool { return true })
-}
+func (im *Importer) SaveSnapshot() error { return im.follow.SaveSnapshot() }
 
-// saveSnapshot writes a snapshot when due says so for the cursor. The state is copied under the
-// locks, with the cursor held still, so it covers at least every event up to the cursor; it is
-// encoded and written after they are released.
-func (im *Importer) saveSnapshot(due func(t *snapshot.Tracker, pos int64) bool) error {
-	if !im.snaps.Enabled() {
-		return nil
-	}
-	im.snapMu.Lock()
-	defer im.snapMu.Unlock()
-	im.syncMu.Lock()
-	at := im.cursor
-	if !due(&im.snapTrack, at.Position) {
-		im.syncMu.Unlock()
-		return nil
-	}
-	st := im.capture()
-	im.syncMu.Unlock()
-	if err := im.snaps.Save(snapshotName, snapshotVersion, at, &st); err != nil {
-		return err
-	}
-	im.snapTrack.Saved(at.Position, time.Now())
-	return nil
-}
-
-// capture copies the lookups. Callers hold syncMu.
+// capture copies the lookups (the follower holds its cursor still meanwhile).
 func (im *Importer) capture() importerState {
 	im.mu.RLock()
 	defer im.mu.RUnlock()
