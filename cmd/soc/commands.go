@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 
+	assetapp "github.com/socplatform/soc/commands/assets/app"
 	assetports "github.com/socplatform/soc/commands/assets/ports"
 	scanapp "github.com/socplatform/soc/commands/scans/app"
 	"github.com/socplatform/soc/commands/scans/ports"
@@ -21,14 +22,14 @@ import (
 )
 
 // writeSide is what the commands target offers the modules beside it: the orchestrator runs the
-// sagas' scan commands, the importer's finding index answers their asset questions.
+// sagas' scan commands, the CVE catalogue answers their asset questions (its open KEV findings).
 type writeSide struct {
-	scans   *scanapp.Orchestrator
-	imports *scanapp.Importer
+	scans    *scanapp.Orchestrator
+	findings *catalogue.Catalogue
 }
 
 // startCommands serves the write API: finding and asset commands, and scanner report imports.
-// The importer and the CVE catalogue restore their lookups (snapshot, then the events after it)
+// The assets lookup, the importer and the CVE catalogue restore their lookups (snapshot, then the events after it)
 // before the node answers, then follow the store.
 func startCommands(ctx context.Context, a *app, _ inputs) (any, readiness, error) {
 	sla, err := loadSLAPolicy(a.cfg.SLAPolicyFile)
@@ -36,7 +37,13 @@ func startCommands(ctx context.Context, a *app, _ inputs) (any, readiness, error
 		return nil, nil, err
 	}
 	snaps := snapshotDir(a)
-	im, err := scanapp.New(a.store, scanapp.Options{SLA: sla, Snapshots: snaps, MaxCloseShare: a.cfg.ReimportMaxCloseShare})
+	// The assets context's lookup: the asset endpoints' uniqueness checks and the imports'
+	// discovery.
+	assets := assetapp.NewLookup(a.store, assetapp.LookupOptions{Snapshots: snaps})
+	if err := assets.Start(ctx); err != nil {
+		return nil, nil, err
+	}
+	im, err := scanapp.New(a.store, scanapp.Options{SLA: sla, Snapshots: snaps, Assets: assets, MaxCloseShare: a.cfg.ReimportMaxCloseShare})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -93,7 +100,7 @@ func startCommands(ctx context.Context, a *app, _ inputs) (any, readiness, error
 	if err := vulnports.Register(a.mux, a.store, vulnports.Config{Schemas: schemas.CommandsFS(), Log: a.log}); err != nil {
 		return nil, nil, err
 	}
-	if err := assetports.Register(a.mux, a.store, im.Index(), assetports.Config{Schemas: schemas.CommandsFS(), Log: a.log}); err != nil {
+	if err := assetports.Register(a.mux, a.store, assets, assetports.Config{Schemas: schemas.CommandsFS(), Log: a.log}); err != nil {
 		return nil, nil, err
 	}
 	// Risk acceptances reopen their findings when they expire: a durable timer of the
@@ -113,11 +120,14 @@ func startCommands(ctx context.Context, a *app, _ inputs) (any, readiness, error
 		if err := im.Wait(); err != nil {
 			a.log.Error("importer stopped following the store", "err", err)
 		}
+		if err := assets.Wait(); err != nil {
+			a.log.Error("the assets lookup stopped following the store", "err", err)
+		}
 		if err := cat.Wait(); err != nil { // it writes the snapshot as it stops
 			a.log.Warn("the CVE catalogue stopped following the store", "err", err)
 		}
 	}()
-	return &writeSide{scans: orch, imports: im}, nil, nil
+	return &writeSide{scans: orch, findings: cat}, nil, nil
 }
 
 // snapshotDir is where the lookups keep their snapshots: a directory per node (they are caches

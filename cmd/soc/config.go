@@ -331,7 +331,7 @@ type SnapshotConfig struct {
 }
 
 func (c *SnapshotConfig) RegisterFlags(fs *flag.FlagSet) {
-	fs.StringVar(&c.SnapshotDir, "snapshot-dir", "", "directory of this node's snapshots of the lookups of the importer, the CVE catalogue, the scan orchestrator, the notifier and the sagas' dispatcher and timers, so a restart reads only the events after them; empty: <data>/snapshots; off: none, every start replays the whole log")
+	fs.StringVar(&c.SnapshotDir, "snapshot-dir", "", "directory of this node's snapshots of the lookups of the assets, the importer, the CVE catalogue, the scan orchestrator, the notifier and the sagas' dispatcher and timers, so a restart reads only the events after them; empty: <data>/snapshots; off: none, every start replays the whole log")
 }
 
 // Validate accepts any directory: whether it is writable shows when the first snapshot is taken,

@@ -16,6 +16,7 @@ import (
 	notifyports "github.com/socplatform/soc/commands/notifications/ports"
 	scanapp "github.com/socplatform/soc/commands/scans/app"
 	vulnapp "github.com/socplatform/soc/commands/vulns/app"
+	"github.com/socplatform/soc/commands/vulns/catalogue"
 	"github.com/socplatform/soc/query-api/ws"
 	"github.com/socplatform/soc/sagas"
 	"github.com/socplatform/soc/sagas/flows"
@@ -192,7 +193,7 @@ func startSagas(ctx context.Context, a *app, in inputs) (any, readiness, error) 
 		return nil, nil, err
 	}
 	write := in.writeSide()
-	rt, d, err := newSagaStack(a, in.directory(), write.scans, write.imports, chans)
+	rt, d, err := newSagaStack(a, in.directory(), write.scans, write.findings, chans)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -217,12 +218,13 @@ func startSagas(ctx context.Context, a *app, in inputs) (any, readiness, error) 
 
 // newSagaStack builds the runtime of the platform's sagas and the dispatcher of their commands
 // onto this process's handlers; the planner records requests for the channels chans. scans and
-// im are the commands target's orchestrator and importer; nil (benchmarks) fails their commands.
-func newSagaStack(a *app, dir *notifyapp.Directory, scans *scanapp.Orchestrator, im *scanapp.Importer, chans []string) (*sagas.Runtime, *sagas.Dispatcher, error) {
+// findings are the commands target's orchestrator and CVE catalogue; nil (benchmarks) fails
+// their commands.
+func newSagaStack(a *app, dir *notifyapp.Directory, scans *scanapp.Orchestrator, findings *catalogue.Catalogue, chans []string) (*sagas.Runtime, *sagas.Dispatcher, error) {
 	pc := notifyapp.PlannerConfig{Store: a.store, Querier: a.store,
 		Service: notifyapp.NewService(a.store, dir, nil), Dir: dir, Channels: chans, BaseURL: a.cfg.PublicURL, Log: a.log}
-	if im != nil { // a nil *Importer in the interface would not read as "no index"
-		pc.AssetFindings = im
+	if findings != nil { // a nil *Catalogue in the interface would not read as "no lookup"
+		pc.AssetFindings = findings
 	}
 	planner, err := notifyapp.NewPlanner(pc)
 	if err != nil {

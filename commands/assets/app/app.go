@@ -14,8 +14,8 @@ import (
 	"github.com/socplatform/soc/schemas/problem"
 )
 
-// Claims answers which strong identifiers live assets already hold; *domain.Index implements it
-// (pass the importer's live index, which follows the store).
+// Claims answers which strong identifiers live assets already hold; *Lookup implements it from
+// its index, which follows the store (*domain.Index does too).
 type Claims interface {
 	Claimed(kind domain.AssetKind, ids domain.Identifiers, except string) []domain.Claim
 }

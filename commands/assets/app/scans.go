@@ -84,3 +84,16 @@ func (d *Discoveries) save(ctx context.Context, id string, expected events.Expec
 	}
 	return evs, nil
 }
+
+// ScanTargets are what a scan definition targeting the asset scans: its IP addresses and host
+// names, as the store has them now. active is false when the asset is not registered or retired.
+func ScanTargets(ctx context.Context, store es.Store, assetID string) (targets []string, active bool, err error) {
+	var a domain.Asset
+	if _, err := es.Load(ctx, store, assetID, &a); err != nil {
+		return nil, false, err
+	}
+	if a.Status != domain.StatusActive {
+		return nil, false, nil
+	}
+	return append(append([]string(nil), a.Identifiers.IPs...), a.Identifiers.Hostnames...), true, nil
+}

@@ -27,7 +27,7 @@ type Mux interface {
 }
 
 // Register adds the asset command routes to mux. store is the guarded event store; claims
-// (the importer's live *domain.Index) refuses a second live asset with the same strong
+// (the assets context's live *app.Lookup) refuses a second live asset with the same strong
 // identifier, and may be nil.
 func Register(mux Mux, store es.Store, claims app.Claims, cfg Config) error {
 	sch, err := httpcmd.LoadSchemas(cfg.Schemas)

@@ -43,7 +43,7 @@ const DefaultSLADigestWindow = time.Minute
 // counted (a scan of a fresh network can open thousands).
 const MaxFindingsPerMessage = 200
 
-// assetFindings lists an asset's open KEV-listed findings (the scan importer's index holds them).
+// assetFindings lists an asset's open KEV-listed findings (the CVE catalogue holds them).
 type assetFindings interface {
 	OpenKEVFindings(assetID string) []string
 }

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	assetapp "github.com/socplatform/soc/commands/assets/app"
-	assets "github.com/socplatform/soc/commands/assets/domain"
 	"github.com/socplatform/soc/commands/internal/es"
 	vulnapp "github.com/socplatform/soc/commands/vulns/app"
 	vulns "github.com/socplatform/soc/commands/vulns/domain"
@@ -15,15 +14,23 @@ import (
 // The import records what a report means in two other contexts, through these ports: the assets
 // context registers the assets a report names and records their new identifiers, the vulns
 // context opens, sees, reopens, resolves and closes findings. Each owns its streams; the import
-// appends only its own (scans-import-<scan id>). The importer keeps, for deciding quickly, the
-// lookups of both (the assets index, the findings catalogue) that it reads from $all.
+// appends only its own (scans-import-<scan id>). The assets context keeps the lookup discovery
+// matches against; the importer keeps, for deciding quickly, the findings catalogue of the
+// scopes it imports, which it reads from $all.
 
-// AssetRegistry is what an import asks of the assets context; *assetapp.Discoveries implements it.
-// A refusal of the assets domain is an *assetapp.RefusedError (the import warns and goes on).
+// AssetRegistry is what an import asks of the assets context: to see every asset appended so
+// far (CatchUp, before deciding), to resolve a reference to a live asset, to match or register
+// the assets a report names (serialised by the registry, so two imports never register the same
+// new asset twice), and what it knows of an asset (the assets merged into it, its criticality).
+// *assetapp.Lookup implements it; a refusal of the assets domain is reported in the discovery
+// (the import warns and goes on).
 type AssetRegistry interface {
-	RegisterDiscovered(ctx context.Context, meta es.Meta, reg assets.RegisterAsset) (id string, appended []events.Envelope, err error)
-	RegisterWeakly(ctx context.Context, meta es.Meta, reg assets.RegisterWeak) (id string, appended []events.Envelope, err error)
-	ObserveIdentifiers(ctx context.Context, meta es.Meta, assetID, scanID string, ids assets.Identifiers) (appended []events.Envelope, err error)
+	CatchUp(ctx context.Context) error
+	ResolveLive(ref string) (string, error)
+	Discover(ctx context.Context, meta es.Meta, scanID string, s assetapp.Sighting) (assetapp.Discovery, error)
+	DiscoverWeak(ctx context.Context, meta es.Meta, scanID string, s assetapp.WeakSighting) (assetapp.WeakDiscovery, error)
+	Aliases(assetID string) []string
+	Criticality(assetID string) string
 }
 
 // FindingRecorder is what an import asks of the vulns context: batches of findings a scan saw,
@@ -34,7 +41,7 @@ type FindingRecorder interface {
 }
 
 var (
-	_ AssetRegistry   = (*assetapp.Discoveries)(nil)
+	_ AssetRegistry   = (*assetapp.Lookup)(nil)
 	_ FindingRecorder = (*vulnapp.ScanRecorder)(nil)
 )
 

@@ -51,8 +51,9 @@
 // A report that cannot be recognised or parsed appends ScanImportFailed and nothing else. A scan
 // id can be imported once (its stream must not exist: AlreadyImportedError).
 //
-// Assets (context assets): AssetRegistered with scan_id for a report asset no known asset
-// matches (assets.Index.Plan), AssetIdentifiersObserved for identifiers a matched asset did not
+// Assets (context assets, asked through the AssetRegistry port its app's Lookup implements):
+// AssetRegistered with scan_id for a report asset no known asset matches,
+// AssetIdentifiersObserved for identifiers a matched asset did not
 // have. A report asset that carries no usable identifier (a filesystem scan of ".", a SARIF log
 // without version-control provenance) cannot be registered: its findings are attached to
 // ImportScanReport.AssetID when given, else skipped and named in Summary.Warnings.
@@ -68,14 +69,15 @@
 //
 // # Write-side lookups and their limits
 //
-// The Importer keeps the assets Index and a findings catalogue (finding → scope, aggregate state,
-// stream version; scope → findings) in memory, rebuilt from $all by Load/Start and kept current
-// after each of its appends and by re-reading $all from where it stopped before deciding. Appends
+// The Importer keeps a findings catalogue (finding → scope, aggregate state, stream version;
+// scope → findings) in memory, rebuilt from $all by Load/Start and kept current after each of
+// its appends and by re-reading $all from where it stopped before deciding; the assets lookup
+// it discovers through is caught up to the head at the start of every import likewise. Appends
 // carry expected versions, so a finding changed by someone else meanwhile is a version conflict,
 // after which the importer catches up and decides again.
 //
 // Imports of the same scope are serialised by in-process per-scope mutexes (asset discovery by
-// one mutex); different scopes run in parallel. A multi-node deployment must route every import
+// the assets lookup's one mutex); different scopes run in parallel. A multi-node deployment must route every import
 // of a scope to one node (a known limitation): optimistic concurrency still prevents lost
 // updates, but two nodes could register the same new asset twice.
 //

@@ -14,7 +14,6 @@ import (
 
 	"github.com/google/uuid"
 	assetapp "github.com/socplatform/soc/commands/assets/app"
-	assets "github.com/socplatform/soc/commands/assets/domain"
 	"github.com/socplatform/soc/commands/internal/es"
 	"github.com/socplatform/soc/commands/scans/importers"
 	vulnapp "github.com/socplatform/soc/commands/vulns/app"
@@ -240,28 +239,14 @@ func (im *Importer) resolveAsset(ctx context.Context, ref string) (string, error
 	if ref == "" {
 		return "", nil
 	}
-	if err := im.sync(ctx); err != nil {
+	if err := im.assetReg.CatchUp(ctx); err != nil {
 		return "", err
 	}
-	if assets.IsAssetID(ref) {
-		if _, _, retired, ok := im.index.Lookup(ref); !ok || retired {
-			return "", &UnknownAssetError{Ref: ref, Reason: "no live asset has this id"}
-		}
-		return ref, nil
+	id, err := im.assetReg.ResolveLive(ref)
+	if nl, ok := errors.AsType[*assetapp.NoLiveAssetError](err); ok {
+		return "", &UnknownAssetError{Ref: ref, Reason: nl.Reason}
 	}
-	var live []string
-	for _, id := range im.index.Named(ref) {
-		if _, _, retired, ok := im.index.Lookup(id); ok && !retired {
-			live = append(live, id)
-		}
-	}
-	switch len(live) {
-	case 0:
-		return "", &UnknownAssetError{Ref: ref, Reason: "no live asset has this id or name"}
-	case 1:
-		return live[0], nil
-	}
-	return "", &UnknownAssetError{Ref: ref, Reason: fmt.Sprintf("%d live assets have this name (%s); pass the id", len(live), strings.Join(live, ", "))}
+	return id, err
 }
 
 type counter struct {
@@ -311,9 +296,7 @@ func (im *Importer) run(ctx context.Context, rep *importers.Report, scanID, fall
 	defer list.close()
 
 	// Assets: resolve every report asset to a known or newly registered asset.
-	im.discoverMu.Lock()
 	assetOf, err := im.discover(ctx, rep, scanID, fallback, meta, sum)
-	im.discoverMu.Unlock()
 	if err != nil {
 		return err
 	}
@@ -325,7 +308,7 @@ func (im *Importer) run(ctx context.Context, rep *importers.Report, scanID, fall
 		if _, done := aliases[id]; done {
 			continue
 		}
-		aliases[id] = im.index.Aliases(id)
+		aliases[id] = im.assetReg.Aliases(id)
 		for _, a := range aliases[id] {
 			scopeSet[ScopeKey(a, rep.Format)] = struct{}{}
 		}
@@ -494,7 +477,7 @@ func (im *Importer) record(ctx context.Context, list *reportFindings, a *attachm
 			c.add(o, true)
 			return nil
 		}
-		batch = append(batch, vulnapp.ScanFinding{ID: id, Severity: severityOf(f.Severity), Criticality: im.assetCriticality(assetID),
+		batch = append(batch, vulnapp.ScanFinding{ID: id, Severity: severityOf(f.Severity), Criticality: im.assetReg.Criticality(assetID),
 			Suppressed: suppressionOf(f.Suppressed),
 			Opened: func() contracts.FindingOpenedV2 {
 				return openedData(f, assetID, ScopeKey(assetID, rep.Format), key, scanID, rep, at)
@@ -605,11 +588,12 @@ func (im *Importer) holdBack(scope string, gone []string, seenHere int, closeMis
 	return 0, ""
 }
 
-// discover maps each report asset key to an asset stream id, registering assets the platform
-// does not know and recording identifiers it had not seen on those it does. Callers hold
-// discoverMu.
+// discover maps each report asset key to an asset stream id, through the assets context, which
+// registers the assets the platform does not know and records the identifiers it had not seen on
+// those it does.
 func (im *Importer) discover(ctx context.Context, rep *importers.Report, scanID, fallback string, meta es.Meta, sum *Summary) (map[string]string, error) {
-	if err := im.sync(ctx); err != nil {
+	// Decide on every asset appended so far (another node's, an endpoint's).
+	if err := im.assetReg.CatchUp(ctx); err != nil {
 		return nil, err
 	}
 	out := make(map[string]string, len(rep.Assets))
@@ -618,110 +602,69 @@ func (im *Importer) discover(ctx context.Context, rep *importers.Report, scanID,
 		if _, dup := out[ra.Key]; dup {
 			continue
 		}
-		p := im.index.Plan(sighting(ra))
-		if !p.Matched() {
-			id, evs, err := "", []events.Envelope(nil), p.Problem
-			if err == nil {
-				id, evs, err = im.assetReg.RegisterDiscovered(ctx, meta, assets.RegisterAsset{Kind: p.Kind, Name: p.Name, Identifiers: p.Identifiers, ScanID: scanID})
-			}
-			var refused *assetapp.RefusedError
-			if err != nil && (p.Problem != nil || errors.As(err, &refused)) {
-				if fallback != "" {
-					sum.AssetsMatched++
-					out[ra.Key] = fallback
-					continue
-				}
-				weak, werr := im.weakAsset(ctx, rep, ra, scanID, meta, sum)
-				if werr != nil {
-					return nil, werr
-				}
-				if weak != "" {
-					out[ra.Key] = weak
-					continue
-				}
-				sum.warn(fmt.Sprintf("asset %q not registered (pass asset, ?asset= or soc import --asset, to attach its findings to a known asset): %v", clip(ra.Key, 200), err))
-				continue
-			}
-			if err != nil {
-				return nil, err
-			}
-			if err := im.applyAssets(evs); err != nil {
-				return nil, err
-			}
-			sum.AssetsDiscovered++
-			out[ra.Key] = id
-			continue
-		}
-		sum.AssetsMatched++
-		out[ra.Key] = p.AssetID
-		if p.New.IsEmpty() {
-			continue
-		}
-		evs, err := im.assetReg.ObserveIdentifiers(ctx, meta, p.AssetID, scanID, p.New)
-		var refused *assetapp.RefusedError
-		if errors.As(err, &refused) {
-			sum.warn(fmt.Sprintf("asset %s: new identifiers not recorded: %v", p.AssetID, err))
-			continue
-		}
+		d, err := im.assetReg.Discover(ctx, meta, scanID, sighting(ra))
 		if err != nil {
 			return nil, err
 		}
-		if err := im.applyAssets(evs); err != nil {
-			return nil, err
+		switch {
+		case d.Refused != nil:
+			if fallback != "" {
+				sum.AssetsMatched++
+				out[ra.Key] = fallback
+				continue
+			}
+			weak, err := im.weakAsset(ctx, rep, ra, scanID, meta, sum)
+			if err != nil {
+				return nil, err
+			}
+			if weak != "" {
+				out[ra.Key] = weak
+				continue
+			}
+			sum.warn(fmt.Sprintf("asset %q not registered (pass asset, ?asset= or soc import --asset, to attach its findings to a known asset): %v", clip(ra.Key, 200), d.Refused))
+		case d.Registered:
+			sum.AssetsDiscovered++
+			out[ra.Key] = d.AssetID
+		default:
+			sum.AssetsMatched++
+			out[ra.Key] = d.AssetID
+			if d.IdentifiersRefused != nil {
+				sum.warn(fmt.Sprintf("asset %s: new identifiers not recorded: %v", d.AssetID, d.IdentifiersRefused))
+			}
 		}
 	}
 	return out, nil
 }
 
 // weakAsset is the asset a report asset with no usable identifier is attached to by what the
-// report names as its target (Report.Target, see assets.WeakKey): the live asset registered
-// with that weak key, or a new one registered weakly. "" when the report names nothing or the
-// assets domain refuses the registration (the findings are then not attached). Callers hold
-// discoverMu.
+// report names as its target (Report.Target): the live asset registered with that weak key, or
+// a new one registered weakly. "" when the report names nothing or the assets domain refuses
+// the registration (the findings are then not attached).
 func (im *Importer) weakAsset(ctx context.Context, rep *importers.Report, ra importers.Asset, scanID string, meta es.Meta, sum *Summary) (string, error) {
 	if rep.Target == nil {
 		return "", nil
 	}
-	key := assets.WeakKey(rep.Target.Hint, rep.Target.Name)
-	if key == "" {
+	d, err := im.assetReg.DiscoverWeak(ctx, meta, scanID, assetapp.WeakSighting{Kind: assetapp.AssetKind(ra.Kind), Hint: rep.Target.Hint, Name: rep.Target.Name})
+	switch {
+	case err != nil || d.Key == "":
+		return "", err
+	case d.Refused != nil:
+		sum.warn(fmt.Sprintf("asset %q: not registered by its report's target %q either: %v", clip(ra.Key, 200), clip(rep.Target.Name, 200), d.Refused))
 		return "", nil
 	}
 	sum.AssetsWeak++
-	if id, ok := im.index.Weak(key); ok {
+	if !d.Registered {
 		sum.AssetsMatched++
-		return id, nil
-	}
-	id, evs, err := im.assetReg.RegisterWeakly(ctx, meta, assets.RegisterWeak{Kind: assets.AssetKind(ra.Kind), Name: rep.Target.Name, WeakKey: key, ScanID: scanID})
-	var refused *assetapp.RefusedError
-	if errors.As(err, &refused) {
-		sum.AssetsWeak--
-		sum.warn(fmt.Sprintf("asset %q: not registered by its report's target %q either: %v", clip(ra.Key, 200), clip(rep.Target.Name, 200), err))
-		return "", nil
-	}
-	if err != nil {
-		return "", err
-	}
-	if err := im.applyAssets(evs); err != nil {
-		return "", err
+		return d.AssetID, nil
 	}
 	sum.AssetsDiscovered++
-	sum.warn(fmt.Sprintf("asset %q has no stable identifier: registered as %s, identified weakly by %s", clip(ra.Key, 200), id, clip(key, 300)))
-	return id, nil
+	sum.warn(fmt.Sprintf("asset %q has no stable identifier: registered as %s, identified weakly by %s", clip(ra.Key, 200), d.AssetID, clip(d.Key, 300)))
+	return d.AssetID, nil
 }
 
 // sighting is a report asset in the assets context's words.
-func sighting(ra importers.Asset) assets.Sighting {
-	return assets.Sighting{Kind: assets.AssetKind(ra.Kind), Name: ra.Name, ImageName: ra.ImageName, IPs: ra.IPs,
+func sighting(ra importers.Asset) assetapp.Sighting {
+	return assetapp.Sighting{Kind: assetapp.AssetKind(ra.Kind), Name: ra.Name, ImageName: ra.ImageName, IPs: ra.IPs,
 		Hostnames: ra.Hostnames, MACs: ra.MACs, ImageDigest: ra.ImageDigest, PURL: ra.PURL, RepoURL: ra.RepoURL,
 		BaseURL: ra.BaseURL, CloudID: ra.CloudID}
-}
-
-// applyAssets applies to the lookups the asset events the registry has just appended.
-func (im *Importer) applyAssets(evs []events.Envelope) error {
-	for i := range evs {
-		if err := im.applyAsset(&evs[i]); err != nil {
-			return err
-		}
-	}
-	return nil
 }

@@ -14,12 +14,10 @@ import (
 	"unique"
 
 	assetapp "github.com/socplatform/soc/commands/assets/app"
-	assets "github.com/socplatform/soc/commands/assets/domain"
 	"github.com/socplatform/soc/commands/scans/importers"
 	vulnapp "github.com/socplatform/soc/commands/vulns/app"
 	vulns "github.com/socplatform/soc/commands/vulns/domain"
 	"github.com/socplatform/soc/events"
-	"github.com/socplatform/soc/events/eventlog"
 	"github.com/socplatform/soc/events/snapshot"
 	"github.com/socplatform/soc/schemas/contracts"
 )
@@ -45,6 +43,10 @@ type Options struct {
 	// SnapshotPolicy says how often the follower started by Start writes a snapshot; it also
 	// writes one when it stops.
 	SnapshotPolicy snapshot.Policy
+	// Assets is the assets context's lookup the import matches and registers assets through
+	// (cmd/soc shares one with the asset endpoints, and starts it). Default: a lookup of the
+	// importer's own, without snapshots, caught up from $all at every import.
+	Assets AssetRegistry
 	// MaxCloseShare is the largest share (0 < share <= 1) of a scope's findings a reimport
 	// resolves by not seeing them, unless its request says CloseMissing (default
 	// DefaultMaxCloseShare): a report cut short or scoped differently must not resolve them.
@@ -54,14 +56,13 @@ type Options struct {
 // DefaultMaxCloseShare is Options.MaxCloseShare's default.
 const DefaultMaxCloseShare = 0.5
 
-// Importer is the application service of a scan import. It keeps two write-side lookups in
-// memory, restored at Load/Start from its snapshot (Options.Snapshots) and the events of $all
-// after it (all of $all without one), and kept current after every append it makes and by
-// re-reading $all (from where it stopped) at the start of every import:
-//
-//   - the assets Index (from assets events) and each asset's criticality, for discovery and SLAs;
-//   - the findings catalogue: finding stream id → (scope, Finding aggregate, stream version), and
-//     scope → finding stream ids, so an import knows which findings of a scope it did not see.
+// Importer is the application service of a scan import. It keeps the findings catalogue in
+// memory — finding stream id → (scope, Finding aggregate, stream version), and scope → finding
+// stream ids, so an import knows which findings of a scope it did not see — restored at
+// Load/Start from its snapshot (Options.Snapshots) and the events of $all after it (all of $all
+// without one), and kept current after every append it makes and by re-reading $all (from where
+// it stopped) at the start of every import. Assets are the assets context's: the import asks its
+// lookup (Options.Assets), after catching it up to the head, through the AssetRegistry port.
 //
 // Imports of the same scope (asset + format) are serialised by a per-scope mutex; different
 // scopes run in parallel. The mutexes are in-process only: a multi-node deployment must route
@@ -83,39 +84,20 @@ type Importer struct {
 	// defaultRecordBatch (tests lower them).
 	spillAbove, recordBatch int
 
-	index *assets.Index
-
 	assetReg   AssetRegistry
 	findingRec FindingRecorder
 
-	// assetMu makes an asset event's effect on the index, its criticality and assetVersions one
-	// step, so a snapshot never holds an index ahead of the versions it records.
-	assetMu       sync.Mutex
-	assetVersions map[string]int64 // asset stream id → last version applied (guarded by assetMu)
+	// follow restores the lookups from their snapshot, catches them up with $all (sync) and
+	// follows the store.
+	follow *snapshot.Follower[importerState]
 
-	snaps     snapshot.Dir
-	snapMu    sync.Mutex // one snapshot written at a time
-	snapTrack snapshot.Tracker
-	restored  bool // Load has tried the snapshot (guarded by syncMu)
-
-	// discoverMu serialises asset discovery (resolve + register) across imports, so two imports
-	// never register the same new asset twice.
-	discoverMu sync.Mutex
-
-	syncMu sync.Mutex    // one reader of $all at a time
-	cursor snapshot.Mark // last event applied from $all (guarded by syncMu)
-
-	mu          sync.RWMutex
-	findings    map[string]*findingState       // finding stream id → state
-	scopes      map[string]map[string]struct{} // scope → finding stream ids
-	criticality map[string]string              // asset stream id → criticality
-	pending     map[string]PendingImport       // scan id → requested import not ended
+	mu       sync.RWMutex
+	findings map[string]*findingState       // finding stream id → state
+	scopes   map[string]map[string]struct{} // scope → finding stream ids
+	pending  map[string]PendingImport       // scan id → requested import not ended
 
 	locksMu    sync.Mutex
 	scopeLocks map[string]*scopeLock
-
-	followErr  error
-	followDone chan struct{}
 }
 
 type findingState struct {
@@ -141,10 +123,9 @@ func New(store *events.Guarded, opts Options) (*Importer, error) {
 	}
 	im := &Importer{
 		store: store, parsers: map[string]importers.Parser{}, sla: vulns.DefaultSLA(), now: opts.Now,
-		batch: opts.ReadBatch, workers: opts.Workers, index: assets.NewIndex(),
+		batch: opts.ReadBatch, workers: opts.Workers, assetReg: opts.Assets,
 		findings: map[string]*findingState{}, scopes: map[string]map[string]struct{}{},
-		criticality: map[string]string{}, pending: map[string]PendingImport{}, scopeLocks: map[string]*scopeLock{}, assetVersions: map[string]int64{},
-		snaps: opts.Snapshots, snapTrack: snapshot.Tracker{Policy: opts.SnapshotPolicy},
+		pending: map[string]PendingImport{}, scopeLocks: map[string]*scopeLock{},
 		spillAbove: defaultSpillAbove, recordBatch: defaultRecordBatch,
 	}
 	if opts.SLA != nil {
@@ -170,7 +151,11 @@ func New(store *events.Guarded, opts Options) (*Importer, error) {
 	default:
 		return nil, fmt.Errorf("scans/app: MaxCloseShare %v is not in (0, 1]", s)
 	}
-	im.assetReg = assetapp.NewDiscoveries(store)
+	im.follow = snapshot.NewFollower[importerState](store, importerFold{im}, snapshot.FollowerConfig{Name: snapshotName,
+		Version: snapshotVersion, Dir: opts.Snapshots, Policy: opts.SnapshotPolicy, ReadBatch: im.batch})
+	if im.assetReg == nil {
+		im.assetReg = assetapp.NewLookup(store, assetapp.LookupOptions{ReadBatch: im.batch})
+	}
 	im.findingRec = vulnapp.NewScanRecorder(store, im.sla, catalogue{im}, im.workers)
 	ps := opts.Parsers
 	if len(ps) == 0 {
@@ -193,143 +178,33 @@ func New(store *events.Guarded, opts Options) (*Importer, error) {
 // Formats lists the formats the importer reads.
 func (im *Importer) Formats() []string { return append([]string(nil), im.formats...) }
 
-// Index returns the assets index the importer matches against (for inspection; do not Apply to it).
-func (im *Importer) Index() *assets.Index { return im.index }
-
 // Load restores the lookups from their snapshot, if there is a usable one, then reads $all
 // from where it last stopped (from the snapshot, or from 0) to the head.
-func (im *Importer) Load(ctx context.Context) error {
-	if err := im.restore(ctx); err != nil {
-		return err
-	}
-	return im.sync(ctx)
-}
+func (im *Importer) Load(ctx context.Context) error { return im.follow.Load(ctx) }
 
 // Start loads, then follows the store live in the background until ctx ends, so the lookups see
-// what other services append (a person marking a finding false positive, an asset retired).
-// Imports re-read $all before deciding anyway; following keeps that read short. The follower
-// reads through the eventlog consumer port, snapshots the lookups by Options.SnapshotPolicy and
-// once more when it stops.
-func (im *Importer) Start(ctx context.Context) error {
-	if err := im.Load(ctx); err != nil {
-		return err
-	}
-	im.followDone = make(chan struct{})
-	go func() {
-		defer close(im.followDone)
-		c := &eventlog.StoreConsumer{Store: im.store, BatchSize: im.batch, StartFrom: func(context.Context) (int64, error) {
-			im.syncMu.Lock()
-			defer im.syncMu.Unlock()
-			return im.cursor.Position, nil
-		}}
-		if err := c.Run(ctx, im.follow); err != nil && ctx.Err() == nil {
-			im.followErr = err
-		}
-		// The next start reads only what comes after this snapshot.
-		if err := im.saveSnapshot(func(s *snapshot.Tracker, pos int64) bool { return s.Changed(pos) }); err != nil && im.followErr == nil {
-			im.followErr = err
-		}
-	}()
-	return nil
-}
+// what other services append (a person marking a finding false positive). Imports re-read $all
+// before deciding anyway; following keeps that read short. The follower reads through the
+// eventlog consumer port, snapshots the lookups by Options.SnapshotPolicy and once more when it
+// stops.
+func (im *Importer) Start(ctx context.Context) error { return im.follow.Start(ctx) }
 
 // Wait blocks until the follower started by Start has stopped (its ctx ended) and returns the
 // error that stopped it, if any.
-func (im *Importer) Wait() error {
-	if im.followDone == nil {
-		return nil
-	}
-	<-im.followDone
-	return im.followErr
-}
-
-// follow applies a batch delivered by the consumer. Events at or below the cursor were applied
-// already (an import's sync read them first, or the batch is redelivered) and are skipped.
-func (im *Importer) follow(_ context.Context, batch []events.Envelope) error {
-	im.syncMu.Lock()
-	for i := range batch {
-		if batch[i].GlobalPosition <= im.cursor.Position {
-			continue
-		}
-		if err := im.apply(&batch[i]); err != nil {
-			im.syncMu.Unlock()
-			return err
-		}
-		im.cursor = snapshot.Mark{Position: batch[i].GlobalPosition, EventID: batch[i].EventID}
-	}
-	im.syncMu.Unlock()
-	// A snapshot that cannot be written is only a slower next start: the follower goes on.
-	if err := im.saveSnapshot(func(t *snapshot.Tracker, pos int64) bool { return t.Due(pos, time.Now()) }); err != nil {
-		im.snaps.Logger().Warn("the importer's lookup snapshot could not be written", "err", err)
-	}
-	return nil
-}
+func (im *Importer) Wait() error { return im.follow.Wait() }
 
 // sync applies every event after the cursor, up to the head.
-func (im *Importer) sync(ctx context.Context) error {
-	im.syncMu.Lock()
-	defer im.syncMu.Unlock()
-	for {
-		batch, err := im.store.ReadAll(ctx, im.cursor.Position, im.batch)
-		if err != nil {
-			return err
-		}
-		for i := range batch {
-			if err := im.apply(&batch[i]); err != nil {
-				return err
-			}
-		}
-		if len(batch) > 0 {
-			last := &batch[len(batch)-1]
-			im.cursor = snapshot.Mark{Position: last.GlobalPosition, EventID: last.EventID}
-		}
-		if len(batch) < im.batch {
-			return nil
-		}
-	}
-}
+func (im *Importer) sync(ctx context.Context) error { return im.follow.CatchUp(ctx) }
 
 // apply brings the lookups up to date with one stored event.
 func (im *Importer) apply(e *events.Envelope) error {
 	switch {
-	case strings.HasPrefix(e.StreamID, "assets-asset-"):
-		return im.applyAsset(e)
 	case strings.HasPrefix(e.StreamID, "vulns-finding-"):
 		im.mu.Lock()
 		defer im.mu.Unlock()
 		return im.applyFindingLocked(e.StreamID, e, e.Version, e.GlobalPosition)
 	case strings.HasPrefix(e.StreamID, importStreamPrefix):
 		im.applyImport(e)
-	}
-	return nil
-}
-
-// applyAsset applies one event of an asset stream. Events at or below the version already
-// applied are skipped: the importer applies its own appends at once and meets them again in
-// $all, and a snapshot may hold events beyond the position it was taken at.
-func (im *Importer) applyAsset(e *events.Envelope) error {
-	im.assetMu.Lock()
-	defer im.assetMu.Unlock()
-	if e.Version <= im.assetVersions[e.StreamID] {
-		return nil
-	}
-	if err := im.index.Apply(e); err != nil {
-		return err
-	}
-	im.assetVersions[e.StreamID] = e.Version
-	if e.Type != contracts.TypeAssetRegistered && e.Type != contracts.TypeAssetClassified {
-		return nil
-	}
-	var d struct {
-		Criticality string `json:"criticality"`
-	}
-	if err := json.Unmarshal(e.Data, &d); err != nil {
-		return fmt.Errorf("%s %s: %w", e.Type, e.StreamID, err)
-	}
-	if d.Criticality != "" {
-		im.mu.Lock()
-		im.criticality[e.StreamID] = d.Criticality
-		im.mu.Unlock()
 	}
 	return nil
 }
@@ -424,12 +299,6 @@ func (im *Importer) scopeMembers(scope string) []string {
 	return out
 }
 
-func (im *Importer) assetCriticality(id string) string {
-	im.mu.RLock()
-	defer im.mu.RUnlock()
-	return im.criticality[id]
-}
-
 // FindingStatus returns the status the catalogue holds for a finding ("" when unknown).
 func (im *Importer) FindingStatus(id string) vulns.Status {
 	f, _, ok := im.finding(id)
@@ -487,24 +356,4 @@ func IdentityKey(assetID, format, fingerprint string) string {
 		fingerprint = "sha256:" + hex.EncodeToString(sum[:])
 	}
 	return assetID + "|" + format + "|" + fingerprint
-}
-
-// OpenKEVFindings lists the findings of an asset that are KEV-listed and not remediated (open,
-// triaged, in remediation or reopened), sorted: what a KEV alert is due for when the asset
-// becomes a production asset.
-func (im *Importer) OpenKEVFindings(assetID string) []string {
-	im.mu.RLock()
-	defer im.mu.RUnlock()
-	var out []string
-	for id, st := range im.findings {
-		if st.agg.AssetID != assetID || !st.agg.KEV {
-			continue
-		}
-		switch st.agg.Status {
-		case vulns.StatusOpen, vulns.StatusTriaged, vulns.StatusInRemediation, vulns.StatusReopened:
-			out = append(out, id)
-		}
-	}
-	sort.Strings(out)
-	return out
 }

@@ -17,7 +17,7 @@ import (
 
 	"github.com/google/uuid"
 
-	assets "github.com/socplatform/soc/commands/assets/domain"
+	assetapp "github.com/socplatform/soc/commands/assets/app"
 	"github.com/socplatform/soc/commands/bus"
 	"github.com/socplatform/soc/commands/internal/es"
 	"github.com/socplatform/soc/commands/scans/domain"
@@ -646,17 +646,10 @@ func (o *Orchestrator) prepare(ctx context.Context, s domain.Spec, runID string,
 	return spec, append([]string{fmt.Sprintf("%T", o.runner)}, checked...), nil
 }
 
-// assetTargets are what a definition targeting the asset scans: its IP addresses and host
-// names, as the store has them now. active is false when the asset is not registered or retired.
+// assetTargets are what a definition targeting the asset scans, as the assets context has them
+// now (see assetapp.ScanTargets).
 func (o *Orchestrator) assetTargets(ctx context.Context, assetID string) (targets []string, active bool, err error) {
-	var a assets.Asset
-	if _, err := es.Load(ctx, o.store, assetID, &a); err != nil {
-		return nil, false, err
-	}
-	if a.Status != assets.StatusActive {
-		return nil, false, nil
-	}
-	return append(append([]string(nil), a.Identifiers.IPs...), a.Identifiers.Hostnames...), true, nil
+	return assetapp.ScanTargets(ctx, o.store, assetID)
 }
 
 // attempt runs the scanner, keeps the evidence, imports it and records the outcome. The import

@@ -455,55 +455,6 @@ func TestOrchestratorAbort(t *testing.T) {
 	}
 }
 
-// OpenKEVFindings (the KEV alert for an asset moved to production) lists the asset's open
-// KEV-listed findings from the importer's index, which follows the store.
-func TestImporterOpenKEVFindings(t *testing.T) {
-	store := testsupport.SQLiteStore(t)
-	im := newImporter(t, store)
-	report := filepath.Join(testsupport.SharedTestdata(t, "trivy"), "trivy_image_juice-shop-v12.10.2.json")
-	importBytes(t, im, readFile(t, report), app.ImportScanReport{Format: "trivy", ScanID: "0b6c2a8e-6a3c-4a43-9d1e-2f5e0c6e7d11", Actor: "t"})
-	evs := allEvents(t, store)
-	var finding, asset string
-	for _, e := range evs {
-		if e.Type == "FindingOpened" && finding == "" {
-			var d struct {
-				AssetID string `json:"asset_id"`
-			}
-			_ = json.Unmarshal(e.Data, &d)
-			finding, asset = e.StreamID, d.AssetID
-		}
-	}
-	if finding == "" || asset == "" {
-		t.Fatalf("no finding imported: %v", countTypes(evs))
-	}
-	sync := func() {
-		if err := im.Load(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if got := im.OpenKEVFindings(asset); len(got) != 0 {
-		t.Fatalf("before KEV: %v", got)
-	}
-	appendTo := func(typ string, data any) {
-		b, _ := json.Marshal(data)
-		if _, err := store.Append(context.Background(), finding, events.Any, []events.Envelope{{Type: typ, Data: b}}); err != nil {
-			t.Fatal(err)
-		}
-		sync()
-	}
-	appendTo("FindingExploitabilityChanged", map[string]any{"kev": true, "source": "cisa"})
-	if got := im.OpenKEVFindings(asset); !slices.Equal(got, []string{finding}) {
-		t.Fatalf("KEV finding: %v", got)
-	}
-	if got := im.OpenKEVFindings("assets-asset-00000000-0000-0000-0000-000000000000"); len(got) != 0 {
-		t.Fatalf("another asset: %v", got)
-	}
-	appendTo("FindingResolved", map[string]any{"reason": "patched", "resolved_at": t0.Format(time.RFC3339)})
-	if got := im.OpenKEVFindings(asset); len(got) != 0 {
-		t.Fatalf("resolved: %v", got)
-	}
-}
-
 // In a process without the orchestrator the scan commands fail with the reason, and stay
 // retryable (the dispatcher records why).
 func TestScanCommandsWithoutOrchestrator(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+	"github.com/socplatform/soc/commands/internal/testsupport"
 	"github.com/socplatform/soc/commands/scans/app"
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/adapters/sqlite"
@@ -153,7 +154,7 @@ func TestPendingImportsSurviveASnapshot(t *testing.T) {
 	if err := im.SaveSnapshot(); err != nil {
 		t.Fatal(err)
 	}
-	counting, reads := counted(store)
+	counting, reads := testsupport.CountedStore(store)
 	again := loadedWith(t, counting, dir)
 	if p := again.PendingImports(testNode); len(p) != 1 || p[0].ScanID != scanID || p[0].Started {
 		t.Fatalf("pending after restoring the snapshot: %+v", p)

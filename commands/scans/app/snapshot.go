@@ -1,13 +1,9 @@
 package app
 
 import (
-	"context"
-	"time"
-
-	assets "github.com/socplatform/soc/commands/assets/domain"
 	vulnapp "github.com/socplatform/soc/commands/vulns/app"
 	vulns "github.com/socplatform/soc/commands/vulns/domain"
-	"github.com/socplatform/soc/events/snapshot"
+	"github.com/socplatform/soc/events"
 )
 
 // The importer's snapshot: its name in the snapshot directory and the version of importerState.
@@ -15,19 +11,16 @@ import (
 // then ignored and the lookups rebuilt from $all.
 const (
 	snapshotName    = "scans-importer"
-	snapshotVersion = 3 // 2: index entries carry the asset name (weak keys, merges); 3: findings' last scan and outcome, pending imports
+	snapshotVersion = 4 // 2: index entries carry the asset name (weak keys, merges); 3: findings' last scan and outcome, pending imports; 4: no assets (the assets context's lookup holds them)
 )
 
-// importerState is what a snapshot holds: every lookup, and the last version applied of every
-// asset and finding stream. States may include events beyond the snapshot's position (the
-// importer applies its own appends at once); the per-stream versions make replaying those
-// events after a restore a no-op.
+// importerState is what a snapshot holds: the findings catalogue, with the last version and
+// position applied of every finding stream, and the pending imports. States may include events
+// beyond the snapshot's position (the importer applies its own appends at once); the
+// per-stream positions make replaying those events after a restore a no-op.
 type importerState struct {
-	Assets        []assets.IndexEntry
-	AssetVersions map[string]int64
-	Criticality   map[string]string
-	Findings      []findingSnap
-	Pending       []PendingImport
+	Findings []findingSnap
+	Pending  []PendingImport
 }
 
 type findingSnap struct {
@@ -38,25 +31,17 @@ type findingSnap struct {
 	Outcome      vulnapp.ScanOutcome
 }
 
-// restore loads the snapshot into empty lookups, once, before the first sync.
-func (im *Importer) restore(ctx context.Context) error {
-	im.syncMu.Lock()
-	defer im.syncMu.Unlock()
-	if im.restored || im.cursor.Position != 0 || !im.snaps.Enabled() {
-		im.restored = true
-		return nil
-	}
-	im.restored = true
-	var st importerState
-	at, ok, err := im.snaps.Load(ctx, im.store, snapshotName, snapshotVersion, &st)
-	if err != nil || !ok {
-		return err
-	}
-	im.assetMu.Lock()
+// importerFold is the importer's lookups as their snapshot.Follower sees them.
+type importerFold struct{ im *Importer }
+
+func (f importerFold) Apply(e *events.Envelope) error { return f.im.apply(e) }
+func (f importerFold) Capture() importerState         { return f.im.capture() }
+
+// Restore loads a snapshot into the empty lookups.
+func (f importerFold) Restore(st importerState) {
+	im := f.im
 	im.mu.Lock()
-	im.index.Restore(st.Assets)
-	im.assetVersions = nonNil(st.AssetVersions)
-	im.criticality = nonNil(st.Criticality)
+	defer im.mu.Unlock()
 	for _, f := range st.Findings {
 		im.findings[f.ID] = &findingState{scope: f.Scope, agg: f.State.Aggregate(), version: f.Version, pos: f.Pos, scan: f.Scan, outcome: f.Outcome}
 		if f.Scope != "" {
@@ -71,58 +56,16 @@ func (im *Importer) restore(ctx context.Context) error {
 	for _, p := range st.Pending {
 		im.pending[p.ScanID] = p
 	}
-	im.mu.Unlock()
-	im.assetMu.Unlock()
-	im.cursor = at
-	im.snapMu.Lock()
-	im.snapTrack.Saved(at.Position, time.Now())
-	im.snapMu.Unlock()
-	return nil
 }
 
 // SaveSnapshot writes a snapshot of the lookups now (a no-op without Options.Snapshots).
-func (im *Importer) SaveSnapshot() error {
-	return im.saveSnapshot(func(*snapshot.Tracker, int64) bool { return true })
-}
+func (im *Importer) SaveSnapshot() error { return im.follow.SaveSnapshot() }
 
-// saveSnapshot writes a snapshot when due says so for the cursor. The state is copied under the
-// locks, with the cursor held still, so it covers at least every event up to the cursor; it is
-// encoded and written after they are released.
-func (im *Importer) saveSnapshot(due func(t *snapshot.Tracker, pos int64) bool) error {
-	if !im.snaps.Enabled() {
-		return nil
-	}
-	im.snapMu.Lock()
-	defer im.snapMu.Unlock()
-	im.syncMu.Lock()
-	at := im.cursor
-	if !due(&im.snapTrack, at.Position) {
-		im.syncMu.Unlock()
-		return nil
-	}
-	st := im.capture()
-	im.syncMu.Unlock()
-	if err := im.snaps.Save(snapshotName, snapshotVersion, at, &st); err != nil {
-		return err
-	}
-	im.snapTrack.Saved(at.Position, time.Now())
-	return nil
-}
-
-// capture copies the lookups. Callers hold syncMu.
+// capture copies the lookups (the follower holds its cursor still meanwhile).
 func (im *Importer) capture() importerState {
-	im.assetMu.Lock()
-	defer im.assetMu.Unlock()
-	st := importerState{Assets: im.index.Entries(), AssetVersions: make(map[string]int64, len(im.assetVersions))}
-	for id, v := range im.assetVersions {
-		st.AssetVersions[id] = v
-	}
 	im.mu.RLock()
 	defer im.mu.RUnlock()
-	st.Criticality = make(map[string]string, len(im.criticality))
-	for id, c := range im.criticality {
-		st.Criticality[id] = c
-	}
+	var st importerState
 	st.Findings = make([]findingSnap, 0, len(im.findings))
 	for id, f := range im.findings {
 		st.Findings = append(st.Findings, findingSnap{ID: id, Scope: f.scope, State: f.agg.State(), Version: f.version, Pos: f.pos, Scan: f.scan, Outcome: f.outcome})
@@ -131,11 +74,4 @@ func (im *Importer) capture() importerState {
 		st.Pending = append(st.Pending, p)
 	}
 	return st
-}
-
-func nonNil[V any](m map[string]V) map[string]V {
-	if m == nil {
-		return map[string]V{}
-	}
-	return m
 }

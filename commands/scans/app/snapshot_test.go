@@ -13,14 +13,8 @@ import (
 	"github.com/socplatform/soc/commands/scans/app"
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/adapters/sqlite"
-	"github.com/socplatform/soc/events/eventstest"
 	"github.com/socplatform/soc/events/snapshot"
 )
-
-func counted(store *events.Guarded) (*events.Guarded, *eventstest.ReadCounter) {
-	c := &eventstest.ReadCounter{EventStore: store.Unwrap()}
-	return events.Guard(c, store.Registry(), events.Limits{}), c
-}
 
 func head(t *testing.T, store events.EventStore) int64 {
 	t.Helper()
@@ -91,22 +85,12 @@ func TestImporterSnapshotRestart(t *testing.T) {
 	other := newImporter(t, store)
 	importBytes(t, other, encodeTrivy(generateTrivy(30, "registry.example.com/shop/web:2.0")), app.ImportScanReport{Format: "trivy"})
 	importBytes(t, other, encodeTrivy(generateTrivy(10, "registry.example.com/shop/api:1.0")), app.ImportScanReport{Format: "trivy"})
-	total := head(t, store)
-	if total <= snapped {
-		t.Fatalf("nothing appended after the snapshot (head %d)", total)
-	}
 
-	want := newImporter(t, store).LookupsDump() // the full replay
-
-	cs, count := counted(store)
-	restarted := loadedWith(t, cs, dir)
-	if got := restarted.LookupsDump(); got != want {
-		t.Fatalf("snapshot + catch-up differs from a full replay:\n got: %s\nwant: %s", got, want)
-	}
-	// One event read to check the snapshot against the store, then only those after it.
-	if n := count.Read(); n != total-snapped+1 {
-		t.Errorf("the restart read %d events; want %d (after the snapshot at %d of %d) + 1", n, total-snapped+1, snapped, total)
-	}
+	var restarted *app.Importer
+	testsupport.RestartReadsOnlyTheTail(t, store, dir, snapped, func(store *events.Guarded, dir snapshot.Dir) string {
+		restarted = loadedWith(t, store, dir)
+		return restarted.LookupsDump()
+	})
 	// The restored importer keeps working: a re-import of the last report changes nothing.
 	sum := importBytes(t, restarted, encodeTrivy(generateTrivy(10, "registry.example.com/shop/api:1.0")), app.ImportScanReport{Format: "trivy"})
 	if sum.New != 0 || sum.Unchanged != 10 {
@@ -114,23 +98,9 @@ func TestImporterSnapshotRestart(t *testing.T) {
 	}
 
 	// A corrupt snapshot: the restart replays the whole log and gets the same lookups.
-	path := filepath.Join(dir.Path, "scans-importer.snap")
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b[len(b)-10] ^= 0xff
-	if err := os.WriteFile(path, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	want = newImporter(t, store).LookupsDump()
-	cs, count = counted(store)
-	if got := loadedWith(t, cs, dir).LookupsDump(); got != want {
-		t.Fatalf("after a corrupt snapshot the lookups differ from a full replay:\n got: %s\nwant: %s", got, want)
-	}
-	if n, h := count.Read(), head(t, store); n != h {
-		t.Errorf("after a corrupt snapshot the restart read %d events, want all %d", n, h)
-	}
+	testsupport.CorruptSnapshotReplaysAll(t, store, dir, filepath.Join(dir.Path, "scans-importer.snap"), func(store *events.Guarded, dir snapshot.Dir) string {
+		return loadedWith(t, store, dir).LookupsDump()
+	})
 }
 
 // A snapshot written while imports append is taken at the follower's cursor but may hold the
@@ -188,7 +158,7 @@ func TestOrchestratorSnapshotRestart(t *testing.T) {
 	e.stop()
 	total := head(t, e.store)
 
-	cs, count := counted(e.store)
+	cs, count := testsupport.CountedStore(e.store)
 	e.orchStore, e.snaps = cs, snaps
 	e.start()
 	if got := e.orch.IndexDump(); got != want {
@@ -208,7 +178,7 @@ func TestOrchestratorSnapshotRestart(t *testing.T) {
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cs, count = counted(e.store)
+	cs, count = testsupport.CountedStore(e.store)
 	e.orchStore = cs
 	e.start()
 	if got := e.orch.IndexDump(); got != want {

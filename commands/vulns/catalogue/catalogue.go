@@ -39,7 +39,8 @@
 // A Catalogue keeps in memory, rebuilt from $all by Load and brought up to date at the start of
 // every Import and EnrichNew (and at once after its own appends): CVE id → (stream version,
 // last_modified, KEV listed, EPSS, percentile); CVE id → finding stream ids; finding stream id →
-// (CVEs, version, kev, epss, percentile). Imports and enrichments of one Catalogue are serialised.
+// (CVEs, version, kev, epss, percentile, asset, status), which also answers which KEV-listed
+// findings of an asset are open (OpenKEVFindings, for the notification planner). Imports and enrichments of one Catalogue are serialised.
 // Appends use exact expected versions; a version conflict on a finding (a scan import wrote to it
 // meanwhile) re-reads $all and decides again. Only one Catalogue per store should import at a time
 // (a second one would lose the race on a CVE stream and fail with a version conflict, appending
@@ -66,8 +67,10 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+	"unique"
 
 	"github.com/socplatform/soc/commands/internal/es"
+	vulns "github.com/socplatform/soc/commands/vulns/domain"
 	"github.com/socplatform/soc/commands/vulns/feeds"
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/eventlog"
@@ -143,6 +146,8 @@ type findingState struct {
 	kev       bool
 	hasEPSS   bool
 	epss, pct float64
+	asset     string // interned: many findings share it
+	status    vulns.Status
 }
 
 func (s *cveState) streamVersion() *int64     { return &s.version }
@@ -289,13 +294,20 @@ func (c *Catalogue) applyFinding(e *events.Envelope) error {
 	if st == nil {
 		return nil
 	}
+	if s, ok := contracts.FindingStatusAfter[e.Type]; ok {
+		st.status = s
+	}
 	switch e.Type {
 	case contracts.TypeFindingOpened:
 		var d struct {
-			CVEs []string `json:"cves"`
+			CVEs    []string `json:"cves"`
+			AssetID string   `json:"asset_id"`
 		}
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return fmt.Errorf("%s %s: %w", e.Type, e.StreamID, err)
+		}
+		if d.AssetID != "" {
+			st.asset = unique.Make(d.AssetID).Value()
 		}
 		for _, id := range d.CVEs {
 			id = strings.ToUpper(strings.TrimSpace(id))
@@ -733,6 +745,23 @@ func (c *Catalogue) Finding(id string) (FindingExploitability, bool) {
 		out.EPSS, out.EPSSPercentile = &e, &p
 	}
 	return out, true
+}
+
+// OpenKEVFindings lists the findings of an asset that are KEV-listed and still need attention
+// (open, triaged, in remediation or reopened), sorted: what a KEV alert is due for when the
+// asset becomes a production asset. It answers from the lookup as it stands (the follower
+// started by Start keeps it current).
+func (c *Catalogue) OpenKEVFindings(assetID string) []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []string
+	for id, f := range c.findings {
+		if f.asset == assetID && f.kev && (&vulns.Finding{Status: f.status}).Active() {
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // CVEs returns the ids of the CVEs the catalogue holds, sorted.

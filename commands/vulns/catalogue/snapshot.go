@@ -3,6 +3,9 @@ package catalogue
 import (
 	"context"
 	"time"
+	"unique"
+
+	vulns "github.com/socplatform/soc/commands/vulns/domain"
 )
 
 // The catalogue's snapshot: its name in the snapshot directory and the version of
@@ -10,7 +13,7 @@ import (
 // then ignored and the lookup rebuilt from $all.
 const (
 	snapshotName    = "vulns-catalogue"
-	snapshotVersion = 1
+	snapshotVersion = 2 // 2: findings' asset and status
 )
 
 // catalogueState is what a snapshot holds. The per-stream versions it carries make the events
@@ -37,6 +40,8 @@ type findingSnap struct {
 	KEV       bool
 	HasEPSS   bool
 	EPSS, Pct float64
+	AssetID   string
+	Status    vulns.Status
 }
 
 // restore loads the snapshot into the empty lookup, once, before the first sync. Callers hold c.mu.
@@ -56,7 +61,8 @@ func (c *Catalogue) restore(ctx context.Context) error {
 			hasEPSS: s.HasEPSS, epss: s.EPSS, pct: s.Pct, scoreDate: s.ScoreDate}
 	}
 	for id, s := range st.Findings {
-		c.findings[id] = &findingState{version: s.Version, cves: s.CVEs, kev: s.KEV, hasEPSS: s.HasEPSS, epss: s.EPSS, pct: s.Pct}
+		c.findings[id] = &findingState{version: s.Version, cves: s.CVEs, kev: s.KEV, hasEPSS: s.HasEPSS, epss: s.EPSS, pct: s.Pct,
+			asset: unique.Make(s.AssetID).Value(), status: s.Status}
 		for _, cve := range s.CVEs {
 			set := c.byCVE[cve]
 			if set == nil {
@@ -108,7 +114,8 @@ func (c *Catalogue) saveSnapshot() error {
 			HasEPSS: s.hasEPSS, EPSS: s.epss, Pct: s.pct, ScoreDate: s.scoreDate}
 	}
 	for id, s := range c.findings {
-		st.Findings[id] = findingSnap{Version: s.version, CVEs: s.cves, KEV: s.kev, HasEPSS: s.hasEPSS, EPSS: s.epss, Pct: s.pct}
+		st.Findings[id] = findingSnap{Version: s.version, CVEs: s.cves, KEV: s.kev, HasEPSS: s.hasEPSS, EPSS: s.epss, Pct: s.pct,
+			AssetID: s.asset, Status: s.status}
 	}
 	if err := c.opts.Snapshots.Save(snapshotName, snapshotVersion, c.cursor, &st); err != nil {
 		return err
