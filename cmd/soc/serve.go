@@ -121,6 +121,11 @@ type app struct {
 	mux     *routes // targets add their routes before the node starts serving
 	wg      sync.WaitGroup
 
+	// authenticator resolves bearer credentials; nil serves every route unauthenticated (until
+	// the identity context provides one). tickets are the WebSocket tickets it redeems.
+	authenticator authenticator
+	tickets       *ticketStore
+
 	// drains are called, in order, after the node's last event is appended and before the
 	// workers are cancelled, so that the shutdown event itself reaches Kafka.
 	drains []func(ctx context.Context, upTo int64)
@@ -174,7 +179,8 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, ready chan<- stri
 		return err
 	}
 	defer b.Close()
-	a := &app{cfg: cfg, log: log, store: store, backend: b, kind: kind, metrics: newMetrics(store)}
+	a := &app{cfg: cfg, log: log, store: store, backend: b, kind: kind, metrics: newMetrics(store),
+		tickets: newTicketStore(time.Now)}
 	log.Info("event store open", "backend", kind, "data_dir", cfg.DataDir, "postgres", cfg.redactedPostgresURL())
 
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)

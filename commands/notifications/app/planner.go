@@ -214,7 +214,7 @@ func (p *Planner) request(ctx context.Context, trigger string, to []*User, kind,
 	if severity == "" {
 		severity = "info"
 	}
-	meta := es.Meta{Actor: "system:notifications", CorrelationID: trigger}
+	meta := es.Meta{Actor: es.ActorOf(ctx, "system:notifications"), CorrelationID: trigger}
 	var errs []error
 	for _, u := range to {
 		for _, ch := range u.channelsOf() {
@@ -292,7 +292,7 @@ func (p *Planner) newFindings(ctx context.Context, scanID string) error {
 		return nil
 	}
 	trigger := CmdNewFindings + "|" + scanID
-	meta := es.Meta{Actor: "system:notifications", CorrelationID: scanID}
+	meta := es.Meta{Actor: es.ActorOf(ctx, "system:notifications"), CorrelationID: scanID}
 	msg := func(items []map[string]any) map[string]any {
 		d := map[string]any{"Scan": scan, "Total": len(items)}
 		if len(items) > MaxFindingsPerMessage {
