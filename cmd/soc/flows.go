@@ -268,14 +268,19 @@ func newSagaStack(a *app, dir *notifyapp.Directory, scans *scanapp.Orchestrator,
 	if err != nil {
 		return nil, nil, err
 	}
-	d, err := sagas.NewDispatcher(sagas.DispatcherConfig{Runtime: rt, Bus: sagas.CommandBusFunc(func(ctx context.Context, c sagas.Command) error {
-		// The handlers stamp the saga as the actor of what its command appends: system:<saga>.
-		return b.Dispatch(access.With(ctx, access.System(c.Saga)), c.ID, c.Type, c.Payload)
-	})})
+	d, err := sagas.NewDispatcher(sagas.DispatcherConfig{Runtime: rt, Bus: sagaCommands(b)})
 	if err != nil {
 		return nil, nil, err
 	}
 	return rt, d, nil
+}
+
+// sagaCommands carries the sagas' commands to b's handlers, each acting as its saga: what a
+// command appends carries system:<saga> as its actor.
+func sagaCommands(b *bus.Bus) sagas.CommandBusFunc {
+	return func(ctx context.Context, c sagas.Command) error {
+		return b.Dispatch(access.With(ctx, access.System(c.Saga)), c.ID, c.Type, c.Payload)
+	}
 }
 
 // platformSagas are the sagas a node runs.

@@ -110,6 +110,10 @@ var platformGraph, platformByName = func() (*modules.Graph, map[string]module) {
 // onRoutes, when set (tests), receives the node's route patterns once they are all registered.
 var onRoutes func(patterns []string)
 
+// testAuthenticator, when set (tests), is the nodes' authenticator: the identity context does
+// not provide the real one yet.
+var testAuthenticator authenticator
+
 // app is what the targets share.
 type app struct {
 	cfg     *Config
@@ -180,7 +184,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, ready chan<- stri
 	}
 	defer b.Close()
 	a := &app{cfg: cfg, log: log, store: store, backend: b, kind: kind, metrics: newMetrics(store),
-		tickets: newTicketStore(time.Now)}
+		tickets: newTicketStore(time.Now), authenticator: testAuthenticator}
 	log.Info("event store open", "backend", kind, "data_dir", cfg.DataDir, "postgres", cfg.redactedPostgresURL())
 
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
