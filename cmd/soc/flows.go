@@ -133,14 +133,8 @@ func bearerUser(dir *notifyapp.Directory) func(*http.Request) (string, error) {
 			}
 			return "", errors.New("notifications are delivered to users; this principal is none")
 		}
-		h := r.Header.Get("Authorization")
-		// The scheme is case-insensitive (RFC 9110 §11.1).
-		ok := len(h) > 7 && strings.EqualFold(h[:7], "Bearer ")
-		token := ""
-		if ok {
-			token = strings.TrimSpace(h[7:])
-		}
-		if !ok || token == "" {
+		token, _ := bearer(r)
+		if token == "" {
 			return "", errors.New("a bearer token (Authorization: Bearer …) is required")
 		}
 		u := dir.UserByToken(token)
