@@ -119,11 +119,11 @@ func (s wsSender) Send(_ context.Context, m channels.Message) error {
 	return err
 }
 
-// bearerUser names the user of a notification WebSocket session: the principal the access
-// middleware authenticated (its user, for an API token), else, while the node runs without an
-// authenticator, the user whose token (Authorization: Bearer …) the directory holds the SHA-256 of.
+// bearerUser authenticates a notification WebSocket session by the user's token
+// (Authorization: Bearer …), whose SHA-256 the directory holds.
 func bearerUser(dir *notifyapp.Directory) func(*http.Request) (string, error) {
 	return func(r *http.Request) (string, error) {
+		// Behind the access middleware the session is the principal's user (an API token's owner).
 		if p, ok := access.From(r.Context()); ok {
 			switch {
 			case p.Kind == access.KindUser && p.ID != "":
