@@ -17,6 +17,8 @@ import (
 var successStatus = map[string]bool{
 	"StatusOK": true, "StatusCreated": true, "StatusAccepted": true, "StatusNoContent": true,
 	"StatusNotModified": true, "StatusSwitchingProtocols": true, "StatusPartialContent": true,
+	// Redirects are answers, not errors (the OIDC sign-in redirects to the provider and back).
+	"StatusFound": true, "StatusSeeOther": true, "StatusTemporaryRedirect": true,
 }
 
 // bypasses lists the hand-built error responses in one Go file.
