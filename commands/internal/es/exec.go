@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"time"
 
 	"github.com/socplatform/soc/events"
@@ -24,6 +25,22 @@ type Invocation struct {
 	// answer and refuses any other (*KeyReusedError), and is scoped to Meta.Actor. Without it
 	// a key only makes the event ids deterministic.
 	Fingerprint string
+	// Scope is the teams whose assets, and the findings on them, the command may change: nil
+	// (the zero value) lifts the restriction — a principal holding teams:all, a saga, a worker;
+	// otherwise only those teams' (a remediator, a team-restricted API token), none when empty.
+	// httpcmd fills it from the request's principal (access.Principal.Scope); the app layers
+	// check it against what they load, as the aggregates cannot see who owns them.
+	Scope []string
+}
+
+// Scoped reports whether the command is restricted to some teams (Invocation.Scope).
+func (inv Invocation) Scoped() bool { return inv.Scope != nil }
+
+// Sees reports whether what team owns is within the command's scope: always when unscoped,
+// otherwise only for one of the scope's teams (what no team owns is nobody's to change), the
+// rule access.Principal.SeesTeam applies to the principal the scope came from.
+func (inv Invocation) Sees(team string) bool {
+	return inv.Scope == nil || team != "" && slices.Contains(inv.Scope, team)
 }
 
 // Outcome is what a command did: the stream it wrote and where that stream now stands.

@@ -18,6 +18,7 @@ import (
 	"github.com/socplatform/soc/commands/internal/es"
 	"github.com/socplatform/soc/commands/internal/jsonbody"
 	"github.com/socplatform/soc/schemas"
+	"github.com/socplatform/soc/schemas/access"
 	"github.com/socplatform/soc/schemas/problem"
 )
 
@@ -232,10 +233,15 @@ var (
 
 // ParseCall translates the command headers into the command's Invocation: Idempotency-Key (at
 // most 200 printable ASCII characters), If-Match ("<version>", the expected version, or * for
-// any), traceparent and X-Correlation-ID (kept when well-formed).
+// any), traceparent and X-Correlation-ID (kept when well-formed). Who asks comes from the
+// request's principal: the actor, and the teams the command is restricted to (Invocation.Scope;
+// unrestricted without a principal, as on the public routes).
 func ParseCall(r *http.Request) (es.Invocation, error) {
 	var c es.Invocation
 	c.Meta.Actor = ActorOf(r)
+	if p, ok := access.From(r.Context()); ok {
+		c.Scope = p.Scope()
+	}
 	if vals := r.Header.Values("Idempotency-Key"); len(vals) > 0 {
 		if len(vals) > 1 {
 			return c, &InputError{Pointer: "Idempotency-Key", Reason: "the header is given more than once"}

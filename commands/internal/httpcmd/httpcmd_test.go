@@ -112,6 +112,39 @@ func TestParseCallActor(t *testing.T) {
 	}
 }
 
+// The teams a command may change are the principal's scope: unrestricted without a principal
+// or with teams:all, the principal's teams otherwise (none for a principal of no team).
+func TestParseCallScope(t *testing.T) {
+	r := httptest.NewRequest("POST", "/", nil)
+	if c, err := ParseCall(r); err != nil || c.Scoped() {
+		t.Fatalf("no principal: scope %v %v", c.Scope, err)
+	}
+	rem, _ := access.RolePermissions(access.RoleRemediator)
+	an, _ := access.RolePermissions(access.RoleAnalyst)
+	for _, tc := range []struct {
+		p      access.Principal
+		scoped bool
+		sees   string // a team the command sees ("" for none)
+	}{
+		{access.Principal{Kind: access.KindUser, ID: "u-1", Perms: rem, Teams: []string{"alpha"}}, true, "alpha"},
+		{access.Principal{Kind: access.KindUser, ID: "u-2", Perms: rem}, true, ""},
+		{access.Principal{Kind: access.KindToken, ID: "t-1", Perms: []access.Permission{access.AssetsWrite}, Teams: []string{"alpha"}}, true, "alpha"},
+		{access.Principal{Kind: access.KindUser, ID: "u-3", Perms: an, Teams: []string{"alpha"}}, false, "beta"},
+		{access.System("scan_run"), false, "beta"},
+	} {
+		c, err := ParseCall(r.WithContext(access.With(r.Context(), tc.p)))
+		if err != nil || c.Scoped() != tc.scoped || c.Sees("beta") != tc.p.SeesTeam("beta") || c.Sees("") != tc.p.SeesTeam("") {
+			t.Errorf("%+v: scope %v (scoped %v) %v", tc.p, c.Scope, c.Scoped(), err)
+		}
+		if tc.sees != "" && !c.Sees(tc.sees) {
+			t.Errorf("%+v: scope %v does not see %s", tc.p, c.Scope, tc.sees)
+		}
+		if tc.scoped && c.Sees("beta") {
+			t.Errorf("%+v: scope %v sees another team", tc.p, c.Scope)
+		}
+	}
+}
+
 func TestDecodeNamesTheField(t *testing.T) {
 	s, err := LoadSchemas(testsupport.CommandSchemas(t))
 	if err != nil {
