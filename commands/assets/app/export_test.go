@@ -22,6 +22,9 @@ func (l *Lookup) Dump() string {
 	for id, c := range st.Criticality {
 		lines = append(lines, fmt.Sprintf("criticality %s %s", id, c))
 	}
+	for id, team := range st.Owners {
+		lines = append(lines, fmt.Sprintf("owner %s %s", id, team))
+	}
 	sort.Strings(lines)
 	return strings.Join(lines, "\n")
 }

@@ -20,7 +20,7 @@ import (
 // Bump the version whenever lookupState or what it holds changes meaning.
 const (
 	lookupSnapshotName    = "assets-lookup"
-	lookupSnapshotVersion = 1
+	lookupSnapshotVersion = 2 // 2: each asset's owner team
 )
 
 // LookupOptions configures a Lookup. Zero fields take the defaults.
@@ -35,10 +35,12 @@ type LookupOptions struct {
 }
 
 // Lookup is the assets context's write-side lookup: the identifier index of every asset
-// (domain.Index) and each asset's criticality, folded from the asset streams of $all, restored
-// from its snapshot and followed live (snapshot.Follower). It answers the uniqueness checks of
-// the asset commands (Claims) and what a scan import asks of the assets context (discovery,
-// resolution, aliases, criticality); the discoveries it records are applied at once.
+// (domain.Index), each asset's criticality and owner team, folded from the asset streams of
+// $all, restored from its snapshot and followed live (snapshot.Follower). It answers the
+// uniqueness checks of the asset commands (Claims), what a scan import asks of the assets
+// context (discovery, resolution, aliases, criticality) and which team owns an asset, for the
+// team scoping of the finding commands (OwnerTeam); the discoveries it records are applied at
+// once.
 type Lookup struct {
 	follow *snapshot.Follower[lookupState]
 	disc   *Discoveries
@@ -52,6 +54,7 @@ type Lookup struct {
 	mu          sync.Mutex
 	index       *domain.Index
 	criticality map[string]string // asset stream id → criticality
+	owner       map[string]string // asset stream id → its own owner team (not its survivor's)
 	versions    map[string]int64  // asset stream id → last version applied
 }
 
@@ -61,6 +64,7 @@ type lookupState struct {
 	Assets      []domain.IndexEntry
 	Versions    map[string]int64
 	Criticality map[string]string
+	Owners      map[string]string
 }
 
 var _ Claims = (*Lookup)(nil)
@@ -68,7 +72,7 @@ var _ Claims = (*Lookup)(nil)
 // NewLookup returns a Lookup over store; call Load or Start before use (CatchUp loads it too).
 // Its discoveries are appended to store.
 func NewLookup(store *events.Guarded, opts LookupOptions) *Lookup {
-	l := &Lookup{disc: NewDiscoveries(store), index: domain.NewIndex(), criticality: map[string]string{}, versions: map[string]int64{}}
+	l := &Lookup{disc: NewDiscoveries(store), index: domain.NewIndex(), criticality: map[string]string{}, owner: map[string]string{}, versions: map[string]int64{}}
 	l.follow = snapshot.NewFollower[lookupState](store, lookupFold{l}, snapshot.FollowerConfig{Name: lookupSnapshotName,
 		Version: lookupSnapshotVersion, Dir: opts.Snapshots, Policy: opts.SnapshotPolicy, ReadBatch: opts.ReadBatch})
 	return l
@@ -103,6 +107,20 @@ func (l *Lookup) Criticality(assetID string) string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.criticality[assetID]
+}
+
+// OwnerTeam is the team that owns the asset now, as the read side's rule has it
+// (projections/ownership): its owner_team, or its survivor's when it was merged into another;
+// "" when no team owns it. known is false for an asset the lookup has not read (CatchUp to see
+// the head).
+func (l *Lookup) OwnerTeam(assetID string) (team string, known bool) {
+	if _, _, _, known = l.index.Lookup(assetID); !known {
+		return "", false
+	}
+	// Under mu, as apply: the survivor and the owners are of the same events.
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.owner[l.index.Survivor(assetID)], true
 }
 
 // Aliases are the assets merged into assetID (see domain.Index.Aliases).
@@ -273,14 +291,23 @@ func (l *Lookup) apply(e *events.Envelope) error {
 	if e.Type != contracts.TypeAssetRegistered && e.Type != contracts.TypeAssetClassified {
 		return nil
 	}
+	// owner_team: absent leaves it (a classification of other fields), "" clears it.
 	var d struct {
-		Criticality string `json:"criticality"`
+		Criticality string  `json:"criticality"`
+		OwnerTeam   *string `json:"owner_team"`
 	}
 	if err := json.Unmarshal(e.Data, &d); err != nil {
 		return fmt.Errorf("%s %s: %w", e.Type, e.StreamID, err)
 	}
 	if d.Criticality != "" {
 		l.criticality[e.StreamID] = d.Criticality
+	}
+	switch {
+	case d.OwnerTeam == nil:
+	case *d.OwnerTeam == "":
+		delete(l.owner, e.StreamID)
+	default:
+		l.owner[e.StreamID] = *d.OwnerTeam
 	}
 	return nil
 }
@@ -294,7 +321,8 @@ func (f lookupFold) Capture() lookupState {
 	l := f.l
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return lookupState{Assets: l.index.Entries(), Versions: maps.Clone(l.versions), Criticality: maps.Clone(l.criticality)}
+	return lookupState{Assets: l.index.Entries(), Versions: maps.Clone(l.versions), Criticality: maps.Clone(l.criticality),
+		Owners: maps.Clone(l.owner)}
 }
 
 func (f lookupFold) Restore(st lookupState) {
@@ -307,5 +335,8 @@ func (f lookupFold) Restore(st lookupState) {
 	}
 	if st.Criticality != nil {
 		l.criticality = st.Criticality
+	}
+	if st.Owners != nil {
+		l.owner = st.Owners
 	}
 }

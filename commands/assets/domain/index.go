@@ -223,6 +223,23 @@ func (x *Index) Aliases(assetID string) []string {
 	return out
 }
 
+// Survivor returns where assetID's merges end: the asset it was merged into, followed through
+// that one's merges; assetID itself when it was not merged. (A merge into a retired asset is
+// refused, so a chain has no cycle; it is bounded anyway.)
+func (x *Index) Survivor(assetID string) string {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	at := assetID
+	for i := 0; i <= len(x.merged); i++ {
+		next, ok := x.merged[at]
+		if !ok {
+			break
+		}
+		at = next
+	}
+	return at
+}
+
 // Weak returns the live asset registered with the weak key (see WeakKey), if any.
 func (x *Index) Weak(weakKey string) (string, bool) {
 	x.mu.RLock()

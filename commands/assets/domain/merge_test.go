@@ -44,6 +44,14 @@ func TestMergeRetiresTheSourceForGoodAndIndexesTheAlias(t *testing.T) {
 	if got := x.Aliases(assetID(3)); len(got) != 2 {
 		t.Fatalf("aliases of the chain's end: %v", got)
 	}
+	for _, id := range []string{assetID(1), assetID(2), assetID(3)} {
+		if got := x.Survivor(id); got != assetID(3) {
+			t.Fatalf("survivor of %s: %s, want the chain's end %s", id, got, assetID(3))
+		}
+	}
+	if got := x.Survivor(assetID(4)); got != assetID(4) {
+		t.Fatalf("survivor of an asset never merged: %s", got)
+	}
 	// A snapshot keeps the merges.
 	y := NewIndex()
 	y.Restore(x.Entries())
