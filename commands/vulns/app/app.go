@@ -1,5 +1,7 @@
 // Package app holds the vulns context's command handlers: each loads a Finding from its stream,
-// calls the domain method, and appends what it decided at the loaded version.
+// checks that the command's scope sees it (a team-restricted principal works the findings of
+// its teams' assets only), calls the domain method, and appends what it decided at the loaded
+// version.
 package app
 
 import (
@@ -32,14 +34,28 @@ type (
 var SchemaNames = []string{"vulns/TriageFinding", "vulns/StartRemediation", "vulns/ResolveFinding", "vulns/ReopenFinding",
 	"vulns/MarkFalsePositive", "vulns/MarkDuplicate", "vulns/AcceptRisk", "vulns/AssignFinding", "vulns/CommentFinding", "vulns/SetDueDate"}
 
-// Service runs the finding commands against the event store.
-type Service struct {
-	store es.Store
-	now   func() time.Time
+// Owners says which team owns an asset now, following merges to the survivor (the assets
+// context's Lookup implements it; cmd/soc wires it). It may trail the log by a moment:
+// CatchUp brings it to the head.
+type Owners interface {
+	// OwnerTeam is the asset's team ("" for none); known is false for an asset it has not read.
+	OwnerTeam(assetID string) (team string, known bool)
+	CatchUp(ctx context.Context) error
 }
 
-// New returns a Service writing to store.
-func New(store es.Store) *Service { return &Service{store: store, now: time.Now} }
+// Service runs the finding commands against the event store.
+type Service struct {
+	store  es.Store
+	owners Owners
+	now    func() time.Time
+}
+
+// New returns a Service writing to store. owners answers who owns a finding's asset for a
+// team-scoped command (es.Invocation.Scope); without it (nil) a scoped command sees no
+// finding, while unscoped ones are not affected.
+func New(store es.Store, owners Owners) *Service {
+	return &Service{store: store, owners: owners, now: time.Now}
+}
 
 // SetClock replaces the clock (tests).
 func (s *Service) SetClock(now func() time.Time) { s.now = now }
@@ -49,9 +65,39 @@ func IsFindingID(id string) bool {
 	return strings.HasPrefix(id, "vulns-finding-") && events.ValidStreamID(id)
 }
 
-// run loads finding id and appends what decide returns; an unknown finding is a 404.
+// run loads finding id and appends what decide returns; an unknown finding is a 404, and so is
+// one the command's scope does not see: the same error, so a scoped principal cannot tell
+// another team's finding from one that does not exist.
 func (s *Service) run(ctx context.Context, id string, inv es.Invocation, decide func(f *domain.Finding) ([]es.Change, error)) (es.Outcome, error) {
-	return es.ExecExisting(ctx, s.store, "finding", id, IsFindingID, inv, decide)
+	return es.ExecExisting(ctx, s.store, "finding", id, IsFindingID, inv, func(f *domain.Finding) ([]es.Change, error) {
+		switch sees, err := s.sees(ctx, inv, f.AssetID); {
+		case err != nil:
+			return nil, err
+		case !sees:
+			return nil, &es.NotFoundError{What: "finding", ID: id}
+		}
+		return decide(f)
+	})
+}
+
+// sees reports whether the invocation's scope sees the findings of assetID: the team that owns
+// the asset now (projections/ownership's rule, which the reads apply). An asset the lookup has
+// not read yet (registered a moment ago) is looked up again after a catch-up.
+func (s *Service) sees(ctx context.Context, inv es.Invocation, assetID string) (bool, error) {
+	if !inv.Scoped() {
+		return true, nil
+	}
+	if s.owners == nil {
+		return false, nil
+	}
+	team, known := s.owners.OwnerTeam(assetID)
+	if !known {
+		if err := s.owners.CatchUp(ctx); err != nil {
+			return false, err
+		}
+		team, _ = s.owners.OwnerTeam(assetID)
+	}
+	return inv.Sees(team), nil
 }
 
 // Triage confirms the finding needs work.

@@ -16,6 +16,10 @@ type Config struct {
 	Schemas      fs.FS        // the command schemas, "<context>/<Command>.json" (schemas.CommandsFS())
 	MaxBodyBytes int64        // default 1 MiB
 	Log          *slog.Logger // 5xx are logged here
+	// Owners answers which team owns a finding's asset, for the commands of a team-restricted
+	// principal (the assets context's live *assetapp.Lookup); without it such a principal's
+	// commands find no finding.
+	Owners app.Owners
 }
 
 // Mux is where routes go: an *http.ServeMux, or a wrapper that also records the patterns (the
@@ -34,7 +38,7 @@ func Register(mux Mux, store es.Store, cfg Config) error {
 		return err
 	}
 	srv := httpcmd.New(httpcmd.Config{Schemas: sch, MaxBodyBytes: cfg.MaxBodyBytes, Log: cfg.Log})
-	svc := app.New(store)
+	svc := app.New(store, cfg.Owners)
 	mux.Handle("POST /v1/findings/{id}/triage", httpcmd.Handle(srv, "vulns/TriageFinding", httpcmd.ByID(svc.Triage)))
 	mux.Handle("POST /v1/findings/{id}/start-remediation", httpcmd.Handle(srv, "vulns/StartRemediation", httpcmd.ByID(svc.StartRemediation)))
 	mux.Handle("POST /v1/findings/{id}/resolve", httpcmd.Handle(srv, "vulns/ResolveFinding", httpcmd.ByID(svc.Resolve)))
