@@ -97,7 +97,9 @@ func startCommands(ctx context.Context, a *app, _ inputs) (any, readiness, error
 	if err := ports.Register(a.mux, orch, ports.Config{Schemas: schemas.CommandsFS(), MaxBodyBytes: a.cfg.MaxImportBytes, Log: a.log}); err != nil {
 		return nil, nil, err
 	}
-	if err := vulnports.Register(a.mux, a.store, vulnports.Config{Schemas: schemas.CommandsFS(), Log: a.log}); err != nil {
+	// The assets lookup says which team owns a finding's asset: a team-restricted principal
+	// works its teams' findings only.
+	if err := vulnports.Register(a.mux, a.store, vulnports.Config{Schemas: schemas.CommandsFS(), Log: a.log, Owners: assets}); err != nil {
 		return nil, nil, err
 	}
 	if err := assetports.Register(a.mux, a.store, assets, assetports.Config{Schemas: schemas.CommandsFS(), Log: a.log}); err != nil {
