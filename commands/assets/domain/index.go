@@ -204,40 +204,40 @@ func (x *Index) Aliases(assetID string) []string {
 	defer x.mu.RUnlock()
 	var out []string
 	for src := range x.merged {
-		// Follow src's merges to where they end; a merge into a retired asset is refused, so
-		// the chain has no cycle, but it is bounded anyway.
-		at := src
-		for i := 0; i <= len(x.merged); i++ {
-			next, ok := x.merged[at]
-			if !ok {
-				break
-			}
-			at = next
+		x.follow(src, func(at string) bool {
 			if at == assetID {
 				out = append(out, src)
-				break
+				return false
 			}
-		}
+			return true
+		})
 	}
 	slices.Sort(out)
 	return out
 }
 
-// Survivor returns where assetID's merges end: the asset it was merged into, followed through
-// that one's merges; assetID itself when it was not merged. (A merge into a retired asset is
-// refused, so a chain has no cycle; it is bounded anyway.)
-func (x *Index) Survivor(assetID string) string {
-	x.mu.RLock()
-	defer x.mu.RUnlock()
-	at := assetID
+// follow calls visit with each asset src's merges lead to, in order, until visit returns false
+// or the chain ends; under x.mu. A merge into a retired asset is refused, so a chain has no
+// cycle, but it is bounded anyway.
+func (x *Index) follow(src string, visit func(at string) bool) {
+	at := src
 	for i := 0; i <= len(x.merged); i++ {
 		next, ok := x.merged[at]
-		if !ok {
-			break
+		if !ok || !visit(next) {
+			return
 		}
 		at = next
 	}
-	return at
+}
+
+// Survivor returns where assetID's merges end: the asset it was merged into, followed through
+// that one's merges; assetID itself when it was not merged.
+func (x *Index) Survivor(assetID string) string {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	end := assetID
+	x.follow(assetID, func(at string) bool { end = at; return true })
+	return end
 }
 
 // Weak returns the live asset registered with the weak key (see WeakKey), if any.
