@@ -14,6 +14,7 @@ import (
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/eventlog"
 	"github.com/socplatform/soc/events/snapshot"
+	"github.com/socplatform/soc/schemas/access"
 	"github.com/socplatform/soc/schemas/contracts"
 )
 
@@ -479,7 +480,7 @@ func (r *Runtime) build(ctx context.Context, s Saga, key string, in *Instance, t
 		if e.CorrelationID == "" {
 			e.CorrelationID = corr
 		}
-		e.Actor = "saga:" + name
+		e.Actor = access.System(name).Actor() // "system:<saga>", the actor of its commands' events too
 		e.Tenant = tr.env.Tenant
 		e.TraceParent = tr.env.TraceParent
 	}

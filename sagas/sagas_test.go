@@ -262,6 +262,11 @@ func TestRedeliveredTriggerIssuesCommandOnce(t *testing.T) {
 	if got := countType(in, contracts.TypeSagaEventHandled); got != 1 {
 		t.Fatalf("SagaEventHandled %d times, want 1", got)
 	}
+	// The saga's own events carry it as a system actor, like the events of its commands.
+	instance, err := e.Store.ReadStream(e.Ctx, sagas.StreamID("finding_alert", f), events.ReadStreamOptions{})
+	if err != nil || len(instance) == 0 || instance[0].Actor != "system:finding_alert" {
+		t.Fatalf("the instance's events: %+v %v", instance, err)
+	}
 	wantID := sagas.CommandID("finding_alert", f, opened[0].EventID, 0)
 	if in.Commands[0].Command.ID != wantID {
 		t.Fatalf("command id %s, want the deterministic %s", in.Commands[0].Command.ID, wantID)

@@ -224,10 +224,14 @@ func (c *ReadSideConfig) Validate() error {
 // HTTPConfig is the node's listener.
 type HTTPConfig struct {
 	HTTPAddr string // --http, SOC_HTTP_ADDR
+	// MetricsToken, when set, is the bearer /metrics requires (a secret: SOC_METRICS_TOKEN or
+	// SOC_METRICS_TOKEN_FILE); unset, /metrics is open like the probes.
+	MetricsToken string
 }
 
 func (c *HTTPConfig) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.HTTPAddr, "http", ":8080", "HTTP listen address")
+	fs.Var(envflag.Secret(&c.MetricsToken), "metrics-token", "bearer token /metrics requires; empty: /metrics is unauthenticated")
 }
 
 func (c *HTTPConfig) Validate() error {

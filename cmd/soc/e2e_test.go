@@ -10,7 +10,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -100,7 +99,7 @@ func startNode(t *testing.T, env []string, args ...string) *node {
 	cmd := exec.Command(socBin, append([]string{"serve", "--http", "127.0.0.1:0"}, args...)...)
 	// A node always gets a data directory of the test's own (snapshots, evidence) unless the test
 	// names one: with PostgreSQL the default ./data would be written inside the source tree.
-	cmd.Env = append(append(os.Environ(), "SOC_DATA_DIR="+t.TempDir()), env...)
+	cmd.Env = append(append(append(os.Environ(), "SOC_DATA_DIR="+t.TempDir()), nodeAuthEnv...), env...)
 	pr, pw := io.Pipe()
 	n := &node{cmd: cmd, stderr: &syncBuffer{}, done: make(chan error, 1)}
 	cmd.Stderr = pw
@@ -152,7 +151,7 @@ func (n *node) stop(t *testing.T) {
 
 func get(t *testing.T, url string) (int, string) {
 	t.Helper()
-	resp, err := http.Get(url)
+	resp, err := testClient.Get(url)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +163,7 @@ func get(t *testing.T, url string) (int, string) {
 func socCmd(t *testing.T, env []string, args ...string) (string, string, int) {
 	t.Helper()
 	cmd := exec.Command(socBin, args...)
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(os.Environ(), testEnv(env)...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -419,7 +418,7 @@ func TestImportThroughTheServer(t *testing.T) {
 	}
 	finding := opened[0]
 	postJSON := func(path, body string) (int, map[string]any) {
-		resp, err := http.Post("http://"+n.addr+path, "application/json", strings.NewReader(body))
+		resp, err := testClient.Post("http://"+n.addr+path, "application/json", strings.NewReader(body))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -20,6 +20,7 @@ import (
 	"github.com/socplatform/soc/sagas"
 	"github.com/socplatform/soc/sagas/flows"
 	"github.com/socplatform/soc/schemas"
+	"github.com/socplatform/soc/schemas/access"
 )
 
 // notificationChannels builds the senders of the configured channels (--smtp-*,
@@ -93,18 +94,22 @@ func (a *app) notifyTemplates() (*channels.Templates, error) {
 	return t, nil
 }
 
-// bearerUser authenticates a notification WebSocket session by the user's token
-// (Authorization: Bearer …), whose SHA-256 the directory holds.
+// bearerUser names the user of a notification WebSocket session: the principal the access
+// middleware authenticated (its user, for an API token), else, while the node runs without an
+// authenticator, the user whose token (Authorization: Bearer …) the directory holds the SHA-256 of.
 func bearerUser(dir *notifyapp.Directory) func(*http.Request) (string, error) {
 	return func(r *http.Request) (string, error) {
-		h := r.Header.Get("Authorization")
-		// The scheme is case-insensitive (RFC 9110 §11.1).
-		ok := len(h) > 7 && strings.EqualFold(h[:7], "Bearer ")
-		token := ""
-		if ok {
-			token = strings.TrimSpace(h[7:])
+		if p, ok := access.From(r.Context()); ok {
+			switch {
+			case p.Kind == access.KindUser && p.ID != "":
+				return p.ID, nil
+			case p.Kind == access.KindToken && p.UserID != "":
+				return p.UserID, nil
+			}
+			return "", errors.New("notifications are delivered to users; this principal is none")
 		}
-		if !ok || token == "" {
+		token, _ := bearer(r)
+		if token == "" {
 			return "", errors.New("a bearer token (Authorization: Bearer …) is required")
 		}
 		u := dir.UserByToken(token)
@@ -237,13 +242,19 @@ func newSagaStack(a *app, dir *notifyapp.Directory, scans *scanapp.Orchestrator,
 	if err != nil {
 		return nil, nil, err
 	}
-	d, err := sagas.NewDispatcher(sagas.DispatcherConfig{Runtime: rt, Bus: sagas.CommandBusFunc(func(ctx context.Context, c sagas.Command) error {
-		return b.Dispatch(ctx, c.ID, c.Type, c.Payload)
-	})})
+	d, err := sagas.NewDispatcher(sagas.DispatcherConfig{Runtime: rt, Bus: sagaCommands(b)})
 	if err != nil {
 		return nil, nil, err
 	}
 	return rt, d, nil
+}
+
+// sagaCommands carries the sagas' commands to b's handlers, each acting as its saga: what a
+// command appends carries system:<saga> as its actor.
+func sagaCommands(b *bus.Bus) sagas.CommandBusFunc {
+	return func(ctx context.Context, c sagas.Command) error {
+		return b.Dispatch(access.With(ctx, access.System(c.Saga)), c.ID, c.Type, c.Payload)
+	}
 }
 
 // platformSagas are the sagas a node runs.

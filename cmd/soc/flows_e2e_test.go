@@ -634,7 +634,7 @@ func countByMessageID(ms []smtptest.Mail) map[string]int {
 // pendingNotifications reads the notifier's pending count from /readyz.
 func pendingNotifications(t *testing.T, c apiClient) int {
 	t.Helper()
-	resp, err := http.Get(c.base + "/readyz")
+	resp, err := testClient.Get(c.base + "/readyz")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	notifyapp "github.com/socplatform/soc/commands/notifications/app"
+	"github.com/socplatform/soc/schemas/access"
 )
 
 func TestBearerUser(t *testing.T) {
@@ -38,6 +39,22 @@ func TestBearerUser(t *testing.T) {
 		got, err := auth(r)
 		if got != c.user || (c.user == "") != (err != nil) {
 			t.Errorf("Authorization %q: user %q err %v, want %q", c.header, got, err, c.user)
+		}
+	}
+	// Behind the access middleware the session is the principal's user, whatever the header.
+	for _, c := range []struct {
+		p    access.Principal
+		user string
+	}{
+		{access.Principal{Kind: access.KindUser, ID: "u-7"}, "u-7"},
+		{access.Principal{Kind: access.KindToken, ID: "t-1", UserID: "u-8"}, "u-8"},
+		{access.System("kev_alert"), ""},
+	} {
+		r := httptest.NewRequest("GET", "/v1/notifications/ws", nil)
+		r.Header.Set("Authorization", "Bearer alice-token")
+		got, err := auth(r.WithContext(access.With(r.Context(), c.p)))
+		if got != c.user || (c.user == "") != (err != nil) {
+			t.Errorf("principal %s: user %q err %v, want %q", c.p.Actor(), got, err, c.user)
 		}
 	}
 }

@@ -73,7 +73,7 @@ func registerRelayMetrics(reg *prometheus.Registry, m *kafkalog.RelayMetrics) {
 }
 
 // routes is the node's ServeMux, remembering its patterns: the OpenAPI coverage test compares
-// them with the document.
+// them with the document. It refuses a pattern without an access declaration (access.go).
 type routes struct {
 	*http.ServeMux
 	mu       sync.Mutex
@@ -83,6 +83,7 @@ type routes struct {
 func newRoutes() *routes { return &routes{ServeMux: http.NewServeMux()} }
 
 func (r *routes) Handle(pattern string, h http.Handler) {
+	mustDeclare(pattern)
 	r.mu.Lock()
 	r.patterns = append(r.patterns, pattern)
 	r.mu.Unlock()
@@ -124,16 +125,24 @@ func newRouter(a *app, checks map[string]readiness, shuttingDown *atomic.Bool) h
 		}
 		writeJSON(w, status, map[string]any{"status": word, "checks": detail})
 	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(a.metrics, promhttp.HandlerOpts{}))
+	mux.Handle("GET /metrics", metricsGuard(a.cfg.MetricsToken, promhttp.HandlerFor(a.metrics, promhttp.HandlerOpts{}), a.log))
+	mux.HandleFunc("POST /v1/ws-tickets", issueTicket(a.tickets, a.log))
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		problem.Error(w, r, a.log, problem.NotFound("no route for %s %s", r.Method, r.URL.Path))
 	})
-	return instrument(mux.ServeMux, a.log)
+	var serve http.Handler = mux.ServeMux
+	// Until the identity context lands the node has no authenticator and serves every route
+	// unauthenticated, as before; the coordinator removes this condition when it sets one.
+	if a.authenticator != nil {
+		serve = authorize(mux.ServeMux, a.authenticator, a.tickets, a.log)
+	}
+	return instrument(mux.ServeMux, serve, a.log)
 }
 
 // instrument records metrics by route pattern (never by raw path: ids would explode the
-// label set) and keeps a panic in one handler from taking the node down.
-func instrument(mux *http.ServeMux, log *slog.Logger) http.Handler {
+// label set) and keeps a panic in one handler from taking the node down. serve is mux behind
+// the access checks, so refused requests are counted (and recovered) like the others.
+func instrument(mux *http.ServeMux, serve http.Handler, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		_, pattern := mux.Handler(r)
@@ -153,7 +162,7 @@ func instrument(mux *http.ServeMux, log *slog.Logger) http.Handler {
 			httpDuration.WithLabelValues(pattern).Observe(time.Since(start).Seconds())
 		}()
 		w.Header().Set("X-Content-Type-Options", "nosniff")
-		mux.ServeHTTP(rec, r)
+		serve.ServeHTTP(rec, r)
 	})
 }
 

@@ -12,7 +12,7 @@ import (
 
 // projectionLag reads the projections' positions and lags from a node's /readyz.
 func projectionLag(addr string) (minPosition, maxLag int64, ok bool) {
-	resp, err := http.Get("http://" + addr + "/readyz")
+	resp, err := testClient.Get("http://" + addr + "/readyz")
 	if err != nil {
 		return 0, 0, false
 	}
@@ -116,7 +116,7 @@ func uploadReport(t *testing.T, addr, path string) (int, string) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	resp, err := http.Post("http://"+addr+"/v1/scans/imports?format=trivy", "application/json", f)
+	resp, err := testClient.Post("http://"+addr+"/v1/scans/imports?format=trivy", "application/json", f)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +136,7 @@ type importState struct {
 
 func importStateOf(t *testing.T, addr, scanID string) importState {
 	t.Helper()
-	resp, err := http.Get("http://" + addr + "/v1/scans/" + scanID + "/import")
+	resp, err := testClient.Get("http://" + addr + "/v1/scans/" + scanID + "/import")
 	if err != nil {
 		return importState{}
 	}

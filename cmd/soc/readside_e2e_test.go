@@ -51,7 +51,7 @@ func (c apiClient) do(method, path, body string, header ...string) apiResponse {
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := testClient.Do(req)
 	if err != nil {
 		c.t.Fatal(err)
 	}
@@ -360,7 +360,7 @@ type liveMessage struct {
 // when the test ends.
 func dialLive(t *testing.T, addr, origin, query string) *websocket.Conn {
 	t.Helper()
-	c, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/ws?"+query, http.Header{"Origin": {origin}})
+	c, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/ws?"+query, testHeader(http.Header{"Origin": {origin}}))
 	if err != nil {
 		t.Fatalf("dialing /ws?%s: %v", query, err)
 	}

@@ -110,6 +110,10 @@ var platformGraph, platformByName = func() (*modules.Graph, map[string]module) {
 // onRoutes, when set (tests), receives the node's route patterns once they are all registered.
 var onRoutes func(patterns []string)
 
+// testAuthenticator, when set (tests), is the nodes' authenticator: the identity context does
+// not provide the real one yet.
+var testAuthenticator authenticator
+
 // app is what the targets share.
 type app struct {
 	cfg     *Config
@@ -120,6 +124,11 @@ type app struct {
 	metrics *prometheus.Registry
 	mux     *routes // targets add their routes before the node starts serving
 	wg      sync.WaitGroup
+
+	// authenticator resolves bearer credentials; nil serves every route unauthenticated (until
+	// the identity context provides one). tickets are the WebSocket tickets it redeems.
+	authenticator authenticator
+	tickets       *ticketStore
 
 	// drains are called, in order, after the node's last event is appended and before the
 	// workers are cancelled, so that the shutdown event itself reaches Kafka.
@@ -174,7 +183,8 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, ready chan<- stri
 		return err
 	}
 	defer b.Close()
-	a := &app{cfg: cfg, log: log, store: store, backend: b, kind: kind, metrics: newMetrics(store)}
+	a := &app{cfg: cfg, log: log, store: store, backend: b, kind: kind, metrics: newMetrics(store),
+		tickets: newTicketStore(time.Now), authenticator: testAuthenticator}
 	log.Info("event store open", "backend", kind, "data_dir", cfg.DataDir, "postgres", cfg.redactedPostgresURL())
 
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)

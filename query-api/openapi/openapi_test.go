@@ -79,6 +79,7 @@ var commandRoutes = []string{
 	"DELETE /v1/scan-definitions/{id}", "POST /v1/scan-definitions/{id}/runs", "POST /v1/scan-definitions/{id}/reports",
 	"GET /v1/scan-runs/{id}", "POST /v1/scan-runs/{id}/cancel",
 	"GET /healthz", "GET /readyz", "GET /metrics", "GET /ws", "GET /v1/notifications/ws", "GET /openapi.json",
+	"POST /v1/ws-tickets",
 }
 
 func TestCommandRoutesDocumented(t *testing.T) {

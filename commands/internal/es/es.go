@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/access"
 )
 
 // Store is the part of the event store a command handler uses. A store that also keeps
@@ -100,4 +101,13 @@ func Save(ctx context.Context, s Store, streamID string, expected events.Expecte
 // so that the same real-world thing (a finding's identity) always maps to the same stream.
 func StreamIDFor(context, aggregate, naturalKey string) string {
 	return context + "-" + aggregate + "-" + uuid.NewHash(sha1.New(), idNamespace, []byte(context+"\x00"+aggregate+"\x00"+naturalKey), 5).String()
+}
+
+// ActorOf is the actor of what ctx's principal does (access.Principal.Actor: "user:<id>",
+// "token:<id>", "system:<name>"), fallback when ctx carries none: a worker acting on its own.
+func ActorOf(ctx context.Context, fallback string) string {
+	if p, ok := access.From(ctx); ok {
+		return p.Actor()
+	}
+	return fallback
 }

@@ -278,5 +278,6 @@ func printable(s string) bool {
 	return true
 }
 
-// ActorOf names who asked. Until identity exists, requests are anonymous.
-func ActorOf(*http.Request) string { return "anonymous" }
+// ActorOf names who asked: the actor of the principal the access middleware put on the
+// request's context, "anonymous" on a route that needs none (the public ones).
+func ActorOf(r *http.Request) string { return es.ActorOf(r.Context(), "anonymous") }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/socplatform/soc/commands/internal/es"
 	"github.com/socplatform/soc/commands/internal/testsupport"
+	"github.com/socplatform/soc/schemas/access"
 )
 
 // Every command schema compiles, is closed (additionalProperties false at every object) and
@@ -84,6 +85,29 @@ func TestParseCall(t *testing.T) {
 		}
 		if c.Meta.IdempotencyKey != tc.key || (c.Expected != nil) != tc.has || (tc.has && *c.Expected != tc.want) {
 			t.Errorf("%s: %+v", tc.name, c)
+		}
+	}
+}
+
+// The actor of a command is the principal the access middleware authenticated; a request
+// without one (a public route) is anonymous.
+func TestParseCallActor(t *testing.T) {
+	r := httptest.NewRequest("POST", "/", nil)
+	if c, err := ParseCall(r); err != nil || c.Meta.Actor != "anonymous" {
+		t.Fatalf("no principal: %q %v", c.Meta.Actor, err)
+	}
+	for _, tc := range []struct {
+		p    access.Principal
+		want string
+	}{
+		{access.Principal{Kind: access.KindUser, ID: "u-1"}, "user:u-1"},
+		{access.Principal{Kind: access.KindToken, ID: "t-1"}, "token:t-1"},
+		{access.System("scan_run"), "system:scan_run"},
+	} {
+		p, want := tc.p, tc.want
+		r := r.WithContext(access.With(r.Context(), p))
+		if c, err := ParseCall(r); err != nil || c.Meta.Actor != want || ActorOf(r) != want {
+			t.Errorf("%+v: %q %v, want %s", p, c.Meta.Actor, err, want)
 		}
 	}
 }

@@ -259,7 +259,7 @@ func (p *Planner) request(ctx context.Context, trigger string, to []Person, m me
 	if severity == "" {
 		severity = "info"
 	}
-	meta := es.Meta{Actor: "system:notifications", CorrelationID: trigger}
+	meta := es.Meta{Actor: es.ActorOf(ctx, "system:notifications"), CorrelationID: trigger}
 	var errs []error
 	for _, u := range to {
 		for _, ch := range u.channelsOf() {
@@ -341,7 +341,7 @@ func (p *Planner) newFindings(ctx context.Context, scanID string) error {
 		return nil
 	}
 	trigger := CmdNewFindings + "|" + scanID
-	meta := es.Meta{Actor: "system:notifications", CorrelationID: scanID}
+	meta := es.Meta{Actor: es.ActorOf(ctx, "system:notifications"), CorrelationID: scanID}
 	msg := func(items []map[string]any) map[string]any {
 		d := map[string]any{"Scan": scan, "Total": len(items)}
 		if len(items) > MaxFindingsPerMessage {

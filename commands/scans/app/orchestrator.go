@@ -448,7 +448,7 @@ func registerCommand[C any](b *bus.Bus, o *Orchestrator, typ string, h func(*Orc
 		if o == nil {
 			return fmt.Errorf("%s: the commands target (which runs scans) is not running in this process", typ)
 		}
-		return h(o, ctx, es.Meta{Actor: OrchestratorActor, IdempotencyKey: id, CausationID: id}, c)
+		return h(o, ctx, es.Meta{Actor: es.ActorOf(ctx, OrchestratorActor), IdempotencyKey: id, CausationID: id}, c)
 	})
 }
 

@@ -55,11 +55,14 @@ func (e *PushFormatError) Error() string {
 func (e *PushFormatError) Kind() problem.Kind { return problem.KindInvalid }
 func (e *PushFormatError) Field() string      { return "format" }
 
-func idempotentID(kind, key string) string {
-	if key == "" {
+// idempotentID is the id a request's idempotency key derives, scoped to the actor (as es.Exec
+// scopes the commands' keys): another principal's request with the same key is a new request,
+// and cannot learn what the first one created.
+func idempotentID(kind string, meta es.Meta) string {
+	if meta.IdempotencyKey == "" {
 		return uuid.Must(uuid.NewV7()).String()
 	}
-	return keyedID(kind, key)
+	return keyedID(kind, meta.Actor, meta.IdempotencyKey)
 }
 
 // TargetNotAllowedError: a definition being written targets what its runs would refuse (an
@@ -137,7 +140,7 @@ func (o *Orchestrator) CreateDefinition(ctx context.Context, spec domain.Spec, m
 	if err := o.checkTargets(ctx, spec); err != nil {
 		return NewDefinition{}, err
 	}
-	id := idempotentID("definition", meta.IdempotencyKey)
+	id := idempotentID("definition", meta)
 	var token, tokenHash string
 	if spec.Scanner == domain.ScannerExternal {
 		b := make([]byte, 32)
@@ -239,7 +242,7 @@ func (o *Orchestrator) RequestRun(ctx context.Context, definitionID string, meta
 	if def.Spec.Scanner != domain.ScannerNmap {
 		return WriteResult{}, &domain.StateError{What: "scan definition", ID: definitionID, State: "external", Action: "run it here (its scanner pushes its reports)"}
 	}
-	runID := idempotentID("manual-run|"+definitionID, meta.IdempotencyKey)
+	runID := idempotentID("manual-run|"+definitionID, meta)
 	meta.CorrelationID = runID
 	res, err := o.decideRunResult(ctx, runID, meta, func(r *domain.Run) ([]es.Change, error) {
 		if r.Exists() {
@@ -321,7 +324,7 @@ func (o *Orchestrator) PushReport(ctx context.Context, definitionID string, spec
 	if format != spec.Format {
 		return PushResult{}, &PushFormatError{Want: spec.Format, Got: format}
 	}
-	runID := idempotentID("push|"+definitionID, meta.IdempotencyKey)
+	runID := idempotentID("push|"+definitionID, meta)
 	if r, _, err := o.loadRun(ctx, runID); err != nil {
 		return PushResult{}, err
 	} else if r.Exists() {

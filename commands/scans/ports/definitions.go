@@ -231,7 +231,9 @@ func (d *definitions) push(w http.ResponseWriter, r *http.Request) {
 		problem.Error(w, r, d.log, &httpcmd.TooLargeError{Limit: d.max})
 		return
 	}
-	call.Meta.Actor = "scanner:definition-" + id
+	// A push signed in as a platform API token acts as that token; the definition's own push
+	// token (no principal) acts as the definition.
+	call.Meta.Actor = es.ActorOf(r.Context(), "scanner:definition-"+id)
 	res, err := d.orch.PushReport(r.Context(), id, spec, format, http.MaxBytesReader(w, r.Body, d.max), call.Meta)
 	var mbe *http.MaxBytesError
 	switch {

@@ -26,7 +26,7 @@ func ExpireRiskAcceptance(ctx context.Context, store es.Store, findingID string,
 	if err != nil {
 		return false, err
 	}
-	meta := es.Meta{Actor: "system:risk-acceptance-expiry", IdempotencyKey: "risk-expiry:" + f.RiskAcceptedTil.UTC().Format(time.RFC3339Nano)}
+	meta := es.Meta{Actor: es.ActorOf(ctx, "system:risk-acceptance-expiry"), IdempotencyKey: "risk-expiry:" + f.RiskAcceptedTil.UTC().Format(time.RFC3339Nano)}
 	_, err = es.Save(ctx, store, findingID, events.Exact(v), meta, changes)
 	var vc *events.VersionConflictError
 	if errors.As(err, &vc) {

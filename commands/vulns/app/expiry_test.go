@@ -10,6 +10,7 @@ import (
 	"github.com/socplatform/soc/commands/vulns/app"
 	"github.com/socplatform/soc/commands/vulns/domain"
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/schemas/access"
 	"github.com/socplatform/soc/schemas/contracts"
 )
 
@@ -26,8 +27,10 @@ func TestExpireRiskAcceptanceReopensOnce(t *testing.T) {
 	if done, err := app.ExpireRiskAcceptance(ctx, store, id, until.Add(-time.Minute)); err != nil || done {
 		t.Fatalf("before expiry: %v %v", done, err)
 	}
+	// Sent by the finding_deadlines saga, whose principal the dispatcher puts on the context.
+	sagaCtx := access.With(ctx, access.System("finding_deadlines"))
 	for i := 0; i < 2; i++ { // a second sweep finds nothing to do
-		done, err := app.ExpireRiskAcceptance(ctx, store, id, until.Add(time.Minute))
+		done, err := app.ExpireRiskAcceptance(sagaCtx, store, id, until.Add(time.Minute))
 		if err != nil || done != (i == 0) {
 			t.Fatalf("sweep %d: %v %v", i, done, err)
 		}
@@ -35,6 +38,10 @@ func TestExpireRiskAcceptanceReopensOnce(t *testing.T) {
 	var after domain.Finding
 	if _, err := es.Load(ctx, store, id, &after); err != nil || after.Status != domain.StatusReopened {
 		t.Fatalf("after expiry: %+v %v", after, err)
+	}
+	evs, err := store.ReadStream(ctx, id, events.ReadStreamOptions{})
+	if err != nil || evs[len(evs)-1].Actor != "system:finding_deadlines" {
+		t.Fatalf("the expiry's actor: %+v %v", evs[len(evs)-1], err)
 	}
 }
 

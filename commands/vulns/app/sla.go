@@ -44,7 +44,7 @@ func RecordSLABreach(ctx context.Context, store es.Store, findingID string, dueA
 		if err != nil || len(changes) == 0 {
 			return false, err
 		}
-		meta := es.Meta{Actor: "system:sla", IdempotencyKey: "sla-breach:" + dueAt.UTC().Format(time.RFC3339Nano)}
+		meta := es.Meta{Actor: es.ActorOf(ctx, "system:sla"), IdempotencyKey: "sla-breach:" + dueAt.UTC().Format(time.RFC3339Nano)}
 		res, err := es.Save(ctx, store, findingID, events.Exact(v), meta, changes)
 		var vc *events.VersionConflictError
 		if errors.As(err, &vc) {

@@ -100,7 +100,8 @@ func StreamID(cveID string) string { return es.StreamIDFor("vulns", "cve", cveID
 
 // Options configures a Catalogue. Zero fields take the defaults.
 type Options struct {
-	// Actor is recorded on every appended event (default "catalogue").
+	// Actor is recorded on every appended event (default "system:catalogue", the feed loader's
+	// worker actor).
 	Actor string
 	// ReadBatch is the page size when reading $all (default 1000).
 	ReadBatch int
@@ -190,7 +191,7 @@ type Catalogue struct {
 // New returns a Catalogue over store; call Load before use (Import and EnrichNew also catch up).
 func New(store *events.Guarded, opts Options) *Catalogue {
 	if opts.Actor == "" {
-		opts.Actor = "catalogue"
+		opts.Actor = "system:catalogue"
 	}
 	if opts.ReadBatch <= 0 {
 		opts.ReadBatch = 1000

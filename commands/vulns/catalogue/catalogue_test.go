@@ -160,6 +160,11 @@ func TestNVDUpdatedOnlyWhenNewer(t *testing.T) {
 	if got := testsupport.StreamTypes(t, store, StreamID("CVE-2099-0001")); !slices.Equal(got, []string{contracts.TypeCVEPublished, contracts.TypeCVEUpdated}) {
 		t.Errorf("stream: %v", got)
 	}
+	// The feed loader is one of the platform's workers: its events carry a system actor.
+	evs, err := store.ReadStream(ctx, StreamID("CVE-2099-0001"), events.ReadStreamOptions{})
+	if err != nil || len(evs) == 0 || evs[0].Actor != "system:catalogue" {
+		t.Fatalf("actor of the catalogue's events: %v %v", evs, err)
+	}
 }
 
 // TestFindingEnrichedByKEVThenEPSS: a finding listing log4shell gets kev=true from the KEV import,
