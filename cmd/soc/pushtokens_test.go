@@ -11,17 +11,18 @@ import (
 )
 
 // signedInNode runs a full node in this process whose first admin is bootstrapped as on a
-// first start (--bootstrap-admin-*), and returns its base URL and the admin's access token.
-func signedInNode(t *testing.T, cfg *Config) (base, adminToken string) {
+// first start (--bootstrap-admin-*), and returns its base URL, the admin's access token and the
+// routes it serves.
+func signedInNode(t *testing.T, cfg *Config) (base, adminToken string, patterns []string) {
 	t.Helper()
 	file := filepath.Join(t.TempDir(), "admin-password")
 	if err := os.WriteFile(file, []byte(testAdminPassword+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cfg.Identity.BootstrapAdminEmail, cfg.Identity.BootstrapAdminPasswordFile = testAdminEmail, file
-	addr, _ := serveInProcess(t, cfg)
+	addr, patterns := serveInProcess(t, cfg)
 	base = "http://" + addr
-	return base, login(t, base, testAdminEmail, testAdminPassword)
+	return base, login(t, base, testAdminEmail, testAdminPassword), patterns
 }
 
 // login signs email in and returns the access token.
@@ -42,7 +43,7 @@ func login(t *testing.T, base, email, password string) string {
 // pushes that definition's reports (as itself: the events' actor is the token), and nothing
 // else — not another definition's reports, not any other route.
 func TestPushTokensAreDefinitionBoundAPITokens(t *testing.T) {
-	base, admin := signedInNode(t, allTargetsConfig(t))
+	base, admin, _ := signedInNode(t, allTargetsConfig(t))
 	define := func(name string) (id, token string) {
 		t.Helper()
 		r := call(t, http.MethodPost, base+"/v1/scan-definitions", admin, `{"name":"`+name+`","scanner":"external","format":"trivy"}`)
