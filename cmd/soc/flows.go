@@ -95,29 +95,24 @@ func (a *app) notifyTemplates() (*channels.Templates, error) {
 	return t, nil
 }
 
-// bearerUser authenticates a notification WebSocket session by the user's token
-// (Authorization: Bearer …), whose SHA-256 the directory holds.
+// bearerUser names the user of a notification WebSocket session: the principal the access
+// middleware authenticated (from the bearer, or a ticket for browsers), or its user for an API
+// token (notifyports.Caller). Nothing else is a credential here. With a directory file (dir not
+// nil) notifications are addressed to its ids: a signed-in user is the file's person with their
+// email.
 func bearerUser(dir *notifyapp.Directory) func(*http.Request) (string, error) {
 	return func(r *http.Request) (string, error) {
-		// Behind the access middleware the session is the principal's user (an API token's owner).
-		if p, ok := access.From(r.Context()); ok {
-			switch {
-			case p.Kind == access.KindUser && p.ID != "":
-				return p.ID, nil
-			case p.Kind == access.KindToken && p.UserID != "":
-				return p.UserID, nil
-			}
-			return "", errors.New("notifications are delivered to users; this principal is none")
+		user, p, err := notifyports.Caller(r)
+		if err != nil || dir == nil {
+			return user, err
 		}
-		token, _ := bearer(r)
-		if token == "" {
-			return "", errors.New("a bearer token (Authorization: Bearer …) is required")
+		if p.Kind != access.KindUser {
+			return "", errors.New("with --notify-directory, notifications are delivered to signed-in users, not to API tokens")
 		}
-		u := dir.UserByToken(token)
-		if u == nil {
-			return "", errors.New("unknown token")
+		if u := dir.User(p.Name); u != nil {
+			return u.ID, nil
 		}
-		return u.ID, nil
+		return "", errors.New("the notification directory (--notify-directory) has nobody with this user's email")
 	}
 }
 
@@ -125,7 +120,7 @@ func bearerUser(dir *notifyapp.Directory) func(*http.Request) (string, error) {
 // each configured channel with retries and backoff, and dead-letters what keeps failing. The
 // users' WebSocket sessions connect to /v1/notifications/ws.
 func startNotifier(ctx context.Context, a *app, in inputs) (any, readiness, error) {
-	dir := in.directory()
+	who := recipientsOf(a, in.directory(), in.identity())
 	tmpl, err := a.notifyTemplates()
 	if err != nil {
 		return nil, nil, err
@@ -134,7 +129,7 @@ func startNotifier(ctx context.Context, a *app, in inputs) (any, readiness, erro
 	if err != nil {
 		return nil, nil, err
 	}
-	hub := ws.NewHub(ws.Config{Log: a.log, Authenticate: notifyports.WebSocketUser(bearerUser(dir))})
+	hub := ws.NewHub(ws.Config{Log: a.log, Authenticate: bearerUser(who.file)})
 	senders[notifyapp.ChannelWebSocket] = notifyapp.NewWebSocketSender(hub, tmpl)
 	a.mux.Handle("GET /v1/notifications/ws", hub)
 	inbox, err := notifyapp.NewInbox(notifyapp.InboxConfig{Store: a.store, Templates: tmpl})
@@ -143,7 +138,7 @@ func startNotifier(ctx context.Context, a *app, in inputs) (any, readiness, erro
 	}
 	notifyports.Register(a.mux, inbox, a.log)
 	a.closers = append(a.closers, hub.Close)
-	w, err := notifyapp.NewWorker(notifyapp.WorkerConfig{Store: a.store, Senders: senders, Preferences: dir, Logger: a.log,
+	w, err := notifyapp.NewWorker(notifyapp.WorkerConfig{Store: a.store, Senders: senders, Preferences: who.prefs, Logger: a.log,
 		MaxAttempts: a.cfg.NotifyMaxAttempts, BaseBackoff: a.cfg.NotifyBackoff, MaxBackoff: a.cfg.NotifyMaxBackoff, Jitter: 0.2, AttemptTimeout: a.cfg.NotifyAttemptTimeout,
 		Snapshots: snapshotDir(a)})
 	if err != nil {
@@ -198,7 +193,7 @@ func startSagas(ctx context.Context, a *app, in inputs) (any, readiness, error) 
 		return nil, nil, err
 	}
 	write := in.writeSide()
-	rt, d, err := newSagaStack(a, in.directory(), write.scans, write.findings, chans)
+	rt, d, err := newSagaStack(a, recipientsOf(a, in.directory(), in.identity()), write.scans, write.findings, chans)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -222,12 +217,12 @@ func startSagas(ctx context.Context, a *app, in inputs) (any, readiness, error) 
 }
 
 // newSagaStack builds the runtime of the platform's sagas and the dispatcher of their commands
-// onto this process's handlers; the planner records requests for the channels chans. scans and
-// findings are the commands target's orchestrator and CVE catalogue; nil (benchmarks) fails
-// their commands.
-func newSagaStack(a *app, dir *notifyapp.Directory, scans *scanapp.Orchestrator, findings *catalogue.Catalogue, chans []string) (*sagas.Runtime, *sagas.Dispatcher, error) {
+// onto this process's handlers; the planner records requests for the channels chans to who.
+// scans and findings are the commands target's orchestrator and CVE catalogue; nil (benchmarks)
+// fails their commands.
+func newSagaStack(a *app, who recipients, scans *scanapp.Orchestrator, findings *catalogue.Catalogue, chans []string) (*sagas.Runtime, *sagas.Dispatcher, error) {
 	pc := notifyapp.PlannerConfig{Store: a.store, Querier: a.store,
-		Service: notifyapp.NewService(a.store, dir, nil), Dir: dir, Channels: chans, BaseURL: a.cfg.PublicURL, Log: a.log}
+		Service: notifyapp.NewService(a.store, who.prefs, nil), People: who.people, Dir: who.file, Channels: chans, BaseURL: a.cfg.PublicURL, Log: a.log}
 	if findings != nil { // a nil *Catalogue in the interface would not read as "no lookup"
 		pc.AssetFindings = findings
 	}
