@@ -297,6 +297,30 @@ func TestTourChecks(t *testing.T) {
 	if _, err := readTour("# x\n\n" + tourHeading + "\n\n```sh\nls\n```\n"); err == nil {
 		t.Error("a tour without a ```bash block was accepted")
 	}
+
+	// On the README's own tour the parser finds the programs it runs (one that found none
+	// would let any tool through), each on its line.
+	readmeText, err := os.ReadFile(filepath.Join(eventstest.RepoRoot(t), "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := readTour(string(readmeText))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(tr.script, "\n")
+	found := map[string]bool{}
+	for _, c := range commandsOf(tr.script) {
+		found[c.name] = true
+		if !strings.Contains(lines[c.line], c.name) {
+			t.Errorf("command %s placed on line %d: %q", c.name, c.line, lines[c.line])
+		}
+	}
+	for _, want := range []string{"bin/soc", "curl", "jq", "date", "kill", "wait"} {
+		if !found[want] {
+			t.Errorf("the tour's commands %v lack %s", found, want)
+		}
+	}
 }
 
 // TestTourInTheREADME runs the README's tour against a fresh node of this build, top to bottom;
@@ -315,7 +339,7 @@ func TestTourInTheREADME(t *testing.T) {
 		t.Fatalf("the tour cannot run as written:\n%s", strings.Join(p, "\n"))
 	}
 	testdata := eventstest.SharedTestdata(t)
-	for _, tool := range []string{"bash", "curl", "jq", "date", "nmap"} {
+	for _, tool := range []string{"bash", "curl", "jq", "date"} {
 		if _, err := exec.LookPath(tool); err != nil {
 			t.Fatalf("the tour needs %s: %v", tool, err)
 		}
@@ -338,45 +362,66 @@ func TestTourInTheREADME(t *testing.T) {
 	if err := os.Symlink(filepath.Dir(testdata), filepath.Join(dir, "shared")); err != nil {
 		t.Fatal(err)
 	}
-	// The ERR trap names the README line of the command that failed; it is the one line the test
-	// adds, so the script's line n is the tour's line n-1.
-	script := "trap 'echo \"tour: README.md line $((LINENO - 1 + " + strconv.Itoa(tr.line) + ")) failed with status $?\" >&2' ERR\n" + tr.script
+	// The ERR trap names the README line of the command that failed. It is the one line the test
+	// adds: the script's line n (from 1) is the tour's line n-2 (from 0), README line tr.line+n-2.
+	script := "trap 'echo \"tour: README.md line $((LINENO - 2 + " + strconv.Itoa(tr.line) + ")) failed with status $?\" >&2' ERR\n" + tr.script
 	path := filepath.Join(dir, "tour.sh")
 	if err := os.WriteFile(path, []byte(script), 0o600); err != nil {
 		t.Fatal(err)
 	}
 
 	addr := freeAddr(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	// Generous: the tour takes about two minutes on a busy 2-core machine with the race detector;
+	// within the test binary's own deadline, so that a hang is reported with its output.
+	limit := 8 * time.Minute
+	if d, ok := t.Deadline(); ok && time.Until(d)-30*time.Second < limit {
+		limit = time.Until(d) - 30*time.Second
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "bash", path)
 	cmd.Dir = work
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + filepath.Join(dir, "home"),
 		"TMPDIR=" + filepath.Join(dir, "tmp"), "LANG=C.UTF-8", "SOC=" + addr}
-	// Its own process group: the node the tour starts in the background is stopped with it
-	// whatever happens.
+	// Its own process group: the node the tour starts in the background goes with it whatever
+	// happens. Output goes to files, not pipes: a node left running by a failed tour holds them
+	// open, and Wait would wait for it.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
-	var stdout, stderr syncBuffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	stdout, stderr := createFile(t, filepath.Join(dir, "stdout")), createFile(t, filepath.Join(dir, "stderr"))
+	cmd.Stdout, cmd.Stderr = stdout, stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
+	stopGroup := func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	t.Cleanup(stopGroup)
 	if err := cmd.Wait(); err != nil {
+		stopGroup()
 		logs, _ := filepath.Glob(filepath.Join(dir, "tmp", "*", "soc.log"))
 		var nodeLog []byte
 		if len(logs) > 0 {
 			nodeLog, _ = os.ReadFile(logs[0])
 		}
+		errOut, _ := os.ReadFile(stderr.Name())
+		out, _ := os.ReadFile(stdout.Name())
 		t.Fatalf("the tour failed (%v):\n--- stderr\n%s\n--- stdout (end)\n%s\n--- node log (end)\n%s",
-			err, stderr.String(), lastLines(stdout.String(), 40), lastLines(string(nodeLog), 40))
+			err, errOut, lastLines(string(out), 40), lastLines(string(nodeLog), 40))
 	}
 	// The tour ends by stopping its node: nothing listens on its port any more.
 	if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
 		c.Close()
 		t.Fatalf("the tour left its node running on %s", addr)
 	}
+}
+
+func createFile(t *testing.T, path string) *os.File {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	return f
 }
 
 // freeAddr is a loopback address with a port nothing listens on.
