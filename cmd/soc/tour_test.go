@@ -99,13 +99,15 @@ func (t tour) problems() []string {
 	return out
 }
 
-// namedTools are the programs the tour's prose names (in bold or as code; a code span's first
-// word, so `make build` names make).
+// namedTools are the programs the tour's prose names: every word in bold (**GNU date**), and
+// a code span's first word (`make build` names make).
 func (t tour) namedTools() map[string]bool {
 	named := map[string]bool{}
 	for _, m := range namedRE.FindAllStringSubmatch(t.prose, -1) {
-		s := m[1] + m[2]
-		if f := strings.Fields(s); len(f) > 0 {
+		for _, w := range strings.Fields(m[1]) {
+			named[w] = true
+		}
+		if f := strings.Fields(m[2]); len(f) > 0 {
 			named[f[0]] = true
 		}
 	}
@@ -260,7 +262,7 @@ var assignmentRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // The checks catch each thing a reader could not run, and accept the forms the tour uses.
 func TestTourChecks(t *testing.T) {
-	readme := "# x\n\n" + tourHeading + "\n\nTools: **curl**, **jq**, `bin/soc` (`make build`).\n\n```bash\n%s```\n\n## Next\n"
+	readme := "# x\n\n" + tourHeading + "\n\nTools: **curl**, **GNU date**, **jq**, `bin/soc` (`make build`).\n\n```bash\n%s```\n\n## Next\n"
 	cases := []struct {
 		script string
 		want   []string // substrings of the problems, in order; none: clean
@@ -277,6 +279,8 @@ func TestTourChecks(t *testing.T) {
 		{"curl -s \"x/$(uuidgen)\"\n", []string{"uuidgen is run"}},
 		{"curl -s x | tee out | jq .\n", []string{"tee is run"}},
 		{"SOC_X=1 \\\n  nc -l 80\n", []string{"README.md:9: nc is run"}},
+		{"make build\nD=$(date -u -d '-1 hour' +%FT%TZ)\n", nil}, // named by `make build` and **GNU date**
+
 	}
 	for _, c := range cases {
 		tr, err := readTour(fmt.Sprintf(readme, c.script))
