@@ -25,7 +25,7 @@ import (
 // (bin/soc beside ../shared/testdata), on a fresh machine's terms: an empty HOME and TMPDIR, no SOC_*
 // variable but SOC, the one documented substitution (the tour's `SOC=${SOC:-localhost:8080}`), set
 // to a free port. The tour makes its own data and config directories with mktemp, so nothing else
-// needs substituting. Before running it, the test checks what a reader could not run: a
+// needs substituting; the test only adds an ERR trap that names the failing line. Before running it, the test checks what a reader could not run: a
 // <placeholder> or an ellipsis left in a command, a literal date (it only worked on the day it was
 // written), a program the tour's prose does not name.
 
