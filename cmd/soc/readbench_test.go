@@ -104,8 +104,19 @@ const triageQuery = "/v1/findings?status=open&severity=critical,high&sort=-sever
 // load runs fn from `clients` goroutines for d and reports requests/s and latency percentiles.
 func load(b *testing.B, clients int, d time.Duration, fn func(i int) error) {
 	b.Helper()
+	lat, elapsed := loadEach(b, clients, d, fn)
+	reportLatencies(b, lat[0], elapsed, "requests/s")
+}
+
+// loadEach runs `clients` goroutines for d, each calling every one of fns in turn (starting
+// with the next one at each round, so that none always goes first) and timing each call, and
+// returns each fn's latencies and the time the load took. Interleaved so, the fns share
+// whatever else loads the machine alike: their figures compare, where runs one after the other
+// on a shared machine would not.
+func loadEach(b *testing.B, clients int, d time.Duration, fns ...func(i int) error) ([][]time.Duration, time.Duration) {
+	b.Helper()
 	var mu sync.Mutex
-	var lat []time.Duration
+	lat := make([][]time.Duration, len(fns))
 	var firstErr error
 	deadline := time.Now().Add(d)
 	var wg sync.WaitGroup
@@ -114,21 +125,26 @@ func load(b *testing.B, clients int, d time.Duration, fn func(i int) error) {
 		wg.Add(1)
 		go func(c int) {
 			defer wg.Done()
-			mine := make([]time.Duration, 0, 4096)
+			mine := make([][]time.Duration, len(fns))
 			for i := c; time.Now().Before(deadline); i += clients {
-				t0 := time.Now()
-				if err := fn(i); err != nil {
-					mu.Lock()
-					if firstErr == nil {
-						firstErr = err
+				for k := range fns {
+					f := (i/clients + k) % len(fns)
+					t0 := time.Now()
+					if err := fns[f](i); err != nil {
+						mu.Lock()
+						if firstErr == nil {
+							firstErr = err
+						}
+						mu.Unlock()
+						return
 					}
-					mu.Unlock()
-					return
+					mine[f] = append(mine[f], time.Since(t0))
 				}
-				mine = append(mine, time.Since(t0))
 			}
 			mu.Lock()
-			lat = append(lat, mine...)
+			for f := range fns {
+				lat[f] = append(lat[f], mine[f]...)
+			}
 			mu.Unlock()
 		}(c)
 	}
@@ -137,10 +153,16 @@ func load(b *testing.B, clients int, d time.Duration, fn func(i int) error) {
 	if firstErr != nil {
 		b.Fatal(firstErr)
 	}
-	reportLatencies(b, lat, elapsed, "requests/s")
+	return lat, elapsed
 }
 
 func reportLatencies(b *testing.B, lat []time.Duration, elapsed time.Duration, rateUnit string) {
+	reportLatenciesAs(b, "", lat, elapsed, rateUnit)
+}
+
+// reportLatenciesAs reports the rate (samples over elapsed, when rateUnit is set) and the
+// percentiles of lat, each metric's name prefixed with prefix.
+func reportLatenciesAs(b *testing.B, prefix string, lat []time.Duration, elapsed time.Duration, rateUnit string) {
 	slices.Sort(lat)
 	pct := func(p float64) float64 {
 		if len(lat) == 0 {
@@ -149,11 +171,11 @@ func reportLatencies(b *testing.B, lat []time.Duration, elapsed time.Duration, r
 		return float64(lat[min(len(lat)-1, int(float64(len(lat))*p))].Microseconds()) / 1000
 	}
 	if rateUnit != "" {
-		b.ReportMetric(float64(len(lat))/elapsed.Seconds(), rateUnit)
+		b.ReportMetric(float64(len(lat))/elapsed.Seconds(), prefix+rateUnit)
 	}
-	b.ReportMetric(pct(0.50), "p50-ms")
-	b.ReportMetric(pct(0.99), "p99-ms")
-	b.ReportMetric(float64(len(lat)), "samples")
+	b.ReportMetric(pct(0.50), prefix+"p50-ms")
+	b.ReportMetric(pct(0.99), prefix+"p99-ms")
+	b.ReportMetric(float64(len(lat)), prefix+"samples")
 }
 
 // benchClients is the load driver's concurrency (SOC_BENCH_CLIENTS, default 8): enough to keep
