@@ -1,6 +1,7 @@
 package main
 
 import (
+	"regexp"
 	"slices"
 	"testing"
 )
@@ -25,5 +26,16 @@ func TestOnly(t *testing.T) {
 	}
 	if _, _, err := only(pairs, "("); err == nil {
 		t.Fatal("an invalid expression was accepted")
+	}
+}
+
+// The pattern selects the named benchmarks, and only them, as go test matches it.
+func TestBenchPattern(t *testing.T) {
+	re := regexp.MustCompile(benchPattern([]string{"Verify", "QueryAuth"}))
+	for name, want := range map[string]bool{"BenchmarkVerify": true, "BenchmarkQueryAuth": true,
+		"BenchmarkBareEd25519Verify": false, "BenchmarkQueryFindings": false, "Verify": false} {
+		if re.MatchString(name) != want {
+			t.Errorf("%s: matched %v", name, !want)
+		}
 	}
 }
