@@ -30,7 +30,14 @@ type writeSide struct {
 // startCommands serves the write API: finding and asset commands, and scanner report imports.
 // The importer and the CVE catalogue restore their lookups (snapshot, then the events after it)
 // before the node answers, then follow the store.
-func startCommands(ctx context.Context, a *app, _ inputs) (any, readiness, error) {
+func startCommands(ctx context.Context, a *app, in inputs) (any, readiness, error) {
+	if err := registerIdentityRoutes(a, in.identity()); err != nil {
+		return nil, nil, err
+	}
+	push, err := newPushTokens(in.identity(), a.cfg.Identity.MaxTokenTTL)
+	if err != nil {
+		return nil, nil, err
+	}
 	sla, err := loadSLAPolicy(a.cfg.SLAPolicyFile)
 	if err != nil {
 		return nil, nil, err
@@ -80,7 +87,7 @@ func startCommands(ctx context.Context, a *app, _ inputs) (any, readiness, error
 	orch, err := scanapp.NewOrchestrator(scanapp.OrchestratorConfig{Store: a.store, Log: a.log, AllowedTargets: allowed,
 		Concurrency: a.cfg.ScanConcurrency, EvidenceDir: filepath.Join(a.cfg.DataDir, "evidence", "scans"), Snapshots: snaps,
 		Runner: runner.New(runner.Config{Path: a.cfg.NmapPath, AllowedTargets: allowed}),
-		Import: importReport})
+		Import: importReport, PushTokens: push})
 	if err != nil {
 		return nil, nil, err
 	}

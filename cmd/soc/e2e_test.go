@@ -43,6 +43,9 @@ func TestMain(m *testing.M) {
 	if err != nil {
 		panic(err)
 	}
+	if err := setUpTestAuth(dir); err != nil {
+		panic(err)
+	}
 	socBin = filepath.Join(dir, "soc")
 	build := exec.Command("go", "build", "-race", "-o", socBin, ".")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
@@ -163,7 +166,7 @@ func get(t *testing.T, url string) (int, string) {
 func socCmd(t *testing.T, env []string, args ...string) (string, string, int) {
 	t.Helper()
 	cmd := exec.Command(socBin, args...)
-	cmd.Env = append(os.Environ(), testEnv(env)...)
+	cmd.Env = append(os.Environ(), testEnv(env, args...)...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()
@@ -206,8 +209,14 @@ func tail(t *testing.T, env []string, args ...string) ([]tailed, []string) {
 }
 
 // lifecycle checks one backend: serve, probe, SIGTERM, serve again, and the log keeps everything.
+// The counts leave out the identity context's events: the test seam's bootstrap admin and its
+// sign-ins (testclient_test.go), not the node's lifecycle.
 func lifecycle(t *testing.T, env []string, args []string, tailArgs []string) []tailed {
-	before, _ := tail(t, env, tailArgs...)
+	tailNode := func() ([]tailed, []string) {
+		evs, lines := tail(t, env, tailArgs...)
+		return withoutIdentity(evs), lines
+	}
+	before, _ := tailNode()
 
 	n := startNode(t, env, args...)
 	if code, body := get(t, "http://"+n.addr+"/healthz"); code != 200 || !strings.Contains(body, `"ok"`) {
@@ -223,14 +232,14 @@ func lifecycle(t *testing.T, env []string, args []string, tailArgs []string) []t
 		t.Fatalf("unknown route: %d %s, want a problem+json 404", code, body)
 	}
 	n.stop(t)
-	first, firstLines := tail(t, env, tailArgs...)
+	first, firstLines := tailNode()
 	if len(first) != len(before)+2 || first[len(first)-2].Type != "NodeStarted" || first[len(first)-1].Type != "NodeStopped" {
 		t.Fatalf("after one run the log holds %d events (had %d), want NodeStarted and NodeStopped appended: %+v", len(first), len(before), first)
 	}
 
 	n2 := startNode(t, env, args...)
 	n2.stop(t)
-	second, secondLines := tail(t, env, tailArgs...)
+	second, secondLines := tailNode()
 	if len(second) != len(first)+2 {
 		t.Fatalf("after a restart the log holds %d events, want %d", len(second), len(first)+2)
 	}
@@ -245,6 +254,17 @@ func lifecycle(t *testing.T, env []string, args []string, tailArgs []string) []t
 		t.Fatalf("soc events stream: exit %d, %q %s", code, out, errOut)
 	}
 	return second[len(before):]
+}
+
+// withoutIdentity is evs without the identity context's events.
+func withoutIdentity(evs []tailed) []tailed {
+	out := evs[:0:0]
+	for _, e := range evs {
+		if !strings.HasPrefix(e.StreamID, "identity-") {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 func TestServeEmbeddedSurvivesRestart(t *testing.T) {
