@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -16,25 +15,21 @@ import (
 	"time"
 
 	"github.com/socplatform/soc/cmd/soc/internal/apiclient"
-	identity "github.com/socplatform/soc/commands/identity/app"
-	identityports "github.com/socplatform/soc/commands/identity/ports"
-	"github.com/socplatform/soc/commands/identity/tokens"
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/projections"
 	"github.com/socplatform/soc/projections/runner"
 	"github.com/socplatform/soc/query-api/ws"
-	"github.com/socplatform/soc/schemas"
 	"github.com/socplatform/soc/schemas/access"
 )
 
 // BenchmarkQueryAuth: the query API's throughput with authentication on vs off (issue 13: aim
 // ≥ 90%). The same read workload over the loaded node's read model (SOC_BENCH_FINDINGS
-// findings) is served by two routers built by the node's own code (startQuery, newRouter) and
-// differing only in the authenticator: "off" has none, so newRouter leaves the auth middleware
-// out, as a node without identity serves; the other goes through the whole chain with a real
-// access token (Ed25519 JWT verified by the tokens package, session and user looked up by the
-// identity app, the route's permission checked), an analyst's (every team) or a remediator's
-// (reads team-scoped in SQL). "-uncached" bypasses the response cache: every request runs its
+// findings) is served by two routers built by the node's own code (startIdentity, startQuery,
+// newRouter) over the same routes: one through the whole chain with a real access token
+// (Ed25519 JWT verified by the tokens package, session and user looked up by the identity app,
+// the route's permission checked), an analyst's (every team) or a remediator's (reads
+// team-scoped in SQL); "off" without the auth middleware (instrument straight onto the routes,
+// the chain before identity). "-uncached" bypasses the response cache: every request runs its
 // query.
 //
 // Each client alternates a request with the token and the same request without (loadEach), so
@@ -78,7 +73,6 @@ func BenchmarkQueryAuth(b *testing.B) {
 type authFixture struct {
 	on, off             string // the routers' base URLs
 	analyst, remediator string // access tokens
-	ids                 []string
 }
 
 var (
@@ -89,30 +83,31 @@ var (
 
 func authBench(b *testing.B) *authFixture {
 	s := loadedServer(b)
-	authOnce.Do(func() { authFx, authErr = newAuthFixture(b, s) })
+	authOnce.Do(func() { authFx, authErr = newAuthFixture(s) })
 	if authErr != nil {
 		b.Fatal(authErr)
 	}
 	return authFx
 }
 
-func newAuthFixture(b *testing.B, s *benchServer) (*authFixture, error) {
-	ctx := context.Background()
+func newAuthFixture(s *benchServer) (*authFixture, error) {
+	ctx, cancel := context.WithCancel(context.Background())
 	// A second handle on the node's store and read model, as another node of the read side
-	// would have: the identity events go to the node's store, the routers read its read model.
+	// would have, with the node's identity module (its keys, following the store).
 	store, backend, _, err := openStore(ctx, s.cfg)
 	if err != nil {
+		cancel()
 		return nil, err
 	}
 	db, err := openReadDB(ctx, s.cfg)
 	if err != nil {
+		cancel()
+		_ = backend.Close()
 		return nil, err
 	}
-	keys, err := os.MkdirTemp("", "soc-authbench-keys")
-	if err != nil {
-		return nil, err
-	}
-	stop := []func(){func() { _ = db.SQL.Close() }, func() { _ = backend.Close() }, func() { os.RemoveAll(keys) }}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	on, off := benchApp(s.cfg, store, log), benchApp(s.cfg, store, log)
+	stop := []func(){func() { _ = backend.Close() }, func() { _ = db.SQL.Close() }, on.wg.Wait, cancel}
 	prev := s.stop
 	s.stop = func() {
 		for i := len(stop) - 1; i >= 0; i-- {
@@ -120,32 +115,34 @@ func newAuthFixture(b *testing.B, s *benchServer) (*authFixture, error) {
 		}
 		prev()
 	}
-	kr, err := tokens.OpenKeyring(tokens.KeyConfig{Dir: keys, Issuer: "https://soc.bench", Audience: "soc"}, time.Now)
+	out, _, err := startIdentity(ctx, on, nil)
 	if err != nil {
 		return nil, err
 	}
-	svc := identity.New(identity.Deps{Store: store, Keyring: benchKeyring{kr},
-		Passwords: identity.PasswordFuncs{HashFunc: func(pw string) (string, error) { return tokens.HashPassword(pw, tokens.DefaultPasswordParams) },
-			VerifyFunc: tokens.VerifyPassword},
-		Secrets: identity.SecretFuncs{NewFunc: tokens.NewSecret, HashFunc: tokens.HashSecret}}, identity.DefaultConfig())
-	if err := svc.Load(ctx); err != nil {
-		return nil, err
-	}
+	id := out.(*identityNode)
 	fx := &authFixture{}
-	for _, authn := range []authenticator{nil, svc} {
-		h, closeRouter, err := queryRouter(ctx, s.cfg, store, db, svc, authn)
+	for _, a := range []*app{on, off} {
+		h, err := queryRouter(ctx, a, db, id)
 		if err != nil {
 			return nil, err
 		}
+		if a == off {
+			// The node's chain without the auth middleware: instrument straight onto the routes.
+			h = instrument(a.mux.ServeMux, a.mux.ServeMux, log)
+		}
 		srv := httptest.NewServer(h)
-		stop = append(stop, closeRouter, srv.Close)
-		if authn == nil {
-			fx.off = srv.URL
-		} else {
+		stop = append(stop, func() {
+			for i := len(a.closers) - 1; i >= 0; i-- {
+				a.closers[i]()
+			}
+		}, srv.Close)
+		if a == on {
 			fx.on = srv.URL
+		} else {
+			fx.off = srv.URL
 		}
 	}
-	team, err := fx.signIn(ctx, svc)
+	team, err := fx.signIn(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -153,23 +150,16 @@ func newAuthFixture(b *testing.B, s *benchServer) (*authFixture, error) {
 	return fx, classifyAll(s, team)
 }
 
-// benchKeyring adapts *tokens.Keyring to the identity app's Keyring, as the binary does.
-type benchKeyring struct{ *tokens.Keyring }
-
-func (k benchKeyring) Verify(token string) (identity.AccessClaims, error) {
-	c, err := k.Keyring.Verify(token)
-	return identity.AccessClaims(c), err
+// benchApp is what the node's modules start on, over store.
+func benchApp(cfg *Config, store *events.Guarded, log *slog.Logger) *app {
+	return &app{cfg: cfg, log: log, store: store, metrics: newMetrics(store), mux: newRoutes(), tickets: newTicketStore(time.Now)}
 }
 
-// signIn creates the first admin, a team, an analyst and a remediator of the team through the
-// identity API of the authenticated router, signs the two in (argon2id, as every login) and
-// returns the team's id.
-func (fx *authFixture) signIn(ctx context.Context, svc *identity.Service) (string, error) {
-	const password = "correct horse battery staple"
-	if _, _, err := svc.BootstrapAdmin(ctx, "bench-admin@example.com", password); err != nil {
-		return "", err
-	}
-	login := func(email string) (string, error) {
+// signIn creates a team, an analyst and a remediator of the team through the identity API of
+// the authenticated router, as the tests' admin the node bootstrapped, signs the two in
+// (argon2id, as every login) and returns the team's id.
+func (fx *authFixture) signIn(ctx context.Context) (string, error) {
+	login := func(email, password string) (string, error) {
 		c, err := apiclient.New(fx.on, "")
 		if err != nil {
 			return "", err
@@ -178,7 +168,7 @@ func (fx *authFixture) signIn(ctx context.Context, svc *identity.Service) (strin
 		err = c.Do(ctx, http.MethodPost, "/v1/auth/login", map[string]string{"email": email, "password": password}, http.StatusOK, &ans)
 		return ans.AccessToken, err
 	}
-	tok, err := login("bench-admin@example.com")
+	tok, err := login(testAdminEmail, testAdminPassword)
 	if err != nil {
 		return "", err
 	}
@@ -192,6 +182,7 @@ func (fx *authFixture) signIn(ctx context.Context, svc *identity.Service) (strin
 	if err := admin.Do(ctx, http.MethodPost, "/v1/teams", map[string]any{"name": "bench-team"}, http.StatusCreated, &team); err != nil {
 		return "", err
 	}
+	const password = "correct horse battery staple"
 	for _, u := range []struct {
 		role  string
 		teams []string
@@ -202,7 +193,7 @@ func (fx *authFixture) signIn(ctx context.Context, svc *identity.Service) (strin
 		if err := admin.Do(ctx, http.MethodPost, "/v1/users", body, http.StatusCreated, nil); err != nil {
 			return "", err
 		}
-		if *u.token, err = login(email); err != nil {
+		if *u.token, err = login(email, password); err != nil {
 			return "", err
 		}
 	}
@@ -248,38 +239,30 @@ func classifyAll(s *benchServer, team string) error {
 	}
 }
 
-// queryRouter is the query target's and the identity API's routes behind the node's router
-// (newRouter), over db: with authn, the auth middleware guards them; without, newRouter serves
-// them open. Its
-// projection runners are initialised, not run: the read model does not change during the
-// load, and their (constant) versions let the response cache work as on a node.
-func queryRouter(ctx context.Context, cfg *Config, store *events.Guarded, db *projections.DB, svc *identity.Service, authn authenticator) (http.Handler, func(), error) {
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a := &app{cfg: cfg, log: log, store: store, metrics: newMetrics(store), mux: newRoutes(),
-		authenticator: authn, tickets: newTicketStore(time.Now)}
-	if err := identityports.Register(a.mux, svc, identityports.Config{Schemas: schemas.CommandsFS(), Log: log}); err != nil {
-		return nil, nil, err
+// queryRouter is the query target's and the identity API's routes on a's mux behind the node's
+// router (newRouter: the auth middleware, with id's service as the authenticator). Its
+// projection runners are initialised, not run: the read model does not change during the load,
+// and their (constant) versions let the response cache work as on a node.
+func queryRouter(ctx context.Context, a *app, db *projections.DB, id *identityNode) (http.Handler, error) {
+	a.authenticator = id.svc
+	if err := registerIdentityRoutes(a, id); err != nil {
+		return nil, err
 	}
-	rs := &readSide{db: db, hub: ws.NewHub(ws.Config{Log: log})}
+	rs := &readSide{db: db, hub: ws.NewHub(ws.Config{Log: a.log})}
 	for _, p := range readModels() {
-		r, err := runner.New(runner.Config{DB: db, Projection: p, Store: store, Log: log})
+		r, err := runner.New(runner.Config{DB: db, Projection: p, Store: a.store, Log: a.log})
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		if err := r.Init(ctx); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		rs.runners = append(rs.runners, r)
 	}
 	if _, _, err := startQuery(ctx, a, inputs{modReadDB: rs}); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	closeAll := func() {
-		for i := len(a.closers) - 1; i >= 0; i-- {
-			a.closers[i]()
-		}
-	}
-	return newRouter(a, map[string]readiness{}, new(atomic.Bool)), closeAll, nil
+	return newRouter(a, map[string]readiness{}, new(atomic.Bool)), nil
 }
 
 // workload is the request mix of one principal: a page of 50 findings (the first, or a later

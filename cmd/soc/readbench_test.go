@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -54,11 +55,17 @@ func loadedServer(b *testing.B) *benchServer {
 			return
 		}
 		// The read side only: the sagas would work through the 100k findings' deadlines during the
-		// query load (their throughput is BenchmarkSagaFlow's).
+		// query load (their throughput is BenchmarkSagaFlow's). The tests' admin is bootstrapped
+		// as on a first start; every request signs in as them (testClient, bearerTransport).
+		password := filepath.Join(dir, "admin-password")
+		if benchErr = os.WriteFile(password, []byte(testAdminPassword), 0o600); benchErr != nil {
+			return
+		}
 		cfg := &Config{HTTPConfig: HTTPConfig{HTTPAddr: "127.0.0.1:0"}, StoreConfig: StoreConfig{DataDir: dir, SQLiteSync: "FULL"},
 			Targets: []string{"commands", "projections", "query"}, LogLevel: "error", ImportConfig: ImportConfig{MaxImportBytes: 1 << 30},
 			ShutdownTimeout: time.Minute, ReadSideConfig: ReadSideConfig{ReadSchema: "soc_read", ProjectionBatch: 1000},
-			QueryConfig: QueryConfig{QueryMaxWait: 5 * time.Second}}
+			QueryConfig: QueryConfig{QueryMaxWait: 5 * time.Second}, IdentityConfig: testIdentityConfig()}
+		cfg.Identity.BootstrapAdminEmail, cfg.Identity.BootstrapAdminPasswordFile = testAdminEmail, password
 		ctx, cancel := context.WithCancel(context.Background())
 		ready := make(chan string, 1)
 		done := make(chan error, 1)
@@ -75,6 +82,10 @@ func loadedServer(b *testing.B) *benchServer {
 		n := benchFindings()
 		report := writeTrivy(b, n, "registry.example/bench:1")
 		start := time.Now()
+		for _, kv := range testEnv(nil, "--server", s.base) { // SOC_TOKEN, the admin's
+			k, v, _ := strings.Cut(kv, "=")
+			b.Setenv(k, v)
+		}
 		if code := run([]string{"import", report, "--server", s.base}, io.Discard, os.Stderr); code != 0 {
 			benchErr = fmt.Errorf("import exited %d", code)
 			return
@@ -203,7 +214,7 @@ func BenchmarkQueryFindings(b *testing.B) {
 	var cursors []string
 	next := ""
 	for i := 0; i < 20; i++ {
-		resp, err := http.Get(s.base + triageQuery + next)
+		resp, err := testClient.Get(s.base + triageQuery + next)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -218,7 +229,7 @@ func BenchmarkQueryFindings(b *testing.B) {
 		cursors = append(cursors, p.NextCursor)
 		next = "&cursor=" + p.NextCursor
 	}
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	client := &http.Client{Transport: bearerTransport{base: &http.Transport{MaxIdleConnsPerHost: 64}}}
 	for _, v := range []struct {
 		name    string
 		noCache bool
@@ -291,7 +302,7 @@ func BenchmarkQueryFindings(b *testing.B) {
 // not wait (polling every 0.5 ms), beside the latency of the same GET once visible (the floor).
 func BenchmarkVisibility(b *testing.B) {
 	s := loadedServer(b)
-	resp, err := http.Get(s.base + "/v1/findings?status=open&limit=200&sort=id")
+	resp, err := testClient.Get(s.base + "/v1/findings?status=open&limit=200&sort=id")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -305,7 +316,7 @@ func BenchmarkVisibility(b *testing.B) {
 	if len(page.Items) == 0 {
 		b.Fatal("no open findings to change")
 	}
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 8}}
+	client := &http.Client{Transport: bearerTransport{base: &http.Transport{MaxIdleConnsPerHost: 8}}}
 	getOwner := func(id string) (string, error) {
 		resp, err := client.Get(s.base + "/v1/findings/" + id)
 		if err != nil {
