@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -203,29 +202,19 @@ func (fx *authFixture) signIn(ctx context.Context) (string, error) {
 // classifyAll gives every asset of the loaded node to team, through the node's API, and waits
 // until the read model shows it.
 func classifyAll(s *benchServer, team string) error {
-	resp, err := testClient.Get(s.base + "/v1/assets?limit=100")
-	if err != nil {
-		return err
+	assets, _, err := listPage(testClient, s.base+"/v1/assets?limit=100", "")
+	if err != nil || len(assets) == 0 {
+		return fmt.Errorf("listing the assets: %d, %v", len(assets), err)
 	}
-	var page struct {
-		Items []struct {
-			ID string `json:"id"`
-		} `json:"items"`
-	}
-	err = json.NewDecoder(resp.Body).Decode(&page)
-	resp.Body.Close()
-	if err != nil || len(page.Items) == 0 {
-		return fmt.Errorf("listing the assets: %d, %v", len(page.Items), err)
-	}
-	for _, a := range page.Items {
-		resp, err := testClient.Post(s.base+"/v1/assets/"+a.ID+"/classify", "application/json", strings.NewReader(`{"owner_team":"`+team+`"}`))
+	for _, a := range assets {
+		resp, err := testClient.Post(s.base+"/v1/assets/"+a+"/classify", "application/json", strings.NewReader(`{"owner_team":"`+team+`"}`))
 		if err != nil {
 			return err
 		}
 		_, _ = io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("classifying asset %s: %d", a.ID, resp.StatusCode)
+			return fmt.Errorf("classifying asset %s: %d", a, resp.StatusCode)
 		}
 	}
 	addr := strings.TrimPrefix(s.base, "http://")
@@ -274,32 +263,15 @@ func (fx *authFixture) workload(b *testing.B, client *http.Client, base, bearer 
 	pages := []string{base + list}
 	var ids []string
 	for len(pages) < 10 {
-		req, _ := http.NewRequest(http.MethodGet, pages[len(pages)-1], nil)
-		if bearer != "" {
-			req.Header.Set("Authorization", "Bearer "+bearer)
-		}
-		resp, err := client.Do(req)
+		page, next, err := listPage(client, pages[len(pages)-1], bearer)
 		if err != nil {
 			b.Fatal(err)
 		}
-		var p struct {
-			Items []struct {
-				ID string `json:"id"`
-			} `json:"items"`
-			NextCursor string `json:"next_cursor"`
-		}
-		err = json.NewDecoder(resp.Body).Decode(&p)
-		resp.Body.Close()
-		if err != nil || resp.StatusCode != http.StatusOK {
-			b.Fatalf("GET %s: %d %v", pages[len(pages)-1], resp.StatusCode, err)
-		}
-		for _, it := range p.Items {
-			ids = append(ids, it.ID)
-		}
-		if p.NextCursor == "" {
+		ids = append(ids, page...)
+		if next == "" {
 			break
 		}
-		pages = append(pages, base+list+"&cursor="+p.NextCursor)
+		pages = append(pages, base+list+"&cursor="+next)
 	}
 	if len(ids) == 0 {
 		b.Fatalf("%s sees no findings", base)
@@ -313,26 +285,4 @@ func (fx *authFixture) workload(b *testing.B, client *http.Client, base, bearer 
 		}
 	}
 	return urls
-}
-
-// getAs sends one GET with the bearer (none when empty), bypassing the response cache unless
-// cached, and fails on anything but 200.
-func getAs(client *http.Client, url, bearer string, cached bool) error {
-	req, _ := http.NewRequest(http.MethodGet, url, nil)
-	if bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+bearer)
-	}
-	if !cached {
-		req.Header.Set("Cache-Control", "no-cache")
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return err
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET %s: %d", url, resp.StatusCode)
-	}
-	return nil
 }

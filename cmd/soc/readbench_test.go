@@ -205,6 +205,61 @@ func loadSeconds() time.Duration {
 	return 10 * time.Second
 }
 
+// listPage GETs one page of a list (with bearer as the credential unless it is empty; client's
+// own otherwise) and returns its items' ids and the next page's cursor.
+func listPage(client *http.Client, url, bearer string) (ids []string, next string, err error) {
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		return nil, "", err
+	}
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, "", err
+	}
+	defer resp.Body.Close()
+	var p struct {
+		Items []struct {
+			ID string `json:"id"`
+		} `json:"items"`
+		NextCursor string `json:"next_cursor"`
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, "", fmt.Errorf("GET %s: %d", url, resp.StatusCode)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&p); err != nil {
+		return nil, "", fmt.Errorf("GET %s: %w", url, err)
+	}
+	for _, it := range p.Items {
+		ids = append(ids, it.ID)
+	}
+	return ids, p.NextCursor, nil
+}
+
+// getAs sends one GET with the bearer (none when empty), bypassing the response cache unless
+// cached, and fails on anything but 200.
+func getAs(client *http.Client, url, bearer string, cached bool) error {
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	if !cached {
+		req.Header.Set("Cache-Control", "no-cache")
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %d", url, resp.StatusCode)
+	}
+	return nil
+}
+
 // BenchmarkQueryFindings: the filtered, paginated GET /v1/findings through the whole HTTP stack
 // (api: with the response cache; api-uncached: every request runs the query), beside the same
 // query run directly on the read model (baseline-sql), benchClients() clients each.
@@ -214,20 +269,15 @@ func BenchmarkQueryFindings(b *testing.B) {
 	var cursors []string
 	next := ""
 	for i := 0; i < 20; i++ {
-		resp, err := testClient.Get(s.base + triageQuery + next)
+		_, cursor, err := listPage(testClient, s.base+triageQuery+next, "")
 		if err != nil {
 			b.Fatal(err)
 		}
-		var p struct {
-			NextCursor string `json:"next_cursor"`
-		}
-		_ = json.NewDecoder(resp.Body).Decode(&p)
-		resp.Body.Close()
-		if p.NextCursor == "" {
+		if cursor == "" {
 			break
 		}
-		cursors = append(cursors, p.NextCursor)
-		next = "&cursor=" + p.NextCursor
+		cursors = append(cursors, cursor)
+		next = "&cursor=" + cursor
 	}
 	client := &http.Client{Transport: bearerTransport{base: &http.Transport{MaxIdleConnsPerHost: 64}}}
 	for _, v := range []struct {
@@ -241,20 +291,7 @@ func BenchmarkQueryFindings(b *testing.B) {
 					if i%4 == 3 && len(cursors) > 0 {
 						url += "&cursor=" + cursors[i%len(cursors)]
 					}
-					req, _ := http.NewRequest(http.MethodGet, url, nil)
-					if v.noCache {
-						req.Header.Set("Cache-Control", "no-cache") // the server's response cache is bypassed
-					}
-					resp, err := client.Do(req)
-					if err != nil {
-						return err
-					}
-					_, _ = io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-					if resp.StatusCode != 200 {
-						return fmt.Errorf("GET %s: %d", url, resp.StatusCode)
-					}
-					return nil
+					return getAs(client, url, "", !v.noCache) // noCache: the server's response cache is bypassed
 				})
 			}
 		})
@@ -302,18 +339,11 @@ func BenchmarkQueryFindings(b *testing.B) {
 // not wait (polling every 0.5 ms), beside the latency of the same GET once visible (the floor).
 func BenchmarkVisibility(b *testing.B) {
 	s := loadedServer(b)
-	resp, err := testClient.Get(s.base + "/v1/findings?status=open&limit=200&sort=id")
+	ids, _, err := listPage(testClient, s.base+"/v1/findings?status=open&limit=200&sort=id", "")
 	if err != nil {
 		b.Fatal(err)
 	}
-	var page struct {
-		Items []struct {
-			ID string `json:"id"`
-		} `json:"items"`
-	}
-	_ = json.NewDecoder(resp.Body).Decode(&page)
-	resp.Body.Close()
-	if len(page.Items) == 0 {
+	if len(ids) == 0 {
 		b.Fatal("no open findings to change")
 	}
 	client := &http.Client{Transport: bearerTransport{base: &http.Transport{MaxIdleConnsPerHost: 8}}}
@@ -336,7 +366,7 @@ func BenchmarkVisibility(b *testing.B) {
 	for n := 0; n < b.N; n++ {
 		for i := 0; i < samples; i++ {
 			seq++
-			id := page.Items[seq%len(page.Items)].ID
+			id := ids[seq%len(ids)]
 			owner := fmt.Sprintf("analyst-%d@example.com", seq)
 			resp, err := client.Post(s.base+"/v1/findings/"+id+"/assign", "application/json", strings.NewReader(`{"owner":"`+owner+`"}`))
 			if err != nil {
