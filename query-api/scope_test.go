@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/socplatform/soc/events/eventstest"
 	"github.com/socplatform/soc/projections"
 	"github.com/socplatform/soc/projections/assets"
+	"github.com/socplatform/soc/projections/ownership"
 	"github.com/socplatform/soc/projections/scans"
 	"github.com/socplatform/soc/projections/sqldb"
 	"github.com/socplatform/soc/projections/vulns"
@@ -38,6 +40,19 @@ type scoped struct {
 	mux   *http.ServeMux
 	// changes are what the projections told live subscribers, since the last take.
 	changes []projections.Change
+	// owned counts the ownership lookups (OwnedStreams) the API made.
+	owned atomic.Int64
+}
+
+// ownedCounter is the assets reader, counting its ownership lookups.
+type ownedCounter struct {
+	*assets.Reader
+	n *atomic.Int64
+}
+
+func (c ownedCounter) OwnedStreams(ctx context.Context, s ownership.Scope, ids []string) ([]string, error) {
+	c.n.Add(1)
+	return c.Reader.OwnedStreams(ctx, s, ids)
 }
 
 func sid(kind string, n int) string {
@@ -91,7 +106,7 @@ func newScoped(t *testing.T) *scoped {
 	}
 	ar := assets.NewReader(db)
 	sr := scans.NewReader(db)
-	api, err := New(Config{Reader: vulns.NewReader(db), Assets: ar, Scans: sr, Store: store, Querier: store,
+	api, err := New(Config{Reader: vulns.NewReader(db), Assets: ownedCounter{ar, &s.owned}, Scans: sr, Store: store, Querier: store,
 		FoldAsset: assets.FoldAsset, FoldFinding: vulns.FoldFinding, Version: func() int64 { return s.pos }})
 	if err != nil {
 		t.Fatal(err)
@@ -379,6 +394,28 @@ func TestScopedAnswersAreNotShared(t *testing.T) {
 		eq(t, "remediator's scans", s.ids(&remediator, "/v1/scans"), []string{scanMine + "scans-import-" + scanMine})
 		eq(t, "another remediator's scans", s.ids(&other, "/v1/scans"), nil)
 	}
+}
+
+// TestCachedDetailSkipsTheOwnershipLookup: a cached single row was checked for the same scope
+// at the same read-model version, so a hit does not look its ownership up again; another
+// team's principal is not served it, and a change of owner (a new version) counts at once.
+func TestCachedDetailSkipsTheOwnershipLookup(t *testing.T) {
+	s := newScoped(t)
+	s.seed()
+	beta := principal(access.RoleRemediator, "bob", "beta")
+	before := s.owned.Load()
+	for range 3 {
+		s.json(&remediator, "/v1/findings/"+findA1, http.StatusOK, nil)
+	}
+	if n := s.owned.Load() - before; n != 1 {
+		t.Fatalf("3 reads of one finding looked its ownership up %d times, want 1", n)
+	}
+	for range 2 {
+		s.json(&beta, "/v1/findings/"+findA1, http.StatusNotFound, nil)
+	}
+	s.append(assetA, "AssetClassified", "user:ana", map[string]any{"owner_team": "beta"})
+	s.json(&remediator, "/v1/findings/"+findA1, http.StatusNotFound, nil)
+	s.json(&beta, "/v1/findings/"+findA1, http.StatusOK, nil)
 }
 
 // TestAuditActorIsValidated: the actor filter takes what envelopes hold, nothing else.

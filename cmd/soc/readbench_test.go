@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -54,11 +55,17 @@ func loadedServer(b *testing.B) *benchServer {
 			return
 		}
 		// The read side only: the sagas would work through the 100k findings' deadlines during the
-		// query load (their throughput is BenchmarkSagaFlow's).
+		// query load (their throughput is BenchmarkSagaFlow's). The tests' admin is bootstrapped
+		// as on a first start; every request signs in as them (testClient, bearerTransport).
+		password := filepath.Join(dir, "admin-password")
+		if benchErr = os.WriteFile(password, []byte(testAdminPassword), 0o600); benchErr != nil {
+			return
+		}
 		cfg := &Config{HTTPConfig: HTTPConfig{HTTPAddr: "127.0.0.1:0"}, StoreConfig: StoreConfig{DataDir: dir, SQLiteSync: "FULL"},
 			Targets: []string{"commands", "projections", "query"}, LogLevel: "error", ImportConfig: ImportConfig{MaxImportBytes: 1 << 30},
 			ShutdownTimeout: time.Minute, ReadSideConfig: ReadSideConfig{ReadSchema: "soc_read", ProjectionBatch: 1000},
-			QueryConfig: QueryConfig{QueryMaxWait: 5 * time.Second}}
+			QueryConfig: QueryConfig{QueryMaxWait: 5 * time.Second}, IdentityConfig: testIdentityConfig()}
+		cfg.Identity.BootstrapAdminEmail, cfg.Identity.BootstrapAdminPasswordFile = testAdminEmail, password
 		ctx, cancel := context.WithCancel(context.Background())
 		ready := make(chan string, 1)
 		done := make(chan error, 1)
@@ -75,6 +82,10 @@ func loadedServer(b *testing.B) *benchServer {
 		n := benchFindings()
 		report := writeTrivy(b, n, "registry.example/bench:1")
 		start := time.Now()
+		for _, kv := range testEnv(nil, "--server", s.base) { // SOC_TOKEN, the admin's
+			k, v, _ := strings.Cut(kv, "=")
+			b.Setenv(k, v)
+		}
 		if code := run([]string{"import", report, "--server", s.base}, io.Discard, os.Stderr); code != 0 {
 			benchErr = fmt.Errorf("import exited %d", code)
 			return
@@ -104,8 +115,19 @@ const triageQuery = "/v1/findings?status=open&severity=critical,high&sort=-sever
 // load runs fn from `clients` goroutines for d and reports requests/s and latency percentiles.
 func load(b *testing.B, clients int, d time.Duration, fn func(i int) error) {
 	b.Helper()
+	lat, elapsed := loadEach(b, clients, d, fn)
+	reportLatencies(b, lat[0], elapsed, "requests/s")
+}
+
+// loadEach runs `clients` goroutines for d, each calling every one of fns in turn (starting
+// with the next one at each round, so that none always goes first) and timing each call, and
+// returns each fn's latencies and the time the load took. Interleaved so, the fns share
+// whatever else loads the machine alike: their figures compare, where runs one after the other
+// on a shared machine would not.
+func loadEach(b *testing.B, clients int, d time.Duration, fns ...func(i int) error) ([][]time.Duration, time.Duration) {
+	b.Helper()
 	var mu sync.Mutex
-	var lat []time.Duration
+	lat := make([][]time.Duration, len(fns))
 	var firstErr error
 	deadline := time.Now().Add(d)
 	var wg sync.WaitGroup
@@ -114,21 +136,26 @@ func load(b *testing.B, clients int, d time.Duration, fn func(i int) error) {
 		wg.Add(1)
 		go func(c int) {
 			defer wg.Done()
-			mine := make([]time.Duration, 0, 4096)
+			mine := make([][]time.Duration, len(fns))
 			for i := c; time.Now().Before(deadline); i += clients {
-				t0 := time.Now()
-				if err := fn(i); err != nil {
-					mu.Lock()
-					if firstErr == nil {
-						firstErr = err
+				for k := range fns {
+					f := (i/clients + k) % len(fns)
+					t0 := time.Now()
+					if err := fns[f](i); err != nil {
+						mu.Lock()
+						if firstErr == nil {
+							firstErr = err
+						}
+						mu.Unlock()
+						return
 					}
-					mu.Unlock()
-					return
+					mine[f] = append(mine[f], time.Since(t0))
 				}
-				mine = append(mine, time.Since(t0))
 			}
 			mu.Lock()
-			lat = append(lat, mine...)
+			for f := range fns {
+				lat[f] = append(lat[f], mine[f]...)
+			}
 			mu.Unlock()
 		}(c)
 	}
@@ -137,10 +164,16 @@ func load(b *testing.B, clients int, d time.Duration, fn func(i int) error) {
 	if firstErr != nil {
 		b.Fatal(firstErr)
 	}
-	reportLatencies(b, lat, elapsed, "requests/s")
+	return lat, elapsed
 }
 
 func reportLatencies(b *testing.B, lat []time.Duration, elapsed time.Duration, rateUnit string) {
+	reportLatenciesAs(b, "", lat, elapsed, rateUnit)
+}
+
+// reportLatenciesAs reports the rate (samples over elapsed, when rateUnit is set) and the
+// percentiles of lat, each metric's name prefixed with prefix.
+func reportLatenciesAs(b *testing.B, prefix string, lat []time.Duration, elapsed time.Duration, rateUnit string) {
 	slices.Sort(lat)
 	pct := func(p float64) float64 {
 		if len(lat) == 0 {
@@ -149,11 +182,11 @@ func reportLatencies(b *testing.B, lat []time.Duration, elapsed time.Duration, r
 		return float64(lat[min(len(lat)-1, int(float64(len(lat))*p))].Microseconds()) / 1000
 	}
 	if rateUnit != "" {
-		b.ReportMetric(float64(len(lat))/elapsed.Seconds(), rateUnit)
+		b.ReportMetric(float64(len(lat))/elapsed.Seconds(), prefix+rateUnit)
 	}
-	b.ReportMetric(pct(0.50), "p50-ms")
-	b.ReportMetric(pct(0.99), "p99-ms")
-	b.ReportMetric(float64(len(lat)), "samples")
+	b.ReportMetric(pct(0.50), prefix+"p50-ms")
+	b.ReportMetric(pct(0.99), prefix+"p99-ms")
+	b.ReportMetric(float64(len(lat)), prefix+"samples")
 }
 
 // benchClients is the load driver's concurrency (SOC_BENCH_CLIENTS, default 8): enough to keep
@@ -172,6 +205,61 @@ func loadSeconds() time.Duration {
 	return 10 * time.Second
 }
 
+// listPage GETs one page of a list (with bearer as the credential unless it is empty; client's
+// own otherwise) and returns its items' ids and the next page's cursor.
+func listPage(client *http.Client, url, bearer string) (ids []string, next string, err error) {
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		return nil, "", err
+	}
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, "", err
+	}
+	defer resp.Body.Close()
+	var p struct {
+		Items []struct {
+			ID string `json:"id"`
+		} `json:"items"`
+		NextCursor string `json:"next_cursor"`
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, "", fmt.Errorf("GET %s: %d", url, resp.StatusCode)
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&p); err != nil {
+		return nil, "", fmt.Errorf("GET %s: %w", url, err)
+	}
+	for _, it := range p.Items {
+		ids = append(ids, it.ID)
+	}
+	return ids, p.NextCursor, nil
+}
+
+// getAs sends one GET with the bearer (none when empty), bypassing the response cache unless
+// cached, and fails on anything but 200.
+func getAs(client *http.Client, url, bearer string, cached bool) error {
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	if bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+bearer)
+	}
+	if !cached {
+		req.Header.Set("Cache-Control", "no-cache")
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %d", url, resp.StatusCode)
+	}
+	return nil
+}
+
 // BenchmarkQueryFindings: the filtered, paginated GET /v1/findings through the whole HTTP stack
 // (api: with the response cache; api-uncached: every request runs the query), beside the same
 // query run directly on the read model (baseline-sql), benchClients() clients each.
@@ -181,22 +269,17 @@ func BenchmarkQueryFindings(b *testing.B) {
 	var cursors []string
 	next := ""
 	for i := 0; i < 20; i++ {
-		resp, err := http.Get(s.base + triageQuery + next)
+		_, cursor, err := listPage(testClient, s.base+triageQuery+next, "")
 		if err != nil {
 			b.Fatal(err)
 		}
-		var p struct {
-			NextCursor string `json:"next_cursor"`
-		}
-		_ = json.NewDecoder(resp.Body).Decode(&p)
-		resp.Body.Close()
-		if p.NextCursor == "" {
+		if cursor == "" {
 			break
 		}
-		cursors = append(cursors, p.NextCursor)
-		next = "&cursor=" + p.NextCursor
+		cursors = append(cursors, cursor)
+		next = "&cursor=" + cursor
 	}
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
+	client := &http.Client{Transport: bearerTransport{base: &http.Transport{MaxIdleConnsPerHost: 64}}}
 	for _, v := range []struct {
 		name    string
 		noCache bool
@@ -208,20 +291,7 @@ func BenchmarkQueryFindings(b *testing.B) {
 					if i%4 == 3 && len(cursors) > 0 {
 						url += "&cursor=" + cursors[i%len(cursors)]
 					}
-					req, _ := http.NewRequest(http.MethodGet, url, nil)
-					if v.noCache {
-						req.Header.Set("Cache-Control", "no-cache") // the server's response cache is bypassed
-					}
-					resp, err := client.Do(req)
-					if err != nil {
-						return err
-					}
-					_, _ = io.Copy(io.Discard, resp.Body)
-					resp.Body.Close()
-					if resp.StatusCode != 200 {
-						return fmt.Errorf("GET %s: %d", url, resp.StatusCode)
-					}
-					return nil
+					return getAs(client, url, "", !v.noCache) // noCache: the server's response cache is bypassed
 				})
 			}
 		})
@@ -269,21 +339,14 @@ func BenchmarkQueryFindings(b *testing.B) {
 // not wait (polling every 0.5 ms), beside the latency of the same GET once visible (the floor).
 func BenchmarkVisibility(b *testing.B) {
 	s := loadedServer(b)
-	resp, err := http.Get(s.base + "/v1/findings?status=open&limit=200&sort=id")
+	ids, _, err := listPage(testClient, s.base+"/v1/findings?status=open&limit=200&sort=id", "")
 	if err != nil {
 		b.Fatal(err)
 	}
-	var page struct {
-		Items []struct {
-			ID string `json:"id"`
-		} `json:"items"`
-	}
-	_ = json.NewDecoder(resp.Body).Decode(&page)
-	resp.Body.Close()
-	if len(page.Items) == 0 {
+	if len(ids) == 0 {
 		b.Fatal("no open findings to change")
 	}
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 8}}
+	client := &http.Client{Transport: bearerTransport{base: &http.Transport{MaxIdleConnsPerHost: 8}}}
 	getOwner := func(id string) (string, error) {
 		resp, err := client.Get(s.base + "/v1/findings/" + id)
 		if err != nil {
@@ -303,7 +366,7 @@ func BenchmarkVisibility(b *testing.B) {
 	for n := 0; n < b.N; n++ {
 		for i := 0; i < samples; i++ {
 			seq++
-			id := page.Items[seq%len(page.Items)].ID
+			id := ids[seq%len(ids)]
 			owner := fmt.Sprintf("analyst-%d@example.com", seq)
 			resp, err := client.Post(s.base+"/v1/findings/"+id+"/assign", "application/json", strings.NewReader(`{"owner":"`+owner+`"}`))
 			if err != nil {

@@ -184,10 +184,15 @@ func get[T any](k *Kit, w http.ResponseWriter, r *http.Request, p *Params, res R
 	if !k.ready(w, r, p) {
 		return
 	}
-	if id != "" && !k.owned(w, r, id, readkit.ErrNotFound) {
-		return
-	}
 	k.serve(w, r, p, func() ([]byte, time.Time, error) {
+		// The ownership check is part of the answer the cache keeps: a cached one was made for
+		// the same scope (cacheKey ends with scopeKey) at the same read-model version, which
+		// holds the ownership, so a hit skips the check's query.
+		if id != "" {
+			if err := k.mayRead(r.Context(), id, readkit.ErrNotFound); err != nil {
+				return nil, time.Time{}, err
+			}
+		}
 		v, err := read()
 		if err == nil && v == nil {
 			err = readkit.ErrNotFound

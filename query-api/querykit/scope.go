@@ -80,13 +80,19 @@ func (k *Kit) Owns(ctx context.Context, id string) (bool, error) {
 // owned answers 404 (exactly as for a missing row) and returns false when r's principal may
 // not see stream id.
 func (k *Kit) owned(w http.ResponseWriter, r *http.Request, id string, notFound error) bool {
-	ok, err := k.Owns(r.Context(), id)
-	if err == nil && !ok {
-		err = notFound
-	}
-	if err != nil {
+	if err := k.mayRead(r.Context(), id, notFound); err != nil {
 		k.Fail(w, r, err)
 		return false
 	}
 	return true
+}
+
+// mayRead is nil when the principal of ctx may see stream id, else notFound (or the lookup's
+// error).
+func (k *Kit) mayRead(ctx context.Context, id string, notFound error) error {
+	ok, err := k.Owns(ctx, id)
+	if err == nil && !ok {
+		err = notFound
+	}
+	return err
 }

@@ -47,11 +47,11 @@ func (s *Service) lookup(ctx context.Context, find func(d *directory) bool) erro
 }
 
 func (s *Service) authenticateAccess(ctx context.Context, credential string) (access.Principal, error) {
-	claims, err := s.deps.Keyring.Verify(credential)
+	now := s.now()
+	claims, err := s.verified.verify(credential, now, s.deps.Keyring.Verify)
 	if err != nil {
 		return access.Principal{}, problem.Unauthorized("invalid access token")
 	}
-	now := s.now()
 	var p access.Principal
 	var refusal string
 	err = s.lookup(ctx, func(d *directory) bool {

@@ -86,6 +86,9 @@ type Service struct {
 	dummyMu sync.Mutex
 	dummy   string // the hash an unknown email's password is checked against
 
+	// verified are the access tokens whose signature checked out (every request's hot path).
+	verified *verifiedTokens
+
 	// register serialises the commands whose invariant spans users (unique email, last admin)
 	// within this process.
 	register sync.Mutex
@@ -101,7 +104,7 @@ func New(deps Deps, cfg Config) *Service {
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
-	return &Service{deps: deps, cfg: cfg, now: deps.Now, dir: newDirectory(), lock: newLockout(cfg, deps.Now),
+	return &Service{deps: deps, cfg: cfg, now: deps.Now, dir: newDirectory(), lock: newLockout(cfg, deps.Now), verified: newVerifiedTokens(),
 		snapTrack: snapshot.Tracker{Policy: deps.SnapshotPolicy}}
 }
 

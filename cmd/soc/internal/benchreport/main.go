@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -82,6 +83,46 @@ var pairs = []pair{
 	{"Access token: Verify vs bare ed25519.Verify", "./commands/identity/tokens", "Verify", "BareEd25519Verify", "verifies/s", false, "", [4]string{}},
 	{"Access token: Issue vs bare ed25519.Sign", "./commands/identity/tokens", "Issue", "BareEd25519Sign", "tokens/s", false, "", [4]string{}},
 	{"Password check, argon2id t=3 m=64 MiB p=4, vs bare argon2.IDKey", "./commands/identity/tokens", "PasswordHash", "BareArgon2id", "logins/s", false, "", [4]string{}},
+	// The query API (GET /v1/findings?limit=50 and /v1/findings/{id}, alternately) through the
+	// whole auth chain with an access token (JWT, session and user, permission; team scoping for
+	// the remediator) beside the same router without the auth middleware, each client
+	// alternating the two (off-requests/s is the baseline measured in the same benchmark).
+	{"Query API, analyst's token vs no auth middleware, N findings", "./cmd/soc", "QueryAuth/analyst", "", "requests/s", true, "off-requests/s", queryAuthLatencies},
+	{"Query API, analyst's token vs no auth middleware, uncached", "./cmd/soc", "QueryAuth/analyst-uncached", "", "requests/s", true, "off-requests/s", queryAuthLatencies},
+	{"Query API, remediator's token (team-scoped) vs no auth middleware", "./cmd/soc", "QueryAuth/remediator", "", "requests/s", true, "off-requests/s", queryAuthLatencies},
+	{"Query API, remediator's token (team-scoped) vs no auth, uncached", "./cmd/soc", "QueryAuth/remediator-uncached", "", "requests/s", true, "off-requests/s", queryAuthLatencies},
+}
+
+var queryAuthLatencies = [4]string{"p50-ms", "p99-ms", "off-p50-ms", "off-p99-ms"}
+
+// only, from SOC_BENCH_ONLY (a regular expression), keeps the rows whose benchmark or baseline
+// it matches, and runs only their packages and top-level benchmarks: one row without the rest
+// of the suite (`SOC_BENCH_ONLY=QueryAuth make bench`).
+func only(pairs []pair, expr string) ([]pair, map[string][]string, error) {
+	re, err := regexp.Compile(expr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("SOC_BENCH_ONLY: %w", err)
+	}
+	kept := []pair{}
+	tops := map[string][]string{} // package → top-level benchmarks
+	for _, p := range pairs {
+		if !re.MatchString(p.bench) && !re.MatchString(p.baseline) {
+			continue
+		}
+		kept = append(kept, p)
+		for _, b := range []string{p.bench, p.baseline} {
+			if top, _, _ := strings.Cut(b, "/"); top != "" && !slices.Contains(tops[p.pkg], top) {
+				tops[p.pkg] = append(tops[p.pkg], top)
+			}
+		}
+	}
+	return kept, tops, nil
+}
+
+// benchPattern is go test's -bench expression for exactly the top-level benchmarks tops (it
+// matches the functions' names, Benchmark included).
+func benchPattern(tops []string) string {
+	return "^Benchmark(" + strings.Join(tops, "|") + ")$"
 }
 
 // runs says how each package is benchmarked: the imports are slow and sized by SOC_BENCH_FINDINGS
@@ -109,6 +150,14 @@ func main() {
 		pairs[i].what = strings.ReplaceAll(pairs[i].what, "N findings", findings+" findings")
 		pairs[i].what = strings.ReplaceAll(pairs[i].what, "R MB", reportMB+" MB")
 	}
+	var tops map[string][]string
+	if expr := os.Getenv("SOC_BENCH_ONLY"); expr != "" {
+		var err error
+		if pairs, tops, err = only(pairs, expr); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+	}
 	results := map[string]map[string]float64{} // pkg/bench → metric → value
 	pkgs := []string{}
 	seen := map[string]bool{}
@@ -121,7 +170,11 @@ func main() {
 	for _, pkg := range pkgs {
 		fmt.Fprintf(os.Stderr, "== go test -bench . -benchtime %s %s\n", benchtime, pkg)
 		args := []string{"test", "-run", "^$", "-bench", ".", "-benchtime", benchtime, "-count", "1"}
-		args = append(append(args, runs[pkg]...), pkg)
+		args = append(args, runs[pkg]...)
+		if tops != nil { // the last -bench wins
+			args = append(args, "-bench", benchPattern(tops[pkg]))
+		}
+		args = append(args, pkg)
 		cmd := exec.Command("go", args...)
 		cmd.Env = append(os.Environ(), "SOC_BENCH_FINDINGS="+findings, "SOC_BENCH_REPORT_MB="+reportMB)
 		var out bytes.Buffer
