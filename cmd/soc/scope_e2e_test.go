@@ -29,7 +29,7 @@ func TestRemediatorSeesExactlyTheirTeam(t *testing.T) {
 	betaAsset, betaPos := registerAsset(t, admin, "beta-host", beta)
 
 	sumA := importOnto(t, admin, filepath.Join(td, "trivy", "trivy_fs_cvssv4_catalina.json"), alphaAsset)
-	sumB := importOnto(t, admin, filepath.Join(td, "grype", "grype_busybox_epss_15matches.json"), betaAsset)
+	sumB := importOnto(t, admin, filepath.Join(td, "trivy", "trivy_fs_vulns_misconfig_secrets.json"), betaAsset)
 
 	// The expected sets: the admin's view of each asset, once the projection holds as many
 	// findings as the import opened.
