@@ -12,15 +12,26 @@ import (
 	"time"
 )
 
-// TestRemediatorSeesExactlyTheirTeam is issue 13's proof of team scoping on a real node: a
-// remediator of team alpha reads exactly alpha's findings — in the list (items and count), one
-// by one, as of a time, in the audit trail, per stream and live on /ws — and 404 for beta's,
-// while an analyst sees both teams'. The expected sets come from the admin's view of each
-// asset, checked against the imports' own summaries.
-func TestRemediatorSeesExactlyTheirTeam(t *testing.T) {
+// twoTeams is a node where the admin made teams alpha and beta, a remediator in alpha, an
+// analyst, and one asset per team with a report imported onto it; alphaIDs and betaIDs are the
+// findings of each team's asset as the admin sees them (sorted), once the read model holds as
+// many as each import opened.
+type twoTeams struct {
+	n                     *node
+	admin                 apiClient // the seam's bootstrap admin
+	rem, analyst          member
+	alphaAsset, betaAsset string
+	// wait is the min_position of a first read that needs the assets read model (who owns
+	// what) to have applied both registrations.
+	wait              string
+	alphaIDs, betaIDs []string
+}
+
+func setUpTwoTeams(t *testing.T) twoTeams {
+	t.Helper()
 	td := sharedTestdata(t)
 	n := startNode(t, nil)
-	admin := apiClient{t: t, base: "http://" + n.addr} // the seam's bootstrap admin
+	admin := apiClient{t: t, base: "http://" + n.addr}
 
 	alpha, beta := createTeam(t, admin, "alpha"), createTeam(t, admin, "beta")
 	rem := newMember(t, admin, "remediator@e2e.example.com", "remediator", alpha)
@@ -45,11 +56,21 @@ func TestRemediatorSeesExactlyTheirTeam(t *testing.T) {
 	if len(alphaIDs) == 0 || len(betaIDs) == 0 {
 		t.Fatalf("an import opened nothing: alpha %d, beta %d", len(alphaIDs), len(betaIDs))
 	}
+	return twoTeams{n: n, admin: admin, rem: rem, analyst: analyst, alphaAsset: alphaAsset, betaAsset: betaAsset,
+		wait: fmt.Sprintf("&min_position=%d", betaPos), alphaIDs: alphaIDs, betaIDs: betaIDs}
+}
+
+// TestRemediatorSeesExactlyTheirTeam is issue 13's proof of team scoping on a real node: a
+// remediator of team alpha reads exactly alpha's findings — in the list (items and count), one
+// by one, as of a time, in the audit trail, per stream and live on /ws — and 404 for beta's,
+// while an analyst sees both teams'. The expected sets come from the admin's view of each
+// asset, checked against the imports' own summaries.
+func TestRemediatorSeesExactlyTheirTeam(t *testing.T) {
+	f := setUpTwoTeams(t)
+	n, admin, rem, analyst, wait := f.n, f.admin, f.rem, f.analyst, f.wait
+	alphaAsset, betaAsset, alphaIDs, betaIDs := f.alphaAsset, f.betaAsset, f.alphaIDs, f.betaIDs
 	both := append(slices.Clone(alphaIDs), betaIDs...)
 	slices.Sort(both)
-	// Read-your-writes on the remediator's first read: the assets read model (who owns what)
-	// has applied both registrations, the later one at betaPos.
-	wait := fmt.Sprintf("&min_position=%d", betaPos)
 
 	// The list: exactly alpha's findings, across small pages (cursors over the visible rows);
 	// a filter on beta's asset is an empty list, not a 403 that would confirm it exists.
@@ -135,6 +156,21 @@ func TestRemediatorSeesExactlyTheirTeam(t *testing.T) {
 			t.Fatalf("the analyst's live event: %+v, want the triage of %s", m, want)
 		}
 	}
-	// The remediator may not triage what it cannot see: beta's finding is 404 to it.
-	mustStatus(t, "the remediator triaging beta's finding", rem.do(http.MethodPost, "/v1/findings/"+betaIDs[1%len(betaIDs)]+"/triage", `{}`), http.StatusNotFound)
+}
+
+// TestRemediatorWorksOnlyTheirTeamsFindings: a remediator "sees and works the findings of
+// assets owned by their teams only" (issue 13): a command on another team's finding is the 404
+// a finding it cannot see gets, and changes nothing; on its own team's it works.
+func TestRemediatorWorksOnlyTheirTeamsFindings(t *testing.T) {
+	f := setUpTwoTeams(t)
+	beta := f.betaIDs[0]
+	mustStatus(t, "the remediator triaging beta's finding", f.rem.do(http.MethodPost, "/v1/findings/"+beta+"/triage", `{"note":"not mine"}`), http.StatusNotFound)
+	mustStatus(t, "the remediator resolving beta's finding", f.rem.do(http.MethodPost, "/v1/findings/"+beta+"/resolve", `{"reason":"not mine"}`), http.StatusNotFound)
+	if r := f.rem.get("/v1/streams/" + beta + "/events"); r.status != http.StatusNotFound {
+		t.Fatalf("beta's finding stream as the remediator: %d", r.status)
+	}
+	if r := f.admin.get("/v1/streams/" + beta + "/events"); r.status != http.StatusOK || strings.Contains(string(r.body), f.rem.id) {
+		t.Fatalf("beta's finding carries an event of the remediator's: %d %s", r.status, r.body)
+	}
+	mustStatus(t, "the remediator triaging alpha's finding", f.rem.do(http.MethodPost, "/v1/findings/"+f.alphaIDs[0]+"/triage", `{"note":"mine"}`), http.StatusOK)
 }
