@@ -94,19 +94,24 @@ func TestRemediatorSeesExactlyTheirTeam(t *testing.T) {
 	// One by one, now and as of a time: 200 for alpha's, 404 for beta's — the answer a finding
 	// that does not exist gets.
 	asOf := "?as_of=" + url.QueryEscape(time.Now().UTC().Format(time.RFC3339Nano))
-	missing := rem.get("/v1/findings/vulns-finding-00000000-0000-7000-8000-000000000000")
-	if missing.status != http.StatusNotFound {
-		t.Fatalf("a finding that does not exist: %d %s", missing.status, missing.body)
+	const noSuchFinding = "vulns-finding-00000000-0000-7000-8000-000000000000"
+	missing := map[string]string{}
+	for _, q := range []string{"", asOf} {
+		r := rem.get("/v1/findings/" + noSuchFinding + q)
+		if r.status != http.StatusNotFound {
+			t.Fatalf("a finding that does not exist: %d %s", r.status, r.body)
+		}
+		missing[q] = strings.ReplaceAll(string(r.body), noSuchFinding, "<id>")
 	}
 	for _, id := range alphaIDs {
 		mustStatus(t, "the remediator reading alpha's "+id, rem.get("/v1/findings/"+id), http.StatusOK)
 		mustStatus(t, "the remediator reading alpha's "+id+" as of now", rem.get("/v1/findings/"+id+asOf), http.StatusOK)
 	}
 	for _, id := range betaIDs {
-		for _, path := range []string{"/v1/findings/" + id, "/v1/findings/" + id + asOf} {
-			r := rem.get(path)
-			if r.status != http.StatusNotFound || strings.Contains(string(r.body), `"asset_id"`) {
-				t.Fatalf("the remediator reading beta's %s: %d %s, want 404", path, r.status, r.body)
+		for _, q := range []string{"", asOf} {
+			r := rem.get("/v1/findings/" + id + q)
+			if r.status != http.StatusNotFound || strings.ReplaceAll(string(r.body), id, "<id>") != missing[q] {
+				t.Fatalf("the remediator reading beta's %s%s: %d %s, want the 404 of a finding that does not exist:\n%s", id, q, r.status, r.body, missing[q])
 			}
 		}
 		mustStatus(t, "the analyst reading beta's "+id, analyst.get("/v1/findings/"+id), http.StatusOK)
