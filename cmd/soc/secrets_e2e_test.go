@@ -15,8 +15,8 @@ import (
 // login, a refresh, the reuse of a rotated refresh token (which ends the session), a user
 // created with a one-time password, an invitation issued and accepted, an API token created and
 // used, a WebSocket ticket, a logout — with debug logging, then looks for every secret the flow
-// saw in every log line, every stored event and every file of the data directory: none may be
-// there (events hold hashes only).
+// saw in every log line, every stored event, the metrics and every file of the data directory:
+// none may be there (events hold hashes only).
 func TestNoSecretInLogsOrEvents(t *testing.T) {
 	data := t.TempDir()
 	env := []string{"SOC_DATA_DIR=" + data}
@@ -90,6 +90,7 @@ func TestNoSecretInLogsOrEvents(t *testing.T) {
 
 	mustStatus(t, "logging out", c.do(http.MethodPost, "/v1/auth/logout", jsonOf(t, map[string]string{"refresh_token": third.RefreshToken})), http.StatusNoContent)
 	mustStatus(t, "refreshing after the logout", c.do(http.MethodPost, "/v1/auth/refresh", jsonOf(t, map[string]string{"refresh_token": third.RefreshToken})), http.StatusUnauthorized)
+	_, metrics := get(t, c.base+"/metrics")
 	n.stop(t)
 
 	logs := n.stderr.String()
@@ -106,6 +107,9 @@ func TestNoSecretInLogsOrEvents(t *testing.T) {
 		}
 		if strings.Contains(out, s) {
 			t.Errorf("%s is in a stored event", what)
+		}
+		if strings.Contains(metrics, s) {
+			t.Errorf("%s is in the metrics", what)
 		}
 	}
 	// Every file the node wrote: the store, the read models, snapshots, the spool.
