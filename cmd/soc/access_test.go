@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/socplatform/soc/commands/identity/tokens"
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/sagas"
 	"github.com/socplatform/soc/schemas/access"
@@ -20,36 +21,79 @@ import (
 	"github.com/socplatform/soc/schemas/problem"
 )
 
-// fakeAuthenticator maps fixed bearer strings to principals: "role-<name>" is a user holding
-// the built-in role <name>, "expired" is refused as an expired token would be.
-type fakeAuthenticator struct{}
-
+// expiredBearer names, among the callers of TestRoutesByRole, an expired access token.
 const expiredBearer = "expired"
 
+// roleNode is a full node in this process with the real identity context: a bootstrapped
+// admin and, created through the API, one user per built-in role.
+type roleNode struct {
+	base     string
+	patterns []string
+	// tokens are access tokens by "role-<role>", and expiredBearer's: the admin's session
+	// signed with the node's own key by a keyring whose clock runs an hour behind.
+	tokens map[string]string
+	ids    map[string]string // user ids by role
+}
+
+// authNode starts a roleNode.
+func authNode(t *testing.T, cfg *Config) roleNode {
+	t.Helper()
+	base, admin, patterns := signedInNode(t, cfg)
+	n := roleNode{base: base, patterns: patterns, tokens: map[string]string{"role-" + access.RoleAdmin: admin}, ids: map[string]string{}}
+	var me struct {
+		ID        string `json:"id"`
+		SessionID string `json:"session_id"`
+	}
+	r := call(t, http.MethodGet, base+"/v1/me", admin, "")
+	if err := json.Unmarshal([]byte(r.body), &me); err != nil || me.ID == "" {
+		t.Fatalf("GET /v1/me: %d %s", r.status, r.body)
+	}
+	n.ids[access.RoleAdmin] = me.ID
+	for _, role := range access.BuiltinRoles() {
+		if role == access.RoleAdmin {
+			continue
+		}
+		email := role + "@example.com"
+		body, _ := json.Marshal(map[string]any{"email": email, "password": testAdminPassword, "roles": []string{role}})
+		r := call(t, http.MethodPost, base+"/v1/users", admin, string(body))
+		var u struct{ ID string }
+		if r.status != http.StatusCreated || json.Unmarshal([]byte(r.body), &u) != nil {
+			t.Fatalf("creating the %s: %d %s", role, r.status, r.body)
+		}
+		n.ids[role] = u.ID
+		n.tokens["role-"+role] = login(t, base, email, testAdminPassword)
+	}
+	late, err := tokens.OpenKeyring(tokens.KeyConfig{Dir: cfg.keyDir(), Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience, AccessTTL: time.Minute},
+		func() time.Time { return time.Now().Add(-time.Hour) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	session := sessionOf(t, base, admin)
+	if n.tokens[expiredBearer], _, err = late.Issue(me.ID, session); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// sessionOf is the id of the session the access token belongs to (the caller's only one).
+func sessionOf(t *testing.T, base, token string) string {
+	t.Helper()
+	r := call(t, http.MethodGet, base+"/v1/me/sessions", token, "")
+	var page struct {
+		Items []struct {
+			ID string `json:"id"`
+		} `json:"items"`
+	}
+	if err := json.Unmarshal([]byte(r.body), &page); err != nil || len(page.Items) != 1 {
+		t.Fatalf("GET /v1/me/sessions: %d %s", r.status, r.body)
+	}
+	return page.Items[0].ID
+}
+
+// rolePrincipal is a principal holding the built-in role (what a user of it is granted).
 func rolePrincipal(role string) access.Principal {
 	perms, _ := access.RolePermissions(role)
 	return access.Principal{Kind: access.KindUser, ID: role + "-id", Name: role + "@example.com", Roles: []string{role}, Perms: perms}
-}
-
-func (fakeAuthenticator) Authenticate(_ context.Context, credential string) (access.Principal, error) {
-	if role, ok := strings.CutPrefix(credential, "role-"); ok {
-		if _, known := access.RolePermissions(role); known {
-			return rolePrincipal(role), nil
-		}
-	}
-	if credential == expiredBearer {
-		return access.Principal{}, problem.Unauthorized("the token has expired")
-	}
-	return access.Principal{}, problem.Unauthorized("unknown token")
-}
-
-// authNode runs a full node (every target) in this process with the fake authenticator.
-func authNode(t *testing.T, cfg *Config) (base string, patterns []string) {
-	t.Helper()
-	testAuthenticator = fakeAuthenticator{}
-	t.Cleanup(func() { testAuthenticator = nil })
-	addr, patterns := serveInProcess(t, cfg)
-	return "http://" + addr, patterns
 }
 
 type reply struct {
@@ -145,21 +189,22 @@ func TestUndeclaredRouteRefusedAtStart(t *testing.T) {
 // credential, 403 without the permission, neither otherwise (the handler may then refuse the
 // placeholder request with 400/404/422: only the access outcome is asserted).
 func TestRoutesByRole(t *testing.T) {
-	base, patterns := authNode(t, allTargetsConfig(t))
+	n := authNode(t, allTargetsConfig(t))
+	base := n.base
 	callers := append(access.BuiltinRoles(), "anonymous", expiredBearer)
-	for _, pattern := range patterns {
+	for _, pattern := range n.patterns {
 		ru, ok := ruleFor(pattern)
 		if !ok {
 			t.Fatalf("%q has no declaration", pattern)
 		}
 		method, path := requestOf(pattern)
 		for _, who := range callers {
-			bearer := "role-" + who
+			bearer := n.tokens["role-"+who]
 			switch who {
 			case "anonymous":
 				bearer = ""
 			case expiredBearer:
-				bearer = expiredBearer
+				bearer = n.tokens[expiredBearer]
 			}
 			want := "served"
 			switch {
@@ -198,7 +243,7 @@ func TestRoutesByRole(t *testing.T) {
 	if r := call(t, http.MethodGet, base+"/v1/nothing-here", "", ""); r.status != http.StatusUnauthorized {
 		t.Errorf("unknown route, anonymous: %d", r.status)
 	}
-	if r := call(t, http.MethodGet, base+"/v1/nothing-here", "role-scanner", ""); r.status != http.StatusNotFound {
+	if r := call(t, http.MethodGet, base+"/v1/nothing-here", n.tokens["role-scanner"], ""); r.status != http.StatusNotFound {
 		t.Errorf("unknown route, signed in: %d", r.status)
 	}
 	// A method the route does not serve (the mux's 405) is no different.
@@ -221,12 +266,13 @@ func TestRoutesByRole(t *testing.T) {
 // TestCommandActorIsThePrincipal: a command through the middleware records its principal as
 // the events' actor, and the audit trail finds it by that actor.
 func TestCommandActorIsThePrincipal(t *testing.T) {
-	base, _ := authNode(t, allTargetsConfig(t))
-	r := call(t, http.MethodPost, base+"/v1/assets", "role-analyst", `{"kind":"host","name":"actor-check","identifiers":{"hostnames":["actor.example.com"]}}`)
+	n := authNode(t, allTargetsConfig(t))
+	base, analyst := n.base, "user:"+n.ids[access.RoleAnalyst]
+	r := call(t, http.MethodPost, base+"/v1/assets", n.tokens["role-analyst"], `{"kind":"host","name":"actor-check","identifiers":{"hostnames":["actor.example.com"]}}`)
 	if r.status != http.StatusCreated && r.status != http.StatusOK {
 		t.Fatalf("registering an asset: %d %s", r.status, r.body)
 	}
-	r = call(t, http.MethodGet, base+"/v1/events?type="+contracts.TypeAssetRegistered+"&actor="+url.QueryEscape("user:analyst-id"), "role-auditor", "")
+	r = call(t, http.MethodGet, base+"/v1/events?type="+contracts.TypeAssetRegistered+"&actor="+url.QueryEscape(analyst), n.tokens["role-auditor"], "")
 	var page struct {
 		Items []struct {
 			Actor string `json:"actor"`
@@ -236,8 +282,8 @@ func TestCommandActorIsThePrincipal(t *testing.T) {
 	if err := json.Unmarshal([]byte(r.body), &page); err != nil || r.status != http.StatusOK {
 		t.Fatalf("audit trail: %d %s", r.status, r.body)
 	}
-	if len(page.Items) != 1 || page.Items[0].Actor != "user:analyst-id" {
-		t.Fatalf("events of user:analyst-id: %s", r.body)
+	if len(page.Items) != 1 || page.Items[0].Actor != analyst {
+		t.Fatalf("events of %s: %s", analyst, r.body)
 	}
 }
 
@@ -285,14 +331,15 @@ func TestMetricsToken(t *testing.T) {
 	}
 	cfg := allTargetsConfig(t)
 	cfg.MetricsToken = "scrape-secret"
-	base, _ := authNode(t, cfg)
+	n := authNode(t, cfg)
+	base := n.base
 	for _, tc := range []struct {
 		bearer string
 		want   int
-	}{{"", 401}, {"scrape-secre", 401}, {"scrape-secret-", 401}, {"role-admin", 401}, {"scrape-secret", 200}} {
+	}{{"", 401}, {"scrape-secre", 401}, {"scrape-secret-", 401}, {n.tokens["role-admin"], 401}, {"scrape-secret", 200}} {
 		r := call(t, http.MethodGet, base+"/metrics", tc.bearer, "")
 		if r.status != tc.want {
-			t.Errorf("/metrics with bearer %q: %d, want %d", tc.bearer, r.status, tc.want)
+			t.Errorf("/metrics with bearer %.20q: %d, want %d", tc.bearer, r.status, tc.want)
 		}
 		if tc.want == 401 && (!strings.HasPrefix(r.header.Get("WWW-Authenticate"), "Bearer") || strings.Contains(r.body, "scrape-secret")) {
 			t.Errorf("/metrics refusal: %q %s", r.header.Get("WWW-Authenticate"), r.body)

@@ -3,8 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -36,7 +34,7 @@ const (
 	smtpUser      = "soc-relay"
 	smtpPass      = "relay-secret-for-tests"
 	webhookSecret = "0123456789abcdef0123456789abcdef-webhook"
-	aliceToken    = "alice-websocket-token-0f1e2d3c4b5a"
+	alicePassword = "alice-password-0f1e2d3c4b5a"
 	dlinkTitle    = "Firmware backdoor in some models of D-Link routers"
 )
 
@@ -247,11 +245,10 @@ func notifyEnv(t *testing.T, smtpOpts smtptest.Options) (env []string, mail *smt
 	if err := os.WriteFile(ca, mail.CAPEM(), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	sum := sha256.Sum256([]byte(aliceToken))
 	directory := map[string]any{
 		"users": []map[string]any{
 			{"id": "alice", "name": "Alice Analyst", "email": "alice@example.com", "phone": "+14155550101", "lead": "bob",
-				"channels": []string{"email", "sms", "websocket"}, "ws_token_sha256": hex.EncodeToString(sum[:])},
+				"channels": []string{"email", "sms", "websocket"}},
 			{"id": "bob", "name": "Bob Lead", "email": "bob@example.com"},
 		},
 		"teams":    []map[string]any{{"name": "platform", "members": []string{"alice"}, "lead": "bob"}},
@@ -326,6 +323,11 @@ func scanFlow(t *testing.T, extraEnv []string, args ...string) {
 	if _, resp, err := websocket.DefaultDialer.Dial(wsURL, nil); err == nil || resp == nil || resp.StatusCode != http.StatusUnauthorized {
 		t.Fatalf("a session without a token: %v %v, want 401", err, resp)
 	}
+	// Alice signs in as a platform user; the directory file addresses her by her email.
+	if r := c.do("POST", "/v1/users", `{"email":"alice@example.com","password":"`+alicePassword+`","roles":["analyst"]}`); r.status != http.StatusCreated {
+		t.Fatalf("creating alice: %d %s", r.status, r.body)
+	}
+	aliceToken := login(t, c.base, "alice@example.com", alicePassword)
 	ws, _, err := websocket.DefaultDialer.Dial(wsURL, http.Header{"Authorization": {"Bearer " + aliceToken}})
 	if err != nil {
 		t.Fatalf("alice's session: %v", err)

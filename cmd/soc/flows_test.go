@@ -4,6 +4,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
+	notifyapp "github.com/socplatform/soc/commands/notifications/app"
 	"github.com/socplatform/soc/schemas/access"
 )
 
@@ -15,7 +16,7 @@ func TestBearerUser(t *testing.T) {
 		if header != "" {
 			r.Header.Set("Authorization", header)
 		}
-		if got, err := bearerUser(r); got != "" || err == nil {
+		if got, err := bearerUser(nil)(r); got != "" || err == nil {
 			t.Errorf("Authorization %q without a principal: user %q err %v", header, got, err)
 		}
 	}
@@ -30,9 +31,28 @@ func TestBearerUser(t *testing.T) {
 	} {
 		r := httptest.NewRequest("GET", "/v1/notifications/ws", nil)
 		r.Header.Set("Authorization", "Bearer alice-token")
-		got, err := bearerUser(r.WithContext(access.With(r.Context(), c.p)))
+		got, err := bearerUser(nil)(r.WithContext(access.With(r.Context(), c.p)))
 		if got != c.user || (c.user == "") != (err != nil) {
 			t.Errorf("principal %s: user %q err %v, want %q", c.p.Actor(), got, err, c.user)
+		}
+	}
+	// With --notify-directory the session is the file's person of the signed-in user's email.
+	dir, err := notifyapp.NewDirectory(notifyapp.Directory{Users: []notifyapp.User{{ID: "alice", Email: "alice@example.com"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		p    access.Principal
+		user string
+	}{
+		{access.Principal{Kind: access.KindUser, ID: "u-7", Name: "alice@example.com"}, "alice"},
+		{access.Principal{Kind: access.KindUser, ID: "u-8", Name: "mallory@example.com"}, ""},
+		{access.Principal{Kind: access.KindToken, ID: "t-1", UserID: "u-7", Name: "ci"}, ""},
+	} {
+		r := httptest.NewRequest("GET", "/v1/notifications/ws", nil)
+		got, err := bearerUser(dir)(r.WithContext(access.With(r.Context(), c.p)))
+		if got != c.user || (c.user == "") != (err != nil) {
+			t.Errorf("directory, principal %s: user %q err %v, want %q", c.p.Actor(), got, err, c.user)
 		}
 	}
 }

@@ -20,15 +20,17 @@ import (
 type recipients struct {
 	people notifyapp.People
 	prefs  notifyapp.PreferenceSource
-	dir    *notifyapp.Directory // the file's; empty without --notify-directory
+	// file is the --notify-directory file notifications are addressed by; nil when they go
+	// by identity.
+	file *notifyapp.Directory
 }
 
 // recipientsOf picks the source: the directory file when one is configured, else identity.
 func recipientsOf(a *app, dir *notifyapp.Directory, id *identityNode) recipients {
 	if a.cfg.NotifyDirectory != "" || id == nil {
-		return recipients{people: dir.People(), prefs: dir, dir: dir}
+		return recipients{people: dir.People(), prefs: dir, file: dir}
 	}
-	return recipients{people: identityPeople{id.svc}, prefs: identityPreferences{id.svc}, dir: dir}
+	return recipients{people: identityPeople{id.svc}, prefs: identityPreferences{id.svc}}
 }
 
 // identityDirectory is what the adapters read of the identity app: plain lookups, no

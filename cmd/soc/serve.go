@@ -115,10 +115,6 @@ var platformGraph, platformByName = func() (*modules.Graph, map[string]module) {
 // onRoutes, when set (tests), receives the node's route patterns once they are all registered.
 var onRoutes func(patterns []string)
 
-// testAuthenticator, when set (tests), replaces the identity context as the nodes'
-// authenticator.
-var testAuthenticator authenticator
-
 // app is what the targets share.
 type app struct {
 	cfg     *Config
@@ -232,9 +228,6 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, ready chan<- stri
 		} else {
 			log.Debug("module started", "module", name)
 		}
-	}
-	if testAuthenticator != nil {
-		a.authenticator = testAuthenticator
 	}
 	if a.authenticator == nil { // every target depends on the identity module, which sets it
 		_ = ln.Close()

@@ -88,9 +88,11 @@ func TestTicketStore(t *testing.T) {
 // the ticket is refused a second time, on any other route, and grants no permission its
 // principal lacks.
 func TestWebSocketTickets(t *testing.T) {
-	base, _ := authNode(t, allTargetsConfig(t))
-	ticket := func(bearer string) string {
+	n := authNode(t, allTargetsConfig(t))
+	base := n.base
+	ticket := func(who string) string {
 		t.Helper()
+		bearer := n.tokens[who]
 		r := call(t, http.MethodPost, base+"/v1/ws-tickets", bearer, "")
 		var body struct {
 			Ticket    string `json:"ticket"`
