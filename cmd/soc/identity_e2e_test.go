@@ -27,15 +27,15 @@ type sessionTokens struct {
 	SessionID    string `json:"session_id"`
 }
 
-// login signs in with a password and fails the test unless the node answers 200 with tokens.
-func login(t *testing.T, c apiClient, email, password string) sessionTokens {
+// signIn signs in with a password and fails the test unless the node answers 200 with tokens.
+func signIn(t *testing.T, c apiClient, email, password string) sessionTokens {
 	t.Helper()
 	r := c.do(http.MethodPost, "/v1/auth/login", jsonOf(t, map[string]string{"email": email, "password": password}))
-	return sessionOf(t, "login of "+email, r)
+	return tokensOf(t, "login of "+email, r)
 }
 
-// sessionOf decodes a sign-in answer (login, refresh, invitation accepted).
-func sessionOf(t *testing.T, what string, r apiResponse) sessionTokens {
+// tokensOf decodes a sign-in answer (login, refresh, invitation accepted).
+func tokensOf(t *testing.T, what string, r apiResponse) sessionTokens {
 	t.Helper()
 	var s sessionTokens
 	if r.status/100 != 2 || json.Unmarshal(r.body, &s) != nil || s.AccessToken == "" || s.RefreshToken == "" || s.TokenType != "Bearer" {
@@ -121,7 +121,7 @@ func newMember(t *testing.T, admin apiClient, email, role string, teams ...strin
 	if id == "" {
 		t.Fatalf("user %s created without an id: %v", email, m)
 	}
-	s := login(t, admin, email, pw)
+	s := signIn(t, admin, email, pw)
 	return member{id: id, email: email, password: pw, tokens: s, bearerClient: as(admin, s.AccessToken)}
 }
 

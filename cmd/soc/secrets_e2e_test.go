@@ -32,10 +32,10 @@ func TestNoSecretInLogsOrEvents(t *testing.T) {
 	}
 	keep("the seam's admin access token", bearerFor(strings.TrimPrefix(c.base, "http://"), false))
 
-	first := login(t, c, testAdminEmail, testAdminPassword)
+	first := signIn(t, c, testAdminEmail, testAdminPassword)
 	keep("the first access token", first.AccessToken)
 	keep("the first refresh token", first.RefreshToken)
-	second := sessionOf(t, "refresh", c.do(http.MethodPost, "/v1/auth/refresh", jsonOf(t, map[string]string{"refresh_token": first.RefreshToken})))
+	second := tokensOf(t, "refresh", c.do(http.MethodPost, "/v1/auth/refresh", jsonOf(t, map[string]string{"refresh_token": first.RefreshToken})))
 	keep("the refreshed access token", second.AccessToken)
 	keep("the rotated refresh token", second.RefreshToken)
 	if second.SessionID != first.SessionID || second.RefreshToken == first.RefreshToken {
@@ -47,7 +47,7 @@ func TestNoSecretInLogsOrEvents(t *testing.T) {
 	mustStatus(t, "refreshing after the reuse", c.do(http.MethodPost, "/v1/auth/refresh", jsonOf(t, map[string]string{"refresh_token": second.RefreshToken})), http.StatusUnauthorized)
 	mustStatus(t, "the revoked session's access token", as(c, second.AccessToken).get("/v1/me"), http.StatusUnauthorized)
 
-	third := login(t, c, testAdminEmail, testAdminPassword)
+	third := signIn(t, c, testAdminEmail, testAdminPassword)
 	keep("the third access token", third.AccessToken)
 	keep("the third refresh token", third.RefreshToken)
 	admin := as(c, third.AccessToken)
@@ -59,7 +59,7 @@ func TestNoSecretInLogsOrEvents(t *testing.T) {
 	m := mustStatus(t, "creating a user", admin.do(http.MethodPost, "/v1/users", `{"email":"otp@e2e.example.com","roles":["analyst"]}`), http.StatusCreated)
 	otp, _ := m["one_time_password"].(string)
 	keep("a one-time password", otp)
-	u := login(t, c, "otp@e2e.example.com", otp)
+	u := signIn(t, c, "otp@e2e.example.com", otp)
 	keep("the one-time password user's access token", u.AccessToken)
 	keep("the one-time password user's refresh token", u.RefreshToken)
 
@@ -69,7 +69,7 @@ func TestNoSecretInLogsOrEvents(t *testing.T) {
 	keep("an invitation secret", invitation)
 	invitee := "invitee-pw-" + randomSuffix() + randomSuffix()
 	keep("the invitee's password", invitee)
-	inv := sessionOf(t, "accepting the invitation", c.do(http.MethodPost, "/v1/invitations/accept",
+	inv := tokensOf(t, "accepting the invitation", c.do(http.MethodPost, "/v1/invitations/accept",
 		jsonOf(t, map[string]string{"token": invitation, "display_name": "Invitee", "password": invitee})))
 	keep("the invitee's access token", inv.AccessToken)
 	keep("the invitee's refresh token", inv.RefreshToken)

@@ -26,7 +26,7 @@ func TestTokenAttacksAreRefusedByTheNode(t *testing.T) {
 	data := t.TempDir()
 	n := startNode(t, []string{"SOC_DATA_DIR=" + data})
 	c := apiClient{t: t, base: "http://" + n.addr}
-	good := login(t, c, testAdminEmail, testAdminPassword)
+	good := signIn(t, c, testAdminEmail, testAdminPassword)
 	header, claims := jwtParts(t, good.AccessToken)
 	kid, _ := header["kid"].(string)
 	iss, _ := claims["iss"].(string)
@@ -146,7 +146,7 @@ func TestRepeatedWrongPasswordsLockTheAccount(t *testing.T) {
 	victim := newMember(t, c, "victim@e2e.example.com", "analyst")
 	// The admin acts with a token of its own from here: its own sign-in would be refused from
 	// this address while the lock runs (addresses are locked as well as accounts).
-	admin := as(c, login(t, c, testAdminEmail, testAdminPassword).AccessToken)
+	admin := as(c, signIn(t, c, testAdminEmail, testAdminPassword).AccessToken)
 
 	attempt := func(pw string) apiResponse {
 		return c.do(http.MethodPost, "/v1/auth/login", jsonOf(t, map[string]string{"email": victim.email, "password": pw}), "Authorization", "Bearer "+admin.token)
@@ -182,7 +182,7 @@ func TestRepeatedWrongPasswordsLockTheAccount(t *testing.T) {
 		time.Sleep(time.Duration(retryAfter(t, r)) * time.Second)
 		r = attempt(victim.password)
 	}
-	s := sessionOf(t, "the correct password after the backoff", r)
+	s := tokensOf(t, "the correct password after the backoff", r)
 	mustStatus(t, "the victim's token", as(c, s.AccessToken).get("/v1/me"), http.StatusOK)
 	mustStatus(t, "the admin meanwhile", admin.get("/v1/me"), http.StatusOK)
 }
