@@ -139,8 +139,8 @@ func requestOf(pattern string) (method, path string) {
 }
 
 // TestEveryRouteIsDeclared: every pattern a full node registers has a declaration (Handle
-// would have panicked otherwise), and every declaration is of a served route: identity's all or
-// none (they are served once the identity context is mounted, then every one must be).
+// would have panicked otherwise), and every declaration is of a served route; the routes
+// declared ahead of their module are checked all or none, group by group.
 func TestEveryRouteIsDeclared(t *testing.T) {
 	_, patterns := serveInProcess(t, allTargetsConfig(t))
 	served := map[string]bool{}
@@ -150,24 +150,31 @@ func TestEveryRouteIsDeclared(t *testing.T) {
 		}
 		served[p] = true
 	}
-	var identityServed, identityMissing []string
-	for _, p := range declaredPatterns() {
-		_, isIdentity := identityRoutes[p]
-		switch {
-		case isIdentity && served[p]:
-			identityServed = append(identityServed, p)
-		case isIdentity:
-			identityMissing = append(identityMissing, p)
-		case !served[p]:
+	for p := range routeRules {
+		if !served[p] {
 			t.Errorf("the access declaration of %q matches no route a node serves", p)
 		}
 	}
-	if len(identityServed) > 0 && len(identityMissing) > 0 {
-		t.Errorf("identity serves %v but not %v, which are declared", identityServed, identityMissing)
+	seen := map[string]string{}
+	for p := range routeRules {
+		seen[p] = "routeRules"
 	}
-	for p := range identityRoutes {
-		if _, dup := routeRules[p]; dup {
-			t.Errorf("%q is declared twice", p)
+	for name, group := range aheadRoutes {
+		var on, off []string
+		for p := range group {
+			if other, dup := seen[p]; dup {
+				t.Errorf("%q is declared in both %s and %s", p, other, name)
+			}
+			seen[p] = name
+			if served[p] {
+				on = append(on, p)
+			} else {
+				off = append(off, p)
+			}
+		}
+		if len(on) > 0 && len(off) > 0 {
+			slices.Sort(off)
+			t.Errorf("%s: the node serves %d of its routes but not %v, which are declared", name, len(on), off)
 		}
 	}
 	if len(served) < 30 {

@@ -96,27 +96,22 @@ func (a *app) notifyTemplates() (*channels.Templates, error) {
 
 // bearerUser names the user of a notification WebSocket session: the principal the access
 // middleware authenticated (from the bearer, or a ticket for browsers), or its user for an API
-// token. Nothing else is a credential here. With a directory file (dir not nil) notifications
-// are addressed to its ids: a signed-in user is the person of the file with their email.
+// token (notifyports.Caller). Nothing else is a credential here. With a directory file (dir not
+// nil) notifications are addressed to its ids: a signed-in user is the file's person with their
+// email.
 func bearerUser(dir *notifyapp.Directory) func(*http.Request) (string, error) {
 	return func(r *http.Request) (string, error) {
-		p, ok := access.From(r.Context())
-		switch {
-		case !ok:
-			return "", errors.New("sign in: notifications are delivered to signed-in users")
-		case dir != nil && p.Kind == access.KindUser:
-			if u := dir.User(p.Name); u != nil {
-				return u.ID, nil
-			}
-			return "", errors.New("the notification directory (--notify-directory) has nobody with this user's email")
-		case dir != nil:
-			return "", errors.New("with --notify-directory, notifications are delivered to signed-in users, not to API tokens")
-		case p.Kind == access.KindUser && p.ID != "":
-			return p.ID, nil
-		case p.Kind == access.KindToken && p.UserID != "":
-			return p.UserID, nil
+		user, p, err := notifyports.Caller(r)
+		if err != nil || dir == nil {
+			return user, err
 		}
-		return "", errors.New("notifications are delivered to users; this principal is none")
+		if p.Kind != access.KindUser {
+			return "", errors.New("with --notify-directory, notifications are delivered to signed-in users, not to API tokens")
+		}
+		if u := dir.User(p.Name); u != nil {
+			return u.ID, nil
+		}
+		return "", errors.New("the notification directory (--notify-directory) has nobody with this user's email")
 	}
 }
 
@@ -133,7 +128,7 @@ func startNotifier(ctx context.Context, a *app, in inputs) (any, readiness, erro
 	if err != nil {
 		return nil, nil, err
 	}
-	hub := ws.NewHub(ws.Config{Log: a.log, Authenticate: notifyports.WebSocketUser(bearerUser(who.file))})
+	hub := ws.NewHub(ws.Config{Log: a.log, Authenticate: bearerUser(who.file)})
 	senders[notifyapp.ChannelWebSocket] = notifyapp.NewWebSocketSender(hub, tmpl)
 	a.mux.Handle("GET /v1/notifications/ws", hub)
 	inbox, err := notifyapp.NewInbox(notifyapp.InboxConfig{Store: a.store, Templates: tmpl})

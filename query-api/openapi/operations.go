@@ -464,6 +464,16 @@ var operations = sync.OnceValue(func() []operation {
 		}})
 	add(operation{method: "GET", path: "/metrics", id: "metrics", tag: "operations", summary: "Prometheus metrics",
 		responses: map[int]response{200: {desc: "Prometheus text exposition format.", contentType: "text/plain", schema: str("")}}})
+	add(operation{method: "POST", path: "/v1/ws-tickets", id: "createWebSocketTicket", tag: "live", summary: "A ticket for a WebSocket handshake",
+		desc: "Browsers cannot set Authorization on a WebSocket handshake: a signed-in client asks for a ticket and passes it as ?ticket= on /ws or " +
+			"/v1/notifications/ws (no other route takes one). It is single-use, valid for expires_in seconds, on the node that issued it.",
+		params: []param{hp("Authorization", str(""), "Bearer <token>.")},
+		responses: map[int]response{
+			201: {desc: "Issued.", contentType: JSON, schema: object([]string{"ticket", "expires_in"}, obj{
+				"ticket": str("Pass as ?ticket= once."), "expires_in": integer("Seconds the ticket stays valid.")})},
+			401: problemResp("Not signed in.", "WWW-Authenticate"),
+			429: problemResp("Too many tickets are outstanding.", "Retry-After"),
+		}})
 	add(operation{method: "GET", path: "/ws", id: "websocket", tag: "live", summary: "Live updates over WebSocket",
 		desc: "A GET with Upgrade: websocket (RFC 6455) switches to a WebSocket that pushes read-model changes as JSON messages.",
 		params: []param{
@@ -508,16 +518,6 @@ var operations = sync.OnceValue(func() []operation {
 	add(operation{method: "POST", path: "/v1/notifications/read-all", id: "readAllNotifications", tag: "notifications", summary: "Mark the whole inbox read",
 		desc:      "Everything in the caller's inbox so far is read; later notifications are not. Idempotent.",
 		responses: map[int]response{204: {desc: "Read."}, 401: resp401, 403: resp403}})
-	add(operation{method: "POST", path: "/v1/ws-tickets", id: "createWebSocketTicket", tag: "live", summary: "A ticket for a WebSocket handshake",
-		desc: "Browsers cannot set Authorization on a WebSocket handshake: a signed-in client asks for a ticket and passes it as ?ticket= on /ws or " +
-			"/v1/notifications/ws (no other route takes one). It is single-use, valid for expires_in seconds, on the node that issued it.",
-		params: []param{hp("Authorization", str(""), "Bearer <token>.")},
-		responses: map[int]response{
-			201: {desc: "Issued.", contentType: JSON, schema: object([]string{"ticket", "expires_in"}, obj{
-				"ticket": str("Pass as ?ticket= once."), "expires_in": integer("Seconds the ticket stays valid.")})},
-			401: problemResp("Not signed in.", "WWW-Authenticate"),
-			429: problemResp("Too many tickets are outstanding.", "Retry-After"),
-		}})
 	add(operation{method: "GET", path: "/openapi.json", id: "openapi", tag: "operations", summary: "This document",
 		desc:      "Served as application/json, which every client and browser accepts (application/openapi+json is not registered).",
 		params:    []param{ifNoneMatch},
