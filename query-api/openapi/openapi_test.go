@@ -191,3 +191,19 @@ func TestDocumentIsValidOpenAPI(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Authentication is on for every route but the always-open ones: each other operation
+// documents its 401, and the JWKS is served as a JWK set.
+func TestAuthenticatedOperationsDocument401(t *testing.T) {
+	unauthorized := []byte(`{"type":"https://soc-platform.dev/problems/unauthorized","title":"Unauthorized","status":401,"detail":"invalid access token","field":"Authorization"}`)
+	for _, op := range Operations() {
+		path := strings.NewReplacer("{id}", "x", "{stream_id}", "x", "{user_id}", "x").Replace(op.Path)
+		err := Validate(op.Method, path, 401, Problem, unauthorized)
+		if open := alwaysOpen[op.Path]; open != (err != nil) {
+			t.Errorf("%s %s: 401 validates with %v; always open: %v", op.Method, op.Path, err, open)
+		}
+	}
+	if err := Validate("GET", "/.well-known/jwks.json", 200, JWKSet, []byte(`{"keys":[]}`)); err != nil {
+		t.Errorf("the JWKS: %v", err)
+	}
+}

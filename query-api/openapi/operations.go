@@ -40,6 +40,7 @@ type operation struct {
 const (
 	JSON    = "application/json"
 	Problem = problem.ContentType
+	JWKSet  = "application/jwk-set+json" // RFC 7517 §8.5: the JWKS endpoint's
 )
 
 var headerDocs = map[string]obj{
@@ -443,7 +444,7 @@ var operations = sync.OnceValue(func() []operation {
 			responses: map[int]response{status: ok, 401: unauthenticated, 403: notAdmin, 404: resp404, 409: resp409, 422: resp422, 500: resp500}})
 	}
 	add(operation{method: "GET", path: "/.well-known/jwks.json", id: "jwks", tag: "identity", summary: "The access tokens' public keys (JWKS)",
-		responses: map[int]response{200: {desc: "A JSON Web Key Set.", contentType: JSON, schema: ref("Any")}}})
+		responses: map[int]response{200: {desc: "A JSON Web Key Set.", contentType: JWKSet, schema: ref("Any")}}})
 	// SSO (commands/identity/sso): the browser is sent to the provider and back; a node without
 	// --oidc-issuer answers 404.
 	ssoOff := problemResp("Single sign-on is not configured (--oidc-issuer).")
@@ -521,8 +522,22 @@ var operations = sync.OnceValue(func() []operation {
 		desc:      "Served as application/json, which every client and browser accepts (application/openapi+json is not registered).",
 		params:    []param{ifNoneMatch},
 		responses: map[int]response{200: okJSON("Any"), 304: resp304, 400: resp400}})
+
+	// Authentication is on for every route but the probes, this document and the public keys:
+	// any other answers 401 with the Bearer challenge to a missing, invalid, expired or revoked
+	// credential (the router's auth middleware, before the handler; /metrics with
+	// --metrics-token). Operations that say more about their 401 keep their own.
+	for i, o := range ops {
+		if !alwaysOpen[o.path] && o.responses[401].desc == "" {
+			ops[i].responses[401] = problemResp("No credential, or an invalid, expired or revoked one.", "WWW-Authenticate")
+		}
+	}
 	return ops
 })
+
+// alwaysOpen are the paths that never ask for a credential nor answer 401.
+var alwaysOpen = map[string]bool{"/healthz": true, "/readyz": true, "/openapi.json": true, "/.well-known/jwks.json": true,
+	"/v1/auth/oidc/login": true}
 
 func withHeader(m map[int]response, status int, h string) map[int]response {
 	r := m[status]
