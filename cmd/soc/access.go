@@ -115,6 +115,10 @@ var routeRules = map[string]rule{
 	"GET /ws":                  need(access.EventsRead),
 	"GET /v1/notifications/ws": need(access.NotificationsRead),
 	"POST /v1/ws-tickets":      signedIn,
+	// One's own in-app inbox (the notifier serves only the caller's notifications).
+	"GET /v1/notifications":            need(access.NotificationsRead),
+	"POST /v1/notifications/{id}/read": need(access.NotificationsRead),
+	"POST /v1/notifications/read-all":  need(access.NotificationsRead),
 }
 
 // identityRoutes are the routes of the identity context (issue 13, contract 4) and its SSO,

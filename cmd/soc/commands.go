@@ -30,7 +30,10 @@ type writeSide struct {
 // startCommands serves the write API: finding and asset commands, and scanner report imports.
 // The importer and the CVE catalogue restore their lookups (snapshot, then the events after it)
 // before the node answers, then follow the store.
-func startCommands(ctx context.Context, a *app, _ inputs) (any, readiness, error) {
+func startCommands(ctx context.Context, a *app, in inputs) (any, readiness, error) {
+	if err := registerIdentityRoutes(a, in.identity()); err != nil {
+		return nil, nil, err
+	}
 	sla, err := loadSLAPolicy(a.cfg.SLAPolicyFile)
 	if err != nil {
 		return nil, nil, err

@@ -35,6 +35,7 @@ type Config struct {
 	ScanConfig
 	NotifierConfig
 	SagaConfig
+	IdentityConfig
 	// Channels are the notification channels; nothing is sent anywhere unless configured.
 	Channels ChannelsConfig
 
@@ -81,6 +82,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet, serve bool) {
 	c.NotifierConfig.RegisterFlags(fs)
 	c.Channels.RegisterFlags(fs)
 	c.ScanConfig.RegisterFlags(fs)
+	c.IdentityConfig.RegisterFlags(fs)
 }
 
 // Validate reports every problem at once, so an operator fixes the configuration in one go.
@@ -114,6 +116,7 @@ func (c *Config) Validate(serve bool) error {
 		c.ScanConfig.Validate(),
 		c.SnapshotConfig.Validate(),
 		c.Channels.Validate(),
+		c.IdentityConfig.Validate(),
 		c.validateTargets(),
 	)
 	return errors.Join(errs...)

@@ -43,6 +43,9 @@ func TestMain(m *testing.M) {
 	if err != nil {
 		panic(err)
 	}
+	if err := setUpTestAuth(dir); err != nil {
+		panic(err)
+	}
 	socBin = filepath.Join(dir, "soc")
 	build := exec.Command("go", "build", "-race", "-o", socBin, ".")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
@@ -163,7 +166,7 @@ func get(t *testing.T, url string) (int, string) {
 func socCmd(t *testing.T, env []string, args ...string) (string, string, int) {
 	t.Helper()
 	cmd := exec.Command(socBin, args...)
-	cmd.Env = append(os.Environ(), testEnv(env)...)
+	cmd.Env = append(os.Environ(), testEnv(env, args...)...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	err := cmd.Run()

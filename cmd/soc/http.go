@@ -130,13 +130,7 @@ func newRouter(a *app, checks map[string]readiness, shuttingDown *atomic.Bool) h
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		problem.Error(w, r, a.log, problem.NotFound("no route for %s %s", r.Method, r.URL.Path))
 	})
-	var serve http.Handler = mux.ServeMux
-	// Until the identity context lands the node has no authenticator and serves every route
-	// unauthenticated, as before; the coordinator removes this condition when it sets one.
-	if a.authenticator != nil {
-		serve = authorize(mux.ServeMux, a.authenticator, a.tickets, a.log)
-	}
-	return instrument(mux.ServeMux, serve, a.log)
+	return instrument(mux.ServeMux, authorize(mux.ServeMux, a.authenticator, a.tickets, a.log), a.log)
 }
 
 // instrument records metrics by route pattern (never by raw path: ids would explode the

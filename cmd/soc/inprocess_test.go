@@ -6,6 +6,9 @@ import (
 	"log/slog"
 	"testing"
 	"time"
+
+	identityapp "github.com/socplatform/soc/commands/identity/app"
+	"github.com/socplatform/soc/commands/identity/tokens"
 )
 
 // allTargetsConfig is a node with every target on a fresh data directory and a free port.
@@ -13,7 +16,13 @@ func allTargetsConfig(t *testing.T) *Config {
 	t.Helper()
 	return &Config{HTTPConfig: HTTPConfig{HTTPAddr: "127.0.0.1:0"}, StoreConfig: StoreConfig{DataDir: t.TempDir(), SQLiteSync: "NORMAL"},
 		Targets: []string{"all"}, LogLevel: "error", ImportConfig: ImportConfig{MaxImportBytes: 1 << 20}, ShutdownTimeout: 30 * time.Second,
-		ReadSideConfig: ReadSideConfig{ReadSchema: "soc_read", ProjectionBatch: 100}, QueryConfig: QueryConfig{QueryMaxWait: time.Second}}
+		ReadSideConfig: ReadSideConfig{ReadSchema: "soc_read", ProjectionBatch: 100}, QueryConfig: QueryConfig{QueryMaxWait: time.Second},
+		IdentityConfig: testIdentityConfig()}
+}
+
+// testIdentityConfig is the identity settings' defaults, for Config literals.
+func testIdentityConfig() IdentityConfig {
+	return IdentityConfig{JWTIssuer: "soc", JWTAudience: "soc-api", JWTRotateEvery: tokens.DefaultRotateEvery, Identity: identityapp.DefaultConfig()}
 }
 
 // serveInProcess runs a node with cfg in this process until the test ends and returns its

@@ -360,7 +360,7 @@ type liveMessage struct {
 // when the test ends.
 func dialLive(t *testing.T, addr, origin, query string) *websocket.Conn {
 	t.Helper()
-	c, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/ws?"+query, testHeader(http.Header{"Origin": {origin}}))
+	c, _, err := websocket.DefaultDialer.Dial("ws://"+addr+"/ws?"+query, testHeader(addr, http.Header{"Origin": {origin}}))
 	if err != nil {
 		t.Fatalf("dialing /ws?%s: %v", query, err)
 	}

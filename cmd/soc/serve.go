@@ -46,6 +46,7 @@ type inputs map[string]any
 func (in inputs) readSide() *readSide             { return in[modReadDB].(*readSide) }
 func (in inputs) directory() *notifyapp.Directory { return in[modDirectory].(*notifyapp.Directory) }
 func (in inputs) writeSide() *writeSide           { return in["commands"].(*writeSide) }
+func (in inputs) identity() *identityNode         { return in[modIdentity].(*identityNode) }
 
 // readiness reports a target's state for /readyz: detail for humans, ok for the status code.
 type readiness func(ctx context.Context) (detail any, ok bool)
@@ -55,6 +56,7 @@ const (
 	modStore     = "store"
 	modReadDB    = "read-db"
 	modDirectory = "directory"
+	modIdentity  = "identity"
 )
 
 // platform lists every module of the process with its dependencies. A target is never pulled in
@@ -72,22 +74,25 @@ var platform = []module{
 			d, err := notifyapp.LoadDirectory(a.cfg.NotifyDirectory)
 			return d, nil, err
 		}},
-	{Module: modules.Module{Name: "commands", Target: true, Deps: []string{modStore},
-		Describe: "the write API: finding and asset commands (POST /v1/findings/{id}/…, /v1/assets…), scanner report imports (POST /v1/scans/imports) and the scan orchestrator (nmap)"},
+	{Module: modules.Module{Name: modIdentity, Deps: []string{modStore},
+		Describe: "the identity context: users, teams, roles, sessions and API tokens following the store, the signing keys (--jwt-key-dir, default <data>/keys: nodes share it) and the bootstrap admin; every target needs it, every request is authenticated through it"},
+		start: startIdentity},
+	{Module: modules.Module{Name: "commands", Target: true, Deps: []string{modStore, modIdentity},
+		Describe: "the write API: finding and asset commands (POST /v1/findings/{id}/…, /v1/assets…), scanner report imports (POST /v1/scans/imports), the scan orchestrator (nmap), and the identity API (sign-in /v1/auth/…, /v1/me, users, teams, roles, tokens, invitations, /.well-known/jwks.json, OIDC with --oidc-issuer)"},
 		start: startCommands},
-	{Module: modules.Module{Name: "projections", Target: true, Deps: []string{modReadDB},
+	{Module: modules.Module{Name: "projections", Target: true, Deps: []string{modReadDB, modIdentity},
 		Describe: "projection runners: apply the log to the read models (assets, findings, scans, cves) in <data>/readmodel.db or the --read-schema PostgreSQL schema; from Kafka consumer groups when SOC_KAFKA_BROKERS is set"},
 		start: startProjections},
-	{Module: modules.Module{Name: "query", Target: true, Deps: []string{modReadDB}, After: []string{"projections"},
+	{Module: modules.Module{Name: "query", Target: true, Deps: []string{modReadDB, modIdentity}, After: []string{"projections"},
 		Describe: "the read API: GET /v1/assets, /v1/findings, /v1/scans, /v1/cves, audit (/v1/streams/{id}/events, /v1/events), /openapi.json and live updates on /ws"},
 		start: startQuery},
-	{Module: modules.Module{Name: "notifier", Target: true, Deps: []string{modStore, modDirectory},
+	{Module: modules.Module{Name: "notifier", Target: true, Deps: []string{modStore, modDirectory, modIdentity},
 		Describe: "delivers notifications on the configured channels (SOC_SMTP_*, SOC_SLACK_WEBHOOK_URL, SOC_TEAMS_WEBHOOK_URL, SOC_WEBHOOK_URL, SOC_SMS_*) with retries, backoff and dead letters; users' WebSocket sessions on /v1/notifications/ws"},
 		start: startNotifier},
-	{Module: modules.Module{Name: "sagas", Target: true, Deps: []string{modStore, modDirectory, "commands"},
+	{Module: modules.Module{Name: "sagas", Target: true, Deps: []string{modStore, modDirectory, modIdentity, "commands"},
 		Describe: "process managers: scan schedules and runs, new-findings notifications per scan, KEV alerts, SLA reminders/breaches/escalations and risk-acceptance expiry, with durable timers (needs the commands target in the same process: scan commands execute in-process)"},
 		start: startSagas},
-	{Module: modules.Module{Name: "relay", Target: true, Deps: []string{modStore},
+	{Module: modules.Module{Name: "relay", Target: true, Deps: []string{modStore, modIdentity},
 		Describe: "publishes the event store to Kafka topics soc.<context>.events in global order (needs SOC_KAFKA_BROKERS; with the embedded log the store itself is the log)"},
 		needsKafka: true, start: startRelay},
 }
@@ -110,8 +115,8 @@ var platformGraph, platformByName = func() (*modules.Graph, map[string]module) {
 // onRoutes, when set (tests), receives the node's route patterns once they are all registered.
 var onRoutes func(patterns []string)
 
-// testAuthenticator, when set (tests), is the nodes' authenticator: the identity context does
-// not provide the real one yet.
+// testAuthenticator, when set (tests), replaces the identity context as the nodes'
+// authenticator.
 var testAuthenticator authenticator
 
 // app is what the targets share.
@@ -125,8 +130,8 @@ type app struct {
 	mux     *routes // targets add their routes before the node starts serving
 	wg      sync.WaitGroup
 
-	// authenticator resolves bearer credentials; nil serves every route unauthenticated (until
-	// the identity context provides one). tickets are the WebSocket tickets it redeems.
+	// authenticator resolves bearer credentials (the identity module sets it; a node never
+	// serves without one). tickets are the WebSocket tickets it redeems.
 	authenticator authenticator
 	tickets       *ticketStore
 
@@ -184,7 +189,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, ready chan<- stri
 	}
 	defer b.Close()
 	a := &app{cfg: cfg, log: log, store: store, backend: b, kind: kind, metrics: newMetrics(store),
-		tickets: newTicketStore(time.Now), authenticator: testAuthenticator}
+		tickets: newTicketStore(time.Now)}
 	log.Info("event store open", "backend", kind, "data_dir", cfg.DataDir, "postgres", cfg.redactedPostgresURL())
 
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
@@ -227,6 +232,13 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, ready chan<- stri
 		} else {
 			log.Debug("module started", "module", name)
 		}
+	}
+	if testAuthenticator != nil {
+		a.authenticator = testAuthenticator
+	}
+	if a.authenticator == nil { // every target depends on the identity module, which sets it
+		_ = ln.Close()
+		return errors.New("no authenticator: the identity module did not start")
 	}
 	srv := &http.Server{
 		Handler:           newRouter(a, checks, &shuttingDown),
