@@ -105,6 +105,15 @@ func TestOIDCEndToEnd(t *testing.T) {
 	if cliMe := whoAmI(t, base, creds.AccessToken); !ok || cliMe.ID != whoAmI(t, base, bob.AccessToken).ID {
 		t.Fatalf("soc login --sso stored the session of %+v, want bob's", cliMe)
 	}
+
+	// No token of these sign-ins, nor the client secret, is in the node's log or in the events.
+	_, stored := tail(t, nil, "--data", data)
+	for what, secret := range map[string]string{"alice's access token": alice.AccessToken, "alice's refresh token": alice.RefreshToken,
+		"bob's refresh token": bob.RefreshToken, "the CLI's refresh token": creds.RefreshToken, "the client secret": realm.ClientSecret} {
+		if strings.Contains(n.stderr.String(), secret) || strings.Contains(strings.Join(stored, "\n"), secret) {
+			t.Errorf("%s appears in the node's log or in the event store", what)
+		}
+	}
 }
 
 // loopbackAddr is a free 127.0.0.1 address for a node to listen on.
