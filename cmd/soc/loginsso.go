@@ -15,6 +15,7 @@ import (
 
 	"github.com/socplatform/soc/cmd/soc/internal/apiclient"
 	"github.com/socplatform/soc/commands/identity/sso"
+	"github.com/socplatform/soc/schemas/problem"
 )
 
 // defaultSSOWait bounds how long `soc login --sso` waits for the browser to come back: long
@@ -99,12 +100,7 @@ func (s ssoSignIn) run(ctx context.Context) (apiclient.LoginAnswer, error) {
 // start asks the node to begin a sign-in returning to redirect; it answers the provider's
 // authorization URL and the sign-in's state.
 func (s ssoSignIn) start(ctx context.Context, hc *http.Client, redirect string) (string, string, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet,
-		s.node.URL(sso.LoginPath+"?redirect_uri="+url.QueryEscape(redirect)), nil)
-	if err != nil {
-		return "", "", err
-	}
-	resp, err := hc.Do(req)
+	resp, err := s.get(ctx, hc, sso.LoginPath+"?redirect_uri="+url.QueryEscape(redirect))
 	if err != nil {
 		return "", "", err
 	}
@@ -165,16 +161,21 @@ func (s ssoSignIn) finish(ctx context.Context, hc *http.Client, q url.Values, an
 			fwd.Set(k, v)
 		}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.node.URL(sso.CallbackPath+"?"+fwd.Encode()), nil)
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Accept", "application/json")
-	resp, err := hc.Do(req)
+	resp, err := s.get(ctx, hc, sso.CallbackPath+"?"+fwd.Encode())
 	if err != nil {
 		return err
 	}
 	return apiclient.Decode(resp, http.StatusOK, ans)
+}
+
+// get sends GET path to the node through hc (which keeps the state cookie).
+func (s ssoSignIn) get(ctx context.Context, hc *http.Client, path string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.node.URL(path), nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "application/json, "+problem.ContentType)
+	return hc.Do(req)
 }
 
 // xdgOpen opens url in the desktop's browser when xdg-open is installed; a machine without

@@ -94,16 +94,10 @@ func (c *ssoCLI) stored(t *testing.T, server string) (apiclient.Credentials, boo
 	return creds, ok
 }
 
-// visit is the browser arriving at the CLI's listener.
+// visit is a browser arriving at the CLI's listener.
 func visit(t *testing.T, u string) (int, string) {
 	t.Helper()
-	resp, err := http.Get(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	return ssotest.NewBrowser(t, func(*url.URL) bool { return false }).GetJSON(t, u, nil)
 }
 
 // fakeNode is a node's two OIDC routes without a provider: its login redirects to a made-up
