@@ -386,7 +386,7 @@ type NotifierConfig struct {
 }
 
 func (c *NotifierConfig) RegisterFlags(fs *flag.FlagSet) {
-	fs.StringVar(&c.NotifyDirectory, "notify-directory", "", "JSON file of the people and teams notified (users with email/phone/lead/channels/preferences, teams with members and lead, fallback); empty: nobody")
+	fs.StringVar(&c.NotifyDirectory, "notify-directory", "", "JSON file of the people and teams notified (users with email/phone/lead/channels/preferences, teams with members and lead, fallback), instead of the identity context's users, teams and preferences; empty: identity (soc users import FILE moves such a file there)")
 	fs.StringVar(&c.NotifyTemplates, "notify-templates", "", "directory of <kind>/<part>.tmpl files overriding the default notification templates")
 	fs.StringVar(&c.PublicURL, "public-url", "", "base URL of this platform, for links in notifications")
 	fs.IntVar(&c.NotifyMaxAttempts, "notify-max-attempts", 8, "delivery attempts of a notification before it is dead-lettered")

@@ -95,36 +95,26 @@ func (a *app) notifyTemplates() (*channels.Templates, error) {
 }
 
 // bearerUser names the user of a notification WebSocket session: the principal the access
-// middleware authenticated (its user, for an API token), else, while the node runs without an
-// authenticator, the user whose token (Authorization: Bearer …) the directory holds the SHA-256 of.
-func bearerUser(dir *notifyapp.Directory) func(*http.Request) (string, error) {
-	return func(r *http.Request) (string, error) {
-		if p, ok := access.From(r.Context()); ok {
-			switch {
-			case p.Kind == access.KindUser && p.ID != "":
-				return p.ID, nil
-			case p.Kind == access.KindToken && p.UserID != "":
-				return p.UserID, nil
-			}
-			return "", errors.New("notifications are delivered to users; this principal is none")
-		}
-		token, _ := bearer(r)
-		if token == "" {
-			return "", errors.New("a bearer token (Authorization: Bearer …) is required")
-		}
-		u := dir.UserByToken(token)
-		if u == nil {
-			return "", errors.New("unknown token")
-		}
-		return u.ID, nil
+// middleware authenticated (from the bearer, or a ticket for browsers), or its user for an API
+// token. Nothing else is a credential here.
+func bearerUser(r *http.Request) (string, error) {
+	p, ok := access.From(r.Context())
+	switch {
+	case !ok:
+		return "", errors.New("sign in: notifications are delivered to signed-in users")
+	case p.Kind == access.KindUser && p.ID != "":
+		return p.ID, nil
+	case p.Kind == access.KindToken && p.UserID != "":
+		return p.UserID, nil
 	}
+	return "", errors.New("notifications are delivered to users; this principal is none")
 }
 
 // startNotifier delivers notifications: the worker follows the store, sends what is due on
 // each configured channel with retries and backoff, and dead-letters what keeps failing. The
 // users' WebSocket sessions connect to /v1/notifications/ws.
 func startNotifier(ctx context.Context, a *app, in inputs) (any, readiness, error) {
-	dir := in.directory()
+	who := recipientsOf(a, in.directory(), in.identity())
 	tmpl, err := a.notifyTemplates()
 	if err != nil {
 		return nil, nil, err
@@ -133,7 +123,7 @@ func startNotifier(ctx context.Context, a *app, in inputs) (any, readiness, erro
 	if err != nil {
 		return nil, nil, err
 	}
-	hub := ws.NewHub(ws.Config{Log: a.log, Authenticate: notifyports.WebSocketUser(bearerUser(dir))})
+	hub := ws.NewHub(ws.Config{Log: a.log, Authenticate: notifyports.WebSocketUser(bearerUser)})
 	senders[notifyapp.ChannelWebSocket] = notifyapp.NewWebSocketSender(hub, tmpl)
 	a.mux.Handle("GET /v1/notifications/ws", hub)
 	inbox, err := notifyapp.NewInbox(notifyapp.InboxConfig{Store: a.store, Templates: tmpl})
@@ -142,7 +132,7 @@ func startNotifier(ctx context.Context, a *app, in inputs) (any, readiness, erro
 	}
 	notifyports.Register(a.mux, inbox, a.log)
 	a.closers = append(a.closers, hub.Close)
-	w, err := notifyapp.NewWorker(notifyapp.WorkerConfig{Store: a.store, Senders: senders, Preferences: dir, Logger: a.log,
+	w, err := notifyapp.NewWorker(notifyapp.WorkerConfig{Store: a.store, Senders: senders, Preferences: who.prefs, Logger: a.log,
 		MaxAttempts: a.cfg.NotifyMaxAttempts, BaseBackoff: a.cfg.NotifyBackoff, MaxBackoff: a.cfg.NotifyMaxBackoff, Jitter: 0.2, AttemptTimeout: a.cfg.NotifyAttemptTimeout,
 		Snapshots: snapshotDir(a)})
 	if err != nil {
@@ -197,7 +187,7 @@ func startSagas(ctx context.Context, a *app, in inputs) (any, readiness, error) 
 		return nil, nil, err
 	}
 	write := in.writeSide()
-	rt, d, err := newSagaStack(a, in.directory(), write.scans, write.imports, chans)
+	rt, d, err := newSagaStack(a, recipientsOf(a, in.directory(), in.identity()), write.scans, write.imports, chans)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -221,11 +211,11 @@ func startSagas(ctx context.Context, a *app, in inputs) (any, readiness, error) 
 }
 
 // newSagaStack builds the runtime of the platform's sagas and the dispatcher of their commands
-// onto this process's handlers; the planner records requests for the channels chans. scans and
-// im are the commands target's orchestrator and importer; nil (benchmarks) fails their commands.
-func newSagaStack(a *app, dir *notifyapp.Directory, scans *scanapp.Orchestrator, im *scanapp.Importer, chans []string) (*sagas.Runtime, *sagas.Dispatcher, error) {
+// onto this process's handlers; the planner records requests for the channels chans to who. scans
+// and im are the commands target's orchestrator and importer; nil (benchmarks) fails their commands.
+func newSagaStack(a *app, who recipients, scans *scanapp.Orchestrator, im *scanapp.Importer, chans []string) (*sagas.Runtime, *sagas.Dispatcher, error) {
 	pc := notifyapp.PlannerConfig{Store: a.store, Querier: a.store,
-		Service: notifyapp.NewService(a.store, dir, nil), Dir: dir, Channels: chans, BaseURL: a.cfg.PublicURL, Log: a.log}
+		Service: notifyapp.NewService(a.store, who.prefs, nil), People: who.people, Dir: who.dir, Channels: chans, BaseURL: a.cfg.PublicURL, Log: a.log}
 	if im != nil { // a nil *Importer in the interface would not read as "no index"
 		pc.AssetFindings = im
 	}

@@ -154,7 +154,7 @@ func BenchmarkSagaFlow(b *testing.B) {
 			}
 			// The node's own wiring (startSagas), minus the supervised loops.
 			a := &app{cfg: s.cfg, log: quiet, store: s.store, backend: s.backend, kind: "sqlite"}
-			rt, d, err := newSagaStack(a, dir, nil, nil, []string{"email", "webhook"})
+			rt, d, err := newSagaStack(a, recipients{people: dir.People(), prefs: dir, dir: dir}, nil, nil, []string{"email", "webhook"})
 			if err != nil {
 				b.Fatal(err)
 			}

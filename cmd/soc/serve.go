@@ -69,7 +69,7 @@ var platform = []module{
 			rs, err := openReadSide(ctx, a)
 			return rs, nil, err
 		}},
-	{Module: modules.Module{Name: modDirectory, Describe: "the notification directory of people and teams (--notify-directory)"},
+	{Module: modules.Module{Name: modDirectory, Describe: "the notification directory file (--notify-directory): when set, notifications reach its people and teams instead of the identity context's users, teams and preferences"},
 		start: func(_ context.Context, a *app, _ inputs) (any, readiness, error) {
 			d, err := notifyapp.LoadDirectory(a.cfg.NotifyDirectory)
 			return d, nil, err

@@ -13,7 +13,7 @@ import (
 // usersCmd groups the user administration commands (soc users create|list|disable|…).
 func usersCmd() *cobra.Command {
 	return group(&cobra.Command{Use: "users", Short: "manage the platform's users"},
-		userCreateCmd(), usersListCmd(), userStatusCmd("disable"), userStatusCmd("enable"))
+		userCreateCmd(), usersListCmd(), userStatusCmd("disable"), userStatusCmd("enable"), userCreateAdminCmd(), usersImportCmd())
 }
 
 func userCreateCmd() *cobra.Command {
