@@ -49,9 +49,16 @@ func authorize(mux *http.ServeMux, authn authenticator, tickets *ticketStore, lo
 			problem.Error(w, r, log, problem.Forbidden("this needs the permission %s", ru.perm).With("permission", string(ru.perm)))
 			return
 		}
+		if p.Definition != "" && pattern != pushRoute {
+			problem.Error(w, r, log, problem.Forbidden("this token only pushes the reports of scan definition %s", p.Definition))
+			return
+		}
 		mux.ServeHTTP(w, r.WithContext(access.With(r.Context(), p)))
 	})
 }
+
+// pushRoute is the one route a scan definition's push token (Principal.Definition) may call.
+const pushRoute = "POST /v1/scan-definitions/{id}/reports"
 
 // credentialError is a request that gave no usable credential; given says whether it gave one
 // at all (RFC 6750 then names the error invalid_token).

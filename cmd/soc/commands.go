@@ -34,6 +34,10 @@ func startCommands(ctx context.Context, a *app, in inputs) (any, readiness, erro
 	if err := registerIdentityRoutes(a, in.identity()); err != nil {
 		return nil, nil, err
 	}
+	push, err := newPushTokens(in.identity(), a.cfg.Identity.MaxTokenTTL)
+	if err != nil {
+		return nil, nil, err
+	}
 	sla, err := loadSLAPolicy(a.cfg.SLAPolicyFile)
 	if err != nil {
 		return nil, nil, err
@@ -83,7 +87,7 @@ func startCommands(ctx context.Context, a *app, in inputs) (any, readiness, erro
 	orch, err := scanapp.NewOrchestrator(scanapp.OrchestratorConfig{Store: a.store, Log: a.log, AllowedTargets: allowed,
 		Concurrency: a.cfg.ScanConcurrency, EvidenceDir: filepath.Join(a.cfg.DataDir, "evidence", "scans"), Snapshots: snaps,
 		Runner: runner.New(runner.Config{Path: a.cfg.NmapPath, AllowedTargets: allowed}),
-		Import: importReport})
+		Import: importReport, PushTokens: push})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -209,8 +209,14 @@ func tail(t *testing.T, env []string, args ...string) ([]tailed, []string) {
 }
 
 // lifecycle checks one backend: serve, probe, SIGTERM, serve again, and the log keeps everything.
+// The counts leave out the identity context's events: the test seam's bootstrap admin and its
+// sign-ins (testclient_test.go), not the node's lifecycle.
 func lifecycle(t *testing.T, env []string, args []string, tailArgs []string) []tailed {
-	before, _ := tail(t, env, tailArgs...)
+	tailNode := func() ([]tailed, []string) {
+		evs, lines := tail(t, env, tailArgs...)
+		return withoutIdentity(evs), lines
+	}
+	before, _ := tailNode()
 
 	n := startNode(t, env, args...)
 	if code, body := get(t, "http://"+n.addr+"/healthz"); code != 200 || !strings.Contains(body, `"ok"`) {
@@ -226,14 +232,14 @@ func lifecycle(t *testing.T, env []string, args []string, tailArgs []string) []t
 		t.Fatalf("unknown route: %d %s, want a problem+json 404", code, body)
 	}
 	n.stop(t)
-	first, firstLines := tail(t, env, tailArgs...)
+	first, firstLines := tailNode()
 	if len(first) != len(before)+2 || first[len(first)-2].Type != "NodeStarted" || first[len(first)-1].Type != "NodeStopped" {
 		t.Fatalf("after one run the log holds %d events (had %d), want NodeStarted and NodeStopped appended: %+v", len(first), len(before), first)
 	}
 
 	n2 := startNode(t, env, args...)
 	n2.stop(t)
-	second, secondLines := tail(t, env, tailArgs...)
+	second, secondLines := tailNode()
 	if len(second) != len(first)+2 {
 		t.Fatalf("after a restart the log holds %d events, want %d", len(second), len(first)+2)
 	}
@@ -248,6 +254,17 @@ func lifecycle(t *testing.T, env []string, args []string, tailArgs []string) []t
 		t.Fatalf("soc events stream: exit %d, %q %s", code, out, errOut)
 	}
 	return second[len(before):]
+}
+
+// withoutIdentity is evs without the identity context's events.
+func withoutIdentity(evs []tailed) []tailed {
+	out := evs[:0:0]
+	for _, e := range evs {
+		if !strings.HasPrefix(e.StreamID, "identity-") {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 func TestServeEmbeddedSurvivesRestart(t *testing.T) {

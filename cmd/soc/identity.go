@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/socplatform/soc/cmd/soc/internal/apiclient"
 	identityapp "github.com/socplatform/soc/commands/identity/app"
 	identityports "github.com/socplatform/soc/commands/identity/ports"
 	"github.com/socplatform/soc/commands/identity/sso"
@@ -174,4 +175,44 @@ type ssoSessions struct{ svc *identityapp.Service }
 
 func (s ssoSessions) StartSession(ctx context.Context, p access.Principal, source string) (any, error) {
 	return s.svc.StartSession(ctx, p, contracts.SessionSource(source))
+}
+
+// pushTokens issues scan definitions' push tokens through the identity API (POST /v1/tokens,
+// served in this process), as the principal creating the definition: an API token of scope
+// imports:write bound to the definition, living as long as API tokens may.
+type pushTokens struct {
+	mux http.Handler
+	ttl time.Duration
+}
+
+func newPushTokens(id *identityNode, maxTTL time.Duration) (pushTokens, error) {
+	mux, err := identityMux(id.svc)
+	return pushTokens{mux: mux, ttl: maxTTL}, err
+}
+
+func (t pushTokens) IssuePushToken(ctx context.Context, definitionStream string) (string, error) {
+	p, ok := access.From(ctx)
+	if !ok {
+		return "", problem.Unauthorized("a push token is issued to a signed-in user")
+	}
+	if p.Kind == access.KindToken {
+		// An API token cannot issue tokens: the push token is its owner's, and holds no more
+		// than the token creating the definition.
+		p = access.Principal{Kind: access.KindUser, ID: p.UserID, UserID: p.UserID, Perms: p.Perms, Teams: p.Teams}
+	}
+	c, err := clientAs(t.mux, p)
+	if err != nil {
+		return "", err
+	}
+	var out struct {
+		Token string `json:"token"`
+	}
+	body := map[string]any{"name": "push: " + definitionStream, "scopes": []access.Permission{access.ImportsWrite},
+		"definition_id": definitionStream, "ttl": t.ttl.String()}
+	err = c.Do(ctx, http.MethodPost, "/v1/tokens", body, http.StatusCreated, &out)
+	if pe := (*apiclient.ProblemError)(nil); errors.As(err, &pe) && pe.Status < 500 {
+		// The caller may define scans but not hold what the token carries (imports:write).
+		return "", problem.Forbidden("the definition's push token cannot be issued to you: %s", pe.Detail)
+	}
+	return out.Token, err
 }

@@ -444,6 +444,14 @@ var operations = sync.OnceValue(func() []operation {
 	}
 	add(operation{method: "GET", path: "/.well-known/jwks.json", id: "jwks", tag: "identity", summary: "The access tokens' public keys (JWKS)",
 		responses: map[int]response{200: {desc: "A JSON Web Key Set.", contentType: JSON, schema: ref("Any")}}})
+	// SSO (commands/identity/sso): the browser is sent to the provider and back; a node without
+	// --oidc-issuer answers 404.
+	ssoOff := problemResp("Single sign-on is not configured (--oidc-issuer).")
+	add(operation{method: "GET", path: "/v1/auth/oidc/login", id: "oidcLogin", tag: "identity", summary: "Sign in through the OpenID Connect provider",
+		desc:      "Redirects to the provider (authorization code with PKCE); the provider sends the browser back to /v1/auth/oidc/callback.",
+		responses: map[int]response{302: {desc: "To the provider's authorization endpoint."}, 404: ssoOff, 429: problemResp("Too many sign-ins in progress.", "Retry-After"), 500: resp500}})
+	add(operation{method: "GET", path: "/v1/auth/oidc/callback", id: "oidcCallback", tag: "identity", summary: "The provider's redirect back: signs the user in",
+		responses: secret(200, "Access and refresh tokens, as a login answers.", map[int]response{401: unauthenticated, 404: ssoOff})})
 
 	// Operations of the node.
 	add(operation{method: "GET", path: "/healthz", id: "healthz", tag: "operations", summary: "Liveness",

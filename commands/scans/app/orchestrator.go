@@ -92,6 +92,18 @@ type OrchestratorConfig struct {
 	// SnapshotPolicy says how often the follower writes a snapshot; it also writes one when it
 	// stops.
 	SnapshotPolicy snapshot.Policy
+	// PushTokens issues the push tokens of external definitions as platform API tokens (the
+	// identity context); nil: a random token known to the definition only (tools and tests
+	// that run without identity).
+	PushTokens PushTokens
+}
+
+// PushTokens issues the credential an external scanner pushes one definition's reports with:
+// an API token of scope imports:write restricted to that definition, owned by the caller (the
+// principal in ctx). definitionStream is the definition's stream id (what the principal of the
+// token names as its Definition). Only the token's SHA-256 is kept by the definition.
+type PushTokens interface {
+	IssuePushToken(ctx context.Context, definitionStream string) (token string, err error)
 }
 
 // Orchestrator runs scan definitions: it executes the commands the scan sagas send, runs the

@@ -141,22 +141,20 @@ func (o *Orchestrator) CreateDefinition(ctx context.Context, spec domain.Spec, m
 		return NewDefinition{}, err
 	}
 	id := idempotentID("definition", meta)
-	var token, tokenHash string
-	if spec.Scanner == domain.ScannerExternal {
-		b := make([]byte, 32)
-		if _, err := rand.Read(b); err != nil {
-			return NewDefinition{}, err
-		}
-		token = base64.RawURLEncoding.EncodeToString(b)
-		sum := sha256.Sum256([]byte(token))
-		tokenHash = hex.EncodeToString(sum[:])
-	}
 	d, v, err := o.loadDefinition(ctx, id)
 	if err != nil {
 		return NewDefinition{}, err
 	}
 	if d.Exists() && meta.IdempotencyKey != "" {
 		return NewDefinition{ID: id, Version: v, Replayed: true}, nil
+	}
+	var token, tokenHash string
+	if spec.Scanner == domain.ScannerExternal {
+		if token, err = o.pushToken(ctx, id); err != nil {
+			return NewDefinition{}, err
+		}
+		sum := sha256.Sum256([]byte(token))
+		tokenHash = hex.EncodeToString(sum[:])
 	}
 	changes, err := d.Create(spec, tokenHash)
 	if err != nil {
@@ -168,6 +166,19 @@ func (o *Orchestrator) CreateDefinition(ctx context.Context, spec domain.Spec, m
 		return NewDefinition{}, err
 	}
 	return NewDefinition{ID: id, Position: res.LastPosition, Version: res.NextExpectedVersion, Token: token}, nil
+}
+
+// pushToken is the token an external definition's reports are pushed with: an API token from
+// PushTokens, else 32 random bytes of its own.
+func (o *Orchestrator) pushToken(ctx context.Context, definitionID string) (string, error) {
+	if o.cfg.PushTokens != nil {
+		return o.cfg.PushTokens.IssuePushToken(ctx, domain.DefinitionStreamID(definitionID))
+	}
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
 // checkOptions validates the spec, and nmap options against the runner (scripts that exist).

@@ -12,6 +12,7 @@ import (
 	"github.com/socplatform/soc/commands/internal/httpcmd"
 	"github.com/socplatform/soc/commands/scans/app"
 	"github.com/socplatform/soc/commands/scans/domain"
+	"github.com/socplatform/soc/schemas/access"
 	"github.com/socplatform/soc/schemas/contracts"
 	"github.com/socplatform/soc/schemas/problem"
 )
@@ -215,6 +216,12 @@ func (d *definitions) push(w http.ResponseWriter, r *http.Request) {
 	var token string
 	if scheme, cred, ok := strings.Cut(r.Header.Get("Authorization"), " "); ok && strings.EqualFold(scheme, "Bearer") {
 		token = strings.TrimSpace(cred)
+	}
+	// A platform API token restricted to a definition pushes to that one only (it also matches
+	// no other definition's hash, but says so more plainly).
+	if p, ok := access.From(r.Context()); ok && p.Definition != "" && p.Definition != domain.DefinitionStreamID(id) {
+		problem.Error(w, r, d.log, problem.Forbidden("this token pushes the reports of scan definition %s only", p.Definition))
+		return
 	}
 	spec, err := d.orch.AuthorizePush(r.Context(), id, token)
 	var te *app.TokenError
