@@ -109,26 +109,52 @@ func cell(v any) string {
 	}
 }
 
-// loginCmd signs in with a password and stores the session's tokens (0600) for later commands.
+// loginCmd signs in with a password, or through the node's identity provider (--sso), and
+// stores the session's tokens (0600) for later commands.
 func loginCmd() *cobra.Command {
 	var f clientFlags
 	var email string
-	var passwordStdin bool
+	var passwordStdin, useSSO, noBrowser bool
+	var ssoWait time.Duration
 	cmd := &cobra.Command{
 		Use:   "login",
 		Short: "sign in to a soc node and store the session for the other commands",
 		Long: `soc login asks for the password (or reads it from stdin with --password-stdin) and stores
 the session's access and refresh tokens in <config dir>/soc/credentials.json (0600). Later
-commands use them, refreshing the access token as needed; SOC_TOKEN, when set, wins.`,
+commands use them, refreshing the access token as needed; SOC_TOKEN, when set, wins.
+
+soc login --sso signs in through the node's OpenID Connect provider instead: it prints the
+address to open (and opens it with xdg-open when installed), waits on a loopback port
+(127.0.0.1) for the browser to come back from the provider, and hands the result to the node.`,
 		Args: cobra.NoArgs,
 	}
 	f.register(cmd)
 	cmd.Flags().StringVar(&email, "email", "", "the account's email (asked when not given)")
 	cmd.Flags().BoolVar(&passwordStdin, "password-stdin", false, "read the password from the first line of stdin")
+	cmd.Flags().BoolVar(&useSSO, "sso", false, "sign in through the node's identity provider, in a browser")
+	cmd.Flags().BoolVar(&noBrowser, "no-browser", false, "with --sso: only print the address to open")
+	cmd.Flags().DurationVar(&ssoWait, "sso-timeout", defaultSSOWait, "with --sso: how long to wait for the browser to come back")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		c, err := f.anonymous(cmd)
 		if err != nil {
 			return err
+		}
+		if useSSO {
+			if email != "" || passwordStdin {
+				return fail(cmd, 2, "--sso signs in at the identity provider: --email and --password-stdin do not apply")
+			}
+			if ssoWait <= 0 {
+				return fail(cmd, 2, "--sso-timeout %s: want a positive duration", ssoWait)
+			}
+			s := ssoSignIn{node: c, wait: ssoWait, log: cmd.ErrOrStderr(), open: xdgOpen}
+			if noBrowser {
+				s.open = nil
+			}
+			ans, err := s.run(cmd.Context())
+			if err != nil {
+				return apiFail(cmd, err)
+			}
+			return storeSession(cmd, c.Server(), ans)
 		}
 		in := bufio.NewReader(cmd.InOrStdin())
 		if email == "" {

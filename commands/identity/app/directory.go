@@ -181,6 +181,18 @@ func (d *directory) roleExists(role string) bool {
 	return builtin || d.st.Roles[role] != nil
 }
 
+// teamNamed is the team of that name, the first created when several share it (team ids are
+// time-ordered UUIDv7s); nil when none. Callers hold mu.
+func (d *directory) teamNamed(name string) *domain.Team {
+	var found *domain.Team
+	for _, t := range d.st.Teams {
+		if t.Name == name && (found == nil || t.ID < found.ID) {
+			found = t
+		}
+	}
+	return found
+}
+
 // teamsOf lists the teams user belongs to, sorted. Callers hold mu.
 func (d *directory) teamsOf(user string) []string {
 	teams := []string{}

@@ -32,10 +32,8 @@ func (s *Service) Person(idOrEmail string) (UserView, bool) {
 func (s *Service) TeamNamed(name string) (TeamView, bool) {
 	var v TeamView
 	s.read(func(d *directory) {
-		for _, t := range d.st.Teams {
-			if t.Name == name && (v.ID == "" || t.ID < v.ID) {
-				v = teamView(t)
-			}
+		if t := d.teamNamed(name); t != nil {
+			v = teamView(t)
 		}
 	})
 	return v, v.ID != ""

@@ -15,7 +15,7 @@ import (
 
 // Identity is who an OpenID Connect provider says signed in, with the roles and teams the
 // group mapping gave (the shape of the sso package's Identity; this package does not import
-// it). Teams are team ids.
+// it). Teams are team ids or names: a group mapping names the teams an administrator created.
 type Identity struct {
 	Issuer, Subject string
 	Email, Name     string
@@ -56,6 +56,8 @@ func (s *Service) ProvisionSSO(ctx context.Context, id Identity) (access.Princip
 		for _, t := range id.Teams {
 			if d.st.Teams[t] != nil {
 				teams = append(teams, t)
+			} else if named := d.teamNamed(t); named != nil {
+				teams = append(teams, named.ID)
 			}
 		}
 	})

@@ -378,3 +378,18 @@ func TestLookupsForOtherContexts(t *testing.T) {
 		t.Fatalf("preferences %+v %v", p, ok)
 	}
 }
+
+// A group mapping names teams (what an operator writes): a name resolves to the team's id.
+func TestSSOTeamsByName(t *testing.T) {
+	f := newFixture(t)
+	red, _ := f.Svc.CreateTeam(ctx, f.admin, contracts.CreateTeam{Name: "red"}, es.Invocation{})
+	id := app.Identity{Issuer: "https://idp.example.org/realms/soc", Subject: "def-456", Email: "pia@example.org",
+		Roles: []string{"remediator"}, Teams: []string{"red", "no-such-team"}}
+	p, err := f.Svc.ProvisionSSO(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(p.Teams, []string{red.ID}) {
+		t.Fatalf("teams %v, want [%s] (team red)", p.Teams, red.ID)
+	}
+}

@@ -63,8 +63,10 @@ type SessionStarter interface {
 	StartSession(ctx context.Context, p access.Principal, source string) (any, error)
 }
 
-// SessionSource is the source StartSession is given for an SSO sign-in.
-const SessionSource = "oidc"
+// SessionSource is the source StartSession is given for an SSO sign-in: a value of the
+// SessionStarted event's source vocabulary (password, sso, refresh), which the identity
+// context records as is.
+const SessionSource = "sso"
 
 // The routes; the state cookie is scoped to their common prefix.
 const (
