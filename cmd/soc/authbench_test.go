@@ -176,7 +176,7 @@ func (fx *authFixture) signIn(ctx context.Context) (string, error) {
 		return "", err
 	}
 	var team struct {
-		ID string `json:"id"`
+		ID, Name string
 	}
 	if err := admin.Do(ctx, http.MethodPost, "/v1/teams", map[string]any{"name": "bench-team"}, http.StatusCreated, &team); err != nil {
 		return "", err
@@ -196,7 +196,7 @@ func (fx *authFixture) signIn(ctx context.Context) (string, error) {
 			return "", err
 		}
 	}
-	return team.ID, nil
+	return team.Name, nil // assets name their owner team by name
 }
 
 // classifyAll gives every asset of the loaded node to team, through the node's API, and waits

@@ -89,16 +89,15 @@ func mustStatus(t *testing.T, what string, r apiResponse, want int) map[string]a
 	return r.json(t)
 }
 
-// createTeam creates a team as the admin and returns its id (what assets' owner_team and a
+// createTeam creates a team as the admin and returns its name (what assets' owner_team and a
 // principal's teams name).
 func createTeam(t *testing.T, admin apiClient, name string) string {
 	t.Helper()
 	m := mustStatus(t, "creating team "+name, admin.do(http.MethodPost, "/v1/teams", jsonOf(t, map[string]string{"name": name})), http.StatusCreated)
-	id, _ := m["id"].(string)
-	if id == "" {
-		t.Fatalf("team %s created without an id: %v", name, m)
+	if got, _ := m["name"].(string); got != name || m["id"] == nil {
+		t.Fatalf("team %s created as %v", name, m)
 	}
-	return id
+	return name
 }
 
 // member is a user the admin created, signed in with the password it was given.

@@ -131,15 +131,16 @@ func tokenPrincipal(d *directory, t *domain.APIToken, owner *domain.User) access
 		}
 	}
 	slices.Sort(perms)
-	ownerTeams := d.teamsOf(owner.ID)
+	ownerTeams := d.teamNamesOf(owner.ID)
 	teams := ownerTeams
 	if len(t.Teams) > 0 {
 		// the token's teams, as far as its owner still sees them
 		all := slices.Contains(ownerPerms, access.TeamsAll)
 		teams = []string{}
-		for _, team := range t.Teams {
-			if all || slices.Contains(ownerTeams, team) {
-				teams = append(teams, team)
+		for _, id := range t.Teams { // kept by id; a principal names its teams
+			team := d.st.Teams[id]
+			if team != nil && (all || slices.Contains(ownerTeams, team.Name)) {
+				teams = append(teams, team.Name)
 			}
 		}
 	}

@@ -111,7 +111,7 @@ func TestAPITokenScopesNarrowToTheOwner(t *testing.T) {
 	}
 	if p.Kind != access.KindToken || p.ID != pat.ID || p.UserID != u.ID || p.Actor() != "token:"+pat.ID ||
 		p.Definition != "scans-definition-0190a5e4-0000-7000-8000-000000000001" ||
-		!slices.Equal(p.Perms, []access.Permission{access.FindingsTriage, access.ImportsWrite}) || !slices.Equal(p.Teams, []string{team.ID}) {
+		!slices.Equal(p.Perms, []access.Permission{access.FindingsTriage, access.ImportsWrite}) || !slices.Equal(p.Teams, []string{team.Name}) {
 		t.Fatalf("token principal %+v", p)
 	}
 	if p.Can(access.TeamsAll) || p.Scope() == nil {

@@ -205,6 +205,27 @@ func (d *directory) teamsOf(user string) []string {
 	return teams
 }
 
+// teamNamesOf lists the names of the teams user belongs to, sorted: what a principal's Teams
+// hold, because an asset names its owner team by name (owner_team). Callers hold mu.
+func (d *directory) teamNamesOf(user string) []string {
+	names := []string{}
+	for _, t := range d.st.Teams {
+		if t.Has(user) {
+			names = append(names, t.Name)
+		}
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
+}
+
+// teamRef finds a team by its id or by its name; nil when neither. Callers hold mu.
+func (d *directory) teamRef(ref string) *domain.Team {
+	if t := d.st.Teams[ref]; t != nil {
+		return t
+	}
+	return d.teamNamed(ref)
+}
+
 // activeAdmins counts the active users holding admin. Callers hold mu.
 func (d *directory) activeAdmins() int {
 	n := 0
@@ -225,5 +246,5 @@ func (d *directory) lastAdmin(user string) bool {
 // principal is the user's principal (without a session). Callers hold mu.
 func (d *directory) principal(u *domain.User) access.Principal {
 	return access.Principal{Kind: access.KindUser, ID: u.ID, Name: u.Email, Roles: slices.Clone(u.Roles),
-		Perms: d.permissions(u.Roles), Teams: d.teamsOf(u.ID)}
+		Perms: d.permissions(u.Roles), Teams: d.teamNamesOf(u.ID)}
 }

@@ -42,7 +42,7 @@ func (s *Service) Invite(ctx context.Context, caller access.Principal, cmd contr
 		if id, ok := d.byEmail[domain.NormalizeEmail(cmd.Email)]; ok {
 			err = &EmailTakenError{UserID: id}
 		} else if err = d.checkRoles("/roles", cmd.Roles); err == nil {
-			err = d.checkTeams("/teams", cmd.Teams)
+			_, err = d.resolveTeams("/teams", cmd.Teams)
 		}
 	})
 	if err != nil {

@@ -38,6 +38,23 @@ func (s *Service) CreateTeam(ctx context.Context, caller access.Principal, cmd c
 	if k := inv.Meta.IdempotencyKey; k != "" {
 		id = es.StreamIDFor("identity", "team", "create\x00"+k)
 	}
+	// Assets name their owner team by name (owner_team) and principals carry their teams' names:
+	// a name is one team's, whatever the case. (Per process, as e-mail uniqueness; a retry with
+	// the same Idempotency-Key finds its own team.)
+	if err := s.sync(ctx); err != nil {
+		return TeamView{}, err
+	}
+	var taken string
+	s.read(func(d *directory) {
+		for _, t := range d.st.Teams {
+			if t.ID != id && strings.EqualFold(t.Name, cmd.Name) {
+				taken = t.ID
+			}
+		}
+	})
+	if taken != "" {
+		return TeamView{}, problem.Conflict("team %q already exists (%s)", cmd.Name, taken).OnField("/name")
+	}
 	var t domain.Team
 	if _, err := s.exec(ctx, id, &t, invocation(caller, inv), func() ([]es.Change, error) { return t.Create(cmd.Name, cmd.Lead) }); err != nil {
 		return TeamView{}, err
@@ -118,6 +135,11 @@ func (s *Service) RemoveMember(ctx context.Context, caller access.Principal, tea
 }
 
 func (s *Service) onTeam(ctx context.Context, id string, inv es.Invocation, decide func(t *domain.Team) ([]es.Change, error)) (es.Outcome, error) {
+	s.read(func(d *directory) { // a team may be named by its name too (soc teams add-member platform …)
+		if t := d.teamRef(id); t != nil {
+			id = t.ID
+		}
+	})
 	out, err := es.ExecExisting(ctx, s.deps.Store, "team", id, domain.IsTeamID, inv, decide)
 	if err != nil {
 		return out, err

@@ -69,16 +69,26 @@ func (s *Service) IssueToken(ctx context.Context, caller access.Principal, cmd c
 			return IssuedToken{}, err
 		}
 	}
+	// A token's teams are kept by id (named by id or by name here); principals carry names.
+	var names []string
+	s.read(func(d *directory) {
+		var ids []string
+		if ids, err = d.resolveTeams("/teams", cmd.Teams); err == nil {
+			cmd.Teams = ids
+			for _, id := range ids {
+				names = append(names, d.st.Teams[id].Name)
+			}
+		}
+	})
+	if err != nil {
+		return IssuedToken{}, err
+	}
 	if !owner.AllTeams() {
-		for i, t := range cmd.Teams {
+		for i, t := range names {
 			if !owner.SeesTeam(t) {
 				return IssuedToken{}, problem.Rule("/teams/"+strconv.Itoa(i), "%s is not one of the owner's teams", t)
 			}
 		}
-	}
-	s.read(func(d *directory) { err = d.checkTeams("/teams", cmd.Teams) })
-	if err != nil {
-		return IssuedToken{}, err
 	}
 	plain, hash, err := s.deps.Secrets.New(PrefixAPIToken)
 	if err != nil {

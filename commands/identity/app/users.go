@@ -62,14 +62,18 @@ func (d *directory) checkRoles(field string, roles []string) error {
 	return nil
 }
 
-// checkTeams refuses an unknown team, naming it. Callers hold dir.mu.
-func (d *directory) checkTeams(field string, teams []string) error {
-	for i, t := range teams {
-		if d.st.Teams[t] == nil {
-			return problem.Rule(field+"/"+strconv.Itoa(i), "no such team: %s", t)
+// resolveTeams turns teams named by id or by name into their ids, refusing an unknown one and
+// naming it. Callers hold dir.mu.
+func (d *directory) resolveTeams(field string, teams []string) ([]string, error) {
+	ids := make([]string, 0, len(teams))
+	for i, ref := range teams {
+		t := d.teamRef(ref)
+		if t == nil {
+			return nil, problem.Rule(field+"/"+strconv.Itoa(i), "no such team: %s", ref)
 		}
+		ids = append(ids, t.ID)
 	}
-	return nil
+	return ids, nil
 }
 
 // newUser registers a user under a new id (derived from the Idempotency-Key when there is one,
@@ -99,7 +103,7 @@ func (s *Service) registerAs(ctx context.Context, id string, reg domain.Registra
 			return
 		}
 		if err = d.checkRoles("/roles", reg.Roles); err == nil {
-			err = d.checkTeams("/teams", teams)
+			teams, err = d.resolveTeams("/teams", teams)
 		}
 	})
 	if err != nil {

@@ -136,7 +136,7 @@ func TestInvitationIsSingleUseAndExpires(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Name != "ivy@example.org" || !slices.Equal(p.Roles, []string{"remediator"}) || !slices.Equal(p.Teams, []string{team.ID}) {
+	if p.Name != "ivy@example.org" || !slices.Equal(p.Roles, []string{"remediator"}) || !slices.Equal(p.Teams, []string{team.Name}) {
 		t.Fatalf("principal %+v", p)
 	}
 	_, err = f.Svc.AcceptInvitation(ctx, contracts.AcceptInvitation{Token: inv.Token, DisplayName: "Ivy 2", Password: "another long password"}, es.Invocation{})
@@ -258,8 +258,8 @@ func TestSSOProvisionsThenSyncs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Kind != access.KindUser || p.Name != "olga@example.org" || !slices.Equal(p.Roles, []string{"remediator"}) || !slices.Equal(p.Teams, []string{red.ID}) {
-		t.Fatalf("first login %+v", p)
+	if p.Kind != access.KindUser || p.Name != "olga@example.org" || !slices.Equal(p.Roles, []string{"remediator"}) || !slices.Equal(p.Teams, []string{"red"}) {
+		t.Fatalf("first login %+v (a principal names its teams by name)", p)
 	}
 	// the next login: the groups map elsewhere now
 	id.Roles, id.Teams = []string{"analyst"}, []string{blue.ID}
@@ -267,7 +267,7 @@ func TestSSOProvisionsThenSyncs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p2.ID != p.ID || !slices.Equal(p2.Roles, []string{"analyst"}) || !slices.Equal(p2.Teams, []string{blue.ID}) {
+	if p2.ID != p.ID || !slices.Equal(p2.Roles, []string{"analyst"}) || !slices.Equal(p2.Teams, []string{"blue"}) {
 		t.Fatalf("second login %+v", p2)
 	}
 	tok, err := f.Svc.StartSession(ctx, p2, contracts.SessionSourceSso)
@@ -352,9 +352,10 @@ func TestLookupsForOtherContexts(t *testing.T) {
 	f := newFixture(t)
 	u := f.user(t, "Pat@example.org", access.RoleRemediator)
 	first, _ := f.Svc.CreateTeam(ctx, f.admin, contracts.CreateTeam{Name: "ops", Lead: u.ID}, es.Invocation{})
-	if _, err := f.Svc.CreateTeam(ctx, f.admin, contracts.CreateTeam{Name: "ops"}, es.Invocation{}); err != nil {
-		t.Fatal(err)
-	}
+	// a team's name is its own: assets and principals name teams by name
+	_, err := f.Svc.CreateTeam(ctx, f.admin, contracts.CreateTeam{Name: "OPS"}, es.Invocation{})
+	wantKind(t, err, problem.KindConflict)
+	wantField(t, err, "/name")
 	if p, ok := f.Svc.Person("PAT@example.org"); !ok || p.ID != u.ID || !slices.Equal(p.Teams, []string{first.ID}) {
 		t.Fatalf("by email %+v %v", p, ok)
 	}
@@ -389,7 +390,37 @@ func TestSSOTeamsByName(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(p.Teams, []string{red.ID}) {
-		t.Fatalf("teams %v, want [%s] (team red)", p.Teams, red.ID)
+	if !slices.Equal(p.Teams, []string{"red"}) {
+		t.Fatalf("teams %v, want [red] (%s)", p.Teams, red.ID)
+	}
+}
+
+// Teams are named by id or by name wherever a request lists them; a principal carries names,
+// which is what an asset's owner_team holds.
+func TestTeamsByIDOrName(t *testing.T) {
+	f := newFixture(t)
+	red, _ := f.Svc.CreateTeam(ctx, f.admin, contracts.CreateTeam{Name: "red"}, es.Invocation{})
+	blue, _ := f.Svc.CreateTeam(ctx, f.admin, contracts.CreateTeam{Name: "blue"}, es.Invocation{})
+	created, err := f.Svc.CreateUser(ctx, f.admin, contracts.CreateUser{Email: "rex@example.org", Roles: []string{"remediator"},
+		Teams: []string{"red", blue.ID}}, es.Invocation{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := f.principal(t, created.ID)
+	if !slices.Equal(p.Teams, []string{"blue", "red"}) || !p.SeesTeam("red") || p.SeesTeam(red.ID) {
+		t.Fatalf("principal teams %v", p.Teams)
+	}
+	_, err = f.Svc.CreateUser(ctx, f.admin, contracts.CreateUser{Email: "rox@example.org", Teams: []string{"green"}}, es.Invocation{})
+	wantField(t, err, "/teams/0")
+	tok, err := f.Svc.IssueToken(ctx, p, contracts.IssueApiToken{Name: "ci", Teams: []string{"red"}, TTL: "1d"}, es.Invocation{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp, err := f.Svc.Authenticate(ctx, tok.Token)
+	if err != nil || !slices.Equal(tp.Teams, []string{"red"}) {
+		t.Fatalf("token teams %v, %v", tp.Teams, err)
+	}
+	if _, err := f.Svc.AddMember(ctx, f.admin, "blue", contracts.AddTeamMember{UserID: created.ID}, es.Invocation{}); err != nil {
+		t.Fatalf("adding to a team named by name: %v", err)
 	}
 }
