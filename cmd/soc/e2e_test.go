@@ -31,20 +31,22 @@ var socBin string
 
 func TestMain(m *testing.M) {
 	flag.Parse()
+	dir, err := os.MkdirTemp("", "soc-e2e")
+	if err != nil {
+		panic(err)
+	}
+	// Every node the tests and benchmarks start bootstraps the same admin.
+	if err := setUpTestAuth(dir); err != nil {
+		panic(err)
+	}
 	if f := flag.Lookup("test.run"); f != nil && f.Value.String() == "^$" {
 		// Benchmarks only (make bench): they run the node in this process, no binary needed.
 		code := m.Run()
 		if benchSrv != nil {
 			benchSrv.stop()
 		}
+		os.RemoveAll(dir)
 		os.Exit(code)
-	}
-	dir, err := os.MkdirTemp("", "soc-e2e")
-	if err != nil {
-		panic(err)
-	}
-	if err := setUpTestAuth(dir); err != nil {
-		panic(err)
 	}
 	socBin = filepath.Join(dir, "soc")
 	build := exec.Command("go", "build", "-race", "-o", socBin, ".")

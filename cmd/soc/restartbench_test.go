@@ -37,6 +37,7 @@ func BenchmarkRestart(b *testing.B) {
 	first := startRestartNode(b, bin, data, "")
 	report := writeTrivy(b, n, "registry.example/restart:1")
 	start := time.Now()
+	b.Setenv("SOC_TOKEN", bearerFor(first.addr, false)) // the bootstrap admin's (nodeAuthEnv)
 	if code := run([]string{"import", report, "--server", "http://" + first.addr}, io.Discard, os.Stderr); code != 0 {
 		b.Fatalf("import exited %d", code)
 	}
@@ -84,7 +85,7 @@ func startRestartNode(b *testing.B, bin, data, snapshotDir string) *restartNode 
 	ln.Close()
 	cmd := exec.Command(bin, "serve", "--http", addr, "--data", data, "--target", "commands", "--log-level", "warn",
 		"--max-import-bytes", strconv.Itoa(1<<30), "--shutdown-timeout", "5m")
-	cmd.Env = append(os.Environ(), "SOC_SNAPSHOT_DIR="+snapshotDir)
+	cmd.Env = append(append(os.Environ(), nodeAuthEnv...), "SOC_SNAPSHOT_DIR="+snapshotDir)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	began := time.Now()
 	if err := cmd.Start(); err != nil {
