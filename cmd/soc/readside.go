@@ -15,6 +15,7 @@ import (
 	"github.com/socplatform/soc/events/kafkalog"
 	"github.com/socplatform/soc/projections"
 	"github.com/socplatform/soc/projections/assets"
+	"github.com/socplatform/soc/projections/identity"
 	"github.com/socplatform/soc/projections/readstore"
 	"github.com/socplatform/soc/projections/runner"
 	"github.com/socplatform/soc/projections/scans"
@@ -26,12 +27,12 @@ import (
 
 // readModels are the platform's projections, in the order they are started and listed.
 func readModels() []projections.Projection {
-	return []projections.Projection{
+	return append([]projections.Projection{
 		assets.NewProjection(),
 		vulns.NewFindingsProjection(),
 		scans.NewProjection(),
 		vulns.NewCVEsProjection(),
-	}
+	}, identity.Projections()...)
 }
 
 // projectionByName returns the named projections ("all" = every one).
@@ -87,6 +88,9 @@ func openReadSide(ctx context.Context, a *app) (*readSide, error) {
 // Kafka consumer group per projection.
 func startProjections(ctx context.Context, a *app, in inputs) (any, readiness, error) {
 	rs := in.readSide()
+	// API tokens' last use, recorded by this node's authenticator, lands beside the identity
+	// read model (GET /v1/tokens answers it from memory until the next flush).
+	in.identity().svc.SetLastUsed(identity.NewTokenUsage(rs.db))
 	var err error
 	for _, p := range readModels() {
 		var consumer eventlog.Consumer
@@ -181,6 +185,7 @@ func (c collectorFunc) Collect(ch chan<- prometheus.Metric) { c.collect(ch) }
 // startQuery serves the query API, the audit endpoints, /openapi.json and /ws.
 func startQuery(ctx context.Context, a *app, in inputs) (any, readiness, error) {
 	rs := in.readSide()
+	in.identity().svc.SetLastUsed(identity.NewTokenUsage(rs.db)) // as startProjections
 	var err error
 	var querier events.EventQuerier = a.store
 	var version func() int64

@@ -176,19 +176,29 @@ func (s *Service) flushLoop(ctx context.Context) {
 	}
 }
 
+// SetLastUsed makes sink receive API tokens' last use from the next flush on: the node's read
+// database, which opens after the identity module (cmd/soc's projections and query targets).
+func (s *Service) SetLastUsed(sink LastUsedSink) {
+	s.dir.mu.Lock()
+	s.deps.LastUsed = sink
+	s.dir.mu.Unlock()
+}
+
 // FlushLastUsed hands the last-used times recorded since the previous flush to Deps.LastUsed.
 func (s *Service) FlushLastUsed(ctx context.Context) error {
-	if s.deps.LastUsed == nil {
+	s.dir.mu.Lock()
+	sink := s.deps.LastUsed
+	if sink == nil {
+		s.dir.mu.Unlock()
 		return nil
 	}
-	s.dir.mu.Lock()
 	used := s.dir.unflushed
 	s.dir.unflushed = map[string]time.Time{}
 	s.dir.mu.Unlock()
 	if len(used) == 0 {
 		return nil
 	}
-	if err := s.deps.LastUsed.RecordTokensUsed(ctx, used); err != nil {
+	if err := sink.RecordTokensUsed(ctx, used); err != nil {
 		s.dir.mu.Lock()
 		for id, t := range used {
 			if t.After(s.dir.unflushed[id]) {
