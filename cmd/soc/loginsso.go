@@ -127,25 +127,24 @@ func (s ssoSignIn) start(ctx context.Context, hc *http.Client, redirect string) 
 func (s ssoSignIn) listener(state string, back chan<- url.Values, result <-chan error) http.Handler {
 	var taken atomic.Bool
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8") // the outcome is shown, never interpreted
 		w.Header().Set("Cache-Control", "no-store")
 		q := r.URL.Query()
 		if r.Method != http.MethodGet || r.URL.Path != loopbackPath || q.Get("state") != state {
-			http.Error(w, "not the sign-in soc login is waiting for", http.StatusBadRequest)
+			problem.Error(w, r, nil, problem.Invalid("state", "not the sign-in soc login is waiting for"))
 			return
 		}
 		if !taken.CompareAndSwap(false, true) {
-			http.Error(w, "this sign-in was already handed to soc login; see the terminal", http.StatusConflict)
+			problem.Error(w, r, nil, problem.Conflict("this sign-in was already handed to soc login; see the terminal"))
 			return
 		}
 		back <- q
 		select {
 		case err := <-result:
 			if err != nil {
-				w.WriteHeader(http.StatusUnauthorized)
-				fmt.Fprintf(w, "soc: the sign-in failed: %v\n", err)
+				problem.Error(w, r, nil, problem.Unauthorized("soc: the sign-in failed: %v", err))
 				return
 			}
+			w.Header().Set("Content-Type", "text/plain; charset=utf-8") // the outcome is shown, never interpreted
 			fmt.Fprintln(w, "soc: signed in. You can close this window and go back to the terminal.")
 		case <-r.Context().Done():
 		}

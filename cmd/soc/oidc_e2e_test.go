@@ -35,11 +35,11 @@ func TestOIDCEndToEnd(t *testing.T) {
 	admin := bearerFor(n.addr, false)
 	teams := map[string]string{}
 	for _, name := range []string{"platform", "payments"} {
-		var team struct{ ID string }
-		if r := callJSON(t, http.MethodPost, base+"/v1/teams", admin, `{"name":"`+name+`"}`, &team); r.status != http.StatusCreated {
+		var team struct{ ID, Name string }
+		if r := callJSON(t, http.MethodPost, base+"/v1/teams", admin, `{"name":"`+name+`"}`, &team); r.status != http.StatusCreated || team.ID == "" {
 			t.Fatalf("creating team %s: %d %s", name, r.status, r.body)
 		}
-		teams[name] = team.ID
+		teams[name] = team.Name // a principal names its teams by name, as assets' owner_team does
 	}
 
 	alice := signInThroughNode(t, base, "alice")

@@ -42,7 +42,7 @@ func (s *Service) Invite(ctx context.Context, caller access.Principal, cmd contr
 		if id, ok := d.byEmail[domain.NormalizeEmail(cmd.Email)]; ok {
 			err = &EmailTakenError{UserID: id}
 		} else if err = d.checkRoles("/roles", cmd.Roles); err == nil {
-			_, err = d.resolveTeams("/teams", cmd.Teams)
+			cmd.Teams, err = d.resolveTeams("/teams", cmd.Teams) // kept by id
 		}
 	})
 	if err != nil {
