@@ -48,9 +48,10 @@ type IssuedToken struct {
 // IssueToken issues an API token to the calling user, or (users:admin) to the user
 // cmd.UserID names. Its scopes must be among the owner's permissions (default: all of them, as
 // of now), its teams among the owner's (unless the owner sees every team): a token never holds
-// more than its owner. An API token cannot issue tokens.
+// more than its owner. An API token cannot issue tokens; the platform itself (a system
+// principal with users:admin, such as `soc token create --data`) issues them to a named user only.
 func (s *Service) IssueToken(ctx context.Context, caller access.Principal, cmd contracts.IssueApiToken, inv es.Invocation) (IssuedToken, error) {
-	if caller.Kind != access.KindUser {
+	if caller.Kind != access.KindUser && (caller.Kind != access.KindSystem || cmd.UserID == "") {
 		return IssuedToken{}, problem.Forbidden("API tokens are issued by a signed-in user")
 	}
 	ttl, err := parseTTL("/ttl", cmd.TTL, s.cfg.MaxTokenTTL)
