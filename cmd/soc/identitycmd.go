@@ -35,13 +35,21 @@ func (f *clientFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVarP(&f.output, "output", "o", "table", "output: table or json")
 }
 
-// client returns an authenticated client, or the error the command must exit with.
-func (f *clientFlags) client(cmd *cobra.Command) (*apiclient.Client, error) {
+// checkOutput reports a bad environment or --output with the error the command must exit with.
+func (f *clientFlags) checkOutput(cmd *cobra.Command) error {
 	if f.envErr != nil {
-		return nil, fail(cmd, 2, "%v", f.envErr)
+		return fail(cmd, 2, "%v", f.envErr)
 	}
 	if f.output != "table" && f.output != "json" {
-		return nil, fail(cmd, 2, "--output %q: want table or json", f.output)
+		return fail(cmd, 2, "--output %q: want table or json", f.output)
+	}
+	return nil
+}
+
+// client returns an authenticated client, or the error the command must exit with.
+func (f *clientFlags) client(cmd *cobra.Command) (*apiclient.Client, error) {
+	if err := f.checkOutput(cmd); err != nil {
+		return nil, err
 	}
 	store, err := apiclient.DefaultStore()
 	if err != nil {

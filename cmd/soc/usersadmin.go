@@ -129,7 +129,7 @@ func userCreateAdminCmd() *cobra.Command {
 // users, its teams teams (leads and members kept), and, with --data, each person's channels
 // their notification preferences.
 func usersImportCmd() *cobra.Command {
-	var f clientFlags
+	f := identityFlags{as: "users-import"}
 	var roles []string
 	cmd := &cobra.Command{
 		Use:   "import FILE",
@@ -148,43 +148,17 @@ team. Its "fallback" neither: what nobody owns goes to the admins.`,
 		Args: cobra.ExactArgs(1),
 	}
 	f.register(cmd)
-	cfg := toolConfig(cmd)
 	cmd.Flags().StringSliceVar(&roles, "role", nil, "role every imported user gets (repeatable); default: none (they are notified, and see nothing until granted a role)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		dir, err := notifyapp.LoadDirectory(args[0])
 		if err != nil {
 			return fail(cmd, 2, "%v", err)
 		}
-		if !cmd.Flags().Changed("data") && !cmd.Flags().Changed("postgres-url") {
-			c, err := f.client(cmd)
-			if err != nil {
-				return err
-			}
-			return importDirectory(cmd, c, nil, dir, roles)
-		}
-		return withStore(cmd, cfg, func(ctx context.Context, store *events.Guarded) error {
-			svc, err := openIdentity(ctx, store)
-			if err != nil {
-				return fail(cmd, 1, "%v", err)
-			}
-			c, err := localClient(svc, importer())
-			if err != nil {
-				return fail(cmd, 1, "%v", err)
-			}
-			asUser := func(id string) (*apiclient.Client, error) {
-				return localClient(svc, access.Principal{Kind: access.KindUser, ID: id, UserID: id})
-			}
-			return importDirectory(cmd, c, asUser, dir, roles)
+		return f.run(cmd, func(c identityTarget) error {
+			return importDirectory(cmd, c.Client, c.asUser, dir, roles)
 		})
 	}
 	return cmd
-}
-
-// importer is who an offline import acts as: the platform itself, allowed to administer users.
-func importer() access.Principal {
-	p := access.System("users-import")
-	p.Perms = []access.Permission{access.UsersRead, access.UsersAdmin}
-	return p
 }
 
 // importDirectory creates dir's people and teams through c; asUser, when set, is a client

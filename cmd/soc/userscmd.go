@@ -17,12 +17,12 @@ func usersCmd() *cobra.Command {
 }
 
 func userCreateCmd() *cobra.Command {
-	var f clientFlags
+	var f identityFlags
 	var email, name, phone, tz string
 	var roles, teams []string
 	cmd := &cobra.Command{
 		Use:   "create",
-		Short: "create a user; prints the one-time password they sign in with",
+		Short: "create a user (over --server, or in --data DIR); prints the one-time password they sign in with",
 		Args:  cobra.NoArgs,
 	}
 	f.register(cmd)
@@ -36,71 +36,65 @@ func userCreateCmd() *cobra.Command {
 		if email == "" {
 			return fail(cmd, 2, "--email is required")
 		}
-		c, err := f.client(cmd)
-		if err != nil {
-			return err
-		}
-		body := withoutEmpty(map[string]any{"email": email, "display_name": name, "phone": phone, "time_zone": tz, "roles": roles, "teams": teams})
-		var out map[string]any
-		if err := c.Do(cmd.Context(), http.MethodPost, "/v1/users", body, http.StatusCreated, &out); err != nil {
-			return apiFail(cmd, err)
-		}
-		f.print(cmd.OutOrStdout(), out, []map[string]any{out}, "id", "email", "one_time_password")
-		return nil
+		return f.run(cmd, func(c identityTarget) error {
+			body := withoutEmpty(map[string]any{"email": email, "display_name": name, "phone": phone, "time_zone": tz, "roles": roles, "teams": teams})
+			var out map[string]any
+			if err := c.Do(cmd.Context(), http.MethodPost, "/v1/users", body, http.StatusCreated, &out); err != nil {
+				return apiFail(cmd, err)
+			}
+			f.print(cmd.OutOrStdout(), out, []map[string]any{out}, "id", "email", "one_time_password")
+			return nil
+		})
 	}
 	return cmd
 }
 
 func usersListCmd() *cobra.Command {
-	var f clientFlags
-	cmd := &cobra.Command{Use: "list", Short: "list users", Args: cobra.NoArgs}
+	var f identityFlags
+	cmd := &cobra.Command{Use: "list", Short: "list users (over --server, or in --data DIR)", Args: cobra.NoArgs}
 	f.register(cmd)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		c, err := f.client(cmd)
-		if err != nil {
-			return err
-		}
-		var all []map[string]any
-		path := "/v1/users?limit=500"
-		for path != "" {
-			var page struct {
-				Items      []map[string]any `json:"items"`
-				NextCursor string           `json:"next_cursor"`
+		return f.run(cmd, func(c identityTarget) error {
+			var all []map[string]any
+			path := "/v1/users?limit=500"
+			for path != "" {
+				var page struct {
+					Items      []map[string]any `json:"items"`
+					NextCursor string           `json:"next_cursor"`
+				}
+				if err := c.Do(cmd.Context(), http.MethodGet, path, nil, http.StatusOK, &page); err != nil {
+					return apiFail(cmd, err)
+				}
+				all = append(all, page.Items...)
+				path = ""
+				if page.NextCursor != "" {
+					path = "/v1/users?limit=500&cursor=" + url.QueryEscape(page.NextCursor)
+				}
 			}
-			if err := c.Do(cmd.Context(), http.MethodGet, path, nil, http.StatusOK, &page); err != nil {
-				return apiFail(cmd, err)
-			}
-			all = append(all, page.Items...)
-			path = ""
-			if page.NextCursor != "" {
-				path = "/v1/users?limit=500&cursor=" + url.QueryEscape(page.NextCursor)
-			}
-		}
-		f.print(cmd.OutOrStdout(), all, all, "id", "email", "display_name", "status", "roles", "teams")
-		return nil
+			f.print(cmd.OutOrStdout(), all, all, "id", "email", "display_name", "status", "roles", "teams")
+			return nil
+		})
 	}
 	return cmd
 }
 
 // userStatusCmd is `soc users disable|enable USER` (an id or an email).
 func userStatusCmd(verb string) *cobra.Command {
-	var f clientFlags
-	cmd := &cobra.Command{Use: verb + " USER", Short: verb + " a user (by id or email)", Args: cobra.ExactArgs(1)}
+	var f identityFlags
+	cmd := &cobra.Command{Use: verb + " USER", Short: verb + " a user (by id or email; over --server, or in --data DIR)", Args: cobra.ExactArgs(1)}
 	f.register(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		c, err := f.client(cmd)
-		if err != nil {
-			return err
-		}
-		id, err := findUser(cmd.Context(), c, args[0])
-		if err != nil {
-			return apiFail(cmd, err)
-		}
-		if err := c.Do(cmd.Context(), http.MethodPost, "/v1/users/"+url.PathEscape(id)+"/"+verb, map[string]any{}, http.StatusOK, nil); err != nil {
-			return apiFail(cmd, err)
-		}
-		fmt.Fprintf(cmd.ErrOrStderr(), "user %s %sd\n", id, verb)
-		return nil
+		return f.run(cmd, func(c identityTarget) error {
+			id, err := findUser(cmd.Context(), c.Client, args[0])
+			if err != nil {
+				return apiFail(cmd, err)
+			}
+			if err := c.Do(cmd.Context(), http.MethodPost, "/v1/users/"+url.PathEscape(id)+"/"+verb, map[string]any{}, http.StatusOK, nil); err != nil {
+				return apiFail(cmd, err)
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "user %s %sd\n", id, verb)
+			return nil
+		})
 	}
 	return cmd
 }
@@ -111,73 +105,67 @@ func teamsCmd() *cobra.Command {
 }
 
 func teamCreateCmd() *cobra.Command {
-	var f clientFlags
+	var f identityFlags
 	var lead string
-	cmd := &cobra.Command{Use: "create NAME", Short: "create a team", Args: cobra.ExactArgs(1)}
+	cmd := &cobra.Command{Use: "create NAME", Short: "create a team (over --server, or in --data DIR)", Args: cobra.ExactArgs(1)}
 	f.register(cmd)
 	cmd.Flags().StringVar(&lead, "lead", "", "the team lead (id or email; becomes a member)")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		c, err := f.client(cmd)
-		if err != nil {
-			return err
-		}
-		body := map[string]any{"name": args[0]}
-		if lead != "" {
-			id, err := findUser(cmd.Context(), c, lead)
-			if err != nil {
+		return f.run(cmd, func(c identityTarget) error {
+			body := map[string]any{"name": args[0]}
+			if lead != "" {
+				id, err := findUser(cmd.Context(), c.Client, lead)
+				if err != nil {
+					return apiFail(cmd, err)
+				}
+				body["lead"] = id
+			}
+			var out map[string]any
+			if err := c.Do(cmd.Context(), http.MethodPost, "/v1/teams", body, http.StatusCreated, &out); err != nil {
 				return apiFail(cmd, err)
 			}
-			body["lead"] = id
-		}
-		var out map[string]any
-		if err := c.Do(cmd.Context(), http.MethodPost, "/v1/teams", body, http.StatusCreated, &out); err != nil {
-			return apiFail(cmd, err)
-		}
-		f.print(cmd.OutOrStdout(), out, []map[string]any{out}, "id", "name", "lead")
-		return nil
+			f.print(cmd.OutOrStdout(), out, []map[string]any{out}, "id", "name", "lead")
+			return nil
+		})
 	}
 	return cmd
 }
 
 func teamAddMemberCmd() *cobra.Command {
-	var f clientFlags
-	cmd := &cobra.Command{Use: "add-member TEAM USER", Short: "add a user (id or email) to a team", Args: cobra.ExactArgs(2)}
+	var f identityFlags
+	cmd := &cobra.Command{Use: "add-member TEAM USER", Short: "add a user (id or email) to a team (over --server, or in --data DIR)", Args: cobra.ExactArgs(2)}
 	f.register(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		c, err := f.client(cmd)
-		if err != nil {
-			return err
-		}
-		id, err := findUser(cmd.Context(), c, args[1])
-		if err != nil {
-			return apiFail(cmd, err)
-		}
-		if err := c.Do(cmd.Context(), http.MethodPost, "/v1/teams/"+url.PathEscape(args[0])+"/members", map[string]any{"user_id": id}, http.StatusOK, nil); err != nil {
-			return apiFail(cmd, err)
-		}
-		fmt.Fprintf(cmd.ErrOrStderr(), "%s added to %s\n", args[1], args[0])
-		return nil
+		return f.run(cmd, func(c identityTarget) error {
+			id, err := findUser(cmd.Context(), c.Client, args[1])
+			if err != nil {
+				return apiFail(cmd, err)
+			}
+			if err := c.Do(cmd.Context(), http.MethodPost, "/v1/teams/"+url.PathEscape(args[0])+"/members", map[string]any{"user_id": id}, http.StatusOK, nil); err != nil {
+				return apiFail(cmd, err)
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "%s added to %s\n", args[1], args[0])
+			return nil
+		})
 	}
 	return cmd
 }
 
 func teamsListCmd() *cobra.Command {
-	var f clientFlags
-	cmd := &cobra.Command{Use: "list", Short: "list teams", Args: cobra.NoArgs}
+	var f identityFlags
+	cmd := &cobra.Command{Use: "list", Short: "list teams (over --server, or in --data DIR)", Args: cobra.NoArgs}
 	f.register(cmd)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		c, err := f.client(cmd)
-		if err != nil {
-			return err
-		}
-		var page struct {
-			Items []map[string]any `json:"items"`
-		}
-		if err := c.Do(cmd.Context(), http.MethodGet, "/v1/teams", nil, http.StatusOK, &page); err != nil {
-			return apiFail(cmd, err)
-		}
-		f.print(cmd.OutOrStdout(), page.Items, page.Items, "id", "name", "lead", "members")
-		return nil
+		return f.run(cmd, func(c identityTarget) error {
+			var page struct {
+				Items []map[string]any `json:"items"`
+			}
+			if err := c.Do(cmd.Context(), http.MethodGet, "/v1/teams", nil, http.StatusOK, &page); err != nil {
+				return apiFail(cmd, err)
+			}
+			f.print(cmd.OutOrStdout(), page.Items, page.Items, "id", "name", "lead", "members")
+			return nil
+		})
 	}
 	return cmd
 }
@@ -188,69 +176,69 @@ func tokenCmd() *cobra.Command {
 }
 
 func tokenCreateCmd() *cobra.Command {
-	var f clientFlags
+	var f identityFlags
 	var user, name string
 	var scopes, teams []string
 	var ttl time.Duration
 	cmd := &cobra.Command{
 		Use:   "create",
-		Short: "issue an API token; it is printed once and cannot be shown again",
+		Short: "issue an API token (over --server, or in --data DIR); it is printed once and cannot be shown again",
 		Args:  cobra.NoArgs,
 	}
 	f.register(cmd)
-	cmd.Flags().StringVar(&user, "user", "", "the token's owner (id or email; default: yourself — another user needs users:admin)")
+	cmd.Flags().StringVar(&user, "user", "", "the token's owner (id or email; default: yourself — another user needs users:admin; required with --data)")
 	cmd.Flags().StringVar(&name, "name", "", "a label for the token (default: soc-cli)")
 	cmd.Flags().StringSliceVar(&scopes, "scope", nil, "permission the token carries (repeatable, e.g. imports:write); default: the owner's")
 	cmd.Flags().StringSliceVar(&teams, "team", nil, "restrict the token to these teams' data (repeatable)")
 	cmd.Flags().DurationVar(&ttl, "ttl", 90*24*time.Hour, "lifetime")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		c, err := f.client(cmd)
-		if err != nil {
-			return err
+		if user == "" && f.offline(cmd) {
+			// Offline nobody is signed in: there is no "yourself" to own the token.
+			return fail(cmd, 2, "--user is required with --data/--postgres-url: name the token's owner")
 		}
 		if name == "" {
 			name = "soc-cli"
 		}
-		body := withoutEmpty(map[string]any{"name": name, "scopes": scopes, "teams": teams, "ttl": ttl.String()})
-		if user != "" {
-			id, err := findUser(cmd.Context(), c, user)
-			if err != nil {
+		return f.run(cmd, func(c identityTarget) error {
+			body := withoutEmpty(map[string]any{"name": name, "scopes": scopes, "teams": teams, "ttl": ttl.String()})
+			if user != "" {
+				id, err := findUser(cmd.Context(), c.Client, user)
+				if err != nil {
+					return apiFail(cmd, err)
+				}
+				body["user_id"] = id
+			}
+			var out map[string]any
+			if err := c.Do(cmd.Context(), http.MethodPost, "/v1/tokens", body, http.StatusCreated, &out); err != nil {
 				return apiFail(cmd, err)
 			}
-			body["user_id"] = id
-		}
-		var out map[string]any
-		if err := c.Do(cmd.Context(), http.MethodPost, "/v1/tokens", body, http.StatusCreated, &out); err != nil {
-			return apiFail(cmd, err)
-		}
-		if f.output == "json" {
-			f.print(cmd.OutOrStdout(), out, nil)
+			if f.output == "json" {
+				f.print(cmd.OutOrStdout(), out, nil)
+				return nil
+			}
+			tok, _ := out["token"].(string)
+			fmt.Fprintln(cmd.OutOrStdout(), tok)
+			fmt.Fprintf(cmd.ErrOrStderr(), "token %v expires %v; it is shown only now (use it as SOC_TOKEN)\n", out["id"], out["expires_at"])
 			return nil
-		}
-		tok, _ := out["token"].(string)
-		fmt.Fprintln(cmd.OutOrStdout(), tok)
-		fmt.Fprintf(cmd.ErrOrStderr(), "token %v expires %v; it is shown only now (use it as SOC_TOKEN)\n", out["id"], out["expires_at"])
-		return nil
+		})
 	}
 	return cmd
 }
 
 func tokenRevokeCmd() *cobra.Command {
-	var f clientFlags
-	cmd := &cobra.Command{Use: "revoke ID", Short: "revoke an API token", Args: cobra.ExactArgs(1)}
+	var f identityFlags
+	cmd := &cobra.Command{Use: "revoke ID", Short: "revoke an API token (over --server, or in --data DIR)", Args: cobra.ExactArgs(1)}
 	f.register(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		c, err := f.client(cmd)
-		if err != nil {
-			return err
-		}
 		if strings.ContainsAny(args[0], "/?#") {
 			return fail(cmd, 2, "%q is not a token id", args[0])
 		}
-		if err := c.Do(cmd.Context(), http.MethodDelete, "/v1/tokens/"+url.PathEscape(args[0]), nil, http.StatusNoContent, nil); err != nil {
-			return apiFail(cmd, err)
-		}
-		return nil
+		return f.run(cmd, func(c identityTarget) error {
+			if err := c.Do(cmd.Context(), http.MethodDelete, "/v1/tokens/"+url.PathEscape(args[0]), nil, http.StatusNoContent, nil); err != nil {
+				return apiFail(cmd, err)
+			}
+			return nil
+		})
 	}
 	return cmd
 }
