@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -131,6 +133,13 @@ func TestIdentityCommandsRefuseAmbiguousTargets(t *testing.T) {
 		if _, errOut, code := socRun(t, args...); code != 2 || !strings.Contains(errOut, "--server and --data/--postgres-url exclude each other") {
 			t.Errorf("%v: exit %d, %s", args, code, errOut)
 		}
+	}
+	file := filepath.Join(t.TempDir(), "directory.json")
+	if err := os.WriteFile(file, []byte(`{"users": []}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, code := socRun(t, "users", "import", file, "--data", dir, "--server", "http://127.0.0.1:1"); code != 2 || !strings.Contains(errOut, "exclude each other") {
+		t.Errorf("users import --data --server: exit %d, %s", code, errOut)
 	}
 	if _, errOut, code := socRun(t, "token", "create", "--data", dir); code != 2 || !strings.Contains(errOut, "--user is required") {
 		t.Errorf("token create --data without --user: exit %d, %s", code, errOut)
