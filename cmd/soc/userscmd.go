@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
+	"github.com/socplatform/soc/cmd/soc/internal/apiclient"
 	"github.com/spf13/cobra"
 )
 
@@ -113,12 +115,8 @@ func teamCreateCmd() *cobra.Command {
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
 		return f.run(cmd, func(c identityTarget) error {
 			body := map[string]any{"name": args[0]}
-			if lead != "" {
-				id, err := findUser(cmd.Context(), c.Client, lead)
-				if err != nil {
-					return apiFail(cmd, err)
-				}
-				body["lead"] = id
+			if err := putUser(cmd.Context(), c.Client, body, "lead", lead); err != nil {
+				return apiFail(cmd, err)
 			}
 			var out map[string]any
 			if err := c.Do(cmd.Context(), http.MethodPost, "/v1/teams", body, http.StatusCreated, &out); err != nil {
@@ -201,12 +199,8 @@ func tokenCreateCmd() *cobra.Command {
 		}
 		return f.run(cmd, func(c identityTarget) error {
 			body := withoutEmpty(map[string]any{"name": name, "scopes": scopes, "teams": teams, "ttl": ttl.String()})
-			if user != "" {
-				id, err := findUser(cmd.Context(), c.Client, user)
-				if err != nil {
-					return apiFail(cmd, err)
-				}
-				body["user_id"] = id
+			if err := putUser(cmd.Context(), c.Client, body, "user_id", user); err != nil {
+				return apiFail(cmd, err)
 			}
 			var out map[string]any
 			if err := c.Do(cmd.Context(), http.MethodPost, "/v1/tokens", body, http.StatusCreated, &out); err != nil {
@@ -241,6 +235,19 @@ func tokenRevokeCmd() *cobra.Command {
 		})
 	}
 	return cmd
+}
+
+// putUser sets body[key] to the id of who (an id or an email) when who is given.
+func putUser(ctx context.Context, c *apiclient.Client, body map[string]any, key, who string) error {
+	if who == "" {
+		return nil
+	}
+	id, err := findUser(ctx, c, who)
+	if err != nil {
+		return err
+	}
+	body[key] = id
+	return nil
 }
 
 // withoutEmpty drops the members a flag left empty: the identity API reads bodies strictly,
