@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net/http"
 
 	"github.com/socplatform/soc/cmd/soc/internal/apiclient"
 	"github.com/socplatform/soc/events"
@@ -84,4 +85,31 @@ func offlineAdmin(name string) access.Principal {
 	p := access.System(name)
 	p.Perms = []access.Permission{access.UsersRead, access.UsersAdmin}
 	return p
+}
+
+// identityRequest makes cmd a command that sends its requests through do to what its flags
+// name: a node (--server) or the store itself (--data/--postgres-url). What do returns is a
+// request's error, reported with the exit status it calls for; checks of the command line
+// itself belong in cmd.PreRunE, so that they refuse before anything is opened.
+func identityRequest(cmd *cobra.Command, f *identityFlags, do func(cmd *cobra.Command, args []string, c identityTarget) error) *cobra.Command {
+	f.register(cmd)
+	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		return f.run(cmd, func(c identityTarget) error {
+			if err := do(cmd, args, c); err != nil {
+				return apiFail(cmd, err)
+			}
+			return nil
+		})
+	}
+	return cmd
+}
+
+// create posts body to path (a 201) and prints what was created: JSON, or a table of cols.
+func (f *identityFlags) create(cmd *cobra.Command, c identityTarget, path string, body map[string]any, cols ...string) error {
+	var out map[string]any
+	if err := c.Do(cmd.Context(), http.MethodPost, path, body, http.StatusCreated, &out); err != nil {
+		return err
+	}
+	f.print(cmd.OutOrStdout(), out, []map[string]any{out}, cols...)
+	return nil
 }
