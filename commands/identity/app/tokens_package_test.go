@@ -24,7 +24,7 @@ func (k keyring) Verify(token string) (app.AccessClaims, error) {
 
 // The identity app on the real tokens package: argon2id, Ed25519 JWTs, opaque secrets.
 func TestWithTheTokensPackage(t *testing.T) {
-	clock := identitytest.NewClock(identitytest.Start)
+	clock := testsupport.NewClock(identitytest.Start)
 	kr, err := tokens.OpenKeyring(tokens.KeyConfig{Dir: t.TempDir(), Issuer: "https://soc.test", Audience: "soc"}, clock.Now)
 	if err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/socplatform/soc/commands/identity/app"
+	"github.com/socplatform/soc/commands/internal/testsupport"
 	"github.com/socplatform/soc/events"
 )
 
@@ -16,7 +17,7 @@ var Start = time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 type Env struct {
 	Svc       *app.Service
 	Store     *events.Guarded
-	Clock     *Clock
+	Clock     *testsupport.Clock
 	Keyring   *Keyring
 	Passwords *Passwords
 	Deps      app.Deps
@@ -30,7 +31,7 @@ func Open(tb testing.TB, store *events.Guarded, cfg *app.Config) *Env {
 	if cfg != nil {
 		c = *cfg
 	}
-	clock := NewClock(Start)
+	clock := testsupport.NewClock(Start)
 	kr := &Keyring{Now: clock.Now, TTL: c.AccessTTL}
 	pw := &Passwords{M: 1}
 	env := &Env{Store: store, Clock: clock, Keyring: kr, Passwords: pw, Config: c}

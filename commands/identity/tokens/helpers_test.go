@@ -3,32 +3,16 @@ package tokens
 import (
 	"crypto/ed25519"
 	"crypto/rand"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+	"github.com/socplatform/soc/commands/internal/testsupport"
 )
 
-// clock is a settable clock shared by the keyrings of a test.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)} }
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+func newClock() *testsupport.Clock {
+	return testsupport.NewClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 }
 
 const (
@@ -40,9 +24,9 @@ func testConfig(dir string) KeyConfig {
 	return KeyConfig{Dir: dir, Issuer: testIssuer, Audience: testAudience}
 }
 
-func openRing(t *testing.T, cfg KeyConfig, c *clock) *Keyring {
+func openRing(t *testing.T, cfg KeyConfig, c *testsupport.Clock) *Keyring {
 	t.Helper()
-	k, err := OpenKeyring(cfg, c.now)
+	k, err := OpenKeyring(cfg, c.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,7 +34,7 @@ func openRing(t *testing.T, cfg KeyConfig, c *clock) *Keyring {
 }
 
 // newRing is a keyring over a new directory, with its clock.
-func newRing(t *testing.T) (*Keyring, *clock, string) {
+func newRing(t *testing.T) (*Keyring, *testsupport.Clock, string) {
 	t.Helper()
 	c, dir := newClock(), t.TempDir()
 	return openRing(t, testConfig(dir), c), c, dir

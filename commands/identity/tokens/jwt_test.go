@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+	"github.com/socplatform/soc/commands/internal/testsupport"
 	"github.com/socplatform/soc/schemas/problem"
 )
 
@@ -19,14 +20,14 @@ func TestIssueVerifyRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := c.now().Add(DefaultAccessTTL); !exp.Equal(want) {
+	if want := c.Now().Add(DefaultAccessTTL); !exp.Equal(want) {
 		t.Fatalf("expires %v, want %v", exp, want)
 	}
 	got, err := k.Verify(tok)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Subject != "u-42" || got.SessionID != "s-7" || got.ID == "" || !got.IssuedAt.Equal(c.now()) || !got.Expiry.Equal(exp) {
+	if got.Subject != "u-42" || got.SessionID != "s-7" || got.ID == "" || !got.IssuedAt.Equal(c.Now()) || !got.Expiry.Equal(exp) {
 		t.Fatalf("claims %+v", got)
 	}
 	tok2 := issue(t, k)
@@ -112,20 +113,20 @@ func expectRefused(t *testing.T, k *Keyring, tok string, want error) {
 func TestAttackAlgNone(t *testing.T) {
 	k, c, _ := newRing(t)
 	header := map[string]any{"alg": "none", "typ": "at+jwt", "kid": activeKID(k)}
-	tok := encodeSegment(t, header) + "." + encodeSegment(t, validClaims(c.now())) + "."
+	tok := encodeSegment(t, header) + "." + encodeSegment(t, validClaims(c.Now())) + "."
 	expectRefused(t, k, tok, ErrAlgorithm)
 }
 
 func TestAttackHS256WithThePublicKeyAsSecret(t *testing.T) {
 	k, c, _ := newRing(t)
 	key := activeKey(k)
-	tok := sign(t, jose.HS256, []byte(key.pub), key.kid, tokenType, validClaims(c.now()))
+	tok := sign(t, jose.HS256, []byte(key.pub), key.kid, tokenType, validClaims(c.Now()))
 	expectRefused(t, k, tok, ErrAlgorithm)
 }
 
 func TestAttackOtherKeySameKID(t *testing.T) {
 	k, c, _ := newRing(t)
-	tok := sign(t, jose.EdDSA, otherKey(t), activeKID(k), tokenType, validClaims(c.now()))
+	tok := sign(t, jose.EdDSA, otherKey(t), activeKID(k), tokenType, validClaims(c.Now()))
 	expectRefused(t, k, tok, ErrBadSignature)
 }
 
@@ -137,7 +138,7 @@ func TestAttackEmbeddedJWK(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	tok, err := jwt.Signed(s).Claims(validClaims(c.now())).Serialize()
+	tok, err := jwt.Signed(s).Claims(validClaims(c.Now())).Serialize()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,32 +147,32 @@ func TestAttackEmbeddedJWK(t *testing.T) {
 
 func TestAttackUnknownKID(t *testing.T) {
 	k, c, _ := newRing(t)
-	tok := sign(t, jose.EdDSA, otherKey(t), "not-a-kid-of-ours", tokenType, validClaims(c.now()))
+	tok := sign(t, jose.EdDSA, otherKey(t), "not-a-kid-of-ours", tokenType, validClaims(c.Now()))
 	expectRefused(t, k, tok, ErrUnknownKey)
-	noKID := sign(t, jose.EdDSA, otherKey(t), "", tokenType, validClaims(c.now()))
+	noKID := sign(t, jose.EdDSA, otherKey(t), "", tokenType, validClaims(c.Now()))
 	expectRefused(t, k, noKID, ErrUnknownKey)
 }
 
 func TestAttackExpired(t *testing.T) {
 	k, c, _ := newRing(t)
 	tok := issue(t, k)
-	c.advance(DefaultAccessTTL + Leeway - time.Second)
+	c.Advance(DefaultAccessTTL + Leeway - time.Second)
 	if _, err := k.Verify(tok); err != nil {
 		t.Fatalf("within the leeway: %v", err)
 	}
-	c.advance(2 * time.Second)
+	c.Advance(2 * time.Second)
 	expectRefused(t, k, tok, ErrExpired)
 }
 
 func TestAttackNotYetValid(t *testing.T) {
 	// A node whose clock runs ahead issues; this one verifies.
 	k, c, dir := newRing(t)
-	ahead := &clock{t: c.now().Add(Leeway - time.Second)}
+	ahead := testsupport.NewClock(c.Now().Add(Leeway - time.Second))
 	k2 := openRing(t, testConfig(dir), ahead)
 	if _, err := k.Verify(issue(t, k2)); err != nil {
 		t.Fatalf("within the leeway: %v", err)
 	}
-	ahead.advance(10 * time.Minute)
+	ahead.Advance(10 * time.Minute)
 	expectRefused(t, k, issue(t, k2), ErrNotYetValid)
 }
 
@@ -207,8 +208,8 @@ func TestAttackWrongType(t *testing.T) {
 	// Signed by our own key, but not as an access token (another JWT kind, or none said).
 	k, c, _ := newRing(t)
 	key := activeKey(k)
-	expectRefused(t, k, sign(t, jose.EdDSA, key.priv, key.kid, "JWT", validClaims(c.now())), ErrWrongType)
-	expectRefused(t, k, sign(t, jose.EdDSA, key.priv, key.kid, "", validClaims(c.now())), ErrWrongType)
+	expectRefused(t, k, sign(t, jose.EdDSA, key.priv, key.kid, "JWT", validClaims(c.Now())), ErrWrongType)
+	expectRefused(t, k, sign(t, jose.EdDSA, key.priv, key.kid, "", validClaims(c.Now())), ErrWrongType)
 }
 
 func TestAttackMissingClaims(t *testing.T) {
@@ -216,7 +217,7 @@ func TestAttackMissingClaims(t *testing.T) {
 	// be revoked with its session.
 	k, c, _ := newRing(t)
 	key := activeKey(k)
-	if _, err := k.Verify(sign(t, jose.EdDSA, key.priv, key.kid, tokenType, validClaims(c.now()))); err != nil {
+	if _, err := k.Verify(sign(t, jose.EdDSA, key.priv, key.kid, tokenType, validClaims(c.Now()))); err != nil {
 		t.Fatalf("complete claims: %v", err)
 	}
 	for name, drop := range map[string]func(*wireClaims){
@@ -228,7 +229,7 @@ func TestAttackMissingClaims(t *testing.T) {
 		"jti": func(w *wireClaims) { w.ID = "" },
 	} {
 		t.Run(name, func(t *testing.T) {
-			claims := validClaims(c.now())
+			claims := validClaims(c.Now())
 			drop(&claims)
 			expectRefused(t, k, sign(t, jose.EdDSA, key.priv, key.kid, tokenType, claims), ErrMissingClaim)
 		})
@@ -242,7 +243,7 @@ func TestAttackOversized(t *testing.T) {
 	padded := struct {
 		wireClaims
 		Pad string `json:"pad"`
-	}{validClaims(c.now()), strings.Repeat("x", MaxTokenBytes)}
+	}{validClaims(c.Now()), strings.Repeat("x", MaxTokenBytes)}
 	expectRefused(t, k, sign(t, jose.EdDSA, key.priv, key.kid, tokenType, padded), ErrTokenTooLarge)
 	expectRefused(t, k, strings.Repeat("a", 1<<20), ErrTokenTooLarge)
 }
@@ -268,7 +269,7 @@ func TestAttackGarbage(t *testing.T) {
 
 func FuzzVerify(f *testing.F) {
 	c := newClock()
-	k, err := OpenKeyring(testConfig(f.TempDir()), c.now)
+	k, err := OpenKeyring(testConfig(f.TempDir()), c.Now)
 	if err != nil {
 		f.Fatal(err)
 	}

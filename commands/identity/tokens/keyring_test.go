@@ -101,7 +101,7 @@ func TestKeyFiles(t *testing.T) {
 func TestRestartKeepsTheKey(t *testing.T) {
 	k, c, dir := newRing(t)
 	tok := issue(t, k)
-	c.advance(time.Minute)
+	c.Advance(time.Minute)
 	k2 := openRing(t, testConfig(dir), c)
 	if activeKID(k2) != activeKID(k) {
 		t.Fatal("a restart made a new key")
@@ -117,7 +117,7 @@ func TestRefusesKeyFilesOpenToOthers(t *testing.T) {
 	if err := os.Chmod(filepath.Join(dir, "key-"+activeKID(k)+".json"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := OpenKeyring(testConfig(dir), newClock().now); err == nil || !strings.Contains(err.Error(), "open to other users") {
+	if _, err := OpenKeyring(testConfig(dir), newClock().Now); err == nil || !strings.Contains(err.Error(), "open to other users") {
 		t.Fatalf("opened over a world-readable key: %v", err)
 	}
 }
@@ -129,7 +129,7 @@ func TestRefusesCorruptOrMisnamedKeyFiles(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, "key-abc.json"), []byte(`{"kid":"abc","alg":"Ed`), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := OpenKeyring(testConfig(dir), c.now); err == nil {
+		if _, err := OpenKeyring(testConfig(dir), c.Now); err == nil {
 			t.Fatal("opened over a truncated key file")
 		}
 	})
@@ -143,7 +143,7 @@ func TestRefusesCorruptOrMisnamedKeyFiles(t *testing.T) {
 		if err := os.WriteFile(filepath.Join(dir, "key-"+strings.Repeat("A", 43)+".json"), b, 0o600); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := OpenKeyring(testConfig(dir), c.now); err == nil {
+		if _, err := OpenKeyring(testConfig(dir), c.Now); err == nil {
 			t.Fatal("opened a key file whose name is not its key's kid")
 		}
 	})
@@ -160,12 +160,12 @@ func TestRefusesCorruptOrMisnamedKeyFiles(t *testing.T) {
 func TestLazyRotationOnIssue(t *testing.T) {
 	k, c, dir := newRing(t)
 	first := activeKID(k)
-	c.advance(DefaultRotateEvery - time.Second)
+	c.Advance(DefaultRotateEvery - time.Second)
 	before := issue(t, k) // the last token of the first key
 	if activeKID(k) != first {
 		t.Fatal("rotated early")
 	}
-	c.advance(time.Second)
+	c.Advance(time.Second)
 	after := issue(t, k)
 	second := activeKID(k)
 	if second == first {
@@ -176,14 +176,14 @@ func TestLazyRotationOnIssue(t *testing.T) {
 	}
 	// The retired key verifies the tokens it signed for as long as they are valid, leeway
 	// included.
-	c.advance(DefaultAccessTTL + Leeway - 2*time.Second)
+	c.Advance(DefaultAccessTTL + Leeway - 2*time.Second)
 	for _, tok := range []string{before, after} {
 		if _, err := k.Verify(tok); err != nil {
 			t.Fatalf("after rotation: %v", err)
 		}
 	}
 	// Then it is removed: from the JWKS, the directory and verification.
-	c.advance(2*time.Second + ReloadEvery)
+	c.Advance(2*time.Second + ReloadEvery)
 	issue(t, k) // the reload that prunes
 	if got := jwksKIDs(t, k); len(got) != 1 || got[0] != second {
 		t.Fatalf("JWKS kids %v, want [%s]", got, second)
@@ -204,12 +204,12 @@ func TestRotateKeepsTheRetiredKeyUntilItsTokensExpire(t *testing.T) {
 	if activeKID(k) == oldKID {
 		t.Fatal("Rotate kept the key")
 	}
-	c.advance(DefaultAccessTTL + Leeway - time.Second)
+	c.Advance(DefaultAccessTTL + Leeway - time.Second)
 	if _, err := k.Verify(old); err != nil {
 		t.Fatalf("a token of the retired key: %v", err)
 	}
 	// Removed in memory at its time even without a reload.
-	c.advance(2*time.Second + ReloadEvery)
+	c.Advance(2*time.Second + ReloadEvery)
 	expectRefused(t, k, old, ErrUnknownKey)
 }
 
@@ -229,7 +229,7 @@ func TestSecondKeyringVerifiesTheFirstsTokens(t *testing.T) {
 	}
 	// And B signs with it too once its view is ReloadEvery old: it does not go on signing with
 	// a key another node retired.
-	c.advance(ReloadEvery)
+	c.Advance(ReloadEvery)
 	tok := issue(t, b)
 	if activeKID(b) != activeKID(a) {
 		t.Fatalf("B signs with %s, A with %s", activeKID(b), activeKID(a))
@@ -247,14 +247,14 @@ func TestUnknownKIDsRereadTheDirectoryAtMostOncePerInterval(t *testing.T) {
 		return k.reloads
 	}
 	start := reads()
-	forged := sign(t, jose.EdDSA, otherKey(t), "forged", tokenType, validClaims(c.now()))
+	forged := sign(t, jose.EdDSA, otherKey(t), "forged", tokenType, validClaims(c.Now()))
 	for range 50 {
 		expectRefused(t, k, forged, ErrUnknownKey)
 	}
 	if got := reads() - start; got != 0 {
 		t.Fatalf("50 forged kids read the unchanged directory %d times", got)
 	}
-	c.advance(ReloadEvery)
+	c.Advance(ReloadEvery)
 	for range 50 {
 		expectRefused(t, k, forged, ErrUnknownKey)
 	}
@@ -283,7 +283,7 @@ func TestConcurrentRotationByTwoNodes(t *testing.T) {
 	}
 	// Both settle on the newest key once they reload, and verify each other's tokens and the
 	// ones signed before the rotations.
-	c.advance(ReloadEvery)
+	c.Advance(ReloadEvery)
 	ta, tb := issue(t, a), issue(t, b)
 	if activeKID(a) != activeKID(b) {
 		t.Fatalf("A signs with %s, B with %s", activeKID(a), activeKID(b))
@@ -342,8 +342,8 @@ func TestVerifyKeepsTheViewWhenTheDirectoryBreaks(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "key-broken.json"), []byte("{"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c.advance(ReloadEvery)
-	forged := sign(t, jose.EdDSA, otherKey(t), "forged", tokenType, validClaims(c.now()))
+	c.Advance(ReloadEvery)
+	forged := sign(t, jose.EdDSA, otherKey(t), "forged", tokenType, validClaims(c.Now()))
 	expectRefused(t, k, forged, ErrUnknownKey)
 	if _, err := k.Verify(tok); err != nil {
 		t.Fatalf("known key after a failed reload: %v", err)
@@ -363,7 +363,7 @@ func TestKeysDeletedBehindTheKeyring(t *testing.T) {
 	}
 	// A forged kid makes the keyring reread the changed directory: it finds no key, and the
 	// next Issue writes a new one instead of failing.
-	expectRefused(t, k, sign(t, jose.EdDSA, otherKey(t), "forged", tokenType, validClaims(c.now())), ErrUnknownKey)
+	expectRefused(t, k, sign(t, jose.EdDSA, otherKey(t), "forged", tokenType, validClaims(c.Now())), ErrUnknownKey)
 	tok := issue(t, k)
 	if _, err := k.Verify(tok); err != nil {
 		t.Fatal(err)
@@ -382,11 +382,11 @@ func TestRetiredKeyActiveAgainWhenTheNewerOnesAreDeleted(t *testing.T) {
 	if err := k.Rotate(); err != nil {
 		t.Fatal(err)
 	}
-	c.advance(time.Minute)
+	c.Advance(time.Minute)
 	if err := os.Remove(filepath.Join(dir, "key-"+activeKID(k)+".json")); err != nil {
 		t.Fatal(err)
 	}
-	c.advance(DefaultAccessTTL + Leeway + ReloadEvery)
+	c.Advance(DefaultAccessTTL + Leeway + ReloadEvery)
 	tok := issue(t, k)
 	if activeKID(k) != first {
 		t.Fatalf("signs with %s, want the remaining %s", activeKID(k), first)

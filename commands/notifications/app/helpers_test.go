@@ -20,30 +20,6 @@ import (
 	"github.com/socplatform/soc/schemas/contracts"
 )
 
-// fakeClock is a clock that moves only when told to.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-func (c *fakeClock) Set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
 // fakeSender stands in for a channel client (the channels package tests the real ones): it
 // records every message it accepts, and can fail the first N calls, fail permanently, or block.
 type fakeSender struct {
@@ -126,7 +102,7 @@ type env struct {
 	t     *testing.T
 	path  string
 	store *events.Guarded
-	clock *fakeClock
+	clock *testsupport.Clock
 	prefs *StaticPreferences
 	svc   *Service
 }
@@ -135,7 +111,7 @@ func newEnv(t *testing.T) *env {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "events.db")
 	e := &env{t: t, path: path, store: testsupport.OpenSQLiteStore(t, sqlite.Config{Path: path}),
-		clock: &fakeClock{t: start}, prefs: NewStaticPreferences()}
+		clock: testsupport.NewClock(start), prefs: NewStaticPreferences()}
 	e.svc = NewService(e.store, e.prefs, e.clock.Now)
 	return e
 }
