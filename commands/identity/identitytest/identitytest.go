@@ -1,7 +1,7 @@
 // Package identitytest holds test doubles of what the identity app runs on besides the store:
-// a keyring, password hashing and secrets that behave like the tokens package's (same shapes,
-// same refusals) at a fraction of the cost, a settable clock, and Open, a Service over a real
-// SQLite store. Tests of the identity app and ports, and of what authenticates through them,
+// a keyring and password hashing that behave like the tokens package's (same shapes, same
+// refusals) at a fraction of the cost, the tokens package's secrets as app.Secrets, and Open, a
+// Service over a real SQLite store with a settable clock. Tests of the identity app and ports, and of what authenticates through them,
 // use it; the binary wires the real commands/identity/tokens.
 package identitytest
 
@@ -10,7 +10,6 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"strings"
@@ -19,30 +18,8 @@ import (
 	"time"
 
 	"github.com/socplatform/soc/commands/identity/app"
+	"github.com/socplatform/soc/commands/identity/tokens"
 )
-
-// Clock is a settable clock, safe for concurrent use.
-type Clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-// NewClock returns a clock at t.
-func NewClock(t time.Time) *Clock { return &Clock{t: t} }
-
-// Now is the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-// Advance moves the clock by d.
-func (c *Clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // ErrInvalidToken is every refusal of Keyring.Verify.
 var ErrInvalidToken = errors.New("invalid token")
@@ -128,25 +105,12 @@ func (p *Passwords) Verify(pw, encoded string) (ok, needsRehash bool, err error)
 	return ok, ok && m != p.m(), nil
 }
 
-// Secrets makes prefixed random secrets and hashes them with hex SHA-256, as
-// tokens.NewSecret and tokens.HashSecret do.
+// Secrets are the tokens package's secrets (cheap already: random bytes and one SHA-256), as
+// app.Secrets, so that what tests store is what the binary stores.
 type Secrets struct{}
 
 // New implements app.Secrets.
-func (Secrets) New(prefix string) (plain, hash string, err error) {
-	if prefix == "" {
-		return "", "", errors.New("a secret needs a prefix")
-	}
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
-		return "", "", err
-	}
-	plain = prefix + base64.RawURLEncoding.EncodeToString(b)
-	return plain, Secrets{}.Hash(plain), nil
-}
+func (Secrets) New(prefix string) (plain, hash string, err error) { return tokens.NewSecret(prefix) }
 
 // Hash implements app.Secrets.
-func (Secrets) Hash(plain string) string {
-	s := sha256.Sum256([]byte(plain))
-	return hex.EncodeToString(s[:])
-}
+func (Secrets) Hash(plain string) string { return tokens.HashSecret(plain) }

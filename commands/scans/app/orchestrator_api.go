@@ -3,10 +3,7 @@ package app
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +13,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/socplatform/soc/commands/identity/tokens"
 	"github.com/socplatform/soc/commands/internal/es"
 	"github.com/socplatform/soc/commands/scans/domain"
 	"github.com/socplatform/soc/commands/scans/runner"
@@ -153,8 +151,9 @@ func (o *Orchestrator) CreateDefinition(ctx context.Context, spec domain.Spec, m
 		if token, err = o.pushToken(ctx, id); err != nil {
 			return NewDefinition{}, err
 		}
-		sum := sha256.Sum256([]byte(token))
-		tokenHash = hex.EncodeToString(sum[:])
+		// Hashed as the identity context hashes its API tokens: in the binary the push token
+		// is one, and its hash is how a push is told from any other bearer of imports:write.
+		tokenHash = tokens.HashSecret(token)
 	}
 	changes, err := d.Create(spec, tokenHash)
 	if err != nil {
@@ -314,9 +313,7 @@ func (o *Orchestrator) AuthorizePush(ctx context.Context, definitionID, token st
 	if def.TokenSHA256 == "" {
 		return domain.Spec{}, &TokenError{Reason: "this definition does not accept pushed reports"}
 	}
-	want, err := hex.DecodeString(def.TokenSHA256)
-	got := sha256.Sum256([]byte(token))
-	if err != nil || token == "" || subtle.ConstantTimeCompare(want, got[:]) != 1 {
+	if token == "" || !tokens.SecretMatches(token, def.TokenSHA256) {
 		return domain.Spec{}, &TokenError{Reason: "missing or wrong push token"}
 	}
 	if def.Deleted {
