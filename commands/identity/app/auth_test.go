@@ -23,10 +23,7 @@ func TestAuthenticateRefuses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pat, err := f.Svc.IssueToken(ctx, carol, contracts.IssueApiToken{Name: "ci", Scopes: []contracts.Permission{"imports:write"}, TTL: "1h"}, es.Invocation{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	pat := f.issueToken(t, carol, contracts.IssueApiToken{Name: "ci", Scopes: []contracts.Permission{"imports:write"}, TTL: "1h"})
 	for name, cred := range map[string]string{
 		"empty":         "",
 		"garbage JWT":   "eyJ.not.a.token",
@@ -73,10 +70,7 @@ func TestRevokedSessionAndTokenAreRefused(t *testing.T) {
 	_, err := f.Svc.Authenticate(ctx, tok.AccessToken)
 	wantKind(t, err, problem.KindUnauthorized)
 
-	pat, err := f.Svc.IssueToken(ctx, f.admin, contracts.IssueApiToken{Name: "x", Scopes: []contracts.Permission{"scans:read"}, TTL: "1d"}, es.Invocation{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	pat := f.issueToken(t, f.admin, contracts.IssueApiToken{Name: "x", Scopes: []contracts.Permission{"scans:read"}, TTL: "1d"})
 	if _, err := f.Svc.RevokeToken(ctx, f.admin, pat.ID, es.Invocation{}); err != nil {
 		t.Fatal(err)
 	}
@@ -145,10 +139,7 @@ func TestAPITokenTeamsAreTheCallersOnly(t *testing.T) {
 	erin := f.principal(t, u.ID)
 	_, err := f.Svc.IssueToken(ctx, erin, contracts.IssueApiToken{Name: "t", Scopes: []contracts.Permission{"findings:read"}, Teams: []string{other.ID}, TTL: "1d"}, es.Invocation{})
 	wantField(t, err, "/teams/0")
-	pat, err := f.Svc.IssueToken(ctx, erin, contracts.IssueApiToken{Name: "t", Scopes: []contracts.Permission{"findings:read"}, Teams: []string{mine.ID}, TTL: "1d"}, es.Invocation{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	pat := f.issueToken(t, erin, contracts.IssueApiToken{Name: "t", Scopes: []contracts.Permission{"findings:read"}, Teams: []string{mine.ID}, TTL: "1d"})
 	// she leaves the team (a lead is named first): the token sees nothing any more
 	if _, err := f.Svc.AddMember(ctx, f.admin, mine.ID, contracts.AddTeamMember{UserID: f.adminID, Lead: ptr(true)}, es.Invocation{}); err != nil {
 		t.Fatal(err)
@@ -179,10 +170,7 @@ func TestRestartAndAnotherNodeKeepSessionsAndTokens(t *testing.T) {
 			}
 			other := f.Reopen(t) // another node, loaded before the session exists
 			tok := f.login(t, "admin@example.org", adminPassword)
-			pat, err := f.Svc.IssueToken(ctx, f.admin, contracts.IssueApiToken{Name: "ci", Scopes: []contracts.Permission{"imports:write"}, TTL: "1d"}, es.Invocation{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			pat := f.issueToken(t, f.admin, contracts.IssueApiToken{Name: "ci", Scopes: []contracts.Permission{"imports:write"}, TTL: "1d"})
 			if p, err := other.Authenticate(ctx, tok.AccessToken); err != nil || p.ID != f.adminID {
 				t.Fatalf("another node: %v %+v", err, p)
 			}
@@ -208,7 +196,7 @@ func TestRestartAndAnotherNodeKeepSessionsAndTokens(t *testing.T) {
 				t.Fatal(err)
 			}
 			// a rotated token replayed on the first node is caught there too
-			_, err = f.Svc.Refresh(ctx, tok.RefreshToken, es.Invocation{})
+			_, err := f.Svc.Refresh(ctx, tok.RefreshToken, es.Invocation{})
 			wantKind(t, err, problem.KindUnauthorized)
 		})
 	}

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/socplatform/soc/commands/internal/es"
 	"github.com/socplatform/soc/schemas/contracts"
 )
 
@@ -35,10 +34,7 @@ func TestStartFollowsTheStoreAndFlushesLastUse(t *testing.T) {
 	if err := follower.Start(runCtx); err != nil {
 		t.Fatal(err)
 	}
-	pat, err := f.Svc.IssueToken(ctx, f.admin, contracts.IssueApiToken{Name: "ci", Scopes: []contracts.Permission{"imports:write"}, TTL: "1d"}, es.Invocation{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	pat := f.issueToken(t, f.admin, contracts.IssueApiToken{Name: "ci", Scopes: []contracts.Permission{"imports:write"}, TTL: "1d"})
 	// the follower learns of the token by following, not by the lookup's catch-up: wait for it
 	for deadline := time.Now().Add(10 * time.Second); len(follower.Tokens(f.admin)) == 0; {
 		if time.Now().After(deadline) {

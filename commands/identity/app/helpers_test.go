@@ -63,6 +63,16 @@ func (f *fixture) user(t *testing.T, email string, roles ...string) app.UserView
 	return v.UserView
 }
 
+// issueToken issues the API token req asks for, as caller.
+func (f *fixture) issueToken(t *testing.T, caller access.Principal, req contracts.IssueApiToken) app.IssuedToken {
+	t.Helper()
+	tok, err := f.Svc.IssueToken(ctx, caller, req, es.Invocation{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
 func (f *fixture) login(t *testing.T, email, password string) app.Tokens {
 	t.Helper()
 	tok, err := f.Svc.Login(ctx, email, password, "192.0.2.1", es.Invocation{})

@@ -40,16 +40,9 @@ type UserView struct {
 
 // view is u's view. Callers hold dir.mu.
 func (d *directory) view(u *domain.User) UserView {
-	roles := slices.Clone(u.Roles)
-	if roles == nil {
-		roles = []string{}
-	}
-	perms := d.permissions(u.Roles)
-	if perms == nil {
-		perms = []access.Permission{}
-	}
 	return UserView{ID: u.ID, Email: u.Email, DisplayName: u.DisplayName, Phone: u.Phone, TimeZone: u.TimeZone,
-		Status: string(u.Status), Source: string(u.Source), Roles: roles, Permissions: perms, Teams: d.teamsOf(u.ID), Version: u.Version}
+		Status: string(u.Status), Source: string(u.Source), Roles: nonNil(slices.Clone(u.Roles)),
+		Permissions: nonNil(d.permissions(u.Roles)), Teams: d.teamsOf(u.ID), Version: u.Version}
 }
 
 // checkRoles refuses an unknown role, naming it. Callers hold dir.mu.
@@ -328,6 +321,7 @@ func (s *Service) WhoAmI(caller access.Principal) Me {
 	return m
 }
 
+// nonNil is s, or an empty list for nil: the API shows a list as [] when empty, never null.
 func nonNil[T any](s []T) []T {
 	if s == nil {
 		return []T{}

@@ -325,10 +325,7 @@ func TestCreateUserWithoutAPasswordAnswersAOneTimePassword(t *testing.T) {
 func TestTokenDefaultsAndIssuingForAnotherUser(t *testing.T) {
 	f := newFixture(t)
 	u := f.user(t, "svc@example.org", access.RoleScanner)
-	pat, err := f.Svc.IssueToken(ctx, f.admin, contracts.IssueApiToken{Name: "for svc", UserID: u.ID, TTL: "2160h0m0s"}, es.Invocation{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	pat := f.issueToken(t, f.admin, contracts.IssueApiToken{Name: "for svc", UserID: u.ID, TTL: "2160h0m0s"})
 	if want := identitytest.Start.Add(2160 * time.Hour); !pat.ExpiresAt.Equal(want) {
 		t.Fatalf("expires %v, want %v", pat.ExpiresAt, want)
 	}
@@ -412,10 +409,7 @@ func TestTeamsByIDOrName(t *testing.T) {
 	}
 	_, err = f.Svc.CreateUser(ctx, f.admin, contracts.CreateUser{Email: "rox@example.org", Teams: []string{"green"}}, es.Invocation{})
 	wantField(t, err, "/teams/0")
-	tok, err := f.Svc.IssueToken(ctx, p, contracts.IssueApiToken{Name: "ci", Teams: []string{"red"}, TTL: "1d"}, es.Invocation{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok := f.issueToken(t, p, contracts.IssueApiToken{Name: "ci", Teams: []string{"red"}, TTL: "1d"})
 	tp, err := f.Svc.Authenticate(ctx, tok.Token)
 	if err != nil || !slices.Equal(tp.Teams, []string{"red"}) {
 		t.Fatalf("token teams %v, %v", tp.Teams, err)
