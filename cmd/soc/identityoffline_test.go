@@ -148,3 +148,24 @@ func TestIdentityCommandsRefuseAmbiguousTargets(t *testing.T) {
 		t.Errorf("users list --data -o yaml: exit %d, %s", code, errOut)
 	}
 }
+
+// A command line an identity command cannot run is refused (exit 2) before the store is
+// opened: nothing is created in the data directory.
+func TestIdentityCommandsRefuseBadArgumentsBeforeOpeningTheStore(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"users", "create", "--data", dir}, "--email is required"},
+		{[]string{"token", "revoke", "a/b", "--data", dir}, `"a/b" is not a token id`},
+		{[]string{"token", "create", "--data", dir}, "--user is required"},
+	} {
+		if _, errOut, code := socRun(t, c.args...); code != 2 || !strings.Contains(errOut, c.want) {
+			t.Errorf("%v: exit %d, %s", c.args, code, errOut)
+		}
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatalf("the data directory was touched: %v", err)
+	}
+}
