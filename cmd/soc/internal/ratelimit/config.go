@@ -1,0 +1,77 @@
+package ratelimit
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/socplatform/soc/cmd/soc/internal/envflag"
+)
+
+// Fail modes: what a request gets while the limiter's backend (Redis) is unreachable.
+const (
+	FailOpen   = "open"
+	FailClosed = "closed"
+)
+
+// Config is the rate limiter's configuration (flags and SOC_* variables through envflag).
+type Config struct {
+	// RequestsPerMinute per client; 0 turns limiting off.
+	RequestsPerMinute int
+	// RedisURL, when set, keeps the budgets in Redis, shared by every gateway using it. It may
+	// hold a password: it is a secret flag (SOC_REDIS_URL or SOC_REDIS_URL_FILE).
+	RedisURL string
+	FailMode string
+}
+
+// DefaultConfig is the mission's 100 requests per minute, in memory, failing open.
+func DefaultConfig() Config { return Config{RequestsPerMinute: 100, FailMode: FailOpen} }
+
+// RegisterFlags binds the configuration to fs (envflag maps each to SOC_<NAME>).
+func (c *Config) RegisterFlags(fs *flag.FlagSet) {
+	d := DefaultConfig()
+	c.RedisURL = d.RedisURL // a flag.Value, unlike IntVar and StringVar, does not set its default
+	fs.IntVar(&c.RequestsPerMinute, "rate-limit", d.RequestsPerMinute, "requests per minute per client (token or source address); 0 turns rate limiting off")
+	fs.Var(envflag.Secret(&c.RedisURL), "redis-url", "Redis URL (redis://[:password@]host:port/db) to share rate limits between instances; empty keeps them in memory")
+	fs.StringVar(&c.FailMode, "rate-limit-fail", d.FailMode, "when Redis is unreachable: open (let requests through) or closed (reject with 503)")
+}
+
+// Validate reports every invalid setting, each naming its flag. The Redis URL is never echoed:
+// it may hold a password.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.RequestsPerMinute < 0 || c.RequestsPerMinute > 60_000_000 {
+		errs = append(errs, errors.New("--rate-limit/SOC_RATE_LIMIT: must be between 0 (off) and 60000000"))
+	}
+	if c.RedisURL != "" {
+		if _, err := redis.ParseURL(c.RedisURL); err != nil {
+			errs = append(errs, errors.New("--redis-url/SOC_REDIS_URL: not a valid redis:// or rediss:// URL"))
+		}
+	}
+	if c.FailMode != FailOpen && c.FailMode != FailClosed {
+		errs = append(errs, fmt.Errorf("--rate-limit-fail/SOC_RATE_LIMIT_FAIL: %q is neither %s nor %s", c.FailMode, FailOpen, FailClosed))
+	}
+	return errors.Join(errs...)
+}
+
+// Enabled reports whether requests are limited at all.
+func (c *Config) Enabled() bool { return c.RequestsPerMinute > 0 }
+
+// Limit is the configured per-client budget (call only when Enabled).
+func (c *Config) Limit() Limit { return PerMinute(c.RequestsPerMinute) }
+
+// Open returns the configured Limiter: in Redis when RedisURL is set, else in memory; close
+// releases its connections. Call after Validate.
+func (c *Config) Open() (l Limiter, close func() error, err error) {
+	if c.RedisURL == "" {
+		return NewMemory(), func() error { return nil }, nil
+	}
+	opts, err := redis.ParseURL(c.RedisURL)
+	if err != nil {
+		return nil, nil, errors.New("ratelimit: --redis-url is not a valid Redis URL")
+	}
+	rdb := redis.NewClient(opts)
+	return NewRedis(rdb, "soc:rl:"), rdb.Close, nil
+}

@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Redis for tests (shared rate limits): a private server in $SOC_DEV_HOME/redis on
+# 127.0.0.1:$SOC_REDIS_PORT, from Debian's redis-server package (installed when missing).
+# Usage: redis.sh up|down|status|url
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+PORT="${SOC_REDIS_PORT:-56379}"
+RROOT="$SOC_DEV_HOME/redis"
+CONF="$RROOT/redis.conf"
+PIDF="$RROOT/redis.pid"
+RLOG="$RROOT/redis.log"
+
+url() { echo "redis://127.0.0.1:$PORT/0"; }
+
+install_server() {
+  command -v redis-server >/dev/null && command -v redis-cli >/dev/null && return
+  # redis-server brings redis-tools (redis-cli, used for the readiness check).
+  apt_install redis-server
+}
+
+# Rewritten on every `up`, so a change here reaches an existing data dir too. The Debian
+# package's own service (port 6379, /etc/redis) is left alone: ours is a separate process.
+write_conf() {
+  mkdir -p "$RROOT"
+  cat >"$CONF" <<CONF
+bind 127.0.0.1
+port $PORT
+protected-mode yes
+dir $RROOT
+pidfile $PIDF
+logfile $RLOG
+daemonize no
+# Test data only: no snapshots or AOF to wait for on shutdown.
+save ""
+appendonly no
+CONF
+}
+
+# Our server is alive: the pid file names a live redis-server on our port.
+running() {
+  local pid; pid="$(cat "$PIDF" 2>/dev/null)" || return 1
+  tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qE "redis-server .*:$PORT"
+}
+
+serving() { [ "$(timeout 5 redis-cli -h 127.0.0.1 -p "$PORT" ping 2>/dev/null)" = PONG ]; }
+
+up() {
+  install_server
+  write_conf
+  reserve_port "$PORT"
+  if running; then
+    log "already running (pid $(cat "$PIDF"))"
+  else
+    port_open "$PORT" && die "port $PORT is taken by another process; set SOC_REDIS_PORT"
+    log "starting $(redis-server --version | cut -d' ' -f1-3) on $(url) (log $RLOG)"
+    # setsid + no inherited fds: the server outlives this shell and never holds the stdout
+    # pipe of `eval "$(up.sh)"` open.
+    setsid redis-server "$CONF" </dev/null >>"$RLOG" 2>&1 &
+    echo $! >"$PIDF"
+  fi
+  local deadline=$((SECONDS + 30))
+  until serving; do
+    running || { show_tail "$RLOG"; die "redis-server exited during startup"; }
+    [ $SECONDS -lt $deadline ] || { show_tail "$RLOG"; die "redis did not answer PING on $(url) within 30 s"; }
+    sleep 0.2
+  done
+  log "ready: $(url)"
+}
+
+down() { stop_server; }
+
+status() {
+  if running && serving; then log "running (pid $(cat "$PIDF")): $(url)"; else log "not running"; return 1; fi
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  status) status ;;
+  url) url ;;
+  *) die "usage: $0 up|down|status|url" ;;
+esac
