@@ -1,0 +1,90 @@
+package ratelimit
+
+import (
+	"flag"
+	"strings"
+	"testing"
+)
+
+func parse(t *testing.T, args ...string) Config {
+	t.Helper()
+	var c Config
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	c.RegisterFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestConfigDefaults(t *testing.T) {
+	c := parse(t)
+	if c != DefaultConfig() || c.RequestsPerMinute != 100 || c.FailMode != FailOpen || c.RedisURL != "" {
+		t.Fatalf("defaults %+v", c)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if !c.Enabled() || c.Limit() != (Limit{Requests: 100, Per: 60e9}) {
+		t.Fatalf("enabled %v, limit %+v", c.Enabled(), c.Limit())
+	}
+	l, closeFn, err := c.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeFn()
+	if _, ok := l.(*Memory); !ok {
+		t.Fatalf("without --redis-url: %T, want *Memory", l)
+	}
+	if off := parse(t, "--rate-limit=0"); off.Enabled() || off.Validate() != nil {
+		t.Fatalf("--rate-limit=0: enabled %v, %v", off.Enabled(), off.Validate())
+	}
+}
+
+func TestConfigRedis(t *testing.T) {
+	c := parse(t, "--redis-url=redis://:hunter2@127.0.0.1:6379/0", "--rate-limit-fail=closed")
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	l, closeFn, err := c.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeFn()
+	if _, ok := l.(*Redis); !ok {
+		t.Fatalf("with --redis-url: %T, want *Redis", l)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	c := parse(t, "--rate-limit=-1", "--redis-url=http://:hunter2@x", "--rate-limit-fail=maybe")
+	err := c.Validate()
+	if err == nil {
+		t.Fatal("no error")
+	}
+	for _, want := range []string{"--rate-limit/", "--redis-url/", "--rate-limit-fail/", "maybe"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name %s", err, want)
+		}
+	}
+	if strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("error %q shows the Redis password", err)
+	}
+}
+
+// The Redis URL is a secret: envflag reads it from SOC_REDIS_URL_FILE too, and --help never
+// shows it.
+func TestConfigRedisURLIsSecret(t *testing.T) {
+	var c Config
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	c.RegisterFlags(fs)
+	f := fs.Lookup("redis-url")
+	s, ok := f.Value.(interface{ IsSecret() bool })
+	if !ok || !s.IsSecret() {
+		t.Fatal("--redis-url is not a secret flag")
+	}
+	_ = f.Value.Set("redis://:hunter2@h:1")
+	if f.Value.String() != "" {
+		t.Fatalf("String() shows %q", f.Value.String())
+	}
+}
