@@ -9,9 +9,11 @@ set -euo pipefail
 "$DEV_DIR/kafka.sh" up
 "$DEV_DIR/nmap.sh" up
 "$DEV_DIR/keycloak.sh" up
+"$DEV_DIR/redis.sh" up
 
 env_lines="export SOC_TEST_POSTGRES_URL='$("$DEV_DIR/postgres.sh" url soc_test)'
 export SOC_TEST_KAFKA_BROKERS='$("$DEV_DIR/kafka.sh" brokers)'
+export SOC_TEST_REDIS_URL='$("$DEV_DIR/redis.sh" url)'
 $("$DEV_DIR/keycloak.sh" env)"
 mkdir -p "$SOC_DEV_HOME"
 echo "$env_lines" >"$SOC_DEV_HOME/env"
