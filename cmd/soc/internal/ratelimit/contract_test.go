@@ -122,7 +122,7 @@ func near(got, want time.Duration) bool {
 	return diff > -time.Minute && diff <= 0
 }
 
-func randomHex(t *testing.T) string {
+func randomHex(t testing.TB) string {
 	t.Helper()
 	var b [6]byte
 	if _, err := rand.Read(b[:]); err != nil {

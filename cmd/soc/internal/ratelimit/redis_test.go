@@ -13,7 +13,7 @@ import (
 
 // redisClient connects to the test server (SOC_TEST_REDIS_URL; skipped without it, failed
 // under SOC_REQUIRE_SERVERS=1) with a client of its own, closed when the test ends.
-func redisClient(t *testing.T) *redis.Client {
+func redisClient(t testing.TB) *redis.Client {
 	t.Helper()
 	url := eventstest.ServerEnv(t, "SOC_TEST_REDIS_URL", "run deploy/dev/redis.sh up and export SOC_TEST_REDIS_URL=$(deploy/dev/redis.sh url)")
 	opts, err := redis.ParseURL(url)
