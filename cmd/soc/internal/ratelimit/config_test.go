@@ -17,6 +17,19 @@ func parse(t *testing.T, args ...string) Config {
 	return c
 }
 
+// open is c.Open, its limiter closed when the test ends.
+func open(t *testing.T, c Config) Limiter {
+	t.Helper()
+	l, closeFn, err := c.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = closeFn() })
+	return l
+}
+
+func isMemory(l Limiter) bool { _, ok := l.(*Memory); return ok }
+
 func TestConfigDefaults(t *testing.T) {
 	c := parse(t)
 	if c != DefaultConfig() || c.RequestsPerMinute != 100 || c.FailMode != FailOpen || c.RedisURL != "" {
@@ -28,12 +41,7 @@ func TestConfigDefaults(t *testing.T) {
 	if !c.Enabled() || c.Limit() != (Limit{Requests: 100, Per: 60e9}) {
 		t.Fatalf("enabled %v, limit %+v", c.Enabled(), c.Limit())
 	}
-	l, closeFn, err := c.Open()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer closeFn()
-	if _, ok := l.(*Memory); !ok {
+	if l := open(t, c); !isMemory(l) {
 		t.Fatalf("without --redis-url: %T, want *Memory", l)
 	}
 	if off := parse(t, "--rate-limit=0"); off.Enabled() || off.Validate() != nil {
@@ -46,12 +54,10 @@ func TestConfigRedis(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	l, closeFn, err := c.Open()
-	if err != nil {
-		t.Fatal(err)
+	if c.FailMode != FailClosed {
+		t.Fatalf("fail mode %q, want closed", c.FailMode)
 	}
-	defer closeFn()
-	if _, ok := l.(*Redis); !ok {
+	if l, ok := open(t, c).(*Redis); !ok {
 		t.Fatalf("with --redis-url: %T, want *Redis", l)
 	}
 }
