@@ -51,3 +51,15 @@ stop_server() {
   if running; then log "still alive after 30 s, killing pid $pid"; kill -KILL "$pid"; sleep 1; fi
   rm -f "$PIDF"
 }
+
+# Wait up to $1 seconds for the caller's serving() to succeed, giving up (with the tail of log
+# $2) as soon as its running() says the process has exited. For servers started in the
+# background by a script of ours.
+wait_serving() {
+  local deadline=$((SECONDS + $1))
+  until serving; do
+    running || { show_tail "$2"; die "the server exited during startup"; }
+    [ $SECONDS -lt $deadline ] || { show_tail "$2"; die "not serving within $1 s"; }
+    sleep 0.2
+  done
+}

@@ -37,10 +37,11 @@ appendonly no
 CONF
 }
 
-# Our server is alive: the pid file names a live redis-server on our port.
+# Our server is alive: the pid file names a live redis-server on our config. Redis rewrites its
+# command line to "redis-server 127.0.0.1:PORT" a moment after it starts: both forms count.
 running() {
   local pid; pid="$(cat "$PIDF" 2>/dev/null)" || return 1
-  tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qE "redis-server .*:$PORT"
+  tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF -e "redis-server $CONF" -e "redis-server 127.0.0.1:$PORT"
 }
 
 serving() { [ "$(timeout 5 redis-cli -h 127.0.0.1 -p "$PORT" ping 2>/dev/null)" = PONG ]; }
@@ -59,12 +60,7 @@ up() {
     setsid redis-server "$CONF" </dev/null >>"$RLOG" 2>&1 &
     echo $! >"$PIDF"
   fi
-  local deadline=$((SECONDS + 30))
-  until serving; do
-    running || { show_tail "$RLOG"; die "redis-server exited during startup"; }
-    [ $SECONDS -lt $deadline ] || { show_tail "$RLOG"; die "redis did not answer PING on $(url) within 30 s"; }
-    sleep 0.2
-  done
+  wait_serving 30 "$RLOG"
   log "ready: $(url)"
 }
 
