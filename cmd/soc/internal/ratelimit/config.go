@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -15,6 +16,10 @@ const (
 	FailOpen   = "open"
 	FailClosed = "closed"
 )
+
+// RedisTimeout bounds a check on Redis (dial, write, read) unless the URL says otherwise: a
+// round trip on a healthy Redis takes well under a millisecond.
+const RedisTimeout = 250 * time.Millisecond
 
 // Config is the rate limiter's configuration (flags and SOC_* variables through envflag).
 type Config struct {
@@ -62,9 +67,14 @@ func (c *Config) Enabled() bool { return c.RequestsPerMinute > 0 }
 // Limit is the configured per-client budget (call only when Enabled).
 func (c *Config) Limit() Limit { return PerMinute(c.RequestsPerMinute) }
 
-// Open returns the configured Limiter: in Redis when RedisURL is set, else in memory; close
+// Open returns the configured Limiter: in Redis when RedisURL is set, else in memory; closeFn
 // releases its connections. Call after Validate.
-func (c *Config) Open() (l Limiter, close func() error, err error) {
+//
+// Every request waits for its check, so a Redis that hangs must not hold requests for go-redis's
+// default timeouts (5 s to dial, 3 s to read) and retries (3 commands with backoff, 5 dials
+// each): unless the URL sets them (dial_timeout, read_timeout, write_timeout, max_retries), a
+// check gives up after RedisTimeout without retrying, and the fail mode decides.
+func (c *Config) Open() (l Limiter, closeFn func() error, err error) {
 	if c.RedisURL == "" {
 		return NewMemory(), func() error { return nil }, nil
 	}
@@ -72,6 +82,15 @@ func (c *Config) Open() (l Limiter, close func() error, err error) {
 	if err != nil {
 		return nil, nil, errors.New("ratelimit: --redis-url is not a valid Redis URL")
 	}
+	for _, d := range []*time.Duration{&opts.DialTimeout, &opts.ReadTimeout, &opts.WriteTimeout} {
+		if *d == 0 {
+			*d = RedisTimeout
+		}
+	}
+	if opts.MaxRetries == 0 {
+		opts.MaxRetries = -1 // go-redis: 0 is its default (3), -1 none
+	}
+	opts.DialerRetries = 1 // one dial per attempt, not go-redis's 5 (100 ms apart)
 	rdb := redis.NewClient(opts)
 	return NewRedis(rdb, "soc:rl:"), rdb.Close, nil
 }

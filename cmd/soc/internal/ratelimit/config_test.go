@@ -4,6 +4,9 @@ import (
 	"flag"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 func parse(t *testing.T, args ...string) Config {
@@ -38,7 +41,7 @@ func TestConfigDefaults(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	if !c.Enabled() || c.Limit() != (Limit{Requests: 100, Per: 60e9}) {
+	if !c.Enabled() || c.Limit() != (Limit{Requests: 100, Per: time.Minute}) {
 		t.Fatalf("enabled %v, limit %+v", c.Enabled(), c.Limit())
 	}
 	if l := open(t, c); !isMemory(l) {
@@ -59,6 +62,17 @@ func TestConfigRedis(t *testing.T) {
 	}
 	if l, ok := open(t, c).(*Redis); !ok {
 		t.Fatalf("with --redis-url: %T, want *Redis", l)
+	}
+	opts := open(t, c).(*Redis).rdb.(*redis.Client).Options()
+	if opts.DialTimeout != RedisTimeout || opts.ReadTimeout != RedisTimeout || opts.WriteTimeout != RedisTimeout ||
+		opts.MaxRetries != 0 || opts.DialerRetries != 1 { // Options() is normalised: 0 retries is none
+		t.Fatalf("timeouts %s/%s/%s, retries %d, dials %d: want %s each, no retry, one dial",
+			opts.DialTimeout, opts.ReadTimeout, opts.WriteTimeout, opts.MaxRetries, opts.DialerRetries, RedisTimeout)
+	}
+	// The URL's own settings win.
+	c.RedisURL = "redis://127.0.0.1:6379/0?dial_timeout=3s&max_retries=2"
+	if opts := open(t, c).(*Redis).rdb.(*redis.Client).Options(); opts.DialTimeout != 3*time.Second || opts.MaxRetries != 2 || opts.ReadTimeout != RedisTimeout {
+		t.Fatalf("URL settings: dial %s, retries %d, read %s", opts.DialTimeout, opts.MaxRetries, opts.ReadTimeout)
 	}
 }
 

@@ -35,8 +35,9 @@ type Middleware struct {
 	// Policy names the quota in the RateLimit headers ("default" when empty).
 	Policy     string
 	FailClosed bool
-	OnError    func(error)
-	Log        *slog.Logger
+	// OnError counts failed checks (a metric); it may be called from many requests at once.
+	OnError func(error)
+	Log     *slog.Logger
 
 	down atomic.Bool // an outage is in progress (logged once)
 }
@@ -113,10 +114,12 @@ func ceilSeconds(d time.Duration) time.Duration {
 
 // BearerOrAddress keys a request by its bearer token when it has one (hashed: the key may be
 // stored in Redis, the token must not be) and else by its source address (without the port).
-// The token is not verified here: an invalid one is still one client, rejected downstream.
+// The token is not verified here, so a client can pick a fresh budget with a made-up token:
+// mounted in front of authentication, key by SourceAddress; after it, by the verified principal.
 func BearerOrAddress(r *http.Request) string {
-	if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && strings.TrimSpace(tok) != "" {
-		sum := sha256.Sum256([]byte(strings.TrimSpace(tok)))
+	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if tok = strings.TrimSpace(tok); ok && strings.EqualFold(scheme, "Bearer") && tok != "" {
+		sum := sha256.Sum256([]byte(tok))
 		return "tok:" + hex.EncodeToString(sum[:16])
 	}
 	return SourceAddress(r)

@@ -90,6 +90,10 @@ func TestMiddlewareKeysByTokenThenAddress(t *testing.T) {
 	if w := get(t, h, "192.0.2.1:1", "Bearer soc_bob"); w.Code != http.StatusNoContent {
 		t.Fatalf("bob: %d", w.Code)
 	}
+	// The scheme is case-insensitive (RFC 9110): still alice.
+	if w := get(t, h, "192.0.2.1:1", "bearer soc_alice"); w.Code != http.StatusTooManyRequests {
+		t.Fatalf("alice, lower-case scheme: %d, want 429", w.Code)
+	}
 	// No token: the address is the client, apart from the tokens sent from it.
 	if w := get(t, h, "192.0.2.1:1", ""); w.Code != http.StatusNoContent {
 		t.Fatalf("anonymous: %d", w.Code)

@@ -66,8 +66,7 @@ type Limiter interface {
 	Allow(ctx context.Context, key string, limit Limit) (Decision, error)
 }
 
-// gcra is the algorithm shared by the backends' tests and Memory; Redis runs the same steps
-// in Lua. tat is the key's stored theoretical arrival time (zero or past: a fresh budget); it
+// gcra is the algorithm as Memory runs it; Redis runs the same steps in Lua. tat is the key's stored theoretical arrival time (zero or past: a fresh budget); it
 // returns the decision and the TAT to store when allowed.
 func gcra(now, tat time.Time, l Limit) (Decision, time.Time) {
 	if tat.Before(now) {

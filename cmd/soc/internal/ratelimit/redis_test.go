@@ -116,12 +116,13 @@ func closedAddr(t *testing.T) string {
 	return addr
 }
 
-// downRedis is a limiter on a Redis that is not running (needs no test server).
-func downRedis(t *testing.T) *Redis {
+// downRedis is a limiter, configured as `soc` would (Config.Open), on a Redis that is not
+// running (needs no test server).
+func downRedis(t *testing.T) Limiter {
 	t.Helper()
-	rdb := redis.NewClient(&redis.Options{Addr: closedAddr(t), MaxRetries: -1, DialTimeout: time.Second})
-	t.Cleanup(func() { _ = rdb.Close() })
-	return NewRedis(rdb, "soc-test:rl:")
+	c := DefaultConfig()
+	c.RedisURL = "redis://" + closedAddr(t) + "/0"
+	return open(t, c)
 }
 
 func TestRedisDownIsAnError(t *testing.T) {
