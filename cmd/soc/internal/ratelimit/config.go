@@ -1,9 +1,11 @@
 package ratelimit
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -91,6 +93,16 @@ func (c *Config) Open() (l Limiter, closeFn func() error, err error) {
 		opts.MaxRetries = -1 // go-redis: 0 is its default (3), -1 none
 	}
 	opts.DialerRetries = 1 // one dial per attempt, not go-redis's 5 (100 ms apart)
+	quietClientLog.Do(func() { redis.SetLogger(discard{}) })
 	rdb := redis.NewClient(opts)
 	return NewRedis(rdb, "soc:rl:"), rdb.Close, nil
 }
+
+// go-redis logs every failed dial through one process-wide logger: during an outage that is a
+// line per request, where Middleware logs one per outage. The rate limiter is the process's only
+// go-redis user, so its client log is switched off the first time a Redis limiter is opened.
+var quietClientLog sync.Once
+
+type discard struct{}
+
+func (discard) Printf(context.Context, string, ...any) {}
