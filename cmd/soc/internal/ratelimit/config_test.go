@@ -2,11 +2,16 @@ package ratelimit
 
 import (
 	"flag"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/spf13/pflag"
+
+	"github.com/socplatform/soc/cmd/soc/internal/envflag"
 )
 
 func parse(t *testing.T, args ...string) Config {
@@ -106,5 +111,31 @@ func TestConfigRedisURLIsSecret(t *testing.T) {
 	_ = f.Value.Set("redis://:hunter2@h:1")
 	if f.Value.String() != "" {
 		t.Fatalf("String() shows %q", f.Value.String())
+	}
+}
+
+// Through envflag, as `soc` binds its components: SOC_RATE_LIMIT, SOC_RATE_LIMIT_FAIL, and the
+// Redis URL from a mounted secret file (SOC_REDIS_URL_FILE).
+func TestConfigFromEnvironment(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "redis-url")
+	if err := os.WriteFile(file, []byte("redis://:hunter2@127.0.0.1:6379/0\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("SOC_RATE_LIMIT", "250")
+	t.Setenv("SOC_RATE_LIMIT_FAIL", "closed")
+	t.Setenv("SOC_REDIS_URL_FILE", file)
+	var c Config
+	fs := pflag.NewFlagSet("gateway", pflag.ContinueOnError)
+	if err := envflag.Bind(fs, c.RegisterFlags, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := fs.Parse(nil); err != nil {
+		t.Fatal(err)
+	}
+	if c.RequestsPerMinute != 250 || c.FailMode != FailClosed || !strings.HasPrefix(c.RedisURL, "redis://:hunter2@127.0.0.1:6379/0") {
+		t.Fatalf("from the environment: %d/min, fail %s, Redis URL set %v", c.RequestsPerMinute, c.FailMode, c.RedisURL != "")
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
 	}
 }
