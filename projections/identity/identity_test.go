@@ -123,31 +123,17 @@ func TestIdentityReadModels(t *testing.T) {
 
 		// no secret, no hash of one, in any identity table
 		for _, table := range []string{"identity_users", "identity_teams", "identity_tokens", "identity_sessions"} {
-			rows, err := db.SQL.QueryContext(ctx, "SELECT * FROM "+table)
+			cols, lines, err := runner.TableRows(ctx, db, table)
 			if err != nil {
 				t.Fatal(err)
 			}
-			cols, _ := rows.Columns()
-			for rows.Next() {
-				vals := make([]any, len(cols))
-				ptrs := make([]any, len(cols))
-				for i := range vals {
-					ptrs[i] = &vals[i]
-				}
-				if err := rows.Scan(ptrs...); err != nil {
-					t.Fatal(err)
-				}
-				for i, v := range vals {
-					s, _ := v.(string)
-					if b, ok := v.([]byte); ok {
-						s = string(b)
-					}
+			for _, line := range lines {
+				for i, s := range line {
 					if strings.Contains(s, "ab"+"abab") || strings.Contains(s, "argon2id") || strings.Contains(s, "cdcdcd") {
-						t.Fatalf("%s.%s holds a secret's hash: %q", table, cols[i], s)
+						t.Fatalf("%s.%s holds a secret's hash: %s", table, cols[i], s)
 					}
 				}
 			}
-			rows.Close()
 		}
 	})
 }
