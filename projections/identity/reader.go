@@ -3,6 +3,7 @@ package identity
 import (
 	"context"
 	"database/sql"
+	"strconv"
 	"strings"
 
 	"github.com/socplatform/soc/projections"
@@ -22,7 +23,8 @@ const MaxRows = 10_000
 // NewReader returns a Reader over db.
 func NewReader(db *projections.DB) *Reader { return &Reader{db: readkit.NewDB(db)} }
 
-func limit(q string) string { return q + " LIMIT 10000" }
+// limit bounds q by MaxRows.
+func limit(q string) string { return q + " LIMIT " + strconv.Itoa(MaxRows) }
 
 // User returns one user (readkit.ErrNotFound when none).
 func (r *Reader) User(ctx context.Context, id string) (*User, error) {
