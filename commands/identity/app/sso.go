@@ -37,6 +37,7 @@ func (s *Service) ProvisionSSO(ctx context.Context, id Identity) (access.Princip
 		return access.Principal{}, err
 	}
 	var user domain.User
+	var roles, teams []string
 	s.read(func(d *directory) {
 		uid, ok := d.bySSO[id.Issuer+"\x00"+id.Subject]
 		if !ok {
@@ -45,9 +46,6 @@ func (s *Service) ProvisionSSO(ctx context.Context, id Identity) (access.Princip
 		if u := d.st.Users[uid]; u != nil {
 			user = *u
 		}
-	})
-	var roles, teams []string
-	s.read(func(d *directory) {
 		for _, r := range id.Roles {
 			if d.roleExists(r) {
 				roles = append(roles, r)
