@@ -499,7 +499,7 @@ func TestScansAndCVEs(t *testing.T) {
 				}
 			}
 		}
-		c, err := r.CVE(ctx, "CVE-2024-0000")
+		c, err := r.ScopedCVE(ctx, "CVE-2024-0000", nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -513,7 +513,7 @@ func TestScansAndCVEs(t *testing.T) {
 			c.OpenFindings != open0 || open0 == 0 || c.Published == nil || !reflect.DeepEqual(c.CWEs, []string{"CWE-79"}) || c.Version != 2 {
 			t.Errorf("CVE %+v (want %d open findings)", c, open0)
 		}
-		if c, err = r.CVE(ctx, "CVE-2024-0004"); err != nil || !c.KEV || c.Published != nil || c.Version != 1 {
+		if c, err = r.ScopedCVE(ctx, "CVE-2024-0004", nil); err != nil || !c.KEV || c.Published != nil || c.Version != 1 {
 			t.Errorf("KEV-only CVE %+v %v", c, err)
 		}
 	})
@@ -570,7 +570,7 @@ func TestQueryErrorsAndNotFound(t *testing.T) {
 			"asset":   second(ar.Asset(ctx, assetID(99))),
 			"finding": second(r.Finding(ctx, findingID(999))),
 			"scan":    second(sr.Scan(ctx, scanUUID(99))),
-			"cve":     second(r.CVE(ctx, "CVE-1999-0001")),
+			"cve":     second(r.ScopedCVE(ctx, "CVE-1999-0001", nil)),
 		} {
 			if !errors.Is(err, readkit.ErrNotFound) {
 				t.Errorf("%s: %v, want ErrNotFound", name, err)

@@ -360,7 +360,7 @@ func TestCVEEvents(t *testing.T) {
 		}
 		for _, st := range steps {
 			feed(t, db, 1, 1, []events.Envelope{st.ev}, ps...)
-			c, err := r.CVE(context.Background(), id)
+			c, err := r.ScopedCVE(context.Background(), id, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

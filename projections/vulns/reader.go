@@ -179,11 +179,9 @@ func (r *Reader) Findings(ctx context.Context, fq FindingQuery) (readkit.Page[Fi
 
 // ---- CVEs ------------------------------------------------------------------------------------
 
-// CVE returns one catalogue entry by CVE id, with the number of open findings that carry it.
-func (r *Reader) CVE(ctx context.Context, id string) (*CVE, error) { return r.ScopedCVE(ctx, id, nil) }
-
-// ScopedCVE is CVE with OpenFindings counting only the findings s owns: the catalogue entry
-// is global, what it says of findings is scoped like the findings (projections/ownership).
+// ScopedCVE returns one catalogue entry by CVE id, with the number of open findings that carry
+// it among those s owns (nil: every finding): the catalogue entry is global, what it says of
+// findings is scoped like the findings (projections/ownership).
 func (r *Reader) ScopedCVE(ctx context.Context, id string, s ownership.Scope) (*CVE, error) {
 	c, err := readkit.Get(ctx, r.db, "SELECT "+cveTable.Qualified("c")+" FROM cves c", "c.id", id, cveTable.Scan)
 	if err != nil {

@@ -64,19 +64,6 @@ func scopeKey(ctx context.Context) string {
 // nothing) rather than an unscoped answer.
 var errNoOwners = errors.New("querykit: team scoping needs Config.Owners")
 
-// Owns reports whether the principal of r's context may see stream id (always when unscoped).
-func (k *Kit) Owns(ctx context.Context, id string) (bool, error) {
-	s := ScopeOf(ctx)
-	if s == nil {
-		return true, nil
-	}
-	if k.cfg.Owners == nil {
-		return false, errNoOwners
-	}
-	owned, err := k.cfg.Owners.OwnedStreams(ctx, s, []string{id})
-	return len(owned) == 1, err
-}
-
 // owned answers 404 (exactly as for a missing row) and returns false when r's principal may
 // not see stream id.
 func (k *Kit) owned(w http.ResponseWriter, r *http.Request, id string, notFound error) bool {
@@ -87,11 +74,18 @@ func (k *Kit) owned(w http.ResponseWriter, r *http.Request, id string, notFound 
 	return true
 }
 
-// mayRead is nil when the principal of ctx may see stream id, else notFound (or the lookup's
-// error).
+// mayRead is nil when the principal of ctx may see stream id (always when unscoped), else
+// notFound (or the lookup's error).
 func (k *Kit) mayRead(ctx context.Context, id string, notFound error) error {
-	ok, err := k.Owns(ctx, id)
-	if err == nil && !ok {
+	s := ScopeOf(ctx)
+	if s == nil {
+		return nil
+	}
+	if k.cfg.Owners == nil {
+		return errNoOwners
+	}
+	owned, err := k.cfg.Owners.OwnedStreams(ctx, s, []string{id})
+	if err == nil && len(owned) != 1 {
 		err = notFound
 	}
 	return err

@@ -229,26 +229,6 @@ func (p directoryPeople) Fallback(context.Context) ([]string, error) {
 	return slices.Clone(p.d.Fallback), nil
 }
 
-// Owners returns who is told about a finding (see ownersOf).
-func (d *Directory) Owners(owner, team string) []*User {
-	ps, _ := ownersOf(context.Background(), directoryPeople{d}, owner, team) // the file cannot fail
-	return d.usersOf(ps)
-}
-
-// Leads returns who an SLA breach escalates to (see leadsOf).
-func (d *Directory) Leads(owner, team string) []*User {
-	ps, _ := leadsOf(context.Background(), directoryPeople{d}, owner, team)
-	return d.usersOf(ps)
-}
-
-func (d *Directory) usersOf(ps []Person) []*User {
-	out := make([]*User, 0, len(ps))
-	for _, p := range ps {
-		out = append(out, d.users[p.ID])
-	}
-	return out
-}
-
 // UserByToken returns the user whose WebSocket token is token (constant-time comparison of the
 // SHA-256), or nil.
 func (d *Directory) UserByToken(token string) *User {
@@ -276,11 +256,3 @@ func (d *Directory) Preferences(_ context.Context, userID string) (domain.Prefer
 	}
 	return domain.Preferences{UserID: userID}, nil
 }
-
-// Recipient is the channels' view of a user.
-func (u *User) Recipient() channels.Recipient {
-	return channels.Recipient{UserID: u.ID, Name: u.Name, Email: u.Email, Phone: u.Phone}
-}
-
-// channelsOf lists the personal channels u is reached on.
-func (u *User) channelsOf() []string { return defaultChannels(u.Channels, u.Email) }

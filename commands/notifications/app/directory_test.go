@@ -65,14 +65,14 @@ func TestDirectoryReportsEveryProblemAtOnce(t *testing.T) {
 
 func TestDirectoryValidAndLoad(t *testing.T) {
 	d, err := NewDirectory(Directory{})
-	if err != nil || d.User("anyone") != nil || len(d.Owners("", "")) != 0 {
+	if err != nil || d.User("anyone") != nil || len(ids(ownersOf(t.Context(), d.People(), "", ""))) != 0 {
 		t.Fatalf("empty directory: %v", err)
 	}
 	dir := t.TempDir()
 	good := filepath.Join(dir, "dir.json")
 	os.WriteFile(good, []byte(`{"users":[{"id":"alice","email":"alice@example.com","phone":"+14155550100","channels":["email","sms","websocket"]}],"fallback":["alice"]}`), 0o600)
 	d, err = LoadDirectory(good)
-	if err != nil || d.User("alice") == nil || len(d.Owners("", "")) != 1 {
+	if err != nil || d.User("alice") == nil || len(ids(ownersOf(t.Context(), d.People(), "", ""))) != 1 {
 		t.Fatalf("load: %v", err)
 	}
 	unknown := filepath.Join(dir, "unknown.json")
@@ -93,10 +93,14 @@ func TestDirectoryValidAndLoad(t *testing.T) {
 	}
 }
 
-func ids(us []*User) []string {
+// ids are the ids of ps, or the error alone (which no expected list matches).
+func ids(ps []Person, err error) []string {
+	if err != nil {
+		return []string{"error: " + err.Error()}
+	}
 	out := []string{}
-	for _, u := range us {
-		out = append(out, u.ID)
+	for _, p := range ps {
+		out = append(out, p.ID)
 	}
 	return out
 }
@@ -136,11 +140,11 @@ func TestDirectoryOwnersAndLeads(t *testing.T) {
 		{"", "unknown-team", []string{"sec", "sec2"}, []string{"sec", "sec2"}},
 		{"", "", []string{"sec", "sec2"}, []string{"sec", "sec2"}},
 	} {
-		if got := ids(d.Owners(c.owner, c.team)); !slices.Equal(got, c.owners) {
-			t.Errorf("Owners(%q, %q) = %v, want %v", c.owner, c.team, got, c.owners)
+		if got := ids(ownersOf(t.Context(), d.People(), c.owner, c.team)); !slices.Equal(got, c.owners) {
+			t.Errorf("ownersOf(%q, %q) = %v, want %v", c.owner, c.team, got, c.owners)
 		}
-		if got := ids(d.Leads(c.owner, c.team)); !slices.Equal(got, c.leads) {
-			t.Errorf("Leads(%q, %q) = %v, want %v", c.owner, c.team, got, c.leads)
+		if got := ids(leadsOf(t.Context(), d.People(), c.owner, c.team)); !slices.Equal(got, c.leads) {
+			t.Errorf("leadsOf(%q, %q) = %v, want %v", c.owner, c.team, got, c.leads)
 		}
 	}
 	if u := d.User("BOB@example.com"); u == nil || u.ID != "bob" {
@@ -169,6 +173,16 @@ func TestDirectoryUserByToken(t *testing.T) {
 	}
 }
 
+// personOf is the directory's user id as the planner sees it (People).
+func personOf(t *testing.T, d *Directory, id string) Person {
+	t.Helper()
+	p, ok, err := d.People().Person(t.Context(), id)
+	if err != nil || !ok {
+		t.Fatalf("Person(%q): %v %v", id, ok, err)
+	}
+	return p
+}
+
 func TestDirectoryChannelsAndPreferences(t *testing.T) {
 	d, err := NewDirectory(Directory{Users: []User{
 		{ID: "mail", Email: "m@example.com"},
@@ -179,11 +193,11 @@ func TestDirectoryChannelsAndPreferences(t *testing.T) {
 		t.Fatal(err)
 	}
 	for id, want := range map[string][]string{"mail": {email, ws}, "nomail": {ws}, "explicit": {sms}} {
-		if got := d.User(id).channelsOf(); !slices.Equal(got, want) {
+		if got := personOf(t, d, id).channelsOf(); !slices.Equal(got, want) {
 			t.Errorf("channels of %s = %v, want %v", id, got, want)
 		}
 	}
-	if r := d.User("explicit").Recipient(); r.UserID != "explicit" || r.Phone != "+14155550100" || r.Email != "e@example.com" {
+	if r := personOf(t, d, "explicit").Recipient(); r.UserID != "explicit" || r.Phone != "+14155550100" || r.Email != "e@example.com" {
 		t.Fatalf("recipient %+v", r)
 	}
 	p, err := d.Preferences(t.Context(), "nomail")
