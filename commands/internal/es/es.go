@@ -77,13 +77,10 @@ func envelopes(meta Meta, changes []Change, id func(i int) string, metadata json
 	return out, nil
 }
 
-// DeterministicID derives an event id from a key, so the same intent always has the same id.
+// deterministicID derives an event id from a key, so the same intent always has the same id.
 func deterministicID(key, streamID string, i int) string {
 	return uuid.NewHash(sha1.New(), idNamespace, []byte(fmt.Sprintf("%s\x00%s\x00%d", key, streamID, i)), 5).String()
 }
-
-// DeterministicID is exported for callers (imports, sagas) that derive ids from their own keys.
-func DeterministicID(key, streamID string, i int) string { return deterministicID(key, streamID, i) }
 
 // Save appends changes to streamID at the expected version.
 func Save(ctx context.Context, s Store, streamID string, expected events.ExpectedVersion, meta Meta, changes []Change) (events.AppendResult, error) {

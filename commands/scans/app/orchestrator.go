@@ -267,17 +267,11 @@ const orchestratorBatch = 1000
 // applied already (a sync read them first, or the batch is redelivered) and are skipped.
 func (o *Orchestrator) followBatch(_ context.Context, batch []events.Envelope) error {
 	o.syncMu.Lock()
-	for i := range batch {
-		if batch[i].GlobalPosition <= o.cursor.Position {
-			continue
-		}
-		if err := o.apply(&batch[i]); err != nil {
-			o.syncMu.Unlock()
-			return err
-		}
-		o.cursor = snapshot.Mark{Position: batch[i].GlobalPosition, EventID: batch[i].EventID}
-	}
+	err := o.applyBatchLocked(batch)
 	o.syncMu.Unlock()
+	if err != nil {
+		return err
+	}
 	// A snapshot that cannot be written is only a slower next start: the follower goes on.
 	if err := o.saveSnapshot(func(t *snapshot.Tracker, pos int64) bool { return t.Due(pos, time.Now()) }); err != nil {
 		o.log.Warn("scans orchestrator: writing the index snapshot", "err", err)
@@ -300,25 +294,23 @@ func (o *Orchestrator) Wait() error {
 func (o *Orchestrator) sync(ctx context.Context) error {
 	o.syncMu.Lock()
 	defer o.syncMu.Unlock()
-	const batch = orchestratorBatch
-	for {
-		evs, err := o.follow.ReadAll(ctx, o.cursor.Position, batch)
-		if err != nil {
+	return eventlog.ReadToHead(ctx, o.follow, o.cursor.Position, orchestratorBatch, o.applyBatchLocked)
+}
+
+// applyBatchLocked applies the events of batch after the cursor to the index and moves the
+// cursor past each one applied, so that a failure mid-batch never applies an event twice. The
+// caller holds syncMu.
+func (o *Orchestrator) applyBatchLocked(batch []events.Envelope) error {
+	for i := range batch {
+		if batch[i].GlobalPosition <= o.cursor.Position {
+			continue
+		}
+		if err := o.apply(&batch[i]); err != nil {
 			return err
 		}
-		for i := range evs {
-			if err := o.apply(&evs[i]); err != nil {
-				return err
-			}
-		}
-		if len(evs) > 0 {
-			last := &evs[len(evs)-1]
-			o.cursor = snapshot.Mark{Position: last.GlobalPosition, EventID: last.EventID}
-		}
-		if len(evs) < batch {
-			return nil
-		}
+		o.cursor = snapshot.Mark{Position: batch[i].GlobalPosition, EventID: batch[i].EventID}
 	}
+	return nil
 }
 
 func (o *Orchestrator) apply(e *events.Envelope) error {
