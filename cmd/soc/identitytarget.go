@@ -63,12 +63,17 @@ func (f *identityFlags) run(cmd *cobra.Command, fn func(t identityTarget) error)
 		if err != nil {
 			return fail(cmd, 1, "%v", err)
 		}
-		c, err := localClient(svc, offlineAdmin(f.as))
+		// One set of identity routes serves the command, as the admin and as each user.
+		mux, err := identityMux(svc)
+		if err != nil {
+			return fail(cmd, 1, "%v", err)
+		}
+		c, err := clientAs(mux, offlineAdmin(f.as))
 		if err != nil {
 			return fail(cmd, 1, "%v", err)
 		}
 		asUser := func(id string) (*apiclient.Client, error) {
-			return localClient(svc, access.Principal{Kind: access.KindUser, ID: id, UserID: id})
+			return clientAs(mux, access.Principal{Kind: access.KindUser, ID: id, UserID: id})
 		}
 		return fn(identityTarget{Client: c, asUser: asUser})
 	})

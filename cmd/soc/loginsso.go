@@ -167,14 +167,12 @@ func (s ssoSignIn) finish(ctx context.Context, hc *http.Client, q url.Values, an
 	return apiclient.Decode(resp, http.StatusOK, ans)
 }
 
-// get sends GET path to the node through hc (which keeps the state cookie).
+// get sends GET path to the node as the node's client does, but through hc (which keeps the
+// state cookie and follows no redirect).
 func (s ssoSignIn) get(ctx context.Context, hc *http.Client, path string) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.node.URL(path), nil)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Accept", "application/json, "+problem.ContentType)
-	return hc.Do(req)
+	c := *s.node
+	c.HTTP = hc
+	return c.Request(ctx, http.MethodGet, path, nil, "")
 }
 
 // xdgOpen opens url in the desktop's browser when xdg-open is installed; a machine without

@@ -74,12 +74,15 @@ type readSide struct {
 }
 
 // openReadSide opens the read side (the read-db module, once per process).
-func openReadSide(ctx context.Context, a *app) (*readSide, error) {
+func openReadSide(ctx context.Context, a *app, id *identityNode) (*readSide, error) {
 	db, err := openReadDB(ctx, a.cfg)
 	if err != nil {
 		return nil, err
 	}
 	a.closers = append(a.closers, func() { _ = db.SQL.Close() })
+	// API tokens' last use, recorded by this node's authenticator, lands beside the identity
+	// read model (GET /v1/tokens answers it from memory until the next flush).
+	id.svc.SetLastUsed(identity.NewTokenUsage(db))
 	// The hub filters a team-scoped subscriber's updates by the assets read model's ownership.
 	return &readSide{db: db, hub: ws.NewHub(ws.Config{Log: a.log, Owners: assets.NewReader(db)})}, nil
 }
@@ -88,9 +91,6 @@ func openReadSide(ctx context.Context, a *app) (*readSide, error) {
 // Kafka consumer group per projection.
 func startProjections(ctx context.Context, a *app, in inputs) (any, readiness, error) {
 	rs := in.readSide()
-	// API tokens' last use, recorded by this node's authenticator, lands beside the identity
-	// read model (GET /v1/tokens answers it from memory until the next flush).
-	in.identity().svc.SetLastUsed(identity.NewTokenUsage(rs.db))
 	var err error
 	for _, p := range readModels() {
 		var consumer eventlog.Consumer
@@ -185,7 +185,6 @@ func (c collectorFunc) Collect(ch chan<- prometheus.Metric) { c.collect(ch) }
 // startQuery serves the query API, the audit endpoints, /openapi.json and /ws.
 func startQuery(ctx context.Context, a *app, in inputs) (any, readiness, error) {
 	rs := in.readSide()
-	in.identity().svc.SetLastUsed(identity.NewTokenUsage(rs.db)) // as startProjections
 	var err error
 	var querier events.EventQuerier = a.store
 	var version func() int64

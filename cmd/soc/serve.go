@@ -64,9 +64,9 @@ const (
 // its orchestrator, which runs nmap), so --target=sagas alone refuses at start naming commands.
 var platform = []module{
 	{Module: modules.Module{Name: modStore, Describe: "the event store: SQLite in <data>/events.db, or PostgreSQL with --postgres-url; opened before every other module"}},
-	{Module: modules.Module{Name: modReadDB, Describe: "the read models' database (<data>/readmodel.db or the --read-schema PostgreSQL schema) and the live-update hub", Deps: []string{modStore}},
-		start: func(ctx context.Context, a *app, _ inputs) (any, readiness, error) {
-			rs, err := openReadSide(ctx, a)
+	{Module: modules.Module{Name: modReadDB, Describe: "the read models' database (<data>/readmodel.db or the --read-schema PostgreSQL schema) and the live-update hub", Deps: []string{modStore, modIdentity}},
+		start: func(ctx context.Context, a *app, in inputs) (any, readiness, error) {
+			rs, err := openReadSide(ctx, a, in.identity())
 			return rs, nil, err
 		}},
 	{Module: modules.Module{Name: modDirectory, Describe: "the notification directory file (--notify-directory): when set, notifications reach its people and teams instead of the identity context's users, teams and preferences"},

@@ -34,18 +34,9 @@ func openIdentity(ctx context.Context, store *events.Guarded) (*identityapp.Serv
 	return svc, svc.Load(ctx)
 }
 
-// localClient is an API client whose requests the identity routes serve in this process,
-// acting as p: an offline command then says what it does exactly as it would to a node.
-func localClient(svc *identityapp.Service, p access.Principal) (*apiclient.Client, error) {
-	mux, err := identityMux(svc)
-	if err != nil {
-		return nil, err
-	}
-	return clientAs(mux, p)
-}
-
 // identityMux serves the identity routes without a network and without the access middleware:
-// its callers put the principal in the request themselves (clientAs).
+// its callers put the principal in the request themselves (clientAs), so that an offline
+// command says what it does exactly as it would to a node.
 func identityMux(svc *identityapp.Service) (http.Handler, error) {
 	mux := http.NewServeMux()
 	if err := identityports.Register(mux, svc, identityports.Config{Schemas: schemas.CommandsFS()}); err != nil {

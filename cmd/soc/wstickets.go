@@ -89,8 +89,7 @@ func issueTicket(s *ticketStore, log *slog.Logger) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		p, ok := access.From(r.Context())
 		if !ok {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="soc"`)
-			problem.Error(w, r, log, problem.Unauthorized("sign in: a ticket is issued to a signed-in principal"))
+			challenge(w, r, log, credentialError{problem.Unauthorized("sign in: a ticket is issued to a signed-in principal"), false})
 			return
 		}
 		t, err := s.Issue(p)

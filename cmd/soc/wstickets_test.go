@@ -6,31 +6,18 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/gorilla/websocket"
 
+	"github.com/socplatform/soc/sagas"
 	"github.com/socplatform/soc/schemas/access"
 	"github.com/socplatform/soc/schemas/problem"
 )
 
-// manualClock is a clock the test moves.
-type manualClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *manualClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *manualClock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 func TestTicketStore(t *testing.T) {
-	clock := &manualClock{now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)}
+	clock := sagas.NewManualClock(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	s := newTicketStore(clock.Now)
 	alice := rolePrincipal(access.RoleAnalyst)
 
@@ -52,9 +39,9 @@ func TestTicketStore(t *testing.T) {
 	}
 
 	late, _ := s.Issue(alice)
-	clock.Add(ticketTTL - time.Millisecond)
+	clock.Advance(ticketTTL - time.Millisecond)
 	onTime, _ := s.Issue(alice)
-	clock.Add(time.Millisecond)
+	clock.Advance(time.Millisecond)
 	if _, ok := s.Redeem(late); ok {
 		t.Fatal("an expired ticket was redeemed")
 	}
@@ -74,7 +61,7 @@ func TestTicketStore(t *testing.T) {
 	if problem.From(err).Status != http.StatusTooManyRequests {
 		t.Fatalf("a full store: %v", err)
 	}
-	clock.Add(ticketTTL)
+	clock.Advance(ticketTTL)
 	kept, err := s.Issue(alice)
 	if err != nil || len(s.tickets) != 1 {
 		t.Fatalf("after expiry the store is swept: %v, %d held", err, len(s.tickets))

@@ -32,15 +32,15 @@ type Client struct {
 
 // New returns a client of server, an http(s) URL.
 func New(server, token string) (*Client, error) {
-	u, err := ParseServer(server)
+	u, err := parseServer(server)
 	if err != nil {
 		return nil, err
 	}
 	return &Client{base: u, Token: token, HTTP: &http.Client{Timeout: 5 * time.Minute}}, nil
 }
 
-// ParseServer checks server is an http(s) URL and returns it without a trailing slash.
-func ParseServer(server string) (*url.URL, error) {
+// parseServer checks server is an http(s) URL and returns it without a trailing slash.
+func parseServer(server string) (*url.URL, error) {
 	u, err := url.Parse(strings.TrimRight(server, "/"))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("--server %q is not an http(s) URL", server)
@@ -51,12 +51,10 @@ func ParseServer(server string) (*url.URL, error) {
 // Server is the node's base URL.
 func (c *Client) Server() string { return c.base.String() }
 
-// URL is the absolute URL of path (which may carry a query).
-func (c *Client) URL(path string) string { return c.base.String() + path }
-
-// Request sends one request with the client's bearer and returns the raw answer.
+// Request sends one request for path (which may carry a query) with the client's bearer and
+// returns the raw answer.
 func (c *Client) Request(ctx context.Context, method, path string, body io.Reader, contentType string) (*http.Response, error) {
-	req, err := http.NewRequestWithContext(ctx, method, c.URL(path), body)
+	req, err := http.NewRequestWithContext(ctx, method, c.base.String()+path, body)
 	if err != nil {
 		return nil, err
 	}
