@@ -10,14 +10,14 @@ import (
 )
 
 // BenchmarkAllow measures one client's checks per second, one at a time (`make bench` prints
-// them): in memory, on Redis (EVALSHA of the GCRA script), and the bare Redis round trips it is
+// them): in memory, on Redis (EVALSHA of the sliding-window log script), and the bare Redis round trips it is
 // compared with, PING (the network floor) and INCR (the simplest counter a limiter could use).
 func BenchmarkAllow(b *testing.B) {
 	keys := make([]string, 1024)
 	for i := range keys {
 		keys[i] = fmt.Sprint("bench-", i)
 	}
-	lim := Limit{Requests: 1_000_000, Per: time.Second} // mostly allowed, like real traffic
+	lim := Limit{Requests: MaxRequests, Per: time.Second} // mostly allowed, like real traffic
 	ctx := context.Background()
 	run := func(b *testing.B, check func(key string) error) {
 		i := 0

@@ -3,36 +3,45 @@ package ratelimit
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 )
 
-// gcraScript is GCRA in one atomic step on the Redis server. It reads the server's clock
-// (TIME), so that gateways whose clocks disagree still share one consistent budget; Redis 5+
-// replicates a script's effects, not the script, so a non-deterministic TIME before a write is
-// allowed. Times are microseconds (a Lua number holds them exactly).
+// slidingLogScript is the sliding-window log in one atomic step on the Redis server: the key
+// is a sorted set of the allowed requests, scored by their time. It reads the server's clock
+// (TIME), not the gateways': they may disagree, and a log written by several clocks would let
+// a client through early (or late) depending on which gateway it reached; one clock keeps one
+// consistent budget. Redis 5+ replicates a script's effects, not the script, so a
+// non-deterministic TIME before a write is allowed. Times are microseconds: a Lua number and a
+// sorted-set score hold them exactly, but Lua prints a number with 14 digits, so they are
+// formatted with %d before they reach Redis as arguments.
 //
-// KEYS[1] the key; ARGV[1] emission interval µs; ARGV[2] burst.
+// KEYS[1] the key; ARGV[1] window µs; ARGV[2] requests per window; ARGV[3] a random number
+// that, with the time, names the member (two requests may share a microsecond).
 // Returns {allowed 0|1, remaining, reset_after µs, retry_after µs}.
-var gcraScript = redis.NewScript(`
-local iv = tonumber(ARGV[1])
-local window = iv * tonumber(ARGV[2])
+var slidingLogScript = redis.NewScript(`
+local window = tonumber(ARGV[1])
+local limit = tonumber(ARGV[2])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-local tat = tonumber(redis.call('GET', KEYS[1])) or now
-if tat < now then tat = now end
-local new_tat = tat + iv
-local wait = new_tat - now - window
-if wait > 0 then
-  return {0, 0, tat - now, wait}
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('%d', now - window))
+local kept = redis.call('ZCARD', KEYS[1])
+if kept >= limit then
+  local oldest = redis.call('ZRANGE', KEYS[1], kept - limit, kept - limit, 'WITHSCORES')
+  local newest = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+  return {0, 0, tonumber(newest[2]) + window - now, tonumber(oldest[2]) + window - now}
 end
-redis.call('SET', KEYS[1], new_tat, 'PX', math.ceil((new_tat - now) / 1000))
-return {1, math.floor((window - (new_tat - now)) / iv), new_tat - now, 0}
+local stamp = string.format('%d', now)
+redis.call('ZADD', KEYS[1], stamp, stamp .. ':' .. ARGV[3])
+redis.call('PEXPIRE', KEYS[1], math.ceil(window / 1000))
+return {1, limit - kept - 1, window, 0}
 `)
 
 // Redis is a Limiter whose state lives in Redis, so that every gateway sharing the server
-// enforces one budget per client. Keys expire on their own once their budget is whole again.
+// enforces one budget per client. Keys expire on their own once their newest request has left
+// the window.
 type Redis struct {
 	rdb    redis.Scripter // a *redis.Client, cluster or ring client: all run scripts
 	prefix string
@@ -48,8 +57,8 @@ func (r *Redis) Allow(ctx context.Context, key string, l Limit) (Decision, error
 	if err := l.validate(); err != nil {
 		return Decision{}, err
 	}
-	iv := l.interval().Microseconds()
-	res, err := gcraScript.Run(ctx, r.rdb, []string{r.prefix + key}, iv, l.burst()).Int64Slice()
+	res, err := slidingLogScript.Run(ctx, r.rdb, []string{r.prefix + key},
+		l.Per.Microseconds(), l.Requests, rand.Uint64()).Int64Slice()
 	if err != nil {
 		return Decision{}, fmt.Errorf("ratelimit: redis: %w", err)
 	}

@@ -3,6 +3,7 @@ package ratelimit
 import (
 	"context"
 	"net"
+	"sync"
 	"testing"
 	"time"
 
@@ -34,46 +35,33 @@ func TestRedisContract(t *testing.T) {
 }
 
 // The point of Redis: two limiters (two gateways), each with its own connection, draw on one
-// budget per client.
+// budget per client: the 101 requests across both give exactly one refusal, the last.
 func TestRedisLimitersShareOneBudget(t *testing.T) {
 	prefix := testPrefix(t)
 	a, b := NewRedis(redisClient(t), prefix), NewRedis(redisClient(t), prefix)
-	lim := Limit{Requests: 1, Per: time.Hour, Burst: 6}
-	allowed := 0
-	for i := range 10 {
+	lim := Limit{Requests: 100, Per: time.Hour}
+	for i := range 101 {
 		l := a
 		if i%2 == 1 {
 			l = b
 		}
-		if allow(t, l, "client", lim).Allowed {
-			allowed++
+		if d := allow(t, l, "client", lim); d.Allowed != (i < 100) {
+			t.Fatalf("request %d of 101 across two limiters: %+v, want only the last refused", i+1, d)
+		} else if !d.Allowed && (d.RetryAfter <= 0 || d.RetryAfter > time.Hour) {
+			t.Fatalf("request 101: retry after %s, want within the hour", d.RetryAfter)
 		}
-	}
-	if allowed != 6 {
-		t.Fatalf("%d of 10 requests across two limiters allowed, want the one burst of 6", allowed)
 	}
 }
 
-// Refill on the server's clock: a short window, waiting on the limiter's own answer (bounded),
-// never on a sleep of a guessed length.
-func TestRedisRefills(t *testing.T) {
-	l := NewRedis(redisClient(t), testPrefix(t))
-	lim := Limit{Requests: 2, Per: 200 * time.Millisecond} // one back every 100ms
-	for range 2 {
-		allow(t, l, "k", lim)
-	}
-	d := allow(t, l, "k", lim)
-	if d.Allowed || d.RetryAfter <= 0 || d.RetryAfter > 100*time.Millisecond {
-		t.Fatalf("third request: %+v, want rejected with 0 < retry after <= 100ms", d)
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for !d.Allowed {
-		if time.Now().After(deadline) {
-			t.Fatalf("no request allowed again within 10s: %+v", d)
-		}
-		time.Sleep(d.RetryAfter)
-		d = allow(t, l, "k", lim)
-	}
+// Time passes on the server's clock: a short window, waiting on the limiter's own answers
+// (bounded), never on a sleep of a guessed length. Redis's answers come later than a still
+// clock's by the time the requests take, up to a window.
+func TestRedisPaced(t *testing.T) {
+	redisClient(t)
+	testPaced(t, func(t *testing.T) pacedBackend {
+		return pacedBackend{limiter: NewRedis(redisClient(t), testPrefix(t)), window: 2 * time.Second,
+			now: time.Now, sleep: time.Sleep, slack: 2 * time.Second}
+	})
 }
 
 // The script is loaded on first use (EVALSHA fails with NOSCRIPT, EVAL follows) and again after
@@ -81,26 +69,55 @@ func TestRedisRefills(t *testing.T) {
 func TestRedisReloadsFlushedScript(t *testing.T) {
 	rdb := redisClient(t)
 	l := NewRedis(rdb, testPrefix(t))
-	allow(t, l, "k", Limit{Requests: 1, Per: time.Hour, Burst: 2})
+	allow(t, l, "k", Limit{Requests: 2, Per: time.Hour})
 	if err := rdb.ScriptFlush(context.Background()).Err(); err != nil {
 		t.Fatal(err)
 	}
-	if d := allow(t, l, "k", Limit{Requests: 1, Per: time.Hour, Burst: 2}); !d.Allowed || d.Remaining != 0 {
+	if d := allow(t, l, "k", Limit{Requests: 2, Per: time.Hour}); !d.Allowed || d.Remaining != 0 {
 		t.Fatalf("after SCRIPT FLUSH: %+v, want allowed (state kept), 0 remaining", d)
 	}
 }
 
-// Keys expire once their budget is whole again, so Redis holds only active clients.
+// Keys expire once their newest request has left the window, so Redis holds only active
+// clients; a rejected request does not extend it.
 func TestRedisKeysExpire(t *testing.T) {
 	rdb := redisClient(t)
 	prefix := testPrefix(t)
-	allow(t, NewRedis(rdb, prefix), "k", Limit{Requests: 1, Per: time.Hour})
+	l := NewRedis(rdb, prefix)
+	allow(t, l, "k", Limit{Requests: 1, Per: time.Hour})
 	ttl, err := rdb.PTTL(context.Background(), prefix+"k").Result()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if ttl <= 59*time.Minute || ttl > time.Hour {
 		t.Fatalf("key TTL %s, want just under an hour", ttl)
+	}
+	if d := allow(t, l, "k", Limit{Requests: 1, Per: time.Hour}); d.Allowed {
+		t.Fatalf("second request: %+v, want rejected", d)
+	}
+	if n, err := rdb.ZCard(context.Background(), prefix+"k").Result(); err != nil || n != 1 {
+		t.Fatalf("%d requests logged (%v) after one allowed and one rejected, want 1", n, err)
+	}
+}
+
+// Two requests in the same microsecond are two entries of the log, not one: the members are
+// unique, not just the time. 50 requests in one script call's worth of time would otherwise
+// collapse to fewer and let more through.
+func TestRedisLogsEveryAllowedRequest(t *testing.T) {
+	rdb := redisClient(t)
+	prefix := testPrefix(t)
+	l := NewRedis(rdb, prefix)
+	var wg sync.WaitGroup
+	for range 50 {
+		wg.Go(func() {
+			if _, err := l.Allow(context.Background(), "k", Limit{Requests: 1000, Per: time.Hour}); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if n, err := rdb.ZCard(context.Background(), prefix+"k").Result(); err != nil || n != 50 {
+		t.Fatalf("%d requests logged (%v), want all 50", n, err)
 	}
 }
 
