@@ -14,27 +14,28 @@ import (
 // (TIME), not the gateways': they may disagree, and a log written by several clocks would let
 // a client through early (or late) depending on which gateway it reached; one clock keeps one
 // consistent budget. Redis 5+ replicates a script's effects, not the script, so a
-// non-deterministic TIME before a write is allowed. Times are microseconds: a Lua number and a
-// sorted-set score hold them exactly, but Lua prints a number with 14 digits, so they are
-// formatted with %d before they reach Redis as arguments.
+// non-deterministic TIME before a write is allowed. Times are microseconds: a Lua number, a
+// command argument made of it and a sorted-set score hold them exactly; only Lua's own printing
+// (tostring, ..) keeps 14 digits, so the member's time is formatted with %d.
 //
 // KEYS[1] the key; ARGV[1] window µs; ARGV[2] requests per window; ARGV[3] a random number
-// that, with the time, names the member (two requests may share a microsecond).
+// that, with the time, names the member: a member named by the time alone would be overwritten,
+// not added, by a request in the same microsecond (a fast server, or its clock stepped back),
+// and the log would count one request too few.
 // Returns {allowed 0|1, remaining, reset_after µs, retry_after µs}.
 var slidingLogScript = redis.NewScript(`
 local window = tonumber(ARGV[1])
 local limit = tonumber(ARGV[2])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('%d', now - window))
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
 local kept = redis.call('ZCARD', KEYS[1])
 if kept >= limit then
   local oldest = redis.call('ZRANGE', KEYS[1], kept - limit, kept - limit, 'WITHSCORES')
   local newest = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
   return {0, 0, tonumber(newest[2]) + window - now, tonumber(oldest[2]) + window - now}
 end
-local stamp = string.format('%d', now)
-redis.call('ZADD', KEYS[1], stamp, stamp .. ':' .. ARGV[3])
+redis.call('ZADD', KEYS[1], now, string.format('%d', now) .. ':' .. ARGV[3])
 redis.call('PEXPIRE', KEYS[1], math.ceil(window / 1000))
 return {1, limit - kept - 1, window, 0}
 `)
