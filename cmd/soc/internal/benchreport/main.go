@@ -93,8 +93,8 @@ var pairs = []pair{
 	{"Query API, remediator's token (team-scoped) vs no auth, uncached", "./cmd/soc", "QueryAuth/remediator-uncached", "", "requests/s", true, "off-requests/s", queryAuthLatencies},
 	// The rate limiter, one client checking one request at a time: GCRA on Redis (one EVALSHA)
 	// beside the bare round trips it costs at least, INCR and PING; in memory beside Redis.
-	{"Rate limiter: Allow on Redis (GCRA script) vs a bare Redis INCR", "./cmd/soc/internal/ratelimit", "Allow/redis", "Allow/redis-incr", "checks/s", false, "", [4]string{}},
-	{"Rate limiter: Allow on Redis (GCRA script) vs a bare Redis PING", "./cmd/soc/internal/ratelimit", "Allow/redis", "Allow/redis-ping", "checks/s", false, "", [4]string{}},
+	{"Rate limiter: Allow on Redis (sliding-window log script) vs a bare Redis INCR", "./cmd/soc/internal/ratelimit", "Allow/redis", "Allow/redis-incr", "checks/s", false, "", [4]string{}},
+	{"Rate limiter: Allow on Redis (sliding-window log script) vs a bare Redis PING", "./cmd/soc/internal/ratelimit", "Allow/redis", "Allow/redis-ping", "checks/s", false, "", [4]string{}},
 	{"Rate limiter: Allow in memory vs on Redis", "./cmd/soc/internal/ratelimit", "Allow/memory", "Allow/redis", "checks/s", false, "", [4]string{}},
 }
 
