@@ -105,9 +105,18 @@ type reply struct {
 
 func call(t *testing.T, method, url, bearer, body string) reply {
 	t.Helper()
+	return callWith(t, method, url, bearer, body, nil)
+}
+
+// callWith is call with more request headers.
+func callWith(t *testing.T, method, url, bearer, body string, header http.Header) reply {
+	t.Helper()
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
+	}
+	for k, vs := range header {
+		req.Header[k] = vs
 	}
 	if bearer != "" {
 		req.Header.Set("Authorization", "Bearer "+bearer)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -15,23 +14,11 @@ import (
 // gatewayCall is call with a Soc-Principal header (none when principal is "").
 func gatewayCall(t *testing.T, method, url, bearer, principal string) reply {
 	t.Helper()
-	req, err := http.NewRequest(method, url, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+bearer)
-	}
+	h := http.Header{}
 	if principal != "" {
-		req.Header.Set(principalsig.Header, principal)
+		h.Set(principalsig.Header, principal)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return reply{resp.StatusCode, resp.Header, string(b)}
+	return callWith(t, method, url, bearer, "", h)
 }
 
 // refusedAsCredential checks a 401 with the RFC 6750 invalid_token challenge.

@@ -117,23 +117,28 @@ func loadPrivate(path string) (ed25519.PrivateKey, error) {
 	if st.Mode().Perm()&0o077 != 0 {
 		return nil, fmt.Errorf("gateway key %s is readable by other users (mode %04o): chmod 600 it, it signs every request's principal", path, st.Mode().Perm())
 	}
+	return readKey[ed25519.PrivateKey](path, "gateway key", "PRIVATE KEY", x509.ParsePKCS8PrivateKey)
+}
+
+// readKey reads the PEM block of type typ at path and parses it into an Ed25519 key K.
+func readKey[K ed25519.PrivateKey | ed25519.PublicKey](path, what, typ string, parse func([]byte) (any, error)) (K, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	blk, _ := pem.Decode(b)
-	if blk == nil || blk.Type != "PRIVATE KEY" {
-		return nil, fmt.Errorf("gateway key %s: not a PEM PKCS#8 private key", path)
+	if blk == nil || blk.Type != typ {
+		return nil, fmt.Errorf("%s %s: not a PEM %s", what, path, typ)
 	}
-	k, err := x509.ParsePKCS8PrivateKey(blk.Bytes)
+	k, err := parse(blk.Bytes)
 	if err != nil {
-		return nil, fmt.Errorf("gateway key %s: %w", path, err)
+		return nil, fmt.Errorf("%s %s: %w", what, path, err)
 	}
-	ek, ok := k.(ed25519.PrivateKey)
+	key, ok := k.(K)
 	if !ok {
-		return nil, fmt.Errorf("gateway key %s: %T is not an Ed25519 key", path, k)
+		return nil, fmt.Errorf("%s %s: %T is not an Ed25519 key", what, path, k)
 	}
-	return ek, nil
+	return key, nil
 }
 
 func createPrivate(path string) (ed25519.PrivateKey, error) {
@@ -247,23 +252,7 @@ func LoadVerifier(publicKeyPaths ...string) (*Verifier, error) {
 }
 
 func loadPublic(path string) (ed25519.PublicKey, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("gateway public key: %w", err)
-	}
-	blk, _ := pem.Decode(b)
-	if blk == nil || blk.Type != "PUBLIC KEY" {
-		return nil, fmt.Errorf("gateway public key %s: not a PEM PKIX public key", path)
-	}
-	k, err := x509.ParsePKIXPublicKey(blk.Bytes)
-	if err != nil {
-		return nil, fmt.Errorf("gateway public key %s: %w", path, err)
-	}
-	pub, ok := k.(ed25519.PublicKey)
-	if !ok {
-		return nil, fmt.Errorf("gateway public key %s: %T is not an Ed25519 key", path, k)
-	}
-	return pub, nil
+	return readKey[ed25519.PublicKey](path, "gateway public key", "PUBLIC KEY", x509.ParsePKIXPublicKey)
 }
 
 // Verify returns the principal token carries when a trusted key signed it for this method and
