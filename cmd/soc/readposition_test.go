@@ -4,12 +4,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/socplatform/soc/cmd/soc/internal/principalsig"
 	"github.com/socplatform/soc/query-api/querykit"
+	"github.com/socplatform/soc/schemas/access"
 )
 
 // readPositionOf is the Soc-Read-Position of r; it fails the test when absent or malformed.
@@ -110,5 +113,58 @@ func TestReadPositions(t *testing.T) {
 	}
 	if r := call(t, http.MethodGet, base+"/v1/read-position", "", ""); r.status != http.StatusUnauthorized {
 		t.Errorf("GET /v1/read-position anonymous: %d", r.status)
+	}
+}
+
+// TestReadPositionsWithoutLocalProjections: a query target whose projections run in another
+// node reads the position from the read-model database's checkpoints, and its long poll follows
+// them. A commands+projections node and a query-only node share a data directory; the query
+// node is reached through a trusted gateway's principal (it serves no sign-in).
+func TestReadPositionsWithoutLocalProjections(t *testing.T) {
+	keyPath := filepath.Join(t.TempDir(), "gateway.key")
+	gw, err := principalsig.LoadOrCreateSigner(keyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeCfg := allTargetsConfig(t)
+	writeCfg.Targets = []string{"commands", "projections"}
+	writer, admin, _ := signedInNode(t, writeCfg)
+	cfg := allTargetsConfig(t)
+	cfg.DataDir = writeCfg.DataDir
+	cfg.Targets = []string{"query"}
+	cfg.TrustGatewayKeys = []string{keyPath + ".pub"}
+	addr, _ := serveInProcess(t, cfg)
+	get := func(path, query string) reply {
+		tok, err := gw.Sign(rolePrincipal(access.RoleAdmin), http.MethodGet, path, "req-1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return gatewayCall(t, http.MethodGet, "http://"+addr+path+query, "", tok)
+	}
+	r := get("/v1/assets", "")
+	if r.status != http.StatusOK {
+		t.Fatalf("GET /v1/assets on a query-only node: %d %s", r.status, r.body)
+	}
+	before := readPositionOf(t, r, "GET /v1/assets")
+
+	r = call(t, http.MethodPost, writer+"/v1/assets", admin, `{"kind":"host","name":"remote-position","identifiers":{"hostnames":["remote.example.com"]}}`)
+	var res struct {
+		GlobalPosition int64 `json:"global_position"`
+	}
+	if (r.status != http.StatusCreated && r.status != http.StatusOK) || json.Unmarshal([]byte(r.body), &res) != nil || res.GlobalPosition <= before {
+		t.Fatalf("registering an asset: %d %s (read position %d)", r.status, r.body, before)
+	}
+	// The long poll answers once the other node's projections pass the command's position.
+	for pos := before; pos < res.GlobalPosition; {
+		r := get("/v1/read-position", fmt.Sprintf("?after=%d&wait=30", pos))
+		next := readPositionOf(t, r, "read-position")
+		if r.status != http.StatusOK || next <= pos {
+			t.Fatalf("GET /v1/read-position?after=%d: %d %s", pos, r.status, r.body)
+		}
+		pos = next
+	}
+	r = get("/v1/assets", "")
+	if pos := readPositionOf(t, r, "GET /v1/assets"); pos < res.GlobalPosition || !strings.Contains(r.body, "remote-position") {
+		t.Fatalf("after the position passed %d: read position %d, %s", res.GlobalPosition, pos, r.body)
 	}
 }
