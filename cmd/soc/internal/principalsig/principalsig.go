@@ -54,7 +54,10 @@ type claims struct {
 }
 
 // principal is access.Principal on the wire: every field, named once here so a rename of a Go
-// field never silently changes the contract.
+// field never silently changes the contract. Perms travel as the gateway's authenticator computed
+// them (the roles' union narrowed by a token's scope; custom roles are the identity context's, so
+// an upstream could not re-derive them from Roles): the signature covers them, and Verify refuses
+// any permission the platform does not know.
 type principal struct {
 	Kind       access.Kind         `json:"kind"`
 	ID         string              `json:"id"`
