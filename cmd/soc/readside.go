@@ -251,7 +251,9 @@ type waiter struct {
 // ReadPosition is the lowest position of the read models: each one has applied every event up
 // to it. From this process's runners when they run here (each reports its position only once its
 // commit is visible), else from the read-model database's checkpoints; read before a query, the
-// query sees at least that position either way.
+// query sees at least that position either way. (With Kafka consumers a runner's position is the
+// highest it applied, not a bound below which all is: the number still moves with every change,
+// which is what a cache keyed on it needs.)
 func (w waiter) ReadPosition(ctx context.Context) (int64, error) {
 	pos := int64(math.MaxInt64)
 	if len(w.rs.runners) > 0 {
