@@ -252,8 +252,8 @@ type waiter struct {
 // to it. From this process's runners when they run here (each reports its position only once its
 // commit is visible), else from the read-model database's checkpoints; read before a query, the
 // query sees at least that position either way. (With Kafka consumers a runner's position is the
-// highest it applied, not a bound below which all is: the number still moves with every change,
-// which is what a cache keyed on it needs.)
+// highest it applied, not a bound below which all is: their lowest is then an approximation,
+// which still rises as every read model catches up.)
 func (w waiter) ReadPosition(ctx context.Context) (int64, error) {
 	pos := int64(math.MaxInt64)
 	if len(w.rs.runners) > 0 {
