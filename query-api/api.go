@@ -1,6 +1,7 @@
 package queryapi
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -62,6 +63,12 @@ type Config struct {
 	// recently used answers: 0 is querykit.DefaultCacheBytes, negative turns the cache off. Bodies
 	// over querykit.MaxCachedBody are never kept.
 	CacheBytes int64
+	// Position is how far the read models have applied the log: every GET answers it in
+	// querykit.ReadPositionHeader and GET /v1/read-position long-polls it; nil leaves both out
+	// (the route answers 503).
+	Position querykit.Positioner
+	// Stopping ends when the node begins to shut down (it ends the long polls); nil: never.
+	Stopping context.Context
 }
 
 // Validate reports every problem with the configuration at once.
@@ -105,6 +112,8 @@ func New(cfg Config) (*API, error) {
 		Version:    cfg.Version,
 		CacheBytes: cfg.CacheBytes,
 		Owners:     cfg.Assets,
+		Position:   cfg.Position,
+		Stopping:   cfg.Stopping,
 	})}, nil
 }
 
@@ -113,17 +122,19 @@ var storeRoutes = []string{
 	"GET /v1/streams/{stream_id}/events",
 	"GET /v1/events",
 	"GET /openapi.json",
+	querykit.ReadPositionRoute,
 }
 
 // Routes are the mux patterns Register adds, in order.
 var Routes = slices.Concat(assetsapi.Routes, vulnsapi.Routes, scansapi.Routes, storeRoutes)
 
-// Register adds the read routes (Routes) to mux.
+// Register adds the read routes (Routes) to mux; every GET among them answers the read position.
 func (a *API) Register(mux querykit.Mux) {
+	mux = a.kit.Stamped(mux)
 	assetsapi.Register(mux, a.kit, a.cfg.Assets, a.cfg.FoldAsset)
 	vulnsapi.Register(mux, a.kit, a.cfg.Reader, a.cfg.FoldFinding)
 	scansapi.Register(mux, a.kit, a.cfg.Scans)
-	querykit.Handle(mux, storeRoutes, a.streamEvents, a.auditEvents, serveOpenAPI)
+	querykit.Handle(mux, storeRoutes, a.streamEvents, a.auditEvents, serveOpenAPI, a.kit.ReadPosition)
 }
 
 // CacheStats reports the response cache's counters (cmd/soc exports them as metrics).

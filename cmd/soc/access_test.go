@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -104,9 +105,18 @@ type reply struct {
 
 func call(t *testing.T, method, url, bearer, body string) reply {
 	t.Helper()
+	return callWith(t, method, url, bearer, body, nil)
+}
+
+// callWith is call with more request headers.
+func callWith(t *testing.T, method, url, bearer, body string, header http.Header) reply {
+	t.Helper()
 	req, err := http.NewRequest(method, url, strings.NewReader(body))
 	if err != nil {
 		t.Fatal(err)
+	}
+	for k, vs := range header {
+		req.Header[k] = vs
 	}
 	if bearer != "" {
 		req.Header.Set("Authorization", "Bearer "+bearer)
@@ -179,6 +189,60 @@ func TestEveryRouteIsDeclared(t *testing.T) {
 	}
 	if len(served) < 30 {
 		t.Fatalf("suspiciously few routes: %v", patterns)
+	}
+}
+
+// TestEveryTargetServesItsDeclaredRoutes starts each target that runs alone and checks the
+// declared targets (contract 3 of issue 14) against what it registers: every pattern it serves is
+// declared with it or as a node route, and it serves every route declared with it. A gateway
+// routes by this table, so a route moved to another target without its declaration fails here.
+func TestEveryTargetServesItsDeclaredRoutes(t *testing.T) {
+	classes := []string{classProbe, classRead, classWrite, classImport, classAuth, classAdmin, classWS}
+	declaredTargets := map[string]bool{}
+	for _, p := range declaredPatterns() {
+		if !slices.Contains(classes, routeClass(p)) {
+			t.Errorf("%q: class %q is not one of %v", p, routeClass(p), classes)
+		}
+		if tg := routeTarget(p); tg != onNode {
+			if !slices.Contains(targetNames(), tg) {
+				t.Errorf("%q: target %q is not a target of soc serve", p, tg)
+			}
+			declaredTargets[tg] = true
+		}
+	}
+	if routeTarget("GET /no-such-pattern") != "" || routeClass("GET /no-such-pattern") != "" {
+		t.Error("an undeclared pattern has a target or class")
+	}
+	kafka := os.Getenv("SOC_TEST_KAFKA_BROKERS") != ""
+	started := map[string]bool{}
+	for _, target := range targetNames() {
+		m := platformByName[target]
+		if (m.needsKafka && !kafka) || slices.ContainsFunc(m.Deps, func(d string) bool { return platformByName[d].Target }) {
+			continue // it cannot run alone here; no route may be declared with it (checked below)
+		}
+		started[target] = true
+		t.Run(target, func(t *testing.T) {
+			cfg := allTargetsConfig(t)
+			cfg.Targets = []string{target}
+			_, patterns := serveInProcess(t, cfg)
+			served := map[string]bool{}
+			for _, p := range patterns {
+				served[p] = true
+				if tg := routeTarget(p); tg != target && tg != onNode {
+					t.Errorf("--target=%s serves %q, declared with target %q", target, p, tg)
+				}
+			}
+			for _, p := range declaredPatterns() {
+				if tg := routeTarget(p); (tg == target || tg == onNode) && !served[p] {
+					t.Errorf("%q is declared with target %s but --target=%s does not serve it", p, tg, target)
+				}
+			}
+		})
+	}
+	for tg := range declaredTargets {
+		if !started[tg] {
+			t.Errorf("routes are declared with target %s, which this test could not start alone", tg)
+		}
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/socplatform/soc/cmd/soc/internal/principalsig"
 	"github.com/socplatform/soc/schemas/access"
 	"github.com/socplatform/soc/schemas/problem"
 )
@@ -24,10 +25,11 @@ type authenticator interface {
 var wsRoutes = map[string]bool{"GET /ws": true, "GET /v1/notifications/ws": true}
 
 // authorize guards every route of mux by its declaration (access.go): a public route is served
-// as is; any other needs a principal (from the bearer, or a ticket on the WebSocket routes),
-// 401 without one, 403 when it lacks the route's permission. The principal then rides the
-// request's context (access.With) to the handlers, which stamp its actor on their events.
-func authorize(mux *http.ServeMux, authn authenticator, tickets *ticketStore, log *slog.Logger) http.Handler {
+// as is; any other needs a principal (from the bearer, or a ticket on the WebSocket routes, or
+// the Soc-Principal header of a trusted gateway), 401 without one, 403 when it lacks the
+// route's permission. The principal then rides the request's context (access.With) to the
+// handlers, which stamp its actor on their events.
+func authorize(mux *http.ServeMux, authn authenticator, tickets *ticketStore, gateway *principalsig.Verifier, log *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, pattern := mux.Handler(r)
 		ru, ok := ruleFor(pattern)
@@ -36,11 +38,21 @@ func authorize(mux *http.ServeMux, authn authenticator, tickets *ticketStore, lo
 			// path, it is shown only to a signed-in principal.
 			ru = signedIn
 		}
+		// A gateway's principal is checked even where none is needed: a header that does not
+		// verify is a forgery or a misconfiguration, and either is refused, never ignored.
+		fromGateway, signed, err := gatewayPrincipal(r, gateway)
+		if err != nil {
+			challenge(w, r, log, err)
+			return
+		}
 		if ru.kind == rulePublic {
 			mux.ServeHTTP(w, r)
 			return
 		}
-		p, err := principalOf(r, pattern, authn, tickets)
+		p := fromGateway
+		if !signed {
+			p, err = principalOf(r, pattern, authn, tickets)
+		}
 		if err != nil {
 			challenge(w, r, log, err)
 			return
@@ -65,6 +77,37 @@ const pushRoute = "POST /v1/scan-definitions/{id}/reports"
 type credentialError struct {
 	*problem.Err
 	given bool
+}
+
+// gatewayPrincipal reads the principal a trusted gateway signed for this request (signed is
+// false without a Soc-Principal header). A header that does not verify, or one reaching a node
+// that trusts no gateway key, is a credential error: the request is refused, not retried on its
+// bearer, since only the gateway may set the header and the bearer was its to check.
+func gatewayPrincipal(r *http.Request, gateway *principalsig.Verifier) (p access.Principal, signed bool, err error) {
+	hs := r.Header.Values(principalsig.Header)
+	if len(hs) == 0 {
+		return p, false, nil
+	}
+	switch {
+	case gateway == nil:
+		err = problem.Unauthorized("this node trusts no gateway: the %s header is refused (--trust-gateway-key)", principalsig.Header)
+	case len(hs) > 1:
+		err = problem.Unauthorized("the %s header is given more than once", principalsig.Header)
+	default:
+		p, err = gateway.Verify(hs[0], r.Method, r.URL.Path)
+	}
+	if err != nil {
+		return access.Principal{}, true, credentialError{problem.Unauthorized("%s", err.Error()).OnField(principalsig.Header), true}
+	}
+	return p, true, nil
+}
+
+// gatewayTrust loads the gateway public keys a node trusts (--trust-gateway-key); nil when none.
+func gatewayTrust(publicKeyPaths []string) (*principalsig.Verifier, error) {
+	if len(publicKeyPaths) == 0 {
+		return nil, nil
+	}
+	return principalsig.LoadVerifier(publicKeyPaths...)
 }
 
 // principalOf authenticates the request: a ticket on the WebSocket routes, else the bearer.

@@ -230,16 +230,23 @@ type HTTPConfig struct {
 	// MetricsToken, when set, is the bearer /metrics requires (a secret: SOC_METRICS_TOKEN or
 	// SOC_METRICS_TOKEN_FILE); unset, /metrics is open like the probes.
 	MetricsToken string
+	// TrustGatewayKeys are the gateway public keys (PEM, <gateway key>.pub) whose Soc-Principal
+	// header this node accepts in place of a credential; several while a key is rotated.
+	TrustGatewayKeys []string // --trust-gateway-key, SOC_TRUST_GATEWAY_KEY
 }
 
 func (c *HTTPConfig) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.HTTPAddr, "http", ":8080", "HTTP listen address")
 	fs.Var(envflag.Secret(&c.MetricsToken), "metrics-token", "bearer token /metrics requires; empty: /metrics is unauthenticated")
+	fs.Var(envflag.List(&c.TrustGatewayKeys), "trust-gateway-key", "comma-separated gateway public keys (<gateway key>.pub) whose signed Soc-Principal header this node accepts; empty: the header is refused")
 }
 
 func (c *HTTPConfig) Validate() error {
 	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
 		return fmt.Errorf("--http/SOC_HTTP_ADDR: %q is not host:port", c.HTTPAddr)
+	}
+	if _, err := gatewayTrust(c.TrustGatewayKeys); err != nil {
+		return fmt.Errorf("--trust-gateway-key/SOC_TRUST_GATEWAY_KEY: %w", err)
 	}
 	return nil
 }

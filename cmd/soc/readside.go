@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"sync/atomic"
@@ -212,6 +214,8 @@ func startQuery(ctx context.Context, a *app, in inputs) (any, readiness, error) 
 		FoldAsset:   assets.FoldAsset,
 		FoldFinding: vulns.FoldFinding,
 		MaxWait:     a.cfg.QueryMaxWait,
+		Position:    waiter{a: a, rs: rs},
+		Stopping:    a.stopping,
 		Log:         a.log,
 	})
 	if err != nil {
@@ -242,6 +246,33 @@ func registerQueryMetrics(reg *prometheus.Registry, api *queryapi.API) {
 type waiter struct {
 	a  *app
 	rs *readSide
+}
+
+// ReadPosition is the lowest position of the read models: each one has applied every event up
+// to it. From this process's runners when they run here (each reports its position only once its
+// commit is visible), else from the read-model database's checkpoints; read before a query, the
+// query sees at least that position either way. (With Kafka consumers a runner's position is the
+// highest it applied, not a bound below which all is: their lowest is then an approximation,
+// which still rises as every read model catches up.)
+func (w waiter) ReadPosition(ctx context.Context) (int64, error) {
+	pos := int64(math.MaxInt64)
+	if len(w.rs.runners) > 0 {
+		for _, r := range w.rs.runners {
+			pos = min(pos, r.Position())
+		}
+		return pos, nil
+	}
+	for _, p := range readModels() {
+		n, err := runner.LivePosition(ctx, w.rs.db, p.Name())
+		if errors.Is(err, runner.ErrNotInitialized) {
+			return 0, nil // not started by the projections target yet: nothing applied
+		}
+		if err != nil {
+			return 0, err
+		}
+		pos = min(pos, n)
+	}
+	return pos, nil
 }
 
 func (w waiter) WaitFor(ctx context.Context, pos int64) error {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/socplatform/soc/cmd/soc/internal/modules"
+	"github.com/socplatform/soc/cmd/soc/internal/principalsig"
 	notifyapp "github.com/socplatform/soc/commands/notifications/app"
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/kafkalog"
@@ -130,6 +131,10 @@ type app struct {
 	// serves without one). tickets are the WebSocket tickets it redeems.
 	authenticator authenticator
 	tickets       *ticketStore
+	// gateway verifies the principals a gateway forwards (--trust-gateway-key); nil: none is trusted.
+	gateway *principalsig.Verifier
+	// stopping ends when the node begins to shut down: long polls answer then, not holding it up.
+	stopping context.Context
 
 	// drains are called, in order, after the node's last event is appended and before the
 	// workers are cancelled, so that the shutdown event itself reaches Kafka.
@@ -185,7 +190,10 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, ready chan<- stri
 	}
 	defer b.Close()
 	a := &app{cfg: cfg, log: log, store: store, backend: b, kind: kind, metrics: newMetrics(store),
-		tickets: newTicketStore(time.Now)}
+		tickets: newTicketStore(time.Now), stopping: ctx}
+	if a.gateway, err = gatewayTrust(cfg.TrustGatewayKeys); err != nil {
+		return err
+	}
 	log.Info("event store open", "backend", kind, "data_dir", cfg.DataDir, "postgres", cfg.redactedPostgresURL())
 
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)

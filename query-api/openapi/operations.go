@@ -54,6 +54,8 @@ var headerDocs = map[string]obj{
 	"CommandETag":          {"description": "The stream version, quoted (\"3\"): the next If-Match.", "schema": str("")},
 	"Preference-Applied":   {"description": "", "schema": str("")},
 	"Sec-WebSocket-Accept": {"description": "The WebSocket handshake answer.", "schema": str("")},
+	"Soc-Read-Position": {"description": "The global position up to which the read models had applied every event when the answer was read (read before it, so the answer is never older).",
+		"schema": obj{"type": "integer", "minimum": 0}},
 }
 
 func problemResp(desc string, headers ...string) response {
@@ -146,7 +148,7 @@ var operations = sync.OnceValue(func() []operation {
 
 	// Query endpoints.
 	readOK := func(schema string, extra ...int) map[int]response {
-		m := map[int]response{200: okJSON(schema), 304: resp304, 400: resp400, 500: resp500, 503: resp503}
+		m := map[int]response{200: okJSON(schema, "Soc-Read-Position"), 304: resp304, 400: resp400, 500: resp500, 503: resp503}
 		for _, s := range extra {
 			switch s {
 			case 404:
@@ -227,7 +229,7 @@ var operations = sync.OnceValue(func() []operation {
 			asOfParam,
 			ifNoneMatch,
 		},
-		responses: map[int]response{200: okJSON("EventPage"), 304: resp304, 400: resp400, 404: resp404,
+		responses: map[int]response{200: okJSON("EventPage", "Soc-Read-Position"), 304: resp304, 400: resp400, 404: resp404,
 			410: problemResp("The stream is tombstoned."), 500: resp500, 503: problemResp("The store is unavailable.")}})
 	add(operation{method: "GET", path: "/v1/events", id: "auditEvents", tag: "audit", summary: "Search the audit trail",
 		desc: "Events of the whole store in global-position order, narrowed by every parameter given. " +
@@ -246,7 +248,7 @@ var operations = sync.OnceValue(func() []operation {
 			qp("limit", intRange(1, 1000, 100), ""),
 			ifNoneMatch,
 		},
-		responses: map[int]response{200: okJSON("EventPage"), 304: resp304, 400: resp400, 500: resp500, 501: resp501,
+		responses: map[int]response{200: okJSON("EventPage", "Soc-Read-Position"), 304: resp304, 400: resp400, 500: resp500, 501: resp501,
 			503: problemResp("The store is unavailable.")}})
 
 	// Command endpoints.
@@ -521,7 +523,17 @@ var operations = sync.OnceValue(func() []operation {
 	add(operation{method: "GET", path: "/openapi.json", id: "openapi", tag: "operations", summary: "This document",
 		desc:      "Served as application/json, which every client and browser accepts (application/openapi+json is not registered).",
 		params:    []param{ifNoneMatch},
-		responses: map[int]response{200: okJSON("Any"), 304: resp304, 400: resp400}})
+		responses: map[int]response{200: okJSON("Any", "Soc-Read-Position"), 304: resp304, 400: resp400}})
+	add(operation{method: "GET", path: "/v1/read-position", id: "readPosition", tag: "operations", summary: "Wait for the read models to move",
+		desc: "A long poll: answers the read position (as every query answer's Soc-Read-Position header does) as soon as it is above after, " +
+			"or when wait has passed or the node shuts down (then it may equal after). Without after it answers at once. " +
+			"A cache keyed on read positions (the gateway's) learns here when its entries went stale. Never cached (no-store).",
+		params: []param{
+			qp("after", intRange(0, 1<<62, 0), "The read position the caller knows."),
+			qp("wait", str(""), "How long to wait: whole seconds (25) or a duration (1500ms, 25s), at most 30 s; default 25 s."),
+		},
+		responses: map[int]response{200: {desc: "The read position.", contentType: JSON, schema: ref("ReadPosition"), headers: []string{"Soc-Read-Position", "Cache-Control"}},
+			400: resp400, 500: resp500, 503: problemResp("No read model runs on this node.")}})
 
 	// Authentication is on for every route but the probes, this document and the public keys:
 	// any other answers 401 with the Bearer challenge to a missing, invalid, expired or revoked

@@ -269,6 +269,9 @@ func componentSchemas() obj {
 			"items": arrayOf(ref("Envelope")),
 			"next":  str("The URL (path and query) of the next page; absent on the last page."),
 		}),
+		"ReadPosition": object([]string{"position"}, obj{
+			"position": integer("The global position up to which the read models have applied every event."),
+		}),
 		"CommandResult": object([]string{"stream_id", "version", "global_position"}, obj{
 			"stream_id":       str(""),
 			"version":         integer("The stream's version after the command; pass it as If-Match next time."),

@@ -53,6 +53,12 @@ type Config struct {
 	// Owners serves team scoping of single reads (GetAt); required as soon as a scoped
 	// principal reads one (see scope.go).
 	Owners Owners
+	// Position serves the read-position header and GET /v1/read-position (see position.go);
+	// nil: no header, and the route answers 503.
+	Position Positioner
+	// Stopping ends when the node begins to shut down: a read-position long poll answers then
+	// instead of holding the shutdown up.
+	Stopping context.Context
 }
 
 // Kit answers the contexts' reads: parameter errors, read-your-writes waits, the response

@@ -1,0 +1,267 @@
+package principalsig
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/socplatform/soc/schemas/access"
+	"github.com/socplatform/soc/schemas/problem"
+)
+
+func full() access.Principal {
+	return access.Principal{Kind: access.KindToken, ID: "tok-1", UserID: "user-1", Name: "ci@example.com", SessionID: "sess-1",
+		Roles: []string{"analyst", "custom"}, Perms: []access.Permission{access.FindingsRead, access.ImportsWrite},
+		Teams: []string{"platform", "payments"}, Definition: "def-1"}
+}
+
+// pair is a signer and the verifier of its .pub, in a fresh directory.
+func pair(t *testing.T) (*Signer, *Verifier, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "keys", "gateway.key")
+	s, err := LoadOrCreateSigner(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := LoadVerifier(path + ".pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, v, path
+}
+
+func mustSign(t *testing.T, s *Signer, p access.Principal, method, path string) string {
+	t.Helper()
+	tok, err := s.Sign(p, method, path, "req-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// refused checks that Verify fails with a 401.
+func refused(t *testing.T, v *Verifier, tok, method, path, why string) {
+	t.Helper()
+	p, err := v.Verify(tok, method, path)
+	if err == nil {
+		t.Fatalf("%s: verified as %+v", why, p)
+	}
+	if st := problem.From(err).Status; st != http.StatusUnauthorized {
+		t.Fatalf("%s: status %d (%v), want 401", why, st, err)
+	}
+}
+
+func TestRoundTripsEveryField(t *testing.T) {
+	s, v, _ := pair(t)
+	want := full()
+	got, err := v.Verify(mustSign(t, s, want, http.MethodPost, "/v1/assets"), http.MethodPost, "/v1/assets")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("got %+v\nwant %+v", got, want)
+	}
+	// Every field of access.Principal is on the wire: a new field must be added to principal.
+	if n, m := reflect.TypeOf(access.Principal{}).NumField(), reflect.TypeOf(principal{}).NumField(); n != m {
+		t.Fatalf("access.Principal has %d fields, the wire form %d", n, m)
+	}
+}
+
+func TestClaims(t *testing.T) {
+	s, _, _ := pair(t)
+	now := time.Unix(1_800_000_000, 0)
+	s.now = func() time.Time { return now }
+	tok, err := s.Sign(full(), http.MethodGet, "/v1/findings", "rid-42")
+	if err != nil {
+		t.Fatal(err)
+	}
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a compact JWS: %q", tok)
+	}
+	var hdr, c map[string]any
+	for i, dst := range []*map[string]any{&hdr, &c} {
+		b, err := base64.RawURLEncoding.DecodeString(parts[i])
+		if err != nil || json.Unmarshal(b, dst) != nil {
+			t.Fatalf("part %d: %v", i, err)
+		}
+	}
+	if hdr["alg"] != "EdDSA" {
+		t.Fatalf("alg %v", hdr["alg"])
+	}
+	want := map[string]any{"iss": "soc-gateway", "aud": "soc-upstream", "iat": float64(now.Unix()), "exp": float64(now.Unix() + 60),
+		"jti": "rid-42", "htm": "GET", "htu": "/v1/findings"}
+	for k, w := range want {
+		got := c[k]
+		if arr, ok := got.([]any); ok && len(arr) == 1 { // aud may be a one-element array
+			got = arr[0]
+		}
+		if got != w {
+			t.Errorf("claim %s = %v, want %v", k, c[k], w)
+		}
+	}
+	if _, ok := c["principal"].(map[string]any); !ok {
+		t.Errorf("no principal claim: %v", c)
+	}
+}
+
+func TestKeyFiles(t *testing.T) {
+	_, _, path := pair(t)
+	st, err := os.Stat(path)
+	if err != nil || st.Mode().Perm() != 0o600 {
+		t.Fatalf("private key mode %v %v", st.Mode(), err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil || !strings.HasPrefix(string(b), "-----BEGIN PRIVATE KEY-----") {
+		t.Fatalf("private key file: %q %v", b, err)
+	}
+	if b, err := os.ReadFile(path + ".pub"); err != nil || !strings.HasPrefix(string(b), "-----BEGIN PUBLIC KEY-----") {
+		t.Fatalf("public key file: %q %v", b, err)
+	}
+	// Loading again keeps the key: tokens signed before still verify.
+	s2, err := LoadOrCreateSigner(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := LoadVerifier(path + ".pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Verify(mustSign(t, s2, full(), "GET", "/x"), "GET", "/x"); err != nil {
+		t.Fatalf("reloaded key: %v", err)
+	}
+	if err := os.Chmod(path, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadOrCreateSigner(path); err == nil || !strings.Contains(err.Error(), "chmod 600") {
+		t.Fatalf("a group-readable key loaded: %v", err)
+	}
+	if _, err := LoadVerifier(path); err == nil {
+		t.Fatal("a private key file loaded as a public key")
+	}
+	if _, err := LoadVerifier(); err == nil {
+		t.Fatal("a verifier without keys")
+	}
+}
+
+func TestRotationAcceptsEveryConfiguredKey(t *testing.T) {
+	s1, _, p1 := pair(t)
+	s2, _, p2 := pair(t)
+	v, err := LoadVerifier(p1+".pub", p2+".pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range []*Signer{s1, s2} {
+		if _, err := v.Verify(mustSign(t, s, full(), "GET", "/x"), "GET", "/x"); err != nil {
+			t.Fatalf("key %d: %v", i+1, err)
+		}
+	}
+}
+
+func TestHostileTokensAreRefused(t *testing.T) {
+	s, v, _ := pair(t)
+	good := mustSign(t, s, full(), http.MethodPost, "/v1/assets")
+	if _, err := v.Verify(good, http.MethodPost, "/v1/assets"); err != nil {
+		t.Fatal(err)
+	}
+
+	// A payload with more permissions, the signature kept.
+	parts := strings.Split(good, ".")
+	b, _ := base64.RawURLEncoding.DecodeString(parts[1])
+	var c map[string]any
+	_ = json.Unmarshal(b, &c)
+	c["principal"].(map[string]any)["perms"] = []string{"users:admin", "teams:all"}
+	b, _ = json.Marshal(c)
+	refused(t, v, parts[0]+"."+base64.RawURLEncoding.EncodeToString(b)+"."+parts[2], http.MethodPost, "/v1/assets", "tampered payload")
+
+	other, _, _ := pair(t)
+	refused(t, v, mustSign(t, other, full(), http.MethodPost, "/v1/assets"), http.MethodPost, "/v1/assets", "another gateway's key")
+
+	old := *s
+	old.now = func() time.Time { return time.Now().Add(-TTL - Leeway - time.Second) }
+	refused(t, v, mustSign(t, &old, full(), http.MethodPost, "/v1/assets"), http.MethodPost, "/v1/assets", "expired")
+	skew := *s
+	skew.now = func() time.Time { return time.Now().Add(-TTL - Leeway/2) }
+	if _, err := v.Verify(mustSign(t, &skew, full(), "GET", "/x"), "GET", "/x"); err != nil {
+		t.Fatalf("within the leeway: %v", err)
+	}
+
+	refused(t, v, good, http.MethodPost, "/v1/users", "replayed on another path")
+	refused(t, v, good, http.MethodDelete, "/v1/assets", "replayed with another method")
+
+	refused(t, v, good+strings.Repeat("A", MaxTokenBytes), http.MethodPost, "/v1/assets", "oversize")
+	for _, g := range []string{"", "garbage", "a.b.c", "..", strings.Repeat(".", 5)} {
+		refused(t, v, g, http.MethodPost, "/v1/assets", "garbage "+g)
+	}
+
+	// Another algorithm: HS256 keyed with the public key's bytes (the classic confusion), none.
+	var pub ed25519.PublicKey
+	for _, k := range v.keys {
+		pub = k
+	}
+	hs, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.HS256, Key: []byte(pub)}, (&jose.SignerOptions{}).WithHeader("kid", keyID(pub)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused(t, v, signClaims(t, hs, http.MethodPost, "/v1/assets"), http.MethodPost, "/v1/assets", "HS256")
+	none := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","kid":"`+keyID(pub)+`"}`)) + "." + parts[1] + "."
+	refused(t, v, none, http.MethodPost, "/v1/assets", "alg none")
+
+	// A token naming its own key in an embedded jwk.
+	_, attacker, _ := ed25519.GenerateKey(rand.Reader)
+	emb, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.EdDSA, Key: attacker}, (&jose.SignerOptions{EmbedJWK: true}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused(t, v, signClaims(t, emb, http.MethodPost, "/v1/assets"), http.MethodPost, "/v1/assets", "embedded jwk")
+	for _, h := range []string{"jku", "x5u"} {
+		ext, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.EdDSA, Key: attacker},
+			(&jose.SignerOptions{}).WithHeader("kid", keyID(pub)).WithHeader(jose.HeaderKey(h), "https://attacker.example/keys"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		refused(t, v, signClaims(t, ext, http.MethodPost, "/v1/assets"), http.MethodPost, "/v1/assets", h)
+	}
+
+	// Signed by the right key but unfit: no principal, an unknown permission, a long life.
+	refused(t, v, mustSign(t, s, access.Principal{}, "GET", "/x"), "GET", "/x", "no principal")
+	bad := full()
+	bad.Perms = append(bad.Perms, "root:everything")
+	refused(t, v, mustSign(t, s, bad, "GET", "/x"), "GET", "/x", "unknown permission")
+	long := claims{Claims: jwt.Claims{Issuer: Issuer, Audience: jwt.Audience{Audience}, IssuedAt: jwt.NewNumericDate(time.Now()),
+		Expiry: jwt.NewNumericDate(time.Now().Add(time.Hour))}, Method: "GET", Path: "/x", Principal: toWire(full())}
+	tok, err := jwt.Signed(s.signer).Claims(long).Serialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused(t, v, tok, "GET", "/x", "an hour-long token")
+	wrongAud := long
+	wrongAud.Expiry, wrongAud.Audience = jwt.NewNumericDate(time.Now().Add(time.Minute)), jwt.Audience{"someone-else"}
+	if tok, err = jwt.Signed(s.signer).Claims(wrongAud).Serialize(); err != nil {
+		t.Fatal(err)
+	}
+	refused(t, v, tok, "GET", "/x", "another audience")
+}
+
+// signClaims signs a well-formed claim set for method and path with sig.
+func signClaims(t *testing.T, sig jose.Signer, method, path string) string {
+	t.Helper()
+	c := claims{Claims: jwt.Claims{Issuer: Issuer, Audience: jwt.Audience{Audience}, IssuedAt: jwt.NewNumericDate(time.Now()),
+		Expiry: jwt.NewNumericDate(time.Now().Add(TTL))}, Method: method, Path: path, Principal: toWire(full())}
+	tok, err := jwt.Signed(sig).Claims(c).Serialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
