@@ -160,7 +160,8 @@ func principalRoles(r *http.Request) []string {
 }
 
 // startGateway registers, for every declared route whose target this node does not run, a
-// proxy to that target's instances.
+// proxy to that target's instances. It starts after the local targets (After), and leaves alone
+// any route one of them registered.
 func startGateway(_ context.Context, a *app, _ inputs) (any, readiness, error) {
 	remote := map[string]bool{} // a target is never pulled in by another: the list is the node's
 	for _, t := range []string{"commands", "query", "notifier"} {
@@ -194,9 +195,10 @@ func startGateway(_ context.Context, a *app, _ inputs) (any, readiness, error) {
 		cached = gateway.NewCache(a.cfg.CacheBytes, g.metrics).Wrap(cacheScope, proxy)
 	}
 	n := 0
+	served := a.mux.Patterns()
 	for _, pattern := range declaredPatterns() {
 		t := routeTarget(pattern)
-		if !remote[t] {
+		if !remote[t] || slices.Contains(served, pattern) {
 			continue
 		}
 		h := http.Handler(proxy)

@@ -92,7 +92,7 @@ var platform = []module{
 	{Module: modules.Module{Name: "sagas", Target: true, Deps: []string{modStore, modDirectory, modIdentity, "commands"},
 		Describe: "process managers: scan schedules and runs, new-findings notifications per scan, KEV alerts, SLA reminders/breaches/escalations and risk-acceptance expiry, with durable timers (needs the commands target in the same process: scan commands execute in-process)"},
 		start: startSagas},
-	{Module: modules.Module{Name: targetGateway, Target: true, Deps: []string{modStore, modIdentity},
+	{Module: modules.Module{Name: targetGateway, Target: true, Deps: []string{modStore, modIdentity}, After: []string{"commands", "query", "notifier", "sagas"},
 		Describe: "the API gateway: request ids, access log, metrics and rate limits (--rate-limit…) in front of this node's routes; the routes of the commands, query and notifier targets it does not run are proxied to --upstreams (breakers, retries, bulkhead, GET cache)"},
 		start: startGateway},
 	{Module: modules.Module{Name: "relay", Target: true, Deps: []string{modStore, modIdentity},
