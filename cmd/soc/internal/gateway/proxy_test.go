@@ -322,7 +322,11 @@ func TestProxyWebSocket(t *testing.T) {
 			_ = c.WriteMessage(mt, append([]byte("echo "), msg...))
 		}
 	})
-	_, gw := newProxy(t, Config{}, instance(t, "n1", up))
+	// The gateway's server has short request timeouts: the upgraded connection must outlive them.
+	gw := httptest.NewUnstartedServer(NewProxy(Config{Discovery: Static{"notifier": {instance(t, "n1", up)}}, Route: routeAll}))
+	gw.Config.ReadTimeout, gw.Config.WriteTimeout = 100*time.Millisecond, 100*time.Millisecond
+	gw.Start()
+	t.Cleanup(gw.Close)
 	c, resp, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(gw.URL, "http")+"/ws", nil)
 	if err != nil {
 		t.Fatalf("dial through the proxy: %v (%v)", err, resp)
@@ -334,6 +338,13 @@ func TestProxyWebSocket(t *testing.T) {
 	_, msg, err := c.ReadMessage()
 	if err != nil || string(msg) != "echo hi" {
 		t.Fatalf("%q %v", msg, err)
+	}
+	time.Sleep(300 * time.Millisecond) // past the server's timeouts
+	if err := c.WriteMessage(websocket.TextMessage, []byte("still there")); err != nil {
+		t.Fatal(err)
+	}
+	if _, msg, err := c.ReadMessage(); err != nil || string(msg) != "echo still there" {
+		t.Fatalf("after the server's timeouts: %q %v", msg, err)
 	}
 }
 
