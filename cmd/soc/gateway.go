@@ -108,17 +108,18 @@ func mountGateway(a *app, order []string) (front func(http.Handler) http.Handler
 		return func(h http.Handler) http.Handler { return h }, nil
 	}
 	g := &gatewayNode{metrics: gateway.NewMetrics(a.metrics)}
-	if rl := &a.cfg.RateLimit; rl.Enabled() {
-		lim, closeFn, err := rl.Open()
-		if err != nil {
-			return nil, err
-		}
-		a.closers = append(a.closers, func() { _ = closeFn() })
-		g.limiter = &ratelimit.Middleware{Limiter: lim, FailClosed: rl.FailMode == ratelimit.FailClosed, Log: a.log,
-			Key: limitKey, Class: func(r *http.Request) string { return routeClass(r.Pattern) }, Roles: principalRoles,
-			OnError: g.metrics.LimiterFailed, OnReject: g.metrics.RateLimited}
-		g.limiter.SetPolicy(rl.Policy())
+	// The limiter exists even when --rate-limit is 0 (its policy then limits nothing), so that
+	// hot-reloaded configuration can turn limiting on (limiter.SetPolicy).
+	rl := &a.cfg.RateLimit
+	lim, closeFn, err := rl.Open()
+	if err != nil {
+		return nil, err
 	}
+	a.closers = append(a.closers, func() { _ = closeFn() })
+	g.limiter = &ratelimit.Middleware{Limiter: lim, FailClosed: rl.FailMode == ratelimit.FailClosed, Log: a.log,
+		Key: limitKey, Class: func(r *http.Request) string { return routeClass(r.Pattern) }, Roles: principalRoles,
+		OnError: g.metrics.LimiterFailed, OnReject: g.metrics.RateLimited}
+	g.limiter.SetPolicy(rl.Policy())
 	a.gateway = g
 	a.mux.around = g.route
 	return func(h http.Handler) http.Handler { return gateway.Observe(a.log, g.metrics, h) }, nil
@@ -127,9 +128,7 @@ func mountGateway(a *app, order []string) (front func(http.Handler) http.Handler
 // route wraps one route's handler: it tells the access log the route and the principal, and
 // rate-limits it.
 func (g *gatewayNode) route(h http.Handler) http.Handler {
-	if g.limiter != nil {
-		h = g.limiter.Wrap(h)
-	}
+	h = g.limiter.Wrap(h)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if info := gateway.InfoFrom(r.Context()); info != nil {
 			info.Route = r.Pattern

@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -9,6 +10,8 @@ import (
 
 	"github.com/socplatform/soc/cmd/soc/internal/gateway"
 	"github.com/socplatform/soc/cmd/soc/internal/ratelimit"
+	"github.com/socplatform/soc/schemas/access"
+	"github.com/spf13/pflag"
 )
 
 // TestGatewayRateLimitsThroughARealNode: with the gateway target in the node (--target=all),
@@ -122,5 +125,64 @@ func TestGatewayTargetOnPostgres(t *testing.T) {
 	}
 	if r := call(t, http.MethodGet, gw+"/v1/notifications", admin, ""); r.status != http.StatusServiceUnavailable || !strings.Contains(r.body, "upstream notifier") {
 		t.Fatalf("a target without instances: %d %s", r.status, r.body)
+	}
+}
+
+// The cache key never lets one principal see another's answer: team-scoped principals are
+// keyed by their actor as well, anonymous callers share public routes only.
+func TestGatewayCacheScope(t *testing.T) {
+	req := func(pattern string, p *access.Principal) *http.Request {
+		r := httptest.NewRequest(http.MethodGet, "/x", nil)
+		r.Pattern = pattern
+		if p != nil {
+			r = r.WithContext(access.With(r.Context(), *p))
+		}
+		return r
+	}
+	admin1 := access.Principal{Kind: access.KindUser, ID: "a1", Perms: access.Permissions()}
+	admin2 := access.Principal{Kind: access.KindUser, ID: "a2", Perms: access.Permissions()}
+	red1 := access.Principal{Kind: access.KindUser, ID: "r1", Perms: []access.Permission{access.FindingsRead}, Teams: []string{"red"}}
+	red2 := access.Principal{Kind: access.KindUser, ID: "r2", Perms: []access.Permission{access.FindingsRead}, Teams: []string{"red"}}
+	blue := access.Principal{Kind: access.KindUser, ID: "r1", Perms: []access.Permission{access.FindingsRead}, Teams: []string{"blue"}}
+	const route = "GET /v1/findings"
+	if cacheScope(req(route, &admin1)) != cacheScope(req(route, &admin2)) {
+		t.Error("two principals seeing every team with the same permissions do not share answers")
+	}
+	keys := map[string]bool{}
+	for _, p := range []*access.Principal{&admin1, &red1, &red2, &blue} {
+		keys[cacheScope(req(route, p))] = true
+	}
+	if len(keys) != 4 {
+		t.Errorf("team-scoped principals share a cache key: %v", keys)
+	}
+	if s := cacheScope(req(route, nil)); s != "" {
+		t.Errorf("anonymous on a non-public route: %q, want no cache", s)
+	}
+	if s := cacheScope(req("GET /openapi.json", nil)); s != "public" {
+		t.Errorf("anonymous on a public route: %q", s)
+	}
+}
+
+func TestGatewayConfigValidate(t *testing.T) {
+	fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
+	var cfg Config
+	bindFlags(fs, &cfg, true)
+	if err := fs.Parse([]string{"--upstreams", "commands=http://a:1,query=http://b:2;http://c:3", "--rate-limit-classes", "import=600"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.GatewayConfig.Validate(); err != nil {
+		t.Fatalf("defaults: %v", err)
+	}
+	if cfg.gatewayKeyPath() != filepath.Join(cfg.DataDir, "keys", "gateway.key") {
+		t.Errorf("gateway key %q", cfg.gatewayKeyPath())
+	}
+	bad := cfg.GatewayConfig
+	bad.Upstreams, bad.BreakerFailures, bad.Retries, bad.MaxConcurrent, bad.ReadTimeout, bad.CacheBytes = "query=b:2", 0, -1, 0, 0, -1
+	err := bad.Validate()
+	for _, want := range []string{"--upstreams/SOC_UPSTREAMS", "--gateway-breaker-failures/", "--gateway-retries/", "--gateway-max-concurrent/",
+		"--gateway-read-timeout/SOC_GATEWAY_READ_TIMEOUT", "--gateway-cache-size/"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%v does not name %s", err, want)
+		}
 	}
 }
