@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/socplatform/soc/cmd/soc/internal/envflag"
 )
 
 // Instance is one upstream process serving a target.
@@ -31,17 +33,13 @@ func (s Static) Instances(target string) []Instance { return s[target] }
 // ParseStatic parses "target=url;url,target=url": targets separated by commas, the instances of
 // one target by semicolons (a URL may not hold either). Each instance's ID is its URL's host.
 func ParseStatic(s string) (Static, error) {
+	pairs, err := envflag.SplitPairs(s)
+	if err != nil {
+		return nil, fmt.Errorf("%w: want target=http://host:port[;http://host:port…]", err)
+	}
 	out := Static{}
-	for item := range strings.SplitSeq(s, ",") {
-		item = strings.TrimSpace(item)
-		if item == "" {
-			continue
-		}
-		target, urls, ok := strings.Cut(item, "=")
-		target = strings.TrimSpace(target)
-		if !ok || target == "" {
-			return nil, fmt.Errorf("%q: want target=http://host:port[;http://host:port…]", item)
-		}
+	for _, p := range pairs {
+		target, urls := p.Name, p.Value
 		if _, dup := out[target]; dup {
 			return nil, fmt.Errorf("target %q is given twice", target)
 		}

@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/socplatform/soc/cmd/soc/internal/envflag"
 )
 
 // Policy is the per-client budget of a gateway: one default, overridden per route class (an
@@ -56,18 +58,17 @@ func (p *Policy) Resolve(class string, roles []string) (lim Limit, bucket string
 // ParseLimits parses "name=n,name=n" (requests per minute each, 0 = unlimited), the syntax of
 // --rate-limit-classes and --rate-limit-roles. An empty string is no entry.
 func ParseLimits(s string) (map[string]int, error) {
+	pairs, err := envflag.SplitPairs(s)
+	if err != nil {
+		return nil, err
+	}
 	out := map[string]int{}
-	for item := range strings.SplitSeq(s, ",") {
-		item = strings.TrimSpace(item)
-		if item == "" {
-			continue
+	for _, p := range pairs {
+		name, item := p.Name, p.Name+"="+p.Value
+		if !validName(name) {
+			return nil, fmt.Errorf("%q: the name may hold letters, digits, '-' and '_' only", item)
 		}
-		name, num, ok := strings.Cut(item, "=")
-		name = strings.TrimSpace(name)
-		if !ok || !validName(name) {
-			return nil, fmt.Errorf("%q: want name=requests-per-minute (name of letters, digits, '-', '_')", item)
-		}
-		n, err := strconv.Atoi(strings.TrimSpace(num))
+		n, err := strconv.Atoi(p.Value)
 		if err != nil || n < 0 || n > maxPerMinute {
 			return nil, fmt.Errorf("%q: requests per minute must be between 0 (unlimited) and %d", item, maxPerMinute)
 		}
