@@ -78,6 +78,8 @@ type routes struct {
 	*http.ServeMux
 	mu       sync.Mutex
 	patterns []string
+	// around, when set (the gateway target), wraps each route's handler as it is registered.
+	around func(http.Handler) http.Handler
 }
 
 func newRoutes() *routes { return &routes{ServeMux: http.NewServeMux()} }
@@ -87,6 +89,9 @@ func (r *routes) Handle(pattern string, h http.Handler) {
 	r.mu.Lock()
 	r.patterns = append(r.patterns, pattern)
 	r.mu.Unlock()
+	if r.around != nil {
+		h = r.around(h)
+	}
 	r.ServeMux.Handle(pattern, h)
 }
 

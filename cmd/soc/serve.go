@@ -93,6 +93,9 @@ var platform = []module{
 	{Module: modules.Module{Name: "sagas", Target: true, Deps: []string{modStore, modDirectory, modIdentity, "commands"},
 		Describe: "process managers: scan schedules and runs, new-findings notifications per scan, KEV alerts, SLA reminders/breaches/escalations and risk-acceptance expiry, with durable timers (needs the commands target in the same process: scan commands execute in-process)"},
 		start: startSagas},
+	{Module: modules.Module{Name: targetGateway, Target: true, Deps: []string{modStore, modIdentity}, After: []string{"commands", "query", "notifier", "sagas"},
+		Describe: "the API gateway: request ids, access log, metrics and rate limits (--rate-limit…) in front of this node's routes; the routes of the commands, query and notifier targets it does not run are proxied to --upstreams (breakers, retries, bulkhead, GET cache)"},
+		start: startGateway},
 	{Module: modules.Module{Name: "relay", Target: true, Deps: []string{modStore, modIdentity},
 		Describe: "publishes the event store to Kafka topics soc.<context>.events in global order (needs SOC_KAFKA_BROKERS; with the embedded log the store itself is the log)"},
 		needsKafka: true, start: startRelay},
@@ -125,6 +128,7 @@ type app struct {
 	kind    string
 	metrics *prometheus.Registry
 	mux     *routes // targets add their routes before the node starts serving
+	gateway *gatewayNode
 	wg      sync.WaitGroup
 
 	// authenticator resolves bearer credentials (the identity module sets it; a node never
@@ -203,6 +207,11 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, ready chan<- stri
 	var shuttingDown atomic.Bool
 	checks := map[string]readiness{"event_store": storeReadiness(store)}
 	a.mux = newRoutes()
+	front, err := mountGateway(a, order)
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
 	workers, cancelWorkers := context.WithCancel(context.Background())
 	defer cancelWorkers()
 	outputs := map[string]any{}
@@ -242,7 +251,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, ready chan<- stri
 		return errors.New("no authenticator: the identity module did not start")
 	}
 	srv := &http.Server{
-		Handler:           newRouter(a, checks, &shuttingDown),
+		Handler:           front(newRouter(a, checks, &shuttingDown)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,

@@ -38,7 +38,9 @@ func setUpTestAuth(dir string) error {
 	if err := os.WriteFile(file, []byte(testAdminPassword+"\n"), 0o600); err != nil {
 		return err
 	}
-	nodeAuthEnv = []string{"SOC_BOOTSTRAP_ADMIN_EMAIL=" + testAdminEmail, "SOC_BOOTSTRAP_ADMIN_PASSWORD_FILE=" + file}
+	// The tests hammer one node with one token, far past the gateway's default 100 requests
+	// per minute: limiting is off but in TestGatewayRateLimitsThroughARealNode.
+	nodeAuthEnv = []string{"SOC_BOOTSTRAP_ADMIN_EMAIL=" + testAdminEmail, "SOC_BOOTSTRAP_ADMIN_PASSWORD_FILE=" + file, "SOC_RATE_LIMIT=0"}
 	return nil
 }
 

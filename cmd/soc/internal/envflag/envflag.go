@@ -144,3 +144,21 @@ func SplitList(s string) []string {
 	}
 	return out
 }
+
+// Pair is one name=value item of a SplitPairs list.
+type Pair struct{ Name, Value string }
+
+// SplitPairs splits a comma-separated list of name=value items (SplitList's blanks dropped,
+// spaces around name and value too); an item without "=" or without a name is an error naming
+// it. Repeated names are kept: the caller decides whether they mean anything.
+func SplitPairs(s string) ([]Pair, error) {
+	var out []Pair
+	for _, item := range SplitList(s) {
+		name, value, ok := strings.Cut(item, "=")
+		if name = strings.TrimSpace(name); !ok || name == "" {
+			return nil, fmt.Errorf("%q is not name=value", item)
+		}
+		out = append(out, Pair{name, strings.TrimSpace(value)})
+	}
+	return out, nil
+}

@@ -153,3 +153,18 @@ type vaultToken string
 func (v *vaultToken) Set(s string) error { *v = vaultToken(s); return nil }
 func (v *vaultToken) String() string     { return "" }
 func (v *vaultToken) IsSecret() bool     { return true }
+
+func TestSplitPairs(t *testing.T) {
+	got, err := SplitPairs(" a = 1 ,, b=x;y,c=")
+	if err != nil || len(got) != 3 || got[0] != (Pair{"a", "1"}) || got[1] != (Pair{"b", "x;y"}) || got[2] != (Pair{"c", ""}) {
+		t.Fatalf("%+v %v", got, err)
+	}
+	if got, err := SplitPairs(""); err != nil || len(got) != 0 {
+		t.Fatalf("empty: %+v %v", got, err)
+	}
+	for _, bad := range []string{"a", "a=1,b", "=1"} {
+		if _, err := SplitPairs(bad); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}

@@ -31,6 +31,10 @@ type Config struct {
 	// hold a password: it is a secret flag (SOC_REDIS_URL or SOC_REDIS_URL_FILE).
 	RedisURL string
 	FailMode string
+	// ClassLimits and RoleLimits are "name=n,…" (see ParseLimits and Policy): kept as text so a
+	// Config stays comparable; Policy parses them.
+	ClassLimits string
+	RoleLimits  string
 }
 
 // DefaultConfig is the mission's 100 requests per minute, in memory, failing open.
@@ -42,6 +46,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	c.RedisURL = d.RedisURL // a flag.Value, unlike IntVar and StringVar, does not set its default
 	fs.IntVar(&c.RequestsPerMinute, "rate-limit", d.RequestsPerMinute, "requests per minute per client (token or source address); 0 turns rate limiting off")
 	fs.Var(envflag.Secret(&c.RedisURL), "redis-url", "Redis URL (redis://[:password@]host:port/db) to share rate limits between instances; empty keeps them in memory")
+	fs.StringVar(&c.ClassLimits, "rate-limit-classes", "", "requests per minute per client for route classes with a budget of their own, e.g. import=600,admin=1200 (0 = unlimited)")
+	fs.StringVar(&c.RoleLimits, "rate-limit-roles", "", "requests per minute per client holding a role, on its default budget (the highest applicable wins), e.g. admin=1000 (0 = unlimited)")
 	fs.StringVar(&c.FailMode, "rate-limit-fail", d.FailMode, "when Redis is unreachable: open (let requests through) or closed (reject with 503)")
 }
 
@@ -57,6 +63,12 @@ func (c *Config) Validate() error {
 			errs = append(errs, errors.New("--redis-url/SOC_REDIS_URL: not a valid redis:// or rediss:// URL"))
 		}
 	}
+	if _, err := ParseLimits(c.ClassLimits); err != nil {
+		errs = append(errs, fmt.Errorf("--rate-limit-classes/SOC_RATE_LIMIT_CLASSES: %w", err))
+	}
+	if _, err := ParseLimits(c.RoleLimits); err != nil {
+		errs = append(errs, fmt.Errorf("--rate-limit-roles/SOC_RATE_LIMIT_ROLES: %w", err))
+	}
 	if c.FailMode != FailOpen && c.FailMode != FailClosed {
 		errs = append(errs, fmt.Errorf("--rate-limit-fail/SOC_RATE_LIMIT_FAIL: %q is neither %s nor %s", c.FailMode, FailOpen, FailClosed))
 	}
@@ -68,6 +80,13 @@ func (c *Config) Enabled() bool { return c.RequestsPerMinute > 0 }
 
 // Limit is the configured per-client budget (call only when Enabled).
 func (c *Config) Limit() Limit { return PerMinute(c.RequestsPerMinute) }
+
+// Policy is the configured policy (call after Validate: unparsable lists are left empty).
+func (c *Config) Policy() *Policy {
+	classes, _ := ParseLimits(c.ClassLimits)
+	roles, _ := ParseLimits(c.RoleLimits)
+	return &Policy{Default: c.RequestsPerMinute, Classes: classes, Roles: roles}
+}
 
 // Open returns the configured Limiter: in Redis when RedisURL is set, else in memory; closeFn
 // releases its connections. Call after Validate.

@@ -26,6 +26,10 @@ import (
 // default: the limiter protects the platform and must not become its single point of failure)
 // or gets 503 (FailClosed). Either way OnError is called for each failed check (a metric), and
 // one line is logged when an outage starts and one when it ends, not one per request.
+//
+// With a Policy set (SetPolicy, swappable while serving: hot-reloaded configuration), the limit
+// and bucket of each request come from the policy, given the request's Class and Roles, and
+// Limit and Policy are unused; the bucket is part of the key and names the quota in the headers.
 type Middleware struct {
 	Limiter Limiter
 	Limit   Limit
@@ -37,20 +41,55 @@ type Middleware struct {
 	FailClosed bool
 	// OnError counts failed checks (a metric); it may be called from many requests at once.
 	OnError func(error)
-	Log     *slog.Logger
+	// OnReject counts rejected requests (a metric), by the quota's name.
+	OnReject func(policy string)
+	Log      *slog.Logger
+	// Class and Roles describe a request to the policy (its route class, its principal's
+	// roles); nil means none.
+	Class func(*http.Request) string
+	Roles func(*http.Request) []string
 
-	down atomic.Bool // an outage is in progress (logged once)
+	policy atomic.Pointer[Policy]
+	down   atomic.Bool // an outage is in progress (logged once)
+}
+
+// SetPolicy replaces the policy for the requests that follow; nil goes back to Limit.
+func (m *Middleware) SetPolicy(p *Policy) { m.policy.Store(p) }
+
+// limitOf is the limit and quota name of r; ok is false when r is not limited.
+func (m *Middleware) limitOf(r *http.Request) (lim Limit, name string, ok bool) {
+	p := m.policy.Load()
+	if p == nil {
+		name = m.Policy
+		if name == "" {
+			name = DefaultBucket
+		}
+		return m.Limit, name, true
+	}
+	var class string
+	var roles []string
+	if m.Class != nil {
+		class = m.Class(r)
+	}
+	if m.Roles != nil {
+		roles = m.Roles(r)
+	}
+	return p.Resolve(class, roles)
 }
 
 // Wrap returns next behind the limiter.
 func (m *Middleware) Wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		key := m.key(r)
-		if key == "" {
+		lim, name, limited := m.limitOf(r)
+		if key == "" || !limited {
 			next.ServeHTTP(w, r)
 			return
 		}
-		d, err := m.Limiter.Allow(r.Context(), key, m.Limit)
+		if m.policy.Load() != nil {
+			key += "|" + name // each bucket of a client is a budget of its own
+		}
+		d, err := m.Limiter.Allow(r.Context(), key, lim)
 		if err != nil {
 			m.failed(err)
 			if m.FailClosed {
@@ -61,10 +100,13 @@ func (m *Middleware) Wrap(next http.Handler) http.Handler {
 			return
 		}
 		m.recovered()
-		m.setHeaders(w.Header(), d)
+		setHeaders(w.Header(), name, lim, d)
 		if !d.Allowed {
+			if m.OnReject != nil {
+				m.OnReject(name)
+			}
 			problem.Error(w, r, nil, problem.RateLimited(d.RetryAfter,
-				"more than %d requests per %s; retry in %s", m.Limit.Requests, m.Limit.Per, ceilSeconds(d.RetryAfter)))
+				"more than %d requests per %s; retry in %s", lim.Requests, lim.Per, ceilSeconds(d.RetryAfter)))
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -78,12 +120,8 @@ func (m *Middleware) key(r *http.Request) string {
 	return BearerOrAddress(r)
 }
 
-func (m *Middleware) setHeaders(h http.Header, d Decision) {
-	name := m.Policy
-	if name == "" {
-		name = "default"
-	}
-	h.Set("RateLimit-Policy", fmt.Sprintf("%q;q=%d;w=%d", name, m.Limit.Requests, int64(ceilSeconds(m.Limit.Per).Seconds())))
+func setHeaders(h http.Header, name string, lim Limit, d Decision) {
+	h.Set("RateLimit-Policy", fmt.Sprintf("%q;q=%d;w=%d", name, lim.Requests, int64(ceilSeconds(lim.Per).Seconds())))
 	h.Set("RateLimit", fmt.Sprintf("%q;r=%d;t=%d", name, d.Remaining, int64(ceilSeconds(d.ResetAfter).Seconds())))
 }
 
