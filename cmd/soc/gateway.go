@@ -13,6 +13,7 @@ import (
 
 	"github.com/socplatform/soc/cmd/soc/internal/gateway"
 	"github.com/socplatform/soc/cmd/soc/internal/modules"
+	"github.com/socplatform/soc/cmd/soc/internal/principalsig"
 	"github.com/socplatform/soc/cmd/soc/internal/ratelimit"
 	"github.com/socplatform/soc/schemas/access"
 )
@@ -161,7 +162,7 @@ func principalRoles(r *http.Request) []string {
 // startGateway registers, for every declared route whose target this node does not run, a
 // proxy to that target's instances. It starts after the local targets (After), and leaves alone
 // any route one of them registered.
-func startGateway(_ context.Context, a *app, _ inputs) (any, readiness, error) {
+func startGateway(ctx context.Context, a *app, _ inputs) (any, readiness, error) {
 	remote := map[string]bool{} // a target is never pulled in by another: the list is the node's
 	for _, t := range []string{"commands", "query", "notifier"} {
 		remote[t] = !slices.Contains(a.cfg.Targets, modules.All) && !slices.Contains(a.cfg.Targets, t)
@@ -173,13 +174,17 @@ func startGateway(_ context.Context, a *app, _ inputs) (any, readiness, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	signer, err := principalsig.LoadOrCreateSigner(a.cfg.gatewayKeyPath())
+	if err != nil {
+		return nil, nil, fmt.Errorf("--gateway-key: %w", err)
+	}
 	g := a.gateway
 	proxy := gateway.NewProxy(gateway.Config{
 		Discovery: ups,
 		Route: func(r *http.Request) (string, string, string) {
 			return r.Pattern, routeTarget(r.Pattern), routeClass(r.Pattern)
 		},
-		Sign:            nil, // TEMP until merge: principalsig signs here; meanwhile upstreams authenticate the forwarded bearer
+		Sign:            signPrincipal(signer),
 		BreakerFailures: uint32(a.cfg.BreakerFailures),
 		BreakerOpenFor:  a.cfg.BreakerOpenFor,
 		Retries:         retriesFlag(a.cfg.Retries),
@@ -191,7 +196,17 @@ func startGateway(_ context.Context, a *app, _ inputs) (any, readiness, error) {
 	})
 	var cached http.Handler = proxy
 	if a.cfg.CacheBytes > 0 {
-		cached = gateway.NewCache(a.cfg.CacheBytes, g.metrics).Wrap(cacheScope, proxy)
+		cache := gateway.NewCache(a.cfg.CacheBytes, g.metrics)
+		cached = cache.Wrap(cacheScope, proxy)
+		// An event applied while no request passes must still end the entries read before it:
+		// one long poll on the query target keeps the cache's position current.
+		watcher := &gateway.PositionWatcher{Cache: cache, Handler: proxy, Log: a.log, Prepare: func(r *http.Request) *http.Request {
+			r.Pattern = readPositionRoute
+			// No permission: the long poll needs a principal, nothing more.
+			return r.WithContext(access.With(r.Context(), access.Principal{Kind: access.KindSystem, ID: "gateway", Name: "gateway"}))
+		}}
+		a.wg.Add(1)
+		go func() { defer a.wg.Done(); watcher.Run(ctx) }()
 	}
 	n := 0
 	served := a.mux.Patterns()
@@ -209,6 +224,26 @@ func startGateway(_ context.Context, a *app, _ inputs) (any, readiness, error) {
 	}
 	a.log.Info("gateway proxying", "routes", n, "upstreams", a.cfg.Upstreams)
 	return nil, nil, nil
+}
+
+// readPositionRoute is the query target's long poll the gateway's cache follows.
+const readPositionRoute = "GET /v1/read-position"
+
+// signPrincipal forwards the verified principal of a request to its upstream, signed
+// (principalsig): upstreams started with --trust-gateway-key take it instead of
+// authenticating again. An anonymous request (a public route) forwards none.
+func signPrincipal(s *principalsig.Signer) func(*http.Request) (string, error) {
+	return func(r *http.Request) (string, error) {
+		p, ok := access.From(r.Context())
+		if !ok {
+			return "", nil
+		}
+		id := ""
+		if info := gateway.InfoFrom(r.Context()); info != nil {
+			id = info.RequestID
+		}
+		return s.Sign(p, r.Method, r.URL.Path, id)
+	}
 }
 
 // retriesFlag maps --gateway-retries (0: none) to gateway.Config.Retries (0: the default).
@@ -241,52 +276,4 @@ func cacheScope(r *http.Request) string {
 		scope = strings.Join(s, ",") + "|" + p.Actor()
 	}
 	return strings.Join(perms, ",") + "|" + scope + "|" + p.Definition
-}
-
-// TEMP until merge: the "upstream" engineer declares each route's target and class in
-// access.go (routeTarget, routeClass); these derive them from the pattern meanwhile.
-func routeTarget(pattern string) string {
-	method, path, _ := strings.Cut(pattern, " ")
-	switch {
-	case path == "":
-		return ""
-	case slices.Contains([]string{"/healthz", "/readyz", "/metrics", "/v1/ws-tickets"}, path):
-		return "node"
-	case path == "/v1/notifications/ws" || strings.HasPrefix(path, "/v1/notifications"):
-		return "notifier"
-	case strings.HasPrefix(path, "/v1/auth") || strings.HasPrefix(path, "/v1/me") || strings.HasPrefix(path, "/v1/tokens") ||
-		strings.HasPrefix(path, "/v1/users") || strings.HasPrefix(path, "/v1/teams") || strings.HasPrefix(path, "/v1/roles") ||
-		strings.HasPrefix(path, "/v1/invitations") || strings.HasPrefix(path, "/v1/sessions") || path == "/.well-known/jwks.json" ||
-		path == "/v1/scans/{id}/import":
-		return "commands"
-	case method == http.MethodGet:
-		return "query"
-	}
-	return "commands"
-}
-
-// TEMP until merge: see routeTarget.
-func routeClass(pattern string) string {
-	method, path, _ := strings.Cut(pattern, " ")
-	switch routeTarget(pattern) {
-	case "node":
-		if path == "/v1/ws-tickets" {
-			return "auth"
-		}
-		return "probe"
-	}
-	switch {
-	case path == "/ws" || path == "/v1/notifications/ws":
-		return "ws"
-	case path == "/v1/scans/imports" || strings.HasSuffix(path, "/reports"):
-		return "import"
-	case strings.HasPrefix(path, "/v1/auth") || strings.HasPrefix(path, "/v1/invitations/accept") || path == "/.well-known/jwks.json":
-		return "auth"
-	case strings.HasPrefix(path, "/v1/users") || strings.HasPrefix(path, "/v1/teams") || strings.HasPrefix(path, "/v1/roles") ||
-		strings.HasPrefix(path, "/v1/sessions") || path == "/v1/invitations":
-		return "admin"
-	case method == http.MethodGet:
-		return "read"
-	}
-	return "write"
 }

@@ -135,7 +135,7 @@ func newRouter(a *app, checks map[string]readiness, shuttingDown *atomic.Bool) h
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		problem.Error(w, r, a.log, problem.NotFound("no route for %s %s", r.Method, r.URL.Path))
 	})
-	return instrument(mux.ServeMux, authorize(mux.ServeMux, a.authenticator, a.tickets, a.gateway, a.log), a.log)
+	return instrument(mux.ServeMux, authorize(mux.ServeMux, a.authenticator, a.tickets, a.trustedGateway, a.log), a.log)
 }
 
 // instrument records metrics by route pattern (never by raw path: ids would explode the

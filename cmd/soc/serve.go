@@ -135,8 +135,8 @@ type app struct {
 	// serves without one). tickets are the WebSocket tickets it redeems.
 	authenticator authenticator
 	tickets       *ticketStore
-	// gateway verifies the principals a gateway forwards (--trust-gateway-key); nil: none is trusted.
-	gateway *principalsig.Verifier
+	// trustedGateway verifies the principals a gateway forwards (--trust-gateway-key); nil: none is trusted.
+	trustedGateway *principalsig.Verifier
 	// stopping ends when the node begins to shut down: long polls answer then, not holding it up.
 	stopping context.Context
 
@@ -195,7 +195,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, ready chan<- stri
 	defer b.Close()
 	a := &app{cfg: cfg, log: log, store: store, backend: b, kind: kind, metrics: newMetrics(store),
 		tickets: newTicketStore(time.Now), stopping: ctx}
-	if a.gateway, err = gatewayTrust(cfg.TrustGatewayKeys); err != nil {
+	if a.trustedGateway, err = gatewayTrust(cfg.TrustGatewayKeys); err != nil {
 		return err
 	}
 	log.Info("event store open", "backend", kind, "data_dir", cfg.DataDir, "postgres", cfg.redactedPostgresURL())
