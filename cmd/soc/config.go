@@ -36,6 +36,7 @@ type Config struct {
 	NotifierConfig
 	SagaConfig
 	IdentityConfig
+	ConsulConfig
 	// Channels are the notification channels; nothing is sent anywhere unless configured.
 	Channels ChannelsConfig
 
@@ -83,6 +84,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet, serve bool) {
 	c.Channels.RegisterFlags(fs)
 	c.ScanConfig.RegisterFlags(fs)
 	c.IdentityConfig.RegisterFlags(fs)
+	c.ConsulConfig.RegisterFlags(fs)
 }
 
 // Validate reports every problem at once, so an operator fixes the configuration in one go.
@@ -117,6 +119,7 @@ func (c *Config) Validate(serve bool) error {
 		c.SnapshotConfig.Validate(),
 		c.Channels.Validate(),
 		c.IdentityConfig.Validate(),
+		c.ConsulConfig.Validate(),
 		c.validateTargets(),
 	)
 	return errors.Join(errs...)
