@@ -31,19 +31,6 @@ func consulTestClient(t *testing.T) (*api.Client, consul.Config) {
 	return c, cfg
 }
 
-// waitUntil polls cond until it holds, failing after a bound far above what the behaviour needs
-// (Consul checks every second; KV changes arrive through blocking queries at once).
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("not within 30s: %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // TestConsulNodeRegistersFollowsKVAndDeregisters runs the binary with --consul-addr: each target
 // it runs is a passing soc-<target> service, a log_level put in KV changes its level live, an
 // unknown key is reported as needing a restart, and SIGTERM deregisters it.
@@ -59,7 +46,7 @@ func TestConsulNodeRegistersFollowsKVAndDeregisters(t *testing.T) {
 
 	// The node logs the service IDs it registered: other nodes may share the test agent.
 	var ids []string
-	waitUntil(t, "the node registered", func() bool {
+	eventually(t, "the node registered", func() bool {
 		for _, line := range strings.Split(n.stderr.String(), "\n") {
 			var rec struct{ Msg, Services string }
 			if json.Unmarshal([]byte(line), &rec) == nil && rec.Msg == "registered in consul" {
@@ -77,7 +64,7 @@ func TestConsulNodeRegistersFollowsKVAndDeregisters(t *testing.T) {
 		if !strings.HasPrefix(ids[i], consul.ServiceName(tgt)+"-") {
 			t.Fatalf("registered %v, want %s first for target %s", ids, consul.ServiceName(tgt), tgt)
 		}
-		waitUntil(t, ids[i]+" passing", func() bool {
+		eventually(t, ids[i]+" passing", func() bool {
 			entries, _, err := client.Health().Service(consul.ServiceName(tgt), "", true, nil)
 			if err != nil {
 				t.Fatal(err)
@@ -98,8 +85,8 @@ func TestConsulNodeRegistersFollowsKVAndDeregisters(t *testing.T) {
 		}
 	}
 	put(`{"log_level":"debug","query_max_wait":"2s"}`)
-	waitUntil(t, "a debug line once KV says log_level debug", func() bool { return strings.Contains(n.stderr.String(), `"level":"DEBUG"`) })
-	waitUntil(t, "query_max_wait reported as needing a restart", func() bool {
+	eventually(t, "a debug line once KV says log_level debug", func() bool { return strings.Contains(n.stderr.String(), `"level":"DEBUG"`) })
+	eventually(t, "query_max_wait reported as needing a restart", func() bool {
 		return strings.Contains(n.stderr.String(), `"msg":"needs restart: query_max_wait"`)
 	})
 	code, body := get(t, "http://"+n.addr+"/readyz")
@@ -155,7 +142,7 @@ func TestConsulDiscoveryFollowsATargetsInstances(t *testing.T) {
 		t.Fatalf("consulDiscovery = %v, %v", w, err)
 	}
 	defer func() { cancel(); a.wg.Wait() }()
-	waitUntil(t, "the instance discovered", func() bool {
+	eventually(t, "the instance discovered", func() bool {
 		list := w.TargetInstances(target)
 		return len(list) == 1 && list[0].ID == consul.ServiceID(target, "n1") && list[0].URL == srv.URL
 	})
