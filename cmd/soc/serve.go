@@ -285,7 +285,8 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, ready chan<- stri
 
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
-	deregister(shutdownCtx) // gateways stop routing here first, while requests are still answered
+	// Out of Consul first: gateways stop routing here while requests are still answered.
+	deregister(shutdownCtx)
 	shuttingDown.Store(true) // /readyz answers 503 so balancers stop sending traffic
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		log.Warn("HTTP shutdown incomplete", "err", err)
