@@ -60,9 +60,10 @@ func TestConsulNodeRegistersFollowsKVAndDeregisters(t *testing.T) {
 	if len(ids) != len(targets) {
 		t.Fatalf("registered %v, want one service per target %v", ids, targets)
 	}
-	for i, tgt := range targets {
-		if !strings.HasPrefix(ids[i], consul.ServiceName(tgt)+"-") {
-			t.Fatalf("registered %v, want %s first for target %s", ids, consul.ServiceName(tgt), tgt)
+	for _, tgt := range targets {
+		i := slices.IndexFunc(ids, func(id string) bool { return strings.HasPrefix(id, consul.ServiceName(tgt)+"-") })
+		if i < 0 {
+			t.Fatalf("registered %v: no %s for target %s", ids, consul.ServiceName(tgt), tgt)
 		}
 		eventually(t, ids[i]+" passing", func() bool {
 			entries, _, err := client.Health().Service(consul.ServiceName(tgt), "", true, nil)
