@@ -217,3 +217,21 @@ func TestHotConfigSubscribersAndLogLevel(t *testing.T) {
 		t.Fatalf("late subscriber got %q", late)
 	}
 }
+
+// TestConsulConfigFromEnvironment: the Consul settings are flags with SOC_* variables (the token
+// a secret), checked with the rest of the configuration.
+func TestConsulConfigFromEnvironment(t *testing.T) {
+	t.Setenv("SOC_CONSUL_ADDR", "consul.internal:8500")
+	t.Setenv("SOC_CONSUL_CHECK_INTERVAL", "5s")
+	t.Setenv("SOC_CONSUL_ADVERTISE", "10.0.0.7:8080")
+	t.Setenv("SOC_CONSUL_TOKEN", "s3cr3t-token")
+	c := parseServeConfig(t).Consul
+	if c.Addr != "consul.internal:8500" || c.CheckInterval != 5*time.Second || c.Advertise != "10.0.0.7:8080" || c.Token != "s3cr3t-token" {
+		t.Fatalf("consul config %+v", c)
+	}
+	t.Setenv("SOC_CONSUL_CHECK_INTERVAL", "1ms")
+	cfg := parseServeConfig(t)
+	if err := cfg.Validate(true); err == nil || !strings.Contains(err.Error(), "--consul-check-interval/SOC_CONSUL_CHECK_INTERVAL") || strings.Contains(err.Error(), "s3cr3t") {
+		t.Fatalf("Validate = %v, want the check interval named and no token", err)
+	}
+}
