@@ -33,7 +33,7 @@ build() {
   [ -x "$BIN" ] && return
   command -v go >/dev/null || die "Go is needed to build Consul $VERSION"
   mkdir -p "$BUILD" "$(dirname "$BIN")"
-  log "building Consul $VERSION from the Go module proxy (about 5 minutes on 2 cores, once; log $BUILD/build.log)"
+  log "building Consul $VERSION from the Go module proxy (5 to 20 minutes on 2 cores, once; log $BUILD/build.log)"
   local t=$SECONDS
   (
     cd "$BUILD"
