@@ -37,6 +37,7 @@ type Config struct {
 	SagaConfig
 	IdentityConfig
 	GatewayConfig
+	ConsulConfig
 	// Channels are the notification channels; nothing is sent anywhere unless configured.
 	Channels ChannelsConfig
 
@@ -85,6 +86,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet, serve bool) {
 	c.ScanConfig.RegisterFlags(fs)
 	c.IdentityConfig.RegisterFlags(fs)
 	c.GatewayConfig.RegisterFlags(fs)
+	c.ConsulConfig.RegisterFlags(fs)
 }
 
 // Validate reports every problem at once, so an operator fixes the configuration in one go.
@@ -120,6 +122,7 @@ func (c *Config) Validate(serve bool) error {
 		c.Channels.Validate(),
 		c.IdentityConfig.Validate(),
 		c.GatewayConfig.Validate(),
+		c.ConsulConfig.Validate(),
 		c.validateTargets(),
 	)
 	return errors.Join(errs...)

@@ -145,6 +145,8 @@ type app struct {
 	drains []func(ctx context.Context, upTo int64)
 	// closers run, in reverse order, once the workers have stopped.
 	closers []func()
+	// consul is the node's Consul registration and hot configuration (consul.go).
+	consul *consulNode
 }
 
 func serveCmd() *cobra.Command {
@@ -250,6 +252,10 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, ready chan<- stri
 		_ = ln.Close()
 		return errors.New("no authenticator: the identity module did not start")
 	}
+	if err := a.openConsul(checks); err != nil {
+		_ = ln.Close()
+		return err
+	}
 	srv := &http.Server{
 		Handler:           front(newRouter(a, checks, &shuttingDown)),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -281,6 +287,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, ready chan<- stri
 
 	addr := ln.Addr().String()
 	log.Info("soc serving", "http", addr, "targets", strings.Join(cfg.Targets, ","), "node", node, "version", version)
+	deregister := a.startConsul(workers, node, addr)
 	if ready != nil {
 		ready <- addr
 	}
@@ -295,6 +302,8 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, ready chan<- stri
 
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 	defer cancel()
+	// Out of Consul first: gateways stop routing here while requests are still answered.
+	deregister(shutdownCtx)
 	shuttingDown.Store(true) // /readyz answers 503 so balancers stop sending traffic
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		log.Warn("HTTP shutdown incomplete", "err", err)
@@ -409,10 +418,12 @@ func printGraph(w io.Writer) {
 	}
 }
 
+// newLogger's level can change while the node runs (Consul KV log_level, see levelHandler).
 func newLogger(w io.Writer, level string) *slog.Logger {
-	var l slog.Level
-	_ = l.UnmarshalText([]byte(level))
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: l}))
+	lv := &levelVar{}
+	_ = lv.initial.UnmarshalText([]byte(level))
+	lv.Set(lv.initial)
+	return slog.New(&levelHandler{slog.NewJSONHandler(w, &slog.HandlerOptions{Level: lv}), lv})
 }
 
 func indent(s string) string { return "  " + strings.ReplaceAll(s, "\n", "\n  ") }

@@ -5,15 +5,21 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
+# Consul's first build is CPU-bound for minutes: it runs while the other servers start, not after.
+"$DEV_DIR/consul.sh" build >&2 &
+consul_build=$!
 "$DEV_DIR/postgres.sh" up
 "$DEV_DIR/kafka.sh" up
 "$DEV_DIR/nmap.sh" up
 "$DEV_DIR/keycloak.sh" up
 "$DEV_DIR/redis.sh" up
+wait "$consul_build" || die "building Consul failed (see above)"
+"$DEV_DIR/consul.sh" up
 
 env_lines="export SOC_TEST_POSTGRES_URL='$("$DEV_DIR/postgres.sh" url soc_test)'
 export SOC_TEST_KAFKA_BROKERS='$("$DEV_DIR/kafka.sh" brokers)'
 export SOC_TEST_REDIS_URL='$("$DEV_DIR/redis.sh" url)'
+export SOC_TEST_CONSUL_ADDR='$("$DEV_DIR/consul.sh" addr)'
 $("$DEV_DIR/keycloak.sh" env)"
 mkdir -p "$SOC_DEV_HOME"
 echo "$env_lines" >"$SOC_DEV_HOME/env"
