@@ -2,15 +2,19 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"net/http"
+	"net/url"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/socplatform/soc/cmd/soc/internal/consul"
 	"github.com/socplatform/soc/cmd/soc/internal/gateway"
 	"github.com/socplatform/soc/cmd/soc/internal/modules"
 	"github.com/socplatform/soc/cmd/soc/internal/principalsig"
@@ -121,6 +125,7 @@ func mountGateway(a *app, order []string) (front func(http.Handler) http.Handler
 		Key: limitKey, Class: func(r *http.Request) string { return routeClass(r.Pattern) }, Roles: principalRoles,
 		OnError: g.metrics.LimiterFailed, OnReject: g.metrics.RateLimited}
 	g.limiter.SetPolicy(rl.Policy())
+	a.onConfig(targetGateway, hotRateLimitKeys, func(kv map[string]json.RawMessage) { g.applyHotLimits(a, kv) })
 	a.gateway = g
 	a.mux.around = g.route
 	return func(h http.Handler) http.Handler { return gateway.Observe(a.log, g.metrics, h) }, nil
@@ -170,7 +175,7 @@ func startGateway(ctx context.Context, a *app, _ inputs) (any, readiness, error)
 	if !remote["commands"] && !remote["query"] && !remote["notifier"] {
 		return nil, nil, nil // the in-process chain (mountGateway) is all there is to it
 	}
-	ups, err := gateway.ParseStatic(a.cfg.Upstreams)
+	ups, err := gatewayDiscovery(ctx, a, remote)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -222,8 +227,94 @@ func startGateway(ctx context.Context, a *app, _ inputs) (any, readiness, error)
 		a.mux.Handle(pattern, h)
 		n++
 	}
-	a.log.Info("gateway proxying", "routes", n, "upstreams", a.cfg.Upstreams)
+	a.log.Info("gateway proxying", "routes", n, "upstreams", a.cfg.Upstreams, "consul", a.cfg.Consul.Enabled())
 	return nil, nil, nil
+}
+
+// gatewayDiscovery finds the instances of the targets the node proxies: --upstreams when given
+// (fixed addresses), else Consul's passing instances of soc-<target>, followed with blocking
+// queries so a killed instance leaves the rotation as soon as its health check fails.
+func gatewayDiscovery(ctx context.Context, a *app, remote map[string]bool) (gateway.Discovery, error) {
+	if a.cfg.Upstreams != "" {
+		return gateway.ParseStatic(a.cfg.Upstreams)
+	}
+	if !a.cfg.Consul.Enabled() {
+		return nil, errors.New("the gateway target proxies commands, query and notifier when they do not run in this node: give --upstreams or --consul-addr")
+	}
+	var targets []string
+	for t, r := range remote {
+		if r {
+			targets = append(targets, t)
+		}
+	}
+	slices.Sort(targets)
+	w, err := a.consulDiscovery(ctx, targets)
+	if err != nil {
+		return nil, err
+	}
+	return &consulInstances{w: w}, nil
+}
+
+// consulInstances adapts the Consul watcher to gateway.Discovery, parsing each instance's URL
+// once (the proxy asks on every request).
+type consulInstances struct {
+	w      *consul.Watcher
+	parsed sync.Map // URL string → *url.URL
+}
+
+func (c *consulInstances) Instances(target string) []gateway.Instance {
+	found := c.w.TargetInstances(target)
+	out := make([]gateway.Instance, 0, len(found))
+	for _, in := range found {
+		u, ok := c.parsed.Load(in.URL)
+		if !ok {
+			pu, err := url.Parse(in.URL)
+			if err != nil || pu.Host == "" {
+				continue // a registration nobody can reach; the registrar never writes one
+			}
+			u, _ = c.parsed.LoadOrStore(in.URL, pu)
+		}
+		out = append(out, gateway.Instance{ID: in.ID, URL: u.(*url.URL)})
+	}
+	return out
+}
+
+// Hot rate limits: Consul KV config/soc/gateway may set rate_limit (per minute, 0 = off),
+// rate_limit_classes and rate_limit_roles (objects name → per minute); a key left out keeps
+// its flag's value. An invalid value is logged and the policy in force is kept.
+var hotRateLimitKeys = []string{"rate_limit", "rate_limit_classes", "rate_limit_roles"}
+
+func (g *gatewayNode) applyHotLimits(a *app, kv map[string]json.RawMessage) {
+	p := a.cfg.RateLimit.Policy()
+	bad := func(key string, err error) {
+		a.log.Warn("hot configuration refused; the rate limits in force are kept", "key", key, "err", err)
+	}
+	if raw, ok := kv["rate_limit"]; ok {
+		if err := json.Unmarshal(raw, &p.Default); err != nil || p.Default < 0 || p.Default > ratelimit.MaxRequests {
+			bad("rate_limit", fmt.Errorf("want an integer between 0 and %d", ratelimit.MaxRequests))
+			return
+		}
+	}
+	for key, into := range map[string]*map[string]int{"rate_limit_classes": &p.Classes, "rate_limit_roles": &p.Roles} {
+		raw, ok := kv[key]
+		if !ok {
+			continue
+		}
+		var m map[string]int
+		if err := json.Unmarshal(raw, &m); err != nil {
+			bad(key, errors.New("want an object of name → requests per minute"))
+			return
+		}
+		for name, n := range m {
+			if n < 0 || n > ratelimit.MaxRequests {
+				bad(key, fmt.Errorf("%s: want between 0 and %d", name, ratelimit.MaxRequests))
+				return
+			}
+		}
+		*into = m
+	}
+	g.limiter.SetPolicy(p)
+	a.log.Info("rate limits changed", "default_per_minute", p.Default, "classes", p.Classes, "roles", p.Roles)
 }
 
 // readPositionRoute is the query target's long poll the gateway's cache follows.

@@ -55,8 +55,8 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 // it may hold a password.
 func (c *Config) Validate() error {
 	var errs []error
-	if c.RequestsPerMinute < 0 || c.RequestsPerMinute > 60_000_000 {
-		errs = append(errs, errors.New("--rate-limit/SOC_RATE_LIMIT: must be between 0 (off) and 60000000"))
+	if c.RequestsPerMinute < 0 || c.RequestsPerMinute > MaxRequests {
+		errs = append(errs, fmt.Errorf("--rate-limit/SOC_RATE_LIMIT: must be between 0 (off) and %d (the sliding window logs each request)", MaxRequests))
 	}
 	if c.RedisURL != "" {
 		if _, err := redis.ParseURL(c.RedisURL); err != nil {

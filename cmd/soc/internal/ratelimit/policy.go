@@ -94,8 +94,8 @@ func FormatLimits(m map[string]int) string {
 	return strings.Join(parts, ",")
 }
 
-// maxPerMinute is one request per microsecond, the finest interval the Redis script keeps.
-const maxPerMinute = 60_000_000
+// maxPerMinute is the most a sliding window logs per client (MaxRequests).
+const maxPerMinute = MaxRequests
 
 func validName(s string) bool {
 	if s == "" || len(s) > 64 {
