@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -152,7 +153,23 @@ func (c *Config) validateTargets() error {
 			errs = append(errs, fmt.Errorf("--target/SOC_TARGET: %w", err))
 		}
 	}
+	if c.gatewayProxies() && c.Upstreams == "" && !c.Consul.Enabled() {
+		errs = append(errs, errors.New("--upstreams/SOC_UPSTREAMS: the gateway target proxies the commands, query and notifier targets this node does not run: give --upstreams or --consul-addr"))
+	}
 	return errors.Join(errs...)
+}
+
+// gatewayProxies reports whether the node runs the gateway without all of the targets it fronts.
+func (c *Config) gatewayProxies() bool {
+	if slices.Contains(c.Targets, modules.All) || !slices.Contains(c.Targets, targetGateway) {
+		return false
+	}
+	for _, t := range gatewayFronts {
+		if !slices.Contains(c.Targets, t) {
+			return true
+		}
+	}
+	return false
 }
 
 func targetNames() []string { return platformGraph.Targets() }

@@ -56,7 +56,7 @@ func TestConsulNodeRegistersFollowsKVAndDeregisters(t *testing.T) {
 		}
 		return false
 	})
-	targets := []string{"commands", "projections", "query", "notifier", "sagas"} // relay idles without Kafka
+	targets := []string{"commands", "projections", "query", "notifier", "sagas", "gateway"} // relay idles without Kafka
 	if len(ids) != len(targets) {
 		t.Fatalf("registered %v, want one service per target %v", ids, targets)
 	}

@@ -32,6 +32,9 @@ import (
 
 const targetGateway = "gateway"
 
+// gatewayFronts are the targets whose routes a gateway serves or proxies.
+var gatewayFronts = []string{onCommands, onQuery, onNotifier}
+
 // GatewayConfig is the gateway target's configuration.
 type GatewayConfig struct {
 	// Upstreams is "target=url;url,target=url": where the targets this node does not run are
@@ -169,7 +172,7 @@ func principalRoles(r *http.Request) []string {
 // any route one of them registered.
 func startGateway(ctx context.Context, a *app, _ inputs) (any, readiness, error) {
 	remote := map[string]bool{} // a target is never pulled in by another: the list is the node's
-	for _, t := range []string{"commands", "query", "notifier"} {
+	for _, t := range gatewayFronts {
 		remote[t] = !slices.Contains(a.cfg.Targets, modules.All) && !slices.Contains(a.cfg.Targets, t)
 	}
 	if !remote["commands"] && !remote["query"] && !remote["notifier"] {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/socplatform/soc/cmd/soc/internal/principalsig"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -65,13 +66,19 @@ func TestGatewayRateLimitsThroughARealNode(t *testing.T) {
 func gatewayInFront(t *testing.T, upCfg, gwCfg *Config) (upBase, gw, admin string) {
 	t.Helper()
 	keys := filepath.Join(t.TempDir(), "keys")
+	gwKey := filepath.Join(t.TempDir(), "gateway.key")
+	if _, err := principalsig.LoadOrCreateSigner(gwKey); err != nil {
+		t.Fatal(err)
+	}
 	upCfg.Targets = []string{"commands", "query", "projections"}
 	upCfg.JWTKeyDir = keys
+	upCfg.TrustGatewayKeys = []string{gwKey + ".pub"}
 	upBase, admin, _ = signedInNode(t, upCfg)
 	gwCfg.Targets = []string{"gateway"}
 	gwCfg.JWTKeyDir = keys
 	gwCfg.GatewayConfig = GatewayConfig{Upstreams: "commands=" + upBase + ",query=" + upBase, BreakerFailures: 5, BreakerOpenFor: time.Second,
-		Retries: 2, MaxConcurrent: 16, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, ImportTimeout: time.Minute, CacheBytes: 1 << 20}
+		Retries: 2, MaxConcurrent: 16, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second, ImportTimeout: time.Minute, CacheBytes: 1 << 20,
+		GatewayKey: gwKey}
 	addr, _ := serveInProcess(t, gwCfg)
 	return upBase, "http://" + addr, admin
 }
