@@ -13,6 +13,7 @@ import (
 
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/eventlog"
+	"github.com/socplatform/soc/events/eventtrace"
 	"github.com/socplatform/soc/events/snapshot"
 	"github.com/socplatform/soc/schemas/access"
 	"github.com/socplatform/soc/schemas/contracts"
@@ -311,9 +312,11 @@ func (r *Runtime) HandleEvent(ctx context.Context, e events.Envelope) error {
 }
 
 // handleOn handles e on the instance of s with key.
-func (r *Runtime) handleOn(ctx context.Context, s Saga, key string, e events.Envelope) error {
+func (r *Runtime) handleOn(ctx context.Context, s Saga, key string, e events.Envelope) (err error) {
+	ctx, span := startHandleSpan(ctx, s.Name(), key, &e)
+	defer func() { endSpan(span, err) }()
 	streamID := StreamID(s.Name(), key)
-	_, err := r.execute(ctx, s, key, streamID, func(in *Instance) (*trigger, error) {
+	_, err = r.execute(ctx, s, key, streamID, func(in *Instance) (*trigger, error) {
 		if in.Done || in.Handled(&e) {
 			return nil, nil
 		}
@@ -482,7 +485,8 @@ func (r *Runtime) build(ctx context.Context, s Saga, key string, in *Instance, t
 		}
 		e.Actor = access.System(name).Actor() // "system:<saga>", the actor of its commands' events too
 		e.Tenant = tr.env.Tenant
-		e.TraceParent = tr.env.TraceParent
+		// The reaction continues the trace under the saga's span (tracing on), else the trigger's.
+		e.TraceParent = eventtrace.Current(ctx, tr.env.TraceParent)
 	}
 	return batch, nil
 }

@@ -1,0 +1,112 @@
+// Package eventtrace carries an OpenTelemetry trace along an event: from the span that appended
+// it (the envelope's TraceParent) through the relay's Kafka record (its standard `traceparent`
+// header) to the spans of whoever handles it (projections, sagas).
+//
+// Only the OpenTelemetry API is used: with no TracerProvider installed (tracing off) every span
+// is the global no-op one and the only cost is parsing a traceparent.
+package eventtrace
+
+import (
+	"context"
+	"encoding/hex"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/socplatform/soc/events"
+)
+
+// Header is the W3C trace-context header (of HTTP requests and Kafka records alike).
+const Header = "traceparent"
+
+// Tracer is the tracer of the event pipeline, from the global provider at each call so that a
+// provider installed after start-up (tests) is used.
+func Tracer() trace.Tracer { return otel.Tracer("github.com/socplatform/soc/events") }
+
+// Parse reads a W3C traceparent (version 00: "00-<32 hex trace id>-<16 hex span id>-<2 hex
+// flags>") into a remote span context; ok is false for anything else. It allocates nothing.
+func Parse(tp string) (sc trace.SpanContext, ok bool) {
+	if len(tp) != 55 || tp[0] != '0' || tp[1] != '0' || tp[2] != '-' || tp[35] != '-' || tp[52] != '-' {
+		return sc, false
+	}
+	var tid trace.TraceID
+	var sid trace.SpanID
+	var flags [1]byte
+	if !decodeHex(tid[:], tp[3:35]) || !decodeHex(sid[:], tp[36:52]) || !decodeHex(flags[:], tp[53:55]) {
+		return sc, false
+	}
+	sc = trace.NewSpanContext(trace.SpanContextConfig{TraceID: tid, SpanID: sid,
+		TraceFlags: trace.TraceFlags(flags[0]) & trace.FlagsSampled, Remote: true})
+	return sc, sc.IsValid()
+}
+
+// decodeHex decodes lower-case hex s into dst (len(s) == 2*len(dst)); W3C forbids upper case.
+func decodeHex(dst []byte, s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	_, err := hex.Decode(dst, []byte(s))
+	return err == nil
+}
+
+// Format is sc as a W3C traceparent, "" when sc is not valid.
+func Format(sc trace.SpanContext) string {
+	if !sc.IsValid() {
+		return ""
+	}
+	tid, sid := sc.TraceID(), sc.SpanID()
+	var b [55]byte
+	copy(b[:], "00-")
+	hex.Encode(b[3:35], tid[:])
+	b[35] = '-'
+	hex.Encode(b[36:52], sid[:])
+	b[52] = '-'
+	hex.Encode(b[53:55], []byte{byte(sc.TraceFlags() & trace.FlagsSampled)})
+	return string(b[:])
+}
+
+// WithParent returns ctx carrying tp as the remote parent of the next span started from it, or
+// ctx unchanged when tp is not a traceparent.
+func WithParent(ctx context.Context, tp string) context.Context {
+	if sc, ok := Parse(tp); ok {
+		return trace.ContextWithRemoteSpanContext(ctx, sc)
+	}
+	return ctx
+}
+
+// Current is the traceparent of the span ctx carries when it is recorded, else fallback: an
+// unrecorded span (tracing off, or not sampled) never replaces the trace context a caller had.
+func Current(ctx context.Context, fallback string) string {
+	if s := trace.SpanFromContext(ctx); s.IsRecording() {
+		return Format(s.SpanContext())
+	}
+	return fallback
+}
+
+type deliveryKey struct{}
+
+// WithDelivery returns ctx carrying the trace context each event of a batch was delivered with
+// (event id → traceparent of the record, i.e. of the relay's span), for ParentOf. A log consumer
+// sets it only for records that carry one.
+func WithDelivery(ctx context.Context, byEventID map[string]string) context.Context {
+	if len(byEventID) == 0 {
+		return ctx
+	}
+	return context.WithValue(ctx, deliveryKey{}, byEventID)
+}
+
+// ParentOf returns ctx carrying the parent of a span handling e: the trace context e was
+// delivered with (WithDelivery) when there is one, else the envelope's TraceParent (the span
+// that appended it, as when the store itself is the log).
+func ParentOf(ctx context.Context, e *events.Envelope) context.Context {
+	if m, _ := ctx.Value(deliveryKey{}).(map[string]string); m != nil {
+		if tp, ok := m[e.EventID]; ok {
+			if sc, ok := Parse(tp); ok {
+				return trace.ContextWithRemoteSpanContext(ctx, sc)
+			}
+		}
+	}
+	return WithParent(ctx, e.TraceParent)
+}
