@@ -13,6 +13,7 @@ import (
 
 	"github.com/socplatform/soc/cmd/soc/internal/envflag"
 	"github.com/socplatform/soc/cmd/soc/internal/modules"
+	"github.com/socplatform/soc/cmd/soc/internal/tracing"
 	"github.com/socplatform/soc/commands/notifications/channels"
 	scanapp "github.com/socplatform/soc/commands/scans/app"
 	"github.com/spf13/pflag"
@@ -38,6 +39,8 @@ type Config struct {
 	IdentityConfig
 	// Channels are the notification channels; nothing is sent anywhere unless configured.
 	Channels ChannelsConfig
+	// Tracing exports OpenTelemetry spans (--otlp-endpoint); off unless configured.
+	Tracing tracing.Config
 
 	Targets         []string      // --target
 	LogLevel        string        // --log-level
@@ -83,6 +86,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet, serve bool) {
 	c.Channels.RegisterFlags(fs)
 	c.ScanConfig.RegisterFlags(fs)
 	c.IdentityConfig.RegisterFlags(fs)
+	c.Tracing.RegisterFlags(fs)
 }
 
 // Validate reports every problem at once, so an operator fixes the configuration in one go.
@@ -117,6 +121,7 @@ func (c *Config) Validate(serve bool) error {
 		c.SnapshotConfig.Validate(),
 		c.Channels.Validate(),
 		c.IdentityConfig.Validate(),
+		c.Tracing.Validate(),
 		c.validateTargets(),
 	)
 	return errors.Join(errs...)
