@@ -15,6 +15,9 @@ import (
 // startHandleSpan starts the `saga <name> handle` span of e on the instance keyed key, in e's
 // trace (the Kafka record's traceparent when delivered with one, else the envelope's).
 func startHandleSpan(ctx context.Context, saga, key string, e *events.Envelope) (context.Context, trace.Span) {
+	if !eventtrace.Enabled() {
+		return ctx, trace.SpanFromContext(context.Background()) // the no-op span
+	}
 	ctx, span := otel.Tracer("github.com/socplatform/soc/sagas").Start(eventtrace.ParentOf(ctx, e), "saga "+saga+" handle",
 		trace.WithSpanKind(trace.SpanKindConsumer))
 	if span.IsRecording() {

@@ -305,8 +305,11 @@ func (r *Relay) publish(ctx, produceCtx context.Context, cl *kgo.Client, enc *ba
 		return nil
 	}
 	b.remaining.Store(int64(len(recs)))
+	traced := eventtrace.Enabled()
 	for i, rec := range recs {
-		rec.Context = startPublishSpan(produceCtx, rec, &batch[i])
+		if traced {
+			rec.Context = startPublishSpan(produceCtx, rec, &batch[i])
+		}
 		cl.Produce(produceCtx, rec, b.ack)
 	}
 	return nil

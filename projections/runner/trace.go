@@ -18,6 +18,9 @@ import (
 // the transaction's outcome. The events share one transaction, so the spans share its duration.
 // With tracing off no span records and nothing is kept.
 func (r *Runner) traceApply(ctx context.Context, batch []events.Envelope) (end func(error)) {
+	if !eventtrace.Enabled() || len(batch) == 0 {
+		return func(error) {}
+	}
 	tracer := otel.Tracer("github.com/socplatform/soc/projections")
 	name := "projection " + r.name + " apply"
 	var spans []trace.Span
