@@ -5,16 +5,24 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
+# Jaeger is built from source when not cached (minutes on a cold cache): in the background while
+# the other servers start, awaited before Jaeger itself starts.
+"$DEV_DIR/jaeger.sh" build &
+jaeger_build=$!
+
 "$DEV_DIR/postgres.sh" up
 "$DEV_DIR/kafka.sh" up
 "$DEV_DIR/nmap.sh" up
 "$DEV_DIR/keycloak.sh" up
 "$DEV_DIR/redis.sh" up
+wait "$jaeger_build" || die "building Jaeger failed (see above)"
+"$DEV_DIR/jaeger.sh" up
 
 env_lines="export SOC_TEST_POSTGRES_URL='$("$DEV_DIR/postgres.sh" url soc_test)'
 export SOC_TEST_KAFKA_BROKERS='$("$DEV_DIR/kafka.sh" brokers)'
 export SOC_TEST_REDIS_URL='$("$DEV_DIR/redis.sh" url)'
-$("$DEV_DIR/keycloak.sh" env)"
+$("$DEV_DIR/keycloak.sh" env)
+$("$DEV_DIR/jaeger.sh" env)"
 mkdir -p "$SOC_DEV_HOME"
 echo "$env_lines" >"$SOC_DEV_HOME/env"
 echo "$env_lines"
