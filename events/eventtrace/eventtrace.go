@@ -11,6 +11,8 @@ import (
 	"encoding/hex"
 
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/socplatform/soc/events"
@@ -118,4 +120,33 @@ func ParentOf(ctx context.Context, e *events.Envelope) context.Context {
 		}
 	}
 	return WithParent(ctx, e.TraceParent)
+}
+
+// End ends span with the outcome of what it covered: err, when not nil, is its error status.
+func End(span trace.Span, err error) {
+	if err != nil {
+		span.SetStatus(codes.Error, err.Error())
+	}
+	span.End()
+}
+
+// EventAttributes describe e on a span: its id (as the message id), type, stream and position.
+func EventAttributes(e *events.Envelope) []attribute.KeyValue {
+	return []attribute.KeyValue{
+		attribute.String("messaging.message.id", e.EventID),
+		attribute.String("soc.event.type", e.Type),
+		attribute.String("soc.stream.id", e.StreamID),
+		attribute.Int64("soc.event.global_position", e.GlobalPosition),
+	}
+}
+
+// StartHandling starts the consumer span name of whoever handles e (a projection, a saga) in e's
+// trace (ParentOf), with EventAttributes and extra when it records.
+func StartHandling(ctx context.Context, tracer trace.Tracer, name string, e *events.Envelope, extra ...attribute.KeyValue) (context.Context, trace.Span) {
+	ctx, span := tracer.Start(ParentOf(ctx, e), name, trace.WithSpanKind(trace.SpanKindConsumer))
+	if span.IsRecording() {
+		span.SetAttributes(EventAttributes(e)...)
+		span.SetAttributes(extra...)
+	}
+	return ctx, span
 }

@@ -12,7 +12,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/socplatform/soc/events"
@@ -138,11 +137,7 @@ type inflight struct {
 
 // ack is the produce promise of every record of the batch.
 func (b *inflight) ack(r *kgo.Record, err error) {
-	span := trace.SpanFromContext(r.Context)
-	if err != nil {
-		span.SetStatus(codes.Error, err.Error())
-	}
-	span.End()
+	eventtrace.End(trace.SpanFromContext(r.Context), err) // the record's `relay publish` span
 	if err != nil {
 		b.mu.Lock()
 		if b.err == nil {
@@ -326,14 +321,11 @@ func startPublishSpan(ctx context.Context, rec *kgo.Record, e *events.Envelope) 
 	if !span.IsRecording() {
 		return ctx // tracing off or not sampled: nothing to add (and no attribute allocations)
 	}
+	span.SetAttributes(eventtrace.EventAttributes(e)...)
 	span.SetAttributes(
 		attribute.String("messaging.system", "kafka"),
 		attribute.String("messaging.operation.type", "publish"),
 		attribute.String("messaging.destination.name", rec.Topic),
-		attribute.String("messaging.message.id", e.EventID),
-		attribute.String("soc.event.type", e.Type),
-		attribute.String("soc.stream.id", e.StreamID),
-		attribute.Int64("soc.event.global_position", e.GlobalPosition),
 	)
 	// The encoder capped Headers' capacity, so this append copies instead of writing into the
 	// batch's shared header array.

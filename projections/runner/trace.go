@@ -5,7 +5,6 @@ import (
 
 	"go.opentelemetry.io/otel"
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
 	"github.com/socplatform/soc/events"
@@ -25,27 +24,15 @@ func (r *Runner) traceApply(ctx context.Context, batch []events.Envelope) (end f
 	name := "projection " + r.name + " apply"
 	var spans []trace.Span
 	for i := range batch {
-		e := &batch[i]
-		_, span := tracer.Start(eventtrace.ParentOf(ctx, e), name, trace.WithSpanKind(trace.SpanKindConsumer))
-		if !span.IsRecording() {
-			continue
+		_, span := eventtrace.StartHandling(ctx, tracer, name, &batch[i],
+			attribute.String("soc.projection", r.name), attribute.Int("soc.batch.size", len(batch)))
+		if span.IsRecording() {
+			spans = append(spans, span)
 		}
-		span.SetAttributes(
-			attribute.String("soc.projection", r.name),
-			attribute.String("messaging.message.id", e.EventID),
-			attribute.String("soc.event.type", e.Type),
-			attribute.String("soc.stream.id", e.StreamID),
-			attribute.Int64("soc.event.global_position", e.GlobalPosition),
-			attribute.Int("soc.batch.size", len(batch)),
-		)
-		spans = append(spans, span)
 	}
 	return func(err error) {
 		for _, s := range spans {
-			if err != nil {
-				s.SetStatus(codes.Error, err.Error())
-			}
-			s.End()
+			eventtrace.End(s, err)
 		}
 	}
 }
