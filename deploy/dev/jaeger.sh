@@ -9,11 +9,14 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 VERSION="${SOC_JAEGER_VERSION:-v1.75.0}"   # v1.76.0 is skipped on purpose: stay on v1.75.0
-OTLP_PORT="${SOC_JAEGER_OTLP_PORT:-54318}"
-OTLP_GRPC_PORT="${SOC_JAEGER_OTLP_GRPC_PORT:-54317}"
-QUERY_PORT="${SOC_JAEGER_QUERY_PORT:-56686}"
-QUERY_GRPC_PORT="${SOC_JAEGER_QUERY_GRPC_PORT:-56685}"
-HEALTH_PORT="${SOC_JAEGER_HEALTH_PORT:-53133}"
+# Below the ephemeral range: with the query ports at 56685/56686 (reserved, nothing listening)
+# Jaeger v1.75.0's query server failed to bind its HTTP port ("address already in use") every
+# time, while 26685/26686 bind at once.
+OTLP_PORT="${SOC_JAEGER_OTLP_PORT:-24318}"
+OTLP_GRPC_PORT="${SOC_JAEGER_OTLP_GRPC_PORT:-24317}"
+QUERY_PORT="${SOC_JAEGER_QUERY_PORT:-26686}"
+QUERY_GRPC_PORT="${SOC_JAEGER_QUERY_GRPC_PORT:-26685}"
+HEALTH_PORT="${SOC_JAEGER_HEALTH_PORT:-23133}"
 JROOT="$SOC_DEV_HOME/jaeger"
 BIN="$JROOT/$VERSION/jaeger"
 CONF="$JROOT/config.yaml"
