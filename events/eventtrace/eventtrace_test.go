@@ -108,3 +108,13 @@ func BenchmarkNoopSpan(b *testing.B) {
 		span.End()
 	}
 }
+
+// BenchmarkEnabled is what every instrumented place pays per batch (per command) with tracing off.
+func BenchmarkEnabled(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if Enabled() {
+			b.Fatal("a provider is installed")
+		}
+	}
+}
