@@ -10,7 +10,7 @@ VERSION    ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS    := -X main.version=$(VERSION)
 # Loads the addresses written by deploy/dev/up.sh; set SOC_TEST_* yourself to use other servers.
 # (assigned before eval: a failure inside eval "$$(…)" would be swallowed)
-WITH_DEPS  := if [ -z "$${SOC_TEST_POSTGRES_URL:-}" ] || [ -z "$${SOC_TEST_KAFKA_BROKERS:-}" ] || [ -z "$${SOC_TEST_OIDC_ISSUER:-}" ] || [ -z "$${SOC_TEST_REDIS_URL:-}" ] || [ -z "$${SOC_TEST_CONSUL_ADDR:-}" ]; then \
+WITH_DEPS  := if [ -z "$${SOC_TEST_POSTGRES_URL:-}" ] || [ -z "$${SOC_TEST_KAFKA_BROKERS:-}" ] || [ -z "$${SOC_TEST_OIDC_ISSUER:-}" ] || [ -z "$${SOC_TEST_REDIS_URL:-}" ] || [ -z "$${SOC_TEST_CONSUL_ADDR:-}" ] || [ -z "$${SOC_TEST_JAEGER_QUERY_URL:-}" ]; then \
                 deps_env="$$(deploy/dev/up.sh)" || exit 1; eval "$$deps_env"; fi;
 export SOC_DEV_HOME
 
@@ -32,7 +32,7 @@ test: ## all tests with -race, against real PostgreSQL and Kafka (started if mis
 
 .PHONY: test-unit
 test-unit: ## tests that need no server (integration tests skip)
-	SOC_TEST_POSTGRES_URL= SOC_TEST_KAFKA_BROKERS= SOC_TEST_OIDC_ISSUER= SOC_TEST_REDIS_URL= SOC_TEST_CONSUL_ADDR= $(GO) test -race -count=1 $(PKGS)
+	SOC_TEST_POSTGRES_URL= SOC_TEST_KAFKA_BROKERS= SOC_TEST_OIDC_ISSUER= SOC_TEST_REDIS_URL= SOC_TEST_CONSUL_ADDR= SOC_TEST_OTLP_ENDPOINT= SOC_TEST_JAEGER_QUERY_URL= $(GO) test -race -count=1 $(PKGS)
 
 .PHONY: bench
 bench: ## benchmarks, each beside its raw baseline in the same run, and peak RSS importing a 250 MB report (SOC_BENCH_REPORT_MB) beside its size (starts the servers)

@@ -11,8 +11,13 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/eventlog"
+	"github.com/socplatform/soc/events/eventtrace"
 	"github.com/socplatform/soc/events/snapshot"
 	"github.com/socplatform/soc/schemas/access"
 	"github.com/socplatform/soc/schemas/contracts"
@@ -311,9 +316,11 @@ func (r *Runtime) HandleEvent(ctx context.Context, e events.Envelope) error {
 }
 
 // handleOn handles e on the instance of s with key.
-func (r *Runtime) handleOn(ctx context.Context, s Saga, key string, e events.Envelope) error {
+func (r *Runtime) handleOn(ctx context.Context, s Saga, key string, e events.Envelope) (err error) {
+	ctx, span := startHandleSpan(ctx, s.Name(), key, &e)
+	defer func() { eventtrace.End(span, err) }()
 	streamID := StreamID(s.Name(), key)
-	_, err := r.execute(ctx, s, key, streamID, func(in *Instance) (*trigger, error) {
+	_, err = r.execute(ctx, s, key, streamID, func(in *Instance) (*trigger, error) {
 		if in.Done || in.Handled(&e) {
 			return nil, nil
 		}
@@ -325,6 +332,16 @@ func (r *Runtime) handleOn(ctx context.Context, s Saga, key string, e events.Env
 		return fmt.Errorf("sagas: %s handling %s %s: %w", s.Name(), e.Type, e.EventID, err)
 	}
 	return nil
+}
+
+// startHandleSpan starts the `saga <name> handle` span of e on the instance keyed key, in e's
+// trace (the Kafka record's traceparent when delivered with one, else the envelope's).
+func startHandleSpan(ctx context.Context, saga, key string, e *events.Envelope) (context.Context, trace.Span) {
+	if !eventtrace.Enabled() {
+		return ctx, trace.SpanFromContext(context.Background()) // the no-op span
+	}
+	return eventtrace.StartHandling(ctx, otel.Tracer("github.com/socplatform/soc/sagas"), "saga "+saga+" handle", e,
+		attribute.String("soc.saga", saga), attribute.String("soc.saga.key", key))
 }
 
 // trigger is one thing an instance reacts to.
@@ -482,7 +499,8 @@ func (r *Runtime) build(ctx context.Context, s Saga, key string, in *Instance, t
 		}
 		e.Actor = access.System(name).Actor() // "system:<saga>", the actor of its commands' events too
 		e.Tenant = tr.env.Tenant
-		e.TraceParent = tr.env.TraceParent
+		// The reaction continues the trace under the saga's span (tracing on), else the trigger's.
+		e.TraceParent = eventtrace.Current(ctx, tr.env.TraceParent)
 	}
 	return batch, nil
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/socplatform/soc/cmd/soc/internal/envflag"
 	"github.com/socplatform/soc/cmd/soc/internal/modules"
+	"github.com/socplatform/soc/cmd/soc/internal/tracing"
 	"github.com/socplatform/soc/commands/notifications/channels"
 	scanapp "github.com/socplatform/soc/commands/scans/app"
 	"github.com/spf13/pflag"
@@ -41,6 +42,8 @@ type Config struct {
 	ConsulConfig
 	// Channels are the notification channels; nothing is sent anywhere unless configured.
 	Channels ChannelsConfig
+	// Tracing exports OpenTelemetry spans (--otlp-endpoint); off unless configured.
+	Tracing tracing.Config
 
 	Targets         []string      // --target
 	LogLevel        string        // --log-level
@@ -88,6 +91,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet, serve bool) {
 	c.IdentityConfig.RegisterFlags(fs)
 	c.GatewayConfig.RegisterFlags(fs)
 	c.ConsulConfig.RegisterFlags(fs)
+	c.Tracing.RegisterFlags(fs)
 }
 
 // Validate reports every problem at once, so an operator fixes the configuration in one go.
@@ -124,6 +128,7 @@ func (c *Config) Validate(serve bool) error {
 		c.IdentityConfig.Validate(),
 		c.GatewayConfig.Validate(),
 		c.ConsulConfig.Validate(),
+		c.Tracing.Validate(),
 		c.validateTargets(),
 	)
 	return errors.Join(errs...)

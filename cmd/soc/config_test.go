@@ -166,6 +166,8 @@ func TestConfigEnvironmentVariables(t *testing.T) {
 		{"SOC_SMS_ACCOUNT_SID", "AC1", func(c *Config) any { return c.Channels.SMS.AccountSID }, "AC1"},
 		{"SOC_SMS_AUTH_TOKEN", "tok", func(c *Config) any { return c.Channels.SMS.AuthToken }, "tok"},
 		{"SOC_SMS_FROM", "+14155550100", func(c *Config) any { return c.Channels.SMS.From }, "+14155550100"},
+		{"SOC_OTLP_ENDPOINT", "http://127.0.0.1:4318", func(c *Config) any { return c.Tracing.OTLPEndpoint }, "http://127.0.0.1:4318"},
+		{"SOC_TRACE_SAMPLE_RATIO", "0.5", func(c *Config) any { return c.Tracing.SampleRatio }, 0.5},
 	} {
 		t.Run(tc.env, func(t *testing.T) {
 			t.Setenv(tc.env, tc.value)

@@ -135,7 +135,7 @@ func newRouter(a *app, checks map[string]readiness, shuttingDown *atomic.Bool) h
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		problem.Error(w, r, a.log, problem.NotFound("no route for %s %s", r.Method, r.URL.Path))
 	})
-	return instrument(mux.ServeMux, authorize(mux.ServeMux, a.authenticator, a.tickets, a.trustedGateway, a.log), a.log)
+	return instrument(mux.ServeMux, traceRequests(a.cfg, mux.ServeMux, authorize(mux.ServeMux, a.authenticator, a.tickets, a.trustedGateway, a.log)), a.log)
 }
 
 // instrument records metrics by route pattern (never by raw path: ids would explode the
@@ -174,6 +174,9 @@ func (s *statusRecorder) WriteHeader(code int) {
 	s.status = code
 	s.ResponseWriter.WriteHeader(code)
 }
+
+// Status is the status written so far (200 until one is): the tracing middleware reads it.
+func (s *statusRecorder) Status() int { return s.status }
 
 // Unwrap lets http.ResponseController reach the connection (flushes, deadlines).
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }

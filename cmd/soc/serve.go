@@ -189,6 +189,11 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, ready chan<- stri
 	if err != nil {
 		return fmt.Errorf("--target/SOC_TARGET: %w", err)
 	}
+	stopTracing, err := startTracing(ctx, cfg, log) // before any module: they take tracers as they start
+	if err != nil {
+		return err
+	}
+	defer stopTracing() // deferred first, so it runs last: the spans of the shutdown are flushed too
 
 	store, b, kind, err := openStore(ctx, cfg)
 	if err != nil {

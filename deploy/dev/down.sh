@@ -5,6 +5,7 @@ set -uo pipefail
 
 rc=0
 "$DEV_DIR/consul.sh" down || rc=1
+"$DEV_DIR/jaeger.sh" down || rc=1
 "$DEV_DIR/redis.sh" down || rc=1
 "$DEV_DIR/keycloak.sh" down || rc=1
 "$DEV_DIR/kafka.sh" down || rc=1

@@ -5,9 +5,13 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-# Consul's first build is CPU-bound for minutes: it runs while the other servers start, not after.
+# Consul and Jaeger are built from source when not cached (CPU-bound, minutes on a cold cache):
+# in the background while the other servers start, awaited before each starts.
 "$DEV_DIR/consul.sh" build >&2 &
 consul_build=$!
+"$DEV_DIR/jaeger.sh" build >&2 &
+jaeger_build=$!
+
 "$DEV_DIR/postgres.sh" up
 "$DEV_DIR/kafka.sh" up
 "$DEV_DIR/nmap.sh" up
@@ -15,12 +19,15 @@ consul_build=$!
 "$DEV_DIR/redis.sh" up
 wait "$consul_build" || die "building Consul failed (see above)"
 "$DEV_DIR/consul.sh" up
+wait "$jaeger_build" || die "building Jaeger failed (see above)"
+"$DEV_DIR/jaeger.sh" up
 
 env_lines="export SOC_TEST_POSTGRES_URL='$("$DEV_DIR/postgres.sh" url soc_test)'
 export SOC_TEST_KAFKA_BROKERS='$("$DEV_DIR/kafka.sh" brokers)'
 export SOC_TEST_REDIS_URL='$("$DEV_DIR/redis.sh" url)'
 export SOC_TEST_CONSUL_ADDR='$("$DEV_DIR/consul.sh" addr)'
-$("$DEV_DIR/keycloak.sh" env)"
+$("$DEV_DIR/keycloak.sh" env)
+$("$DEV_DIR/jaeger.sh" env)"
 mkdir -p "$SOC_DEV_HOME"
 echo "$env_lines" >"$SOC_DEV_HOME/env"
 echo "$env_lines"

@@ -14,6 +14,7 @@ import (
 
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/eventlog"
+	"github.com/socplatform/soc/events/eventtrace"
 )
 
 // ConsumerMetrics are the consumer's counters, safe to read at any time.
@@ -246,6 +247,7 @@ func (c *Consumer) Run(ctx context.Context, h eventlog.Handler) error {
 			continue
 		}
 		batch := make([]events.Envelope, 0, len(recs))
+		var delivered map[string]string // event id → the record's traceparent (the relay's span)
 		for _, r := range recs {
 			e, err := DecodeRecord(r)
 			if err != nil {
@@ -260,10 +262,16 @@ func (c *Consumer) Run(ctx context.Context, h eventlog.Handler) error {
 			}
 			if c.cfg.Filter.IsZero() || c.cfg.Filter.Match(&e) {
 				batch = append(batch, e)
+				if tp := recordTraceParent(r); tp != "" {
+					if delivered == nil {
+						delivered = make(map[string]string, len(recs))
+					}
+					delivered[e.EventID] = tp
+				}
 			}
 		}
 		if len(batch) > 0 {
-			if err := h(ctx, batch); err != nil {
+			if err := h(eventtrace.WithDelivery(ctx, delivered), batch); err != nil {
 				if ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
 					return nil // gave up because we are stopping; not handled, not committed
 				}
@@ -286,4 +294,15 @@ func (c *Consumer) Run(ctx context.Context, h eventlog.Handler) error {
 		}
 		cl.AllowRebalance()
 	}
+}
+
+// recordTraceParent is the record's standard `traceparent` header (set by a relay that traced
+// the publish), "" when it has none.
+func recordTraceParent(r *kgo.Record) string {
+	for i := len(r.Headers) - 1; i >= 0; i-- { // the relay appends it last
+		if r.Headers[i].Key == eventtrace.Header {
+			return string(r.Headers[i].Value)
+		}
+	}
+	return ""
 }

@@ -11,8 +11,11 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/events/eventtrace"
 )
 
 // Checkpoints stores the relay's position durably. The SQLite and PostgreSQL store adapters
@@ -134,6 +137,7 @@ type inflight struct {
 
 // ack is the produce promise of every record of the batch.
 func (b *inflight) ack(r *kgo.Record, err error) {
+	eventtrace.End(trace.SpanFromContext(r.Context), err) // the record's `relay publish` span
 	if err != nil {
 		b.mu.Lock()
 		if b.err == nil {
@@ -296,10 +300,37 @@ func (r *Relay) publish(ctx, produceCtx context.Context, cl *kgo.Client, enc *ba
 		return nil
 	}
 	b.remaining.Store(int64(len(recs)))
-	for _, rec := range recs {
+	traced := eventtrace.Enabled()
+	for i, rec := range recs {
+		if traced {
+			rec.Context = startPublishSpan(produceCtx, rec, &batch[i])
+		}
 		cl.Produce(produceCtx, rec, b.ack)
 	}
 	return nil
+}
+
+// startPublishSpan starts the `relay publish` span of one record, a child of the span that
+// appended its event (the envelope's trace_parent), and returns the context carrying it (the
+// record's Context: ack ends the span). A recorded span's own traceparent goes on the record as
+// the standard `traceparent` header, beside `trace_parent`, which stays the envelope's value:
+// consumers continue the trace from the publish, the envelope still says who appended.
+func startPublishSpan(ctx context.Context, rec *kgo.Record, e *events.Envelope) context.Context {
+	ctx, span := eventtrace.Tracer().Start(eventtrace.WithParent(ctx, e.TraceParent), "relay publish",
+		trace.WithSpanKind(trace.SpanKindProducer))
+	if !span.IsRecording() {
+		return ctx // tracing off or not sampled: nothing to add (and no attribute allocations)
+	}
+	span.SetAttributes(eventtrace.EventAttributes(e)...)
+	span.SetAttributes(
+		attribute.String("messaging.system", "kafka"),
+		attribute.String("messaging.operation.type", "publish"),
+		attribute.String("messaging.destination.name", rec.Topic),
+	)
+	// The encoder capped Headers' capacity, so this append copies instead of writing into the
+	// batch's shared header array.
+	rec.Headers = append(rec.Headers, kgo.RecordHeader{Key: eventtrace.Header, Value: []byte(eventtrace.Format(span.SpanContext()))})
+	return ctx
 }
 
 // commitLoop awaits the in-flight batches in order and saves the checkpoint after each run of

@@ -336,6 +336,8 @@ func (r *Runner) isolate(ctx context.Context, batch []events.Envelope, scanned i
 
 // commit applies batch in one transaction on the live generation.
 func (r *Runner) commit(ctx context.Context, batch []events.Envelope, scanned int64) (err error) {
+	endSpans := r.traceApply(ctx, batch)
+	defer func() { endSpans(err) }()
 	tx, err := r.cfg.DB.Begin(ctx, 0)
 	if err != nil {
 		return err

@@ -17,6 +17,7 @@ import (
 
 	"github.com/socplatform/soc/commands/internal/es"
 	"github.com/socplatform/soc/commands/internal/jsonbody"
+	"github.com/socplatform/soc/events/eventtrace"
 	"github.com/socplatform/soc/schemas"
 	"github.com/socplatform/soc/schemas/access"
 	"github.com/socplatform/soc/schemas/problem"
@@ -80,7 +81,7 @@ func Handle[T any](s *Server, schema string, fn Func[T]) http.HandlerFunc {
 	if sch == nil {
 		panic(fmt.Sprintf("httpcmd: no command schema %q", schema))
 	}
-	return func(w http.ResponseWriter, r *http.Request) {
+	return Traced(schema, func(w http.ResponseWriter, r *http.Request) {
 		var cmd T
 		inv, err := s.decode(w, r, sch, &cmd)
 		if err != nil {
@@ -94,7 +95,7 @@ func Handle[T any](s *Server, schema string, fn Func[T]) http.HandlerFunc {
 			return
 		}
 		Write(w, res)
-	}
+	})
 }
 
 // Command reads a command request: its headers (ParseCall), then its bounded body, validated
@@ -266,9 +267,13 @@ func ParseCall(r *http.Request) (es.Invocation, error) {
 			return c, &InputError{Pointer: "If-Match", Reason: `If-Match must be the stream version in quotes ("3") or *`}
 		}
 	}
-	if tp := r.Header.Get("traceparent"); traceParentRe.MatchString(tp) {
-		c.Meta.TraceParent = tp
+	// The events continue the trace of the span handling the request (the command's, else the
+	// HTTP server's) when tracing is on, else the client's traceparent as it came.
+	tp := r.Header.Get("traceparent")
+	if !traceParentRe.MatchString(tp) {
+		tp = ""
 	}
+	c.Meta.TraceParent = eventtrace.Current(r.Context(), tp)
 	if cid := r.Header.Get("X-Correlation-ID"); cid != "" && len(cid) <= 256 && printable(cid) {
 		c.Meta.CorrelationID = cid
 	}

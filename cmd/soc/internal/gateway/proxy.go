@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/propagation"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -366,6 +368,10 @@ func (p *Proxy) rewrite(pr *httputil.ProxyRequest) {
 	if a.principal != "" {
 		pr.Out.Header.Set(PrincipalHeader, a.principal)
 	}
+	// The upstream's spans are children of the gateway's (its traceparent replaces the
+	// client's). Without a tracer provider the propagator is a no-op and the client's
+	// traceparent goes through as it came.
+	otel.GetTextMapPropagator().Inject(pr.In.Context(), propagation.HeaderCarrier(pr.Out.Header))
 }
 
 func (p *Proxy) modifyResponse(resp *http.Response) error {
