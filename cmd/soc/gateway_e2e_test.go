@@ -126,8 +126,8 @@ func startSplitDeployment(t *testing.T, pgURL, consulAddr string) *splitDeployme
 // Consul-registered node deregisters instead of lingering as a critical service.
 func stopGracefully(t *testing.T, n *node) {
 	t.Cleanup(func() {
-		if n.cmd.ProcessState != nil || n.cmd.Process.Signal(syscall.SIGTERM) != nil {
-			return
+		if n.cmd.Process.Signal(syscall.SIGTERM) != nil {
+			return // exited already (a killed instance)
 		}
 		select {
 		case <-n.done:
@@ -513,20 +513,5 @@ func (d *splitDeployment) trace(t *testing.T) {
 	want := []string{"gateway POST /v1/assets", "http POST /v1/assets", "command RegisterAsset", "relay publish", "projection assets apply"}
 	// Spans are exported in batches (every 5 s by default), the relay's and the projection's
 	// after the command's, and through Kafka: poll generously.
-	var names map[string]bool
-	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(time.Second) {
-		names = jaegerSpanNames(t, jaeger, traceID)
-		missing := 0
-		for _, w := range want {
-			if !names[w] {
-				missing++
-			}
-		}
-		if missing == 0 {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("trace %s in Jaeger has spans %v, want at least %v", traceID, names, want)
-		}
-	}
+	waitForSpans(t, jaeger, traceID, want, d.commands.stderr)
 }

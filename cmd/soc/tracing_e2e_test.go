@@ -45,10 +45,15 @@ func TestTraceReachesJaeger(t *testing.T) {
 	// a moment after the command's: poll generously.
 	want := []string{"http POST /v1/assets", "command RegisterAsset", "relay publish", "projection assets apply"}
 	// The gateway's `gateway <route pattern>` span, when a gateway fronts the node, joins this list.
-	var names map[string]bool
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		names = jaegerSpanNames(t, jaeger, traceID)
+	waitForSpans(t, jaeger, traceID, want, n.stderr)
+}
+
+// waitForSpans polls Jaeger until trace id holds spans named each of want, failing after two
+// minutes with the spans it has and logs (the nodes' logs).
+func waitForSpans(t *testing.T, jaeger, id string, want []string, logs fmt.Stringer) {
+	t.Helper()
+	for deadline := time.Now().Add(2 * time.Minute); ; time.Sleep(time.Second) {
+		names := jaegerSpanNames(t, jaeger, id)
 		missing := 0
 		for _, w := range want {
 			if !names[w] {
@@ -56,12 +61,11 @@ func TestTraceReachesJaeger(t *testing.T) {
 			}
 		}
 		if missing == 0 {
-			break
+			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("trace %s in Jaeger has spans %v, want at least %v\n%s", traceID, names, want, n.stderr)
+			t.Fatalf("trace %s in Jaeger has spans %v, want at least %v\n%s", id, names, want, logs)
 		}
-		time.Sleep(time.Second)
 	}
 }
 
