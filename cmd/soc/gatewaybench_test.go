@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/spf13/pflag"
-
 	"github.com/socplatform/soc/cmd/soc/internal/principalsig"
 )
 
@@ -23,8 +21,7 @@ import (
 // not the limiter (ratelimit's own benchmarks do).
 //
 // Each client alternates a request through the gateway with the same request sent directly
-// (loadEach), so the other loads of a shared machine weigh on both alike; each side's rate is
-// what the clients would sustain on it alone (clients / its mean latency): requests/s through
+// (loadSides), so the other loads of a shared machine weigh on both alike: requests/s through
 // the gateway, direct-requests/s straight to the node.
 func BenchmarkGateway(b *testing.B) {
 	fx := gatewayBench(b)
@@ -32,17 +29,9 @@ func BenchmarkGateway(b *testing.B) {
 	for _, v := range []struct{ name, gateway string }{{"cache", fx.cached}, {"no-cache", fx.uncached}} {
 		b.Run(v.name, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
-				clients := benchClients()
-				lat, _ := loadEach(b, clients, loadSeconds(),
+				loadSides(b, []string{"", "direct-"},
 					func(i int) error { return getAs(client, v.gateway+fx.paths[i%len(fx.paths)], fx.token, true) },
 					func(i int) error { return getAs(client, fx.direct+fx.paths[i%len(fx.paths)], fx.token, true) })
-				for k, prefix := range []string{"", "direct-"} {
-					var busy time.Duration
-					for _, d := range lat[k] {
-						busy += d
-					}
-					reportLatenciesAs(b, prefix, lat[k], busy/time.Duration(clients), "requests/s")
-				}
 			}
 		})
 	}
@@ -77,17 +66,11 @@ func gatewayBench(b *testing.B) *gatewayFixture {
 	}
 	node := func(args ...string) string {
 		args = append([]string{"--data", data, "--http", "127.0.0.1:0", "--log-level", "error"}, args...)
-		fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
-		fs.SetOutput(io.Discard)
-		var cfg Config
-		bindFlags(fs, &cfg, true)
-		if err := fs.Parse(args); err != nil {
-			b.Fatal(err)
-		}
+		cfg := parseServeConfig(b, args...)
 		if err := cfg.Validate(true); err != nil {
 			b.Fatal(err)
 		}
-		addr, _ := serveInProcess(b, &cfg)
+		addr, _ := serveInProcess(b, cfg)
 		return "http://" + addr
 	}
 	fx := &gatewayFixture{}
