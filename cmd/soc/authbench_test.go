@@ -51,17 +51,9 @@ func BenchmarkQueryAuth(b *testing.B) {
 			}
 			b.Run(name, func(b *testing.B) {
 				for i := 0; i < b.N; i++ {
-					clients := benchClients()
-					lat, _ := loadEach(b, clients, loadSeconds(),
+					loadSides(b, []string{"", "off-"},
 						func(i int) error { return getAs(client, on[i%len(on)], v.bearer, cached) },
 						func(i int) error { return getAs(client, off[i%len(off)], "", cached) })
-					for k, prefix := range []string{"", "off-"} {
-						var busy time.Duration
-						for _, d := range lat[k] {
-							busy += d
-						}
-						reportLatenciesAs(b, prefix, lat[k], busy/time.Duration(clients), "requests/s")
-					}
 				}
 			})
 		}

@@ -14,7 +14,7 @@ import (
 )
 
 // parseServeConfig binds serve's flags (reading the environment) and parses args.
-func parseServeConfig(t *testing.T, args ...string) *Config {
+func parseServeConfig(t testing.TB, args ...string) *Config {
 	t.Helper()
 	fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
 	fs.SetOutput(io.Discard)

@@ -27,7 +27,7 @@ func testIdentityConfig() IdentityConfig {
 
 // serveInProcess runs a node with cfg in this process until the test ends and returns its
 // address and the route patterns it registered.
-func serveInProcess(t *testing.T, cfg *Config) (addr string, patterns []string) {
+func serveInProcess(t testing.TB, cfg *Config) (addr string, patterns []string) {
 	t.Helper()
 	got := make(chan []string, 1)
 	onRoutes = func(p []string) { got <- p }

@@ -167,6 +167,23 @@ func loadEach(b *testing.B, clients int, d time.Duration, fns ...func(i int) err
 	return lat, elapsed
 }
 
+// loadSides runs loadEach with benchClients() clients for loadSeconds() and reports each fn's
+// requests/s and latencies, its metrics' names prefixed with prefixes[k]. A side's rate is what
+// the clients would sustain on it alone (clients / its mean latency): the sides share the
+// clients' time, so their wall-clock rates would add up, not compare.
+func loadSides(b *testing.B, prefixes []string, fns ...func(i int) error) {
+	b.Helper()
+	clients := benchClients()
+	lat, _ := loadEach(b, clients, loadSeconds(), fns...)
+	for k, prefix := range prefixes {
+		var busy time.Duration
+		for _, d := range lat[k] {
+			busy += d
+		}
+		reportLatenciesAs(b, prefix, lat[k], busy/time.Duration(clients), "requests/s")
+	}
+}
+
 func reportLatencies(b *testing.B, lat []time.Duration, elapsed time.Duration, rateUnit string) {
 	reportLatenciesAs(b, "", lat, elapsed, rateUnit)
 }

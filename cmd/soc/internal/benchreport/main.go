@@ -91,6 +91,12 @@ var pairs = []pair{
 	{"Query API, analyst's token vs no auth middleware, uncached", "./cmd/soc", "QueryAuth/analyst-uncached", "", "requests/s", true, "off-requests/s", queryAuthLatencies},
 	{"Query API, remediator's token (team-scoped) vs no auth middleware", "./cmd/soc", "QueryAuth/remediator", "", "requests/s", true, "off-requests/s", queryAuthLatencies},
 	{"Query API, remediator's token (team-scoped) vs no auth, uncached", "./cmd/soc", "QueryAuth/remediator-uncached", "", "requests/s", true, "off-requests/s", queryAuthLatencies},
+	// The gateway (issue 14: aim ≥ 70% of direct): the triage read with one access token through
+	// a --target=gateway node in front of a query node, with and without the gateway's response
+	// cache, each client alternating it with the same request sent to the query node directly
+	// (direct-requests/s is the baseline measured in the same benchmark). Rate limiting off.
+	{"Gateway: GET /v1/findings (triage) through the gateway vs directly to the query node", "./cmd/soc", "Gateway/cache", "", "requests/s", true, "direct-requests/s", gatewayLatencies},
+	{"Gateway without its response cache (every request proxied) vs directly", "./cmd/soc", "Gateway/no-cache", "", "requests/s", true, "direct-requests/s", gatewayLatencies},
 	// The rate limiter, one client checking one request at a time: GCRA on Redis (one EVALSHA)
 	// beside the bare round trips it costs at least, INCR and PING; in memory beside Redis.
 	{"Rate limiter: Allow on Redis (sliding-window log script) vs a bare Redis INCR", "./cmd/soc/internal/ratelimit", "Allow/redis", "Allow/redis-incr", "checks/s", false, "", [4]string{}},
@@ -98,7 +104,10 @@ var pairs = []pair{
 	{"Rate limiter: Allow in memory vs on Redis", "./cmd/soc/internal/ratelimit", "Allow/memory", "Allow/redis", "checks/s", false, "", [4]string{}},
 }
 
-var queryAuthLatencies = [4]string{"p50-ms", "p99-ms", "off-p50-ms", "off-p99-ms"}
+var (
+	queryAuthLatencies = [4]string{"p50-ms", "p99-ms", "off-p50-ms", "off-p99-ms"}
+	gatewayLatencies   = [4]string{"p50-ms", "p99-ms", "direct-p50-ms", "direct-p99-ms"}
+)
 
 // only, from SOC_BENCH_ONLY (a regular expression), keeps the rows whose benchmark or baseline
 // it matches, and runs only their packages and top-level benchmarks: one row without the rest

@@ -39,3 +39,20 @@ func TestBenchPattern(t *testing.T) {
 		}
 	}
 }
+
+// The gateway rows read gateway and direct from one benchmark, so SOC_BENCH_ONLY=Gateway runs
+// BenchmarkGateway alone and prints both rows.
+func TestGatewayRows(t *testing.T) {
+	kept, tops, err := only(pairs, "^Gateway/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(kept) != 2 || kept[0].bench != "Gateway/cache" || kept[1].bench != "Gateway/no-cache" || !slices.Equal(tops["./cmd/soc"], []string{"Gateway"}) {
+		t.Fatalf("rows %+v, top-level benchmarks %q", kept, tops)
+	}
+	for _, p := range kept {
+		if p.baselineMetric != "direct-requests/s" || p.metric != "requests/s" || p.latencyKeys != gatewayLatencies {
+			t.Errorf("%s: %+v, want requests/s beside direct-requests/s with both sides' latencies", p.bench, p)
+		}
+	}
+}

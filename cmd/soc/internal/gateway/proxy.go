@@ -97,6 +97,13 @@ func (c *Config) defaults() {
 	if c.MaxReplayBody == 0 {
 		c.MaxReplayBody = 1 << 20
 	}
+	if c.Transport == nil {
+		// http.DefaultTransport keeps 2 idle connections per host: with more requests in flight
+		// to one upstream, every other one would dial a new connection and close it after.
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = c.MaxConcurrent
+		c.Transport = t
+	}
 	if c.Log == nil {
 		c.Log = slog.New(slog.DiscardHandler)
 	}
