@@ -202,6 +202,35 @@ type Suppression struct {
 	Source string `json:"source"`
 }
 
+// FormatInfo documents a format for users choosing how to import (GET /v1/scans/formats and
+// `soc import --list-formats`): what is accepted, how a file is recognised, what makes two
+// findings the same across imports and how the scanner's severities map to ours.
+type FormatInfo struct {
+	// Name is Parser.Format(): the value of ?format= and --format.
+	Name string `json:"name"`
+	// Title is the scanner and report, as users know them ("Semgrep JSON (semgrep --json)").
+	Title string `json:"title"`
+	// Family groups formats: "sast", "secrets", "dependencies", "containers", "dast",
+	// "infrastructure", "cloud", "sbom" or "generic".
+	Family string `json:"family"`
+	// Versions are the scanner or schema versions accepted, as ranges or names ("1.x", "2.0–2.1").
+	Versions []string `json:"versions"`
+	// Detection says what auto-detection looks for in the head of a file.
+	Detection string `json:"detection"`
+	// Fingerprint names the fields whose values identify a finding across imports, in order.
+	Fingerprint []string `json:"fingerprint"`
+	// Severity maps the scanner's severity values (or the rule that derives them) to ours.
+	Severity map[string]Severity `json:"severity"`
+	// Notes is anything else a user must know (what is ignored, how suppressions map), or "".
+	Notes string `json:"notes,omitempty"`
+}
+
+// Describer is a Parser that documents its format. Every parser of the platform implements it
+// (a test in the import service checks that), so that the format list is never out of date.
+type Describer interface {
+	Info() FormatInfo
+}
+
 // Parser reads one report format.
 type Parser interface {
 	// Format is the name used in ?format= and in Report.Format.
