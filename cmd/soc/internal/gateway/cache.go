@@ -78,7 +78,7 @@ func (c *Cache) Advance(pos int64) {
 func (c *Cache) Wrap(scope func(*http.Request) string, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s := ""
-		if r.Method == http.MethodGet {
+		if r.Method == http.MethodGet && r.Header.Get("Upgrade") == "" { // a WebSocket handshake is no answer to keep
 			s = scope(r)
 		}
 		if s == "" {

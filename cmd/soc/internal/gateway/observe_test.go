@@ -7,7 +7,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -74,3 +78,44 @@ func TestObserveAccessLogHasNoSecrets(t *testing.T) {
 		t.Errorf("requests metric %v", n)
 	}
 }
+
+// TestObserveLetsWebSocketsUpgrade: a handler behind Observe upgrades a WebSocket (gorilla
+// asserts http.Hijacker on its writer) and the access log records the 101. With --target=all
+// the node's /ws and /v1/notifications/ws sit behind Observe.
+func TestObserveLetsWebSocketsUpgrade(t *testing.T) {
+	var logs syncLog
+	srv := httptest.NewServer(Observe(slog.New(slog.NewJSONHandler(&logs, nil)), nil, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
+		if err != nil {
+			t.Errorf("upgrade behind Observe: %v", err)
+			return
+		}
+		defer c.Close()
+		_ = c.WriteMessage(websocket.TextMessage, []byte("hello"))
+	})))
+	t.Cleanup(srv.Close)
+	c, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(srv.URL, "http")+"/ws", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, msg, err := c.ReadMessage(); err != nil || string(msg) != "hello" {
+		t.Fatalf("%q %v", msg, err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(logs.String(), `"status":101`) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no access-log line with status 101: %s", logs.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// syncLog is a log buffer written by the server's goroutines and read by the test.
+type syncLog struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncLog) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
+func (s *syncLog) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
