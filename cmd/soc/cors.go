@@ -82,9 +82,9 @@ type corsHandler struct {
 	flag    []string                  // --cors-origins, in force while no target's KV sets the key
 	current atomic.Pointer[corsState] // the handler in force, swapped whole
 
-	mu     sync.Mutex
-	byKV   map[string][]string // cors_origins by target, as last applied
-	log    *slog.Logger
+	mu   sync.Mutex
+	byKV map[string][]string // cors_origins by target, as last applied
+	log  *slog.Logger
 }
 
 // corsState is one generation of the layer: its origins and the handler serving with them.
@@ -99,7 +99,9 @@ func newCORSHandler(next http.Handler, origins []string, log *slog.Logger) *cors
 	return c
 }
 
-func (c *corsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) { c.current.Load().h.ServeHTTP(w, r) }
+func (c *corsHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	c.current.Load().h.ServeHTTP(w, r)
+}
 
 // set puts origins in force; none: CORS off, the router answers alone (rs/cors would take an
 // empty list for "every origin").

@@ -99,10 +99,10 @@ func (c WorkerConfig) Validate() error {
 // Worker delivers due notifications. See the package documentation for the delivery sequence.
 // Its methods are safe for concurrent use; run one Worker per store.
 type Worker struct {
-	cfg  WorkerConfig
-	svc  *Service
-	idx  *index
-	log  *slog.Logger
+	cfg WorkerConfig
+	svc *Service
+	idx *index
+	log *slog.Logger
 
 	// chMu guards senders and sems: SetSenders replaces the senders while the worker runs, and
 	// a channel it adds gets its slots.
