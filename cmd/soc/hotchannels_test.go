@@ -75,7 +75,7 @@ func TestHotNotificationChannels(t *testing.T) {
 		n++
 		_, err := svc.Request(context.Background(), notifyapp.Request{Trigger: "hot-" + string(rune('a'+n)), Channel: channel,
 			Recipient: channels.Recipient{UserID: "alice", Name: "Alice", Email: "alice@example.com"},
-			Kind: channels.KindKEVAlert, Severity: "high", Subject: "KEV on web-01", Text: "patch web-01"})
+			Kind:      channels.KindKEVAlert, Severity: "high", Subject: "KEV on web-01", Text: "patch web-01"})
 		if err != nil {
 			t.Fatal(err)
 		}
