@@ -2,16 +2,21 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/consul/api"
 
 	"github.com/socplatform/soc/cmd/soc/internal/consul"
+	notifyapp "github.com/socplatform/soc/commands/notifications/app"
+	"github.com/socplatform/soc/commands/notifications/channels"
 )
 
 const (
@@ -176,7 +181,8 @@ func TestHotCORSOrigins(t *testing.T) {
 }
 
 // TestHotCORSAndChannelsFromConsul runs a notifier node following the real Consul (SOC_TEST_CONSUL_ADDR):
-// cors_origins and a webhook put in config/soc/notifier take effect without a restart.
+// cors_origins and a webhook put in config/soc/notifier take effect without a restart, and the
+// next notification on the webhook is delivered where KV says.
 func TestHotCORSAndChannelsFromConsul(t *testing.T) {
 	client, ccfg := consulTestClient(t)
 	key := consul.ConfigKey("notifier")
@@ -192,8 +198,18 @@ func TestHotCORSAndChannelsFromConsul(t *testing.T) {
 	if r := preflight(t, base+"/v1/notifications", consoleOrigin); len(corsHeaders(r.header)) > 0 {
 		t.Fatalf("CORS on before KV says so: %v", r.header)
 	}
+	const secret = "a-webhook-secret-long-enough"
+	hooks := make(chan string, 10)
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if err := channels.VerifyWebhook([]byte(secret), r.Header, body, time.Now(), time.Minute); err != nil {
+			t.Errorf("webhook: %v", err)
+		}
+		hooks <- r.URL.Path
+	}))
+	t.Cleanup(receiver.Close)
 	v, _ := json.Marshal(map[string]any{"cors_origins": []string{consoleOrigin},
-		"webhook_url": "http://127.0.0.1:9/hook", "webhook_secret": "a-webhook-secret-long-enough"})
+		"webhook_url": receiver.URL + "/hook", "webhook_secret": secret})
 	if _, err := client.KV().Put(&api.KVPair{Key: key, Value: v}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -209,4 +225,25 @@ func TestHotCORSAndChannelsFromConsul(t *testing.T) {
 		}
 		return json.Unmarshal([]byte(body), &ready) == nil && slices.Contains(ready.Checks.Notifier.Channels, "webhook")
 	})
+
+	// A notification requested on the webhook (appended to the node's SQLite store, as a saga
+	// would) reaches the receiver KV named.
+	store, b, _, err := openStore(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if _, err := notifyapp.NewService(store, nil, nil).Request(context.Background(), notifyapp.Request{Trigger: "hot-consul",
+		Channel: channels.ChannelWebhook, Recipient: channels.Recipient{UserID: "alice", Name: "Alice"},
+		Kind: channels.KindKEVAlert, Severity: "high", Subject: "KEV on web-01", Text: "patch web-01"}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case path := <-hooks:
+		if path != "/hook" {
+			t.Fatalf("webhook posted to %s", path)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("no webhook delivery within a minute")
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -73,7 +74,7 @@ func TestHotNotificationChannels(t *testing.T) {
 	deliver := func(channel string) {
 		t.Helper()
 		n++
-		_, err := svc.Request(context.Background(), notifyapp.Request{Trigger: "hot-" + string(rune('a'+n)), Channel: channel,
+		_, err := svc.Request(context.Background(), notifyapp.Request{Trigger: "hot-" + strconv.Itoa(n), Channel: channel,
 			Recipient: channels.Recipient{UserID: "alice", Name: "Alice", Email: "alice@example.com"},
 			Kind:      channels.KindKEVAlert, Severity: "high", Subject: "KEV on web-01", Text: "patch web-01"})
 		if err != nil {
