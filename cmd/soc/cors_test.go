@@ -14,7 +14,6 @@ import (
 
 	"github.com/hashicorp/consul/api"
 
-	"github.com/socplatform/soc/cmd/soc/internal/consul"
 	notifyapp "github.com/socplatform/soc/commands/notifications/app"
 	"github.com/socplatform/soc/commands/notifications/channels"
 )
@@ -185,11 +184,7 @@ func TestHotCORSOrigins(t *testing.T) {
 // next notification on the webhook is delivered where KV says.
 func TestHotCORSAndChannelsFromConsul(t *testing.T) {
 	client, ccfg := consulTestClient(t)
-	key := consul.ConfigKey("notifier")
-	if _, err := client.KV().Delete(key, nil); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _, _ = client.KV().Delete(key, nil) })
+	key := clearedConfigKey(t, client, "notifier") // the notifier's key is this test's to change
 	cfg := allTargetsConfig(t)
 	cfg.Targets = []string{"notifier"}
 	cfg.Consul = ccfg
