@@ -30,6 +30,8 @@ type Config struct {
 	StoreConfig
 	ReadSideConfig
 	HTTPConfig
+	// CORS is the browser origins allowed to call the API cross-site (--cors-origins).
+	CORS CORSConfig
 	KafkaConfig
 	QueryConfig
 	ImportConfig
@@ -80,6 +82,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet, serve bool) {
 	fs.Var(envflag.List(&c.Targets), "target", "comma-separated targets to run, or all (see --list-targets)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "how long a graceful shutdown may take")
 	c.HTTPConfig.RegisterFlags(fs)
+	c.CORS.RegisterFlags(fs)
 	c.KafkaConfig.RegisterFlags(fs)
 	c.ImportConfig.RegisterFlags(fs)
 	c.SnapshotConfig.RegisterFlags(fs)
@@ -113,6 +116,7 @@ func (c *Config) Validate(serve bool) error {
 	errs = append(errs,
 		c.QueryConfig.Validate(),
 		c.HTTPConfig.Validate(),
+		c.CORS.Validate(),
 		c.ImportConfig.Validate(),
 	)
 	if c.ShutdownTimeout <= 0 {

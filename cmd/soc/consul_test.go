@@ -31,17 +31,25 @@ func consulTestClient(t *testing.T) (*api.Client, consul.Config) {
 	return c, cfg
 }
 
+// clearedConfigKey deletes target's hot configuration (config/soc/<target>) now and once the
+// test ends, and returns its key.
+func clearedConfigKey(t *testing.T, client *api.Client, target string) string {
+	t.Helper()
+	key := consul.ConfigKey(target)
+	if _, err := client.KV().Delete(key, nil); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = client.KV().Delete(key, nil) })
+	return key
+}
+
 // TestConsulNodeRegistersFollowsKVAndDeregisters runs the binary with --consul-addr: each target
 // it runs is a passing soc-<target> service, a log_level put in KV changes its level live, an
 // unknown key is reported as needing a restart, and SIGTERM deregisters it.
 func TestConsulNodeRegistersFollowsKVAndDeregisters(t *testing.T) {
 	client, cfg := consulTestClient(t)
 	// sagas' key: the gateway's and the other targets' keys are other tests' to change.
-	key := consul.ConfigKey("sagas")
-	if _, err := client.KV().Delete(key, nil); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _, _ = client.KV().Delete(key, nil) })
+	key := clearedConfigKey(t, client, "sagas")
 	n := startNode(t, nil, "--consul-addr", cfg.Addr, "--log-level", "info")
 
 	// The node logs the service IDs it registered: other nodes may share the test agent.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"sort"
 	"strings"
@@ -130,7 +131,8 @@ func startNotifier(ctx context.Context, a *app, in inputs) (any, readiness, erro
 		return nil, nil, err
 	}
 	hub := ws.NewHub(ws.Config{Log: a.log, Authenticate: bearerUser(who.file)})
-	senders[notifyapp.ChannelWebSocket] = notifyapp.NewWebSocketSender(hub, tmpl)
+	push := map[string]channels.Sender{notifyapp.ChannelWebSocket: notifyapp.NewWebSocketSender(hub, tmpl)}
+	maps.Copy(senders, push)
 	a.mux.Handle("GET /v1/notifications/ws", hub)
 	inbox, err := notifyapp.NewInbox(notifyapp.InboxConfig{Store: a.store, Templates: tmpl})
 	if err != nil {
@@ -144,18 +146,15 @@ func startNotifier(ctx context.Context, a *app, in inputs) (any, readiness, erro
 	if err != nil {
 		return nil, nil, err
 	}
-	names := make([]string, 0, len(senders))
-	for n := range senders {
-		names = append(names, n)
-	}
-	a.log.Info("notification channels", "configured", strings.Join(names, ","))
+	hot := a.newHotChannels(w, tmpl, senders, push) // the channel settings change with Consul KV
+	a.log.Info("notification channels", "configured", strings.Join(hot.configured(), ","))
 	var lastErr atomic.Value
 	a.supervise(ctx, "notifier", &lastErr, w.Run)
 	a.wg.Add(1)
 	go func() { defer a.wg.Done(); <-ctx.Done(); w.Wait() }()
 	return nil, func(context.Context) (any, bool) {
 		pending, digests := w.Pending()
-		d := map[string]any{"pending": pending, "digests": digests, "channels": names, "sessions": hub.Clients()}
+		d := map[string]any{"pending": pending, "digests": digests, "channels": hot.configured(), "sessions": hub.Clients()}
 		if e, ok := lastErr.Load().(string); ok {
 			d["last_error"] = e
 		}

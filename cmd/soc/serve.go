@@ -262,7 +262,7 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, ready chan<- stri
 		return err
 	}
 	srv := &http.Server{
-		Handler:           front(newRouter(a, checks, &shuttingDown)),
+		Handler:           front(a.withCORS(newRouter(a, checks, &shuttingDown))),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      60 * time.Second,

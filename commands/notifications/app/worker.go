@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"sort"
 	"strings"
 	"sync"
@@ -98,11 +99,16 @@ func (c WorkerConfig) Validate() error {
 // Worker delivers due notifications. See the package documentation for the delivery sequence.
 // Its methods are safe for concurrent use; run one Worker per store.
 type Worker struct {
-	cfg  WorkerConfig
-	svc  *Service
-	idx  *index
-	log  *slog.Logger
-	sems map[string]chan struct{}
+	cfg WorkerConfig
+	svc *Service
+	idx *index
+	log *slog.Logger
+
+	// chMu guards senders and sems: SetSenders replaces the senders while the worker runs, and
+	// a channel it adds gets its slots.
+	chMu    sync.RWMutex
+	senders map[string]channels.Sender
+	sems    map[string]chan struct{}
 
 	mu   sync.Mutex
 	busy map[string]bool
@@ -152,14 +158,46 @@ func NewWorker(cfg WorkerConfig) (*Worker, error) {
 	w := &Worker{cfg: cfg, svc: NewService(cfg.Store, cfg.Preferences, cfg.Now), idx: newIndex(),
 		log: cfg.Logger.With("service", "notifications"), sems: map[string]chan struct{}{},
 		busy: map[string]bool{}, wake: make(chan struct{}, 1), snapTrack: snapshot.Tracker{Policy: cfg.SnapshotPolicy}}
-	for ch := range cfg.Senders {
-		n := cfg.Concurrency[ch]
+	w.setSenders(cfg.Senders)
+	return w, nil
+}
+
+// SetSenders replaces the channels' senders while the worker runs (a channel's settings
+// changed): attempts in flight finish on the sender they started with, the next attempts use
+// these. A channel left out is no longer configured: its notifications are dead-lettered like
+// any unconfigured channel's. A nil sender is refused and nothing changes.
+func (w *Worker) SetSenders(senders map[string]channels.Sender) error {
+	for ch, s := range senders {
+		if s == nil {
+			return fmt.Errorf("notifications: sender of %s is nil", ch)
+		}
+	}
+	w.setSenders(senders)
+	w.poke() // a channel just configured may have notifications due
+	return nil
+}
+
+func (w *Worker) setSenders(senders map[string]channels.Sender) {
+	w.chMu.Lock()
+	defer w.chMu.Unlock()
+	w.senders = maps.Clone(senders)
+	for ch := range senders {
+		if w.sems[ch] != nil {
+			continue // a channel keeps its slots: its sends in flight hold some of them
+		}
+		n := w.cfg.Concurrency[ch]
 		if n == 0 {
-			n = cfg.DefaultConcurrency
+			n = w.cfg.DefaultConcurrency
 		}
 		w.sems[ch] = make(chan struct{}, n)
 	}
-	return w, nil
+}
+
+// sender returns the sender of channel ch in force now, and its slots.
+func (w *Worker) sender(ch string) (channels.Sender, chan struct{}) {
+	w.chMu.RLock()
+	defer w.chMu.RUnlock()
+	return w.senders[ch], w.sems[ch]
 }
 
 // Backoff is the wait after the attempt-th failed attempt of the message msgID.
@@ -246,13 +284,13 @@ func (w *Worker) DispatchDue(ctx context.Context) (int, error) {
 	w.mu.Unlock()
 	started := 0
 	free := func(ch string) int {
-		if sem := w.sems[ch]; sem != nil {
+		if _, sem := w.sender(ch); sem != nil {
 			return cap(sem) - len(sem)
 		}
 		return -1
 	}
 	for _, en := range w.idx.due(now, w.cfg.Lease, busy, free) {
-		sem := w.sems[en.channel]
+		_, sem := w.sender(en.channel)
 		if sem != nil {
 			select {
 			case sem <- struct{}{}:
@@ -397,7 +435,7 @@ func (w *Worker) process(ctx context.Context, id string) error {
 			return nil
 		}
 	}
-	sender := w.cfg.Senders[n.Request.Channel]
+	sender, _ := w.sender(n.Request.Channel) // this attempt's sender, even if SetSenders replaces it meanwhile
 	if sender == nil {
 		changes, err := n.DeadLetter(fmt.Sprintf("channel %q is not configured", n.Request.Channel), now)
 		if err != nil {

@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -436,5 +438,80 @@ func TestRequestValidationAppendsNothing(t *testing.T) {
 	}
 	if head, _ := e.store.HeadPosition(context.Background()); head != 0 {
 		t.Fatalf("appended up to %d", head)
+	}
+}
+
+// SetSenders swaps a channel's sender while an attempt is in flight on the old one: that attempt
+// finishes there, the next attempts go to the new one; a channel added later gets its sends, a
+// channel removed dead-letters, and a nil sender is refused.
+func TestSetSendersSwapsBetweenAttempts(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	old := &fakeSender{block: make(chan struct{}), started: make(chan string, 1)}
+	w := e.worker(e.store, map[string]channels.Sender{email: old}, func(c *WorkerConfig) { c.AttemptTimeout = time.Minute })
+	first := e.request("a", email, "high", "mail 1")
+	if n, err := w.DispatchDue(context.Background()); err != nil || n != 1 {
+		t.Fatalf("started %d, %v", n, err)
+	}
+	<-old.started // in flight on the old sender
+
+	swapped := &fakeSender{}
+	sms := &fakeSender{}
+	if err := w.SetSenders(map[string]channels.Sender{email: swapped, channels.ChannelSMS: nil}); err == nil {
+		t.Fatal("a nil sender accepted")
+	}
+	if err := w.SetSenders(map[string]channels.Sender{email: swapped, channels.ChannelSMS: sms}); err != nil {
+		t.Fatal(err)
+	}
+	close(old.block)
+	w.Wait()
+	e.wantTypes(first.NotificationID, req, att, sent)
+	old.wantAccepted(t, 1)
+
+	second := e.request("b", email, "high", "mail 2")
+	text := e.request("c", channels.ChannelSMS, "high", "sms 1")
+	e.pass(w)
+	e.wantTypes(second.NotificationID, req, att, sent)
+	e.wantTypes(text.NotificationID, req, att, sent)
+	swapped.wantAccepted(t, 1)
+	sms.wantAccepted(t, 1)
+	old.wantAccepted(t, 1)
+
+	if err := w.SetSenders(map[string]channels.Sender{email: swapped}); err != nil {
+		t.Fatal(err)
+	}
+	gone := e.request("d", channels.ChannelSMS, "high", "sms 2")
+	e.pass(w)
+	e.wantTypes(gone.NotificationID, req, dead)
+	sms.wantAccepted(t, 1)
+}
+
+// SetSenders may run while the worker dispatches (run with -race).
+func TestSetSendersWhileRunning(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	a, b := &fakeSender{}, &fakeSender{}
+	w := e.worker(e.store, map[string]channels.Sender{email: a}, func(c *WorkerConfig) { c.Now = time.Now; c.PollInterval = 10 * time.Millisecond })
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+	for i := range 20 {
+		s := channels.Sender(a)
+		if i%2 == 1 {
+			s = b
+		}
+		if err := w.SetSenders(map[string]channels.Sender{email: s}); err != nil {
+			t.Fatal(err)
+		}
+		e.request(fmt.Sprint("t", i), email, "high", fmt.Sprint("mail ", i))
+	}
+	eventually(t, "every mail sent by one sender or the other", func() bool {
+		_, x := a.stats()
+		_, y := b.stats()
+		return len(x)+len(y) == 20
+	})
+	cancel()
+	if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
+		t.Fatal(err)
 	}
 }
