@@ -129,6 +129,7 @@ func startNode(t *testing.T, env []string, args ...string) *node {
 	go func() { n.done <- cmd.Wait(); pw.Close() }()
 	select {
 	case n.addr = <-addr:
+		forgetNode(n.addr)
 	case err := <-n.done:
 		t.Fatalf("soc serve exited before serving: %v\n%s", err, n.stderr)
 	case <-time.After(60 * time.Second):

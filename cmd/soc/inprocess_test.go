@@ -47,6 +47,7 @@ func serveInProcess(t testing.TB, cfg *Config) (addr string, patterns []string) 
 	}
 	select { // it records NodeStarted after registering, then serves
 	case addr = <-ready:
+		forgetNode(addr)
 	case err := <-done:
 		cancel()
 		t.Fatalf("serve stopped: %v", err)

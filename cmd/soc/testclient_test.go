@@ -48,6 +48,11 @@ func setUpTestAuth(dir string) error {
 // own (its key directory is its data directory's).
 var adminTokens sync.Map
 
+// forgetNode drops the admin's token of a node that just started at addr: an earlier node at the
+// same address (a port the kernel handed out again, a fixed port a test chose) signed it with
+// other keys, and the new node would refuse it.
+func forgetNode(addr string) { adminTokens.Delete(addr) }
+
 // bearerFor is the credential the tests send to host: testBearer, else the admin's access token
 // there (signing in when there is none yet, or fresh is set); "" when signing in fails (a node
 // that is not up: the request then fails on its own).
