@@ -94,7 +94,7 @@ func gatewayPrincipal(r *http.Request, gateway *principalsig.Verifier) (p access
 	case len(hs) > 1:
 		err = problem.Unauthorized("the %s header is given more than once", principalsig.Header)
 	default:
-		p, err = gateway.Verify(hs[0], r.Method, r.URL.Path)
+		p, err = gateway.Verify(hs[0])
 	}
 	if err != nil {
 		return access.Principal{}, true, credentialError{problem.Unauthorized("%s", err.Error()).OnField(principalsig.Header), true}
