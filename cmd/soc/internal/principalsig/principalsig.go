@@ -129,12 +129,12 @@ func LoadOrCreateSigner(privateKeyPath string) (*Signer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gateway key %s: %w", privateKeyPath, err)
 	}
-	return &Signer{signer: s, now: time.Now, issued: newCache[issued]()}, nil
+	return &Signer{signer: s, now: time.Now, issued: newCache[issued](CacheEntries)}, nil
 }
 
-// newCache is a bounded LRU keyed by a SHA-256 (the size is a constant, so New cannot fail).
-func newCache[V any]() *lru.Cache[[sha256.Size]byte, V] {
-	c, err := lru.New[[sha256.Size]byte, V](CacheEntries)
+// newCache is a bounded LRU keyed by a SHA-256 (New fails only on a size below 1).
+func newCache[V any](entries int) *lru.Cache[[sha256.Size]byte, V] {
+	c, err := lru.New[[sha256.Size]byte, V](entries)
 	if err != nil {
 		panic(err)
 	}
@@ -299,7 +299,7 @@ func LoadVerifier(publicKeyPaths ...string) (*Verifier, error) {
 	if len(publicKeyPaths) == 0 {
 		return nil, errors.New("no gateway public key given")
 	}
-	v := &Verifier{keys: map[string]ed25519.PublicKey{}, now: time.Now, verified: newCache[verified]()}
+	v := &Verifier{keys: map[string]ed25519.PublicKey{}, now: time.Now, verified: newCache[verified](CacheEntries)}
 	for _, path := range publicKeyPaths {
 		pub, err := loadPublic(path)
 		if err != nil {

@@ -27,7 +27,7 @@ func full() access.Principal {
 }
 
 // pair is a signer and the verifier of its .pub, in a fresh directory.
-func pair(t *testing.T) (*Signer, *Verifier, string) {
+func pair(t testing.TB) (*Signer, *Verifier, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "keys", "gateway.key")
 	s, err := LoadOrCreateSigner(path)
@@ -46,11 +46,11 @@ func pair(t *testing.T) (*Signer, *Verifier, string) {
 func at(s *Signer, now time.Time) *Signer {
 	c := *s
 	c.now = func() time.Time { return now }
-	c.issued = newCache[issued]()
+	c.issued = newCache[issued](CacheEntries)
 	return &c
 }
 
-func mustSign(t *testing.T, s *Signer, p access.Principal) string {
+func mustSign(t testing.TB, s *Signer, p access.Principal) string {
 	t.Helper()
 	tok, err := s.Sign(p)
 	if err != nil {
@@ -60,7 +60,7 @@ func mustSign(t *testing.T, s *Signer, p access.Principal) string {
 }
 
 // refused checks that Verify fails with a 401.
-func refused(t *testing.T, v *Verifier, tok, why string) {
+func refused(t testing.TB, v *Verifier, tok, why string) {
 	t.Helper()
 	p, err := v.Verify(tok)
 	if err == nil {
