@@ -79,7 +79,7 @@ type credentialError struct {
 	given bool
 }
 
-// gatewayPrincipal reads the principal a trusted gateway signed for this request (signed is
+// gatewayPrincipal reads the principal a trusted gateway signed (signed is
 // false without a Soc-Principal header). A header that does not verify, or one reaching a node
 // that trusts no gateway key, is a credential error: the request is refused, not retried on its
 // bearer, since only the gateway may set the header and the bearer was its to check.
