@@ -23,11 +23,18 @@ func (c *clock) set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
 // sha256Of is the verifier's cache key of tok.
 func sha256Of(tok string) [sha256.Size]byte { return sha256.Sum256([]byte(tok)) }
 
-func TestSignReusesTheTokenOfAPrincipalUntilItsRefresh(t *testing.T) {
+// clockedPair is pair with both sides on one settable clock, set to a whole second (token times
+// are whole seconds).
+func clockedPair(t *testing.T) (*Signer, *Verifier, *clock) {
 	s, v, _ := pair(t)
-	start := time.Now().Truncate(time.Second)
-	clk := &clock{t: start}
+	clk := &clock{t: time.Now().Truncate(time.Second)}
 	s.now, v.now = clk.now, clk.now
+	return s, v, clk
+}
+
+func TestSignReusesTheTokenOfAPrincipalUntilItsRefresh(t *testing.T) {
+	s, v, clk := clockedPair(t)
+	start := clk.now()
 
 	first := mustSign(t, s, full())
 	if again := mustSign(t, s, full()); again != first {
@@ -88,10 +95,8 @@ func TestSignCacheIsBounded(t *testing.T) {
 }
 
 func TestVerifyRemembersAVerifiedTokenUntilItsExp(t *testing.T) {
-	s, v, _ := pair(t)
-	start := time.Now().Truncate(time.Second)
-	clk := &clock{t: start}
-	s.now, v.now = clk.now, clk.now
+	s, v, clk := clockedPair(t)
+	start := clk.now()
 	tok := mustSign(t, s, full())
 	if _, err := v.Verify(tok); err != nil {
 		t.Fatal(err)
