@@ -79,7 +79,7 @@ type credentialError struct {
 	given bool
 }
 
-// gatewayPrincipal reads the principal a trusted gateway signed for this request (signed is
+// gatewayPrincipal reads the principal a trusted gateway signed (signed is
 // false without a Soc-Principal header). A header that does not verify, or one reaching a node
 // that trusts no gateway key, is a credential error: the request is refused, not retried on its
 // bearer, since only the gateway may set the header and the bearer was its to check.
@@ -94,7 +94,7 @@ func gatewayPrincipal(r *http.Request, gateway *principalsig.Verifier) (p access
 	case len(hs) > 1:
 		err = problem.Unauthorized("the %s header is given more than once", principalsig.Header)
 	default:
-		p, err = gateway.Verify(hs[0], r.Method, r.URL.Path)
+		p, err = gateway.Verify(hs[0])
 	}
 	if err != nil {
 		return access.Principal{}, true, credentialError{problem.Unauthorized("%s", err.Error()).OnField(principalsig.Header), true}

@@ -325,18 +325,15 @@ const readPositionRoute = "GET /v1/read-position"
 
 // signPrincipal forwards the verified principal of a request to its upstream, signed
 // (principalsig): upstreams started with --trust-gateway-key take it instead of
-// authenticating again. An anonymous request (a public route) forwards none.
+// authenticating again. An anonymous request (a public route) forwards none. The token is the
+// principal's, reused across its requests (the request id travels in X-Request-Id).
 func signPrincipal(s *principalsig.Signer) func(*http.Request) (string, error) {
 	return func(r *http.Request) (string, error) {
 		p, ok := access.From(r.Context())
 		if !ok {
 			return "", nil
 		}
-		id := ""
-		if info := gateway.InfoFrom(r.Context()); info != nil {
-			id = info.RequestID
-		}
-		return s.Sign(p, r.Method, r.URL.Path, id)
+		return s.Sign(p)
 	}
 }
 

@@ -135,7 +135,7 @@ func TestReadPositionsWithoutLocalProjections(t *testing.T) {
 	cfg.TrustGatewayKeys = []string{keyPath + ".pub"}
 	addr, _ := serveInProcess(t, cfg)
 	get := func(path, query string) reply {
-		tok, err := gw.Sign(rolePrincipal(access.RoleAdmin), http.MethodGet, path, "req-1")
+		tok, err := gw.Sign(rolePrincipal(access.RoleAdmin))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -4,8 +4,15 @@
 // it verifies against a gateway public key it was given (--trust-gateway-key), never a header
 // a client set.
 //
-// The token is bound to one request: htm and htu are its method and path, jti its request id,
-// and it lives 60 s, so a header lifted from one request cannot authorise another route.
+// The token is an assertion about a principal, not about one request: the gateway signs one per
+// principal (jti random, 60 s of life) and forwards it on that principal's requests until 30 s
+// before it expires, and an upstream caches what it verified until the token's exp. This is what
+// makes a proxied request cost near a direct one: an Ed25519 signature and its verification per
+// request were most of the proxy's CPU. It is safe because the assertion never grants more than
+// the bearer the client presented to the gateway (itself reusable for its whole lifetime), it lives
+// at most 60 s, and it only travels from the gateway to the upstreams on the internal network;
+// binding it to one method and path added little beyond that. Only the gateway's private key can
+// mint one: the upstreams hold public keys alone.
 package principalsig
 
 import (
@@ -14,6 +21,7 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
@@ -25,6 +33,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+	lru "github.com/hashicorp/golang-lru/v2"
 
 	"github.com/socplatform/soc/schemas/access"
 	"github.com/socplatform/soc/schemas/problem"
@@ -37,8 +46,14 @@ const (
 	// Issuer and Audience are the token's iss and aud.
 	Issuer   = "soc-gateway"
 	Audience = "soc-upstream"
-	// TTL is a token's lifetime: it covers one request's hop, retries included.
+	// TTL is a token's lifetime.
 	TTL = 60 * time.Second
+	// Refresh is how long before its exp the gateway stops forwarding a token and signs a new
+	// one: a forwarded token has at least this long left (plus Leeway) when it reaches an
+	// upstream, retries and a slow hop included.
+	Refresh = 30 * time.Second
+	// CacheEntries bounds the signer's cache (principals) and the verifier's (tokens).
+	CacheEntries = 10_000
 	// Leeway is the clock skew tolerated between the gateway and an upstream.
 	Leeway = 30 * time.Second
 	// MaxTokenBytes bounds the header an upstream parses.
@@ -48,8 +63,6 @@ const (
 // claims is the token's payload.
 type claims struct {
 	jwt.Claims
-	Method    string    `json:"htm"`
-	Path      string    `json:"htu"`
 	Principal principal `json:"principal"`
 }
 
@@ -84,6 +97,13 @@ func (w principal) principal() access.Principal {
 type Signer struct {
 	signer jose.Signer
 	now    func() time.Time
+	issued *lru.Cache[[sha256.Size]byte, issued] // by fingerprint of the principal
+}
+
+// issued is a token the signer forwards until refreshAt.
+type issued struct {
+	token     string
+	refreshAt time.Time
 }
 
 // LoadOrCreateSigner reads the PEM PKCS#8 Ed25519 private key at path, creating it (0600, its
@@ -109,7 +129,16 @@ func LoadOrCreateSigner(privateKeyPath string) (*Signer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gateway key %s: %w", privateKeyPath, err)
 	}
-	return &Signer{signer: s, now: time.Now}, nil
+	return &Signer{signer: s, now: time.Now, issued: newCache[issued](CacheEntries)}, nil
+}
+
+// newCache is a bounded LRU keyed by a SHA-256 (New fails only on a size below 1).
+func newCache[V any](entries int) *lru.Cache[[sha256.Size]byte, V] {
+	c, err := lru.New[[sha256.Size]byte, V](entries)
+	if err != nil {
+		panic(err)
+	}
+	return c
 }
 
 func loadPrivate(path string) (ed25519.PrivateKey, error) {
@@ -208,33 +237,60 @@ func keyID(pub ed25519.PublicKey) string {
 	return base64.RawURLEncoding.EncodeToString(sum[:16])
 }
 
-// Sign returns the Soc-Principal token of p for one request.
-func (s *Signer) Sign(p access.Principal, method, path, requestID string) (string, error) {
+// Sign returns the Soc-Principal token of p: the one signed for the same principal (every
+// field equal) while it is more than Refresh from its exp, else a new one. No lock is held while
+// signing; two requests missing together may both sign, and either token is valid.
+func (s *Signer) Sign(p access.Principal) (string, error) {
+	w := toWire(p)
+	key, err := fingerprint(w)
+	if err != nil {
+		return "", err
+	}
 	now := s.now()
+	if t, ok := s.issued.Get(key); ok && now.Before(t.refreshAt) {
+		return t.token, nil
+	}
 	c := claims{
 		Claims: jwt.Claims{
 			Issuer:   Issuer,
 			Audience: jwt.Audience{Audience},
 			IssuedAt: jwt.NewNumericDate(now),
 			Expiry:   jwt.NewNumericDate(now.Add(TTL)),
-			ID:       requestID,
+			ID:       rand.Text(),
 		},
-		Method:    method,
-		Path:      path,
-		Principal: toWire(p),
+		Principal: w,
 	}
 	tok, err := jwt.Signed(s.signer).Claims(c).Serialize()
 	if err != nil {
 		return "", fmt.Errorf("signing the principal: %w", err)
 	}
+	s.issued.Add(key, issued{token: tok, refreshAt: now.Add(TTL - Refresh)})
 	return tok, nil
+}
+
+// fingerprint hashes the wire form of a principal, the very claims a token carries, so any
+// change of a field (a role, a team) misses the cache and is signed at once.
+func fingerprint(w principal) ([sha256.Size]byte, error) {
+	b, err := json.Marshal(w)
+	if err != nil {
+		return [sha256.Size]byte{}, fmt.Errorf("signing the principal: %w", err)
+	}
+	return sha256.Sum256(b), nil
 }
 
 // Verifier checks Soc-Principal tokens against the gateway public keys it trusts. It is safe
 // for concurrent use.
 type Verifier struct {
-	keys map[string]ed25519.PublicKey // by keyID
-	now  func() time.Time
+	keys     map[string]ed25519.PublicKey // by keyID
+	now      func() time.Time
+	verified *lru.Cache[[sha256.Size]byte, verified] // by SHA-256 of the token
+}
+
+// verified is what a token that verified carries: its principal and its life, checked again
+// against the clock on every use.
+type verified struct {
+	p        access.Principal
+	iat, exp time.Time
 }
 
 // LoadVerifier reads the PEM PKIX Ed25519 public keys at publicKeyPaths (several while a gateway
@@ -243,7 +299,7 @@ func LoadVerifier(publicKeyPaths ...string) (*Verifier, error) {
 	if len(publicKeyPaths) == 0 {
 		return nil, errors.New("no gateway public key given")
 	}
-	v := &Verifier{keys: map[string]ed25519.PublicKey{}, now: time.Now}
+	v := &Verifier{keys: map[string]ed25519.PublicKey{}, now: time.Now, verified: newCache[verified](CacheEntries)}
 	for _, path := range publicKeyPaths {
 		pub, err := loadPublic(path)
 		if err != nil {
@@ -258,14 +314,54 @@ func loadPublic(path string) (ed25519.PublicKey, error) {
 	return readKey[ed25519.PublicKey](path, "gateway public key", "PUBLIC KEY", x509.ParsePKIXPublicKey)
 }
 
-// Verify returns the principal token carries when a trusted key signed it for this method and
-// path and it is current. Its errors are problem Unauthorized errors with a short reason.
-func (v *Verifier) Verify(token, method, path string) (access.Principal, error) {
-	fail := func(reason string) (access.Principal, error) {
-		return access.Principal{}, problem.Unauthorized("the %s header %s", Header, reason).OnField(Header)
-	}
+// Verify returns the principal token carries when a trusted key signed it and it is current.
+// A token that verified is remembered until its exp, so the gateway's reused token costs one
+// hash per request; its life is checked against the clock on every use, and a token that fails
+// is never remembered. Its errors are problem Unauthorized errors with a short reason.
+func (v *Verifier) Verify(token string) (access.Principal, error) {
 	if len(token) > MaxTokenBytes {
-		return fail(fmt.Sprintf("is larger than %d bytes", MaxTokenBytes))
+		return refuse(fmt.Sprintf("is larger than %d bytes", MaxTokenBytes))
+	}
+	key := sha256.Sum256([]byte(token))
+	if e, ok := v.verified.Get(key); ok {
+		if !current(e.iat, e.exp, v.now()) {
+			v.verified.Remove(key)
+			return refuse(expired)
+		}
+		return clone(e.p), nil
+	}
+	e, err := v.verify(token)
+	if err != nil {
+		return access.Principal{}, err
+	}
+	v.verified.Add(key, e)
+	return clone(e.p), nil
+}
+
+// expired is the reason of a token out of its life (or, jwt cannot tell apart, of another audience).
+const expired = "is expired or not for this node"
+
+func refuse(reason string) (access.Principal, error) {
+	return access.Principal{}, problem.Unauthorized("the %s header %s", Header, reason).OnField(Header)
+}
+
+// current is jwt's time check with Leeway (ValidateWithLeeway), for a remembered token.
+func current(iat, exp, now time.Time) bool {
+	return !now.Add(Leeway).Before(iat) && !now.Add(-Leeway).After(exp)
+}
+
+// clone copies the slices of a remembered principal, so a caller changing its copy cannot
+// change what later requests get.
+func clone(p access.Principal) access.Principal {
+	p.Roles, p.Perms, p.Teams = slices.Clone(p.Roles), slices.Clone(p.Perms), slices.Clone(p.Teams)
+	return p
+}
+
+// verify checks token fully: what Verify does on a token it does not remember.
+func (v *Verifier) verify(token string) (verified, error) {
+	fail := func(reason string) (verified, error) {
+		_, err := refuse(reason)
+		return verified{}, err
 	}
 	// Only EdDSA parses: "none", HMAC (a public key used as a secret) and the rest are refused.
 	tok, err := jwt.ParseSigned(token, []jose.SignatureAlgorithm{jose.EdDSA})
@@ -293,13 +389,10 @@ func (v *Verifier) Verify(token, method, path string) (access.Principal, error) 
 		return fail("lacks iat or exp")
 	}
 	if err := c.ValidateWithLeeway(jwt.Expected{Issuer: Issuer, AnyAudience: jwt.Audience{Audience}, Time: v.now()}, Leeway); err != nil {
-		return fail("is expired or not for this node")
+		return fail(expired)
 	}
 	if c.Expiry.Time().Sub(c.IssuedAt.Time()) > TTL {
-		return fail("lives longer than a request")
-	}
-	if c.Method != method || c.Path != path {
-		return fail("was signed for another request")
+		return fail("lives longer than " + TTL.String())
 	}
 	p := c.Principal.principal()
 	if p.ID == "" || (p.Kind != access.KindUser && p.Kind != access.KindToken && p.Kind != access.KindSystem) {
@@ -310,5 +403,5 @@ func (v *Verifier) Verify(token, method, path string) (access.Principal, error) 
 			return fail("grants an unknown permission")
 		}
 	}
-	return p, nil
+	return verified{p: p, iat: c.IssuedAt.Time(), exp: c.Expiry.Time()}, nil
 }
