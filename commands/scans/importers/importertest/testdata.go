@@ -31,7 +31,7 @@ func Testdata(tb testing.TB, sub ...string) string {
 func Files(tb testing.TB, format string) []string {
 	tb.Helper()
 	var files []string
-	dirs := []string{Testdata(tb, format), filepath.Join(Testdata(tb), "variants", format), Samples(format)}
+	dirs := []string{filepath.Join(Testdata(tb), format), filepath.Join(Testdata(tb), "variants", format), Samples(format)}
 	for _, dir := range dirs {
 		found, err := filepath.Glob(filepath.Join(dir, "*"))
 		if err != nil {
