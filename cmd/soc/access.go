@@ -139,6 +139,9 @@ var routeRules = map[string]rule{
 	"POST /v1/scan-definitions/{id}/runs":    need(access.ScansRun).at(onCommands, classWrite),
 	"POST /v1/scan-runs/{id}/cancel":         need(access.ScansRun).at(onCommands, classWrite),
 	"POST /v1/scan-definitions/{id}/reports": need(access.ImportsWrite).at(onCommands, classImport),
+	// The format list is documentation compiled into the binary (the parsers' Info): anyone
+	// signed in may read it, a scanner token included, to choose ?format=.
+	"GET /v1/scans/formats": signedIn.at(onCommands, classRead),
 
 	// The event store: the feed, a stream's history (team scoping is the query API's).
 	"GET /v1/events":                     need(access.EventsRead).at(onQuery, classRead),

@@ -318,6 +318,10 @@ var operations = sync.OnceValue(func() []operation {
 		responses: map[int]response{200: {desc: "OK", contentType: JSON, schema: ref("ImportJob")}, 400: resp400,
 			404: problemResp("No import with this scan id."), 500: resp500}})
 
+	add(operation{method: "GET", path: "/v1/scans/formats", id: "listScanFormats", tag: "scans", summary: "List the report formats",
+		desc:      "Every format an import may name (?format=), in the order auto-detection tries them, then the custom mapping (never detected): accepted versions, detection rule, fingerprint fields and severity mapping, as the node's parsers document themselves.",
+		responses: map[int]response{200: okJSON("ScanFormatList"), 500: resp500}})
+
 	// Scan orchestration (commands/scans/ports): definitions, runs and pushed reports.
 	scanDefID := pp("id", str("The definition's UUID."), "")
 	scanRunID := pp("id", str("The run's UUID (also the scan id of its import: /v1/scans/{id})."), "")

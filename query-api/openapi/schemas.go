@@ -284,6 +284,17 @@ func componentSchemas() obj {
 			"sha256":   str("The spooled report's SHA-256 (hex), as ScanImportRequested records it."),
 			"position": integer("Global position of ScanImportRequested: the import is durable from here."),
 		}),
+		"ScanFormatList": object([]string{"formats"}, obj{"formats": arrayOf(ref("ScanFormat"))}),
+		"ScanFormat": object([]string{"name", "title", "family", "versions", "detection", "fingerprint", "severity"}, obj{
+			"name":        str("The value of ?format= and soc import --format."),
+			"title":       str("The scanner and report, as users know them."),
+			"family":      enum([]string{"sast", "secrets", "dependencies", "containers", "dast", "infrastructure", "cloud", "sbom", "generic"}, ""),
+			"versions":    arrayOf(str("")),
+			"detection":   str("What auto-detection looks for in the head of a file."),
+			"fingerprint": arrayOf(str("The fields that identify a finding across imports, in order.")),
+			"severity":    obj{"type": "object", "description": "The scanner's severity values (or the rule deriving them) to ours.", "additionalProperties": enum([]string{"critical", "high", "medium", "low", "info"}, "")},
+			"notes":       str(""),
+		}),
 		"ImportJob": object([]string{"scan_id", "format", "state", "findings_done", "findings_total", "accepted_at"}, obj{
 			"scan_id":        str(""),
 			"format":         str(""),

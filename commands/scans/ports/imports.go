@@ -336,6 +336,14 @@ type Mux interface {
 func (im *Imports) Register(mux Mux) {
 	mux.Handle("POST /v1/scans/imports", http.HandlerFunc(im.post))
 	mux.Handle("GET /v1/scans/{id}/import", http.HandlerFunc(im.get))
+	mux.Handle("GET /v1/scans/formats", http.HandlerFunc(formats))
+}
+
+// formats answers GET /v1/scans/formats: every format an upload may name, as the binary's
+// parsers document themselves (app.Formats), so clients choose ?format= from the server they
+// talk to.
+func formats(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"formats": app.Formats()})
 }
 
 var formatRe = regexp.MustCompile(`^[a-z][a-z0-9]{1,31}$`)
