@@ -6,12 +6,11 @@ import (
 	"strings"
 
 	"github.com/socplatform/soc/commands/scans/importers"
-	"github.com/socplatform/soc/commands/scans/importers/mapped"
 )
 
-// Formats documents every format the platform reads: the parsers of DefaultParsers in their
-// order, then the custom mapping (which no file is detected as). GET /v1/scans/formats, `soc
-// import --list-formats` and the README table all show this list.
+// Formats documents every format the platform reads, the parsers of DefaultParsers in their
+// order (the custom mapping last). GET /v1/scans/formats, `soc import --list-formats` and the
+// README table all show this list.
 func Formats() []importers.FormatInfo {
 	var out []importers.FormatInfo
 	for _, p := range DefaultParsers() {
@@ -19,7 +18,7 @@ func Formats() []importers.FormatInfo {
 			out = append(out, d.Info())
 		}
 	}
-	return append(out, mapped.Info())
+	return out
 }
 
 // SeverityRows are a format's severity mapping in a stable order: most severe first, then by the

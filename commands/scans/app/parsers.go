@@ -4,6 +4,7 @@ import (
 	"github.com/socplatform/soc/commands/scans/importers"
 	"github.com/socplatform/soc/commands/scans/importers/cyclonedx"
 	"github.com/socplatform/soc/commands/scans/importers/grype"
+	"github.com/socplatform/soc/commands/scans/importers/mapped"
 	"github.com/socplatform/soc/commands/scans/importers/nessus"
 	"github.com/socplatform/soc/commands/scans/importers/nmap"
 	"github.com/socplatform/soc/commands/scans/importers/openvas"
@@ -12,10 +13,12 @@ import (
 	"github.com/socplatform/soc/commands/scans/importers/zap"
 )
 
-// DefaultParsers returns one parser of every format the platform reads, in a fixed order.
+// DefaultParsers returns one parser of every format the platform reads, in a fixed order. The
+// mapped format (a custom mapping at the head of the upload) is last: it never detects a file.
 func DefaultParsers() []importers.Parser {
 	return []importers.Parser{
 		nmap.New(), trivy.New(), grype.New(), sarif.New(),
 		nessus.New(), openvas.New(), zap.New(), cyclonedx.New(),
+		mapped.NewUpload(),
 	}
 }
