@@ -9,28 +9,39 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/socplatform/soc/cmd/soc/internal/apiclient"
 	"github.com/socplatform/soc/cmd/soc/internal/envflag"
+	scanapp "github.com/socplatform/soc/commands/scans/app"
+	"github.com/socplatform/soc/commands/scans/importers/mapped"
 	"github.com/spf13/cobra"
 )
 
 // importCmd uploads a report to a running node, waits for the import, and prints its summary as
-// one JSON object. A progress bar goes to stderr when stderr is a terminal. It exits 0 only when
+// one JSON object. With --list-formats it lists the formats this binary's parsers read instead,
+// offline (a table, or --json for what GET /v1/scans/formats answers). With --mapping FILE the
+// report is read through a custom mapping (format "mapped"): the mapping is checked here first
+// (exit 2 naming the bad key), then sent at the head of the upload, so that the spooled upload
+// holds everything its import needs. A progress bar goes to stderr when stderr is a terminal. It exits 0 only when
 // the import completed and its summary accounts for every parsed finding (parsed = stored +
 // duplicates + ignored); 1 when the import failed or the summary does not add up, 2 when the
 // request was refused (an unknown --asset, a bad option).
 func importCmd() *cobra.Command {
-	var format, server, asset string
-	var closeMissing bool
+	var format, server, asset, mappingFile string
+	var closeMissing, listFormats, jsonOut bool
 	var timeout time.Duration
 	cmd := &cobra.Command{
-		Use:   "import FILE",
+		Use:   "import FILE | --list-formats",
 		Short: "upload a scanner report, wait, print the summary",
-		Args:  cobra.ExactArgs(1),
+		Args:  cobra.MaximumNArgs(1),
 	}
-	cmd.Flags().StringVar(&format, "format", "auto", "report format: auto, nmap, trivy, grype, sarif, nessus, openvas, zap, cyclonedx")
+	cmd.Flags().StringVar(&format, "format", "auto", "report format: auto or a name --list-formats shows")
+	cmd.Flags().BoolVar(&listFormats, "list-formats", false, "list the report formats this binary reads (offline) and exit")
+	cmd.Flags().BoolVar(&jsonOut, "json", false, "with --list-formats: print JSON, as GET /v1/scans/formats answers")
+	cmd.Flags().StringVar(&mappingFile, "mapping", "", "read a CSV or JSON report without a parser through this custom mapping file (format mapped)")
 	envErr := envflag.Bind(cmd.Flags(), func(fs *flag.FlagSet) {
 		fs.StringVar(&server, "server", "http://localhost:8080", "URL of a soc node")
 	}, nil)
@@ -38,20 +49,78 @@ func importCmd() *cobra.Command {
 	cmd.Flags().StringVar(&asset, "asset", "", "known asset (id or exact name) the findings belong to when the report does not identify its asset")
 	cmd.Flags().BoolVar(&closeMissing, "close-missing", false, "resolve the scope's findings the report does not list even when they are more than the server's --reimport-max-close-share, or the report lists none")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
+		if listFormats {
+			if len(args) > 0 {
+				return fail(cmd, 2, "--list-formats takes no file")
+			}
+			return printFormats(cmd.OutOrStdout(), jsonOut)
+		}
+		if len(args) != 1 {
+			return fail(cmd, 2, "give the report file (or --list-formats)")
+		}
 		if envErr != nil {
 			return fail(cmd, 2, "%v", envErr)
 		}
 		opts := importOptions{format: format, asset: asset, closeMissing: closeMissing}
+		if mappingFile != "" {
+			m, err := readMapping(mappingFile, format)
+			if err != nil {
+				return fail(cmd, 2, "%v", err)
+			}
+			opts.format, opts.mapping = mapped.Format, m
+		}
 		return exit(runImport(cmd.Context(), args[0], opts, server, timeout, cmd.OutOrStdout(), cmd.ErrOrStderr()))
 	}
 	return cmd
 }
 
-// importOptions are the import request's query parameters.
+// importOptions are the import request's query parameters, and the mapping sent at the head of
+// the upload (nil without --mapping).
 type importOptions struct {
 	format       string
 	asset        string
 	closeMissing bool
+	mapping      []byte
+}
+
+// readMapping reads and checks a mapping file; format must be auto or mapped.
+func readMapping(path, format string) ([]byte, error) {
+	if format != "auto" && format != mapped.Format {
+		return nil, fmt.Errorf("--mapping reads the report as format %s, not %s", mapped.Format, format)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, mapped.MaxMappingBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if _, err := mapped.Load(b); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return b, nil
+}
+
+// printFormats lists the compiled-in formats: a table, or the JSON of GET /v1/scans/formats.
+func printFormats(w io.Writer, asJSON bool) error {
+	formats := scanapp.Formats()
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(map[string]any{"formats": formats})
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "FORMAT\tFAMILY\tVERSIONS\tSCANNER / REPORT")
+	for _, f := range formats {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", f.Name, f.Family, strings.Join(f.Versions, "; "), f.Title)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintln(w, "\n--json adds each format's detection rule, fingerprint fields and severity mapping.")
+	return err
 }
 
 func (o importOptions) query() string {
@@ -92,8 +161,13 @@ func runImport(ctx context.Context, path string, opts importOptions, server stri
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 
-	// The body is the file itself (its length known), streamed, never read into memory.
-	resp, err := c.Request(ctx, http.MethodPost, "/v1/scans/imports?"+opts.query(), io.NewSectionReader(f, 0, st.Size()), "application/octet-stream")
+	// The body is the file itself (its length known), streamed, never read into memory; a
+	// mapping goes first.
+	var body io.Reader = io.NewSectionReader(f, 0, st.Size())
+	if opts.mapping != nil {
+		body = mapped.UploadBody(opts.mapping, body)
+	}
+	resp, err := c.Request(ctx, http.MethodPost, "/v1/scans/imports?"+opts.query(), body, "application/octet-stream")
 	if err != nil {
 		fmt.Fprintf(stderr, "soc import: uploading to %s: %v\n", c.Server(), err)
 		return 1

@@ -3,13 +3,20 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	scanapp "github.com/socplatform/soc/commands/scans/app"
+	"github.com/socplatform/soc/commands/scans/importers"
 )
 
 // fakeImportServer accepts one upload, records its query, and answers GET with a completed job
@@ -63,5 +70,93 @@ func TestImportExitsNonZeroWhenTheCountsDoNotAddUp(t *testing.T) {
 				t.Errorf("summary not printed: %q", out.String())
 			}
 		})
+	}
+}
+
+// TestImportListFormats: --list-formats works offline, one table row per compiled-in format;
+// --json is what GET /v1/scans/formats answers. A file beside it is refused.
+func TestImportListFormats(t *testing.T) {
+	run := func(args ...string) (string, string, error) {
+		cmd := importCmd()
+		var out, errOut bytes.Buffer
+		cmd.SetOut(&out)
+		cmd.SetErr(&errOut)
+		cmd.SetArgs(args)
+		err := cmd.ExecuteContext(context.Background())
+		return out.String(), errOut.String(), err
+	}
+	out, _, err := run("--list-formats")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range scanapp.Formats() {
+		if !strings.Contains(out, "\n"+f.Name+" ") {
+			t.Errorf("no row for %s:\n%s", f.Name, out)
+		}
+	}
+	out, _, err = run("--list-formats", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Formats []importers.FormatInfo `json:"formats"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil || !reflect.DeepEqual(got.Formats, scanapp.Formats()) {
+		t.Errorf("--json: %v\n%s", err, out)
+	}
+	if _, stderr, err := run("--list-formats", "r.json"); !errors.Is(err, exitCode(2)) || !strings.Contains(stderr, "takes no file") {
+		t.Errorf("with a file: %v %q", err, stderr)
+	}
+}
+
+// TestImportMapping: --mapping checks the mapping before anything is sent (exit 2 naming the bad
+// key), then uploads the mapping and a line break before the report, as format mapped.
+func TestImportMapping(t *testing.T) {
+	dir := t.TempDir()
+	report := filepath.Join(dir, "r.csv")
+	good := filepath.Join(dir, "good.json")
+	bad := filepath.Join(dir, "bad.json")
+	for path, content := range map[string]string{
+		report: "t,s\na,high\n",
+		good:   `{"input": "csv", "fields": {"title": "t", "severity": "s"}, "fingerprint": ["title"]}`,
+		bad:    `{"input": "csv", "fields": {"title": "t", "severity": "s"}, "severity_map": {"S1": "urgent"}, "fingerprint": ["title"]}`,
+	} {
+		if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var query, body string
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/scans/imports", func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		query, body = r.URL.RawQuery, string(b)
+		w.WriteHeader(http.StatusAccepted)
+		_, _ = w.Write([]byte(`{"scan_id":"0190f5a8-0000-7000-8000-000000000001"}`))
+	})
+	mux.HandleFunc("GET /v1/scans/{id}/import", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = w.Write([]byte(`{"state":"completed","summary":{"parsed":1,"stored":1,"duplicate_count":0,"ignored":0}}`))
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	run := func(args ...string) (string, error) {
+		cmd := importCmd()
+		var out, errOut bytes.Buffer
+		cmd.SetOut(&out)
+		cmd.SetErr(&errOut)
+		cmd.SetArgs(append([]string{"--server", srv.URL}, args...))
+		err := cmd.ExecuteContext(context.Background())
+		return errOut.String(), err
+	}
+	if stderr, err := run("--mapping", bad, report); !errors.Is(err, exitCode(2)) || !strings.Contains(stderr, `severity_map.S1: "urgent" is not a severity`) || body != "" {
+		t.Errorf("bad mapping: %v %q, sent %q", err, stderr, body)
+	}
+	if stderr, err := run("--mapping", good, "--format", "nessus", report); !errors.Is(err, exitCode(2)) || !strings.Contains(stderr, "not nessus") {
+		t.Errorf("--format nessus: %v %q", err, stderr)
+	}
+	if stderr, err := run("--mapping", good, report); err != nil {
+		t.Fatalf("%v %q", err, stderr)
+	}
+	if query != "format=mapped" || body != `{"input": "csv", "fields": {"title": "t", "severity": "s"}, "fingerprint": ["title"]}`+"\nt,s\na,high\n" {
+		t.Errorf("query %q, body %q", query, body)
 	}
 }
