@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/socplatform/soc/commands/scans/app"
@@ -30,5 +31,31 @@ func TestFormatsEndpoint(t *testing.T) {
 	}
 	if want := app.Formats(); !reflect.DeepEqual(got.Formats, want) {
 		t.Errorf("got %+v\nwant %+v", got.Formats, want)
+	}
+}
+
+// TestImportMappedUpload: an upload of format mapped (the mapping, a line break, the CSV) is
+// spooled and imported like any other: its findings are stored; one whose mapping is invalid
+// fails at the parse stage with the mapping's error naming the key.
+func TestImportMappedUpload(t *testing.T) {
+	f := newFixture(t, ImportsConfig{}, nil)
+	const mapping = `{"scanner": "acme", "input": "csv", "fields": {"title": "Name", "severity": "Risk", "host": "IP"}, "fingerprint": ["title", "host"]}`
+	status, body := post(t, f.srv, "?format=mapped", "application/octet-stream",
+		strings.NewReader(mapping+"\nName,Risk,IP\nTelnet enabled,high,10.0.0.9\nOld TLS,low,10.0.0.9\n"))
+	if status != http.StatusAccepted {
+		t.Fatalf("status %d: %v", status, body)
+	}
+	j := waitJob(t, f.srv, body["scan_id"].(string))
+	if j.State != "completed" || j.Summary == nil || j.Summary.New != 2 || j.Summary.Format != "mapped" {
+		t.Fatalf("job %+v", j)
+	}
+	status, body = post(t, f.srv, "?format=mapped", "application/octet-stream",
+		strings.NewReader(`{"input": "csv", "fields": {"title": "Name"}, "fingerprint": ["title"]}`+"\nName\nx\n"))
+	if status != http.StatusAccepted {
+		t.Fatalf("status %d: %v", status, body)
+	}
+	j = waitJob(t, f.srv, body["scan_id"].(string))
+	if j.State != "failed" || j.Stage != "parse" || !strings.Contains(j.Error, "mapping: fields.severity: missing") {
+		t.Errorf("job %+v", j)
 	}
 }
