@@ -138,6 +138,8 @@ var signatures = map[string][]string{
 		"Specific Result", "CVEs", "Task Name"},
 	"zap":  {"OWASPZAPReport", "@version", "@generated", "@programName", "site", "insights"},
 	"nmap": {"nmaprun"},
+	"nuclei": {"template-id", "template", "template-url", "template-path", "matched-at", "matcher-name", "matcher-status",
+		"extracted-results", "curl-command", "matched-line"},
 }
 
 // Match is a supported format a shape resembles, with the names they share.
