@@ -140,6 +140,7 @@ var signatures = map[string][]string{
 	"nmap": {"nmaprun"},
 	"nuclei": {"template-id", "template", "template-url", "template-path", "matched-at", "matcher-name", "matcher-status",
 		"extracted-results", "curl-command", "matched-line"},
+	"qualys": {"SCAN", "WAS_SCAN_REPORT", "ASSET_DATA_REPORT", "HOST_LIST_VM_DETECTION_OUTPUT"},
 }
 
 // Match is a supported format a shape resembles, with the names they share.
