@@ -11,6 +11,7 @@ import (
 	"github.com/socplatform/soc/commands/scans/importers/qualys"
 	"github.com/socplatform/soc/commands/scans/importers/sarif"
 	"github.com/socplatform/soc/commands/scans/importers/trivy"
+	"github.com/socplatform/soc/commands/scans/importers/trivyoperator"
 	"github.com/socplatform/soc/commands/scans/importers/zap"
 )
 
@@ -19,6 +20,6 @@ func DefaultParsers() []importers.Parser {
 	return []importers.Parser{
 		nmap.New(), trivy.New(), grype.New(), sarif.New(),
 		nessus.New(), openvas.New(), zap.New(), cyclonedx.New(),
-		nuclei.New(), qualys.New(),
+		nuclei.New(), qualys.New(), trivyoperator.New(),
 	}
 }
