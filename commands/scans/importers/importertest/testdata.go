@@ -126,3 +126,15 @@ func ParseFile(tb testing.TB, p importers.Parser, path string) *importers.Report
 func ParseString(p importers.Parser, s string) (*importers.Report, error) {
 	return p.Parse(context.Background(), strings.NewReader(s))
 }
+
+// MustParse parses in with p, failing the test on any error, and verifies the report as the
+// Spec says (Verify).
+func (s Spec) MustParse(tb testing.TB, p importers.Parser, in string) *importers.Report {
+	tb.Helper()
+	rep, err := ParseString(p, in)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s.Verify(tb, rep)
+	return rep
+}

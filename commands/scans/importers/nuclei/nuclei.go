@@ -315,10 +315,8 @@ func location(matchedAt string) importers.Location {
 }
 
 func cvssVersion(vector string) string {
-	for _, v := range []string{"3.0", "3.1", "4.0"} {
-		if strings.HasPrefix(vector, "CVSS:"+v+"/") {
-			return v
-		}
+	if v := parseutil.VectorVersion(vector); v != "" {
+		return v
 	}
 	if vector != "" {
 		return "2.0" // a vector without a "CVSS:" prefix is version 2

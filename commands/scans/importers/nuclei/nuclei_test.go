@@ -10,16 +10,6 @@ import (
 	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
 )
 
-func parse(t *testing.T, in string) *importers.Report {
-	t.Helper()
-	rep, err := importertest.ParseString(New(), in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec.Verify(t, rep)
-	return rep
-}
-
 func TestExportArrayFields(t *testing.T) {
 	rep := importertest.ParseFile(t, New(), importertest.File(t, formatName, "nuclei_json_export_array.json"))
 	web, host := rep.Assets[0], rep.Assets[1]
@@ -61,7 +51,7 @@ func TestSeverity(t *testing.T) {
 		"critical": importers.Critical, "High": importers.High, "medium": importers.Medium, "low": importers.Low,
 		"info": importers.Info, "unknown": importers.Info, "": importers.Info,
 	} {
-		rep := parse(t, `{"template-id": "t", "host": "h", "info": {"severity": "`+word+`"}}`)
+		rep := spec.MustParse(t, New(), `{"template-id": "t", "host": "h", "info": {"severity": "`+word+`"}}`)
 		if got := rep.Findings[0].Severity; got != want {
 			t.Errorf("%q: %s, want %s", word, got, want)
 		}
@@ -70,7 +60,7 @@ func TestSeverity(t *testing.T) {
 		}
 	}
 	// Without a word Nuclei knows, the CVSS score decides.
-	rep := parse(t, `{"template-id": "t", "host": "h", "info": {"severity": "unknown", "classification": {"cvss-score": 9.8}}}`)
+	rep := spec.MustParse(t, New(), `{"template-id": "t", "host": "h", "info": {"severity": "unknown", "classification": {"cvss-score": 9.8}}}`)
 	if got := rep.Findings[0].Severity; got != importers.Critical {
 		t.Errorf("unknown with score 9.8: %s", got)
 	}
@@ -79,8 +69,8 @@ func TestSeverity(t *testing.T) {
 // TestFingerprint: template-id, matcher-name and matched-at make a finding; the time, IP and
 // extracted values, which change between scans, do not.
 func TestFingerprint(t *testing.T) {
-	base := parse(t, `{"template-id": "t", "matcher-name": "m", "host": "https://h", "matched-at": "https://h/a", "ip": "1.1.1.1", "timestamp": "2024-01-01T00:00:00Z", "extracted-results": ["x"]}`).Findings[0].Fingerprint
-	same := parse(t, `{"template-id": "t", "matcher-name": "m", "host": "https://h", "matched-at": "https://h/a", "ip": "2.2.2.2", "timestamp": "2024-02-01T00:00:00Z", "extracted-results": ["y"]}`).Findings[0].Fingerprint
+	base := spec.MustParse(t, New(), `{"template-id": "t", "matcher-name": "m", "host": "https://h", "matched-at": "https://h/a", "ip": "1.1.1.1", "timestamp": "2024-01-01T00:00:00Z", "extracted-results": ["x"]}`).Findings[0].Fingerprint
+	same := spec.MustParse(t, New(), `{"template-id": "t", "matcher-name": "m", "host": "https://h", "matched-at": "https://h/a", "ip": "2.2.2.2", "timestamp": "2024-02-01T00:00:00Z", "extracted-results": ["y"]}`).Findings[0].Fingerprint
 	if base != same {
 		t.Error("a rescan changed the fingerprint")
 	}
@@ -92,7 +82,7 @@ func TestFingerprint(t *testing.T) {
 		`{"template-id": "t", "matcher-name": "n", "host": "https://h", "matched-at": "https://h/a"}`,
 		`{"template-id": "t", "matcher-name": "m", "host": "https://h", "matched-at": "https://h/b"}`,
 	} {
-		if parse(t, other).Findings[0].Fingerprint == base {
+		if spec.MustParse(t, New(), other).Findings[0].Fingerprint == base {
 			t.Errorf("%s: same fingerprint", other)
 		}
 	}

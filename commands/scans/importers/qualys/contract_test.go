@@ -8,45 +8,37 @@ import (
 	"github.com/socplatform/soc/commands/scans/importers/importertest"
 )
 
-// golden is what each Qualys file holds.
+// golden is what each Qualys file holds. Findings are the distinct (IP, QID, port, protocol) of
+// INFO, SERVICE, VULN and PRACTICE records (or the WAS VULNERABILITY and SENSITIVE_CONTENT
+// records), counted with Python's ElementTree, which does not fetch the DTD (xmllint is not
+// installed here):
+//
+//	python3 -c "import xml.etree.ElementTree as E; r=E.parse(F).getroot(); print(len({(i.get('value'),
+//	  v.get('number'),c.get('port'),c.get('protocol')) for i in r.iter('IP') for c in i.iter('CAT') for v in c}))"
+//
+// Assets are len(list(r.iter('IP'))), or the one web application of a WAS report; severities
+// the VULN/PRACTICE levels 1–5 mapped, INFO and SERVICE records info.
 type golden struct {
-	// findings: distinct (IP, QID, port, protocol) of INFO, SERVICE, VULN and PRACTICE records, or
-	// WAS VULNERABILITY and SENSITIVE_CONTENT records, counted with Python's ElementTree (which
-	// does not fetch the DTD; xmllint is not installed here):
-	//   python3 -c "import xml.etree.ElementTree as E; r=E.parse(F).getroot(); print(len({(i.get('value'),
-	//     v.get('number'),c.get('port'),c.get('protocol')) for i in r.iter('IP') for c in i.iter('CAT') for v in c}))"
-	findings int
-	// assets: len(list(r.iter('IP'))), or the one web application of a WAS report.
-	assets int
-	// severities: VULN/PRACTICE severity 1–5 mapped, INFO and SERVICE records info.
-	severities map[importers.Severity]int
+	findings, assets int
+	sev              map[importers.Severity]int
 	// cves: records with a CVE_ID_LIST or a cveid attribute.
 	cves int
 }
 
 var goldenFiles = map[string]golden{
-	"qualys_vm_scan_simple.xml":                 {findings: 7, assets: 1, severities: map[importers.Severity]int{importers.Info: 5, importers.Low: 1, importers.Medium: 1}, cves: 2},
-	"qualys_vm_scan_two_hosts_common_issue.xml": {findings: 14, assets: 2, severities: map[importers.Severity]int{importers.Info: 11, importers.Low: 2, importers.Medium: 1}, cves: 3},
-	"qualys_vm_scan_practices_cvss3.xml":        {findings: 3, assets: 1, severities: map[importers.Severity]int{importers.Critical: 2, importers.Medium: 1}, cves: 2},
+	"qualys_vm_scan_simple.xml":                 {7, 1, map[importers.Severity]int{importers.Info: 5, importers.Low: 1, importers.Medium: 1}, 2},
+	"qualys_vm_scan_two_hosts_common_issue.xml": {14, 2, map[importers.Severity]int{importers.Info: 11, importers.Low: 2, importers.Medium: 1}, 3},
+	"qualys_vm_scan_practices_cvss3.xml":        {3, 1, map[importers.Severity]int{importers.Critical: 2, importers.Medium: 1}, 2},
 	// One VULNERABILITY, QID 6 (glossary severity 1).
-	"qualys_was_scan_report.xml": {findings: 1, assets: 1, severities: map[importers.Severity]int{importers.Info: 1}},
+	"qualys_was_scan_report.xml": {1, 1, map[importers.Severity]int{importers.Info: 1}, 0},
 }
 
 func checkGolden(t *testing.T, rep *importers.Report, want golden) {
-	if len(rep.Findings) != want.findings || len(rep.Assets) != want.assets {
-		t.Errorf("%d findings, %d assets; want %d, %d", len(rep.Findings), len(rep.Assets), want.findings, want.assets)
-	}
-	sev := map[importers.Severity]int{}
+	importertest.Counts(t, rep, want.assets, want.findings, want.sev, "")
 	cves := 0
 	for _, f := range rep.Findings {
-		sev[f.Severity]++
 		if len(f.CVEs) > 0 {
 			cves++
-		}
-	}
-	for s, n := range want.severities {
-		if sev[s] != n {
-			t.Errorf("%d %s findings, want %d (%v)", sev[s], s, n, sev)
 		}
 	}
 	if cves != want.cves {

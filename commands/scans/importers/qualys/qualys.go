@@ -268,8 +268,8 @@ func vmFinding(s *xmlscan.Scanner, n *xmlscan.Node, key, ip string, port int, pr
 	for _, v := range n.All("VENDOR_REFERENCE_LIST", "VENDOR_REFERENCE") {
 		f.References = parseutil.AddUnique(f.References, v.Get("URL"))
 	}
-	if f.CVSS, err = scores(s, n.Get("CVSS_BASE"), n.Get("CVSS3_BASE")); err != nil {
-		return f, err
+	if f.CVSS, err = scores(n.Get("CVSS_BASE"), n.Get("CVSS3_BASE")); err != nil {
+		return f, s.Errorf("%v", err)
 	}
 	f.Fingerprint = parseutil.FingerprintJSON("qualys/v1", ip, qid, strconv.Itoa(port), proto)
 	return f, nil
@@ -277,23 +277,33 @@ func vmFinding(s *xmlscan.Scanner, n *xmlscan.Node, key, ip string, port int, pr
 
 // severity maps a Qualys severity (1–5); information records are info whatever their level.
 func severity(s *xmlscan.Scanner, what, word string, information bool) (importers.Severity, error) {
-	n, err := strconv.Atoi(word)
-	if err != nil || n < 1 || n > 5 {
+	sev, ok := level(word)
+	if !ok {
 		return "", s.Errorf("<%s>: severity %q is not a level 1–5", what, parseutil.TruncateEllipsis(word, 32))
 	}
 	if information {
 		return importers.Info, nil
 	}
-	return [...]importers.Severity{importers.Info, importers.Low, importers.Medium, importers.High, importers.Critical}[n-1], nil
+	return sev, nil
 }
 
-// scores are the scanner's CVSS v2 and v3 base scores (Qualys writes no vectors here).
-func scores(s *xmlscan.Scanner, v2, v3 string) ([]importers.CVSS, error) {
+// level maps a Qualys severity level, 1 (info) to 5 (critical).
+func level(word string) (importers.Severity, bool) {
+	n, err := strconv.Atoi(strings.TrimSpace(word))
+	if err != nil || n < 1 || n > 5 {
+		return "", false
+	}
+	return [...]importers.Severity{importers.Info, importers.Low, importers.Medium, importers.High, importers.Critical}[n-1], true
+}
+
+// scores are the scanner's CVSS v2 and v3 base scores (Qualys writes no vectors here); the
+// error names the first text that is not a score in [0, 10].
+func scores(v2, v3 string) ([]importers.CVSS, error) {
 	var out []importers.CVSS
 	for _, c := range []struct{ version, text string }{{"2.0", v2}, {"3.1", v3}} {
 		score, err := parseutil.Number(c.text, 0, 10)
 		if err != nil {
-			return nil, s.Errorf("CVSS score %q: %v", parseutil.TruncateEllipsis(c.text, 32), err)
+			return nil, fmt.Errorf("CVSS score %q: %v", parseutil.TruncateEllipsis(c.text, 32), err)
 		}
 		out = parseutil.AddCVSS(out, importers.CVSS{Version: c.version, Score: score, Source: "qualys"})
 	}
@@ -368,6 +378,7 @@ func (b *wasBuilder) read(s *xmlscan.Scanner) error {
 func (b *wasBuilder) report() *importers.Report {
 	var assets parseutil.AssetSet
 	var fs parseutil.FindingSet
+	var warnings []string
 	for _, n := range b.findings {
 		u := n.Get("URL")
 		base, ok := baseURL(parseutil.FirstNonEmpty(b.webapp, u))
@@ -381,9 +392,9 @@ func (b *wasBuilder) report() *importers.Report {
 		qid := n.Get("QID")
 		g := b.glossary[qid] // nil when the glossary lacks it: Get gives ""
 		word := g.Get("SEVERITY")
-		sev := importers.Info
-		if lvl, err := strconv.Atoi(word); err == nil && lvl >= 1 && lvl <= 5 {
-			sev = [...]importers.Severity{importers.Info, importers.Low, importers.Medium, importers.High, importers.Critical}[lvl-1]
+		sev, ok := level(word)
+		if !ok {
+			sev = importers.Info // a QID the glossary lacks, or an odd level: the finding is kept
 		}
 		param := n.Get("PARAM")
 		f := importers.Finding{
@@ -399,10 +410,11 @@ func (b *wasBuilder) report() *importers.Report {
 		if c, ok := parseutil.NormCWE(g.Get("CWE")); ok {
 			f.CWEs = []string{c}
 		}
-		for _, c := range []struct{ version, text string }{{"2.0", g.Get("CVSS_BASE")}, {"3.1", g.Get("CVSS_V3", "BASE")}} {
-			if score, err := parseutil.Number(c.text, 0, 10); err == nil {
-				f.CVSS = parseutil.AddCVSS(f.CVSS, importers.CVSS{Version: c.version, Score: score, Source: "qualys"})
-			}
+		var err error
+		if f.CVSS, err = scores(g.Get("CVSS_BASE"), g.Get("CVSS_V3", "BASE")); err != nil {
+			// The glossary only describes the QID, and is read after the findings (no position
+			// is left to name): the finding is kept without scores.
+			warnings = append(warnings, fmt.Sprintf("QID %s: %v: ignored", parseutil.TruncateEllipsis(qid, 32), err))
 		}
 		if strings.EqualFold(n.Get("IGNORED"), "true") {
 			reason := n.Get("IGNORED_REASON")
@@ -418,10 +430,10 @@ func (b *wasBuilder) report() *importers.Report {
 		f.Fingerprint = parseutil.FingerprintJSON("qualys-was/v1", base, qid, u, param)
 		fs.Add(f)
 	}
-	rep := &importers.Report{Format: format, ScannerName: "Qualys WAS", Assets: assets.Assets(), Findings: fs.Findings()}
 	if b.gathered > 0 {
-		rep.Warnings = []string{fmt.Sprintf("%d information gathered records not imported", b.gathered)}
+		warnings = append(warnings, fmt.Sprintf("%d information gathered records not imported", b.gathered))
 	}
+	rep := &importers.Report{Format: format, ScannerName: "Qualys WAS", Assets: assets.Assets(), Findings: fs.Findings(), Warnings: warnings}
 	return rep
 }
 

@@ -10,16 +10,6 @@ import (
 	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
 )
 
-func parse(t *testing.T, in string) *importers.Report {
-	t.Helper()
-	rep, err := importertest.ParseString(New(), in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec.Verify(t, rep)
-	return rep
-}
-
 func TestVMFields(t *testing.T) {
 	rep := importertest.ParseFile(t, New(), importertest.File(t, format, "qualys_vm_scan_practices_cvss3.xml"))
 	a := rep.Assets[0]
@@ -54,7 +44,7 @@ func TestVMFields(t *testing.T) {
 func TestSeverity(t *testing.T) {
 	info := New().(importers.Describer).Info()
 	for level, want := range map[string]importers.Severity{"1": importers.Info, "2": importers.Low, "3": importers.Medium, "4": importers.High, "5": importers.Critical} {
-		if got := parse(t, scan(vuln("80", "1", level))).Findings[0].Severity; got != want {
+		if got := spec.MustParse(t, New(), scan(vuln("80", "1", level))).Findings[0].Severity; got != want {
 			t.Errorf("VULN severity %s: %s, want %s", level, got, want)
 		}
 		if info.Severity[level] != want {
@@ -62,7 +52,7 @@ func TestSeverity(t *testing.T) {
 		}
 		// Information gathered is info whatever its level.
 		in := `<SCAN value="scan/1"><IP value="10.0.0.1"><INFOS><CAT value="x"><INFO number="6" severity="` + level + `"/></CAT></INFOS></IP></SCAN>`
-		if got := parse(t, in).Findings[0].Severity; got != importers.Info {
+		if got := spec.MustParse(t, New(), in).Findings[0].Severity; got != importers.Info {
 			t.Errorf("INFO severity %s: %s", level, got)
 		}
 	}
@@ -70,11 +60,11 @@ func TestSeverity(t *testing.T) {
 
 // TestFingerprint: IP, QID, port and protocol; the text around them may change between scans.
 func TestFingerprint(t *testing.T) {
-	f := parse(t, scan(vuln("80", "82054", "2"))).Findings[0]
+	f := spec.MustParse(t, New(), scan(vuln("80", "82054", "2"))).Findings[0]
 	if f.Fingerprint != parseutil.FingerprintJSON("qualys/v1", "10.0.0.1", "82054", "80", "tcp") {
 		t.Error("fingerprint is not the documented one")
 	}
-	again := parse(t, scan(strings.Replace(vuln("80", "82054", "3"), "<RESULT>r", "<RESULT>other", 1))).Findings[0]
+	again := spec.MustParse(t, New(), scan(strings.Replace(vuln("80", "82054", "3"), "<RESULT>r", "<RESULT>other", 1))).Findings[0]
 	if again.Fingerprint != f.Fingerprint {
 		t.Error("a rescan with new result text changed the fingerprint")
 	}
@@ -89,7 +79,7 @@ func TestWAS(t *testing.T) {
 	if f.RuleID != "6" || f.Title != "DNS Host Name" || f.Location.URL != "http://example.com" || f.Severity != importers.Info || len(f.CVSS) != 2 {
 		t.Errorf("finding %+v", f)
 	}
-	ignored := parse(t, `<WAS_SCAN_REPORT><RESULTS><VULNERABILITY_LIST>
+	ignored := spec.MustParse(t, New(), `<WAS_SCAN_REPORT><RESULTS><VULNERABILITY_LIST>
 		<VULNERABILITY><QID>150001</QID><URL>https://a.example/q</URL><PARAM>id</PARAM><IGNORED>true</IGNORED><IGNORED_REASON>FALSE_POSITIVE</IGNORED_REASON></VULNERABILITY>
 		<VULNERABILITY><QID>150001</QID><URL>https://a.example/r</URL><PARAM>id</PARAM><IGNORED>false</IGNORED></VULNERABILITY>
 		</VULNERABILITY_LIST><INFORMATION_GATHERED_LIST><INFORMATION_GATHERED><QID>6</QID></INFORMATION_GATHERED></INFORMATION_GATHERED_LIST></RESULTS>
@@ -109,10 +99,20 @@ func TestWAS(t *testing.T) {
 	}
 }
 
+// TestWASBadGlossaryScore: a glossary score out of range is left out with a warning; the finding
+// is kept.
+func TestWASBadGlossaryScore(t *testing.T) {
+	rep := spec.MustParse(t, New(), `<WAS_SCAN_REPORT><RESULTS><VULNERABILITY_LIST><VULNERABILITY><QID>1</QID><URL>https://a.example/</URL></VULNERABILITY></VULNERABILITY_LIST></RESULTS>`+
+		`<GLOSSARY><QID_LIST><QID><QID>1</QID><SEVERITY>3</SEVERITY><CVSS_BASE>99</CVSS_BASE></QID></QID_LIST></GLOSSARY></WAS_SCAN_REPORT>`)
+	if len(rep.Findings) != 1 || rep.Findings[0].CVSS != nil || len(rep.Warnings) != 1 || !strings.Contains(rep.Warnings[0], "CVSS score") {
+		t.Errorf("findings %+v, warnings %q", rep.Findings, rep.Warnings)
+	}
+}
+
 // TestDTDNotFetched: the external DTD every VM report names (here one nothing listens at) is
 // neither fetched nor a reason to refuse the report.
 func TestDTDNotFetched(t *testing.T) {
-	rep := parse(t, `<!DOCTYPE SCAN SYSTEM "http://127.0.0.1:1/scan-1.dtd">`+scan("")[strings.Index(scan(""), "<SCAN"):])
+	rep := spec.MustParse(t, New(), `<!DOCTYPE SCAN SYSTEM "http://127.0.0.1:1/scan-1.dtd">`+scan("")[strings.Index(scan(""), "<SCAN"):])
 	if len(rep.Assets) != 1 {
 		t.Errorf("assets %+v", rep.Assets)
 	}

@@ -8,42 +8,33 @@ import (
 	"github.com/socplatform/soc/commands/scans/importers/importertest"
 )
 
-// golden is what each Trivy Operator file holds.
+// golden is what each Trivy Operator file holds. Findings are the vulnerabilities,
+// yq -c '.report.vulnerabilities | length' (lists: jq '[.items[].report.vulnerabilities[]] | length',
+// then one per image, id, package and version), plus the failed checks,
+// yq -c '[.report.checks[] | select(.success == false)] | length' (lists:
+// '[.items[].report.checks[]? | select(.success == false)] | length'); assets the distinct
+// images (digest, else tag) and workloads; severities
+// yq -c '[.report.checks[] | select(.success == false) | .severity] | group_by(.) | map({(.[0]): length}) | add'.
 type golden struct {
-	// findings: vulnerabilities, yq -c '.report.vulnerabilities | length' (lists:
-	// jq '[.items[].report.vulnerabilities[]] | length', then one per image, id, package and
-	// version), plus failed checks, yq -c '[.report.checks[] | select(.success == false)] | length'
-	// (lists: '[.items[].report.checks[]? | select(.success == false)] | length').
-	findings int
-	// assets: distinct images (digest, else tag) and workloads.
-	assets int
-	// severities: yq -c '[.report.checks[] | select(.success == false) | .severity] | group_by(.) | map({(.[0]): length}) | add'.
-	severities map[importers.Severity]int
+	findings, assets int
+	sev              map[importers.Severity]int
 	// warnings: resources of kinds not imported.
 	warnings int
 }
 
 var goldenFiles = map[string]golden{
-	"configauditreport_pod.yaml":       {findings: 13, assets: 1, severities: map[importers.Severity]int{importers.High: 1, importers.Medium: 3, importers.Low: 9}},
-	"vulnerabilityreport_coredns.yaml": {findings: 1, assets: 1, severities: map[importers.Severity]int{importers.High: 1}},
+	"configauditreport_pod.yaml":       {13, 1, map[importers.Severity]int{importers.High: 1, importers.Medium: 3, importers.Low: 9}, 0},
+	"vulnerabilityreport_coredns.yaml": {1, 1, map[importers.Severity]int{importers.High: 1}, 0},
 	// 3 vulnerabilities; CVE-2023-38545 is in one image digest run by two workloads: 2 findings.
-	"vulnerabilityreports_list.json": {findings: 2, assets: 2, severities: map[importers.Severity]int{importers.Critical: 1, importers.Medium: 1}},
+	"vulnerabilityreports_list.json": {2, 2, map[importers.Severity]int{importers.Critical: 1, importers.Medium: 1}, 0},
 	// KSV017 failed on web, KSV046 on a ClusterRole; the quiet Deployment passed all: 3 assets.
-	"configauditreports_list.yaml": {findings: 2, assets: 3, severities: map[importers.Severity]int{importers.High: 1, importers.Critical: 1}, warnings: 1},
+	"configauditreports_list.yaml": {2, 3, map[importers.Severity]int{importers.High: 1, importers.Critical: 1}, 1},
 }
 
 func checkGolden(t *testing.T, rep *importers.Report, want golden) {
-	if len(rep.Findings) != want.findings || len(rep.Assets) != want.assets || len(rep.Warnings) != want.warnings {
-		t.Errorf("%d findings, %d assets, warnings %q; want %d, %d, %d", len(rep.Findings), len(rep.Assets), rep.Warnings, want.findings, want.assets, want.warnings)
-	}
-	sev := map[importers.Severity]int{}
-	for _, f := range rep.Findings {
-		sev[f.Severity]++
-	}
-	for s, n := range want.severities {
-		if sev[s] != n {
-			t.Errorf("%d %s findings, want %d (%v)", sev[s], s, n, sev)
-		}
+	importertest.Counts(t, rep, want.assets, want.findings, want.sev, "")
+	if len(rep.Warnings) != want.warnings {
+		t.Errorf("warnings %q, want %d", rep.Warnings, want.warnings)
 	}
 }
 

@@ -10,16 +10,6 @@ import (
 	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
 )
 
-func parse(t *testing.T, in string) *importers.Report {
-	t.Helper()
-	rep, err := importertest.ParseString(New(), in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec.Verify(t, rep)
-	return rep
-}
-
 func TestVulnerabilityReportFields(t *testing.T) {
 	rep := importertest.ParseFile(t, New(), importertest.File(t, formatName, "vulnerabilityreport_coredns.yaml"))
 	a, f := rep.Assets[0], rep.Findings[0]
@@ -99,12 +89,12 @@ func TestChecks(t *testing.T) {
 // TestFingerprintStable: the report's name, timestamps and hashes change on every scan; the
 // fingerprint does not.
 func TestFingerprintStable(t *testing.T) {
-	one := parse(t, strings.Replace(vulnReport(oneVuln), "  name: r\n", "  name: a\n  labels: {plugin-config-hash: x}\n", 1)).Findings[0].Fingerprint
-	two := parse(t, vulnReport(oneVuln)+"  updateTimestamp: \"2030-01-01T00:00:00Z\"\n").Findings[0].Fingerprint
+	one := spec.MustParse(t, New(), strings.Replace(vulnReport(oneVuln), "  name: r\n", "  name: a\n  labels: {plugin-config-hash: x}\n", 1)).Findings[0].Fingerprint
+	two := spec.MustParse(t, New(), vulnReport(oneVuln)+"  updateTimestamp: \"2030-01-01T00:00:00Z\"\n").Findings[0].Fingerprint
 	if one != two {
 		t.Error("a rescan changed the fingerprint")
 	}
-	if other := parse(t, strings.Replace(vulnReport(oneVuln), "1.2.4-r0", "1.2.4-r1", 1)).Findings[0].Fingerprint; other == one {
+	if other := spec.MustParse(t, New(), strings.Replace(vulnReport(oneVuln), "1.2.4-r0", "1.2.4-r1", 1)).Findings[0].Fingerprint; other == one {
 		t.Error("another installed version, same fingerprint")
 	}
 }
@@ -112,7 +102,7 @@ func TestFingerprintStable(t *testing.T) {
 func TestSeverity(t *testing.T) {
 	info := New().(importers.Describer).Info()
 	for word, want := range map[string]importers.Severity{"CRITICAL": importers.Critical, "HIGH": importers.High, "MEDIUM": importers.Medium, "LOW": importers.Low, "UNKNOWN": importers.Info} {
-		got := parse(t, vulnReport(strings.Replace(oneVuln, "LOW", word, 1))).Findings[0].Severity
+		got := spec.MustParse(t, New(), vulnReport(strings.Replace(oneVuln, "LOW", word, 1))).Findings[0].Severity
 		if got != want || info.Severity[word] != want {
 			t.Errorf("%s: %s (Info %s), want %s", word, got, info.Severity[word], want)
 		}
@@ -121,7 +111,7 @@ func TestSeverity(t *testing.T) {
 
 // TestMultipleDocuments: resources separated by "---" are read one after the other.
 func TestMultipleDocuments(t *testing.T) {
-	rep := parse(t, "---\n"+vulnReport(oneVuln)+"---\n"+strings.Replace(vulnReport(oneVuln), "alpine", "busybox", 1)+"---\n")
+	rep := spec.MustParse(t, New(), "---\n"+vulnReport(oneVuln)+"---\n"+strings.Replace(vulnReport(oneVuln), "alpine", "busybox", 1)+"---\n")
 	if len(rep.Assets) != 2 || len(rep.Findings) != 2 {
 		t.Errorf("%d assets, %d findings", len(rep.Assets), len(rep.Findings))
 	}
