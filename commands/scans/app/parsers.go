@@ -7,9 +7,12 @@ import (
 	"github.com/socplatform/soc/commands/scans/importers/mapped"
 	"github.com/socplatform/soc/commands/scans/importers/nessus"
 	"github.com/socplatform/soc/commands/scans/importers/nmap"
+	"github.com/socplatform/soc/commands/scans/importers/nuclei"
 	"github.com/socplatform/soc/commands/scans/importers/openvas"
+	"github.com/socplatform/soc/commands/scans/importers/qualys"
 	"github.com/socplatform/soc/commands/scans/importers/sarif"
 	"github.com/socplatform/soc/commands/scans/importers/trivy"
+	"github.com/socplatform/soc/commands/scans/importers/trivyoperator"
 	"github.com/socplatform/soc/commands/scans/importers/zap"
 )
 
@@ -19,6 +22,7 @@ func DefaultParsers() []importers.Parser {
 	return []importers.Parser{
 		nmap.New(), trivy.New(), grype.New(), sarif.New(),
 		nessus.New(), openvas.New(), zap.New(), cyclonedx.New(),
+		nuclei.New(), qualys.New(), trivyoperator.New(),
 		mapped.NewUpload(),
 	}
 }

@@ -435,11 +435,7 @@ func addRatings(out []importers.CVSS, list []gCVSS, fallbackSource string) []imp
 		}
 		version := c.Version
 		if version == "" {
-			for _, v := range []string{"3.0", "3.1", "4.0"} {
-				if strings.HasPrefix(c.Vector, "CVSS:"+v+"/") {
-					version = v
-				}
-			}
+			version = parseutil.VectorVersion(c.Vector)
 		}
 		r := importers.CVSS{Version: version, Vector: c.Vector, Score: c.Metrics.BaseScore.Ptr(), Source: src}
 		dup := false

@@ -41,6 +41,23 @@ func BenchJSONBaseline(b *testing.B, path string) {
 	}
 }
 
+// BenchJSONLinesBaseline is BenchJSONBaseline for JSON Lines files (one value per line, e.g.
+// nuclei -jsonl): encoding/json decoding every value of the file at path into an untyped value.
+func BenchJSONLinesBaseline(b *testing.B, path string) {
+	data := readBench(b, path)
+	for b.Loop() {
+		d := json.NewDecoder(bytes.NewReader(data))
+		for {
+			var v any
+			if err := d.Decode(&v); err == io.EOF {
+				break
+			} else if err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
 // BenchXMLBaseline is the floor an XML parser is measured against: encoding/xml reading every
 // token of the file at path, with no checks and no decoding into structs.
 func BenchXMLBaseline(b *testing.B, path string) {

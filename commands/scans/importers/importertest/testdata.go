@@ -14,7 +14,7 @@ import (
 )
 
 // Formats are the scanner formats whose files the shared testdata holds, one directory each.
-var Formats = []string{"nmap", "trivy", "grype", "sarif", "nessus", "openvas", "zap", "cyclonedx"}
+var Formats = []string{"nmap", "trivy", "grype", "sarif", "nessus", "openvas", "zap", "cyclonedx", "nuclei", "qualys", "trivy-operator"}
 
 // Testdata returns ../shared/testdata/<sub...> beside the workspace root
 // (testsupport.SharedTestdata: skipped without it, failed without it under SOC_REQUIRE_SERVERS=1
@@ -125,4 +125,16 @@ func ParseFile(tb testing.TB, p importers.Parser, path string) *importers.Report
 // ParseString parses s with p.
 func ParseString(p importers.Parser, s string) (*importers.Report, error) {
 	return p.Parse(context.Background(), strings.NewReader(s))
+}
+
+// MustParse parses in with p, failing the test on any error, and verifies the report as the
+// Spec says (Verify).
+func (s Spec) MustParse(tb testing.TB, p importers.Parser, in string) *importers.Report {
+	tb.Helper()
+	rep, err := ParseString(p, in)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s.Verify(tb, rep)
+	return rep
 }

@@ -9,6 +9,8 @@ package sniff
 import (
 	"bytes"
 	"fmt"
+	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -28,6 +30,7 @@ const (
 	JSONArray  Kind = "JSON array"
 	XML        Kind = "XML document"
 	CSV        Kind = "CSV file"
+	YAML       Kind = "YAML mapping"
 	Text       Kind = "text"
 	Binary     Kind = "binary file"
 )
@@ -75,6 +78,9 @@ func Describe(head []byte) Shape {
 	if bytes.IndexByte(head, 0) >= 0 || !utf8.Valid(wholeRunes(head[:min(len(head), 4096)])) {
 		return Shape{Kind: Binary}
 	}
+	if keys := yamlKeys(head); len(keys) >= 2 {
+		return Shape{Kind: YAML, Names: keys}
+	}
 	if h := csvscan.Header(head, 2); h != nil {
 		s := Shape{Kind: CSV}
 		for _, c := range h {
@@ -85,6 +91,35 @@ func Describe(head []byte) Shape {
 		return s
 	}
 	return Shape{Kind: Text}
+}
+
+// reYAMLKey is a top-level key of a YAML block mapping ("kind: List", "items:").
+var reYAMLKey = regexp.MustCompile(`^([A-Za-z_][A-Za-z0-9_.-]*):(?:\s|$)`)
+
+// yamlKeys are the top-level keys of a YAML document (Kubernetes resources: Trivy Operator's
+// reports), in file order, when its first line that is not a comment or "---" is one; else nil.
+func yamlKeys(head []byte) []string {
+	var keys []string
+	for _, line := range strings.Split(string(head), "\n") {
+		line = strings.TrimRight(line, "\r")
+		if t := strings.TrimSpace(line); t == "" || strings.HasPrefix(t, "#") || t == "---" {
+			continue
+		}
+		if line[0] == ' ' || line[0] == '-' {
+			continue // nested or a list item
+		}
+		m := reYAMLKey.FindStringSubmatch(line)
+		if m == nil {
+			if len(keys) == 0 {
+				return nil
+			}
+			continue
+		}
+		if len(keys) < maxNames && !slices.Contains(keys, m[1]) {
+			keys = append(keys, m[1])
+		}
+	}
+	return keys
 }
 
 // wholeRunes is b without a rune cut at its end.
@@ -138,6 +173,10 @@ var signatures = map[string][]string{
 		"Specific Result", "CVEs", "Task Name"},
 	"zap":  {"OWASPZAPReport", "@version", "@generated", "@programName", "site", "insights"},
 	"nmap": {"nmaprun"},
+	"nuclei": {"template-id", "template", "template-url", "template-path", "matched-at", "matcher-name", "matcher-status",
+		"extracted-results", "curl-command", "matched-line"},
+	"qualys":         {"SCAN", "WAS_SCAN_REPORT", "ASSET_DATA_REPORT", "HOST_LIST_VM_DETECTION_OUTPUT"},
+	"trivy-operator": {"apiVersion", "kind", "metadata", "report", "items"},
 }
 
 // Match is a supported format a shape resembles, with the names they share.
@@ -197,6 +236,8 @@ func (s Shape) String() string {
 		b.WriteString(" with the root element ")
 	case CSV:
 		b.WriteString(" with the columns ")
+	case YAML:
+		b.WriteString(" with the keys ")
 	}
 	if len(s.Names) == 0 {
 		b.WriteString("(none)")

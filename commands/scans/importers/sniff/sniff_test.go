@@ -25,6 +25,9 @@ func TestExplain(t *testing.T) {
 		{"Plugin ID,CVE,Risk,Protocol,Port\r\n1,,None,tcp,0\r\n",
 			`the file is a CSV file with the columns "Plugin ID", "CVE", "Risk", "Protocol", "Port"; it resembles nessus (shares Plugin ID, CVE, Risk, Protocol, Port)`},
 		{"just some words\nand more", "the file is plain text; it resembles none of the supported formats"},
+		// A Trivy Operator report of a kind the parser does not read.
+		{"---\n# kubectl get sbomreports -o yaml\napiVersion: aquasecurity.github.io/v1alpha1\nkind: SbomReport\nmetadata:\n  name: x\n",
+			`the file is a YAML mapping with the keys "apiVersion", "kind", "metadata"; it resembles trivy-operator (shares apiVersion, kind, metadata)`},
 		{"PK\x03\x04\x00\x00", "the file is a binary file; it resembles none of the supported formats"},
 	} {
 		if got := Explain([]byte(tc.in)); got != tc.want {

@@ -23,6 +23,17 @@ func AddCVSS(list []importers.CVSS, c importers.CVSS) []importers.CVSS {
 	return append(list, c)
 }
 
+// VectorVersion is the CVSS version a vector names in its "CVSS:3.1/" prefix ("3.0", "3.1",
+// "4.0"), or "" for a vector without one (CVSS v2 vectors have none).
+func VectorVersion(vector string) string {
+	for _, v := range []string{"3.0", "3.1", "4.0"} {
+		if strings.HasPrefix(vector, "CVSS:"+v+"/") {
+			return v
+		}
+	}
+	return ""
+}
+
 // FindingSet keeps findings in report order and merges a finding whose fingerprint is already
 // present into the first one, so that fingerprints are unique within a Report. The zero value is
 // an empty set.

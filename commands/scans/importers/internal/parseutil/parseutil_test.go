@@ -174,3 +174,14 @@ func TestSeverityWordOrInfo(t *testing.T) {
 		}
 	}
 }
+
+func TestVectorVersion(t *testing.T) {
+	for vector, want := range map[string]string{
+		"CVSS:3.0/AV:N": "3.0", "CVSS:3.1/AV:N": "3.1", "CVSS:4.0/AV:N": "4.0",
+		"AV:N/AC:L/Au:N/C:P/I:P/A:P": "", "": "", "CVSS:3.1": "",
+	} {
+		if got := VectorVersion(vector); got != want {
+			t.Errorf("VectorVersion(%q) = %q, want %q", vector, got, want)
+		}
+	}
+}

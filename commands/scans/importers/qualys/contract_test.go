@@ -1,0 +1,128 @@
+package qualys
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/socplatform/soc/commands/scans/importers"
+	"github.com/socplatform/soc/commands/scans/importers/importertest"
+)
+
+// golden is what each Qualys file holds. Findings are the distinct (IP, QID, port, protocol) of
+// INFO, SERVICE, VULN and PRACTICE records (or the WAS VULNERABILITY and SENSITIVE_CONTENT
+// records), counted with Python's ElementTree, which does not fetch the DTD (xmllint is not
+// installed here):
+//
+//	python3 -c "import xml.etree.ElementTree as E; r=E.parse(F).getroot(); print(len({(i.get('value'),
+//	  v.get('number'),c.get('port'),c.get('protocol')) for i in r.iter('IP') for c in i.iter('CAT') for v in c}))"
+//
+// Assets are len(list(r.iter('IP'))), or the one web application of a WAS report; severities
+// the VULN/PRACTICE levels 1–5 mapped, INFO and SERVICE records info.
+type golden struct {
+	findings, assets int
+	sev              map[importers.Severity]int
+	// cves: records with a CVE_ID_LIST or a cveid attribute.
+	cves int
+}
+
+var goldenFiles = map[string]golden{
+	"qualys_vm_scan_simple.xml":                 {7, 1, map[importers.Severity]int{importers.Info: 5, importers.Low: 1, importers.Medium: 1}, 2},
+	"qualys_vm_scan_two_hosts_common_issue.xml": {14, 2, map[importers.Severity]int{importers.Info: 11, importers.Low: 2, importers.Medium: 1}, 3},
+	"qualys_vm_scan_practices_cvss3.xml":        {3, 1, map[importers.Severity]int{importers.Critical: 2, importers.Medium: 1}, 2},
+	// One VULNERABILITY, QID 6 (glossary severity 1).
+	"qualys_was_scan_report.xml": {1, 1, map[importers.Severity]int{importers.Info: 1}, 0},
+}
+
+func checkGolden(t *testing.T, rep *importers.Report, want golden) {
+	importertest.Counts(t, rep, want.assets, want.findings, want.sev, "")
+	cves := 0
+	for _, f := range rep.Findings {
+		if len(f.CVEs) > 0 {
+			cves++
+		}
+	}
+	if cves != want.cves {
+		t.Errorf("%d findings with CVEs, want %d", cves, want.cves)
+	}
+}
+
+// spec is what the contract suite checks of the Qualys parser.
+var spec = importertest.Spec{
+	Format: format,
+	Golden: importertest.Golden(importertest.Table(goldenFiles, checkGolden)),
+	Detect: map[string]bool{
+		`<?xml version="1.0"?><!DOCTYPE SCAN SYSTEM "https://qualysguard.qualys.com/scan-1.dtd"><SCAN value="x">`: true,
+		`<SCAN value="scan/1.2">`:             true,
+		`<SCAN>`:                              false, // some other tool's <SCAN>
+		`<WAS_SCAN_REPORT><HEADER>`:           true,
+		`<ASSET_DATA_REPORT>`:                 false,
+		`<NessusClientData_v2>`:               false,
+		`{"SCAN": {}}`:                        false,
+		`IP,QID,Title,Severity` + "\n1,2,3,4": false,
+	},
+	Hostile: []importertest.Hostile{
+		{Name: "empty", In: "", Msg: "no root element"},
+		{Name: "json", In: `{"a":1}`, Msg: "text before the root"},
+		{Name: "csv", In: "IP,QID\n", Msg: "not an XML report"},
+		{Name: "other root", In: `<nmaprun/>`, Msg: "not <SCAN>"},
+		{Name: "asset data report", In: `<ASSET_DATA_REPORT/>`, Msg: "not supported"},
+		{Name: "truncated", In: scan(vuln("80", "82054", "2"))[:120], Msg: "unexpected EOF"},
+		{Name: "entity", In: `<!DOCTYPE SCAN [<!ENTITY x "y">]><SCAN value="scan/1">&x;</SCAN>`, Msg: "entity"},
+		{Name: "billion laughs", In: `<!DOCTYPE SCAN [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]><SCAN>&lol2;</SCAN>`, Msg: "entity"},
+		{Name: "external entity", In: `<!DOCTYPE SCAN [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><SCAN>&xxe;</SCAN>`, Msg: "entity"},
+		{Name: "undefined entity", In: `<SCAN>&xxe;</SCAN>`, Msg: "malformed XML"},
+		{Name: "invalid utf-8", In: scan(strings.Replace(vuln("80", "82054", "2"), "TCP", "\xff", 1)), Msg: "UTF-8"},
+		{Name: "bad ip", In: `<SCAN><IP value="not-an-ip"/></SCAN>`, Msg: "not an IP address"},
+		{Name: "bad port", In: scan(vuln("http", "82054", "2")), Msg: "not a port"},
+		{Name: "port range", In: scan(vuln("70000", "82054", "2")), Msg: "not a port"},
+		{Name: "bad qid", In: scan(vuln("80", "x", "2")), Msg: "not a QID"},
+		{Name: "severity range", In: scan(vuln("80", "82054", "6")), Msg: "severity"},
+		{Name: "cvss range", In: scan(strings.Replace(vuln("80", "1", "2"), "</TITLE>", "</TITLE><CVSS_BASE>11</CVSS_BASE>", 1)), Msg: "CVSS score"},
+		{Name: "second root", In: `<SCAN/><SCAN/>`, Msg: "second root"},
+	},
+	Nesting: []importertest.Stream{
+		{Name: "under root", Prefix: `<SCAN value="scan/1"><IP value="10.0.0.1"><VULNS><CAT value="x"><VULN number="1" severity="2">`, Pattern: "<A>"},
+		{Name: "bare", Pattern: "<SCAN>"},
+	},
+	Huge: []importertest.Stream{{
+		Name:    "text",
+		Prefix:  `<SCAN value="scan/1"><IP value="10.0.0.1"><VULNS><CAT value="x"><VULN number="1" severity="2"><RESULT>`,
+		Pattern: "0123456789abcdef",
+		Suffix:  `</RESULT></VULN></CAT></VULNS></IP></SCAN>`,
+		Msg:     "without a '<'", MaxAlloc: 160 << 20,
+	}},
+	Cancelled: scan(""),
+	CancelStreams: []importertest.Stream{
+		{Name: "records", Prefix: `<SCAN value="scan/1"><IP value="10.0.0.1"><VULNS>`, Pattern: vuln("80", "82054", "2"), Size: 1 << 40, CancelAfter: 64 << 10},
+	},
+}
+
+// scan is a VM scan report of one host holding body.
+func scan(body string) string {
+	return `<?xml version="1.0"?><!DOCTYPE SCAN SYSTEM "https://qualysguard.qualys.com/scan-1.dtd"><SCAN value="scan/1"><IP value="10.0.0.1" name="h.example"><VULNS>` +
+		body + `</VULNS></IP></SCAN>`
+}
+
+// vuln is one CAT with one VULN.
+func vuln(port, qid, severity string) string {
+	return `<CAT value="TCP" port="` + port + `" protocol="tcp"><VULN number="` + qid + `" severity="` + severity + `"><TITLE>t</TITLE><RESULT>r</RESULT></VULN></CAT>`
+}
+
+func TestContract(t *testing.T) { importertest.Run(t, New, spec) }
+
+// FuzzParse runs the suite's fuzz property; more seeds are in testdata/fuzz/FuzzParse.
+func FuzzParse(f *testing.F) {
+	importertest.Fuzz(f, New, spec, scan(vuln("443", "38657", "5")), scan(""),
+		`<WAS_SCAN_REPORT><RESULTS><VULNERABILITY_LIST><VULNERABILITY><QID>6</QID><URL>http://a/x</URL><IGNORED>true</IGNORED><IGNORED_REASON>FALSE_POSITIVE</IGNORED_REASON></VULNERABILITY></VULNERABILITY_LIST></RESULTS><GLOSSARY><QID_LIST><QID><QID>6</QID><SEVERITY>9</SEVERITY><CVSS_BASE>x</CVSS_BASE></QID></QID_LIST></GLOSSARY></WAS_SCAN_REPORT>`)
+}
+
+// BenchmarkParseLargest parses the largest Qualys file (qualys_vm_scan_two_hosts_common_issue.xml,
+// 30 KB, 14 findings).
+func BenchmarkParseLargest(b *testing.B) {
+	importertest.Bench(b, New, importertest.Largest(b, format))
+}
+
+// BenchmarkBaselineXMLTokens is the floor: encoding/xml's token loop over the same file.
+func BenchmarkBaselineXMLTokens(b *testing.B) {
+	importertest.BenchXMLBaseline(b, importertest.Largest(b, format))
+}

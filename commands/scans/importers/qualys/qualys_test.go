@@ -1,0 +1,119 @@
+package qualys
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/socplatform/soc/commands/scans/importers"
+	"github.com/socplatform/soc/commands/scans/importers/importertest"
+	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
+)
+
+func TestVMFields(t *testing.T) {
+	rep := importertest.ParseFile(t, New(), importertest.File(t, format, "qualys_vm_scan_practices_cvss3.xml"))
+	a := rep.Assets[0]
+	if a.Key != "host:192.0.2.20" || a.Kind != importers.Host || !slices.Equal(a.Hostnames, []string{"web01.example.org"}) ||
+		a.OS != "Ubuntu / Linux 20.04" || len(a.Services) != 3 {
+		t.Errorf("asset %+v", a)
+	}
+	if rep.Target == nil || rep.Target.Name != "Weekly DMZ scan" || rep.StartedAt.IsZero() {
+		t.Errorf("target %+v, started %v", rep.Target, rep.StartedAt)
+	}
+	f := rep.Findings[0]
+	if f.RuleID != "38657" || f.Severity != importers.Critical || f.ScannerSeverity != "5" || f.Location.Port != 443 || f.Location.Protocol != "tcp" ||
+		!slices.Equal(f.CVEs, []string{"CVE-2021-41773", "CVE-2021-42013"}) || len(f.References) != 2 {
+		t.Errorf("finding %+v", f)
+	}
+	if len(f.CVSS) != 2 || f.CVSS[0].Version != "2.0" || *f.CVSS[0].Score != 5 || f.CVSS[1].Version != "3.1" || *f.CVSS[1].Score != 7.5 || f.CVSS[1].Vector != "" {
+		t.Errorf("CVSS %+v", f.CVSS)
+	}
+	if !strings.Contains(f.Description, "normalises paths") || !strings.Contains(f.Description, "outside the document root") ||
+		f.Remediation != "Upgrade to Apache HTTP Server 2.4.51." || f.Evidence != "Server: Apache/2.4.49 (Unix)" {
+		t.Errorf("text %+v", f)
+	}
+	// The same QID on another port is another finding.
+	if g := rep.Findings[1]; g.RuleID != "38657" || g.Location.Port != 8443 || g.Fingerprint == f.Fingerprint {
+		t.Errorf("second port %+v", g)
+	}
+	if p := rep.Findings[2]; p.Severity != importers.Medium || p.Title != "Deprecated SSH Cryptographic Settings" {
+		t.Errorf("practice %+v", p)
+	}
+}
+
+func TestSeverity(t *testing.T) {
+	info := New().(importers.Describer).Info()
+	for level, want := range map[string]importers.Severity{"1": importers.Info, "2": importers.Low, "3": importers.Medium, "4": importers.High, "5": importers.Critical} {
+		if got := spec.MustParse(t, New(), scan(vuln("80", "1", level))).Findings[0].Severity; got != want {
+			t.Errorf("VULN severity %s: %s, want %s", level, got, want)
+		}
+		if info.Severity[level] != want {
+			t.Errorf("Info().Severity[%s] = %s", level, info.Severity[level])
+		}
+		// Information gathered is info whatever its level.
+		in := `<SCAN value="scan/1"><IP value="10.0.0.1"><INFOS><CAT value="x"><INFO number="6" severity="` + level + `"/></CAT></INFOS></IP></SCAN>`
+		if got := spec.MustParse(t, New(), in).Findings[0].Severity; got != importers.Info {
+			t.Errorf("INFO severity %s: %s", level, got)
+		}
+	}
+}
+
+// TestFingerprint: IP, QID, port and protocol; the text around them may change between scans.
+func TestFingerprint(t *testing.T) {
+	f := spec.MustParse(t, New(), scan(vuln("80", "82054", "2"))).Findings[0]
+	if f.Fingerprint != parseutil.FingerprintJSON("qualys/v1", "10.0.0.1", "82054", "80", "tcp") {
+		t.Error("fingerprint is not the documented one")
+	}
+	again := spec.MustParse(t, New(), scan(strings.Replace(vuln("80", "82054", "3"), "<RESULT>r", "<RESULT>other", 1))).Findings[0]
+	if again.Fingerprint != f.Fingerprint {
+		t.Error("a rescan with new result text changed the fingerprint")
+	}
+}
+
+func TestWAS(t *testing.T) {
+	rep := importertest.ParseFile(t, New(), importertest.File(t, format, "qualys_was_scan_report.xml"))
+	a, f := rep.Assets[0], rep.Findings[0]
+	if a.Kind != importers.WebApplication || a.BaseURL != "http://example.com" || a.Name != "Test" {
+		t.Errorf("asset %+v", a)
+	}
+	if f.RuleID != "6" || f.Title != "DNS Host Name" || f.Location.URL != "http://example.com" || f.Severity != importers.Info || len(f.CVSS) != 2 {
+		t.Errorf("finding %+v", f)
+	}
+	ignored := spec.MustParse(t, New(), `<WAS_SCAN_REPORT><RESULTS><VULNERABILITY_LIST>
+		<VULNERABILITY><QID>150001</QID><URL>https://a.example/q</URL><PARAM>id</PARAM><IGNORED>true</IGNORED><IGNORED_REASON>FALSE_POSITIVE</IGNORED_REASON></VULNERABILITY>
+		<VULNERABILITY><QID>150001</QID><URL>https://a.example/r</URL><PARAM>id</PARAM><IGNORED>false</IGNORED></VULNERABILITY>
+		</VULNERABILITY_LIST><INFORMATION_GATHERED_LIST><INFORMATION_GATHERED><QID>6</QID></INFORMATION_GATHERED></INFORMATION_GATHERED_LIST></RESULTS>
+		<GLOSSARY><QID_LIST><QID><QID>150001</QID><SEVERITY>5</SEVERITY><TITLE>SQL Injection</TITLE><CWE>CWE-89</CWE></QID></QID_LIST></GLOSSARY></WAS_SCAN_REPORT>`)
+	if len(ignored.Findings) != 2 || len(ignored.Warnings) != 1 || !strings.Contains(ignored.Warnings[0], "1 information gathered") {
+		t.Fatalf("%d findings, warnings %q", len(ignored.Findings), ignored.Warnings)
+	}
+	fp, open := ignored.Findings[0], ignored.Findings[1]
+	if fp.Suppressed == nil || fp.Suppressed.Kind != importers.SuppressedFalsePositive || open.Suppressed != nil {
+		t.Errorf("suppressions %+v, %+v", fp.Suppressed, open.Suppressed)
+	}
+	if fp.Severity != importers.Critical || !slices.Equal(fp.CWEs, []string{"CWE-89"}) || fp.Location.Param != "id" || ignored.Assets[0].BaseURL != "https://a.example" {
+		t.Errorf("finding %+v", fp)
+	}
+	if fp.Fingerprint != parseutil.FingerprintJSON("qualys-was/v1", "https://a.example", "150001", "https://a.example/q", "id") {
+		t.Error("WAS fingerprint is not the documented one")
+	}
+}
+
+// TestWASBadGlossaryScore: a glossary score out of range is left out with a warning; the finding
+// is kept.
+func TestWASBadGlossaryScore(t *testing.T) {
+	rep := spec.MustParse(t, New(), `<WAS_SCAN_REPORT><RESULTS><VULNERABILITY_LIST><VULNERABILITY><QID>1</QID><URL>https://a.example/</URL></VULNERABILITY></VULNERABILITY_LIST></RESULTS>`+
+		`<GLOSSARY><QID_LIST><QID><QID>1</QID><SEVERITY>3</SEVERITY><CVSS_BASE>99</CVSS_BASE></QID></QID_LIST></GLOSSARY></WAS_SCAN_REPORT>`)
+	if len(rep.Findings) != 1 || rep.Findings[0].CVSS != nil || len(rep.Warnings) != 1 || !strings.Contains(rep.Warnings[0], "CVSS score") {
+		t.Errorf("findings %+v, warnings %q", rep.Findings, rep.Warnings)
+	}
+}
+
+// TestDTDNotFetched: the external DTD every VM report names (here one nothing listens at) is
+// neither fetched nor a reason to refuse the report.
+func TestDTDNotFetched(t *testing.T) {
+	rep := spec.MustParse(t, New(), `<!DOCTYPE SCAN SYSTEM "http://127.0.0.1:1/scan-1.dtd">`+scan("")[strings.Index(scan(""), "<SCAN"):])
+	if len(rep.Assets) != 1 {
+		t.Errorf("assets %+v", rep.Assets)
+	}
+}

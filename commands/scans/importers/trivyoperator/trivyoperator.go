@@ -1,0 +1,542 @@
+// Package trivyoperator parses the reports Trivy Operator keeps as Kubernetes custom resources
+// (aquasecurity.github.io/v1alpha1): VulnerabilityReport and the check reports
+// (ConfigAuditReport, ClusterConfigAuditReport, RbacAssessmentReport,
+// ClusterRbacAssessmentReport, InfraAssessmentReport), as YAML or JSON, one resource, several
+// YAML documents, or a list (`kubectl get vulnerabilityreports -A -o yaml|json`: kind List or
+// <Kind>List with items).
+//
+// # What is read
+//
+// A VulnerabilityReport is about a container image: the asset is a container_image named
+// registry.server/artifact.repository with artifact.tag, keyed by the digest
+// (registry/repository@digest) when the report has one, else by registry/repository:tag (and
+// the report's Target names that tag, a weak identity). Each report.vulnerabilities[] entry is a
+// finding: vulnerabilityID the RuleID (and CVE or GHSA), resource, installedVersion and
+// fixedVersion the component, title the title, primaryLink and links the references, score the
+// scanner's CVSS v3 base score (no vector is given; none is computed), severity the severity.
+// The workload the image runs in (the trivy-operator.resource.* and container labels) is named
+// in the evidence: several workloads running one image give one finding per vulnerability.
+//
+// A check report is about a Kubernetes workload (or, for the cluster-scoped kinds, a cluster
+// resource): the asset is a cloud_resource named namespace/kind/name from the
+// trivy-operator.resource.namespace, .kind and .name labels (else metadata.namespace and the
+// owner reference), with CloudID "k8s:" + that name. Each report.checks[] entry with success
+// false is a finding (passed checks are not): checkID the RuleID, title, description,
+// remediation, messages the evidence, category kept in the description.
+//
+// Resources of other kinds Trivy Operator writes (ExposedSecretReport, SbomReport, compliance
+// reports) are counted in a warning, not imported.
+//
+// Severity: CRITICAL, HIGH, MEDIUM, LOW map to the same severities; UNKNOWN (and anything else)
+// is derived from the score when there is one (>=9 critical, >=7 high, >=4 medium, >0 low),
+// else info. ScannerSeverity keeps Trivy's word.
+//
+// # Fingerprints
+//
+// A vulnerability's fingerprint is the hex SHA-256 of the JSON array ["trivy-operator/v1",
+// image, vulnerabilityID, resource, installedVersion], image being the asset key (the image with
+// its digest, else its tag); a failed check's is that of ["trivy-operator/check/v1", kind of
+// report, checkID, workload] with workload namespace/kind/name. Report names, timestamps and
+// hashes, which Trivy Operator rewrites on every scan, are left out.
+//
+// # Limits and YAML safety
+//
+// YAML is read with go.yaml.in/yaml/v3 one document at a time from a reader that stops at
+// Parser.MaxBytes (32 MiB by default) and checks the context. Every document is first read
+// into a node tree, whose aliases are not expanded; a document holding any anchor or alias is
+// refused (Kubernetes never writes them), so alias bombs ("billion laughs") cost nothing, and
+// the library refuses nesting deeper than 10000. YAML has no end marker: a report cut at a line
+// end may read as a whole, shorter one (a check cut before its success value is refused). Errors are *importers.ParseError naming a line
+// and column where the YAML library or the node gives one.
+package trivyoperator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/socplatform/soc/commands/scans/importers"
+	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
+)
+
+const formatName = "trivy-operator"
+
+// DefaultMaxBytes is the largest report accepted when Parser.MaxBytes is zero: a cluster-wide
+// kubectl list of some 50,000 vulnerabilities. The YAML library holds a document's text several
+// times over while it scans it (about six times the document's size in allocations), so the
+// bound is tighter than the JSON parsers' 512 MiB.
+const DefaultMaxBytes = 32 << 20
+
+// Parser parses Trivy Operator reports. The zero value uses the default limit.
+type Parser struct {
+	// MaxBytes is the largest report accepted; 0 means DefaultMaxBytes.
+	MaxBytes int64
+}
+
+// New returns a Trivy Operator parser with the default limit.
+func New() importers.Parser { return &Parser{} }
+
+// Format implements importers.Parser.
+func (*Parser) Format() string { return formatName }
+
+var (
+	reAPIVersion = regexp.MustCompile(`(?m)^[\s{\[,-]*"?apiVersion"?\s*:\s*"?aquasecurity\.github\.io/`)
+	reKind       = regexp.MustCompile(`(?m)^[\s{\[,-]*"?kind"?\s*:\s*"?(VulnerabilityReport|ClusterVulnerabilityReport|ConfigAuditReport|ClusterConfigAuditReport|RbacAssessmentReport|ClusterRbacAssessmentReport|InfraAssessmentReport)(List)?"?\s*,?\s*$`)
+)
+
+// Detect reports whether head is a Trivy Operator resource or list of them, in YAML or JSON
+// (pretty-printed, as kubectl writes it): an aquasecurity.github.io apiVersion and the kind of a
+// report this parser reads.
+func (*Parser) Detect(head []byte) bool {
+	return reAPIVersion.Match(head) && reKind.Match(head)
+}
+
+// Info implements importers.Describer.
+func (*Parser) Info() importers.FormatInfo {
+	return importers.FormatInfo{
+		Name:     formatName,
+		Title:    "Trivy Operator VulnerabilityReport and ConfigAuditReport (Kubernetes resources, YAML or JSON)",
+		Family:   "containers",
+		Versions: []string{"aquasecurity.github.io/v1alpha1"},
+		Detection: "YAML or JSON with an aquasecurity.github.io apiVersion and a kind of VulnerabilityReport, ConfigAuditReport, " +
+			"RbacAssessmentReport, InfraAssessmentReport (or their Cluster and List forms)",
+		Fingerprint: []string{"vulnerabilities: image (digest, else tag)", "vulnerabilityID", "resource", "installedVersion",
+			"checks: report kind", "checkID", "workload (namespace/kind/name)"},
+		Severity: map[string]importers.Severity{
+			"CRITICAL": importers.Critical, "HIGH": importers.High, "MEDIUM": importers.Medium, "LOW": importers.Low,
+			"UNKNOWN": importers.Info, // or from the score when there is one
+		},
+		Notes: "Only failed checks are findings. The asset is the image (vulnerability reports) or the Kubernetes workload " +
+			"(check reports, a cloud_resource named namespace/kind/name; the cluster is not named in the report). " +
+			"Documents with YAML anchors or aliases are refused. ExposedSecretReport and SbomReport resources are not imported.",
+	}
+}
+
+// Wire types: only the fields used.
+
+type resource struct {
+	APIVersion string `yaml:"apiVersion"`
+	Kind       string `yaml:"kind"`
+	Metadata   struct {
+		Name            string            `yaml:"name"`
+		Namespace       string            `yaml:"namespace"`
+		Labels          map[string]string `yaml:"labels"`
+		OwnerReferences []struct {
+			Kind string `yaml:"kind"`
+			Name string `yaml:"name"`
+		} `yaml:"ownerReferences"`
+	} `yaml:"metadata"`
+	Report struct {
+		UpdateTimestamp string `yaml:"updateTimestamp"`
+		Scanner         struct {
+			Name    string `yaml:"name"`
+			Version string `yaml:"version"`
+		} `yaml:"scanner"`
+		Registry struct {
+			Server string `yaml:"server"`
+		} `yaml:"registry"`
+		Artifact struct {
+			Repository string `yaml:"repository"`
+			Tag        string `yaml:"tag"`
+			Digest     string `yaml:"digest"`
+		} `yaml:"artifact"`
+		OS struct {
+			Family string `yaml:"family"`
+			Name   string `yaml:"name"`
+		} `yaml:"os"`
+		Vulnerabilities []vulnerability `yaml:"vulnerabilities"`
+		Checks          []check         `yaml:"checks"`
+	} `yaml:"report"`
+}
+
+type vulnerability struct {
+	VulnerabilityID  string   `yaml:"vulnerabilityID"`
+	Resource         string   `yaml:"resource"`
+	InstalledVersion string   `yaml:"installedVersion"`
+	FixedVersion     string   `yaml:"fixedVersion"`
+	Severity         string   `yaml:"severity"`
+	Score            *float64 `yaml:"score"`
+	Title            string   `yaml:"title"`
+	Description      string   `yaml:"description"`
+	PrimaryLink      string   `yaml:"primaryLink"`
+	Links            []string `yaml:"links"`
+	Target           string   `yaml:"target"`
+	PkgPath          string   `yaml:"pkgPath"`
+}
+
+type check struct {
+	CheckID     string   `yaml:"checkID"`
+	Title       string   `yaml:"title"`
+	Description string   `yaml:"description"`
+	Severity    string   `yaml:"severity"`
+	Category    string   `yaml:"category"`
+	Remediation string   `yaml:"remediation"`
+	Messages    []string `yaml:"messages"`
+	Success     *bool    `yaml:"success"`
+}
+
+// Parse implements importers.Parser.
+func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	max := p.MaxBytes
+	if max <= 0 {
+		max = DefaultMaxBytes
+	}
+	in := &limitReader{ctx: ctx, r: r, left: max, max: max}
+	dec := yaml.NewDecoder(in)
+	b := &builder{out: &importers.Report{Format: formatName, ScannerName: "Trivy Operator"}, skipped: map[string]int{}}
+	docs := 0
+	for {
+		var doc yaml.Node
+		err := dec.Decode(&doc)
+		if errors.Is(err, io.EOF) && in.err == nil {
+			break
+		}
+		if err != nil {
+			return nil, in.wrap(err)
+		}
+		docs++
+		if err := b.document(ctx, &doc); err != nil {
+			return nil, err
+		}
+	}
+	if docs == 0 {
+		return nil, &importers.ParseError{Format: formatName, Offset: 0, Msg: "empty report: no YAML or JSON document"}
+	}
+	return importers.Bounded(b.report(), nil)
+}
+
+// limitReader stops at max bytes and when the context is done, remembering why.
+type limitReader struct {
+	ctx       context.Context
+	r         io.Reader
+	left, max int64
+	err       error
+}
+
+var errTooLarge = errors.New("over the byte limit")
+
+func (l *limitReader) Read(p []byte) (int, error) {
+	if l.err != nil {
+		return 0, l.err
+	}
+	if l.err = l.ctx.Err(); l.err != nil {
+		return 0, l.err
+	}
+	if l.left <= 0 {
+		// One byte more than max tells a report of exactly max bytes from a larger one.
+		var one [1]byte
+		if n, _ := io.ReadFull(l.r, one[:]); n > 0 {
+			l.err = errTooLarge
+			return 0, l.err
+		}
+		return 0, io.EOF
+	}
+	if int64(len(p)) > l.left {
+		p = p[:l.left]
+	}
+	n, err := l.r.Read(p)
+	l.left -= int64(n)
+	return n, err
+}
+
+var reLine = regexp.MustCompile(`line (\d+)(?:, column (\d+))?`)
+
+// wrap turns an error of the YAML decoder into a ParseError (the context's error is returned as
+// it is).
+func (l *limitReader) wrap(err error) error {
+	if l.err != nil && !errors.Is(l.err, errTooLarge) {
+		return l.err
+	}
+	if errors.Is(l.err, errTooLarge) {
+		return &importers.ParseError{Format: formatName, Offset: l.max, Msg: fmt.Sprintf("report over the limit of %d bytes", l.max)}
+	}
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	pe := &importers.ParseError{Format: formatName, Offset: -1, Msg: msg}
+	if m := reLine.FindStringSubmatch(msg); m != nil {
+		pe.Line, _ = strconv.Atoi(m[1])
+		pe.Column, _ = strconv.Atoi(m[2])
+	} else {
+		pe.Offset = l.max - l.left // where the decoder had read to
+	}
+	return pe
+}
+
+func errAt(n *yaml.Node, format string, args ...any) error {
+	return &importers.ParseError{Format: formatName, Offset: -1, Line: max(n.Line, 1), Column: n.Column, Msg: fmt.Sprintf(format, args...)}
+}
+
+// noAliases refuses anchors and aliases anywhere in n: decoding expands aliases, and a few of
+// them nested make a small document huge.
+func noAliases(n *yaml.Node) error {
+	if n.Kind == yaml.AliasNode || n.Anchor != "" {
+		return errAt(n, "YAML anchors and aliases are refused (Kubernetes resources have none)")
+	}
+	for _, c := range n.Content {
+		if err := noAliases(c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+type builder struct {
+	out      *importers.Report
+	assets   parseutil.AssetSet
+	findings parseutil.FindingSet
+	skipped  map[string]int
+}
+
+// document reads one YAML document: a resource, a list of resources, or nothing.
+func (b *builder) document(ctx context.Context, doc *yaml.Node) error {
+	if err := noAliases(doc); err != nil {
+		return err
+	}
+	n := doc
+	if n.Kind == yaml.DocumentNode {
+		if len(n.Content) == 0 {
+			return nil // an empty document, e.g. after a final "---"
+		}
+		n = n.Content[0]
+	}
+	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
+		return nil
+	}
+	if n.Kind != yaml.MappingNode {
+		return errAt(n, "expected a Kubernetes resource (a mapping), found a %s", kindName(n))
+	}
+	kind, items := "", (*yaml.Node)(nil)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		switch n.Content[i].Value {
+		case "kind":
+			kind = n.Content[i+1].Value
+		case "items":
+			items = n.Content[i+1]
+		}
+	}
+	if kind == "List" || (strings.HasSuffix(kind, "List") && items != nil) {
+		if items == nil || (items.Kind != yaml.SequenceNode && items.Tag != "!!null") {
+			return errAt(n, "%s without an items list", kind)
+		}
+		for _, item := range items.Content {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			if item.Kind != yaml.MappingNode {
+				return errAt(item, "expected a Kubernetes resource in items, found a %s", kindName(item))
+			}
+			if err := b.resource(item); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return b.resource(n)
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.SequenceNode:
+		return "list"
+	case yaml.ScalarNode:
+		return "scalar"
+	}
+	return "node"
+}
+
+var reLineInMsg = regexp.MustCompile(`^line (\d+): `)
+
+func (b *builder) resource(n *yaml.Node) error {
+	var res resource
+	if err := n.Decode(&res); err != nil {
+		var te *yaml.TypeError
+		if errors.As(err, &te) && len(te.Errors) > 0 {
+			msg := te.Errors[0]
+			line := n.Line
+			if m := reLineInMsg.FindStringSubmatch(msg); m != nil {
+				line, _ = strconv.Atoi(m[1])
+				msg = msg[len(m[0]):]
+			}
+			return &importers.ParseError{Format: formatName, Offset: -1, Line: max(line, 1), Msg: msg}
+		}
+		return errAt(n, "%v", err)
+	}
+	if !strings.HasPrefix(res.APIVersion, "aquasecurity.github.io/") {
+		return errAt(n, "not a Trivy Operator resource: apiVersion %q, kind %q", parseutil.TruncateEllipsis(res.APIVersion, 64), parseutil.TruncateEllipsis(res.Kind, 64))
+	}
+	if t, err := time.Parse(time.RFC3339, res.Report.UpdateTimestamp); err == nil && t.After(b.out.FinishedAt) {
+		b.out.FinishedAt = t.UTC()
+	}
+	if v := res.Report.Scanner.Version; v != "" && b.out.ScannerVersion == "" {
+		b.out.ScannerVersion = "trivy " + v
+	}
+	switch res.Kind {
+	case "VulnerabilityReport", "ClusterVulnerabilityReport":
+		return b.vulnerabilities(n, &res)
+	case "ConfigAuditReport", "ClusterConfigAuditReport", "RbacAssessmentReport", "ClusterRbacAssessmentReport", "InfraAssessmentReport":
+		return b.checks(n, &res)
+	}
+	b.skipped[res.Kind]++
+	return nil
+}
+
+func (b *builder) report() *importers.Report {
+	b.out.Assets = b.assets.Assets()
+	b.out.Findings = b.findings.Findings()
+	kinds := make([]string, 0, len(b.skipped))
+	for k := range b.skipped {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	for _, k := range kinds {
+		b.out.Warnings = append(b.out.Warnings, fmt.Sprintf("%d %s resources not imported", b.skipped[k], parseutil.TruncateEllipsis(k, 64)))
+	}
+	return b.out
+}
+
+// workload is namespace/kind/name of the resource a report is about.
+func workload(res *resource) string {
+	l := res.Metadata.Labels
+	kind, name := l["trivy-operator.resource.kind"], l["trivy-operator.resource.name"]
+	if kind == "" && len(res.Metadata.OwnerReferences) > 0 {
+		kind, name = res.Metadata.OwnerReferences[0].Kind, res.Metadata.OwnerReferences[0].Name
+	}
+	ns := parseutil.FirstNonEmpty(l["trivy-operator.resource.namespace"], res.Metadata.Namespace)
+	name = parseutil.FirstNonEmpty(name, res.Metadata.Name)
+	if ns == "" {
+		return kind + "/" + name // cluster-scoped
+	}
+	return ns + "/" + kind + "/" + name
+}
+
+func (b *builder) vulnerabilities(n *yaml.Node, res *resource) error {
+	art := &res.Report.Artifact
+	if strings.TrimSpace(art.Repository) == "" {
+		return errAt(n, "VulnerabilityReport %q has no report.artifact.repository", parseutil.TruncateEllipsis(res.Metadata.Name, 64))
+	}
+	image := art.Repository
+	if s := strings.TrimSpace(res.Report.Registry.Server); s != "" && s != "index.docker.io" {
+		image = s + "/" + image
+	}
+	tagged := image
+	if art.Tag != "" {
+		tagged += ":" + art.Tag
+	}
+	key := "image:" + tagged
+	if art.Digest != "" {
+		key = "image:" + image + "@" + art.Digest
+	}
+	if b.assets.Get(key) == nil {
+		a := importers.Asset{Key: key, Kind: importers.ContainerImage, Name: tagged, ImageName: tagged, ImageDigest: art.Digest}
+		if os := strings.TrimSpace(res.Report.OS.Family + " " + res.Report.OS.Name); os != "" {
+			a.OS = os
+		}
+		b.assets.Add(a)
+	}
+	if art.Digest == "" && b.out.Target == nil {
+		b.out.Target = &importers.Target{Name: tagged, Hint: "artifact"}
+	}
+	where := "Workload " + workload(res)
+	if c := res.Metadata.Labels["trivy-operator.container.name"]; c != "" {
+		where += ", container " + c
+	}
+	for i := range res.Report.Vulnerabilities {
+		v := &res.Report.Vulnerabilities[i]
+		if strings.TrimSpace(v.VulnerabilityID) == "" {
+			return errAt(n, "report.vulnerabilities[%d] has no vulnerabilityID", i)
+		}
+		if v.Score != nil && (*v.Score < 0 || *v.Score > 10) {
+			return errAt(n, "report.vulnerabilities[%d].score %v is not in [0, 10]", i, *v.Score)
+		}
+		f := importers.Finding{
+			AssetKey:        key,
+			RuleID:          v.VulnerabilityID,
+			Title:           v.VulnerabilityID + " in " + strings.TrimSpace(v.Resource+" "+v.InstalledVersion),
+			ScannerSeverity: v.Severity,
+			Description:     parseutil.FirstNonEmpty(v.Description, v.Title),
+			References:      parseutil.AddUnique(nil, append([]string{v.PrimaryLink}, v.Links...)...),
+			Component:       &importers.Component{Name: v.Resource, Version: v.InstalledVersion, FixedVersion: v.FixedVersion, Path: v.PkgPath},
+			Location:        importers.Location{Image: tagged, File: v.PkgPath},
+			Evidence:        where,
+		}
+		if v.Title != "" {
+			f.Title = v.VulnerabilityID + ": " + v.Title
+		}
+		if c, ok := parseutil.NormCVE(v.VulnerabilityID); ok {
+			f.CVEs = []string{c}
+		} else if g, ok := parseutil.NormGHSA(v.VulnerabilityID); ok {
+			f.GHSAs = []string{g}
+		}
+		if v.Score != nil {
+			f.CVSS = []importers.CVSS{{Version: "3.1", Score: v.Score, Source: "trivy"}}
+		}
+		if v.FixedVersion != "" {
+			f.Remediation = "Upgrade " + v.Resource + " to " + v.FixedVersion + "."
+		}
+		f.Severity = severity(v.Severity, v.Score)
+		f.Fingerprint = parseutil.FingerprintJSON("trivy-operator/v1", key, v.VulnerabilityID, v.Resource, v.InstalledVersion)
+		b.findings.Add(f)
+	}
+	return nil
+}
+
+func (b *builder) checks(n *yaml.Node, res *resource) error {
+	name := workload(res)
+	key := "k8s:" + name
+	var failed []*check
+	for i := range res.Report.Checks {
+		c := &res.Report.Checks[i]
+		if c.Success == nil {
+			// Trivy Operator always writes it; a YAML report cut after "success:" reads as null.
+			return errAt(n, "report.checks[%d] has no success", i)
+		}
+		if !*c.Success {
+			failed = append(failed, c)
+		}
+	}
+	// The workload is an asset even when every check passed: a reimport then resolves what failed before.
+	if b.assets.Get(key) == nil {
+		b.assets.Add(importers.Asset{Key: key, Kind: importers.CloudResource, Name: name, CloudID: key})
+	}
+	for _, c := range failed {
+		if strings.TrimSpace(c.CheckID) == "" {
+			return errAt(n, "a failed check of report.checks has no checkID")
+		}
+		f := importers.Finding{
+			AssetKey:        key,
+			RuleID:          c.CheckID,
+			Title:           parseutil.FirstNonEmpty(c.Title, c.CheckID),
+			ScannerSeverity: c.Severity,
+			Description:     c.Description,
+			Remediation:     c.Remediation,
+			Evidence:        parseutil.Truncate(strings.Join(c.Messages, "\n"), parseutil.MaxEvidence),
+		}
+		if c.Category != "" {
+			f.Description = strings.TrimSpace(f.Description + "\n\nCategory: " + c.Category)
+		}
+		f.Severity = severity(c.Severity, nil)
+		f.Fingerprint = parseutil.FingerprintJSON("trivy-operator/check/v1", res.Kind, c.CheckID, name)
+		b.findings.Add(f)
+	}
+	return nil
+}
+
+func severity(word string, score *float64) importers.Severity {
+	if s, ok := parseutil.SeverityWord(strings.ToLower(strings.TrimSpace(word))); ok {
+		return s
+	}
+	if score != nil {
+		return parseutil.SeverityFromScore(*score)
+	}
+	return importers.Info
+}
