@@ -4,6 +4,7 @@ import (
 	"github.com/socplatform/soc/commands/scans/importers"
 	"github.com/socplatform/soc/commands/scans/importers/cyclonedx"
 	"github.com/socplatform/soc/commands/scans/importers/grype"
+	"github.com/socplatform/soc/commands/scans/importers/kics"
 	"github.com/socplatform/soc/commands/scans/importers/nessus"
 	"github.com/socplatform/soc/commands/scans/importers/nmap"
 	"github.com/socplatform/soc/commands/scans/importers/openvas"
@@ -18,6 +19,6 @@ func DefaultParsers() []importers.Parser {
 	return []importers.Parser{
 		nmap.New(), trivy.New(), grype.New(), sarif.New(),
 		nessus.New(), openvas.New(), zap.New(), cyclonedx.New(),
-		sonarqube.New(),
+		sonarqube.New(), kics.New(),
 	}
 }
