@@ -138,6 +138,10 @@ var signatures = map[string][]string{
 		"Specific Result", "CVEs", "Task Name"},
 	"zap":  {"OWASPZAPReport", "@version", "@generated", "@programName", "site", "insights"},
 	"nmap": {"nmaprun"},
+	"kics": {"kics_version", "queries", "files_scanned", "files_parsed", "files_failed_to_scan", "queries_total",
+		"queries_failed_to_execute", "severity_counters", "total_counter", "paths", "scan_id", "lines_scanned"},
+	"sonarqube": {"issues", "hotspots", "paging", "components", "rules", "users", "facets", "total", "p", "ps", "effortTotal"},
+	"checkmarx": {"CxXMLResults"},
 }
 
 // Match is a supported format a shape resembles, with the names they share.
