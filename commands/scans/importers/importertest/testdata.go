@@ -126,3 +126,13 @@ func ParseFile(tb testing.TB, p importers.Parser, path string) *importers.Report
 func ParseString(p importers.Parser, s string) (*importers.Report, error) {
 	return p.Parse(context.Background(), strings.NewReader(s))
 }
+
+// MustParseString parses s with p, failing the test on any error.
+func MustParseString(tb testing.TB, p importers.Parser, s string) *importers.Report {
+	tb.Helper()
+	rep, err := ParseString(p, s)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return rep
+}

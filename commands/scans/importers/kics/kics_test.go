@@ -10,11 +10,7 @@ import (
 
 func parse(t *testing.T, in string) *importers.Report {
 	t.Helper()
-	rep, err := importertest.ParseString(New(), in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rep
+	return importertest.MustParseString(t, New(), in)
 }
 
 // TestTerraformFields checks one finding field by field.
