@@ -9,11 +9,6 @@ import (
 	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
 )
 
-func parse(t *testing.T, in string) *importers.Report {
-	t.Helper()
-	return importertest.MustParseString(t, New(), in)
-}
-
 // TestWebshopFields checks findings field by field.
 func TestWebshopFields(t *testing.T) {
 	rep := importertest.ParseFile(t, New(), importertest.File(t, formatName, "checkmarx_9_java_webshop.xml"))
@@ -68,7 +63,7 @@ func TestSuppressions(t *testing.T) {
 		`FalsePositive="True"`: true, `FalsePositive="true" state="0"`: true, `state="1"`: true,
 		`FalsePositive="False" state="2"`: false, `state="3"`: false, `state="4"`: false, ``: false,
 	} {
-		rep := parse(t, `<CxXMLResults><Query id="1"><Result FileName="a" `+attrs+`/></Query></CxXMLResults>`)
+		rep := importertest.MustParseString(t, New(), `<CxXMLResults><Query id="1"><Result FileName="a" `+attrs+`/></Query></CxXMLResults>`)
 		if got := rep.Findings[0].Suppressed != nil; got != want {
 			t.Errorf("%s: suppressed %v, want %v", attrs, got, want)
 		}
@@ -79,7 +74,7 @@ func TestSuppressions(t *testing.T) {
 // line; two results with one similarity id in one file merge.
 func TestFingerprints(t *testing.T) {
 	fp := func(line, code string) string {
-		return parse(t, `<CxXMLResults><Query id="1"><Result FileName="a" Line="`+line+`"><Path><PathNode><Name>n</Name><Snippet><Line><Code>`+code+`</Code></Line></Snippet></PathNode></Path></Result></Query></CxXMLResults>`).Findings[0].Fingerprint
+		return importertest.MustParseString(t, New(), `<CxXMLResults><Query id="1"><Result FileName="a" Line="`+line+`"><Path><PathNode><Name>n</Name><Snippet><Line><Code>`+code+`</Code></Line></Snippet></PathNode></Path></Result></Query></CxXMLResults>`).Findings[0].Fingerprint
 	}
 	if fp("3", "x()") != fp("30", "x()") {
 		t.Error("a moved result changed its fingerprint")
@@ -90,7 +85,7 @@ func TestFingerprints(t *testing.T) {
 	if fp("3", "x()") != parseutil.FingerprintJSON("checkmarx/v1", "1", "a", "", "n", "x()", "n", "x()") {
 		t.Error("fallback fingerprint is not query id + file + source and sink")
 	}
-	rep := parse(t, `<CxXMLResults><Query id="1"><Result FileName="a" Line="1"><Path SimilarityId="5"/></Result><Result FileName="a" Line="1" Column="40"><Path SimilarityId="5"/></Result><Result FileName="b" Line="1"><Path SimilarityId="5"/></Result></Query></CxXMLResults>`)
+	rep := importertest.MustParseString(t, New(), `<CxXMLResults><Query id="1"><Result FileName="a" Line="1"><Path SimilarityId="5"/></Result><Result FileName="a" Line="1" Column="40"><Path SimilarityId="5"/></Result><Result FileName="b" Line="1"><Path SimilarityId="5"/></Result></Query></CxXMLResults>`)
 	if len(rep.Findings) != 2 {
 		t.Errorf("%d findings, want 2 (same similarity id in one file merged, another file kept)", len(rep.Findings))
 	}
@@ -102,12 +97,12 @@ func TestSeverityMapping(t *testing.T) {
 		"Critical": importers.Critical, "High": importers.High, "Medium": importers.Medium, "Low": importers.Low,
 		"Information": importers.Info, "Info": importers.Info, "Odd": importers.Info,
 	} {
-		rep := parse(t, `<CxXMLResults><Query id="1" Severity="Low"><Result FileName="a" Severity="`+word+`"/></Query></CxXMLResults>`)
+		rep := importertest.MustParseString(t, New(), `<CxXMLResults><Query id="1" Severity="Low"><Result FileName="a" Severity="`+word+`"/></Query></CxXMLResults>`)
 		if rep.Findings[0].Severity != want {
 			t.Errorf("%s: %s, want %s", word, rep.Findings[0].Severity, want)
 		}
 	}
-	if f := parse(t, `<CxXMLResults><Query id="1" Severity="High"><Result FileName="a"/></Query></CxXMLResults>`).Findings[0]; f.Severity != importers.High {
+	if f := importertest.MustParseString(t, New(), `<CxXMLResults><Query id="1" Severity="High"><Result FileName="a"/></Query></CxXMLResults>`).Findings[0]; f.Severity != importers.High {
 		t.Errorf("query severity not used: %s", f.Severity)
 	}
 	if info := New().(importers.Describer).Info(); info.Severity["Information"] != importers.Info || info.Severity["Critical"] != importers.Critical {

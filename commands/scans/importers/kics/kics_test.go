@@ -8,11 +8,6 @@ import (
 	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
 )
 
-func parse(t *testing.T, in string) *importers.Report {
-	t.Helper()
-	return importertest.MustParseString(t, New(), in)
-}
-
 // TestTerraformFields checks one finding field by field.
 func TestTerraformFields(t *testing.T) {
 	rep := importertest.ParseFile(t, New(), importertest.File(t, formatName, "kics_1_7_terraform_docker.json"))
@@ -50,7 +45,7 @@ func TestTerraformFields(t *testing.T) {
 // and search key do; two results with one fingerprint are merged.
 func TestFingerprints(t *testing.T) {
 	fp := func(file string) string {
-		return parse(t, `{"queries":[{"query_id":"q","files":[`+file+`]}]}`).Findings[0].Fingerprint
+		return importertest.MustParseString(t, New(), `{"queries":[{"query_id":"q","files":[`+file+`]}]}`).Findings[0].Fingerprint
 	}
 	a := fp(`{"file_name":"a.tf","similarity_id":"s1","line":3}`)
 	if b := fp(`{"file_name":"a.tf","similarity_id":"s1","line":30}`); a != b {
@@ -63,7 +58,7 @@ func TestFingerprints(t *testing.T) {
 	if c != parseutil.FingerprintJSON("kics/v1", "q", "", "a.tf", "k") || c == fp(`{"file_name":"a.tf","search_key":"k2","line":3}`) {
 		t.Error("fallback fingerprint is not query id + file + search key")
 	}
-	rep := parse(t, `{"queries":[{"query_id":"q","files":[{"file_name":"a","similarity_id":"s","line":1},{"file_name":"a","similarity_id":"s","line":2}]}]}`)
+	rep := importertest.MustParseString(t, New(), `{"queries":[{"query_id":"q","files":[{"file_name":"a","similarity_id":"s","line":1},{"file_name":"a","similarity_id":"s","line":2}]}]}`)
 	if len(rep.Findings) != 1 {
 		t.Errorf("%d findings, want the two results merged", len(rep.Findings))
 	}
@@ -75,7 +70,7 @@ func TestSeverityMapping(t *testing.T) {
 		"CRITICAL": importers.Critical, "HIGH": importers.High, "MEDIUM": importers.Medium, "LOW": importers.Low,
 		"INFO": importers.Info, "TRACE": importers.Info, "odd": importers.Info, "high": importers.High,
 	} {
-		rep := parse(t, `{"queries":[{"query_id":"q","severity":"`+word+`","files":[{"similarity_id":"s"}]}]}`)
+		rep := importertest.MustParseString(t, New(), `{"queries":[{"query_id":"q","severity":"`+word+`","files":[{"similarity_id":"s"}]}]}`)
 		if rep.Findings[0].Severity != want {
 			t.Errorf("%s: %s, want %s", word, rep.Findings[0].Severity, want)
 		}

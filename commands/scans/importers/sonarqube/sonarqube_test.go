@@ -8,11 +8,6 @@ import (
 	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
 )
 
-func parse(t *testing.T, in string) *importers.Report {
-	t.Helper()
-	return importertest.MustParseString(t, New(), in)
-}
-
 // TestWebshopFields checks one finding field by field, and that locations, CWE tags and rule
 // names come from components[], tags and rules[].
 func TestWebshopFields(t *testing.T) {
@@ -72,13 +67,13 @@ func TestSeverityMapping(t *testing.T) {
 		{`{"key":"a","type":"VULNERABILITY","impacts":[{"softwareQuality":"SECURITY","severity":"INFO"}]}`, importers.Info},
 	}
 	for _, c := range cases {
-		rep := parse(t, `{"issues":[`+c.issue+`]}`)
+		rep := importertest.MustParseString(t, New(), `{"issues":[`+c.issue+`]}`)
 		if len(rep.Findings) != 1 || rep.Findings[0].Severity != c.want {
 			t.Errorf("%s: %+v, want %s", c.issue, rep.Findings, c.want)
 		}
 	}
 	for word, want := range map[string]importers.Severity{"HIGH": importers.High, "MEDIUM": importers.Medium, "LOW": importers.Low} {
-		rep := parse(t, `{"hotspots":[{"key":"h","component":"p:f","vulnerabilityProbability":"`+word+`"}]}`)
+		rep := importertest.MustParseString(t, New(), `{"hotspots":[{"key":"h","component":"p:f","vulnerabilityProbability":"`+word+`"}]}`)
 		if rep.Findings[0].Severity != want {
 			t.Errorf("hotspot %s: %s", word, rep.Findings[0].Severity)
 		}
@@ -95,7 +90,7 @@ func TestSuppressions(t *testing.T) {
 		"FALSE-POSITIVE": importers.SuppressedFalsePositive, "WONTFIX": importers.SuppressedAccepted,
 		"FIXED": importers.SuppressedResolved, "REMOVED": importers.SuppressedResolved,
 	} {
-		f := parse(t, `{"issues":[{"key":"a","type":"VULNERABILITY","resolution":"`+res+`"}]}`).Findings[0]
+		f := importertest.MustParseString(t, New(), `{"issues":[{"key":"a","type":"VULNERABILITY","resolution":"`+res+`"}]}`).Findings[0]
 		if f.Suppressed == nil || f.Suppressed.Kind != want || f.Suppressed.Reason != res {
 			t.Errorf("%s: %+v", res, f.Suppressed)
 		}
@@ -103,12 +98,12 @@ func TestSuppressions(t *testing.T) {
 	for res, want := range map[string]importers.SuppressionKind{
 		"SAFE": importers.SuppressedNotAffected, "ACKNOWLEDGED": importers.SuppressedAccepted, "FIXED": importers.SuppressedResolved,
 	} {
-		f := parse(t, `{"hotspots":[{"key":"h","status":"REVIEWED","resolution":"`+res+`"}]}`).Findings[0]
+		f := importertest.MustParseString(t, New(), `{"hotspots":[{"key":"h","status":"REVIEWED","resolution":"`+res+`"}]}`).Findings[0]
 		if f.Suppressed == nil || f.Suppressed.Kind != want || f.Suppressed.Source != "sonarqube hotspot resolution" {
 			t.Errorf("hotspot %s: %+v", res, f.Suppressed)
 		}
 	}
-	if f := parse(t, `{"issues":[{"key":"a","type":"VULNERABILITY","status":"OPEN"}]}`).Findings[0]; f.Suppressed != nil {
+	if f := importertest.MustParseString(t, New(), `{"issues":[{"key":"a","type":"VULNERABILITY","status":"OPEN"}]}`).Findings[0]; f.Suppressed != nil {
 		t.Errorf("open issue suppressed: %+v", f.Suppressed)
 	}
 }
@@ -117,7 +112,7 @@ func TestSuppressions(t *testing.T) {
 // hash, so the same issue at another line keeps its fingerprint; without a hash the line counts.
 func TestFingerprintWithoutKey(t *testing.T) {
 	fp := func(issue string) string {
-		return parse(t, `{"issues":[`+issue+`]}`).Findings[0].Fingerprint
+		return importertest.MustParseString(t, New(), `{"issues":[`+issue+`]}`).Findings[0].Fingerprint
 	}
 	a := fp(`{"rule":"r","component":"p:f","hash":"h1","line":3,"type":"VULNERABILITY"}`)
 	if b := fp(`{"rule":"r","component":"p:f","hash":"h1","line":9,"type":"VULNERABILITY"}`); a != b {
@@ -134,7 +129,7 @@ func TestFingerprintWithoutKey(t *testing.T) {
 // TestProjectsAndWarnings: one asset per project, no Target for two projects, ignored types
 // counted.
 func TestProjectsAndWarnings(t *testing.T) {
-	rep := parse(t, `[{"issues":[{"key":"a","component":"p1:f","type":"VULNERABILITY"},{"key":"b","component":"p2:g","type":"VULNERABILITY"},{"key":"c","type":"CODE_SMELL"},{"key":"d","type":"CODE_SMELL"},{"key":"e","type":"ODD"}]}]`)
+	rep := importertest.MustParseString(t, New(), `[{"issues":[{"key":"a","component":"p1:f","type":"VULNERABILITY"},{"key":"b","component":"p2:g","type":"VULNERABILITY"},{"key":"c","type":"CODE_SMELL"},{"key":"d","type":"CODE_SMELL"},{"key":"e","type":"ODD"}]}]`)
 	if len(rep.Assets) != 2 || rep.Assets[0].Key != "project:p1" || rep.Assets[1].Key != "project:p2" || rep.Target != nil {
 		t.Errorf("assets %+v, target %+v", rep.Assets, rep.Target)
 	}
