@@ -15,8 +15,10 @@
 // CODE_SMELL issues are reliability and maintainability work, not security findings: they are
 // counted in one warning and not imported.
 //
-// One repository asset per project key (issue.project; the component key's part before ':' when
-// there is none), named after the project's TRK component when components[] has it. SonarQube
+// One repository asset per project key (issue.project; the component key's part before the last
+// ':' when there is none; and every TRK component, so that a page without issues names its
+// project), named after the project's TRK component when components[] has it; a project whose
+// issues are all left out is still an asset. SonarQube
 // gives no repository URL, so when the report covers one project its key is also the Target
 // (hint "project"). The location is the file path of the issue's component (components[].path,
 // else the component key less "project:") and its line (line, else textRange.startLine).
@@ -190,6 +192,7 @@ type report struct {
 	issues     []sIssue
 	components map[string]sComponent
 	rules      map[string]string
+	projects   []string // keys of the TRK (project) components, in report order
 	sawList    bool
 }
 
@@ -249,9 +252,13 @@ func (rep *report) member(w *jsonguard.Walker, key string, t jsonguard.Tolerant,
 		})
 	case "components":
 		return jsonguard.Each(w, key, t, func(c sComponent) {
-			if c.Key != "" {
-				rep.components[c.Key] = c
+			if c.Key == "" {
+				return
 			}
+			if _, seen := rep.components[c.Key]; !seen && c.Qualifier == "TRK" {
+				rep.projects = append(rep.projects, c.Key)
+			}
+			rep.components[c.Key] = c
 		})
 	case "rules":
 		return jsonguard.Each(w, key, t, func(r sRule) {
@@ -272,22 +279,23 @@ func build(ctx context.Context, rep *report) (*importers.Report, error) {
 			return nil, err
 		}
 		is := &rep.issues[i]
+		project := parseutil.FirstNonEmpty(is.Project, projectOf(is.Component))
 		security := securityImpact(is)
 		typ := strings.ToUpper(is.Type)
 		if !is.hotspot && typ != "VULNERABILITY" && typ != "SECURITY_HOTSPOT" && security == nil {
 			ignored[parseutil.FirstNonEmpty(typ, "untyped")]++
+			if project != "" {
+				// The project is an asset of the report even when none of its issues is
+				// imported: the analysis saw it, and found nothing of security in it.
+				rep.addProject(&assets, project)
+			}
 			continue
 		}
-		project := parseutil.FirstNonEmpty(is.Project, projectOf(is.Component))
-		assetKey := "project:" + project
-		if assets.Get(assetKey) == nil {
-			name := project
-			if c, ok := rep.components[project]; ok && c.Name != "" {
-				name = c.Name
-			}
-			assets.Add(importers.Asset{Key: assetKey, Kind: importers.Repository, Name: name})
-		}
+		assetKey := rep.addProject(&assets, project)
 		out.Findings = append(out.Findings, rep.finding(assetKey, project, is, security))
+	}
+	for _, key := range rep.projects { // a page without issues names its project as a TRK component
+		rep.addProject(&assets, key)
 	}
 	out.Assets = assets.Assets()
 	if len(out.Assets) == 1 {
@@ -304,6 +312,20 @@ func build(ctx context.Context, rep *report) (*importers.Report, error) {
 		out.Warnings = append(out.Warnings, fmt.Sprintf("%d issues of type %s not imported", n, typ))
 	}
 	return out, nil
+}
+
+// addProject adds the repository asset of the project key unless assets has it, and returns its
+// key.
+func (rep *report) addProject(assets *parseutil.AssetSet, project string) string {
+	key := "project:" + project
+	if assets.Get(key) == nil {
+		name := project
+		if c, ok := rep.components[project]; ok && c.Name != "" {
+			name = c.Name
+		}
+		assets.Add(importers.Asset{Key: key, Kind: importers.Repository, Name: name})
+	}
+	return key
 }
 
 // projectOf is the project key of a component key ("project:path") when an issue names no

@@ -138,3 +138,19 @@ func TestProjectsAndWarnings(t *testing.T) {
 		t.Errorf("warnings %q", rep.Warnings)
 	}
 }
+
+// TestProjectWithoutSecurityIssues: a project whose issues are all left out, or a page with no
+// issues that names its project, is still the report's asset and Target, so that its import is
+// known to have seen the project.
+func TestProjectWithoutSecurityIssues(t *testing.T) {
+	for name, in := range map[string]string{
+		"code smells only": `{"issues":[{"key":"a","project":"p","component":"p:f","type":"CODE_SMELL"}],"components":[{"key":"p","qualifier":"TRK","name":"P"}]}`,
+		"no issues":        `{"paging":{"pageIndex":1},"issues":[],"components":[{"key":"p:f","qualifier":"FIL"},{"key":"p","qualifier":"TRK","name":"P"}]}`,
+	} {
+		rep := importertest.MustParseString(t, New(), in)
+		if len(rep.Findings) != 0 || len(rep.Assets) != 1 || rep.Assets[0].Key != "project:p" || rep.Assets[0].Name != "P" ||
+			rep.Target == nil || rep.Target.Name != "p" {
+			t.Errorf("%s: assets %+v, target %+v, %d findings", name, rep.Assets, rep.Target, len(rep.Findings))
+		}
+	}
+}
