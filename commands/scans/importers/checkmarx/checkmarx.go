@@ -7,7 +7,8 @@
 // and the engine (CheckmarxVersion). Each <Query> (id, name, cweId, Severity, group, Language,
 // categories) holds its <Result> elements, and each Result becomes one finding: the RuleID is the
 // query id, the title the query name with spaces for underscores, the location the Result's
-// FileName, Line and Column, the CWE the query's cweId (0 is none), the reference the Result's
+// FileName, Line and Column (CxSAST gives the Result the place of the first node of its path,
+// the source), the CWE the query's cweId (0 is none), the reference the Result's
 // DeepLink, the description the query's group, language and categories. The Result's <Path>
 // (SimilarityId; PathNode elements with FileName, Line, Name and Snippet code) gives the
 // evidence: the data flow from source to sink, one line per node.

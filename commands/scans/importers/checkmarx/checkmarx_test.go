@@ -23,10 +23,11 @@ func TestWebshopFields(t *testing.T) {
 	if f.Title != "SQL Injection" || f.Severity != importers.High || len(f.CWEs) != 1 || f.CWEs[0] != "CWE-89" {
 		t.Errorf("title %q severity %s CWEs %v", f.Title, f.Severity, f.CWEs)
 	}
-	if f.Location != (importers.Location{File: "src/main/java/acme/shop/OrderDao.java", Line: 57, Column: 31}) {
+	// The Result's location, which CxSAST sets to the first node of the path (the source).
+	if f.Location != (importers.Location{File: "src/main/java/acme/shop/OrderController.java", Line: 33, Column: 52}) {
 		t.Errorf("location %+v", f.Location)
 	}
-	if f.Fingerprint != parseutil.FingerprintJSON("checkmarx/v1", "589", "src/main/java/acme/shop/OrderDao.java", "-1794386512") {
+	if f.Fingerprint != parseutil.FingerprintJSON("checkmarx/v1", "589", "src/main/java/acme/shop/OrderController.java", "-1794386512") {
 		t.Error("fingerprint is not query id + file + similarity id")
 	}
 	wantEv := "Data flow, source to sink:\n" +
