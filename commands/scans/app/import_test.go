@@ -17,13 +17,15 @@ import (
 	"github.com/socplatform/soc/commands/internal/testsupport"
 	"github.com/socplatform/soc/commands/scans/app"
 	"github.com/socplatform/soc/commands/scans/importers"
+	"github.com/socplatform/soc/commands/scans/importers/importertest"
 	vulns "github.com/socplatform/soc/commands/vulns/domain"
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/adapters/sqlite"
 	"github.com/socplatform/soc/schemas/contracts"
 )
 
-var formats = []string{"nmap", "trivy", "grype", "sarif", "nessus", "openvas", "zap", "cyclonedx"}
+// formats are the formats whose reports the tests walk: every format with testdata.
+var formats = importertest.Formats
 
 // registerAsset registers a repository asset, for reports that do not identify their asset.
 func registerAsset(t testing.TB, store *events.Guarded, repo string) string {

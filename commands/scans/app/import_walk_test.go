@@ -28,7 +28,7 @@ func reportFiles(t *testing.T) map[string][]string {
 	}
 	out := map[string][]string{}
 	for _, format := range formats {
-		dirs := []string{testsupport.SharedTestdata(t, format), filepath.Join(testsupport.SharedTestdata(t, "variants"), format), filepath.Join(own, format)}
+		dirs := []string{filepath.Join(testsupport.SharedTestdata(t), format), filepath.Join(testsupport.SharedTestdata(t, "variants"), format), filepath.Join(own, format)}
 		for _, dir := range dirs {
 			ents, err := os.ReadDir(dir)
 			if errors.Is(err, os.ErrNotExist) {

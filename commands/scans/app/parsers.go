@@ -2,8 +2,10 @@ package app
 
 import (
 	"github.com/socplatform/soc/commands/scans/importers"
+	"github.com/socplatform/soc/commands/scans/importers/checkmarx"
 	"github.com/socplatform/soc/commands/scans/importers/cyclonedx"
 	"github.com/socplatform/soc/commands/scans/importers/grype"
+	"github.com/socplatform/soc/commands/scans/importers/kics"
 	"github.com/socplatform/soc/commands/scans/importers/mapped"
 	"github.com/socplatform/soc/commands/scans/importers/nessus"
 	"github.com/socplatform/soc/commands/scans/importers/nmap"
@@ -11,6 +13,7 @@ import (
 	"github.com/socplatform/soc/commands/scans/importers/openvas"
 	"github.com/socplatform/soc/commands/scans/importers/qualys"
 	"github.com/socplatform/soc/commands/scans/importers/sarif"
+	"github.com/socplatform/soc/commands/scans/importers/sonarqube"
 	"github.com/socplatform/soc/commands/scans/importers/trivy"
 	"github.com/socplatform/soc/commands/scans/importers/trivyoperator"
 	"github.com/socplatform/soc/commands/scans/importers/zap"
@@ -23,6 +26,7 @@ func DefaultParsers() []importers.Parser {
 		nmap.New(), trivy.New(), grype.New(), sarif.New(),
 		nessus.New(), openvas.New(), zap.New(), cyclonedx.New(),
 		nuclei.New(), qualys.New(), trivyoperator.New(),
+		sonarqube.New(), kics.New(), checkmarx.New(),
 		mapped.NewUpload(),
 	}
 }

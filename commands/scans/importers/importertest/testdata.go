@@ -14,7 +14,7 @@ import (
 )
 
 // Formats are the scanner formats whose files the shared testdata holds, one directory each.
-var Formats = []string{"nmap", "trivy", "grype", "sarif", "nessus", "openvas", "zap", "cyclonedx", "nuclei", "qualys", "trivy-operator"}
+var Formats = []string{"nmap", "trivy", "grype", "sarif", "nessus", "openvas", "zap", "cyclonedx", "nuclei", "qualys", "trivy-operator", "sonarqube", "kics", "checkmarx"}
 
 // Testdata returns ../shared/testdata/<sub...> beside the workspace root
 // (testsupport.SharedTestdata: skipped without it, failed without it under SOC_REQUIRE_SERVERS=1
@@ -136,5 +136,15 @@ func (s Spec) MustParse(tb testing.TB, p importers.Parser, in string) *importers
 		tb.Fatal(err)
 	}
 	s.Verify(tb, rep)
+	return rep
+}
+
+// MustParseString parses s with p, failing the test on any error.
+func MustParseString(tb testing.TB, p importers.Parser, s string) *importers.Report {
+	tb.Helper()
+	rep, err := ParseString(p, s)
+	if err != nil {
+		tb.Fatal(err)
+	}
 	return rep
 }

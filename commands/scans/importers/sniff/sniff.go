@@ -177,6 +177,10 @@ var signatures = map[string][]string{
 		"extracted-results", "curl-command", "matched-line"},
 	"qualys":         {"SCAN", "WAS_SCAN_REPORT", "ASSET_DATA_REPORT", "HOST_LIST_VM_DETECTION_OUTPUT"},
 	"trivy-operator": {"apiVersion", "kind", "metadata", "report", "items"},
+	"kics": {"kics_version", "queries", "files_scanned", "files_parsed", "files_failed_to_scan", "queries_total",
+		"queries_failed_to_execute", "severity_counters", "total_counter", "paths", "scan_id", "lines_scanned"},
+	"sonarqube": {"issues", "hotspots", "paging", "components", "rules", "users", "facets", "total", "p", "ps", "effortTotal"},
+	"checkmarx": {"CxXMLResults"},
 }
 
 // Match is a supported format a shape resembles, with the names they share.

@@ -21,6 +21,12 @@ func TestExplain(t *testing.T) {
 		{`<?xml version="1.0"?><spdx xmlns="http://spdx.org/rdf/terms">`,
 			`the file is an XML document with the root element <spdx> (namespace http://spdx.org/rdf/terms); it resembles none of the supported formats`},
 		{`<NessusClientData>`, `the file is an XML document with the root element <NessusClientData>; it resembles nessus (shares NessusClientData)`},
+		// A SonarQube page cut inside its first issue, before key, rule and component.
+		{`{"paging": {"pageIndex": 1}, "issues": [{"message": "m"`,
+			`the file is a JSON object with the keys "paging", "issues"; it resembles sonarqube (shares paging, issues)`},
+		{`{"kics_version": "v1", "queries": 3}`,
+			`the file is a JSON object with the keys "kics_version", "queries"; it resembles kics (shares kics_version, queries)`},
+		{`<CxXMLResults>`, `the file is an XML document with the root element <CxXMLResults>; it resembles checkmarx (shares CxXMLResults)`},
 		// A Nessus CSV exported without the Host and Name columns.
 		{"Plugin ID,CVE,Risk,Protocol,Port\r\n1,,None,tcp,0\r\n",
 			`the file is a CSV file with the columns "Plugin ID", "CVE", "Risk", "Protocol", "Port"; it resembles nessus (shares Plugin ID, CVE, Risk, Protocol, Port)`},
