@@ -9,6 +9,7 @@ import (
 	"github.com/socplatform/soc/commands/scans/importers/nmap"
 	"github.com/socplatform/soc/commands/scans/importers/npmaudit"
 	"github.com/socplatform/soc/commands/scans/importers/openvas"
+	"github.com/socplatform/soc/commands/scans/importers/pipaudit"
 	"github.com/socplatform/soc/commands/scans/importers/sarif"
 	"github.com/socplatform/soc/commands/scans/importers/trivy"
 	"github.com/socplatform/soc/commands/scans/importers/zap"
@@ -19,6 +20,6 @@ func DefaultParsers() []importers.Parser {
 	return []importers.Parser{
 		nmap.New(), trivy.New(), grype.New(), sarif.New(),
 		nessus.New(), openvas.New(), zap.New(), cyclonedx.New(),
-		govulncheck.New(), npmaudit.New(),
+		govulncheck.New(), npmaudit.New(), pipaudit.New(),
 	}
 }
