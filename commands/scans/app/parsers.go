@@ -3,6 +3,7 @@ package app
 import (
 	"github.com/socplatform/soc/commands/scans/importers"
 	"github.com/socplatform/soc/commands/scans/importers/cyclonedx"
+	"github.com/socplatform/soc/commands/scans/importers/github"
 	"github.com/socplatform/soc/commands/scans/importers/govulncheck"
 	"github.com/socplatform/soc/commands/scans/importers/grype"
 	"github.com/socplatform/soc/commands/scans/importers/nessus"
@@ -20,6 +21,6 @@ func DefaultParsers() []importers.Parser {
 	return []importers.Parser{
 		nmap.New(), trivy.New(), grype.New(), sarif.New(),
 		nessus.New(), openvas.New(), zap.New(), cyclonedx.New(),
-		govulncheck.New(), npmaudit.New(), pipaudit.New(),
+		govulncheck.New(), npmaudit.New(), pipaudit.New(), github.New(),
 	}
 }
