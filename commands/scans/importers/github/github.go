@@ -320,32 +320,8 @@ var ecosystems = map[string]string{
 	"swift": "swift", "erlang": "hex",
 }
 
-func severityWord(word string) (importers.Severity, bool) {
-	word = strings.ToLower(strings.TrimSpace(word))
-	if word == "moderate" {
-		return importers.Medium, true
-	}
-	return parseutil.SeverityWord(word)
-}
-
-func rating(c cvss, source string) (importers.CVSS, bool) {
-	score := c.Score.Ptr()
-	if c.VectorString == "" && (score == nil || *score == 0) {
-		return importers.CVSS{}, false // GitHub writes {vector_string: null, score: 0} for none
-	}
-	version := ""
-	for _, v := range []string{"3.0", "3.1", "4.0"} {
-		if strings.HasPrefix(c.VectorString, "CVSS:"+v+"/") {
-			version = v
-		}
-	}
-	if version == "" {
-		if c.VectorString != "" {
-			return importers.CVSS{}, false // a vector of no version we know: the vulns context could not read it
-		}
-		version = "3.1"
-	}
-	return importers.CVSS{Version: version, Vector: c.VectorString, Score: score, Source: source}, true
+func rating(c cvss) (importers.CVSS, bool) {
+	return parseutil.AdvisoryRating(c.VectorString, c.Score.Ptr(), "ghsa")
 }
 
 func dependabot(a *alert, repo string) importers.Finding {
@@ -370,23 +346,20 @@ func dependabot(a *alert, repo string) importers.Finding {
 		f.Title = adv.Summary
 		f.Description = adv.Description
 		sev = parseutil.FirstNonEmpty(adv.Severity, sev)
-		for _, id := range append([]string{adv.GHSAID, adv.CVEID}, identifierValues(adv.Identifiers)...) {
-			if c, ok := parseutil.NormCVE(id); ok {
-				f.CVEs = parseutil.AppendUnique(f.CVEs, c)
-			} else if g, ok := parseutil.NormGHSA(id); ok {
-				f.GHSAs = parseutil.AppendUnique(f.GHSAs, g)
-			}
+		parseutil.AddAdvisoryIDs(&f, adv.GHSAID, adv.CVEID)
+		for _, id := range adv.Identifiers {
+			parseutil.AddAdvisoryIDs(&f, id.Value)
 		}
 		for _, c := range adv.CWEs {
 			if n, ok := parseutil.NormCWE(c.CWEID); ok {
 				f.CWEs = parseutil.AppendUnique(f.CWEs, n)
 			}
 		}
-		if r, ok := rating(adv.CVSS, "ghsa"); ok {
+		if r, ok := rating(adv.CVSS); ok {
 			f.CVSS = parseutil.AddCVSS(f.CVSS, r)
 		}
 		for _, k := range []string{"cvss_v3", "cvss_v4"} {
-			if r, ok := rating(adv.CVSSSeverities[k], "ghsa"); ok {
+			if r, ok := rating(adv.CVSSSeverities[k]); ok {
 				f.CVSS = parseutil.AddCVSS(f.CVSS, r)
 			}
 		}
@@ -396,7 +369,7 @@ func dependabot(a *alert, repo string) importers.Finding {
 	}
 	f.RuleID = ghsa
 	f.ScannerSeverity = sev
-	if s, ok := severityWord(sev); ok {
+	if s, ok := parseutil.AdvisorySeverity(sev); ok {
 		f.Severity = s
 	}
 	typ := ecosystems[strings.ToLower(dep.Ecosystem)]
@@ -425,16 +398,6 @@ func dependabot(a *alert, repo string) importers.Finding {
 	return f
 }
 
-func identifierValues(ids []struct {
-	Value string `json:"value"`
-}) []string {
-	out := make([]string, 0, len(ids))
-	for _, id := range ids {
-		out = append(out, id.Value)
-	}
-	return out
-}
-
 // ruleSeverities are code-scanning rule severities, used when there is no security severity.
 var ruleSeverities = map[string]importers.Severity{
 	"error": importers.High, "warning": importers.Medium, "note": importers.Low, "none": importers.Info,
@@ -448,7 +411,7 @@ func codeScanning(a *alert, repo string) importers.Finding {
 		Description: r.FullDescription,
 		Severity:    importers.Info,
 	}
-	if s, ok := severityWord(r.SecuritySeverityLevel); ok {
+	if s, ok := parseutil.AdvisorySeverity(r.SecuritySeverityLevel); ok {
 		f.Severity, f.ScannerSeverity = s, r.SecuritySeverityLevel
 	} else if s, ok := ruleSeverities[strings.ToLower(r.Severity)]; ok {
 		f.Severity, f.ScannerSeverity = s, r.Severity

@@ -308,13 +308,8 @@ func (g *group) finding(o *gOSV) importers.Finding {
 			f.Title = o.Summary + " (" + f.Title + ")"
 		}
 		f.Description = o.Details
-		for _, a := range append([]string{o.ID}, o.Aliases...) {
-			if c, ok := parseutil.NormCVE(a); ok {
-				f.CVEs = parseutil.AppendUnique(f.CVEs, c)
-			} else if gh, ok := parseutil.NormGHSA(a); ok {
-				f.GHSAs = parseutil.AppendUnique(f.GHSAs, gh)
-			}
-		}
+		parseutil.AddAdvisoryIDs(&f, o.ID)
+		parseutil.AddAdvisoryIDs(&f, o.Aliases...)
 		f.References = parseutil.AppendUnique(f.References, o.DatabaseSpecific.URL)
 		for _, r := range o.References {
 			f.References = parseutil.AppendUnique(f.References, r.URL)

@@ -245,16 +245,12 @@ func v1Msg(what string) string {
 	return "an npm 6 audit report (" + what + "): version 1 reports are not accepted; run npm audit --json with npm 7 or later (auditReportVersion 2)"
 }
 
-// severity maps npm's words; "moderate" is npm's medium.
+// severity maps npm's words: the advisory database's, and info.
 func severity(word string) (importers.Severity, bool) {
-	word = strings.ToLower(strings.TrimSpace(word))
-	switch word {
-	case "moderate":
-		return importers.Medium, true
-	case "info":
+	if strings.EqualFold(strings.TrimSpace(word), "info") {
 		return importers.Info, true
 	}
-	return parseutil.SeverityWord(word)
+	return parseutil.AdvisorySeverity(word)
 }
 
 func finding(e *entry, a *advisory) importers.Finding {
@@ -283,21 +279,9 @@ func finding(e *entry, a *advisory) importers.Finding {
 		}
 	}
 	if c := a.CVSS; c != nil {
-		version := ""
-		for _, v := range []string{"3.0", "3.1", "4.0"} {
-			if strings.HasPrefix(c.VectorString, "CVSS:"+v+"/") {
-				version = v
-			}
-		}
-		score := c.Score.Ptr()
-		if score != nil && *score == 0 && c.VectorString == "" {
-			score = nil // npm writes {score: 0, vectorString: null} for "no rating"
-		}
-		if version != "" || (score != nil && c.VectorString == "") {
-			if version == "" {
-				version = "3.1" // a bare score: npm's advisories are rated in CVSS 3.x
-			}
-			f.CVSS = parseutil.AddCVSS(nil, importers.CVSS{Version: version, Vector: c.VectorString, Score: score, Source: "ghsa"})
+		// npm audit's advisories are GitHub's, rated as GitHub rates them.
+		if r, ok := parseutil.AdvisoryRating(c.VectorString, c.Score.Ptr(), "ghsa"); ok {
+			f.CVSS = []importers.CVSS{r}
 		}
 	}
 	comp := &importers.Component{Name: e.Name, Type: "npm", PURL: purl(e.Name)}

@@ -197,13 +197,8 @@ func finding(d *dependency, v *vuln) importers.Finding {
 			PURL:         "pkg:pypi/" + name + "@" + d.Version,
 		},
 	}
-	for _, id := range append([]string{v.ID}, v.Aliases...) {
-		if c, ok := parseutil.NormCVE(id); ok {
-			f.CVEs = parseutil.AppendUnique(f.CVEs, c)
-		} else if g, ok := parseutil.NormGHSA(id); ok {
-			f.GHSAs = parseutil.AppendUnique(f.GHSAs, g)
-		}
-	}
+	parseutil.AddAdvisoryIDs(&f, v.ID)
+	parseutil.AddAdvisoryIDs(&f, v.Aliases...)
 	if strings.HasPrefix(v.ID, "PYSEC-") {
 		f.References = []string{"https://osv.dev/vulnerability/" + v.ID}
 	}
