@@ -591,3 +591,67 @@ func TestFindingOpenedData(t *testing.T) {
 	}
 	t.Fatal("finding with the invalid vector not found")
 }
+
+// Dropping findings from a report of each dependency format resolves exactly those on reimport:
+// the fingerprints of the others do not depend on what else the report holds.
+func TestDependencyFormatsReimportResolvesRemoved(t *testing.T) {
+	for _, c := range []struct {
+		format, file string
+		drop         func(t *testing.T, b []byte) []byte // the report less one open finding
+	}{
+		{"npm-audit", "npm_audit_v2_cvss_cwe_scoped.json", func(t *testing.T, b []byte) []byte {
+			var doc struct {
+				Version         int                        `json:"auditReportVersion"`
+				Vulnerabilities map[string]json.RawMessage `json:"vulnerabilities"`
+			}
+			if err := json.Unmarshal(b, &doc); err != nil {
+				t.Fatal(err)
+			}
+			delete(doc.Vulnerabilities, "semver") // one advisory
+			return mustJSON(t, doc)
+		}},
+		{"github", "github_api_code_scanning_alerts.json", func(t *testing.T, b []byte) []byte {
+			var alerts []json.RawMessage
+			if err := json.Unmarshal(b, &alerts); err != nil {
+				t.Fatal(err)
+			}
+			return mustJSON(t, alerts[1:]) // alert 4, open
+		}},
+		{"govulncheck", "govulncheck_source_symbol_scan.json", func(t *testing.T, b []byte) []byte {
+			var kept [][]byte
+			dec := json.NewDecoder(bytes.NewReader(b))
+			for dec.More() {
+				var m map[string]json.RawMessage
+				if err := dec.Decode(&m); err != nil {
+					t.Fatal(err)
+				}
+				if f, ok := m["finding"]; ok && bytes.Contains(f, []byte(`"GO-2021-0054"`)) {
+					continue // every finding object of one (osv, module, version)
+				}
+				kept = append(kept, mustJSON(t, m))
+			}
+			return bytes.Join(kept, []byte("\n"))
+		}},
+	} {
+		t.Run(c.format, func(t *testing.T) {
+			b := readFile(t, importertest.File(t, c.format, c.file))
+			store := testsupport.OpenSQLiteStore(t, sqlite.Config{Synchronous: "NORMAL"})
+			fallback := registerAsset(t, store, "fallback")
+			im := newImporter(t, store)
+			first := importBytes(t, im, b, app.ImportScanReport{Asset: fallback})
+			second := importBytes(t, im, c.drop(t, b), app.ImportScanReport{Asset: fallback, CloseMissing: true})
+			if second.Resolved != 1 || second.New != 0 || second.Reopened != 0 || second.FindingsTotal != first.FindingsTotal-1 {
+				t.Errorf("second import %+v after %+v: want the one finding removed resolved, nothing new", second, first)
+			}
+		})
+	}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
