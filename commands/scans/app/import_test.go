@@ -53,67 +53,81 @@ func uniqueFindings(rep *importers.Report) int {
 }
 
 func TestImportEveryTestdataFileTwice(t *testing.T) {
-	eachReport(t, func(t *testing.T, format string, b []byte) {
-		rep := parse(t, format, b)
-		store := testsupport.OpenSQLiteStore(t, sqlite.Config{Synchronous: "NORMAL"})
-		fallback := registerAsset(t, store, "fallback")
-		im := newImporter(t, store)
+	eachReport(t, importReportTwice)
+}
 
-		var progressed int
-		first := importBytes(t, im, b, app.ImportScanReport{Format: "auto", Asset: fallback, Actor: "test",
-			Progress: func(done, total int) { progressed = done }})
-		if first.Format != format {
-			t.Fatalf("detected %s, want %s", first.Format, format)
+// TestImportDependencyFormatsTwice is TestImportEveryTestdataFileTwice for the formats whose
+// files are also (pip-audit: only) the project's own samples.
+func TestImportDependencyFormatsTwice(t *testing.T) {
+	for _, format := range []string{"govulncheck", "npm-audit", "pip-audit", "github"} {
+		for _, path := range importertest.Files(t, format) {
+			t.Run(format+"/"+filepath.Base(path), func(t *testing.T) { importReportTwice(t, format, readFile(t, path)) })
 		}
-		if first.FindingsTotal != len(rep.Findings) {
-			t.Fatalf("findings_total %d, parser found %d", first.FindingsTotal, len(rep.Findings))
-		}
-		uniq := uniqueFindings(rep)
-		if first.New != uniq || first.Skipped != len(rep.Findings)-uniq || first.Unchanged+first.Resolved+first.Reopened+first.Closed != 0 {
-			t.Fatalf("first import: %+v (unique findings %d)", first, uniq)
-		}
-		if progressed != uniq {
-			t.Errorf("progress reached %d, want %d", progressed, uniq)
-		}
-		bs := first.BySeverity
-		if bs.Critical+bs.High+bs.Medium+bs.Low+bs.Info != len(rep.Findings) {
-			t.Errorf("by_severity %+v does not add up to %d", bs, len(rep.Findings))
-		}
-		if first.AssetsDiscovered+first.AssetsMatched == 0 && len(rep.Assets) > 0 {
-			t.Errorf("no asset discovered or matched: %+v", first)
-		}
+	}
+}
 
-		second := importBytes(t, im, b, app.ImportScanReport{Asset: fallback})
-		if second.New != 0 || second.Unchanged != uniq || second.Resolved != 0 || second.Reopened != 0 || second.Closed != 0 {
-			t.Fatalf("second import: %+v, want unchanged=%d only", second, uniq)
-		}
-		if second.AssetsDiscovered != 0 {
-			t.Errorf("second import discovered %d assets again", second.AssetsDiscovered)
-		}
-		evs := allEvents(t, store)
-		n := countTypes(evs)
-		if n[contracts.TypeScanImportFailed] != 0 || n[contracts.TypeScanImportCompleted] != 2 || n[contracts.TypeScanImportStarted] != 2 {
-			t.Fatalf("scan events: %v", n)
-		}
-		if n[contracts.TypeFindingOpened] != uniq || n[contracts.TypeFindingSeen] != uniq {
-			t.Fatalf("finding events %v, want %d opened and seen", n, uniq)
-		}
-		if n[contracts.TypeAssetRegistered] != 1+first.AssetsDiscovered {
-			t.Fatalf("assets registered %d, summary says %d discovered", n[contracts.TypeAssetRegistered]-1, first.AssetsDiscovered)
-		}
-		// Every Completed event carries the summary.
-		for _, e := range evs {
-			if e.Type == contracts.TypeScanImportCompleted && e.Actor == "test" {
-				var got app.Summary
-				if err := json.Unmarshal(e.Data, &got); err != nil {
-					t.Fatal(err)
-				}
-				if got.New != first.New || got.ScanID != first.ScanID {
-					t.Errorf("ScanImportCompleted %+v, summary %+v", got, first)
-				}
+// importReportTwice imports report b of format twice into a new store: everything new, then
+// everything unchanged, with the events and summary to match.
+func importReportTwice(t *testing.T, format string, b []byte) {
+	rep := parse(t, format, b)
+	store := testsupport.OpenSQLiteStore(t, sqlite.Config{Synchronous: "NORMAL"})
+	fallback := registerAsset(t, store, "fallback")
+	im := newImporter(t, store)
+
+	var progressed int
+	first := importBytes(t, im, b, app.ImportScanReport{Format: "auto", Asset: fallback, Actor: "test",
+		Progress: func(done, total int) { progressed = done }})
+	if first.Format != format {
+		t.Fatalf("detected %s, want %s", first.Format, format)
+	}
+	if first.FindingsTotal != len(rep.Findings) {
+		t.Fatalf("findings_total %d, parser found %d", first.FindingsTotal, len(rep.Findings))
+	}
+	uniq := uniqueFindings(rep)
+	if first.New != uniq || first.Skipped != len(rep.Findings)-uniq || first.Unchanged+first.Resolved+first.Reopened+first.Closed != 0 {
+		t.Fatalf("first import: %+v (unique findings %d)", first, uniq)
+	}
+	if progressed != uniq {
+		t.Errorf("progress reached %d, want %d", progressed, uniq)
+	}
+	bs := first.BySeverity
+	if bs.Critical+bs.High+bs.Medium+bs.Low+bs.Info != len(rep.Findings) {
+		t.Errorf("by_severity %+v does not add up to %d", bs, len(rep.Findings))
+	}
+	if first.AssetsDiscovered+first.AssetsMatched == 0 && len(rep.Assets) > 0 {
+		t.Errorf("no asset discovered or matched: %+v", first)
+	}
+
+	second := importBytes(t, im, b, app.ImportScanReport{Asset: fallback})
+	if second.New != 0 || second.Unchanged != uniq || second.Resolved != 0 || second.Reopened != 0 || second.Closed != 0 {
+		t.Fatalf("second import: %+v, want unchanged=%d only", second, uniq)
+	}
+	if second.AssetsDiscovered != 0 {
+		t.Errorf("second import discovered %d assets again", second.AssetsDiscovered)
+	}
+	evs := allEvents(t, store)
+	n := countTypes(evs)
+	if n[contracts.TypeScanImportFailed] != 0 || n[contracts.TypeScanImportCompleted] != 2 || n[contracts.TypeScanImportStarted] != 2 {
+		t.Fatalf("scan events: %v", n)
+	}
+	if n[contracts.TypeFindingOpened] != uniq || n[contracts.TypeFindingSeen] != uniq {
+		t.Fatalf("finding events %v, want %d opened and seen", n, uniq)
+	}
+	if n[contracts.TypeAssetRegistered] != 1+first.AssetsDiscovered {
+		t.Fatalf("assets registered %d, summary says %d discovered", n[contracts.TypeAssetRegistered]-1, first.AssetsDiscovered)
+	}
+	// Every Completed event carries the summary.
+	for _, e := range evs {
+		if e.Type == contracts.TypeScanImportCompleted && e.Actor == "test" {
+			var got app.Summary
+			if err := json.Unmarshal(e.Data, &got); err != nil {
+				t.Fatal(err)
+			}
+			if got.New != first.New || got.ScanID != first.ScanID {
+				t.Errorf("ScanImportCompleted %+v, summary %+v", got, first)
 			}
 		}
-	})
+	}
 }
 
 // trivyDoc is a decoded Trivy report the tests can edit.
@@ -577,4 +591,68 @@ func TestFindingOpenedData(t *testing.T) {
 		return
 	}
 	t.Fatal("finding with the invalid vector not found")
+}
+
+// Dropping findings from a report of each dependency format resolves exactly those on reimport:
+// the fingerprints of the others do not depend on what else the report holds.
+func TestDependencyFormatsReimportResolvesRemoved(t *testing.T) {
+	for _, c := range []struct {
+		format, file string
+		drop         func(t *testing.T, b []byte) []byte // the report less one open finding
+	}{
+		{"npm-audit", "npm_audit_v2_cvss_cwe_scoped.json", func(t *testing.T, b []byte) []byte {
+			var doc struct {
+				Version         int                        `json:"auditReportVersion"`
+				Vulnerabilities map[string]json.RawMessage `json:"vulnerabilities"`
+			}
+			if err := json.Unmarshal(b, &doc); err != nil {
+				t.Fatal(err)
+			}
+			delete(doc.Vulnerabilities, "semver") // one advisory
+			return mustJSON(t, doc)
+		}},
+		{"github", "github_api_code_scanning_alerts.json", func(t *testing.T, b []byte) []byte {
+			var alerts []json.RawMessage
+			if err := json.Unmarshal(b, &alerts); err != nil {
+				t.Fatal(err)
+			}
+			return mustJSON(t, alerts[1:]) // alert 4, open
+		}},
+		{"govulncheck", "govulncheck_source_symbol_scan.json", func(t *testing.T, b []byte) []byte {
+			var kept [][]byte
+			dec := json.NewDecoder(bytes.NewReader(b))
+			for dec.More() {
+				var m map[string]json.RawMessage
+				if err := dec.Decode(&m); err != nil {
+					t.Fatal(err)
+				}
+				if f, ok := m["finding"]; ok && bytes.Contains(f, []byte(`"GO-2021-0054"`)) {
+					continue // every finding object of one (osv, module, version)
+				}
+				kept = append(kept, mustJSON(t, m))
+			}
+			return bytes.Join(kept, []byte("\n"))
+		}},
+	} {
+		t.Run(c.format, func(t *testing.T) {
+			b := readFile(t, importertest.File(t, c.format, c.file))
+			store := testsupport.OpenSQLiteStore(t, sqlite.Config{Synchronous: "NORMAL"})
+			fallback := registerAsset(t, store, "fallback")
+			im := newImporter(t, store)
+			first := importBytes(t, im, b, app.ImportScanReport{Asset: fallback})
+			second := importBytes(t, im, c.drop(t, b), app.ImportScanReport{Asset: fallback, CloseMissing: true})
+			if second.Resolved != 1 || second.New != 0 || second.Reopened != 0 || second.FindingsTotal != first.FindingsTotal-1 {
+				t.Errorf("second import %+v after %+v: want the one finding removed resolved, nothing new", second, first)
+			}
+		})
+	}
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -4,13 +4,17 @@ import (
 	"github.com/socplatform/soc/commands/scans/importers"
 	"github.com/socplatform/soc/commands/scans/importers/checkmarx"
 	"github.com/socplatform/soc/commands/scans/importers/cyclonedx"
+	"github.com/socplatform/soc/commands/scans/importers/github"
+	"github.com/socplatform/soc/commands/scans/importers/govulncheck"
 	"github.com/socplatform/soc/commands/scans/importers/grype"
 	"github.com/socplatform/soc/commands/scans/importers/kics"
 	"github.com/socplatform/soc/commands/scans/importers/mapped"
 	"github.com/socplatform/soc/commands/scans/importers/nessus"
 	"github.com/socplatform/soc/commands/scans/importers/nmap"
+	"github.com/socplatform/soc/commands/scans/importers/npmaudit"
 	"github.com/socplatform/soc/commands/scans/importers/nuclei"
 	"github.com/socplatform/soc/commands/scans/importers/openvas"
+	"github.com/socplatform/soc/commands/scans/importers/pipaudit"
 	"github.com/socplatform/soc/commands/scans/importers/qualys"
 	"github.com/socplatform/soc/commands/scans/importers/sarif"
 	"github.com/socplatform/soc/commands/scans/importers/sonarqube"
@@ -27,6 +31,7 @@ func DefaultParsers() []importers.Parser {
 		nessus.New(), openvas.New(), zap.New(), cyclonedx.New(),
 		nuclei.New(), qualys.New(), trivyoperator.New(),
 		sonarqube.New(), kics.New(), checkmarx.New(),
+		govulncheck.New(), npmaudit.New(), pipaudit.New(), github.New(),
 		mapped.NewUpload(),
 	}
 }

@@ -1,0 +1,103 @@
+package github
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/socplatform/soc/commands/scans/importers"
+	"github.com/socplatform/soc/commands/scans/importers/importertest"
+	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
+)
+
+func TestDependabotWebhook(t *testing.T) {
+	rep := importertest.ParseFile(t, New(), importertest.File(t, formatName, "dependabot_alert_webhook_created.json"))
+	f := rep.Findings[0]
+	if f.RuleID != "GHSA-c2qf-rxjj-qqgw" || !slices.Equal(f.CVEs, []string{"CVE-2022-25883"}) || !slices.Equal(f.CWEs, []string{"CWE-1333"}) {
+		t.Errorf("%+v", f)
+	}
+	if len(f.CVSS) != 1 || f.CVSS[0].Vector != "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:L" || f.CVSS[0].Version != "3.1" {
+		t.Errorf("cvss %+v", f.CVSS)
+	}
+	if c := f.Component; c.Name != "semver" || c.Type != "npm" || c.FixedVersion != "7.5.2" || c.Path != "package-lock.json" {
+		t.Errorf("component %+v", c)
+	}
+	a := rep.Assets[0]
+	if a.Name != "wolfy1339/pika-pack" || a.RepoURL != "https://github.com/wolfy1339/pika-pack" || f.AssetKey != a.Key {
+		t.Errorf("asset %+v", a)
+	}
+	if want := parseutil.FingerprintJSON("github/v1", "dependabot", "wolfy1339/pika-pack", "20"); f.Fingerprint != want {
+		t.Errorf("fingerprint %s, want %s", f.Fingerprint, want)
+	}
+}
+
+func TestCodeScanningList(t *testing.T) {
+	rep := importertest.ParseFile(t, New(), importertest.File(t, formatName, "github_api_code_scanning_alerts.json"))
+	// The repository comes from html_url: the list has none.
+	if a := rep.Assets[0]; a.Name != "acme-corp/payments-api" || a.RepoURL != "https://github.com/acme-corp/payments-api" {
+		t.Errorf("asset %+v", a)
+	}
+	zip := importertest.First(rep, func(f *importers.Finding) bool { return f.RuleID == "js/zipslip" })
+	if zip == nil || zip.Severity != importers.High || zip.ScannerSeverity != "high" || !slices.Equal(zip.CWEs, []string{"CWE-22"}) ||
+		zip.Location.File != "src/upload/extract.js" || zip.Location.Line != 47 || zip.Location.Column != 21 {
+		t.Errorf("%+v", zip)
+	}
+	// note, no security severity: low; fixed: resolved.
+	unused := importertest.First(rep, func(f *importers.Finding) bool { return f.RuleID == "js/unused-local-variable" })
+	if unused == nil || unused.Severity != importers.Low || unused.Suppressed == nil || unused.Suppressed.Kind != importers.SuppressedResolved {
+		t.Errorf("%+v", unused)
+	}
+	tests := importertest.First(rep, func(f *importers.Finding) bool { return f.RuleID == "js/missing-rate-limiting" })
+	if tests == nil || tests.Suppressed == nil || tests.Suppressed.Reason != "used in tests: Fixture server only, never deployed." {
+		t.Errorf("%+v", tests)
+	}
+}
+
+func TestDismissedReasons(t *testing.T) {
+	for reason, kind := range map[string]importers.SuppressionKind{
+		"false positive": importers.SuppressedFalsePositive, "inaccurate": importers.SuppressedFalsePositive,
+		"used in tests": importers.SuppressedNotAffected, "not_used": importers.SuppressedNotAffected,
+		"won't fix": importers.SuppressedAccepted, "tolerable_risk": importers.SuppressedAccepted,
+		"no_bandwidth": importers.SuppressedAccepted, "fix_started": importers.SuppressedAccepted,
+		"something new": importers.SuppressedAccepted,
+	} {
+		rep, err := importertest.ParseString(New(), `[{"number": 1, "state": "dismissed", "dismissed_reason": "`+reason+`", "html_url": "https://github.com/o/r/security/code-scanning/1", "rule": {"id": "x"}}]`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s := rep.Findings[0].Suppressed; s == nil || s.Kind != kind {
+			t.Errorf("%s: %+v, want %s", reason, s, kind)
+		}
+	}
+}
+
+func TestOtherAlertsCounted(t *testing.T) {
+	rep, err := importertest.ParseString(New(), `[`+codeAlert+`, {"number": 9, "secret_type": "github_personal_access_token"}]`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Findings) != 1 || len(rep.Warnings) != 1 {
+		t.Errorf("findings %d, warnings %q", len(rep.Findings), rep.Warnings)
+	}
+}
+
+func TestCVSSv4AndRepoFromAPIURL(t *testing.T) {
+	rep, err := importertest.ParseString(New(), `[{"number": 4, "url": "https://api.github.com/repos/O/R/dependabot/alerts/4", "security_advisory": {"severity": "low",
+		"cvss": {"vector_string": null, "score": 0}, "cvss_severities": {"cvss_v4": {"vector_string": "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:N/VA:N/SC:N/SI:N/SA:N", "score": 8.7}}}}]`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := rep.Findings[0]
+	if len(f.CVSS) != 1 || f.CVSS[0].Version != "4.0" || f.Severity != importers.Low {
+		t.Errorf("%+v", f)
+	}
+	if a := rep.Assets[0]; a.Key != "github:o/r" || a.Name != "O/R" {
+		t.Errorf("asset %+v", a)
+	}
+}
+
+func TestInfo(t *testing.T) {
+	info := New().(importers.Describer).Info()
+	if info.Name != formatName || info.Severity["error (code-scanning rule without security severity)"] != importers.High || len(info.Fingerprint) != 3 {
+		t.Errorf("%+v", info)
+	}
+}

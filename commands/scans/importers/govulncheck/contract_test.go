@@ -1,0 +1,137 @@
+package govulncheck
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/socplatform/soc/commands/scans/importers"
+	"github.com/socplatform/soc/commands/scans/importers/importertest"
+	"github.com/socplatform/soc/commands/scans/importers/internal/jsonguard"
+)
+
+// want is what one sample gives.
+type want struct {
+	findings int
+	sev      map[importers.Severity]int
+	counted  string
+}
+
+// Counts computed with jq over the stream: findings grouped by (osv, module, version), the
+// level the deepest trace[0] reached (function: symbol/high, package: medium, else low):
+//
+//	jq -s -c '[.[]|select(.finding)|.finding|{k:(.osv+" "+.trace[0].module+" "+.trace[0].version),
+//	  l:(if .trace[0].function then 3 elif .trace[0].package then 2 else 1 end)}]
+//	  | group_by(.k) | map({k:.[0].k, l:(map(.l)|max)})' FILE
+var files = map[string]want{
+	// 10 finding objects, 4 groups: GO-2020-0015 module, GO-2021-0054 symbol, GO-2021-0113
+	// package, GO-2021-0265 symbol.
+	"govulncheck_binary_scan.json": {4, map[importers.Severity]int{importers.High: 2, importers.Medium: 1, importers.Low: 1}, "jq above"},
+	// 3 finding objects, 3 groups: GO-2021-0054 package, GO-2021-0113 symbol, GO-2021-0265 symbol.
+	"govulncheck_json_protocol_v0.1.0.json": {3, map[importers.Severity]int{importers.High: 2, importers.Medium: 1}, "jq above"},
+	// 9 finding objects, 4 groups as in the binary scan.
+	"govulncheck_source_symbol_scan.json": {4, map[importers.Severity]int{importers.High: 2, importers.Medium: 1, importers.Low: 1}, "jq above"},
+}
+
+func check(t *testing.T, rep *importers.Report, w want) {
+	importertest.Counts(t, rep, 1, w.findings, w.sev, w.counted)
+	if rep.Target != nil || rep.Assets[0].Kind != importers.Repository {
+		t.Errorf("asset %+v, target %+v: want one repository asset and no target", rep.Assets[0], rep.Target)
+	}
+}
+
+const config = `{"config": {"protocol_version": "v1.0.0", "scanner_name": "govulncheck", "scan_level": "symbol"}}`
+
+const oneFinding = `{"finding": {"osv": "GO-1", "trace": [{"module": "m", "version": "v1"}]}}`
+
+var spec = importertest.Spec{
+	Format:     formatName,
+	Positioned: true,
+	Golden:     importertest.Golden(importertest.Table(files, check)),
+	// A stream cut between two objects is a whole, shorter stream.
+	Unterminated: ".json",
+	Detect: map[string]bool{
+		config: true,
+		`{"config": {"protocol_version": "v1.0.0", "scan_level": "module", "db": "x`: true,
+		`{"config": {"scanner_name": "other"}}`:                                      false,
+		`{"config": {"protocol_version": "v1.0.0"}}`:                                 false,
+		`{"osv": {"id": "GO-1"}}`:                                                    false,
+		`[{"config": {"scanner_name": "govulncheck"}}]`:                              false,
+		`not json`: false,
+	},
+	Hostile: []importertest.Hostile{
+		{Name: "empty", In: ``, Msg: "end of input", Line: 1},
+		{Name: "not an object", In: `[]`, Msg: "expected an object", Line: 1},
+		{Name: "no config", In: oneFinding, Msg: "not a govulncheck JSON stream", Line: 1},
+		{Name: "truncated", In: config + "\n{\"finding\": {\"osv\": \"GO-1\", \"tr", Msg: "end of input", Line: 2},
+		{Name: "syntax", In: config + "\n\n{\"finding\" {}}", Msg: "invalid character", Line: 3},
+		{Name: "no trace", In: config + "\n{\"finding\": {\"osv\": \"GO-1\", \"trace\": []}}", Msg: "no trace", Line: 2},
+		{Name: "wrong type", In: config + "\n{\"finding\": {\"osv\": [1]}}", Msg: "osv", Line: 2},
+		{Name: "invalid UTF-8", In: config + "\n{\"progress\": {\"message\": \"\xc3\x28\"}}", Msg: "UTF-8", Line: 2},
+		{Name: "not an object later", In: config + "\n\"x\"", Msg: "expected an object", Line: 2},
+	},
+	TruncateFile:  "govulncheck_source_symbol_scan.json",
+	TruncateEvery: 89,
+	Nesting:       importertest.JSONNesting(config + `{"finding": `),
+	Bounded: []importertest.Stream{
+		{Name: "progress message", Prefix: config + `{"progress": {"message": "`, Pattern: "0123456789abcdef", Suffix: `"}}` + oneFinding},
+		{Name: "unknown object", Prefix: config + `{"SBOM": [`, Pattern: `{"a":[1,-2.5e3,"s\u00e9",true]},`, Suffix: `0]}` + oneFinding},
+		{Name: "osv details", Prefix: config + `{"osv": {"id": "GO-1", "details": "`, Pattern: `0123456789abcd\\`, Suffix: `"}}` + oneFinding, Msg: "strings longer than"},
+	},
+	Limited:   &Parser{jsonguard.Limits{MaxBytes: 1000}},
+	OverLimit: config + `{"progress": {"message": "` + strings.Repeat("a", 2000) + `"}}`,
+	Cancelled: config,
+	CancelStreams: []importertest.Stream{{
+		Name:    "while reading findings",
+		Prefix:  config,
+		Pattern: oneFinding,
+		Size:    20000 * int64(len(oneFinding)),
+	}},
+}
+
+func TestContract(t *testing.T) { importertest.Run(t, New, spec) }
+
+func fuzzParser() importers.Parser { return &Parser{jsonguard.Limits{MaxBytes: 1 << 20, MaxDepth: 32}} }
+
+// FuzzParse runs the suite's fuzz property; more seeds are in testdata/fuzz/FuzzParse.
+func FuzzParse(f *testing.F) {
+	importertest.Fuzz(f, fuzzParser, spec,
+		config+`{"osv":{"id":"GO-1","summary":"s","aliases":["CVE-2024-1","GHSA-aaaa-bbbb-cccc"]}}{"finding":{"osv":"GO-1","fixed_version":"v2","trace":[{"module":"m","version":"v1","package":"m/p","function":"F","receiver":"*T","position":{"filename":"a.go","line":3,"column":1}},{"module":"me","package":"me","function":"main","position":{"filename":"main.go","line":9}}]}}`,
+		config+oneFinding,
+		config+`{"finding":{"osv":"GO-1","trace":null}}`,
+		`{"config":{}}{"progress":{}}`,
+		`{{{{`,
+		"{\"config\":{\"db\":\"\xc0\"}}",
+	)
+}
+
+// BenchmarkParseLargest parses the largest govulncheck test file (govulncheck_source_symbol_scan.json,
+// 13 KB, 4 findings) and reports findings per second beside MB/s.
+func BenchmarkParseLargest(b *testing.B) {
+	importertest.Bench(b, New, importertest.Largest(b, formatName))
+}
+
+// BenchmarkBaselineUnmarshal is the floor the parser is measured against: encoding/json
+// unmarshalling the same file into an untyped value, with no checks and no normalisation.
+// The file is a stream of objects, so the baseline decodes them one after another.
+func BenchmarkBaselineUnmarshal(b *testing.B) {
+	data, err := os.ReadFile(importertest.Largest(b, formatName))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		dec := json.NewDecoder(bytes.NewReader(data))
+		for {
+			var v any
+			if err := dec.Decode(&v); err == io.EOF {
+				break
+			} else if err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
