@@ -7,6 +7,7 @@ import (
 	"github.com/socplatform/soc/commands/scans/importers/nessus"
 	"github.com/socplatform/soc/commands/scans/importers/nmap"
 	"github.com/socplatform/soc/commands/scans/importers/openvas"
+	"github.com/socplatform/soc/commands/scans/importers/osvscanner"
 	"github.com/socplatform/soc/commands/scans/importers/sarif"
 	"github.com/socplatform/soc/commands/scans/importers/snyk"
 	"github.com/socplatform/soc/commands/scans/importers/trivy"
@@ -18,6 +19,6 @@ func DefaultParsers() []importers.Parser {
 	return []importers.Parser{
 		nmap.New(), trivy.New(), grype.New(), sarif.New(),
 		nessus.New(), openvas.New(), zap.New(), cyclonedx.New(),
-		snyk.New(),
+		snyk.New(), osvscanner.New(),
 	}
 }
