@@ -3,6 +3,7 @@ package app
 import (
 	"github.com/socplatform/soc/commands/scans/importers"
 	"github.com/socplatform/soc/commands/scans/importers/cyclonedx"
+	"github.com/socplatform/soc/commands/scans/importers/depcheck"
 	"github.com/socplatform/soc/commands/scans/importers/grype"
 	"github.com/socplatform/soc/commands/scans/importers/nessus"
 	"github.com/socplatform/soc/commands/scans/importers/nmap"
@@ -19,6 +20,6 @@ func DefaultParsers() []importers.Parser {
 	return []importers.Parser{
 		nmap.New(), trivy.New(), grype.New(), sarif.New(),
 		nessus.New(), openvas.New(), zap.New(), cyclonedx.New(),
-		snyk.New(), osvscanner.New(),
+		snyk.New(), osvscanner.New(), depcheck.New(),
 	}
 }
