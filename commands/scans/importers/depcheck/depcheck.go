@@ -91,21 +91,9 @@ func (*Parser) Detect(head []byte) bool {
 	return p["/scanInfo"] == "{" || p["/dependencies"] == "["
 }
 
-// isAnalysisRoot reports whether se is a Dependency-Check <analysis>: resolved (Token) or, in
-// a raw start tag (Detect), declared by an xmlns attribute.
+// isAnalysisRoot reports whether se is a Dependency-Check <analysis>, in any schema version.
 func isAnalysisRoot(se xml.StartElement) bool {
-	if se.Name.Local != "analysis" {
-		return false
-	}
-	if strings.HasPrefix(se.Name.Space, xmlNamespace) {
-		return true
-	}
-	for _, a := range se.Attr {
-		if (a.Name.Space == "" && a.Name.Local == "xmlns" || a.Name.Space == "xmlns") && strings.HasPrefix(a.Value, xmlNamespace) {
-			return true
-		}
-	}
-	return false
+	return xmlscan.InNamespace(se, "analysis", xmlNamespace)
 }
 
 // report is what both encodings are read into.

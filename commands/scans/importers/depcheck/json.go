@@ -82,19 +82,17 @@ func (p *Parser) parseJSON(ctx context.Context, r io.Reader) (*importers.Report,
 		case "reportSchema":
 			schema = true
 			return w.Skip()
-		case "scanInfo":
-			var si struct {
-				EngineVersion string `json:"engineVersion"`
+		case "scanInfo", "projectInfo":
+			var info struct {
+				EngineVersion string `json:"engineVersion"` // scanInfo's
+				Name          string `json:"name"`          // projectInfo's
 			}
-			_, err := w.Decode(&si)
-			rep.engine = si.EngineVersion
-			return err
-		case "projectInfo":
-			var pi struct {
-				Name string `json:"name"`
+			_, err := w.Decode(&info)
+			if key == "scanInfo" {
+				rep.engine = info.EngineVersion
+			} else {
+				rep.project = info.Name
 			}
-			_, err := w.Decode(&pi)
-			rep.project = pi.Name
 			return err
 		case "dependencies":
 			return jsonguard.Each(w, "dependencies", tolerant, func(d jDep) { rep.deps = append(rep.deps, d.dep()) })
@@ -140,11 +138,7 @@ func (j *jVuln) vuln() vuln {
 	if c := j.CVSSv4; c != nil {
 		v.CVSS = parseutil.AddCVSS(v.CVSS, cvss4(c.VectorString, c.BaseScore.Ptr()))
 	}
-	for _, c := range j.CWEs {
-		if id, ok := parseutil.NormCWE(c); ok {
-			v.CWEs = parseutil.AppendUnique(v.CWEs, id)
-		}
-	}
+	v.CWEs = parseutil.NormAll(j.CWEs, parseutil.NormCWE)
 	for _, ref := range j.References {
 		v.References = parseutil.AppendUnique(v.References, ref.URL)
 	}

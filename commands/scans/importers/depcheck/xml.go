@@ -124,11 +124,7 @@ func xmlVuln(n *xmlscan.Node, warn func(*xmlscan.Node, string)) vuln {
 	for _, c := range n.All("cwes", "cwe") {
 		cwes = append(cwes, c.Text)
 	}
-	for _, c := range cwes {
-		if id, ok := parseutil.NormCWE(c); ok {
-			v.CWEs = parseutil.AppendUnique(v.CWEs, id)
-		}
-	}
+	v.CWEs = parseutil.NormAll(cwes, parseutil.NormCWE)
 	for _, ref := range n.All("references", "reference") {
 		v.References = parseutil.AppendUnique(v.References, ref.Get("url"))
 	}

@@ -371,11 +371,7 @@ func finding(assetKey string, src oSource, pkg *oPackage, g oGroup, members []*o
 				f.CVSS = parseutil.AddCVSS(f.CVSS, importers.CVSS{Version: cvssVersion(s), Vector: s.Score, Source: v.ID})
 			}
 		}
-		for _, c := range v.DatabaseSpecific.CWEIDs {
-			if n, ok := parseutil.NormCWE(c); ok {
-				f.CWEs = parseutil.AppendUnique(f.CWEs, n)
-			}
-		}
+		f.CWEs = parseutil.AppendUnique(f.CWEs, parseutil.NormAll(v.DatabaseSpecific.CWEIDs, parseutil.NormCWE)...)
 		for _, ref := range v.References {
 			f.References = parseutil.AppendUnique(f.References, ref.URL)
 		}

@@ -15,10 +15,10 @@ import (
 //	cves:     jq '[.. | strings | select(test("^CVE-"))] | unique | length'
 //	rules:    the lowest CVE of each group's ids and aliases and its records' aliases, by hand
 type fileCase struct {
-	findings, cves             int
+	findings, cves                   int
 	critical, high, medium, lo, info int
-	root                       string
-	rules                      []string
+	root                             string
+	rules                            []string
 }
 
 var testdataFiles = map[string]fileCase{

@@ -499,21 +499,9 @@ func finding(assetKey, target, projectManager string, v *sVuln, s status) import
 		}
 		f.CVSS = []importers.CVSS{{Version: version, Vector: v.CVSSv3, Score: v.CVSSScore.Ptr(), Source: "snyk"}}
 	}
-	for _, id := range v.Identifiers.CVE {
-		if c, ok := parseutil.NormCVE(id); ok {
-			f.CVEs = parseutil.AppendUnique(f.CVEs, c)
-		}
-	}
-	for _, id := range v.Identifiers.GHSA {
-		if g, ok := parseutil.NormGHSA(id); ok {
-			f.GHSAs = parseutil.AppendUnique(f.GHSAs, g)
-		}
-	}
-	for _, id := range v.Identifiers.CWE {
-		if c, ok := parseutil.NormCWE(id); ok {
-			f.CWEs = parseutil.AppendUnique(f.CWEs, c)
-		}
-	}
+	f.CVEs = parseutil.NormAll(v.Identifiers.CVE, parseutil.NormCVE)
+	f.GHSAs = parseutil.NormAll(v.Identifiers.GHSA, parseutil.NormGHSA)
+	f.CWEs = parseutil.NormAll(v.Identifiers.CWE, parseutil.NormCWE)
 	for _, ref := range v.References {
 		f.References = parseutil.AppendUnique(f.References, ref.URL)
 	}
