@@ -8,8 +8,8 @@
 // groups[] {ids, aliases, max_severity}}. Licence violations and image metadata are not read.
 //
 // One asset per report: OSV-Scanner names no project, so it is a repository asset named after
-// the longest directory the source paths share (key "osv-scanner:"+that directory), and Target
-// is that directory (hint "artifact").
+// the longest directory the source paths share (key "osv-scanner:"+that directory; named
+// "osv-scanner" when there are no sources), and Target is that directory (hint "artifact").
 //
 // A group is OSV-Scanner's own de-duplication: the OSV records of one package that alias each
 // other (GO-2021-0053, CVE-2021-3121 and GHSA-c3h9-896r-86jm are one problem). One finding per
@@ -192,7 +192,7 @@ func build(ctx context.Context, results []oResult) (*importers.Report, error) {
 		dirs = append(dirs, path.Dir(strings.ReplaceAll(res.Source.Path, `\`, "/")))
 	}
 	root := commonDir(dirs)
-	asset := importers.Asset{Key: "osv-scanner:" + root, Kind: importers.Repository, Name: root}
+	asset := importers.Asset{Key: "osv-scanner:" + root, Kind: importers.Repository, Name: parseutil.FirstNonEmpty(root, "osv-scanner")}
 	out.Assets = append(out.Assets, asset)
 	if root != "" {
 		out.Target = &importers.Target{Name: root, Hint: "artifact"}

@@ -120,3 +120,18 @@ func TestSeverity(t *testing.T) {
 		t.Errorf("Info = %+v", info)
 	}
 }
+
+// TestCommonDir: the asset is the directory every source is in.
+func TestCommonDir(t *testing.T) {
+	for _, tc := range []struct {
+		dirs []string
+		want string
+	}{
+		{nil, ""}, {[]string{"/a/b"}, "/a/b"}, {[]string{"/a/b", "/a/b/c"}, "/a/b"}, {[]string{"/a/bc", "/a/b"}, "/a"},
+		{[]string{"/x", "/y"}, "/"}, {[]string{".", "web"}, "."},
+	} {
+		if got := commonDir(tc.dirs); got != tc.want {
+			t.Errorf("commonDir(%q) = %q, want %q", tc.dirs, got, tc.want)
+		}
+	}
+}

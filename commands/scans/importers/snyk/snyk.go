@@ -53,8 +53,9 @@
 // Parse reads at most Parser.MaxBytes (512 MiB by default), refuses nesting deeper than
 // Parser.MaxDepth (128 by default) and invalid UTF-8; errors are positioned
 // *importers.ParseError; a cancelled context gives ctx.Err() unwrapped. A project object with
-// Snyk's own error (`{"ok": false, "error": "…"}`) and no vulnerabilities is refused with that
-// error's text.
+// Snyk's own error (`{"ok": false, "error": "…"}`) and no vulnerabilities is a warning when
+// other projects of the report were tested, and refuses the report, with that error's text,
+// when none was.
 package snyk
 
 import (
@@ -228,16 +229,26 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 	if len(projects) == 0 {
 		return nil, w.ErrAt(start, "not a Snyk JSON report: an empty array of projects")
 	}
+	// A project Snyk could not test (`--all-projects` goes on past it) is an object with an error
+	// and no results: a warning when other projects were tested, the report's refusal when none
+	// was, since then nothing was scanned and nothing may be resolved.
+	var tested []*sProject
+	var failed *sProject
 	for _, pr := range projects {
-		if pr.sawVulns {
-			continue
+		switch {
+		case pr.sawVulns:
+			tested = append(tested, pr)
+		case pr.Error != "":
+			warnings = append(warnings, fmt.Sprintf("line %d: a project Snyk could not test: %s", pr.start.Line, pr.Error))
+			failed = pr
+		default:
+			return nil, w.ErrAt(pr.start, "not a Snyk JSON report: no vulnerabilities array")
 		}
-		if pr.Error != "" {
-			return nil, w.ErrAt(pr.start, "Snyk reported an error instead of results: "+pr.Error)
-		}
-		return nil, w.ErrAt(pr.start, "not a Snyk JSON report: no vulnerabilities array")
 	}
-	out, err := build(ctx, projects)
+	if len(tested) == 0 {
+		return nil, w.ErrAt(failed.start, "Snyk reported an error instead of results: "+failed.Error)
+	}
+	out, err := build(ctx, tested)
 	if warnings = append(warnings, w.Warnings()...); out != nil && len(warnings) > 0 {
 		out.Warnings = append(warnings, out.Warnings...)
 	}
@@ -354,7 +365,7 @@ func build(ctx context.Context, projects []*sProject) (*importers.Report, error)
 		if pr.container() {
 			key = "image:" + pr.imageName()
 		}
-		if key != "" && (pr.Path != "" || pr.container()) {
+		if key != "" {
 			image = assets.Get(key).ImageName
 		} else {
 			name := parseutil.FirstNonEmpty(pr.ProjectName, pr.Path, pr.root(), "snyk project")

@@ -1,6 +1,7 @@
 package snyk
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -194,5 +195,24 @@ func TestContainerTypes(t *testing.T) {
 	// jq '[.[] | .vulnerabilities | unique_by([.id,.packageName,.version])[] | .packageManager] | group_by(.) | map({(.[0]): length}) | add'
 	if types["apk"] != 1 || types["npm"] != 7 {
 		t.Errorf("component types = %v", types)
+	}
+}
+
+// TestProjectErrors: a project Snyk could not test is a warning beside the tested ones, and the
+// refusal of a report where no project was tested.
+func TestProjectErrors(t *testing.T) {
+	rep, err := importertest.ParseString(New(), `[{"vulnerabilities": [`+snykVuln+`], "projectName": "app"},
+		{"ok": false, "error": "Could not parse go.mod", "path": "svc"}]`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Findings) != 1 || len(rep.Warnings) != 1 || !strings.Contains(rep.Warnings[0], "Could not parse go.mod") {
+		t.Errorf("findings %d, warnings %q", len(rep.Findings), rep.Warnings)
+	}
+	_, err = importertest.ParseString(New(), `[{"ok": false, "error": "a"},
+		{"ok": false, "error": "Could not parse go.mod"}]`)
+	var pe *importers.ParseError
+	if !errors.As(err, &pe) || !strings.Contains(pe.Msg, "Could not parse go.mod") || pe.Line != 2 {
+		t.Errorf("no project tested: err = %v", err)
 	}
 }
