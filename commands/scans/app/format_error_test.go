@@ -34,7 +34,7 @@ func TestUnrecognisedReportSaysWhatItLooksLike(t *testing.T) {
 			continue
 		}
 		p := problem.From(err)
-		for _, s := range append(tc.says, "not recognised", "known formats: cyclonedx, grype") {
+		for _, s := range append(tc.says, "not recognised", "known formats: ", "cyclonedx, ", "grype, ") {
 			if !strings.Contains(p.Detail, s) {
 				t.Errorf("%s: detail %q does not say %q", tc.shape, p.Detail, s)
 			}
