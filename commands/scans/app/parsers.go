@@ -4,6 +4,7 @@ import (
 	"github.com/socplatform/soc/commands/scans/importers"
 	"github.com/socplatform/soc/commands/scans/importers/checkmarx"
 	"github.com/socplatform/soc/commands/scans/importers/cyclonedx"
+	"github.com/socplatform/soc/commands/scans/importers/depcheck"
 	"github.com/socplatform/soc/commands/scans/importers/github"
 	"github.com/socplatform/soc/commands/scans/importers/govulncheck"
 	"github.com/socplatform/soc/commands/scans/importers/grype"
@@ -14,9 +15,11 @@ import (
 	"github.com/socplatform/soc/commands/scans/importers/npmaudit"
 	"github.com/socplatform/soc/commands/scans/importers/nuclei"
 	"github.com/socplatform/soc/commands/scans/importers/openvas"
+	"github.com/socplatform/soc/commands/scans/importers/osvscanner"
 	"github.com/socplatform/soc/commands/scans/importers/pipaudit"
 	"github.com/socplatform/soc/commands/scans/importers/qualys"
 	"github.com/socplatform/soc/commands/scans/importers/sarif"
+	"github.com/socplatform/soc/commands/scans/importers/snyk"
 	"github.com/socplatform/soc/commands/scans/importers/sonarqube"
 	"github.com/socplatform/soc/commands/scans/importers/trivy"
 	"github.com/socplatform/soc/commands/scans/importers/trivyoperator"
@@ -32,6 +35,7 @@ func DefaultParsers() []importers.Parser {
 		nuclei.New(), qualys.New(), trivyoperator.New(),
 		sonarqube.New(), kics.New(), checkmarx.New(),
 		govulncheck.New(), npmaudit.New(), pipaudit.New(), github.New(),
+		snyk.New(), osvscanner.New(), depcheck.New(),
 		mapped.NewUpload(),
 	}
 }

@@ -27,18 +27,7 @@ const xmlNamespace = "http://cyclonedx.org/schema/bom/"
 // CycloneDX namespace, resolved (xml.Decoder.Token) or, in a raw start tag (Detect), declared by
 // one of its attributes.
 func isBOMRoot(se xml.StartElement) bool {
-	if se.Name.Local != "bom" {
-		return false
-	}
-	if strings.HasPrefix(se.Name.Space, xmlNamespace) {
-		return true
-	}
-	for _, a := range se.Attr {
-		if (a.Name.Space == "" && a.Name.Local == "xmlns" || a.Name.Space == "xmlns") && strings.HasPrefix(a.Value, xmlNamespace) {
-			return true
-		}
-	}
-	return false
+	return xmlscan.InNamespace(se, "bom", xmlNamespace)
 }
 
 // readXML reads a CycloneDX XML BOM.

@@ -12,6 +12,19 @@ var (
 	reCWE  = regexp.MustCompile(`^(?i)(?:external/cwe/)?cwe[-_:/ ]?0*(\d{1,7})(?:$|[^0-9])`)
 )
 
+// NormAll is the ids that norm (NormCVE, NormGHSA, NormCWE) accepts, normalised, each once, in
+// order: the identifier lists scanners write (Snyk identifiers, Dependency-Check cwes), which may
+// hold other words ("NVD-CWE-Other").
+func NormAll(ids []string, norm func(string) (string, bool)) []string {
+	var out []string
+	for _, id := range ids {
+		if n, ok := norm(id); ok {
+			out = AppendUnique(out, n)
+		}
+	}
+	return out
+}
+
 // NormCVE returns id as "CVE-YYYY-NNNN" when it is a CVE id.
 func NormCVE(id string) (string, bool) {
 	id = strings.TrimSpace(id)

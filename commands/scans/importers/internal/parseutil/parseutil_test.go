@@ -185,3 +185,14 @@ func TestVectorVersion(t *testing.T) {
 		}
 	}
 }
+
+// TestNormAll: only the ids norm accepts, normalised, each once, in report order.
+func TestNormAll(t *testing.T) {
+	got := NormAll([]string{"NVD-CWE-Other", "cwe-079", "CWE-20", "CWE-79: XSS", ""}, NormCWE)
+	if strings.Join(got, ",") != "CWE-79,CWE-20" {
+		t.Errorf("NormAll = %q", got)
+	}
+	if got := NormAll(nil, NormCVE); got != nil {
+		t.Errorf("NormAll(nil) = %q", got)
+	}
+}

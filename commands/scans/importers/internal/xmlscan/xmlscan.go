@@ -426,6 +426,26 @@ func Attr(se xml.StartElement, name string) string {
 	return ""
 }
 
+// InNamespace reports whether se is the element named local in a namespace starting with
+// nsPrefix: resolved (Scanner.Root, whose decoder resolves names) or, in a raw start tag
+// (RootElement, what Detect sees), declared by one of its xmlns attributes. Formats whose
+// schema version is part of the namespace (CycloneDX, Dependency-Check) are recognised by its
+// prefix.
+func InNamespace(se xml.StartElement, local, nsPrefix string) bool {
+	if se.Name.Local != local {
+		return false
+	}
+	if strings.HasPrefix(se.Name.Space, nsPrefix) {
+		return true
+	}
+	for _, a := range se.Attr {
+		if (a.Name.Space == "" && a.Name.Local == "xmlns" || a.Name.Space == "xmlns") && strings.HasPrefix(a.Value, nsPrefix) {
+			return true
+		}
+	}
+	return false
+}
+
 // RootElement returns the document element of an XML head (which may be cut anywhere after it),
 // or false when head does not start as an XML document.
 func RootElement(head []byte) (xml.StartElement, bool) {
