@@ -34,9 +34,15 @@ func TestUnrecognisedReportSaysWhatItLooksLike(t *testing.T) {
 			continue
 		}
 		p := problem.From(err)
-		for _, s := range append(tc.says, "not recognised", "known formats: cyclonedx, grype") {
+		for _, s := range append(tc.says, "not recognised", "known formats: ") {
 			if !strings.Contains(p.Detail, s) {
 				t.Errorf("%s: detail %q does not say %q", tc.shape, p.Detail, s)
+			}
+		}
+		_, known, _ := strings.Cut(p.Detail, "known formats: ")
+		for _, parser := range app.DefaultParsers() {
+			if !strings.Contains(", "+known+",", " "+parser.Format()+",") {
+				t.Errorf("%s: known formats %q lack %s", tc.shape, known, parser.Format())
 			}
 		}
 		if p.Status != 400 || p.Field != "/format" {

@@ -1,0 +1,67 @@
+package parseutil
+
+import (
+	"html"
+	"strings"
+)
+
+// PlainText drops HTML tags (block tags become line breaks), decodes entities, trims lines and
+// keeps at most one blank line in a row. It is linear in the input. The DAST
+// parsers (zap, burp, acunetix) write their descriptions in HTML.
+func PlainText(v string) string {
+	if strings.IndexByte(v, '<') >= 0 {
+		var b strings.Builder
+		b.Grow(len(v))
+		for i := 0; i < len(v); {
+			if v[i] == '<' && i+1 < len(v) && (isLetter(v[i+1]) || v[i+1] == '/' || v[i+1] == '!') {
+				if end := strings.IndexAny(v[i+1:], "<>"); end >= 0 && v[i+1+end] == '>' {
+					if isBlockTag(v[i+1 : i+1+end]) {
+						b.WriteByte('\n')
+					}
+					i += end + 2
+					continue
+				}
+			}
+			b.WriteByte(v[i])
+			i++
+		}
+		v = b.String()
+	}
+	if strings.IndexByte(v, '&') >= 0 {
+		v = html.UnescapeString(v)
+	}
+	var out strings.Builder
+	blank := 0
+	for _, line := range strings.Split(v, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			blank++
+			continue
+		}
+		if out.Len() > 0 {
+			out.WriteString("\n")
+			if blank > 0 {
+				out.WriteString("\n")
+			}
+		}
+		blank = 0
+		out.WriteString(line)
+	}
+	return out.String()
+}
+
+func isLetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
+
+// isBlockTag reports whether the inside of a tag ("p", "/p", "br/", "li class=x") is a block tag.
+func isBlockTag(t string) bool {
+	t = strings.TrimPrefix(t, "/")
+	n := 0
+	for n < len(t) && (isLetter(t[n]) || (n > 0 && t[n] >= '0' && t[n] <= '9')) {
+		n++
+	}
+	switch strings.ToLower(t[:n]) {
+	case "p", "br", "li", "ul", "ol", "div", "tr", "h1", "h2", "h3", "h4", "h5", "h6":
+		return true
+	}
+	return false
+}
