@@ -10,6 +10,7 @@ import (
 	"github.com/socplatform/soc/commands/scans/importers/openvas"
 	"github.com/socplatform/soc/commands/scans/importers/sarif"
 	"github.com/socplatform/soc/commands/scans/importers/trivy"
+	"github.com/socplatform/soc/commands/scans/importers/veracode"
 	"github.com/socplatform/soc/commands/scans/importers/zap"
 )
 
@@ -19,5 +20,6 @@ func DefaultParsers() []importers.Parser {
 		nmap.New(), trivy.New(), grype.New(), sarif.New(),
 		nessus.New(), openvas.New(), zap.New(), cyclonedx.New(),
 		burp.New(),
+		veracode.New(),
 	}
 }
