@@ -2,6 +2,7 @@ package app
 
 import (
 	"github.com/socplatform/soc/commands/scans/importers"
+	"github.com/socplatform/soc/commands/scans/importers/acunetix"
 	"github.com/socplatform/soc/commands/scans/importers/burp"
 	"github.com/socplatform/soc/commands/scans/importers/cyclonedx"
 	"github.com/socplatform/soc/commands/scans/importers/grype"
@@ -21,5 +22,6 @@ func DefaultParsers() []importers.Parser {
 		nessus.New(), openvas.New(), zap.New(), cyclonedx.New(),
 		burp.New(),
 		veracode.New(),
+		acunetix.New(), acunetix.New360JSON(),
 	}
 }

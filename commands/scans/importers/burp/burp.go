@@ -257,10 +257,7 @@ var severities = map[string]importers.Severity{
 	"information": importers.Info, "info": importers.Info, "false positive": importers.Info,
 }
 
-var (
-	reCWE  = regexp.MustCompile(`(?i)\bCWE-(\d{1,7})\b`)
-	reHref = regexp.MustCompile(`(?i)href\s*=\s*["']([^"'<>\s]+)["']`)
-)
+var reCWE = regexp.MustCompile(`(?i)\bCWE-(\d{1,7})\b`)
 
 func (b *builder) add(is issue) error {
 	if is.typ == "" {
@@ -299,9 +296,7 @@ func (b *builder) add(is issue) error {
 		}
 	}
 	for _, html := range []string{is.references, is.classes} {
-		for _, m := range reHref.FindAllStringSubmatch(html, -1) {
-			f.References = parseutil.AddUnique(f.References, parseutil.Truncate(m[1], parseutil.MaxShort))
-		}
+		f.References = parseutil.AddUnique(f.References, parseutil.Links(html)...)
 	}
 	if sevWord == "false positive" {
 		f.Suppressed = &importers.Suppression{Kind: importers.SuppressedFalsePositive, Reason: "marked False positive in Burp", Source: "burp severity"}

@@ -14,7 +14,7 @@ import (
 )
 
 // Formats are the scanner formats whose files the shared testdata holds, one directory each.
-var Formats = []string{"nmap", "trivy", "grype", "sarif", "nessus", "openvas", "zap", "cyclonedx", "burp", "veracode"}
+var Formats = []string{"nmap", "trivy", "grype", "sarif", "nessus", "openvas", "zap", "cyclonedx", "burp", "veracode", "acunetix", "acunetix360"}
 
 // Testdata returns ../shared/testdata/<sub...> beside the workspace root
 // (testsupport.SharedTestdata: skipped without it, failed without it under SOC_REQUIRE_SERVERS=1
@@ -31,7 +31,8 @@ func Testdata(tb testing.TB, sub ...string) string {
 func Files(tb testing.TB, format string) []string {
 	tb.Helper()
 	var files []string
-	dirs := []string{Testdata(tb, format), filepath.Join(Testdata(tb), "variants", format), Samples(format)}
+	// A format no public sample was found for has no shared folder, only the project's own.
+	dirs := []string{filepath.Join(Testdata(tb), format), filepath.Join(Testdata(tb), "variants", format), Samples(format)}
 	for _, dir := range dirs {
 		found, err := filepath.Glob(filepath.Join(dir, "*"))
 		if err != nil {

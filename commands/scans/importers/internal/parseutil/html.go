@@ -2,6 +2,7 @@ package parseutil
 
 import (
 	"html"
+	"regexp"
 	"strings"
 )
 
@@ -64,4 +65,16 @@ func isBlockTag(t string) bool {
 		return true
 	}
 	return false
+}
+
+var reHref = regexp.MustCompile(`(?i)href\s*=\s*["']([^"'<>\s]+)["']`)
+
+// Links are the href targets of the HTML fragment v, each cut at MaxShort: the reference
+// lists of the DAST reports (Burp references, Acunetix 360 remedy references) are HTML.
+func Links(v string) []string {
+	var out []string
+	for _, m := range reHref.FindAllStringSubmatch(v, -1) {
+		out = AddUnique(out, Truncate(m[1], MaxShort))
+	}
+	return out
 }
