@@ -73,9 +73,9 @@ func (v *vuln360) finding(key, base string) (importers.Finding, error) {
 		ScannerSeverity: v.Severity,
 		RuleID:          v.Type,
 		Location:        importers.Location{URL: v.URL, Method: strings.ToUpper(v.HTTPRequest.Method)},
-		Description:     paragraphs(v.Description, v.Impact),
-		Remediation:     paragraphs(v.Actions, v.Remedy),
-		Evidence:        dumps(parseutil.PlainText(v.PoC), v.HTTPRequest.Content, v.HTTPResponse.Content),
+		Description:     parseutil.PlainParagraphs(v.Description, v.Impact),
+		Remediation:     parseutil.PlainParagraphs(v.Actions, v.Remedy),
+		Evidence:        parseutil.Exchange(parseutil.PlainText(v.PoC), v.HTTPRequest.Content, v.HTTPResponse.Content),
 	}
 	if c := fmt.Sprint(v.Certainty); v.Certainty != nil && c != "" {
 		f.ScannerSeverity += " (certainty " + parseutil.Truncate(c, 16) + ")"
@@ -173,9 +173,9 @@ func read360XML(s *xmlscan.Scanner) (*importers.Report, error) {
 							return nil
 						}, xmlscan.Text("cwe", &v.Classification.Cwe, short))
 					case "http-request":
-						return s.Fields(nil, xmlscan.Text("method", &v.HTTPRequest.Method, short), xmlscan.Text("content", &v.HTTPRequest.Content, maxDump))
+						return s.Fields(nil, xmlscan.Text("method", &v.HTTPRequest.Method, short), xmlscan.Text("content", &v.HTTPRequest.Content, parseutil.MaxDump))
 					case "http-response":
-						return s.Fields(nil, xmlscan.Text("content", &v.HTTPResponse.Content, maxDump))
+						return s.Fields(nil, xmlscan.Text("content", &v.HTTPResponse.Content, parseutil.MaxDump))
 					}
 					return s.Skip()
 				},

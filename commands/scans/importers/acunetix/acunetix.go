@@ -57,9 +57,6 @@ import (
 
 const format = "acunetix"
 
-// maxDump is how much of a request or of a response the evidence keeps.
-const maxDump = 16 << 10
-
 type parser struct{}
 
 // New returns the Acunetix XML parser (WVS ScanGroup and Acunetix 360 XML).
@@ -102,7 +99,7 @@ func (parser) Detect(head []byte) bool {
 }
 
 func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error) {
-	return xmlscan.Report(ctx, r, format, notXML, func(s *xmlscan.Scanner, root xml.StartElement) (*importers.Report, error) {
+	return xmlscan.Report(ctx, r, format, xmlscan.XMLOnly(format, "an Acunetix XML report"), func(s *xmlscan.Scanner, root xml.StartElement) (*importers.Report, error) {
 		switch root.Name.Local {
 		case "ScanGroup":
 			return readScanGroup(s, root)
@@ -111,11 +108,6 @@ func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error)
 		}
 		return nil, s.Errorf("document element is <%s>, not <ScanGroup> or <acunetix-360>", root.Name.Local)
 	})
-}
-
-// notXML refuses input that is not an XML document (xmlscan.Report's CSV branch).
-func notXML(context.Context, io.Reader) (*importers.Report, error) {
-	return nil, &importers.ParseError{Format: format, Offset: 0, Msg: "not an Acunetix XML report: expected an XML document"}
 }
 
 // site is a scanned web application: its asset and the report's Target.
@@ -167,31 +159,6 @@ func under(base, path string) string {
 		return base
 	}
 	return parseutil.Truncate(base+path, parseutil.MaxShort)
-}
-
-// dumps is the evidence: the lead text, then the request and response, each cut at maxDump.
-func dumps(lead, req, resp string) string {
-	parts := []string{}
-	if lead = strings.TrimSpace(lead); lead != "" {
-		parts = append(parts, lead)
-	}
-	for _, d := range [][2]string{{"Request", req}, {"Response", resp}} {
-		if v := strings.TrimSpace(d[1]); v != "" {
-			parts = append(parts, d[0]+":\n"+parseutil.Truncate(v, maxDump))
-		}
-	}
-	return parseutil.Truncate(strings.Join(parts, "\n\n"), parseutil.MaxEvidence)
-}
-
-// paragraphs joins the plain text of HTML parts with blank lines.
-func paragraphs(parts ...string) string {
-	var out []string
-	for _, p := range parts {
-		if p = parseutil.PlainText(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return parseutil.Truncate(strings.Join(out, "\n\n"), parseutil.MaxField)
 }
 
 // reportTime reads the day-first dates Acunetix writes ("7/10/2014, 11:56:03",

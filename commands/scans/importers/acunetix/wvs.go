@@ -94,8 +94,8 @@ func readReportItem(s *xmlscan.Scanner) (reportItem, error) {
 		switch se.Name.Local {
 		case "TechnicalDetails":
 			return s.Fields(nil,
-				xmlscan.Text("Request", &it.request, maxDump),
-				xmlscan.Text("Response", &it.response, maxDump))
+				xmlscan.Text("Request", &it.request, parseutil.MaxDump),
+				xmlscan.Text("Response", &it.response, parseutil.MaxDump))
 		case "CWE":
 			v, err := s.Text(short)
 			it.cwe = parseutil.FirstNonEmpty(parseutil.CWENumber(xmlscan.Attr(se, "id")), v)
@@ -198,10 +198,10 @@ func (it reportItem) finding(key, base string, sev map[string]importers.Severity
 		CVSS:            it.cvss,
 		CVEs:            it.cves,
 		Location:        importers.Location{URL: under(base, it.affects), Param: it.param},
-		Description:     paragraphs(it.description, it.detailed, it.impact),
-		Remediation:     paragraphs(it.recommendation),
+		Description:     parseutil.PlainParagraphs(it.description, it.detailed, it.impact),
+		Remediation:     parseutil.PlainParagraphs(it.recommendation),
 		References:      it.refs,
-		Evidence:        dumps(parseutil.PlainText(it.details), it.request, it.response),
+		Evidence:        parseutil.Exchange(parseutil.PlainText(it.details), it.request, it.response),
 	}
 	if cwe, ok := parseutil.NormCWE(it.cwe); ok {
 		f.CWEs = []string{cwe}

@@ -56,9 +56,6 @@ import (
 
 const format = "burp"
 
-// maxDump is how much of a request or of a response the evidence keeps (decoded).
-const maxDump = 16 << 10
-
 type parser struct{}
 
 // New returns the Burp Suite issues XML parser.
@@ -137,7 +134,7 @@ func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error)
 		br = bufio.NewReader(io.MultiReader(bytes.NewReader(as10(head)), discard(br, len(head))))
 		b.warnings = append(b.warnings, "the XML 1.1 declaration was read as XML 1.0")
 	}
-	return xmlscan.Report(ctx, br, format, notXML, func(s *xmlscan.Scanner, root xml.StartElement) (*importers.Report, error) {
+	return xmlscan.Report(ctx, br, format, xmlscan.XMLOnly(format, "a Burp issues XML report"), func(s *xmlscan.Scanner, root xml.StartElement) (*importers.Report, error) {
 		if root.Name.Local != "issues" {
 			return nil, s.Errorf("document element is <%s>, not <issues>", root.Name.Local)
 		}
@@ -186,11 +183,6 @@ func discard(br *bufio.Reader, n int) io.Reader {
 	return br
 }
 
-// notXML refuses input that is not an XML document (xmlscan.Report's CSV branch).
-func notXML(context.Context, io.Reader) (*importers.Report, error) {
-	return nil, &importers.ParseError{Format: format, Offset: 0, Msg: "not a Burp issues XML report: expected an XML document"}
-}
-
 func exportTime(v string) time.Time {
 	// Burp writes the JVM's Date.toString(): "Wed Nov 10 17:26:55 EDT 2014".
 	if t, err := time.Parse("Mon Jan 2 15:04:05 MST 2006", strings.TrimSpace(v)); err == nil {
@@ -225,9 +217,9 @@ func readIssue(s *xmlscan.Scanner) (issue, error) {
 					return s.Skip()
 				}
 				*enc = xmlscan.Attr(se, "base64") == "true"
-				max := maxDump
+				max := parseutil.MaxDump
 				if *enc {
-					max = base64.StdEncoding.EncodedLen(maxDump)
+					max = base64.StdEncoding.EncodedLen(parseutil.MaxDump)
 				}
 				v, err := s.Text(max)
 				*dst = v
@@ -283,8 +275,8 @@ func (b *builder) add(is issue) error {
 		ScannerSeverity: scannerSeverity(is.severity, is.confidence),
 		RuleID:          is.typ,
 		Location:        importers.Location{URL: joinURL(is.host, is.path), Param: param(is.location)},
-		Description:     parseutil.Truncate(paragraphs(is.background, is.detail), parseutil.MaxField),
-		Remediation:     parseutil.Truncate(paragraphs(is.remBackground, is.remDetail), parseutil.MaxField),
+		Description:     parseutil.PlainParagraphs(is.background, is.detail),
+		Remediation:     parseutil.PlainParagraphs(is.remBackground, is.remDetail),
 		Evidence:        b.evidence(is),
 	}
 	if u, err := url.Parse(is.host); err == nil {
@@ -345,33 +337,16 @@ func param(location string) string {
 	return p
 }
 
-func paragraphs(parts ...string) string {
-	var out []string
-	for _, p := range parts {
-		if p = parseutil.PlainText(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return strings.Join(out, "\n\n")
-}
-
-// evidence is the request and response, decoded when base64, each cut at maxDump.
+// evidence is the request and response, decoded when base64 (parseutil.Exchange).
 func (b *builder) evidence(is issue) string {
-	var parts []string
-	for _, d := range []struct {
-		label, v string
-		b64      bool
-	}{{"Request", is.request, is.requestB64}, {"Response", is.response, is.responseB64}} {
-		v := d.v
-		if d.b64 {
-			v = b.decode(v)
-		}
-		if strings.TrimSpace(v) == "" {
-			continue
-		}
-		parts = append(parts, d.label+":\n"+parseutil.Truncate(v, maxDump))
+	req, resp := is.request, is.response
+	if is.requestB64 {
+		req = b.decode(req)
 	}
-	return parseutil.Truncate(strings.Join(parts, "\n\n"), parseutil.MaxEvidence)
+	if is.responseB64 {
+		resp = b.decode(resp)
+	}
+	return parseutil.Exchange("", req, resp)
 }
 
 // decode decodes a base64 request or response; when its text was cut at a bound, only its whole

@@ -7,6 +7,7 @@ import (
 
 	"github.com/socplatform/soc/commands/scans/importers"
 	"github.com/socplatform/soc/commands/scans/importers/importertest"
+	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
 )
 
 func TestFields(t *testing.T) {
@@ -70,7 +71,7 @@ func TestEvidenceBounded(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := rep.Findings[0].Evidence
-	if len(e) > 2*maxDump+100 || !strings.Contains(e, "ABCABC") || !strings.Contains(e, importers.TruncMark+"\n\nResponse:\nnot base64!") {
+	if len(e) > 2*parseutil.MaxDump+100 || !strings.Contains(e, "ABCABC") || !strings.Contains(e, importers.TruncMark+"\n\nResponse:\nnot base64!") {
 		t.Errorf("evidence (%d bytes) = %.80q … %.80q", len(e), e, e[max(0, len(e)-80):])
 	}
 	if !slices.ContainsFunc(rep.Warnings, func(w string) bool { return strings.Contains(w, "not valid base64") }) {

@@ -100,7 +100,7 @@ type builder struct {
 type category struct{ id, name, recommendations string }
 
 func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error) {
-	return xmlscan.Report(ctx, r, format, notXML, func(s *xmlscan.Scanner, root xml.StartElement) (*importers.Report, error) {
+	return xmlscan.Report(ctx, r, format, xmlscan.XMLOnly(format, "a Veracode detailed report"), func(s *xmlscan.Scanner, root xml.StartElement) (*importers.Report, error) {
 		if root.Name.Local != "detailedreport" {
 			return nil, s.Errorf("document element is <%s>, not <detailedreport>", root.Name.Local)
 		}
@@ -135,11 +135,6 @@ func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error)
 			Target:         &importers.Target{Name: parseutil.FirstNonEmpty(name, id), Hint: "artifact"},
 		}, nil
 	})
-}
-
-// notXML refuses input that is not an XML document (xmlscan.Report's CSV branch).
-func notXML(context.Context, io.Reader) (*importers.Report, error) {
-	return nil, &importers.ParseError{Format: format, Offset: 0, Msg: "not a Veracode detailed report: expected an XML document"}
 }
 
 // reportTime reads Veracode's "2023-03-07 14:45:59 UTC".

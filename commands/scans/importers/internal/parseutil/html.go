@@ -78,3 +78,35 @@ func Links(v string) []string {
 	}
 	return out
 }
+
+// PlainParagraphs is the plain text of each HTML part that has any, joined by blank lines and
+// cut at MaxField: DAST reports split a description into background, detail and impact.
+func PlainParagraphs(parts ...string) string {
+	var out []string
+	for _, p := range parts {
+		if p = PlainText(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return Truncate(strings.Join(out, "\n\n"), MaxField)
+}
+
+// MaxDump is how much of an HTTP request or of a response Exchange keeps: enough for the
+// request line, the headers and the start of a body, never a whole download.
+const MaxDump = 16 << 10
+
+// Exchange is the evidence of a DAST finding: lead (the scanner's own words, may be empty),
+// then the request and the response, each cut at MaxDump and left out when empty; at most
+// MaxEvidence in all.
+func Exchange(lead, request, response string) string {
+	var parts []string
+	if lead = strings.TrimSpace(lead); lead != "" {
+		parts = append(parts, lead)
+	}
+	for _, d := range [][2]string{{"Request", request}, {"Response", response}} {
+		if v := strings.TrimSpace(d[1]); v != "" {
+			parts = append(parts, d[0]+":\n"+Truncate(v, MaxDump))
+		}
+	}
+	return Truncate(strings.Join(parts, "\n\n"), MaxEvidence)
+}

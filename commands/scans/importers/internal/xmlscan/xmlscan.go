@@ -448,3 +448,11 @@ func RootElement(head []byte) (xml.StartElement, bool) {
 	}
 	return xml.StartElement{}, false
 }
+
+// XMLOnly is the csv argument of Report for formats that have no CSV export: it refuses the
+// input as "not a <what>: expected an XML document".
+func XMLOnly(format, what string) func(context.Context, io.Reader) (*importers.Report, error) {
+	return func(context.Context, io.Reader) (*importers.Report, error) {
+		return nil, &importers.ParseError{Format: format, Offset: 0, Msg: "not " + what + ": expected an XML document"}
+	}
+}
