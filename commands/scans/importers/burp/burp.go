@@ -81,11 +81,9 @@ func (parser) Info() importers.FormatInfo {
 	}
 }
 
-var xml11 = regexp.MustCompile(`^\s*<\?xml\s+version\s*=\s*["']1\.1["']`)
-
 // Detect reports whether head is a Burp issues export.
 func (parser) Detect(head []byte) bool {
-	head = as10(readguard.TrimBOM(head))
+	head = xmlscan.As10(readguard.TrimBOM(head))
 	se, ok := xmlscan.RootElement(head)
 	if !ok || se.Name.Local != "issues" {
 		return false
@@ -96,18 +94,6 @@ func (parser) Detect(head []byte) bool {
 	// An export without the attribute: the first issue starts with its serialNumber.
 	i := bytes.Index(head, []byte("<issue>"))
 	return i >= 0 && bytes.HasPrefix(bytes.TrimLeft(head[i+len("<issue>"):], " \t\r\n"), []byte("<serialNumber>"))
-}
-
-// as10 rewrites an XML 1.1 declaration at the start of b as 1.0, in place of the same length,
-// so that positions in errors stay those of the file.
-func as10(b []byte) []byte {
-	loc := xml11.FindIndex(b)
-	if loc == nil {
-		return b
-	}
-	out := bytes.Clone(b)
-	out[loc[1]-2] = '0'
-	return out
 }
 
 type issue struct {
@@ -130,8 +116,8 @@ func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error)
 	}
 	br := readguard.SkipBOM(r)
 	b := &builder{}
-	if head, _ := br.Peek(64); xml11.Match(head) {
-		br = bufio.NewReader(io.MultiReader(bytes.NewReader(as10(head)), discard(br, len(head))))
+	if head, _ := br.Peek(64); xmlscan.IsXML11(head) {
+		br = bufio.NewReader(io.MultiReader(bytes.NewReader(xmlscan.As10(head)), discard(br, len(head))))
 		b.warnings = append(b.warnings, "the XML 1.1 declaration was read as XML 1.0")
 	}
 	return xmlscan.Report(ctx, br, format, xmlscan.XMLOnly(format, "a Burp issues XML report"), func(s *xmlscan.Scanner, root xml.StartElement) (*importers.Report, error) {

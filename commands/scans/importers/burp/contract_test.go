@@ -7,6 +7,7 @@ import (
 
 	"github.com/socplatform/soc/commands/scans/importers"
 	"github.com/socplatform/soc/commands/scans/importers/importertest"
+	"github.com/socplatform/soc/commands/scans/importers/internal/xmlscan"
 )
 
 // doc is a small Burp export: one issue per severity kind the format has, with a base64
@@ -122,7 +123,7 @@ func BenchmarkBaselineXMLTokens(b *testing.B) {
 		b.Fatal(err)
 	}
 	path := filepath.Join(b.TempDir(), largest)
-	if err := os.WriteFile(path, as10(data), 0o600); err != nil {
+	if err := os.WriteFile(path, xmlscan.As10(data), 0o600); err != nil {
 		b.Fatal(err)
 	}
 	importertest.BenchXMLBaseline(b, path)

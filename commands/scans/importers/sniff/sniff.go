@@ -62,7 +62,7 @@ func Describe(head []byte) Shape {
 		s.Names = jsonKeys(head, paths, prefix)
 		return s
 	case head[0] == '<':
-		if root, ok := xmlscan.RootElement(head); ok {
+		if root, ok := xmlscan.RootElement(xmlscan.As10(head)); ok {
 			s := Shape{Kind: XML, Names: []string{root.Name.Local}}
 			for _, a := range root.Attr {
 				if a.Name.Space == "" && a.Name.Local == "xmlns" {
@@ -138,6 +138,12 @@ var signatures = map[string][]string{
 		"Specific Result", "CVEs", "Task Name"},
 	"zap":  {"OWASPZAPReport", "@version", "@generated", "@programName", "site", "insights"},
 	"nmap": {"nmaprun"},
+
+	"burp":     {"issues"},
+	"veracode": {"detailedreport"},
+	"acunetix": {"ScanGroup", "acunetix-360"},
+	// Not "Target": Trivy's old array reports have Target and Vulnerabilities too.
+	"acunetix360": {"Generated", "Vulnerabilities"},
 }
 
 // Match is a supported format a shape resembles, with the names they share.
