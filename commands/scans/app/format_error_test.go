@@ -47,6 +47,12 @@ func TestUnrecognisedReportSaysWhatItLooksLike(t *testing.T) {
 				t.Errorf("%s: detail %q does not say %q", tc.shape, p.Detail, s)
 			}
 		}
+		_, known, _ := strings.Cut(p.Detail, "known formats: ")
+		for _, parser := range app.DefaultParsers() {
+			if !strings.Contains(", "+known+",", " "+parser.Format()+",") {
+				t.Errorf("%s: known formats %q lack %s", tc.shape, known, parser.Format())
+			}
+		}
 		if p.Status != 400 || p.Field != "/format" {
 			t.Errorf("%s: %d naming %q, want a 400 naming /format", tc.shape, p.Status, p.Field)
 		}

@@ -2,6 +2,8 @@ package app
 
 import (
 	"github.com/socplatform/soc/commands/scans/importers"
+	"github.com/socplatform/soc/commands/scans/importers/acunetix"
+	"github.com/socplatform/soc/commands/scans/importers/burp"
 	"github.com/socplatform/soc/commands/scans/importers/checkmarx"
 	"github.com/socplatform/soc/commands/scans/importers/cyclonedx"
 	"github.com/socplatform/soc/commands/scans/importers/depcheck"
@@ -23,6 +25,7 @@ import (
 	"github.com/socplatform/soc/commands/scans/importers/sonarqube"
 	"github.com/socplatform/soc/commands/scans/importers/trivy"
 	"github.com/socplatform/soc/commands/scans/importers/trivyoperator"
+	"github.com/socplatform/soc/commands/scans/importers/veracode"
 	"github.com/socplatform/soc/commands/scans/importers/zap"
 )
 
@@ -36,6 +39,9 @@ func DefaultParsers() []importers.Parser {
 		sonarqube.New(), kics.New(), checkmarx.New(),
 		govulncheck.New(), npmaudit.New(), pipaudit.New(), github.New(),
 		snyk.New(), osvscanner.New(), depcheck.New(),
+		burp.New(),
+		veracode.New(),
+		acunetix.New(), acunetix.New360JSON(),
 		mapped.NewUpload(),
 	}
 }

@@ -32,6 +32,10 @@ type Spec struct {
 	// failure, so a new file gets its expectations. Each is parsed, checked with Check and
 	// Golden's func, and parsed again to the same report with unique fingerprints.
 	Golden map[string]func(t *testing.T, rep *importers.Report)
+	// Refused names the files of the format that are not well-formed reports (the shared
+	// testdata keeps a few deliberately malformed ones), by base name, with a part of the
+	// message of the ParseError each must be refused with. They need no Golden entry.
+	Refused map[string]string
 	// Detect are inputs with the answer Detect must give, beside the suite's own check that the
 	// parser claims its own testdata files and no other format's.
 	Detect map[string]bool
@@ -195,9 +199,19 @@ func (s Spec) parseError(tb testing.TB, name string, err error, msg string) *imp
 func (s Spec) golden(t *testing.T, newParser func() importers.Parser) {
 	files := Files(t, s.Format)
 	for _, path := range files {
-		if _, ok := s.Golden[filepath.Base(path)]; !ok {
+		_, golden := s.Golden[filepath.Base(path)]
+		if _, refused := s.Refused[filepath.Base(path)]; !golden && !refused {
 			t.Errorf("testdata/%s/%s has no expectations in the Spec: add them", s.Format, filepath.Base(path))
 		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(s.Refused)) {
+		t.Run(name, func(t *testing.T) {
+			data, err := os.ReadFile(File(t, s.Format, name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			s.refused(t, newParser(), name, data)
+		})
 	}
 	for _, name := range slices.Sorted(maps.Keys(s.Golden)) {
 		t.Run(name, func(t *testing.T) {
@@ -213,6 +227,17 @@ func (s Spec) golden(t *testing.T, newParser func() importers.Parser) {
 			}
 		})
 	}
+}
+
+// refused checks that p refuses data, the file name of Refused, as the Spec says.
+func (s Spec) refused(tb testing.TB, p importers.Parser, name string, data []byte) {
+	tb.Helper()
+	rep, err := p.Parse(context.Background(), bytes.NewReader(data))
+	if err == nil {
+		tb.Errorf("%s is malformed but was accepted: %d findings", name, len(rep.Findings))
+		return
+	}
+	s.parseError(tb, name, err, s.Refused[name])
 }
 
 func (s Spec) detect(t *testing.T, p importers.Parser) {

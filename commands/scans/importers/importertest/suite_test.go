@@ -1,6 +1,8 @@
 package importertest
 
 import (
+	"context"
+	"io"
 	"testing"
 
 	"github.com/socplatform/soc/commands/scans/importers"
@@ -28,5 +30,38 @@ func TestVerifyDefault(t *testing.T) {
 	Spec{Format: "x", Check: func(tb testing.TB, rep *importers.Report) { CheckReportBasic(tb, rep, "x") }}.Verify(&f, rep)
 	if f.n != 0 {
 		t.Errorf("the Spec's Check: %d failures, want none", f.n)
+	}
+}
+
+// stubParser answers every input with rep and err.
+type stubParser struct {
+	rep *importers.Report
+	err error
+}
+
+func (stubParser) Format() string     { return "x" }
+func (stubParser) Detect([]byte) bool { return false }
+func (p stubParser) Parse(context.Context, io.Reader) (*importers.Report, error) {
+	return p.rep, p.err
+}
+
+// TestRefused: a file the Spec lists as malformed must be refused with a ParseError saying
+// what the Spec says.
+func TestRefused(t *testing.T) {
+	s := Spec{Format: "x", Refused: map[string]string{"bad.xml": "malformed XML"}}
+	for _, tc := range []struct {
+		name  string
+		p     stubParser
+		fails bool
+	}{
+		{"accepted", stubParser{rep: &importers.Report{Format: "x"}}, true},
+		{"other message", stubParser{err: &importers.ParseError{Format: "x", Offset: 3, Msg: "no root element"}}, true},
+		{"refused", stubParser{err: &importers.ParseError{Format: "x", Offset: 3, Line: 2, Msg: "malformed XML: unexpected end element"}}, false},
+	} {
+		var f failures
+		s.refused(&f, tc.p, "bad.xml", []byte("<a></b>"))
+		if (f.n > 0) != tc.fails {
+			t.Errorf("%s: %d failures, want failing %v", tc.name, f.n, tc.fails)
+		}
 	}
 }

@@ -65,7 +65,7 @@ func Describe(head []byte) Shape {
 		s.Names = jsonKeys(head, paths, prefix)
 		return s
 	case head[0] == '<':
-		if root, ok := xmlscan.RootElement(head); ok {
+		if root, ok := xmlscan.RootElement(xmlscan.As10(head)); ok {
 			s := Shape{Kind: XML, Names: []string{root.Name.Local}}
 			for _, a := range root.Attr {
 				if a.Name.Space == "" && a.Name.Local == "xmlns" {
@@ -181,6 +181,12 @@ var signatures = map[string][]string{
 		"queries_failed_to_execute", "severity_counters", "total_counter", "paths", "scan_id", "lines_scanned"},
 	"sonarqube": {"issues", "hotspots", "paging", "components", "rules", "users", "facets", "total", "p", "ps", "effortTotal"},
 	"checkmarx": {"CxXMLResults"},
+
+	"burp":     {"issues"},
+	"veracode": {"detailedreport"},
+	"acunetix": {"ScanGroup", "acunetix-360"},
+	// Not "Target": Trivy's old array reports have Target and Vulnerabilities too.
+	"acunetix360": {"Generated", "Vulnerabilities"},
 }
 
 // Match is a supported format a shape resembles, with the names they share.

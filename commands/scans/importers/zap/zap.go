@@ -46,7 +46,6 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"fmt"
-	"html"
 	"io"
 	"net/netip"
 	"strconv"
@@ -507,8 +506,8 @@ func (b *builder) site(st site, alerts []alert, fail func(string) error) error {
 			Title:           firstNonEmpty(a.name, "ZAP alert "+rule),
 			Severity:        []importers.Severity{importers.Info, importers.Low, importers.Medium, importers.High}[risk],
 			ScannerSeverity: firstNonEmpty(a.riskdesc, a.riskcode),
-			Description:     parseutil.Truncate(plainText(a.desc), parseutil.MaxField),
-			Remediation:     parseutil.Truncate(plainText(a.solution), parseutil.MaxField),
+			Description:     parseutil.Truncate(parseutil.PlainText(a.desc), parseutil.MaxField),
+			Remediation:     parseutil.Truncate(parseutil.PlainText(a.solution), parseutil.MaxField),
 			References:      splitRefs(a.reference),
 		}
 		if conf == 0 && strings.TrimSpace(a.confidence) != "" {
@@ -520,7 +519,7 @@ func (b *builder) site(st site, alerts []alert, fail func(string) error) error {
 		if wascID > 0 {
 			tmpl.References = parseutil.AddUnique(tmpl.References, "WASC-"+strconv.Itoa(wascID))
 		}
-		alertOther := parseutil.Truncate(plainText(a.otherinfo), parseutil.MaxEvidence)
+		alertOther := parseutil.Truncate(parseutil.PlainText(a.otherinfo), parseutil.MaxEvidence)
 		instances := a.instances
 		if len(instances) == 0 {
 			instances = []instance{a.flat}
@@ -578,7 +577,7 @@ func evidence(in instance, alertOther string) string {
 	line("Attack: ", in.attack)
 	other := alertOther
 	if strings.TrimSpace(in.otherinfo) != "" {
-		other = parseutil.Truncate(plainText(in.otherinfo), parseutil.MaxEvidence)
+		other = parseutil.Truncate(parseutil.PlainText(in.otherinfo), parseutil.MaxEvidence)
 	}
 	line("Other info: ", other)
 	return parseutil.Truncate(e.String(), parseutil.MaxEvidence)
@@ -601,70 +600,10 @@ func smallInt(v string, lo, hi int, required bool) (int, error) {
 	return n, nil
 }
 
-// plainText drops HTML tags (block tags become line breaks), decodes entities, trims lines and
-// keeps at most one blank line in a row. It is linear in the input.
-func plainText(v string) string {
-	if strings.IndexByte(v, '<') >= 0 {
-		var b strings.Builder
-		b.Grow(len(v))
-		for i := 0; i < len(v); {
-			if v[i] == '<' && i+1 < len(v) && (isLetter(v[i+1]) || v[i+1] == '/' || v[i+1] == '!') {
-				if end := strings.IndexAny(v[i+1:], "<>"); end >= 0 && v[i+1+end] == '>' {
-					if isBlockTag(v[i+1 : i+1+end]) {
-						b.WriteByte('\n')
-					}
-					i += end + 2
-					continue
-				}
-			}
-			b.WriteByte(v[i])
-			i++
-		}
-		v = b.String()
-	}
-	if strings.IndexByte(v, '&') >= 0 {
-		v = html.UnescapeString(v)
-	}
-	var out strings.Builder
-	blank := 0
-	for _, line := range strings.Split(v, "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" {
-			blank++
-			continue
-		}
-		if out.Len() > 0 {
-			out.WriteString("\n")
-			if blank > 0 {
-				out.WriteString("\n")
-			}
-		}
-		blank = 0
-		out.WriteString(line)
-	}
-	return out.String()
-}
-
-func isLetter(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
-
-// isBlockTag reports whether the inside of a tag ("p", "/p", "br/", "li class=x") is a block tag.
-func isBlockTag(t string) bool {
-	t = strings.TrimPrefix(t, "/")
-	n := 0
-	for n < len(t) && (isLetter(t[n]) || (n > 0 && t[n] >= '0' && t[n] <= '9')) {
-		n++
-	}
-	switch strings.ToLower(t[:n]) {
-	case "p", "br", "li", "ul", "ol", "div", "tr", "h1", "h2", "h3", "h4", "h5", "h6":
-		return true
-	}
-	return false
-}
-
 // splitRefs reads ZAP's reference field: "<p>url</p><p>url</p>" or one URL per line.
 func splitRefs(v string) []string {
 	var out []string
-	for _, f := range strings.Fields(plainText(v)) {
+	for _, f := range strings.Fields(parseutil.PlainText(v)) {
 		out = parseutil.AddUnique(out, parseutil.Truncate(f, parseutil.MaxShort))
 	}
 	return out

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -467,4 +468,32 @@ func RootElement(head []byte) (xml.StartElement, bool) {
 		}
 	}
 	return xml.StartElement{}, false
+}
+
+// XMLOnly is the csv argument of Report for formats that have no CSV export: it refuses the
+// input as "not a <what>: expected an XML document".
+func XMLOnly(format, what string) func(context.Context, io.Reader) (*importers.Report, error) {
+	return func(context.Context, io.Reader) (*importers.Report, error) {
+		return nil, &importers.ParseError{Format: format, Offset: 0, Msg: "not " + what + ": expected an XML document"}
+	}
+}
+
+var xml11 = regexp.MustCompile(`^\s*<\?xml\s+version\s*=\s*["']1\.1["']`)
+
+// IsXML11 reports whether b starts with an XML 1.1 declaration (Burp writes one when requests
+// are not base64-encoded), which encoding/xml refuses.
+func IsXML11(b []byte) bool { return xml11.Match(b) }
+
+// As10 is b with an XML 1.1 declaration at its start rewritten as 1.0, in place (same length,
+// so that positions in errors stay those of the file); b itself when it has none. Reports that
+// declare 1.1 use nothing 1.0 lacks that encoding/xml would have to know: what they hold is
+// read, and a character 1.0 forbids is still refused.
+func As10(b []byte) []byte {
+	loc := xml11.FindIndex(b)
+	if loc == nil {
+		return b
+	}
+	out := bytes.Clone(b)
+	out[loc[1]-2] = '0'
+	return out
 }

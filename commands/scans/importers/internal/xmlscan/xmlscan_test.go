@@ -233,3 +233,23 @@ func TestEach(t *testing.T) {
 		t.Errorf("%q %v", got, err)
 	}
 }
+
+func TestAs10(t *testing.T) {
+	for in, want := range map[string]string{
+		`<?xml version="1.1"?><issues/>`:               `<?xml version="1.0"?><issues/>`,
+		"\n <?xml  version = '1.1' encoding='UTF-8'?>": "\n <?xml  version = '1.0' encoding='UTF-8'?>",
+		`<?xml version="1.0"?><a/>`:                    `<?xml version="1.0"?><a/>`,
+		`<a v="1.1"/>`:                                 `<a v="1.1"/>`,
+	} {
+		if got := string(As10([]byte(in))); got != want {
+			t.Errorf("As10(%q) = %q, want %q", in, got, want)
+		}
+		if IsXML11([]byte(in)) != (in != want) {
+			t.Errorf("IsXML11(%q) = %v", in, !(in != want))
+		}
+	}
+	// The rewritten head is one encoding/xml reads.
+	if _, ok := RootElement(As10([]byte(`<?xml version="1.1"?><issues burpVersion="1"/>`))); !ok {
+		t.Error("no root element after As10")
+	}
+}
