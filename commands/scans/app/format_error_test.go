@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -15,6 +16,12 @@ import (
 // columns, or that it is binary — and the formats it resembles, in the problem's detail.
 func TestUnrecognisedReportSaysWhatItLooksLike(t *testing.T) {
 	im := newImporter(t, testsupport.SQLiteStore(t))
+	var names []string
+	for _, p := range app.DefaultParsers() {
+		names = append(names, p.Format())
+	}
+	slices.Sort(names)
+	known := "known formats: " + strings.Join(names, ", ") // every format, in order
 	for _, tc := range []struct {
 		shape, report string
 		says          []string
@@ -34,7 +41,7 @@ func TestUnrecognisedReportSaysWhatItLooksLike(t *testing.T) {
 			continue
 		}
 		p := problem.From(err)
-		for _, s := range append(tc.says, "not recognised", "known formats: cyclonedx, grype") {
+		for _, s := range append(tc.says, "not recognised", known) {
 			if !strings.Contains(p.Detail, s) {
 				t.Errorf("%s: detail %q does not say %q", tc.shape, p.Detail, s)
 			}

@@ -2,8 +2,10 @@ package app
 
 import (
 	"github.com/socplatform/soc/commands/scans/importers"
+	"github.com/socplatform/soc/commands/scans/importers/asff"
 	"github.com/socplatform/soc/commands/scans/importers/cyclonedx"
 	"github.com/socplatform/soc/commands/scans/importers/grype"
+	"github.com/socplatform/soc/commands/scans/importers/inspector2"
 	"github.com/socplatform/soc/commands/scans/importers/nessus"
 	"github.com/socplatform/soc/commands/scans/importers/nmap"
 	"github.com/socplatform/soc/commands/scans/importers/openvas"
@@ -17,5 +19,7 @@ func DefaultParsers() []importers.Parser {
 	return []importers.Parser{
 		nmap.New(), trivy.New(), grype.New(), sarif.New(),
 		nessus.New(), openvas.New(), zap.New(), cyclonedx.New(),
+		asff.New(),
+		inspector2.New(),
 	}
 }
