@@ -4,6 +4,7 @@ import (
 	"github.com/socplatform/soc/commands/scans/importers"
 	"github.com/socplatform/soc/commands/scans/importers/asff"
 	"github.com/socplatform/soc/commands/scans/importers/cyclonedx"
+	"github.com/socplatform/soc/commands/scans/importers/generic"
 	"github.com/socplatform/soc/commands/scans/importers/grype"
 	"github.com/socplatform/soc/commands/scans/importers/inspector2"
 	"github.com/socplatform/soc/commands/scans/importers/nessus"
@@ -21,5 +22,6 @@ func DefaultParsers() []importers.Parser {
 		nessus.New(), openvas.New(), zap.New(), cyclonedx.New(),
 		asff.New(),
 		inspector2.New(),
+		generic.New(),
 	}
 }

@@ -14,7 +14,7 @@ import (
 )
 
 // Formats are the scanner formats whose files the shared testdata holds, one directory each.
-var Formats = []string{"nmap", "trivy", "grype", "sarif", "nessus", "openvas", "zap", "cyclonedx", "asff", "aws-inspector2"}
+var Formats = []string{"nmap", "trivy", "grype", "sarif", "nessus", "openvas", "zap", "cyclonedx", "asff", "aws-inspector2", "generic"}
 
 // sharedDirs names the shared testdata folder of the formats whose folder is not named after
 // the format: the aws folder holds ASFF reports.
