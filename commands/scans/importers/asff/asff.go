@@ -205,24 +205,12 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 	}
 	b := builder{rep: &importers.Report{Format: formatName, ScannerName: "AWS Security Hub"}}
 	tol := jsonguard.Tolerant{Required: required, Warn: func(m string) { b.rep.Warnings = append(b.rep.Warnings, m) }}
-	each := func() error { return jsonguard.Each(w, "Findings", tol, b.add) }
 	if w.Next() == '[' {
-		err = each()
-		if err == nil {
+		if err = jsonguard.Each(w, "Findings", tol, b.add); err == nil {
 			err = w.End()
 		}
 	} else {
-		saw := false
-		err = w.Document("report", func(key string) error {
-			if key == "Findings" {
-				saw = true
-				return each()
-			}
-			return w.Skip()
-		})
-		if err == nil && !saw {
-			err = w.ErrAt(jsonguard.Pos{}, "not an ASFF report: no Findings array")
-		}
+		err = jsonguard.ArrayDocument(w, "Findings", tol, b.add, "not an ASFF report: no Findings array")
 	}
 	if err != nil {
 		return nil, err

@@ -9,38 +9,25 @@ import (
 	"github.com/socplatform/soc/commands/scans/importers/internal/jsonguard"
 )
 
-// golden are the counts of each file, computed with jq (the commands beside each row).
-type golden struct {
-	assets, findings int
-	sev              map[importers.Severity]int
-	suppressed       int
-}
-
-var goldenFiles = map[string]golden{
+// goldenFiles are the counts of each file, computed with the commands beside each row.
+var goldenFiles = map[string]importertest.Expect{
 	// jq '.Findings|length' → 1; jq '[.Findings[].Severity.Label]' → INFORMATIONAL;
 	// jq '[.Findings[].Resources[0]|.Type+":"+.Id]|unique|length' → 1; Compliance PASSED and
 	// RecordState ARCHIVED → suppressed 1.
-	"asff_securityhub_get_findings_cli_example.json": {1, 1, map[importers.Severity]int{importers.Info: 1}, 1},
+	"asff_securityhub_get_findings_cli_example.json": {Assets: 1, Findings: 1, Severity: map[importers.Severity]int{importers.Info: 1}, Suppressed: 1},
 	// jq '.Findings|length' → 4; Labels all MEDIUM; one resource (Container).
-	"asff_trivy_alpine-310.json": {1, 4, map[importers.Severity]int{importers.Medium: 4}, 0},
+	"asff_trivy_alpine-310.json": {Assets: 1, Findings: 4, Severity: map[importers.Severity]int{importers.Medium: 4}, Suppressed: 0},
 	// jq '.Findings|length' → 2 (both Id "deploy.sh", titles differ); Labels CRITICAL; one resource.
-	"asff_trivy_secrets.json": {1, 2, map[importers.Severity]int{importers.Critical: 2}, 0},
+	"asff_trivy_secrets.json": {Assets: 1, Findings: 2, Severity: map[importers.Severity]int{importers.Critical: 2}, Suppressed: 0},
 	// jq 'length' → 2; HIGH and Normalized 40 (medium); resources ECR image and EC2 instance;
 	// Workflow SUPPRESSED and RecordState ARCHIVED → 2 suppressed.
-	"asff_own_inspector_array.json": {2, 2, map[importers.Severity]int{importers.High: 1, importers.Medium: 1}, 2},
-}
-
-func checkGolden(t *testing.T, rep *importers.Report, want golden) {
-	importertest.Counts(t, rep, want.assets, want.findings, want.sev, "jq")
-	if n := len(importertest.Where(rep, func(f *importers.Finding) bool { return f.Suppressed != nil })); n != want.suppressed {
-		t.Errorf("suppressed = %d, want %d", n, want.suppressed)
-	}
+	"asff_own_inspector_array.json": {Assets: 2, Findings: 2, Severity: map[importers.Severity]int{importers.High: 1, importers.Medium: 1}, Suppressed: 2},
 }
 
 var spec = importertest.Spec{
 	Format:     formatName,
 	Positioned: true,
-	Golden:     importertest.Golden(importertest.Table(goldenFiles, checkGolden)),
+	Golden:     importertest.Golden(importertest.Table(goldenFiles, importertest.CheckExpect)),
 	Detect: map[string]bool{
 		`{"Findings": [{"SchemaVersion": "2018-10-08", "Id": "x"}]}`:     true,
 		`[{"SchemaVersion": "2018-10-08", "Id": "x"}]`:                   true,

@@ -9,37 +9,25 @@ import (
 	"github.com/socplatform/soc/commands/scans/importers/internal/jsonguard"
 )
 
-type golden struct {
-	assets, findings int
-	sev              map[importers.Severity]int
-	suppressed       int
-}
-
-var goldenFiles = map[string]golden{
+// goldenFiles are the counts of each file, computed with the commands beside each row.
+var goldenFiles = map[string]importertest.Expect{
 	// jq '.findings|length' → 6; jq '[.findings[]|(.endpoints//[]|length) as $n|if $n==0 then 1 else $n end]|add'
 	// → 7 findings (one per endpoint); jq '[.findings[].severity]' → High (2 endpoints), critical,
 	// Medium, Low, Medium, Informational; assets: https://shop.example.com,
 	// https://admin.shop.example.com:8443, http://shop.example.com, host 10.20.0.15 and the report's
 	// own (the two findings without endpoints); false_p, risk_accepted, is_mitigated, active false → 4.
-	"generic_own_findings.json": {5, 7, map[importers.Severity]int{importers.High: 2, importers.Critical: 1, importers.Medium: 2, importers.Low: 1, importers.Info: 1}, 4},
+	"generic_own_findings.json": {Assets: 5, Findings: 7, Severity: map[importers.Severity]int{importers.High: 2, importers.Critical: 1, importers.Medium: 2, importers.Low: 1, importers.Info: 1}, Suppressed: 4},
 	// python3 csv.DictReader: 5 rows, Severity Low, Low, Medium, Critical, Moderate (→ info);
 	// Url: portal.example.org twice (one asset), 192.0.2.10, printer.example.org, none (the
 	// report's asset); FalsePositive TRUE on one row, Active FALSE on another → 2.
-	"generic_own_findings.csv": {4, 5, map[importers.Severity]int{importers.Low: 2, importers.Medium: 1, importers.Critical: 1, importers.Info: 1}, 2},
+	"generic_own_findings.csv": {Assets: 4, Findings: 5, Severity: map[importers.Severity]int{importers.Low: 2, importers.Medium: 1, importers.Critical: 1, importers.Info: 1}, Suppressed: 2},
 	// python3 csv.DictReader: 2 rows, High and medium, no Url, no Active column.
-	"generic_own_minimal.csv": {1, 2, map[importers.Severity]int{importers.High: 1, importers.Medium: 1}, 0},
-}
-
-func checkGolden(t *testing.T, rep *importers.Report, want golden) {
-	importertest.Counts(t, rep, want.assets, want.findings, want.sev, "jq / csv.DictReader")
-	if n := len(importertest.Where(rep, func(f *importers.Finding) bool { return f.Suppressed != nil })); n != want.suppressed {
-		t.Errorf("suppressed = %d, want %d", n, want.suppressed)
-	}
+	"generic_own_minimal.csv": {Assets: 1, Findings: 2, Severity: map[importers.Severity]int{importers.High: 1, importers.Medium: 1}, Suppressed: 0},
 }
 
 var spec = importertest.Spec{
 	Format: formatName,
-	Golden: importertest.Golden(importertest.Table(goldenFiles, checkGolden)),
+	Golden: importertest.Golden(importertest.Table(goldenFiles, importertest.CheckExpect)),
 	Detect: map[string]bool{
 		`{"findings": [{"title": "t", "severity": "High"}]}`:                   true,
 		`{"type": "Tool1", "findings": []}`:                                    true,

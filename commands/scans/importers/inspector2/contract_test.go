@@ -9,30 +9,18 @@ import (
 	"github.com/socplatform/soc/commands/scans/importers/internal/jsonguard"
 )
 
-type golden struct {
-	assets, findings int
-	sev              map[importers.Severity]int
-	suppressed       int
-}
-
-var goldenFiles = map[string]golden{
+// goldenFiles are the counts of each file, computed with the commands beside each row.
+var goldenFiles = map[string]importertest.Expect{
 	// jq '.findings|length' → 4; jq '[.findings[].resources[0].id]|unique|length' → 3;
 	// jq '[.findings[].severity]' → HIGH, CRITICAL, MEDIUM, UNTRIAGED (no inspectorScore, no CVSS: info);
 	// jq '[.findings[]|select(.status!="ACTIVE")]|length' → 2 (SUPPRESSED, CLOSED).
-	"inspector2_own_list_findings.json": {3, 4, map[importers.Severity]int{importers.High: 1, importers.Critical: 1, importers.Medium: 1, importers.Info: 1}, 2},
-}
-
-func checkGolden(t *testing.T, rep *importers.Report, want golden) {
-	importertest.Counts(t, rep, want.assets, want.findings, want.sev, "jq")
-	if n := len(importertest.Where(rep, func(f *importers.Finding) bool { return f.Suppressed != nil })); n != want.suppressed {
-		t.Errorf("suppressed = %d, want %d", n, want.suppressed)
-	}
+	"inspector2_own_list_findings.json": {Assets: 3, Findings: 4, Severity: map[importers.Severity]int{importers.High: 1, importers.Critical: 1, importers.Medium: 1, importers.Info: 1}, Suppressed: 2},
 }
 
 var spec = importertest.Spec{
 	Format:     formatName,
 	Positioned: true,
-	Golden:     importertest.Golden(importertest.Table(goldenFiles, checkGolden)),
+	Golden:     importertest.Golden(importertest.Table(goldenFiles, importertest.CheckExpect)),
 	Detect: map[string]bool{
 		`{"findings": [{"findingArn": "arn:aws:inspector2:x", "awsAccountId": "1"}]}`:                                      true,
 		`{"nextToken": null, "findings": [{"awsAccountId": "1", "findingArn": "arn:aws:inspector2:x", "description": "cut`: true,

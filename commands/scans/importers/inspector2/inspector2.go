@@ -195,17 +195,7 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 	}
 	b := builder{rep: &importers.Report{Format: formatName, ScannerName: "Amazon Inspector"}}
 	tol := jsonguard.Tolerant{Required: required, Warn: func(m string) { b.rep.Warnings = append(b.rep.Warnings, m) }}
-	saw := false
-	err = w.Document("report", func(key string) error {
-		if key == "findings" {
-			saw = true
-			return jsonguard.Each(w, "findings", tol, b.add)
-		}
-		return w.Skip()
-	})
-	if err == nil && !saw {
-		err = w.ErrAt(jsonguard.Pos{}, "not an Inspector2 findings list: no findings array")
-	}
+	err = jsonguard.ArrayDocument(w, "findings", tol, b.add, "not an Inspector2 findings list: no findings array")
 	if err != nil {
 		return nil, err
 	}
