@@ -77,7 +77,7 @@ func FuzzParse(f *testing.F) {
 }
 
 // BenchmarkParseLargest parses the largest Inspector2 test file (inspector2_own_list_findings.json,
-// 8 KB, 4 findings).
+// 7 KB, 4 findings).
 func BenchmarkParseLargest(b *testing.B) {
 	importertest.Bench(b, New, importertest.Largest(b, formatName))
 }
