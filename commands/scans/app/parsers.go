@@ -3,13 +3,16 @@ package app
 import (
 	"github.com/socplatform/soc/commands/scans/importers"
 	"github.com/socplatform/soc/commands/scans/importers/acunetix"
+	"github.com/socplatform/soc/commands/scans/importers/asff"
 	"github.com/socplatform/soc/commands/scans/importers/burp"
 	"github.com/socplatform/soc/commands/scans/importers/checkmarx"
 	"github.com/socplatform/soc/commands/scans/importers/cyclonedx"
 	"github.com/socplatform/soc/commands/scans/importers/depcheck"
+	"github.com/socplatform/soc/commands/scans/importers/generic"
 	"github.com/socplatform/soc/commands/scans/importers/github"
 	"github.com/socplatform/soc/commands/scans/importers/govulncheck"
 	"github.com/socplatform/soc/commands/scans/importers/grype"
+	"github.com/socplatform/soc/commands/scans/importers/inspector2"
 	"github.com/socplatform/soc/commands/scans/importers/kics"
 	"github.com/socplatform/soc/commands/scans/importers/mapped"
 	"github.com/socplatform/soc/commands/scans/importers/nessus"
@@ -42,6 +45,9 @@ func DefaultParsers() []importers.Parser {
 		burp.New(),
 		veracode.New(),
 		acunetix.New(), acunetix.New360JSON(),
+		asff.New(),
+		inspector2.New(),
+		generic.New(),
 		mapped.NewUpload(),
 	}
 }

@@ -14,7 +14,11 @@ import (
 )
 
 // Formats are the scanner formats whose files the shared testdata holds, one directory each.
-var Formats = []string{"nmap", "trivy", "grype", "sarif", "nessus", "openvas", "zap", "cyclonedx", "nuclei", "qualys", "trivy-operator", "sonarqube", "kics", "checkmarx", "govulncheck", "npm-audit", "pip-audit", "github", "snyk", "osv-scanner", "dependency-check", "burp", "veracode", "acunetix", "acunetix360"}
+var Formats = []string{"nmap", "trivy", "grype", "sarif", "nessus", "openvas", "zap", "cyclonedx", "nuclei", "qualys", "trivy-operator", "sonarqube", "kics", "checkmarx", "govulncheck", "npm-audit", "pip-audit", "github", "snyk", "osv-scanner", "dependency-check", "burp", "veracode", "acunetix", "acunetix360", "asff", "aws-inspector2", "generic"}
+
+// sharedDirs names the shared testdata folder of the formats whose folder is not named after
+// the format: the aws folder holds ASFF reports.
+var sharedDirs = map[string]string{"asff": "aws"}
 
 // Testdata returns ../shared/testdata/<sub...> beside the workspace root
 // (testsupport.SharedTestdata: skipped without it, failed without it under SOC_REQUIRE_SERVERS=1
@@ -31,7 +35,13 @@ func Testdata(tb testing.TB, sub ...string) string {
 func Files(tb testing.TB, format string) []string {
 	tb.Helper()
 	var files []string
-	dirs := []string{filepath.Join(Testdata(tb), format), filepath.Join(Testdata(tb), "variants", format), Samples(format)}
+	shared := format
+	if dir, ok := sharedDirs[format]; ok {
+		shared = dir
+	}
+	// The shared folder may be missing: some formats have only the project's own samples.
+	root := Testdata(tb)
+	dirs := []string{filepath.Join(root, shared), filepath.Join(root, "variants", format), Samples(format)}
 	for _, dir := range dirs {
 		found, err := filepath.Glob(filepath.Join(dir, "*"))
 		if err != nil {

@@ -306,3 +306,21 @@ func (w *Walker) End() error {
 	}
 	return nil
 }
+
+// ArrayDocument reads a report that is one object whose member key is the array of records the
+// parser keeps (each decoded and handed to keep as Each does); its other members are skipped. A
+// report without that member is refused with the message missing.
+func ArrayDocument[T any](w *Walker, key string, t Tolerant, keep func(v T), missing string) error {
+	saw := false
+	err := w.Document("report", func(k string) error {
+		if k != key {
+			return w.Skip()
+		}
+		saw = true
+		return Each(w, key, t, keep)
+	})
+	if err == nil && !saw {
+		err = w.ErrAt(Pos{}, missing)
+	}
+	return err
+}

@@ -176,3 +176,26 @@ func FuzzLexer(f *testing.F) {
 		}
 	})
 }
+
+func TestArrayDocumentKeepsTheArrayAndSkipsTheRest(t *testing.T) {
+	read := func(doc string) ([]int, error) {
+		w, err := Open(context.Background(), "test", strings.NewReader(doc), 0, 0)
+		if err != nil {
+			return nil, err
+		}
+		var got []int
+		err = ArrayDocument(w, "items", Tolerant{}, func(v int) { got = append(got, v) }, "no items array")
+		return got, err
+	}
+	got, err := read(`{"x": {"items": [9]}, "items": [1, 2], "y": "z"}`)
+	if err != nil || len(got) != 2 || got[0] != 1 || got[1] != 2 {
+		t.Errorf("got %v, %v", got, err)
+	}
+	var pe *importers.ParseError
+	if _, err := read(`{"Items": [1]}`); !errors.As(err, &pe) || pe.Msg != "no items array" {
+		t.Errorf("without the member: %v", err)
+	}
+	if _, err := read(`{"items": [1]} {}`); !errors.As(err, &pe) || !strings.Contains(pe.Msg, "after the report") {
+		t.Errorf("trailing data: %v", err)
+	}
+}

@@ -196,3 +196,14 @@ func TestNormAll(t *testing.T) {
 		t.Errorf("NormAll(nil) = %q", got)
 	}
 }
+
+func TestCVSSVersion(t *testing.T) {
+	for _, tc := range []struct{ version, vector, want string }{
+		{"3.1", "CVSS:3.1/AV:N", "3.1"}, {"V3", "CVSS:3.0/AV:N", "3.0"}, {"2", "AV:N/AC:L", "2.0"},
+		{"CVSS_V2", "", "2.0"}, {"3.1", "", "3.1"}, {"3", "AV:N/AC:L", ""}, {"", "", ""}, {"4.0", "CVSS:4.0/AV:N", "4.0"},
+	} {
+		if got, ok := CVSSVersion(tc.version, tc.vector); got != tc.want || ok != (tc.want != "") {
+			t.Errorf("CVSSVersion(%q, %q) = %q %v, want %q", tc.version, tc.vector, got, ok, tc.want)
+		}
+	}
+}
