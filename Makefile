@@ -28,7 +28,7 @@ run: build ## start the platform on the embedded default (SQLite in ./data) at :
 
 .PHONY: test
 test: ## all tests with -race, against real PostgreSQL and Kafka (started if missing)
-	@$(WITH_DEPS) set -x; $(GO) test -race -count=1 -timeout 20m $(PKGS)
+	@$(WITH_DEPS) set -x; $(GO) test -race -count=1 -timeout 30m $(PKGS)
 
 .PHONY: test-unit
 test-unit: ## tests that need no server (integration tests skip)
