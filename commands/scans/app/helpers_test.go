@@ -3,12 +3,11 @@ package app_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
-	"github.com/socplatform/soc/commands/internal/testsupport"
 	"github.com/socplatform/soc/commands/scans/app"
 	"github.com/socplatform/soc/commands/scans/importers"
 	"github.com/socplatform/soc/commands/scans/importers/importertest"
@@ -32,22 +31,17 @@ func newImporterWith(tb testing.TB, store *events.Guarded, opts app.Options) *ap
 	return im
 }
 
-// eachReport runs fn, as a subtest "<format>/<file>", on every shared testdata report of every
-// format the importer reads (the project's own samples for a format no public report was found
-// for, which has no shared folder).
+// eachReport runs fn, as a subtest "<format>/<file>", on every report file of every
+// format the importer reads (importertest.Reports: the shared reports and the project's own
+// samples; not the variants).
 func eachReport(t *testing.T, fn func(t *testing.T, format string, b []byte)) {
 	for _, format := range formats {
-		dir := filepath.Join(testsupport.SharedTestdata(t), format)
-		if _, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
-			dir = importertest.Samples(format)
-		}
-		ents, err := os.ReadDir(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, e := range ents {
-			t.Run(format+"/"+e.Name(), func(t *testing.T) {
-				fn(t, format, readFile(t, filepath.Join(dir, e.Name())))
+		for _, path := range importertest.Reports(t, format) {
+			if strings.Contains(filepath.ToSlash(path), "/variants/") {
+				continue // other shapes of a format: TestEveryReportIsStoredWhole walks them
+			}
+			t.Run(format+"/"+filepath.Base(path), func(t *testing.T) {
+				fn(t, format, readFile(t, path))
 			})
 		}
 	}

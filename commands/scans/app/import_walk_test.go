@@ -5,13 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/socplatform/soc/commands/internal/testsupport"
 	"github.com/socplatform/soc/commands/scans/app"
+	"github.com/socplatform/soc/commands/scans/importers/importertest"
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/adapters/sqlite"
 	"github.com/socplatform/soc/schemas/contracts"
@@ -22,27 +22,9 @@ import (
 // (commands/scans/importers/testdata/<format>/), as format → paths.
 func reportFiles(t *testing.T) map[string][]string {
 	t.Helper()
-	own, err := filepath.Abs(filepath.Join("..", "importers", "testdata"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	out := map[string][]string{}
 	for _, format := range formats {
-		dirs := []string{filepath.Join(testsupport.SharedTestdata(t), format), filepath.Join(testsupport.SharedTestdata(t, "variants"), format), filepath.Join(own, format)}
-		for _, dir := range dirs {
-			ents, err := os.ReadDir(dir)
-			if errors.Is(err, os.ErrNotExist) {
-				continue
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, e := range ents {
-				if e.Type().IsRegular() {
-					out[format] = append(out[format], filepath.Join(dir, e.Name()))
-				}
-			}
-		}
+		out[format] = importertest.Reports(t, format)
 	}
 	return out
 }

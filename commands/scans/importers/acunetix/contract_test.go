@@ -52,7 +52,7 @@ var spec = importertest.Spec{
 	Format: format,
 	Golden: importertest.Golden(importertest.Table(xmlCounts, checkCounts)),
 	// NOT well-formed: line 278 closes a third <vulnerability> (2 opened); see SOURCES.md.
-	Refused: map[string]string{"acunetix360_testsparker.xml": "malformed XML"},
+	Refused: importertest.Malformed,
 	Detect: map[string]bool{
 		wvsDoc:                                   true,
 		`<acunetix-360 generated="x"><target>`:   true,

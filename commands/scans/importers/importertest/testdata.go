@@ -16,6 +16,23 @@ import (
 // Formats are the scanner formats whose files the shared testdata holds, one directory each.
 var Formats = []string{"nmap", "trivy", "grype", "sarif", "nessus", "openvas", "zap", "cyclonedx", "nuclei", "qualys", "trivy-operator", "sonarqube", "kics", "checkmarx", "govulncheck", "npm-audit", "pip-audit", "github", "snyk", "osv-scanner", "dependency-check", "burp", "veracode", "acunetix", "acunetix360", "asff", "aws-inspector2", "generic"}
 
+// Malformed are the shared test files that are not well-formed reports (base name → what the
+// refusal says): the format's parser must refuse them (its Spec.Refused), and the import tests
+// that walk every file expect no report from them.
+var Malformed = map[string]string{"acunetix360_testsparker.xml": "malformed XML"}
+
+// Reports lists the files of format that are reports: Files without the Malformed ones.
+func Reports(tb testing.TB, format string) []string {
+	tb.Helper()
+	var out []string
+	for _, f := range Files(tb, format) {
+		if _, bad := Malformed[filepath.Base(f)]; !bad {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
 // sharedDirs names the shared testdata folder of the formats whose folder is not named after
 // the format: the aws folder holds ASFF reports.
 var sharedDirs = map[string]string{"asff": "aws"}

@@ -187,7 +187,27 @@ var signatures = map[string][]string{
 	"acunetix": {"ScanGroup", "acunetix-360"},
 	// Not "Target": Trivy's old array reports have Target and Vulnerabilities too.
 	"acunetix360": {"Generated", "Vulnerabilities"},
+	"govulncheck": {"config", "progress", "osv", "finding", "protocol_version", "scanner_name", "scanner_version",
+		"db", "db_last_modified", "go_version", "scan_level", "scan_mode", "SBOM"},
+	"npm-audit":      {"auditReportVersion", "vulnerabilities", "advisories", "actions", "muted"},
+	"pip-audit":      {"dependencies", "fixes", "vulns", "skip_reason", "name", "version"},
+	"github":         {"action", "alert", "repository", "sender", "organization", "installation", "number", "state", "security_advisory", "security_vulnerability", "dependency", "most_recent_instance", "rule", "tool", "dismissed_reason", "html_url"},
+	"aws-inspector2": {"findings", "nextToken", "findingArn", "awsAccountId", "inspectorScore", "packageVulnerabilityDetails"},
+	"generic": {"findings", "type", "name", "version", "description", "static_tool", "dynamic_tool", "Date", "Title", "CweId", "Url", "Severity", "Description", "Mitigation", "Impact", "References",
+		"Active", "Verified", "FalsePositive", "Duplicate"},
+	"snyk": {"vulnerabilities", "ok", "dependencyCount", "org", "policy", "isPrivate", "licensesPolicy", "packageManager",
+		"ignoreSettings", "summary", "filesystemPolicy", "filtered", "uniqueCount", "projectName", "displayTargetFile", "docker",
+		"platform", "scanResult", "remediation"},
+	"osv-scanner":      {"results", "experimental_config"},
+	"dependency-check": {"analysis", "scanInfo", "projectInfo", "dependencies", "reportSchema"},
+	"asff": {"Findings", "NextToken", "SchemaVersion", "ProductArn", "GeneratorId", "AwsAccountId", "Types", "Resources",
+		"Severity", "Title", "Description", "ProductName", "CompanyName", "Region", "RecordState", "Workflow", "Compliance",
+		"FirstObservedAt", "CreatedAt", "UpdatedAt", "Remediation", "Id"},
 }
+
+// xmlOnly are the formats that only come as XML: a JSON key or CSV column sharing one of their
+// names ("issues") is a coincidence, not a resemblance.
+var xmlOnly = map[string]bool{"burp": true, "veracode": true, "acunetix": true, "checkmarx": true, "qualys": true, "nmap": true}
 
 // Match is a supported format a shape resembles, with the names they share.
 type Match struct {
@@ -198,22 +218,36 @@ type Match struct {
 // Resembles are the formats sharing at least one name with s, most shared names first.
 func Resembles(s Shape) []Match {
 	var out []Match
+	exactOf := map[string]int{}
 	for format, sig := range signatures {
+		if xmlOnly[format] && s.Kind != XML {
+			continue
+		}
 		var shared []string
+		exact := 0
 		for _, n := range s.Names {
 			for _, want := range sig {
 				if strings.EqualFold(n, want) {
 					shared = append(shared, n)
+					if n == want {
+						exact++
+					}
 				}
 			}
 		}
 		if len(shared) > 0 {
 			out = append(out, Match{format, shared})
+			exactOf[format] = exact
 		}
 	}
+	// Most shared names first; among equals, the one whose names match in case too (ASFF's
+	// "Findings" and Inspector's "findings" are the same name to a CSV header, not to JSON).
 	sort.Slice(out, func(i, j int) bool {
 		if len(out[i].Shared) != len(out[j].Shared) {
 			return len(out[i].Shared) > len(out[j].Shared)
+		}
+		if ei, ej := exactOf[out[i].Format], exactOf[out[j].Format]; ei != ej {
+			return ei > ej
 		}
 		return out[i].Format < out[j].Format
 	})

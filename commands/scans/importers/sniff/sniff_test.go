@@ -14,7 +14,7 @@ func TestExplain(t *testing.T) {
 		{"\xEF\xBB\xBF  ", "the file is an empty file; it resembles none of the supported formats"},
 		// A Trivy report cut before its SchemaVersion.
 		{`{"ArtifactName": "x", "Results": [{"Target": "t"`,
-			`the file is a JSON object with the keys "ArtifactName", "Results"; it resembles trivy (shares ArtifactName, Results)`},
+			`the file is a JSON object with the keys "ArtifactName", "Results"; it resembles trivy (shares ArtifactName, Results), osv-scanner (shares Results)`},
 		{`[{"Target": "x", "Foo": 1}]`,
 			`the file is a JSON array whose first element has the keys "Target", "Foo"; it resembles trivy (shares Target)`},
 		{`{"a": 1}`, `the file is a JSON object with the keys "a"; it resembles none of the supported formats`},
