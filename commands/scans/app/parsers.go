@@ -8,6 +8,7 @@ import (
 	"github.com/socplatform/soc/commands/scans/importers/nmap"
 	"github.com/socplatform/soc/commands/scans/importers/openvas"
 	"github.com/socplatform/soc/commands/scans/importers/sarif"
+	"github.com/socplatform/soc/commands/scans/importers/semgrep"
 	"github.com/socplatform/soc/commands/scans/importers/trivy"
 	"github.com/socplatform/soc/commands/scans/importers/zap"
 )
@@ -17,5 +18,6 @@ func DefaultParsers() []importers.Parser {
 	return []importers.Parser{
 		nmap.New(), trivy.New(), grype.New(), sarif.New(),
 		nessus.New(), openvas.New(), zap.New(), cyclonedx.New(),
+		semgrep.New(),
 	}
 }
