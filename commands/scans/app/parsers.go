@@ -2,6 +2,7 @@ package app
 
 import (
 	"github.com/socplatform/soc/commands/scans/importers"
+	"github.com/socplatform/soc/commands/scans/importers/bandit"
 	"github.com/socplatform/soc/commands/scans/importers/cyclonedx"
 	"github.com/socplatform/soc/commands/scans/importers/grype"
 	"github.com/socplatform/soc/commands/scans/importers/nessus"
@@ -18,6 +19,6 @@ func DefaultParsers() []importers.Parser {
 	return []importers.Parser{
 		nmap.New(), trivy.New(), grype.New(), sarif.New(),
 		nessus.New(), openvas.New(), zap.New(), cyclonedx.New(),
-		semgrep.New(),
+		semgrep.New(), bandit.New(),
 	}
 }
