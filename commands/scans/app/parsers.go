@@ -4,6 +4,7 @@ import (
 	"github.com/socplatform/soc/commands/scans/importers"
 	"github.com/socplatform/soc/commands/scans/importers/bandit"
 	"github.com/socplatform/soc/commands/scans/importers/cyclonedx"
+	"github.com/socplatform/soc/commands/scans/importers/gitleaks"
 	"github.com/socplatform/soc/commands/scans/importers/grype"
 	"github.com/socplatform/soc/commands/scans/importers/nessus"
 	"github.com/socplatform/soc/commands/scans/importers/nmap"
@@ -19,6 +20,6 @@ func DefaultParsers() []importers.Parser {
 	return []importers.Parser{
 		nmap.New(), trivy.New(), grype.New(), sarif.New(),
 		nessus.New(), openvas.New(), zap.New(), cyclonedx.New(),
-		semgrep.New(), bandit.New(),
+		semgrep.New(), bandit.New(), gitleaks.New(),
 	}
 }

@@ -14,7 +14,7 @@ import (
 )
 
 // Formats are the scanner formats whose files the shared testdata holds, one directory each.
-var Formats = []string{"nmap", "trivy", "grype", "sarif", "nessus", "openvas", "zap", "cyclonedx", "semgrep", "bandit"}
+var Formats = []string{"nmap", "trivy", "grype", "sarif", "nessus", "openvas", "zap", "cyclonedx", "semgrep", "bandit", "gitleaks"}
 
 // Testdata returns ../shared/testdata/<sub...> beside the workspace root
 // (testsupport.SharedTestdata: skipped without it, failed without it under SOC_REQUIRE_SERVERS=1
