@@ -9,7 +9,7 @@
 // issue_cwe.id the CWE and issue_cwe.link and more_info the references. A result without a
 // test_id or a filename names nothing to fix: it is skipped with a warning, as is a member of an
 // unexpected type (a line_number that is not a number, seen in malformed reports). errors[]
-// (files Bandit could not scan) become warnings (at most maxErrorWarnings, then a count);
+// (files Bandit could not scan) become warnings (at most codescan.MaxScannerErrors, then a count);
 // generated_at is the start time; metrics and every other member are skipped unread.
 //
 // Bandit names no repository: the report has one repository asset, keyed "bandit", and Target
@@ -45,14 +45,12 @@ import (
 	"time"
 
 	"github.com/socplatform/soc/commands/scans/importers"
+	"github.com/socplatform/soc/commands/scans/importers/internal/codescan"
 	"github.com/socplatform/soc/commands/scans/importers/internal/jsonguard"
 	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
 )
 
 const formatName = "bandit"
-
-// maxErrorWarnings is how many of errors[] become warnings of their own.
-const maxErrorWarnings = 20
 
 // Parser parses Bandit JSON reports. The zero value uses the default limits.
 type Parser struct{ jsonguard.Limits }
@@ -150,18 +148,11 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 	if err != nil {
 		return nil, err
 	}
-	out := &importers.Report{
-		Format:      formatName,
-		ScannerName: "bandit",
-		Assets:      []importers.Asset{{Key: formatName, Kind: importers.Repository, Name: formatName}},
-		Findings:    []importers.Finding{},
-		Target:      &importers.Target{Name: formatName, Hint: "tool_path"},
-	}
-	var warnings []string
-	warn := func(m string) { warnings = append(warnings, m) }
-	tolerant := jsonguard.Tolerant{Required: []string{"test_id", "filename", "code", "line_range"}, Warn: warn}
+	out := codescan.Report(formatName)
+	var warnings codescan.Warnings
+	tolerant := jsonguard.Tolerant{Required: []string{"test_id", "filename", "code", "line_range"}, Warn: warnings.Add}
 	var fps parseutil.Occurrences
-	sawResults, nErrors, skipped := false, 0, 0
+	sawResults := false
 	err = w.Document("report", func(key string) error {
 		switch key {
 		case "results":
@@ -169,18 +160,17 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 			i := 0
 			return jsonguard.Each(w, "results", tolerant, func(res bResult) {
 				if res.TestID == "" || strings.TrimSpace(res.Filename) == "" {
-					skipped++
-					warn(fmt.Sprintf("results[%d]: no test_id or filename: skipped", i))
+					warnings.Add(fmt.Sprintf("results[%d]: no test_id or filename: skipped", i))
 				} else {
 					out.Findings = append(out.Findings, finding(&res, &fps))
 				}
 				i++
 			})
 		case "errors":
-			return jsonguard.Each(w, "errors", jsonguard.Tolerant{Warn: warn}, func(e bError) {
-				if nErrors++; nErrors <= maxErrorWarnings {
-					warn("bandit could not scan " + parseutil.FirstNonEmpty(e.Filename, "a file") + ": " + parseutil.TruncateEllipsis(strings.TrimSpace(e.Reason), 500))
-				}
+			return jsonguard.Each(w, "errors", jsonguard.Tolerant{Warn: warnings.Add}, func(e bError) {
+				warnings.ScannerError(func() string {
+					return "bandit could not scan " + parseutil.FirstNonEmpty(e.Filename, "a file") + ": " + parseutil.TruncateEllipsis(strings.TrimSpace(e.Reason), 500)
+				})
 			})
 		case "generated_at":
 			s, err := w.Str()
@@ -197,13 +187,7 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 	if !sawResults {
 		return nil, w.ErrAt(jsonguard.Pos{}, "not a Bandit JSON report: no results array")
 	}
-	if nErrors > maxErrorWarnings {
-		warn(fmt.Sprintf("%d more bandit errors not shown", nErrors-maxErrorWarnings))
-	}
-	out.Warnings = append(warnings, w.Warnings()...)
-	if len(out.Warnings) == 0 {
-		out.Warnings = nil
-	}
+	warnings.Finish(out, "bandit", w)
 	return importers.Bounded(out, nil)
 }
 

@@ -58,6 +58,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/socplatform/soc/commands/scans/importers"
+	"github.com/socplatform/soc/commands/scans/importers/internal/codescan"
 	"github.com/socplatform/soc/commands/scans/importers/internal/jsonguard"
 	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
 )
@@ -220,11 +221,11 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 	if err != nil {
 		return nil, err
 	}
-	out := &importers.Report{Format: formatName, ScannerName: "gitleaks", Assets: []importers.Asset{}, Findings: []importers.Finding{}}
-	var warnings []string
+	out := codescan.Report(formatName)
+	var warnings codescan.Warnings
 	tolerant := jsonguard.Tolerant{
 		Required: []string{"RuleID", "File", "Commit", "Secret", "Match", "Fingerprint", "StartLine"},
-		Warn:     func(m string) { warnings = append(warnings, m) },
+		Warn:     warnings.Add,
 	}
 	var fps parseutil.Occurrences
 	repoURL := ""
@@ -239,20 +240,15 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 	if err != nil {
 		return nil, err
 	}
-	asset := importers.Asset{Key: formatName, Kind: importers.Repository, Name: formatName}
 	if repoURL != "" {
-		asset = importers.Asset{Key: "repo:" + repoURL, Kind: importers.Repository, Name: repoURL, RepoURL: repoURL}
-	} else {
-		out.Target = &importers.Target{Name: formatName, Hint: "tool_path"}
+		// Gitleaks 7 named the repository: a strong identity, no weak Target needed.
+		out.Assets[0] = importers.Asset{Key: "repo:" + repoURL, Kind: importers.Repository, Name: repoURL, RepoURL: repoURL}
+		out.Target = nil
 	}
-	out.Assets = append(out.Assets, asset)
 	for i := range out.Findings {
-		out.Findings[i].AssetKey = asset.Key
+		out.Findings[i].AssetKey = out.Assets[0].Key
 	}
-	out.Warnings = append(warnings, w.Warnings()...)
-	if len(out.Warnings) == 0 {
-		out.Warnings = nil
-	}
+	warnings.Finish(out, "gitleaks", w)
 	return importers.Bounded(out, nil)
 }
 

@@ -10,8 +10,8 @@
 // maxTraceVars variables) the evidence, extra.metadata.cwe the CWEs (a string or a list, "CWE-78:
 // Improper …") and extra.metadata.references, .source and .shortlink the references. A result
 // with extra.is_ignored true (a nosemgrep comment, reported with --disable-nosem) is marked
-// Suppressed as a false positive. errors[] become warnings (at most maxErrorWarnings, then a
-// count); paths, skipped_rules, time and every other member are skipped unread.
+// Suppressed as a false positive. errors[] become warnings (at most codescan.MaxScannerErrors,
+// then a count); paths, skipped_rules, time and every other member are skipped unread.
 //
 // Semgrep JSON names no repository and no scan root: the report has one repository asset, keyed
 // "semgrep", and Target {"semgrep", "tool_path"}, the weak identity a SARIF run of Semgrep
@@ -49,6 +49,7 @@ import (
 	"strings"
 
 	"github.com/socplatform/soc/commands/scans/importers"
+	"github.com/socplatform/soc/commands/scans/importers/internal/codescan"
 	"github.com/socplatform/soc/commands/scans/importers/internal/jsonguard"
 	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
 )
@@ -58,8 +59,6 @@ const formatName = "semgrep"
 const (
 	// maxTraceVars is how many intermediate variables of a dataflow trace the evidence lists.
 	maxTraceVars = 20
-	// maxErrorWarnings is how many of errors[] become warnings of their own.
-	maxErrorWarnings = 20
 	// loginPlaceholder is what Semgrep writes for the fingerprint and lines without a login.
 	loginPlaceholder = "requires login"
 )
@@ -212,18 +211,11 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 	if err != nil {
 		return nil, err
 	}
-	out := &importers.Report{
-		Format:      formatName,
-		ScannerName: "semgrep",
-		Assets:      []importers.Asset{{Key: formatName, Kind: importers.Repository, Name: formatName}},
-		Findings:    []importers.Finding{},
-		Target:      &importers.Target{Name: formatName, Hint: "tool_path"},
-	}
-	var warnings []string
-	warn := func(m string) { warnings = append(warnings, m) }
-	tolerant := jsonguard.Tolerant{Required: []string{"check_id", "path", "extra.fingerprint", "extra.lines"}, Warn: warn}
+	out := codescan.Report(formatName)
+	var warnings codescan.Warnings
+	tolerant := jsonguard.Tolerant{Required: []string{"check_id", "path", "extra.fingerprint", "extra.lines"}, Warn: warnings.Add}
 	var fps parseutil.Occurrences
-	sawResults, nErrors := false, 0
+	sawResults := false
 	err = w.Document("report", func(key string) error {
 		switch key {
 		case "results":
@@ -232,10 +224,8 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 				out.Findings = append(out.Findings, finding(&res, &fps))
 			})
 		case "errors":
-			return jsonguard.Each(w, "errors", jsonguard.Tolerant{Warn: warn}, func(e sError) {
-				if nErrors++; nErrors <= maxErrorWarnings {
-					warn(errorWarning(&e))
-				}
+			return jsonguard.Each(w, "errors", jsonguard.Tolerant{Warn: warnings.Add}, func(e sError) {
+				warnings.ScannerError(func() string { return errorWarning(&e) })
 			})
 		case "version":
 			v, err := w.Str()
@@ -250,13 +240,7 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 	if !sawResults {
 		return nil, w.ErrAt(jsonguard.Pos{}, "not a Semgrep JSON report: no results array")
 	}
-	if nErrors > maxErrorWarnings {
-		warn(fmt.Sprintf("%d more semgrep errors not shown", nErrors-maxErrorWarnings))
-	}
-	out.Warnings = append(warnings, w.Warnings()...)
-	if len(out.Warnings) == 0 {
-		out.Warnings = nil
-	}
+	warnings.Finish(out, "semgrep", w)
 	return importers.Bounded(out, nil)
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/socplatform/soc/commands/scans/importers"
 	"github.com/socplatform/soc/commands/scans/importers/importertest"
+	"github.com/socplatform/soc/commands/scans/importers/internal/codescan"
 )
 
 func parse(t *testing.T, in string) *importers.Report {
@@ -93,18 +94,18 @@ func TestNosemgrepIsSuppressed(t *testing.T) {
 
 func TestErrorsBecomeWarnings(t *testing.T) {
 	var errs []string
-	for i := range maxErrorWarnings + 3 {
+	for i := range codescan.MaxScannerErrors + 3 {
 		errs = append(errs, fmt.Sprintf(`{"level": "warn", "type": ["PartialParsing", [{"path": "x"}]], "message": "skipped part %d", "path": "f%d.py"}`, i, i))
 	}
 	errs = append(errs, `{"level": "error", "type": "Syntax error", "message": "late"}`)
 	rep := parse(t, `{"results": [], "errors": [`+strings.Join(errs, ",")+`]}`)
-	if len(rep.Warnings) != maxErrorWarnings+1 {
+	if len(rep.Warnings) != codescan.MaxScannerErrors+1 {
 		t.Fatalf("%d warnings: %q", len(rep.Warnings), rep.Warnings)
 	}
 	if w := rep.Warnings[0]; w != "semgrep warn (PartialParsing) in f0.py: skipped part 0" {
 		t.Errorf("warning %q", w)
 	}
-	if w := rep.Warnings[maxErrorWarnings]; w != "4 more semgrep errors not shown" {
+	if w := rep.Warnings[codescan.MaxScannerErrors]; w != "4 more semgrep errors not shown" {
 		t.Errorf("last warning %q", w)
 	}
 }
