@@ -152,20 +152,16 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 	var warnings codescan.Warnings
 	tolerant := jsonguard.Tolerant{Required: []string{"test_id", "filename", "code", "line_range"}, Warn: warnings.Add}
 	var fps parseutil.Occurrences
-	sawResults := false
-	err = w.Document("report", func(key string) error {
+	i := 0
+	err = codescan.Results(w, "Bandit JSON", tolerant, func(res bResult) {
+		if res.TestID == "" || strings.TrimSpace(res.Filename) == "" {
+			warnings.Add(fmt.Sprintf("results[%d]: no test_id or filename: skipped", i))
+		} else {
+			out.Findings = append(out.Findings, finding(&res, &fps))
+		}
+		i++
+	}, func(key string) error {
 		switch key {
-		case "results":
-			sawResults = true
-			i := 0
-			return jsonguard.Each(w, "results", tolerant, func(res bResult) {
-				if res.TestID == "" || strings.TrimSpace(res.Filename) == "" {
-					warnings.Add(fmt.Sprintf("results[%d]: no test_id or filename: skipped", i))
-				} else {
-					out.Findings = append(out.Findings, finding(&res, &fps))
-				}
-				i++
-			})
 		case "errors":
 			return jsonguard.Each(w, "errors", jsonguard.Tolerant{Warn: warnings.Add}, func(e bError) {
 				warnings.ScannerError(func() string {
@@ -183,9 +179,6 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 	})
 	if err != nil {
 		return nil, err
-	}
-	if !sawResults {
-		return nil, w.ErrAt(jsonguard.Pos{}, "not a Bandit JSON report: no results array")
 	}
 	warnings.Finish(out, "bandit", w)
 	return importers.Bounded(out, nil)

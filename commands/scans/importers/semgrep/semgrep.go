@@ -215,14 +215,10 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 	var warnings codescan.Warnings
 	tolerant := jsonguard.Tolerant{Required: []string{"check_id", "path", "extra.fingerprint", "extra.lines"}, Warn: warnings.Add}
 	var fps parseutil.Occurrences
-	sawResults := false
-	err = w.Document("report", func(key string) error {
+	err = codescan.Results(w, "Semgrep JSON", tolerant, func(res sResult) {
+		out.Findings = append(out.Findings, finding(&res, &fps))
+	}, func(key string) error {
 		switch key {
-		case "results":
-			sawResults = true
-			return jsonguard.Each(w, "results", tolerant, func(res sResult) {
-				out.Findings = append(out.Findings, finding(&res, &fps))
-			})
 		case "errors":
 			return jsonguard.Each(w, "errors", jsonguard.Tolerant{Warn: warnings.Add}, func(e sError) {
 				warnings.ScannerError(func() string { return errorWarning(&e) })
@@ -236,9 +232,6 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 	})
 	if err != nil {
 		return nil, err
-	}
-	if !sawResults {
-		return nil, w.ErrAt(jsonguard.Pos{}, "not a Semgrep JSON report: no results array")
 	}
 	warnings.Finish(out, "semgrep", w)
 	return importers.Bounded(out, nil)

@@ -61,3 +61,22 @@ func (w *Warnings) Finish(rep *importers.Report, tool string, walker *jsonguard.
 	}
 	rep.Warnings = list
 }
+
+// Results reads a report that is one JSON object holding a results array, the shape of Semgrep
+// and Bandit reports: each element of results is decoded into a T (members of an unexpected type
+// left out as t says) and handed to keep; every other member is handed to other, which must
+// consume its value. A report without results is refused: it is not one of title's.
+func Results[T any](w *jsonguard.Walker, title string, t jsonguard.Tolerant, keep func(T), other func(key string) error) error {
+	saw := false
+	err := w.Document("report", func(key string) error {
+		if key != "results" {
+			return other(key)
+		}
+		saw = true
+		return jsonguard.Each(w, "results", t, keep)
+	})
+	if err == nil && !saw {
+		err = w.ErrAt(jsonguard.Pos{}, "not a "+title+" report: no results array")
+	}
+	return err
+}
