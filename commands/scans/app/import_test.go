@@ -23,7 +23,7 @@ import (
 	"github.com/socplatform/soc/schemas/contracts"
 )
 
-var formats = []string{"nmap", "trivy", "grype", "sarif", "nessus", "openvas", "zap", "cyclonedx"}
+var formats = []string{"nmap", "trivy", "grype", "sarif", "nessus", "openvas", "zap", "cyclonedx", "semgrep", "bandit", "gitleaks"}
 
 // registerAsset registers a repository asset, for reports that do not identify their asset.
 func registerAsset(t testing.TB, store *events.Guarded, repo string) string {
