@@ -3,6 +3,7 @@ package app_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -15,6 +16,11 @@ import (
 // columns, or that it is binary — and the formats it resembles, in the problem's detail.
 func TestUnrecognisedReportSaysWhatItLooksLike(t *testing.T) {
 	im := newImporter(t, testsupport.SQLiteStore(t))
+	var known []string // every format, sorted: the list grows with each parser
+	for _, p := range app.DefaultParsers() {
+		known = append(known, p.Format())
+	}
+	slices.Sort(known)
 	for _, tc := range []struct {
 		shape, report string
 		says          []string
@@ -34,7 +40,7 @@ func TestUnrecognisedReportSaysWhatItLooksLike(t *testing.T) {
 			continue
 		}
 		p := problem.From(err)
-		for _, s := range append(tc.says, "not recognised", "known formats: cyclonedx, grype") {
+		for _, s := range append(tc.says, "not recognised", "known formats: "+strings.Join(known, ", ")) {
 			if !strings.Contains(p.Detail, s) {
 				t.Errorf("%s: detail %q does not say %q", tc.shape, p.Detail, s)
 			}
