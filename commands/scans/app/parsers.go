@@ -4,12 +4,14 @@ import (
 	"github.com/socplatform/soc/commands/scans/importers"
 	"github.com/socplatform/soc/commands/scans/importers/acunetix"
 	"github.com/socplatform/soc/commands/scans/importers/asff"
+	"github.com/socplatform/soc/commands/scans/importers/bandit"
 	"github.com/socplatform/soc/commands/scans/importers/burp"
 	"github.com/socplatform/soc/commands/scans/importers/checkmarx"
 	"github.com/socplatform/soc/commands/scans/importers/cyclonedx"
 	"github.com/socplatform/soc/commands/scans/importers/depcheck"
 	"github.com/socplatform/soc/commands/scans/importers/generic"
 	"github.com/socplatform/soc/commands/scans/importers/github"
+	"github.com/socplatform/soc/commands/scans/importers/gitleaks"
 	"github.com/socplatform/soc/commands/scans/importers/govulncheck"
 	"github.com/socplatform/soc/commands/scans/importers/grype"
 	"github.com/socplatform/soc/commands/scans/importers/inspector2"
@@ -24,6 +26,7 @@ import (
 	"github.com/socplatform/soc/commands/scans/importers/pipaudit"
 	"github.com/socplatform/soc/commands/scans/importers/qualys"
 	"github.com/socplatform/soc/commands/scans/importers/sarif"
+	"github.com/socplatform/soc/commands/scans/importers/semgrep"
 	"github.com/socplatform/soc/commands/scans/importers/snyk"
 	"github.com/socplatform/soc/commands/scans/importers/sonarqube"
 	"github.com/socplatform/soc/commands/scans/importers/trivy"
@@ -48,6 +51,7 @@ func DefaultParsers() []importers.Parser {
 		asff.New(),
 		inspector2.New(),
 		generic.New(),
+		semgrep.New(), bandit.New(), gitleaks.New(),
 		mapped.NewUpload(),
 	}
 }

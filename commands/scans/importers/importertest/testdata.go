@@ -14,7 +14,7 @@ import (
 )
 
 // Formats are the scanner formats whose files the shared testdata holds, one directory each.
-var Formats = []string{"nmap", "trivy", "grype", "sarif", "nessus", "openvas", "zap", "cyclonedx", "nuclei", "qualys", "trivy-operator", "sonarqube", "kics", "checkmarx", "govulncheck", "npm-audit", "pip-audit", "github", "snyk", "osv-scanner", "dependency-check", "burp", "veracode", "acunetix", "acunetix360", "asff", "aws-inspector2", "generic"}
+var Formats = []string{"nmap", "trivy", "grype", "sarif", "nessus", "openvas", "zap", "cyclonedx", "nuclei", "qualys", "trivy-operator", "sonarqube", "kics", "checkmarx", "govulncheck", "npm-audit", "pip-audit", "github", "snyk", "osv-scanner", "dependency-check", "burp", "veracode", "acunetix", "acunetix360", "asff", "aws-inspector2", "generic", "semgrep", "bandit", "gitleaks"}
 
 // Malformed are the shared test files that are not well-formed reports (base name → what the
 // refusal says): the format's parser must refuse them (its Spec.Refused), and the import tests

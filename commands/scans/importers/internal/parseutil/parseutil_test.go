@@ -207,3 +207,29 @@ func TestCVSSVersion(t *testing.T) {
 		}
 	}
 }
+
+func TestOccurrencesNumberRepeats(t *testing.T) {
+	var o Occurrences
+	a1, b, a2, a3 := o.Fingerprint("r", "f", "c"), o.Fingerprint("r", "f", "d"), o.Fingerprint("r", "f", "c"), o.Fingerprint("r", "f", "c")
+	if a1 != FingerprintJSON("r", "f", "c") {
+		t.Errorf("first occurrence %s is not the identity's own fingerprint", a1)
+	}
+	if a2 != FingerprintJSON("r", "f", "c", "#2") || a3 != FingerprintJSON("r", "f", "c", "#3") {
+		t.Errorf("repeats: %s %s", a2, a3)
+	}
+	if a1 == b || a1 == a2 || a2 == a3 {
+		t.Errorf("fingerprints collide: %s %s %s %s", a1, b, a2, a3)
+	}
+}
+
+func TestCodeDigestIgnoresIndentation(t *testing.T) {
+	if CodeDigest("  os.system(x)\n\n") != CodeDigest("os.system(x)") {
+		t.Error("indentation or blank lines change the digest")
+	}
+	if CodeDigest("os.system(x)") == CodeDigest("os.system(y)") {
+		t.Error("different code, same digest")
+	}
+	if CodeDigest(" \n") != "" {
+		t.Error("blank code has a digest")
+	}
+}
