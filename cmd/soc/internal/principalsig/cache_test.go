@@ -81,12 +81,12 @@ func TestSignReusesTheTokenOfAPrincipalUntilItsRefresh(t *testing.T) {
 
 func TestSignCacheIsBounded(t *testing.T) {
 	s, _, _ := pair(t)
-	s.issued = newCache[issued](2)
+	s.tokens = newCache[cachedToken](2)
 	principal := func(i int) access.Principal { p := full(); p.ID = fmt.Sprint("tok-", i); return p }
 	first := mustSign(t, s, principal(1))
 	mustSign(t, s, principal(2))
 	mustSign(t, s, principal(3)) // evicts the least recently used: 1
-	if n := s.issued.Len(); n != 2 {
+	if n := s.tokens.Len(); n != 2 {
 		t.Fatalf("%d entries, bound 2", n)
 	}
 	if mustSign(t, s, principal(1)) == first {
@@ -206,7 +206,7 @@ func BenchmarkSign(b *testing.B) {
 	s, _, _ := pair(b)
 	b.Run("cold", func(b *testing.B) {
 		for b.Loop() {
-			s.issued.Purge()
+			s.tokens.Purge()
 			if _, err := s.Sign(full()); err != nil {
 				b.Fatal(err)
 			}

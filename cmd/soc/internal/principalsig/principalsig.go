@@ -97,11 +97,11 @@ func (w principal) principal() access.Principal {
 type Signer struct {
 	signer jose.Signer
 	now    func() time.Time
-	issued *lru.Cache[[sha256.Size]byte, issued] // by fingerprint of the principal
+	tokens *lru.Cache[[sha256.Size]byte, cachedToken] // by fingerprint of the principal
 }
 
-// issued is a token the signer forwards until refreshAt.
-type issued struct {
+// cachedToken is a token the signer forwards until refreshAt.
+type cachedToken struct {
 	token     string
 	refreshAt time.Time
 }
@@ -129,7 +129,7 @@ func LoadOrCreateSigner(privateKeyPath string) (*Signer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gateway key %s: %w", privateKeyPath, err)
 	}
-	return &Signer{signer: s, now: time.Now, issued: newCache[issued](CacheEntries)}, nil
+	return &Signer{signer: s, now: time.Now, tokens: newCache[cachedToken](CacheEntries)}, nil
 }
 
 // newCache is a bounded LRU keyed by a SHA-256 (New fails only on a size below 1).
@@ -247,7 +247,7 @@ func (s *Signer) Sign(p access.Principal) (string, error) {
 		return "", err
 	}
 	now := s.now()
-	if t, ok := s.issued.Get(key); ok && now.Before(t.refreshAt) {
+	if t, ok := s.tokens.Get(key); ok && now.Before(t.refreshAt) {
 		return t.token, nil
 	}
 	c := claims{
@@ -264,7 +264,7 @@ func (s *Signer) Sign(p access.Principal) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("signing the principal: %w", err)
 	}
-	s.issued.Add(key, issued{token: tok, refreshAt: now.Add(TTL - Refresh)})
+	s.tokens.Add(key, cachedToken{token: tok, refreshAt: now.Add(TTL - Refresh)})
 	return tok, nil
 }
 

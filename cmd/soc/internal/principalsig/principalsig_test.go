@@ -46,7 +46,7 @@ func pair(t testing.TB) (*Signer, *Verifier, string) {
 func at(s *Signer, now time.Time) *Signer {
 	c := *s
 	c.now = func() time.Time { return now }
-	c.issued = newCache[issued](CacheEntries)
+	c.tokens = newCache[cachedToken](CacheEntries)
 	return &c
 }
 
