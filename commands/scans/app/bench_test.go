@@ -117,6 +117,23 @@ func BenchmarkImportZAPLargest(b *testing.B) {
 	benchImport(b, "zap", report)
 }
 
+// The largest shared report of each family the newer formats opened (issue 15): SAST (Veracode's
+// detailed report), dependencies (Snyk, many dependency paths), DAST (Burp, with requests).
+func BenchmarkImportSASTLargest(b *testing.B) {
+	report := readFile(b, filepath.Join(testsupport.SharedTestdata(b, "veracode"), "veracode_detailedreport_scrubbed.xml"))
+	benchImport(b, "veracode", report)
+}
+
+func BenchmarkImportDependenciesLargest(b *testing.B) {
+	report := readFile(b, filepath.Join(testsupport.SharedTestdata(b, "snyk"), "snyk_test_npm_more_paths_than_vulns.json"))
+	benchImport(b, "snyk", report)
+}
+
+func BenchmarkImportDASTLargest(b *testing.B) {
+	report := readFile(b, filepath.Join(testsupport.SharedTestdata(b, "burp"), "burp_dradis_without_base64.xml"))
+	benchImport(b, "burp", report)
+}
+
 func BenchmarkImportTrivyGenerated(b *testing.B) {
 	n := benchFindings(b)
 	b.Run(fmt.Sprintf("findings=%d", n), func(b *testing.B) {
