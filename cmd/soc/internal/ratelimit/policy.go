@@ -69,8 +69,8 @@ func ParseLimits(s string) (map[string]int, error) {
 			return nil, fmt.Errorf("%q: the name may hold letters, digits, '-' and '_' only", item)
 		}
 		n, err := strconv.Atoi(p.Value)
-		if err != nil || n < 0 || n > maxPerMinute {
-			return nil, fmt.Errorf("%q: requests per minute must be between 0 (unlimited) and %d", item, maxPerMinute)
+		if err != nil || n < 0 || n > MaxRequests {
+			return nil, fmt.Errorf("%q: requests per minute must be between 0 (unlimited) and %d", item, MaxRequests)
 		}
 		if _, dup := out[name]; dup {
 			return nil, fmt.Errorf("%q is given twice", name)
@@ -93,9 +93,6 @@ func FormatLimits(m map[string]int) string {
 	}
 	return strings.Join(parts, ",")
 }
-
-// maxPerMinute is the most a sliding window logs per client (MaxRequests).
-const maxPerMinute = MaxRequests
 
 func validName(s string) bool {
 	if s == "" || len(s) > 64 {
