@@ -3,6 +3,7 @@ package app_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -58,17 +59,21 @@ func readFile(tb testing.TB, path string) []byte {
 
 func parse(tb testing.TB, format string, b []byte) *importers.Report {
 	tb.Helper()
+	rep, err := parseReport(format, b)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return rep
+}
+
+// parseReport parses b with the parser of format.
+func parseReport(format string, b []byte) (*importers.Report, error) {
 	for _, p := range app.DefaultParsers() {
 		if p.Format() == format {
-			rep, err := p.Parse(context.Background(), bytes.NewReader(b))
-			if err != nil {
-				tb.Fatal(err)
-			}
-			return rep
+			return p.Parse(context.Background(), bytes.NewReader(b))
 		}
 	}
-	tb.Fatalf("no parser %s", format)
-	return nil
+	return nil, fmt.Errorf("no parser %s", format)
 }
 
 // allEvents reads the whole store.
