@@ -75,6 +75,7 @@ var spec = importertest.Spec{
 	Hostile: []importertest.Hostile{
 		{Name: "empty", In: ``, Msg: "end of input", Line: 1},
 		{Name: "not an object", In: `[]`, Msg: "expected an object", Line: 1},
+		{Name: "SARIF", In: "{\"version\": \"2.1.0\", \"runs\": []}", Msg: "import it as sarif", Line: 1},
 		{Name: "array without a config", In: "[\n" + oneFinding + "]", Msg: "not a govulncheck JSON stream", Line: 1},
 		{Name: "array of non-objects", In: "[\n\"x\"]", Msg: "expected an object", Line: 2},
 		{Name: "no config", In: oneFinding, Msg: "not a govulncheck JSON stream", Line: 1},

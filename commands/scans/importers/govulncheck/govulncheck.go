@@ -190,6 +190,7 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 	)
 	tolerant := jsonguard.Tolerant{Required: findingRequired, Warn: func(m string) { warnings = append(warnings, m) }}
 	var legacy legacyResult
+	sarif := false
 	member := func(key string) error {
 		switch key {
 		case "config":
@@ -229,6 +230,8 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 			}
 		case "Calls", "Imports", "Requires":
 			legacy.seen = legacy.seen || cfg == nil
+		case "runs":
+			sarif = cfg == nil
 		}
 		skipped++
 		return w.Skip()
@@ -237,7 +240,10 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 		if err := w.Object("stream object", member); err != nil {
 			return err
 		}
-		if cfg == nil && !legacy.seen {
+		switch {
+		case cfg == nil && sarif:
+			return w.ErrAt(jsonguard.Pos{}, "not a govulncheck JSON stream: a SARIF log (govulncheck -format sarif); import it as sarif")
+		case cfg == nil && !legacy.seen:
 			return w.ErrAt(jsonguard.Pos{}, "not a govulncheck JSON stream: the first object is not a config")
 		}
 		return nil
