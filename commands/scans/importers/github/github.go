@@ -107,7 +107,7 @@ func (*Parser) Detect(head []byte) bool {
 func (*Parser) Info() importers.FormatInfo {
 	return importers.FormatInfo{
 		Name:        formatName,
-		Title:       "GitHub Dependabot and code-scanning alerts (REST API JSON, webhook payloads)",
+		Title:       "GitHub Dependabot and code-scanning alerts (REST API JSON, webhook payloads, GraphQL vulnerabilityAlerts)",
 		Family:      "dependencies",
 		Versions:    []string{"REST API 2022-11-28", "dependabot_alert and code_scanning_alert webhooks", "GraphQL vulnerabilityAlerts (repository, search, organization)"},
 		Detection:   `a JSON array whose first element has a number and a security_advisory (Dependabot) or a rule and a tool (code scanning), an object with an action and such an alert, or a GraphQL answer {"data": …} naming vulnerabilityAlerts`,
