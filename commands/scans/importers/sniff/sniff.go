@@ -188,10 +188,10 @@ var signatures = map[string][]string{
 	// Not "Target": Trivy's old array reports have Target and Vulnerabilities too.
 	"acunetix360": {"Generated", "Vulnerabilities"},
 	"govulncheck": {"config", "progress", "osv", "finding", "protocol_version", "scanner_name", "scanner_version",
-		"db", "db_last_modified", "go_version", "scan_level", "scan_mode", "SBOM"},
+		"db", "db_last_modified", "go_version", "scan_level", "scan_mode", "SBOM", "Calls", "Imports", "Requires", "Modules", "Vulns"},
 	"npm-audit":      {"auditReportVersion", "vulnerabilities", "advisories", "actions", "muted"},
 	"pip-audit":      {"dependencies", "fixes", "vulns", "skip_reason", "name", "version"},
-	"github":         {"action", "alert", "repository", "sender", "organization", "installation", "number", "state", "security_advisory", "security_vulnerability", "dependency", "most_recent_instance", "rule", "tool", "dismissed_reason", "html_url"},
+	"github":         {"action", "alert", "repository", "sender", "organization", "installation", "number", "state", "security_advisory", "security_vulnerability", "dependency", "most_recent_instance", "rule", "tool", "dismissed_reason", "html_url", "data", "vulnerabilityAlerts"},
 	"aws-inspector2": {"findings", "nextToken", "findingArn", "awsAccountId", "inspectorScore", "packageVulnerabilityDetails"},
 	"generic": {"findings", "type", "name", "version", "description", "static_tool", "dynamic_tool", "Date", "Title", "CweId", "Url", "Severity", "Description", "Mitigation", "Impact", "References",
 		"Active", "Verified", "FalsePositive", "Duplicate"},
