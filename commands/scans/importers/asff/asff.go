@@ -1,7 +1,8 @@
 // Package asff parses AWS Security Finding Format reports (ASFF, schema 2018-10-08) into the
 // normalised importers.Report: the output of `aws securityhub get-findings` ({"Findings": […],
 // "NextToken": …}), the BatchImportFindings shape Trivy's `--format template` asff template
-// writes ({"Findings": […]}), or a bare array of findings.
+// writes ({"Findings": […]}), the same object with the member spelled "findings" (boto3 scripts,
+// DefectDojo's AWS Security Hub import), or a bare array of findings.
 //
 // # What is read
 //
@@ -81,6 +82,8 @@ func (*Parser) Detect(head []byte) bool {
 	switch {
 	case p[""] == "{" && p["/Findings"] == "[":
 		first = "/Findings/0"
+	case p[""] == "{" && p["/findings"] == "[":
+		first = "/findings/0"
 	case p[""] == "[":
 		first = "/0"
 	default:
@@ -104,7 +107,7 @@ func (*Parser) Info() importers.FormatInfo {
 		Title:    "AWS Security Hub findings (ASFF: aws securityhub get-findings, Trivy --format template asff)",
 		Family:   "cloud",
 		Versions: []string{"ASFF " + schemaVersion},
-		Detection: `an object whose "Findings" array, or an array whose first element, has SchemaVersion ` +
+		Detection: `an object whose "Findings" (or "findings") array, or an array whose first element, has SchemaVersion ` +
 			schemaVersion + ` or both ProductArn and AwsAccountId`,
 		Fingerprint: []string{"ProductArn", "Id (an ARN)", "Title (when Id is not an ARN)", "GeneratorId + Resources[0].Id (when there is no Id)"},
 		Severity: map[string]importers.Severity{
@@ -210,7 +213,7 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 			err = w.End()
 		}
 	} else {
-		err = jsonguard.ArrayDocument(w, "Findings", tol, b.add, "not an ASFF report: no Findings array")
+		err = findingsDocument(w, tol, b.add)
 	}
 	if err != nil {
 		return nil, err
@@ -219,6 +222,27 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 	b.rep.Findings = b.findings.Findings()
 	b.rep.Warnings = append(b.rep.Warnings, w.Warnings()...)
 	return importers.Bounded(b.rep, nil)
+}
+
+// findingsDocument reads an object whose Findings member is the array of findings. boto3 users
+// and DefectDojo's "AWS Security Hub Scan" write the member as "findings"; either spelling is
+// read (one of them: a report with both is refused, as it is unclear which is the report).
+func findingsDocument(w *jsonguard.Walker, tol jsonguard.Tolerant, keep func(aFinding)) error {
+	saw := ""
+	err := w.Document("report", func(k string) error {
+		if k != "Findings" && k != "findings" {
+			return w.Skip()
+		}
+		if saw != "" {
+			return w.ErrAt(jsonguard.Pos{}, "both "+saw+" and "+k+" members: not one ASFF report")
+		}
+		saw = k
+		return jsonguard.Each(w, k, tol, keep)
+	})
+	if err == nil && saw == "" {
+		err = w.ErrAt(jsonguard.Pos{}, "not an ASFF report: no Findings array")
+	}
+	return err
 }
 
 // builder turns findings into the report as they are decoded, one at a time.
