@@ -22,8 +22,8 @@
 // param; mitigation is the remediation, impact, steps_to_reproduce and payload the evidence.
 //
 // Severity: Critical, High, Medium, Low (any case) map to the same word; Info, Informational and
-// None to info. JSON refuses any other value, as DefectDojo does; CSV reads it as info with a
-// warning (DefectDojo reads it as Info silently).
+// None to info. JSON refuses any other value, as DefectDojo does; CSV reads it, an empty cell
+// too, as info with a warning (DefectDojo reads it as Info silently).
 //
 // Status: false_p (FalsePositive) marks the finding Suppressed as a false positive,
 // risk_accepted as accepted, out_of_scope as not affected, is_mitigated (IsMitigated) and an
