@@ -81,7 +81,7 @@ func TestChecks(t *testing.T) {
 	if g := rep.Findings[1]; g.RuleID != "KSV046" || g.Severity != importers.Critical {
 		t.Errorf("RBAC finding %+v", g)
 	}
-	if !slices.Equal(rep.Warnings, []string{"1 ExposedSecretReport resources not imported"}) {
+	if !slices.Equal(rep.Warnings, []string{"1 SbomReport resources not imported"}) {
 		t.Errorf("warnings %q", rep.Warnings)
 	}
 }
