@@ -26,6 +26,8 @@ var goldenFiles = map[string]importertest.Expect{
 	// Hub import): jq '.findings|length' → 2; Labels HIGH, CRITICAL; resources S3 bucket and
 	// account; Compliance PASSED + RESOLVED + ARCHIVED → 1 suppressed.
 	"asff_own_lowercase_findings.json": {Assets: 2, Findings: 2, Severity: map[importers.Severity]int{importers.High: 1, importers.Critical: 1}, Suppressed: 1},
+	// An EventBridge event: jq '.detail.findings|length' → 1, Label LOW, one EC2 instance.
+	"asff_own_eventbridge_event.json": {Assets: 1, Findings: 1, Severity: map[importers.Severity]int{importers.Low: 1}, Suppressed: 0},
 }
 
 var spec = importertest.Spec{
@@ -33,11 +35,13 @@ var spec = importertest.Spec{
 	Positioned: true,
 	Golden:     importertest.Golden(importertest.Table(goldenFiles, importertest.CheckExpect)),
 	Detect: map[string]bool{
-		`{"Findings": [{"SchemaVersion": "2018-10-08", "Id": "x"}]}`:     true,
-		`[{"SchemaVersion": "2018-10-08", "Id": "x"}]`:                   true,
-		`{"Findings": [{"ProductArn": "p", "AwsAccountId": "1"}]}`:       true,
-		`{"Findings": [{"SchemaVersion": "2018-10-08", "Title": "cut he`: true,
-		`{"findings": [{"SchemaVersion": "2018-10-08", "Id": "x"}]}`:     true,
+		`{"Findings": [{"SchemaVersion": "2018-10-08", "Id": "x"}]}`:                                                     true,
+		`[{"SchemaVersion": "2018-10-08", "Id": "x"}]`:                                                                   true,
+		`{"Findings": [{"ProductArn": "p", "AwsAccountId": "1"}]}`:                                                       true,
+		`{"Findings": [{"SchemaVersion": "2018-10-08", "Title": "cut he`:                                                 true,
+		`{"findings": [{"SchemaVersion": "2018-10-08", "Id": "x"}]}`:                                                     true,
+		`{"detail-type": "Security Hub Findings - Imported", "detail": {"findings": [{"SchemaVersion": "2018-10-08"}]}}`: true,
+		`{"detail": {"findingArn": "arn:aws:inspector2:x", "awsAccountId": "1"}}`:                                        false,
 		`{"Findings": []}`:                    false,
 		`{"Findings": [{"ProductArn": "p"}]}`: false,
 		`{"findings": [{"findingArn": "arn:aws:inspector2:x", "awsAccountId": "1"}]}`: false,

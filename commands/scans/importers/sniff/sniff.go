@@ -197,7 +197,7 @@ var signatures = map[string][]string{
 	"npm-audit":      {"auditReportVersion", "vulnerabilities", "advisories", "actions", "muted"},
 	"pip-audit":      {"dependencies", "fixes", "vulns", "skip_reason", "name", "version"},
 	"github":         {"action", "alert", "repository", "sender", "organization", "installation", "number", "state", "security_advisory", "security_vulnerability", "dependency", "most_recent_instance", "rule", "tool", "dismissed_reason", "html_url"},
-	"aws-inspector2": {"findings", "nextToken", "findingArn", "awsAccountId", "inspectorScore", "packageVulnerabilityDetails"},
+	"aws-inspector2": append([]string{"findings", "nextToken", "findingArn", "awsAccountId", "inspectorScore", "packageVulnerabilityDetails"}, eventBridge...),
 	"generic": {"findings", "type", "name", "version", "description", "static_tool", "dynamic_tool", "Date", "Title", "CweId", "Url", "Severity", "Description", "Mitigation", "Impact", "References",
 		"Active", "Verified", "FalsePositive", "Duplicate"},
 	"semgrep": {"results", "errors", "paths", "version", "interfile_languages_used", "skipped_rules"},
@@ -211,10 +211,14 @@ var signatures = map[string][]string{
 	"osv-scanner":      {"results", "experimental_config"},
 	"dependency-check": {"analysis", "scanInfo", "projectInfo", "dependencies", "reportSchema"},
 	// "findings" too: boto3 scripts write get-findings' member in lower case.
-	"asff": {"Findings", "findings", "NextToken", "SchemaVersion", "ProductArn", "GeneratorId", "AwsAccountId", "Types", "Resources",
+	"asff": append([]string{"Findings", "findings", "NextToken", "SchemaVersion", "ProductArn", "GeneratorId", "AwsAccountId", "Types", "Resources",
 		"Severity", "Title", "Description", "ProductName", "CompanyName", "Region", "RecordState", "Workflow", "Compliance",
-		"FirstObservedAt", "CreatedAt", "UpdatedAt", "Remediation", "Id"},
+		"FirstObservedAt", "CreatedAt", "UpdatedAt", "Remediation", "Id"}, eventBridge...),
 }
+
+// eventBridge are the members of an EventBridge event, in which Security Hub and Inspector hand
+// findings to a rule's target (detail.findings, detail).
+var eventBridge = []string{"version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail"}
 
 // xmlOnly are the formats that only come as XML: a JSON key or CSV column sharing one of their
 // names ("issues") is a coincidence, not a resemblance.
