@@ -175,8 +175,13 @@ var signatures = map[string][]string{
 	"nmap": {"nmaprun"},
 	"nuclei": {"template-id", "template", "template-url", "template-path", "matched-at", "matcher-name", "matcher-status",
 		"extracted-results", "curl-command", "matched-line"},
-	"qualys":         {"SCAN", "WAS_SCAN_REPORT", "ASSET_DATA_REPORT", "HOST_LIST_VM_DETECTION_OUTPUT"},
-	"trivy-operator": {"apiVersion", "kind", "metadata", "report", "items"},
+	"qualys": {"SCAN", "WAS_SCAN_REPORT", "ASSET_DATA_REPORT", "HOST_LIST_VM_DETECTION_OUTPUT"},
+	// A dump of every report keeps them under the resource type names.
+	"trivy-operator": {"apiVersion", "kind", "metadata", "report", "items", "vulnerabilityreports.aquasecurity.github.io",
+		"configauditreports.aquasecurity.github.io", "exposedsecretreports.aquasecurity.github.io",
+		"rbacassessmentreports.aquasecurity.github.io", "infraassessmentreports.aquasecurity.github.io",
+		"clusterconfigauditreports.aquasecurity.github.io", "clusterrbacassessmentreports.aquasecurity.github.io",
+		"clusterinfraassessmentreports.aquasecurity.github.io", "clustercompliancereports.aquasecurity.github.io"},
 	"kics": {"kics_version", "queries", "files_scanned", "files_parsed", "files_failed_to_scan", "queries_total",
 		"queries_failed_to_execute", "severity_counters", "total_counter", "paths", "scan_id", "lines_scanned"},
 	"sonarqube": {"issues", "hotspots", "paging", "components", "rules", "users", "facets", "total", "p", "ps", "effortTotal"},
@@ -192,7 +197,7 @@ var signatures = map[string][]string{
 	"npm-audit":      {"auditReportVersion", "vulnerabilities", "advisories", "actions", "muted"},
 	"pip-audit":      {"dependencies", "fixes", "vulns", "skip_reason", "name", "version"},
 	"github":         {"action", "alert", "repository", "sender", "organization", "installation", "number", "state", "security_advisory", "security_vulnerability", "dependency", "most_recent_instance", "rule", "tool", "dismissed_reason", "html_url", "data", "vulnerabilityAlerts"},
-	"aws-inspector2": {"findings", "nextToken", "findingArn", "awsAccountId", "inspectorScore", "packageVulnerabilityDetails"},
+	"aws-inspector2": append([]string{"findings", "nextToken", "findingArn", "awsAccountId", "inspectorScore", "packageVulnerabilityDetails"}, eventBridge...),
 	"generic": {"findings", "type", "name", "version", "description", "static_tool", "dynamic_tool", "Date", "Title", "CweId", "Url", "Severity", "Description", "Mitigation", "Impact", "References",
 		"Active", "Verified", "FalsePositive", "Duplicate"},
 	"semgrep": {"results", "errors", "paths", "version", "interfile_languages_used", "skipped_rules"},
@@ -205,10 +210,15 @@ var signatures = map[string][]string{
 		"platform", "scanResult", "remediation"},
 	"osv-scanner":      {"results", "experimental_config"},
 	"dependency-check": {"analysis", "scanInfo", "projectInfo", "dependencies", "reportSchema"},
-	"asff": {"Findings", "NextToken", "SchemaVersion", "ProductArn", "GeneratorId", "AwsAccountId", "Types", "Resources",
+	// "findings" too: boto3 scripts write get-findings' member in lower case.
+	"asff": append([]string{"Findings", "findings", "NextToken", "SchemaVersion", "ProductArn", "GeneratorId", "AwsAccountId", "Types", "Resources",
 		"Severity", "Title", "Description", "ProductName", "CompanyName", "Region", "RecordState", "Workflow", "Compliance",
-		"FirstObservedAt", "CreatedAt", "UpdatedAt", "Remediation", "Id"},
+		"FirstObservedAt", "CreatedAt", "UpdatedAt", "Remediation", "Id"}, eventBridge...),
 }
+
+// eventBridge are the members of an EventBridge event, in which Security Hub and Inspector hand
+// findings to a rule's target (detail.findings, detail).
+var eventBridge = []string{"version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail"}
 
 // xmlOnly are the formats that only come as XML: a JSON key or CSV column sharing one of their
 // names ("issues") is a coincidence, not a resemblance.
@@ -231,13 +241,18 @@ func Resembles(s Shape) []Match {
 		var shared []string
 		exact := 0
 		for _, n := range s.Names {
+			// A name counts once, even where the signature has it in two cases (ASFF's
+			// "Findings" and "findings").
+			match, same := false, false
 			for _, want := range sig {
-				if strings.EqualFold(n, want) {
-					shared = append(shared, n)
-					if n == want {
-						exact++
-					}
-				}
+				match = match || strings.EqualFold(n, want)
+				same = same || n == want
+			}
+			if match {
+				shared = append(shared, n)
+			}
+			if same {
+				exact++
 			}
 		}
 		if len(shared) > 0 {
