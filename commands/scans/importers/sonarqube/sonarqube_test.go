@@ -154,3 +154,22 @@ func TestProjectWithoutSecurityIssues(t *testing.T) {
 		}
 	}
 }
+
+// TestSonarReportExport: sonar-report's JSON names its project once (sonarComponent), its
+// components are bare file paths and its rules an object keyed by rule key.
+func TestSonarReportExport(t *testing.T) {
+	rep := importertest.ParseFile(t, New(), importertest.File(t, formatName, "sonarqube_sonar_report_export.json"))
+	if a := rep.Assets[0]; a.Key != "project:acme:billing" || a.Kind != importers.Repository {
+		t.Errorf("asset %+v", a)
+	}
+	f := importertest.RuleFindings(t, rep, "python:S3649", 1)[0]
+	if f.Location.File != "billing/db.py" || f.Location.Line != 41 {
+		t.Errorf("location %+v", f.Location)
+	}
+	if f.Description != "Database queries should not be vulnerable to injection attacks" {
+		t.Errorf("description %q: the rule name from the rules object", f.Description)
+	}
+	if f.Fingerprint != parseutil.FingerprintJSON("sonarqube/v1", "AZ1-billing-0001") {
+		t.Errorf("fingerprint is not that of the issue key")
+	}
+}
