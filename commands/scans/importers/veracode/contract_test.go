@@ -31,6 +31,8 @@ var spec = importertest.Spec{
 	Hostile: []importertest.Hostile{
 		{Name: "empty", In: "", Msg: "no root element"},
 		{Name: "text", In: "hello", Msg: "not a Veracode detailed report"},
+		{Name: "REST findings JSON", In: `{"_embedded": {"findings": []}, "page": {}}`, Msg: "findings REST API", Line: 1},
+		{Name: "REST findings list", In: "\n[{\"issue_id\": 1}]", Msg: "a JSON document, not a Veracode detailed report", Line: 1},
 		{Name: "wrong root", In: `<issues/>`, Msg: "not <detailedreport>"},
 		{Name: "no app", In: `<detailedreport report_format_version="1.5"/>`, Msg: "names no application"},
 		{Name: "entity", In: `<!DOCTYPE detailedreport [<!ENTITY x "y">]><detailedreport app_id="1">&x;</detailedreport>`, Msg: "entity"},

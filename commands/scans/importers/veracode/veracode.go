@@ -100,6 +100,11 @@ type builder struct {
 type category struct{ id, name, recommendations string }
 
 func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error) {
+	r, err := xmlscan.RefuseJSON(r, format, "a Veracode detailed report",
+		"the findings REST API's JSON (findings[] or _embedded.findings) is another format; download the detailed report XML")
+	if err != nil {
+		return nil, err
+	}
 	return xmlscan.Report(ctx, r, format, xmlscan.XMLOnly(format, "a Veracode detailed report"), func(s *xmlscan.Scanner, root xml.StartElement) (*importers.Report, error) {
 		if root.Name.Local != "detailedreport" {
 			return nil, s.Errorf("document element is <%s>, not <detailedreport>", root.Name.Local)
