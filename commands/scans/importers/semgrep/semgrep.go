@@ -52,6 +52,7 @@ import (
 	"github.com/socplatform/soc/commands/scans/importers/internal/codescan"
 	"github.com/socplatform/soc/commands/scans/importers/internal/jsonguard"
 	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
+	"github.com/socplatform/soc/commands/scans/importers/internal/readguard"
 )
 
 const formatName = "semgrep"
@@ -99,7 +100,7 @@ func (*Parser) Detect(head []byte) bool {
 // empty results array and an empty errors array, nothing else.
 func emptyScan(head []byte, p map[string]string) bool {
 	_, anyError := p["/errors/0"]
-	return len(p) == 3 && !anyError && json.Valid(head)
+	return len(p) == 3 && !anyError && json.Valid(readguard.TrimBOM(head))
 }
 
 // Info implements importers.Describer.
