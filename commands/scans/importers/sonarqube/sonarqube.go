@@ -6,8 +6,9 @@
 //
 // A page is an object with issues[] (issues search) or hotspots[] (hotspots search), beside
 // components[] and rules[]; a JSON array of such pages (what export scripts write when they
-// concatenate the pages of one search) is read as one report. A bare array of issues is not
-// accepted: no exporter writing one was found, and a page always names its issues member.
+// concatenate the pages of one search) is read as one report. A bare array of issues (or of
+// hotspots: what `jq .issues` of a page, or a client gathering the pages' issues, writes) is
+// read when named with the format, but not detected: its elements alone do not say SonarQube.
 //
 // The JSON that sonar-report (the community exporter many pipelines run after an analysis,
 // `sonar-report --save-report-json`) writes is read too: an object with sonarBaseURL,
@@ -58,6 +59,7 @@
 package sonarqube
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -123,7 +125,8 @@ func (*Parser) Info() importers.FormatInfo {
 			"FIXED/REMOVED to resolved; hotspot SAFE to not_affected, ACKNOWLEDGED to accepted. One repository asset " +
 			"per project key, which is also the Target when the report covers one project. " +
 			"sonar-report JSON exports only security issues and names no type: all its issues are imported, " +
-			"in the project named by sonarComponent.",
+			"in the project named by sonarComponent. A bare array of issues or hotspots (a page's list alone) is read when the format " +
+			"is named, not detected.",
 	}
 }
 
@@ -228,7 +231,10 @@ var issueRequired = []string{"key", "rule", "component", "hash", "line"}
 
 // Parse implements importers.Parser.
 func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error) {
-	w, err := jsonguard.Open(ctx, formatName, r, p.MaxBytes, p.MaxDepth)
+	br := bufio.NewReaderSize(r, listHead)
+	head, _ := br.Peek(listHead)
+	list := bareList(jsonguard.HeadPaths(head))
+	w, err := jsonguard.Open(ctx, formatName, br, p.MaxBytes, p.MaxDepth)
 	if err != nil {
 		return nil, err
 	}
@@ -240,17 +246,25 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 		return w.Object(what, func(key string) error { return rep.member(w, key, tolerant, &text) })
 	}
 	start := w.Start()
-	switch w.Next() {
-	case '<':
-		return nil, w.ErrAt(start, "an HTML or XML document, not SonarQube JSON: import the issues search JSON "+
-			"(api/issues/search) or sonar-report's --save-report-json output, not its HTML report")
-	case 'P':
-		return nil, w.ErrAt(start, "not JSON (a ZIP archive?): unpack the export and import the JSON inside")
-	case '[':
-		err = w.Array("pages", func(i int) error { return page("pages[" + strconv.Itoa(i) + "]") })
+	switch next := w.Next(); {
+	case next == '[' && list != "":
+		rep.sawList = true
+		err = jsonguard.Each(w, list, tolerant, func(is sIssue) { rep.add(is, list == "hotspots", &text) })
 		if err == nil {
 			err = w.End()
 		}
+	case next == '[':
+		pages := 0
+		err = w.Array("pages", func(i int) error { pages++; return page("pages[" + strconv.Itoa(i) + "]") })
+		if err == nil {
+			err = w.End()
+		}
+		rep.sawList = rep.sawList || pages == 0 // [] : no pages, or an empty list of issues
+	case next == '<':
+		return nil, w.ErrAt(start, "an HTML or XML document, not SonarQube JSON: import the issues search JSON "+
+			"(api/issues/search) or sonar-report's --save-report-json output, not its HTML report")
+	case next == 'P':
+		return nil, w.ErrAt(start, "not JSON (a ZIP archive?): unpack the export and import the JSON inside")
 	default:
 		err = w.Document("page", func(key string) error { return rep.member(w, key, tolerant, &text) })
 	}
@@ -267,21 +281,45 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 	return importers.Bounded(out, err)
 }
 
+// listHead is how much of the input Parse looks at to tell a bare array of issues from an
+// array of pages.
+const listHead = 64 << 10
+
+// bareList is "issues" or "hotspots" when p, the paths of the input's head, is a bare array of
+// issues (key and rule) or of hotspots (key and vulnerabilityProbability), not of pages; else "".
+func bareList(p map[string]string) string {
+	if p[""] != "[" || p["/0"] != "{" {
+		return ""
+	}
+	has := func(path string) bool { _, ok := p["/0/"+path]; return ok }
+	switch {
+	case has("issues") || has("hotspots") || has("paging") || !has("key"):
+		return ""
+	case has("rule"):
+		return "issues"
+	case has("vulnerabilityProbability"):
+		return "hotspots"
+	}
+	return ""
+}
+
+// add keeps one issue (or hotspot) of the report.
+func (rep *report) add(is sIssue, hotspot bool, text *parseutil.Interner) {
+	is.hotspot = hotspot
+	for _, s := range []*string{&is.Rule, &is.RuleKey, &is.Severity, &is.Component, &is.Project, &is.Type,
+		&is.Status, &is.Resolution, &is.IssueStatus, &is.VulnerabilityProbability, &is.SecurityCategory} {
+		*s = text.Intern(*s)
+	}
+	text.InternAll(is.Tags)
+	rep.issues = append(rep.issues, is)
+}
+
 // member reads one member of a page.
 func (rep *report) member(w *jsonguard.Walker, key string, t jsonguard.Tolerant, text *parseutil.Interner) error {
 	switch key {
 	case "issues", "hotspots":
 		rep.sawList = true
-		hotspot := key == "hotspots"
-		return jsonguard.Each(w, key, t, func(is sIssue) {
-			is.hotspot = hotspot
-			for _, s := range []*string{&is.Rule, &is.RuleKey, &is.Severity, &is.Component, &is.Project, &is.Type,
-				&is.Status, &is.Resolution, &is.IssueStatus, &is.VulnerabilityProbability, &is.SecurityCategory} {
-				*s = text.Intern(*s)
-			}
-			text.InternAll(is.Tags)
-			rep.issues = append(rep.issues, is)
-		})
+		return jsonguard.Each(w, key, t, func(is sIssue) { rep.add(is, key == "hotspots", text) })
 	case "components":
 		return jsonguard.Each(w, key, t, func(c sComponent) {
 			if c.Key == "" {

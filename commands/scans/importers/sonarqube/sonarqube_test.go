@@ -173,3 +173,36 @@ func TestSonarReportExport(t *testing.T) {
 		t.Errorf("fingerprint is not that of the issue key")
 	}
 }
+
+// TestBareLists: a bare array of issues or of hotspots (a page's list on its own) is read
+// as the page would be, and an empty array is an empty report; neither is detected.
+func TestBareLists(t *testing.T) {
+	issues := `[{"key": "i1", "rule": "java:S3649", "component": "acme:shop:src/A.java", "project": "acme:shop", "type": "VULNERABILITY", "severity": "CRITICAL", "line": 7},
+		{"key": "i2", "rule": "java:S1481", "component": "acme:shop:src/B.java", "project": "acme:shop", "type": "CODE_SMELL", "severity": "MINOR"}]`
+	parse := func(in string) *importers.Report {
+		t.Helper()
+		rep, err := importertest.ParseString(New(), in)
+		if err != nil {
+			t.Fatalf("%.40s: %v", in, err)
+		}
+		return rep
+	}
+	rep := parse(issues)
+	if len(rep.Findings) != 1 || rep.Findings[0].Location.File != "src/A.java" || rep.Findings[0].Severity != importers.High ||
+		rep.Target == nil || rep.Target.Name != "acme:shop" || len(rep.Warnings) != 1 {
+		t.Errorf("issues list: %+v", rep)
+	}
+	hotspots := `[{"key": "h1", "component": "acme:shop:src/C.java", "project": "acme:shop", "securityCategory": "auth", "vulnerabilityProbability": "HIGH", "status": "TO_REVIEW", "line": 9}]`
+	rep = parse(hotspots)
+	if len(rep.Findings) != 1 || rep.Findings[0].Severity != importers.High || rep.Findings[0].Fingerprint != parseutil.FingerprintJSON("sonarqube/v1", "h1") {
+		t.Errorf("hotspots list: %+v", rep)
+	}
+	if rep := parse(" []\n"); len(rep.Findings) != 0 {
+		t.Errorf("empty array: %+v", rep)
+	}
+	for _, in := range []string{issues, hotspots} {
+		if New().Detect([]byte(in)) {
+			t.Errorf("a bare list is detected: %.40s", in)
+		}
+	}
+}
