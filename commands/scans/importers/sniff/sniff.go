@@ -188,7 +188,7 @@ var signatures = map[string][]string{
 	"checkmarx": {"CxXMLResults"},
 
 	"burp":     {"issues"},
-	"veracode": {"detailedreport"},
+	"veracode": {"detailedreport", "_embedded", "_links", "page", "issue_id", "scan_type", "context_guid", "finding_status", "finding_details"},
 	"acunetix": {"ScanGroup", "acunetix-360"},
 	// Not "Target": Trivy's old array reports have Target and Vulnerabilities too.
 	"acunetix360": {"Generated", "Vulnerabilities"},
@@ -222,7 +222,7 @@ var eventBridge = []string{"version", "id", "detail-type", "source", "account", 
 
 // xmlOnly are the formats that only come as XML: a JSON key or CSV column sharing one of their
 // names ("issues") is a coincidence, not a resemblance.
-var xmlOnly = map[string]bool{"burp": true, "veracode": true, "acunetix": true, "checkmarx": true, "qualys": true, "nmap": true}
+var xmlOnly = map[string]bool{"burp": true, "acunetix": true, "checkmarx": true, "qualys": true, "nmap": true}
 
 // Match is a supported format a shape resembles, with the names they share.
 type Match struct {
