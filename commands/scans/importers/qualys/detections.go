@@ -1,0 +1,242 @@
+package qualys
+
+import (
+	"encoding/xml"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/socplatform/soc/commands/scans/importers"
+	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
+	"github.com/socplatform/soc/commands/scans/importers/internal/xmlscan"
+)
+
+// detection is one QID found on one host, read from an asset data report (VULN_INFO) or a host
+// detection list (DETECTION): the two shapes name the same facts differently.
+type detection struct {
+	ip, qid, kind, severity, result, status string
+	port                                    int
+	proto                                   string
+	information                             bool // information gathered: info whatever its level
+}
+
+// detectionBuilder gathers the detections of an asset data report or a host detection list;
+// an asset data report describes its QIDs in a GLOSSARY that follows the hosts, so findings are
+// made once everything is read.
+type detectionBuilder struct {
+	scanner  string
+	assets   parseutil.AssetSet
+	found    []detection
+	glossary map[string]*xmlscan.Node
+	started  time.Time
+}
+
+func newDetectionBuilder(scanner string) *detectionBuilder {
+	return &detectionBuilder{scanner: scanner, glossary: map[string]*xmlscan.Node{}}
+}
+
+// assetData reads an <ASSET_DATA_REPORT> (asset_data_report.dtd): HOST_LIST/HOST with
+// VULN_INFO_LIST/VULN_INFO records, described by GLOSSARY/VULN_DETAILS_LIST/VULN_DETAILS.
+func (b *detectionBuilder) assetData(s *xmlscan.Scanner) error {
+	return s.Children(func(se xml.StartElement) error {
+		switch se.Name.Local {
+		case "HOST_LIST":
+			return s.Each("HOST", func(se xml.StartElement) error {
+				n, err := s.Tree(se, parseutil.MaxField)
+				if err != nil {
+					return err
+				}
+				return b.assetDataHost(s, n)
+			})
+		case "GLOSSARY":
+			return s.Each("VULN_DETAILS_LIST", func(xml.StartElement) error {
+				return s.Each("VULN_DETAILS", func(se xml.StartElement) error {
+					n, err := s.Tree(se, parseutil.MaxField)
+					if err == nil {
+						b.glossary[strings.TrimSpace(n.Get("QID"))] = n
+					}
+					return err
+				})
+			})
+		}
+		return s.Skip()
+	})
+}
+
+func (b *detectionBuilder) assetDataHost(s *xmlscan.Scanner, n *xmlscan.Node) error {
+	ip, err := b.host(s, n.Get("IP"), n.Get("DNS"), n.Get("NETBIOS"), n.Get("OPERATING_SYSTEM"))
+	if err != nil {
+		return err
+	}
+	for _, v := range n.All("VULN_INFO_LIST", "VULN_INFO") {
+		d := detection{ip: ip, qid: strings.TrimSpace(v.Get("QID")), kind: v.Get("TYPE"), result: v.Get("RESULT"),
+			status: v.Get("VULN_STATUS"), proto: strings.ToLower(v.Get("PROTOCOL"))}
+		d.information = strings.EqualFold(d.kind, "Ig")
+		if d.port, err = portNumber(s, v.Get("PORT")); err != nil {
+			return err
+		}
+		b.found = append(b.found, d)
+	}
+	return nil
+}
+
+// hostDetections reads a <HOST_LIST_VM_DETECTION_OUTPUT> (the host detection list API):
+// RESPONSE/HOST_LIST/HOST with DETECTION_LIST/DETECTION records. It has no glossary: titles
+// are "Qualys QID n" and the severity is the detection's own.
+func (b *detectionBuilder) hostDetections(s *xmlscan.Scanner) error {
+	return s.Children(func(se xml.StartElement) error {
+		if se.Name.Local != "RESPONSE" {
+			return s.Skip()
+		}
+		return s.Children(func(se xml.StartElement) error {
+			switch se.Name.Local {
+			case "DATETIME":
+				v, err := s.Text(parseutil.MaxShort)
+				if t, perr := time.Parse(time.RFC3339, v); perr == nil {
+					b.started = t.UTC()
+				}
+				return err
+			case "HOST_LIST":
+				return s.Each("HOST", func(se xml.StartElement) error {
+					n, err := s.Tree(se, parseutil.MaxField)
+					if err != nil {
+						return err
+					}
+					return b.detectionHost(s, n)
+				})
+			}
+			return s.Skip()
+		})
+	})
+}
+
+func (b *detectionBuilder) detectionHost(s *xmlscan.Scanner, n *xmlscan.Node) error {
+	ip, err := b.host(s, n.Get("IP"), n.Get("DNS"), n.Get("NETBIOS"), n.Get("OS"))
+	if err != nil {
+		return err
+	}
+	for _, v := range n.All("DETECTION_LIST", "DETECTION") {
+		d := detection{ip: ip, qid: strings.TrimSpace(v.Get("QID")), kind: v.Get("TYPE"), severity: v.Get("SEVERITY"),
+			result: v.Get("RESULTS"), status: v.Get("STATUS"), proto: strings.ToLower(v.Get("PROTOCOL"))}
+		d.information = strings.EqualFold(d.kind, "Info")
+		if d.port, err = portNumber(s, v.Get("PORT")); err != nil {
+			return err
+		}
+		b.found = append(b.found, d)
+	}
+	return nil
+}
+
+// host adds the host asset of one HOST and returns its address.
+func (b *detectionBuilder) host(s *xmlscan.Scanner, ip, dns, netbios, os string) (string, error) {
+	ip = strings.TrimSpace(ip)
+	if net.ParseIP(ip) == nil {
+		return "", s.Errorf("<HOST><IP>%s</IP>: not an IP address", parseutil.TruncateEllipsis(ip, 64))
+	}
+	key := "host:" + ip
+	a := b.assets.Get(key)
+	if a == nil {
+		a = b.assets.Add(importers.Asset{Key: key, Kind: importers.Host, Name: ip, IPs: []string{ip}})
+	}
+	for _, h := range []string{dns, netbios} {
+		a.Hostnames = parseutil.AddHostname(a.Hostnames, h)
+	}
+	if os = strings.TrimSpace(os); os != "" {
+		a.OS = os
+	}
+	return ip, nil
+}
+
+// portNumber reads a detection's PORT ("" is none).
+func portNumber(s *xmlscan.Scanner, p string) (int, error) {
+	if p = strings.TrimSpace(p); p == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(p)
+	if err != nil || n < 0 || n > 65535 {
+		return 0, s.Errorf("<PORT>%s</PORT>: not a port number", parseutil.TruncateEllipsis(p, 32))
+	}
+	return n, nil
+}
+
+// report makes one finding per detection, read after the glossary: an unknown QID or an odd
+// level keeps the finding (titled by its QID, info) and warns, since the glossary is a
+// description, not the finding.
+func (b *detectionBuilder) report() *importers.Report {
+	var fs parseutil.FindingSet
+	var warnings []string
+	for _, d := range b.found {
+		g := b.glossary[d.qid] // nil when there is no glossary entry: Get gives ""
+		word := parseutil.FirstNonEmpty(strings.TrimSpace(d.severity), g.Get("SEVERITY"))
+		sev, ok := level(word)
+		if !ok {
+			sev = importers.Info
+			warnings = append(warnings, fmt.Sprintf("QID %s: severity %q is not a level 1–5: info", parseutil.TruncateEllipsis(d.qid, 32), parseutil.TruncateEllipsis(word, 32)))
+		}
+		if d.information {
+			sev = importers.Info
+		}
+		f := importers.Finding{
+			AssetKey:        "host:" + d.ip,
+			RuleID:          d.qid,
+			Title:           parseutil.FirstNonEmpty(g.Get("TITLE"), "Qualys QID "+d.qid),
+			Severity:        sev,
+			ScannerSeverity: word,
+			Description:     joinText(g.Get("THREAT"), g.Get("IMPACT")),
+			Remediation:     joinText(g.Get("SOLUTION")),
+			Evidence:        parseutil.Truncate(d.result, parseutil.MaxEvidence),
+			Location:        importers.Location{Host: d.ip, Port: d.port, Protocol: d.proto},
+		}
+		for _, c := range g.All("CVE_ID_LIST", "CVE_ID") {
+			if id, ok := parseutil.NormCVE(c.Get("ID")); ok {
+				f.CVEs = parseutil.AddUnique(f.CVEs, id)
+			}
+			f.References = parseutil.AddUnique(f.References, c.Get("URL"))
+		}
+		for _, v := range g.All("VENDOR_REFERENCE_LIST", "VENDOR_REFERENCE") {
+			f.References = parseutil.AddUnique(f.References, v.Get("URL"))
+		}
+		f.CVSS = parseutil.AddCVSS(f.CVSS, scoreWithVector("2.0", g.Get("CVSS_SCORE", "CVSS_BASE")))
+		f.CVSS = parseutil.AddCVSS(f.CVSS, scoreWithVector("3.1", g.Get("CVSS3_SCORE", "CVSS3_BASE")))
+		if strings.EqualFold(strings.TrimSpace(d.status), "Fixed") {
+			f.Suppressed = &importers.Suppression{Kind: importers.SuppressedResolved, Reason: "Fixed", Source: "qualys status"}
+		}
+		if d.port > 0 {
+			a := b.assets.Get(f.AssetKey)
+			a.Services = parseutil.AddService(a.Services, d.port, d.proto, "")
+		}
+		// The fingerprint of a VM scan report's record: the same QID on the same host and port
+		// is one finding whichever Qualys export it came from.
+		f.Fingerprint = parseutil.FingerprintJSON("qualys/v1", d.ip, d.qid, strconv.Itoa(d.port), d.proto)
+		fs.Add(f)
+	}
+	return &importers.Report{
+		Format: format, ScannerName: b.scanner, StartedAt: b.started,
+		Assets: b.assets.Assets(), Findings: fs.Findings(), Warnings: warnings,
+	}
+}
+
+// scoreWithVector reads a glossary score, "9.3 (AV:N/AC:M/Au:N/C:C/I:C/A:C)" or "9.3"; a
+// score that does not read ("-") is left out (the glossary describes the QID, the finding
+// stands).
+func scoreWithVector(version, text string) importers.CVSS {
+	text = strings.TrimSpace(text)
+	score, vector, _ := strings.Cut(text, "(")
+	c := importers.CVSS{Version: version, Source: "qualys"}
+	if x, err := parseutil.Number(score, 0, 10); err == nil {
+		c.Score = x
+	}
+	v := strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(vector), ")"))
+	switch {
+	case c.Score == nil:
+	case version == "2.0":
+		c.Vector = v
+	case parseutil.VectorVersion(v) != "":
+		c.Vector, c.Version = v, parseutil.VectorVersion(v)
+	}
+	// A v3 vector without its "CVSS:3.x/" prefix does not say which 3.x it is: only the score
+	// is kept rather than a guessed version.
+	return c
+}
