@@ -32,6 +32,9 @@
 // Fingerprint: lower-case hex SHA-256 of the canonical string
 //
 //	acunetix/v1|<base URL>|<ModuleName>|<Name>|<Affects>|<Parameter>   (WVS)
+//
+// (a WVS item without a Parameter whose Details start "Set-Cookie: NAME=", a cookie check that
+// Acunetix reports once per cookie, takes NAME as its Parameter)
 //	acunetix360/v1|<target URL>|<Type>|<Url>                           (Acunetix 360)
 //
 // Details, requests and responses are left out: they hold timings and payloads that change
@@ -78,7 +81,7 @@ func (parser) Info() importers.FormatInfo {
 		Family:      "dast",
 		Versions:    []string{"WVS 9–11 ScanGroup", "Acunetix 360 / Netsparker-style XML"},
 		Detection:   "document element <ScanGroup> with an ExportedOn attribute or whose first <Scan> has a <StartURL> (WVS), or <acunetix-360>",
-		Fingerprint: []string{"WVS: base URL, ModuleName, Name, Affects, Parameter", "360: target URL, Type, Url"},
+		Fingerprint: []string{"WVS: base URL, ModuleName, Name, Affects, Parameter (else the cookie of a Set-Cookie Details)", "360: target URL, Type, Url"},
 		Severity:    sev,
 		Notes: "One web_application asset per scan (StartURL, or the 360 target URL). IsFalsePositive True and the 360 states " +
 			"FalsePositive / AcceptedRisk / Ignored / Fixed import as verdicts. Scores written with a decimal comma are read.",
