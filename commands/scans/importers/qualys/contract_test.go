@@ -35,6 +35,10 @@ var goldenFiles = map[string]golden{
 	"qualys_asset_data_report_own.xml": {4, 2, map[importers.Severity]int{importers.Info: 1, importers.Medium: 2, importers.High: 1}, 1},
 	// Confirmed level 2, Potential level 5, Info level 3 (info).
 	"qualys_host_detection_own.xml": {3, 1, map[importers.Severity]int{importers.Low: 1, importers.Critical: 1, importers.Info: 1}, 0},
+	// CSV: rows, python3 csv.DictReader; distinct (IP, QID, Port, Protocol). VM detections:
+	// levels 3 and 5 (Fixed), and an Ig row (info); PCI: Q_SEVERITY 3 and 2.
+	"qualys_vm_detections_own.csv": {3, 2, map[importers.Severity]int{importers.Medium: 1, importers.Critical: 1, importers.Info: 1}, 1},
+	"qualys_pci_own.csv":           {2, 1, map[importers.Severity]int{importers.Medium: 1, importers.Low: 1}, 0},
 	// One VULNERABILITY, QID 6 (glossary severity 1).
 	"qualys_was_scan_report.xml": {1, 1, map[importers.Severity]int{importers.Info: 1}, 0},
 }
@@ -66,12 +70,17 @@ var spec = importertest.Spec{
 		`<KNOWLEDGE_BASE_VULN_LIST_OUTPUT>`:   false,
 		`<NessusClientData_v2>`:               false,
 		`{"SCAN": {}}`:                        false,
-		`IP,QID,Title,Severity` + "\n1,2,3,4": false,
+		`IP,QID,Title,Severity` + "\n1,2,3,4": true, // a Qualys VM CSV export
+		`"IP","DNS","QID","Title"`:            true,
+		`IP,Title,Severity` + "\n1,2,3":       false,
 	},
 	Hostile: []importertest.Hostile{
 		{Name: "empty", In: "", Msg: "no root element"},
 		{Name: "json", In: `{"a":1}`, Msg: "text before the root"},
-		{Name: "csv", In: "IP,QID\n", Msg: "not an XML report"},
+		{Name: "csv without QID", In: "IP,Title\n10.0.0.1,t\n", Msg: "lacks the column(s) QID"},
+		{Name: "csv bad ip", In: "IP,QID\nx,1\n", Msg: "not an IP address", Line: 2},
+		{Name: "csv bad qid", In: "IP,QID\n10.0.0.1,x\n", Msg: "not a QID", Line: 2},
+		{Name: "csv bad port", In: "IP,QID,Port\n10.0.0.1,1,http\n", Msg: "not a number in 0..65535", Line: 2},
 		{Name: "other root", In: `<nmaprun/>`, Msg: "not <SCAN>"},
 		{Name: "knowledge base", In: `<KNOWLEDGE_BASE_VULN_LIST_OUTPUT/>`, Msg: "KnowledgeBase"},
 		{Name: "asset data: bad ip", In: `<ASSET_DATA_REPORT><HOST_LIST><HOST><IP>x</IP></HOST></HOST_LIST></ASSET_DATA_REPORT>`, Msg: "not an IP address"},

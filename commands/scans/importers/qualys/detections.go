@@ -20,6 +20,8 @@ type detection struct {
 	port                                    int
 	proto                                   string
 	information                             bool // information gathered: info whatever its level
+	// What a CSV row writes beside the detection; XML reports leave these to the glossary.
+	title, threat, impact, solution, cves, cvss2, cvss3 string
 }
 
 // detectionBuilder gathers the detections of an asset data report or a host detection list;
@@ -66,7 +68,7 @@ func (b *detectionBuilder) assetData(s *xmlscan.Scanner) error {
 }
 
 func (b *detectionBuilder) assetDataHost(s *xmlscan.Scanner, n *xmlscan.Node) error {
-	ip, err := b.host(s, n.Get("IP"), n.Get("DNS"), n.Get("NETBIOS"), n.Get("OPERATING_SYSTEM"))
+	ip, err := b.xmlHost(s, n, "OPERATING_SYSTEM")
 	if err != nil {
 		return err
 	}
@@ -113,7 +115,7 @@ func (b *detectionBuilder) hostDetections(s *xmlscan.Scanner) error {
 }
 
 func (b *detectionBuilder) detectionHost(s *xmlscan.Scanner, n *xmlscan.Node) error {
-	ip, err := b.host(s, n.Get("IP"), n.Get("DNS"), n.Get("NETBIOS"), n.Get("OS"))
+	ip, err := b.xmlHost(s, n, "OS")
 	if err != nil {
 		return err
 	}
@@ -129,11 +131,11 @@ func (b *detectionBuilder) detectionHost(s *xmlscan.Scanner, n *xmlscan.Node) er
 	return nil
 }
 
-// host adds the host asset of one HOST and returns its address.
-func (b *detectionBuilder) host(s *xmlscan.Scanner, ip, dns, netbios, os string) (string, error) {
+// host adds the host asset of one HOST and returns its address; false when ip is not one.
+func (b *detectionBuilder) host(ip, dns, netbios, os string) (string, bool) {
 	ip = strings.TrimSpace(ip)
 	if net.ParseIP(ip) == nil {
-		return "", s.Errorf("<HOST><IP>%s</IP>: not an IP address", parseutil.TruncateEllipsis(ip, 64))
+		return "", false
 	}
 	key := "host:" + ip
 	a := b.assets.Get(key)
@@ -145,6 +147,15 @@ func (b *detectionBuilder) host(s *xmlscan.Scanner, ip, dns, netbios, os string)
 	}
 	if os = strings.TrimSpace(os); os != "" {
 		a.OS = os
+	}
+	return ip, true
+}
+
+// xmlHost is host for a HOST element, refusing one without an IP address.
+func (b *detectionBuilder) xmlHost(s *xmlscan.Scanner, n *xmlscan.Node, osField string) (string, error) {
+	ip, ok := b.host(n.Get("IP"), n.Get("DNS"), n.Get("NETBIOS"), n.Get(osField))
+	if !ok {
+		return "", s.Errorf("<HOST><IP>%s</IP>: not an IP address", parseutil.TruncateEllipsis(n.Get("IP"), 64))
 	}
 	return ip, nil
 }
@@ -181,11 +192,11 @@ func (b *detectionBuilder) report() *importers.Report {
 		f := importers.Finding{
 			AssetKey:        "host:" + d.ip,
 			RuleID:          d.qid,
-			Title:           parseutil.FirstNonEmpty(g.Get("TITLE"), "Qualys QID "+d.qid),
+			Title:           parseutil.FirstNonEmpty(d.title, g.Get("TITLE"), "Qualys QID "+d.qid),
 			Severity:        sev,
 			ScannerSeverity: word,
-			Description:     joinText(g.Get("THREAT"), g.Get("IMPACT")),
-			Remediation:     joinText(g.Get("SOLUTION")),
+			Description:     joinText(parseutil.FirstNonEmpty(d.threat, g.Get("THREAT")), parseutil.FirstNonEmpty(d.impact, g.Get("IMPACT"))),
+			Remediation:     joinText(parseutil.FirstNonEmpty(d.solution, g.Get("SOLUTION"))),
 			Evidence:        parseutil.Truncate(d.result, parseutil.MaxEvidence),
 			Location:        importers.Location{Host: d.ip, Port: d.port, Protocol: d.proto},
 		}
@@ -195,11 +206,16 @@ func (b *detectionBuilder) report() *importers.Report {
 			}
 			f.References = parseutil.AddUnique(f.References, c.Get("URL"))
 		}
+		for _, id := range strings.FieldsFunc(d.cves, func(r rune) bool { return r == ',' || r == ' ' }) {
+			if c, ok := parseutil.NormCVE(id); ok {
+				f.CVEs = parseutil.AddUnique(f.CVEs, c)
+			}
+		}
 		for _, v := range g.All("VENDOR_REFERENCE_LIST", "VENDOR_REFERENCE") {
 			f.References = parseutil.AddUnique(f.References, v.Get("URL"))
 		}
-		f.CVSS = parseutil.AddCVSS(f.CVSS, scoreWithVector("2.0", g.Get("CVSS_SCORE", "CVSS_BASE")))
-		f.CVSS = parseutil.AddCVSS(f.CVSS, scoreWithVector("3.1", g.Get("CVSS3_SCORE", "CVSS3_BASE")))
+		f.CVSS = parseutil.AddCVSS(f.CVSS, scoreWithVector("2.0", parseutil.FirstNonEmpty(d.cvss2, g.Get("CVSS_SCORE", "CVSS_BASE"))))
+		f.CVSS = parseutil.AddCVSS(f.CVSS, scoreWithVector("3.1", parseutil.FirstNonEmpty(d.cvss3, g.Get("CVSS3_SCORE", "CVSS3_BASE"))))
 		if strings.EqualFold(strings.TrimSpace(d.status), "Fixed") {
 			f.Suppressed = &importers.Suppression{Kind: importers.SuppressedResolved, Reason: "Fixed", Source: "qualys status"}
 		}

@@ -28,6 +28,12 @@
 // record whose status is Fixed is marked resolved. A KnowledgeBase export lists QIDs, not
 // findings, and is refused.
 //
+// # CSV exports
+//
+// The VM detections CSV and the PCI CSV (a header naming IP and QID, then one row per QID on a
+// host) are read as the host detection list is, the row carrying the title, threat, impact,
+// solution, CVEs and CVSS base scores; see parseCSV for the columns.
+//
 // # WAS scan reports
 //
 // Each RESULTS/VULNERABILITY_LIST/VULNERABILITY and SENSITIVE_CONTENT_LIST/SENSITIVE_CONTENT is a
@@ -68,6 +74,7 @@ import (
 	"time"
 
 	"github.com/socplatform/soc/commands/scans/importers"
+	"github.com/socplatform/soc/commands/scans/importers/internal/csvscan"
 	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
 	"github.com/socplatform/soc/commands/scans/importers/internal/xmlscan"
 )
@@ -85,11 +92,12 @@ func (parser) Format() string { return format }
 // Detect reports whether head is a Qualys VM scan report (a <SCAN> root whose value is
 // "scan/…", or that names scan-1.dtd), an asset data report (<ASSET_DATA_REPORT>), a host
 // detection list (<HOST_LIST_VM_DETECTION_OUTPUT>) or a Qualys WAS scan report
-// (<WAS_SCAN_REPORT>).
+// (<WAS_SCAN_REPORT>); or a CSV export whose header names IP and QID.
 func (parser) Detect(head []byte) bool {
 	se, ok := xmlscan.RootElement(head)
 	if !ok {
-		return false
+		h := csvscan.Header(head, 2)
+		return h != nil && csvscan.HasColumns(h, csvRequired...)
 	}
 	switch se.Name.Local {
 	case "SCAN":
@@ -104,10 +112,10 @@ func (parser) Detect(head []byte) bool {
 func (parser) Info() importers.FormatInfo {
 	return importers.FormatInfo{
 		Name:      format,
-		Title:     "Qualys VM scan report, asset data report and host detection list XML, and Qualys WAS scan report XML",
+		Title:     "Qualys VM scan report, asset data report and host detection list XML, VM detections CSV, and Qualys WAS scan report XML",
 		Family:    "infrastructure",
-		Versions:  []string{"scan-1.dtd", "asset_data_report.dtd", "host detection list (HOST_LIST_VM_DETECTION_OUTPUT)", "WAS scan report"},
-		Detection: `XML whose root is <SCAN value="scan/…"> (or that names scan-1.dtd), <ASSET_DATA_REPORT>, <HOST_LIST_VM_DETECTION_OUTPUT> or <WAS_SCAN_REPORT>`,
+		Versions:  []string{"scan-1.dtd", "asset_data_report.dtd", "host detection list (HOST_LIST_VM_DETECTION_OUTPUT)", "WAS scan report", "VM detections CSV and PCI CSV"},
+		Detection: `XML whose root is <SCAN value="scan/…"> (or that names scan-1.dtd), <ASSET_DATA_REPORT>, <HOST_LIST_VM_DETECTION_OUTPUT> or <WAS_SCAN_REPORT>; CSV whose header names IP and QID`,
 		Fingerprint: []string{"VM: IP", "QID", "port", "protocol",
 			"WAS: web application base URL", "QID", "URL", "parameter"},
 		Severity: map[string]importers.Severity{
@@ -122,12 +130,7 @@ func (parser) Info() importers.FormatInfo {
 
 // Parse implements importers.Parser.
 func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error) {
-	return xmlscan.Report(ctx, r, format, notXML, parseXML)
-}
-
-// notXML refuses what is not XML: Qualys has CSV exports, but not of these reports' content.
-func notXML(context.Context, io.Reader) (*importers.Report, error) {
-	return nil, &importers.ParseError{Format: format, Offset: 0, Msg: "not an XML report (export the scan as XML)"}
+	return xmlscan.Report(ctx, r, format, parseCSV, parseXML)
 }
 
 func parseXML(s *xmlscan.Scanner, root xml.StartElement) (*importers.Report, error) {

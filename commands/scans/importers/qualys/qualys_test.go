@@ -174,3 +174,33 @@ func TestAssetDataAndDetections(t *testing.T) {
 		}
 	}
 }
+
+// TestCSVExports: the VM detections CSV reads as the XML reports do (same fingerprint, Fixed
+// resolved, Ig info, CVSS "score (vector)"); the PCI CSV takes its level from Q_SEVERITY, its
+// SEVERITY being a word.
+func TestCSVExports(t *testing.T) {
+	rep := importertest.ParseFile(t, New(), importertest.File(t, format, "qualys_vm_detections_own.csv"))
+	a := rep.Assets[0]
+	if a.Key != "host:192.0.2.40" || !slices.Equal(a.Hostnames, []string{"app1.example.com", "APP1"}) || a.OS != "Ubuntu 22.04" {
+		t.Errorf("asset %+v", a)
+	}
+	ssh := rep.Findings[0]
+	if ssh.Title != "Deprecated SSH Cryptographic Settings" || ssh.Severity != importers.Medium || ssh.Location.Port != 22 ||
+		ssh.Fingerprint != parseutil.FingerprintJSON("qualys/v1", "192.0.2.40", "38739", "22", "tcp") ||
+		ssh.Evidence != "cipher 3des-cbc" || ssh.Remediation != "Disable the weak ciphers." || len(ssh.CVSS) != 2 || *ssh.CVSS[1].Score != 5.9 {
+		t.Errorf("ssh finding %+v", ssh)
+	}
+	eol := rep.Findings[1]
+	if eol.Severity != importers.Critical || eol.Suppressed == nil || eol.Suppressed.Kind != importers.SuppressedResolved ||
+		!slices.Equal(eol.CVEs, []string{"CVE-2023-0001", "CVE-2023-0002"}) {
+		t.Errorf("fixed finding %+v", eol)
+	}
+	if ig := rep.Findings[2]; ig.Severity != importers.Info || ig.Description != "Scan duration." {
+		t.Errorf("information gathered %+v", ig)
+	}
+	pci := importertest.ParseFile(t, New(), importertest.File(t, format, "qualys_pci_own.csv"))
+	if f := pci.Findings[0]; f.Title != "Web Server Stopped Responding" || f.Severity != importers.Medium || f.ScannerSeverity != "3" ||
+		f.Evidence != "No response after 4 requests." || pci.Assets[0].OS != "Linux 2.x" {
+		t.Errorf("PCI finding %+v", f)
+	}
+}
