@@ -11,9 +11,9 @@
 // the template has several matchers) the title; info.description and info.remediation the text;
 // info.reference the references; info.classification its CVEs (cve-id), CWEs (cwe-id) and CVSS
 // rating (cvss-metrics, cvss-score: the vector is kept as written, never scored here). The
-// evidence is what the result shows of the match: matcher-name, extracted-results, matched-line
-// and the curl command, cut to a few KiB; request and response bodies are not kept (they can be
-// megabytes and the curl command names the request).
+// evidence is what the result shows of the match: matcher-name, extracted-results, matched-line,
+// meta (the payload values used) and the curl command, cut to a few KiB; request and response
+// bodies are not kept (they can be megabytes and the curl command names the request).
 //
 // The asset is what was scanned, from host: a URL host ("https://example.com/…") gives a
 // web_application whose BaseURL is scheme://host[:port] (the result's ip is not kept: a CDN
@@ -48,9 +48,11 @@ package nuclei
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -164,6 +166,9 @@ type nResult struct {
 	IP               string     `json:"ip"`
 	Timestamp        string     `json:"timestamp"`
 	CurlCommand      string     `json:"curl-command"`
+	// Meta holds the payload values a match used (a default-login template's username and
+	// password): two results that differ only there are one finding, and this tells which.
+	Meta map[string]any `json:"meta"`
 
 	// Nuclei before 2.5 wrote these names; a result holds either spelling, never both.
 	OldTemplateID       string     `json:"templateID"`
@@ -377,6 +382,18 @@ func evidence(res *nResult) string {
 	}
 	for _, v := range res.MatchedLine {
 		parts = append(parts, "Matched line: "+parseutil.Truncate(v, maxEvidencePart))
+	}
+	if len(res.Meta) > 0 {
+		keys := make([]string, 0, len(res.Meta))
+		for k := range res.Meta {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		var kv []string
+		for _, k := range keys {
+			kv = append(kv, fmt.Sprintf("%s=%v", k, res.Meta[k]))
+		}
+		parts = append(parts, "Meta: "+parseutil.Truncate(strings.Join(kv, ", "), maxEvidencePart))
 	}
 	if res.CurlCommand != "" {
 		parts = append(parts, "Request: "+parseutil.Truncate(res.CurlCommand, maxEvidencePart))

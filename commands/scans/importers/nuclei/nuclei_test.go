@@ -129,3 +129,19 @@ func TestLegacyFieldNames(t *testing.T) {
 		t.Errorf("legacy %+v\ncurrent %+v", old[0], now[0])
 	}
 }
+
+// TestMetaInEvidence: two results of a default-login template at one place are one finding, and
+// its evidence names both credential pairs (the result's meta), not just the first.
+func TestMetaInEvidence(t *testing.T) {
+	line := func(password string) string {
+		return `{"template-id":"ftp-default-credentials","info":{"name":"FTP default credentials","severity":"critical"},"host":"ftp.example","matched-at":"ftp.example:21","meta":{"username":"anonymous","password":"` + password + `"}}`
+	}
+	rep := importertest.MustParseString(t, New(), line("default")+"\n"+line("stingray")+"\n")
+	if len(rep.Findings) != 1 {
+		t.Fatalf("%d findings, want 1", len(rep.Findings))
+	}
+	ev := rep.Findings[0].Evidence
+	if !strings.Contains(ev, "Meta: password=default, username=anonymous") || !strings.Contains(ev, "password=stingray") {
+		t.Errorf("evidence %q", ev)
+	}
+}
