@@ -33,8 +33,9 @@ var goldenFiles = map[string]golden{
 	// VULN_INFO (DETECTION) records, r.iter('HOST') × h.iter('VULN_INFO') with findtext.
 	// QID 6 is Ig (info), 38739 glossary level 3 on two hosts, 370876 level 4 (Fixed).
 	"qualys_asset_data_report_own.xml": {4, 2, map[importers.Severity]int{importers.Info: 1, importers.Medium: 2, importers.High: 1}, 1},
-	// Confirmed level 2, Potential level 5, Info level 3 (info).
-	"qualys_host_detection_own.xml": {3, 1, map[importers.Severity]int{importers.Low: 1, importers.Critical: 1, importers.Info: 1}, 0},
+	// Confirmed level 2, Potential level 5, Info level 3 (info); a second host, agent-tracked
+	// with no IP, whose one Info detection has no SEVERITY.
+	"qualys_host_detection_own.xml": {4, 2, map[importers.Severity]int{importers.Low: 1, importers.Critical: 1, importers.Info: 2}, 0},
 	// CSV: rows, python3 csv.DictReader; distinct (IP, QID, Port, Protocol). VM detections:
 	// levels 3 and 5 (Fixed), and an Ig row (info); PCI: Q_SEVERITY 3 and 2.
 	"qualys_vm_detections_own.csv": {3, 2, map[importers.Severity]int{importers.Medium: 1, importers.Critical: 1, importers.Info: 1}, 1},
@@ -84,6 +85,8 @@ var spec = importertest.Spec{
 		{Name: "other root", In: `<nmaprun/>`, Msg: "not <SCAN>"},
 		{Name: "knowledge base", In: `<KNOWLEDGE_BASE_VULN_LIST_OUTPUT/>`, Msg: "KnowledgeBase"},
 		{Name: "asset data: bad ip", In: `<ASSET_DATA_REPORT><HOST_LIST><HOST><IP>x</IP></HOST></HOST_LIST></ASSET_DATA_REPORT>`, Msg: "not an IP address"},
+		{Name: "detection: bad qid", In: `<HOST_LIST_VM_DETECTION_OUTPUT><RESPONSE><HOST_LIST><HOST><IP>10.0.0.1</IP><DETECTION_LIST><DETECTION><QID>x</QID></DETECTION></DETECTION_LIST></HOST></HOST_LIST></RESPONSE></HOST_LIST_VM_DETECTION_OUTPUT>`, Msg: "not a QID"},
+		{Name: "detection: no host name", In: `<HOST_LIST_VM_DETECTION_OUTPUT><RESPONSE><HOST_LIST><HOST><TRACKING_METHOD>IP</TRACKING_METHOD></HOST></HOST_LIST></RESPONSE></HOST_LIST_VM_DETECTION_OUTPUT>`, Msg: "names the host"},
 		{Name: "asset data: bad port", In: `<ASSET_DATA_REPORT><HOST_LIST><HOST><IP>10.0.0.1</IP><VULN_INFO_LIST><VULN_INFO><QID>6</QID><PORT>http</PORT></VULN_INFO></VULN_INFO_LIST></HOST></HOST_LIST></ASSET_DATA_REPORT>`, Msg: "not a port"},
 		{Name: "truncated", In: scan(vuln("80", "82054", "2"))[:120], Msg: "unexpected EOF"},
 		{Name: "entity", In: `<!DOCTYPE SCAN [<!ENTITY x "y">]><SCAN value="scan/1">&x;</SCAN>`, Msg: "entity"},

@@ -23,7 +23,7 @@ var csvRequired = []string{"IP", "QID"}
 func parseCSV(ctx context.Context, r io.Reader) (*importers.Report, error) {
 	b := newDetectionBuilder("Qualys VM")
 	rep, err := csvscan.Parse(ctx, r, format, csvRequired, func(c *csvscan.Reader, row csvscan.Row) error {
-		ip, ok := b.host(row.Get("IP"), row.Get("DNS", "HOSTNAME"), row.Get("NetBIOS"), row.Get("OS", "OPERATING SYSTEM"))
+		ip, ok := b.host(row.Get("IP"), row.Get("DNS", "HOSTNAME"), row.Get("NetBIOS"), row.Get("OS", "OPERATING SYSTEM"), "")
 		if !ok {
 			return c.Errorf(row, "IP", "%q is not an IP address", parseutil.TruncateEllipsis(row.Get("IP"), 64))
 		}

@@ -76,6 +76,9 @@ func (b *detectionBuilder) assetDataHost(s *xmlscan.Scanner, n *xmlscan.Node) er
 		d := detection{ip: ip, qid: strings.TrimSpace(v.Get("QID")), kind: v.Get("TYPE"), result: v.Get("RESULT"),
 			status: v.Get("VULN_STATUS"), proto: strings.ToLower(v.Get("PROTOCOL"))}
 		d.information = strings.EqualFold(d.kind, "Ig")
+		if err := checkQID(s, d.qid); err != nil {
+			return err
+		}
 		if d.port, err = portNumber(s, v.Get("PORT")); err != nil {
 			return err
 		}
@@ -123,6 +126,9 @@ func (b *detectionBuilder) detectionHost(s *xmlscan.Scanner, n *xmlscan.Node) er
 		d := detection{ip: ip, qid: strings.TrimSpace(v.Get("QID")), kind: v.Get("TYPE"), severity: v.Get("SEVERITY"),
 			result: v.Get("RESULTS"), status: v.Get("STATUS"), proto: strings.ToLower(v.Get("PROTOCOL"))}
 		d.information = strings.EqualFold(d.kind, "Info")
+		if err := checkQID(s, d.qid); err != nil {
+			return err
+		}
 		if d.port, err = portNumber(s, v.Get("PORT")); err != nil {
 			return err
 		}
@@ -131,33 +137,56 @@ func (b *detectionBuilder) detectionHost(s *xmlscan.Scanner, n *xmlscan.Node) er
 	return nil
 }
 
-// host adds the host asset of one HOST and returns its address; false when ip is not one.
-func (b *detectionBuilder) host(ip, dns, netbios, os string) (string, bool) {
-	ip = strings.TrimSpace(ip)
-	if net.ParseIP(ip) == nil {
+// host adds the host asset of one HOST and returns what identifies it: its IP address, else
+// (an agent-tracked host the export gives no address for) its DNS or NetBIOS name, else its
+// Qualys host ID. False when ip is given but is not an address, or nothing names the host.
+func (b *detectionBuilder) host(ip, dns, netbios, os, id string) (string, bool) {
+	ip, dns, netbios, id = strings.TrimSpace(ip), strings.TrimSpace(dns), strings.TrimSpace(netbios), strings.TrimSpace(id)
+	a := importers.Asset{Kind: importers.Host}
+	switch {
+	case net.ParseIP(ip) != nil:
+		a.Name, a.IPs = ip, []string{ip}
+	case ip != "":
+		return "", false
+	case dns != "" || netbios != "":
+		a.Name = strings.ToLower(parseutil.FirstNonEmpty(dns, netbios))
+	case id != "":
+		a.Name = "qualys-host-" + id
+	default:
 		return "", false
 	}
-	key := "host:" + ip
-	a := b.assets.Get(key)
-	if a == nil {
-		a = b.assets.Add(importers.Asset{Key: key, Kind: importers.Host, Name: ip, IPs: []string{ip}})
+	a.Key = "host:" + a.Name
+	if got := b.assets.Get(a.Key); got == nil {
+		b.assets.Add(a)
 	}
+	got := b.assets.Get(a.Key)
 	for _, h := range []string{dns, netbios} {
-		a.Hostnames = parseutil.AddHostname(a.Hostnames, h)
+		got.Hostnames = parseutil.AddHostname(got.Hostnames, h)
 	}
 	if os = strings.TrimSpace(os); os != "" {
-		a.OS = os
+		got.OS = os
 	}
-	return ip, true
+	return a.Name, true
 }
 
-// xmlHost is host for a HOST element, refusing one without an IP address.
+// xmlHost is host for a HOST element (IPV6 when there is no IP), refusing one that names no
+// host.
 func (b *detectionBuilder) xmlHost(s *xmlscan.Scanner, n *xmlscan.Node, osField string) (string, error) {
-	ip, ok := b.host(n.Get("IP"), n.Get("DNS"), n.Get("NETBIOS"), n.Get(osField))
+	ip := parseutil.FirstNonEmpty(n.Get("IP"), n.Get("IPV6"))
+	name, ok := b.host(ip, n.Get("DNS"), n.Get("NETBIOS"), n.Get(osField), n.Get("ID"))
 	if !ok {
-		return "", s.Errorf("<HOST><IP>%s</IP>: not an IP address", parseutil.TruncateEllipsis(n.Get("IP"), 64))
+		return "", s.Errorf("<HOST><IP>%s</IP>: not an IP address, and no DNS, NETBIOS or ID names the host", parseutil.TruncateEllipsis(ip, 64))
 	}
-	return ip, nil
+	return name, nil
+}
+
+// checkQID refuses a record whose QID is not a number: the QID is the finding's rule and part
+// of its fingerprint.
+func checkQID(s *xmlscan.Scanner, qid string) error {
+	if _, err := strconv.ParseUint(qid, 10, 32); err != nil {
+		return s.Errorf("<QID>%s</QID>: not a QID", parseutil.TruncateEllipsis(qid, 32))
+	}
+	return nil
 }
 
 // portNumber reads a detection's PORT ("" is none).
@@ -182,7 +211,7 @@ func (b *detectionBuilder) report() *importers.Report {
 		g := b.glossary[d.qid] // nil when there is no glossary entry: Get gives ""
 		word := parseutil.FirstNonEmpty(strings.TrimSpace(d.severity), g.Get("SEVERITY"))
 		sev, ok := level(word)
-		if !ok {
+		if !ok && !d.information { // information records often carry no level at all
 			sev = importers.Info
 			warnings = append(warnings, fmt.Sprintf("QID %s: severity %q is not a level 1–5: info", parseutil.TruncateEllipsis(d.qid, 32), parseutil.TruncateEllipsis(word, 32)))
 		}

@@ -157,6 +157,14 @@ func TestAssetDataAndDetections(t *testing.T) {
 	if rep.StartedAt.IsZero() || rep.Assets[0].OS != "Windows Server 2019" {
 		t.Errorf("started %v, asset %+v", rep.StartedAt, rep.Assets[0])
 	}
+	// An agent-tracked host without an IP is known by its DNS name; an Info detection without
+	// a SEVERITY is info without a warning.
+	if a := rep.Assets[1]; a.Key != "host:laptop7.example.com" || len(a.IPs) != 0 || !slices.Equal(a.Hostnames, []string{"Laptop7.example.com"}) {
+		t.Errorf("agent host %+v", a)
+	}
+	if len(rep.Warnings) != 0 {
+		t.Errorf("warnings %q", rep.Warnings)
+	}
 	for _, f := range rep.Findings {
 		switch f.RuleID {
 		case "90043":
