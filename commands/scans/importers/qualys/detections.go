@@ -50,7 +50,7 @@ func (b *detectionBuilder) assetData(s *xmlscan.Scanner) error {
 				if err != nil {
 					return err
 				}
-				return b.assetDataHost(s, n)
+				return b.hostRecords(s, n, assetDataShape)
 			})
 		case "GLOSSARY":
 			return s.Each("VULN_DETAILS_LIST", func(xml.StartElement) error {
@@ -65,26 +65,6 @@ func (b *detectionBuilder) assetData(s *xmlscan.Scanner) error {
 		}
 		return s.Skip()
 	})
-}
-
-func (b *detectionBuilder) assetDataHost(s *xmlscan.Scanner, n *xmlscan.Node) error {
-	ip, err := b.xmlHost(s, n, "OPERATING_SYSTEM")
-	if err != nil {
-		return err
-	}
-	for _, v := range n.All("VULN_INFO_LIST", "VULN_INFO") {
-		d := detection{ip: ip, qid: strings.TrimSpace(v.Get("QID")), kind: v.Get("TYPE"), result: v.Get("RESULT"),
-			status: v.Get("VULN_STATUS"), proto: strings.ToLower(v.Get("PROTOCOL"))}
-		d.information = strings.EqualFold(d.kind, "Ig")
-		if err := checkQID(s, d.qid); err != nil {
-			return err
-		}
-		if d.port, err = portNumber(s, v.Get("PORT")); err != nil {
-			return err
-		}
-		b.found = append(b.found, d)
-	}
-	return nil
 }
 
 // hostDetections reads a <HOST_LIST_VM_DETECTION_OUTPUT> (the host detection list API):
@@ -109,7 +89,7 @@ func (b *detectionBuilder) hostDetections(s *xmlscan.Scanner) error {
 					if err != nil {
 						return err
 					}
-					return b.detectionHost(s, n)
+					return b.hostRecords(s, n, detectionShape)
 				})
 			}
 			return s.Skip()
@@ -117,15 +97,32 @@ func (b *detectionBuilder) hostDetections(s *xmlscan.Scanner) error {
 	})
 }
 
-func (b *detectionBuilder) detectionHost(s *xmlscan.Scanner, n *xmlscan.Node) error {
-	ip, err := b.xmlHost(s, n, "OS")
+// hostShape names the elements of one HOST's records in an export: the asset data report and
+// the host detection list say the same things under other names.
+type hostShape struct {
+	os, list, record, information, severity, result, status string
+}
+
+var (
+	assetDataShape = hostShape{os: "OPERATING_SYSTEM", list: "VULN_INFO_LIST", record: "VULN_INFO", information: "Ig",
+		result: "RESULT", status: "VULN_STATUS"} // the level is the glossary's
+	detectionShape = hostShape{os: "OS", list: "DETECTION_LIST", record: "DETECTION", information: "Info",
+		severity: "SEVERITY", result: "RESULTS", status: "STATUS"}
+)
+
+// hostRecords adds the host of one HOST element and its records.
+func (b *detectionBuilder) hostRecords(s *xmlscan.Scanner, n *xmlscan.Node, shape hostShape) error {
+	ip, err := b.xmlHost(s, n, shape.os)
 	if err != nil {
 		return err
 	}
-	for _, v := range n.All("DETECTION_LIST", "DETECTION") {
-		d := detection{ip: ip, qid: strings.TrimSpace(v.Get("QID")), kind: v.Get("TYPE"), severity: v.Get("SEVERITY"),
-			result: v.Get("RESULTS"), status: v.Get("STATUS"), proto: strings.ToLower(v.Get("PROTOCOL"))}
-		d.information = strings.EqualFold(d.kind, "Info")
+	for _, v := range n.All(shape.list, shape.record) {
+		d := detection{ip: ip, qid: strings.TrimSpace(v.Get("QID")), kind: v.Get("TYPE"), result: v.Get(shape.result),
+			status: v.Get(shape.status), proto: strings.ToLower(v.Get("PROTOCOL"))}
+		if shape.severity != "" {
+			d.severity = v.Get(shape.severity)
+		}
+		d.information = strings.EqualFold(d.kind, shape.information)
 		if err := checkQID(s, d.qid); err != nil {
 			return err
 		}
