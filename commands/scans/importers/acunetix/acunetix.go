@@ -32,10 +32,10 @@
 // Fingerprint: lower-case hex SHA-256 of the canonical string
 //
 //	acunetix/v1|<base URL>|<ModuleName>|<Name>|<Affects>|<Parameter>   (WVS)
-//
-// (a WVS item without a Parameter whose Details start "Set-Cookie: NAME=", a cookie check that
-// Acunetix reports once per cookie, takes NAME as its Parameter)
 //	acunetix360/v1|<target URL>|<Type>|<Url>                           (Acunetix 360)
+//
+// A WVS item without a Parameter whose Details start "Set-Cookie: NAME=" (a cookie check, which
+// Acunetix reports once per cookie) takes NAME as its Parameter.
 //
 // Details, requests and responses are left out: they hold timings and payloads that change
 // between two scans of the same issue. The Acunetix 360 LookupId is not used, so that an
