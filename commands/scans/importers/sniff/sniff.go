@@ -174,8 +174,13 @@ var signatures = map[string][]string{
 	"zap":  {"OWASPZAPReport", "@version", "@generated", "@programName", "site", "insights"},
 	"nmap": {"nmaprun"},
 	"nuclei": {"template-id", "template", "template-url", "template-path", "matched-at", "matcher-name", "matcher-status",
-		"extracted-results", "curl-command", "matched-line"},
-	"qualys": {"SCAN", "WAS_SCAN_REPORT", "ASSET_DATA_REPORT", "HOST_LIST_VM_DETECTION_OUTPUT"},
+		"extracted-results", "curl-command", "matched-line",
+		// before Nuclei 2.5
+		"templateID", "matched", "matcher_name", "extracted_results", "curl_command"},
+	"qualys": {"SCAN", "WAS_SCAN_REPORT", "ASSET_DATA_REPORT", "HOST_LIST_VM_DETECTION_OUTPUT",
+		// the VM detections and PCI CSV exports
+		"QID", "Vuln Status", "NetBIOS", "Tracking Method", "IP Status", "CVE ID", "CVSS3 Base", "Threat", "Solution",
+		"VULN TITLE", "Q_SEVERITY", "CVEID", "OPERATING SYSTEM"},
 	// A dump of every report keeps them under the resource type names.
 	"trivy-operator": {"apiVersion", "kind", "metadata", "report", "items", "vulnerabilityreports.aquasecurity.github.io",
 		"configauditreports.aquasecurity.github.io", "exposedsecretreports.aquasecurity.github.io",
@@ -222,7 +227,7 @@ var eventBridge = []string{"version", "id", "detail-type", "source", "account", 
 
 // xmlOnly are the formats that only come as XML: a JSON key or CSV column sharing one of their
 // names ("issues") is a coincidence, not a resemblance.
-var xmlOnly = map[string]bool{"burp": true, "acunetix": true, "checkmarx": true, "qualys": true, "nmap": true}
+var xmlOnly = map[string]bool{"burp": true, "acunetix": true, "checkmarx": true, "nmap": true}
 
 // Match is a supported format a shape resembles, with the names they share.
 type Match struct {
