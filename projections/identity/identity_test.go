@@ -68,7 +68,7 @@ func TestIdentityReadModels(t *testing.T) {
 		appendEv(t, store, blue, contracts.TypeTeamLeadChanged, contracts.TeamLeadChanged{Lead: ann})
 		appendEv(t, store, blue, contracts.TypeTeamMemberRemoved, contracts.TeamMemberRemoved{UserID: bob})
 		expires := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
-		appendEv(t, store, token, contracts.TypeApiTokenIssued, contracts.ApiTokenIssued{Name: "ci", OwnerID: ann, Scopes: []contracts.Permission{"imports:write"},
+		appendEv(t, store, token, contracts.TypeApiTokenIssued, contracts.ApiTokenIssuedV2{Name: "ci", OwnerID: ann, Scopes: []contracts.PermissionV2{"imports:write"},
 			SecretSHA256: hash, ExpiresAt: expires})
 		appendEv(t, store, session, contracts.TypeSessionStarted, contracts.SessionStarted{UserID: ann, Source: contracts.SessionSourcePassword,
 			RefreshSHA256: hash, ExpiresAt: expires})
