@@ -21,10 +21,16 @@ type upcast struct {
 var platformUpcasters = []upcast{
 	{contracts.TypeFindingOpened, 1, addsOptionalFields},       // v2: locations
 	{contracts.TypeScanImportCompleted, 1, addsOptionalFields}, // v2: parsed, stored, suppressed, … counts
+	{contracts.TypeApiTokenIssued, 1, widensEnums},             // v2: scopes among every permission (analytics:read, reports:*)
+	{contracts.TypeRoleDefined, 1, widensEnums},                // v2: permissions among every permission
 }
 
 // addsOptionalFields is the upcaster of a version that only adds optional fields.
 func addsOptionalFields(data json.RawMessage) (json.RawMessage, error) { return data, nil }
+
+// widensEnums is the upcaster of a version whose enums accept more values and that changes
+// nothing else: every v<N> value is still one of v<N+1>'s, so the data stays as it is.
+var widensEnums Upcaster = addsOptionalFields
 
 // PlatformRegistry is the registry of the platform's events: every schema embedded in package
 // schemas and the upcasters between their versions. It fails when a type has a version that

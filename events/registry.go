@@ -55,7 +55,7 @@ func NewRegistry() *Registry { return &Registry{types: map[string]*TypeInfo{}} }
 
 // LoadRegistry registers every schema under fsys, laid out as "<context>/<Type>.v<N>.json"
 // (root may be "." or a sub-directory such as "events").
-// A <context>/defs.json holds shapes that the context's schemas share by $ref; it is no event type.
+// A <context>/defs.json (or defs.v<N>.json) holds shapes that the context's schemas share by $ref; it is no event type.
 func LoadRegistry(fsys fs.FS, root string) (*Registry, error) {
 	r := NewRegistry()
 	refs, err := fs.Sub(fsys, root)
@@ -64,7 +64,7 @@ func LoadRegistry(fsys fs.FS, root string) (*Registry, error) {
 	}
 	r.refs = refs
 	err = fs.WalkDir(fsys, root, func(p string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() || path.Base(p) == schemas.DefsFile {
+		if err != nil || d.IsDir() || schemas.IsDefsFile(path.Base(p)) {
 			return err
 		}
 		rel := strings.TrimPrefix(strings.TrimPrefix(p, root), "/")

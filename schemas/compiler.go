@@ -3,6 +3,7 @@ package schemas
 import (
 	"fmt"
 	"io/fs"
+	"regexp"
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -12,6 +13,13 @@ import (
 // commands/<context>/defs.json): shapes several schemas of the context refer to with
 // "$ref": "defs.json#/$defs/<Name>". It is neither an event nor a command schema.
 const DefsFile = "defs.json"
+
+var defsFileRe = regexp.MustCompile(`^defs(\.v[1-9][0-9]*)?\.json$`)
+
+// IsDefsFile reports whether a file's base name is a context's shared definitions: DefsFile, or
+// defs.v<N>.json. A published defs.json never changes, so a definition that must (a permission
+// enum that grows) is declared again in a versioned file, which only the new event versions use.
+func IsDefsFile(base string) bool { return defsFileRe.MatchString(base) }
 
 // NewCompiler returns a draft 2020-12 compiler that asserts formats and resolves the $refs of
 // the schemas it compiles from fsys: a schema added as "soc:///<base>/<path>" finds its

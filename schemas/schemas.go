@@ -3,7 +3,8 @@
 //
 // Layout: events/<context>/<EventType>.v<N>.json, and events/<context>/defs.json for the shapes
 // the context's events share by $ref. A published file never changes (the lock file events.lock
-// pins its digest, the defs.json files' too); a breaking change is a new version with an upcaster.
+// pins its digest, the defs.json files' too); a breaking change is a new version with an upcaster,
+// and a shared shape that must change is declared again in defs.v<N>.json for it.
 package schemas
 
 import "embed"

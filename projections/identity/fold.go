@@ -146,7 +146,7 @@ func isTokenEvent(t string) bool {
 
 func foldToken(t *Token, e *events.Envelope) (*Token, error) {
 	if e.Type == contracts.TypeApiTokenIssued {
-		d, err := decode[contracts.ApiTokenIssued](e)
+		d, err := decode[contracts.ApiTokenIssuedV2](e)
 		if err != nil {
 			return nil, err
 		}

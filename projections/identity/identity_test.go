@@ -68,7 +68,7 @@ func TestIdentityReadModels(t *testing.T) {
 		appendEv(t, store, blue, contracts.TypeTeamLeadChanged, contracts.TeamLeadChanged{Lead: ann})
 		appendEv(t, store, blue, contracts.TypeTeamMemberRemoved, contracts.TeamMemberRemoved{UserID: bob})
 		expires := time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
-		appendEv(t, store, token, contracts.TypeApiTokenIssued, contracts.ApiTokenIssued{Name: "ci", OwnerID: ann, Scopes: []contracts.Permission{"imports:write"},
+		appendEv(t, store, token, contracts.TypeApiTokenIssued, contracts.ApiTokenIssuedV2{Name: "ci", OwnerID: ann, Scopes: []contracts.PermissionV2{"imports:write"},
 			SecretSHA256: hash, ExpiresAt: expires})
 		appendEv(t, store, session, contracts.TypeSessionStarted, contracts.SessionStarted{UserID: ann, Source: contracts.SessionSourcePassword,
 			RefreshSHA256: hash, ExpiresAt: expires})
@@ -147,4 +147,30 @@ func TestEventBeforeRegistrationIsPoison(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "before its UserRegistered") {
 		t.Fatalf("rebuild: %v, want the poison event named", err)
 	}
+}
+
+// A token recorded under ApiTokenIssued v1 and one under v2 (a permission v1 lacks) both read.
+func TestTokensOfBothEventVersionsRead(t *testing.T) {
+	testdb.Dialects(t, func(t *testing.T, db *projections.DB) {
+		store, _ := eventstest.OpenSQLite(t, sqlite.Config{})
+		hash, expires := strings.Repeat("ab", 32), time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
+		v1, err := json.Marshal(contracts.ApiTokenIssued{Name: "old", OwnerID: ann, Scopes: []contracts.Permission{contracts.PermissionImportsWrite},
+			SecretSHA256: hash, ExpiresAt: expires})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := store.Append(ctx, token, events.Any, []events.Envelope{{EventID: events.NewEventID(), Type: contracts.TypeApiTokenIssued,
+			SchemaVersion: 1, Data: v1, Actor: "system:test"}}); err != nil {
+			t.Fatal(err)
+		}
+		newer := "identity-token-0190a5e4-0000-7000-8000-000000000006"
+		appendEv(t, store, newer, contracts.TypeApiTokenIssued, contracts.ApiTokenIssuedV2{Name: "new", OwnerID: ann,
+			Scopes: []contracts.PermissionV2{contracts.PermissionV2ReportsWrite}, SecretSHA256: hash, ExpiresAt: expires})
+		rebuildAll(t, db, store)
+		tokens, err := identity.NewReader(db).Tokens(ctx, ann)
+		if err != nil || len(tokens) != 2 || !reflect.DeepEqual(tokens[0].Scopes, []string{"imports:write"}) ||
+			!reflect.DeepEqual(tokens[1].Scopes, []string{"reports:write"}) {
+			t.Fatalf("tokens %+v %v", tokens, err)
+		}
+	})
 }

@@ -251,6 +251,39 @@ func PermissionValues() []string {
 	return values(PermissionAssetsRead, PermissionAssetsWrite, PermissionAuditRead, PermissionEventsRead, PermissionFeedsManage, PermissionFindingsAcceptRisk, PermissionFindingsRead, PermissionFindingsTriage, PermissionImportsWrite, PermissionNotificationsManage, PermissionNotificationsRead, PermissionScansRead, PermissionScansRun, PermissionTeamsAll, PermissionUsersAdmin, PermissionUsersRead)
 }
 
+// PermissionV2 is the shared definition events/identity/defs.v2.json#/$defs/Permission. One of
+// schemas/access's permissions (access.Permissions(); a test in schemas/access keeps them equal).
+// defs.json#/$defs/Permission is this list as it was before analytics:read and reports:*.
+type PermissionV2 string
+
+const (
+	PermissionV2AnalyticsRead       PermissionV2 = "analytics:read"
+	PermissionV2AssetsRead          PermissionV2 = "assets:read"
+	PermissionV2AssetsWrite         PermissionV2 = "assets:write"
+	PermissionV2AuditRead           PermissionV2 = "audit:read"
+	PermissionV2EventsRead          PermissionV2 = "events:read"
+	PermissionV2FeedsManage         PermissionV2 = "feeds:manage"
+	PermissionV2FindingsAcceptRisk  PermissionV2 = "findings:accept-risk"
+	PermissionV2FindingsRead        PermissionV2 = "findings:read"
+	PermissionV2FindingsTriage      PermissionV2 = "findings:triage"
+	PermissionV2ImportsWrite        PermissionV2 = "imports:write"
+	PermissionV2NotificationsManage PermissionV2 = "notifications:manage"
+	PermissionV2NotificationsRead   PermissionV2 = "notifications:read"
+	PermissionV2ReportsManage       PermissionV2 = "reports:manage"
+	PermissionV2ReportsRead         PermissionV2 = "reports:read"
+	PermissionV2ReportsWrite        PermissionV2 = "reports:write"
+	PermissionV2ScansRead           PermissionV2 = "scans:read"
+	PermissionV2ScansRun            PermissionV2 = "scans:run"
+	PermissionV2TeamsAll            PermissionV2 = "teams:all"
+	PermissionV2UsersAdmin          PermissionV2 = "users:admin"
+	PermissionV2UsersRead           PermissionV2 = "users:read"
+)
+
+// PermissionV2Values lists every PermissionV2 in the schema's order.
+func PermissionV2Values() []string {
+	return values(PermissionV2AnalyticsRead, PermissionV2AssetsRead, PermissionV2AssetsWrite, PermissionV2AuditRead, PermissionV2EventsRead, PermissionV2FeedsManage, PermissionV2FindingsAcceptRisk, PermissionV2FindingsRead, PermissionV2FindingsTriage, PermissionV2ImportsWrite, PermissionV2NotificationsManage, PermissionV2NotificationsRead, PermissionV2ReportsManage, PermissionV2ReportsRead, PermissionV2ReportsWrite, PermissionV2ScansRead, PermissionV2ScansRun, PermissionV2TeamsAll, PermissionV2UsersAdmin, PermissionV2UsersRead)
+}
+
 // PreferenceChannel is the vocabulary of SetNotificationPreferences/channels
 // (commands/identity/SetNotificationPreferences.json), first declared there.
 type PreferenceChannel string

@@ -72,9 +72,9 @@ type CreateUser struct {
 // DefineRole is the payload of DefineRole (commands/identity/DefineRole.json). POST /v1/roles:
 // define (or redefine) a custom role.
 type DefineRole struct {
-	Name        string       `json:"name"`
-	Permissions []Permission `json:"permissions"`
-	Description string       `json:"description,omitempty"`
+	Name        string         `json:"name"`
+	Permissions []PermissionV2 `json:"permissions"`
+	Description string         `json:"description,omitempty"`
 }
 
 // DisableUser is the payload of DisableUser (commands/identity/DisableUser.json). POST
@@ -92,10 +92,10 @@ type EnableUser struct {
 // /v1/tokens: issue an API token; scopes must be among the owner's permissions (default: all of
 // them, as of now). The token is shown once.
 type IssueApiToken struct {
-	Name         string       `json:"name"`
-	Scopes       []Permission `json:"scopes,omitempty"`
-	Teams        []string     `json:"teams,omitempty"`
-	DefinitionID string       `json:"definition_id,omitempty"`
+	Name         string         `json:"name"`
+	Scopes       []PermissionV2 `json:"scopes,omitempty"`
+	Teams        []string       `json:"teams,omitempty"`
+	DefinitionID string         `json:"definition_id,omitempty"`
 	// Lifetime: minutes (30m), hours (12h), days (90d) or a Go duration (2160h0m0s); at most the
 	// server's maximum (default 365 days).
 	TTL string `json:"ttl"`
@@ -171,6 +171,23 @@ type ApiTokenIssued struct {
 	ExpiresAt    time.Time `json:"expires_at"`
 }
 
+// ApiTokenIssuedV2 is the payload of ApiTokenIssued (events/identity/ApiTokenIssued.v2.json). An
+// API token was issued (stream identity-token-<uuid>); only the secret's hash is kept. Its last
+// use is not an event: it is kept in memory and in the read model. v2 accepts every permission of
+// schemas/access as a scope (defs.v2.json); v1 events upcast unchanged.
+type ApiTokenIssuedV2 struct {
+	Name string `json:"name"`
+	// A user's stream id.
+	OwnerID      string         `json:"owner_id"`
+	Scopes       []PermissionV2 `json:"scopes"`
+	Teams        []string       `json:"teams,omitempty"`
+	DefinitionID string         `json:"definition_id,omitempty"`
+	// Hex SHA-256 of a secret (refresh token, API token, invitation); the secret itself is never
+	// stored.
+	SecretSHA256 string    `json:"secret_sha256"`
+	ExpiresAt    time.Time `json:"expires_at"`
+}
+
 // ApiTokenRevoked is the payload of ApiTokenRevoked (events/identity/ApiTokenRevoked.v1.json). The
 // API token was revoked.
 type ApiTokenRevoked struct {
@@ -223,6 +240,16 @@ type RoleDefined struct {
 	Name        string       `json:"name"`
 	Permissions []Permission `json:"permissions"`
 	Description string       `json:"description,omitempty"`
+}
+
+// RoleDefinedV2 is the payload of RoleDefined (events/identity/RoleDefined.v2.json). A custom role
+// was defined or redefined (stream identity-role-<uuidv5 of its name>). v2 accepts every
+// permission of schemas/access (defs.v2.json); v1 events upcast unchanged.
+type RoleDefinedV2 struct {
+	// A built-in role (admin, analyst, remediator, auditor, scanner) or a custom role's name.
+	Name        string         `json:"name"`
+	Permissions []PermissionV2 `json:"permissions"`
+	Description string         `json:"description,omitempty"`
 }
 
 // RoleGranted is the payload of RoleGranted (events/identity/RoleGranted.v1.json). The user was

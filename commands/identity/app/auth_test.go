@@ -23,7 +23,7 @@ func TestAuthenticateRefuses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pat := f.issueToken(t, carol, contracts.IssueApiToken{Name: "ci", Scopes: []contracts.Permission{"imports:write"}, TTL: "1h"})
+	pat := f.issueToken(t, carol, contracts.IssueApiToken{Name: "ci", Scopes: []contracts.PermissionV2{"imports:write"}, TTL: "1h"})
 	for name, cred := range map[string]string{
 		"empty":         "",
 		"garbage JWT":   "eyJ.not.a.token",
@@ -70,7 +70,7 @@ func TestRevokedSessionAndTokenAreRefused(t *testing.T) {
 	_, err := f.Svc.Authenticate(ctx, tok.AccessToken)
 	wantKind(t, err, problem.KindUnauthorized)
 
-	pat := f.issueToken(t, f.admin, contracts.IssueApiToken{Name: "x", Scopes: []contracts.Permission{"scans:read"}, TTL: "1d"})
+	pat := f.issueToken(t, f.admin, contracts.IssueApiToken{Name: "x", Scopes: []contracts.PermissionV2{"scans:read"}, TTL: "1d"})
 	if _, err := f.Svc.RevokeToken(ctx, f.admin, pat.ID, es.Invocation{}); err != nil {
 		t.Fatal(err)
 	}
@@ -90,11 +90,11 @@ func TestAPITokenScopesNarrowToTheOwner(t *testing.T) {
 	dan := f.principal(t, u.ID)
 
 	// scopes beyond the owner's permissions are refused at issue time
-	_, err = f.Svc.IssueToken(ctx, dan, contracts.IssueApiToken{Name: "too much", Scopes: []contracts.Permission{"imports:write", "users:admin"}, TTL: "1d"}, es.Invocation{})
+	_, err = f.Svc.IssueToken(ctx, dan, contracts.IssueApiToken{Name: "too much", Scopes: []contracts.PermissionV2{"imports:write", "users:admin"}, TTL: "1d"}, es.Invocation{})
 	wantKind(t, err, problem.KindRejected)
 	wantField(t, err, "/scopes/1")
 
-	pat, err := f.Svc.IssueToken(ctx, dan, contracts.IssueApiToken{Name: "ci", Scopes: []contracts.Permission{"imports:write", "findings:triage"},
+	pat, err := f.Svc.IssueToken(ctx, dan, contracts.IssueApiToken{Name: "ci", Scopes: []contracts.PermissionV2{"imports:write", "findings:triage"},
 		DefinitionID: "scans-definition-0190a5e4-0000-7000-8000-000000000001", TTL: "30d"}, es.Invocation{})
 	if err != nil {
 		t.Fatal(err)
@@ -137,9 +137,9 @@ func TestAPITokenTeamsAreTheCallersOnly(t *testing.T) {
 	mine, _ := f.Svc.CreateTeam(ctx, f.admin, contracts.CreateTeam{Name: "mine", Lead: u.ID}, es.Invocation{})
 	other, _ := f.Svc.CreateTeam(ctx, f.admin, contracts.CreateTeam{Name: "other"}, es.Invocation{})
 	erin := f.principal(t, u.ID)
-	_, err := f.Svc.IssueToken(ctx, erin, contracts.IssueApiToken{Name: "t", Scopes: []contracts.Permission{"findings:read"}, Teams: []string{other.ID}, TTL: "1d"}, es.Invocation{})
+	_, err := f.Svc.IssueToken(ctx, erin, contracts.IssueApiToken{Name: "t", Scopes: []contracts.PermissionV2{"findings:read"}, Teams: []string{other.ID}, TTL: "1d"}, es.Invocation{})
 	wantField(t, err, "/teams/0")
-	pat := f.issueToken(t, erin, contracts.IssueApiToken{Name: "t", Scopes: []contracts.Permission{"findings:read"}, Teams: []string{mine.ID}, TTL: "1d"})
+	pat := f.issueToken(t, erin, contracts.IssueApiToken{Name: "t", Scopes: []contracts.PermissionV2{"findings:read"}, Teams: []string{mine.ID}, TTL: "1d"})
 	// she leaves the team (a lead is named first): the token sees nothing any more
 	if _, err := f.Svc.AddMember(ctx, f.admin, mine.ID, contracts.AddTeamMember{UserID: f.adminID, Lead: ptr(true)}, es.Invocation{}); err != nil {
 		t.Fatal(err)
@@ -170,7 +170,7 @@ func TestRestartAndAnotherNodeKeepSessionsAndTokens(t *testing.T) {
 			}
 			other := f.Reopen(t) // another node, loaded before the session exists
 			tok := f.login(t, "admin@example.org", adminPassword)
-			pat := f.issueToken(t, f.admin, contracts.IssueApiToken{Name: "ci", Scopes: []contracts.Permission{"imports:write"}, TTL: "1d"})
+			pat := f.issueToken(t, f.admin, contracts.IssueApiToken{Name: "ci", Scopes: []contracts.PermissionV2{"imports:write"}, TTL: "1d"})
 			if p, err := other.Authenticate(ctx, tok.AccessToken); err != nil || p.ID != f.adminID {
 				t.Fatalf("another node: %v %+v", err, p)
 			}

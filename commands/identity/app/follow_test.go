@@ -34,7 +34,7 @@ func TestStartFollowsTheStoreAndFlushesLastUse(t *testing.T) {
 	if err := follower.Start(runCtx); err != nil {
 		t.Fatal(err)
 	}
-	pat := f.issueToken(t, f.admin, contracts.IssueApiToken{Name: "ci", Scopes: []contracts.Permission{"imports:write"}, TTL: "1d"})
+	pat := f.issueToken(t, f.admin, contracts.IssueApiToken{Name: "ci", Scopes: []contracts.PermissionV2{"imports:write"}, TTL: "1d"})
 	// the follower learns of the token by following, not by the lookup's catch-up: wait for it
 	for deadline := time.Now().Add(10 * time.Second); len(follower.Tokens(f.admin)) == 0; {
 		if time.Now().After(deadline) {

@@ -205,7 +205,7 @@ func TestNoSecretInTheEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pat := f.issueToken(t, eve, contracts.IssueApiToken{Name: "ci", Scopes: []contracts.Permission{"imports:write"}, TTL: "30d"})
+	pat := f.issueToken(t, eve, contracts.IssueApiToken{Name: "ci", Scopes: []contracts.PermissionV2{"imports:write"}, TTL: "30d"})
 	if _, err := f.Svc.Authenticate(ctx, pat.Token); err != nil {
 		t.Fatal(err)
 	}

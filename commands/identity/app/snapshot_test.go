@@ -21,7 +21,7 @@ func TestRestartFromTheSnapshotReadsOnlyTheTail(t *testing.T) {
 	f.Deps.Snapshots = dir
 	f.Svc = f.Reopen(t)
 	f.user(t, "ann@example.org", "analyst")
-	pat := f.issueToken(t, f.admin, contracts.IssueApiToken{Name: "ci", Scopes: []contracts.Permission{"imports:write"}, TTL: "1d"})
+	pat := f.issueToken(t, f.admin, contracts.IssueApiToken{Name: "ci", Scopes: []contracts.PermissionV2{"imports:write"}, TTL: "1d"})
 	if err := f.Svc.SaveSnapshot(); err != nil {
 		t.Fatal(err)
 	}

@@ -58,7 +58,7 @@ func TestWithTheTokensPackage(t *testing.T) {
 	b[i] = map[bool]byte{true: 'B', false: 'A'}[b[i] == 'A']
 	_, err = svc.Authenticate(ctx, string(b))
 	wantKind(t, err, problem.KindUnauthorized)
-	pat, err := svc.IssueToken(ctx, p, contracts.IssueApiToken{Name: "ci", Scopes: []contracts.Permission{"imports:write"}, TTL: "1d"}, es.Invocation{})
+	pat, err := svc.IssueToken(ctx, p, contracts.IssueApiToken{Name: "ci", Scopes: []contracts.PermissionV2{"imports:write"}, TTL: "1d"}, es.Invocation{})
 	if err != nil {
 		t.Fatal(err)
 	}

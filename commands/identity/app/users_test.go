@@ -98,9 +98,9 @@ func TestTeamsLeadIsAMember(t *testing.T) {
 
 func TestCustomRolesGrantTheirPermissions(t *testing.T) {
 	f := newFixture(t)
-	_, err := f.Svc.DefineRole(ctx, f.admin, contracts.DefineRole{Name: "analyst", Permissions: []contracts.Permission{"findings:read"}}, es.Invocation{})
+	_, err := f.Svc.DefineRole(ctx, f.admin, contracts.DefineRole{Name: "analyst", Permissions: []contracts.PermissionV2{"findings:read"}}, es.Invocation{})
 	wantKind(t, err, problem.KindRejected)
-	if _, err := f.Svc.DefineRole(ctx, f.admin, contracts.DefineRole{Name: "triager", Permissions: []contracts.Permission{"findings:triage", "findings:read"}}, es.Invocation{}); err != nil {
+	if _, err := f.Svc.DefineRole(ctx, f.admin, contracts.DefineRole{Name: "triager", Permissions: []contracts.PermissionV2{"findings:triage", "findings:read"}}, es.Invocation{}); err != nil {
 		t.Fatal(err)
 	}
 	u := f.user(t, "tri@example.org", "triager")
@@ -109,7 +109,7 @@ func TestCustomRolesGrantTheirPermissions(t *testing.T) {
 		t.Fatalf("perms %v", p.Perms)
 	}
 	// redefining applies at once
-	if _, err := f.Svc.DefineRole(ctx, f.admin, contracts.DefineRole{Name: "triager", Permissions: []contracts.Permission{"findings:read"}}, es.Invocation{}); err != nil {
+	if _, err := f.Svc.DefineRole(ctx, f.admin, contracts.DefineRole{Name: "triager", Permissions: []contracts.PermissionV2{"findings:read"}}, es.Invocation{}); err != nil {
 		t.Fatal(err)
 	}
 	if p := f.principal(t, u.ID); p.Can(access.FindingsTriage) {
@@ -336,7 +336,7 @@ func TestTokenDefaultsAndIssuingForAnotherUser(t *testing.T) {
 	if p.UserID != u.ID || !slices.Equal(p.Perms, []access.Permission{access.ImportsWrite}) {
 		t.Fatalf("principal %+v", p)
 	}
-	_, err = f.Svc.IssueToken(ctx, f.admin, contracts.IssueApiToken{Name: "x", UserID: u.ID, Scopes: []contracts.Permission{"users:admin"}, TTL: "1d"}, es.Invocation{})
+	_, err = f.Svc.IssueToken(ctx, f.admin, contracts.IssueApiToken{Name: "x", UserID: u.ID, Scopes: []contracts.PermissionV2{"users:admin"}, TTL: "1d"}, es.Invocation{})
 	wantField(t, err, "/scopes/0")
 	svc := f.principal(t, u.ID)
 	_, err = f.Svc.IssueToken(ctx, svc, contracts.IssueApiToken{Name: "x", UserID: f.adminID, TTL: "1d"}, es.Invocation{})

@@ -56,8 +56,8 @@ func TestPermissionVocabularyIsAccesss(t *testing.T) {
 	for _, p := range access.Permissions() {
 		want = append(want, string(p))
 	}
-	if got := contracts.PermissionValues(); !slices.Equal(got, want) {
-		t.Fatalf("schemas' permissions %v, access's %v: update schemas/events/identity/defs.json and the commands", got, want)
+	if got := contracts.PermissionV2Values(); !slices.Equal(got, want) {
+		t.Fatalf("schemas' permissions %v, access's %v: version the identity events that list permissions (see schemas/access's TestSchemasListEveryPermission) and update the commands", got, want)
 	}
 }
 

@@ -46,9 +46,9 @@ func (r *Role) Define(name string, perms []access.Permission, description string
 	if r.Exists() && slices.Equal(r.Permissions, ps) && r.Description == description {
 		return nil, nil
 	}
-	data := contracts.RoleDefined{Name: name, Description: description}
+	data := contracts.RoleDefinedV2{Name: name, Description: description}
 	for _, p := range ps {
-		data.Permissions = append(data.Permissions, contracts.Permission(p))
+		data.Permissions = append(data.Permissions, contracts.PermissionV2(p))
 	}
 	return []es.Change{{Type: contracts.TypeRoleDefined, Data: data}}, nil
 }
@@ -62,7 +62,7 @@ func (r *Role) Apply(e *events.Envelope) error {
 	if e.Type != contracts.TypeRoleDefined {
 		return nil
 	}
-	var d contracts.RoleDefined
+	var d contracts.RoleDefinedV2
 	if err := json.Unmarshal(e.Data, &d); err != nil {
 		return err
 	}

@@ -64,13 +64,13 @@ func (t *APIToken) Issue(in TokenIssue) ([]es.Change, error) {
 	if len(in.Scopes) == 0 {
 		return nil, rule("/scopes", "a token needs at least one scope")
 	}
-	data := contracts.ApiTokenIssued{Name: in.Name, OwnerID: in.Owner, Teams: in.Teams, DefinitionID: in.DefinitionID,
+	data := contracts.ApiTokenIssuedV2{Name: in.Name, OwnerID: in.Owner, Teams: in.Teams, DefinitionID: in.DefinitionID,
 		SecretSHA256: in.SecretHash, ExpiresAt: in.ExpiresAt.UTC()}
 	for i, s := range in.Scopes {
 		if !slices.Contains(in.OwnerPerms, s) {
 			return nil, rule("/scopes/"+strconv.Itoa(i), "%s is not one of the owner's permissions", s)
 		}
-		data.Scopes = append(data.Scopes, contracts.Permission(s))
+		data.Scopes = append(data.Scopes, contracts.PermissionV2(s))
 	}
 	return []es.Change{{Type: contracts.TypeApiTokenIssued, Data: data}}, nil
 }
@@ -91,7 +91,7 @@ func (t *APIToken) Apply(e *events.Envelope) error {
 	t.Version = e.Version
 	switch e.Type {
 	case contracts.TypeApiTokenIssued:
-		var d contracts.ApiTokenIssued
+		var d contracts.ApiTokenIssuedV2
 		if err := json.Unmarshal(e.Data, &d); err != nil {
 			return err
 		}

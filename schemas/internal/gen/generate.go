@@ -125,8 +125,8 @@ var enumNames = map[string]string{
 	"SessionRevoked/reason":                       "SessionRevocationReason",
 	"NotificationPreferencesSet/channels":         "PreferenceChannel",
 	"SetNotificationPreferences/channels":         "PreferenceChannel",
-	"DefineRole/permissions":                      "Permission",
-	"IssueApiToken/scopes":                        "Permission",
+	"DefineRole/permissions":                      "PermissionV2",
+	"IssueApiToken/scopes":                        "PermissionV2",
 }
 
 // alwaysWritten lists optional properties, keyed like enumNames, whose Go field has no omitempty:
@@ -193,7 +193,17 @@ func newGenerator() *generator {
 var eventFile = regexp.MustCompile(`^events/([a-z]+)/([A-Z][A-Za-z0-9]*)\.v([0-9]+)\.json$`)
 var commandFile = regexp.MustCompile(`^commands/([a-z]+)/([A-Z][A-Za-z0-9]*)\.json$`)
 var enumFile = regexp.MustCompile(`^enums/([A-Z][A-Za-z0-9]*)\.json$`)
-var defsFile = regexp.MustCompile(`^(?:events|commands)/([a-z]+)/defs\.json$`)
+var defsFile = regexp.MustCompile(`^(?:events|commands)/([a-z]+)/defs(?:\.v([1-9][0-9]*))?\.json$`)
+
+// defName is the Go name of the definition n of the defs file p: one of defs.v<N>.json (N > 1)
+// takes the suffix V<N>, as the payload of <Type>.v<N>.json does, so that a definition declared
+// again in a later defs file (a widened enum) is a type of its own beside the published one.
+func defName(p, n string) string {
+	if m := defsFile.FindStringSubmatch(p); m != nil && m[2] != "" && m[2] != "1" {
+		return n + "V" + m[2]
+	}
+	return n
+}
 
 // generate returns the generated package's files by name.
 func generate(fsys fs.FS) (map[string][]byte, error) {
@@ -238,14 +248,14 @@ func generate(fsys fs.FS) (map[string][]byte, error) {
 			intro := fmt.Sprintf("is the shared definition %s#/$defs/%s.", p, n)
 			switch {
 			case d.typ() == "string" && len(d.Enum) > 0:
-				if _, err := g.enum(n, intro+" "+d.Description, d.Enum, p); err != nil {
+				if _, err := g.enum(defName(p, n), intro+" "+d.Description, d.Enum, p); err != nil {
 					return nil, err
 				}
 				continue
 			case d.typ() != "object" || len(d.Properties.names) == 0:
 				return nil, fmt.Errorf("%s: $defs/%s: a shared definition is an object with properties or a string enum", p, n)
 			}
-			if err := g.object(m[1], n, intro, n, "", d, p); err != nil {
+			if err := g.object(m[1], defName(p, n), intro, n, "", d, p); err != nil {
 				return nil, err
 			}
 		}
@@ -431,14 +441,15 @@ func (g *generator) sameFields() error {
 func (g *generator) ref(file, ref string) (string, *schema, error) {
 	doc, frag, _ := strings.Cut(ref, "#")
 	name, ok := strings.CutPrefix(frag, "/$defs/")
-	if path.Base(doc) != "defs.json" || !ok {
-		return "", nil, fmt.Errorf("%s: $ref %q: only a defs.json's $defs can be referred to", file, ref)
+	defs := path.Join(path.Dir(file), doc)
+	if !defsFile.MatchString(defs) || !ok {
+		return "", nil, fmt.Errorf("%s: $ref %q: only a defs.json's (or defs.v<N>.json's) $defs can be referred to", file, ref)
 	}
-	d := g.defs[path.Join(path.Dir(file), doc)+"#"+frag]
+	d := g.defs[defs+"#"+frag]
 	if d == nil {
 		return "", nil, fmt.Errorf("%s: $ref %q: no such definition", file, ref)
 	}
-	return name, d, nil
+	return defName(defs, name), d, nil
 }
 
 func (g *generator) goType(ctx, nested, title, propPath string, p *schema, file string) (string, error) {

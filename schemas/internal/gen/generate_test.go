@@ -149,3 +149,31 @@ func TestGoTypeAliasesOnlyTheSameFields(t *testing.T) {
 		t.Error("an alias of a type with other fields was accepted")
 	}
 }
+
+// TestVersionedDefinitionsAreTypesOfTheirOwn: a definition declared again in defs.v2.json (the
+// published defs.json never changes) is the type <Name>V2 beside <Name>, and the payloads that
+// refer to it get that type.
+func TestVersionedDefinitionsAreTypesOfTheirOwn(t *testing.T) {
+	fsys := fstest.MapFS{
+		"events/things/defs.json":         {Data: []byte(`{"$defs": {"Colour": {"type": "string", "enum": ["red"]}}}`)},
+		"events/things/defs.v2.json":      {Data: []byte(`{"$defs": {"Colour": {"type": "string", "enum": ["red", "blue"]}}}`)},
+		"events/things/ThingMade.v1.json": {Data: []byte(`{"title": "ThingMade", "type": "object", "required": ["colour"], "properties": {"colour": {"$ref": "defs.json#/$defs/Colour"}}}`)},
+		"events/things/ThingMade.v2.json": {Data: []byte(`{"title": "ThingMade", "type": "object", "required": ["colour"], "properties": {"colour": {"$ref": "defs.v2.json#/$defs/Colour"}}}`)},
+	}
+	files, err := generate(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	enums := string(files["zz_enums.go"])
+	for _, want := range []string{"type Colour string", `ColourRed Colour = "red"`, "type ColourV2 string", `ColourV2Blue ColourV2 = "blue"`} {
+		if !strings.Contains(enums, want) {
+			t.Errorf("enums lack %q:\n%s", want, enums)
+		}
+	}
+	src := string(files["zz_things.go"])
+	for _, want := range []string{"type ThingMade struct {\n\tColour Colour `json:\"colour\"`", "type ThingMadeV2 struct {\n\tColour ColourV2 `json:\"colour\"`"} {
+		if !strings.Contains(src, want) {
+			t.Errorf("generated code lacks %q:\n%s", want, src)
+		}
+	}
+}
