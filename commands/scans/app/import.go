@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -98,7 +100,7 @@ func (im *Importer) Import(ctx context.Context, req ImportScanReport) (Summary, 
 			}
 		}
 		if len(cands) != 1 {
-			ferr := detectError(head, cands, im.Formats())
+			ferr := detectError(head, cands, im.Formats(), im.emptyIsReport)
 			return Summary{}, im.fail(ctx, stream, start.expected, meta, scanID, "", "detect", ferr)
 		}
 		parser = im.parsers[cands[0]]
@@ -300,10 +302,21 @@ func (im *Importer) run(ctx context.Context, rep *importers.Report, scanID, fall
 	if err != nil {
 		return err
 	}
+	scanned := slices.Collect(maps.Values(assetOf))
+	if len(rep.Assets) == 0 {
+		// A report that names no asset (an empty report: the scanner found nothing) has no scope
+		// of its own, so it would resolve nothing, silently. With an asset named it is a scan of
+		// that asset that saw none of its findings: holdBack keeps them unless closeMissing.
+		if fallback != "" {
+			scanned = append(scanned, fallback)
+		} else {
+			sum.warn(fmt.Sprintf("the report names no asset, so it resolves nothing: name the scanned asset (asset, ?asset= or soc import --asset) and pass close_missing=true to resolve that asset's %s findings it did not see", rep.Format))
+		}
+	}
 	// The findings of assets merged into a report's asset are its own: their scopes are its too.
 	scopeSet := map[string]struct{}{}
 	aliases := map[string][]string{}
-	for _, id := range assetOf {
+	for _, id := range scanned {
 		scopeSet[ScopeKey(id, rep.Format)] = struct{}{}
 		if _, done := aliases[id]; done {
 			continue
