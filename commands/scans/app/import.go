@@ -43,7 +43,10 @@ type ImportScanReport struct {
 	// the findings of a report asset belong to when the report does not identify it well enough
 	// to match or register it (a filesystem scan of ".", a SARIF log without version-control
 	// provenance). Report assets that do identify themselves are matched or registered as usual.
-	// An asset it does not name is an *UnknownAssetError, before anything is written.
+	// A report that names no asset (an empty Nuclei report: nothing matched) is a scan of this
+	// asset that saw none of its findings (held back unless CloseMissing); without Asset it
+	// resolves nothing and says so in a warning. An asset it does not name is an
+	// *UnknownAssetError, before anything is written.
 	Asset string
 	// CloseMissing lets the import resolve the findings of its scopes it did not see even when
 	// they are more than Options.MaxCloseShare of a scope, or the report saw nothing of the scope
