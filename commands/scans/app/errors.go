@@ -22,10 +22,15 @@ type FormatError struct {
 }
 
 // detectError is the FormatError of a report whose head no parser, or more than one, claimed.
-func detectError(head []byte, candidates, known []string) *FormatError {
+// An empty report is never detected (it could be any format's); emptyIsReport, the formats that
+// read one as a report with no findings, tell the user which format to name.
+func detectError(head []byte, candidates, known, emptyIsReport []string) *FormatError {
 	e := &FormatError{Candidates: candidates, Known: known}
 	if len(candidates) == 0 {
 		e.Seen = sniff.Explain(head)
+		if sniff.Describe(head).Kind == sniff.Empty && len(emptyIsReport) > 0 {
+			e.Seen += "; an empty report of " + strings.Join(emptyIsReport, " or ") + " (a scan that found nothing) is imported with its format named, as a report with no findings"
+		}
 	}
 	return e
 }

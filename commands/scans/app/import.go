@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -41,7 +43,10 @@ type ImportScanReport struct {
 	// the findings of a report asset belong to when the report does not identify it well enough
 	// to match or register it (a filesystem scan of ".", a SARIF log without version-control
 	// provenance). Report assets that do identify themselves are matched or registered as usual.
-	// An asset it does not name is an *UnknownAssetError, before anything is written.
+	// A report that names no asset (an empty Nuclei report: nothing matched) is a scan of this
+	// asset that saw none of its findings (held back unless CloseMissing); without Asset it
+	// resolves nothing and says so in a warning. An asset it does not name is an
+	// *UnknownAssetError, before anything is written.
 	Asset string
 	// CloseMissing lets the import resolve the findings of its scopes it did not see even when
 	// they are more than Options.MaxCloseShare of a scope, or the report saw nothing of the scope
@@ -98,7 +103,7 @@ func (im *Importer) Import(ctx context.Context, req ImportScanReport) (Summary, 
 			}
 		}
 		if len(cands) != 1 {
-			ferr := detectError(head, cands, im.Formats())
+			ferr := detectError(head, cands, im.Formats(), im.emptyIsReport)
 			return Summary{}, im.fail(ctx, stream, start.expected, meta, scanID, "", "detect", ferr)
 		}
 		parser = im.parsers[cands[0]]
@@ -300,10 +305,21 @@ func (im *Importer) run(ctx context.Context, rep *importers.Report, scanID, fall
 	if err != nil {
 		return err
 	}
+	scanned := slices.Collect(maps.Values(assetOf))
+	if len(rep.Assets) == 0 {
+		// A report that names no asset (an empty report: the scanner found nothing) has no scope
+		// of its own, so it would resolve nothing, silently. With an asset named it is a scan of
+		// that asset that saw none of its findings: holdBack keeps them unless closeMissing.
+		if fallback != "" {
+			scanned = append(scanned, fallback)
+		} else {
+			sum.warn(fmt.Sprintf("the report names no asset, so it resolves nothing: name the scanned asset (asset, ?asset= or soc import --asset) and pass close_missing=true to resolve that asset's %s findings it did not see", rep.Format))
+		}
+	}
 	// The findings of assets merged into a report's asset are its own: their scopes are its too.
 	scopeSet := map[string]struct{}{}
 	aliases := map[string][]string{}
-	for _, id := range assetOf {
+	for _, id := range scanned {
 		scopeSet[ScopeKey(id, rep.Format)] = struct{}{}
 		if _, done := aliases[id]; done {
 			continue

@@ -1,12 +1,14 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -74,6 +76,10 @@ type Importer struct {
 	store   *events.Guarded
 	parsers map[string]importers.Parser
 	formats []string
+	// emptyIsReport are the formats whose parser reads an empty report as one with no findings
+	// (importertest.Spec.EmptyIsReport), sorted: the parsers decide, asked once in New.
+	emptyIsReport []string
+
 	sla     vulns.SLAPolicy
 	now     func() time.Time
 	batch   int
@@ -172,11 +178,23 @@ func New(store *events.Guarded, opts Options) (*Importer, error) {
 		im.formats = append(im.formats, p.Format())
 	}
 	sort.Strings(im.formats)
+	for _, f := range im.formats {
+		if _, err := im.parsers[f].Parse(context.Background(), bytes.NewReader(nil)); err == nil {
+			im.emptyIsReport = append(im.emptyIsReport, f)
+		}
+	}
 	return im, nil
 }
 
 // Formats lists the formats the importer reads.
 func (im *Importer) Formats() []string { return append([]string(nil), im.formats...) }
+
+// EmptyIsReport reports whether an empty report (no bytes, or white space only) of format is a
+// report with no findings: true for the formats whose scanners write an empty file when they
+// find nothing (nuclei, gitleaks); the others refuse it. Auto-detection claims no empty report.
+func (im *Importer) EmptyIsReport(format string) bool {
+	return slices.Contains(im.emptyIsReport, format)
+}
 
 // Load restores the lookups from their snapshot, if there is a usable one, then reads $all
 // from where it last stopped (from the snapshot, or from 0) to the head.

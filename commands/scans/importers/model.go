@@ -56,6 +56,12 @@ type Report struct {
 	Warnings []string `json:"warnings,omitempty"`
 }
 
+// EmptyWarning is the warning of an empty report (no bytes, or white space only) that its
+// format reads as a report with no findings: the formats whose scanners write an empty file when
+// they find nothing (Nuclei's -jsonl -o) accept one, and say so with this warning, so that a clean
+// scan imports; the others refuse it (see importertest.Spec.EmptyIsReport).
+const EmptyWarning = "empty report: no findings"
+
 // Target is the report's own name for what it scanned.
 type Target struct {
 	// Name is the name as the report writes it: an artifact name ("alpine:3.10", "."), a base

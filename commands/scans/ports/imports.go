@@ -46,6 +46,8 @@ type ImportFunc func(ctx context.Context, cmd app.ImportScanReport) (app.Summary
 type Ledger interface {
 	// CheckFormat refuses a format that is neither auto nor a parser's name.
 	CheckFormat(format string) error
+	// EmptyIsReport reports whether an empty report of format is a report with no findings.
+	EmptyIsReport(format string) bool
 	// RequestImport records ScanImportRequested; the upload is accepted once it returns.
 	RequestImport(ctx context.Context, req app.RequestImport) (events.AppendResult, error)
 	// PendingImports lists what node accepted and has not ended.
@@ -402,9 +404,19 @@ func (im *Imports) post(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if n == 0 {
+		// An empty body is a scan that found nothing only in a format whose scanner writes one
+		// (nuclei): refused here, before it is queued, when the format is not named or never empty.
 		im.removeSpool(spool)
-		problem.Error(w, r, im.log, problem.Invalid("body", "the report is empty"))
-		return
+		if !im.ledger.EmptyIsReport(format) {
+			problem.Error(w, r, im.log, problem.Invalid("body", "%s", emptyBodyReason(format)))
+			return
+		}
+		// ScanImportRequested, a published schema, records at least one byte: the report is
+		// spooled as one line end, which those formats read as the same empty report.
+		if sum, n, err = im.spool(spool, strings.NewReader("\n")); err != nil {
+			im.bodyError(w, r, err)
+			return
+		}
 	}
 	actor := httpcmd.ActorOf(r)
 	res, err := im.ledger.RequestImport(r.Context(), app.RequestImport{ScanID: scanID, Format: format, Spool: spool, SHA256: sum, Bytes: n, Node: im.node, Actor: actor,
@@ -426,6 +438,14 @@ func (im *Imports) post(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Location", "/v1/scans/"+scanID+"/import")
 	writeJSON(w, http.StatusAccepted, map[string]any{"scan_id": scanID, "status": "/v1/scans/" + scanID + "/import", "bytes": n,
 		"sha256": sum, "position": res.LastPosition})
+}
+
+// emptyBodyReason says why an empty upload of format is refused.
+func emptyBodyReason(format string) string {
+	if format == "auto" {
+		return "the report is empty, which tells no format: name the format (?format=) of a scanner that writes an empty report when it finds nothing"
+	}
+	return "the report is empty, and an empty " + format + " report is no report: its scanner writes one even when it finds nothing"
 }
 
 // spool streams src into the spool file name while hashing it, and makes file and directory

@@ -3,7 +3,10 @@
 //
 // # What is read
 //
-// A report is an array of leaks (null or [] when nothing leaked). Each leak becomes a finding:
+// A report is an array of leaks (null or [] when nothing leaked). An empty input (no bytes, or
+// white space only) is read as [] with the warning importers.EmptyWarning: Gitleaks 8.22 and
+// later write no report when nothing leaked, so a pipeline that creates the report file first is
+// left with an empty one. Auto-detection does not claim an empty file: the format must be named. Each leak becomes a finding:
 // RuleID is the rule, Description (else RuleID) the title, File, StartLine and StartColumn the
 // location, Commit, Author, Date and Message the commit that introduced the secret, Tags the
 // description's last line and Link the reference. Gitleaks 7 reports (rule, offender, line,
@@ -117,7 +120,8 @@ func (*Parser) Info() importers.FormatInfo {
 		Notes: "The secret is never stored: Secret and Match are redacted to at most the first " + strconv.Itoa(revealedRunes) +
 			" characters (never more than a quarter of the secret) and its length. The fallback fingerprint's digest of the secret is unsalted, " +
 			"so that it is stable across imports: it lets whoever can read fingerprints test guesses of a short secret. " +
-			"One repository asset: Gitleaks 7's repoURL, else a weak identity (target \"gitleaks\" with hint tool_path).",
+			"One repository asset: Gitleaks 7's repoURL, else a weak identity (target \"gitleaks\" with hint tool_path). " +
+			"An empty file (Gitleaks 8.22 and later write no report when nothing leaked) is read as [] when the format is named (--format gitleaks).",
 	}
 }
 
@@ -233,6 +237,16 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 	}
 	var fps parseutil.Occurrences
 	repoURL := ""
+	empty, err := w.EmptyInput()
+	if err != nil {
+		return nil, err
+	}
+	if empty {
+		// The same report as [] (no leak), said: Gitleaks 8.22 and later, and 7 before them, write no
+		// report when nothing leaked, and a pipeline that creates the file first hands over an empty one.
+		out.Warnings = append(out.Warnings, importers.EmptyWarning)
+		return importers.Bounded(out, nil)
+	}
 	err = jsonguard.Each(w, "leaks", tolerant, func(l gLeak) {
 		digest := l.redact()
 		repoURL = parseutil.FirstNonEmpty(repoURL, l.RepoURL)

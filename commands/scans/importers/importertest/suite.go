@@ -39,6 +39,11 @@ type Spec struct {
 	// Detect are inputs with the answer Detect must give, beside the suite's own check that the
 	// parser claims its own testdata files and no other format's.
 	Detect map[string]bool
+	// EmptyIsReport is the format's policy for an empty input (no bytes, or white space only):
+	// true when its scanner writes an empty file for "nothing found" (Nuclei's -jsonl -o), so
+	// that the input is a report with no findings and the warning importers.EmptyWarning; false
+	// (every other format) when it is refused with a ParseError. The suite checks the policy.
+	EmptyIsReport bool
 	// Hostile inputs must each fail with a ParseError.
 	Hostile []Hostile
 	// TruncateEvery, when set, also cuts the golden file TruncateFile every TruncateEvery bytes
@@ -126,6 +131,7 @@ func Run(t *testing.T, newParser func() importers.Parser, s Spec) {
 	})
 	t.Run("Golden", func(t *testing.T) { s.golden(t, newParser) })
 	t.Run("Detect", func(t *testing.T) { s.detect(t, newParser()) })
+	t.Run("Empty", func(t *testing.T) { s.empty(t, newParser) })
 	if len(s.Hostile) > 0 {
 		t.Run("Hostile", func(t *testing.T) { s.hostile(t, newParser) })
 	}
@@ -163,6 +169,37 @@ func (s Spec) Verify(tb testing.TB, rep *importers.Report) {
 		return
 	}
 	s.Check(tb, rep)
+}
+
+// emptyInputs are what a scanner that found nothing, or the pipeline around it, leaves.
+var emptyInputs = map[string]string{"no bytes": "", "white space": " \n\t\r\n", "byte order mark": "\xEF\xBB\xBF\n"}
+
+// empty checks the format's policy for an empty input (Spec.EmptyIsReport).
+func (s Spec) empty(t *testing.T, newParser func() importers.Parser) {
+	for _, name := range slices.Sorted(maps.Keys(emptyInputs)) {
+		t.Run(name, func(t *testing.T) { s.emptyInput(t, newParser(), name, emptyInputs[name]) })
+	}
+}
+
+func (s Spec) emptyInput(tb testing.TB, p importers.Parser, name, in string) {
+	tb.Helper()
+	rep, err := ParseString(p, in)
+	if !s.EmptyIsReport {
+		if err == nil {
+			tb.Errorf("%s: an empty input was accepted (%d findings); the Spec says the format refuses it", name, len(rep.Findings))
+			return
+		}
+		s.parseError(tb, name, err, "")
+		return
+	}
+	if err != nil {
+		tb.Errorf("%s: an empty input was refused (%v); the Spec says it is a report with no findings", name, err)
+		return
+	}
+	s.Verify(tb, rep)
+	if len(rep.Findings) != 0 || !slices.Contains(rep.Warnings, importers.EmptyWarning) {
+		tb.Errorf("%s: %d findings, warnings %q; want none and %q", name, len(rep.Findings), rep.Warnings, importers.EmptyWarning)
+	}
 }
 
 func (s Spec) hostile(t *testing.T, newParser func() importers.Parser) {
@@ -260,6 +297,9 @@ func (s Spec) detect(t *testing.T, p importers.Parser) {
 func (s Spec) truncated(t *testing.T, newParser func() importers.Parser) {
 	cut := func(file string, data []byte, n int) {
 		t.Helper()
+		if n == 0 && s.EmptyIsReport {
+			return // a cut to nothing is an empty report, which Empty checks
+		}
 		rep, err := newParser().Parse(context.Background(), bytes.NewReader(data[:n]))
 		if err == nil && s.Unterminated != "" && strings.HasSuffix(file, s.Unterminated) {
 			whole, werr := newParser().Parse(context.Background(), bytes.NewReader(data))

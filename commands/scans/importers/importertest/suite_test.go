@@ -65,3 +65,32 @@ func TestRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestEmptyPolicy: the suite holds a parser to the empty-input policy its Spec declares, in
+// both directions, and an accepted empty report must say it is one.
+func TestEmptyPolicy(t *testing.T) {
+	refused := stubParser{err: &importers.ParseError{Format: "x", Offset: 0, Msg: "unexpected end of input"}}
+	said := stubParser{rep: &importers.Report{Format: "x", Assets: []importers.Asset{}, Findings: []importers.Finding{}, Warnings: []string{importers.EmptyWarning}}}
+	unsaid := stubParser{rep: &importers.Report{Format: "x", Assets: []importers.Asset{}, Findings: []importers.Finding{}}}
+	withFinding := stubParser{rep: &importers.Report{Format: "x", Assets: []importers.Asset{{Key: "a", Kind: importers.Host, Name: "a"}},
+		Findings: []importers.Finding{{AssetKey: "a", Fingerprint: "f", Title: "t", Severity: importers.Low}}, Warnings: []string{importers.EmptyWarning}}}
+	for _, tc := range []struct {
+		name   string
+		report bool
+		p      stubParser
+		fails  bool
+	}{
+		{"refused as declared", false, refused, false},
+		{"accepted though declared refused", false, said, true},
+		{"report as declared", true, said, false},
+		{"refused though declared a report", true, refused, true},
+		{"report without the warning", true, unsaid, true},
+		{"report with a finding", true, withFinding, true},
+	} {
+		var f failures
+		Spec{Format: "x", EmptyIsReport: tc.report}.emptyInput(&f, tc.p, "no bytes", "")
+		if (f.n > 0) != tc.fails {
+			t.Errorf("%s: %d failures, want failing %v", tc.name, f.n, tc.fails)
+		}
+	}
+}

@@ -25,6 +25,12 @@
 // unknown or missing ones derive from cvss-score (>=9 critical, >=7 high, >=4 medium, >0 low),
 // else info. ScannerSeverity keeps Nuclei's word.
 //
+// An empty input (no bytes, or white space only) is a report with no findings and no asset,
+// with the warning importers.EmptyWarning: Nuclei writes an empty -o file when nothing matched.
+// Auto-detection cannot tell it from any other empty file, so it is imported only with the format
+// named (--format nuclei, ?format=nuclei); without an asset named (--asset, ?asset=) it resolves
+// nothing (see the import service).
+//
 // # Fingerprints
 //
 // A fingerprint is the lower-case hex SHA-256 of the JSON array
@@ -113,7 +119,9 @@ func (*Parser) Info() importers.FormatInfo {
 			"unknown": importers.Info, // or from info.classification.cvss-score when given
 		},
 		Notes: "One finding per result; results with the same template, matcher and matched-at are merged. " +
-			"The asset is a web application (base URL of host) or a host; request and response bodies are not kept.",
+			"The asset is a web application (base URL of host) or a host; request and response bodies are not kept. " +
+			"An empty file (what nuclei -jsonl -o leaves when nothing matched) is a report with no findings when the format is named (--format nuclei); " +
+			"it names no asset, so it resolves nothing unless --asset names the scanned asset and close_missing=true.",
 	}
 }
 
@@ -210,10 +218,15 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 		b.add(&res)
 		return nil
 	}
-	switch w.Next() {
-	case 0:
-		return nil, w.ErrAt(w.Start(), "unexpected end of input: no Nuclei result")
-	case '[': // -json-export
+	empty, err := w.EmptyInput()
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case empty:
+		// nuclei -jsonl -o writes an empty file when nothing matched (since 2.3.8): a clean scan.
+		b.out.Warnings = append(b.out.Warnings, importers.EmptyWarning)
+	case w.Next() == '[': // -json-export
 		if err := w.Array("results", func(int) error { return one() }); err != nil {
 			return nil, err
 		}

@@ -330,6 +330,11 @@ func (s Shape) String() string {
 // Explain is the sentence for an unrecognised file: what it is and what it resembles.
 func Explain(head []byte) string {
 	s := Describe(head)
+	if s.Kind == Empty {
+		// Every format could have written it (a scanner that found nothing), so none resembles it
+		// more than another: only the user can say what it is.
+		return "the file is empty (no bytes, or white space only), which tells no format: name the report's format (soc import --format, ?format=)"
+	}
 	m := Resembles(s)
 	if len(m) == 0 {
 		return "the file is " + s.String() + "; it resembles none of the supported formats"

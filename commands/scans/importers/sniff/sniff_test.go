@@ -11,8 +11,8 @@ import (
 
 func TestExplain(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
-		{"", "the file is an empty file; it resembles none of the supported formats"},
-		{"\xEF\xBB\xBF  ", "the file is an empty file; it resembles none of the supported formats"},
+		{"", "the file is empty (no bytes, or white space only), which tells no format: name the report's format (soc import --format, ?format=)"},
+		{"\xEF\xBB\xBF \n\t", "the file is empty (no bytes, or white space only), which tells no format: name the report's format (soc import --format, ?format=)"},
 		// A Trivy report cut before its SchemaVersion.
 		{`{"ArtifactName": "x", "Results": [{"Target": "t"`,
 			`the file is a JSON object with the keys "ArtifactName", "Results"; it resembles trivy (shares ArtifactName, Results), bandit (shares Results), osv-scanner (shares Results)`},

@@ -58,6 +58,19 @@ func (w *Walker) Next() byte {
 	return c
 }
 
+// EmptyInput reports whether the input holds nothing but white space (after a byte order
+// mark): the whole report of a scanner that writes an empty file when it finds nothing. A read
+// error or the byte limit met before any value is that error, not an empty input.
+func (w *Walker) EmptyInput() (bool, error) {
+	if w.Next() != 0 {
+		return false, nil
+	}
+	if err := w.End(); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
 // ErrAt is a ParseError at p.
 func (w *Walker) ErrAt(p Pos, msg string) error { return w.lx.errAt(p, msg) }
 
