@@ -3,6 +3,8 @@ package clickhouse
 import (
 	"context"
 
+	ch "github.com/ClickHouse/clickhouse-go/v2"
+
 	"github.com/socplatform/soc/projections/analytics"
 )
 
@@ -18,7 +20,7 @@ func (db *DB) loadFindings(ctx context.Context, gen uint64, ids []string) (map[s
 	if len(ids) == 0 {
 		return out, nil
 	}
-	rows, err := db.conn.Query(ctx, "SELECT "+findingCols+" FROM "+table("analytics_findings", gen)+" FINAL WHERE finding_id IN (?)", ids)
+	rows, err := db.conn.Query(ctx, "SELECT "+findingCols+" FROM "+table("analytics_findings", gen)+" FINAL WHERE finding_id IN ?", set(ids))
 	if err != nil {
 		return nil, db.wrap("loading findings", err)
 	}
@@ -46,7 +48,7 @@ func (db *DB) loadAssets(ctx context.Context, gen uint64, ids []string) (map[str
 		if len(ids) == 0 {
 			return out, nil
 		}
-		q, args = q+" WHERE asset_id IN (?)", []any{ids}
+		q, args = q+" WHERE asset_id IN ?", []any{set(ids)}
 	}
 	rows, err := db.conn.Query(ctx, q, args...)
 	if err != nil {
@@ -63,4 +65,15 @@ func (db *DB) loadAssets(ctx context.Context, gen uint64, ids []string) (map[str
 		out[a.AssetID] = &a
 	}
 	return out, db.wrap("loading assets", rows.Err())
+}
+
+// set binds a list for "col IN ?" as a tuple ('a', 'b'): 18.16 refuses the array form
+// (IN (['a', 'b'])) that clickhouse-go makes of a slice; both servers take the tuple. An empty
+// list must not be bound (IN () is a syntax error): callers answer it without a query.
+func set[T any](vs []T) ch.GroupSet {
+	g := ch.GroupSet{Value: make([]any, len(vs))}
+	for i, v := range vs {
+		g.Value[i] = v
+	}
+	return g
 }
