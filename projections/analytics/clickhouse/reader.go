@@ -18,12 +18,12 @@ import (
 
 // Reader answers analytics.Reader from the live generation's tables.
 //
-// Every answer over time sums fact deltas: a fact's bucket is arrayFirstIndex(e -> at < e, ends)
-// over the bucket ends that analytics.Buckets computed in Go (so no time-zone support is needed
-// of the server), "open at the end of bucket k" is the running sum of the buckets up to k,
-// added up in Go. Percentiles are nearest-rank, exact: the k-th of the sorted durations, k =
+// Every answer over time sums fact deltas: a fact's bucket comes from the boundaries that
+// analytics.Buckets computed in Go (timeline.go; the server needs no time-zone support), "open
+// at the end of bucket k" is the running sum of the buckets up to k, added up in Go. Percentiles are nearest-rank, exact: the k-th of the sorted durations, k =
 // ceil(p·n) computed in integers (intDiv(n·p + 99, 100) for p in percent). Means are integer
-// sums divided in Go. Facts and dimensions are read with FINAL (schema.go). All of it is SQL
+// sums divided in Go. Facts are read as stored (the writer stores each once), dimensions with
+// FINAL (schema.go). All of it is SQL
 // that ClickHouse 18.16 and current ClickHouse both accept.
 type Reader struct{ db *DB }
 
@@ -71,19 +71,6 @@ func now(q *analytics.Query) int64 {
 	return q.Now.UnixMilli()
 }
 
-// bounds returns q's buckets and their ends in unix milliseconds.
-func bounds(q *analytics.Query) ([]analytics.Bucket, []int64, error) {
-	bs, err := analytics.Buckets(*q)
-	if err != nil {
-		return nil, nil, err
-	}
-	ends := make([]int64, len(bs))
-	for i, b := range bs {
-		ends[i] = b.End.UnixMilli()
-	}
-	return bs, ends, nil
-}
-
 // ctx allows long IN lists of visible assets (a scoped query names every asset its teams own;
 // 18.16's default max_query_size is 256 KiB).
 func queryCtx(ctx context.Context) context.Context {
@@ -124,15 +111,14 @@ func bySeverity() map[string]int64 {
 	return m
 }
 
-// bucket is the index of a fact's bucket from SQL's 1-based arrayFirstIndex (0: none).
-func bucket(i uint32, n int) (int, bool) { return int(i) - 1, i >= 1 && int(i) <= n }
-
 // OpenFindings implements analytics.Reader.
 func (r *Reader) OpenFindings(ctx context.Context, q analytics.Query) ([]analytics.OpenPoint, error) {
-	bs, ends, err := bounds(&q)
+	tl, err := newTimeline(&q)
 	if err != nil {
 		return nil, err
 	}
+	bs := tl.buckets
+	bexpr, bargs := tl.expr()
 	gen, sel, err := r.prepare(ctx, &q, false)
 	if err != nil {
 		return nil, err
@@ -143,9 +129,9 @@ func (r *Reader) OpenFindings(ctx context.Context, q analytics.Query) ([]analyti
 		delta[i] = map[string]int64{}
 	}
 	err = r.query(ctx, "open findings",
-		"SELECT arrayFirstIndex(e -> at < e, ?) AS b, severity, sum(open_delta) FROM "+table("analytics_facts", gen)+
-			" FINAL WHERE open_delta != 0 AND at < ?"+cond+" GROUP BY b, severity",
-		append([]any{ends, ends[len(ends)-1]}, args...),
+		"SELECT "+bexpr+" AS b, severity, sum(open_delta) FROM "+table("analytics_facts", gen)+
+			" WHERE open_delta != 0 AND at < ?"+cond+" GROUP BY b, severity",
+		append(append(bargs, tl.end), args...),
 		func(scan func(...any) error) error {
 			var b uint32
 			var sev string
@@ -153,7 +139,7 @@ func (r *Reader) OpenFindings(ctx context.Context, q analytics.Query) ([]analyti
 			if err := scan(&b, &sev, &n); err != nil {
 				return err
 			}
-			if i, ok := bucket(b, len(bs)); ok {
+			if i, ok := tl.index(b); ok {
 				delta[i][sev] += n
 			}
 			return nil
@@ -188,10 +174,12 @@ const (
 
 // Flow implements analytics.Reader.
 func (r *Reader) Flow(ctx context.Context, q analytics.Query) ([]analytics.FlowPoint, error) {
-	bs, ends, err := bounds(&q)
+	tl, err := newTimeline(&q)
 	if err != nil {
 		return nil, err
 	}
+	bs := tl.buckets
+	bexpr, bargs := tl.expr()
 	gen, sel, err := r.prepare(ctx, &q, false)
 	if err != nil {
 		return nil, err
@@ -202,10 +190,10 @@ func (r *Reader) Flow(ctx context.Context, q analytics.Query) ([]analytics.FlowP
 		out[i] = analytics.FlowPoint{Bucket: b, BySeverity: bySeverity()}
 	}
 	err = r.query(ctx, "flow",
-		"SELECT arrayFirstIndex(e -> at < e, ?) AS b, severity, countIf(type = ? AND seq = 0), countIf(type = ? AND open_delta = 1),"+
+		"SELECT "+bexpr+" AS b, severity, countIf(type = ? AND seq = 0), countIf(type = ? AND open_delta = 1),"+
 			" countIf"+leftResolved+", countIf"+leftRemoved+" FROM "+table("analytics_facts", gen)+
-			" FINAL WHERE at >= ? AND at < ?"+cond+" GROUP BY b, severity",
-		append([]any{ends, contracts.TypeFindingOpened, contracts.TypeFindingReopened, openStatuses(), bs[0].Start.UnixMilli(), ends[len(ends)-1]}, args...),
+			" WHERE at >= ? AND at < ?"+cond+" GROUP BY b, severity",
+		append(append(bargs, contracts.TypeFindingOpened, contracts.TypeFindingReopened, openStatuses(), tl.base, tl.end), args...),
 		func(scan func(...any) error) error {
 			var b uint32
 			var sev string
@@ -213,7 +201,7 @@ func (r *Reader) Flow(ctx context.Context, q analytics.Query) ([]analytics.FlowP
 			if err := scan(&b, &sev, &opened, &reopened, &resolved, &removed); err != nil {
 				return err
 			}
-			if i, ok := bucket(b, len(bs)); ok {
+			if i, ok := tl.index(b); ok {
 				p := &out[i]
 				p.Discovered += int64(opened)
 				p.Reopened += int64(reopened)
@@ -254,10 +242,12 @@ func durationsBySeverity() map[string]analytics.Durations {
 // MTTR implements analytics.Reader.
 func (r *Reader) MTTR(ctx context.Context, q analytics.Query) (analytics.MTTR, error) {
 	out := analytics.MTTR{RemediateBySev: durationsBySeverity(), TriageBySeverity: durationsBySeverity()}
-	bs, ends, err := bounds(&q)
+	tl, err := newTimeline(&q)
 	if err != nil {
 		return out, err
 	}
+	bs := tl.buckets
+	bexpr, bargs := tl.expr()
 	gen, sel, err := r.prepare(ctx, &q, false)
 	if err != nil {
 		return out, err
@@ -266,22 +256,26 @@ func (r *Reader) MTTR(ctx context.Context, q analytics.Query) (analytics.MTTR, e
 	from, to := q.From.UnixMilli(), q.To.UnixMilli()
 	facts := table("analytics_facts", gen)
 	// The resolutions and closures that end an open period (the fold set their duration).
-	remediated := " FINAL WHERE open_delta = -1 AND type IN ('" + contracts.TypeFindingResolved + "', '" + contracts.TypeFindingClosed + "')" + cond
-	// A finding's first triage: the FindingTriaged fact at its row's triaged_at.
-	triaged := " FINAL WHERE type = '" + contracts.TypeFindingTriaged + "' AND (finding_id, at) IN (SELECT finding_id, triaged_at FROM " +
-		table("analytics_findings", gen) + " FINAL WHERE triaged_at != 0)" + cond
+	remediated := " WHERE open_delta = -1 AND type IN ('" + contracts.TypeFindingResolved + "', '" + contracts.TypeFindingClosed + "')" + cond
+	// A finding's first triage: its earliest FindingTriaged fact, the only one the fold gave a
+	// duration (later ones have 0), at the severity the finding had then.
+	triaged := " WHERE 1"
+	triages := "(SELECT finding_id, min(at) AS at, max(duration) AS duration, argMin(severity, at) AS severity FROM " + facts +
+		" WHERE type = '" + contracts.TypeFindingTriaged + "'" + cond + " GROUP BY finding_id)"
 	for _, part := range []struct {
-		what, where string
-		all         *analytics.Durations
-		bySev       map[string]analytics.Durations
+		what, from, where string
+		all               *analytics.Durations
+		bySev             map[string]analytics.Durations
 	}{
-		{"mttr", remediated, &out.Remediate, out.RemediateBySev},
-		{"time to triage", triaged, &out.Triage, out.TriageBySeverity},
+		{"mttr", facts, remediated, &out.Remediate, out.RemediateBySev},
+		{"time to triage", triages, triaged, &out.Triage, out.TriageBySeverity},
 	} {
 		// One row per severity and one ('' severity) over all of them: nearest-rank
 		// percentiles do not combine, so the overall row is its own aggregate.
-		sql := "SELECT severity, " + durationCols + " FROM " + facts + part.where + " AND at >= ? AND at < ? GROUP BY severity" +
-			" UNION ALL SELECT '' AS severity, " + durationCols + " FROM " + facts + part.where + " AND at >= ? AND at < ?"
+		sql := "SELECT severity, " + durationCols + " FROM " + part.from + part.where + " AND at >= ? AND at < ? GROUP BY severity" +
+			" UNION ALL SELECT '' AS severity, " + durationCols + " FROM " + part.from + part.where + " AND at >= ? AND at < ?"
+		// The filter's arguments come before from and to in both forms (in the WHERE of
+		// the facts, or in the triage subquery).
 		qargs := append(append(append(append([]any{}, args...), from, to), args...), from, to)
 		err := r.query(ctx, part.what, sql, qargs, func(scan func(...any) error) error {
 			var sev string
@@ -307,8 +301,8 @@ func (r *Reader) MTTR(ctx context.Context, q analytics.Query) (analytics.MTTR, e
 		out.ResolvedInPeriods[i] = analytics.MTTRPoint{Bucket: b}
 	}
 	err = r.query(ctx, "mttr periods",
-		"SELECT arrayFirstIndex(e -> at < e, ?) AS b, "+durationCols+" FROM "+facts+remediated+" AND at >= ? AND at < ? GROUP BY b",
-		append(append([]any{ends}, args...), bs[0].Start.UnixMilli(), ends[len(ends)-1]),
+		"SELECT "+bexpr+" AS b, "+durationCols+" FROM "+facts+remediated+" AND at >= ? AND at < ? GROUP BY b",
+		append(append(bargs, args...), tl.base, tl.end),
 		func(scan func(...any) error) error {
 			var b uint32
 			var n uint64
@@ -316,7 +310,7 @@ func (r *Reader) MTTR(ctx context.Context, q analytics.Query) (analytics.MTTR, e
 			if err := scan(&b, &n, &sum, &p50, &p90); err != nil {
 				return err
 			}
-			if i, ok := bucket(b, len(bs)); ok {
+			if i, ok := tl.index(b); ok {
 				out.ResolvedInPeriods[i].Durations = durations(n, sum, p50, p90)
 			}
 			return nil
@@ -332,10 +326,12 @@ func (r *Reader) SLA(ctx context.Context, q analytics.Query, o analytics.Options
 		return out, err
 	}
 	out.DueWithinDays = int(o.DueWithin / (24 * time.Hour))
-	bs, ends, err := bounds(&q)
+	tl, err := newTimeline(&q)
 	if err != nil {
 		return out, err
 	}
+	bs := tl.buckets
+	bexpr, bargs := tl.expr()
 	gen, sel, err := r.prepare(ctx, &q, false)
 	if err != nil {
 		return out, err
@@ -346,17 +342,17 @@ func (r *Reader) SLA(ctx context.Context, q analytics.Query, o analytics.Options
 		out.Periods[i] = analytics.SLAPoint{Bucket: b}
 	}
 	err = r.query(ctx, "sla",
-		"SELECT arrayFirstIndex(e -> at < e, ?) AS b, countIf("+leftResolved+" AND due_at != 0),"+
+		"SELECT "+bexpr+" AS b, countIf("+leftResolved+" AND due_at != 0),"+
 			" countIf("+leftResolved+" AND due_at != 0 AND at <= due_at), countIf(type = ?) FROM "+table("analytics_facts", gen)+
-			" FINAL WHERE at >= ? AND at < ?"+cond+" GROUP BY b",
-		append([]any{ends, contracts.TypeSLABreached, bs[0].Start.UnixMilli(), ends[len(ends)-1]}, args...),
+			" WHERE at >= ? AND at < ?"+cond+" GROUP BY b",
+		append(append(bargs, contracts.TypeSLABreached, tl.base, tl.end), args...),
 		func(scan func(...any) error) error {
 			var b uint32
 			var resolved, within, breaches uint64
 			if err := scan(&b, &resolved, &within, &breaches); err != nil {
 				return err
 			}
-			if i, ok := bucket(b, len(bs)); ok {
+			if i, ok := tl.index(b); ok {
 				p := &out.Periods[i]
 				p.Resolved, p.WithinSLA, p.Breaches = int64(resolved), int64(within), int64(breaches)
 			}
@@ -415,22 +411,22 @@ func (r *Reader) TopAssets(ctx context.Context, q analytics.Query, o analytics.O
 	return all[:min(len(all), o.Limit)], nil
 }
 
-// assetRisks are the visible assets with open findings, riskiest first (ties by id), from the
-// findings' current rows.
+// assetRisks are the visible assets with open findings at q.Now, riskiest first (ties by id):
+// the sums of their facts' open and risk deltas up to Now (as the series sums them up to each
+// bucket's end; no FINAL read of the findings' rows).
 func (r *Reader) assetRisks(ctx context.Context, gen uint64, q *analytics.Query, sel selection) ([]analytics.AssetRisk, error) {
 	cond, args := sel.where(&q.Filter, true)
 	var out []analytics.AssetRisk
 	err := r.query(ctx, "asset risk",
-		"SELECT asset_id, sum(risk), count() FROM "+table("analytics_findings", gen)+" FINAL WHERE status IN ?"+cond+" GROUP BY asset_id",
-		append([]any{openStatuses()}, args...),
+		"SELECT asset_id, sum(risk_delta), sum(open_delta) AS open FROM "+table("analytics_facts", gen)+
+			" WHERE open_delta != 0 AND at <= ?"+cond+" GROUP BY asset_id HAVING open > 0",
+		append([]any{now(q)}, args...),
 		func(scan func(...any) error) error {
 			var a analytics.AssetRisk
 			var milli int64
-			var n uint64
-			if err := scan(&a.AssetID, &milli, &n); err != nil {
+			if err := scan(&a.AssetID, &milli, &a.Open); err != nil {
 				return err
 			}
-			a.Open = int64(n)
 			var crit string
 			if d := sel.assets[a.AssetID]; d != nil {
 				a.Name, a.Kind, crit = d.Name, d.Kind, d.Criticality
@@ -455,10 +451,12 @@ func (r *Reader) Risk(ctx context.Context, q analytics.Query, o analytics.Option
 	if err != nil {
 		return out, err
 	}
-	bs, ends, err := bounds(&q)
+	tl, err := newTimeline(&q)
 	if err != nil {
 		return out, err
 	}
+	bs := tl.buckets
+	bexpr, bargs := tl.expr()
 	gen, sel, err := r.prepare(ctx, &q, true)
 	if err != nil {
 		return out, err
@@ -468,9 +466,9 @@ func (r *Reader) Risk(ctx context.Context, q analytics.Query, o analytics.Option
 	cond, args := sel.where(&q.Filter, true)
 	delta := map[string][]int64{}
 	err = r.query(ctx, "risk series",
-		"SELECT arrayFirstIndex(e -> at < e, ?) AS b, asset_id, sum(risk_delta) FROM "+table("analytics_facts", gen)+
-			" FINAL WHERE risk_delta != 0 AND at < ?"+cond+" GROUP BY b, asset_id",
-		append([]any{ends, ends[len(ends)-1]}, args...),
+		"SELECT "+bexpr+" AS b, asset_id, sum(risk_delta) FROM "+table("analytics_facts", gen)+
+			" WHERE risk_delta != 0 AND at < ?"+cond+" GROUP BY b, asset_id",
+		append(append(bargs, tl.end), args...),
 		func(scan func(...any) error) error {
 			var b uint32
 			var id string
@@ -478,7 +476,7 @@ func (r *Reader) Risk(ctx context.Context, q analytics.Query, o analytics.Option
 			if err := scan(&b, &id, &d); err != nil {
 				return err
 			}
-			if i, ok := bucket(b, len(bs)); ok {
+			if i, ok := tl.index(b); ok {
 				if delta[id] == nil {
 					delta[id] = make([]int64, len(bs))
 				}
@@ -607,10 +605,12 @@ func (r *Reader) Coverage(ctx context.Context, q analytics.Query, o analytics.Op
 	if err != nil {
 		return out, err
 	}
-	bs, ends, err := bounds(&q)
+	tl, err := newTimeline(&q)
 	if err != nil {
 		return out, err
 	}
+	bs := tl.buckets
+	bexpr, bargs := tl.expr()
 	gen, sel, err := r.prepare(ctx, &q, true)
 	if err != nil {
 		return out, err
@@ -669,9 +669,9 @@ func (r *Reader) Coverage(ctx context.Context, q analytics.Query, o analytics.Op
 		scannerCond, scannerArgs = " AND scanner IN ?", []any{set(q.Scanners)}
 	}
 	err = r.query(ctx, "scans",
-		"SELECT arrayFirstIndex(e -> at < e, ?) AS b, scanner, countIf(failed = 0), countIf(failed = 1) FROM "+table("analytics_scans", gen)+
-			" FINAL WHERE at >= ? AND at < ?"+scannerCond+" GROUP BY b, scanner",
-		append([]any{ends, bs[0].Start.UnixMilli(), ends[len(ends)-1]}, scannerArgs...),
+		"SELECT "+bexpr+" AS b, scanner, countIf(failed = 0), countIf(failed = 1) FROM "+table("analytics_scans", gen)+
+			" WHERE at >= ? AND at < ?"+scannerCond+" GROUP BY b, scanner",
+		append(append(bargs, tl.base, tl.end), scannerArgs...),
 		func(scan func(...any) error) error {
 			var b uint32
 			var scanner string
@@ -679,7 +679,7 @@ func (r *Reader) Coverage(ctx context.Context, q analytics.Query, o analytics.Op
 			if err := scan(&b, &scanner, &done, &failed); err != nil {
 				return err
 			}
-			if i, ok := bucket(b, len(bs)); ok {
+			if i, ok := tl.index(b); ok {
 				p := &out.Scans[i]
 				p.Completed += int64(done)
 				p.Failed += int64(failed)

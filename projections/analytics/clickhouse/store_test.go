@@ -74,7 +74,8 @@ func project(t testing.TB, p *Projector, evs []events.Envelope, n int) {
 	}
 }
 
-// contents is what a generation holds, deduplicated as readers see it, in a stable order.
+// contents is what the live generation holds as readers see it, in a stable order: facts and
+// scans as stored (readers do not deduplicate them), dimensions FINAL.
 func contents(t testing.TB, db *DB) (facts []analytics.Fact, out analytics.Output, pos int64) {
 	t.Helper()
 	ctx := context.Background()
@@ -82,7 +83,7 @@ func contents(t testing.TB, db *DB) (facts []analytics.Fact, out analytics.Outpu
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows, err := db.conn.Query(ctx, "SELECT event_id, seq, position, at, finding_id, asset_id, type, severity, status_before, status_after, open_delta, risk_delta, scanner, cve, kev, epss, has_epss, due_at, duration FROM "+table("analytics_facts", gen)+" FINAL ORDER BY event_id, seq")
+	rows, err := db.conn.Query(ctx, "SELECT event_id, seq, position, at, finding_id, asset_id, type, severity, status_before, status_after, open_delta, risk_delta, scanner, cve, kev, epss, has_epss, due_at, duration FROM "+table("analytics_facts", gen)+" ORDER BY event_id, seq")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +112,7 @@ func contents(t testing.TB, db *DB) (facts []analytics.Fact, out analytics.Outpu
 	for _, a := range as {
 		out.Assets = append(out.Assets, *a)
 	}
-	srows, err := db.conn.Query(ctx, "SELECT event_id, at, scan_id, scanner, failed FROM "+table("analytics_scans", gen)+" FINAL")
+	srows, err := db.conn.Query(ctx, "SELECT event_id, at, scan_id, scanner, failed FROM "+table("analytics_scans", gen))
 	if err != nil {
 		t.Fatal(err)
 	}

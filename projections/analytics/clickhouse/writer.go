@@ -12,6 +12,13 @@ import (
 // redelivered batch from changing any answer). Each table is one batch INSERT naming its
 // columns.
 func (db *DB) write(ctx context.Context, gen uint64, out analytics.Output, position int64) error {
+	var err error
+	if out.Facts, err = unstored(ctx, db, table("analytics_facts", gen), out.Facts, func(f *analytics.Fact) string { return f.EventID }); err != nil {
+		return err
+	}
+	if out.Scans, err = unstored(ctx, db, table("analytics_scans", gen), out.Scans, func(s *analytics.ScanFact) string { return s.EventID }); err != nil {
+		return err
+	}
 	if err := db.insert(ctx, table("analytics_facts", gen),
 		"event_id, seq, position, at, finding_id, asset_id, type, severity, status_before, status_after, open_delta, risk_delta, scanner, cve, kev, epss, has_epss, due_at, duration",
 		len(out.Facts), func(i int) []any {
@@ -62,6 +69,42 @@ func (db *DB) write(ctx context.Context, gen uint64, out analytics.Output, posit
 	return db.insert(ctx, table("analytics_position", gen), "id, position", 1, func(int) []any {
 		return []any{uint8(0), uint64(position)}
 	})
+}
+
+// unstored returns the rows whose event is not yet in table: a batch redelivered after a crash
+// between its INSERTs stores its facts once (one INSERT block is atomic, so a batch's facts are
+// all there or none). The lookup is a range of the table's primary key.
+func unstored[T any](ctx context.Context, db *DB, table string, rows []T, id func(*T) string) ([]T, error) {
+	if len(rows) == 0 {
+		return rows, nil
+	}
+	ids := make([]string, len(rows))
+	for i := range rows {
+		ids[i] = id(&rows[i])
+	}
+	stored := map[string]bool{}
+	r, err := db.conn.Query(queryCtx(ctx), "SELECT DISTINCT event_id FROM "+table+" WHERE event_id IN ?", set(ids))
+	if err != nil {
+		return nil, db.wrap("reading "+table, err)
+	}
+	defer r.Close()
+	for r.Next() {
+		var id string
+		if err := r.Scan(&id); err != nil {
+			return nil, db.wrap("reading "+table, err)
+		}
+		stored[id] = true
+	}
+	if err := r.Err(); err != nil || len(stored) == 0 {
+		return rows, db.wrap("reading "+table, err)
+	}
+	out := rows[:0:0]
+	for i := range rows {
+		if !stored[id(&rows[i])] {
+			out = append(out, rows[i])
+		}
+	}
+	return out, nil
 }
 
 // insert sends n rows, row(i) each, to table as one batch INSERT naming columns (n == 0 sends
