@@ -136,7 +136,7 @@ func millionRows(b *testing.B, db *DB, n int) (start, end time.Time) {
 	const (
 		nAssets = 20_000
 		day     = int64(24 * time.Hour / time.Millisecond)
-		chunk   = 200_000
+		chunk   = 100_000
 	)
 	start = t0.AddDate(-1, 0, 0)
 	end = t0

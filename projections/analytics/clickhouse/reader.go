@@ -71,10 +71,12 @@ func now(q *analytics.Query) int64 {
 	return q.Now.UnixMilli()
 }
 
-// ctx allows long IN lists of visible assets (a scoped query names every asset its teams own;
-// 18.16's default max_query_size is 256 KiB).
+// queryCtx allows long IN lists: the visible assets of a scoped query, the event ids of a
+// batch (18.16's defaults: max_query_size 256 KiB, max_ast_elements 50,000).
 func queryCtx(ctx context.Context) context.Context {
-	return ch.Context(ctx, ch.WithSettings(ch.Settings{"max_query_size": 64 << 20}))
+	return ch.Context(ctx, ch.WithSettings(ch.Settings{
+		"max_query_size": 64 << 20, "max_ast_elements": 4_000_000, "max_expanded_ast_elements": 4_000_000,
+	}))
 }
 
 // query runs sql on generation gen's tables ({facts} etc. replaced) and scans each row.
@@ -103,6 +105,15 @@ func (r *Reader) prepare(ctx context.Context, q *analytics.Query, need bool) (ui
 	return gen, sel, err
 }
 
+// severityName is the severity of a fact's sev column (schema.go; "" for one outside
+// analytics.Severities).
+func severityName(rank uint8) string {
+	if rank == 0 || int(rank) > len(analytics.Severities) {
+		return ""
+	}
+	return analytics.Severities[rank-1]
+}
+
 func bySeverity() map[string]int64 {
 	m := make(map[string]int64, len(analytics.Severities))
 	for _, s := range analytics.Severities {
@@ -129,18 +140,18 @@ func (r *Reader) OpenFindings(ctx context.Context, q analytics.Query) ([]analyti
 		delta[i] = map[string]int64{}
 	}
 	err = r.query(ctx, "open findings",
-		"SELECT "+bexpr+" AS b, severity, sum(open_delta) FROM "+table("analytics_facts", gen)+
-			" WHERE open_delta != 0 AND at < ?"+cond+" GROUP BY b, severity",
+		"SELECT "+bexpr+" AS b, sev, sum(open_delta) FROM "+table("analytics_facts", gen)+
+			" WHERE open_delta != 0 AND at < ?"+cond+" GROUP BY b, sev",
 		append(append(bargs, tl.end), args...),
 		func(scan func(...any) error) error {
 			var b uint32
-			var sev string
+			var sev uint8
 			var n int64
 			if err := scan(&b, &sev, &n); err != nil {
 				return err
 			}
 			if i, ok := tl.index(b); ok {
-				delta[i][sev] += n
+				delta[i][severityName(sev)] += n
 			}
 			return nil
 		})
@@ -190,17 +201,18 @@ func (r *Reader) Flow(ctx context.Context, q analytics.Query) ([]analytics.FlowP
 		out[i] = analytics.FlowPoint{Bucket: b, BySeverity: bySeverity()}
 	}
 	err = r.query(ctx, "flow",
-		"SELECT "+bexpr+" AS b, severity, countIf(type = ? AND seq = 0), countIf(type = ? AND open_delta = 1),"+
+		"SELECT "+bexpr+" AS b, sev, countIf(type = ? AND seq = 0), countIf(type = ? AND open_delta = 1),"+
 			" countIf"+leftResolved+", countIf"+leftRemoved+" FROM "+table("analytics_facts", gen)+
-			" WHERE at >= ? AND at < ?"+cond+" GROUP BY b, severity",
+			" WHERE at >= ? AND at < ?"+cond+" GROUP BY b, sev",
 		append(append(bargs, contracts.TypeFindingOpened, contracts.TypeFindingReopened, openStatuses(), tl.base, tl.end), args...),
 		func(scan func(...any) error) error {
 			var b uint32
-			var sev string
+			var rank uint8
 			var opened, reopened, resolved, removed uint64
-			if err := scan(&b, &sev, &opened, &reopened, &resolved, &removed); err != nil {
+			if err := scan(&b, &rank, &opened, &reopened, &resolved, &removed); err != nil {
 				return err
 			}
+			sev := severityName(rank)
 			if i, ok := tl.index(b); ok {
 				p := &out[i]
 				p.Discovered += int64(opened)
@@ -260,8 +272,9 @@ func (r *Reader) MTTR(ctx context.Context, q analytics.Query) (analytics.MTTR, e
 	// A finding's first triage: its earliest FindingTriaged fact, the only one the fold gave a
 	// duration (later ones have 0), at the severity the finding had then.
 	triaged := " WHERE 1"
-	triages := "(SELECT finding_id, min(at) AS at, max(duration) AS duration, argMin(severity, at) AS severity FROM " + facts +
-		" WHERE type = '" + contracts.TypeFindingTriaged + "'" + cond + " GROUP BY finding_id)"
+	triages := "(SELECT first_at AS at, first_duration AS duration, first_severity AS severity FROM (SELECT min(at) AS first_at," +
+		" max(duration) AS first_duration, argMin(severity, at) AS first_severity FROM " + facts +
+		" WHERE type = '" + contracts.TypeFindingTriaged + "'" + cond + " GROUP BY finding_id))"
 	for _, part := range []struct {
 		what, from, where string
 		all               *analytics.Durations
@@ -465,23 +478,26 @@ func (r *Reader) Risk(ctx context.Context, q analytics.Query, o analytics.Option
 	// deltas), scored and summed over the assets.
 	cond, args := sel.where(&q.Filter, true)
 	delta := map[string][]int64{}
+	// One row per asset with its (bucket, delta) pairs: a row per (bucket, asset) would send
+	// hundreds of thousands of rows over a million facts.
 	err = r.query(ctx, "risk series",
-		"SELECT "+bexpr+" AS b, asset_id, sum(risk_delta) FROM "+table("analytics_facts", gen)+
-			" WHERE risk_delta != 0 AND at < ?"+cond+" GROUP BY b, asset_id",
+		"SELECT asset_id, groupArray(b), groupArray(d) FROM (SELECT "+bexpr+" AS b, asset_id, sum(risk_delta) AS d FROM "+
+			table("analytics_facts", gen)+" WHERE risk_delta != 0 AND at < ?"+cond+" GROUP BY b, asset_id) GROUP BY asset_id",
 		append(append(bargs, tl.end), args...),
 		func(scan func(...any) error) error {
-			var b uint32
 			var id string
-			var d int64
-			if err := scan(&b, &id, &d); err != nil {
+			var b []uint32
+			var d []int64
+			if err := scan(&id, &b, &d); err != nil {
 				return err
 			}
-			if i, ok := tl.index(b); ok {
-				if delta[id] == nil {
-					delta[id] = make([]int64, len(bs))
+			row := make([]int64, len(bs))
+			for j := range b {
+				if i, ok := tl.index(b[j]); ok {
+					row[i] += d[j]
 				}
-				delta[id][i] += d
 			}
+			delta[id] = row
 			return nil
 		})
 	if err != nil {

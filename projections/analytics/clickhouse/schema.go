@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/socplatform/soc/projections/analytics"
 )
 
 // The model lives in generations: every table's name ends in _g<N>, and the one-row table
@@ -32,11 +34,17 @@ const liveDDL = `CREATE TABLE IF NOT EXISTS analytics_live (
 	generation UInt64
 ) ENGINE = ReplacingMergeTree(generation) ORDER BY id`
 
+// severityArray is analytics.Severities as an SQL array literal. The facts' sev column (1 for
+// critical … 5 for info, 0 for none) is computed by the server on INSERT: grouping by it costs
+// a third of grouping by the severity string on 18.16.
+var severityArray = "['" + strings.Join(analytics.Severities, "', '") + "']"
+
 // tables are the generation's tables: name (without the _g<N> suffix), columns, engine clause.
 var tables = []struct{ name, columns, engine string }{
 	{"analytics_facts", `event_id String, seq UInt8, position Int64, at Int64, finding_id String, asset_id String,
 	type String, severity String, status_before String, status_after String, open_delta Int8, risk_delta Int64,
-	scanner String, cve String, kev UInt8, epss Float64, has_epss UInt8, due_at Int64, duration Int64`,
+	scanner String, cve String, kev UInt8, epss Float64, has_epss UInt8, due_at Int64, duration Int64,
+	sev UInt8 DEFAULT indexOf(` + severityArray + `, severity)`,
 		`ReplacingMergeTree() ORDER BY (event_id, seq)`},
 	{"analytics_findings", `finding_id String, asset_id String, severity String, status String, scanner String,
 	cve String, kev UInt8, epss Float64, has_epss UInt8, due_at Int64, opened_at Int64, first_seen Int64,
