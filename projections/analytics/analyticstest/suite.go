@@ -12,12 +12,15 @@ import (
 	"errors"
 	"math"
 	"reflect"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/projections/analytics"
 	"github.com/socplatform/soc/projections/ownership"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 // Backend is an analytics backend under test: a Reader over a fresh, empty model that Apply
@@ -37,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) Backend) {
 	t.Run("oracle", func(t *testing.T) {
 		l := NewLog(t, Start)
 		Random(l, 1, 12, 500)
+		nonTrivial(t, l.Events, richQueries())
 		b := open(t)
 		feed(t, b, l.Events, 1000, false)
 		compareAll(t, b, l.Events, richQueries(), true)
@@ -268,5 +272,56 @@ func testParams(t *testing.T, b Backend) {
 	got, err := b.OpenFindings(ctx, q)
 	if err != nil || len(got) != 1 || got[0].Total != 0 || len(got[0].BySeverity) != 5 {
 		t.Errorf("OpenFindings on an empty model = %+v, %v", got, err)
+	}
+}
+
+// nonTrivial fails when a scenario would let a backend pass without doing the work: an event
+// kind missing, an answer the oracle gives that is all zeros, a filter that changes nothing.
+func nonTrivial(t *testing.T, evs []events.Envelope, qs []analytics.Query) {
+	t.Helper()
+	kinds := map[string]bool{}
+	for _, e := range evs {
+		kinds[e.Type+"."+strconv.Itoa(e.SchemaVersion)] = true
+		if e.Type == contracts.TypeFindingSeen && strings.Contains(string(e.Data), "previous_severity") {
+			kinds["severity change"] = true
+		}
+	}
+	for _, k := range []string{"FindingOpened.1", "FindingOpened.2", "FindingSeen.1", "severity change", "FindingTriaged.1",
+		"FindingRemediationStarted.1", "FindingResolved.1", "FindingClosed.1", "FindingReopened.1", "FindingRiskAccepted.1",
+		"FindingMarkedFalsePositive.1", "FindingMarkedDuplicate.1", "FindingDueDateSet.1", "FindingExploitabilityChanged.1",
+		"SLABreached.1", "FindingAssigned.1", "FindingCommented.1", "AssetRegistered.1", "AssetClassified.1", "AssetUpdated.1",
+		"AssetMergedInto.1", "AssetMerged.1", "ScanImportCompleted.1", "ScanImportCompleted.2", "ScanImportFailed.1"} {
+		if !kinds[k] {
+			t.Errorf("the scenario has no %s", k)
+		}
+	}
+	o := newOracle(t, evs)
+	first, last := evs[0].OccurredAt, evs[len(evs)-1].OccurredAt
+	opt := analytics.Options{Limit: 5, DueWithin: 10 * 24 * time.Hour, StaleAfter: 20 * 24 * time.Hour}
+	at := func(q analytics.Query) analytics.Query {
+		q.From, q.To, q.Now = first, last.Add(time.Hour), last.Add(30*time.Minute)
+		return q
+	}
+	q := at(qs[0])
+	m, sla, x, c := o.mttr(t, q), o.sla(t, q, opt), o.exploitability(t, q, opt), o.coverage(t, q, opt)
+	var breaches, within int64
+	for _, p := range sla.Periods {
+		breaches += p.Breaches
+		within += p.WithinSLA
+	}
+	if m.Remediate.Count < 5 || m.Triage.Count < 5 || breaches == 0 || within == 0 || sla.Overdue == 0 || sla.DueSoon == 0 ||
+		x.OpenKEV == 0 || x.KEVOverdue == 0 || x.NoEPSS == 0 || len(c.Scanners) < 3 || c.Scanners[0].Stale == 0 {
+		t.Errorf("the scenario leaves answers empty: mttr %+v, sla %+v, exploitability %+v, coverage %+v", m, sla, x, c)
+	}
+	base, _ := json.Marshal(o.openFindings(t, q))
+	for _, f := range qs[1:] {
+		if f.Unit != qs[0].Unit {
+			continue
+		}
+		got, _ := json.Marshal(o.openFindings(t, at(f)))
+		if string(got) == string(base) {
+			js, _ := json.Marshal(f.Filter)
+			t.Errorf("filter %s scope %s changes nothing in the scenario", js, scopeString(f.Scope))
+		}
 	}
 }
