@@ -441,6 +441,8 @@ func (o *oracle) sla(t *testing.T, q analytics.Query, opt analytics.Options) ana
 	return s
 }
 
+// factor is the criticality factor (projections/assets), written again on purpose: the oracle
+// shares no code with what it checks.
 func factor(crit string) float64 {
 	switch crit {
 	case "critical":

@@ -1,6 +1,7 @@
 package sqlstore
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -504,16 +505,16 @@ func (r *Reader) assetRisks(ctx context.Context, q analytics.Query, o analytics.
 		out = append(out, a)
 		return nil
 	})
-	slices.SortFunc(out, func(x, y analytics.AssetRisk) int {
-		if x.Score != y.Score {
-			if x.Score > y.Score {
-				return -1
-			}
-			return 1
-		}
-		return strings.Compare(x.AssetID, y.AssetID)
-	})
+	slices.SortFunc(out, func(x, y analytics.AssetRisk) int { return riskierFirst(x.Score, y.Score, x.AssetID, y.AssetID) })
 	return out, err
+}
+
+// riskierFirst orders by score, highest first, then by key.
+func riskierFirst(xScore, yScore float64, xKey, yKey string) int {
+	if c := cmp.Compare(yScore, xScore); c != 0 {
+		return c
+	}
+	return strings.Compare(xKey, yKey)
 }
 
 // groupRisk sums the scores of assets (sorted by id within a group, so the sum is the same
@@ -536,15 +537,7 @@ func groupRisk(all []analytics.AssetRisk, key func(*analytics.AssetRisk) string)
 	for _, k := range keys {
 		out = append(out, *m[k])
 	}
-	slices.SortFunc(out, func(x, y analytics.GroupRisk) int {
-		if x.Score != y.Score {
-			if x.Score > y.Score {
-				return -1
-			}
-			return 1
-		}
-		return strings.Compare(x.Key, y.Key)
-	})
+	slices.SortFunc(out, func(x, y analytics.GroupRisk) int { return riskierFirst(x.Score, y.Score, x.Key, y.Key) })
 	return out
 }
 
