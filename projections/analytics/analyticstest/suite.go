@@ -79,6 +79,15 @@ func Run(t *testing.T, open func(t *testing.T) Backend) {
 	t.Run("bad parameters", func(t *testing.T) { testParams(t, open(t)) })
 }
 
+// Compare checks r, a model fed with evs (as the store recorded them) by other means than
+// Backend.Apply — a runner, a rebuild — against the oracle: Position and every Reader method
+// over a set of filters and units.
+func Compare(t *testing.T, r analytics.Reader, evs []events.Envelope) {
+	t.Helper()
+	qs := richQueries()
+	compareAll(t, r, evs, []analytics.Query{qs[0], qs[3], qs[8], qs[12]}, true)
+}
+
 // feed applies evs to b in batches of size (each twice when twice).
 func feed(t *testing.T, b Backend, evs []events.Envelope, size int, twice bool) {
 	t.Helper()
@@ -134,7 +143,7 @@ func richQueries() []analytics.Query {
 
 // compareAll checks every Reader method of b against the oracle of evs for each query (From,
 // To and Now spanning the scenario when unset).
-func compareAll(t *testing.T, b Backend, evs []events.Envelope, qs []analytics.Query, position bool) {
+func compareAll(t *testing.T, b analytics.Reader, evs []events.Envelope, qs []analytics.Query, position bool) {
 	t.Helper()
 	o := newOracle(t, evs)
 	if position {
@@ -146,7 +155,7 @@ func compareAll(t *testing.T, b Backend, evs []events.Envelope, qs []analytics.Q
 	compareWith(t, b, o, qs)
 }
 
-func compareWith(t *testing.T, b Backend, o *oracle, qs []analytics.Query) {
+func compareWith(t *testing.T, b analytics.Reader, o *oracle, qs []analytics.Query) {
 	t.Helper()
 	first, last := o.evs[0].OccurredAt, o.evs[len(o.evs)-1].OccurredAt
 	ctx := context.Background()
