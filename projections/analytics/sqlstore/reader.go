@@ -31,7 +31,19 @@ import (
 // JOIN, so findings of assets the model never saw registered count too. Sums of deltas are
 // per bucket in SQL and accumulated over the buckets in Go; percentiles are nearest-rank,
 // picked in SQL with ROW_NUMBER over the sorted durations. Every value is a bind parameter;
-// the only literals are the lifecycle's status and type names.
+// the only literals are the lifecycle's status and type names. av, b and MTTR's durations are
+// AS MATERIALIZED (SQLite 3.35+, PostgreSQL 12+): computed once per statement, where an
+// inlined CTE would be evaluated again for every fact joined to it (ten times slower on 60,000
+// events, BenchmarkQueries).
+//
+// What the answers mean beyond analytics.go:
+//   - "now" answers (SLA's overdue and due soon, Risk's top assets and groups, TopAssets,
+//     Exploitability) read the findings' current state; Query.Now is what due dates are
+//     compared with. Coverage's staleness is measured from Query.Now too.
+//   - MTTR's time to triage counts a finding's first FindingTriaged that came after its
+//     opening (a triage at the very instant of opening has no duration and is not counted).
+//   - Scan imports belong to no team (projections/ownership): a scoped query counts none in
+//     Coverage.Scans, and the asset filters do not apply to them (the scanner filter does).
 type Reader struct{ db *readkit.DB }
 
 // NewReader returns a Reader over db (the read-model database the projection writes).
@@ -99,7 +111,7 @@ func (s *stmt) with() {
 	s.w("WITH RECURSIVE chain(id, top, depth) AS (SELECT asset_id, merged_into, 0 FROM asset_dims WHERE merged_into > ''",
 		" UNION ALL SELECT c.id, t.merged_into, c.depth + 1 FROM chain c JOIN asset_dims t ON t.asset_id = c.top WHERE t.merged_into > '' AND c.depth < 32),",
 		" own(id, top) AS (SELECT c.id, c.top FROM chain c JOIN asset_dims s ON s.asset_id = c.top WHERE s.merged_into = ''),",
-		" av(id, top, name, kind, team, environment, criticality) AS (SELECT a.asset_id, v.asset_id, v.name, v.kind, v.team, v.environment, v.criticality",
+		" av(id, top, name, kind, team, environment, criticality) AS MATERIALIZED (SELECT a.asset_id, v.asset_id, v.name, v.kind, v.team, v.environment, v.criticality",
 		" FROM asset_dims a LEFT JOIN own o ON o.id = a.asset_id JOIN asset_dims v ON v.asset_id = COALESCE(o.top, a.asset_id) WHERE 1 = 1")
 	q := s.q
 	switch {
@@ -121,7 +133,7 @@ func (s *stmt) with() {
 	for _, t := range q.Tags {
 		s.w(" AND v.tags LIKE ", s.Arg("%,"+readkit.EscapeLike(t)+",%"), ` ESCAPE '\'`)
 	}
-	s.w("), b(i, lo, hi) AS (VALUES ")
+	s.w("), b(i, lo, hi) AS MATERIALIZED (VALUES ")
 	lo := int64(minInstant)
 	for i, b := range s.bs {
 		if i == 0 {
@@ -288,7 +300,7 @@ func (r *Reader) MTTR(ctx context.Context, q analytics.Query) (analytics.MTTR, e
 		return analytics.MTTR{}, err
 	}
 	from, to := s.q.From.UnixMilli(), s.q.To.UnixMilli()
-	s.w(", d(sev, at, secs, tri) AS (SELECT f.severity, f.at, f.duration / 1000, CASE WHEN f.type = '", contracts.TypeFindingTriaged, "' THEN 1 ELSE 0 END FROM facts f")
+	s.w(", d(sev, at, secs, tri) AS MATERIALIZED (SELECT f.severity, f.at, f.duration / 1000, CASE WHEN f.type = '", contracts.TypeFindingTriaged, "' THEN 1 ELSE 0 END FROM facts f")
 	s.assets("f.asset_id")
 	s.w(" WHERE ((", isRemedy, ") OR (f.type = '", contracts.TypeFindingTriaged, "' AND f.duration > 0))")
 	s.findingConds("f")

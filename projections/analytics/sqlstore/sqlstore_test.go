@@ -39,7 +39,7 @@ func (b *backend) Apply(ctx context.Context, batch []events.Envelope) error {
 	return tx.Commit()
 }
 
-func open(t *testing.T, db *projections.DB) analyticstest.Backend {
+func open(t testing.TB, db *projections.DB) analyticstest.Backend {
 	t.Helper()
 	ctx := context.Background()
 	p := sqlstore.New()
