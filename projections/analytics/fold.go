@@ -20,12 +20,15 @@ import (
 // event, as facts.
 //
 // Scanned rows: a scanner (a finding's format) scanned an asset at the seen_at of every
-// FindingOpened, FindingSeen and FindingReopened of the asset's findings. An import that finds
-// nothing on an asset leaves no such row: AssetIdentifiersObserved and AssetRegistered name the
-// scan id but not its format, which only the scans stream (ScanImportStarted) carries, possibly
-// in another batch; the fold's State holds no scan rows, so joining them would make the rows
-// depend on batch boundaries. Coverage therefore counts "scanned with findings"; an asset a
-// scanner covers cleanly shows as stale, which errs on the side of the PCI check.
+// FindingOpened, FindingSeen and FindingReopened (with seen_at) of the asset's findings. The log
+// does not record an asset a scan covered without findings: AssetIdentifiersObserved is
+// appended only for identifiers the asset did not have yet, and AssetRegistered's scan_id only
+// when the import created the asset, so a matched asset with nothing new leaves no event. Using
+// those two would make coverage depend on whether an identifier was new; besides, they name
+// the scan id but not its format, which only the scans stream carries (ScanImportStarted,
+// possibly in another batch, and State holds no scan rows). Coverage therefore means "scanned
+// with findings": an asset a scanner covers cleanly shows as stale, which errs on the side of
+// the PCI check (someone looks at it).
 
 // Keys returns the finding and asset ids (stream ids) of the dimension rows batch touches, each
 // once, in first-seen order.
