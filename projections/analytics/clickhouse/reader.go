@@ -3,28 +3,31 @@ package clickhouse
 import (
 	"cmp"
 	"context"
-	"fmt"
-	"math"
 	"slices"
+	"strings"
 	"time"
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
 
 	"github.com/socplatform/soc/projections/analytics"
 	"github.com/socplatform/soc/projections/assets"
+	"github.com/socplatform/soc/projections/ownership"
 	"github.com/socplatform/soc/projections/vulns"
 	"github.com/socplatform/soc/schemas/contracts"
 )
 
-// Reader answers analytics.Reader from the live generation's tables.
+// Reader answers analytics.Reader from the live generation's tables, with the meanings the
+// embedded backend documents (analytics/sqlstore's Reader) and the contract suite checks.
 //
 // Every answer over time sums fact deltas: a fact's bucket comes from the boundaries that
 // analytics.Buckets computed in Go (timeline.go; the server needs no time-zone support), "open
-// at the end of bucket k" is the running sum of the buckets up to k, added up in Go. Percentiles are nearest-rank, exact: the k-th of the sorted durations, k =
-// ceil(p·n) computed in integers (intDiv(n·p + 99, 100) for p in percent). Means are integer
-// sums divided in Go. Facts are read as stored (the writer stores each once), dimensions with
-// FINAL (schema.go). All of it is SQL
-// that ClickHouse 18.16 and current ClickHouse both accept.
+// at the end of bucket k" is the running sum of the buckets up to k, added up in Go. Facts are
+// read as stored (the writer stores each once), dimensions with FINAL (schema.go). Percentiles
+// are nearest-rank, exact: the k-th of the sorted durations, k = analytics.NearestRank computed
+// in integers in SQL (intDiv(n·p + 99, 100)); means are integer sums divided in Go. "Now"
+// answers read the findings' current rows. The filter and scope become the list of visible
+// asset ids (selection.go); a merged asset counts under its survivor wherever an answer names
+// assets. All of it is SQL that ClickHouse 18.16 and current ClickHouse both accept.
 type Reader struct{ db *DB }
 
 var _ analytics.Reader = (*Reader)(nil)
@@ -32,44 +35,51 @@ var _ analytics.Reader = (*Reader)(nil)
 // NewReader returns a Reader on db.
 func NewReader(db *DB) *Reader { return &Reader{db: db} }
 
-// Option bounds (analytics.Options).
-const (
-	defaultLimit      = 10
-	maxLimit          = 1000
-	defaultDueWithin  = 7 * 24 * time.Hour
-	defaultStaleAfter = 90 * 24 * time.Hour
-	maxWindow         = 10 * 365 * 24 * time.Hour
-)
-
-// options applies the defaults and bounds of o.
-func options(o analytics.Options) (analytics.Options, error) {
-	if o.Limit == 0 {
-		o.Limit = defaultLimit
-	}
-	if o.Limit < 0 || o.Limit > maxLimit {
-		return o, &analytics.ParamError{Param: "limit", Reason: fmt.Sprintf("must be between 1 and %d", maxLimit)}
-	}
-	if o.DueWithin == 0 {
-		o.DueWithin = defaultDueWithin
-	}
-	if o.DueWithin < 0 || o.DueWithin > maxWindow {
-		return o, &analytics.ParamError{Param: "due_within", Reason: "must be positive and at most ten years"}
-	}
-	if o.StaleAfter == 0 {
-		o.StaleAfter = defaultStaleAfter
-	}
-	if o.StaleAfter < 0 || o.StaleAfter > maxWindow {
-		return o, &analytics.ParamError{Param: "stale_after", Reason: "must be positive and at most ten years"}
-	}
-	return o, nil
+// request is one answer being computed: the checked query and options, its buckets, the live
+// generation and the visible assets with the filter's SQL condition.
+type request struct {
+	q    analytics.Query
+	o    analytics.Options
+	tl   *timeline
+	gen  uint64
+	sel  selection
+	cond string // " AND …" on a table with asset_id, scanner and severity
+	args []any
 }
 
-func now(q *analytics.Query) int64 {
-	if q.Now.IsZero() {
-		return time.Now().UnixMilli()
+// prepare checks q and o (a bad one is a *analytics.ParamError) and reads the live generation
+// and the visible assets (assets: load the asset rows even when nothing narrows them, for the
+// answers that name assets).
+func (r *Reader) prepare(ctx context.Context, q analytics.Query, o analytics.Options, assetRows bool) (*request, error) {
+	o, err := o.Check()
+	if err != nil {
+		return nil, err
 	}
-	return q.Now.UnixMilli()
+	q, bs, err := analytics.Prepare(q)
+	if err != nil {
+		return nil, err
+	}
+	q.Scope = ownership.Normalize(q.Scope)
+	rq := &request{q: q, o: o}
+	if rq.tl, err = newTimeline(bs); err != nil {
+		return nil, err
+	}
+	if rq.gen, err = r.db.liveGeneration(ctx); err != nil {
+		return nil, err
+	}
+	if rq.sel, err = r.db.selectAssets(ctx, rq.gen, &q.Filter, assetRows); err != nil {
+		return nil, err
+	}
+	rq.cond, rq.args = rq.sel.where(&q.Filter, true)
+	return rq, nil
 }
+
+func (rq *request) facts() string    { return table("analytics_facts", rq.gen) }
+func (rq *request) findings() string { return table("analytics_findings", rq.gen) + " FINAL" }
+func (rq *request) now() int64       { return rq.q.Now.UnixMilli() }
+
+// with returns args... followed by the filter's arguments (for SQL whose filter comes last).
+func (rq *request) with(args ...any) []any { return append(args, rq.args...) }
 
 // queryCtx allows long IN lists: the visible assets of a scoped query, the event ids of a
 // batch (18.16's defaults: max_query_size 256 KiB, max_ast_elements 50,000).
@@ -79,7 +89,7 @@ func queryCtx(ctx context.Context) context.Context {
 	}))
 }
 
-// query runs sql on generation gen's tables ({facts} etc. replaced) and scans each row.
+// query runs sql and scans each row.
 func (r *Reader) query(ctx context.Context, what, sql string, args []any, scan func(s func(dest ...any) error) error) error {
 	rows, err := r.db.conn.Query(queryCtx(ctx), sql, args...)
 	if err != nil {
@@ -94,17 +104,6 @@ func (r *Reader) query(ctx context.Context, what, sql string, args []any, scan f
 	return r.db.wrap(what, rows.Err())
 }
 
-// prepare reads the live generation and the visible assets (need: load the asset rows even
-// when no filter narrows them).
-func (r *Reader) prepare(ctx context.Context, q *analytics.Query, need bool) (uint64, selection, error) {
-	gen, err := r.db.liveGeneration(ctx)
-	if err != nil {
-		return 0, selection{}, err
-	}
-	sel, err := r.db.selectAssets(ctx, gen, &q.Filter, need)
-	return gen, sel, err
-}
-
 // severityName is the severity of a fact's sev column (schema.go; "" for one outside
 // analytics.Severities).
 func severityName(rank uint8) string {
@@ -114,35 +113,33 @@ func severityName(rank uint8) string {
 	return analytics.Severities[rank-1]
 }
 
-func bySeverity() map[string]int64 {
-	m := make(map[string]int64, len(analytics.Severities))
-	for _, s := range analytics.Severities {
-		m[s] = 0
-	}
-	return m
-}
+func zeros() map[string]int64 { return vulns.ZeroCounts() }
+
+// The lifecycle's names the SQL compares with (constants of the code, never input): a fact
+// that takes a finding out of the open statuses as resolved or closed (a remedy), or as false
+// positive, duplicate or accepted risk (removed).
+var (
+	isRemedy  = "(open_delta = -1 AND status_after IN ('" + vulns.StatusResolved + "', '" + vulns.StatusClosed + "'))"
+	isRemoved = "(open_delta = -1 AND status_after IN ('" + vulns.StatusFalsePositive + "', '" + vulns.StatusDuplicate + "', '" +
+		vulns.StatusRiskAccepted + "'))"
+	isOpen = "status IN ('" + strings.Join(vulns.OpenStatuses, "', '") + "')"
+)
 
 // OpenFindings implements analytics.Reader.
 func (r *Reader) OpenFindings(ctx context.Context, q analytics.Query) ([]analytics.OpenPoint, error) {
-	tl, err := newTimeline(&q)
+	rq, err := r.prepare(ctx, q, analytics.Options{}, false)
 	if err != nil {
 		return nil, err
 	}
-	bs := tl.buckets
-	bexpr, bargs := tl.expr()
-	gen, sel, err := r.prepare(ctx, &q, false)
-	if err != nil {
-		return nil, err
-	}
-	cond, args := sel.where(&q.Filter, true)
+	bs := rq.tl.buckets
+	bexpr, bargs := rq.tl.expr()
 	delta := make([]map[string]int64, len(bs))
 	for i := range delta {
 		delta[i] = map[string]int64{}
 	}
 	err = r.query(ctx, "open findings",
-		"SELECT "+bexpr+" AS b, sev, sum(open_delta) FROM "+table("analytics_facts", gen)+
-			" WHERE open_delta != 0 AND at < ?"+cond+" GROUP BY b, sev",
-		append(append(bargs, tl.end), args...),
+		"SELECT "+bexpr+" AS b, sev, sum(open_delta) FROM "+rq.facts()+" WHERE open_delta != 0 AND at < ?"+rq.cond+" GROUP BY b, sev",
+		rq.with(append(bargs, rq.tl.end)...),
 		func(scan func(...any) error) error {
 			var b uint32
 			var sev uint8
@@ -150,7 +147,7 @@ func (r *Reader) OpenFindings(ctx context.Context, q analytics.Query) ([]analyti
 			if err := scan(&b, &sev, &n); err != nil {
 				return err
 			}
-			if i, ok := tl.index(b); ok {
+			if i, ok := rq.tl.index(b); ok {
 				delta[i][severityName(sev)] += n
 			}
 			return nil
@@ -159,52 +156,37 @@ func (r *Reader) OpenFindings(ctx context.Context, q analytics.Query) ([]analyti
 		return nil, err
 	}
 	out := make([]analytics.OpenPoint, len(bs))
-	running := bySeverity()
+	run := zeros()
 	for i, b := range bs {
 		for s, n := range delta[i] {
-			running[s] += n
+			run[s] += n
 		}
-		p := analytics.OpenPoint{Bucket: b, BySeverity: bySeverity()}
-		for s, n := range running {
-			if _, known := p.BySeverity[s]; known {
-				p.BySeverity[s] = n
-			}
-			p.Total += n
+		p := analytics.OpenPoint{Bucket: b, BySeverity: zeros()}
+		for _, s := range analytics.Severities {
+			p.BySeverity[s] = run[s]
+			p.Total += run[s]
 		}
 		out[i] = p
 	}
 	return out, nil
 }
 
-// leftAs are the SQL conditions on a fact that takes a finding out of the open statuses as
-// resolved/closed, and otherwise (false positive, duplicate, risk accepted).
-const (
-	leftResolved = "(open_delta = -1 AND status_after IN ('" + vulns.StatusResolved + "', '" + vulns.StatusClosed + "'))"
-	leftRemoved  = "(open_delta = -1 AND status_after NOT IN ('" + vulns.StatusResolved + "', '" + vulns.StatusClosed + "') AND status_after NOT IN ?)"
-)
-
 // Flow implements analytics.Reader.
 func (r *Reader) Flow(ctx context.Context, q analytics.Query) ([]analytics.FlowPoint, error) {
-	tl, err := newTimeline(&q)
+	rq, err := r.prepare(ctx, q, analytics.Options{}, false)
 	if err != nil {
 		return nil, err
 	}
-	bs := tl.buckets
-	bexpr, bargs := tl.expr()
-	gen, sel, err := r.prepare(ctx, &q, false)
-	if err != nil {
-		return nil, err
-	}
-	cond, args := sel.where(&q.Filter, true)
+	bs := rq.tl.buckets
+	bexpr, bargs := rq.tl.expr()
 	out := make([]analytics.FlowPoint, len(bs))
 	for i, b := range bs {
-		out[i] = analytics.FlowPoint{Bucket: b, BySeverity: bySeverity()}
+		out[i] = analytics.FlowPoint{Bucket: b, BySeverity: zeros()}
 	}
 	err = r.query(ctx, "flow",
-		"SELECT "+bexpr+" AS b, sev, countIf(type = ? AND seq = 0), countIf(type = ? AND open_delta = 1),"+
-			" countIf"+leftResolved+", countIf"+leftRemoved+" FROM "+table("analytics_facts", gen)+
-			" WHERE at >= ? AND at < ?"+cond+" GROUP BY b, sev",
-		append(append(bargs, contracts.TypeFindingOpened, contracts.TypeFindingReopened, openStatuses(), tl.base, tl.end), args...),
+		"SELECT "+bexpr+" AS b, sev, countIf(type = ?), countIf(type = ? AND open_delta = 1), countIf"+isRemedy+", countIf"+isRemoved+
+			" FROM "+rq.facts()+" WHERE at >= ? AND at < ?"+rq.cond+" GROUP BY b, sev",
+		rq.with(append(bargs, contracts.TypeFindingOpened, contracts.TypeFindingReopened, rq.tl.base, rq.tl.end)...),
 		func(scan func(...any) error) error {
 			var b uint32
 			var rank uint8
@@ -212,15 +194,14 @@ func (r *Reader) Flow(ctx context.Context, q analytics.Query) ([]analytics.FlowP
 			if err := scan(&b, &rank, &opened, &reopened, &resolved, &removed); err != nil {
 				return err
 			}
-			sev := severityName(rank)
-			if i, ok := tl.index(b); ok {
+			if i, ok := rq.tl.index(b); ok {
 				p := &out[i]
 				p.Discovered += int64(opened)
 				p.Reopened += int64(reopened)
 				p.Resolved += int64(resolved)
 				p.Removed += int64(removed)
-				if _, known := p.BySeverity[sev]; known {
-					p.BySeverity[sev] += int64(opened)
+				if s := severityName(rank); s != "" {
+					p.BySeverity[s] += int64(opened)
 				}
 			}
 			return nil
@@ -231,77 +212,60 @@ func (r *Reader) Flow(ctx context.Context, q analytics.Query) ([]analytics.FlowP
 	return out, err
 }
 
-// durationCols are a group's count, sum and nearest-rank p50 and p90 of duration (ms).
-const durationCols = "count(), sum(duration), arraySort(groupArray(duration))[intDiv(count() * 50 + 99, 100)]," +
-	" arraySort(groupArray(duration))[intDiv(count() * 90 + 99, 100)]"
+// durationCols are a group's count, sum and nearest-rank p50 and p90 of secs.
+const durationCols = "count(), sum(secs), arraySort(groupArray(secs))[intDiv(count() * 50 + 99, 100)]," +
+	" arraySort(groupArray(secs))[intDiv(count() * 90 + 99, 100)]"
 
-// durations converts a group's millisecond figures to analytics.Durations (seconds).
 func durations(n uint64, sum, p50, p90 int64) analytics.Durations {
 	if n == 0 {
 		return analytics.Durations{}
 	}
-	return analytics.Durations{Count: int64(n), Mean: float64(sum) / float64(n) / 1000, P50: p50 / 1000, P90: p90 / 1000}
+	return analytics.Durations{Count: int64(n), Mean: float64(sum) / float64(n), P50: p50, P90: p90}
 }
 
-func durationsBySeverity() map[string]analytics.Durations {
-	m := make(map[string]analytics.Durations, len(analytics.Severities))
-	for _, s := range analytics.Severities {
-		m[s] = analytics.Durations{}
-	}
-	return m
-}
-
-// MTTR implements analytics.Reader.
+// MTTR implements analytics.Reader: the remedies' durations, and the first triages' (the
+// FindingTriaged fact the fold gave a duration: a triage at the very instant of opening has
+// none and is not counted), in whole seconds.
 func (r *Reader) MTTR(ctx context.Context, q analytics.Query) (analytics.MTTR, error) {
-	out := analytics.MTTR{RemediateBySev: durationsBySeverity(), TriageBySeverity: durationsBySeverity()}
-	tl, err := newTimeline(&q)
+	out := analytics.MTTR{RemediateBySev: map[string]analytics.Durations{}, TriageBySeverity: map[string]analytics.Durations{}}
+	for _, s := range analytics.Severities {
+		out.RemediateBySev[s], out.TriageBySeverity[s] = analytics.Durations{}, analytics.Durations{}
+	}
+	rq, err := r.prepare(ctx, q, analytics.Options{}, false)
 	if err != nil {
 		return out, err
 	}
-	bs := tl.buckets
-	bexpr, bargs := tl.expr()
-	gen, sel, err := r.prepare(ctx, &q, false)
-	if err != nil {
-		return out, err
-	}
-	cond, args := sel.where(&q.Filter, true)
-	from, to := q.From.UnixMilli(), q.To.UnixMilli()
-	facts := table("analytics_facts", gen)
-	// The resolutions and closures that end an open period (the fold set their duration).
-	remediated := " WHERE open_delta = -1 AND type IN ('" + contracts.TypeFindingResolved + "', '" + contracts.TypeFindingClosed + "')" + cond
-	// A finding's first triage: its earliest FindingTriaged fact, the only one the fold gave a
-	// duration (later ones have 0), at the severity the finding had then.
-	triaged := " WHERE 1"
-	triages := "(SELECT first_at AS at, first_duration AS duration, first_severity AS severity FROM (SELECT min(at) AS first_at," +
-		" max(duration) AS first_duration, argMin(severity, at) AS first_severity FROM " + facts +
-		" WHERE type = '" + contracts.TypeFindingTriaged + "'" + cond + " GROUP BY finding_id))"
+	bs := rq.tl.buckets
+	bexpr, bargs := rq.tl.expr()
+	from, to := rq.q.From.UnixMilli(), rq.q.To.UnixMilli()
+	secs := "(SELECT at, sev, intDiv(duration, 1000) AS secs FROM " + rq.facts() + " WHERE %s" + rq.cond + ")"
+	remedies := strings.Replace(secs, "%s", isRemedy, 1)
+	triages := strings.Replace(secs, "%s", "type = '"+contracts.TypeFindingTriaged+"' AND duration > 0", 1)
 	for _, part := range []struct {
-		what, from, where string
-		all               *analytics.Durations
-		bySev             map[string]analytics.Durations
+		what, from string
+		all        *analytics.Durations
+		bySev      map[string]analytics.Durations
 	}{
-		{"mttr", facts, remediated, &out.Remediate, out.RemediateBySev},
-		{"time to triage", triages, triaged, &out.Triage, out.TriageBySeverity},
+		{"mttr", remedies, &out.Remediate, out.RemediateBySev},
+		{"time to triage", triages, &out.Triage, out.TriageBySeverity},
 	} {
-		// One row per severity and one ('' severity) over all of them: nearest-rank
-		// percentiles do not combine, so the overall row is its own aggregate.
-		sql := "SELECT severity, " + durationCols + " FROM " + part.from + part.where + " AND at >= ? AND at < ? GROUP BY severity" +
-			" UNION ALL SELECT '' AS severity, " + durationCols + " FROM " + part.from + part.where + " AND at >= ? AND at < ?"
-		// The filter's arguments come before from and to in both forms (in the WHERE of
-		// the facts, or in the triage subquery).
-		qargs := append(append(append(append([]any{}, args...), from, to), args...), from, to)
-		err := r.query(ctx, part.what, sql, qargs, func(scan func(...any) error) error {
-			var sev string
+		// One row per severity and one (sev 255) over all of them: nearest-rank percentiles
+		// do not combine, so the overall row is its own aggregate.
+		sql := "SELECT sev, " + durationCols + " FROM " + part.from + " WHERE at >= ? AND at < ? GROUP BY sev" +
+			" UNION ALL SELECT toUInt8(255) AS sev, " + durationCols + " FROM " + part.from + " WHERE at >= ? AND at < ?"
+		args := append(append(append(append([]any{}, rq.args...), from, to), rq.args...), from, to)
+		err := r.query(ctx, part.what, sql, args, func(scan func(...any) error) error {
+			var rank uint8
 			var n uint64
 			var sum, p50, p90 int64
-			if err := scan(&sev, &n, &sum, &p50, &p90); err != nil {
+			if err := scan(&rank, &n, &sum, &p50, &p90); err != nil {
 				return err
 			}
 			d := durations(n, sum, p50, p90)
-			if sev == "" {
+			if rank == 255 {
 				*part.all = d
-			} else if _, known := part.bySev[sev]; known {
-				part.bySev[sev] = d
+			} else if s := severityName(rank); s != "" {
+				part.bySev[s] = d
 			}
 			return nil
 		})
@@ -314,8 +278,8 @@ func (r *Reader) MTTR(ctx context.Context, q analytics.Query) (analytics.MTTR, e
 		out.ResolvedInPeriods[i] = analytics.MTTRPoint{Bucket: b}
 	}
 	err = r.query(ctx, "mttr periods",
-		"SELECT "+bexpr+" AS b, "+durationCols+" FROM "+facts+remediated+" AND at >= ? AND at < ? GROUP BY b",
-		append(append(bargs, args...), tl.base, tl.end),
+		"SELECT "+bexpr+" AS b, "+durationCols+" FROM "+remedies+" WHERE at >= ? AND at < ? GROUP BY b",
+		append(append(bargs, rq.args...), rq.tl.base, rq.tl.end),
 		func(scan func(...any) error) error {
 			var b uint32
 			var n uint64
@@ -323,7 +287,7 @@ func (r *Reader) MTTR(ctx context.Context, q analytics.Query) (analytics.MTTR, e
 			if err := scan(&b, &n, &sum, &p50, &p90); err != nil {
 				return err
 			}
-			if i, ok := tl.index(b); ok {
+			if i, ok := rq.tl.index(b); ok {
 				out.ResolvedInPeriods[i].Durations = durations(n, sum, p50, p90)
 			}
 			return nil
@@ -333,157 +297,79 @@ func (r *Reader) MTTR(ctx context.Context, q analytics.Query) (analytics.MTTR, e
 
 // SLA implements analytics.Reader.
 func (r *Reader) SLA(ctx context.Context, q analytics.Query, o analytics.Options) (analytics.SLA, error) {
-	out := analytics.SLA{OverdueBy: bySeverity(), DueSoonBy: bySeverity()}
-	o, err := options(o)
+	out := analytics.SLA{OverdueBy: zeros(), DueSoonBy: zeros()}
+	rq, err := r.prepare(ctx, q, o, false)
 	if err != nil {
 		return out, err
 	}
-	out.DueWithinDays = int(o.DueWithin / (24 * time.Hour))
-	tl, err := newTimeline(&q)
-	if err != nil {
-		return out, err
-	}
-	bs := tl.buckets
-	bexpr, bargs := tl.expr()
-	gen, sel, err := r.prepare(ctx, &q, false)
-	if err != nil {
-		return out, err
-	}
-	cond, args := sel.where(&q.Filter, true)
+	out.DueWithinDays = int(rq.o.DueWithin / (24 * time.Hour))
+	bs := rq.tl.buckets
+	bexpr, bargs := rq.tl.expr()
 	out.Periods = make([]analytics.SLAPoint, len(bs))
 	for i, b := range bs {
 		out.Periods[i] = analytics.SLAPoint{Bucket: b}
 	}
+	due := isRemedy + " AND due_at > 0"
 	err = r.query(ctx, "sla",
-		"SELECT "+bexpr+" AS b, countIf("+leftResolved+" AND due_at != 0),"+
-			" countIf("+leftResolved+" AND due_at != 0 AND at <= due_at), countIf(type = ?) FROM "+table("analytics_facts", gen)+
-			" WHERE at >= ? AND at < ?"+cond+" GROUP BY b",
-		append(append(bargs, contracts.TypeSLABreached, tl.base, tl.end), args...),
+		"SELECT "+bexpr+" AS b, countIf("+due+"), countIf("+due+" AND at <= due_at), countIf(type = ?) FROM "+rq.facts()+
+			" WHERE at >= ? AND at < ?"+rq.cond+" GROUP BY b",
+		rq.with(append(bargs, contracts.TypeSLABreached, rq.tl.base, rq.tl.end)...),
 		func(scan func(...any) error) error {
 			var b uint32
 			var resolved, within, breaches uint64
 			if err := scan(&b, &resolved, &within, &breaches); err != nil {
 				return err
 			}
-			if i, ok := tl.index(b); ok {
+			if i, ok := rq.tl.index(b); ok {
 				p := &out.Periods[i]
 				p.Resolved, p.WithinSLA, p.Breaches = int64(resolved), int64(within), int64(breaches)
+				if resolved > 0 {
+					rate := float64(within) / float64(resolved)
+					p.Rate = &rate
+				}
 			}
 			return nil
 		})
 	if err != nil {
 		return out, err
 	}
-	for i := range out.Periods {
-		if p := &out.Periods[i]; p.Resolved > 0 {
-			rate := float64(p.WithinSLA) / float64(p.Resolved)
-			p.Rate = &rate
-		}
-	}
-	t := now(&q)
+	t := rq.now()
 	err = r.query(ctx, "sla due dates",
-		"SELECT severity, countIf(due_at < ?), countIf(due_at >= ? AND due_at < ?) FROM "+table("analytics_findings", gen)+
-			" FINAL WHERE status IN ? AND due_at != 0"+cond+" GROUP BY severity",
-		append([]any{t, t, t + o.DueWithin.Milliseconds(), openStatuses()}, args...),
+		"SELECT severity, countIf(due_at < ?), countIf(due_at >= ? AND due_at < ?) FROM "+rq.findings()+
+			" WHERE "+isOpen+" AND due_at > 0"+rq.cond+" GROUP BY severity",
+		rq.with(t, t, rq.q.Now.Add(rq.o.DueWithin).UnixMilli()),
 		func(scan func(...any) error) error {
 			var sev string
 			var overdue, soon uint64
 			if err := scan(&sev, &overdue, &soon); err != nil {
 				return err
 			}
+			out.OverdueBy[sev], out.DueSoonBy[sev] = int64(overdue), int64(soon)
 			out.Overdue += int64(overdue)
 			out.DueSoon += int64(soon)
-			if _, known := out.OverdueBy[sev]; known {
-				out.OverdueBy[sev], out.DueSoonBy[sev] = int64(overdue), int64(soon)
-			}
 			return nil
 		})
-	return out, err
-}
-
-// score is an asset's risk score from its points in thousandths (projections/assets).
-func score(milli int64, criticality string) (points, factor, s float64) {
-	points, factor = float64(milli)/1000, assets.CriticalityFactor(criticality)
-	return points, factor, math.Min(assets.MaxRisk, points*factor)
-}
-
-// TopAssets implements analytics.Reader.
-func (r *Reader) TopAssets(ctx context.Context, q analytics.Query, o analytics.Options) ([]analytics.AssetRisk, error) {
-	o, err := options(o)
-	if err != nil {
-		return nil, err
-	}
-	gen, sel, err := r.prepare(ctx, &q, true)
-	if err != nil {
-		return nil, err
-	}
-	all, err := r.assetRisks(ctx, gen, &q, sel)
-	if err != nil {
-		return nil, err
-	}
-	return all[:min(len(all), o.Limit)], nil
-}
-
-// assetRisks are the visible assets with open findings at q.Now, riskiest first (ties by id):
-// the sums of their facts' open and risk deltas up to Now (as the series sums them up to each
-// bucket's end; no FINAL read of the findings' rows).
-func (r *Reader) assetRisks(ctx context.Context, gen uint64, q *analytics.Query, sel selection) ([]analytics.AssetRisk, error) {
-	cond, args := sel.where(&q.Filter, true)
-	var out []analytics.AssetRisk
-	err := r.query(ctx, "asset risk",
-		"SELECT asset_id, sum(risk_delta), sum(open_delta) AS open FROM "+table("analytics_facts", gen)+
-			" WHERE open_delta != 0 AND at <= ?"+cond+" GROUP BY asset_id HAVING open > 0",
-		append([]any{now(q)}, args...),
-		func(scan func(...any) error) error {
-			var a analytics.AssetRisk
-			var milli int64
-			if err := scan(&a.AssetID, &milli, &a.Open); err != nil {
-				return err
-			}
-			var crit string
-			if d := sel.assets[a.AssetID]; d != nil {
-				a.Name, a.Kind, crit = d.Name, d.Kind, d.Criticality
-			}
-			if s := survivor(sel.assets, a.AssetID); s != nil {
-				a.Team, a.Environment = s.Team, s.Environment
-			}
-			a.Points, a.Factor, a.Score = score(milli, crit)
-			out = append(out, a)
-			return nil
-		})
-	slices.SortFunc(out, func(a, b analytics.AssetRisk) int {
-		return cmp.Or(cmp.Compare(b.Score, a.Score), cmp.Compare(a.AssetID, b.AssetID))
-	})
 	return out, err
 }
 
 // Risk implements analytics.Reader.
 func (r *Reader) Risk(ctx context.Context, q analytics.Query, o analytics.Options) (analytics.Risk, error) {
 	var out analytics.Risk
-	o, err := options(o)
+	rq, err := r.prepare(ctx, q, o, true)
 	if err != nil {
 		return out, err
 	}
-	tl, err := newTimeline(&q)
-	if err != nil {
-		return out, err
-	}
-	bs := tl.buckets
-	bexpr, bargs := tl.expr()
-	gen, sel, err := r.prepare(ctx, &q, true)
-	if err != nil {
-		return out, err
-	}
-	// The series: each asset's points at the end of each bucket (a running sum of its risk
-	// deltas), scored and summed over the assets.
-	cond, args := sel.where(&q.Filter, true)
-	delta := map[string][]int64{}
-	// One row per asset with its (bucket, delta) pairs: a row per (bucket, asset) would send
-	// hundreds of thousands of rows over a million facts.
+	bs := rq.tl.buckets
+	bexpr, bargs := rq.tl.expr()
+	// The series: each surviving asset's points at the end of each bucket (a running sum of
+	// the risk deltas of its facts and of those of the assets merged into it), scored and
+	// summed. One row per asset with its (bucket, delta) pairs: a row per (bucket, asset)
+	// would send hundreds of thousands of rows over a million facts.
+	delta := map[string][]int64{} // survivor → delta per bucket
 	err = r.query(ctx, "risk series",
 		"SELECT asset_id, groupArray(b), groupArray(d) FROM (SELECT "+bexpr+" AS b, asset_id, sum(risk_delta) AS d FROM "+
-			table("analytics_facts", gen)+" WHERE risk_delta != 0 AND at < ?"+cond+" GROUP BY b, asset_id) GROUP BY asset_id",
-		append(append(bargs, tl.end), args...),
+			rq.facts()+" WHERE risk_delta != 0 AND at < ?"+rq.cond+" GROUP BY b, asset_id) GROUP BY asset_id",
+		rq.with(append(bargs, rq.tl.end)...),
 		func(scan func(...any) error) error {
 			var id string
 			var b []uint32
@@ -491,13 +377,17 @@ func (r *Reader) Risk(ctx context.Context, q analytics.Query, o analytics.Option
 			if err := scan(&id, &b, &d); err != nil {
 				return err
 			}
-			row := make([]int64, len(bs))
+			top, _ := rq.sel.survivor(id)
+			row := delta[top]
+			if row == nil {
+				row = make([]int64, len(bs))
+				delta[top] = row
+			}
 			for j := range b {
-				if i, ok := tl.index(b[j]); ok {
+				if i, ok := rq.tl.index(b[j]); ok {
 					row[i] += d[j]
 				}
 			}
-			delta[id] = row
 			return nil
 		})
 	if err != nil {
@@ -508,89 +398,154 @@ func (r *Reader) Risk(ctx context.Context, q analytics.Query, o analytics.Option
 		ids = append(ids, id)
 	}
 	slices.Sort(ids) // a fixed order of the float additions
+	factor := make([]float64, len(ids))
+	for j, id := range ids {
+		_, a := rq.sel.survivor(id)
+		factor[j] = assets.CriticalityFactor(a.Criticality)
+	}
+	points := make([]int64, len(ids))
 	out.Series = make([]analytics.RiskPoint, len(bs))
-	running := make(map[string]int64, len(ids))
 	for i, b := range bs {
 		out.Series[i].Bucket = b
-		for _, id := range ids {
-			running[id] += delta[id][i]
-			var crit string
-			if d := sel.assets[id]; d != nil {
-				crit = d.Criticality
+		for j, id := range ids {
+			if points[j] += delta[id][i]; points[j] != 0 {
+				out.Series[i].Score += analytics.Score(points[j], factor[j])
 			}
-			_, _, s := score(running[id], crit)
-			out.Series[i].Score += s
 		}
 	}
-	all, err := r.assetRisks(ctx, gen, &q, sel)
+	all, err := r.assetRisks(ctx, rq)
 	if err != nil {
 		return out, err
 	}
-	out.TopAssets = all[:min(len(all), o.Limit)]
+	out.TopAssets = all[:min(len(all), rq.o.Limit)]
 	out.Teams = groupRisk(all, func(a *analytics.AssetRisk) string { return a.Team })
 	out.Environments = groupRisk(all, func(a *analytics.AssetRisk) string { return a.Environment })
 	return out, nil
 }
 
-// groupRisk sums the assets' scores by key, riskiest first (ties by key).
+// TopAssets implements analytics.Reader.
+func (r *Reader) TopAssets(ctx context.Context, q analytics.Query, o analytics.Options) ([]analytics.AssetRisk, error) {
+	rq, err := r.prepare(ctx, q, o, true)
+	if err != nil {
+		return nil, err
+	}
+	all, err := r.assetRisks(ctx, rq)
+	if err != nil {
+		return nil, err
+	}
+	return all[:min(len(all), rq.o.Limit)], nil
+}
+
+// assetRisks is every surviving asset with open findings, from the findings' current rows,
+// riskiest first (then by id).
+func (r *Reader) assetRisks(ctx context.Context, rq *request) ([]analytics.AssetRisk, error) {
+	type sums struct{ points, open int64 }
+	bySurvivor := map[string]*sums{}
+	err := r.query(ctx, "asset risk",
+		"SELECT asset_id, sum(risk), count() FROM "+rq.findings()+" WHERE "+isOpen+rq.cond+" GROUP BY asset_id",
+		rq.args,
+		func(scan func(...any) error) error {
+			var id string
+			var points int64
+			var n uint64
+			if err := scan(&id, &points, &n); err != nil {
+				return err
+			}
+			top, _ := rq.sel.survivor(id)
+			s := bySurvivor[top]
+			if s == nil {
+				s = &sums{}
+				bySurvivor[top] = s
+			}
+			s.points += points
+			s.open += int64(n)
+			return nil
+		})
+	out := make([]analytics.AssetRisk, 0, len(bySurvivor))
+	for id, s := range bySurvivor {
+		_, a := rq.sel.survivor(id)
+		ar := analytics.AssetRisk{AssetID: id, Name: a.Name, Kind: a.Kind, Team: a.Team, Environment: a.Environment,
+			Points: float64(s.points) / 1000, Factor: assets.CriticalityFactor(a.Criticality), Open: s.open}
+		ar.Score = analytics.Score(s.points, ar.Factor)
+		out = append(out, ar)
+	}
+	slices.SortFunc(out, func(a, b analytics.AssetRisk) int {
+		return cmp.Or(cmp.Compare(b.Score, a.Score), strings.Compare(a.AssetID, b.AssetID))
+	})
+	return out, err
+}
+
+// groupRisk sums the assets' scores by key (in asset id order, so that the float sum does not
+// depend on the input's order), riskiest first (ties by key).
 func groupRisk(all []analytics.AssetRisk, key func(*analytics.AssetRisk) string) []analytics.GroupRisk {
+	byID := slices.Clone(all)
+	slices.SortFunc(byID, func(a, b analytics.AssetRisk) int { return strings.Compare(a.AssetID, b.AssetID) })
 	idx := map[string]int{}
 	out := []analytics.GroupRisk{}
-	for i := range all {
-		k := key(&all[i])
+	for i := range byID {
+		k := key(&byID[i])
 		j, ok := idx[k]
 		if !ok {
 			j, idx[k] = len(out), len(out)
 			out = append(out, analytics.GroupRisk{Key: k})
 		}
 		out[j].Assets++
-		out[j].Score += all[i].Score
+		out[j].Score += byID[i].Score
 	}
 	slices.SortFunc(out, func(a, b analytics.GroupRisk) int {
-		return cmp.Or(cmp.Compare(b.Score, a.Score), cmp.Compare(a.Key, b.Key))
+		return cmp.Or(cmp.Compare(b.Score, a.Score), strings.Compare(a.Key, b.Key))
 	})
 	return out
 }
 
 // Exploitability implements analytics.Reader.
 func (r *Reader) Exploitability(ctx context.Context, q analytics.Query, o analytics.Options) (analytics.Exploitability, error) {
-	out := analytics.Exploitability{OpenKEVBySev: bySeverity(), EPSS: make([]analytics.EPSSBucket, 10), KEVOverdueList: []analytics.FindingRef{}}
-	for i := range out.EPSS {
-		out.EPSS[i] = analytics.EPSSBucket{Min: float64(i) / 10, Max: float64(i+1) / 10}
+	out := analytics.Exploitability{OpenKEVBySev: zeros(), KEVOverdueList: []analytics.FindingRef{}}
+	bounds := analytics.EPSSBounds()
+	for i := 0; i < 10; i++ {
+		out.EPSS = append(out.EPSS, analytics.EPSSBucket{Min: bounds[i], Max: bounds[i+1]})
 	}
-	o, err := options(o)
+	rq, err := r.prepare(ctx, q, o, true)
 	if err != nil {
 		return out, err
 	}
-	gen, sel, err := r.prepare(ctx, &q, false)
-	if err != nil {
-		return out, err
+	t := rq.now()
+	// The EPSS buckets compare with analytics.EPSSBounds' very values, the last one unbounded
+	// above (it holds 1), as every backend does.
+	var epss strings.Builder
+	args := []any{t}
+	for i := 0; i < 10; i++ {
+		epss.WriteString(", countIf(has_epss = 1 AND epss >= ?")
+		args = append(args, bounds[i])
+		if i < 9 {
+			epss.WriteString(" AND epss < ?")
+			args = append(args, bounds[i+1])
+		}
+		epss.WriteString(")")
 	}
-	cond, args := sel.where(&q.Filter, true)
-	t := now(&q)
-	findings := table("analytics_findings", gen)
-	// EPSS bucket: least(9, floor(epss × 10)) — the last bucket holds 1.
+	overdue := "kev = 1 AND due_at > 0 AND due_at < ?"
 	err = r.query(ctx, "exploitability",
-		"SELECT severity, has_epss, if(has_epss = 1, least(9, toUInt8(floor(epss * 10))), 0) AS e, countIf(kev = 1),"+
-			" countIf(kev = 1 AND due_at != 0 AND due_at < ?), count() FROM "+findings+" FINAL WHERE status IN ?"+cond+
-			" GROUP BY severity, has_epss, e",
-		append([]any{t, openStatuses()}, args...),
+		"SELECT severity, sum(kev), countIf("+overdue+"), countIf(has_epss = 0)"+epss.String()+" FROM "+rq.findings()+
+			" WHERE "+isOpen+rq.cond+" GROUP BY severity",
+		rq.with(args...),
 		func(scan func(...any) error) error {
 			var sev string
-			var has, e uint8
-			var kev, overdue, n uint64
-			if err := scan(&sev, &has, &e, &kev, &overdue, &n); err != nil {
+			var kev uint64
+			var over, none uint64
+			var buckets [10]uint64
+			dest := []any{&sev, &kev, &over, &none}
+			for i := range buckets {
+				dest = append(dest, &buckets[i])
+			}
+			if err := scan(dest...); err != nil {
 				return err
 			}
+			out.OpenKEVBySev[sev] = int64(kev)
 			out.OpenKEV += int64(kev)
-			out.KEVOverdue += int64(overdue)
-			if _, known := out.OpenKEVBySev[sev]; known {
-				out.OpenKEVBySev[sev] += int64(kev)
-			}
-			if has == 1 {
-				out.EPSS[e].Count += int64(n)
-			} else {
-				out.NoEPSS += int64(n)
+			out.KEVOverdue += int64(over)
+			out.NoEPSS += int64(none)
+			for i, n := range buckets {
+				out.EPSS[i].Count += int64(n)
 			}
 			return nil
 		})
@@ -598,15 +553,16 @@ func (r *Reader) Exploitability(ctx context.Context, q analytics.Query, o analyt
 		return out, err
 	}
 	err = r.query(ctx, "kev overdue findings",
-		"SELECT finding_id, asset_id, severity, cve, due_at FROM "+findings+" FINAL WHERE status IN ? AND kev = 1 AND due_at != 0 AND due_at < ?"+
-			cond+" ORDER BY due_at, finding_id LIMIT ?",
-		append(append([]any{openStatuses(), t}, args...), o.Limit),
+		"SELECT finding_id, asset_id, severity, cve, due_at FROM "+rq.findings()+" WHERE "+isOpen+" AND "+overdue+rq.cond+
+			" ORDER BY due_at, finding_id LIMIT ?",
+		append(rq.with(t), rq.o.Limit),
 		func(scan func(...any) error) error {
 			var f analytics.FindingRef
 			var due int64
 			if err := scan(&f.FindingID, &f.AssetID, &f.Severity, &f.CVE, &due); err != nil {
 				return err
 			}
+			f.AssetID, _ = rq.sel.survivor(f.AssetID)
 			f.DueAt = time.UnixMilli(due).UTC()
 			out.KEVOverdueList = append(out.KEVOverdueList, f)
 			return nil
@@ -614,80 +570,78 @@ func (r *Reader) Exploitability(ctx context.Context, q analytics.Query, o analyt
 	return out, err
 }
 
-// Coverage implements analytics.Reader.
+// Coverage implements analytics.Reader. An asset merged into another counts as its survivor
+// (scanned when either was). Scan imports belong to no team (projections/ownership): a scoped
+// query counts none, and the asset filters do not apply to them (the scanner filter does).
 func (r *Reader) Coverage(ctx context.Context, q analytics.Query, o analytics.Options) (analytics.Coverage, error) {
 	out := analytics.Coverage{Scanners: []analytics.ScannerCoverage{}}
-	o, err := options(o)
+	rq, err := r.prepare(ctx, q, o, true)
 	if err != nil {
 		return out, err
 	}
-	tl, err := newTimeline(&q)
-	if err != nil {
-		return out, err
-	}
-	bs := tl.buckets
-	bexpr, bargs := tl.expr()
-	gen, sel, err := r.prepare(ctx, &q, true)
-	if err != nil {
-		return out, err
-	}
-	cond, args := sel.where(&q.Filter, false)
-	stale := now(&q) - o.StaleAfter.Milliseconds()
-	scanned := table("analytics_scanned", gen)
-	byScanner := map[string]int{}
+	cond, args := rq.sel.where(&rq.q.Filter, false)
+	type key struct{ scanner, asset string }
+	last := map[key]int64{}
+	// The latest scan per (asset, scanner) is max(at): the table's version column, right
+	// before and after a merge, without FINAL.
 	err = r.query(ctx, "coverage",
-		"SELECT scanner, count(), countIf(at < ?) FROM "+scanned+" FINAL WHERE 1"+cond+" GROUP BY scanner ORDER BY scanner",
-		append([]any{stale}, args...),
+		"SELECT scanner, asset_id, max(at) FROM "+table("analytics_scanned", rq.gen)+" WHERE 1"+cond+" GROUP BY scanner, asset_id",
+		args,
 		func(scan func(...any) error) error {
-			var c analytics.ScannerCoverage
-			var n, s uint64
-			if err := scan(&c.Scanner, &n, &s); err != nil {
-				return err
-			}
-			c.AssetsScanned, c.Stale, c.StaleAssets = int64(n), int64(s), []analytics.StaleAsset{}
-			byScanner[c.Scanner] = len(out.Scanners)
-			out.Scanners = append(out.Scanners, c)
-			return nil
-		})
-	if err != nil {
-		return out, err
-	}
-	// The least recently scanned first, at most Limit per scanner.
-	err = r.query(ctx, "stale assets",
-		"SELECT scanner, asset_id, at FROM "+scanned+" FINAL WHERE at < ?"+cond+" ORDER BY scanner, at, asset_id LIMIT ? BY scanner",
-		append(append([]any{stale}, args...), o.Limit),
-		func(scan func(...any) error) error {
-			var scanner string
-			var a analytics.StaleAsset
+			var k key
 			var at uint64
-			if err := scan(&scanner, &a.AssetID, &at); err != nil {
+			if err := scan(&k.scanner, &k.asset, &at); err != nil {
 				return err
 			}
-			a.LastScanned = time.UnixMilli(int64(at)).UTC()
-			if d := sel.assets[a.AssetID]; d != nil {
-				a.Name = d.Name
-			}
-			if i, ok := byScanner[scanner]; ok {
-				out.Scanners[i].StaleAssets = append(out.Scanners[i].StaleAssets, a)
-			}
+			k.asset, _ = rq.sel.survivor(k.asset)
+			last[k] = max(last[k], int64(at))
 			return nil
 		})
 	if err != nil {
 		return out, err
 	}
+	stale := rq.q.Now.Add(-rq.o.StaleAfter).UnixMilli()
+	byScanner := map[string]*analytics.ScannerCoverage{}
+	for k, at := range last {
+		c := byScanner[k.scanner]
+		if c == nil {
+			c = &analytics.ScannerCoverage{Scanner: k.scanner, StaleAssets: []analytics.StaleAsset{}}
+			byScanner[k.scanner] = c
+		}
+		c.AssetsScanned++
+		if at < stale {
+			c.Stale++
+			_, a := rq.sel.survivor(k.asset)
+			c.StaleAssets = append(c.StaleAssets, analytics.StaleAsset{AssetID: k.asset, Name: a.Name, LastScanned: time.UnixMilli(at).UTC()})
+		}
+	}
+	for _, c := range byScanner {
+		slices.SortFunc(c.StaleAssets, func(a, b analytics.StaleAsset) int {
+			return cmp.Or(a.LastScanned.Compare(b.LastScanned), strings.Compare(a.AssetID, b.AssetID))
+		})
+		c.StaleAssets = c.StaleAssets[:min(len(c.StaleAssets), rq.o.Limit)]
+		out.Scanners = append(out.Scanners, *c)
+	}
+	slices.SortFunc(out.Scanners, func(a, b analytics.ScannerCoverage) int { return strings.Compare(a.Scanner, b.Scanner) })
+
+	bs := rq.tl.buckets
 	out.Scans = make([]analytics.ScanPoint, len(bs))
 	for i, b := range bs {
 		out.Scans[i] = analytics.ScanPoint{Bucket: b, ByScanner: map[string]int64{}}
 	}
+	if rq.q.Scope != nil {
+		return out, nil
+	}
+	bexpr, bargs := rq.tl.expr()
 	var scannerCond string
 	var scannerArgs []any
-	if len(q.Scanners) > 0 {
-		scannerCond, scannerArgs = " AND scanner IN ?", []any{set(q.Scanners)}
+	if len(rq.q.Scanners) > 0 {
+		scannerCond, scannerArgs = " AND scanner IN ?", []any{set(rq.q.Scanners)}
 	}
 	err = r.query(ctx, "scans",
-		"SELECT "+bexpr+" AS b, scanner, countIf(failed = 0), countIf(failed = 1) FROM "+table("analytics_scans", gen)+
+		"SELECT "+bexpr+" AS b, scanner, countIf(failed = 0), countIf(failed = 1) FROM "+table("analytics_scans", rq.gen)+
 			" WHERE at >= ? AND at < ?"+scannerCond+" GROUP BY b, scanner",
-		append(append(bargs, tl.base, tl.end), scannerArgs...),
+		append(append(bargs, rq.tl.base, rq.tl.end), scannerArgs...),
 		func(scan func(...any) error) error {
 			var b uint32
 			var scanner string
@@ -695,7 +649,7 @@ func (r *Reader) Coverage(ctx context.Context, q analytics.Query, o analytics.Op
 			if err := scan(&b, &scanner, &done, &failed); err != nil {
 				return err
 			}
-			if i, ok := tl.index(b); ok {
+			if i, ok := rq.tl.index(b); ok {
 				p := &out.Scans[i]
 				p.Completed += int64(done)
 				p.Failed += int64(failed)

@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/socplatform/soc/projections/analytics"
-	"github.com/socplatform/soc/projections/vulns"
 )
 
 // maxMergeDepth bounds how far a merge chain is followed (chains are short; the bound only
@@ -67,6 +66,15 @@ func survivor(assets map[string]*analytics.AssetDim, id string) *analytics.Asset
 	return a
 }
 
+// survivor returns the id and row of id's survivor (id itself and an empty row for an asset
+// the model has no row of: its findings count under their own asset id, unnamed).
+func (sel *selection) survivor(id string) (string, *analytics.AssetDim) {
+	if a := survivor(sel.assets, id); a != nil {
+		return a.AssetID, a
+	}
+	return id, &analytics.AssetDim{AssetID: id}
+}
+
 // matches reports whether asset a (a survivor) passes f's asset filters and scope.
 func matches(f *analytics.Filter, a *analytics.AssetDim) bool {
 	if a == nil {
@@ -110,6 +118,3 @@ func (sel *selection) where(f *analytics.Filter, hasSeverity bool) (string, []an
 	}
 	return b.String(), args
 }
-
-// openStatuses is vulns.OpenStatuses bound for "status IN ?".
-func openStatuses() any { return set(vulns.OpenStatuses) }

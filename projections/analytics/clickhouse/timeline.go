@@ -24,11 +24,7 @@ type timeline struct {
 // maxSlots bounds the lookup array (MaxBuckets days by half-hours, Lord Howe's DST shift).
 const maxSlots = analytics.MaxBuckets * 48
 
-func newTimeline(q *analytics.Query) (*timeline, error) {
-	bs, err := analytics.Buckets(*q)
-	if err != nil {
-		return nil, err
-	}
+func newTimeline(bs []analytics.Bucket) (*timeline, error) {
 	t := &timeline{buckets: bs, base: bs[0].Start.UnixMilli(), end: bs[len(bs)-1].End.UnixMilli()}
 	for _, b := range bs {
 		t.width = gcd(t.width, b.End.UnixMilli()-t.base)

@@ -47,7 +47,7 @@ func FreshDatabase(tb testing.TB) string {
 			return err
 		}
 		defer conn.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute) // a database of many small parts drops slowly on a busy server
 		defer cancel()
 		return conn.Exec(ctx, q)
 	}
