@@ -13,7 +13,6 @@ import (
 	"github.com/socplatform/soc/projections"
 	"github.com/socplatform/soc/projections/analytics"
 	"github.com/socplatform/soc/projections/assets"
-	"github.com/socplatform/soc/projections/ownership"
 	"github.com/socplatform/soc/projections/readkit"
 	"github.com/socplatform/soc/projections/vulns"
 	"github.com/socplatform/soc/schemas/contracts"
@@ -72,15 +71,10 @@ type stmt struct {
 }
 
 func (r *Reader) prepare(q analytics.Query, o analytics.Options) (*stmt, error) {
-	o, err := o.Check()
+	q, o, bs, err := analytics.PrepareAll(q, o)
 	if err != nil {
 		return nil, err
 	}
-	q, bs, err := analytics.Prepare(q)
-	if err != nil {
-		return nil, err
-	}
-	q.Scope = ownership.Normalize(q.Scope)
 	s := &stmt{Query: readkit.NewQuery(r.db.Dialect), q: q, o: o, bs: bs}
 	s.restricted = q.Scope != nil || len(q.Teams)+len(q.Environments)+len(q.AssetKinds)+len(q.Tags) > 0
 	s.with()
@@ -227,23 +221,7 @@ func (r *Reader) OpenFindings(ctx context.Context, q analytics.Query) ([]analyti
 	if err != nil {
 		return nil, err
 	}
-	out := make([]analytics.OpenPoint, len(s.bs))
-	run := zeros()
-	for sev, n := range delta[0] {
-		run[sev] += n
-	}
-	for i, b := range s.bs {
-		for sev, n := range delta[i+1] {
-			run[sev] += n
-		}
-		p := analytics.OpenPoint{Bucket: b, BySeverity: zeros()}
-		for _, sev := range analytics.Severities {
-			p.BySeverity[sev] = run[sev]
-			p.Total += run[sev]
-		}
-		out[i] = p
-	}
-	return out, nil
+	return analytics.OpenSeries(s.bs, delta), nil
 }
 
 // Lifecycle names the SQL compares with (constants of the code, never input).
