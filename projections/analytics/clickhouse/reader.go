@@ -27,7 +27,10 @@ import (
 // answers read the findings' current rows. The filter and scope become the list of visible
 // asset ids (selection.go); a merged asset counts under its survivor wherever an answer names
 // assets. All of it is SQL that ClickHouse 18.16 and current ClickHouse both accept.
-type Reader struct{ db *DB }
+type Reader struct {
+	db     *DB
+	assets assetCache
+}
 
 var _ analytics.Reader = (*Reader)(nil)
 
@@ -61,7 +64,7 @@ func (r *Reader) prepare(ctx context.Context, q analytics.Query, o analytics.Opt
 	if rq.gen, err = r.db.liveGeneration(ctx); err != nil {
 		return nil, err
 	}
-	if rq.sel, err = r.db.selectAssets(ctx, rq.gen, &q.Filter, assetRows); err != nil {
+	if rq.sel, err = r.selectAssets(ctx, rq.gen, &q.Filter, assetRows); err != nil {
 		return nil, err
 	}
 	rq.cond, rq.args = rq.sel.where(&q.Filter, true)
