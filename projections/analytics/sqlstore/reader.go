@@ -13,7 +13,6 @@ import (
 	"github.com/socplatform/soc/projections"
 	"github.com/socplatform/soc/projections/analytics"
 	"github.com/socplatform/soc/projections/assets"
-	"github.com/socplatform/soc/projections/ownership"
 	"github.com/socplatform/soc/projections/readkit"
 	"github.com/socplatform/soc/projections/vulns"
 	"github.com/socplatform/soc/schemas/contracts"
@@ -80,7 +79,6 @@ func (r *Reader) prepare(q analytics.Query, o analytics.Options) (*stmt, error) 
 	if err != nil {
 		return nil, err
 	}
-	q.Scope = ownership.Normalize(q.Scope)
 	s := &stmt{Query: readkit.NewQuery(r.db.Dialect), q: q, o: o, bs: bs}
 	s.restricted = q.Scope != nil || len(q.Teams)+len(q.Environments)+len(q.AssetKinds)+len(q.Tags) > 0
 	s.with()
