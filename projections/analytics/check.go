@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/socplatform/soc/projections/ownership"
 )
 
 // Bounds of a query's inputs: every backend checks them the same way (Prepare, Options.Check).
@@ -21,7 +23,8 @@ const (
 )
 
 // Prepare checks q and returns it normalised (Now set, tags lower-cased as the assets context
-// stores them, filter lists sorted and without duplicates) with its buckets. A bad parameter is
+// stores them, filter lists sorted and without duplicates, the scope normalised) with its
+// buckets. A bad parameter is
 // a *ParamError naming it.
 func Prepare(q Query) (Query, []Bucket, error) {
 	bs, err := Buckets(q)
@@ -31,6 +34,7 @@ func Prepare(q Query) (Query, []Bucket, error) {
 	if q.Now.IsZero() {
 		q.Now = time.Now()
 	}
+	q.Scope = ownership.Normalize(q.Scope)
 	lists := []struct {
 		param string
 		vals  *[]string

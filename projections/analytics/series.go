@@ -1,9 +1,6 @@
 package analytics
 
-import (
-	"github.com/socplatform/soc/projections/ownership"
-	"github.com/socplatform/soc/projections/vulns"
-)
+import "github.com/socplatform/soc/projections/vulns"
 
 // OpenSeries is the open findings at the end of each bucket of bs, from the sums of the facts'
 // open deltas by severity that a backend computed per bucket: delta[0] holds the sums before
@@ -30,16 +27,12 @@ func OpenSeries(bs []Bucket, delta []map[string]int64) []OpenPoint {
 }
 
 // PrepareAll checks a query and its options as every backend's Reader does first: o.Check,
-// then Prepare, with the scope normalised (ownership.Normalize).
+// then Prepare.
 func PrepareAll(q Query, o Options) (Query, Options, []Bucket, error) {
 	o, err := o.Check()
 	if err != nil {
 		return q, o, nil, err
 	}
 	q, bs, err := Prepare(q)
-	if err != nil {
-		return q, o, nil, err
-	}
-	q.Scope = ownership.Normalize(q.Scope)
-	return q, o, bs, nil
+	return q, o, bs, err
 }

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/projections"
 	"github.com/socplatform/soc/projections/analytics"
 	"github.com/socplatform/soc/projections/ownership"
 	"github.com/socplatform/soc/schemas/contracts"
@@ -77,6 +78,14 @@ func Run(t *testing.T, open func(t *testing.T) Backend) {
 		compareAll(t, b, l.Events, []analytics.Query{q, scoped}, false)
 	})
 	t.Run("bad parameters", func(t *testing.T) { testParams(t, open(t)) })
+	t.Run("poison event", func(t *testing.T) {
+		l := NewLog(t, Start)
+		seen := l.Seen(1, 1, "", "") // before its FindingOpened
+		var ee *projections.EventError
+		if err := open(t).Apply(context.Background(), []events.Envelope{seen}); !errors.As(err, &ee) || ee.Event.EventID != seen.EventID {
+			t.Errorf("Apply(FindingSeen before FindingOpened) = %v, want a *projections.EventError for it (the runner parks on it)", err)
+		}
+	})
 }
 
 // Compare checks r, a model fed with evs (as the store recorded them) by other means than

@@ -11,8 +11,8 @@ import (
 	"github.com/socplatform/soc/projections/ownership"
 )
 
-// BenchmarkQueries measures each Reader method over a seeded random model on SQLite (about
-// 60,000 events, 300 assets; weekly buckets over the whole range, scoped to one team).
+// BenchmarkQueries measures each Reader method over a seeded random model on SQLite (45,000
+// events, 300 assets, 13 years; weekly buckets over the whole range, scoped to one team).
 func BenchmarkQueries(b *testing.B) {
 	l := analyticstest.NewLog(b, analyticstest.Start)
 	l.ValidateFirstOnly()

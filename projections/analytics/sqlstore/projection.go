@@ -13,7 +13,8 @@
 //	analytics_position the highest global position applied (Reader.Position)
 //
 // One DDL serves both dialects (readkit's column types): times are BIGINT unix milliseconds,
-// booleans INTEGER 0/1, an asset's tags one TEXT ",a,b," (a tag filter is a LIKE on ",tag,").
+// booleans INTEGER 0/1, an asset's tags one TEXT ",a,b," (a tag filter is a LIKE on ",tag,"; the
+// schemas allow no comma in a tag).
 // Apply loads the dimension rows of the batch's keys (analytics.Keys) with one SELECT … IN per
 // table, folds the batch in memory (analytics.Fold, the code every backend shares) and writes
 // with multi-row upserts: facts and scan facts are inserted once (ON CONFLICT DO NOTHING),
@@ -130,13 +131,6 @@ func tagsFrom(s string) []string {
 	return strings.Split(s, ",")
 }
 
-func b2i(b bool) int64 {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 // Apply implements projections.Projection.
 func (p *Projection) Apply(ctx context.Context, tx *projections.Tx, batch []events.Envelope) ([]projections.Change, error) {
 	fids, aids := analytics.Keys(batch)
@@ -188,14 +182,14 @@ func (p *Projection) write(ctx context.Context, tx *projections.Tx, out *analyti
 	var rows [][]any
 	for _, f := range out.Facts {
 		rows = append(rows, []any{f.EventID, int64(f.Seq), f.Position, f.At, f.FindingID, f.AssetID, f.Type, f.Severity, f.StatusBefore, f.StatusAfter,
-			int64(f.OpenDelta), f.RiskDelta, f.Scanner, f.CVE, b2i(f.KEV), f.EPSS, b2i(f.HasEPSS), f.DueAt, f.Duration})
+			int64(f.OpenDelta), f.RiskDelta, f.Scanner, f.CVE, readkit.BoolInt(f.KEV), f.EPSS, readkit.BoolInt(f.HasEPSS), f.DueAt, f.Duration})
 	}
 	if err := readkit.WriteRows(ctx, tx, &p.cache, tx.Table("facts"), names(factsT.cols(d)), " ON CONFLICT (event_id, seq) DO NOTHING", rows); err != nil {
 		return err
 	}
 	rows = rows[:0]
 	for _, f := range out.Findings {
-		rows = append(rows, []any{f.FindingID, f.AssetID, f.Severity, f.Status, b2i(vulns.IsOpen(f.Status)), f.Scanner, f.CVE, b2i(f.KEV), f.EPSS, b2i(f.HasEPSS),
+		rows = append(rows, []any{f.FindingID, f.AssetID, f.Severity, f.Status, readkit.BoolInt(vulns.IsOpen(f.Status)), f.Scanner, f.CVE, readkit.BoolInt(f.KEV), f.EPSS, readkit.BoolInt(f.HasEPSS),
 			f.DueAt, f.OpenedAt, f.FirstSeen, f.TriagedAt, f.Risk, f.Version})
 	}
 	cols := names(findingDimsT.cols(d))
@@ -212,7 +206,7 @@ func (p *Projection) write(ctx context.Context, tx *projections.Tx, out *analyti
 	}
 	rows = rows[:0]
 	for _, s := range out.Scans {
-		rows = append(rows, []any{s.EventID, s.At, s.ScanID, s.Scanner, b2i(s.Failed)})
+		rows = append(rows, []any{s.EventID, s.At, s.ScanID, s.Scanner, readkit.BoolInt(s.Failed)})
 	}
 	if err := readkit.WriteRows(ctx, tx, &p.cache, tx.Table("scan_facts"), names(scanFactsT.cols(d)), " ON CONFLICT (event_id) DO NOTHING", rows); err != nil {
 		return err

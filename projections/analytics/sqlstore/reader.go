@@ -32,8 +32,8 @@ import (
 // picked in SQL with ROW_NUMBER over the sorted durations. Every value is a bind parameter;
 // the only literals are the lifecycle's status and type names. av, b and MTTR's durations are
 // AS MATERIALIZED (SQLite 3.35+, PostgreSQL 12+): computed once per statement, where an
-// inlined CTE would be evaluated again for every fact joined to it (ten times slower on 60,000
-// events, BenchmarkQueries).
+// inlined CTE would be evaluated again for every fact joined to it (3 to 10 times slower on
+// 45,000 events, BenchmarkQueries).
 //
 // What the answers mean beyond analytics.go:
 //   - "now" answers (SLA's overdue and due soon, Risk's top assets and groups, TopAssets,

@@ -2,6 +2,7 @@ package sqlstore_test
 
 import (
 	"context"
+	"log/slog"
 	"testing"
 	"time"
 
@@ -14,6 +15,8 @@ import (
 	"github.com/socplatform/soc/projections/internal/testdb"
 	"github.com/socplatform/soc/projections/runner"
 )
+
+var quiet = slog.New(slog.DiscardHandler)
 
 // TestRunnerAndRebuild runs the projection as the binary does — the runner following a real
 // event store, in batches of its choosing — and checks the answers against the oracle, then
@@ -34,7 +37,7 @@ func TestRunnerAndRebuild(t *testing.T) {
 		if err != nil || len(recorded) != len(l.Events) {
 			t.Fatalf("read back %d events, %v; want %d", len(recorded), err, len(l.Events))
 		}
-		r, err := runner.New(runner.Config{DB: db, Projection: sqlstore.New(), Store: store, BatchSize: 37})
+		r, err := runner.New(runner.Config{DB: db, Projection: sqlstore.New(), Store: store, BatchSize: 37, Log: quiet})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -52,7 +55,7 @@ func TestRunnerAndRebuild(t *testing.T) {
 		reader := sqlstore.NewReader(db)
 		analyticstest.Compare(t, reader, recorded)
 
-		if _, err := runner.Rebuild(ctx, runner.RebuildConfig{DB: db, Projection: sqlstore.New(), Store: store}); err != nil {
+		if _, err := runner.Rebuild(ctx, runner.RebuildConfig{DB: db, Projection: sqlstore.New(), Store: store, Log: quiet}); err != nil {
 			t.Fatal(err)
 		}
 		analyticstest.Compare(t, reader, recorded)
