@@ -14,7 +14,8 @@ import (
 	"github.com/socplatform/soc/schemas/contracts"
 )
 
-func isAssetEvent(t string) bool {
+// IsAssetEvent reports whether events of type t change an asset (what ApplyAsset folds).
+func IsAssetEvent(t string) bool {
 	switch t {
 	case contracts.TypeAssetRegistered, contracts.TypeAssetUpdated, contracts.TypeAssetClassified, contracts.TypeAssetLinked, contracts.TypeAssetUnlinked,
 		contracts.TypeAssetIdentifiersObserved, contracts.TypeAssetRetired, contracts.TypeAssetReactivated, contracts.TypeAssetRegisteredWeakly,
@@ -92,9 +93,10 @@ func compareIP(x, y string) int {
 	return a.Compare(b)
 }
 
-// applyAsset folds one assets event into a (nil before the stream's first event) and returns the
-// new state. It is the only code that turns asset events into a row: Apply and FoldAsset share it.
-func applyAsset(a *Asset, e *events.Envelope) (*Asset, error) {
+// ApplyAsset folds one assets event into a (nil before the stream's first event) and returns the
+// new state. It is the only code that turns asset events into a row: Apply, FoldAsset and the
+// analytics fold share it.
+func ApplyAsset(a *Asset, e *events.Envelope) (*Asset, error) {
 	if a == nil && e.Type != contracts.TypeAssetRegistered && e.Type != contracts.TypeAssetRegisteredWeakly {
 		return nil, fmt.Errorf("%s before AssetRegistered in stream %s", e.Type, e.StreamID)
 	}
@@ -224,7 +226,7 @@ func compareLinks(x, y AssetLink) int {
 // assets projection applies, for point-in-time reads. What other streams contribute cannot be
 // known as of a past time: OpenFindings is all zeros and Risk says so.
 func FoldAsset(evs []events.Envelope) (*Asset, error) {
-	a, err := readkit.Fold(evs, isAssetEvent, applyAsset)
+	a, err := readkit.Fold(evs, IsAssetEvent, ApplyAsset)
 	if err != nil {
 		return nil, err
 	}

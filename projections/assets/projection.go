@@ -19,9 +19,9 @@ func NewProjection() *Projection {
 		// The list's default sort is risk, computed from two tables: it cannot be indexed.
 		// These serve the other sorts and the common filters, and team scoping (ownership).
 		Indexes: append([][2]string{{"name", "name, id"}, {"updated", "updated_at, id"}, {"crit", "criticality_rank, id"}}, scopeIndexes...),
-		Handles: isAssetEvent,
+		Handles: IsAssetEvent,
 		Key:     readkit.StreamKey,
-		Fold:    applyAsset,
+		Fold:    ApplyAsset,
 		Change: func(e *events.Envelope, a *Asset) projections.Change {
 			return projections.Change{Projection: "assets", Event: *e, AssetID: a.ID}
 		},
@@ -42,7 +42,7 @@ var assetTable = &readkit.Table[Asset]{
 	Values: func(a *Asset) []any {
 		return []any{
 			a.ID, a.Kind, a.Name, a.Description, readkit.JSONText(a.Identifiers), a.Criticality, CriticalityRank(a.Criticality),
-			criticalityFactor(a.Criticality), a.Environment, a.OwnerTeam, a.DataClassification, readkit.JSONText(a.Tags),
+			CriticalityFactor(a.Criticality), a.Environment, a.OwnerTeam, a.DataClassification, readkit.JSONText(a.Tags),
 			readkit.JSONText(a.Links), a.Status, readkit.Micros(a.CreatedAt), readkit.Micros(a.UpdatedAt), a.Version, a.MergedInto,
 		}
 	},

@@ -6,8 +6,8 @@ import (
 	"github.com/socplatform/soc/projections/vulns"
 )
 
-// criticalityFactor scales an asset's points by how much the organisation cares about it.
-func criticalityFactor(c string) float64 {
+// CriticalityFactor scales an asset's points by how much the organisation cares about it.
+func CriticalityFactor(c string) float64 {
 	switch c {
 	case "critical":
 		return 1.5
@@ -44,7 +44,7 @@ const RiskFormula = "score = min(100, (critical + high + medium + low + info) ×
 
 // riskOf builds an asset's Risk from what asset_findings holds for it.
 func riskOf(score float64, criticality string, af *vulns.AssetFindings) Risk {
-	factor := criticalityFactor(criticality)
+	factor := CriticalityFactor(criticality)
 	comps := make([]RiskComponent, 0, len(vulns.Severities)+2)
 	for i, s := range vulns.Severities {
 		comps = append(comps, RiskComponent{

@@ -140,7 +140,7 @@ func ApplyKeyed[R any](ctx context.Context, tx *projections.Tx, cache *SQLCache,
 			old = append(old, v)
 		}
 	}
-	if err := WriteRows(ctx, tx, cache, tx.Table(t.Base), names, upsertSuffix(names, "id"), fresh); err != nil {
+	if err := WriteRows(ctx, tx, cache, tx.Table(t.Base), names, UpsertSuffix(names, "id"), fresh); err != nil {
 		return nil, nil, err
 	}
 	if len(old) > 0 {
@@ -150,7 +150,7 @@ func ApplyKeyed[R any](ctx context.Context, tx *projections.Tx, cache *SQLCache,
 		for i, c := range keep {
 			cols[i] = names[c]
 		}
-		if err := WriteRows(ctx, tx, cache, tx.Table(t.Base), cols, upsertSuffix(cols, "id"), old); err != nil {
+		if err := WriteRows(ctx, tx, cache, tx.Table(t.Base), cols, UpsertSuffix(cols, "id"), old); err != nil {
 			return nil, nil, err
 		}
 	}

@@ -163,8 +163,8 @@ func insertSQL(d projections.Dialect, table string, cols []string, rows int, suf
 	return b.String()
 }
 
-// upsertSuffix updates every column but the key on conflict.
-func upsertSuffix(cols []string, key string) string {
+// UpsertSuffix is " ON CONFLICT (key) DO UPDATE SET" every column of cols but the key.
+func UpsertSuffix(cols []string, key string) string {
 	var b strings.Builder
 	b.WriteString(" ON CONFLICT (" + key + ") DO UPDATE SET ")
 	first := true

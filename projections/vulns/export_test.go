@@ -5,7 +5,6 @@ package vulns
 var (
 	SeverityRank = severityRank
 	ScoreOr      = scoreOr
-	ApplyFinding = applyFinding
 	FindingTable = findingTable
 )
 

@@ -65,11 +65,11 @@ var findingTable = &readkit.Table[Finding]{
 			f.CVSSVector, readkit.BoolInt(f.KEV), scoreOr(f.EPSS), scoreOr(f.EPSSPercentile), f.Owner,
 			due, -due, f.Scanner, f.Format, f.RuleID, f.Component, f.Fingerprint, f.FirstScanID, f.LastScanID,
 			readkit.Micros(f.FirstSeen), readkit.Micros(f.LastSeen), readkit.NullMicros(f.ResolvedAt), f.StatusReason,
-			readkit.Micros(f.UpdatedAt), f.Version, findingRiskMilli(f), readkit.JSONText(f.Locations),
+			readkit.Micros(f.UpdatedAt), f.Version, RiskMilli(f), readkit.JSONText(f.Locations),
 		}
 	},
 	Scan: func(s readkit.Scanner) (*Finding, error) { return scanFinding(s) },
-	// Set by FindingOpened only (see applyFinding); asset_id also by AssetMerged (see merge).
+	// Set by FindingOpened only (see ApplyFinding); asset_id also by AssetMerged (see merge).
 	Fixed: []string{"asset_id", "title", "description", "remediation", "scanner_severity", "cves", "cwes",
 		"cvss_score", "cvss_vector", "scanner", "format", "rule_id", "component", "fingerprint", "first_scan_id", "first_seen", "locations"},
 }
@@ -263,8 +263,8 @@ func (a *AssetFindings) add(o *AssetFindings, sign int64) {
 // applyFindings applies the finding events of batch (other events are skipped).
 func (p *FindingsProjection) applyFindings(ctx context.Context, tx *projections.Tx, batch []events.Envelope) ([]projections.Change, error) {
 	st, changes, err := readkit.ApplyKeyed(ctx, tx, &p.cache, findingTable, batch,
-		func(e *events.Envelope) (string, bool, error) { return e.StreamID, isFindingEvent(e.Type), nil },
-		applyFinding,
+		func(e *events.Envelope) (string, bool, error) { return e.StreamID, IsFindingEvent(e.Type), nil },
+		ApplyFinding,
 		func(e *events.Envelope, f *Finding) projections.Change {
 			return projections.Change{Projection: "findings", Event: *e, Severity: f.Severity, AssetID: f.AssetID}
 		})
@@ -338,7 +338,7 @@ func (p *FindingsProjection) aggregate(ctx context.Context, tx *projections.Tx, 
 		if !IsOpen(f.Status) || i < 0 {
 			return
 		}
-		pts := findingRiskMilli(f)
+		pts := RiskMilli(f)
 		d.Total += sign
 		d.Open[i] += sign
 		d.Points[i] += sign * pts

@@ -53,7 +53,8 @@ func severityRank(s string) int64 {
 	return 0
 }
 
-func isFindingEvent(t string) bool {
+// IsFindingEvent reports whether events of type t change a finding (what ApplyFinding folds).
+func IsFindingEvent(t string) bool {
 	switch t {
 	case contracts.TypeFindingSeen, contracts.TypeFindingAssigned, contracts.TypeFindingCommented, contracts.TypeFindingDueDateSet, contracts.TypeFindingExploitabilityChanged, contracts.TypeSLABreached:
 		return true
@@ -124,9 +125,9 @@ func componentString(c *contracts.FindingOpenedComponent, l *contracts.FindingOp
 	return l.Image
 }
 
-// applyFinding folds one finding event into f (nil before FindingOpened) and returns the new
+// ApplyFinding folds one finding event into f (nil before FindingOpened) and returns the new
 // state. It never modifies f's slices in place (Apply compares old and new CVE/CWE lists).
-func applyFinding(f *Finding, e *events.Envelope) (*Finding, error) {
+func ApplyFinding(f *Finding, e *events.Envelope) (*Finding, error) {
 	if e.Type == contracts.TypeFindingOpened {
 		var d contracts.FindingOpenedV2
 		if err := json.Unmarshal(e.Data, &d); err != nil {
@@ -240,7 +241,7 @@ func dedupe(s []string) []string {
 // findings projection applies, for point-in-time reads. AssetName and Overdue are left for the
 // caller (they depend on another stream and on the reading time).
 func FoldFinding(evs []events.Envelope) (*Finding, error) {
-	return readkit.Fold(evs, isFindingEvent, applyFinding)
+	return readkit.Fold(evs, IsFindingEvent, ApplyFinding)
 }
 
 // ---- CVEs ------------------------------------------------------------------------------------

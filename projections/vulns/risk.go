@@ -5,10 +5,10 @@ import "math"
 // SeverityPoints are the base points of one open finding by severity.
 var SeverityPoints = map[string]float64{"critical": 10, "high": 5, "medium": 2, "low": 0.5, "info": 0}
 
-// findingRiskMilli is a finding's points in thousandths, as the findings table stores them (it
+// RiskMilli is a finding's points in thousandths, as the findings table stores them (it
 // counts toward its asset only while the finding is open). Integers, so that the sum per asset
 // is exact and does not depend on the order SQL adds the rows in.
-func findingRiskMilli(f *Finding) int64 {
+func RiskMilli(f *Finding) int64 {
 	p := SeverityPoints[f.Severity]
 	if f.KEV {
 		p *= 2
