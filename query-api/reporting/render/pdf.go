@@ -43,24 +43,32 @@ var (
 // PDFRenderer writes an A4 PDF: a title block in the accent colour, then each section — its
 // heading and text, its figures as tiles, its chart drawn as a real chart, its table with the
 // header repeated on every page — and a footer "Page N of M" on every page.
-type PDFRenderer struct{}
+type PDFRenderer struct {
+	// MaxRows bounds each table's rows (0: MaxPDFRows); the rows left out are counted on a
+	// line under the table.
+	MaxRows int
+}
 
 // Format implements Renderer.
 func (PDFRenderer) Format() Format { return PDF }
 
 // pdfDoc is one PDF being written.
 type pdfDoc struct {
-	pdf    *fpdf.Fpdf
-	d      *Document
-	loc    *time.Location
-	accent rgb
-	tr     func(string) string
-	known  map[rune]bool // non-ASCII runes cp1252 holds (asked of the translator once each)
+	pdf     *fpdf.Fpdf
+	d       *Document
+	loc     *time.Location
+	accent  rgb
+	tr      func(string) string
+	known   map[rune]bool // non-ASCII runes cp1252 holds (asked of the translator once each)
+	maxRows int
 }
 
 // Render implements Renderer.
-func (PDFRenderer) Render(w io.Writer, d *Document) error {
-	p := &pdfDoc{pdf: fpdf.New("P", "mm", "A4", ""), d: d, loc: d.location(), accent: d.accent(), known: map[rune]bool{}}
+func (r PDFRenderer) Render(w io.Writer, d *Document) error {
+	p := &pdfDoc{pdf: fpdf.New("P", "mm", "A4", ""), d: d, loc: d.location(), accent: d.accent(), known: map[rune]bool{}, maxRows: r.MaxRows}
+	if p.maxRows <= 0 || p.maxRows > MaxPDFRows {
+		p.maxRows = MaxPDFRows
+	}
 	pdf := p.pdf
 	p.tr = pdf.UnicodeTranslatorFromDescriptor("cp1252")
 	pdf.SetMargins(marginX, marginTop, marginX)
@@ -242,8 +250,15 @@ func (p *pdfDoc) titleBlock() {
 // section draws one section: heading, text, tiles, chart, table.
 func (p *pdfDoc) section(s *Section) error {
 	pdf := p.pdf
-	// Keep a heading with the start of what follows it.
-	p.room(12 + min(chartH, 30))
+	// Keep the heading with the first block under it.
+	first := 3 * rowH
+	switch {
+	case len(s.Figures) > 0:
+		first = tileH
+	case s.Chart != nil:
+		first = chartH
+	}
+	p.room(12 + first)
 	if s.Title != "" {
 		pdf.SetFont(fontFamily, "B", 13)
 		p.color(p.accent)
@@ -279,15 +294,17 @@ func (p *pdfDoc) tiles(figs []Figure) {
 	pdf := p.pdf
 	per := min(tilesPerRow, len(figs))
 	w := (contentW - float64(per-1)*tileGap) / float64(per)
+	y := pdf.GetY()
 	for i, f := range figs {
 		col := i % per
 		if col == 0 {
 			if i > 0 {
-				pdf.SetY(pdf.GetY() + tileH + tileGap)
+				pdf.SetY(y + tileH + tileGap)
 			}
 			p.room(tileH + tileGap)
+			y = pdf.GetY()
 		}
-		x, y := marginX+float64(col)*(w+tileGap), pdf.GetY()
+		x := marginX + float64(col)*(w+tileGap)
 		bg, fg, strip := tileFill, p.accent, true
 		if c, ok := severityColor(f.Severity); ok {
 			bg, fg, strip = c, onColor(c), false
@@ -309,11 +326,11 @@ func (p *pdfDoc) tiles(figs []Figure) {
 		pdf.SetXY(x+3, y+13)
 		pdf.CellFormat(w-5, 5, p.fit(p.text(f.Label), w-5), "", 0, "L", false, 0, "")
 	}
-	pdf.SetXY(marginX, pdf.GetY()+tileH+tileGap+2)
+	pdf.SetXY(marginX, y+tileH+tileGap+2)
 }
 
 // table draws a table: header repeated on each page, zebra rows, severity cells in colour,
-// numbers right-aligned, text cut with an ellipsis, at most MaxPDFRows rows.
+// numbers right-aligned, text cut with an ellipsis, at most maxRows rows.
 func (p *pdfDoc) table(s *Section) error {
 	pdf, tb := p.pdf, s.Table
 	if len(tb.Columns) == 0 {
@@ -325,7 +342,7 @@ func (p *pdfDoc) table(s *Section) error {
 	pdf.SetFont(fontFamily, "", tableFontSize)
 	var cells []cell
 	var err error
-	n := min(len(tb.Rows), MaxPDFRows)
+	n := min(len(tb.Rows), p.maxRows)
 	for r := 0; r < n; r++ {
 		if cells, err = rowCells(s.ID, tb, r, cells); err != nil {
 			return err
@@ -432,30 +449,41 @@ func (p *pdfDoc) columnWidths(tb *Table) []float64 {
 		}
 		return out
 	}
-	// Too wide: columns narrower than an even share keep their width; the rest share the
-	// remaining width in proportion to what they want. Repeat until no column falls below it.
+	// Too wide: a column narrower than an even share of what is left keeps its width (ids,
+	// dates, severities stay readable); the wide ones share the rest in proportion to what
+	// they want.
 	fixed := make([]bool, n)
 	for {
-		left, want, changed := contentW, 0.0, false
+		left, want, free := contentW, 0.0, 0
 		for c := range nat {
 			if fixed[c] {
 				left -= nat[c]
 			} else {
 				want += nat[c]
+				free++
 			}
 		}
+		changed := false
 		for c := range nat {
-			if fixed[c] {
-				out[c] = nat[c]
-				continue
-			}
-			out[c] = nat[c] * left / want
-			if nat[c] <= out[c] {
+			if !fixed[c] && nat[c] <= left/float64(free) {
 				fixed[c], changed = true, true
 			}
 		}
-		if !changed {
-			return out
+		if changed {
+			continue
 		}
+		sum := 0.0
+		for c := range nat {
+			out[c] = nat[c]
+			if !fixed[c] {
+				out[c] = nat[c] * left / want
+			}
+			sum += out[c]
+		}
+		// So many columns that even their minimum widths overflow: shrink them all.
+		for c := range out {
+			out[c] *= min(1, contentW/sum)
+		}
+		return out
 	}
 }
