@@ -21,7 +21,7 @@ const (
 	tileGap        = 4.0
 	tilesPerRow    = 4
 	chartH         = 80.0
-	rowH           = 5.5
+	rowH           = 5.0
 	cellPad        = 1.2
 	tableFontSize  = 8.0
 	minColW        = 12.0
