@@ -75,6 +75,15 @@ func TestCSVRoundTripsTheFirstTableWithDefusedFormulas(t *testing.T) {
 	}
 }
 
+func TestCSVBoundsACellsText(t *testing.T) {
+	d := executive(2)
+	d.Sections[4].Table.Rows[0][1] = strings.Repeat("é", render.MaxCellRunes*3)
+	got := []rune(readCSV(t, renderBytes(t, render.CSVRenderer{}, d))[1][1])
+	if len(got) != render.MaxCellRunes || got[len(got)-1] != '…' {
+		t.Errorf("a cell of %d runes is written as %d runes ending %q", render.MaxCellRunes*3, len(got), got[len(got)-1])
+	}
+}
+
 func TestCSVDefusesHeaders(t *testing.T) {
 	d := &render.Document{Sections: []render.Section{{Table: &render.Table{
 		Columns: []render.Column{{Name: "=1+1", Type: render.Text}, {Name: "ok", Type: render.Text}},

@@ -159,6 +159,17 @@ func (p *pdfDoc) fit(s string, w float64) string {
 	return strings.TrimRight(s[:lo], " ") + ell
 }
 
+// paragraph writes text (if any) across the page, wrapped, in a font style, size (points),
+// line height (millimetres) and colour.
+func (p *pdfDoc) paragraph(text, style string, size, lineH float64, c rgb) {
+	if text == "" {
+		return
+	}
+	p.pdf.SetFont(fontFamily, style, size)
+	p.color(c)
+	p.pdf.MultiCell(contentW, lineH, p.text(text), "", "L", false)
+}
+
 // room starts a new page unless h millimetres fit below the current position.
 func (p *pdfDoc) room(h float64) bool {
 	if p.pdf.GetY()+h > pageH-marginBottom {
@@ -217,14 +228,8 @@ func (p *pdfDoc) titleBlock() {
 	pdf.CellFormat(contentW, 8, p.fit(p.text(org), contentW), "", 0, "L", false, 0, "")
 
 	pdf.SetXY(marginX, bandH+10)
-	pdf.SetFont(fontFamily, "B", 22)
-	p.color(ink)
-	pdf.MultiCell(contentW, 10, p.text(d.Title), "", "L", false)
-	if d.Subtitle != "" {
-		pdf.SetFont(fontFamily, "", 12)
-		p.color(muted)
-		pdf.MultiCell(contentW, 6, p.text(d.Subtitle), "", "L", false)
-	}
+	p.paragraph(d.Title, "B", 22, 10, ink)
+	p.paragraph(d.Subtitle, "", 12, 6, muted)
 	pdf.Ln(2)
 	pdf.SetFont(fontFamily, "", 9)
 	p.color(muted)
@@ -259,16 +264,8 @@ func (p *pdfDoc) section(s *Section) error {
 		first = chartH
 	}
 	p.room(12 + first)
-	if s.Title != "" {
-		pdf.SetFont(fontFamily, "B", 13)
-		p.color(p.accent)
-		pdf.MultiCell(contentW, 7, p.text(s.Title), "", "L", false)
-	}
-	if s.Text != "" {
-		pdf.SetFont(fontFamily, "", 9.5)
-		p.color(muted)
-		pdf.MultiCell(contentW, 4.8, p.text(s.Text), "", "L", false)
-	}
+	p.paragraph(s.Title, "B", 13, 7, p.accent)
+	p.paragraph(s.Text, "", 9.5, 4.8, muted)
 	pdf.Ln(2)
 	if len(s.Figures) > 0 {
 		p.tiles(s.Figures)

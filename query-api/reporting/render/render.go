@@ -143,12 +143,20 @@ func clip(s string) string {
 	if len(s) <= MaxCellRunes || utf8.RuneCountInString(s) <= MaxCellRunes {
 		return s
 	}
-	n := 0
+	return cutRunes(s, MaxCellRunes-1) + "…"
+}
+
+// cutRunes keeps the first n runes of s.
+func cutRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	k := 0
 	for i := range s {
-		if n == MaxCellRunes-1 {
-			return s[:i] + "…"
+		if k == n {
+			return s[:i]
 		}
-		n++
+		k++
 	}
 	return s
 }

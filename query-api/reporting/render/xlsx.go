@@ -470,18 +470,3 @@ func sanitizeSheetName(s string) string {
 	}, s)
 	return strings.TrimSpace(strings.Trim(cutRunes(strings.TrimSpace(s), maxSheetName), "' "))
 }
-
-// cutRunes keeps the first n runes of s.
-func cutRunes(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	k := 0
-	for i := range s {
-		if k == n {
-			return s[:i]
-		}
-		k++
-	}
-	return s
-}
