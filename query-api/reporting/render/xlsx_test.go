@@ -284,3 +284,43 @@ func TestXLSXSheetNamesFollowExcelsRules(t *testing.T) {
 		t.Errorf("sheets\n%q\nwant\n%q", got, want)
 	}
 }
+
+// TestXLSXPutsAChartsDataBesideItsTable: a section with a table and a chart keeps the table
+// at A1 (filter and panes on it alone) and the chart's data one column after it.
+func TestXLSXPutsAChartsDataBesideItsTable(t *testing.T) {
+	d := &render.Document{Title: "both", Sections: []render.Section{{
+		ID: "assets", Title: "Top assets",
+		Chart: &render.Chart{Kind: render.Bars, X: []string{"db-1", "web-1", "app-1"}, Series: []render.Series{{Name: "risk", Values: []float64{9.5, 7, 3}}}},
+		Table: &render.Table{
+			Columns: []render.Column{{Name: "Asset", Type: render.Text}, {Name: "Risk", Type: render.Float}},
+			Rows:    [][]any{{"db-1", 9.5}, {"web-1", 7.0}},
+		},
+	}}}
+	b := renderBytes(t, render.XLSXRenderer{}, d)
+	f := openXLSX(t, b)
+	rows, err := f.GetRows("Top assets")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := [][]string{
+		{"Asset", "Risk", "", "Category", "risk"},
+		{"db-1", "9.5", "", "db-1", "9.5"},
+		{"web-1", "7", "", "web-1", "7"},
+		{"", "", "", "app-1", "3"},
+	}
+	if len(rows) != len(want) {
+		t.Fatalf("rows %q", rows)
+	}
+	for i := range want {
+		if !slices.Equal(rows[i], want[i]) {
+			t.Errorf("row %d %q, want %q", i+1, rows[i], want[i])
+		}
+	}
+	sheet := zipPart(t, b, "xl/worksheets/sheet2.xml")
+	if !regexp.MustCompile(`<autoFilter ref="\$?A\$?1:\$?B\$?3"`).MatchString(sheet) {
+		t.Error("the autofilter should cover the table A1:B3 alone")
+	}
+	if !strings.Contains(sheet, "<drawing") || !strings.Contains(zipPart(t, b, "xl/charts/chart1.xml"), "&#39;Top assets&#39;!$E$2:$E$4") {
+		t.Error("the chart should be drawn from E2:E4")
+	}
+}
