@@ -244,7 +244,9 @@ func (p *pdfDoc) titleBlock() {
 	if d.GeneratedBy != "" {
 		gen += " by " + d.GeneratedBy
 	}
-	pdf.CellFormat(contentW, 5, p.text(gen), "", 1, "L", false, 0, "")
+	if gen != "Generated" {
+		pdf.CellFormat(contentW, 5, p.text(gen), "", 1, "L", false, 0, "")
+	}
 	pdf.Ln(3)
 	p.draw(p.accent)
 	pdf.SetLineWidth(0.6)

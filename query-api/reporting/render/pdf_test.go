@@ -158,6 +158,12 @@ func TestPDFThinsTheLabelsOfLongSeries(t *testing.T) {
 	if !strings.Contains(all, "day-000") {
 		t.Error("the first x label is missing")
 	}
+	if touching := regexp.MustCompile(`\dday-`).FindString(all); touching != "" {
+		t.Errorf("x labels overlap: %q", touching)
+	}
+	if strings.Contains(all, "Generated") {
+		t.Error("a document without generation time or actor says \"Generated\" alone")
+	}
 	// The nice scale: 0 to 16 in steps of 5 becomes 0, 5, 10, 15, 20.
 	for _, tick := range []string{"20", "15", "10", "5", "0"} {
 		if !regexp.MustCompile(`(?m)^\s*` + tick + `\s`).MatchString(all) {
