@@ -27,6 +27,9 @@ func (CSVRenderer) Format() Format { return CSV }
 
 // Render implements Renderer: a document (or section) without a table is a *NoTableError.
 func (c CSVRenderer) Render(w io.Writer, d *Document) error {
+	if d == nil {
+		return ErrNoDocument
+	}
 	sec, err := firstTable(d, c.Section)
 	if err != nil {
 		return err

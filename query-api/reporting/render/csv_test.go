@@ -142,6 +142,14 @@ func TestEveryRendererRefusesACellOfTheWrongType(t *testing.T) {
 	}
 }
 
+func TestEveryRendererRefusesANilDocument(t *testing.T) {
+	for _, r := range render.Renderers() {
+		if err := r.Render(&bytes.Buffer{}, nil); !errors.Is(err, render.ErrNoDocument) {
+			t.Errorf("%s: %v, want ErrNoDocument", r.Format(), err)
+		}
+	}
+}
+
 func TestForFormat(t *testing.T) {
 	for _, f := range []render.Format{render.PDF, render.XLSX, render.CSV} {
 		r, err := render.ForFormat(f)

@@ -65,6 +65,9 @@ type pdfDoc struct {
 
 // Render implements Renderer.
 func (r PDFRenderer) Render(w io.Writer, d *Document) error {
+	if d == nil {
+		return ErrNoDocument
+	}
 	p := &pdfDoc{pdf: fpdf.New("P", "mm", "A4", ""), d: d, loc: d.location(), accent: d.accent(), known: map[rune]bool{}, maxRows: r.MaxRows}
 	if p.maxRows <= 0 || p.maxRows > MaxPDFRows {
 		p.maxRows = MaxPDFRows

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -31,6 +32,9 @@ func ForFormat(f Format) (Renderer, error) {
 	}
 	return nil, &UnknownFormatError{Format: f}
 }
+
+// ErrNoDocument is a nil *Document handed to a renderer (a caller's bug).
+var ErrNoDocument = errors.New("render: no document")
 
 // UnknownFormatError is a format no renderer writes (a 400 naming the "format" parameter).
 type UnknownFormatError struct{ Format Format }

@@ -92,6 +92,9 @@ func (st *xlsxStyles) severityStyle(s string) int {
 
 // Render implements Renderer.
 func (XLSXRenderer) Render(w io.Writer, d *Document) (err error) {
+	if d == nil {
+		return ErrNoDocument
+	}
 	f := excelize.NewFile()
 	defer func() {
 		if cerr := f.Close(); err == nil {
@@ -373,7 +376,14 @@ func xlsxChart(d *Document, sheet string, sec *Section, ch *Chart, chartCol int)
 	q := quoteSheet(sheet)
 	xc, _ := excelize.ColumnNumberToName(chartCol)
 	n := len(ch.X) + 1
-	kind := map[ChartKind]excelize.ChartType{Line: excelize.Line, StackedBars: excelize.ColStacked, Bars: excelize.Col}[ch.Kind]
+	// A kind a newer template names draws as plain bars, as in the PDF.
+	kind := excelize.Col
+	switch ch.Kind {
+	case Line:
+		kind = excelize.Line
+	case StackedBars:
+		kind = excelize.ColStacked
+	}
 	out := &excelize.Chart{
 		Type:      kind,
 		Dimension: excelize.ChartDimension{Width: chartWidthPx, Height: chartHeightPx},

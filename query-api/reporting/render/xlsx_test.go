@@ -269,8 +269,14 @@ func TestXLSXSheetNamesFollowExcelsRules(t *testing.T) {
 		{Title: "'quoted'", Chart: chart},
 		{Chart: chart},
 		{Title: "figures only", Figures: []render.Figure{{Label: "x", Value: 1}}},
+		{Title: "history", Chart: chart}, // Excel reserves History
+		{Title: "odd kind", Chart: &render.Chart{Kind: "pie", X: []string{"a"}, Series: chart.Series}},
 	}}
-	f := openXLSX(t, renderBytes(t, render.XLSXRenderer{}, d))
+	b := renderBytes(t, render.XLSXRenderer{}, d)
+	f := openXLSX(t, b)
+	if !strings.Contains(zipPart(t, b, "xl/charts/chart8.xml"), "<barChart>") {
+		t.Error("a chart kind the renderer does not know should draw as bars")
+	}
 	want := []string{
 		"Summary",
 		"Risk- top-assets -by team---",
@@ -279,6 +285,8 @@ func TestXLSXSheetNamesFollowExcelsRules(t *testing.T) {
 		"summary (2)",
 		"quoted",
 		"Section 6",
+		"history Section 8",
+		"odd kind",
 	}
 	if got := f.GetSheetList(); !slices.Equal(got, want) {
 		t.Errorf("sheets\n%q\nwant\n%q", got, want)
