@@ -1,0 +1,482 @@
+package render
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// SummarySheet is the workbook's first sheet: the document's title, period and every section's
+// figures.
+const SummarySheet = "Summary"
+
+// Excel's rules for sheet names.
+const (
+	maxSheetName   = 31
+	sheetForbidden = `:\/?*[]`
+)
+
+// XLSX layout constants.
+const (
+	xlsxDateFormat = "yyyy-mm-dd hh:mm"
+	minColWidth    = 8
+	maxColWidth    = 60
+	widthSample    = 500 // rows measured for column widths
+	chartWidthPx   = 720
+	chartHeightPx  = 360
+)
+
+// XLSXRenderer writes a workbook: a Summary sheet, then one sheet per section that has a table
+// or a chart (a section of figures alone is on the Summary sheet). A table's sheet has a bold
+// header row with an AutoFilter, panes frozen below it, numbers as numbers, dates as dates (the
+// wall clock in the document's Location: Excel dates have no zone), severity cells filled with
+// their colour. A chart's data goes beside the table (or alone), and an Excel chart drawn from
+// it sits to its right. Tables are streamed (excelize's StreamWriter), so 100,000 rows do not
+// build a DOM.
+type XLSXRenderer struct{}
+
+// Format implements Renderer.
+func (XLSXRenderer) Format() Format { return XLSX }
+
+// xlsxStyles are the style ids a workbook uses.
+type xlsxStyles struct {
+	title, bold, header, date, wrap int
+	severity                        map[string]int
+}
+
+func newXLSXStyles(f *excelize.File, d *Document) (*xlsxStyles, error) {
+	accent := d.accent()
+	df := xlsxDateFormat
+	defs := []*excelize.Style{
+		{Font: &excelize.Font{Bold: true, Size: 16, Color: accent.hex()}},
+		{Font: &excelize.Font{Bold: true}},
+		{
+			Font:   &excelize.Font{Bold: true, Color: onColor(accent).hex()},
+			Fill:   excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{accent.hex()}},
+			Border: []excelize.Border{{Type: "bottom", Color: "000000", Style: 1}},
+		},
+		{CustomNumFmt: &df},
+		{Alignment: &excelize.Alignment{WrapText: true, Vertical: "top"}},
+	}
+	ids := make([]int, len(defs))
+	for i, s := range defs {
+		id, err := f.NewStyle(s)
+		if err != nil {
+			return nil, err
+		}
+		ids[i] = id
+	}
+	st := &xlsxStyles{title: ids[0], bold: ids[1], header: ids[2], date: ids[3], wrap: ids[4], severity: map[string]int{}}
+	for name, c := range severityColors {
+		id, err := f.NewStyle(&excelize.Style{
+			Font: &excelize.Font{Color: onColor(c).hex(), Bold: true},
+			Fill: excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{c.hex()}},
+		})
+		if err != nil {
+			return nil, err
+		}
+		st.severity[name] = id
+	}
+	return st, nil
+}
+
+// severityStyle is the fill of a severity cell (0: not a severity).
+func (st *xlsxStyles) severityStyle(s string) int {
+	return st.severity[strings.ToLower(strings.TrimSpace(s))]
+}
+
+// Render implements Renderer.
+func (XLSXRenderer) Render(w io.Writer, d *Document) (err error) {
+	if d == nil {
+		return ErrNoDocument
+	}
+	f := excelize.NewFile()
+	defer func() {
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+	}()
+	st, err := newXLSXStyles(f, d)
+	if err != nil {
+		return err
+	}
+	if err := f.SetSheetName(f.GetSheetName(0), SummarySheet); err != nil {
+		return err
+	}
+	names := newSheetNames(SummarySheet)
+	var sheets []string
+	for i := range d.Sections {
+		sec := &d.Sections[i]
+		if sec.Table == nil && sec.Chart == nil {
+			sheets = append(sheets, "")
+			continue
+		}
+		name := names.next(sec, i)
+		if _, err := f.NewSheet(name); err != nil {
+			return fmt.Errorf("sheet %q: %w", name, err)
+		}
+		if err := writeSectionSheet(f, st, d, sec, name); err != nil {
+			return err
+		}
+		sheets = append(sheets, name)
+	}
+	if err := writeSummary(f, st, d, sheets); err != nil {
+		return err
+	}
+	f.SetActiveSheet(0)
+	return f.Write(w)
+}
+
+// writeSummary fills the Summary sheet: the document's heading, then a table of every
+// section's figures, then the sections and the sheets that hold them.
+func writeSummary(f *excelize.File, st *xlsxStyles, d *Document, sheets []string) error {
+	const sh = SummarySheet
+	loc := d.location()
+	var err error
+	set := func(cellRef string, v any, style int) {
+		if err != nil {
+			return
+		}
+		if err = f.SetCellValue(sh, cellRef, v); err == nil && style != 0 {
+			err = f.SetCellStyle(sh, cellRef, cellRef, style)
+		}
+	}
+	set("A1", d.Title, st.title)
+	set("A2", d.Subtitle, 0)
+	row := 4
+	meta := func(label string, v any, style int) {
+		set("A"+strconv.Itoa(row), label, st.bold)
+		set("B"+strconv.Itoa(row), v, style)
+		row++
+	}
+	if d.Branding.Organisation != "" {
+		meta("Organisation", d.Branding.Organisation, 0)
+	}
+	if !d.From.IsZero() {
+		meta("From", d.From.In(loc), st.date)
+	}
+	if !d.To.IsZero() {
+		meta("To", d.To.In(loc), st.date)
+	}
+	meta("Time zone", loc.String(), 0)
+	if !d.GeneratedAt.IsZero() {
+		meta("Generated at", d.GeneratedAt.In(loc), st.date)
+	}
+	if d.GeneratedBy != "" {
+		meta("Generated by", d.GeneratedBy, 0)
+	}
+	row++
+	figHeader := row
+	for i, h := range []string{"Section", "Figure", "Value", "Unit"} {
+		ref, _ := excelize.CoordinatesToCellName(i+1, row)
+		set(ref, h, st.header)
+	}
+	row++
+	for i := range d.Sections {
+		sec := &d.Sections[i]
+		for _, fg := range sec.Figures {
+			r := strconv.Itoa(row)
+			set("A"+r, sectionLabel(sec, i), 0)
+			set("B"+r, fg.Label, 0)
+			set("C"+r, fg.Value, st.severityStyle(fg.Severity))
+			set("D"+r, fg.Unit, 0)
+			row++
+		}
+	}
+	if row-1 > figHeader && err == nil {
+		err = f.AutoFilter(sh, fmt.Sprintf("A%d:D%d", figHeader, row-1), nil)
+	}
+	row++
+	set("A"+strconv.Itoa(row), "Section", st.header)
+	set("B"+strconv.Itoa(row), "Sheet", st.header)
+	set("C"+strconv.Itoa(row), "Notes", st.header)
+	row++
+	for i := range d.Sections {
+		r := strconv.Itoa(row)
+		set("A"+r, sectionLabel(&d.Sections[i], i), 0)
+		if sheets[i] != "" {
+			set("B"+r, sheets[i], 0)
+			if err == nil {
+				err = f.SetCellHyperLink(sh, "B"+r, quoteSheet(sheets[i])+"!A1", "Location")
+			}
+		}
+		set("C"+r, d.Sections[i].Text, st.wrap)
+		row++
+	}
+	if err != nil {
+		return err
+	}
+	if err := f.SetColWidth(sh, "A", "A", 28); err != nil {
+		return err
+	}
+	if err := f.SetColWidth(sh, "B", "B", 36); err != nil {
+		return err
+	}
+	return f.SetColWidth(sh, "C", "D", 18)
+}
+
+// sectionLabel names a section for people.
+func sectionLabel(s *Section, i int) string {
+	switch {
+	case s.Title != "":
+		return s.Title
+	case s.ID != "":
+		return s.ID
+	}
+	return "Section " + strconv.Itoa(i+1)
+}
+
+// writeSectionSheet streams a section's table, and its chart's data beside it, then adds the
+// chart.
+func writeSectionSheet(f *excelize.File, st *xlsxStyles, d *Document, sec *Section, sheet string) error {
+	sw, err := f.NewStreamWriter(sheet)
+	if err != nil {
+		return err
+	}
+	loc := d.location()
+	var cols []Column
+	var rows int
+	if sec.Table != nil {
+		cols, rows = sec.Table.Columns, len(sec.Table.Rows)
+	}
+	// The chart's data starts one empty column after the table's.
+	chartCol := len(cols) + 2
+	if len(cols) == 0 {
+		chartCol = 1
+	}
+	ch := chartData(sec.Chart)
+	if ch != nil && len(ch.X) > rows {
+		rows = len(ch.X)
+	}
+
+	widths := columnWidths(sec)
+	for i, wd := range widths {
+		if err := sw.SetColWidth(i+1, i+1, wd); err != nil {
+			return err
+		}
+	}
+	if ch != nil {
+		if err := sw.SetColWidth(chartCol, chartCol, maxColWidth/3); err != nil {
+			return err
+		}
+	}
+	if err := sw.SetPanes(&excelize.Panes{
+		Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft",
+		Selection: []excelize.Selection{{SQRef: "A2", ActiveCell: "A2", Pane: "bottomLeft"}},
+	}); err != nil {
+		return err
+	}
+
+	width := len(cols)
+	if ch != nil {
+		width = chartCol + len(ch.Series)
+	}
+	line := make([]any, width)
+	for i, c := range cols {
+		line[i] = excelize.Cell{StyleID: st.header, Value: c.Name}
+	}
+	if ch != nil {
+		line[chartCol-1] = excelize.Cell{StyleID: st.header, Value: xHeader(ch)}
+		for i, s := range ch.Series {
+			line[chartCol+i] = excelize.Cell{StyleID: st.header, Value: s.Name}
+		}
+	}
+	if err := sw.SetRow("A1", line); err != nil {
+		return err
+	}
+	var cells []cell
+	for r := 0; r < rows; r++ {
+		clear(line)
+		if sec.Table != nil && r < len(sec.Table.Rows) {
+			if cells, err = rowCells(sec.ID, sec.Table, r, cells); err != nil {
+				return err
+			}
+			for i, cl := range cells {
+				line[i] = xlsxCell(st, cols[i].Type, cl, loc)
+			}
+		}
+		if ch != nil && r < len(ch.X) {
+			line[chartCol-1] = ch.X[r]
+			for i, s := range ch.Series {
+				if r < len(s.Values) {
+					line[chartCol+i] = s.Values[r]
+				}
+			}
+		}
+		ref, _ := excelize.CoordinatesToCellName(1, r+2)
+		if err := sw.SetRow(ref, line); err != nil {
+			return err
+		}
+	}
+	// AutoFilter and AddChart change the worksheet the stream writer flushes, so they come
+	// before Flush.
+	if len(cols) > 0 {
+		last, _ := excelize.CoordinatesToCellName(len(cols), len(sec.Table.Rows)+1)
+		if err := f.AutoFilter(sheet, "A1:"+last, nil); err != nil {
+			return err
+		}
+	}
+	if ch != nil && len(ch.X) > 0 && len(ch.Series) > 0 {
+		anchor, _ := excelize.CoordinatesToCellName(chartCol+len(ch.Series)+1, 2)
+		if err := f.AddChart(sheet, anchor, xlsxChart(d, sheet, sec, ch, chartCol)); err != nil {
+			return err
+		}
+	}
+	return sw.Flush()
+}
+
+// chartData is the part of a chart a workbook holds: at most MaxChartSeries series.
+func chartData(c *Chart) *Chart {
+	if c == nil {
+		return nil
+	}
+	out := *c
+	if len(out.Series) > MaxChartSeries {
+		out.Series = out.Series[:MaxChartSeries]
+	}
+	return &out
+}
+
+// xHeader names the chart's category column.
+func xHeader(c *Chart) string {
+	if c.Kind == Bars {
+		return "Category"
+	}
+	return "Period"
+}
+
+// xlsxCell is a checked cell as the stream writer wants it: typed values, dates with the date
+// format, severities filled.
+func xlsxCell(st *xlsxStyles, t ColumnType, c cell, loc *time.Location) any {
+	if c.empty {
+		return nil
+	}
+	switch t {
+	case Int:
+		return c.i
+	case Float:
+		return c.f
+	case Date:
+		return excelize.Cell{StyleID: st.date, Value: c.t.In(loc)}
+	case Severity:
+		if id := st.severityStyle(c.s); id != 0 {
+			return excelize.Cell{StyleID: id, Value: c.s}
+		}
+	}
+	return c.s
+}
+
+// xlsxChart is the Excel chart of a section, reading the data written at chartCol.
+func xlsxChart(d *Document, sheet string, sec *Section, ch *Chart, chartCol int) *excelize.Chart {
+	q := quoteSheet(sheet)
+	xc, _ := excelize.ColumnNumberToName(chartCol)
+	n := len(ch.X) + 1
+	// A kind a newer template names draws as plain bars, as in the PDF.
+	kind := excelize.Col
+	switch ch.Kind {
+	case Line:
+		kind = excelize.Line
+	case StackedBars:
+		kind = excelize.ColStacked
+	}
+	out := &excelize.Chart{
+		Type:      kind,
+		Dimension: excelize.ChartDimension{Width: chartWidthPx, Height: chartHeightPx},
+		Legend:    excelize.ChartLegend{Position: "bottom"},
+		Title:     excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: sectionLabel(sec, 0)}}},
+		YAxis:     excelize.ChartAxis{MajorGridLines: true, Title: excelize.ChartTitle{Paragraph: []excelize.RichTextRun{{Text: ch.YLabel}}}},
+	}
+	if ch.YLabel == "" {
+		out.YAxis.Title = excelize.ChartTitle{}
+	}
+	for i, s := range ch.Series {
+		col, _ := excelize.ColumnNumberToName(chartCol + 1 + i)
+		c := seriesColor(d, i, s.Name)
+		out.Series = append(out.Series, excelize.ChartSeries{
+			Name:       fmt.Sprintf("%s!$%s$1", q, col),
+			Categories: fmt.Sprintf("%s!$%s$2:$%s$%d", q, xc, xc, n),
+			Values:     fmt.Sprintf("%s!$%s$2:$%s$%d", q, col, col, n),
+			Fill:       excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{c.hex()}},
+			Line:       excelize.LineOptions{Width: 2},
+		})
+	}
+	return out
+}
+
+// columnWidths sizes a table's columns from its header and first rows, in characters.
+func columnWidths(sec *Section) []float64 {
+	if sec.Table == nil {
+		return nil
+	}
+	tb := sec.Table
+	out := make([]float64, len(tb.Columns))
+	for i, c := range tb.Columns {
+		out[i] = float64(utf8.RuneCountInString(c.Name)) + 4 // room for the filter button
+		switch c.Type {
+		case Date:
+			out[i] = max(out[i], float64(len(xlsxDateFormat))+2)
+		case Int, Float:
+			out[i] = max(out[i], 10)
+		}
+	}
+	for r := 0; r < len(tb.Rows) && r < widthSample; r++ {
+		for i, v := range tb.Rows[r] {
+			if s, ok := v.(string); ok && i < len(out) {
+				out[i] = max(out[i], float64(utf8.RuneCountInString(s))+2)
+			}
+		}
+	}
+	for i := range out {
+		out[i] = min(max(out[i], minColWidth), maxColWidth)
+	}
+	return out
+}
+
+// quoteSheet quotes a sheet name for a formula or reference.
+func quoteSheet(name string) string { return "'" + strings.ReplaceAll(name, "'", "''") + "'" }
+
+// sheetNames hands out Excel-valid, unique sheet names.
+type sheetNames struct{ used map[string]bool }
+
+func newSheetNames(reserved ...string) *sheetNames {
+	n := &sheetNames{used: map[string]bool{}}
+	for _, r := range reserved {
+		n.used[strings.ToLower(r)] = true
+	}
+	return n
+}
+
+// next names section i's sheet from its title (else its id): forbidden characters become "-",
+// leading and trailing apostrophes go, the name is cut to 31 characters, and a name already
+// taken (Excel compares case-insensitively) gets " (2)", " (3)"… within the 31.
+func (n *sheetNames) next(sec *Section, i int) string {
+	base := sanitizeSheetName(sec.Title)
+	if base == "" {
+		base = sanitizeSheetName(sec.ID)
+	}
+	if base == "" || strings.EqualFold(base, "History") { // Excel reserves "History"
+		base = strings.TrimSpace(base + " Section " + strconv.Itoa(i+1))
+	}
+	name := base
+	for k := 2; n.used[strings.ToLower(name)]; k++ {
+		suffix := " (" + strconv.Itoa(k) + ")"
+		name = cutRunes(base, maxSheetName-utf8.RuneCountInString(suffix)) + suffix
+	}
+	n.used[strings.ToLower(name)] = true
+	return name
+}
+
+func sanitizeSheetName(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if strings.ContainsRune(sheetForbidden, r) || r < 0x20 {
+			return '-'
+		}
+		return r
+	}, s)
+	return strings.TrimSpace(strings.Trim(cutRunes(strings.TrimSpace(s), maxSheetName), "' "))
+}
