@@ -269,6 +269,52 @@ func PreferenceChannelValues() []string {
 	return values(PreferenceChannelEmail, PreferenceChannelSlack, PreferenceChannelTeams, PreferenceChannelSMS, PreferenceChannelWebhook, PreferenceChannelInapp)
 }
 
+// ReportBucket is the vocabulary of ReportPeriodInput/bucket (commands/reporting/defs.json), first
+// declared there.
+type ReportBucket string
+
+const (
+	ReportBucketDay   ReportBucket = "day"
+	ReportBucketWeek  ReportBucket = "week"
+	ReportBucketMonth ReportBucket = "month"
+)
+
+// ReportBucketValues lists every ReportBucket in the schema's order.
+func ReportBucketValues() []string {
+	return values(ReportBucketDay, ReportBucketWeek, ReportBucketMonth)
+}
+
+// ReportFormat is the vocabulary of RequestReport/format (commands/reporting/RequestReport.json),
+// first declared there.
+type ReportFormat string
+
+const (
+	ReportFormatPdf  ReportFormat = "pdf"
+	ReportFormatXlsx ReportFormat = "xlsx"
+	ReportFormatCsv  ReportFormat = "csv"
+)
+
+// ReportFormatValues lists every ReportFormat in the schema's order.
+func ReportFormatValues() []string {
+	return values(ReportFormatPdf, ReportFormatXlsx, ReportFormatCsv)
+}
+
+// ReportPeriodKind is the vocabulary of ReportPeriodInput/kind (commands/reporting/defs.json),
+// first declared there.
+type ReportPeriodKind string
+
+const (
+	ReportPeriodKindLast30Days ReportPeriodKind = "last_30_days"
+	ReportPeriodKindLast90Days ReportPeriodKind = "last_90_days"
+	ReportPeriodKindQuarter    ReportPeriodKind = "quarter"
+	ReportPeriodKindCustom     ReportPeriodKind = "custom"
+)
+
+// ReportPeriodKindValues lists every ReportPeriodKind in the schema's order.
+func ReportPeriodKindValues() []string {
+	return values(ReportPeriodKindLast30Days, ReportPeriodKindLast90Days, ReportPeriodKindQuarter, ReportPeriodKindCustom)
+}
+
 // ScanTrigger is the vocabulary of ScanRequested/trigger (events/scans/ScanRequested.v1.json),
 // first declared there.
 type ScanTrigger string

@@ -127,6 +127,12 @@ var enumNames = map[string]string{
 	"SetNotificationPreferences/channels":         "PreferenceChannel",
 	"DefineRole/permissions":                      "Permission",
 	"IssueApiToken/scopes":                        "Permission",
+	"ReportPeriod/kind":                           "ReportPeriodKind",
+	"ReportPeriod/bucket":                         "ReportBucket",
+	"ReportPeriodInput/kind":                      "ReportPeriodKind",
+	"ReportPeriodInput/bucket":                    "ReportBucket",
+	"ReportRequested/format":                      "ReportFormat",
+	"RequestReport/format":                        "ReportFormat",
 }
 
 // alwaysWritten lists optional properties, keyed like enumNames, whose Go field has no omitempty:
