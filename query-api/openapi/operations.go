@@ -539,6 +539,10 @@ var operations = sync.OnceValue(func() []operation {
 		responses: map[int]response{200: {desc: "The read position.", contentType: JSON, schema: ref("ReadPosition"), headers: []string{"Soc-Read-Position", "Cache-Control"}},
 			400: resp400, 500: resp500, 503: problemResp("No read model runs on this node.")}})
 
+	for _, o := range reportingOperations() {
+		add(o)
+	}
+
 	// Authentication is on for every route but the probes, this document and the public keys:
 	// any other answers 401 with the Bearer challenge to a missing, invalid, expired or revoked
 	// credential (the router's auth middleware, before the handler; /metrics with

@@ -471,10 +471,13 @@ func (s *Service) Request(ctx context.Context, r Request) (Report, error) {
 		p = *r.Period
 	}
 	validateFilter(&v, "", f)
-	if err == nil {
+	var w Window
+	if err == nil { // without a template, there are no sections, and no period unless asked
 		validateSections(&v, "", t.Sections, f)
 	}
-	w := resolvePeriod(&v, "", p, s.cfg.Now())
+	if err == nil || r.Period != nil {
+		w = resolvePeriod(&v, "", p, s.cfg.Now())
+	}
 	if err := v.err(); err != nil {
 		return Report{}, err
 	}
