@@ -69,7 +69,9 @@ func principal(r *http.Request) access.Principal {
 	return reportWorker
 }
 
-func (h *handlers) fail(w http.ResponseWriter, r *http.Request, err error) { problem.Error(w, r, h.log, err) }
+func (h *handlers) fail(w http.ResponseWriter, r *http.Request, err error) {
+	problem.Error(w, r, h.log, err)
+}
 
 // decode reads a bounded JSON body, checks it against the command schema and decodes it into v.
 func (h *handlers) decode(r *http.Request, schema string, v any) error {
@@ -261,4 +263,3 @@ func (h *handlers) deleteTemplate(w http.ResponseWriter, r *http.Request) {
 	}
 	w.WriteHeader(http.StatusNoContent)
 }
-
