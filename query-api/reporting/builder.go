@@ -80,6 +80,9 @@ func (b *Builder) Build(ctx context.Context, s Spec, progress func(done, total i
 	ordered := slices.Clone(s.Sections)
 	slices.SortFunc(ordered, func(a, c string) int { return slices.Index(Catalogue, a) - slices.Index(Catalogue, c) })
 	for i, id := range ordered {
+		if b.Analytics == nil && id != SectionFindings {
+			return nil, Stats{}, fmt.Errorf("section %s: %w: this node has no analytics read model", id, analytics.ErrUnavailable)
+		}
 		sec, err := bb.section(id)
 		if err != nil {
 			return nil, Stats{}, fmt.Errorf("section %s: %w", id, err)

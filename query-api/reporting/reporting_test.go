@@ -10,9 +10,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/socplatform/soc/projections/analytics"
 	"github.com/socplatform/soc/query-api/reporting"
+	"github.com/socplatform/soc/query-api/reporting/render"
 	"github.com/socplatform/soc/schemas/contracts"
 	"github.com/socplatform/soc/schemas/problem"
 )
@@ -367,5 +369,55 @@ func TestRequestIsTheSchedulersSeam(t *testing.T) {
 	}
 	if got := h.await("rita", r.ID); got.ScheduleID != "weekly" || got.Status != reporting.StatusGenerated {
 		t.Fatalf("%+v", got)
+	}
+}
+
+// TestWithoutAnalyticsOrRenderers: a node without an analytics read model generates the
+// findings list and fails the other sections with a reason; a node without renderers refuses
+// every format, naming it.
+func TestWithoutAnalyticsOrRenderers(t *testing.T) {
+	h := newHarness(t, &fakeAnalytics{})
+	svc, err := reporting.NewService(reporting.Config{Store: h.store, Findings: h.findings, Dir: t.TempDir(),
+		Renderers: []render.Renderer{textRenderer{render.CSV}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer func() { cancel(); svc.Wait() }()
+	if err := svc.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	finished := func(id string) reporting.Report {
+		deadline := time.Now().Add(30 * time.Second) // a bound on a hang, not a timing assertion
+		for {
+			r, err := svc.Report(id, admin)
+			if err != nil || r.Status == reporting.StatusGenerated || r.Status == reporting.StatusFailed || time.Now().After(deadline) {
+				return r
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	exec, err := svc.Request(ctx, reporting.Request{Template: "executive", Format: "csv", By: admin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := finished(exec.ID); r.Status != reporting.StatusFailed || !strings.Contains(r.Reason, "no analytics read model") {
+		t.Fatalf("executive without analytics: %+v", r)
+	}
+	list, err := svc.Request(ctx, reporting.Request{Template: "findings", Format: "csv", By: admin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := finished(list.ID); r.Status != reporting.StatusGenerated || r.Rows != len(dataset) {
+		t.Fatalf("findings without analytics: %+v", r)
+	}
+
+	bare, err := reporting.NewService(reporting.Config{Store: h.store, Findings: h.findings, Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = bare.Request(ctx, reporting.Request{Template: "findings", Format: "csv", By: admin})
+	if d := problem.From(err); d.Status != 400 || d.Field != "/format" || !strings.Contains(d.Detail, "no report format yet") {
+		t.Fatalf("no renderer: %+v", d)
 	}
 }

@@ -37,10 +37,14 @@ type Store interface {
 
 // Config of the reporting service.
 type Config struct {
-	Store     Store             // required
-	Analytics analytics.Reader  // required
-	Findings  FindingLister     // required
-	Renderers []render.Renderer // the formats this node generates; at least one
+	Store Store // required
+	// Analytics answers every section but the findings list; nil: those sections fail
+	// (analytics.ErrUnavailable) until the node has an analytics read model.
+	Analytics analytics.Reader
+	Findings  FindingLister // required
+	// Renderers are the formats this node generates; a request for another is a 400 naming
+	// format.
+	Renderers []render.Renderer
 	// Dir is the data directory: documents are written to Dir/reports/<id>.<ext>. Required.
 	Dir string
 	// Workers bounds the reports generated at once (default 2): a report reads the read models
@@ -58,14 +62,8 @@ func (c *Config) validate() error {
 	if c.Store == nil {
 		errs = append(errs, errors.New("reporting: Store is required"))
 	}
-	if c.Analytics == nil {
-		errs = append(errs, errors.New("reporting: Analytics is required"))
-	}
 	if c.Findings == nil {
 		errs = append(errs, errors.New("reporting: Findings is required"))
-	}
-	if len(c.Renderers) == 0 {
-		errs = append(errs, errors.New("reporting: at least one Renderer is required"))
 	}
 	if c.Dir == "" {
 		errs = append(errs, errors.New("reporting: Dir is required"))
@@ -457,7 +455,7 @@ func filterOrNil(f contracts.ReportFilter) *contracts.ReportFilter {
 func (s *Service) Request(ctx context.Context, r Request) (Report, error) {
 	var v invalid
 	if _, ok := s.renderers[r.Format]; !ok {
-		v.add("/format", "this node generates %v", slices.Sorted(maps.Keys(s.renderers)))
+		v.add("/format", "this node generates %v", cmp.Or(strings.Join(slices.Sorted(maps.Keys(s.renderers)), ", "), "no report format yet"))
 	}
 	t, err := s.Template(r.Template)
 	if err != nil {
