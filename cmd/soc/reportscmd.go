@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"mime"
@@ -19,7 +18,6 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/socplatform/soc/cmd/soc/internal/apiclient"
-	"github.com/socplatform/soc/cmd/soc/internal/envflag"
 	"github.com/socplatform/soc/query-api/reporting"
 	"github.com/socplatform/soc/schemas/contracts"
 	"github.com/spf13/cobra"
@@ -33,25 +31,19 @@ func reportsCmd() *cobra.Command {
 			templatesListCmd(), templatesShowCmd(), templatesCopyCmd()))
 }
 
-// fileFlags are the flags of the commands that save a report: --server, -o FILE, --timeout.
+// fileFlags are the flags of the commands that save a report: --server, -o FILE (rather than
+// the other commands' -o table|json), --timeout.
 type fileFlags struct {
-	server  string
+	clientFlags
 	out     string
 	timeout time.Duration
-	envErr  error
 }
 
 func (f *fileFlags) register(cmd *cobra.Command) {
-	f.envErr = envflag.Bind(cmd.Flags(), func(fs *flag.FlagSet) {
-		fs.StringVar(&f.server, "server", "http://localhost:8080", "URL of a soc node")
-	}, nil)
+	f.registerServer(cmd)
+	f.output = "json" // what they print: the report, as JSON
 	cmd.Flags().StringVarP(&f.out, "out", "o", "", "save the document to FILE (default: the name the server gives, in the current directory)")
 	cmd.Flags().DurationVar(&f.timeout, "timeout", 30*time.Minute, "give up waiting after this long")
-}
-
-func (f *fileFlags) client(cmd *cobra.Command) (*apiclient.Client, error) {
-	cf := clientFlags{server: f.server, output: "json", envErr: f.envErr}
-	return cf.client(cmd)
 }
 
 // filterKeys maps --filter keys to the report filter's fields.
@@ -137,14 +129,7 @@ is printed), 2 when the request was refused (a bad filter, an unknown template).
 		if err := c.Do(ctx, http.MethodPost, "/v1/reports", body, http.StatusAccepted, &acc); err != nil {
 			return apiFail(cmd, err)
 		}
-		r, err := awaitReport(ctx, c, acc.ID, cmd.ErrOrStderr())
-		if err != nil {
-			return apiFail(cmd, err)
-		}
-		if r.Status == reporting.StatusFailed {
-			return fail(cmd, 1, "report %s failed: %s", r.ID, r.Reason)
-		}
-		return saveReport(cmd, ctx, c, r, f.out)
+		return awaitAndSave(cmd, ctx, c, acc.ID, f.out)
 	}
 	return cmd
 }
@@ -191,6 +176,19 @@ func awaitReport(ctx context.Context, c *apiclient.Client, id string, stderr io.
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
+}
+
+// awaitAndSave waits for a report and saves its document (saveReport); a failed report exits 1
+// with its reason.
+func awaitAndSave(cmd *cobra.Command, ctx context.Context, c *apiclient.Client, id, out string) error {
+	r, err := awaitReport(ctx, c, id, cmd.ErrOrStderr())
+	if err != nil {
+		return apiFail(cmd, err)
+	}
+	if r.Status == reporting.StatusFailed {
+		return fail(cmd, 1, "report %s failed: %s", r.ID, r.Reason)
+	}
+	return saveReport(cmd, ctx, c, r, out)
 }
 
 // saveReport downloads a generated report's file to out (default: the server's file name in
@@ -253,14 +251,7 @@ func reportsDownloadCmd() *cobra.Command {
 		}
 		ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
 		defer cancel()
-		r, err := awaitReport(ctx, c, args[0], cmd.ErrOrStderr())
-		if err != nil {
-			return apiFail(cmd, err)
-		}
-		if r.Status == reporting.StatusFailed {
-			return fail(cmd, 1, "report %s failed: %s", r.ID, r.Reason)
-		}
-		return saveReport(cmd, ctx, c, r, f.out)
+		return awaitAndSave(cmd, ctx, c, args[0], f.out)
 	}
 	return cmd
 }

@@ -108,60 +108,47 @@ type build struct {
 	labels []string
 	stats  Stats
 
-	open   []analytics.OpenPoint
-	flow   []analytics.FlowPoint
+	open   *[]analytics.OpenPoint
+	flow   *[]analytics.FlowPoint
 	mttr   *analytics.MTTR
 	sla    *analytics.SLA
 	exploi *analytics.Exploitability
 }
 
-func (bb *build) openPoints() ([]analytics.OpenPoint, error) {
-	var err error
-	if bb.open == nil {
-		bb.open, err = bb.b.Analytics.OpenFindings(bb.ctx, bb.q)
+// memo returns *slot, asking ask first when it is not set yet.
+func memo[T any](slot **T, ask func() (T, error)) (T, error) {
+	if *slot == nil {
+		v, err := ask()
+		if err != nil {
+			return v, err
+		}
+		*slot = &v
 	}
-	return bb.open, err
+	return **slot, nil
+}
+
+func (bb *build) openPoints() ([]analytics.OpenPoint, error) {
+	return memo(&bb.open, func() ([]analytics.OpenPoint, error) { return bb.b.Analytics.OpenFindings(bb.ctx, bb.q) })
 }
 
 func (bb *build) flowPoints() ([]analytics.FlowPoint, error) {
-	var err error
-	if bb.flow == nil {
-		bb.flow, err = bb.b.Analytics.Flow(bb.ctx, bb.q)
-	}
-	return bb.flow, err
+	return memo(&bb.flow, func() ([]analytics.FlowPoint, error) { return bb.b.Analytics.Flow(bb.ctx, bb.q) })
 }
 
 func (bb *build) mttrAnswer() (analytics.MTTR, error) {
-	if bb.mttr == nil {
-		m, err := bb.b.Analytics.MTTR(bb.ctx, bb.q)
-		if err != nil {
-			return m, err
-		}
-		bb.mttr = &m
-	}
-	return *bb.mttr, nil
+	return memo(&bb.mttr, func() (analytics.MTTR, error) { return bb.b.Analytics.MTTR(bb.ctx, bb.q) })
 }
 
 func (bb *build) slaAnswer() (analytics.SLA, error) {
-	if bb.sla == nil {
-		s, err := bb.b.Analytics.SLA(bb.ctx, bb.q, analytics.Options{Limit: topN, DueWithin: dueSoonDays * 24 * time.Hour})
-		if err != nil {
-			return s, err
-		}
-		bb.sla = &s
-	}
-	return *bb.sla, nil
+	return memo(&bb.sla, func() (analytics.SLA, error) {
+		return bb.b.Analytics.SLA(bb.ctx, bb.q, analytics.Options{Limit: topN, DueWithin: dueSoonDays * 24 * time.Hour})
+	})
 }
 
 func (bb *build) exploitability() (analytics.Exploitability, error) {
-	if bb.exploi == nil {
-		e, err := bb.b.Analytics.Exploitability(bb.ctx, bb.q, analytics.Options{Limit: topN})
-		if err != nil {
-			return e, err
-		}
-		bb.exploi = &e
-	}
-	return *bb.exploi, nil
+	return memo(&bb.exploi, func() (analytics.Exploitability, error) {
+		return bb.b.Analytics.Exploitability(bb.ctx, bb.q, analytics.Options{Limit: topN})
+	})
 }
 
 func (bb *build) section(id string) (render.Section, error) {
