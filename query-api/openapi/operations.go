@@ -23,6 +23,7 @@ type response struct {
 	contentType string // "" for no body
 	schema      obj
 	headers     []string // names from headerDocs
+	alsoAs      []string // further content types of the same schema (a document in several formats)
 }
 
 type operation struct {
@@ -613,7 +614,11 @@ func (o operation) render() obj {
 			if s, ok := schema["$ref"].(string); ok && s == "#/components/schemas/Any" {
 				schema = obj{"type": "object"}
 			}
-			ro["content"] = obj{r.contentType: obj{"schema": schema}}
+			content := obj{r.contentType: obj{"schema": schema}}
+			for _, ct := range r.alsoAs {
+				content[ct] = obj{"schema": schema}
+			}
+			ro["content"] = content
 		}
 		if len(r.headers) > 0 {
 			hs := obj{}

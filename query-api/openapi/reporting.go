@@ -3,6 +3,9 @@ package openapi
 // The reporting routes (query-api/reporting): report jobs, their files and report templates.
 // Kept apart from operations.go so the reporting context documents itself in one place.
 
+// documentTypes are the media types of the report formats (render.Format.ContentType).
+var documentTypes = []string{"application/pdf", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "text/csv"}
+
 var reportStatuses = []string{"pending", "running", "generated", "failed"}
 
 func reportingOperations() []operation {
@@ -36,9 +39,9 @@ func reportingOperations() []operation {
 			desc:   "The document (PDF, XLSX or CSV) as an attachment; its ETag is its sha256. 409 while it is pending or running, or when it failed (detail: the reason).",
 			params: []param{reportID, ifNoneMatch, hp("Range", str(""), "A byte range (resume a download).")},
 			responses: map[int]response{
-				200: {desc: "The document.", contentType: "application/octet-stream", schema: obj{"type": "string", "contentMediaType": "application/octet-stream"},
+				200: {desc: "The document.", contentType: documentTypes[0], alsoAs: documentTypes[1:], schema: obj{"type": "string"},
 					headers: []string{"ETag", "Cache-Control"}},
-				206: {desc: "A range of the document.", contentType: "application/octet-stream", schema: obj{"type": "string"}},
+				206: {desc: "A range of the document.", contentType: documentTypes[0], alsoAs: documentTypes[1:], schema: obj{"type": "string"}},
 				304: resp304, 400: resp400, 404: resp404, 409: resp409, 500: resp500}},
 		{method: "GET", path: "/v1/report-templates", id: "listReportTemplates", tag: "reports", summary: "List report templates",
 			desc:      "The built-in templates first, then the saved ones by name; sections is the catalogue a template chooses from.",
