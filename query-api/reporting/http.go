@@ -101,8 +101,8 @@ func (h *handlers) decode(r *http.Request, schema string, v any) error {
 	return nil
 }
 
-// accepted is POST /v1/reports' answer: the job to poll.
-type accepted struct {
+// jobAnswer is POST /v1/reports' answer: the job to poll.
+type jobAnswer struct {
 	ID       string `json:"id"`
 	Status   string `json:"status"`
 	Location string `json:"location"`
@@ -121,7 +121,7 @@ func (h *handlers) request(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	loc := "/v1/reports/" + rep.ID
-	b, err := json.Marshal(accepted{ID: rep.ID, Status: rep.Status, Location: loc})
+	b, err := json.Marshal(jobAnswer{ID: rep.ID, Status: rep.Status, Location: loc})
 	if err != nil {
 		h.fail(w, r, err)
 		return
