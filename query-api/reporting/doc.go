@@ -26,7 +26,8 @@
 // finished, so a node stopped before or while generating a report generates it after its
 // restart. Progress is in memory (a restarted job starts again at 0). The node running the
 // service generates and serves the files: in a split deployment, run it on one query node (or
-// give the query nodes one shared data directory).
+// give the query nodes one shared data directory). Its answers carry no read position (they are
+// the service's state, not a projection's), so the gateway's response cache never keeps them.
 //
 // # Who sees what
 //

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/projections/analytics"
 	"github.com/socplatform/soc/query-api/reporting"
 	"github.com/socplatform/soc/query-api/reporting/render"
@@ -80,8 +81,9 @@ func TestReportLifecycle(t *testing.T) {
 	}
 }
 
-// TestRestartGeneratesPendingReports: a node stopped while generating a report (and one stopped
-// before it started another) records nothing for them; the next node generates both, once.
+// TestRestartGeneratesPendingReports: a node stopped while generating a report records nothing
+// for it, and one killed right after recording a request never started that one; the next node
+// generates both, once.
 func TestRestartGeneratesPendingReports(t *testing.T) {
 	an := &fakeAnalytics{gate: make(chan struct{}), entered: make(chan struct{}, 8)}
 	h := newHarness(t, an)
@@ -94,8 +96,21 @@ func TestRestartGeneratesPendingReports(t *testing.T) {
 	if got := types(h.streamEvents(first)); !slices.Equal(got, []string{contracts.TypeReportRequested}) {
 		t.Fatalf("events after the stop %v: want the request alone", got)
 	}
+	// A request recorded by a node killed before it queued it.
+	second := events.NewStreamID("reporting", "report")
+	all := true
+	to := time.Now().UTC()
+	data, _ := json.Marshal(contracts.ReportRequested{ReportID: second, Template: "findings", Format: contracts.ReportFormatCsv,
+		Sections: []string{reporting.SectionFindings}, RequestedBy: "user:admin", AllTeams: &all,
+		Period: contracts.ReportPeriod{Kind: contracts.ReportPeriodKindLast30Days, From: to.AddDate(0, 0, -30), To: to, Bucket: contracts.ReportBucketDay}})
+	if _, err := h.store.Append(context.Background(), second, events.NoStream, []events.Envelope{{Type: contracts.TypeReportRequested, Data: data, Actor: "user:admin"}}); err != nil {
+		t.Fatal(err)
+	}
 	an.gate = nil
 	h.start()
+	if r := h.await("admin", second); r.Status != reporting.StatusGenerated || r.Rows != len(dataset) {
+		t.Fatalf("the request of the killed node after the restart: %+v", r)
+	}
 	r := h.await("admin", first)
 	if r.Status != reporting.StatusGenerated {
 		t.Fatalf("after the restart: %+v", r)
