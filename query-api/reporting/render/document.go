@@ -1,6 +1,3 @@
-// Package render turns a report's content (Document) into a file: PDF, Excel workbook or CSV.
-// It knows nothing of where the figures come from: the reporting package builds a Document from
-// the read models (analytics, findings) and a template, off the request path.
 package render
 
 import (
