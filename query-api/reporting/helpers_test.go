@@ -255,6 +255,7 @@ type harness struct {
 	dir       string
 	analytics *fakeAnalytics
 	findings  *fakeFindings
+	renderers []render.Renderer
 	svc       *reporting.Service
 	srv       *httptest.Server
 	stop      func()
@@ -262,8 +263,14 @@ type harness struct {
 
 func newHarness(t *testing.T, an *fakeAnalytics) *harness {
 	t.Helper()
+	return newHarnessRendering(t, an, textRenderer{render.PDF}, textRenderer{render.CSV})
+}
+
+// newHarnessRendering is newHarness with these renderers.
+func newHarnessRendering(t *testing.T, an *fakeAnalytics, rs ...render.Renderer) *harness {
+	t.Helper()
 	store, _ := eventstest.OpenSQLite(t, sqlite.Config{})
-	h := &harness{t: t, store: store, dir: t.TempDir(), analytics: an, findings: &fakeFindings{}}
+	h := &harness{t: t, store: store, dir: t.TempDir(), analytics: an, findings: &fakeFindings{}, renderers: rs}
 	h.start()
 	return h
 }
@@ -272,7 +279,7 @@ func newHarness(t *testing.T, an *fakeAnalytics) *harness {
 func (h *harness) start() {
 	h.t.Helper()
 	svc, err := reporting.NewService(reporting.Config{Store: h.store, Analytics: h.analytics, Findings: h.findings,
-		Renderers: []render.Renderer{textRenderer{render.PDF}, textRenderer{render.CSV}}, Dir: h.dir, Workers: 2})
+		Renderers: h.renderers, Dir: h.dir, Workers: 2})
 	if err != nil {
 		h.t.Fatal(err)
 	}

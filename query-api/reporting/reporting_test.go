@@ -325,6 +325,16 @@ func TestTemplates(t *testing.T) {
 	if a.status != http.StatusOK || !slices.Equal(ed.Sections, []string{"summary", "kev"}) || ed.Version != 2 || ed.Branding.Organisation != "ACME" {
 		t.Fatalf("edit: %d %s", a.status, a.body)
 	}
+	// A CSV is one table: a template of figures and charts alone cannot be one.
+	var charts reporting.Template
+	h.do("admin", "POST", "/v1/report-templates", map[string]any{"name": "Charts", "sections": []string{"summary", "open_trend"}}).json(t, &charts)
+	if a := h.do("admin", "POST", "/v1/reports", map[string]any{"template": charts.ID, "format": "csv"}); a.status != http.StatusBadRequest ||
+		problemOf(t, a).Field != "/format" {
+		t.Errorf("a CSV of charts: %d %s", a.status, a.body)
+	}
+	if a := h.do("admin", "DELETE", "/v1/report-templates/"+charts.ID, nil); a.status != http.StatusNoContent {
+		t.Fatalf("delete: %d", a.status)
+	}
 	if a := h.do("admin", "PUT", "/v1/report-templates/executive", map[string]any{"name": "Mine"}); a.status != http.StatusConflict {
 		t.Errorf("editing a built-in: %d %s", a.status, a.body)
 	}

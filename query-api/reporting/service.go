@@ -472,6 +472,7 @@ func (s *Service) Request(ctx context.Context, r Request) (Report, error) {
 	var w Window
 	if err == nil { // without a template, there are no sections, and no period unless asked
 		validateSections(&v, "", t.Sections, f)
+		validateFormat(&v, r.Format, t.Sections)
 	}
 	if err == nil || r.Period != nil {
 		w = resolvePeriod(&v, "", p, s.cfg.Now())

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/socplatform/soc/projections/analytics"
+	"github.com/socplatform/soc/query-api/reporting/render"
 	"github.com/socplatform/soc/schemas/contracts"
 	"github.com/socplatform/soc/schemas/problem"
 )
@@ -29,6 +30,17 @@ const (
 // Catalogue lists every section a template may choose, in document order.
 var Catalogue = []string{SectionSummary, SectionOpenTrend, SectionFlow, SectionMTTR, SectionSLA, SectionRisk,
 	SectionTopAssets, SectionKEV, SectionCoverage, SectionFindings}
+
+// tabular lists the sections that hold a table: a CSV is one table, so a CSV report needs one
+// of them (the renderer writes the first).
+var tabular = []string{SectionMTTR, SectionSLA, SectionRisk, SectionTopAssets, SectionKEV, SectionCoverage, SectionFindings}
+
+// validateFormat checks that the sections can be written in format.
+func validateFormat(v *invalid, format string, sections []string) {
+	if format == string(render.CSV) && !slices.ContainsFunc(sections, func(s string) bool { return slices.Contains(tabular, s) }) {
+		v.add("/format", "a CSV holds one table, and none of the sections %v has one: choose pdf or xlsx", sections)
+	}
+}
 
 // Built-in templates: not stored as events, never changed; users copy them (based_on).
 const (
