@@ -15,6 +15,7 @@ jaeger_build=$!
 "$DEV_DIR/postgres.sh" up
 "$DEV_DIR/kafka.sh" up
 "$DEV_DIR/nmap.sh" up
+"$DEV_DIR/tools.sh" up
 "$DEV_DIR/keycloak.sh" up
 "$DEV_DIR/redis.sh" up
 wait "$consul_build" || die "building Consul failed (see above)"

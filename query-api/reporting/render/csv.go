@@ -14,7 +14,8 @@ import (
 const utf8BOM = "\uFEFF"
 
 // CSVRenderer writes one table as RFC 4180 CSV (encoding/csv, CRLF line ends): a header row of
-// the column names, then one record per row. Numbers are written plainly (no separators), dates
+// the column names, then one record per row. A line break inside a field is written as CRLF, so
+// a lone CR in a text cell is dropped (encoding/csv's UseCRLF). Numbers are written plainly (no separators), dates
 // as RFC 3339 in the document's Location, empty cells as empty fields.
 type CSVRenderer struct {
 	// Section is the id of the section whose table is written; "" writes the first table.
@@ -26,6 +27,9 @@ func (CSVRenderer) Format() Format { return CSV }
 
 // Render implements Renderer: a document (or section) without a table is a *NoTableError.
 func (c CSVRenderer) Render(w io.Writer, d *Document) error {
+	if d == nil {
+		return ErrNoDocument
+	}
 	sec, err := firstTable(d, c.Section)
 	if err != nil {
 		return err

@@ -21,7 +21,7 @@ const (
 	tileGap        = 4.0
 	tilesPerRow    = 4
 	chartH         = 80.0
-	rowH           = 5.5
+	rowH           = 5.0
 	cellPad        = 1.2
 	tableFontSize  = 8.0
 	minColW        = 12.0
@@ -43,24 +43,35 @@ var (
 // PDFRenderer writes an A4 PDF: a title block in the accent colour, then each section — its
 // heading and text, its figures as tiles, its chart drawn as a real chart, its table with the
 // header repeated on every page — and a footer "Page N of M" on every page.
-type PDFRenderer struct{}
+type PDFRenderer struct {
+	// MaxRows bounds each table's rows (0: MaxPDFRows); the rows left out are counted on a
+	// line under the table.
+	MaxRows int
+}
 
 // Format implements Renderer.
 func (PDFRenderer) Format() Format { return PDF }
 
 // pdfDoc is one PDF being written.
 type pdfDoc struct {
-	pdf    *fpdf.Fpdf
-	d      *Document
-	loc    *time.Location
-	accent rgb
-	tr     func(string) string
-	known  map[rune]bool // non-ASCII runes cp1252 holds (asked of the translator once each)
+	pdf     *fpdf.Fpdf
+	d       *Document
+	loc     *time.Location
+	accent  rgb
+	tr      func(string) string
+	known   map[rune]bool // non-ASCII runes cp1252 holds (asked of the translator once each)
+	maxRows int
 }
 
 // Render implements Renderer.
-func (PDFRenderer) Render(w io.Writer, d *Document) error {
-	p := &pdfDoc{pdf: fpdf.New("P", "mm", "A4", ""), d: d, loc: d.location(), accent: d.accent(), known: map[rune]bool{}}
+func (r PDFRenderer) Render(w io.Writer, d *Document) error {
+	if d == nil {
+		return ErrNoDocument
+	}
+	p := &pdfDoc{pdf: fpdf.New("P", "mm", "A4", ""), d: d, loc: d.location(), accent: d.accent(), known: map[rune]bool{}, maxRows: r.MaxRows}
+	if p.maxRows <= 0 || p.maxRows > MaxPDFRows {
+		p.maxRows = MaxPDFRows
+	}
 	pdf := p.pdf
 	p.tr = pdf.UnicodeTranslatorFromDescriptor("cp1252")
 	pdf.SetMargins(marginX, marginTop, marginX)
@@ -151,6 +162,17 @@ func (p *pdfDoc) fit(s string, w float64) string {
 	return strings.TrimRight(s[:lo], " ") + ell
 }
 
+// paragraph writes text (if any) across the page, wrapped, in a font style, size (points),
+// line height (millimetres) and colour.
+func (p *pdfDoc) paragraph(text, style string, size, lineH float64, c rgb) {
+	if text == "" {
+		return
+	}
+	p.pdf.SetFont(fontFamily, style, size)
+	p.color(c)
+	p.pdf.MultiCell(contentW, lineH, p.text(text), "", "L", false)
+}
+
 // room starts a new page unless h millimetres fit below the current position.
 func (p *pdfDoc) room(h float64) bool {
 	if p.pdf.GetY()+h > pageH-marginBottom {
@@ -209,14 +231,8 @@ func (p *pdfDoc) titleBlock() {
 	pdf.CellFormat(contentW, 8, p.fit(p.text(org), contentW), "", 0, "L", false, 0, "")
 
 	pdf.SetXY(marginX, bandH+10)
-	pdf.SetFont(fontFamily, "B", 22)
-	p.color(ink)
-	pdf.MultiCell(contentW, 10, p.text(d.Title), "", "L", false)
-	if d.Subtitle != "" {
-		pdf.SetFont(fontFamily, "", 12)
-		p.color(muted)
-		pdf.MultiCell(contentW, 6, p.text(d.Subtitle), "", "L", false)
-	}
+	p.paragraph(d.Title, "B", 22, 10, ink)
+	p.paragraph(d.Subtitle, "", 12, 6, muted)
 	pdf.Ln(2)
 	pdf.SetFont(fontFamily, "", 9)
 	p.color(muted)
@@ -231,7 +247,9 @@ func (p *pdfDoc) titleBlock() {
 	if d.GeneratedBy != "" {
 		gen += " by " + d.GeneratedBy
 	}
-	pdf.CellFormat(contentW, 5, p.text(gen), "", 1, "L", false, 0, "")
+	if gen != "Generated" {
+		pdf.CellFormat(contentW, 5, p.text(gen), "", 1, "L", false, 0, "")
+	}
 	pdf.Ln(3)
 	p.draw(p.accent)
 	pdf.SetLineWidth(0.6)
@@ -242,18 +260,17 @@ func (p *pdfDoc) titleBlock() {
 // section draws one section: heading, text, tiles, chart, table.
 func (p *pdfDoc) section(s *Section) error {
 	pdf := p.pdf
-	// Keep a heading with the start of what follows it.
-	p.room(12 + min(chartH, 30))
-	if s.Title != "" {
-		pdf.SetFont(fontFamily, "B", 13)
-		p.color(p.accent)
-		pdf.MultiCell(contentW, 7, p.text(s.Title), "", "L", false)
+	// Keep the heading with the first block under it.
+	first := 3 * rowH
+	switch {
+	case len(s.Figures) > 0:
+		first = tileH
+	case s.Chart != nil:
+		first = chartH
 	}
-	if s.Text != "" {
-		pdf.SetFont(fontFamily, "", 9.5)
-		p.color(muted)
-		pdf.MultiCell(contentW, 4.8, p.text(s.Text), "", "L", false)
-	}
+	p.room(12 + first)
+	p.paragraph(s.Title, "B", 13, 7, p.accent)
+	p.paragraph(s.Text, "", 9.5, 4.8, muted)
 	pdf.Ln(2)
 	if len(s.Figures) > 0 {
 		p.tiles(s.Figures)
@@ -279,15 +296,17 @@ func (p *pdfDoc) tiles(figs []Figure) {
 	pdf := p.pdf
 	per := min(tilesPerRow, len(figs))
 	w := (contentW - float64(per-1)*tileGap) / float64(per)
+	y := pdf.GetY()
 	for i, f := range figs {
 		col := i % per
 		if col == 0 {
 			if i > 0 {
-				pdf.SetY(pdf.GetY() + tileH + tileGap)
+				pdf.SetY(y + tileH + tileGap)
 			}
 			p.room(tileH + tileGap)
+			y = pdf.GetY()
 		}
-		x, y := marginX+float64(col)*(w+tileGap), pdf.GetY()
+		x := marginX + float64(col)*(w+tileGap)
 		bg, fg, strip := tileFill, p.accent, true
 		if c, ok := severityColor(f.Severity); ok {
 			bg, fg, strip = c, onColor(c), false
@@ -309,11 +328,11 @@ func (p *pdfDoc) tiles(figs []Figure) {
 		pdf.SetXY(x+3, y+13)
 		pdf.CellFormat(w-5, 5, p.fit(p.text(f.Label), w-5), "", 0, "L", false, 0, "")
 	}
-	pdf.SetXY(marginX, pdf.GetY()+tileH+tileGap+2)
+	pdf.SetXY(marginX, y+tileH+tileGap+2)
 }
 
 // table draws a table: header repeated on each page, zebra rows, severity cells in colour,
-// numbers right-aligned, text cut with an ellipsis, at most MaxPDFRows rows.
+// numbers right-aligned, text cut with an ellipsis, at most maxRows rows.
 func (p *pdfDoc) table(s *Section) error {
 	pdf, tb := p.pdf, s.Table
 	if len(tb.Columns) == 0 {
@@ -325,7 +344,7 @@ func (p *pdfDoc) table(s *Section) error {
 	pdf.SetFont(fontFamily, "", tableFontSize)
 	var cells []cell
 	var err error
-	n := min(len(tb.Rows), MaxPDFRows)
+	n := min(len(tb.Rows), p.maxRows)
 	for r := 0; r < n; r++ {
 		if cells, err = rowCells(s.ID, tb, r, cells); err != nil {
 			return err
@@ -432,30 +451,41 @@ func (p *pdfDoc) columnWidths(tb *Table) []float64 {
 		}
 		return out
 	}
-	// Too wide: columns narrower than an even share keep their width; the rest share the
-	// remaining width in proportion to what they want. Repeat until no column falls below it.
+	// Too wide: a column narrower than an even share of what is left keeps its width (ids,
+	// dates, severities stay readable); the wide ones share the rest in proportion to what
+	// they want.
 	fixed := make([]bool, n)
 	for {
-		left, want, changed := contentW, 0.0, false
+		left, want, free := contentW, 0.0, 0
 		for c := range nat {
 			if fixed[c] {
 				left -= nat[c]
 			} else {
 				want += nat[c]
+				free++
 			}
 		}
+		changed := false
 		for c := range nat {
-			if fixed[c] {
-				out[c] = nat[c]
-				continue
-			}
-			out[c] = nat[c] * left / want
-			if nat[c] <= out[c] {
+			if !fixed[c] && nat[c] <= left/float64(free) {
 				fixed[c], changed = true, true
 			}
 		}
-		if !changed {
-			return out
+		if changed {
+			continue
 		}
+		sum := 0.0
+		for c := range nat {
+			out[c] = nat[c]
+			if !fixed[c] {
+				out[c] = nat[c] * left / want
+			}
+			sum += out[c]
+		}
+		// So many columns that even their minimum widths overflow: shrink them all.
+		for c := range out {
+			out[c] *= min(1, contentW/sum)
+		}
+		return out
 	}
 }

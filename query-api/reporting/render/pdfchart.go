@@ -199,12 +199,19 @@ func (p *pdfDoc) chart(c *Chart, x, y, w, h float64) {
 	}
 	every := max(1, int(math.Ceil((widest+2)/slot)))
 	labelRoom := slot*float64(every) - 1
+	lastRight := math.Inf(-1)
 	for i := 0; i < n; i += every {
 		lbl := p.fit(p.text(xs[i]), labelRoom)
 		lw := pdf.GetStringWidth(lbl)
+		// Centred under its point, but kept inside the plot; a label pushed inwards onto its
+		// neighbour is left out.
 		lx := math.Min(math.Max(xOf(i)-lw/2, px), px+pw-lw)
+		if lx < lastRight+1 {
+			continue
+		}
 		pdf.Text(lx, py+ph+3.5, lbl)
 		pdf.Line(xOf(i), py+ph, xOf(i), py+ph+0.8)
+		lastRight = lx + lw
 	}
 
 	switch c.Kind {

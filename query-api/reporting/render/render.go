@@ -1,6 +1,7 @@
 package render
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -31,6 +32,9 @@ func ForFormat(f Format) (Renderer, error) {
 	}
 	return nil, &UnknownFormatError{Format: f}
 }
+
+// ErrNoDocument is a nil *Document handed to a renderer (a caller's bug).
+var ErrNoDocument = errors.New("render: no document")
 
 // UnknownFormatError is a format no renderer writes (a 400 naming the "format" parameter).
 type UnknownFormatError struct{ Format Format }
@@ -143,12 +147,20 @@ func clip(s string) string {
 	if len(s) <= MaxCellRunes || utf8.RuneCountInString(s) <= MaxCellRunes {
 		return s
 	}
-	n := 0
+	return cutRunes(s, MaxCellRunes-1) + "…"
+}
+
+// cutRunes keeps the first n runes of s.
+func cutRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	k := 0
 	for i := range s {
-		if n == MaxCellRunes-1 {
-			return s[:i] + "…"
+		if k == n {
+			return s[:i]
 		}
-		n++
+		k++
 	}
 	return s
 }

@@ -92,6 +92,9 @@ func (st *xlsxStyles) severityStyle(s string) int {
 
 // Render implements Renderer.
 func (XLSXRenderer) Render(w io.Writer, d *Document) (err error) {
+	if d == nil {
+		return ErrNoDocument
+	}
 	f := excelize.NewFile()
 	defer func() {
 		if cerr := f.Close(); err == nil {
@@ -373,7 +376,14 @@ func xlsxChart(d *Document, sheet string, sec *Section, ch *Chart, chartCol int)
 	q := quoteSheet(sheet)
 	xc, _ := excelize.ColumnNumberToName(chartCol)
 	n := len(ch.X) + 1
-	kind := map[ChartKind]excelize.ChartType{Line: excelize.Line, StackedBars: excelize.ColStacked, Bars: excelize.Col}[ch.Kind]
+	// A kind a newer template names draws as plain bars, as in the PDF.
+	kind := excelize.Col
+	switch ch.Kind {
+	case Line:
+		kind = excelize.Line
+	case StackedBars:
+		kind = excelize.ColStacked
+	}
 	out := &excelize.Chart{
 		Type:      kind,
 		Dimension: excelize.ChartDimension{Width: chartWidthPx, Height: chartHeightPx},
@@ -469,19 +479,4 @@ func sanitizeSheetName(s string) string {
 		return r
 	}, s)
 	return strings.TrimSpace(strings.Trim(cutRunes(strings.TrimSpace(s), maxSheetName), "' "))
-}
-
-// cutRunes keeps the first n runes of s.
-func cutRunes(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	k := 0
-	for i := range s {
-		if k == n {
-			return s[:i]
-		}
-		k++
-	}
-	return s
 }
