@@ -15,6 +15,8 @@ require (
 	github.com/socplatform/soc/schemas v0.0.0
 )
 
+require github.com/robfig/cron/v3 v3.0.1 // indirect
+
 require (
 	codeberg.org/go-pdf/fpdf v0.12.0 // indirect
 	github.com/dustin/go-humanize v1.1.0 // indirect

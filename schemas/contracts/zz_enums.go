@@ -284,6 +284,51 @@ func ReportBucketValues() []string {
 	return values(ReportBucketDay, ReportBucketWeek, ReportBucketMonth)
 }
 
+// ReportChatChannel is the vocabulary of ReportRecipientsInput/channels
+// (commands/reporting/defs.json), first declared there.
+type ReportChatChannel string
+
+const (
+	ReportChatChannelSlack   ReportChatChannel = "slack"
+	ReportChatChannelTeams   ReportChatChannel = "teams"
+	ReportChatChannelWebhook ReportChatChannel = "webhook"
+)
+
+// ReportChatChannelValues lists every ReportChatChannel in the schema's order.
+func ReportChatChannelValues() []string {
+	return values(ReportChatChannelSlack, ReportChatChannelTeams, ReportChatChannelWebhook)
+}
+
+// ReportDelivery is the vocabulary of SaveReportSchedule/delivery
+// (commands/reporting/SaveReportSchedule.json), first declared there.
+type ReportDelivery string
+
+const (
+	ReportDeliveryAttachment ReportDelivery = "attachment"
+	ReportDeliveryLink       ReportDelivery = "link"
+)
+
+// ReportDeliveryValues lists every ReportDelivery in the schema's order.
+func ReportDeliveryValues() []string {
+	return values(ReportDeliveryAttachment, ReportDeliveryLink)
+}
+
+// ReportDeliveryChannel is the vocabulary of ReportDelivered/deliveries/channel
+// (events/reporting/ReportDelivered.v1.json), first declared there.
+type ReportDeliveryChannel string
+
+const (
+	ReportDeliveryChannelEmail   ReportDeliveryChannel = "email"
+	ReportDeliveryChannelSlack   ReportDeliveryChannel = "slack"
+	ReportDeliveryChannelTeams   ReportDeliveryChannel = "teams"
+	ReportDeliveryChannelWebhook ReportDeliveryChannel = "webhook"
+)
+
+// ReportDeliveryChannelValues lists every ReportDeliveryChannel in the schema's order.
+func ReportDeliveryChannelValues() []string {
+	return values(ReportDeliveryChannelEmail, ReportDeliveryChannelSlack, ReportDeliveryChannelTeams, ReportDeliveryChannelWebhook)
+}
+
 // ReportFormat is the vocabulary of RequestReport/format (commands/reporting/RequestReport.json),
 // first declared there.
 type ReportFormat string

@@ -8,9 +8,12 @@ import (
 
 // Event types of the reporting context, as they appear in an envelope's type.
 const (
+	TypeReportDelivered       = "ReportDelivered"
 	TypeReportFailed          = "ReportFailed"
 	TypeReportGenerated       = "ReportGenerated"
 	TypeReportRequested       = "ReportRequested"
+	TypeReportScheduleDeleted = "ReportScheduleDeleted"
+	TypeReportScheduleSaved   = "ReportScheduleSaved"
 	TypeReportTemplateDeleted = "ReportTemplateDeleted"
 	TypeReportTemplateSaved   = "ReportTemplateSaved"
 )
@@ -30,6 +33,12 @@ type ReportFilterInput = ReportFilter
 // commands/reporting/defs.json#/$defs/ReportPeriodInput. The time a report covers and how its
 // series are bucketed.
 type ReportPeriodInput = ReportPeriod
+
+// ReportRecipientsInput is the shared definition
+// commands/reporting/defs.json#/$defs/ReportRecipientsInput. Who a scheduled report is delivered
+// to: users and teams (through the identity directory), e-mail addresses, and the platform's
+// shared chat channels (a link).
+type ReportRecipientsInput = ReportRecipients
 
 // ReportBranding is the shared definition events/reporting/defs.json#/$defs/ReportBranding. What a
 // template sets of a document's look.
@@ -65,6 +74,16 @@ type ReportPeriod struct {
 	TimeZone string `json:"time_zone,omitempty"`
 }
 
+// ReportRecipients is the shared definition events/reporting/defs.json#/$defs/ReportRecipients.
+// Who a scheduled report is delivered to: users and teams (through the identity directory), e-mail
+// addresses, and the platform's shared chat channels (a link).
+type ReportRecipients struct {
+	Users    []string            `json:"users,omitempty"`
+	Teams    []string            `json:"teams,omitempty"`
+	Emails   []string            `json:"emails,omitempty"`
+	Channels []ReportChatChannel `json:"channels,omitempty"`
+}
+
 // RequestReport is the payload of RequestReport (commands/reporting/RequestReport.json). POST
 // /v1/reports: generate a report from a template, off the request path (202 with the job's id).
 // filters and period, when given, replace the template's.
@@ -77,6 +96,28 @@ type RequestReport struct {
 	Filters *ReportFilterInput `json:"filters,omitempty"`
 	// The time a report covers and how its series are bucketed.
 	Period *ReportPeriodInput `json:"period,omitempty"`
+}
+
+// SaveReportSchedule is the payload of SaveReportSchedule
+// (commands/reporting/SaveReportSchedule.json). POST /v1/report-schedules (create) and PUT
+// /v1/report-schedules/{id} (replace; absent fields keep their value). The caller becomes the
+// schedule's owner: its reports cover what the caller may see.
+type SaveReportSchedule struct {
+	Name     string       `json:"name,omitempty"`
+	Template string       `json:"template,omitempty"`
+	Format   ReportFormat `json:"format,omitempty"`
+	// Which findings a report covers: the analytics filter (empty lists match everything; a list
+	// matches any of its values, tags: the asset has every tag).
+	Filters *ReportFilterInput `json:"filters,omitempty"`
+	// 5 fields: minute hour day-of-month month day-of-week (e.g. "0 7 * * 1": Mondays at 07:00).
+	Cron string `json:"cron,omitempty"`
+	// IANA name (default UTC).
+	TimeZone string `json:"time_zone,omitempty"`
+	// Who a scheduled report is delivered to: users and teams (through the identity directory), e-mail
+	// addresses, and the platform's shared chat channels (a link).
+	Recipients *ReportRecipientsInput `json:"recipients,omitempty"`
+	Delivery   ReportDelivery         `json:"delivery,omitempty"`
+	Enabled    *bool                  `json:"enabled,omitempty"`
 }
 
 // SaveReportTemplate is the payload of SaveReportTemplate
@@ -95,6 +136,26 @@ type SaveReportTemplate struct {
 	Period *ReportPeriodInput `json:"period,omitempty"`
 	// What a template sets of a document's look.
 	Branding *ReportBrandingInput `json:"branding,omitempty"`
+}
+
+// ReportDeliveredDelivery is ReportDelivered/deliveries of
+// events/reporting/ReportDelivered.v1.json.
+type ReportDeliveredDelivery struct {
+	Channel ReportDeliveryChannel `json:"channel"`
+	// The e-mail address, or the chat channel's name.
+	Recipient string         `json:"recipient"`
+	Mode      ReportDelivery `json:"mode"`
+	// Set when this delivery failed.
+	Error string `json:"error,omitempty"`
+}
+
+// ReportDelivered is the payload of ReportDelivered (events/reporting/ReportDelivered.v1.json). A
+// scheduled report was delivered through the notification channels: the outcome per recipient and
+// channel (a failed delivery says why). Appended once per report, after every delivery was tried.
+type ReportDelivered struct {
+	ReportID   string                    `json:"report_id"`
+	ScheduleID string                    `json:"schedule_id"`
+	Deliveries []ReportDeliveredDelivery `json:"deliveries"`
 }
 
 // ReportFailed is the payload of ReportFailed (events/reporting/ReportFailed.v1.json). A requested
@@ -148,6 +209,45 @@ type ReportRequested struct {
 	Teams []string `json:"teams,omitempty"`
 	// The schedule that asked for it (none for a request by hand).
 	ScheduleID string `json:"schedule_id,omitempty"`
+	// With schedule_id: the fire time it was requested for (one report per schedule and fire time).
+	ScheduledFor time.Time `json:"scheduled_for,omitzero"`
+}
+
+// ReportScheduleDeleted is the payload of ReportScheduleDeleted
+// (events/reporting/ReportScheduleDeleted.v1.json). A report schedule was deleted: it fires no
+// more; the reports it fired stay.
+type ReportScheduleDeleted struct {
+	ScheduleID string `json:"schedule_id"`
+}
+
+// ReportScheduleSaved is the payload of ReportScheduleSaved
+// (events/reporting/ReportScheduleSaved.v1.json). A report schedule was created or replaced: its
+// whole content, so the last event of the stream is the schedule. Its owner (the actor who saved
+// it, with the teams it could see then) is the requester of every report it fires.
+type ReportScheduleSaved struct {
+	ScheduleID string       `json:"schedule_id"`
+	Name       string       `json:"name"`
+	Template   string       `json:"template"`
+	Format     ReportFormat `json:"format"`
+	// Replaces the template's filters when set.
+	Filters *ReportFilter `json:"filters,omitempty"`
+	// A 5-field cron expression (minute hour day-of-month month day-of-week), in time_zone.
+	Cron string `json:"cron"`
+	// An IANA time zone name.
+	TimeZone string `json:"time_zone"`
+	// Who a scheduled report is delivered to: users and teams (through the identity directory), e-mail
+	// addresses, and the platform's shared chat channels (a link).
+	Recipients ReportRecipients `json:"recipients"`
+	// attachment: e-mail the file when it is small enough (else a link); link: a link to
+	// /v1/reports/{id}/file. Chat channels always get a link.
+	Delivery ReportDelivery `json:"delivery"`
+	Enabled  bool           `json:"enabled"`
+	// The owner's actor: the requester of the reports it fires.
+	Owner string `json:"owner"`
+	// The owner held teams:all when saving it.
+	AllTeams *bool `json:"all_teams,omitempty"`
+	// Without all_teams: the owner's teams when saving it.
+	Teams []string `json:"teams,omitempty"`
 }
 
 // ReportTemplateDeleted is the payload of ReportTemplateDeleted

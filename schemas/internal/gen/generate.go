@@ -133,6 +133,14 @@ var enumNames = map[string]string{
 	"ReportPeriodInput/bucket":                    "ReportBucket",
 	"ReportRequested/format":                      "ReportFormat",
 	"RequestReport/format":                        "ReportFormat",
+	"ReportScheduleSaved/format":                  "ReportFormat",
+	"SaveReportSchedule/format":                   "ReportFormat",
+	"ReportScheduleSaved/delivery":                "ReportDelivery",
+	"SaveReportSchedule/delivery":                 "ReportDelivery",
+	"ReportDelivered/deliveries/mode":             "ReportDelivery",
+	"ReportDelivered/deliveries/channel":          "ReportDeliveryChannel",
+	"ReportRecipients/channels":                   "ReportChatChannel",
+	"ReportRecipientsInput/channels":              "ReportChatChannel",
 }
 
 // alwaysWritten lists optional properties, keyed like enumNames, whose Go field has no omitempty:
