@@ -3,7 +3,7 @@ module github.com/socplatform/soc/query-api
 go 1.26.8
 
 require (
-	github.com/google/uuid v1.6.0 // indirect
+	github.com/google/uuid v1.6.0
 	github.com/gorilla/websocket v1.5.3
 	golang.org/x/text v0.43.0 // indirect
 )
@@ -15,7 +15,7 @@ require (
 	github.com/socplatform/soc/schemas v0.0.0
 )
 
-require github.com/robfig/cron/v3 v3.0.1 // indirect
+require github.com/robfig/cron/v3 v3.0.1
 
 require (
 	codeberg.org/go-pdf/fpdf v0.12.0 // indirect

@@ -164,6 +164,11 @@ var routeRules = map[string]rule{
 	"POST /v1/report-templates":        need(access.ReportsManage).at(onQuery, classWrite),
 	"PUT /v1/report-templates/{id}":    need(access.ReportsManage).at(onQuery, classWrite),
 	"DELETE /v1/report-templates/{id}": need(access.ReportsManage).at(onQuery, classWrite),
+	"GET /v1/report-schedules":         need(access.ReportsManage).at(onQuery, classRead),
+	"GET /v1/report-schedules/{id}":    need(access.ReportsManage).at(onQuery, classRead),
+	"POST /v1/report-schedules":        need(access.ReportsManage).at(onQuery, classWrite),
+	"PUT /v1/report-schedules/{id}":    need(access.ReportsManage).at(onQuery, classWrite),
+	"DELETE /v1/report-schedules/{id}": need(access.ReportsManage).at(onQuery, classWrite),
 
 	// How far the query target's read models have applied the log (issue 14, contract 2): a
 	// gateway long-polls it to know when its cached answers went stale.

@@ -10,6 +10,7 @@ var reportStatuses = []string{"pending", "running", "generated", "failed"}
 
 func reportingOperations() []operation {
 	reportID := pp("id", str("reporting-report-<uuid>"), "")
+	scheduleID := pp("id", bounded(str("reporting-schedule-<uuid>"), 64), "")
 	templateID := pp("id", bounded(str("A built-in name (executive, findings) or reporting-template-<uuid>."), 64), "")
 	write := func(status int, desc, schema string, headers ...string) map[int]response {
 		return map[int]response{status: {desc: desc, contentType: JSON, schema: ref(schema), headers: headers},
@@ -58,6 +59,22 @@ func reportingOperations() []operation {
 		{method: "DELETE", path: "/v1/report-templates/{id}", id: "deleteReportTemplate", tag: "reports", summary: "Delete a saved report template",
 			params:    []param{templateID},
 			responses: map[int]response{204: {desc: "Deleted."}, 404: resp404, 409: resp409, 500: resp500}},
+		{method: "GET", path: "/v1/report-schedules", id: "listReportSchedules", tag: "reports", summary: "List report schedules",
+			desc:      "By name, each with its next run in its time zone.",
+			params:    []param{ifNoneMatch},
+			responses: map[int]response{200: okJSON("ReportScheduleList"), 304: resp304, 400: resp400, 500: resp500}},
+		{method: "POST", path: "/v1/report-schedules", id: "createReportSchedule", tag: "reports", summary: "Schedule a report (cron) and its delivery",
+			desc: "The caller owns the schedule: its reports cover what the caller may see. A bad cron expression is a 400 naming /cron.",
+			body: "SaveReportSchedule", responses: write(201, "Created.", "ReportSchedule", "Location")},
+		{method: "GET", path: "/v1/report-schedules/{id}", id: "getReportSchedule", tag: "reports", summary: "Get a report schedule",
+			params:    []param{scheduleID, ifNoneMatch},
+			responses: map[int]response{200: okJSON("ReportSchedule"), 304: resp304, 400: resp400, 404: resp404, 500: resp500}},
+		{method: "PUT", path: "/v1/report-schedules/{id}", id: "updateReportSchedule", tag: "reports", summary: "Change a report schedule",
+			desc:   "Absent fields keep their value; the caller becomes the owner.",
+			params: []param{scheduleID}, body: "SaveReportSchedule", responses: write(200, "Changed.", "ReportSchedule", "Location")},
+		{method: "DELETE", path: "/v1/report-schedules/{id}", id: "deleteReportSchedule", tag: "reports", summary: "Delete a report schedule",
+			params:    []param{scheduleID},
+			responses: map[int]response{204: {desc: "Deleted."}, 404: resp404, 409: resp409, 500: resp500}},
 	}
 }
 
@@ -78,12 +95,26 @@ func reportingSchemas() obj {
 		"finished_at": dateTime(""), "size_bytes": integer(""), "sha256": str("The file's SHA-256 (its ETag)."),
 		"pages": integer(""), "rows": integer("Table rows."), "truncated": boolean("The findings list stopped at its cap."),
 		"duration_ms": integer(""), "reason": str("Why it failed."),
+		"scheduled_for": dateTime("The fire time of the schedule that requested it."),
+		"deliveries": arrayOf(object([]string{"channel", "recipient", "mode"}, obj{
+			"channel": str(""), "recipient": str(""), "mode": enum([]string{"attachment", "link"}, ""), "error": str("Why it failed."),
+		})),
+	})
+	schedule := object([]string{"id", "name", "template", "format", "cron", "time_zone", "recipients", "delivery", "enabled", "owner", "version"}, obj{
+		"id": str("reporting-schedule-<uuid>"), "name": str(""), "template": str(""), "format": enum([]string{"pdf", "xlsx", "csv"}, ""),
+		"filters": ref("ReportFilterInput"), "cron": str("5 fields, in time_zone."), "time_zone": str("IANA name."),
+		"recipients": ref("ReportRecipientsInput"), "delivery": enum([]string{"attachment", "link"}, ""), "enabled": boolean(""),
+		"owner": str("The actor whose scope the reports cover."), "version": integer(""), "updated_at": dateTime(""),
+		"last_scheduled_for": dateTime("The last fire time a report was requested for."),
+		"next_run":           dateTime("The next fire time (absent when disabled)."),
 	})
 	return obj{
 		"ReportTemplate":     template,
 		"ReportTemplateList": object([]string{"items", "sections"}, obj{"items": arrayOf(ref("ReportTemplate")), "sections": arrayOf(str(""))}),
 		"Report":             report,
 		"ReportList":         object([]string{"items"}, obj{"items": arrayOf(ref("Report"))}),
+		"ReportSchedule":     schedule,
+		"ReportScheduleList": object([]string{"items"}, obj{"items": arrayOf(ref("ReportSchedule"))}),
 		"ReportAccepted":     object([]string{"id", "status", "location"}, obj{"id": str(""), "status": enum(reportStatuses, ""), "location": str("")}),
 	}
 }

@@ -21,7 +21,7 @@ import (
 
 // Routes are the mux patterns Register adds, in order. Who may call them is cmd/soc's routing
 // table: reports:write to request, reports:read to read reports and templates, reports:manage
-// to change templates.
+// to change templates and schedules.
 var Routes = []string{
 	"POST /v1/reports",
 	"GET /v1/reports",
@@ -32,16 +32,21 @@ var Routes = []string{
 	"GET /v1/report-templates/{id}",
 	"PUT /v1/report-templates/{id}",
 	"DELETE /v1/report-templates/{id}",
+	"GET /v1/report-schedules",
+	"POST /v1/report-schedules",
+	"GET /v1/report-schedules/{id}",
+	"PUT /v1/report-schedules/{id}",
+	"DELETE /v1/report-schedules/{id}",
 }
 
 // maxBody bounds a request or template body (the schemas bound every field; this bounds the read).
 const maxBody = 64 << 10
 
 // Register adds Routes to mux, served by svc. Bodies are validated against the command schemas
-// (schemas.CommandsFS(): reporting/RequestReport, reporting/SaveReportTemplate).
+// (schemas.CommandsFS(): reporting/RequestReport, reporting/SaveReportTemplate, reporting/SaveReportSchedule).
 func Register(mux querykit.Mux, svc *Service, log *slog.Logger) error {
 	h := &handlers{svc: svc, log: log, schemas: map[string]*jsonschema.Schema{}}
-	for _, name := range []string{"reporting/RequestReport", "reporting/SaveReportTemplate"} {
+	for _, name := range []string{"reporting/RequestReport", "reporting/SaveReportTemplate", "reporting/SaveReportSchedule"} {
 		c := schemas.NewCompiler(schemas.CommandsFS(), "commands")
 		sch, err := c.Compile("soc:///commands/" + name + ".json")
 		if err != nil {
@@ -49,7 +54,8 @@ func Register(mux querykit.Mux, svc *Service, log *slog.Logger) error {
 		}
 		h.schemas[name] = sch
 	}
-	querykit.Handle(mux, Routes, h.request, h.list, h.get, h.file, h.templates, h.createTemplate, h.template, h.updateTemplate, h.deleteTemplate)
+	querykit.Handle(mux, Routes, h.request, h.list, h.get, h.file, h.templates, h.createTemplate, h.template, h.updateTemplate, h.deleteTemplate,
+		h.schedules, h.createSchedule, h.schedule, h.updateSchedule, h.deleteSchedule)
 	return nil
 }
 
@@ -237,12 +243,17 @@ func (h *handlers) saveTemplate(w http.ResponseWriter, r *http.Request, id strin
 		h.fail(w, r, err)
 		return
 	}
-	b, err := json.Marshal(t)
+	h.created(w, r, "/v1/report-templates/"+t.ID, status, t)
+}
+
+// created answers a saved template or schedule: its JSON, with its Location.
+func (h *handlers) created(w http.ResponseWriter, r *http.Request, loc string, status int, v any) {
+	b, err := json.Marshal(v)
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	w.Header().Set("Location", "/v1/report-templates/"+t.ID)
+	w.Header().Set("Location", loc)
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_, _ = w.Write(append(b, '\n'))
@@ -258,6 +269,62 @@ func (h *handlers) updateTemplate(w http.ResponseWriter, r *http.Request) {
 
 func (h *handlers) deleteTemplate(w http.ResponseWriter, r *http.Request) {
 	if err := h.svc.DeleteTemplate(r.Context(), r.PathValue("id"), principal(r)); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// scheduleList is GET /v1/report-schedules' answer.
+type scheduleList struct {
+	Items []Schedule `json:"items"`
+}
+
+func (h *handlers) schedules(w http.ResponseWriter, r *http.Request) {
+	if err := querykit.NewParams(r, Routes[9]).Err(); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	querykit.WriteJSON(w, r, scheduleList{Items: h.svc.Schedules()})
+}
+
+func (h *handlers) schedule(w http.ResponseWriter, r *http.Request) {
+	if err := querykit.NewParams(r, Routes[11]).Err(); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	sc, err := h.svc.Schedule(r.PathValue("id"))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	querykit.WriteJSON(w, r, sc)
+}
+
+func (h *handlers) saveSchedule(w http.ResponseWriter, r *http.Request, id string, status int) {
+	var body contracts.SaveReportSchedule
+	if err := h.decode(r, "reporting/SaveReportSchedule", &body); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	sc, err := h.svc.SaveSchedule(r.Context(), id, body, principal(r))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.created(w, r, "/v1/report-schedules/"+sc.ID, status, sc)
+}
+
+func (h *handlers) createSchedule(w http.ResponseWriter, r *http.Request) {
+	h.saveSchedule(w, r, "", http.StatusCreated)
+}
+
+func (h *handlers) updateSchedule(w http.ResponseWriter, r *http.Request) {
+	h.saveSchedule(w, r, r.PathValue("id"), http.StatusOK)
+}
+
+func (h *handlers) deleteSchedule(w http.ResponseWriter, r *http.Request) {
+	if err := h.svc.DeleteSchedule(r.Context(), r.PathValue("id"), principal(r)); err != nil {
 		h.fail(w, r, err)
 		return
 	}

@@ -53,8 +53,16 @@ type Config struct {
 	// MaxPending bounds the reports requested and not yet finished (default 100): beyond, a
 	// request answers 503 and appends nothing.
 	MaxPending int
-	Now        func() time.Time // default time.Now
-	Log        *slog.Logger     // nil: discarded
+	// Notifier delivers the scheduled reports (nil: they are generated and recorded as delivered
+	// to nobody).
+	Notifier Notifier
+	// BaseURL is the platform's public URL, for the links to a report's file (--public-url).
+	BaseURL string
+	// MaxAttachment is the largest file e-mailed as an attachment (default DefaultMaxAttachment);
+	// a larger one is sent as a link.
+	MaxAttachment int64
+	Now           func() time.Time // default time.Now
+	Log           *slog.Logger     // nil: discarded
 }
 
 func (c *Config) validate() error {
@@ -68,14 +76,17 @@ func (c *Config) validate() error {
 	if c.Dir == "" {
 		errs = append(errs, errors.New("reporting: Dir is required"))
 	}
-	if c.Workers < 0 || c.MaxPending < 0 {
-		errs = append(errs, errors.New("reporting: Workers and MaxPending must not be negative"))
+	if c.Workers < 0 || c.MaxPending < 0 || c.MaxAttachment < 0 {
+		errs = append(errs, errors.New("reporting: Workers, MaxPending and MaxAttachment must not be negative"))
 	}
 	if c.Workers == 0 {
 		c.Workers = 2
 	}
 	if c.MaxPending == 0 {
 		c.MaxPending = 100
+	}
+	if c.MaxAttachment == 0 {
+		c.MaxAttachment = DefaultMaxAttachment
 	}
 	if c.Now == nil {
 		c.Now = time.Now
@@ -109,19 +120,25 @@ type Report struct {
 	RequestedBy string                 `json:"requested_by"`
 	RequestedAt time.Time              `json:"requested_at"`
 	ScheduleID  string                 `json:"schedule_id,omitempty"`
-	FinishedAt  time.Time              `json:"finished_at,omitzero"`
-	SizeBytes   int64                  `json:"size_bytes,omitempty"`
-	SHA256      string                 `json:"sha256,omitempty"`
-	Pages       int                    `json:"pages,omitempty"`
-	Rows        int                    `json:"rows,omitempty"`
-	Truncated   bool                   `json:"truncated,omitempty"`
-	DurationMS  int                    `json:"duration_ms,omitempty"`
-	Reason      string                 `json:"reason,omitempty"`
+	// ScheduledFor is the fire time a schedule requested it for.
+	ScheduledFor time.Time `json:"scheduled_for,omitzero"`
+	FinishedAt   time.Time `json:"finished_at,omitzero"`
+	SizeBytes    int64     `json:"size_bytes,omitempty"`
+	SHA256       string    `json:"sha256,omitempty"`
+	Pages        int       `json:"pages,omitempty"`
+	Rows         int       `json:"rows,omitempty"`
+	Truncated    bool      `json:"truncated,omitempty"`
+	DurationMS   int       `json:"duration_ms,omitempty"`
+	Reason       string    `json:"reason,omitempty"`
+	// Deliveries are a scheduled report's deliveries (ReportDelivered), once it was delivered.
+	Deliveries []contracts.ReportDeliveredDelivery `json:"deliveries,omitempty"`
 
-	version  int64
-	branding contracts.ReportBranding
-	allTeams bool
-	teams    []string
+	version    int64
+	delivered  bool
+	delivering bool
+	branding   contracts.ReportBranding
+	allTeams   bool
+	teams      []string
 }
 
 // Request is one report to generate: what POST /v1/reports asks, and what the scheduler (a
@@ -133,6 +150,9 @@ type Request struct {
 	Period     *contracts.ReportPeriod // nil: the template's
 	By         access.Principal        // the requester: the report covers what it may see
 	ScheduleID string
+	// ScheduledFor, with ScheduleID, is the fire time: the report's id is derived from both, so
+	// a fire time is requested once (see FireDue).
+	ScheduledFor time.Time
 }
 
 // Service runs the reporting context: templates, report jobs, their workers and files. Its
@@ -148,7 +168,10 @@ type Service struct {
 	reports   map[string]*Report
 	order     []string // report ids in request order
 	templates map[string]*Template
+	schedules map[string]*Schedule
+	lastFired map[string]time.Time // schedule id: the last fire time requested
 	queue     []string
+	schedWake chan struct{}
 	wake      chan struct{}
 	workers   sync.WaitGroup
 }
@@ -160,7 +183,8 @@ func NewService(cfg Config) (*Service, error) {
 	}
 	s := &Service{cfg: cfg, builder: Builder{Analytics: cfg.Analytics, Findings: cfg.Findings},
 		renderers: map[string]render.Renderer{}, reports: map[string]*Report{}, templates: map[string]*Template{},
-		wake: make(chan struct{}, 1)}
+		schedules: map[string]*Schedule{}, lastFired: map[string]time.Time{},
+		wake: make(chan struct{}, 1), schedWake: make(chan struct{}, 1)}
 	for _, r := range cfg.Renderers {
 		s.renderers[string(r.Format())] = r
 	}
@@ -169,7 +193,8 @@ func NewService(cfg Config) (*Service, error) {
 
 // reportingTypes are the events the service folds.
 var reportingTypes = []string{contracts.TypeReportRequested, contracts.TypeReportGenerated, contracts.TypeReportFailed,
-	contracts.TypeReportTemplateSaved, contracts.TypeReportTemplateDeleted}
+	contracts.TypeReportTemplateSaved, contracts.TypeReportTemplateDeleted, contracts.TypeReportDelivered,
+	contracts.TypeReportScheduleSaved, contracts.TypeReportScheduleDeleted}
 
 // Start rebuilds the state from the reporting events, removes the partial files a stopped node
 // left, queues the reports requested and never finished (a node stopped before generating them)
@@ -202,9 +227,13 @@ func (s *Service) Start(ctx context.Context) error {
 		}
 	}
 	s.mu.Lock()
+	var undelivered []string
 	for _, id := range s.order {
-		if s.reports[id].Status == StatusPending {
+		switch r := s.reports[id]; {
+		case r.Status == StatusPending:
 			s.queue = append(s.queue, id)
+		case r.Status == StatusGenerated && r.ScheduleID != "" && !r.delivered:
+			undelivered = append(undelivered, id) // stopped between generating and delivering it
 		}
 	}
 	if len(s.queue) > 0 {
@@ -214,6 +243,12 @@ func (s *Service) Start(ctx context.Context) error {
 	for range s.cfg.Workers {
 		s.workers.Go(func() { s.work(ctx) })
 	}
+	s.workers.Go(func() {
+		for _, id := range undelivered {
+			s.deliver(ctx, id)
+		}
+	})
+	s.workers.Go(func() { s.runScheduler(ctx) })
 	s.signal()
 	return nil
 }
@@ -244,7 +279,7 @@ func (s *Service) apply(e *events.Envelope) error {
 		}
 		r := &Report{ID: e.StreamID, Status: StatusPending, Template: d.Template, TemplateName: d.TemplateName,
 			Format: string(d.Format), Sections: d.Sections, Period: d.Period, RequestedBy: d.RequestedBy,
-			RequestedAt: e.RecordedAt, ScheduleID: d.ScheduleID, version: e.Version,
+			RequestedAt: e.RecordedAt, ScheduleID: d.ScheduleID, ScheduledFor: d.ScheduledFor, version: e.Version,
 			allTeams: d.AllTeams != nil && *d.AllTeams, teams: d.Teams}
 		if d.Filters != nil {
 			r.Filters = *d.Filters
@@ -254,6 +289,9 @@ func (s *Service) apply(e *events.Envelope) error {
 		}
 		s.reports[r.ID] = r
 		s.order = append(s.order, r.ID)
+		if d.ScheduleID != "" && d.ScheduledFor.After(s.lastFired[d.ScheduleID]) {
+			s.lastFired[d.ScheduleID] = d.ScheduledFor
+		}
 	case contracts.TypeReportGenerated:
 		var d contracts.ReportGenerated
 		if err := decode(&d); err != nil {
@@ -293,6 +331,16 @@ func (s *Service) apply(e *events.Envelope) error {
 		if t := s.templates[e.StreamID]; t != nil && e.Version > t.Version {
 			delete(s.templates, e.StreamID)
 		}
+	case contracts.TypeReportDelivered:
+		var d contracts.ReportDelivered
+		if err := decode(&d); err != nil {
+			return err
+		}
+		if r := s.reports[e.StreamID]; r != nil && e.Version > r.version {
+			r.delivered, r.Deliveries, r.version = true, d.Deliveries, e.Version
+		}
+	case contracts.TypeReportScheduleSaved, contracts.TypeReportScheduleDeleted:
+		return s.applySchedule(e, decode)
 	}
 	return nil
 }
@@ -489,10 +537,13 @@ func (s *Service) Request(ctx context.Context, r Request) (Report, error) {
 	resolved := p
 	resolved.From, resolved.To, resolved.Bucket = w.From.UTC(), w.To.UTC(), contracts.ReportBucket(w.Unit)
 	id := events.NewStreamID("reporting", "report")
+	if r.ScheduleID != "" && !r.ScheduledFor.IsZero() {
+		id = scheduledReportID(r.ScheduleID, r.ScheduledFor)
+	}
 	all := r.By.AllTeams()
 	d := contracts.ReportRequested{ReportID: id, Template: t.ID, TemplateName: t.Name, Format: contracts.ReportFormat(r.Format),
 		Sections: t.Sections, Filters: filterOrNil(f), Period: resolved, Branding: nonZero(t.Branding),
-		RequestedBy: r.By.Actor(), AllTeams: &all, ScheduleID: r.ScheduleID}
+		RequestedBy: r.By.Actor(), AllTeams: &all, ScheduleID: r.ScheduleID, ScheduledFor: r.ScheduledFor.UTC()}
 	if !all {
 		d.Teams = ownership.Normalize(r.By.Teams)
 	}
@@ -511,6 +562,7 @@ func (s *Service) Request(ctx context.Context, r Request) (Report, error) {
 func (r *Report) view() Report {
 	c := *r
 	c.Sections = slices.Clone(r.Sections)
+	c.Deliveries = slices.Clone(r.Deliveries)
 	return c
 }
 
@@ -699,7 +751,9 @@ func (s *Service) generate(ctx context.Context, id string) {
 			r.Status, r.Progress = StatusPending, 0 // the next start tries again
 		}
 		s.mu.Unlock()
+		return
 	}
+	s.deliver(ctx, id) // a scheduled report goes to its recipients; others return at once
 }
 
 // reportWorker is the actor of the events the workers append.
