@@ -259,6 +259,8 @@ type harness struct {
 	svc       *reporting.Service
 	srv       *httptest.Server
 	stop      func()
+	// configure, when set, changes each node's Config (a clock, a notifier) before it starts.
+	configure func(*reporting.Config)
 }
 
 func newHarness(t *testing.T, an *fakeAnalytics) *harness {
@@ -278,8 +280,12 @@ func newHarnessRendering(t *testing.T, an *fakeAnalytics, rs ...render.Renderer)
 // start starts a service (a node) over the harness's store and data directory.
 func (h *harness) start() {
 	h.t.Helper()
-	svc, err := reporting.NewService(reporting.Config{Store: h.store, Analytics: h.analytics, Findings: h.findings,
-		Renderers: h.renderers, Dir: h.dir, Workers: 2})
+	cfg := reporting.Config{Store: h.store, Analytics: h.analytics, Findings: h.findings,
+		Renderers: h.renderers, Dir: h.dir, Workers: 2}
+	if h.configure != nil {
+		h.configure(&cfg)
+	}
+	svc, err := reporting.NewService(cfg)
 	if err != nil {
 		h.t.Fatal(err)
 	}

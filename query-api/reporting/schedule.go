@@ -45,7 +45,9 @@ type Schedule struct {
 
 	allTeams bool
 	teams    []string
-	// since is when the schedule was created or last enabled: no occurrence before it fires.
+	// since is when the schedule was created or last enabled (the clock of the node that saved
+	// it, not the store's): no occurrence before it fires. An edit of an enabled schedule keeps
+	// it, so an occurrence due meanwhile is not skipped.
 	since time.Time
 }
 
@@ -74,7 +76,19 @@ func NextRun(expr string, loc *time.Location, after time.Time) (time.Time, error
 	if err != nil {
 		return time.Time{}, err
 	}
-	return s.Next(after.In(loc)), nil
+	return nextAfter(s, loc, after), nil
+}
+
+// nextAfter is s's first fire time after after in loc. robfig/cron alone fires a wall-clock time
+// that happens twice (a fall-back night) at both instants: the second is skipped here, so a
+// daily report is not sent twice that day.
+func nextAfter(s cron.Schedule, loc *time.Location, after time.Time) time.Time {
+	a := after.In(loc)
+	n := s.Next(a)
+	if !n.IsZero() && n.Year() == a.Year() && n.YearDay() == a.YearDay() && n.Hour() == a.Hour() && n.Minute() == a.Minute() {
+		n = s.Next(n)
+	}
+	return n
 }
 
 // Bounds of a schedule's recipients beyond what the schema bounds.
@@ -146,8 +160,15 @@ func (s *Service) SaveSchedule(ctx context.Context, id string, body contracts.Sa
 	if body.Recipients != nil {
 		sc.Recipients = *body.Recipients
 	}
+	wasEnabled := id != "" && sc.Enabled
 	if body.Enabled != nil {
 		sc.Enabled = *body.Enabled
+	}
+	switch {
+	case !sc.Enabled:
+		sc.since = time.Time{}
+	case !wasEnabled:
+		sc.since = s.cfg.Now().UTC() // created or enabled now: nothing before fires
 	}
 	if err := s.validateSchedule(sc); err != nil {
 		return Schedule{}, err
@@ -158,7 +179,7 @@ func (s *Service) SaveSchedule(ctx context.Context, id string, body contracts.Sa
 	all := by.AllTeams()
 	d := contracts.ReportScheduleSaved{ScheduleID: id, Name: sc.Name, Template: sc.Template, Format: contracts.ReportFormat(sc.Format),
 		Filters: sc.Filters, Cron: sc.Cron, TimeZone: sc.TimeZone, Recipients: sc.Recipients,
-		Delivery: contracts.ReportDelivery(sc.Delivery), Enabled: sc.Enabled, Owner: by.Actor(), AllTeams: &all}
+		Delivery: contracts.ReportDelivery(sc.Delivery), Enabled: sc.Enabled, EnabledSince: sc.since, Owner: by.Actor(), AllTeams: &all}
 	if !all {
 		d.Teams = ownership.Normalize(slices.Clone(by.Teams))
 	}
@@ -246,10 +267,7 @@ func (s *Service) applySchedule(e *events.Envelope, decode func(any) error) erro
 		sc := &Schedule{ID: e.StreamID, Name: d.Name, Template: d.Template, Format: string(d.Format), Filters: d.Filters,
 			Cron: d.Cron, TimeZone: d.TimeZone, Recipients: d.Recipients, Delivery: string(d.Delivery), Enabled: d.Enabled,
 			Owner: d.Owner, Version: e.Version, UpdatedAt: e.RecordedAt, allTeams: d.AllTeams != nil && *d.AllTeams,
-			teams: d.Teams, since: e.RecordedAt}
-		if prev != nil && prev.Enabled {
-			sc.since = prev.since // still enabled: an edit does not skip an occurrence due meanwhile
-		}
+			teams: d.Teams, since: d.EnabledSince}
 		s.schedules[sc.ID] = sc
 	case contracts.TypeReportScheduleDeleted:
 		if sc := s.schedules[e.StreamID]; sc != nil && e.Version > sc.Version {

@@ -30,12 +30,12 @@ func dueAt(sc *Schedule, last, now time.Time) time.Time {
 	if last.After(base) {
 		base = last
 	}
-	t := expr.Next(base.In(loc))
+	t := nextAfter(expr, loc, base)
 	if t.IsZero() || t.After(now) {
 		return time.Time{}
 	}
 	for range maxCatchUp {
-		n := expr.Next(t)
+		n := nextAfter(expr, loc, t)
 		if n.IsZero() || n.After(now) {
 			break
 		}

@@ -242,6 +242,9 @@ type ReportScheduleSaved struct {
 	// /v1/reports/{id}/file. Chat channels always get a link.
 	Delivery ReportDelivery `json:"delivery"`
 	Enabled  bool           `json:"enabled"`
+	// When enabled: when it was created or last enabled. No fire time before it is requested (a
+	// schedule enabled again does not catch up on the runs it skipped while disabled).
+	EnabledSince time.Time `json:"enabled_since,omitzero"`
 	// The owner's actor: the requester of the reports it fires.
 	Owner string `json:"owner"`
 	// The owner held teams:all when saving it.
