@@ -23,21 +23,11 @@ import (
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/adapters/sqlite"
 	"github.com/socplatform/soc/events/eventstest"
-	"github.com/socplatform/soc/projections/readkit"
-	"github.com/socplatform/soc/projections/vulns"
 	"github.com/socplatform/soc/query-api/reporting"
 	"github.com/socplatform/soc/query-api/reporting/render"
 	"github.com/socplatform/soc/schemas/access"
 	"github.com/socplatform/soc/schemas/contracts"
 )
-
-// aFinding is the findings read model with one open finding.
-type aFinding struct{}
-
-func (aFinding) Findings(context.Context, vulns.FindingQuery) (readkit.Page[vulns.Finding], error) {
-	return readkit.Page[vulns.Finding]{Items: []vulns.Finding{{ID: "vulns-finding-00000000-0000-7000-8000-000000000001",
-		AssetID: "web", AssetName: "web", Severity: "critical", Format: "trivy", Status: "open", Title: "CVE-2026-0001"}}}, nil
-}
 
 // TestScheduledReportIsEmailedWithItsPDF: a schedule fires, the PDF is generated and e-mailed
 // through the notification context's SMTP sender to the directory's team members, and the
@@ -69,7 +59,7 @@ func TestScheduledReportIsEmailedWithItsPDF(t *testing.T) {
 			var mu sync.Mutex
 			now := time.Date(2026, 5, 3, 12, 0, 0, 0, time.UTC)
 			data := t.TempDir()
-			svc, err := reporting.NewService(reporting.Config{Store: store, Findings: aFinding{}, Renderers: render.Renderers(), Dir: data,
+			svc, err := reporting.NewService(reporting.Config{Store: store, Findings: oneFinding{}, Renderers: render.Renderers(), Dir: data,
 				Notifier: reportNotifier{people: dir.People(), senders: map[string]channels.Sender{channels.ChannelEmail: smtp}},
 				BaseURL:  "https://soc.example.org", MaxAttachment: c.max,
 				Now: func() time.Time { mu.Lock(); defer mu.Unlock(); return now }})

@@ -23,12 +23,14 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// reportsCmd groups the report commands: jobs (generate, list, download) and templates.
+// reportsCmd groups the report commands: jobs (generate, list, download), templates and
+// schedules.
 func reportsCmd() *cobra.Command {
-	return group(&cobra.Command{Use: "reports", Short: "generate, list and download reports; list, show and copy report templates"},
+	return group(&cobra.Command{Use: "reports", Short: "generate, list and download reports; list, show and copy report templates; schedule reports"},
 		reportsGenerateCmd(), reportsListCmd(), reportsDownloadCmd(),
 		group(&cobra.Command{Use: "templates", Short: "list, show and copy report templates"},
-			templatesListCmd(), templatesShowCmd(), templatesCopyCmd()))
+			templatesListCmd(), templatesShowCmd(), templatesCopyCmd()),
+		schedulesCmd())
 }
 
 // fileFlags are the flags of the commands that save a report: --server, -o FILE (rather than

@@ -145,3 +145,33 @@ func TestReportsCLI(t *testing.T) {
 		t.Fatalf("show of nothing: exit %d %s", code, stderr)
 	}
 }
+
+// TestReportSchedulesCLI: create (a bad cron exits 2 naming /cron), list with the next run,
+// delete.
+func TestReportSchedulesCLI(t *testing.T) {
+	server := reportsServer(t)
+	code, _, stderr := runCLI("reports", "schedules", "create", "--server", server, "--name", "Weekly", "--cron", "0 7 * *",
+		"--template", "findings", "--format", "csv", "--email", "ciso@example.org")
+	if code != 2 || !strings.Contains(stderr, "/cron") {
+		t.Fatalf("bad cron: exit %d %s", code, stderr)
+	}
+	code, out, stderr := runCLI("reports", "schedules", "create", "--server", server, "--name", "Weekly", "--cron", "0 7 * * 1",
+		"--time-zone", "Europe/Paris", "--template", "findings", "--format", "csv", "--email", "ciso@example.org",
+		"--team", "red", "--channel", "slack", "--delivery", "link", "--filter", "severity=critical", "-o", "json")
+	var sc reporting.Schedule
+	if code != 0 || json.Unmarshal([]byte(out), &sc) != nil || sc.TimeZone != "Europe/Paris" || sc.Delivery != "link" ||
+		sc.Recipients.Emails[0] != "ciso@example.org" || sc.Recipients.Teams[0] != "red" || sc.Recipients.Channels[0] != "slack" ||
+		sc.Filters.Severities[0] != "critical" || !sc.Enabled || sc.NextRun.IsZero() {
+		t.Fatalf("create: exit %d %s %s", code, out, stderr)
+	}
+	code, out, stderr = runCLI("reports", "schedules", "list", "--server", server)
+	if code != 0 || !strings.Contains(out, sc.ID) || !strings.Contains(out, "0 7 * * 1") {
+		t.Fatalf("list: exit %d %s %s", code, out, stderr)
+	}
+	if code, _, stderr := runCLI("reports", "schedules", "delete", sc.ID, "--server", server); code != 0 {
+		t.Fatalf("delete: exit %d %s", code, stderr)
+	}
+	if code, _, _ := runCLI("reports", "schedules", "delete", sc.ID, "--server", server); code == 0 {
+		t.Fatal("deleted twice")
+	}
+}
