@@ -195,9 +195,9 @@ func (s *Service) SaveSchedule(ctx context.Context, id string, body contracts.Sa
 // address parses.
 func (s *Service) validateSchedule(sc Schedule) error {
 	var v invalid
-	for field, val := range map[string]string{"/name": sc.Name, "/template": sc.Template, "/format": sc.Format, "/cron": sc.Cron} {
-		if val == "" {
-			v.add(field, "required")
+	for _, f := range []struct{ field, val string }{{"/name", sc.Name}, {"/template", sc.Template}, {"/format", sc.Format}, {"/cron", sc.Cron}} {
+		if f.val == "" {
+			v.add(f.field, "required") // in the body's order, so the first failing field is stable
 		}
 	}
 	if sc.Template != "" {

@@ -161,9 +161,4 @@ func (s *Service) runScheduler(ctx context.Context) {
 	}
 }
 
-func (s *Service) signalScheduler() {
-	select {
-	case s.schedWake <- struct{}{}:
-	default:
-	}
-}
+func (s *Service) signalScheduler() { poke(s.schedWake) }

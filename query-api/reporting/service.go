@@ -636,9 +636,13 @@ func (s *Service) path(id, format string) string { return filepath.Join(s.dir(),
 // tmpPrefix starts the name of a file being written; Start removes those a stopped node left.
 const tmpPrefix = ".tmp-"
 
-func (s *Service) signal() {
+func (s *Service) signal() { poke(s.wake) }
+
+// poke wakes whoever waits on ch (a channel of capacity one) without blocking: a wake-up already
+// pending covers this one.
+func poke(ch chan struct{}) {
 	select {
-	case s.wake <- struct{}{}:
+	case ch <- struct{}{}:
 	default:
 	}
 }
