@@ -153,6 +153,23 @@ var routeRules = map[string]rule{
 	"GET /v1/notifications/ws": need(access.NotificationsRead).at(onNotifier, classWS),
 	"POST /v1/ws-tickets":      signedIn.at(onNode, classAuth),
 
+	// Reports: jobs and their files (one's own unless teams:all, see query-api/reporting), and
+	// the templates they are made from.
+	"POST /v1/reports":                 need(access.ReportsWrite).at(onQuery, classWrite),
+	"GET /v1/reports":                  need(access.ReportsRead).at(onQuery, classRead),
+	"GET /v1/reports/{id}":             need(access.ReportsRead).at(onQuery, classRead),
+	"GET /v1/reports/{id}/file":        need(access.ReportsRead).at(onQuery, classRead),
+	"GET /v1/report-templates":         need(access.ReportsRead).at(onQuery, classRead),
+	"GET /v1/report-templates/{id}":    need(access.ReportsRead).at(onQuery, classRead),
+	"POST /v1/report-templates":        need(access.ReportsManage).at(onQuery, classWrite),
+	"PUT /v1/report-templates/{id}":    need(access.ReportsManage).at(onQuery, classWrite),
+	"DELETE /v1/report-templates/{id}": need(access.ReportsManage).at(onQuery, classWrite),
+	"GET /v1/report-schedules":         need(access.ReportsManage).at(onQuery, classRead),
+	"GET /v1/report-schedules/{id}":    need(access.ReportsManage).at(onQuery, classRead),
+	"POST /v1/report-schedules":        need(access.ReportsManage).at(onQuery, classWrite),
+	"PUT /v1/report-schedules/{id}":    need(access.ReportsManage).at(onQuery, classWrite),
+	"DELETE /v1/report-schedules/{id}": need(access.ReportsManage).at(onQuery, classWrite),
+
 	// How far the query target's read models have applied the log (issue 14, contract 2): a
 	// gateway long-polls it to know when its cached answers went stale.
 	"GET /v1/read-position": signedIn.at(onQuery, classRead),

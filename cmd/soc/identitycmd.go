@@ -29,10 +29,15 @@ type clientFlags struct {
 }
 
 func (f *clientFlags) register(cmd *cobra.Command) {
+	f.registerServer(cmd)
+	cmd.Flags().StringVarP(&f.output, "output", "o", "table", "output: table or json")
+}
+
+// registerServer adds --server alone (SOC_SERVER).
+func (f *clientFlags) registerServer(cmd *cobra.Command) {
 	f.envErr = envflag.Bind(cmd.Flags(), func(fs *flag.FlagSet) {
 		fs.StringVar(&f.server, "server", "http://localhost:8080", "URL of a soc node")
 	}, nil)
-	cmd.Flags().StringVarP(&f.output, "output", "o", "table", "output: table or json")
 }
 
 // checkOutput reports a bad environment or --output with the error the command must exit with.

@@ -222,6 +222,9 @@ func startQuery(ctx context.Context, a *app, in inputs) (any, readiness, error) 
 		return nil, nil, err
 	}
 	api.Register(a.mux)
+	if err := startReports(ctx, a, rs, recipientsOf(a, in.directory(), in.identity()).people); err != nil {
+		return nil, nil, err
+	}
 	registerQueryMetrics(a.metrics, api)
 	a.mux.Handle("GET /ws", rs.hub)
 	a.closers = append(a.closers, rs.hub.Close)

@@ -84,7 +84,7 @@ var platform = []module{
 	{Module: modules.Module{Name: "projections", Target: true, Deps: []string{modReadDB, modIdentity},
 		Describe: "projection runners: apply the log to the read models (assets, findings, scans, cves) in <data>/readmodel.db or the --read-schema PostgreSQL schema; from Kafka consumer groups when SOC_KAFKA_BROKERS is set"},
 		start: startProjections},
-	{Module: modules.Module{Name: "query", Target: true, Deps: []string{modReadDB, modIdentity}, After: []string{"projections"},
+	{Module: modules.Module{Name: "query", Target: true, Deps: []string{modReadDB, modIdentity, modDirectory}, After: []string{"projections"},
 		Describe: "the read API: GET /v1/assets, /v1/findings, /v1/scans, /v1/cves, audit (/v1/streams/{id}/events, /v1/events), /openapi.json and live updates on /ws"},
 		start: startQuery},
 	{Module: modules.Module{Name: "notifier", Target: true, Deps: []string{modStore, modDirectory, modIdentity},

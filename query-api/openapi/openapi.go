@@ -162,6 +162,9 @@ func document() (obj, error) {
 		return nil, err
 	}
 	comps := componentSchemas()
+	for name, s := range reportingSchemas() {
+		comps[name] = s
+	}
 	for name, s := range cmds {
 		if _, dup := comps[name]; dup {
 			return nil, fmt.Errorf("command schema %s collides with a component", name)

@@ -23,6 +23,7 @@ type response struct {
 	contentType string // "" for no body
 	schema      obj
 	headers     []string // names from headerDocs
+	alsoAs      []string // further content types of the same schema (a document in several formats)
 }
 
 type operation struct {
@@ -539,6 +540,10 @@ var operations = sync.OnceValue(func() []operation {
 		responses: map[int]response{200: {desc: "The read position.", contentType: JSON, schema: ref("ReadPosition"), headers: []string{"Soc-Read-Position", "Cache-Control"}},
 			400: resp400, 500: resp500, 503: problemResp("No read model runs on this node.")}})
 
+	for _, o := range reportingOperations() {
+		add(o)
+	}
+
 	// Authentication is on for every route but the probes, this document and the public keys:
 	// any other answers 401 with the Bearer challenge to a missing, invalid, expired or revoked
 	// credential (the router's auth middleware, before the handler; /metrics with
@@ -609,7 +614,11 @@ func (o operation) render() obj {
 			if s, ok := schema["$ref"].(string); ok && s == "#/components/schemas/Any" {
 				schema = obj{"type": "object"}
 			}
-			ro["content"] = obj{r.contentType: obj{"schema": schema}}
+			content := obj{r.contentType: obj{"schema": schema}}
+			for _, ct := range r.alsoAs {
+				content[ct] = obj{"schema": schema}
+			}
+			ro["content"] = content
 		}
 		if len(r.headers) > 0 {
 			hs := obj{}

@@ -302,6 +302,97 @@ func PreferenceChannelValues() []string {
 	return values(PreferenceChannelEmail, PreferenceChannelSlack, PreferenceChannelTeams, PreferenceChannelSMS, PreferenceChannelWebhook, PreferenceChannelInapp)
 }
 
+// ReportBucket is the vocabulary of ReportPeriodInput/bucket (commands/reporting/defs.json), first
+// declared there.
+type ReportBucket string
+
+const (
+	ReportBucketDay   ReportBucket = "day"
+	ReportBucketWeek  ReportBucket = "week"
+	ReportBucketMonth ReportBucket = "month"
+)
+
+// ReportBucketValues lists every ReportBucket in the schema's order.
+func ReportBucketValues() []string {
+	return values(ReportBucketDay, ReportBucketWeek, ReportBucketMonth)
+}
+
+// ReportChatChannel is the vocabulary of ReportRecipientsInput/channels
+// (commands/reporting/defs.json), first declared there.
+type ReportChatChannel string
+
+const (
+	ReportChatChannelSlack   ReportChatChannel = "slack"
+	ReportChatChannelTeams   ReportChatChannel = "teams"
+	ReportChatChannelWebhook ReportChatChannel = "webhook"
+)
+
+// ReportChatChannelValues lists every ReportChatChannel in the schema's order.
+func ReportChatChannelValues() []string {
+	return values(ReportChatChannelSlack, ReportChatChannelTeams, ReportChatChannelWebhook)
+}
+
+// ReportDelivery is the vocabulary of SaveReportSchedule/delivery
+// (commands/reporting/SaveReportSchedule.json), first declared there.
+type ReportDelivery string
+
+const (
+	ReportDeliveryAttachment ReportDelivery = "attachment"
+	ReportDeliveryLink       ReportDelivery = "link"
+)
+
+// ReportDeliveryValues lists every ReportDelivery in the schema's order.
+func ReportDeliveryValues() []string {
+	return values(ReportDeliveryAttachment, ReportDeliveryLink)
+}
+
+// ReportDeliveryChannel is the vocabulary of ReportDelivered/deliveries/channel
+// (events/reporting/ReportDelivered.v1.json), first declared there.
+type ReportDeliveryChannel string
+
+const (
+	ReportDeliveryChannelEmail   ReportDeliveryChannel = "email"
+	ReportDeliveryChannelSlack   ReportDeliveryChannel = "slack"
+	ReportDeliveryChannelTeams   ReportDeliveryChannel = "teams"
+	ReportDeliveryChannelWebhook ReportDeliveryChannel = "webhook"
+)
+
+// ReportDeliveryChannelValues lists every ReportDeliveryChannel in the schema's order.
+func ReportDeliveryChannelValues() []string {
+	return values(ReportDeliveryChannelEmail, ReportDeliveryChannelSlack, ReportDeliveryChannelTeams, ReportDeliveryChannelWebhook)
+}
+
+// ReportFormat is the vocabulary of RequestReport/format (commands/reporting/RequestReport.json),
+// first declared there.
+type ReportFormat string
+
+const (
+	ReportFormatPdf  ReportFormat = "pdf"
+	ReportFormatXlsx ReportFormat = "xlsx"
+	ReportFormatCsv  ReportFormat = "csv"
+)
+
+// ReportFormatValues lists every ReportFormat in the schema's order.
+func ReportFormatValues() []string {
+	return values(ReportFormatPdf, ReportFormatXlsx, ReportFormatCsv)
+}
+
+// ReportPeriodKind is the vocabulary of ReportPeriodInput/kind (commands/reporting/defs.json),
+// first declared there.
+type ReportPeriodKind string
+
+const (
+	ReportPeriodKindLast30Days ReportPeriodKind = "last_30_days"
+	ReportPeriodKindLast90Days ReportPeriodKind = "last_90_days"
+	ReportPeriodKindQuarter    ReportPeriodKind = "quarter"
+	ReportPeriodKindCustom     ReportPeriodKind = "custom"
+)
+
+// ReportPeriodKindValues lists every ReportPeriodKind in the schema's order.
+func ReportPeriodKindValues() []string {
+	return values(ReportPeriodKindLast30Days, ReportPeriodKindLast90Days, ReportPeriodKindQuarter, ReportPeriodKindCustom)
+}
+
 // ScanTrigger is the vocabulary of ScanRequested/trigger (events/scans/ScanRequested.v1.json),
 // first declared there.
 type ScanTrigger string

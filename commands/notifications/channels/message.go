@@ -50,6 +50,16 @@ type Message struct {
 	Severity string // critical, high, medium, low, info
 	Kind     string // event kind, selects the templates
 	Data     map[string]any
+	// Attachments are files the e-mail carries (email only: the chat channels and SMS have no
+	// attachments and ignore them; send those a link).
+	Attachments []Attachment
+}
+
+// Attachment is a file attached to an e-mail.
+type Attachment struct {
+	Name        string // the file name the recipient sees
+	ContentType string // default application/octet-stream
+	Data        []byte
 }
 
 // Sender delivers a message on one channel. Implementations are safe for

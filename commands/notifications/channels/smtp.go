@@ -2,9 +2,11 @@ package channels
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
@@ -304,7 +306,8 @@ func classifySMTP(err error) error {
 
 // BuildMIME renders the RFC 5322 message Send transmits: multipart/alternative
 // (text, HTML) when both bodies exist, otherwise a single part, quoted-printable,
-// with an RFC 2047 encoded subject and a deterministic Message-ID.
+// with an RFC 2047 encoded subject and a deterministic Message-ID; with
+// attachments, multipart/mixed of that body and each file in base64.
 func (s *SMTP) BuildMIME(m Message) ([]byte, error) {
 	to, err := parseRecipient(m.To)
 	if err != nil {
@@ -336,39 +339,92 @@ func (s *SMTP) BuildMIME(m Message) ([]byte, error) {
 	if sev := headerToken(m.Severity); sev != "" {
 		header("X-SOC-Severity", sev)
 	}
-	switch {
-	case r.Text != "" && r.HTML != "":
-		mw := multipart.NewWriter(&b)
-		header("Content-Type", mime.FormatMediaType("multipart/alternative", map[string]string{"boundary": mw.Boundary()}))
+	ctype, body, err := mimeBody(r)
+	if err != nil {
+		return nil, err
+	}
+	if len(m.Attachments) == 0 {
+		header("Content-Type", ctype)
+		if !strings.HasPrefix(ctype, "multipart/") {
+			header("Content-Transfer-Encoding", "quoted-printable")
+		}
 		b.WriteString("\r\n")
+		b.Write(body)
+		return b.Bytes(), nil
+	}
+	// multipart/mixed: the body, then each attachment in base64.
+	mw := multipart.NewWriter(&b)
+	header("Content-Type", mime.FormatMediaType("multipart/mixed", map[string]string{"boundary": mw.Boundary()}))
+	b.WriteString("\r\n")
+	bh := textproto.MIMEHeader{"Content-Type": {ctype}}
+	if !strings.HasPrefix(ctype, "multipart/") {
+		bh.Set("Content-Transfer-Encoding", "quoted-printable")
+	}
+	pw, err := mw.CreatePart(bh)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := pw.Write(body); err != nil {
+		return nil, err
+	}
+	for _, a := range m.Attachments {
+		name := oneLine(a.Name)
+		pw, err := mw.CreatePart(textproto.MIMEHeader{
+			"Content-Type":              {mime.FormatMediaType(cmp.Or(a.ContentType, "application/octet-stream"), map[string]string{"name": name})},
+			"Content-Disposition":       {mime.FormatMediaType("attachment", map[string]string{"filename": name})},
+			"Content-Transfer-Encoding": {"base64"},
+		})
+		if err != nil {
+			return nil, err
+		}
+		enc := base64.StdEncoding.EncodeToString(a.Data)
+		for len(enc) > 76 { // RFC 2045 §6.8: lines of at most 76 characters
+			if _, err := io.WriteString(pw, enc[:76]+"\r\n"); err != nil {
+				return nil, err
+			}
+			enc = enc[76:]
+		}
+		if _, err := io.WriteString(pw, enc+"\r\n"); err != nil {
+			return nil, err
+		}
+	}
+	if err := mw.Close(); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// mimeBody is a message's body part: multipart/alternative (text, HTML) when both exist, else
+// the one, quoted-printable; ctype is its Content-Type.
+func mimeBody(r Rendered) (ctype string, body []byte, err error) {
+	var b bytes.Buffer
+	if r.Text != "" && r.HTML != "" {
+		mw := multipart.NewWriter(&b)
 		for _, part := range []struct{ ctype, body string }{{"text/plain; charset=utf-8", r.Text}, {"text/html; charset=utf-8", r.HTML}} {
 			pw, err := mw.CreatePart(textproto.MIMEHeader{
 				"Content-Type":              {part.ctype},
 				"Content-Transfer-Encoding": {"quoted-printable"},
 			})
 			if err != nil {
-				return nil, err
+				return "", nil, err
 			}
 			if err := writeQP(pw, part.body); err != nil {
-				return nil, err
+				return "", nil, err
 			}
 		}
 		if err := mw.Close(); err != nil {
-			return nil, err
+			return "", nil, err
 		}
-	default:
-		ctype, body := "text/plain; charset=utf-8", r.Text
-		if body == "" {
-			ctype, body = "text/html; charset=utf-8", r.HTML
-		}
-		header("Content-Type", ctype)
-		header("Content-Transfer-Encoding", "quoted-printable")
-		b.WriteString("\r\n")
-		if err := writeQP(&b, body); err != nil {
-			return nil, err
-		}
+		return mime.FormatMediaType("multipart/alternative", map[string]string{"boundary": mw.Boundary()}), b.Bytes(), nil
 	}
-	return b.Bytes(), nil
+	ctype, text := "text/plain; charset=utf-8", r.Text
+	if text == "" {
+		ctype, text = "text/html; charset=utf-8", r.HTML
+	}
+	if err := writeQP(&b, text); err != nil {
+		return "", nil, err
+	}
+	return ctype, b.Bytes(), nil
 }
 
 func writeQP(w io.Writer, body string) error {

@@ -127,6 +127,20 @@ var enumNames = map[string]string{
 	"SetNotificationPreferences/channels":         "PreferenceChannel",
 	"DefineRole/permissions":                      "PermissionV2",
 	"IssueApiToken/scopes":                        "PermissionV2",
+	"ReportPeriod/kind":                           "ReportPeriodKind",
+	"ReportPeriod/bucket":                         "ReportBucket",
+	"ReportPeriodInput/kind":                      "ReportPeriodKind",
+	"ReportPeriodInput/bucket":                    "ReportBucket",
+	"ReportRequested/format":                      "ReportFormat",
+	"RequestReport/format":                        "ReportFormat",
+	"ReportScheduleSaved/format":                  "ReportFormat",
+	"SaveReportSchedule/format":                   "ReportFormat",
+	"ReportScheduleSaved/delivery":                "ReportDelivery",
+	"SaveReportSchedule/delivery":                 "ReportDelivery",
+	"ReportDelivered/deliveries/mode":             "ReportDelivery",
+	"ReportDelivered/deliveries/channel":          "ReportDeliveryChannel",
+	"ReportRecipients/channels":                   "ReportChatChannel",
+	"ReportRecipientsInput/channels":              "ReportChatChannel",
 }
 
 // alwaysWritten lists optional properties, keyed like enumNames, whose Go field has no omitempty:
