@@ -1,0 +1,278 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/socplatform/soc/commands/scans/importers/importertest"
+)
+
+// importFact is one row of testdata/import_facts.json: what import_facts.sh computed from one
+// report file with jq and xmllint, never with the project's parsers.
+type importFact struct {
+	Format     string         `json:"format"`
+	File       string         `json:"file"`
+	Total      int            `json:"total"`
+	BySeverity map[string]int `json:"by_severity"` // nil: the format's mapping is not a plain rename
+	Assets     *int           `json:"assets"`      // nil: not counted independently
+	Cut        string         `json:"cut"`         // "lines", "json:<dot path>" or "xml:<element>"
+	K          int            `json:"k"`           // entries cut; 0: no import with findings removed
+	Rest       int            `json:"rest"`        // distinct findings once the first K entries are cut
+}
+
+func readImportFacts(t *testing.T) []importFact {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "import_facts.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var facts []importFact
+	if err := json.Unmarshal(b, &facts); err != nil {
+		t.Fatal(err)
+	}
+	return facts
+}
+
+// newFormats are the formats issue 15 added: every format importertest lists after cyclonedx.
+func newFormats(t *testing.T) []string {
+	t.Helper()
+	for i, f := range importertest.Formats {
+		if f == "cyclonedx" {
+			return importertest.Formats[i+1:]
+		}
+	}
+	t.Fatal("importertest.Formats has no cyclonedx")
+	return nil
+}
+
+// TestImportFacts: the committed facts cover every report file of every new format, and, when
+// jq and xmllint are installed (CI has both), import_facts.sh recomputes exactly them.
+func TestImportFacts(t *testing.T) {
+	facts := readImportFacts(t)
+	have := map[string]bool{}
+	for _, f := range facts {
+		have[f.Format+"/"+f.File] = true
+	}
+	for _, format := range newFormats(t) {
+		for _, path := range importertest.Reports(t, format) {
+			if !have[format+"/"+filepath.Base(path)] {
+				t.Errorf("no facts for %s %s: rerun cmd/soc/testdata/import_facts.sh", format, filepath.Base(path))
+			}
+		}
+	}
+	for _, tool := range []string{"jq", "xmllint"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s not on PATH: the committed facts are not recomputed", tool)
+		}
+	}
+	out := filepath.Join(t.TempDir(), "facts.json")
+	cmd := exec.Command("sh", filepath.Join("testdata", "import_facts.sh"), importertest.Testdata(t), out)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("import_facts.sh: %v\n%s", err, b)
+	}
+	want, _ := os.ReadFile(filepath.Join("testdata", "import_facts.json"))
+	got, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("import_facts.sh computes other facts than testdata/import_facts.json holds: rerun it and review the diff\n%s", got)
+	}
+}
+
+// TestEveryNewFormatImportsThroughServe imports every report file of every new format through
+// `soc import` into a running `soc serve` (auto-detection), and checks the summary against the
+// facts import_facts.sh computed with jq/xmllint; a second import changes nothing; an import of
+// the report with its first K findings entries cut resolves exactly the findings only those held.
+func TestEveryNewFormatImportsThroughServe(t *testing.T) {
+	byFormat := map[string][]importFact{}
+	for _, f := range readImportFacts(t) {
+		byFormat[f.Format] = append(byFormat[f.Format], f)
+	}
+	for _, format := range newFormats(t) {
+		t.Run(format, func(t *testing.T) {
+			facts := byFormat[format]
+			if len(facts) == 0 {
+				t.Fatalf("no facts for %s", format)
+			}
+			// One node per format; the format's files name different assets (or are given one),
+			// so that one file's import never resolves another's findings.
+			n := startNode(t, nil)
+			server := "http://" + n.addr
+			for _, fact := range facts {
+				path := importertest.File(t, format, fact.File)
+				t.Run(fact.File, func(t *testing.T) {
+					first := importFile(t, n, path, server)
+					if first.Format != format {
+						t.Fatalf("detected as %q, want %s", first.Format, format)
+					}
+					if first.FindingsTotal != fact.Total || first.New != fact.Total {
+						t.Errorf("first import: total %d new %d, jq/xmllint count %d distinct findings", first.FindingsTotal, first.New, fact.Total)
+					}
+					if fact.BySeverity != nil && !sameCounts(first.BySeverity, fact.BySeverity) {
+						t.Errorf("first import by severity %v, jq/xmllint %v", first.BySeverity, fact.BySeverity)
+					}
+					if fact.Assets != nil && first.Assets != *fact.Assets {
+						t.Errorf("first import discovered %d assets, jq/xmllint count %d", first.Assets, *fact.Assets)
+					}
+					again := importFile(t, n, path, server)
+					if again.New != 0 || again.Unchanged != fact.Total || again.Resolved != 0 || again.Reopened != 0 || again.HeldBack != 0 {
+						t.Errorf("second import of the same file: %+v, want all %d unchanged", again, fact.Total)
+					}
+					if fact.K == 0 {
+						return
+					}
+					cut := filepath.Join(t.TempDir(), fact.File)
+					if err := os.WriteFile(cut, cutEntries(t, path, fact.Cut, fact.K), 0o600); err != nil {
+						t.Fatal(err)
+					}
+					// --close-missing: cutting one entry of a small report removes more than the
+					// server's --reimport-max-close-share of its scope, which would hold it back.
+					less := importFile(t, n, cut, server, "--close-missing")
+					gone := fact.Total - fact.Rest
+					if less.FindingsTotal != fact.Rest || less.New != 0 || less.Unchanged != fact.Rest || less.Resolved != gone || less.HeldBack != 0 {
+						t.Errorf("import without the first %d entries of %s: %+v, want %d unchanged and %d resolved", fact.K, fact.Cut, less, fact.Rest, gone)
+					}
+				})
+			}
+		})
+	}
+}
+
+type importResult struct {
+	importSummary
+	HeldBack int `json:"held_back"`
+}
+
+func importFile(t *testing.T, n *node, path, server string, flags ...string) importResult {
+	t.Helper()
+	out, errOut, code := socCmd(t, nil, append([]string{"import", path, "--server", server}, flags...)...)
+	if code != 0 {
+		t.Fatalf("soc import %s exited %d: %s\n%s", filepath.Base(path), code, errOut, n.stderr)
+	}
+	var s importResult
+	if err := json.Unmarshal([]byte(out), &s); err != nil {
+		t.Fatalf("soc import printed %q: %v", out, err)
+	}
+	return s
+}
+
+func sameCounts(a, b map[string]int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// cutEntries returns the report at path without the first k entries of its findings
+// container, as spec (the facts' cut) names it: "lines" (JSON Lines), "json:<dot path>" (an
+// array; an empty path is the document itself) or "xml:<element>" (the first k elements of that
+// local name, wherever they are, cut out byte for byte so the rest stays as the scanner wrote it).
+func cutEntries(t *testing.T, path, spec string, k int) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	switch kind, arg, _ := strings.Cut(spec, ":"); kind {
+	case "lines":
+		var out bytes.Buffer
+		sc := bufio.NewScanner(bytes.NewReader(b))
+		sc.Buffer(nil, 16<<20)
+		for sc.Scan() {
+			if k > 0 && len(bytes.TrimSpace(sc.Bytes())) > 0 {
+				k--
+				continue
+			}
+			out.Write(sc.Bytes())
+			out.WriteByte('\n')
+		}
+		return out.Bytes()
+	case "json":
+		d := json.NewDecoder(bytes.NewReader(b))
+		d.UseNumber()
+		var doc any
+		if err := d.Decode(&doc); err != nil {
+			t.Fatal(err)
+		}
+		doc = cutJSON(t, doc, strings.FieldsFunc(arg, func(r rune) bool { return r == '.' }), k)
+		out, err := json.Marshal(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	case "xml":
+		for ; k > 0; k-- {
+			start, end := xmlElement(t, b, arg)
+			b = append(b[:start:start], b[end:]...)
+		}
+		return b
+	}
+	t.Fatalf("unknown cut %q", spec)
+	return nil
+}
+
+func cutJSON(t *testing.T, v any, path []string, k int) any {
+	t.Helper()
+	if len(path) > 0 {
+		m, ok := v.(map[string]any)
+		if !ok {
+			t.Fatalf("no object to take %s from", path[0])
+		}
+		m[path[0]] = cutJSON(t, m[path[0]], path[1:], k)
+		return m
+	}
+	a, ok := v.([]any)
+	if !ok || len(a) < k {
+		t.Fatalf("no array of %d entries to cut", k)
+	}
+	return a[k:]
+}
+
+// xmlElement returns the byte range of the first element named local in doc.
+func xmlElement(t *testing.T, doc []byte, local string) (int, int) {
+	t.Helper()
+	d := xml.NewDecoder(bytes.NewReader(doc))
+	d.Strict = false
+	d.CharsetReader = func(_ string, r io.Reader) (io.Reader, error) { return r, nil }
+	for {
+		off := d.InputOffset()
+		tok, err := d.RawToken()
+		if errors.Is(err, io.EOF) {
+			t.Fatalf("no <%s> left to cut", local)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if se, ok := tok.(xml.StartElement); ok && se.Name.Local == local {
+			depth := 1
+			for depth > 0 {
+				tok, err := d.RawToken()
+				if err != nil {
+					t.Fatal(err)
+				}
+				switch tok.(type) {
+				case xml.StartElement:
+					depth++
+				case xml.EndElement:
+					depth--
+				}
+			}
+			return int(off), int(d.InputOffset())
+		}
+	}
+}
