@@ -3,18 +3,28 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"encoding/csv"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"io"
 	"os"
 	"os/exec"
+	"slices"
+	"strconv"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/socplatform/soc/commands/scans/importers/importertest"
+	"github.com/socplatform/soc/commands/scans/importers/mapped"
 )
+
+// sampleMappings are the mapping files of the mapped format's samples.
+var sampleMappings = map[string]string{
+	"acme-findings.csv":    "acme-csv.mapping.json",
+	"webscan-results.json": "webscan-json.mapping.json",
+}
 
 // importFact is one row of testdata/import_facts.json: what import_facts.sh computed from one
 // report file with jq and xmllint, never with the project's parsers.
@@ -42,12 +52,13 @@ func readImportFacts(t *testing.T) []importFact {
 	return facts
 }
 
-// newFormats are the formats issue 15 added: every format importertest lists after cyclonedx.
+// newFormats are the formats issue 15 added: every format importertest lists after cyclonedx,
+// and the custom mapping (never detected: its samples are imported with --mapping).
 func newFormats(t *testing.T) []string {
 	t.Helper()
 	for i, f := range importertest.Formats {
 		if f == "cyclonedx" {
-			return importertest.Formats[i+1:]
+			return append(slices.Clone(importertest.Formats[i+1:]), mapped.Format)
 		}
 	}
 	t.Fatal("importertest.Formats has no cyclonedx")
@@ -111,7 +122,11 @@ func TestEveryNewFormatImportsThroughServe(t *testing.T) {
 			for _, fact := range facts {
 				path := importertest.File(t, format, fact.File)
 				t.Run(fact.File, func(t *testing.T) {
-					first := importFile(t, n, path, server)
+					var flags []string
+					if format == mapped.Format {
+						flags = []string{"--mapping", filepath.Join(importertest.Samples(format), "..", "..", "mapped", "testdata", sampleMappings[fact.File])}
+					}
+					first := importFile(t, n, path, server, flags...)
 					if first.Format != format {
 						t.Fatalf("detected as %q, want %s", first.Format, format)
 					}
@@ -124,7 +139,7 @@ func TestEveryNewFormatImportsThroughServe(t *testing.T) {
 					if fact.Assets != nil && first.Assets != *fact.Assets {
 						t.Errorf("first import discovered %d assets, jq/xmllint count %d", first.Assets, *fact.Assets)
 					}
-					again := importFile(t, n, path, server)
+					again := importFile(t, n, path, server, flags...)
 					if again.New != 0 || again.Unchanged != fact.Total || again.Resolved != 0 || again.Reopened != 0 || again.HeldBack != 0 {
 						t.Errorf("second import of the same file: %+v, want all %d unchanged", again, fact.Total)
 					}
@@ -137,7 +152,7 @@ func TestEveryNewFormatImportsThroughServe(t *testing.T) {
 					}
 					// --close-missing: cutting one entry of a small report removes more than the
 					// server's --reimport-max-close-share of its scope, which would hold it back.
-					less := importFile(t, n, cut, server, "--close-missing")
+					less := importFile(t, n, cut, server, append(flags, "--close-missing")...)
 					gone := fact.Total - fact.Rest
 					if less.FindingsTotal != fact.Rest || less.New != 0 || less.Unchanged != fact.Rest || less.Resolved != gone || less.HeldBack != 0 {
 						t.Errorf("import without the first %d entries of %s: %+v, want %d unchanged and %d resolved", fact.K, fact.Cut, less, fact.Rest, gone)
@@ -202,6 +217,24 @@ func cutEntries(t *testing.T, path, spec string, k int) []byte {
 			out.WriteByte('\n')
 		}
 		return out.Bytes()
+	case "csv":
+		r := csv.NewReader(bytes.NewReader(b))
+		r.FieldsPerRecord = -1
+		if _, err := r.Read(); err != nil { // the header
+			t.Fatal(err)
+		}
+		start := r.InputOffset()
+		for ; k > 0; k-- {
+			if _, err := r.Read(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return append(b[:start:start], b[r.InputOffset():]...)
+	case "yaml":
+		for ; k > 0; k-- {
+			b = cutYAMLItem(t, b)
+		}
+		return b
 	case "json":
 		d := json.NewDecoder(bytes.NewReader(b))
 		d.UseNumber()
@@ -229,6 +262,14 @@ func cutEntries(t *testing.T, path, spec string, k int) []byte {
 func cutJSON(t *testing.T, v any, path []string, k int) any {
 	t.Helper()
 	if len(path) > 0 {
+		if i, err := strconv.Atoi(path[0]); err == nil {
+			a, ok := v.([]any)
+			if !ok || i >= len(a) {
+				t.Fatalf("no array entry %d", i)
+			}
+			a[i] = cutJSON(t, a[i], path[1:], k)
+			return a
+		}
 		m, ok := v.(map[string]any)
 		if !ok {
 			t.Fatalf("no object to take %s from", path[0])
@@ -275,4 +316,25 @@ func xmlElement(t *testing.T, doc []byte, local string) (int, int) {
 			return int(off), int(d.InputOffset())
 		}
 	}
+}
+
+// cutYAMLItem cuts the first item of the first checks: or vulnerabilities: list of a Trivy
+// Operator YAML document: from its "- " line to the next line indented no deeper.
+func cutYAMLItem(t *testing.T, doc []byte) []byte {
+	t.Helper()
+	lines := bytes.SplitAfter(doc, []byte("\n"))
+	indent := func(l []byte) int { return len(l) - len(bytes.TrimLeft(l, " ")) }
+	for i, l := range lines {
+		key := strings.TrimSpace(string(l))
+		if (key != "checks:" && key != "vulnerabilities:") || i+1 >= len(lines) || !bytes.HasPrefix(bytes.TrimLeft(lines[i+1], " "), []byte("- ")) {
+			continue
+		}
+		d, end := indent(lines[i+1]), i+2
+		for end < len(lines) && (len(bytes.TrimSpace(lines[end])) == 0 || indent(lines[end]) > d) {
+			end++
+		}
+		return slices.Concat(slices.Concat(lines[:i+1]...), slices.Concat(lines[end:]...))
+	}
+	t.Fatal("no checks: or vulnerabilities: item to cut")
+	return nil
 }

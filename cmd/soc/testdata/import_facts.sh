@@ -38,48 +38,221 @@ json() {
 		def facts: findings | unique_by(.fp) as \$u
 			| {total: (\$u | length),
 			   by_severity: (if all(\$u[]; .sev != null) then (\$u | group_by(.sev) | map({key: .[0].sev, value: length}) | from_entries) else null end)};
-		def cutpath: if \$cut == \"\" or \$cut == \"lines\" then [] else \$cut | split(\".\") end;
+		def cutpath: if \$cut == \"\" or \$cut == \"lines\" then [] else \$cut | split(\".\") | map(tonumber? // .) end;
 		(\$docs | if length == 1 and ((.[0] | type) == \"array\" or \$cut != \"lines\") then .[0] else . end) as \$doc
 		| (\$doc | facts) as \$full
 		| {format: \$format, file: \$file, total: \$full.total, by_severity: \$full.by_severity,
-		   assets: (\$doc | assets), cut: (if \$cut == \"lines\" then \"lines\" else \"json:\" + \$cut end), k: 1,
-		   rest: (\$doc | delpaths([cutpath + [0]]) | facts.total)}" >>"$tmp"
+		   assets: (\$doc | assets), cut: (if \$cut == \"lines\" then \"lines\" else \"json:\" + \$cut end),
+		   k: (if \$cut == \"-\" or (\$full.total == 0) then 0 else 1 end),
+		   rest: (if \$cut == \"-\" or (\$full.total == 0) then \$full.total else \$doc | delpaths([cutpath + [0]]) | facts.total end)}" >>"$tmp" ||
+		{ echo "import_facts.sh: $1 $2" >&2 && exit 1; }
 }
 
-# xml FORMAT FILE ELEMENT FP SEV ASSETS: one entry per ELEMENT (the test cuts the first one);
-# FP and SEV are XPath string expressions evaluated on each element (SEV "" when not a
-# plain rename), ASSETS an XPath number.
+# xml FORMAT FILE ENTRIES CUT FP SEV ASSETS: one finding entry per node of the XPath ENTRIES;
+# FP and SEV are XPath string expressions in which %E stands for the entry (XPath 1.0 has no
+# function steps; SEV "" when the mapping is not a plain rename), ASSETS an XPath number or null. The test cuts the first element named CUT; the
+# entries inside it (or that are it) are left out of rest.
 xml() {
-	n=$(xmllint --xpath "count(//*[local-name()='$3'])" "$2")
+	n=$(xmllint --xpath "count($3)" "$2")
 	i=1
+	first="ancestor-or-self::*[local-name()='$4'][not(preceding::*[local-name()='$4'])][not(ancestor::*[local-name()='$4'])]"
 	: >"$tmp.fp"
 	while [ "$i" -le "$n" ]; do
-		el="(//*[local-name()='$3'])[$i]"
-		fp=$(xmllint --xpath "string($el/$4)" "$2" 2>/dev/null || true)
+		el="($3)[$i]"
+		fp=$(xmllint --xpath "string($(echo "$5" | sed "s#%E#$el#g"))" "$2")
 		sev=""
-		[ -n "$5" ] && sev=$(xmllint --xpath "string($el/$5)" "$2" 2>/dev/null || true)
-		printf '%s\t%s\t%s\n' "$i" "$fp" "$sev" >>"$tmp.fp"
+		[ -n "$6" ] && sev=$(xmllint --xpath "string($(echo "$6" | sed "s#%E#$el#g"))" "$2")
+		in=$(xmllint --xpath "count($el/$first)" "$2")
+		printf '%s\t%s\t%s\n' "$in" "$fp" "$sev" >>"$tmp.fp"
 		i=$((i + 1))
 	done
-	assets=$(xmllint --xpath "$6" "$2")
-	jq -c -n -R --arg format "$1" --arg file "$(basename "$2")" --arg el "$3" --arg sevs "$5" \
-		--argjson assets "$assets" '
-		[inputs | split("\t") | {i: (.[0] | tonumber), fp: .[1], sev: .[2]}] as $all
-		| def facts: unique_by(.fp) as $u
-			| {total: ($u | length),
-			   by_severity: (if $sevs == "" then null else ($u | group_by(.sev) | map({key: .[0].sev, value: length}) | from_entries) end)};
-		($all | facts) as $full
-		| {format: $format, file: $file, total: $full.total, by_severity: $full.by_severity,
-		   assets: $assets, cut: ("xml:" + $el), k: 1, rest: ($all | map(select(.i > 1)) | facts.total)}' <"$tmp.fp" >>"$tmp"
+	assets=null
+	[ "$7" != null ] && assets=$(xmllint --xpath "$7" "$2")
+	k=1
+	[ "$n" -eq 0 ] && k=0
+	jq -c -n -R --arg format "$1" --arg file "$(basename "$2")" --arg el "$4" --arg sevs "$6" \
+		--argjson assets "$assets" --argjson k "$k" "
+		[inputs | split(\"\t\") | {cut: (.[0] != \"0\"), fp: .[1], sev: (.[2] | $lower)}] as \$all
+		| def facts: unique_by(.fp) as \$u
+			| {total: (\$u | length),
+			   by_severity: (if \$sevs == \"\" then null else (\$u | group_by(.sev) | map({key: .[0].sev, value: length}) | from_entries) end)};
+		(\$all | facts) as \$full
+		| {format: \$format, file: \$file, total: \$full.total, by_severity: \$full.by_severity,
+		   assets: \$assets, cut: (\"xml:\" + \$el), k: \$k, rest: (\$all | map(select(.cut | not)) | facts.total)}" <"$tmp.fp" >>"$tmp"
 	rm -f "$tmp.fp"
 }
 
 # lower maps a scanner's severity word onto ours where the format's mapping is a plain rename.
-lower='ascii_downcase | if . == "moderate" then "medium" elif . == "informational" or . == "information" or . == "unknown" then "info" else . end'
+lower='if . == null then null else ascii_downcase end | if . == "moderate" then "medium" elif . == "informational" or . == "information" or . == "unknown" or . == "trace" or . == "false positive" or . == "bestpractice" then "info" else . end'
 
 for f in $(files nuclei nuclei); do
 	json nuclei "$f" "$(case $f in *.jsonl) echo lines;; esac)" "[if type == \"array\" then .[] else . end | {fp: [.[\"template-id\"], .[\"matcher-name\"], (.[\"matched-at\"] // .host)], sev: (.info.severity | $lower)}]" \
 		"[if type == \"array\" then .[] else . end | .host | sub(\"^(?<s>[a-z]+://)?(?<h>[^/]+).*\"; \"\(.s // \"\")\(.h)\")] | unique | length"
 done
+
+# A JSON file's findings: FORMAT DIR CUT FINDINGS ASSETS for every file of the format.
+each() {
+	for f in $(files "$1" "$2"); do
+		json "$1" "$f" "$3" "$4" "$5"
+	done
+}
+arr='(if type == "array" then .[] else . end)'
+
+for f in $(files sonarqube sonarqube); do
+	cut=issues
+	jq -e 'type == "array"' "$f" >/dev/null && cut=0.issues
+	jq -e 'type == "object" and has("hotspots")' "$f" >/dev/null && cut=hotspots
+	json sonarqube "$f" "$cut" "[$arr | (.issues[]? | select(.type == \"VULNERABILITY\" or .type == \"SECURITY_HOTSPOT\" or any(.impacts[]?; .softwareQuality == \"SECURITY\"))), .hotspots[]? | {fp: .key, sev: null}]" \
+		"[$arr | .issues[]?, .hotspots[]? | .project] | unique | length"
+done
+each kics kics queries "[.queries[] | .severity as \$s | .query_id as \$q | .files[] | {fp: [\$q, (if (.similarity_id // \"\") != \"\" then .similarity_id else [.file_name, .search_key] end)], sev: (\$s | $lower)}]" 1
+each govulncheck govulncheck - "[.[] | .finding? // empty | {fp: [.osv, .trace[0].module, .trace[0].version], sev: null}]" null
+each npm-audit npm-audit - "[.vulnerabilities[] | .name as \$n | .via[] | objects | {fp: [\$n, ((.url // \"\") | capture(\"(?<g>GHSA-[a-z0-9-]+)\").g // (.source | tostring)), .range], sev: (.severity | $lower)}]" null
+for f in $(files pip-audit pip-audit); do
+	cut=dependencies
+	jq -e 'type == "array"' "$f" >/dev/null && cut=
+	json pip-audit "$f" "$cut" "[(if type == \"array\" then .[] else .dependencies[] end) | (.name | ascii_downcase | gsub(\"[-_.]+\"; \"-\")) as \$n | .version as \$v | .vulns[]? | {fp: [\$n, \$v, .id], sev: \"medium\"}]" null
+done
+for f in $(files github github); do
+	cut=-
+	jq -e 'type == "array"' "$f" >/dev/null && cut=
+	json github "$f" "$cut" "[if type == \"array\" then .[] else .alert + {repository: .repository} end | {fp: [(if .rule then \"code\" else \"dependabot\" end), .repository.full_name, .number], sev: null}]" \
+		"[$arr | .repository.full_name // .alert.repository.full_name] | unique | length"
+done
+for f in $(files snyk snyk); do
+	cut=vulnerabilities
+	jq -e 'type == "array"' "$f" >/dev/null && cut=0.vulnerabilities
+	json snyk "$f" "$cut" "[$arr | (.path + \"|\" + (.displayTargetFile // .targetFile // \"\")) as \$p | .vulnerabilities[] | {fp: [\$p, .id, .packageName, .version], sev: .severity}]" null
+done
+each osv-scanner osv-scanner results "[.results[] | .source.path as \$src | .packages[] | .package as \$pkg | [.groups[]?.ids[]] as \$grouped
+	| ((.groups[]? | {fp: [\$src, \$pkg.ecosystem, \$pkg.name, \$pkg.version, (.ids | sort | first)], sev: null}),
+	   (.vulnerabilities[]? | select(.id as \$id | \$grouped | index(\$id) | not) | {fp: [\$src, \$pkg.ecosystem, \$pkg.name, \$pkg.version, .id], sev: null}))]" null
+for f in $(files dependency-check dependency-check); do
+	case $f in
+	*.json) json dependency-check "$f" dependencies "[.dependencies[] | ((.packages[0].id) // ((.sha256 // .sha1 // .md5) + (.fileName // \"\")) // .filePath) as \$d | (.vulnerabilities[]?, .suppressedVulnerabilities[]?) | {fp: [\$d, .name], sev: (.severity | $lower)}]" 1 ;;
+	*) xml dependency-check "$f" "//*[local-name()='vulnerability' or local-name()='suppressedVulnerability']" dependency \
+		"concat(%E/../../*[local-name()='sha256'], '|', %E/../../*[local-name()='fileName'], '|', %E/*[local-name()='name'])" "%E/*[local-name()='severity']" 1 ;;
+	esac
+done
+for f in $(files burp burp); do
+	xml burp "$f" "//issue" issue "concat(%E/host, '|', %E/type, '|', %E/path, '|', %E/location)" %E/severity "count(//issue/host[not(. = preceding::issue/host)])"
+done
+for f in $(files veracode veracode); do
+	xml veracode "$f" "//*[local-name()='flaw']" flaw "%E/@issueid" "" 1
+done
+for f in $(files checkmarx checkmarx); do
+	xml checkmarx "$f" "//Result" Result "concat(%E/../@id, '|', %E/@FileName, '|', %E/Path/@SimilarityId)" "%E/@Severity" "count(/CxXMLResults[Query])"
+done
+for f in $(files qualys qualys); do
+	xml qualys "$f" "//VULN | //INFO | //SERVICE | //PRACTICE | //VULNERABILITY" "$(if grep -q WAS_SCAN_REPORT "$f"; then echo VULNERABILITY; else echo CAT; fi)" \
+		"concat(%E/ancestor::IP/@value, '|', %E/@number, '|', %E/../@port, '|', %E/../@protocol, '|', %E/QID, '|', %E/URL, '|', %E/PARAM)" "" null
+done
+for f in $(files acunetix acunetix); do
+	case $(basename "$f") in acunetix360_testsparker.xml) continue ;; esac
+	if grep -q '<acunetix-360' "$f"; then
+		xml acunetix "$f" "//vulnerability" vulnerability "concat(/acunetix-360/target/url, '|', %E/type, '|', %E/url)" %E/severity 1
+	else
+		xml acunetix "$f" "//ReportItem" ReportItem "concat(%E/ancestor::Scan/StartURL, '|', %E/ModuleName, '|', %E/Name, '|', %E/Affects, '|', %E/Parameter)" %E/Severity "count(//Scan)"
+	fi
+done
+each acunetix360 acunetix360 Vulnerabilities "[.Target.Url as \$t | .Vulnerabilities[] | {fp: [\$t, .Type, .Url], sev: (.Severity | $lower)}]" 1
+for f in $(files asff aws); do
+	cut=Findings
+	jq -e 'type == "array"' "$f" >/dev/null && cut=
+	json asff "$f" "$cut" "[(if type == \"array\" then .[] else .Findings[] end) | {fp: [.ProductArn, .Id], sev: (.Severity.Label | $lower)}]" null
+done
+each aws-inspector2 aws-inspector2 findings "[.findings[] | {fp: .findingArn, sev: (if .severity == \"UNTRIAGED\" then null else .severity | $lower end)}]" null
+each semgrep semgrep results "[.results | to_entries[] | {fp: .key, sev: null}]" 1
+each bandit bandit results "[.results | to_entries[] | select(.value.test_id and .value.filename) | {fp: .key, sev: (.value.issue_severity | $lower)}]" 1
+each gitleaks gitleaks "" "[. // [] | to_entries[] | {fp: .key, sev: \"high\"}]" 1
+
+# Trivy Operator YAML: jq reads no YAML, so a short awk pass (POSIX, as coreutils) lists the
+# items of every report's checks: and vulnerabilities: lists as TSV (item number, kind, workload
+# namespace/kind/name, image, id, resource, installed version, severity, success), and jq counts
+# them. The test cuts the first item of the first such list ("yaml").
+yamlitems() {
+	awk '
+	function indent(l) { match(l, /^ */); return RLENGTH }
+	function val(l) { sub(/^[^:]*: */, "", l); gsub(/"/, "", l); return l }
+	function flush() { if (item) print item "\t" kind "\t" ns "/" rkind "/" rname "\t" repo ":" tag "@" digest "\t" id "\t" res "\t" ver "\t" sev "\t" ok; item = 0; id = res = ver = sev = ok = "" }
+	/^ *kind: [A-Za-z]*Report *$/ { flush(); item = 0; kind = val($0); ns = rkind = rname = repo = tag = digest = ""; inlist = 0 }
+	/trivy-operator\.resource\.namespace:/ { ns = val($0) }
+	/trivy-operator\.resource\.kind:/ { rkind = val($0) }
+	/trivy-operator\.resource\.name:/ { rname = val($0) }
+	/^ *repository:/ { repo = val($0) }
+	/^ *tag:/ { tag = val($0) }
+	/^ *digest:/ { digest = val($0) }
+	/^ *(checks|vulnerabilities): *$/ { flush(); inlist = 1; listind = indent($0); itemind = -1; next }
+	inlist && /[^ ]/ {
+		d = indent($0)
+		if (d <= listind && $0 !~ /^ *- /) { flush(); inlist = 0 }
+		else if ($0 ~ /^ *- / && (itemind < 0 || d == itemind)) { flush(); itemind = d; n++; item = n; line = $0; sub(/- /, "  ", line); $0 = line }
+		else if (d < itemind) { flush(); inlist = 0 }
+	}
+	inlist && /^ *(checkID|vulnerabilityID):/ { id = val($0) }
+	inlist && /^ *resource:/ { res = val($0) }
+	inlist && /^ *installedVersion:/ { ver = val($0) }
+	inlist && /^ *severity:/ { sev = val($0) }
+	inlist && /^ *success:/ { ok = val($0) }
+	END { flush() }' "$1"
+}
+for f in $(files trivy-operator trivy-operator); do
+	case $f in
+	*.json) json trivy-operator "$f" items.0.report.vulnerabilities "[(.items // [.])[] | select(.kind | test(\"(Vulnerability|ConfigAudit|RbacAssessment|InfraAssessment)Report\$\")) | (.metadata.labels // {}) as \$l | .kind as \$kind | .report as \$r
+		| (\$r.vulnerabilities[]? | {fp: [(\$r.artifact.digest // \$r.artifact.tag), .vulnerabilityID, .resource, .installedVersion], sev: (.severity | $lower)}),
+		  (\$r.checks[]? | select(.success == false) | {fp: [\$kind, .checkID, \$l[\"trivy-operator.resource.namespace\"], \$l[\"trivy-operator.resource.kind\"], \$l[\"trivy-operator.resource.name\"]], sev: (.severity | $lower)})]" null ;;
+	*) yamlitems "$f" | jq -c -n -R --arg file "$(basename "$f")" "
+		[inputs | split(\"\t\") | {item: .[0], kind: .[1], workload: .[2], image: .[3], id: .[4], res: .[5], ver: .[6], sev: (.[7] | $lower), ok: .[8]}
+		 | select(.kind | test(\"(Vulnerability|ConfigAudit|RbacAssessment|InfraAssessment)Report\$\"))
+		 | if .kind | test(\"Vulnerability\") then {item, fp: [.image, .id, .res, .ver], sev}
+		   elif .ok == \"false\" then {item, fp: [.kind, .id, .workload], sev} else empty end] as \$all
+		| def facts: unique_by(.fp) as \$u | {total: (\$u | length), by_severity: (\$u | group_by(.sev) | map({key: .[0].sev, value: length}) | from_entries)};
+		(\$all | facts) as \$full
+		| {format: \"trivy-operator\", file: \$file, total: \$full.total, by_severity: \$full.by_severity, assets: null,
+		   cut: \"yaml\", k: 1, rest: (\$all | map(select(.item != \"1\")) | facts.total)}" >>"$tmp" ;;
+	esac
+done
+
+# CSV: a jq CSV reader (RFC 4180: quoted fields may hold commas, quotes doubled, newlines) turns
+# the file into objects keyed by the header; the test cuts the first record ("csv").
+csvdef='def csv: reduce (explode[] | [.] | implode) as $c ({rows: [], row: [], f: "", q: false, closed: false};
+		if .q then (if $c == "\"" then .q = false | .closed = true else .f += $c end)
+		elif $c == "\"" then (if .closed then .f += "\"" else . end) | .q = true | .closed = false
+		elif $c == "," then .row += [.f] | .f = "" | .closed = false
+		elif $c == "\n" then .rows += [.row + [.f]] | .row = [] | .f = "" | .closed = false
+		elif $c == "\r" then .
+		else .f += $c | .closed = false end)
+	| (if .f != "" or (.row | length) > 0 then .rows + [.row + [.f]] else .rows end)
+	| map(select(. != [""])) | .[0] as $h | .[1:] | map([$h, .] | transpose | map({key: .[0], value: .[1]}) | from_entries);'
+# csvfacts FORMAT FILE FINDINGS: FINDINGS maps the records (an array of objects) to {fp, sev}.
+csvfacts() {
+	jq -c -n -R --arg format "$1" --arg file "$(basename "$2")" "$csvdef
+		def findings: $3;
+		def facts: findings | unique_by(.fp) as \$u
+			| {total: (\$u | length),
+			   by_severity: (if all(\$u[]; .sev != null) then (\$u | group_by(.sev) | map({key: .[0].sev, value: length}) | from_entries) else null end)};
+		([inputs] | join(\"\n\") | csv) as \$rows
+		| (\$rows | facts) as \$full
+		| {format: \$format, file: \$file, total: \$full.total, by_severity: \$full.by_severity, assets: null,
+		   cut: \"csv\", k: 1, rest: (\$rows[1:] | facts.total)}" <"$2" >>"$tmp"
+}
+sev5='ascii_downcase | if . == "informational" or . == "none" then "info" elif IN("critical", "high", "medium", "low", "info") then . else "info" end'
+for f in $(files generic generic); do
+	case $f in
+	*.csv) csvfacts generic "$f" "map({fp: [.Title, (.Severity | $sev5), .Url], sev: (.Severity | $sev5)})" ;;
+	*) json generic "$f" findings "[.findings[] | . as \$x | (.endpoints // [null])[] as \$e
+		| {fp: (if \$x.unique_id_from_tool then [\$x.unique_id_from_tool, \$e]
+			elif \$x.vuln_id_from_tool then [\$x.vuln_id_from_tool, \$x.component_name, \$x.component_version, \$x.file_path, \$e]
+			else [\$x.title, \$x.severity, \$x.component_name, \$x.file_path, \$e] end),
+		   sev: (\$x.severity | $sev5)}]" null ;;
+	esac
+done
+# mapped: the samples' mappings (commands/scans/importers/mapped/testdata) name the fingerprint
+# fields and severity_map; a value the map does not name is one of the built-in words, else info.
+mapsev='if . == null then "info" else (($m[.] // (ascii_downcase | if . == "informational" or . == "none" then "info" else . end)) | if IN("critical", "high", "medium", "low", "info") then . else "info" end) end'
+csvfacts mapped "$own/mapped/acme-findings.csv" '{"Sev 1": "critical", "Sev 2": "high", "Sev 3": "medium", "Sev 4": "low", "Sev 5": "info"} as $m
+	| map({fp: [."Check ID", ."Target IP", .Package], sev: (.Risk | '"$mapsev"')})'
+json mapped "$own/mapped/webscan-results.json" data.results '{"P1": "critical", "P2": "high", "P3": "medium", "P4": "low", "P5": "info"} as $m
+	| [.data.results[] | {fp: [.id, .location.url], sev: (.risk.level | '"$mapsev"')}]' null
 
 jq -s 'sort_by(.format, .file)' "$tmp" >"$out"
