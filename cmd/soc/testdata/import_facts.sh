@@ -36,15 +36,21 @@ json() {
 		def findings: $4;
 		def assets: $5;
 		def facts: findings | unique_by(.fp) as \$u
-			| {total: (\$u | length),
+			| {u: \$u, total: (\$u | length),
 			   by_severity: (if all(\$u[]; .sev != null) then (\$u | group_by(.sev) | map({key: .[0].sev, value: length}) | from_entries) else null end)};
 		def cutpath: if \$cut == \"\" or \$cut == \"lines\" then [] else \$cut | split(\".\") | map(tonumber? // .) end;
 		(\$docs | if length == 1 and ((.[0] | type) == \"array\" or \$cut != \"lines\") then .[0] else . end) as \$doc
 		| (\$doc | facts) as \$full
+		# no cut where there is nothing to cut, or where it would leave an empty JSON Lines file
+		| (\$cut == \"-\" or \$full.total == 0 or (\$cut == \"lines\" and (\$doc | length) == 1)) as \$nocut
+		| (if \$nocut then \$full else \$doc | delpaths([cutpath + [0]]) | facts end) as \$rest
+		# the cut findings the import resolves: those on an asset the cut report still names
+		# (a finding without .asset is on the report's one asset)
+		| [\$full.u[] | select(.fp as \$fp | \$rest.u | map(.fp) | index([\$fp]) | not)
+			| select(.asset == null or (.asset as \$a | \$rest.u | map(.asset) | index([\$a])))] as \$resolved
 		| {format: \$format, file: \$file, total: \$full.total, by_severity: \$full.by_severity,
 		   assets: (\$doc | assets), cut: (if \$cut == \"lines\" then \"lines\" else \"json:\" + \$cut end),
-		   k: (if \$cut == \"-\" or (\$full.total == 0) then 0 else 1 end),
-		   rest: (if \$cut == \"-\" or (\$full.total == 0) then \$full.total else \$doc | delpaths([cutpath + [0]]) | facts.total end)}" >>"$tmp" ||
+		   k: (if \$nocut then 0 else 1 end), rest: \$rest.total, resolved: (\$resolved | length)}" >>"$tmp" ||
 		{ echo "import_facts.sh: $1 $2" >&2 && exit 1; }
 }
 
@@ -78,16 +84,19 @@ xml() {
 			   by_severity: (if \$sevs == \"\" then null else (\$u | group_by(.sev) | map({key: .[0].sev, value: length}) | from_entries) end)};
 		(\$all | facts) as \$full
 		| {format: \$format, file: \$file, total: \$full.total, by_severity: \$full.by_severity,
-		   assets: \$assets, cut: (\"xml:\" + \$el), k: \$k, rest: (\$all | map(select(.cut | not)) | facts.total)}" <"$tmp.fp" >>"$tmp"
+		   assets: \$assets, cut: (\"xml:\" + \$el), k: \$k, rest: (\$all | map(select(.cut | not)) | facts.total)} | .resolved = .total - .rest" <"$tmp.fp" >>"$tmp"
 	rm -f "$tmp.fp"
 }
 
 # lower maps a scanner's severity word onto ours where the format's mapping is a plain rename.
 lower='if . == null then null else ascii_downcase end | if . == "moderate" then "medium" elif . == "informational" or . == "information" or . == "unknown" or . == "trace" or . == "false positive" or . == "bestpractice" then "info" else . end'
 
+# A Nuclei result's asset: the web application (scheme://host[:port]) of a URL host, else the
+# host without its port.
+nucleiasset='if test("^[a-z]+://") then capture("^(?<a>[a-z]+://[^/]+)").a else sub(":[0-9]+$"; "") end'
 for f in $(files nuclei nuclei); do
-	json nuclei "$f" "$(case $f in *.jsonl) echo lines;; esac)" "[if type == \"array\" then .[] else . end | {fp: [.[\"template-id\"], .[\"matcher-name\"], (.[\"matched-at\"] // .host)], sev: (.info.severity | $lower)}]" \
-		"[if type == \"array\" then .[] else . end | .host | sub(\"^(?<s>[a-z]+://)?(?<h>[^/]+).*\"; \"\(.s // \"\")\(.h)\")] | unique | length"
+	json nuclei "$f" "$(case $f in *.jsonl) echo lines;; esac)" "[if type == \"array\" then .[] else . end | {fp: [.[\"template-id\"], .[\"matcher-name\"], (.[\"matched-at\"] // .host)], sev: (.info.severity | $lower), asset: (.host | $nucleiasset)}]" \
+		"[if type == \"array\" then .[] else . end | .host | $nucleiasset] | unique | length"
 done
 
 # A JSON file's findings: FORMAT DIR CUT FINDINGS ASSETS for every file of the format.
@@ -162,9 +171,12 @@ for f in $(files asff aws); do
 	json asff "$f" "$cut" "[(if type == \"array\" then .[] else .Findings[] end) | {fp: [.ProductArn, .Id], sev: (.Severity.Label | $lower)}]" null
 done
 each aws-inspector2 aws-inspector2 findings "[.findings[] | {fp: .findingArn, sev: (if .severity == \"UNTRIAGED\" then null else .severity | $lower end)}]" null
-each semgrep semgrep results "[.results | to_entries[] | {fp: .key, sev: null}]" 1
-each bandit bandit results "[.results | to_entries[] | select(.value.test_id and .value.filename) | {fp: .key, sev: (.value.issue_severity | $lower)}]" 1
-each gitleaks gitleaks "" "[. // [] | to_entries[] | {fp: .key, sev: \"high\"}]" 1
+# The fingerprints of Semgrep, Bandit and Gitleaks add the occurrence index of a repeated
+# identity: every entry is a finding. These reports, npm audit's, pip-audit's and govulncheck's
+# name no asset of their own (the test gives each file one): no asset count.
+each semgrep semgrep results "[.results | to_entries[] | {fp: .key, sev: null}]" null
+each bandit bandit results "[.results | to_entries[] | select(.value.test_id and .value.filename) | {fp: .key, sev: (.value.issue_severity | $lower)}]" null
+each gitleaks gitleaks "" "[. // [] | to_entries[] | {fp: .key, sev: \"high\"}]" null
 
 # Trivy Operator YAML: jq reads no YAML, so a short awk pass (POSIX, as coreutils) lists the
 # items of every report's checks: and vulnerabilities: lists as TSV (item number, kind, workload
@@ -209,7 +221,7 @@ for f in $(files trivy-operator trivy-operator); do
 		| def facts: unique_by(.fp) as \$u | {total: (\$u | length), by_severity: (\$u | group_by(.sev) | map({key: .[0].sev, value: length}) | from_entries)};
 		(\$all | facts) as \$full
 		| {format: \"trivy-operator\", file: \$file, total: \$full.total, by_severity: \$full.by_severity, assets: null,
-		   cut: \"yaml\", k: 1, rest: (\$all | map(select(.item != \"1\")) | facts.total)}" >>"$tmp" ;;
+		   cut: \"yaml\", k: 1, rest: (\$all | map(select(.item != \"1\")) | facts.total)} | .resolved = .total - .rest" >>"$tmp" ;;
 	esac
 done
 
@@ -234,7 +246,7 @@ csvfacts() {
 		([inputs] | join(\"\n\") | csv) as \$rows
 		| (\$rows | facts) as \$full
 		| {format: \$format, file: \$file, total: \$full.total, by_severity: \$full.by_severity, assets: null,
-		   cut: \"csv\", k: 1, rest: (\$rows[1:] | facts.total)}" <"$2" >>"$tmp"
+		   cut: \"csv\", k: 1, rest: (\$rows[1:] | facts.total)} | .resolved = .total - .rest" <"$2" >>"$tmp"
 }
 sev5='ascii_downcase | if . == "informational" or . == "none" then "info" elif IN("critical", "high", "medium", "low", "info") then . else "info" end'
 for f in $(files generic generic); do
