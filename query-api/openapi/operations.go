@@ -298,7 +298,7 @@ var operations = sync.OnceValue(func() []operation {
 	}
 	add(operation{method: "POST", path: "/v1/scans/imports", id: "importScan", tag: "scans", summary: "Import a scanner report",
 		desc: "The report is the body, or the first file part of a multipart form; the import runs in the background.",
-		params: []param{qp("format", obj{"type": "string", "pattern": "^[a-z][a-z0-9]{1,31}$", "default": "auto"}, "The parser (GET /v1/scans/formats lists them), or auto to detect it; mapped reads a custom mapping (JSON) at the head of the body, then the report."),
+		params: []param{qp("format", obj{"type": "string", "pattern": "^[a-z][a-z0-9-]{1,31}$", "default": "auto"}, "The parser (GET /v1/scans/formats lists them), or auto to detect it; mapped reads a custom mapping (JSON) at the head of the body, then the report."),
 			qp("asset", obj{"type": "string", "maxLength": 256}, "A known live asset, by id or exact name, for the findings of report assets with no usable identifier; unknown: 400."),
 			qp("close_missing", obj{"type": "boolean", "default": false}, "Resolve the scope's findings the report lacks even beyond the configured share, or when it lists none.")},
 		rawBody: obj{"required": true, "content": obj{

@@ -282,13 +282,13 @@ func (p *Params) Limit(def, max int) int {
 // Patterns more than one context checks: a finding names the report format and the scan it came
 // from, and the scans are listed and read by them.
 var (
-	ReportFormat = regexp.MustCompile(`^[a-z][a-z0-9]{1,31}$`)
+	ReportFormat = regexp.MustCompile(`^[a-z][a-z0-9-]{1,31}$`)
 	ScanID       = regexp.MustCompile(`^[\x21-\x7e]{1,128}$`)
 )
 
 // What ReportFormat and ScanID values must look like, in a 400's reason.
 const (
-	ReportFormatWant = "a report format name (lowercase letters and digits)"
+	ReportFormatWant = "a report format name (lowercase letters, digits and hyphens)"
 	ScanIDWant       = "a scan id (1–128 visible ASCII characters)"
 )
 

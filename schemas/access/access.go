@@ -34,6 +34,10 @@ const (
 	NotificationsRead   Permission = "notifications:read"   // one's own inbox and preferences
 	NotificationsManage Permission = "notifications:manage" // channels, templates, rules, delivery history
 	FeedsManage         Permission = "feeds:manage"         // load vulnerability feeds (KEV, EPSS, NVD)
+	AnalyticsRead       Permission = "analytics:read"       // trends, MTTR, SLA, risk, coverage (team-scoped unless TeamsAll)
+	ReportsRead         Permission = "reports:read"         // list report jobs and download their documents (one's own unless TeamsAll)
+	ReportsWrite        Permission = "reports:write"        // generate reports (their figures are team-scoped unless TeamsAll)
+	ReportsManage       Permission = "reports:manage"       // report templates and schedules
 	// TeamsAll lifts team scoping: the holder sees every team's assets, findings and events.
 	// Without it a principal sees only what is owned by its teams.
 	TeamsAll Permission = "teams:all"
@@ -43,7 +47,8 @@ const (
 func Permissions() []Permission {
 	p := []Permission{FindingsRead, FindingsTriage, FindingsAcceptRisk, AssetsRead, AssetsWrite,
 		ScansRead, ScansRun, ImportsWrite, EventsRead, AuditRead, UsersRead, UsersAdmin,
-		NotificationsRead, NotificationsManage, FeedsManage, TeamsAll}
+		NotificationsRead, NotificationsManage, FeedsManage, AnalyticsRead, ReportsRead, ReportsWrite,
+		ReportsManage, TeamsAll}
 	slices.Sort(p)
 	return p
 }
@@ -67,11 +72,15 @@ var builtin = map[string][]Permission{
 	RoleAdmin: Permissions(),
 	// An analyst works every finding and asset, runs scans and imports; no user administration.
 	RoleAnalyst: {FindingsRead, FindingsTriage, FindingsAcceptRisk, AssetsRead, AssetsWrite, ScansRead,
-		ScansRun, ImportsWrite, EventsRead, UsersRead, NotificationsRead, TeamsAll},
+		ScansRun, ImportsWrite, EventsRead, UsersRead, NotificationsRead, AnalyticsRead, ReportsRead,
+		ReportsWrite, ReportsManage, TeamsAll},
 	// A remediator sees and works the findings of the assets their teams own, nothing else.
-	RoleRemediator: {FindingsRead, FindingsTriage, AssetsRead, ScansRead, EventsRead, UsersRead, NotificationsRead},
+	// Their analytics and reports cover those assets only.
+	RoleRemediator: {FindingsRead, FindingsTriage, AssetsRead, ScansRead, EventsRead, UsersRead, NotificationsRead,
+		AnalyticsRead, ReportsRead, ReportsWrite},
 	// An auditor reads everything, the audit trail included, and changes nothing.
-	RoleAuditor: {FindingsRead, AssetsRead, ScansRead, EventsRead, AuditRead, UsersRead, NotificationsRead, TeamsAll},
+	RoleAuditor: {FindingsRead, AssetsRead, ScansRead, EventsRead, AuditRead, UsersRead, NotificationsRead,
+		AnalyticsRead, ReportsRead, ReportsWrite, TeamsAll},
 	// A scanner only imports reports.
 	RoleScanner: {ImportsWrite},
 }

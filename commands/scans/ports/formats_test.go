@@ -59,3 +59,20 @@ func TestImportMappedUpload(t *testing.T) {
 		t.Errorf("job %+v", j)
 	}
 }
+
+// TestEveryListedFormatMayBeNamed: every format GET /v1/scans/formats lists is accepted as the
+// ?format= of an upload (dependency-check and npm-audit have hyphens); a name that is none of
+// them is refused with 400 naming format.
+func TestEveryListedFormatMayBeNamed(t *testing.T) {
+	f := newFixture(t, ImportsConfig{}, nil)
+	for _, info := range app.Formats() {
+		status, body := post(t, f.srv, "?format="+info.Name, "application/octet-stream", strings.NewReader("{}"))
+		if status != http.StatusAccepted {
+			t.Errorf("format %s: status %d: %v", info.Name, status, body)
+		}
+	}
+	status, body := post(t, f.srv, "?format=no-such-format", "application/octet-stream", strings.NewReader("{}"))
+	if status != http.StatusBadRequest || body["field"] != "format" {
+		t.Errorf("unknown format: status %d: %v", status, body)
+	}
+}

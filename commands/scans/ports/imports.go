@@ -346,7 +346,9 @@ func formats(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"formats": app.Formats()})
 }
 
-var formatRe = regexp.MustCompile(`^[a-z][a-z0-9]{1,31}$`)
+// formatRe is what a format name may be: the names of the import events' format (ScanImportRequested),
+// hyphens included (dependency-check, npm-audit).
+var formatRe = regexp.MustCompile(`^[a-z][a-z0-9-]{1,31}$`)
 
 // retryUpload is the Retry-After of a refused upload (queue full, too many at once, shutting down).
 const retryUpload = 30 * time.Second

@@ -1,6 +1,7 @@
 // Package acunetix reads Acunetix reports in their three shapes, as two formats:
 //
-//   - "acunetix" (New): the XML exports. Acunetix WVS (<ScanGroup ExportedOn=…> → <Scan> with
+//   - "acunetix" (New): the XML exports. Acunetix WVS (<ScanGroup ExportedOn=…>, the attribute
+//     missing from some exports → <Scan> with
 //     StartURL → <ReportItems> → <ReportItem>: Name, ModuleName, Details, Affects, Parameter,
 //     IsFalsePositive, Severity, Type, Impact, Description, DetailedInformation, Recommendation,
 //     TechnicalDetails/Request|Response, CWE, CVEList, CVSS and CVSS3 Descriptor and Score,
@@ -33,6 +34,9 @@
 //	acunetix/v1|<base URL>|<ModuleName>|<Name>|<Affects>|<Parameter>   (WVS)
 //	acunetix360/v1|<target URL>|<Type>|<Url>                           (Acunetix 360)
 //
+// A WVS item without a Parameter whose Details start "Set-Cookie: NAME=" (a cookie check, which
+// Acunetix reports once per cookie) takes NAME as its Parameter.
+//
 // Details, requests and responses are left out: they hold timings and payloads that change
 // between two scans of the same issue. The Acunetix 360 LookupId is not used, so that an
 // issue found again by a new scan target keeps its finding.
@@ -43,6 +47,7 @@
 package acunetix
 
 import (
+	"bytes"
 	"context"
 	"encoding/xml"
 	"io"
@@ -75,8 +80,8 @@ func (parser) Info() importers.FormatInfo {
 		Title:       "Acunetix XML (WVS ScanGroup export and Acunetix 360 XML)",
 		Family:      "dast",
 		Versions:    []string{"WVS 9–11 ScanGroup", "Acunetix 360 / Netsparker-style XML"},
-		Detection:   "document element <ScanGroup> with an ExportedOn attribute (WVS), or <acunetix-360>",
-		Fingerprint: []string{"WVS: base URL, ModuleName, Name, Affects, Parameter", "360: target URL, Type, Url"},
+		Detection:   "document element <ScanGroup> with an ExportedOn attribute or whose first <Scan> has a <StartURL> (WVS), or <acunetix-360>",
+		Fingerprint: []string{"WVS: base URL, ModuleName, Name, Affects, Parameter (else the cookie of a Set-Cookie Details)", "360: target URL, Type, Url"},
 		Severity:    sev,
 		Notes: "One web_application asset per scan (StartURL, or the 360 target URL). IsFalsePositive True and the 360 states " +
 			"FalsePositive / AcceptedRisk / Ignored / Fixed import as verdicts. Scores written with a decimal comma are read.",
@@ -91,9 +96,38 @@ func (parser) Detect(head []byte) bool {
 	}
 	switch se.Name.Local {
 	case "ScanGroup":
-		return xmlscan.Attr(se, "ExportedOn") != ""
+		return xmlscan.Attr(se, "ExportedOn") != "" || startsWithScanURL(head)
 	case "acunetix-360":
 		return true
+	}
+	return false
+}
+
+// startsWithScanURL reports whether the ScanGroup in head opens with <Scan> holding a
+// <StartURL>: Acunetix writes some exports without the ExportedOn attribute, and no other
+// ScanGroup is known to have that shape.
+func startsWithScanURL(head []byte) bool {
+	d := xml.NewDecoder(bytes.NewReader(head))
+	depth := 0
+	for i := 0; i < 512; i++ {
+		tok, err := d.RawToken()
+		if err != nil {
+			return false
+		}
+		switch t := tok.(type) {
+		case xml.StartElement:
+			depth++
+			switch {
+			case depth == 2 && t.Name.Local != "Scan":
+				return false
+			case depth == 3 && t.Name.Local == "StartURL":
+				return true
+			}
+		case xml.EndElement:
+			if depth--; depth < 2 {
+				return false // the first Scan ended without a StartURL
+			}
+		}
 	}
 	return false
 }

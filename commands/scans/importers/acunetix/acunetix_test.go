@@ -150,3 +150,17 @@ func mustRead(t *testing.T, path string) string {
 	}
 	return string(b)
 }
+
+// TestCookieItemsKeptApart: Acunetix reports a cookie check once per cookie, all at one Affects
+// with no Parameter; the cookie its Details sets tells them apart (and is the Parameter), so
+// six cookies are six findings, not one.
+func TestCookieItemsKeptApart(t *testing.T) {
+	item := func(cookie string) string {
+		return `<ReportItem><Name>Cookie(s) without HttpOnly flag set</Name><ModuleName>/RPA/Cookie_Without_HttpOnly.js</ModuleName>` +
+			`<Details>Set-Cookie: ` + cookie + `=x;Path=/</Details><Affects>/</Affects><Parameter></Parameter><Severity>low</Severity></ReportItem>`
+	}
+	rep := importertest.MustParseString(t, New(), wvs(item("JSESSIONID")+item("AUTH_TOKEN")+item("JSESSIONID")))
+	if len(rep.Findings) != 2 || rep.Findings[0].Location.Param != "JSESSIONID" || rep.Findings[1].Location.Param != "AUTH_TOKEN" {
+		t.Fatalf("findings %+v", rep.Findings)
+	}
+}

@@ -54,13 +54,16 @@ var spec = importertest.Spec{
 	// NOT well-formed: line 278 closes a third <vulnerability> (2 opened); see SOURCES.md.
 	Refused: importertest.Malformed,
 	Detect: map[string]bool{
-		wvsDoc:                                   true,
-		`<acunetix-360 generated="x"><target>`:   true,
-		`<ScanGroup><Scan>`:                      false, // no ExportedOn: not known to be Acunetix's
-		`<netsparker generated="x"><target>`:     false,
-		`{"Vulnerabilities":[{"LookupId":"x"}]}`: false,
-		`<issues burpVersion="1"/>`:              false,
-		``:                                       false,
+		wvsDoc:                                 true,
+		`<acunetix-360 generated="x"><target>`: true,
+		`<ScanGroup><Scan>`:                    false, // no ExportedOn, no StartURL (yet): not known to be Acunetix's
+		`<ScanGroup><Scan><Name>n</Name><StartURL>https://a</StartURL>`: true, // no ExportedOn, a WVS scan
+		`<ScanGroup><Other><StartURL>`:                                  false,
+		`<ScanGroup><Scan><Name>n</Name></Scan><Scan><StartURL>`:        false,
+		`<netsparker generated="x"><target>`:                            false,
+		`{"Vulnerabilities":[{"LookupId":"x"}]}`:                        false,
+		`<issues burpVersion="1"/>`:                                     false,
+		``:                                                              false,
 	},
 	Hostile: []importertest.Hostile{
 		{Name: "empty", In: "", Msg: "no root element"},
@@ -99,7 +102,9 @@ var spec = importertest.Spec{
 var xmlCounts = map[string]counts{
 	"acunetix_testphp_simple.xml": {1, 2, 0, map[importers.Severity]int{"medium": 1, "low": 1}},
 	"acunetix_commas_format.xml":  {1, 1, 0, map[importers.Severity]int{"medium": 1}},
-	"acunetix360_own_states.xml":  {1, 4, 2, map[importers.Severity]int{"critical": 1, "high": 1, "low": 1, "info": 1}},
+	// No ExportedOn attribute; one item critical, one low marked false positive.
+	"acunetix_own_no_exportedon.xml": {1, 2, 1, map[importers.Severity]int{"critical": 1, "low": 1}},
+	"acunetix360_own_states.xml":     {1, 4, 2, map[importers.Severity]int{"critical": 1, "high": 1, "low": 1, "info": 1}},
 }
 
 type counts struct {

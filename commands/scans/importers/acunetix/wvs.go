@@ -157,6 +157,19 @@ func cves(n *xmlscan.Node) []string {
 	return out
 }
 
+// reSetCookie finds the cookie a cookie check's Details names ("Set-Cookie: JSESSIONID=…").
+var reSetCookie = regexp.MustCompile(`^\s*(?:<[^>]*>\s*)*Set-Cookie:\s*([^=;\s<>]+)=`)
+
+// cookieName is the cookie a report item's Details shows being set, or "": Acunetix reports a
+// cookie check (no HttpOnly, no Secure flag) once per cookie with an empty Parameter, and the
+// cookie is what tells those items apart.
+func cookieName(details string) string {
+	if m := reSetCookie.FindStringSubmatch(details); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
 // wvsCVSS reads a <CVSS> (v2, bare vector) or <CVSS3> ("CVSS:3.x/…") element.
 func wvsCVSS(n *xmlscan.Node) importers.CVSS {
 	vector := strings.TrimSpace(n.Get("Descriptor"))
@@ -188,16 +201,17 @@ func (it reportItem) finding(key, base string, sev map[string]importers.Severity
 	if !ok {
 		return importers.Finding{}, fmt.Errorf("ReportItem %q: severity %q is none of critical, high, medium, low, info", it.name, parseutil.Truncate(it.severity, 64))
 	}
+	param := parseutil.FirstNonEmpty(it.param, cookieName(it.details))
 	f := importers.Finding{
 		AssetKey:        key,
-		Fingerprint:     parseutil.FingerprintCanonical("acunetix/v1", base, it.module, it.name, it.affects, it.param),
+		Fingerprint:     parseutil.FingerprintCanonical("acunetix/v1", base, it.module, it.name, it.affects, param),
 		Title:           parseutil.FirstNonEmpty(it.name, it.module),
 		Severity:        s,
 		ScannerSeverity: it.severity,
 		RuleID:          parseutil.FirstNonEmpty(it.module, it.name),
 		CVSS:            it.cvss,
 		CVEs:            it.cves,
-		Location:        importers.Location{URL: under(base, it.affects), Param: it.param},
+		Location:        importers.Location{URL: under(base, it.affects), Param: param},
 		Description:     parseutil.PlainParagraphs(it.description, it.detailed, it.impact),
 		Remediation:     parseutil.PlainParagraphs(it.recommendation),
 		References:      it.refs,

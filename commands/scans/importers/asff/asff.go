@@ -1,7 +1,9 @@
 // Package asff parses AWS Security Finding Format reports (ASFF, schema 2018-10-08) into the
 // normalised importers.Report: the output of `aws securityhub get-findings` ({"Findings": […],
 // "NextToken": …}), the BatchImportFindings shape Trivy's `--format template` asff template
-// writes ({"Findings": […]}), or a bare array of findings.
+// writes ({"Findings": […]}), the same object with the member spelled "findings" (boto3 scripts,
+// DefectDojo's AWS Security Hub import), an EventBridge event holding them in detail.findings
+// ("Security Hub Findings - Imported"), or a bare array of findings.
 //
 // # What is read
 //
@@ -73,14 +75,18 @@ func New() importers.Parser { return &Parser{} }
 func (*Parser) Format() string { return formatName }
 
 // Detect reports whether head starts an ASFF report: an object whose Findings member (capital F,
-// as AWS writes it) is an array, or a bare array, whose first element has the ASFF
-// SchemaVersion or both a ProductArn and an AwsAccountId.
+// as AWS writes it; "findings", or an EventBridge event's detail.findings) is an array, or a bare
+// array, whose first element has the ASFF SchemaVersion or both a ProductArn and an AwsAccountId.
 func (*Parser) Detect(head []byte) bool {
 	p := jsonguard.HeadPaths(head)
 	var first string
 	switch {
 	case p[""] == "{" && p["/Findings"] == "[":
 		first = "/Findings/0"
+	case p[""] == "{" && p["/findings"] == "[":
+		first = "/findings/0"
+	case p[""] == "{" && p["/detail"] == "{" && p["/detail/findings"] == "[":
+		first = "/detail/findings/0"
 	case p[""] == "[":
 		first = "/0"
 	default:
@@ -104,7 +110,7 @@ func (*Parser) Info() importers.FormatInfo {
 		Title:    "AWS Security Hub findings (ASFF: aws securityhub get-findings, Trivy --format template asff)",
 		Family:   "cloud",
 		Versions: []string{"ASFF " + schemaVersion},
-		Detection: `an object whose "Findings" array, or an array whose first element, has SchemaVersion ` +
+		Detection: `an object whose "Findings" (or "findings", or an EventBridge event's "detail.findings") array, or an array whose first element, has SchemaVersion ` +
 			schemaVersion + ` or both ProductArn and AwsAccountId`,
 		Fingerprint: []string{"ProductArn", "Id (an ARN)", "Title (when Id is not an ARN)", "GeneratorId + Resources[0].Id (when there is no Id)"},
 		Severity: map[string]importers.Severity{
@@ -210,7 +216,7 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 			err = w.End()
 		}
 	} else {
-		err = jsonguard.ArrayDocument(w, "Findings", tol, b.add, "not an ASFF report: no Findings array")
+		err = findingsDocument(w, tol, b.add)
 	}
 	if err != nil {
 		return nil, err
@@ -219,6 +225,36 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 	b.rep.Findings = b.findings.Findings()
 	b.rep.Warnings = append(b.rep.Warnings, w.Warnings()...)
 	return importers.Bounded(b.rep, nil)
+}
+
+// findingsDocument reads an object whose Findings member is the array of findings. boto3 users
+// and DefectDojo's "AWS Security Hub Scan" write the member as "findings"; either spelling is
+// read (one of them: a report with both is refused, as it is unclear which is the report). An
+// EventBridge event ("Security Hub Findings - Imported", as a rule forwarding findings stores
+// it) holds the array in its detail member.
+func findingsDocument(w *jsonguard.Walker, tol jsonguard.Tolerant, keep func(aFinding)) error {
+	saw := ""
+	var members func(where string) func(k string) error
+	members = func(where string) func(k string) error {
+		return func(k string) error {
+			switch {
+			case k == "Findings" || k == "findings":
+				if saw != "" {
+					return w.ErrAt(jsonguard.Pos{}, "both "+saw+" and "+where+k+" members: not one ASFF report")
+				}
+				saw = where + k
+				return jsonguard.Each(w, k, tol, keep)
+			case k == "detail" && where == "":
+				return w.Object("detail", members("detail."))
+			}
+			return w.Skip()
+		}
+	}
+	err := w.Document("report", members(""))
+	if err == nil && saw == "" {
+		err = w.ErrAt(jsonguard.Pos{}, "not an ASFF report: no Findings array")
+	}
+	return err
 }
 
 // builder turns findings into the report as they are decoded, one at a time.

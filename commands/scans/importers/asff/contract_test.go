@@ -22,6 +22,12 @@ var goldenFiles = map[string]importertest.Expect{
 	// jq 'length' → 2; HIGH and Normalized 40 (medium); resources ECR image and EC2 instance;
 	// Workflow SUPPRESSED and RecordState ARCHIVED → 2 suppressed.
 	"asff_own_inspector_array.json": {Assets: 2, Findings: 2, Severity: map[importers.Severity]int{importers.High: 1, importers.Medium: 1}, Suppressed: 2},
+	// The get-findings object with the member spelled "findings" (boto3, DefectDojo's AWS Security
+	// Hub import): jq '.findings|length' → 2; Labels HIGH, CRITICAL; resources S3 bucket and
+	// account; Compliance PASSED + RESOLVED + ARCHIVED → 1 suppressed.
+	"asff_own_lowercase_findings.json": {Assets: 2, Findings: 2, Severity: map[importers.Severity]int{importers.High: 1, importers.Critical: 1}, Suppressed: 1},
+	// An EventBridge event: jq '.detail.findings|length' → 1, Label LOW, one EC2 instance.
+	"asff_own_eventbridge_event.json": {Assets: 1, Findings: 1, Severity: map[importers.Severity]int{importers.Low: 1}, Suppressed: 0},
 }
 
 var spec = importertest.Spec{
@@ -29,10 +35,13 @@ var spec = importertest.Spec{
 	Positioned: true,
 	Golden:     importertest.Golden(importertest.Table(goldenFiles, importertest.CheckExpect)),
 	Detect: map[string]bool{
-		`{"Findings": [{"SchemaVersion": "2018-10-08", "Id": "x"}]}`:     true,
-		`[{"SchemaVersion": "2018-10-08", "Id": "x"}]`:                   true,
-		`{"Findings": [{"ProductArn": "p", "AwsAccountId": "1"}]}`:       true,
-		`{"Findings": [{"SchemaVersion": "2018-10-08", "Title": "cut he`: true,
+		`{"Findings": [{"SchemaVersion": "2018-10-08", "Id": "x"}]}`:                                                     true,
+		`[{"SchemaVersion": "2018-10-08", "Id": "x"}]`:                                                                   true,
+		`{"Findings": [{"ProductArn": "p", "AwsAccountId": "1"}]}`:                                                       true,
+		`{"Findings": [{"SchemaVersion": "2018-10-08", "Title": "cut he`:                                                 true,
+		`{"findings": [{"SchemaVersion": "2018-10-08", "Id": "x"}]}`:                                                     true,
+		`{"detail-type": "Security Hub Findings - Imported", "detail": {"findings": [{"SchemaVersion": "2018-10-08"}]}}`: true,
+		`{"detail": {"findingArn": "arn:aws:inspector2:x", "awsAccountId": "1"}}`:                                        false,
 		`{"Findings": []}`:                    false,
 		`{"Findings": [{"ProductArn": "p"}]}`: false,
 		`{"findings": [{"findingArn": "arn:aws:inspector2:x", "awsAccountId": "1"}]}`: false,
@@ -48,6 +57,7 @@ var spec = importertest.Spec{
 		{Name: "syntax", In: "[\n\n{\"Id\" 1}]", Msg: "invalid character", Line: 3},
 		{Name: "score out of range", In: "[\n{\"Vulnerabilities\": [{\"Cvss\": [{\"BaseScore\": 12}]}]}]", Msg: "[0, 10]", Line: 2},
 		{Name: "wrong type of Id", In: "[\n{\"Id\": [1]}]", Msg: "Id", Line: 2},
+		{Name: "both spellings of Findings", In: "{\"Findings\": [],\n\"findings\": []}", Msg: "both Findings and findings", Line: 1},
 		{Name: "trailing data", In: "[]\n]", Msg: "after the report", Line: 2},
 	},
 	TruncateFile:  "asff_trivy_secrets.json",

@@ -64,10 +64,19 @@ func (*Parser) Format() string { return formatName }
 // Detect reports whether head is the start of a Bandit JSON report: an object whose results
 // array (empty, or of objects) comes after Bandit's generated_at and metrics, or starts with an
 // object holding test_id or issue_text (or, when the first result is an empty object, whose
-// head holds a test_id key further on).
+// head holds a test_id key further on). Bandit writes its members sorted and metrics holds one
+// entry per scanned file, so on a large project the head ends inside metrics, before results:
+// generated_at and a metrics object whose first entry is Bandit's _totals (or a file's counts,
+// "CONFIDENCE.HIGH" …) are then enough.
 func (*Parser) Detect(head []byte) bool {
 	p := jsonguard.HeadPaths(head)
-	if p[""] != "{" || p["/results"] != "[" {
+	if p[""] != "{" {
+		return false
+	}
+	if _, results := p["/results"]; !results {
+		return cutInMetrics(p)
+	}
+	if p["/results"] != "[" {
 		return false
 	}
 	first, some := p["/results/0"]
@@ -95,6 +104,20 @@ func (*Parser) Detect(head []byte) bool {
 	return bytes.Contains(head, []byte(`"test_id"`))
 }
 
+// cutInMetrics reports whether p, the paths of a head without results, ends inside Bandit's
+// metrics: generated_at is a scalar and the first entry of metrics holds Bandit's counters.
+func cutInMetrics(p map[string]string) bool {
+	if at, ok := p["/generated_at"]; !ok || at == "{" || at == "[" || p["/metrics"] != "{" {
+		return false
+	}
+	for key := range p {
+		if strings.HasPrefix(key, "/metrics/") && strings.HasSuffix(key, "/CONFIDENCE.HIGH") {
+			return true
+		}
+	}
+	return false
+}
+
 // Info implements importers.Describer.
 func (*Parser) Info() importers.FormatInfo {
 	return importers.FormatInfo{
@@ -102,7 +125,7 @@ func (*Parser) Info() importers.FormatInfo {
 		Title:     "Bandit JSON (bandit -f json)",
 		Family:    "sast",
 		Versions:  []string{"1.x"},
-		Detection: "a JSON object with generated_at, metrics and a results array, or whose results array starts with an object holding test_id or issue_text",
+		Detection: "a JSON object with generated_at, metrics and a results array (or a head cut inside metrics, whose entries hold CONFIDENCE.HIGH), or whose results array starts with an object holding test_id or issue_text",
 		Fingerprint: []string{"test_id", "filename",
 			"digest of the code lines line_range names (line numbers and context removed); never the line number",
 			"occurrence index of a repeated identity"},

@@ -24,8 +24,10 @@
 // Fingerprint: lower-case hex SHA-256 of the canonical string
 //
 //	burp/v1|<host>|<type>|<path>|<location>
+//	burp/v1|<host>|134217728|<path>|<location>|<name>   (issues reported by extensions)
 //
-// serialNumber is left out: Burp gives the same issue a new serial number in every scan.
+// Every issue an extension reports has type 134217728 ("extension generated issue"): the name
+// is then what tells two issues apart, so it is part of their fingerprint. serialNumber is left out: Burp gives the same issue a new serial number in every scan.
 //
 // Limits: the xmlscan ones (nesting, token size, invalid UTF-8, DTDs declaring entities), an
 // issue without type or host, and a severity other than the five are refused with a
@@ -71,7 +73,7 @@ func (parser) Info() importers.FormatInfo {
 		Family:      "dast",
 		Versions:    []string{"1.5–2023.x", "XML 1.0 and 1.1 declarations", "requests base64 or plain"},
 		Detection:   "document element <issues> with a burpVersion attribute, or whose first child is <issue> with a <serialNumber>",
-		Fingerprint: []string{"host", "type", "path", "location"},
+		Fingerprint: []string{"host", "type", "path", "location", "name (extension-generated issues, type 134217728, only)"},
 		Severity: map[string]importers.Severity{
 			"High": importers.High, "Medium": importers.Medium, "Low": importers.Low,
 			"Information": importers.Info, "False positive": importers.Info,
@@ -235,6 +237,19 @@ var severities = map[string]importers.Severity{
 	"information": importers.Info, "info": importers.Info, "false positive": importers.Info,
 }
 
+// extensionType is the issue type Burp gives every issue an extension (BApp) reports: only
+// the name tells two of them apart.
+const extensionType = "134217728"
+
+// fingerprint identifies an issue across scans. Extension-generated issues share one type, so
+// their name is part of it; other issues keep the fingerprint they always had.
+func fingerprint(is issue) string {
+	if strings.TrimSpace(is.typ) == extensionType {
+		return parseutil.FingerprintCanonical("burp/v1", is.host, is.typ, is.path, is.location, strings.TrimSpace(is.name))
+	}
+	return parseutil.FingerprintCanonical("burp/v1", is.host, is.typ, is.path, is.location)
+}
+
 var reCWE = regexp.MustCompile(`(?i)\bCWE-(\d{1,7})\b`)
 
 func (b *builder) add(is issue) error {
@@ -255,7 +270,7 @@ func (b *builder) add(is issue) error {
 	}
 	f := importers.Finding{
 		AssetKey:        key,
-		Fingerprint:     parseutil.FingerprintCanonical("burp/v1", is.host, is.typ, is.path, is.location),
+		Fingerprint:     fingerprint(is),
 		Title:           parseutil.FirstNonEmpty(is.name, "Burp issue "+is.typ),
 		Severity:        sev,
 		ScannerSeverity: scannerSeverity(is.severity, is.confidence),

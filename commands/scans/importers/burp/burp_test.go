@@ -91,3 +91,28 @@ func TestXML11Warning(t *testing.T) {
 		t.Errorf("finding = %+v", f)
 	}
 }
+
+// TestExtensionIssuesKeptApart: every issue a Burp extension reports has type 134217728, so two
+// extension issues at one place are told apart by their name (and stay one finding when the
+// name is the same too); a built-in issue's fingerprint does not change.
+func TestExtensionIssuesKeptApart(t *testing.T) {
+	item := func(typ, name string) string {
+		return `<issue><serialNumber>1</serialNumber><type>` + typ + `</type><name>` + name + `</name>` +
+			`<host ip="192.0.2.1">https://a.example</host><path><![CDATA[/]]></path><location><![CDATA[/]]></location>` +
+			`<severity>Low</severity><confidence>Firm</confidence></issue>`
+	}
+	in := `<?xml version="1.0"?><issues burpVersion="2023.1">` +
+		item("134217728", "Interesting Header(s)") + item("134217728", "Content Sniffing not disabled") +
+		item("134217728", "Interesting Header(s)") + item("5243904", "Cross-domain Referer leakage") + `</issues>`
+	rep := importertest.MustParseString(t, New(), in)
+	var titles []string
+	for _, f := range rep.Findings {
+		titles = append(titles, f.Title)
+	}
+	if !slices.Equal(titles, []string{"Interesting Header(s)", "Content Sniffing not disabled", "Cross-domain Referer leakage"}) {
+		t.Fatalf("findings %q", titles)
+	}
+	if want := parseutil.FingerprintCanonical("burp/v1", "https://a.example", "5243904", "/", "/"); rep.Findings[2].Fingerprint != want {
+		t.Errorf("built-in issue fingerprint %s, want %s", rep.Findings[2].Fingerprint, want)
+	}
+}

@@ -105,6 +105,11 @@ func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error)
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	r, err := xmlscan.RefuseJSON(r, formatName, "a CxSAST XML report",
+		"Checkmarx One and CxFlow JSON reports are another format; export the CxSAST scan report as XML")
+	if err != nil {
+		return nil, err
+	}
 	s := xmlscan.New(ctx, r, formatName)
 	root, err := s.Root()
 	if err != nil {

@@ -62,7 +62,8 @@ var spec = importertest.Spec{
 	},
 	Hostile: []importertest.Hostile{
 		{Name: "empty", In: ``, Msg: "no root element"},
-		{Name: "json", In: `{"queries": []}`, Msg: "not an XML report"},
+		{Name: "json", In: `{"queries": []}`, Msg: "a JSON document, not a CxSAST XML report"},
+		{Name: "Checkmarx One JSON", In: "\ufeff{\n \"reportId\": \"\", \"scanResults\": {}}", Msg: "Checkmarx One", Line: 1},
 		{Name: "wrong root", In: `<OWASPZAPReport/>`, Msg: "not <CxXMLResults>"},
 		{Name: "truncated", In: "<CxXMLResults>\n<Query id=\"1\">\n" + resultOpen, Msg: "unexpected EOF"},
 		{Name: "syntax", In: "<CxXMLResults>\n<Query id=\"1\"></Result></CxXMLResults>", Msg: "malformed XML", Line: 2},

@@ -23,22 +23,26 @@ var goldenFiles = map[string]importertest.Expect{
 	"generic_own_findings.csv": {Assets: 4, Findings: 5, Severity: map[importers.Severity]int{importers.Low: 2, importers.Medium: 1, importers.Critical: 1, importers.Info: 1}, Suppressed: 2},
 	// python3 csv.DictReader: 2 rows, High and medium, no Url, no Active column.
 	"generic_own_minimal.csv": {Assets: 1, Findings: 2, Severity: map[importers.Severity]int{importers.High: 1, importers.Medium: 1}, Suppressed: 0},
+	// python3 csv.DictReader: 2 rows, Severity "" (DefectDojo: Info) and Low; one Url.
+	"generic_own_empty_severity.csv": {Assets: 1, Findings: 2, Severity: map[importers.Severity]int{importers.Info: 1, importers.Low: 1}, Suppressed: 0},
 }
 
 var spec = importertest.Spec{
 	Format: formatName,
 	Golden: importertest.Golden(importertest.Table(goldenFiles, importertest.CheckExpect)),
 	Detect: map[string]bool{
-		`{"findings": [{"title": "t", "severity": "High"}]}`:                   true,
-		`{"type": "Tool1", "findings": []}`:                                    true,
-		`{"findings": [{"description": "cut here`:                              false,
-		`{"findings": [{"findingArn": "arn:aws:inspector2:x", "title": "t"}]}`: false,
-		`{"findings": [{"title": "t"}], "nextToken": null}`:                    false,
-		`{"Findings": [{"SchemaVersion": "2018-10-08"}]}`:                      false,
-		"Date,Title,CweId,Url,Severity,Description\n":                          true,
-		"Title,Severity,Description\nx,High,d\n":                               true,
-		"Title,Severity\nx,High\n":                                             false,
-		"Plugin ID,CVE,Risk,Host,Protocol,Port,Name,Description\n":             false,
+		`{"findings": [{"title": "t", "severity": "High"}]}`:                                                                true,
+		`{"type": "Tool1", "findings": []}`:                                                                                 true,
+		`{"findings": [{"description": "cut here`:                                                                           false,
+		`{"findings": [{"findingArn": "arn:aws:inspector2:x", "title": "t"}]}`:                                              false,
+		`{"findings": [{"title": "t"}], "nextToken": null}`:                                                                 false,
+		`{"title": "export", "findings": [{"title": "t", "severity": "Medium", "description": "d", "files": [{"data": "cut`: true,
+		`{"title": "export", "findings": []}`:                                                                               false,
+		`{"Findings": [{"SchemaVersion": "2018-10-08"}]}`:                                                                   false,
+		"Date,Title,CweId,Url,Severity,Description\n":                                                                       true,
+		"Title,Severity,Description\nx,High,d\n":                                                                            true,
+		"Title,Severity\nx,High\n":                                                                                          false,
+		"Plugin ID,CVE,Risk,Host,Protocol,Port,Name,Description\n":                                                          false,
 		`not json`: false,
 	},
 	Hostile: []importertest.Hostile{
@@ -49,8 +53,9 @@ var spec = importertest.Spec{
 		{Name: "unknown severity", In: "{\"findings\": [\n{\"title\": \"t\", \"severity\": \"Moderate\"}]}", Msg: "none of Critical", Line: 2},
 		{Name: "truncated JSON", In: "{\"findings\": [\n{\"title\": \"t", Msg: "end of input", Line: 2},
 		{Name: "title of the wrong type", In: "{\"findings\": [\n{\"title\": 1, \"severity\": \"Low\"}]}", Msg: "title", Line: 2},
-		{Name: "CSV without Title and Severity", In: "Date,Name,Risk\n2024-01-01,x,High\n", Msg: "lacks the column(s) Title, Severity", Line: 1},
-		{Name: "CSV row without severity", In: "Title,Severity\nx,High\ny,\n", Msg: `"Severity": empty`, Line: 3},
+		{Name: "CSV without Title and Severity", In: "Date,Name,Risk\n2024-01-01,x,High\n", Msg: "lacks the column(s) Title", Line: 1},
+		{Name: "CSV without Severity", In: "Title,Risk\nx,High\n", Msg: "lacks the column(s) Severity", Line: 1},
+		{Name: "CSV row without title", In: "Title,Severity\nx,High\n,Low\n", Msg: `"Title": empty`, Line: 3},
 		{Name: "CSV field count", In: "Title,Severity,Url\nx,High\n", Msg: "number of fields", Line: 2},
 		{Name: "CSV stray quote", In: "Title,Severity\nx \"y,High\n", Msg: "malformed CSV", Line: 2},
 	},

@@ -11,12 +11,16 @@ import (
 )
 
 // csvRequired are the columns without which a row is no finding. DefectDojo also requires Date
-// and Description; an export without them is still read.
-var csvRequired = []string{"Title", "Severity"}
+// and Description; an export without them is still read. The Severity column must be there too
+// (csvItem checks it), but a row may leave it empty: DefectDojo reads that as Info.
+var csvRequired = []string{"Title"}
 
 func parseCSV(ctx context.Context, r io.Reader) (*importers.Report, error) {
 	var b builder
 	rep, err := csvscan.Parse(ctx, r, formatName, csvRequired, func(c *csvscan.Reader, row csvscan.Row) error {
+		if !c.Has("Severity") {
+			return &importers.ParseError{Format: formatName, Offset: 0, Line: 1, Column: 1, Msg: "CSV header lacks the column(s) Severity"}
+		}
 		b.items = append(b.items, b.csvItem(c, row))
 		return nil
 	}, b.report)

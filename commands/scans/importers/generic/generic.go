@@ -22,8 +22,8 @@
 // param; mitigation is the remediation, impact, steps_to_reproduce and payload the evidence.
 //
 // Severity: Critical, High, Medium, Low (any case) map to the same word; Info, Informational and
-// None to info. JSON refuses any other value, as DefectDojo does; CSV reads it as info with a
-// warning (DefectDojo reads it as Info silently).
+// None to info. JSON refuses any other value, as DefectDojo does; CSV reads it, an empty cell
+// too, as info with a warning (DefectDojo reads it as Info silently).
 //
 // Status: false_p (FalsePositive) marks the finding Suppressed as a false positive,
 // risk_accepted as accepted, out_of_scope as not affected, is_mitigated (IsMitigated) and an
@@ -84,24 +84,33 @@ var reportKeys = map[string]bool{"/findings": true, "/type": true, "/name": true
 
 // Detect reports whether head starts a generic findings report: a JSON object with a findings
 // array and only DefectDojo's report-level members, whose first finding has a title (an
-// Inspector2 finding has a findingArn instead); or a CSV header naming Title and Severity and one
-// of Date, Description, CweId, Url.
+// Inspector2 finding has a findingArn instead); or, as DefectDojo ignores other report-level
+// members (exports carry a "title", say), one with other members whose first finding has all of
+// DefectDojo's required fields, title, severity and description; or a CSV header naming Title
+// and Severity and one of Date, Description, CweId, Url.
 func (*Parser) Detect(head []byte) bool {
 	p := jsonguard.HeadPaths(head)
 	if p[""] == "{" {
 		if p["/findings"] != "[" {
 			return false
 		}
+		known := true
 		for path := range p {
 			if strings.Count(path, "/") == 1 && !reportKeys[path] {
-				return false
+				known = false
 			}
 		}
-		if _, first := p["/findings/0"]; !first {
-			return true
+		_, first := p["/findings/0"]
+		if !first {
+			return known
 		}
 		_, title := p["/findings/0/title"]
 		_, arn := p["/findings/0/findingArn"]
+		if !known {
+			_, sev := p["/findings/0/severity"]
+			_, desc := p["/findings/0/description"]
+			title = title && sev && desc
+		}
 		return p["/findings/0"] == "{" && title && !arn
 	}
 	h := csvscan.Header(head, 2)
@@ -117,7 +126,8 @@ func (*Parser) Info() importers.FormatInfo {
 		Family:   "generic",
 		Versions: []string{"DefectDojo 2.x generic findings JSON", "DefectDojo 2.x generic findings CSV"},
 		Detection: `JSON: an object with a "findings" array (and only type, name, version, description, static_tool, ` +
-			`dynamic_tool, soc beside it) whose first finding has a title; CSV: a header naming Title and Severity ` +
+			`dynamic_tool, soc beside it) whose first finding has a title, or with other members beside it whose first ` +
+			`finding has title, severity and description; CSV: a header naming Title and Severity ` +
 			`and one of Date, Description, CweId, Url`,
 		Fingerprint: []string{"unique_id_from_tool + endpoint",
 			"else vuln_id_from_tool + component_name + component_version + file_path + endpoint",

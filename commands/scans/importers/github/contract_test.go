@@ -40,6 +40,12 @@ var files = map[string]want{
 	//  {"n":3,"s":"auto_dismissed","sev":"moderate","r":null,"repo":"acme-corp/storefront"}]
 	"github_api_org_dependabot_alerts.json": {2, map[importers.Severity]int{importers.Critical: 1, importers.High: 1, importers.Medium: 1},
 		map[importers.SuppressionKind]int{importers.SuppressedAccepted: 2}},
+	// GraphQL search answer: jq -c '[.data.search.nodes[] | {repo: (.nameWithOwner // .name)} + (.vulnerabilityAlerts.nodes[] |
+	//   {n: .number, s: (.state // (if .dismissedAt then "dismissed" else null end)), sev: .securityVulnerability.severity})]'
+	// [{"repo":"acme-corp/web","n":"3","s":"OPEN","sev":"MODERATE"},{"repo":"acme-corp/web","n":null,"s":"FIXED","sev":"CRITICAL"},
+	//  {"repo":"api","n":null,"s":"dismissed","sev":"LOW"}]
+	"github_graphql_vulnerability_alerts.json": {2, map[importers.Severity]int{importers.Critical: 1, importers.Medium: 1, importers.Low: 1},
+		map[importers.SuppressionKind]int{importers.SuppressedResolved: 1, importers.SuppressedAccepted: 1}},
 }
 
 func check(t *testing.T, rep *importers.Report, w want) {
@@ -80,8 +86,11 @@ var spec = importertest.Spec{
 	Detect: map[string]bool{
 		`[` + codeAlert + `]`: true,
 		`[` + depAlert + `]`:  true,
-		`{"action": "created", "alert": ` + depAlert + `, "repository": {"full_name": "o/r"}}`: true,
-		`[{"number": 1, "security_advisory": {"ghsa_id": "GHSA-aaaa-bbbb-cccc", "descr`:        true,
+		`{"action": "created", "alert": ` + depAlert + `, "repository": {"full_name": "o/r"}}`:   true,
+		`[{"number": 1, "security_advisory": {"ghsa_id": "GHSA-aaaa-bbbb-cccc", "descr`:          true,
+		`{"data": {"repository": {"vulnerabilityAlerts": {"nodes": [{"id": "x"}]}}}}`:            true,
+		`{"data": {"search": {"nodes": [{"name": "r", "vulnerabilityAlerts": {"nodes": []}}]}}}`: true,
+		`{"data": {"repository": {"issues": {"nodes": []}}}}`:                                    false,
 		`[]`:                                   false,
 		`{"alert": ` + depAlert + `}`:          false,
 		`[{"number": 1, "rule": {"id": "x"}}]`: false,
@@ -93,6 +102,8 @@ var spec = importertest.Spec{
 		{Name: "empty", In: ``, Msg: "end of input", Line: 1},
 		{Name: "not an object", In: `"x"`, Msg: "expected an object", Line: 1},
 		{Name: "no alert", In: `{"action": "created", "repository": {}}`, Msg: "no alert", Line: 1},
+		{Name: "GraphQL answer without a repository", In: `{"data": {"viewer": {"login": "x"}}}`, Msg: "no alert", Line: 1},
+		{Name: "GraphQL alerts not a list", In: "{\"data\": {\"repository\": {\"vulnerabilityAlerts\":\n{\"nodes\": 3}}}}", Msg: "array", Line: 2},
 		{Name: "truncated", In: "[\n" + codeAlert[:40], Msg: "end of input", Line: 2},
 		{Name: "syntax", In: "[\n\n{\"number\" 1}]", Msg: "invalid character", Line: 3},
 		{Name: "wrong type", In: "[\n{\"number\": \"one\", \"rule\": {\"id\": \"x\"}}]", Msg: "number", Line: 2},

@@ -3,11 +3,14 @@
 //
 // # What is read
 //
-// Two shapes: the array the list endpoints return (GET /repos/{owner}/{repo}/dependabot/alerts,
+// Three shapes: the array the list endpoints return (GET /repos/{owner}/{repo}/dependabot/alerts,
 // …/code-scanning/alerts, and the organisation and enterprise endpoints, whose alerts carry a
 // repository), and a dependabot_alert or code_scanning_alert webhook payload ({action, alert,
-// repository, …}: one alert). Each alert is one finding; an element that is neither kind (a
-// secret-scanning alert) is counted in a warning.
+// repository, …}: one alert), and a GraphQL answer listing RepositoryVulnerabilityAlert nodes
+// ({"data": {"repository": {vulnerabilityAlerts: {nodes}}}}, or many repositories under
+// data.search.nodes or organization.repositories.nodes; see graphql.go), read as the REST
+// Dependabot alert of the same number. Each alert is one finding; an element that is neither kind
+// (a secret-scanning alert) is counted in a warning.
 //
 // A Dependabot alert gives the GHSA (RuleID), the CVE and other identifiers, summary (title),
 // description, CWEs, CVSS ratings (cvss and cvss_severities; a 0 score with no vector is none),
@@ -35,8 +38,10 @@
 //
 // The lower-case hex SHA-256 of the JSON array ["github/v1", kind, repository full name (lower
 // case), alert number], kind being "dependabot" or "code-scanning": GitHub's own identity of an
-// alert, which stays the same while the alert lives. An alert without a number falls back to
-// ["github/v1", kind, repository, GHSA, manifest path, package] for Dependabot and ["github/v1",
+// alert, which stays the same while the alert lives. A GraphQL alert whose query did not select
+// the number is ["github/v1", "dependabot", repository, "node", node id] (the id is as stable as
+// the number). An alert without either falls back to ["github/v1", kind, repository, GHSA,
+// manifest path, package] for Dependabot and ["github/v1",
 // kind, repository, rule id, path] for code scanning.
 //
 // # Limits
@@ -47,6 +52,7 @@
 package github
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -71,8 +77,10 @@ func New() importers.Parser { return &Parser{} }
 func (*Parser) Format() string { return formatName }
 
 // Detect reports whether head is a GitHub alert list (an array whose first element is an alert:
-// a number with a security_advisory, or a number with a rule and a tool) or a webhook payload
-// with an action and such an alert.
+// a number with a security_advisory, or a number with a rule and a tool), a webhook payload
+// with an action and such an alert, or a GraphQL answer ({"data": {…}}) that names
+// vulnerabilityAlerts: the alerts sit deeper than HeadPaths looks in a search answer, so the
+// member name is looked for in the head's bytes.
 func (*Parser) Detect(head []byte) bool {
 	p := jsonguard.HeadPaths(head)
 	isAlert := func(prefix string) bool {
@@ -86,6 +94,9 @@ func (*Parser) Detect(head []byte) bool {
 	case "[":
 		return isAlert("/0")
 	case "{":
+		if p["/data"] == "{" {
+			return bytes.Contains(head, []byte(`"vulnerabilityAlerts"`))
+		}
 		_, action := p["/action"]
 		return action && isAlert("/alert")
 	}
@@ -96,11 +107,11 @@ func (*Parser) Detect(head []byte) bool {
 func (*Parser) Info() importers.FormatInfo {
 	return importers.FormatInfo{
 		Name:        formatName,
-		Title:       "GitHub Dependabot and code-scanning alerts (REST API JSON, webhook payloads)",
+		Title:       "GitHub Dependabot and code-scanning alerts (REST API JSON, webhook payloads, GraphQL vulnerabilityAlerts)",
 		Family:      "dependencies",
-		Versions:    []string{"REST API 2022-11-28", "dependabot_alert and code_scanning_alert webhooks"},
-		Detection:   "a JSON array whose first element has a number and a security_advisory (Dependabot) or a rule and a tool (code scanning), or an object with an action and such an alert",
-		Fingerprint: []string{"alert kind", "repository full name", "alert number (else GHSA + manifest path + package, or rule id + path)"},
+		Versions:    []string{"REST API 2022-11-28", "dependabot_alert and code_scanning_alert webhooks", "GraphQL vulnerabilityAlerts (repository, search, organization)"},
+		Detection:   `a JSON array whose first element has a number and a security_advisory (Dependabot) or a rule and a tool (code scanning), an object with an action and such an alert, or a GraphQL answer {"data": …} naming vulnerabilityAlerts`,
+		Fingerprint: []string{"alert kind", "repository full name", "alert number (else the GraphQL node id, else GHSA + manifest path + package, or rule id + path)"},
 		Severity: map[string]importers.Severity{
 			"critical": importers.Critical, "high": importers.High, "medium / moderate": importers.Medium, "low": importers.Low,
 			"error (code-scanning rule without security severity)": importers.High,
@@ -146,37 +157,9 @@ type alert struct {
 	DismissedComment string      `json:"dismissed_comment"`
 	Repository       *repository `json:"repository"`
 
-	Dependency *struct {
-		Package      pkg    `json:"package"`
-		ManifestPath string `json:"manifest_path"`
-		Scope        string `json:"scope"`
-	} `json:"dependency"`
-	SecurityAdvisory *struct {
-		GHSAID      string `json:"ghsa_id"`
-		CVEID       string `json:"cve_id"`
-		Summary     string `json:"summary"`
-		Description string `json:"description"`
-		Severity    string `json:"severity"`
-		Identifiers []struct {
-			Value string `json:"value"`
-		} `json:"identifiers"`
-		References []struct {
-			URL string `json:"url"`
-		} `json:"references"`
-		CVSS           cvss            `json:"cvss"`
-		CVSSSeverities map[string]cvss `json:"cvss_severities"`
-		CWEs           []struct {
-			CWEID string `json:"cwe_id"`
-		} `json:"cwes"`
-	} `json:"security_advisory"`
-	SecurityVulnerability *struct {
-		Package                pkg    `json:"package"`
-		Severity               string `json:"severity"`
-		VulnerableVersionRange string `json:"vulnerable_version_range"`
-		FirstPatchedVersion    *struct {
-			Identifier string `json:"identifier"`
-		} `json:"first_patched_version"`
-	} `json:"security_vulnerability"`
+	Dependency            *dependency    `json:"dependency"`
+	SecurityAdvisory      *advisory      `json:"security_advisory"`
+	SecurityVulnerability *vulnerability `json:"security_vulnerability"`
 
 	Rule *struct {
 		ID                    string   `json:"id"`
@@ -193,6 +176,45 @@ type alert struct {
 	} `json:"tool"`
 	MostRecentInstance *instance  `json:"most_recent_instance"`
 	Instances          []instance `json:"instances"`
+
+	// nodeID and links are what a GraphQL alert adds (see graphql.go): its global node id,
+	// the identity when it has no number, and links to its advisory and Dependabot pull request.
+	nodeID string
+	links  []string
+}
+
+type dependency struct {
+	Package      pkg    `json:"package"`
+	ManifestPath string `json:"manifest_path"`
+	Scope        string `json:"scope"`
+}
+
+type advisory struct {
+	GHSAID      string `json:"ghsa_id"`
+	CVEID       string `json:"cve_id"`
+	Summary     string `json:"summary"`
+	Description string `json:"description"`
+	Severity    string `json:"severity"`
+	Identifiers []struct {
+		Value string `json:"value"`
+	} `json:"identifiers"`
+	References []struct {
+		URL string `json:"url"`
+	} `json:"references"`
+	CVSS           cvss            `json:"cvss"`
+	CVSSSeverities map[string]cvss `json:"cvss_severities"`
+	CWEs           []struct {
+		CWEID string `json:"cwe_id"`
+	} `json:"cwes"`
+}
+
+type vulnerability struct {
+	Package                pkg    `json:"package"`
+	Severity               string `json:"severity"`
+	VulnerableVersionRange string `json:"vulnerable_version_range"`
+	FirstPatchedVersion    *struct {
+		Identifier string `json:"identifier"`
+	} `json:"first_patched_version"`
 }
 
 var alertRequired = []string{"number", "state", "rule.id", "security_advisory.ghsa_id", "dependency.manifest_path", "dependency.package.name"}
@@ -215,11 +237,16 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 		}
 	} else {
 		var (
-			one  *alert
-			repo *repository
+			one     *alert
+			repo    *repository
+			graphql bool
 		)
 		err = w.Document("webhook payload", func(key string) error {
 			switch key {
+			case "data":
+				var err error
+				graphql, err = b.readGraphQL(w, tolerant)
+				return err
 			case "alert":
 				one = &alert{}
 				_, err := w.DecodeTolerant(one, "alert", tolerant)
@@ -233,10 +260,12 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 		if err != nil {
 			return nil, err
 		}
-		if one == nil {
-			return nil, w.ErrAt(jsonguard.Pos{}, "not a GitHub alert list or alert webhook payload: no alert")
+		if one == nil && !graphql {
+			return nil, w.ErrAt(jsonguard.Pos{}, "not a GitHub alert list, alert webhook payload or GraphQL vulnerabilityAlerts answer: no alert")
 		}
-		b.add(one, repo)
+		if one != nil {
+			b.add(one, repo)
+		}
 	}
 	if b.other > 0 {
 		b.warnings = append(b.warnings, fmt.Sprintf("%d alerts neither Dependabot nor code-scanning alerts (secret scanning?) not imported", b.other))
@@ -280,7 +309,7 @@ func (b *builder) add(a *alert, hook *repository) {
 		f = codeScanning(a, repo.name)
 	}
 	f.AssetKey = repo.key
-	f.References = parseutil.AppendUnique([]string{a.HTMLURL}, f.References...)
+	f.References = parseutil.AppendUnique(parseutil.AppendUnique([]string{a.HTMLURL}, f.References...), a.links...)
 	f.Suppressed = suppression(a)
 	b.findings.Add(f)
 }
@@ -390,9 +419,12 @@ func dependabot(a *alert, repo string) importers.Finding {
 	if fixed != "" {
 		f.Remediation = "Upgrade " + dep.Name + " to " + fixed + " or later."
 	}
-	if a.Number > 0 {
+	switch {
+	case a.Number > 0:
 		f.Fingerprint = parseutil.FingerprintJSON("github/v1", "dependabot", strings.ToLower(repo), strconv.FormatInt(a.Number, 10))
-	} else {
+	case a.nodeID != "":
+		f.Fingerprint = parseutil.FingerprintJSON("github/v1", "dependabot", strings.ToLower(repo), "node", a.nodeID)
+	default:
 		f.Fingerprint = parseutil.FingerprintJSON("github/v1", "dependabot", strings.ToLower(repo), ghsa, manifest, dep.Name)
 	}
 	return f

@@ -101,3 +101,45 @@ func TestInfo(t *testing.T) {
 		t.Errorf("%+v", info)
 	}
 }
+
+// TestGraphQLAlerts: a GraphQL vulnerabilityAlerts answer maps as the REST alert of the same
+// number would (same fingerprint), a node without a number is known by its node id, and a
+// query that selects dismissedAt instead of state still marks the alert dismissed.
+func TestGraphQLAlerts(t *testing.T) {
+	rep := importertest.ParseFile(t, New(), importertest.File(t, formatName, "github_graphql_vulnerability_alerts.json"))
+	byRule := map[string]*importers.Finding{}
+	for i := range rep.Findings {
+		byRule[rep.Findings[i].RuleID] = &rep.Findings[i]
+	}
+	f := byRule["GHSA-abcd-efgh-ijkl"]
+	if f == nil || f.Fingerprint != parseutil.FingerprintJSON("github/v1", "dependabot", "acme-corp/web", "3") ||
+		!slices.Equal(f.CVEs, []string{"CVE-2099-0001"}) || !slices.Equal(f.CWEs, []string{"CWE-1321"}) || len(f.CVSS) != 1 {
+		t.Fatalf("numbered alert %+v", f)
+	}
+	if c := f.Component; c.Name != "left-pad-ish" || c.Type != "npm" || c.FixedVersion != "1.2.3" || c.Path != "web/package.json" {
+		t.Errorf("component %+v", c)
+	}
+	if !slices.Contains(f.References, "https://github.com/acme-corp/web/pull/12") {
+		t.Errorf("references %v: want the Dependabot pull request", f.References)
+	}
+	if g := byRule["GHSA-mnop-qrst-uvwx"]; g == nil || g.Fingerprint != parseutil.FingerprintJSON("github/v1", "dependabot", "acme-corp/web", "node", "RVA_example0002") {
+		t.Errorf("alert without a number %+v", g)
+	}
+	if g := byRule["GHSA-1111-2222-3333"]; g == nil || g.Suppressed == nil || g.Suppressed.Kind != importers.SuppressedAccepted || g.AssetKey != "github:api" {
+		t.Errorf("dismissed alert %+v", g)
+	}
+}
+
+// TestGraphQLSearchInRepository: a repository object holding a search of its own (a query shape
+// seen in exports) gives its alerts the outer repository's name.
+func TestGraphQLSearchInRepository(t *testing.T) {
+	in := `{"data": {"repository": {"nameWithOwner": "o/r", "url": "https://github.com/o/r", "search": {"nodes": [
+		{"vulnerabilityAlerts": {"nodes": [{"id": "a", "number": "1", "securityVulnerability": {"severity": "HIGH", "package": {"name": "p"}}}]}}]}}}}`
+	rep, err := importertest.ParseString(New(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Findings) != 1 || rep.Findings[0].AssetKey != "github:o/r" || rep.Findings[0].Severity != importers.High {
+		t.Fatalf("%+v", rep.Findings)
+	}
+}

@@ -8,6 +8,7 @@
 // location, Commit, Author, Date and Message the commit that introduced the secret, Tags the
 // description's last line and Link the reference. Gitleaks 7 reports (rule, offender, line,
 // lineNumber, leakURL, repoURL) are read too; their repoURL gives the repository asset its URL.
+// Gitleaks 8.0's Context is read as its Match.
 //
 // # The secret is never kept
 //
@@ -128,15 +129,17 @@ type gLeak struct {
 	StartLine   jsonguard.LineNo `json:"StartLine"`
 	StartColumn jsonguard.LineNo `json:"StartColumn"`
 	Match       string           `json:"Match"`
-	Secret      string           `json:"Secret"`
-	File        string           `json:"File"`
-	Commit      string           `json:"Commit"`
-	Author      string           `json:"Author"`
-	Date        string           `json:"Date"`
-	Message     string           `json:"Message"`
-	Tags        tags             `json:"Tags"`
-	Fingerprint string           `json:"Fingerprint"`
-	Link        string           `json:"Link"`
+	// Context is what Gitleaks 8.0 and 8.1 wrote in place of Match.
+	Context     string `json:"Context"`
+	Secret      string `json:"Secret"`
+	File        string `json:"File"`
+	Commit      string `json:"Commit"`
+	Author      string `json:"Author"`
+	Date        string `json:"Date"`
+	Message     string `json:"Message"`
+	Tags        tags   `json:"Tags"`
+	Fingerprint string `json:"Fingerprint"`
+	Link        string `json:"Link"`
 
 	Rule       string           `json:"rule"`
 	Offender   string           `json:"offender"`
@@ -171,7 +174,8 @@ func (t *tags) UnmarshalJSON(b []byte) error {
 // the decoding of its leak. It returns the digest the fallback fingerprint uses.
 func (l *gLeak) redact() (digest string) {
 	secret := parseutil.FirstNonEmpty(l.Secret, l.Offender)
-	match := parseutil.FirstNonEmpty(l.Match, l.Line)
+	match := parseutil.FirstNonEmpty(l.Match, l.Context, l.Line)
+	l.Context = ""
 	if secret == "" || secret == redactedWord {
 		l.Secret, l.Match, l.Offender, l.Line = secret, redactMatch(match), "", ""
 		return ""

@@ -60,6 +60,11 @@ func TestSecretRedacted(t *testing.T) {
 			t.Errorf("mask(%q) = %q, want %q", in, got, want)
 		}
 	}
+	// Gitleaks 8.0 wrote the match as Context: it is evidence, redacted the same way.
+	rep = parse(t, `[{"RuleID": "r", "File": "f", "StartLine": 1, "Secret": "s3cr3t-value-0123", "Context": "token = s3cr3t-value-0123"}]`)
+	if ev := rep.Findings[0].Evidence; !strings.Contains(ev, "Match: token = s3cr…[redacted, 17 characters]") {
+		t.Errorf("Context: evidence %q", ev)
+	}
 	// A match that does not contain the secret is masked whole: it may be all secret.
 	rep = parse(t, `[{"RuleID": "r", "File": "f", "StartLine": 1, "Secret": "s3cr3t-value-0123", "Match": "AKIAIOSFODNN7EXAMPLE"}]`)
 	if ev := rep.Findings[0].Evidence; !strings.Contains(ev, "Match: AKIA…[redacted, 20 characters]") {

@@ -34,6 +34,13 @@ var files = map[string]want{
 	"govulncheck_json_protocol_v0.1.0.json": {3, map[importers.Severity]int{importers.High: 2, importers.Medium: 1}, "jq above"},
 	// 9 finding objects, 4 groups as in the binary scan.
 	"govulncheck_source_symbol_scan.json": {4, map[importers.Severity]int{importers.High: 2, importers.Medium: 1, importers.Low: 1}, "jq above"},
+	// The stream as one array (the jq above with .[] instead of -s): 4 finding objects, 2 groups:
+	// GO-2099-0001 symbol, GO-2099-0002 package.
+	"govulncheck_stream_as_array.json": {2, map[importers.Severity]int{importers.High: 1, importers.Medium: 1}, "jq above"},
+	// Pre-1.0 result: jq -c '[.Vulns[]|{k:(.OSV.id+" "+.ModPath), l:(if .CallSink!=0 then 3
+	//   elif .ImportSink!=0 then 2 else 1 end)}]|group_by(.k)|map({k:.[0].k,l:(map(.l)|max)})'
+	// 4 entries, 3 groups: GO-2099-0003 symbol, GO-2099-0004 package, GO-2099-0005 module.
+	"govulncheck_legacy_result.json": {3, map[importers.Severity]int{importers.High: 1, importers.Medium: 1, importers.Low: 1}, "jq above"},
 }
 
 func check(t *testing.T, rep *importers.Report, w want) {
@@ -59,12 +66,18 @@ var spec = importertest.Spec{
 		`{"config": {"scanner_name": "other"}}`:                                      false,
 		`{"config": {"protocol_version": "v1.0.0"}}`:                                 false,
 		`{"osv": {"id": "GO-1"}}`:                                                    false,
-		`[{"config": {"scanner_name": "govulncheck"}}]`:                              false,
-		`not json`: false,
+		`[{"config": {"scanner_name": "govulncheck"}}]`:                              true,
+		`[{"config": {"scanner_name": "other"}}]`:                                    false,
+		`{"Calls": {"Functions": {"1": {"ID": 1, "Name": "main"}}}, "Vulns": null}`:  true,
+		`{"Calls": {"total": 3}}`:                                                    false,
+		`not json`:                                                                   false,
 	},
 	Hostile: []importertest.Hostile{
 		{Name: "empty", In: ``, Msg: "end of input", Line: 1},
 		{Name: "not an object", In: `[]`, Msg: "expected an object", Line: 1},
+		{Name: "SARIF", In: "{\"version\": \"2.1.0\", \"runs\": []}", Msg: "import it as sarif", Line: 1},
+		{Name: "array without a config", In: "[\n" + oneFinding + "]", Msg: "not a govulncheck JSON stream", Line: 1},
+		{Name: "array of non-objects", In: "[\n\"x\"]", Msg: "expected an object", Line: 2},
 		{Name: "no config", In: oneFinding, Msg: "not a govulncheck JSON stream", Line: 1},
 		{Name: "truncated", In: config + "\n{\"finding\": {\"osv\": \"GO-1\", \"tr", Msg: "end of input", Line: 2},
 		{Name: "syntax", In: config + "\n\n{\"finding\" {}}", Msg: "invalid character", Line: 3},

@@ -6,6 +6,8 @@
 // The output is a stream of JSON objects, not one document: a {"config"} first, then
 // {"progress"}, {"osv"} (an OSV entry) and {"finding"} objects in any order (protocol v0.1.0 and
 // v1.x; an "SBOM" object or any other is skipped). A stream without a config object is refused.
+// The same objects gathered into one JSON array (jq -s, or a CI step collecting the output) are
+// read alike, and so is the single result object of govulncheck before v1.0 (see legacy.go).
 //
 // govulncheck writes one finding object per trace it found, at each level it reached: the
 // vulnerable module is required (trace[0] names a module only), one of its vulnerable packages
@@ -66,17 +68,28 @@ func (*Parser) Format() string { return formatName }
 
 // Detect reports whether head starts with govulncheck's config object: {"config":
 // {"scanner_name": "govulncheck", …}} or, for output that does not name the scanner, a config
-// with both protocol_version and scan_level.
+// with both protocol_version and scan_level; the stream may be gathered into an array (the
+// config its first element). The pre-1.0 result object is known by its call graph, which comes
+// first: {"Calls": {"Functions": {…}}}.
 func (*Parser) Detect(head []byte) bool {
 	p := jsonguard.HeadPaths(head)
-	if p[""] != "{" || p["/config"] != "{" {
+	cfg := "/config"
+	switch {
+	case p[""] == "[":
+		cfg = "/0/config"
+	case p[""] != "{":
 		return false
-	}
-	if strings.EqualFold(p["/config/scanner_name"], "govulncheck") {
+	case p["/Calls"] == "{" && p["/Calls/Functions"] == "{":
 		return true
 	}
-	_, proto := p["/config/protocol_version"]
-	_, level := p["/config/scan_level"]
+	if p[cfg] != "{" {
+		return false
+	}
+	if strings.EqualFold(p[cfg+"/scanner_name"], "govulncheck") {
+		return true
+	}
+	_, proto := p[cfg+"/protocol_version"]
+	_, level := p[cfg+"/scan_level"]
 	return proto && level
 }
 
@@ -86,8 +99,8 @@ func (*Parser) Info() importers.FormatInfo {
 		Name:        formatName,
 		Title:       "govulncheck JSON (govulncheck -json)",
 		Family:      "dependencies",
-		Versions:    []string{"protocol v0.1.0", "protocol v1.x"},
-		Detection:   `a stream of JSON objects whose first is {"config": {...}} with scanner_name "govulncheck" (or protocol_version and scan_level)`,
+		Versions:    []string{"protocol v0.1.0", "protocol v1.x", "the stream gathered into a JSON array", "pre-1.0 result object (Calls, Imports, Requires, Modules, Vulns)"},
+		Detection:   `a stream of JSON objects (or an array of them) whose first is {"config": {...}} with scanner_name "govulncheck" (or protocol_version and scan_level); the pre-1.0 object starting {"Calls": {"Functions": …}}`,
 		Fingerprint: []string{"osv.id", "trace[0].module", "trace[0].version"},
 		Severity: map[string]importers.Severity{
 			"symbol (vulnerable function called)":   importers.High,
@@ -176,52 +189,88 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 		text     parseutil.Interner
 	)
 	tolerant := jsonguard.Tolerant{Required: findingRequired, Warn: func(m string) { warnings = append(warnings, m) }}
-	for n := 0; n == 0 || w.Next() != 0; n++ {
-		err := w.Object("stream object", func(key string) error {
-			switch key {
-			case "config":
-				cfg = &gConfig{}
-				_, err := w.Decode(cfg)
+	var legacy legacyResult
+	sarif := false
+	member := func(key string) error {
+		switch key {
+		case "config":
+			cfg = &gConfig{}
+			_, err := w.Decode(cfg)
+			return err
+		case "osv":
+			var o gOSV
+			if _, err := w.Decode(&o); err != nil {
 				return err
-			case "osv":
-				var o gOSV
-				if _, err := w.Decode(&o); err != nil {
-					return err
-				}
-				osvs[o.ID] = &o
-				return nil
-			case "finding":
-				var f gFinding
-				start, err := w.DecodeTolerant(&f, "finding", tolerant)
-				if err != nil {
-					return err
-				}
-				if len(f.Trace) == 0 || f.OSV == "" {
-					return w.ErrAt(start, "finding: no osv id or no trace")
-				}
-				top := f.Trace[0]
-				k := [3]string{f.OSV, top.Module, top.Version}
-				g := byKey[k]
-				if g == nil {
-					g = &group{osv: text.Intern(f.OSV), module: text.Intern(top.Module), version: text.Intern(top.Version)}
-					byKey[k] = g
-					groups = append(groups, g)
-				}
-				g.add(&f)
-				return nil
 			}
-			skipped++
-			return w.Skip()
-		})
+			osvs[o.ID] = &o
+			return nil
+		case "finding":
+			var f gFinding
+			start, err := w.DecodeTolerant(&f, "finding", tolerant)
+			if err != nil {
+				return err
+			}
+			if len(f.Trace) == 0 || f.OSV == "" {
+				return w.ErrAt(start, "finding: no osv id or no trace")
+			}
+			top := f.Trace[0]
+			k := [3]string{f.OSV, top.Module, top.Version}
+			g := byKey[k]
+			if g == nil {
+				g = &group{osv: text.Intern(f.OSV), module: text.Intern(top.Module), version: text.Intern(top.Version)}
+				byKey[k] = g
+				groups = append(groups, g)
+			}
+			g.add(&f)
+			return nil
+		case "Vulns", "Modules":
+			if cfg == nil {
+				legacy.seen = true
+				return legacy.decode(w, key)
+			}
+		case "Calls", "Imports", "Requires":
+			legacy.seen = legacy.seen || cfg == nil
+		case "runs":
+			sarif = cfg == nil
+		}
+		skipped++
+		return w.Skip()
+	}
+	object := func(n int) error {
+		if err := w.Object("stream object", member); err != nil {
+			return err
+		}
+		switch {
+		case cfg == nil && sarif:
+			return w.ErrAt(jsonguard.Pos{}, "not a govulncheck JSON stream: a SARIF log (govulncheck -format sarif); import it as sarif")
+		case cfg == nil && !legacy.seen:
+			return w.ErrAt(jsonguard.Pos{}, "not a govulncheck JSON stream: the first object is not a config")
+		}
+		return nil
+	}
+	if w.Next() == '[' {
+		// The stream gathered into one array (jq -s, or tools that collect govulncheck's output):
+		// the same objects in the same order.
+		err = w.Array("stream", func(i int) error { return object(i) })
+		if err == nil && cfg == nil && !legacy.seen {
+			err = w.ErrAt(jsonguard.Pos{}, "not a govulncheck JSON stream: expected an object, the config, first")
+		}
 		if err != nil {
 			return nil, err
 		}
-		if cfg == nil {
-			return nil, w.ErrAt(jsonguard.Pos{}, "not a govulncheck JSON stream: the first object is not a config")
+	} else {
+		for n := 0; n == 0 || w.Next() != 0; n++ {
+			if err := object(n); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if err := w.End(); err != nil {
 		return nil, err
+	}
+	if cfg == nil { // the pre-1.0 result object
+		cfg = &gConfig{ScannerName: "govulncheck", ScannerVersion: "v0.0.x (legacy JSON result)"}
+		groups = legacy.groups(osvs, &text)
 	}
 	out := &importers.Report{
 		Format:         formatName,

@@ -2,10 +2,12 @@ package govulncheck
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/socplatform/soc/commands/scans/importers"
 	"github.com/socplatform/soc/commands/scans/importers/importertest"
+	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
 )
 
 func TestSymbolLevelFinding(t *testing.T) {
@@ -72,5 +74,20 @@ func TestInfo(t *testing.T) {
 	info := New().(importers.Describer).Info()
 	if info.Name != formatName || len(info.Fingerprint) == 0 || len(info.Severity) != 3 {
 		t.Errorf("%+v", info)
+	}
+}
+
+// TestLegacyResult: the pre-1.0 result takes each module's version from Modules and keeps the
+// called symbols as the evidence, so that its findings have the identity the streaming
+// protocol gives the same vulnerability.
+func TestLegacyResult(t *testing.T) {
+	rep := importertest.ParseFile(t, New(), importertest.File(t, formatName, "govulncheck_legacy_result.json"))
+	f := importertest.First(rep, func(f *importers.Finding) bool { return f.RuleID == "GO-2099-0003" })
+	if f == nil || f.Component.Version != "v1.19.0" || f.Component.PURL != "pkg:golang/stdlib@v1.19.0" ||
+		!strings.Contains(f.Evidence, "net/http.Server.Serve") || !strings.Contains(f.Evidence, "net/http.ListenAndServe") {
+		t.Fatalf("%+v", f)
+	}
+	if want := parseutil.FingerprintJSON("govulncheck/v1", "GO-2099-0003", "stdlib", "v1.19.0"); f.Fingerprint != want {
+		t.Errorf("fingerprint %s, want %s", f.Fingerprint, want)
 	}
 }

@@ -15,6 +15,9 @@ var goldenFiles = map[string]importertest.Expect{
 	// jq '[.findings[].severity]' → HIGH, CRITICAL, MEDIUM, UNTRIAGED (no inspectorScore, no CVSS: info);
 	// jq '[.findings[]|select(.status!="ACTIVE")]|length' → 2 (SUPPRESSED, CLOSED).
 	"inspector2_own_list_findings.json": {Assets: 3, Findings: 4, Severity: map[importers.Severity]int{importers.High: 1, importers.Critical: 1, importers.Medium: 1, importers.Info: 1}, Suppressed: 2},
+	// An EventBridge "Inspector2 Finding" event: jq '.detail|[.findingArn, .severity]' → one
+	// finding, HIGH, on one ECR image; console-style dates ("Jul 8, 2024, 11:58:10 AM").
+	"inspector2_own_eventbridge_event.json": {Assets: 1, Findings: 1, Severity: map[importers.Severity]int{importers.High: 1}, Suppressed: 0},
 }
 
 var spec = importertest.Spec{
@@ -25,10 +28,12 @@ var spec = importertest.Spec{
 		`{"findings": [{"findingArn": "arn:aws:inspector2:x", "awsAccountId": "1"}]}`:                                      true,
 		`{"nextToken": null, "findings": [{"awsAccountId": "1", "findingArn": "arn:aws:inspector2:x", "description": "cut`: true,
 		`{"findings": []}`: false,
-		`{"findings": [{"title": "t", "severity": "High"}]}`:             false,
-		`{"Findings": [{"findingArn": "arn:x"}]}`:                        false,
-		`[{"findingArn": "arn:x"}]`:                                      false,
-		`{"Findings": [{"SchemaVersion": "2018-10-08", "Id": "arn:x"}]}`: false,
+		`{"detail-type": "Inspector2 Finding", "detail": {"awsAccountId": "1", "findingArn": "arn:aws:inspector2:x"}}`: true,
+		`{"detail": {"findings": [{"SchemaVersion": "2018-10-08"}]}}`:                                                  false,
+		`{"findings": [{"title": "t", "severity": "High"}]}`:                                                           false,
+		`{"Findings": [{"findingArn": "arn:x"}]}`:                                                                      false,
+		`[{"findingArn": "arn:x"}]`:                                                                                    false,
+		`{"Findings": [{"SchemaVersion": "2018-10-08", "Id": "arn:x"}]}`:                                               false,
 		`not json`: false,
 	},
 	Hostile: []importertest.Hostile{

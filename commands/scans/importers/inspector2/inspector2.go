@@ -1,5 +1,6 @@
 // Package inspector2 parses Amazon Inspector (v2) findings, the output of `aws inspector2
-// list-findings` ({"findings": […], "nextToken": …}), into the normalised importers.Report.
+// list-findings` ({"findings": […], "nextToken": …}) or one finding as an EventBridge event
+// ("Inspector2 Finding": the finding is its detail member), into the normalised importers.Report.
 //
 // # What is read
 //
@@ -62,11 +63,20 @@ func (*Parser) Format() string { return formatName }
 // starts with an object that has a findingArn.
 func (*Parser) Detect(head []byte) bool {
 	p := jsonguard.HeadPaths(head)
+	if detectEvent(p) {
+		return true
+	}
 	if p[""] != "{" || p["/findings"] != "[" || p["/findings/0"] != "{" {
 		return false
 	}
 	_, arn := p["/findings/0/findingArn"]
 	return arn
+}
+
+// detectEvent: an EventBridge event whose detail is a finding.
+func detectEvent(p map[string]string) bool {
+	_, arn := p["/detail/findingArn"]
+	return p[""] == "{" && p["/detail"] == "{" && arn
 }
 
 // Info implements importers.Describer.
@@ -76,7 +86,7 @@ func (*Parser) Info() importers.FormatInfo {
 		Title:       "Amazon Inspector findings (aws inspector2 list-findings)",
 		Family:      "cloud",
 		Versions:    []string{"Inspector2 API 2020-06-08"},
-		Detection:   `an object whose "findings" array starts with an object that has a "findingArn"`,
+		Detection:   `an object whose "findings" array starts with an object that has a "findingArn", or whose "detail" object (an EventBridge event) has one`,
 		Fingerprint: []string{"findingArn", "type + vulnerabilityId/ruleId + resource id + packages + ports (when there is no findingArn)"},
 		Severity: map[string]importers.Severity{
 			"CRITICAL": importers.Critical, "HIGH": importers.High, "MEDIUM": importers.Medium,
@@ -195,7 +205,25 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 	}
 	b := builder{rep: &importers.Report{Format: formatName, ScannerName: "Amazon Inspector"}}
 	tol := jsonguard.Tolerant{Required: required, Warn: func(m string) { b.rep.Warnings = append(b.rep.Warnings, m) }}
-	err = jsonguard.ArrayDocument(w, "findings", tol, b.add, "not an Inspector2 findings list: no findings array")
+	saw := false
+	err = w.Document("report", func(k string) error {
+		switch k {
+		case "findings":
+			saw = true
+			return jsonguard.Each(w, k, tol, b.add)
+		case "detail":
+			// An EventBridge event ("Inspector2 Finding") carries one finding as its detail.
+			saw = true
+			var f iFinding
+			_, err := w.DecodeTolerant(&f, "detail", tol)
+			b.add(f)
+			return err
+		}
+		return w.Skip()
+	})
+	if err == nil && !saw {
+		err = w.ErrAt(jsonguard.Pos{}, "not an Inspector2 findings list: no findings array")
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -31,6 +31,10 @@ var files = map[string]want{
 	"npm_audit_v2_none.json": {0, nil, 0},
 	// {"critical":2,"low":1,"moderate":1}; ["mkdirp"]
 	"npm_audit_v2_cvss_cwe_scoped.json": {4, map[importers.Severity]int{importers.Critical: 2, importers.Medium: 1, importers.Low: 1}, 1},
+	// npm 6: one finding per advisory,
+	// jq -c '[.advisories[] | .severity] | group_by(.) | map({(.[0]): length}) | add' FILE
+	// {"critical":1,"low":1,"moderate":1}
+	"npm_audit_v1_npm6.json": {3, map[importers.Severity]int{importers.Critical: 1, importers.Medium: 1, importers.Low: 1}, 0},
 }
 
 func check(t *testing.T, rep *importers.Report, w want) {
@@ -58,7 +62,7 @@ var spec = importertest.Spec{
 	Detect: map[string]bool{
 		oneVuln: true,
 		`{"auditReportVersion": 2, "vulnerabilities": {}}`:               true,
-		`{"advisories": {}, "actions": [], "muted": []}`:                 true, // npm 6: refused with a message
+		`{"advisories": {}, "actions": [], "muted": []}`:                 true, // npm 6
 		`{"auditReportVersion": 2}`:                                      false,
 		`{"vulnerabilities": {}}`:                                        false,
 		`{"dependencies": [{"name": "p", "version": "1", "vulns": []}]}`: false,
@@ -68,7 +72,9 @@ var spec = importertest.Spec{
 	Hostile: []importertest.Hostile{
 		{Name: "empty", In: ``, Msg: "end of input", Line: 1},
 		{Name: "not an object", In: `[]`, Msg: "expected an object", Line: 1},
-		{Name: "npm 6", In: "{\"actions\": [],\n \"advisories\": {\"118\": {}}, \"muted\": []}", Msg: "npm 7 or later", Line: 2},
+		{Name: "npm 6 advisory without a package", In: "{\"actions\": [],\n \"advisories\": {\"118\": {}}, \"muted\": []}", Msg: "no module_name", Line: 2},
+		{Name: "npm 6 advisories in a v2 report", In: "{\"auditReportVersion\": 2,\n \"advisories\": {}, \"vulnerabilities\": {}}", Msg: "advisories map in an auditReportVersion 2 report", Line: 2},
+		{Name: "npm error", In: "{\n\"error\": {\"code\": \"ENOAUDIT\", \"summary\": \"registry down\"}}", Msg: "npm audit failed (ENOAUDIT registry down)", Line: 2},
 		{Name: "version 1", In: "{\n\"auditReportVersion\": 1, \"vulnerabilities\": {}}", Msg: "npm 7 or later", Line: 2},
 		{Name: "no version", In: `{"vulnerabilities": {}}`, Msg: "not an npm audit v2 report", Line: 1},
 		{Name: "truncated", In: "{\"auditReportVersion\": 2, \"vulnerabilities\": {\n\"p\": {\"name\": \"p", Msg: "end of input", Line: 2},

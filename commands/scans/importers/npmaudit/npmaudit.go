@@ -1,5 +1,5 @@
-// Package npmaudit parses `npm audit --json` reports of npm 7 and later (auditReportVersion 2)
-// into the normalised importers.Report.
+// Package npmaudit parses `npm audit --json` reports of npm 7 and later (auditReportVersion 2),
+// and of npm 6 (an advisories map), into the normalised importers.Report.
 //
 // # What is read
 //
@@ -16,9 +16,12 @@
 // dependency already. Such entries are not imported again; a package whose via[] holds only
 // strings is counted in a warning, so that nothing is dropped silently.
 //
-// Version 1 reports (npm 6: an advisories map and no auditReportVersion, or auditReportVersion
-// 1) are refused with an error that says to run npm audit --json with npm 7 or later: their
-// shape is another format and npm 6 is out of support.
+// npm 6 reports (no auditReportVersion, an advisories map of id to advisory; see v1.go) give one
+// finding per advisory, mapped as npm 7 maps the same package and advisory so that the
+// fingerprint does not change when a project moves to npm 7; the advisory's findings[] (installed
+// versions and dependency paths) are its evidence. A report claiming an auditReportVersion other
+// than 2 is refused with an error that says to run npm audit --json with npm 7 or later, and the
+// {"error": {code, summary}} npm writes when the audit itself failed is refused with npm's words.
 //
 // Severity: critical, high, moderate (medium), low, info as npm writes them, the advisory's own
 // first, else the package entry's.
@@ -68,8 +71,7 @@ func New() importers.Parser { return &Parser{} }
 func (*Parser) Format() string { return formatName }
 
 // Detect reports whether head is an npm audit report: an object with auditReportVersion and a
-// vulnerabilities object, or the npm 6 shape (advisories object and actions array), which Parse
-// refuses with a message saying what to do.
+// vulnerabilities object, or the npm 6 shape (advisories object and actions array).
 func (*Parser) Detect(head []byte) bool {
 	p := jsonguard.HeadPaths(head)
 	if p[""] != "{" {
@@ -85,16 +87,16 @@ func (*Parser) Detect(head []byte) bool {
 func (*Parser) Info() importers.FormatInfo {
 	return importers.FormatInfo{
 		Name:        formatName,
-		Title:       "npm audit JSON (npm audit --json, npm 7 and later)",
+		Title:       "npm audit JSON (npm audit --json)",
 		Family:      "dependencies",
-		Versions:    []string{"auditReportVersion 2 (npm 7+)"},
-		Detection:   "a JSON object with auditReportVersion and a vulnerabilities object (an npm 6 report, with advisories and actions, is recognised and refused)",
+		Versions:    []string{"auditReportVersion 2 (npm 7+)", "npm 6 (advisories map, no auditReportVersion)"},
+		Detection:   "a JSON object with auditReportVersion and a vulnerabilities object, or an npm 6 report (advisories object and actions array)",
 		Fingerprint: []string{"package name", "advisory GHSA (else npm source id)", "advisory range"},
 		Severity: map[string]importers.Severity{
 			"critical": importers.Critical, "high": importers.High, "moderate": importers.Medium,
 			"low": importers.Low, "info": importers.Info,
 		},
-		Notes: "One finding per package and advisory of its via[]. Packages vulnerable only through a dependency (via[] of package names) are counted in a warning: their advisories are the dependency's findings. The report does not name the project: pass --asset (or ?asset=) to attach the findings.",
+		Notes: "One finding per package and advisory of its via[] (npm 6: per advisory, same fingerprint). Packages vulnerable only through a dependency (via[] of package names) are counted in a warning: their advisories are the dependency's findings. The report does not name the project: pass --asset (or ?asset=) to attach the findings.",
 	}
 }
 
@@ -181,6 +183,9 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 		version   string
 		versionAt jsonguard.Pos
 		sawVulns  bool
+		sawV1     bool
+		errAt     jsonguard.Pos
+		npmErr    struct{ Code, Summary string }
 	)
 	tolerant := jsonguard.Tolerant{Required: entryRequired, Warn: func(m string) { warnings = append(warnings, m) }}
 	err = w.Document("report", func(key string) error {
@@ -196,7 +201,31 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 			}
 			return nil
 		case "advisories":
-			return w.ErrAt(w.Start(), v1Msg("an advisories map"))
+			if version != "" {
+				return w.ErrAt(w.Start(), "an advisories map in an auditReportVersion "+version+" report")
+			}
+			sawV1 = true
+			v1Tolerant := jsonguard.Tolerant{Required: v1Required, Warn: tolerant.Warn}
+			return w.Object("advisories", func(id string) error {
+				var a v1Advisory
+				start, err := w.DecodeTolerant(&a, "advisories."+id, v1Tolerant)
+				if err != nil {
+					return err
+				}
+				if a.ModuleName == "" {
+					return w.ErrAt(start, "advisories."+id+": no module_name")
+				}
+				if a.ID == "" {
+					a.ID = json.Number(id)
+				}
+				set.Add(v1Finding(&a))
+				return nil
+			})
+		case "error":
+			// npm writes {"error": {code, summary}} instead of a report when the audit failed.
+			errAt = w.Start()
+			_, err := w.Decode(&npmErr)
+			return err
 		case "vulnerabilities":
 			sawVulns = true
 			return w.Object("vulnerabilities", func(name string) error {
@@ -223,8 +252,12 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 	if err != nil {
 		return nil, err
 	}
-	if !sawVulns || version == "" {
-		return nil, w.ErrAt(jsonguard.Pos{}, "not an npm audit v2 report: no auditReportVersion 2 with a vulnerabilities object")
+	switch {
+	case sawV1 && !sawVulns:
+	case (!sawVulns || version == "") && (npmErr.Code != "" || npmErr.Summary != ""):
+		return nil, w.ErrAt(errAt, "not an audit report: npm audit failed ("+strings.TrimSpace(npmErr.Code+" "+npmErr.Summary)+")")
+	case !sawVulns || version == "":
+		return nil, w.ErrAt(jsonguard.Pos{}, "not an npm audit v2 report: no auditReportVersion 2 with a vulnerabilities object (nor an npm 6 advisories map)")
 	}
 	if len(indirect) > 0 {
 		sort.Strings(indirect)

@@ -2,6 +2,7 @@ package npmaudit
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/socplatform/soc/commands/scans/importers"
@@ -62,5 +63,25 @@ func TestInfo(t *testing.T) {
 	info := New().(importers.Describer).Info()
 	if info.Name != formatName || info.Severity["moderate"] != importers.Medium || len(info.Fingerprint) != 3 {
 		t.Errorf("%+v", info)
+	}
+}
+
+// TestNpm6Advisories: an npm 6 advisory is the finding npm 7 would give the same package and
+// advisory (same fingerprint: package, GHSA else npm id, vulnerable range), with its CWEs
+// whichever way npm 6 wrote them and the installed versions and paths as evidence.
+func TestNpm6Advisories(t *testing.T) {
+	rep := importertest.ParseFile(t, New(), importertest.File(t, formatName, "npm_audit_v1_npm6.json"))
+	f := importertest.First(rep, func(f *importers.Finding) bool { return f.Component.Name == "color-parse" })
+	if f == nil || f.RuleID != "GHSA-9999-8888-7777" || !slices.Equal(f.CWEs, []string{"CWE-400", "CWE-1333"}) || len(f.CVSS) != 1 ||
+		!strings.Contains(f.Evidence, "0.3.0, 0.2.1") || !strings.Contains(f.Evidence, "legacy>color-parse") {
+		t.Fatalf("%+v", f)
+	}
+	if want := parseutil.FingerprintJSON("npm-audit/v1", "color-parse", "GHSA-9999-8888-7777", "<0.4.0"); f.Fingerprint != want {
+		t.Errorf("fingerprint %s, want %s (the npm 7 identity)", f.Fingerprint, want)
+	}
+	g := importertest.First(rep, func(f *importers.Finding) bool { return f.Component.Name == "tiny-template" })
+	if g == nil || g.RuleID != "1001" || !slices.Equal(g.CWEs, []string{"CWE-94"}) || !slices.Equal(g.CVEs, []string{"CVE-2099-2001"}) ||
+		!slices.Contains(g.References, "https://example.org/tiny-template/issues/7") || g.Component.FixedVersion != "" {
+		t.Errorf("%+v", g)
 	}
 }

@@ -28,6 +28,8 @@ var goldenFiles = map[string]golden{
 	"nuclei_log4shell.jsonl":        {1, 1, map[importers.Severity]int{importers.Critical: 1}, 0},
 	"nuclei_securecodebox-io.jsonl": {22, 1, map[importers.Severity]int{importers.Info: 22}, 1},
 	"nuclei_json_export_array.json": {3, 2, map[importers.Severity]int{importers.High: 1, importers.Info: 1, importers.Low: 1}, 2},
+	// Pre-2.5 names (templateID, matched, matcher_name): jq -s 'map([.templateID,.matcher_name,.matched])|unique|length'.
+	"nuclei_v2_legacy_names.jsonl": {4, 2, map[importers.Severity]int{importers.Low: 1, importers.Info: 3}, 1},
 }
 
 func checkGolden(t *testing.T, rep *importers.Report, want golden) {
@@ -57,6 +59,8 @@ var spec = importertest.Spec{
 		`{"template-id": "x", "info": {"name": "cut`:                       false, // no host or matched-at seen yet
 		`{"template-id": "x", "info": {}, "host": "h", "extra": "cut here`: true,
 		`{"template-id": "x", "host": "h"}`:                                false,
+		`{"templateID": "x", "info": {}, "host": "h", "matched": "h:22"}`:  true, // before Nuclei 2.5
+		`{"templateID": "x", "host": "h"}`:                                 false,
 		`{"template-id": ["x"], "info": {}, "host": "h"}`:                  false,
 		`{"matches": []}`:                                                  false,
 		`[]`:                                                               false,

@@ -3,13 +3,17 @@
 //
 // # What is read
 //
+// Results of Nuclei before 2.5 name their fields templateID, matched, matcher_name,
+// extracted_results and curl_command; they are read as template-id, matched-at, matcher-name,
+// extracted-results and curl-command.
+//
 // Every result is a finding: template-id is the RuleID; info.name (with the matcher-name, when
 // the template has several matchers) the title; info.description and info.remediation the text;
 // info.reference the references; info.classification its CVEs (cve-id), CWEs (cwe-id) and CVSS
 // rating (cvss-metrics, cvss-score: the vector is kept as written, never scored here). The
-// evidence is what the result shows of the match: matcher-name, extracted-results, matched-line
-// and the curl command, cut to a few KiB; request and response bodies are not kept (they can be
-// megabytes and the curl command names the request).
+// evidence is what the result shows of the match: matcher-name, extracted-results, matched-line,
+// meta (the payload values used) and the curl command, cut to a few KiB; request and response
+// bodies are not kept (they can be megabytes and the curl command names the request).
 //
 // The asset is what was scanned, from host: a URL host ("https://example.com/…") gives a
 // web_application whose BaseURL is scheme://host[:port] (the result's ip is not kept: a CDN
@@ -44,9 +48,11 @@ package nuclei
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -79,12 +85,17 @@ func (*Parser) Detect(head []byte) bool {
 	if p[""] == "[" {
 		root = "/0"
 	}
-	if p[root] != "{" || p[root+"/template-id"] == "" || p[root+"/template-id"] == "{" || p[root+"/template-id"] == "[" {
+	id := root + "/template-id"
+	if _, ok := p[id]; !ok {
+		id = root + "/templateID" // before Nuclei 2.5
+	}
+	if p[root] != "{" || p[id] == "" || p[id] == "{" || p[id] == "[" {
 		return false
 	}
 	_, host := p[root+"/host"]
 	_, at := p[root+"/matched-at"]
-	return p[root+"/info"] == "{" && (host || at)
+	_, old := p[root+"/matched"]
+	return p[root+"/info"] == "{" && (host || at || old)
 }
 
 // Info implements importers.Describer.
@@ -94,7 +105,7 @@ func (*Parser) Info() importers.FormatInfo {
 		Title:       "Nuclei results (nuclei -jsonl, -json-export)",
 		Family:      "dast",
 		Versions:    []string{"2.x", "3.x"},
-		Detection:   "JSON Lines (or a JSON array) whose first object has a string template-id, an info object and a host or matched-at",
+		Detection:   "JSON Lines (or a JSON array) whose first object has a string template-id (templateID before 2.5), an info object and a host or matched-at (matched)",
 		Fingerprint: []string{"template-id", "matcher-name", "matched-at"},
 		Severity: map[string]importers.Severity{
 			"critical": importers.Critical, "high": importers.High, "medium": importers.Medium,
@@ -155,6 +166,28 @@ type nResult struct {
 	IP               string     `json:"ip"`
 	Timestamp        string     `json:"timestamp"`
 	CurlCommand      string     `json:"curl-command"`
+	// Meta holds the payload values a match used (a default-login template's username and
+	// password): two results that differ only there are one finding, and this tells which.
+	Meta map[string]any `json:"meta"`
+
+	// Nuclei before 2.5 wrote these names; a result holds either spelling, never both.
+	OldTemplateID       string     `json:"templateID"`
+	OldMatched          string     `json:"matched"`
+	OldMatcherName      string     `json:"matcher_name"`
+	OldExtractedResults stringList `json:"extracted_results"`
+	OldCurlCommand      string     `json:"curl_command"`
+}
+
+// normalise moves the pre-2.5 field names onto the current ones, so that a result reads (and
+// fingerprints) the same whichever Nuclei version wrote it.
+func (r *nResult) normalise() {
+	r.TemplateID = parseutil.FirstNonEmpty(r.TemplateID, r.OldTemplateID)
+	r.MatchedAt = parseutil.FirstNonEmpty(r.MatchedAt, r.OldMatched)
+	r.MatcherName = parseutil.FirstNonEmpty(r.MatcherName, r.OldMatcherName)
+	r.CurlCommand = parseutil.FirstNonEmpty(r.CurlCommand, r.OldCurlCommand)
+	if len(r.ExtractedResults) == 0 {
+		r.ExtractedResults = r.OldExtractedResults
+	}
 }
 
 // Parse implements importers.Parser.
@@ -170,6 +203,7 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 		if err != nil {
 			return err
 		}
+		res.normalise()
 		if strings.TrimSpace(res.TemplateID) == "" {
 			return w.ErrAt(at, "not a Nuclei result: no template-id")
 		}
@@ -348,6 +382,18 @@ func evidence(res *nResult) string {
 	}
 	for _, v := range res.MatchedLine {
 		parts = append(parts, "Matched line: "+parseutil.Truncate(v, maxEvidencePart))
+	}
+	if len(res.Meta) > 0 {
+		keys := make([]string, 0, len(res.Meta))
+		for k := range res.Meta {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		var kv []string
+		for _, k := range keys {
+			kv = append(kv, fmt.Sprintf("%s=%v", k, res.Meta[k]))
+		}
+		parts = append(parts, "Meta: "+parseutil.Truncate(strings.Join(kv, ", "), maxEvidencePart))
 	}
 	if res.CurlCommand != "" {
 		parts = append(parts, "Request: "+parseutil.Truncate(res.CurlCommand, maxEvidencePart))

@@ -112,3 +112,36 @@ func TestInfo(t *testing.T) {
 		t.Errorf("%+v", info)
 	}
 }
+
+// TestLegacyFieldNames: a result written by Nuclei before 2.5 (templateID, matched, matcher_name,
+// extracted_results, curl_command) reads as the same result written with today's names, so a
+// finding keeps its fingerprint across a Nuclei upgrade.
+func TestLegacyFieldNames(t *testing.T) {
+	legacy := `{"templateID":"tech-detect","info":{"name":"Tech","severity":"info"},"matcher_name":"nginx","host":"https://h.example","matched":"https://h.example/","extracted_results":["nginx/1.2"],"curl_command":"curl https://h.example/"}`
+	current := `{"template-id":"tech-detect","info":{"name":"Tech","severity":"info"},"matcher-name":"nginx","host":"https://h.example","matched-at":"https://h.example/","extracted-results":["nginx/1.2"],"curl-command":"curl https://h.example/"}`
+	old := importertest.MustParseString(t, New(), legacy).Findings
+	now := importertest.MustParseString(t, New(), current).Findings
+	if len(old) != 1 || len(now) != 1 {
+		t.Fatalf("findings %d and %d, want 1 and 1", len(old), len(now))
+	}
+	if old[0].Fingerprint != now[0].Fingerprint || old[0].Title != "Tech: nginx" || old[0].Evidence != now[0].Evidence ||
+		old[0].Location.URL != "https://h.example/" || !strings.Contains(old[0].Evidence, "Extracted: nginx/1.2") {
+		t.Errorf("legacy %+v\ncurrent %+v", old[0], now[0])
+	}
+}
+
+// TestMetaInEvidence: two results of a default-login template at one place are one finding, and
+// its evidence names both credential pairs (the result's meta), not just the first.
+func TestMetaInEvidence(t *testing.T) {
+	line := func(password string) string {
+		return `{"template-id":"ftp-default-credentials","info":{"name":"FTP default credentials","severity":"critical"},"host":"ftp.example","matched-at":"ftp.example:21","meta":{"username":"anonymous","password":"` + password + `"}}`
+	}
+	rep := importertest.MustParseString(t, New(), line("default")+"\n"+line("stingray")+"\n")
+	if len(rep.Findings) != 1 {
+		t.Fatalf("%d findings, want 1", len(rep.Findings))
+	}
+	ev := rep.Findings[0].Evidence
+	if !strings.Contains(ev, "Meta: password=default, username=anonymous") || !strings.Contains(ev, "password=stingray") {
+		t.Errorf("evidence %q", ev)
+	}
+}

@@ -29,6 +29,17 @@ var goldenFiles = map[string]golden{
 	"qualys_vm_scan_simple.xml":                 {7, 1, map[importers.Severity]int{importers.Info: 5, importers.Low: 1, importers.Medium: 1}, 2},
 	"qualys_vm_scan_two_hosts_common_issue.xml": {14, 2, map[importers.Severity]int{importers.Info: 11, importers.Low: 2, importers.Medium: 1}, 3},
 	"qualys_vm_scan_practices_cvss3.xml":        {3, 1, map[importers.Severity]int{importers.Critical: 2, importers.Medium: 1}, 2},
+	// Asset data report and host detection list: the distinct (IP, QID, PORT, PROTOCOL) of
+	// VULN_INFO (DETECTION) records, r.iter('HOST') × h.iter('VULN_INFO') with findtext.
+	// QID 6 is Ig (info), 38739 glossary level 3 on two hosts, 370876 level 4 (Fixed).
+	"qualys_asset_data_report_own.xml": {4, 2, map[importers.Severity]int{importers.Info: 1, importers.Medium: 2, importers.High: 1}, 1},
+	// Confirmed level 2, Potential level 5, Info level 3 (info); a second host, agent-tracked
+	// with no IP, whose one Info detection has no SEVERITY.
+	"qualys_host_detection_own.xml": {4, 2, map[importers.Severity]int{importers.Low: 1, importers.Critical: 1, importers.Info: 2}, 0},
+	// CSV: rows, python3 csv.DictReader; distinct (IP, QID, Port, Protocol). VM detections:
+	// levels 3 and 5 (Fixed), and an Ig row (info); PCI: Q_SEVERITY 3 and 2.
+	"qualys_vm_detections_own.csv": {3, 2, map[importers.Severity]int{importers.Medium: 1, importers.Critical: 1, importers.Info: 1}, 1},
+	"qualys_pci_own.csv":           {2, 1, map[importers.Severity]int{importers.Medium: 1, importers.Low: 1}, 0},
 	// One VULNERABILITY, QID 6 (glossary severity 1).
 	"qualys_was_scan_report.xml": {1, 1, map[importers.Severity]int{importers.Info: 1}, 0},
 }
@@ -55,17 +66,28 @@ var spec = importertest.Spec{
 		`<SCAN value="scan/1.2">`:             true,
 		`<SCAN>`:                              false, // some other tool's <SCAN>
 		`<WAS_SCAN_REPORT><HEADER>`:           true,
-		`<ASSET_DATA_REPORT>`:                 false,
+		`<ASSET_DATA_REPORT>`:                 true,
+		`<HOST_LIST_VM_DETECTION_OUTPUT>`:     true,
+		`<KNOWLEDGE_BASE_VULN_LIST_OUTPUT>`:   false,
 		`<NessusClientData_v2>`:               false,
 		`{"SCAN": {}}`:                        false,
-		`IP,QID,Title,Severity` + "\n1,2,3,4": false,
+		`IP,QID,Title,Severity` + "\n1,2,3,4": true, // a Qualys VM CSV export
+		`"IP","DNS","QID","Title"`:            true,
+		`IP,Title,Severity` + "\n1,2,3":       false,
 	},
 	Hostile: []importertest.Hostile{
 		{Name: "empty", In: "", Msg: "no root element"},
 		{Name: "json", In: `{"a":1}`, Msg: "text before the root"},
-		{Name: "csv", In: "IP,QID\n", Msg: "not an XML report"},
+		{Name: "csv without QID", In: "IP,Title\n10.0.0.1,t\n", Msg: "lacks the column(s) QID"},
+		{Name: "csv bad ip", In: "IP,QID\nx,1\n", Msg: "not an IP address", Line: 2},
+		{Name: "csv bad qid", In: "IP,QID\n10.0.0.1,x\n", Msg: "not a QID", Line: 2},
+		{Name: "csv bad port", In: "IP,QID,Port\n10.0.0.1,1,http\n", Msg: "not a number in 0..65535", Line: 2},
 		{Name: "other root", In: `<nmaprun/>`, Msg: "not <SCAN>"},
-		{Name: "asset data report", In: `<ASSET_DATA_REPORT/>`, Msg: "not supported"},
+		{Name: "knowledge base", In: `<KNOWLEDGE_BASE_VULN_LIST_OUTPUT/>`, Msg: "KnowledgeBase"},
+		{Name: "asset data: bad ip", In: `<ASSET_DATA_REPORT><HOST_LIST><HOST><IP>x</IP></HOST></HOST_LIST></ASSET_DATA_REPORT>`, Msg: "not an IP address"},
+		{Name: "detection: bad qid", In: `<HOST_LIST_VM_DETECTION_OUTPUT><RESPONSE><HOST_LIST><HOST><IP>10.0.0.1</IP><DETECTION_LIST><DETECTION><QID>x</QID></DETECTION></DETECTION_LIST></HOST></HOST_LIST></RESPONSE></HOST_LIST_VM_DETECTION_OUTPUT>`, Msg: "not a QID"},
+		{Name: "detection: no host name", In: `<HOST_LIST_VM_DETECTION_OUTPUT><RESPONSE><HOST_LIST><HOST><TRACKING_METHOD>IP</TRACKING_METHOD></HOST></HOST_LIST></RESPONSE></HOST_LIST_VM_DETECTION_OUTPUT>`, Msg: "names the host"},
+		{Name: "asset data: bad port", In: `<ASSET_DATA_REPORT><HOST_LIST><HOST><IP>10.0.0.1</IP><VULN_INFO_LIST><VULN_INFO><QID>6</QID><PORT>http</PORT></VULN_INFO></VULN_INFO_LIST></HOST></HOST_LIST></ASSET_DATA_REPORT>`, Msg: "not a port"},
 		{Name: "truncated", In: scan(vuln("80", "82054", "2"))[:120], Msg: "unexpected EOF"},
 		{Name: "entity", In: `<!DOCTYPE SCAN [<!ENTITY x "y">]><SCAN value="scan/1">&x;</SCAN>`, Msg: "entity"},
 		{Name: "billion laughs", In: `<!DOCTYPE SCAN [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]><SCAN>&lol2;</SCAN>`, Msg: "entity"},

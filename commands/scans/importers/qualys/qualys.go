@@ -14,6 +14,26 @@
 // scores (Qualys writes no vectors in this format). The port and protocol come from the CAT.
 // Records of a CAT with a port are the host's services too.
 //
+// # Asset data reports and host detection lists
+//
+// An asset data report (<ASSET_DATA_REPORT>, asset_data_report.dtd) lists HOST_LIST/HOST, each
+// with VULN_INFO_LIST/VULN_INFO records (QID, TYPE Vuln, Practice or Ig, PORT, PROTOCOL, RESULT,
+// VULN_STATUS) described by the GLOSSARY's VULN_DETAILS (TITLE, SEVERITY, THREAT, IMPACT,
+// SOLUTION, CVE_ID_LIST, VENDOR_REFERENCE_LIST, CVSS_SCORE and CVSS3_SCORE "score (vector)").
+// The host detection list of the VM API (<HOST_LIST_VM_DETECTION_OUTPUT>) lists
+// RESPONSE/HOST_LIST/HOST with DETECTION_LIST/DETECTION records (QID, TYPE Confirmed, Potential
+// or Info, SEVERITY, PORT, PROTOCOL, RESULTS, STATUS) and no descriptions: its findings are
+// titled "Qualys QID n". Each record is a finding on the host asset of its IP (DNS and NETBIOS
+// as hostnames, OPERATING_SYSTEM or OS as OS); information gathered (Ig, Info) is info; a
+// record whose status is Fixed is marked resolved. A KnowledgeBase export lists QIDs, not
+// findings, and is refused.
+//
+// # CSV exports
+//
+// The VM detections CSV and the PCI CSV (a header naming IP and QID, then one row per QID on a
+// host) are read as the host detection list is, the row carrying the title, threat, impact,
+// solution, CVEs and CVSS base scores; see parseCSV for the columns.
+//
 // # WAS scan reports
 //
 // Each RESULTS/VULNERABILITY_LIST/VULNERABILITY and SENSITIVE_CONTENT_LIST/SENSITIVE_CONTENT is a
@@ -31,8 +51,8 @@
 //
 // # Fingerprints
 //
-// A VM finding's fingerprint is the hex SHA-256 of the JSON array ["qualys/v1", IP, QID, port,
-// protocol]; a WAS finding's is that of ["qualys-was/v1", web application base URL, QID, URL,
+// A VM finding's fingerprint (scan report, asset data report or host detection list alike) is
+// the hex SHA-256 of the JSON array ["qualys/v1", IP, QID, port, protocol]; a WAS finding's is that of ["qualys-was/v1", web application base URL, QID, URL,
 // parameter]. Two records with one fingerprint merge into one finding.
 //
 // # Safety
@@ -54,6 +74,7 @@ import (
 	"time"
 
 	"github.com/socplatform/soc/commands/scans/importers"
+	"github.com/socplatform/soc/commands/scans/importers/internal/csvscan"
 	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
 	"github.com/socplatform/soc/commands/scans/importers/internal/xmlscan"
 )
@@ -69,16 +90,19 @@ func New() importers.Parser { return parser{} }
 func (parser) Format() string { return format }
 
 // Detect reports whether head is a Qualys VM scan report (a <SCAN> root whose value is
-// "scan/…", or that names scan-1.dtd) or a Qualys WAS scan report (<WAS_SCAN_REPORT>).
+// "scan/…", or that names scan-1.dtd), an asset data report (<ASSET_DATA_REPORT>), a host
+// detection list (<HOST_LIST_VM_DETECTION_OUTPUT>) or a Qualys WAS scan report
+// (<WAS_SCAN_REPORT>); or a CSV export whose header names IP and QID.
 func (parser) Detect(head []byte) bool {
 	se, ok := xmlscan.RootElement(head)
 	if !ok {
-		return false
+		h := csvscan.Header(head, 2)
+		return h != nil && csvscan.HasColumns(h, csvRequired...)
 	}
 	switch se.Name.Local {
 	case "SCAN":
 		return strings.HasPrefix(xmlscan.Attr(se, "value"), "scan/") || strings.Contains(string(head[:min(len(head), 1024)]), "scan-1.dtd")
-	case "WAS_SCAN_REPORT":
+	case "WAS_SCAN_REPORT", "ASSET_DATA_REPORT", "HOST_LIST_VM_DETECTION_OUTPUT":
 		return true
 	}
 	return false
@@ -88,10 +112,10 @@ func (parser) Detect(head []byte) bool {
 func (parser) Info() importers.FormatInfo {
 	return importers.FormatInfo{
 		Name:      format,
-		Title:     "Qualys VM scan report XML (scan-1.dtd) and Qualys WAS scan report XML",
+		Title:     "Qualys VM scan report, asset data report and host detection list XML, VM detections CSV, and Qualys WAS scan report XML",
 		Family:    "infrastructure",
-		Versions:  []string{"scan-1.dtd", "WAS scan report"},
-		Detection: `XML whose root is <SCAN value="scan/…"> (or that names scan-1.dtd), or <WAS_SCAN_REPORT>`,
+		Versions:  []string{"scan-1.dtd", "asset_data_report.dtd", "host detection list (HOST_LIST_VM_DETECTION_OUTPUT)", "WAS scan report", "VM detections CSV and PCI CSV"},
+		Detection: `XML whose root is <SCAN value="scan/…"> (or that names scan-1.dtd), <ASSET_DATA_REPORT>, <HOST_LIST_VM_DETECTION_OUTPUT> or <WAS_SCAN_REPORT>; CSV whose header names IP and QID`,
 		Fingerprint: []string{"VM: IP", "QID", "port", "protocol",
 			"WAS: web application base URL", "QID", "URL", "parameter"},
 		Severity: map[string]importers.Severity{
@@ -99,18 +123,14 @@ func (parser) Info() importers.FormatInfo {
 		},
 		Notes: "Information gathered and services (INFO, SERVICE records) are imported as info whatever their Qualys severity. " +
 			"WAS findings marked IGNORED are suppressed (FALSE_POSITIVE: false positive, NOT_APPLICABLE: not affected, else accepted). " +
-			"The DTD Qualys names is never fetched; DTDs declaring entities are refused. Asset data and host detection list reports are not supported.",
+			"Asset data reports and host detection lists give the same fingerprints as scan reports; a detection whose status is Fixed is resolved. " +
+			"The DTD Qualys names is never fetched; DTDs declaring entities are refused. KnowledgeBase exports (no findings) are refused.",
 	}
 }
 
 // Parse implements importers.Parser.
 func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error) {
-	return xmlscan.Report(ctx, r, format, notXML, parseXML)
-}
-
-// notXML refuses what is not XML: Qualys has CSV exports, but not of these reports' content.
-func notXML(context.Context, io.Reader) (*importers.Report, error) {
-	return nil, &importers.ParseError{Format: format, Offset: 0, Msg: "not an XML report (export the scan as XML)"}
+	return xmlscan.Report(ctx, r, format, parseCSV, parseXML)
 }
 
 func parseXML(s *xmlscan.Scanner, root xml.StartElement) (*importers.Report, error) {
@@ -127,10 +147,22 @@ func parseXML(s *xmlscan.Scanner, root xml.StartElement) (*importers.Report, err
 			return nil, err
 		}
 		return b.report(), nil
-	case "ASSET_DATA_REPORT", "HOST_LIST_VM_DETECTION_OUTPUT":
-		return nil, s.Errorf("Qualys <%s> is not supported: export the scan results as a scan report (XML)", root.Name.Local)
+	case "ASSET_DATA_REPORT":
+		b := newDetectionBuilder("Qualys VM")
+		if err := b.assetData(s); err != nil {
+			return nil, err
+		}
+		return b.report(), nil
+	case "HOST_LIST_VM_DETECTION_OUTPUT":
+		b := newDetectionBuilder("Qualys VM")
+		if err := b.hostDetections(s); err != nil {
+			return nil, err
+		}
+		return b.report(), nil
+	case "KNOWLEDGE_BASE_VULN_LIST_OUTPUT":
+		return nil, s.Errorf("a Qualys KnowledgeBase lists QIDs, not findings: export a scan report, an asset data report or the host detection list")
 	}
-	return nil, s.Errorf("document element is <%s>, not <SCAN> or <WAS_SCAN_REPORT>", root.Name.Local)
+	return nil, s.Errorf("document element is <%s>, not <SCAN>, <ASSET_DATA_REPORT>, <HOST_LIST_VM_DETECTION_OUTPUT> or <WAS_SCAN_REPORT>", root.Name.Local)
 }
 
 type vmBuilder struct {

@@ -117,3 +117,98 @@ func TestDTDNotFetched(t *testing.T) {
 		t.Errorf("assets %+v", rep.Assets)
 	}
 }
+
+// TestAssetDataAndDetections: an asset data report's records take their title, severity, text,
+// CVEs and scores from the glossary; information gathered is info; Fixed is resolved; and the
+// fingerprint is a scan report's for the same host, QID, port and protocol, so a team may switch
+// exports without reopening findings. The host detection list reads the same way.
+func TestAssetDataAndDetections(t *testing.T) {
+	rep := importertest.ParseFile(t, New(), importertest.File(t, format, "qualys_asset_data_report_own.xml"))
+	a := rep.Assets[0]
+	if a.Key != "host:192.0.2.20" || !slices.Equal(a.Hostnames, []string{"web1.example.com", "WEB1"}) || a.OS != "Ubuntu Linux 22.04" || len(a.Services) != 1 {
+		t.Errorf("asset %+v", a)
+	}
+	byQID := map[string]importers.Finding{}
+	for _, f := range rep.Findings {
+		if f.AssetKey == a.Key {
+			byQID[f.RuleID] = f
+		}
+	}
+	ssh := byQID["38739"]
+	if ssh.Title != "Deprecated SSH Cryptographic Settings" || ssh.Severity != importers.Medium || ssh.Location.Port != 22 || ssh.Location.Protocol != "tcp" ||
+		ssh.Description == "" || ssh.Remediation != "Disable the weak ciphers." || !strings.Contains(ssh.Evidence, "3des-cbc") {
+		t.Errorf("ssh finding %+v", ssh)
+	}
+	// The v2 vector is kept; the v3 one lacks its CVSS:3.x/ prefix, so only its score is.
+	if len(ssh.CVSS) != 2 || ssh.CVSS[0].Vector != "AV:N/AC:M/Au:N/C:P/I:N/A:N" || *ssh.CVSS[0].Score != 4.3 || ssh.CVSS[1].Vector != "" || *ssh.CVSS[1].Score != 5.9 {
+		t.Errorf("CVSS %+v", ssh.CVSS)
+	}
+	if want := parseutil.FingerprintJSON("qualys/v1", "192.0.2.20", "38739", "22", "tcp"); ssh.Fingerprint != want {
+		t.Errorf("fingerprint %s, want the scan report's %s", ssh.Fingerprint, want)
+	}
+	if f := byQID["6"]; f.Severity != importers.Info || f.Description != "The host's name as DNS gives it." {
+		t.Errorf("information gathered %+v", f)
+	}
+	if f := byQID["370876"]; f.Suppressed == nil || f.Suppressed.Kind != importers.SuppressedResolved || !slices.Equal(f.CVEs, []string{"CVE-2018-8930"}) {
+		t.Errorf("fixed finding %+v", f)
+	}
+
+	rep = importertest.ParseFile(t, New(), importertest.File(t, format, "qualys_host_detection_own.xml"))
+	if rep.StartedAt.IsZero() || rep.Assets[0].OS != "Windows Server 2019" {
+		t.Errorf("started %v, asset %+v", rep.StartedAt, rep.Assets[0])
+	}
+	// An agent-tracked host without an IP is known by its DNS name; an Info detection without
+	// a SEVERITY is info without a warning.
+	if a := rep.Assets[1]; a.Key != "host:laptop7.example.com" || len(a.IPs) != 0 || !slices.Equal(a.Hostnames, []string{"Laptop7.example.com"}) {
+		t.Errorf("agent host %+v", a)
+	}
+	if len(rep.Warnings) != 0 {
+		t.Errorf("warnings %q", rep.Warnings)
+	}
+	for _, f := range rep.Findings {
+		switch f.RuleID {
+		case "90043":
+			if f.Title != "Qualys QID 90043" || f.Severity != importers.Low || f.Location.Port != 445 || f.Evidence != "SMB signing: disabled" {
+				t.Errorf("confirmed %+v", f)
+			}
+		case "105500":
+			if f.Severity != importers.Critical || f.Suppressed == nil || f.Suppressed.Kind != importers.SuppressedResolved {
+				t.Errorf("potential, fixed %+v", f)
+			}
+		case "45038":
+			if f.Severity != importers.Info || f.ScannerSeverity != "3" {
+				t.Errorf("information %+v", f)
+			}
+		}
+	}
+}
+
+// TestCSVExports: the VM detections CSV reads as the XML reports do (same fingerprint, Fixed
+// resolved, Ig info, CVSS "score (vector)"); the PCI CSV takes its level from Q_SEVERITY, its
+// SEVERITY being a word.
+func TestCSVExports(t *testing.T) {
+	rep := importertest.ParseFile(t, New(), importertest.File(t, format, "qualys_vm_detections_own.csv"))
+	a := rep.Assets[0]
+	if a.Key != "host:192.0.2.40" || !slices.Equal(a.Hostnames, []string{"app1.example.com", "APP1"}) || a.OS != "Ubuntu 22.04" {
+		t.Errorf("asset %+v", a)
+	}
+	ssh := rep.Findings[0]
+	if ssh.Title != "Deprecated SSH Cryptographic Settings" || ssh.Severity != importers.Medium || ssh.Location.Port != 22 ||
+		ssh.Fingerprint != parseutil.FingerprintJSON("qualys/v1", "192.0.2.40", "38739", "22", "tcp") ||
+		ssh.Evidence != "cipher 3des-cbc" || ssh.Remediation != "Disable the weak ciphers." || len(ssh.CVSS) != 2 || *ssh.CVSS[1].Score != 5.9 {
+		t.Errorf("ssh finding %+v", ssh)
+	}
+	eol := rep.Findings[1]
+	if eol.Severity != importers.Critical || eol.Suppressed == nil || eol.Suppressed.Kind != importers.SuppressedResolved ||
+		!slices.Equal(eol.CVEs, []string{"CVE-2023-0001", "CVE-2023-0002"}) {
+		t.Errorf("fixed finding %+v", eol)
+	}
+	if ig := rep.Findings[2]; ig.Severity != importers.Info || ig.Description != "Scan duration." {
+		t.Errorf("information gathered %+v", ig)
+	}
+	pci := importertest.ParseFile(t, New(), importertest.File(t, format, "qualys_pci_own.csv"))
+	if f := pci.Findings[0]; f.Title != "Web Server Stopped Responding" || f.Severity != importers.Medium || f.ScannerSeverity != "3" ||
+		f.Evidence != "No response after 4 requests." || pci.Assets[0].OS != "Linux 2.x" {
+		t.Errorf("PCI finding %+v", f)
+	}
+}

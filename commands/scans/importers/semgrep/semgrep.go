@@ -52,6 +52,7 @@ import (
 	"github.com/socplatform/soc/commands/scans/importers/internal/codescan"
 	"github.com/socplatform/soc/commands/scans/importers/internal/jsonguard"
 	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
+	"github.com/socplatform/soc/commands/scans/importers/internal/readguard"
 )
 
 const formatName = "semgrep"
@@ -74,7 +75,8 @@ func (*Parser) Format() string { return formatName }
 
 // Detect reports whether head is the start of a Semgrep JSON report: an object whose results
 // array starts with an object holding check_id, or an empty results array beside Semgrep's
-// paths or version members (and none of Bandit's metrics or generated_at).
+// paths or version members (and none of Bandit's metrics or generated_at). Semgrep 0.x wrote an
+// empty scan as exactly {"results": [], "errors": []}: that whole document is claimed too.
 func (*Parser) Detect(head []byte) bool {
 	p := jsonguard.HeadPaths(head)
 	if p[""] != "{" || p["/results"] != "[" {
@@ -91,7 +93,14 @@ func (*Parser) Detect(head []byte) bool {
 	}
 	_, paths := p["/paths"]
 	_, version := p["/version"]
-	return p["/errors"] == "[" && (paths || version)
+	return p["/errors"] == "[" && (paths || version || emptyScan(head, p))
+}
+
+// emptyScan reports whether head is the whole of Semgrep 0.x's empty report: an object of an
+// empty results array and an empty errors array, nothing else.
+func emptyScan(head []byte, p map[string]string) bool {
+	_, anyError := p["/errors/0"]
+	return len(p) == 3 && !anyError && json.Valid(readguard.TrimBOM(head))
 }
 
 // Info implements importers.Describer.
@@ -101,7 +110,7 @@ func (*Parser) Info() importers.FormatInfo {
 		Title:     "Semgrep JSON (semgrep --json)",
 		Family:    "sast",
 		Versions:  []string{"0.x", "1.x"},
-		Detection: "a JSON object whose results array starts with an object holding check_id, or an empty results array beside errors and paths or version",
+		Detection: "a JSON object whose results array starts with an object holding check_id, or an empty results array beside errors and paths or version, or exactly {\"results\": [], \"errors\": []}",
 		Fingerprint: []string{"check_id", "path",
 			"extra.fingerprint, else a digest of extra.lines (when Semgrep wrote \"requires login\"), else of the message and metavariables; never the line number",
 			"occurrence index of a repeated identity"},
@@ -112,6 +121,7 @@ func (*Parser) Info() importers.FormatInfo {
 		},
 		Notes: "One repository asset per report (Semgrep JSON names no repository: weak identity, target \"semgrep\" with hint tool_path). " +
 			"extra.is_ignored (nosemgrep) marks the finding suppressed as a false positive. errors[] become warnings. " +
+			"The API export of Semgrep Supply Chain findings (vulns[]) is not this format and is refused. " +
 			"Dataflow traces are kept as evidence (at most " + strconv.Itoa(maxTraceVars) + " intermediate variables).",
 	}
 }
@@ -215,6 +225,7 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 	var warnings codescan.Warnings
 	tolerant := jsonguard.Tolerant{Required: []string{"check_id", "path", "extra.fingerprint", "extra.lines"}, Warn: warnings.Add}
 	var fps parseutil.Occurrences
+	supplyChain := false
 	err = codescan.Results(w, "Semgrep JSON", tolerant, func(res sResult) {
 		out.Findings = append(out.Findings, finding(&res, &fps))
 	}, func(key string) error {
@@ -227,9 +238,15 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 			v, err := w.Str()
 			out.ScannerVersion = v
 			return err
+		case "vulns":
+			supplyChain = true
 		}
 		return w.Skip()
 	})
+	if err != nil && supplyChain {
+		return nil, w.ErrAt(jsonguard.Pos{}, "a Semgrep Supply Chain findings export (the web API's vulns[]), not "+
+			"semgrep --json output: import the JSON of the scan (semgrep ci --json or semgrep scan --json)")
+	}
 	if err != nil {
 		return nil, err
 	}

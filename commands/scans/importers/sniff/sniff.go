@@ -174,25 +174,35 @@ var signatures = map[string][]string{
 	"zap":  {"OWASPZAPReport", "@version", "@generated", "@programName", "site", "insights"},
 	"nmap": {"nmaprun"},
 	"nuclei": {"template-id", "template", "template-url", "template-path", "matched-at", "matcher-name", "matcher-status",
-		"extracted-results", "curl-command", "matched-line"},
-	"qualys":         {"SCAN", "WAS_SCAN_REPORT", "ASSET_DATA_REPORT", "HOST_LIST_VM_DETECTION_OUTPUT"},
-	"trivy-operator": {"apiVersion", "kind", "metadata", "report", "items"},
+		"extracted-results", "curl-command", "matched-line",
+		// before Nuclei 2.5
+		"templateID", "matched", "matcher_name", "extracted_results", "curl_command"},
+	"qualys": {"SCAN", "WAS_SCAN_REPORT", "ASSET_DATA_REPORT", "HOST_LIST_VM_DETECTION_OUTPUT",
+		// the VM detections and PCI CSV exports
+		"QID", "Vuln Status", "NetBIOS", "Tracking Method", "IP Status", "CVE ID", "CVSS3 Base", "Threat", "Solution",
+		"VULN TITLE", "Q_SEVERITY", "CVEID", "OPERATING SYSTEM"},
+	// A dump of every report keeps them under the resource type names.
+	"trivy-operator": {"apiVersion", "kind", "metadata", "report", "items", "vulnerabilityreports.aquasecurity.github.io",
+		"configauditreports.aquasecurity.github.io", "exposedsecretreports.aquasecurity.github.io",
+		"rbacassessmentreports.aquasecurity.github.io", "infraassessmentreports.aquasecurity.github.io",
+		"clusterconfigauditreports.aquasecurity.github.io", "clusterrbacassessmentreports.aquasecurity.github.io",
+		"clusterinfraassessmentreports.aquasecurity.github.io", "clustercompliancereports.aquasecurity.github.io"},
 	"kics": {"kics_version", "queries", "files_scanned", "files_parsed", "files_failed_to_scan", "queries_total",
 		"queries_failed_to_execute", "severity_counters", "total_counter", "paths", "scan_id", "lines_scanned"},
 	"sonarqube": {"issues", "hotspots", "paging", "components", "rules", "users", "facets", "total", "p", "ps", "effortTotal"},
 	"checkmarx": {"CxXMLResults"},
 
 	"burp":     {"issues"},
-	"veracode": {"detailedreport"},
+	"veracode": {"detailedreport", "_embedded", "_links", "page", "issue_id", "scan_type", "context_guid", "finding_status", "finding_details"},
 	"acunetix": {"ScanGroup", "acunetix-360"},
 	// Not "Target": Trivy's old array reports have Target and Vulnerabilities too.
 	"acunetix360": {"Generated", "Vulnerabilities"},
 	"govulncheck": {"config", "progress", "osv", "finding", "protocol_version", "scanner_name", "scanner_version",
-		"db", "db_last_modified", "go_version", "scan_level", "scan_mode", "SBOM"},
+		"db", "db_last_modified", "go_version", "scan_level", "scan_mode", "SBOM", "Calls", "Imports", "Requires", "Modules", "Vulns"},
 	"npm-audit":      {"auditReportVersion", "vulnerabilities", "advisories", "actions", "muted"},
 	"pip-audit":      {"dependencies", "fixes", "vulns", "skip_reason", "name", "version"},
-	"github":         {"action", "alert", "repository", "sender", "organization", "installation", "number", "state", "security_advisory", "security_vulnerability", "dependency", "most_recent_instance", "rule", "tool", "dismissed_reason", "html_url"},
-	"aws-inspector2": {"findings", "nextToken", "findingArn", "awsAccountId", "inspectorScore", "packageVulnerabilityDetails"},
+	"github":         {"action", "alert", "repository", "sender", "organization", "installation", "number", "state", "security_advisory", "security_vulnerability", "dependency", "most_recent_instance", "rule", "tool", "dismissed_reason", "html_url", "data", "vulnerabilityAlerts"},
+	"aws-inspector2": append([]string{"findings", "nextToken", "findingArn", "awsAccountId", "inspectorScore", "packageVulnerabilityDetails"}, eventBridge...),
 	"generic": {"findings", "type", "name", "version", "description", "static_tool", "dynamic_tool", "Date", "Title", "CweId", "Url", "Severity", "Description", "Mitigation", "Impact", "References",
 		"Active", "Verified", "FalsePositive", "Duplicate"},
 	"semgrep": {"results", "errors", "paths", "version", "interfile_languages_used", "skipped_rules"},
@@ -205,14 +215,19 @@ var signatures = map[string][]string{
 		"platform", "scanResult", "remediation"},
 	"osv-scanner":      {"results", "experimental_config"},
 	"dependency-check": {"analysis", "scanInfo", "projectInfo", "dependencies", "reportSchema"},
-	"asff": {"Findings", "NextToken", "SchemaVersion", "ProductArn", "GeneratorId", "AwsAccountId", "Types", "Resources",
+	// "findings" too: boto3 scripts write get-findings' member in lower case.
+	"asff": append([]string{"Findings", "findings", "NextToken", "SchemaVersion", "ProductArn", "GeneratorId", "AwsAccountId", "Types", "Resources",
 		"Severity", "Title", "Description", "ProductName", "CompanyName", "Region", "RecordState", "Workflow", "Compliance",
-		"FirstObservedAt", "CreatedAt", "UpdatedAt", "Remediation", "Id"},
+		"FirstObservedAt", "CreatedAt", "UpdatedAt", "Remediation", "Id"}, eventBridge...),
 }
+
+// eventBridge are the members of an EventBridge event, in which Security Hub and Inspector hand
+// findings to a rule's target (detail.findings, detail).
+var eventBridge = []string{"version", "id", "detail-type", "source", "account", "time", "region", "resources", "detail"}
 
 // xmlOnly are the formats that only come as XML: a JSON key or CSV column sharing one of their
 // names ("issues") is a coincidence, not a resemblance.
-var xmlOnly = map[string]bool{"burp": true, "veracode": true, "acunetix": true, "checkmarx": true, "qualys": true, "nmap": true}
+var xmlOnly = map[string]bool{"burp": true, "acunetix": true, "checkmarx": true, "nmap": true}
 
 // Match is a supported format a shape resembles, with the names they share.
 type Match struct {
@@ -231,13 +246,18 @@ func Resembles(s Shape) []Match {
 		var shared []string
 		exact := 0
 		for _, n := range s.Names {
+			// A name counts once, even where the signature has it in two cases (ASFF's
+			// "Findings" and "findings").
+			match, same := false, false
 			for _, want := range sig {
-				if strings.EqualFold(n, want) {
-					shared = append(shared, n)
-					if n == want {
-						exact++
-					}
-				}
+				match = match || strings.EqualFold(n, want)
+				same = same || n == want
+			}
+			if match {
+				shared = append(shared, n)
+			}
+			if same {
+				exact++
 			}
 		}
 		if len(shared) > 0 {

@@ -28,6 +28,9 @@ func TestExplain(t *testing.T) {
 		{`{"kics_version": "v1", "queries": 3}`,
 			`the file is a JSON object with the keys "kics_version", "queries"; it resembles kics (shares kics_version, queries)`},
 		{`<CxXMLResults>`, `the file is an XML document with the root element <CxXMLResults>; it resembles checkmarx (shares CxXMLResults)`},
+		// A Veracode findings API page cut before its first finding's scan_type.
+		{`{"_embedded": {"findings": [{"description": "d`,
+			`the file is a JSON object with the keys "_embedded"; it resembles veracode (shares _embedded)`},
 		// A Nessus CSV exported without the Host and Name columns.
 		{"Plugin ID,CVE,Risk,Protocol,Port\r\n1,,None,tcp,0\r\n",
 			`the file is a CSV file with the columns "Plugin ID", "CVE", "Risk", "Protocol", "Port"; it resembles nessus (shares Plugin ID, CVE, Risk, Protocol, Port)`},

@@ -34,6 +34,7 @@ var spec = importertest.Spec{
 		{Name: "not an object", In: `"x"`, Msg: "expected an object", Line: 1},
 		{Name: "no projects", In: `[]`, Msg: "empty array of projects", Line: 1},
 		{Name: "no vulnerabilities", In: "[\n{\"ok\": true}]", Msg: "no vulnerabilities", Line: 2},
+		{Name: "Snyk Code SARIF", In: "{\"$schema\": \"https://json.schemastore.org/sarif-2.1.0.json\", \"version\": \"2.1.0\",\n\"runs\": []}", Msg: "import it as sarif", Line: 1},
 		{Name: "snyk error", In: "{\"ok\": false,\n \"error\": \"Could not detect supported target files\", \"path\": \".\"}", Msg: "Could not detect supported target files", Line: 1},
 		{Name: "truncated", In: "{\"vulnerabilities\": [\n{\"id\": \"SNYK-1\"", Msg: "end of input", Line: 2},
 		{Name: "syntax", In: "{\"vulnerabilities\": [\n\n{\"id\" 1}]}", Msg: "invalid character", Line: 3},

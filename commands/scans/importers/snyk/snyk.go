@@ -174,6 +174,7 @@ type sProject struct {
 	vulns                                                                             []sVuln
 	status                                                                            []status
 	sawVulns                                                                          bool
+	sawRuns                                                                           bool // a SARIF log (Snyk Code), not this format
 	start                                                                             jsonguard.Pos
 }
 
@@ -241,6 +242,8 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 		case pr.Error != "":
 			warnings = append(warnings, fmt.Sprintf("line %d: a project Snyk could not test: %s", pr.start.Line, pr.Error))
 			failed = pr
+		case pr.sawRuns:
+			return nil, w.ErrAt(pr.start, "not a Snyk JSON report: a SARIF log (snyk code test --json writes SARIF); import it as sarif")
 		default:
 			return nil, w.ErrAt(pr.start, "not a Snyk JSON report: no vulnerabilities array")
 		}
@@ -270,6 +273,9 @@ func projectMember(w *jsonguard.Walker, key, what string, pr *sProject, t jsongu
 	}
 	var err error
 	switch key {
+	case "runs":
+		pr.sawRuns = true
+		return w.Skip()
 	case "vulnerabilities":
 		pr.sawVulns = true
 		return jsonguard.Each(w, what+"vulnerabilities", t, keep(open))

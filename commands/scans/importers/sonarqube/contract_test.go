@@ -41,6 +41,15 @@ var goldenFiles = map[string]golden{
 		assets: 1, findings: 4, sev: map[importers.Severity]int{importers.High: 3, importers.Medium: 1}, suppressed: 2,
 		target: "acme:webshop", warning: "1 BUG issues without a SECURITY impact not imported",
 	},
+	// sonar-report's --save-report-json shape (our own sample): rules an object, issues untyped,
+	// components bare paths. jq -c '[(.issues|length), ([.issues[].severity]|group_by(.)|
+	// map({(.[0]):length})|add), .sonarComponent]' → [3,{"BLOCKER":1,"HIGH":1,"MINOR":1},"acme:billing"]:
+	// all three imported (sonar-report exports only security issues), HIGH (newer sonar-report's
+	// impact word) → high.
+	"sonarqube_sonar_report_export.json": {
+		assets: 1, findings: 3, sev: map[importers.Severity]int{importers.Critical: 1, importers.High: 1, importers.Low: 1},
+		target: "acme:billing",
+	},
 }
 
 func checkGolden(t *testing.T, rep *importers.Report, want golden) {
@@ -68,10 +77,12 @@ var spec = importertest.Spec{
 	Positioned: true,
 	Golden:     importertest.Golden(importertest.Table(goldenFiles, checkGolden)),
 	Detect: map[string]bool{
-		`{"issues": [{"key": "k", "rule": "java:S1", "component": "p:f"}]}`:                                    true,
-		`[{"paging": {"pageIndex": 1}, "issues": [{"key": "k", "rule": "r", "component": "c", "message": "cut`: true,
-		`{"hotspots": [{"key": "k", "component": "c", "vulnerabilityProbability": "HIGH"}]}`:                   true,
-		`{"paging": {"pageIndex": 1, "pageSize": 100, "total": 0}, "issues": []}`:                              true,
+		`{"issues": [{"key": "k", "rule": "java:S1", "component": "p:f"}]}`:                                                          true,
+		`[{"paging": {"pageIndex": 1}, "issues": [{"key": "k", "rule": "r", "component": "c", "message": "cut`:                       true,
+		`{"hotspots": [{"key": "k", "component": "c", "vulnerabilityProbability": "HIGH"}]}`:                                         true,
+		`{"paging": {"pageIndex": 1, "pageSize": 100, "total": 0}, "issues": []}`:                                                    true,
+		`{"date": "x", "projectName": "p", "sonarBaseURL": "https://s", "sonarComponent": "p", "rules": {"py:S1": {"htmlDesc": "cut`: true,
+		`{"sonarBaseURL": "https://s", "sonarComponent": {}}`:                                                                        false,
 		`{"issues": []}`:                                false,
 		`{"issues": [{"key": "k"}]}`:                    false,
 		`{"hotspots": [{"key": "k"}]}`:                  false,
@@ -83,6 +94,8 @@ var spec = importertest.Spec{
 		{Name: "empty", In: ``, Msg: "end of input", Line: 1},
 		{Name: "not an object", In: `"x"`, Msg: "expected an object", Line: 1},
 		{Name: "no issues", In: `{"paging": {}}`, Msg: "no issues or hotspots", Line: 1},
+		{Name: "sonar-report HTML", In: "<!DOCTYPE html>\n<html><body>", Msg: "not its HTML report", Line: 1},
+		{Name: "zip archive", In: "PK\x03\x04\x14\x00", Msg: "ZIP archive", Line: 1},
 		{Name: "array of strings", In: `["x"]`, Msg: "expected an object", Line: 1},
 		{Name: "truncated", In: "{\"issues\": [\n{\"key\": \"k", Msg: "end of input", Line: 2},
 		{Name: "syntax", In: "{\"issues\": [\n\n{\"key\" 1}]}", Msg: "invalid character", Line: 3},

@@ -6,8 +6,17 @@
 //
 // A page is an object with issues[] (issues search) or hotspots[] (hotspots search), beside
 // components[] and rules[]; a JSON array of such pages (what export scripts write when they
-// concatenate the pages of one search) is read as one report. A bare array of issues is not
-// accepted: no exporter writing one was found, and a page always names its issues member.
+// concatenate the pages of one search) is read as one report. A bare array of issues (or of
+// hotspots: what `jq .issues` of a page, or a client gathering the pages' issues, writes) is
+// read when named with the format, but not detected: its elements alone do not say SonarQube.
+//
+// The JSON that sonar-report (the community exporter many pipelines run after an analysis,
+// `sonar-report --save-report-json`) writes is read too: an object with sonarBaseURL,
+// sonarComponent, projectName, rules as an object keyed by rule key ({name, htmlDesc,
+// severity}) and issues[] of {rule, severity, status, component (the file path), line, message,
+// key}. sonar-report only exports security issues (vulnerabilities and, unless told not to,
+// hotspots, listed in hotspotKeys) and writes no type, so every issue of it is imported; its
+// project is sonarComponent (else projectName).
 //
 // Which issues become findings: VULNERABILITY and SECURITY_HOTSPOT issues and every hotspot of
 // the hotspots search; a BUG or CODE_SMELL only when its impacts[] (SonarQube 10.2+) name the
@@ -25,7 +34,8 @@
 //
 // Severity: the severity of the SECURITY impact when the issue has one (BLOCKER critical, HIGH
 // high, MEDIUM medium, LOW low, INFO info); else the issue severity (BLOCKER critical, CRITICAL
-// high, MAJOR medium, MINOR low, INFO info); a hotspot's vulnerabilityProbability HIGH, MEDIUM,
+// high, MAJOR medium, MINOR low, INFO info; the impact words HIGH, MEDIUM, LOW, which newer
+// sonar-report versions write there, map as for an impact); a hotspot's vulnerabilityProbability HIGH, MEDIUM,
 // LOW maps to high, medium, low. ScannerSeverity keeps SonarQube's word.
 //
 // Suppressions: resolution FALSE-POSITIVE is false_positive, WONTFIX (and issueStatus ACCEPTED)
@@ -49,6 +59,7 @@
 package sonarqube
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -102,16 +113,20 @@ func (*Parser) Info() importers.FormatInfo {
 		Name:     formatName,
 		Title:    "SonarQube issues and security hotspots (web API JSON: api/issues/search, api/hotspots/search)",
 		Family:   "sast",
-		Versions: []string{"SonarQube 7.x–10.x", "SonarCloud"},
+		Versions: []string{"SonarQube 7.x–10.x", "SonarCloud", "sonar-report JSON (--save-report-json)"},
 		Detection: "a JSON object (or an array of them) with an issues array whose first element has key, rule " +
-			"and component, or a hotspots array whose first element has key, component and vulnerabilityProbability",
+			"and component, or a hotspots array whose first element has key, component and vulnerabilityProbability; " +
+			"or sonar-report's JSON: an object with sonarBaseURL and sonarComponent",
 		Fingerprint: []string{"issue or hotspot key", "else rule + component + hash (line when no hash)"},
 		Severity:    sev,
 		Notes: "VULNERABILITY and SECURITY_HOTSPOT issues and all hotspots are imported; BUG and CODE_SMELL only " +
 			"with a SECURITY impact, the others are counted in a warning. The SECURITY impact's severity wins over the " +
 			"legacy severity. Resolution FALSE-POSITIVE maps to false_positive, WONTFIX/ACCEPTED to accepted, " +
 			"FIXED/REMOVED to resolved; hotspot SAFE to not_affected, ACKNOWLEDGED to accepted. One repository asset " +
-			"per project key, which is also the Target when the report covers one project.",
+			"per project key, which is also the Target when the report covers one project. " +
+			"sonar-report JSON exports only security issues and names no type: all its issues are imported, " +
+			"in the project named by sonarComponent. A bare array of issues or hotspots (a page's list alone) is read when the format " +
+			"is named, not detected.",
 	}
 }
 
@@ -130,6 +145,9 @@ func (*Parser) Detect(head []byte) bool {
 		return false
 	}
 	has := func(path string) bool { _, ok := p[root+path]; return ok }
+	if root == "" && scalar(p, "/sonarBaseURL") && scalar(p, "/sonarComponent") {
+		return true // sonar-report's JSON, whose issues come after its (long) rules
+	}
 	if p[root+"/issues"] == "[" && p[root+"/issues/0"] == "{" {
 		return has("/issues/0/key") && has("/issues/0/rule") && has("/issues/0/component")
 	}
@@ -139,6 +157,12 @@ func (*Parser) Detect(head []byte) bool {
 	// An empty page: paging and an empty issues or hotspots array.
 	empty := (p[root+"/issues"] == "[" && !has("/issues/0")) || (p[root+"/hotspots"] == "[" && !has("/hotspots/0"))
 	return empty && p[root+"/paging"] == "{" && has("/paging/pageIndex")
+}
+
+// scalar reports whether p holds path with a scalar value (not an object or array).
+func scalar(p map[string]string, path string) bool {
+	v, ok := p[path]
+	return ok && v != "{" && v != "["
 }
 
 // Wire types: only the fields used.
@@ -194,6 +218,12 @@ type report struct {
 	rules      map[string]string
 	projects   []string // keys of the TRK (project) components, in report order
 	sawList    bool
+	// exportProject is sonar-report's sonarComponent (else projectName): the project of every
+	// issue of its JSON, whose components are bare file paths.
+	exportProject string
+	// export is set when the report is sonar-report's JSON (rules an object, sonarComponent):
+	// its issues carry no type and are all security issues.
+	export bool
 }
 
 // issueRequired are the members the fingerprint is made of: a wrong type there refuses the report.
@@ -201,7 +231,10 @@ var issueRequired = []string{"key", "rule", "component", "hash", "line"}
 
 // Parse implements importers.Parser.
 func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error) {
-	w, err := jsonguard.Open(ctx, formatName, r, p.MaxBytes, p.MaxDepth)
+	br := bufio.NewReaderSize(r, listHead)
+	head, _ := br.Peek(listHead)
+	list := bareList(jsonguard.HeadPaths(head))
+	w, err := jsonguard.Open(ctx, formatName, br, p.MaxBytes, p.MaxDepth)
 	if err != nil {
 		return nil, err
 	}
@@ -213,12 +246,25 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 		return w.Object(what, func(key string) error { return rep.member(w, key, tolerant, &text) })
 	}
 	start := w.Start()
-	switch w.Next() {
-	case '[':
-		err = w.Array("pages", func(i int) error { return page("pages[" + strconv.Itoa(i) + "]") })
+	switch next := w.Next(); {
+	case next == '[' && list != "":
+		rep.sawList = true
+		err = jsonguard.Each(w, list, tolerant, func(is sIssue) { rep.add(is, list == "hotspots", &text) })
 		if err == nil {
 			err = w.End()
 		}
+	case next == '[':
+		pages := 0
+		err = w.Array("pages", func(i int) error { pages++; return page("pages[" + strconv.Itoa(i) + "]") })
+		if err == nil {
+			err = w.End()
+		}
+		rep.sawList = rep.sawList || pages == 0 // [] : no pages, or an empty list of issues
+	case next == '<':
+		return nil, w.ErrAt(start, "an HTML or XML document, not SonarQube JSON: import the issues search JSON "+
+			"(api/issues/search) or sonar-report's --save-report-json output, not its HTML report")
+	case next == 'P':
+		return nil, w.ErrAt(start, "not JSON (a ZIP archive?): unpack the export and import the JSON inside")
 	default:
 		err = w.Document("page", func(key string) error { return rep.member(w, key, tolerant, &text) })
 	}
@@ -235,21 +281,45 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 	return importers.Bounded(out, err)
 }
 
+// listHead is how much of the input Parse looks at to tell a bare array of issues from an
+// array of pages.
+const listHead = 64 << 10
+
+// bareList is "issues" or "hotspots" when p, the paths of the input's head, is a bare array of
+// issues (key and rule) or of hotspots (key and vulnerabilityProbability), not of pages; else "".
+func bareList(p map[string]string) string {
+	if p[""] != "[" || p["/0"] != "{" {
+		return ""
+	}
+	has := func(path string) bool { _, ok := p["/0/"+path]; return ok }
+	switch {
+	case has("issues") || has("hotspots") || has("paging") || !has("key"):
+		return ""
+	case has("rule"):
+		return "issues"
+	case has("vulnerabilityProbability"):
+		return "hotspots"
+	}
+	return ""
+}
+
+// add keeps one issue (or hotspot) of the report.
+func (rep *report) add(is sIssue, hotspot bool, text *parseutil.Interner) {
+	is.hotspot = hotspot
+	for _, s := range []*string{&is.Rule, &is.RuleKey, &is.Severity, &is.Component, &is.Project, &is.Type,
+		&is.Status, &is.Resolution, &is.IssueStatus, &is.VulnerabilityProbability, &is.SecurityCategory} {
+		*s = text.Intern(*s)
+	}
+	text.InternAll(is.Tags)
+	rep.issues = append(rep.issues, is)
+}
+
 // member reads one member of a page.
 func (rep *report) member(w *jsonguard.Walker, key string, t jsonguard.Tolerant, text *parseutil.Interner) error {
 	switch key {
 	case "issues", "hotspots":
 		rep.sawList = true
-		hotspot := key == "hotspots"
-		return jsonguard.Each(w, key, t, func(is sIssue) {
-			is.hotspot = hotspot
-			for _, s := range []*string{&is.Rule, &is.RuleKey, &is.Severity, &is.Component, &is.Project, &is.Type,
-				&is.Status, &is.Resolution, &is.IssueStatus, &is.VulnerabilityProbability, &is.SecurityCategory} {
-				*s = text.Intern(*s)
-			}
-			text.InternAll(is.Tags)
-			rep.issues = append(rep.issues, is)
-		})
+		return jsonguard.Each(w, key, t, func(is sIssue) { rep.add(is, key == "hotspots", text) })
 	case "components":
 		return jsonguard.Each(w, key, t, func(c sComponent) {
 			if c.Key == "" {
@@ -260,7 +330,25 @@ func (rep *report) member(w *jsonguard.Walker, key string, t jsonguard.Tolerant,
 			}
 			rep.components[c.Key] = c
 		})
+	case "sonarComponent", "projectName":
+		rep.export = true
+		v, err := w.Str()
+		if key == "sonarComponent" || rep.exportProject == "" {
+			rep.exportProject = parseutil.FirstNonEmpty(v, rep.exportProject)
+		}
+		return err
 	case "rules":
+		if w.Next() == '{' { // sonar-report: {"<rule key>": {"name": …}}
+			rep.export = true
+			return w.Object(key, func(ruleKey string) error {
+				var r sRule
+				_, err := w.DecodeTolerant(&r, "rules."+ruleKey, t)
+				if r.Name != "" {
+					rep.rules[ruleKey] = r.Name
+				}
+				return err
+			})
+		}
 		return jsonguard.Each(w, key, t, func(r sRule) {
 			if r.Key != "" {
 				rep.rules[r.Key] = r.Name
@@ -279,10 +367,15 @@ func build(ctx context.Context, rep *report) (*importers.Report, error) {
 			return nil, err
 		}
 		is := &rep.issues[i]
-		project := parseutil.FirstNonEmpty(is.Project, projectOf(is.Component))
+		project := is.Project
+		if project == "" && rep.export {
+			project = rep.exportProject
+		}
+		project = parseutil.FirstNonEmpty(project, projectOf(is.Component))
 		security := securityImpact(is)
 		typ := strings.ToUpper(is.Type)
-		if !is.hotspot && typ != "VULNERABILITY" && typ != "SECURITY_HOTSPOT" && security == nil {
+		exported := rep.export && typ == "" // sonar-report writes only security issues, untyped
+		if !is.hotspot && !exported && typ != "VULNERABILITY" && typ != "SECURITY_HOTSPOT" && security == nil {
 			ignored[parseutil.FirstNonEmpty(typ, "untyped")]++
 			if project != "" {
 				// The project is an asset of the report even when none of its issues is
@@ -368,6 +461,9 @@ func (rep *report) finding(assetKey, project string, is *sIssue, security *sImpa
 	default:
 		f.ScannerSeverity = is.Severity
 		f.Severity = mapOr(issueSeverity, is.Severity)
+		if _, legacy := issueSeverity[strings.ToUpper(strings.TrimSpace(is.Severity))]; !legacy {
+			f.Severity = mapOr(impactSeverity, is.Severity) // newer sonar-report: HIGH, MEDIUM, LOW
+		}
 	}
 	file := strings.TrimPrefix(is.Component, project+":")
 	if c, ok := rep.components[is.Component]; ok && c.Path != "" {

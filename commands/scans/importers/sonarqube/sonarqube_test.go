@@ -154,3 +154,55 @@ func TestProjectWithoutSecurityIssues(t *testing.T) {
 		}
 	}
 }
+
+// TestSonarReportExport: sonar-report's JSON names its project once (sonarComponent), its
+// components are bare file paths and its rules an object keyed by rule key.
+func TestSonarReportExport(t *testing.T) {
+	rep := importertest.ParseFile(t, New(), importertest.File(t, formatName, "sonarqube_sonar_report_export.json"))
+	if a := rep.Assets[0]; a.Key != "project:acme:billing" || a.Kind != importers.Repository {
+		t.Errorf("asset %+v", a)
+	}
+	f := importertest.RuleFindings(t, rep, "python:S3649", 1)[0]
+	if f.Location.File != "billing/db.py" || f.Location.Line != 41 {
+		t.Errorf("location %+v", f.Location)
+	}
+	if f.Description != "Database queries should not be vulnerable to injection attacks" {
+		t.Errorf("description %q: the rule name from the rules object", f.Description)
+	}
+	if f.Fingerprint != parseutil.FingerprintJSON("sonarqube/v1", "AZ1-billing-0001") {
+		t.Errorf("fingerprint is not that of the issue key")
+	}
+}
+
+// TestBareLists: a bare array of issues or of hotspots (a page's list on its own) is read
+// as the page would be, and an empty array is an empty report; neither is detected.
+func TestBareLists(t *testing.T) {
+	issues := `[{"key": "i1", "rule": "java:S3649", "component": "acme:shop:src/A.java", "project": "acme:shop", "type": "VULNERABILITY", "severity": "CRITICAL", "line": 7},
+		{"key": "i2", "rule": "java:S1481", "component": "acme:shop:src/B.java", "project": "acme:shop", "type": "CODE_SMELL", "severity": "MINOR"}]`
+	parse := func(in string) *importers.Report {
+		t.Helper()
+		rep, err := importertest.ParseString(New(), in)
+		if err != nil {
+			t.Fatalf("%.40s: %v", in, err)
+		}
+		return rep
+	}
+	rep := parse(issues)
+	if len(rep.Findings) != 1 || rep.Findings[0].Location.File != "src/A.java" || rep.Findings[0].Severity != importers.High ||
+		rep.Target == nil || rep.Target.Name != "acme:shop" || len(rep.Warnings) != 1 {
+		t.Errorf("issues list: %+v", rep)
+	}
+	hotspots := `[{"key": "h1", "component": "acme:shop:src/C.java", "project": "acme:shop", "securityCategory": "auth", "vulnerabilityProbability": "HIGH", "status": "TO_REVIEW", "line": 9}]`
+	rep = parse(hotspots)
+	if len(rep.Findings) != 1 || rep.Findings[0].Severity != importers.High || rep.Findings[0].Fingerprint != parseutil.FingerprintJSON("sonarqube/v1", "h1") {
+		t.Errorf("hotspots list: %+v", rep)
+	}
+	if rep := parse(" []\n"); len(rep.Findings) != 0 {
+		t.Errorf("empty array: %+v", rep)
+	}
+	for _, in := range []string{issues, hotspots} {
+		if New().Detect([]byte(in)) {
+			t.Errorf("a bare list is detected: %.40s", in)
+		}
+	}
+}

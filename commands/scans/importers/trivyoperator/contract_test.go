@@ -29,6 +29,15 @@ var goldenFiles = map[string]golden{
 	"vulnerabilityreports_list.json": {2, 2, map[importers.Severity]int{importers.Critical: 1, importers.Medium: 1}, 0},
 	// KSV017 failed on web, KSV046 on a ClusterRole; the quiet Deployment passed all: 3 assets.
 	"configauditreports_list.yaml": {2, 3, map[importers.Severity]int{importers.High: 1, importers.Critical: 1}, 1},
+	// A JSON array: jq '[.[].report.secrets[]?] | length' → 2 (CRITICAL, MEDIUM; one without a
+	// ruleID) on one image; jq '[.[].report.checks[]? | select(.success == false)] | length' → 1
+	// (HIGH, no checkID) on one workload.
+	"reports_array_secrets_missing_checkid.json": {3, 2, map[importers.Severity]int{importers.Critical: 1, importers.Medium: 1, importers.High: 1}, 0},
+	// Keyed by resource type: jq '[.[][].status.summaryReport.controlCheck[]? | select((.totalFail|tonumber) > 0)] | length'
+	// → 2 (MEDIUM, LOW; one totalFail a string); jq '[.[][].status.detailReport.results[]?.checks[] | select(.success == false)] | length'
+	// → 2, the same control, check and target listed twice: 1 finding (HIGH). One asset, the
+	// cluster; the SbomReport is a warning.
+	"reports_by_resource_type_compliance.json": {3, 1, map[importers.Severity]int{importers.Medium: 1, importers.Low: 1, importers.High: 1}, 1},
 }
 
 func checkGolden(t *testing.T, rep *importers.Report, want golden) {
@@ -51,13 +60,15 @@ var spec = importertest.Spec{
 	Golden: importertest.Golden(importertest.Table(goldenFiles, checkGolden)),
 	Detect: map[string]bool{
 		vulnReport(oneVuln): true,
-		"---\napiVersion: aquasecurity.github.io/v1alpha1\nkind: ConfigAuditReport\n":                           true,
-		"apiVersion: v1\nitems:\n- apiVersion: aquasecurity.github.io/v1alpha1\n  kind: RbacAssessmentReport\n": true,
-		"{\n  \"apiVersion\": \"aquasecurity.github.io/v1alpha1\",\n  \"kind\": \"VulnerabilityReport\",\n":     true,
-		"apiVersion: aquasecurity.github.io/v1alpha1\nkind: SbomReport\n":                                       false,
-		"apiVersion: apps/v1\nkind: Deployment\n":                                                               false,
-		`{"SchemaVersion": 2, "ArtifactName": "x", "Results": []}`:                                              false,
-		"kind: VulnerabilityReport\n":                                                                           false,
+		"---\napiVersion: aquasecurity.github.io/v1alpha1\nkind: ConfigAuditReport\n":                                    true,
+		"apiVersion: v1\nitems:\n- apiVersion: aquasecurity.github.io/v1alpha1\n  kind: RbacAssessmentReport\n":          true,
+		"{\n  \"apiVersion\": \"aquasecurity.github.io/v1alpha1\",\n  \"kind\": \"VulnerabilityReport\",\n":              true,
+		"apiVersion: aquasecurity.github.io/v1alpha1\nkind: SbomReport\n":                                                false,
+		"apiVersion: aquasecurity.github.io/v1alpha1\nkind: ExposedSecretReport\n":                                       true,
+		"[\n  {\n    \"apiVersion\": \"aquasecurity.github.io/v1alpha1\",\n    \"kind\": \"ClusterComplianceReport\",\n": true,
+		"apiVersion: apps/v1\nkind: Deployment\n":                                                                        false,
+		`{"SchemaVersion": 2, "ArtifactName": "x", "Results": []}`:                                                       false,
+		"kind: VulnerabilityReport\n": false,
 	},
 	Hostile: []importertest.Hostile{
 		{Name: "empty", In: "", Msg: "empty report"},
@@ -71,6 +82,8 @@ var spec = importertest.Spec{
 		{Name: "score range", In: vulnReport(oneVuln + "    score: 11\n"), Msg: "not in [0, 10]"},
 		{Name: "no repository", In: "apiVersion: aquasecurity.github.io/v1alpha1\nkind: VulnerabilityReport\nreport: {}\n", Msg: "no report.artifact.repository"},
 		{Name: "no check id", In: "apiVersion: aquasecurity.github.io/v1alpha1\nkind: ConfigAuditReport\nreport:\n  checks:\n  - success: false\n", Msg: "no checkID"},
+		{Name: "secret without rule or title", In: "apiVersion: aquasecurity.github.io/v1alpha1\nkind: ExposedSecretReport\nreport:\n  artifact: {repository: a}\n  secrets:\n  - target: /x\n", Msg: "no ruleID and no title"},
+		{Name: "resource type not a list", In: "{\"vulnerabilityreports.aquasecurity.github.io\": 3}", Msg: "expected a list of resources", Line: 1},
 		{Name: "list without items", In: "apiVersion: v1\nkind: List\n", Msg: "without an items list", Line: 1},
 		{Name: "list of scalars", In: "apiVersion: v1\nkind: List\nitems:\n- x\n", Msg: "expected a Kubernetes resource in items", Line: 4},
 		{Name: "alias", In: vulnReport("  - &v\n    vulnerabilityID: CVE-1\n    resource: r\n  - *v\n"), Msg: "anchors and aliases are refused", Line: 10},

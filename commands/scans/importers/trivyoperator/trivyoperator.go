@@ -1,9 +1,12 @@
 // Package trivyoperator parses the reports Trivy Operator keeps as Kubernetes custom resources
 // (aquasecurity.github.io/v1alpha1): VulnerabilityReport and the check reports
 // (ConfigAuditReport, ClusterConfigAuditReport, RbacAssessmentReport,
-// ClusterRbacAssessmentReport, InfraAssessmentReport), as YAML or JSON, one resource, several
-// YAML documents, or a list (`kubectl get vulnerabilityreports -A -o yaml|json`: kind List or
-// <Kind>List with items).
+// ClusterRbacAssessmentReport, InfraAssessmentReport, ClusterInfraAssessmentReport),
+// ExposedSecretReport and ClusterComplianceReport, as YAML or JSON: one resource, several YAML
+// documents, a list (`kubectl get vulnerabilityreports -A -o yaml|json`: kind List or <Kind>List
+// with items), a JSON array of resources, or an object whose members are named after the
+// resource types (vulnerabilityreports.aquasecurity.github.io: [...], ...), as scripts dumping
+// every report of a cluster write it.
 //
 // # What is read
 //
@@ -22,10 +25,18 @@
 // trivy-operator.resource.namespace, .kind and .name labels (else metadata.namespace and the
 // owner reference), with CloudID "k8s:" + that name. Each report.checks[] entry with success
 // false is a finding (passed checks are not): checkID the RuleID, title, description,
-// remediation, messages the evidence, category kept in the description.
+// remediation, messages the evidence, category kept in the description. A check without a
+// checkID (custom policies) is named by its title.
 //
-// Resources of other kinds Trivy Operator writes (ExposedSecretReport, SbomReport, compliance
-// reports) are counted in a warning, not imported.
+// An ExposedSecretReport is about an image, as a VulnerabilityReport: each report.secrets[]
+// entry is a finding (ruleID, else title, the RuleID; target the file; the masked match the
+// evidence). A ClusterComplianceReport is about the cluster, which it does not name (a
+// cloud_resource "cluster", key k8s:cluster): each failed check of status.detailReport is a
+// finding (control id and checkID the RuleID, target the resource), and each control of
+// status.summaryReport with totalFail above 0 is one.
+//
+// Resources of other kinds Trivy Operator writes (SbomReport, ClusterSbomReport) are counted in
+// a warning, not imported.
 //
 // Severity: CRITICAL, HIGH, MEDIUM, LOW map to the same severities; UNKNOWN (and anything else)
 // is derived from the score when there is one (>=9 critical, >=7 high, >=4 medium, >0 low),
@@ -37,7 +48,11 @@
 // image, vulnerabilityID, resource, installedVersion], image being the asset key (the image with
 // its digest, else its tag); a failed check's is that of ["trivy-operator/check/v1", kind of
 // report, checkID, workload] with workload namespace/kind/name. Report names, timestamps and
-// hashes, which Trivy Operator rewrites on every scan, are left out.
+// hashes, which Trivy Operator rewrites on every scan, are left out. A secret's is that of
+// ["trivy-operator/secret/v1", image, ruleID (else title), target]; a compliance finding's that of
+// ["trivy-operator/compliance/v1", report name, control id, checkID, target] (detail) or
+// ["trivy-operator/compliance/v1", report name, control id] (summary). A check's checkID is its
+// title when it has none.
 //
 // # Limits and YAML safety
 //
@@ -89,7 +104,7 @@ func (*Parser) Format() string { return formatName }
 
 var (
 	reAPIVersion = regexp.MustCompile(`(?m)^[\s{\[,-]*"?apiVersion"?\s*:\s*"?aquasecurity\.github\.io/`)
-	reKind       = regexp.MustCompile(`(?m)^[\s{\[,-]*"?kind"?\s*:\s*"?(VulnerabilityReport|ClusterVulnerabilityReport|ConfigAuditReport|ClusterConfigAuditReport|RbacAssessmentReport|ClusterRbacAssessmentReport|InfraAssessmentReport)(List)?"?\s*,?\s*$`)
+	reKind       = regexp.MustCompile(`(?m)^[\s{\[,-]*"?kind"?\s*:\s*"?(VulnerabilityReport|ClusterVulnerabilityReport|ConfigAuditReport|ClusterConfigAuditReport|RbacAssessmentReport|ClusterRbacAssessmentReport|InfraAssessmentReport|ClusterInfraAssessmentReport|ExposedSecretReport|ClusterComplianceReport)(List)?"?\s*,?\s*$`)
 )
 
 // Detect reports whether head is a Trivy Operator resource or list of them, in YAML or JSON
@@ -103,20 +118,25 @@ func (*Parser) Detect(head []byte) bool {
 func (*Parser) Info() importers.FormatInfo {
 	return importers.FormatInfo{
 		Name:     formatName,
-		Title:    "Trivy Operator VulnerabilityReport and ConfigAuditReport (Kubernetes resources, YAML or JSON)",
+		Title:    "Trivy Operator VulnerabilityReport, ConfigAuditReport and the other reports (Kubernetes resources, YAML or JSON)",
 		Family:   "containers",
 		Versions: []string{"aquasecurity.github.io/v1alpha1"},
 		Detection: "YAML or JSON with an aquasecurity.github.io apiVersion and a kind of VulnerabilityReport, ConfigAuditReport, " +
-			"RbacAssessmentReport, InfraAssessmentReport (or their Cluster and List forms)",
+			"RbacAssessmentReport, InfraAssessmentReport, ExposedSecretReport, ClusterComplianceReport (or their Cluster and List forms)",
 		Fingerprint: []string{"vulnerabilities: image (digest, else tag)", "vulnerabilityID", "resource", "installedVersion",
-			"checks: report kind", "checkID", "workload (namespace/kind/name)"},
+			"checks: report kind", "checkID (else title)", "workload (namespace/kind/name)",
+			"secrets: image", "ruleID (else title)", "target",
+			"compliance: report name", "control id", "checkID", "target"},
 		Severity: map[string]importers.Severity{
 			"CRITICAL": importers.Critical, "HIGH": importers.High, "MEDIUM": importers.Medium, "LOW": importers.Low,
 			"UNKNOWN": importers.Info, // or from the score when there is one
 		},
 		Notes: "Only failed checks are findings. The asset is the image (vulnerability reports) or the Kubernetes workload " +
 			"(check reports, a cloud_resource named namespace/kind/name; the cluster is not named in the report). " +
-			"Documents with YAML anchors or aliases are refused. ExposedSecretReport and SbomReport resources are not imported.",
+			"Documents with YAML anchors or aliases are refused. Secrets of ExposedSecretReports are findings on the image; " +
+			"failed controls of ClusterComplianceReports findings on the cluster (key k8s:cluster, unnamed in the report). " +
+			"Also read: a JSON array of resources, or an object keyed by resource type (<plural>.aquasecurity.github.io). " +
+			"SbomReport resources are not imported.",
 	}
 }
 
@@ -154,7 +174,43 @@ type resource struct {
 		} `yaml:"os"`
 		Vulnerabilities []vulnerability `yaml:"vulnerabilities"`
 		Checks          []check         `yaml:"checks"`
+		Secrets         []secret        `yaml:"secrets"`
 	} `yaml:"report"`
+	// Spec and Status are a ClusterComplianceReport's: the controls of the benchmark, and the
+	// outcome as a detailReport (every check, older operators and reportType all) or a
+	// summaryReport (failures counted per control).
+	Spec struct {
+		Compliance struct {
+			Controls []struct {
+				ID          string `yaml:"id"`
+				Description string `yaml:"description"`
+				Checks      []struct {
+					ID string `yaml:"id"`
+				} `yaml:"checks"`
+			} `yaml:"controls"`
+		} `yaml:"compliance"`
+	} `yaml:"spec"`
+	Status struct {
+		DetailReport *struct {
+			Description string `yaml:"description"`
+			Results     []struct {
+				ID          string  `yaml:"id"`
+				Name        string  `yaml:"name"`
+				Description string  `yaml:"description"`
+				Severity    string  `yaml:"severity"`
+				Checks      []check `yaml:"checks"`
+			} `yaml:"results"`
+		} `yaml:"detailReport"`
+		SummaryReport *struct {
+			ControlCheck []struct {
+				ID       string `yaml:"id"`
+				Name     string `yaml:"name"`
+				Severity string `yaml:"severity"`
+				// TotalFail is a string so that a quoted number reads too.
+				TotalFail string `yaml:"totalFail"`
+			} `yaml:"controlCheck"`
+		} `yaml:"summaryReport"`
+	} `yaml:"status"`
 }
 
 type vulnerability struct {
@@ -181,6 +237,16 @@ type check struct {
 	Remediation string   `yaml:"remediation"`
 	Messages    []string `yaml:"messages"`
 	Success     *bool    `yaml:"success"`
+	Target      string   `yaml:"target"` // compliance checks: the resource checked
+}
+
+type secret struct {
+	RuleID   string `yaml:"ruleID"`
+	Category string `yaml:"category"`
+	Title    string `yaml:"title"`
+	Severity string `yaml:"severity"`
+	Target   string `yaml:"target"`
+	Match    string `yaml:"match"`
 }
 
 // Parse implements importers.Parser.
@@ -312,36 +378,75 @@ func (b *builder) document(ctx context.Context, doc *yaml.Node) error {
 	if n.Kind == yaml.ScalarNode && n.Tag == "!!null" {
 		return nil
 	}
+	if n.Kind == yaml.SequenceNode {
+		// A JSON array of resources, as scripts collecting several kubectl outputs write it.
+		return b.items(ctx, n)
+	}
 	if n.Kind != yaml.MappingNode {
 		return errAt(n, "expected a Kubernetes resource (a mapping), found a %s", kindName(n))
 	}
 	kind, items := "", (*yaml.Node)(nil)
+	byKind := 0
 	for i := 0; i+1 < len(n.Content); i += 2 {
-		switch n.Content[i].Value {
-		case "kind":
+		switch k := n.Content[i].Value; {
+		case k == "kind":
 			kind = n.Content[i+1].Value
-		case "items":
+		case k == "items":
 			items = n.Content[i+1]
+		case strings.HasSuffix(k, ".aquasecurity.github.io"):
+			byKind++
 		}
+	}
+	if kind == "" && byKind > 0 && byKind == len(n.Content)/2 {
+		return b.byResourceName(ctx, n)
 	}
 	if kind == "List" || (strings.HasSuffix(kind, "List") && items != nil) {
 		if items == nil || (items.Kind != yaml.SequenceNode && items.Tag != "!!null") {
 			return errAt(n, "%s without an items list", kind)
 		}
-		for _, item := range items.Content {
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			if item.Kind != yaml.MappingNode {
-				return errAt(item, "expected a Kubernetes resource in items, found a %s", kindName(item))
-			}
-			if err := b.resource(item); err != nil {
-				return err
-			}
-		}
-		return nil
+		return b.items(ctx, items)
 	}
 	return b.resource(n)
+}
+
+// byResourceName reads the object a script dumping every Trivy Operator resource writes: each
+// member named after the resource type (vulnerabilityreports.aquasecurity.github.io, …), its
+// value the list of resources (an array, or a kubectl List object). SBOM reports are skipped
+// with a warning as in any other shape.
+func (b *builder) byResourceName(ctx context.Context, n *yaml.Node) error {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		v := n.Content[i+1]
+		switch {
+		case v.Kind == yaml.ScalarNode && v.Tag == "!!null":
+		case v.Kind == yaml.SequenceNode:
+			if err := b.items(ctx, v); err != nil {
+				return err
+			}
+		case v.Kind == yaml.MappingNode:
+			if err := b.document(ctx, v); err != nil {
+				return err
+			}
+		default:
+			return errAt(v, "%s: expected a list of resources, found a %s", parseutil.TruncateEllipsis(n.Content[i].Value, 64), kindName(v))
+		}
+	}
+	return nil
+}
+
+// items reads a list of resources.
+func (b *builder) items(ctx context.Context, items *yaml.Node) error {
+	for _, item := range items.Content {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if item.Kind != yaml.MappingNode {
+			return errAt(item, "expected a Kubernetes resource in items, found a %s", kindName(item))
+		}
+		if err := b.resource(item); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func kindName(n *yaml.Node) string {
@@ -383,8 +488,12 @@ func (b *builder) resource(n *yaml.Node) error {
 	switch res.Kind {
 	case "VulnerabilityReport", "ClusterVulnerabilityReport":
 		return b.vulnerabilities(n, &res)
-	case "ConfigAuditReport", "ClusterConfigAuditReport", "RbacAssessmentReport", "ClusterRbacAssessmentReport", "InfraAssessmentReport":
+	case "ConfigAuditReport", "ClusterConfigAuditReport", "RbacAssessmentReport", "ClusterRbacAssessmentReport", "InfraAssessmentReport", "ClusterInfraAssessmentReport":
 		return b.checks(n, &res)
+	case "ExposedSecretReport":
+		return b.secrets(n, &res)
+	case "ClusterComplianceReport":
+		return b.compliance(&res)
 	}
 	b.skipped[res.Kind]++
 	return nil
@@ -419,20 +528,22 @@ func workload(res *resource) string {
 	return ns + "/" + kind + "/" + name
 }
 
-func (b *builder) vulnerabilities(n *yaml.Node, res *resource) error {
+// image adds the container image a VulnerabilityReport or ExposedSecretReport is about as an
+// asset: its key, the image as tagged, and the workload evidence the findings carry.
+func (b *builder) image(n *yaml.Node, res *resource) (key, tagged, where string, err error) {
 	art := &res.Report.Artifact
 	if strings.TrimSpace(art.Repository) == "" {
-		return errAt(n, "VulnerabilityReport %q has no report.artifact.repository", parseutil.TruncateEllipsis(res.Metadata.Name, 64))
+		return "", "", "", errAt(n, "%s %q has no report.artifact.repository", res.Kind, parseutil.TruncateEllipsis(res.Metadata.Name, 64))
 	}
 	image := art.Repository
 	if s := strings.TrimSpace(res.Report.Registry.Server); s != "" && s != "index.docker.io" {
 		image = s + "/" + image
 	}
-	tagged := image
+	tagged = image
 	if art.Tag != "" {
 		tagged += ":" + art.Tag
 	}
-	key := "image:" + tagged
+	key = "image:" + tagged
 	if art.Digest != "" {
 		key = "image:" + image + "@" + art.Digest
 	}
@@ -446,9 +557,17 @@ func (b *builder) vulnerabilities(n *yaml.Node, res *resource) error {
 	if art.Digest == "" && b.out.Target == nil {
 		b.out.Target = &importers.Target{Name: tagged, Hint: "artifact"}
 	}
-	where := "Workload " + workload(res)
+	where = "Workload " + workload(res)
 	if c := res.Metadata.Labels["trivy-operator.container.name"]; c != "" {
 		where += ", container " + c
+	}
+	return key, tagged, where, nil
+}
+
+func (b *builder) vulnerabilities(n *yaml.Node, res *resource) error {
+	key, tagged, where, err := b.image(n, res)
+	if err != nil {
+		return err
 	}
 	for i := range res.Report.Vulnerabilities {
 		v := &res.Report.Vulnerabilities[i]
@@ -509,12 +628,14 @@ func (b *builder) checks(n *yaml.Node, res *resource) error {
 		b.assets.Add(importers.Asset{Key: key, Kind: importers.CloudResource, Name: name, CloudID: key})
 	}
 	for _, c := range failed {
-		if strings.TrimSpace(c.CheckID) == "" {
-			return errAt(n, "a failed check of report.checks has no checkID")
+		// A check without a checkID (custom policies may lack one) is named by its title.
+		id := parseutil.FirstNonEmpty(strings.TrimSpace(c.CheckID), strings.TrimSpace(c.Title))
+		if id == "" {
+			return errAt(n, "a failed check of report.checks has no checkID and no title")
 		}
 		f := importers.Finding{
 			AssetKey:        key,
-			RuleID:          c.CheckID,
+			RuleID:          id,
 			Title:           parseutil.FirstNonEmpty(c.Title, c.CheckID),
 			ScannerSeverity: c.Severity,
 			Description:     c.Description,
@@ -525,8 +646,112 @@ func (b *builder) checks(n *yaml.Node, res *resource) error {
 			f.Description = strings.TrimSpace(f.Description + "\n\nCategory: " + c.Category)
 		}
 		f.Severity = severity(c.Severity, nil)
-		f.Fingerprint = parseutil.FingerprintJSON("trivy-operator/check/v1", res.Kind, c.CheckID, name)
+		f.Fingerprint = parseutil.FingerprintJSON("trivy-operator/check/v1", res.Kind, id, name)
 		b.findings.Add(f)
+	}
+	return nil
+}
+
+// secrets reads an ExposedSecretReport: each secret found in the image is a finding on it.
+func (b *builder) secrets(n *yaml.Node, res *resource) error {
+	if len(res.Report.Secrets) == 0 && strings.TrimSpace(res.Report.Artifact.Repository) == "" {
+		return nil // nothing found, and no image named to resolve earlier findings on
+	}
+	key, tagged, where, err := b.image(n, res)
+	if err != nil {
+		return err
+	}
+	for i := range res.Report.Secrets {
+		sec := &res.Report.Secrets[i]
+		id := parseutil.FirstNonEmpty(strings.TrimSpace(sec.RuleID), strings.TrimSpace(sec.Title))
+		if id == "" {
+			return errAt(n, "report.secrets[%d] has no ruleID and no title", i)
+		}
+		f := importers.Finding{
+			AssetKey:        key,
+			RuleID:          id,
+			Title:           "Secret in " + parseutil.FirstNonEmpty(sec.Target, tagged) + ": " + parseutil.FirstNonEmpty(sec.Title, id),
+			ScannerSeverity: sec.Severity,
+			Description:     strings.TrimSpace(parseutil.FirstNonEmpty(sec.Title, id) + "\n\nCategory: " + sec.Category),
+			Remediation:     "Remove the secret from the image and rotate it.",
+			Location:        importers.Location{Image: tagged, File: sec.Target},
+			// Trivy masks the secret in match; it is kept as evidence.
+			Evidence: parseutil.Truncate(strings.TrimSpace(where+"\n"+sec.Match), parseutil.MaxEvidence),
+		}
+		f.Severity = severity(sec.Severity, nil)
+		f.Fingerprint = parseutil.FingerprintJSON("trivy-operator/secret/v1", key, id, sec.Target)
+		b.findings.Add(f)
+	}
+	return nil
+}
+
+// clusterKey is the asset of a ClusterComplianceReport: the cluster, which the report does not
+// name (as for the cluster-scoped check reports, attach the import to an asset to tell clusters
+// apart).
+const clusterKey = "k8s:cluster"
+
+// compliance reads a ClusterComplianceReport: with a detailReport, each failed check of a
+// control is a finding (control id, checkID and target); with a summaryReport, each control
+// with failures is one (its checks named from spec.compliance.controls).
+func (b *builder) compliance(res *resource) error {
+	if b.assets.Get(clusterKey) == nil {
+		b.assets.Add(importers.Asset{Key: clusterKey, Kind: importers.CloudResource, Name: "cluster", CloudID: clusterKey})
+	}
+	name := res.Metadata.Name
+	if d := res.Status.DetailReport; d != nil {
+		for _, r := range d.Results {
+			for i := range r.Checks {
+				c := &r.Checks[i]
+				if c.Success == nil || *c.Success {
+					continue
+				}
+				word := parseutil.FirstNonEmpty(c.Severity, r.Severity)
+				f := importers.Finding{
+					AssetKey:        clusterKey,
+					RuleID:          strings.TrimSpace(r.ID + " " + c.CheckID),
+					Title:           strings.TrimSpace(r.ID + " " + parseutil.FirstNonEmpty(c.Title, r.Name) + " " + c.Target),
+					ScannerSeverity: word,
+					Description:     strings.TrimSpace(r.Name + "\n\n" + parseutil.FirstNonEmpty(c.Description, r.Description)),
+					Remediation:     c.Remediation,
+					Evidence:        parseutil.Truncate(strings.TrimSpace("Target "+c.Target+"\n"+strings.Join(c.Messages, "\n")), parseutil.MaxEvidence),
+				}
+				f.Severity = severity(word, nil)
+				f.Fingerprint = parseutil.FingerprintJSON("trivy-operator/compliance/v1", name, r.ID, c.CheckID, c.Target)
+				b.findings.Add(f)
+			}
+		}
+	}
+	if sr := res.Status.SummaryReport; sr != nil {
+		for _, cc := range sr.ControlCheck {
+			fails, err := strconv.Atoi(strings.TrimSpace(parseutil.FirstNonEmpty(cc.TotalFail, "0")))
+			if err != nil {
+				b.out.Warnings = append(b.out.Warnings, fmt.Sprintf("control %s: totalFail %q is not a number: read as failed",
+					parseutil.TruncateEllipsis(cc.ID, 64), parseutil.TruncateEllipsis(cc.TotalFail, 64)))
+				fails = 1
+			}
+			if fails <= 0 {
+				continue
+			}
+			f := importers.Finding{
+				AssetKey:        clusterKey,
+				RuleID:          cc.ID,
+				Title:           strings.TrimSpace(cc.ID + " " + cc.Name),
+				ScannerSeverity: cc.Severity,
+				Evidence:        fmt.Sprintf("%d failed", fails),
+			}
+			for _, ctl := range res.Spec.Compliance.Controls {
+				if ctl.ID != cc.ID {
+					continue
+				}
+				f.Description = ctl.Description
+				for _, ch := range ctl.Checks {
+					f.Evidence += "\nCheck " + ch.ID
+				}
+			}
+			f.Severity = severity(cc.Severity, nil)
+			f.Fingerprint = parseutil.FingerprintJSON("trivy-operator/compliance/v1", name, cc.ID)
+			b.findings.Add(f)
+		}
 	}
 	return nil
 }

@@ -81,7 +81,7 @@ func TestChecks(t *testing.T) {
 	if g := rep.Findings[1]; g.RuleID != "KSV046" || g.Severity != importers.Critical {
 		t.Errorf("RBAC finding %+v", g)
 	}
-	if !slices.Equal(rep.Warnings, []string{"1 ExposedSecretReport resources not imported"}) {
+	if !slices.Equal(rep.Warnings, []string{"1 SbomReport resources not imported"}) {
 		t.Errorf("warnings %q", rep.Warnings)
 	}
 }
@@ -114,5 +114,51 @@ func TestMultipleDocuments(t *testing.T) {
 	rep := spec.MustParse(t, New(), "---\n"+vulnReport(oneVuln)+"---\n"+strings.Replace(vulnReport(oneVuln), "alpine", "busybox", 1)+"---\n")
 	if len(rep.Assets) != 2 || len(rep.Findings) != 2 {
 		t.Errorf("%d assets, %d findings", len(rep.Assets), len(rep.Findings))
+	}
+}
+
+// TestNewKindsFingerprints: a secret, a check without checkID and a compliance control are
+// fingerprinted as the package documents.
+func TestNewKindsFingerprints(t *testing.T) {
+	in := `- apiVersion: aquasecurity.github.io/v1alpha1
+  kind: ExposedSecretReport
+  metadata: {name: s}
+  report:
+    artifact: {repository: acme/app, tag: "1.0"}
+    secrets:
+    - {ruleID: aws-access-key-id, title: AWS Access Key ID, severity: CRITICAL, target: /app/.env, match: "AKIA****"}
+- apiVersion: aquasecurity.github.io/v1alpha1
+  kind: ConfigAuditReport
+  metadata: {name: c, namespace: ns, labels: {trivy-operator.resource.kind: Deployment, trivy-operator.resource.name: web}}
+  report:
+    checks:
+    - {title: Trusted registry, severity: HIGH, success: false}
+- apiVersion: aquasecurity.github.io/v1alpha1
+  kind: ClusterComplianceReport
+  metadata: {name: nsa}
+  status:
+    summaryReport:
+      controlCheck:
+      - {id: "1.0", name: Non-root containers, severity: MEDIUM, totalFail: 2}
+`
+	rep := spec.MustParse(t, New(), in)
+	if len(rep.Findings) != 3 {
+		t.Fatalf("%d findings", len(rep.Findings))
+	}
+	want := []string{
+		parseutil.FingerprintJSON("trivy-operator/secret/v1", "image:acme/app:1.0", "aws-access-key-id", "/app/.env"),
+		parseutil.FingerprintJSON("trivy-operator/check/v1", "ConfigAuditReport", "Trusted registry", "ns/Deployment/web"),
+		parseutil.FingerprintJSON("trivy-operator/compliance/v1", "nsa", "1.0"),
+	}
+	for i, f := range rep.Findings {
+		if f.Fingerprint != want[i] {
+			t.Errorf("finding %d (%s): fingerprint is not the documented one", i, f.RuleID)
+		}
+	}
+	if f := rep.Findings[0]; f.Severity != importers.Critical || f.Location.File != "/app/.env" || f.AssetKey != "image:acme/app:1.0" {
+		t.Errorf("secret %+v", f)
+	}
+	if f := rep.Findings[2]; f.AssetKey != clusterKey || f.Severity != importers.Medium {
+		t.Errorf("compliance %+v", f)
 	}
 }

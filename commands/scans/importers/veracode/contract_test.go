@@ -26,7 +26,13 @@ var spec = importertest.Spec{
 		`<detailedreport xmlns="urn:other" app_name="x">`: false,
 		`<issues burpVersion="1"/>`:                       false,
 		`{"detailedreport":{}}`:                           false,
-		``:                                                false,
+		`{"_embedded": {"findings": [{"issue_id": 1, "scan_type": "STATIC", "description": "cut`: true,
+		`{"findings": [{"scan_type": "SCA", "count": 1, "context_guid": "g"`:                     true,
+		`[{"issue_id": 7, "scan_type": "DYNAMIC"}]`:                                              true,
+		`{"findings": [{"scan_type": "sast", "issue_id": 1}]}`:                                   false,
+		`{"findings": [{"scan_type": "STATIC"}]}`:                                                false,
+		`[{"scan_type": "STATIC", "x": 1}]`:                                                      false,
+		``:                                                                                       false,
 	},
 	Hostile: []importertest.Hostile{
 		{Name: "empty", In: "", Msg: "no root element"},
@@ -42,6 +48,15 @@ var spec = importertest.Spec{
 		{Name: "component no name", In: `<detailedreport app_id="1"><software_composition_analysis><vulnerable_components><component version="1"/></vulnerable_components></software_composition_analysis></detailedreport>`, Msg: "without a library"},
 		{Name: "truncated", In: doc[:len(doc)/2], Msg: "unexpected EOF"},
 		{Name: "invalid utf-8", In: "<detailedreport app_id=\"\xff\"/>", Msg: "UTF-8"},
+		{Name: "api: no findings", In: `{"_links": {}}`, Msg: "not a Veracode findings API page"},
+		{Name: "api: no issue_id", In: "{\"findings\": [\n{\"scan_type\": \"STATIC\", \"context_guid\": \"g\", \"finding_details\": {\"severity\": 3}}]}", Msg: "without an issue_id", Line: 2},
+		{Name: "api: issue_id not a number", In: `{"findings": [{"issue_id": "x1", "scan_type": "STATIC", "context_guid": "g", "finding_details": {"severity": 3}}]}`, Msg: "issue_id"},
+		{Name: "api: severity", In: `[{"issue_id": 1, "scan_type": "STATIC", "context_guid": "g", "finding_details": {"severity": 9}}]`, Msg: "not a number in 0..5"},
+		{Name: "api: no severity", In: `[{"issue_id": 1, "scan_type": "STATIC", "context_guid": "g", "finding_details": {}}]`, Msg: "no finding_details.severity"},
+		{Name: "api: no application", In: `[{"issue_id": 1, "scan_type": "STATIC", "finding_details": {"severity": 1}}]`, Msg: "context_guid"},
+		{Name: "api: sca without cve", In: `[{"scan_type": "SCA", "context_guid": "g", "finding_details": {"severity": 1, "component_filename": "a.jar"}}]`, Msg: "without a cve.name"},
+		{Name: "api: truncated", In: `{"findings": [{"issue_id": 1, "scan_type": "STA`, Msg: "end of input"},
+		{Name: "api: trailing data", In: `{"findings": []} {}`, Msg: "after the report"},
 	},
 	Nesting: []importertest.Stream{
 		{Name: "bare", Pattern: "<a>"},
@@ -67,6 +82,11 @@ var testdataCounts = map[string]counts{
 	"veracode_detailedreport_scrubbed.xml": {7, 4, map[importers.Severity]int{"medium": 4, "high": 2, "low": 1}},
 	// 3 flaws (5, 5, 3) + 1 SCA vulnerability (5); one accepted mitigation, one Fixed
 	"veracode_own_static_dynamic_mitigated.xml": {4, 2, map[importers.Severity]int{"critical": 3, "medium": 1}},
+	// The findings API JSON (our own page): jq -c '[(._embedded.findings|length),
+	// ([._embedded.findings[].finding_details.severity]|group_by(.)|map({(.[0]|tostring):length})|add),
+	// ([._embedded.findings[]|select(.finding_status.resolution_status=="APPROVED" or
+	// .finding_status.status=="CLOSED")]|length)]' → [5,{"2":1,"3":2,"4":1,"5":1},3]
+	"veracode_own_findings_api_page.json": {5, 3, map[importers.Severity]int{"critical": 1, "high": 1, "medium": 2, "low": 1}},
 }
 
 type counts struct {
@@ -87,7 +107,11 @@ func checkCounts(t *testing.T, rep *importers.Report, c counts) {
 func TestContract(t *testing.T) { importertest.Run(t, New, spec) }
 
 // FuzzParse runs the suite's fuzz property; more seeds are in testdata/fuzz/FuzzParse.
-func FuzzParse(f *testing.F) { importertest.Fuzz(f, New, spec, doc) }
+func FuzzParse(f *testing.F) {
+	importertest.Fuzz(f, New, spec, doc,
+		`{"_embedded":{"findings":[{"issue_id":1,"scan_type":"STATIC","context_guid":"g","finding_status":{"status":"CLOSED"},"finding_details":{"severity":3,"cwe":{"id":89}}},`+
+			`{"scan_type":"SCA","context_guid":"g","finding_details":{"severity":"4","component_filename":"a.jar","version":"1","cve":{"name":"CVE-2020-0001","cvss":null}}}]}}`)
+}
 
 const largest = "veracode_detailedreport_scrubbed.xml"
 

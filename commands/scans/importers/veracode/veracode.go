@@ -49,6 +49,7 @@ import (
 
 	"github.com/socplatform/soc/commands/scans/importers"
 	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
+	"github.com/socplatform/soc/commands/scans/importers/internal/readguard"
 	"github.com/socplatform/soc/commands/scans/importers/internal/xmlscan"
 )
 
@@ -64,23 +65,30 @@ func (parser) Format() string { return format }
 // Info documents the format for the format list.
 func (parser) Info() importers.FormatInfo {
 	return importers.FormatInfo{
-		Name:        format,
-		Title:       "Veracode detailed report XML (detailedreport.do)",
-		Family:      "sast",
-		Versions:    []string{"report_format_version 1.x"},
-		Detection:   "document element <detailedreport> in the Veracode export namespace, or with app_name and report_format_version attributes",
-		Fingerprint: []string{"app_id (else app_name)", "issueid (flaws)", "library_id + cve_id (SCA)"},
+		Name:     format,
+		Title:    "Veracode detailed report XML (detailedreport.do) and findings REST API JSON",
+		Family:   "sast",
+		Versions: []string{"report_format_version 1.x", "findings API v2 JSON (_embedded.findings, findings[], or an array)"},
+		Detection: "document element <detailedreport> in the Veracode export namespace, or with app_name and report_format_version attributes; " +
+			"or JSON whose first finding has a scan_type (STATIC, DYNAMIC, MANUAL, SCA) beside finding_status, finding_details, context_guid or issue_id",
+		Fingerprint: []string{"app_id (else app_name; context_guid in the API JSON)", "issueid (flaws; issue_id in the API JSON)",
+			"library_id + cve_id (SCA; component_filename@version + cve.name in the API JSON)"},
 		Severity: map[string]importers.Severity{
 			"5 (Very High)": importers.Critical, "4 (High)": importers.High, "3 (Medium)": importers.Medium,
 			"2 (Low)": importers.Low, "1 (Very Low)": importers.Info, "0 (Informational)": importers.Info,
 		},
 		Notes: "One repository asset per application (weak identity by app name). remediation_status Fixed imports as resolved; " +
-			"an accepted mitigation as false positive (Potential False Positive) or risk accepted (every other mitigation).",
+			"an accepted mitigation as false positive (Potential False Positive) or risk accepted (every other mitigation). " +
+			"The findings API JSON maps the same way: an APPROVED resolution POTENTIAL_FALSE_POSITIVE is false positive, another approved " +
+			"resolution accepted, a CLOSED finding resolved; its application is named by GUID only, so its fingerprints differ from the XML's.",
 	}
 }
 
-// Detect reports whether head is a Veracode detailed report.
+// Detect reports whether head is a Veracode detailed report or a findings API page.
 func (parser) Detect(head []byte) bool {
+	if detectAPI(head) {
+		return true
+	}
 	se, ok := xmlscan.RootElement(head)
 	if !ok || se.Name.Local != "detailedreport" {
 		return false
@@ -100,7 +108,11 @@ type builder struct {
 type category struct{ id, name, recommendations string }
 
 func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error) {
-	return xmlscan.Report(ctx, r, format, xmlscan.XMLOnly(format, "a Veracode detailed report"), func(s *xmlscan.Scanner, root xml.StartElement) (*importers.Report, error) {
+	br, first := readguard.Sniff(r)
+	if first == '{' || first == '[' {
+		return parseAPI(ctx, br)
+	}
+	return xmlscan.Report(ctx, br, format, xmlscan.XMLOnly(format, "a Veracode detailed report"), func(s *xmlscan.Scanner, root xml.StartElement) (*importers.Report, error) {
 		if root.Name.Local != "detailedreport" {
 			return nil, s.Errorf("document element is <%s>, not <detailedreport>", root.Name.Local)
 		}

@@ -497,3 +497,18 @@ func As10(b []byte) []byte {
 	out[loc[1]-2] = '0'
 	return out
 }
+
+// RefuseJSON returns r, buffered, or a ParseError when r holds a JSON document instead of XML:
+// scanners whose XML report has a JSON sibling of another shape (Checkmarx One beside CxSAST,
+// Veracode's REST findings beside its detailed report) get a refusal that names what was given
+// and what to export instead (hint), not the XML reader's "text before the root element".
+func RefuseJSON(r io.Reader, format, what, hint string) (io.Reader, error) {
+	br := bufio.NewReader(r)
+	head, _ := br.Peek(4 << 10)
+	head = bytes.TrimLeft(readguard.TrimBOM(head), " \t\r\n")
+	if len(head) > 0 && (head[0] == '{' || head[0] == '[') {
+		return nil, &importers.ParseError{Format: format, Offset: 0, Line: 1, Column: 1,
+			Msg: "a JSON document, not " + what + ": " + hint}
+	}
+	return br, nil
+}
