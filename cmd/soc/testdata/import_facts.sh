@@ -29,7 +29,7 @@ files() { # files FORMAT SHAREDDIR: the format's report files (importertest.File
 # json FORMAT FILE CUT FINDINGS ASSETS: FINDINGS is a jq expression turning the document into
 # an array of {fp, sev} (sev null when the mapping is not a plain rename); CUT is the
 # dot-separated path of the array whose first entry the test removes ("" for a top-level
-# array); ASSETS is a jq expression counting the assets.
+# array; of an object, its first key in sorted order); ASSETS is a jq expression counting the assets.
 json() {
 	jq -c -n --arg format "$1" --arg file "$(basename "$2")" --arg cut "$3" \
 		--slurpfile docs "$2" "
@@ -43,7 +43,7 @@ json() {
 		| (\$doc | facts) as \$full
 		# no cut where there is nothing to cut, or where it would leave an empty JSON Lines file
 		| (\$cut == \"-\" or \$full.total == 0 or (\$cut == \"lines\" and (\$doc | length) == 1)) as \$nocut
-		| (if \$nocut then \$full else \$doc | delpaths([cutpath + [0]]) | facts end) as \$rest
+		| (if \$nocut then \$full else \$doc | getpath(cutpath) as \$c | delpaths([cutpath + [if (\$c | type) == \"object\" then \$c | keys[0] else 0 end]]) | facts end) as \$rest
 		# the cut findings the import resolves: those on an asset the cut report still names
 		# (a finding without .asset is on the report's one asset)
 		| [\$full.u[] | select(.fp as \$fp | \$rest.u | map(.fp) | index([\$fp]) | not)
@@ -88,6 +88,29 @@ xml() {
 	rm -f "$tmp.fp"
 }
 
+# CSV: a jq CSV reader (RFC 4180: quoted fields may hold commas, quotes doubled, newlines) turns
+# the file into objects keyed by the header; the test cuts the first record ("csv").
+csvdef='def csv: reduce (explode[] | [.] | implode) as $c ({rows: [], row: [], f: "", q: false, closed: false};
+		if .q then (if $c == "\"" then .q = false | .closed = true else .f += $c end)
+		elif $c == "\"" then (if .closed then .f += "\"" else . end) | .q = true | .closed = false
+		elif $c == "," then .row += [.f] | .f = "" | .closed = false
+		elif $c == "\n" then .rows += [.row + [.f]] | .row = [] | .f = "" | .closed = false
+		elif $c == "\r" then .
+		else .f += $c | .closed = false end)
+	| (if .f != "" or (.row | length) > 0 then .rows + [.row + [.f]] else .rows end)
+	| map(select(. != [""])) | .[0] as $h | .[1:] | map([$h, .] | transpose | map({key: .[0], value: .[1]}) | from_entries);'
+# csvfacts FORMAT FILE FINDINGS: FINDINGS maps the records (an array of objects) to {fp, sev}.
+csvfacts() {
+	jq -c -n -R --arg format "$1" --arg file "$(basename "$2")" "$csvdef
+		def findings: $3;
+		def facts: findings | unique_by(.fp) as \$u
+			| {total: (\$u | length),
+			   by_severity: (if all(\$u[]; .sev != null) then (\$u | group_by(.sev) | map({key: .[0].sev, value: length}) | from_entries) else null end)};
+		([inputs] | join(\"\n\") | csv) as \$rows
+		| (\$rows | facts) as \$full
+		| {format: \$format, file: \$file, total: \$full.total, by_severity: \$full.by_severity, assets: null,
+		   cut: \"csv\", k: 1, rest: (\$rows[1:] | facts.total)} | .resolved = .total - .rest" <"$2" >>"$tmp"
+}
 # lower maps a scanner's severity word onto ours where the format's mapping is a plain rename.
 lower='if . == null then null else ascii_downcase end | if . == "moderate" then "medium" elif . == "informational" or . == "information" or . == "unknown" or . == "trace" or . == "false positive" or . == "bestpractice" then "info" else . end'
 
@@ -116,7 +139,16 @@ for f in $(files sonarqube sonarqube); do
 done
 each kics kics queries "[.queries[] | .severity as \$s | .query_id as \$q | .files[] | {fp: [\$q, (if (.similarity_id // \"\") != \"\" then .similarity_id else [.file_name, .search_key] end)], sev: (\$s | $lower)}]" 1
 each govulncheck govulncheck - "[.[] | .finding? // empty | {fp: [.osv, .trace[0].module, .trace[0].version], sev: null}]" null
-each npm-audit npm-audit - "[.vulnerabilities[] | .name as \$n | .via[] | objects | {fp: [\$n, ((.url // \"\") | capture(\"(?<g>GHSA-[a-z0-9-]+)\").g // (.source | tostring)), .range], sev: (.severity | $lower)}]" null
+# npm 6 reports (no auditReportVersion) hold an advisories map instead: the same fingerprint,
+# GHSA from github_advisory_id or the url, else the npm advisory id. The test cuts the map's
+# first key in sorted order (jq's keys, Go's encoding/json).
+for f in $(files npm-audit npm-audit); do
+	if jq -e 'has("advisories")' "$f" >/dev/null; then
+		json npm-audit "$f" advisories "[.advisories[] | (.id | tostring) as \$id | {fp: [.module_name, (((.github_advisory_id // \"\") + \" \" + (.url // \"\")) | capture(\"(?<g>GHSA-[a-z0-9-]+)\").g // \$id), .vulnerable_versions], sev: (.severity | $lower)}]" null
+	else
+		json npm-audit "$f" - "[.vulnerabilities[] | .name as \$n | .via[] | objects | {fp: [\$n, ((.url // \"\") | capture(\"(?<g>GHSA-[a-z0-9-]+)\").g // (.source | tostring)), .range], sev: (.severity | $lower)}]" null
+	fi
+done
 for f in $(files pip-audit pip-audit); do
 	cut=dependencies
 	jq -e 'type == "array"' "$f" >/dev/null && cut=
@@ -146,13 +178,39 @@ done
 for f in $(files burp burp); do
 	xml burp "$f" "//issue" issue "concat(%E/host, '|', %E/type, '|', %E/path, '|', %E/location)" %E/severity "count(//issue/host[not(. = preceding::issue/host)])"
 done
+# Veracode: the flaws by issueid and the SCA vulnerabilities by component library_id and
+# cve_id (the detailed report); the findings API JSON the same by issue_id, or by
+# component_filename@version and cve.name for SCA.
 for f in $(files veracode veracode); do
-	xml veracode "$f" "//*[local-name()='flaw']" flaw "%E/@issueid" "" 1
+	case $f in
+	*.json)
+		cut=findings
+		jq -e 'has("_embedded")' "$f" >/dev/null && cut=_embedded.findings
+		jq -e 'type == "array"' "$f" >/dev/null && cut=
+		json veracode "$f" "$cut" "[(._embedded.findings? // .findings? // .)[] | .context_guid as \$app
+			| if .scan_type == \"SCA\" then {fp: [\$app, \"sca\", .finding_details.component_filename + \"@\" + .finding_details.version, .finding_details.cve.name], sev: null}
+			  else {fp: [\$app, \"flaw\", .issue_id], sev: null} end]" null ;;
+	*) xml veracode "$f" "//*[local-name()='flaw'] | //*[local-name()='vulnerabilities']/*[local-name()='vulnerability']" flaw \
+		"concat(local-name(%E), '|', %E/@issueid, '|', %E/../../@library_id, '|', %E/@cve_id)" "" 1 ;;
+	esac
 done
 for f in $(files checkmarx checkmarx); do
 	xml checkmarx "$f" "//Result" Result "concat(%E/../@id, '|', %E/@FileName, '|', %E/Path/@SimilarityId)" "%E/@Severity" "count(/CxXMLResults[Query])"
 done
+# Qualys VM findings are [IP, QID, port, protocol] whatever the shape (scan report CAT records,
+# an asset data report's VULN_INFO, a host detection list's DETECTION, a CSV row); WAS ones
+# [QID, URL, parameter] in the one web application.
 for f in $(files qualys qualys); do
+	case $f in
+	*.csv)
+		csvfacts qualys "$f" 'map({fp: [.IP, .QID, (.Port // .PORT), (.Protocol // .PROTOCOL)], sev: null})'
+		continue ;;
+	esac
+	if grep -q '<VULN_INFO>\|<DETECTION>' "$f"; then
+		el=$(if grep -q '<VULN_INFO>' "$f"; then echo VULN_INFO; else echo DETECTION; fi)
+		xml qualys "$f" "//$el" "$el" "concat(%E/ancestor::HOST/IP, '|', %E/QID, '|', %E/PORT, '|', %E/PROTOCOL)" "" null
+		continue
+	fi
 	xml qualys "$f" "//VULN | //INFO | //SERVICE | //PRACTICE | //VULNERABILITY" "$(if grep -q WAS_SCAN_REPORT "$f"; then echo VULNERABILITY; else echo CAT; fi)" \
 		"concat(%E/ancestor::IP/@value, '|', %E/@number, '|', %E/../@port, '|', %E/../@protocol, '|', %E/QID, '|', %E/URL, '|', %E/PARAM)" "" null
 done
@@ -165,12 +223,25 @@ for f in $(files acunetix acunetix); do
 	fi
 done
 each acunetix360 acunetix360 Vulnerabilities "[.Target.Url as \$t | .Vulnerabilities[] | {fp: [\$t, .Type, .Url], sev: (.Severity | $lower)}]" 1
+# ASFF: Findings (findings, an EventBridge event's detail.findings, a bare array); an ARN Id
+# names a finding with its ProductArn, another Id adds the Title (Trivy's template reuses Ids),
+# no Id is GeneratorId and the first resource.
 for f in $(files asff aws); do
 	cut=Findings
+	jq -e 'type == "object" and has("findings")' "$f" >/dev/null && cut=findings
+	jq -e 'type == "object" and has("detail")' "$f" >/dev/null && cut=detail.findings
 	jq -e 'type == "array"' "$f" >/dev/null && cut=
-	json asff "$f" "$cut" "[(if type == \"array\" then .[] else .Findings[] end) | {fp: [.ProductArn, .Id], sev: (.Severity.Label | $lower)}]" null
+	json asff "$f" "$cut" "[(if type == \"array\" then .[] else (.Findings // .findings // .detail.findings)[] end)
+		| {fp: (if (.Id // \"\") == \"\" then [.ProductArn, .GeneratorId, .Resources[0].Id] elif (.Id | startswith(\"arn:\")) then [.ProductArn, .Id] else [.ProductArn, .Id, .Title] end),
+		   sev: (.Severity.Label | $lower)}]" null
 done
-each aws-inspector2 aws-inspector2 findings "[.findings[] | {fp: .findingArn, sev: (if .severity == \"UNTRIAGED\" then null else .severity | $lower end)}]" null
+# Inspector2: list-findings' findings[], or an EventBridge event whose detail is one finding
+# (nothing to cut).
+for f in $(files aws-inspector2 aws-inspector2); do
+	cut=findings
+	jq -e 'has("detail")' "$f" >/dev/null && cut=-
+	json aws-inspector2 "$f" "$cut" "[(.findings // [.detail])[] | {fp: .findingArn, sev: (if .severity == \"UNTRIAGED\" then null else .severity | $lower end)}]" null
+done
 # The fingerprints of Semgrep, Bandit and Gitleaks add the occurrence index of a repeated
 # identity: every entry is a finding. These reports, npm audit's, pip-audit's and govulncheck's
 # name no asset of their own (the test gives each file one): no asset count.
@@ -210,9 +281,23 @@ yamlitems() {
 }
 for f in $(files trivy-operator trivy-operator); do
 	case $f in
-	*.json) json trivy-operator "$f" items.0.report.vulnerabilities "[(.items // [.])[] | select(.kind | test(\"(Vulnerability|ConfigAudit|RbacAssessment|InfraAssessment)Report\$\")) | (.metadata.labels // {}) as \$l | .kind as \$kind | .report as \$r
-		| (\$r.vulnerabilities[]? | {fp: [(\$r.artifact.digest // \$r.artifact.tag), .vulnerabilityID, .resource, .installedVersion], sev: (.severity | $lower)}),
-		  (\$r.checks[]? | select(.success == false) | {fp: [\$kind, .checkID, \$l[\"trivy-operator.resource.namespace\"], \$l[\"trivy-operator.resource.kind\"], \$l[\"trivy-operator.resource.name\"]], sev: (.severity | $lower)})]" null ;;
+	*.json)
+		# a list's items, an array of resources, or an object of arrays named after the resource
+		# types (whose dotted names no cut path can name: not cut)
+		cut=items.0.report.vulnerabilities
+		jq -e 'type == "array"' "$f" >/dev/null && cut=0.report.$(jq -r '.[0].report | if has("secrets") then "secrets" elif has("checks") then "checks" else "vulnerabilities" end' "$f")
+		jq -e 'type == "object" and (has("items") or has("kind") | not)' "$f" >/dev/null && cut=-
+		json trivy-operator "$f" "$cut" "[(if type == \"array\" then .[] elif .items then .items[] elif .kind then . else .[][] end)
+		| (.metadata.labels // {}) as \$l | .kind as \$kind | .report as \$r | .metadata.name as \$name
+		| (\$l[\"trivy-operator.resource.namespace\"] + \"/\" + \$l[\"trivy-operator.resource.kind\"] + \"/\" + \$l[\"trivy-operator.resource.name\"]) as \$workload
+		| (\$r.artifact.digest // \$r.artifact.tag) as \$image
+		| if \$kind == \"VulnerabilityReport\" then \$r.vulnerabilities[]? | {fp: [\$image, .vulnerabilityID, .resource, .installedVersion], sev: (if .severity == \"UNKNOWN\" and .score then null else .severity | $lower end)}
+		  elif \$kind == \"ExposedSecretReport\" then \$r.secrets[]? | {fp: [\"secret\", \$image, (if (.ruleID // \"\") != \"\" then .ruleID else .title end), .target], sev: (.severity | $lower)}
+		  elif \$kind == \"ClusterComplianceReport\" then
+			(.status.detailReport.results[]? | .id as \$c | .checks[]? | select(.success == false) | {fp: [\"compliance\", \$name, \$c, .checkID, .target], sev: (.severity | $lower)}),
+			(.status.summaryReport.controlCheck[]? | select((.totalFail | tonumber) > 0) | {fp: [\"compliance\", \$name, .id], sev: (.severity | $lower)})
+		  elif \$kind | test(\"(ConfigAudit|RbacAssessment|InfraAssessment)Report\$\") then \$r.checks[]? | select(.success == false) | {fp: [\$kind, (if (.checkID // \"\") != \"\" then .checkID else .title end), \$workload], sev: (.severity | $lower)}
+		  else empty end]" null ;;
 	*) yamlitems "$f" | jq -c -n -R --arg file "$(basename "$f")" "
 		[inputs | split(\"\t\") | {item: .[0], kind: .[1], workload: .[2], image: .[3], id: .[4], res: .[5], ver: .[6], sev: (.[7] | $lower), ok: .[8]}
 		 | select(.kind | test(\"(Vulnerability|ConfigAudit|RbacAssessment|InfraAssessment)Report\$\"))
@@ -225,29 +310,6 @@ for f in $(files trivy-operator trivy-operator); do
 	esac
 done
 
-# CSV: a jq CSV reader (RFC 4180: quoted fields may hold commas, quotes doubled, newlines) turns
-# the file into objects keyed by the header; the test cuts the first record ("csv").
-csvdef='def csv: reduce (explode[] | [.] | implode) as $c ({rows: [], row: [], f: "", q: false, closed: false};
-		if .q then (if $c == "\"" then .q = false | .closed = true else .f += $c end)
-		elif $c == "\"" then (if .closed then .f += "\"" else . end) | .q = true | .closed = false
-		elif $c == "," then .row += [.f] | .f = "" | .closed = false
-		elif $c == "\n" then .rows += [.row + [.f]] | .row = [] | .f = "" | .closed = false
-		elif $c == "\r" then .
-		else .f += $c | .closed = false end)
-	| (if .f != "" or (.row | length) > 0 then .rows + [.row + [.f]] else .rows end)
-	| map(select(. != [""])) | .[0] as $h | .[1:] | map([$h, .] | transpose | map({key: .[0], value: .[1]}) | from_entries);'
-# csvfacts FORMAT FILE FINDINGS: FINDINGS maps the records (an array of objects) to {fp, sev}.
-csvfacts() {
-	jq -c -n -R --arg format "$1" --arg file "$(basename "$2")" "$csvdef
-		def findings: $3;
-		def facts: findings | unique_by(.fp) as \$u
-			| {total: (\$u | length),
-			   by_severity: (if all(\$u[]; .sev != null) then (\$u | group_by(.sev) | map({key: .[0].sev, value: length}) | from_entries) else null end)};
-		([inputs] | join(\"\n\") | csv) as \$rows
-		| (\$rows | facts) as \$full
-		| {format: \$format, file: \$file, total: \$full.total, by_severity: \$full.by_severity, assets: null,
-		   cut: \"csv\", k: 1, rest: (\$rows[1:] | facts.total)} | .resolved = .total - .rest" <"$2" >>"$tmp"
-}
 sev5='ascii_downcase | if . == "informational" or . == "none" then "info" elif IN("critical", "high", "medium", "low", "info") then . else "info" end'
 for f in $(files generic generic); do
 	case $f in
