@@ -45,8 +45,9 @@ json() {
 		| (\$cut == \"-\" or \$full.total == 0 or (\$cut == \"lines\" and (\$doc | length) == 1)) as \$nocut
 		| (if \$nocut then \$full else \$doc | getpath(cutpath) as \$c | delpaths([cutpath + [if (\$c | type) == \"object\" then \$c | keys[0] else 0 end]]) | facts end) as \$rest
 		# the cut findings the import resolves: those on an asset the cut report still names
-		# (a finding without .asset is on the report's one asset)
-		| [\$full.u[] | select(.fp as \$fp | \$rest.u | map(.fp) | index([\$fp]) | not)
+		# (a finding without .asset is on the report's one asset) and not already closed (.closed:
+		# resolved or suppressed in the report)
+		| [\$full.u[] | select(.closed != true) | select(.fp as \$fp | \$rest.u | map(.fp) | index([\$fp]) | not)
 			| select(.asset == null or (.asset as \$a | \$rest.u | map(.asset) | index([\$a])))] as \$resolved
 		| {format: \$format, file: \$file, total: \$full.total, by_severity: \$full.by_severity,
 		   assets: (\$doc | assets), cut: (if \$cut == \"lines\" then \"lines\" else \"json:\" + \$cut end),
@@ -56,7 +57,9 @@ json() {
 
 # xml FORMAT FILE ENTRIES CUT FP SEV ASSETS: one finding entry per node of the XPath ENTRIES;
 # FP and SEV are XPath string expressions in which %E stands for the entry (XPath 1.0 has no
-# function steps; SEV "" when the mapping is not a plain rename), ASSETS an XPath number or null. The test cuts the first element named CUT; the
+# function steps; SEV "" when the mapping is not a plain rename), ASSETS an XPath number or null,
+# CLOSED (optional) an XPath boolean: the entry is already resolved or suppressed, so cutting it
+# resolves nothing. The test cuts the first element named CUT; the
 # entries inside it (or that are it) are left out of rest.
 xml() {
 	n=$(xmllint --xpath "count($3)" "$2")
@@ -69,7 +72,8 @@ xml() {
 		sev=""
 		[ -n "$6" ] && sev=$(xmllint --xpath "string($(echo "$6" | sed "s#%E#$el#g"))" "$2")
 		in=$(xmllint --xpath "count($el/$first)" "$2")
-		printf '%s\t%s\t%s\n' "$in" "$fp" "$sev" >>"$tmp.fp"
+		closed=$(xmllint --xpath "boolean($(echo "${8:-false()}" | sed "s#%E#$el#g"))" "$2")
+		printf '%s\t%s\t%s\t%s\n' "$in" "$fp" "$sev" "$closed" >>"$tmp.fp"
 		i=$((i + 1))
 	done
 	assets=null
@@ -78,13 +82,14 @@ xml() {
 	[ "$n" -eq 0 ] && k=0
 	jq -c -n -R --arg format "$1" --arg file "$(basename "$2")" --arg el "$4" --arg sevs "$6" \
 		--argjson assets "$assets" --argjson k "$k" "
-		[inputs | split(\"\t\") | {cut: (.[0] != \"0\"), fp: .[1], sev: (.[2] | $lower)}] as \$all
+		[inputs | split(\"\t\") | {cut: (.[0] != \"0\"), fp: .[1], sev: (.[2] | if . == \"\" then null else $lower end), closed: (.[3] == \"true\")}] as \$all
 		| def facts: unique_by(.fp) as \$u
 			| {total: (\$u | length),
-			   by_severity: (if \$sevs == \"\" then null else (\$u | group_by(.sev) | map({key: .[0].sev, value: length}) | from_entries) end)};
+			   by_severity: (if \$sevs == \"\" or any(\$u[]; .sev == null) then null else (\$u | group_by(.sev) | map({key: .[0].sev, value: length}) | from_entries) end)};
 		(\$all | facts) as \$full
 		| {format: \$format, file: \$file, total: \$full.total, by_severity: \$full.by_severity,
-		   assets: \$assets, cut: (\"xml:\" + \$el), k: \$k, rest: (\$all | map(select(.cut | not)) | facts.total)} | .resolved = .total - .rest" <"$tmp.fp" >>"$tmp"
+		   assets: \$assets, cut: (\"xml:\" + \$el), k: \$k, rest: (\$all | map(select(.cut | not)) | facts.total),
+		   resolved: ((\$all | map(select(.cut | not) | .fp)) as \$kept | \$all | map(select(.cut and (.closed | not) and (.fp as \$fp | \$kept | index([\$fp]) | not))) | unique_by(.fp) | length)}" <"$tmp.fp" >>"$tmp"
 	rm -f "$tmp.fp"
 }
 
@@ -134,7 +139,7 @@ for f in $(files sonarqube sonarqube); do
 	cut=issues
 	jq -e 'type == "array"' "$f" >/dev/null && cut=0.issues
 	jq -e 'type == "object" and has("hotspots")' "$f" >/dev/null && cut=hotspots
-	json sonarqube "$f" "$cut" "[$arr | (.issues[]? | select(.type == \"VULNERABILITY\" or .type == \"SECURITY_HOTSPOT\" or any(.impacts[]?; .softwareQuality == \"SECURITY\"))), .hotspots[]? | {fp: .key, sev: null}]" \
+	json sonarqube "$f" "$cut" "[$arr | (.issues[]? | select(.type == \"VULNERABILITY\" or .type == \"SECURITY_HOTSPOT\" or any(.impacts[]?; .softwareQuality == \"SECURITY\"))), .hotspots[]? | {fp: .key, sev: null, asset: .project}]" \
 		"[$arr | .issues[]?, .hotspots[]? | .project] | unique | length"
 done
 each kics kics queries "[.queries[] | .severity as \$s | .query_id as \$q | .files[] | {fp: [\$q, (if (.similarity_id // \"\") != \"\" then .similarity_id else [.file_name, .search_key] end)], sev: (\$s | $lower)}]" 1
@@ -157,22 +162,23 @@ done
 for f in $(files github github); do
 	cut=-
 	jq -e 'type == "array"' "$f" >/dev/null && cut=
-	json github "$f" "$cut" "[if type == \"array\" then .[] else .alert + {repository: .repository} end | {fp: [(if .rule then \"code\" else \"dependabot\" end), .repository.full_name, .number], sev: null}]" \
+	json github "$f" "$cut" "[if type == \"array\" then .[] else .alert + {repository: .repository} end | {fp: [(if .rule then \"code\" else \"dependabot\" end), .repository.full_name, .number], sev: null, asset: .repository.full_name}]" \
 		"[$arr | .repository.full_name // .alert.repository.full_name] | unique | length"
 done
 for f in $(files snyk snyk); do
 	cut=vulnerabilities
 	jq -e 'type == "array"' "$f" >/dev/null && cut=0.vulnerabilities
-	json snyk "$f" "$cut" "[$arr | (.path + \"|\" + (.displayTargetFile // .targetFile // \"\")) as \$p | .vulnerabilities[] | {fp: [\$p, .id, .packageName, .version], sev: .severity}]" null
+	json snyk "$f" "$cut" "[$arr | (.path + \"|\" + (.displayTargetFile // .targetFile // \"\")) as \$p | (.vulnerabilities[], .filtered.ignore[]?, .filtered.patch[]?) | {fp: [\$p, .id, .packageName, .version], sev: ((.severityWithCritical // .severity) | if IN(\"critical\", \"high\", \"medium\", \"low\") then . else null end)}]" null
 done
 each osv-scanner osv-scanner results "[.results[] | .source.path as \$src | .packages[] | .package as \$pkg | [.groups[]?.ids[]] as \$grouped
 	| ((.groups[]? | {fp: [\$src, \$pkg.ecosystem, \$pkg.name, \$pkg.version, (.ids | sort | first)], sev: null}),
 	   (.vulnerabilities[]? | select(.id as \$id | \$grouped | index(\$id) | not) | {fp: [\$src, \$pkg.ecosystem, \$pkg.name, \$pkg.version, .id], sev: null}))]" null
 for f in $(files dependency-check dependency-check); do
 	case $f in
-	*.json) json dependency-check "$f" dependencies "[.dependencies[] | ((.packages[0].id) // ((.sha256 // .sha1 // .md5) + (.fileName // \"\")) // .filePath) as \$d | (.vulnerabilities[]?, .suppressedVulnerabilities[]?) | {fp: [\$d, .name], sev: (.severity | $lower)}]" 1 ;;
+	*.json) json dependency-check "$f" dependencies "[.dependencies[] | ((.packages[0].id) // ((.sha256 // .sha1 // .md5) + (.fileName // \"\")) // .filePath) as \$d | (.vulnerabilities[]?, .suppressedVulnerabilities[]?) | {fp: [\$d, .name], sev: (if (.severity // \"\") | ascii_downcase | IN(\"\", \"unknown\") then null else .severity | $lower end)}]" 1 ;;
 	*) xml dependency-check "$f" "//*[local-name()='vulnerability' or local-name()='suppressedVulnerability']" dependency \
-		"concat(%E/../../*[local-name()='sha256'], '|', %E/../../*[local-name()='fileName'], '|', %E/*[local-name()='name'])" "%E/*[local-name()='severity']" 1 ;;
+		"concat(%E/../../*[local-name()='sha256'], '|', %E/../../*[local-name()='fileName'], '|', %E/*[local-name()='name'])" "substring(%E/*[local-name()='severity'], 1, 100 * number(%E/*[local-name()='severity'] != 'Unknown'))" 1 \
+		"local-name(%E) = 'suppressedVulnerability'" ;;
 	esac
 done
 for f in $(files burp burp); do
@@ -191,11 +197,12 @@ for f in $(files veracode veracode); do
 			| if .scan_type == \"SCA\" then {fp: [\$app, \"sca\", .finding_details.component_filename + \"@\" + .finding_details.version, .finding_details.cve.name], sev: null}
 			  else {fp: [\$app, \"flaw\", .issue_id], sev: null} end]" null ;;
 	*) xml veracode "$f" "//*[local-name()='flaw'] | //*[local-name()='vulnerabilities']/*[local-name()='vulnerability']" flaw \
-		"concat(local-name(%E), '|', %E/@issueid, '|', %E/../../@library_id, '|', %E/@cve_id)" "" 1 ;;
+		"concat(local-name(%E), '|', %E/@issueid, '|', %E/../../@library_id, '|', %E/@cve_id)" "" 1 \
+		"%E/@remediation_status = 'Fixed' or %E/@mitigation_status = 'accepted' or %E/@mitigation = 'true'" ;;
 	esac
 done
 for f in $(files checkmarx checkmarx); do
-	xml checkmarx "$f" "//Result" Result "concat(%E/../@id, '|', %E/@FileName, '|', %E/Path/@SimilarityId)" "%E/@Severity" "count(/CxXMLResults[Query])"
+	xml checkmarx "$f" "//Result" Result "concat(%E/../@id, '|', %E/@FileName, '|', %E/Path/@SimilarityId)" "%E/@Severity" "count(/CxXMLResults[@ProjectName])"
 done
 # Qualys VM findings are [IP, QID, port, protocol] whatever the shape (scan report CAT records,
 # an asset data report's VULN_INFO, a host detection list's DETECTION, a CSV row); WAS ones
@@ -211,8 +218,12 @@ for f in $(files qualys qualys); do
 		xml qualys "$f" "//$el" "$el" "concat(%E/ancestor::HOST/IP, '|', %E/QID, '|', %E/PORT, '|', %E/PROTOCOL)" "" null
 		continue
 	fi
-	xml qualys "$f" "//VULN | //INFO | //SERVICE | //PRACTICE | //VULNERABILITY" "$(if grep -q WAS_SCAN_REPORT "$f"; then echo VULNERABILITY; else echo CAT; fi)" \
-		"concat(%E/ancestor::IP/@value, '|', %E/@number, '|', %E/../@port, '|', %E/../@protocol, '|', %E/QID, '|', %E/URL, '|', %E/PARAM)" "" null
+	# A WAS report's findings are its VULNERABILITY_LIST's and SENSITIVE_CONTENT_LIST's entries
+	# (its SUMMARY has a VULNERABILITY count element too); an IGNORED one is suppressed.
+	xml qualys "$f" "//VULN | //INFO | //SERVICE | //PRACTICE | //VULNERABILITY_LIST/VULNERABILITY | //SENSITIVE_CONTENT_LIST/SENSITIVE_CONTENT" \
+		"$(if grep -q WAS_SCAN_REPORT "$f"; then echo VULNERABILITY_LIST; else echo CAT; fi)" \
+		"concat(%E/ancestor::IP/@value, '|', %E/@number, '|', %E/../@port, '|', %E/../@protocol, '|', %E/QID, '|', %E/URL, '|', %E/PARAM)" "" null \
+		"%E/IGNORED = 'true'"
 done
 for f in $(files acunetix acunetix); do
 	case $(basename "$f") in acunetix360_testsparker.xml) continue ;; esac
@@ -233,21 +244,22 @@ for f in $(files asff aws); do
 	jq -e 'type == "array"' "$f" >/dev/null && cut=
 	json asff "$f" "$cut" "[(if type == \"array\" then .[] else (.Findings // .findings // .detail.findings)[] end)
 		| {fp: (if (.Id // \"\") == \"\" then [.ProductArn, .GeneratorId, .Resources[0].Id] elif (.Id | startswith(\"arn:\")) then [.ProductArn, .Id] else [.ProductArn, .Id, .Title] end),
-		   sev: (.Severity.Label | $lower)}]" null
+		   sev: (.Severity.Label | $lower), asset: .Resources[0].Id}]" null
 done
 # Inspector2: list-findings' findings[], or an EventBridge event whose detail is one finding
 # (nothing to cut).
 for f in $(files aws-inspector2 aws-inspector2); do
 	cut=findings
 	jq -e 'has("detail")' "$f" >/dev/null && cut=-
-	json aws-inspector2 "$f" "$cut" "[(.findings // [.detail])[] | {fp: .findingArn, sev: (if .severity == \"UNTRIAGED\" then null else .severity | $lower end)}]" null
+	json aws-inspector2 "$f" "$cut" "[(.findings // [.detail])[] | {fp: .findingArn, sev: (if .severity == \"UNTRIAGED\" then null else .severity | $lower end), asset: .resources[0].id}]" null
 done
 # The fingerprints of Semgrep, Bandit and Gitleaks add the occurrence index of a repeated
 # identity: every entry is a finding. These reports, npm audit's, pip-audit's and govulncheck's
 # name no asset of their own (the test gives each file one): no asset count.
 each semgrep semgrep results "[.results | to_entries[] | {fp: .key, sev: null}]" null
-each bandit bandit results "[.results | to_entries[] | select(.value.test_id and .value.filename) | {fp: .key, sev: (.value.issue_severity | $lower)}]" null
-each gitleaks gitleaks "" "[. // [] | to_entries[] | {fp: .key, sev: \"high\"}]" null
+each bandit bandit results "[[.results[] | select((.test_id // \"\") != \"\" and (.filename // \"\") != \"\")] | to_entries[] | {fp: .key, sev: (.value.issue_severity | $lower)}]" null
+# Gitleaks 7's repoURL is the asset (cutting its only leak leaves no asset to resolve on).
+each gitleaks gitleaks "" "[. // [] | to_entries[] | {fp: .key, sev: \"high\", asset: .value.repoURL}]" null
 
 # Trivy Operator YAML: jq reads no YAML, so a short awk pass (POSIX, as coreutils) lists the
 # items of every report's checks: and vulnerabilities: lists as TSV (item number, kind, workload
@@ -311,6 +323,9 @@ for f in $(files trivy-operator trivy-operator); do
 done
 
 sev5='ascii_downcase | if . == "informational" or . == "none" then "info" elif IN("critical", "high", "medium", "low", "info") then . else "info" end'
+# A generic finding is on its endpoint's asset: an http(s) URL's web application (scheme, host
+# and port), else the host; none without endpoints (the report's asset).
+endpointasset='if . == null then null elif type == "object" then (if (.protocol // "") | test("^https?$") then "\(.protocol)://\(.host)" + (if .port then ":\(.port)" else "" end) else .host end) elif test("^https?://") then capture("^(?<a>https?://[^/]+)").a else sub(":[0-9]+$"; "") end'
 for f in $(files generic generic); do
 	case $f in
 	*.csv) csvfacts generic "$f" "map({fp: [.Title, (.Severity | $sev5), .Url], sev: (.Severity | $sev5)})" ;;
@@ -318,12 +333,12 @@ for f in $(files generic generic); do
 		| {fp: (if \$x.unique_id_from_tool then [\$x.unique_id_from_tool, \$e]
 			elif \$x.vuln_id_from_tool then [\$x.vuln_id_from_tool, \$x.component_name, \$x.component_version, \$x.file_path, \$e]
 			else [\$x.title, \$x.severity, \$x.component_name, \$x.file_path, \$e] end),
-		   sev: (\$x.severity | $sev5)}]" null ;;
+		   sev: (\$x.severity | $sev5), asset: (\$e | $endpointasset)}]" null ;;
 	esac
 done
 # mapped: the samples' mappings (commands/scans/importers/mapped/testdata) name the fingerprint
-# fields and severity_map; a value the map does not name is one of the built-in words, else info.
-mapsev='if . == null then "info" else (($m[.] // (ascii_downcase | if . == "informational" or . == "none" then "info" else . end)) | if IN("critical", "high", "medium", "low", "info") then . else "info" end) end'
+# fields and severity_map (keys compared trimmed and case-insensitively); a value the map does not name is one of the built-in words, else info.
+mapsev='if . == null then "info" else ((ascii_downcase | sub("^\\s+"; "") | sub("\\s+$"; "")) as $v | [$m | to_entries[] | select(.key | ascii_downcase == $v) | .value][0] // (ascii_downcase | if . == "informational" or . == "none" then "info" else . end)) | if IN("critical", "high", "medium", "low", "info") then . else "info" end end'
 csvfacts mapped "$own/mapped/acme-findings.csv" '{"Sev 1": "critical", "Sev 2": "high", "Sev 3": "medium", "Sev 4": "low", "Sev 5": "info"} as $m
 	| map({fp: [."Check ID", ."Target IP", .Package], sev: (.Risk | '"$mapsev"')})'
 json mapped "$own/mapped/webscan-results.json" data.results '{"P1": "critical", "P2": "high", "P3": "medium", "P4": "low", "P5": "info"} as $m
