@@ -119,11 +119,12 @@ csvfacts() {
 # lower maps a scanner's severity word onto ours where the format's mapping is a plain rename.
 lower='if . == null then null else ascii_downcase end | if . == "moderate" then "medium" elif . == "informational" or . == "information" or . == "unknown" or . == "trace" or . == "false positive" or . == "bestpractice" then "info" else . end'
 
-# A Nuclei result's asset: the web application (scheme://host[:port]) of a URL host, else the
+# Nuclei before 2.5 wrote templateID, matcher_name and matched for template-id, matcher-name and
+# matched-at. A Nuclei result's asset: the web application (scheme://host[:port]) of a URL host, else the
 # host without its port.
 nucleiasset='if test("^[a-z]+://") then capture("^(?<a>[a-z]+://[^/]+)").a else sub(":[0-9]+$"; "") end'
 for f in $(files nuclei nuclei); do
-	json nuclei "$f" "$(case $f in *.jsonl) echo lines;; esac)" "[if type == \"array\" then .[] else . end | {fp: [.[\"template-id\"], .[\"matcher-name\"], (.[\"matched-at\"] // .host)], sev: (.info.severity | $lower), asset: (.host | $nucleiasset)}]" \
+	json nuclei "$f" "$(case $f in *.jsonl) echo lines;; esac)" "[if type == \"array\" then .[] else . end | {fp: [(.[\"template-id\"] // .templateID), (.[\"matcher-name\"] // .matcher_name), (.[\"matched-at\"] // .matched // .host)], sev: (.info.severity | $lower), asset: (.host | $nucleiasset)}]" \
 		"[if type == \"array\" then .[] else . end | .host | $nucleiasset] | unique | length"
 done
 
@@ -139,11 +140,17 @@ for f in $(files sonarqube sonarqube); do
 	cut=issues
 	jq -e 'type == "array"' "$f" >/dev/null && cut=0.issues
 	jq -e 'type == "object" and has("hotspots")' "$f" >/dev/null && cut=hotspots
-	json sonarqube "$f" "$cut" "[$arr | (.issues[]? | select(.type == \"VULNERABILITY\" or .type == \"SECURITY_HOTSPOT\" or any(.impacts[]?; .softwareQuality == \"SECURITY\"))), .hotspots[]? | {fp: .key, sev: null, asset: .project}]" \
-		"[$arr | .issues[]?, .hotspots[]? | .project] | unique | length"
+	# sonar-report's export (sonarBaseURL) holds security issues only, of sonarComponent.
+	json sonarqube "$f" "$cut" "[$arr | if type == \"object\" and has(\"sonarBaseURL\") then (.sonarComponent // .projectName) as \$p | .issues[]? | {fp: .key, sev: null, asset: \$p}
+		else (.issues[]? | select(.type == \"VULNERABILITY\" or .type == \"SECURITY_HOTSPOT\" or any(.impacts[]?; .softwareQuality == \"SECURITY\"))), .hotspots[]? | {fp: .key, sev: null, asset: .project} end]" \
+		"[$arr | if type == \"object\" and has(\"sonarBaseURL\") then .sonarComponent // .projectName else .issues[]?, .hotspots[]? | .project end] | unique | length"
 done
 each kics kics queries "[.queries[] | .severity as \$s | .query_id as \$q | .files[] | {fp: [\$q, (if (.similarity_id // \"\") != \"\" then .similarity_id else [.file_name, .search_key] end)], sev: (\$s | $lower)}]" 1
-each govulncheck govulncheck - "[.[] | .finding? // empty | {fp: [.osv, .trace[0].module, .trace[0].version], sev: null}]" null
+# govulncheck before 1.0 wrote one result object: Vulns[] by OSV id and ModPath, the version
+# from Modules.
+each govulncheck govulncheck - "[if type == \"object\" and has(\"Vulns\") then (.Modules // [] | map({key: .Path, value: .Version}) | from_entries) as \$v
+	| .Vulns[] | {fp: [.OSV.id, .ModPath, \$v[.ModPath]], sev: null}
+	else .[] | .finding? // empty | {fp: [.osv, .trace[0].module, .trace[0].version], sev: null} end]" null
 # npm 6 reports (no auditReportVersion) hold an advisories map instead: the same fingerprint,
 # GHSA from github_advisory_id or the url, else the npm advisory id. The test cuts the map's
 # first key in sorted order (jq's keys, Go's encoding/json).
@@ -159,11 +166,20 @@ for f in $(files pip-audit pip-audit); do
 	jq -e 'type == "array"' "$f" >/dev/null && cut=
 	json pip-audit "$f" "$cut" "[(if type == \"array\" then .[] else .dependencies[] end) | (.name | ascii_downcase | gsub(\"[-_.]+\"; \"-\")) as \$n | .version as \$v | .vulns[]? | {fp: [\$n, \$v, .id], sev: \"medium\"}]" null
 done
+# GitHub: REST alert lists, webhook events (one alert: not cut) and GraphQL answers whose
+# repositories (data.search.nodes, data.organization.repositories.nodes or data.repository) list
+# vulnerabilityAlerts nodes, by number else node id; the repository is the asset.
+ghrepos='(.data | [.search.nodes[]?, .organization.repositories.nodes[]?, .repository // empty])'
 for f in $(files github github); do
 	cut=-
 	jq -e 'type == "array"' "$f" >/dev/null && cut=
-	json github "$f" "$cut" "[if type == \"array\" then .[] else .alert + {repository: .repository} end | {fp: [(if .rule then \"code\" else \"dependabot\" end), .repository.full_name, .number], sev: null, asset: .repository.full_name}]" \
-		"[$arr | .repository.full_name // .alert.repository.full_name] | unique | length"
+	jq -e 'type == "object" and .data.search.nodes != null' "$f" >/dev/null && cut=data.search.nodes
+	json github "$f" "$cut" "[if type == \"array\" then .[] | {k: (if .rule then \"code\" else \"dependabot\" end), r: .repository.full_name, n: .number}
+		elif .data then $ghrepos[] | ((.nameWithOwner // (.url | sub(\"^https://github.com/\"; \"\"))) | ascii_downcase) as \$r
+			| .vulnerabilityAlerts.nodes[] | {k: \"dependabot\", r: \$r, n: (.number // (\"node \" + .id))}
+		else .alert + {repository: .repository} | {k: (if .rule then \"code\" else \"dependabot\" end), r: .repository.full_name, n: .number} end
+		| (.r | if . then ascii_downcase else . end) as \$r | {fp: [.k, \$r, .n], sev: null, asset: \$r}]" \
+		"[if type == \"object\" and .data then $ghrepos[] | (.nameWithOwner // .url) else $arr | .repository.full_name // .alert.repository.full_name end] | unique | length"
 done
 for f in $(files snyk snyk); do
 	cut=vulnerabilities
