@@ -59,6 +59,7 @@ var sharesAssets = map[string]bool{
 	"code_scanning_alert_webhook_created.json":  true, // the alert closed_by_user closes
 	"acunetix360_own_scan.json":                 true, // acunetix360_own_empty.json's target
 	"qualys_vm_scan_practices_cvss3.xml":        true, // a host and QID of qualys_host_detection_own.xml
+	"nuclei_v2_legacy_names.jsonl":              true, // the ip of nuclei_json_export_array.json's host
 }
 
 func readImportFacts(t *testing.T) []importFact {
@@ -250,7 +251,8 @@ var (
 
 type importResult struct {
 	importSummary
-	HeldBack int `json:"held_back"`
+	HeldBack       int    `json:"held_back"`
+	HeldBackReason string `json:"held_back_reason"`
 }
 
 func importFile(t *testing.T, bin string, n *node, path, server string, flags ...string) importResult {
