@@ -101,7 +101,13 @@ func (s *syncBuffer) String() string {
 
 func startNode(t *testing.T, env []string, args ...string) *node {
 	t.Helper()
-	cmd := exec.Command(socBin, append([]string{"serve", "--http", "127.0.0.1:0"}, args...)...)
+	return startNodeOf(t, socBin, env, args...)
+}
+
+// startNodeOf starts the soc binary at bin (startNode: the race-built one).
+func startNodeOf(t *testing.T, bin string, env []string, args ...string) *node {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"serve", "--http", "127.0.0.1:0"}, args...)...)
 	// A node always gets a data directory of the test's own (snapshots, evidence) unless the test
 	// names one: with PostgreSQL the default ./data would be written inside the source tree.
 	cmd.Env = append(append(append(os.Environ(), "SOC_DATA_DIR="+t.TempDir()), nodeAuthEnv...), env...)
@@ -168,7 +174,13 @@ func get(t *testing.T, url string) (int, string) {
 
 func socCmd(t *testing.T, env []string, args ...string) (string, string, int) {
 	t.Helper()
-	cmd := exec.Command(socBin, args...)
+	return socCmdOf(t, socBin, env, args...)
+}
+
+// socCmdOf runs the soc binary at bin (socCmd: the race-built one).
+func socCmdOf(t *testing.T, bin string, env []string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), testEnv(env, args...)...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb

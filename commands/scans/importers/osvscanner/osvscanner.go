@@ -31,9 +31,11 @@
 //
 // The lower-case hex SHA-256 of the JSON encoding of
 //
-//	["osv-scanner/v1", asset key, source path, ecosystem, package name, package version, canonical id]
+//	["osv-scanner/v2", source path, ecosystem, package name, package version, canonical id]
 //
-// where the canonical id is the lowest CVE among the group's ids and aliases (by year, then
+// The asset key is left out: it is the directory every source shares, so a report scanning one
+// lockfile fewer (or more) would otherwise give every other finding a new fingerprint, resolving
+// and re-creating them all; the source path already places the finding. The canonical id is the lowest CVE among the group's ids and aliases (by year, then
 // number), else the group's first id. The CVE is chosen when there is one because databases add
 // aliases over time (a GHSA today, its GO- and PYSEC- ids later) while the CVE stays.
 //
@@ -412,7 +414,7 @@ func finding(assetKey string, src oSource, pkg *oPackage, g oGroup, members []*o
 	if len(g.IDs) > 1 {
 		f.Evidence = fmt.Sprintf("Reported by %d databases as %s", len(g.IDs), strings.Join(g.IDs, ", "))
 	}
-	f.Fingerprint = parseutil.FingerprintJSON("osv-scanner/v1", assetKey, src.Path, p.Ecosystem, p.Name, p.Version, id)
+	f.Fingerprint = parseutil.FingerprintJSON("osv-scanner/v2", src.Path, p.Ecosystem, p.Name, p.Version, id)
 	return f
 }
 
@@ -424,7 +426,7 @@ func (*Parser) Info() importers.FormatInfo {
 		Family:      "dependencies",
 		Versions:    []string{"OSV-Scanner 1.x and 2.x JSON (results[].packages[] with or without groups)"},
 		Detection:   "a JSON object whose results array's first element has a packages array or a source object",
-		Fingerprint: []string{"asset (common source directory)", "source path", "ecosystem", "package name", "package version", "group canonical id (lowest CVE, else first id)"},
+		Fingerprint: []string{"source path", "ecosystem", "package name", "package version", "group canonical id (lowest CVE, else first id)"},
 		Severity: map[string]importers.Severity{
 			"max_severity >= 9": importers.Critical, "max_severity >= 7": importers.High,
 			"max_severity >= 4": importers.Medium, "max_severity > 0": importers.Low,

@@ -1,6 +1,7 @@
 package osvscanner
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 
@@ -92,6 +93,28 @@ func TestGroupIsOneFinding(t *testing.T) {
 	}
 	if got := canonicalID([]string{"GO-1", "RUSTSEC-2"}); got != "GO-1" {
 		t.Errorf("no CVE: canonical %q, want the first id", got)
+	}
+}
+
+// TestFingerprintIgnoresOtherSources: a finding keeps its fingerprint when the report scans one
+// source fewer, though the asset (the directory the sources share) changes.
+func TestFingerprintIgnoresOtherSources(t *testing.T) {
+	pkg := `{"source": {"path": "/w/shop/%s/package-lock.json"}, "packages": [{"package": {"name": "p", "version": "1", "ecosystem": "npm"},
+		"vulnerabilities": [{"id": "GHSA-aaaa-bbbb-cccc"}]}]}`
+	web, api := fmt.Sprintf(pkg, "web"), fmt.Sprintf(pkg, "api")
+	both, err := importertest.ParseString(New(), `{"results": [`+web+`, `+api+`]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	one, err := importertest.ParseString(New(), `{"results": [`+api+`]}`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(both.Findings) != 2 || len(one.Findings) != 1 || both.Findings[1].Fingerprint != one.Findings[0].Fingerprint {
+		t.Errorf("both sources %+v, one %+v", both.Findings, one.Findings)
+	}
+	if both.Findings[1].AssetKey == one.Findings[0].AssetKey {
+		t.Errorf("the asset key %q did not change with the sources: the test shows nothing", one.Findings[0].AssetKey)
 	}
 }
 

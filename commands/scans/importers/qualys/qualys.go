@@ -411,8 +411,7 @@ func (b *wasBuilder) report() *importers.Report {
 	var assets parseutil.AssetSet
 	var fs parseutil.FindingSet
 	var warnings []string
-	for _, n := range b.findings {
-		u := n.Get("URL")
+	webapp := func(u string) string {
 		base, ok := baseURL(parseutil.FirstNonEmpty(b.webapp, u))
 		if !ok {
 			base = parseutil.FirstNonEmpty(b.webapp, u, "unknown")
@@ -421,6 +420,16 @@ func (b *wasBuilder) report() *importers.Report {
 		if assets.Get(key) == nil {
 			assets.Add(importers.Asset{Key: key, Kind: importers.WebApplication, Name: parseutil.FirstNonEmpty(b.name, base), BaseURL: base})
 		}
+		return key
+	}
+	if b.webapp != "" {
+		// The scanned application is named even when the scan found nothing: a clean scan then
+		// resolves the findings earlier scans left open on it.
+		webapp("")
+	}
+	for _, n := range b.findings {
+		u := n.Get("URL")
+		key := webapp(u)
 		qid := n.Get("QID")
 		g := b.glossary[qid] // nil when the glossary lacks it: Get gives ""
 		word := g.Get("SEVERITY")
@@ -459,7 +468,7 @@ func (b *wasBuilder) report() *importers.Report {
 			}
 			f.Suppressed = &importers.Suppression{Kind: kind, Reason: parseutil.FirstNonEmpty(reason, "ignored"), Source: "qualys was IGNORED"}
 		}
-		f.Fingerprint = parseutil.FingerprintJSON("qualys-was/v1", base, qid, u, param)
+		f.Fingerprint = parseutil.FingerprintJSON("qualys-was/v1", assets.Get(key).BaseURL, qid, u, param)
 		fs.Add(f)
 	}
 	if b.gathered > 0 {

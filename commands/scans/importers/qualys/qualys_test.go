@@ -99,6 +99,16 @@ func TestWAS(t *testing.T) {
 	}
 }
 
+// TestWASCleanScanNamesTheApplication: a WAS report without findings still names the web
+// application of its APPENDIX, so that importing it resolves what earlier scans found there.
+func TestWASCleanScanNamesTheApplication(t *testing.T) {
+	rep := spec.MustParse(t, New(), `<WAS_SCAN_REPORT><RESULTS><VULNERABILITY_LIST></VULNERABILITY_LIST></RESULTS>`+
+		`<APPENDIX><WEBAPP><NAME>Shop</NAME><URL>https://shop.example/app</URL></WEBAPP></APPENDIX></WAS_SCAN_REPORT>`)
+	if len(rep.Findings) != 0 || len(rep.Assets) != 1 || rep.Assets[0].BaseURL != "https://shop.example" || rep.Assets[0].Name != "Shop" {
+		t.Errorf("findings %+v, assets %+v", rep.Findings, rep.Assets)
+	}
+}
+
 // TestWASBadGlossaryScore: a glossary score out of range is left out with a warning; the finding
 // is kept.
 func TestWASBadGlossaryScore(t *testing.T) {
