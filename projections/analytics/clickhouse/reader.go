@@ -72,6 +72,7 @@ func (r *Reader) prepare(ctx context.Context, q analytics.Query, o analytics.Opt
 }
 
 func (rq *request) facts() string    { return table("analytics_facts", rq.gen) }
+func (rq *request) totals() string   { return table("analytics_totals", rq.gen) }
 func (rq *request) findings() string { return table("analytics_findings", rq.gen) + " FINAL" }
 func (rq *request) now() int64       { return rq.q.Now.UnixMilli() }
 
@@ -129,14 +130,29 @@ func (r *Reader) OpenFindings(ctx context.Context, q analytics.Query) ([]analyti
 		return nil, err
 	}
 	bs := rq.tl.buckets
-	bexpr, bargs := rq.tl.expr()
-	delta := make([]map[string]int64, len(bs)+1) // [0]: before the first bucket, counted in bucket 1 here
+	delta := make([]map[string]int64, len(bs)+1) // [0]: before the first bucket
 	for i := range delta {
 		delta[i] = map[string]int64{}
 	}
+	// Before the first bucket: the all-time totals minus every delta from its start on.
 	err = r.query(ctx, "open findings",
-		"SELECT "+bexpr+" AS b, sev, sum(open_delta) FROM "+rq.facts()+" WHERE open_delta != 0 AND at < ?"+rq.cond+" GROUP BY b, sev",
-		rq.with(append(bargs, rq.tl.end)...),
+		"SELECT sev, sum(open_delta) FROM "+rq.totals()+" WHERE 1"+rq.cond+" GROUP BY sev", rq.args,
+		func(scan func(...any) error) error {
+			var sev uint8
+			var n int64
+			if err := scan(&sev, &n); err != nil {
+				return err
+			}
+			delta[0][severityName(sev)] += n
+			return nil
+		})
+	if err != nil {
+		return nil, err
+	}
+	bexpr, bargs := rq.tl.suffixExpr()
+	err = r.query(ctx, "open findings",
+		"SELECT "+bexpr+" AS b, sev, sum(open_delta) FROM "+rq.facts()+" WHERE at >= ? AND open_delta != 0"+rq.cond+" GROUP BY b, sev",
+		rq.with(append(bargs, rq.tl.base)...),
 		func(scan func(...any) error) error {
 			var b uint32
 			var sev uint8
@@ -144,8 +160,10 @@ func (r *Reader) OpenFindings(ctx context.Context, q analytics.Query) ([]analyti
 			if err := scan(&b, &sev, &n); err != nil {
 				return err
 			}
+			s := severityName(sev)
+			delta[0][s] -= n
 			if i, ok := rq.tl.index(b); ok {
-				delta[i+1][severityName(sev)] += n
+				delta[i+1][s] += n
 			}
 			return nil
 		})
@@ -344,16 +362,42 @@ func (r *Reader) Risk(ctx context.Context, q analytics.Query, o analytics.Option
 		return out, err
 	}
 	bs := rq.tl.buckets
-	bexpr, bargs := rq.tl.expr()
-	// The series: each surviving asset's points at the end of each bucket (a running sum of
-	// the risk deltas of its facts and of those of the assets merged into it), scored and
-	// summed. One row per asset with its (bucket, delta) pairs: a row per (bucket, asset)
+	// The series: each surviving asset's points at the end of each bucket (its all-time total
+	// less the deltas after that end, its own and those of the assets merged into it), scored
+	// and summed. One row per asset with its (bucket, delta) pairs: a row per (bucket, asset)
 	// would send hundreds of thousands of rows over a million facts.
 	delta := map[string][]int64{} // survivor → delta per bucket
+	before := map[string]int64{}  // survivor → points before the first bucket
+	row := func(id string) []int64 {
+		top, _ := rq.sel.survivor(id)
+		d := delta[top]
+		if d == nil {
+			d = make([]int64, len(bs))
+			delta[top] = d
+		}
+		return d
+	}
+	err = r.query(ctx, "risk totals",
+		"SELECT asset_id, sum(risk_delta) FROM "+rq.totals()+" WHERE 1"+rq.cond+" GROUP BY asset_id", rq.args,
+		func(scan func(...any) error) error {
+			var id string
+			var d int64
+			if err := scan(&id, &d); err != nil {
+				return err
+			}
+			row(id)
+			top, _ := rq.sel.survivor(id)
+			before[top] += d
+			return nil
+		})
+	if err != nil {
+		return out, err
+	}
+	bexpr, bargs := rq.tl.suffixExpr()
 	err = r.query(ctx, "risk series",
 		"SELECT asset_id, groupArray(b), groupArray(d) FROM (SELECT "+bexpr+" AS b, asset_id, sum(risk_delta) AS d FROM "+
-			rq.facts()+" WHERE risk_delta != 0 AND at < ?"+rq.cond+" GROUP BY b, asset_id) GROUP BY asset_id",
-		rq.with(append(bargs, rq.tl.end)...),
+			rq.facts()+" WHERE at >= ? AND risk_delta != 0"+rq.cond+" GROUP BY b, asset_id) GROUP BY asset_id",
+		rq.with(append(bargs, rq.tl.base)...),
 		func(scan func(...any) error) error {
 			var id string
 			var b []uint32
@@ -361,15 +405,12 @@ func (r *Reader) Risk(ctx context.Context, q analytics.Query, o analytics.Option
 			if err := scan(&id, &b, &d); err != nil {
 				return err
 			}
+			r := row(id)
 			top, _ := rq.sel.survivor(id)
-			row := delta[top]
-			if row == nil {
-				row = make([]int64, len(bs))
-				delta[top] = row
-			}
 			for j := range b {
+				before[top] -= d[j]
 				if i, ok := rq.tl.index(b[j]); ok {
-					row[i] += d[j]
+					r[i] += d[j]
 				}
 			}
 			return nil
@@ -388,6 +429,9 @@ func (r *Reader) Risk(ctx context.Context, q analytics.Query, o analytics.Option
 		factor[j] = assets.CriticalityFactor(a.Criticality)
 	}
 	points := make([]int64, len(ids))
+	for j, id := range ids {
+		points[j] = before[id]
+	}
 	out.Series = make([]analytics.RiskPoint, len(bs))
 	for i, b := range bs {
 		out.Series[i].Bucket = b
