@@ -21,7 +21,9 @@ import (
 //
 // Every answer over time sums fact deltas: a fact's bucket comes from the boundaries that
 // analytics.Buckets computed in Go (timeline.go; the server needs no time-zone support), "open
-// at the end of bucket k" is the running sum of the buckets up to k, added up in Go. Facts are
+// at the end of bucket k" is the running sum of the buckets up to k, added up in Go, started
+// from the all-time totals (analytics_totals) less the deltas from the first bucket on, so that
+// no answer reads the facts before its period (a range of the facts' key, schema.go). Facts are
 // read as stored (the writer stores each once), dimensions with FINAL (schema.go). Percentiles
 // are nearest-rank, exact: the k-th of the sorted durations, k = analytics.NearestRank computed
 // in integers in SQL (intDiv(n·p + 99, 100)); means are integer sums divided in Go. "Now"
