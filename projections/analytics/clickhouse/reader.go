@@ -164,17 +164,8 @@ func (r *Reader) OpenFindings(ctx context.Context, q analytics.Query) ([]analyti
 	total := map[string]int64{}
 	bexpr, bargs := rq.tl.suffixExpr()
 	err = concurrently(func() error {
-		return r.query(ctx, "open findings",
-			"SELECT sev, sum(open_delta) FROM "+rq.totals()+" WHERE 1"+rq.cond+" GROUP BY sev", rq.args,
-			func(scan func(...any) error) error {
-				var sev uint8
-				var n int64
-				if err := scan(&sev, &n); err != nil {
-					return err
-				}
-				total[severityName(sev)] += n
-				return nil
-			})
+		// By the severity's name: one outside analytics.Severities is left out by OpenSeries.
+		return r.totalsBy(ctx, rq, "severity", "open_delta", func(sev string, n int64) { total[sev] += n })
 	}, func() error {
 		return r.query(ctx, "open findings",
 			"SELECT "+bexpr+" AS b, sev, sum(open_delta) FROM "+rq.facts()+" WHERE at >= ? AND open_delta != 0"+rq.cond+" GROUP BY b, sev",
@@ -242,6 +233,22 @@ func (r *Reader) Flow(ctx context.Context, q analytics.Query) ([]analytics.FlowP
 		out[i].Net = out[i].Discovered + out[i].Reopened - out[i].Resolved - out[i].Removed
 	}
 	return out, err
+}
+
+// totalsBy sums the all-time totals' column col (analytics_totals) of the visible rows by the
+// String column key, handing each sum to add.
+func (r *Reader) totalsBy(ctx context.Context, rq *request, key, col string, add func(key string, sum int64)) error {
+	return r.query(ctx, "totals by "+key,
+		"SELECT "+key+", sum("+col+") FROM "+rq.totals()+" WHERE 1"+rq.cond+" GROUP BY "+key, rq.args,
+		func(scan func(...any) error) error {
+			var k string
+			var n int64
+			if err := scan(&k, &n); err != nil {
+				return err
+			}
+			add(k, n)
+			return nil
+		})
 }
 
 // durationCols are a group's count, sum and nearest-rank p50 and p90 of secs.
@@ -418,18 +425,10 @@ func (r *Reader) Risk(ctx context.Context, q analytics.Query, o analytics.Option
 	var all []analytics.AssetRisk
 	total := map[string]int64{} // all-time points by survivor
 	err = concurrently(func() error {
-		return r.query(ctx, "risk totals",
-			"SELECT asset_id, sum(risk_delta) FROM "+rq.totals()+" WHERE 1"+rq.cond+" GROUP BY asset_id", rq.args,
-			func(scan func(...any) error) error {
-				var id string
-				var d int64
-				if err := scan(&id, &d); err != nil {
-					return err
-				}
-				top, _ := rq.sel.survivor(id)
-				total[top] += d
-				return nil
-			})
+		return r.totalsBy(ctx, rq, "asset_id", "risk_delta", func(id string, d int64) {
+			top, _ := rq.sel.survivor(id)
+			total[top] += d
+		})
 	}, func() error {
 		bexpr, bargs := rq.tl.suffixExpr()
 		return r.query(ctx, "risk series",
