@@ -650,24 +650,36 @@ func (r *Reader) Coverage(ctx context.Context, q analytics.Query, o analytics.Op
 	last := map[key]int64{}
 	// The latest scan per (asset, scanner) is max(at): the table's version column, right
 	// before and after a merge, without FINAL.
-	err = r.query(ctx, "coverage",
-		"SELECT scanner, asset_id, max(at) FROM "+table("analytics_scanned", rq.gen)+" WHERE 1"+cond+" GROUP BY scanner, asset_id",
-		args,
-		func(scan func(...any) error) error {
-			var k key
-			var at uint64
-			if err := scan(&k.scanner, &k.asset, &at); err != nil {
-				return err
-			}
-			k.asset, _ = rq.sel.survivor(k.asset)
-			last[k] = max(last[k], int64(at))
-			return nil
-		})
+	err = concurrently(func() error {
+		return r.query(ctx, "coverage",
+			"SELECT scanner, asset_id, max(at) FROM "+table("analytics_scanned", rq.gen)+" WHERE 1"+cond+" GROUP BY scanner, asset_id",
+			args,
+			func(scan func(...any) error) error {
+				var k key
+				var at uint64
+				if err := scan(&k.scanner, &k.asset, &at); err != nil {
+					return err
+				}
+				k.asset, _ = rq.sel.survivor(k.asset)
+				last[k] = max(last[k], int64(at))
+				return nil
+			})
+	}, func() (err error) {
+		out.Scans, err = r.scanSeries(ctx, rq)
+		return err
+	})
 	if err != nil {
 		return out, err
 	}
 	stale := rq.q.Now.Add(-rq.o.StaleAfter).UnixMilli()
+	// The stale assets are sorted as (instant, id) pairs and only the first Limit become rows:
+	// most of some 20,000 assets per scanner can be stale.
+	type staleAsset struct {
+		at int64
+		id string
+	}
 	byScanner := map[string]*analytics.ScannerCoverage{}
+	staleBy := map[string][]staleAsset{}
 	for k, at := range last {
 		c := byScanner[k.scanner]
 		if c == nil {
@@ -677,23 +689,28 @@ func (r *Reader) Coverage(ctx context.Context, q analytics.Query, o analytics.Op
 		c.AssetsScanned++
 		if at < stale {
 			c.Stale++
-			_, a := rq.sel.survivor(k.asset)
-			c.StaleAssets = append(c.StaleAssets, analytics.StaleAsset{AssetID: k.asset, Name: a.Name, LastScanned: time.UnixMilli(at).UTC()})
+			staleBy[k.scanner] = append(staleBy[k.scanner], staleAsset{at, k.asset})
 		}
 	}
-	for _, c := range byScanner {
-		slices.SortFunc(c.StaleAssets, func(a, b analytics.StaleAsset) int {
-			return cmp.Or(a.LastScanned.Compare(b.LastScanned), strings.Compare(a.AssetID, b.AssetID))
-		})
-		c.StaleAssets = c.StaleAssets[:min(len(c.StaleAssets), rq.o.Limit)]
+	for name, c := range byScanner {
+		list := staleBy[name]
+		slices.SortFunc(list, func(a, b staleAsset) int { return cmp.Or(cmp.Compare(a.at, b.at), strings.Compare(a.id, b.id)) })
+		for _, sa := range list[:min(len(list), rq.o.Limit)] {
+			_, a := rq.sel.survivor(sa.id)
+			c.StaleAssets = append(c.StaleAssets, analytics.StaleAsset{AssetID: sa.id, Name: a.Name, LastScanned: time.UnixMilli(sa.at).UTC()})
+		}
 		out.Scanners = append(out.Scanners, *c)
 	}
 	slices.SortFunc(out.Scanners, func(a, b analytics.ScannerCoverage) int { return strings.Compare(a.Scanner, b.Scanner) })
+	return out, nil
+}
 
+// scanSeries is the scans completed and failed per bucket (none for a scoped query: Coverage).
+func (r *Reader) scanSeries(ctx context.Context, rq *request) ([]analytics.ScanPoint, error) {
 	bs := rq.tl.buckets
-	out.Scans = make([]analytics.ScanPoint, len(bs))
+	out := make([]analytics.ScanPoint, len(bs))
 	for i, b := range bs {
-		out.Scans[i] = analytics.ScanPoint{Bucket: b, ByScanner: map[string]int64{}}
+		out[i] = analytics.ScanPoint{Bucket: b, ByScanner: map[string]int64{}}
 	}
 	if rq.q.Scope != nil {
 		return out, nil
@@ -704,7 +721,7 @@ func (r *Reader) Coverage(ctx context.Context, q analytics.Query, o analytics.Op
 	if len(rq.q.Scanners) > 0 {
 		scannerCond, scannerArgs = " AND scanner IN ?", []any{set(rq.q.Scanners)}
 	}
-	err = r.query(ctx, "scans",
+	err := r.query(ctx, "scans",
 		"SELECT "+bexpr+" AS b, scanner, countIf(failed = 0), countIf(failed = 1) FROM "+table("analytics_scans", rq.gen)+
 			" WHERE at >= ? AND at < ?"+scannerCond+" GROUP BY b, scanner",
 		append(append(bargs, rq.tl.base, rq.tl.end), scannerArgs...),
@@ -716,7 +733,7 @@ func (r *Reader) Coverage(ctx context.Context, q analytics.Query, o analytics.Op
 				return err
 			}
 			if i, ok := rq.tl.index(b); ok {
-				p := &out.Scans[i]
+				p := &out[i]
 				p.Completed += int64(done)
 				p.Failed += int64(failed)
 				if done > 0 {
