@@ -5,6 +5,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	ch "github.com/ClickHouse/clickhouse-go/v2"
@@ -20,7 +21,9 @@ import (
 //
 // Every answer over time sums fact deltas: a fact's bucket comes from the boundaries that
 // analytics.Buckets computed in Go (timeline.go; the server needs no time-zone support), "open
-// at the end of bucket k" is the running sum of the buckets up to k, added up in Go. Facts are
+// at the end of bucket k" is the running sum of the buckets up to k, added up in Go, started
+// from the all-time totals (analytics_totals) less the deltas from the first bucket on, so that
+// no answer reads the facts before its period (a range of the facts' key, schema.go). Facts are
 // read as stored (the writer stores each once), dimensions with FINAL (schema.go). Percentiles
 // are nearest-rank, exact: the k-th of the sorted durations, k = analytics.NearestRank computed
 // in integers in SQL (intDiv(n·p + 99, 100)); means are integer sums divided in Go. "Now"
@@ -72,6 +75,7 @@ func (r *Reader) prepare(ctx context.Context, q analytics.Query, o analytics.Opt
 }
 
 func (rq *request) facts() string    { return table("analytics_facts", rq.gen) }
+func (rq *request) totals() string   { return table("analytics_totals", rq.gen) }
 func (rq *request) findings() string { return table("analytics_findings", rq.gen) + " FINAL" }
 func (rq *request) now() int64       { return rq.q.Now.UnixMilli() }
 
@@ -84,6 +88,29 @@ func queryCtx(ctx context.Context) context.Context {
 	return ch.Context(ctx, ch.WithSettings(ch.Settings{
 		"max_query_size": 64 << 20, "max_ast_elements": 4_000_000, "max_expanded_ast_elements": 4_000_000,
 	}))
+}
+
+// concurrently runs the independent queries of one answer at once (each fills its own part of
+// the answer): the server computes one while the rows of another are decoded, and an answer
+// waits for its slowest query instead of for their sum. The first error in argument order
+// is returned.
+func concurrently(queries ...func() error) error {
+	errs := make([]error, len(queries))
+	var wg sync.WaitGroup
+	for i, q := range queries {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = q()
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // query runs sql and scans each row.
@@ -129,28 +156,40 @@ func (r *Reader) OpenFindings(ctx context.Context, q analytics.Query) ([]analyti
 		return nil, err
 	}
 	bs := rq.tl.buckets
-	bexpr, bargs := rq.tl.expr()
-	delta := make([]map[string]int64, len(bs)+1) // [0]: before the first bucket, counted in bucket 1 here
+	delta := make([]map[string]int64, len(bs)+1) // [0]: before the first bucket
 	for i := range delta {
 		delta[i] = map[string]int64{}
 	}
-	err = r.query(ctx, "open findings",
-		"SELECT "+bexpr+" AS b, sev, sum(open_delta) FROM "+rq.facts()+" WHERE open_delta != 0 AND at < ?"+rq.cond+" GROUP BY b, sev",
-		rq.with(append(bargs, rq.tl.end)...),
-		func(scan func(...any) error) error {
-			var b uint32
-			var sev uint8
-			var n int64
-			if err := scan(&b, &sev, &n); err != nil {
-				return err
-			}
-			if i, ok := rq.tl.index(b); ok {
-				delta[i+1][severityName(sev)] += n
-			}
-			return nil
-		})
+	// Before the first bucket: the all-time totals minus every delta from its start on.
+	total := map[string]int64{}
+	bexpr, bargs := rq.tl.suffixExpr()
+	err = concurrently(func() error {
+		// By the severity's name: one outside analytics.Severities is left out by OpenSeries.
+		return r.totalsBy(ctx, rq, "severity", "open_delta", func(sev string, n int64) { total[sev] += n })
+	}, func() error {
+		return r.query(ctx, "open findings",
+			"SELECT "+bexpr+" AS b, sev, sum(open_delta) FROM "+rq.facts()+" WHERE at >= ? AND open_delta != 0"+rq.cond+" GROUP BY b, sev",
+			rq.with(append(bargs, rq.tl.base)...),
+			func(scan func(...any) error) error {
+				var b uint32
+				var sev uint8
+				var n int64
+				if err := scan(&b, &sev, &n); err != nil {
+					return err
+				}
+				s := severityName(sev)
+				delta[0][s] -= n
+				if i, ok := rq.tl.index(b); ok {
+					delta[i+1][s] += n
+				}
+				return nil
+			})
+	})
 	if err != nil {
 		return nil, err
+	}
+	for s, n := range total {
+		delta[0][s] += n
 	}
 	return analytics.OpenSeries(bs, delta), nil
 }
@@ -196,6 +235,22 @@ func (r *Reader) Flow(ctx context.Context, q analytics.Query) ([]analytics.FlowP
 	return out, err
 }
 
+// totalsBy sums the all-time totals' column col (analytics_totals) of the visible rows by the
+// String column key, handing each sum to add.
+func (r *Reader) totalsBy(ctx context.Context, rq *request, key, col string, add func(key string, sum int64)) error {
+	return r.query(ctx, "totals by "+key,
+		"SELECT "+key+", sum("+col+") FROM "+rq.totals()+" WHERE 1"+rq.cond+" GROUP BY "+key, rq.args,
+		func(scan func(...any) error) error {
+			var k string
+			var n int64
+			if err := scan(&k, &n); err != nil {
+				return err
+			}
+			add(k, n)
+			return nil
+		})
+}
+
 // durationCols are a group's count, sum and nearest-rank p50 and p90 of secs.
 const durationCols = "count(), sum(secs), arraySort(groupArray(secs))[intDiv(count() * 50 + 99, 100)]," +
 	" arraySort(groupArray(secs))[intDiv(count() * 90 + 99, 100)]"
@@ -222,9 +277,13 @@ func (r *Reader) MTTR(ctx context.Context, q analytics.Query) (analytics.MTTR, e
 	bs := rq.tl.buckets
 	bexpr, bargs := rq.tl.expr()
 	from, to := rq.q.From.UnixMilli(), rq.q.To.UnixMilli()
-	secs := "(SELECT at, sev, intDiv(duration, 1000) AS secs FROM " + rq.facts() + " WHERE %s" + rq.cond + ")"
+	// The range sits inside the subquery: 18.16 pushes no predicate into one
+	// (enable_optimize_predicate_expression is off), and there it is a range of the facts' key.
+	secs := "(SELECT at, sev, intDiv(duration, 1000) AS secs FROM " + rq.facts() + " WHERE %s AND at >= ? AND at < ?" + rq.cond + ")"
 	remedies := strings.Replace(secs, "%s", isRemedy, 1)
 	triages := strings.Replace(secs, "%s", "type = '"+contracts.TypeFindingTriaged+"' AND duration > 0", 1)
+	inPeriod := rq.with(from, to)
+	var queries []func() error
 	for _, part := range []struct {
 		what, from string
 		all        *analytics.Durations
@@ -235,48 +294,49 @@ func (r *Reader) MTTR(ctx context.Context, q analytics.Query) (analytics.MTTR, e
 	} {
 		// One row per severity and one (sev 255) over all of them: nearest-rank percentiles
 		// do not combine, so the overall row is its own aggregate.
-		sql := "SELECT sev, " + durationCols + " FROM " + part.from + " WHERE at >= ? AND at < ? GROUP BY sev" +
-			" UNION ALL SELECT toUInt8(255) AS sev, " + durationCols + " FROM " + part.from + " WHERE at >= ? AND at < ?"
-		args := append(append(append(append([]any{}, rq.args...), from, to), rq.args...), from, to)
-		err := r.query(ctx, part.what, sql, args, func(scan func(...any) error) error {
-			var rank uint8
-			var n uint64
-			var sum, p50, p90 int64
-			if err := scan(&rank, &n, &sum, &p50, &p90); err != nil {
-				return err
-			}
-			d := durations(n, sum, p50, p90)
-			if rank == 255 {
-				*part.all = d
-			} else if s := severityName(rank); s != "" {
-				part.bySev[s] = d
-			}
-			return nil
+		sql := "SELECT sev, " + durationCols + " FROM " + part.from + " GROUP BY sev" +
+			" UNION ALL SELECT toUInt8(255) AS sev, " + durationCols + " FROM " + part.from
+		args := append(append([]any{}, inPeriod...), inPeriod...)
+		queries = append(queries, func() error {
+			return r.query(ctx, part.what, sql, args, func(scan func(...any) error) error {
+				var rank uint8
+				var n uint64
+				var sum, p50, p90 int64
+				if err := scan(&rank, &n, &sum, &p50, &p90); err != nil {
+					return err
+				}
+				d := durations(n, sum, p50, p90)
+				if rank == 255 {
+					*part.all = d
+				} else if s := severityName(rank); s != "" {
+					part.bySev[s] = d
+				}
+				return nil
+			})
 		})
-		if err != nil {
-			return out, err
-		}
 	}
 	out.ResolvedInPeriods = make([]analytics.MTTRPoint, len(bs))
 	for i, b := range bs {
 		out.ResolvedInPeriods[i] = analytics.MTTRPoint{Bucket: b}
 	}
-	err = r.query(ctx, "mttr periods",
-		"SELECT "+bexpr+" AS b, "+durationCols+" FROM "+remedies+" WHERE at >= ? AND at < ? GROUP BY b",
-		append(append(bargs, rq.args...), rq.tl.base, rq.tl.end),
-		func(scan func(...any) error) error {
-			var b uint32
-			var n uint64
-			var sum, p50, p90 int64
-			if err := scan(&b, &n, &sum, &p50, &p90); err != nil {
-				return err
-			}
-			if i, ok := rq.tl.index(b); ok {
-				out.ResolvedInPeriods[i].Durations = durations(n, sum, p50, p90)
-			}
-			return nil
-		})
-	return out, err
+	queries = append(queries, func() error {
+		return r.query(ctx, "mttr periods",
+			"SELECT "+bexpr+" AS b, "+durationCols+" FROM "+remedies+" GROUP BY b",
+			append(bargs, rq.with(rq.tl.base, rq.tl.end)...),
+			func(scan func(...any) error) error {
+				var b uint32
+				var n uint64
+				var sum, p50, p90 int64
+				if err := scan(&b, &n, &sum, &p50, &p90); err != nil {
+					return err
+				}
+				if i, ok := rq.tl.index(b); ok {
+					out.ResolvedInPeriods[i].Durations = durations(n, sum, p50, p90)
+				}
+				return nil
+			})
+	})
+	return out, concurrently(queries...)
 }
 
 // SLA implements analytics.Reader.
@@ -294,45 +354,45 @@ func (r *Reader) SLA(ctx context.Context, q analytics.Query, o analytics.Options
 		out.Periods[i] = analytics.SLAPoint{Bucket: b}
 	}
 	due := isRemedy + " AND due_at > 0"
-	err = r.query(ctx, "sla",
-		"SELECT "+bexpr+" AS b, countIf("+due+"), countIf("+due+" AND at <= due_at), countIf(type = ?) FROM "+rq.facts()+
-			" WHERE at >= ? AND at < ?"+rq.cond+" GROUP BY b",
-		rq.with(append(bargs, contracts.TypeSLABreached, rq.tl.base, rq.tl.end)...),
-		func(scan func(...any) error) error {
-			var b uint32
-			var resolved, within, breaches uint64
-			if err := scan(&b, &resolved, &within, &breaches); err != nil {
-				return err
-			}
-			if i, ok := rq.tl.index(b); ok {
-				p := &out.Periods[i]
-				p.Resolved, p.WithinSLA, p.Breaches = int64(resolved), int64(within), int64(breaches)
-				if resolved > 0 {
-					rate := float64(within) / float64(resolved)
-					p.Rate = &rate
-				}
-			}
-			return nil
-		})
-	if err != nil {
-		return out, err
-	}
 	t := rq.now()
-	err = r.query(ctx, "sla due dates",
-		"SELECT severity, countIf(due_at < ?), countIf(due_at >= ? AND due_at < ?) FROM "+rq.findings()+
-			" WHERE "+isOpen+" AND due_at > 0"+rq.cond+" GROUP BY severity",
-		rq.with(t, t, rq.q.Now.Add(rq.o.DueWithin).UnixMilli()),
-		func(scan func(...any) error) error {
-			var sev string
-			var overdue, soon uint64
-			if err := scan(&sev, &overdue, &soon); err != nil {
-				return err
-			}
-			out.OverdueBy[sev], out.DueSoonBy[sev] = int64(overdue), int64(soon)
-			out.Overdue += int64(overdue)
-			out.DueSoon += int64(soon)
-			return nil
-		})
+	err = concurrently(func() error {
+		return r.query(ctx, "sla",
+			"SELECT "+bexpr+" AS b, countIf("+due+"), countIf("+due+" AND at <= due_at), countIf(type = ?) FROM "+rq.facts()+
+				" WHERE at >= ? AND at < ?"+rq.cond+" GROUP BY b",
+			rq.with(append(bargs, contracts.TypeSLABreached, rq.tl.base, rq.tl.end)...),
+			func(scan func(...any) error) error {
+				var b uint32
+				var resolved, within, breaches uint64
+				if err := scan(&b, &resolved, &within, &breaches); err != nil {
+					return err
+				}
+				if i, ok := rq.tl.index(b); ok {
+					p := &out.Periods[i]
+					p.Resolved, p.WithinSLA, p.Breaches = int64(resolved), int64(within), int64(breaches)
+					if resolved > 0 {
+						rate := float64(within) / float64(resolved)
+						p.Rate = &rate
+					}
+				}
+				return nil
+			})
+	}, func() error {
+		return r.query(ctx, "sla due dates",
+			"SELECT severity, countIf(due_at < ?), countIf(due_at >= ? AND due_at < ?) FROM "+rq.findings()+
+				" WHERE "+isOpen+" AND due_at > 0"+rq.cond+" GROUP BY severity",
+			rq.with(t, t, rq.q.Now.Add(rq.o.DueWithin).UnixMilli()),
+			func(scan func(...any) error) error {
+				var sev string
+				var overdue, soon uint64
+				if err := scan(&sev, &overdue, &soon); err != nil {
+					return err
+				}
+				out.OverdueBy[sev], out.DueSoonBy[sev] = int64(overdue), int64(soon)
+				out.Overdue += int64(overdue)
+				out.DueSoon += int64(soon)
+				return nil
+			})
+	})
 	return out, err
 }
 
@@ -344,62 +404,84 @@ func (r *Reader) Risk(ctx context.Context, q analytics.Query, o analytics.Option
 		return out, err
 	}
 	bs := rq.tl.buckets
-	bexpr, bargs := rq.tl.expr()
-	// The series: each surviving asset's points at the end of each bucket (a running sum of
-	// the risk deltas of its facts and of those of the assets merged into it), scored and
-	// summed. One row per asset with its (bucket, delta) pairs: a row per (bucket, asset)
+	// The series: each surviving asset's points at the end of each bucket (its all-time total
+	// less the deltas after that end, its own and those of the assets merged into it), scored
+	// and summed. One row per asset with its (bucket, delta) pairs: a row per (bucket, asset)
 	// would send hundreds of thousands of rows over a million facts.
-	delta := map[string][]int64{} // survivor → delta per bucket
-	err = r.query(ctx, "risk series",
-		"SELECT asset_id, groupArray(b), groupArray(d) FROM (SELECT "+bexpr+" AS b, asset_id, sum(risk_delta) AS d FROM "+
-			rq.facts()+" WHERE risk_delta != 0 AND at < ?"+rq.cond+" GROUP BY b, asset_id) GROUP BY asset_id",
-		rq.with(append(bargs, rq.tl.end)...),
-		func(scan func(...any) error) error {
-			var id string
-			var b []uint32
-			var d []int64
-			if err := scan(&id, &b, &d); err != nil {
-				return err
-			}
+	type assetSeries struct {
+		before int64   // points before the first bucket
+		delta  []int64 // per bucket
+	}
+	series := map[string]*assetSeries{} // by survivor
+	row := func(id string) *assetSeries {
+		top, _ := rq.sel.survivor(id)
+		s := series[top]
+		if s == nil {
+			s = &assetSeries{delta: make([]int64, len(bs))}
+			series[top] = s
+		}
+		return s
+	}
+	var all []analytics.AssetRisk
+	total := map[string]int64{} // all-time points by survivor
+	err = concurrently(func() error {
+		return r.totalsBy(ctx, rq, "asset_id", "risk_delta", func(id string, d int64) {
 			top, _ := rq.sel.survivor(id)
-			row := delta[top]
-			if row == nil {
-				row = make([]int64, len(bs))
-				delta[top] = row
-			}
-			for j := range b {
-				if i, ok := rq.tl.index(b[j]); ok {
-					row[i] += d[j]
-				}
-			}
-			return nil
+			total[top] += d
 		})
+	}, func() error {
+		bexpr, bargs := rq.tl.suffixExpr()
+		return r.query(ctx, "risk series",
+			"SELECT asset_id, groupArray(b), groupArray(d) FROM (SELECT "+bexpr+" AS b, asset_id, sum(risk_delta) AS d FROM "+
+				rq.facts()+" WHERE at >= ? AND risk_delta != 0"+rq.cond+" GROUP BY b, asset_id) GROUP BY asset_id",
+			rq.with(append(bargs, rq.tl.base)...),
+			func(scan func(...any) error) error {
+				var id string
+				var b []uint32
+				var d []int64
+				if err := scan(&id, &b, &d); err != nil {
+					return err
+				}
+				s := row(id)
+				for j := range b {
+					s.before -= d[j]
+					if i, ok := rq.tl.index(b[j]); ok {
+						s.delta[i] += d[j]
+					}
+				}
+				return nil
+			})
+	}, func() (err error) {
+		all, err = r.assetRisks(ctx, rq)
+		return err
+	})
 	if err != nil {
 		return out, err
 	}
-	ids := make([]string, 0, len(delta))
-	for id := range delta {
+	for id, d := range total {
+		row(id).before += d
+	}
+	ids := make([]string, 0, len(series))
+	for id := range series {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids) // a fixed order of the float additions
 	factor := make([]float64, len(ids))
+	points := make([]int64, len(ids))
+	delta := make([][]int64, len(ids)) // by index in ids: no map lookup in the buckets × assets loop
 	for j, id := range ids {
 		_, a := rq.sel.survivor(id)
 		factor[j] = assets.CriticalityFactor(a.Criticality)
+		points[j], delta[j] = series[id].before, series[id].delta
 	}
-	points := make([]int64, len(ids))
 	out.Series = make([]analytics.RiskPoint, len(bs))
 	for i, b := range bs {
 		out.Series[i].Bucket = b
-		for j, id := range ids {
-			if points[j] += delta[id][i]; points[j] != 0 {
+		for j := range ids {
+			if points[j] += delta[j][i]; points[j] != 0 {
 				out.Series[i].Score += analytics.Score(points[j], factor[j])
 			}
 		}
-	}
-	all, err := r.assetRisks(ctx, rq)
-	if err != nil {
-		return out, err
 	}
 	out.TopAssets = all[:min(len(all), rq.o.Limit)]
 	out.Teams = groupRisk(all, func(a *analytics.AssetRisk) string { return a.Team })
@@ -508,49 +590,49 @@ func (r *Reader) Exploitability(ctx context.Context, q analytics.Query, o analyt
 		epss.WriteString(")")
 	}
 	overdue := "kev = 1 AND due_at > 0 AND due_at < ?"
-	err = r.query(ctx, "exploitability",
-		"SELECT severity, sum(kev), countIf("+overdue+"), countIf(has_epss = 0)"+epss.String()+" FROM "+rq.findings()+
-			" WHERE "+isOpen+rq.cond+" GROUP BY severity",
-		rq.with(args...),
-		func(scan func(...any) error) error {
-			var sev string
-			var kev uint64
-			var over, none uint64
-			var buckets [10]uint64
-			dest := []any{&sev, &kev, &over, &none}
-			for i := range buckets {
-				dest = append(dest, &buckets[i])
-			}
-			if err := scan(dest...); err != nil {
-				return err
-			}
-			out.OpenKEVBySev[sev] = int64(kev)
-			out.OpenKEV += int64(kev)
-			out.KEVOverdue += int64(over)
-			out.NoEPSS += int64(none)
-			for i, n := range buckets {
-				out.EPSS[i].Count += int64(n)
-			}
-			return nil
-		})
-	if err != nil {
-		return out, err
-	}
-	err = r.query(ctx, "kev overdue findings",
-		"SELECT finding_id, asset_id, severity, cve, due_at FROM "+rq.findings()+" WHERE "+isOpen+" AND "+overdue+rq.cond+
-			" ORDER BY due_at, finding_id LIMIT ?",
-		append(rq.with(t), rq.o.Limit),
-		func(scan func(...any) error) error {
-			var f analytics.FindingRef
-			var due int64
-			if err := scan(&f.FindingID, &f.AssetID, &f.Severity, &f.CVE, &due); err != nil {
-				return err
-			}
-			f.AssetID, _ = rq.sel.survivor(f.AssetID)
-			f.DueAt = time.UnixMilli(due).UTC()
-			out.KEVOverdueList = append(out.KEVOverdueList, f)
-			return nil
-		})
+	err = concurrently(func() error {
+		return r.query(ctx, "exploitability",
+			"SELECT severity, sum(kev), countIf("+overdue+"), countIf(has_epss = 0)"+epss.String()+" FROM "+rq.findings()+
+				" WHERE "+isOpen+rq.cond+" GROUP BY severity",
+			rq.with(args...),
+			func(scan func(...any) error) error {
+				var sev string
+				var kev uint64
+				var over, none uint64
+				var buckets [10]uint64
+				dest := []any{&sev, &kev, &over, &none}
+				for i := range buckets {
+					dest = append(dest, &buckets[i])
+				}
+				if err := scan(dest...); err != nil {
+					return err
+				}
+				out.OpenKEVBySev[sev] = int64(kev)
+				out.OpenKEV += int64(kev)
+				out.KEVOverdue += int64(over)
+				out.NoEPSS += int64(none)
+				for i, n := range buckets {
+					out.EPSS[i].Count += int64(n)
+				}
+				return nil
+			})
+	}, func() error {
+		return r.query(ctx, "kev overdue findings",
+			"SELECT finding_id, asset_id, severity, cve, due_at FROM "+rq.findings()+" WHERE "+isOpen+" AND "+overdue+rq.cond+
+				" ORDER BY due_at, finding_id LIMIT ?",
+			append(rq.with(t), rq.o.Limit),
+			func(scan func(...any) error) error {
+				var f analytics.FindingRef
+				var due int64
+				if err := scan(&f.FindingID, &f.AssetID, &f.Severity, &f.CVE, &due); err != nil {
+					return err
+				}
+				f.AssetID, _ = rq.sel.survivor(f.AssetID)
+				f.DueAt = time.UnixMilli(due).UTC()
+				out.KEVOverdueList = append(out.KEVOverdueList, f)
+				return nil
+			})
+	})
 	return out, err
 }
 
@@ -568,24 +650,36 @@ func (r *Reader) Coverage(ctx context.Context, q analytics.Query, o analytics.Op
 	last := map[key]int64{}
 	// The latest scan per (asset, scanner) is max(at): the table's version column, right
 	// before and after a merge, without FINAL.
-	err = r.query(ctx, "coverage",
-		"SELECT scanner, asset_id, max(at) FROM "+table("analytics_scanned", rq.gen)+" WHERE 1"+cond+" GROUP BY scanner, asset_id",
-		args,
-		func(scan func(...any) error) error {
-			var k key
-			var at uint64
-			if err := scan(&k.scanner, &k.asset, &at); err != nil {
-				return err
-			}
-			k.asset, _ = rq.sel.survivor(k.asset)
-			last[k] = max(last[k], int64(at))
-			return nil
-		})
+	err = concurrently(func() error {
+		return r.query(ctx, "coverage",
+			"SELECT scanner, asset_id, max(at) FROM "+table("analytics_scanned", rq.gen)+" WHERE 1"+cond+" GROUP BY scanner, asset_id",
+			args,
+			func(scan func(...any) error) error {
+				var k key
+				var at uint64
+				if err := scan(&k.scanner, &k.asset, &at); err != nil {
+					return err
+				}
+				k.asset, _ = rq.sel.survivor(k.asset)
+				last[k] = max(last[k], int64(at))
+				return nil
+			})
+	}, func() (err error) {
+		out.Scans, err = r.scanSeries(ctx, rq)
+		return err
+	})
 	if err != nil {
 		return out, err
 	}
 	stale := rq.q.Now.Add(-rq.o.StaleAfter).UnixMilli()
+	// The stale assets are sorted as (instant, id) pairs and only the first Limit become rows:
+	// most of some 20,000 assets per scanner can be stale.
+	type staleAsset struct {
+		at int64
+		id string
+	}
 	byScanner := map[string]*analytics.ScannerCoverage{}
+	staleBy := map[string][]staleAsset{}
 	for k, at := range last {
 		c := byScanner[k.scanner]
 		if c == nil {
@@ -595,23 +689,28 @@ func (r *Reader) Coverage(ctx context.Context, q analytics.Query, o analytics.Op
 		c.AssetsScanned++
 		if at < stale {
 			c.Stale++
-			_, a := rq.sel.survivor(k.asset)
-			c.StaleAssets = append(c.StaleAssets, analytics.StaleAsset{AssetID: k.asset, Name: a.Name, LastScanned: time.UnixMilli(at).UTC()})
+			staleBy[k.scanner] = append(staleBy[k.scanner], staleAsset{at, k.asset})
 		}
 	}
-	for _, c := range byScanner {
-		slices.SortFunc(c.StaleAssets, func(a, b analytics.StaleAsset) int {
-			return cmp.Or(a.LastScanned.Compare(b.LastScanned), strings.Compare(a.AssetID, b.AssetID))
-		})
-		c.StaleAssets = c.StaleAssets[:min(len(c.StaleAssets), rq.o.Limit)]
+	for name, c := range byScanner {
+		list := staleBy[name]
+		slices.SortFunc(list, func(a, b staleAsset) int { return cmp.Or(cmp.Compare(a.at, b.at), strings.Compare(a.id, b.id)) })
+		for _, sa := range list[:min(len(list), rq.o.Limit)] {
+			_, a := rq.sel.survivor(sa.id)
+			c.StaleAssets = append(c.StaleAssets, analytics.StaleAsset{AssetID: sa.id, Name: a.Name, LastScanned: time.UnixMilli(sa.at).UTC()})
+		}
 		out.Scanners = append(out.Scanners, *c)
 	}
 	slices.SortFunc(out.Scanners, func(a, b analytics.ScannerCoverage) int { return strings.Compare(a.Scanner, b.Scanner) })
+	return out, nil
+}
 
+// scanSeries is the scans completed and failed per bucket (none for a scoped query: Coverage).
+func (r *Reader) scanSeries(ctx context.Context, rq *request) ([]analytics.ScanPoint, error) {
 	bs := rq.tl.buckets
-	out.Scans = make([]analytics.ScanPoint, len(bs))
+	out := make([]analytics.ScanPoint, len(bs))
 	for i, b := range bs {
-		out.Scans[i] = analytics.ScanPoint{Bucket: b, ByScanner: map[string]int64{}}
+		out[i] = analytics.ScanPoint{Bucket: b, ByScanner: map[string]int64{}}
 	}
 	if rq.q.Scope != nil {
 		return out, nil
@@ -622,7 +721,7 @@ func (r *Reader) Coverage(ctx context.Context, q analytics.Query, o analytics.Op
 	if len(rq.q.Scanners) > 0 {
 		scannerCond, scannerArgs = " AND scanner IN ?", []any{set(rq.q.Scanners)}
 	}
-	err = r.query(ctx, "scans",
+	err := r.query(ctx, "scans",
 		"SELECT "+bexpr+" AS b, scanner, countIf(failed = 0), countIf(failed = 1) FROM "+table("analytics_scans", rq.gen)+
 			" WHERE at >= ? AND at < ?"+scannerCond+" GROUP BY b, scanner",
 		append(append(bargs, rq.tl.base, rq.tl.end), scannerArgs...),
@@ -634,7 +733,7 @@ func (r *Reader) Coverage(ctx context.Context, q analytics.Query, o analytics.Op
 				return err
 			}
 			if i, ok := rq.tl.index(b); ok {
-				p := &out.Scans[i]
+				p := &out[i]
 				p.Completed += int64(done)
 				p.Failed += int64(failed)
 				if done > 0 {

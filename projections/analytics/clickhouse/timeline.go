@@ -58,5 +58,12 @@ func (t *timeline) expr() (string, []any) {
 	return "toUInt32(arrayElement(?, toUInt32(if(at < ?, 1, intDiv(at - ?, ?) + 2))))", []any{t.slots, t.base, t.base, t.width}
 }
 
+// suffixExpr is expr for the rows at or after base that a running sum from the totals reads
+// (totalsView): 0 for a row at or after end, else its bucket.
+func (t *timeline) suffixExpr() (string, []any) {
+	e, args := t.expr()
+	return "if(at >= ?, 0, " + e + ")", append([]any{t.end}, args...)
+}
+
 // index is the 0-based bucket of a 1-based index from expr.
 func (t *timeline) index(b uint32) (int, bool) { return int(b) - 1, b >= 1 && int(b) <= len(t.buckets) }

@@ -13,10 +13,10 @@ import (
 // columns.
 func (db *DB) write(ctx context.Context, gen uint64, out analytics.Output, position int64) error {
 	var err error
-	if out.Facts, err = unstored(ctx, db, table("analytics_facts", gen), out.Facts, func(f *analytics.Fact) string { return f.EventID }); err != nil {
+	if out.Facts, err = unstored(ctx, db, table("analytics_facts", gen), out.Facts, func(f *analytics.Fact) (string, int64) { return f.EventID, f.At }); err != nil {
 		return err
 	}
-	if out.Scans, err = unstored(ctx, db, table("analytics_scans", gen), out.Scans, func(s *analytics.ScanFact) string { return s.EventID }); err != nil {
+	if out.Scans, err = unstored(ctx, db, table("analytics_scans", gen), out.Scans, func(s *analytics.ScanFact) (string, int64) { return s.EventID, s.At }); err != nil {
 		return err
 	}
 	if err := db.insert(ctx, table("analytics_facts", gen),
@@ -73,17 +73,25 @@ func (db *DB) write(ctx context.Context, gen uint64, out analytics.Output, posit
 
 // unstored returns the rows whose event is not yet in table: a batch redelivered after a crash
 // between its INSERTs stores its facts once (one INSERT block is atomic, so a batch's facts are
-// all there or none). The lookup is a range of the table's primary key.
-func unstored[T any](ctx context.Context, db *DB, table string, rows []T, id func(*T) string) ([]T, error) {
+// all there or none). key gives a row's event id and instant (the event's, so a stored copy has
+// the same): the lookup reads the batch's range of instants and, in it, its event ids (the
+// facts' key starts with at, the scans' with event_id).
+func unstored[T any](ctx context.Context, db *DB, table string, rows []T, key func(*T) (string, int64)) ([]T, error) {
 	if len(rows) == 0 {
 		return rows, nil
 	}
 	ids := make([]string, len(rows))
+	var lo, hi int64
 	for i := range rows {
-		ids[i] = id(&rows[i])
+		var at int64
+		ids[i], at = key(&rows[i])
+		if i == 0 {
+			lo, hi = at, at
+		}
+		lo, hi = min(lo, at), max(hi, at)
 	}
 	stored := map[string]bool{}
-	r, err := db.conn.Query(queryCtx(ctx), "SELECT DISTINCT event_id FROM "+table+" WHERE event_id IN ?", set(ids))
+	r, err := db.conn.Query(queryCtx(ctx), "SELECT DISTINCT event_id FROM "+table+" WHERE at >= ? AND at <= ? AND event_id IN ?", lo, hi, set(ids))
 	if err != nil {
 		return nil, db.wrap("reading "+table, err)
 	}
@@ -100,7 +108,7 @@ func unstored[T any](ctx context.Context, db *DB, table string, rows []T, id fun
 	}
 	out := rows[:0:0]
 	for i := range rows {
-		if !stored[id(&rows[i])] {
+		if id, _ := key(&rows[i]); !stored[id] {
 			out = append(out, rows[i])
 		}
 	}
