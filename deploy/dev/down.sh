@@ -7,6 +7,7 @@ rc=0
 "$DEV_DIR/consul.sh" down || rc=1
 "$DEV_DIR/jaeger.sh" down || rc=1
 "$DEV_DIR/redis.sh" down || rc=1
+"$DEV_DIR/clickhouse.sh" down || rc=1
 "$DEV_DIR/keycloak.sh" down || rc=1
 "$DEV_DIR/kafka.sh" down || rc=1
 "$DEV_DIR/postgres.sh" down || rc=1

@@ -17,6 +17,7 @@ jaeger_build=$!
 "$DEV_DIR/nmap.sh" up
 "$DEV_DIR/keycloak.sh" up
 "$DEV_DIR/redis.sh" up
+"$DEV_DIR/clickhouse.sh" up
 wait "$consul_build" || die "building Consul failed (see above)"
 "$DEV_DIR/consul.sh" up
 wait "$jaeger_build" || die "building Jaeger failed (see above)"
@@ -25,6 +26,7 @@ wait "$jaeger_build" || die "building Jaeger failed (see above)"
 env_lines="export SOC_TEST_POSTGRES_URL='$("$DEV_DIR/postgres.sh" url soc_test)'
 export SOC_TEST_KAFKA_BROKERS='$("$DEV_DIR/kafka.sh" brokers)'
 export SOC_TEST_REDIS_URL='$("$DEV_DIR/redis.sh" url)'
+export SOC_TEST_CLICKHOUSE_URL='$("$DEV_DIR/clickhouse.sh" url)'
 export SOC_TEST_CONSUL_ADDR='$("$DEV_DIR/consul.sh" addr)'
 $("$DEV_DIR/keycloak.sh" env)
 $("$DEV_DIR/jaeger.sh" env)"
