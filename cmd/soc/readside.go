@@ -37,9 +37,9 @@ func readModels() []projections.Projection {
 	}, identity.Projections()...)
 }
 
-// projectionByName returns the named projections ("all" = every one).
-func projectionsNamed(name string) ([]projections.Projection, error) {
-	all := readModels()
+// projectionByName returns the named projections of c's runners ("all" = every one).
+func projectionsNamed(c *Config, name string) ([]projections.Projection, error) {
+	all := allReadModels(c)
 	if name == "all" {
 		return all, nil
 	}
@@ -94,7 +94,7 @@ func openReadSide(ctx context.Context, a *app, id *identityNode) (*readSide, err
 func startProjections(ctx context.Context, a *app, in inputs) (any, readiness, error) {
 	rs := in.readSide()
 	var err error
-	for _, p := range readModels() {
+	for _, p := range allReadModels(a.cfg) {
 		var consumer eventlog.Consumer
 		if len(a.cfg.KafkaBrokers) > 0 {
 			consumer, err = kafkalog.NewConsumer(kafkalog.ConsumerConfig{
@@ -123,8 +123,17 @@ func startProjections(ctx context.Context, a *app, in inputs) (any, readiness, e
 		a.supervise(ctx, "projection "+p.Name(), &lastErr, r.Run)
 	}
 	registerProjectionMetrics(a.metrics, rs.runners)
+	var chReady readiness
+	if side := in.analytics(); side.ch != nil {
+		if chReady, err = startClickHouseProjector(ctx, a, side); err != nil {
+			return nil, nil, err
+		}
+	}
 	return nil, func(ctx context.Context) (any, bool) {
 		detail := map[string]any{}
+		if chReady != nil {
+			detail["analytics"], _ = chReady(ctx)
+		}
 		for _, r := range rs.runners {
 			st, err := r.Status(ctx)
 			if err != nil {
@@ -208,6 +217,7 @@ func startQuery(ctx context.Context, a *app, in inputs) (any, readiness, error) 
 		Reader:      vulns.NewReader(rs.db),
 		Assets:      assets.NewReader(rs.db),
 		Scans:       scans.NewReader(rs.db),
+		Analytics:   in.analytics().reader,
 		Store:       a.store,
 		Querier:     querier,
 		Waiter:      waiter{a: a, rs: rs},
@@ -262,7 +272,7 @@ func (w waiter) ReadPosition(ctx context.Context) (int64, error) {
 		}
 		return pos, nil
 	}
-	for _, p := range readModels() {
+	for _, p := range allReadModels(w.a.cfg) {
 		n, err := runner.LivePosition(ctx, w.rs.db, p.Name())
 		if errors.Is(err, runner.ErrNotInitialized) {
 			return 0, nil // not started by the projections target yet: nothing applied
@@ -284,7 +294,7 @@ func (w waiter) WaitFor(ctx context.Context, pos int64) error {
 		}
 		return nil
 	}
-	for _, p := range readModels() {
+	for _, p := range allReadModels(w.a.cfg) {
 		if err := runner.WaitPosition(ctx, w.rs.db, w.a.store, p.Name(), pos, 20*time.Millisecond); err != nil {
 			return err
 		}
