@@ -38,6 +38,13 @@ type Config struct {
 	// Analytics serves GET /v1/analytics/ (nil: those routes answer 501). Its routes wait for
 	// and answer the analytics model's own position, not Waiter's and Position's.
 	Analytics analyticsapi.Reader
+	// AnalyticsPosition, when set, is what the analytics routes wait for and answer instead of
+	// the model's own Position (the runner of a model it feeds knows it has passed the events
+	// the model does not fold).
+	AnalyticsPosition interface {
+		querykit.Waiter
+		querykit.Positioner
+	}
 	// Store serves stream reads and point-in-time reads (required; the guarded store, so events
 	// are upcast).
 	Store events.EventStore
@@ -109,7 +116,10 @@ func New(cfg Config) (*API, error) {
 		return nil, err
 	}
 	analytics := querykit.Config{MaxWait: cfg.MaxWait, Log: cfg.Log, Now: cfg.Now, Stopping: cfg.Stopping}
-	if cfg.Analytics != nil {
+	switch {
+	case cfg.AnalyticsPosition != nil:
+		analytics.Waiter, analytics.Position = cfg.AnalyticsPosition, cfg.AnalyticsPosition
+	case cfg.Analytics != nil:
 		pos := analyticsapi.Position{Model: cfg.Analytics}
 		analytics.Waiter, analytics.Position = pos, pos
 	}

@@ -14,13 +14,13 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/socplatform/soc/events/eventlog"
 	"github.com/socplatform/soc/events/kafkalog"
 	"github.com/socplatform/soc/projections"
 	"github.com/socplatform/soc/projections/analytics"
 	"github.com/socplatform/soc/projections/analytics/clickhouse"
 	"github.com/socplatform/soc/projections/analytics/sqlstore"
 	analyticsapi "github.com/socplatform/soc/query-api/analytics"
+	"github.com/socplatform/soc/query-api/querykit"
 	"github.com/spf13/cobra"
 )
 
@@ -91,7 +91,8 @@ func startClickHouseProjector(ctx context.Context, a *app, side *analyticsSide) 
 				Brokers:     a.cfg.KafkaBrokers,
 				Group:       "soc-projection-" + sqlstore.Name,
 				TopicPrefix: a.cfg.KafkaTopicPrefix,
-				Filter:      eventlog.Filter{Contexts: sqlstore.New().Contexts()},
+				// Every context's topic, not only those the model folds: its position then
+				// follows the whole log, so a min_position from any command is reached.
 			})
 			if err != nil {
 				return err
@@ -113,6 +114,19 @@ func startClickHouseProjector(ctx context.Context, a *app, side *analyticsSide) 
 		// As for the SQL read models, a lagging projection makes reads stale, not impossible.
 		return detail, true
 	}, nil
+}
+
+// analyticsPosition is what the analytics routes wait for and answer: the analytics runner of
+// the embedded default (it knows it has passed the events it does not fold), or the ClickHouse
+// model's own position.
+func analyticsPosition(a *app, rs *readSide, side *analyticsSide) interface {
+	querykit.Waiter
+	querykit.Positioner
+} {
+	if side.ch != nil {
+		return analyticsapi.Position{Model: side.reader}
+	}
+	return waiter{a: a, rs: rs, only: sqlstore.Name}
 }
 
 // replayClickHouse rebuilds the ClickHouse model from the log (soc replay --projection analytics).

@@ -250,9 +250,9 @@ func analyticsFlow(t *testing.T, env []string) {
 	testdata := sharedTestdata(t)
 	trivy := filepath.Join(testdata, "trivy", "trivy_image_juice-shop-v12.10.2.json")
 	grype := filepath.Join(testdata, "grype", "grype_busybox_epss_15matches.json")
-	importReport := func(path string) {
+	importReport := func(path string, args ...string) {
 		t.Helper()
-		if _, errOut, code := socCmd(t, env, "import", path, "--server", server); code != 0 {
+		if _, errOut, code := socCmd(t, env, append([]string{"import", path, "--server", server}, args...)...); code != 0 {
 			t.Fatalf("soc import %s exited %d: %s\n%s", path, code, errOut, n.stderr)
 		}
 	}
@@ -284,13 +284,21 @@ func analyticsFlow(t *testing.T, env []string) {
 	for _, id := range open[8:10] {
 		post(id, "accept-risk", `{"approver":"ciso@example.com","justification":"compensating control","expires_at":"`+expires+`"}`)
 	}
-	post(open[10], "false-positive", `{"reason":"not reachable"}`)
+	post(open[10], "false-positive", `{"justification":"not reachable"}`)
 	// A deadline in the past: the deadline saga records the breach (the controlled clock is the
 	// due date); one due in three days is in the SLA forecast.
 	post(open[11], "due-date", `{"due_at":"`+time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)+`","reason":"e2e"}`)
 	post(open[12], "due-date", `{"due_at":"`+time.Now().Add(72*time.Hour).UTC().Format(time.RFC3339)+`","reason":"e2e"}`)
 	// Resolve by reimport: a later scan of the same image without 61 of its Node.js findings.
-	importReport(reducedReport(t, trivy, 100))
+	importReport(reducedReport(t, trivy, 100), "--format", "trivy")
+	// An import failure (coverage counts them).
+	junk := filepath.Join(t.TempDir(), "junk.json")
+	if err := os.WriteFile(junk, []byte(`{"not":"a report"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, code := socCmd(t, env, "import", junk, "--server", server); code == 0 {
+		t.Fatal("importing a file that is no report succeeded")
+	}
 
 	// The sagas breach asynchronously: wait until every open finding past its due date has its
 	// breach in the log, then take the log as the truth.
@@ -318,6 +326,10 @@ func analyticsFlow(t *testing.T, env []string) {
 	if x.breaches == 0 || x.resolved == 0 || len(x.triage) == 0 || x.gone < 3 {
 		t.Fatalf("the scenario did not exercise the lifecycle: %d breaches, %d resolved, %d triaged, %d removed", x.breaches, x.resolved, len(x.triage), x.gone)
 	}
+
+	openNow, _ := x.open()
+	t.Logf("from the events: %d findings, %d open, %d discovered, %d reopened, %d resolved, %d removed, %d first triages, %d SLA breaches, %d scans (%d failed)",
+		len(x.findings), openNow, x.discovered, x.reopened, x.resolved, x.gone, len(x.triage), x.breaches, x.scansCompleted, x.scansFailed)
 
 	// Every answer over all time (the reports date from 2021 on), read once the analytics model
 	// has applied the whole log.

@@ -16,8 +16,8 @@ import (
 	"github.com/socplatform/soc/cmd/soc/internal/modules"
 	"github.com/socplatform/soc/cmd/soc/internal/tracing"
 	"github.com/socplatform/soc/commands/notifications/channels"
-	"github.com/socplatform/soc/projections/analytics/clickhouse"
 	scanapp "github.com/socplatform/soc/commands/scans/app"
+	"github.com/socplatform/soc/projections/analytics/clickhouse"
 	"github.com/spf13/pflag"
 )
 

@@ -217,7 +217,6 @@ func startQuery(ctx context.Context, a *app, in inputs) (any, readiness, error) 
 		Reader:      vulns.NewReader(rs.db),
 		Assets:      assets.NewReader(rs.db),
 		Scans:       scans.NewReader(rs.db),
-		Analytics:   in.analytics().reader,
 		Store:       a.store,
 		Querier:     querier,
 		Waiter:      waiter{a: a, rs: rs},
@@ -227,6 +226,9 @@ func startQuery(ctx context.Context, a *app, in inputs) (any, readiness, error) 
 		Position:    waiter{a: a, rs: rs},
 		Stopping:    a.stopping,
 		Log:         a.log,
+
+		Analytics:         in.analytics().reader,
+		AnalyticsPosition: analyticsPosition(a, rs, in.analytics()),
 	})
 	if err != nil {
 		return nil, nil, err
@@ -254,8 +256,38 @@ func registerQueryMetrics(reg *prometheus.Registry, api *queryapi.API) {
 // waiter implements read-your-writes over every projection: from the runners of this process when
 // the projections target runs here, else by polling the read-model database's checkpoints.
 type waiter struct {
-	a  *app
-	rs *readSide
+	a    *app
+	rs   *readSide
+	only string // one projection's name ("": every one)
+}
+
+// runners are the runners of this process w waits for.
+func (w waiter) runners() []*runner.Runner {
+	if w.only == "" {
+		return w.rs.runners
+	}
+	var out []*runner.Runner
+	for _, r := range w.rs.runners {
+		if r.Name() == w.only {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// models are the projections w waits for.
+func (w waiter) models() []projections.Projection {
+	all := allReadModels(w.a.cfg)
+	if w.only == "" {
+		return all
+	}
+	var out []projections.Projection
+	for _, p := range all {
+		if p.Name() == w.only {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // ReadPosition is the lowest position of the read models: each one has applied every event up
@@ -266,13 +298,13 @@ type waiter struct {
 // which still rises as every read model catches up.)
 func (w waiter) ReadPosition(ctx context.Context) (int64, error) {
 	pos := int64(math.MaxInt64)
-	if len(w.rs.runners) > 0 {
-		for _, r := range w.rs.runners {
+	if rs := w.runners(); len(rs) > 0 {
+		for _, r := range rs {
 			pos = min(pos, r.Position())
 		}
 		return pos, nil
 	}
-	for _, p := range allReadModels(w.a.cfg) {
+	for _, p := range w.models() {
 		n, err := runner.LivePosition(ctx, w.rs.db, p.Name())
 		if errors.Is(err, runner.ErrNotInitialized) {
 			return 0, nil // not started by the projections target yet: nothing applied
@@ -286,15 +318,15 @@ func (w waiter) ReadPosition(ctx context.Context) (int64, error) {
 }
 
 func (w waiter) WaitFor(ctx context.Context, pos int64) error {
-	if len(w.rs.runners) > 0 {
-		for _, r := range w.rs.runners {
+	if rs := w.runners(); len(rs) > 0 {
+		for _, r := range rs {
 			if err := r.WaitFor(ctx, pos); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
-	for _, p := range allReadModels(w.a.cfg) {
+	for _, p := range w.models() {
 		if err := runner.WaitPosition(ctx, w.rs.db, w.a.store, p.Name(), pos, 20*time.Millisecond); err != nil {
 			return err
 		}
