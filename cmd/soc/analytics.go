@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -214,12 +213,11 @@ func analyticsCmd() *cobra.Command {
 		}
 		w := cmd.OutOrStdout()
 		if f.output == "json" {
-			enc := json.NewEncoder(w)
-			enc.SetIndent("", "  ")
-			return enc.Encode(ans)
+			f.print(w, ans, nil)
+			return nil
 		}
 		fmt.Fprintf(w, "%s from %v to %v by %v (%v), now %v\n\n", args[0], ans["from"], ans["to"], ans["bucket"], ans["tz"], ans["now"])
-		printAnalytics(w, ans["result"])
+		printAnalytics(w, &f, ans["result"])
 		return nil
 	}
 	return cmd
@@ -227,10 +225,10 @@ func analyticsCmd() *cobra.Command {
 
 // printAnalytics prints an answer's result readably: a series or list as a table (nested
 // by-severity maps as columns), an object as its figures, then its lists as tables.
-func printAnalytics(w io.Writer, v any) {
+func printAnalytics(w io.Writer, f *clientFlags, v any) {
 	switch x := v.(type) {
 	case []any:
-		printRows(w, x)
+		printRows(w, f, x)
 	case map[string]any:
 		keys := sortedKeys(x)
 		tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
@@ -248,7 +246,7 @@ func printAnalytics(w io.Writer, v any) {
 		_ = tw.Flush()
 		for _, k := range lists {
 			fmt.Fprintf(w, "\n%s:\n", k)
-			printRows(w, x[k].([]any))
+			printRows(w, f, x[k].([]any))
 		}
 	default:
 		fmt.Fprintln(w, cell(v))
@@ -257,7 +255,7 @@ func printAnalytics(w io.Writer, v any) {
 
 // printRows prints rows (objects) as a table: start and end first, nested objects flattened
 // into prefix.key columns (severities in rank order).
-func printRows(w io.Writer, rows []any) {
+func printRows(w io.Writer, f *clientFlags, rows []any) {
 	if len(rows) == 0 {
 		fmt.Fprintln(w, "(none)")
 		return
@@ -277,16 +275,7 @@ func printRows(w io.Writer, rows []any) {
 		}
 	}
 	sort.SliceStable(cols, func(i, j int) bool { return colRank(cols[i]) < colRank(cols[j]) })
-	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, strings.ToUpper(strings.Join(cols, "\t")))
-	for _, m := range flat {
-		cells := make([]string, len(cols))
-		for i, c := range cols {
-			cells[i] = cell(m[c])
-		}
-		fmt.Fprintln(tw, strings.Join(cells, "\t"))
-	}
-	_ = tw.Flush()
+	f.print(w, nil, flat, cols...)
 }
 
 // colRank orders columns: the bucket first, then the scalars, then the flattened maps.
