@@ -572,6 +572,12 @@ func analyticsFlow(t *testing.T, env []string) {
 		t.Error(p)
 	}
 
+	// With ClickHouse, /readyz reports its reachability.
+	if slices.ContainsFunc(env, func(v string) bool { return strings.HasPrefix(v, "SOC_CLICKHOUSE_URL=") }) {
+		if code, body := get(t, server+"/readyz"); code != 200 || !strings.Contains(body, `"backend":"clickhouse"`) {
+			t.Errorf("/readyz with ClickHouse: %d %s", code, body)
+		}
+	}
 	// A bad parameter is a problem naming it.
 	if r := c.get("/v1/analytics/flow?severity=urgent"); r.status != 400 || !strings.Contains(string(r.body), `"severity"`) {
 		t.Errorf("bad severity: %d %s", r.status, r.body)
