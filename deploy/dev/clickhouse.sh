@@ -113,7 +113,8 @@ up() {
     port_open "$HTTP_PORT" && die "port $HTTP_PORT is taken by another process; set SOC_CLICKHOUSE_HTTP_PORT"
     log "starting ClickHouse $(clickhouse-client --version 2>/dev/null | grep -oE '[0-9]+(\.[0-9]+)+' | head -1) on $(url) (log $CLOG)"
     # setsid + no inherited fds: the server outlives this shell and never holds the stdout
-    # pipe of `eval "$(up.sh)"` open. Not daemonized: $! is the server's own pid.
+    # pipe of `eval "$(up.sh)"` open. Not daemonized: $! is the server's pid, or runuser's,
+    # which passes SIGTERM on to it and exits with it (stop_server works on either).
     setsid "${RUN_AS[@]}" clickhouse-server --config-file="$CONF" </dev/null >>"$CROOT/log/stdout.log" 2>&1 &
     echo $! >"$PIDF"
   fi

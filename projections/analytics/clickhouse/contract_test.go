@@ -3,9 +3,12 @@ package clickhouse
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/socplatform/soc/events"
+	"github.com/socplatform/soc/projections/analytics"
 	"github.com/socplatform/soc/projections/analytics/analyticstest"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 // backend is the Projector and the Reader over one fresh database: each batch is handled as a
@@ -39,4 +42,28 @@ func TestContractAfterRebuild(t *testing.T) {
 		t.Fatal(err)
 	}
 	analyticstest.Compare(t, r, l.Events)
+}
+
+// The Reader keeps the asset rows between queries: an asset event applied since is seen by the
+// next query (here a reclassification that moves the asset into the filtered team).
+func TestReaderSeesAssetChanges(t *testing.T) {
+	l := analyticstest.NewLog(t, analyticstest.Start)
+	l.Register(1, analyticstest.AssetSpec{Team: "blue"})
+	l.Open(1, analyticstest.FindingSpec{Asset: 1, Severity: "high"})
+	db := openTest(t)
+	p := NewProjector(db)
+	project(t, p, l.Events, 10)
+	r := NewReader(db)
+	q := analytics.Query{From: analyticstest.Start, To: analyticstest.Start.Add(24 * time.Hour), Unit: analytics.Day, Now: l.Now}
+	q.Teams = []string{"red"}
+	ctx := context.Background()
+	if top, err := r.TopAssets(ctx, q, analytics.Options{}); err != nil || len(top) != 0 {
+		t.Fatalf("red's top assets before the reclassification = %+v, %v; want none", top, err)
+	}
+	l.Classify(1, contracts.AssetClassified{OwnerTeam: ptr("red")})
+	project(t, p, l.Events[len(l.Events)-1:], 1)
+	top, err := r.TopAssets(ctx, q, analytics.Options{})
+	if err != nil || len(top) != 1 || top[0].AssetID != analyticstest.AssetID(1) || top[0].Team != "red" {
+		t.Fatalf("red's top assets after the reclassification = %+v, %v; want asset 1", top, err)
+	}
 }

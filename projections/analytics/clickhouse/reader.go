@@ -11,7 +11,6 @@ import (
 
 	"github.com/socplatform/soc/projections/analytics"
 	"github.com/socplatform/soc/projections/assets"
-	"github.com/socplatform/soc/projections/ownership"
 	"github.com/socplatform/soc/projections/vulns"
 	"github.com/socplatform/soc/schemas/contracts"
 )
@@ -28,7 +27,10 @@ import (
 // answers read the findings' current rows. The filter and scope become the list of visible
 // asset ids (selection.go); a merged asset counts under its survivor wherever an answer names
 // assets. All of it is SQL that ClickHouse 18.16 and current ClickHouse both accept.
-type Reader struct{ db *DB }
+type Reader struct {
+	db     *DB
+	assets assetCache
+}
 
 var _ analytics.Reader = (*Reader)(nil)
 
@@ -51,15 +53,10 @@ type request struct {
 // and the visible assets (assets: load the asset rows even when nothing narrows them, for the
 // answers that name assets).
 func (r *Reader) prepare(ctx context.Context, q analytics.Query, o analytics.Options, assetRows bool) (*request, error) {
-	o, err := o.Check()
+	q, o, bs, err := analytics.PrepareAll(q, o)
 	if err != nil {
 		return nil, err
 	}
-	q, bs, err := analytics.Prepare(q)
-	if err != nil {
-		return nil, err
-	}
-	q.Scope = ownership.Normalize(q.Scope)
 	rq := &request{q: q, o: o}
 	if rq.tl, err = newTimeline(bs); err != nil {
 		return nil, err
@@ -67,7 +64,7 @@ func (r *Reader) prepare(ctx context.Context, q analytics.Query, o analytics.Opt
 	if rq.gen, err = r.db.liveGeneration(ctx); err != nil {
 		return nil, err
 	}
-	if rq.sel, err = r.db.selectAssets(ctx, rq.gen, &q.Filter, assetRows); err != nil {
+	if rq.sel, err = r.selectAssets(ctx, rq.gen, &q.Filter, assetRows); err != nil {
 		return nil, err
 	}
 	rq.cond, rq.args = rq.sel.where(&q.Filter, true)
@@ -133,7 +130,7 @@ func (r *Reader) OpenFindings(ctx context.Context, q analytics.Query) ([]analyti
 	}
 	bs := rq.tl.buckets
 	bexpr, bargs := rq.tl.expr()
-	delta := make([]map[string]int64, len(bs))
+	delta := make([]map[string]int64, len(bs)+1) // [0]: before the first bucket, counted in bucket 1 here
 	for i := range delta {
 		delta[i] = map[string]int64{}
 	}
@@ -148,27 +145,14 @@ func (r *Reader) OpenFindings(ctx context.Context, q analytics.Query) ([]analyti
 				return err
 			}
 			if i, ok := rq.tl.index(b); ok {
-				delta[i][severityName(sev)] += n
+				delta[i+1][severityName(sev)] += n
 			}
 			return nil
 		})
 	if err != nil {
 		return nil, err
 	}
-	out := make([]analytics.OpenPoint, len(bs))
-	run := zeros()
-	for i, b := range bs {
-		for s, n := range delta[i] {
-			run[s] += n
-		}
-		p := analytics.OpenPoint{Bucket: b, BySeverity: zeros()}
-		for _, s := range analytics.Severities {
-			p.BySeverity[s] = run[s]
-			p.Total += run[s]
-		}
-		out[i] = p
-	}
-	return out, nil
+	return analytics.OpenSeries(bs, delta), nil
 }
 
 // Flow implements analytics.Reader.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/socplatform/soc/projections/analytics"
 )
@@ -30,13 +31,13 @@ func assetFiltered(f *analytics.Filter) bool {
 // (projections/ownership): an asset is judged by what the model knows of it now, and a merged
 // asset by its survivor (the end of its merged_into chain), whose team, environment, kind and
 // tags it takes.
-func (db *DB) selectAssets(ctx context.Context, gen uint64, f *analytics.Filter, need bool) (selection, error) {
+func (r *Reader) selectAssets(ctx context.Context, gen uint64, f *analytics.Filter, need bool) (selection, error) {
 	var sel selection
 	if !need && !assetFiltered(f) {
 		return sel, nil
 	}
 	var err error
-	if sel.assets, err = db.loadAssets(ctx, gen, nil); err != nil {
+	if sel.assets, err = r.assets.load(ctx, r.db, gen); err != nil {
 		return sel, err
 	}
 	if !assetFiltered(f) {
@@ -50,6 +51,43 @@ func (db *DB) selectAssets(ctx context.Context, gen uint64, f *analytics.Filter,
 	}
 	slices.Sort(sel.ids)
 	return sel, nil
+}
+
+// assetCache keeps every asset row of one generation as of one INSERT into its table: the
+// queries of a dashboard read the same rows, and loading some 20,000 of them costs more than
+// most answers. The key is the highest block number of the table's active parts, which every
+// INSERT raises and a merge keeps (the position would not do: from Kafka a batch may apply
+// asset events below the position already stored). The rows are shared read-only.
+type assetCache struct {
+	mu    sync.Mutex
+	gen   uint64
+	block uint64
+	rows  map[string]*analytics.AssetDim
+}
+
+// load returns the asset rows of generation gen, from the cache when no INSERT has reached the
+// table since they were read.
+func (c *assetCache) load(ctx context.Context, db *DB, gen uint64) (map[string]*analytics.AssetDim, error) {
+	var block uint64
+	err := db.conn.QueryRow(ctx, "SELECT toUInt64(max(max_block_number)) FROM system.parts WHERE database = currentDatabase() AND table = ? AND active",
+		table("analytics_assets", gen)).Scan(&block)
+	if err != nil {
+		return nil, db.wrap("reading the assets' parts", err)
+	}
+	c.mu.Lock()
+	if c.rows != nil && c.gen == gen && c.block == block {
+		defer c.mu.Unlock()
+		return c.rows, nil
+	}
+	c.mu.Unlock()
+	rows, err := db.loadAssets(ctx, gen, nil)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	c.gen, c.block, c.rows = gen, block, rows
+	c.mu.Unlock()
+	return rows, nil
 }
 
 // survivor is the asset that id's merge chain ends at (id's own row when not merged; nil when

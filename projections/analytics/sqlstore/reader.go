@@ -71,11 +71,7 @@ type stmt struct {
 }
 
 func (r *Reader) prepare(q analytics.Query, o analytics.Options) (*stmt, error) {
-	o, err := o.Check()
-	if err != nil {
-		return nil, err
-	}
-	q, bs, err := analytics.Prepare(q)
+	q, o, bs, err := analytics.PrepareAll(q, o)
 	if err != nil {
 		return nil, err
 	}
@@ -225,23 +221,7 @@ func (r *Reader) OpenFindings(ctx context.Context, q analytics.Query) ([]analyti
 	if err != nil {
 		return nil, err
 	}
-	out := make([]analytics.OpenPoint, len(s.bs))
-	run := zeros()
-	for sev, n := range delta[0] {
-		run[sev] += n
-	}
-	for i, b := range s.bs {
-		for sev, n := range delta[i+1] {
-			run[sev] += n
-		}
-		p := analytics.OpenPoint{Bucket: b, BySeverity: zeros()}
-		for _, sev := range analytics.Severities {
-			p.BySeverity[sev] = run[sev]
-			p.Total += run[sev]
-		}
-		out[i] = p
-	}
-	return out, nil
+	return analytics.OpenSeries(s.bs, delta), nil
 }
 
 // Lifecycle names the SQL compares with (constants of the code, never input).
