@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -136,6 +137,32 @@ func replayClickHouse(ctx context.Context, cfg *Config, t *readTool) (clickhouse
 	}
 	defer db.Close()
 	return clickhouse.Rebuild(ctx, db, t.store, cfg.ProjectionBatch)
+}
+
+// printClickHouseStatus prints the ClickHouse model's line of soc projections status: its
+// position and how far it trails the store's head.
+func printClickHouseStatus(ctx context.Context, cfg *Config, t *readTool, w io.Writer, asJSON bool) error {
+	db, err := clickhouse.Open(ctx, cfg.Analytics)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	pos, err := clickhouse.NewReader(db).Position(ctx)
+	if err != nil {
+		return err
+	}
+	head, err := t.store.HeadPosition(ctx)
+	if err != nil {
+		return err
+	}
+	lag := max(head-pos, 0)
+	if asJSON {
+		b, _ := json.Marshal(map[string]any{"name": sqlstore.Name, "backend": "clickhouse", "position": pos, "lag_events": lag})
+		fmt.Fprintln(w, string(b))
+		return nil
+	}
+	fmt.Fprintf(w, "%-12s %4s %12d %10d %10s  %s\n", sqlstore.Name, "-", pos, lag, "-", "ok (clickhouse: soc replay --projection analytics rebuilds it)")
+	return nil
 }
 
 // analyticsViews are the views `soc analytics` asks for (the query API's routes).

@@ -591,6 +591,10 @@ func analyticsFlow(t *testing.T, env []string) {
 		t.Errorf("soc analytics open-findings: exit %d %s %s", code, out, errOut)
 	}
 
+	// The model is in soc projections status, whichever its backend.
+	if out, errOut, code := socCmd(t, env, "projections", "status"); code != 0 || !strings.Contains(out, "\nanalytics ") {
+		t.Errorf("soc projections status: exit %d %s %s", code, out, errOut)
+	}
 	// Rebuilding the model from the log changes no answer.
 	if _, errOut, code := socCmd(t, env, "replay", "--projection", "analytics"); code != 0 {
 		t.Fatalf("soc replay --projection analytics exited %d: %s", code, errOut)

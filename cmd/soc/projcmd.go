@@ -99,7 +99,14 @@ func projectionsStatusCmd() *cobra.Command {
 				names = []string{"all"}
 			}
 			var ps []projections.Projection
+			onClickHouse := false
 			for _, n := range names {
+				if cfg.Analytics.Enabled() && (n == "all" || n == sqlstore.Name) {
+					onClickHouse = true
+					if n == sqlstore.Name {
+						continue
+					}
+				}
 				got, err := namedProjections(cmd, cfg, n)
 				if err != nil {
 					return err
@@ -132,6 +139,11 @@ func projectionsStatusCmd() *cobra.Command {
 					state = "not initialised (start soc serve with the projections target)"
 				}
 				fmt.Fprintf(stdout, "%-12s %4d %12d %10d %10.1f  %s\n", p.Name(), st.Generation, st.Position, st.LagEvents, st.LagSeconds, state)
+			}
+			if onClickHouse {
+				if err := printClickHouseStatus(ctx, cfg, t, stdout, asJSON); err != nil {
+					return fail(cmd, 1, "%s (clickhouse): %v", sqlstore.Name, err)
+				}
 			}
 			if parked {
 				return exitCode(3) // scripts and monitors can tell "parked" from "could not ask"
