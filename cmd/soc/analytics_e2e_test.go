@@ -335,20 +335,23 @@ func analyticsFlow(t *testing.T, env []string) {
 	// has applied the whole log.
 	q := url.Values{"from": {"2015-01-01"}, "to": {time.Now().Add(48 * time.Hour).UTC().Format(time.RFC3339)},
 		"bucket": {"month"}, "min_position": {fmt.Sprint(x.head)}, "limit": {"1000"}}
-	answer := func(view string, extra url.Values) (map[string]any, json.RawMessage) {
-		t.Helper()
+	// pathOf is a view's query: the views without top-N lists take no limit.
+	pathOf := func(view string) string {
 		qq := url.Values{}
 		for k, v := range q {
 			qq[k] = v
 		}
-		for k, v := range extra {
-			qq[k] = v
-		}
-		path := "/v1/analytics/" + view
 		if view == "flow" || view == "open-findings" || view == "mttr" {
 			qq.Del("limit")
 		}
-		r := c.get(path + "?" + qq.Encode())
+		if view == "sla" {
+			qq.Set("due_within", "7")
+		}
+		return "/v1/analytics/" + view + "?" + qq.Encode()
+	}
+	answer := func(view string) (map[string]any, json.RawMessage) {
+		t.Helper()
+		r := c.get(pathOf(view))
 		if r.status != 200 {
 			t.Fatalf("%s: %d %s", view, r.status, r.body)
 		}
@@ -391,7 +394,7 @@ func analyticsFlow(t *testing.T, env []string) {
 		}
 
 		// open-findings: the last bucket ends after now, so it holds every finding open now.
-		_, raw := answer("open-findings", nil)
+		_, raw := answer("open-findings")
 		results["open-findings"] = raw
 		var points []struct {
 			Total      int64            `json:"total"`
@@ -403,7 +406,7 @@ func analyticsFlow(t *testing.T, env []string) {
 		check("open findings by severity", points[len(points)-1].BySeverity, openBy)
 
 		// flow: the buckets' sums are the lifecycle's transitions.
-		_, raw = answer("flow", nil)
+		_, raw = answer("flow")
 		results["flow"] = raw
 		var flow []struct{ Discovered, Reopened, Resolved, Removed, Net int64 }
 		_ = json.Unmarshal(raw, &flow)
@@ -418,7 +421,7 @@ func analyticsFlow(t *testing.T, env []string) {
 		check("net", net, openN)
 
 		// mttr: nearest-rank percentiles and the mean of the durations the events give.
-		_, raw = answer("mttr", nil)
+		_, raw = answer("mttr")
 		results["mttr"] = raw
 		var mttr struct {
 			Remediate, Triage struct {
@@ -450,7 +453,7 @@ func analyticsFlow(t *testing.T, env []string) {
 		}
 
 		// sla: breaches, compliance, overdue and due soon at the answer's now.
-		sla, raw := answer("sla", url.Values{"due_within": {"7"}})
+		sla, raw := answer("sla")
 		results["sla"] = raw
 		var slaAns struct {
 			Periods []struct {
@@ -484,7 +487,7 @@ func analyticsFlow(t *testing.T, env []string) {
 		check("due within 7 days", slaAns.DueSoon, dueSoon)
 
 		// top-assets and risk: every open finding is on a listed asset.
-		_, raw = answer("top-assets", nil)
+		_, raw = answer("top-assets")
 		results["top-assets"] = raw
 		var top []struct {
 			AssetID string  `json:"asset_id"`
@@ -505,7 +508,7 @@ func analyticsFlow(t *testing.T, env []string) {
 		if len(perAsset) > 0 {
 			fail("assets with open findings missing from top-assets: %v", perAsset)
 		}
-		_, raw = answer("risk", nil)
+		_, raw = answer("risk")
 		results["risk"] = raw
 		var risk struct {
 			TopAssets []struct {
@@ -517,7 +520,7 @@ func analyticsFlow(t *testing.T, env []string) {
 		check("risk's top assets", len(risk.TopAssets), len(top))
 
 		// exploitability: the EPSS distribution covers every open finding.
-		_, raw = answer("exploitability", nil)
+		_, raw = answer("exploitability")
 		results["exploitability"] = raw
 		var ex struct {
 			OpenKEV int64 `json:"open_kev"`
@@ -537,7 +540,7 @@ func analyticsFlow(t *testing.T, env []string) {
 		}
 
 		// coverage: the scans imported and the assets each scanner saw.
-		_, raw = answer("coverage", nil)
+		_, raw = answer("coverage")
 		results["coverage"] = raw
 		var cov struct {
 			Scanners []struct {
@@ -602,19 +605,7 @@ func analyticsFlow(t *testing.T, env []string) {
 	for view, before := range results {
 		var after json.RawMessage
 		eventually(t, view+" after the replay", func() bool {
-			r := c.get("/v1/analytics/" + view + "?" + func() string {
-				qq := url.Values{}
-				for k, v := range q {
-					qq[k] = v
-				}
-				if view == "flow" || view == "open-findings" || view == "mttr" {
-					qq.Del("limit")
-				}
-				if view == "sla" {
-					qq.Set("due_within", "7")
-				}
-				return qq.Encode()
-			}())
+			r := c.get(pathOf(view))
 			var a struct {
 				Result json.RawMessage `json:"result"`
 			}
