@@ -11,6 +11,7 @@ import (
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/projections/assets"
 	"github.com/socplatform/soc/projections/vulns"
+	analyticsapi "github.com/socplatform/soc/query-api/analytics"
 	assetsapi "github.com/socplatform/soc/query-api/assets"
 	"github.com/socplatform/soc/query-api/openapi"
 	"github.com/socplatform/soc/query-api/querykit"
@@ -34,6 +35,16 @@ type Config struct {
 	Assets assetsapi.Reader
 	// Scans serves the scan endpoints (required).
 	Scans scansapi.Reader
+	// Analytics serves GET /v1/analytics/ (nil: those routes answer 501). Its routes wait for
+	// and answer the analytics model's own position, not Waiter's and Position's.
+	Analytics analyticsapi.Reader
+	// AnalyticsPosition, when set, is what the analytics routes wait for and answer instead of
+	// the model's own Position (the runner of a model it feeds knows it has passed the events
+	// the model does not fold).
+	AnalyticsPosition interface {
+		querykit.Waiter
+		querykit.Positioner
+	}
 	// Store serves stream reads and point-in-time reads (required; the guarded store, so events
 	// are upcast).
 	Store events.EventStore
@@ -94,8 +105,9 @@ func (c Config) Validate() error {
 
 // API serves the read endpoints: each context's, mounted together, and the event store's.
 type API struct {
-	cfg Config
-	kit *querykit.Kit
+	cfg       Config
+	kit       *querykit.Kit
+	analytics *querykit.Kit // the kit of the analytics routes: the analytics model's position
 }
 
 // New checks cfg and returns the API.
@@ -103,7 +115,15 @@ func New(cfg Config) (*API, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	return &API{cfg: cfg, kit: querykit.New(querykit.Config{
+	analytics := querykit.Config{MaxWait: cfg.MaxWait, Log: cfg.Log, Now: cfg.Now, Stopping: cfg.Stopping}
+	switch {
+	case cfg.AnalyticsPosition != nil:
+		analytics.Waiter, analytics.Position = cfg.AnalyticsPosition, cfg.AnalyticsPosition
+	case cfg.Analytics != nil:
+		pos := analyticsapi.Position{Model: cfg.Analytics}
+		analytics.Waiter, analytics.Position = pos, pos
+	}
+	return &API{cfg: cfg, analytics: querykit.New(analytics), kit: querykit.New(querykit.Config{
 		Store:      cfg.Store,
 		Waiter:     cfg.Waiter,
 		MaxWait:    cfg.MaxWait,
@@ -126,14 +146,16 @@ var storeRoutes = []string{
 }
 
 // Routes are the mux patterns Register adds, in order.
-var Routes = slices.Concat(assetsapi.Routes, vulnsapi.Routes, scansapi.Routes, storeRoutes)
+var Routes = slices.Concat(assetsapi.Routes, vulnsapi.Routes, scansapi.Routes, analyticsapi.Routes, storeRoutes)
 
 // Register adds the read routes (Routes) to mux; every GET among them answers the read position.
 func (a *API) Register(mux querykit.Mux) {
+	raw := mux
 	mux = a.kit.Stamped(mux)
 	assetsapi.Register(mux, a.kit, a.cfg.Assets, a.cfg.FoldAsset)
 	vulnsapi.Register(mux, a.kit, a.cfg.Reader, a.cfg.FoldFinding)
 	scansapi.Register(mux, a.kit, a.cfg.Scans)
+	analyticsapi.Register(a.analytics.Stamped(raw), a.analytics, a.cfg.Analytics)
 	querykit.Handle(mux, storeRoutes, a.streamEvents, a.auditEvents, serveOpenAPI, a.kit.ReadPosition)
 }
 

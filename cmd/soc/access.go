@@ -143,6 +143,16 @@ var routeRules = map[string]rule{
 	// signed in may read it, a scanner token included, to choose ?format=.
 	"GET /v1/scans/formats": signedIn.at(onCommands, classRead),
 
+	// Analytics (team scoping is the query API's: every number covers the caller's teams' assets).
+	"GET /v1/analytics/open-findings":  need(access.AnalyticsRead).at(onQuery, classRead),
+	"GET /v1/analytics/flow":           need(access.AnalyticsRead).at(onQuery, classRead),
+	"GET /v1/analytics/mttr":           need(access.AnalyticsRead).at(onQuery, classRead),
+	"GET /v1/analytics/sla":            need(access.AnalyticsRead).at(onQuery, classRead),
+	"GET /v1/analytics/risk":           need(access.AnalyticsRead).at(onQuery, classRead),
+	"GET /v1/analytics/top-assets":     need(access.AnalyticsRead).at(onQuery, classRead),
+	"GET /v1/analytics/exploitability": need(access.AnalyticsRead).at(onQuery, classRead),
+	"GET /v1/analytics/coverage":       need(access.AnalyticsRead).at(onQuery, classRead),
+
 	// The event store: the feed, a stream's history (team scoping is the query API's).
 	"GET /v1/events":                     need(access.EventsRead).at(onQuery, classRead),
 	"GET /v1/streams/{stream_id}/events": need(access.EventsRead).at(onQuery, classRead),

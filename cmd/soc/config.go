@@ -17,6 +17,7 @@ import (
 	"github.com/socplatform/soc/cmd/soc/internal/tracing"
 	"github.com/socplatform/soc/commands/notifications/channels"
 	scanapp "github.com/socplatform/soc/commands/scans/app"
+	"github.com/socplatform/soc/projections/analytics/clickhouse"
 	"github.com/spf13/pflag"
 )
 
@@ -46,6 +47,9 @@ type Config struct {
 	Channels ChannelsConfig
 	// Tracing exports OpenTelemetry spans (--otlp-endpoint); off unless configured.
 	Tracing tracing.Config
+	// Analytics puts the analytics model on ClickHouse (--clickhouse-url); unset, it is a read
+	// model beside the others (analytics.go).
+	Analytics clickhouse.Config
 
 	Targets         []string      // --target
 	LogLevel        string        // --log-level
@@ -75,6 +79,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet, serve bool) {
 	c.StoreConfig.RegisterFlags(fs)
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	c.ReadSideConfig.RegisterFlags(fs)
+	c.Analytics.RegisterFlags(fs)
 	if !serve {
 		return
 	}
@@ -110,6 +115,7 @@ func (c *Config) Validate(serve bool) error {
 	} else if c.PostgresURL != "" && c.ReadSchema == c.PostgresSchema {
 		errs = append(errs, errors.New("--read-schema/SOC_READ_SCHEMA: must differ from --postgres-schema (read models are rebuilt and swapped; the events are not)"))
 	}
+	errs = append(errs, c.Analytics.Validate())
 	if !serve {
 		return errors.Join(errs...)
 	}

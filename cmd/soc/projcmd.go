@@ -10,6 +10,7 @@ import (
 
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/projections"
+	"github.com/socplatform/soc/projections/analytics/sqlstore"
 	"github.com/socplatform/soc/projections/runner"
 	"github.com/spf13/cobra"
 )
@@ -59,8 +60,8 @@ func withReadTool(cmd *cobra.Command, cfg *Config, f func(ctx context.Context, t
 
 // namedProjections resolves a projection name (or all) given on the command line; an unknown
 // one is a usage error.
-func namedProjections(cmd *cobra.Command, name string) ([]projections.Projection, error) {
-	ps, err := projectionsNamed(name)
+func namedProjections(cmd *cobra.Command, cfg *Config, name string) ([]projections.Projection, error) {
+	ps, err := projectionsNamed(cfg, name)
 	if err != nil {
 		return nil, fail(cmd, 2, "%v", err)
 	}
@@ -70,7 +71,7 @@ func namedProjections(cmd *cobra.Command, name string) ([]projections.Projection
 // completeProjections offers the projection names (and all) to shell completion.
 func completeProjections(*cobra.Command, []string, string) ([]cobra.Completion, cobra.ShellCompDirective) {
 	names := []cobra.Completion{"all"}
-	for _, p := range readModels() {
+	for _, p := range allReadModels(&Config{}) {
 		names = append(names, p.Name())
 	}
 	return names, cobra.ShellCompDirectiveNoFileComp
@@ -98,8 +99,15 @@ func projectionsStatusCmd() *cobra.Command {
 				names = []string{"all"}
 			}
 			var ps []projections.Projection
+			onClickHouse := false
 			for _, n := range names {
-				got, err := namedProjections(cmd, n)
+				if cfg.Analytics.Enabled() && (n == "all" || n == sqlstore.Name) {
+					onClickHouse = true
+					if n == sqlstore.Name {
+						continue
+					}
+				}
+				got, err := namedProjections(cmd, cfg, n)
 				if err != nil {
 					return err
 				}
@@ -131,6 +139,11 @@ func projectionsStatusCmd() *cobra.Command {
 					state = "not initialised (start soc serve with the projections target)"
 				}
 				fmt.Fprintf(stdout, "%-12s %4d %12d %10d %10.1f  %s\n", p.Name(), st.Generation, st.Position, st.LagEvents, st.LagSeconds, state)
+			}
+			if onClickHouse {
+				if err := printClickHouseStatus(ctx, cfg, t, stdout, asJSON); err != nil {
+					return fail(cmd, 1, "%s (clickhouse): %v", sqlstore.Name, err)
+				}
 			}
 			if parked {
 				return exitCode(3) // scripts and monitors can tell "parked" from "could not ask"
@@ -207,7 +220,7 @@ func projectionsDumpCmd() *cobra.Command {
 		if len(args) == 1 {
 			name = args[0]
 		}
-		ps, err := namedProjections(cmd, name)
+		ps, err := namedProjections(cmd, cfg, name)
 		if err != nil {
 			return err
 		}
@@ -230,7 +243,7 @@ func withProjection(cmd *cobra.Command, cfg *Config, name string, f func(ctx con
 	if name == "all" {
 		return fail(cmd, 2, "name one projection, not all (one at a time: each is parked on its own event)")
 	}
-	if _, err := projectionsNamed(name); err != nil {
+	if _, err := projectionsNamed(cfg, name); err != nil {
 		return fail(cmd, 2, "name one projection: %v", err)
 	}
 	return withReadTool(cmd, cfg, func(ctx context.Context, t *readTool) error {
@@ -254,11 +267,24 @@ func replayCmd() *cobra.Command {
 	_ = cmd.MarkFlagRequired("projection")
 	_ = cmd.RegisterFlagCompletionFunc("projection", completeProjections)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		ps, err := namedProjections(cmd, name)
-		if err != nil {
-			return err
+		// With ClickHouse the analytics model is no runner's: it is rebuilt into ClickHouse.
+		onClickHouse := cfg.Analytics.Enabled() && (name == "all" || name == sqlstore.Name)
+		var ps []projections.Projection
+		if !onClickHouse || name == "all" {
+			var err error
+			if ps, err = namedProjections(cmd, cfg, name); err != nil {
+				return err
+			}
 		}
 		return withReadTool(cmd, cfg, func(ctx context.Context, t *readTool) error {
+			if onClickHouse {
+				res, err := replayClickHouse(ctx, cfg, t)
+				if err != nil {
+					return fail(cmd, 1, "%s (clickhouse): %v (the live model is untouched)", sqlstore.Name, err)
+				}
+				b, _ := json.Marshal(map[string]any{"projection": sqlstore.Name, "backend": "clickhouse", "generation": res.Generation, "position": res.Position, "events": res.Events})
+				fmt.Fprintln(cmd.OutOrStdout(), string(b))
+			}
 			for _, p := range ps {
 				bar := replayBar(cmd.ErrOrStderr(), p.Name())
 				res, err := runner.Rebuild(ctx, runner.RebuildConfig{DB: t.db, Projection: p, Store: t.store, BatchSize: cfg.ProjectionBatch, Progress: bar})

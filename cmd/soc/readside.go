@@ -37,9 +37,9 @@ func readModels() []projections.Projection {
 	}, identity.Projections()...)
 }
 
-// projectionByName returns the named projections ("all" = every one).
-func projectionsNamed(name string) ([]projections.Projection, error) {
-	all := readModels()
+// projectionByName returns the named projections of c's runners ("all" = every one).
+func projectionsNamed(c *Config, name string) ([]projections.Projection, error) {
+	all := allReadModels(c)
 	if name == "all" {
 		return all, nil
 	}
@@ -94,7 +94,7 @@ func openReadSide(ctx context.Context, a *app, id *identityNode) (*readSide, err
 func startProjections(ctx context.Context, a *app, in inputs) (any, readiness, error) {
 	rs := in.readSide()
 	var err error
-	for _, p := range readModels() {
+	for _, p := range allReadModels(a.cfg) {
 		var consumer eventlog.Consumer
 		if len(a.cfg.KafkaBrokers) > 0 {
 			consumer, err = kafkalog.NewConsumer(kafkalog.ConsumerConfig{
@@ -123,8 +123,17 @@ func startProjections(ctx context.Context, a *app, in inputs) (any, readiness, e
 		a.supervise(ctx, "projection "+p.Name(), &lastErr, r.Run)
 	}
 	registerProjectionMetrics(a.metrics, rs.runners)
+	var chReady readiness
+	if side := in.analytics(); side.ch != nil {
+		if chReady, err = startClickHouseProjector(ctx, a, side); err != nil {
+			return nil, nil, err
+		}
+	}
 	return nil, func(ctx context.Context) (any, bool) {
 		detail := map[string]any{}
+		if chReady != nil {
+			detail["analytics"], _ = chReady(ctx)
+		}
 		for _, r := range rs.runners {
 			st, err := r.Status(ctx)
 			if err != nil {
@@ -217,12 +226,15 @@ func startQuery(ctx context.Context, a *app, in inputs) (any, readiness, error) 
 		Position:    waiter{a: a, rs: rs},
 		Stopping:    a.stopping,
 		Log:         a.log,
+
+		Analytics:         in.analytics().reader,
+		AnalyticsPosition: analyticsPosition(a, rs, in.analytics()),
 	})
 	if err != nil {
 		return nil, nil, err
 	}
 	api.Register(a.mux)
-	if err := startReports(ctx, a, rs, recipientsOf(a, in.directory(), in.identity()).people); err != nil {
+	if err := startReports(ctx, a, rs, in.analytics().reader, recipientsOf(a, in.directory(), in.identity()).people); err != nil {
 		return nil, nil, err
 	}
 	registerQueryMetrics(a.metrics, api)
@@ -247,8 +259,38 @@ func registerQueryMetrics(reg *prometheus.Registry, api *queryapi.API) {
 // waiter implements read-your-writes over every projection: from the runners of this process when
 // the projections target runs here, else by polling the read-model database's checkpoints.
 type waiter struct {
-	a  *app
-	rs *readSide
+	a    *app
+	rs   *readSide
+	only string // one projection's name ("": every one)
+}
+
+// runners are the runners of this process w waits for.
+func (w waiter) runners() []*runner.Runner {
+	if w.only == "" {
+		return w.rs.runners
+	}
+	var out []*runner.Runner
+	for _, r := range w.rs.runners {
+		if r.Name() == w.only {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// models are the projections w waits for.
+func (w waiter) models() []projections.Projection {
+	all := allReadModels(w.a.cfg)
+	if w.only == "" {
+		return all
+	}
+	var out []projections.Projection
+	for _, p := range all {
+		if p.Name() == w.only {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // ReadPosition is the lowest position of the read models: each one has applied every event up
@@ -259,13 +301,13 @@ type waiter struct {
 // which still rises as every read model catches up.)
 func (w waiter) ReadPosition(ctx context.Context) (int64, error) {
 	pos := int64(math.MaxInt64)
-	if len(w.rs.runners) > 0 {
-		for _, r := range w.rs.runners {
+	if rs := w.runners(); len(rs) > 0 {
+		for _, r := range rs {
 			pos = min(pos, r.Position())
 		}
 		return pos, nil
 	}
-	for _, p := range readModels() {
+	for _, p := range w.models() {
 		n, err := runner.LivePosition(ctx, w.rs.db, p.Name())
 		if errors.Is(err, runner.ErrNotInitialized) {
 			return 0, nil // not started by the projections target yet: nothing applied
@@ -279,15 +321,15 @@ func (w waiter) ReadPosition(ctx context.Context) (int64, error) {
 }
 
 func (w waiter) WaitFor(ctx context.Context, pos int64) error {
-	if len(w.rs.runners) > 0 {
-		for _, r := range w.rs.runners {
+	if rs := w.runners(); len(rs) > 0 {
+		for _, r := range rs {
 			if err := r.WaitFor(ctx, pos); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
-	for _, p := range readModels() {
+	for _, p := range w.models() {
 		if err := runner.WaitPosition(ctx, w.rs.db, w.a.store, p.Name(), pos, 20*time.Millisecond); err != nil {
 			return err
 		}

@@ -70,6 +70,8 @@ var platform = []module{
 			rs, err := openReadSide(ctx, a, in.identity())
 			return rs, nil, err
 		}},
+	{Module: modules.Module{Name: modAnalytics, Describe: "the analytics model's backend: ClickHouse with --clickhouse-url (its reachability is in /readyz), else the read-models' database", Deps: []string{modReadDB}},
+		start: openAnalytics},
 	{Module: modules.Module{Name: modDirectory, Describe: "the notification directory file (--notify-directory): when set, notifications reach its people and teams instead of the identity context's users, teams and preferences"},
 		start: func(_ context.Context, a *app, _ inputs) (any, readiness, error) {
 			d, err := notifyapp.LoadDirectory(a.cfg.NotifyDirectory)
@@ -81,11 +83,11 @@ var platform = []module{
 	{Module: modules.Module{Name: "commands", Target: true, Deps: []string{modStore, modIdentity},
 		Describe: "the write API: finding and asset commands (POST /v1/findings/{id}/…, /v1/assets…), scanner report imports (POST /v1/scans/imports), the scan orchestrator (nmap), and the identity API (sign-in /v1/auth/…, /v1/me, users, teams, roles, tokens, invitations, /.well-known/jwks.json, OIDC with --oidc-issuer)"},
 		start: startCommands},
-	{Module: modules.Module{Name: "projections", Target: true, Deps: []string{modReadDB, modIdentity},
-		Describe: "projection runners: apply the log to the read models (assets, findings, scans, cves) in <data>/readmodel.db or the --read-schema PostgreSQL schema; from Kafka consumer groups when SOC_KAFKA_BROKERS is set"},
+	{Module: modules.Module{Name: "projections", Target: true, Deps: []string{modReadDB, modIdentity, modAnalytics},
+		Describe: "projection runners: apply the log to the read models (assets, findings, scans, cves, analytics) in <data>/readmodel.db or the --read-schema PostgreSQL schema, analytics to ClickHouse with --clickhouse-url; from Kafka consumer groups when SOC_KAFKA_BROKERS is set"},
 		start: startProjections},
-	{Module: modules.Module{Name: "query", Target: true, Deps: []string{modReadDB, modIdentity, modDirectory}, After: []string{"projections"},
-		Describe: "the read API: GET /v1/assets, /v1/findings, /v1/scans, /v1/cves, audit (/v1/streams/{id}/events, /v1/events), /openapi.json and live updates on /ws"},
+	{Module: modules.Module{Name: "query", Target: true, Deps: []string{modReadDB, modIdentity, modDirectory, modAnalytics}, After: []string{"projections"},
+		Describe: "the read API: GET /v1/assets, /v1/findings, /v1/scans, /v1/cves, /v1/analytics/…, /v1/reports, audit (/v1/streams/{id}/events, /v1/events), /openapi.json and live updates on /ws"},
 		start: startQuery},
 	{Module: modules.Module{Name: "notifier", Target: true, Deps: []string{modStore, modDirectory, modIdentity},
 		Describe: "delivers notifications on the configured channels (SOC_SMTP_*, SOC_SLACK_WEBHOOK_URL, SOC_TEAMS_WEBHOOK_URL, SOC_WEBHOOK_URL, SOC_SMS_*) with retries, backoff and dead letters; users' WebSocket sessions on /v1/notifications/ws"},

@@ -216,6 +216,37 @@ var operations = sync.OnceValue(func() []operation {
 	add(operation{method: "GET", path: "/v1/scans/{id}", id: "getScan", tag: "scans", summary: "Get a scan",
 		params:    concat([]param{pp("id", bounded(str(""), 128), "The scan id.")}, readYourWrites, []param{ifNoneMatch}),
 		responses: readOK("Scan", 404)})
+	// Analytics (projections/analytics): one operation per view, with the same parameters.
+	analyticsParams := concat([]param{
+		qp("from", str(""), "Start of the period: an RFC 3339 date-time, or YYYY-MM-DD (midnight in tz). Default: 90 days before to."),
+		qp("to", str(""), "End of the period (excluded), as from. Default: now."),
+		qp("bucket", enum([]string{"day", "week", "month"}, ""), "Bucket length (weeks start on Monday). Default: month."),
+		qp("tz", bounded(str(""), 64), "IANA time zone the buckets and dates are cut in. Default: UTC."),
+		qp("tags", obj{"type": "array", "maxItems": 32, "items": text("")}, "Assets carrying every one of these tags."),
+		qp("team", obj{"type": "array", "maxItems": 32, "items": text("")}, "Assets owned by any of these teams."),
+		qp("environment", listParam(Environments), "Assets in any of these environments."),
+		qp("asset_kind", listParam(AssetKinds), "Assets of any of these kinds."),
+		qp("scanner", obj{"type": "array", "maxItems": 32, "items": str("")}, "Findings from any of these report formats."),
+		qp("severity", listParam(Severities), "Findings of any of these severities."),
+		qp("limit", intRange(1, 1000, 10), "Length of the top-N lists."),
+		qp("due_within", intRange(1, 366, 7), "SLA forecast: due within this many days."),
+		qp("stale_after", intRange(1, 3660, 90), "Coverage: not scanned within this many days."),
+	}, readYourWrites, []param{ifNoneMatch})
+	const analyticsScoped = "Without teams:all every number covers the assets the caller's teams own. " +
+		"min_position waits for, and Soc-Read-Position answers, the analytics model's own position."
+	for _, v := range []struct{ path, id, summary string }{
+		{"open-findings", "analyticsOpenFindings", "Open findings by severity at the end of each bucket"},
+		{"flow", "analyticsFlow", "Findings discovered, reopened, resolved and removed per bucket"},
+		{"mttr", "analyticsMTTR", "Time to remediate and to triage (mean, p50, p90)"},
+		{"sla", "analyticsSLA", "SLA compliance per bucket, breaches, overdue and due soon"},
+		{"risk", "analyticsRisk", "Risk over time, riskiest assets, teams and environments"},
+		{"top-assets", "analyticsTopAssets", "Riskiest assets now"},
+		{"exploitability", "analyticsExploitability", "Open KEV findings, KEV and overdue, EPSS distribution"},
+		{"coverage", "analyticsCoverage", "Assets not scanned recently per scanner, scans per bucket"},
+	} {
+		add(operation{method: "GET", path: "/v1/analytics/" + v.path, id: v.id, tag: "analytics", summary: v.summary,
+			desc: analyticsScoped, params: analyticsParams, responses: readOK("AnalyticsAnswer", 501)})
+	}
 	add(operation{method: "GET", path: "/v1/cves/{id}", id: "getCVE", tag: "vulns", summary: "Get a CVE from the catalogue",
 		params:    concat([]param{pp("id", str("CVE-YYYY-NNNN"), "")}, readYourWrites, []param{ifNoneMatch}),
 		responses: readOK("CVE", 404)})

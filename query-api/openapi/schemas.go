@@ -206,6 +206,14 @@ func componentSchemas() obj {
 			"image":    str(""),
 		}),
 		"ScanError": object([]string{"stage", "reason"}, obj{"stage": str(""), "reason": str("")}),
+		"AnalyticsAnswer": object([]string{"from", "to", "bucket", "tz", "now", "result"}, obj{
+			"from":   dateTime("Start of the period."),
+			"to":     dateTime("End of the period (excluded)."),
+			"bucket": enum([]string{"day", "week", "month"}, ""),
+			"tz":     str("The time zone of the buckets."),
+			"now":    dateTime("The instant open, overdue and due-soon answers refer to."),
+			"result": obj{"description": "The view's answer (projections/analytics' answer types): a series of buckets, or an object."},
+		}),
 		"Scan": object([]string{"id", "stream_id", "status", "started_at", "findings_total", "assets_total", "version"}, obj{
 			"id":              str("The scan id given to the import."),
 			"stream_id":       str(""),
