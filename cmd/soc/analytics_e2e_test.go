@@ -1,19 +1,25 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/socplatform/soc/projections/analytics/clickhouse/chtest"
+	"github.com/socplatform/soc/query-api/reporting/render"
+	"github.com/xuri/excelize/v2"
 )
 
 // The analytics acceptance test (issue 16, first "Done when"): real reports imported through
@@ -598,6 +604,11 @@ func analyticsFlow(t *testing.T, env []string) {
 	if out, errOut, code := socCmd(t, env, "projections", "status"); code != 0 || !strings.Contains(out, "\nanalytics ") {
 		t.Errorf("soc projections status: exit %d %s %s", code, out, errOut)
 	}
+	// The executive workbook holds the API's answers: its Summary's "Open findings" and
+	// "Overdue now" figures are the open-findings and sla answers (both at the same instant:
+	// nothing changes the model any more).
+	checkWorkbook(t, c, results)
+
 	// Rebuilding the model from the log changes no answer.
 	if _, errOut, code := socCmd(t, env, "replay", "--projection", "analytics"); code != 0 {
 		t.Fatalf("soc replay --projection analytics exited %d: %s", code, errOut)
@@ -616,6 +627,64 @@ func analyticsFlow(t *testing.T, env []string) {
 		if string(after) != string(before) {
 			t.Errorf("%s changed across soc replay:\n before %s\n after  %s", view, before, after)
 		}
+	}
+}
+
+// checkWorkbook generates the executive report as XLSX through the API, opens it with excelize
+// and compares the Summary sheet's figures with the analytics answers in results.
+func checkWorkbook(t *testing.T, c apiClient, results map[string]json.RawMessage) {
+	t.Helper()
+	r := c.do(http.MethodPost, "/v1/reports", `{"template":"executive","format":"xlsx"}`)
+	if r.status != http.StatusAccepted {
+		t.Fatalf("POST /v1/reports: %d %s", r.status, r.body)
+	}
+	id, _ := r.json(t)["id"].(string)
+	eventually(t, "the executive workbook", func() bool {
+		st, _ := c.get("/v1/reports/" + id).json(t)["status"].(string)
+		if st == "failed" {
+			t.Fatalf("the executive workbook failed: %s", c.get("/v1/reports/"+id).body)
+		}
+		return st == "generated"
+	})
+	// Not through c.get: the OpenAPI validator decodes JSON bodies, not workbooks.
+	resp, err := testClient.Get(c.base + "/v1/reports/" + id + "/file")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("the workbook's file: %d %v", resp.StatusCode, err)
+	}
+	book, err := excelize.OpenReader(bytes.NewReader(body))
+	if err != nil {
+		t.Fatalf("the workbook does not open: %v", err)
+	}
+	defer book.Close()
+	rows, err := book.GetRows(render.SummarySheet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	figure := map[string]string{}
+	for _, row := range rows {
+		if len(row) >= 3 {
+			figure[row[1]] = row[2]
+		}
+	}
+	var open []struct {
+		Total int64 `json:"total"`
+	}
+	var sla struct {
+		Overdue int64 `json:"overdue"`
+	}
+	if json.Unmarshal(results["open-findings"], &open) != nil || len(open) == 0 || json.Unmarshal(results["sla"], &sla) != nil {
+		t.Fatalf("answers: %s %s", results["open-findings"], results["sla"])
+	}
+	if want := strconv.FormatInt(open[len(open)-1].Total, 10); figure["Open findings"] != want {
+		t.Errorf("workbook: Open findings %q, the API answers %s (Summary %v)", figure["Open findings"], want, rows)
+	}
+	if want := strconv.FormatInt(sla.Overdue, 10); figure["Overdue now"] != want {
+		t.Errorf("workbook: Overdue now %q, the API answers %s", figure["Overdue now"], want)
 	}
 }
 
