@@ -135,6 +135,13 @@ func init() {
 				metric: "p99-ms", latencies: true})
 		}
 	}
+	// Reports (issue 16: the executive PDF over 100,000 findings in ≤ 10 s): built from the
+	// embedded default's read models and rendered, beside rendering the same Document alone.
+	// Lower is better: the ratio is end-to-end/render-only.
+	for _, tpl := range []string{"executive", "findings"} {
+		pairs = append(pairs, pair{what: "Report: " + tpl + " PDF over 100,000 findings (ms), built + rendered vs rendered alone",
+			pkg: "./query-api/reporting", bench: "Generate/" + tpl + "/build-pdf", baseline: "Generate/" + tpl + "/render", metric: "ms/report"})
+	}
 }
 
 var (
@@ -186,6 +193,8 @@ var runs = map[string][]string{
 	// SQLite answers scoped queries far slower, so 3 queries each there (p99 is then the slowest).
 	"./projections/analytics/clickhouse": {"-benchtime", "20x", "-timeout", "60m"},
 	"./projections/analytics/sqlstore":   {"-bench", "MillionQueries", "-benchtime", "3x", "-timeout", "120m"},
+	// Reports over SOC_BENCH_REPORT_FINDINGS findings (default 100,000), projected once.
+	"./query-api/reporting": {"-bench", "Generate", "-benchtime", "3x", "-timeout", "30m"},
 }
 
 var lineRe = regexp.MustCompile(`^Benchmark([A-Za-z0-9_/.=-]+?)(?:-\d+)?\s+\d+\s+(.*)$`)
