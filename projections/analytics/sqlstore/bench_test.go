@@ -7,6 +7,7 @@ import (
 
 	"github.com/socplatform/soc/projections/analytics"
 	"github.com/socplatform/soc/projections/analytics/analyticstest"
+	"github.com/socplatform/soc/projections/analytics/sqlstore"
 	"github.com/socplatform/soc/projections/internal/testdb"
 	"github.com/socplatform/soc/projections/ownership"
 )
@@ -45,4 +46,35 @@ func BenchmarkQueries(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkMillionQueries is clickhouse's BenchmarkQueries on the embedded default: the same
+// analyticstest.MillionRows (SOC_BENCH_ANALYTICS_FACTS facts, default 1,000,000) written
+// straight into the SQLite tables in its chunks of about 100,000 facts, one transaction each,
+// then analyticstest.BenchQueries (the same queries, period and scopes; p50-ms, p99-ms).
+// Run with -benchtime Nx; the set-up's time is logged.
+func BenchmarkMillionQueries(b *testing.B) {
+	db := testdb.SQLite(b)
+	ctx := context.Background()
+	open(b, db) // creates the tables
+	p := sqlstore.New()
+	n := analyticstest.BenchEnv(b, "SOC_BENCH_ANALYTICS_FACTS", 1_000_000, 20_000_000)
+	t := time.Now()
+	end := time.Date(2026, 1, 5, 10, 0, 0, 0, time.UTC)
+	_, err := analyticstest.MillionRows(end, n, func(out analytics.Output) error {
+		tx, err := db.Begin(ctx, 1)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		if err := p.WriteOutput(ctx, tx, out, int64(n)); err != nil {
+			return err
+		}
+		return tx.Commit()
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("wrote the rows in %v", time.Since(t).Round(time.Millisecond))
+	analyticstest.BenchQueries(b, sqlstore.NewReader(db), end)
 }

@@ -170,14 +170,19 @@ func (p *Projection) Apply(ctx context.Context, tx *projections.Tx, batch []even
 	if err != nil {
 		return nil, err
 	}
-	if err := p.write(ctx, tx, &out, batch); err != nil {
+	var pos int64
+	for _, e := range batch {
+		pos = max(pos, e.GlobalPosition)
+	}
+	if err := p.write(ctx, tx, &out, pos); err != nil {
 		return nil, err
 	}
 	// Live subscribers hear of these events from the findings, assets and scans projections.
 	return nil, nil
 }
 
-func (p *Projection) write(ctx context.Context, tx *projections.Tx, out *analytics.Output, batch []events.Envelope) error {
+// write stores a folded batch's rows and pos, the batch's greatest global position.
+func (p *Projection) write(ctx context.Context, tx *projections.Tx, out *analytics.Output, pos int64) error {
 	d := tx.Dialect
 	var rows [][]any
 	for _, f := range out.Facts {
@@ -219,10 +224,6 @@ func (p *Projection) write(ctx context.Context, tx *projections.Tx, out *analyti
 	if err := readkit.WriteRows(ctx, tx, &p.cache, t, names(scannedT.cols(d)),
 		" ON CONFLICT (asset_id, scanner) DO UPDATE SET at = CASE WHEN excluded.at > "+t+".at THEN excluded.at ELSE "+t+".at END", rows); err != nil {
 		return err
-	}
-	var pos int64
-	for _, e := range batch {
-		pos = max(pos, e.GlobalPosition)
 	}
 	t = tx.Table("analytics_position")
 	return readkit.WriteRows(ctx, tx, &p.cache, t, []string{"id", "position"},

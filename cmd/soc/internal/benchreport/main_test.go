@@ -56,3 +56,29 @@ func TestGatewayRows(t *testing.T) {
 		}
 	}
 }
+
+// An analytics query row reads its baseline from another package (SQLite's sqlstore beside
+// ClickHouse), so SOC_BENCH_ONLY runs each side's top-level benchmark in its own package.
+func TestBaselineInAnotherPackage(t *testing.T) {
+	kept, tops, err := only(pairs, "^MillionQueries/mttr/team$")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(kept) != 1 || kept[0].bench != "Queries/mttr/team" || kept[0].basePackage() != "./projections/analytics/sqlstore" || kept[0].metric != "p99-ms" {
+		t.Fatalf("rows %+v", kept)
+	}
+	if len(tops) != 2 || !slices.Equal(tops["./projections/analytics/clickhouse"], []string{"Queries"}) ||
+		!slices.Equal(tops["./projections/analytics/sqlstore"], []string{"MillionQueries"}) {
+		t.Fatalf("top-level benchmarks %q", tops)
+	}
+	for _, q := range analyticsQueries {
+		for _, scope := range []string{"all", "team"} {
+			if k, _, _ := only(pairs, "^Queries/"+q+"/"+scope+"$"); len(k) != 1 || k[0].baseline != "MillionQueries/"+q+"/"+scope {
+				t.Errorf("%s/%s: rows %+v", q, scope, k)
+			}
+		}
+	}
+	if (pair{pkg: "./a"}).basePackage() != "./a" {
+		t.Error("a row without basePkg reads its baseline from another package")
+	}
+}
