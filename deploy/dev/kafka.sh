@@ -108,7 +108,7 @@ up() {
   fi
   local deadline=$((SECONDS + 90))
   until serving; do
-    running || { show_tail "$KLOG"; grep -E '^\[.*\] (ERROR|FATAL) ' "$KLOG" | head -5 >&2; die "Kafka exited during startup (first errors just above)"; }
+    starting || { show_tail "$KLOG"; grep -E '^\[.*\] (ERROR|FATAL) ' "$KLOG" | head -5 >&2; die "Kafka exited during startup (first errors just above)"; }
     [ $SECONDS -lt $deadline ] || { show_tail "$KLOG"; die "Kafka did not serve metadata on $(brokers) within 90 s"; }
     sleep 1
   done

@@ -113,7 +113,7 @@ up() {
   # shared with a load average of 20; the bound only stops a start that will never finish.
   local deadline=$((SECONDS + 600))
   until serving; do
-    running || { show_tail "$KLOG"; die "Keycloak exited during startup (log above)"; }
+    starting || { show_tail "$KLOG"; die "Keycloak exited during startup (log above)"; }
     [ $SECONDS -lt $deadline ] || { show_tail "$KLOG"; die "Keycloak did not serve $(issuer) within 600 s"; }
     sleep 1
   done
