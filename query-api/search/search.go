@@ -57,8 +57,8 @@ const maxCursor = 2048
 
 // Answer is the endpoint's body.
 type Answer struct {
-	// Query is q as the parser read it, in canonical form (fields lower case, CVE ids upper
-	// case, phrases quoted): what the search answered, for the analyst to check.
+	// Query is q as the parser read it, in canonical form (query.Query's String): what the
+	// search answered, for the analyst to check.
 	Query string `json:"query"`
 	// Total counts every match (all pages).
 	Total  int64                         `json:"total"`
@@ -191,7 +191,7 @@ func parse(r *http.Request, p *querykit.Params) (model.Request, string, error) {
 		return req, "", err
 	}
 	req.Kinds, req.Audit, err = permitted(r.Context(), kinds)
-	return req, Canonical(parsed), err
+	return req, parsed.String(), err
 }
 
 // queryParam is q: at most once, at most query.MaxLength bytes (longer than the kit's bound on

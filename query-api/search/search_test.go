@@ -14,6 +14,7 @@ import (
 
 	model "github.com/socplatform/soc/projections/search"
 	"github.com/socplatform/soc/projections/search/query"
+	analyticsapi "github.com/socplatform/soc/query-api/analytics"
 	"github.com/socplatform/soc/query-api/openapi"
 	"github.com/socplatform/soc/query-api/querykit"
 	"github.com/socplatform/soc/query-api/search"
@@ -62,26 +63,14 @@ func server(t *testing.T, ix search.Index) http.Handler {
 	t.Helper()
 	cfg := querykit.Config{MaxWait: time.Second}
 	if ix != nil {
-		pos := position{ix}
+		// cmd/soc wires the index's own position the same way.
+		pos := analyticsapi.Position{Model: ix}
 		cfg.Waiter, cfg.Position = pos, pos
 	}
 	kit := querykit.New(cfg)
 	mux := http.NewServeMux()
 	search.Register(kit.Stamped(mux), kit, ix)
 	return mux
-}
-
-// position adapts the fake's position for the kit (cmd/soc wires the index's own the same way).
-type position struct{ ix search.Index }
-
-func (p position) ReadPosition(ctx context.Context) (int64, error) { return p.ix.Position(ctx) }
-func (p position) WaitFor(ctx context.Context, pos int64) error {
-	n, err := p.ix.Position(ctx)
-	if err != nil || n >= pos {
-		return err
-	}
-	<-ctx.Done()
-	return ctx.Err()
 }
 
 // get answers path's status and decoded body, checked against the OpenAPI document.
@@ -352,27 +341,5 @@ func TestMinPositionWaitsForTheIndex(t *testing.T) {
 	}
 	if status, _ := get(t, h, "/v1/search?q=x&min_position=6&wait=0", &analyst); status != http.StatusServiceUnavailable {
 		t.Errorf("an unreached position: status %d, want 503", status)
-	}
-}
-
-func TestCanonical(t *testing.T) {
-	for _, tc := range []struct {
-		q    query.Query
-		want string
-	}{
-		{query.Query{}, ""},
-		{query.Query{Clauses: []query.Clause{
-			{Values: []string{"log4j"}},
-			{Values: []string{"remote code"}, Phrase: true},
-			{Negate: true, Field: query.FieldStatus, Values: []string{"closed", "resolved"}},
-			{Field: query.FieldCVSS, Op: query.OpGE, Values: []string{"9"}},
-			{Field: query.FieldTag, Values: []string{"a b", `say "hi"`, "x,y"}},
-			{Values: []string{"-dash"}},
-			{Values: []string{"a:b"}},
-		}}, `log4j "remote code" -status:closed,resolved cvss:>=9 tag:"a b","say \"hi\"","x,y" "-dash" "a:b"`},
-	} {
-		if got := search.Canonical(tc.q); got != tc.want {
-			t.Errorf("Canonical(%+v) = %s, want %s", tc.q, got, tc.want)
-		}
 	}
 }
