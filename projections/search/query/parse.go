@@ -306,10 +306,11 @@ func (p *parser) phrase() (string, error) {
 	return "", &ParseError{Pos: open, Msg: "unterminated quote"}
 }
 
-// hasToken reports whether s has a letter or digit: text without one has no search tokens
+// hasToken reports whether s has a letter or a number (Unicode L or N, as the backends'
+// tokenizers: ES's [^\p{L}\p{N}]+, FTS5's unicode61): text without one has no search tokens
 // (search.Tokens) and would match every document.
 func hasToken(s string) bool {
-	return strings.IndexFunc(s, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }) >= 0
+	return strings.IndexFunc(s, func(r rune) bool { return unicode.IsLetter(r) || unicode.IsNumber(r) }) >= 0
 }
 
 // orError is the error for an OR (or "||") at the current position, after the clauses before;

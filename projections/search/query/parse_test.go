@@ -40,6 +40,7 @@ func TestParse(t *testing.T) {
 		// words and phrases without a letter or digit, a lone "-", AND: no clause
 		{`-- && - "..." -"!" x AND y`, clauses(text(19, "x"), text(25, "y"))},
 		{"AND", Query{}},
+		{"½ Ⅻ", clauses(text(0, "½"), text(3, "Ⅻ"))},
 		{"and or not", clauses(text(0, "and"), text(4, "or"), text(7, "not"))},
 		{`"OR" -AND`, clauses(phrase(0, "OR"), not(text(5, "AND")))},
 		// words with a colon that stay free text

@@ -8,14 +8,14 @@ import (
 	"strings"
 )
 
-// Severities are severity's values, most severe first.
-var Severities = []string{"critical", "high", "medium", "low", "info"}
+// severities are severity's values, most severe first.
+var severities = []string{"critical", "high", "medium", "low", "info"}
 
 // The enumerated fields' spellings, each mapped to its canonical value.
 var (
 	severitySpellings = func() map[string]string {
 		m := map[string]string{}
-		for _, s := range Severities {
+		for _, s := range severities {
 			m[s] = s
 		}
 		return m
