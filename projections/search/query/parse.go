@@ -25,9 +25,9 @@ import (
 //
 // Otherwise a name that is no field is a misspelt field when it is close to one (a prefix of
 // exactly one field's spellings, at least 3 letters long, or within a Damerau-Levenshtein
-// distance of 2, and less than its own length, of a spelling): that is a *ParseError with the
-// field in Suggestion ("sevrity:critical", "sev:high"). A name close to no field leaves the
-// word free text (note:, re:, user:alice).
+// distance of 2 of a spelling, 1 for names of up to 4 letters): that is a *ParseError with the
+// field in Suggestion ("sevrity:critical", "sev:high", "hsot:db"). A name close to no field
+// leaves the word free text (note:, re:, user:alice, port:443).
 //
 // # Keywords
 //

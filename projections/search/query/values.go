@@ -137,9 +137,11 @@ func canonicalIP(v string) (string, bool) {
 }
 
 // suggest is the canonical value of the spelling word probably meant, or "": the one spelling
-// word is a prefix of (words of 3 letters or more), or else the nearest within a
-// Damerau-Levenshtein distance of 2 that is less than word's length (so that "c" or "ab" is
-// close to nothing); ties go to the alphabetically first.
+// word is a prefix of (words of 3 letters or more), or else the nearest by Damerau-Levenshtein
+// distance, at most 2 for words of 5 letters or more, 1 for shorter ones and 0 for one letter:
+// a short word is a couple of edits from many others (port:443 is not a misspelt host, nor
+// path:x a misspelt tag), and typos in short words are mostly one edit (pi, hsot, tga).
+// Ties go to the alphabetically first spelling.
 func suggest(word string, spellings map[string]string) string {
 	names := make([]string, 0, len(spellings))
 	for s := range spellings {
@@ -162,9 +164,16 @@ func suggest(word string, spellings map[string]string) string {
 			return meant
 		}
 	}
-	best, bestD := "", 3
+	limit := 2
+	switch {
+	case n <= 1:
+		limit = 0
+	case n <= 4:
+		limit = 1
+	}
+	best, bestD := "", limit+1
 	for _, s := range names {
-		if d := distance(word, s); d < bestD && d < n {
+		if d := distance(word, s); d < bestD {
 			best, bestD = spellings[s], d
 		}
 	}
