@@ -21,7 +21,7 @@ import (
 //   - the colon starts "://" (http://x, ftp://host),
 //   - it is a package URL (pkg:npm/lodash@4.17.21: "pkg" followed by a type and a "/"),
 //   - or name is no field and the rest starts with '/' or '\' (C:\Windows, C:/tmp) or holds
-//     another ':' (MAC addresses aa:bb:cc:dd:ee:ff, urn:a:b, 12h:30:00).
+//     another ':' (MAC addresses aa:bb:cc:dd:ee:ff, urn:a:b, time:12:30).
 //
 // Otherwise a name that is no field is a misspelt field when it is close to one (a prefix of
 // exactly one field's spellings, at least 3 letters long, or within a Damerau-Levenshtein
@@ -33,7 +33,7 @@ import (
 //
 // There are no boolean operators: clauses are always ANDed. An upper-case AND between clauses
 // is accepted and ignored (it says what happens anyway; "&&" is dropped as a word without
-// letters or digits). An upper-case OR (or "||") and NOT are rejected with a *ParseError whose
+// letters or numbers). An upper-case OR (or "||") and NOT are rejected with a *ParseError whose
 // Suggestion is the query meant where one can be written (a comma list for OR, a leading "-"
 // for NOT): silently ANDing them would answer a different question than the analyst asked.
 // To search for the words themselves, quote them ("OR") or write them in lower case.
@@ -46,7 +46,7 @@ import (
 // range in canonical form (netip; a range masked, an IPv4-mapped address as IPv4); cvss (0 to
 // 10) and epss (0 to 1) numbers as written, after an optional comparison, which no other field
 // takes. Other fields' values are kept as typed. Free-text words and phrases without a letter
-// or digit ("--", "&&", `"..."`) match everything and are dropped.
+// or number ("--", "&&", `"..."`) match everything and are dropped.
 func Parse(q string) (Query, error) {
 	if len(q) > MaxLength {
 		return Query{}, &ParseError{Pos: MaxLength, Msg: fmt.Sprintf("query longer than %d bytes", MaxLength)}

@@ -51,7 +51,7 @@ func TestParse(t *testing.T) {
 		{"fe80::1", clauses(text(0, "fe80::1"))},
 		{"cafe::/16 ace:beef::1", clauses(text(0, "cafe::/16"), text(10, "ace:beef::1"))},
 		{"10.0.0.1:8080 [::1]:443", clauses(text(0, "10.0.0.1:8080"), text(14, "[::1]:443"))},
-		{"aa:bb:cc:dd:ee:ff", clauses(text(0, "aa:bb:cc:dd:ee:ff"))},
+		{"aa:bb:cc:dd:ee:ff time:12:30 urn:a:b", clauses(text(0, "aa:bb:cc:dd:ee:ff"), text(18, "time:12:30"), text(29, "urn:a:b"))},
 		{"CVE-2021-44228: sha256:abc", clauses(text(0, "CVE-2021-44228:"), text(16, "sha256:abc"))},
 		{"note: re:hello user:alice :-) :x to:x", clauses(text(0, "note:"), text(6, "re:hello"), text(15, "user:alice"), text(30, ":x"), text(33, "to:x"))},
 		{"pkg:npm/lodash@4.17.21 pkg:maven/org.apache/log4j", clauses(text(0, "pkg:npm/lodash@4.17.21"), text(23, "pkg:maven/org.apache/log4j"))},

@@ -40,11 +40,10 @@ func normalise(f Field, v string, pos int) (string, error) {
 	case FieldType:
 		return enum(v, typeSpellings, bad, "is not a document type (finding, asset, cve, event)")
 	case FieldKEV:
-		s, err := enum(v, kevSpellings, bad, "is not true or false")
-		if meant, ok := kevMeant[strings.ToLower(v)]; ok && err != nil {
-			err.(*ParseError).Suggestion = meant
+		if meant, ok := kevMeant[strings.ToLower(v)]; ok {
+			return "", bad("is not true or false", meant)
 		}
-		return s, err
+		return enum(v, kevSpellings, bad, "is not true or false")
 	case FieldCVE:
 		u := strings.ToUpper(v)
 		if y, n, ok := strings.Cut(strings.TrimPrefix(u, "CVE-"), "-"); ok && strings.HasPrefix(u, "CVE-") &&
