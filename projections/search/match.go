@@ -9,6 +9,7 @@ import (
 	"unicode"
 
 	"github.com/socplatform/soc/projections/search/query"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 // This file is the reference semantics of a search, in plain Go: what a query matches (Match),
@@ -57,24 +58,10 @@ func matchValue(d Doc, f query.Field, op query.Op, v string) bool {
 	switch f {
 	case query.FieldText:
 		return matchText(d, Tokens(v))
-	case query.FieldType:
-		return strings.EqualFold(string(d.Kind), v)
-	case query.FieldCVE:
-		return anyFold(d.CVEs, v)
 	case query.FieldCWE:
 		return anyFold(d.CWEs, cweID(v))
-	case query.FieldSeverity:
-		return eqFold(d.Severity, v)
-	case query.FieldStatus:
-		return eqFold(d.Status, v)
-	case query.FieldAsset:
-		return eqFold(d.AssetName, v) || eqFold(d.AssetID, v) || anyFold(d.Hostnames, v)
-	case query.FieldHost:
-		return anyFold(d.Hostnames, v)
 	case query.FieldIP:
 		return matchIP(d.IPs, v)
-	case query.FieldPackage:
-		return anyFold(d.Packages, v)
 	case query.FieldKEV:
 		switch strings.ToLower(v) {
 		case "true":
@@ -83,26 +70,34 @@ func matchValue(d Doc, f query.Field, op query.Op, v string) bool {
 			return !d.KEV
 		}
 		return false
-	case query.FieldTeam:
-		return eqFold(d.Team, v)
-	case query.FieldEnvironment:
-		return eqFold(d.Environment, v)
-	case query.FieldKind:
-		return eqFold(d.AssetKind, v)
-	case query.FieldScanner:
-		return eqFold(d.Scanner, v)
-	case query.FieldTag:
-		return anyFold(d.Tags, v)
 	case query.FieldCVSS:
 		return compareNumber(d.CVSS, op, v)
 	case query.FieldEPSS:
 		return compareNumber(d.EPSS, op, v)
-	case query.FieldActor:
-		return eqFold(d.Actor, v)
-	case query.FieldEvent:
-		return eqFold(d.EventType, v)
+	}
+	if values, ok := ExactFields[f]; ok {
+		return anyFold(values(d), v)
 	}
 	return false
+}
+
+// ExactFields are the field operators that match a value exactly, case-insensitively, against
+// one of a document's strings: each returns those strings (an empty one matches nothing).
+var ExactFields = map[query.Field]func(d Doc) []string{
+	query.FieldType:        func(d Doc) []string { return []string{string(d.Kind)} },
+	query.FieldCVE:         func(d Doc) []string { return d.CVEs },
+	query.FieldSeverity:    func(d Doc) []string { return []string{d.Severity} },
+	query.FieldStatus:      func(d Doc) []string { return []string{d.Status} },
+	query.FieldAsset:       func(d Doc) []string { return append([]string{d.AssetName, d.AssetID}, d.Hostnames...) },
+	query.FieldHost:        func(d Doc) []string { return d.Hostnames },
+	query.FieldPackage:     func(d Doc) []string { return d.Packages },
+	query.FieldTeam:        func(d Doc) []string { return []string{d.Team} },
+	query.FieldEnvironment: func(d Doc) []string { return []string{d.Environment} },
+	query.FieldKind:        func(d Doc) []string { return []string{d.AssetKind} },
+	query.FieldScanner:     func(d Doc) []string { return []string{d.Scanner} },
+	query.FieldTag:         func(d Doc) []string { return d.Tags },
+	query.FieldActor:       func(d Doc) []string { return []string{d.Actor} },
+	query.FieldEvent:       func(d Doc) []string { return []string{d.EventType} },
 }
 
 // eqFold is exact, case-insensitive equality, where an empty field never matches.
@@ -302,21 +297,16 @@ func Answer(docs []Doc, r Request) (all []Doc, facets map[string][]FacetValue) {
 	return all, facets
 }
 
-// SeverityRank orders severities (critical highest); 0 is no severity.
+// severities are the severities, most severe first (the schemas' order).
+var severities = contracts.SeverityValues()
+
+// SeverityRank orders severities for sorting (info 1 … critical 5); 0 is no severity.
 func SeverityRank(s string) int {
-	switch s {
-	case "critical":
-		return 5
-	case "high":
-		return 4
-	case "medium":
-		return 3
-	case "low":
-		return 2
-	case "info":
-		return 1
+	i := slices.Index(severities, s)
+	if i < 0 {
+		return 0
 	}
-	return 0
+	return len(severities) - i
 }
 
 // CompareDocs orders a and b by s: by the field (severity by rank, title by bytes), a document

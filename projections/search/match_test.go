@@ -298,3 +298,23 @@ func TestCheckRequest(t *testing.T) {
 		t.Errorf("CheckRequest(valid) = %+v, %v", r, err)
 	}
 }
+
+func TestEveryFieldHasAMeaning(t *testing.T) {
+	special := []query.Field{query.FieldCWE, query.FieldIP, query.FieldKEV, query.FieldCVSS, query.FieldEPSS}
+	for _, f := range query.Fields {
+		if _, ok := ExactFields[f]; ok == slices.Contains(special, f) {
+			t.Errorf("field %q: in ExactFields %v, matched on its own %v; want exactly one", f, ok, !ok)
+		}
+	}
+	if len(ExactFields)+len(special) != len(query.Fields) {
+		t.Errorf("ExactFields has %d fields, query.Fields %d, %d special", len(ExactFields), len(query.Fields), len(special))
+	}
+}
+
+func TestSeverityRank(t *testing.T) {
+	for s, want := range map[string]int{"critical": 5, "high": 4, "medium": 3, "low": 2, "info": 1, "": 0, "urgent": 0} {
+		if got := SeverityRank(s); got != want {
+			t.Errorf("SeverityRank(%q) = %d, want %d", s, got, want)
+		}
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/socplatform/soc/projections/search"
@@ -23,6 +24,28 @@ func findingID(n int) string {
 	return fmt.Sprintf("vulns-finding-0190b%03d-0000-4000-8000-000000000000", n)
 }
 func eventID(n int) string { return fmt.Sprintf("0190c%03d-0000-7000-8000-000000000000", n) }
+
+// label names a fixture id as queries.go does (a1, f12, e3; CVE ids as they are), for failures
+// that read.
+func label(id string) string {
+	for _, p := range []struct{ prefix, pattern string }{
+		{"a", "assets-asset-0190a%03d-"}, {"f", "vulns-finding-0190b%03d-"}, {"e", "0190c%03d-"},
+	} {
+		var n int
+		if _, err := fmt.Sscanf(id, p.pattern, &n); err == nil {
+			return p.prefix + strconv.Itoa(n)
+		}
+	}
+	return id
+}
+
+func labels(ids []string) []string {
+	out := make([]string, len(ids))
+	for i, id := range ids {
+		out[i] = label(id)
+	}
+	return out
+}
 
 var (
 	a1, a2, a3, a4, a5, a6, a7, a8 = assetID(1), assetID(2), assetID(3), assetID(4), assetID(5), assetID(6), assetID(7), assetID(8)

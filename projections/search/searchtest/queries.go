@@ -1,6 +1,9 @@
 package searchtest
 
 import (
+	"strconv"
+	"strings"
+
 	"github.com/socplatform/soc/projections/ownership"
 	"github.com/socplatform/soc/projections/search"
 	"github.com/socplatform/soc/projections/search/query"
@@ -148,4 +151,23 @@ func facetRequests() []row {
 		{"audit trail", audit(all(q(word("web-1")))), nil},
 		{"nothing", all(q(word("nonexistentword"))), nil},
 	}
+}
+
+// describe writes q back in the query language, for failures that read.
+func describe(q query.Query) string {
+	parts := make([]string, len(q.Clauses))
+	for i, c := range q.Clauses {
+		v := strings.Join(c.Values, ",")
+		switch {
+		case c.Phrase:
+			v = strconv.Quote(v)
+		case c.Field != query.FieldText:
+			v = string(c.Field) + ":" + string(c.Op) + v
+		}
+		if c.Negate {
+			v = "-" + v
+		}
+		parts[i] = v
+	}
+	return strings.Join(parts, " ")
 }

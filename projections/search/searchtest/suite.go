@@ -221,7 +221,7 @@ func sameSet(got, want []string) string {
 	}
 	slices.Sort(dup)
 	slices.Sort(extra)
-	return fmt.Sprintf("missing %q, unexpected %q, repeated %q", missing, extra, dup)
+	return fmt.Sprintf("missing %v, unexpected %v, repeated %v", labels(missing), labels(extra), labels(dup))
 }
 
 // docJSON is d as JSON, its time in UTC, for comparing a document returned with one written.
@@ -250,15 +250,15 @@ func (c *checker) written(id string) (search.Doc, bool) {
 func (c *checker) hitDocs(what string, r search.Request, hits []search.Hit) {
 	for _, h := range hits {
 		if len(h.Doc.State) > 0 {
-			c.errorf("%s: hit %s carries the fold's State", what, h.Doc.ID)
+			c.errorf("%s: hit %s carries the fold's State", what, label(h.Doc.ID))
 		}
 		if w, ok := c.written(h.Doc.ID); ok {
 			if g, w := docJSON(h.Doc, false), docJSON(w, false); g != w {
-				c.errorf("%s: hit %s is not the document written:\n got %s\nwant %s", what, h.Doc.ID, g, w)
+				c.errorf("%s: hit %s is not the document written:\n got %s\nwant %s", what, label(h.Doc.ID), g, w)
 			}
 		}
 		if !r.Highlight && len(h.Highlights) > 0 {
-			c.errorf("%s: hit %s has highlights %v without Highlight", what, h.Doc.ID, h.Highlights)
+			c.errorf("%s: hit %s has highlights %v without Highlight", what, label(h.Doc.ID), h.Highlights)
 		}
 	}
 }
@@ -428,7 +428,7 @@ func checkSorting(c *checker) {
 		{Query: q(word("pci")).Query, Sort: search.Sort{Field: search.SortRelevance}},
 		{Query: q(is(query.FieldTeam, "platform")).Query, Sort: search.Sort{Field: search.SortRelevance}},
 	} {
-		c.compareSet(idx, fmt.Sprintf("relevance %+v", r.Query.Clauses), r)
+		c.compareSet(idx, "relevance "+describe(r.Query), r)
 	}
 }
 
@@ -440,7 +440,7 @@ func (c *checker) compareOrder(idx search.Index, what string, r search.Request) 
 		return
 	}
 	if got, w := hitIDs(hits), docIDs(want); !slices.Equal(got, w) {
-		c.errorf("%s:\n got %q\nwant %q", what, got, w)
+		c.errorf("%s:\n got %v\nwant %v", what, labels(got), labels(w))
 	}
 	if first.Total != int64(len(want)) {
 		c.errorf("%s: Total %d, want %d", what, first.Total, len(want))
@@ -469,7 +469,7 @@ func checkPaging(c *checker) {
 		r.Limit = limit
 		what := fmt.Sprintf("relevance by pages of %d", limit)
 		if hits, _, ok := c.search(idx, what, r); ok && !slices.Equal(hitIDs(hits), hitIDs(page)) {
-			c.errorf("%s:\n got %q\none page %q", what, hitIDs(hits), hitIDs(page))
+			c.errorf("%s:\n got %v\none page %v", what, labels(hitIDs(hits)), labels(hitIDs(page)))
 		}
 	}
 	for _, cursor := range []string{"not a cursor!", "%00%ff", "eyJub3QiOiJ5b3VycyJ9"} {
@@ -494,16 +494,16 @@ func checkHighlight(c *checker) {
 		q(word("JNDI"), not(word("triaged"))),
 	} {
 		r.Highlight = true
-		what := fmt.Sprintf("highlight %+v", r.Query.Clauses)
+		what := "highlight " + describe(r.Query)
 		hits := c.compareSet(idx, what, r)
 		words := queryWords(r.Query)
 		for _, h := range hits {
 			for field, value := range map[string]string{"title": h.Doc.Title, "text": h.Doc.Text} {
-				c.highlights(fmt.Sprintf("%s: %s of %s", what, field, h.Doc.ID), r.Query, words, value, h.Highlights[field])
+				c.highlights(fmt.Sprintf("%s: %s of %s", what, field, label(h.Doc.ID)), r.Query, words, value, h.Highlights[field])
 			}
 			for field := range h.Highlights {
 				if field != "title" && field != "text" {
-					c.errorf("%s: %s has highlights of %q, want only title and text", what, h.Doc.ID, field)
+					c.errorf("%s: %s has highlights of %q, want only title and text", what, label(h.Doc.ID), field)
 				}
 			}
 		}
@@ -638,10 +638,10 @@ func checkLoad(c *checker) {
 				continue
 			}
 			if gj, wj := docJSON(g, true), docJSON(w, true); gj != wj {
-				c.errorf("%s: %s:\n got %s\nwant %s", what, g.ID, gj, wj)
+				c.errorf("%s: %s:\n got %s\nwant %s", what, label(g.ID), gj, wj)
 			}
 			if string(g.State) != string(w.State) {
-				c.errorf("%s: %s: State %s, want %s", what, g.ID, g.State, w.State)
+				c.errorf("%s: %s: State %s, want %s", what, label(g.ID), g.State, w.State)
 			}
 		}
 	}
