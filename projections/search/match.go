@@ -138,18 +138,12 @@ func matchText(d Doc, phrase []string) bool {
 
 // ContainsPhrase reports whether phrase stands consecutively in tokens (an empty phrase does).
 func ContainsPhrase(tokens, phrase []string) bool {
-	return PhraseAt(tokens, phrase, 0) >= 0
-}
-
-// PhraseAt returns the first index at or after from where phrase stands consecutively in
-// tokens, -1 when nowhere.
-func PhraseAt(tokens, phrase []string, from int) int {
-	for i := from; i+len(phrase) <= len(tokens); i++ {
+	for i := 0; i+len(phrase) <= len(tokens); i++ {
 		if slices.Equal(tokens[i:i+len(phrase)], phrase) {
-			return i
+			return true
 		}
 	}
-	return -1
+	return false
 }
 
 // matchIP reports whether one of ips is v (an address) or inside v (a CIDR prefix). IPv4-mapped
@@ -297,16 +291,16 @@ func Answer(docs []Doc, r Request) (all []Doc, facets map[string][]FacetValue) {
 	return all, facets
 }
 
-// severities are the severities, most severe first (the schemas' order).
-var severities = contracts.SeverityValues()
+// severityOrder is the severities, most severe first (the schemas' order).
+var severityOrder = contracts.SeverityValues()
 
 // SeverityRank orders severities for sorting (info 1 … critical 5); 0 is no severity.
 func SeverityRank(s string) int {
-	i := slices.Index(severities, s)
+	i := slices.Index(severityOrder, s)
 	if i < 0 {
 		return 0
 	}
-	return len(severities) - i
+	return len(severityOrder) - i
 }
 
 // CompareDocs orders a and b by s: by the field (severity by rank, title by bytes), a document
