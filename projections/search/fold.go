@@ -33,7 +33,8 @@ import (
 //
 // Documents a batch needs that Keys cannot name before the batch is applied — the asset a
 // finding points to, the survivors of a merge chain, the findings of an asset whose
-// denormalised fields changed, the assets merged into one whose team changed — are asked for
+// denormalised fields changed, the assets merged into one whose team changed, the audit
+// document of a redelivered event — are asked for
 // with a *MissingError: the caller loads them into the State and folds the batch again (Fold
 // starts from State each time and never changes it, so a second fold is the first one with
 // more known).
@@ -161,7 +162,7 @@ func (e *MissingError) Error() string {
 // its final state: the finding, asset and CVE documents the batch changed, the finding
 // documents of the assets whose denormalised fields changed (at their unchanged version), and
 // one audit document per event. An event whose stream version is not beyond its document's
-// Version is skipped (a redelivery). An event that cannot be applied (undecodable, or before
+// Version is skipped (a redelivery), and so is its audit document when the index has it. An event that cannot be applied (undecodable, or before
 // its stream's first event) is a *projections.EventError; documents st lacks are a
 // *MissingError.
 func Fold(st *State, batch []events.Envelope) ([]Doc, error) {
@@ -214,12 +215,14 @@ type folder struct {
 
 	changedF, changedA, changedC []string // in first-change order
 	unknown                      map[string]bool
+	about                        map[string]assetFields // event id → the asset its audit document names
+	keep                         map[string]bool        // event ids whose audit document is kept as indexed
 	missing, missingFindings     []string
 }
 
 func newFolder(st *State) (*folder, error) {
 	w := &folder{st: st, findings: map[string]*finding{}, assets: map[string]*assetState{}, cves: map[string]*cve{},
-		indexed: map[string][]string{}, unknown: map[string]bool{}}
+		indexed: map[string][]string{}, unknown: map[string]bool{}, about: map[string]assetFields{}, keep: map[string]bool{}}
 	for _, id := range sortedKeys(st.docs) {
 		d := st.docs[id]
 		var err error
@@ -278,15 +281,33 @@ func mark(list *[]string, id string) {
 	}
 }
 
-// apply folds one event into the working documents.
+// apply folds one event into the working documents, and notes what its audit document says
+// of the asset it concerns as it is right after the event (so the audit trail does not depend
+// on where the batches end).
 func (w *folder) apply(e *events.Envelope) error {
+	assetID := ""
 	switch {
 	case vulns.IsFindingEvent(e.Type):
-		return w.applyFinding(e)
+		if err := w.applyFinding(e); err != nil {
+			return err
+		}
+		if f := w.findings[e.StreamID]; f != nil {
+			assetID = f.f.AssetID
+		}
 	case assets.IsAssetEvent(e.Type):
-		return w.applyAsset(e)
+		if err := w.applyAsset(e); err != nil {
+			return err
+		}
+		if w.assets[e.StreamID] != nil {
+			assetID = e.StreamID
+		}
 	case isCVEEvent(e.Type):
 		return w.applyCVE(e)
+	}
+	if assetID != "" {
+		if fields, ok := w.fieldsOfAsset(assetID); ok {
+			w.about[e.EventID] = fields
+		}
 	}
 	return nil
 }
@@ -301,6 +322,7 @@ func (w *folder) applyFinding(e *events.Envelope) error {
 	var before *vulns.Finding
 	if cur != nil {
 		if e.Version <= cur.f.Version {
+			w.redelivered(e)
 			return nil
 		}
 		before = cur.f
@@ -344,6 +366,7 @@ func (w *folder) applyAsset(e *events.Envelope) error {
 	next := &assetState{}
 	if cur != nil {
 		if e.Version <= cur.Asset.Version {
+			w.redelivered(e)
 			return nil
 		}
 		before = cur.Asset
@@ -376,6 +399,18 @@ func (w *folder) applyAsset(e *events.Envelope) error {
 	w.assets[id] = next
 	mark(&w.changedA, id)
 	return nil
+}
+
+// redelivered notes a finding or asset event already applied: its audit document, written
+// then, names the asset as it was right after the event, which the fold no longer knows. It is
+// kept as written; only when the index lacks it (a write that failed half-way on a backend
+// without atomic writes) is it written again, naming the asset as it is now.
+func (w *folder) redelivered(e *events.Envelope) {
+	if w.known(e.EventID) {
+		if _, ok := w.st.docs[e.EventID]; ok {
+			w.keep[e.EventID] = true
+		}
+	}
 }
 
 func (w *folder) applyCVE(e *events.Envelope) error {
@@ -552,7 +587,9 @@ func (w *folder) emit(batch []events.Envelope) ([]Doc, error) {
 		docs = append(docs, d)
 	}
 	for i := range batch {
-		docs = append(docs, w.auditDoc(&batch[i]))
+		if !w.keep[batch[i].EventID] {
+			docs = append(docs, w.auditDoc(&batch[i]))
+		}
 	}
 	return docs, nil
 }
@@ -623,23 +660,12 @@ func CVSSSeverity(score *float64) string {
 }
 
 // auditDoc is an event's audit-trail document, with the asset it concerns (an asset event's,
-// a finding event's finding's) as the batch leaves it.
+// a finding event's finding's) as the event left it.
 func (w *folder) auditDoc(e *events.Envelope) Doc {
 	d := Doc{ID: e.EventID, Kind: KindEvent, Version: 1, Title: e.Type, EventType: e.Type, Actor: e.Actor, StreamID: e.StreamID,
 		At: readkit.EventTime(e), Text: Summary(e.Data)}
-	assetID := ""
-	switch {
-	case assets.IsAssetEvent(e.Type):
-		assetID = e.StreamID
-	case vulns.IsFindingEvent(e.Type):
-		if f := w.findings[e.StreamID]; f != nil {
-			assetID = f.f.AssetID
-		}
-	}
-	if assetID != "" {
-		if fields, ok := w.fieldsOfAsset(assetID); ok {
-			d.AssetID, d.AssetName, d.Team = fields.AssetID, fields.AssetName, fields.Team
-		}
+	if f, ok := w.about[e.EventID]; ok {
+		d.AssetID, d.AssetName, d.Team = f.AssetID, f.AssetName, f.Team
 	}
 	return d
 }

@@ -64,15 +64,16 @@ func componentName(c string) (string, bool) {
 		}
 		return name, name != "" && name != "@"
 	}
-	// No version: a location unless it is a plain name (or group:artifact). A path or a
-	// "host:port", "file:line" has a slash or a numeric suffix after its last colon.
+	// No version: a location unless it is a plain name (or group:artifact). A path has a
+	// slash; "host:port", "file:line" and an image's "name:1.19" a numeric suffix after
+	// their last colon.
 	if strings.HasPrefix(c, "@") && strings.Count(c, "/") == 1 { // an unversioned npm scoped name
 		return c, true
 	}
 	if strings.Contains(c, "/") {
 		return "", false
 	}
-	if i := strings.LastIndex(c, ":"); i >= 0 && strings.Trim(c[i+1:], "0123456789") == "" {
+	if i := strings.LastIndex(c, ":"); i >= 0 && strings.Trim(c[i+1:], "0123456789.") == "" {
 		return "", false
 	}
 	return c, true
