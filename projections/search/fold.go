@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/netip"
 	"slices"
 	"sort"
@@ -162,9 +163,9 @@ func (e *MissingError) Error() string {
 // its final state: the finding, asset and CVE documents the batch changed, the finding
 // documents of the assets whose denormalised fields changed (at their unchanged version), and
 // one audit document per event. An event whose stream version is not beyond its document's
-// Version is skipped (a redelivery), and so is its audit document when the index has it. An event that cannot be applied (undecodable, or before
-// its stream's first event) is a *projections.EventError; documents st lacks are a
-// *MissingError.
+// Version is skipped (a redelivery), and so is its audit document when the index has it. An
+// event that cannot be applied (undecodable, or before its stream's first event) is a
+// *projections.EventError; documents st lacks are a *MissingError.
 func Fold(st *State, batch []events.Envelope) ([]Doc, error) {
 	w, err := newFolder(st)
 	if err != nil {
@@ -179,8 +180,8 @@ func Fold(st *State, batch []events.Envelope) ([]Doc, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(w.missing)+len(w.missingFindings) > 0 {
-		return nil, &MissingError{IDs: w.missing, FindingsOf: w.missingFindings}
+	if len(w.missing.ids)+len(w.missingFindings.ids) > 0 {
+		return nil, &MissingError{IDs: w.missing.ids, FindingsOf: w.missingFindings.ids}
 	}
 	return docs, nil
 }
@@ -213,16 +214,31 @@ type folder struct {
 
 	indexed map[string][]string // asset id → the ids of the finding documents State holds on it
 
-	changedF, changedA, changedC []string // in first-change order
-	unknown                      map[string]bool
+	changedF, changedA, changedC idSet                  // in first-change order
 	about                        map[string]assetFields // event id → the asset its audit document names
 	keep                         map[string]bool        // event ids whose audit document is kept as indexed
-	missing, missingFindings     []string
+	missing, missingFindings     idSet
+}
+
+// idSet is a set of ids that remembers their order.
+type idSet struct {
+	ids []string
+	has map[string]bool
+}
+
+func (s *idSet) add(id string) {
+	if !s.has[id] {
+		if s.has == nil {
+			s.has = map[string]bool{}
+		}
+		s.has[id] = true
+		s.ids = append(s.ids, id)
+	}
 }
 
 func newFolder(st *State) (*folder, error) {
 	w := &folder{st: st, findings: map[string]*finding{}, assets: map[string]*assetState{}, cves: map[string]*cve{},
-		indexed: map[string][]string{}, unknown: map[string]bool{}, about: map[string]assetFields{}, keep: map[string]bool{}}
+		indexed: map[string][]string{}, about: map[string]assetFields{}, keep: map[string]bool{}}
 	for _, id := range sortedKeys(st.docs) {
 		d := st.docs[id]
 		var err error
@@ -258,9 +274,7 @@ func (w *folder) known(id string) bool {
 	if w.st.loaded[id] {
 		return true
 	}
-	if !slices.Contains(w.missing, id) {
-		w.missing = append(w.missing, id)
-	}
+	w.missing.add(id)
 	return false
 }
 
@@ -269,16 +283,8 @@ func (w *folder) findingsKnown(assetID string) bool {
 	if w.st.findingsOf[assetID] {
 		return true
 	}
-	if !slices.Contains(w.missingFindings, assetID) {
-		w.missingFindings = append(w.missingFindings, assetID)
-	}
+	w.missingFindings.add(assetID)
 	return false
-}
-
-func mark(list *[]string, id string) {
-	if !slices.Contains(*list, id) {
-		*list = append(*list, id)
-	}
 }
 
 // apply folds one event into the working documents, and notes what its audit document says
@@ -315,9 +321,8 @@ func (w *folder) apply(e *events.Envelope) error {
 func (w *folder) applyFinding(e *events.Envelope) error {
 	id := e.StreamID
 	cur := w.findings[id]
-	if cur == nil && (w.unknown[id] || !w.known(id)) {
-		w.unknown[id] = true // folded again once it is loaded
-		return nil
+	if cur == nil && !w.known(id) {
+		return nil // folded again once it is loaded
 	}
 	var before *vulns.Finding
 	if cur != nil {
@@ -351,15 +356,14 @@ func (w *folder) applyFinding(e *events.Envelope) error {
 		}
 	}
 	w.findings[id] = next
-	mark(&w.changedF, id)
+	w.changedF.add(id)
 	return nil
 }
 
 func (w *folder) applyAsset(e *events.Envelope) error {
 	id := e.StreamID
 	cur := w.assets[id]
-	if cur == nil && (w.unknown[id] || !w.known(id)) {
-		w.unknown[id] = true
+	if cur == nil && !w.known(id) {
 		return nil
 	}
 	var before *assets.Asset
@@ -392,12 +396,12 @@ func (w *folder) applyAsset(e *events.Envelope) error {
 				moved := *f.f
 				moved.AssetID = id
 				w.findings[fid] = &finding{f: &moved, packages: f.packages}
-				mark(&w.changedF, fid)
+				w.changedF.add(fid)
 			}
 		}
 	}
 	w.assets[id] = next
-	mark(&w.changedA, id)
+	w.changedA.add(id)
 	return nil
 }
 
@@ -421,8 +425,7 @@ func (w *folder) applyCVE(e *events.Envelope) error {
 		return projections.Poison(e, errors.Join(err, errors.New("CVE event without id")))
 	}
 	cur := w.cves[d.ID]
-	if cur == nil && (w.unknown[d.ID] || !w.known(d.ID)) {
-		w.unknown[d.ID] = true
+	if cur == nil && !w.known(d.ID) {
 		return nil
 	}
 	var before *vulns.CVE
@@ -440,7 +443,7 @@ func (w *folder) applyCVE(e *events.Envelope) error {
 		return nil
 	}
 	w.cves[d.ID] = &cve{c: c, at: readkit.EventTime(e)}
-	mark(&w.changedC, d.ID)
+	w.changedC.add(d.ID)
 	return nil
 }
 
@@ -526,10 +529,10 @@ func canonicalIPs(ips []string) []string {
 // changed, its findings and the assets merged into it), findings, CVEs, then the audit trail.
 func (w *folder) emit(batch []events.Envelope) ([]Doc, error) {
 	var docs []Doc
-	emitF := slices.Clone(w.changedF)
-	queue := slices.Clone(w.changedA)
-	for i := 0; i < len(queue); i++ {
-		id := queue[i]
+	emitF := idSet{ids: slices.Clone(w.changedF.ids), has: maps.Clone(w.changedF.has)}
+	queue := idSet{ids: slices.Clone(w.changedA.ids), has: maps.Clone(w.changedA.has)}
+	for i := 0; i < len(queue.ids); i++ {
+		id := queue.ids[i]
 		s, ok := w.asset(id)
 		if !ok || s == nil {
 			continue
@@ -540,7 +543,7 @@ func (w *folder) emit(batch []events.Envelope) ([]Doc, error) {
 		}
 		stored, existed := w.st.docs[id]
 		moved := existed && !fields.equal(fieldsOf(&stored))
-		if !slices.Contains(w.changedA, id) && !moved {
+		if !w.changedA.has[id] && !moved {
 			continue // an asset merged into a changed one, whose fields did not change
 		}
 		d, err := assetDoc(s, fields)
@@ -555,16 +558,14 @@ func (w *folder) emit(batch []events.Envelope) ([]Doc, error) {
 		// asset new to the index has no findings there: the log opens none before it.)
 		if w.findingsKnown(id) {
 			for _, fid := range w.indexed[id] {
-				mark(&emitF, fid)
+				emitF.add(fid)
 			}
 		}
 		for _, src := range s.MergedFrom {
-			if !slices.Contains(queue, src) {
-				queue = append(queue, src)
-			}
+			queue.add(src)
 		}
 	}
-	for _, id := range emitF {
+	for _, id := range emitF.ids {
 		f := w.findings[id]
 		if f == nil {
 			continue
@@ -579,7 +580,7 @@ func (w *folder) emit(batch []events.Envelope) ([]Doc, error) {
 		}
 		docs = append(docs, d)
 	}
-	for _, id := range w.changedC {
+	for _, id := range w.changedC.ids {
 		d, err := cveDoc(w.cves[id])
 		if err != nil {
 			return nil, err
