@@ -326,18 +326,11 @@ func (w *folder) applyFinding(e *events.Envelope) error {
 	}
 	var before *vulns.Finding
 	if cur != nil {
-		if e.Version <= cur.f.Version {
-			w.redelivered(e)
-			return nil
-		}
 		before = cur.f
 	}
-	after, err := vulns.ApplyFinding(before, e)
-	if err != nil {
-		return projections.Poison(e, err)
-	}
-	if after == before {
-		return nil
+	after, err := step(w, before, cur != nil && e.Version <= cur.f.Version, e, vulns.ApplyFinding)
+	if after == nil || err != nil {
+		return err
 	}
 	next := &finding{f: after}
 	if cur != nil {
@@ -369,16 +362,11 @@ func (w *folder) applyAsset(e *events.Envelope) error {
 	var before *assets.Asset
 	next := &assetState{}
 	if cur != nil {
-		if e.Version <= cur.Asset.Version {
-			w.redelivered(e)
-			return nil
-		}
-		before = cur.Asset
-		next.MergedFrom = cur.MergedFrom
+		before, next.MergedFrom = cur.Asset, cur.MergedFrom
 	}
-	a, err := assets.ApplyAsset(before, e)
-	if err != nil {
-		return projections.Poison(e, err)
+	a, err := step(w, before, cur != nil && e.Version <= cur.Asset.Version, e, assets.ApplyAsset)
+	if a == nil || err != nil {
+		return err
 	}
 	next.Asset = a
 	if e.Type == contracts.TypeAssetMerged {
@@ -405,11 +393,32 @@ func (w *folder) applyAsset(e *events.Envelope) error {
 	return nil
 }
 
-// redelivered notes a finding or asset event already applied: its audit document, written
-// then, names the asset as it was right after the event, which the fold no longer knows. It is
-// kept as written; only when the index lacks it (a write that failed half-way on a backend
-// without atomic writes) is it written again, naming the asset as it is now.
+// step applies e to before (nil: no document yet) with apply, the read model's applier, unless
+// e is a redelivery. It returns nil when e changes nothing.
+func step[T any](w *folder, before *T, redelivery bool, e *events.Envelope, apply func(*T, *events.Envelope) (*T, error)) (*T, error) {
+	if redelivery {
+		w.redelivered(e)
+		return nil, nil
+	}
+	after, err := apply(before, e)
+	if err != nil {
+		return nil, projections.Poison(e, err)
+	}
+	if after == before {
+		return nil, nil
+	}
+	return after, nil
+}
+
+// redelivered notes an event already applied: its audit document, written then, names the
+// asset as it was right after the event, which the fold no longer knows. It is kept as
+// written; only when the index lacks it (a write that failed half-way on a backend without
+// atomic writes) is it written again, naming the asset as it is now. (A CVE event's audit
+// document names no asset: writing it again changes nothing, and needs no load.)
 func (w *folder) redelivered(e *events.Envelope) {
+	if isCVEEvent(e.Type) {
+		return
+	}
 	if w.known(e.EventID) {
 		if _, ok := w.st.docs[e.EventID]; ok {
 			w.keep[e.EventID] = true
@@ -430,17 +439,11 @@ func (w *folder) applyCVE(e *events.Envelope) error {
 	}
 	var before *vulns.CVE
 	if cur != nil {
-		if e.Version <= cur.c.Version {
-			return nil
-		}
 		before = cur.c
 	}
-	c, err := vulns.ApplyCVE(before, e)
-	if err != nil {
-		return projections.Poison(e, err)
-	}
-	if c == before {
-		return nil
+	c, err := step(w, before, cur != nil && e.Version <= cur.c.Version, e, vulns.ApplyCVE)
+	if c == nil || err != nil {
+		return err
 	}
 	w.cves[d.ID] = &cve{c: c, at: readkit.EventTime(e)}
 	w.changedC.add(d.ID)
