@@ -411,13 +411,13 @@ func (p *plan) page(ctx context.Context, tx *sql.Tx, t tables, from string, q *r
 			return hits, last.encode(), rows.Close()
 		}
 		var (
-			id       string
-			body     []byte
-			k        any
-			hlTitle  sql.NullString
-			hlText   sql.NullString
-			dest     = []any{&id, &body, &k}
-			hit      search.Hit
+			id      string
+			body    []byte
+			k       any
+			hlTitle sql.NullString
+			hlText  sql.NullString
+			dest    = []any{&id, &body, &k}
+			hit     search.Hit
 		)
 		if p.highlights {
 			dest = append(dest, &hlTitle, &hlText)
