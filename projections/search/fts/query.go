@@ -1,0 +1,464 @@
+package fts
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/socplatform/soc/projections"
+	"github.com/socplatform/soc/projections/readkit"
+	"github.com/socplatform/soc/projections/search"
+	"github.com/socplatform/soc/projections/search/query"
+)
+
+// Defaults and bounds of a request.
+const (
+	defaultLimit     = 20
+	defaultFacetSize = 20
+	maxFacetSize     = 1000
+)
+
+// facetColumns maps search.FacetFields to docs_g's columns.
+var facetColumns = map[string]string{
+	"severity": "d.severity", "status": "d.status", "asset_kind": "d.asset_kind", "scanner": "d.scanner",
+	"team": "d.team", "environment": "d.environment", "kind": "d.kind",
+}
+
+// sortKey is a sort field's SQL expression and the Go type of its values (for the cursor).
+type sortKey struct {
+	expr string
+	kind byte // 'i' int64, 'f' float64, 's' string
+}
+
+var sortKeys = map[string]sortKey{
+	"at": {"d.at_ns", 'i'}, "severity": {"d.sev_rank", 'i'}, "cvss": {"d.cvss", 'f'}, "epss": {"d.epss", 'f'},
+	"title": {"d.title_key", 's'},
+}
+
+// plan is a request checked and made ready to translate.
+type plan struct {
+	r          search.Request
+	sort       search.Sort
+	limit      int
+	facetSize  int
+	facets     []string
+	after      *cursor
+	relevance  bool   // ordered by bm25 of the FTS match
+	match      string // the FTS5 expression of the free-text clauses ("" without one)
+	highlights bool
+}
+
+// check validates r's parameters and applies the defaults.
+func check(r search.Request) (*plan, error) {
+	p := &plan{r: r, sort: r.Sort, limit: r.Limit, facetSize: r.FacetSize}
+	switch {
+	case p.limit == 0:
+		p.limit = defaultLimit
+	case p.limit < 1 || p.limit > search.MaxLimit:
+		return nil, &search.ParamError{Param: "limit", Reason: fmt.Sprintf("must be 1..%d", search.MaxLimit)}
+	}
+	switch {
+	case p.facetSize == 0:
+		p.facetSize = defaultFacetSize
+	case p.facetSize < 1 || p.facetSize > maxFacetSize:
+		return nil, &search.ParamError{Param: "facet_size", Reason: fmt.Sprintf("must be 1..%d", maxFacetSize)}
+	}
+	for _, f := range r.Facets {
+		if _, ok := facetColumns[f]; !ok {
+			return nil, &search.ParamError{Param: "facets", Reason: fmt.Sprintf("unknown facet %q (one of %s)", f, strings.Join(search.FacetFields, ", "))}
+		}
+		if !slices.Contains(p.facets, f) {
+			p.facets = append(p.facets, f)
+		}
+	}
+	p.match = matchExpr(r.Query)
+	if p.sort.Field == "" {
+		p.sort = search.Sort{Field: "at", Desc: true}
+		if hasFreeText(r.Query) {
+			p.sort = search.Sort{Field: search.SortRelevance}
+		}
+	}
+	if p.sort.Field == search.SortRelevance {
+		p.sort.Desc = false // best first, whatever the direction asked
+		p.relevance = p.match != ""
+	} else if _, ok := sortKeys[p.sort.Field]; !ok {
+		return nil, &search.ParamError{Param: "sort", Reason: fmt.Sprintf("unknown sort field %q (one of %s)", p.sort.Field, strings.Join(search.SortFields, ", "))}
+	}
+	p.highlights = r.Highlight && p.match != ""
+	if r.Cursor != "" {
+		c, err := decodeCursor(r.Cursor, p.sort, p.keyKind())
+		if err != nil {
+			return nil, err
+		}
+		p.after = c
+	}
+	return p, nil
+}
+
+func hasFreeText(q query.Query) bool {
+	for _, c := range q.Clauses {
+		if c.Field == query.FieldText && !c.Negate {
+			return true
+		}
+	}
+	return false
+}
+
+// keyKind is the type of the sort key's values ('n' when every row's key is the same).
+func (p *plan) keyKind() byte {
+	switch {
+	case p.relevance:
+		return 'f'
+	case p.sort.Field == search.SortRelevance:
+		return 'n'
+	}
+	return sortKeys[p.sort.Field].kind
+}
+
+// keyExpr is the sort key's SQL expression ("NULL" when every row's key is the same: ties by id).
+func (p *plan) keyExpr(t tables) string {
+	switch {
+	case p.relevance:
+		return "bm25(" + t.fts + ")"
+	case p.sort.Field == search.SortRelevance:
+		return "NULL"
+	}
+	return sortKeys[p.sort.Field].expr
+}
+
+// phrase is the FTS5 phrase of a value's tokens ("" for a value without a token). Tokens are
+// letters and digits only, so they never need quoting inside the phrase's quotes.
+func phrase(v string) string {
+	toks := tokens(v)
+	if len(toks) == 0 {
+		return ""
+	}
+	return `"` + strings.Join(toks, " ") + `"`
+}
+
+// clauseExpr is the FTS5 expression of one free-text clause: any of its values' phrases; "" when
+// a value has no token (it matches every document, so the clause does).
+func clauseExpr(c query.Clause) string {
+	var alts []string
+	for _, v := range c.Values {
+		ph := phrase(v)
+		if ph == "" {
+			return ""
+		}
+		alts = append(alts, ph)
+	}
+	if len(alts) == 0 {
+		return ""
+	}
+	return "(" + strings.Join(alts, " OR ") + ")"
+}
+
+// matchExpr ANDs the positive free-text clauses into one FTS5 expression (one bm25 for them all).
+func matchExpr(q query.Query) string {
+	var parts []string
+	for _, c := range q.Clauses {
+		if c.Field == query.FieldText && !c.Negate {
+			if e := clauseExpr(c); e != "" {
+				parts = append(parts, e)
+			}
+		}
+	}
+	return strings.Join(parts, " AND ")
+}
+
+// where builds the FROM and WHERE of every statement of the request over generation t: the
+// FTS match first (its argument comes first), visibility, then each clause.
+func (p *plan) where(t tables) (from string, q *readkit.Query) {
+	q = readkit.NewQuery(projections.SQLite)
+	from = t.docs + " d"
+	if p.match != "" {
+		from = t.fts + " JOIN " + t.docs + " d ON d.rid = " + t.fts + ".rowid"
+		q.Cond(t.fts+" MATCH %s", p.match)
+	}
+	// Visibility: the kinds asked for (every kind by default), the audit trail only for auditors.
+	kinds := p.r.Kinds
+	if len(kinds) == 0 {
+		kinds = search.Kinds
+	}
+	var visible []string
+	for _, k := range kinds {
+		if k != search.KindEvent || p.r.Audit {
+			visible = append(visible, string(k))
+		}
+	}
+	if len(visible) == 0 {
+		q.Where = append(q.Where, "0")
+	} else {
+		q.In("d.kind", visible)
+	}
+	if p.r.Scope != nil {
+		cond := "d.kind = " + q.Arg(string(search.KindCVE))
+		if len(p.r.Scope) > 0 {
+			ps := make([]string, len(p.r.Scope))
+			for i, team := range p.r.Scope {
+				ps[i] = q.Arg(team)
+			}
+			cond += " OR (d.team <> '' AND d.team IN (" + strings.Join(ps, ", ") + "))"
+		}
+		q.Where = append(q.Where, "("+cond+")")
+	}
+	for _, c := range p.r.Query.Clauses {
+		if c.Field == query.FieldText && !c.Negate {
+			continue // in the MATCH above
+		}
+		pred := clauseSQL(q, t, c)
+		if c.Negate {
+			pred = "NOT (" + pred + ")"
+		}
+		q.Where = append(q.Where, pred)
+	}
+	return from, q
+}
+
+// clauseSQL is one clause's condition, never NULL (so that its negation is its complement: a
+// document without the field matches a negated clause).
+func clauseSQL(q *readkit.Query, t tables, c query.Clause) string {
+	switch c.Field {
+	case query.FieldText:
+		e := clauseExpr(c)
+		if e == "" {
+			return "1"
+		}
+		return "d.rid IN (SELECT rowid FROM " + t.fts + " WHERE " + t.fts + " MATCH " + q.Arg(e) + ")"
+	case query.FieldKEV:
+		var vals []string
+		for _, v := range c.Values {
+			switch strings.ToLower(v) {
+			case "true":
+				vals = append(vals, q.Arg(1))
+			case "false":
+				vals = append(vals, q.Arg(0))
+			}
+		}
+		if len(vals) == 0 {
+			return "0"
+		}
+		return "d.kev IN (" + strings.Join(vals, ", ") + ")"
+	case query.FieldCVSS, query.FieldEPSS:
+		col := "d." + string(c.Field)
+		op := string(c.Op)
+		switch c.Op {
+		case query.OpEq:
+			op = "="
+		case query.OpGT, query.OpGE, query.OpLT, query.OpLE:
+		default:
+			return "0"
+		}
+		var alts []string
+		for _, v := range c.Values {
+			if f, err := strconv.ParseFloat(v, 64); err == nil {
+				alts = append(alts, "COALESCE("+col+" "+op+" "+q.Arg(f)+", 0)")
+			}
+		}
+		return anyOf(alts)
+	case query.FieldIP:
+		var alts []string
+		for _, v := range c.Values {
+			if lo, hi, ok := addrRange(v); ok {
+				alts = append(alts, "addr BETWEEN "+q.Arg(lo)+" AND "+q.Arg(hi))
+			}
+		}
+		if len(alts) == 0 {
+			return "0"
+		}
+		return "d.rid IN (SELECT rid FROM " + t.ips + " WHERE " + strings.Join(alts, " OR ") + ")"
+	}
+	if !slices.Contains(query.Fields, c.Field) || len(c.Values) == 0 {
+		return "0"
+	}
+	ps := make([]string, len(c.Values))
+	field := q.Arg(string(c.Field))
+	for i, v := range c.Values {
+		ps[i] = q.Arg(fold(v))
+	}
+	return "d.rid IN (SELECT rid FROM " + t.terms + " WHERE field = " + field + " AND value IN (" + strings.Join(ps, ", ") + "))"
+}
+
+func anyOf(alts []string) string {
+	if len(alts) == 0 {
+		return "0"
+	}
+	return "(" + strings.Join(alts, " OR ") + ")"
+}
+
+// addrRange is the first and last key (addrKey) of the addresses an ip: value covers: a CIDR
+// prefix or one address. An IPv4-mapped IPv6 prefix of /96 or longer is the IPv4 prefix it maps.
+func addrRange(v string) (lo, hi []byte, ok bool) {
+	var pfx netip.Prefix
+	if strings.Contains(v, "/") {
+		p, err := netip.ParsePrefix(v)
+		if err != nil {
+			return nil, nil, false
+		}
+		pfx = p
+	} else {
+		a, err := netip.ParseAddr(v)
+		if err != nil {
+			return nil, nil, false
+		}
+		pfx = netip.PrefixFrom(a.WithZone(""), a.BitLen())
+	}
+	if a := pfx.Addr(); a.Is4In6() && pfx.Bits() >= 96 {
+		pfx = netip.PrefixFrom(a.Unmap(), pfx.Bits()-96)
+	}
+	pfx = pfx.Masked()
+	lo = addrKey(pfx.Addr())
+	if pfx.Addr().Is4In6() { // a mapped prefix shorter than /96: keep it an IPv6 range
+		b := pfx.Addr().As16()
+		lo = append([]byte{6}, b[:]...)
+	}
+	hi = slices.Clone(lo)
+	for bit := pfx.Bits(); bit < pfx.Addr().BitLen(); bit++ {
+		hi[1+bit/8] |= 0x80 >> (bit % 8)
+	}
+	return lo, hi, true
+}
+
+// Search answers r from the live generation (or the generation ix is bound to), in one read
+// transaction: total, facets and page agree with each other.
+func (ix *Index) Search(ctx context.Context, r search.Request) (search.Result, error) {
+	p, err := check(r)
+	if err != nil {
+		return search.Result{}, err
+	}
+	var res search.Result
+	err = ix.read(ctx, func(tx *sql.Tx) error {
+		gen, err := ix.generation(ctx, tx)
+		if err != nil {
+			return unavailable(err)
+		}
+		t := tablesOf(gen)
+		from, q := p.where(t)
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+from+q.WhereSQL(), q.Args...).Scan(&res.Total); err != nil {
+			return unavailable(err)
+		}
+		if len(p.facets) > 0 {
+			res.Facets = make(map[string][]search.FacetValue, len(p.facets))
+			for _, f := range p.facets {
+				vals, err := facet(ctx, tx, from, q, facetColumns[f], p.facetSize)
+				if err != nil {
+					return err
+				}
+				res.Facets[f] = vals
+			}
+		}
+		res.Hits, res.Next, err = p.page(ctx, tx, t, from, q)
+		return err
+	})
+	return res, err
+}
+
+// facet counts the matching documents per value of col (empty values left out): the most
+// frequent size values, ties by value.
+func facet(ctx context.Context, tx *sql.Tx, from string, q *readkit.Query, col string, size int) ([]search.FacetValue, error) {
+	where := append(slices.Clone(q.Where), col+" <> ''")
+	stmt := "SELECT " + col + ", COUNT(*) AS n FROM " + from + " WHERE " + strings.Join(where, " AND ") +
+		" GROUP BY " + col + " ORDER BY n DESC, " + col + " LIMIT ?"
+	rows, err := tx.QueryContext(ctx, stmt, append(slices.Clone(q.Args), size)...)
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	defer rows.Close()
+	vals := []search.FacetValue{}
+	for rows.Next() {
+		var v search.FacetValue
+		if err := rows.Scan(&v.Value, &v.Count); err != nil {
+			return nil, err
+		}
+		vals = append(vals, v)
+	}
+	return vals, rows.Err()
+}
+
+// page reads one page of hits in sort order after the cursor (keyset: missing keys last in both
+// directions, ties by id) and the cursor of the next page.
+func (p *plan) page(ctx context.Context, tx *sql.Tx, t tables, from string, q *readkit.Query) ([]search.Hit, string, error) {
+	key := p.keyExpr(t)
+	dir := "ASC"
+	if p.sort.Desc {
+		dir = "DESC"
+	}
+	cols := "d.id, d.doc, " + key
+	if p.highlights {
+		cols += ", highlight(" + t.fts + ", 0, char(1), char(2)), highlight(" + t.fts + ", 1, char(1), char(2))"
+	}
+	kq := readkit.NewQuery(projections.SQLite)
+	kq.Where, kq.Args = slices.Clone(q.Where), slices.Clone(q.Args)
+	if p.after != nil {
+		p.afterCond(kq, key, p.after)
+	}
+	stmt := "SELECT " + cols + " FROM " + from + kq.WhereSQL() +
+		" ORDER BY (" + key + ") IS NULL, " + key + " " + dir + ", d.id LIMIT ?"
+	rows, err := tx.QueryContext(ctx, stmt, append(kq.Args, p.limit+1)...)
+	if err != nil {
+		return nil, "", unavailable(err)
+	}
+	defer rows.Close()
+	hits := []search.Hit{}
+	var last cursor
+	for rows.Next() {
+		if len(hits) == p.limit {
+			return hits, last.encode(), rows.Close()
+		}
+		var (
+			id      string
+			body    []byte
+			k       any
+			hlTitle sql.NullString
+			hlText  sql.NullString
+			dest    = []any{&id, &body, &k}
+			hit     search.Hit
+		)
+		if p.highlights {
+			dest = append(dest, &hlTitle, &hlText)
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return nil, "", err
+		}
+		if err := json.Unmarshal(body, &hit.Doc); err != nil {
+			return nil, "", fmt.Errorf("search index: stored document %s: %w", id, err)
+		}
+		last = p.cursorAt(id, k)
+		if f, ok := k.(float64); ok && p.relevance {
+			hit.Score = -f // bm25: lower is better
+		}
+		if p.highlights {
+			hit.Highlights = highlights(hit.Doc.Title, hlTitle.String, hit.Doc.Text, hlText.String)
+		}
+		hits = append(hits, hit)
+	}
+	return hits, "", rows.Err()
+}
+
+// afterCond adds to q the keyset condition "after cursor c" over the sort key expression key.
+func (p *plan) afterCond(q *readkit.Query, key string, c *cursor) {
+	if c.Null {
+		q.Where = append(q.Where, "(("+key+") IS NULL AND d.id > "+q.Arg(c.ID)+")")
+		return
+	}
+	var v any
+	switch p.keyKind() {
+	case 'i':
+		v = c.I
+	case 'f':
+		v = c.F
+	default:
+		v = c.S
+	}
+	cmp := ">"
+	if p.sort.Desc {
+		cmp = "<"
+	}
+	q.Where = append(q.Where, fmt.Sprintf("((%[1]s) IS NULL OR %[1]s %[2]s %[3]s OR (%[1]s = %[4]s AND d.id > %[5]s))",
+		key, cmp, q.Arg(v), q.Arg(v), q.Arg(c.ID)))
+}
