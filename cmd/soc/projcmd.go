@@ -305,7 +305,7 @@ func replayCmd() *cobra.Command {
 				if err != nil {
 					return fail(cmd, 1, "%s: %v (the live index is untouched)", searchName, err)
 				}
-				b, _ := json.Marshal(map[string]any{"projection": searchName, "backend": backend, "result": res})
+				b, _ := json.Marshal(map[string]any{"projection": searchName, "backend": backend, "events": res.Events, "docs": res.Docs, "position": res.Position, "took_ms": res.Took.Milliseconds()})
 				fmt.Fprintln(cmd.OutOrStdout(), string(b))
 			}
 			for _, p := range ps {

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/socplatform/soc/cmd/soc/internal/envflag"
-	"github.com/socplatform/soc/events/eventlog"
 	"github.com/socplatform/soc/events/kafkalog"
 	"github.com/socplatform/soc/projections/search"
 	"github.com/socplatform/soc/projections/search/elastic"
@@ -155,7 +154,8 @@ func openSearch(ctx context.Context, a *app, _ inputs) (any, readiness, error) {
 func startSearchProjector(ctx context.Context, a *app, side *searchSide) readiness {
 	p := search.NewProjector(side.index)
 	run := func(ctx context.Context) error {
-		c := &eventlog.StoreConsumer{Store: a.store, StartFrom: side.index.Position, BatchSize: a.cfg.ProjectionBatch}
+		c := p.StoreConsumer(a.store)
+		c.BatchSize = a.cfg.ProjectionBatch
 		return c.Run(ctx, p.Handle)
 	}
 	if len(a.cfg.KafkaBrokers) > 0 {
@@ -204,7 +204,7 @@ func replaySearch(ctx context.Context, cfg *Config, t *readTool) (search.Rebuild
 		return search.RebuildResult{}, "", err
 	}
 	defer closeIx()
-	res, err := search.Rebuild(ctx, ix, t.store, cfg.ProjectionBatch)
+	res, err := search.Rebuild(ctx, ix, ix, t.store, cfg.ProjectionBatch)
 	return res, backend, err
 }
 
