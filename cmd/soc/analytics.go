@@ -10,11 +10,9 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync/atomic"
 	"text/tabwriter"
 	"time"
 
-	"github.com/socplatform/soc/events/kafkalog"
 	"github.com/socplatform/soc/projections"
 	"github.com/socplatform/soc/projections/analytics"
 	"github.com/socplatform/soc/projections/analytics/clickhouse"
@@ -84,36 +82,8 @@ func openAnalytics(ctx context.Context, a *app, in inputs) (any, readiness, erro
 // ErrGenerationChanged and the supervisor restarts it from the new generation's position.
 func startClickHouseProjector(ctx context.Context, a *app, side *analyticsSide) (readiness, error) {
 	p := clickhouse.NewProjector(side.ch)
-	run := func(ctx context.Context) error { return p.StoreConsumer(a.store).Run(ctx, p.Handle) }
-	if len(a.cfg.KafkaBrokers) > 0 {
-		run = func(ctx context.Context) error {
-			consumer, err := kafkalog.NewConsumer(kafkalog.ConsumerConfig{
-				Brokers:     a.cfg.KafkaBrokers,
-				Group:       "soc-projection-" + sqlstore.Name,
-				TopicPrefix: a.cfg.KafkaTopicPrefix,
-				// Every context's topic, not only those the model folds: its position then
-				// follows the whole log, so a min_position from any command is reached.
-			})
-			if err != nil {
-				return err
-			}
-			return consumer.Run(ctx, p.Handle)
-		}
-	}
-	var lastErr atomic.Value
-	lastErr.Store("")
-	a.supervise(ctx, "projection "+sqlstore.Name+" (clickhouse)", &lastErr, run)
-	return func(ctx context.Context) (any, bool) {
-		detail := map[string]any{"backend": "clickhouse"}
-		if pos, err := side.reader.Position(ctx); err == nil {
-			detail["position"] = pos
-		}
-		if e := lastErr.Load().(string); e != "" {
-			detail["last_error"] = e
-		}
-		// As for the SQL read models, a lagging projection makes reads stale, not impossible.
-		return detail, true
-	}, nil
+	return superviseLogProjector(ctx, a, logProjector{name: sqlstore.Name, backend: "clickhouse",
+		consumer: p.StoreConsumer(a.store), handle: p.Handle, position: side.reader.Position}), nil
 }
 
 // analyticsPosition is what the analytics routes wait for and answer: the analytics runner of
@@ -207,10 +177,7 @@ func analyticsCmd() *cobra.Command {
 		if !slices.Contains(analyticsViews, args[0]) {
 			return fail(cmd, 2, "unknown view %q: want one of %s", args[0], strings.Join(analyticsViews, ", "))
 		}
-		if asJSON {
-			f.output = "json"
-		}
-		c, err := f.client(cmd)
+		c, err := f.clientAs(cmd, asJSON)
 		if err != nil {
 			return err
 		}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/socplatform/soc/cmd/soc/internal/envflag"
+	"github.com/socplatform/soc/events/eventlog"
 	"github.com/socplatform/soc/events/kafkalog"
 	"github.com/socplatform/soc/projections/search"
 	"github.com/socplatform/soc/projections/search/elastic"
@@ -147,43 +148,58 @@ func openSearch(ctx context.Context, a *app, _ inputs) (any, readiness, error) {
 	}, nil
 }
 
-// startSearchProjector feeds the index from the log: the store itself from the index's own
-// position on the embedded log, a consumer group on Kafka. Documents are written with external
-// versions, so a redelivered batch (a restart, a rebalance, the events a rebuild already
-// indexed) changes nothing.
+// startSearchProjector feeds the index from the log (superviseLogProjector). Documents are
+// written with external versions, so a redelivered batch (a restart, a rebalance, the events a
+// rebuild already indexed) changes nothing.
 func startSearchProjector(ctx context.Context, a *app, side *searchSide) readiness {
 	p := search.NewProjector(side.index)
-	run := func(ctx context.Context) error {
-		c := p.StoreConsumer(a.store)
-		c.BatchSize = a.cfg.ProjectionBatch
-		return c.Run(ctx, p.Handle)
-	}
+	c := p.StoreConsumer(a.store)
+	c.BatchSize = a.cfg.ProjectionBatch
+	return superviseLogProjector(ctx, a, logProjector{name: searchName, backend: side.backend,
+		consumer: c, handle: p.Handle, position: side.index.Position})
+}
+
+// logProjector is a projection that keeps its position in its own backend rather than in the
+// read-model database (the analytics model on ClickHouse, the search index), so it has no
+// runner: superviseLogProjector runs it.
+type logProjector struct {
+	name, backend string
+	consumer      *eventlog.StoreConsumer // the embedded log: the store, from the backend's position
+	handle        eventlog.Handler
+	position      func(context.Context) (int64, error)
+}
+
+// superviseLogProjector feeds p from the log — the store itself on the embedded log, a consumer
+// group over every context's topic on Kafka (its position then follows the whole log, so a
+// min_position from any command is reached) — restarting it when it fails; its readiness
+// reports the backend, the position and the last error.
+func superviseLogProjector(ctx context.Context, a *app, p logProjector) readiness {
+	run := func(ctx context.Context) error { return p.consumer.Run(ctx, p.handle) }
 	if len(a.cfg.KafkaBrokers) > 0 {
 		run = func(ctx context.Context) error {
 			consumer, err := kafkalog.NewConsumer(kafkalog.ConsumerConfig{
 				Brokers:     a.cfg.KafkaBrokers,
-				Group:       "soc-projection-" + searchName,
+				Group:       "soc-projection-" + p.name,
 				TopicPrefix: a.cfg.KafkaTopicPrefix,
-				// Every context's topic: the audit trail indexes every event.
 			})
 			if err != nil {
 				return err
 			}
-			return consumer.Run(ctx, p.Handle)
+			return consumer.Run(ctx, p.handle)
 		}
 	}
 	var lastErr atomic.Value
 	lastErr.Store("")
-	a.supervise(ctx, "projection "+searchName+" ("+side.backend+")", &lastErr, run)
+	a.supervise(ctx, "projection "+p.name+" ("+p.backend+")", &lastErr, run)
 	return func(ctx context.Context) (any, bool) {
-		detail := map[string]any{"backend": side.backend}
-		if pos, err := side.index.Position(ctx); err == nil {
+		detail := map[string]any{"backend": p.backend}
+		if pos, err := p.position(ctx); err == nil {
 			detail["position"] = pos
 		}
 		if e := lastErr.Load().(string); e != "" {
 			detail["last_error"] = e
 		}
-		// As for the other read models, a lagging index makes searches stale, not impossible.
+		// As for the SQL read models, a lagging projection makes reads stale, not impossible.
 		return detail, true
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/socplatform/soc/cmd/soc/internal/apiclient"
 	searchapi "github.com/socplatform/soc/query-api/search"
 	"github.com/spf13/cobra"
 )
@@ -37,10 +38,7 @@ func searchCmd() *cobra.Command {
 	fl.IntVar(&limit, "limit", 0, "hits per page (default 20)")
 	fl.StringVar(&cursor, "cursor", "", "next_cursor of the previous page")
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		if asJSON {
-			f.output = "json"
-		}
-		c, err := f.client(cmd)
+		c, err := f.clientAs(cmd, asJSON)
 		if err != nil {
 			return err
 		}
@@ -78,6 +76,14 @@ func searchCmd() *cobra.Command {
 		return nil
 	}
 	return cmd
+}
+
+// clientAs is client for a command with a --json flag (the same as -o json).
+func (f *clientFlags) clientAs(cmd *cobra.Command, asJSON bool) (*apiclient.Client, error) {
+	if asJSON {
+		f.output = "json"
+	}
+	return f.client(cmd)
 }
 
 // printSearch prints an answer: its hits as a table, then the total, the next page's cursor and
