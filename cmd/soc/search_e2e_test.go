@@ -527,12 +527,25 @@ func TestSearchEmbedded(t *testing.T) { searchFlow(t, nil) }
 
 func TestSearchElasticsearch(t *testing.T) {
 	u := requireServer(t, "SOC_TEST_ELASTICSEARCH_URL")
-	searchFlow(t, []string{"SOC_ELASTICSEARCH_URL=" + u, "SOC_SEARCH_INDEX=soc-e2e-" + randomSuffix()})
+	searchFlow(t, []string{"SOC_ELASTICSEARCH_URL=" + u, "SOC_SEARCH_INDEX=" + searchTestIndex(t, u)})
 }
 
 func TestSearchOpenSearch(t *testing.T) {
 	u := requireServer(t, "SOC_TEST_OPENSEARCH_URL")
-	searchFlow(t, []string{"SOC_OPENSEARCH_URL=" + u, "SOC_SEARCH_INDEX=soc-e2e-" + randomSuffix()})
+	searchFlow(t, []string{"SOC_OPENSEARCH_URL=" + u, "SOC_SEARCH_INDEX=" + searchTestIndex(t, u)})
+}
+
+// searchTestIndex is an alias of the test's own on the shared server at base; the indices
+// behind it (<alias>-NNNNNN) are deleted when the test ends.
+func searchTestIndex(t *testing.T, base string) string {
+	alias := "soc-e2e-" + randomSuffix()
+	t.Cleanup(func() {
+		req, _ := http.NewRequest(http.MethodDelete, strings.TrimRight(base, "/")+"/"+alias+"-*", nil)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	})
+	return alias
 }
 
 // A node with both search servers set refuses to start, naming both flags.
