@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -117,22 +116,7 @@ func printClickHouseStatus(ctx context.Context, cfg *Config, t *readTool, w io.W
 		return err
 	}
 	defer db.Close()
-	pos, err := clickhouse.NewReader(db).Position(ctx)
-	if err != nil {
-		return err
-	}
-	head, err := t.store.HeadPosition(ctx)
-	if err != nil {
-		return err
-	}
-	lag := max(head-pos, 0)
-	if asJSON {
-		b, _ := json.Marshal(map[string]any{"name": sqlstore.Name, "backend": "clickhouse", "position": pos, "lag_events": lag})
-		fmt.Fprintln(w, string(b))
-		return nil
-	}
-	fmt.Fprintf(w, "%-12s %4s %12d %10d %10s  %s\n", sqlstore.Name, "-", pos, lag, "-", "ok (clickhouse: soc replay --projection analytics rebuilds it)")
-	return nil
+	return printOwnPositionStatus(ctx, t, w, asJSON, sqlstore.Name, "clickhouse", clickhouse.NewReader(db).Position)
 }
 
 // analyticsViews are the views `soc analytics` asks for (the query API's routes).

@@ -232,7 +232,14 @@ func printSearchStatus(ctx context.Context, cfg *Config, t *readTool, w io.Write
 		return err
 	}
 	defer closeIx()
-	pos, err := ix.Position(ctx)
+	return printOwnPositionStatus(ctx, t, w, asJSON, searchName, backend, ix.Position)
+}
+
+// printOwnPositionStatus prints the soc projections status line of a projection that keeps its
+// position in its own backend (logProjector): the position and how far it trails the store's
+// head; its generations are the backend's own.
+func printOwnPositionStatus(ctx context.Context, t *readTool, w io.Writer, asJSON bool, name, backend string, position func(context.Context) (int64, error)) error {
+	pos, err := position(ctx)
 	if err != nil {
 		return err
 	}
@@ -242,10 +249,10 @@ func printSearchStatus(ctx context.Context, cfg *Config, t *readTool, w io.Write
 	}
 	lag := max(head-pos, 0)
 	if asJSON {
-		b, _ := json.Marshal(map[string]any{"name": searchName, "backend": backend, "position": pos, "lag_events": lag})
+		b, _ := json.Marshal(map[string]any{"name": name, "backend": backend, "position": pos, "lag_events": lag})
 		fmt.Fprintln(w, string(b))
 		return nil
 	}
-	fmt.Fprintf(w, "%-12s %4s %12d %10d %10s  %s\n", searchName, "-", pos, lag, "-", "ok ("+backend+": soc replay --projection search rebuilds it)")
+	fmt.Fprintf(w, "%-12s %4s %12d %10d %10s  %s\n", name, "-", pos, lag, "-", "ok ("+backend+": soc replay --projection "+name+" rebuilds it)")
 	return nil
 }

@@ -473,6 +473,23 @@ func searchFlow(t *testing.T, env []string) {
 		}
 	})
 
+	t.Run("soc projections status", func(t *testing.T) {
+		status := exec.Command(bin, "projections", "status", "search", "--json")
+		status.Env = append(os.Environ(), env...)
+		out, err := status.Output()
+		var line struct {
+			Name     string `json:"name"`
+			Backend  string `json:"backend"`
+			Position int64  `json:"position"`
+		}
+		if err != nil || json.Unmarshal(out, &line) != nil {
+			t.Fatalf("soc projections status search: %v\n%s", err, out)
+		}
+		if line.Name != "search" || line.Backend == "" || line.Position == 0 {
+			t.Errorf("soc projections status search printed %s", out)
+		}
+	})
+
 	t.Run("a rebuild loses no search", func(t *testing.T) {
 		replaySearchWhileQuerying(t, bin, env, admin, totalFindings)
 	})
