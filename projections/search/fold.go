@@ -591,8 +591,10 @@ func (w *folder) emit(batch []events.Envelope) ([]Doc, error) {
 		}
 		docs = append(docs, d)
 	}
+	var audited idSet // an event delivered twice in a batch has one document
 	for i := range batch {
-		if !w.keep[batch[i].EventID] {
+		if id := batch[i].EventID; !w.keep[id] && !audited.has[id] {
+			audited.add(id)
 			docs = append(docs, w.auditDoc(&batch[i]))
 		}
 	}
