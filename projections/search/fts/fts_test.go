@@ -15,6 +15,7 @@ import (
 	"github.com/socplatform/soc/projections/ownership"
 	"github.com/socplatform/soc/projections/search"
 	"github.com/socplatform/soc/projections/search/query"
+	"github.com/socplatform/soc/projections/search/searchtest"
 )
 
 func open(t testing.TB) *Index {
@@ -512,5 +513,20 @@ func TestReopen(t *testing.T) {
 	same(t, "reopened", ids(t, ix, search.Request{}), "x")
 	if p, _ := ix.Position(ctx); p != 4 {
 		t.Errorf("position %d", p)
+	}
+}
+
+func TestContractSuite(t *testing.T) {
+	searchtest.Run(t, func(t *testing.T) search.Index { return open(t) })
+}
+
+func TestTokenRunesAreTheContracts(t *testing.T) {
+	for r := rune(0); r <= 0x2ffff; r++ {
+		if r >= 0xd800 && r <= 0xdfff {
+			continue
+		}
+		if want := len(search.Tokens(string(r))) == 1; isTokenRune(r) != want {
+			t.Fatalf("%U: token rune %v, search.Tokens says %v", r, isTokenRune(r), want)
+		}
 	}
 }

@@ -5,8 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"net/netip"
-	"slices"
+		"slices"
 	"strconv"
 	"strings"
 
@@ -14,13 +13,6 @@ import (
 	"github.com/socplatform/soc/projections/readkit"
 	"github.com/socplatform/soc/projections/search"
 	"github.com/socplatform/soc/projections/search/query"
-)
-
-// Defaults and bounds of a request.
-const (
-	defaultLimit     = 20
-	defaultFacetSize = 20
-	maxFacetSize     = 1000
 )
 
 // facetColumns maps search.FacetFields to docs_g's columns.
@@ -53,41 +45,22 @@ type plan struct {
 	highlights bool
 }
 
-// check validates r's parameters and applies the defaults.
+// check validates r's parameters (search.CheckRequest) and prepares its translation.
 func check(r search.Request) (*plan, error) {
+	r, err := search.CheckRequest(r)
+	if err != nil {
+		return nil, err
+	}
 	p := &plan{r: r, sort: r.Sort, limit: r.Limit, facetSize: r.FacetSize}
-	switch {
-	case p.limit == 0:
-		p.limit = defaultLimit
-	case p.limit < 1 || p.limit > search.MaxLimit:
-		return nil, &search.ParamError{Param: "limit", Reason: fmt.Sprintf("must be 1..%d", search.MaxLimit)}
-	}
-	switch {
-	case p.facetSize == 0:
-		p.facetSize = defaultFacetSize
-	case p.facetSize < 1 || p.facetSize > maxFacetSize:
-		return nil, &search.ParamError{Param: "facet_size", Reason: fmt.Sprintf("must be 1..%d", maxFacetSize)}
-	}
 	for _, f := range r.Facets {
-		if _, ok := facetColumns[f]; !ok {
-			return nil, &search.ParamError{Param: "facets", Reason: fmt.Sprintf("unknown facet %q (one of %s)", f, strings.Join(search.FacetFields, ", "))}
-		}
 		if !slices.Contains(p.facets, f) {
 			p.facets = append(p.facets, f)
 		}
 	}
 	p.match = matchExpr(r.Query)
-	if p.sort.Field == "" {
-		p.sort = search.Sort{Field: "at", Desc: true}
-		if hasFreeText(r.Query) {
-			p.sort = search.Sort{Field: search.SortRelevance}
-		}
-	}
 	if p.sort.Field == search.SortRelevance {
 		p.sort.Desc = false // best first, whatever the direction asked
 		p.relevance = p.match != ""
-	} else if _, ok := sortKeys[p.sort.Field]; !ok {
-		return nil, &search.ParamError{Param: "sort", Reason: fmt.Sprintf("unknown sort field %q (one of %s)", p.sort.Field, strings.Join(search.SortFields, ", "))}
 	}
 	p.highlights = r.Highlight && p.match != ""
 	if r.Cursor != "" {
@@ -98,15 +71,6 @@ func check(r search.Request) (*plan, error) {
 		p.after = c
 	}
 	return p, nil
-}
-
-func hasFreeText(q query.Query) bool {
-	for _, c := range q.Clauses {
-		if c.Field == query.FieldText && !c.Negate {
-			return true
-		}
-	}
-	return false
 }
 
 // keyKind is the type of the sort key's values ('n' when every row's key is the same).
@@ -134,7 +98,7 @@ func (p *plan) keyExpr(t tables) string {
 // phrase is the FTS5 phrase of a value's tokens ("" for a value without a token). Tokens are
 // letters and digits only, so they never need quoting inside the phrase's quotes.
 func phrase(v string) string {
-	toks := tokens(v)
+	toks := search.Tokens(v)
 	if len(toks) == 0 {
 		return ""
 	}
@@ -273,12 +237,17 @@ func clauseSQL(q *readkit.Query, t tables, c query.Clause) string {
 		}
 		return "d.rid IN (SELECT rid FROM " + t.ips + " WHERE " + strings.Join(alts, " OR ") + ")"
 	}
-	if !slices.Contains(query.Fields, c.Field) || len(c.Values) == 0 {
+	if _, ok := search.ExactFields[c.Field]; (!ok && c.Field != query.FieldCWE) || len(c.Values) == 0 {
 		return "0"
 	}
 	ps := make([]string, len(c.Values))
 	field := q.Arg(string(c.Field))
 	for i, v := range c.Values {
+		if c.Field == query.FieldCWE {
+			if _, err := strconv.ParseUint(v, 10, 32); err == nil {
+				v = "CWE-" + v // a bare number names the CWE, as the query language says
+			}
+		}
 		ps[i] = q.Arg(fold(v))
 	}
 	return "d.rid IN (SELECT rid FROM " + t.terms + " WHERE field = " + field + " AND value IN (" + strings.Join(ps, ", ") + "))"
@@ -291,32 +260,14 @@ func anyOf(alts []string) string {
 	return "(" + strings.Join(alts, " OR ") + ")"
 }
 
-// addrRange is the first and last key (addrKey) of the addresses an ip: value covers: a CIDR
-// prefix or one address. An IPv4-mapped IPv6 prefix of /96 or longer is the IPv4 prefix it maps.
+// addrRange is the first and last key (addrKey) of the addresses an ip: value covers
+// (search.ParseIPRange: a prefix, or an address as the prefix of its own bits).
 func addrRange(v string) (lo, hi []byte, ok bool) {
-	var pfx netip.Prefix
-	if strings.Contains(v, "/") {
-		p, err := netip.ParsePrefix(v)
-		if err != nil {
-			return nil, nil, false
-		}
-		pfx = p
-	} else {
-		a, err := netip.ParseAddr(v)
-		if err != nil {
-			return nil, nil, false
-		}
-		pfx = netip.PrefixFrom(a.WithZone(""), a.BitLen())
+	pfx, ok := search.ParseIPRange(v)
+	if !ok {
+		return nil, nil, false
 	}
-	if a := pfx.Addr(); a.Is4In6() && pfx.Bits() >= 96 {
-		pfx = netip.PrefixFrom(a.Unmap(), pfx.Bits()-96)
-	}
-	pfx = pfx.Masked()
 	lo = addrKey(pfx.Addr())
-	if pfx.Addr().Is4In6() { // a mapped prefix shorter than /96: keep it an IPv6 range
-		b := pfx.Addr().As16()
-		lo = append([]byte{6}, b[:]...)
-	}
 	hi = slices.Clone(lo)
 	for bit := pfx.Bits(); bit < pfx.Addr().BitLen(); bit++ {
 		hi[1+bit/8] |= 0x80 >> (bit % 8)

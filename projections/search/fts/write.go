@@ -200,11 +200,9 @@ func addrKey(a netip.Addr) []byte {
 	return append([]byte{6}, b[:]...)
 }
 
-// severityRank orders severities for sorting (critical highest).
-var severityRank = map[string]int64{"critical": 5, "high": 4, "medium": 3, "low": 2, "info": 1}
-
+// nullRank is the severity's sort rank (search.SeverityRank), NULL without a severity.
 func nullRank(sev string) any {
-	if r, ok := severityRank[strings.ToLower(sev)]; ok {
+	if r := search.SeverityRank(sev); r > 0 {
 		return r
 	}
 	return nil
