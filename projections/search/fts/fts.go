@@ -34,6 +34,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/socplatform/soc/projections/readkit"
 	"github.com/socplatform/soc/projections/search"
 	"github.com/socplatform/soc/projections/sqldb"
 )
@@ -50,8 +51,9 @@ const tokenizer = `unicode61 remove_diacritics 0 categories 'L* N*' tokenchars '
 // Index is a search index in a SQLite file. The one Open returns follows the live generation;
 // one Begin returns is bound to its own (not yet live) generation.
 type Index struct {
-	db  *sql.DB
-	gen int64 // 0: the live generation, looked up by every read and write
+	db    *sql.DB
+	gen   int64             // 0: the live generation, looked up by every read and write
+	cache *readkit.SQLCache // statement texts, shared by the generations
 }
 
 var (
@@ -66,7 +68,7 @@ func Open(ctx context.Context, path string) (*Index, error) {
 	if err != nil {
 		return nil, fmt.Errorf("search index: %w", err)
 	}
-	ix := &Index{db: pdb.SQL}
+	ix := &Index{db: pdb.SQL, cache: &readkit.SQLCache{}}
 	if err := ix.init(ctx); err != nil {
 		_ = ix.db.Close()
 		return nil, fmt.Errorf("search index %s: %w", path, err)
@@ -210,6 +212,9 @@ func (ix *Index) read(ctx context.Context, fn func(*sql.Tx) error) error {
 }
 
 func unavailable(err error) error {
+	if err == nil {
+		return nil
+	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
@@ -228,7 +233,7 @@ func (ix *Index) Begin(ctx context.Context) (search.Index, error) {
 	if err != nil {
 		return nil, fmt.Errorf("search index: new generation: %w", err)
 	}
-	return &Index{db: ix.db, gen: gen}, nil
+	return &Index{db: ix.db, gen: gen, cache: ix.cache}, nil
 }
 
 // Swap makes next's generation live and drops the one it replaces, in one transaction.

@@ -1,11 +1,12 @@
 package fts
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
-		"slices"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -290,18 +291,8 @@ func (ix *Index) Search(ctx context.Context, r search.Request) (search.Result, e
 		}
 		t := tablesOf(gen)
 		from, q := p.where(t)
-		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+from+q.WhereSQL(), q.Args...).Scan(&res.Total); err != nil {
-			return unavailable(err)
-		}
-		if len(p.facets) > 0 {
-			res.Facets = make(map[string][]search.FacetValue, len(p.facets))
-			for _, f := range p.facets {
-				vals, err := facet(ctx, tx, from, q, facetColumns[f], p.facetSize)
-				if err != nil {
-					return err
-				}
-				res.Facets[f] = vals
-			}
+		if res.Total, res.Facets, err = p.counts(ctx, tx, from, q); err != nil {
+			return err
 		}
 		res.Hits, res.Next, err = p.page(ctx, tx, t, from, q)
 		return err
@@ -309,26 +300,62 @@ func (ix *Index) Search(ctx context.Context, r search.Request) (search.Result, e
 	return res, err
 }
 
-// facet counts the matching documents per value of col (empty values left out): the most
-// frequent size values, ties by value.
-func facet(ctx context.Context, tx *sql.Tx, from string, q *readkit.Query, col string, size int) ([]search.FacetValue, error) {
-	where := append(slices.Clone(q.Where), col+" <> ''")
-	stmt := "SELECT " + col + ", COUNT(*) AS n FROM " + from + " WHERE " + strings.Join(where, " AND ") +
-		" GROUP BY " + col + " ORDER BY n DESC, " + col + " LIMIT ?"
-	rows, err := tx.QueryContext(ctx, stmt, append(slices.Clone(q.Args), size)...)
+// counts returns the number of matching documents and the facets asked for, in one pass over
+// the matches: grouped by every facet column at once (few groups: the facets are fields of few
+// values), each facet then summed from the groups.
+func (p *plan) counts(ctx context.Context, tx *sql.Tx, from string, q *readkit.Query) (int64, map[string][]search.FacetValue, error) {
+	var total int64
+	if len(p.facets) == 0 {
+		err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+from+q.WhereSQL(), q.Args...).Scan(&total)
+		return total, nil, unavailable(err)
+	}
+	cols := make([]string, len(p.facets))
+	for i, f := range p.facets {
+		cols[i] = facetColumns[f]
+	}
+	group := strings.Join(cols, ", ")
+	rows, err := tx.QueryContext(ctx, "SELECT "+group+", COUNT(*) FROM "+from+q.WhereSQL()+" GROUP BY "+group, q.Args...)
 	if err != nil {
-		return nil, unavailable(err)
+		return 0, nil, unavailable(err)
 	}
 	defer rows.Close()
-	vals := []search.FacetValue{}
-	for rows.Next() {
-		var v search.FacetValue
-		if err := rows.Scan(&v.Value, &v.Count); err != nil {
-			return nil, err
-		}
-		vals = append(vals, v)
+	counts := make([]map[string]int64, len(p.facets))
+	for i := range counts {
+		counts[i] = map[string]int64{}
 	}
-	return vals, rows.Err()
+	vals := make([]string, len(p.facets))
+	dest := make([]any, len(p.facets)+1)
+	for i := range vals {
+		dest[i] = &vals[i]
+	}
+	var n int64
+	dest[len(vals)] = &n
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return 0, nil, err
+		}
+		total += n
+		for i, v := range vals {
+			if v != "" {
+				counts[i][v] += n
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return 0, nil, unavailable(err)
+	}
+	facets := make(map[string][]search.FacetValue, len(p.facets))
+	for i, f := range p.facets {
+		fv := make([]search.FacetValue, 0, len(counts[i]))
+		for v, c := range counts[i] {
+			fv = append(fv, search.FacetValue{Value: v, Count: c})
+		}
+		slices.SortFunc(fv, func(a, b search.FacetValue) int {
+			return cmp.Or(cmp.Compare(b.Count, a.Count), strings.Compare(a.Value, b.Value))
+		})
+		facets[f] = fv[:min(len(fv), p.facetSize)]
+	}
+	return total, facets, nil
 }
 
 // page reads one page of hits in sort order after the cursor (keyset: missing keys last in both
