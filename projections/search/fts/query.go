@@ -362,7 +362,8 @@ func (p *plan) counts(ctx context.Context, tx *sql.Tx, from string, q *readkit.Q
 // directions, ties by id) and the cursor of the next page.
 func (p *plan) page(ctx context.Context, tx *sql.Tx, t tables, from string, q *readkit.Query) ([]search.Hit, string, error) {
 	key := p.keyExpr(t)
-	dir := "ASC"
+	// Missing keys (NULL) last in both directions: SQLite puts NULL first ascending, last descending.
+	dir := "ASC NULLS LAST"
 	if p.sort.Desc {
 		dir = "DESC"
 	}
@@ -376,7 +377,7 @@ func (p *plan) page(ctx context.Context, tx *sql.Tx, t tables, from string, q *r
 		p.afterCond(kq, key, p.after)
 	}
 	stmt := "SELECT " + cols + " FROM " + from + kq.WhereSQL() +
-		" ORDER BY (" + key + ") IS NULL, " + key + " " + dir + ", d.id LIMIT ?"
+		" ORDER BY " + key + " " + dir + ", d.id LIMIT ?"
 	rows, err := tx.QueryContext(ctx, stmt, append(kq.Args, p.limit+1)...)
 	if err != nil {
 		return nil, "", unavailable(err)
