@@ -76,8 +76,14 @@ func Open(ctx context.Context, path string) (*Index, error) {
 	return ix, nil
 }
 
-// Close closes the database (an Index from Begin shares it: close only the one Open returned).
-func (ix *Index) Close() error { return ix.db.Close() }
+// Close closes the database. An Index from Begin shares the database of the one Open returned:
+// closing it does nothing.
+func (ix *Index) Close() error {
+	if ix.gen != 0 {
+		return nil
+	}
+	return ix.db.Close()
+}
 
 // init creates the generations table and, on a new file, generation 1 as the live one.
 func (ix *Index) init(ctx context.Context) error {

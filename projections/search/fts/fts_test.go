@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/socplatform/soc/projections/ownership"
 	"github.com/socplatform/soc/projections/search"
@@ -527,6 +528,43 @@ func TestTokenRunesAreTheContracts(t *testing.T) {
 		}
 		if want := len(search.Tokens(string(r))) == 1; isTokenRune(r) != want {
 			t.Fatalf("%U: token rune %v, search.Tokens says %v", r, isTokenRune(r), want)
+		}
+	}
+}
+
+func TestFoldIsEqualFold(t *testing.T) {
+	for r := rune(0); r <= 0x1ffff; r++ {
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			if fold(string(r)) != fold(string(f)) {
+				t.Fatalf("%U and %U fold apart", r, f)
+			}
+		}
+	}
+	for _, c := range [][2]string{{"Log4j-Core", "LOG4J-core"}, {"ſ", "S"}, {"K", "k"}, {"straße", "STRASSE"}} {
+		if (fold(c[0]) == fold(c[1])) != strings.EqualFold(c[0], c[1]) {
+			t.Errorf("%q %q: fold and strings.EqualFold disagree", c[0], c[1])
+		}
+	}
+}
+
+func TestAClosedIndexIsUnavailable(t *testing.T) {
+	ix := open(t)
+	next, err := ix.Begin(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := next.(*Index).Close(); err != nil {
+		t.Fatal(err)
+	}
+	run(t, ix, search.Request{}) // closing a generation leaves the database open
+	_ = ix.Close()
+	for _, err := range []error{
+		func() error { _, err := ix.Search(context.Background(), search.Request{}); return err }(),
+		ix.Write(context.Background(), []search.Doc{{ID: "x", Kind: search.KindCVE, Version: 1}}, 1),
+		func() error { _, err := ix.Position(context.Background()); return err }(),
+	} {
+		if !errors.Is(err, search.ErrUnavailable) {
+			t.Errorf("closed: %v", err)
 		}
 	}
 }
