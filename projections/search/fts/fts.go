@@ -94,8 +94,7 @@ func (ix *Index) init(ctx context.Context) error {
 			live INTEGER NOT NULL DEFAULT 0)`); err != nil {
 			return err
 		}
-		var live int64
-		switch err := tx.QueryRowContext(ctx, `SELECT gen FROM generations WHERE live = 1`).Scan(&live); {
+		switch _, err := liveGeneration(ctx, tx); {
 		case err == nil:
 			return nil
 		case !errors.Is(err, sql.ErrNoRows):
@@ -178,12 +177,19 @@ func dropGeneration(ctx context.Context, tx *sql.Tx, gen int64) error {
 }
 
 // generation is the generation ix reads and writes inside tx: its own, or the live one.
-func (ix *Index) generation(ctx context.Context, q interface {
-	QueryRowContext(context.Context, string, ...any) *sql.Row
-}) (int64, error) {
+func (ix *Index) generation(ctx context.Context, q rowQuerier) (int64, error) {
 	if ix.gen != 0 {
 		return ix.gen, nil
 	}
+	return liveGeneration(ctx, q)
+}
+
+type rowQuerier interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}
+
+// liveGeneration is the generation searches read (sql.ErrNoRows, wrapped, in a new file).
+func liveGeneration(ctx context.Context, q rowQuerier) (int64, error) {
 	var gen int64
 	if err := q.QueryRowContext(ctx, `SELECT gen FROM generations WHERE live = 1`).Scan(&gen); err != nil {
 		return 0, fmt.Errorf("search index: live generation: %w", err)
@@ -265,9 +271,9 @@ func (ix *Index) Swap(ctx context.Context, next search.Index) error {
 		return err
 	}
 	return ix.write(ctx, func(tx *sql.Tx) error {
-		var old int64
-		if err := tx.QueryRowContext(ctx, `SELECT gen FROM generations WHERE live = 1`).Scan(&old); err != nil {
-			return fmt.Errorf("search index: live generation: %w", err)
+		old, err := liveGeneration(ctx, tx)
+		if err != nil {
+			return err
 		}
 		if old == n.gen {
 			return nil
