@@ -6,8 +6,8 @@
 //
 // Every table exists per generation g (a rebuild fills g+1 beside the live one, see Generations):
 //
-//   - docs_g: one row per document — its id, kind, version, the document as JSON (without State),
-//     State apart, and one column per facet and sort key;
+//   - docs_g: one row per document — its id, kind, version and one column per facet and sort key;
+//   - bodies_g: the document as JSON (without State) and State, by docs_g's rid;
 //   - terms_g(field, value, rid): every value a field operator compares exactly (cve, host,
 //     package, team, …), case-folded, so that any operator is one range of one index;
 //   - ips_g(addr, rid): the addresses, as a family byte and the address's bytes, so that a CIDR
@@ -137,9 +137,9 @@ func newGeneration(ctx context.Context, tx *sql.Tx) (int64, error) {
 			cvss REAL,
 			epss REAL,
 			at_ns INTEGER,
-			title_key TEXT,
-			doc BLOB NOT NULL,
-			state BLOB)`,
+			title_key TEXT)`,
+		// The documents themselves apart: docs_g's rows stay narrow for the scans of the matches.
+		`CREATE TABLE ` + t.bodies + ` (rid INTEGER PRIMARY KEY, doc BLOB NOT NULL, state BLOB)`,
 		`CREATE INDEX ` + t.docs + `_asset ON ` + t.docs + ` (asset_id) WHERE kind = 'finding'`,
 		// The default order (at descending, ties by id) read from the index, without a sort.
 		`CREATE INDEX ` + t.docs + `_at ON ` + t.docs + ` (at_ns DESC, id)`,
@@ -158,16 +158,16 @@ func newGeneration(ctx context.Context, tx *sql.Tx) (int64, error) {
 }
 
 // tables names a generation's tables (gen is a number the index chose: never user input).
-type tables struct{ docs, terms, ips, fts string }
+type tables struct{ docs, bodies, terms, ips, fts string }
 
 func tablesOf(gen int64) tables {
 	g := fmt.Sprint(gen)
-	return tables{docs: "docs_" + g, terms: "terms_" + g, ips: "ips_" + g, fts: "fts_" + g}
+	return tables{docs: "docs_" + g, bodies: "bodies_" + g, terms: "terms_" + g, ips: "ips_" + g, fts: "fts_" + g}
 }
 
 func dropGeneration(ctx context.Context, tx *sql.Tx, gen int64) error {
 	t := tablesOf(gen)
-	for _, name := range []string{t.fts, t.ips, t.terms, t.docs} {
+	for _, name := range []string{t.fts, t.ips, t.terms, t.bodies, t.docs} {
 		if _, err := tx.ExecContext(ctx, `DROP TABLE IF EXISTS `+name); err != nil {
 			return err
 		}

@@ -359,7 +359,8 @@ func (p *plan) counts(ctx context.Context, tx *sql.Tx, from string, q *readkit.Q
 }
 
 // page reads one page of hits in sort order after the cursor (keyset: missing keys last in both
-// directions, ties by id) and the cursor of the next page.
+// directions, ties by id) and the cursor of the next page. The sort carries only ids and keys;
+// the page's documents and highlights are read for its own hits afterwards.
 func (p *plan) page(ctx context.Context, tx *sql.Tx, t tables, from string, q *readkit.Query) ([]search.Hit, string, error) {
 	key := p.keyExpr(t)
 	// Missing keys (NULL) last in both directions: SQLite puts NULL first ascending, last descending.
@@ -367,56 +368,106 @@ func (p *plan) page(ctx context.Context, tx *sql.Tx, t tables, from string, q *r
 	if p.sort.Desc {
 		dir = "DESC"
 	}
-	cols := "d.id, d.doc, " + key
-	if p.highlights {
-		cols += ", highlight(" + t.fts + ", 0, char(1), char(2)), highlight(" + t.fts + ", 1, char(1), char(2))"
-	}
 	kq := readkit.NewQuery(projections.SQLite)
 	kq.Where, kq.Args = slices.Clone(q.Where), slices.Clone(q.Args)
 	if p.after != nil {
 		p.afterCond(kq, key, p.after)
 	}
-	stmt := "SELECT " + cols + " FROM " + from + kq.WhereSQL() +
+	stmt := "SELECT d.rid, d.id, " + key + " FROM " + from + kq.WhereSQL() +
 		" ORDER BY " + key + " " + dir + ", d.id LIMIT ?"
-	rows, err := tx.QueryContext(ctx, stmt, append(kq.Args, p.limit+1)...)
-	if err != nil {
-		return nil, "", unavailable(err)
+	type row struct {
+		rid  int64
+		id   string
+		key  any
+		body []byte
+		hl   [2]string
 	}
-	defer rows.Close()
-	hits := []search.Hit{}
-	var last cursor
-	for rows.Next() {
-		if len(hits) == p.limit {
-			return hits, last.encode(), rows.Close()
+	var page []row
+	err := scanRows(ctx, tx, stmt, append(kq.Args, p.limit+1), func(rows *sql.Rows) error {
+		var r row
+		if err := rows.Scan(&r.rid, &r.id, &r.key); err != nil {
+			return err
 		}
-		var (
-			id      string
-			body    []byte
-			k       any
-			hlTitle sql.NullString
-			hlText  sql.NullString
-			dest    = []any{&id, &body, &k}
-			hit     search.Hit
-		)
-		if p.highlights {
-			dest = append(dest, &hlTitle, &hlText)
+		page = append(page, r)
+		return nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(page) > p.limit {
+		page = page[:p.limit]
+		last := page[len(page)-1]
+		next = p.cursorAt(last.id, last.key).encode()
+	}
+	if len(page) == 0 {
+		return []search.Hit{}, "", nil
+	}
+	// A page has at most search.MaxLimit rows: one IN list each.
+	at := make(map[int64]*row, len(page))
+	rids := make([]any, len(page))
+	for i := range page {
+		at[page[i].rid] = &page[i]
+		rids[i] = page[i].rid
+	}
+	in := projections.SQLite.Placeholders(1, len(rids))
+	err = scanRows(ctx, tx, "SELECT rid, doc FROM "+t.bodies+" WHERE rid IN "+in, rids, func(rows *sql.Rows) error {
+		var rid int64
+		var body []byte
+		if err := rows.Scan(&rid, &body); err != nil {
+			return err
 		}
-		if err := rows.Scan(dest...); err != nil {
+		at[rid].body = body
+		return nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	if p.highlights {
+		stmt := "SELECT rowid, highlight(" + t.fts + ", 0, char(1), char(2)), highlight(" + t.fts + ", 1, char(1), char(2)) FROM " +
+			t.fts + " WHERE rowid IN " + in + " AND " + t.fts + " MATCH ?"
+		err = scanRows(ctx, tx, stmt, append(rids, p.match), func(rows *sql.Rows) error {
+			var rid int64
+			var hl [2]sql.NullString
+			if err := rows.Scan(&rid, &hl[0], &hl[1]); err != nil {
+				return err
+			}
+			at[rid].hl = [2]string{hl[0].String, hl[1].String}
+			return nil
+		})
+		if err != nil {
 			return nil, "", err
 		}
-		if err := json.Unmarshal(body, &hit.Doc); err != nil {
-			return nil, "", fmt.Errorf("search index: stored document %s: %w", id, err)
+	}
+	hits := make([]search.Hit, len(page))
+	for i, r := range page {
+		h := &hits[i]
+		if err := json.Unmarshal(r.body, &h.Doc); err != nil {
+			return nil, "", fmt.Errorf("search index: stored document %s: %w", r.id, err)
 		}
-		last = p.cursorAt(id, k)
-		if f, ok := k.(float64); ok && p.relevance {
-			hit.Score = -f // bm25: lower is better
+		if f, ok := r.key.(float64); ok && p.relevance {
+			h.Score = -f // bm25: lower is better
 		}
 		if p.highlights {
-			hit.Highlights = highlights(hit.Doc.Title, hlTitle.String, hit.Doc.Text, hlText.String)
+			h.Highlights = highlights(h.Doc.Title, r.hl[0], h.Doc.Text, r.hl[1])
 		}
-		hits = append(hits, hit)
 	}
-	return hits, "", rows.Err()
+	return hits, next, nil
+}
+
+// scanRows runs a query and calls fn for each row.
+func scanRows(ctx context.Context, tx *sql.Tx, stmt string, args []any, fn func(*sql.Rows) error) error {
+	rows, err := tx.QueryContext(ctx, stmt, args...)
+	if err != nil {
+		return unavailable(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return unavailable(rows.Err())
 }
 
 // afterCond adds to q the keyset condition "after cursor c" over the sort key expression key.

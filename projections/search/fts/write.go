@@ -79,6 +79,7 @@ func (ix *Index) Write(ctx context.Context, docs []search.Doc, position int64) e
 			"DELETE FROM " + t.terms + " WHERE rid IN (SELECT rid FROM " + t.docs + " WHERE id IN ",
 			"DELETE FROM " + t.ips + " WHERE rid IN (SELECT rid FROM " + t.docs + " WHERE id IN ",
 			"DELETE FROM " + t.fts + " WHERE rowid IN (SELECT rid FROM " + t.docs + " WHERE id IN ",
+			"DELETE FROM " + t.bodies + " WHERE rid IN (SELECT rid FROM " + t.docs + " WHERE id IN ",
 		} {
 			if err := readkit.EachIn(ctx, tx, ix.cache, del, ")", replaced, nil); err != nil {
 				return unavailable(err)
@@ -91,6 +92,7 @@ func (ix *Index) Write(ctx context.Context, docs []search.Doc, position int64) e
 			rows   [][]any
 		}{
 			{t.docs, docColumns, readkit.UpsertSuffix(docColumns, "id") + " WHERE excluded.version >= " + t.docs + ".version", rows.docs},
+			{t.bodies, []string{"rid", "doc", "state"}, "", rows.bodies},
 			{t.terms, []string{"field", "value", "rid"}, " ON CONFLICT DO NOTHING", rows.terms},
 			{t.ips, []string{"addr", "rid"}, " ON CONFLICT DO NOTHING", rows.ips},
 			{t.fts, []string{"rowid", "title", "text", "other"}, "", rows.fts},
@@ -124,10 +126,10 @@ func latest(docs []search.Doc) []search.Doc {
 
 // docColumns are docs_g's columns.
 var docColumns = []string{"rid", "id", "kind", "version", "asset_id", "severity", "sev_rank", "status", "team",
-	"environment", "asset_kind", "scanner", "kev", "cvss", "epss", "at_ns", "title_key", "doc", "state"}
+	"environment", "asset_kind", "scanner", "kev", "cvss", "epss", "at_ns", "title_key"}
 
 // rowSet is the rows one Write inserts, per table.
-type rowSet struct{ docs, terms, ips, fts [][]any }
+type rowSet struct{ docs, bodies, terms, ips, fts [][]any }
 
 // add adds the rows of document d, stored at rid.
 func (s *rowSet) add(rid int64, d *search.Doc) error {
@@ -143,7 +145,8 @@ func (s *rowSet) add(rid int64, d *search.Doc) error {
 	}
 	s.docs = append(s.docs, []any{rid, d.ID, string(d.Kind), d.Version, d.AssetID, d.Severity, nullRank(d.Severity),
 		d.Status, d.Team, d.Environment, d.AssetKind, d.Scanner, boolInt(d.KEV), nullFloat(d.CVSS), nullFloat(d.EPSS),
-		nullTime(d.At), nullString(d.Title), body, state})
+		nullTime(d.At), nullString(d.Title)})
+	s.bodies = append(s.bodies, []any{rid, body, state})
 	for _, t := range termsOf(d) {
 		s.terms = append(s.terms, []any{t[0], t[1], rid})
 	}
@@ -315,21 +318,21 @@ func ftsOther(d *search.Doc) string {
 // Load returns the stored documents with these ids, State included.
 func (ix *Index) Load(ctx context.Context, ids []string) (map[string]search.Doc, error) {
 	out := make(map[string]search.Doc, len(ids))
-	err := ix.eachIn(ctx, "SELECT doc, state FROM %s WHERE id IN ", "", ids, func(d search.Doc) { out[d.ID] = d })
+	err := ix.eachIn(ctx, "SELECT b.doc, b.state FROM %[1]s d JOIN %[2]s b ON b.rid = d.rid WHERE d.id IN ", "", ids, func(d search.Doc) { out[d.ID] = d })
 	return out, err
 }
 
 // FindingsOf returns the finding documents of these assets, State included, ordered by id.
 func (ix *Index) FindingsOf(ctx context.Context, assetIDs []string) ([]search.Doc, error) {
 	var out []search.Doc
-	err := ix.eachIn(ctx, "SELECT doc, state FROM %s WHERE kind = 'finding' AND asset_id IN ", "", assetIDs,
+	err := ix.eachIn(ctx, "SELECT b.doc, b.state FROM %[1]s d JOIN %[2]s b ON b.rid = d.rid WHERE d.kind = 'finding' AND d.asset_id IN ", "", assetIDs,
 		func(d search.Doc) { out = append(out, d) })
 	slices.SortFunc(out, func(a, b search.Doc) int { return strings.Compare(a.ID, b.ID) })
 	return out, err
 }
 
 // eachIn runs prefix + "(ids…)" + suffix (selecting doc and state) over ids in chunks, in one
-// read transaction, the docs table named by %s in prefix.
+// read transaction; prefix names the docs and bodies tables with %[1]s and %[2]s.
 func (ix *Index) eachIn(ctx context.Context, prefix, suffix string, ids []string, fn func(search.Doc)) error {
 	if len(ids) == 0 {
 		return nil
@@ -340,7 +343,7 @@ func (ix *Index) eachIn(ctx context.Context, prefix, suffix string, ids []string
 			return unavailable(err)
 		}
 		tx := &projections.Tx{Tx: sqlTx, Dialect: projections.SQLite, Generation: gen}
-		err = readkit.EachIn(ctx, tx, ix.cache, fmt.Sprintf(prefix, tablesOf(gen).docs), suffix, ids, func(rows *sql.Rows) error {
+		err = readkit.EachIn(ctx, tx, ix.cache, fmt.Sprintf(prefix, tablesOf(gen).docs, tablesOf(gen).bodies), suffix, ids, func(rows *sql.Rows) error {
 			var body, state []byte
 			if err := rows.Scan(&body, &state); err != nil {
 				return err
