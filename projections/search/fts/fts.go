@@ -6,10 +6,11 @@
 //
 // Every table exists per generation g (a rebuild fills g+1 beside the live one, see Generations):
 //
-//   - docs_g: one row per document — its id, kind, version and one column per facet and sort key;
+//   - docs_g: one row per document — its id, kind, version, one column per facet and sort key,
+//     and the case-folded value of each single-valued exact field (status, team, …);
 //   - bodies_g: the document as JSON (without State) and State, by docs_g's rid;
-//   - terms_g(field, value, rid): every value a field operator compares exactly (cve, host,
-//     package, team, …), case-folded, so that any operator is one range of one index;
+//   - terms_g(field, value, rid): the values of the multi-valued exact fields (cve, host,
+//     package, tag, …), case-folded, so that such an operator is one range of one index;
 //   - ips_g(addr, rid): the addresses, as a family byte and the address's bytes, so that a CIDR
 //     range is a BETWEEN over one index;
 //   - fts_g: the FTS5 table (title, text, other), rowid = docs_g.rid.
@@ -33,6 +34,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/socplatform/soc/projections/readkit"
 	"github.com/socplatform/soc/projections/search"
@@ -137,7 +139,7 @@ func newGeneration(ctx context.Context, tx *sql.Tx) (int64, error) {
 			cvss REAL,
 			epss REAL,
 			at_ns INTEGER,
-			title_key TEXT)`,
+			title_key TEXT, ` + strings.Join(singleColumns(), " TEXT, ") + ` TEXT)`,
 		// The documents themselves apart: docs_g's rows stay narrow for the scans of the matches.
 		`CREATE TABLE ` + t.bodies + ` (rid INTEGER PRIMARY KEY, doc BLOB NOT NULL, state BLOB)`,
 		`CREATE INDEX ` + t.docs + `_asset ON ` + t.docs + ` (asset_id) WHERE kind = 'finding'`,

@@ -242,7 +242,11 @@ func clauseSQL(q *readkit.Query, t tables, c query.Clause) string {
 		return "0"
 	}
 	ps := make([]string, len(c.Values))
-	field := q.Arg(string(c.Field))
+	col := singleColumn(c.Field)
+	field := ""
+	if col == "" {
+		field = q.Arg(string(c.Field))
+	}
 	for i, v := range c.Values {
 		if c.Field == query.FieldCWE {
 			if _, err := strconv.ParseUint(v, 10, 32); err == nil {
@@ -250,6 +254,9 @@ func clauseSQL(q *readkit.Query, t tables, c query.Clause) string {
 			}
 		}
 		ps[i] = q.Arg(fold(v))
+	}
+	if col != "" {
+		return "COALESCE(d." + col + " IN (" + strings.Join(ps, ", ") + "), 0)"
 	}
 	return "d.rid IN (SELECT rid FROM " + t.terms + " WHERE field = " + field + " AND value IN (" + strings.Join(ps, ", ") + "))"
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/socplatform/soc/projections"
 	"github.com/socplatform/soc/projections/readkit"
 	"github.com/socplatform/soc/projections/search"
+	"github.com/socplatform/soc/projections/search/query"
 )
 
 // Write stores docs in one transaction (an older version than the stored one is dropped, an
@@ -124,9 +125,32 @@ func latest(docs []search.Doc) []search.Doc {
 	return out
 }
 
-// docColumns are docs_g's columns.
-var docColumns = []string{"rid", "id", "kind", "version", "asset_id", "severity", "sev_rank", "status", "team",
-	"environment", "asset_kind", "scanner", "kev", "cvss", "epss", "at_ns", "title_key"}
+// docColumns are docs_g's columns: the facets and sort keys, then one folded column per
+// single-valued exact field (singleFields).
+var docColumns = append([]string{"rid", "id", "kind", "version", "asset_id", "severity", "sev_rank", "status", "team",
+	"environment", "asset_kind", "scanner", "kev", "cvss", "epss", "at_ns", "title_key"}, singleColumns()...)
+
+// singleFields are the exact-match operators over a single value of a document: each compares
+// with a column of docs_g holding the value folded (NULL when empty), which a scan of docs_g
+// reads faster than a lookup of each match in terms_g would be.
+var singleFields = []query.Field{query.FieldType, query.FieldSeverity, query.FieldStatus, query.FieldTeam,
+	query.FieldEnvironment, query.FieldKind, query.FieldScanner, query.FieldActor, query.FieldEvent}
+
+// singleColumn is the column of a single-valued field ("" for the others).
+func singleColumn(f query.Field) string {
+	if slices.Contains(singleFields, f) {
+		return "x_" + string(f)
+	}
+	return ""
+}
+
+func singleColumns() []string {
+	out := make([]string, len(singleFields))
+	for i, f := range singleFields {
+		out[i] = singleColumn(f)
+	}
+	return out
+}
 
 // rowSet is the rows one Write inserts, per table.
 type rowSet struct{ docs, bodies, terms, ips, fts [][]any }
@@ -146,6 +170,11 @@ func (s *rowSet) add(rid int64, d *search.Doc) error {
 	s.docs = append(s.docs, []any{rid, d.ID, string(d.Kind), d.Version, d.AssetID, d.Severity, nullRank(d.Severity),
 		d.Status, d.Team, d.Environment, d.AssetKind, d.Scanner, boolInt(d.KEV), nullFloat(d.CVSS), nullFloat(d.EPSS),
 		nullTime(d.At), nullString(d.Title)})
+	row := s.docs[len(s.docs)-1]
+	for _, f := range singleFields {
+		row = append(row, nullString(fold(search.ExactFields[f](*d)[0])))
+	}
+	s.docs[len(s.docs)-1] = row
 	s.bodies = append(s.bodies, []any{rid, body, state})
 	for _, t := range termsOf(d) {
 		s.terms = append(s.terms, []any{t[0], t[1], rid})
@@ -159,33 +188,23 @@ func (s *rowSet) add(rid int64, d *search.Doc) error {
 	return nil
 }
 
-// termsOf lists the (field, folded value) pairs a document answers field operators with: the
-// value of every exact-match operator (query.Field names), empty values left out.
+// termsOf lists the (field, folded value) pairs a document answers the multi-valued exact-match
+// operators with (query.Field names), empty values left out.
 func termsOf(d *search.Doc) [][2]string {
 	var out [][2]string
-	add := func(field string, vals ...string) {
+	add := func(field query.Field, vals ...string) {
 		for _, v := range vals {
 			if v != "" {
-				out = append(out, [2]string{field, fold(v)})
+				out = append(out, [2]string{string(field), fold(v)})
 			}
 		}
 	}
-	add("type", string(d.Kind))
-	add("cve", d.CVEs...)
-	add("cwe", d.CWEs...)
-	add("severity", d.Severity)
-	add("status", d.Status)
-	add("asset", d.AssetName, d.AssetID)
-	add("asset", d.Hostnames...)
-	add("host", d.Hostnames...)
-	add("package", d.Packages...)
-	add("team", d.Team)
-	add("environment", d.Environment)
-	add("kind", d.AssetKind)
-	add("scanner", d.Scanner)
-	add("tag", d.Tags...)
-	add("actor", d.Actor)
-	add("event", d.EventType)
+	add(query.FieldCVE, d.CVEs...)
+	add(query.FieldCWE, d.CWEs...)
+	add(query.FieldAsset, search.ExactFields[query.FieldAsset](*d)...)
+	add(query.FieldHost, d.Hostnames...)
+	add(query.FieldPackage, d.Packages...)
+	add(query.FieldTag, d.Tags...)
 	return out
 }
 
