@@ -568,3 +568,29 @@ func TestAClosedIndexIsUnavailable(t *testing.T) {
 		}
 	}
 }
+
+// Values reach SQL and FTS5 only as bound parameters and quoted phrases of tokens: quotes,
+// operators and SQL in a value are text like any other.
+func TestValuesAreNeverSyntax(t *testing.T) {
+	ix := open(t)
+	write(t, ix, 1,
+		search.Doc{ID: "f1", Kind: search.KindFinding, Version: 1, Title: `near or "and" not`, Status: "open"},
+		search.Doc{ID: "f2", Kind: search.KindFinding, Version: 1, Title: "other", Status: "closed"},
+	)
+	for _, c := range []struct {
+		c    query.Clause
+		want []string
+	}{
+		{text(`NEAR(`), []string{"f1"}},
+		{text(`"and" OR`), nil},
+		{text(`and" OR not`), nil},
+		{text(`or "and`), []string{"f1"}},
+		{text(`*`), []string{"f1", "f2"}},
+		{text(`title:other`), nil},
+		{field(query.FieldStatus, `open' OR '1'='1`), nil},
+		{field(query.FieldStatus, `open") OR 1=1 --`), nil},
+		{field(query.FieldHost, `x' OR 1=1 --`), nil},
+	} {
+		same(t, c.c.Values[0], found(t, ix, q(c.c)), c.want...)
+	}
+}
