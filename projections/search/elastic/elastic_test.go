@@ -184,10 +184,10 @@ func TestFacetsSortingPaging(t *testing.T) {
 			t.Fatal(err)
 		}
 		want := map[string][]search.FacetValue{
-			"severity": {{"critical", 2}, {"high", 1}, {"medium", 1}},
-			"status":   {{"open", 2}, {"active", 1}, {"closed", 1}},
-			"kind":     {{"finding", 3}, {"asset", 1}, {"cve", 1}},
-			"team":     {{"platform", 2}, {"data", 1}},
+			"severity": {{Value: "critical", Count: 2}, {Value: "high", Count: 1}, {Value: "medium", Count: 1}},
+			"status":   {{Value: "open", Count: 2}, {Value: "active", Count: 1}, {Value: "closed", Count: 1}},
+			"kind":     {{Value: "finding", Count: 3}, {Value: "asset", Count: 1}, {Value: "cve", Count: 1}},
+			"team":     {{Value: "platform", Count: 2}, {Value: "data", Count: 1}},
 		}
 		for f, w := range want {
 			if !slices.Equal(res.Facets[f], w) {
