@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"net/netip"
 	"slices"
 	"strings"
 	"testing"
@@ -33,6 +34,32 @@ func TestConfigValidate(t *testing.T) {
 	}
 	if err := (Config{}).Validate(); err == nil || !strings.Contains(err.Error(), "required") {
 		t.Errorf("empty URL: %v", err)
+	}
+}
+
+func TestPrefixesBut(t *testing.T) {
+	all := netip.MustParsePrefix("::/0")
+	parts := prefixesBut(all, mappedRange)
+	if len(parts) != 96 {
+		t.Fatalf("%d prefixes, want 96", len(parts))
+	}
+	for _, a := range []string{"::ffff:10.0.0.1", "::ffff:0.0.0.0", "::ffff:255.255.255.255"} {
+		for _, p := range parts {
+			if p.Contains(netip.MustParseAddr(a)) {
+				t.Errorf("%s covers the mapped address %s", p, a)
+			}
+		}
+	}
+	for _, a := range []string{"::", "::1", "2001:db8::1", "::fffe:ffff:ffff", "::1:0:0:0", "ffff::"} {
+		n := 0
+		for _, p := range parts {
+			if p.Contains(netip.MustParseAddr(a)) {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("%s is in %d of the prefixes, want 1", a, n)
+		}
 	}
 }
 
@@ -139,6 +166,7 @@ func TestQueries(t *testing.T) {
 			{"asset by id", search.Request{Query: q(field(query.FieldAsset, "a2"))}, []string{"f2"}},
 			{"ipv4 range", search.Request{Query: q(field(query.FieldIP, "10.0.0.0/8"))}, []string{"f1", "f3", "a1"}},
 			{"ipv6 range", search.Request{Query: q(field(query.FieldIP, "2001:db8::/32"))}, []string{"f2"}},
+			{"ipv6 prefix over the mapped range", search.Request{Query: q(field(query.FieldIP, "::/0"))}, []string{"f2"}},
 			{"mapped address", search.Request{Query: q(field(query.FieldIP, "::ffff:192.168.1.10"))}, []string{"f2"}},
 			{"package", search.Request{Query: q(field(query.FieldPackage, "LOG4J-CORE"))}, []string{"f1"}},
 			{"kev true", search.Request{Query: q(field(query.FieldKEV, "true"))}, []string{"f1", "CVE-2021-44228"}},
