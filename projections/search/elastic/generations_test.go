@@ -2,7 +2,11 @@ package elastic
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -115,6 +119,51 @@ func TestAbort(t *testing.T) {
 		}
 		if err := live.Swap(ctx, live); err == nil {
 			t.Error("swapped in the live alias itself")
+		}
+	})
+}
+
+// vanishing answers the first searches as a server does when the index a search resolved the
+// alias to is deleted under it (an alias swap racing the search), then passes requests on to
+// the real server: the race, which the swap test can only hope to meet, made certain.
+type vanishing struct {
+	transport
+	answers []string // the bodies of the next answers, each with its status first
+}
+
+func (v *vanishing) Perform(req *http.Request) (*http.Response, error) {
+	if strings.HasSuffix(req.URL.Path, "/_search") && len(v.answers) > 0 {
+		status, body, _ := strings.Cut(v.answers[0], " ")
+		v.answers = v.answers[1:]
+		code, _ := strconv.Atoi(status)
+		return &http.Response{StatusCode: code, Header: http.Header{"Content-Type": {"application/json"}},
+			Body: io.NopCloser(strings.NewReader(body)), Request: req}, nil
+	}
+	return v.transport.Perform(req)
+}
+
+func TestSearchSentAgainWhenItsIndexVanished(t *testing.T) {
+	eachServer(t, func(t *testing.T, cfg Config) {
+		ctx := context.Background()
+		live := openTest(t, cfg)
+		if err := live.Write(ctx, fixture(), 6); err != nil {
+			t.Fatal(err)
+		}
+		gone := `404 {"error":{"type":"index_not_found_exception","reason":"no such index [x-000001]"},"status":404}`
+		partial := `200 {"_shards":{"total":1,"successful":0,"failed":1,"failures":[{"reason":{"type":"index_not_found_exception"}}]},"hits":{"total":{"value":0},"hits":[]}}`
+		v := &vanishing{transport: live.tp, answers: []string{gone, partial}}
+		racing := &Index{tp: v, alias: live.alias, target: live.target}
+		res, err := racing.Search(ctx, search.Request{Query: q(text("log4j2"))})
+		if err != nil || res.Total != 2 {
+			t.Errorf("search after its index vanished twice: total %d, %v; want the live index's 2", res.Total, err)
+		}
+		v.answers = []string{gone, gone, gone}
+		if _, err := racing.Search(ctx, search.Request{}); err == nil {
+			t.Error("a search whose index is gone on every attempt succeeded")
+		}
+		v.answers = []string{`400 {"error":{"type":"parsing_exception","reason":"bad"},"status":400}`}
+		if _, err := racing.Search(ctx, search.Request{}); err == nil {
+			t.Error("a refused search was sent again (and answered)")
 		}
 	})
 }
