@@ -72,6 +72,32 @@ const bulkBatch = 5000
 // BenchmarkBulkIndex measures documents indexed per second through Write (versioned items, the
 // position, a refresh), in batches of bulkBatch; compare with BenchmarkRawBulk.
 func BenchmarkBulkIndex(b *testing.B) {
+	benchBulk(b, func(ctx context.Context, ix *Index, docs []search.Doc, i int) error {
+		return ix.Write(ctx, docs, int64(i+1))
+	})
+}
+
+// BenchmarkRawBulk is the baseline: the same documents' JSON sent as plain _bulk index actions
+// (no versions, no position, no refresh) with the same client.
+func BenchmarkRawBulk(b *testing.B) {
+	benchBulk(b, func(ctx context.Context, ix *Index, docs []search.Doc, _ int) error {
+		var body bytes.Buffer
+		for _, d := range docs {
+			fmt.Fprintf(&body, `{"index":{"_id":%q}}`+"\n", d.ID)
+			src, _ := json.Marshal(d)
+			body.Write(src)
+			body.WriteByte('\n')
+		}
+		var ans bulkAnswer
+		if err := ix.do(ctx, http.MethodPost, "/"+ix.target+"/_bulk", nil, body.Bytes(), &ans); err != nil || ans.Errors {
+			return fmt.Errorf("raw bulk: %v (item errors: %v)", err, ans.Errors)
+		}
+		return nil
+	})
+}
+
+// benchBulk sends batch i of bulkBatch new findings with send, on each server, and reports docs/s.
+func benchBulk(b *testing.B, send func(ctx context.Context, ix *Index, docs []search.Doc, i int) error) {
 	eachServerB(b, func(b *testing.B, cfg Config) {
 		ix := openTest(b, cfg)
 		docs := findings("bulk", bulkBatch)
@@ -80,32 +106,8 @@ func BenchmarkBulkIndex(b *testing.B) {
 			for j := range docs {
 				docs[j].ID = fmt.Sprintf("bulk-%d-%d", i, j)
 			}
-			if err := ix.Write(ctx, docs, int64(i+1)); err != nil {
+			if err := send(ctx, ix, docs, i); err != nil {
 				b.Fatal(err)
-			}
-		}
-		b.ReportMetric(float64(b.N*bulkBatch)/b.Elapsed().Seconds(), "docs/s")
-	})
-}
-
-// BenchmarkRawBulk is the baseline: the same documents' JSON sent as plain _bulk index actions
-// (no versions, no position, no refresh) with the same client.
-func BenchmarkRawBulk(b *testing.B) {
-	eachServerB(b, func(b *testing.B, cfg Config) {
-		ix := openTest(b, cfg)
-		docs := findings("bulk", bulkBatch)
-		ctx := context.Background()
-		for i := 0; b.Loop(); i++ {
-			var body bytes.Buffer
-			for j, d := range docs {
-				fmt.Fprintf(&body, `{"index":{"_id":"raw-%d-%d"}}`+"\n", i, j)
-				src, _ := json.Marshal(d)
-				body.Write(src)
-				body.WriteByte('\n')
-			}
-			var ans bulkAnswer
-			if err := ix.do(ctx, http.MethodPost, "/"+ix.target+"/_bulk", nil, body.Bytes(), &ans); err != nil || ans.Errors {
-				b.Fatalf("raw bulk: %v (item errors: %v)", err, ans.Errors)
 			}
 		}
 		b.ReportMetric(float64(b.N*bulkBatch)/b.Elapsed().Seconds(), "docs/s")

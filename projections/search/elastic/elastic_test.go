@@ -139,10 +139,7 @@ func q(cs ...query.Clause) query.Query { return query.Query{Clauses: cs} }
 func TestQueries(t *testing.T) {
 	eachServer(t, func(t *testing.T, cfg Config) {
 		ctx := context.Background()
-		ix := openTest(t, cfg)
-		if err := ix.Write(ctx, fixture(), 6); err != nil {
-			t.Fatal(err)
-		}
+		ix := openFixture(t, cfg)
 		cases := []struct {
 			name string
 			req  search.Request
@@ -203,10 +200,7 @@ func TestQueries(t *testing.T) {
 func TestFacetsSortingPaging(t *testing.T) {
 	eachServer(t, func(t *testing.T, cfg Config) {
 		ctx := context.Background()
-		ix := openTest(t, cfg)
-		if err := ix.Write(ctx, fixture(), 6); err != nil {
-			t.Fatal(err)
-		}
+		ix := openFixture(t, cfg)
 		res, err := ix.Search(ctx, search.Request{Facets: []string{"severity", "status", "kind", "team"}, Limit: 1})
 		if err != nil {
 			t.Fatal(err)
@@ -282,10 +276,7 @@ func TestFacetsSortingPaging(t *testing.T) {
 func TestRelevanceAndHighlight(t *testing.T) {
 	eachServer(t, func(t *testing.T, cfg Config) {
 		ctx := context.Background()
-		ix := openTest(t, cfg)
-		if err := ix.Write(ctx, fixture(), 6); err != nil {
-			t.Fatal(err)
-		}
+		ix := openFixture(t, cfg)
 		res, err := ix.Search(ctx, search.Request{Query: q(text("log4j-core"), not(field(query.FieldStatus, "closed"))), Highlight: true})
 		if err != nil {
 			t.Fatal(err)

@@ -94,10 +94,7 @@ func TestSwapWhileSearching(t *testing.T) {
 func TestAbort(t *testing.T) {
 	eachServer(t, func(t *testing.T, cfg Config) {
 		ctx := context.Background()
-		live := openTest(t, cfg)
-		if err := live.Write(ctx, fixture(), 6); err != nil {
-			t.Fatal(err)
-		}
+		live := openFixture(t, cfg)
 		next, err := live.Begin(ctx)
 		if err != nil {
 			t.Fatal(err)
@@ -145,10 +142,7 @@ func (v *vanishing) Perform(req *http.Request) (*http.Response, error) {
 func TestSearchSentAgainWhenItsIndexVanished(t *testing.T) {
 	eachServer(t, func(t *testing.T, cfg Config) {
 		ctx := context.Background()
-		live := openTest(t, cfg)
-		if err := live.Write(ctx, fixture(), 6); err != nil {
-			t.Fatal(err)
-		}
+		live := openFixture(t, cfg)
 		gone := `404 {"error":{"type":"index_not_found_exception","reason":"no such index [x-000001]"},"status":404}`
 		partial := `200 {"_shards":{"total":1,"successful":0,"failed":1,"failures":[{"reason":{"type":"index_not_found_exception"}}]},"hits":{"total":{"value":0},"hits":[]}}`
 		v := &vanishing{transport: live.tp, answers: []string{gone, partial}}

@@ -75,3 +75,13 @@ func dropAll(t testing.TB, ix *Index) {
 		}
 	}
 }
+
+// openFixture opens a test index holding fixture() at position 6.
+func openFixture(t *testing.T, cfg Config) *Index {
+	t.Helper()
+	ix := openTest(t, cfg)
+	if err := ix.Write(context.Background(), fixture(), 6); err != nil {
+		t.Fatal(err)
+	}
+	return ix
+}
