@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/netip"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -373,4 +374,37 @@ func TestBulkItemErrors(t *testing.T) {
 			t.Error("a negative version was accepted")
 		}
 	})
+}
+
+// TestOpenRefusesTheOtherServer gives each server's URL with the other flavor: Open refuses it,
+// saying so, and creates nothing there.
+func TestOpenRefusesTheOtherServer(t *testing.T) {
+	es, osURL := os.Getenv("SOC_TEST_ELASTICSEARCH_URL"), os.Getenv("SOC_TEST_OPENSEARCH_URL")
+	if es == "" || osURL == "" {
+		t.Skip("SOC_TEST_ELASTICSEARCH_URL or SOC_TEST_OPENSEARCH_URL is unset: needs both servers")
+	}
+	for _, c := range []Config{{URL: osURL, Flavor: FlavorElasticsearch}, {URL: es, Flavor: FlavorOpenSearch}} {
+		c.Index = uniqueAlias(t)
+		ix, err := Open(context.Background(), c)
+		if err == nil || !strings.Contains(err.Error(), "not the "+c.Flavor) {
+			t.Errorf("%s given as %s: %v", c.URL, c.Flavor, err)
+		}
+		if ix != nil {
+			dropAll(t, ix)
+		}
+		right := Config{URL: c.URL, Index: c.Index, Flavor: FlavorElasticsearch}
+		if c.Flavor == FlavorElasticsearch {
+			right.Flavor = FlavorOpenSearch
+		}
+		probe := &Index{alias: c.Index}
+		probe.tp, err = newTransport(right)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if gens, err := probe.generations(context.Background()); err != nil || len(gens) != 0 {
+			t.Errorf("%s given as %s: left indices %v (%v)", c.URL, c.Flavor, gens, err)
+			probe.target = c.Index
+			dropAll(t, probe)
+		}
+	}
 }
