@@ -35,10 +35,11 @@ import (
 // Documents a batch needs that Keys cannot name before the batch is applied — the asset a
 // finding points to, the survivors of a merge chain, the findings of an asset whose
 // denormalised fields changed, the assets merged into one whose team changed, the audit
-// document of a redelivered event — are asked for
-// with a *MissingError: the caller loads them into the State and folds the batch again (Fold
-// starts from State each time and never changes it, so a second fold is the first one with
-// more known).
+// document of a redelivered event — are asked for with a *MissingError: the caller loads them
+// into the State and folds the batch again (Fold starts from State each time and never
+// changes it, so a second fold is the first one with more known). The usual batches need one
+// load (an import's new findings: Keys names their asset) or two (events of findings whose
+// asset is not in the batch).
 
 // maxMergeDepth bounds how far a merge chain is followed (projections/ownership's bound: a
 // chain is short, the bound only guards against a cycle a damaged index could hold).
@@ -590,8 +591,10 @@ func (w *folder) emit(batch []events.Envelope) ([]Doc, error) {
 		}
 		docs = append(docs, d)
 	}
+	var audited idSet // an event delivered twice in a batch has one document
 	for i := range batch {
-		if !w.keep[batch[i].EventID] {
+		if id := batch[i].EventID; !w.keep[id] && !audited.has[id] {
+			audited.add(id)
 			docs = append(docs, w.auditDoc(&batch[i]))
 		}
 	}

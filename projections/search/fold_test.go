@@ -417,6 +417,14 @@ func TestRedeliverySkipped(t *testing.T) {
 	handle(t, idx, l.Events[1:2], 1)
 	handle(t, idx, l.Events, 3)
 	equalDocs(t, idx.all(), before)
+
+	// Delivered twice in one batch (at least once, within a batch too): each document once.
+	l.Triage(1)
+	twice := []events.Envelope{l.Events[len(l.Events)-1], l.Events[len(l.Events)-1]}
+	handle(t, idx, twice, 2)
+	if ids := idx.lastWrite(); len(ids) != 2 || ids[0] != analyticstest.FindingID(1) || ids[1] != twice[0].EventID {
+		t.Errorf("an event delivered twice in a batch wrote %v, want its finding and its audit document once", ids)
+	}
 }
 
 // Fold asks for what the State lacks, names only what was not asked for yet, and reports an

@@ -20,24 +20,24 @@ import (
 
 // memIndex is a test-only Index over a map: what the projector and the rebuild need of a
 // backend (the real ones, and the searches, are tested by search/searchtest). Documents go
-// through JSON both ways, as a backend stores them, with the port's versioning: an older
+// through JSON on their way in, as a backend stores them, with the port's versioning: an older
 // document than the stored one is ignored.
 type memIndex struct {
 	mu     sync.Mutex
-	docs   map[string][]byte
+	docs   map[string]search.Doc
 	pos    int64
 	writes [][]search.Doc // every Write's documents, in order
 }
 
-func newMemIndex() *memIndex { return &memIndex{docs: map[string][]byte{}} }
+func newMemIndex() *memIndex { return &memIndex{docs: map[string]search.Doc{}} }
 
 func (m *memIndex) Load(_ context.Context, ids []string) (map[string]search.Doc, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	out := map[string]search.Doc{}
 	for _, id := range ids {
-		if b, ok := m.docs[id]; ok {
-			out[id] = decodeDoc(b)
+		if d, ok := m.docs[id]; ok {
+			out[id] = d
 		}
 	}
 	return out, nil
@@ -48,7 +48,7 @@ func (m *memIndex) FindingsOf(_ context.Context, assetIDs []string) ([]search.Do
 	defer m.mu.Unlock()
 	var out []search.Doc
 	for _, id := range slices.Sorted(maps.Keys(m.docs)) {
-		if d := decodeDoc(m.docs[id]); d.Kind == search.KindFinding && slices.Contains(assetIDs, d.AssetID) {
+		if d := m.docs[id]; d.Kind == search.KindFinding && slices.Contains(assetIDs, d.AssetID) {
 			out = append(out, d)
 		}
 	}
@@ -59,14 +59,18 @@ func (m *memIndex) Write(_ context.Context, docs []search.Doc, position int64) e
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, d := range docs {
-		if b, ok := m.docs[d.ID]; ok && decodeDoc(b).Version > d.Version {
+		if have, ok := m.docs[d.ID]; ok && have.Version > d.Version {
 			continue
 		}
 		b, err := json.Marshal(d)
 		if err != nil {
 			return err
 		}
-		m.docs[d.ID] = b
+		var stored search.Doc
+		if err := json.Unmarshal(b, &stored); err != nil {
+			return err
+		}
+		m.docs[d.ID] = stored
 	}
 	m.pos = max(m.pos, position)
 	m.writes = append(m.writes, docs)
@@ -83,23 +87,11 @@ func (m *memIndex) Search(context.Context, search.Request) (search.Result, error
 	return search.Result{}, errors.New("memIndex answers no search (the backends do)")
 }
 
-func decodeDoc(b []byte) search.Doc {
-	var d search.Doc
-	if err := json.Unmarshal(b, &d); err != nil {
-		panic(err)
-	}
-	return d
-}
-
 // all returns every document by id.
 func (m *memIndex) all() map[string]search.Doc {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := map[string]search.Doc{}
-	for id, b := range m.docs {
-		out[id] = decodeDoc(b)
-	}
-	return out
+	return maps.Clone(m.docs)
 }
 
 // doc returns document id, failing t when it is absent.

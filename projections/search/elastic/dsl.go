@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode"
 
 	"github.com/socplatform/soc/projections/search"
 	"github.com/socplatform/soc/projections/search/query"
@@ -100,7 +99,7 @@ func clauseQuery(cl query.Clause) (map[string]any, error) {
 	case query.FieldText:
 		var qs []map[string]any
 		for _, v := range cl.Values {
-			if len(tokens(v)) == 0 {
+			if len(search.Tokens(v)) == 0 {
 				return matchAll, nil // a value with no word matches every document
 			}
 			qs = append(qs, map[string]any{"multi_match": map[string]any{
@@ -110,8 +109,8 @@ func clauseQuery(cl query.Clause) (map[string]any, error) {
 	case query.FieldIP:
 		var qs []map[string]any
 		for _, v := range cl.Values {
-			if p, ok := ipRange(v); ok {
-				qs = append(qs, term("ips", p))
+			if q, ok := ipQuery(v); ok {
+				qs = append(qs, q)
 			}
 		}
 		if len(qs) == 0 {
@@ -147,6 +146,9 @@ func clauseQuery(cl query.Clause) (map[string]any, error) {
 	}
 	vals := make([]string, len(cl.Values))
 	for i, v := range cl.Values {
+		if _, err := strconv.ParseUint(v, 10, 32); err == nil && cl.Field == query.FieldCWE {
+			v = "CWE-" + v // a bare CWE number names the CWE id, as the language says
+		}
 		vals[i] = strings.ToLower(v)
 	}
 	qs := make([]map[string]any, len(fields))
@@ -156,20 +158,39 @@ func clauseQuery(cl query.Clause) (map[string]any, error) {
 	return anyOf(qs), nil
 }
 
-// ipRange is v as the address or CIDR prefix a term query on an ip field takes. An
-// IPv4-mapped IPv6 address or prefix is written as IPv4 (the server stores IPv4 addresses in
-// that mapped form, so either matches, but the plain form reads better in a query).
-func ipRange(v string) (string, bool) {
-	if p, err := netip.ParsePrefix(v); err == nil {
-		if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
-			p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
-		}
-		return p.Masked().String(), true
+// ipQuery is the query of the documents with an address in v (an address or a CIDR prefix, as
+// search.ParseIPRange reads it). The server stores an IPv4 address as its IPv4-mapped IPv6 form,
+// so an IPv6 prefix that covers the mapped range (::/0, ::/64, …) would also match IPv4
+// addresses, which the contract keeps apart: such a prefix is split into the prefixes that
+// cover it but the mapped range.
+func ipQuery(v string) (map[string]any, bool) {
+	p, ok := search.ParseIPRange(v)
+	if !ok {
+		return nil, false
 	}
-	if a, err := netip.ParseAddr(v); err == nil {
-		return a.Unmap().WithZone("").String(), true
+	if !p.Addr().Is6() || !p.Overlaps(mappedRange) || p.Bits() > mappedRange.Bits() {
+		return term("ips", p.String()), true
 	}
-	return "", false
+	var qs []map[string]any
+	for _, q := range prefixesBut(p, mappedRange) {
+		qs = append(qs, term("ips", q.String()))
+	}
+	return anyOf(qs), true
+}
+
+var mappedRange = netip.MustParsePrefix("::ffff:0:0/96")
+
+// prefixesBut returns the prefixes that together cover p except hole (a prefix inside p): at each
+// bit from p's length to hole's, the sibling of hole's path.
+func prefixesBut(p, hole netip.Prefix) []netip.Prefix {
+	var out []netip.Prefix
+	h := hole.Addr().As16()
+	for bits := p.Bits(); bits < hole.Bits(); bits++ {
+		sib := h
+		sib[bits/8] ^= 0x80 >> (bits % 8)
+		out = append(out, netip.PrefixFrom(netip.AddrFrom16(sib), bits+1).Masked())
+	}
+	return out
 }
 
 // numeric is a comparison on a numeric field; a document without the field matches none.
@@ -201,7 +222,7 @@ func visibility(r search.Request) []map[string]any {
 		}
 	} else {
 		for _, k := range r.Kinds {
-			if (k != search.KindEvent || r.Audit) && slices.Contains(search.Kinds, k) && !slices.Contains(kinds, string(k)) {
+			if (k != search.KindEvent || r.Audit) && !slices.Contains(kinds, string(k)) {
 				kinds = append(kinds, string(k))
 			}
 		}
@@ -223,18 +244,9 @@ func visibility(r search.Request) []map[string]any {
 	return f
 }
 
-// sortKeys are the sort of a request (the field's, then id) and whether it is by relevance.
-func sortKeys(r search.Request) ([]any, string, error) {
-	s := r.Sort
-	if s.Field == "" {
-		s = search.Sort{Field: "at", Desc: true}
-		for _, c := range r.Query.Clauses {
-			if c.Field == query.FieldText {
-				s = search.Sort{Field: search.SortRelevance}
-				break
-			}
-		}
-	}
+// sortKeys are the sort of a request whose defaults are filled (the field's, missing values
+// last, then id) and its name, which a cursor carries.
+func sortKeys(s search.Sort) ([]any, string, error) {
 	byID := map[string]any{"id": "asc"}
 	order := "asc"
 	if s.Desc {
@@ -251,14 +263,9 @@ func sortKeys(r search.Request) ([]any, string, error) {
 	case "cvss", "epss":
 		field = s.Field
 	case "title":
-		field = "title.raw"
+		field = "title_sort"
 	default:
 		return nil, "", &search.ParamError{Param: "sort", Reason: fmt.Sprintf("cannot sort by %q (want one of %s)", s.Field, strings.Join(search.SortFields, ", "))}
 	}
 	return []any{map[string]any{field: map[string]any{"order": order, "missing": "_last"}}, byID}, s.Field + ":" + order, nil
-}
-
-// tokens splits text as the soc_text analyzer does.
-func tokens(s string) []string {
-	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsNumber(r) })
 }

@@ -40,6 +40,7 @@ package elastic
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -152,10 +153,36 @@ func Open(ctx context.Context, cfg Config) (*Index, error) {
 		return nil, fmt.Errorf("search: %w", err)
 	}
 	ix := &Index{tp: tp, alias: cfg.Index, target: cfg.Index}
+	if err := ix.checkFlavor(ctx, cfg.Flavor); err != nil {
+		return nil, err
+	}
 	if err := ix.ensure(ctx); err != nil {
 		return nil, err
 	}
 	return ix, nil
+}
+
+// checkFlavor asks the server what it is before anything is written, so that a URL of the other
+// server is refused at Open with a message that says so. (go-elasticsearch checks the product
+// header only on an answer of 2xx: without this an index would be created before it refused.)
+func (ix *Index) checkFlavor(ctx context.Context, flavor string) error {
+	var info struct {
+		Version struct {
+			Number       string `json:"number"`
+			Distribution string `json:"distribution"`
+		} `json:"version"`
+	}
+	if flavor == "" {
+		flavor = FlavorElasticsearch
+	}
+	err := ix.do(ctx, http.MethodGet, "/", nil, nil, &info)
+	if err == nil && (info.Version.Distribution == FlavorOpenSearch) != (flavor == FlavorOpenSearch) {
+		err = fmt.Errorf("it is %s %s", cmp.Or(info.Version.Distribution, FlavorElasticsearch), info.Version.Number)
+	}
+	if err != nil {
+		return fmt.Errorf("search: the server is not the %s the configuration names: %w", flavor, err)
+	}
+	return nil
 }
 
 // ensure creates the first generation behind the alias unless the alias exists.

@@ -45,7 +45,8 @@ func indexBody() map[string]any {
 		"id":            raw,
 		"kind":          facet(),
 		"version":       map[string]any{"type": "long"},
-		"title":         withSub(map[string]any{"type": "text", "analyzer": textAnalyzer}, map[string]any{"raw": raw}),
+		"title":         map[string]any{"type": "text", "analyzer": textAnalyzer},
+		"title_sort":    raw,
 		"text":          text,
 		"at":            map[string]any{"type": "date"},
 		"at_sort":       raw,
@@ -96,22 +97,25 @@ func indexBody() map[string]any {
 	}
 }
 
-// severityRank orders severities for sorting (absent or unknown: no rank, sorted last).
-var severityRank = map[string]int{"critical": 5, "high": 4, "medium": 3, "low": 2, "info": 1}
-
 // atSortLayout renders At so that the strings sort as the instants do, to the nanosecond (a
 // date field keeps milliseconds; years 0001-9999 have four digits).
 const atSortLayout = "2006-01-02T15:04:05.000000000Z"
 
-// source is a document as stored: the Doc and the fields derived for sorting.
+// source is a document as stored: the Doc and the fields derived for sorting, absent where
+// search.CompareDocs counts the value as missing (sorted last).
 type source struct {
 	search.Doc
 	SeverityRank int    `json:"severity_rank,omitempty"`
-	AtSort       string `json:"at_sort"`
+	AtSort       string `json:"at_sort,omitempty"`
+	TitleSort    string `json:"title_sort,omitempty"` // by bytes, as written
 }
 
 func newSource(d search.Doc) source {
-	return source{Doc: d, SeverityRank: severityRank[d.Severity], AtSort: d.At.UTC().Format(atSortLayout)}
+	s := source{Doc: d, SeverityRank: search.SeverityRank(d.Severity), TitleSort: d.Title}
+	if !d.At.IsZero() {
+		s.AtSort = d.At.UTC().Format(atSortLayout)
+	}
+	return s
 }
 
 // metaID is the id of the document that holds the position (see the package doc); metaKind is

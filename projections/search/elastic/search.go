@@ -7,17 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"slices"
 
 	"github.com/socplatform/soc/projections/search"
 )
 
-// Defaults of a request.
-const (
-	defaultLimit     = 20
-	defaultFacetSize = 20
-	maxFacetSize     = 1000
-)
+// maxFacetSize bounds a facet's values (the servers' search.max_buckets is 10,000 to 65,536).
+const maxFacetSize = 10000
 
 // searchAnswer is the part of a _search answer the index reads.
 type searchAnswer struct {
@@ -116,25 +111,20 @@ func decodeCursor(s, sort string, keys int) ([]json.RawMessage, error) {
 // Search answers a request: one _search with the compiled query, sort, search_after, facets as
 // terms aggregations and highlighting.
 func (ix *Index) Search(ctx context.Context, r search.Request) (search.Result, error) {
-	limit := r.Limit
-	if limit == 0 {
-		limit = defaultLimit
+	r, err := search.CheckRequest(r)
+	if err != nil {
+		return search.Result{}, err
 	}
-	if limit < 0 || limit > search.MaxLimit {
-		return search.Result{}, &search.ParamError{Param: "limit", Reason: fmt.Sprintf("want 1..%d", search.MaxLimit)}
+	if r.FacetSize > maxFacetSize {
+		// The servers refuse an aggregation of more buckets than search.max_buckets.
+		return search.Result{}, &search.ParamError{Param: "facet_size", Reason: fmt.Sprintf("must be at most %d", maxFacetSize)}
 	}
-	facetSize := r.FacetSize
-	if facetSize == 0 {
-		facetSize = defaultFacetSize
-	}
-	if facetSize < 0 || facetSize > maxFacetSize {
-		return search.Result{}, &search.ParamError{Param: "facet_size", Reason: fmt.Sprintf("want 1..%d", maxFacetSize)}
-	}
+	limit, facetSize := r.Limit, r.FacetSize
 	c, err := compile(r)
 	if err != nil {
 		return search.Result{}, err
 	}
-	sortBy, sortName, err := sortKeys(r)
+	sortBy, sortName, err := sortKeys(r.Sort)
 	if err != nil {
 		return search.Result{}, err
 	}
@@ -155,9 +145,6 @@ func (ix *Index) Search(ctx context.Context, r search.Request) (search.Result, e
 	if len(r.Facets) > 0 {
 		aggs := map[string]any{}
 		for _, f := range r.Facets {
-			if !slices.Contains(search.FacetFields, f) {
-				return search.Result{}, &search.ParamError{Param: "facets", Reason: fmt.Sprintf("no facet %q", f)}
-			}
 			aggs[f] = map[string]any{"terms": map[string]any{
 				"field":   facetField(f),
 				"size":    facetSize,

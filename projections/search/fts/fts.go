@@ -6,10 +6,11 @@
 //
 // Every table exists per generation g (a rebuild fills g+1 beside the live one, see Generations):
 //
-//   - docs_g: one row per document — its id, kind, version, the document as JSON (without State),
-//     State apart, and one column per facet and sort key;
-//   - terms_g(field, value, rid): every value a field operator compares exactly (cve, host,
-//     package, team, …), case-folded, so that any operator is one range of one index;
+//   - docs_g: one row per document — its id, kind, version, one column per facet and sort key,
+//     and the case-folded value of each single-valued exact field (status, team, …);
+//   - bodies_g: the document as JSON (without State) and State, by docs_g's rid;
+//   - terms_g(field, value, rid): the values of the multi-valued exact fields (cve, host,
+//     package, tag, …), case-folded, so that such an operator is one range of one index;
 //   - ips_g(addr, rid): the addresses, as a family byte and the address's bytes, so that a CIDR
 //     range is a BETWEEN over one index;
 //   - fts_g: the FTS5 table (title, text, other), rowid = docs_g.rid.
@@ -33,7 +34,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 
+	"github.com/socplatform/soc/projections/readkit"
 	"github.com/socplatform/soc/projections/search"
 	"github.com/socplatform/soc/projections/sqldb"
 )
@@ -50,8 +53,9 @@ const tokenizer = `unicode61 remove_diacritics 0 categories 'L* N*' tokenchars '
 // Index is a search index in a SQLite file. The one Open returns follows the live generation;
 // one Begin returns is bound to its own (not yet live) generation.
 type Index struct {
-	db  *sql.DB
-	gen int64 // 0: the live generation, looked up by every read and write
+	db    *sql.DB
+	gen   int64             // 0: the live generation, looked up by every read and write
+	cache *readkit.SQLCache // statement texts, shared by the generations
 }
 
 var (
@@ -66,7 +70,7 @@ func Open(ctx context.Context, path string) (*Index, error) {
 	if err != nil {
 		return nil, fmt.Errorf("search index: %w", err)
 	}
-	ix := &Index{db: pdb.SQL}
+	ix := &Index{db: pdb.SQL, cache: &readkit.SQLCache{}}
 	if err := ix.init(ctx); err != nil {
 		_ = ix.db.Close()
 		return nil, fmt.Errorf("search index %s: %w", path, err)
@@ -74,8 +78,14 @@ func Open(ctx context.Context, path string) (*Index, error) {
 	return ix, nil
 }
 
-// Close closes the database (an Index from Begin shares it: close only the one Open returned).
-func (ix *Index) Close() error { return ix.db.Close() }
+// Close closes the database. An Index from Begin shares the database of the one Open returned:
+// closing it does nothing.
+func (ix *Index) Close() error {
+	if ix.gen != 0 {
+		return nil
+	}
+	return ix.db.Close()
+}
 
 // init creates the generations table and, on a new file, generation 1 as the live one.
 func (ix *Index) init(ctx context.Context) error {
@@ -86,8 +96,7 @@ func (ix *Index) init(ctx context.Context) error {
 			live INTEGER NOT NULL DEFAULT 0)`); err != nil {
 			return err
 		}
-		var live int64
-		switch err := tx.QueryRowContext(ctx, `SELECT gen FROM generations WHERE live = 1`).Scan(&live); {
+		switch _, err := liveGeneration(ctx, tx); {
 		case err == nil:
 			return nil
 		case !errors.Is(err, sql.ErrNoRows):
@@ -130,11 +139,12 @@ func newGeneration(ctx context.Context, tx *sql.Tx) (int64, error) {
 			cvss REAL,
 			epss REAL,
 			at_ns INTEGER,
-			title_key TEXT,
-			doc BLOB NOT NULL,
-			state BLOB)`,
+			title_key TEXT, ` + strings.Join(singleColumns(), " TEXT, ") + ` TEXT)`,
+		// The documents themselves apart: docs_g's rows stay narrow for the scans of the matches.
+		`CREATE TABLE ` + t.bodies + ` (rid INTEGER PRIMARY KEY, doc BLOB NOT NULL, state BLOB)`,
 		`CREATE INDEX ` + t.docs + `_asset ON ` + t.docs + ` (asset_id) WHERE kind = 'finding'`,
-		`CREATE INDEX ` + t.docs + `_at ON ` + t.docs + ` (at_ns)`,
+		// The default order (at descending, ties by id) read from the index, without a sort.
+		`CREATE INDEX ` + t.docs + `_at ON ` + t.docs + ` (at_ns DESC, id)`,
 		`CREATE TABLE ` + t.terms + ` (field TEXT NOT NULL, value TEXT NOT NULL, rid INTEGER NOT NULL,
 			PRIMARY KEY (field, value, rid)) WITHOUT ROWID`,
 		`CREATE INDEX ` + t.terms + `_rid ON ` + t.terms + ` (rid)`,
@@ -150,16 +160,16 @@ func newGeneration(ctx context.Context, tx *sql.Tx) (int64, error) {
 }
 
 // tables names a generation's tables (gen is a number the index chose: never user input).
-type tables struct{ docs, terms, ips, fts string }
+type tables struct{ docs, bodies, terms, ips, fts string }
 
 func tablesOf(gen int64) tables {
 	g := fmt.Sprint(gen)
-	return tables{docs: "docs_" + g, terms: "terms_" + g, ips: "ips_" + g, fts: "fts_" + g}
+	return tables{docs: "docs_" + g, bodies: "bodies_" + g, terms: "terms_" + g, ips: "ips_" + g, fts: "fts_" + g}
 }
 
 func dropGeneration(ctx context.Context, tx *sql.Tx, gen int64) error {
 	t := tablesOf(gen)
-	for _, name := range []string{t.fts, t.ips, t.terms, t.docs} {
+	for _, name := range []string{t.fts, t.ips, t.terms, t.bodies, t.docs} {
 		if _, err := tx.ExecContext(ctx, `DROP TABLE IF EXISTS `+name); err != nil {
 			return err
 		}
@@ -169,12 +179,19 @@ func dropGeneration(ctx context.Context, tx *sql.Tx, gen int64) error {
 }
 
 // generation is the generation ix reads and writes inside tx: its own, or the live one.
-func (ix *Index) generation(ctx context.Context, q interface {
-	QueryRowContext(context.Context, string, ...any) *sql.Row
-}) (int64, error) {
+func (ix *Index) generation(ctx context.Context, q rowQuerier) (int64, error) {
 	if ix.gen != 0 {
 		return ix.gen, nil
 	}
+	return liveGeneration(ctx, q)
+}
+
+type rowQuerier interface {
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}
+
+// liveGeneration is the generation searches read (sql.ErrNoRows, wrapped, in a new file).
+func liveGeneration(ctx context.Context, q rowQuerier) (int64, error) {
 	var gen int64
 	if err := q.QueryRowContext(ctx, `SELECT gen FROM generations WHERE live = 1`).Scan(&gen); err != nil {
 		return 0, fmt.Errorf("search index: live generation: %w", err)
@@ -189,6 +206,9 @@ func (ix *Index) write(ctx context.Context, fn func(*sql.Tx) error) error {
 		return unavailable(err)
 	}
 	defer func() { _ = tx.Rollback() }()
+	if err := tempInMemory(ctx, tx); err != nil {
+		return err
+	}
 	if err := fn(tx); err != nil {
 		return err
 	}
@@ -206,10 +226,25 @@ func (ix *Index) read(ctx context.Context, fn func(*sql.Tx) error) error {
 		return unavailable(err)
 	}
 	defer func() { _ = tx.Rollback() }()
+	if err := tempInMemory(ctx, tx); err != nil {
+		return err
+	}
 	return fn(tx)
 }
 
+// tempInMemory keeps the connection's temporary B-trees (a search's GROUP BY and ORDER BY, a
+// multi-row write's statement journal) in memory rather than in temporary files, which cost
+// a search over many matches most of its time. It is a setting of the connection: set in every
+// transaction, as the pool hands out any connection.
+func tempInMemory(ctx context.Context, tx *sql.Tx) error {
+	_, err := tx.ExecContext(ctx, "PRAGMA temp_store = MEMORY")
+	return unavailable(err)
+}
+
 func unavailable(err error) error {
+	if err == nil {
+		return nil
+	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
@@ -228,7 +263,7 @@ func (ix *Index) Begin(ctx context.Context) (search.Index, error) {
 	if err != nil {
 		return nil, fmt.Errorf("search index: new generation: %w", err)
 	}
-	return &Index{db: ix.db, gen: gen}, nil
+	return &Index{db: ix.db, gen: gen, cache: ix.cache}, nil
 }
 
 // Swap makes next's generation live and drops the one it replaces, in one transaction.
@@ -238,9 +273,9 @@ func (ix *Index) Swap(ctx context.Context, next search.Index) error {
 		return err
 	}
 	return ix.write(ctx, func(tx *sql.Tx) error {
-		var old int64
-		if err := tx.QueryRowContext(ctx, `SELECT gen FROM generations WHERE live = 1`).Scan(&old); err != nil {
-			return fmt.Errorf("search index: live generation: %w", err)
+		old, err := liveGeneration(ctx, tx)
+		if err != nil {
+			return err
 		}
 		if old == n.gen {
 			return nil

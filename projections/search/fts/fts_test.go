@@ -11,10 +11,12 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/socplatform/soc/projections/ownership"
 	"github.com/socplatform/soc/projections/search"
 	"github.com/socplatform/soc/projections/search/query"
+	"github.com/socplatform/soc/projections/search/searchtest"
 )
 
 func open(t testing.TB) *Index {
@@ -512,5 +514,83 @@ func TestReopen(t *testing.T) {
 	same(t, "reopened", ids(t, ix, search.Request{}), "x")
 	if p, _ := ix.Position(ctx); p != 4 {
 		t.Errorf("position %d", p)
+	}
+}
+
+func TestContractSuite(t *testing.T) {
+	searchtest.Run(t, func(t *testing.T) search.Index { return open(t) })
+}
+
+func TestTokenRunesAreTheContracts(t *testing.T) {
+	for r := rune(0); r <= 0x2ffff; r++ {
+		if r >= 0xd800 && r <= 0xdfff {
+			continue
+		}
+		if want := len(search.Tokens(string(r))) == 1; isTokenRune(r) != want {
+			t.Fatalf("%U: token rune %v, search.Tokens says %v", r, isTokenRune(r), want)
+		}
+	}
+}
+
+func TestFoldIsEqualFold(t *testing.T) {
+	for r := rune(0); r <= 0x1ffff; r++ {
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			if fold(string(r)) != fold(string(f)) {
+				t.Fatalf("%U and %U fold apart", r, f)
+			}
+		}
+	}
+	for _, c := range [][2]string{{"Log4j-Core", "LOG4J-core"}, {"ſ", "S"}, {"K", "k"}, {"straße", "STRASSE"}} {
+		if (fold(c[0]) == fold(c[1])) != strings.EqualFold(c[0], c[1]) {
+			t.Errorf("%q %q: fold and strings.EqualFold disagree", c[0], c[1])
+		}
+	}
+}
+
+func TestAClosedIndexIsUnavailable(t *testing.T) {
+	ix := open(t)
+	next, err := ix.Begin(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := next.(*Index).Close(); err != nil {
+		t.Fatal(err)
+	}
+	run(t, ix, search.Request{}) // closing a generation leaves the database open
+	_ = ix.Close()
+	for _, err := range []error{
+		func() error { _, err := ix.Search(context.Background(), search.Request{}); return err }(),
+		ix.Write(context.Background(), []search.Doc{{ID: "x", Kind: search.KindCVE, Version: 1}}, 1),
+		func() error { _, err := ix.Position(context.Background()); return err }(),
+	} {
+		if !errors.Is(err, search.ErrUnavailable) {
+			t.Errorf("closed: %v", err)
+		}
+	}
+}
+
+// Values reach SQL and FTS5 only as bound parameters and quoted phrases of tokens: quotes,
+// operators and SQL in a value are text like any other.
+func TestValuesAreNeverSyntax(t *testing.T) {
+	ix := open(t)
+	write(t, ix, 1,
+		search.Doc{ID: "f1", Kind: search.KindFinding, Version: 1, Title: `near or "and" not`, Status: "open"},
+		search.Doc{ID: "f2", Kind: search.KindFinding, Version: 1, Title: "other", Status: "closed"},
+	)
+	for _, c := range []struct {
+		c    query.Clause
+		want []string
+	}{
+		{text(`NEAR(`), []string{"f1"}},
+		{text(`"and" OR`), nil},
+		{text(`and" OR not`), nil},
+		{text(`or "and`), []string{"f1"}},
+		{text(`*`), []string{"f1", "f2"}},
+		{text(`title:other`), nil},
+		{field(query.FieldStatus, `open' OR '1'='1`), nil},
+		{field(query.FieldStatus, `open") OR 1=1 --`), nil},
+		{field(query.FieldHost, `x' OR 1=1 --`), nil},
+	} {
+		same(t, c.c.Values[0], found(t, ix, q(c.c)), c.want...)
 	}
 }

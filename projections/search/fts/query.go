@@ -1,11 +1,11 @@
 package fts
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,13 +14,6 @@ import (
 	"github.com/socplatform/soc/projections/readkit"
 	"github.com/socplatform/soc/projections/search"
 	"github.com/socplatform/soc/projections/search/query"
-)
-
-// Defaults and bounds of a request.
-const (
-	defaultLimit     = 20
-	defaultFacetSize = 20
-	maxFacetSize     = 1000
 )
 
 // facetColumns maps search.FacetFields to docs_g's columns.
@@ -53,41 +46,22 @@ type plan struct {
 	highlights bool
 }
 
-// check validates r's parameters and applies the defaults.
+// check validates r's parameters (search.CheckRequest) and prepares its translation.
 func check(r search.Request) (*plan, error) {
+	r, err := search.CheckRequest(r)
+	if err != nil {
+		return nil, err
+	}
 	p := &plan{r: r, sort: r.Sort, limit: r.Limit, facetSize: r.FacetSize}
-	switch {
-	case p.limit == 0:
-		p.limit = defaultLimit
-	case p.limit < 1 || p.limit > search.MaxLimit:
-		return nil, &search.ParamError{Param: "limit", Reason: fmt.Sprintf("must be 1..%d", search.MaxLimit)}
-	}
-	switch {
-	case p.facetSize == 0:
-		p.facetSize = defaultFacetSize
-	case p.facetSize < 1 || p.facetSize > maxFacetSize:
-		return nil, &search.ParamError{Param: "facet_size", Reason: fmt.Sprintf("must be 1..%d", maxFacetSize)}
-	}
 	for _, f := range r.Facets {
-		if _, ok := facetColumns[f]; !ok {
-			return nil, &search.ParamError{Param: "facets", Reason: fmt.Sprintf("unknown facet %q (one of %s)", f, strings.Join(search.FacetFields, ", "))}
-		}
 		if !slices.Contains(p.facets, f) {
 			p.facets = append(p.facets, f)
 		}
 	}
 	p.match = matchExpr(r.Query)
-	if p.sort.Field == "" {
-		p.sort = search.Sort{Field: "at", Desc: true}
-		if hasFreeText(r.Query) {
-			p.sort = search.Sort{Field: search.SortRelevance}
-		}
-	}
 	if p.sort.Field == search.SortRelevance {
 		p.sort.Desc = false // best first, whatever the direction asked
 		p.relevance = p.match != ""
-	} else if _, ok := sortKeys[p.sort.Field]; !ok {
-		return nil, &search.ParamError{Param: "sort", Reason: fmt.Sprintf("unknown sort field %q (one of %s)", p.sort.Field, strings.Join(search.SortFields, ", "))}
 	}
 	p.highlights = r.Highlight && p.match != ""
 	if r.Cursor != "" {
@@ -98,15 +72,6 @@ func check(r search.Request) (*plan, error) {
 		p.after = c
 	}
 	return p, nil
-}
-
-func hasFreeText(q query.Query) bool {
-	for _, c := range q.Clauses {
-		if c.Field == query.FieldText && !c.Negate {
-			return true
-		}
-	}
-	return false
 }
 
 // keyKind is the type of the sort key's values ('n' when every row's key is the same).
@@ -134,7 +99,7 @@ func (p *plan) keyExpr(t tables) string {
 // phrase is the FTS5 phrase of a value's tokens ("" for a value without a token). Tokens are
 // letters and digits only, so they never need quoting inside the phrase's quotes.
 func phrase(v string) string {
-	toks := tokens(v)
+	toks := search.Tokens(v)
 	if len(toks) == 0 {
 		return ""
 	}
@@ -273,13 +238,25 @@ func clauseSQL(q *readkit.Query, t tables, c query.Clause) string {
 		}
 		return "d.rid IN (SELECT rid FROM " + t.ips + " WHERE " + strings.Join(alts, " OR ") + ")"
 	}
-	if !slices.Contains(query.Fields, c.Field) || len(c.Values) == 0 {
+	if _, ok := search.ExactFields[c.Field]; (!ok && c.Field != query.FieldCWE) || len(c.Values) == 0 {
 		return "0"
 	}
 	ps := make([]string, len(c.Values))
-	field := q.Arg(string(c.Field))
+	col := singleColumn(c.Field)
+	field := ""
+	if col == "" {
+		field = q.Arg(string(c.Field))
+	}
 	for i, v := range c.Values {
+		if c.Field == query.FieldCWE {
+			if _, err := strconv.ParseUint(v, 10, 32); err == nil {
+				v = "CWE-" + v // a bare number names the CWE, as the query language says
+			}
+		}
 		ps[i] = q.Arg(fold(v))
+	}
+	if col != "" {
+		return "COALESCE(d." + col + " IN (" + strings.Join(ps, ", ") + "), 0)"
 	}
 	return "d.rid IN (SELECT rid FROM " + t.terms + " WHERE field = " + field + " AND value IN (" + strings.Join(ps, ", ") + "))"
 }
@@ -291,32 +268,14 @@ func anyOf(alts []string) string {
 	return "(" + strings.Join(alts, " OR ") + ")"
 }
 
-// addrRange is the first and last key (addrKey) of the addresses an ip: value covers: a CIDR
-// prefix or one address. An IPv4-mapped IPv6 prefix of /96 or longer is the IPv4 prefix it maps.
+// addrRange is the first and last key (addrKey) of the addresses an ip: value covers
+// (search.ParseIPRange: a prefix, or an address as the prefix of its own bits).
 func addrRange(v string) (lo, hi []byte, ok bool) {
-	var pfx netip.Prefix
-	if strings.Contains(v, "/") {
-		p, err := netip.ParsePrefix(v)
-		if err != nil {
-			return nil, nil, false
-		}
-		pfx = p
-	} else {
-		a, err := netip.ParseAddr(v)
-		if err != nil {
-			return nil, nil, false
-		}
-		pfx = netip.PrefixFrom(a.WithZone(""), a.BitLen())
+	pfx, ok := search.ParseIPRange(v)
+	if !ok {
+		return nil, nil, false
 	}
-	if a := pfx.Addr(); a.Is4In6() && pfx.Bits() >= 96 {
-		pfx = netip.PrefixFrom(a.Unmap(), pfx.Bits()-96)
-	}
-	pfx = pfx.Masked()
 	lo = addrKey(pfx.Addr())
-	if pfx.Addr().Is4In6() { // a mapped prefix shorter than /96: keep it an IPv6 range
-		b := pfx.Addr().As16()
-		lo = append([]byte{6}, b[:]...)
-	}
 	hi = slices.Clone(lo)
 	for bit := pfx.Bits(); bit < pfx.Addr().BitLen(); bit++ {
 		hi[1+bit/8] |= 0x80 >> (bit % 8)
@@ -339,18 +298,8 @@ func (ix *Index) Search(ctx context.Context, r search.Request) (search.Result, e
 		}
 		t := tablesOf(gen)
 		from, q := p.where(t)
-		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+from+q.WhereSQL(), q.Args...).Scan(&res.Total); err != nil {
-			return unavailable(err)
-		}
-		if len(p.facets) > 0 {
-			res.Facets = make(map[string][]search.FacetValue, len(p.facets))
-			for _, f := range p.facets {
-				vals, err := facet(ctx, tx, from, q, facetColumns[f], p.facetSize)
-				if err != nil {
-					return err
-				}
-				res.Facets[f] = vals
-			}
+		if res.Total, res.Facets, err = p.counts(ctx, tx, from, q); err != nil {
+			return err
 		}
 		res.Hits, res.Next, err = p.page(ctx, tx, t, from, q)
 		return err
@@ -358,86 +307,174 @@ func (ix *Index) Search(ctx context.Context, r search.Request) (search.Result, e
 	return res, err
 }
 
-// facet counts the matching documents per value of col (empty values left out): the most
-// frequent size values, ties by value.
-func facet(ctx context.Context, tx *sql.Tx, from string, q *readkit.Query, col string, size int) ([]search.FacetValue, error) {
-	where := append(slices.Clone(q.Where), col+" <> ''")
-	stmt := "SELECT " + col + ", COUNT(*) AS n FROM " + from + " WHERE " + strings.Join(where, " AND ") +
-		" GROUP BY " + col + " ORDER BY n DESC, " + col + " LIMIT ?"
-	rows, err := tx.QueryContext(ctx, stmt, append(slices.Clone(q.Args), size)...)
+// counts returns the number of matching documents and the facets asked for, in one pass over
+// the matches: grouped by every facet column at once (few groups: the facets are fields of few
+// values), each facet then summed from the groups.
+func (p *plan) counts(ctx context.Context, tx *sql.Tx, from string, q *readkit.Query) (int64, map[string][]search.FacetValue, error) {
+	var total int64
+	if len(p.facets) == 0 {
+		err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+from+q.WhereSQL(), q.Args...).Scan(&total)
+		return total, nil, unavailable(err)
+	}
+	cols := make([]string, len(p.facets))
+	for i, f := range p.facets {
+		cols[i] = facetColumns[f]
+	}
+	group := strings.Join(cols, ", ")
+	rows, err := tx.QueryContext(ctx, "SELECT "+group+", COUNT(*) FROM "+from+q.WhereSQL()+" GROUP BY "+group, q.Args...)
 	if err != nil {
-		return nil, unavailable(err)
+		return 0, nil, unavailable(err)
 	}
 	defer rows.Close()
-	vals := []search.FacetValue{}
-	for rows.Next() {
-		var v search.FacetValue
-		if err := rows.Scan(&v.Value, &v.Count); err != nil {
-			return nil, err
-		}
-		vals = append(vals, v)
+	counts := make([]map[string]int64, len(p.facets))
+	for i := range counts {
+		counts[i] = map[string]int64{}
 	}
-	return vals, rows.Err()
+	vals := make([]string, len(p.facets))
+	dest := make([]any, len(p.facets)+1)
+	for i := range vals {
+		dest[i] = &vals[i]
+	}
+	var n int64
+	dest[len(vals)] = &n
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return 0, nil, err
+		}
+		total += n
+		for i, v := range vals {
+			if v != "" {
+				counts[i][v] += n
+			}
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return 0, nil, unavailable(err)
+	}
+	facets := make(map[string][]search.FacetValue, len(p.facets))
+	for i, f := range p.facets {
+		fv := make([]search.FacetValue, 0, len(counts[i]))
+		for v, c := range counts[i] {
+			fv = append(fv, search.FacetValue{Value: v, Count: c})
+		}
+		slices.SortFunc(fv, func(a, b search.FacetValue) int {
+			return cmp.Or(cmp.Compare(b.Count, a.Count), strings.Compare(a.Value, b.Value))
+		})
+		facets[f] = fv[:min(len(fv), p.facetSize)]
+	}
+	return total, facets, nil
 }
 
 // page reads one page of hits in sort order after the cursor (keyset: missing keys last in both
-// directions, ties by id) and the cursor of the next page.
+// directions, ties by id) and the cursor of the next page. The sort carries only ids and keys;
+// the page's documents and highlights are read for its own hits afterwards.
 func (p *plan) page(ctx context.Context, tx *sql.Tx, t tables, from string, q *readkit.Query) ([]search.Hit, string, error) {
 	key := p.keyExpr(t)
-	dir := "ASC"
+	// Missing keys (NULL) last in both directions: SQLite puts NULL first ascending, last descending.
+	dir := "ASC NULLS LAST"
 	if p.sort.Desc {
 		dir = "DESC"
-	}
-	cols := "d.id, d.doc, " + key
-	if p.highlights {
-		cols += ", highlight(" + t.fts + ", 0, char(1), char(2)), highlight(" + t.fts + ", 1, char(1), char(2))"
 	}
 	kq := readkit.NewQuery(projections.SQLite)
 	kq.Where, kq.Args = slices.Clone(q.Where), slices.Clone(q.Args)
 	if p.after != nil {
 		p.afterCond(kq, key, p.after)
 	}
-	stmt := "SELECT " + cols + " FROM " + from + kq.WhereSQL() +
-		" ORDER BY (" + key + ") IS NULL, " + key + " " + dir + ", d.id LIMIT ?"
-	rows, err := tx.QueryContext(ctx, stmt, append(kq.Args, p.limit+1)...)
-	if err != nil {
-		return nil, "", unavailable(err)
+	stmt := "SELECT d.rid, d.id, " + key + " FROM " + from + kq.WhereSQL() +
+		" ORDER BY " + key + " " + dir + ", d.id LIMIT ?"
+	type row struct {
+		rid  int64
+		id   string
+		key  any
+		body []byte
+		hl   [2]string
 	}
-	defer rows.Close()
-	hits := []search.Hit{}
-	var last cursor
-	for rows.Next() {
-		if len(hits) == p.limit {
-			return hits, last.encode(), rows.Close()
+	var page []row
+	err := scanRows(ctx, tx, stmt, append(kq.Args, p.limit+1), func(rows *sql.Rows) error {
+		var r row
+		if err := rows.Scan(&r.rid, &r.id, &r.key); err != nil {
+			return err
 		}
-		var (
-			id      string
-			body    []byte
-			k       any
-			hlTitle sql.NullString
-			hlText  sql.NullString
-			dest    = []any{&id, &body, &k}
-			hit     search.Hit
-		)
-		if p.highlights {
-			dest = append(dest, &hlTitle, &hlText)
+		page = append(page, r)
+		return nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	next := ""
+	if len(page) > p.limit {
+		page = page[:p.limit]
+		last := page[len(page)-1]
+		next = p.cursorAt(last.id, last.key).encode()
+	}
+	if len(page) == 0 {
+		return []search.Hit{}, "", nil
+	}
+	// A page has at most search.MaxLimit rows: one IN list each.
+	at := make(map[int64]*row, len(page))
+	rids := make([]any, len(page))
+	for i := range page {
+		at[page[i].rid] = &page[i]
+		rids[i] = page[i].rid
+	}
+	in := projections.SQLite.Placeholders(1, len(rids))
+	err = scanRows(ctx, tx, "SELECT rid, doc FROM "+t.bodies+" WHERE rid IN "+in, rids, func(rows *sql.Rows) error {
+		var rid int64
+		var body []byte
+		if err := rows.Scan(&rid, &body); err != nil {
+			return err
 		}
-		if err := rows.Scan(dest...); err != nil {
+		at[rid].body = body
+		return nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	if p.highlights {
+		stmt := "SELECT rowid, highlight(" + t.fts + ", 0, char(1), char(2)), highlight(" + t.fts + ", 1, char(1), char(2)) FROM " +
+			t.fts + " WHERE rowid IN " + in + " AND " + t.fts + " MATCH ?"
+		err = scanRows(ctx, tx, stmt, append(rids, p.match), func(rows *sql.Rows) error {
+			var rid int64
+			var hl [2]sql.NullString
+			if err := rows.Scan(&rid, &hl[0], &hl[1]); err != nil {
+				return err
+			}
+			at[rid].hl = [2]string{hl[0].String, hl[1].String}
+			return nil
+		})
+		if err != nil {
 			return nil, "", err
 		}
-		if err := json.Unmarshal(body, &hit.Doc); err != nil {
-			return nil, "", fmt.Errorf("search index: stored document %s: %w", id, err)
+	}
+	hits := make([]search.Hit, len(page))
+	for i, r := range page {
+		h := &hits[i]
+		if err := json.Unmarshal(r.body, &h.Doc); err != nil {
+			return nil, "", fmt.Errorf("search index: stored document %s: %w", r.id, err)
 		}
-		last = p.cursorAt(id, k)
-		if f, ok := k.(float64); ok && p.relevance {
-			hit.Score = -f // bm25: lower is better
+		if f, ok := r.key.(float64); ok && p.relevance {
+			h.Score = -f // bm25: lower is better
 		}
 		if p.highlights {
-			hit.Highlights = highlights(hit.Doc.Title, hlTitle.String, hit.Doc.Text, hlText.String)
+			h.Highlights = highlights(h.Doc.Title, r.hl[0], h.Doc.Text, r.hl[1])
 		}
-		hits = append(hits, hit)
 	}
-	return hits, "", rows.Err()
+	return hits, next, nil
+}
+
+// scanRows runs a query and calls fn for each row.
+func scanRows(ctx context.Context, tx *sql.Tx, stmt string, args []any, fn func(*sql.Rows) error) error {
+	rows, err := tx.QueryContext(ctx, stmt, args...)
+	if err != nil {
+		return unavailable(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return unavailable(rows.Err())
 }
 
 // afterCond adds to q the keyset condition "after cursor c" over the sort key expression key.

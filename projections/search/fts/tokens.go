@@ -1,14 +1,7 @@
 package fts
 
-import (
-	"strings"
-	"unicode"
-)
+import "unicode"
 
-// isTokenRune reports whether search.Tokens keeps r inside a token (a letter or a digit).
+// isTokenRune reports whether search.Tokens keeps r inside a token (a letter or a number); a
+// test checks the two agree.
 func isTokenRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsNumber(r) }
-
-// tokens splits a query value as search.Tokens does.
-func tokens(s string) []string {
-	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return !isTokenRune(r) })
-}

@@ -6,31 +6,100 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
 
 	"github.com/socplatform/soc/projections"
+	"github.com/socplatform/soc/projections/readkit"
 	"github.com/socplatform/soc/projections/search"
+	"github.com/socplatform/soc/projections/search/query"
 )
 
 // Write stores docs in one transaction (an older version than the stored one is dropped, an
 // equal one replaces it) with position, which only grows. They are searchable once it returns.
+//
+// Rows are written with multi-row statements (readkit.WriteRows): the stored versions are read
+// first, so that only the documents that win are written and only those replaced have their
+// terms, addresses and FTS row deleted.
 func (ix *Index) Write(ctx context.Context, docs []search.Doc, position int64) error {
-	return ix.write(ctx, func(tx *sql.Tx) error {
-		gen, err := ix.generation(ctx, tx)
+	docs = latest(docs)
+	return ix.write(ctx, func(sqlTx *sql.Tx) error {
+		gen, err := ix.generation(ctx, sqlTx)
 		if err != nil {
 			return err
 		}
-		w, err := prepareWriter(ctx, tx, tablesOf(gen))
+		t := tablesOf(gen)
+		tx := &projections.Tx{Tx: sqlTx, Dialect: projections.SQLite, Generation: gen}
+		ids := make([]string, len(docs))
+		for i := range docs {
+			ids[i] = docs[i].ID
+		}
+		type storedDoc struct{ rid, version int64 }
+		stored := make(map[string]storedDoc, len(docs))
+		err = readkit.EachIn(ctx, tx, ix.cache, "SELECT id, rid, version FROM "+t.docs+" WHERE id IN ", "", ids, func(rows *sql.Rows) error {
+			var id string
+			var s storedDoc
+			if err := rows.Scan(&id, &s.rid, &s.version); err != nil {
+				return err
+			}
+			stored[id] = s
+			return nil
+		})
 		if err != nil {
 			return unavailable(err)
 		}
-		defer w.close()
+		var nextRid int64
+		if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(rid), 0) FROM "+t.docs).Scan(&nextRid); err != nil {
+			return unavailable(err)
+		}
+		var rows rowSet
+		var replaced []string
 		for i := range docs {
-			if err := w.put(ctx, &docs[i]); err != nil {
-				return fmt.Errorf("search index: writing %s: %w", docs[i].ID, err)
+			d := &docs[i]
+			if d.ID == "" {
+				return fmt.Errorf("search index: a document without an id")
+			}
+			s, ok := stored[d.ID]
+			switch {
+			case ok && s.version > d.Version:
+				continue // older than the stored one
+			case ok:
+				replaced = append(replaced, d.ID)
+			default:
+				nextRid++
+				s.rid = nextRid
+			}
+			if err := rows.add(s.rid, d); err != nil {
+				return fmt.Errorf("search index: writing %s: %w", d.ID, err)
+			}
+		}
+		for _, del := range []string{
+			"DELETE FROM " + t.terms + " WHERE rid IN (SELECT rid FROM " + t.docs + " WHERE id IN ",
+			"DELETE FROM " + t.ips + " WHERE rid IN (SELECT rid FROM " + t.docs + " WHERE id IN ",
+			"DELETE FROM " + t.fts + " WHERE rowid IN (SELECT rid FROM " + t.docs + " WHERE id IN ",
+			"DELETE FROM " + t.bodies + " WHERE rid IN (SELECT rid FROM " + t.docs + " WHERE id IN ",
+		} {
+			if err := readkit.EachIn(ctx, tx, ix.cache, del, ")", replaced, nil); err != nil {
+				return unavailable(err)
+			}
+		}
+		for _, w := range []struct {
+			table  string
+			cols   []string
+			suffix string
+			rows   [][]any
+		}{
+			{t.docs, docColumns, readkit.UpsertSuffix(docColumns, "id") + " WHERE excluded.version >= " + t.docs + ".version", rows.docs},
+			{t.bodies, []string{"rid", "doc", "state"}, "", rows.bodies},
+			{t.terms, []string{"field", "value", "rid"}, " ON CONFLICT DO NOTHING", rows.terms},
+			{t.ips, []string{"addr", "rid"}, " ON CONFLICT DO NOTHING", rows.ips},
+			{t.fts, []string{"rowid", "title", "text", "other"}, "", rows.fts},
+		} {
+			if err := readkit.WriteRows(ctx, tx, ix.cache, w.table, w.cols, w.suffix, w.rows); err != nil {
+				return unavailable(err)
 			}
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE generations SET position = MAX(position, ?) WHERE gen = ?`, position, gen)
@@ -38,60 +107,56 @@ func (ix *Index) Write(ctx context.Context, docs []search.Doc, position int64) e
 	})
 }
 
-// docColumns are docs_g's columns as Write fills them (rid is SQLite's).
-var docColumns = []string{"id", "kind", "version", "asset_id", "severity", "sev_rank", "status", "team",
-	"environment", "asset_kind", "scanner", "kev", "cvss", "epss", "at_ns", "title_key", "doc", "state"}
-
-// writer holds one Write's prepared statements.
-type writer struct {
-	upsert, delTerms, delIPs, delFTS, term, ip, fts *sql.Stmt
-}
-
-func prepareWriter(ctx context.Context, tx *sql.Tx, t tables) (*writer, error) {
-	sets := make([]string, 0, len(docColumns)-1)
-	for _, c := range docColumns[1:] {
-		sets = append(sets, c+" = excluded."+c)
-	}
-	w := &writer{}
-	for _, p := range []struct {
-		st  **sql.Stmt
-		sql string
-	}{
-		{&w.upsert, `INSERT INTO ` + t.docs + ` (` + strings.Join(docColumns, ", ") + `) VALUES ` +
-			projections.SQLite.Placeholders(1, len(docColumns)) +
-			` ON CONFLICT (id) DO UPDATE SET ` + strings.Join(sets, ", ") +
-			` WHERE excluded.version >= ` + t.docs + `.version RETURNING rid`},
-		{&w.delTerms, `DELETE FROM ` + t.terms + ` WHERE rid = ?`},
-		{&w.delIPs, `DELETE FROM ` + t.ips + ` WHERE rid = ?`},
-		{&w.delFTS, `DELETE FROM ` + t.fts + ` WHERE rowid = ?`},
-		{&w.term, `INSERT OR IGNORE INTO ` + t.terms + ` (field, value, rid) VALUES (?, ?, ?)`},
-		{&w.ip, `INSERT OR IGNORE INTO ` + t.ips + ` (addr, rid) VALUES (?, ?)`},
-		{&w.fts, `INSERT INTO ` + t.fts + ` (rowid, title, text, other) VALUES (?, ?, ?, ?)`},
-	} {
-		st, err := tx.PrepareContext(ctx, p.sql)
-		if err != nil {
-			w.close()
-			return nil, err
-		}
-		*p.st = st
-	}
-	return w, nil
-}
-
-func (w *writer) close() {
-	for _, st := range []*sql.Stmt{w.upsert, w.delTerms, w.delIPs, w.delFTS, w.term, w.ip, w.fts} {
-		if st != nil {
-			_ = st.Close()
+// latest keeps, of the documents sharing an id, the one the stored index would hold after
+// writing them in order: the last of those with the highest version.
+func latest(docs []search.Doc) []search.Doc {
+	at := make(map[string]int, len(docs))
+	out := make([]search.Doc, 0, len(docs))
+	for _, d := range docs {
+		i, ok := at[d.ID]
+		switch {
+		case !ok:
+			at[d.ID] = len(out)
+			out = append(out, d)
+		case d.Version >= out[i].Version:
+			out[i] = d
 		}
 	}
+	return out
 }
 
-// put upserts one document and, when it replaced or added a row, rewrites its terms, addresses
-// and FTS row.
-func (w *writer) put(ctx context.Context, d *search.Doc) error {
-	if d.ID == "" {
-		return fmt.Errorf("document without an id")
+// docColumns are docs_g's columns: the facets and sort keys, then one folded column per
+// single-valued exact field (singleFields).
+var docColumns = append([]string{"rid", "id", "kind", "version", "asset_id", "severity", "sev_rank", "status", "team",
+	"environment", "asset_kind", "scanner", "kev", "cvss", "epss", "at_ns", "title_key"}, singleColumns()...)
+
+// singleFields are the exact-match operators over a single value of a document: each compares
+// with a column of docs_g holding the value folded (NULL when empty), which a scan of docs_g
+// reads faster than a lookup of each match in terms_g would be.
+var singleFields = []query.Field{query.FieldType, query.FieldSeverity, query.FieldStatus, query.FieldTeam,
+	query.FieldEnvironment, query.FieldKind, query.FieldScanner, query.FieldActor, query.FieldEvent}
+
+// singleColumn is the column of a single-valued field ("" for the others).
+func singleColumn(f query.Field) string {
+	if slices.Contains(singleFields, f) {
+		return "x_" + string(f)
 	}
+	return ""
+}
+
+func singleColumns() []string {
+	out := make([]string, len(singleFields))
+	for i, f := range singleFields {
+		out[i] = singleColumn(f)
+	}
+	return out
+}
+
+// rowSet is the rows one Write inserts, per table.
+type rowSet struct{ docs, bodies, terms, ips, fts [][]any }
+
+// add adds the rows of document d, stored at rid.
+func (s *rowSet) add(rid int64, d *search.Doc) error {
 	stored := *d
 	stored.State = nil
 	body, err := json.Marshal(stored)
@@ -102,64 +167,44 @@ func (w *writer) put(ctx context.Context, d *search.Doc) error {
 	if len(d.State) > 0 {
 		state = []byte(d.State)
 	}
-	var rid int64
-	err = w.upsert.QueryRowContext(ctx, d.ID, string(d.Kind), d.Version, d.AssetID, d.Severity, nullRank(d.Severity),
+	s.docs = append(s.docs, []any{rid, d.ID, string(d.Kind), d.Version, d.AssetID, d.Severity, nullRank(d.Severity),
 		d.Status, d.Team, d.Environment, d.AssetKind, d.Scanner, boolInt(d.KEV), nullFloat(d.CVSS), nullFloat(d.EPSS),
-		nullTime(d.At), nullString(d.Title), body, state).Scan(&rid)
-	switch {
-	case err == sql.ErrNoRows:
-		return nil // older than the stored version
-	case err != nil:
-		return err
+		nullTime(d.At), nullString(d.Title)})
+	row := s.docs[len(s.docs)-1]
+	for _, f := range singleFields {
+		row = append(row, nullString(fold(search.ExactFields[f](*d)[0])))
 	}
-	for _, st := range []*sql.Stmt{w.delTerms, w.delIPs, w.delFTS} {
-		if _, err := st.ExecContext(ctx, rid); err != nil {
-			return err
-		}
-	}
+	s.docs[len(s.docs)-1] = row
+	s.bodies = append(s.bodies, []any{rid, body, state})
 	for _, t := range termsOf(d) {
-		if _, err := w.term.ExecContext(ctx, t[0], t[1], rid); err != nil {
-			return err
+		s.terms = append(s.terms, []any{t[0], t[1], rid})
+	}
+	for _, ip := range d.IPs {
+		if a, err := netip.ParseAddr(ip); err == nil {
+			s.ips = append(s.ips, []any{addrKey(a), rid})
 		}
 	}
-	for _, s := range d.IPs {
-		if a, err := netip.ParseAddr(s); err == nil {
-			if _, err := w.ip.ExecContext(ctx, addrKey(a), rid); err != nil {
-				return err
-			}
-		}
-	}
-	_, err = w.fts.ExecContext(ctx, rid, ftsText(d.Title), ftsText(d.Text), ftsOther(d))
-	return err
+	s.fts = append(s.fts, []any{rid, ftsText(d.Title), ftsText(d.Text), ftsOther(d)})
+	return nil
 }
 
-// termsOf lists the (field, folded value) pairs a document answers field operators with: the
-// value of every exact-match operator (query.Field names), empty values left out.
+// termsOf lists the (field, folded value) pairs a document answers the multi-valued exact-match
+// operators with (query.Field names), empty values left out.
 func termsOf(d *search.Doc) [][2]string {
 	var out [][2]string
-	add := func(field string, vals ...string) {
+	add := func(field query.Field, vals ...string) {
 		for _, v := range vals {
 			if v != "" {
-				out = append(out, [2]string{field, fold(v)})
+				out = append(out, [2]string{string(field), fold(v)})
 			}
 		}
 	}
-	add("type", string(d.Kind))
-	add("cve", d.CVEs...)
-	add("cwe", d.CWEs...)
-	add("severity", d.Severity)
-	add("status", d.Status)
-	add("asset", d.AssetName, d.AssetID)
-	add("asset", d.Hostnames...)
-	add("host", d.Hostnames...)
-	add("package", d.Packages...)
-	add("team", d.Team)
-	add("environment", d.Environment)
-	add("kind", d.AssetKind)
-	add("scanner", d.Scanner)
-	add("tag", d.Tags...)
-	add("actor", d.Actor)
-	add("event", d.EventType)
+	add(query.FieldCVE, d.CVEs...)
+	add(query.FieldCWE, d.CWEs...)
+	add(query.FieldAsset, search.ExactFields[query.FieldAsset](*d)...)
+	add(query.FieldHost, d.Hostnames...)
+	add(query.FieldPackage, d.Packages...)
+	add(query.FieldTag, d.Tags...)
 	return out
 }
 
@@ -200,11 +245,9 @@ func addrKey(a netip.Addr) []byte {
 	return append([]byte{6}, b[:]...)
 }
 
-// severityRank orders severities for sorting (critical highest).
-var severityRank = map[string]int64{"critical": 5, "high": 4, "medium": 3, "low": 2, "info": 1}
-
+// nullRank is the severity's sort rank (search.SeverityRank), NULL without a severity.
 func nullRank(sev string) any {
-	if r, ok := severityRank[strings.ToLower(sev)]; ok {
+	if r := search.SeverityRank(sev); r > 0 {
 		return r
 	}
 	return nil
@@ -294,67 +337,48 @@ func ftsOther(d *search.Doc) string {
 // Load returns the stored documents with these ids, State included.
 func (ix *Index) Load(ctx context.Context, ids []string) (map[string]search.Doc, error) {
 	out := make(map[string]search.Doc, len(ids))
-	err := ix.eachIn(ctx, `SELECT doc, state FROM %s WHERE id IN %s`, ids, func(d search.Doc) { out[d.ID] = d })
+	err := ix.eachIn(ctx, "SELECT b.doc, b.state FROM %[1]s d JOIN %[2]s b ON b.rid = d.rid WHERE d.id IN ", "", ids, func(d search.Doc) { out[d.ID] = d })
 	return out, err
 }
 
 // FindingsOf returns the finding documents of these assets, State included, ordered by id.
 func (ix *Index) FindingsOf(ctx context.Context, assetIDs []string) ([]search.Doc, error) {
 	var out []search.Doc
-	err := ix.eachIn(ctx, `SELECT doc, state FROM %s WHERE kind = 'finding' AND asset_id IN %s ORDER BY id`, assetIDs,
+	err := ix.eachIn(ctx, "SELECT b.doc, b.state FROM %[1]s d JOIN %[2]s b ON b.rid = d.rid WHERE d.kind = 'finding' AND d.asset_id IN ", "", assetIDs,
 		func(d search.Doc) { out = append(out, d) })
+	slices.SortFunc(out, func(a, b search.Doc) int { return strings.Compare(a.ID, b.ID) })
 	return out, err
 }
 
-// maxIn bounds the values of one IN list (SQLite's bind parameters are bounded).
-const maxIn = 500
-
-// eachIn runs query (docs table and IN list as %s) over vals in chunks, in one read transaction.
-func (ix *Index) eachIn(ctx context.Context, query string, vals []string, fn func(search.Doc)) error {
-	if len(vals) == 0 {
+// eachIn runs prefix + "(ids…)" + suffix (selecting doc and state) over ids in chunks, in one
+// read transaction; prefix names the docs and bodies tables with %[1]s and %[2]s.
+func (ix *Index) eachIn(ctx context.Context, prefix, suffix string, ids []string, fn func(search.Doc)) error {
+	if len(ids) == 0 {
 		return nil
 	}
-	return ix.read(ctx, func(tx *sql.Tx) error {
-		gen, err := ix.generation(ctx, tx)
+	return ix.read(ctx, func(sqlTx *sql.Tx) error {
+		gen, err := ix.generation(ctx, sqlTx)
 		if err != nil {
 			return unavailable(err)
 		}
-		for start := 0; start < len(vals); start += maxIn {
-			chunk := vals[start:min(start+maxIn, len(vals))]
-			args := make([]any, len(chunk))
-			for i, v := range chunk {
-				args[i] = v
-			}
-			q := fmt.Sprintf(query, tablesOf(gen).docs, projections.SQLite.Placeholders(1, len(chunk)))
-			if err := scanDocs(ctx, tx, q, args, fn); err != nil {
+		tx := &projections.Tx{Tx: sqlTx, Dialect: projections.SQLite, Generation: gen}
+		err = readkit.EachIn(ctx, tx, ix.cache, fmt.Sprintf(prefix, tablesOf(gen).docs, tablesOf(gen).bodies), suffix, ids, func(rows *sql.Rows) error {
+			var body, state []byte
+			if err := rows.Scan(&body, &state); err != nil {
 				return err
 			}
-		}
-		return nil
-	})
-}
-
-func scanDocs(ctx context.Context, tx *sql.Tx, q string, args []any, fn func(search.Doc)) error {
-	rows, err := tx.QueryContext(ctx, q, args...)
-	if err != nil {
+			var d search.Doc
+			if err := json.Unmarshal(body, &d); err != nil {
+				return fmt.Errorf("search index: stored document: %w", err)
+			}
+			if len(state) > 0 {
+				d.State = json.RawMessage(state)
+			}
+			fn(d)
+			return nil
+		})
 		return unavailable(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var body, state []byte
-		if err := rows.Scan(&body, &state); err != nil {
-			return err
-		}
-		var d search.Doc
-		if err := json.Unmarshal(body, &d); err != nil {
-			return fmt.Errorf("search index: stored document: %w", err)
-		}
-		if len(state) > 0 {
-			d.State = json.RawMessage(state)
-		}
-		fn(d)
-	}
-	return rows.Err()
+	})
 }
 
 // Position is the highest position written to the generation (0 when empty).
