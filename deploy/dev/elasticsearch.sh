@@ -4,7 +4,9 @@
 # distribution in $SOC_DEV_HOME/elasticsearch/<version>/dist, with its config, data, logs and tmp
 # beside it. Elastic ships no 7.17 tarball there, so the modules are the ones Maven Central serves
 # as org.elasticsearch.plugin:*-client jars (see MODULES); analysis-common and lang-painless are not
-# among them. Elasticsearch refuses to run as root: when we are root it runs as `nobody`.
+# among them: the analyzers we use come from our own stand-in module (elasticsearch/soc-analysis,
+# compiled here), and scripts (painless) are not available. Elasticsearch refuses to run as root:
+# when we are root it runs as `nobody`.
 # Usage: elasticsearch.sh up|down|status|url|env
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -14,6 +16,7 @@ TPORT="${SOC_ES_TRANSPORT_PORT:-59230}"
 POM="$DEV_DIR/elasticsearch/pom.xml"
 LOG4J="$DEV_DIR/elasticsearch/log4j2.properties"
 NETTY_POLICY="$DEV_DIR/elasticsearch/transport-netty4.policy"
+ANALYSIS_SRC="$DEV_DIR/elasticsearch/soc-analysis"
 VERSION="$(sed -n 's:.*<elasticsearch.version>\(.*\)</elasticsearch.version>.*:\1:p' "$POM")"
 EROOT="$SOC_DEV_HOME/elasticsearch/$VERSION"
 DIST="$EROOT/dist"          # jars and module descriptors: written once, read-only afterwards
@@ -40,16 +43,34 @@ url() { echo "http://127.0.0.1:$PORT"; }
 env_lines() { echo "export SOC_TEST_ELASTICSEARCH_URL='$(url)'"; }
 
 # 7.17 runs on Java 11 to 17 here: it installs a security manager, which Java 18+ refuses unless
-# told to allow it and Java 24+ no longer has. Debian's default JDK is 17; SOC_ES_JAVA_HOME wins.
+# told to allow it and Java 24+ no longer has. A JDK, not a JRE: soc-analysis is compiled at
+# install time. Debian's default JDK is 17 (installed when missing); SOC_ES_JAVA_HOME wins.
 java_major() { "$1/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/.*java.specification.version = //p'; }
-find_java() {
+jdk_home() {
   local d v
   for d in ${SOC_ES_JAVA_HOME:-} /usr/lib/jvm/java-17-openjdk-amd64 /usr/lib/jvm/*; do
-    [ -x "$d/bin/java" ] || continue
+    [ -x "$d/bin/java" ] && [ -x "$d/bin/javac" ] || continue
     v="$(java_major "$d")"
     [ "${v%%.*}" -ge 11 ] 2>/dev/null && [ "${v%%.*}" -le 17 ] && { echo "$d"; return; }
   done
-  die "Elasticsearch $VERSION needs Java 11 to 17; none under /usr/lib/jvm (apt-get install openjdk-17-jre-headless, or set SOC_ES_JAVA_HOME)"
+  return 1
+}
+find_java() {
+  jdk_home && return
+  apt_install openjdk-17-jdk-headless
+  jdk_home || die "Elasticsearch $VERSION needs a JDK 11 to 17; none under /usr/lib/jvm (set SOC_ES_JAVA_HOME)"
+}
+
+# The descriptor that makes dir $1 a module: plugin class $2, description $3.
+describe_module() {
+  cat >"$1/plugin-descriptor.properties" <<EOF
+name=${1##*/}
+description=$3
+version=$VERSION
+elasticsearch.version=$VERSION
+java.version=11
+classname=$2
+EOF
 }
 
 # One piece of the server ($1 group, $2 artifact) with its runtime dependencies into dir $3.
@@ -61,10 +82,10 @@ copy_jars() {
 
 # Built in dist.tmp and renamed into place, stamped with what it was built from: a half-finished
 # download is never taken for a done one, and a change to the pom, the module list or the
-# policy rebuilds it on the next `up`.
+# policy or soc-analysis rebuilds it on the next `up`. $1: the JDK.
 install_dist() {
   local sum name artifact class jar d
-  sum="$( { cat "$POM" "$NETTY_POLICY"; echo "$MODULES"; } | sha256sum | cut -d' ' -f1)"
+  sum="$( { cat "$POM" "$NETTY_POLICY" "$ANALYSIS_SRC"/*.java; echo "$MODULES"; } | sha256sum | cut -d' ' -f1)"
   [ "$(cat "$DIST/.installed" 2>/dev/null)" = "$sum" ] && return
   command -v mvn >/dev/null || apt_install maven
   log "fetching Elasticsearch $VERSION jars from Maven Central into $DIST"
@@ -78,15 +99,14 @@ install_dist() {
     copy_jars org.elasticsearch.plugin "$artifact" "$d"
     # A module holds only what the server lacks: a jar in both places is jar hell at start-up.
     for jar in "$d"/*.jar; do [ ! -e "$DIST.tmp/lib/${jar##*/}" ] || rm "$jar"; done
-    cat >"$d/plugin-descriptor.properties" <<EOF
-name=$name
-description=$name module ($artifact from Maven Central)
-version=$VERSION
-elasticsearch.version=$VERSION
-java.version=1.8
-classname=$class
-EOF
+    describe_module "$d" "$class" "$artifact from Maven Central"
   done <<<"$MODULES"
+  d="$DIST.tmp/modules/soc-analysis"
+  mkdir -p "$d/classes"
+  "$1/bin/javac" --release 11 -nowarn -cp "$DIST.tmp/lib/*" -d "$d/classes" "$ANALYSIS_SRC"/*.java \
+    || die "compiling $ANALYSIS_SRC failed"
+  "$1/bin/jar" cf "$d/soc-analysis.jar" -C "$d/classes" . && rm -rf "$d/classes"
+  describe_module "$d" soc.dev.es.SocAnalysisPlugin "stand-in for the analysis-common analyzers we use"
   cp "$NETTY_POLICY" "$DIST.tmp/modules/transport-netty4/plugin-security.policy"
   mkdir -p "$DIST.tmp/bin" "$DIST.tmp/plugins"   # the server checks that both exist
   echo "$sum" >"$DIST.tmp/.installed"
@@ -128,7 +148,7 @@ serving() { curl -fsS -o /dev/null --max-time 5 "$(url)/_cluster/health?wait_for
 
 up() {
   local java; java="$(find_java)"
-  install_dist
+  install_dist "$java"
   write_conf
   reserve_port "$PORT"; reserve_port "$TPORT"
   if running; then
