@@ -8,6 +8,7 @@
 # compiled here), and scripts (painless) are not available. Elasticsearch refuses to run as root:
 # when we are root it runs as `nobody`.
 # Usage: elasticsearch.sh up|down|status|url|env
+# Env: SOC_ES_PORT (HTTP, 59200), SOC_ES_TRANSPORT_PORT (59230), SOC_ES_JAVA_HOME (a JDK 11-17).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
