@@ -3,8 +3,10 @@ module github.com/socplatform/soc/projections
 go 1.26.8
 
 require (
+	github.com/elastic/go-elasticsearch/v8 v8.19.7
 	github.com/google/uuid v1.6.0
 	github.com/jackc/pgx/v5 v5.13.0
+	github.com/opensearch-project/opensearch-go/v4 v4.8.1
 	github.com/socplatform/soc/events v0.0.0
 	github.com/socplatform/soc/schemas v0.0.0
 	modernc.org/sqlite v1.62.0
@@ -16,6 +18,7 @@ require (
 	github.com/andybalholm/brotli v1.2.7 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/dustin/go-humanize v1.1.0 // indirect
+	github.com/elastic/elastic-transport-go/v8 v8.9.0 // indirect
 	github.com/go-faster/city v1.0.1 // indirect
 	github.com/go-faster/errors v0.8.0 // indirect
 	github.com/go-logr/logr v1.4.4 // indirect

@@ -153,6 +153,10 @@ var routeRules = map[string]rule{
 	"GET /v1/analytics/exploitability": need(access.AnalyticsRead).at(onQuery, classRead),
 	"GET /v1/analytics/coverage":       need(access.AnalyticsRead).at(onQuery, classRead),
 
+	// Search: findings:read for the route; the handler asks assets:read for assets and
+	// audit:read for the audit trail (query-api/search); team scoping is the query API's.
+	"GET /v1/search": need(access.FindingsRead).at(onQuery, classRead),
+
 	// The event store: the feed, a stream's history (team scoping is the query API's).
 	"GET /v1/events":                     need(access.EventsRead).at(onQuery, classRead),
 	"GET /v1/streams/{stream_id}/events": need(access.EventsRead).at(onQuery, classRead),

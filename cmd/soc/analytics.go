@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -10,11 +9,9 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync/atomic"
 	"text/tabwriter"
 	"time"
 
-	"github.com/socplatform/soc/events/kafkalog"
 	"github.com/socplatform/soc/projections"
 	"github.com/socplatform/soc/projections/analytics"
 	"github.com/socplatform/soc/projections/analytics/clickhouse"
@@ -84,36 +81,8 @@ func openAnalytics(ctx context.Context, a *app, in inputs) (any, readiness, erro
 // ErrGenerationChanged and the supervisor restarts it from the new generation's position.
 func startClickHouseProjector(ctx context.Context, a *app, side *analyticsSide) (readiness, error) {
 	p := clickhouse.NewProjector(side.ch)
-	run := func(ctx context.Context) error { return p.StoreConsumer(a.store).Run(ctx, p.Handle) }
-	if len(a.cfg.KafkaBrokers) > 0 {
-		run = func(ctx context.Context) error {
-			consumer, err := kafkalog.NewConsumer(kafkalog.ConsumerConfig{
-				Brokers:     a.cfg.KafkaBrokers,
-				Group:       "soc-projection-" + sqlstore.Name,
-				TopicPrefix: a.cfg.KafkaTopicPrefix,
-				// Every context's topic, not only those the model folds: its position then
-				// follows the whole log, so a min_position from any command is reached.
-			})
-			if err != nil {
-				return err
-			}
-			return consumer.Run(ctx, p.Handle)
-		}
-	}
-	var lastErr atomic.Value
-	lastErr.Store("")
-	a.supervise(ctx, "projection "+sqlstore.Name+" (clickhouse)", &lastErr, run)
-	return func(ctx context.Context) (any, bool) {
-		detail := map[string]any{"backend": "clickhouse"}
-		if pos, err := side.reader.Position(ctx); err == nil {
-			detail["position"] = pos
-		}
-		if e := lastErr.Load().(string); e != "" {
-			detail["last_error"] = e
-		}
-		// As for the SQL read models, a lagging projection makes reads stale, not impossible.
-		return detail, true
-	}, nil
+	return superviseLogProjector(ctx, a, logProjector{name: sqlstore.Name, backend: "clickhouse",
+		consumer: p.StoreConsumer(a.store), handle: p.Handle, position: side.reader.Position}), nil
 }
 
 // analyticsPosition is what the analytics routes wait for and answer: the analytics runner of
@@ -147,22 +116,7 @@ func printClickHouseStatus(ctx context.Context, cfg *Config, t *readTool, w io.W
 		return err
 	}
 	defer db.Close()
-	pos, err := clickhouse.NewReader(db).Position(ctx)
-	if err != nil {
-		return err
-	}
-	head, err := t.store.HeadPosition(ctx)
-	if err != nil {
-		return err
-	}
-	lag := max(head-pos, 0)
-	if asJSON {
-		b, _ := json.Marshal(map[string]any{"name": sqlstore.Name, "backend": "clickhouse", "position": pos, "lag_events": lag})
-		fmt.Fprintln(w, string(b))
-		return nil
-	}
-	fmt.Fprintf(w, "%-12s %4s %12d %10d %10s  %s\n", sqlstore.Name, "-", pos, lag, "-", "ok (clickhouse: soc replay --projection analytics rebuilds it)")
-	return nil
+	return printOwnPositionStatus(ctx, t, w, asJSON, sqlstore.Name, "clickhouse", clickhouse.NewReader(db).Position)
 }
 
 // analyticsViews are the views `soc analytics` asks for (the query API's routes).
@@ -207,10 +161,7 @@ func analyticsCmd() *cobra.Command {
 		if !slices.Contains(analyticsViews, args[0]) {
 			return fail(cmd, 2, "unknown view %q: want one of %s", args[0], strings.Join(analyticsViews, ", "))
 		}
-		if asJSON {
-			f.output = "json"
-		}
-		c, err := f.client(cmd)
+		c, err := f.clientAs(cmd, asJSON)
 		if err != nil {
 			return err
 		}

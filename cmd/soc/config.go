@@ -50,6 +50,9 @@ type Config struct {
 	// Analytics puts the analytics model on ClickHouse (--clickhouse-url); unset, it is a read
 	// model beside the others (analytics.go).
 	Analytics clickhouse.Config
+	// Search puts the search model on Elasticsearch or OpenSearch (--elasticsearch-url,
+	// --opensearch-url); unset, it is SQLite FTS5 in the data directory (search.go).
+	Search SearchConfig
 
 	Targets         []string      // --target
 	LogLevel        string        // --log-level
@@ -80,6 +83,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet, serve bool) {
 	fs.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	c.ReadSideConfig.RegisterFlags(fs)
 	c.Analytics.RegisterFlags(fs)
+	c.Search.RegisterFlags(fs)
 	if !serve {
 		return
 	}
@@ -115,7 +119,7 @@ func (c *Config) Validate(serve bool) error {
 	} else if c.PostgresURL != "" && c.ReadSchema == c.PostgresSchema {
 		errs = append(errs, errors.New("--read-schema/SOC_READ_SCHEMA: must differ from --postgres-schema (read models are rebuilt and swapped; the events are not)"))
 	}
-	errs = append(errs, c.Analytics.Validate())
+	errs = append(errs, c.Analytics.Validate(), c.Search.Validate())
 	if !serve {
 		return errors.Join(errs...)
 	}

@@ -54,7 +54,7 @@ Every flag has a SOC_* environment variable of the same meaning (flags win).`,
 		Version:       version,
 		SilenceErrors: true, // run reports errors, with the exit status they carry
 		SilenceUsage:  true,
-	}, serveCmd(), eventsCmd(), importCmd(), loginCmd(), logoutCmd(), usersCmd(), teamsCmd(), tokenCmd(), feedsCmd(), projectionsCmd(), replayCmd(), sagasCmd(), cvssCmd(), reportsCmd(), analyticsCmd(),
+	}, serveCmd(), eventsCmd(), importCmd(), loginCmd(), logoutCmd(), usersCmd(), teamsCmd(), tokenCmd(), feedsCmd(), projectionsCmd(), replayCmd(), sagasCmd(), cvssCmd(), reportsCmd(), analyticsCmd(), searchCmd(),
 		&cobra.Command{Use: "version", Short: "print the version", Args: cobra.NoArgs,
 			Run: func(cmd *cobra.Command, _ []string) { fmt.Fprintln(cmd.OutOrStdout(), version) }})
 	root.SetVersionTemplate("{{.Version}}\n")

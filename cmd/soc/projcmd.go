@@ -74,6 +74,7 @@ func completeProjections(*cobra.Command, []string, string) ([]cobra.Completion, 
 	for _, p := range allReadModels(&Config{}) {
 		names = append(names, p.Name())
 	}
+	names = append(names, searchName)
 	return names, cobra.ShellCompDirectiveNoFileComp
 }
 
@@ -99,8 +100,15 @@ func projectionsStatusCmd() *cobra.Command {
 				names = []string{"all"}
 			}
 			var ps []projections.Projection
-			onClickHouse := false
+			onClickHouse, withSearch := false, false
 			for _, n := range names {
+				// The search index is no runner's: its line comes from the index itself.
+				if n == "all" || n == searchName {
+					withSearch = true
+					if n == searchName {
+						continue
+					}
+				}
 				if cfg.Analytics.Enabled() && (n == "all" || n == sqlstore.Name) {
 					onClickHouse = true
 					if n == sqlstore.Name {
@@ -143,6 +151,11 @@ func projectionsStatusCmd() *cobra.Command {
 			if onClickHouse {
 				if err := printClickHouseStatus(ctx, cfg, t, stdout, asJSON); err != nil {
 					return fail(cmd, 1, "%s (clickhouse): %v", sqlstore.Name, err)
+				}
+			}
+			if withSearch {
+				if err := printSearchStatus(ctx, cfg, t, stdout, asJSON); err != nil {
+					return fail(cmd, 1, "%s: %v", searchName, err)
 				}
 			}
 			if parked {
@@ -269,8 +282,10 @@ func replayCmd() *cobra.Command {
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
 		// With ClickHouse the analytics model is no runner's: it is rebuilt into ClickHouse.
 		onClickHouse := cfg.Analytics.Enabled() && (name == "all" || name == sqlstore.Name)
+		// The search index is rebuilt by its backend's generations (an alias swap on a server).
+		withSearch := name == "all" || name == searchName
 		var ps []projections.Projection
-		if !onClickHouse || name == "all" {
+		if (!onClickHouse || name == "all") && name != searchName {
 			var err error
 			if ps, err = namedProjections(cmd, cfg, name); err != nil {
 				return err
@@ -283,6 +298,14 @@ func replayCmd() *cobra.Command {
 					return fail(cmd, 1, "%s (clickhouse): %v (the live model is untouched)", sqlstore.Name, err)
 				}
 				b, _ := json.Marshal(map[string]any{"projection": sqlstore.Name, "backend": "clickhouse", "generation": res.Generation, "position": res.Position, "events": res.Events})
+				fmt.Fprintln(cmd.OutOrStdout(), string(b))
+			}
+			if withSearch {
+				res, backend, err := replaySearch(ctx, cfg, t)
+				if err != nil {
+					return fail(cmd, 1, "%s: %v (the live index is untouched)", searchName, err)
+				}
+				b, _ := json.Marshal(map[string]any{"projection": searchName, "backend": backend, "events": res.Events, "docs": res.Docs, "position": res.Position, "took_ms": res.Took.Milliseconds()})
 				fmt.Fprintln(cmd.OutOrStdout(), string(b))
 			}
 			for _, p := range ps {

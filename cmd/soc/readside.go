@@ -129,11 +129,13 @@ func startProjections(ctx context.Context, a *app, in inputs) (any, readiness, e
 			return nil, nil, err
 		}
 	}
+	searchReady := startSearchProjector(ctx, a, in.search())
 	return nil, func(ctx context.Context) (any, bool) {
 		detail := map[string]any{}
 		if chReady != nil {
 			detail["analytics"], _ = chReady(ctx)
 		}
+		detail[searchName], _ = searchReady(ctx)
 		for _, r := range rs.runners {
 			st, err := r.Status(ctx)
 			if err != nil {
@@ -234,6 +236,7 @@ func startQuery(ctx context.Context, a *app, in inputs) (any, readiness, error) 
 		return nil, nil, err
 	}
 	api.Register(a.mux)
+	registerSearch(a, in.search())
 	if err := startReports(ctx, a, rs, in.analytics().reader, recipientsOf(a, in.directory(), in.identity()).people); err != nil {
 		return nil, nil, err
 	}

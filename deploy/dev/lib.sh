@@ -40,6 +40,17 @@ reserve_port() {
   fi
 }
 
+# Servers that refuse root run as a system user (postgres, nobody) on a tree under $HOME, which
+# is often mode 700: let user $1 walk down to dir $2 (o+x on each parent it cannot pass).
+let_reach() {
+  local d="" part parts
+  IFS=/ read -ra parts <<<"${2#/}"
+  for part in "${parts[@]}"; do
+    d="$d/$part"
+    runuser -u "$1" -- test -x "$d" || { log "chmod o+x $d so the $1 user can reach $2"; chmod o+x "$d"; }
+  done
+}
+
 # The server we just started in the background is still ours: running() says so, or its pid is
 # alive but has not exec'd the server yet (between fork and exec its command line is still this
 # shell's, and on a loaded machine that window is long enough for running() to miss it: a CI

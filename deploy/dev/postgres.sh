@@ -39,13 +39,7 @@ init_cluster() {
   if [ "$(id -u)" = 0 ]; then
     id postgres >/dev/null 2>&1 || die "no 'postgres' OS user (the postgresql package creates it)"
     chown postgres: "$PGROOT"
-    # $HOME is often mode 700: the postgres user must be able to walk down to its data dir.
-    local d="" part parts
-    IFS=/ read -ra parts <<<"${PGROOT#/}"
-    for part in "${parts[@]}"; do
-      d="$d/$part"
-      runuser -u postgres -- test -x "$d" || { log "chmod o+x $d so the postgres user can reach $PGROOT"; chmod o+x "$d"; }
-    done
+    let_reach postgres "$PGROOT"
     runuser -u postgres -- test -w "$PGROOT" || die "the postgres user cannot write $PGROOT"
   fi
   if [ -f "$DATA/PG_VERSION" ]; then

@@ -15,7 +15,7 @@ type CVEsProjection struct{ readkit.Keyed[CVE] }
 // NewCVEsProjection returns the CVE catalogue projection. Finding events are the findings
 // projection's.
 func NewCVEsProjection() *CVEsProjection {
-	return &CVEsProjection{readkit.Keyed[CVE]{Context: "vulns", Table: cveTable, Handles: isCVEEvent, Key: cveIDOf, Fold: applyCVE}}
+	return &CVEsProjection{readkit.Keyed[CVE]{Context: "vulns", Table: cveTable, Handles: isCVEEvent, Key: cveIDOf, Fold: ApplyCVE}}
 }
 
 var cveTable = &readkit.Table[CVE]{

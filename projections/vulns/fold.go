@@ -268,9 +268,9 @@ var cveIDOf = readkit.DataKey(func(d *struct {
 	return d.ID
 }, "CVE event without id")
 
-// applyCVE folds one CVE event into c (nil before the stream's first event: a KEV or EPSS feed
+// ApplyCVE folds one CVE event into c (nil before the stream's first event: a KEV or EPSS feed
 // may be imported before NVD's record, so any event may start the row).
-func applyCVE(c *CVE, e *events.Envelope) (*CVE, error) {
+func ApplyCVE(c *CVE, e *events.Envelope) (*CVE, error) {
 	var d cveEventData
 	if err := json.Unmarshal(e.Data, &d); err != nil {
 		return nil, err

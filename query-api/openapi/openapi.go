@@ -165,6 +165,9 @@ func document() (obj, error) {
 	for name, s := range reportingSchemas() {
 		comps[name] = s
 	}
+	for name, s := range searchSchemas() {
+		comps[name] = s
+	}
 	for name, s := range cmds {
 		if _, dup := comps[name]; dup {
 			return nil, fmt.Errorf("command schema %s collides with a component", name)

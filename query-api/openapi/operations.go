@@ -571,6 +571,7 @@ var operations = sync.OnceValue(func() []operation {
 		responses: map[int]response{200: {desc: "The read position.", contentType: JSON, schema: ref("ReadPosition"), headers: []string{"Soc-Read-Position", "Cache-Control"}},
 			400: resp400, 500: resp500, 503: problemResp("No read model runs on this node.")}})
 
+	add(searchOperation(readOK("SearchAnswer", 501)))
 	for _, o := range reportingOperations() {
 		add(o)
 	}

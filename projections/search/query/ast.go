@@ -14,6 +14,9 @@
 // Clauses are ANDed; a leading "-" negates a clause; a field's comma list matches any of its
 // values. Field names are case-insensitive. A misspelt field or an unknown enumerated value is a
 // *ParseError naming the position in q and, when one is close, the name meant ("did you mean").
+// There are no boolean operators: AND is accepted and ignored, OR and NOT are errors suggesting
+// the comma list or the "-" meant. Parse (parse.go) says which words with a colon stay free
+// text (URLs, IPv6 addresses, Windows paths, …); Query.String renders a Query back as text.
 package query
 
 // Field is a field operator's name.
