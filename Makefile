@@ -10,7 +10,7 @@ VERSION    ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS    := -X main.version=$(VERSION)
 # Loads the addresses written by deploy/dev/up.sh; set SOC_TEST_* yourself to use other servers.
 # (assigned before eval: a failure inside eval "$$(…)" would be swallowed)
-WITH_DEPS  := if [ -z "$${SOC_TEST_POSTGRES_URL:-}" ] || [ -z "$${SOC_TEST_KAFKA_BROKERS:-}" ] || [ -z "$${SOC_TEST_OIDC_ISSUER:-}" ] || [ -z "$${SOC_TEST_REDIS_URL:-}" ] || [ -z "$${SOC_TEST_CONSUL_ADDR:-}" ] || [ -z "$${SOC_TEST_JAEGER_QUERY_URL:-}" ] || [ -z "$${SOC_TEST_CLICKHOUSE_URL:-}" ]; then \
+WITH_DEPS  := if [ -z "$${SOC_TEST_POSTGRES_URL:-}" ] || [ -z "$${SOC_TEST_KAFKA_BROKERS:-}" ] || [ -z "$${SOC_TEST_OIDC_ISSUER:-}" ] || [ -z "$${SOC_TEST_REDIS_URL:-}" ] || [ -z "$${SOC_TEST_CONSUL_ADDR:-}" ] || [ -z "$${SOC_TEST_JAEGER_QUERY_URL:-}" ] || [ -z "$${SOC_TEST_CLICKHOUSE_URL:-}" ] || [ -z "$${SOC_TEST_ELASTICSEARCH_URL:-}" ] || [ -z "$${SOC_TEST_OPENSEARCH_URL:-}" ]; then \
                 deps_env="$$(deploy/dev/up.sh)" || exit 1; eval "$$deps_env"; fi;
 export SOC_DEV_HOME
 

@@ -115,12 +115,7 @@ cluster.routing.allocation.disk.threshold_enabled: false
 EOF
   if [ ${#RUN_AS[@]} != 0 ]; then
     chown -R nobody: "$CONF" "$DATA" "$LOGS" "$TMP"
-    # $HOME is often mode 700: nobody must be able to walk down to the node's dirs.
-    local d="$OSROOT"
-    until [ "$d" = / ]; do
-      "${RUN_AS[@]}" test -x "$d" || { log "chmod o+x $d so the nobody user can reach $OSROOT"; chmod o+x "$d"; }
-      d="$(dirname "$d")"
-    done
+    let_reach nobody "$OSROOT"
   fi
 }
 

@@ -19,6 +19,8 @@ jaeger_build=$!
 "$DEV_DIR/keycloak.sh" up
 "$DEV_DIR/redis.sh" up
 "$DEV_DIR/clickhouse.sh" up
+"$DEV_DIR/elasticsearch.sh" up
+"$DEV_DIR/opensearch.sh" up
 wait "$consul_build" || die "building Consul failed (see above)"
 "$DEV_DIR/consul.sh" up
 wait "$jaeger_build" || die "building Jaeger failed (see above)"
@@ -29,6 +31,8 @@ export SOC_TEST_KAFKA_BROKERS='$("$DEV_DIR/kafka.sh" brokers)'
 export SOC_TEST_REDIS_URL='$("$DEV_DIR/redis.sh" url)'
 export SOC_TEST_CLICKHOUSE_URL='$("$DEV_DIR/clickhouse.sh" url)'
 export SOC_TEST_CONSUL_ADDR='$("$DEV_DIR/consul.sh" addr)'
+$("$DEV_DIR/elasticsearch.sh" env)
+$("$DEV_DIR/opensearch.sh" env)
 $("$DEV_DIR/keycloak.sh" env)
 $("$DEV_DIR/jaeger.sh" env)"
 mkdir -p "$SOC_DEV_HOME"
