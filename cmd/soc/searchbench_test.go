@@ -53,7 +53,7 @@ var searchSteps = []struct {
 }{
 	{"triage", `{}`, contracts.FindingStatusTriaged},
 	{"false-positive", `{"justification":"benchmark"}`, contracts.FindingStatusFalsePositive},
-	{"reopen", `{}`, contracts.FindingStatusReopened},
+	{"reopen", `{"reason":"benchmark"}`, contracts.FindingStatusReopened},
 }
 
 func searchVisibility(b *testing.B, configure func(*Config)) {
@@ -105,10 +105,10 @@ func searchVisibility(b *testing.B, configure func(*Config)) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			_, _ = io.Copy(io.Discard, resp.Body)
+			body, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			if resp.StatusCode != http.StatusOK {
-				b.Fatalf("%s %s: %d", step.verb, h.ID, resp.StatusCode)
+				b.Fatalf("%s %s: %d %s", step.verb, h.ID, resp.StatusCode, body)
 			}
 			for {
 				a, err := find(q, 1)

@@ -129,20 +129,6 @@ func TestMain(m *testing.M) {
 func BenchmarkFacetedSearch(b *testing.B) {
 	eachServerB(b, func(b *testing.B, cfg Config) {
 		ix := loadFaceted(b, cfg)
-		req := searchtest.FacetedRequest()
-		ctx := context.Background()
-		var lat []time.Duration
-		var total int64
-		for b.Loop() {
-			start := time.Now()
-			res, err := ix.Search(ctx, req)
-			lat = append(lat, time.Since(start))
-			if err != nil || res.Total == 0 {
-				b.Fatalf("search: %v (total %d)", err, res.Total)
-			}
-			total = res.Total
-		}
-		searchtest.ReportLatencies(b, lat)
-		b.ReportMetric(float64(total), "matches")
+		searchtest.BenchSearch(b, ix, searchtest.FacetedRequest())
 	})
 }

@@ -89,18 +89,5 @@ func BenchmarkFacetedSearch(b *testing.B) {
 	start := time.Now()
 	fill(b, ix, docs, 5000)
 	b.Logf("indexed %d findings in %v (%.0f docs/s)", len(docs), time.Since(start).Round(time.Millisecond), float64(len(docs))/time.Since(start).Seconds())
-	req := searchtest.FacetedRequest()
-	var lat []time.Duration
-	var total int64
-	for b.Loop() {
-		t0 := time.Now()
-		res, err := ix.Search(context.Background(), req)
-		lat = append(lat, time.Since(t0))
-		if err != nil || res.Total == 0 {
-			b.Fatalf("search: %v (total %d)", err, res.Total)
-		}
-		total = res.Total
-	}
-	searchtest.ReportLatencies(b, lat)
-	b.ReportMetric(float64(total), "matches")
+	searchtest.BenchSearch(b, ix, searchtest.FacetedRequest())
 }

@@ -1,6 +1,7 @@
 package searchtest
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -73,14 +74,25 @@ func FacetedRequest() search.Request {
 	}
 }
 
-// ReportLatencies reports the median and the 99th percentile of lat as p50-ms and p99-ms (the
-// metrics make bench prints), and the number of samples.
-func ReportLatencies(b *testing.B, lat []time.Duration) {
-	if len(lat) == 0 {
-		return
+// BenchSearch times r on ix for each iteration of b and reports the median and the 99th
+// percentile as p50-ms and p99-ms (the metrics make bench prints), the number of samples, and
+// the total of matches (the same on every backend, for the same documents and request).
+func BenchSearch(b *testing.B, ix search.Index, r search.Request) {
+	ctx := context.Background()
+	var lat []time.Duration
+	var total int64
+	for b.Loop() {
+		start := time.Now()
+		res, err := ix.Search(ctx, r)
+		lat = append(lat, time.Since(start))
+		if err != nil || res.Total == 0 {
+			b.Fatalf("search: %v (total %d)", err, res.Total)
+		}
+		total = res.Total
 	}
 	slices.Sort(lat)
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(lat[min(len(lat)-1, len(lat)*99/100)].Microseconds())/1000, "p99-ms")
 	b.ReportMetric(float64(len(lat)), "samples")
+	b.ReportMetric(float64(total), "matches")
 }
