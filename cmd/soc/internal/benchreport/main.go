@@ -154,7 +154,7 @@ func init() {
 			metric: "p99-ms", latencies: true})
 	}
 	for _, s := range []struct{ name, sub string }{{"Elasticsearch", "elasticsearch"}, {"OpenSearch", "opensearch"}, {"FTS5", "fts5"}} {
-		pairs = append(pairs, pair{what: "Search: command → searchable on " + s.name + " (p99 ms), vs a plain GET", pkg: "./cmd/soc",
+		pairs = append(pairs, pair{what: "Search: command → searchable (p99 ms), " + s.name + ", vs a plain GET", pkg: "./cmd/soc",
 			bench: "SearchVisibility/" + s.sub, metric: "p99-ms", latencies: true, baselineMetric: "get-p99-ms", latencyKeys: visibilityLatencies})
 	}
 	// Reports (issue 16: the executive PDF over 100,000 findings in ≤ 10 s): built from the
