@@ -49,63 +49,78 @@ func benchFindings() int {
 func loadedServer(b *testing.B) *benchServer {
 	b.Helper()
 	benchOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "soc-readbench")
-		if err != nil {
-			benchErr = err
-			return
-		}
-		// The read side only: the sagas would work through the 100k findings' deadlines during the
-		// query load (their throughput is BenchmarkSagaFlow's). The tests' admin is bootstrapped
-		// as on a first start; every request signs in as them (testClient, bearerTransport).
-		password := filepath.Join(dir, "admin-password")
-		if benchErr = os.WriteFile(password, []byte(testAdminPassword), 0o600); benchErr != nil {
-			return
-		}
-		cfg := &Config{HTTPConfig: HTTPConfig{HTTPAddr: "127.0.0.1:0"}, StoreConfig: StoreConfig{DataDir: dir, SQLiteSync: "FULL"},
-			Targets: []string{"commands", "projections", "query"}, LogLevel: "error", ImportConfig: ImportConfig{MaxImportBytes: 1 << 30},
-			ShutdownTimeout: time.Minute, ReadSideConfig: ReadSideConfig{ReadSchema: "soc_read", ProjectionBatch: 1000},
-			QueryConfig: QueryConfig{QueryMaxWait: 5 * time.Second}, IdentityConfig: testIdentityConfig()}
-		cfg.Identity.BootstrapAdminEmail, cfg.Identity.BootstrapAdminPasswordFile = testAdminEmail, password
-		ctx, cancel := context.WithCancel(context.Background())
-		ready := make(chan string, 1)
-		done := make(chan error, 1)
-		go func() { done <- serve(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), ready) }()
-		var addr string
-		select {
-		case addr = <-ready:
-		case err := <-done:
-			benchErr = fmt.Errorf("serve: %v", err)
-			cancel()
-			return
-		}
-		s := &benchServer{base: "http://" + addr, cfg: cfg, stop: func() { cancel(); <-done; os.RemoveAll(dir) }}
 		n := benchFindings()
-		report := writeTrivy(b, n, "registry.example/bench:1")
-		start := time.Now()
-		for _, kv := range testEnv(nil, "--server", s.base) { // SOC_TOKEN, the admin's
-			k, v, _ := strings.Cut(kv, "=")
-			b.Setenv(k, v)
-		}
-		if code := run([]string{"import", report, "--server", s.base}, io.Discard, os.Stderr); code != 0 {
-			benchErr = fmt.Errorf("import exited %d", code)
+		var s *benchServer
+		var imported, projected time.Duration
+		if s, imported, projected, benchErr = startBenchNode(b, "soc-readbench", n, nil); benchErr != nil {
 			return
 		}
-		imported := time.Since(start)
-		// Wait until the projections have applied everything the import wrote.
-		for {
-			_, lag, ok := projectionLag(addr)
-			if ok && lag == 0 {
-				break
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
-		fmt.Fprintf(os.Stderr, "read-side bench: %d findings imported in %s, projected %s after the import began\n", n, imported.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
+		fmt.Fprintf(os.Stderr, "read-side bench: %d findings imported in %s, projected %s after the import began\n", n, imported.Round(time.Millisecond), projected.Round(time.Millisecond))
 		benchSrv = s
 	})
 	if benchErr != nil {
 		b.Fatal(benchErr)
 	}
 	return benchSrv
+}
+
+// startBenchNode starts a node in this process (commands, projections and query; configure, when
+// set, changes its configuration), signs the tests' admin in for run (SOC_TOKEN), imports a
+// generated Trivy report of n findings and waits until the projections have applied it; how
+// long the import took, and how long after it began the projections had applied it. The
+// node's data directory is a temporary one named after name.
+func startBenchNode(b *testing.B, name string, n int, configure func(*Config)) (s *benchServer, imported, projected time.Duration, err error) {
+	dir, err := os.MkdirTemp("", name)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	// The read side only: the sagas would work through the findings' deadlines during the
+	// query load (their throughput is BenchmarkSagaFlow's). The tests' admin is bootstrapped
+	// as on a first start; every request signs in as them (testClient, bearerTransport).
+	password := filepath.Join(dir, "admin-password")
+	if err = os.WriteFile(password, []byte(testAdminPassword), 0o600); err != nil {
+		return nil, 0, 0, err
+	}
+	cfg := &Config{HTTPConfig: HTTPConfig{HTTPAddr: "127.0.0.1:0"}, StoreConfig: StoreConfig{DataDir: dir, SQLiteSync: "FULL"},
+		Targets: []string{"commands", "projections", "query"}, LogLevel: "error", ImportConfig: ImportConfig{MaxImportBytes: 1 << 30},
+		ShutdownTimeout: time.Minute, ReadSideConfig: ReadSideConfig{ReadSchema: "soc_read", ProjectionBatch: 1000},
+		QueryConfig: QueryConfig{QueryMaxWait: 5 * time.Second}, IdentityConfig: testIdentityConfig()}
+	cfg.Identity.BootstrapAdminEmail, cfg.Identity.BootstrapAdminPasswordFile = testAdminEmail, password
+	if configure != nil {
+		configure(cfg)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), ready) }()
+	var addr string
+	select {
+	case addr = <-ready:
+	case err := <-done:
+		cancel()
+		return nil, 0, 0, fmt.Errorf("serve: %v", err)
+	}
+	s = &benchServer{base: "http://" + addr, cfg: cfg, stop: func() { cancel(); <-done; os.RemoveAll(dir) }}
+	report := writeTrivy(b, n, "registry.example/bench:1")
+	start := time.Now()
+	for _, kv := range testEnv(nil, "--server", s.base) { // SOC_TOKEN, the admin's
+		k, v, _ := strings.Cut(kv, "=")
+		b.Setenv(k, v)
+	}
+	if code := run([]string{"import", report, "--server", s.base}, io.Discard, os.Stderr); code != 0 {
+		s.stop()
+		return nil, 0, 0, fmt.Errorf("import exited %d", code)
+	}
+	imported = time.Since(start)
+	// Wait until the projections have applied everything the import wrote.
+	for {
+		_, lag, ok := projectionLag(addr)
+		if ok && lag == 0 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return s, imported, time.Since(start), nil
 }
 
 // The query a triage screen sends most: open critical and high findings, most severe first, one

@@ -554,7 +554,7 @@ func TestSearchOpenSearch(t *testing.T) {
 
 // searchTestIndex is an alias of the test's own on the shared server at base; the indices
 // behind it (<alias>-NNNNNN) are deleted when the test ends.
-func searchTestIndex(t *testing.T, base string) string {
+func searchTestIndex(t testing.TB, base string) string {
 	alias := "soc-e2e-" + randomSuffix()
 	t.Cleanup(func() {
 		req, _ := http.NewRequest(http.MethodDelete, strings.TrimRight(base, "/")+"/"+alias+"-*", nil)

@@ -5,16 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"os"
-	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/socplatform/soc/projections/search"
-	"github.com/socplatform/soc/projections/search/query"
+	"github.com/socplatform/soc/projections/search/searchtest"
 )
 
 // eachServerB is eachServer for benchmarks.
@@ -28,43 +26,6 @@ func eachServerB(b *testing.B, f func(b *testing.B, cfg Config)) {
 			f(b, Config{URL: u, Flavor: s.flavor})
 		})
 	}
-}
-
-// findings generates n finding documents spread over assets, teams, severities and scanners,
-// deterministically (the same n gives the same documents), ids prefixed.
-func findings(prefix string, n int) []search.Doc {
-	rng := rand.New(rand.NewPCG(17, uint64(n)))
-	sev := []string{"critical", "high", "medium", "low", "info"}
-	status := []string{"open", "open", "open", "triaged", "closed", "risk_accepted"}
-	scanners := []string{"trivy", "grype", "nessus", "qualys", "zap", "sarif"}
-	teams := []string{"platform", "data", "payments", "identity", "web", "mobile", "infra", "security"}
-	envs := []string{"production", "staging", "development"}
-	kinds := []string{"host", "container_image", "repository", "cloud_account"}
-	pkgs := []string{"log4j-core", "openssl", "libxml2", "jackson-databind", "lodash", "spring-web", "glibc", "zlib"}
-	words := []string{"remote", "code", "execution", "buffer", "overflow", "injection", "deserialization", "cross", "site",
-		"scripting", "denial", "service", "privilege", "escalation", "memory", "corruption", "path", "traversal"}
-	docs := make([]search.Doc, n)
-	for i := range docs {
-		asset := rng.IntN(n/20 + 1)
-		pkg := pkgs[rng.IntN(len(pkgs))]
-		title := fmt.Sprintf("%s %s %s in %s", words[rng.IntN(len(words))], words[rng.IntN(len(words))], words[rng.IntN(len(words))], pkg)
-		cvss := float64(rng.IntN(100)) / 10
-		epss := rng.Float64()
-		docs[i] = search.Doc{
-			ID: fmt.Sprintf("%s-finding-%07d", prefix, i), Kind: search.KindFinding, Version: 1 + int64(rng.IntN(5)),
-			Title: title, Text: title + ": upgrade " + pkg + " to the fixed version; see the advisory for details.",
-			At:       time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).Add(time.Duration(i) * time.Minute),
-			Severity: sev[rng.IntN(len(sev))], Status: status[rng.IntN(len(status))],
-			CVEs: []string{fmt.Sprintf("CVE-20%02d-%05d", 15+rng.IntN(10), rng.IntN(50000))}, CWEs: []string{fmt.Sprintf("CWE-%d", 20+rng.IntN(900))},
-			Packages: []string{pkg}, KEV: rng.IntN(20) == 0, CVSS: &cvss, EPSS: &epss, Scanner: scanners[rng.IntN(len(scanners))],
-			AssetID: fmt.Sprintf("%s-asset-%06d", prefix, asset), AssetName: fmt.Sprintf("host-%d", asset),
-			Hostnames: []string{fmt.Sprintf("host-%d.%s.example.com", asset, envs[asset%len(envs)])},
-			IPs:       []string{fmt.Sprintf("10.%d.%d.%d", asset>>16&255, asset>>8&255, asset&255)},
-			Team:      teams[asset%len(teams)], Environment: envs[asset%len(envs)], AssetKind: kinds[asset%len(kinds)],
-			State: json.RawMessage(`{"asset_version":1}`),
-		}
-	}
-	return docs
 }
 
 const bulkBatch = 5000
@@ -100,7 +61,7 @@ func BenchmarkRawBulk(b *testing.B) {
 func benchBulk(b *testing.B, send func(ctx context.Context, ix *Index, docs []search.Doc, i int) error) {
 	eachServerB(b, func(b *testing.B, cfg Config) {
 		ix := openTest(b, cfg)
-		docs := findings("bulk", bulkBatch)
+		docs := searchtest.BenchFindings("bulk", bulkBatch)
 		ctx := context.Background()
 		for i := 0; b.Loop(); i++ {
 			for j := range docs {
@@ -121,8 +82,6 @@ var facetedCorpus = struct {
 	byURL map[string]*Index
 }{byURL: map[string]*Index{}}
 
-const facetedDocs = 100_000
-
 func loadFaceted(b *testing.B, cfg Config) *Index {
 	facetedCorpus.Lock()
 	defer facetedCorpus.Unlock()
@@ -136,14 +95,14 @@ func loadFaceted(b *testing.B, cfg Config) *Index {
 		b.Fatal(err)
 	}
 	start := time.Now()
-	docs := findings("faceted", facetedDocs)
+	docs := searchtest.BenchFindings("faceted", searchtest.FacetedDocs)
 	for i := 0; i < len(docs); i += 5000 {
 		if err := ix.Write(ctx, docs[i:min(i+5000, len(docs))], int64(i+1)); err != nil {
 			dropIndex(ix)
 			b.Fatal(err)
 		}
 	}
-	b.Logf("loaded %d findings in %s", facetedDocs, time.Since(start).Round(time.Millisecond))
+	b.Logf("loaded %d findings in %s", searchtest.FacetedDocs, time.Since(start).Round(time.Millisecond))
 	facetedCorpus.byURL[cfg.URL] = ix
 	return ix
 }
@@ -165,32 +124,11 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// BenchmarkFacetedSearch measures a faceted query over 100,000 findings: free text, a field
-// operator and a negation, the six facets the search box shows, the first page of 20.
+// BenchmarkFacetedSearch measures searchtest.FacetedRequest over searchtest.FacetedDocs
+// findings on each server (the same documents and query as the embedded default's benchmark).
 func BenchmarkFacetedSearch(b *testing.B) {
 	eachServerB(b, func(b *testing.B, cfg Config) {
 		ix := loadFaceted(b, cfg)
-		req := search.Request{
-			Query: query.Query{Clauses: []query.Clause{
-				{Values: []string{"overflow"}},
-				{Field: query.FieldSeverity, Values: []string{"critical", "high"}},
-				{Field: query.FieldStatus, Values: []string{"closed"}, Negate: true},
-			}},
-			Facets:    []string{"severity", "status", "asset_kind", "scanner", "team", "environment"},
-			Highlight: true,
-		}
-		ctx := context.Background()
-		var lat []time.Duration
-		for b.Loop() {
-			start := time.Now()
-			res, err := ix.Search(ctx, req)
-			lat = append(lat, time.Since(start))
-			if err != nil || res.Total == 0 {
-				b.Fatalf("search: %v (total %d)", err, res.Total)
-			}
-		}
-		slices.Sort(lat)
-		b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
-		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+		searchtest.BenchSearch(b, ix, searchtest.FacetedRequest())
 	})
 }

@@ -66,7 +66,7 @@ var pairs = []pair{
 	{"Projection: findings on PostgreSQL, vs batched INSERT of the same rows", "./projections/vulns", "FindingsProjection/postgres", "FindingsBaselineInsert/postgres", "events/s", false, "", [4]string{}, ""},
 	{"Query API: GET /v1/findings filtered, 50/page, N findings, vs the same query on the read model", "./cmd/soc", "QueryFindings/api", "QueryFindings/baseline-sql", "requests/s", true, "", [4]string{}, ""},
 	{"Query API, uncached (every request runs the query), vs the same query on the read model", "./cmd/soc", "QueryFindings/api-uncached", "QueryFindings/baseline-sql", "requests/s", true, "", [4]string{}, ""},
-	{"Visibility: command response → visible in a query (p99 ms), vs a plain GET", "./cmd/soc", "Visibility", "", "p99-ms", true, "get-p99-ms", [4]string{"p50-ms", "p99-ms", "get-p50-ms", "get-p99-ms"}, ""},
+	{"Visibility: command response → visible in a query (p99 ms), vs a plain GET", "./cmd/soc", "Visibility", "", "p99-ms", true, "get-p99-ms", visibilityLatencies, ""},
 	// The saga flow: one import of SOC_BENCH_SAGA_FINDINGS findings (default 10,000; the "N" is
 	// not substituted) drained by the node's sagas, their commands dispatched to the planner.
 	{"Sagas: scan → finding → notify, 10k-finding import, vs decoding the events", "./cmd/soc", "SagaFlow/flow", "SagaFlow/baseline", "events/s", false, "", [4]string{}, ""},
@@ -135,6 +135,28 @@ func init() {
 				metric: "p99-ms", latencies: true})
 		}
 	}
+	// Search (issue 17): indexing through the projection's Write (versioned items, the position,
+	// a refresh) beside a raw _bulk of the same documents (aim ≥ 60%), and FTS5's Write beside a
+	// raw FTS5 insert of them; a faceted query over 100,000 findings on each server beside the
+	// same documents and query on FTS5 (lower is better: the ratio is server/FTS5 p99); a finding
+	// command → searchable on each backend beside a plain GET of the same search (aim p99 ≤ 2 s
+	// on Elasticsearch).
+	pairs = append(pairs,
+		pair{what: "Search: indexing on Elasticsearch vs raw _bulk of the same documents", pkg: "./projections/search/elastic",
+			bench: "BulkIndex/elasticsearch", baseline: "RawBulk/elasticsearch", metric: "docs/s"},
+		pair{what: "Search: indexing on OpenSearch vs raw _bulk of the same documents", pkg: "./projections/search/elastic",
+			bench: "BulkIndex/opensearch", baseline: "RawBulk/opensearch", metric: "docs/s"},
+		pair{what: "Search: indexing on FTS5 vs raw FTS5 insert of the same documents", pkg: "./projections/search/fts",
+			bench: "Index/index", baseline: "Index/raw", metric: "docs/s"})
+	for _, s := range []struct{ name, sub string }{{"Elasticsearch", "elasticsearch"}, {"OpenSearch", "opensearch"}} {
+		pairs = append(pairs, pair{what: "Search, 100,000 findings, faceted query, p99: " + s.name + " vs FTS5",
+			pkg: "./projections/search/elastic", bench: "FacetedSearch/" + s.sub, basePkg: "./projections/search/fts", baseline: "FacetedSearch",
+			metric: "p99-ms", latencies: true})
+	}
+	for _, s := range []struct{ name, sub string }{{"Elasticsearch", "elasticsearch"}, {"OpenSearch", "opensearch"}, {"FTS5", "fts5"}} {
+		pairs = append(pairs, pair{what: "Search: command → searchable (p99 ms), " + s.name + ", vs a plain GET", pkg: "./cmd/soc",
+			bench: "SearchVisibility/" + s.sub, metric: "p99-ms", latencies: true, baselineMetric: "get-p99-ms", latencyKeys: visibilityLatencies})
+	}
 	// Reports (issue 16: the executive PDF over 100,000 findings in ≤ 10 s): built from the
 	// embedded default's read models and rendered, beside rendering the same Document alone.
 	// Lower is better: the ratio is end-to-end/render-only.
@@ -145,8 +167,9 @@ func init() {
 }
 
 var (
-	queryAuthLatencies = [4]string{"p50-ms", "p99-ms", "off-p50-ms", "off-p99-ms"}
-	gatewayLatencies   = [4]string{"p50-ms", "p99-ms", "direct-p50-ms", "direct-p99-ms"}
+	visibilityLatencies = [4]string{"p50-ms", "p99-ms", "get-p50-ms", "get-p99-ms"}
+	queryAuthLatencies  = [4]string{"p50-ms", "p99-ms", "off-p50-ms", "off-p99-ms"}
+	gatewayLatencies    = [4]string{"p50-ms", "p99-ms", "direct-p50-ms", "direct-p99-ms"}
 )
 
 // only, from SOC_BENCH_ONLY (a regular expression), keeps the rows whose benchmark or baseline
@@ -193,6 +216,9 @@ var runs = map[string][]string{
 	// SQLite answers scoped queries far slower, so 3 queries each there (p99 is then the slowest).
 	"./projections/analytics/clickhouse": {"-benchtime", "20x", "-timeout", "60m"},
 	"./projections/analytics/sqlstore":   {"-bench", "MillionQueries", "-benchtime", "3x", "-timeout", "120m"},
+	// Search: each server's and FTS5's 100,000 findings are loaded once per package run.
+	"./projections/search/elastic": {"-timeout", "30m"},
+	"./projections/search/fts":     {"-timeout", "30m"},
 	// Reports over SOC_BENCH_REPORT_FINDINGS findings (default 100,000), projected once.
 	"./query-api/reporting": {"-bench", "Generate", "-benchtime", "3x", "-timeout", "30m"},
 }

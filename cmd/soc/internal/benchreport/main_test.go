@@ -82,3 +82,47 @@ func TestBaselineInAnotherPackage(t *testing.T) {
 		t.Error("a row without basePkg reads its baseline from another package")
 	}
 }
+
+// The search rows (issue 17): each server's faceted query reads its baseline from FTS5's
+// package, and command → searchable reads the plain GET from the same benchmark, so
+// SOC_BENCH_ONLY=FacetedSearch runs BenchmarkFacetedSearch in both packages and nothing else.
+func TestSearchRows(t *testing.T) {
+	kept, tops, err := only(pairs, "^FacetedSearch")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(kept) != 2 || kept[0].bench != "FacetedSearch/elasticsearch" || kept[1].bench != "FacetedSearch/opensearch" {
+		t.Fatalf("rows %+v", kept)
+	}
+	for _, p := range kept {
+		if p.basePackage() != "./projections/search/fts" || p.baseline != "FacetedSearch" || p.metric != "p99-ms" || !p.latencies {
+			t.Errorf("%s: %+v, want p99-ms beside FTS5's FacetedSearch", p.bench, p)
+		}
+	}
+	if len(tops) != 2 || !slices.Equal(tops["./projections/search/elastic"], []string{"FacetedSearch"}) ||
+		!slices.Equal(tops["./projections/search/fts"], []string{"FacetedSearch"}) {
+		t.Fatalf("top-level benchmarks %q", tops)
+	}
+	kept, tops, err = only(pairs, "^SearchVisibility/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, p := range kept {
+		names = append(names, p.bench)
+		if p.baselineMetric != "get-p99-ms" || p.metric != "p99-ms" || p.latencyKeys != visibilityLatencies {
+			t.Errorf("%s: %+v, want p99-ms beside get-p99-ms with both sides' latencies", p.bench, p)
+		}
+	}
+	if want := []string{"SearchVisibility/elasticsearch", "SearchVisibility/opensearch", "SearchVisibility/fts5"}; !slices.Equal(names, want) {
+		t.Errorf("rows %q, want %q", names, want)
+	}
+	if len(tops) != 1 || !slices.Equal(tops["./cmd/soc"], []string{"SearchVisibility"}) {
+		t.Errorf("top-level benchmarks %q", tops)
+	}
+	for _, row := range [][2]string{{"BulkIndex/elasticsearch", "RawBulk/elasticsearch"}, {"BulkIndex/opensearch", "RawBulk/opensearch"}, {"Index/index", "Index/raw"}} {
+		if k, _, _ := only(pairs, "^"+row[0]+"$"); len(k) != 1 || k[0].baseline != row[1] || k[0].metric != "docs/s" {
+			t.Errorf("%s: rows %+v, want docs/s beside %s", row[0], k, row[1])
+		}
+	}
+}
