@@ -127,7 +127,7 @@ func newTransport(c Config) (transport, error) {
 }
 
 // Index is the search index behind one alias (the live index) or one concrete index (a
-// generation being built).
+// generation being built). It is safe for concurrent use.
 type Index struct {
 	tp     transport
 	alias  string // the live alias, also the concrete indices' prefix
