@@ -63,13 +63,19 @@ func benchBulk(b *testing.B, send func(ctx context.Context, ix *Index, docs []se
 		ix := openTest(b, cfg)
 		docs := searchtest.BenchFindings("bulk", bulkBatch)
 		ctx := context.Background()
-		for i := 0; b.Loop(); i++ {
+		batch := func(i int) {
 			for j := range docs {
 				docs[j].ID = fmt.Sprintf("bulk-%d-%d", i, j)
 			}
 			if err := send(ctx, ix, docs, i); err != nil {
 				b.Fatal(err)
 			}
+		}
+		// One batch before the clock starts: the first into a new index (and the server's
+		// first of the kind) is slower, and would count against whichever benchmark runs first.
+		batch(0)
+		for i := 1; b.Loop(); i++ {
+			batch(i)
 		}
 		b.ReportMetric(float64(b.N*bulkBatch)/b.Elapsed().Seconds(), "docs/s")
 	})

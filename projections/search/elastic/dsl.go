@@ -29,6 +29,21 @@ func anyOf(qs []map[string]any) map[string]any {
 	return map[string]any{"bool": map[string]any{"should": qs, "minimum_should_match": 1}}
 }
 
+// anyValue is the query of the documents one of values matches, each value's query made by
+// of; a value of returns false for (not one the field can hold) matches nothing.
+func anyValue(values []string, of func(v string) (map[string]any, bool)) map[string]any {
+	var qs []map[string]any
+	for _, v := range values {
+		if q, ok := of(v); ok {
+			qs = append(qs, q)
+		}
+	}
+	if len(qs) == 0 {
+		return matchNone
+	}
+	return anyOf(qs)
+}
+
 var (
 	matchAll  = map[string]any{"match_all": map[string]any{}}
 	matchNone = map[string]any{"match_none": map[string]any{}}
@@ -107,38 +122,14 @@ func clauseQuery(cl query.Clause) (map[string]any, error) {
 		}
 		return anyOf(qs), nil
 	case query.FieldIP:
-		var qs []map[string]any
-		for _, v := range cl.Values {
-			if q, ok := ipQuery(v); ok {
-				qs = append(qs, q)
-			}
-		}
-		if len(qs) == 0 {
-			return matchNone, nil
-		}
-		return anyOf(qs), nil
+		return anyValue(cl.Values, ipQuery), nil
 	case query.FieldKEV:
-		var qs []map[string]any
-		for _, v := range cl.Values {
-			if lv := strings.ToLower(v); lv == "true" || lv == "false" {
-				qs = append(qs, term("kev", lv == "true"))
-			}
-		}
-		if len(qs) == 0 {
-			return matchNone, nil
-		}
-		return anyOf(qs), nil
+		return anyValue(cl.Values, func(v string) (map[string]any, bool) {
+			lv := strings.ToLower(v)
+			return term("kev", lv == "true"), lv == "true" || lv == "false"
+		}), nil
 	case query.FieldCVSS, query.FieldEPSS:
-		var qs []map[string]any
-		for _, v := range cl.Values {
-			if q, ok := numeric(string(cl.Field), cl.Op, v); ok {
-				qs = append(qs, q)
-			}
-		}
-		if len(qs) == 0 {
-			return matchNone, nil
-		}
-		return anyOf(qs), nil
+		return anyValue(cl.Values, func(v string) (map[string]any, bool) { return numeric(string(cl.Field), cl.Op, v) }), nil
 	}
 	fields, ok := keywordFields[cl.Field]
 	if !ok {

@@ -127,11 +127,13 @@ func newTransport(c Config) (transport, error) {
 }
 
 // Index is the search index behind one alias (the live index) or one concrete index (a
-// generation being built).
+// generation being built). It is safe for concurrent use.
 type Index struct {
 	tp     transport
 	alias  string // the live alias, also the concrete indices' prefix
 	target string // where this Index reads and writes: the alias, or a concrete index
+	// bulkBytes bounds a _bulk body (maxBulkBytes; tests lower it).
+	bulkBytes int
 }
 
 var (
@@ -152,7 +154,7 @@ func Open(ctx context.Context, cfg Config) (*Index, error) {
 	if err != nil {
 		return nil, fmt.Errorf("search: %w", err)
 	}
-	ix := &Index{tp: tp, alias: cfg.Index, target: cfg.Index}
+	ix := &Index{tp: tp, alias: cfg.Index, target: cfg.Index, bulkBytes: maxBulkBytes}
 	if err := ix.checkFlavor(ctx, cfg.Flavor); err != nil {
 		return nil, err
 	}

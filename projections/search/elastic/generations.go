@@ -28,7 +28,7 @@ func (ix *Index) Begin(ctx context.Context) (search.Index, error) {
 	if err := ix.do(ctx, http.MethodPut, "/"+name, nil, indexBody(), nil); err != nil {
 		return nil, fmt.Errorf("search: begin a generation: %w", err)
 	}
-	return &Index{tp: ix.tp, alias: ix.alias, target: name}, nil
+	return &Index{tp: ix.tp, alias: ix.alias, target: name, bulkBytes: ix.bulkBytes}, nil
 }
 
 // generations returns the numbers of the concrete indices behind the alias's name.

@@ -146,7 +146,7 @@ func TestSearchSentAgainWhenItsIndexVanished(t *testing.T) {
 		gone := `404 {"error":{"type":"index_not_found_exception","reason":"no such index [x-000001]"},"status":404}`
 		partial := `200 {"_shards":{"total":1,"successful":0,"failed":1,"failures":[{"reason":{"type":"index_not_found_exception"}}]},"hits":{"total":{"value":0},"hits":[]}}`
 		v := &vanishing{transport: live.tp, answers: []string{gone, partial}}
-		racing := &Index{tp: v, alias: live.alias, target: live.target}
+		racing := &Index{tp: v, alias: live.alias, target: live.target, bulkBytes: live.bulkBytes}
 		res, err := racing.Search(ctx, search.Request{Query: q(text("log4j2"))})
 		if err != nil || res.Total != 2 {
 			t.Errorf("search after its index vanished twice: total %d, %v; want the live index's 2", res.Total, err)

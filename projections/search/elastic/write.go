@@ -30,7 +30,7 @@ func (ix *Index) Write(ctx context.Context, docs []search.Doc, position int64) e
 		if err != nil {
 			return err
 		}
-		if buf.Len() > 0 && buf.Len()+len(line) > maxBulkBytes {
+		if buf.Len() > 0 && buf.Len()+len(line) > ix.bulkBytes {
 			chunks = append(chunks, bytes.Clone(buf.Bytes()))
 			buf.Reset()
 		}
