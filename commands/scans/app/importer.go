@@ -162,7 +162,9 @@ func New(store *events.Guarded, opts Options) (*Importer, error) {
 	if im.assetReg == nil {
 		im.assetReg = assetapp.NewLookup(store, assetapp.LookupOptions{ReadBatch: im.batch})
 	}
-	im.findingRec = vulnapp.NewScanRecorder(store, im.sla, catalogue{im}, im.workers)
+	rec := vulnapp.NewScanRecorder(store, im.sla, catalogue{im}, im.workers)
+	rec.Now = im.now
+	im.findingRec = rec
 	ps := opts.Parsers
 	if len(ps) == 0 {
 		ps = DefaultParsers()

@@ -66,21 +66,26 @@ type Suppression struct {
 }
 
 // ReportAcceptance is how long a risk acceptance read from a report lasts: the SLA saga reopens
-// the finding after it, and the next scan that still carries the verdict accepts it again.
+// the finding after it, and the next scan that still carries the verdict accepts it again. The
+// window starts when the platform reads the verdict (the import), not at the scan time the
+// report states: dated from an old report's scan, the acceptance would expire on arrival, and
+// whether the saga reopened the finding before or after the next import would decide what that
+// import resolves.
 const ReportAcceptance = 90 * 24 * time.Hour
 
 // ReportApprover is the approver recorded for a risk acceptance read from a report.
 const ReportApprover = "scan report"
 
-// suppress returns the changes that move agg into the state s names.
-func suppress(agg domain.Finding, s *Suppression, scanID string, at time.Time) ([]es.Change, error) {
+// suppress returns the changes that move agg into the state s names; a risk acceptance lasts
+// until acceptedUntil.
+func suppress(agg domain.Finding, s *Suppression, scanID string, at, acceptedUntil time.Time) ([]es.Change, error) {
 	switch s.Status {
 	case domain.StatusFalsePositive:
 		return agg.MarkFalsePositive(s.Reason)
 	case domain.StatusResolved:
 		return agg.Resolve(s.Reason, scanID, at)
 	case domain.StatusRiskAccepted:
-		return agg.AcceptRisk(ReportApprover, s.Reason, at.Add(ReportAcceptance), at)
+		return agg.AcceptRisk(ReportApprover, s.Reason, acceptedUntil, at)
 	}
 	return nil, fmt.Errorf("suppression to %q: not a state a report can name", s.Status)
 }
@@ -94,6 +99,8 @@ type ScanRecorder struct {
 	sla     domain.SLAPolicy
 	cat     Catalogue
 	workers int
+	// Now is the clock a report's risk acceptance is dated from (default time.Now).
+	Now func() time.Time
 }
 
 // NewScanRecorder returns a recorder appending to store; sla sets new findings' due dates,
@@ -162,7 +169,7 @@ func (r *ScanRecorder) seen(ctx context.Context, meta es.Meta, scanID string, at
 		case sf.Suppressed != nil && agg.Active():
 			o = ScanSuppressedSeen
 			changes = []es.Change{{Type: contracts.TypeFindingSeen, Data: seenData(agg, sf.Severity, scanID, at)}}
-			more, serr := suppressAfter(agg, changes, sf.ID, sf.Suppressed, scanID, at)
+			more, serr := r.suppressAfter(agg, changes, sf.ID, sf.Suppressed, scanID, at)
 			changes, err = append(changes, more...), serr
 		case agg.Status == domain.StatusResolved || agg.Status == domain.StatusClosed:
 			o = ScanReopened
@@ -173,7 +180,7 @@ func (r *ScanRecorder) seen(ctx context.Context, meta es.Meta, scanID string, at
 			if err == nil && sf.Suppressed != nil {
 				// Back, but with the report's verdict (false positive, accepted): reopened and
 				// moved into that state at once.
-				more, serr := suppressAfter(agg, changes, sf.ID, sf.Suppressed, scanID, at)
+				more, serr := r.suppressAfter(agg, changes, sf.ID, sf.Suppressed, scanID, at)
 				changes, err = append(changes, more...), serr
 			}
 		default:
@@ -246,7 +253,7 @@ func seenData(agg domain.Finding, sev domain.Severity, scanID string, at time.Ti
 
 // suppressAfter returns the changes that move agg, once changes are applied to it, into the
 // state s names.
-func suppressAfter(agg domain.Finding, changes []es.Change, id string, s *Suppression, scanID string, at time.Time) ([]es.Change, error) {
+func (r *ScanRecorder) suppressAfter(agg domain.Finding, changes []es.Change, id string, s *Suppression, scanID string, at time.Time) ([]es.Change, error) {
 	for _, c := range changes {
 		raw, err := json.Marshal(c.Data)
 		if err != nil {
@@ -256,7 +263,15 @@ func suppressAfter(agg domain.Finding, changes []es.Change, id string, s *Suppre
 			return nil, err
 		}
 	}
-	return suppress(agg, s, scanID, at)
+	now := time.Now
+	if r.Now != nil {
+		now = r.Now
+	}
+	from := now().UTC()
+	if at.After(from) {
+		from = at
+	}
+	return suppress(agg, s, scanID, at, from.Add(ReportAcceptance))
 }
 
 // open builds FindingOpened and, from the SLA policy, FindingDueDateSet; a finding the report
@@ -269,7 +284,7 @@ func (r *ScanRecorder) open(sf ScanFinding, scanID string, at time.Time) ([]es.C
 	}
 	changes := []es.Change{{Type: contracts.TypeFindingOpened, Data: json.RawMessage(raw)}}
 	if sf.Suppressed != nil {
-		more, err := suppressAfter(domain.Finding{}, changes, sf.ID, sf.Suppressed, scanID, at)
+		more, err := r.suppressAfter(domain.Finding{}, changes, sf.ID, sf.Suppressed, scanID, at)
 		return append(changes, more...), err
 	}
 	due, ok := r.sla.DueAt(d.Severity, sf.Criticality, at)

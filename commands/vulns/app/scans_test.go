@@ -193,3 +193,24 @@ func TestScanRecorderReportVerdicts(t *testing.T) {
 		t.Fatalf("res is %s", status("res"))
 	}
 }
+
+// A risk acceptance read from a report lasts ReportAcceptance from the import, not from the
+// report's scan time: an old report's acceptance dated from its scan would expire on arrival
+// (and the deadline saga would reopen the finding at once, racing the next import). A report
+// from the future of the clock (none reaches here: the importer caps the scan time at now) would
+// count from its own time.
+func TestReportAcceptanceStartsAtImport(t *testing.T) {
+	ctx, _, cat, rec, _ := newRecorder(t, 1)
+	now := time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
+	rec.Now = func() time.Time { return now }
+	asset := events.NewStreamID("assets", "asset")
+	accepted := &app.Suppression{Status: domain.StatusRiskAccepted, Reason: "Mitigate by Design (veracode mitigation)"}
+	old := time.Date(2024, 5, 2, 9, 30, 0, 0, time.UTC)
+	if err := rec.Seen(ctx, es.Meta{Actor: "test"}, "scan-old", old, []app.ScanFinding{scanFinding(asset, "old", old, accepted)}, func(app.ScanOutcome) {}); err != nil {
+		t.Fatal(err)
+	}
+	f, _, _ := cat.Finding(es.StreamIDFor("vulns", "finding", "old"))
+	if f.Status != domain.StatusRiskAccepted || !f.RiskAcceptedTil.Equal(now.Add(app.ReportAcceptance)) {
+		t.Fatalf("status %s, accepted until %s; want risk_accepted until %s", f.Status, f.RiskAcceptedTil, now.Add(app.ReportAcceptance))
+	}
+}
