@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/socplatform/soc/projections/search"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 // The fixture: eight assets of two teams (and one nobody owns), fourteen findings on them,
@@ -215,16 +216,16 @@ func events() []search.Doc {
 		return d
 	}
 	return []search.Doc{
-		about(ev(e1, "FindingTriaged", "user:alice@example.com", f2, "Triaged: Apache Log4j2 remote code execution (Log4Shell) on db-1", at(8, 9)),
+		about(ev(e1, contracts.TypeFindingTriaged, "user:alice@example.com", f2, "Triaged: Apache Log4j2 remote code execution (Log4Shell) on db-1", at(8, 9)),
 			a3, "db-1", "payments", "production"),
-		about(ev(e2, "AssetRegistered", "user:bob@example.com", a1, "Registered asset web-1", at(8, 10)),
+		about(ev(e2, contracts.TypeAssetRegistered, "user:bob@example.com", a1, "Registered asset web-1", at(8, 10)),
 			a1, "web-1", "platform", "production"),
-		about(ev(e3, "FindingResolved", "system:reimport", f3, "Resolved: not seen by scan", at(8, 11)),
+		about(ev(e3, contracts.TypeFindingResolved, "system:reimport", f3, "Resolved: not seen by scan", at(8, 11)),
 			a1, "web-1", "platform", "production"),
 		ev(e4, "TokenCreated", "user:admin@example.com", "identity-user-0190d001-0000-4000-8000-000000000000", "API token created for ci-pipeline", at(8, 12)),
-		about(ev(e5, "FindingRiskAccepted", "user:carol@example.com", f9, "Risk accepted until 2026-06-30: compensating control", at(8, 13)),
+		about(ev(e5, contracts.TypeFindingRiskAccepted, "user:carol@example.com", f9, "Risk accepted until 2026-06-30: compensating control", at(8, 13)),
 			a3, "db-1", "payments", "production"),
-		ev(e6, "ScanImportCompleted", "token:ci-pipeline", "scans-import-0190e001-0000-4000-8000-000000000000", "trivy report imported: 12 findings", at(8, 14)),
+		ev(e6, contracts.TypeScanImportCompleted, "token:ci-pipeline", "scans-import-0190e001-0000-4000-8000-000000000000", "trivy report imported: 12 findings", at(8, 14)),
 	}
 }
 

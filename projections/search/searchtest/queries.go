@@ -7,6 +7,7 @@ import (
 	"github.com/socplatform/soc/projections/ownership"
 	"github.com/socplatform/soc/projections/search"
 	"github.com/socplatform/soc/projections/search/query"
+	"github.com/socplatform/soc/schemas/contracts"
 )
 
 // The queries are built as ASTs (what the parser produces), so the suite checks backends
@@ -114,7 +115,7 @@ func queries() []row {
 		{"status", q(is(query.FieldStatus, "retired")), ids(a6)},
 		{"severity and free text", q(is(query.FieldSeverity, "critical"), word("apache")), ids(f1, f2, f11, c1)},
 		{"actor", audit(q(is(query.FieldActor, "user:alice@example.com"))), ids(e1)},
-		{"event type", audit(q(is(query.FieldEvent, "FindingResolved"))), ids(e3)},
+		{"event type", audit(q(is(query.FieldEvent, contracts.TypeFindingResolved))), ids(e3)},
 		{"events but one actor", audit(q(is(query.FieldType, "event"), not(is(query.FieldActor, "token:ci-pipeline")))), ids(e1, e2, e3, e4, e5)},
 		{"free text in events", audit(q(word("triaged"))), ids(e1)},
 		{"free text across kinds", audit(q(word("log4shell"))), ids(e1, f1, f2)},
