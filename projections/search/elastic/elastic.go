@@ -177,12 +177,12 @@ func (ix *Index) checkFlavor(ctx context.Context, flavor string) error {
 	if flavor == "" {
 		flavor = FlavorElasticsearch
 	}
-	if err := ix.do(ctx, http.MethodGet, "/", nil, nil, &info); err != nil {
-		return fmt.Errorf("search: asking the %s server what it is: %w", flavor, err)
+	err := ix.do(ctx, http.MethodGet, "/", nil, nil, &info)
+	if err == nil && (info.Version.Distribution == FlavorOpenSearch) != (flavor == FlavorOpenSearch) {
+		err = fmt.Errorf("it is %s %s", cmp.Or(info.Version.Distribution, FlavorElasticsearch), info.Version.Number)
 	}
-	if (info.Version.Distribution == FlavorOpenSearch) != (flavor == FlavorOpenSearch) {
-		return fmt.Errorf("search: the server is not the %s the configuration names: it is %s %s",
-			flavor, cmp.Or(info.Version.Distribution, FlavorElasticsearch), info.Version.Number)
+	if err != nil {
+		return fmt.Errorf("search: the server is not the %s the configuration names: %w", flavor, err)
 	}
 	return nil
 }
