@@ -167,44 +167,37 @@ type bError struct {
 
 // Parse implements importers.Parser.
 func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error) {
-	w, err := jsonguard.Open(ctx, formatName, r, p.MaxBytes, p.MaxDepth)
+	s, err := codescan.Open(ctx, formatName, r, p.Limits, "test_id", "filename", "code", "line_range")
 	if err != nil {
 		return nil, err
 	}
-	out := codescan.Report(formatName)
-	var warnings codescan.Warnings
-	tolerant := jsonguard.Tolerant{Required: []string{"test_id", "filename", "code", "line_range"}, Warn: warnings.Add}
-	var fps parseutil.Occurrences
 	i := 0
-	err = codescan.Results(w, "Bandit JSON", tolerant, func(res bResult) {
+	err = codescan.Results(s.W, "Bandit JSON", s.Tolerant, func(res bResult) {
 		if res.TestID == "" || strings.TrimSpace(res.Filename) == "" {
-			warnings.Add(fmt.Sprintf("results[%d]: no test_id or filename: skipped", i))
+			s.Warnings.Add(fmt.Sprintf("results[%d]: no test_id or filename: skipped", i))
 		} else {
-			out.Findings = append(out.Findings, finding(&res, &fps))
+			s.Report.Findings = append(s.Report.Findings, finding(&res, &s.Occurrences))
 		}
 		i++
 	}, func(key string) error {
 		switch key {
 		case "errors":
-			return jsonguard.Each(w, "errors", jsonguard.Tolerant{Warn: warnings.Add}, func(e bError) {
-				warnings.ScannerError(func() string {
-					return "bandit could not scan " + parseutil.FirstNonEmpty(e.Filename, "a file") + ": " + parseutil.TruncateEllipsis(strings.TrimSpace(e.Reason), 500)
-				})
+			return codescan.ScannerErrors(s, func(e *bError) string {
+				return "bandit could not scan " + parseutil.FirstNonEmpty(e.Filename, "a file") + ": " + parseutil.TruncateEllipsis(strings.TrimSpace(e.Reason), 500)
 			})
 		case "generated_at":
-			s, err := w.Str()
-			if t, perr := time.Parse(time.RFC3339, s); perr == nil {
-				out.StartedAt = t
+			v, err := s.W.Str()
+			if t, perr := time.Parse(time.RFC3339, v); perr == nil {
+				s.Report.StartedAt = t
 			}
 			return err
 		}
-		return w.Skip()
+		return s.W.Skip()
 	})
 	if err != nil {
 		return nil, err
 	}
-	warnings.Finish(out, "bandit", w)
-	return importers.Bounded(out, nil)
+	return s.Done()
 }
 
 // severity maps issue_severity (see the package doc).

@@ -225,19 +225,13 @@ func redactMatch(match string) string {
 
 // Parse implements importers.Parser.
 func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error) {
-	w, err := jsonguard.Open(ctx, formatName, r, p.MaxBytes, p.MaxDepth)
+	s, err := codescan.Open(ctx, formatName, r, p.Limits, "RuleID", "File", "Commit", "Secret", "Match", "Fingerprint", "StartLine")
 	if err != nil {
 		return nil, err
 	}
-	out := codescan.Report(formatName)
-	var warnings codescan.Warnings
-	tolerant := jsonguard.Tolerant{
-		Required: []string{"RuleID", "File", "Commit", "Secret", "Match", "Fingerprint", "StartLine"},
-		Warn:     warnings.Add,
-	}
-	var fps parseutil.Occurrences
+	out := s.Report
 	repoURL := ""
-	empty, err := w.EmptyInput()
+	empty, err := s.W.EmptyInput()
 	if err != nil {
 		return nil, err
 	}
@@ -247,13 +241,13 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 		out.Warnings = append(out.Warnings, importers.EmptyWarning)
 		return importers.Bounded(out, nil)
 	}
-	err = jsonguard.Each(w, "leaks", tolerant, func(l gLeak) {
+	err = jsonguard.Each(s.W, "leaks", s.Tolerant, func(l gLeak) {
 		digest := l.redact()
 		repoURL = parseutil.FirstNonEmpty(repoURL, l.RepoURL)
-		out.Findings = append(out.Findings, finding(&l, digest, &fps))
+		out.Findings = append(out.Findings, finding(&l, digest, &s.Occurrences))
 	})
 	if err == nil {
-		err = w.End()
+		err = s.W.End()
 	}
 	if err != nil {
 		return nil, err
@@ -266,8 +260,7 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 	for i := range out.Findings {
 		out.Findings[i].AssetKey = out.Assets[0].Key
 	}
-	warnings.Finish(out, "gitleaks", w)
-	return importers.Bounded(out, nil)
+	return s.Done()
 }
 
 func finding(l *gLeak, digest string, fps *parseutil.Occurrences) importers.Finding {

@@ -217,41 +217,34 @@ type sError struct {
 
 // Parse implements importers.Parser.
 func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error) {
-	w, err := jsonguard.Open(ctx, formatName, r, p.MaxBytes, p.MaxDepth)
+	s, err := codescan.Open(ctx, formatName, r, p.Limits, "check_id", "path", "extra.fingerprint", "extra.lines")
 	if err != nil {
 		return nil, err
 	}
-	out := codescan.Report(formatName)
-	var warnings codescan.Warnings
-	tolerant := jsonguard.Tolerant{Required: []string{"check_id", "path", "extra.fingerprint", "extra.lines"}, Warn: warnings.Add}
-	var fps parseutil.Occurrences
 	supplyChain := false
-	err = codescan.Results(w, "Semgrep JSON", tolerant, func(res sResult) {
-		out.Findings = append(out.Findings, finding(&res, &fps))
+	err = codescan.Results(s.W, "Semgrep JSON", s.Tolerant, func(res sResult) {
+		s.Report.Findings = append(s.Report.Findings, finding(&res, &s.Occurrences))
 	}, func(key string) error {
 		switch key {
 		case "errors":
-			return jsonguard.Each(w, "errors", jsonguard.Tolerant{Warn: warnings.Add}, func(e sError) {
-				warnings.ScannerError(func() string { return errorWarning(&e) })
-			})
+			return codescan.ScannerErrors(s, errorWarning)
 		case "version":
-			v, err := w.Str()
-			out.ScannerVersion = v
+			v, err := s.W.Str()
+			s.Report.ScannerVersion = v
 			return err
 		case "vulns":
 			supplyChain = true
 		}
-		return w.Skip()
+		return s.W.Skip()
 	})
 	if err != nil && supplyChain {
-		return nil, w.ErrAt(jsonguard.Pos{}, "a Semgrep Supply Chain findings export (the web API's vulns[]), not "+
+		return nil, s.W.ErrAt(jsonguard.Pos{}, "a Semgrep Supply Chain findings export (the web API's vulns[]), not "+
 			"semgrep --json output: import the JSON of the scan (semgrep ci --json or semgrep scan --json)")
 	}
 	if err != nil {
 		return nil, err
 	}
-	warnings.Finish(out, "semgrep", w)
-	return importers.Bounded(out, nil)
+	return s.Done()
 }
 
 // errorWarning is one sentence for an element of errors[]: Semgrep's own error (a file it could

@@ -4,10 +4,13 @@
 package codescan
 
 import (
+	"context"
 	"fmt"
+	"io"
 
 	"github.com/socplatform/soc/commands/scans/importers"
 	"github.com/socplatform/soc/commands/scans/importers/internal/jsonguard"
+	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
 )
 
 // MaxScannerErrors is how many of the scanner's own errors become warnings of their own; the
@@ -79,4 +82,44 @@ func Results[T any](w *jsonguard.Walker, title string, t jsonguard.Tolerant, kee
 		err = w.ErrAt(jsonguard.Pos{}, "not a "+title+" report: no results array")
 	}
 	return err
+}
+
+// Scan is one parse of a code scanner's report: the walker over it, the report being built (see
+// Report), the warnings gathered, the tolerance of its records and the occurrence count that
+// keeps their fingerprints unique. Semgrep, Bandit and Gitleaks start and finish alike; only
+// what they read in between differs.
+type Scan struct {
+	W        *jsonguard.Walker
+	Report   *importers.Report
+	Warnings Warnings
+	// Tolerant leaves out, with a warning, a member of a record of an unexpected type, unless
+	// the record's fingerprint is made of it.
+	Tolerant    jsonguard.Tolerant
+	Occurrences parseutil.Occurrences
+}
+
+// Open starts the parse of a report of format (the scanner's name too) read from r within
+// limits; required are the members of a record its fingerprint is made of.
+func Open(ctx context.Context, format string, r io.Reader, limits jsonguard.Limits, required ...string) (*Scan, error) {
+	w, err := jsonguard.Open(ctx, format, r, limits.MaxBytes, limits.MaxDepth)
+	if err != nil {
+		return nil, err
+	}
+	s := &Scan{W: w, Report: Report(format)}
+	s.Tolerant = jsonguard.Tolerant{Required: required, Warn: s.Warnings.Add}
+	return s, nil
+}
+
+// ScannerErrors reads the scanner's errors array: each element, decoded into a T, is one of the
+// scanner's own errors (see Warnings.ScannerError), worded by msg.
+func ScannerErrors[T any](s *Scan, msg func(e *T) string) error {
+	return jsonguard.Each(s.W, "errors", jsonguard.Tolerant{Warn: s.Warnings.Add}, func(e T) {
+		s.Warnings.ScannerError(func() string { return msg(&e) })
+	})
+}
+
+// Done finishes the report (Warnings.Finish) and returns it bounded.
+func (s *Scan) Done() (*importers.Report, error) {
+	s.Warnings.Finish(s.Report, s.Report.Format, s.W)
+	return importers.Bounded(s.Report, nil)
 }
