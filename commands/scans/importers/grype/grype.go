@@ -393,19 +393,13 @@ func imageDigest(name string, t *gImageTarget) string {
 }
 
 func normSeverity(raw *string, ratings []importers.CVSS) importers.Severity {
-	if raw != nil {
-		word := strings.ToLower(strings.TrimSpace(*raw))
-		if s, ok := parseutil.SeverityWord(word); ok {
-			return s
-		}
-		if word == "negligible" {
-			return importers.Info
-		}
+	if raw == nil {
+		return parseutil.WordOrRatings("", ratings)
 	}
-	if s, ok := parseutil.MaxScore(ratings); ok {
-		return parseutil.SeverityFromScore(s)
+	if strings.EqualFold(strings.TrimSpace(*raw), "negligible") {
+		return importers.Info
 	}
-	return importers.Info
+	return parseutil.WordOrRatings(*raw, ratings)
 }
 
 // grypeTypes maps artifact.type to a package type when the PURL gives none.

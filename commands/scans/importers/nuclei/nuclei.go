@@ -372,17 +372,10 @@ func cvssVersion(vector string) string {
 }
 
 func severity(word string, ratings []importers.CVSS) importers.Severity {
-	w := strings.ToLower(strings.TrimSpace(word))
-	if s, ok := parseutil.SeverityWord(w); ok {
-		return s
-	}
-	if w == "info" {
+	if strings.EqualFold(strings.TrimSpace(word), "info") {
 		return importers.Info
 	}
-	if s, ok := parseutil.MaxScore(ratings); ok {
-		return parseutil.SeverityFromScore(s)
-	}
-	return importers.Info
+	return parseutil.WordOrRatings(word, ratings)
 }
 
 func evidence(res *nResult) string {

@@ -454,15 +454,10 @@ func suppression(v *sVuln, s status) *importers.Suppression {
 }
 
 func severity(v *sVuln) importers.Severity {
-	for _, word := range []string{v.Severity, v.SeverityWithCritical} {
-		if s, ok := parseutil.SeverityWord(strings.ToLower(strings.TrimSpace(word))); ok {
-			return s
-		}
+	if s, ok := parseutil.SeverityWord(strings.ToLower(strings.TrimSpace(v.Severity))); ok {
+		return s
 	}
-	if s := v.CVSSScore.Ptr(); s != nil {
-		return parseutil.SeverityFromScore(*s)
-	}
-	return importers.Info
+	return parseutil.WordOrScore(v.SeverityWithCritical, v.CVSSScore.Ptr())
 }
 
 // managers maps Snyk's packageManager (the part before ':' for OS packages, "alpine:3.12") to a

@@ -646,23 +646,6 @@ func imageDigest(name string, md *tMetadata) string {
 	return md.ImageID
 }
 
-func normSeverity(raw string, ratings []importers.CVSS) importers.Severity {
-	switch strings.ToUpper(strings.TrimSpace(raw)) {
-	case "CRITICAL":
-		return importers.Critical
-	case "HIGH":
-		return importers.High
-	case "MEDIUM":
-		return importers.Medium
-	case "LOW":
-		return importers.Low
-	}
-	if s, ok := parseutil.MaxScore(ratings); ok {
-		return parseutil.SeverityFromScore(s)
-	}
-	return importers.Info
-}
-
 // ecosystem maps a Trivy result Type to a package type when the PURL gives none.
 var ecosystem = map[string]string{
 	"alpine": "apk", "wolfi": "apk", "chainguard": "apk",
@@ -735,19 +718,10 @@ func vulnFinding(assetKey, identity, image string, res *tResult, v *tVuln) impor
 	if f.Title == "" {
 		f.Title = v.VulnerabilityID
 	}
-	f.Severity = normSeverity(v.Severity, f.CVSS)
-	for _, id := range append([]string{v.VulnerabilityID}, v.VendorIDs...) {
-		if c, ok := parseutil.NormCVE(id); ok {
-			f.CVEs = parseutil.AppendUnique(f.CVEs, c)
-		} else if g, ok := parseutil.NormGHSA(id); ok {
-			f.GHSAs = parseutil.AppendUnique(f.GHSAs, g)
-		}
-	}
-	for _, c := range v.CweIDs {
-		if n, ok := parseutil.NormCWE(c); ok {
-			f.CWEs = parseutil.AppendUnique(f.CWEs, n)
-		}
-	}
+	f.Severity = parseutil.WordOrRatings(v.Severity, f.CVSS)
+	parseutil.AddAdvisoryIDs(&f, v.VulnerabilityID)
+	parseutil.AddAdvisoryIDs(&f, v.VendorIDs...)
+	f.CWEs = parseutil.NormAll(v.CweIDs, parseutil.NormCWE)
 	f.References = parseutil.AppendUnique(f.References, v.PrimaryURL)
 	f.References = parseutil.AppendUnique(f.References, v.References...)
 	path := v.PkgPath
@@ -805,7 +779,7 @@ func licenseFinding(assetKey, identity, image string, res *tResult, l *tLicense)
 		Kind:            importers.KindLicense,
 		Title:           "License " + l.Name + " (" + l.Category + ") in " + subject,
 		ScannerSeverity: l.Severity,
-		Severity:        normSeverity(l.Severity, nil),
+		Severity:        parseutil.WordOrRatings(l.Severity, nil),
 		RuleID:          l.Name,
 		Component:       &importers.Component{Name: l.PkgName, Path: l.FilePath},
 		Location:        importers.Location{File: parseutil.FirstNonEmpty(l.FilePath, res.Target), Image: image},
@@ -827,7 +801,7 @@ func misconfFinding(assetKey, identity, image string, res *tResult, m *tMisconf)
 		AssetKey:        assetKey,
 		Title:           m.Title,
 		ScannerSeverity: m.Severity,
-		Severity:        normSeverity(m.Severity, nil),
+		Severity:        parseutil.WordOrRatings(m.Severity, nil),
 		RuleID:          rule,
 		Description:     m.Description,
 		Remediation:     m.Resolution,
@@ -849,7 +823,7 @@ func secretFinding(assetKey, identity, image string, res *tResult, s *tSecret) i
 		AssetKey:        assetKey,
 		Title:           s.Title,
 		ScannerSeverity: s.Severity,
-		Severity:        normSeverity(s.Severity, nil),
+		Severity:        parseutil.WordOrRatings(s.Severity, nil),
 		RuleID:          s.RuleID,
 		Location:        importers.Location{File: res.Target, Line: int(s.StartLine), Image: image},
 	}

@@ -602,7 +602,7 @@ func (b *builder) vulnerabilities(n *yaml.Node, res *resource) error {
 		if v.FixedVersion != "" {
 			f.Remediation = "Upgrade " + v.Resource + " to " + v.FixedVersion + "."
 		}
-		f.Severity = severity(v.Severity, v.Score)
+		f.Severity = parseutil.WordOrScore(v.Severity, v.Score)
 		f.Fingerprint = parseutil.FingerprintJSON("trivy-operator/v1", key, v.VulnerabilityID, v.Resource, v.InstalledVersion)
 		b.findings.Add(f)
 	}
@@ -645,7 +645,7 @@ func (b *builder) checks(n *yaml.Node, res *resource) error {
 		if c.Category != "" {
 			f.Description = strings.TrimSpace(f.Description + "\n\nCategory: " + c.Category)
 		}
-		f.Severity = severity(c.Severity, nil)
+		f.Severity = parseutil.WordOrScore(c.Severity, nil)
 		f.Fingerprint = parseutil.FingerprintJSON("trivy-operator/check/v1", res.Kind, id, name)
 		b.findings.Add(f)
 	}
@@ -678,7 +678,7 @@ func (b *builder) secrets(n *yaml.Node, res *resource) error {
 			// Trivy masks the secret in match; it is kept as evidence.
 			Evidence: parseutil.Truncate(strings.TrimSpace(where+"\n"+sec.Match), parseutil.MaxEvidence),
 		}
-		f.Severity = severity(sec.Severity, nil)
+		f.Severity = parseutil.WordOrScore(sec.Severity, nil)
 		f.Fingerprint = parseutil.FingerprintJSON("trivy-operator/secret/v1", key, id, sec.Target)
 		b.findings.Add(f)
 	}
@@ -715,7 +715,7 @@ func (b *builder) compliance(res *resource) error {
 					Remediation:     c.Remediation,
 					Evidence:        parseutil.Truncate(strings.TrimSpace("Target "+c.Target+"\n"+strings.Join(c.Messages, "\n")), parseutil.MaxEvidence),
 				}
-				f.Severity = severity(word, nil)
+				f.Severity = parseutil.WordOrScore(word, nil)
 				f.Fingerprint = parseutil.FingerprintJSON("trivy-operator/compliance/v1", name, r.ID, c.CheckID, c.Target)
 				b.findings.Add(f)
 			}
@@ -748,20 +748,10 @@ func (b *builder) compliance(res *resource) error {
 					f.Evidence += "\nCheck " + ch.ID
 				}
 			}
-			f.Severity = severity(cc.Severity, nil)
+			f.Severity = parseutil.WordOrScore(cc.Severity, nil)
 			f.Fingerprint = parseutil.FingerprintJSON("trivy-operator/compliance/v1", name, cc.ID)
 			b.findings.Add(f)
 		}
 	}
 	return nil
-}
-
-func severity(word string, score *float64) importers.Severity {
-	if s, ok := parseutil.SeverityWord(strings.ToLower(strings.TrimSpace(word))); ok {
-		return s
-	}
-	if score != nil {
-		return parseutil.SeverityFromScore(*score)
-	}
-	return importers.Info
 }

@@ -94,3 +94,25 @@ func SeverityRank(s importers.Severity) int {
 	}
 	return 0
 }
+
+// WordOrScore is the rule of the scanners that write a severity word and may leave it out or
+// write one of their own ("UNKNOWN"): word as SeverityWord reads it (lower-cased and trimmed),
+// else the severity of score (SeverityFromScore) when there is one, else info.
+func WordOrScore(word string, score *float64) importers.Severity {
+	if s, ok := SeverityWord(strings.ToLower(strings.TrimSpace(word))); ok {
+		return s
+	}
+	if score != nil {
+		return SeverityFromScore(*score)
+	}
+	return importers.Info
+}
+
+// WordOrRatings is WordOrScore with the highest score of ratings (MaxScore: v4, else v3, else
+// v2).
+func WordOrRatings(word string, ratings []importers.CVSS) importers.Severity {
+	if s, ok := MaxScore(ratings); ok {
+		return WordOrScore(word, &s)
+	}
+	return WordOrScore(word, nil)
+}
