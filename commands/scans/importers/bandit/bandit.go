@@ -91,9 +91,7 @@ func (*Parser) Detect(head []byte) bool {
 	if !some {
 		return false
 	}
-	_, id := p["/results/0/test_id"]
-	_, text := p["/results/0/issue_text"]
-	if id || text {
+	if jsonguard.HasAny(p, "/results/0/test_id", "/results/0/issue_text") {
 		return true
 	}
 	for key := range p {

@@ -100,7 +100,7 @@ func (*Parser) Detect(head []byte) bool {
 	}
 	has := func(k string) bool { _, ok := p["/0/"+k]; return ok }
 	if has("RuleID") {
-		return has("Secret") || has("Match") || has("StartLine") || has("Fingerprint")
+		return jsonguard.HasAny(p, "/0/Secret", "/0/Match", "/0/StartLine", "/0/Fingerprint")
 	}
 	return has("rule") && has("offender")
 }

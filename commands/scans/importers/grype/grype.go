@@ -78,15 +78,11 @@ func (*Parser) Detect(head []byte) bool {
 	if p[""] != "{" || p["/matches"] != "[" {
 		return false
 	}
-	for _, other := range []string{"/bomFormat", "/runs", "/SchemaVersion"} {
-		if _, ok := p[other]; ok {
-			return false
-		}
+	if jsonguard.HasAny(p, "/bomFormat", "/runs", "/SchemaVersion") {
+		return false
 	}
 	if p["/matches/0"] == "{" {
-		_, v := p["/matches/0/vulnerability"]
-		_, a := p["/matches/0/artifact"]
-		return v || a
+		return jsonguard.HasAny(p, "/matches/0/vulnerability", "/matches/0/artifact")
 	}
 	if _, ok := p["/matches/0"]; ok {
 		return false // the first match is not an object

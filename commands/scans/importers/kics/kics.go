@@ -99,8 +99,7 @@ func (*Parser) Detect(head []byte) bool {
 	if _, ok := p["/queries/0"]; ok {
 		return false
 	}
-	_, total := p["/queries_total"]
-	return version || total
+	return jsonguard.HasAny(p, "/kics_version", "/queries_total")
 }
 
 // Wire types: only the fields used.

@@ -98,10 +98,7 @@ func (*Parser) Detect(head []byte) bool {
 	if p[root] != "{" || p[id] == "" || p[id] == "{" || p[id] == "[" {
 		return false
 	}
-	_, host := p[root+"/host"]
-	_, at := p[root+"/matched-at"]
-	_, old := p[root+"/matched"]
-	return p[root+"/info"] == "{" && (host || at || old)
+	return p[root+"/info"] == "{" && jsonguard.HasAny(p, root+"/host", root+"/matched-at", root+"/matched")
 }
 
 // Info implements importers.Describer.

@@ -86,14 +86,10 @@ func (*Parser) Detect(head []byte) bool {
 		_, id := p["/results/0/check_id"]
 		return p["/results/0"] == "{" && id
 	}
-	for _, other := range []string{"/metrics", "/generated_at"} {
-		if _, ok := p[other]; ok {
-			return false
-		}
+	if jsonguard.HasAny(p, "/metrics", "/generated_at") {
+		return false
 	}
-	_, paths := p["/paths"]
-	_, version := p["/version"]
-	return p["/errors"] == "[" && (paths || version || emptyScan(head, p))
+	return p["/errors"] == "[" && (jsonguard.HasAny(p, "/paths", "/version") || emptyScan(head, p))
 }
 
 // emptyScan reports whether head is the whole of Semgrep 0.x's empty report: an object of an

@@ -103,17 +103,13 @@ func project(p map[string]string, prefix string) bool {
 	}
 	v := prefix + "/vulnerabilities/0"
 	if p[v] == "{" {
-		_, name := p[v+"/packageName"]
-		_, from := p[v+"/from"]
-		return name || from
+		return jsonguard.HasAny(p, v+"/packageName", v+"/from")
 	}
 	if _, ok := p[v]; ok {
 		return false
 	}
 	_, pm := p[prefix+"/packageManager"]
-	_, ok := p[prefix+"/ok"]
-	_, uc := p[prefix+"/uniqueCount"]
-	return pm && (ok || uc)
+	return pm && jsonguard.HasAny(p, prefix+"/ok", prefix+"/uniqueCount")
 }
 
 // sVuln is one vulnerability object: one (vulnerability, dependency path) pair.

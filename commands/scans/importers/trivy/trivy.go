@@ -109,12 +109,7 @@ func (*Parser) Detect(head []byte) bool {
 		if _, ok := p["/0/Target"]; !ok || p["/0"] != "{" {
 			return false
 		}
-		for _, k := range []string{"/0/Vulnerabilities", "/0/Misconfigurations", "/0/Secrets", "/0/Class", "/0/Type"} {
-			if _, ok := p[k]; ok {
-				return true
-			}
-		}
-		return false
+		return jsonguard.HasAny(p, "/0/Vulnerabilities", "/0/Misconfigurations", "/0/Secrets", "/0/Class", "/0/Type")
 	case "{":
 	default:
 		return false
@@ -124,17 +119,10 @@ func (*Parser) Detect(head []byte) bool {
 	if _, ok := p["/SchemaVersion"]; !ok && !(cluster && resources) {
 		return false
 	}
-	for _, other := range []string{"/bomFormat", "/runs", "/matches", "/spdxVersion"} {
-		if _, ok := p[other]; ok {
-			return false
-		}
+	if jsonguard.HasAny(p, "/bomFormat", "/runs", "/matches", "/spdxVersion") {
+		return false
 	}
-	for _, k := range []string{"/ArtifactName", "/ArtifactType", "/Results", "/Resources"} {
-		if _, ok := p[k]; ok {
-			return true
-		}
-	}
-	return false
+	return jsonguard.HasAny(p, "/ArtifactName", "/ArtifactType", "/Results", "/Resources")
 }
 
 // Wire types: only the fields used.

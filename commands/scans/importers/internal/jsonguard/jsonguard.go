@@ -213,6 +213,17 @@ func (n *LineNo) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// HasAny reports whether any of paths is among the members the head p (HeadPaths) reached: the
+// members that tell a format from another, or from the formats its scanner also writes.
+func HasAny(p map[string]string, paths ...string) bool {
+	for _, path := range paths {
+		if _, ok := p[path]; ok {
+			return true
+		}
+	}
+	return false
+}
+
 // HeadPaths looks at the start of a JSON document (which may be cut anywhere) and records, for the
 // members it reaches, their path ("/runs/0/tool") and either the scalar value or "{" / "[". Only
 // the first element of arrays and the first four levels are recorded. Detect functions decide on it.
