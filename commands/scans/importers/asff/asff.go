@@ -209,8 +209,8 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 	if err != nil {
 		return nil, err
 	}
-	b := builder{rep: &importers.Report{Format: formatName, ScannerName: "AWS Security Hub"}}
-	tol := jsonguard.Tolerant{Required: required, Warn: func(m string) { b.rep.Warnings = append(b.rep.Warnings, m) }}
+	b := builder{Builder: parseutil.Builder{Report: &importers.Report{Format: formatName, ScannerName: "AWS Security Hub"}}}
+	tol := jsonguard.Tolerant{Required: required, Warn: b.Warn}
 	if w.Next() == '[' {
 		if err = jsonguard.Each(w, "Findings", tol, b.add); err == nil {
 			err = w.End()
@@ -221,10 +221,7 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 	if err != nil {
 		return nil, err
 	}
-	b.rep.Assets = b.assets.Assets()
-	b.rep.Findings = b.findings.Findings()
-	b.rep.Warnings = append(b.rep.Warnings, w.Warnings()...)
-	return importers.Bounded(b.rep, nil)
+	return b.Bounded(w.Warnings())
 }
 
 // findingsDocument reads an object whose Findings member is the array of findings. boto3 users
@@ -259,10 +256,8 @@ func findingsDocument(w *jsonguard.Walker, tol jsonguard.Tolerant, keep func(aFi
 
 // builder turns findings into the report as they are decoded, one at a time.
 type builder struct {
-	rep      *importers.Report
-	assets   parseutil.AssetSet
-	findings parseutil.FindingSet
-	schemas  []string
+	parseutil.Builder
+	schemas []string
 }
 
 func (b *builder) add(a aFinding) {
@@ -290,17 +285,17 @@ func (b *builder) add(a aFinding) {
 	f.Fingerprint = fingerprint(&a)
 	if a.SchemaVersion != "" && a.SchemaVersion != schemaVersion && !slices.Contains(b.schemas, "schema "+a.SchemaVersion) {
 		b.schemas = append(b.schemas, "schema "+a.SchemaVersion)
-		b.rep.Warnings = append(b.rep.Warnings, fmt.Sprintf("SchemaVersion %q is not %s: read as %s", a.SchemaVersion, schemaVersion, schemaVersion))
+		b.Warn(fmt.Sprintf("SchemaVersion %q is not %s: read as %s", a.SchemaVersion, schemaVersion, schemaVersion))
 	}
-	if b.rep.StartedAt.IsZero() {
+	if b.Report.StartedAt.IsZero() {
 		if t, err := time.Parse(time.RFC3339Nano, a.CreatedAt); err == nil {
-			b.rep.StartedAt = t
+			b.Report.StartedAt = t
 		}
 	}
 	if strings.Contains(a.ProductArn, "/aquasecurity/") || strings.HasPrefix(a.GeneratorID, "Trivy") {
-		b.rep.ScannerName = "Trivy"
+		b.Report.ScannerName = "Trivy"
 	}
-	b.findings.Add(f)
+	b.Findings.Add(f)
 }
 
 // asset returns the asset of a's first resource, added to the set on first sight.
@@ -315,7 +310,7 @@ func (b *builder) asset(a *aFinding) *importers.Asset {
 		}
 	}
 	key := res.Type + ":" + res.ID
-	if have := b.assets.Get(key); have != nil {
+	if have := b.Assets.Get(key); have != nil {
 		return have
 	}
 	asset := importers.Asset{Key: key, Kind: importers.CloudResource, Name: res.ID}
@@ -340,13 +335,13 @@ func (b *builder) asset(a *aFinding) *importers.Asset {
 		asset.Kind = importers.Repository
 		b.target(res.ID)
 	}
-	return b.assets.Add(asset)
+	return b.Assets.Add(asset)
 }
 
 // target names the report's target after the first resource with no stable identifier.
 func (b *builder) target(name string) {
-	if b.rep.Target == nil && name != "" {
-		b.rep.Target = &importers.Target{Name: name, Hint: "artifact"}
+	if b.Report.Target == nil && name != "" {
+		b.Report.Target = &importers.Target{Name: name, Hint: "artifact"}
 	}
 }
 

@@ -203,8 +203,8 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 	if err != nil {
 		return nil, err
 	}
-	b := builder{rep: &importers.Report{Format: formatName, ScannerName: "Amazon Inspector"}}
-	tol := jsonguard.Tolerant{Required: required, Warn: func(m string) { b.rep.Warnings = append(b.rep.Warnings, m) }}
+	b := builder{parseutil.Builder{Report: &importers.Report{Format: formatName, ScannerName: "Amazon Inspector"}}}
+	tol := jsonguard.Tolerant{Required: required, Warn: b.Warn}
 	saw := false
 	err = w.Document("report", func(k string) error {
 		switch k {
@@ -227,18 +227,11 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 	if err != nil {
 		return nil, err
 	}
-	b.rep.Assets = b.assets.Assets()
-	b.rep.Findings = b.findings.Findings()
-	b.rep.Warnings = append(b.rep.Warnings, w.Warnings()...)
-	return importers.Bounded(b.rep, nil)
+	return b.Bounded(w.Warnings())
 }
 
 // builder turns findings into the report as they are decoded, one at a time.
-type builder struct {
-	rep      *importers.Report
-	assets   parseutil.AssetSet
-	findings parseutil.FindingSet
-}
+type builder struct{ parseutil.Builder }
 
 func (b *builder) add(in iFinding) {
 	asset := b.asset(&in)
@@ -328,14 +321,14 @@ func (b *builder) add(in iFinding) {
 		f.Fingerprint = parseutil.FingerprintJSON("aws-inspector2/v1", in.FindingArn)
 	} else {
 		f.Fingerprint = parseutil.FingerprintJSON(append([]string{"aws-inspector2/v1", in.Type, f.RuleID, resourceID(&in)}, fp...)...)
-		b.rep.Warnings = append(b.rep.Warnings, fmt.Sprintf("finding %q has no findingArn: identified by its content", parseutil.TruncateEllipsis(f.Title, 80)))
+		b.Warn(fmt.Sprintf("finding %q has no findingArn: identified by its content", parseutil.TruncateEllipsis(f.Title, 80)))
 	}
-	if b.rep.StartedAt.IsZero() {
+	if b.Report.StartedAt.IsZero() {
 		if t, err := time.Parse(time.RFC3339Nano, in.FirstObservedAt); err == nil {
-			b.rep.StartedAt = t
+			b.Report.StartedAt = t
 		}
 	}
-	b.findings.Add(f)
+	b.Findings.Add(f)
 }
 
 func resourceID(in *iFinding) string {
@@ -352,7 +345,7 @@ func (b *builder) asset(in *iFinding) *importers.Asset {
 		res = in.Resources[0]
 	}
 	key := res.Type + ":" + res.ID
-	if have := b.assets.Get(key); have != nil {
+	if have := b.Assets.Get(key); have != nil {
 		return have
 	}
 	a := importers.Asset{Key: key, Kind: importers.CloudResource, Name: res.ID, CloudID: res.ID}
@@ -372,7 +365,7 @@ func (b *builder) asset(in *iFinding) *importers.Asset {
 			a.OS = d.AwsEc2Instance.Platform
 		}
 	}
-	return b.assets.Add(a)
+	return b.Assets.Add(a)
 }
 
 func component(p iPackage) *importers.Component {

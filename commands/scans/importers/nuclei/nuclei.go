@@ -201,7 +201,7 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 	if err != nil {
 		return nil, err
 	}
-	b := builder{out: &importers.Report{Format: formatName, ScannerName: "nuclei"}}
+	b := builder{parseutil.Builder{Report: &importers.Report{Format: formatName, ScannerName: "nuclei"}}}
 	one := func() error {
 		var res nResult
 		at, err := w.Decode(&res)
@@ -222,7 +222,7 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 	switch {
 	case empty:
 		// nuclei -jsonl -o writes an empty file when nothing matched (since 2.3.8): a clean scan.
-		b.out.Warnings = append(b.out.Warnings, importers.EmptyWarning)
+		b.Warn(importers.EmptyWarning)
 	case w.Next() == '[': // -json-export
 		if err := w.Array("results", func(int) error { return one() }); err != nil {
 			return nil, err
@@ -243,30 +243,18 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 			return nil, err
 		}
 	}
-	out := b.report()
-	out.Warnings = append(out.Warnings, w.Warnings()...)
-	return importers.Bounded(out, nil)
+	return b.Bounded(w.Warnings())
 }
 
-type builder struct {
-	out      *importers.Report
-	assets   parseutil.AssetSet
-	findings parseutil.FindingSet
-}
-
-func (b *builder) report() *importers.Report {
-	b.out.Assets = b.assets.Assets()
-	b.out.Findings = b.findings.Findings()
-	return b.out
-}
+type builder struct{ parseutil.Builder }
 
 func (b *builder) add(res *nResult) {
 	if t, err := time.Parse(time.RFC3339Nano, res.Timestamp); err == nil {
-		if b.out.StartedAt.IsZero() || t.Before(b.out.StartedAt) {
-			b.out.StartedAt = t
+		if b.Report.StartedAt.IsZero() || t.Before(b.Report.StartedAt) {
+			b.Report.StartedAt = t
 		}
-		if t.After(b.out.FinishedAt) {
-			b.out.FinishedAt = t
+		if t.After(b.Report.FinishedAt) {
+			b.Report.FinishedAt = t
 		}
 	}
 	key := b.asset(res)
@@ -301,7 +289,7 @@ func (b *builder) add(res *nResult) {
 	f.Severity = severity(info.Severity, f.CVSS)
 	f.Evidence = evidence(res)
 	f.Fingerprint = parseutil.FingerprintJSON("nuclei/v1", res.TemplateID, res.MatcherName, strings.TrimSpace(res.MatchedAt))
-	b.findings.Add(f)
+	b.Findings.Add(f)
 }
 
 // asset adds the asset res.Host names, once, and returns its key.
@@ -322,8 +310,8 @@ func (b *builder) asset(res *nResult) string {
 			a.IPs = []string{ip.String()}
 		}
 	}
-	if b.assets.Get(a.Key) == nil {
-		b.assets.Add(a)
+	if b.Assets.Get(a.Key) == nil {
+		b.Assets.Add(a)
 	}
 	return a.Key
 }

@@ -260,7 +260,7 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 	}
 	in := &limitReader{ctx: ctx, r: r, left: max, max: max}
 	dec := yaml.NewDecoder(in)
-	b := &builder{out: &importers.Report{Format: formatName, ScannerName: "Trivy Operator"}, skipped: map[string]int{}}
+	b := &builder{Builder: parseutil.Builder{Report: &importers.Report{Format: formatName, ScannerName: "Trivy Operator"}}, skipped: map[string]int{}}
 	docs := 0
 	for {
 		var doc yaml.Node
@@ -357,10 +357,8 @@ func noAliases(n *yaml.Node) error {
 }
 
 type builder struct {
-	out      *importers.Report
-	assets   parseutil.AssetSet
-	findings parseutil.FindingSet
-	skipped  map[string]int
+	parseutil.Builder
+	skipped map[string]int
 }
 
 // document reads one YAML document: a resource, a list of resources, or nothing.
@@ -479,11 +477,11 @@ func (b *builder) resource(n *yaml.Node) error {
 	if !strings.HasPrefix(res.APIVersion, "aquasecurity.github.io/") {
 		return errAt(n, "not a Trivy Operator resource: apiVersion %q, kind %q", parseutil.TruncateEllipsis(res.APIVersion, 64), parseutil.TruncateEllipsis(res.Kind, 64))
 	}
-	if t, err := time.Parse(time.RFC3339, res.Report.UpdateTimestamp); err == nil && t.After(b.out.FinishedAt) {
-		b.out.FinishedAt = t.UTC()
+	if t, err := time.Parse(time.RFC3339, res.Report.UpdateTimestamp); err == nil && t.After(b.Report.FinishedAt) {
+		b.Report.FinishedAt = t.UTC()
 	}
-	if v := res.Report.Scanner.Version; v != "" && b.out.ScannerVersion == "" {
-		b.out.ScannerVersion = "trivy " + v
+	if v := res.Report.Scanner.Version; v != "" && b.Report.ScannerVersion == "" {
+		b.Report.ScannerVersion = "trivy " + v
 	}
 	switch res.Kind {
 	case "VulnerabilityReport", "ClusterVulnerabilityReport":
@@ -500,17 +498,15 @@ func (b *builder) resource(n *yaml.Node) error {
 }
 
 func (b *builder) report() *importers.Report {
-	b.out.Assets = b.assets.Assets()
-	b.out.Findings = b.findings.Findings()
 	kinds := make([]string, 0, len(b.skipped))
 	for k := range b.skipped {
 		kinds = append(kinds, k)
 	}
 	sort.Strings(kinds)
 	for _, k := range kinds {
-		b.out.Warnings = append(b.out.Warnings, fmt.Sprintf("%d %s resources not imported", b.skipped[k], parseutil.TruncateEllipsis(k, 64)))
+		b.Warn(fmt.Sprintf("%d %s resources not imported", b.skipped[k], parseutil.TruncateEllipsis(k, 64)))
 	}
-	return b.out
+	return b.Built()
 }
 
 // workload is namespace/kind/name of the resource a report is about.
@@ -547,15 +543,15 @@ func (b *builder) image(n *yaml.Node, res *resource) (key, tagged, where string,
 	if art.Digest != "" {
 		key = "image:" + image + "@" + art.Digest
 	}
-	if b.assets.Get(key) == nil {
+	if b.Assets.Get(key) == nil {
 		a := importers.Asset{Key: key, Kind: importers.ContainerImage, Name: tagged, ImageName: tagged, ImageDigest: art.Digest}
 		if os := strings.TrimSpace(res.Report.OS.Family + " " + res.Report.OS.Name); os != "" {
 			a.OS = os
 		}
-		b.assets.Add(a)
+		b.Assets.Add(a)
 	}
-	if art.Digest == "" && b.out.Target == nil {
-		b.out.Target = &importers.Target{Name: tagged, Hint: "artifact"}
+	if art.Digest == "" && b.Report.Target == nil {
+		b.Report.Target = &importers.Target{Name: tagged, Hint: "artifact"}
 	}
 	where = "Workload " + workload(res)
 	if c := res.Metadata.Labels["trivy-operator.container.name"]; c != "" {
@@ -604,7 +600,7 @@ func (b *builder) vulnerabilities(n *yaml.Node, res *resource) error {
 		}
 		f.Severity = parseutil.WordOrScore(v.Severity, v.Score)
 		f.Fingerprint = parseutil.FingerprintJSON("trivy-operator/v1", key, v.VulnerabilityID, v.Resource, v.InstalledVersion)
-		b.findings.Add(f)
+		b.Findings.Add(f)
 	}
 	return nil
 }
@@ -624,8 +620,8 @@ func (b *builder) checks(n *yaml.Node, res *resource) error {
 		}
 	}
 	// The workload is an asset even when every check passed: a reimport then resolves what failed before.
-	if b.assets.Get(key) == nil {
-		b.assets.Add(importers.Asset{Key: key, Kind: importers.CloudResource, Name: name, CloudID: key})
+	if b.Assets.Get(key) == nil {
+		b.Assets.Add(importers.Asset{Key: key, Kind: importers.CloudResource, Name: name, CloudID: key})
 	}
 	for _, c := range failed {
 		// A check without a checkID (custom policies may lack one) is named by its title.
@@ -647,7 +643,7 @@ func (b *builder) checks(n *yaml.Node, res *resource) error {
 		}
 		f.Severity = parseutil.WordOrScore(c.Severity, nil)
 		f.Fingerprint = parseutil.FingerprintJSON("trivy-operator/check/v1", res.Kind, id, name)
-		b.findings.Add(f)
+		b.Findings.Add(f)
 	}
 	return nil
 }
@@ -680,7 +676,7 @@ func (b *builder) secrets(n *yaml.Node, res *resource) error {
 		}
 		f.Severity = parseutil.WordOrScore(sec.Severity, nil)
 		f.Fingerprint = parseutil.FingerprintJSON("trivy-operator/secret/v1", key, id, sec.Target)
-		b.findings.Add(f)
+		b.Findings.Add(f)
 	}
 	return nil
 }
@@ -694,8 +690,8 @@ const clusterKey = "k8s:cluster"
 // control is a finding (control id, checkID and target); with a summaryReport, each control
 // with failures is one (its checks named from spec.compliance.controls).
 func (b *builder) compliance(res *resource) error {
-	if b.assets.Get(clusterKey) == nil {
-		b.assets.Add(importers.Asset{Key: clusterKey, Kind: importers.CloudResource, Name: "cluster", CloudID: clusterKey})
+	if b.Assets.Get(clusterKey) == nil {
+		b.Assets.Add(importers.Asset{Key: clusterKey, Kind: importers.CloudResource, Name: "cluster", CloudID: clusterKey})
 	}
 	name := res.Metadata.Name
 	if d := res.Status.DetailReport; d != nil {
@@ -717,7 +713,7 @@ func (b *builder) compliance(res *resource) error {
 				}
 				f.Severity = parseutil.WordOrScore(word, nil)
 				f.Fingerprint = parseutil.FingerprintJSON("trivy-operator/compliance/v1", name, r.ID, c.CheckID, c.Target)
-				b.findings.Add(f)
+				b.Findings.Add(f)
 			}
 		}
 	}
@@ -725,7 +721,7 @@ func (b *builder) compliance(res *resource) error {
 		for _, cc := range sr.ControlCheck {
 			fails, err := strconv.Atoi(strings.TrimSpace(parseutil.FirstNonEmpty(cc.TotalFail, "0")))
 			if err != nil {
-				b.out.Warnings = append(b.out.Warnings, fmt.Sprintf("control %s: totalFail %q is not a number: read as failed",
+				b.Warn(fmt.Sprintf("control %s: totalFail %q is not a number: read as failed",
 					parseutil.TruncateEllipsis(cc.ID, 64), parseutil.TruncateEllipsis(cc.TotalFail, 64)))
 				fails = 1
 			}
@@ -750,7 +746,7 @@ func (b *builder) compliance(res *resource) error {
 			}
 			f.Severity = parseutil.WordOrScore(cc.Severity, nil)
 			f.Fingerprint = parseutil.FingerprintJSON("trivy-operator/compliance/v1", name, cc.ID)
-			b.findings.Add(f)
+			b.Findings.Add(f)
 		}
 	}
 	return nil
