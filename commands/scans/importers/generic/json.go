@@ -112,11 +112,9 @@ func (p *Parser) parseJSON(ctx context.Context, r io.Reader) (*importers.Report,
 	var b builder
 	var typ, name string
 	tol := jsonguard.Tolerant{Required: jsonRequired, Warn: func(m string) { b.warnings = append(b.warnings, m) }}
-	saw := false
-	err = w.Document("report", func(key string) error {
+	err = w.DocumentWith("report", "findings", "not a generic findings report: no findings array", func(key string) error {
 		switch key {
 		case "findings":
-			saw = true
 			return w.Array("findings", func(i int) error {
 				var f jFinding
 				pos, err := w.DecodeTolerant(&f, "findings["+strconv.Itoa(i)+"]", tol)
@@ -139,9 +137,6 @@ func (p *Parser) parseJSON(ctx context.Context, r io.Reader) (*importers.Report,
 		}
 		return w.Skip()
 	})
-	if err == nil && !saw {
-		err = w.ErrAt(jsonguard.Pos{}, "not a generic findings report: no findings array")
-	}
 	if err != nil {
 		return nil, err
 	}

@@ -248,11 +248,9 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 	var rep gReport
 	var warnings []string
 	tolerant := jsonguard.Tolerant{Required: matchRequired, Warn: func(m string) { warnings = append(warnings, m) }}
-	sawMatches := false
-	err = w.Document("report", func(key string) error {
+	err = w.DocumentWith("report", "matches", "not a Grype JSON report: no matches array", func(key string) error {
 		switch key {
 		case "matches":
-			sawMatches = true
 			var text parseutil.Interner
 			return jsonguard.Each(w, "matches", tolerant, func(m gMatch) {
 				m.share(&text)
@@ -282,9 +280,6 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 	})
 	if err != nil {
 		return nil, err
-	}
-	if !sawMatches {
-		return nil, w.ErrAt(jsonguard.Pos{}, "not a Grype JSON report: no matches array")
 	}
 	out, err := build(ctx, w, &rep)
 	if warnings = append(warnings, w.Warnings()...); out != nil && len(warnings) > 0 {

@@ -151,12 +151,10 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 	var warnings []string
 	tolerant := jsonguard.Tolerant{Required: packageRequired, Warn: func(m string) { warnings = append(warnings, m) }}
 	var results []oResult
-	sawResults := false
-	err = w.Document("report", func(key string) error {
+	err = w.DocumentWith("report", "results", "not an OSV-Scanner JSON report: no results array", func(key string) error {
 		if key != "results" {
 			return w.Skip()
 		}
-		sawResults = true
 		return w.Array("results", func(i int) error {
 			what := "results[" + strconv.Itoa(i) + "]"
 			var res oResult
@@ -176,9 +174,6 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 	})
 	if err != nil {
 		return nil, err
-	}
-	if !sawResults {
-		return nil, w.ErrAt(jsonguard.Pos{}, "not an OSV-Scanner JSON report: no results array")
 	}
 	out, err := build(ctx, results)
 	if warnings = append(warnings, w.Warnings()...); out != nil && len(warnings) > 0 {

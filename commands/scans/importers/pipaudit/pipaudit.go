@@ -147,19 +147,14 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 			return nil, err
 		}
 	} else {
-		saw := false
-		err := w.Document("report", func(key string) error {
+		err := w.DocumentWith("report", "dependencies", "not a pip-audit JSON report: no dependencies array", func(key string) error {
 			if key == "dependencies" {
-				saw = true
 				return deps("dependencies")
 			}
 			return w.Skip()
 		})
 		if err != nil {
 			return nil, err
-		}
-		if !saw {
-			return nil, w.ErrAt(jsonguard.Pos{}, "not a pip-audit JSON report: no dependencies array")
 		}
 	}
 	if len(skipped) > 0 {

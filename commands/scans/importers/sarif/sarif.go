@@ -303,8 +303,7 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 	var runs []sRun
 	var warnings []string
 	tolerant := jsonguard.Tolerant{Required: resultRequired, Warn: func(m string) { warnings = append(warnings, m) }}
-	sawRuns := false
-	err = w.Document("log", func(key string) error {
+	err = w.DocumentWith("log", "runs", "not a SARIF log: no runs array", func(key string) error {
 		switch key {
 		case "version":
 			off := w.Start()
@@ -317,7 +316,6 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 			}
 			return nil
 		case "runs":
-			sawRuns = true
 			return w.Array("runs", func(int) error {
 				run, err := readRun(w, tolerant)
 				if err == nil {
@@ -330,9 +328,6 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 	})
 	if err != nil {
 		return nil, err
-	}
-	if !sawRuns {
-		return nil, w.ErrAt(jsonguard.Pos{}, "not a SARIF log: no runs array")
 	}
 	rep, err := build(ctx, runs)
 	if rep != nil {

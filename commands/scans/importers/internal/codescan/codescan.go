@@ -70,18 +70,12 @@ func (w *Warnings) Finish(rep *importers.Report, tool string, walker *jsonguard.
 // left out as t says) and handed to keep; every other member is handed to other, which must
 // consume its value. A report without results is refused: it is not one of title's.
 func Results[T any](w *jsonguard.Walker, title string, t jsonguard.Tolerant, keep func(T), other func(key string) error) error {
-	saw := false
-	err := w.Document("report", func(key string) error {
+	return w.DocumentWith("report", "results", "not a "+title+" report: no results array", func(key string) error {
 		if key != "results" {
 			return other(key)
 		}
-		saw = true
 		return jsonguard.Each(w, "results", t, keep)
 	})
-	if err == nil && !saw {
-		err = w.ErrAt(jsonguard.Pos{}, "not a "+title+" report: no results array")
-	}
-	return err
 }
 
 // Scan is one parse of a code scanner's report: the walker over it, the report being built (see

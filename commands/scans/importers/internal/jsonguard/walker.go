@@ -320,20 +320,29 @@ func (w *Walker) End() error {
 	return nil
 }
 
-// ArrayDocument reads a report that is one object whose member key is the array of records the
-// parser keeps (each decoded and handed to keep as Each does); its other members are skipped. A
-// report without that member is refused with the message missing.
-func ArrayDocument[T any](w *Walker, key string, t Tolerant, keep func(v T), missing string) error {
+// DocumentWith reads a report that is one object as Document does, then refuses it with the
+// message missing when it has no member key: the member that makes it a report of the parser's
+// format (its records), without which it is some other JSON document.
+func (w *Walker) DocumentWith(what, key, missing string, fn func(key string) error) error {
 	saw := false
-	err := w.Document("report", func(k string) error {
-		if k != key {
-			return w.Skip()
-		}
-		saw = true
-		return Each(w, key, t, keep)
+	err := w.Document(what, func(k string) error {
+		saw = saw || k == key
+		return fn(k)
 	})
 	if err == nil && !saw {
 		err = w.ErrAt(Pos{}, missing)
 	}
 	return err
+}
+
+// ArrayDocument reads a report that is one object whose member key is the array of records the
+// parser keeps (each decoded and handed to keep as Each does); its other members are skipped. A
+// report without that member is refused with the message missing.
+func ArrayDocument[T any](w *Walker, key string, t Tolerant, keep func(v T), missing string) error {
+	return w.DocumentWith("report", key, missing, func(k string) error {
+		if k != key {
+			return w.Skip()
+		}
+		return Each(w, key, t, keep)
+	})
 }
