@@ -402,16 +402,6 @@ var grypeTypes = map[string]string{
 	"swift": "swift", "hackage": "hackage", "nix": "nix",
 }
 
-func componentType(purl, typ string) string {
-	if t := parseutil.PurlType(purl); t != "" {
-		return t
-	}
-	if t, ok := grypeTypes[strings.ToLower(typ)]; ok {
-		return t
-	}
-	return strings.ToLower(typ)
-}
-
 func addRatings(out []importers.CVSS, list []gCVSS, fallbackSource string) []importers.CVSS {
 	for _, c := range list {
 		src := c.Source
@@ -492,7 +482,7 @@ func finding(assetKey, image string, m *gMatch) importers.Finding {
 		Name:         art.Name,
 		Version:      art.Version,
 		FixedVersion: strings.Join(v.Fix.Versions, ", "),
-		Type:         componentType(art.PURL, art.Type),
+		Type:         parseutil.PackageType(art.PURL, art.Type, grypeTypes),
 		Path:         firstPath,
 	}
 	f.Location = importers.Location{File: firstPath, Image: image}

@@ -312,21 +312,13 @@ var ecosystems = map[string]string{
 }
 
 func componentType(purl, ecosystem string) string {
-	if t := parseutil.PurlType(purl); t != "" {
-		return t
-	}
-	base, _, _ := strings.Cut(strings.ToLower(ecosystem), ":")
-	if t, ok := ecosystems[base]; ok {
-		return t
-	}
-	return base
+	base, _, _ := strings.Cut(ecosystem, ":")
+	return parseutil.PackageType(purl, base, ecosystems)
 }
 
 func cvssVersion(s oSeverity) string {
-	for _, v := range []string{"3.0", "3.1", "4.0"} {
-		if strings.HasPrefix(s.Score, "CVSS:"+v+"/") {
-			return v
-		}
+	if v := parseutil.VectorVersion(s.Score); v != "" {
+		return v
 	}
 	switch strings.ToUpper(s.Type) {
 	case "CVSS_V2":

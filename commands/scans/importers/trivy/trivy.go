@@ -652,21 +652,9 @@ var ecosystem = map[string]string{
 	"conan": "conan", "hex": "hex", "pub": "pub", "swift": "swift", "cocoapods": "cocoapods",
 }
 
-func componentType(purl, resultType string) string {
-	if t := parseutil.PurlType(purl); t != "" {
-		return t
-	}
-	if t, ok := ecosystem[strings.ToLower(resultType)]; ok {
-		return t
-	}
-	return strings.ToLower(resultType)
-}
-
 func cvssVersion(vector, fallback string) string {
-	for _, v := range []string{"3.0", "3.1", "4.0"} {
-		if strings.HasPrefix(vector, "CVSS:"+v+"/") {
-			return v
-		}
+	if v := parseutil.VectorVersion(vector); v != "" {
+		return v
 	}
 	return fallback
 }
@@ -721,7 +709,7 @@ func vulnFinding(assetKey, identity, image string, res *tResult, v *tVuln) impor
 		Name:         v.PkgName,
 		Version:      v.InstalledVersion,
 		FixedVersion: v.FixedVersion,
-		Type:         componentType(v.PkgIdentifier.PURL, res.Type),
+		Type:         parseutil.PackageType(v.PkgIdentifier.PURL, res.Type, ecosystem),
 		Path:         path,
 	}
 	f.Location = importers.Location{File: path, Image: image}

@@ -38,12 +38,7 @@ func AdvisoryRating(vector string, score *float64, source string) (importers.CVS
 	if vector == "" && (score == nil || *score == 0) {
 		return importers.CVSS{}, false
 	}
-	version := ""
-	for _, v := range []string{"3.0", "3.1", "4.0"} {
-		if strings.HasPrefix(vector, "CVSS:"+v+"/") {
-			version = v
-		}
-	}
+	version := VectorVersion(vector)
 	switch {
 	case version != "":
 	case vector != "":

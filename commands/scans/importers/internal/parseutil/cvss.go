@@ -7,10 +7,8 @@ import "strings"
 // wins, since scanners label v3.0 and v3.1 vectors alike. ok is false when neither says which
 // version it is (a "3" with a vector lacking the prefix cannot tell 3.0 from 3.1).
 func CVSSVersion(version, vector string) (string, bool) {
-	for _, v := range []string{"3.0", "3.1", "4.0"} {
-		if strings.HasPrefix(vector, "CVSS:"+v+"/") {
-			return v, true
-		}
+	if v := VectorVersion(vector); v != "" {
+		return v, true
 	}
 	v := strings.ToUpper(strings.TrimSpace(version))
 	v = strings.TrimLeft(strings.TrimPrefix(strings.TrimPrefix(v, "CVSS"), "_"), "V")

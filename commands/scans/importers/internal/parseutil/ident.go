@@ -78,6 +78,20 @@ func PurlType(purl string) string {
 	return ""
 }
 
+// PackageType is the package type of a component: its package URL's (PurlType), else what types
+// maps kind to (the scanner's own word for the package's ecosystem, lower-cased), else kind
+// lower-cased.
+func PackageType(purl, kind string, types map[string]string) string {
+	if t := PurlType(purl); t != "" {
+		return t
+	}
+	kind = strings.ToLower(kind)
+	if t, ok := types[kind]; ok {
+		return t
+	}
+	return kind
+}
+
 // RepoDigest picks, from a container image's repo digests ("repo@sha256:…"), the digest of the
 // repository that name (an image reference, its tag or digest ignored) refers to, else the first
 // digest; "" when there is none. With pathSuffix, a digest whose repository is a trailing path
