@@ -377,11 +377,7 @@ func severity(own, provider aSeverity) (importers.Severity, string) {
 }
 
 func addVuln(f *importers.Finding, v *aVuln) {
-	if c, ok := parseutil.NormCVE(v.ID); ok {
-		f.CVEs = parseutil.AddUnique(f.CVEs, c)
-	} else if g, ok := parseutil.NormGHSA(v.ID); ok {
-		f.GHSAs = parseutil.AddUnique(f.GHSAs, g)
-	}
+	parseutil.AddAdvisoryIDsCapped(f, v.ID)
 	for _, c := range v.Cvss {
 		if version, ok := parseutil.CVSSVersion(c.Version, c.BaseVector); ok {
 			f.CVSS = parseutil.AddCVSS(f.CVSS, importers.CVSS{Version: version, Vector: c.BaseVector, Score: c.BaseScore.Ptr(), Source: c.Source})

@@ -8,6 +8,7 @@ import (
 
 	"github.com/socplatform/soc/commands/scans/importers"
 	"github.com/socplatform/soc/commands/scans/importers/internal/csvscan"
+	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
 )
 
 // csvRequired are the columns without which a row is no finding. DefectDojo also requires Date
@@ -45,7 +46,7 @@ func (b *builder) csvItem(c *csvscan.Reader, row csvscan.Row) item {
 	f.Description, f.Remediation = row.Get("Description"), row.Get("Mitigation")
 	f.References = references(row.Get("References"))
 	f.Evidence = evidence("Impact", row.Get("Impact"))
-	addIDs(f, row.Get("CVE"), row.Get("Vulnerability Id"))
+	parseutil.AddAdvisoryIDsCapped(f, row.Get("CVE"), row.Get("Vulnerability Id"))
 	addCWE(f, row.Get("CweId"))
 	for _, cwe := range strings.FieldsFunc(row.Get("CweIds"), func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == '\t' }) {
 		addCWE(f, cwe)

@@ -320,17 +320,6 @@ func status(falseP, accepted, outOfScope, mitigated, inactive bool) *importers.S
 	return nil
 }
 
-// addIDs adds CVE and GHSA ids; other ids are kept as references.
-func addIDs(f *importers.Finding, ids ...string) {
-	for _, id := range ids {
-		if c, ok := parseutil.NormCVE(id); ok {
-			f.CVEs = parseutil.AddUnique(f.CVEs, c)
-		} else if g, ok := parseutil.NormGHSA(id); ok {
-			f.GHSAs = parseutil.AddUnique(f.GHSAs, g)
-		}
-	}
-}
-
 // addCWE adds a CWE given as a number or a CWE-n label.
 func addCWE(f *importers.Finding, v string) {
 	if c := parseutil.CWENumber(v); c != "" {

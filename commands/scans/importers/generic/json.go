@@ -166,7 +166,8 @@ func (b *builder) jsonItem(j *jFinding, i int) (item, string) {
 	f.RuleID, f.Description, f.Remediation = it.vulnID, j.Description, j.Mitigation
 	f.References = references(j.References)
 	f.Evidence = evidence("Impact", j.Impact, "Steps to reproduce", j.StepsToReproduce, "Payload", j.Payload)
-	addIDs(f, append([]string{j.Cve}, j.VulnerabilityIDs...)...)
+	parseutil.AddAdvisoryIDsCapped(f, j.Cve)
+	parseutil.AddAdvisoryIDsCapped(f, j.VulnerabilityIDs...)
 	addCWE(f, string(j.Cwe))
 	for _, c := range j.Cwes {
 		addCWE(f, string(c))

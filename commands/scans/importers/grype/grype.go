@@ -451,13 +451,7 @@ func finding(assetKey, image string, m *gMatch) importers.Finding {
 	for _, rv := range m.RelatedVulnerabilities {
 		ids = append(ids, rv.ID)
 	}
-	for _, id := range ids {
-		if c, ok := parseutil.NormCVE(id); ok {
-			f.CVEs = parseutil.AppendUnique(f.CVEs, c)
-		} else if g, ok := parseutil.NormGHSA(id); ok {
-			f.GHSAs = parseutil.AppendUnique(f.GHSAs, g)
-		}
-	}
+	parseutil.AddAdvisoryIDs(&f, ids...)
 	f.References = parseutil.AppendUnique(f.References, v.DataSource)
 	f.References = parseutil.AppendUnique(f.References, v.URLs...)
 	for _, adv := range v.Advisories {

@@ -253,13 +253,8 @@ func (b *builder) add(in iFinding) {
 	var fp []string
 	if v := in.PackageVulnerabilityDetails; v != nil {
 		f.RuleID = parseutil.FirstNonEmpty(v.VulnerabilityID, f.RuleID)
-		for _, id := range append([]string{v.VulnerabilityID}, v.RelatedVulnerabilities...) {
-			if c, ok := parseutil.NormCVE(id); ok {
-				f.CVEs = parseutil.AddUnique(f.CVEs, c)
-			} else if g, ok := parseutil.NormGHSA(id); ok {
-				f.GHSAs = parseutil.AddUnique(f.GHSAs, g)
-			}
-		}
+		parseutil.AddAdvisoryIDsCapped(&f, v.VulnerabilityID)
+		parseutil.AddAdvisoryIDsCapped(&f, v.RelatedVulnerabilities...)
 		for _, c := range v.Cvss {
 			if version, ok := parseutil.CVSSVersion(c.Version, c.ScoringVector); ok {
 				f.CVSS = parseutil.AddCVSS(f.CVSS, importers.CVSS{Version: version, Vector: c.ScoringVector, Score: c.BaseScore.Ptr(), Source: c.Source})

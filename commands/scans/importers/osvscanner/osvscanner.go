@@ -339,13 +339,7 @@ func finding(assetKey string, src oSource, pkg *oPackage, g oGroup, members []*o
 	id := canonicalID(ids)
 	p := &pkg.Package
 	f := importers.Finding{AssetKey: assetKey, RuleID: id, Location: importers.Location{File: src.Path}}
-	for _, x := range ids {
-		if c, ok := parseutil.NormCVE(x); ok {
-			f.CVEs = parseutil.AppendUnique(f.CVEs, c)
-		} else if gh, ok := parseutil.NormGHSA(x); ok {
-			f.GHSAs = parseutil.AppendUnique(f.GHSAs, gh)
-		}
-	}
+	parseutil.AddAdvisoryIDs(&f, ids...)
 	var fixed []string
 	dbSev := importers.Severity("")
 	for _, v := range members {

@@ -715,13 +715,8 @@ func convert(run *sRun, rules *ruleIndex, res *sResult, assetKey, tool string) p
 	for _, tx := range res.Taxa {
 		addTaxon(tx.ToolComponent.Name, tx.ID)
 	}
-	for _, id := range append([]string{ruleID}, tags...) {
-		if c, ok := parseutil.NormCVE(id); ok {
-			f.CVEs = parseutil.AppendUnique(f.CVEs, c)
-		} else if g, ok := parseutil.NormGHSA(id); ok {
-			f.GHSAs = parseutil.AppendUnique(f.GHSAs, g)
-		}
-	}
+	parseutil.AddAdvisoryIDs(&f, ruleID)
+	parseutil.AddAdvisoryIDs(&f, tags...)
 	f.CVSS = propRatings(ruleProps, res.Properties, strings.ToLower(tool))
 
 	// Locations: the first names the finding; all of them are kept when there are several.

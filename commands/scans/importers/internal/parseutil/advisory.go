@@ -9,12 +9,18 @@ import (
 // AddAdvisoryIDs files each of ids that is a CVE into f.CVEs and each GHSA into f.GHSAs (the
 // alias lists of OSV, GitHub and pip-audit records mix both with ids of other databases, which
 // are left out).
-func AddAdvisoryIDs(f *importers.Finding, ids ...string) {
+func AddAdvisoryIDs(f *importers.Finding, ids ...string) { addAdvisoryIDs(f, AppendUnique, ids) }
+
+// AddAdvisoryIDsCapped is AddAdvisoryIDs keeping at most MaxList CVEs and GHSAs (AddUnique), for
+// the parsers that cap their lists as they read.
+func AddAdvisoryIDsCapped(f *importers.Finding, ids ...string) { addAdvisoryIDs(f, AddUnique, ids) }
+
+func addAdvisoryIDs(f *importers.Finding, add func([]string, ...string) []string, ids []string) {
 	for _, id := range ids {
 		if c, ok := NormCVE(id); ok {
-			f.CVEs = AppendUnique(f.CVEs, c)
+			f.CVEs = add(f.CVEs, c)
 		} else if g, ok := NormGHSA(id); ok {
-			f.GHSAs = AppendUnique(f.GHSAs, g)
+			f.GHSAs = add(f.GHSAs, g)
 		}
 	}
 }
