@@ -450,11 +450,7 @@ func codeScanning(a *alert, repo string) importers.Finding {
 	} else {
 		f.ScannerSeverity = r.Severity
 	}
-	for _, t := range r.Tags {
-		if n, ok := parseutil.NormCWE(t); ok {
-			f.CWEs = parseutil.AppendUnique(f.CWEs, n)
-		}
-	}
+	f.CWEs = parseutil.AppendUnique(f.CWEs, parseutil.NormAll(r.Tags, parseutil.NormCWE)...)
 	in := a.MostRecentInstance
 	if in == nil && len(a.Instances) > 0 {
 		in = &a.Instances[0]

@@ -284,11 +284,7 @@ func (b *builder) add(in iFinding) {
 	}
 	if c := in.CodeVulnerabilityDetails; c != nil {
 		f.RuleID = parseutil.FirstNonEmpty(c.RuleID, c.DetectorID, f.RuleID)
-		for _, cwe := range c.Cwes {
-			if n, ok := parseutil.NormCWE(cwe); ok {
-				f.CWEs = parseutil.AddUnique(f.CWEs, n)
-			}
-		}
+		f.CWEs = parseutil.AddUnique(f.CWEs, parseutil.NormAll(c.Cwes, parseutil.NormCWE)...)
 		f.Location.File, f.Location.Line = c.FilePath.FilePath, int(c.FilePath.StartLine)
 		f.References = parseutil.AddUnique(f.References, c.ReferenceUrls...)
 		if c.DetectorName != "" {

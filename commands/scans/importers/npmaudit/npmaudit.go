@@ -306,11 +306,7 @@ func finding(e *entry, a *advisory) importers.Finding {
 		id = g
 	}
 	f.RuleID = id
-	for _, c := range a.CWE {
-		if n, ok := parseutil.NormCWE(c); ok {
-			f.CWEs = parseutil.AppendUnique(f.CWEs, n)
-		}
-	}
+	f.CWEs = parseutil.AppendUnique(f.CWEs, parseutil.NormAll(a.CWE, parseutil.NormCWE)...)
 	if c := a.CVSS; c != nil {
 		// npm audit's advisories are GitHub's, rated as GitHub rates them.
 		if r, ok := parseutil.AdvisoryRating(c.VectorString, c.Score.Ptr(), "ghsa"); ok {

@@ -278,11 +278,7 @@ func (b *builder) add(res *nResult) {
 			f.CVEs = parseutil.AddUnique(f.CVEs, c)
 		}
 	}
-	for _, id := range cls.CWEIDs {
-		if c, ok := parseutil.NormCWE(id); ok {
-			f.CWEs = parseutil.AddUnique(f.CWEs, c)
-		}
-	}
+	f.CWEs = parseutil.AddUnique(f.CWEs, parseutil.NormAll(cls.CWEIDs, parseutil.NormCWE)...)
 	if v := strings.TrimSpace(cls.CVSSMetrics); v != "" || cls.CVSSScore.Ptr() != nil {
 		f.CVSS = parseutil.AddCVSS(nil, importers.CVSS{Version: cvssVersion(v), Vector: v, Score: cls.CVSSScore.Ptr(), Source: "nuclei-templates"})
 	}

@@ -692,11 +692,7 @@ func convert(run *sRun, rules *ruleIndex, res *sResult, assetKey, tool string) p
 
 	// Taxonomy.
 	tags := append(propTags(ruleProps), propTags(res.Properties)...)
-	for _, t := range tags {
-		if c, ok := parseutil.NormCWE(t); ok {
-			f.CWEs = parseutil.AppendUnique(f.CWEs, c)
-		}
-	}
+	f.CWEs = parseutil.AppendUnique(f.CWEs, parseutil.NormAll(tags, parseutil.NormCWE)...)
 	addTaxon := func(comp, id string) {
 		if !strings.EqualFold(comp, "CWE") {
 			return

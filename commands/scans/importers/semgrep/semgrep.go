@@ -298,11 +298,7 @@ func finding(res *sResult, fps *parseutil.Occurrences) importers.Finding {
 		desc = append(desc, "Confidence: "+string(md.Confidence))
 	}
 	f.Description = strings.TrimSpace(strings.Join(desc, "\n\n"))
-	for _, c := range md.CWE {
-		if cwe, ok := parseutil.NormCWE(c); ok {
-			f.CWEs = parseutil.AddUnique(f.CWEs, cwe)
-		}
-	}
+	f.CWEs = parseutil.AddUnique(f.CWEs, parseutil.NormAll(md.CWE, parseutil.NormCWE)...)
 	f.References = parseutil.AddUnique(f.References, md.References...)
 	f.References = parseutil.AddUnique(f.References, string(md.Source), string(md.Shortlink))
 	if x.Fix != "" {

@@ -474,11 +474,7 @@ func (rep *report) finding(assetKey, project string, is *sIssue, security *sImpa
 		line = int(is.TextRange.StartLine)
 	}
 	f.Location = importers.Location{File: file, Line: line}
-	for _, tag := range is.Tags {
-		if c, ok := parseutil.NormCWE(tag); ok {
-			f.CWEs = parseutil.AppendUnique(f.CWEs, c)
-		}
-	}
+	f.CWEs = parseutil.AppendUnique(f.CWEs, parseutil.NormAll(is.Tags, parseutil.NormCWE)...)
 	if is.SecurityCategory != "" {
 		f.Evidence = "Security category: " + is.SecurityCategory
 	}
