@@ -101,13 +101,18 @@ func Info() importers.FormatInfo {
 		Detection: "never detected: used only when a mapping is given",
 		Fingerprint: []string{"the mapping's scanner name",
 			"the fields the mapping lists under fingerprint, in order (" + strings.Join(fieldNames, ", ") + ")"},
-		Severity: parseutil.ScoreSeverities("number", "number 0, empty or unknown value", map[string]importers.Severity{
-			"critical":                  importers.Critical,
-			"high":                      importers.High,
-			"medium":                    importers.Medium,
-			"low":                       importers.Low,
-			"info, informational, none": importers.Info,
-		}),
+		Severity: map[string]importers.Severity{
+			"critical":                         importers.Critical,
+			"high":                             importers.High,
+			"medium":                           importers.Medium,
+			"low":                              importers.Low,
+			"info, informational, none":        importers.Info,
+			"number >= 9.0":                    importers.Critical,
+			"number >= 7.0":                    importers.High,
+			"number >= 4.0":                    importers.Medium,
+			"number > 0":                       importers.Low,
+			"number 0, empty or unknown value": importers.Info,
+		},
 		Notes: "severity_map entries map to the severity they name and win over the built-in words. Findings with a host are on a host asset, else with a URL on a web application, else on one asset named after the scanner (attach it with --asset). The title is required in every finding.",
 	}
 }

@@ -1,9 +1,6 @@
 package sarif
 
-import (
-	"github.com/socplatform/soc/commands/scans/importers"
-	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
-)
+import "github.com/socplatform/soc/commands/scans/importers"
 
 // Info implements importers.Describer; it restates the package documentation for users.
 func (*Parser) Info() importers.FormatInfo {
@@ -16,12 +13,17 @@ func (*Parser) Info() importers.FormatInfo {
 		Fingerprint: []string{"asset (repository URI, else tool)", "tool driver name", "ruleId", "file URI",
 			"result fingerprints, else partialFingerprints (primaryLocationLineHash first), else message and snippet with line numbers masked",
 			"occurrence number when identical"},
-		Severity: parseutil.ScoreSeverities("security-severity", "security-severity 0", map[string]importers.Severity{
-			"level error":             importers.High,
-			"level warning (default)": importers.Medium,
-			"level note":              importers.Low,
-			"level none":              importers.Info,
-		}),
+		Severity: map[string]importers.Severity{
+			"security-severity >= 9.0": importers.Critical,
+			"security-severity >= 7.0": importers.High,
+			"security-severity >= 4.0": importers.Medium,
+			"security-severity > 0":    importers.Low,
+			"security-severity 0":      importers.Info,
+			"level error":              importers.High,
+			"level warning (default)":  importers.Medium,
+			"level note":               importers.Low,
+			"level none":               importers.Info,
+		},
 		Notes: "Results of kind pass or notApplicable and baselineState absent are not imported. A result whose suppressions are all accepted is suppressed as a false positive. No line or column is part of a fingerprint. Secret values are never copied.",
 	}
 }

@@ -2,7 +2,6 @@ package parseutil
 
 import (
 	"fmt"
-	"maps"
 	"math"
 	"strconv"
 	"strings"
@@ -116,20 +115,4 @@ func WordOrRatings(word string, ratings []importers.CVSS) importers.Severity {
 		return WordOrScore(word, &s)
 	}
 	return WordOrScore(word, nil)
-}
-
-// ScoreSeverities is the severity table of a format's Info (importers.FormatInfo.Severity) for a
-// format that derives severities from a score with SeverityFromScore: words, the table of the
-// format's own values, and the thresholds, each keyed by what (the score, as the format names
-// it) and the threshold; none is the key of a score that gives info.
-func ScoreSeverities(what, none string, words map[string]importers.Severity) map[string]importers.Severity {
-	table := map[string]importers.Severity{
-		what + " >= 9.0": importers.Critical,
-		what + " >= 7.0": importers.High,
-		what + " >= 4.0": importers.Medium,
-		what + " > 0":    importers.Low,
-		none:             importers.Info,
-	}
-	maps.Copy(table, words)
-	return table
 }
