@@ -152,9 +152,7 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 		case "paths":
 			return jsonguard.Elements(w, "paths", &paths, tolerant)
 		case "kics_version":
-			v, err := w.Str()
-			out.ScannerVersion = v
-			return err
+			return w.StrTo(&out.ScannerVersion)
 		case "start":
 			v, err := w.Str()
 			out.StartedAt = timestamp(v)

@@ -225,9 +225,7 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 		case "errors":
 			return codescan.ScannerErrors(s, errorWarning)
 		case "version":
-			v, err := s.W.Str()
-			s.Report.ScannerVersion = v
-			return err
+			return s.W.StrTo(&s.Report.ScannerVersion)
 		case "vulns":
 			supplyChain = true
 		}

@@ -291,17 +291,11 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 			rep.SchemaVersion, sawSchema = v, true
 			return nil
 		case "CreatedAt":
-			s, err := w.Str()
-			rep.CreatedAt = s
-			return err
+			return w.StrTo(&rep.CreatedAt)
 		case "ArtifactName":
-			s, err := w.Str()
-			rep.ArtifactName = s
-			return err
+			return w.StrTo(&rep.ArtifactName)
 		case "ArtifactType":
-			s, err := w.Str()
-			rep.ArtifactType = s
-			return err
+			return w.StrTo(&rep.ArtifactType)
 		case "Trivy":
 			var t struct {
 				Version string `json:"Version"`

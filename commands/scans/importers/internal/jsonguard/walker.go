@@ -175,6 +175,13 @@ func (w *Walker) Str() (string, error) {
 	return *s, nil
 }
 
+// StrTo decodes the next value as a string (Str) into dst, the member of a record being read.
+func (w *Walker) StrTo(dst *string) error {
+	s, err := w.Str()
+	*dst = s
+	return err
+}
+
 // open reads the byte that opens an object or array (want '{' or '['). It reports false when
 // the value is null, which callers treat as empty.
 func (w *Walker) open(want byte, what string) (bool, error) {
