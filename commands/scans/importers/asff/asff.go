@@ -212,9 +212,7 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 	b := builder{Builder: parseutil.Builder{Report: &importers.Report{Format: formatName, ScannerName: "AWS Security Hub"}}}
 	tol := jsonguard.Tolerant{Required: required, Warn: b.Warn}
 	if w.Next() == '[' {
-		if err = jsonguard.Each(w, "Findings", tol, b.add); err == nil {
-			err = w.End()
-		}
+		err = jsonguard.EachDocument(w, "Findings", tol, b.add)
 	} else {
 		err = findingsDocument(w, tol, b.add)
 	}

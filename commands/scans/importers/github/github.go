@@ -228,10 +228,7 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 	b := builder{}
 	tolerant := jsonguard.Tolerant{Required: alertRequired, Warn: func(m string) { b.warnings = append(b.warnings, m) }}
 	if w.Next() == '[' {
-		err = jsonguard.Each(w, "alerts", tolerant, func(a alert) { b.add(&a, nil) })
-		if err == nil {
-			err = w.End()
-		}
+		err = jsonguard.EachDocument(w, "alerts", tolerant, func(a alert) { b.add(&a, nil) })
 		if err != nil {
 			return nil, err
 		}

@@ -241,14 +241,11 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 		out.Warnings = append(out.Warnings, importers.EmptyWarning)
 		return importers.Bounded(out, nil)
 	}
-	err = jsonguard.Each(s.W, "leaks", s.Tolerant, func(l gLeak) {
+	err = jsonguard.EachDocument(s.W, "leaks", s.Tolerant, func(l gLeak) {
 		digest := l.redact()
 		repoURL = parseutil.FirstNonEmpty(repoURL, l.RepoURL)
 		out.Findings = append(out.Findings, finding(&l, digest, &s.Occurrences))
 	})
-	if err == nil {
-		err = s.W.End()
-	}
 	if err != nil {
 		return nil, err
 	}

@@ -129,33 +129,26 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 		skipped  []string
 	)
 	tolerant := jsonguard.Tolerant{Required: dependencyRequired, Warn: func(m string) { warnings = append(warnings, m) }}
-	deps := func(what string) error {
-		return jsonguard.Each(w, what, tolerant, func(d dependency) {
-			if d.SkipReason != "" {
-				skipped = append(skipped, d.Name)
-			}
-			for i := range d.Vulns {
-				set.Add(finding(&d, &d.Vulns[i]))
-			}
-		})
+	keep := func(d dependency) {
+		if d.SkipReason != "" {
+			skipped = append(skipped, d.Name)
+		}
+		for i := range d.Vulns {
+			set.Add(finding(&d, &d.Vulns[i]))
+		}
 	}
 	if w.Next() == '[' {
-		if err := deps("report"); err != nil {
-			return nil, err
-		}
-		if err := w.End(); err != nil {
-			return nil, err
-		}
+		err = jsonguard.EachDocument(w, "report", tolerant, keep)
 	} else {
-		err := w.DocumentWith("report", "dependencies", "not a pip-audit JSON report: no dependencies array", func(key string) error {
+		err = w.DocumentWith("report", "dependencies", "not a pip-audit JSON report: no dependencies array", func(key string) error {
 			if key == "dependencies" {
-				return deps("dependencies")
+				return jsonguard.Each(w, "dependencies", tolerant, keep)
 			}
 			return w.Skip()
 		})
-		if err != nil {
-			return nil, err
-		}
+	}
+	if err != nil {
+		return nil, err
 	}
 	if len(skipped) > 0 {
 		warnings = append(warnings, fmt.Sprintf("%d dependencies skipped by pip-audit (not audited): %s",

@@ -211,10 +211,7 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 	}
 	start := w.Start()
 	if w.Next() == '[' {
-		err = w.Array("report", func(i int) error { return readProject(fmt.Sprintf("projects[%d]", i)) })
-		if err == nil {
-			err = w.End()
-		}
+		err = w.DocumentArray("report", func(i int) error { return readProject(fmt.Sprintf("projects[%d]", i)) })
 	} else {
 		pr := &sProject{start: start}
 		projects = append(projects, pr)

@@ -249,16 +249,10 @@ func (p *Parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, err
 	switch next := w.Next(); {
 	case next == '[' && list != "":
 		rep.sawList = true
-		err = jsonguard.Each(w, list, tolerant, func(is sIssue) { rep.add(is, list == "hotspots", &text) })
-		if err == nil {
-			err = w.End()
-		}
+		err = jsonguard.EachDocument(w, list, tolerant, func(is sIssue) { rep.add(is, list == "hotspots", &text) })
 	case next == '[':
 		pages := 0
-		err = w.Array("pages", func(i int) error { pages++; return page("pages[" + strconv.Itoa(i) + "]") })
-		if err == nil {
-			err = w.End()
-		}
+		err = w.DocumentArray("pages", func(i int) error { pages++; return page("pages[" + strconv.Itoa(i) + "]") })
 		rep.sawList = rep.sawList || pages == 0 // [] : no pages, or an empty list of issues
 	case next == '<':
 		return nil, w.ErrAt(start, "an HTML or XML document, not SonarQube JSON: import the issues search JSON "+

@@ -380,14 +380,11 @@ func (rd *reader) finish(rep *importers.Report, err error) (*importers.Report, e
 func (rd *reader) parseLegacy(ctx context.Context) (*importers.Report, error) {
 	w := rd.w
 	rep := tReport{Legacy: true}
-	err := w.Array("report", func(i int) error {
+	err := w.DocumentArray("report", func(i int) error {
 		res, err := rd.result()
 		rep.Results = append(rep.Results, res)
 		return err
 	})
-	if err == nil {
-		err = w.End()
-	}
 	if err != nil {
 		return nil, err
 	}

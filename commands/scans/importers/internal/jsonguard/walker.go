@@ -312,6 +312,24 @@ func (w *Walker) Document(what string, fn func(key string) error) error {
 	return w.End()
 }
 
+// DocumentArray reads a whole report that is one array: its elements handed to fn as Array does,
+// then End.
+func (w *Walker) DocumentArray(what string, fn func(i int) error) error {
+	if err := w.Array(what, fn); err != nil {
+		return err
+	}
+	return w.End()
+}
+
+// EachDocument reads a whole report that is one array of records: each decoded and handed to keep
+// as Each does, then End.
+func EachDocument[T any](w *Walker, what string, t Tolerant, keep func(v T)) error {
+	if err := Each(w, what, t, keep); err != nil {
+		return err
+	}
+	return w.End()
+}
+
 // End checks that nothing but white space follows the report.
 func (w *Walker) End() error {
 	_, more := w.lx.peek()
