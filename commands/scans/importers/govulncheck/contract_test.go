@@ -94,7 +94,7 @@ var spec = importertest.Spec{
 		{Name: "unknown object", Prefix: config + `{"SBOM": [`, Pattern: `{"a":[1,-2.5e3,"s\u00e9",true]},`, Suffix: `0]}` + oneFinding},
 		{Name: "osv details", Prefix: config + `{"osv": {"id": "GO-1", "details": "`, Pattern: `0123456789abcd\\`, Suffix: `"}}` + oneFinding, Msg: "strings longer than"},
 	},
-	Limited:   &Parser{jsonguard.Limits{MaxBytes: 1000}},
+	Limits:    func(l importertest.Limits) importers.Parser { return &Parser{jsonguard.Limits(l)} },
 	OverLimit: config + `{"progress": {"message": "` + strings.Repeat("a", 2000) + `"}}`,
 	Cancelled: config,
 	CancelStreams: []importertest.Stream{{
@@ -107,11 +107,9 @@ var spec = importertest.Spec{
 
 func TestContract(t *testing.T) { importertest.Run(t, New, spec) }
 
-func fuzzParser() importers.Parser { return &Parser{jsonguard.Limits{MaxBytes: 1 << 20, MaxDepth: 32}} }
-
 // FuzzParse runs the suite's fuzz property; more seeds are in testdata/fuzz/FuzzParse.
 func FuzzParse(f *testing.F) {
-	importertest.Fuzz(f, fuzzParser, spec,
+	importertest.Fuzz(f, spec.FuzzParser, spec,
 		config+`{"osv":{"id":"GO-1","summary":"s","aliases":["CVE-2024-1","GHSA-aaaa-bbbb-cccc"]}}{"finding":{"osv":"GO-1","fixed_version":"v2","trace":[{"module":"m","version":"v1","package":"m/p","function":"F","receiver":"*T","position":{"filename":"a.go","line":3,"column":1}},{"module":"me","package":"me","function":"main","position":{"filename":"main.go","line":9}}]}}`,
 		config+oneFinding,
 		config+`{"finding":{"osv":"GO-1","trace":null}}`,

@@ -84,3 +84,11 @@ func readBench(b *testing.B, path string) []byte {
 	b.ReportAllocs()
 	return data
 }
+
+// BenchVsBaseline runs a parser's benchmark pair on the file at path: "parser", Bench with
+// newParser's parsers, and "baseline", the floor the parser is measured against on the same
+// file (BenchJSONBaseline, BenchJSONLinesBaseline or BenchXMLBaseline).
+func BenchVsBaseline(b *testing.B, newParser func() importers.Parser, path string, baseline func(b *testing.B, path string)) {
+	b.Run("parser", func(b *testing.B) { Bench(b, newParser, path) })
+	b.Run("baseline", func(b *testing.B) { baseline(b, path) })
+}
