@@ -54,10 +54,7 @@ func TestLevelsMergeAndMapSeverity(t *testing.T) {
 		{`[{"module":"m","version":"v1","package":"m/p"}]`, importers.Medium},
 		{`[{"module":"m","version":"v1","package":"m/p","function":"F"}]`, importers.High},
 	} {
-		rep, err := importertest.ParseString(New(), config+`{"finding":{"osv":"GO-1","trace":[{"module":"m","version":"v1"}]}}{"finding":{"osv":"GO-1","trace":`+c.trace+`}}`)
-		if err != nil {
-			t.Fatal(err)
-		}
+		rep := importertest.MustParseString(t, New(), config+`{"finding":{"osv":"GO-1","trace":[{"module":"m","version":"v1"}]}}{"finding":{"osv":"GO-1","trace":`+c.trace+`}}`)
 		if len(rep.Findings) != 1 || rep.Findings[0].Severity != c.sev {
 			t.Errorf("%s: %d findings, first %+v; want one %s", c.trace, len(rep.Findings), rep.Findings, c.sev)
 		}

@@ -50,10 +50,7 @@ func TestOwnFixVersion(t *testing.T) {
 
 // The numeric source id is the rule when the url names no GHSA.
 func TestSourceIDWithoutGHSA(t *testing.T) {
-	rep, err := importertest.ParseString(New(), `{"auditReportVersion": 2, "vulnerabilities": {"p": {"via": [{"source": 118, "severity": "info", "url": "https://npmjs.com/advisories/118"}]}}}`)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := importertest.MustParseString(t, New(), `{"auditReportVersion": 2, "vulnerabilities": {"p": {"via": [{"source": 118, "severity": "info", "url": "https://npmjs.com/advisories/118"}]}}}`)
 	if f := rep.Findings[0]; f.RuleID != "118" || f.Severity != importers.Info || len(f.GHSAs) != 0 || f.Component.Name != "p" {
 		t.Errorf("%+v", f)
 	}

@@ -30,10 +30,7 @@ func TestVulnFields(t *testing.T) {
 // finding on reimport.
 func TestNameNormalisedInFingerprint(t *testing.T) {
 	fp := func(name string) string {
-		rep, err := importertest.ParseString(New(), `[{"name": "`+name+`", "version": "1", "vulns": [{"id": "PYSEC-1"}]}]`)
-		if err != nil {
-			t.Fatal(err)
-		}
+		rep := importertest.MustParseString(t, New(), `[{"name": "`+name+`", "version": "1", "vulns": [{"id": "PYSEC-1"}]}]`)
 		return rep.Findings[0].Fingerprint
 	}
 	if fp("Zope.Interface") != fp("zope-interface") || fp("zope_interface") != fp("zope--interface") {

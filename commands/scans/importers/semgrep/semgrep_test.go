@@ -11,14 +11,10 @@ import (
 	"github.com/socplatform/soc/commands/scans/importers/internal/codescan"
 )
 
+// parse parses in, failing the test unless it is a report that passes the suite's checks.
 func parse(t *testing.T, in string) *importers.Report {
 	t.Helper()
-	rep, err := importertest.ParseString(New(), in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec.Verify(t, rep)
-	return rep
+	return spec.MustParse(t, New(), in)
 }
 
 // res is a result of rule at path:line with extra's members (a JSON fragment, may be empty).
