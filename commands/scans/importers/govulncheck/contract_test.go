@@ -1,10 +1,6 @@
 package govulncheck
 
 import (
-	"bytes"
-	"encoding/json"
-	"io"
-	"os"
 	"strings"
 	"testing"
 
@@ -119,30 +115,12 @@ func FuzzParse(f *testing.F) {
 	)
 }
 
-// BenchmarkParseLargest parses the largest govulncheck test file (govulncheck_source_symbol_scan.json,
+// BenchmarkParse parses the largest govulncheck test file (govulncheck_source_symbol_scan.json,
 // 13 KB, 4 findings) and reports findings per second beside MB/s.
-func BenchmarkParseLargest(b *testing.B) {
-	importertest.Bench(b, New, importertest.Largest(b, formatName))
-}
-
-// BenchmarkBaselineUnmarshal is the floor the parser is measured against: encoding/json
-// unmarshalling the same file into an untyped value, with no checks and no normalisation.
-// The file is a stream of objects, so the baseline decodes them one after another.
-func BenchmarkBaselineUnmarshal(b *testing.B) {
-	data, err := os.ReadFile(importertest.Largest(b, formatName))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.SetBytes(int64(len(data)))
-	for b.Loop() {
-		dec := json.NewDecoder(bytes.NewReader(data))
-		for {
-			var v any
-			if err := dec.Decode(&v); err == io.EOF {
-				break
-			} else if err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
+//
+// Its baseline is the floor the parser is measured against: encoding/json unmarshalling the
+// same file into untyped values, with no checks and no normalisation. The file is a stream of
+// objects, so the baseline decodes them one after another (BenchJSONLinesBaseline).
+func BenchmarkParse(b *testing.B) {
+	importertest.BenchVsBaseline(b, New, importertest.Largest(b, formatName), importertest.BenchJSONLinesBaseline)
 }
