@@ -25,9 +25,7 @@ func TestDependabotWebhook(t *testing.T) {
 	if a.Name != "wolfy1339/pika-pack" || a.RepoURL != "https://github.com/wolfy1339/pika-pack" || f.AssetKey != a.Key {
 		t.Errorf("asset %+v", a)
 	}
-	if want := parseutil.FingerprintJSON("github/v1", "dependabot", "wolfy1339/pika-pack", "20"); f.Fingerprint != want {
-		t.Errorf("fingerprint %s, want %s", f.Fingerprint, want)
-	}
+	importertest.Fingerprint(t, f.Fingerprint, "", "github/v1", "dependabot", "wolfy1339/pika-pack", "20")
 }
 
 func TestCodeScanningList(t *testing.T) {

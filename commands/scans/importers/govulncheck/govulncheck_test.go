@@ -7,7 +7,6 @@ import (
 
 	"github.com/socplatform/soc/commands/scans/importers"
 	"github.com/socplatform/soc/commands/scans/importers/importertest"
-	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
 )
 
 func TestSymbolLevelFinding(t *testing.T) {
@@ -84,7 +83,5 @@ func TestLegacyResult(t *testing.T) {
 		!strings.Contains(f.Evidence, "net/http.Server.Serve") || !strings.Contains(f.Evidence, "net/http.ListenAndServe") {
 		t.Fatalf("%+v", f)
 	}
-	if want := parseutil.FingerprintJSON("govulncheck/v1", "GO-2099-0003", "stdlib", "v1.19.0"); f.Fingerprint != want {
-		t.Errorf("fingerprint %s, want %s", f.Fingerprint, want)
-	}
+	importertest.Fingerprint(t, f.Fingerprint, "", "govulncheck/v1", "GO-2099-0003", "stdlib", "v1.19.0")
 }

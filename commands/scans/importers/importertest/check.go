@@ -270,3 +270,18 @@ func RepeatedTextKeptOnce(t *testing.T, p importers.Parser, prefix string, eleme
 		t.Errorf("the report retains %d bytes", kept)
 	}
 }
+
+// Fingerprint fails the test unless got is the fingerprint the format documents:
+// parseutil.FingerprintJSON of parts (the format's version tag, then the finding's identity).
+// rule, when set, says in words what the identity is, for the failure.
+func Fingerprint(tb testing.TB, got, rule string, parts ...string) {
+	tb.Helper()
+	want := parseutil.FingerprintJSON(parts...)
+	switch {
+	case got == want:
+	case rule == "":
+		tb.Errorf("fingerprint %s, want %s", got, want)
+	default:
+		tb.Errorf("fingerprint %s, want %s (%s)", got, want, rule)
+	}
+}

@@ -7,7 +7,6 @@ import (
 
 	"github.com/socplatform/soc/commands/scans/importers"
 	"github.com/socplatform/soc/commands/scans/importers/importertest"
-	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
 )
 
 func TestAdvisoryFields(t *testing.T) {
@@ -25,9 +24,7 @@ func TestAdvisoryFields(t *testing.T) {
 	if c := f.Component; c.PURL != "pkg:npm/%40babel/traverse" || c.Path != "node_modules/@babel/traverse" || c.Type != "npm" {
 		t.Errorf("component %+v", c)
 	}
-	if want := parseutil.FingerprintJSON("npm-audit/v1", "@babel/traverse", "GHSA-67hx-6x53-jw92", "<7.23.2"); f.Fingerprint != want {
-		t.Errorf("fingerprint %s, want %s", f.Fingerprint, want)
-	}
+	importertest.Fingerprint(t, f.Fingerprint, "", "npm-audit/v1", "@babel/traverse", "GHSA-67hx-6x53-jw92", "<7.23.2")
 
 	// moderate is medium; a fix through the parent names the parent.
 	m := importertest.First(rep, func(f *importers.Finding) bool { return f.RuleID == "GHSA-vh95-rmgr-6w4m" })
@@ -73,9 +70,7 @@ func TestNpm6Advisories(t *testing.T) {
 		!strings.Contains(f.Evidence, "0.3.0, 0.2.1") || !strings.Contains(f.Evidence, "legacy>color-parse") {
 		t.Fatalf("%+v", f)
 	}
-	if want := parseutil.FingerprintJSON("npm-audit/v1", "color-parse", "GHSA-9999-8888-7777", "<0.4.0"); f.Fingerprint != want {
-		t.Errorf("fingerprint %s, want %s (the npm 7 identity)", f.Fingerprint, want)
-	}
+	importertest.Fingerprint(t, f.Fingerprint, "the npm 7 identity", "npm-audit/v1", "color-parse", "GHSA-9999-8888-7777", "<0.4.0")
 	g := importertest.First(rep, func(f *importers.Finding) bool { return f.Component.Name == "tiny-template" })
 	if g == nil || g.RuleID != "1001" || !slices.Equal(g.CWEs, []string{"CWE-94"}) || !slices.Equal(g.CVEs, []string{"CVE-2099-2001"}) ||
 		!slices.Contains(g.References, "https://example.org/tiny-template/issues/7") || g.Component.FixedVersion != "" {

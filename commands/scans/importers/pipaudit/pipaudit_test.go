@@ -6,7 +6,6 @@ import (
 
 	"github.com/socplatform/soc/commands/scans/importers"
 	"github.com/socplatform/soc/commands/scans/importers/importertest"
-	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
 )
 
 func TestVulnFields(t *testing.T) {
@@ -21,9 +20,7 @@ func TestVulnFields(t *testing.T) {
 	if c := f.Component; c.Name != "Jinja2" || c.Version != "3.1.2" || c.FixedVersion != "3.1.3" || c.PURL != "pkg:pypi/jinja2@3.1.2" {
 		t.Errorf("component %+v", c)
 	}
-	if want := parseutil.FingerprintJSON("pip-audit/v1", "jinja2", "3.1.2", "GHSA-h5c8-rqwp-cp95"); f.Fingerprint != want {
-		t.Errorf("fingerprint %s, want %s", f.Fingerprint, want)
-	}
+	importertest.Fingerprint(t, f.Fingerprint, "", "pip-audit/v1", "jinja2", "3.1.2", "GHSA-h5c8-rqwp-cp95")
 }
 
 // Names are compared as PyPI compares them, so a differently spelled requirement is the same
