@@ -49,7 +49,6 @@ var spec = importertest.Spec{
 		`not json`:         false,
 	},
 	Hostile: []importertest.Hostile{
-		{Name: "empty", In: ``, Msg: "end of input", Line: 1},
 		{Name: "not an object", In: `"x"`, Msg: "expected an object", Line: 1},
 		{Name: "no Findings", In: `{"NextToken": "x"}`, Msg: "no Findings", Line: 1},
 		{Name: "truncated", In: "{\"Findings\": [\n{\"Id\": \"a", Msg: "end of input", Line: 2},

@@ -84,7 +84,6 @@ var spec = importertest.Spec{
 		`not json`: false,
 	},
 	Hostile: []importertest.Hostile{
-		{Name: "empty", In: ``, Msg: "end of input", Line: 1},
 		{Name: "not an object", In: `[]`, Msg: "expected an object", Line: 1},
 		{Name: "no results", In: `{"errors": []}`, Msg: "no results", Line: 1},
 		{Name: "results not an array", In: "{\n\"results\": {}}", Msg: "expected an array", Line: 2},

@@ -1,6 +1,7 @@
 package importertest
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/socplatform/soc/commands/scans/importers"
@@ -59,12 +60,22 @@ func (r JSONRecords) Decoding() Stream {
 	}
 }
 
+// Hostile are the cases every streaming JSON parser refuses alike: an input of no bytes, at
+// line 1 for want of a value, and a report followed on its next line by more data.
+func (r JSONRecords) Hostile() []Hostile {
+	return []Hostile{
+		{Name: "empty", In: ``, Msg: "end of input", Line: 1},
+		{Name: "trailing data", In: r.Empty() + "\n]", Msg: "after the report", Line: 2},
+	}
+}
+
 // FuzzParser is the parser FuzzParse runs, Limits with FuzzLimits.
 func (s Spec) FuzzParser() importers.Parser { return s.Limits(FuzzLimits) }
 
 // derived is s with what it leaves to the suite filled in: Limited from Limits, and the
-// standard inputs of JSON (the "unknown string" Bounded stream, OverLimit, Cancelled and the
-// "while decoding" cancel stream) where s gives none of its own.
+// standard inputs of JSON: the "unknown string" Bounded stream, and the Hostile cases,
+// OverLimit, Cancelled and the "while decoding" cancel stream where s gives none of its own (a
+// Hostile case of its own is one of the same name).
 func (s Spec) derived() Spec {
 	if s.Limited == nil && s.Limits != nil {
 		s.Limited = s.Limits(Limits{MaxBytes: limitedBytes})
@@ -73,6 +84,13 @@ func (s Spec) derived() Spec {
 		return s
 	}
 	s.Bounded = append([]Stream{s.JSON.UnknownString()}, s.Bounded...)
+	var standard []Hostile
+	for _, h := range s.JSON.Hostile() {
+		if !slices.ContainsFunc(s.Hostile, func(own Hostile) bool { return own.Name == h.Name }) {
+			standard = append(standard, h)
+		}
+	}
+	s.Hostile = append(standard, s.Hostile...)
 	if s.OverLimit == "" {
 		s.OverLimit = s.JSON.OverLimit()
 	}

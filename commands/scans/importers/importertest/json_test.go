@@ -9,7 +9,8 @@ import (
 )
 
 // TestDerived: Spec.JSON adds the "unknown string" stream before the Spec's own and fills in
-// only what the Spec leaves empty; Limits gives Limited its small MaxBytes.
+// only what the Spec leaves empty (its own Hostile case replaces the standard one of that
+// name); Limits gives Limited its small MaxBytes.
 func TestDerived(t *testing.T) {
 	var limits []Limits
 	s := Spec{
@@ -17,7 +18,11 @@ func TestDerived(t *testing.T) {
 		JSON:      &JSONRecords{Key: "results", Record: `{"id": 1}`, Records: 3},
 		Bounded:   []Stream{{Name: "own"}},
 		Cancelled: `{"results": [{"id": 1}]}`,
+		Hostile:   []Hostile{{Name: "trailing data", In: `{"results": []}}`}},
 	}.derived()
+	if h := s.Hostile; len(h) != 2 || h[0].Name != "empty" || h[1].In != `{"results": []}}` {
+		t.Errorf("Hostile = %+v", h)
+	}
 	if len(s.Bounded) != 2 || s.Bounded[0].Name != "unknown string" || s.Bounded[1].Name != "own" {
 		t.Errorf("Bounded = %+v", s.Bounded)
 	}
@@ -36,6 +41,7 @@ func TestDerived(t *testing.T) {
 	}
 }
 
+// TestFingerprint: the documented fingerprint passes, another fails once.
 func TestFingerprint(t *testing.T) {
 	var f failures
 	Fingerprint(&f, parseutil.FingerprintJSON("x/v1", "a"), "", "x/v1", "a")

@@ -73,8 +73,8 @@ type Spec struct {
 	// then Limits with a MaxBytes of 1000 unless given, and FuzzParser Limits with FuzzLimits.
 	Limits func(Limits) importers.Parser
 	// JSON, for a report whose records are one array member of an object, derives the standard
-	// inputs of that shape (see JSONRecords): the Bounded stream "unknown string", and
-	// OverLimit, Cancelled and CancelStreams where the Spec gives none of its own.
+	// inputs of that shape (see JSONRecords): the Bounded stream "unknown string", and the
+	// Hostile cases, OverLimit, Cancelled and CancelStreams where the Spec gives none of its own.
 	JSON *JSONRecords
 	// Cancelled is a valid report: parsing it with a context cancelled beforehand returns
 	// context.Canceled. CancelStreams are cancelled while they are being read (see

@@ -53,7 +53,6 @@ var spec = importertest.Spec{
 		`not json`: false,
 	},
 	Hostile: []importertest.Hostile{
-		{Name: "empty", In: ``, Msg: "end of input", Line: 1},
 		{Name: "not an object", In: `[]`, Msg: "expected an object", Line: 1},
 		{Name: "no queries", In: `{"kics_version": "v1"}`, Msg: "no queries", Line: 1},
 		{Name: "truncated", In: "{\"queries\": [\n{\"query_id\": \"q", Msg: "end of input", Line: 2},

@@ -69,7 +69,6 @@ var spec = importertest.Spec{
 		`not json`:                                                          false,
 	},
 	Hostile: []importertest.Hostile{
-		{Name: "empty", In: ``, Msg: "end of input", Line: 1},
 		{Name: "not an object", In: `[]`, Msg: "expected an object", Line: 1},
 		{Name: "no results", In: `{"errors": []}`, Msg: "no results", Line: 1},
 		{Name: "supply chain export", In: `{"vulns": [{"title": "t", "advisory": {}}], "cursor": "c"}`, Msg: "Supply Chain", Line: 1},

@@ -29,7 +29,6 @@ var spec = importertest.Spec{
 		`not json`: false,
 	},
 	Hostile: []importertest.Hostile{
-		{Name: "empty", In: ``, Msg: "end of input", Line: 1},
 		{Name: "not an object", In: `"x"`, Msg: "expected an object", Line: 1},
 		{Name: "no projects", In: `[]`, Msg: "empty array of projects", Line: 1},
 		{Name: "no vulnerabilities", In: "[\n{\"ok\": true}]", Msg: "no vulnerabilities", Line: 2},
@@ -41,7 +40,6 @@ var spec = importertest.Spec{
 		{Name: "score out of range", In: "{\"vulnerabilities\": [\n{\"id\": \"SNYK-1\", \"cvssScore\": 11}]}", Msg: "[0, 10]", Line: 2},
 		{Name: "wrong type", In: "{\"vulnerabilities\": [\n{\"id\": \"SNYK-1\", \"packageName\": [1]}]}", Msg: "packageName", Line: 2},
 		{Name: "path not a string", In: "{\"vulnerabilities\": [],\n \"path\": {}}", Line: 2},
-		{Name: "trailing data", In: "{\"vulnerabilities\": []}\n]", Msg: "after the report", Line: 2},
 	},
 	TruncateFile:  "snyk_test_basic_npm_array.json",
 	TruncateEvery: 97,

@@ -91,7 +91,6 @@ var spec = importertest.Spec{
 		`not json`: false,
 	},
 	Hostile: []importertest.Hostile{
-		{Name: "empty", In: ``, Msg: "end of input", Line: 1},
 		{Name: "not an object", In: `"x"`, Msg: "expected an object", Line: 1},
 		{Name: "no issues", In: `{"paging": {}}`, Msg: "no issues or hotspots", Line: 1},
 		{Name: "sonar-report HTML", In: "<!DOCTYPE html>\n<html><body>", Msg: "not its HTML report", Line: 1},
@@ -102,7 +101,6 @@ var spec = importertest.Spec{
 		{Name: "invalid UTF-8", In: "{\"issues\": [],\n \"x\": \"\xc3\x28\"}", Msg: "UTF-8", Line: 2},
 		{Name: "key not a string", In: "{\"issues\": [\n{\"key\": 1, \"type\": \"VULNERABILITY\"}]}", Msg: "key", Line: 2},
 		{Name: "negative line", In: "{\"issues\": [\n{\"key\": \"k\", \"line\": -3}]}", Msg: "line", Line: 2},
-		{Name: "trailing data", In: "{\"issues\": []}\n]", Msg: "after the report", Line: 2},
 	},
 	TruncateFile:  "sonarqube_api_issues_search_example.json",
 	TruncateEvery: 53,
