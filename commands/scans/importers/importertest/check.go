@@ -285,3 +285,21 @@ func Fingerprint(tb testing.TB, got, rule string, parts ...string) {
 		tb.Errorf("fingerprint %s, want %s (%s)", got, want, rule)
 	}
 }
+
+// SeverityWords checks how a parser maps its scanner's severity words: in(word), a report of
+// one finding of that word, must give the severity want[word] with the word kept as the
+// finding's ScannerSeverity, and the parser's Info, where it documents the word, must say the
+// same. Each report is parsed with a parser of newParser and checked as s says (MustParse).
+func (s Spec) SeverityWords(t *testing.T, newParser func() importers.Parser, want map[string]importers.Severity, in func(word string) string) {
+	t.Helper()
+	info := newParser().(importers.Describer).Info()
+	for word, sev := range want {
+		rep := s.MustParse(t, newParser(), in(word))
+		if f := rep.Findings[0]; f.Severity != sev || f.ScannerSeverity != word {
+			t.Errorf("%q: severity %q (%q), want %q", word, f.Severity, f.ScannerSeverity, sev)
+		}
+		if documented, ok := info.Severity[word]; ok && documented != sev {
+			t.Errorf("Info documents %q as %q, the parser gives %q", word, documented, sev)
+		}
+	}
+}

@@ -27,20 +27,13 @@ func report(results ...string) string {
 }
 
 func TestSeverityMapping(t *testing.T) {
-	info := New().(importers.Describer).Info()
-	for word, want := range map[string]importers.Severity{
+	spec.SeverityWords(t, New, map[string]importers.Severity{
 		"ERROR": importers.High, "WARNING": importers.Medium, "INFO": importers.Low,
 		"CRITICAL": importers.Critical, "HIGH": importers.High, "MEDIUM": importers.Medium, "LOW": importers.Low,
 		"EXPERIMENT": importers.Info, "INVENTORY": importers.Info, "": importers.Info,
-	} {
-		rep := parse(t, report(res("r", "a.py", 1, fmt.Sprintf(`"severity": %q`, word))))
-		if f := rep.Findings[0]; f.Severity != want || f.ScannerSeverity != word {
-			t.Errorf("%q: severity %q (%q), want %q", word, f.Severity, f.ScannerSeverity, want)
-		}
-		if documented, ok := info.Severity[word]; ok && documented != want {
-			t.Errorf("Info documents %q as %q, the parser gives %q", word, documented, want)
-		}
-	}
+	}, func(word string) string {
+		return report(res("r", "a.py", 1, fmt.Sprintf(`"severity": %q`, word)))
+	})
 }
 
 func TestFingerprintIgnoresLineNumbers(t *testing.T) {
