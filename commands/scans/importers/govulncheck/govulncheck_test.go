@@ -11,10 +11,7 @@ import (
 
 func TestSymbolLevelFinding(t *testing.T) {
 	rep := importertest.ParseFile(t, New(), importertest.File(t, formatName, "govulncheck_source_symbol_scan.json"))
-	f := importertest.First(rep, func(f *importers.Finding) bool { return f.RuleID == "GO-2021-0054" })
-	if f == nil {
-		t.Fatal("no GO-2021-0054")
-	}
+	f := importertest.Rule(t, rep, "GO-2021-0054")
 	if f.Severity != importers.High || f.ScannerSeverity != "symbol" {
 		t.Errorf("severity %s (%s), want high (symbol)", f.Severity, f.ScannerSeverity)
 	}

@@ -195,6 +195,16 @@ func RuleFindings(t *testing.T, rep *importers.Report, rule string, n int) []*im
 	return fs
 }
 
+// Rule is the first finding of rep with the rule id; the test stops if there is none.
+func Rule(t *testing.T, rep *importers.Report, rule string) *importers.Finding {
+	t.Helper()
+	f := First(rep, func(f *importers.Finding) bool { return f.RuleID == rule })
+	if f == nil {
+		t.Fatalf("no finding of rule %s", rule)
+	}
+	return f
+}
+
 // First is the first finding of rep that pred holds for, nil if none.
 func First(rep *importers.Report, pred func(*importers.Finding) bool) *importers.Finding {
 	for i := range rep.Findings {

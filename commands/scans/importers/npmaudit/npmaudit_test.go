@@ -11,10 +11,7 @@ import (
 
 func TestAdvisoryFields(t *testing.T) {
 	rep := importertest.ParseFile(t, New(), importertest.File(t, formatName, "npm_audit_v2_cvss_cwe_scoped.json"))
-	f := importertest.First(rep, func(f *importers.Finding) bool { return f.RuleID == "GHSA-67hx-6x53-jw92" })
-	if f == nil {
-		t.Fatal("no GHSA-67hx-6x53-jw92")
-	}
+	f := importertest.Rule(t, rep, "GHSA-67hx-6x53-jw92")
 	if f.Severity != importers.Critical || !slices.Equal(f.CWEs, []string{"CWE-184", "CWE-697"}) || !slices.Equal(f.GHSAs, []string{"GHSA-67hx-6x53-jw92"}) {
 		t.Errorf("%+v", f)
 	}

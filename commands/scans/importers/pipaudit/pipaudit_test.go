@@ -10,10 +10,7 @@ import (
 
 func TestVulnFields(t *testing.T) {
 	rep := importertest.ParseFile(t, New(), importertest.File(t, formatName, "pip_audit_2x_requirements.json"))
-	f := importertest.First(rep, func(f *importers.Finding) bool { return f.RuleID == "GHSA-h5c8-rqwp-cp95" })
-	if f == nil {
-		t.Fatal("no GHSA-h5c8-rqwp-cp95")
-	}
+	f := importertest.Rule(t, rep, "GHSA-h5c8-rqwp-cp95")
 	if !slices.Equal(f.CVEs, []string{"CVE-2024-22195"}) || !slices.Equal(f.GHSAs, []string{"GHSA-h5c8-rqwp-cp95"}) || f.ScannerSeverity != "" {
 		t.Errorf("%+v", f)
 	}
