@@ -12,10 +12,7 @@ import (
 
 func parse(t *testing.T, p importers.Parser, in string) *importers.Report {
 	t.Helper()
-	rep, err := importertest.ParseString(p, in)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := importertest.MustParseString(t, p, in)
 	return rep
 }
 

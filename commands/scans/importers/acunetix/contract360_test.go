@@ -75,12 +75,9 @@ func TestContract360(t *testing.T) { importertest.Run(t, New360JSON, spec360) }
 // FuzzParse360 runs the suite's fuzz property on the JSON parser.
 func FuzzParse360(f *testing.F) { importertest.Fuzz(f, New360JSON, spec360, jsonDoc) }
 
-// BenchmarkParseLargest360 parses the largest Acunetix 360 JSON sample.
-func BenchmarkParseLargest360(b *testing.B) {
-	importertest.Bench(b, New360JSON, importertest.Largest(b, format360))
-}
-
-// BenchmarkBaselineJSONUnmarshal360 is the floor: json.Unmarshal of the same file.
-func BenchmarkBaselineJSONUnmarshal360(b *testing.B) {
-	importertest.BenchJSONBaseline(b, importertest.Largest(b, format360))
+// BenchmarkParse360 parses the largest Acunetix 360 JSON sample.
+//
+// Its baseline is the floor: json.Unmarshal of the same file.
+func BenchmarkParse360(b *testing.B) {
+	importertest.BenchVsBaseline(b, New360JSON, importertest.Largest(b, format360), importertest.BenchJSONBaseline)
 }

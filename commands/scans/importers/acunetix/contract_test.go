@@ -128,12 +128,9 @@ func TestContract(t *testing.T) { importertest.Run(t, New, spec) }
 // testdata/fuzz/FuzzParse.
 func FuzzParse(f *testing.F) { importertest.Fuzz(f, New, spec, wvsDoc) }
 
-// BenchmarkParseLargest parses the largest Acunetix XML file of the shared testdata.
-func BenchmarkParseLargest(b *testing.B) {
-	importertest.Bench(b, New, importertest.Testdata(b, format, "acunetix_testphp_simple.xml"))
-}
-
-// BenchmarkBaselineXMLTokens is the floor: encoding/xml reading every token of the same file.
-func BenchmarkBaselineXMLTokens(b *testing.B) {
-	importertest.BenchXMLBaseline(b, importertest.Testdata(b, format, "acunetix_testphp_simple.xml"))
+// BenchmarkParse parses the largest Acunetix XML file of the shared testdata.
+//
+// Its baseline is the floor: encoding/xml reading every token of the same file.
+func BenchmarkParse(b *testing.B) {
+	importertest.BenchVsBaseline(b, New, importertest.Testdata(b, format, "acunetix_testphp_simple.xml"), importertest.BenchXMLBaseline)
 }

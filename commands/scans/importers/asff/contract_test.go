@@ -1,7 +1,6 @@
 package asff
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/socplatform/soc/commands/scans/importers"
@@ -50,7 +49,6 @@ var spec = importertest.Spec{
 		`not json`:         false,
 	},
 	Hostile: []importertest.Hostile{
-		{Name: "empty", In: ``, Msg: "end of input", Line: 1},
 		{Name: "not an object", In: `"x"`, Msg: "expected an object", Line: 1},
 		{Name: "no Findings", In: `{"NextToken": "x"}`, Msg: "no Findings", Line: 1},
 		{Name: "truncated", In: "{\"Findings\": [\n{\"Id\": \"a", Msg: "end of input", Line: 2},
@@ -64,13 +62,11 @@ var spec = importertest.Spec{
 	TruncateEvery: 53,
 	Nesting:       importertest.JSONNesting(`{"Findings": [{"Resources": `),
 	Bounded: []importertest.Stream{
-		{Name: "unknown string", Prefix: `{"Findings": [` + asffFinding + `], "x": "`, Pattern: "0123456789abcdef", Suffix: `"}`},
 		{Name: "unknown member of a finding", Prefix: `[{"Id": "arn:1", "ProductFields": {"x": "`, Pattern: "0123456789abcdef", Suffix: `"}}]`},
 		{Name: "description", Prefix: `[{"Id": "arn:1", "Description": "`, Pattern: `0123456789abcd\\`, Suffix: `"}]`, Msg: "strings longer than"},
 	},
-	Limited:   &Parser{jsonguard.Limits{MaxBytes: 1000}},
-	OverLimit: `{"Findings": [], "x": "` + strings.Repeat("a", 2000) + `"}`,
-	Cancelled: `{"Findings": []}`,
+	Limits: func(l importertest.Limits) importers.Parser { return &Parser{jsonguard.Limits(l)} },
+	JSON:   &importertest.JSONRecords{Key: "Findings", Record: asffFinding},
 	CancelStreams: []importertest.Stream{{
 		Name: "while decoding", Prefix: `[` + asffFinding, Pattern: "," + asffFinding,
 		Size: 9999 * int64(len(","+asffFinding)), Suffix: `]`,
@@ -82,11 +78,9 @@ const asffFinding = `{"SchemaVersion": "2018-10-08", "Id": "arn:aws:x", "Product
 
 func TestContract(t *testing.T) { importertest.Run(t, New, spec) }
 
-func fuzzParser() importers.Parser { return &Parser{jsonguard.Limits{MaxBytes: 1 << 20, MaxDepth: 32}} }
-
 // FuzzParse runs the suite's fuzz property; more seeds are in testdata/fuzz/FuzzParse.
 func FuzzParse(f *testing.F) {
-	importertest.Fuzz(f, fuzzParser, spec,
+	importertest.Fuzz(f, spec.FuzzParser, spec,
 		`{"Findings":[`+asffFinding+`]}`,
 		`[{"Id":"f","Title":"t","Resources":[{"Type":"Container","Id":"i","Details":{"Container":{"ImageName":"i"},"Other":{"CVE ID":"CVE-2020-1","NvdCvssVectorV3":"CVSS:3.1/AV:N","NvdCvssScoreV3":"x"}}}]}]`,
 		`[{"Severity":{"Original":0,"Normalized":null},"Workflow":{"Status":"RESOLVED"}}]`,
@@ -95,13 +89,10 @@ func FuzzParse(f *testing.F) {
 	)
 }
 
-// BenchmarkParseLargest parses the largest ASFF test file (asff_trivy_alpine-310.json, 11 KB, 4
+// BenchmarkParse parses the largest ASFF test file (asff_trivy_alpine-310.json, 11 KB, 4
 // findings).
-func BenchmarkParseLargest(b *testing.B) {
-	importertest.Bench(b, New, importertest.Largest(b, formatName))
-}
-
-// BenchmarkBaselineUnmarshal is encoding/json unmarshalling the same file into an untyped value.
-func BenchmarkBaselineUnmarshal(b *testing.B) {
-	importertest.BenchJSONBaseline(b, importertest.Largest(b, formatName))
+//
+// Its baseline is encoding/json unmarshalling the same file into an untyped value.
+func BenchmarkParse(b *testing.B) {
+	importertest.BenchVsBaseline(b, New, importertest.Largest(b, formatName), importertest.BenchJSONBaseline)
 }

@@ -10,14 +10,10 @@ import (
 	"github.com/socplatform/soc/commands/scans/importers/importertest"
 )
 
+// parse parses in, failing the test unless it is a report that passes the suite's checks.
 func parse(t *testing.T, in string) *importers.Report {
 	t.Helper()
-	rep, err := importertest.ParseString(New(), in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec.Verify(t, rep)
-	return rep
+	return spec.MustParse(t, New(), in)
 }
 
 // res is a B605 result in file at line, with code and more members (a JSON fragment, may be
@@ -32,19 +28,12 @@ func res(file string, line int, code, more string) string {
 func report(results ...string) string { return `{"results": [` + strings.Join(results, ",") + `]}` }
 
 func TestSeverityMapping(t *testing.T) {
-	info := New().(importers.Describer).Info()
-	for word, want := range map[string]importers.Severity{
+	spec.SeverityWords(t, New, map[string]importers.Severity{
 		"HIGH": importers.High, "MEDIUM": importers.Medium, "LOW": importers.Low,
 		"UNDEFINED": importers.Info, "CRITICAL": importers.Info, "": importers.Info,
-	} {
-		rep := parse(t, report(res("a.py", 1, "1 x\n", fmt.Sprintf(`"issue_severity": %q`, word))))
-		if f := rep.Findings[0]; f.Severity != want || f.ScannerSeverity != word {
-			t.Errorf("%q: severity %q (%q), want %q", word, f.Severity, f.ScannerSeverity, want)
-		}
-		if documented, ok := info.Severity[word]; ok && documented != want {
-			t.Errorf("Info documents %q as %q, the parser gives %q", word, documented, want)
-		}
-	}
+	}, func(word string) string {
+		return report(res("a.py", 1, "1 x\n", fmt.Sprintf(`"issue_severity": %q`, word)))
+	})
 }
 
 func TestFingerprintIgnoresLineNumbersAndContext(t *testing.T) {

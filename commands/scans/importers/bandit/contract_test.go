@@ -84,7 +84,6 @@ var spec = importertest.Spec{
 		`not json`: false,
 	},
 	Hostile: []importertest.Hostile{
-		{Name: "empty", In: ``, Msg: "end of input", Line: 1},
 		{Name: "not an object", In: `[]`, Msg: "expected an object", Line: 1},
 		{Name: "no results", In: `{"errors": []}`, Msg: "no results", Line: 1},
 		{Name: "results not an array", In: "{\n\"results\": {}}", Msg: "expected an array", Line: 2},
@@ -99,20 +98,11 @@ var spec = importertest.Spec{
 	TruncateEvery: 41,
 	Nesting:       importertest.JSONNesting(`{"results": [{"issue_cwe": `),
 	Bounded: []importertest.Stream{
-		{Name: "unknown string", Prefix: `{"results": [` + result + `], "x": "`, Pattern: "0123456789abcdef", Suffix: `"}`},
 		{Name: "metrics", Prefix: `{"metrics": {"_totals": [`, Pattern: `{"a":[1,-2.5e3,"s\u00e9",true]},`, Suffix: `0]}, "results": [` + result + `]}`},
 		{Name: "issue text", Prefix: `{"results": [{"test_id": "B1", "filename": "a.py", "issue_text": "`, Pattern: `0123456789abcd\\`, Suffix: `"}]}`, Msg: "strings longer than"},
 	},
-	Limited:   &Parser{jsonguard.Limits{MaxBytes: 1000}},
-	OverLimit: `{"results": [], "x": "` + strings.Repeat("a", 2000) + `"}`,
-	Cancelled: `{"results": []}`,
-	CancelStreams: []importertest.Stream{{
-		Name:    "while decoding",
-		Prefix:  `{"results": [` + result,
-		Pattern: "," + result,
-		Size:    19999 * int64(len(","+result)),
-		Suffix:  `]}`,
-	}},
+	Limits: func(l importertest.Limits) importers.Parser { return &Parser{jsonguard.Limits(l)} },
+	JSON:   &importertest.JSONRecords{Key: "results", Record: result, Records: 19999},
 }
 
 // result is one result of a generated report.
@@ -120,12 +110,9 @@ const result = `{"test_id": "B605", "test_name": "start_process_with_a_shell", "
 
 func TestContract(t *testing.T) { importertest.Run(t, New, spec) }
 
-// fuzzParser has small limits, so that the fuzzer reaches them.
-func fuzzParser() importers.Parser { return &Parser{jsonguard.Limits{MaxBytes: 1 << 20, MaxDepth: 32}} }
-
 // FuzzParse runs the suite's fuzz property; more seeds are in testdata/fuzz/FuzzParse.
 func FuzzParse(f *testing.F) {
-	importertest.Fuzz(f, fuzzParser, spec,
+	importertest.Fuzz(f, spec.FuzzParser, spec,
 		`{"results":[{"test_id":"B1","filename":"f","code":"7 x\n8 y\n","line_range":[8,9],"issue_cwe":{"id":1}}],"errors":[{"filename":null,"reason":7}]}`,
 		`{"results":null,"generated_at":7}`,
 		`{{{{{{`,
@@ -133,14 +120,11 @@ func FuzzParse(f *testing.F) {
 	)
 }
 
-// BenchmarkParseLargest parses the largest Bandit test file (bandit_sonar_python_4issues.json,
+// BenchmarkParse parses the largest Bandit test file (bandit_sonar_python_4issues.json,
 // 3.2 KB, 4 findings).
-func BenchmarkParseLargest(b *testing.B) {
-	importertest.Bench(b, New, importertest.Largest(b, formatName))
-}
-
-// BenchmarkBaselineUnmarshal is the floor the parser is measured against: encoding/json
+//
+// Its baseline is the floor the parser is measured against: encoding/json
 // unmarshalling the same file into an untyped value.
-func BenchmarkBaselineUnmarshal(b *testing.B) {
-	importertest.BenchJSONBaseline(b, importertest.Largest(b, formatName))
+func BenchmarkParse(b *testing.B) {
+	importertest.BenchVsBaseline(b, New, importertest.Largest(b, formatName), importertest.BenchJSONBaseline)
 }

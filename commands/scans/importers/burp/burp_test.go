@@ -11,10 +11,7 @@ import (
 )
 
 func TestFields(t *testing.T) {
-	rep, err := importertest.ParseString(New(), doc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := importertest.MustParseString(t, New(), doc)
 	a := rep.Assets[0]
 	if len(rep.Assets) != 1 || a.Key != "site:https://shop.example.com" || a.Kind != importers.WebApplication ||
 		a.BaseURL != "https://shop.example.com" || !slices.Equal(a.IPs, []string{"192.0.2.10"}) || !slices.Equal(a.Hostnames, []string{"shop.example.com"}) {
@@ -50,10 +47,7 @@ func TestFields(t *testing.T) {
 func TestFingerprintIgnoresSerial(t *testing.T) {
 	fp := func(serial, location string) string {
 		t.Helper()
-		rep, err := importertest.ParseString(New(), `<issues><issue><serialNumber>`+serial+`</serialNumber><type>1</type><host>https://a</host><path>/p</path><location>`+location+`</location><severity>Low</severity></issue></issues>`)
-		if err != nil {
-			t.Fatal(err)
-		}
+		rep := importertest.MustParseString(t, New(), `<issues><issue><serialNumber>`+serial+`</serialNumber><type>1</type><host>https://a</host><path>/p</path><location>`+location+`</location><severity>Low</severity></issue></issues>`)
 		return rep.Findings[0].Fingerprint
 	}
 	if fp("1", "/p") != fp("2", "/p") {
@@ -66,10 +60,7 @@ func TestFingerprintIgnoresSerial(t *testing.T) {
 
 func TestEvidenceBounded(t *testing.T) {
 	body := strings.Repeat("QUJD", 100_000) // "ABC" × 100,000 in base64
-	rep, err := importertest.ParseString(New(), `<issues><issue><type>1</type><host>https://a</host><severity>Low</severity><requestresponse><request base64="true">`+body+`</request><response base64="true">not base64!</response></requestresponse></issue></issues>`)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := importertest.MustParseString(t, New(), `<issues><issue><type>1</type><host>https://a</host><severity>Low</severity><requestresponse><request base64="true">`+body+`</request><response base64="true">not base64!</response></requestresponse></issue></issues>`)
 	e := rep.Findings[0].Evidence
 	if len(e) > 2*parseutil.MaxDump+100 || !strings.Contains(e, "ABCABC") || !strings.Contains(e, importers.TruncMark+"\n\nResponse:\nnot base64!") {
 		t.Errorf("evidence (%d bytes) = %.80q … %.80q", len(e), e, e[max(0, len(e)-80):])

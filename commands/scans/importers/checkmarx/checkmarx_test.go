@@ -27,9 +27,7 @@ func TestWebshopFields(t *testing.T) {
 	if f.Location != (importers.Location{File: "src/main/java/acme/shop/OrderController.java", Line: 33, Column: 52}) {
 		t.Errorf("location %+v", f.Location)
 	}
-	if f.Fingerprint != parseutil.FingerprintJSON("checkmarx/v1", "589", "src/main/java/acme/shop/OrderController.java", "-1794386512") {
-		t.Error("fingerprint is not query id + file + similarity id")
-	}
+	importertest.Fingerprint(t, f.Fingerprint, "query id + file + similarity id", "checkmarx/v1", "589", "src/main/java/acme/shop/OrderController.java", "-1794386512")
 	wantEv := "Data flow, source to sink:\n" +
 		"src/main/java/acme/shop/OrderController.java:33 getParameter: String customer = request.getParameter(\"customer\");\n" +
 		"src/main/java/acme/shop/OrderDao.java:57 executeQuery: ResultSet rs = stmt.executeQuery(\"SELECT * FROM orders WHERE customer = '\" + customer + \"'\");"

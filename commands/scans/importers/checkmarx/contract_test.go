@@ -102,14 +102,11 @@ func FuzzParse(f *testing.F) {
 	)
 }
 
-// BenchmarkParseLargest parses the largest Checkmarx test file and reports findings per second
+// BenchmarkParse parses the largest Checkmarx test file and reports findings per second
 // beside MB/s.
-func BenchmarkParseLargest(b *testing.B) {
-	importertest.Bench(b, New, importertest.Largest(b, formatName))
-}
-
-// BenchmarkBaselineXML is the floor the parser is measured against: encoding/xml reading the
+//
+// Its baseline is the floor the parser is measured against: encoding/xml reading the
 // same file's tokens, with no checks and no normalisation.
-func BenchmarkBaselineXML(b *testing.B) {
-	importertest.BenchXMLBaseline(b, importertest.Largest(b, formatName))
+func BenchmarkParse(b *testing.B) {
+	importertest.BenchVsBaseline(b, New, importertest.Largest(b, formatName), importertest.BenchXMLBaseline)
 }

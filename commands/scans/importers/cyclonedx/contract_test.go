@@ -93,12 +93,9 @@ func FuzzParse(f *testing.F) {
 }
 
 // BenchmarkParse parses the largest CycloneDX file of the shared testdata.
-func BenchmarkParse(b *testing.B) {
-	importertest.Bench(b, New, importertest.Testdata(b, format, "cdx15_trivy_sbom_102comps_10vulns.json"))
-}
-
-// BenchmarkBaselineJSONUnmarshal is the naive alternative: json.Unmarshal of the whole file into
+//
+// Its baseline is the naive alternative: json.Unmarshal of the whole file into
 // an any tree. BenchmarkParse reads as a ratio of it.
-func BenchmarkBaselineJSONUnmarshal(b *testing.B) {
-	importertest.BenchJSONBaseline(b, importertest.Testdata(b, format, "cdx15_trivy_sbom_102comps_10vulns.json"))
+func BenchmarkParse(b *testing.B) {
+	importertest.BenchVsBaseline(b, New, importertest.Testdata(b, format, "cdx15_trivy_sbom_102comps_10vulns.json"), importertest.BenchJSONBaseline)
 }

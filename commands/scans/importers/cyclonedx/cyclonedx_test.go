@@ -236,14 +236,8 @@ func TestXMLMatchesJSON(t *testing.T) {
     <affects><target><ref>p1</ref><versions><version><version>3.1.5</version><status>unaffected</status></version></versions></target></affects>
   </vulnerability></vulnerabilities>
 </bom>`
-	a, err := importertest.ParseString(New(), js)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := importertest.ParseString(New(), x)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := importertest.MustParseString(t, New(), js)
+	b := importertest.MustParseString(t, New(), x)
 	ja, _ := json.Marshal(a)
 	jb, _ := json.Marshal(b)
 	if string(ja) != string(jb) {
@@ -259,10 +253,7 @@ func TestXMLMatchesJSON(t *testing.T) {
 // TestXMLTolerated: a score or CWE that is not a number is left out with a warning, not a
 // refusal; white space around values is trimmed.
 func TestXMLTolerated(t *testing.T) {
-	rep, err := importertest.ParseString(New(), xmlBOM(`<id> CVE-1 </id><ratings><rating><score>n/a</score><severity>high</severity><method>CVSSv31</method></rating></ratings><cwes><cwe>CWE-79</cwe><cwe>x</cwe></cwes>`))
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := importertest.MustParseString(t, New(), xmlBOM(`<id> CVE-1 </id><ratings><rating><score>n/a</score><severity>high</severity><method>CVSSv31</method></rating></ratings><cwes><cwe>CWE-79</cwe><cwe>x</cwe></cwes>`))
 	f := rep.Findings[0]
 	if f.RuleID != "CVE-1" || f.Severity != importers.High || strings.Join(f.CWEs, ",") != "CWE-79" || len(rep.Warnings) != 2 {
 		t.Errorf("finding %+v, warnings %q", f, rep.Warnings)

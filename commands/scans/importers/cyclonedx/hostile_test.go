@@ -29,11 +29,7 @@ const bomDoc = `{"bomFormat":"CycloneDX","specVersion":"1.6","serialNumber":"urn
 	`"component":{"type":"application","name":"shop","version":"3","externalReferences":[{"type":"vcs","url":"https://git.example/shop"}]}}}`
 
 func TestHandmade(t *testing.T) {
-	rep, err := importertest.ParseString(New(), bomDoc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec.Verify(t, rep)
+	rep := spec.MustParse(t, New(), bomDoc)
 	a := rep.Assets[0]
 	if a.Key != "component:shop@3" || a.RepoURL != "https://git.example/shop" || rep.ScannerName != "my-scanner" || rep.ScannerVersion != "1.2" {
 		t.Errorf("asset %+v, scanner %q %q", a, rep.ScannerName, rep.ScannerVersion)
@@ -68,26 +64,17 @@ func TestHandmade(t *testing.T) {
 	}
 
 	// No metadata.component: one "bom" asset.
-	rep, err = importertest.ParseString(New(), `{"bomFormat":"CycloneDX","vulnerabilities":[{"id":"X-1"}]}`)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep = importertest.MustParseString(t, New(), `{"bomFormat":"CycloneDX","vulnerabilities":[{"id":"X-1"}]}`)
 	if rep.Assets[0].Key != "bom" || len(rep.Findings) != 1 || rep.Findings[0].Component != nil || rep.Findings[0].Severity != "info" {
 		t.Errorf("report = %+v", rep)
 	}
 	// A number where the schema says string is read as text.
-	rep, err = importertest.ParseString(New(), `{"bomFormat":"CycloneDX","components":[{"bom-ref":"x","name":"n","version":1.0}],"vulnerabilities":[{"id":"V","affects":[{"ref":"x"}]}]}`)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep = importertest.MustParseString(t, New(), `{"bomFormat":"CycloneDX","components":[{"bom-ref":"x","name":"n","version":1.0}],"vulnerabilities":[{"id":"V","affects":[{"ref":"x"}]}]}`)
 	if c := rep.Findings[0].Component; c.Name != "n" || c.Version != "1.0" {
 		t.Errorf("component = %+v", c)
 	}
 	// An SBOM without vulnerabilities: an asset, no findings.
-	rep, err = importertest.ParseString(New(), `{"bomFormat":"CycloneDX","metadata":{"component":{"type":"container","name":"alpine:3","purl":"pkg:oci/alpine@sha256%3Aabc"}},"components":[]}`)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep = importertest.MustParseString(t, New(), `{"bomFormat":"CycloneDX","metadata":{"component":{"type":"container","name":"alpine:3","purl":"pkg:oci/alpine@sha256%3Aabc"}},"components":[]}`)
 	if len(rep.Findings) != 0 || rep.Assets[0].ImageDigest != "sha256:abc" || rep.Assets[0].Key != "image:alpine:3" {
 		t.Errorf("report = %+v", rep)
 	}

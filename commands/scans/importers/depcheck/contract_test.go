@@ -61,7 +61,7 @@ var spec = importertest.Spec{
 		{Name: "evidence of a dependency", Prefix: `{"reportSchema": "1.1", "dependencies": [{"fileName": "a.jar", "evidenceCollected": "`, Pattern: "0123456789abcdef", Suffix: `"}]}`},
 		{Name: "description", Prefix: `{"reportSchema": "1.1", "dependencies": [{"fileName": "a.jar", "vulnerabilities": [{"name": "CVE-2024-0001", "description": "`, Pattern: `0123456789abcd\\`, Suffix: `"}]}]}`, Msg: "1 strings longer than 1048576 bytes cut"},
 	},
-	Limited:   &Parser{jsonguard.Limits{MaxBytes: 1000}},
+	Limits:    func(l importertest.Limits) importers.Parser { return &Parser{jsonguard.Limits(l)} },
 	OverLimit: `{"reportSchema": "1.1", "x": "` + strings.Repeat("a", 2000) + `"}`,
 	Cancelled: `{"reportSchema": "1.1", "dependencies": []}`,
 	CancelStreams: []importertest.Stream{
@@ -72,12 +72,9 @@ var spec = importertest.Spec{
 
 func TestContract(t *testing.T) { importertest.Run(t, New, spec) }
 
-// fuzzParser has small limits, so that the fuzzer reaches them.
-func fuzzParser() importers.Parser { return &Parser{jsonguard.Limits{MaxBytes: 1 << 20, MaxDepth: 32}} }
-
 // FuzzParse runs the suite's fuzz property; more seeds are in testdata/fuzz/FuzzParse.
 func FuzzParse(f *testing.F) {
-	importertest.Fuzz(f, fuzzParser, spec,
+	importertest.Fuzz(f, spec.FuzzParser, spec,
 		`{"reportSchema":"1.1","projectInfo":{"name":"p"},"dependencies":[`+jsonDep+`,{"fileName":"b.js","sha256":"ab","vulnerabilities":[{"source":"NSP","name":"3","severity":"Unknown","cvssv2":{"score":6.5}}],"suppressedVulnerabilities":[{"name":"CVE-2020-0001","notes":"n"}]}]}`,
 		`<analysis `+ns+`><projectInfo><name>p</name></projectInfo><dependencies>`+xmlDepRecord+`</dependencies></analysis>`,
 		`<analysis xmlns="https://jeremylong.github.io/DependencyCheck/dependency-check.1.6.xsd"><dependencies><dependency><fileName>a:1</fileName><identifiers><identifier type="npm"><name>(a:1)</name></identifier></identifiers><vulnerabilities><vulnerability source="NSP"><name>8</name><cvssScore>x</cvssScore><cwe>CWE-79 XSS</cwe></vulnerability></vulnerabilities></dependency></dependencies></analysis>`,
@@ -94,17 +91,14 @@ const (
 	xmlDepRecord = `<dependency><fileName>a-1.jar</fileName><packages><package><id>pkg:maven/g/a@1</id></package></packages><vulnerabilities><vulnerability source="NVD"><name>CVE-2024-0001</name><severity>LOW</severity></vulnerability></vulnerabilities></dependency>`
 )
 
-// BenchmarkParseLargest parses the largest Dependency-Check test file (the shared
+// BenchmarkParse parses the largest Dependency-Check test file (the shared
 // dependency_check_3.1.1_nodejs.xml, 9.7 KB, 2 findings) and reports findings per second beside
 // MB/s.
-func BenchmarkParseLargest(b *testing.B) {
-	importertest.Bench(b, New, importertest.Largest(b, formatName))
-}
-
-// BenchmarkBaselineXML is the floor the parser is measured against (the largest file is XML):
+//
+// Its baseline is the floor the parser is measured against (the largest file is XML):
 // encoding/xml reading every token of it, no checks and no decoding into structs.
-func BenchmarkBaselineXML(b *testing.B) {
-	importertest.BenchXMLBaseline(b, importertest.Largest(b, formatName))
+func BenchmarkParse(b *testing.B) {
+	importertest.BenchVsBaseline(b, New, importertest.Largest(b, formatName), importertest.BenchXMLBaseline)
 }
 
 // BenchmarkBaselineUnmarshal is the JSON floor: encoding/json unmarshalling the JSON sample into

@@ -97,10 +97,7 @@ func TestFingerprintIdentity(t *testing.T) {
 			`", "sha256": "ab", ` + pkg + `"vulnerabilities": [{"name": "CVE-2024-0001", "severity": "LOW"}]}]}`
 	}
 	fp := func(in string) string {
-		rep, err := importertest.ParseString(New(), in)
-		if err != nil {
-			t.Fatal(err)
-		}
+		rep := importertest.MustParseString(t, New(), in)
 		return rep.Findings[0].Fingerprint
 	}
 	purl := `"packages": [{"id": "pkg:maven/g/a@1"}], `
@@ -127,10 +124,7 @@ func TestSeverity(t *testing.T) {
 		`"severity": "Unknown", "cvssv4": {"baseScore": 9.3}`:  importers.Critical,
 		`"severity": "Unknown"`:                                importers.Info,
 	} {
-		rep, err := importertest.ParseString(New(), `{"reportSchema": "1.1", "dependencies": [{"fileName": "a", "vulnerabilities": [{"name": "CVE-2024-0001", `+in+`}]}]}`)
-		if err != nil {
-			t.Fatal(err)
-		}
+		rep := importertest.MustParseString(t, New(), `{"reportSchema": "1.1", "dependencies": [{"fileName": "a", "vulnerabilities": [{"name": "CVE-2024-0001", `+in+`}]}]}`)
 		if got := rep.Findings[0].Severity; got != want {
 			t.Errorf("%s: %s, want %s", in, got, want)
 		}

@@ -68,7 +68,7 @@ var spec = importertest.Spec{
 		{Name: "unknown member of a finding", Prefix: `{"findings": [{"title": "t", "severity": "Low", "x": "`, Pattern: "0123456789abcdef", Suffix: `"}]}`},
 		{Name: "description", Prefix: `{"findings": [{"title": "t", "severity": "Low", "description": "`, Pattern: `0123456789abcd\\`, Suffix: `"}]}`, Msg: "strings longer than"},
 	},
-	Limited:   &Parser{jsonguard.Limits{MaxBytes: 1000}},
+	Limits:    func(l importertest.Limits) importers.Parser { return &Parser{jsonguard.Limits(l)} },
 	OverLimit: `{"findings": [], "name": "` + strings.Repeat("a", 2000) + `"}`,
 	Cancelled: `{"findings": []}`,
 	CancelStreams: []importertest.Stream{
@@ -82,11 +82,9 @@ const genericFinding = `{"title": "t", "severity": "Low", "description": "d", "u
 
 func TestContract(t *testing.T) { importertest.Run(t, New, spec) }
 
-func fuzzParser() importers.Parser { return &Parser{jsonguard.Limits{MaxBytes: 1 << 20, MaxDepth: 32}} }
-
 // FuzzParse runs the suite's fuzz property; more seeds are in testdata/fuzz/FuzzParse.
 func FuzzParse(f *testing.F) {
-	importertest.Fuzz(f, fuzzParser, spec,
+	importertest.Fuzz(f, spec.FuzzParser, spec,
 		`{"findings":[`+genericFinding+`]}`,
 		`{"findings":[{"title":"t","severity":"info","cwes":["CWE-79",89,"x"],"vulnerability_ids":"GHSA-aaaa-bbbb-cccc","cvssv3":"AV:N","line":"N/A","active":"false"}]}`,
 		"Date,Title,CweId,Url,Severity,Description\r\n2024-01-01,t,79,https://a.example:8443/x,High,\"a\r\nb\"\r\n",
@@ -96,13 +94,10 @@ func FuzzParse(f *testing.F) {
 	)
 }
 
-// BenchmarkParseLargest parses the largest generic test file (generic_own_findings.json, 3 KB,
+// BenchmarkParse parses the largest generic test file (generic_own_findings.json, 3 KB,
 // 7 findings).
-func BenchmarkParseLargest(b *testing.B) {
-	importertest.Bench(b, New, importertest.Largest(b, formatName))
-}
-
-// BenchmarkBaselineUnmarshal is encoding/json unmarshalling the same file into an untyped value.
-func BenchmarkBaselineUnmarshal(b *testing.B) {
-	importertest.BenchJSONBaseline(b, importertest.Largest(b, formatName))
+//
+// Its baseline is encoding/json unmarshalling the same file into an untyped value.
+func BenchmarkParse(b *testing.B) {
+	importertest.BenchVsBaseline(b, New, importertest.Largest(b, formatName), importertest.BenchJSONBaseline)
 }

@@ -69,10 +69,7 @@ func TestCSVSampleFields(t *testing.T) {
 func TestFingerprintRules(t *testing.T) {
 	parse := func(findings string) *importers.Report {
 		t.Helper()
-		rep, err := importertest.ParseString(New(), `{"findings": [`+findings+`]}`)
-		if err != nil {
-			t.Fatal(err)
-		}
+		rep := importertest.MustParseString(t, New(), `{"findings": [`+findings+`]}`)
 		return rep
 	}
 	// A unique id identifies a finding whatever its title or line.
@@ -101,10 +98,7 @@ func TestFingerprintRules(t *testing.T) {
 }
 
 func TestVectorWithoutPrefixIsReported(t *testing.T) {
-	rep, err := importertest.ParseString(New(), `{"findings": [{"title": "a", "severity": "Low", "cvssv3": "AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}]}`)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := importertest.MustParseString(t, New(), `{"findings": [{"title": "a", "severity": "Low", "cvssv3": "AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}]}`)
 	if len(rep.Findings[0].CVSS) != 0 || len(rep.Warnings) != 1 || !strings.Contains(rep.Warnings[0], "prefix") {
 		t.Errorf("CVSS %+v, warnings %q", rep.Findings[0].CVSS, rep.Warnings)
 	}

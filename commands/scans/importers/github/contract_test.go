@@ -120,7 +120,7 @@ var spec = importertest.Spec{
 		{Name: "sender", Prefix: `{"action": "created", "alert": ` + codeAlert + `, "sender": [`, Pattern: `{"a":[1,-2.5e3,"s\u00e9",true]},`, Suffix: `0]}`},
 		{Name: "advisory description", Prefix: `[{"number": 1, "security_advisory": {"ghsa_id": "GHSA-aaaa-bbbb-cccc", "description": "`, Pattern: `0123456789abcd\\`, Suffix: `"}}]`, Msg: "strings longer than"},
 	},
-	Limited:   &Parser{jsonguard.Limits{MaxBytes: 1000}},
+	Limits:    func(l importertest.Limits) importers.Parser { return &Parser{jsonguard.Limits(l)} },
 	OverLimit: `[` + codeAlert + `, {"x": "` + strings.Repeat("a", 2000) + `"}]`,
 	Cancelled: `[` + codeAlert + `]`,
 	CancelStreams: []importertest.Stream{{
@@ -134,11 +134,9 @@ var spec = importertest.Spec{
 
 func TestContract(t *testing.T) { importertest.Run(t, New, spec) }
 
-func fuzzParser() importers.Parser { return &Parser{jsonguard.Limits{MaxBytes: 1 << 20, MaxDepth: 32}} }
-
 // FuzzParse runs the suite's fuzz property; more seeds are in testdata/fuzz/FuzzParse.
 func FuzzParse(f *testing.F) {
-	importertest.Fuzz(f, fuzzParser, spec,
+	importertest.Fuzz(f, spec.FuzzParser, spec,
 		`[`+codeAlert+`,`+depAlert+`]`,
 		`{"action":"fixed","alert":`+depAlert+`,"repository":{"full_name":"o/r","html_url":"https://github.com/o/r"}}`,
 		`[{"number":3,"state":"dismissed","dismissed_reason":"won't fix","rule":{"id":"r","security_severity_level":"critical","tags":["external/cwe/cwe-079"]},"most_recent_instance":{"location":{"path":"a.js","start_line":3}}}]`,
@@ -148,14 +146,11 @@ func FuzzParse(f *testing.F) {
 	)
 }
 
-// BenchmarkParseLargest parses the largest GitHub alerts test file and reports findings per
+// BenchmarkParse parses the largest GitHub alerts test file and reports findings per
 // second beside MB/s.
-func BenchmarkParseLargest(b *testing.B) {
-	importertest.Bench(b, New, importertest.Largest(b, formatName))
-}
-
-// BenchmarkBaselineUnmarshal is the floor the parser is measured against: encoding/json
+//
+// Its baseline is the floor the parser is measured against: encoding/json
 // unmarshalling the same file into an untyped value.
-func BenchmarkBaselineUnmarshal(b *testing.B) {
-	importertest.BenchJSONBaseline(b, importertest.Largest(b, formatName))
+func BenchmarkParse(b *testing.B) {
+	importertest.BenchVsBaseline(b, New, importertest.Largest(b, formatName), importertest.BenchJSONBaseline)
 }

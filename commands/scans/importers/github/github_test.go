@@ -25,9 +25,7 @@ func TestDependabotWebhook(t *testing.T) {
 	if a.Name != "wolfy1339/pika-pack" || a.RepoURL != "https://github.com/wolfy1339/pika-pack" || f.AssetKey != a.Key {
 		t.Errorf("asset %+v", a)
 	}
-	if want := parseutil.FingerprintJSON("github/v1", "dependabot", "wolfy1339/pika-pack", "20"); f.Fingerprint != want {
-		t.Errorf("fingerprint %s, want %s", f.Fingerprint, want)
-	}
+	importertest.Fingerprint(t, f.Fingerprint, "", "github/v1", "dependabot", "wolfy1339/pika-pack", "20")
 }
 
 func TestCodeScanningList(t *testing.T) {
@@ -60,10 +58,7 @@ func TestDismissedReasons(t *testing.T) {
 		"no_bandwidth": importers.SuppressedAccepted, "fix_started": importers.SuppressedAccepted,
 		"something new": importers.SuppressedAccepted,
 	} {
-		rep, err := importertest.ParseString(New(), `[{"number": 1, "state": "dismissed", "dismissed_reason": "`+reason+`", "html_url": "https://github.com/o/r/security/code-scanning/1", "rule": {"id": "x"}}]`)
-		if err != nil {
-			t.Fatal(err)
-		}
+		rep := importertest.MustParseString(t, New(), `[{"number": 1, "state": "dismissed", "dismissed_reason": "`+reason+`", "html_url": "https://github.com/o/r/security/code-scanning/1", "rule": {"id": "x"}}]`)
 		if s := rep.Findings[0].Suppressed; s == nil || s.Kind != kind {
 			t.Errorf("%s: %+v, want %s", reason, s, kind)
 		}
@@ -71,10 +66,7 @@ func TestDismissedReasons(t *testing.T) {
 }
 
 func TestOtherAlertsCounted(t *testing.T) {
-	rep, err := importertest.ParseString(New(), `[`+codeAlert+`, {"number": 9, "secret_type": "github_personal_access_token"}]`)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := importertest.MustParseString(t, New(), `[`+codeAlert+`, {"number": 9, "secret_type": "github_personal_access_token"}]`)
 	if len(rep.Findings) != 1 || len(rep.Warnings) != 1 {
 		t.Errorf("findings %d, warnings %q", len(rep.Findings), rep.Warnings)
 	}
@@ -135,10 +127,7 @@ func TestGraphQLAlerts(t *testing.T) {
 func TestGraphQLSearchInRepository(t *testing.T) {
 	in := `{"data": {"repository": {"nameWithOwner": "o/r", "url": "https://github.com/o/r", "search": {"nodes": [
 		{"vulnerabilityAlerts": {"nodes": [{"id": "a", "number": "1", "securityVulnerability": {"severity": "HIGH", "package": {"name": "p"}}}]}}]}}}}`
-	rep, err := importertest.ParseString(New(), in)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := importertest.MustParseString(t, New(), in)
 	if len(rep.Findings) != 1 || rep.Findings[0].AssetKey != "github:o/r" || rep.Findings[0].Severity != importers.High {
 		t.Fatalf("%+v", rep.Findings)
 	}

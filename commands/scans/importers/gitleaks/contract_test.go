@@ -89,7 +89,7 @@ var spec = importertest.Spec{
 		{Name: "unknown member of a leak", Prefix: `[{"RuleID": "r", "File": "f", "x": "`, Pattern: "0123456789abcdef", Suffix: `"}]`},
 		{Name: "commit message", Prefix: `[{"RuleID": "r", "File": "f", "Commit": "c", "Message": "`, Pattern: `0123456789abcd\\`, Suffix: `"}]`, Msg: "strings longer than"},
 	},
-	Limited:   &Parser{jsonguard.Limits{MaxBytes: 1000}},
+	Limits:    func(l importertest.Limits) importers.Parser { return &Parser{jsonguard.Limits(l)} },
 	OverLimit: `[{"x": "` + strings.Repeat("a", 2000) + `"}]`,
 	Cancelled: `[]`,
 	CancelStreams: []importertest.Stream{{
@@ -106,12 +106,9 @@ const leak = `{"RuleID": "generic-api-key", "File": "a.py", "StartLine": 3, "Sec
 
 func TestContract(t *testing.T) { importertest.Run(t, New, spec) }
 
-// fuzzParser has small limits, so that the fuzzer reaches them.
-func fuzzParser() importers.Parser { return &Parser{jsonguard.Limits{MaxBytes: 1 << 20, MaxDepth: 32}} }
-
 // FuzzParse runs the suite's fuzz property; more seeds are in testdata/fuzz/FuzzParse.
 func FuzzParse(f *testing.F) {
-	importertest.Fuzz(f, fuzzParser, spec,
+	importertest.Fuzz(f, spec.FuzzParser, spec,
 		`[{"RuleID":"r","Secret":"é€😀x","Match":"a=é€😀x","File":"f","StartLine":1,"Tags":7}]`,
 		`[{"rule":"g","offender":"o","tags":"a,,b","lineNumber":"4"}]`,
 		`[null,{}]`,
@@ -120,13 +117,10 @@ func FuzzParse(f *testing.F) {
 	)
 }
 
-// BenchmarkParseLargest parses the largest Gitleaks test file.
-func BenchmarkParseLargest(b *testing.B) {
-	importertest.Bench(b, New, importertest.Largest(b, formatName))
-}
-
-// BenchmarkBaselineUnmarshal is the floor the parser is measured against: encoding/json
+// BenchmarkParse parses the largest Gitleaks test file.
+//
+// Its baseline is the floor the parser is measured against: encoding/json
 // unmarshalling the same file into an untyped value.
-func BenchmarkBaselineUnmarshal(b *testing.B) {
-	importertest.BenchJSONBaseline(b, importertest.Largest(b, formatName))
+func BenchmarkParse(b *testing.B) {
+	importertest.BenchVsBaseline(b, New, importertest.Largest(b, formatName), importertest.BenchJSONBaseline)
 }

@@ -33,11 +33,7 @@ func assertNoSecret(t *testing.T, rep *importers.Report) {
 
 func parse(t *testing.T, in string) *importers.Report {
 	t.Helper()
-	rep, err := importertest.ParseString(New(), in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec.Verify(t, rep)
+	rep := spec.MustParse(t, New(), in)
 	assertNoSecret(t, rep)
 	return rep
 }

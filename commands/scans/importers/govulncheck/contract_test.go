@@ -1,10 +1,6 @@
 package govulncheck
 
 import (
-	"bytes"
-	"encoding/json"
-	"io"
-	"os"
 	"strings"
 	"testing"
 
@@ -94,7 +90,7 @@ var spec = importertest.Spec{
 		{Name: "unknown object", Prefix: config + `{"SBOM": [`, Pattern: `{"a":[1,-2.5e3,"s\u00e9",true]},`, Suffix: `0]}` + oneFinding},
 		{Name: "osv details", Prefix: config + `{"osv": {"id": "GO-1", "details": "`, Pattern: `0123456789abcd\\`, Suffix: `"}}` + oneFinding, Msg: "strings longer than"},
 	},
-	Limited:   &Parser{jsonguard.Limits{MaxBytes: 1000}},
+	Limits:    func(l importertest.Limits) importers.Parser { return &Parser{jsonguard.Limits(l)} },
 	OverLimit: config + `{"progress": {"message": "` + strings.Repeat("a", 2000) + `"}}`,
 	Cancelled: config,
 	CancelStreams: []importertest.Stream{{
@@ -107,11 +103,9 @@ var spec = importertest.Spec{
 
 func TestContract(t *testing.T) { importertest.Run(t, New, spec) }
 
-func fuzzParser() importers.Parser { return &Parser{jsonguard.Limits{MaxBytes: 1 << 20, MaxDepth: 32}} }
-
 // FuzzParse runs the suite's fuzz property; more seeds are in testdata/fuzz/FuzzParse.
 func FuzzParse(f *testing.F) {
-	importertest.Fuzz(f, fuzzParser, spec,
+	importertest.Fuzz(f, spec.FuzzParser, spec,
 		config+`{"osv":{"id":"GO-1","summary":"s","aliases":["CVE-2024-1","GHSA-aaaa-bbbb-cccc"]}}{"finding":{"osv":"GO-1","fixed_version":"v2","trace":[{"module":"m","version":"v1","package":"m/p","function":"F","receiver":"*T","position":{"filename":"a.go","line":3,"column":1}},{"module":"me","package":"me","function":"main","position":{"filename":"main.go","line":9}}]}}`,
 		config+oneFinding,
 		config+`{"finding":{"osv":"GO-1","trace":null}}`,
@@ -121,30 +115,12 @@ func FuzzParse(f *testing.F) {
 	)
 }
 
-// BenchmarkParseLargest parses the largest govulncheck test file (govulncheck_source_symbol_scan.json,
+// BenchmarkParse parses the largest govulncheck test file (govulncheck_source_symbol_scan.json,
 // 13 KB, 4 findings) and reports findings per second beside MB/s.
-func BenchmarkParseLargest(b *testing.B) {
-	importertest.Bench(b, New, importertest.Largest(b, formatName))
-}
-
-// BenchmarkBaselineUnmarshal is the floor the parser is measured against: encoding/json
-// unmarshalling the same file into an untyped value, with no checks and no normalisation.
-// The file is a stream of objects, so the baseline decodes them one after another.
-func BenchmarkBaselineUnmarshal(b *testing.B) {
-	data, err := os.ReadFile(importertest.Largest(b, formatName))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.SetBytes(int64(len(data)))
-	for b.Loop() {
-		dec := json.NewDecoder(bytes.NewReader(data))
-		for {
-			var v any
-			if err := dec.Decode(&v); err == io.EOF {
-				break
-			} else if err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
+//
+// Its baseline is the floor the parser is measured against: encoding/json unmarshalling the
+// same file into untyped values, with no checks and no normalisation. The file is a stream of
+// objects, so the baseline decodes them one after another (BenchJSONLinesBaseline).
+func BenchmarkParse(b *testing.B) {
+	importertest.BenchVsBaseline(b, New, importertest.Largest(b, formatName), importertest.BenchJSONLinesBaseline)
 }

@@ -7,15 +7,11 @@ import (
 
 	"github.com/socplatform/soc/commands/scans/importers"
 	"github.com/socplatform/soc/commands/scans/importers/importertest"
-	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
 )
 
 func TestSymbolLevelFinding(t *testing.T) {
 	rep := importertest.ParseFile(t, New(), importertest.File(t, formatName, "govulncheck_source_symbol_scan.json"))
-	f := importertest.First(rep, func(f *importers.Finding) bool { return f.RuleID == "GO-2021-0054" })
-	if f == nil {
-		t.Fatal("no GO-2021-0054")
-	}
+	f := importertest.Rule(t, rep, "GO-2021-0054")
 	if f.Severity != importers.High || f.ScannerSeverity != "symbol" {
 		t.Errorf("severity %s (%s), want high (symbol)", f.Severity, f.ScannerSeverity)
 	}
@@ -54,10 +50,7 @@ func TestLevelsMergeAndMapSeverity(t *testing.T) {
 		{`[{"module":"m","version":"v1","package":"m/p"}]`, importers.Medium},
 		{`[{"module":"m","version":"v1","package":"m/p","function":"F"}]`, importers.High},
 	} {
-		rep, err := importertest.ParseString(New(), config+`{"finding":{"osv":"GO-1","trace":[{"module":"m","version":"v1"}]}}{"finding":{"osv":"GO-1","trace":`+c.trace+`}}`)
-		if err != nil {
-			t.Fatal(err)
-		}
+		rep := importertest.MustParseString(t, New(), config+`{"finding":{"osv":"GO-1","trace":[{"module":"m","version":"v1"}]}}{"finding":{"osv":"GO-1","trace":`+c.trace+`}}`)
 		if len(rep.Findings) != 1 || rep.Findings[0].Severity != c.sev {
 			t.Errorf("%s: %d findings, first %+v; want one %s", c.trace, len(rep.Findings), rep.Findings, c.sev)
 		}
@@ -87,7 +80,5 @@ func TestLegacyResult(t *testing.T) {
 		!strings.Contains(f.Evidence, "net/http.Server.Serve") || !strings.Contains(f.Evidence, "net/http.ListenAndServe") {
 		t.Fatalf("%+v", f)
 	}
-	if want := parseutil.FingerprintJSON("govulncheck/v1", "GO-2099-0003", "stdlib", "v1.19.0"); f.Fingerprint != want {
-		t.Errorf("fingerprint %s, want %s", f.Fingerprint, want)
-	}
+	importertest.Fingerprint(t, f.Fingerprint, "", "govulncheck/v1", "GO-2099-0003", "stdlib", "v1.19.0")
 }

@@ -1,7 +1,6 @@
 package grype
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/socplatform/soc/commands/scans/importers"
@@ -28,7 +27,6 @@ var spec = importertest.Spec{
 		`not json`:                                                       false,
 	},
 	Hostile: []importertest.Hostile{
-		{Name: "empty", In: ``, Msg: "end of input", Line: 1},
 		{Name: "not an object", In: `"x"`, Msg: "expected an object", Line: 1},
 		{Name: "no matches", In: `{"source": {}}`, Msg: "no matches", Line: 1},
 		{Name: "truncated", In: "{\"matches\": [\n{\"vulnerability\": {\"id\": \"CVE-1\"", Msg: "end of input", Line: 2},
@@ -38,37 +36,24 @@ var spec = importertest.Spec{
 		{Name: "score overflow", In: "{\"matches\": [\n{\"vulnerability\": {\"cvss\": [{\"metrics\": {\"baseScore\": 1e400}}]}}]}", Msg: "[0, 10]", Line: 2},
 		{Name: "wrong type", In: "{\"matches\": [\n{\"artifact\": {\"name\": [1]}}]}", Msg: "artifact.name", Line: 2},
 		{Name: "bad image target", In: "{\"matches\": [],\n\"source\": {\"type\": \"image\", \"target\": \"x\"}}", Msg: "image target", Line: 2},
-		{Name: "trailing data", In: "{\"matches\": []}\n]", Msg: "after the report", Line: 2},
 	},
 	TruncateFile:  "grype_chainguard_ruby_wolfi.json",
 	TruncateEvery: 97,
 	Nesting:       importertest.JSONNesting(`{"matches": [{"vulnerability": `),
 	Bounded: []importertest.Stream{
-		{Name: "unknown string", Prefix: `{"matches": [` + grypeMatch + `], "x": "`, Pattern: "0123456789abcdef", Suffix: `"}`},
 		{Name: "unknown array", Prefix: `{"x": [`, Pattern: `{"a":[1,-2.5e3,"s\u00e9",true]},`, Suffix: `0], "matches": [` + grypeMatch + `]}`},
 		{Name: "unknown member of a match", Prefix: `{"matches": [{"vulnerability": {"id": "CVE-1"}, "artifact": {"name": "p"}, "x": "`, Pattern: "0123456789abcdef", Suffix: `"}]}`},
 		{Name: "description", Prefix: `{"matches": [{"vulnerability": {"id": "CVE-1", "description": "`, Pattern: `0123456789abcd\\`, Suffix: `"}, "artifact": {"name": "p"}}]}`, Msg: "1 strings longer than 1048576 bytes cut"},
 	},
-	Limited:   &Parser{jsonguard.Limits{MaxBytes: 1000}},
-	OverLimit: `{"matches": [], "x": "` + strings.Repeat("a", 2000) + `"}`,
-	Cancelled: `{"matches": []}`,
-	CancelStreams: []importertest.Stream{{ // cancelled when the stream ends
-		Name:    "while decoding",
-		Prefix:  `{"matches": [` + grypeMatch,
-		Pattern: "," + grypeMatch,
-		Size:    19999 * int64(len(","+grypeMatch)),
-		Suffix:  `]}`,
-	}},
+	Limits: func(l importertest.Limits) importers.Parser { return &Parser{jsonguard.Limits(l)} },
+	JSON:   &importertest.JSONRecords{Key: "matches", Record: grypeMatch, Records: 19999},
 }
 
 func TestContract(t *testing.T) { importertest.Run(t, New, spec) }
 
-// fuzzParser has small limits, so that the fuzzer reaches them.
-func fuzzParser() importers.Parser { return &Parser{jsonguard.Limits{MaxBytes: 1 << 20, MaxDepth: 32}} }
-
 // FuzzParse runs the suite's fuzz property; more seeds are in testdata/fuzz/FuzzParse.
 func FuzzParse(f *testing.F) {
-	importertest.Fuzz(f, fuzzParser, spec,
+	importertest.Fuzz(f, spec.FuzzParser, spec,
 		`{"matches":[{"vulnerability":{"id":"CVE-2024-0001","severity":"High","cvss":[{"version":"3.1","vector":"CVSS:3.1/AV:N","metrics":{"baseScore":7.5}}],"fix":{"versions":["2"],"state":"fixed"}},"relatedVulnerabilities":[{"id":"GHSA-aaaa-bbbb-cccc","cvss":[]}],"artifact":{"name":"p","version":"1","type":"npm","purl":"pkg:npm/p@1","locations":[{"path":"/a"}]}}],"source":{"type":"image","target":{"userInput":"x:1","repoDigests":["x@sha256:00"]}},"distro":{"name":"alpine","version":"3"},"descriptor":{"name":"grype","version":"0.1"}}`,
 		`{"matches":[],"source":{"type":"directory","target":"/src"}}`,
 		`{"matches":[{"vulnerability":{"id":"CVE-1"},"artifact":{"name":"p"},"matchDetails":{"matcher":"m","matchedOn":{"constraint":"< 2"}}}]}`,
@@ -82,14 +67,11 @@ func FuzzParse(f *testing.F) {
 // grypeMatch is one match of a generated report.
 const grypeMatch = `{"vulnerability": {"id": "CVE-2024-0001", "severity": "Low"}, "artifact": {"name": "p", "version": "1"}}`
 
-// BenchmarkParseLargest parses the largest Grype test file (grype_rhel87_image_35matches.json,
+// BenchmarkParse parses the largest Grype test file (grype_rhel87_image_35matches.json,
 // 212 KB, 35 findings) and reports findings per second beside MB/s.
-func BenchmarkParseLargest(b *testing.B) {
-	importertest.Bench(b, New, importertest.Largest(b, formatName))
-}
-
-// BenchmarkBaselineUnmarshal is the floor the parser is measured against: encoding/json
+//
+// Its baseline is the floor the parser is measured against: encoding/json
 // unmarshalling the same file into an untyped value, with no checks and no normalisation.
-func BenchmarkBaselineUnmarshal(b *testing.B) {
-	importertest.BenchJSONBaseline(b, importertest.Largest(b, formatName))
+func BenchmarkParse(b *testing.B) {
+	importertest.BenchVsBaseline(b, New, importertest.Largest(b, formatName), importertest.BenchJSONBaseline)
 }

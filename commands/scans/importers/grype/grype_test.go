@@ -192,14 +192,8 @@ func TestDirectorySourceAndIdentity(t *testing.T) {
 	const doc = `{"matches":[{"vulnerability":{"id":"CVE-2024-0001","severity":"Negligible"},"artifact":{"name":"a","version":"1","type":"npm","locations":[{"path":"/p/package-lock.json"}]}},
 	{"vulnerability":{"id":"CVE-2024-0001","severity":"Unknown","cvss":[{"version":"3.1","vector":"CVSS:3.1/AV:N","metrics":{"baseScore":4.2}}]},"artifact":{"name":"b","version":"1","type":"npm"}}],
 	"source":{"type":"directory","target":"%s"},"descriptor":{"name":"grype","version":"0.1"}}`
-	one, err := importertest.ParseString(New(), strings.Replace(doc, "%s", "/src/one", 1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	two, err := importertest.ParseString(New(), strings.Replace(doc, "%s", "/src/two", 1))
-	if err != nil {
-		t.Fatal(err)
-	}
+	one := importertest.MustParseString(t, New(), strings.Replace(doc, "%s", "/src/one", 1))
+	two := importertest.MustParseString(t, New(), strings.Replace(doc, "%s", "/src/two", 1))
 	importertest.CheckReportBasic(t, one, formatName)
 	if a := one.Assets[0]; a.Kind != importers.Repository || a.Name != "/src/one" || a.Key != "directory:/src/one" {
 		t.Errorf("asset = %+v", a)

@@ -44,28 +44,35 @@ func BenchJSONBaseline(b *testing.B, path string) {
 // BenchJSONLinesBaseline is BenchJSONBaseline for JSON Lines files (one value per line, e.g.
 // nuclei -jsonl): encoding/json decoding every value of the file at path into an untyped value.
 func BenchJSONLinesBaseline(b *testing.B, path string) {
-	data := readBench(b, path)
-	for b.Loop() {
-		d := json.NewDecoder(bytes.NewReader(data))
-		for {
+	benchDecode(b, path, func(r io.Reader) func() error {
+		d := json.NewDecoder(r)
+		return func() error {
 			var v any
-			if err := d.Decode(&v); err == io.EOF {
-				break
-			} else if err != nil {
-				b.Fatal(err)
-			}
+			return d.Decode(&v)
 		}
-	}
+	})
 }
 
 // BenchXMLBaseline is the floor an XML parser is measured against: encoding/xml reading every
 // token of the file at path, with no checks and no decoding into structs.
 func BenchXMLBaseline(b *testing.B, path string) {
+	benchDecode(b, path, func(r io.Reader) func() error {
+		d := xml.NewDecoder(r)
+		return func() error {
+			_, err := d.Token()
+			return err
+		}
+	})
+}
+
+// benchDecode is the loop of the streaming baselines: on each pass over the file at path, next
+// (made by decoder on the file) is called until it returns io.EOF.
+func benchDecode(b *testing.B, path string, decoder func(r io.Reader) (next func() error)) {
 	data := readBench(b, path)
 	for b.Loop() {
-		d := xml.NewDecoder(bytes.NewReader(data))
+		next := decoder(bytes.NewReader(data))
 		for {
-			if _, err := d.Token(); err == io.EOF {
+			if err := next(); err == io.EOF {
 				break
 			} else if err != nil {
 				b.Fatal(err)
@@ -83,4 +90,12 @@ func readBench(b *testing.B, path string) []byte {
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
 	return data
+}
+
+// BenchVsBaseline runs a parser's benchmark pair on the file at path: "parser", Bench with
+// newParser's parsers, and "baseline", the floor the parser is measured against on the same
+// file (BenchJSONBaseline, BenchJSONLinesBaseline or BenchXMLBaseline).
+func BenchVsBaseline(b *testing.B, newParser func() importers.Parser, path string, baseline func(b *testing.B, path string)) {
+	b.Run("parser", func(b *testing.B) { Bench(b, newParser, path) })
+	b.Run("baseline", func(b *testing.B) { baseline(b, path) })
 }

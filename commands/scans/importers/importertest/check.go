@@ -195,6 +195,16 @@ func RuleFindings(t *testing.T, rep *importers.Report, rule string, n int) []*im
 	return fs
 }
 
+// Rule is the first finding of rep with the rule id; the test stops if there is none.
+func Rule(t *testing.T, rep *importers.Report, rule string) *importers.Finding {
+	t.Helper()
+	f := First(rep, func(f *importers.Finding) bool { return f.RuleID == rule })
+	if f == nil {
+		t.Fatalf("no finding of rule %s", rule)
+	}
+	return f
+}
+
 // First is the first finding of rep that pred holds for, nil if none.
 func First(rep *importers.Report, pred func(*importers.Finding) bool) *importers.Finding {
 	for i := range rep.Findings {
@@ -268,5 +278,38 @@ func RepeatedTextKeptOnce(t *testing.T, p importers.Parser, prefix string, eleme
 	}
 	if kept > 4<<20 {
 		t.Errorf("the report retains %d bytes", kept)
+	}
+}
+
+// Fingerprint fails the test unless got is the fingerprint the format documents:
+// parseutil.FingerprintJSON of parts (the format's version tag, then the finding's identity).
+// rule, when set, says in words what the identity is, for the failure.
+func Fingerprint(tb testing.TB, got, rule string, parts ...string) {
+	tb.Helper()
+	want := parseutil.FingerprintJSON(parts...)
+	switch {
+	case got == want:
+	case rule == "":
+		tb.Errorf("fingerprint %s, want %s", got, want)
+	default:
+		tb.Errorf("fingerprint %s, want %s (%s)", got, want, rule)
+	}
+}
+
+// SeverityWords checks how a parser maps its scanner's severity words: in(word), a report of
+// one finding of that word, must give the severity want[word] with the word kept as the
+// finding's ScannerSeverity, and the parser's Info, where it documents the word, must say the
+// same. Each report is parsed with a parser of newParser and checked as s says (MustParse).
+func (s Spec) SeverityWords(t *testing.T, newParser func() importers.Parser, want map[string]importers.Severity, in func(word string) string) {
+	t.Helper()
+	info := newParser().(importers.Describer).Info()
+	for word, sev := range want {
+		rep := s.MustParse(t, newParser(), in(word))
+		if f := rep.Findings[0]; f.Severity != sev || f.ScannerSeverity != word {
+			t.Errorf("%q: severity %q (%q), want %q", word, f.Severity, f.ScannerSeverity, sev)
+		}
+		if documented, ok := info.Severity[word]; ok && documented != sev {
+			t.Errorf("Info documents %q as %q, the parser gives %q", word, documented, sev)
+		}
 	}
 }

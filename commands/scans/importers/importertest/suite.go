@@ -69,6 +69,13 @@ type Spec struct {
 	// error that mentions the limit.
 	Limited   importers.Parser
 	OverLimit string
+	// Limits, for the parsers built on jsonguard, is the parser with those limits: Limited is
+	// then Limits with a MaxBytes of 1000 unless given, and FuzzParser Limits with FuzzLimits.
+	Limits func(Limits) importers.Parser
+	// JSON, for a report whose records are one array member of an object, derives the standard
+	// inputs of that shape (see JSONRecords): the Bounded stream "unknown string", and the
+	// Hostile cases, OverLimit, Cancelled and CancelStreams where the Spec gives none of its own.
+	JSON *JSONRecords
 	// Cancelled is a valid report: parsing it with a context cancelled beforehand returns
 	// context.Canceled. CancelStreams are cancelled while they are being read (see
 	// Stream.CancelAfter) and must return context.Canceled too.
@@ -124,6 +131,7 @@ func (s Stream) reader() *PatternReader {
 
 // Run runs the contract suite against the parsers newParser returns.
 func Run(t *testing.T, newParser func() importers.Parser, s Spec) {
+	s = s.derived()
 	t.Run("Format", func(t *testing.T) {
 		if got := newParser().Format(); got != s.Format {
 			t.Errorf("Format() = %q, want %q", got, s.Format)

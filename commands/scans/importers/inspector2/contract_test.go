@@ -1,7 +1,6 @@
 package inspector2
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/socplatform/soc/commands/scans/importers"
@@ -37,30 +36,22 @@ var spec = importertest.Spec{
 		`not json`: false,
 	},
 	Hostile: []importertest.Hostile{
-		{Name: "empty", In: ``, Msg: "end of input", Line: 1},
 		{Name: "array", In: `[]`, Msg: "expected an object", Line: 1},
 		{Name: "no findings", In: `{"nextToken": "x"}`, Msg: "no findings", Line: 1},
 		{Name: "truncated", In: "{\"findings\": [\n{\"findingArn\": \"a", Msg: "end of input", Line: 2},
 		{Name: "syntax", In: "{\"findings\": [\n\n{\"findingArn\" 1}]}", Msg: "invalid character", Line: 3},
 		{Name: "score out of range", In: "{\"findings\": [\n{\"inspectorScore\": 11}]}", Msg: "[0, 10]", Line: 2},
 		{Name: "wrong type of findingArn", In: "{\"findings\": [\n{\"findingArn\": {}}]}", Msg: "findingArn", Line: 2},
-		{Name: "trailing data", In: "{\"findings\": []}\n]", Msg: "after the report", Line: 2},
 	},
 	TruncateFile:  "inspector2_own_list_findings.json",
 	TruncateEvery: 211,
 	Nesting:       importertest.JSONNesting(`{"findings": [{"resources": `),
 	Bounded: []importertest.Stream{
-		{Name: "unknown string", Prefix: `{"findings": [` + inspectorFinding + `], "x": "`, Pattern: "0123456789abcdef", Suffix: `"}`},
 		{Name: "unknown member of a finding", Prefix: `{"findings": [{"findingArn": "arn:1", "x": "`, Pattern: "0123456789abcdef", Suffix: `"}]}`},
 		{Name: "description", Prefix: `{"findings": [{"findingArn": "arn:1", "description": "`, Pattern: `0123456789abcd\\`, Suffix: `"}]}`, Msg: "strings longer than"},
 	},
-	Limited:   &Parser{jsonguard.Limits{MaxBytes: 1000}},
-	OverLimit: `{"findings": [], "x": "` + strings.Repeat("a", 2000) + `"}`,
-	Cancelled: `{"findings": []}`,
-	CancelStreams: []importertest.Stream{{
-		Name: "while decoding", Prefix: `{"findings": [` + inspectorFinding, Pattern: "," + inspectorFinding,
-		Size: 9999 * int64(len(","+inspectorFinding)), Suffix: `]}`,
-	}},
+	Limits: func(l importertest.Limits) importers.Parser { return &Parser{jsonguard.Limits(l)} },
+	JSON:   &importertest.JSONRecords{Key: "findings", Record: inspectorFinding, Records: 9999},
 }
 
 // inspectorFinding is one finding of a generated report.
@@ -68,11 +59,9 @@ const inspectorFinding = `{"findingArn": "arn:aws:inspector2:r:1:finding/x", "aw
 
 func TestContract(t *testing.T) { importertest.Run(t, New, spec) }
 
-func fuzzParser() importers.Parser { return &Parser{jsonguard.Limits{MaxBytes: 1 << 20, MaxDepth: 32}} }
-
 // FuzzParse runs the suite's fuzz property; more seeds are in testdata/fuzz/FuzzParse.
 func FuzzParse(f *testing.F) {
-	importertest.Fuzz(f, fuzzParser, spec,
+	importertest.Fuzz(f, spec.FuzzParser, spec,
 		`{"findings":[`+inspectorFinding+`]}`,
 		`{"findings":[{"packageVulnerabilityDetails":{"vulnerabilityId":"CVE-2024-1","cvss":[{"version":"3","scoringVector":"AV:N"}],"vulnerablePackages":[{"name":"p","epoch":"1","release":"r"},{"name":"q","fixedInVersion":"NotAvailable"}]}}]}`,
 		`{"findings":[{"codeVulnerabilityDetails":{"cwes":["CWE-79"],"filePath":{"startLine":"7"}}}]}`,
@@ -81,13 +70,10 @@ func FuzzParse(f *testing.F) {
 	)
 }
 
-// BenchmarkParseLargest parses the largest Inspector2 test file (inspector2_own_list_findings.json,
+// BenchmarkParse parses the largest Inspector2 test file (inspector2_own_list_findings.json,
 // 7 KB, 4 findings).
-func BenchmarkParseLargest(b *testing.B) {
-	importertest.Bench(b, New, importertest.Largest(b, formatName))
-}
-
-// BenchmarkBaselineUnmarshal is encoding/json unmarshalling the same file into an untyped value.
-func BenchmarkBaselineUnmarshal(b *testing.B) {
-	importertest.BenchJSONBaseline(b, importertest.Largest(b, formatName))
+//
+// Its baseline is encoding/json unmarshalling the same file into an untyped value.
+func BenchmarkParse(b *testing.B) {
+	importertest.BenchVsBaseline(b, New, importertest.Largest(b, formatName), importertest.BenchJSONBaseline)
 }

@@ -1,7 +1,6 @@
 package kics
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/socplatform/soc/commands/scans/importers"
@@ -54,7 +53,6 @@ var spec = importertest.Spec{
 		`not json`: false,
 	},
 	Hostile: []importertest.Hostile{
-		{Name: "empty", In: ``, Msg: "end of input", Line: 1},
 		{Name: "not an object", In: `[]`, Msg: "expected an object", Line: 1},
 		{Name: "no queries", In: `{"kics_version": "v1"}`, Msg: "no queries", Line: 1},
 		{Name: "truncated", In: "{\"queries\": [\n{\"query_id\": \"q", Msg: "end of input", Line: 2},
@@ -69,20 +67,11 @@ var spec = importertest.Spec{
 	TruncateEvery: 41,
 	Nesting:       importertest.JSONNesting(`{"queries": [{"files": [{"value": `),
 	Bounded: []importertest.Stream{
-		{Name: "unknown string", Prefix: `{"queries": [` + kicsQuery + `], "x": "`, Pattern: "0123456789abcdef", Suffix: `"}`},
 		{Name: "unknown member of a file", Prefix: `{"queries": [{"query_id": "q", "files": [{"similarity_id": "s", "x": "`, Pattern: "0123456789abcdef", Suffix: `"}]}]}`},
 		{Name: "actual value", Prefix: `{"queries": [{"query_id": "q", "files": [{"similarity_id": "s", "actual_value": "`, Pattern: `0123456789abcd\\`, Suffix: `"}]}]}`, Msg: "1 strings longer than 1048576 bytes cut"},
 	},
-	Limited:   &Parser{jsonguard.Limits{MaxBytes: 1000}},
-	OverLimit: `{"queries": [], "x": "` + strings.Repeat("a", 2000) + `"}`,
-	Cancelled: `{"queries": []}`,
-	CancelStreams: []importertest.Stream{{
-		Name:    "while decoding",
-		Prefix:  `{"queries": [` + kicsQuery,
-		Pattern: "," + kicsQuery,
-		Size:    19999 * int64(len(","+kicsQuery)),
-		Suffix:  `]}`,
-	}},
+	Limits: func(l importertest.Limits) importers.Parser { return &Parser{jsonguard.Limits(l)} },
+	JSON:   &importertest.JSONRecords{Key: "queries", Record: kicsQuery, Records: 19999},
 }
 
 // kicsQuery is one query of a generated report.
@@ -90,12 +79,9 @@ const kicsQuery = `{"query_name": "q", "query_id": "id", "severity": "LOW", "fil
 
 func TestContract(t *testing.T) { importertest.Run(t, New, spec) }
 
-// fuzzParser has small limits, so that the fuzzer reaches them.
-func fuzzParser() importers.Parser { return &Parser{jsonguard.Limits{MaxBytes: 1 << 20, MaxDepth: 32}} }
-
 // FuzzParse runs the suite's fuzz property; more seeds are in testdata/fuzz/FuzzParse.
 func FuzzParse(f *testing.F) {
-	importertest.Fuzz(f, fuzzParser, spec,
+	importertest.Fuzz(f, spec.FuzzParser, spec,
 		`{"kics_version":"v1.7.0","paths":["."],"start":"2024-01-01T00:00:00Z","queries":[{"query_name":"q","query_id":"id","severity":"HIGH","cwe":"79","query_url":"https://x","files":[{"file_name":"a.tf","similarity_id":"s","line":3,"search_key":"k","expected_value":"e","actual_value":"a"}]}]}`,
 		`{"queries":[{"query_id":"id","files":[{"file_name":"a","search_key":"k"},{"file_name":"a","search_key":"k"}]}]}`,
 		`{"queries":[{"query_id":"id","severity":"TRACE","cwe":"x","files":null}],"paths":null}`,
@@ -105,14 +91,11 @@ func FuzzParse(f *testing.F) {
 	)
 }
 
-// BenchmarkParseLargest parses the largest KICS test file and reports findings per second beside
+// BenchmarkParse parses the largest KICS test file and reports findings per second beside
 // MB/s.
-func BenchmarkParseLargest(b *testing.B) {
-	importertest.Bench(b, New, importertest.Largest(b, formatName))
-}
-
-// BenchmarkBaselineUnmarshal is the floor the parser is measured against: encoding/json
+//
+// Its baseline is the floor the parser is measured against: encoding/json
 // unmarshalling the same file into an untyped value.
-func BenchmarkBaselineUnmarshal(b *testing.B) {
-	importertest.BenchJSONBaseline(b, importertest.Largest(b, formatName))
+func BenchmarkParse(b *testing.B) {
+	importertest.BenchVsBaseline(b, New, importertest.Largest(b, formatName), importertest.BenchJSONBaseline)
 }

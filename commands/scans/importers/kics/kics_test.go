@@ -25,9 +25,7 @@ func TestTerraformFields(t *testing.T) {
 	if f.Location.File != "terraform/storage.tf" || f.Location.Line != 12 || len(f.CWEs) != 1 || f.CWEs[0] != "CWE-732" {
 		t.Errorf("location %+v CWEs %v", f.Location, f.CWEs)
 	}
-	if f.Fingerprint != parseutil.FingerprintJSON("kics/v1", "38c5ee0d-7f22-4260-ab72-5073048df100", "6c6b7e0f94a64b1c8f38a2e7a4f3d1c2b9a0e5f6d7c8b9a0f1e2d3c4b5a69788") {
-		t.Error("fingerprint is not query id + similarity id")
-	}
+	importertest.Fingerprint(t, f.Fingerprint, "query id + similarity id", "kics/v1", "38c5ee0d-7f22-4260-ab72-5073048df100", "6c6b7e0f94a64b1c8f38a2e7a4f3d1c2b9a0e5f6d7c8b9a0f1e2d3c4b5a69788")
 	wantEv := "Platform: Terraform\nCategory: Access Control\nIssue: IncorrectValue\nResource: aws_s3_bucket_acl public_assets\n" +
 		"Search key: aws_s3_bucket_acl[public_assets].acl\nExpected: aws_s3_bucket_acl[public_assets].acl should be private\n" +
 		"Actual: aws_s3_bucket_acl[public_assets].acl is public-read-write"

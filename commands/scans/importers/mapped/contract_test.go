@@ -169,12 +169,8 @@ func FuzzParse(f *testing.F) {
 	)
 }
 
-// BenchmarkParseLargest parses the larger sample, the JSON one.
-func BenchmarkParseLargest(b *testing.B) {
-	importertest.Bench(b, newPair(b), importertest.Largest(b, Format))
-}
-
-// BenchmarkBaselineUnmarshal is the floor: encoding/json unmarshalling the same file untyped.
-func BenchmarkBaselineUnmarshal(b *testing.B) {
-	importertest.BenchJSONBaseline(b, importertest.Largest(b, Format))
+// BenchmarkParse parses the larger sample, the JSON one, beside the baseline: encoding/json
+// unmarshalling the same file untyped.
+func BenchmarkParse(b *testing.B) {
+	importertest.BenchVsBaseline(b, newPair(b), importertest.Largest(b, Format), importertest.BenchJSONBaseline)
 }

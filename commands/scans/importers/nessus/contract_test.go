@@ -94,12 +94,9 @@ func FuzzParse(f *testing.F) {
 }
 
 // BenchmarkParse parses the largest Nessus file of the shared testdata.
-func BenchmarkParse(b *testing.B) {
-	importertest.Bench(b, New, importertest.Testdata(b, format, "dd_basic_network_cvssv3.nessus"))
-}
-
-// BenchmarkBaselineXMLTokens is the floor: encoding/xml's token loop over the same file, keeping
+//
+// Its baseline is the floor: encoding/xml's token loop over the same file, keeping
 // nothing. BenchmarkParse reads as a ratio of it.
-func BenchmarkBaselineXMLTokens(b *testing.B) {
-	importertest.BenchXMLBaseline(b, importertest.Testdata(b, format, "dd_basic_network_cvssv3.nessus"))
+func BenchmarkParse(b *testing.B) {
+	importertest.BenchVsBaseline(b, New, importertest.Testdata(b, format, "dd_basic_network_cvssv3.nessus"), importertest.BenchXMLBaseline)
 }

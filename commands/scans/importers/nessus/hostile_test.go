@@ -75,10 +75,7 @@ func TestFieldBounds(t *testing.T) {
 
 func TestLatin1(t *testing.T) {
 	in := "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>" + doc("", `<ReportItem pluginID="1" port="1" severity="1"><description>caf`+"\xe9"+`</description></ReportItem>`)[len(`<?xml version="1.0" ?>`):]
-	rep, err := importertest.ParseString(New(), in)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := importertest.MustParseString(t, New(), in)
 	if rep.Findings[0].Description != "café" {
 		t.Errorf("description = %q", rep.Findings[0].Description)
 	}

@@ -96,10 +96,7 @@ func TestCSVFields(t *testing.T) {
 // TestCSVMatchesXML: the CSV export and the .nessus of one scan give the same assets keys and
 // fingerprints, so switching exports does not duplicate findings.
 func TestCSVMatchesXML(t *testing.T) {
-	x, err := importertest.ParseString(New(), doc("", okItem))
-	if err != nil {
-		t.Fatal(err)
-	}
+	x := importertest.MustParseString(t, New(), doc("", okItem))
 	c, err := importertest.ParseString(New(), "Plugin ID,CVE,CVSS v2.0 Base Score,Risk,Host,Protocol,Port,Name,Synopsis,Description,Solution,See Also,Plugin Output\r\n"+
 		"1,CVE-2024-0001,10.0,High,10.0.0.1,tcp,443,p,syn,,n/a,\"https://a.example/1\nhttps://a.example/2\",\r\n")
 	if err != nil {

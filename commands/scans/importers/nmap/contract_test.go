@@ -104,20 +104,17 @@ const hostileHead = "<?xml version=\"1.0\"?>\n<nmaprun>\n"
 // nmapHost is one host of a generated report.
 const nmapHost = `<host><status state="up"/><address addr="10.0.0.1" addrtype="ipv4"/></host>`
 
-// BenchmarkParseLargest parses the largest Nmap test file (nmap_A_subnet_256hosts.xml, 72 KB,
-// 256 hosts of which 4 are up, no findings).
-func BenchmarkParseLargest(b *testing.B) {
-	importertest.Bench(b, New, importertest.Largest(b, formatName))
+// BenchmarkParse parses the largest Nmap test file (nmap_A_subnet_256hosts.xml, 72 KB, 256
+// hosts of which 4 are up, no findings).
+//
+// Its baseline is the floor the parser is measured against: encoding/xml reading every token of
+// the same file, with no checks and no decoding into structs.
+func BenchmarkParse(b *testing.B) {
+	importertest.BenchVsBaseline(b, New, importertest.Largest(b, formatName), importertest.BenchXMLBaseline)
 }
 
 // BenchmarkParseVulners parses the Nmap test file with the most findings
 // (nmap_sV_vulners_1host_25ports.xml, 41 KB, 8 findings).
 func BenchmarkParseVulners(b *testing.B) {
 	importertest.Bench(b, New, importertest.Testdata(b, formatName, "nmap_sV_vulners_1host_25ports.xml"))
-}
-
-// BenchmarkBaselineTokens is the floor the parser is measured against: encoding/xml reading every
-// token of the largest file, with no checks and no decoding into structs.
-func BenchmarkBaselineTokens(b *testing.B) {
-	importertest.BenchXMLBaseline(b, importertest.Largest(b, formatName))
 }

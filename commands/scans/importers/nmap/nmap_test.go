@@ -180,10 +180,7 @@ const small = `<?xml version="1.0" encoding="UTF-8"?>
 </nmaprun>`
 
 func TestTextOutputAndMerging(t *testing.T) {
-	rep, err := importertest.ParseString(New(), small)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := importertest.MustParseString(t, New(), small)
 	check(t, rep)
 	if len(rep.Assets) != 1 {
 		t.Fatalf("assets = %+v, want the two 10.0.0.1 hosts merged", rep.Assets)
@@ -212,24 +209,15 @@ func TestTextOutputAndMerging(t *testing.T) {
 }
 
 func TestFingerprintAcrossHosts(t *testing.T) {
-	one, err := importertest.ParseString(New(), small)
-	if err != nil {
-		t.Fatal(err)
-	}
-	two, err := importertest.ParseString(New(), strings.ReplaceAll(small, "10.0.0.1", "10.0.0.9"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	one := importertest.MustParseString(t, New(), small)
+	two := importertest.MustParseString(t, New(), strings.ReplaceAll(small, "10.0.0.1", "10.0.0.9"))
 	if one.Findings[0].Fingerprint == two.Findings[0].Fingerprint {
 		t.Error("the same finding on two hosts: same fingerprint")
 	}
 }
 
 func TestLatin1(t *testing.T) {
-	rep, err := importertest.ParseString(New(), "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><nmaprun><host><address addr=\"10.0.0.1\" addrtype=\"ipv4\"/><os><osmatch name=\"caf\xe9\" accuracy=\"90\"/></os></host></nmaprun>")
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := importertest.MustParseString(t, New(), "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><nmaprun><host><address addr=\"10.0.0.1\" addrtype=\"ipv4\"/><os><osmatch name=\"caf\xe9\" accuracy=\"90\"/></os></host></nmaprun>")
 	if rep.Assets[0].OS != "café" {
 		t.Errorf("OS %q", rep.Assets[0].OS)
 	}

@@ -92,7 +92,7 @@ var spec = importertest.Spec{
 		{Name: "metadata", Prefix: `{"auditReportVersion": 2, "vulnerabilities": {}, "metadata": [`, Pattern: `{"a":[1,-2.5e3,"s\u00e9",true]},`, Suffix: `0]}`},
 		{Name: "advisory title", Prefix: `{"auditReportVersion": 2, "vulnerabilities": {"p": {"via": [{"source": 1, "title": "`, Pattern: `0123456789abcd\\`, Suffix: `"}]}}}`, Msg: "strings longer than"},
 	},
-	Limited:   &Parser{jsonguard.Limits{MaxBytes: 1000}},
+	Limits:    func(l importertest.Limits) importers.Parser { return &Parser{jsonguard.Limits(l)} },
 	OverLimit: `{"auditReportVersion": 2, "x": "` + strings.Repeat("a", 2000) + `", "vulnerabilities": {}}`,
 	Cancelled: oneVuln,
 	CancelStreams: []importertest.Stream{{
@@ -106,11 +106,9 @@ var spec = importertest.Spec{
 
 func TestContract(t *testing.T) { importertest.Run(t, New, spec) }
 
-func fuzzParser() importers.Parser { return &Parser{jsonguard.Limits{MaxBytes: 1 << 20, MaxDepth: 32}} }
-
 // FuzzParse runs the suite's fuzz property; more seeds are in testdata/fuzz/FuzzParse.
 func FuzzParse(f *testing.F) {
-	importertest.Fuzz(f, fuzzParser, spec,
+	importertest.Fuzz(f, spec.FuzzParser, spec,
 		oneVuln,
 		`{"auditReportVersion":2,"vulnerabilities":{"@s/p":{"name":"@s/p","severity":"high","isDirect":true,"via":[{"source":2,"title":"t","cwe":["CWE-79"],"cvss":{"score":7.5,"vectorString":"CVSS:3.1/AV:N"},"range":"<1"},"q",null,3],"nodes":["node_modules/@s/p"],"fixAvailable":{"name":"@s/p","version":"1.0.0","isSemVerMajor":true}}}}`,
 		`{"auditReportVersion":2,"vulnerabilities":{"q":{"via":["p"],"fixAvailable":true}}}`,
@@ -119,14 +117,11 @@ func FuzzParse(f *testing.F) {
 	)
 }
 
-// BenchmarkParseLargest parses the largest npm audit test file and reports findings per second
+// BenchmarkParse parses the largest npm audit test file and reports findings per second
 // beside MB/s.
-func BenchmarkParseLargest(b *testing.B) {
-	importertest.Bench(b, New, importertest.Largest(b, formatName))
-}
-
-// BenchmarkBaselineUnmarshal is the floor the parser is measured against: encoding/json
+//
+// Its baseline is the floor the parser is measured against: encoding/json
 // unmarshalling the same file into an untyped value.
-func BenchmarkBaselineUnmarshal(b *testing.B) {
-	importertest.BenchJSONBaseline(b, importertest.Largest(b, formatName))
+func BenchmarkParse(b *testing.B) {
+	importertest.BenchVsBaseline(b, New, importertest.Largest(b, formatName), importertest.BenchJSONBaseline)
 }

@@ -7,15 +7,11 @@ import (
 
 	"github.com/socplatform/soc/commands/scans/importers"
 	"github.com/socplatform/soc/commands/scans/importers/importertest"
-	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
 )
 
 func TestAdvisoryFields(t *testing.T) {
 	rep := importertest.ParseFile(t, New(), importertest.File(t, formatName, "npm_audit_v2_cvss_cwe_scoped.json"))
-	f := importertest.First(rep, func(f *importers.Finding) bool { return f.RuleID == "GHSA-67hx-6x53-jw92" })
-	if f == nil {
-		t.Fatal("no GHSA-67hx-6x53-jw92")
-	}
+	f := importertest.Rule(t, rep, "GHSA-67hx-6x53-jw92")
 	if f.Severity != importers.Critical || !slices.Equal(f.CWEs, []string{"CWE-184", "CWE-697"}) || !slices.Equal(f.GHSAs, []string{"GHSA-67hx-6x53-jw92"}) {
 		t.Errorf("%+v", f)
 	}
@@ -25,9 +21,7 @@ func TestAdvisoryFields(t *testing.T) {
 	if c := f.Component; c.PURL != "pkg:npm/%40babel/traverse" || c.Path != "node_modules/@babel/traverse" || c.Type != "npm" {
 		t.Errorf("component %+v", c)
 	}
-	if want := parseutil.FingerprintJSON("npm-audit/v1", "@babel/traverse", "GHSA-67hx-6x53-jw92", "<7.23.2"); f.Fingerprint != want {
-		t.Errorf("fingerprint %s, want %s", f.Fingerprint, want)
-	}
+	importertest.Fingerprint(t, f.Fingerprint, "", "npm-audit/v1", "@babel/traverse", "GHSA-67hx-6x53-jw92", "<7.23.2")
 
 	// moderate is medium; a fix through the parent names the parent.
 	m := importertest.First(rep, func(f *importers.Finding) bool { return f.RuleID == "GHSA-vh95-rmgr-6w4m" })
@@ -50,10 +44,7 @@ func TestOwnFixVersion(t *testing.T) {
 
 // The numeric source id is the rule when the url names no GHSA.
 func TestSourceIDWithoutGHSA(t *testing.T) {
-	rep, err := importertest.ParseString(New(), `{"auditReportVersion": 2, "vulnerabilities": {"p": {"via": [{"source": 118, "severity": "info", "url": "https://npmjs.com/advisories/118"}]}}}`)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := importertest.MustParseString(t, New(), `{"auditReportVersion": 2, "vulnerabilities": {"p": {"via": [{"source": 118, "severity": "info", "url": "https://npmjs.com/advisories/118"}]}}}`)
 	if f := rep.Findings[0]; f.RuleID != "118" || f.Severity != importers.Info || len(f.GHSAs) != 0 || f.Component.Name != "p" {
 		t.Errorf("%+v", f)
 	}
@@ -76,9 +67,7 @@ func TestNpm6Advisories(t *testing.T) {
 		!strings.Contains(f.Evidence, "0.3.0, 0.2.1") || !strings.Contains(f.Evidence, "legacy>color-parse") {
 		t.Fatalf("%+v", f)
 	}
-	if want := parseutil.FingerprintJSON("npm-audit/v1", "color-parse", "GHSA-9999-8888-7777", "<0.4.0"); f.Fingerprint != want {
-		t.Errorf("fingerprint %s, want %s (the npm 7 identity)", f.Fingerprint, want)
-	}
+	importertest.Fingerprint(t, f.Fingerprint, "the npm 7 identity", "npm-audit/v1", "color-parse", "GHSA-9999-8888-7777", "<0.4.0")
 	g := importertest.First(rep, func(f *importers.Finding) bool { return f.Component.Name == "tiny-template" })
 	if g == nil || g.RuleID != "1001" || !slices.Equal(g.CWEs, []string{"CWE-94"}) || !slices.Equal(g.CVEs, []string{"CVE-2099-2001"}) ||
 		!slices.Contains(g.References, "https://example.org/tiny-template/issues/7") || g.Component.FixedVersion != "" {

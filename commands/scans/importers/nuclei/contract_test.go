@@ -88,7 +88,7 @@ var spec = importertest.Spec{
 		{Name: "response body", Prefix: `{"template-id": "x", "host": "https://h", "response": "`, Pattern: "0123456789abcdef", Suffix: `"}`},
 		{Name: "description", Prefix: `{"template-id": "x", "host": "https://h", "info": {"description": "`, Pattern: `0123456789abcd\\`, Suffix: `"}}`, Msg: "strings longer than 1048576 bytes cut"},
 	},
-	Limited:   &Parser{jsonguard.Limits{MaxBytes: 1000}},
+	Limits:    func(l importertest.Limits) importers.Parser { return &Parser{jsonguard.Limits(l)} },
 	OverLimit: nucleiResult + "\n" + `{"template-id": "x", "host": "h", "x": "` + strings.Repeat("a", 2000) + `"}`,
 	Cancelled: nucleiResult,
 	CancelStreams: []importertest.Stream{{
@@ -100,12 +100,9 @@ var spec = importertest.Spec{
 
 func TestContract(t *testing.T) { importertest.Run(t, New, spec) }
 
-// fuzzParser has small limits, so that the fuzzer reaches them.
-func fuzzParser() importers.Parser { return &Parser{jsonguard.Limits{MaxBytes: 1 << 20, MaxDepth: 32}} }
-
 // FuzzParse runs the suite's fuzz property; more seeds are in testdata/fuzz/FuzzParse.
 func FuzzParse(f *testing.F) {
-	importertest.Fuzz(f, fuzzParser, spec,
+	importertest.Fuzz(f, spec.FuzzParser, spec,
 		nucleiResult+"\n"+nucleiResult,
 		`[{"template-id":"t","info":{"severity":"unknown","classification":{"cve-id":"CVE-2021-1,cve-2021-2","cwe-id":["cwe-79"],"cvss-metrics":"AV:N/AC:L/Au:N/C:P/I:P/A:P","cvss-score":"7.5"}},"host":"10.0.0.1:22","matched-at":"10.0.0.1:22"}]`,
 		`{"template-id":"t","host":"[::1]:80","matched-at":"[::1]:80","matched-line":"a, b","extracted-results":null}`,
@@ -119,15 +116,12 @@ func FuzzParse(f *testing.F) {
 // nucleiResult is one result of a generated report.
 const nucleiResult = `{"template-id": "tech-detect", "info": {"name": "Wappalyzer", "severity": "info"}, "type": "http", "host": "https://example.org", "matched-at": "https://example.org/", "matcher-name": "nginx"}`
 
-// BenchmarkParseLargest parses the largest Nuclei test file (nuclei_example-com.jsonl, 26 KB,
+// BenchmarkParse parses the largest Nuclei test file (nuclei_example-com.jsonl, 26 KB,
 // 26 findings) and reports findings per second beside MB/s.
-func BenchmarkParseLargest(b *testing.B) {
-	importertest.Bench(b, New, importertest.Largest(b, formatName))
-}
-
-// BenchmarkBaselineUnmarshal is the floor the parser is measured against: encoding/json
+//
+// Its baseline is the floor the parser is measured against: encoding/json
 // unmarshalling the largest file's records into untyped values, with no checks and no
 // normalisation (the file is JSON Lines, so it is decoded record by record).
-func BenchmarkBaselineUnmarshal(b *testing.B) {
-	importertest.BenchJSONLinesBaseline(b, importertest.Largest(b, formatName))
+func BenchmarkParse(b *testing.B) {
+	importertest.BenchVsBaseline(b, New, importertest.Largest(b, formatName), importertest.BenchJSONLinesBaseline)
 }

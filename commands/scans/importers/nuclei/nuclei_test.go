@@ -74,9 +74,7 @@ func TestFingerprint(t *testing.T) {
 	if base != same {
 		t.Error("a rescan changed the fingerprint")
 	}
-	if base != parseutil.FingerprintJSON("nuclei/v1", "t", "m", "https://h/a") {
-		t.Error("fingerprint is not the documented one")
-	}
+	importertest.Fingerprint(t, base, "the documented one", "nuclei/v1", "t", "m", "https://h/a")
 	for _, other := range []string{
 		`{"template-id": "u", "matcher-name": "m", "host": "https://h", "matched-at": "https://h/a"}`,
 		`{"template-id": "t", "matcher-name": "n", "host": "https://h", "matched-at": "https://h/a"}`,

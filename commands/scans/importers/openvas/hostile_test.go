@@ -30,11 +30,7 @@ func TestHandmade(t *testing.T) {
 			result("10.0.0.2", "22/tcp", "1.4", "", "High", ""),
 		`<host><ip>10.0.0.1</ip><detail><name>best_os_txt</name><value>Debian 12</value></detail>`+
 			`<detail><name>MAC</name><value>00:11:22:aa:bb:cc</value></detail><detail><name>hostname</name><value>one.example</value></detail></host>`)
-	rep, err := importertest.ParseString(New(), in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec.Verify(t, rep)
+	rep := spec.MustParse(t, New(), in)
 	if len(rep.Assets) != 2 || len(rep.Findings) != 4 {
 		t.Fatalf("assets %d, findings %d", len(rep.Assets), len(rep.Findings))
 	}
@@ -69,10 +65,7 @@ func TestHandmade(t *testing.T) {
 		`<host>10.1.1.1</host><port>21/tcp</port><nvt oid="1.5"><name>Old</name><cvss_base>7.5</cvss_base><cve>CVE-2011-0001, CVE-2011-0002</cve>` +
 		`<xref>URL:http://a.example, URL:http://b.example</xref><cert><cert_ref id="CB-K15/0001" type="CERT-Bund"/></cert>` +
 		`<tags>cvss_base_vector=AV:N/AC:L/Au:N/C:P/I:P/A:P|summary=old</tags></nvt><threat>High</threat><severity>7.5</severity></result></results></report></report></get_reports_response>`
-	rep, err = importertest.ParseString(New(), old)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep = importertest.MustParseString(t, New(), old)
 	f = rep.Findings[0]
 	if strings.Join(f.CVEs, ",") != "CVE-2011-0001,CVE-2011-0002" || strings.Join(f.References, ",") != "http://a.example,http://b.example,CB-K15/0001" || f.Severity != "high" {
 		t.Errorf("old finding = %+v", f)

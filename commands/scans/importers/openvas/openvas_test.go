@@ -115,10 +115,7 @@ func TestCSVMatchesXML(t *testing.T) {
 // TestCSVTolerated: a CVSS that is not a number is left out with a warning (the threat label
 // gives the severity); a false positive carries its hint.
 func TestCSVTolerated(t *testing.T) {
-	rep, err := importertest.ParseString(New(), "IP,NVT OID,NVT Name,CVSS,Severity\n10.0.0.1,1.2.3,x,n/a,Medium\n10.0.0.2,1.2.4,y,-1,False Positive\n")
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := importertest.MustParseString(t, New(), "IP,NVT OID,NVT Name,CVSS,Severity\n10.0.0.1,1.2.3,x,n/a,Medium\n10.0.0.2,1.2.4,y,-1,False Positive\n")
 	if len(rep.Warnings) != 1 || !strings.Contains(rep.Warnings[0], `line 2, column "CVSS"`) || rep.Findings[0].Severity != importers.Medium {
 		t.Errorf("warnings %q, findings %+v", rep.Warnings, rep.Findings)
 	}

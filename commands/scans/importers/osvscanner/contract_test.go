@@ -1,7 +1,6 @@
 package osvscanner
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/socplatform/soc/commands/scans/importers"
@@ -26,7 +25,6 @@ var spec = importertest.Spec{
 		`not json`: false,
 	},
 	Hostile: []importertest.Hostile{
-		{Name: "empty", In: ``, Msg: "end of input", Line: 1},
 		{Name: "not an object", In: `[]`, Msg: "expected an object", Line: 1},
 		{Name: "no results", In: `{"x": 1}`, Msg: "no results", Line: 1},
 		{Name: "truncated", In: "{\"results\": [\n{\"packages\": [{\"package\"", Msg: "end of input", Line: 2},
@@ -34,37 +32,24 @@ var spec = importertest.Spec{
 		{Name: "invalid UTF-8", In: "{\"results\": [\n{\"source\": {\"path\": \"\xc3\x28\"}}]}", Msg: "UTF-8", Line: 2},
 		{Name: "wrong type", In: "{\"results\": [{\"packages\": [\n{\"package\": {\"name\": [1]}}]}]}", Msg: "package.name", Line: 2},
 		{Name: "source not an object", In: "{\"results\": [\n{\"source\": 1}]}", Line: 2},
-		{Name: "trailing data", In: "{\"results\": []}\n]", Msg: "after the report", Line: 2},
 	},
 	TruncateFile:  "osv_scanner_results_gomod_cargo.json",
 	TruncateEvery: 97,
 	Nesting:       importertest.JSONNesting(`{"results": [{"packages": [{"vulnerabilities": `),
 	Bounded: []importertest.Stream{
-		{Name: "unknown string", Prefix: `{"results": [` + osvResult + `], "x": "`, Pattern: "0123456789abcdef", Suffix: `"}`},
 		{Name: "unknown array", Prefix: `{"x": [`, Pattern: `{"a":[1,-2.5e3,"s\u00e9",true]},`, Suffix: `0], "results": [` + osvResult + `]}`},
 		{Name: "unknown member of a result", Prefix: `{"results": [{"source": {"path": "a/go.mod"}, "x": "`, Pattern: "0123456789abcdef", Suffix: `"}]}`},
 		{Name: "details", Prefix: `{"results": [{"packages": [{"package": {"name": "p", "version": "1", "ecosystem": "Go"}, "vulnerabilities": [{"id": "GO-1", "details": "`, Pattern: `0123456789abcd\\`, Suffix: `"}]}]}]}`, Msg: "1 strings longer than 1048576 bytes cut"},
 	},
-	Limited:   &Parser{jsonguard.Limits{MaxBytes: 1000}},
-	OverLimit: `{"results": [], "x": "` + strings.Repeat("a", 2000) + `"}`,
-	Cancelled: `{"results": []}`,
-	CancelStreams: []importertest.Stream{{ // cancelled when the stream ends
-		Name:    "while decoding",
-		Prefix:  `{"results": [` + osvResult,
-		Pattern: "," + osvResult,
-		Size:    9999 * int64(len(","+osvResult)),
-		Suffix:  `]}`,
-	}},
+	Limits: func(l importertest.Limits) importers.Parser { return &Parser{jsonguard.Limits(l)} },
+	JSON:   &importertest.JSONRecords{Key: "results", Record: osvResult, Records: 9999},
 }
 
 func TestContract(t *testing.T) { importertest.Run(t, New, spec) }
 
-// fuzzParser has small limits, so that the fuzzer reaches them.
-func fuzzParser() importers.Parser { return &Parser{jsonguard.Limits{MaxBytes: 1 << 20, MaxDepth: 32}} }
-
 // FuzzParse runs the suite's fuzz property; more seeds are in testdata/fuzz/FuzzParse.
 func FuzzParse(f *testing.F) {
-	importertest.Fuzz(f, fuzzParser, spec,
+	importertest.Fuzz(f, spec.FuzzParser, spec,
 		`{"results":[{"source":{"path":"/a/go.mod","type":"lockfile"},"packages":[{"package":{"name":"p","version":"1","ecosystem":"Go"},"vulnerabilities":[{"id":"GO-1","aliases":["CVE-2024-1","GHSA-aaaa-bbbb-cccc"],"severity":[{"type":"CVSS_V3","score":"CVSS:3.1/AV:N"}],"database_specific":{"severity":"HIGH","cwe_ids":["CWE-79"]},"affected":[{"package":{"name":"p"},"ranges":[{"events":[{"fixed":"2"}]}]}]}],"groups":[{"ids":["GO-1"],"aliases":["CVE-2024-1"],"max_severity":"9.8"}]}]}]}`,
 		`{"results":[{"source":{"path":"b/x"},"packages":[{"package":{"name":"p"},"vulnerabilities":[{"id":"X-1"}],"groups":[{"ids":[]}]}]},{"source":{"path":"c/y"}}]}`,
 		`{"results":[{"packages":[{"vulnerabilities":[{"id":"A"},{"id":"A"}],"groups":[{"ids":["A"],"max_severity":"x"}]}]}]}`,
@@ -77,14 +62,11 @@ func FuzzParse(f *testing.F) {
 // osvResult is one source of a generated report.
 const osvResult = `{"source": {"path": "/src/go.mod", "type": "lockfile"}, "packages": [{"package": {"name": "p", "version": "1", "ecosystem": "Go"}, "vulnerabilities": [{"id": "GO-2024-0001"}], "groups": [{"ids": ["GO-2024-0001"]}]}]}`
 
-// BenchmarkParseLargest parses the largest OSV-Scanner test file (osv_scanner_results_gomod_cargo.json,
+// BenchmarkParse parses the largest OSV-Scanner test file (osv_scanner_results_gomod_cargo.json,
 // 15 KB, 2 findings) and reports findings per second beside MB/s.
-func BenchmarkParseLargest(b *testing.B) {
-	importertest.Bench(b, New, importertest.Largest(b, formatName))
-}
-
-// BenchmarkBaselineUnmarshal is the floor the parser is measured against: encoding/json
+//
+// Its baseline is the floor the parser is measured against: encoding/json
 // unmarshalling the same file into an untyped value, with no checks and no normalisation.
-func BenchmarkBaselineUnmarshal(b *testing.B) {
-	importertest.BenchJSONBaseline(b, importertest.Largest(b, formatName))
+func BenchmarkParse(b *testing.B) {
+	importertest.BenchVsBaseline(b, New, importertest.Largest(b, formatName), importertest.BenchJSONBaseline)
 }

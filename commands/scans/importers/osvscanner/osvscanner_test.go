@@ -80,14 +80,8 @@ func TestGroupIsOneFinding(t *testing.T) {
 	after := `{"results": [{"source": {"path": "/a/go.mod"}, "packages": [{"package": {"name": "p", "version": "1", "ecosystem": "Go"},
 		"vulnerabilities": [{"id": "GHSA-aaaa-bbbb-cccc", "aliases": ["CVE-2024-9999", "CVE-2024-10000"]}, {"id": "GO-1", "aliases": ["CVE-2024-9999"]}],
 		"groups": [{"ids": ["GHSA-aaaa-bbbb-cccc", "GO-1"], "aliases": ["CVE-2024-10000", "CVE-2024-9999"]}]}]}]}`
-	a, err := importertest.ParseString(New(), before)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := importertest.ParseString(New(), after)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := importertest.MustParseString(t, New(), before)
+	b := importertest.MustParseString(t, New(), after)
 	if len(b.Findings) != 1 || b.Findings[0].RuleID != "CVE-2024-9999" || a.Findings[0].Fingerprint != b.Findings[0].Fingerprint {
 		t.Errorf("before %+v, after %+v", a.Findings, b.Findings)
 	}
@@ -102,14 +96,8 @@ func TestFingerprintIgnoresOtherSources(t *testing.T) {
 	pkg := `{"source": {"path": "/w/shop/%s/package-lock.json"}, "packages": [{"package": {"name": "p", "version": "1", "ecosystem": "npm"},
 		"vulnerabilities": [{"id": "GHSA-aaaa-bbbb-cccc"}]}]}`
 	web, api := fmt.Sprintf(pkg, "web"), fmt.Sprintf(pkg, "api")
-	both, err := importertest.ParseString(New(), `{"results": [`+web+`, `+api+`]}`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	one, err := importertest.ParseString(New(), `{"results": [`+api+`]}`)
-	if err != nil {
-		t.Fatal(err)
-	}
+	both := importertest.MustParseString(t, New(), `{"results": [`+web+`, `+api+`]}`)
+	one := importertest.MustParseString(t, New(), `{"results": [`+api+`]}`)
 	if len(both.Findings) != 2 || len(one.Findings) != 1 || both.Findings[1].Fingerprint != one.Findings[0].Fingerprint {
 		t.Errorf("both sources %+v, one %+v", both.Findings, one.Findings)
 	}
@@ -130,10 +118,7 @@ func TestSeverity(t *testing.T) {
 	} {
 		in := `{"results": [{"packages": [{"package": {"name": "p", "version": "1", "ecosystem": "Go"},
 			"vulnerabilities": [{"id": "GO-1", "database_specific": {"severity": "` + tc.db + `"}}], "groups": [{"ids": ["GO-1"], "max_severity": "` + tc.max + `"}]}]}]}`
-		rep, err := importertest.ParseString(New(), in)
-		if err != nil {
-			t.Fatal(err)
-		}
+		rep := importertest.MustParseString(t, New(), in)
 		if got := rep.Findings[0].Severity; got != tc.want {
 			t.Errorf("max %q, db %q: %s, want %s", tc.max, tc.db, got, tc.want)
 		}

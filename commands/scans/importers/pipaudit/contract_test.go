@@ -78,7 +78,7 @@ var spec = importertest.Spec{
 		{Name: "fixes", Prefix: `{"dependencies": [], "fixes": [`, Pattern: `{"a":[1,-2.5e3,"s\u00e9",true]},`, Suffix: `0]}`},
 		{Name: "description", Prefix: `{"dependencies": [{"name": "p", "version": "1", "vulns": [{"id": "PYSEC-1", "description": "`, Pattern: `0123456789abcd\\`, Suffix: `"}]}]}`, Msg: "strings longer than"},
 	},
-	Limited:   &Parser{jsonguard.Limits{MaxBytes: 1000}},
+	Limits:    func(l importertest.Limits) importers.Parser { return &Parser{jsonguard.Limits(l)} },
 	OverLimit: `{"dependencies": [], "x": "` + strings.Repeat("a", 2000) + `"}`,
 	Cancelled: report,
 	CancelStreams: []importertest.Stream{{
@@ -92,11 +92,9 @@ var spec = importertest.Spec{
 
 func TestContract(t *testing.T) { importertest.Run(t, New, spec) }
 
-func fuzzParser() importers.Parser { return &Parser{jsonguard.Limits{MaxBytes: 1 << 20, MaxDepth: 32}} }
-
 // FuzzParse runs the suite's fuzz property; more seeds are in testdata/fuzz/FuzzParse.
 func FuzzParse(f *testing.F) {
-	importertest.Fuzz(f, fuzzParser, spec,
+	importertest.Fuzz(f, spec.FuzzParser, spec,
 		report,
 		`[`+oneDep+`]`,
 		`{"dependencies":[{"name":"Foo.Bar","version":"1","vulns":[{"id":"GHSA-aaaa-bbbb-cccc","aliases":["CVE-2024-1"],"fix_versions":[]}]},{"name":"x","skip_reason":"r"}]}`,
@@ -105,14 +103,11 @@ func FuzzParse(f *testing.F) {
 	)
 }
 
-// BenchmarkParseLargest parses the largest pip-audit sample and reports findings per second
+// BenchmarkParse parses the largest pip-audit sample and reports findings per second
 // beside MB/s.
-func BenchmarkParseLargest(b *testing.B) {
-	importertest.Bench(b, New, importertest.Largest(b, formatName))
-}
-
-// BenchmarkBaselineUnmarshal is the floor the parser is measured against: encoding/json
+//
+// Its baseline is the floor the parser is measured against: encoding/json
 // unmarshalling the same file into an untyped value.
-func BenchmarkBaselineUnmarshal(b *testing.B) {
-	importertest.BenchJSONBaseline(b, importertest.Largest(b, formatName))
+func BenchmarkParse(b *testing.B) {
+	importertest.BenchVsBaseline(b, New, importertest.Largest(b, formatName), importertest.BenchJSONBaseline)
 }

@@ -6,34 +6,25 @@ import (
 
 	"github.com/socplatform/soc/commands/scans/importers"
 	"github.com/socplatform/soc/commands/scans/importers/importertest"
-	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
 )
 
 func TestVulnFields(t *testing.T) {
 	rep := importertest.ParseFile(t, New(), importertest.File(t, formatName, "pip_audit_2x_requirements.json"))
-	f := importertest.First(rep, func(f *importers.Finding) bool { return f.RuleID == "GHSA-h5c8-rqwp-cp95" })
-	if f == nil {
-		t.Fatal("no GHSA-h5c8-rqwp-cp95")
-	}
+	f := importertest.Rule(t, rep, "GHSA-h5c8-rqwp-cp95")
 	if !slices.Equal(f.CVEs, []string{"CVE-2024-22195"}) || !slices.Equal(f.GHSAs, []string{"GHSA-h5c8-rqwp-cp95"}) || f.ScannerSeverity != "" {
 		t.Errorf("%+v", f)
 	}
 	if c := f.Component; c.Name != "Jinja2" || c.Version != "3.1.2" || c.FixedVersion != "3.1.3" || c.PURL != "pkg:pypi/jinja2@3.1.2" {
 		t.Errorf("component %+v", c)
 	}
-	if want := parseutil.FingerprintJSON("pip-audit/v1", "jinja2", "3.1.2", "GHSA-h5c8-rqwp-cp95"); f.Fingerprint != want {
-		t.Errorf("fingerprint %s, want %s", f.Fingerprint, want)
-	}
+	importertest.Fingerprint(t, f.Fingerprint, "", "pip-audit/v1", "jinja2", "3.1.2", "GHSA-h5c8-rqwp-cp95")
 }
 
 // Names are compared as PyPI compares them, so a differently spelled requirement is the same
 // finding on reimport.
 func TestNameNormalisedInFingerprint(t *testing.T) {
 	fp := func(name string) string {
-		rep, err := importertest.ParseString(New(), `[{"name": "`+name+`", "version": "1", "vulns": [{"id": "PYSEC-1"}]}]`)
-		if err != nil {
-			t.Fatal(err)
-		}
+		rep := importertest.MustParseString(t, New(), `[{"name": "`+name+`", "version": "1", "vulns": [{"id": "PYSEC-1"}]}]`)
 		return rep.Findings[0].Fingerprint
 	}
 	if fp("Zope.Interface") != fp("zope-interface") || fp("zope_interface") != fp("zope--interface") {

@@ -138,13 +138,10 @@ func FuzzParse(f *testing.F) {
 		`<WAS_SCAN_REPORT><RESULTS><VULNERABILITY_LIST><VULNERABILITY><QID>6</QID><URL>http://a/x</URL><IGNORED>true</IGNORED><IGNORED_REASON>FALSE_POSITIVE</IGNORED_REASON></VULNERABILITY></VULNERABILITY_LIST></RESULTS><GLOSSARY><QID_LIST><QID><QID>6</QID><SEVERITY>9</SEVERITY><CVSS_BASE>x</CVSS_BASE></QID></QID_LIST></GLOSSARY></WAS_SCAN_REPORT>`)
 }
 
-// BenchmarkParseLargest parses the largest Qualys file (qualys_vm_scan_two_hosts_common_issue.xml,
+// BenchmarkParse parses the largest Qualys file (qualys_vm_scan_two_hosts_common_issue.xml,
 // 30 KB, 14 findings).
-func BenchmarkParseLargest(b *testing.B) {
-	importertest.Bench(b, New, importertest.Largest(b, format))
-}
-
-// BenchmarkBaselineXMLTokens is the floor: encoding/xml's token loop over the same file.
-func BenchmarkBaselineXMLTokens(b *testing.B) {
-	importertest.BenchXMLBaseline(b, importertest.Largest(b, format))
+//
+// Its baseline is the floor: encoding/xml's token loop over the same file.
+func BenchmarkParse(b *testing.B) {
+	importertest.BenchVsBaseline(b, New, importertest.Largest(b, format), importertest.BenchXMLBaseline)
 }

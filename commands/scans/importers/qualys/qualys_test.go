@@ -61,9 +61,7 @@ func TestSeverity(t *testing.T) {
 // TestFingerprint: IP, QID, port and protocol; the text around them may change between scans.
 func TestFingerprint(t *testing.T) {
 	f := spec.MustParse(t, New(), scan(vuln("80", "82054", "2"))).Findings[0]
-	if f.Fingerprint != parseutil.FingerprintJSON("qualys/v1", "10.0.0.1", "82054", "80", "tcp") {
-		t.Error("fingerprint is not the documented one")
-	}
+	importertest.Fingerprint(t, f.Fingerprint, "the documented one", "qualys/v1", "10.0.0.1", "82054", "80", "tcp")
 	again := spec.MustParse(t, New(), scan(strings.Replace(vuln("80", "82054", "3"), "<RESULT>r", "<RESULT>other", 1))).Findings[0]
 	if again.Fingerprint != f.Fingerprint {
 		t.Error("a rescan with new result text changed the fingerprint")
@@ -94,9 +92,7 @@ func TestWAS(t *testing.T) {
 	if fp.Severity != importers.Critical || !slices.Equal(fp.CWEs, []string{"CWE-89"}) || fp.Location.Param != "id" || ignored.Assets[0].BaseURL != "https://a.example" {
 		t.Errorf("finding %+v", fp)
 	}
-	if fp.Fingerprint != parseutil.FingerprintJSON("qualys-was/v1", "https://a.example", "150001", "https://a.example/q", "id") {
-		t.Error("WAS fingerprint is not the documented one")
-	}
+	importertest.Fingerprint(t, fp.Fingerprint, "the documented WAS one", "qualys-was/v1", "https://a.example", "150001", "https://a.example/q", "id")
 }
 
 // TestWASCleanScanNamesTheApplication: a WAS report without findings still names the web
@@ -153,9 +149,7 @@ func TestAssetDataAndDetections(t *testing.T) {
 	if len(ssh.CVSS) != 2 || ssh.CVSS[0].Vector != "AV:N/AC:M/Au:N/C:P/I:N/A:N" || *ssh.CVSS[0].Score != 4.3 || ssh.CVSS[1].Vector != "" || *ssh.CVSS[1].Score != 5.9 {
 		t.Errorf("CVSS %+v", ssh.CVSS)
 	}
-	if want := parseutil.FingerprintJSON("qualys/v1", "192.0.2.20", "38739", "22", "tcp"); ssh.Fingerprint != want {
-		t.Errorf("fingerprint %s, want the scan report's %s", ssh.Fingerprint, want)
-	}
+	importertest.Fingerprint(t, ssh.Fingerprint, "the scan report's", "qualys/v1", "192.0.2.20", "38739", "22", "tcp")
 	if f := byQID["6"]; f.Severity != importers.Info || f.Description != "The host's name as DNS gives it." {
 		t.Errorf("information gathered %+v", f)
 	}

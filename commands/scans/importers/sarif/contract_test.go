@@ -54,7 +54,7 @@ var spec = importertest.Spec{
 		{Name: "run properties", Prefix: `{"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "t"}}, "properties": {"x": [`, Pattern: `{"k": "0123456789"},`, Suffix: `null]}, "results": [` + sarifResult + `]}]}`},
 		{Name: "message", Prefix: `{"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "t"}}, "results": [{"ruleId": "R", "message": {"text": "`, Pattern: "0123456789abcdef", Suffix: `"}, "locations": [{"physicalLocation": {"artifactLocation": {"uri": "a.go"}}}]}]}]}`, Msg: "cut"},
 	},
-	Limited:   &Parser{jsonguard.Limits{MaxBytes: 1000}},
+	Limits:    func(l importertest.Limits) importers.Parser { return &Parser{jsonguard.Limits(l)} },
 	OverLimit: `{"runs": [], "x": "` + strings.Repeat("a", 2000) + `"}`,
 	Cancelled: `{"runs": []}`,
 	CancelStreams: []importertest.Stream{{ // cancelled when the stream ends
@@ -68,12 +68,9 @@ var spec = importertest.Spec{
 
 func TestContract(t *testing.T) { importertest.Run(t, New, spec) }
 
-// fuzzParser has small limits, so that the fuzzer reaches them.
-func fuzzParser() importers.Parser { return &Parser{jsonguard.Limits{MaxBytes: 1 << 20, MaxDepth: 32}} }
-
 // FuzzParse runs the suite's fuzz property; more seeds are in testdata/fuzz/FuzzParse.
 func FuzzParse(f *testing.F) {
-	importertest.Fuzz(f, fuzzParser, spec,
+	importertest.Fuzz(f, spec.FuzzParser, spec,
 		`{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"t","rules":[{"id":"R","shortDescription":{"text":"s"},"properties":{"security-severity":"7.5","tags":["external/cwe/cwe-079"]}}]}},"results":[{"ruleId":"R","ruleIndex":0,"message":{"text":"m"},"locations":[{"physicalLocation":{"artifactLocation":{"uri":"a.js"},"region":{"startLine":3,"startColumn":2,"snippet":{"text":"x"}}}}],"partialFingerprints":{"primaryLocationLineHash":"abc:1"}}]}]}`,
 		`{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"gitleaks"}},"versionControlProvenance":[{"repositoryUri":"https://x/y"}],"results":[{"message":{"text":"s"},"properties":{"offender":"AKIA"},"locations":[{"physicalLocation":{"artifactLocation":{"uri":"k"},"region":{"startLine":1,"snippet":{"text":"AKIA"}}}}]},{"message":{"text":"s"},"properties":{"offender":"AKIA"},"locations":[{"physicalLocation":{"artifactLocation":{"uri":"k"},"region":{"startLine":1,"snippet":{"text":"AKIA"}}}}]}]}]}`,
 		`{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"t"}},"originalUriBaseIds":{"%SRCROOT%":{"uri":"file:///s/"}},"results":[{"ruleId":"R","message":{"text":"m"},"fingerprints":{"a":{"k":1},"b":null},"suppressions":[{"kind":"inSource","justification":"j"}],"locations":[{"physicalLocation":{"artifactLocation":{"uri":"a"}}},{"physicalLocation":{"artifactLocation":{"uri":"b"}}}]}]}]}`,
@@ -87,14 +84,11 @@ func FuzzParse(f *testing.F) {
 // sarifResult is one result of a generated log.
 const sarifResult = `{"ruleId": "R", "message": {"text": "m"}, "locations": [{"physicalLocation": {"artifactLocation": {"uri": "a"}, "region": {"startLine": 1}}}]}`
 
-// BenchmarkParseLargest parses the largest SARIF test file (codeql_2.5.4_python.sarif,
+// BenchmarkParse parses the largest SARIF test file (codeql_2.5.4_python.sarif,
 // 576 KB, 72 findings) and reports findings per second beside MB/s.
-func BenchmarkParseLargest(b *testing.B) {
-	importertest.Bench(b, New, importertest.Largest(b, formatName))
-}
-
-// BenchmarkBaselineUnmarshal is the floor the parser is measured against: encoding/json
+//
+// Its baseline is the floor the parser is measured against: encoding/json
 // unmarshalling the same file into an untyped value, with no checks and no normalisation.
-func BenchmarkBaselineUnmarshal(b *testing.B) {
-	importertest.BenchJSONBaseline(b, importertest.Largest(b, formatName))
+func BenchmarkParse(b *testing.B) {
+	importertest.BenchVsBaseline(b, New, importertest.Largest(b, formatName), importertest.BenchJSONBaseline)
 }

@@ -128,10 +128,7 @@ func TestSuppressionStatus(t *testing.T) {
 		`[{"kind": "external", "status": "accepted"}, {"kind": "external", "status": "rejected"}]`:                       "open",
 		`[]`: "open",
 	} {
-		rep, err := importertest.ParseString(New(), `{"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "t"}}, "results": [{"ruleId": "R", "message": {"text": "m"}, "suppressions": `+supp+`}]}]}`)
-		if err != nil {
-			t.Fatal(err)
-		}
+		rep := importertest.MustParseString(t, New(), `{"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "t"}}, "results": [{"ruleId": "R", "message": {"text": "m"}, "suppressions": `+supp+`}]}]}`)
 		got := "open"
 		if s := rep.Findings[0].Suppressed; s != nil {
 			got = s.Reason
@@ -263,10 +260,7 @@ func shift(doc string, n int) string {
 
 func fingerprints(t *testing.T, doc string) []string {
 	t.Helper()
-	rep, err := importertest.ParseString(New(), doc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := importertest.MustParseString(t, New(), doc)
 	check(t, rep)
 	var out []string
 	for _, f := range rep.Findings {
@@ -325,10 +319,7 @@ func TestRulesAssetsAndLevels(t *testing.T) {
 	{"tool":{"driver":{"name":"semgrep"}},"versionControlProvenance":[{"repositoryUri":"https://github.com/o/r"}],
 	 "results":[{"ruleId":"X6","level":"error","message":{"text":"e"},"properties":{"security-severity":3.5}}]},
 	{"tool":{"driver":{"name":"other"}},"results":[{"ruleId":"X6","level":"error","message":{"text":"e"}}]}]}`
-	rep, err := importertest.ParseString(New(), doc)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := importertest.MustParseString(t, New(), doc)
 	check(t, rep)
 	if len(rep.Assets) != 2 || rep.Assets[0].RepoURL != "https://github.com/o/r" || rep.Assets[1].Key != "sarif:other" {
 		t.Errorf("assets = %+v", rep.Assets)

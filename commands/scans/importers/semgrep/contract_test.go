@@ -1,7 +1,6 @@
 package semgrep
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/socplatform/soc/commands/scans/importers"
@@ -70,7 +69,6 @@ var spec = importertest.Spec{
 		`not json`:                                                          false,
 	},
 	Hostile: []importertest.Hostile{
-		{Name: "empty", In: ``, Msg: "end of input", Line: 1},
 		{Name: "not an object", In: `[]`, Msg: "expected an object", Line: 1},
 		{Name: "no results", In: `{"errors": []}`, Msg: "no results", Line: 1},
 		{Name: "supply chain export", In: `{"vulns": [{"title": "t", "advisory": {}}], "cursor": "c"}`, Msg: "Supply Chain", Line: 1},
@@ -86,20 +84,11 @@ var spec = importertest.Spec{
 	TruncateEvery: 53,
 	Nesting:       importertest.JSONNesting(`{"results": [{"extra": {"metadata": `),
 	Bounded: []importertest.Stream{
-		{Name: "unknown string", Prefix: `{"results": [` + result + `], "x": "`, Pattern: "0123456789abcdef", Suffix: `"}`},
 		{Name: "unknown array", Prefix: `{"skipped_rules": [`, Pattern: `{"a":[1,-2.5e3,"s\u00e9",true]},`, Suffix: `0], "results": [` + result + `]}`},
 		{Name: "message", Prefix: `{"results": [{"check_id": "r", "path": "a", "extra": {"message": "`, Pattern: `0123456789abcd\\`, Suffix: `"}}]}`, Msg: "strings longer than"},
 	},
-	Limited:   &Parser{jsonguard.Limits{MaxBytes: 1000}},
-	OverLimit: `{"results": [], "x": "` + strings.Repeat("a", 2000) + `"}`,
-	Cancelled: `{"results": []}`,
-	CancelStreams: []importertest.Stream{{
-		Name:    "while decoding",
-		Prefix:  `{"results": [` + result,
-		Pattern: "," + result,
-		Size:    19999 * int64(len(","+result)),
-		Suffix:  `]}`,
-	}},
+	Limits: func(l importertest.Limits) importers.Parser { return &Parser{jsonguard.Limits(l)} },
+	JSON:   &importertest.JSONRecords{Key: "results", Record: result, Records: 19999},
 }
 
 // result is one result of a generated report.
@@ -107,12 +96,9 @@ const result = `{"check_id": "r.x", "path": "a.py", "start": {"line": 1, "col": 
 
 func TestContract(t *testing.T) { importertest.Run(t, New, spec) }
 
-// fuzzParser has small limits, so that the fuzzer reaches them.
-func fuzzParser() importers.Parser { return &Parser{jsonguard.Limits{MaxBytes: 1 << 20, MaxDepth: 32}} }
-
 // FuzzParse runs the suite's fuzz property; more seeds are in testdata/fuzz/FuzzParse.
 func FuzzParse(f *testing.F) {
-	importertest.Fuzz(f, fuzzParser, spec,
+	importertest.Fuzz(f, spec.FuzzParser, spec,
 		`{"results":[{"check_id":"r","path":"p","start":{"line":1,"col":2},"extra":{"severity":"HIGH","fingerprint":"abc","lines":"x"}}],"errors":[{"message":"e"}]}`,
 		`{"results":[],"errors":[{"type":7,"level":null}],"version":null}`,
 		`{"results":null}`,
@@ -121,14 +107,11 @@ func FuzzParse(f *testing.F) {
 	)
 }
 
-// BenchmarkParseLargest parses the largest Semgrep test file
+// BenchmarkParse parses the largest Semgrep test file
 // (semgrep_cli_duplicate_matches_8results.json, 8.5 KB, 8 findings).
-func BenchmarkParseLargest(b *testing.B) {
-	importertest.Bench(b, New, importertest.Largest(b, formatName))
-}
-
-// BenchmarkBaselineUnmarshal is the floor the parser is measured against: encoding/json
+//
+// Its baseline is the floor the parser is measured against: encoding/json
 // unmarshalling the same file into an untyped value.
-func BenchmarkBaselineUnmarshal(b *testing.B) {
-	importertest.BenchJSONBaseline(b, importertest.Largest(b, formatName))
+func BenchmarkParse(b *testing.B) {
+	importertest.BenchVsBaseline(b, New, importertest.Largest(b, formatName), importertest.BenchJSONBaseline)
 }

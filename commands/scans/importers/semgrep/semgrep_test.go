@@ -11,14 +11,10 @@ import (
 	"github.com/socplatform/soc/commands/scans/importers/internal/codescan"
 )
 
+// parse parses in, failing the test unless it is a report that passes the suite's checks.
 func parse(t *testing.T, in string) *importers.Report {
 	t.Helper()
-	rep, err := importertest.ParseString(New(), in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec.Verify(t, rep)
-	return rep
+	return spec.MustParse(t, New(), in)
 }
 
 // res is a result of rule at path:line with extra's members (a JSON fragment, may be empty).
@@ -31,20 +27,13 @@ func report(results ...string) string {
 }
 
 func TestSeverityMapping(t *testing.T) {
-	info := New().(importers.Describer).Info()
-	for word, want := range map[string]importers.Severity{
+	spec.SeverityWords(t, New, map[string]importers.Severity{
 		"ERROR": importers.High, "WARNING": importers.Medium, "INFO": importers.Low,
 		"CRITICAL": importers.Critical, "HIGH": importers.High, "MEDIUM": importers.Medium, "LOW": importers.Low,
 		"EXPERIMENT": importers.Info, "INVENTORY": importers.Info, "": importers.Info,
-	} {
-		rep := parse(t, report(res("r", "a.py", 1, fmt.Sprintf(`"severity": %q`, word))))
-		if f := rep.Findings[0]; f.Severity != want || f.ScannerSeverity != word {
-			t.Errorf("%q: severity %q (%q), want %q", word, f.Severity, f.ScannerSeverity, want)
-		}
-		if documented, ok := info.Severity[word]; ok && documented != want {
-			t.Errorf("Info documents %q as %q, the parser gives %q", word, documented, want)
-		}
-	}
+	}, func(word string) string {
+		return report(res("r", "a.py", 1, fmt.Sprintf(`"severity": %q`, word)))
+	})
 }
 
 func TestFingerprintIgnoresLineNumbers(t *testing.T) {

@@ -1,7 +1,6 @@
 package snyk
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/socplatform/soc/commands/scans/importers"
@@ -30,7 +29,6 @@ var spec = importertest.Spec{
 		`not json`: false,
 	},
 	Hostile: []importertest.Hostile{
-		{Name: "empty", In: ``, Msg: "end of input", Line: 1},
 		{Name: "not an object", In: `"x"`, Msg: "expected an object", Line: 1},
 		{Name: "no projects", In: `[]`, Msg: "empty array of projects", Line: 1},
 		{Name: "no vulnerabilities", In: "[\n{\"ok\": true}]", Msg: "no vulnerabilities", Line: 2},
@@ -42,37 +40,24 @@ var spec = importertest.Spec{
 		{Name: "score out of range", In: "{\"vulnerabilities\": [\n{\"id\": \"SNYK-1\", \"cvssScore\": 11}]}", Msg: "[0, 10]", Line: 2},
 		{Name: "wrong type", In: "{\"vulnerabilities\": [\n{\"id\": \"SNYK-1\", \"packageName\": [1]}]}", Msg: "packageName", Line: 2},
 		{Name: "path not a string", In: "{\"vulnerabilities\": [],\n \"path\": {}}", Line: 2},
-		{Name: "trailing data", In: "{\"vulnerabilities\": []}\n]", Msg: "after the report", Line: 2},
 	},
 	TruncateFile:  "snyk_test_basic_npm_array.json",
 	TruncateEvery: 97,
 	Nesting:       importertest.JSONNesting(`{"vulnerabilities": [{"identifiers": `),
 	Bounded: []importertest.Stream{
-		{Name: "unknown string", Prefix: `{"vulnerabilities": [` + snykVuln + `], "x": "`, Pattern: "0123456789abcdef", Suffix: `"}`},
 		{Name: "unknown array", Prefix: `[{"x": [`, Pattern: `{"a":[1,-2.5e3,"s\u00e9",true]},`, Suffix: `0], "vulnerabilities": [` + snykVuln + `]}]`},
 		{Name: "unknown member of a vulnerability", Prefix: `{"vulnerabilities": [{"id": "SNYK-1", "packageName": "p", "x": "`, Pattern: "0123456789abcdef", Suffix: `"}]}`},
 		{Name: "description", Prefix: `{"vulnerabilities": [{"id": "SNYK-1", "description": "`, Pattern: `0123456789abcd\\`, Suffix: `"}]}`, Msg: "1 strings longer than 1048576 bytes cut"},
 	},
-	Limited:   &Parser{jsonguard.Limits{MaxBytes: 1000}},
-	OverLimit: `{"vulnerabilities": [], "x": "` + strings.Repeat("a", 2000) + `"}`,
-	Cancelled: `{"vulnerabilities": []}`,
-	CancelStreams: []importertest.Stream{{ // cancelled when the stream ends
-		Name:    "while decoding",
-		Prefix:  `{"vulnerabilities": [` + snykVuln,
-		Pattern: "," + snykVuln,
-		Size:    19999 * int64(len(","+snykVuln)),
-		Suffix:  `]}`,
-	}},
+	Limits: func(l importertest.Limits) importers.Parser { return &Parser{jsonguard.Limits(l)} },
+	JSON:   &importertest.JSONRecords{Key: "vulnerabilities", Record: snykVuln, Records: 19999},
 }
 
 func TestContract(t *testing.T) { importertest.Run(t, New, spec) }
 
-// fuzzParser has small limits, so that the fuzzer reaches them.
-func fuzzParser() importers.Parser { return &Parser{jsonguard.Limits{MaxBytes: 1 << 20, MaxDepth: 32}} }
-
 // FuzzParse runs the suite's fuzz property; more seeds are in testdata/fuzz/FuzzParse.
 func FuzzParse(f *testing.F) {
-	importertest.Fuzz(f, fuzzParser, spec,
+	importertest.Fuzz(f, spec.FuzzParser, spec,
 		`{"vulnerabilities":[{"id":"SNYK-JS-A-1","severity":"high","packageName":"a","version":"1","from":["app@1","a@1"],"identifiers":{"CVE":["CVE-2024-0001"],"CWE":["CWE-79"],"GHSA":["GHSA-aaaa-bbbb-cccc"]},"CVSSv3":"CVSS:3.1/AV:N","cvssScore":7.5,"fixedIn":["2"],"semver":{"vulnerable":["<2"]}},{"id":"SNYK-JS-A-1","severity":"high","packageName":"a","version":"1","from":["app@1","b@1","a@1"]}],"packageManager":"npm","projectName":"app","filtered":{"ignore":[{"id":"SNYK-JS-B-2","packageName":"b","version":"1","filtered":{"ignored":[{"reasonType":"not-vulnerable","reason":"r"}]}}],"patch":[]}}`,
 		`[{"vulnerabilities":[],"docker":{"baseImage":"alpine:3"},"path":"img:1","projectName":"docker-image|img"},{"vulnerabilities":[{"id":"x","packageName":"p","version":"1"}],"path":"img:1","targetFile":"/package.json"}]`,
 		`{"ok":false,"error":{"message":"boom"}}`,
@@ -86,14 +71,11 @@ func FuzzParse(f *testing.F) {
 // snykVuln is one vulnerability of a generated report.
 const snykVuln = `{"id": "SNYK-JS-P-1", "severity": "low", "packageName": "p", "version": "1", "from": ["app@1", "p@1"]}`
 
-// BenchmarkParseLargest parses the largest Snyk test file (snyk_test_npm_more_paths_than_vulns.json,
+// BenchmarkParse parses the largest Snyk test file (snyk_test_npm_more_paths_than_vulns.json,
 // 172 KB, 44 dependency paths in 29 findings) and reports findings per second beside MB/s.
-func BenchmarkParseLargest(b *testing.B) {
-	importertest.Bench(b, New, importertest.Largest(b, formatName))
-}
-
-// BenchmarkBaselineUnmarshal is the floor the parser is measured against: encoding/json
+//
+// Its baseline is the floor the parser is measured against: encoding/json
 // unmarshalling the same file into an untyped value, with no checks and no normalisation.
-func BenchmarkBaselineUnmarshal(b *testing.B) {
-	importertest.BenchJSONBaseline(b, importertest.Largest(b, formatName))
+func BenchmarkParse(b *testing.B) {
+	importertest.BenchVsBaseline(b, New, importertest.Largest(b, formatName), importertest.BenchJSONBaseline)
 }

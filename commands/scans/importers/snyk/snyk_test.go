@@ -101,14 +101,8 @@ func TestPathsAreLocations(t *testing.T) {
 	two := `{"vulnerabilities": [{"id": "SNYK-JS-A-1", "packageName": "a", "version": "1", "severity": "high", "from": ["app@1", "a@1"]},
 		{"id": "SNYK-JS-A-1", "packageName": "a", "version": "1", "severity": "high", "from": ["app@1", "b@2", "a@1"]},
 		{"id": "SNYK-JS-A-1", "packageName": "a", "version": "2", "severity": "high", "from": ["app@1", "c@1", "a@2"]}], "projectName": "app", "displayTargetFile": "package.json"}`
-	a, err := importertest.ParseString(New(), one)
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := importertest.ParseString(New(), two)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := importertest.MustParseString(t, New(), one)
+	b := importertest.MustParseString(t, New(), two)
 	if len(b.Findings) != 2 {
 		t.Fatalf("findings = %d, want 2 (a@1 and a@2)", len(b.Findings))
 	}
@@ -168,10 +162,7 @@ func TestSeverity(t *testing.T) {
 		`"cvssScore": 5`:                     importers.Medium,
 		`"severity": "unknown"`:              importers.Info,
 	} {
-		rep, err := importertest.ParseString(New(), `{"vulnerabilities": [{"id": "SNYK-1", "packageName": "p", "version": "1", `+in+`}]}`)
-		if err != nil {
-			t.Fatal(err)
-		}
+		rep := importertest.MustParseString(t, New(), `{"vulnerabilities": [{"id": "SNYK-1", "packageName": "p", "version": "1", `+in+`}]}`)
 		if got := rep.Findings[0].Severity; got != want {
 			t.Errorf("%s: severity %s, want %s", in, got, want)
 		}

@@ -91,7 +91,6 @@ var spec = importertest.Spec{
 		`not json`: false,
 	},
 	Hostile: []importertest.Hostile{
-		{Name: "empty", In: ``, Msg: "end of input", Line: 1},
 		{Name: "not an object", In: `"x"`, Msg: "expected an object", Line: 1},
 		{Name: "no issues", In: `{"paging": {}}`, Msg: "no issues or hotspots", Line: 1},
 		{Name: "sonar-report HTML", In: "<!DOCTYPE html>\n<html><body>", Msg: "not its HTML report", Line: 1},
@@ -102,26 +101,16 @@ var spec = importertest.Spec{
 		{Name: "invalid UTF-8", In: "{\"issues\": [],\n \"x\": \"\xc3\x28\"}", Msg: "UTF-8", Line: 2},
 		{Name: "key not a string", In: "{\"issues\": [\n{\"key\": 1, \"type\": \"VULNERABILITY\"}]}", Msg: "key", Line: 2},
 		{Name: "negative line", In: "{\"issues\": [\n{\"key\": \"k\", \"line\": -3}]}", Msg: "line", Line: 2},
-		{Name: "trailing data", In: "{\"issues\": []}\n]", Msg: "after the report", Line: 2},
 	},
 	TruncateFile:  "sonarqube_api_issues_search_example.json",
 	TruncateEvery: 53,
 	Nesting:       importertest.JSONNesting(`{"issues": [{"flows": `),
 	Bounded: []importertest.Stream{
-		{Name: "unknown string", Prefix: `{"issues": [` + sonarIssue + `], "x": "`, Pattern: "0123456789abcdef", Suffix: `"}`},
 		{Name: "unknown member of an issue", Prefix: `{"issues": [{"key": "k", "type": "VULNERABILITY", "x": "`, Pattern: "0123456789abcdef", Suffix: `"}]}`},
 		{Name: "message", Prefix: `{"issues": [{"key": "k", "type": "VULNERABILITY", "message": "`, Pattern: `0123456789abcd\\`, Suffix: `"}]}`, Msg: "1 strings longer than 1048576 bytes cut"},
 	},
-	Limited:   &Parser{jsonguard.Limits{MaxBytes: 1000}},
-	OverLimit: `{"issues": [], "x": "` + strings.Repeat("a", 2000) + `"}`,
-	Cancelled: `{"issues": []}`,
-	CancelStreams: []importertest.Stream{{
-		Name:    "while decoding",
-		Prefix:  `{"issues": [` + sonarIssue,
-		Pattern: "," + sonarIssue,
-		Size:    19999 * int64(len(","+sonarIssue)),
-		Suffix:  `]}`,
-	}},
+	Limits: func(l importertest.Limits) importers.Parser { return &Parser{jsonguard.Limits(l)} },
+	JSON:   &importertest.JSONRecords{Key: "issues", Record: sonarIssue, Records: 19999},
 }
 
 // sonarIssue is one issue of a generated report.
@@ -129,12 +118,9 @@ const sonarIssue = `{"key": "k", "rule": "java:S1", "component": "p:f", "severit
 
 func TestContract(t *testing.T) { importertest.Run(t, New, spec) }
 
-// fuzzParser has small limits, so that the fuzzer reaches them.
-func fuzzParser() importers.Parser { return &Parser{jsonguard.Limits{MaxBytes: 1 << 20, MaxDepth: 32}} }
-
 // FuzzParse runs the suite's fuzz property; more seeds are in testdata/fuzz/FuzzParse.
 func FuzzParse(f *testing.F) {
-	importertest.Fuzz(f, fuzzParser, spec,
+	importertest.Fuzz(f, spec.FuzzParser, spec,
 		`{"issues":[{"key":"k","rule":"r","component":"p:f","project":"p","type":"VULNERABILITY","severity":"BLOCKER","line":3,"tags":["cwe-89"],"resolution":"FALSE-POSITIVE"}],"components":[{"key":"p","name":"P"}],"rules":[{"key":"r","name":"R"}]}`,
 		`[{"hotspots":[{"key":"h","component":"p:f","vulnerabilityProbability":"HIGH","resolution":"SAFE"}]},{"issues":[]}]`,
 		`{"issues":[{"type":"CODE_SMELL","impacts":[{"softwareQuality":"SECURITY","severity":"BLOCKER"}]},{"type":"BUG"}]}`,
@@ -144,14 +130,11 @@ func FuzzParse(f *testing.F) {
 	)
 }
 
-// BenchmarkParseLargest parses the largest SonarQube test file and reports findings per second
+// BenchmarkParse parses the largest SonarQube test file and reports findings per second
 // beside MB/s.
-func BenchmarkParseLargest(b *testing.B) {
-	importertest.Bench(b, New, importertest.Largest(b, formatName))
-}
-
-// BenchmarkBaselineUnmarshal is the floor the parser is measured against: encoding/json
+//
+// Its baseline is the floor the parser is measured against: encoding/json
 // unmarshalling the same file into an untyped value.
-func BenchmarkBaselineUnmarshal(b *testing.B) {
-	importertest.BenchJSONBaseline(b, importertest.Largest(b, formatName))
+func BenchmarkParse(b *testing.B) {
+	importertest.BenchVsBaseline(b, New, importertest.Largest(b, formatName), importertest.BenchJSONBaseline)
 }

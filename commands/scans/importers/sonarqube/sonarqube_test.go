@@ -26,9 +26,7 @@ func TestWebshopFields(t *testing.T) {
 	if f.Description != "Database queries should not be vulnerable to injection attacks" || f.Suppressed != nil {
 		t.Errorf("description %q, suppressed %+v", f.Description, f.Suppressed)
 	}
-	if f.Fingerprint != parseutil.FingerprintJSON("sonarqube/v1", "AYx1-vuln-sqli-0001") {
-		t.Errorf("fingerprint is not that of the issue key")
-	}
+	importertest.Fingerprint(t, f.Fingerprint, "that of the issue key", "sonarqube/v1", "AYx1-vuln-sqli-0001")
 	fp := importertest.RuleFindings(t, rep, "java:S5547", 1)[0]
 	if fp.Suppressed == nil || fp.Suppressed.Kind != importers.SuppressedFalsePositive || len(fp.CWEs) != 1 || fp.CWEs[0] != "CWE-327" {
 		t.Errorf("false positive: %+v, CWEs %v", fp.Suppressed, fp.CWEs)
@@ -169,9 +167,7 @@ func TestSonarReportExport(t *testing.T) {
 	if f.Description != "Database queries should not be vulnerable to injection attacks" {
 		t.Errorf("description %q: the rule name from the rules object", f.Description)
 	}
-	if f.Fingerprint != parseutil.FingerprintJSON("sonarqube/v1", "AZ1-billing-0001") {
-		t.Errorf("fingerprint is not that of the issue key")
-	}
+	importertest.Fingerprint(t, f.Fingerprint, "that of the issue key", "sonarqube/v1", "AZ1-billing-0001")
 }
 
 // TestBareLists: a bare array of issues or of hotspots (a page's list on its own) is read

@@ -60,7 +60,7 @@ var spec = importertest.Spec{
 		{Name: "k8s unknown member", Prefix: `{"ClusterName": "c", "Resources": [{"Kind": "Pod", "Name": "p", "x": {"y": "`, Pattern: "0123456789abcdef", Suffix: `"}, "Results": [{"Target": "t", "Vulnerabilities": [` + trivyVuln + `]}]}]}`},
 		{Name: "description", Prefix: `{"SchemaVersion": 2, "Results": [{"Target": "t", "Vulnerabilities": [{"VulnerabilityID": "CVE-1", "PkgName": "p", "Description": "`, Pattern: "0123456789abcd\u00e9", Suffix: `"}]}]}`, Msg: "finding description: 1 cut"},
 	},
-	Limited:   &Parser{jsonguard.Limits{MaxBytes: 1000}},
+	Limits:    func(l importertest.Limits) importers.Parser { return &Parser{jsonguard.Limits(l)} },
 	OverLimit: `{"SchemaVersion": 2, "ArtifactName": "` + strings.Repeat("a", 2000) + `"}`,
 	Cancelled: `{"SchemaVersion": 2}`,
 	CancelStreams: []importertest.Stream{{ // cancelled when the stream ends
@@ -74,12 +74,9 @@ var spec = importertest.Spec{
 
 func TestContract(t *testing.T) { importertest.Run(t, New, spec) }
 
-// fuzzParser has small limits, so that the fuzzer reaches them.
-func fuzzParser() importers.Parser { return &Parser{jsonguard.Limits{MaxBytes: 1 << 20, MaxDepth: 32}} }
-
 // FuzzParse runs the suite's fuzz property; more seeds are in testdata/fuzz/FuzzParse.
 func FuzzParse(f *testing.F) {
-	importertest.Fuzz(f, fuzzParser, spec,
+	importertest.Fuzz(f, spec.FuzzParser, spec,
 		`{"SchemaVersion":2,"ArtifactName":"a:1","ArtifactType":"container_image","Metadata":{"RepoDigests":["a@sha256:00"]},"Results":[{"Target":"t","Class":"os-pkgs","Type":"alpine","Vulnerabilities":[{"VulnerabilityID":"CVE-2024-0001","VendorIDs":["GHSA-aaaa-bbbb-cccc"],"PkgName":"p","InstalledVersion":"1","FixedVersion":"2","Severity":"HIGH","CweIDs":["CWE-79"],"CVSS":{"nvd":{"V3Vector":"CVSS:3.1/AV:N","V3Score":7.5,"V2Score":5}}}]}]}`,
 		`{"SchemaVersion":2,"ArtifactName":".","ArtifactType":"filesystem","Results":[{"Target":"Dockerfile","Class":"config","Misconfigurations":[{"ID":"DS002","Status":"FAIL","Severity":"HIGH","CauseMetadata":{"StartLine":3}}]},{"Target":"s","Class":"secret","Secrets":[{"RuleID":"r","StartLine":1,"Match":"x=****"}]}]}`,
 		`{"SchemaVersion":2,"Results":null}`,
@@ -94,14 +91,11 @@ func FuzzParse(f *testing.F) {
 // trivyVuln is one vulnerability of a generated report.
 const trivyVuln = `{"VulnerabilityID": "CVE-2024-0001", "PkgName": "p", "InstalledVersion": "1", "Severity": "LOW"}`
 
-// BenchmarkParseLargest parses the largest Trivy test file (trivy_image_juice-shop-v12.10.2.json,
+// BenchmarkParse parses the largest Trivy test file (trivy_image_juice-shop-v12.10.2.json,
 // 632 KB, 185 findings) and reports findings per second beside MB/s.
-func BenchmarkParseLargest(b *testing.B) {
-	importertest.Bench(b, New, importertest.Largest(b, formatName))
-}
-
-// BenchmarkBaselineUnmarshal is the floor the parser is measured against: encoding/json
+//
+// Its baseline is the floor the parser is measured against: encoding/json
 // unmarshalling the same file into an untyped value, with no checks and no normalisation.
-func BenchmarkBaselineUnmarshal(b *testing.B) {
-	importertest.BenchJSONBaseline(b, importertest.Largest(b, formatName))
+func BenchmarkParse(b *testing.B) {
+	importertest.BenchVsBaseline(b, New, importertest.Largest(b, formatName), importertest.BenchJSONBaseline)
 }

@@ -206,14 +206,8 @@ func TestFingerprintIdentity(t *testing.T) {
 	const doc = `{"SchemaVersion":2,"ArtifactName":%q,"ArtifactType":"container_image","Results":[{"Target":"x (debian 12)","Class":"os-pkgs","Type":"debian",
 	"Vulnerabilities":[{"VulnerabilityID":"CVE-2024-0001","PkgName":"a","InstalledVersion":"1","Severity":"HIGH"},
 	{"VulnerabilityID":"CVE-2024-0001","PkgName":"b","InstalledVersion":"1","Severity":"HIGH"}]}]}`
-	one, err := importertest.ParseString(New(), strings.Replace(doc, "%q", `"img:1"`, 1))
-	if err != nil {
-		t.Fatal(err)
-	}
-	two, err := importertest.ParseString(New(), strings.Replace(doc, "%q", `"img:2"`, 1))
-	if err != nil {
-		t.Fatal(err)
-	}
+	one := importertest.MustParseString(t, New(), strings.Replace(doc, "%q", `"img:1"`, 1))
+	two := importertest.MustParseString(t, New(), strings.Replace(doc, "%q", `"img:2"`, 1))
 	if one.Findings[0].Fingerprint == one.Findings[1].Fingerprint {
 		t.Error("same CVE on two packages: same fingerprint")
 	}
@@ -252,10 +246,7 @@ func TestStatusHints(t *testing.T) {
 	for status := range want {
 		vulns = append(vulns, `{"VulnerabilityID": "CVE-1", "PkgName": "`+status+`", "InstalledVersion": "1", "Status": "`+status+`"}`)
 	}
-	rep, err := importertest.ParseString(New(), `{"SchemaVersion": 2, "ArtifactName": "x", "Results": [{"Target": "t", "Vulnerabilities": [`+strings.Join(vulns, ",")+`]}]}`)
-	if err != nil {
-		t.Fatal(err)
-	}
+	rep := importertest.MustParseString(t, New(), `{"SchemaVersion": 2, "ArtifactName": "x", "Results": [{"Target": "t", "Vulnerabilities": [`+strings.Join(vulns, ",")+`]}]}`)
 	for _, f := range rep.Findings {
 		status := f.Component.Name
 		got := f.Suppressed
@@ -301,10 +292,7 @@ func TestLicenses(t *testing.T) {
 // the same findings the same fingerprints, so reimports after a Trivy upgrade match.
 func TestLegacySameFingerprints(t *testing.T) {
 	vulns := `"Vulnerabilities": [{"VulnerabilityID": "CVE-2019-1549", "PkgName": "libcrypto1.1", "InstalledVersion": "1.1.1c-r0", "Severity": "MEDIUM"}]`
-	v1, err := importertest.ParseString(New(), `[{"Target": "alpine:3.10 (alpine 3.10.2)", `+vulns+`}]`)
-	if err != nil {
-		t.Fatal(err)
-	}
+	v1 := importertest.MustParseString(t, New(), `[{"Target": "alpine:3.10 (alpine 3.10.2)", `+vulns+`}]`)
 	v2, err := importertest.ParseString(New(), `{"SchemaVersion": 2, "ArtifactName": "alpine:3.10", "ArtifactType": "container_image",
 		"Results": [{"Target": "alpine:3.10 (alpine 3.10.2)", "Class": "os-pkgs", "Type": "alpine", `+vulns+`}]}`)
 	if err != nil {

@@ -26,9 +26,7 @@ func TestVulnerabilityReportFields(t *testing.T) {
 		f.Evidence != "Workload kube-system/ReplicaSet/coredns-558bd4d5db, container coredns" {
 		t.Errorf("finding %+v", f)
 	}
-	if f.Fingerprint != parseutil.FingerprintJSON("trivy-operator/v1", a.Key, "CVE-2021-3121", "github.com/gogo/protobuf", "v1.3.1") {
-		t.Error("fingerprint is not the documented one")
-	}
+	importertest.Fingerprint(t, f.Fingerprint, "the documented one", "trivy-operator/v1", a.Key, "CVE-2021-3121", "github.com/gogo/protobuf", "v1.3.1")
 }
 
 func TestListJSON(t *testing.T) {

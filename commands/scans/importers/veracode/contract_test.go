@@ -115,12 +115,9 @@ func FuzzParse(f *testing.F) {
 
 const largest = "veracode_detailedreport_scrubbed.xml"
 
-// BenchmarkParseLargest parses the largest Veracode file of the shared testdata.
-func BenchmarkParseLargest(b *testing.B) {
-	importertest.Bench(b, New, importertest.Testdata(b, format, largest))
-}
-
-// BenchmarkBaselineXMLTokens is the floor: encoding/xml reading every token of the same file.
-func BenchmarkBaselineXMLTokens(b *testing.B) {
-	importertest.BenchXMLBaseline(b, importertest.Testdata(b, format, largest))
+// BenchmarkParse parses the largest Veracode file of the shared testdata.
+//
+// Its baseline is the floor: encoding/xml reading every token of the same file.
+func BenchmarkParse(b *testing.B) {
+	importertest.BenchVsBaseline(b, New, importertest.Testdata(b, format, largest), importertest.BenchXMLBaseline)
 }

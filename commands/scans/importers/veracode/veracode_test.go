@@ -69,10 +69,7 @@ func TestOwnSampleVerdictsAndDynamic(t *testing.T) {
 func TestFingerprintIsIssueID(t *testing.T) {
 	fp := func(app, line string) string {
 		t.Helper()
-		rep, err := importertest.ParseString(New(), `<detailedreport app_id="`+app+`"><severity><category><cwe><staticflaws><flaw issueid="5" severity="2" sourcefile="A.java" line="`+line+`"/></staticflaws></cwe></category></severity></detailedreport>`)
-		if err != nil {
-			t.Fatal(err)
-		}
+		rep := importertest.MustParseString(t, New(), `<detailedreport app_id="`+app+`"><severity><category><cwe><staticflaws><flaw issueid="5" severity="2" sourcefile="A.java" line="`+line+`"/></staticflaws></cwe></category></severity></detailedreport>`)
 		return rep.Findings[0].Fingerprint
 	}
 	if fp("1", "10") != fp("1", "99") {

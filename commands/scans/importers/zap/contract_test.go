@@ -82,12 +82,9 @@ func TestContract(t *testing.T) { importertest.Run(t, New, spec) }
 func FuzzParse(f *testing.F) { importertest.Fuzz(f, New, spec, jsonDoc) }
 
 // BenchmarkParse parses the largest ZAP file of the shared testdata.
-func BenchmarkParse(b *testing.B) {
-	importertest.Bench(b, New, importertest.Testdata(b, format, "zap_2.8.0_juice-shop.json"))
-}
-
-// BenchmarkBaselineJSONUnmarshal is the naive alternative: json.Unmarshal of the whole file into
+//
+// Its baseline is the naive alternative: json.Unmarshal of the whole file into
 // an any tree. BenchmarkParse reads as a ratio of it.
-func BenchmarkBaselineJSONUnmarshal(b *testing.B) {
-	importertest.BenchJSONBaseline(b, importertest.Testdata(b, format, "zap_2.8.0_juice-shop.json"))
+func BenchmarkParse(b *testing.B) {
+	importertest.BenchVsBaseline(b, New, importertest.Testdata(b, format, "zap_2.8.0_juice-shop.json"), importertest.BenchJSONBaseline)
 }

@@ -21,11 +21,7 @@ const jsonDoc = `{"@programName":"ZAP","@version":"2.14.0","@generated":"Mon, 1 
 	`]}],"insights":[{"level":"Info","reason":"x","site":"","key":"k","description":"d","statistic":"1"}]}`
 
 func TestHandmadeJSON(t *testing.T) {
-	rep, err := importertest.ParseString(New(), jsonDoc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec.Verify(t, rep)
+	rep := spec.MustParse(t, New(), jsonDoc)
 	if rep.ScannerName != "ZAP" || rep.ScannerVersion != "2.14.0" || rep.FinishedAt.Format("2006-01-02 15:04") != "2024-01-01 10:00" {
 		t.Errorf("report = %+v", rep)
 	}
@@ -59,11 +55,7 @@ func TestHandmadeXML(t *testing.T) {
 		`<riskdesc>High (Medium)</riskdesc><desc>&lt;p&gt;SQL&lt;/p&gt;</desc><uri>http://10.0.0.5:8080/a?id=1</uri><param>id</param>` +
 		`<attack>1 OR 1=1</attack><evidence>You have an error</evidence><reference>https://r.example/sqli
 		https://r.example/more</reference><cweid>89</cweid><wascid>19</wascid></alertitem></alerts></site></OWASPZAPReport>`
-	rep, err := importertest.ParseString(New(), in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	spec.Verify(t, rep)
+	rep := spec.MustParse(t, New(), in)
 	a := rep.Assets[0]
 	if a.Key != "site:http://10.0.0.5:8080" || strings.Join(a.IPs, ",") != "10.0.0.5" {
 		t.Errorf("asset = %+v", a)
