@@ -237,23 +237,12 @@ func TestSendToStuckSessionIsClosedAfterStuckTimeout(t *testing.T) {
 		t.Fatalf("bob got %q", got)
 	}
 	// The stuck session reads a prefix of its messages, in order, then 1008.
-	_ = stuck.SetReadDeadline(time.Now().Add(guard))
-	got := 0
-	for {
-		_, data, err := stuck.ReadMessage()
-		if err != nil {
-			var ce *websocket.CloseError
-			if !errors.As(err, &ce) || ce.Code != ws.CloseStuck || ce.Text != ws.ReasonStuck {
-				t.Fatalf("stuck session ended with %v, want close %d %q", err, ws.CloseStuck, ws.ReasonStuck)
-			}
-			break
-		}
+	got := readUntilStuck(t, stuck, "stuck session", func(got int, data []byte) {
 		var m struct{ I int }
 		if err := json.Unmarshal(data, &m); err != nil || m.I != got {
 			t.Fatalf("message %d: %s (%v)", got, truncateStr(string(data), 40), err)
 		}
-		got++
-	}
+	})
 	if got > sent {
 		t.Fatalf("received %d of %d queued messages", got, sent)
 	}
