@@ -42,15 +42,7 @@ func dialAs(t *testing.T, srv *httptest.Server, token string) *websocket.Conn {
 	if token != "" {
 		h.Set("Authorization", "Bearer "+token)
 	}
-	c, resp, err := websocket.DefaultDialer.Dial(wsURL(srv, ""), h)
-	if err != nil {
-		t.Fatalf("dial with %q: %v (response %v)", token, err, resp)
-	}
-	t.Cleanup(func() { c.Close() })
-	if got := fenceRaw(t, c); len(got) != 0 {
-		t.Fatalf("unexpected messages on connect: %s", got)
-	}
-	return c
+	return dialWith(t, srv, "", h)
 }
 
 // fenceRaw returns every message received before the pong of a ping, as raw JSON.
