@@ -120,7 +120,7 @@ func New(cfg Config) (*API, error) {
 	case cfg.AnalyticsPosition != nil:
 		analytics.Waiter, analytics.Position = cfg.AnalyticsPosition, cfg.AnalyticsPosition
 	case cfg.Analytics != nil:
-		pos := analyticsapi.Position{Model: cfg.Analytics}
+		pos := querykit.ModelPosition{Model: cfg.Analytics}
 		analytics.Waiter, analytics.Position = pos, pos
 	}
 	return &API{cfg: cfg, analytics: querykit.New(analytics), kit: querykit.New(querykit.Config{

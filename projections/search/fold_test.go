@@ -16,6 +16,7 @@ import (
 	"github.com/socplatform/soc/projections"
 	"github.com/socplatform/soc/projections/analytics/analyticstest"
 	"github.com/socplatform/soc/projections/search"
+	"github.com/socplatform/soc/projections/search/searchtest"
 	"github.com/socplatform/soc/projections/vulns"
 	"github.com/socplatform/soc/schemas/contracts"
 )
@@ -28,10 +29,10 @@ func ptr[T any](v T) *T { return &v }
 // on where batches end.
 var batchSizes = []int{1, 2, 1000}
 
-// project folds evs into a new memIndex through the Projector, size events a batch.
-func project(t *testing.T, evs []events.Envelope, size int) *memIndex {
+// project folds evs into a new MemIndex through the Projector, size events a batch.
+func project(t *testing.T, evs []events.Envelope, size int) *searchtest.MemIndex {
 	t.Helper()
-	idx := newMemIndex()
+	idx := searchtest.NewMemIndex()
 	handle(t, idx, evs, size)
 	return idx
 }
@@ -48,14 +49,14 @@ func handle(t *testing.T, idx search.Index, evs []events.Envelope, size int) {
 
 // projectAll folds evs at every batch size, checks that the documents are the same, and
 // returns the one-event-a-batch index.
-func projectAll(t *testing.T, evs []events.Envelope) *memIndex {
+func projectAll(t *testing.T, evs []events.Envelope) *searchtest.MemIndex {
 	t.Helper()
-	var first *memIndex
+	var first *searchtest.MemIndex
 	for _, size := range batchSizes {
 		idx := project(t, evs, size)
 		if first == nil {
 			first = idx
-		} else if !equalDocs(t, idx.all(), first.all()) {
+		} else if !equalDocs(t, idx.All(), first.All()) {
 			t.Errorf("batches of %d make other documents than batches of %d", size, batchSizes[0])
 		}
 	}
@@ -176,9 +177,9 @@ func TestFindingLifecycle(t *testing.T) {
 	l.Advance(time.Hour)
 	l.Resolve(1, 0)
 	idx := projectAll(t, l.Events)
-	checkInvariants(t, idx.all())
+	checkInvariants(t, idx.All())
 
-	d := idx.doc(t, analyticstest.FindingID(1))
+	d := idx.Doc(t, analyticstest.FindingID(1))
 	want := search.Doc{
 		ID: analyticstest.FindingID(1), Kind: search.KindFinding, Version: 4, Title: "Log4Shell in log4j-core",
 		Text: "Apache Log4j2 JNDI features do not protect against attacker controlled LDAP endpoints.\nUpgrade log4j-core to 2.17.1.",
@@ -200,19 +201,19 @@ func TestFindingLifecycle(t *testing.T) {
 		t.Errorf("state %+v, %v", f, err)
 	}
 
-	a := idx.doc(t, analyticstest.AssetID(1))
+	a := idx.Doc(t, analyticstest.AssetID(1))
 	if a.Kind != search.KindAsset || a.Title != "web-1" || a.Text != "front web server" || a.Status != "active" || a.Version != 1 ||
 		a.Team != "platform" || !a.At.Equal(t0) || !slices.Equal(a.IPs, []string{"10.0.0.5", "2001:db8::1"}) {
 		t.Errorf("asset document %+v", a)
 	}
 	for _, e := range l.Events {
-		ev := idx.doc(t, e.EventID)
+		ev := idx.Doc(t, e.EventID)
 		if ev.Kind != search.KindEvent || ev.EventType != e.Type || ev.Title != e.Type || ev.Actor != "user:alice" || ev.StreamID != e.StreamID ||
 			!ev.At.Equal(e.OccurredAt) || ev.AssetID != analyticstest.AssetID(1) || ev.AssetName != "web-1" || ev.Team != "platform" {
 			t.Errorf("audit document of %s: %+v", e.Type, ev)
 		}
 	}
-	if ev := idx.doc(t, l.Events[1].EventID); !strings.Contains(ev.Text, "Log4Shell in log4j-core") || !strings.Contains(ev.Text, "CVE-2021-44228") {
+	if ev := idx.Doc(t, l.Events[1].EventID); !strings.Contains(ev.Text, "Log4Shell in log4j-core") || !strings.Contains(ev.Text, "CVE-2021-44228") {
 		t.Errorf("FindingOpened's audit text %q", ev.Text)
 	}
 }
@@ -236,19 +237,19 @@ func TestAssetChangesRewriteItsFindings(t *testing.T) {
 	for _, size := range batchSizes {
 		idx := project(t, l.Events[:setup], 1000)
 		handle(t, idx, l.Events[setup:], size)
-		checkInvariants(t, idx.all())
+		checkInvariants(t, idx.All())
 		for _, n := range []int{1, 2} {
-			d := idx.doc(t, analyticstest.FindingID(n))
+			d := idx.Doc(t, analyticstest.FindingID(n))
 			if d.Version != 1 || d.Team != "blue" || d.Environment != "staging" || d.AssetName != "web-1-new" ||
 				!slices.Equal(d.Hostnames, []string{"alias.example.com", "web-1.example.com"}) ||
 				!slices.Equal(d.IPs, []string{"10.0.0.5", "::ffff:10.0.0.9", "2001:db8::1"}) {
 				t.Errorf("batches of %d: finding %d %+v", size, n, d)
 			}
 		}
-		if ids := idx.lastWrite(); !slices.Contains(ids, analyticstest.FindingID(1)) && size > 2 {
+		if ids := idx.LastWrite(); !slices.Contains(ids, analyticstest.FindingID(1)) && size > 2 {
 			t.Errorf("batches of %d: the last batch wrote %v, not finding 1", size, ids)
 		}
-		if ev := idx.doc(t, observed.EventID); ev.Team != "blue" || ev.AssetName != "web-1-new" {
+		if ev := idx.Doc(t, observed.EventID); ev.Team != "blue" || ev.AssetName != "web-1-new" {
 			t.Errorf("the audit document of the observation: %+v", ev)
 		}
 	}
@@ -256,11 +257,11 @@ func TestAssetChangesRewriteItsFindings(t *testing.T) {
 	// (it needs a second load: Keys does not ask for the findings of an observation).
 	idx := project(t, l.Events[:len(l.Events)-2], 1000)
 	handle(t, idx, []events.Envelope{observed}, 1)
-	if ids := idx.lastWrite(); !slices.Contains(ids, analyticstest.FindingID(1)) || !slices.Contains(ids, analyticstest.FindingID(2)) {
+	if ids := idx.LastWrite(); !slices.Contains(ids, analyticstest.FindingID(1)) || !slices.Contains(ids, analyticstest.FindingID(2)) {
 		t.Errorf("the observation wrote %v, want findings 1 and 2", ids)
 	}
 	handle(t, idx, l.Events[len(l.Events)-1:], 1)
-	if ids := idx.lastWrite(); len(ids) != 2 || !slices.Contains(ids, analyticstest.AssetID(2)) {
+	if ids := idx.LastWrite(); len(ids) != 2 || !slices.Contains(ids, analyticstest.AssetID(2)) {
 		t.Errorf("the retirement wrote %v, want asset 2 and its audit document", ids)
 	}
 }
@@ -283,23 +284,23 @@ func TestMergeFollowsTheSurvivor(t *testing.T) {
 	idx := projectAll(t, l.Events)
 
 	for _, n := range []int{1, 2} {
-		if d := idx.doc(t, analyticstest.FindingID(n)); d.AssetID != analyticstest.AssetID(3) || d.AssetName != "asset-3" || d.Team != "yellow" {
+		if d := idx.Doc(t, analyticstest.FindingID(n)); d.AssetID != analyticstest.AssetID(3) || d.AssetName != "asset-3" || d.Team != "yellow" {
 			t.Errorf("finding %d: on %s (%s), team %q; want asset 3, yellow", n, d.AssetID, d.AssetName, d.Team)
 		}
 	}
-	if d := idx.doc(t, analyticstest.FindingID(1)); d.Status != "resolved" || d.Version != 2 {
+	if d := idx.Doc(t, analyticstest.FindingID(1)); d.Status != "resolved" || d.Version != 2 {
 		t.Errorf("finding 1: %s v%d", d.Status, d.Version)
 	}
-	if d := idx.doc(t, analyticstest.FindingID(3)); d.AssetID != analyticstest.AssetID(1) || d.Team != "yellow" {
+	if d := idx.Doc(t, analyticstest.FindingID(3)); d.AssetID != analyticstest.AssetID(1) || d.Team != "yellow" {
 		t.Errorf("finding 3 on the merged asset: %s team %q", d.AssetID, d.Team)
 	}
 	for _, n := range []int{1, 2} {
-		if d := idx.doc(t, analyticstest.AssetID(n)); d.Status != "merged" || d.Team != "yellow" {
+		if d := idx.Doc(t, analyticstest.AssetID(n)); d.Status != "merged" || d.Team != "yellow" {
 			t.Errorf("asset %d: %s team %q, want merged, yellow", n, d.Status, d.Team)
 		}
 	}
 	// The merge's audit documents name the asset as it was right after them.
-	if d := idx.doc(t, mergedInto.EventID); d.EventType != "AssetMergedInto" || d.Team != "blue" {
+	if d := idx.Doc(t, mergedInto.EventID); d.EventType != "AssetMergedInto" || d.Team != "blue" {
 		t.Errorf("the first merge's audit document: %+v", d)
 	}
 }
@@ -321,13 +322,13 @@ func TestCVEDocuments(t *testing.T) {
 	l.Emit("vulns-cve-00000005-0000-4000-8000-000000000002", contracts.TypeCVEEPSSScored, 1, contracts.CVEEPSSScored{ID: "CVE-2024-0001", EPSS: 0.01, Percentile: 0.2})
 	idx := projectAll(t, l.Events)
 
-	d := idx.doc(t, "CVE-2021-44228")
+	d := idx.Doc(t, "CVE-2021-44228")
 	if d.Kind != search.KindCVE || d.Title != "CVE-2021-44228" || d.Version != 3 || !d.At.Equal(modified) || d.Severity != "critical" ||
 		!d.KEV || d.CVSS == nil || *d.CVSS != 10 || d.EPSS == nil || *d.EPSS != 0.944 || !slices.Equal(d.CVEs, []string{"CVE-2021-44228"}) ||
 		!slices.Equal(d.CWEs, []string{"CWE-502", "CWE-20"}) || !strings.HasPrefix(d.Text, "Apache Log4j2") || d.Team != "" {
 		t.Errorf("CVE document %+v", d)
 	}
-	if d := idx.doc(t, "CVE-2024-0001"); d.Severity != "" || d.CVSS != nil || !d.At.Equal(l.Now) || d.Version != 1 || d.KEV {
+	if d := idx.Doc(t, "CVE-2024-0001"); d.Severity != "" || d.CVSS != nil || !d.At.Equal(l.Now) || d.Version != 1 || d.KEV {
 		t.Errorf("EPSS-only CVE document %+v", d)
 	}
 }
@@ -359,15 +360,15 @@ func TestAuditDocuments(t *testing.T) {
 	})
 	idx := projectAll(t, l.Events)
 
-	u := idx.doc(t, user.EventID)
+	u := idx.Doc(t, user.EventID)
 	if u.Kind != search.KindEvent || u.EventType != "UserRegistered" || u.StreamID != user.StreamID || u.AssetID != "" || u.Team != "" ||
 		!strings.Contains(u.Text, "alice@example.com") || !strings.Contains(u.Text, "Alice Analyst") || strings.Contains(u.Text, "argon2id") {
 		t.Errorf("user audit document %+v", u)
 	}
-	if s := idx.doc(t, scan.EventID); !strings.Contains(s.Text, "truncated report") || !strings.Contains(s.Text, "nessus") {
+	if s := idx.Doc(t, scan.EventID); !strings.Contains(s.Text, "truncated report") || !strings.Contains(s.Text, "nessus") {
 		t.Errorf("scan audit document %+v", s)
 	}
-	if d := idx.doc(t, long.EventID); len(d.Text) > 2048 || len(d.Text) < 2046 || !utf8.ValidString(d.Text) || d.AssetName != "big" {
+	if d := idx.Doc(t, long.EventID); len(d.Text) > 2048 || len(d.Text) < 2046 || !utf8.ValidString(d.Text) || d.AssetName != "big" {
 		t.Errorf("bounded audit text: %d bytes, prefix %q", len(d.Text), d.Text[:min(10, len(d.Text))])
 	}
 
@@ -390,7 +391,7 @@ func TestRedeliverySkipped(t *testing.T) {
 	l.Triage(1)
 	l.Classify(1, contracts.AssetClassified{OwnerTeam: ptr("blue")})
 	idx := project(t, l.Events, 1000)
-	before := idx.all()
+	before := idx.All()
 
 	// Folded directly: the finding, at version 2, is not reopened by its FindingOpened, and
 	// the audit documents the index has are kept as written (the fold asks for them).
@@ -416,13 +417,13 @@ func TestRedeliverySkipped(t *testing.T) {
 	}
 	handle(t, idx, l.Events[1:2], 1)
 	handle(t, idx, l.Events, 3)
-	equalDocs(t, idx.all(), before)
+	equalDocs(t, idx.All(), before)
 
 	// Delivered twice in one batch (at least once, within a batch too): each document once.
 	l.Triage(1)
 	twice := []events.Envelope{l.Events[len(l.Events)-1], l.Events[len(l.Events)-1]}
 	handle(t, idx, twice, 2)
-	if ids := idx.lastWrite(); len(ids) != 2 || ids[0] != analyticstest.FindingID(1) || ids[1] != twice[0].EventID {
+	if ids := idx.LastWrite(); len(ids) != 2 || ids[0] != analyticstest.FindingID(1) || ids[1] != twice[0].EventID {
 		t.Errorf("an event delivered twice in a batch wrote %v, want its finding and its audit document once", ids)
 	}
 }
@@ -480,7 +481,7 @@ func TestRandomScenario(t *testing.T) {
 	l.ValidateFirstOnly()
 	analyticstest.Random(l, 5, 12, 600)
 	idx := projectAll(t, l.Events)
-	docs := idx.all()
+	docs := idx.All()
 	checkInvariants(t, docs)
 	kinds := map[search.Kind]int{}
 	for _, d := range docs {

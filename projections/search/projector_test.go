@@ -2,10 +2,7 @@ package search_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"maps"
-	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -15,113 +12,17 @@ import (
 	"github.com/socplatform/soc/events/eventstest"
 	"github.com/socplatform/soc/projections/analytics/analyticstest"
 	"github.com/socplatform/soc/projections/search"
+	"github.com/socplatform/soc/projections/search/searchtest"
 	"github.com/socplatform/soc/schemas/contracts"
 )
 
-// memIndex is a test-only Index over a map: what the projector and the rebuild need of a
-// backend (the real ones, and the searches, are tested by search/searchtest). Documents go
-// through JSON on their way in, as a backend stores them, with the port's versioning: an older
-// document than the stored one is ignored.
-type memIndex struct {
-	mu     sync.Mutex
-	docs   map[string]search.Doc
-	pos    int64
-	writes [][]search.Doc // every Write's documents, in order
-}
-
-func newMemIndex() *memIndex { return &memIndex{docs: map[string]search.Doc{}} }
-
-func (m *memIndex) Load(_ context.Context, ids []string) (map[string]search.Doc, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	out := map[string]search.Doc{}
-	for _, id := range ids {
-		if d, ok := m.docs[id]; ok {
-			out[id] = d
-		}
-	}
-	return out, nil
-}
-
-func (m *memIndex) FindingsOf(_ context.Context, assetIDs []string) ([]search.Doc, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var out []search.Doc
-	for _, id := range slices.Sorted(maps.Keys(m.docs)) {
-		if d := m.docs[id]; d.Kind == search.KindFinding && slices.Contains(assetIDs, d.AssetID) {
-			out = append(out, d)
-		}
-	}
-	return out, nil
-}
-
-func (m *memIndex) Write(_ context.Context, docs []search.Doc, position int64) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for _, d := range docs {
-		if have, ok := m.docs[d.ID]; ok && have.Version > d.Version {
-			continue
-		}
-		b, err := json.Marshal(d)
-		if err != nil {
-			return err
-		}
-		var stored search.Doc
-		if err := json.Unmarshal(b, &stored); err != nil {
-			return err
-		}
-		m.docs[d.ID] = stored
-	}
-	m.pos = max(m.pos, position)
-	m.writes = append(m.writes, docs)
-	return nil
-}
-
-func (m *memIndex) Position(context.Context) (int64, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.pos, nil
-}
-
-func (m *memIndex) Search(context.Context, search.Request) (search.Result, error) {
-	return search.Result{}, errors.New("memIndex answers no search (the backends do)")
-}
-
-// all returns every document by id.
-func (m *memIndex) all() map[string]search.Doc {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return maps.Clone(m.docs)
-}
-
-// doc returns document id, failing t when it is absent.
-func (m *memIndex) doc(t *testing.T, id string) search.Doc {
-	t.Helper()
-	d, ok := m.all()[id]
-	if !ok {
-		t.Fatalf("no document %s", id)
-	}
-	return d
-}
-
-// lastWrite returns the ids of the last Write's documents.
-func (m *memIndex) lastWrite() []string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var ids []string
-	for _, d := range m.writes[len(m.writes)-1] {
-		ids = append(ids, d.ID)
-	}
-	return ids
-}
-
-// alias is a live index name over memIndexes (what the backends' aliases are).
+// alias is a live index name over MemIndexes (what the backends' aliases are).
 type alias struct {
 	mu  sync.Mutex
-	cur *memIndex
+	cur *searchtest.MemIndex
 }
 
-func (a *alias) index() *memIndex {
+func (a *alias) index() *searchtest.MemIndex {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.cur
@@ -143,21 +44,23 @@ func (a *alias) Search(ctx context.Context, r search.Request) (search.Result, er
 	return a.index().Search(ctx, r)
 }
 
-// generations swaps alias between memIndexes; beforeSwap runs just before a swap.
+// generations swaps alias between MemIndexes; beforeSwap runs just before a swap.
 type generations struct {
 	alias      *alias
 	beforeSwap func()
 	aborted    []search.Index
 }
 
-func (g *generations) Begin(context.Context) (search.Index, error) { return newMemIndex(), nil }
+func (g *generations) Begin(context.Context) (search.Index, error) {
+	return searchtest.NewMemIndex(), nil
+}
 func (g *generations) Swap(_ context.Context, next search.Index) error {
 	if g.beforeSwap != nil {
 		g.beforeSwap()
 	}
 	g.alias.mu.Lock()
 	defer g.alias.mu.Unlock()
-	g.alias.cur = next.(*memIndex)
+	g.alias.cur = next.(*searchtest.MemIndex)
 	return nil
 }
 
@@ -214,7 +117,7 @@ func TestProjectorFollowsTheStore(t *testing.T) {
 	l.Rename(2, "renamed-2")
 	store := openStore(t, l.Events[:first])
 
-	idx := newMemIndex()
+	idx := searchtest.NewMemIndex()
 	p := search.NewProjector(idx)
 	c := p.StoreConsumer(store)
 	c.BatchSize = 23
@@ -226,7 +129,7 @@ func TestProjectorFollowsTheStore(t *testing.T) {
 	if got, err := p.StartFrom(ctx); err != nil || got != int64(first) {
 		t.Fatalf("StartFrom = %d, %v; want %d", got, err, first)
 	}
-	writes := len(idx.writes)
+	writes := idx.Writes()
 
 	appendAll(t, store, l.Events[first:])
 	stop = eventstest.Start(t, ctx, func(ctx context.Context) error { return c.Run(ctx, p.Handle) })
@@ -234,17 +137,17 @@ func TestProjectorFollowsTheStore(t *testing.T) {
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
-	if n := len(idx.writes) - writes; n != 1 {
+	if n := idx.Writes() - writes; n != 1 {
 		t.Errorf("the restart wrote %d batches, want 1 (the two new events, nothing again)", n)
 	}
 
 	// The same documents as one fold of the whole log, and the invariants of the model.
 	want := project(t, l.Events, len(l.Events))
-	if got := idx.all(); !equalDocs(t, got, want.all()) {
+	if got := idx.All(); !equalDocs(t, got, want.All()) {
 		t.Error("the store-fed index differs from the one-batch fold")
 	}
-	checkInvariants(t, idx.all())
-	if d := idx.doc(t, analyticstest.AssetID(1)); d.Team != "purple" {
+	checkInvariants(t, idx.All())
+	if d := idx.Doc(t, analyticstest.AssetID(1)); d.Team != "purple" {
 		t.Errorf("asset 1's team = %q, want purple", d.Team)
 	}
 }
@@ -260,7 +163,7 @@ func TestRebuild(t *testing.T) {
 	l.Open(999, analyticstest.FindingSpec{Asset: 99, Severity: "high"})
 	store := openStore(t, l.Events[:first])
 
-	old := newMemIndex()
+	old := searchtest.NewMemIndex()
 	live := &alias{cur: old}
 	// The live index holds a document the log does not make (a rebuild drops it).
 	if err := old.Write(ctx, []search.Doc{{ID: "stale", Kind: search.KindAsset, Version: 1}}, 1); err != nil {
@@ -284,14 +187,14 @@ func TestRebuild(t *testing.T) {
 	if res.Events != int64(len(l.Events)) || res.Position != int64(len(l.Events)) || res.Docs < int64(len(l.Events)) || res.Took <= 0 {
 		t.Errorf("result %+v, want %d events to position %d", res, len(l.Events), len(l.Events))
 	}
-	got := live.index().all()
+	got := live.index().All()
 	if _, ok := got["stale"]; ok {
 		t.Error("the rebuilt index kept the stale document")
 	}
 	if d, ok := got[analyticstest.FindingID(999)]; !ok || d.Team != "late" || d.AssetName != "late-asset" {
 		t.Errorf("the finding appended before the swap: %+v (present %v)", d, ok)
 	}
-	if !equalDocs(t, got, project(t, l.Events, 50).all()) {
+	if !equalDocs(t, got, project(t, l.Events, 50).All()) {
 		t.Error("the rebuilt index differs from a fold of the whole log")
 	}
 }
@@ -304,7 +207,7 @@ func (failingStore) ReadAll(context.Context, int64, int) ([]events.Envelope, err
 }
 
 func TestRebuildAbortsOnError(t *testing.T) {
-	old := newMemIndex()
+	old := searchtest.NewMemIndex()
 	live := &alias{cur: old}
 	g := &generations{alias: live}
 	if _, err := search.Rebuild(context.Background(), g, live, failingStore{}, 0); err == nil {

@@ -102,7 +102,7 @@ func server(t *testing.T, r analytics.Reader) *httptest.Server {
 	t.Helper()
 	cfg := querykit.Config{Now: func() time.Time { return now }, MaxWait: 5 * time.Second}
 	if r != nil {
-		cfg.Waiter, cfg.Position = analytics.Position{Model: r}, analytics.Position{Model: r}
+		cfg.Waiter, cfg.Position = querykit.ModelPosition{Model: r}, querykit.ModelPosition{Model: r}
 	}
 	kit := querykit.New(cfg)
 	mux := http.NewServeMux()

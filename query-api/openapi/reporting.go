@@ -1,5 +1,7 @@
 package openapi
 
+import "slices"
+
 // The reporting routes (query-api/reporting): report jobs, their files and report templates.
 // Kept apart from operations.go so the reporting context documents itself in one place.
 
@@ -8,21 +10,23 @@ var documentTypes = []string{"application/pdf", "application/vnd.openxmlformats-
 
 var reportStatuses = []string{"pending", "running", "generated", "failed"}
 
+// reportWrite is the responses of a reporting write answering status with schema.
+func reportWrite(status int, desc, schema string, headers ...string) map[int]response {
+	return map[int]response{status: {desc: desc, contentType: JSON, schema: ref(schema), headers: headers},
+		400: resp400, 404: resp404, 409: resp409, 413: resp413, 500: resp500}
+}
+
 func reportingOperations() []operation {
 	reportID := pp("id", str("reporting-report-<uuid>"), "")
 	scheduleID := pp("id", bounded(str("reporting-schedule-<uuid>"), 64), "")
 	templateID := pp("id", bounded(str("A built-in name (executive, findings) or reporting-template-<uuid>."), 64), "")
-	write := func(status int, desc, schema string, headers ...string) map[int]response {
-		return map[int]response{status: {desc: desc, contentType: JSON, schema: ref(schema), headers: headers},
-			400: resp400, 404: resp404, 409: resp409, 413: resp413, 500: resp500}
-	}
-	return []operation{
+	return slices.Concat([]operation{
 		{method: "POST", path: "/v1/reports", id: "requestReport", tag: "reports", summary: "Generate a report (a job)",
 			desc: "Records ReportRequested and answers 202 at once; a worker generates the document. Poll the Location until status is generated or failed. " +
 				"The report covers the requester's teams only (every team with teams:all).",
 			body: "RequestReport",
 			responses: func() map[int]response {
-				m := write(202, "Requested.", "ReportAccepted", "Location")
+				m := reportWrite(202, "Requested.", "ReportAccepted", "Location")
 				delete(m, 404)
 				delete(m, 409)
 				m[503] = problemResp("Too many reports wait for a worker.", "Retry-After")
@@ -44,36 +48,52 @@ func reportingOperations() []operation {
 					headers: []string{"ETag", "Cache-Control"}},
 				206: {desc: "A range of the document.", contentType: documentTypes[0], alsoAs: documentTypes[1:], schema: obj{"type": "string"}},
 				304: resp304, 400: resp400, 404: resp404, 409: resp409, 500: resp500}},
-		{method: "GET", path: "/v1/report-templates", id: "listReportTemplates", tag: "reports", summary: "List report templates",
-			desc:      "The built-in templates first, then the saved ones by name; sections is the catalogue a template chooses from.",
+	}, savedOperations(saved{path: "/v1/report-templates", name: "ReportTemplate", id: templateID,
+		listSum:    "List report templates",
+		listDesc:   "The built-in templates first, then the saved ones by name; sections is the catalogue a template chooses from.",
+		createSum:  "Create (or copy, with based_on) a report template",
+		getSum:     "Get a report template",
+		updateSum:  "Change a saved report template",
+		updateDesc: "Absent fields keep their value. Built-in templates cannot be changed (409): copy them.",
+		deleteSum:  "Delete a saved report template",
+	}), savedOperations(saved{path: "/v1/report-schedules", name: "ReportSchedule", id: scheduleID,
+		listSum:    "List report schedules",
+		listDesc:   "By name, each with its next run in its time zone.",
+		createSum:  "Schedule a report (cron) and its delivery",
+		createDesc: "The caller owns the schedule: its reports cover what the caller may see. A bad cron expression is a 400 naming /cron.",
+		getSum:     "Get a report schedule",
+		updateSum:  "Change a report schedule",
+		updateDesc: "Absent fields keep their value; the caller becomes the owner.",
+		deleteSum:  "Delete a report schedule",
+	}))
+}
+
+// saved is a kind of saved object of the reports tag (templates, schedules): the same five
+// routes under path, its schemas name, NameList and Savename, told apart by what their
+// summaries and descriptions say.
+type saved struct {
+	path, name string
+	id         param
+	// Each route's summary, and the descriptions of those that have one.
+	listSum, listDesc, createSum, createDesc, getSum, updateSum, updateDesc, deleteSum string
+}
+
+// savedOperations lists, creates, gets, changes and deletes s.
+func savedOperations(s saved) []operation {
+	one := s.path + "/{id}"
+	return []operation{
+		{method: "GET", path: s.path, id: "list" + s.name + "s", tag: "reports", summary: s.listSum, desc: s.listDesc,
 			params:    []param{ifNoneMatch},
-			responses: map[int]response{200: okJSON("ReportTemplateList"), 304: resp304, 400: resp400, 500: resp500}},
-		{method: "POST", path: "/v1/report-templates", id: "createReportTemplate", tag: "reports", summary: "Create (or copy, with based_on) a report template",
-			body: "SaveReportTemplate", responses: write(201, "Created.", "ReportTemplate", "Location")},
-		{method: "GET", path: "/v1/report-templates/{id}", id: "getReportTemplate", tag: "reports", summary: "Get a report template",
-			params:    []param{templateID, ifNoneMatch},
-			responses: map[int]response{200: okJSON("ReportTemplate"), 304: resp304, 400: resp400, 404: resp404, 500: resp500}},
-		{method: "PUT", path: "/v1/report-templates/{id}", id: "updateReportTemplate", tag: "reports", summary: "Change a saved report template",
-			desc:   "Absent fields keep their value. Built-in templates cannot be changed (409): copy them.",
-			params: []param{templateID}, body: "SaveReportTemplate", responses: write(200, "Changed.", "ReportTemplate", "Location")},
-		{method: "DELETE", path: "/v1/report-templates/{id}", id: "deleteReportTemplate", tag: "reports", summary: "Delete a saved report template",
-			params:    []param{templateID},
-			responses: map[int]response{204: {desc: "Deleted."}, 404: resp404, 409: resp409, 500: resp500}},
-		{method: "GET", path: "/v1/report-schedules", id: "listReportSchedules", tag: "reports", summary: "List report schedules",
-			desc:      "By name, each with its next run in its time zone.",
-			params:    []param{ifNoneMatch},
-			responses: map[int]response{200: okJSON("ReportScheduleList"), 304: resp304, 400: resp400, 500: resp500}},
-		{method: "POST", path: "/v1/report-schedules", id: "createReportSchedule", tag: "reports", summary: "Schedule a report (cron) and its delivery",
-			desc: "The caller owns the schedule: its reports cover what the caller may see. A bad cron expression is a 400 naming /cron.",
-			body: "SaveReportSchedule", responses: write(201, "Created.", "ReportSchedule", "Location")},
-		{method: "GET", path: "/v1/report-schedules/{id}", id: "getReportSchedule", tag: "reports", summary: "Get a report schedule",
-			params:    []param{scheduleID, ifNoneMatch},
-			responses: map[int]response{200: okJSON("ReportSchedule"), 304: resp304, 400: resp400, 404: resp404, 500: resp500}},
-		{method: "PUT", path: "/v1/report-schedules/{id}", id: "updateReportSchedule", tag: "reports", summary: "Change a report schedule",
-			desc:   "Absent fields keep their value; the caller becomes the owner.",
-			params: []param{scheduleID}, body: "SaveReportSchedule", responses: write(200, "Changed.", "ReportSchedule", "Location")},
-		{method: "DELETE", path: "/v1/report-schedules/{id}", id: "deleteReportSchedule", tag: "reports", summary: "Delete a report schedule",
-			params:    []param{scheduleID},
+			responses: map[int]response{200: okJSON(s.name + "List"), 304: resp304, 400: resp400, 500: resp500}},
+		{method: "POST", path: s.path, id: "create" + s.name, tag: "reports", summary: s.createSum, desc: s.createDesc,
+			body: "Save" + s.name, responses: reportWrite(201, "Created.", s.name, "Location")},
+		{method: "GET", path: one, id: "get" + s.name, tag: "reports", summary: s.getSum,
+			params:    []param{s.id, ifNoneMatch},
+			responses: map[int]response{200: okJSON(s.name), 304: resp304, 400: resp400, 404: resp404, 500: resp500}},
+		{method: "PUT", path: one, id: "update" + s.name, tag: "reports", summary: s.updateSum, desc: s.updateDesc,
+			params: []param{s.id}, body: "Save" + s.name, responses: reportWrite(200, "Changed.", s.name, "Location")},
+		{method: "DELETE", path: one, id: "delete" + s.name, tag: "reports", summary: s.deleteSum,
+			params:    []param{s.id},
 			responses: map[int]response{204: {desc: "Deleted."}, 404: resp404, 409: resp409, 500: resp500}},
 	}
 }

@@ -151,28 +151,23 @@ func (bb *build) exploitability() (analytics.Exploitability, error) {
 	})
 }
 
+// sectionBuilders build each section from the build's memoised answers.
+var sectionBuilders = map[string]func(*build) (render.Section, error){
+	SectionSummary:   (*build).summary,
+	SectionOpenTrend: (*build).openTrend,
+	SectionFlow:      (*build).flowSection,
+	SectionMTTR:      (*build).mttrSection,
+	SectionSLA:       (*build).slaSection,
+	SectionRisk:      (*build).risk,
+	SectionTopAssets: (*build).topAssets,
+	SectionKEV:       (*build).kev,
+	SectionCoverage:  (*build).coverage,
+	SectionFindings:  (*build).findings,
+}
+
 func (bb *build) section(id string) (render.Section, error) {
-	switch id {
-	case SectionSummary:
-		return bb.summary()
-	case SectionOpenTrend:
-		return bb.openTrend()
-	case SectionFlow:
-		return bb.flowSection()
-	case SectionMTTR:
-		return bb.mttrSection()
-	case SectionSLA:
-		return bb.slaSection()
-	case SectionRisk:
-		return bb.risk()
-	case SectionTopAssets:
-		return bb.topAssets()
-	case SectionKEV:
-		return bb.kev()
-	case SectionCoverage:
-		return bb.coverage()
-	case SectionFindings:
-		return bb.findings()
+	if f, ok := sectionBuilders[id]; ok {
+		return f(bb)
 	}
 	return render.Section{}, fmt.Errorf("unknown section %q", id) // validated on request: a bug
 }

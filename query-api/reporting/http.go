@@ -2,6 +2,7 @@ package reporting
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -220,30 +221,52 @@ func (h *handlers) templates(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handlers) template(w http.ResponseWriter, r *http.Request) {
-	if err := querykit.NewParams(r, Routes[6]).Err(); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	t, err := h.svc.Template(r.PathValue("id"))
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	querykit.WriteJSON(w, r, t)
+	getSaved(h, w, r, Routes[6], h.svc.Template)
 }
 
 func (h *handlers) saveTemplate(w http.ResponseWriter, r *http.Request, id string, status int) {
-	var body contracts.SaveReportTemplate
-	if err := h.decode(r, "reporting/SaveReportTemplate", &body); err != nil {
+	saveBody(h, w, r, id, status, "reporting/SaveReportTemplate", h.svc.SaveTemplate,
+		func(t Template) string { return "/v1/report-templates/" + t.ID })
+}
+
+// getSaved answers the saved template or schedule the path names, which get reads.
+func getSaved[T any](h *handlers, w http.ResponseWriter, r *http.Request, route string, get func(id string) (T, error)) {
+	if err := querykit.NewParams(r, route).Err(); err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	t, err := h.svc.SaveTemplate(r.Context(), id, body, principal(r))
+	v, err := get(r.PathValue("id"))
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	h.created(w, r, "/v1/report-templates/"+t.ID, status, t)
+	querykit.WriteJSON(w, r, v)
+}
+
+// saveBody creates (id "") or changes a template or schedule from the request's body, checked
+// against schema, and answers it with status and its location.
+func saveBody[B, T any](h *handlers, w http.ResponseWriter, r *http.Request, id string, status int, schema string,
+	store func(ctx context.Context, id string, body B, by access.Principal) (T, error), location func(T) string) {
+	var body B
+	if err := h.decode(r, schema, &body); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	v, err := store(r.Context(), id, body, principal(r))
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.created(w, r, location(v), status, v)
+}
+
+// removeSaved deletes the template or schedule the path names, answering 204.
+func removeSaved(h *handlers, w http.ResponseWriter, r *http.Request, del func(ctx context.Context, id string, by access.Principal) error) {
+	if err := del(r.Context(), r.PathValue("id"), principal(r)); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 // created answers a saved template or schedule: its JSON, with its Location.
@@ -268,11 +291,7 @@ func (h *handlers) updateTemplate(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handlers) deleteTemplate(w http.ResponseWriter, r *http.Request) {
-	if err := h.svc.DeleteTemplate(r.Context(), r.PathValue("id"), principal(r)); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	removeSaved(h, w, r, h.svc.DeleteTemplate)
 }
 
 // scheduleList is GET /v1/report-schedules' answer.
@@ -289,30 +308,12 @@ func (h *handlers) schedules(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handlers) schedule(w http.ResponseWriter, r *http.Request) {
-	if err := querykit.NewParams(r, Routes[11]).Err(); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	sc, err := h.svc.Schedule(r.PathValue("id"))
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	querykit.WriteJSON(w, r, sc)
+	getSaved(h, w, r, Routes[11], h.svc.Schedule)
 }
 
 func (h *handlers) saveSchedule(w http.ResponseWriter, r *http.Request, id string, status int) {
-	var body contracts.SaveReportSchedule
-	if err := h.decode(r, "reporting/SaveReportSchedule", &body); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	sc, err := h.svc.SaveSchedule(r.Context(), id, body, principal(r))
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	h.created(w, r, "/v1/report-schedules/"+sc.ID, status, sc)
+	saveBody(h, w, r, id, status, "reporting/SaveReportSchedule", h.svc.SaveSchedule,
+		func(sc Schedule) string { return "/v1/report-schedules/" + sc.ID })
 }
 
 func (h *handlers) createSchedule(w http.ResponseWriter, r *http.Request) {
@@ -324,9 +325,5 @@ func (h *handlers) updateSchedule(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handlers) deleteSchedule(w http.ResponseWriter, r *http.Request) {
-	if err := h.svc.DeleteSchedule(r.Context(), r.PathValue("id"), principal(r)); err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	removeSaved(h, w, r, h.svc.DeleteSchedule)
 }

@@ -14,7 +14,6 @@ import (
 
 	model "github.com/socplatform/soc/projections/search"
 	"github.com/socplatform/soc/projections/search/query"
-	analyticsapi "github.com/socplatform/soc/query-api/analytics"
 	"github.com/socplatform/soc/query-api/openapi"
 	"github.com/socplatform/soc/query-api/querykit"
 	"github.com/socplatform/soc/query-api/search"
@@ -64,7 +63,7 @@ func server(t *testing.T, ix search.Index) http.Handler {
 	cfg := querykit.Config{MaxWait: time.Second}
 	if ix != nil {
 		// cmd/soc wires the index's own position the same way.
-		pos := analyticsapi.Position{Model: ix}
+		pos := querykit.ModelPosition{Model: ix}
 		cfg.Waiter, cfg.Position = pos, pos
 	}
 	kit := querykit.New(cfg)

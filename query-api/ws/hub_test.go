@@ -527,17 +527,7 @@ func TestStuckClientIsClosedReadingClientKeepsUp(t *testing.T) {
 	}
 
 	// The stuck client now reads: a prefix of the events, in order, then the close frame.
-	_ = stuck.SetReadDeadline(time.Now().Add(guard))
-	got := 0
-	for {
-		_, data, err := stuck.ReadMessage()
-		if err != nil {
-			var ce *websocket.CloseError
-			if !errors.As(err, &ce) || ce.Code != ws.CloseStuck || ce.Text != ws.ReasonStuck {
-				t.Fatalf("stuck client ended with %v, want close %d %q", err, ws.CloseStuck, ws.ReasonStuck)
-			}
-			break
-		}
+	got := readUntilStuck(t, stuck, "stuck client", func(got int, data []byte) {
 		var m serverMsg
 		if err := json.Unmarshal(data, &m); err != nil {
 			t.Fatal(err)
@@ -545,12 +535,29 @@ func TestStuckClientIsClosedReadingClientKeepsUp(t *testing.T) {
 		if want := fmt.Sprintf("big-%06d", got); m.Event == nil || m.Event.EventID != want {
 			t.Fatalf("stuck client message %d is %+v, want %s", got, m.Event, want)
 		}
-		got++
-	}
+	})
 	if got >= dropped {
 		t.Fatalf("stuck client received %d of %d events before it was dropped", got, dropped)
 	}
 	t.Logf("stuck client dropped after %d publishes, having received %d", dropped, got)
+}
+
+// readUntilStuck reads c's messages, passing each with its index to check, until the hub
+// closes c as stuck (failing t on any other end), and returns how many it read.
+func readUntilStuck(t *testing.T, c *websocket.Conn, who string, check func(i int, data []byte)) int {
+	t.Helper()
+	_ = c.SetReadDeadline(time.Now().Add(guard))
+	for got := 0; ; got++ {
+		_, data, err := c.ReadMessage()
+		if err != nil {
+			var ce *websocket.CloseError
+			if !errors.As(err, &ce) || ce.Code != ws.CloseStuck || ce.Text != ws.ReasonStuck {
+				t.Fatalf("%s ended with %v, want close %d %q", who, err, ws.CloseStuck, ws.ReasonStuck)
+			}
+			return got
+		}
+		check(got, data)
+	}
 }
 
 // Publish waits for a stuck client only until StuckTimeout, however many publish at once.

@@ -42,15 +42,7 @@ func dialAs(t *testing.T, srv *httptest.Server, token string) *websocket.Conn {
 	if token != "" {
 		h.Set("Authorization", "Bearer "+token)
 	}
-	c, resp, err := websocket.DefaultDialer.Dial(wsURL(srv, ""), h)
-	if err != nil {
-		t.Fatalf("dial with %q: %v (response %v)", token, err, resp)
-	}
-	t.Cleanup(func() { c.Close() })
-	if got := fenceRaw(t, c); len(got) != 0 {
-		t.Fatalf("unexpected messages on connect: %s", got)
-	}
-	return c
+	return dialWith(t, srv, "", h)
 }
 
 // fenceRaw returns every message received before the pong of a ping, as raw JSON.
@@ -237,23 +229,12 @@ func TestSendToStuckSessionIsClosedAfterStuckTimeout(t *testing.T) {
 		t.Fatalf("bob got %q", got)
 	}
 	// The stuck session reads a prefix of its messages, in order, then 1008.
-	_ = stuck.SetReadDeadline(time.Now().Add(guard))
-	got := 0
-	for {
-		_, data, err := stuck.ReadMessage()
-		if err != nil {
-			var ce *websocket.CloseError
-			if !errors.As(err, &ce) || ce.Code != ws.CloseStuck || ce.Text != ws.ReasonStuck {
-				t.Fatalf("stuck session ended with %v, want close %d %q", err, ws.CloseStuck, ws.ReasonStuck)
-			}
-			break
-		}
+	got := readUntilStuck(t, stuck, "stuck session", func(got int, data []byte) {
 		var m struct{ I int }
 		if err := json.Unmarshal(data, &m); err != nil || m.I != got {
 			t.Fatalf("message %d: %s (%v)", got, truncateStr(string(data), 40), err)
 		}
-		got++
-	}
+	})
 	if got > sent {
 		t.Fatalf("received %d of %d queued messages", got, sent)
 	}
