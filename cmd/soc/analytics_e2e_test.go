@@ -29,16 +29,6 @@ import (
 // test computes itself from the events it reads back with `soc events tail` — a small fold of
 // its own, not the analytics model's. Both backends are held to the same independent numbers.
 
-// analyticsEvent is an envelope as `soc events tail` prints it.
-type analyticsEvent struct {
-	Type           string          `json:"type"`
-	StreamID       string          `json:"stream_id"`
-	GlobalPosition int64           `json:"global_position"`
-	OccurredAt     time.Time       `json:"occurred_at"`
-	RecordedAt     time.Time       `json:"recorded_at"`
-	Data           json.RawMessage `json:"data"`
-}
-
 // expectedFinding is the test's own fold of one finding.
 type expectedFinding struct {
 	asset, severity, status, format string
@@ -69,7 +59,7 @@ var statusAfter = map[string]string{
 }
 
 // foldExpected computes the expected answers from the log.
-func foldExpected(t *testing.T, evs []analyticsEvent) expected {
+func foldExpected(t *testing.T, evs []tailed) expected {
 	t.Helper()
 	x := expected{findings: map[string]*expectedFinding{}, scannedAssets: map[string]map[string]bool{}}
 	for _, e := range evs {
@@ -200,20 +190,10 @@ func durations(secs []int64) (count int64, mean float64, p50, p90 int64) {
 	return int64(len(s)), float64(sum) / float64(len(s)), rank(0.5), rank(0.9)
 }
 
-func readEvents(t *testing.T, env []string) []analyticsEvent {
+// readEvents is the whole log as `soc events tail` prints it.
+func readEvents(t *testing.T, env []string) []tailed {
 	t.Helper()
-	out, errOut, code := socCmd(t, env, "events", "tail")
-	if code != 0 {
-		t.Fatalf("soc events tail exited %d: %s", code, errOut)
-	}
-	var evs []analyticsEvent
-	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
-		var e analyticsEvent
-		if err := json.Unmarshal([]byte(l), &e); err != nil {
-			t.Fatalf("soc events tail printed %q: %v", l, err)
-		}
-		evs = append(evs, e)
-	}
+	evs, _ := tail(t, env)
 	return evs
 }
 
@@ -256,14 +236,8 @@ func analyticsFlow(t *testing.T, env []string) {
 	testdata := sharedTestdata(t)
 	trivy := filepath.Join(testdata, "trivy", "trivy_image_juice-shop-v12.10.2.json")
 	grype := filepath.Join(testdata, "grype", "grype_busybox_epss_15matches.json")
-	importReport := func(path string, args ...string) {
-		t.Helper()
-		if _, errOut, code := socCmd(t, env, append([]string{"import", path, "--server", server}, args...)...); code != 0 {
-			t.Fatalf("soc import %s exited %d: %s\n%s", path, code, errOut, n.stderr)
-		}
-	}
-	importReport(trivy)
-	importReport(grype)
+	importInto(t, n, env, trivy)
+	importInto(t, n, env, grype)
 
 	// Work findings through their lifecycle.
 	x := foldExpected(t, readEvents(t, env))
@@ -296,7 +270,7 @@ func analyticsFlow(t *testing.T, env []string) {
 	post(open[11], "due-date", `{"due_at":"`+time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)+`","reason":"e2e"}`)
 	post(open[12], "due-date", `{"due_at":"`+time.Now().Add(72*time.Hour).UTC().Format(time.RFC3339)+`","reason":"e2e"}`)
 	// Resolve by reimport: a later scan of the same image without 61 of its Node.js findings.
-	importReport(reducedReport(t, trivy, 100), "--format", "trivy")
+	importInto(t, n, env, reducedReport(t, trivy, 100), "--format", "trivy")
 	// An import failure (coverage counts them).
 	junk := filepath.Join(t.TempDir(), "junk.json")
 	if err := os.WriteFile(junk, []byte(`{"not":"a report"}`), 0o600); err != nil {
@@ -308,7 +282,7 @@ func analyticsFlow(t *testing.T, env []string) {
 
 	// The sagas breach asynchronously: wait until every open finding past its due date has its
 	// breach in the log, then take the log as the truth.
-	var evs []analyticsEvent
+	var evs []tailed
 	eventually(t, "the SLA breaches of the overdue open findings", func() bool {
 		evs = readEvents(t, env)
 		breached := map[string]time.Time{}
@@ -693,14 +667,7 @@ func TestAnalyticsEmbedded(t *testing.T) {
 }
 
 func TestAnalyticsClickHousePostgresAndKafka(t *testing.T) {
-	pgURL := requireServer(t, "SOC_TEST_POSTGRES_URL")
-	brokers := requireServer(t, "SOC_TEST_KAFKA_BROKERS")
-	suffix := randomSuffix()
-	schema, readSchema, prefix := "e2e_"+suffix, "e2e_read_"+suffix, "e2e"+suffix
-	t.Cleanup(func() { dropSchema(t, pgURL, schema); dropSchema(t, pgURL, readSchema) })
-	analyticsFlow(t, []string{"SOC_DATA_DIR=" + t.TempDir(), "SOC_POSTGRES_URL=" + pgURL, "SOC_POSTGRES_SCHEMA=" + schema,
-		"SOC_READ_SCHEMA=" + readSchema, "SOC_KAFKA_BROKERS=" + brokers, "SOC_KAFKA_TOPIC_PREFIX=" + prefix,
-		"SOC_CLICKHOUSE_URL=" + chtest.FreshDatabase(t)})
+	analyticsFlow(t, append(postgresKafkaEnv(t, "e2e"), "SOC_DATA_DIR="+t.TempDir(), "SOC_CLICKHOUSE_URL="+chtest.FreshDatabase(t)))
 }
 
 // TestAnalyticsClickHouseEmbedded: ClickHouse fed from the embedded store (no Kafka).

@@ -194,11 +194,25 @@ func socCmdOf(t *testing.T, bin string, env []string, args ...string) (string, s
 	return out.String(), errb.String(), code
 }
 
+// importInto runs `soc import REPORT --server` of node n with flags and returns what it prints;
+// a failed import fails the test with the node's log.
+func importInto(t *testing.T, n *node, env []string, report string, flags ...string) string {
+	t.Helper()
+	out, errOut, code := socCmd(t, env, append([]string{"import", report, "--server", "http://" + n.addr}, flags...)...)
+	if code != 0 {
+		t.Fatalf("soc import %s exited %d: %s %s\n%s", report, code, out, errOut, n.stderr)
+	}
+	return out
+}
+
+// tailed is an envelope as `soc events tail` prints it.
 type tailed struct {
 	Type           string          `json:"type"`
 	StreamID       string          `json:"stream_id"`
 	Version        int64           `json:"version"`
 	GlobalPosition int64           `json:"global_position"`
+	OccurredAt     time.Time       `json:"occurred_at"`
+	RecordedAt     time.Time       `json:"recorded_at"`
 	Data           json.RawMessage `json:"data"`
 }
 
@@ -346,6 +360,20 @@ func TestListTargets(t *testing.T) {
 	}
 }
 
+// postgresKafkaEnv is the environment of a node on the test servers: the PostgreSQL event store
+// and read models in schemas of its own (dropped when the test ends) and Kafka topics of its own,
+// all named after name and a random suffix. It skips without those servers (see requireServer).
+func postgresKafkaEnv(t *testing.T, name string) []string {
+	t.Helper()
+	pgURL := requireServer(t, "SOC_TEST_POSTGRES_URL")
+	brokers := requireServer(t, "SOC_TEST_KAFKA_BROKERS")
+	suffix := randomSuffix()
+	schema, readSchema, prefix := name+"_"+suffix, name+"_read_"+suffix, name+suffix
+	t.Cleanup(func() { dropSchema(t, pgURL, schema); dropSchema(t, pgURL, readSchema) })
+	return []string{"SOC_POSTGRES_URL=" + pgURL, "SOC_POSTGRES_SCHEMA=" + schema, "SOC_READ_SCHEMA=" + readSchema,
+		"SOC_KAFKA_BROKERS=" + brokers, "SOC_KAFKA_TOPIC_PREFIX=" + prefix}
+}
+
 func randomSuffix() string {
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
@@ -417,10 +445,7 @@ func TestImportThroughTheServer(t *testing.T) {
 	n := startNode(t, nil, "--data", data)
 	importOnce := func() importSummary {
 		t.Helper()
-		out, errOut, code := socCmd(t, nil, "import", report, "--server", "http://"+n.addr)
-		if code != 0 {
-			t.Fatalf("soc import exited %d: %s\n%s", code, errOut, n.stderr)
-		}
+		out := importInto(t, n, nil, report)
 		var s importSummary
 		if err := json.Unmarshal([]byte(out), &s); err != nil || strings.Count(strings.TrimSpace(out), "\n") != 0 {
 			t.Fatalf("soc import must print one JSON object, got %q", out)

@@ -31,42 +31,30 @@ import (
 // channel set but invalid was already refused by Config.Validate with every other problem; the
 // constructors check again for callers that skip it.
 func notificationChannels(cfg ChannelsConfig, tmpl *channels.Templates) (map[string]channels.Sender, error) {
+	// cfg is this call's copy: every channel renders with tmpl.
+	cfg.SMTP.Templates, cfg.Slack.Templates, cfg.Teams.Templates, cfg.Webhook.Templates, cfg.SMS.Templates = tmpl, tmpl, tmpl, tmpl, tmpl
 	out := map[string]channels.Sender{}
 	var errs []error
-	if c := cfg.SMTP; c.Configured() {
-		c.Templates = tmpl
-		s, err := channels.NewSMTP(c)
-		errs = append(errs, err)
-		out[channels.ChannelEmail] = s
-	}
-	if c := cfg.Slack; c.Configured() {
-		c.Templates = tmpl
-		s, err := channels.NewSlack(c)
-		errs = append(errs, err)
-		out[channels.ChannelSlack] = s
-	}
-	if c := cfg.Teams; c.Configured() {
-		c.Templates = tmpl
-		s, err := channels.NewTeams(c)
-		errs = append(errs, err)
-		out[channels.ChannelTeams] = s
-	}
-	if c := cfg.Webhook; c.Configured() {
-		c.Templates = tmpl
-		s, err := channels.NewWebhook(c)
-		errs = append(errs, err)
-		out[channels.ChannelWebhook] = s
-	}
-	if c := cfg.SMS; c.Configured() {
-		c.Templates = tmpl
-		s, err := channels.NewSMS(c)
-		errs = append(errs, err)
-		out[channels.ChannelSMS] = s
-	}
+	addChannel(out, &errs, channels.ChannelEmail, cfg.SMTP, channels.NewSMTP)
+	addChannel(out, &errs, channels.ChannelSlack, cfg.Slack, channels.NewSlack)
+	addChannel(out, &errs, channels.ChannelTeams, cfg.Teams, channels.NewTeams)
+	addChannel(out, &errs, channels.ChannelWebhook, cfg.Webhook, channels.NewWebhook)
+	addChannel(out, &errs, channels.ChannelSMS, cfg.SMS, channels.NewSMS)
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// addChannel adds the sender of one channel to out when its settings are set (c.Configured),
+// keeping the constructor's error with the others' so that all are reported at once.
+func addChannel[C interface{ Configured() bool }, S channels.Sender](out map[string]channels.Sender, errs *[]error, name string, c C, build func(C) (S, error)) {
+	if !c.Configured() {
+		return
+	}
+	s, err := build(c)
+	*errs = append(*errs, err)
+	out[name] = s
 }
 
 // configuredChannels lists the channels the configuration sets up, plus the WebSocket push:

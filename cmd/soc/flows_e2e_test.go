@@ -458,13 +458,7 @@ func TestScanToNotificationsEmbedded(t *testing.T) {
 }
 
 func TestScanToNotificationsPostgresAndKafka(t *testing.T) {
-	pgURL := requireServer(t, "SOC_TEST_POSTGRES_URL")
-	brokers := requireServer(t, "SOC_TEST_KAFKA_BROKERS")
-	suffix := randomSuffix()
-	schema, readSchema, prefix := "e2eflow_"+suffix, "e2eflow_read_"+suffix, "e2eflow"+suffix
-	t.Cleanup(func() { dropSchema(t, pgURL, schema); dropSchema(t, pgURL, readSchema) })
-	scanFlow(t, []string{"SOC_POSTGRES_URL=" + pgURL, "SOC_POSTGRES_SCHEMA=" + schema, "SOC_READ_SCHEMA=" + readSchema,
-		"SOC_KAFKA_BROKERS=" + brokers, "SOC_KAFKA_TOPIC_PREFIX=" + prefix, "SOC_DATA_DIR=" + t.TempDir()})
+	scanFlow(t, append(postgresKafkaEnv(t, "e2eflow"), "SOC_DATA_DIR="+t.TempDir()))
 }
 
 // sagaShow runs `soc sagas show SAGA KEY` and decodes the instance (nil when it does not exist).
@@ -527,9 +521,7 @@ func TestDeadlinesAndDeliveryAcrossCrashes(t *testing.T) {
 
 	n := startNode(t, env)
 	c := apiClient{t: t, base: "http://" + n.addr}
-	if out, errOut, code := socCmd(t, env, "import", report, "--server", c.base); code != 0 {
-		t.Fatalf("soc import: %d %s %s", code, out, errOut)
-	}
+	importInto(t, n, env, report)
 	var finding string
 	eventually(t, "a finding in the read model", func() bool {
 		r := c.get("/v1/findings?limit=1&sort=id&severity=critical,high")

@@ -84,6 +84,19 @@ func apiFail(cmd *cobra.Command, err error) error {
 	return fail(cmd, apiclient.ExitCode(err), "%v", err)
 }
 
+// call makes one request as the signed-in user (see client and apiclient.Client.Do): what it
+// returns is the error the command must exit with.
+func (f *clientFlags) call(cmd *cobra.Command, method, path string, body any, want int, out any) error {
+	c, err := f.client(cmd)
+	if err != nil {
+		return err
+	}
+	if err := c.Do(cmd.Context(), method, path, body, want, out); err != nil {
+		return apiFail(cmd, err)
+	}
+	return nil
+}
+
 // print writes v as JSON, or as a table of cols (header → field of each row) for -o table.
 func (f *clientFlags) print(w io.Writer, v any, rows []map[string]any, cols ...string) {
 	if f.output == "json" {

@@ -48,9 +48,7 @@ func TestProjectionKilledMidBatchEqualsRebuild(t *testing.T) {
 
 	// The write side imports first, so that the worker then has a long backlog to apply.
 	writer := startNode(t, env, "--target", "commands")
-	if out, errOut, code := socCmd(t, env, "import", report, "--server", "http://"+writer.addr); code != 0 {
-		t.Fatalf("soc import: %d %s %s", code, out, errOut)
-	}
+	importInto(t, writer, env, report)
 
 	worker := startNode(t, env, "--target", "projections", "--projection-batch", "500")
 	killed := false

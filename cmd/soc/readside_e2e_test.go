@@ -131,9 +131,7 @@ func readSideFlow(t *testing.T, env []string, args []string) {
 	// A WebSocket subscriber of the findings the import opens, connected before it.
 	opened := dialLive(t, n.addr, c.base, "types=FindingOpened&projections=findings")
 
-	if out, errOut, code := socCmd(t, env, "import", report, "--server", c.base); code != 0 {
-		t.Fatalf("soc import: %d %s %s", code, out, errOut)
-	}
+	importInto(t, n, env, report)
 	var all []findingJSON
 	eventually(t, "the 185 findings of the import in the read model", func() bool {
 		all = all[:0]
@@ -337,9 +335,7 @@ func readSideFlow(t *testing.T, env []string, args []string) {
 	load := dialLive(t, n.addr, c.base, "types=FindingOpened&projections=findings")
 	readErr := make(chan error, 1)
 	go func() { _, err := collectOpened(load, loadFindings); readErr <- err }()
-	if out, errOut, code := socCmd(t, env, "import", writeTrivy(t, loadFindings, "registry.example/ws-load:1"), "--server", c.base); code != 0 {
-		t.Fatalf("soc import of %d findings: %d %s %s", loadFindings, code, out, errOut)
-	}
+	importInto(t, n, env, writeTrivy(t, loadFindings, "registry.example/ws-load:1"))
 	if err := <-readErr; err != nil {
 		t.Fatal(err)
 	}
@@ -404,11 +400,5 @@ func TestReadSideEmbedded(t *testing.T) {
 }
 
 func TestReadSidePostgresAndKafka(t *testing.T) {
-	pgURL := requireServer(t, "SOC_TEST_POSTGRES_URL")
-	brokers := requireServer(t, "SOC_TEST_KAFKA_BROKERS")
-	suffix := randomSuffix()
-	schema, readSchema, prefix := "e2e_"+suffix, "e2e_read_"+suffix, "e2e"+suffix
-	t.Cleanup(func() { dropSchema(t, pgURL, schema); dropSchema(t, pgURL, readSchema) })
-	readSideFlow(t, []string{"SOC_POSTGRES_URL=" + pgURL, "SOC_POSTGRES_SCHEMA=" + schema, "SOC_READ_SCHEMA=" + readSchema,
-		"SOC_KAFKA_BROKERS=" + brokers, "SOC_KAFKA_TOPIC_PREFIX=" + prefix}, nil)
+	readSideFlow(t, postgresKafkaEnv(t, "e2e"), nil)
 }

@@ -20,15 +20,11 @@ func schedulesListCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "list", Short: "list report schedules with their next run", Args: cobra.NoArgs}
 	f.register(cmd)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		c, err := f.client(cmd)
-		if err != nil {
-			return err
-		}
 		var page struct {
 			Items []map[string]any `json:"items"`
 		}
-		if err := c.Do(cmd.Context(), http.MethodGet, "/v1/report-schedules", nil, http.StatusOK, &page); err != nil {
-			return apiFail(cmd, err)
+		if err := f.call(cmd, http.MethodGet, "/v1/report-schedules", nil, http.StatusOK, &page); err != nil {
+			return err
 		}
 		f.print(cmd.OutOrStdout(), page, page.Items, "id", "name", "template", "format", "cron", "time_zone", "enabled", "next_run")
 		return nil
@@ -72,13 +68,9 @@ func schedulesCreateCmd() *cobra.Command {
 		}
 		enabled := !disabled
 		body.Format, body.Delivery, body.Filters, body.Recipients, body.Enabled = contracts.ReportFormat(format), contracts.ReportDelivery(delivery), fs, rcpt, &enabled
-		c, err := f.client(cmd)
-		if err != nil {
-			return err
-		}
 		var sc map[string]any
-		if err := c.Do(cmd.Context(), http.MethodPost, "/v1/report-schedules", body, http.StatusCreated, &sc); err != nil {
-			return apiFail(cmd, err)
+		if err := f.call(cmd, http.MethodPost, "/v1/report-schedules", body, http.StatusCreated, &sc); err != nil {
+			return err
 		}
 		f.print(cmd.OutOrStdout(), sc, []map[string]any{sc}, "id", "name", "cron", "time_zone", "enabled", "next_run")
 		return nil
@@ -91,12 +83,8 @@ func schedulesDeleteCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "delete ID", Short: "delete a report schedule (the reports it made stay)", Args: cobra.ExactArgs(1)}
 	f.register(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		c, err := f.client(cmd)
-		if err != nil {
+		if err := f.call(cmd, http.MethodDelete, "/v1/report-schedules/"+url.PathEscape(args[0]), nil, http.StatusNoContent, nil); err != nil {
 			return err
-		}
-		if err := c.Do(cmd.Context(), http.MethodDelete, "/v1/report-schedules/"+url.PathEscape(args[0]), nil, http.StatusNoContent, nil); err != nil {
-			return apiFail(cmd, err)
 		}
 		return nil
 	}

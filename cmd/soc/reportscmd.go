@@ -268,10 +268,6 @@ func reportsListCmd() *cobra.Command {
 	cmd.Flags().StringVar(&template, "template", "", "only reports of this template")
 	cmd.Flags().IntVar(&limit, "limit", 50, "at most this many (1–500)")
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		c, err := f.client(cmd)
-		if err != nil {
-			return err
-		}
 		q := url.Values{"limit": {strconv.Itoa(limit)}}
 		if status != "" {
 			q.Set("status", status)
@@ -282,8 +278,8 @@ func reportsListCmd() *cobra.Command {
 		var page struct {
 			Items []map[string]any `json:"items"`
 		}
-		if err := c.Do(cmd.Context(), http.MethodGet, "/v1/reports?"+q.Encode(), nil, http.StatusOK, &page); err != nil {
-			return apiFail(cmd, err)
+		if err := f.call(cmd, http.MethodGet, "/v1/reports?"+q.Encode(), nil, http.StatusOK, &page); err != nil {
+			return err
 		}
 		f.print(cmd.OutOrStdout(), page, page.Items, "id", "status", "progress", "template", "format", "requested_by", "requested_at", "size_bytes")
 		return nil
@@ -296,16 +292,12 @@ func templatesListCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "list", Short: "list report templates (the built-in ones first)", Args: cobra.NoArgs}
 	f.register(cmd)
 	cmd.RunE = func(cmd *cobra.Command, _ []string) error {
-		c, err := f.client(cmd)
-		if err != nil {
-			return err
-		}
 		var page struct {
 			Items    []map[string]any `json:"items"`
 			Sections []string         `json:"sections"`
 		}
-		if err := c.Do(cmd.Context(), http.MethodGet, "/v1/report-templates", nil, http.StatusOK, &page); err != nil {
-			return apiFail(cmd, err)
+		if err := f.call(cmd, http.MethodGet, "/v1/report-templates", nil, http.StatusOK, &page); err != nil {
+			return err
 		}
 		f.print(cmd.OutOrStdout(), page, page.Items, "id", "name", "built_in", "based_on", "sections")
 		return nil
@@ -318,13 +310,9 @@ func templatesShowCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "show ID", Short: "print a report template as JSON", Args: cobra.ExactArgs(1)}
 	f.register(cmd)
 	cmd.RunE = func(cmd *cobra.Command, args []string) error {
-		c, err := f.client(cmd)
-		if err != nil {
-			return err
-		}
 		var t json.RawMessage
-		if err := c.Do(cmd.Context(), http.MethodGet, "/v1/report-templates/"+url.PathEscape(args[0]), nil, http.StatusOK, &t); err != nil {
-			return apiFail(cmd, err)
+		if err := f.call(cmd, http.MethodGet, "/v1/report-templates/"+url.PathEscape(args[0]), nil, http.StatusOK, &t); err != nil {
+			return err
 		}
 		f.output = "json"
 		f.print(cmd.OutOrStdout(), t, nil)
@@ -345,14 +333,10 @@ func templatesCopyCmd() *cobra.Command {
 		if name == "" {
 			return fail(cmd, 2, "--name is required")
 		}
-		c, err := f.client(cmd)
-		if err != nil {
-			return err
-		}
 		var t map[string]any
 		body := contracts.SaveReportTemplate{Name: name, BasedOn: args[0], Sections: sections}
-		if err := c.Do(cmd.Context(), http.MethodPost, "/v1/report-templates", body, http.StatusCreated, &t); err != nil {
-			return apiFail(cmd, err)
+		if err := f.call(cmd, http.MethodPost, "/v1/report-templates", body, http.StatusCreated, &t); err != nil {
+			return err
 		}
 		f.print(cmd.OutOrStdout(), t, []map[string]any{t}, "id", "name", "based_on", "sections")
 		return nil
