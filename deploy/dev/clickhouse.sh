@@ -110,8 +110,7 @@ start() {
 up() {
   install_server
   write_conf
-  reserve_port "$PORT"
-  reserve_port "$HTTP_PORT"
+  reserve_port "$PORT" "$HTTP_PORT"
   up_server 60 "$CLOG" "$(url)"
 }
 

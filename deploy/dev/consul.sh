@@ -71,8 +71,7 @@ start() {
 
 up() {
   build
-  local p
-  for p in "${PORTS[@]}"; do reserve_port "$p"; done
+  reserve_port "${PORTS[@]}"
   up_server 60 "$CLOG" "$(addr)"
 }
 

@@ -162,7 +162,7 @@ up() {
   JAVA="$(find_java)"
   install_dist "$JAVA"
   write_conf
-  reserve_port "$PORT"; reserve_port "$TPORT"
+  reserve_port "$PORT" "$TPORT"
   up_server 180 "$ELOG" "$(url)"
 }
 

@@ -116,8 +116,7 @@ start() {
 up() {
   build
   write_conf
-  local p
-  for p in "${PORTS[@]}"; do reserve_port "$p"; done
+  reserve_port "${PORTS[@]}"
   up_server 60 "$JLOG" "OTLP http://127.0.0.1:$OTLP_PORT, query http://127.0.0.1:$QUERY_PORT"
 }
 

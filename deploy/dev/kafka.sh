@@ -101,7 +101,7 @@ up() {
   mkdir -p "$DATA"
   write_conf
   format_storage
-  reserve_port "$PORT"; reserve_port "$CPORT"
+  reserve_port "$PORT" "$CPORT"
   up_server 90 "$KLOG" "$(brokers)"
 }
 

@@ -95,7 +95,7 @@ up() {
   JAVA="$(find_java)"
   install_dist
   stage_realm
-  reserve_port "$PORT"; reserve_port "$MPORT"
+  reserve_port "$PORT" "$MPORT"
   # Cold start (first build of the dev profile, schema, realm import) took 128 s here, on 2 cores
   # shared with a load average of 20; the bound only stops a start that will never finish.
   up_server 600 "$KLOG" "$(issuer)"

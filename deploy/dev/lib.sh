@@ -27,7 +27,7 @@ show_tail() { log "last 50 lines of $1:"; tail -n 50 "$1" >&2 2>/dev/null || tru
 # Our default ports lie in Linux's ephemeral range (32768-60999): any client connection (psql, a
 # test) can get one as its local port, and while that socket sits in TIME_WAIT the server's bind
 # fails with "Address already in use" (seen here). Reserved ports are never handed out as ephemeral.
-reserve_port() {
+reserve_one_port() {
   local f=/proc/sys/net/ipv4/ip_local_reserved_ports lo hi r rs
   read -r lo hi </proc/sys/net/ipv4/ip_local_port_range
   { [ "$1" -ge "$lo" ] && [ "$1" -le "$hi" ]; } || return 0
@@ -39,6 +39,9 @@ reserve_port() {
     log "WARNING: port $1 is in the ephemeral range $lo-$hi and could not be reserved; a start may fail with 'Address already in use'"
   fi
 }
+
+# Reserve each port "$@" (see reserve_one_port).
+reserve_port() { local p; for p; do reserve_one_port "$p"; done; }
 
 # Servers that refuse root run as a system user (postgres, nobody) on a tree under $HOME, which
 # is often mode 700: let user $1 walk down to dir $2 (o+x on each parent it cannot pass).

@@ -140,7 +140,7 @@ up() {
   install_java
   install_node
   write_conf
-  reserve_port "$PORT"; reserve_port "$TPORT"
+  reserve_port "$PORT" "$TPORT"
   # Ready in 16 s here warm (30 s with the 2 cores busy); the bound only stops a start that never ends.
   up_server 180 "$OSLOG" "$(url)"
 }
