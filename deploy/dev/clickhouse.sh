@@ -94,44 +94,28 @@ CONF
 }
 
 # Our server is alive: the pid file names a live clickhouse-server on our config.
-running() {
-  local pid; pid="$(cat "$PIDF" 2>/dev/null)" || return 1
-  tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF -- "--config-file=$CONF"
-}
+running() { server_cmdline | grep -qF -- "--config-file=$CONF"; }
 
 serving() { [ "$(timeout 5 clickhouse-client --host 127.0.0.1 --port "$PORT" --query 'SELECT 1' 2>/dev/null)" = 1 ]; }
+
+start() {
+  need_free_port "$PORT" SOC_CLICKHOUSE_PORT
+  need_free_port "$HTTP_PORT" SOC_CLICKHOUSE_HTTP_PORT
+  log "starting ClickHouse $(clickhouse-client --version 2>/dev/null | grep -oE '[0-9]+(\.[0-9]+)+' | head -1) on $(url) (log $CLOG)"
+  # Not daemonized: $! is the server's pid, or runuser's, which passes SIGTERM on to it and
+  # exits with it (stop_server works on either).
+  launch "$CROOT/log/stdout.log" "${RUN_AS[@]}" clickhouse-server --config-file="$CONF"
+}
 
 up() {
   install_server
   write_conf
-  reserve_port "$PORT"
-  reserve_port "$HTTP_PORT"
-  if running; then
-    log "already running (pid $(cat "$PIDF"))"
-  else
-    port_open "$PORT" && die "port $PORT is taken by another process; set SOC_CLICKHOUSE_PORT"
-    port_open "$HTTP_PORT" && die "port $HTTP_PORT is taken by another process; set SOC_CLICKHOUSE_HTTP_PORT"
-    log "starting ClickHouse $(clickhouse-client --version 2>/dev/null | grep -oE '[0-9]+(\.[0-9]+)+' | head -1) on $(url) (log $CLOG)"
-    # setsid + no inherited fds: the server outlives this shell and never holds the stdout
-    # pipe of `eval "$(up.sh)"` open. Not daemonized: $! is the server's pid, or runuser's,
-    # which passes SIGTERM on to it and exits with it (stop_server works on either).
-    setsid "${RUN_AS[@]}" clickhouse-server --config-file="$CONF" </dev/null >>"$CROOT/log/stdout.log" 2>&1 &
-    echo $! >"$PIDF"
-  fi
-  wait_serving 60 "$CLOG"
-  log "ready: $(url)"
+  reserve_port "$PORT" "$HTTP_PORT"
+  up_server 60 "$CLOG" "$(url)"
 }
 
 down() { stop_server; }
 
-status() {
-  if running && serving; then log "running (pid $(cat "$PIDF")): $(url)"; else log "not running"; return 1; fi
-}
+status() { server_status "$(url)"; }
 
-case "${1:-}" in
-  up) up ;;
-  down) down ;;
-  status) status ;;
-  url) url ;;
-  *) die "usage: $0 up|down|status|url" ;;
-esac
+run_verb "up|down|status|url" "$@"

@@ -47,11 +47,7 @@ build() {
 }
 
 # Our agent is alive: the pid file names a live process of our binary on our HTTP port.
-running() {
-  local pid; pid="$(cat "$PIDF" 2>/dev/null)" || return 1
-  tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF -e "$BIN agent" && \
-    tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF -e "-http-port $PORT"
-}
+running() { server_cmdline | grep -qF -e "$BIN agent" && server_cmdline | grep -qF -e "-http-port $PORT"; }
 
 # Serving once a leader is elected (an empty "" answer means none yet): before that,
 # registrations and KV writes fail.
@@ -60,41 +56,27 @@ serving() {
   [ -n "$leader" ] && [ "$leader" != '""' ]
 }
 
+PORTS=("$PORT" "$GRPC_PORT" "$GRPC_TLS_PORT" "$SERVER_PORT" "$SERF_LAN_PORT" "$SERF_WAN_PORT")
+
+start() {
+  local p
+  for p in "${PORTS[@]}"; do need_free_port "$p" "the SOC_CONSUL_*PORT variables (see $0)"; done
+  rotate_log "$CLOG"
+  log "starting Consul $VERSION (dev mode) on $(addr) (log $CLOG)"
+  # -dev keeps its state in memory: every start is a clean cluster.
+  launch "$CLOG" "$BIN" agent -dev -node soc-dev -bind 127.0.0.1 -client 127.0.0.1 \
+    -http-port "$PORT" -dns-port -1 -grpc-port "$GRPC_PORT" -grpc-tls-port "$GRPC_TLS_PORT" \
+    -server-port "$SERVER_PORT" -serf-lan-port "$SERF_LAN_PORT" -serf-wan-port "$SERF_WAN_PORT"
+}
+
 up() {
   build
-  local p
-  for p in "$PORT" "$GRPC_PORT" "$GRPC_TLS_PORT" "$SERVER_PORT" "$SERF_LAN_PORT" "$SERF_WAN_PORT"; do reserve_port "$p"; done
-  if running; then
-    log "already running (pid $(cat "$PIDF"))"
-  else
-    for p in "$PORT" "$GRPC_PORT" "$GRPC_TLS_PORT" "$SERVER_PORT" "$SERF_LAN_PORT" "$SERF_WAN_PORT"; do
-      port_open "$p" && die "port $p is taken by another process; set the SOC_CONSUL_*PORT variables (see $0)"
-    done
-    [ -f "$CLOG" ] && mv -f "$CLOG" "$CLOG.prev"
-    log "starting Consul $VERSION (dev mode) on $(addr) (log $CLOG)"
-    # setsid + no inherited fds: the agent outlives this shell and never holds the stdout pipe
-    # of `eval "$(up.sh)"` open. -dev keeps its state in memory: every start is a clean cluster.
-    setsid "$BIN" agent -dev -node soc-dev -bind 127.0.0.1 -client 127.0.0.1 \
-      -http-port "$PORT" -dns-port -1 -grpc-port "$GRPC_PORT" -grpc-tls-port "$GRPC_TLS_PORT" \
-      -server-port "$SERVER_PORT" -serf-lan-port "$SERF_LAN_PORT" -serf-wan-port "$SERF_WAN_PORT" \
-      </dev/null >"$CLOG" 2>&1 &
-    echo $! >"$PIDF"
-  fi
-  wait_serving 60 "$CLOG"
-  log "ready: $(addr)"
+  reserve_port "${PORTS[@]}"
+  up_server 60 "$CLOG" "$(addr)"
 }
 
 down() { stop_server; }
 
-status() {
-  if running && serving; then log "running (pid $(cat "$PIDF")): $(addr)"; else log "not running"; return 1; fi
-}
+status() { server_status "$(addr)"; }
 
-case "${1:-}" in
-  up) up ;;
-  down) down ;;
-  status) status ;;
-  addr) addr ;;
-  build) build ;;
-  *) die "usage: $0 up|down|status|addr|build" ;;
-esac
+run_verb "up|down|status|addr|build" "$@"

@@ -46,16 +46,7 @@ env_lines() { echo "export SOC_TEST_ELASTICSEARCH_URL='$(url)'"; }
 # 7.17 runs on Java 11 to 17 here: it installs a security manager, which Java 18+ refuses unless
 # told to allow it and Java 24+ no longer has. A JDK, not a JRE: soc-analysis is compiled at
 # install time. Debian's default JDK is 17 (installed when missing); SOC_ES_JAVA_HOME wins.
-java_major() { "$1/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/.*java.specification.version = //p'; }
-jdk_home() {
-  local d v
-  for d in ${SOC_ES_JAVA_HOME:-} /usr/lib/jvm/java-17-openjdk-amd64 /usr/lib/jvm/*; do
-    [ -x "$d/bin/java" ] && [ -x "$d/bin/javac" ] || continue
-    v="$(java_major "$d")"
-    [ "${v%%.*}" -ge 11 ] 2>/dev/null && [ "${v%%.*}" -le 17 ] && { echo "$d"; return; }
-  done
-  return 1
-}
+jdk_home() { java_home 11 17 javac ${SOC_ES_JAVA_HOME:-} /usr/lib/jvm/java-17-openjdk-amd64 /usr/lib/jvm/*; }
 find_java() {
   jdk_home && return
   apt_install openjdk-17-jdk-headless
@@ -139,62 +130,45 @@ EOF
 }
 
 # Our server is alive: the pid file names a live java running Elasticsearch on our config dir.
-running() {
-  local pid; pid="$(cat "$PIDF" 2>/dev/null)" || return 1
-  tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF -- "-Des.path.conf=$CONF "
-}
+running() { server_cmdline | grep -qF -- "-Des.path.conf=$CONF "; }
 
 # Serving: the cluster answers health, at least yellow (a single node never gets replicas).
 serving() { curl -fsS -o /dev/null --max-time 5 "$(url)/_cluster/health?wait_for_status=yellow&timeout=2s" 2>/dev/null; }
 
+start() {
+  need_free_port "$PORT" SOC_ES_PORT
+  need_free_port "$TPORT" SOC_ES_TRANSPORT_PORT
+  rotate_log "$ELOG"
+  log "starting Elasticsearch $VERSION on $(url) with $JAVA (log $ELOG)"
+  # The -D flags are those Elastic's launcher adds for 7.17 (JNA and Netty without tricks
+  # that need more permissions, log4j without lookups or JMX). Not BasicContextSelector (which
+  # OpenSearch needs against a 30 s hang at SIGTERM): 7.17 stops in about a second without it,
+  # and with it log4j's StackLocator is first loaded under the security manager, from a module,
+  # which lacks getStackWalkerWithClassReference, and the node dies at start-up.
+  # LIBFFI_TMPDIR/jna.tmpdir: JNA unpacks its native stub into a dir the server's user owns.
+  launch "$ELOG" "${RUN_AS[@]}" env LIBFFI_TMPDIR="$TMP" "$JAVA/bin/java" \
+    -Xms256m -Xmx512m -XX:+ExitOnOutOfMemoryError -XX:-OmitStackTraceInFastThrow \
+    -Djava.awt.headless=true -Dfile.encoding=UTF-8 -Djava.locale.providers=SPI,COMPAT \
+    -Djava.io.tmpdir="$TMP" -Djna.tmpdir="$TMP" -Djna.nosys=true \
+    -Dio.netty.noUnsafe=true -Dio.netty.noKeySetOptimization=true \
+    -Dio.netty.recycler.maxCapacityPerThread=0 -Dio.netty.allocator.numDirectArenas=0 \
+    -Dlog4j.shutdownHookEnabled=false -Dlog4j2.disable.jmx=true -Dlog4j2.formatMsgNoLookups=true \
+    -Des.networkaddress.cache.ttl=60 -Des.path.home="$DIST" -Des.path.conf="$CONF" \
+    -Des.distribution.flavor=default -Des.distribution.type=tar -Des.bundled_jdk=false \
+    -cp "$DIST/lib/*" "$MAIN"
+}
+
 up() {
-  local java; java="$(find_java)"
-  install_dist "$java"
+  JAVA="$(find_java)"
+  install_dist "$JAVA"
   write_conf
-  reserve_port "$PORT"; reserve_port "$TPORT"
-  if running; then
-    log "already running (pid $(cat "$PIDF"))"
-  else
-    port_open "$PORT" && die "port $PORT is taken by another process; set SOC_ES_PORT"
-    port_open "$TPORT" && die "port $TPORT is taken by another process; set SOC_ES_TRANSPORT_PORT"
-    [ -f "$ELOG" ] && mv -f "$ELOG" "$ELOG.prev"
-    log "starting Elasticsearch $VERSION on $(url) with $java (log $ELOG)"
-    # setsid + no inherited fds: the server outlives this shell and never holds the stdout pipe
-    # of `eval "$(up.sh)"` open.
-    # The -D flags are those Elastic's launcher adds for 7.17 (JNA and Netty without tricks
-    # that need more permissions, log4j without lookups or JMX). Not BasicContextSelector (which
-    # OpenSearch needs against a 30 s hang at SIGTERM): 7.17 stops in about a second without it,
-    # and with it log4j's StackLocator is first loaded under the security manager, from a module,
-    # which lacks getStackWalkerWithClassReference, and the node dies at start-up.
-    # LIBFFI_TMPDIR/jna.tmpdir: JNA unpacks its native stub into a dir the server's user owns.
-    setsid "${RUN_AS[@]}" env LIBFFI_TMPDIR="$TMP" "$java/bin/java" \
-      -Xms256m -Xmx512m -XX:+ExitOnOutOfMemoryError -XX:-OmitStackTraceInFastThrow \
-      -Djava.awt.headless=true -Dfile.encoding=UTF-8 -Djava.locale.providers=SPI,COMPAT \
-      -Djava.io.tmpdir="$TMP" -Djna.tmpdir="$TMP" -Djna.nosys=true \
-      -Dio.netty.noUnsafe=true -Dio.netty.noKeySetOptimization=true \
-      -Dio.netty.recycler.maxCapacityPerThread=0 -Dio.netty.allocator.numDirectArenas=0 \
-      -Dlog4j.shutdownHookEnabled=false -Dlog4j2.disable.jmx=true -Dlog4j2.formatMsgNoLookups=true \
-      -Des.networkaddress.cache.ttl=60 -Des.path.home="$DIST" -Des.path.conf="$CONF" \
-      -Des.distribution.flavor=default -Des.distribution.type=tar -Des.bundled_jdk=false \
-      -cp "$DIST/lib/*" "$MAIN" </dev/null >"$ELOG" 2>&1 &
-    echo $! >"$PIDF"
-  fi
-  wait_serving 180 "$ELOG"
-  log "ready: $(url)"
+  reserve_port "$PORT" "$TPORT"
+  up_server 180 "$ELOG" "$(url)"
 }
 
 # SIGTERM: the node closes its indices cleanly (a few seconds).
 down() { stop_server; }
 
-status() {
-  if running && serving; then log "running (pid $(cat "$PIDF")): $(url)"; else log "not running"; return 1; fi
-}
+status() { server_status "$(url)"; }
 
-case "${1:-}" in
-  up) up ;;
-  down) down ;;
-  status) status ;;
-  url) url ;;
-  env) env_lines ;;
-  *) die "usage: $0 up|down|status|url|env" ;;
-esac
+run_verb "up|down|status|url|env" "$@"

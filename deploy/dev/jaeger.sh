@@ -97,48 +97,31 @@ exporters:
 CONF
 }
 
-running() {
-  local pid; pid="$(cat "$PIDF" 2>/dev/null)" || return 1
-  tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF "$BIN --config $CONF"
-}
+running() { server_cmdline | grep -qF "$BIN --config $CONF"; }
 
 # Serving: the query API answers and the OTLP/HTTP receiver accepts connections.
 serving() {
   curl -fsS -o /dev/null --max-time 5 "http://127.0.0.1:$QUERY_PORT/api/services" 2>/dev/null && port_open "$OTLP_PORT"
 }
 
+PORTS=("$OTLP_PORT" "$OTLP_GRPC_PORT" "$QUERY_PORT" "$QUERY_GRPC_PORT" "$HEALTH_PORT")
+
+start() {
+  local p
+  for p in "${PORTS[@]}"; do need_free_port "$p" "the SOC_JAEGER_*_PORT variables"; done
+  log "starting Jaeger $VERSION: OTLP/HTTP 127.0.0.1:$OTLP_PORT, query http://127.0.0.1:$QUERY_PORT (log $JLOG)"
+  launch "$JLOG" "$BIN" --config "$CONF"
+}
+
 up() {
   build
   write_conf
-  local p
-  for p in "$OTLP_PORT" "$OTLP_GRPC_PORT" "$QUERY_PORT" "$QUERY_GRPC_PORT" "$HEALTH_PORT"; do reserve_port "$p"; done
-  if running; then
-    log "already running (pid $(cat "$PIDF"))"
-  else
-    for p in "$OTLP_PORT" "$OTLP_GRPC_PORT" "$QUERY_PORT" "$QUERY_GRPC_PORT" "$HEALTH_PORT"; do
-      port_open "$p" && die "port $p is taken by another process; set the SOC_JAEGER_*_PORT variables"
-    done
-    log "starting Jaeger $VERSION: OTLP/HTTP 127.0.0.1:$OTLP_PORT, query http://127.0.0.1:$QUERY_PORT (log $JLOG)"
-    # setsid + no inherited fds: the server outlives this shell and never holds the stdout pipe
-    # of `eval "$(up.sh)"` open.
-    setsid "$BIN" --config "$CONF" </dev/null >>"$JLOG" 2>&1 &
-    echo $! >"$PIDF"
-  fi
-  wait_serving 60 "$JLOG"
-  log "ready: OTLP http://127.0.0.1:$OTLP_PORT, query http://127.0.0.1:$QUERY_PORT"
+  reserve_port "${PORTS[@]}"
+  up_server 60 "$JLOG" "OTLP http://127.0.0.1:$OTLP_PORT, query http://127.0.0.1:$QUERY_PORT"
 }
 
 down() { stop_server; }
 
-status() {
-  if running && serving; then log "running (pid $(cat "$PIDF")): query http://127.0.0.1:$QUERY_PORT"; else log "not running"; return 1; fi
-}
+status() { server_status "query http://127.0.0.1:$QUERY_PORT"; }
 
-case "${1:-}" in
-  build) build ;;
-  up) up ;;
-  down) down ;;
-  status) status ;;
-  env) env_lines ;;
-  *) die "usage: $0 build|up|down|status|env" ;;
-esac
+run_verb "build|up|down|status|env" "$@"

@@ -77,13 +77,23 @@ format_storage() {
 }
 
 # Our broker is alive: the pid file names a live java running kafka.Kafka on our config.
-running() {
-  local pid; pid="$(cat "$PIDF" 2>/dev/null)" || return 1
-  tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF "kafka.Kafka $CONF"
-}
+running() { server_cmdline | grep -qF "kafka.Kafka $CONF"; }
 
 # Serving, not just listening: the admin client must get metadata back.
 serving() { port_open "$PORT" && timeout 30 "${TOOL[@]}" org.apache.kafka.tools.TopicCommand --bootstrap-server "$(brokers)" --list >/dev/null 2>&1; }
+
+# The first errors of a start that failed, for a log too long for show_tail to reach them.
+startup_errors() { grep -E '^\[.*\] (ERROR|FATAL) ' "$KLOG" | head -5; }
+
+start() {
+  need_free_port "$PORT" SOC_KAFKA_PORT
+  need_free_port "$CPORT" SOC_KAFKA_CONTROLLER_PORT
+  rotate_log "$KLOG"
+  log "starting Kafka $VERSION on $(brokers) (log $KLOG)"
+  launch "$KLOG" java -Xms256m -Xmx512m -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
+    -Dsoc.log.level=INFO -Dlog4j2.configurationFile="$LOG4J" -cp "$LIB/*" \
+    kafka.Kafka "$CONF"
+}
 
 up() {
   install_java
@@ -91,41 +101,13 @@ up() {
   mkdir -p "$DATA"
   write_conf
   format_storage
-  reserve_port "$PORT"; reserve_port "$CPORT"
-  if running; then
-    log "already running (pid $(cat "$PIDF"))"
-  else
-    port_open "$PORT" && die "port $PORT is taken by another process; set SOC_KAFKA_PORT"
-    port_open "$CPORT" && die "port $CPORT is taken by another process; set SOC_KAFKA_CONTROLLER_PORT"
-    [ -f "$KLOG" ] && mv -f "$KLOG" "$KLOG.prev"
-    log "starting Kafka $VERSION on $(brokers) (log $KLOG)"
-    # setsid + no inherited fds: the broker outlives this shell and never holds the
-    # stdout pipe of `eval "$(up.sh)"` open.
-    setsid java -Xms256m -Xmx512m -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
-      -Dsoc.log.level=INFO -Dlog4j2.configurationFile="$LOG4J" -cp "$LIB/*" \
-      kafka.Kafka "$CONF" </dev/null >"$KLOG" 2>&1 &
-    echo $! >"$PIDF"
-  fi
-  local deadline=$((SECONDS + 90))
-  until serving; do
-    starting || { show_tail "$KLOG"; grep -E '^\[.*\] (ERROR|FATAL) ' "$KLOG" | head -5 >&2; die "Kafka exited during startup (first errors just above)"; }
-    [ $SECONDS -lt $deadline ] || { show_tail "$KLOG"; die "Kafka did not serve metadata on $(brokers) within 90 s"; }
-    sleep 1
-  done
-  log "ready: $(brokers)"
+  reserve_port "$PORT" "$CPORT"
+  up_server 90 "$KLOG" "$(brokers)"
 }
 
 # Controlled shutdown takes a few seconds.
 down() { stop_server; }
 
-status() {
-  if running && serving; then log "running (pid $(cat "$PIDF")): $(brokers)"; else log "not running"; return 1; fi
-}
+status() { server_status "$(brokers)"; }
 
-case "${1:-}" in
-  up) up ;;
-  down) down ;;
-  status) status ;;
-  brokers) brokers ;;
-  *) die "usage: $0 up|down|status|brokers" ;;
-esac
+run_verb "up|down|status|brokers" "$@"

@@ -31,15 +31,9 @@ env_lines() {
 
 # Keycloak 26 needs Java 21+. Debian's openjdk is 17, so a newer JDK is looked for where this
 # machine kind has one (Temurin 25), or taken from SOC_KEYCLOAK_JAVA_HOME.
-java_major() { "$1/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/.*java.specification.version = //p'; }
 find_java() {
-  local d v
-  for d in ${SOC_KEYCLOAK_JAVA_HOME:-} /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/*; do
-    [ -x "$d/bin/java" ] || continue
-    v="$(java_major "$d")"
-    [ "${v%%.*}" -ge 21 ] 2>/dev/null && { echo "$d"; return; }
-  done
-  die "Keycloak $VERSION needs Java 21+; none under /usr/lib/jvm (set SOC_KEYCLOAK_JAVA_HOME)"
+  java_home 21 999 java ${SOC_KEYCLOAK_JAVA_HOME:-} /usr/lib/jvm/temurin-25-jdk-amd64 /usr/lib/jvm/* \
+    || die "Keycloak $VERSION needs Java 21+; none under /usr/lib/jvm (set SOC_KEYCLOAK_JAVA_HOME)"
 }
 
 # Downloaded and unpacked once per version; a half-finished unpack is never taken for a done one.
@@ -64,10 +58,7 @@ install_dist() {
 
 # Our server is alive: the pid file names a live process of $KCHOME (bin/kc.sh, which forwards
 # SIGTERM to its java child, or that java once kc.sh has exec'ed it after a re-augmentation).
-running() {
-  local pid; pid="$(cat "$PIDF" 2>/dev/null)" || return 1
-  tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF -- "$KCHOME/"
-}
+running() { server_cmdline | grep -qF -- "$KCHOME/"; }
 
 # Serving the test realm, not just listening.
 serving() { curl -fsS -o /dev/null --max-time 5 "$(issuer)/.well-known/openid-configuration" 2>/dev/null; }
@@ -85,52 +76,33 @@ stage_realm() {
   echo "$sum" >"$KCHOME/data/.realm.sha256"
 }
 
+start() {
+  need_free_port "$PORT" SOC_KEYCLOAK_PORT
+  need_free_port "$MPORT" SOC_KEYCLOAK_MANAGEMENT_PORT
+  rotate_log "$KLOG"
+  log "starting Keycloak $VERSION on 127.0.0.1:$PORT with $JAVA (log $KLOG)"
+  # Heap bounded: CI runs it beside everything else on 2 cores.
+  # C1 only (TieredStopAtLevel=1): a test IdP serves a few sign-ins, so peak speed matters less
+  # than the CPU the C2 compiler would take from the tests during start-up.
+  launch "$KLOG" env JAVA_HOME="$JAVA" JAVA_OPTS_KC_HEAP="-Xms64m -Xmx512m" \
+    JAVA_OPTS_APPEND="-XX:TieredStopAtLevel=1 ${SOC_KEYCLOAK_JAVA_OPTS:-}" \
+    KC_BOOTSTRAP_ADMIN_USERNAME=admin KC_BOOTSTRAP_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
+    bash "$KCHOME/bin/kc.sh" start-dev --import-realm \
+    --http-host 127.0.0.1 --http-port "$PORT" --http-management-port "$MPORT"
+}
+
 up() {
-  local java; java="$(find_java)"
+  JAVA="$(find_java)"
   install_dist
   stage_realm
-  reserve_port "$PORT"; reserve_port "$MPORT"
-  if running; then
-    log "already running (pid $(cat "$PIDF"))"
-  else
-    port_open "$PORT" && die "port $PORT is taken by another process; set SOC_KEYCLOAK_PORT"
-    port_open "$MPORT" && die "port $MPORT is taken by another process; set SOC_KEYCLOAK_MANAGEMENT_PORT"
-    [ -f "$KLOG" ] && mv -f "$KLOG" "$KLOG.prev"
-    log "starting Keycloak $VERSION on 127.0.0.1:$PORT with $java (log $KLOG)"
-    # setsid + no inherited fds: the server outlives this shell and never holds the stdout pipe
-    # of `eval "$(up.sh)"` open. Heap bounded: CI runs it beside everything else on 2 cores.
-    # C1 only (TieredStopAtLevel=1): a test IdP serves a few sign-ins, so peak speed matters less
-    # than the CPU the C2 compiler would take from the tests during start-up.
-    setsid env JAVA_HOME="$java" JAVA_OPTS_KC_HEAP="-Xms64m -Xmx512m" \
-      JAVA_OPTS_APPEND="-XX:TieredStopAtLevel=1 ${SOC_KEYCLOAK_JAVA_OPTS:-}" \
-      KC_BOOTSTRAP_ADMIN_USERNAME=admin KC_BOOTSTRAP_ADMIN_PASSWORD="$ADMIN_PASSWORD" \
-      bash "$KCHOME/bin/kc.sh" start-dev --import-realm \
-      --http-host 127.0.0.1 --http-port "$PORT" --http-management-port "$MPORT" \
-      </dev/null >"$KLOG" 2>&1 &
-    echo $! >"$PIDF"
-  fi
+  reserve_port "$PORT" "$MPORT"
   # Cold start (first build of the dev profile, schema, realm import) took 128 s here, on 2 cores
   # shared with a load average of 20; the bound only stops a start that will never finish.
-  local deadline=$((SECONDS + 600))
-  until serving; do
-    starting || { show_tail "$KLOG"; die "Keycloak exited during startup (log above)"; }
-    [ $SECONDS -lt $deadline ] || { show_tail "$KLOG"; die "Keycloak did not serve $(issuer) within 600 s"; }
-    sleep 1
-  done
-  log "ready: $(issuer)"
+  up_server 600 "$KLOG" "$(issuer)"
 }
 
 down() { stop_server; }
 
-status() {
-  if running && serving; then log "running (pid $(cat "$PIDF")): $(issuer)"; else log "not running"; return 1; fi
-}
+status() { server_status "$(issuer)"; }
 
-case "${1:-}" in
-  up) up ;;
-  down) down ;;
-  status) status ;;
-  issuer) issuer ;;
-  env) env_lines ;;
-  *) die "usage: $0 up|down|status|issuer|env" ;;
-esac
+run_verb "up|down|status|issuer|env" "$@"

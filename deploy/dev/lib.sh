@@ -27,7 +27,7 @@ show_tail() { log "last 50 lines of $1:"; tail -n 50 "$1" >&2 2>/dev/null || tru
 # Our default ports lie in Linux's ephemeral range (32768-60999): any client connection (psql, a
 # test) can get one as its local port, and while that socket sits in TIME_WAIT the server's bind
 # fails with "Address already in use" (seen here). Reserved ports are never handed out as ephemeral.
-reserve_port() {
+reserve_one_port() {
   local f=/proc/sys/net/ipv4/ip_local_reserved_ports lo hi r rs
   read -r lo hi </proc/sys/net/ipv4/ip_local_port_range
   { [ "$1" -ge "$lo" ] && [ "$1" -le "$hi" ]; } || return 0
@@ -39,6 +39,9 @@ reserve_port() {
     log "WARNING: port $1 is in the ephemeral range $lo-$hi and could not be reserved; a start may fail with 'Address already in use'"
   fi
 }
+
+# Reserve each port "$@" (see reserve_one_port).
+reserve_port() { local p; for p; do reserve_one_port "$p"; done; }
 
 # Servers that refuse root run as a system user (postgres, nobody) on a tree under $HOME, which
 # is often mode 700: let user $1 walk down to dir $2 (o+x on each parent it cannot pass).
@@ -74,13 +77,84 @@ stop_server() {
 }
 
 # Wait up to $1 seconds for the caller's serving() to succeed, giving up (with the tail of log
-# $2) as soon as its running() says the process has exited. For servers started in the
-# background by a script of ours.
+# $2, and what the caller's startup_errors prints, if it has one) as soon as its running() says
+# the process has exited. For servers started in the background by a script of ours.
 wait_serving() {
   local deadline=$((SECONDS + $1))
   until serving; do
-    starting || { show_tail "$2"; die "the server exited during startup"; }
+    starting || {
+      show_tail "$2"
+      if declare -F startup_errors >/dev/null; then startup_errors >&2; fi
+      die "the server exited during startup"
+    }
     [ $SECONDS -lt $deadline ] || { show_tail "$2"; die "not serving within $1 s"; }
     sleep 0.2
   done
+}
+
+# Die when something else already listens on port $1; $2 names what the user can set instead.
+need_free_port() { ! port_open "$1" || die "port $1 is taken by another process; set $2"; }
+
+# Keep the previous start's log beside the new one ($1.prev).
+rotate_log() { [ ! -f "$1" ] || mv -f "$1" "$1.prev"; }
+
+# Start "${@:2}" in the background as our server, its output appended to $1, its pid in $PIDF.
+# setsid + no inherited fds: the server outlives this shell and never holds the stdout pipe of
+# `eval "$(up.sh)"` open.
+launch() {
+  local out=$1; shift
+  setsid "$@" </dev/null >>"$out" 2>&1 &
+  echo $! >"$PIDF"
+}
+
+# The end of `up` for a server we run in the background: the caller's start() (which checks its
+# ports and calls launch) unless running() says it is already up, then wait_serving $1 $2 and
+# report it ready at address $3.
+up_server() {
+  if running; then
+    log "already running (pid $(cat "$PIDF"))"
+  else
+    start
+  fi
+  wait_serving "$1" "$2"
+  log "ready: $3"
+}
+
+# `status` of a server we run in the background; $1 is its address.
+server_status() {
+  if running && serving; then log "running (pid $(cat "$PIDF")): $1"; else log "not running"; return 1; fi
+}
+
+# The major Java version of the JDK or JRE in dir $1.
+java_major() { "$1/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/.*java.specification.version = //p'; }
+
+# Print the first of dirs "${@:4}" holding bin/java of major version $1 to $2 and bin/$3 (java, or
+# javac where a JDK is needed); fail when none does.
+java_home() {
+  local min=$1 max=$2 tool=$3 d v; shift 3
+  for d; do
+    [ -x "$d/bin/java" ] && [ -x "$d/bin/$tool" ] || continue
+    v="$(java_major "$d")"
+    [ "${v%%.*}" -ge "$min" ] 2>/dev/null && [ "${v%%.*}" -le "$max" ] && { echo "$d"; return; }
+  done
+  return 1
+}
+
+# A script's command line. $1 is its usage ("up|down|status|url [DB]"): the verb, $2, must be one
+# of the |-separated words before the first space, and runs the function of that name with the
+# arguments after it (env runs env_lines: `env` is also a command the scripts run).
+run_verb() {
+  local usage=$1 verb=${2:-}
+  [ -n "$verb" ] && [[ "|${usage%% *}|" == *"|$verb|"* ]] || die "usage: $0 $usage"
+  shift 2
+  [ "$verb" != env ] || verb=env_lines
+  "$verb" "$@"
+}
+
+# The command line of the process whose pid is in $PIDF, its arguments joined by spaces (nothing,
+# and failure, without a pid file): each script's running() looks in it for what only its own
+# server's has, since a pid can be reused.
+server_cmdline() {
+  local pid; pid="$(cat "$PIDF" 2>/dev/null)" || return 1
+  tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline"
 }

@@ -40,16 +40,7 @@ env_lines() { echo "export SOC_TEST_OPENSEARCH_URL='$(url)'"; }
 
 # OpenSearch 2.19 runs on Java 11 to 21 (it still installs a security manager, which Java 24
 # removed); 17 is Debian's and is preferred. SOC_OPENSEARCH_JAVA_HOME overrides the search.
-java_major() { "$1/bin/java" -XshowSettings:properties -version 2>&1 | sed -n 's/.*java.specification.version = //p'; }
-find_java() {
-  local d v
-  for d in ${SOC_OPENSEARCH_JAVA_HOME:-} /usr/lib/jvm/java-17-openjdk-amd64 /usr/lib/jvm/*; do
-    [ -x "$d/bin/java" ] || continue
-    v="$(java_major "$d")"
-    [ "${v%%.*}" -ge 17 ] 2>/dev/null && [ "${v%%.*}" -le 21 ] && { echo "$d"; return; }
-  done
-  return 1
-}
+find_java() { java_home 17 21 java ${SOC_OPENSEARCH_JAVA_HOME:-} /usr/lib/jvm/java-17-openjdk-amd64 /usr/lib/jvm/*; }
 install_java() {
   JAVA_HOME_OS="$(find_java)" && return
   apt_install openjdk-17-jre-headless
@@ -120,59 +111,42 @@ EOF
 }
 
 # Our node is alive: the pid file names a live java running OpenSearch on our config dir.
-running() {
-  local pid; pid="$(cat "$PIDF" 2>/dev/null)" || return 1
-  tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF -- "-Dopensearch.path.conf=$CONF "
-}
+running() { server_cmdline | grep -qF -- "-Dopensearch.path.conf=$CONF "; }
 
 # Serving: the cluster reached yellow (every primary shard allocated), not just listening.
 serving() { curl -fsS -o /dev/null --max-time 5 "$(url)/_cluster/health?wait_for_status=yellow&timeout=2s" 2>/dev/null; }
+
+start() {
+  need_free_port "$PORT" SOC_OPENSEARCH_PORT
+  need_free_port "$TPORT" SOC_OPENSEARCH_TRANSPORT_PORT
+  rotate_log "$OSLOG"
+  log "starting OpenSearch $VERSION on $(url) with $JAVA_HOME_OS (log $OSLOG)"
+  # setsid, setpriv and env all exec: $! is java's pid.
+  # The JVM flags are those of the tar distribution's jvm.options that matter here, plus:
+  #  - BasicContextSelector: with log4j's default selector the shutdown hook hangs ~30 s on SIGTERM;
+  #  - java.security.manager=allow: OpenSearch installs its own (Java 18+ refuse it otherwise).
+  launch "$OSLOG" "${RUN_AS[@]}" env LIBFFI_TMPDIR="$TMP" "$JAVA_HOME_OS/bin/java" \
+    -Xms256m -Xmx512m -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError -XX:-OmitStackTraceInFastThrow \
+    -Djava.io.tmpdir="$TMP" -Djna.tmpdir="$TMP" -Djna.nosys=true -Dfile.encoding=UTF-8 \
+    -Djava.awt.headless=true -Djava.locale.providers=SPI,COMPAT -Djava.security.manager=allow \
+    -Dio.netty.noUnsafe=true -Dio.netty.noKeySetOptimization=true -Dio.netty.recycler.maxCapacityPerThread=0 \
+    -Dlog4j.shutdownHookEnabled=false -Dlog4j2.disable.jmx=true \
+    -Dlog4j2.contextSelector=org.apache.logging.log4j.core.selector.BasicContextSelector \
+    -Dopensearch.path.home="$OSHOME" -Dopensearch.path.conf="$CONF" -Dopensearch.distribution.type=tar \
+    -cp "$OSHOME/lib/*" org.opensearch.bootstrap.OpenSearch
+}
 
 up() {
   install_java
   install_node
   write_conf
-  reserve_port "$PORT"; reserve_port "$TPORT"
-  if running; then
-    log "already running (pid $(cat "$PIDF"))"
-  else
-    port_open "$PORT" && die "port $PORT is taken by another process; set SOC_OPENSEARCH_PORT"
-    port_open "$TPORT" && die "port $TPORT is taken by another process; set SOC_OPENSEARCH_TRANSPORT_PORT"
-    [ -f "$OSLOG" ] && mv -f "$OSLOG" "$OSLOG.prev"
-    log "starting OpenSearch $VERSION on $(url) with $JAVA_HOME_OS (log $OSLOG)"
-    # setsid + no inherited fds: the node outlives this shell and never holds the stdout pipe of
-    # `eval "$(up.sh)"` open. setsid, setpriv and env all exec: $! is java's pid.
-    # The JVM flags are those of the tar distribution's jvm.options that matter here, plus:
-    #  - BasicContextSelector: with log4j's default selector the shutdown hook hangs ~30 s on SIGTERM;
-    #  - java.security.manager=allow: OpenSearch installs its own (Java 18+ refuse it otherwise).
-    setsid "${RUN_AS[@]}" env LIBFFI_TMPDIR="$TMP" "$JAVA_HOME_OS/bin/java" \
-      -Xms256m -Xmx512m -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError -XX:-OmitStackTraceInFastThrow \
-      -Djava.io.tmpdir="$TMP" -Djna.tmpdir="$TMP" -Djna.nosys=true -Dfile.encoding=UTF-8 \
-      -Djava.awt.headless=true -Djava.locale.providers=SPI,COMPAT -Djava.security.manager=allow \
-      -Dio.netty.noUnsafe=true -Dio.netty.noKeySetOptimization=true -Dio.netty.recycler.maxCapacityPerThread=0 \
-      -Dlog4j.shutdownHookEnabled=false -Dlog4j2.disable.jmx=true \
-      -Dlog4j2.contextSelector=org.apache.logging.log4j.core.selector.BasicContextSelector \
-      -Dopensearch.path.home="$OSHOME" -Dopensearch.path.conf="$CONF" -Dopensearch.distribution.type=tar \
-      -cp "$OSHOME/lib/*" org.opensearch.bootstrap.OpenSearch \
-      </dev/null >"$OSLOG" 2>&1 &
-    echo $! >"$PIDF"
-  fi
+  reserve_port "$PORT" "$TPORT"
   # Ready in 16 s here warm (30 s with the 2 cores busy); the bound only stops a start that never ends.
-  wait_serving 180 "$OSLOG"
-  log "ready: $(url)"
+  up_server 180 "$OSLOG" "$(url)"
 }
 
 down() { stop_server; }
 
-status() {
-  if running && serving; then log "running (pid $(cat "$PIDF")): $(url)"; else log "not running"; return 1; fi
-}
+status() { server_status "$(url)"; }
 
-case "${1:-}" in
-  up) up ;;
-  down) down ;;
-  status) status ;;
-  url) url ;;
-  env) env_lines ;;
-  *) die "usage: $0 up|down|status|url|env" ;;
-esac
+run_verb "up|down|status|url|env" "$@"

@@ -96,7 +96,7 @@ up() {
   if ready; then
     log "already running on 127.0.0.1:$PORT"
   else
-    port_open "$PORT" && die "port $PORT is taken by another process; set SOC_PG_PORT"
+    need_free_port "$PORT" SOC_PG_PORT
     log "starting on 127.0.0.1:$PORT (log $PGLOG)"
     as_pg "$PGBIN/pg_ctl" -D "$DATA" -l "$PGLOG" -w -t 60 start >&2 \
       || { show_tail "$PGLOG"; die "pg_ctl start failed"; }
@@ -123,10 +123,4 @@ status() {
   if [ -n "$PGBIN" ] && ready; then log "running: $(url)"; else log "not running"; return 1; fi
 }
 
-case "${1:-}" in
-  up) up ;;
-  down) down ;;
-  status) status ;;
-  url) url "${2:-soc}" ;;
-  *) die "usage: $0 up|down|status|url [DB]" ;;
-esac
+run_verb "up|down|status|url [DB]" "$@"

@@ -39,41 +39,25 @@ CONF
 
 # Our server is alive: the pid file names a live redis-server on our config. Redis rewrites its
 # command line to "redis-server 127.0.0.1:PORT" a moment after it starts: both forms count.
-running() {
-  local pid; pid="$(cat "$PIDF" 2>/dev/null)" || return 1
-  tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF -e "redis-server $CONF" -e "redis-server 127.0.0.1:$PORT"
-}
+running() { server_cmdline | grep -qF -e "redis-server $CONF" -e "redis-server 127.0.0.1:$PORT"; }
 
 serving() { [ "$(timeout 5 redis-cli -h 127.0.0.1 -p "$PORT" ping 2>/dev/null)" = PONG ]; }
+
+start() {
+  need_free_port "$PORT" SOC_REDIS_PORT
+  log "starting $(redis-server --version | cut -d' ' -f1-3) on $(url) (log $RLOG)"
+  launch "$RLOG" redis-server "$CONF"
+}
 
 up() {
   install_server
   write_conf
   reserve_port "$PORT"
-  if running; then
-    log "already running (pid $(cat "$PIDF"))"
-  else
-    port_open "$PORT" && die "port $PORT is taken by another process; set SOC_REDIS_PORT"
-    log "starting $(redis-server --version | cut -d' ' -f1-3) on $(url) (log $RLOG)"
-    # setsid + no inherited fds: the server outlives this shell and never holds the stdout
-    # pipe of `eval "$(up.sh)"` open.
-    setsid redis-server "$CONF" </dev/null >>"$RLOG" 2>&1 &
-    echo $! >"$PIDF"
-  fi
-  wait_serving 30 "$RLOG"
-  log "ready: $(url)"
+  up_server 30 "$RLOG" "$(url)"
 }
 
 down() { stop_server; }
 
-status() {
-  if running && serving; then log "running (pid $(cat "$PIDF")): $(url)"; else log "not running"; return 1; fi
-}
+status() { server_status "$(url)"; }
 
-case "${1:-}" in
-  up) up ;;
-  down) down ;;
-  status) status ;;
-  url) url ;;
-  *) die "usage: $0 up|down|status|url" ;;
-esac
+run_verb "up|down|status|url" "$@"
