@@ -62,15 +62,13 @@ import (
 
 const format = "acunetix"
 
-type parser struct{}
-
 // New returns the Acunetix XML parser (WVS ScanGroup and Acunetix 360 XML).
-func New() importers.Parser { return parser{} }
+func New() importers.Parser {
+	return &parseutil.Format{Name: format, Sniff: detect, Read: read, Describe: describe}
+}
 
-func (parser) Format() string { return format }
-
-// Info documents the format for the format list.
-func (parser) Info() importers.FormatInfo {
+// describe documents the format for the format list.
+func describe() importers.FormatInfo {
 	sev := wvsSeverities()
 	for k, v := range severities360 {
 		sev["360: "+k] = v
@@ -88,8 +86,8 @@ func (parser) Info() importers.FormatInfo {
 	}
 }
 
-// Detect reports whether head is an Acunetix XML export.
-func (parser) Detect(head []byte) bool {
+// detect reports whether head is an Acunetix XML export.
+func detect(head []byte) bool {
 	se, ok := xmlscan.RootElement(head)
 	if !ok {
 		return false
@@ -132,7 +130,8 @@ func startsWithScanURL(head []byte) bool {
 	return false
 }
 
-func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error) {
+// read parses a WVS ScanGroup or Acunetix 360 XML export.
+func read(ctx context.Context, r io.Reader) (*importers.Report, error) {
 	return xmlscan.Report(ctx, r, format, xmlscan.XMLOnly(format, "an Acunetix XML report"), func(s *xmlscan.Scanner, root xml.StartElement) (*importers.Report, error) {
 		switch root.Name.Local {
 		case "ScanGroup":

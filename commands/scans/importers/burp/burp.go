@@ -58,15 +58,13 @@ import (
 
 const format = "burp"
 
-type parser struct{}
-
 // New returns the Burp Suite issues XML parser.
-func New() importers.Parser { return parser{} }
+func New() importers.Parser {
+	return &parseutil.Format{Name: format, Sniff: detect, Read: read, Describe: describe}
+}
 
-func (parser) Format() string { return format }
-
-// Info documents the format for the format list.
-func (parser) Info() importers.FormatInfo {
+// describe documents the format for the format list.
+func describe() importers.FormatInfo {
 	return importers.FormatInfo{
 		Name:        format,
 		Title:       "Burp Suite issues XML (Report issues → XML)",
@@ -83,8 +81,8 @@ func (parser) Info() importers.FormatInfo {
 	}
 }
 
-// Detect reports whether head is a Burp issues export.
-func (parser) Detect(head []byte) bool {
+// detect reports whether head is a Burp issues export.
+func detect(head []byte) bool {
 	head = xmlscan.As10(readguard.TrimBOM(head))
 	se, ok := xmlscan.RootElement(head)
 	if !ok || se.Name.Local != "issues" {
@@ -112,7 +110,8 @@ type builder struct {
 	badB64   int
 }
 
-func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error) {
+// read parses a Burp issues export; an XML 1.1 declaration is read as 1.0, with a warning.
+func read(ctx context.Context, r io.Reader) (*importers.Report, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

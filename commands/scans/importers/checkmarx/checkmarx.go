@@ -55,16 +55,13 @@ import (
 
 const formatName = "checkmarx"
 
-type parser struct{}
-
 // New returns a Checkmarx CxSAST XML parser.
-func New() importers.Parser { return parser{} }
+func New() importers.Parser {
+	return &parseutil.Format{Name: formatName, Sniff: detect, Read: read, Describe: describe}
+}
 
-// Format implements importers.Parser.
-func (parser) Format() string { return formatName }
-
-// Detect reports whether head is an XML document whose element is <CxXMLResults>.
-func (parser) Detect(head []byte) bool {
+// detect reports whether head is an XML document whose element is <CxXMLResults>.
+func detect(head []byte) bool {
 	se, ok := xmlscan.RootElement(head)
 	return ok && se.Name.Local == "CxXMLResults"
 }
@@ -75,8 +72,8 @@ var severities = map[string]importers.Severity{
 	"low": importers.Low, "information": importers.Info, "info": importers.Info,
 }
 
-// Info implements importers.Describer.
-func (parser) Info() importers.FormatInfo {
+// describe documents the format for the format list.
+func describe() importers.FormatInfo {
 	sev := map[string]importers.Severity{}
 	for k, v := range severities {
 		sev[strings.ToUpper(k[:1])+k[1:]] = v
@@ -100,8 +97,8 @@ type query struct {
 	id, name, cwe, severity, group, language, categories string
 }
 
-// Parse implements importers.Parser.
-func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error) {
+// read parses a CxXMLResults document; a JSON report is refused with what to export instead.
+func read(ctx context.Context, r io.Reader) (*importers.Report, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}

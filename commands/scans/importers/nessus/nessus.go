@@ -64,23 +64,21 @@ import (
 
 const format = "nessus"
 
-type parser struct{}
-
 // New returns the Nessus v2 parser.
-func New() importers.Parser { return parser{} }
+func New() importers.Parser {
+	return &parseutil.Format{Name: format, Sniff: detect, Read: read, Describe: describe}
+}
 
-func (parser) Format() string { return format }
-
-// Detect reports whether head starts an XML document whose element is <NessusClientData_v2>, or
+// detect reports whether head starts an XML document whose element is <NessusClientData_v2>, or
 // is a Nessus CSV export (see csv.go).
-func (parser) Detect(head []byte) bool {
+func detect(head []byte) bool {
 	se, ok := xmlscan.RootElement(head)
 	return ok && se.Name.Local == "NessusClientData_v2" || detectCSV(head)
 }
 
-// Parse reads a .nessus file, or a CSV export when the file starts with neither '<' nor a JSON
+// read parses a .nessus file, or a CSV export when the file starts with neither '<' nor a JSON
 // bracket (those get the XML reader's "not an XML report").
-func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error) {
+func read(ctx context.Context, r io.Reader) (*importers.Report, error) {
 	return xmlscan.Report(ctx, r, format, parseCSV, parseXML)
 }
 

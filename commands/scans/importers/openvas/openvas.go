@@ -59,17 +59,15 @@ import (
 
 const format = "openvas"
 
-type parser struct{}
-
 // New returns the OpenVAS / GVM XML report parser.
-func New() importers.Parser { return parser{} }
+func New() importers.Parser {
+	return &parseutil.Format{Name: format, Sniff: detect, Read: read, Describe: describe}
+}
 
-func (parser) Format() string { return format }
-
-// Detect reports whether head is a GVM report: a <get_reports_response> document, or a <report>
+// detect reports whether head is a GVM report: a <get_reports_response> document, or a <report>
 // document that carries GVM's format_id attribute or GVM-only elements (<gmp>, <omp>, <nvt oid=,
 // <scan_run_status>) in its first bytes; or a CSV Results export.
-func (parser) Detect(head []byte) bool {
+func detect(head []byte) bool {
 	se, ok := xmlscan.RootElement(head)
 	if !ok {
 		return detectCSV(head)
@@ -90,9 +88,9 @@ func (parser) Detect(head []byte) bool {
 	return false
 }
 
-// Parse reads an XML report, or a CSV Results export (csv.go) when the file starts with neither
+// read parses an XML report, or a CSV Results export (csv.go) when the file starts with neither
 // '<' nor a JSON bracket (those get the XML reader's "not an XML report").
-func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error) {
+func read(ctx context.Context, r io.Reader) (*importers.Report, error) {
 	return xmlscan.Report(ctx, r, format, parseCSV, parseXML)
 }
 

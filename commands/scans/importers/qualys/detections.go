@@ -45,13 +45,7 @@ func (b *detectionBuilder) assetData(s *xmlscan.Scanner) error {
 	return s.Children(func(se xml.StartElement) error {
 		switch se.Name.Local {
 		case "HOST_LIST":
-			return s.Each("HOST", func(se xml.StartElement) error {
-				n, err := s.Tree(se, parseutil.MaxField)
-				if err != nil {
-					return err
-				}
-				return b.hostRecords(s, n, assetDataShape)
-			})
+			return b.hosts(s, assetDataShape)
 		case "GLOSSARY":
 			return s.Each("VULN_DETAILS_LIST", func(xml.StartElement) error {
 				return s.Each("VULN_DETAILS", func(se xml.StartElement) error {
@@ -84,13 +78,7 @@ func (b *detectionBuilder) hostDetections(s *xmlscan.Scanner) error {
 				}
 				return err
 			case "HOST_LIST":
-				return s.Each("HOST", func(se xml.StartElement) error {
-					n, err := s.Tree(se, parseutil.MaxField)
-					if err != nil {
-						return err
-					}
-					return b.hostRecords(s, n, detectionShape)
-				})
+				return b.hosts(s, detectionShape)
 			}
 			return s.Skip()
 		})
@@ -109,6 +97,18 @@ var (
 	detectionShape = hostShape{os: "OS", list: "DETECTION_LIST", record: "DETECTION", information: "Info",
 		severity: "SEVERITY", result: "RESULTS", status: "STATUS"}
 )
+
+// hosts reads the HOST elements of the HOST_LIST just opened, each whole (a host's records
+// are small), and adds their hosts and records.
+func (b *detectionBuilder) hosts(s *xmlscan.Scanner, shape hostShape) error {
+	return s.Each("HOST", func(se xml.StartElement) error {
+		n, err := s.Tree(se, parseutil.MaxField)
+		if err != nil {
+			return err
+		}
+		return b.hostRecords(s, n, shape)
+	})
+}
 
 // hostRecords adds the host of one HOST element and its records.
 func (b *detectionBuilder) hostRecords(s *xmlscan.Scanner, n *xmlscan.Node, shape hostShape) error {

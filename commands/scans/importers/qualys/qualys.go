@@ -81,19 +81,16 @@ import (
 
 const format = "qualys"
 
-type parser struct{}
-
 // New returns the Qualys XML parser.
-func New() importers.Parser { return parser{} }
+func New() importers.Parser {
+	return &parseutil.Format{Name: format, Sniff: detect, Read: read, Describe: describe}
+}
 
-// Format implements importers.Parser.
-func (parser) Format() string { return format }
-
-// Detect reports whether head is a Qualys VM scan report (a <SCAN> root whose value is
+// detect reports whether head is a Qualys VM scan report (a <SCAN> root whose value is
 // "scan/…", or that names scan-1.dtd), an asset data report (<ASSET_DATA_REPORT>), a host
 // detection list (<HOST_LIST_VM_DETECTION_OUTPUT>) or a Qualys WAS scan report
 // (<WAS_SCAN_REPORT>); or a CSV export whose header names IP and QID.
-func (parser) Detect(head []byte) bool {
+func detect(head []byte) bool {
 	se, ok := xmlscan.RootElement(head)
 	if !ok {
 		h := csvscan.Header(head, 2)
@@ -108,8 +105,8 @@ func (parser) Detect(head []byte) bool {
 	return false
 }
 
-// Info implements importers.Describer.
-func (parser) Info() importers.FormatInfo {
+// describe documents the format for the format list.
+func describe() importers.FormatInfo {
 	return importers.FormatInfo{
 		Name:      format,
 		Title:     "Qualys VM scan report, asset data report and host detection list XML, VM detections CSV, and Qualys WAS scan report XML",
@@ -128,8 +125,8 @@ func (parser) Info() importers.FormatInfo {
 	}
 }
 
-// Parse implements importers.Parser.
-func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error) {
+// read parses a Qualys XML report, or a CSV export (csv.go).
+func read(ctx context.Context, r io.Reader) (*importers.Report, error) {
 	return xmlscan.Report(ctx, r, format, parseCSV, parseXML)
 }
 

@@ -55,15 +55,13 @@ import (
 
 const format = "veracode"
 
-type parser struct{}
-
 // New returns the Veracode detailed report parser.
-func New() importers.Parser { return parser{} }
+func New() importers.Parser {
+	return &parseutil.Format{Name: format, Sniff: detect, Read: read, Describe: describe}
+}
 
-func (parser) Format() string { return format }
-
-// Info documents the format for the format list.
-func (parser) Info() importers.FormatInfo {
+// describe documents the format for the format list.
+func describe() importers.FormatInfo {
 	return importers.FormatInfo{
 		Name:     format,
 		Title:    "Veracode detailed report XML (detailedreport.do) and findings REST API JSON",
@@ -84,8 +82,8 @@ func (parser) Info() importers.FormatInfo {
 	}
 }
 
-// Detect reports whether head is a Veracode detailed report or a findings API page.
-func (parser) Detect(head []byte) bool {
+// detect reports whether head is a Veracode detailed report or a findings API page.
+func detect(head []byte) bool {
 	if detectAPI(head) {
 		return true
 	}
@@ -107,7 +105,8 @@ type builder struct {
 // category is what a <category> says of all its flaws.
 type category struct{ id, name, recommendations string }
 
-func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error) {
+// read parses a Veracode detailed report, or a findings API page (api.go) when it starts as JSON.
+func read(ctx context.Context, r io.Reader) (*importers.Report, error) {
 	br, first := readguard.Sniff(r)
 	if first == '{' || first == '[' {
 		return parseAPI(ctx, br)

@@ -2,8 +2,8 @@ package zap
 
 import "github.com/socplatform/soc/commands/scans/importers"
 
-// Info implements importers.Describer; it restates the package documentation for users.
-func (parser) Info() importers.FormatInfo {
+// describe documents the format for the format list; it restates the package documentation for users.
+func describe() importers.FormatInfo {
 	return importers.FormatInfo{
 		Name:        format,
 		Title:       "OWASP ZAP traditional JSON and XML report",

@@ -61,17 +61,15 @@ import (
 
 const format = "zap"
 
-type parser struct{}
-
 // New returns the ZAP (JSON and XML) report parser.
-func New() importers.Parser { return parser{} }
+func New() importers.Parser {
+	return &parseutil.Format{Name: format, Sniff: detect, Read: read, Describe: describe}
+}
 
-func (parser) Format() string { return format }
-
-// Detect reports whether head is a ZAP XML report (document element <OWASPZAPReport>) or a ZAP JSON
+// detect reports whether head is a ZAP XML report (document element <OWASPZAPReport>) or a ZAP JSON
 // report (a top-level "@programName" naming ZAP, or a top-level "site" array whose first entry has
 // "@name", "@host" or "alerts").
-func (parser) Detect(head []byte) bool {
+func detect(head []byte) bool {
 	h := bytes.TrimLeft(readguard.TrimBOM(head), " \t\r\n")
 	if len(h) == 0 {
 		return false
@@ -139,7 +137,8 @@ type builder struct {
 	finished time.Time
 }
 
-func (parser) Parse(ctx context.Context, r io.Reader) (*importers.Report, error) {
+// read parses a ZAP XML or JSON report, as its first byte says.
+func read(ctx context.Context, r io.Reader) (*importers.Report, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
