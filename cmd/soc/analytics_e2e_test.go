@@ -329,7 +329,10 @@ func analyticsFlow(t *testing.T, env []string) {
 		}
 		return "/v1/analytics/" + view + "?" + qq.Encode()
 	}
-	answer := func(view string) (map[string]any, json.RawMessage) {
+	// answer asks for one view, keeps its result for the workbook check (results) and decodes it
+	// into dst; it returns the answer's now.
+	results := map[string]json.RawMessage{}
+	answer := func(view string, dst any) time.Time {
 		t.Helper()
 		r := c.get(pathOf(view))
 		if r.status != 200 {
@@ -342,13 +345,9 @@ func analyticsFlow(t *testing.T, env []string) {
 		if err := json.Unmarshal(r.body, &a); err != nil {
 			t.Fatal(err)
 		}
-		var m map[string]any
-		_ = json.Unmarshal(a.Result, &m)
-		if m == nil {
-			m = map[string]any{}
-		}
-		m["$now"] = a.Now
-		return m, a.Result
+		results[view] = a.Result
+		_ = json.Unmarshal(a.Result, dst)
+		return a.Now
 	}
 	// Read-your-writes: the model may trail the log by more than one bounded wait (ClickHouse
 	// behind Kafka); a 503 position-not-reached is retried as a client would.
@@ -364,7 +363,6 @@ func analyticsFlow(t *testing.T, env []string) {
 	// agree with the events (at once on the embedded log, where the position is exact).
 	var problems []string
 	fail := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
-	results := map[string]json.RawMessage{}
 	verify := func() {
 		problems = nil
 		check := func(what string, got, want any) {
@@ -374,22 +372,18 @@ func analyticsFlow(t *testing.T, env []string) {
 		}
 
 		// open-findings: the last bucket ends after now, so it holds every finding open now.
-		_, raw := answer("open-findings")
-		results["open-findings"] = raw
 		var points []struct {
 			Total      int64            `json:"total"`
 			BySeverity map[string]int64 `json:"by_severity"`
 		}
-		_ = json.Unmarshal(raw, &points)
+		answer("open-findings", &points)
 		openN, openBy := x.open()
 		check("open findings now", points[len(points)-1].Total, openN)
 		check("open findings by severity", points[len(points)-1].BySeverity, openBy)
 
 		// flow: the buckets' sums are the lifecycle's transitions.
-		_, raw = answer("flow")
-		results["flow"] = raw
 		var flow []struct{ Discovered, Reopened, Resolved, Removed, Net int64 }
-		_ = json.Unmarshal(raw, &flow)
+		answer("flow", &flow)
 		var fd, fr, fres, frem, net int64
 		for _, p := range flow {
 			fd, fr, fres, frem, net = fd+p.Discovered, fr+p.Reopened, fres+p.Resolved, frem+p.Removed, net+p.Net
@@ -401,29 +395,20 @@ func analyticsFlow(t *testing.T, env []string) {
 		check("net", net, openN)
 
 		// mttr: nearest-rank percentiles and the mean of the durations the events give.
-		_, raw = answer("mttr")
-		results["mttr"] = raw
-		var mttr struct {
-			Remediate, Triage struct {
-				Count int64   `json:"count"`
-				Mean  float64 `json:"mean_seconds"`
-				P50   int64   `json:"p50_seconds"`
-				P90   int64   `json:"p90_seconds"`
-			}
+		type durationStats struct {
+			Count int64   `json:"count"`
+			Mean  float64 `json:"mean_seconds"`
+			P50   int64   `json:"p50_seconds"`
+			P90   int64   `json:"p90_seconds"`
 		}
-		_ = json.Unmarshal(raw, &mttr)
-		for name, got := range map[string]any{"remediate": mttr.Remediate, "triage": mttr.Triage} {
+		var mttr struct{ Remediate, Triage durationStats }
+		answer("mttr", &mttr)
+		for name, g := range map[string]durationStats{"remediate": mttr.Remediate, "triage": mttr.Triage} {
 			secs := x.remediate
 			if name == "triage" {
 				secs = x.triage
 			}
 			n, mean, p50, p90 := durations(secs)
-			g := got.(struct {
-				Count int64   `json:"count"`
-				Mean  float64 `json:"mean_seconds"`
-				P50   int64   `json:"p50_seconds"`
-				P90   int64   `json:"p90_seconds"`
-			})
 			check(name+" count", g.Count, n)
 			check(name+" p50", g.P50, p50)
 			check(name+" p90", g.P90, p90)
@@ -433,8 +418,6 @@ func analyticsFlow(t *testing.T, env []string) {
 		}
 
 		// sla: breaches, compliance, overdue and due soon at the answer's now.
-		sla, raw := answer("sla")
-		results["sla"] = raw
 		var slaAns struct {
 			Periods []struct {
 				Resolved  int64 `json:"resolved_with_due_date"`
@@ -444,8 +427,7 @@ func analyticsFlow(t *testing.T, env []string) {
 			Overdue int64 `json:"overdue"`
 			DueSoon int64 `json:"due_soon"`
 		}
-		_ = json.Unmarshal(raw, &slaAns)
-		now := sla["$now"].(time.Time)
+		now := answer("sla", &slaAns)
 		var br, rd, within int64
 		for _, p := range slaAns.Periods {
 			br, rd, within = br+p.Breaches, rd+p.Resolved, within+p.WithinSLA
@@ -467,14 +449,12 @@ func analyticsFlow(t *testing.T, env []string) {
 		check("due within 7 days", slaAns.DueSoon, dueSoon)
 
 		// top-assets and risk: every open finding is on a listed asset.
-		_, raw = answer("top-assets")
-		results["top-assets"] = raw
 		var top []struct {
 			AssetID string  `json:"asset_id"`
 			Open    int64   `json:"open_findings"`
 			Score   float64 `json:"score"`
 		}
-		_ = json.Unmarshal(raw, &top)
+		answer("top-assets", &top)
 		perAsset := map[string]int64{}
 		for _, f := range x.findings {
 			if slices.Contains(openStatuses, f.status) {
@@ -488,20 +468,16 @@ func analyticsFlow(t *testing.T, env []string) {
 		if len(perAsset) > 0 {
 			fail("assets with open findings missing from top-assets: %v", perAsset)
 		}
-		_, raw = answer("risk")
-		results["risk"] = raw
 		var risk struct {
 			TopAssets []struct {
 				AssetID string  `json:"asset_id"`
 				Score   float64 `json:"score"`
 			} `json:"top_assets"`
 		}
-		_ = json.Unmarshal(raw, &risk)
+		answer("risk", &risk)
 		check("risk's top assets", len(risk.TopAssets), len(top))
 
 		// exploitability: the EPSS distribution covers every open finding.
-		_, raw = answer("exploitability")
-		results["exploitability"] = raw
 		var ex struct {
 			OpenKEV int64 `json:"open_kev"`
 			EPSS    []struct {
@@ -509,7 +485,7 @@ func analyticsFlow(t *testing.T, env []string) {
 			} `json:"epss"`
 			NoEPSS int64 `json:"no_epss"`
 		}
-		_ = json.Unmarshal(raw, &ex)
+		answer("exploitability", &ex)
 		epssTotal := ex.NoEPSS
 		for _, b := range ex.EPSS {
 			epssTotal += b.Count
@@ -520,8 +496,6 @@ func analyticsFlow(t *testing.T, env []string) {
 		}
 
 		// coverage: the scans imported and the assets each scanner saw.
-		_, raw = answer("coverage")
-		results["coverage"] = raw
 		var cov struct {
 			Scanners []struct {
 				Scanner       string `json:"scanner"`
@@ -529,7 +503,7 @@ func analyticsFlow(t *testing.T, env []string) {
 			} `json:"scanners"`
 			Scans []struct{ Completed, Failed int64 } `json:"scans"`
 		}
-		_ = json.Unmarshal(raw, &cov)
+		answer("coverage", &cov)
 		var done, failed int64
 		for _, s := range cov.Scans {
 			done, failed = done+s.Completed, failed+s.Failed

@@ -1,7 +1,6 @@
 package consul
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/hashicorp/consul/api"
 
+	"github.com/socplatform/soc/cmd/soc/internal/syncbuf"
 	"github.com/socplatform/soc/events/eventstest"
 )
 
@@ -47,24 +47,6 @@ func uniqueName(prefix string) string {
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
 	return prefix + hex.EncodeToString(b)
-}
-
-// logBuffer is a logger's output, read by the test while the watcher writes it.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
 
 func waitFor(t *testing.T, what string, cond func() bool) {
@@ -125,7 +107,7 @@ func TestWatcherFollowsPassingInstances(t *testing.T) {
 
 	var mu sync.Mutex
 	var changes [][]string
-	w := NewWatcher(client, slog.New(slog.NewTextHandler(&logBuffer{}, nil)), []string{service}, func(s string, list []Instance) {
+	w := NewWatcher(client, slog.New(slog.NewTextHandler(&syncbuf.Buffer{}, nil)), []string{service}, func(s string, list []Instance) {
 		if s != service {
 			t.Errorf("OnChange for %q, watching only %q", s, service)
 		}
@@ -223,7 +205,7 @@ func TestKVWatcherAppliesChangesAndKeepsTheLastGoodConfig(t *testing.T) {
 
 	var mu sync.Mutex
 	var applied []string
-	logs := &logBuffer{}
+	logs := &syncbuf.Buffer{}
 	k := NewKVWatcher(client, slog.New(slog.NewJSONHandler(logs, nil)), key, func(m map[string]json.RawMessage) {
 		b, _ := json.Marshal(m)
 		mu.Lock()

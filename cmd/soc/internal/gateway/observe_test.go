@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
+	"github.com/socplatform/soc/cmd/soc/internal/syncbuf"
 )
 
 func TestObserveRequestID(t *testing.T) {
@@ -83,7 +83,7 @@ func TestObserveAccessLogHasNoSecrets(t *testing.T) {
 // asserts http.Hijacker on its writer) and the access log records the 101. With --target=all
 // the node's /ws and /v1/notifications/ws sit behind Observe.
 func TestObserveLetsWebSocketsUpgrade(t *testing.T) {
-	var logs syncLog
+	var logs syncbuf.Buffer
 	srv := httptest.NewServer(Observe(slog.New(slog.NewJSONHandler(&logs, nil)), nil, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
 		if err != nil {
@@ -110,12 +110,3 @@ func TestObserveLetsWebSocketsUpgrade(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
-
-// syncLog is a log buffer written by the server's goroutines and read by the test.
-type syncLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncLog) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.b.Write(p) }
-func (s *syncLog) String() string              { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }

@@ -30,6 +30,14 @@ func full() access.Principal {
 func pair(t testing.TB) (*Signer, *Verifier, string) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "keys", "gateway.key")
+	s, v := loadPair(t, path)
+	return s, v, path
+}
+
+// loadPair loads the signer at path (creating its key when there is none) and the verifier of
+// its .pub.
+func loadPair(t testing.TB, path string) (*Signer, *Verifier) {
+	t.Helper()
 	s, err := LoadOrCreateSigner(path)
 	if err != nil {
 		t.Fatal(err)
@@ -38,7 +46,7 @@ func pair(t testing.TB) (*Signer, *Verifier, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s, v, path
+	return s, v
 }
 
 // at is a copy of s whose clock reads now and whose cache is its own (a copy sharing s's cache
@@ -147,14 +155,7 @@ func TestKeyFiles(t *testing.T) {
 		t.Fatalf("public key file: %q %v", b, err)
 	}
 	// Loading again keeps the key: tokens signed before still verify.
-	s2, err := LoadOrCreateSigner(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	v, err := LoadVerifier(path + ".pub")
-	if err != nil {
-		t.Fatal(err)
-	}
+	s2, v := loadPair(t, path)
 	if _, err := v.Verify(mustSign(t, s2, full())); err != nil {
 		t.Fatalf("reloaded key: %v", err)
 	}
