@@ -181,18 +181,19 @@ func (d *definitions) list(w http.ResponseWriter, r *http.Request) {
 }
 
 func (d *definitions) get(w http.ResponseWriter, r *http.Request) {
-	v, ok := d.orch.Definition(r.PathValue("id"))
-	if !ok {
-		problem.Error(w, r, d.log, &domain.NotFoundError{What: "scan definition", ID: r.PathValue("id")})
-		return
-	}
-	writeJSON(w, http.StatusOK, v)
+	writeFound(d, w, r, "scan definition", d.orch.Definition)
 }
 
 func (d *definitions) getRun(w http.ResponseWriter, r *http.Request) {
-	v, ok := d.orch.Run(r.PathValue("id"))
+	writeFound(d, w, r, "scan run", d.orch.Run)
+}
+
+// writeFound answers what lookup finds under the path's id, or a NotFoundError for the what.
+func writeFound[T any](d *definitions, w http.ResponseWriter, r *http.Request, what string, lookup func(id string) (T, bool)) {
+	id := r.PathValue("id")
+	v, ok := lookup(id)
 	if !ok {
-		problem.Error(w, r, d.log, &domain.NotFoundError{What: "scan run", ID: r.PathValue("id")})
+		problem.Error(w, r, d.log, &domain.NotFoundError{What: what, ID: id})
 		return
 	}
 	writeJSON(w, http.StatusOK, v)
