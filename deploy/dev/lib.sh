@@ -158,3 +158,21 @@ server_cmdline() {
   local pid; pid="$(cat "$PIDF" 2>/dev/null)" || return 1
   tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline"
 }
+
+# `up` of a script that only makes sure Debian package $1 is installed (tools, not servers): the
+# commands "${@:2}" are there, or apt-get installs the package where it can (root, apt-get; it
+# dies on failure: a CI run that cannot get them should say so plainly), or a warning says how
+# (the tests that need them then skip, or fail under SOC_REQUIRE_SERVERS=1). The caller's
+# version() prints the line logged.
+ensure_package() {
+  local pkg=$1 c have=1; shift
+  for c; do command -v "$c" >/dev/null || have=; done
+  if [ -n "$have" ]; then
+    log "$(version) at $(command -v "$1")"
+  elif [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+    log "WARNING: $pkg is not installed and cannot be installed here (need root and apt-get): apt-get install $pkg"
+  else
+    apt_install "$pkg"
+    log "$(version) installed"
+  fi
+}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strconv"
 	"testing"
 
@@ -103,35 +102,29 @@ func benchImport(b *testing.B, format string, report []byte) {
 }
 
 func BenchmarkImportTrivyLargest(b *testing.B) {
-	report := readFile(b, filepath.Join(testsupport.SharedTestdata(b, "trivy"), "trivy_image_juice-shop-v12.10.2.json"))
-	benchImport(b, "trivy", report)
+	benchImport(b, "trivy", sharedReport(b, "trivy", "trivy_image_juice-shop-v12.10.2.json"))
 }
 
 func BenchmarkImportNessusLargest(b *testing.B) {
-	report := readFile(b, filepath.Join(testsupport.SharedTestdata(b, "nessus"), "dd_basic_network_cvssv3.nessus"))
-	benchImport(b, "nessus", report)
+	benchImport(b, "nessus", sharedReport(b, "nessus", "dd_basic_network_cvssv3.nessus"))
 }
 
 func BenchmarkImportZAPLargest(b *testing.B) {
-	report := readFile(b, filepath.Join(testsupport.SharedTestdata(b, "zap"), "zap_2.8.0_juice-shop.json"))
-	benchImport(b, "zap", report)
+	benchImport(b, "zap", sharedReport(b, "zap", "zap_2.8.0_juice-shop.json"))
 }
 
 // The largest shared report of each family the newer formats opened (issue 15): SAST (Veracode's
 // detailed report), dependencies (Snyk, many dependency paths), DAST (Burp, with requests).
 func BenchmarkImportSASTLargest(b *testing.B) {
-	report := readFile(b, filepath.Join(testsupport.SharedTestdata(b, "veracode"), "veracode_detailedreport_scrubbed.xml"))
-	benchImport(b, "veracode", report)
+	benchImport(b, "veracode", sharedReport(b, "veracode", "veracode_detailedreport_scrubbed.xml"))
 }
 
 func BenchmarkImportDependenciesLargest(b *testing.B) {
-	report := readFile(b, filepath.Join(testsupport.SharedTestdata(b, "snyk"), "snyk_test_npm_more_paths_than_vulns.json"))
-	benchImport(b, "snyk", report)
+	benchImport(b, "snyk", sharedReport(b, "snyk", "snyk_test_npm_more_paths_than_vulns.json"))
 }
 
 func BenchmarkImportDASTLargest(b *testing.B) {
-	report := readFile(b, filepath.Join(testsupport.SharedTestdata(b, "burp"), "burp_dradis_without_base64.xml"))
-	benchImport(b, "burp", report)
+	benchImport(b, "burp", sharedReport(b, "burp", "burp_dradis_without_base64.xml"))
 }
 
 func BenchmarkImportTrivyGenerated(b *testing.B) {

@@ -22,8 +22,14 @@ import (
 	"github.com/socplatform/soc/schemas/contracts"
 )
 
+// sharedReport reads the report name of the shared testdata folder dir (testsupport.SharedTestdata).
+func sharedReport(tb testing.TB, dir, name string) []byte {
+	tb.Helper()
+	return readFile(tb, filepath.Join(testsupport.SharedTestdata(tb, dir), name))
+}
+
 func juiceShop(t *testing.T) []byte {
-	return readFile(t, filepath.Join(testsupport.SharedTestdata(t, "trivy"), "trivy_image_juice-shop-v12.10.2.json"))
+	return sharedReport(t, "trivy", "trivy_image_juice-shop-v12.10.2.json")
 }
 
 // cdxWithSerial is a CycloneDX BOM that names no component, only its serialNumber.

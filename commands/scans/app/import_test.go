@@ -202,7 +202,7 @@ func statusOf(t testing.TB, store *events.Guarded, id string) vulns.Status {
 }
 
 func TestReimportResolvesReopensAndCloses(t *testing.T) {
-	orig := readFile(t, filepath.Join(testsupport.SharedTestdata(t, "trivy"), "trivy_image_juice-shop-v12.10.2.json"))
+	orig := juiceShop(t)
 	modified := dropEvery(t, orig, 7)
 	repOrig, repMod := parse(t, "trivy", orig), parse(t, "trivy", modified)
 	kept := map[string]bool{}
@@ -343,7 +343,7 @@ func TestReimportResolvesReopensAndCloses(t *testing.T) {
 }
 
 func TestOtherAssetIsItsOwnScope(t *testing.T) {
-	orig := readFile(t, filepath.Join(testsupport.SharedTestdata(t, "trivy"), "trivy_image_juice-shop-v12.10.2.json"))
+	orig := juiceShop(t)
 	// The same report for another image (another digest and name): another asset, another scope.
 	d := decodeTrivy(t, orig)
 	d["ArtifactName"] = "example/other:1.0"
@@ -437,7 +437,7 @@ func TestNmapHostsAreMatchedNotDuplicated(t *testing.T) {
 }
 
 func TestUnreadableReportAppendsOnlyFailure(t *testing.T) {
-	orig := readFile(t, filepath.Join(testsupport.SharedTestdata(t, "trivy"), "trivy_image_juice-shop-v12.10.2.json"))
+	orig := juiceShop(t)
 	store := testsupport.OpenSQLiteStore(t, sqlite.Config{Synchronous: "NORMAL"})
 	im := newImporter(t, store)
 	ctx := context.Background()
@@ -484,9 +484,8 @@ func TestUnreadableReportAppendsOnlyFailure(t *testing.T) {
 }
 
 func TestConcurrentImports(t *testing.T) {
-	orig := readFile(t, filepath.Join(testsupport.SharedTestdata(t, "trivy"), "trivy_image_juice-shop-v12.10.2.json"))
-	other := filepath.Join(testsupport.SharedTestdata(t, "grype"), "grype_rhel87_image_35matches.json")
-	ob := readFile(t, other)
+	orig := juiceShop(t)
+	ob := sharedReport(t, "grype", "grype_rhel87_image_35matches.json")
 	store := testsupport.OpenSQLiteStore(t, sqlite.Config{Synchronous: "NORMAL"})
 	im, err := app.New(store, app.Options{})
 	if err != nil {

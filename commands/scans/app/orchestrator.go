@@ -314,27 +314,17 @@ func (o *Orchestrator) applyBatchLocked(batch []events.Envelope) error {
 }
 
 func (o *Orchestrator) apply(e *events.Envelope) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
 	switch {
 	case strings.HasPrefix(e.StreamID, "scans-definition-"):
-		o.mu.Lock()
-		defer o.mu.Unlock()
 		id := strings.TrimPrefix(e.StreamID, "scans-definition-")
-		d := o.defs[id]
-		if d == nil {
-			d = &defEntry{}
-			o.defs[id] = d
-		}
+		d := entryOf(o.defs, id, func() *defEntry { return &defEntry{} })
 		d.version = e.Version
 		return d.def.Apply(e)
 	case strings.HasPrefix(e.StreamID, "scans-run-"):
-		o.mu.Lock()
-		defer o.mu.Unlock()
 		id := strings.TrimPrefix(e.StreamID, "scans-run-")
-		r := o.runs[id]
-		if r == nil {
-			r = &domain.Run{ID: id}
-			o.runs[id] = r
-		}
+		r := entryOf(o.runs, id, func() *domain.Run { return &domain.Run{ID: id} })
 		if err := r.Apply(e); err != nil {
 			return err
 		}
@@ -344,6 +334,16 @@ func (o *Orchestrator) apply(e *events.Envelope) error {
 		}
 	}
 	return nil
+}
+
+// entryOf is m's entry for id, made by newEntry and added when there is none yet.
+func entryOf[T any](m map[string]*T, id string, newEntry func() *T) *T {
+	v := m[id]
+	if v == nil {
+		v = newEntry()
+		m[id] = v
+	}
+	return v
 }
 
 func expected(version int64) events.ExpectedVersion {
@@ -375,6 +375,23 @@ func (o *Orchestrator) loadDefinition(ctx context.Context, id string) (*domain.D
 	d := &domain.Definition{ID: id}
 	v, err := es.Load(ctx, o.store, domain.DefinitionStreamID(id), d)
 	return d, v, err
+}
+
+// existingDefinition loads a definition a caller names; one that was never created (or an id
+// that is no UUID, so it could not have been) is a NotFoundError. A deleted one is returned.
+func (o *Orchestrator) existingDefinition(ctx context.Context, id string) (*domain.Definition, int64, error) {
+	notFound := &domain.NotFoundError{What: "scan definition", ID: id}
+	if !isUUID(id) {
+		return nil, 0, notFound
+	}
+	d, v, err := o.loadDefinition(ctx, id)
+	if err != nil {
+		return nil, 0, err
+	}
+	if !d.Exists() {
+		return nil, 0, notFound
+	}
+	return d, v, nil
 }
 
 // decideRun loads a run, decides and appends; a version conflict (another node or goroutine

@@ -209,15 +209,9 @@ func (o *Orchestrator) DeleteDefinition(ctx context.Context, id, reason string, 
 }
 
 func (o *Orchestrator) decideDefinition(ctx context.Context, id string, ifMatch *int64, meta es.Meta, decide func(*domain.Definition) ([]es.Change, error)) (WriteResult, error) {
-	if !isUUID(id) {
-		return WriteResult{}, &domain.NotFoundError{What: "scan definition", ID: id}
-	}
-	d, v, err := o.loadDefinition(ctx, id)
+	d, v, err := o.existingDefinition(ctx, id)
 	if err != nil {
 		return WriteResult{}, err
-	}
-	if !d.Exists() {
-		return WriteResult{}, &domain.NotFoundError{What: "scan definition", ID: id}
 	}
 	if ifMatch != nil && *ifMatch != v {
 		return WriteResult{}, &events.VersionConflictError{StreamID: domain.DefinitionStreamID(id), Expected: events.Exact(*ifMatch), Actual: v}
@@ -236,15 +230,9 @@ func (o *Orchestrator) decideDefinition(ctx context.Context, id string, ifMatch 
 
 // RequestRun requests a manual run of an nmap definition; its saga executes it.
 func (o *Orchestrator) RequestRun(ctx context.Context, definitionID string, meta es.Meta) (WriteResult, error) {
-	if !isUUID(definitionID) {
-		return WriteResult{}, &domain.NotFoundError{What: "scan definition", ID: definitionID}
-	}
-	def, _, err := o.loadDefinition(ctx, definitionID)
+	def, _, err := o.existingDefinition(ctx, definitionID)
 	if err != nil {
 		return WriteResult{}, err
-	}
-	if !def.Exists() {
-		return WriteResult{}, &domain.NotFoundError{What: "scan definition", ID: definitionID}
 	}
 	if def.Deleted {
 		return WriteResult{}, &domain.StateError{What: "scan definition", ID: definitionID, State: "deleted", Action: "run it"}
@@ -300,15 +288,9 @@ type PushResult struct {
 // AuthorizePush checks token against an external definition's token hash in constant time.
 // The definition must exist, be live and be external.
 func (o *Orchestrator) AuthorizePush(ctx context.Context, definitionID, token string) (domain.Spec, error) {
-	if !isUUID(definitionID) {
-		return domain.Spec{}, &domain.NotFoundError{What: "scan definition", ID: definitionID}
-	}
-	def, _, err := o.loadDefinition(ctx, definitionID)
+	def, _, err := o.existingDefinition(ctx, definitionID)
 	if err != nil {
 		return domain.Spec{}, err
-	}
-	if !def.Exists() {
-		return domain.Spec{}, &domain.NotFoundError{What: "scan definition", ID: definitionID}
 	}
 	if def.TokenSHA256 == "" {
 		return domain.Spec{}, &TokenError{Reason: "this definition does not accept pushed reports"}

@@ -191,6 +191,15 @@ func (e *orchEnv) manualRun(defID string) string {
 	return res.ID
 }
 
+// executeNewRun defines spec, requests a manual run of it and delivers its first attempt's
+// execute command (command id c1), the way the run saga would.
+func (e *orchEnv) executeNewRun(spec domain.Spec) string {
+	e.t.Helper()
+	runID := e.manualRun(e.define(spec))
+	e.command("c1", app.CmdExecuteRun, map[string]any{"run_id": runID, "attempt": 1})
+	return runID
+}
+
 func (e *orchEnv) loadRun(id string) *domain.Run {
 	e.t.Helper()
 	r := &domain.Run{}
@@ -278,9 +287,7 @@ func TestOrchestratorLifecycleAndEvidence(t *testing.T) {
 
 func TestOrchestratorRetryThenSuccess(t *testing.T) {
 	e := newOrchEnv(t, "fail", "ok")
-	def := e.define(nmapSpec(3, 10))
-	runID := e.manualRun(def)
-	e.command("c1", app.CmdExecuteRun, map[string]any{"run_id": runID, "attempt": 1})
+	runID := e.executeNewRun(nmapSpec(3, 10))
 	got := e.waitFor(runID, 3)
 	r := e.loadRun(runID)
 	if got[2] != contracts.TypeScanAttemptFailed || r.Status != domain.RunRequested || r.NextAttemptAt == nil || !r.NextAttemptAt.Equal(t0.Add(10*time.Second)) {
@@ -298,9 +305,7 @@ func TestOrchestratorRetryThenSuccess(t *testing.T) {
 
 func TestOrchestratorRetriesExhausted(t *testing.T) {
 	e := newOrchEnv(t, "fail", "fail", "fail")
-	def := e.define(nmapSpec(2, 5))
-	runID := e.manualRun(def)
-	e.command("c1", app.CmdExecuteRun, map[string]any{"run_id": runID, "attempt": 1})
+	runID := e.executeNewRun(nmapSpec(2, 5))
 	e.waitFor(runID, 3)
 	// The backoff doubles: 5 s after attempt 1.
 	if r := e.loadRun(runID); !r.NextAttemptAt.Equal(t0.Add(5 * time.Second)) {
@@ -323,9 +328,7 @@ func TestOrchestratorRetriesExhausted(t *testing.T) {
 
 func TestOrchestratorTimeoutKillsAndRetries(t *testing.T) {
 	e := newOrchEnv(t, "block", "ok")
-	def := e.define(nmapSpec(2, 1))
-	runID := e.manualRun(def)
-	e.command("c1", app.CmdExecuteRun, map[string]any{"run_id": runID, "attempt": 1})
+	runID := e.executeNewRun(nmapSpec(2, 1))
 	<-e.run.started
 	e.command("t1", app.CmdTimeoutRun, map[string]any{"run_id": runID, "attempt": 1})
 	e.command("t1", app.CmdTimeoutRun, map[string]any{"run_id": runID, "attempt": 1}) // redelivered
@@ -343,9 +346,7 @@ func TestOrchestratorTimeoutKillsAndRetries(t *testing.T) {
 
 func TestOrchestratorCancel(t *testing.T) {
 	e := newOrchEnv(t, "block")
-	def := e.define(nmapSpec(3, 1))
-	runID := e.manualRun(def)
-	e.command("c1", app.CmdExecuteRun, map[string]any{"run_id": runID, "attempt": 1})
+	runID := e.executeNewRun(nmapSpec(3, 1))
 	<-e.run.started
 	if _, err := e.orch.CancelRun(e.ctx, runID, "wrong target", es.Meta{Actor: "bob"}); err != nil {
 		t.Fatal(err)
@@ -366,9 +367,7 @@ func TestOrchestratorCancel(t *testing.T) {
 
 func TestOrchestratorRecoversInterruptedRuns(t *testing.T) {
 	e := newOrchEnv(t, "block")
-	def := e.define(nmapSpec(2, 30))
-	runID := e.manualRun(def)
-	e.command("c1", app.CmdExecuteRun, map[string]any{"run_id": runID, "attempt": 1})
+	runID := e.executeNewRun(nmapSpec(2, 30))
 	<-e.run.started
 	// The process dies: the orchestrator stops without recording the attempt's outcome.
 	e.stop()
@@ -402,9 +401,7 @@ func TestOrchestratorScansAnAssetAndAttachesItsFindings(t *testing.T) {
 	asset := e.registerAsset("127.0.0.1")
 	spec := nmapSpec(1, 0)
 	spec.Target = domain.Target{AssetID: asset}
-	def := e.define(spec)
-	runID := e.manualRun(def)
-	e.command("c1", app.CmdExecuteRun, map[string]any{"run_id": runID, "attempt": 1})
+	runID := e.executeNewRun(spec)
 	if got := e.waitFor(runID, 3); got[2] != contracts.TypeScanCompleted {
 		t.Fatalf("events %v", got)
 	}

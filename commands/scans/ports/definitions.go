@@ -80,35 +80,33 @@ func Register(mux Mux, orch *app.Orchestrator, cfg Config) error {
 		cfg.MaxBodyBytes = 256 << 20
 	}
 	d := &definitions{orch: orch, cmds: httpcmd.New(httpcmd.Config{Schemas: sch, Log: cfg.Log}), max: cfg.MaxBodyBytes, log: cfg.Log}
-	mux.Handle("POST /v1/scan-definitions", http.HandlerFunc(d.create))
+	mux.Handle("POST /v1/scan-definitions", command(d, "scans/CreateScanDefinition", d.create))
 	mux.Handle("GET /v1/scan-definitions", http.HandlerFunc(d.list))
 	mux.Handle("GET /v1/scan-definitions/{id}", http.HandlerFunc(d.get))
-	mux.Handle("PUT /v1/scan-definitions/{id}", http.HandlerFunc(d.update))
-	mux.Handle("DELETE /v1/scan-definitions/{id}", http.HandlerFunc(d.delete))
-	mux.Handle("POST /v1/scan-definitions/{id}/runs", http.HandlerFunc(d.run))
+	mux.Handle("PUT /v1/scan-definitions/{id}", command(d, "scans/UpdateScanDefinition", d.update))
+	mux.Handle("DELETE /v1/scan-definitions/{id}", command(d, "scans/DeleteScanDefinition", d.delete))
+	mux.Handle("POST /v1/scan-definitions/{id}/runs", command(d, "scans/RequestScanRun", d.run))
 	mux.Handle("POST /v1/scan-definitions/{id}/reports", http.HandlerFunc(d.push))
 	mux.Handle("GET /v1/scan-runs/{id}", http.HandlerFunc(d.getRun))
-	mux.Handle("POST /v1/scan-runs/{id}/cancel", http.HandlerFunc(d.cancel))
+	mux.Handle("POST /v1/scan-runs/{id}/cancel", command(d, "scans/CancelScanRun", d.cancel))
 	return nil
 }
 
-// decode reads a bounded command body and validates it against its schema; on an error it has
-// answered the request.
-func (d *definitions) decode(w http.ResponseWriter, r *http.Request, schema string, v any) (es.Invocation, bool) {
-	inv, err := d.cmds.Command(w, r, schema, v)
-	if err != nil {
-		problem.Error(w, r, d.log, err)
-		return inv, false
+// command is the handler of a command route: it reads a bounded body, validates it against its
+// schema and hands it to handle, or answers the error itself.
+func command[T any](d *definitions, schema string, handle func(w http.ResponseWriter, r *http.Request, body T, call es.Invocation)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var body T
+		call, err := d.cmds.Command(w, r, schema, &body)
+		if err != nil {
+			problem.Error(w, r, d.log, err)
+			return
+		}
+		handle(w, r, body, call)
 	}
-	return inv, true
 }
 
-func (d *definitions) create(w http.ResponseWriter, r *http.Request) {
-	var body contracts.CreateScanDefinition
-	call, ok := d.decode(w, r, "scans/CreateScanDefinition", &body)
-	if !ok {
-		return
-	}
+func (d *definitions) create(w http.ResponseWriter, r *http.Request, body contracts.CreateScanDefinition, call es.Invocation) {
 	res, err := d.orch.CreateDefinition(r.Context(), specOf(body), call.Meta)
 	if err != nil {
 		problem.Error(w, r, d.log, err)
@@ -123,32 +121,18 @@ func (d *definitions) create(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, status, res)
 }
 
-func (d *definitions) update(w http.ResponseWriter, r *http.Request) {
-	var body contracts.UpdateScanDefinition
-	call, ok := d.decode(w, r, "scans/UpdateScanDefinition", &body)
-	if !ok {
-		return
-	}
+func (d *definitions) update(w http.ResponseWriter, r *http.Request, body contracts.UpdateScanDefinition, call es.Invocation) {
 	res, err := d.orch.UpdateDefinition(r.Context(), r.PathValue("id"), specOf(contracts.CreateScanDefinition(body)), call.Expected, call.Meta)
 	d.answer(w, r, http.StatusOK, res, err)
 }
 
-func (d *definitions) delete(w http.ResponseWriter, r *http.Request) {
-	var body contracts.DeleteScanDefinition
-	call, ok := d.decode(w, r, "scans/DeleteScanDefinition", &body)
-	if !ok {
-		return
-	}
+func (d *definitions) delete(w http.ResponseWriter, r *http.Request, body contracts.DeleteScanDefinition, call es.Invocation) {
 	res, err := d.orch.DeleteDefinition(r.Context(), r.PathValue("id"), body.Reason, call.Expected, call.Meta)
 	d.answer(w, r, http.StatusOK, res, err)
 }
 
-func (d *definitions) run(w http.ResponseWriter, r *http.Request) {
-	var body contracts.RequestScanRun
-	call, ok := d.decode(w, r, "scans/RequestScanRun", &body)
-	if !ok {
-		return
-	}
+// run's body (RequestScanRun) has nothing the run needs: it is decoded for its schema check.
+func (d *definitions) run(w http.ResponseWriter, r *http.Request, _ contracts.RequestScanRun, call es.Invocation) {
 	res, err := d.orch.RequestRun(r.Context(), r.PathValue("id"), call.Meta)
 	if err != nil {
 		problem.Error(w, r, d.log, err)
@@ -158,12 +142,7 @@ func (d *definitions) run(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusAccepted, map[string]any{"run_id": res.ID, "position": res.Position})
 }
 
-func (d *definitions) cancel(w http.ResponseWriter, r *http.Request) {
-	var body contracts.CancelScanRun
-	call, ok := d.decode(w, r, "scans/CancelScanRun", &body)
-	if !ok {
-		return
-	}
+func (d *definitions) cancel(w http.ResponseWriter, r *http.Request, body contracts.CancelScanRun, call es.Invocation) {
 	res, err := d.orch.CancelRun(r.Context(), r.PathValue("id"), body.Reason, call.Meta)
 	d.answer(w, r, http.StatusOK, res, err)
 }
@@ -181,18 +160,19 @@ func (d *definitions) list(w http.ResponseWriter, r *http.Request) {
 }
 
 func (d *definitions) get(w http.ResponseWriter, r *http.Request) {
-	v, ok := d.orch.Definition(r.PathValue("id"))
-	if !ok {
-		problem.Error(w, r, d.log, &domain.NotFoundError{What: "scan definition", ID: r.PathValue("id")})
-		return
-	}
-	writeJSON(w, http.StatusOK, v)
+	writeFound(d, w, r, "scan definition", d.orch.Definition)
 }
 
 func (d *definitions) getRun(w http.ResponseWriter, r *http.Request) {
-	v, ok := d.orch.Run(r.PathValue("id"))
+	writeFound(d, w, r, "scan run", d.orch.Run)
+}
+
+// writeFound answers what lookup finds under the path's id, or a NotFoundError for the what.
+func writeFound[T any](d *definitions, w http.ResponseWriter, r *http.Request, what string, lookup func(id string) (T, bool)) {
+	id := r.PathValue("id")
+	v, ok := lookup(id)
 	if !ok {
-		problem.Error(w, r, d.log, &domain.NotFoundError{What: "scan run", ID: r.PathValue("id")})
+		problem.Error(w, r, d.log, &domain.NotFoundError{What: what, ID: id})
 		return
 	}
 	writeJSON(w, http.StatusOK, v)
