@@ -64,7 +64,7 @@ const format = "acunetix"
 
 // New returns the Acunetix XML parser (WVS ScanGroup and Acunetix 360 XML).
 func New() importers.Parser {
-	return &parseutil.Format{Name: format, Sniff: detect, Read: read, Describe: describe}
+	return &xmlscan.Format{Name: format, Root: isRoot, Read: read, Describe: describe}
 }
 
 // describe documents the format for the format list.
@@ -86,12 +86,8 @@ func describe() importers.FormatInfo {
 	}
 }
 
-// detect reports whether head is an Acunetix XML export.
-func detect(head []byte) bool {
-	se, ok := xmlscan.RootElement(head)
-	if !ok {
-		return false
-	}
+// isRoot reports whether se, the document element of head, starts an Acunetix XML export.
+func isRoot(se xml.StartElement, head []byte) bool {
 	switch se.Name.Local {
 	case "ScanGroup":
 		return xmlscan.Attr(se, "ExportedOn") != "" || startsWithScanURL(head)

@@ -60,7 +60,7 @@ const format = "burp"
 
 // New returns the Burp Suite issues XML parser.
 func New() importers.Parser {
-	return &parseutil.Format{Name: format, Sniff: detect, Read: read, Describe: describe}
+	return &xmlscan.Format{Name: format, Root: isRoot, Other: detectXML11, Read: read, Describe: describe}
 }
 
 // describe documents the format for the format list.
@@ -81,11 +81,9 @@ func describe() importers.FormatInfo {
 	}
 }
 
-// detect reports whether head is a Burp issues export.
-func detect(head []byte) bool {
-	head = xmlscan.As10(readguard.TrimBOM(head))
-	se, ok := xmlscan.RootElement(head)
-	if !ok || se.Name.Local != "issues" {
+// isRoot reports whether se, the document element of head, starts a Burp issues export.
+func isRoot(se xml.StartElement, head []byte) bool {
+	if se.Name.Local != "issues" {
 		return false
 	}
 	if xmlscan.Attr(se, "burpVersion") != "" {
@@ -94,6 +92,14 @@ func detect(head []byte) bool {
 	// An export without the attribute: the first issue starts with its serialNumber.
 	i := bytes.Index(head, []byte("<issue>"))
 	return i >= 0 && bytes.HasPrefix(bytes.TrimLeft(head[i+len("<issue>"):], " \t\r\n"), []byte("<serialNumber>"))
+}
+
+// detectXML11 reports whether head is a Burp issues export that declares XML 1.1: the 1.0
+// decoder that finds the document element refuses it, so it is looked at read as 1.0.
+func detectXML11(head []byte) bool {
+	head = xmlscan.As10(readguard.TrimBOM(head))
+	se, ok := xmlscan.RootElement(head)
+	return ok && isRoot(se, head)
 }
 
 type issue struct {

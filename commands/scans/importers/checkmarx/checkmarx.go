@@ -57,14 +57,11 @@ const formatName = "checkmarx"
 
 // New returns a Checkmarx CxSAST XML parser.
 func New() importers.Parser {
-	return &parseutil.Format{Name: formatName, Sniff: detect, Read: read, Describe: describe}
+	return &xmlscan.Format{Name: formatName, Root: isRoot, Read: read, Describe: describe}
 }
 
-// detect reports whether head is an XML document whose element is <CxXMLResults>.
-func detect(head []byte) bool {
-	se, ok := xmlscan.RootElement(head)
-	return ok && se.Name.Local == "CxXMLResults"
-}
+// isRoot reports whether se, an XML document's element, is <CxXMLResults>.
+func isRoot(se xml.StartElement, _ []byte) bool { return se.Name.Local == "CxXMLResults" }
 
 // severities maps CxSAST's severity words, lower-cased.
 var severities = map[string]importers.Severity{

@@ -32,13 +32,9 @@ func isBOMRoot(se xml.StartElement) bool {
 
 // readXML reads a CycloneDX XML BOM.
 func readXML(ctx context.Context, r io.Reader) (*bom, error) {
-	s := xmlscan.New(ctx, r, format)
-	root, err := s.Root()
+	s, root, err := xmlscan.Open(ctx, r, format, isBOMRoot, "a CycloneDX <bom>")
 	if err != nil {
 		return nil, err
-	}
-	if !isBOMRoot(root) {
-		return nil, s.Errorf("root element <%s> (namespace %q) is not a CycloneDX <bom>", root.Name.Local, root.Name.Space)
 	}
 	doc := &bom{index: map[string]compInfo{}}
 	for _, a := range root.Attr {

@@ -13,13 +13,9 @@ import (
 
 // parseXML reads an XML report, one <dependency> at a time.
 func parseXML(ctx context.Context, r io.Reader) (*importers.Report, error) {
-	s := xmlscan.New(ctx, r, formatName)
-	root, err := s.Root()
+	s, _, err := xmlscan.Open(ctx, r, formatName, isAnalysisRoot, "a Dependency-Check <analysis>")
 	if err != nil {
 		return nil, err
-	}
-	if !isAnalysisRoot(root) {
-		return nil, s.Errorf("root element <%s> (namespace %q) is not a Dependency-Check <analysis>", root.Name.Local, root.Name.Space)
 	}
 	var rep report
 	var warnings []string

@@ -67,7 +67,7 @@ func parseCSV(ctx context.Context, r io.Reader) (*importers.Report, error) {
 		if f.RuleID == "19506" && b.version == "" {
 			b.version = scanInfoVersion(f.Evidence)
 		}
-		b.fs.Add(f)
+		b.Findings.Add(f)
 		return nil
 	}, b.report)
 }

@@ -66,14 +66,13 @@ const format = "nessus"
 
 // New returns the Nessus v2 parser.
 func New() importers.Parser {
-	return &parseutil.Format{Name: format, Sniff: detect, Read: read, Describe: describe}
+	return &xmlscan.Format{Name: format, Root: isRoot, Other: detectCSV, Read: read, Describe: describe}
 }
 
-// detect reports whether head starts an XML document whose element is <NessusClientData_v2>, or
-// is a Nessus CSV export (see csv.go).
-func detect(head []byte) bool {
-	se, ok := xmlscan.RootElement(head)
-	return ok && se.Name.Local == "NessusClientData_v2" || detectCSV(head)
+// isRoot reports whether se, the document element of head, is <NessusClientData_v2>; or head is
+// a Nessus CSV export (see csv.go) all the same, as a first line can read as both.
+func isRoot(se xml.StartElement, head []byte) bool {
+	return se.Name.Local == "NessusClientData_v2" || detectCSV(head)
 }
 
 // read parses a .nessus file, or a CSV export when the file starts with neither '<' nor a JSON
@@ -88,8 +87,8 @@ func parseXML(s *xmlscan.Scanner, root xml.StartElement) (*importers.Report, err
 	}
 	b := &builder{}
 	err := s.Each("Report", func(se xml.StartElement) error {
-		if b.scan == "" {
-			b.scan = parseutil.Truncate(strings.TrimSpace(xmlscan.Attr(se, "name")), parseutil.MaxShort)
+		if b.Scan == "" {
+			b.Scan = parseutil.Truncate(strings.TrimSpace(xmlscan.Attr(se, "name")), parseutil.MaxShort)
 		}
 		return s.Each("ReportHost", func(se xml.StartElement) error {
 			return b.host(s, se)
@@ -101,29 +100,14 @@ func parseXML(s *xmlscan.Scanner, root xml.StartElement) (*importers.Report, err
 	return b.report(), nil
 }
 
+// builder gathers the report; its Scan is the <Report name>.
 type builder struct {
-	assets     parseutil.AssetSet
-	fs         parseutil.FindingSet
-	start, end time.Time
-	version    string
-	scan       string // the <Report name>: the scan's name
+	parseutil.ScanReport
+	version string
 }
 
 func (b *builder) report() *importers.Report {
-	var target *importers.Target
-	if b.scan != "" {
-		target = &importers.Target{Name: b.scan, Hint: "scan"}
-	}
-	return &importers.Report{
-		Target:         target,
-		Format:         format,
-		ScannerName:    "Nessus",
-		ScannerVersion: b.version,
-		StartedAt:      b.start,
-		FinishedAt:     b.end,
-		Assets:         b.assets.Assets(),
-		Findings:       b.fs.Findings(),
-	}
+	return b.Report(format, "Nessus", b.version)
 }
 
 // hostTags are the HostProperties tags kept; the others (often large) are skipped.
@@ -215,15 +199,15 @@ func (b *builder) host(s *xmlscan.Scanner, se xml.StartElement) error {
 			parts = append(parts, it.complID)
 		}
 		f.Fingerprint = parseutil.FingerprintCanonical(parts...)
-		b.fs.Add(f)
+		b.Findings.Add(f)
 	}
 	return nil
 }
 
 func (b *builder) addAsset(a importers.Asset) {
-	have := b.assets.Get(a.Key)
+	have := b.Assets.Get(a.Key)
 	if have == nil {
-		b.assets.Add(a)
+		b.Assets.Add(a)
 		return
 	}
 	have.IPs = parseutil.AddUnique(have.IPs, a.IPs...)
@@ -249,12 +233,7 @@ func (b *builder) times(tags map[string]string) {
 		}
 		return time.Time{}
 	}
-	if t := parse(tags["HOST_START_TIMESTAMP"], tags["HOST_START"]); !t.IsZero() && (b.start.IsZero() || t.Before(b.start)) {
-		b.start = t
-	}
-	if t := parse(tags["HOST_END_TIMESTAMP"], tags["HOST_END"]); !t.IsZero() && t.After(b.end) {
-		b.end = t
-	}
+	b.Span(parse(tags["HOST_START_TIMESTAMP"], tags["HOST_START"]), parse(tags["HOST_END_TIMESTAMP"], tags["HOST_END"]))
 }
 
 func (b *builder) item(s *xmlscan.Scanner, se xml.StartElement) (item, error) {

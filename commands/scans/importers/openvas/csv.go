@@ -98,15 +98,10 @@ func parseCSV(ctx context.Context, r io.Reader) (*importers.Report, error) {
 			return err
 		}
 		if t, err := time.Parse(time.RFC3339, row.Get("Timestamp")); err == nil {
-			if t = t.UTC(); b.start.IsZero() || t.Before(b.start) {
-				b.start = t
-			}
-			if t.After(b.end) {
-				b.end = t
-			}
+			b.Span(t.UTC(), t.UTC())
 		}
-		if b.task == "" {
-			b.task = parseutil.Truncate(row.Get("Task Name"), parseutil.MaxShort)
+		if b.Scan == "" {
+			b.Scan = parseutil.Truncate(row.Get("Task Name"), parseutil.MaxShort)
 		}
 		return nil
 	}, b.result)

@@ -61,17 +61,14 @@ const format = "openvas"
 
 // New returns the OpenVAS / GVM XML report parser.
 func New() importers.Parser {
-	return &parseutil.Format{Name: format, Sniff: detect, Read: read, Describe: describe}
+	return &xmlscan.Format{Name: format, Root: isRoot, Other: detectCSV, Read: read, Describe: describe}
 }
 
-// detect reports whether head is a GVM report: a <get_reports_response> document, or a <report>
-// document that carries GVM's format_id attribute or GVM-only elements (<gmp>, <omp>, <nvt oid=,
-// <scan_run_status>) in its first bytes; or a CSV Results export.
-func detect(head []byte) bool {
-	se, ok := xmlscan.RootElement(head)
-	if !ok {
-		return detectCSV(head)
-	}
+// isRoot reports whether head, whose document element is se, is a GVM report: a
+// <get_reports_response> document, or a <report> document that carries GVM's format_id attribute
+// or GVM-only elements (<gmp>, <omp>, <nvt oid=, <scan_run_status>) in its first bytes. (A head
+// that is not XML may be a CSV Results export, csv.go.)
+func isRoot(se xml.StartElement, head []byte) bool {
 	switch se.Name.Local {
 	case "get_reports_response":
 		return true
@@ -116,28 +113,10 @@ func parseXML(s *xmlscan.Scanner, root xml.StartElement) (*importers.Report, err
 	return b.result(), nil
 }
 
-type builder struct {
-	assets     parseutil.AssetSet
-	fs         parseutil.FindingSet
-	start, end time.Time
-	task       string // the task's name: what users call the scan
-}
+// builder gathers the report; its Scan is the task's name: what users call the scan.
+type builder struct{ parseutil.ScanReport }
 
-func (b *builder) result() *importers.Report {
-	var target *importers.Target
-	if b.task != "" {
-		target = &importers.Target{Name: b.task, Hint: "scan"}
-	}
-	return &importers.Report{
-		Target:      target,
-		Format:      format,
-		ScannerName: "OpenVAS",
-		StartedAt:   b.start,
-		FinishedAt:  b.end,
-		Assets:      b.assets.Assets(),
-		Findings:    b.fs.Findings(),
-	}
-}
+func (b *builder) result() *importers.Report { return b.Report(format, "OpenVAS", "") }
 
 // report reads the children of a <report> element (outer or inner).
 func (b *builder) report(s *xmlscan.Scanner) error {
@@ -153,20 +132,20 @@ func (b *builder) report(s *xmlscan.Scanner) error {
 			return b.hostDetail(s)
 		case "task":
 			return s.Children(func(se xml.StartElement) error {
-				if se.Name.Local != "name" || b.task != "" {
+				if se.Name.Local != "name" || b.Scan != "" {
 					return s.Skip()
 				}
 				var err error
-				b.task, err = s.Text(parseutil.MaxShort)
+				b.Scan, err = s.Text(parseutil.MaxShort)
 				return err
 			})
 		case "scan_start", "scan_end":
 			v, err := s.Text(parseutil.MaxShort)
 			if t, perr := time.Parse(time.RFC3339Nano, v); perr == nil {
 				if se.Name.Local == "scan_start" {
-					b.start = t.UTC()
+					b.Start = t.UTC()
 				} else {
-					b.end = t.UTC()
+					b.End = t.UTC()
 				}
 			}
 			return err
@@ -176,7 +155,7 @@ func (b *builder) report(s *xmlscan.Scanner) error {
 }
 
 func (b *builder) asset(key string) *importers.Asset {
-	if a := b.assets.Get(key); a != nil {
+	if a := b.Assets.Get(key); a != nil {
 		return a
 	}
 	host := strings.TrimPrefix(key, "host:")
@@ -186,7 +165,7 @@ func (b *builder) asset(key string) *importers.Asset {
 	} else {
 		a.Hostnames = []string{host}
 	}
-	return b.assets.Add(a)
+	return b.Assets.Add(a)
 }
 
 // hostDetail reads a report-level <host> block: <ip>, <start>, <end>, <detail><name/><value/>.
@@ -409,7 +388,7 @@ func (b *builder) add(r rawResult, fail func(msg string, args ...any) error) err
 	if f.Location.Port > 0 {
 		a.Services = parseutil.AddService(a.Services, f.Location.Port, f.Location.Protocol, "")
 	}
-	b.fs.Add(f)
+	b.Findings.Add(f)
 	return nil
 }
 

@@ -83,19 +83,14 @@ const format = "qualys"
 
 // New returns the Qualys XML parser.
 func New() importers.Parser {
-	return &parseutil.Format{Name: format, Sniff: detect, Read: read, Describe: describe}
+	return &xmlscan.Format{Name: format, Root: isRoot, Other: detectCSV, Read: read, Describe: describe}
 }
 
-// detect reports whether head is a Qualys VM scan report (a <SCAN> root whose value is
+// isRoot reports whether head, whose document element is se, is a Qualys VM scan report (a <SCAN> root whose value is
 // "scan/…", or that names scan-1.dtd), an asset data report (<ASSET_DATA_REPORT>), a host
 // detection list (<HOST_LIST_VM_DETECTION_OUTPUT>) or a Qualys WAS scan report
-// (<WAS_SCAN_REPORT>); or a CSV export whose header names IP and QID.
-func detect(head []byte) bool {
-	se, ok := xmlscan.RootElement(head)
-	if !ok {
-		h := csvscan.Header(head, 2)
-		return h != nil && csvscan.HasColumns(h, csvRequired...)
-	}
+// (<WAS_SCAN_REPORT>).
+func isRoot(se xml.StartElement, head []byte) bool {
 	switch se.Name.Local {
 	case "SCAN":
 		return strings.HasPrefix(xmlscan.Attr(se, "value"), "scan/") || strings.Contains(string(head[:min(len(head), 1024)]), "scan-1.dtd")
@@ -103,6 +98,12 @@ func detect(head []byte) bool {
 		return true
 	}
 	return false
+}
+
+// detectCSV reports whether head is a CSV export whose header names IP and QID.
+func detectCSV(head []byte) bool {
+	h := csvscan.Header(head, 2)
+	return h != nil && csvscan.HasColumns(h, csvRequired...)
 }
 
 // describe documents the format for the format list.
@@ -162,23 +163,10 @@ func parseXML(s *xmlscan.Scanner, root xml.StartElement) (*importers.Report, err
 	return nil, s.Errorf("document element is <%s>, not <SCAN>, <ASSET_DATA_REPORT>, <HOST_LIST_VM_DETECTION_OUTPUT> or <WAS_SCAN_REPORT>", root.Name.Local)
 }
 
-type vmBuilder struct {
-	assets  parseutil.AssetSet
-	fs      parseutil.FindingSet
-	started time.Time
-	title   string
-}
+// vmBuilder gathers a VM scan report; its Scan is the report's title.
+type vmBuilder struct{ parseutil.ScanReport }
 
-func (b *vmBuilder) report() *importers.Report {
-	rep := &importers.Report{
-		Format: format, ScannerName: "Qualys VM", StartedAt: b.started,
-		Assets: b.assets.Assets(), Findings: b.fs.Findings(),
-	}
-	if b.title != "" {
-		rep.Target = &importers.Target{Name: b.title, Hint: "scan"}
-	}
-	return rep
-}
+func (b *vmBuilder) report() *importers.Report { return b.Report(format, "Qualys VM", "") }
 
 func (b *vmBuilder) scan(s *xmlscan.Scanner) error {
 	return s.Children(func(se xml.StartElement) error {
@@ -189,10 +177,10 @@ func (b *vmBuilder) scan(s *xmlscan.Scanner) error {
 				switch xmlscan.Attr(se, "value") {
 				case "DATE":
 					if t, perr := time.Parse(time.RFC3339, v); perr == nil {
-						b.started = t.UTC()
+						b.Start = t.UTC()
 					}
 				case "TITLE":
-					b.title = v
+					b.Scan = v
 				}
 				return err
 			})
@@ -210,9 +198,9 @@ func (b *vmBuilder) host(s *xmlscan.Scanner, se xml.StartElement) error {
 		return s.Errorf("<IP value=%q>: not an IP address", parseutil.TruncateEllipsis(ip, 64))
 	}
 	key := "host:" + ip
-	a := b.assets.Get(key)
+	a := b.Assets.Get(key)
 	if a == nil {
-		a = b.assets.Add(importers.Asset{Key: key, Kind: importers.Host, Name: ip, IPs: []string{ip}})
+		a = b.Assets.Add(importers.Asset{Key: key, Kind: importers.Host, Name: ip, IPs: []string{ip}})
 	}
 	if name := strings.TrimSpace(xmlscan.Attr(se, "name")); name != "" && !strings.EqualFold(name, "No registered hostname") {
 		a.Hostnames = parseutil.AddHostname(a.Hostnames, name)
@@ -221,7 +209,7 @@ func (b *vmBuilder) host(s *xmlscan.Scanner, se xml.StartElement) error {
 		switch se.Name.Local {
 		case "OS":
 			os, err := s.Text(parseutil.MaxShort)
-			b.assets.Get(key).OS = os
+			b.Assets.Get(key).OS = os
 			return err
 		case "INFOS", "SERVICES", "VULNS", "PRACTICES":
 			return s.Each("CAT", func(cat xml.StartElement) error { return b.category(s, key, ip, cat) })
@@ -256,10 +244,10 @@ func (b *vmBuilder) category(s *xmlscan.Scanner, key, ip string, cat xml.StartEl
 		}
 		f.Location.Protocol = proto
 		if port > 0 {
-			a := b.assets.Get(key)
+			a := b.Assets.Get(key)
 			a.Services = parseutil.AddService(a.Services, port, proto, "")
 		}
-		b.fs.Add(f)
+		b.Findings.Add(f)
 		return nil
 	})
 }

@@ -57,7 +57,7 @@ const format = "veracode"
 
 // New returns the Veracode detailed report parser.
 func New() importers.Parser {
-	return &parseutil.Format{Name: format, Sniff: detect, Read: read, Describe: describe}
+	return &xmlscan.Format{Name: format, Root: isRoot, Other: detectAPI, Read: read, Describe: describe}
 }
 
 // describe documents the format for the format list.
@@ -82,16 +82,11 @@ func describe() importers.FormatInfo {
 	}
 }
 
-// detect reports whether head is a Veracode detailed report or a findings API page.
-func detect(head []byte) bool {
-	if detectAPI(head) {
-		return true
-	}
-	se, ok := xmlscan.RootElement(head)
-	if !ok || se.Name.Local != "detailedreport" {
-		return false
-	}
-	return strings.Contains(se.Name.Space, "veracode.com") || xmlscan.Attr(se, "app_name") != "" && xmlscan.Attr(se, "report_format_version") != ""
+// isRoot reports whether se, an XML document's element, starts a Veracode detailed report. (A
+// head that is not XML may be a findings API page, api.go.)
+func isRoot(se xml.StartElement, _ []byte) bool {
+	return se.Name.Local == "detailedreport" &&
+		(strings.Contains(se.Name.Space, "veracode.com") || xmlscan.Attr(se, "app_name") != "" && xmlscan.Attr(se, "report_format_version") != "")
 }
 
 type builder struct {

@@ -63,20 +63,19 @@ const format = "zap"
 
 // New returns the ZAP (JSON and XML) report parser.
 func New() importers.Parser {
-	return &parseutil.Format{Name: format, Sniff: detect, Read: read, Describe: describe}
+	return &xmlscan.Format{Name: format, Root: isRoot, Other: detectJSON, Read: read, Describe: describe}
 }
 
-// detect reports whether head is a ZAP XML report (document element <OWASPZAPReport>) or a ZAP JSON
-// report (a top-level "@programName" naming ZAP, or a top-level "site" array whose first entry has
-// "@name", "@host" or "alerts").
-func detect(head []byte) bool {
+// isRoot reports whether se, an XML document's element, starts a ZAP XML report.
+func isRoot(se xml.StartElement, _ []byte) bool { return se.Name.Local == "OWASPZAPReport" }
+
+// detectJSON reports whether head, not an XML document, is a ZAP JSON report: a top-level
+// "@programName" naming ZAP, or a top-level "site" array whose first entry has "@name", "@host"
+// or "alerts".
+func detectJSON(head []byte) bool {
 	h := bytes.TrimLeft(readguard.TrimBOM(head), " \t\r\n")
-	if len(h) == 0 {
+	if len(h) == 0 || h[0] == '<' {
 		return false
-	}
-	if h[0] == '<' {
-		se, ok := xmlscan.RootElement(head)
-		return ok && se.Name.Local == "OWASPZAPReport"
 	}
 	found := false
 	jsonwalk.TopKeys(h, func(key string, dec *json.Decoder) (bool, bool) {

@@ -1,6 +1,7 @@
 // Package xmlscan is the bounded, cancellable XML token loop shared by the nessus, openvas and zap
 // parsers. (The nmap parser reads through xml.NewTokenDecoder so that it can use DecodeElement,
-// with configurable limits; its tokens pass the same Guard, see nmap/xmlguard.go.)
+// with configurable limits; its tokens pass the same Guard, see nmap/xmlguard.go.) Format
+// (format.go) is the importers.Parser of the XML formats whose parsers keep no settings.
 package xmlscan
 
 import (
@@ -65,6 +66,21 @@ func Report(ctx context.Context, r io.Reader, format string,
 		return nil, err
 	}
 	return importers.Bounded(rep, nil)
+}
+
+// Open starts reading the XML document r holds, for formats that tell XML from JSON themselves:
+// the Scanner after the document element, which isRoot must accept, or the refusal of a document
+// that is not what (e.g. "a CycloneDX <bom>").
+func Open(ctx context.Context, r io.Reader, format string, isRoot func(xml.StartElement) bool, what string) (*Scanner, xml.StartElement, error) {
+	s := New(ctx, r, format)
+	root, err := s.Root()
+	if err != nil {
+		return nil, root, err
+	}
+	if !isRoot(root) {
+		return nil, root, s.Errorf("root element <%s> (namespace %q) is not %s", root.Name.Local, root.Name.Space, what)
+	}
+	return s, root, nil
 }
 
 // CharsetReader accepts the encodings old exports declare besides UTF-8.
