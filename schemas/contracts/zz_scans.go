@@ -325,26 +325,15 @@ type ScanImportCompletedV2BySeverity = ScanImportCompletedBySeverity
 // stored in the state the report named; held_back findings wait for their asset's identity;
 // assets_weak assets had no stable identifier.
 type ScanImportCompletedV2 struct {
-	ScanID           string                          `json:"scan_id"`
-	Format           string                          `json:"format"`
-	FindingsTotal    int                             `json:"findings_total"`
-	BySeverity       ScanImportCompletedV2BySeverity `json:"by_severity"`
-	New              int                             `json:"new"`
-	Unchanged        int                             `json:"unchanged"`
-	Reopened         int                             `json:"reopened"`
-	Resolved         int                             `json:"resolved"`
-	Closed           int                             `json:"closed"`
-	Skipped          int                             `json:"skipped"`
-	AssetsDiscovered int                             `json:"assets_discovered"`
-	AssetsMatched    int                             `json:"assets_matched"`
-	Warnings         []string                        `json:"warnings,omitempty"`
-	Parsed           *int                            `json:"parsed,omitempty"`
-	Stored           *int                            `json:"stored,omitempty"`
-	Suppressed       *int                            `json:"suppressed,omitempty"`
-	DuplicateCount   *int                            `json:"duplicate_count,omitempty"`
-	Ignored          *int                            `json:"ignored,omitempty"`
-	HeldBack         *int                            `json:"held_back,omitempty"`
-	AssetsWeak       *int                            `json:"assets_weak,omitempty"`
+	// The fields of ScanImportCompleted come first, as the schema lists them.
+	ScanImportCompleted
+	Parsed         *int `json:"parsed,omitempty"`
+	Stored         *int `json:"stored,omitempty"`
+	Suppressed     *int `json:"suppressed,omitempty"`
+	DuplicateCount *int `json:"duplicate_count,omitempty"`
+	Ignored        *int `json:"ignored,omitempty"`
+	HeldBack       *int `json:"held_back,omitempty"`
+	AssetsWeak     *int `json:"assets_weak,omitempty"`
 }
 
 // ScanImportFailed is the payload of ScanImportFailed (events/scans/ScanImportFailed.v1.json). The

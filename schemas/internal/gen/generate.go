@@ -161,10 +161,12 @@ var changeSets = map[string]bool{
 // embeds names, by schema file, the payloads that carry another payload of their context whole,
 // as the first of their fields: the Go type embeds that payload instead of declaring its fields
 // again (a created scan definition is the full definition an update records, plus the push
-// token's hash). encoding/json writes an embedded struct's fields in place, so the bytes stay those
-// of the schema's order; the generation fails unless the fields agree.
+// token's hash; a later version that only adds fields is the earlier one, plus them).
+// encoding/json writes an embedded struct's fields in place, so the bytes stay those of the
+// schema's order; the generation fails unless the fields agree.
 var embeds = map[string]string{
 	"events/scans/ScanDefinitionCreated.v1.json": "events/scans/ScanDefinitionUpdated.v1.json",
+	"events/scans/ScanImportCompleted.v2.json":   "events/scans/ScanImportCompleted.v1.json",
 }
 
 type enumDecl struct {
