@@ -237,25 +237,8 @@ type ScanCompleted struct {
 // (events/scans/ScanDefinitionCreated.v1.json). A scan definition was created (stream
 // scans-definition-<uuid>).
 type ScanDefinitionCreated struct {
-	// A person's name for the definition.
-	Name string `json:"name"`
-	// nmap: run by the orchestrator; external: reports pushed by an external scanner.
-	Scanner Scanner `json:"scanner"`
-	// What the definition scans: a known asset (its IPs and hostnames at run time) and/or addresses.
-	Target ScanTarget `json:"target"`
-	// nmap options (nmap definitions only); the command line is built from these alone.
-	Options *ScanOptions `json:"options,omitempty"`
-	// Cron expression (5 fields or a descriptor such as @hourly, @every 1m), UTC unless prefixed
-	// CRON_TZ=; absent: manual runs only.
-	Schedule string `json:"schedule,omitempty"`
-	// How long an attempt may run before it is timed out.
-	TimeoutSeconds int `json:"timeout_seconds"`
-	// Attempts of a run before it fails.
-	MaxAttempts int `json:"max_attempts"`
-	// Wait before attempt n+1: this times 2^(n-1).
-	RetryBackoffSeconds int `json:"retry_backoff_seconds"`
-	// The report format: nmap for nmap, the pushes' format (trivy, sarif, …) for external.
-	Format string `json:"format"`
+	// The fields of ScanDefinitionUpdated come first, as the schema lists them.
+	ScanDefinitionUpdated
 	// External definitions only: hex SHA-256 of the push API token (the token itself is never stored).
 	TokenSHA256 string `json:"token_sha256,omitempty"`
 }
@@ -342,26 +325,15 @@ type ScanImportCompletedV2BySeverity = ScanImportCompletedBySeverity
 // stored in the state the report named; held_back findings wait for their asset's identity;
 // assets_weak assets had no stable identifier.
 type ScanImportCompletedV2 struct {
-	ScanID           string                          `json:"scan_id"`
-	Format           string                          `json:"format"`
-	FindingsTotal    int                             `json:"findings_total"`
-	BySeverity       ScanImportCompletedV2BySeverity `json:"by_severity"`
-	New              int                             `json:"new"`
-	Unchanged        int                             `json:"unchanged"`
-	Reopened         int                             `json:"reopened"`
-	Resolved         int                             `json:"resolved"`
-	Closed           int                             `json:"closed"`
-	Skipped          int                             `json:"skipped"`
-	AssetsDiscovered int                             `json:"assets_discovered"`
-	AssetsMatched    int                             `json:"assets_matched"`
-	Warnings         []string                        `json:"warnings,omitempty"`
-	Parsed           *int                            `json:"parsed,omitempty"`
-	Stored           *int                            `json:"stored,omitempty"`
-	Suppressed       *int                            `json:"suppressed,omitempty"`
-	DuplicateCount   *int                            `json:"duplicate_count,omitempty"`
-	Ignored          *int                            `json:"ignored,omitempty"`
-	HeldBack         *int                            `json:"held_back,omitempty"`
-	AssetsWeak       *int                            `json:"assets_weak,omitempty"`
+	// The fields of ScanImportCompleted come first, as the schema lists them.
+	ScanImportCompleted
+	Parsed         *int `json:"parsed,omitempty"`
+	Stored         *int `json:"stored,omitempty"`
+	Suppressed     *int `json:"suppressed,omitempty"`
+	DuplicateCount *int `json:"duplicate_count,omitempty"`
+	Ignored        *int `json:"ignored,omitempty"`
+	HeldBack       *int `json:"held_back,omitempty"`
+	AssetsWeak     *int `json:"assets_weak,omitempty"`
 }
 
 // ScanImportFailed is the payload of ScanImportFailed (events/scans/ScanImportFailed.v1.json). The

@@ -271,10 +271,10 @@ func (s Summary) AddsUp() bool {
 // completed is the ScanImportCompleted (v2) data: the v1 counts and the job summary's accounting.
 func (s Summary) completed() contracts.ScanImportCompletedV2 {
 	b := s.BySeverity
-	return contracts.ScanImportCompletedV2{ScanID: s.ScanID, Format: s.Format, FindingsTotal: s.FindingsTotal,
+	return contracts.ScanImportCompletedV2{ScanImportCompleted: contracts.ScanImportCompleted{ScanID: s.ScanID, Format: s.Format, FindingsTotal: s.FindingsTotal,
 		BySeverity: contracts.ScanImportCompletedBySeverity{Critical: b.Critical, High: b.High, Medium: b.Medium, Low: b.Low, Info: b.Info},
 		New:        s.New, Unchanged: s.Unchanged, Reopened: s.Reopened, Resolved: s.Resolved, Closed: s.Closed, Skipped: s.Skipped,
-		AssetsDiscovered: s.AssetsDiscovered, AssetsMatched: s.AssetsMatched, Warnings: s.Warnings,
+		AssetsDiscovered: s.AssetsDiscovered, AssetsMatched: s.AssetsMatched, Warnings: s.Warnings},
 		Parsed: &s.Parsed, Stored: &s.Stored, Suppressed: &s.Suppressed, DuplicateCount: &s.DuplicateCount,
 		Ignored: &s.Ignored, HeldBack: &s.HeldBack, AssetsWeak: &s.AssetsWeak}
 }

@@ -315,9 +315,7 @@ func (d *Definition) Apply(e *events.Envelope) error {
 			return err
 		}
 		d.ID = strings.TrimPrefix(e.StreamID, "scans-definition-")
-		d.Spec = specOf(contracts.ScanDefinitionUpdated{Name: x.Name, Scanner: x.Scanner, Target: x.Target, Options: x.Options,
-			Schedule: x.Schedule, TimeoutSeconds: x.TimeoutSeconds, MaxAttempts: x.MaxAttempts,
-			RetryBackoffSeconds: x.RetryBackoffSeconds, Format: x.Format})
+		d.Spec = specOf(x.ScanDefinitionUpdated)
 		d.TokenSHA256, d.created = x.TokenSHA256, true
 	case contracts.TypeScanDefinitionUpdated:
 		var x contracts.ScanDefinitionUpdated
@@ -343,10 +341,8 @@ func (d *Definition) Create(spec Spec, tokenSHA256 string) ([]es.Change, error) 
 	if (spec.Scanner == ScannerExternal) != (tokenSHA256 != "") {
 		return nil, invalid("/token_sha256", "external definitions (only) carry a token hash")
 	}
-	p := spec.payload()
-	return []es.Change{{Type: contracts.TypeScanDefinitionCreated, Data: contracts.ScanDefinitionCreated{Name: p.Name, Scanner: p.Scanner,
-		Target: p.Target, Options: p.Options, Schedule: p.Schedule, TimeoutSeconds: p.TimeoutSeconds, MaxAttempts: p.MaxAttempts,
-		RetryBackoffSeconds: p.RetryBackoffSeconds, Format: p.Format, TokenSHA256: tokenSHA256}}}, nil
+	return []es.Change{{Type: contracts.TypeScanDefinitionCreated, Data: contracts.ScanDefinitionCreated{ScanDefinitionUpdated: spec.payload(),
+		TokenSHA256: tokenSHA256}}}, nil
 }
 
 // Update decides ScanDefinitionUpdated with the full new spec. The scanner cannot change: an

@@ -236,7 +236,8 @@ func (l *Log) ScanCompleted(n int, format string, v1 bool) events.Envelope {
 		return l.Emit(scanStream(n), contracts.TypeScanImportCompleted, 1, contracts.ScanImportCompleted{ScanID: ScanID(n), Format: format})
 	}
 	parsed := 1
-	return l.Emit(scanStream(n), contracts.TypeScanImportCompleted, 2, contracts.ScanImportCompletedV2{ScanID: ScanID(n), Format: format, Parsed: &parsed})
+	return l.Emit(scanStream(n), contracts.TypeScanImportCompleted, 2, contracts.ScanImportCompletedV2{
+		ScanImportCompleted: contracts.ScanImportCompleted{ScanID: ScanID(n), Format: format}, Parsed: &parsed})
 }
 
 func (l *Log) ScanFailed(n int, format string) events.Envelope {

@@ -158,6 +158,17 @@ var changeSets = map[string]bool{
 	"ClassifyAsset": true,
 }
 
+// embeds names, by schema file, the payloads that carry another payload of their context whole,
+// as the first of their fields: the Go type embeds that payload instead of declaring its fields
+// again (a created scan definition is the full definition an update records, plus the push
+// token's hash; a later version that only adds fields is the earlier one, plus them).
+// encoding/json writes an embedded struct's fields in place, so the bytes stay those of the
+// schema's order; the generation fails unless the fields agree.
+var embeds = map[string]string{
+	"events/scans/ScanDefinitionCreated.v1.json": "events/scans/ScanDefinitionUpdated.v1.json",
+	"events/scans/ScanImportCompleted.v2.json":   "events/scans/ScanImportCompleted.v1.json",
+}
+
 type enumDecl struct {
 	name, desc string
 	values     []string
@@ -176,6 +187,9 @@ type structDecl struct {
 	// alias, when set, makes the declaration "type <name> = <alias>" (x-go-type); fields are
 	// then what the alias must hold, checked by sameFields.
 	alias string
+	// embedded, when set, is the struct (see embeds) whose fields come first: the declaration
+	// embeds it, and fields are the rest.
+	embedded string
 }
 
 type eventDecl struct {
@@ -197,11 +211,12 @@ type generator struct {
 	enums map[string]*enumDecl
 	files map[string]*fileDecls // by context
 	names map[string]string     // Go type name → the schema that declared it
+	paid  map[string]string     // schema file → the Go name of its payload
 	defs  map[string]*schema    // "<dir>/defs.json#/$defs/<Name>" → the shared definition
 }
 
 func newGenerator() *generator {
-	return &generator{enums: map[string]*enumDecl{}, files: map[string]*fileDecls{}, names: map[string]string{}, defs: map[string]*schema{}}
+	return &generator{enums: map[string]*enumDecl{}, files: map[string]*fileDecls{}, names: map[string]string{}, paid: map[string]string{}, defs: map[string]*schema{}}
 }
 
 var eventFile = regexp.MustCompile(`^events/([a-z]+)/([A-Z][A-Za-z0-9]*)\.v([0-9]+)\.json$`)
@@ -326,6 +341,9 @@ func generate(fsys fs.FS) (map[string][]byte, error) {
 	if err := g.sameFields(); err != nil {
 		return nil, err
 	}
+	if err := g.embed(); err != nil {
+		return nil, err
+	}
 	return g.render()
 }
 
@@ -365,6 +383,9 @@ func (g *generator) object(ctx, goName, intro, title, propPath string, s *schema
 		return err
 	}
 	sd := structDecl{name: goName, desc: intro + " " + s.Description}
+	if propPath == "" && !defsFile.MatchString(file) {
+		g.paid[file] = goName
+	}
 	if s.Ref != "" {
 		if len(s.Properties.names) > 0 {
 			return fmt.Errorf("%s: %s has both $ref and properties", file, title)
@@ -421,31 +442,87 @@ func (g *generator) object(ctx, goName, intro, title, propPath string, s *schema
 	return nil
 }
 
-// sameFields fails unless every x-go-type alias names a generated struct with exactly the fields
-// (names, types, JSON tags) its own schema would have given it: the data is the same, or the
-// alias would decode it wrongly.
-func (g *generator) sameFields() error {
+// structs returns every declared struct by name.
+func (g *generator) structs() map[string]structDecl {
 	structs := map[string]structDecl{}
 	for _, fd := range g.files {
 		for _, sd := range fd.structs {
 			structs[sd.name] = sd
 		}
 	}
+	return structs
+}
+
+// plainStruct returns the struct name declares with fields of its own: neither an alias nor a
+// type of another's fields.
+func plainStruct(structs map[string]structDecl, name string) (structDecl, bool) {
+	sd, ok := structs[name]
+	return sd, ok && sd.alias == "" && sd.underlying == "" && sd.embedded == ""
+}
+
+// sameField reports whether two fields are one: name, Go type and JSON tag.
+func sameField(a, b field) bool {
+	return a.goName == b.goName && a.goType == b.goType && a.tag == b.tag
+}
+
+// sameFields fails unless every x-go-type alias names a generated struct with exactly the fields
+// (names, types, JSON tags) its own schema would have given it: the data is the same, or the
+// alias would decode it wrongly.
+func (g *generator) sameFields() error {
+	structs := g.structs()
 	for _, fd := range g.files {
 		for _, sd := range fd.structs {
 			if sd.alias == "" {
 				continue
 			}
-			to, ok := structs[sd.alias]
-			if !ok || to.alias != "" || to.underlying != "" {
+			to, ok := plainStruct(structs, sd.alias)
+			if !ok {
 				return fmt.Errorf("%s: x-go-type %s is no generated struct", sd.name, sd.alias)
 			}
-			same := slices.EqualFunc(sd.fields, to.fields, func(a, b field) bool {
-				return a.goName == b.goName && a.goType == b.goType && a.tag == b.tag
-			})
-			if !same {
+			if !slices.EqualFunc(sd.fields, to.fields, sameField) {
 				return fmt.Errorf("%s: x-go-type %s: the fields differ", sd.name, sd.alias)
 			}
+		}
+	}
+	return nil
+}
+
+// embed makes each payload named in embeds embed its payload of the same context, whose fields
+// must be exactly its first ones (an alias field type counts as the type it names).
+func (g *generator) embed() error {
+	structs := g.structs()
+	resolve := func(f field) field {
+		if to, ok := structs[strings.TrimPrefix(f.goType, "*")]; ok && to.alias != "" {
+			f.goType = strings.Replace(f.goType, to.name, to.alias, 1)
+		}
+		return f
+	}
+	embedding := map[string]string{}
+	for file, base := range embeds {
+		name, ok := g.paid[file]
+		if !ok {
+			continue // not among the schemas generated from (a test's)
+		}
+		if g.paid[base] == "" {
+			return fmt.Errorf("%s embeds %s, which is no payload schema", file, base)
+		}
+		embedding[name] = g.paid[base]
+	}
+	for ctx, fd := range g.files {
+		for i, sd := range fd.structs {
+			name, ok := embedding[sd.name]
+			if !ok {
+				continue
+			}
+			base, ok := plainStruct(structs, name)
+			if !ok || !slices.ContainsFunc(fd.structs, func(s structDecl) bool { return s.name == name }) {
+				return fmt.Errorf("%s: embeds %s, no struct of the %s context", sd.name, name, ctx)
+			}
+			n := len(base.fields)
+			if n >= len(sd.fields) || !slices.EqualFunc(sd.fields[:n], base.fields, func(a, b field) bool { return sameField(resolve(a), resolve(b)) }) {
+				return fmt.Errorf("%s: embeds %s, whose fields are not its first ones", sd.name, name)
+			}
+			fd.structs[i].embedded, fd.structs[i].fields = name, sd.fields[n:]
 		}
 	}
 	return nil
@@ -559,6 +636,10 @@ func (g *generator) render() (map[string][]byte, error) {
 				continue
 			}
 			fmt.Fprintf(&b, "type %s struct {\n", s.name)
+			if s.embedded != "" {
+				comment(&b, "", fmt.Sprintf("The fields of %s come first, as the schema lists them.", s.embedded))
+				fmt.Fprintf(&b, "%s\n", s.embedded)
+			}
 			for _, f := range s.fields {
 				if f.desc != "" {
 					comment(&b, "", f.desc)

@@ -177,3 +177,36 @@ func TestVersionedDefinitionsAreTypesOfTheirOwn(t *testing.T) {
 		}
 	}
 }
+
+// TestEmbedsTheSharedFirstFields: a payload named in embeds embeds the other payload whose fields
+// are its first ones (an alias field type counting as the type it names), and the generation
+// fails when they are not.
+func TestEmbedsTheSharedFirstFields(t *testing.T) {
+	embeds["events/things/ThingMade.v1.json"] = "events/things/ThingChanged.v1.json"
+	defer delete(embeds, "events/things/ThingMade.v1.json")
+	fsys := func(made string) fstest.MapFS {
+		return fstest.MapFS{
+			"events/things/ThingChanged.v1.json": {Data: []byte(`{"title": "ThingChanged", "type": "object", "required": ["name"],
+				"properties": {"name": {"type": "string"}, "size": {"type": "integer"}}}`)},
+			"events/things/ThingMade.v1.json": {Data: []byte(`{"title": "ThingMade", "type": "object", "required": ["name"],
+				"properties": ` + made + `}`)},
+		}
+	}
+	files, err := generate(fsys(`{"name": {"type": "string"}, "size": {"type": "integer"}, "maker": {"type": "string"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := string(files["zz_things.go"])
+	if want := "\tThingChanged\n\tMaker string `json:\"maker,omitempty\"`\n}"; !strings.Contains(src, want) || strings.Count(src, "Name string") != 1 {
+		t.Errorf("ThingMade does not embed ThingChanged:\n%s", src)
+	}
+	for _, made := range []string{
+		`{"maker": {"type": "string"}, "name": {"type": "string"}, "size": {"type": "integer"}}`,
+		`{"name": {"type": "string"}, "size": {"type": "number"}, "maker": {"type": "string"}}`,
+		`{"name": {"type": "string"}, "size": {"type": "integer"}}`,
+	} {
+		if _, err := generate(fsys(made)); err == nil || !strings.Contains(err.Error(), "embeds") {
+			t.Errorf("%s: got %v, want a refusal to embed", made, err)
+		}
+	}
+}
