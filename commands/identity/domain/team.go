@@ -100,14 +100,11 @@ func (t *Team) Apply(e *events.Envelope) error {
 		})
 	case contracts.TypeTeamMemberAdded:
 		return events.OnPayload(e.Data, func(d contracts.TeamMemberAdded) {
-			if !t.Has(d.UserID) {
-				t.Members = append(t.Members, d.UserID)
-				slices.Sort(t.Members)
-			}
+			t.Members = insertSorted(t.Members, d.UserID)
 		})
 	case contracts.TypeTeamMemberRemoved:
 		return events.OnPayload(e.Data, func(d contracts.TeamMemberRemoved) {
-			t.Members = slices.DeleteFunc(t.Members, func(m string) bool { return m == d.UserID })
+			t.Members = remove(t.Members, d.UserID)
 		})
 	}
 	return nil

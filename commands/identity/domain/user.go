@@ -191,14 +191,11 @@ func (u *User) Apply(e *events.Envelope) error {
 		u.Status = UserActive
 	case contracts.TypeRoleGranted:
 		return events.OnPayload(e.Data, func(d contracts.RoleGranted) {
-			if !u.HasRole(d.Role) {
-				u.Roles = append(u.Roles, d.Role)
-				slices.Sort(u.Roles)
-			}
+			u.Roles = insertSorted(u.Roles, d.Role)
 		})
 	case contracts.TypeRoleRevoked:
 		return events.OnPayload(e.Data, func(d contracts.RoleRevoked) {
-			u.Roles = slices.DeleteFunc(u.Roles, func(r string) bool { return r == d.Role })
+			u.Roles = remove(u.Roles, d.Role)
 		})
 	case contracts.TypeNotificationPreferencesSet:
 		return events.OnPayload(e.Data, func(d contracts.NotificationPreferencesSet) {
@@ -206,6 +203,22 @@ func (u *User) Apply(e *events.Envelope) error {
 		})
 	}
 	return nil
+}
+
+// insertSorted adds v to the sorted set s, unless s holds it already (a team's members, a
+// user's roles).
+func insertSorted(s []string, v string) []string {
+	if slices.Contains(s, v) {
+		return s
+	}
+	s = append(s, v)
+	slices.Sort(s)
+	return s
+}
+
+// remove drops v from the set s.
+func remove(s []string, v string) []string {
+	return slices.DeleteFunc(s, func(x string) bool { return x == v })
 }
 
 func uniqueSorted(s []string) []string {
