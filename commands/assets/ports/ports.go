@@ -20,24 +20,18 @@ type Config struct {
 	Log          *slog.Logger // 5xx are logged here
 }
 
-// Mux is where routes go: an *http.ServeMux, or a wrapper that also records the patterns (the
-// OpenAPI coverage test).
-type Mux interface {
-	Handle(pattern string, handler http.Handler)
-}
+// Mux is where routes go (httpcmd.Mux: an *http.ServeMux, or a wrapper that records the
+// patterns).
+type Mux = httpcmd.Mux
 
 // Register adds the asset command routes to mux. store is the guarded event store; claims
 // (the assets context's live *app.Lookup) refuses a second live asset with the same strong
 // identifier, and may be nil.
 func Register(mux Mux, store es.Store, claims app.Claims, cfg Config) error {
-	sch, err := httpcmd.LoadSchemas(cfg.Schemas)
+	srv, err := httpcmd.Open(cfg.Schemas, cfg.MaxBodyBytes, cfg.Log, app.SchemaNames...)
 	if err != nil {
 		return err
 	}
-	if err := sch.Require(app.SchemaNames...); err != nil {
-		return err
-	}
-	srv := httpcmd.New(httpcmd.Config{Schemas: sch, MaxBodyBytes: cfg.MaxBodyBytes, Log: cfg.Log})
 	svc := app.New(store, claims)
 	mux.Handle("POST /v1/assets", httpcmd.Handle(srv, "assets/RegisterAsset",
 		func(ctx context.Context, _ *http.Request, cmd app.RegisterAsset, inv es.Invocation) (httpcmd.Result, error) {

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/socplatform/soc/commands/internal/background"
 	"github.com/socplatform/soc/commands/internal/es"
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/eventlog"
@@ -93,10 +94,9 @@ type Service struct {
 	// within this process.
 	register sync.Mutex
 
-	restored   bool
-	snapTrack  snapshot.Tracker
-	followDone chan struct{}
-	followErr  error
+	restored  bool
+	snapTrack snapshot.Tracker
+	follower  background.Follower
 }
 
 // New returns a Service; call Load (or Start) before use.
@@ -124,9 +124,7 @@ func (s *Service) Start(ctx context.Context) error {
 	if err := s.Load(ctx); err != nil {
 		return err
 	}
-	s.followDone = make(chan struct{})
-	go func() {
-		defer close(s.followDone)
+	s.follower.Start(ctx, func() error {
 		go s.flushLoop(ctx)
 		c := &eventlog.StoreConsumer{Store: s.deps.Store, Filter: eventlog.Filter{Contexts: []string{"identity"}},
 			StartFrom: func(context.Context) (int64, error) {
@@ -134,7 +132,7 @@ func (s *Service) Start(ctx context.Context) error {
 				defer s.dir.mu.RUnlock()
 				return s.dir.cursor.Position, nil
 			}}
-		err := c.Run(ctx, func(_ context.Context, batch []events.Envelope) error {
+		return c.Run(ctx, func(_ context.Context, batch []events.Envelope) error {
 			s.dir.mu.Lock()
 			defer s.dir.mu.Unlock()
 			if err := s.dir.applyBatch(batch); err != nil {
@@ -143,25 +141,16 @@ func (s *Service) Start(ctx context.Context) error {
 			s.snapshotIfDue()
 			return nil
 		})
-		if err != nil && ctx.Err() == nil {
-			s.followErr = err
-		}
-		if err := s.SaveSnapshot(); err != nil && s.followErr == nil {
-			s.followErr = err
-		}
+	}, func() error {
+		err := s.SaveSnapshot()
 		_ = s.FlushLastUsed(context.WithoutCancel(ctx))
-	}()
+		return err
+	})
 	return nil
 }
 
 // Wait blocks until the follower started by Start stopped and returns what stopped it.
-func (s *Service) Wait() error {
-	if s.followDone == nil {
-		return nil
-	}
-	<-s.followDone
-	return s.followErr
-}
+func (s *Service) Wait() error { return s.follower.Wait() }
 
 func (s *Service) flushLoop(ctx context.Context) {
 	t := time.NewTicker(s.cfg.LastUsedFlush)

@@ -1,7 +1,6 @@
 package domain
 
 import (
-	"encoding/json"
 	"strings"
 	"time"
 
@@ -62,17 +61,13 @@ func (i *Invitation) Apply(e *events.Envelope) error {
 	i.Version = e.Version
 	switch e.Type {
 	case contracts.TypeInvitationIssued:
-		var d contracts.InvitationIssued
-		if err := json.Unmarshal(e.Data, &d); err != nil {
-			return err
-		}
-		i.ID, i.Email, i.SecretHash, i.Roles, i.Teams, i.ExpiresAt = e.StreamID, d.Email, d.SecretSHA256, d.Roles, d.Teams, d.ExpiresAt
+		return events.OnPayload(e.Data, func(d contracts.InvitationIssued) {
+			i.ID, i.Email, i.SecretHash, i.Roles, i.Teams, i.ExpiresAt = e.StreamID, d.Email, d.SecretSHA256, d.Roles, d.Teams, d.ExpiresAt
+		})
 	case contracts.TypeInvitationAccepted:
-		var d contracts.InvitationAccepted
-		if err := json.Unmarshal(e.Data, &d); err != nil {
-			return err
-		}
-		i.AcceptedBy = d.UserID
+		return events.OnPayload(e.Data, func(d contracts.InvitationAccepted) {
+			i.AcceptedBy = d.UserID
+		})
 	}
 	return nil
 }

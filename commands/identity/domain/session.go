@@ -1,7 +1,6 @@
 package domain
 
 import (
-	"encoding/json"
 	"slices"
 	"strings"
 	"time"
@@ -88,25 +87,19 @@ func (s *Session) Apply(e *events.Envelope) error {
 	s.Version = e.Version
 	switch e.Type {
 	case contracts.TypeSessionStarted:
-		var d contracts.SessionStarted
-		if err := json.Unmarshal(e.Data, &d); err != nil {
-			return err
-		}
-		s.ID, s.User, s.Source, s.RefreshHash, s.ExpiresAt = e.StreamID, d.UserID, d.Source, d.RefreshSHA256, d.ExpiresAt
-		s.StartedAt, s.LastUsed = e.OccurredAt, e.OccurredAt
+		return events.OnPayload(e.Data, func(d contracts.SessionStarted) {
+			s.ID, s.User, s.Source, s.RefreshHash, s.ExpiresAt = e.StreamID, d.UserID, d.Source, d.RefreshSHA256, d.ExpiresAt
+			s.StartedAt, s.LastUsed = e.OccurredAt, e.OccurredAt
+		})
 	case contracts.TypeSessionRefreshed:
-		var d contracts.SessionRefreshed
-		if err := json.Unmarshal(e.Data, &d); err != nil {
-			return err
-		}
-		s.Rotated = append(s.Rotated, d.RotatedSHA256)
-		s.RefreshHash, s.LastUsed = d.RefreshSHA256, e.OccurredAt
+		return events.OnPayload(e.Data, func(d contracts.SessionRefreshed) {
+			s.Rotated = append(s.Rotated, d.RotatedSHA256)
+			s.RefreshHash, s.LastUsed = d.RefreshSHA256, e.OccurredAt
+		})
 	case contracts.TypeSessionRevoked:
-		var d contracts.SessionRevoked
-		if err := json.Unmarshal(e.Data, &d); err != nil {
-			return err
-		}
-		s.Revoked = d.Reason
+		return events.OnPayload(e.Data, func(d contracts.SessionRevoked) {
+			s.Revoked = d.Reason
+		})
 	}
 	return nil
 }

@@ -1,7 +1,6 @@
 package domain
 
 import (
-	"encoding/json"
 	"slices"
 	"strings"
 
@@ -89,35 +88,24 @@ func (t *Team) Apply(e *events.Envelope) error {
 	t.Version = e.Version
 	switch e.Type {
 	case contracts.TypeTeamCreated:
-		var d contracts.TeamCreated
-		if err := json.Unmarshal(e.Data, &d); err != nil {
-			return err
-		}
-		t.ID, t.Name = e.StreamID, d.Name
-		if d.Lead != "" { // a lead named at creation is a member
-			t.Lead, t.Members = d.Lead, []string{d.Lead}
-		}
+		return events.OnPayload(e.Data, func(d contracts.TeamCreated) {
+			t.ID, t.Name = e.StreamID, d.Name
+			if d.Lead != "" { // a lead named at creation is a member
+				t.Lead, t.Members = d.Lead, []string{d.Lead}
+			}
+		})
 	case contracts.TypeTeamLeadChanged:
-		var d contracts.TeamLeadChanged
-		if err := json.Unmarshal(e.Data, &d); err != nil {
-			return err
-		}
-		t.Lead = d.Lead
+		return events.OnPayload(e.Data, func(d contracts.TeamLeadChanged) {
+			t.Lead = d.Lead
+		})
 	case contracts.TypeTeamMemberAdded:
-		var d contracts.TeamMemberAdded
-		if err := json.Unmarshal(e.Data, &d); err != nil {
-			return err
-		}
-		if !t.Has(d.UserID) {
-			t.Members = append(t.Members, d.UserID)
-			slices.Sort(t.Members)
-		}
+		return events.OnPayload(e.Data, func(d contracts.TeamMemberAdded) {
+			t.Members = insertSorted(t.Members, d.UserID)
+		})
 	case contracts.TypeTeamMemberRemoved:
-		var d contracts.TeamMemberRemoved
-		if err := json.Unmarshal(e.Data, &d); err != nil {
-			return err
-		}
-		t.Members = slices.DeleteFunc(t.Members, func(m string) bool { return m == d.UserID })
+		return events.OnPayload(e.Data, func(d contracts.TeamMemberRemoved) {
+			t.Members = remove(t.Members, d.UserID)
+		})
 	}
 	return nil
 }

@@ -1,7 +1,6 @@
 package domain
 
 import (
-	"encoding/json"
 	"slices"
 	"strconv"
 	"strings"
@@ -91,16 +90,14 @@ func (t *APIToken) Apply(e *events.Envelope) error {
 	t.Version = e.Version
 	switch e.Type {
 	case contracts.TypeApiTokenIssued:
-		var d contracts.ApiTokenIssuedV2
-		if err := json.Unmarshal(e.Data, &d); err != nil {
-			return err
-		}
-		t.ID, t.Name, t.Owner, t.Teams, t.DefinitionID, t.SecretHash, t.ExpiresAt =
-			e.StreamID, d.Name, d.OwnerID, d.Teams, d.DefinitionID, d.SecretSHA256, d.ExpiresAt
-		t.Scopes = nil
-		for _, s := range d.Scopes {
-			t.Scopes = append(t.Scopes, access.Permission(s))
-		}
+		return events.OnPayload(e.Data, func(d contracts.ApiTokenIssuedV2) {
+			t.ID, t.Name, t.Owner, t.Teams, t.DefinitionID, t.SecretHash, t.ExpiresAt =
+				e.StreamID, d.Name, d.OwnerID, d.Teams, d.DefinitionID, d.SecretSHA256, d.ExpiresAt
+			t.Scopes = nil
+			for _, s := range d.Scopes {
+				t.Scopes = append(t.Scopes, access.Permission(s))
+			}
+		})
 	case contracts.TypeApiTokenRevoked:
 		t.Revoked = true
 	}

@@ -2,7 +2,6 @@ package domain
 
 import (
 	"cmp"
-	"encoding/json"
 	"slices"
 	"strings"
 
@@ -172,53 +171,54 @@ func (u *User) Apply(e *events.Envelope) error {
 	u.Version = e.Version
 	switch e.Type {
 	case contracts.TypeUserRegistered:
-		var d contracts.UserRegistered
-		if err := json.Unmarshal(e.Data, &d); err != nil {
-			return err
-		}
-		u.ID, u.Email, u.DisplayName, u.Phone, u.TimeZone = e.StreamID, NormalizeEmail(d.Email), d.DisplayName, d.Phone, d.TimeZone
-		u.PasswordHash, u.Source, u.SSOIssuer, u.SSOSubject, u.Status = d.PasswordHash, d.Source, d.SsoIssuer, d.SsoSubject, UserActive
+		return events.OnPayload(e.Data, func(d contracts.UserRegistered) {
+			u.ID, u.Email, u.DisplayName, u.Phone, u.TimeZone = e.StreamID, NormalizeEmail(d.Email), d.DisplayName, d.Phone, d.TimeZone
+			u.PasswordHash, u.Source, u.SSOIssuer, u.SSOSubject, u.Status = d.PasswordHash, d.Source, d.SsoIssuer, d.SsoSubject, UserActive
+		})
 	case contracts.TypeUserProfileUpdated:
-		var d contracts.UserProfileUpdated
-		if err := json.Unmarshal(e.Data, &d); err != nil {
-			return err
-		}
-		u.DisplayName = cmp.Or(d.DisplayName, u.DisplayName)
-		u.Phone = cmp.Or(d.Phone, u.Phone)
-		u.TimeZone = cmp.Or(d.TimeZone, u.TimeZone)
+		return events.OnPayload(e.Data, func(d contracts.UserProfileUpdated) {
+			u.DisplayName = cmp.Or(d.DisplayName, u.DisplayName)
+			u.Phone = cmp.Or(d.Phone, u.Phone)
+			u.TimeZone = cmp.Or(d.TimeZone, u.TimeZone)
+		})
 	case contracts.TypeUserPasswordChanged:
-		var d contracts.UserPasswordChanged
-		if err := json.Unmarshal(e.Data, &d); err != nil {
-			return err
-		}
-		u.PasswordHash = d.PasswordHash
+		return events.OnPayload(e.Data, func(d contracts.UserPasswordChanged) {
+			u.PasswordHash = d.PasswordHash
+		})
 	case contracts.TypeUserDisabled:
 		u.Status = UserDisabled
 	case contracts.TypeUserEnabled:
 		u.Status = UserActive
 	case contracts.TypeRoleGranted:
-		var d contracts.RoleGranted
-		if err := json.Unmarshal(e.Data, &d); err != nil {
-			return err
-		}
-		if !u.HasRole(d.Role) {
-			u.Roles = append(u.Roles, d.Role)
-			slices.Sort(u.Roles)
-		}
+		return events.OnPayload(e.Data, func(d contracts.RoleGranted) {
+			u.Roles = insertSorted(u.Roles, d.Role)
+		})
 	case contracts.TypeRoleRevoked:
-		var d contracts.RoleRevoked
-		if err := json.Unmarshal(e.Data, &d); err != nil {
-			return err
-		}
-		u.Roles = slices.DeleteFunc(u.Roles, func(r string) bool { return r == d.Role })
+		return events.OnPayload(e.Data, func(d contracts.RoleRevoked) {
+			u.Roles = remove(u.Roles, d.Role)
+		})
 	case contracts.TypeNotificationPreferencesSet:
-		var d contracts.NotificationPreferencesSet
-		if err := json.Unmarshal(e.Data, &d); err != nil {
-			return err
-		}
-		u.Preferences = d
+		return events.OnPayload(e.Data, func(d contracts.NotificationPreferencesSet) {
+			u.Preferences = d
+		})
 	}
 	return nil
+}
+
+// insertSorted adds v to the sorted set s, unless s holds it already (a team's members, a
+// user's roles).
+func insertSorted(s []string, v string) []string {
+	if slices.Contains(s, v) {
+		return s
+	}
+	s = append(s, v)
+	slices.Sort(s)
+	return s
+}
+
+// remove drops v from the set s.
+func remove(s []string, v string) []string {
+	return slices.DeleteFunc(s, func(x string) bool { return x == v })
 }
 
 func uniqueSorted(s []string) []string {

@@ -39,10 +39,9 @@ type Config struct {
 	ClientAddress func(r *http.Request) string
 }
 
-// Mux is where routes go.
-type Mux interface {
-	Handle(pattern string, handler http.Handler)
-}
+// Mux is where routes go (httpcmd.Mux: an *http.ServeMux, or a wrapper that records the
+// patterns).
+type Mux = httpcmd.Mux
 
 // PublicRoutes are the routes that answer without authentication.
 var PublicRoutes = []string{"POST /v1/auth/login", "POST /v1/auth/refresh", "POST /v1/auth/logout",
@@ -57,21 +56,17 @@ type handlers struct {
 
 // Register adds the identity routes to mux.
 func Register(mux Mux, svc *app.Service, cfg Config) error {
-	sch, err := httpcmd.LoadSchemas(cfg.Schemas)
-	if err != nil {
-		return err
-	}
-	if err := sch.Require(app.SchemaNames...); err != nil {
-		return err
-	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 64 << 10
+	}
+	srv, err := httpcmd.Open(cfg.Schemas, cfg.MaxBodyBytes, cfg.Log, app.SchemaNames...)
+	if err != nil {
+		return err
 	}
 	if cfg.ClientAddress == nil {
 		cfg.ClientAddress = remoteHost
 	}
-	h := &handlers{svc: svc, srv: httpcmd.New(httpcmd.Config{Schemas: sch, MaxBodyBytes: cfg.MaxBodyBytes, Log: cfg.Log}),
-		log: cfg.Log, addr: cfg.ClientAddress}
+	h := &handlers{svc: svc, srv: srv, log: cfg.Log, addr: cfg.ClientAddress}
 
 	mux.Handle("POST /v1/auth/login", http.HandlerFunc(h.login))
 	mux.Handle("POST /v1/auth/refresh", http.HandlerFunc(h.refresh))

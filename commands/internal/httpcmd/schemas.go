@@ -9,6 +9,8 @@ import (
 	"bytes"
 	"fmt"
 	"io/fs"
+	"log/slog"
+	"net/http"
 	"path"
 	"regexp"
 	"strings"
@@ -61,6 +63,25 @@ func LoadSchemas(fsys fs.FS) (*Schemas, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// Mux is where a context's ports register their routes: an *http.ServeMux, or a wrapper that
+// also records the patterns (the OpenAPI coverage test).
+type Mux interface {
+	Handle(pattern string, handler http.Handler)
+}
+
+// Open is how a context's ports start: it compiles the command schemas under fsys, fails unless
+// every schema the context handles (required) is among them, and returns a Server over them.
+func Open(fsys fs.FS, maxBodyBytes int64, log *slog.Logger, required ...string) (*Server, error) {
+	sch, err := LoadSchemas(fsys)
+	if err != nil {
+		return nil, err
+	}
+	if err := sch.Require(required...); err != nil {
+		return nil, err
+	}
+	return New(Config{Schemas: sch, MaxBodyBytes: maxBodyBytes, Log: log}), nil
 }
 
 // MustLoadSchemas is LoadSchemas for schemas embedded in the binary, where an error is a bug.

@@ -183,36 +183,30 @@ func (x *Inbox) apply(e *events.Envelope) error {
 			x.byNote[e.StreamID] = it
 		}
 	case contracts.TypeNotificationSuppressed:
-		var d domain.Suppressed
-		if err := json.Unmarshal(e.Data, &d); err != nil {
-			return err
-		}
-		if it := x.byNote[e.StreamID]; it != nil && domain.LeavesInbox(&d) {
-			x.dropNote(it, e.StreamID)
-		}
+		return events.OnPayload(e.Data, func(d domain.Suppressed) {
+			if it := x.byNote[e.StreamID]; it != nil && domain.LeavesInbox(&d) {
+				x.dropNote(it, e.StreamID)
+			}
+		})
 	case contracts.TypeNotificationsMarkedRead:
-		var d domain.MarkedRead
-		if err := json.Unmarshal(e.Data, &d); err != nil {
-			return err
-		}
-		u := x.user(d.UserID)
-		for _, id := range d.MessageIDs {
-			if it := u.byMsg[id]; it != nil {
-				it.Read = true
+		return events.OnPayload(e.Data, func(d domain.MarkedRead) {
+			u := x.user(d.UserID)
+			for _, id := range d.MessageIDs {
+				if it := u.byMsg[id]; it != nil {
+					it.Read = true
+				}
 			}
-		}
+		})
 	case contracts.TypeInboxMarkedRead:
-		var d domain.InboxMarkedRead
-		if err := json.Unmarshal(e.Data, &d); err != nil {
-			return err
-		}
-		u := x.user(d.UserID)
-		u.through = max(u.through, int64(d.ThroughPosition))
-		for _, it := range u.items {
-			if it.Position <= u.through {
-				it.Read = true
+		return events.OnPayload(e.Data, func(d domain.InboxMarkedRead) {
+			u := x.user(d.UserID)
+			u.through = max(u.through, int64(d.ThroughPosition))
+			for _, it := range u.items {
+				if it.Position <= u.through {
+					it.Read = true
+				}
 			}
-		}
+		})
 	}
 	return nil
 }

@@ -91,24 +91,20 @@ func (x *index) apply(e *events.Envelope) error {
 	id := e.StreamID
 	switch e.Type {
 	case contracts.TypeNotificationRequested:
-		var d domain.Requested
-		if err := json.Unmarshal(e.Data, &d); err != nil {
-			return err
-		}
-		x.live[id] = &entry{id: id, status: domain.StatusPending, due: d.DueAt, channel: d.Channel, recipient: domain.RecipientOf(&d),
-			kind: d.Kind, severity: string(d.Severity), subject: d.Subject, requestedAt: d.RequestedAt}
-		if d.Kind == domain.KindDigest {
-			x.digests[id] = struct{}{}
-			delete(x.buckets, id)
-		}
+		return events.OnPayload(e.Data, func(d domain.Requested) {
+			x.live[id] = &entry{id: id, status: domain.StatusPending, due: d.DueAt, channel: d.Channel, recipient: domain.RecipientOf(&d),
+				kind: d.Kind, severity: string(d.Severity), subject: d.Subject, requestedAt: d.RequestedAt}
+			if d.Kind == domain.KindDigest {
+				x.digests[id] = struct{}{}
+				delete(x.buckets, id)
+			}
+		})
 	case contracts.TypeNotificationDeferred:
-		var d domain.Deferred
-		if err := json.Unmarshal(e.Data, &d); err != nil {
-			return err
-		}
-		if en := x.live[id]; en != nil && d.Until.After(en.due) {
-			en.due = d.Until
-		}
+		return events.OnPayload(e.Data, func(d domain.Deferred) {
+			if en := x.live[id]; en != nil && d.Until.After(en.due) {
+				en.due = d.Until
+			}
+		})
 	case contracts.TypeNotificationSuppressed:
 		var d domain.Suppressed
 		if err := json.Unmarshal(e.Data, &d); err != nil {
@@ -131,21 +127,17 @@ func (x *index) apply(e *events.Envelope) error {
 		b.items = append(b.items, domain.DigestItem{NotificationID: id, Kind: en.kind, Severity: contracts.Severity(en.severity),
 			Subject: en.subject, RequestedAt: en.requestedAt})
 	case contracts.TypeNotificationAttempted:
-		var d domain.Attempted
-		if err := json.Unmarshal(e.Data, &d); err != nil {
-			return err
-		}
-		if en := x.live[id]; en != nil {
-			en.status, en.attemptedAt = domain.StatusInFlight, d.AttemptedAt
-		}
+		return events.OnPayload(e.Data, func(d domain.Attempted) {
+			if en := x.live[id]; en != nil {
+				en.status, en.attemptedAt = domain.StatusInFlight, d.AttemptedAt
+			}
+		})
 	case contracts.TypeNotificationFailed:
-		var d domain.Failed
-		if err := json.Unmarshal(e.Data, &d); err != nil {
-			return err
-		}
-		if en := x.live[id]; en != nil {
-			en.status, en.due = domain.StatusRetrying, d.NextAttemptAt
-		}
+		return events.OnPayload(e.Data, func(d domain.Failed) {
+			if en := x.live[id]; en != nil {
+				en.status, en.due = domain.StatusRetrying, d.NextAttemptAt
+			}
+		})
 	case contracts.TypeNotificationSent, contracts.TypeNotificationDeadLettered, contracts.TypeNotificationHeld:
 		delete(x.live, id)
 	}

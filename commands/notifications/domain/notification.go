@@ -21,7 +21,6 @@
 package domain
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -171,41 +170,31 @@ var _ es.Aggregate = (*Notification)(nil)
 func (n *Notification) Apply(e *events.Envelope) error {
 	switch e.Type {
 	case contracts.TypeNotificationRequested:
-		var d Requested
-		if err := json.Unmarshal(e.Data, &d); err != nil {
-			return err
-		}
-		n.ID, n.Request, n.Status, n.DueAt = e.StreamID, d, StatusPending, d.DueAt
+		return events.OnPayload(e.Data, func(d Requested) {
+			n.ID, n.Request, n.Status, n.DueAt = e.StreamID, d, StatusPending, d.DueAt
+		})
 	case contracts.TypeNotificationDeferred:
-		var d Deferred
-		if err := json.Unmarshal(e.Data, &d); err != nil {
-			return err
-		}
-		n.Deferred = &d
-		if d.Until.After(n.DueAt) {
-			n.DueAt = d.Until
-		}
+		return events.OnPayload(e.Data, func(d Deferred) {
+			n.Deferred = &d
+			if d.Until.After(n.DueAt) {
+				n.DueAt = d.Until
+			}
+		})
 	case contracts.TypeNotificationSuppressed:
-		var d Suppressed
-		if err := json.Unmarshal(e.Data, &d); err != nil {
-			return err
-		}
-		n.Suppressed, n.Status = &d, StatusSuppressed
+		return events.OnPayload(e.Data, func(d Suppressed) {
+			n.Suppressed, n.Status = &d, StatusSuppressed
+		})
 	case contracts.TypeNotificationAttempted:
-		var d Attempted
-		if err := json.Unmarshal(e.Data, &d); err != nil {
-			return err
-		}
-		n.Status, n.InFlight, n.Attempts, n.LastAttemptAt = StatusInFlight, d.Attempt, d.Attempt, d.AttemptedAt
+		return events.OnPayload(e.Data, func(d Attempted) {
+			n.Status, n.InFlight, n.Attempts, n.LastAttemptAt = StatusInFlight, d.Attempt, d.Attempt, d.AttemptedAt
+		})
 	case contracts.TypeNotificationSent:
 		n.Status, n.InFlight = StatusSent, 0
 	case contracts.TypeNotificationFailed:
-		var d Failed
-		if err := json.Unmarshal(e.Data, &d); err != nil {
-			return err
-		}
-		n.Status, n.InFlight, n.LastError = StatusRetrying, 0, d.Error
-		n.DueAt = d.NextAttemptAt
+		return events.OnPayload(e.Data, func(d Failed) {
+			n.Status, n.InFlight, n.LastError = StatusRetrying, 0, d.Error
+			n.DueAt = d.NextAttemptAt
+		})
 	case contracts.TypeNotificationDeadLettered:
 		n.Status, n.InFlight = StatusDeadLettered, 0
 	case contracts.TypeNotificationHeld:

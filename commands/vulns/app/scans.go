@@ -119,12 +119,8 @@ const maxAttempts = 4
 // (was resolved or closed), or seen again. done is called once a finding is recorded, possibly
 // from several goroutines at once. It stops at the first error.
 func (r *ScanRecorder) Seen(ctx context.Context, meta es.Meta, scanID string, at time.Time, fs []ScanFinding, done func(ScanOutcome)) error {
-	return each(ctx, r.workers, fs, func(ctx context.Context, sf ScanFinding) error {
-		o, err := r.seen(ctx, meta, scanID, at, sf)
-		if err == nil {
-			done(o)
-		}
-		return err
+	return each(ctx, r.workers, fs, done, func(ctx context.Context, sf ScanFinding) (ScanOutcome, error) {
+		return r.seen(ctx, meta, scanID, at, sf)
 	})
 }
 
@@ -132,12 +128,8 @@ func (r *ScanRecorder) Seen(ctx context.Context, meta es.Meta, scanID string, at
 // resolved ones closed (the fix is verified), the others left as they are. done is called as
 // Seen's is.
 func (r *ScanRecorder) Missed(ctx context.Context, meta es.Meta, scanID string, at time.Time, ids []string, done func(ScanOutcome)) error {
-	return each(ctx, r.workers, ids, func(ctx context.Context, id string) error {
-		o, err := r.missed(ctx, meta, scanID, at, id)
-		if err == nil {
-			done(o)
-		}
-		return err
+	return each(ctx, r.workers, ids, done, func(ctx context.Context, id string) (ScanOutcome, error) {
+		return r.missed(ctx, meta, scanID, at, id)
 	})
 }
 
@@ -319,8 +311,9 @@ func (r *ScanRecorder) append(ctx context.Context, id string, expected events.Ex
 	return r.cat.Recorded(id, evs, res)
 }
 
-// each runs fn over items on up to workers goroutines, stopping at the first error.
-func each[T any](ctx context.Context, workers int, items []T, fn func(context.Context, T) error) error {
+// each records items with record on up to workers goroutines, calling done with the outcome of
+// each one recorded, and stops at the first error.
+func each[T any](ctx context.Context, workers int, items []T, done func(ScanOutcome), record func(context.Context, T) (ScanOutcome, error)) error {
 	if len(items) == 0 {
 		return nil
 	}
@@ -337,9 +330,12 @@ func each[T any](ctx context.Context, workers int, items []T, fn func(context.Co
 		go func() {
 			defer wg.Done()
 			for it := range ch {
-				if err := fn(ctx, it); err != nil {
+				o, err := record(ctx, it)
+				if err != nil {
 					once.Do(func() { first = err; cancel() })
+					continue
 				}
+				done(o)
 			}
 		}()
 	}

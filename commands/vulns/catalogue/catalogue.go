@@ -69,6 +69,7 @@ import (
 	"unicode/utf8"
 	"unique"
 
+	"github.com/socplatform/soc/commands/internal/background"
 	"github.com/socplatform/soc/commands/internal/es"
 	vulns "github.com/socplatform/soc/commands/vulns/domain"
 	"github.com/socplatform/soc/commands/vulns/feeds"
@@ -189,8 +190,7 @@ type Catalogue struct {
 	byCVE    map[string]map[string]struct{} // CVE id → finding stream ids
 	pending  map[string]struct{}            // findings opened since the last EnrichNew
 
-	followDone chan struct{} // closed when the follower started by Start stops
-	followErr  error
+	follower background.Follower // the follower started by Start
 }
 
 // New returns a Catalogue over store; call Load before use (Import and EnrichNew also catch up).

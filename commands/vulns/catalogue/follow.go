@@ -16,34 +16,19 @@ func (c *Catalogue) Start(ctx context.Context) error {
 	if err := c.Load(ctx); err != nil {
 		return err
 	}
-	c.followDone = make(chan struct{})
-	go func() {
-		defer close(c.followDone)
-		consumer := &eventlog.StoreConsumer{Store: c.store, BatchSize: c.opts.ReadBatch, StartFrom: func(context.Context) (int64, error) {
-			c.mu.Lock()
-			defer c.mu.Unlock()
-			return c.cursor.Position, nil
-		}}
-		if err := consumer.Run(ctx, c.follow); err != nil && ctx.Err() == nil {
-			c.followErr = err
-		}
-		// The next start reads only what comes after this snapshot.
-		if err := c.SaveSnapshot(); err != nil && c.followErr == nil {
-			c.followErr = err
-		}
-	}()
+	consumer := &eventlog.StoreConsumer{Store: c.store, BatchSize: c.opts.ReadBatch, StartFrom: func(context.Context) (int64, error) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.cursor.Position, nil
+	}}
+	// The next start reads only what comes after the snapshot saved when the follower stops.
+	c.follower.Start(ctx, func() error { return consumer.Run(ctx, c.follow) }, c.SaveSnapshot)
 	return nil
 }
 
 // Wait blocks until the follower started by Start has stopped (its ctx ended) and returns the
 // error that stopped it, if any.
-func (c *Catalogue) Wait() error {
-	if c.followDone == nil {
-		return nil
-	}
-	<-c.followDone
-	return c.followErr
-}
+func (c *Catalogue) Wait() error { return c.follower.Wait() }
 
 // follow applies a batch delivered by the consumer (see applyBatch).
 func (c *Catalogue) follow(_ context.Context, batch []events.Envelope) error {

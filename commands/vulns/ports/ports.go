@@ -4,7 +4,6 @@ package ports
 import (
 	"io/fs"
 	"log/slog"
-	"net/http"
 
 	"github.com/socplatform/soc/commands/internal/es"
 	"github.com/socplatform/soc/commands/internal/httpcmd"
@@ -22,22 +21,16 @@ type Config struct {
 	Owners app.Owners
 }
 
-// Mux is where routes go: an *http.ServeMux, or a wrapper that also records the patterns (the
-// OpenAPI coverage test).
-type Mux interface {
-	Handle(pattern string, handler http.Handler)
-}
+// Mux is where routes go (httpcmd.Mux: an *http.ServeMux, or a wrapper that records the
+// patterns).
+type Mux = httpcmd.Mux
 
 // Register adds the finding command routes to mux. store is the guarded event store.
 func Register(mux Mux, store es.Store, cfg Config) error {
-	sch, err := httpcmd.LoadSchemas(cfg.Schemas)
+	srv, err := httpcmd.Open(cfg.Schemas, cfg.MaxBodyBytes, cfg.Log, app.SchemaNames...)
 	if err != nil {
 		return err
 	}
-	if err := sch.Require(app.SchemaNames...); err != nil {
-		return err
-	}
-	srv := httpcmd.New(httpcmd.Config{Schemas: sch, MaxBodyBytes: cfg.MaxBodyBytes, Log: cfg.Log})
 	svc := app.New(store, cfg.Owners)
 	mux.Handle("POST /v1/findings/{id}/triage", httpcmd.Handle(srv, "vulns/TriageFinding", httpcmd.ByID(svc.Triage)))
 	mux.Handle("POST /v1/findings/{id}/start-remediation", httpcmd.Handle(srv, "vulns/StartRemediation", httpcmd.ByID(svc.StartRemediation)))

@@ -32,17 +32,23 @@ func newEnv(t *testing.T) *env {
 	return &env{t: t, store: store, srv: srv}
 }
 
-// open appends a FindingOpened and returns the finding's stream id.
+// open appends a FindingOpened on a fresh asset and returns the finding's stream id.
 func (e *env) open() string {
 	e.t.Helper()
+	return openFinding(e.t, e.store, events.NewStreamID("assets", "asset"))
+}
+
+// openFinding appends a FindingOpened on asset and returns the finding's stream id.
+func openFinding(t *testing.T, store *events.Guarded, asset string) string {
+	t.Helper()
 	id := events.NewStreamID("vulns", "finding")
 	data, _ := json.Marshal(map[string]any{
-		"asset_id": events.NewStreamID("assets", "asset"), "scope": "s", "identity_key": "k-" + id, "fingerprint": "fp",
+		"asset_id": asset, "scope": "s", "identity_key": "k-" + id, "fingerprint": "fp",
 		"scan_id": "scan-1", "format": "trivy", "title": "CVE-2024-0001 in openssl", "severity": "high",
 		"seen_at": time.Now().UTC().Format(time.RFC3339),
 	})
-	if _, err := e.store.Append(context.Background(), id, events.NoStream, []events.Envelope{{Type: "FindingOpened", Data: data}}); err != nil {
-		e.t.Fatal(err)
+	if _, err := store.Append(context.Background(), id, events.NoStream, []events.Envelope{{Type: "FindingOpened", Data: data}}); err != nil {
+		t.Fatal(err)
 	}
 	return id
 }

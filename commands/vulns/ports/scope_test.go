@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/socplatform/soc/commands/internal/testsupport"
 	"github.com/socplatform/soc/commands/vulns/ports"
@@ -38,22 +37,11 @@ func TestScopedPrincipalWorksOnlyItsTeamsFindings(t *testing.T) {
 		mux.ServeHTTP(w, r.WithContext(access.With(r.Context(), rem)))
 	}))
 	t.Cleanup(srv.Close)
-	open := func(asset string) string {
-		t.Helper()
-		id := events.NewStreamID("vulns", "finding")
-		data, _ := json.Marshal(map[string]any{"asset_id": asset, "scope": "s", "identity_key": "k-" + id, "fingerprint": "fp",
-			"scan_id": "scan-1", "format": "trivy", "title": "CVE-2024-0001 in openssl", "severity": "high",
-			"seen_at": time.Now().UTC().Format(time.RFC3339)})
-		if _, err := store.Append(context.Background(), id, events.NoStream, []events.Envelope{{Type: "FindingOpened", Data: data}}); err != nil {
-			t.Fatal(err)
-		}
-		return id
-	}
 	post := func(id string) testsupport.Reply {
 		return testsupport.Do(t, http.MethodPost, srv.URL+"/v1/findings/"+id+"/triage", `{"note":"n"}`, "Content-Type", "application/json")
 	}
 
-	beta, missing := open(betaAsset), events.NewStreamID("vulns", "finding")
+	beta, missing := openFinding(t, store, betaAsset), events.NewStreamID("vulns", "finding")
 	got, want := post(beta), post(missing)
 	expectProblem(t, got, http.StatusNotFound, "")
 	delete(got.Body, "instance")
@@ -67,7 +55,7 @@ func TestScopedPrincipalWorksOnlyItsTeamsFindings(t *testing.T) {
 		t.Fatalf("beta's finding after the refused command: %v", types)
 	}
 
-	alpha := open(alphaAsset)
+	alpha := openFinding(t, store, alphaAsset)
 	if r := post(alpha); r.Status != http.StatusOK {
 		t.Fatalf("alpha's finding: %d %v", r.Status, r.Body)
 	}
