@@ -209,15 +209,10 @@ func classifyAll(s *benchServer, team string) error {
 			return fmt.Errorf("classifying asset %s: %d", a, resp.StatusCode)
 		}
 	}
-	addr := strings.TrimPrefix(s.base, "http://")
-	for deadline := time.Now().Add(time.Minute); ; time.Sleep(20 * time.Millisecond) {
-		if _, lag, ok := projectionLag(addr); ok && lag == 0 {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("the classification was not projected within a minute")
-		}
+	if err := projectionsCaughtUp(strings.TrimPrefix(s.base, "http://"), time.Minute); err != nil {
+		return fmt.Errorf("the classification: %w", err)
 	}
+	return nil
 }
 
 // queryRouter is the query target's and the identity API's routes on a's mux behind the node's

@@ -14,12 +14,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/socplatform/soc/cmd/soc/internal/syncbuf"
 	"github.com/socplatform/soc/events/eventstest"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
@@ -77,26 +77,8 @@ func requireServer(t *testing.T, name string) string {
 type node struct {
 	cmd    *exec.Cmd
 	addr   string
-	stderr *syncBuffer
+	stderr *syncbuf.Buffer // the node's log: written by the reader goroutine, read by failing tests
 	done   chan error
-}
-
-// syncBuffer is the node's log: written by the reader goroutine, read by failing tests.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func startNode(t *testing.T, env []string, args ...string) *node {
@@ -112,7 +94,7 @@ func startNodeOf(t *testing.T, bin string, env []string, args ...string) *node {
 	// names one: with PostgreSQL the default ./data would be written inside the source tree.
 	cmd.Env = append(append(append(os.Environ(), "SOC_DATA_DIR="+t.TempDir()), nodeAuthEnv...), env...)
 	pr, pw := io.Pipe()
-	n := &node{cmd: cmd, stderr: &syncBuffer{}, done: make(chan error, 1)}
+	n := &node{cmd: cmd, stderr: &syncbuf.Buffer{}, done: make(chan error, 1)}
 	cmd.Stderr = pw
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

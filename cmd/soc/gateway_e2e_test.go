@@ -108,16 +108,8 @@ func startSplitDeployment(t *testing.T, pgURL, consulAddr string) *splitDeployme
 
 	// Signing in goes through the gateway to the commands instance it discovered.
 	eventually(t, "signing in through the gateway", func() bool {
-		body := fmt.Sprintf(`{"email":%q,"password":%q}`, testAdminEmail, testAdminPassword)
-		r := call(t, http.MethodPost, d.gateway+"/v1/auth/login", "", body)
-		var ans struct {
-			AccessToken string `json:"access_token"`
-		}
-		if r.status == http.StatusOK && json.Unmarshal([]byte(r.body), &ans) == nil && ans.AccessToken != "" {
-			d.token = ans.AccessToken
-			return true
-		}
-		return false
+		d.token, _ = tryLogin(t, d.gateway, testAdminEmail, testAdminPassword)
+		return d.token != ""
 	})
 	return d
 }

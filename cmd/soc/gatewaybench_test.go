@@ -87,13 +87,8 @@ func gatewayBench(b *testing.B) *gatewayFixture {
 			b.Fatalf("import %d exited %d", r, code)
 		}
 	}
-	for deadline := time.Now().Add(time.Minute); ; time.Sleep(20 * time.Millisecond) {
-		if _, lag, ok := projectionLag(strings.TrimPrefix(fx.direct, "http://")); ok && lag == 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			b.Fatal("the imports were not projected within a minute")
-		}
+	if err := projectionsCaughtUp(strings.TrimPrefix(fx.direct, "http://"), time.Minute); err != nil {
+		b.Fatal("the imports: ", err)
 	}
 	gateway := func(cacheSize string) string {
 		return node("--target", "gateway", "--snapshot-dir", b.TempDir(), "--upstreams", "commands="+fx.direct+",query="+fx.direct,

@@ -96,15 +96,8 @@ func TestIdentityCommandsOnTheDataDirectory(t *testing.T) {
 	if r := call(t, http.MethodGet, server+"/v1/me", pat, ""); r.status != http.StatusOK || !strings.Contains(r.body, "alice@example.com") {
 		t.Fatalf("the offline token: %d %s", r.status, r.body)
 	}
-	login := call(t, http.MethodPost, server+"/v1/auth/login", "", `{"email":"root@example.com","password":"`+rootPassword+`"}`)
-	if login.status != http.StatusOK {
-		t.Fatalf("root's login: %d %s", login.status, login.body)
-	}
-	var ans struct {
-		AccessToken string `json:"access_token"`
-	}
-	_ = json.Unmarshal([]byte(login.body), &ans)
-	if r := call(t, http.MethodGet, server+"/v1/me", ans.AccessToken, ""); r.status != http.StatusOK {
+	rootToken := login(t, server, "root@example.com", rootPassword)
+	if r := call(t, http.MethodGet, server+"/v1/me", rootToken, ""); r.status != http.StatusOK {
 		t.Fatalf("root's access token: %d %s", r.status, r.body)
 	}
 	carolLogin := `{"email":"carol@example.com","password":"` + carol["one_time_password"].(string) + `"}`
@@ -113,7 +106,7 @@ func TestIdentityCommandsOnTheDataDirectory(t *testing.T) {
 	}
 
 	// The same commands over --server print the same.
-	t.Setenv("SOC_TOKEN", ans.AccessToken)
+	t.Setenv("SOC_TOKEN", rootToken)
 	if got := socOK(t, "users", "list", "-o", "json", "--server", server); got != users {
 		t.Fatalf("users list over --server:\n%s\noffline:\n%s", got, users)
 	}

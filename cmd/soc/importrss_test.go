@@ -167,22 +167,7 @@ func runImportRSSChild(b *testing.B, spec string) {
 			fmt.Fprintf(os.Stderr, "parsed %d findings; heap in use %d MB, max sys %d MB\n", len(rep.Findings), ms.HeapInuse>>20, ms.Sys>>20)
 		case "import":
 			store, _ := eventstest.OpenSQLite(b, sqlite.Config{})
-			im, err := scanapp.New(store, scanapp.Options{})
-			if err != nil {
-				b.Fatal(err)
-			}
-			if err := im.Load(ctx); err != nil {
-				b.Fatal(err)
-			}
-			f, err := os.Open(path)
-			if err != nil {
-				b.Fatal(err)
-			}
-			sum, err := im.Import(ctx, scanapp.ImportScanReport{Report: f, Format: format})
-			f.Close()
-			if err != nil {
-				b.Fatal(err)
-			}
+			sum := importFileInto(b, ctx, store, path, scanapp.ImportScanReport{Format: format})
 			if sum.FindingsTotal == 0 {
 				b.Fatalf("imported no findings: %+v", sum)
 			}

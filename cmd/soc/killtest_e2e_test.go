@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -36,6 +37,19 @@ func projectionLag(addr string) (minPosition, maxLag int64, ok bool) {
 		maxLag = max(maxLag, st.LagEvents)
 	}
 	return minPosition, maxLag, true
+}
+
+// projectionsCaughtUp waits until no projection of the node at addr lags its store, for at most
+// within.
+func projectionsCaughtUp(addr string, within time.Duration) error {
+	for deadline := time.Now().Add(within); ; time.Sleep(20 * time.Millisecond) {
+		if _, lag, ok := projectionLag(addr); ok && lag == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the projections did not catch up within %v", within)
+		}
+	}
 }
 
 // TestProjectionKilledMidBatchEqualsRebuild kills the projection worker with SIGKILL while it is

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/socplatform/soc/cmd/soc/internal/apiclient"
+	"github.com/socplatform/soc/cmd/soc/internal/syncbuf"
 	"github.com/socplatform/soc/commands/identity/sso"
 	"github.com/socplatform/soc/commands/identity/sso/ssotest"
 	"github.com/socplatform/soc/schemas/access"
@@ -27,13 +28,13 @@ import (
 type ssoCLI struct {
 	code    chan int
 	authURL chan string // the address the CLI asks the user to open
-	stderr  *syncBuffer
+	stderr  *syncbuf.Buffer
 	config  string // SOC_CONFIG_DIR: where the session is stored
 }
 
 func startSSOLogin(t *testing.T, server string, args ...string) *ssoCLI {
 	t.Helper()
-	c := &ssoCLI{code: make(chan int, 1), authURL: make(chan string, 1), stderr: &syncBuffer{}, config: t.TempDir()}
+	c := &ssoCLI{code: make(chan int, 1), authURL: make(chan string, 1), stderr: &syncbuf.Buffer{}, config: t.TempDir()}
 	t.Setenv("SOC_CONFIG_DIR", c.config)
 	pr, pw := io.Pipe()
 	go func() {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"net"
 	"net/http"
 	"net/url"
 	"path/filepath"
@@ -25,7 +24,7 @@ func TestOIDCEndToEnd(t *testing.T) {
 	report := filepath.Join(sharedTestdata(t), "trivy", "trivy_fs_vulns_misconfig_secrets.json")
 	// The node's callback must be registered at the provider before it starts, so its port is
 	// chosen first (the realm accepts any http://127.0.0.1 port).
-	addr := loopbackAddr(t)
+	addr := freeAddr(t)
 	data := t.TempDir()
 	n := startNode(t, nil, "--http", addr, "--data", data,
 		"--oidc-issuer", realm.Issuer, "--oidc-client-id", realm.ClientID, "--oidc-client-secret", realm.ClientSecret,
@@ -121,17 +120,6 @@ func TestOIDCEndToEnd(t *testing.T) {
 			t.Errorf("%s appears in the node's log or in the event store", what)
 		}
 	}
-}
-
-// loopbackAddr is a free 127.0.0.1 address for a node to listen on.
-func loopbackAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 func atCallbackOf(host string) func(*url.URL) bool {

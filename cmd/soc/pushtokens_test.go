@@ -28,15 +28,26 @@ func signedInNode(t *testing.T, cfg *Config) (base, adminToken string, patterns 
 // login signs email in and returns the access token.
 func login(t *testing.T, base, email, password string) string {
 	t.Helper()
+	token, r := tryLogin(t, base, email, password)
+	if token == "" {
+		t.Fatalf("login %s: %d %s", email, r.status, r.body)
+	}
+	return token
+}
+
+// tryLogin signs email in: the access token, "" when the node does not answer 200 with one, and
+// the answer.
+func tryLogin(t *testing.T, base, email, password string) (string, reply) {
+	t.Helper()
 	body, _ := json.Marshal(map[string]string{"email": email, "password": password})
 	r := call(t, http.MethodPost, base+"/v1/auth/login", "", string(body))
 	var ans struct {
 		AccessToken string `json:"access_token"`
 	}
-	if r.status != http.StatusOK || json.Unmarshal([]byte(r.body), &ans) != nil || ans.AccessToken == "" {
-		t.Fatalf("login %s: %d %s", email, r.status, r.body)
+	if r.status != http.StatusOK || json.Unmarshal([]byte(r.body), &ans) != nil {
+		return "", r
 	}
-	return ans.AccessToken
+	return ans.AccessToken, r
 }
 
 // An external definition's push token is an API token of scope imports:write bound to it: it

@@ -44,6 +44,30 @@ type sagaBenchStore struct {
 	events  int   // events of the sagas' contexts
 }
 
+// importFileInto imports the report file at path into store as req asks (the file is its
+// Report) through a new importer, its lookups loaded as a node loads them.
+func importFileInto(tb testing.TB, ctx context.Context, store *events.Guarded, path string, req scanapp.ImportScanReport) scanapp.Summary {
+	tb.Helper()
+	im, err := scanapp.New(store, scanapp.Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := im.Load(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	req.Report = f
+	sum, err := im.Import(ctx, req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return sum
+}
+
 // newSagaBenchStore opens a fresh guarded SQLite store (as the node does) and imports the report
 // through the real importer. Untimed.
 func newSagaBenchStore(b *testing.B, report string) *sagaBenchStore {
@@ -57,21 +81,7 @@ func newSagaBenchStore(b *testing.B, report string) *sagaBenchStore {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = store.Close() })
-	im, err := scanapp.New(store, scanapp.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := im.Load(ctx); err != nil {
-		b.Fatal(err)
-	}
-	f, err := os.Open(report)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer f.Close()
-	if _, err := im.Import(ctx, scanapp.ImportScanReport{Report: f, Format: "auto", Actor: "bench"}); err != nil {
-		b.Fatal(err)
-	}
+	importFileInto(b, ctx, store, report, scanapp.ImportScanReport{Format: "auto", Actor: "bench"})
 	s := &sagaBenchStore{store: store, backend: be, cfg: cfg}
 	if s.head, err = store.HeadPosition(ctx); err != nil {
 		b.Fatal(err)
