@@ -16,7 +16,10 @@
 //     AssetClassified or FindingExploitabilityChanged) has a pointer for every field: being
 //     present is the information ("owner_team": "" clears the owner);
 //   - an enumeration is a named string type with one constant per value and a <Name>Values()
-//     list in the schema's order; an object without properties is a map[string]any.
+//     list in the schema's order; an object without properties is a map[string]any;
+//   - a payload that is another payload of its context plus fields (ScanImportCompletedV2,
+//     ScanDefinitionCreated) embeds it, its fields first, as the schema lists them; a command
+//     payload with exactly an event payload's fields (ClassifyAsset) is a type of that event's.
 //
 // Each event has a Type<Name> constant (the envelope's type); version N>1 of a payload is the
 // struct <Name>V<N>.

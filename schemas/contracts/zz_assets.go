@@ -56,14 +56,8 @@ type AssetLink struct {
 
 // ClassifyAsset is the payload of ClassifyAsset (commands/assets/ClassifyAsset.json). POST
 // /v1/assets/{id}/classify: absent fields stay; owner_team "" clears the owner, tags [] clears the
-// tags.
-type ClassifyAsset struct {
-	Criticality        *Criticality        `json:"criticality,omitempty"`
-	Environment        *Environment        `json:"environment,omitempty"`
-	OwnerTeam          *string             `json:"owner_team,omitempty"`
-	DataClassification *DataClassification `json:"data_classification,omitempty"`
-	Tags               *[]string           `json:"tags,omitempty"`
-}
+// tags. It has the fields of AssetClassified.
+type ClassifyAsset AssetClassified
 
 // LinkAsset is the payload of LinkAsset (commands/assets/LinkAsset.json). POST
 // /v1/assets/{id}/link: this asset <relation> the target asset.
@@ -116,14 +110,8 @@ type UnlinkAsset AssetLinkInput
 
 // UpdateAsset is the payload of UpdateAsset (commands/assets/UpdateAsset.json). PATCH
 // /v1/assets/{id} or POST /v1/assets/{id}/update: change name, description or identifiers (the
-// complete new set); absent fields stay.
-type UpdateAsset struct {
-	Name        *string `json:"name,omitempty"`
-	Description *string `json:"description,omitempty"`
-	// An asset's identifiers; normalised by the server. Which a kind carries and needs is a rule
-	// (422).
-	Identifiers *AssetIdentifiersInput `json:"identifiers,omitempty"`
-}
+// complete new set); absent fields stay. It has the fields of AssetUpdated.
+type UpdateAsset AssetUpdated
 
 // AssetClassified is the payload of AssetClassified (events/assets/AssetClassified.v1.json). An
 // asset's classification changed; only what changed is present. An empty owner_team clears the

@@ -48,11 +48,8 @@ type AddTeamMember struct {
 }
 
 // CreateTeam is the payload of CreateTeam (commands/identity/CreateTeam.json). POST /v1/teams:
-// create a team; its lead, when given, becomes a member.
-type CreateTeam struct {
-	Name string `json:"name"`
-	Lead string `json:"lead,omitempty"`
-}
+// create a team; its lead, when given, becomes a member. It has the fields of TeamCreated.
+type CreateTeam TeamCreated
 
 // CreateUser is the payload of CreateUser (commands/identity/CreateUser.json). POST /v1/users:
 // register a user (users:admin). Without a password one is generated and answered once
@@ -70,12 +67,8 @@ type CreateUser struct {
 }
 
 // DefineRole is the payload of DefineRole (commands/identity/DefineRole.json). POST /v1/roles:
-// define (or redefine) a custom role.
-type DefineRole struct {
-	Name        string         `json:"name"`
-	Permissions []PermissionV2 `json:"permissions"`
-	Description string         `json:"description,omitempty"`
-}
+// define (or redefine) a custom role. It has the fields of RoleDefinedV2.
+type DefineRole RoleDefinedV2
 
 // DisableUser is the payload of DisableUser (commands/identity/DisableUser.json). POST
 // /v1/users/{id}/disable: the user can no longer sign in; their sessions end.

@@ -344,6 +344,7 @@ func generate(fsys fs.FS) (map[string][]byte, error) {
 	if err := g.embed(); err != nil {
 		return nil, err
 	}
+	g.commandsAsEvents()
 	return g.render()
 }
 
@@ -487,16 +488,49 @@ func (g *generator) sameFields() error {
 	return nil
 }
 
-// embed makes each payload named in embeds embed its payload of the same context, whose fields
-// must be exactly its first ones (an alias field type counts as the type it names).
-func (g *generator) embed() error {
-	structs := g.structs()
+// sameData reports whether two field lists declare the same data: names, JSON tags and Go types,
+// an alias field type counting as the type it names.
+func sameData(structs map[string]structDecl, a, b []field) bool {
 	resolve := func(f field) field {
 		if to, ok := structs[strings.TrimPrefix(f.goType, "*")]; ok && to.alias != "" {
 			f.goType = strings.Replace(f.goType, to.name, to.alias, 1)
 		}
 		return f
 	}
+	return slices.EqualFunc(a, b, func(x, y field) bool { return sameField(resolve(x), resolve(y)) })
+}
+
+// commandsAsEvents declares a command payload whose fields are exactly those of an event payload
+// of its context (the command asks for the change the event records, as ClassifyAsset and
+// AssetClassified) as a type of that event's fields, instead of declaring them again. A payload
+// of one field stays a struct of its own: its declaration says more than the reference would.
+func (g *generator) commandsAsEvents() {
+	structs := g.structs()
+	for _, cmdFile := range slices.Sorted(maps.Keys(g.paid)) {
+		m := commandFile.FindStringSubmatch(cmdFile)
+		cmd, ok := plainStruct(structs, g.paid[cmdFile])
+		if m == nil || !ok || len(cmd.fields) < 2 {
+			continue
+		}
+		for _, evFile := range slices.Sorted(maps.Keys(g.paid)) {
+			e := eventFile.FindStringSubmatch(evFile)
+			ev, ok := plainStruct(structs, g.paid[evFile])
+			if e == nil || e[1] != m[1] || !ok || !sameData(structs, cmd.fields, ev.fields) {
+				continue
+			}
+			fd := g.files[m[1]]
+			i := slices.IndexFunc(fd.structs, func(s structDecl) bool { return s.name == cmd.name })
+			fd.structs[i].underlying, fd.structs[i].fields = ev.name, nil
+			fd.structs[i].desc += fmt.Sprintf(" It has the fields of %s.", ev.name)
+			break
+		}
+	}
+}
+
+// embed makes each payload named in embeds embed its payload of the same context, whose fields
+// must be exactly its first ones (an alias field type counts as the type it names).
+func (g *generator) embed() error {
+	structs := g.structs()
 	embedding := map[string]string{}
 	for file, base := range embeds {
 		name, ok := g.paid[file]
@@ -519,7 +553,7 @@ func (g *generator) embed() error {
 				return fmt.Errorf("%s: embeds %s, no struct of the %s context", sd.name, name, ctx)
 			}
 			n := len(base.fields)
-			if n >= len(sd.fields) || !slices.EqualFunc(sd.fields[:n], base.fields, func(a, b field) bool { return sameField(resolve(a), resolve(b)) }) {
+			if n >= len(sd.fields) || !sameData(structs, sd.fields[:n], base.fields) {
 				return fmt.Errorf("%s: embeds %s, whose fields are not its first ones", sd.name, name)
 			}
 			fd.structs[i].embedded, fd.structs[i].fields = name, sd.fields[n:]

@@ -210,3 +210,26 @@ func TestEmbedsTheSharedFirstFields(t *testing.T) {
 		}
 	}
 }
+
+// TestCommandWithAnEventsFieldsIsThatType: a command payload whose fields are exactly an event
+// payload's of its context is a type of that event's fields; one with other fields, or with a
+// single field, keeps a struct of its own.
+func TestCommandWithAnEventsFieldsIsThatType(t *testing.T) {
+	const pair = `"properties": {"name": {"type": "string"}, "size": {"type": "integer"}}}`
+	files, err := generate(fstest.MapFS{
+		"events/things/ThingMade.v1.json":  {Data: []byte(`{"title": "ThingMade", "type": "object", "required": ["name"], ` + pair)},
+		"events/things/ThingNamed.v1.json": {Data: []byte(`{"title": "ThingNamed", "type": "object", "properties": {"name": {"type": "string"}}}`)},
+		"commands/things/MakeThing.json":   {Data: []byte(`{"title": "MakeThing", "type": "object", "required": ["name"], ` + pair)},
+		"commands/things/ResizeThing.json": {Data: []byte(`{"title": "ResizeThing", "type": "object", ` + pair)},
+		"commands/things/RenameThing.json": {Data: []byte(`{"title": "RenameThing", "type": "object", "properties": {"name": {"type": "string"}}}`)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := string(files["zz_things.go"])
+	for _, want := range []string{"type MakeThing ThingMade\n", "type ResizeThing struct {", "type RenameThing struct {"} {
+		if !strings.Contains(src, want) {
+			t.Errorf("generated code lacks %q:\n%s", want, src)
+		}
+	}
+}
