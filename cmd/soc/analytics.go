@@ -93,7 +93,7 @@ func analyticsPosition(a *app, rs *readSide, side *analyticsSide) interface {
 	querykit.Positioner
 } {
 	if side.ch != nil {
-		return analyticsapi.Position{Model: side.reader}
+		return querykit.ModelPosition{Model: side.reader}
 	}
 	return waiter{a: a, rs: rs, only: sqlstore.Name}
 }

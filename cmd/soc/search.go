@@ -18,7 +18,6 @@ import (
 	"github.com/socplatform/soc/projections/search"
 	"github.com/socplatform/soc/projections/search/elastic"
 	"github.com/socplatform/soc/projections/search/fts"
-	analyticsapi "github.com/socplatform/soc/query-api/analytics"
 	"github.com/socplatform/soc/query-api/querykit"
 	searchapi "github.com/socplatform/soc/query-api/search"
 )
@@ -207,7 +206,7 @@ func superviseLogProjector(ctx context.Context, a *app, p logProjector) readines
 // registerSearch serves GET /v1/search from the index, waiting for and answering the index's
 // own position (it is fed apart from the SQL read models).
 func registerSearch(a *app, side *searchSide) {
-	pos := analyticsapi.Position{Model: side.index} // the adapter of any model's Position
+	pos := querykit.ModelPosition{Model: side.index}
 	kit := querykit.New(querykit.Config{Waiter: pos, Position: pos, MaxWait: a.cfg.QueryMaxWait, Log: a.log, Stopping: a.stopping})
 	searchapi.Register(kit.Stamped(a.mux), kit, side.index)
 }
