@@ -291,9 +291,21 @@ func TestProxyLeastOutstanding(t *testing.T) {
 	// Hold requests until one is held on a (b answers its share at once): a then has one
 	// outstanding request and b none, so every request that follows goes to b.
 	var wg sync.WaitGroup
+	var launched int64
+	var answered atomic.Int64
 	for slow.hits.Load() < 6 {
-		wg.Go(func() { do(t, http.MethodGet, gw.URL+"/hold") })
+		wg.Go(func() { do(t, http.MethodGet, gw.URL+"/hold"); answered.Add(1) })
+		launched++
 		time.Sleep(10 * time.Millisecond)
+	}
+	// A hold launched just before the loop saw a busy may still be on its way, and one b is
+	// still answering makes b busy too (a tie, so round robin): wait until every hold has
+	// arrived and b has answered all of its own before counting.
+	for deadline := time.Now().Add(30 * time.Second); slow.hits.Load()+fast.hits.Load() < 10+launched || answered.Load() < launched-(slow.hits.Load()-5); {
+		if time.Now().After(deadline) {
+			t.Fatalf("holds: %d launched, %d on a, %d on b, %d answered", launched, slow.hits.Load()-5, fast.hits.Load()-5, answered.Load())
+		}
+		time.Sleep(time.Millisecond)
 	}
 	held := slow.hits.Load()
 	for range 4 {
