@@ -69,17 +69,16 @@ func Register(mux Mux, orch *app.Orchestrator, cfg Config) error {
 	if orch == nil {
 		return errors.New("scans ports: orchestrator is required")
 	}
-	sch, err := httpcmd.LoadSchemas(cfg.Schemas)
+	// Command bodies keep httpcmd's default bound; MaxBodyBytes bounds a pushed report, which
+	// is far larger than any command.
+	cmds, err := httpcmd.Open(cfg.Schemas, 0, cfg.Log, SchemaNames...)
 	if err != nil {
-		return err
-	}
-	if err := sch.Require(SchemaNames...); err != nil {
 		return err
 	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 256 << 20
 	}
-	d := &definitions{orch: orch, cmds: httpcmd.New(httpcmd.Config{Schemas: sch, Log: cfg.Log}), max: cfg.MaxBodyBytes, log: cfg.Log}
+	d := &definitions{orch: orch, cmds: cmds, max: cfg.MaxBodyBytes, log: cfg.Log}
 	mux.Handle("POST /v1/scan-definitions", command(d, "scans/CreateScanDefinition", d.create))
 	mux.Handle("GET /v1/scan-definitions", http.HandlerFunc(d.list))
 	mux.Handle("GET /v1/scan-definitions/{id}", http.HandlerFunc(d.get))
