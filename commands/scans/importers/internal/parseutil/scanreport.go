@@ -7,11 +7,10 @@ import (
 )
 
 // ScanReport is what the parsers of network scans (Nessus, OpenVAS, Qualys VM) gather while they
-// read: host assets, findings, the time the scan covers and the scan's name, which their reports
-// carry alike.
+// read: a Builder's host assets and findings, and the time the scan covers and the scan's name,
+// which their reports carry alike and which make the report only at the end.
 type ScanReport struct {
-	Assets     AssetSet
-	Findings   FindingSet
+	Builder
 	Start, End time.Time
 	Scan       string // the scan's name (Nessus' Report name, GVM's task, Qualys' title): the Target
 }
@@ -32,14 +31,13 @@ func (r *ScanReport) Report(format, scanner, version string) *importers.Report {
 	if r.Scan != "" {
 		target = &importers.Target{Name: r.Scan, Hint: "scan"}
 	}
-	return &importers.Report{
+	r.Builder.Report = &importers.Report{
 		Target:         target,
 		Format:         format,
 		ScannerName:    scanner,
 		ScannerVersion: version,
 		StartedAt:      r.Start,
 		FinishedAt:     r.End,
-		Assets:         r.Assets.Assets(),
-		Findings:       r.Findings.Findings(),
 	}
+	return r.Built()
 }
