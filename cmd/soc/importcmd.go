@@ -180,6 +180,7 @@ func runImport(ctx context.Context, path string, opts importOptions, server stri
 		return apiclient.ExitCode(err)
 	}
 	bar := importBar(stderr)
+	var poll apiclient.Poll
 	for {
 		var job importJob
 		if err := c.Do(ctx, http.MethodGet, "/v1/scans/"+url.PathEscape(accepted.ScanID)+"/import", nil, http.StatusOK, &job); err != nil {
@@ -200,11 +201,9 @@ func runImport(ctx context.Context, path string, opts importOptions, server stri
 			fmt.Fprintf(stderr, "soc import: scan %s failed: %s\n", accepted.ScanID, job.Error)
 			return 1
 		}
-		select {
-		case <-ctx.Done():
-			fmt.Fprintf(stderr, "soc import: stopped waiting for scan %s: %v (the import goes on on the server)\n", accepted.ScanID, ctx.Err())
+		if err := poll.Wait(ctx); err != nil {
+			fmt.Fprintf(stderr, "soc import: stopped waiting for scan %s: %v (the import goes on on the server)\n", accepted.ScanID, err)
 			return 1
-		case <-time.After(200 * time.Millisecond):
 		}
 	}
 }

@@ -163,6 +163,7 @@ func reportBar(w io.Writer) func(done int) {
 func awaitReport(ctx context.Context, c *apiclient.Client, id string, stderr io.Writer) (reporting.Report, error) {
 	bar := reportBar(stderr)
 	defer bar(-1)
+	var poll apiclient.Poll
 	for {
 		var r reporting.Report
 		if err := c.Do(ctx, http.MethodGet, "/v1/reports/"+url.PathEscape(id), nil, http.StatusOK, &r); err != nil {
@@ -172,10 +173,8 @@ func awaitReport(ctx context.Context, c *apiclient.Client, id string, stderr io.
 		if r.Status == reporting.StatusGenerated || r.Status == reporting.StatusFailed {
 			return r, nil
 		}
-		select {
-		case <-ctx.Done():
-			return r, fmt.Errorf("stopped waiting for report %s (%s, %d%%): %w; `soc reports download %s` fetches it later", id, r.Status, r.Progress, ctx.Err(), id)
-		case <-time.After(200 * time.Millisecond):
+		if err := poll.Wait(ctx); err != nil {
+			return r, fmt.Errorf("stopped waiting for report %s (%s, %d%%): %w; `soc reports download %s` fetches it later", id, r.Status, r.Progress, err, id)
 		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -53,10 +54,79 @@ func (c *Client) Server() string { return c.base.String() }
 
 // Request sends one request for path (which may carry a query) with the client's bearer and
 // returns the raw answer.
+//
+// A 429 or 503 answer that carries a Retry-After of at most maxRetryWait is sent again after that
+// wait, up to maxRetries times, when the body can be sent again (none, or one that is read at
+// offsets, as a *bytes.Reader or the *io.SectionReader of an import's file; it is sent whole): the
+// server answers so only for a request it refused before handling it (rate limit, uploads in
+// progress, a full queue, a read model still behind, no upstream), and says when to come back.
+// Without it, a command that polls (soc import) or a script of many commands under one token
+// fails on the node's default rate limit. A wait that would outlast ctx is not begun: the answer
+// is returned as it is.
 func (c *Client) Request(ctx context.Context, method, path string, body io.Reader, contentType string) (*http.Response, error) {
+	replay, _ := body.(replayable)
+	for attempt := 0; ; attempt++ {
+		resp, err := c.send(ctx, method, path, body, contentType)
+		if err != nil {
+			return nil, err
+		}
+		wait, again := retryAfter(resp)
+		if !again || attempt == maxRetries || (body != nil && replay == nil) {
+			return resp, nil
+		}
+		if d, ok := ctx.Deadline(); ok && time.Until(d) < wait {
+			return resp, nil
+		}
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxAnswer))
+		resp.Body.Close()
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("waiting %v to send %s %s again after %d: %w", wait, method, path, resp.StatusCode, ctx.Err())
+		case <-t.C:
+		}
+		if replay != nil {
+			// A new reader, never the one sent: the transport may still be reading that one.
+			body = io.NewSectionReader(replay, 0, replay.Size())
+		}
+	}
+}
+
+// replayable is a body Request can send again: read at offsets, of a known size.
+type replayable interface {
+	io.ReaderAt
+	Size() int64
+}
+
+// maxRetries and maxRetryWait bound Request's retries: a longer Retry-After (a locked sign-in,
+// a node shutting down) is the caller's to report, not a reason to hang.
+const (
+	maxRetries   = 4
+	maxRetryWait = time.Minute
+)
+
+// retryAfter reports whether resp invites the same request again (429 or 503 with a Retry-After
+// in seconds, at most maxRetryWait) and after how long.
+func retryAfter(resp *http.Response) (time.Duration, bool) {
+	if resp.StatusCode != http.StatusTooManyRequests && resp.StatusCode != http.StatusServiceUnavailable {
+		return 0, false
+	}
+	secs, err := strconv.Atoi(strings.TrimSpace(resp.Header.Get("Retry-After")))
+	if err != nil || secs < 0 || time.Duration(secs)*time.Second > maxRetryWait {
+		return 0, false
+	}
+	return time.Duration(secs) * time.Second, true
+}
+
+// send sends one request.
+func (c *Client) send(ctx context.Context, method, path string, body io.Reader, contentType string) (*http.Response, error) {
 	req, err := http.NewRequestWithContext(ctx, method, c.base.String()+path, body)
 	if err != nil {
 		return nil, err
+	}
+	if r, ok := body.(*io.SectionReader); ok {
+		req.ContentLength = r.Size() // a retry's body, or an import's file: its length is known
 	}
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
@@ -140,4 +210,28 @@ func ExitCode(err error) int {
 		return 2
 	}
 	return 1
+}
+
+// Poll spaces the polls of a job on the server (an import, a report): quickly at first, as a
+// small job is done in a moment, then growing to every pollMax, so that a long job does not spend
+// the token's rate limit (100 requests a minute by default) on progress. The zero value is ready.
+type Poll struct{ wait time.Duration }
+
+// pollMin and pollMax bound the wait between two polls.
+const (
+	pollMin = 200 * time.Millisecond
+	pollMax = 2 * time.Second
+)
+
+// Wait waits before the next poll; it returns ctx's error if ctx ends first.
+func (p *Poll) Wait(ctx context.Context) error {
+	p.wait = min(max(p.wait*3/2, pollMin), pollMax)
+	t := time.NewTimer(p.wait)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
