@@ -72,7 +72,6 @@ func FindingStreamID(identityKey string) string {
 // A report that cannot be read appends only ScanImportFailed and returns the parser's
 // *importers.ParseError (or a *FormatError when the format cannot be told).
 func (im *Importer) Import(ctx context.Context, req ImportScanReport) (Summary, error) {
-	r := req.Report
 	scanID, err := im.validate(&req)
 	if err != nil {
 		return Summary{}, err
@@ -88,6 +87,12 @@ func (im *Importer) Import(ctx context.Context, req ImportScanReport) (Summary, 
 		return Summary{}, err
 	}
 
+	// Detection and the parsers read UTF-8; a report saved as UTF-16 (PowerShell's `>`) is
+	// decoded here, once, for all of them.
+	r, err := importers.DecodeUTF16(req.Report)
+	if err != nil {
+		return Summary{}, fmt.Errorf("reading the report: %w", err)
+	}
 	head := make([]byte, DetectBytes)
 	n, err := io.ReadFull(r, head)
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {

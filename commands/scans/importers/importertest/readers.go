@@ -4,6 +4,9 @@ import (
 	"context"
 	"io"
 	"runtime"
+	"testing"
+
+	"golang.org/x/text/encoding/unicode"
 )
 
 // PatternReader yields Prefix, then Pattern repeated until N bytes in all, then Suffix, without
@@ -44,6 +47,21 @@ func (r *PatternReader) Read(p []byte) (int, error) {
 
 // Consumed is how many bytes Read has handed out.
 func (r *PatternReader) Consumed() int64 { return r.pos }
+
+// UTF16 is b written as UTF-16 in order, with a byte order mark when bom is set: a report as
+// Windows PowerShell's `>` (UTF-16LE with a mark) and other Windows tools save it.
+func UTF16(tb testing.TB, b []byte, order unicode.Endianness, bom bool) []byte {
+	tb.Helper()
+	policy := unicode.IgnoreBOM
+	if bom {
+		policy = unicode.UseBOM
+	}
+	out, err := unicode.UTF16(order, policy).NewEncoder().Bytes(b)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return out
+}
 
 // Allocated returns the bytes allocated while f ran.
 func Allocated(f func()) uint64 {

@@ -89,7 +89,7 @@ func (g *guardTokens) fail(err error) error {
 	default:
 		var se *xml.SyntaxError
 		if errors.As(err, &se) {
-			msg = strings.TrimPrefix(se.Msg, "xml: ")
+			msg = strings.TrimPrefix(xmlscan.SyntaxMsg(se), "xml: ")
 		}
 	}
 	return &importers.ParseError{Format: formatName, Offset: off, Line: line, Column: col, Msg: msg}
@@ -107,8 +107,12 @@ func (g *guardTokens) errAt(msg string) error {
 	return &importers.ParseError{Format: formatName, Offset: g.raw.InputOffset(), Line: line, Column: col, Msg: msg}
 }
 
-// charsetReader accepts the single-byte encodings an Nmap report may declare; UTF-8 needs none.
+// charsetReader accepts the single-byte encodings an Nmap report may declare; UTF-8 needs none,
+// and UTF-16 was decoded to UTF-8 before the parser (xmlscan.DecodedUTF16).
 func charsetReader(label string, in io.Reader) (io.Reader, error) {
+	if xmlscan.DecodedUTF16(label) {
+		return in, nil
+	}
 	switch strings.ToLower(strings.TrimSpace(label)) {
 	case "iso-8859-1", "iso8859-1", "latin1", "latin-1", "us-ascii", "ascii":
 		return xmlscan.NewLatin1Reader(in), nil

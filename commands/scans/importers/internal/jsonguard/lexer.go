@@ -9,6 +9,7 @@ import (
 
 	"github.com/socplatform/soc/commands/scans/importers"
 	"github.com/socplatform/soc/commands/scans/importers/internal/parseutil"
+	"github.com/socplatform/soc/commands/scans/importers/internal/readguard"
 )
 
 // Bounds of what the walker keeps while it streams a report. Values it skips cost no memory
@@ -130,7 +131,7 @@ func (l *lexer) badByte(context string) error {
 	if c >= utf8.RuneSelf {
 		l.fill(utf8.UTFMax)
 		if r, size := utf8.DecodeRune(l.buf[l.i:l.n]); r == utf8.RuneError && size <= 1 {
-			return l.errAt(l.pos(), "invalid UTF-8")
+			return l.errAt(l.pos(), readguard.InvalidUTF8)
 		}
 	}
 	return l.errAt(l.pos(), fmt.Sprintf("invalid character %s %s", quoteByte(c), context))
@@ -377,7 +378,7 @@ func (l *lexer) str(c *capture) error {
 			l.fill(utf8.UTFMax)
 			r, size := utf8.DecodeRune(l.buf[l.i:l.n])
 			if r == utf8.RuneError && size <= 1 {
-				return l.errAt(l.pos(), "invalid UTF-8")
+				return l.errAt(l.pos(), readguard.InvalidUTF8)
 			}
 			if err := keep(size); err != nil {
 				return err

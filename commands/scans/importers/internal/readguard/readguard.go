@@ -19,6 +19,11 @@ const (
 	MaxTokenBytes = 16 << 20 // largest single token (XML text run or tag, JSON value) accepted
 )
 
+// InvalidUTF8 is the message of a report refused for bytes that are not UTF-8, shared by the
+// readers that check it. It says what to do: a report saved in another encoding (a Windows code
+// page) is the usual cause, and UTF-16 is decoded before the parsers read it.
+const InvalidUTF8 = "invalid UTF-8 (save the report as UTF-8 or UTF-16)"
+
 // LimitError is raised by Reader; it carries the exact byte offset of the violation.
 type LimitError struct {
 	Off int64
@@ -111,7 +116,7 @@ func (g *Reader) validUTF8(b []byte) error {
 		}
 		r, size := utf8.DecodeRune(g.carry[:g.ncarry])
 		if r == utf8.RuneError && size <= 1 {
-			return &LimitError{g.off - int64(g.ncarry-i), "invalid UTF-8"}
+			return &LimitError{g.off - int64(g.ncarry-i), InvalidUTF8}
 		}
 		g.ncarry = 0
 	}
@@ -129,7 +134,7 @@ func (g *Reader) validUTF8(b []byte) error {
 		for j := 0; j < end; {
 			r, size := utf8.DecodeRune(rest[j:end])
 			if r == utf8.RuneError && size <= 1 {
-				return &LimitError{g.off + int64(i+j), "invalid UTF-8"}
+				return &LimitError{g.off + int64(i+j), InvalidUTF8}
 			}
 			j += size
 		}

@@ -83,15 +83,30 @@ func Open(ctx context.Context, r io.Reader, format string, isRoot func(xml.Start
 	return s, root, nil
 }
 
-// CharsetReader accepts the encodings old exports declare besides UTF-8.
+// CharsetReader accepts the encodings old exports declare besides UTF-8, and UTF-16 (DecodedUTF16).
 func CharsetReader(label string, in io.Reader) (io.Reader, error) {
+	if DecodedUTF16(label) {
+		return in, nil
+	}
 	switch strings.ToLower(strings.TrimSpace(label)) {
 	case "utf-8", "utf8", "us-ascii", "ascii":
 		return in, nil
 	case "iso-8859-1", "iso8859-1", "latin1", "latin-1", "l1":
 		return NewLatin1Reader(in), nil
 	}
-	return nil, fmt.Errorf("unsupported encoding %q (UTF-8, US-ASCII and ISO-8859-1 are supported)", label)
+	return nil, fmt.Errorf("unsupported encoding %q (UTF-8, UTF-16, US-ASCII and ISO-8859-1 are supported)", label)
+}
+
+// DecodedUTF16 reports whether an XML declaration's encoding label names UTF-16. Such a document
+// reaches the XML decoder already in UTF-8 (the import decodes UTF-16 first, see
+// importers.DecodeUTF16), so the label describes the file, not the bytes read, and the decoder is
+// to read them as they are. Undecoded UTF-16 never gets this far: its declaration is unreadable.
+func DecodedUTF16(label string) bool {
+	switch strings.ToLower(strings.TrimSpace(label)) {
+	case "utf-16", "utf16", "utf-16le", "utf-16be":
+		return true
+	}
+	return false
 }
 
 // NewLatin1Reader converts ISO-8859-1 read from r to UTF-8.
@@ -143,12 +158,21 @@ func (s *Scanner) Wrap(err error) error {
 		if se.Line != line {
 			line, col = se.Line, 0
 		}
-		return &importers.ParseError{Format: s.format, Offset: off, Line: line, Column: col, Msg: "malformed XML: " + se.Msg}
+		return &importers.ParseError{Format: s.format, Offset: off, Line: line, Column: col, Msg: "malformed XML: " + SyntaxMsg(se)}
 	}
 	if err == io.EOF {
 		err = io.ErrUnexpectedEOF
 	}
 	return s.Errorf("%v", err)
+}
+
+// SyntaxMsg is what an encoding/xml syntax error says, but invalid UTF-8 is told as the other
+// readers tell it (readguard.InvalidUTF8), with what to do about it.
+func SyntaxMsg(se *xml.SyntaxError) string {
+	if se.Msg == "invalid UTF-8" {
+		return readguard.InvalidUTF8
+	}
+	return se.Msg
 }
 
 // Next returns the next token. CharData is only valid until the following call.
