@@ -207,3 +207,24 @@ func TestAuthenticatedOperationsDocument401(t *testing.T) {
 		t.Errorf("the JWKS: %v", err)
 	}
 }
+
+// The import upload documents what a compressed upload may meet: its 415 (a problem naming
+// Content-Encoding, with Accept-Encoding) and the Content-Encoding it reads.
+func TestImportDocumentsContentEncoding(t *testing.T) {
+	unsupported := []byte(`{"type":"https://soc-platform.dev/problems/unsupported-media-type","title":"Unsupported media type","status":415,` +
+		`"detail":"Content-Encoding \"br\" is not read here","instance":"/v1/scans/imports","field":"Content-Encoding"}`)
+	if err := Validate("POST", "/v1/scans/imports", 415, "application/problem+json", unsupported); err != nil {
+		t.Errorf("the 415 of an upload: %v", err)
+	}
+	doc, err := loaded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	op := doc.Paths.Value("/v1/scans/imports").Post
+	if p := op.Parameters.GetByInAndName("header", "Content-Encoding"); p == nil {
+		t.Error("the import does not document its Content-Encoding")
+	}
+	if r := op.Responses.Status(415); r == nil || r.Value.Headers["Accept-Encoding"] == nil {
+		t.Error("the import's 415 does not document Accept-Encoding")
+	}
+}

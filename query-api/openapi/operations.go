@@ -55,6 +55,7 @@ var headerDocs = map[string]obj{
 	"CommandETag":          {"description": "The stream version, quoted (\"3\"): the next If-Match.", "schema": str("")},
 	"Preference-Applied":   {"description": "", "schema": str("")},
 	"Sec-WebSocket-Accept": {"description": "The WebSocket handshake answer.", "schema": str("")},
+	"Accept-Encoding":      {"description": "The content codings the body may be sent in (gzip).", "schema": str("")},
 	"Soc-Read-Position": {"description": "The global position up to which the read models had applied every event when the answer was read (read before it, so the answer is never older).",
 		"schema": obj{"type": "integer", "minimum": 0}},
 }
@@ -329,10 +330,13 @@ var operations = sync.OnceValue(func() []operation {
 			params: concat([]param{idp("vulns-finding-<uuid>")}, commandHdrs), body: c.schema, responses: cmdResp(false)})
 	}
 	add(operation{method: "POST", path: "/v1/scans/imports", id: "importScan", tag: "scans", summary: "Import a scanner report",
-		desc: "The report is the body, or the first file part of a multipart form; the import runs in the background.",
+		desc: "The report is the body, or the first file part of a multipart form; the import runs in the background. " +
+			"It may come gzip-compressed, as Content-Encoding: gzip or as a .gz file sent as is (its magic bytes tell); it is decompressed before it is spooled, " +
+			"so bytes and sha256 in the answer are the report's, and the decompressed report is bounded as the body is (413). A ZIP archive is a 400.",
 		params: []param{qp("format", obj{"type": "string", "pattern": "^[a-z][a-z0-9-]{1,31}$", "default": "auto"}, "The parser (GET /v1/scans/formats lists them), or auto to detect it; mapped reads a custom mapping (JSON) at the head of the body, then the report."),
 			qp("asset", obj{"type": "string", "maxLength": 256}, "A known live asset, by id or exact name, for the findings of report assets with no usable identifier; unknown: 400."),
-			qp("close_missing", obj{"type": "boolean", "default": false}, "Resolve the scope's findings the report lacks even beyond the configured share, or when it lists none.")},
+			qp("close_missing", obj{"type": "boolean", "default": false}, "Resolve the scope's findings the report lacks even beyond the configured share, or when it lists none."),
+			hp("Content-Encoding", str(""), "gzip (or x-gzip) when the body is gzip-compressed; identity or none when it is not. Any other coding is a 415.")},
 		rawBody: obj{"required": true, "content": obj{
 			"application/octet-stream": obj{"schema": obj{"type": "string", "contentMediaType": "application/octet-stream"}},
 			"application/json":         obj{"schema": obj{}},
@@ -343,6 +347,7 @@ var operations = sync.OnceValue(func() []operation {
 			202: {desc: "Accepted: poll the Location.", contentType: JSON, schema: ref("ImportAccepted"), headers: []string{"Location"}},
 			400: resp400, 413: resp413, 500: resp500,
 			429: problemResp("The client has its limit of uploads in progress.", "Retry-After"),
+			415: problemResp("Content-Encoding names a coding other than gzip (field Content-Encoding); nothing was read.", "Accept-Encoding"),
 			503: problemResp("The import queue is full, or the node is shutting down; nothing was read.", "Retry-After"),
 		}})
 	add(operation{method: "GET", path: "/v1/scans/{id}/import", id: "getImport", tag: "scans", summary: "Poll an import",

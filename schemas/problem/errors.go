@@ -69,6 +69,13 @@ func MethodNotAllowed(format string, args ...any) *Err {
 	return newErr(KindMethodNotAllowed, format, args)
 }
 
+// UnsupportedMedia: the body is in a media type or content coding the endpoint does not read
+// (415); field names the header that says so (Content-Encoding). The caller sets
+// Accept-Encoding (or Accept) to what it reads, as RFC 9110 §15.5.16 asks.
+func UnsupportedMedia(field, format string, args ...any) *Err {
+	return newErr(KindUnsupportedMedia, format, args).OnField(field)
+}
+
 // UpgradeRequired (426). The caller sets Upgrade.
 func UpgradeRequired(format string, args ...any) *Err {
 	return newErr(KindUpgradeRequired, format, args)

@@ -84,6 +84,7 @@ const (
 	KindForbidden                        // the credentials do not allow it (403)
 	KindRateLimited                      // too many requests (429, with Retry-After when known)
 	KindMethodNotAllowed                 // 405
+	KindUnsupportedMedia                 // the body's media type or content coding is not read here (415)
 	KindUpgradeRequired                  // 426
 	KindNotImplemented                   // 501
 	KindInternal                         // 500; the detail is never shown
@@ -106,6 +107,7 @@ var kinds = map[Kind]kindInfo{
 	KindForbidden:        {http.StatusForbidden, "forbidden", "Forbidden"},
 	KindRateLimited:      {http.StatusTooManyRequests, "rate-limited", "Too many requests"},
 	KindMethodNotAllowed: {http.StatusMethodNotAllowed, "method-not-allowed", "Method not allowed"},
+	KindUnsupportedMedia: {http.StatusUnsupportedMediaType, "unsupported-media-type", "Unsupported media type"},
 	KindUpgradeRequired:  {http.StatusUpgradeRequired, "upgrade-required", "Upgrade required"},
 	KindNotImplemented:   {http.StatusNotImplemented, "not-implemented", "Not implemented"},
 	KindInternal:         {http.StatusInternalServerError, "internal", "Internal error"},

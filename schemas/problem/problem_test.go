@@ -49,6 +49,7 @@ func TestMappingTable(t *testing.T) {
 		{Unauthorized("bad token").OnField("Authorization"), 401, "unauthorized", "Unauthorized", "Authorization", "", false},
 		{Forbidden("not yours"), 403, "forbidden", "Forbidden", "", "", false},
 		{MethodNotAllowed("use GET"), 405, "method-not-allowed", "Method not allowed", "", "", false},
+		{UnsupportedMedia("Content-Encoding", "br is not decoded"), 415, "unsupported-media-type", "Unsupported media type", "Content-Encoding", "", false},
 		{UpgradeRequired("WebSocket only"), 426, "upgrade-required", "Upgrade required", "", "", false},
 		{NotImplemented("no search here"), 501, "not-implemented", "Not implemented", "", "", false},
 		{Unavailable(0, "later").Typed("position-not-reached", "Position not reached"), 503, "position-not-reached", "Position not reached", "", "", false},

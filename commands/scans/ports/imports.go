@@ -1,10 +1,11 @@
 // Package ports holds the scans context's HTTP endpoints. Imports run off the request path, and
 // an accepted import is durable: the endpoint reserves a queue slot before reading the body
-// (503 when the queue is full, nothing spooled), streams the report into the node's spool
-// directory while hashing it, fsyncs it, records ScanImportRequested (spool name, SHA-256,
-// size, node) and only then answers 202 with the scan id. A bounded pool of workers imports
-// the spooled reports while GET reports progress; a restarted node resumes every import it had
-// accepted, or fails it with the reason, and sweeps its spool directory.
+// (503 when the queue is full, nothing spooled), streams the report (decompressed when it came
+// gzip'd: upload.go) into the node's spool directory while hashing it, fsyncs it, records
+// ScanImportRequested (spool name, SHA-256, size, node) and only then answers 202 with the scan
+// id. A bounded pool of workers imports the spooled reports while GET reports progress; a
+// restarted node resumes every import it had accepted, or fails it with the reason, and sweeps
+// its spool directory.
 package ports
 
 import (
@@ -368,6 +369,12 @@ func (im *Imports) post(w http.ResponseWriter, r *http.Request) {
 		problem.Error(w, r, im.log, problem.Invalid("format", "%v", err))
 		return
 	}
+	gzipped, err := uploadGzipped(r.Header)
+	if err != nil {
+		w.Header().Set("Accept-Encoding", acceptEncoding)
+		problem.Error(w, r, im.log, err)
+		return
+	}
 	asset, closeMissing, ok := im.importOptions(w, r)
 	if !ok {
 		return
@@ -391,7 +398,7 @@ func (im *Imports) post(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	body := http.MaxBytesReader(w, r.Body, im.cfg.MaxBodyBytes)
-	src, err := reportPart(r, body)
+	src, err := openReport(r, body, gzipped, im.cfg.MaxBodyBytes)
 	if err != nil {
 		im.bodyError(w, r, err)
 		return
@@ -586,12 +593,18 @@ var errNoFilePart = errors.New("the multipart form has no file part")
 
 func (im *Imports) bodyError(w http.ResponseWriter, r *http.Request, err error) {
 	var tooBig *http.MaxBytesError
+	var inflated *inflatedTooLarge
 	var spoolErr *spoolError
+	var gzipErr *gzipError
 	switch {
 	case errors.As(err, &tooBig):
 		problem.Error(w, r, im.log, problem.TooLarge("body", "reports are limited to %d bytes", tooBig.Limit))
+	case errors.As(err, &inflated):
+		problem.Error(w, r, im.log, problem.TooLarge("body", "%v", inflated))
 	case errors.As(err, &spoolErr):
 		problem.Error(w, r, im.log, err) // a 500: the node could not keep the report
+	case errors.As(err, &gzipErr), errors.Is(err, errZIPArchive):
+		problem.Error(w, r, im.log, problem.Invalid("body", "%v", err))
 	default:
 		problem.Error(w, r, im.log, problem.Invalid("body", "reading the report: %v", err))
 	}

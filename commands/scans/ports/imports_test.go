@@ -99,14 +99,29 @@ func waitJob(t *testing.T, srv *httptest.Server, id string) Job {
 
 func post(t *testing.T, srv *httptest.Server, query, contentType string, body io.Reader) (int, map[string]any) {
 	t.Helper()
-	resp, err := http.Post(srv.URL+"/v1/scans/imports"+query, contentType, body)
+	code, _, m := postRaw(t, srv.URL, query, http.Header{"Content-Type": {contentType}}, body)
+	return code, m
+}
+
+// postRaw posts body to the import endpoint at url with header, and returns the status, the
+// answer's header and its JSON.
+func postRaw(t *testing.T, url, query string, header http.Header, body io.Reader) (int, http.Header, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url+"/v1/scans/imports"+query, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, vs := range header {
+		req.Header[k] = vs
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
 	var m map[string]any
 	_ = json.NewDecoder(resp.Body).Decode(&m)
-	return resp.StatusCode, m
+	return resp.StatusCode, resp.Header, m
 }
 
 func TestImportRunsOffTheRequestPath(t *testing.T) {
@@ -479,19 +494,11 @@ func TestUploadsPerClientAreBounded(t *testing.T) {
 		}
 	}
 	postAs := func(who string) (int, map[string]any) {
-		req, _ := http.NewRequest(http.MethodPost, f.srv.URL+"/v1/scans/imports", strings.NewReader("{}"))
-		req.Header.Set("X-Test-Client", who)
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		var m map[string]any
-		_ = json.NewDecoder(resp.Body).Decode(&m)
-		if resp.StatusCode == http.StatusTooManyRequests && resp.Header.Get("Retry-After") == "" {
+		code, header, m := postRaw(t, f.srv.URL, "", http.Header{"X-Test-Client": {who}}, strings.NewReader("{}"))
+		if code == http.StatusTooManyRequests && header.Get("Retry-After") == "" {
 			t.Error("429 without Retry-After")
 		}
-		return resp.StatusCode, m
+		return code, m
 	}
 	if code, body := postAs(client); code != http.StatusTooManyRequests {
 		t.Fatalf("second upload of the same client: %d %v", code, body)
