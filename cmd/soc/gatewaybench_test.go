@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/socplatform/soc/cmd/soc/internal/principalsig"
+	"github.com/socplatform/soc/commands/scans/importers/trivy/trivytest"
 )
 
 // BenchmarkGateway: the same read (the triage query, a quarter of the requests on later pages)
@@ -82,7 +83,7 @@ func gatewayBench(b *testing.B) *gatewayFixture {
 	}
 	b.Setenv("SOC_TOKEN", fx.token) // the CLI's client commands send it
 	for r := range gatewayBenchReports {
-		report := writeTrivy(b, gatewayBenchFindings, fmt.Sprintf("registry.example/gateway-bench:%d", r))
+		report := trivytest.WriteFile(b, gatewayBenchFindings, fmt.Sprintf("registry.example/gateway-bench:%d", r), trivytest.Options{})
 		if code := run([]string{"import", report, "--server", fx.direct}, io.Discard, os.Stderr); code != 0 {
 			b.Fatalf("import %d exited %d", r, code)
 		}

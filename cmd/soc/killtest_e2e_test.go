@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/socplatform/soc/commands/scans/importers/trivy/trivytest"
 )
 
 // projectionLag reads the projections' positions and lags from a node's /readyz.
@@ -58,7 +60,7 @@ func projectionsCaughtUp(addr string, within time.Duration) error {
 func TestProjectionKilledMidBatchEqualsRebuild(t *testing.T) {
 	data := t.TempDir()
 	env := []string{"SOC_DATA_DIR=" + data}
-	report := writeTrivy(t, 8000, "registry.example/shop:1.0")
+	report := trivytest.WriteFile(t, 8000, "registry.example/shop:1.0", trivytest.Options{})
 
 	// The write side imports first, so that the worker then has a long backlog to apply.
 	writer := startNode(t, env, "--target", "commands")
@@ -244,7 +246,7 @@ func requireNoDuplicates(t *testing.T, env []string, ids []string) int {
 func TestImportKilledMidImportResumes(t *testing.T) {
 	data := t.TempDir()
 	env := []string{"SOC_DATA_DIR=" + data}
-	report := writeTrivy(t, 6000, "registry.example/killed:1.0")
+	report := trivytest.WriteFile(t, 6000, "registry.example/killed:1.0", trivytest.Options{})
 	n := startNode(t, env, "--target", "commands")
 	code, id := uploadReport(t, n.addr, report)
 	if code != http.StatusAccepted {
@@ -286,7 +288,7 @@ func TestImportsQueuedAtSIGTERMResume(t *testing.T) {
 	data := t.TempDir()
 	env := []string{"SOC_DATA_DIR=" + data}
 	n := startNode(t, env, "--target", "commands", "--import-workers", "1", "--import-queue", "3", "--shutdown-timeout", "2s")
-	big := writeTrivy(t, 6000, "registry.example/busy:1.0")
+	big := trivytest.WriteFile(t, 6000, "registry.example/busy:1.0", trivytest.Options{})
 	code, first := uploadReport(t, n.addr, big)
 	if code != http.StatusAccepted {
 		t.Fatalf("upload: %d", code)
@@ -294,7 +296,7 @@ func TestImportsQueuedAtSIGTERMResume(t *testing.T) {
 	eventually(t, "the first import to run", func() bool { return importStateOf(t, n.addr, first).State == "running" })
 	ids := []string{first}
 	for i := 0; i < 3; i++ {
-		code, id := uploadReport(t, n.addr, writeTrivy(t, 300, "registry.example/queued-"+string(rune('a'+i))+":1.0"))
+		code, id := uploadReport(t, n.addr, trivytest.WriteFile(t, 300, "registry.example/queued-"+string(rune('a'+i))+":1.0", trivytest.Options{}))
 		if code != http.StatusAccepted {
 			t.Fatalf("upload %d into a queue of 3: %d", i, code)
 		}

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/socplatform/soc/commands/scans/importers/trivy/trivytest"
 )
 
 // signedInNode runs a full node in this process whose first admin is bootstrapped as on a
@@ -66,7 +68,7 @@ func TestPushTokensAreDefinitionBoundAPITokens(t *testing.T) {
 	}
 	first, token := define("ci trivy")
 	second, _ := define("nightly trivy")
-	report, err := os.ReadFile(writeTrivy(t, 3, "registry.example/push:1"))
+	report, err := os.ReadFile(trivytest.WriteFile(t, 3, "registry.example/push:1", trivytest.Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/socplatform/soc/commands/scans/importers/trivy/trivytest"
 	"github.com/socplatform/soc/projections/readkit"
 	"github.com/socplatform/soc/projections/vulns"
 )
@@ -101,7 +102,7 @@ func startBenchNode(b *testing.B, name string, n int, configure func(*Config)) (
 		return nil, 0, 0, fmt.Errorf("serve: %v", err)
 	}
 	s = &benchServer{base: "http://" + addr, cfg: cfg, stop: func() { cancel(); <-done; os.RemoveAll(dir) }}
-	report := writeTrivy(b, n, "registry.example/bench:1")
+	report := trivytest.WriteFile(b, n, "registry.example/bench:1", trivytest.Options{})
 	start := time.Now()
 	for _, kv := range testEnv(nil, "--server", s.base) { // SOC_TOKEN, the admin's
 		k, v, _ := strings.Cut(kv, "=")

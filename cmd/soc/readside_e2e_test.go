@@ -14,6 +14,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/socplatform/soc/commands/scans/importers/trivy/trivytest"
 	"github.com/socplatform/soc/query-api/openapi"
 )
 
@@ -335,7 +336,7 @@ func readSideFlow(t *testing.T, env []string, args []string) {
 	load := dialLive(t, n.addr, c.base, "types=FindingOpened&projections=findings")
 	readErr := make(chan error, 1)
 	go func() { _, err := collectOpened(load, loadFindings); readErr <- err }()
-	importInto(t, n, env, writeTrivy(t, loadFindings, "registry.example/ws-load:1"))
+	importInto(t, n, env, trivytest.WriteFile(t, loadFindings, "registry.example/ws-load:1", trivytest.Options{}))
 	if err := <-readErr; err != nil {
 		t.Fatal(err)
 	}

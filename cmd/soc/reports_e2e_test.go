@@ -8,6 +8,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/socplatform/soc/commands/scans/importers/trivy/trivytest"
 )
 
 // TestReportsOnTheNode: on a node serving every target, a findings report lists the findings
@@ -15,7 +17,7 @@ import (
 // report, from the node's analytics model, is a PDF.
 func TestReportsOnTheNode(t *testing.T) {
 	base, admin, _ := signedInNode(t, allTargetsConfig(t))
-	report, err := os.ReadFile(writeTrivy(t, 7, "registry.example/reports:1"))
+	report, err := os.ReadFile(trivytest.WriteFile(t, 7, "registry.example/reports:1", trivytest.Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}

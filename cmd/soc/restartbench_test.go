@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/socplatform/soc/commands/scans/importers/trivy/trivytest"
 )
 
 // BenchmarkRestart measures how long a node takes from exec to /readyz 200, and its peak RSS
@@ -35,7 +37,7 @@ func BenchmarkRestart(b *testing.B) {
 
 	// The store: one node imports the generated report and stops, writing its snapshots.
 	first := startRestartNode(b, bin, data, "")
-	report := writeTrivy(b, n, "registry.example/restart:1")
+	report := trivytest.WriteFile(b, n, "registry.example/restart:1", trivytest.Options{})
 	start := time.Now()
 	b.Setenv("SOC_TOKEN", bearerFor(first.addr, false)) // the bootstrap admin's (nodeAuthEnv)
 	if code := run([]string{"import", report, "--server", "http://" + first.addr}, io.Discard, os.Stderr); code != 0 {

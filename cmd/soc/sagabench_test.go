@@ -15,6 +15,7 @@ import (
 
 	notifyapp "github.com/socplatform/soc/commands/notifications/app"
 	scanapp "github.com/socplatform/soc/commands/scans/app"
+	"github.com/socplatform/soc/commands/scans/importers/trivy/trivytest"
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/eventlog"
 	"github.com/socplatform/soc/sagas"
@@ -120,7 +121,7 @@ func sagaFilter(b *testing.B, s *sagaBenchStore) eventlog.Filter {
 // policy gives every finding a due date ahead (reminder and due timers armed, none breached).
 func sagaBenchReport(b *testing.B, n int) string {
 	b.Helper()
-	path := writeTrivy(b, n, "registry.example/sagabench:1")
+	path := trivytest.WriteFile(b, n, "registry.example/sagabench:1", trivytest.Options{})
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		b.Fatal(err)

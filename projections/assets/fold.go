@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net/netip"
 	"slices"
 	"strings"
 
@@ -67,7 +66,7 @@ func mergeIdentifiers(have map[string][]string, seen map[string][]string) map[st
 		case "ips", "hostnames", "macs":
 			all := append(slices.Clone(out[k]), v...)
 			if k == "ips" {
-				slices.SortFunc(all, compareIP)
+				slices.SortFunc(all, contracts.CompareIP)
 			} else {
 				slices.Sort(all)
 			}
@@ -82,15 +81,6 @@ func mergeIdentifiers(have map[string][]string, seen map[string][]string) map[st
 		return nil
 	}
 	return out
-}
-
-func compareIP(x, y string) int {
-	a, errA := netip.ParseAddr(x)
-	b, errB := netip.ParseAddr(y)
-	if errA != nil || errB != nil {
-		return strings.Compare(x, y)
-	}
-	return a.Compare(b)
 }
 
 // ApplyAsset folds one assets event into a (nil before the stream's first event) and returns the

@@ -74,7 +74,7 @@ func (ids Identifiers) Equal(o Identifiers) bool {
 // merge returns the union of two normalised sets; a single-valued field of b fills an empty one of a.
 func merge(a, b Identifiers) Identifiers {
 	out := Identifiers{
-		IPs:       union(a.IPs, b.IPs, compareIP),
+		IPs:       union(a.IPs, b.IPs, contracts.CompareIP),
 		Hostnames: union(a.Hostnames, b.Hostnames, strings.Compare),
 		MACs:      union(a.MACs, b.MACs, strings.Compare),
 	}
@@ -96,15 +96,6 @@ func union(a, b []string, cmp func(x, y string) int) []string {
 	out := append(append(make([]string, 0, len(a)+len(b)), a...), b...)
 	slices.SortFunc(out, cmp)
 	return slices.Compact(out)
-}
-
-func compareIP(x, y string) int {
-	a, errA := netip.ParseAddr(x)
-	b, errB := netip.ParseAddr(y)
-	if errA != nil || errB != nil {
-		return strings.Compare(x, y)
-	}
-	return a.Compare(b)
 }
 
 // field names, as in the JSON of Identifiers.
@@ -171,7 +162,7 @@ func normalizeIdentifiers(k AssetKind, ids Identifiers, prefix string, sufficien
 	}
 	var out Identifiers
 	var err *RuleError
-	if out.IPs, err = normalizeList(ids.IPs, prefix+"/"+fIPs, MaxIPs, NormalizeIP, compareIP); err != nil {
+	if out.IPs, err = normalizeList(ids.IPs, prefix+"/"+fIPs, MaxIPs, NormalizeIP, contracts.CompareIP); err != nil {
 		return Identifiers{}, err
 	}
 	if out.Hostnames, err = normalizeList(ids.Hostnames, prefix+"/"+fHostnames, MaxHostnames, NormalizeHostname, strings.Compare); err != nil {

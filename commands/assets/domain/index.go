@@ -703,7 +703,7 @@ func lenient(kind AssetKind, ids Identifiers) (Identifiers, []Dropped) {
 		}
 		return res
 	}
-	out.IPs = list(fIPs, ids.IPs, MaxIPs, NormalizeIP, PlaceholderIP, compareIP)
+	out.IPs = list(fIPs, ids.IPs, MaxIPs, NormalizeIP, PlaceholderIP, contracts.CompareIP)
 	out.Hostnames = list(fHostnames, ids.Hostnames, MaxHostnames, NormalizeHostname, PlaceholderHostname, strings.Compare)
 	out.MACs = list(fMACs, ids.MACs, MaxMACs, NormalizeMAC, PlaceholderMAC, strings.Compare)
 	one := func(f, v string, norm func(string) (string, error)) string {

@@ -11,6 +11,7 @@ import (
 	"github.com/socplatform/soc/commands/internal/es"
 	"github.com/socplatform/soc/commands/internal/testsupport"
 	"github.com/socplatform/soc/commands/scans/app"
+	"github.com/socplatform/soc/commands/scans/importers/trivy/trivytest"
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/adapters/sqlite"
 )
@@ -130,6 +131,6 @@ func BenchmarkImportDASTLargest(b *testing.B) {
 func BenchmarkImportTrivyGenerated(b *testing.B) {
 	n := benchFindings(b)
 	b.Run(fmt.Sprintf("findings=%d", n), func(b *testing.B) {
-		benchImport(b, "trivy", encodeTrivy(generateTrivy(n, "example/bench:1")))
+		benchImport(b, "trivy", trivytest.Bytes(b, n, "example/bench:1", detailedTrivy))
 	})
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/socplatform/soc/commands/scans/app"
 	"github.com/socplatform/soc/commands/scans/importers"
 	"github.com/socplatform/soc/commands/scans/importers/importertest"
+	"github.com/socplatform/soc/commands/scans/importers/trivy/trivytest"
 	vulns "github.com/socplatform/soc/commands/vulns/domain"
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/adapters/sqlite"
@@ -130,6 +131,10 @@ func importReportTwice(t *testing.T, format string, b []byte) {
 	}
 }
 
+// detailedTrivy is the generated Trivy report these tests and the import benchmark use: with
+// the fields the importer stores beyond identity, and one CWE for every finding.
+var detailedTrivy = trivytest.Options{Detailed: true, CWE: "CWE-79"}
+
 // trivyDoc is a decoded Trivy report the tests can edit.
 type trivyDoc map[string]any
 
@@ -146,7 +151,7 @@ func decodeTrivy(t testing.TB, b []byte) trivyDoc {
 // in the first 64 KiB; encoding/json would sort it last).
 func (d trivyDoc) encode(t testing.TB) []byte {
 	t.Helper()
-	return encodeTrivy(d)
+	return trivytest.Encode(t, d)
 }
 
 // dropEvery removes every k-th vulnerability of every result and returns the modified report.
@@ -534,14 +539,14 @@ func TestConcurrentImports(t *testing.T) {
 func TestFindingOpenedData(t *testing.T) {
 	store := testsupport.OpenSQLiteStore(t, sqlite.Config{Synchronous: "NORMAL"})
 	im := newImporter(t, store)
-	rep := generateTrivy(3, "example/gen:1")
+	rep := trivytest.Report(3, "example/gen:1", detailedTrivy)
 	// An invalid vector is kept with its error; a long description is cut with a marker.
 	vs := rep["Results"].([]any)[0].(map[string]any)["Vulnerabilities"].([]any)
 	v0 := vs[0].(map[string]any)
 	v0["CVSS"] = map[string]any{"nvd": map[string]any{"V3Vector": "CVSS:3.1/AV:X/AC:L", "V3Score": 9.8},
 		"ghsa": map[string]any{"V3Vector": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H", "V3Score": 9.0}}
 	v0["Description"] = strings.Repeat("é", 70000)
-	s := importBytes(t, im, encodeTrivy(rep), app.ImportScanReport{})
+	s := importBytes(t, im, trivytest.Encode(t, rep), app.ImportScanReport{})
 	if s.New != 3 {
 		t.Fatalf("%+v", s)
 	}

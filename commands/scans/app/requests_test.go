@@ -13,6 +13,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/socplatform/soc/commands/internal/testsupport"
 	"github.com/socplatform/soc/commands/scans/app"
+	"github.com/socplatform/soc/commands/scans/importers/trivy/trivytest"
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/adapters/sqlite"
 	"github.com/socplatform/soc/events/eventstest"
@@ -78,7 +79,7 @@ func scanEvents(t *testing.T, store events.EventStore, scanID string) map[string
 // the rest, starts once, completes once, and reports what both runs did.
 func TestInterruptedImportResumesAndConverges(t *testing.T) {
 	store, _ := eventstest.OpenSQLite(t, sqlite.Config{})
-	report := encodeTrivy(generateTrivy(300, "registry.example/resume:1"))
+	report := trivytest.Bytes(t, 300, "registry.example/resume:1", detailedTrivy)
 	scanID := requestAndCrash(t, store, report, 100)
 
 	im := newImporter(t, store) // the restarted node
@@ -117,17 +118,17 @@ func TestInterruptedImportResumesAndConverges(t *testing.T) {
 // run leaves the findings it resolved resolved (it does not close them as "still not seen").
 func TestResumeDoesNotResolveTwice(t *testing.T) {
 	store, _ := eventstest.OpenSQLite(t, sqlite.Config{})
-	full := generateTrivy(200, "registry.example/resolve:1")
-	importBytes(t, newImporter(t, store), encodeTrivy(full), app.ImportScanReport{Format: "trivy"})
+	full := trivytest.Report(200, "registry.example/resolve:1", detailedTrivy)
+	importBytes(t, newImporter(t, store), trivytest.Encode(t, full), app.ImportScanReport{Format: "trivy"})
 	// The same image with half of its vulnerabilities fixed.
-	half := generateTrivy(200, "registry.example/resolve:1")
+	half := trivytest.Report(200, "registry.example/resolve:1", detailedTrivy)
 	res := half["Results"].([]any)[0].(map[string]any)
 	res["Vulnerabilities"] = res["Vulnerabilities"].([]any)[:100]
 	// 100 findings seen, then 30 of the 100 missing ones resolved before the crash.
-	scanID := requestAndCrash(t, store, encodeTrivy(half), 130)
+	scanID := requestAndCrash(t, store, trivytest.Encode(t, half), 130)
 
 	im := newImporter(t, store)
-	sum := importBytes(t, im, encodeTrivy(half), app.ImportScanReport{Format: "trivy", ScanID: scanID})
+	sum := importBytes(t, im, trivytest.Encode(t, half), app.ImportScanReport{Format: "trivy", ScanID: scanID})
 	if sum.Unchanged != 100 || sum.Resolved != 100 || sum.Closed != 0 {
 		t.Fatalf("resumed summary %+v, want 100 unchanged and 100 resolved", sum)
 	}

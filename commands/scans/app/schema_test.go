@@ -8,6 +8,7 @@ import (
 	"github.com/socplatform/soc/commands/internal/es"
 	"github.com/socplatform/soc/commands/internal/testsupport"
 	"github.com/socplatform/soc/commands/scans/app"
+	"github.com/socplatform/soc/commands/scans/importers/trivy/trivytest"
 	vulns "github.com/socplatform/soc/commands/vulns/domain"
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/adapters/sqlite"
@@ -19,7 +20,7 @@ import (
 func TestEveryFindingEventMatchesItsSchema(t *testing.T) {
 	store := testsupport.OpenSQLiteStore(t, sqlite.Config{Synchronous: "NORMAL"})
 	im := newImporter(t, store)
-	importBytes(t, im, encodeTrivy(generateTrivy(2, "example/schema:1")), app.ImportScanReport{})
+	importBytes(t, im, trivytest.Bytes(t, 2, "example/schema:1", detailedTrivy), app.ImportScanReport{})
 	ids := findingIDs(t, store)
 	var id, other string
 	for _, v := range ids {
@@ -69,7 +70,7 @@ func TestEveryFindingEventMatchesItsSchema(t *testing.T) {
 		}
 	}
 	// A risk-accepted finding seen again stays risk-accepted.
-	s := importBytes(t, im, encodeTrivy(generateTrivy(2, "example/schema:1")), app.ImportScanReport{})
+	s := importBytes(t, im, trivytest.Bytes(t, 2, "example/schema:1", detailedTrivy), app.ImportScanReport{})
 	if s.Unchanged != 2 || s.Reopened != 0 {
 		t.Fatalf("%+v", s)
 	}

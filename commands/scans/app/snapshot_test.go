@@ -11,6 +11,7 @@ import (
 	"github.com/socplatform/soc/commands/internal/es"
 	"github.com/socplatform/soc/commands/internal/testsupport"
 	"github.com/socplatform/soc/commands/scans/app"
+	"github.com/socplatform/soc/commands/scans/importers/trivy/trivytest"
 	"github.com/socplatform/soc/events"
 	"github.com/socplatform/soc/events/adapters/sqlite"
 	"github.com/socplatform/soc/events/snapshot"
@@ -70,8 +71,8 @@ func TestImporterSnapshotRestart(t *testing.T) {
 	if err := first.Start(runCtx); err != nil {
 		t.Fatal(err)
 	}
-	importBytes(t, first, encodeTrivy(generateTrivy(60, "registry.example.com/shop/api:1.0")), app.ImportScanReport{Format: "trivy"})
-	importBytes(t, first, encodeTrivy(generateTrivy(40, "registry.example.com/shop/api:1.0")), app.ImportScanReport{Format: "trivy"})
+	importBytes(t, first, trivytest.Bytes(t, 60, "registry.example.com/shop/api:1.0", detailedTrivy), app.ImportScanReport{Format: "trivy"})
+	importBytes(t, first, trivytest.Bytes(t, 40, "registry.example.com/shop/api:1.0", detailedTrivy), app.ImportScanReport{Format: "trivy"})
 	stop()
 	if err := first.Wait(); err != nil {
 		t.Fatal(err)
@@ -83,8 +84,8 @@ func TestImporterSnapshotRestart(t *testing.T) {
 
 	// Another writer appends while the node is down.
 	other := newImporter(t, store)
-	importBytes(t, other, encodeTrivy(generateTrivy(30, "registry.example.com/shop/web:2.0")), app.ImportScanReport{Format: "trivy"})
-	importBytes(t, other, encodeTrivy(generateTrivy(10, "registry.example.com/shop/api:1.0")), app.ImportScanReport{Format: "trivy"})
+	importBytes(t, other, trivytest.Bytes(t, 30, "registry.example.com/shop/web:2.0", detailedTrivy), app.ImportScanReport{Format: "trivy"})
+	importBytes(t, other, trivytest.Bytes(t, 10, "registry.example.com/shop/api:1.0", detailedTrivy), app.ImportScanReport{Format: "trivy"})
 
 	var restarted *app.Importer
 	testsupport.RestartReadsOnlyTheTail(t, store, dir, snapped, func(store *events.Guarded, dir snapshot.Dir) string {
@@ -92,7 +93,7 @@ func TestImporterSnapshotRestart(t *testing.T) {
 		return restarted.LookupsDump()
 	})
 	// The restored importer keeps working: a re-import of the last report changes nothing.
-	sum := importBytes(t, restarted, encodeTrivy(generateTrivy(10, "registry.example.com/shop/api:1.0")), app.ImportScanReport{Format: "trivy"})
+	sum := importBytes(t, restarted, trivytest.Bytes(t, 10, "registry.example.com/shop/api:1.0", detailedTrivy), app.ImportScanReport{Format: "trivy"})
 	if sum.New != 0 || sum.Unchanged != 10 {
 		t.Errorf("re-import after the restore: %+v", sum)
 	}
@@ -109,7 +110,7 @@ func TestImporterSnapshotAheadOfCursor(t *testing.T) {
 	store := testsupport.OpenSQLiteStore(t, sqlite.Config{Synchronous: "NORMAL"})
 	dir := snapshot.Dir{Path: t.TempDir()}
 	im := loadedWith(t, store, dir)
-	importBytes(t, im, encodeTrivy(generateTrivy(20, "registry.example.com/a/b:1")), app.ImportScanReport{Format: "trivy"})
+	importBytes(t, im, trivytest.Bytes(t, 20, "registry.example.com/a/b:1", detailedTrivy), app.ImportScanReport{Format: "trivy"})
 	// The import's own appends are applied, but its final events were not read back from $all
 	// yet: the cursor is behind them.
 	if err := im.SaveSnapshot(); err != nil {
