@@ -289,7 +289,13 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, ready chan<- stri
 	host, _ := os.Hostname()
 	startedData, _ := json.Marshal(map[string]any{"node_id": node, "version": version, "targets": cfg.Targets,
 		"hostname": host, "pid": os.Getpid(), "event_store": kind, "log": logKind})
-	if _, err := store.Append(ctx, node, events.NoStream, []events.Envelope{{Type: contracts.TypeNodeStarted, Data: startedData, Actor: "system:soc"}}); err != nil {
+	// Not under ctx: the node already answers (/readyz may be 200), so a SIGTERM that arrives
+	// while NodeStarted is written must end in the graceful shutdown below (NodeStopped, exit 0),
+	// not fail the start with "context canceled". ShutdownTimeout bounds a store that hangs.
+	startCtx, cancelStart := context.WithTimeout(context.WithoutCancel(ctx), cfg.ShutdownTimeout)
+	_, err = store.Append(startCtx, node, events.NoStream, []events.Envelope{{Type: contracts.TypeNodeStarted, Data: startedData, Actor: "system:soc"}})
+	cancelStart()
+	if err != nil {
 		_ = srv.Close()
 		return fmt.Errorf("recording NodeStarted: %w", err)
 	}
