@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/socplatform/soc/cmd/soc/internal/deadline"
 	"github.com/socplatform/soc/cmd/soc/internal/modules"
 	"github.com/socplatform/soc/cmd/soc/internal/principalsig"
 	notifyapp "github.com/socplatform/soc/commands/notifications/app"
@@ -265,11 +266,14 @@ func serve(ctx context.Context, cfg *Config, log *slog.Logger, ready chan<- stri
 		_ = ln.Close()
 		return err
 	}
+	// The read and write timeouts are each request's first deadlines, which the policy moves
+	// while its body or answer moves: they bound idleness, not a long upload or download.
+	idle := deadline.Policy{Idle: 60 * time.Second, MinProgress: 16 << 10}
 	srv := &http.Server{
-		Handler:           front(a.withCORS(newRouter(a, checks, &shuttingDown))),
+		Handler:           idle.Wrap(front(a.withCORS(newRouter(a, checks, &shuttingDown)))),
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      60 * time.Second,
+		ReadTimeout:       idle.Idle,
+		WriteTimeout:      idle.Idle,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
