@@ -79,12 +79,8 @@ func (c *Client) Request(ctx context.Context, method, path string, body io.Reade
 		}
 		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxAnswer))
 		resp.Body.Close()
-		t := time.NewTimer(wait)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, fmt.Errorf("waiting %v to send %s %s again after %d: %w", wait, method, path, resp.StatusCode, ctx.Err())
-		case <-t.C:
+		if err := sleep(ctx, wait); err != nil {
+			return nil, fmt.Errorf("waiting %v to send %s %s again after %d: %w", wait, method, path, resp.StatusCode, err)
 		}
 		if replay != nil {
 			// A new reader, never the one sent: the transport may still be reading that one.
@@ -226,7 +222,13 @@ const (
 // Wait waits before the next poll; it returns ctx's error if ctx ends first.
 func (p *Poll) Wait(ctx context.Context) error {
 	p.wait = min(max(p.wait*3/2, pollMin), pollMax)
-	t := time.NewTimer(p.wait)
+	return sleep(ctx, p.wait)
+}
+
+// sleep waits d, or returns ctx's error if ctx ends first: the retry wait and the poll share it.
+// (commands and query-api each keep their own: the three modules share no utility package.)
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
 	case <-ctx.Done():
